@@ -1,0 +1,64 @@
+/**
+ * Argument helpers. Each parses one argument or looks up one typed key and
+ * throws the right ReplyError itself, so handlers just call them.
+ */
+import { Err, ReplyError } from '../protocol/errors.js';
+import { parseInt64, parseDouble } from '../util/numbers.js';
+import type { Db } from '../keyspace/db.js';
+import { isString, type StrValue, type Value, type Collection } from '../keyspace/value.js';
+
+/** An integer argument within the safe-integer range (Redis: long long). */
+export function argInt(s: string, err: string = Err.notInteger): number {
+  const n = parseInt64(s);
+  if (n === null || typeof n === 'bigint') {
+    if (typeof n === 'bigint') return Number(n); // callers needing full int64 use argBigInt
+    throw new ReplyError(err);
+  }
+  return n;
+}
+
+/** An int64 argument as bigint (INCRBY and friends). */
+export function argBigInt(s: string, err: string = Err.notInteger): bigint {
+  const n = parseInt64(s);
+  if (n === null) throw new ReplyError(err);
+  return BigInt(n);
+}
+
+/** A double argument; NaN is rejected. */
+export function argDouble(s: string, err: string = Err.notFloat): number {
+  const n = parseDouble(s);
+  if (n === null) throw new ReplyError(err);
+  return n;
+}
+
+/** A non-negative integer in [min, max] with a custom error. */
+export function argRange(s: string, min: number, max: number, err: string): number {
+  const n = parseInt64(s);
+  if (n === null || typeof n === 'bigint' || n < min || n > max) throw new ReplyError(err);
+  return n;
+}
+
+/** Case-insensitive keyword comparison (arguments are latin1). */
+export function is(arg: string | undefined, keyword: string): boolean {
+  return arg !== undefined && arg.length === keyword.length && arg.toUpperCase() === keyword;
+}
+
+/**
+ * Looks up a string key: undefined when missing, WRONGTYPE when another type.
+ * Read lookups (the default) count keyspace hits and misses; pass write=true
+ * from commands that modify the key.
+ */
+export function lookupString(db: Db, key: string, write = false): StrValue | undefined {
+  const v = write ? db.get(key) : db.read(key);
+  if (v === undefined) return undefined;
+  if (!isString(v)) throw new ReplyError(Err.wrongType);
+  return v;
+}
+
+/** Looks up a key of a collection type: undefined when missing, WRONGTYPE otherwise. */
+export function lookupTyped<T extends Collection>(db: Db, key: string, type: T['type'], write = false): T | undefined {
+  const v: Value | undefined = write ? db.get(key) : db.read(key);
+  if (v === undefined) return undefined;
+  if (isString(v) || v.type !== type) throw new ReplyError(Err.wrongType);
+  return v as T;
+}

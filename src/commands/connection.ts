@@ -1,0 +1,138 @@
+/**
+ * Connection commands: PING ECHO QUIT RESET HELLO AUTH SELECT.
+ */
+import { command, type CommandSpec, type Ctx } from './spec.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { parseInt64 } from '../util/numbers.js';
+import { is } from './args.js';
+import { TSDIS_VERSION, REDIS_VERSION } from '../version.js';
+
+/** Checks a password for a user against requirepass (the default user only, until ACL exists). */
+export function checkPassword(ctx: Ctx, user: string, pass: string): boolean {
+  const required = ctx.server.config.v['requirepass'] as string;
+  if (user !== 'default') return false;
+  return required === '' || pass === required;
+}
+
+/** AUTH [username] password */
+function auth(ctx: Ctx): void {
+  const { argv, client } = ctx;
+  const required = ctx.server.config.v['requirepass'] as string;
+  if (argv.length === 2 && required === '') throw new ReplyError(Err.authNotConfigured);
+  const user = argv.length === 3 ? argv[1]! : 'default';
+  const pass = argv[argv.length - 1]!;
+  if (!checkPassword(ctx, user, pass)) {
+    ctx.server.log.verbose?.('AUTH failed');
+    throw new ReplyError(Err.wrongPass);
+  }
+  client.authenticated = true;
+  client.user = user;
+  ctx.reply.ok();
+}
+
+/** HELLO [protover [AUTH username password] [SETNAME clientname]] */
+function hello(ctx: Ctx): void {
+  const { argv, client, reply } = ctx;
+  let ver = 0;
+  if (argv.length >= 2) {
+    const n = parseInt64(argv[1]!);
+    if (n === null || typeof n === 'bigint') throw new ReplyError('ERR Protocol version is not an integer or out of range');
+    if (n < 2 || n > 3) throw new ReplyError('NOPROTO unsupported protocol version');
+    ver = n;
+  }
+  let authUser: string | undefined;
+  let authPass: string | undefined;
+  let setName: string | undefined;
+  for (let i = 2; i < argv.length; i++) {
+    const more = argv.length - 1 - i;
+    if (is(argv[i], 'AUTH') && more >= 2) {
+      authUser = argv[i + 1]!;
+      authPass = argv[i + 2]!;
+      i += 2;
+    } else if (is(argv[i], 'SETNAME') && more >= 1) {
+      setName = argv[i + 1]!;
+      i += 1;
+    } else throw new ReplyError(`ERR Syntax error in HELLO option '${argv[i]}'`);
+  }
+  if (authUser !== undefined) {
+    if (!checkPassword(ctx, authUser, authPass!)) throw new ReplyError(Err.wrongPass);
+    client.authenticated = true;
+    client.user = authUser;
+  }
+  if (!client.authenticated) {
+    throw new ReplyError(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
+  }
+  if (setName !== undefined) validateClientName(setName);
+  if (setName !== undefined) client.name = setName;
+  if (ver) client.resp = ver as 2 | 3;
+  reply.map(7);
+  reply.bulk('server');
+  reply.bulk('redis');
+  reply.bulk('version');
+  reply.bulk(REDIS_VERSION);
+  reply.bulk('proto');
+  reply.int(client.resp);
+  reply.bulk('id');
+  reply.int(client.id);
+  reply.bulk('mode');
+  reply.bulk('standalone');
+  reply.bulk('role');
+  reply.bulk('master');
+  reply.bulk('modules');
+  reply.array(0);
+}
+
+/** Client names cannot contain spaces, newlines or special characters. */
+export function validateClientName(name: string): void {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) {
+      throw new ReplyError('ERR Client names cannot contain spaces, newlines or special characters.');
+    }
+  }
+}
+
+/** PING [message] */
+function ping(ctx: Ctx): void {
+  if (ctx.argv.length === 1) ctx.reply.simple('PONG');
+  else ctx.reply.bulk(ctx.argv[1]!);
+}
+
+/** ECHO message */
+function echo(ctx: Ctx): void {
+  ctx.reply.bulk(ctx.argv[1]!);
+}
+
+/** QUIT: replies OK, then closes the connection once the reply is written. */
+function quit(ctx: Ctx): void {
+  ctx.reply.ok();
+  ctx.client.closeAfterReply = true;
+}
+
+/** SELECT index */
+function select(ctx: Ctx): void {
+  const n = parseInt64(ctx.argv[1]!);
+  if (n === null || typeof n === 'bigint') throw new ReplyError(Err.notInteger);
+  const db = ctx.server.dbs[n];
+  if (n < 0 || db === undefined) throw new ReplyError(Err.dbIndexOutOfRange);
+  ctx.client.db = db;
+  ctx.reply.ok();
+}
+
+/** RESET: back to a fresh connection's state. */
+function reset(ctx: Ctx): void {
+  ctx.server.resetClient(ctx.client);
+  ctx.reply.simple('RESET');
+}
+
+export const commands: CommandSpec[] = [
+  command({ name: 'ping', arity: -1, flags: ['fast'], acl: ['connection'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group: 'connection', since: '1.0.0', summary: 'Checks that the server is alive: replies PONG or the given message.', complexity: 'O(1)', args: [{ name: 'message', type: 'string', flags: ['optional'] }], handler: ping }),
+  command({ name: 'echo', arity: 2, flags: ['fast'], acl: ['connection'], group: 'connection', since: '1.0.0', summary: 'Replies with the given message.', complexity: 'O(1)', args: [{ name: 'message', type: 'string' }], handler: echo }),
+  command({ name: 'quit', arity: -1, flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'], acl: ['connection'], group: 'connection', since: '1.0.0', summary: 'Closes the connection after replying.', complexity: 'O(1)', docFlags: ['deprecated'], deprecatedSince: '7.2.0', replacedBy: 'just closing the connection', handler: quit }),
+  command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['connection'], group: 'connection', since: '1.0.0', summary: 'Switches the connection to another database.', complexity: 'O(1)', args: [{ name: 'index', type: 'integer' }], handler: select }),
+  command({ name: 'auth', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], group: 'connection', since: '1.0.0', summary: 'Authenticates the connection.', complexity: 'O(N) where N is the number of passwords defined for the user', history: [['6.0.0', 'Added ACL style (username and password).']], args: [{ name: 'username', type: 'string', since: '6.0.0', flags: ['optional'] }, { name: 'password', type: 'string' }], handler: auth }),
+  command({ name: 'hello', arity: -1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], group: 'connection', since: '6.0.0', summary: 'Selects the protocol version, optionally authenticates and names the connection, and returns server facts.', complexity: 'O(1)', history: [['6.2.0', '`protover` made optional; when called without arguments the command reports the current connection\'s context.']], args: [{ name: 'arguments', type: 'block', flags: ['optional'], arguments: [{ name: 'protover', type: 'integer' }, { name: 'username-password', type: 'block', token: 'AUTH', flags: ['optional'], arguments: [{ name: 'username', type: 'string' }, { name: 'password', type: 'string' }] }, { name: 'clientname', type: 'string', token: 'SETNAME', flags: ['optional'] }] }], handler: hello }),
+  command({ name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], acl: ['connection'], group: 'connection', since: '6.2.0', summary: 'Resets the connection to its initial state.', complexity: 'O(1)', handler: reset }),
+];

@@ -1,0 +1,109 @@
+/**
+ * The command table's types. Each command is one declaration beside its
+ * handler (in its group file); the dispatcher's gates, arity errors, COMMAND
+ * and its subcommands, ACL categories and MULTI/script rules are all derived
+ * from these declarations, never written twice.
+ */
+import type { Reply } from '../protocol/writer.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import type { Db } from '../keyspace/db.js';
+
+/** Command flags, named as Redis's COMMAND INFO names them. */
+export type CommandFlag =
+  | 'write' | 'readonly' | 'denyoom' | 'module' | 'admin' | 'pubsub' | 'noscript'
+  | 'blocking' | 'loading' | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking'
+  | 'fast' | 'no_auth' | 'may_replicate' | 'sentinel' | 'only_sentinel'
+  | 'no_mandatory_keys' | 'protected' | 'module_getkeys' | 'module_no_cluster'
+  | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy';
+
+/** ACL categories a declaration lists explicitly (others are implied by flags). */
+export type AclCategory =
+  | 'keyspace' | 'read' | 'write' | 'set' | 'sortedset' | 'list' | 'hash' | 'string'
+  | 'bitmap' | 'hyperloglog' | 'geo' | 'stream' | 'pubsub' | 'admin' | 'fast' | 'slow'
+  | 'blocking' | 'dangerous' | 'connection' | 'transaction' | 'scripting';
+
+/** Key-spec flags as in Redis 7 (COMMAND INFO key_specs). */
+export type KeySpecFlag =
+  | 'RO' | 'RW' | 'OW' | 'RM' | 'access' | 'update' | 'insert' | 'delete'
+  | 'not_key' | 'incomplete' | 'variable_flags';
+
+export interface KeySpec {
+  notes?: string;
+  flags: KeySpecFlag[];
+  /** begin_search: `{ index: n }` or `{ keyword: 'STREAMS', startfrom: 1 }`; omitted = unknown. */
+  begin: { index: number } | { keyword: string; startfrom: number } | null;
+  /** find_keys: range or keynum; omitted = unknown. */
+  find: { lastkey: number; keystep: number; limit: number } | { keynumidx: number; firstkey: number; keystep: number } | null;
+}
+
+/** Argument types for COMMAND DOCS. */
+export type ArgType =
+  | 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
+
+export interface ArgDoc {
+  name: string;
+  type: ArgType;
+  /** For type 'key': index of the key spec it belongs to. */
+  key_spec_index?: number;
+  token?: string;
+  display_text?: string;
+  since?: string;
+  flags?: ('optional' | 'multiple' | 'multiple_token')[];
+  deprecated_since?: string;
+  summary?: string;
+  value?: string;
+  arguments?: ArgDoc[];
+}
+
+/** Everything a handler gets. argv[0] is the command name as sent. */
+export interface Ctx {
+  readonly server: Server;
+  readonly client: Client;
+  /** The client's selected database. */
+  readonly db: Db;
+  readonly argv: string[];
+  readonly reply: Reply;
+  /** The command's declaration (the subcommand's, for container commands). */
+  readonly cmd: CommandSpec;
+}
+
+export type Handler = (ctx: Ctx) => void;
+
+export interface CommandSpec {
+  /** Lowercase name; subcommands use their own name only ("get" for CONFIG GET). */
+  name: string;
+  /** Redis arity: N means exactly N arguments including the name, -N at least N. */
+  arity: number;
+  flags: CommandFlag[];
+  /** Explicit ACL categories; write/read/fast/slow/admin/... implied by flags are added. */
+  acl: AclCategory[];
+  /** Legacy key positions: first key, last key (negative counts from the end), step. */
+  keys?: [number, number, number];
+  keySpecs?: KeySpec[];
+  /** Command tips (COMMAND INFO / DOCS), e.g. 'nondeterministic_output'. */
+  tips?: string[];
+  group: string;
+  since: string;
+  summary: string;
+  complexity?: string;
+  docFlags?: ('deprecated' | 'syscmd')[];
+  deprecatedSince?: string;
+  replacedBy?: string;
+  history?: [string, string][];
+  args?: ArgDoc[];
+  /** Subcommands for container commands (CONFIG, CLIENT, OBJECT, ...). */
+  subcommands?: CommandSpec[];
+  /** Container commands have no handler of their own. */
+  handler?: Handler;
+  /**
+   * For commands whose keys cannot be found from `keys` alone (movablekeys):
+   * returns the argv indexes of the keys.
+   */
+  getKeys?: (argv: string[]) => number[];
+}
+
+/** Declares a command: a typed identity, so a group file reads as a table. */
+export function command(spec: CommandSpec): CommandSpec {
+  return spec;
+}

@@ -1,0 +1,73 @@
+/**
+ * The public API: an in-process Redis-compatible server for applications and
+ * test suites.
+ *
+ *   import { createServer } from 'tsdis';
+ *   const srv = await createServer();            // 127.0.0.1, a free port
+ *   const client = new Redis(srv.port);          // any Redis client
+ *   await srv.call('SET', 'k', 'v');             // or in-process, no socket
+ *   await srv.close();                           // no handles left open
+ */
+import type { AddressInfo } from 'node:net';
+import { Server, type ServerOptions } from './server/server.js';
+import { RespDecoder, type RespValue } from './protocol/decoder.js';
+import { dispatch } from './server/dispatcher.js';
+import type { Client } from './server/client.js';
+
+export { Server } from './server/server.js';
+export { ReplyError, TsdisError } from './protocol/errors.js';
+export type { RespValue } from './protocol/decoder.js';
+export { REDIS_VERSION, TSDIS_VERSION } from './version.js';
+
+export interface CreateServerOptions extends ServerOptions {
+  /** TCP port; 0 (the default) lets the OS pick a free one. */
+  port?: number;
+  /** Address to bind; default 127.0.0.1. */
+  host?: string;
+  /** Don't listen on TCP at all (in-process call() only). */
+  noListen?: boolean;
+}
+
+export interface TsdisServer {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  readonly host: string;
+  /** redis://host:port */
+  readonly url: string;
+  /** The underlying server (config, databases, clients). */
+  readonly server: Server;
+  /** Runs a command in-process and resolves with the decoded reply. Error replies resolve as ReplyError values. */
+  call(...args: (string | number | Buffer)[]): Promise<RespValue>;
+  /** Stops listening and closes every client and timer. */
+  close(): Promise<void>;
+}
+
+/** Starts a server; resolves once it is listening. */
+export async function createServer(opts: CreateServerOptions = {}): Promise<TsdisServer> {
+  const config: Record<string, string | number | boolean> = {
+    port: opts.port ?? 0,
+    bind: opts.host ?? '127.0.0.1',
+    save: '',
+    ...opts.config,
+  };
+  const server = new Server({ ...opts, config, log: opts.log ?? (() => {}) });
+  if (!opts.noListen) await server.listen({ ephemeralPort: true });
+  const addr: AddressInfo | undefined = server.addresses()[0];
+  let internal: Client | null = null;
+  const decoder = new RespDecoder();
+  return {
+    port: addr?.port ?? 0,
+    host: addr?.address ?? '',
+    url: addr ? `redis://${addr.address}:${addr.port}` : '',
+    server,
+    call(...args) {
+      internal ??= server.newClient(null, 'internal');
+      const argv = args.map((a) => (Buffer.isBuffer(a) ? a.latin1Slice(0, a.length) : String(a)));
+      dispatch(server, internal, argv);
+      decoder.feed(internal.reply.take());
+      const v = decoder.next();
+      return Promise.resolve(v === undefined ? null : v);
+    },
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The keyspace dictionary: a Map from key to a dense slot index, beside dense
+ * arrays of keys and values. This gives
+ *  - O(1) lookup through V8's native Map (its hash is cached in the string);
+ *  - O(1) uniformly random sampling (RANDOMKEY, eviction, active expiry): pick
+ *    a random slot;
+ *  - SCAN's guarantee: deletion swaps the last slot into the hole, so an entry
+ *    only ever moves to a lower slot. SCAN walks slots from the top down, so an
+ *    entry present for the whole scan is never skipped (it may be returned twice).
+ *  The Map's values are small integers (V8 Smis), so the index costs no
+ *  allocation per key.
+ *
+ * Optionally a Uint32Array of per-slot access metadata (LRU clock or LFU
+ * counter, as Redis keeps 24 bits in each object) moves with its slot.
+ */
+export class Dict<V> {
+  private index = new Map<string, number>();
+  keys: string[] = [];
+  vals: V[] = [];
+  meta: Uint32Array | null;
+
+  constructor(withMeta = false) {
+    this.meta = withMeta ? new Uint32Array(16) : null;
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  get(key: string): V | undefined {
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.vals[i];
+  }
+
+  has(key: string): boolean {
+    return this.index.has(key);
+  }
+
+  /** The slot of a key, or -1. */
+  slot(key: string): number {
+    const i = this.index.get(key);
+    return i === undefined ? -1 : i;
+  }
+
+  /** Sets a key; returns true when it was added (not replaced). */
+  set(key: string, val: V, metaVal = 0): boolean {
+    const i = this.index.get(key);
+    if (i !== undefined) {
+      this.vals[i] = val;
+      return false;
+    }
+    const n = this.keys.length;
+    this.index.set(key, n);
+    this.keys.push(key);
+    this.vals.push(val);
+    if (this.meta) {
+      if (n >= this.meta.length) {
+        const m = new Uint32Array(this.meta.length * 2);
+        m.set(this.meta);
+        this.meta = m;
+      }
+      this.meta[n] = metaVal;
+    }
+    return true;
+  }
+
+  /** Replaces the value in an existing slot. */
+  setAt(slot: number, val: V): void {
+    this.vals[slot] = val;
+  }
+
+  /** Removes a key; returns its value or undefined. The last slot moves into the hole. */
+  delete(key: string): V | undefined {
+    const i = this.index.get(key);
+    if (i === undefined) return undefined;
+    const val = this.vals[i]!;
+    this.index.delete(key);
+    const last = this.keys.length - 1;
+    if (i !== last) {
+      const lk = this.keys[last]!;
+      this.keys[i] = lk;
+      this.vals[i] = this.vals[last]!;
+      if (this.meta) this.meta[i] = this.meta[last]!;
+      this.index.set(lk, i);
+    }
+    this.keys.pop();
+    this.vals.pop();
+    return val;
+  }
+
+  /** A key at a uniformly random slot, or undefined when empty. */
+  randomKey(random: () => number = Math.random): string | undefined {
+    const n = this.keys.length;
+    return n === 0 ? undefined : this.keys[Math.floor(random() * n)];
+  }
+
+  /**
+   * One SCAN step. Cursor 0 starts a scan; the cursor is the number of slots
+   * still to visit, counted from the bottom. Visits up to `count` slots from
+   * the top down, calling fn for each, and returns the next cursor (0 = done).
+   */
+  scan(cursor: number, count: number, fn: (key: string, val: V) => void): number {
+    let c = cursor === 0 || cursor > this.keys.length ? this.keys.length : cursor;
+    let visited = 0;
+    while (c > 0 && visited < count) {
+      c--;
+      fn(this.keys[c]!, this.vals[c]!);
+      visited++;
+    }
+    return c;
+  }
+
+  clear(): void {
+    this.index = new Map();
+    this.keys = [];
+    this.vals = [];
+    if (this.meta) this.meta = new Uint32Array(16);
+  }
+
+  /** Iterates over [key, value] pairs (no mutation during iteration). */
+  *entries(): IterableIterator<[string, V]> {
+    for (let i = 0; i < this.keys.length; i++) yield [this.keys[i]!, this.vals[i]!];
+  }
+}

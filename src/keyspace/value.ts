@@ -1,0 +1,77 @@
+/**
+ * Value representation.
+ *
+ * Strings are stored as compactly as V8 allows:
+ *  - a JS number for integers that Redis would store with the "int" encoding
+ *    and that are safe integers (INCR counters cost no allocation);
+ *  - a latin1 JS string (one char per byte) for everything else: a one-byte
+ *    V8 string is far smaller than a Buffer and binary safe;
+ *  - a Buffer once a string is mutated in place (SETRANGE, SETBIT, APPEND,
+ *    BITFIELD), which Redis reports as "raw".
+ * Other types are objects implementing `Collection`.
+ */
+export type StrValue = string | number | Buffer;
+
+export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
+
+export interface Collection {
+  readonly type: Exclude<TypeName, 'string'>;
+  /** OBJECT ENCODING's answer. */
+  encoding(): string;
+}
+
+export type Value = StrValue | Collection;
+
+export function typeName(v: Value): TypeName {
+  if (typeof v === 'string' || typeof v === 'number' || Buffer.isBuffer(v)) return 'string';
+  return v.type;
+}
+
+export function isString(v: Value): v is StrValue {
+  return typeof v === 'string' || typeof v === 'number' || Buffer.isBuffer(v);
+}
+
+/** A string value as latin1 text. */
+export function strOf(v: StrValue): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return '' + v;
+  return v.latin1Slice(0, v.length);
+}
+
+/** A string value as bytes (a Buffer value is returned as is, not copied). */
+export function bufOf(v: StrValue): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  return Buffer.from(typeof v === 'number' ? '' + v : v, 'latin1');
+}
+
+/** Length in bytes of a string value. */
+export function strLen(v: StrValue): number {
+  if (typeof v === 'number') return ('' + v).length;
+  return v.length;
+}
+
+/**
+ * The value to store for a string argument: a number when Redis would use the
+ * "int" encoding (canonical integer text of at most 20 chars within int64) and
+ * it is a safe integer; otherwise the string itself.
+ */
+export function strValue(s: string): StrValue {
+  const n = s.length;
+  if (n === 0 || n > 16) return s;
+  const c = s.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 45)) return s;
+  const x = Number(s);
+  if (Number.isSafeInteger(x) && '' + x === s) return x;
+  return s;
+}
+
+/** OBJECT ENCODING of a string value. */
+export function stringEncoding(v: StrValue): string {
+  if (typeof v === 'number') return 'int';
+  if (Buffer.isBuffer(v)) return 'raw';
+  if (v.length <= 20 && /^-?[1-9][0-9]*$|^0$/.test(v)) {
+    const b = BigInt(v);
+    if (b <= 9223372036854775807n && b >= -9223372036854775808n) return 'int';
+  }
+  return v.length <= 44 ? 'embstr' : 'raw';
+}

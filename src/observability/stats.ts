@@ -1,0 +1,91 @@
+/**
+ * Counters behind INFO stats, commandstats and errorstats.
+ */
+import type { CommandSpec } from '../commands/spec.js';
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+}
+
+export class Stats {
+  totalConnections = 0;
+  rejectedConnections = 0;
+  totalCommands = 0;
+  totalCommandsRejected = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  expiredKeys = 0;
+  expiredStalePerc = 0;
+  expiredTimeCapReachedCount = 0;
+  expireCycleCpuMs = 0;
+  evictedKeys = 0;
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
+  clientOutputLimitDisconnections = 0;
+  totalErrorReplies = 0;
+  /** Per command ("get", "config|get"). */
+  readonly commands = new Map<string, CommandStat>();
+  /** Per error code ("ERR", "WRONGTYPE"). */
+  readonly errors = new Map<string, number>();
+  /** Samples for instantaneous_ops_per_sec: [time, totalCommands]. */
+  private samples: [number, number, number, number][] = [];
+
+  /** The stats entry of a command (created on first use). */
+  command(cmd: CommandSpec, parent?: CommandSpec): CommandStat {
+    const name = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+    let s = this.commands.get(name);
+    if (s === undefined) {
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      this.commands.set(name, s);
+    }
+    return s;
+  }
+
+  countError(code: string): void {
+    this.totalErrorReplies++;
+    // Redis caps distinct error codes at 128 to bound memory.
+    if (!this.errors.has(code) && this.errors.size >= 128) return;
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  /** Records a sample once a second (serverCron). */
+  sampleOps(now: number): void {
+    this.samples.push([now, this.totalCommands, this.netInputBytes, this.netOutputBytes]);
+    if (this.samples.length > 16) this.samples.shift();
+  }
+
+  /** Average rate over the samples of field i (1 ops, 2 input, 3 output) per second. */
+  instantaneous(i: 1 | 2 | 3): number {
+    const s = this.samples;
+    if (s.length < 2) return 0;
+    const a = s[0]!;
+    const b = s[s.length - 1]!;
+    const dt = (b[0] - a[0]) / 1000;
+    return dt > 0 ? (b[i] - a[i]) / dt : 0;
+  }
+
+  /** CONFIG RESETSTAT */
+  reset(): void {
+    this.totalConnections = 0;
+    this.rejectedConnections = 0;
+    this.totalCommands = 0;
+    this.totalCommandsRejected = 0;
+    this.netInputBytes = 0;
+    this.netOutputBytes = 0;
+    this.expiredKeys = 0;
+    this.expiredStalePerc = 0;
+    this.expiredTimeCapReachedCount = 0;
+    this.expireCycleCpuMs = 0;
+    this.evictedKeys = 0;
+    this.keyspaceHits = 0;
+    this.keyspaceMisses = 0;
+    this.clientOutputLimitDisconnections = 0;
+    this.totalErrorReplies = 0;
+    this.commands.clear();
+    this.errors.clear();
+    this.samples = [];
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Errors a client sees. `ReplyError` carries Redis's exact text (including the
+ * leading code such as `ERR` or `WRONGTYPE`); handlers and argument helpers throw
+ * it and the dispatcher turns it into an error reply and counts it in errorstats.
+ * The texts live here, in one table, so each is written once.
+ */
+export class ReplyError extends Error {
+  constructor(message: string) {
+    super(message);
+  }
+  /** The error code: the first word, used by INFO errorstats. */
+  get code(): string {
+    const sp = this.message.indexOf(' ');
+    return sp < 0 ? this.message : this.message.slice(0, sp);
+  }
+}
+
+/** Redis's fixed error texts. Functions build the ones with parameters. */
+export const Err = {
+  syntax: 'ERR syntax error',
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  overflow: 'ERR increment or decrement would overflow',
+  noSuchKey: 'ERR no such key',
+  outOfRange: 'ERR index out of range',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  authNotConfigured:
+    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+  invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
+  dbIndexOutOfRange: 'ERR DB index is out of range',
+  invalidDbIndex: 'ERR invalid DB index',
+  sameObject: 'ERR source and destination objects are the same',
+  stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
+  bitOffset: 'ERR bit offset is not an integer or out of range',
+  bitValue: 'ERR bit is not an integer or out of range',
+  wrongArgs: (name: string) => `ERR wrong number of arguments for '${name}' command`,
+  unknownCommand: (name: string, args: string[]) => {
+    // Each argument is cut so that the list stays within 128 characters.
+    let list = '';
+    for (const a of args) {
+      if (list.length >= 128) break;
+      list += `'${a.slice(0, 128 - list.length)}' `;
+    }
+    return `ERR unknown command '${trunc128(name)}', with args beginning with: ${list}`;
+  },
+  unknownSubcommand: (sub: string, cmd: string) =>
+    `ERR unknown subcommand '${trunc128(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
+  unknownSubcommandOrWrongArgs: (sub: string, cmd: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${trunc128(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
+  debugDisabled:
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+} as const;
+
+function trunc128(s: string): string {
+  return s.length > 128 ? s.slice(0, 128) : s;
+}
+
+/** Library/API errors (not sent to clients) with stable codes. */
+export class TsdisError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TsdisError';
+  }
+}

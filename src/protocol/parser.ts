@@ -1,0 +1,270 @@
+/**
+ * Incremental RESP request parser: multibulk (`*N\r\n$len\r\n...`) and inline
+ * commands, with Redis's limits and exact protocol error texts.
+ *
+ * The connection feeds every chunk it reads and then pulls complete commands
+ * with next() until it returns null. A frame may be split anywhere across
+ * chunks; consumed bytes are dropped, finished arguments are kept, so nothing
+ * is parsed twice. A large bulk argument is collected as a list of chunks and
+ * joined once (no quadratic copying). Arguments are latin1 strings: one char
+ * per byte, so they are binary safe and compact in V8.
+ */
+
+const CR = 13;
+const LF = 10;
+export const INLINE_MAX = 64 * 1024;
+const UNAUTH_MULTIBULK_MAX = 10;
+const UNAUTH_BULK_MAX = 16384;
+const INT_MAX = 2147483647;
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulkLen: number;
+  /** client-query-buffer-limit */
+  queryBufferLimit: number;
+}
+
+/** A protocol violation: the text is replied as an error, then the connection closes. */
+export class ProtocolError {
+  constructor(
+    readonly message: string,
+    /** false when the connection is closed without a reply (query buffer limit). */
+    readonly reply = true,
+  ) {}
+}
+
+export type ParseResult = string[] | ProtocolError | null;
+
+export class RespParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Chunks not yet joined into buf, while a large bulk is awaited. */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  /** Bytes (from buf start) needed before parsing can progress; 0 = any. */
+  private need = 0;
+  /** Arguments still expected in the current multibulk (0 = between commands). */
+  private remaining = 0;
+  private args: string[] = [];
+  private bulkLen = -1;
+  /** Set by the connection: unauthenticated clients get smaller caps. */
+  authenticated = true;
+
+  constructor(public limits: ParserLimits) {}
+
+  /** Bytes buffered and not yet consumed (for CLIENT LIST qbuf and the limit). */
+  get buffered(): number {
+    return this.buf.length - this.pos + this.pendingLen;
+  }
+
+  /** Appends a chunk read from the socket. Returns a ProtocolError when the query buffer limit is exceeded. */
+  feed(chunk: Buffer): ProtocolError | null {
+    if (this.pos >= this.buf.length && this.pendingLen === 0) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+      if (this.buf.length - this.pos + this.pendingLen >= this.need - this.pos) this.join();
+    }
+    if (this.buffered > this.limits.queryBufferLimit) return new ProtocolError('query buffer limit', false);
+    return null;
+  }
+
+  private join(): void {
+    const parts = [this.buf.subarray(this.pos), ...this.pending];
+    this.need = this.need > 0 ? this.need - this.pos : 0;
+    this.buf = Buffer.concat(parts);
+    this.pos = 0;
+    this.pending = [];
+    this.pendingLen = 0;
+  }
+
+  /** The next complete command, null when more bytes are needed, or a ProtocolError. */
+  next(): ParseResult {
+    if (this.pendingLen > 0) {
+      if (this.buf.length - this.pos + this.pendingLen < this.need - this.pos) return null;
+      this.join();
+    }
+    for (;;) {
+      const buf = this.buf;
+      if (this.remaining === 0) {
+        if (this.pos >= buf.length) return null;
+        if (buf[this.pos] !== 42 /* '*' */) {
+          const r = this.inline();
+          if (r === undefined) continue; // empty line
+          return r;
+        }
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr < 0 || cr + 1 >= buf.length) {
+          if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big mbulk count string');
+          return null;
+        }
+        const n = readInt(buf, this.pos + 1, cr);
+        if (n === null || n > INT_MAX) return new ProtocolError('Protocol error: invalid multibulk length');
+        if (!this.authenticated && n > UNAUTH_MULTIBULK_MAX)
+          return new ProtocolError('Protocol error: unauthenticated multibulk length');
+        this.pos = cr + 2;
+        if (n <= 0) continue;
+        this.remaining = n;
+        this.args = [];
+        this.bulkLen = -1;
+      }
+      while (this.remaining > 0) {
+        if (this.bulkLen < 0) {
+          const cr = buf.indexOf(CR, this.pos);
+          if (cr < 0 || cr + 1 >= buf.length) {
+            if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big bulk count string');
+            this.compact();
+            return null;
+          }
+          if (buf[this.pos] !== 36 /* '$' */) {
+            return new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+          }
+          const n = readInt(buf, this.pos + 1, cr);
+          if (n === null || n < 0 || n > this.limits.maxBulkLen) return new ProtocolError('Protocol error: invalid bulk length');
+          if (!this.authenticated && n > UNAUTH_BULK_MAX) return new ProtocolError('Protocol error: unauthenticated bulk length');
+          this.pos = cr + 2;
+          this.bulkLen = n;
+        }
+        const end = this.pos + this.bulkLen;
+        if (end + 2 > buf.length) {
+          this.compact();
+          this.need = this.pos + this.bulkLen + 2;
+          return null;
+        }
+        this.args.push(buf.latin1Slice(this.pos, end));
+        this.pos = end + 2;
+        this.bulkLen = -1;
+        this.remaining--;
+      }
+      this.need = 0;
+      const args = this.args;
+      this.args = [];
+      return args;
+    }
+  }
+
+  /** Drops consumed bytes so a long wait does not pin the whole buffer. */
+  private compact(): void {
+    if (this.pos > 0 && this.pos > this.buf.length >> 1) {
+      this.buf = Buffer.from(this.buf.subarray(this.pos));
+      this.pos = 0;
+    }
+  }
+
+  /** Parses one inline command line; undefined for an empty line. */
+  private inline(): string[] | ProtocolError | null | undefined {
+    const buf = this.buf;
+    const nl = buf.indexOf(LF, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big inline request');
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    this.pos = nl + 1;
+    const args = splitArgs(line);
+    if (args === null) return new ProtocolError('Protocol error: unbalanced quotes in request');
+    if (args.length === 0) return undefined;
+    return args;
+  }
+}
+
+/**
+ * Redis's string2ll over buf[start, end): optional '-', no leading zeros, no '+'.
+ * Returns null when invalid. Values beyond 2^53 are not needed for lengths.
+ */
+function readInt(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 45) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (buf[i] === 48) return end - i === 1 && !neg ? 0 : null;
+  let n = 0;
+  for (; i < end; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return null;
+    n = n * 10 + c;
+  }
+  return neg ? -n : n;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * Splits an inline command line as redis-cli and Redis's sdssplitargs do:
+ * white space separates, "double quotes" allow \n \r \t \b \a \xHH and \c
+ * escapes, 'single quotes' allow \'. A closing quote must be followed by
+ * white space or the end. Returns null on unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    let inq = false;
+    let insq = false;
+    let done = false;
+    let cur = '';
+    while (!done) {
+      if (inq) {
+        if (i >= n) return null;
+        const c = line.charCodeAt(i);
+        if (c === 92 /* \ */ && i + 3 < n && line.charCodeAt(i + 1) === 120 /* x */ &&
+            hexVal(line.charCodeAt(i + 2)) >= 0 && hexVal(line.charCodeAt(i + 3)) >= 0) {
+          cur += String.fromCharCode(hexVal(line.charCodeAt(i + 2)) * 16 + hexVal(line.charCodeAt(i + 3)));
+          i += 3;
+        } else if (c === 92 && i + 1 < n) {
+          i++;
+          const e = line[i]!;
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === 34 /* " */) {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else cur += line[i];
+      } else if (insq) {
+        if (i >= n) return null;
+        const c = line.charCodeAt(i);
+        if (c === 92 && i + 1 < n && line.charCodeAt(i + 1) === 39) {
+          i++;
+          cur += "'";
+        } else if (c === 39) {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else cur += line[i];
+      } else {
+        if (i >= n) break;
+        const c = line.charCodeAt(i);
+        if (isSpace(c)) done = true;
+        else if (c === 34) inq = true;
+        else if (c === 39) insq = true;
+        else cur += line[i];
+      }
+      if (i < n) i++;
+    }
+    out.push(cur);
+  }
+}
+
+declare module 'node:buffer' {
+  interface Buffer {
+    latin1Slice(start?: number, end?: number): string;
+    latin1Write(s: string, offset?: number, length?: number): number;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Reply encoding. Handlers never write protocol bytes themselves: they call
+ * these methods and the writer encodes RESP2 or RESP3 for the client's protocol.
+ *
+ * Replies accumulate as a latin1 JS string (one char per byte), which V8 builds
+ * cheaply as a rope; the connection writes it with a single socket write per
+ * event-loop turn. Values that are Buffers are converted with latin1Slice.
+ */
+import { formatDouble } from '../util/numbers.js';
+
+export type Bulk = string | Buffer | number;
+
+export class Reply {
+  /** Pending output, latin1-encoded. */
+  out = '';
+  /** Error replies sent through this writer (the dispatcher compares before/after a call). */
+  errors = 0;
+  /** Called with the code of every error reply (INFO errorstats). */
+  onError: ((code: string) => void) | null = null;
+  constructor(public resp: 2 | 3 = 2) {}
+
+  take(): string {
+    const o = this.out;
+    this.out = '';
+    return o;
+  }
+
+  ok(): void {
+    this.out += '+OK\r\n';
+  }
+  /** A status reply; the text must not contain CR or LF. */
+  simple(s: string): void {
+    this.out += '+' + s + '\r\n';
+  }
+  /** An error reply; `msg` starts with its code (ERR, WRONGTYPE, ...). */
+  error(msg: string): void {
+    this.errors++;
+    if (this.onError) {
+      const sp = msg.indexOf(' ');
+      this.onError(sp < 0 ? msg : msg.slice(0, sp));
+    }
+    this.out += '-' + sanitize(msg) + '\r\n';
+  }
+  int(n: number | bigint): void {
+    this.out += ':' + n + '\r\n';
+  }
+  bulk(v: Bulk): void {
+    if (typeof v === 'string') this.out += '$' + v.length + '\r\n' + v + '\r\n';
+    else if (typeof v === 'number') {
+      const s = '' + v;
+      this.out += '$' + s.length + '\r\n' + s + '\r\n';
+    } else this.out += '$' + v.length + '\r\n' + v.latin1Slice(0, v.length) + '\r\n';
+  }
+  /** A bulk string or the null for a missing value. */
+  bulkOrNull(v: Bulk | undefined | null): void {
+    if (v === undefined || v === null) this.null();
+    else this.bulk(v);
+  }
+  /** RESP2 `$-1`, RESP3 `_`. */
+  null(): void {
+    this.out += this.resp === 3 ? '_\r\n' : '$-1\r\n';
+  }
+  /** RESP2 `*-1`, RESP3 `_`. */
+  nullArray(): void {
+    this.out += this.resp === 3 ? '_\r\n' : '*-1\r\n';
+  }
+  array(n: number): void {
+    this.out += '*' + n + '\r\n';
+  }
+  /** A map of n pairs: RESP3 `%`, RESP2 an array of 2n. */
+  map(n: number): void {
+    this.out += this.resp === 3 ? '%' + n + '\r\n' : '*' + 2 * n + '\r\n';
+  }
+  /** A set: RESP3 `~`, RESP2 an array. */
+  set(n: number): void {
+    this.out += this.resp === 3 ? '~' + n + '\r\n' : '*' + n + '\r\n';
+  }
+  /** An out-of-band push: RESP3 `>`, RESP2 an array. */
+  push(n: number): void {
+    this.out += this.resp === 3 ? '>' + n + '\r\n' : '*' + n + '\r\n';
+  }
+  /** A double: RESP3 `,`, RESP2 a bulk string, formatted as Redis does. */
+  double(x: number): void {
+    const s = formatDouble(x);
+    if (this.resp === 3) this.out += ',' + s + '\r\n';
+    else this.out += '$' + s.length + '\r\n' + s + '\r\n';
+  }
+  /** RESP3 `#t`/`#f`, RESP2 `:1`/`:0`. */
+  bool(b: boolean): void {
+    if (this.resp === 3) this.out += b ? '#t\r\n' : '#f\r\n';
+    else this.out += b ? ':1\r\n' : ':0\r\n';
+  }
+  /** RESP3 big number `(`, RESP2 a bulk string. */
+  bigNumber(s: string): void {
+    if (this.resp === 3) this.out += '(' + s + '\r\n';
+    else this.bulk(s);
+  }
+  /** RESP3 verbatim string (`=`, format `txt`), RESP2 a bulk string. */
+  verbatim(s: string, format = 'txt'): void {
+    if (this.resp === 3) this.out += '=' + (s.length + 4) + '\r\n' + format + ':' + s + '\r\n';
+    else this.bulk(s);
+  }
+  /** An array of bulk strings. */
+  bulks(items: readonly Bulk[]): void {
+    this.array(items.length);
+    for (const v of items) this.bulk(v);
+  }
+  /** Raw protocol bytes (already encoded). */
+  raw(s: string): void {
+    this.out += s;
+  }
+}
+
+/** Error texts must be one line: Redis replaces CR and LF with spaces. */
+function sanitize(msg: string): string {
+  return /[\r\n]/.test(msg) ? msg.replace(/[\r\n]/g, ' ') : msg;
+}

@@ -1,0 +1,87 @@
+/**
+ * Per-connection state. A Client without a socket is an in-process caller
+ * (createServer().call()) or a script/AOF-loading pseudo client.
+ */
+import type { Socket } from 'node:net';
+import { Reply } from '../protocol/writer.js';
+import { RespParser } from '../protocol/parser.js';
+import type { Db } from '../keyspace/db.js';
+
+export class Client {
+  readonly reply: Reply;
+  readonly parser: RespParser;
+  db: Db;
+  name = '';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  user = 'default';
+  readonly createdAt: number;
+  lastInteraction: number;
+  /** The last command run ("NULL" before any), for CLIENT LIST cmd=. */
+  lastCmd = 'NULL';
+  /** Close once pending replies are written (QUIT, protocol error, CLIENT KILL). */
+  closeAfterReply = false;
+  /** Already closed or closing: ignore further input. */
+  closed = false;
+  /** Don't update key access times (CLIENT NO-TOUCH). */
+  noTouch = false;
+  /** Queued in the server's flush list. */
+  flushQueued = false;
+  /** When the output buffer first went over the soft limit (ms), or 0. */
+  softLimitSince = 0;
+  /** Reading is paused because the output buffer is large. */
+  readPaused = false;
+  /** Total bytes written to this client so far (memory accounting). */
+  totalOut = 0;
+  readonly addr: string;
+  readonly laddr: string;
+  /** 'tcp' | 'unix' | 'internal' */
+  readonly kind: 'tcp' | 'unix' | 'internal';
+
+  constructor(
+    readonly id: number,
+    readonly socket: Socket | null,
+    db: Db,
+    parser: RespParser,
+    authenticated: boolean,
+    now: number,
+    kind: 'tcp' | 'unix' | 'internal',
+  ) {
+    this.db = db;
+    this.parser = parser;
+    this.authenticated = authenticated;
+    this.reply = new Reply(2);
+    this.createdAt = now;
+    this.lastInteraction = now;
+    this.kind = kind;
+    if (socket && kind === 'tcp') {
+      this.addr = fmtAddr(socket.remoteAddress, socket.remotePort);
+      this.laddr = fmtAddr(socket.localAddress, socket.localPort);
+    } else if (kind === 'unix') {
+      this.addr = '/unixsocket:0';
+      this.laddr = this.addr;
+    } else {
+      this.addr = '';
+      this.laddr = '';
+    }
+  }
+
+  /** Exempt from the idle timeout (blocked and pub/sub clients, later). */
+  get exempt(): boolean {
+    return false;
+  }
+
+  get resp(): 2 | 3 {
+    return this.reply.resp;
+  }
+  set resp(v: 2 | 3) {
+    this.reply.resp = v;
+  }
+}
+
+function fmtAddr(host: string | undefined, port: number | undefined): string {
+  let h = host ?? '?';
+  if (h.startsWith('::ffff:')) h = h.slice(7);
+  return `${h}:${port ?? 0}`;
+}

@@ -1,0 +1,87 @@
+/**
+ * The one gatekeeper. Every command passes these checks, in Redis's order,
+ * each driven by the command table: lookup, arity, authentication, (later:
+ * ACL, cluster redirect, OOM, read-only replica, RESP2 pub/sub mode, loading,
+ * busy script, MULTI queueing), then the call, then the stats (commandstats,
+ * slowlog). Handlers hold semantics only; they throw ReplyError for errors.
+ */
+import { Err, ReplyError } from '../protocol/errors.js';
+import { lookupSub } from '../commands/registry.js';
+import type { CommandSpec, Ctx } from '../commands/spec.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+
+/** Runs one command for a client; its reply is appended to client.reply. */
+export function dispatch(server: Server, client: Client, argv: string[]): void {
+  const reply = client.reply;
+  const table = server.commands;
+  let cmd = table.lookup(argv[0]!);
+  if (cmd === undefined) {
+    reply.error(Err.unknownCommand(argv[0]!, argv.slice(1)));
+    server.stats.totalCommandsRejected++;
+    return;
+  }
+  let parent: CommandSpec | undefined;
+  if (cmd.subcommands) {
+    if (argv.length >= 2) {
+      const sub = lookupSub(cmd, argv[1]!);
+      if (sub === undefined) {
+        reject(server, client, cmd, Err.unknownSubcommand(argv[1]!, cmd.name), undefined);
+        return;
+      }
+      parent = cmd;
+      cmd = sub;
+    }
+  }
+  const arity = cmd.arity;
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    const name = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+    reject(server, client, cmd, Err.wrongArgs(name), parent);
+    return;
+  }
+  if (!client.authenticated && !cmd.flags.includes('no_auth')) {
+    reject(server, client, cmd, Err.noAuth, parent);
+    return;
+  }
+  call(server, client, cmd, argv, parent);
+}
+
+/** A command refused before running: counts as rejected_calls. */
+function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, parent: CommandSpec | undefined): void {
+  client.reply.error(msg);
+  server.stats.command(cmd, parent).rejected++;
+}
+
+/**
+ * Calls the handler with time frozen for the command, then records
+ * commandstats, failed calls and the slowlog.
+ */
+export function call(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent?: CommandSpec): void {
+  const reply = client.reply;
+  const errorsBefore = reply.errors;
+  const prevCurrent = server.current;
+  const prevNow = server.cachedNow;
+  server.current = client;
+  server.cachedNow = server.clock();
+  const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd };
+  const start = performance.now();
+  try {
+    cmd.handler!(ctx);
+  } catch (e) {
+    if (e instanceof ReplyError) reply.error(e.message);
+    else {
+      server.log.warning(`Internal error in '${cmd.name}': ${(e as Error).stack ?? e}`);
+      reply.error(`ERR internal error: ${(e as Error).message}`);
+    }
+  }
+  const us = (performance.now() - start) * 1000;
+  server.current = prevCurrent;
+  server.cachedNow = prevNow;
+  const st = server.stats.command(cmd, parent);
+  st.calls++;
+  st.usec += us;
+  if (reply.errors !== errorsBefore) st.failed++;
+  server.stats.totalCommands++;
+  client.lastCmd = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+  if (!cmd.flags.includes('skip_slowlog')) server.slowlog.record(client, argv, us, server.clock());
+}

@@ -1,0 +1,406 @@
+/**
+ * The server: owns the configuration, the databases, the command table and
+ * the clients, accepts connections and runs the cron. One thread owns all the
+ * data; Node's event loop is the epoll loop.
+ *
+ * Request path: socket 'data' → parser → dispatch() (the one gatekeeper) →
+ * handler → keyspace API. Replies accumulate per client and are written in
+ * flush(), once per event-loop turn (setImmediate runs after the poll phase has
+ * delivered every read), so a batch of pipelined commands — and of clients —
+ * gets one write each. Durability work (AOF append + fsync) will sit in flush()
+ * before the writes, so nothing is acknowledged before it is durable.
+ */
+import net from 'node:net';
+import { EventEmitter } from 'node:events';
+import { Config } from '../config/config.js';
+import { Db, type KeyspaceHooks } from '../keyspace/db.js';
+import { CommandTable } from '../commands/registry.js';
+import { ALL_COMMANDS } from '../commands/index.js';
+import { Client } from './client.js';
+import { RespParser, ProtocolError } from '../protocol/parser.js';
+import { dispatch } from './dispatcher.js';
+import { Logger } from '../util/log.js';
+import { Stats } from '../observability/stats.js';
+import { activeExpireCycle } from '../keyspace/expire.js';
+import { Slowlog } from '../observability/slowlog.js';
+
+/** Above this many unsent bytes a client's input is paused until the socket drains. */
+const READ_PAUSE_BYTES = 8 * 1024 * 1024;
+
+export interface ServerOptions {
+  /** Config parameters as in redis.conf (`{ port: '0', 'save': '' }`). */
+  config?: Record<string, string | number | boolean>;
+  /** Injectable clock (ms). */
+  clock?: () => number;
+  /** Injectable random source in [0, 1). */
+  random?: () => number;
+  /** Where log lines go; default stdout or the logfile. */
+  log?: (line: string) => void;
+}
+
+export class Server extends EventEmitter {
+  readonly config = new Config();
+  readonly commands = new CommandTable();
+  dbs: Db[] = [];
+  readonly clients = new Map<number, Client>();
+  readonly stats = new Stats();
+  readonly slowlog = new Slowlog(this.config);
+  readonly log: Logger;
+  readonly clock: () => number;
+  readonly random: () => number;
+  readonly startTime: number;
+  /** Time frozen for the command being run (Redis's cached mstime). */
+  cachedNow = 0;
+  /** Changes since the last save (rdb_changes_since_last_save). */
+  dirty = 0;
+  lastSave: number;
+  /** The client whose command is running (for hooks that need it). */
+  current: Client | null = null;
+  private nextClientId = 1;
+  private netServers: net.Server[] = [];
+  private flushList: Client[] = [];
+  private flushScheduled = false;
+  private cron: NodeJS.Timeout | null = null;
+  private cronLoops = 0;
+  activeExpireEnabled = true;
+  readonly hooks: KeyspaceHooks;
+  /** Set by SHUTDOWN and signals; close() resolves it. */
+  closing = false;
+
+  constructor(opts: ServerOptions = {}) {
+    super();
+    this.clock = opts.clock ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.startTime = this.clock();
+    this.lastSave = Math.floor(this.startTime / 1000);
+    for (const [k, v] of Object.entries(opts.config ?? {})) {
+      this.config.set(k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v), true);
+    }
+    this.log = new Logger(this.config, opts.log);
+    this.commands.register(ALL_COMMANDS);
+    const server = this;
+    this.hooks = {
+      now: () => server.cachedNow || server.clock(),
+      modified: () => {},
+      notify: () => {},
+      expired: () => {
+        server.stats.expiredKeys++;
+      },
+      touch: () => !(server.current?.noTouch ?? false),
+      accessMeta: () => Math.floor((server.cachedNow || server.clock()) / 1000) & 0xffffff,
+      dirty: (n) => {
+        server.dirty += n;
+      },
+      hitOrMiss: (hit) => {
+        if (hit) server.stats.keyspaceHits++;
+        else server.stats.keyspaceMisses++;
+      },
+    };
+    const n = this.config.v['databases'] as number;
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks));
+    this.config.onChange = (name) => this.applyConfig(name);
+  }
+
+  /** Current time in ms: the cached command time while a command runs. */
+  now(): number {
+    return this.cachedNow || this.clock();
+  }
+
+  /** Applies the run-time effect of a changed parameter. */
+  private applyConfig(name: string): void {
+    if (name === 'hz' && this.cron) this.startCron();
+    this.emit('config', name);
+  }
+
+  /**
+   * Starts listening on the configured bind addresses and unixsocket. As in
+   * Redis, `port 0` means no TCP listener — unless `ephemeralPort` is set (the
+   * embedding API), in which case the OS picks a free port.
+   */
+  async listen(opts: { ephemeralPort?: boolean } = {}): Promise<void> {
+    const port = this.config.v['port'] as number;
+    const binds = String(this.config.v['bind']).split(/\s+/).filter(Boolean);
+    const unix = String(this.config.v['unixsocket']);
+    if (port !== 0 || opts.ephemeralPort) {
+      // bind every address; "-" prefix means optional (skip if unavailable)
+      let boundPort = port;
+      for (const b of binds) {
+        const optional = b.startsWith('-');
+        let host = optional ? b.slice(1) : b;
+        if (host === '*') host = '0.0.0.0';
+        else if (host === '::*') host = '::';
+        try {
+          const srv = await this.listenOne({ port: boundPort, host });
+          boundPort = (srv.address() as net.AddressInfo).port;
+        } catch (e) {
+          if (!optional) throw e;
+        }
+      }
+    }
+    if (unix) {
+      await this.listenOne({ path: unix });
+    }
+    this.startCron();
+  }
+
+  /** Listens on one address; used for each bind address and the unix socket. */
+  private listenOne(opts: net.ListenOptions): Promise<net.Server> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.path !== undefined));
+      srv.maxConnections = Number.MAX_SAFE_INTEGER;
+      const onErr = (e: Error) => reject(e);
+      srv.once('error', onErr);
+      srv.listen({ ...opts, backlog: this.config.v['tcp-backlog'] as number, exclusive: true }, () => {
+        srv.off('error', onErr);
+        srv.on('error', (e) => this.log.warning(`Listener error: ${e.message}`));
+        this.netServers.push(srv);
+        resolve(srv);
+      });
+    });
+  }
+
+  /** The TCP addresses being listened on. */
+  addresses(): net.AddressInfo[] {
+    return this.netServers.map((l) => l.address()).filter((a): a is net.AddressInfo => typeof a === 'object' && a !== null);
+  }
+
+  /** Creates a client for an accepted socket and wires its events. */
+  private accept(sock: net.Socket, unix: boolean): void {
+    this.stats.totalConnections++;
+    const maxClients = this.config.v['maxclients'] as number;
+    if (this.clients.size >= maxClients) {
+      this.stats.rejectedConnections++;
+      sock.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (!unix && this.deniedByProtectedMode(sock)) {
+      this.stats.rejectedConnections++;
+      sock.end(PROTECTED_MODE_ERROR);
+      return;
+    }
+    sock.setNoDelay(true);
+    const ka = this.config.v['tcp-keepalive'] as number;
+    if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
+    const client = this.newClient(sock, unix ? 'unix' : 'tcp');
+    sock.on('data', (chunk: Buffer) => this.onData(client, chunk));
+    sock.on('error', () => this.freeClient(client));
+    sock.on('close', () => this.freeClient(client));
+    sock.on('drain', () => {
+      if (client.readPaused) {
+        client.readPaused = false;
+        sock.resume();
+      }
+    });
+    this.emit('client', client);
+  }
+
+  /** Protected mode: no password, and a connection from a non-loopback address. */
+  private deniedByProtectedMode(sock: net.Socket): boolean {
+    if (!this.config.v['protected-mode']) return false;
+    if (this.config.v['requirepass']) return false;
+    const a = sock.remoteAddress ?? '';
+    return !(a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1' || a.startsWith('127.') || a.startsWith('::ffff:127.'));
+  }
+
+  /** A new client (socketless for in-process callers). */
+  newClient(sock: net.Socket | null, kind: 'tcp' | 'unix' | 'internal'): Client {
+    const parser = new RespParser({
+      maxBulkLen: this.config.v['proto-max-bulk-len'] as number,
+      queryBufferLimit: this.config.v['client-query-buffer-limit'] as number,
+    });
+    const authed = !this.config.v['requirepass'];
+    const c = new Client(this.nextClientId++, sock, this.dbs[0]!, parser, authed, this.clock(), kind);
+    parser.authenticated = authed;
+    c.reply.onError = (code) => this.stats.countError(code);
+    if (kind !== 'internal') this.clients.set(c.id, c);
+    return c;
+  }
+
+  /** RESET: a client back to a fresh connection's state (db 0, RESP2, no name, auth per requirepass). */
+  resetClient(c: Client): void {
+    c.db = this.dbs[0]!;
+    c.resp = 2;
+    c.name = '';
+    c.noTouch = false;
+    c.user = 'default';
+    c.authenticated = !this.config.v['requirepass'];
+    this.emit('resetClient', c);
+  }
+
+  /** Parses and runs every complete command in what was read, then queues the flush. */
+  private onData(client: Client, chunk: Buffer): void {
+    if (client.closed || client.closeAfterReply) return;
+    this.stats.netInputBytes += chunk.length;
+    client.lastInteraction = this.clock();
+    const parser = client.parser;
+    parser.limits.maxBulkLen = this.config.v['proto-max-bulk-len'] as number;
+    parser.limits.queryBufferLimit = this.config.v['client-query-buffer-limit'] as number;
+    const err = parser.feed(chunk);
+    if (err) return this.protocolError(client, err);
+    this.processInput(client);
+  }
+
+  /** Runs commands buffered in the client's parser until none is complete. */
+  processInput(client: Client): void {
+    const parser = client.parser;
+    for (;;) {
+      if (client.closeAfterReply || client.closed) break;
+      const r = parser.next();
+      if (r === null) break;
+      if (r instanceof ProtocolError) return this.protocolError(client, r);
+      dispatch(this, client, r);
+      parser.authenticated = client.authenticated;
+    }
+    this.queueFlush(client);
+  }
+
+  private protocolError(client: Client, err: ProtocolError): void {
+    if (err.reply) {
+      client.reply.error('ERR ' + err.message);
+      this.log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
+    } else {
+      this.log.warning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
+    }
+    client.closeAfterReply = true;
+    this.queueFlush(client);
+  }
+
+  /** Schedules the client's pending output to be written this event-loop turn. */
+  queueFlush(client: Client): void {
+    if (client.flushQueued) return;
+    client.flushQueued = true;
+    this.flushList.push(client);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** beforeSleep: writes every queued client's replies with one write each. */
+  private flush = (): void => {
+    this.flushScheduled = false;
+    const list = this.flushList;
+    this.flushList = [];
+    for (const c of list) {
+      c.flushQueued = false;
+      this.writeOut(c);
+    }
+  };
+
+  /** Writes a client's pending replies and enforces its output limits. */
+  writeOut(c: Client): void {
+    const sock = c.socket;
+    const out = c.reply.out;
+    if (out.length > 0) {
+      c.reply.out = '';
+      if (sock && !c.closed) {
+        this.stats.netOutputBytes += out.length;
+        sock.write(out, 'latin1');
+      }
+    }
+    if (!sock || c.closed) return;
+    if (c.closeAfterReply) {
+      c.closed = true;
+      sock.end();
+      this.freeClient(c);
+      return;
+    }
+    const pending = sock.writableLength;
+    if (pending > 0) {
+      if (this.outputLimitReached(c, pending)) {
+        this.log.warning(`Client id=${c.id} addr=${c.addr} closed for overcoming of output buffer limits.`);
+        this.stats.clientOutputLimitDisconnections++;
+        this.killClient(c);
+        return;
+      }
+      if (pending > READ_PAUSE_BYTES && !c.readPaused) {
+        c.readPaused = true;
+        sock.pause();
+      }
+    }
+  }
+
+  /** client-output-buffer-limit for the client's class (normal for now). */
+  private outputLimitReached(c: Client, pending: number): boolean {
+    const lim = this.outputLimits('normal');
+    if (lim.hard > 0 && pending >= lim.hard) return true;
+    if (lim.soft > 0 && pending >= lim.soft) {
+      const now = this.clock();
+      if (c.softLimitSince === 0) c.softLimitSince = now;
+      else if (now - c.softLimitSince >= lim.seconds * 1000) return true;
+    } else c.softLimitSince = 0;
+    return false;
+  }
+
+  /** Parses client-output-buffer-limit for one class. */
+  outputLimits(cls: string): { hard: number; soft: number; seconds: number } {
+    const parts = String(this.config.v['client-output-buffer-limit']).split(/\s+/);
+    for (let i = 0; i + 3 < parts.length; i += 4) {
+      if (parts[i] === cls || (cls === 'replica' && parts[i] === 'slave')) {
+        return { hard: Number(parts[i + 1]), soft: Number(parts[i + 2]), seconds: Number(parts[i + 3]) };
+      }
+    }
+    return { hard: 0, soft: 0, seconds: 0 };
+  }
+
+  /** Closes a client at once, dropping unsent output. */
+  killClient(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.socket?.destroy();
+    this.freeClient(c);
+  }
+
+  /** Forgets a client; idempotent. */
+  freeClient(c: Client): void {
+    c.closed = true;
+    if (this.clients.get(c.id) === c) {
+      this.clients.delete(c.id);
+      this.emit('clientClosed', c);
+    }
+  }
+
+  /** Runs serverCron at `hz`: active expiry, client timeouts. */
+  private startCron(): void {
+    if (this.cron) clearInterval(this.cron);
+    const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
+    this.cron = setInterval(() => this.serverCron(), Math.floor(1000 / hz));
+    this.cron.unref();
+  }
+
+  private serverCron(): void {
+    this.cronLoops++;
+    const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
+    if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
+    // Client timeouts, checked once per second.
+    if (this.cronLoops % hz === 0) {
+      const timeout = (this.config.v['timeout'] as number) * 1000;
+      if (timeout > 0) {
+        const now = this.clock();
+        for (const c of this.clients.values()) {
+          if (now - c.lastInteraction > timeout && !c.exempt) {
+            this.log.verbose('Closing idle client');
+            this.killClient(c);
+          }
+        }
+      }
+      this.stats.sampleOps(this.clock());
+    }
+  }
+
+  /** Stops listening, closes every client, stops timers. Resolves when all is released. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.cron) clearInterval(this.cron);
+    this.cron = null;
+    this.flush();
+    const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
+    this.netServers = [];
+    for (const c of [...this.clients.values()]) this.killClient(c);
+    await Promise.all(closes);
+    this.emit('closed');
+  }
+}
+
+const PROTECTED_MODE_ERROR =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';

@@ -1,0 +1,49 @@
+/**
+ * Redis-style log lines: "pid:M 24 Nov 2026 06:41:02.123 * message", with
+ * loglevel filtering (debug . verbose - notice * warning #) and an optional
+ * logfile (appended to; empty means standard output).
+ */
+import fs from 'node:fs';
+import type { Config } from '../config/config.js';
+
+const LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
+const MARKS = ['.', '-', '*', '#'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+export class Logger {
+  constructor(
+    private config: Config,
+    private sink?: (line: string) => void,
+  ) {}
+
+  private write(level: number, msg: string): void {
+    const min = LEVELS.indexOf(this.config.v['loglevel'] as (typeof LEVELS)[number]);
+    if (level < min) return;
+    const d = new Date();
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const ts = `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    const line = `${process.pid}:M ${ts} ${MARKS[level]} ${msg}`;
+    if (this.sink) return this.sink(line);
+    const file = this.config.v['logfile'] as string;
+    if (file) {
+      try {
+        fs.appendFileSync(file, line + '\n');
+      } catch {
+        /* a log that cannot be written must not stop the server */
+      }
+    } else process.stdout.write(line + '\n');
+  }
+
+  debug(msg: string): void {
+    this.write(0, msg);
+  }
+  verbose(msg: string): void {
+    this.write(1, msg);
+  }
+  notice(msg: string): void {
+    this.write(2, msg);
+  }
+  warning(msg: string): void {
+    this.write(3, msg);
+  }
+}

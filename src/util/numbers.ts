@@ -1,0 +1,93 @@
+/**
+ * Number parsing and formatting exactly as Redis does it.
+ */
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/**
+ * Redis's string2ll: an optional '-', then digits with no leading zeros (or a
+ * single "0"), within int64. Returns a number when it is a safe integer, a
+ * bigint when it is beyond 2^53, or null when the text is not a valid integer.
+ */
+export function parseInt64(s: string): number | bigint | null {
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  let i = 0;
+  const neg = s.charCodeAt(0) === 45; // '-'
+  if (neg) {
+    i = 1;
+    if (len === 1) return null;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return len === 1 ? 0 : null; // "0" only; "-0" and "01" are invalid
+  if (first < 49 || first > 57) return null;
+  if (len - i <= 15) {
+    let n = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return null;
+      n = n * 10 + c;
+    }
+    return neg ? -n : n;
+  }
+  for (let j = i; j < len; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return null;
+  }
+  const b = BigInt(s);
+  if (b > INT64_MAX || b < INT64_MIN) return null;
+  return Number.isSafeInteger(Number(b)) ? Number(b) : b;
+}
+
+/** True when a value fits in a signed 64-bit integer. */
+export function inInt64(n: bigint): boolean {
+  return n <= INT64_MAX && n >= INT64_MIN;
+}
+
+export { INT64_MAX, INT64_MIN };
+
+/**
+ * Redis's strtold-based float parsing for commands taking a double (e.g.
+ * INCRBYFLOAT, ZADD scores): the whole text must be a number, no spaces, and
+ * "inf"/"-inf"/"+inf" variants are accepted; NaN is not. Returns null when invalid.
+ */
+export function parseDouble(s: string): number | null {
+  if (s.length === 0 || s.length > 5000) return null;
+  const c0 = s.charCodeAt(0);
+  // strtod skips leading white space; Redis rejects it by checking isspace(buf[0]).
+  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
+  const lower = s.toLowerCase();
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) {
+    if (/^[+-]?0x[0-9a-f]+(\.[0-9a-f]*)?(p[+-]?\d+)?$/i.test(s)) return parseHexFloat(s);
+    return null;
+  }
+  const n = Number(s);
+  return Number.isNaN(n) ? null : n;
+}
+
+function parseHexFloat(s: string): number | null {
+  const m = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i.exec(s);
+  if (!m) return null;
+  const intPart = m[2] ?? '';
+  const frac = m[3] ?? '';
+  let v = 0;
+  for (const ch of intPart + frac) v = v * 16 + parseInt(ch, 16);
+  v = v / Math.pow(16, frac.length);
+  if (m[4]) v = v * Math.pow(2, Number(m[4]));
+  return m[1] === '-' ? -v : v;
+}
+
+/**
+ * Formats a double the way Redis replies with it (ZSCORE, RESP3 doubles):
+ * "inf"/"-inf", integers without a decimal point, otherwise the shortest text
+ * that round-trips. (Exponent forms are refined where sorted sets need them.)
+ */
+export function formatDouble(x: number): string {
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (Number.isNaN(x)) return 'nan';
+  return String(x);
+}
