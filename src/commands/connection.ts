@@ -96,6 +96,7 @@ export function validateClientName(name: string): void {
 
 /** PING [message] */
 function ping(ctx: Ctx): void {
+  if (ctx.argv.length > 2) throw new ReplyError(Err.wrongArgs('ping'));
   if (ctx.argv.length === 1) ctx.reply.simple('PONG');
   else ctx.reply.bulk(ctx.argv[1]!);
 }

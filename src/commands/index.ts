@@ -8,5 +8,15 @@ import { commands as string } from './string.js';
 import { commands as bitmap } from './bitmap.js';
 import { commands as keys } from './keys.js';
 import { commands as server } from './server.js';
+import { commands as commandCmd } from './command.js';
+import { commands as configCmd } from './config.js';
 
-export const ALL_COMMANDS: readonly CommandSpec[] = [...connection, ...string, ...bitmap, ...keys, ...server];
+export const ALL_COMMANDS: readonly CommandSpec[] = [
+  ...connection,
+  ...string,
+  ...bitmap,
+  ...keys,
+  ...server,
+  ...commandCmd,
+  ...configCmd,
+];

@@ -1,0 +1,182 @@
+/**
+ * Test servers: an in-process tsdis (createServer on port 0) and a real
+ * redis-server child process on a free port, both on 127.0.0.1, plus a raw
+ * socket connection that returns each reply's exact bytes.
+ */
+import net from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer, type CreateServerOptions, type TsdisServer } from '../../src/index.js';
+import { encode, replyLength } from './resp.js';
+
+export { createServer };
+
+/** Starts an in-process tsdis server on 127.0.0.1 and a free port. */
+export function startTsdis(opts: CreateServerOptions = {}): Promise<TsdisServer> {
+  return createServer({ port: 0, host: '127.0.0.1', ...opts });
+}
+
+let redisAvailable: boolean | undefined;
+/** Whether a redis-server binary is on the PATH. */
+export function hasRedis(): boolean {
+  if (redisAvailable === undefined) {
+    const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+    redisAvailable = r.status === 0;
+  }
+  return redisAvailable;
+}
+
+/** The message differential tests print when they cannot run. */
+export const SKIP_NO_REDIS = 'SKIPPED: redis-server is not installed (apt-get install -y redis-server redis-tools)';
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export interface RedisProcess {
+  port: number;
+  proc: ChildProcess;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a real redis-server with no persistence in a temp dir; resolves when it accepts connections. */
+export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
+    stdio: 'ignore',
+  });
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      const c = await RawConn.connect(port);
+      await c.call('PING');
+      c.close();
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`redis-server did not start: ${(e as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return {
+    port,
+    proc,
+    dir,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => {
+          fs.rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        proc.kill('SIGKILL');
+      }),
+  };
+}
+
+/**
+ * A raw connection: sends commands (or arbitrary bytes) and returns each
+ * reply's exact bytes as a latin1 string. Every wait has a timeout.
+ */
+export class RawConn {
+  private buf: Buffer = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  closed = false;
+
+  private constructor(readonly sock: net.Socket) {
+    sock.on('data', (d) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.wake();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    sock.on('error', () => {});
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<RawConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, host);
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(new RawConn(s));
+      });
+      s.once('error', reject);
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.sock.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  /** Waits until pred() holds, or the timeout passes (then rejects). */
+  private async waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for ${what}; have ${JSON.stringify(this.buf.latin1Slice(0, 200))}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Reads one complete reply's raw bytes. */
+  async read(ms = 5000): Promise<string> {
+    await this.waitFor(() => replyLength(this.buf) >= 0 || this.closed, ms, 'a reply');
+    const n = replyLength(this.buf);
+    if (n < 0) throw new Error(`connection closed; partial ${JSON.stringify(this.buf.latin1Slice(0))}`);
+    const s = this.buf.latin1Slice(0, n);
+    this.buf = this.buf.subarray(n);
+    return s;
+  }
+
+  /** Sends a command and reads its reply's raw bytes. */
+  async call(...args: (string | Buffer | number)[]): Promise<string> {
+    this.write(encode(args));
+    return this.read();
+  }
+
+  /** Waits for the connection to close and returns whatever arrived before. */
+  async readUntilClose(ms = 5000): Promise<string> {
+    await this.waitFor(() => this.closed, ms, 'close');
+    const s = this.buf.latin1Slice(0);
+    this.buf = Buffer.alloc(0);
+    return s;
+  }
+
+  /** Everything received and not yet read. */
+  pending(): string {
+    return this.buf.latin1Slice(0);
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
