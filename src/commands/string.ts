@@ -1,24 +1,555 @@
 /**
- * String commands. (Skeleton: GET and SET; the rest of the group follows.)
+ * String commands: GET SET (all options) SETNX SETEX PSETEX GETSET GETDEL
+ * GETEX MGET MSET MSETNX APPEND STRLEN SETRANGE GETRANGE SUBSTR INCR DECR
+ * INCRBY DECRBY INCRBYFLOAT LCS.
+ *
+ * Values follow value.ts: a number for canonical safe integers, a latin1
+ * string otherwise, a Buffer once changed in place (APPEND, SETRANGE), which
+ * Redis reports as "raw". GET, SET, INCR and MSET are benchmarked: their
+ * common paths allocate nothing beyond the stored value and the reply.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupString } from './args.js';
-import { strValue } from '../keyspace/value.js';
+import { argInt, lookupString } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { isString, strLen, strOf, strValue, type StrValue } from '../keyspace/value.js';
+import { parseInt64, INT64_MAX, INT64_MIN } from '../util/numbers.js';
+import { formatLongDouble, ldAdd, ldFromInt, ldIsFinite, parseLongDouble, type LongDouble } from '../util/longdouble.js';
+import { mutableBuf } from '../types/bitops.js';
+
+// Option flags of SET and GETEX (as parsed by Redis's extended-argument parser).
+const NX = 1;
+const XX = 2;
+const GET = 4;
+const KEEPTTL = 8;
+const EX = 16;
+const PX = 32;
+const EXAT = 64;
+const PXAT = 128;
+const PERSIST = 256;
+const ANY_EXPIRE = EX | PX | EXAT | PXAT;
+
+/** The proto-max-bulk-len limit for string values. */
+export function maxStringLen(ctx: Ctx): number {
+  return ctx.server.config.v['proto-max-bulk-len'] as number;
+}
+
+/** Throws Redis's size error when a string would grow beyond proto-max-bulk-len. */
+export function checkStringLength(ctx: Ctx, size: number): void {
+  if (size > maxStringLen(ctx)) throw new ReplyError(Err.stringTooLong);
+}
+
+/** Case-insensitive match of an option word, cheap for the short SET/GETEX options. */
+function opt(a: string, word: string): boolean {
+  return a.length === word.length && (a === word || a.toUpperCase() === word);
+}
+
+/**
+ * Parses SET's (isSet) or GETEX's options from argv[start]: the same rules
+ * as Redis, so every conflicting or misplaced option is a syntax error.
+ * Returns the flags; the expire argument's index is stored in `out.i`.
+ */
+function parseExtended(argv: string[], start: number, isSet: boolean, out: { i: number }): number {
+  let flags = 0;
+  const n = argv.length;
+  for (let j = start; j < n; j++) {
+    const a = argv[j]!;
+    const hasNext = j < n - 1;
+    if (isSet && opt(a, 'NX') && !(flags & XX)) flags |= NX;
+    else if (isSet && opt(a, 'XX') && !(flags & NX)) flags |= XX;
+    else if (isSet && opt(a, 'GET')) flags |= GET;
+    else if (isSet && opt(a, 'KEEPTTL') && !(flags & (PERSIST | ANY_EXPIRE))) flags |= KEEPTTL;
+    else if (!isSet && opt(a, 'PERSIST') && !(flags & (ANY_EXPIRE | KEEPTTL))) flags |= PERSIST;
+    else if (opt(a, 'EX') && !(flags & (KEEPTTL | PERSIST | EXAT | PX | PXAT)) && hasNext) {
+      flags |= EX;
+      out.i = ++j;
+    } else if (opt(a, 'PX') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PXAT)) && hasNext) {
+      flags |= PX;
+      out.i = ++j;
+    } else if (opt(a, 'EXAT') && !(flags & (KEEPTTL | PERSIST | EX | PX | PXAT)) && hasNext) {
+      flags |= EXAT;
+      out.i = ++j;
+    } else if (opt(a, 'PXAT') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PX)) && hasNext) {
+      flags |= PXAT;
+      out.i = ++j;
+    } else throw new ReplyError(Err.syntax);
+  }
+  return flags;
+}
+
+/**
+ * The absolute expiry time in ms for an EX/PX/EXAT/PXAT argument, with
+ * Redis's checks: not an integer -> notInteger; <= 0, seconds that overflow
+ * when multiplied by 1000, or a sum with the current time beyond int64 ->
+ * "invalid expire time in '<cmd>' command". A bigint only beyond 2^53.
+ */
+function expireTime(ctx: Ctx, arg: string, flags: number): number | bigint {
+  const n = parseInt64(arg);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  const seconds = (flags & (EX | EXAT)) !== 0;
+  const relative = (flags & (EX | PX)) !== 0;
+  if (typeof n === 'number' && n > 0 && n < 1e12) {
+    let ms = seconds ? n * 1000 : n;
+    if (relative) ms += ctx.server.now();
+    return ms;
+  }
+  let b = BigInt(n);
+  if (b <= 0n || (seconds && b > INT64_MAX / 1000n)) throw new ReplyError(Err.invalidExpire(ctx.cmd.name));
+  if (seconds) b *= 1000n;
+  if (relative) b += BigInt(ctx.server.now());
+  if (b > INT64_MAX) throw new ReplyError(Err.invalidExpire(ctx.cmd.name)); // wraps negative in Redis
+  return Number.isSafeInteger(Number(b)) ? Number(b) : b;
+}
+
+/**
+ * The shared SET implementation (SET, SETNX, SETEX, PSETEX): checks the
+ * expire time, replies the old value for GET, honours NX/XX, stores the value
+ * (keeping the TTL for KEEPTTL), fires "set" (and "expire") events. A failed
+ * NX/XX condition replies `abort` (a null when undefined) unless GET replied.
+ */
+function setGeneric(ctx: Ctx, flags: number, key: string, val: string, expireArg: string | undefined, ok?: number, abort?: number): void {
+  const { db, reply } = ctx;
+  const when = expireArg === undefined ? undefined : expireTime(ctx, expireArg, flags);
+  if (flags & GET) reply.bulkOrNull(lookupString(db, key));
+  if (flags & (NX | XX)) {
+    const found = db.get(key) !== undefined;
+    if (flags & NX ? found : !found) {
+      if (!(flags & GET)) {
+        if (abort === undefined) reply.null();
+        else reply.int(abort);
+      }
+      return;
+    }
+  }
+  const v = strValue(val);
+  if (when === undefined) db.set(key, v, (flags & KEEPTTL) !== 0);
+  else db.setWithExpire(key, v, when);
+  db.notify('$', 'set', key);
+  if (when !== undefined) db.notify('g', 'expire', key);
+  if (!(flags & GET)) {
+    if (ok === undefined) reply.ok();
+    else reply.int(ok);
+  }
+}
 
 /** GET key */
 function get(ctx: Ctx): void {
   ctx.reply.bulkOrNull(lookupString(ctx.db, ctx.argv[1]!));
 }
 
-/** SET key value (options to come) */
+/** SET key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL] */
 function set(ctx: Ctx): void {
+  const argv = ctx.argv;
+  const key = argv[1]!;
+  if (argv.length === 3) {
+    ctx.db.set(key, strValue(argv[2]!));
+    ctx.db.notify('$', 'set', key);
+    ctx.reply.ok();
+    return;
+  }
+  const out = { i: 0 };
+  const flags = parseExtended(argv, 3, true, out);
+  setGeneric(ctx, flags, key, argv[2]!, flags & ANY_EXPIRE ? argv[out.i] : undefined);
+}
+
+/** SETNX key value */
+function setnx(ctx: Ctx): void {
+  setGeneric(ctx, NX, ctx.argv[1]!, ctx.argv[2]!, undefined, 1, 0);
+}
+
+/** SETEX key seconds value */
+function setex(ctx: Ctx): void {
+  setGeneric(ctx, EX, ctx.argv[1]!, ctx.argv[3]!, ctx.argv[2]!);
+}
+
+/** PSETEX key milliseconds value */
+function psetex(ctx: Ctx): void {
+  setGeneric(ctx, PX, ctx.argv[1]!, ctx.argv[3]!, ctx.argv[2]!);
+}
+
+/** GETSET key value: replies the old value, stores the new one (clearing the TTL). */
+function getset(ctx: Ctx): void {
+  const { db, argv } = ctx;
+  const key = argv[1]!;
+  ctx.reply.bulkOrNull(lookupString(db, key));
+  db.set(key, strValue(argv[2]!));
+  db.notify('$', 'set', key);
+}
+
+/** GETDEL key */
+function getdel(ctx: Ctx): void {
+  const { db } = ctx;
   const key = ctx.argv[1]!;
-  ctx.db.set(key, strValue(ctx.argv[2]!));
-  ctx.db.notify('$', 'set', key);
+  const v = lookupString(db, key);
+  ctx.reply.bulkOrNull(v);
+  if (v !== undefined && db.delete(key)) db.notify('g', 'del', key);
+}
+
+/** GETEX key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST] */
+function getex(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const key = argv[1]!;
+  const out = { i: 0 };
+  const flags = parseExtended(argv, 2, false, out);
+  const v = lookupString(db, key);
+  if (v === undefined) {
+    reply.null();
+    return;
+  }
+  const when = flags & ANY_EXPIRE ? expireTime(ctx, argv[out.i]!, flags) : undefined;
+  reply.bulk(v);
+  if (when !== undefined) {
+    // An absolute time already past deletes the key (as Redis on a master).
+    if (flags & (EXAT | PXAT) && when <= ctx.server.now()) {
+      if (db.delete(key)) db.notify('g', 'del', key);
+    } else {
+      db.setExpire(key, when);
+      db.notify('g', 'expire', key);
+    }
+  } else if (flags & PERSIST) {
+    if (db.persist(key)) db.notify('g', 'persist', key);
+  }
+}
+
+/** MGET key [key ...]: nulls for missing keys and keys of other types. */
+function mget(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  reply.array(argv.length - 1);
+  for (let i = 1; i < argv.length; i++) {
+    const v = db.read(argv[i]!);
+    if (v === undefined || !isString(v)) reply.null();
+    else reply.bulk(v);
+  }
+}
+
+/** MSET key value [key value ...] */
+function mset(ctx: Ctx): void {
+  const { db, argv } = ctx;
+  if (argv.length % 2 === 0) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
+  for (let i = 1; i < argv.length; i += 2) {
+    const key = argv[i]!;
+    db.set(key, strValue(argv[i + 1]!));
+    db.notify('$', 'set', key);
+  }
   ctx.reply.ok();
 }
 
+/** MSETNX key value [key value ...]: sets all or none (when any key exists). */
+function msetnx(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  if (argv.length % 2 === 0) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
+  for (let i = 1; i < argv.length; i += 2) {
+    if (db.get(argv[i]!) !== undefined) {
+      reply.int(0);
+      return;
+    }
+  }
+  for (let i = 1; i < argv.length; i += 2) {
+    const key = argv[i]!;
+    db.set(key, strValue(argv[i + 1]!));
+    db.notify('$', 'set', key);
+  }
+  reply.int(1);
+}
+
+/**
+ * APPEND key value. A new key stores the value as SET would; an existing one
+ * becomes a growable Buffer (Redis's "raw"), so repeated appends are
+ * amortized O(1).
+ */
+function append(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const key = argv[1]!;
+  const add = argv[2]!;
+  const v = lookupString(db, key, true);
+  if (v === undefined) {
+    db.set(key, strValue(add));
+    db.notify('$', 'append', key);
+    reply.int(add.length);
+    return;
+  }
+  const old = strLen(v);
+  const total = old + add.length;
+  checkStringLength(ctx, total);
+  const b = mutableBuf(v, total);
+  b.write(add, old, 'latin1');
+  if (b !== v) db.set(key, b, true);
+  else db.modified(key);
+  db.notify('$', 'append', key);
+  reply.int(total);
+}
+
+/** STRLEN key */
+function strlen(ctx: Ctx): void {
+  const v = lookupString(ctx.db, ctx.argv[1]!);
+  ctx.reply.int(v === undefined ? 0 : strLen(v));
+}
+
+/** SETRANGE key offset value: overwrites from offset, zero padding as needed. */
+function setrange(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const key = argv[1]!;
+  const value = argv[3]!;
+  const offset = argInt(argv[2]!);
+  if (offset < 0) throw new ReplyError('ERR offset is out of range');
+  const v = lookupString(db, key, true);
+  if (v === undefined) {
+    if (value.length === 0) {
+      reply.int(0);
+      return;
+    }
+  } else if (value.length === 0) {
+    reply.int(strLen(v));
+    return;
+  }
+  checkStringLength(ctx, offset + value.length);
+  const b = mutableBuf(v, offset + value.length);
+  b.write(value, offset, 'latin1');
+  if (b !== v) db.set(key, b, true);
+  else db.modified(key);
+  db.notify('$', 'setrange', key);
+  reply.int(b.length);
+}
+
+/** GETRANGE key start end (also SUBSTR): inclusive, negative indexes from the end. */
+function getrange(ctx: Ctx): void {
+  const { argv, reply } = ctx;
+  let start = argInt(argv[2]!);
+  let end = argInt(argv[3]!);
+  const v = lookupString(ctx.db, argv[1]!);
+  if (v === undefined || (start < 0 && end < 0 && start > end)) {
+    reply.bulk('');
+    return;
+  }
+  const s = typeof v === 'number' ? '' + v : v;
+  const len = s.length;
+  if (start < 0) start += len;
+  if (end < 0) end += len;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) reply.bulk('');
+  else if (typeof s === 'string') reply.bulk(s.slice(start, end + 1));
+  else reply.bulk(s.latin1Slice(start, end + 1));
+}
+
+/**
+ * The shared INCR/DECR/INCRBY/DECRBY implementation: the stored value must
+ * be an int64 text; the result must fit in int64. Keeps the TTL. The common
+ * case (number stored, safe result) does no BigInt work.
+ */
+function incrDecr(ctx: Ctx, incr: number | bigint): void {
+  const { db, reply } = ctx;
+  const key = ctx.argv[1]!;
+  const v = lookupString(db, key, true);
+  let cur: number | bigint;
+  if (v === undefined) cur = 0;
+  else if (typeof v === 'number') cur = v;
+  else {
+    const p = parseInt64(typeof v === 'string' ? v : strOf(v));
+    if (p === null) throw new ReplyError(Err.notInteger);
+    cur = p;
+  }
+  if (typeof cur === 'number' && typeof incr === 'number') {
+    const r = cur + incr;
+    if (Number.isSafeInteger(r)) {
+      db.set(key, r, true);
+      db.notify('$', 'incrby', key);
+      reply.int(r);
+      return;
+    }
+  }
+  const r = BigInt(cur) + BigInt(incr);
+  if (r > INT64_MAX || r < INT64_MIN) throw new ReplyError(Err.overflow);
+  const n = Number(r);
+  db.set(key, Number.isSafeInteger(n) ? n : r.toString(), true);
+  db.notify('$', 'incrby', key);
+  reply.int(r);
+}
+
+/** INCR key */
+function incr(ctx: Ctx): void {
+  incrDecr(ctx, 1);
+}
+
+/** DECR key */
+function decr(ctx: Ctx): void {
+  incrDecr(ctx, -1);
+}
+
+/** INCRBY key increment */
+function incrby(ctx: Ctx): void {
+  const n = parseInt64(ctx.argv[2]!);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  incrDecr(ctx, n);
+}
+
+/** DECRBY key decrement */
+function decrby(ctx: Ctx): void {
+  const n = parseInt64(ctx.argv[2]!);
+  if (n === null) throw new ReplyError(Err.notInteger);
+  if (n === INT64_MIN) throw new ReplyError(Err.decrementOverflow);
+  incrDecr(ctx, -n);
+}
+
+/**
+ * The long double value of a stored string, as Redis reads it for the float
+ * increments; null when it is not a valid float.
+ */
+export function storedLongDouble(v: StrValue): LongDouble | null {
+  if (typeof v === 'number') return ldFromInt(v);
+  return parseLongDouble(typeof v === 'string' ? v : strOf(v));
+}
+
+/**
+ * INCRBYFLOAT key increment: computed in x87 long double precision and
+ * stored as Redis prints it ("%.17Lf" trimmed), keeping the TTL.
+ */
+function incrbyfloat(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const key = argv[1]!;
+  const v = lookupString(db, key, true);
+  const cur = v === undefined ? ldFromInt(0) : storedLongDouble(v);
+  if (cur === null) throw new ReplyError(Err.notFloat);
+  const inc = parseLongDouble(argv[2]!);
+  if (inc === null) throw new ReplyError(Err.notFloat);
+  const sum = ldAdd(cur, inc);
+  if (!ldIsFinite(sum)) throw new ReplyError(Err.nanOrInfinity);
+  const text = formatLongDouble(sum);
+  db.set(key, strValue(text), true);
+  db.notify('$', 'incrbyfloat', key);
+  reply.bulk(text);
+}
+
+/** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] */
+function lcs(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const va = db.read(argv[1]!);
+  const vb = db.read(argv[2]!);
+  if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
+    throw new ReplyError('ERR The specified keys must contain string values');
+  }
+  let getLen = false;
+  let getIdx = false;
+  let withMatchLen = false;
+  let minMatchLen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const o = argv[j]!.toUpperCase();
+    if (o === 'IDX') getIdx = true;
+    else if (o === 'LEN') getLen = true;
+    else if (o === 'WITHMATCHLEN') withMatchLen = true;
+    else if (o === 'MINMATCHLEN' && j < argv.length - 1) {
+      const n = parseInt64(argv[++j]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      minMatchLen = n < 0 ? 0 : Number(n);
+    } else throw new ReplyError(Err.syntax);
+  }
+  if (getLen && getIdx) throw new ReplyError('ERR If you want both the length and indexes, please just use IDX.');
+  const a = va === undefined ? '' : strOf(va);
+  const b = vb === undefined ? '' : strOf(vb);
+  const alen = a.length;
+  const blen = b.length;
+  const cells = (alen + 1) * (blen + 1);
+  if (cells * 4 > maxStringLen(ctx)) {
+    throw new ReplyError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  }
+  // table[i*(blen+1)+j] = LCS length of a[0..i) and b[0..j).
+  const w = blen + 1;
+  const t = new Uint32Array(cells);
+  for (let i = 1; i <= alen; i++) {
+    const ca = a.charCodeAt(i - 1);
+    const row = i * w;
+    const prev = row - w;
+    for (let j = 1; j <= blen; j++) {
+      if (ca === b.charCodeAt(j - 1)) t[row + j] = t[prev + j - 1]! + 1;
+      else {
+        const up = t[prev + j]!;
+        const left = t[row + j - 1]!;
+        t[row + j] = up > left ? up : left;
+      }
+    }
+  }
+  const total = t[alen * w + blen]!;
+  if (getLen) {
+    reply.int(total);
+    return;
+  }
+  // Walk back from the end, building the string and the matching ranges.
+  const out = Buffer.allocUnsafe(total);
+  let idx = total;
+  const ranges: number[][] = [];
+  let aStart = alen; // alen: no range in progress
+  let aEnd = 0;
+  let bStart = 0;
+  let bEnd = 0;
+  let i = alen;
+  let j = blen;
+  while (i > 0 && j > 0) {
+    let emit = false;
+    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
+      out[--idx] = a.charCodeAt(i - 1);
+      if (aStart === alen) {
+        aStart = aEnd = i - 1;
+        bStart = bEnd = j - 1;
+      } else if (aStart === i && bStart === j) {
+        aStart--;
+        bStart--;
+      } else emit = true;
+      if (aStart === 0 || bStart === 0) emit = true;
+      i--;
+      j--;
+    } else {
+      if (t[(i - 1) * w + j]! > t[i * w + j - 1]!) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    if (emit) {
+      const len = aEnd - aStart + 1;
+      if (minMatchLen === 0 || len >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, len]);
+      aStart = alen;
+    }
+  }
+  if (!getIdx) {
+    reply.bulk(out);
+    return;
+  }
+  reply.map(2);
+  reply.bulk('matches');
+  reply.array(ranges.length);
+  for (const r of ranges) {
+    reply.array(withMatchLen ? 3 : 2);
+    reply.array(2);
+    reply.int(r[0]!);
+    reply.int(r[1]!);
+    reply.array(2);
+    reply.int(r[2]!);
+    reply.int(r[3]!);
+    if (withMatchLen) reply.int(r[4]!);
+  }
+  reply.bulk('len');
+  reply.int(total);
+}
+
 export const commands: CommandSpec[] = [
-  command({ name: 'get', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Returns the value of a key.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: get }),
-  command({ name: 'set', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ notes: 'RW and ACCESS due to the optional `GET` argument', flags: ['RW', 'access', 'update', 'variable_flags'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Sets the value of a key.', complexity: 'O(1)', handler: set }),
+  command({ name: 'get', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Returns the string value of a key.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: get }),
+  command({ name: 'set', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update', 'variable_flags'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 }, notes: 'RW and ACCESS due to the optional `GET` argument' }], group: 'string', since: '1.0.0', summary: 'Stores a string value at a key, with optional conditions and expiry; can return the previous value.', complexity: 'O(1)', history: [['2.6.12', 'Added the `EX`, `PX`, `NX` and `XX` options.'], ['6.0.0', 'Added the `KEEPTTL` option.'], ['6.2.0', 'Added the `GET`, `EXAT` and `PXAT` option.'], ['7.0.0', 'Allowed the `NX` and `GET` options to be used together.']], args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'value', type: 'string' }, { name: 'condition', type: 'oneof', since: '2.6.12', flags: ['optional'], arguments: [{ name: 'nx', type: 'pure-token', token: 'NX' }, { name: 'xx', type: 'pure-token', token: 'XX' }] }, { name: 'get', type: 'pure-token', token: 'GET', since: '6.2.0', flags: ['optional'] }, { name: 'expiration', type: 'oneof', flags: ['optional'], arguments: [{ name: 'seconds', type: 'integer', token: 'EX', since: '2.6.12' }, { name: 'milliseconds', type: 'integer', token: 'PX', since: '2.6.12' }, { name: 'unix-time-seconds', type: 'unix-time', token: 'EXAT', since: '6.2.0' }, { name: 'unix-time-milliseconds', type: 'unix-time', token: 'PXAT', since: '6.2.0' }, { name: 'keepttl', type: 'pure-token', token: 'KEEPTTL', since: '6.0.0' }] }], handler: set }),
+  command({ name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['OW', 'insert'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Stores a string value only when the key does not exist yet.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'value', type: 'string' }], handler: setnx }),
+  command({ name: 'setex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.0.0', summary: 'Stores a string value with a time to live in seconds.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'seconds', type: 'integer' }, { name: 'value', type: 'string' }], handler: setex }),
+  command({ name: 'psetex', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.6.0', summary: 'Stores a string value with a time to live in milliseconds.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'milliseconds', type: 'integer' }, { name: 'value', type: 'string' }], handler: psetex }),
+  command({ name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Stores a new string value and returns the one it replaced.', complexity: 'O(1)', docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`SET` with the `!GET` argument', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'value', type: 'string' }], handler: getset }),
+  command({ name: 'getdel', arity: 2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'delete'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '6.2.0', summary: 'Returns the string value of a key and removes the key.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: getdel }),
+  command({ name: 'getex', arity: -2, flags: ['write', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 }, notes: 'RW and UPDATE because it changes the TTL' }], group: 'string', since: '6.2.0', summary: 'Returns the string value of a key and optionally changes or removes its expiry.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'expiration', type: 'oneof', flags: ['optional'], arguments: [{ name: 'seconds', type: 'integer', token: 'EX' }, { name: 'milliseconds', type: 'integer', token: 'PX' }, { name: 'unix-time-seconds', type: 'unix-time', token: 'EXAT' }, { name: 'unix-time-milliseconds', type: 'unix-time', token: 'PXAT' }, { name: 'persist', type: 'pure-token', token: 'PERSIST' }] }], handler: getex }),
+  command({ name: 'mget', arity: -2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, -1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: -1, keystep: 1, limit: 0 } }], tips: ['request_policy:multi_shard'], group: 'string', since: '1.0.0', summary: 'Returns the string values of several keys, null for missing ones.', complexity: 'O(N) where N is the number of keys to retrieve.', args: [{ name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] }], handler: mget }),
+  command({ name: 'mset', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: -1, keystep: 2, limit: 0 } }], tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'], group: 'string', since: '1.0.1', summary: 'Stores several key-value pairs at once.', complexity: 'O(N) where N is the number of keys to set.', args: [{ name: 'key_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'value', type: 'string' }] }], handler: mset }),
+  command({ name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, -1, 2], keySpecs: [{ flags: ['OW', 'insert'], begin: { index: 1 }, find: { lastkey: -1, keystep: 2, limit: 0 } }], tips: ['request_policy:multi_shard', 'response_policy:agg_min'], group: 'string', since: '1.0.1', summary: 'Stores several key-value pairs only when none of the keys exists.', complexity: 'O(N) where N is the number of keys to set.', args: [{ name: 'key_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'value', type: 'string' }] }], handler: msetnx }),
+  command({ name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'insert'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.0.0', summary: 'Adds bytes to the end of a string value, creating the key when missing.', complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'value', type: 'string' }], handler: append }),
+  command({ name: 'strlen', arity: 2, flags: ['readonly', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.2.0', summary: 'Returns the length in bytes of a string value.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: strlen }),
+  command({ name: 'setrange', arity: 4, flags: ['write', 'denyoom'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.2.0', summary: 'Overwrites part of a string value from an offset, zero padding when needed.', complexity: 'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'offset', type: 'integer' }, { name: 'value', type: 'string' }], handler: setrange }),
+  command({ name: 'getrange', arity: 4, flags: ['readonly'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.4.0', summary: 'Returns a substring of a string value by inclusive byte indexes.', complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'start', type: 'integer' }, { name: 'end', type: 'integer' }], handler: getrange }),
+  command({ name: 'substr', arity: 4, flags: ['readonly'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Returns a substring of a string value (old name of GETRANGE).', complexity: 'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.', docFlags: ['deprecated'], deprecatedSince: '2.0.0', replacedBy: '`GETRANGE`', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'start', type: 'integer' }, { name: 'end', type: 'integer' }], handler: getrange }),
+  command({ name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Adds one to the integer value of a key (zero when missing).', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: incr }),
+  command({ name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Subtracts one from the integer value of a key (zero when missing).', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: decr }),
+  command({ name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Adds an integer to the integer value of a key (zero when missing).', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'increment', type: 'integer' }], handler: incrby }),
+  command({ name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '1.0.0', summary: 'Subtracts an integer from the integer value of a key (zero when missing).', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'decrement', type: 'integer' }], handler: decrby }),
+  command({ name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], acl: ['string'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'string', since: '2.6.0', summary: 'Adds a floating point number to the numeric value of a key (zero when missing).', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'increment', type: 'double' }], handler: incrbyfloat }),
+  command({ name: 'lcs', arity: -3, flags: ['readonly'], acl: ['string'], keys: [1, 2, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 1, keystep: 1, limit: 0 } }], group: 'string', since: '7.0.0', summary: 'Finds the longest common subsequence of two string values, its length or the matching ranges.', complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively', args: [{ name: 'key1', type: 'key', key_spec_index: 0 }, { name: 'key2', type: 'key', key_spec_index: 0 }, { name: 'len', type: 'pure-token', token: 'LEN', flags: ['optional'] }, { name: 'idx', type: 'pure-token', token: 'IDX', flags: ['optional'] }, { name: 'len', type: 'integer', token: 'MINMATCHLEN', flags: ['optional'] }, { name: 'withmatchlen', type: 'pure-token', token: 'WITHMATCHLEN', flags: ['optional'] }], handler: lcs }),
 ];
