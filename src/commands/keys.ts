@@ -1,6 +1,636 @@
 /**
- * keys commands (to be filled in).
+ * Keyspace (generic) commands: DEL UNLINK EXISTS TYPE RENAME RENAMENX TOUCH
+ * RANDOMKEY DBSIZE FLUSHDB FLUSHALL KEYS SCAN EXPIRE PEXPIRE EXPIREAT
+ * PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST SWAPDB MOVE COPY OBJECT.
+ *
+ * Type-independent: values are inspected only through typeName(),
+ * Collection.encoding() and dupValue(), so new types work here unchanged.
+ * Every change goes through the keyspace API (db.ts), which fires WATCH,
+ * dirty and tracking signals; keyspace events are named here, as in Redis.
  */
-import type { CommandSpec } from './spec.js';
+import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
+import { is } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { parseInt64 } from '../util/numbers.js';
+import { globMatch } from '../util/glob.js';
+import { dupValue, isString, stringEncoding, typeName, type Value } from '../keyspace/value.js';
+import { idleMs, isLfuPolicy, lfuDecr } from '../keyspace/access.js';
+import type { Db } from '../keyspace/db.js';
 
-export const commands: CommandSpec[] = [];
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+const ULONG_MAX = 18446744073709551615n;
+const INT_MAX = 2147483647;
+/** Redis shares the integers 0..9999 and reports them with this refcount. */
+const SHARED_INTEGERS = 10000;
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/**
+ * A C `int` argument (Redis's getIntFromObjectOrReply): not an integer →
+ * `notInt`; an integer outside 32 bits → `range` (by default Redis's
+ * "value is out of range, value must between ..." text).
+ */
+function argCInt(s: string, notInt: string = Err.notInteger, range: string = Err.intOutOfRange): number {
+  const n = parseInt64(s);
+  if (n === null) throw new ReplyError(notInt);
+  if (typeof n === 'bigint' || n > INT_MAX || n < -INT_MAX - 1) throw new ReplyError(range);
+  return n;
+}
+
+/** The database with index `id`, or throws "DB index is out of range". */
+function dbAt(ctx: Ctx, id: number): Db {
+  const db = id >= 0 ? ctx.server.dbs[id] : undefined;
+  if (db === undefined) throw new ReplyError(Err.dbIndexOutOfRange);
+  return db;
+}
+
+/** True when a key has a TTL that has passed (without deleting it: KEYS only skips). */
+function isExpired(db: Db, key: string, now: number): boolean {
+  if (db.expires.size === 0) return false;
+  const w = db.expires.get(key);
+  return w !== undefined && w <= now;
+}
+
+/** The name TYPE reports for a value (or "none"). */
+function typeOf(v: Value | undefined): string {
+  return v === undefined ? 'none' : typeName(v);
+}
+
+/** Whether maxmemory-policy is an LFU one (OBJECT FREQ / IDLETIME). */
+function lfuSelected(ctx: Ctx): boolean {
+  return isLfuPolicy(String(ctx.server.config.v['maxmemory-policy']));
+}
+
+// ---------------------------------------------------------------------------
+// Existence, deletion, type
+
+/** Shared by DEL and UNLINK: deletes each key that exists, replies with the count. */
+function delGeneric(ctx: Ctx): void {
+  const { db, argv } = ctx;
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const key = argv[i]!;
+    if (db.delete(key)) {
+      db.notify('g', 'del', key);
+      n++;
+    }
+  }
+  ctx.reply.int(n);
+}
+
+/** DEL key [key ...] */
+function del(ctx: Ctx): void {
+  delGeneric(ctx);
+}
+
+/**
+ * UNLINK key [key ...]
+ * Dropping references is O(1) in JS and the collector frees memory
+ * incrementally, so UNLINK is DEL.
+ */
+function unlink(ctx: Ctx): void {
+  delGeneric(ctx);
+}
+
+/** EXISTS key [key ...] — a key named twice counts twice. */
+function exists(ctx: Ctx): void {
+  const { db, argv } = ctx;
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (db.readNoTouch(argv[i]!) !== undefined) n++;
+  ctx.reply.int(n);
+}
+
+/** TYPE key */
+function type(ctx: Ctx): void {
+  ctx.reply.simple(typeOf(ctx.db.readNoTouch(ctx.argv[1]!)));
+}
+
+/** TOUCH key [key ...] — updates the access time even in CLIENT NO-TOUCH mode. */
+function touch(ctx: Ctx): void {
+  const { db, argv } = ctx;
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (db.touchRead(argv[i]!) !== undefined) n++;
+  ctx.reply.int(n);
+}
+
+/** RANDOMKEY */
+function randomkey(ctx: Ctx): void {
+  ctx.reply.bulkOrNull(ctx.db.randomKey(ctx.server.random));
+}
+
+/** DBSIZE — counts keys not yet reclaimed by expiry, as Redis does. */
+function dbsize(ctx: Ctx): void {
+  ctx.reply.int(ctx.db.size);
+}
+
+// ---------------------------------------------------------------------------
+// Rename, move, copy
+
+/** Shared by RENAME and RENAMENX. The TTL and access time move with the value. */
+function renameGeneric(ctx: Ctx, nx: boolean): void {
+  const { db, argv, reply } = ctx;
+  const src = argv[1]!;
+  const dst = argv[2]!;
+  if (db.get(src) === undefined) throw new ReplyError(Err.noSuchKey);
+  if (src === dst) {
+    if (nx) reply.int(0);
+    else reply.ok();
+    return;
+  }
+  if (db.get(dst) !== undefined) {
+    if (nx) {
+      reply.int(0);
+      return;
+    }
+    db.delete(dst);
+  }
+  db.rename(src, dst);
+  db.notify('g', 'rename_from', src);
+  db.notify('g', 'rename_to', dst);
+  if (nx) reply.int(1);
+  else reply.ok();
+}
+
+/** RENAME key newkey */
+function rename(ctx: Ctx): void {
+  renameGeneric(ctx, false);
+}
+
+/** RENAMENX key newkey */
+function renamenx(ctx: Ctx): void {
+  renameGeneric(ctx, true);
+}
+
+/** MOVE key db */
+function move(ctx: Ctx): void {
+  const { db: src, argv, reply } = ctx;
+  const key = argv[1]!;
+  const dst = dbAt(ctx, argCInt(argv[2]!));
+  if (dst === src) throw new ReplyError(Err.sameObject);
+  if (src.get(key) === undefined || dst.get(key) !== undefined) {
+    reply.int(0);
+    return;
+  }
+  src.moveTo(key, dst);
+  src.notify('g', 'move_from', key);
+  dst.notify('g', 'move_to', key);
+  reply.int(1);
+}
+
+/** COPY source destination [DB destination-db] [REPLACE] */
+function copy(ctx: Ctx): void {
+  const { db: src, argv, reply } = ctx;
+  const key = argv[1]!;
+  const newkey = argv[2]!;
+  let dst = src;
+  let replace = false;
+  for (let i = 3; i < argv.length; i++) {
+    if (is(argv[i], 'REPLACE')) replace = true;
+    else if (is(argv[i], 'DB') && i + 1 < argv.length) {
+      dst = dbAt(ctx, argCInt(argv[++i]!));
+    } else throw new ReplyError(Err.syntax);
+  }
+  if (dst === src && key === newkey) throw new ReplyError(Err.sameObject);
+  const v = src.read(key);
+  if (v === undefined) {
+    reply.int(0);
+    return;
+  }
+  const when = src.getExpireExact(key);
+  if (dst.get(newkey) !== undefined) {
+    if (!replace) {
+      reply.int(0);
+      return;
+    }
+    dst.delete(newkey);
+  }
+  dst.set(newkey, dupValue(v));
+  if (when !== -1) dst.setExpire(newkey, when);
+  dst.notify('g', 'copy_to', newkey);
+  reply.int(1);
+}
+
+/** SWAPDB index1 index2 */
+function swapdb(ctx: Ctx): void {
+  const a = argCInt(ctx.argv[1]!, Err.invalidFirstDb, Err.invalidFirstDb);
+  const b = argCInt(ctx.argv[2]!, Err.invalidSecondDb, Err.invalidSecondDb);
+  const dbs = ctx.server.dbs;
+  if (a < 0 || a >= dbs.length || b < 0 || b >= dbs.length) throw new ReplyError(Err.dbIndexOutOfRange);
+  if (a !== b) dbs[a]!.swapWith(dbs[b]!);
+  ctx.server.dirty++;
+  ctx.reply.ok();
+}
+
+// ---------------------------------------------------------------------------
+// Flush
+
+/** FLUSHDB / FLUSHALL's optional ASYNC|SYNC; anything else is a syntax error. */
+function flushMode(ctx: Ctx): void {
+  const argv = ctx.argv;
+  if (argv.length > 2 || (argv.length === 2 && !is(argv[1], 'ASYNC') && !is(argv[1], 'SYNC'))) {
+    throw new ReplyError(Err.syntax);
+  }
+  // Both modes drop the old dict in O(1) (flush replaces it); V8's collector
+  // reclaims the entries incrementally, so ASYNC needs no worker.
+}
+
+/** FLUSHDB [ASYNC|SYNC] */
+function flushdb(ctx: Ctx): void {
+  flushMode(ctx);
+  ctx.server.dirty += ctx.db.flush();
+  ctx.reply.ok();
+}
+
+/** FLUSHALL [ASYNC|SYNC] */
+function flushall(ctx: Ctx): void {
+  flushMode(ctx);
+  let n = 0;
+  for (const db of ctx.server.dbs) n += db.flush();
+  ctx.server.dirty += n + 1;
+  ctx.reply.ok();
+}
+
+// ---------------------------------------------------------------------------
+// KEYS and SCAN
+
+/** KEYS pattern — expired keys are skipped (not deleted); order is the dict's. */
+function keys(ctx: Ctx): void {
+  const { db, reply } = ctx;
+  const pattern = ctx.argv[1]!;
+  const all = pattern === '*';
+  const now = ctx.server.now();
+  const names = db.dict.keys;
+  const out: string[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i]!;
+    if ((all || globMatch(pattern, k)) && !isExpired(db, k, now)) out.push(k);
+  }
+  reply.bulks(out);
+}
+
+/**
+ * A SCAN cursor as C's strtoul reads it (Redis's parseScanCursorOrReply):
+ * optional sign, decimal digits, nothing after, no leading space, within
+ * unsigned long (a negative value wraps). The empty string is cursor 0.
+ * Returns the cursor as a bigint.
+ */
+export function parseCursor(s: string): bigint {
+  const nul = s.indexOf('\0');
+  if (nul >= 0) s = s.slice(0, nul); // strtoul stops at NUL and Redis checks only for it
+  if (s.length === 0) return 0n;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) throw new ReplyError(Err.invalidCursor);
+  let i = 0;
+  let neg = false;
+  if (c0 === 43 || c0 === 45) {
+    neg = c0 === 45;
+    i = 1;
+  }
+  if (i === s.length) throw new ReplyError(Err.invalidCursor);
+  for (let j = i; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) throw new ReplyError(Err.invalidCursor);
+  }
+  const v = BigInt(s.slice(i));
+  if (v > ULONG_MAX) throw new ReplyError(Err.invalidCursor);
+  return neg && v !== 0n ? ULONG_MAX + 1n - v : v;
+}
+
+/**
+ * SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+ * The cursor is the number of dict slots still to visit (see Dict.scan): a
+ * key present for the whole iteration is returned at least once. Filters
+ * apply after the step, in Redis's order: pattern, type, then expiry (which
+ * deletes an expired key it meets).
+ */
+function scan(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const cursor = parseCursor(argv[1]!);
+  let count = 10;
+  let pattern: string | null = null;
+  let typeFilter: string | null = null;
+  for (let i = 2; i < argv.length; ) {
+    const more = argv.length - i;
+    if (is(argv[i], 'COUNT') && more >= 2) {
+      const n = parseInt64(argv[i + 1]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 1) throw new ReplyError(Err.syntax);
+      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
+      i += 2;
+    } else if (is(argv[i], 'MATCH') && more >= 2) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+      i += 2;
+    } else if (is(argv[i], 'TYPE') && more >= 2) {
+      typeFilter = argv[i + 1]!.toLowerCase();
+      i += 2;
+    } else throw new ReplyError(Err.syntax);
+  }
+  const start = cursor > BigInt(db.dict.size) ? db.dict.size : Number(cursor);
+  const found: string[] = [];
+  const next = db.dict.scan(start, count, (k) => {
+    found.push(k);
+  });
+  const out: string[] = [];
+  for (const k of found) {
+    if (pattern !== null && !globMatch(pattern, k)) continue;
+    if (typeFilter !== null && typeOf(db.readNoTouch(k)) !== typeFilter) continue;
+    if (!db.has(k)) continue;
+    out.push(k);
+  }
+  reply.array(2);
+  reply.bulk(String(next));
+  reply.bulks(out);
+}
+
+// ---------------------------------------------------------------------------
+// Expiry
+
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+
+/** The NX|XX|GT|LT options from argv[3] on, with Redis's conflict errors. */
+function expireFlags(argv: string[]): number {
+  let f = 0;
+  for (let i = 3; i < argv.length; i++) {
+    const o = argv[i]!;
+    if (is(o, 'NX')) f |= EXPIRE_NX;
+    else if (is(o, 'XX')) f |= EXPIRE_XX;
+    else if (is(o, 'GT')) f |= EXPIRE_GT;
+    else if (is(o, 'LT')) f |= EXPIRE_LT;
+    else throw new ReplyError(Err.unsupportedOption(o));
+  }
+  if (f & EXPIRE_NX && f & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) throw new ReplyError(Err.expireNxConflict);
+  if (f & EXPIRE_GT && f & EXPIRE_LT) throw new ReplyError(Err.expireGtLtConflict);
+  return f;
+}
+
+/**
+ * Shared by EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT. `relative`: the time is
+ * added to now; `seconds`: the argument is in seconds. Overflow of the
+ * conversion or the addition (int64) is an error. A time already passed
+ * deletes the key (event "del"); otherwise the TTL is set (event "expire").
+ */
+function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
+  const { db, argv, reply } = ctx;
+  const key = argv[1]!;
+  const flags = expireFlags(argv);
+  const parsed = parseInt64(argv[2]!);
+  if (parsed === null) throw new ReplyError(Err.notInteger);
+  let when = BigInt(parsed);
+  const invalid = () => new ReplyError(Err.invalidExpire(argv[0]!.toLowerCase()));
+  if (seconds) {
+    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw invalid();
+    when *= 1000n;
+  }
+  const now = ctx.server.now();
+  const base = relative ? BigInt(now) : 0n;
+  if (when > LLONG_MAX - base) throw invalid();
+  when += base;
+  if (db.get(key) === undefined) {
+    reply.int(0);
+    return;
+  }
+  if (flags) {
+    const cur = db.getExpireExact(key);
+    const none = cur === -1;
+    if (flags & EXPIRE_NX && !none) return reply.int(0);
+    if (flags & EXPIRE_XX && none) return reply.int(0);
+    // No TTL counts as an infinite one: GT always fails, LT always passes.
+    if (flags & EXPIRE_GT && (none || when <= BigInt(cur))) return reply.int(0);
+    if (flags & EXPIRE_LT && !none && when >= BigInt(cur)) return reply.int(0);
+  }
+  if (when <= BigInt(now)) {
+    db.delete(key);
+    db.notify('g', 'del', key);
+  } else {
+    db.setExpire(key, when);
+    db.notify('g', 'expire', key);
+  }
+  reply.int(1);
+}
+
+/** EXPIRE key seconds [NX|XX|GT|LT] */
+function expire(ctx: Ctx): void {
+  expireGeneric(ctx, true, true);
+}
+
+/** PEXPIRE key milliseconds [NX|XX|GT|LT] */
+function pexpire(ctx: Ctx): void {
+  expireGeneric(ctx, true, false);
+}
+
+/** EXPIREAT key unix-time-seconds [NX|XX|GT|LT] */
+function expireat(ctx: Ctx): void {
+  expireGeneric(ctx, false, true);
+}
+
+/** PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT] */
+function pexpireat(ctx: Ctx): void {
+  expireGeneric(ctx, false, false);
+}
+
+/**
+ * Shared by TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 when the key is missing,
+ * -1 without a TTL, else the remaining (or absolute) time, never negative;
+ * seconds are rounded to the nearest.
+ */
+function ttlGeneric(ctx: Ctx, ms: boolean, absolute: boolean): void {
+  const { db, reply } = ctx;
+  const key = ctx.argv[1]!;
+  if (db.readNoTouch(key) === undefined) return reply.int(-2);
+  const w = db.getExpireExact(key);
+  if (w === -1) return reply.int(-1);
+  let t = absolute ? BigInt(w) : BigInt(w) - BigInt(ctx.server.now());
+  if (t < 0n) t = 0n;
+  reply.int(ms ? t : (t + 500n) / 1000n);
+}
+
+/** TTL key */
+function ttl(ctx: Ctx): void {
+  ttlGeneric(ctx, false, false);
+}
+
+/** PTTL key */
+function pttl(ctx: Ctx): void {
+  ttlGeneric(ctx, true, false);
+}
+
+/** EXPIRETIME key */
+function expiretime(ctx: Ctx): void {
+  ttlGeneric(ctx, false, true);
+}
+
+/** PEXPIRETIME key */
+function pexpiretime(ctx: Ctx): void {
+  ttlGeneric(ctx, true, true);
+}
+
+/** PERSIST key */
+function persist(ctx: Ctx): void {
+  const { db, reply } = ctx;
+  const key = ctx.argv[1]!;
+  if (db.get(key) !== undefined && db.persist(key)) {
+    db.notify('g', 'persist', key);
+    reply.int(1);
+  } else reply.int(0);
+}
+
+// ---------------------------------------------------------------------------
+// OBJECT
+
+/** OBJECT's key lookup: no touch, no event; null reply when missing. */
+function objectLookup(ctx: Ctx): Value | undefined {
+  const v = ctx.db.readNoTouch(ctx.argv[2]!);
+  if (v === undefined) ctx.reply.null();
+  return v;
+}
+
+/** OBJECT ENCODING key */
+function objectEncoding(ctx: Ctx): void {
+  const v = objectLookup(ctx);
+  if (v !== undefined) ctx.reply.bulk(isString(v) ? stringEncoding(v) : v.encoding());
+}
+
+/**
+ * OBJECT REFCOUNT key — Redis stores the integers 0..9999 as shared objects
+ * (unless maxmemory is set with an LRU/LFU policy) and reports INT_MAX for
+ * them; every other value is referenced once.
+ */
+function objectRefcount(ctx: Ctx): void {
+  const v = objectLookup(ctx);
+  if (v === undefined) return;
+  const cfg = ctx.server.config.v;
+  const policy = String(cfg['maxmemory-policy']);
+  const noShared = (cfg['maxmemory'] as number) > 0 && (policy.endsWith('-lru') || policy.endsWith('-lfu'));
+  const shared = typeof v === 'number' && v >= 0 && v < SHARED_INTEGERS && !noShared;
+  ctx.reply.int(shared ? INT_MAX : 1);
+}
+
+/** OBJECT IDLETIME key — seconds since the last access (not under an LFU policy). */
+function objectIdletime(ctx: Ctx): void {
+  const v = objectLookup(ctx);
+  if (v === undefined) return; // the key is looked up first: missing → null even under LFU
+  if (lfuSelected(ctx)) throw new ReplyError(Err.lfuSelected);
+  const db = ctx.db;
+  const meta = db.dict.meta![db.dict.slot(ctx.argv[2]!)]!;
+  ctx.reply.int(Math.floor(idleMs(meta, ctx.server.now()) / 1000));
+}
+
+/** OBJECT FREQ key — the decayed logarithmic access counter (LFU policies only). */
+function objectFreq(ctx: Ctx): void {
+  const v = objectLookup(ctx);
+  if (v === undefined) return;
+  if (!lfuSelected(ctx)) throw new ReplyError(Err.lfuNotSelected);
+  const db = ctx.db;
+  const meta = db.dict.meta![db.dict.slot(ctx.argv[2]!)]!;
+  ctx.reply.int(lfuDecr(meta, ctx.server.now(), ctx.server.config.v['lfu-decay-time'] as number));
+}
+
+/** OBJECT's help lines, as redis-server prints them (clients may parse them). */
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** OBJECT HELP */
+function objectHelp(ctx: Ctx): void {
+  ctx.reply.array(OBJECT_HELP.length);
+  for (const l of OBJECT_HELP) ctx.reply.simple(l);
+}
+
+// ---------------------------------------------------------------------------
+// Declarations (interface facts as redis-server 7.0 reports them)
+
+const ks = (flags: KeySpec['flags'], index: number, lastkey = 0): KeySpec => ({ flags, begin: { index }, find: { lastkey, keystep: 1, limit: 0 } });
+const keyArg = (name = 'key', idx = 0, multiple = false): ArgDoc =>
+  multiple ? { name, type: 'key', key_spec_index: idx, flags: ['multiple'] } : { name, type: 'key', key_spec_index: idx };
+const MULTI_KEY_TIPS = ['request_policy:multi_shard', 'response_policy:agg_sum'];
+const EXPIRE_HISTORY: [string, string][] = [['7.0.0', 'Added options: `NX`, `XX`, `GT` and `LT`.']];
+const expireCondition: ArgDoc = {
+  name: 'condition',
+  type: 'oneof',
+  since: '7.0.0',
+  flags: ['optional'],
+  arguments: [
+    { name: 'nx', type: 'pure-token', token: 'NX' },
+    { name: 'xx', type: 'pure-token', token: 'XX' },
+    { name: 'gt', type: 'pure-token', token: 'GT' },
+    { name: 'lt', type: 'pure-token', token: 'LT' },
+  ],
+};
+const flushArgs: ArgDoc[] = [
+  {
+    name: 'async',
+    type: 'oneof',
+    flags: ['optional'],
+    arguments: [
+      { name: 'async', type: 'pure-token', token: 'ASYNC', since: '4.0.0' },
+      { name: 'sync', type: 'pure-token', token: 'SYNC', since: '6.2.0' },
+    ],
+  },
+];
+const FLUSH_HISTORY: [string, string][] = [
+  ['4.0.0', 'Added the `ASYNC` flushing mode modifier.'],
+  ['6.2.0', 'Added the `SYNC` flushing mode modifier.'],
+];
+const TTL_HISTORY: [string, string][] = [['2.8.0', 'Added the -2 reply.']];
+
+/** An OBJECT subcommand that reads one key. */
+const objectKeySub = (name: string, since: string, summary: string, handler: (ctx: Ctx) => void): CommandSpec =>
+  command({ name, arity: 3, flags: ['readonly'], acl: ['keyspace'], keys: [2, 2, 1], keySpecs: [ks(['RO'], 2)], tips: ['nondeterministic_output'], group: 'generic', since, summary, complexity: 'O(1)', args: [keyArg()], handler });
+
+export const commands: CommandSpec[] = [
+  command({ name: 'del', arity: -2, flags: ['write'], acl: ['keyspace'], keys: [1, -1, 1], keySpecs: [ks(['RM', 'delete'], 1, -1)], tips: MULTI_KEY_TIPS, group: 'generic', since: '1.0.0', summary: 'Removes the given keys and counts how many existed.', complexity: 'O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).', args: [keyArg('key', 0, true)], handler: del }),
+  command({ name: 'unlink', arity: -2, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, -1, 1], keySpecs: [ks(['RM', 'delete'], 1, -1)], tips: MULTI_KEY_TIPS, group: 'generic', since: '4.0.0', summary: 'Removes the given keys, reclaiming their memory in the background.', complexity: 'O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.', args: [keyArg('key', 0, true)], handler: unlink }),
+  command({ name: 'exists', arity: -2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, -1, 1], keySpecs: [ks(['RO'], 1, -1)], tips: MULTI_KEY_TIPS, group: 'generic', since: '1.0.0', summary: 'Counts how many of the given keys exist.', complexity: 'O(N) where N is the number of keys to check.', history: [['3.0.3', 'Accepts multiple `key` arguments.']], args: [keyArg('key', 0, true)], handler: exists }),
+  command({ name: 'type', arity: 2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RO'], 1)], group: 'generic', since: '1.0.0', summary: 'Tells which data type a key holds.', complexity: 'O(1)', args: [keyArg()], handler: type }),
+  command({ name: 'rename', arity: 3, flags: ['write'], acl: ['keyspace'], keys: [1, 2, 1], keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['OW', 'update'], 2)], group: 'generic', since: '1.0.0', summary: 'Gives a key a new name, replacing any key of that name.', complexity: 'O(1)', args: [keyArg(), keyArg('newkey', 1)], handler: rename }),
+  command({ name: 'renamenx', arity: 3, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 2, 1], keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['OW', 'insert'], 2)], group: 'generic', since: '1.0.0', summary: 'Gives a key a new name unless that name is taken.', complexity: 'O(1)', history: [['3.2.0', 'The command no longer returns an error when source and destination names are the same.']], args: [keyArg(), keyArg('newkey', 1)], handler: renamenx }),
+  command({ name: 'touch', arity: -2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, -1, 1], keySpecs: [ks(['RO'], 1, -1)], tips: MULTI_KEY_TIPS, group: 'generic', since: '3.2.1', summary: 'Marks the given keys as just accessed and counts those that exist.', complexity: 'O(N) where N is the number of keys that will be touched.', args: [keyArg('key', 0, true)], handler: touch }),
+  command({ name: 'randomkey', arity: 1, flags: ['readonly'], acl: ['keyspace'], tips: ['request_policy:all_shards', 'nondeterministic_output'], group: 'generic', since: '1.0.0', summary: 'Picks a key of the database at random.', complexity: 'O(1)', handler: randomkey }),
+  command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], acl: ['keyspace'], tips: ['request_policy:all_shards', 'response_policy:agg_sum'], group: 'server', since: '1.0.0', summary: 'Counts the keys of the selected database.', complexity: 'O(1)', handler: dbsize }),
+  command({ name: 'flushdb', arity: -1, flags: ['write'], acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group: 'server', since: '1.0.0', summary: 'Empties the selected database.', complexity: 'O(N) where N is the number of keys in the selected database', history: FLUSH_HISTORY, args: flushArgs, handler: flushdb }),
+  command({ name: 'flushall', arity: -1, flags: ['write'], acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group: 'server', since: '1.0.0', summary: 'Empties every database.', complexity: 'O(N) where N is the total number of keys in all databases', history: FLUSH_HISTORY, args: flushArgs, handler: flushall }),
+  command({ name: 'keys', arity: 2, flags: ['readonly'], acl: ['keyspace', 'dangerous'], tips: ['request_policy:all_shards', 'nondeterministic_output_order'], group: 'generic', since: '1.0.0', summary: 'Lists every key whose name matches a glob pattern.', complexity: 'O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.', args: [{ name: 'pattern', type: 'pattern' }], handler: keys }),
+  command({ name: 'scan', arity: -2, flags: ['readonly'], acl: ['keyspace'], tips: ['nondeterministic_output', 'request_policy:special'], group: 'generic', since: '2.8.0', summary: 'Walks the key names of the database a few at a time with a cursor.', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.', history: [['6.0.0', 'Added the `TYPE` subcommand.']], args: [{ name: 'cursor', type: 'integer' }, { name: 'pattern', type: 'pattern', token: 'MATCH', flags: ['optional'] }, { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] }, { name: 'type', type: 'string', token: 'TYPE', since: '6.0.0', flags: ['optional'] }], handler: scan }),
+  command({ name: 'expire', arity: -3, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RW', 'update'], 1)], group: 'generic', since: '1.0.0', summary: 'Makes a key expire after a number of seconds.', complexity: 'O(1)', history: EXPIRE_HISTORY, args: [keyArg(), { name: 'seconds', type: 'integer' }, expireCondition], handler: expire }),
+  command({ name: 'pexpire', arity: -3, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RW', 'update'], 1)], group: 'generic', since: '2.6.0', summary: 'Makes a key expire after a number of milliseconds.', complexity: 'O(1)', history: EXPIRE_HISTORY, args: [keyArg(), { name: 'milliseconds', type: 'integer' }, expireCondition], handler: pexpire }),
+  command({ name: 'expireat', arity: -3, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RW', 'update'], 1)], group: 'generic', since: '1.2.0', summary: 'Makes a key expire at a Unix time in seconds.', complexity: 'O(1)', history: EXPIRE_HISTORY, args: [keyArg(), { name: 'unix-time-seconds', type: 'unix-time' }, expireCondition], handler: expireat }),
+  command({ name: 'pexpireat', arity: -3, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RW', 'update'], 1)], group: 'generic', since: '2.6.0', summary: 'Makes a key expire at a Unix time in milliseconds.', complexity: 'O(1)', history: EXPIRE_HISTORY, args: [keyArg(), { name: 'unix-time-milliseconds', type: 'unix-time' }, expireCondition], handler: pexpireat }),
+  command({ name: 'ttl', arity: 2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RO', 'access'], 1)], tips: ['nondeterministic_output'], group: 'generic', since: '1.0.0', summary: 'Tells how many seconds a key has left to live.', complexity: 'O(1)', history: TTL_HISTORY, args: [keyArg()], handler: ttl }),
+  command({ name: 'pttl', arity: 2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RO', 'access'], 1)], tips: ['nondeterministic_output'], group: 'generic', since: '2.6.0', summary: 'Tells how many milliseconds a key has left to live.', complexity: 'O(1)', history: TTL_HISTORY, args: [keyArg()], handler: pttl }),
+  command({ name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RO', 'access'], 1)], group: 'generic', since: '7.0.0', summary: 'Tells the Unix time in seconds at which a key expires.', complexity: 'O(1)', args: [keyArg()], handler: expiretime }),
+  command({ name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RO', 'access'], 1)], group: 'generic', since: '7.0.0', summary: 'Tells the Unix time in milliseconds at which a key expires.', complexity: 'O(1)', args: [keyArg()], handler: pexpiretime }),
+  command({ name: 'persist', arity: 2, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RW', 'update'], 1)], group: 'generic', since: '2.2.0', summary: 'Removes the time to live of a key.', complexity: 'O(1)', args: [keyArg()], handler: persist }),
+  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], acl: ['keyspace', 'dangerous'], group: 'server', since: '4.0.0', summary: 'Exchanges the contents of two databases.', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', args: [{ name: 'index1', type: 'integer' }, { name: 'index2', type: 'integer' }], handler: swapdb }),
+  command({ name: 'move', arity: 3, flags: ['write', 'fast'], acl: ['keyspace'], keys: [1, 1, 1], keySpecs: [ks(['RW', 'access', 'update'], 1)], group: 'generic', since: '1.0.0', summary: 'Moves a key to another database unless it exists there.', complexity: 'O(1)', args: [keyArg(), { name: 'db', type: 'integer' }], handler: move }),
+  command({ name: 'copy', arity: -3, flags: ['write', 'denyoom'], acl: ['keyspace'], keys: [1, 2, 1], keySpecs: [ks(['RO', 'access'], 1), ks(['OW', 'update'], 2)], group: 'generic', since: '6.2.0', summary: 'Duplicates a key, optionally into another database.', complexity: 'O(N) worst case for collections, where N is the number of nested items. O(1) for string values.', args: [keyArg('source'), keyArg('destination', 1), { name: 'destination-db', type: 'integer', token: 'DB', flags: ['optional'] }, { name: 'replace', type: 'pure-token', token: 'REPLACE', flags: ['optional'] }], handler: copy }),
+  command({
+    name: 'object', arity: -2, flags: [], acl: [], group: 'generic', since: '2.2.3', summary: 'Inspects how a key is stored (container of subcommands).', complexity: 'Depends on subcommand.',
+    subcommands: [
+      objectKeySub('idletime', '2.2.3', 'Tells how long ago a key was last accessed, in seconds.', objectIdletime),
+      objectKeySub('freq', '4.0.0', 'Tells the logarithmic access frequency counter of a key.', objectFreq),
+      objectKeySub('encoding', '2.2.3', 'Tells the internal representation of a key\'s value.', objectEncoding),
+      command({ name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['keyspace'], group: 'generic', since: '6.2.0', summary: 'Lists the OBJECT subcommands.', complexity: 'O(1)', handler: objectHelp }),
+      objectKeySub('refcount', '2.2.3', 'Tells how many references the value of a key has.', objectRefcount),
+    ],
+  }),
+];

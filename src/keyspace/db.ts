@@ -21,6 +21,10 @@ export interface KeyspaceHooks {
   touch(): boolean;
   /** LRU/LFU metadata for a fresh access. */
   accessMeta(old: number): number;
+  /** LRU/LFU metadata of a newly created value (LFU starts above zero); default accessMeta(0). */
+  newMeta?(): number;
+  /** Two databases swapped contents (SWAPDB): WATCH and blocked clients of both. */
+  swapped?(a: Db, b: Db): void;
   /** Counts writes for the dirty counter. */
   dirty(n: number): void;
   /** Counts a read lookup as a keyspace hit or miss (INFO stats). */
@@ -29,8 +33,12 @@ export interface KeyspaceHooks {
 
 export class Db {
   dict = new Dict<Value>(true);
-  /** Keys with a TTL, to their absolute expiry time in ms. */
-  expires = new Dict<number>();
+  /**
+   * Keys with a TTL, to their absolute expiry time in ms: a number, or a
+   * bigint beyond 2^53 (PEXPIREAT accepts any int64, and PEXPIRETIME must
+   * give it back exactly). Comparisons with numbers work for both.
+   */
+  expires = new Dict<number | bigint>();
   /** Average TTL estimate (INFO keyspace avg_ttl), updated by active expiry. */
   avgTtl = 0;
 
@@ -76,6 +84,32 @@ export class Db {
     return v;
   }
 
+  /**
+   * A read lookup that counts keyspace hits/misses but leaves the access time
+   * alone (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
+   */
+  readNoTouch(key: string): Value | undefined {
+    const v = this.peek(key);
+    this.hooks.hitOrMiss(v !== undefined);
+    return v;
+  }
+
+  /**
+   * A read lookup that always updates the access time, even for a client in
+   * CLIENT NO-TOUCH mode (the TOUCH command). Counts hits/misses.
+   */
+  touchRead(key: string): Value | undefined {
+    const slot = this.dict.slot(key);
+    let v: Value | undefined;
+    if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key))) {
+      const meta = this.dict.meta!;
+      meta[slot] = this.hooks.accessMeta(meta[slot]!);
+      v = this.dict.vals[slot];
+    }
+    this.hooks.hitOrMiss(v !== undefined);
+    return v;
+  }
+
   /** Looks a key up without touching it (OBJECT, TYPE-like internal checks still expire). */
   peek(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
@@ -94,9 +128,62 @@ export class Db {
    * Keyspace events are the caller's (their names depend on the command).
    */
   set(key: string, val: Value, keepTtl = false): void {
-    const added = this.dict.set(key, val, this.hooks.accessMeta(0));
+    // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
+    if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
+    const added = this.dict.set(key, val, this.freshMeta());
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.modified(this, key);
+    this.hooks.dirty(1);
+  }
+
+  /**
+   * Stores a value with an absolute expiry time in ms (SET ... EX/PX/EXAT/PXAT,
+   * SETEX, PSETEX): one modification signal and one dirty count, as Redis
+   * counts it. A bigint `when` is kept only when it is not a safe integer.
+   */
+  setWithExpire(key: string, val: Value, when: number | bigint): void {
+    if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
+    this.dict.set(key, val, this.freshMeta());
+    this.expires.set(this.storedKey(key), when);
+    this.hooks.modified(this, key);
+    this.hooks.dirty(1);
+  }
+
+  /** Access metadata for a value created now. */
+  private freshMeta(): number {
+    return this.hooks.newMeta ? this.hooks.newMeta() : this.hooks.accessMeta(0);
+  }
+
+  /**
+   * Moves the value of `src` (which must exist) to `dst` (which must not exist,
+   * the caller deleted it) in this db, keeping its TTL and access metadata
+   * (RENAME moves the object itself). Signals both keys and counts one dirty
+   * change; keyspace events are the caller's.
+   */
+  rename(src: string, dst: string): void {
+    this.moveKey(src, this, dst);
+  }
+
+  /**
+   * Moves `key` (which must exist here and not exist in `other`) to the other
+   * database under the same name, with its TTL and access metadata (MOVE).
+   * Signals the key in both and counts one dirty change.
+   */
+  moveTo(key: string, other: Db): void {
+    this.moveKey(key, other, key);
+  }
+
+  private moveKey(src: string, to: Db, dst: string): void {
+    const slot = this.dict.slot(src);
+    const val = this.dict.vals[slot]!;
+    const meta = this.dict.meta![slot]!;
+    const when = this.expires.size !== 0 ? this.expires.get(src) : undefined;
+    this.dict.delete(src);
+    if (when !== undefined) this.expires.delete(src);
+    to.dict.set(dst, val, meta);
+    if (when !== undefined) to.expires.set(dst, when);
+    this.hooks.modified(this, src);
+    this.hooks.modified(to, dst);
     this.hooks.dirty(1);
   }
 
@@ -123,11 +210,25 @@ export class Db {
     return true;
   }
 
-  /** Sets an absolute expiry time (ms) on an existing key. */
-  setExpire(key: string, when: number): void {
-    this.expires.set(key, when);
+  /**
+   * Sets an absolute expiry time (ms) on an existing key. A bigint (any int64)
+   * is kept as a bigint only when it is not a safe integer.
+   */
+  setExpire(key: string, when: number | bigint): void {
+    if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
+    this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
+  }
+
+  /**
+   * The key string object the main dict holds for `key` (or `key` itself):
+   * the expires dict stores that one, so a TTL does not keep a second copy of
+   * the key's bytes (as Redis shares the sds between its two dicts).
+   */
+  private storedKey(key: string): string {
+    const slot = this.dict.slot(key);
+    return slot < 0 ? key : this.dict.keys[slot]!;
   }
 
   /** Removes a TTL; returns true when there was one. */
@@ -141,6 +242,12 @@ export class Db {
   /** The absolute expiry time in ms, or -1 when the key has none. */
   getExpire(key: string): number {
     const w = this.expires.get(key);
+    return w === undefined ? -1 : Number(w);
+  }
+
+  /** getExpire() without rounding: a bigint for times beyond 2^53 ms (TTL, PEXPIRETIME). */
+  getExpireExact(key: string): number | bigint {
+    const w = this.expires.get(key);
     return w === undefined ? -1 : w;
   }
 
@@ -149,15 +256,17 @@ export class Db {
     this.hooks.notify(cls, event, key, this.id);
   }
 
-  /** A random key that is not expired, or undefined (RANDOMKEY). */
+  /**
+   * A random key that is not expired, or undefined when the db is empty
+   * (RANDOMKEY). As Redis on a master: an expired pick is deleted and another
+   * drawn, so this ends (each retry removes a key).
+   */
   randomKey(random: () => number): string | undefined {
-    // Bounded retries, as Redis: if every sampled key is expired, give up.
-    for (let tries = 0; tries < 100; tries++) {
+    for (;;) {
       const k = this.dict.randomKey(random);
       if (k === undefined) return undefined;
       if (!this.expireIfNeeded(k)) return k;
     }
-    return undefined;
   }
 
   /** Removes every key; returns how many there were. Signals each key (WATCH). */
@@ -170,10 +279,15 @@ export class Db {
     return n;
   }
 
-  /** Swaps the contents of two databases (SWAPDB); the caller signals the keys. */
+  /**
+   * Swaps the contents of two databases (SWAPDB): clients keep their Db
+   * objects and so see the other contents. Fires the `swapped` hook (WATCH,
+   * blocked clients) rather than signalling every key.
+   */
   swapWith(other: Db): void {
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+    this.hooks.swapped?.(this, other);
   }
 }

@@ -11,7 +11,9 @@
  *  allocation per key.
  *
  * Optionally a Uint32Array of per-slot access metadata (LRU clock or LFU
- * counter, as Redis keeps 24 bits in each object) moves with its slot.
+ * counter, as Redis keeps 24 bits in each object) moves with its slot. It
+ * lives outside the JS heap (4 bytes per slot), grows by half when full and halves
+ * when under a quarter full.
  */
 export class Dict<V> {
   private index = new Map<string, number>();
@@ -55,7 +57,7 @@ export class Dict<V> {
     this.vals.push(val);
     if (this.meta) {
       if (n >= this.meta.length) {
-        const m = new Uint32Array(this.meta.length * 2);
+        const m = new Uint32Array(this.meta.length + (this.meta.length >>> 1));
         m.set(this.meta);
         this.meta = m;
       }
@@ -85,6 +87,12 @@ export class Dict<V> {
     }
     this.keys.pop();
     this.vals.pop();
+    // V8 trims the JS arrays and the Map after mass deletes; do the same for
+    // the metadata (halve it below a quarter full, so growth and shrinking
+    // never thrash).
+    if (this.meta && this.meta.length > 1024 && last < this.meta.length >>> 2) {
+      this.meta = this.meta.slice(0, this.meta.length >>> 1);
+    }
     return val;
   }
 

@@ -18,6 +18,8 @@ export interface Collection {
   readonly type: Exclude<TypeName, 'string'>;
   /** OBJECT ENCODING's answer. */
   encoding(): string;
+  /** An independent deep copy with the same contents and encoding (COPY). */
+  dup(): Collection;
 }
 
 export type Value = StrValue | Collection;
@@ -29,6 +31,13 @@ export function typeName(v: Value): TypeName {
 
 export function isString(v: Value): v is StrValue {
   return typeof v === 'string' || typeof v === 'number' || Buffer.isBuffer(v);
+}
+
+/** A copy of a value that shares no mutable state with it (COPY). */
+export function dupValue(v: Value): Value {
+  if (Buffer.isBuffer(v)) return Buffer.from(v);
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  return v.dup();
 }
 
 /** A string value as latin1 text. */
