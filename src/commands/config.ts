@@ -1,6 +1,113 @@
 /**
- * config command group (to be filled in).
+ * CONFIG GET / SET / RESETSTAT / REWRITE / HELP. The parameter table and
+ * its parsing live in src/config; these handlers only speak the protocol.
  */
-import type { CommandSpec } from './spec.js';
+import { command, type CommandSpec, type Ctx } from './spec.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import type { Client } from '../server/client.js';
 
-export const commands: CommandSpec[] = [];
+/** Replies with a HELP text the way Redis does: a header line, then status lines. */
+export function replyHelp(ctx: Ctx, cmdName: string, lines: readonly string[]): void {
+  const all = [
+    `${cmdName.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
+    ...lines,
+    'HELP',
+    '    Prints this help.',
+  ];
+  ctx.reply.array(all.length);
+  for (const l of all) ctx.reply.simple(l);
+}
+
+/** CONFIG GET parameter [parameter ...] */
+function configGet(ctx: Ctx): void {
+  const found = ctx.server.config.getMatching(ctx.argv.slice(2));
+  ctx.reply.map(found.length);
+  for (const [name, value] of found) {
+    ctx.reply.bulk(name);
+    ctx.reply.bulk(value);
+  }
+}
+
+/** Whether enable-protected-configs lets this client change protected parameters. */
+function allowProtected(ctx: Ctx): boolean {
+  const mode = ctx.server.config.v['enable-protected-configs'] as string;
+  return mode === 'yes' || (mode === 'local' && isLocal(ctx.client));
+}
+
+/** A connection from the loopback interface or a unix socket. */
+function isLocal(c: Client): boolean {
+  if (c.kind !== 'tcp') return true;
+  const a = c.addr;
+  return a.startsWith('127.') || a.startsWith('::1') || a.startsWith('[::1]') || a.startsWith('::ffff:127.');
+}
+
+/** CONFIG SET parameter value [parameter value ...] — all or nothing. */
+function configSet(ctx: Ctx): void {
+  const { argv } = ctx;
+  if (argv.length % 2) throw new ReplyError(Err.syntax);
+  const pairs: [string, string][] = [];
+  for (let i = 2; i < argv.length; i += 2) {
+    pairs.push([argv[i]!, argv[i + 1]!]);
+    // Secrets never reach the slowlog (which records argv after the call), as in Redis.
+    if (ctx.server.config.def(argv[i]!)?.sensitive) argv[i + 1] = '(redacted)';
+  }
+  ctx.server.config.setMany(pairs, allowProtected(ctx));
+  ctx.reply.ok();
+}
+
+/** CONFIG RESETSTAT: clears INFO stats, commandstats, errorstats and the slowlog. */
+function configResetStat(ctx: Ctx): void {
+  ctx.server.stats.reset();
+  ctx.server.slowlog.reset();
+  ctx.reply.ok();
+}
+
+/** CONFIG REWRITE: writes the current configuration back to the config file. */
+function configRewrite(ctx: Ctx): void {
+  ctx.server.config.rewriteFile();
+  ctx.server.log.warning('CONFIG REWRITE executed with success.');
+  ctx.reply.ok();
+}
+
+/** CONFIG HELP (the same lines as redis-server, which clients may show). */
+function configHelp(ctx: Ctx): void {
+  replyHelp(ctx, 'config', [
+    'GET <pattern>',
+    '    Return parameters matching the glob-like <pattern> and their values.',
+    'SET <directive> <value>',
+    '    Set the configuration <directive> to <value>.',
+    'RESETSTAT',
+    '    Reset statistics reported by the INFO command.',
+    'REWRITE',
+    '    Rewrite the configuration file.',
+  ]);
+}
+
+const ADMIN = ['admin', 'noscript', 'loading', 'stale'] as const;
+
+export const commands: CommandSpec[] = [
+  command({
+    name: 'config', arity: -2, flags: [], acl: [], group: 'server', since: '2.0.0',
+    summary: 'Reads and changes the server configuration.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      command({ name: 'get', arity: -3, flags: [...ADMIN], acl: [], group: 'server', since: '2.0.0',
+        summary: 'Returns the parameters matching the given patterns, with their values.',
+        complexity: 'O(N) when N is the number of configuration parameters provided',
+        history: [['7.0.0', 'Added the ability to pass multiple pattern parameters in one call']],
+        args: [{ name: 'parameter', type: 'block', flags: ['multiple'], arguments: [{ name: 'parameter', type: 'string' }] }],
+        handler: configGet }),
+      command({ name: 'set', arity: -4, flags: [...ADMIN], acl: [], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        group: 'server', since: '2.0.0', summary: 'Changes one or more parameters at once: all of them or none.',
+        complexity: 'O(N) when N is the number of configuration parameters provided',
+        history: [['7.0.0', 'Added the ability to set multiple parameters in one call.']],
+        args: [{ name: 'parameter_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'parameter', type: 'string' }, { name: 'value', type: 'string' }] }],
+        handler: configSet }),
+      command({ name: 'resetstat', arity: 2, flags: [...ADMIN], acl: [], group: 'server', since: '2.0.0',
+        summary: 'Resets the statistics INFO reports.', complexity: 'O(1)', handler: configResetStat }),
+      command({ name: 'rewrite', arity: 2, flags: [...ADMIN], acl: [], group: 'server', since: '2.8.0',
+        summary: 'Writes the running configuration back to the configuration file.', complexity: 'O(1)', handler: configRewrite }),
+      command({ name: 'help', arity: 2, flags: ['loading', 'stale'], acl: [], group: 'server', since: '5.0.0',
+        summary: 'Describes the CONFIG subcommands.', complexity: 'O(1)', handler: configHelp }),
+    ],
+  }),
+];

@@ -37,6 +37,12 @@ export interface KeySpec {
   find: { lastkey: number; keystep: number; limit: number } | { keynumidx: number; firstkey: number; keystep: number } | null;
 }
 
+/** A key found in a command's arguments: its argv index and access flags. */
+export interface KeyRef {
+  pos: number;
+  flags: KeySpecFlag[];
+}
+
 /** Argument types for COMMAND DOCS. */
 export type ArgType =
   | 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
@@ -94,13 +100,19 @@ export interface CommandSpec {
   args?: ArgDoc[];
   /** Subcommands for container commands (CONFIG, CLIENT, OBJECT, ...). */
   subcommands?: CommandSpec[];
+  /**
+   * A config parameter (yes | local | no) that must allow the command, as
+   * enable-debug-command does for DEBUG; checked by the dispatcher.
+   */
+  protectedBy?: string;
   /** Container commands have no handler of their own. */
   handler?: Handler;
   /**
    * For commands whose keys cannot be found from `keys` alone (movablekeys):
-   * returns the argv indexes of the keys.
+   * returns the argv indexes of the keys, optionally with each key's flags
+   * (COMMAND GETKEYSANDFLAGS; default: the flags of the key spec covering it).
    */
-  getKeys?: (argv: string[]) => number[];
+  getKeys?: (argv: string[]) => number[] | KeyRef[];
 }
 
 /** Declares a command: a typed identity, so a group file reads as a table. */

@@ -1,62 +1,321 @@
 /**
- * The table of configuration parameters: every Redis 7 parameter name and
- * alias, its type and default. Parameters that have no effect yet are still
- * accepted and returned, as the issue asks.
+ * The table of configuration parameters: every Redis 7.0/7.2 parameter name
+ * and alias, with its type, default, bounds, enum values and flags (facts
+ * taken from a real redis-server's CONFIG GET * and its documentation).
+ * Parameters that have no effect in tsdis yet are still accepted, validated
+ * and returned, so CONFIG GET * looks like Redis's.
+ *
+ * Deliberate differences from redis-server (tested in test/commands/config.test.ts):
+ * - bind defaults to `127.0.0.1 -::1` (an embedded server should not listen
+ *   on every interface); redis-server's built-in default is `* -::*`.
+ * - dir defaults to the process's working directory at startup and CONFIG SET
+ *   dir does not chdir() (tsdis may be embedded in another program).
+ * - loglevel also accepts `nothing` (added in Redis 7.2), and the 7.2
+ *   parameters locale-collate and cluster-announce-human-nodename exist.
+ *
+ * Special parameters (save, client-output-buffer-limit, notify-keyspace-events,
+ * bind, ...) keep their canonical text form in `config.v`, the form CONFIG GET
+ * shows, so readers split it themselves (see Server.outputLimits).
  */
 import type { Config } from './config.js';
+import {
+  parseSave, formatSave, rewriteSave,
+  parseObufLimits, rewriteObufLimits,
+  parseNotifyFlags, formatNotifyFlags,
+  parseOomValues,
+  parseBind,
+  parseReplicaOf,
+  parsePercentiles,
+  parseShutdownFlags, formatShutdownFlags,
+  parseDir,
+  parseProcTitleTemplate,
+  ConfigValueError,
+} from './special.js';
 
 export interface ParamDef {
   name: string;
   aliases?: string[];
+  /**
+   * bool: yes/no. int: integer (flags memory/percent/octal change the syntax).
+   * memory: an int that accepts units (1gb) and is shown in bytes.
+   * string: free text. enum: one of `values`. special: own parse/format.
+   */
   type: 'bool' | 'int' | 'memory' | 'string' | 'enum' | 'special';
   default: string;
-  min?: number;
-  max?: number;
-  /** For enums: accepted lowercase values. */
+  min?: number | bigint;
+  max?: number | bigint;
+  /** Bounds are checked as unsigned (Redis's uint, size_t, unsigned long long configs). */
+  unsigned?: boolean;
+  /** memory type only: a trailing % gives a percentage (stored negative, as Redis does). */
+  percent?: boolean;
+  /** int only: parsed and shown in octal (unixsocketperm). */
+  octal?: boolean;
+  /** For enums: accepted lowercase values, in Redis's order (the error lists them). */
   values?: string[];
+  /** For enums: names that are synonyms of another value (shown as that value). */
+  synonyms?: Record<string, string>;
   /** Only settable at startup (config file or command line). */
   immutable?: boolean;
-  /** Hidden from CONFIG GET * (none for now) */
+  /** Settable only when enable-protected-configs allows it (dir, dbfilename). */
+  protected?: boolean;
+  /** Redacted from logs (requirepass, masterauth, masteruser). */
   sensitive?: boolean;
+  /** Not matched by CONFIG GET patterns: only an exact name shows it. */
+  hidden?: boolean;
+  /** string only: the empty string means "unset" (no line on CONFIG REWRITE). */
+  emptyIsNull?: boolean;
+  /** Takes several words (CONFIG SET splits the value like redis.conf does). */
+  multiArg?: boolean;
   /** Custom parser: returns the stored value or throws ConfigValueError. */
   parse?: (value: string, config: Config) => unknown;
   /** Custom formatter for CONFIG GET. */
   format?: (value: any, config: Config) => string;
+  /**
+   * Custom CONFIG REWRITE: the lines to write for the current value, and
+   * whether to write them even when the file does not mention the option.
+   */
+  rewrite?: (value: any, config: Config) => { lines: string[]; force: boolean };
 }
 
+const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
-const LLONG_MAX = Number.MAX_SAFE_INTEGER;
+const UINT_MAX = 4294967295;
+const LONG_MAX = 9223372036854775807n;
+const ULLONG_MAX = 18446744073709551615n;
+
+type Opts = Partial<ParamDef>;
+const bool = (name: string, def: 'yes' | 'no', o: Opts = {}): ParamDef => ({ name, type: 'bool', default: def, ...o });
+/** A string parameter whose empty value means unset (Redis's EMPTY_STRING_IS_NULL). */
+const str = (name: string, def = '', o: Opts = {}): ParamDef => ({ name, type: 'string', default: def, emptyIsNull: true, ...o });
+/** A string parameter where the empty string is a value like any other. */
+const text = (name: string, def: string, o: Opts = {}): ParamDef => ({ name, type: 'string', default: def, ...o });
+const int = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({ name, type: 'int', default: def, min, max, ...o });
+const mem = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({ name, type: 'memory', default: def, min, max, ...o });
+const en = (name: string, def: string, values: string[], o: Opts = {}): ParamDef => ({ name, type: 'enum', default: def, values, ...o });
+const YES_NO_LOCAL = ['no', 'yes', 'local'];
 
 export const PARAMS: ParamDef[] = [
-  { name: 'port', type: 'int', default: '6379', min: 0, max: 65535 },
-  { name: 'bind', type: 'string', default: '127.0.0.1 -::1' },
-  { name: 'unixsocket', type: 'string', default: '', immutable: true },
-  { name: 'unixsocketperm', type: 'int', default: '0', immutable: true, min: 0, max: 0o777 },
-  { name: 'protected-mode', type: 'bool', default: 'yes' },
-  { name: 'tcp-backlog', type: 'int', default: '511', immutable: true, min: 0, max: INT_MAX },
-  { name: 'timeout', type: 'int', default: '0', min: 0, max: INT_MAX },
-  { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: INT_MAX },
-  { name: 'databases', type: 'int', default: '16', immutable: true, min: 1, max: INT_MAX },
-  { name: 'hz', type: 'int', default: '10', min: 0, max: INT_MAX },
-  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: INT_MAX },
-  { name: 'requirepass', type: 'string', default: '', sensitive: true },
-  { name: 'proto-max-bulk-len', type: 'memory', default: '512mb', min: 1024 * 1024, max: LLONG_MAX },
-  { name: 'client-query-buffer-limit', type: 'memory', default: '1gb', min: 1024 * 1024, max: LLONG_MAX },
-  { name: 'client-output-buffer-limit', type: 'special', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60' },
-  { name: 'loglevel', type: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
-  { name: 'logfile', type: 'string', default: '', immutable: true },
-  { name: 'enable-debug-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
-  { name: 'slowlog-log-slower-than', type: 'int', default: '10000', min: -1, max: LLONG_MAX },
-  { name: 'slowlog-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX },
-  { name: 'daemonize', type: 'bool', default: 'no', immutable: true },
-  { name: 'dir', type: 'string', default: '' },
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb' },
-  { name: 'save', type: 'string', default: '3600 1 300 100 60 10000' },
-  { name: 'appendonly', type: 'bool', default: 'no' },
-  { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: LLONG_MAX },
-  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction',
-    values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] },
-  { name: 'active-expire-effort', type: 'int', default: '1', min: 1, max: 10 },
-  { name: 'lfu-log-factor', type: 'int', default: '10', min: 0, max: INT_MAX },
-  { name: 'lfu-decay-time', type: 'int', default: '1', min: 0, max: INT_MAX },
+  // --- booleans
+  bool('rdbchecksum', 'yes', { immutable: true }),
+  bool('daemonize', 'no', { immutable: true }),
+  bool('io-threads-do-reads', 'no', { immutable: true }),
+  bool('always-show-logo', 'no', { immutable: true }),
+  bool('protected-mode', 'yes'),
+  bool('rdbcompression', 'yes'),
+  bool('rdb-del-sync-files', 'no'),
+  bool('activerehashing', 'yes'),
+  bool('stop-writes-on-bgsave-error', 'yes'),
+  bool('set-proc-title', 'yes', { immutable: true }),
+  bool('dynamic-hz', 'yes'),
+  bool('lazyfree-lazy-eviction', 'no'),
+  bool('lazyfree-lazy-expire', 'no'),
+  bool('lazyfree-lazy-server-del', 'no'),
+  bool('lazyfree-lazy-user-del', 'no'),
+  bool('lazyfree-lazy-user-flush', 'no'),
+  bool('repl-disable-tcp-nodelay', 'no'),
+  bool('repl-diskless-sync', 'yes'),
+  bool('aof-rewrite-incremental-fsync', 'yes'),
+  bool('no-appendfsync-on-rewrite', 'no'),
+  bool('cluster-require-full-coverage', 'yes'),
+  bool('rdb-save-incremental-fsync', 'yes'),
+  bool('aof-load-truncated', 'yes'),
+  bool('aof-use-rdb-preamble', 'yes'),
+  bool('aof-timestamp-enabled', 'no'),
+  bool('cluster-replica-no-failover', 'no', { aliases: ['cluster-slave-no-failover'] }),
+  bool('replica-lazy-flush', 'no', { aliases: ['slave-lazy-flush'] }),
+  bool('replica-serve-stale-data', 'yes', { aliases: ['slave-serve-stale-data'] }),
+  bool('replica-read-only', 'yes', { aliases: ['slave-read-only'] }),
+  bool('replica-ignore-maxmemory', 'yes', { aliases: ['slave-ignore-maxmemory'] }),
+  bool('jemalloc-bg-thread', 'yes'),
+  bool('activedefrag', 'no'),
+  bool('syslog-enabled', 'no', { immutable: true }),
+  bool('cluster-enabled', 'no', { immutable: true }),
+  bool('appendonly', 'no'),
+  bool('cluster-allow-reads-when-down', 'no'),
+  bool('cluster-allow-pubsubshard-when-down', 'yes'),
+  bool('crash-log-enabled', 'yes'),
+  bool('crash-memcheck-enabled', 'yes'),
+  bool('use-exit-on-panic', 'no', { hidden: true }),
+  bool('disable-thp', 'yes', { immutable: true }),
+  bool('cluster-allow-replica-migration', 'yes'),
+  bool('replica-announced', 'yes'),
+  bool('latency-tracking', 'yes'),
+  bool('aof-disable-auto-gc', 'no'),
+  bool('replica-ignore-disk-write-errors', 'no'),
+  bool('tls-cluster', 'no'),
+  bool('tls-replication', 'no'),
+  bool('tls-prefer-server-ciphers', 'no'),
+  bool('tls-session-caching', 'yes'),
+
+  // --- strings
+  text('aclfile', '', { immutable: true }),
+  str('unixsocket', '', { immutable: true }),
+  str('pidfile', '', { immutable: true }),
+  str('replica-announce-ip', '', { aliases: ['slave-announce-ip'] }),
+  str('masteruser', '', { sensitive: true }),
+  str('cluster-announce-ip'),
+  text('cluster-config-file', 'nodes.conf', { immutable: true }),
+  str('cluster-announce-hostname'),
+  text('syslog-ident', 'redis', { immutable: true }),
+  text('dbfilename', 'dump.rdb', { protected: true, parse: parseDbFilename }),
+  text('appendfilename', 'appendonly.aof', { immutable: true }),
+  text('appenddirname', 'appendonlydir', { immutable: true }),
+  str('server_cpulist', '', { immutable: true }),
+  str('bio_cpulist', '', { immutable: true }),
+  str('aof_rewrite_cpulist', '', { immutable: true }),
+  str('bgsave_cpulist', '', { immutable: true }),
+  text('ignore-warnings', ''),
+  text('proc-title-template', '{title} {listen-addr} {server-mode}', { parse: parseProcTitleTemplate }),
+  str('bind-source-addr'),
+  text('logfile', '', { immutable: true }),
+  text('locale-collate', ''), // Redis 7.2
+  str('cluster-announce-human-nodename'), // Redis 7.2
+  str('masterauth', '', { sensitive: true }),
+  str('requirepass', '', { sensitive: true }),
+  str('tls-cert-file'),
+  str('tls-key-file'),
+  str('tls-key-file-pass'),
+  str('tls-client-cert-file'),
+  str('tls-client-key-file'),
+  str('tls-client-key-file-pass'),
+  str('tls-dh-params-file'),
+  str('tls-ca-cert-file'),
+  str('tls-ca-cert-dir'),
+  str('tls-protocols'),
+  str('tls-ciphers'),
+  str('tls-ciphersuites'),
+
+  // --- enums
+  en('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], { immutable: true }),
+  en('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { immutable: true }),
+  en('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']),
+  en('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning', 'nothing']),
+  en('maxmemory-policy', 'noeviction', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction']),
+  en('appendfsync', 'everysec', ['everysec', 'always', 'no']),
+  en('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute'], { synonyms: { relative: 'yes' } }),
+  en('acl-pubsub-default', 'resetchannels', ['allchannels', 'resetchannels']),
+  en('sanitize-dump-payload', 'no', ['no', 'yes', 'clients']),
+  en('enable-protected-configs', 'no', YES_NO_LOCAL, { immutable: true }),
+  en('enable-debug-command', 'no', YES_NO_LOCAL, { immutable: true }),
+  en('enable-module-command', 'no', YES_NO_LOCAL, { immutable: true }),
+  en('cluster-preferred-endpoint-type', 'ip', ['ip', 'hostname', 'unknown-endpoint']),
+  en('propagation-error-behavior', 'ignore', ['ignore', 'panic', 'panic-on-replicas']),
+  en('tls-auth-clients', 'yes', ['no', 'yes', 'optional']),
+
+  // --- integers (int, unsigned int, long, long long, size_t, time_t, off_t)
+  int('databases', '16', 1, INT_MAX, { immutable: true }),
+  int('port', '6379', 0, 65535),
+  int('io-threads', '1', 1, 128, { immutable: true }),
+  int('auto-aof-rewrite-percentage', '100', 0, INT_MAX),
+  int('cluster-replica-validity-factor', '10', 0, INT_MAX, { aliases: ['cluster-slave-validity-factor'] }),
+  int('list-max-listpack-size', '-2', INT_MIN, INT_MAX, { aliases: ['list-max-ziplist-size'] }),
+  int('tcp-keepalive', '300', 0, INT_MAX),
+  int('cluster-migration-barrier', '1', 0, INT_MAX),
+  int('active-defrag-cycle-min', '1', 1, 99),
+  int('active-defrag-cycle-max', '25', 1, 99),
+  int('active-defrag-threshold-lower', '10', 0, 1000),
+  int('active-defrag-threshold-upper', '100', 0, 1000),
+  int('lfu-log-factor', '10', 0, INT_MAX),
+  int('lfu-decay-time', '1', 0, INT_MAX),
+  int('replica-priority', '100', 0, INT_MAX, { aliases: ['slave-priority'] }),
+  int('repl-diskless-sync-delay', '5', 0, INT_MAX),
+  int('maxmemory-samples', '5', 1, INT_MAX),
+  int('maxmemory-eviction-tenacity', '10', 0, 100),
+  int('timeout', '0', 0, INT_MAX),
+  int('replica-announce-port', '0', 0, 65535, { aliases: ['slave-announce-port'] }),
+  int('tcp-backlog', '511', 0, INT_MAX, { immutable: true }),
+  int('cluster-port', '0', 0, 65535, { immutable: true }),
+  int('cluster-announce-bus-port', '0', 0, 65535),
+  int('cluster-announce-port', '0', 0, 65535),
+  int('cluster-announce-tls-port', '0', 0, 65535),
+  int('repl-timeout', '60', 1, INT_MAX),
+  int('repl-ping-replica-period', '10', 1, INT_MAX, { aliases: ['repl-ping-slave-period'] }),
+  int('list-compress-depth', '0', 0, INT_MAX),
+  int('rdb-key-save-delay', '0', INT_MIN, INT_MAX, { hidden: true }),
+  int('key-load-delay', '0', INT_MIN, INT_MAX, { hidden: true }),
+  int('active-expire-effort', '1', 1, 10),
+  int('hz', '10', 0, INT_MAX),
+  int('min-replicas-to-write', '0', 0, INT_MAX, { aliases: ['min-slaves-to-write'] }),
+  int('min-replicas-max-lag', '10', 0, INT_MAX, { aliases: ['min-slaves-max-lag'] }),
+  int('watchdog-period', '0', 0, INT_MAX, { hidden: true }),
+  int('shutdown-timeout', '10', 0, INT_MAX),
+  int('repl-diskless-sync-max-replicas', '0', 0, INT_MAX),
+  int('socket-mark-id', '0', 0, UINT_MAX, { unsigned: true }),
+  int('maxclients', '10000', 1, UINT_MAX, { unsigned: true }),
+  int('unixsocketperm', '0', 0, 0o777, { unsigned: true, octal: true, immutable: true }),
+  int('active-defrag-max-scan-fields', '1000', 1, LONG_MAX),
+  int('slowlog-max-len', '128', 0, LONG_MAX),
+  int('acllog-max-len', '128', 0, LONG_MAX),
+  int('busy-reply-threshold', '5000', 0, LONG_MAX, { aliases: ['lua-time-limit'] }),
+  int('cluster-node-timeout', '15000', 0, LONG_MAX),
+  int('slowlog-log-slower-than', '10000', -1, LONG_MAX),
+  int('latency-monitor-threshold', '0', 0, LONG_MAX),
+  int('stream-node-max-entries', '100', 0, LONG_MAX),
+  int('hash-max-listpack-entries', '512', 0, LONG_MAX, { unsigned: true, aliases: ['hash-max-ziplist-entries'] }),
+  int('set-max-intset-entries', '512', 0, LONG_MAX, { unsigned: true }),
+  int('zset-max-listpack-entries', '128', 0, LONG_MAX, { unsigned: true, aliases: ['zset-max-ziplist-entries'] }),
+  int('tracking-table-max-keys', '1000000', 0, LONG_MAX, { unsigned: true }),
+  int('repl-backlog-ttl', '3600', 0, LONG_MAX),
+  int('loading-process-events-interval-bytes', '2097152', 1024, INT_MAX, { hidden: true }),
+  int('tls-port', '0', 0, 65535),
+  int('tls-session-cache-size', '20480', 0, INT_MAX),
+  int('tls-session-cache-timeout', '300', 0, INT_MAX),
+
+  // --- memory (byte counts with units; shown as plain bytes)
+  mem('proto-max-bulk-len', '536870912', 1024 * 1024, LONG_MAX),
+  mem('repl-backlog-size', '1048576', 1, LONG_MAX),
+  mem('maxmemory', '0', 0, ULLONG_MAX, { unsigned: true }),
+  mem('cluster-link-sendbuf-limit', '0', 0, ULLONG_MAX, { unsigned: true }),
+  mem('active-defrag-ignore-bytes', '104857600', 1, LONG_MAX, { unsigned: true }),
+  mem('hash-max-listpack-value', '64', 0, LONG_MAX, { unsigned: true, aliases: ['hash-max-ziplist-value'] }),
+  mem('stream-node-max-bytes', '4096', 0, LONG_MAX, { unsigned: true }),
+  mem('zset-max-listpack-value', '64', 0, LONG_MAX, { unsigned: true, aliases: ['zset-max-ziplist-value'] }),
+  mem('hll-sparse-max-bytes', '3000', 0, LONG_MAX, { unsigned: true }),
+  mem('client-query-buffer-limit', '1073741824', 1024 * 1024, LONG_MAX, { unsigned: true }),
+  mem('maxmemory-clients', '0', -100, LONG_MAX, { percent: true }),
+  mem('auto-aof-rewrite-min-size', '67108864', 0, LONG_MAX),
+
+  // --- special formats
+  { name: 'dir', type: 'special', default: '', protected: true, parse: parseDir, rewrite: (v: string) => ({ lines: [`dir ${repr(v)}`], force: true }) },
+  { name: 'save', type: 'special', default: '3600 1 300 100 60 10000', multiArg: true, parse: parseSave, format: formatSave, rewrite: rewriteSave },
+  { name: 'client-output-buffer-limit', type: 'special', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', multiArg: true, parse: parseObufLimits, rewrite: rewriteObufLimits },
+  { name: 'oom-score-adj-values', type: 'special', default: '0 200 800', multiArg: true, parse: parseOomValues },
+  { name: 'notify-keyspace-events', type: 'special', default: '', parse: parseNotifyFlags, format: formatNotifyFlags,
+    rewrite: (v: number) => ({ lines: [`notify-keyspace-events ${repr(formatNotifyFlags(v))}`], force: v !== 0 }) },
+  { name: 'bind', type: 'special', default: '127.0.0.1 -::1', multiArg: true, parse: parseBind,
+    rewrite: (v: string) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '127.0.0.1 -::1' }) },
+  { name: 'replicaof', aliases: ['slaveof'], type: 'special', default: '', immutable: true, multiArg: true, parse: parseReplicaOf,
+    rewrite: (v: string) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }) },
+  { name: 'latency-tracking-info-percentiles', type: 'special', default: '50 99 99.9', multiArg: true, parse: parsePercentiles,
+    rewrite: (v: string) => ({ lines: [`latency-tracking-info-percentiles ${v === '' ? '""' : v}`], force: true }) },
+  { name: 'shutdown-on-sigint', type: 'special', default: 'default', multiArg: true, parse: parseShutdownFlags, format: formatShutdownFlags },
+  { name: 'shutdown-on-sigterm', type: 'special', default: 'default', multiArg: true, parse: parseShutdownFlags, format: formatShutdownFlags },
 ];
+
+/** dbfilename must be a file name, not a path. */
+function parseDbFilename(value: string): string {
+  if (value.includes('/')) throw new ConfigValueError('dbfilename can\'t be a path, just a filename');
+  return value;
+}
+
+/** Redis's sdscatrepr: a double-quoted string with C-style escapes. */
+export function repr(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    const c = s.charCodeAt(i);
+    switch (ch) {
+      case '\\': out += '\\\\'; break;
+      case '"': out += '\\"'; break;
+      case '\n': out += '\\n'; break;
+      case '\r': out += '\\r'; break;
+      case '\t': out += '\\t'; break;
+      case '\x07': out += '\\a'; break;
+      case '\b': out += '\\b'; break;
+      default:
+        if (c >= 32 && c < 127) out += ch;
+        else out += '\\x' + c.toString(16).padStart(2, '0');
+    }
+  }
+  return out + '"';
+}
