@@ -1,6 +1,904 @@
 /**
- * server commands (to be filled in).
+ * Server and introspection commands: INFO, CLIENT, SLOWLOG, MEMORY, DEBUG,
+ * TIME, LASTSAVE, SHUTDOWN. The report texts themselves (INFO sections,
+ * CLIENT LIST lines, memory estimates) live in src/observability/; handlers
+ * here parse arguments and pick what to report.
  */
-import type { CommandSpec } from './spec.js';
+import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
+import { is } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import type { Reply } from '../protocol/writer.js';
+import { parseInt64 } from '../util/numbers.js';
+import { validateClientName } from './connection.js';
+import { genInfo, selectSections, nowUsec, lruClock } from '../observability/info.js';
+import { clientInfoLine, clientType, parseClientType, type ClientType } from '../observability/clientlist.js';
+import { keyUsage, memoryOverhead, mallocStats, memoryDoctor } from '../observability/memory.js';
+import { isString, stringEncoding, strValue, type Value } from '../keyspace/value.js';
+import { idleMs } from '../keyspace/access.js';
+import type { Client } from '../server/client.js';
 
-export const commands: CommandSpec[] = [];
+// ---------------------------------------------------------------------------
+// Helpers
+
+/**
+ * A HELP reply as Redis builds it: a header line naming the command, the
+ * given lines, then the HELP entry; each line a status reply.
+ */
+export function helpReply(reply: Reply, cmd: string, lines: readonly string[]): void {
+  reply.array(lines.length + 3);
+  reply.simple(`${cmd.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const l of lines) reply.simple(l);
+  reply.simple('HELP');
+  reply.simple('    Prints this help.');
+}
+
+/** An integer argument in [min, max], else the given error (Redis's getRangeLongFromObjectOrReply). */
+function argRangeOr(s: string, min: number, max: number, err: string): number {
+  const n = parseInt64(s);
+  if (n === null || typeof n === 'bigint' || n < min || n > max) throw new ReplyError(err);
+  return n;
+}
+
+/** C's strtod on a whole argument: the longest numeric prefix, 0 when there is none. */
+function strtod(s: string): number {
+  const m = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(s);
+  return m ? Number(m[0]) : 0;
+}
+
+const ON_OFF = (name: string): ArgDoc => ({
+  name,
+  type: 'oneof',
+  arguments: [
+    { name: 'on', type: 'pure-token', token: 'ON' },
+    { name: 'off', type: 'pure-token', token: 'OFF' },
+  ],
+});
+
+// ---------------------------------------------------------------------------
+// INFO, TIME, LASTSAVE
+
+/** INFO [section [section ...]] */
+function info(ctx: Ctx): void {
+  ctx.reply.verbatim(genInfo(ctx.server, selectSections(ctx.argv.slice(1))));
+}
+
+/** TIME: [unix seconds, microseconds], both as bulk strings. */
+function time(ctx: Ctx): void {
+  const us = Math.floor(nowUsec(ctx.server));
+  const sec = Math.floor(us / 1e6);
+  ctx.reply.array(2);
+  ctx.reply.bulk(String(sec));
+  ctx.reply.bulk(String(us - sec * 1e6));
+}
+
+/** LASTSAVE */
+function lastsave(ctx: Ctx): void {
+  ctx.reply.int(ctx.server.lastSave);
+}
+
+// ---------------------------------------------------------------------------
+// SHUTDOWN
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+ * There is no persistence yet, so SAVE has nothing to write. On success no
+ * reply is sent: the server emits 'shutdown' (the CLI exits once the server
+ * has closed) and closes every listener and client, this one included.
+ */
+function shutdown(ctx: Ctx): void {
+  const { server, argv } = ctx;
+  let nosave = false;
+  let save = false;
+  let now = false;
+  let force = false;
+  let abort = false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!.toLowerCase();
+    if (a === 'nosave') nosave = true;
+    else if (a === 'save') save = true;
+    else if (a === 'now') now = true;
+    else if (a === 'force') force = true;
+    else if (a === 'abort') abort = true;
+    else throw new ReplyError(Err.syntax);
+  }
+  if ((abort && (nosave || save || now || force)) || (nosave && save)) throw new ReplyError(Err.syntax);
+  // A shutdown completes synchronously here, so none is ever in progress.
+  if (abort) throw new ReplyError('ERR No shutdown in progress.');
+  if (server.closing) return;
+  // The CLI listens for 'shutdown': it logs, closes, removes its pid file and exits.
+  server.emit('shutdown', { save, nosave, now, force });
+  ctx.client.closeAfterReply = true;
+  if (!server.closing) void server.close();
+}
+
+// ---------------------------------------------------------------------------
+// CLIENT
+
+/** CLIENT ID */
+function clientId(ctx: Ctx): void {
+  ctx.reply.int(ctx.client.id);
+}
+
+/** CLIENT SETNAME connection-name (an empty name clears it) */
+function clientSetname(ctx: Ctx): void {
+  const name = ctx.argv[2]!;
+  validateClientName(name);
+  ctx.client.name = name;
+  ctx.reply.ok();
+}
+
+/** CLIENT GETNAME */
+function clientGetname(ctx: Ctx): void {
+  ctx.reply.bulkOrNull(ctx.client.name === '' ? null : ctx.client.name);
+}
+
+/** CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> (Redis 7.2; RESET keeps these) */
+function clientSetinfo(ctx: Ctx): void {
+  const attr = ctx.argv[2]!;
+  const val = ctx.argv[3]!;
+  const l = attr.toLowerCase();
+  if (l !== 'lib-name' && l !== 'lib-ver') throw new ReplyError(`ERR Unrecognized option '${attr}'`);
+  for (let i = 0; i < val.length; i++) {
+    const c = val.charCodeAt(i);
+    if (c < 33 || c > 126) throw new ReplyError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  }
+  if (l === 'lib-name') ctx.client.libName = val;
+  else ctx.client.libVer = val;
+  ctx.reply.ok();
+}
+
+/** CLIENT INFO: this connection's CLIENT LIST line. */
+function clientInfo(ctx: Ctx): void {
+  ctx.client.lastCmd = 'client|info';
+  ctx.reply.verbatim(clientInfoLine(ctx.server, ctx.client, ctx.argv) + '\n');
+}
+
+/** CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]] */
+function clientList(ctx: Ctx): void {
+  const { argv, server, client } = ctx;
+  client.lastCmd = 'client|list';
+  let clients: Client[];
+  if (argv.length === 4 && is(argv[2], 'TYPE')) {
+    const type = parseClientType(argv[3]!);
+    if (type === null) throw new ReplyError(`ERR Unknown client type '${argv[3]}'`);
+    clients = [...server.clients.values()].filter((c) => clientType(c) === type);
+  } else if (argv.length > 3 && is(argv[2], 'ID')) {
+    const ids: number[] = [];
+    for (let i = 3; i < argv.length; i++) ids.push(argRangeOr(argv[i]!, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'ERR Invalid client ID'));
+    clients = [];
+    for (const id of ids) {
+      const c = server.clients.get(id);
+      if (c) clients.push(c);
+    }
+  } else if (argv.length !== 2) {
+    throw new ReplyError(Err.syntax);
+  } else clients = [...server.clients.values()];
+  let out = '';
+  for (const c of clients) out += clientInfoLine(server, c, c === client ? argv : undefined) + '\n';
+  ctx.reply.verbatim(out);
+}
+
+/**
+ * CLIENT KILL ip:port
+ * CLIENT KILL [ID id] [TYPE type] [USER name] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no] [MAXAGE seconds]
+ * The old form replies OK or "No such client" and may kill the caller; the
+ * filter form replies the number killed and skips the caller unless SKIPME no.
+ * The caller is closed after its reply is written; others at once.
+ */
+function clientKill(ctx: Ctx): void {
+  const { argv, server, client } = ctx;
+  let addr: string | undefined;
+  let laddr: string | undefined;
+  let user: string | undefined;
+  let type: ClientType | undefined;
+  let id = 0;
+  let maxAge = 0;
+  let skipme = true;
+  const oldForm = argv.length === 3;
+  if (oldForm) {
+    addr = argv[2]!;
+    skipme = false;
+  } else {
+    for (let i = 2; i < argv.length; i += 2) {
+      const opt = argv[i]!.toLowerCase();
+      const val = argv[i + 1];
+      if (val === undefined) throw new ReplyError(Err.syntax);
+      if (opt === 'id') id = argRangeOr(val, 1, Number.MAX_SAFE_INTEGER, 'ERR client-id should be greater than 0');
+      else if (opt === 'type') {
+        const t = parseClientType(val);
+        if (t === null) throw new ReplyError(`ERR Unknown client type '${val}'`);
+        type = t;
+      } else if (opt === 'addr') addr = val;
+      else if (opt === 'laddr') laddr = val;
+      else if (opt === 'user') {
+        // Only the default user exists until ACL lands.
+        if (val !== 'default') throw new ReplyError(`ERR No such user '${val}'`);
+        user = val;
+      } else if (opt === 'skipme') {
+        if (is(val, 'YES')) skipme = true;
+        else if (is(val, 'NO')) skipme = false;
+        else throw new ReplyError(Err.syntax);
+      } else if (opt === 'maxage') {
+        const n = parseInt64(val);
+        if (n === null) throw new ReplyError(Err.notInteger);
+        maxAge = Number(n);
+      } else throw new ReplyError(Err.syntax);
+    }
+  }
+  const nowMs = server.clock();
+  let killed = 0;
+  let closeSelf = false;
+  for (const c of [...server.clients.values()]) {
+    if (addr !== undefined && c.addr !== addr) continue;
+    if (laddr !== undefined && c.laddr !== laddr) continue;
+    if (type !== undefined && clientType(c) !== type) continue;
+    if (id !== 0 && c.id !== id) continue;
+    if (user !== undefined && c.user !== user) continue;
+    if (maxAge !== 0 && Math.floor((nowMs - c.createdAt) / 1000) <= maxAge) continue;
+    if (c === client && skipme) continue;
+    if (c === client) closeSelf = true;
+    else server.killClient(c);
+    killed++;
+  }
+  if (oldForm) {
+    if (killed === 0) throw new ReplyError('ERR No such client');
+    ctx.reply.ok();
+  } else ctx.reply.int(killed);
+  if (closeSelf) client.closeAfterReply = true;
+}
+
+/** CLIENT NO-EVICT ON|OFF */
+function clientNoEvict(ctx: Ctx): void {
+  const v = ctx.argv[2]!;
+  if (is(v, 'ON')) ctx.client.noEvict = true;
+  else if (is(v, 'OFF')) ctx.client.noEvict = false;
+  else throw new ReplyError(Err.syntax);
+  ctx.reply.ok();
+}
+
+/** CLIENT NO-TOUCH ON|OFF (Redis 7.2): reads by this client leave access times alone. */
+function clientNoTouch(ctx: Ctx): void {
+  const v = ctx.argv[2]!;
+  if (is(v, 'ON')) ctx.client.noTouch = true;
+  else if (is(v, 'OFF')) ctx.client.noTouch = false;
+  else throw new ReplyError(Err.syntax);
+  ctx.reply.ok();
+}
+
+/**
+ * CLIENT REPLY ON|OFF|SKIP
+ * OFF and SKIP send nothing; the dispatcher drops replies while they apply
+ * (see dispatchSilenced). SKIP under OFF changes nothing, as in Redis.
+ */
+function clientReply(ctx: Ctx): void {
+  const c = ctx.client;
+  const v = ctx.argv[2]!;
+  if (is(v, 'ON')) {
+    c.replyOff = false;
+    c.replySkip = false;
+    c.replySkipNext = false;
+    ctx.reply.ok();
+  } else if (is(v, 'OFF')) {
+    c.replyOff = true;
+  } else if (is(v, 'SKIP')) {
+    if (!c.replyOff) {
+      if (c.replySkip) c.replySkipNext = true;
+      else c.replySkip = true;
+    }
+  } else throw new ReplyError(Err.syntax);
+}
+
+/** CLIENT GETREDIR: -1, client side caching is not enabled. */
+function clientGetredir(ctx: Ctx): void {
+  ctx.reply.int(-1);
+}
+
+const CLIENT_HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'SETINFO <option> <value>',
+  '    Set client meta attr. Options are:',
+  '    * LIB-NAME: the client lib name.',
+  '    * LIB-VER: the client lib version.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'NO-TOUCH (ON|OFF)',
+  '    Will not touch LRU/LFU stats when this mode is on.',
+];
+
+/** CLIENT HELP */
+function clientHelp(ctx: Ctx): void {
+  helpReply(ctx.reply, 'client', CLIENT_HELP);
+}
+
+// ---------------------------------------------------------------------------
+// SLOWLOG
+
+/** SLOWLOG GET [count]: newest first; count defaults to 10, -1 means all. */
+function slowlogGet(ctx: Ctx): void {
+  const { argv, server, reply } = ctx;
+  if (argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
+  let count = 10;
+  if (argv.length === 3) {
+    count = argRangeOr(argv[2]!, -1, Number.MAX_SAFE_INTEGER, 'ERR count should be greater than or equal to -1');
+  }
+  const entries = server.slowlog.entries;
+  const n = count === -1 ? entries.length : Math.min(count, entries.length);
+  reply.array(n);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    reply.array(6);
+    reply.int(e.id);
+    reply.int(e.time);
+    reply.int(e.usec);
+    reply.bulks(e.argv);
+    reply.bulk(e.addr);
+    reply.bulk(e.name);
+  }
+}
+
+/** SLOWLOG LEN */
+function slowlogLen(ctx: Ctx): void {
+  ctx.reply.int(ctx.server.slowlog.entries.length);
+}
+
+/** SLOWLOG RESET */
+function slowlogReset(ctx: Ctx): void {
+  ctx.server.slowlog.reset();
+  ctx.reply.ok();
+}
+
+/** SLOWLOG HELP */
+function slowlogHelp(ctx: Ctx): void {
+  helpReply(ctx.reply, 'slowlog', [
+    'GET [<count>]',
+    '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+    '    Entries are made of:',
+    '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+    '    client name',
+    'LEN',
+    '    Return the length of the slowlog.',
+    'RESET',
+    '    Reset the slowlog.',
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// MEMORY
+
+/** MEMORY USAGE key [SAMPLES count]: estimated bytes (see observability/memory.ts), null when missing. */
+function memoryUsage(ctx: Ctx): void {
+  const { argv } = ctx;
+  let samples = 5;
+  for (let j = 3; j < argv.length; j++) {
+    if (is(argv[j], 'SAMPLES') && j + 1 < argv.length) {
+      const n = parseInt64(argv[j + 1]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 0) throw new ReplyError(Err.syntax);
+      samples = Number(n);
+      j++;
+    } else throw new ReplyError(Err.syntax);
+  }
+  const key = argv[2]!;
+  const v = ctx.db.readNoTouch(key);
+  if (v === undefined) return ctx.reply.null();
+  ctx.reply.int(keyUsage(key, v, ctx.db.getExpire(key) !== -1, samples));
+}
+
+/** MEMORY STATS: the memory figures as a map, with Redis's field names. */
+function memoryStats(ctx: Ctx): void {
+  const { reply, server } = ctx;
+  const mh = memoryOverhead(server);
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+  reply.map(27 + mh.dbs.length);
+  const int = (k: string, v: number) => {
+    reply.bulk(k);
+    reply.int(Math.round(v));
+  };
+  const dbl = (k: string, v: number) => {
+    reply.bulk(k);
+    reply.double(v);
+  };
+  int('peak.allocated', mh.peak);
+  int('total.allocated', mh.used);
+  int('startup.allocated', mh.startup);
+  int('replication.backlog', mh.replBacklog);
+  int('clients.slaves', mh.clientsSlaves);
+  int('clients.normal', mh.clientsNormal);
+  int('cluster.links', 0);
+  int('aof.buffer', mh.aofBuffer);
+  int('lua.caches', 0);
+  int('functions.caches', 0);
+  for (const [id, main, exp] of mh.dbs) {
+    reply.bulk(`db.${id}`);
+    reply.map(3);
+    int('overhead.hashtable.main', main);
+    int('overhead.hashtable.expires', exp);
+    int('overhead.hashtable.slot-to-keys', 0);
+  }
+  int('overhead.total', mh.overheadTotal);
+  int('keys.count', mh.keys);
+  int('keys.bytes-per-key', mh.keys > 0 ? Math.floor((mh.used - mh.startup) / mh.keys) : 0);
+  int('dataset.bytes', mh.dataset);
+  dbl('dataset.percentage', ratio(mh.dataset, mh.used - mh.startup) * 100);
+  dbl('peak.percentage', ratio(mh.used, mh.peak) * 100);
+  int('allocator.allocated', mh.allocatorAllocated);
+  int('allocator.active', mh.allocatorActive);
+  int('allocator.resident', mh.allocatorResident);
+  dbl('allocator-fragmentation.ratio', ratio(mh.allocatorActive, mh.allocatorAllocated));
+  int('allocator-fragmentation.bytes', mh.allocatorActive - mh.allocatorAllocated);
+  dbl('allocator-rss.ratio', ratio(mh.allocatorResident, mh.allocatorActive));
+  int('allocator-rss.bytes', mh.allocatorResident - mh.allocatorActive);
+  dbl('rss-overhead.ratio', ratio(mh.rss, mh.allocatorResident));
+  int('rss-overhead.bytes', mh.rss - mh.allocatorResident);
+  dbl('fragmentation', ratio(mh.rss, mh.used));
+  int('fragmentation.bytes', mh.rss - mh.used);
+}
+
+/** MEMORY DOCTOR */
+function memoryDoctorCmd(ctx: Ctx): void {
+  ctx.reply.verbatim(memoryDoctor(ctx.server));
+}
+
+/** MEMORY MALLOC-STATS: V8's heap statistics (there is no malloc to ask). */
+function memoryMallocStats(ctx: Ctx): void {
+  ctx.reply.verbatim(mallocStats());
+}
+
+/** MEMORY PURGE: runs a full GC when Node was started with --expose-gc; OK either way. */
+function memoryPurge(ctx: Ctx): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === 'function') gc();
+  ctx.reply.ok();
+}
+
+/** MEMORY HELP */
+function memoryHelp(ctx: Ctx): void {
+  helpReply(ctx.reply, 'memory', [
+    'DOCTOR',
+    '    Return memory problems reports.',
+    'MALLOC-STATS',
+    '    Return internal statistics report from the memory allocator.',
+    'PURGE',
+    '    Attempt to purge dirty pages for reclamation by the allocator.',
+    'STATS',
+    '    Return information about the memory usage of the server.',
+    'USAGE <key> [SAMPLES <count>]',
+    '    Return memory in bytes used by <key> and its value. Nested values are',
+    '    sampled up to <count> times (default: 5, 0 means sample all).',
+  ]);
+}
+
+// ---------------------------------------------------------------------------
+// DEBUG
+
+/** Bytes of an RDB length prefix. */
+function rdbLenBytes(n: number): number {
+  return n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
+}
+
+/** Bytes of an integer in RDB's int encodings (8, 16, 32 bits), or 0 when it needs a string. */
+function rdbIntBytes(n: number): number {
+  if (n >= -128 && n <= 127) return 2;
+  if (n >= -32768 && n <= 32767) return 3;
+  if (n >= -2147483648 && n <= 2147483647) return 5;
+  return 0;
+}
+
+/**
+ * The RDB-serialized length of a string as DEBUG OBJECT reports it: the int
+ * encodings for short canonical integers, else length prefix + bytes. LZF
+ * compression (strings over 20 bytes) is not modelled yet.
+ */
+function rdbStringLen(s: string): number {
+  if (s.length <= 11 && /^(0|-?[1-9][0-9]*)$/.test(s)) {
+    const b = rdbIntBytes(Number(s));
+    if (b) return b;
+  }
+  return rdbLenBytes(s.length) + s.length;
+}
+
+/** serializedlength of a value: exact for strings, summed element by element for collections. */
+function serializedLength(v: Value): number {
+  if (typeof v === 'number') return rdbIntBytes(v) || rdbStringLen(String(v));
+  if (typeof v === 'string') return rdbStringLen(v);
+  if (Buffer.isBuffer(v)) return rdbStringLen(v.latin1Slice(0, v.length));
+  const custom = (v as unknown as { serializedLength?: () => number }).serializedLength;
+  if (typeof custom === 'function') return custom.call(v);
+  const it = (v as unknown as { [Symbol.iterator]?: () => Iterator<unknown> })[Symbol.iterator];
+  let n = 1;
+  if (typeof it === 'function') {
+    const elem = (e: unknown): number => {
+      if (typeof e === 'string') return rdbStringLen(e);
+      if (typeof e === 'number') return 9;
+      if (Buffer.isBuffer(e)) return rdbLenBytes(e.length) + e.length;
+      if (Array.isArray(e)) return e.reduce((a: number, x) => a + elem(x), 0);
+      return 1;
+    };
+    const iter = it.call(v);
+    for (let r = iter.next(); !r.done; r = iter.next()) n += elem(r.value);
+  }
+  return n;
+}
+
+/** A stable fake address for DEBUG OBJECT's "Value at:" (there are no pointers to show). */
+function fakeAddress(key: string, dbId: number): string {
+  let h = 0x9e3779b1 ^ dbId;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return '0x7f' + ((h >>> 0) * 16).toString(16).padStart(10, '0').slice(-10);
+}
+
+/** DEBUG OBJECT key: Redis's one-line summary of a value. */
+function debugObject(ctx: Ctx): void {
+  const { server, db } = ctx;
+  const key = ctx.argv[2]!;
+  const v = db.peek(key);
+  if (v === undefined) throw new ReplyError(Err.noSuchKey);
+  const policy = String(server.config.v['maxmemory-policy']);
+  const noShared = (server.config.v['maxmemory'] as number) !== 0 && (policy.includes('lru') || policy.includes('lfu'));
+  const shared = typeof v === 'number' && v >= 0 && v < 10000 && !noShared;
+  const encoding = isString(v) ? stringEncoding(v) : v.encoding();
+  const now = server.clock();
+  const lru = shared ? lruClock(server.startTime) : (db.dict.meta![db.dict.slot(key)]! & 0xffffff);
+  const idle = Math.floor(idleMs(lru, now) / 1000);
+  let extra = '';
+  if (encoding === 'quicklist') {
+    const len = (v as unknown as { length?: number; size?: number }).length ?? (v as unknown as { size?: number }).size ?? 0;
+    extra = ` ql_nodes:${Math.max(1, Math.ceil(len / 128))} ql_avg_node:${(len / Math.max(1, Math.ceil(len / 128))).toFixed(2)} ql_listpack_max:${server.config.v['list-max-listpack-size'] ?? -2} ql_compressed:0 ql_uncompressed_size:${serializedLength(v)}`;
+  }
+  ctx.reply.simple(
+    `Value at:${fakeAddress(key, db.id)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}${extra}`,
+  );
+}
+
+/** DEBUG PROTOCOL type: a sample reply of each RESP type, for client tests. */
+function debugProtocol(ctx: Ctx): void {
+  const r = ctx.reply;
+  const t = ctx.argv[2]!.toLowerCase();
+  switch (t) {
+    case 'string':
+      return r.bulk('Hello World');
+    case 'integer':
+      return r.int(12345);
+    case 'double':
+      return r.double(3.141);
+    case 'bignum':
+      return r.bigNumber('1234567999999999999999999999999999999');
+    case 'null':
+      return r.null();
+    case 'array':
+    case 'set':
+    case 'map':
+      if (t === 'array') r.array(3);
+      else if (t === 'set') r.set(3);
+      else r.map(3);
+      for (let j = 0; j < 3; j++) {
+        r.int(j);
+        if (t === 'map') r.bool(j === 1);
+      }
+      return;
+    case 'attrib':
+      if (r.resp === 3) {
+        r.raw('|1\r\n');
+        r.bulk('key-popularity');
+        r.array(2);
+        r.bulk('key:123');
+        r.int(90);
+      }
+      return r.bulk('Some real reply following the attribute');
+    case 'push':
+      if (r.resp !== 3) throw new ReplyError('ERR RESP2 is not supported by this command');
+      r.push(2);
+      r.bulk('server-cpu-usage');
+      r.int(42);
+      return r.bulk('Some real reply following the push reply');
+    case 'verbatim':
+      return r.verbatim('This is a verbatim\nstring');
+    case 'true':
+      return r.bool(true);
+    case 'false':
+      return r.bool(false);
+    default:
+      throw new ReplyError(
+        'ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false',
+      );
+  }
+}
+
+/** DEBUG POPULATE count [prefix] [size]: creates missing keys prefix:N with values value:N (padded with NULs to size). */
+function debugPopulate(ctx: Ctx): void {
+  const { argv, db } = ctx;
+  const positive = 'ERR value is out of range, must be positive';
+  const count = argRangeOr(argv[2]!, 0, Number.MAX_SAFE_INTEGER, positive);
+  const size = argv.length === 5 ? argRangeOr(argv[4]!, 0, Number.MAX_SAFE_INTEGER, positive) : 0;
+  const prefix = argv.length >= 4 ? argv[3]! : 'key';
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`;
+    if (db.has(key)) continue;
+    const base = `value:${j}`;
+    const val = size === 0 ? base : size <= base.length ? base.slice(0, size) : base + '\0'.repeat(size - base.length);
+    db.set(key, size === 0 ? strValue(val) : val);
+  }
+  ctx.reply.ok();
+}
+
+/** Blocks the event loop, as DEBUG SLEEP blocks Redis's main thread. */
+function sleepMs(ms: number): void {
+  if (ms <= 0) return;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const DEBUG_HELP = [
+  'ERROR <string>',
+  '    Return a Redis protocol error with <string> as message. Useful for clients',
+  '    unit tests to simulate Redis errors.',
+  'LOG <message>',
+  '    Write <message> to the server log.',
+  'OBJECT <key>',
+  '    Show low level info about `key` and associated value.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  '    Create <count> string keys named key:<num>. If <prefix> is specified then',
+  '    it is used instead of the \'key\' prefix. These are not propagated to',
+  '    replicas. Cluster slots are not respected so keys not belonging to the',
+  '    current node can be created in cluster mode.',
+  'PROTOCOL <type>',
+  '    Reply with a test value of the specified type. <type> can be: string,',
+  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+  '    true, false.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not',
+  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+  '    default.',
+  'SLEEP <seconds>',
+  '    Stop the server for <seconds>. Decimals allowed.',
+];
+
+/** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
+const DEBUG_UNSUPPORTED = new Set([
+  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'reload', 'loadaof', 'drop-cluster-packet-filter',
+  'digest', 'digest-value', 'protocol-sanitize', 'sdslen', 'listpack', 'quicklist', 'quicklist-packed-threshold',
+  'change-repl-id', 'stringmatch-test', 'set-skip-checksum-validation', 'aof-flush-sleep', 'replicate', 'mallctl',
+  'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak', 'client-eviction', 'pause-cron',
+  'replybuffer', 'config-rewrite-force-all', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
+]);
+
+/**
+ * DEBUG subcommand [arg ...] (needs enable-debug-command; the dispatcher checks).
+ * Implemented: HELP SLEEP SET-ACTIVE-EXPIRE OBJECT PROTOCOL ERROR LOG POPULATE.
+ */
+function debug(ctx: Ctx): void {
+  const { argv, server } = ctx;
+  const sub = argv[1]!.toLowerCase();
+  const n = argv.length;
+  if (sub === 'help' && n === 2) return helpReply(ctx.reply, 'debug', DEBUG_HELP);
+  if (sub === 'sleep' && n === 3) {
+    sleepMs(Math.floor(strtod(argv[2]!) * 1000));
+    return ctx.reply.ok();
+  }
+  if (sub === 'set-active-expire' && n === 3) {
+    server.activeExpireEnabled = Math.trunc(strtod(argv[2]!)) !== 0;
+    return ctx.reply.ok();
+  }
+  if (sub === 'object' && n === 3) return debugObject(ctx);
+  if (sub === 'protocol' && n === 3) return debugProtocol(ctx);
+  if (sub === 'error' && n === 3) {
+    ctx.reply.error(argv[2]!);
+    return;
+  }
+  if (sub === 'log' && n === 3) {
+    server.log.warning(`DEBUG LOG: ${argv[2]}`);
+    return ctx.reply.ok();
+  }
+  if (sub === 'populate' && n >= 3 && n <= 5) return debugPopulate(ctx);
+  if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
+  throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
+}
+
+// ---------------------------------------------------------------------------
+// Declarations
+
+const conn = (
+  name: string,
+  arity: number,
+  flags: CommandSpec['flags'],
+  since: string,
+  summary: string,
+  handler: CommandSpec['handler'],
+  extra: Partial<CommandSpec> = {},
+): CommandSpec =>
+  command({ name, arity, flags, acl: ['connection'], group: 'connection', since, summary, complexity: 'O(1)', handler, ...extra });
+
+const SUB_FLAGS: CommandSpec['flags'] = ['noscript', 'loading', 'stale'];
+const ADMIN_SUB_FLAGS: CommandSpec['flags'] = ['admin', 'noscript', 'loading', 'stale'];
+
+const CLIENT_TYPE_ARGS: ArgDoc[] = [
+  { name: 'normal', type: 'pure-token', token: 'NORMAL' },
+  { name: 'master', type: 'pure-token', token: 'MASTER' },
+  { name: 'replica', type: 'pure-token', token: 'REPLICA' },
+  { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' },
+];
+
+export const commands: CommandSpec[] = [
+  command({
+    name: 'info', arity: -1, flags: ['loading', 'stale'], acl: ['dangerous'],
+    tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+    group: 'server', since: '1.0.0', summary: 'Reports server state and statistics, by section.', complexity: 'O(1)',
+    history: [['7.0.0', 'Added support for taking multiple section arguments.']],
+    args: [{ name: 'section', type: 'string', flags: ['optional', 'multiple'] }],
+    handler: info,
+  }),
+  command({
+    name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], acl: [], tips: ['nondeterministic_output'],
+    group: 'server', since: '2.6.0', summary: 'Returns the server clock as seconds and microseconds.', complexity: 'O(1)', handler: time,
+  }),
+  command({
+    name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['admin', 'dangerous'], tips: ['nondeterministic_output'],
+    group: 'server', since: '1.0.0', summary: 'Returns the Unix time of the last successful save.', complexity: 'O(1)', handler: lastsave,
+  }),
+  command({
+    name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], acl: [],
+    group: 'server', since: '1.0.0', summary: 'Stops the server, optionally saving first.',
+    complexity: 'O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)',
+    history: [['7.0.0', 'Added the `NOW`, `FORCE` and `ABORT` modifiers.']],
+    args: [
+      { name: 'nosave_save', type: 'oneof', flags: ['optional'], arguments: [
+        { name: 'nosave', type: 'pure-token', token: 'NOSAVE' },
+        { name: 'save', type: 'pure-token', token: 'SAVE' },
+      ] },
+      { name: 'now', type: 'pure-token', token: 'NOW', since: '7.0.0', flags: ['optional'] },
+      { name: 'force', type: 'pure-token', token: 'FORCE', since: '7.0.0', flags: ['optional'] },
+      { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', flags: ['optional'] },
+    ],
+    handler: shutdown,
+  }),
+  command({
+    name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], acl: [],
+    group: 'server', since: '1.0.0', summary: 'Debugging and testing helpers.', complexity: 'Depends on subcommand.',
+    docFlags: ['syscmd'], protectedBy: 'enable-debug-command', handler: debug,
+  }),
+  command({
+    name: 'client', arity: -2, flags: [], acl: [], group: 'connection', since: '2.4.0',
+    summary: 'Inspects and controls client connections.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      conn('kill', -3, ADMIN_SUB_FLAGS, '2.4.0', 'Closes connections chosen by address or by filters.', clientKill, {
+        complexity: 'O(N) where N is the number of client connections',
+        history: [
+          ['2.8.12', 'Added new filter format.'],
+          ['2.8.12', '`ID` option.'],
+          ['3.2.0', 'Added `master` type in for `TYPE` option.'],
+          ['5.0.0', 'Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.'],
+          ['6.2.0', '`LADDR` option.'],
+        ],
+        args: [{ name: 'filter', type: 'oneof', arguments: [
+          { name: 'ip:port', type: 'string', deprecated_since: '2.8.12' },
+          { name: 'new-format', type: 'oneof', flags: ['multiple'], arguments: [
+            { name: 'client-id', type: 'integer', token: 'ID', since: '2.8.12', flags: ['optional'] },
+            { name: 'normal_master_slave_pubsub', type: 'oneof', token: 'TYPE', since: '2.8.12', flags: ['optional'], arguments: [
+              { name: 'normal', type: 'pure-token', token: 'NORMAL' },
+              { name: 'master', type: 'pure-token', token: 'MASTER', since: '3.2.0' },
+              { name: 'slave', type: 'pure-token', token: 'SLAVE' },
+              { name: 'replica', type: 'pure-token', token: 'REPLICA', since: '5.0.0' },
+              { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' },
+            ] },
+            { name: 'username', type: 'string', token: 'USER', flags: ['optional'] },
+            { name: 'ip:port', type: 'string', token: 'ADDR', flags: ['optional'] },
+            { name: 'ip:port', type: 'string', token: 'LADDR', since: '6.2.0', flags: ['optional'] },
+            { name: 'yes/no', type: 'string', token: 'SKIPME', flags: ['optional'] },
+          ] },
+        ] }],
+      }),
+      conn('getredir', 2, SUB_FLAGS, '6.0.0', 'Returns the id of the client receiving this connection\'s tracking notifications.', clientGetredir),
+      conn('getname', 2, SUB_FLAGS, '2.6.9', 'Returns the name of this connection.', clientGetname),
+      conn('help', 2, ['loading', 'stale'], '5.0.0', 'Lists the CLIENT subcommands.', clientHelp),
+      conn('info', 2, SUB_FLAGS, '6.2.0', 'Describes this connection.', clientInfo, { tips: ['nondeterministic_output'] }),
+      conn('list', -2, ADMIN_SUB_FLAGS, '2.4.0', 'Describes every connection, or those of a type or with given ids.', clientList, {
+        tips: ['nondeterministic_output'],
+        complexity: 'O(N) where N is the number of client connections',
+        history: [
+          ['2.8.12', 'Added unique client `id` field.'],
+          ['5.0.0', 'Added optional `TYPE` filter.'],
+          ['6.0.0', 'Added `user` field.'],
+          ['6.2.0', 'Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.'],
+          ['7.0.0', 'Added `resp`, `multi-mem`, `rbs` and `rbp` fields.'],
+          ['7.0.3', 'Added `ssub` field.'],
+          ['7.2.0', 'Added `lib-name` and `lib-ver` fields.'],
+        ],
+        args: [
+          { name: 'normal_master_replica_pubsub', type: 'oneof', token: 'TYPE', since: '5.0.0', flags: ['optional'], arguments: CLIENT_TYPE_ARGS },
+          { name: 'id', type: 'block', token: 'ID', since: '6.2.0', flags: ['optional'], arguments: [{ name: 'client-id', type: 'integer', flags: ['multiple'] }] },
+        ],
+      }),
+      conn('id', 2, SUB_FLAGS, '5.0.0', 'Returns the unique id of this connection.', clientId),
+      conn('no-evict', 3, ADMIN_SUB_FLAGS, '7.0.0', 'Turns protection from client eviction on or off for this connection.', clientNoEvict, { args: [ON_OFF('enabled')] }),
+      conn('no-touch', 3, SUB_FLAGS, '7.2.0', 'Stops or resumes access-time updates by this connection\'s reads.', clientNoTouch, { args: [ON_OFF('enabled')] }),
+      conn('setname', 3, SUB_FLAGS, '2.6.9', 'Names this connection.', clientSetname, { args: [{ name: 'connection-name', type: 'string' }] }),
+      conn('setinfo', 4, SUB_FLAGS, '7.2.0', 'Records the client library name or version on this connection.', clientSetinfo, {
+        args: [{ name: 'attr', type: 'oneof', arguments: [
+          { name: 'libname', type: 'string', token: 'LIB-NAME' },
+          { name: 'libver', type: 'string', token: 'LIB-VER' },
+        ] }],
+      }),
+      conn('reply', 3, SUB_FLAGS, '3.2.0', 'Turns replies to this connection on, off, or off for the next command.', clientReply, {
+        args: [{ name: 'on_off_skip', type: 'oneof', arguments: [
+          { name: 'on', type: 'pure-token', token: 'ON' },
+          { name: 'off', type: 'pure-token', token: 'OFF' },
+          { name: 'skip', type: 'pure-token', token: 'SKIP' },
+        ] }],
+      }),
+    ],
+  }),
+  command({
+    name: 'slowlog', arity: -2, flags: [], acl: [], group: 'server', since: '2.2.12',
+    summary: 'Inspects or clears the log of slow commands.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      command({ name: 'reset', arity: 2, flags: ['admin', 'loading', 'stale'], acl: [], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], group: 'server', since: '2.2.12', summary: 'Empties the slow log.', complexity: 'O(N) where N is the number of entries in the slowlog', handler: slowlogReset }),
+      command({ name: 'help', arity: 2, flags: ['loading', 'stale'], acl: [], group: 'server', since: '6.2.0', summary: 'Lists the SLOWLOG subcommands.', complexity: 'O(1)', handler: slowlogHelp }),
+      command({
+        name: 'get', arity: -2, flags: ['admin', 'loading', 'stale'], acl: [], tips: ['request_policy:all_nodes', 'nondeterministic_output'],
+        group: 'server', since: '2.2.12', summary: 'Returns the newest slow log entries.', complexity: 'O(N) where N is the number of entries returned',
+        history: [['4.0.0', 'Added client IP address, port and name to the reply.']],
+        args: [{ name: 'count', type: 'integer', flags: ['optional'] }], handler: slowlogGet,
+      }),
+      command({ name: 'len', arity: 2, flags: ['admin', 'loading', 'stale'], acl: [], tips: ['request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'], group: 'server', since: '2.2.12', summary: 'Returns the number of entries in the slow log.', complexity: 'O(1)', handler: slowlogLen }),
+    ],
+  }),
+  command({
+    name: 'memory', arity: -2, flags: [], acl: [], group: 'server', since: '4.0.0',
+    summary: 'Reports on memory use.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      command({ name: 'malloc-stats', arity: 2, flags: [], acl: [], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], group: 'server', since: '4.0.0', summary: 'Returns the memory allocator\'s own statistics.', complexity: 'Depends on how much memory is allocated, could be slow', handler: memoryMallocStats }),
+      command({ name: 'doctor', arity: 2, flags: [], acl: [], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], group: 'server', since: '4.0.0', summary: 'Reports memory problems it can detect.', complexity: 'O(1)', handler: memoryDoctorCmd }),
+      command({
+        name: 'usage', arity: -3, flags: ['readonly'], acl: [], keys: [2, 2, 1],
+        keySpecs: [{ flags: ['RO'], begin: { index: 2 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
+        group: 'server', since: '4.0.0', summary: 'Estimates the bytes a key and its value take.', complexity: 'O(N) where N is the number of samples.',
+        args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'count', type: 'integer', token: 'SAMPLES', flags: ['optional'] }],
+        handler: memoryUsage,
+      }),
+      command({ name: 'help', arity: 2, flags: ['loading', 'stale'], acl: [], group: 'server', since: '4.0.0', summary: 'Lists the MEMORY subcommands.', complexity: 'O(1)', handler: memoryHelp }),
+      command({ name: 'purge', arity: 2, flags: [], acl: [], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], group: 'server', since: '4.0.0', summary: 'Asks the allocator to give free memory back.', complexity: 'Depends on how much memory is allocated, could be slow', handler: memoryPurge }),
+      command({ name: 'stats', arity: 2, flags: [], acl: [], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], group: 'server', since: '4.0.0', summary: 'Returns memory usage figures.', complexity: 'O(1)', handler: memoryStats }),
+    ],
+  }),
+];

@@ -28,6 +28,7 @@ export class Slowlog {
     const limit = this.config.v['slowlog-log-slower-than'] as number;
     if (limit < 0 || usec < limit) return;
     const max = this.config.v['slowlog-max-len'] as number;
+    argv = redactArgs(argv);
     const args: string[] = [];
     const argc = Math.min(argv.length, MAX_ARGC);
     for (let i = 0; i < argc; i++) {
@@ -45,4 +46,43 @@ export class Slowlog {
   reset(): void {
     this.entries = [];
   }
+}
+
+/** Config parameters whose values Redis redacts from the slowlog (CONFIG SET). */
+const SENSITIVE_CONFIGS = new Set(['requirepass', 'masterauth']);
+
+/**
+ * argv with secrets replaced by "(redacted)", as Redis shows them in the
+ * slowlog: AUTH's arguments, HELLO's AUTH username and password, MIGRATE's
+ * AUTH/AUTH2 credentials and CONFIG SET values of sensitive parameters.
+ * Returns argv itself when nothing is secret.
+ */
+export function redactArgs(argv: string[]): string[] {
+  const name = argv[0]?.toLowerCase();
+  const hide = new Set<number>();
+  if (name === 'auth') {
+    for (let i = 1; i < argv.length; i++) hide.add(i);
+  } else if (name === 'hello') {
+    for (let i = 2; i < argv.length; i++) {
+      if (argv[i]!.toLowerCase() === 'auth' && i + 2 < argv.length) {
+        hide.add(i + 1);
+        hide.add(i + 2);
+        i += 2;
+      }
+    }
+  } else if (name === 'migrate') {
+    for (let i = 6; i < argv.length; i++) {
+      const a = argv[i]!.toLowerCase();
+      if (a === 'auth' && i + 1 < argv.length) hide.add(++i);
+      else if (a === 'auth2' && i + 2 < argv.length) {
+        hide.add(i + 1);
+        hide.add(i + 2);
+        i += 2;
+      } else if (a === 'keys') break;
+    }
+  } else if (name === 'config' && argv[1]?.toLowerCase() === 'set') {
+    for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE_CONFIGS.has(argv[i]!.toLowerCase())) hide.add(i + 1);
+  }
+  if (hide.size === 0) return argv;
+  return argv.map((a, i) => (hide.has(i) ? '(redacted)' : a));
 }

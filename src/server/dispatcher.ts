@@ -9,10 +9,37 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { lookupSub } from '../commands/registry.js';
 import type { CommandSpec, Ctx } from '../commands/spec.js';
 import type { Client } from './client.js';
+import { isLocalClient } from '../observability/clientlist.js';
+import { recordLatency } from '../observability/latency.js';
 import type { Server } from './server.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
+  if (client.replyOff || client.replySkip) return dispatchSilenced(server, client, argv);
+  dispatchCommand(server, client, argv);
+}
+
+/**
+ * CLIENT REPLY OFF|SKIP: runs the command, then drops what it replied (its
+ * errors still count in the stats, as in Redis). CLIENT REPLY ON run here
+ * turns replies back on before it replies, so its OK is kept.
+ */
+function dispatchSilenced(server: Server, client: Client, argv: string[]): void {
+  const mark = client.reply.out.length;
+  dispatchCommand(server, client, argv);
+  if (client.replyOff || client.replySkip) client.reply.out = client.reply.out.slice(0, mark);
+  client.replySkip = client.replySkipNext;
+  client.replySkipNext = false;
+}
+
+/** Whether a protected command (DEBUG) may run: its parameter is yes, or local and the client is local. */
+function protectedAllowed(server: Server, client: Client, param: string): boolean {
+  const v = server.config.v[param];
+  if (v === true || v === 'yes') return true;
+  return v === 'local' && isLocalClient(client);
+}
+
+function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   const reply = client.reply;
   const table = server.commands;
   let cmd = table.lookup(argv[0]!);
@@ -37,6 +64,11 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
     const name = parent ? `${parent.name}|${cmd.name}` : cmd.name;
     reject(server, client, cmd, Err.wrongArgs(name), parent);
+    return;
+  }
+  const guard = (parent ?? cmd).protectedBy;
+  if (guard !== undefined && !protectedAllowed(server, client, guard)) {
+    reject(server, client, cmd, Err.debugDisabled, parent);
     return;
   }
   if (!client.authenticated && !cmd.flags.includes('no_auth')) {
@@ -80,6 +112,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   const st = server.stats.command(cmd, parent);
   st.calls++;
   st.usec += us;
+  if (server.config.v['latency-tracking'] !== false) recordLatency(st, us);
   if (reply.errors !== errorsBefore) st.failed++;
   server.stats.totalCommands++;
   client.lastCmd = parent ? `${parent.name}|${cmd.name}` : cmd.name;

@@ -1,0 +1,157 @@
+/**
+ * CLIENT LIST / CLIENT INFO lines and client classification (CLIENT KILL
+ * TYPE, CLIENT LIST TYPE, INFO clients). One line per client, with Redis
+ * 7.2's fields in Redis's order:
+ *
+ *   id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free
+ *   argv-mem multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp
+ *   lib-name lib-ver
+ *
+ * Memory fields are estimates from what Node exposes: qbuf is the parser's
+ * unconsumed input, obl the reply bytes not yet handed to the socket, omem
+ * the bytes the socket still holds, tot-mem their sum plus a fixed per-client
+ * base. Pub/sub and MULTI state are read through optional fields so the
+ * modules that add them later only have to set them.
+ */
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+
+/** Client types as CLIENT KILL/LIST TYPE name them. */
+export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
+
+/** State that later modules (pub/sub, MULTI, replication, tracking) may add to Client. */
+interface OptionalClientState {
+  /** Subscribed channels / patterns / shard channels (pub/sub). */
+  channels?: { size: number };
+  patterns?: { size: number };
+  shardChannels?: { size: number };
+  /** Queued commands while in MULTI, or null/undefined outside MULTI. */
+  multiQueue?: unknown[] | null;
+  /** Blocked in a blocking command. */
+  blocked?: boolean;
+  /** WATCHed key touched (EXEC will fail). */
+  dirtyCas?: boolean;
+  /** Replication role of the connection. */
+  isReplica?: boolean;
+  isMaster?: boolean;
+  /** Client side caching enabled / BCAST / redirect id. */
+  tracking?: boolean;
+  trackingBcast?: boolean;
+  trackingRedirect?: number;
+  /** READONLY (cluster). */
+  readonlyMode?: boolean;
+}
+
+function opt(c: Client): OptionalClientState {
+  return c as unknown as OptionalClientState;
+}
+
+/** Parses a TYPE argument (normal, master, replica or slave, pubsub); null when unknown. */
+export function parseClientType(s: string): ClientType | null {
+  switch (s.toLowerCase()) {
+    case 'normal':
+      return 'normal';
+    case 'slave':
+    case 'replica':
+      return 'replica';
+    case 'pubsub':
+      return 'pubsub';
+    case 'master':
+      return 'master';
+    default:
+      return null;
+  }
+}
+
+/** The type of a client: master and replica links first, then pub/sub, else normal. */
+export function clientType(c: Client): ClientType {
+  const o = opt(c);
+  if (o.isMaster) return 'master';
+  if (o.isReplica) return 'replica';
+  if (subCount(c) > 0) return 'pubsub';
+  return 'normal';
+}
+
+function subCount(c: Client): number {
+  const o = opt(c);
+  return (o.channels?.size ?? 0) + (o.patterns?.size ?? 0) + (o.shardChannels?.size ?? 0);
+}
+
+/** The flags field: one letter per state, 'N' when none applies. */
+export function clientFlags(c: Client): string {
+  const o = opt(c);
+  let f = '';
+  if (o.isReplica) f += 'S';
+  if (o.isMaster) f += 'M';
+  if (subCount(c) > 0) f += 'P';
+  if (o.multiQueue) f += 'x';
+  if (o.blocked) f += 'b';
+  if (o.tracking) f += 't';
+  if (o.tracking && o.trackingBcast) f += 'B';
+  if (o.dirtyCas) f += 'd';
+  if (c.closeAfterReply) f += 'c';
+  if (c.kind === 'unix') f += 'U';
+  if (o.readonlyMode) f += 'r';
+  if (c.noEvict) f += 'e';
+  if (c.noTouch) f += 'T';
+  return f || 'N';
+}
+
+/** The socket's file descriptor as libuv reports it, or -1. */
+function fdOf(c: Client): number {
+  const h = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
+  return typeof h?.fd === 'number' ? h.fd : -1;
+}
+
+/** Fixed per-client overhead counted in tot-mem: the Client object, its parser and reply writer. */
+const CLIENT_BASE_BYTES = 16 * 1024;
+/** Reply buffer size reported as rbs/rbp (Redis's default per-client reply buffer). */
+const REPLY_BUFFER = 16 * 1024;
+
+/** Output bytes held for a client: replies not yet written plus what the socket still buffers. */
+export function clientOutputBytes(c: Client): number {
+  return c.reply.out.length + (c.socket?.writableLength ?? 0);
+}
+
+/** Memory attributed to a client (CLIENT LIST tot-mem, INFO mem_clients_normal). */
+export function clientMemory(c: Client, argv?: readonly string[]): number {
+  let argvMem = 0;
+  if (argv) for (const a of argv) argvMem += a.length;
+  return CLIENT_BASE_BYTES + c.parser.buffered + argvMem + clientOutputBytes(c);
+}
+
+/**
+ * One CLIENT LIST line (without the trailing newline). `argv` is the running
+ * command's arguments when the line describes the calling client (argv-mem).
+ */
+export function clientInfoLine(server: Server, c: Client, argv?: readonly string[]): string {
+  const now = server.clock();
+  const o = opt(c);
+  const qbuf = c.parser.buffered;
+  let argvMem = 0;
+  if (argv) for (const a of argv) argvMem += a.length;
+  const pendingOut = c.reply.out.length;
+  const sockOut = c.socket?.writableLength ?? 0;
+  const obl = Math.min(pendingOut, REPLY_BUFFER);
+  const oll = pendingOut > REPLY_BUFFER ? 1 : 0;
+  const omem = sockOut + (pendingOut > REPLY_BUFFER ? pendingOut - REPLY_BUFFER : 0);
+  const events = sockOut > 0 ? 'rw' : 'r';
+  const multi = o.multiQueue ? o.multiQueue.length : -1;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fdOf(c)} name=${c.name}` +
+    ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
+    ` flags=${clientFlags(c)} db=${c.db.id} sub=${o.channels?.size ?? 0} psub=${o.patterns?.size ?? 0}` +
+    ` ssub=${o.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
+    ` argv-mem=${argvMem} multi-mem=0 rbs=${REPLY_BUFFER} rbp=${REPLY_BUFFER} obl=${obl} oll=${oll} omem=${omem}` +
+    ` tot-mem=${CLIENT_BASE_BYTES + qbuf + argvMem + pendingOut + sockOut} events=${events} cmd=${c.lastCmd}` +
+    ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
+    ` lib-name=${c.libName} lib-ver=${c.libVer}`
+  );
+}
+
+/** True for connections from the loopback interface or a unix socket (enable-debug-command local). */
+export function isLocalClient(c: Client): boolean {
+  if (c.kind === 'unix' || c.kind === 'internal') return true;
+  const host = c.addr.slice(0, c.addr.lastIndexOf(':'));
+  return host.startsWith('127.') || host === '::1' || host === '[::1]';
+}

@@ -1,0 +1,427 @@
+/**
+ * INFO: the report text, section by section, with Redis 7.2's section names,
+ * field names and order. Fields tsdis has no counterpart for yet (forks,
+ * defrag, replication backlog, ...) are reported with the value an idle Redis
+ * would show, so parsers find every field they expect.
+ *
+ * Section selection follows Redis: no argument means "default"; "all" is
+ * every section except those modules add; "everything" is all of them;
+ * names are case-insensitive and unknown ones are ignored. Sections are
+ * always emitted in the fixed order below, separated by an empty line.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Server } from '../server/server.js';
+import { REDIS_VERSION, TSDIS_VERSION } from '../version.js';
+import { bytesToHuman, memoryOverhead } from './memory.js';
+import { latencyOf } from './latency.js';
+import { clientType } from './clientlist.js';
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
+
+/** Identity that lives as long as the server: run id and replication ids. */
+interface Ids {
+  runId: string;
+  replId: string;
+}
+const ids = new WeakMap<Server, Ids>();
+
+/** The server's run_id and master_replid (40 random hex chars each, made on first use). */
+export function serverIds(server: Server): Ids {
+  let v = ids.get(server);
+  if (v === undefined) {
+    v = { runId: crypto.randomBytes(20).toString('hex'), replId: crypto.randomBytes(20).toString('hex') };
+    ids.set(server, v);
+  }
+  return v;
+}
+
+/** Which sections to emit for INFO's arguments. */
+export interface SectionSelection {
+  all: boolean;
+  everything: boolean;
+  names: Set<string>;
+}
+
+/** Turns INFO's arguments into a selection, as Redis does. */
+export function selectSections(args: readonly string[]): SectionSelection {
+  const sel: SectionSelection = { all: false, everything: false, names: new Set() };
+  if (args.length === 0) {
+    for (const s of DEFAULT_SECTIONS) sel.names.add(s);
+    return sel;
+  }
+  for (const a of args) {
+    const l = a.toLowerCase();
+    if (l === 'default') for (const s of DEFAULT_SECTIONS) sel.names.add(s);
+    else if (l === 'all') sel.all = true;
+    else if (l === 'everything') {
+      sel.all = true;
+      sel.everything = true;
+    } else sel.names.add(l);
+  }
+  return sel;
+}
+
+type Fields = [string, string | number][];
+
+/** Formats a number with two decimals (Redis's %.2f). */
+function f2(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(2) : '0.00';
+}
+
+/** Formats a percentile name as Redis trims it: 50, 99, 99.9. */
+function pctName(p: number): string {
+  return String(Number(p.toFixed(6)));
+}
+
+/** The seconds-resolution LRU clock, as object access times store it (24 bits). */
+export function lruClock(nowMs: number): number {
+  return Math.floor(nowMs / 1000) & 0xffffff;
+}
+
+/** The listeners in Redis 7.2's `listenerN:name=...,bind=...,port=...` form. */
+function listenerFields(server: Server): Fields {
+  const out: Fields = [];
+  let n = 0;
+  const port = server.addresses()[0]?.port ?? (server.config.v['port'] as number);
+  if (port) {
+    const binds = String(server.config.v['bind']).split(/\s+/).filter(Boolean);
+    out.push([`listener${n++}`, `name=tcp,${binds.map((b) => `bind=${b}`).join(',')},port=${port}`]);
+  }
+  const unix = String(server.config.v['unixsocket'] ?? '');
+  if (unix) out.push([`listener${n++}`, `name=unix,bind=${unix}`]);
+  return out;
+}
+
+function serverSection(server: Server): Fields {
+  const now = server.clock();
+  const uptime = Math.floor((now - server.startTime) / 1000);
+  const hz = server.config.v['hz'] as number;
+  return [
+    ['redis_version', REDIS_VERSION],
+    ['redis_git_sha1', '00000000'],
+    ['redis_git_dirty', 0],
+    ['redis_build_id', crypto.createHash('sha1').update(`tsdis-${TSDIS_VERSION}`).digest('hex').slice(0, 16)],
+    ['tsdis_version', TSDIS_VERSION],
+    ['redis_mode', 'standalone'],
+    ['os', `${os.type()} ${os.release()} ${os.machine()}`],
+    ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
+    ['monotonic_clock', 'POSIX clock_gettime'],
+    ['multiplexing_api', process.platform === 'linux' ? 'epoll' : process.platform === 'win32' ? 'iocp' : 'kqueue'],
+    ['atomicvar_api', 'c11-builtin'],
+    ['gcc_version', '0.0.0'],
+    ['process_id', process.pid],
+    ['process_supervised', 'no'],
+    ['run_id', serverIds(server).runId],
+    ['tcp_port', server.addresses()[0]?.port ?? (server.config.v['port'] as number)],
+    ['server_time_usec', Math.floor(nowUsec(server))],
+    ['uptime_in_seconds', uptime],
+    ['uptime_in_days', Math.floor(uptime / 86400)],
+    ['hz', hz],
+    ['configured_hz', hz],
+    ['lru_clock', lruClock(now)],
+    ['executable', process.argv[1] ? path.resolve(process.argv[1]) : process.execPath],
+    ['config_file', server.config.configFile ?? ''],
+    ['io_threads_active', 0],
+    ...listenerFields(server),
+  ];
+}
+
+/** Current time in microseconds: the injected clock, refined by the monotonic clock when it is the real one. */
+export function nowUsec(server: Server): number {
+  if (server.clock === Date.now) return (performance.timeOrigin + performance.now()) * 1000;
+  return server.clock() * 1000;
+}
+
+function clientsSection(server: Server): Fields {
+  let pubsub = 0;
+  let maxIn = 0;
+  let maxOut = 0;
+  for (const c of server.clients.values()) {
+    if (clientType(c) === 'pubsub') pubsub++;
+    maxIn = Math.max(maxIn, c.parser.buffered);
+    maxOut = Math.max(maxOut, c.reply.out.length + (c.socket?.writableLength ?? 0));
+  }
+  return [
+    ['connected_clients', server.clients.size],
+    ['cluster_connections', 0],
+    ['maxclients', server.config.v['maxclients'] as number],
+    ['client_recent_max_input_buffer', maxIn],
+    ['client_recent_max_output_buffer', maxOut],
+    ['blocked_clients', 0],
+    ['tracking_clients', 0],
+    ['pubsub_clients', pubsub],
+    ['watching_clients', 0],
+    ['clients_in_timeout_table', 0],
+    ['total_watched_keys', 0],
+    ['total_blocking_keys', 0],
+    ['total_blocking_keys_on_nokey', 0],
+  ];
+}
+
+function memorySection(server: Server): Fields {
+  const mh = memoryOverhead(server);
+  const maxmemory = server.config.v['maxmemory'] as number;
+  const total = os.totalmem();
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+  return [
+    ['used_memory', mh.used],
+    ['used_memory_human', bytesToHuman(mh.used)],
+    ['used_memory_rss', mh.rss],
+    ['used_memory_rss_human', bytesToHuman(mh.rss)],
+    ['used_memory_peak', mh.peak],
+    ['used_memory_peak_human', bytesToHuman(mh.peak)],
+    ['used_memory_peak_perc', `${f2(ratio(mh.used, mh.peak) * 100)}%`],
+    ['used_memory_overhead', mh.overheadTotal],
+    ['used_memory_startup', mh.startup],
+    ['used_memory_dataset', mh.dataset],
+    ['used_memory_dataset_perc', `${f2(ratio(mh.dataset, mh.used - mh.startup) * 100)}%`],
+    ['allocator_allocated', mh.allocatorAllocated],
+    ['allocator_active', mh.allocatorActive],
+    ['allocator_resident', mh.allocatorResident],
+    ['total_system_memory', total],
+    ['total_system_memory_human', bytesToHuman(total)],
+    ['used_memory_lua', 0],
+    ['used_memory_vm_eval', 0],
+    ['used_memory_lua_human', '0B'],
+    ['used_memory_scripts_eval', 0],
+    ['number_of_cached_scripts', 0],
+    ['number_of_functions', 0],
+    ['number_of_libraries', 0],
+    ['used_memory_vm_functions', 0],
+    ['used_memory_vm_total', 0],
+    ['used_memory_vm_total_human', '0B'],
+    ['used_memory_functions', 0],
+    ['used_memory_scripts', 0],
+    ['used_memory_scripts_human', '0B'],
+    ['maxmemory', maxmemory],
+    ['maxmemory_human', bytesToHuman(maxmemory)],
+    ['maxmemory_policy', String(server.config.v['maxmemory-policy'])],
+    ['allocator_frag_ratio', f2(ratio(mh.allocatorActive, mh.allocatorAllocated))],
+    ['allocator_frag_bytes', Math.max(0, mh.allocatorActive - mh.allocatorAllocated)],
+    ['allocator_rss_ratio', f2(ratio(mh.allocatorResident, mh.allocatorActive))],
+    ['allocator_rss_bytes', mh.allocatorResident - mh.allocatorActive],
+    ['rss_overhead_ratio', f2(ratio(mh.rss, mh.allocatorResident))],
+    ['rss_overhead_bytes', mh.rss - mh.allocatorResident],
+    ['mem_fragmentation_ratio', f2(ratio(mh.rss, mh.used))],
+    ['mem_fragmentation_bytes', mh.rss - mh.used],
+    ['mem_not_counted_for_evict', 0],
+    ['mem_replication_backlog', 0],
+    ['mem_total_replication_buffers', 0],
+    ['mem_clients_slaves', 0],
+    ['mem_clients_normal', mh.clientsNormal],
+    ['mem_cluster_links', 0],
+    ['mem_aof_buffer', 0],
+    ['mem_allocator', `v8-${process.versions.v8}`],
+    ['active_defrag_running', 0],
+    ['lazyfree_pending_objects', 0],
+    ['lazyfreed_objects', 0],
+  ];
+}
+
+function persistenceSection(server: Server): Fields {
+  return [
+    ['loading', 0],
+    ['async_loading', 0],
+    ['current_cow_peak', 0],
+    ['current_cow_size', 0],
+    ['current_cow_size_age', 0],
+    ['current_fork_perc', '0.00'],
+    ['current_save_keys_processed', 0],
+    ['current_save_keys_total', 0],
+    ['rdb_changes_since_last_save', server.dirty],
+    ['rdb_bgsave_in_progress', 0],
+    ['rdb_last_save_time', server.lastSave],
+    ['rdb_last_bgsave_status', 'ok'],
+    ['rdb_last_bgsave_time_sec', -1],
+    ['rdb_current_bgsave_time_sec', -1],
+    ['rdb_saves', 0],
+    ['rdb_last_cow_size', 0],
+    ['rdb_last_load_keys_expired', 0],
+    ['rdb_last_load_keys_loaded', 0],
+    ['aof_enabled', server.config.v['appendonly'] ? 1 : 0],
+    ['aof_rewrite_in_progress', 0],
+    ['aof_rewrite_scheduled', 0],
+    ['aof_last_rewrite_time_sec', -1],
+    ['aof_current_rewrite_time_sec', -1],
+    ['aof_last_bgrewrite_status', 'ok'],
+    ['aof_rewrites', 0],
+    ['aof_rewrites_consecutive_failures', 0],
+    ['aof_last_write_status', 'ok'],
+    ['aof_last_cow_size', 0],
+    ['module_fork_in_progress', 0],
+    ['module_fork_last_cow_size', 0],
+  ];
+}
+
+function statsSection(server: Server): Fields {
+  const s = server.stats;
+  return [
+    ['total_connections_received', s.totalConnections],
+    ['total_commands_processed', s.totalCommands],
+    ['instantaneous_ops_per_sec', Math.round(s.instantaneous(1))],
+    ['total_net_input_bytes', s.netInputBytes],
+    ['total_net_output_bytes', s.netOutputBytes],
+    ['total_net_repl_input_bytes', 0],
+    ['total_net_repl_output_bytes', 0],
+    ['instantaneous_input_kbps', f2(s.instantaneous(2) / 1024)],
+    ['instantaneous_output_kbps', f2(s.instantaneous(3) / 1024)],
+    ['instantaneous_input_repl_kbps', '0.00'],
+    ['instantaneous_output_repl_kbps', '0.00'],
+    ['rejected_connections', s.rejectedConnections],
+    ['sync_full', 0],
+    ['sync_partial_ok', 0],
+    ['sync_partial_err', 0],
+    ['expired_keys', s.expiredKeys],
+    ['expired_stale_perc', f2(s.expiredStalePerc)],
+    ['expired_time_cap_reached_count', s.expiredTimeCapReachedCount],
+    ['expire_cycle_cpu_milliseconds', Math.round(s.expireCycleCpuMs)],
+    ['evicted_keys', s.evictedKeys],
+    ['evicted_clients', 0],
+    ['total_eviction_exceeded_time', 0],
+    ['current_eviction_exceeded_time', 0],
+    ['keyspace_hits', s.keyspaceHits],
+    ['keyspace_misses', s.keyspaceMisses],
+    ['pubsub_channels', 0],
+    ['pubsub_patterns', 0],
+    ['pubsubshard_channels', 0],
+    ['latest_fork_usec', 0],
+    ['total_forks', 0],
+    ['migrate_cached_sockets', 0],
+    ['slave_expires_tracked_keys', 0],
+    ['active_defrag_hits', 0],
+    ['active_defrag_misses', 0],
+    ['active_defrag_key_hits', 0],
+    ['active_defrag_key_misses', 0],
+    ['total_active_defrag_time', 0],
+    ['current_active_defrag_time', 0],
+    ['tracking_total_keys', 0],
+    ['tracking_total_items', 0],
+    ['tracking_total_prefixes', 0],
+    ['unexpected_error_replies', 0],
+    ['total_error_replies', s.totalErrorReplies],
+    ['dump_payload_sanitizations', 0],
+    ['total_reads_processed', 0],
+    ['total_writes_processed', 0],
+    ['io_threaded_reads_processed', 0],
+    ['io_threaded_writes_processed', 0],
+    ['reply_buffer_shrinks', 0],
+    ['reply_buffer_expands', 0],
+    ['eventloop_cycles', 0],
+    ['eventloop_duration_sum', 0],
+    ['eventloop_duration_cmd_sum', 0],
+    ['instantaneous_eventloop_cycles_per_sec', 0],
+    ['instantaneous_eventloop_duration_usec', 0],
+    ['acl_access_denied_auth', 0],
+    ['acl_access_denied_cmd', 0],
+    ['acl_access_denied_key', 0],
+    ['acl_access_denied_channel', 0],
+  ];
+}
+
+function replicationSection(server: Server): Fields {
+  return [
+    ['role', 'master'],
+    ['connected_slaves', 0],
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', serverIds(server).replId],
+    ['master_replid2', '0000000000000000000000000000000000000000'],
+    ['master_repl_offset', 0],
+    ['second_repl_offset', -1],
+    ['repl_backlog_active', 0],
+    ['repl_backlog_size', (server.config.v['repl-backlog-size'] as number | undefined) ?? 1048576],
+    ['repl_backlog_first_byte_offset', 0],
+    ['repl_backlog_histlen', 0],
+  ];
+}
+
+function cpuSection(): Fields {
+  const u = process.cpuUsage();
+  const sys = (u.system / 1e6).toFixed(6);
+  const user = (u.user / 1e6).toFixed(6);
+  return [
+    ['used_cpu_sys', sys],
+    ['used_cpu_user', user],
+    ['used_cpu_sys_children', '0.000000'],
+    ['used_cpu_user_children', '0.000000'],
+    ['used_cpu_sys_main_thread', sys],
+    ['used_cpu_user_main_thread', user],
+  ];
+}
+
+/** cmdstat_<name> lines for commands called, rejected or failed at least once. */
+function commandstatsSection(server: Server): Fields {
+  const out: Fields = [];
+  for (const [name, st] of server.stats.commands) {
+    if (st.calls === 0 && st.failed === 0 && st.rejected === 0) continue;
+    const usec = Math.round(st.usec);
+    out.push([
+      `cmdstat_${name}`,
+      `calls=${st.calls},usec=${usec},usec_per_call=${f2(st.calls === 0 ? 0 : usec / st.calls)},rejected_calls=${st.rejected},failed_calls=${st.failed}`,
+    ]);
+  }
+  return out;
+}
+
+/** errorstat_<CODE>:count=N, sorted by code as Redis's radix tree yields them. */
+function errorstatsSection(server: Server): Fields {
+  const codes = [...server.stats.errors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return codes.map((code) => [`errorstat_${code}`, `count=${server.stats.errors.get(code)}`]);
+}
+
+/** latency_percentiles_usec_<name>:p50=...,p99=...,p99.9=... per command with samples. */
+function latencystatsSection(server: Server): Fields {
+  const pcts = String(server.config.v['latency-tracking-info-percentiles'] ?? '50 99 99.9')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+  const out: Fields = [];
+  for (const [name, st] of server.stats.commands) {
+    const h = latencyOf(st);
+    if (!h || h.total === 0) continue;
+    out.push([`latency_percentiles_usec_${name}`, pcts.map((p) => `p${pctName(p)}=${(h.valueAt(p) / 1000).toFixed(3)}`).join(',')]);
+  }
+  return out;
+}
+
+function keyspaceSection(server: Server): Fields {
+  const out: Fields = [];
+  for (const db of server.dbs) {
+    if (db.size === 0) continue;
+    out.push([`db${db.id}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`]);
+  }
+  return out;
+}
+
+/** Sections in emission order: [selection name, header, generator, other names that select it]. */
+const SECTIONS: [string, string, (s: Server) => Fields, string[]][] = [
+  ['server', 'Server', serverSection, []],
+  ['clients', 'Clients', clientsSection, []],
+  ['memory', 'Memory', memorySection, []],
+  ['persistence', 'Persistence', persistenceSection, []],
+  ['stats', 'Stats', statsSection, []],
+  ['replication', 'Replication', replicationSection, []],
+  ['cpu', 'CPU', cpuSection, []],
+  ['module_list', 'Modules', () => [], ['modules']],
+  ['commandstats', 'Commandstats', commandstatsSection, []],
+  ['errorstats', 'Errorstats', errorstatsSection, []],
+  ['latencystats', 'Latencystats', latencystatsSection, []],
+  ['cluster', 'Cluster', () => [['cluster_enabled', 0]], []],
+  ['keyspace', 'Keyspace', keyspaceSection, []],
+];
+
+/** The INFO text for a selection: `# Header\r\n` then `name:value\r\n` lines, sections separated by `\r\n`. */
+export function genInfo(server: Server, sel: SectionSelection): string {
+  let out = '';
+  let n = 0;
+  for (const [name, header, gen, aliases] of SECTIONS) {
+    if (!sel.all && !sel.names.has(name) && !aliases.some((a) => sel.names.has(a))) continue;
+    if (n++) out += '\r\n';
+    out += `# ${header}\r\n`;
+    // With latency-tracking off Redis still prints the Latencystats header.
+    if (name === 'latencystats' && server.config.v['latency-tracking'] === false) continue;
+    for (const [k, v] of gen(server)) out += `${k}:${v}\r\n`;
+  }
+  return out;
+}

@@ -1,0 +1,470 @@
+/**
+ * Server commands against a real redis-server (differential, RESP2 and RESP3):
+ * TIME, LASTSAVE, CLIENT, SLOWLOG, INFO, MEMORY, DEBUG, SHUTDOWN. Replies
+ * with volatile content (ids, addresses, timings, memory figures) are compared
+ * by shape or by field names.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Differ, decode, shape } from '../helpers/diff.js';
+import { SKIP_NO_REDIS, startTsdis, startRedis, hasRedis, RawConn } from '../helpers/servers.js';
+import { encode } from '../helpers/resp.js';
+import { LatencyHistogram } from '../../src/observability/latency.js';
+
+const d = await Differ.start({
+  tsdisConfig: { 'slowlog-log-slower-than': '0' },
+  redisArgs: ['--slowlog-log-slower-than', '0'],
+});
+after(() => d?.stop());
+const skip = d ? false : SKIP_NO_REDIS;
+
+/** Runs `fn` once in RESP2 and once in RESP3 on both servers. */
+async function bothProtocols(fn: (resp: 2 | 3) => Promise<void>): Promise<void> {
+  for (const resp of [2, 3] as const) {
+    await d!.both(['HELLO', String(resp)]);
+    await fn(resp);
+  }
+  await d!.both(['HELLO', '2']);
+}
+
+/** Field names of a CLIENT LIST line. */
+function fieldNames(line: string): string[] {
+  return line
+    .trim()
+    .split(' ')
+    .map((kv) => kv.slice(0, kv.indexOf('=')));
+}
+
+/** Decodes a raw reply that must be a string (bulk or verbatim). */
+function text(raw: string): string {
+  const v = decode(raw);
+  assert.equal(typeof v, 'string', `expected a string reply, got ${JSON.stringify(raw.slice(0, 80))}`);
+  return v as string;
+}
+
+/** INFO text as [section, field names][] (dynamic per-command/db lines dropped). */
+function infoLayout(s: string): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  for (const line of s.split('\r\n')) {
+    if (line.startsWith('# ')) out.push([line.slice(2), []]);
+    else if (line.includes(':')) {
+      const name = line.slice(0, line.indexOf(':'));
+      if (/^(cmdstat_|errorstat_|latency_percentiles_usec_|db\d+$|listener\d+$)/.test(name)) continue;
+      out[out.length - 1]![1].push(name);
+    }
+  }
+  return out;
+}
+
+/** Sends commands pipelined and returns every reply up to a final PING marker. */
+async function pipeline(c: RawConn, cmds: string[][]): Promise<string[]> {
+  for (const cmd of cmds) c.write(encode(cmd));
+  c.write(encode(['PING', 'end-of-pipeline']));
+  const out: string[] = [];
+  for (;;) {
+    const r = await c.read(3000);
+    if (r === '$15\r\nend-of-pipeline\r\n') return out;
+    out.push(r);
+  }
+}
+
+test('TIME and LASTSAVE', { skip }, async () => {
+  await bothProtocols(async () => {
+    await d!.same([['TIME'], ['LASTSAVE']], 'shape');
+    await d!.same([['TIME', 'x'], ['LASTSAVE', 'x']]);
+  });
+  const [t] = await d!.both(['TIME']);
+  const [sec, usec] = decode(t) as string[];
+  assert.ok(Math.abs(Number(sec) - Date.now() / 1000) < 5);
+  assert.ok(Number(usec) >= 0 && Number(usec) < 1e6);
+});
+
+test('CLIENT ID, SETNAME, GETNAME, SETINFO and errors', { skip }, async () => {
+  await bothProtocols(async () => {
+    await d!.same([['CLIENT', 'ID']], 'shape');
+    await d!.same([
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME', 'alpha'],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME', 'a b'],
+      ['CLIENT', 'SETNAME', 'x\ny'],
+      ['CLIENT', 'SETNAME', ''],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'SETNAME'],
+      ['CLIENT', 'GETREDIR'],
+      ['CLIENT', 'NO-EVICT', 'on'],
+      ['CLIENT', 'NO-EVICT', 'OFF'],
+      ['CLIENT', 'NO-EVICT', 'maybe'],
+      ['CLIENT', 'REPLY', 'foo'],
+      ['CLIENT', 'NOSUCH'],
+      ['CLIENT'],
+      ['CLIENT', 'HELP', 'x'],
+      ['CLIENT', 'LIST', 'TYPE', 'foo'],
+      ['CLIENT', 'LIST', 'ID', '1', 'abc'],
+      ['CLIENT', 'LIST', 'ID', '0'],
+      ['CLIENT', 'LIST', 'ID'],
+      ['CLIENT', 'LIST', 'foo'],
+      ['CLIENT', 'LIST', 'ID', '999999'],
+      ['CLIENT', 'LIST', 'TYPE', 'pubsub'],
+    ]);
+  });
+  // CLIENT SETINFO is Redis 7.2 (the reference server is 7.0): checked against the 7.2 docs.
+  const c = d!.a;
+  assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name', 'mylib'), '+OK\r\n');
+  assert.equal(await c.call('CLIENT', 'SETINFO', 'LIB-VER', '1.2.3'), '+OK\r\n');
+  assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name', 'a b'), '-ERR lib-name cannot contain spaces, newlines or special characters.\r\n');
+  assert.equal(await c.call('CLIENT', 'SETINFO', 'LIB-VER', 'x\ny'), '-ERR LIB-VER cannot contain spaces, newlines or special characters.\r\n');
+  assert.equal(await c.call('CLIENT', 'SETINFO', 'foo', 'bar'), "-ERR Unrecognized option 'foo'\r\n");
+  assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name'), "-ERR wrong number of arguments for 'client|setinfo' command\r\n");
+  const line = text(await c.call('CLIENT', 'INFO'));
+  assert.match(line, / lib-name=mylib lib-ver=1\.2\.3\n$/);
+  assert.equal(await c.call('CLIENT', 'NO-TOUCH', 'on'), '+OK\r\n');
+  assert.match(text(await c.call('CLIENT', 'INFO')), / flags=T /);
+  assert.equal(await c.call('CLIENT', 'NO-TOUCH', 'off'), '+OK\r\n');
+  assert.equal(await c.call('CLIENT', 'NO-TOUCH', 'x'), '-ERR syntax error\r\n');
+});
+
+test('CLIENT HELP and SLOWLOG/MEMORY HELP', { skip }, async () => {
+  // Redis 7.2 adds SETINFO and NO-TOUCH to CLIENT HELP: 7 lines more than 7.0's.
+  const [a, b] = await d!.both(['CLIENT', 'HELP']);
+  const x = decode(a) as string[];
+  const y = decode(b) as string[];
+  assert.equal(x.length, y.length + 6);
+  for (const l of y) assert.ok(x.includes(l), `missing help line ${l}`);
+  await d!.same([['SLOWLOG', 'HELP'], ['MEMORY', 'HELP']]);
+});
+
+test('CLIENT LIST and CLIENT INFO fields', { skip }, async () => {
+  await bothProtocols(async (resp) => {
+    for (const cmd of [['CLIENT', 'LIST'], ['CLIENT', 'INFO'], ['CLIENT', 'LIST', 'TYPE', 'normal']]) {
+      const [a, b] = await d!.both(cmd);
+      if (resp === 3) assert.equal(a[0], b[0], 'verbatim string in RESP3');
+      const ours = text(a).split('\n').filter(Boolean);
+      const theirs = text(b).split('\n').filter(Boolean);
+      assert.equal(ours.length, theirs.length);
+      // Redis 7.2 adds lib-name and lib-ver at the end of each line.
+      assert.deepEqual(fieldNames(ours[0]!), [...fieldNames(theirs[0]!), 'lib-name', 'lib-ver']);
+      assert.match(ours[0]!, / flags=N db=0 .* cmd=client\|(list|info) user=default redir=-1 /);
+    }
+  });
+  const id = String(decode(await d!.a.call('CLIENT', 'ID')));
+  const byId = text(await d!.a.call('CLIENT', 'LIST', 'ID', id, '424242'));
+  assert.equal(byId.split('\n').filter(Boolean).length, 1);
+  assert.ok(byId.startsWith(`id=${id} `));
+});
+
+test('CLIENT KILL: errors, filters, old form and killing oneself', { skip }, async () => {
+  await d!.same([
+    ['CLIENT', 'KILL', '1.2.3.4:5'],
+    ['CLIENT', 'KILL', 'ID', 'abc'],
+    ['CLIENT', 'KILL', 'ID', '0'],
+    ['CLIENT', 'KILL', 'TYPE', 'foo'],
+    ['CLIENT', 'KILL', 'USER', 'nobody'],
+    ['CLIENT', 'KILL', 'SKIPME', 'maybe'],
+    ['CLIENT', 'KILL', 'foo', 'bar'],
+    ['CLIENT', 'KILL', 'ID', '99999'],
+    ['CLIENT', 'KILL', 'ADDR', '1.1.1.1:1', 'LADDR', 'x'],
+    ['CLIENT', 'KILL', 'ID', '1', 'TYPE'],
+    ['CLIENT', 'KILL'],
+  ]);
+  const ports = [d!.tsdis.port, d!.redis.port];
+  for (const port of ports) {
+    const me = await RawConn.connect(port);
+    // New form by ID: kills another connection, which sees its socket closed.
+    const victim = await RawConn.connect(port);
+    const vid = String(decode(await victim.call('CLIENT', 'ID')));
+    assert.equal(await me.call('CLIENT', 'KILL', 'ID', vid), ':1\r\n');
+    await victim.readUntilClose(2000);
+    // Old form by address.
+    const v2 = await RawConn.connect(port);
+    const addr = `127.0.0.1:${v2.sock.localPort}`;
+    assert.equal(await me.call('CLIENT', 'KILL', addr), '+OK\r\n');
+    await v2.readUntilClose(2000);
+    // USER default with SKIPME yes spares the caller.
+    const v3 = await RawConn.connect(port);
+    await v3.call('PING');
+    const n = Number(decode(await me.call('CLIENT', 'KILL', 'USER', 'default', 'ADDR', `127.0.0.1:${v3.sock.localPort}`)));
+    assert.equal(n, 1);
+    await v3.readUntilClose(2000);
+    // Killing oneself: the reply arrives, then the connection closes.
+    const myId = String(decode(await me.call('CLIENT', 'ID')));
+    me.write(encode(['CLIENT', 'KILL', 'ID', myId, 'SKIPME', 'no']));
+    assert.equal(await me.readUntilClose(2000), ':1\r\n');
+    const me2 = await RawConn.connect(port);
+    me2.write(encode(['CLIENT', 'KILL', `127.0.0.1:${me2.sock.localPort}`]));
+    assert.equal(await me2.readUntilClose(2000), '+OK\r\n');
+    me.close();
+    me2.close();
+  }
+});
+
+test('CLIENT REPLY OFF, ON and SKIP', { skip }, async () => {
+  const seqs: string[][][] = [
+    [['CLIENT', 'REPLY', 'OFF'], ['SET', 'r', '1'], ['GET', 'r'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'r']],
+    [['CLIENT', 'REPLY', 'SKIP'], ['PING', 'a'], ['PING', 'b']],
+    [['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'SKIP'], ['PING', 'a'], ['PING', 'b']],
+    [['CLIENT', 'REPLY', 'OFF'], ['CLIENT', 'REPLY', 'SKIP'], ['PING', 'a'], ['CLIENT', 'REPLY', 'ON'], ['PING', 'b']],
+    [['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'ON'], ['PING', 'b']],
+    [['CLIENT', 'REPLY', 'OFF'], ['NOSUCHCMD'], ['CLIENT', 'REPLY', 'ON']],
+    [['CLIENT', 'REPLY', 'OFF'], ['PING', 'a'], ['RESET'], ['PING', 'b']],
+  ];
+  for (const seq of seqs) {
+    const [x, y] = await Promise.all([pipeline(d!.a, seq), pipeline(d!.b, seq)]);
+    assert.deepEqual(x, y, JSON.stringify(seq));
+  }
+});
+
+test('SLOWLOG GET, LEN, RESET and errors', { skip }, async () => {
+  await bothProtocols(async () => {
+    await d!.same([['SLOWLOG', 'RESET'], ['CLIENT', 'SETNAME', 'slowpoke'], ['SET', 'sl', 'v'], ['SLOWLOG', 'LEN']]);
+    const [a, b] = await d!.both(['SLOWLOG', 'GET', '2']);
+    const x = decode(a) as unknown[][];
+    const y = decode(b) as unknown[][];
+    assert.equal(x.length, 2);
+    assert.equal(x.length, y.length);
+    for (let i = 0; i < x.length; i++) {
+      assert.equal(x[i]!.length, 6);
+      assert.deepEqual(x[i]![3], y[i]![3], 'arguments');
+      assert.equal(x[i]![5], y[i]![5], 'client name');
+      assert.match(String(x[i]![4]), /^127\.0\.0\.1:\d+$/);
+      assert.equal(typeof x[i]![0], 'number');
+    }
+    assert.equal((x[0]![0] as number) - 1, x[1]![0]);
+    await d!.same([['SLOWLOG', 'GET', '-1']], 'shape');
+    // Secrets are redacted.
+    await d!.same([['SLOWLOG', 'RESET'], ['AUTH', 'secret'], ['AUTH', 'user', 'secret'], ['HELLO', '2', 'AUTH', 'u', 'secret', 'SETNAME', 'x']]);
+    const [ra, rb] = await d!.both(['SLOWLOG', 'GET', '3']);
+    const argvs = (raw: string) => (decode(raw) as unknown[][]).map((e) => e[3]);
+    assert.deepEqual(argvs(ra), argvs(rb));
+    assert.ok(!ra.includes('secret'));
+    await d!.same([
+      ['SLOWLOG', 'GET', 'x'],
+      ['SLOWLOG', 'GET', '-2'],
+      ['SLOWLOG', 'GET', '1', '2'],
+      ['SLOWLOG', 'LEN', 'x'],
+      ['SLOWLOG', 'NOSUCH'],
+      ['SLOWLOG'],
+      ['SLOWLOG', 'GET', '0'],
+      ['CLIENT', 'SETNAME', ''],
+    ]);
+  });
+});
+
+test('INFO sections and field names match redis-server', { skip }, async () => {
+  await d!.both(['SET', 'infokey', 'v']);
+  const [a, b] = await d!.both(['INFO', 'everything']);
+  const ours = infoLayout(text(a));
+  const theirs = infoLayout(text(b));
+  assert.deepEqual(ours.map((s) => s[0]), theirs.map((s) => s[0]), 'sections in order');
+  for (const [name, fields] of theirs) {
+    const mine = ours.find((s) => s[0] === name)![1];
+    // Every redis 7.0 field is present, in the same relative order (7.2 adds some).
+    let j = 0;
+    for (const f of fields) {
+      const k = mine.indexOf(f, j);
+      assert.ok(k >= 0, `INFO ${name}: missing or out of order: ${f}`);
+      j = k + 1;
+    }
+  }
+  const ta = text(a);
+  assert.match(ta, /^# Server\r\nredis_version:7\.2\.\d+\r\n/);
+  assert.match(ta, /\r\nrun_id:[0-9a-f]{40}\r\n/);
+  assert.match(ta, /\r\ncmdstat_set:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0\r\n/);
+  assert.match(ta, /\r\nlatency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
+  assert.match(ta, /\r\ndb0:keys=\d+,expires=0,avg_ttl=0\r\n/);
+  assert.ok(ta.endsWith('\r\n') && !ta.endsWith('\r\n\r\n'));
+  for (const args of [[], ['default'], ['all'], ['server', 'CLIENTS'], ['keyspace', 'cpu', 'server'], ['commandstats'], ['errorstats'], ['modules'], ['cluster']]) {
+    const [x, y] = await d!.both(['INFO', ...args]);
+    assert.deepEqual(infoLayout(text(x)).map((s) => s[0]), infoLayout(text(y)).map((s) => s[0]), `INFO ${args.join(' ')}`);
+  }
+  await bothProtocols(async () => {
+    await d!.same([['INFO', 'nosuch'], ['INFO', 'a', 'b', 'c'], ['INFO', 'cluster']]);
+    await d!.same([['INFO']], 'shape');
+  });
+  // errorstats counts error replies by code.
+  await d!.both(['CONFIG', 'RESETSTAT']);
+  await d!.both(['NOSUCHCOMMAND']);
+  const [e] = await d!.both(['INFO', 'errorstats']);
+  assert.match(text(e), /\r\nerrorstat_ERR:count=\d+\r\n/);
+});
+
+test('MEMORY USAGE, STATS, DOCTOR, PURGE and errors', { skip }, async () => {
+  await d!.both(['SET', 'mk', 'hello']);
+  await bothProtocols(async (resp) => {
+    await d!.same([['MEMORY', 'USAGE', 'mk'], ['MEMORY', 'USAGE', 'mk', 'SAMPLES', '0']], 'shape');
+    await d!.same([
+      ['MEMORY', 'USAGE', 'nosuchkey'],
+      ['MEMORY', 'USAGE', 'mk', 'SAMPLES', '-1'],
+      ['MEMORY', 'USAGE', 'mk', 'SAMPLES', 'x'],
+      ['MEMORY', 'USAGE', 'mk', 'foo'],
+      ['MEMORY', 'USAGE', 'mk', 'SAMPLES'],
+      ['MEMORY', 'USAGE'],
+      ['MEMORY', 'PURGE'],
+      ['MEMORY', 'NOSUCH'],
+    ]);
+    await d!.same([['MEMORY', 'DOCTOR'], ['MEMORY', 'MALLOC-STATS']], 'shape');
+    const [a, b] = await d!.both(['MEMORY', 'STATS']);
+    const keys = (raw: string) => {
+      const v = decode(raw);
+      const pairs = v instanceof Map ? [...v.keys()] : (v as unknown[]).filter((_, i) => i % 2 === 0);
+      return pairs.map(String);
+    };
+    assert.deepEqual(keys(a), keys(b), `MEMORY STATS keys (RESP${resp})`);
+  });
+  const n = Number(decode(await d!.a.call('MEMORY', 'USAGE', 'mk')));
+  assert.ok(n > 0 && n < 1000, `usage ${n}`);
+  await d!.a.call('SET', 'mkbig', 'x'.repeat(10000));
+  assert.ok(Number(decode(await d!.a.call('MEMORY', 'USAGE', 'mkbig'))) > 10000);
+});
+
+test('DEBUG: OBJECT, SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL, POPULATE, ERROR, errors', { skip }, async () => {
+  const long = 'hello world this is a long string of more than 44 bytes for raw encoding';
+  await d!.both(['SET', 'do1', 'bar']);
+  await d!.both(['SET', 'do2', '100']);
+  await d!.both(['SET', 'do3', '123456789012']);
+  await d!.both(['SET', 'do4', long]);
+  const norm = (s: string) => s.replace(/at:0x[0-9a-f]+/, 'at:ADDR').replace(/lru:\d+ lru_seconds_idle:\d+/, 'lru:L');
+  for (const k of ['do1', 'do2', 'do3', 'do4']) {
+    const [x, y] = await d!.both(['DEBUG', 'OBJECT', k]);
+    assert.equal(norm(x), norm(y), k);
+    assert.match(x, /^\+Value at:0x[0-9a-f]{12} refcount:\d+ encoding:\w+ serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+\r\n$/);
+  }
+  await bothProtocols(async () => {
+    await d!.same([
+      ['DEBUG', 'OBJECT', 'nosuchkey'],
+      ['DEBUG', 'OBJECT'],
+      ['DEBUG', 'SET-ACTIVE-EXPIRE', '0'],
+      ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
+      ['DEBUG', 'SET-ACTIVE-EXPIRE'],
+      ['DEBUG', 'SLEEP', '0'],
+      ['DEBUG', 'SLEEP', 'x'],
+      ['DEBUG', 'NOSUCH'],
+      ['DEBUG'],
+      ['DEBUG', 'ERROR', 'foo'],
+      ['DEBUG', 'ERROR', 'WRONGTYPE custom'],
+      ['DEBUG', 'LOG', 'hello'],
+      ['DEBUG', 'POPULATE', 'x'],
+      ['DEBUG', 'POPULATE', '-1'],
+      ['DEBUG', 'POPULATE', '3'],
+      ['GET', 'key:2'],
+      ['DEBUG', 'POPULATE', '2', 'pfx', '12'],
+      ['GET', 'pfx:1'],
+      ['DEBUG', 'POPULATE', '2', 'pfy', '3'],
+      ['GET', 'pfy:1'],
+      ...['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'verbatim', 'true', 'false', 'nosuch'].map((t) => ['DEBUG', 'PROTOCOL', t]),
+    ]);
+    // A push reply is followed by a second, real reply (two frames in RESP3).
+    const [x, y] = await d!.both(['DEBUG', 'PROTOCOL', 'push']);
+    assert.equal(x, y);
+    if (x.startsWith('>')) assert.equal(await d!.a.read(), await d!.b.read());
+  });
+  // SLEEP blocks the whole server, as in Redis.
+  const other = await RawConn.connect(d!.tsdis.port);
+  const t0 = Date.now();
+  d!.a.write(encode(['DEBUG', 'SLEEP', '0.2']));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await other.call('PING'), '+PONG\r\n');
+  assert.ok(Date.now() - t0 >= 180, `PING answered after ${Date.now() - t0} ms`);
+  assert.equal(await d!.a.read(), '+OK\r\n');
+  other.close();
+  assert.equal(d!.tsdis.server.activeExpireEnabled, true);
+  await d!.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+  assert.equal(d!.tsdis.server.activeExpireEnabled, false);
+  await d!.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+});
+
+test('DEBUG refused unless enable-debug-command allows it', { skip }, async () => {
+  const t = await startTsdis();
+  const r = await startRedis();
+  const tl = await startTsdis({ config: { 'enable-debug-command': 'local' } });
+  try {
+    const a = await RawConn.connect(t.port);
+    const b = await RawConn.connect(r.port);
+    for (const cmd of [['DEBUG', 'SLEEP', '0'], ['DEBUG'], ['DEBUG', 'HELP'], ['INFO', 'errorstats']]) {
+      const [x, y] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
+      assert.equal(x, y, cmd.join(' '));
+    }
+    // Refusals count as rejected calls.
+    const debugStat = async (c: RawConn) => /cmdstat_debug:[^\r]*/.exec(text(await c.call('INFO', 'commandstats')))?.[0].replace(/usec=\d+/, 'usec=U');
+    assert.equal(await debugStat(a), await debugStat(b));
+    assert.equal(await debugStat(a), 'cmdstat_debug:calls=0,usec=U,usec_per_call=0.00,rejected_calls=3,failed_calls=0');
+    a.close();
+    b.close();
+    const c = await RawConn.connect(tl.port);
+    assert.equal(await c.call('DEBUG', 'SLEEP', '0'), '+OK\r\n');
+    c.close();
+  } finally {
+    await t.close();
+    await tl.close();
+    await r.stop();
+  }
+});
+
+test('SHUTDOWN: errors match, then it closes the server without a reply', { skip }, async () => {
+  const t = await startTsdis();
+  const r = await startRedis();
+  try {
+    const a = await RawConn.connect(t.port);
+    const b = await RawConn.connect(r.port);
+    for (const cmd of [['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['SHUTDOWN', 'ABORT', 'NOSAVE']]) {
+      assert.equal(await a.call(...cmd), await b.call(...cmd), cmd.join(' '));
+    }
+    let event: unknown = null;
+    t.server.on('shutdown', (e) => (event = e));
+    const closed = new Promise<void>((res) => t.server.once('closed', () => res()));
+    a.write(encode(['SHUTDOWN', 'NOSAVE', 'NOW']));
+    assert.equal(await a.readUntilClose(2000), '');
+    await closed;
+    assert.deepEqual(event, { save: false, nosave: true, now: true, force: false });
+    await assert.rejects(RawConn.connect(t.port));
+    b.close();
+  } finally {
+    await t.close();
+    await r.stop();
+  }
+});
+
+test('latency histogram percentiles are within 1%', () => {
+  const h = new LatencyHistogram();
+  for (let i = 1; i <= 1000; i++) h.record(i); // 1..1000 us
+  for (const [p, want] of [[50, 500], [99, 990], [99.9, 999], [100, 1000]] as const) {
+    const got = h.valueAt(p) / 1000;
+    assert.ok(Math.abs(got - want) / want < 0.01, `p${p}: ${got} vs ${want}`);
+  }
+  assert.equal(new LatencyHistogram().valueAt(50), 0);
+});
+
+test('CLIENT KILL MAXAGE (Redis 7.4 filter) and SHUTDOWN/DEBUG in-process', async () => {
+  const t = await startTsdis();
+  try {
+    const c = await RawConn.connect(t.port);
+    assert.equal(await c.call('CLIENT', 'KILL', 'MAXAGE', '1000'), ':0\r\n');
+    assert.equal(await c.call('CLIENT', 'KILL', 'MAXAGE', 'x'), '-ERR value is not an integer or out of range\r\n');
+    const other = await RawConn.connect(t.port);
+    await other.call('PING');
+    // Age every connection but the caller's by 5 s; MAXAGE 3 then kills the other one only.
+    const myId = Number(decode(await c.call('CLIENT', 'ID')));
+    for (const cl of t.server.clients.values()) if (cl.id !== myId) (cl as { createdAt: number }).createdAt -= 5000;
+    assert.equal(await c.call('CLIENT', 'KILL', 'MAXAGE', '3'), ':1\r\n');
+    await other.readUntilClose(2000);
+    c.close();
+  } finally {
+    await t.close();
+  }
+});
+
+test('in-process: INFO and CLIENT without a socket', async () => {
+  const t = await startTsdis({ noListen: true });
+  try {
+    const info = (await t.call('INFO', 'server')) as string;
+    assert.match(info, /^# Server\r\n/);
+    assert.match(info, /\r\ntsdis_version:/);
+    assert.equal(typeof (await t.call('CLIENT', 'ID')), 'number');
+    assert.ok(String(await t.call('TIME')).length > 0);
+    assert.equal(shape(await t.call('MEMORY', 'STATS')) !== null, true);
+  } finally {
+    await t.close();
+  }
+});
+
+if (!hasRedis()) test('differential server tests', { skip: SKIP_NO_REDIS }, () => {});
