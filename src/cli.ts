@@ -1,36 +1,182 @@
 #!/usr/bin/env node
 /**
- * `tsdis [configfile] [--name value ...]`: starts a server the way
- * redis-server does (redis.conf syntax, the same flags).
+ * `tsdis [configfile] [--name value ...] [-]`: starts a server the way
+ * redis-server does: redis.conf syntax (config/file.ts), the same flags,
+ * the same fatal config error block and exit code, Redis-style log lines,
+ * and a graceful shutdown on SIGTERM/SIGINT or the SHUTDOWN command.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
+import {
+  parseCliArgs,
+  loadConfig,
+  ConfigFileError,
+  ConfigFatalLog,
+  formatFatalConfigError,
+  strerror,
+  type LoadResult,
+} from './config/file.js';
 
+const USAGE = `tsdis ${TSDIS_VERSION}: a Redis ${REDIS_VERSION} compatible server for Node.js
+
+Usage:
+  tsdis [config-file] [--<parameter> <value> ...] [-]
+
+  config-file         a file in redis.conf syntax
+  --<parameter> ...   any redis.conf parameter, e.g. --port 7000 --save 60 1000;
+                      applied after the config file, so these win
+  -                   also read configuration from standard input
+                      (as the first or the last argument)
+  -v, --version       print the version and exit
+  -h, --help          print this help and exit
+
+Examples:
+  tsdis                                 defaults: 127.0.0.1 -::1, port 6379
+  tsdis --port 7000 --save ""           another port, no snapshots
+  tsdis /etc/tsdis/tsdis.conf --loglevel verbose
+  echo 'maxmemory 128mb' | tsdis -
+`;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A Redis-style line for the time before the server's own logger exists (role C, to stdout). */
+function earlyLog(mark: string, msg: string): void {
+  const d = new Date();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const ts = `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  process.stdout.write(`${process.pid}:C ${ts} ${mark} ${msg}\n`);
+}
+
+/** Parses the command line and config, starts listening, and wires shutdown. Exit codes as redis-server. */
 async function main(argv: string[]): Promise<void> {
-  if (argv.includes('--version') || argv.includes('-v')) {
-    process.stdout.write(`tsdis v=${TSDIS_VERSION} (Redis ${REDIS_VERSION} compatible) node=${process.version}\n`);
-    return;
+  const args = parseCliArgs(argv);
+  if (args.version) {
+    process.stdout.write(`tsdis server v=${REDIS_VERSION} tsdis=${TSDIS_VERSION} sha=00000000:0 malloc=node bits=64 build=${process.version}\n`);
+    process.exit(0);
   }
-  const config: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      config[a.slice(2)] = argv[i + 1] ?? '';
-      i++;
+  if (args.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  let stdinText: string | undefined;
+  if (args.stdin) {
+    earlyLog('#', 'Reading config from stdin');
+    stdinText = fs.readFileSync(0, 'latin1');
+  }
+
+  let loaded: LoadResult | undefined;
+  let server: Server;
+  try {
+    server = new Server({
+      configure: (config) => {
+        loaded = loadConfig(config, { file: args.file, stdin: stdinText, options: args.options });
+        if (args.file !== undefined) config.configFile = path.resolve(args.file);
+      },
+    });
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(formatFatalConfigError(e, REDIS_VERSION));
+    } else if (e instanceof ConfigFatalLog) {
+      earlyLog('#', e.message);
+    } else {
+      process.stderr.write(formatFatalConfigError(new ConfigFileError((e as Error).message), REDIS_VERSION));
+    }
+    process.exit(1);
+  }
+  const log = server.log;
+  const v = server.config.v;
+  log.warning(`tsdis ${TSDIS_VERSION} is starting: Redis ${REDIS_VERSION} compatible, node=${process.version}, pid=${process.pid}`);
+  if (args.file === undefined && !args.stdin) {
+    log.warning('No config file given: running with the defaults and command-line options. Pass a path to a redis.conf style file to use one.');
+  } else log.warning('Configuration loaded');
+  for (const d of loaded?.directives ?? []) {
+    if (d.name === 'loadmodule') {
+      log.warning(`Module ${d.args[0]} failed to load: modules are not supported`);
+      process.exit(1);
+    }
+    log.warning(`Directive '${d.name}' at line ${d.line} is not supported yet; ignored`);
+  }
+  if (v['daemonize']) log.warning('daemonize yes is not supported: running in the foreground');
+
+  const port = Number(v['port']);
+  log.notice(`Running mode=standalone, port=${port}.`);
+  try {
+    await server.listen();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && /^E(ADDR|ACCES|AFNO|PERM)/.test(code) && !(e as { address?: string }).address?.startsWith('/')) {
+      log.warning(`Failed listening on port ${port} (tcp), aborting.`);
+    } else {
+      log.warning(`Failed opening the socket: ${strerror(e)}, aborting.`);
+    }
+    process.exit(1);
+  }
+  if (server.addresses().length === 0 && !v['unixsocket']) {
+    // port 0 (or an empty bind list) and no unix socket
+    log.warning('Configured to not listen anywhere, exiting.');
+    await server.close();
+    process.exit(1);
+  }
+  log.warning('Server initialized');
+  const pidfile = String(v['pidfile'] ?? '');
+  if (pidfile) {
+    try {
+      fs.writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log.warning(`Failed to write PID file: ${strerror(e)}`);
     }
   }
-  const server = new Server({ config });
-  await server.listen();
-  server.log.notice(`Ready to accept connections tcp`);
-  const stop = async () => {
-    await server.close();
+  if (port !== 0) log.notice('Ready to accept connections tcp');
+  if (v['unixsocket']) log.notice('Ready to accept connections unix');
+
+  let stopping = false;
+  /** Closes listeners and clients, removes the pid file, exits 0. */
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.warning('User requested shutdown...');
+    // Persistence (final save, AOF flush) will hook in here.
+    try {
+      await server.close();
+    } catch (e) {
+      log.warning(`Error while closing: ${(e as Error).message}`);
+    }
+    if (pidfile) {
+      try {
+        fs.unlinkSync(pidfile);
+      } catch {
+        /* already gone */
+      }
+    }
+    if (v['unixsocket']) log.notice('Removing the unix socket file.');
+    log.warning('tsdis is now ready to exit, bye bye...');
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      // a second signal while shutting down: leave at once, as Redis does
+      log.warning('You insist... exiting now.');
+      process.exit(1);
+    }
+    const line = `${process.pid}:signal-handler (${Math.floor(Date.now() / 1000)}) Received ${sig} scheduling shutdown...\n`;
+    const logfile = String(v['logfile'] ?? '');
+    if (logfile) {
+      try {
+        fs.appendFileSync(logfile, line);
+      } catch {
+        /* the log must not stop the shutdown */
+      }
+    } else process.stdout.write(line);
+    void shutdown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  server.on('shutdown', () => void shutdown());
 }
 
 main(process.argv.slice(2)).catch((e) => {
-  process.stderr.write(`${(e as Error).message}\n`);
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });

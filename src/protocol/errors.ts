@@ -35,6 +35,10 @@ export const Err = {
   stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   bitOffset: 'ERR bit offset is not an integer or out of range',
   bitValue: 'ERR bit is not an integer or out of range',
+  decrementOverflow: 'ERR decrement would overflow',
+  nanOrInfinity: 'ERR increment would produce NaN or Infinity',
+  bitArg: 'ERR The bit argument must be 1 or 0.',
+  bitfieldType: 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.',
   wrongArgs: (name: string) => `ERR wrong number of arguments for '${name}' command`,
   unknownCommand: (name: string, args: string[]) => {
     // Each argument is cut so that the list stays within 128 characters.
@@ -49,6 +53,17 @@ export const Err = {
     `ERR unknown subcommand '${trunc128(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
   unknownSubcommandOrWrongArgs: (sub: string, cmd: string) =>
     `ERR unknown subcommand or wrong number of arguments for '${trunc128(sub)}'. Try ${cmd.toUpperCase()} HELP.`,
+  intOutOfRange: 'ERR value is out of range, value must between -2147483648 and 2147483647',
+  expireNxConflict: 'ERR NX and XX, GT or LT options at the same time are not compatible',
+  expireGtLtConflict: 'ERR GT and LT options at the same time are not compatible',
+  unsupportedOption: (opt: string) => `ERR Unsupported option ${opt}`,
+  invalidCursor: 'ERR invalid cursor',
+  invalidFirstDb: 'ERR invalid first DB index',
+  invalidSecondDb: 'ERR invalid second DB index',
+  lfuNotSelected:
+    'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+  lfuSelected:
+    'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
   debugDisabled:
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
 } as const;

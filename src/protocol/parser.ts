@@ -60,6 +60,8 @@ export class RespParser {
   /** Appends a chunk read from the socket. Returns a ProtocolError when the query buffer limit is exceeded. */
   feed(chunk: Buffer): ProtocolError | null {
     if (this.pos >= this.buf.length && this.pendingLen === 0) {
+      // need is an offset into buf: make it relative to the new chunk.
+      if (this.need > 0) this.need -= this.pos;
       this.buf = chunk;
       this.pos = 0;
     } else {
@@ -71,6 +73,7 @@ export class RespParser {
     return null;
   }
 
+  /** Joins the unconsumed part of buf with the pending chunks into one buffer (one copy per wait). */
   private join(): void {
     const parts = [this.buf.subarray(this.pos), ...this.pending];
     this.need = this.need > 0 ? this.need - this.pos : 0;
@@ -96,12 +99,20 @@ export class RespParser {
           return r;
         }
         const cr = buf.indexOf(CR, this.pos);
-        if (cr < 0 || cr + 1 >= buf.length) {
+        if (cr < 0) {
           if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big mbulk count string');
           return null;
         }
+        if (cr + 1 >= buf.length) return null; // the LF has not arrived yet
         const n = readInt(buf, this.pos + 1, cr);
-        if (n === null || n > INT_MAX) return new ProtocolError('Protocol error: invalid multibulk length');
+        if (n === null || n > INT_MAX) {
+          // Redis scans for CR with strchr, which stops at a NUL byte: it keeps waiting.
+          if (hasNul(buf, this.pos, cr)) {
+            if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big mbulk count string');
+            return null;
+          }
+          return new ProtocolError('Protocol error: invalid multibulk length');
+        }
         if (!this.authenticated && n > UNAUTH_MULTIBULK_MAX)
           return new ProtocolError('Protocol error: unauthenticated multibulk length');
         this.pos = cr + 2;
@@ -113,8 +124,11 @@ export class RespParser {
       while (this.remaining > 0) {
         if (this.bulkLen < 0) {
           const cr = buf.indexOf(CR, this.pos);
-          if (cr < 0 || cr + 1 >= buf.length) {
-            if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big bulk count string');
+          if (cr < 0 || cr + 1 >= buf.length || (buf[this.pos] !== 36 /* '$' */ && hasNul(buf, this.pos, cr))) {
+            // (no CR yet, no LF yet, or a NUL before the CR, where Redis's strchr stops)
+            if ((cr < 0 || cr + 1 < buf.length) && buf.length - this.pos > INLINE_MAX) {
+              return new ProtocolError('Protocol error: too big bulk count string');
+            }
             this.compact();
             return null;
           }
@@ -122,7 +136,14 @@ export class RespParser {
             return new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
           }
           const n = readInt(buf, this.pos + 1, cr);
-          if (n === null || n < 0 || n > this.limits.maxBulkLen) return new ProtocolError('Protocol error: invalid bulk length');
+          if (n === null || n < 0 || n > this.limits.maxBulkLen) {
+            if (n === null && hasNul(buf, this.pos, cr)) {
+              if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big bulk count string');
+              this.compact();
+              return null;
+            }
+            return new ProtocolError('Protocol error: invalid bulk length');
+          }
           if (!this.authenticated && n > UNAUTH_BULK_MAX) return new ProtocolError('Protocol error: unauthenticated bulk length');
           this.pos = cr + 2;
           this.bulkLen = n;
@@ -136,6 +157,7 @@ export class RespParser {
         this.args.push(buf.latin1Slice(this.pos, end));
         this.pos = end + 2;
         this.bulkLen = -1;
+        this.need = 0;
         this.remaining--;
       }
       this.need = 0;
@@ -157,7 +179,8 @@ export class RespParser {
   private inline(): string[] | ProtocolError | null | undefined {
     const buf = this.buf;
     const nl = buf.indexOf(LF, this.pos);
-    if (nl < 0) {
+    // Redis looks for the LF with strchr, which stops at a NUL byte: it keeps waiting.
+    if (nl < 0 || hasNul(buf, this.pos, nl)) {
       if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big inline request');
       return null;
     }
@@ -195,6 +218,12 @@ function readInt(buf: Buffer, start: number, end: number): number | null {
   return neg ? -n : n;
 }
 
+/** Whether buf[start, end) holds a NUL byte (only called on rare paths). */
+function hasNul(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
@@ -209,9 +238,13 @@ function hexVal(c: number): number {
  * Splits an inline command line as redis-cli and Redis's sdssplitargs do:
  * white space separates, "double quotes" allow \n \r \t \b \a \xHH and \c
  * escapes, 'single quotes' allow \'. A closing quote must be followed by
- * white space or the end. Returns null on unbalanced quotes.
+ * white space or the end. Returns null on unbalanced quotes. Also used for
+ * redis.conf lines (config/file.ts).
  */
 export function splitArgs(line: string): string[] | null {
+  // Redis walks a C string: a NUL byte ends the line.
+  const z = line.indexOf('\0');
+  if (z >= 0) line = line.slice(0, z);
   const out: string[] = [];
   let i = 0;
   const n = line.length;
@@ -251,7 +284,8 @@ export function splitArgs(line: string): string[] | null {
       } else {
         if (i >= n) break;
         const c = line.charCodeAt(i);
-        if (isSpace(c)) done = true;
+        // Outside quotes only space, \n, \r and \t end a token (not \v or \f).
+        if (c === 32 || c === 10 || c === 13 || c === 9) done = true;
         else if (c === 34) inq = true;
         else if (c === 39) insq = true;
         else cur += line[i];

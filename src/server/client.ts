@@ -26,6 +26,14 @@ export class Client {
   closed = false;
   /** Don't update key access times (CLIENT NO-TOUCH). */
   noTouch = false;
+  /** Excluded from client eviction (CLIENT NO-EVICT). */
+  noEvict = false;
+  /** CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON. */
+  replyOff = false;
+  /** CLIENT REPLY SKIP: the reply of the command being run is dropped. */
+  replySkip = false;
+  /** CLIENT REPLY SKIP ran while skipping: skip the following command too. */
+  replySkipNext = false;
   /** Queued in the server's flush list. */
   flushQueued = false;
   /** When the output buffer first went over the soft limit (ms), or 0. */
@@ -47,6 +55,8 @@ export class Client {
     authenticated: boolean,
     now: number,
     kind: 'tcp' | 'unix' | 'internal',
+    /** The listening socket's path, for a unix socket client (its addr is `path:0`, as in Redis). */
+    unixPath?: string,
   ) {
     this.db = db;
     this.parser = parser;
@@ -59,7 +69,7 @@ export class Client {
       this.addr = fmtAddr(socket.remoteAddress, socket.remotePort);
       this.laddr = fmtAddr(socket.localAddress, socket.localPort);
     } else if (kind === 'unix') {
-      this.addr = '/unixsocket:0';
+      this.addr = `${unixPath ?? ''}:0`;
       this.laddr = this.addr;
     } else {
       this.addr = '';

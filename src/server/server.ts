@@ -11,6 +11,7 @@
  * before the writes, so nothing is acknowledged before it is durable.
  */
 import net from 'node:net';
+import fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { Config } from '../config/config.js';
 import { Db, type KeyspaceHooks } from '../keyspace/db.js';
@@ -22,7 +23,9 @@ import { dispatch } from './dispatcher.js';
 import { Logger } from '../util/log.js';
 import { Stats } from '../observability/stats.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
+import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
+import { strerror } from '../config/file.js';
 
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
@@ -36,6 +39,11 @@ export interface ServerOptions {
   random?: () => number;
   /** Where log lines go; default stdout or the logfile. */
   log?: (line: string) => void;
+  /**
+   * Called with the fresh Config after `config` is applied and before anything
+   * reads it (databases, logger): the CLI applies redis.conf here. May throw.
+   */
+  configure?: (config: Config) => void;
 }
 
 export class Server extends EventEmitter {
@@ -76,6 +84,7 @@ export class Server extends EventEmitter {
     for (const [k, v] of Object.entries(opts.config ?? {})) {
       this.config.set(k, typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v), true);
     }
+    opts.configure?.(this.config);
     this.log = new Logger(this.config, opts.log);
     this.commands.register(ALL_COMMANDS);
     const server = this;
@@ -87,7 +96,11 @@ export class Server extends EventEmitter {
         server.stats.expiredKeys++;
       },
       touch: () => !(server.current?.noTouch ?? false),
-      accessMeta: () => Math.floor((server.cachedNow || server.clock()) / 1000) & 0xffffff,
+      accessMeta: (old) => {
+        const c = server.config.v;
+        return touchedMeta(old, server.cachedNow || server.clock(), isLfuPolicy(c['maxmemory-policy']), c['lfu-log-factor'], c['lfu-decay-time'], server.random);
+      },
+      newMeta: () => newMeta(server.cachedNow || server.clock(), isLfuPolicy(server.config.v['maxmemory-policy'])),
       dirty: (n) => {
         server.dirty += n;
       },
@@ -109,6 +122,9 @@ export class Server extends EventEmitter {
   /** Applies the run-time effect of a changed parameter. */
   private applyConfig(name: string): void {
     if (name === 'hz' && this.cron) this.startCron();
+    if ((name === 'port' || name === 'bind') && this.listening) {
+      this.rebindTcp().catch((e) => this.log.warning(`Failed to listen after changing ${name}: ${(e as Error).message}; the previous listeners were restored`));
+    }
     this.emit('config', name);
   }
 
@@ -118,35 +134,97 @@ export class Server extends EventEmitter {
    * embedding API), in which case the OS picks a free port.
    */
   async listen(opts: { ephemeralPort?: boolean } = {}): Promise<void> {
+    const unix = String(this.config.v['unixsocket']);
+    try {
+      await this.listenTcp(!!opts.ephemeralPort);
+      if (unix) {
+        // a stale socket file from an earlier run would make listen fail
+        try {
+          if (fs.statSync(unix).isSocket()) fs.unlinkSync(unix);
+        } catch {
+          /* absent */
+        }
+        await this.listenOne({ path: unix });
+        const perm = Number(this.config.v['unixsocketperm']);
+        if (perm) fs.chmodSync(unix, perm);
+      }
+    } catch (e) {
+      // don't leave half the listeners open
+      const open = this.netServers;
+      this.netServers = [];
+      await Promise.all(open.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      throw e;
+    }
+    this.listening = true;
+    this.startCron();
+  }
+
+  /** Set once listen() succeeded: port/bind changes then re-listen (as CONFIG SET does in Redis). */
+  private listening = false;
+
+  /**
+   * Opens a TCP listener for every `bind` address on `port` (all on one
+   * port). With `ephemeral` and port 0 the OS picks the port, which is then
+   * recorded as the `port` parameter (so CONFIG GET port and INFO show it).
+   */
+  private async listenTcp(ephemeral: boolean): Promise<void> {
     const port = this.config.v['port'] as number;
     const binds = String(this.config.v['bind']).split(/\s+/).filter(Boolean);
-    const unix = String(this.config.v['unixsocket']);
-    if (port !== 0 || opts.ephemeralPort) {
-      // bind every address; "-" prefix means optional (skip if unavailable)
-      let boundPort = port;
-      for (const b of binds) {
-        const optional = b.startsWith('-');
-        let host = optional ? b.slice(1) : b;
-        if (host === '*') host = '0.0.0.0';
-        else if (host === '::*') host = '::';
-        try {
-          const srv = await this.listenOne({ port: boundPort, host });
-          boundPort = (srv.address() as net.AddressInfo).port;
-        } catch (e) {
-          if (!optional) throw e;
+    {
+      if (port !== 0 || ephemeral) {
+        // bind every address; "-" prefix means optional (skipped when the
+        // address or its family is unavailable, but not when it is in use)
+        let boundPort = port;
+        for (const b of binds) {
+          const optional = b.startsWith('-');
+          let host = optional ? b.slice(1) : b;
+          if (host === '*') host = '0.0.0.0';
+          else if (host === '::*') host = '::';
+          try {
+            // IPv6 sockets are IPv6-only, as in Redis, so `* ::*` can share a port
+            const srv = await this.listenOne({ port: boundPort, host, ipv6Only: host.includes(':') });
+            boundPort = (srv.address() as net.AddressInfo).port;
+          } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code ?? '';
+            if (optional && OPTIONAL_BIND_ERRORS.has(code)) continue;
+            this.log.warning(`Warning: Could not create server TCP listening socket ${host.includes(':') ? `[${host}]` : host}:${boundPort}: bind: ${strerror(e)}`);
+            throw e;
+          }
         }
+        if (port === 0 && boundPort !== 0) this.config.v['port'] = boundPort;
       }
     }
-    if (unix) {
-      await this.listenOne({ path: unix });
+  }
+
+  /**
+   * Re-listens after `port` or `bind` changed at run time: closes the TCP
+   * listeners (connected clients stay), opens the new ones, and on failure
+   * reopens the previous addresses and rejects. The unix socket is untouched.
+   */
+  async rebindTcp(): Promise<void> {
+    const isTcp = (l: net.Server) => typeof l.address() === 'object' && l.address() !== null;
+    const old = this.netServers.filter(isTcp);
+    const prev = old.map((l) => l.address() as net.AddressInfo);
+    this.netServers = this.netServers.filter((l) => !isTcp(l));
+    const keep = this.netServers.length;
+    // (close()'s callback waits for every connection to end: don't wait for it;
+    // the listening socket itself is released at once)
+    for (const l of old) l.close();
+    await new Promise((r) => setImmediate(r));
+    try {
+      await this.listenTcp(false);
+    } catch (e) {
+      const opened = this.netServers.splice(keep);
+      await Promise.all(opened.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      for (const a of prev) await this.listenOne({ port: a.port, host: a.address, ipv6Only: a.family === 'IPv6' }).catch(() => {});
+      throw e;
     }
-    this.startCron();
   }
 
   /** Listens on one address; used for each bind address and the unix socket. */
   private listenOne(opts: net.ListenOptions): Promise<net.Server> {
     return new Promise((resolve, reject) => {
-      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.path !== undefined));
+      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock, opts.path));
       srv.maxConnections = Number.MAX_SAFE_INTEGER;
       const onErr = (e: Error) => reject(e);
       srv.once('error', onErr);
@@ -165,30 +243,40 @@ export class Server extends EventEmitter {
   }
 
   /** Creates a client for an accepted socket and wires its events. */
-  private accept(sock: net.Socket, unix: boolean): void {
+  private accept(sock: net.Socket, unixPath: string | undefined): void {
+    const unix = unixPath !== undefined;
     this.stats.totalConnections++;
     const maxClients = this.config.v['maxclients'] as number;
     if (this.clients.size >= maxClients) {
       this.stats.rejectedConnections++;
-      sock.end('-ERR max number of clients reached\r\n');
+      // write, then close the descriptor as Redis does (a peer that never closes can't hold it open)
+      sock.end('-ERR max number of clients reached\r\n', () => sock.destroy());
       return;
     }
     if (!unix && this.deniedByProtectedMode(sock)) {
       this.stats.rejectedConnections++;
-      sock.end(PROTECTED_MODE_ERROR);
+      sock.end(PROTECTED_MODE_ERROR, () => sock.destroy());
       return;
     }
     sock.setNoDelay(true);
     const ka = this.config.v['tcp-keepalive'] as number;
     if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
-    const client = this.newClient(sock, unix ? 'unix' : 'tcp');
+    const client = this.newClient(sock, unix ? 'unix' : 'tcp', unixPath);
+    this.log.verbose(unix ? `Accepted connection to ${unixPath}` : `Accepted ${client.addr}`);
     sock.on('data', (chunk: Buffer) => this.onData(client, chunk));
     sock.on('error', () => this.freeClient(client));
-    sock.on('close', () => this.freeClient(client));
+    sock.on('close', () => {
+      if (!client.closed) this.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
+      this.freeClient(client);
+    });
     sock.on('drain', () => {
-      if (client.readPaused) {
+      // draining replies counts as activity for the idle timeout (Redis updates it on writes)
+      client.lastInteraction = this.clock();
+      if (client.readPaused && !client.closed) {
+        // the client caught up: read again and run what is already buffered
         client.readPaused = false;
         sock.resume();
+        this.processInput(client);
       }
     });
     this.emit('client', client);
@@ -198,18 +286,17 @@ export class Server extends EventEmitter {
   private deniedByProtectedMode(sock: net.Socket): boolean {
     if (!this.config.v['protected-mode']) return false;
     if (this.config.v['requirepass']) return false;
-    const a = sock.remoteAddress ?? '';
-    return !(a === '127.0.0.1' || a === '::1' || a === '::ffff:127.0.0.1' || a.startsWith('127.') || a.startsWith('::ffff:127.'));
+    return !isLoopback(sock.remoteAddress ?? '');
   }
 
   /** A new client (socketless for in-process callers). */
-  newClient(sock: net.Socket | null, kind: 'tcp' | 'unix' | 'internal'): Client {
+  newClient(sock: net.Socket | null, kind: 'tcp' | 'unix' | 'internal', unixPath?: string): Client {
     const parser = new RespParser({
       maxBulkLen: this.config.v['proto-max-bulk-len'] as number,
       queryBufferLimit: this.config.v['client-query-buffer-limit'] as number,
     });
     const authed = !this.config.v['requirepass'];
-    const c = new Client(this.nextClientId++, sock, this.dbs[0]!, parser, authed, this.clock(), kind);
+    const c = new Client(this.nextClientId++, sock, this.dbs[0]!, parser, authed, this.clock(), kind, unixPath);
     parser.authenticated = authed;
     c.reply.onError = (code) => this.stats.countError(code);
     if (kind !== 'internal') this.clients.set(c.id, c);
@@ -222,6 +309,9 @@ export class Server extends EventEmitter {
     c.resp = 2;
     c.name = '';
     c.noTouch = false;
+    c.noEvict = false;
+    c.replyOff = false;
+    c.replySkipNext = false;
     c.user = 'default';
     c.authenticated = !this.config.v['requirepass'];
     this.emit('resetClient', c);
@@ -237,19 +327,23 @@ export class Server extends EventEmitter {
     parser.limits.queryBufferLimit = this.config.v['client-query-buffer-limit'] as number;
     const err = parser.feed(chunk);
     if (err) return this.protocolError(client, err);
-    this.processInput(client);
+    // while paused for a slow reader, input just waits in the parser
+    if (!client.readPaused) this.processInput(client);
   }
 
   /** Runs commands buffered in the client's parser until none is complete. */
   processInput(client: Client): void {
     const parser = client.parser;
     for (;;) {
-      if (client.closeAfterReply || client.closed) break;
+      if (client.closeAfterReply || client.closed || client.readPaused) break;
       const r = parser.next();
       if (r === null) break;
       if (r instanceof ProtocolError) return this.protocolError(client, r);
       dispatch(this, client, r);
       parser.authenticated = client.authenticated;
+      // A pipeline of big replies: write now, and stop (pausing reads) when the
+      // socket is not draining, so memory stays bounded for a client that does not read.
+      if (client.reply.out.length > READ_PAUSE_BYTES) this.writeOut(client);
     }
     this.queueFlush(client);
   }
@@ -279,6 +373,8 @@ export class Server extends EventEmitter {
   /** beforeSleep: writes every queued client's replies with one write each. */
   private flush = (): void => {
     this.flushScheduled = false;
+    // beforeSleep's fast expire cycle (returns at once unless expiry is behind).
+    if (this.activeExpireEnabled) activeExpireCycle(this, 0, 'fast');
     const list = this.flushList;
     this.flushList = [];
     for (const c of list) {
@@ -313,11 +409,16 @@ export class Server extends EventEmitter {
         this.killClient(c);
         return;
       }
-      if (pending > READ_PAUSE_BYTES && !c.readPaused) {
-        c.readPaused = true;
-        sock.pause();
+      // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
+      // limit, not the pause, decides (as Redis would disconnect such a client).
+      if (!c.readPaused && pending > READ_PAUSE_BYTES) {
+        const lim = this.outputLimits('normal');
+        if (pending > lim.hard && pending > lim.soft) {
+          c.readPaused = true;
+          sock.pause();
+        }
       }
-    }
+    } else c.softLimitSince = 0;
   }
 
   /** client-output-buffer-limit for the client's class (normal for now). */
@@ -334,7 +435,18 @@ export class Server extends EventEmitter {
 
   /** Parses client-output-buffer-limit for one class. */
   outputLimits(cls: string): { hard: number; soft: number; seconds: number } {
-    const parts = String(this.config.v['client-output-buffer-limit']).split(/\s+/);
+    const text = String(this.config.v['client-output-buffer-limit']);
+    const cached = this.obufCache.get(cls);
+    if (cached && cached.text === text) return cached.lim;
+    const lim = this.parseOutputLimits(text, cls);
+    this.obufCache.set(cls, { text, lim });
+    return lim;
+  }
+  private obufCache = new Map<string, { text: string; lim: { hard: number; soft: number; seconds: number } }>();
+
+  /** Reads one class's limits from the canonical `class hard soft seconds ...` text. */
+  private parseOutputLimits(text: string, cls: string): { hard: number; soft: number; seconds: number } {
+    const parts = text.split(/\s+/);
     for (let i = 0; i + 3 < parts.length; i += 4) {
       if (parts[i] === cls || (cls === 'replica' && parts[i] === 'slave')) {
         return { hard: Number(parts[i + 1]), soft: Number(parts[i + 2]), seconds: Number(parts[i + 3]) };
@@ -384,6 +496,14 @@ export class Server extends EventEmitter {
           }
         }
       }
+      // A client paused over a soft output limit gets no more writes: check its clock here.
+      for (const c of this.clients.values()) {
+        if (c.readPaused && c.socket && this.outputLimitReached(c, c.socket.writableLength)) {
+          this.log.warning(`Client id=${c.id} addr=${c.addr} closed for overcoming of output buffer limits.`);
+          this.stats.clientOutputLimitDisconnections++;
+          this.killClient(c);
+        }
+      }
       this.stats.sampleOps(this.clock());
     }
   }
@@ -391,6 +511,7 @@ export class Server extends EventEmitter {
   /** Stops listening, closes every client, stops timers. Resolves when all is released. */
   async close(): Promise<void> {
     this.closing = true;
+    this.listening = false;
     if (this.cron) clearInterval(this.cron);
     this.cron = null;
     this.flush();
@@ -400,6 +521,14 @@ export class Server extends EventEmitter {
     await Promise.all(closes);
     this.emit('closed');
   }
+}
+
+/** Errors that make an optional ("-" prefixed) bind address be skipped. */
+const OPTIONAL_BIND_ERRORS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT', 'ENOPROTOOPT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT']);
+
+/** Whether a peer address is loopback (protected mode lets these in). */
+export function isLoopback(a: string): boolean {
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 }
 
 const PROTECTED_MODE_ERROR =

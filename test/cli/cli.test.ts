@@ -1,0 +1,249 @@
+/**
+ * The `tsdis` command line, run as a child process: --version, --help, the
+ * fatal config error block and exit code (compared with redis-server's),
+ * a config file plus flags, stdin config, redis-cli and raw sockets against
+ * it, the log file and log level, and graceful SIGTERM/SIGINT shutdown.
+ *
+ * It runs the CLI compiled by the test build (dist-test/src/cli.js): the same
+ * source as dist/cli.js (the package's bin), always fresh after
+ * `tsc -p tsconfig.test.json`.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, RawConn, hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { REDIS_VERSION } from '../../src/version.js';
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-cli-'));
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until pred() holds or fails after ms. */
+async function until(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+const hasRedisCli = spawnSync('redis-cli', ['--version']).status === 0;
+
+/** Runs the CLI to completion (for flags that exit at once). */
+function runCli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', timeout: 10000, cwd: tmp });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Writes a temp file and returns its path. */
+function file(name: string, text: string): string {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+interface Running {
+  proc: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the CLI as a server and waits until `ready()` holds. */
+async function startCli(args: string[], ready: (out: string) => boolean, input?: string): Promise<Running> {
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: tmp, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  children.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  if (input !== undefined) proc.stdin!.end(input);
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const end = Date.now() + 8000;
+  while (!ready(out)) {
+    if (proc.exitCode !== null) throw new Error(`tsdis exited (${proc.exitCode}): ${out}`);
+    if (Date.now() > end) {
+      proc.kill('SIGKILL');
+      throw new Error(`tsdis did not get ready: ${out}`);
+    }
+    await sleep(20);
+  }
+  return { proc, out: () => out, exited };
+}
+
+/** Whether something accepts TCP connections on the port. */
+async function listening(port: number): Promise<boolean> {
+  try {
+    const c = await RawConn.connect(port);
+    c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('--version and -v print a redis-server like line', () => {
+  for (const flag of ['--version', '-v']) {
+    const r = runCli([flag]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, new RegExp(`^tsdis server v=${REDIS_VERSION.replace(/\./g, '\\.')} tsdis=\\S+ sha=\\S+ malloc=\\S+ bits=64 build=\\S+\\n$`));
+  }
+});
+
+test('--help and -h print usage', () => {
+  for (const flag of ['--help', '-h']) {
+    const r = runCli([flag]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Usage:\n\s+tsdis \[config-file\]/);
+    assert.match(r.stdout, /--version/);
+  }
+});
+
+test('a bad config line: the fatal block names the line and the reason, exit 1', () => {
+  const conf = file('bad.conf', '# comment\nport 7000\n\n  foo bar  \n');
+  const r = runCli([conf]);
+  assert.equal(r.status, 1);
+  assert.equal(
+    r.stderr,
+    `\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\nReading the configuration file, at line 4\n>>> 'foo bar'\nBad directive or wrong number of arguments\n`,
+  );
+  const r2 = runCli(['--port', 'abc']);
+  assert.equal(r2.status, 1);
+  assert.match(r2.stderr, /at line 2\n>>> 'port "abc"'\nargument couldn't be parsed into an integer\n$/);
+  const r3 = runCli([path.join(tmp, 'missing.conf')]);
+  assert.equal(r3.status, 1);
+  assert.match(r3.stdout, /^\d+:C \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} # Fatal error, can't open config file '.*missing\.conf': No such file or directory\n$/);
+  const r4 = runCli(['--port', '0']);
+  assert.equal(r4.status, 1);
+  assert.match(r4.stdout, /Configured to not listen anywhere, exiting\./);
+});
+
+test('fatal config errors match redis-server byte for byte (but the version)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, () => {
+  const cases: string[][] = [
+    ['--port', 'abc'],
+    ['--port', '1', '2'],
+    ['--protected-mode', 'maybe'],
+    ['--save', '1'],
+    ['--nosuchoption', 'x'],
+    [file('q.conf', 'port 1\nrequirepass "open\n')],
+    [file('w.conf', 'bind\n')], // no addresses: not a config error (both then refuse to start)
+    [file('i.conf', `include ${file('inc-bad.conf', '\n\nport x\n')}\n`)],
+    ['--logfile', path.join(tmp, 'no-such-dir', 'x.log')],
+  ];
+  for (const args of cases) {
+    const ours = runCli(args);
+    const theirs = spawnSync('redis-server', args, { encoding: 'utf8', timeout: 10000, cwd: tmp });
+    assert.equal(ours.status, 1, args.join(' '));
+    assert.equal(theirs.status, 1);
+    const norm = (s: string) => s.replace(/\(Redis [^)]+\)/, '(Redis X)');
+    assert.equal(norm(ours.stderr), norm(theirs.stderr), args.join(' '));
+  }
+});
+
+test('config file + flags + stdin; redis-cli and raw sockets; SIGTERM exits 0 and frees the port', async () => {
+  const [port, port2] = await Promise.all([freePort(), freePort()]);
+  const logfile = path.join(tmp, 'tsdis.log');
+  const conf = file(
+    'good.conf',
+    [
+      '# a redis.conf',
+      `port ${port2}`,
+      'bind 127.0.0.1',
+      'save 3600 1 300 100',
+      'save 60 10000',
+      'client-output-buffer-limit normal 0 0 0',
+      'requirepass "pass word"',
+      `logfile ${logfile}`,
+      'loglevel verbose',
+      'timeout 0',
+      '',
+    ].join('\n'),
+  );
+  // the command line wins over the file (port), stdin adds to both
+  const s = await startCli([conf, '--port', String(port), '--maxclients', '64', '-'], () => fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('Ready to accept connections tcp'), 'hz 20\n');
+  assert.equal(await listening(port2), false);
+  const c = await RawConn.connect(port);
+  assert.equal(await c.call('PING'), '-NOAUTH Authentication required.\r\n');
+  assert.equal(await c.call('AUTH', 'pass word'), '+OK\r\n');
+  assert.equal(await c.call('SET', 'k', 'v'), '+OK\r\n');
+  if (hasRedisCli) {
+    const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', 'pass word', 'GET', 'k'], { encoding: 'utf8', timeout: 5000 });
+    assert.equal(r.stdout, 'v\n');
+    const r2 = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', 'pass word', 'PING'], { encoding: 'utf8', timeout: 5000 });
+    assert.equal(r2.stdout, 'PONG\n');
+  }
+  // the config file is recorded, absolute, for CONFIG REWRITE (INFO shows it)
+  const info = await c.call('INFO', 'server');
+  assert.ok(info.includes(`config_file:${conf}\r\n`), 'config_file in INFO');
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  assert.equal(await c.readUntilClose(), '');
+  assert.equal(await listening(port), false);
+  const log = fs.readFileSync(logfile, 'utf8');
+  for (const line of log.trim().split('\n')) {
+    assert.match(line, /^\d+:(M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] |signal-handler \(\d+\) )/, line);
+  }
+  assert.match(log, /Received SIGTERM scheduling shutdown/);
+  assert.match(log, /User requested shutdown/);
+  assert.match(log, /bye bye/);
+  // with a logfile, stdout only has what precedes reading the config (as in Redis)
+  assert.match(s.out(), /^\d+:C .* # Reading config from stdin\n$/);
+});
+
+test('loglevel warning keeps notice lines out of the log file; pidfile; SIGINT also shuts down', async () => {
+  const port = await freePort();
+  const logfile = path.join(tmp, 'warn.log');
+  const pidfile = path.join(tmp, 'tsdis.pid');
+  const s = await startCli(['--port', String(port), '--logfile', logfile, '--loglevel', 'warning', '--save', '', '--pidfile', pidfile], () => fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('Server initialized'));
+  await until(() => fs.existsSync(pidfile), 2000);
+  assert.equal(fs.readFileSync(pidfile, 'utf8'), `${s.proc.pid}\n`);
+  assert.ok(await listening(port));
+  s.proc.kill('SIGINT');
+  assert.equal(await s.exited, 0);
+  assert.equal(fs.existsSync(pidfile), false, 'pid file removed');
+  const log = fs.readFileSync(logfile, 'utf8');
+  assert.doesNotMatch(log, / \* /, 'no notice lines');
+  assert.match(log, / # Server initialized/);
+  assert.match(log, /Received SIGINT/);
+});
+
+test('port 0 with a unix socket: no TCP listener; redis-cli -s works', { skip: hasRedisCli ? false : 'redis-cli is not installed' }, async () => {
+  const sock = path.join(tmp, 'cli.sock');
+  const s = await startCli(['--port', '0', '--unixsocket', sock, '--unixsocketperm', '770'], (o) => o.includes('Ready to accept connections unix'));
+  assert.doesNotMatch(s.out(), /connections tcp/);
+  assert.equal(fs.statSync(sock).mode & 0o777, 0o770);
+  const r = spawnSync('redis-cli', ['-s', sock, 'PING'], { encoding: 'utf8', timeout: 5000 });
+  assert.equal(r.stdout, 'PONG\n');
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  assert.equal(fs.existsSync(sock), false);
+});
+
+test('startup log lines on stdout use the Redis format', async () => {
+  const port = await freePort();
+  const s = await startCli(['--port', String(port)], (o) => o.includes('Ready to accept connections tcp'));
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  const lines = s.out().trim().split('\n');
+  assert.ok(lines.length >= 4);
+  for (const line of lines) assert.match(line, /^\d+:(M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .+|signal-handler \(\d+\) .+)$/, line);
+  assert.match(s.out(), /Running mode=standalone, port=\d+\./);
+});
+
+test('SHUTDOWN from a client stops the process with exit code 0', async () => {
+  const port = await freePort();
+  const s = await startCli(['--port', String(port), '--save', ''], (o) => o.includes('Ready to accept connections tcp'));
+  const c = await RawConn.connect(port);
+  c.write('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n');
+  assert.equal(await c.readUntilClose(), '');
+  assert.equal(await s.exited, 0);
+  assert.equal(await listening(port), false);
+  assert.match(s.out(), /User requested shutdown/);
+});
