@@ -1,0 +1,265 @@
+/**
+ * `npm run bench`: redis-benchmark against a real redis-server and a tsdis
+ * child process (`node dist/cli.js --port P --save ''`), side by side in one
+ * run so both see the same (shared, noisy) machine.
+ *
+ * For each group (50 clients; 50 clients with -P 16; one synchronous client)
+ * and each test, the two servers are run back to back, in alternating order
+ * between repeats; the median requests/s of the repeats is reported with the
+ * ratio tsdis/redis, and the geometric mean of the ratios per group.
+ *
+ * Usage: node dist-test/bench/run.js [--quick] [--repeats N] [--scale X]
+ *          [--tests set,get,...] [--groups c50,p16,c1] [--json FILE]
+ * Env:   BENCH_QUICK=1 BENCH_REPEATS=N BENCH_SCALE=X BENCH_TESTS=... BENCH_GROUPS=...
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  startRedis,
+  startTsdis,
+  median,
+  geomean,
+  table,
+  fmtInt,
+  fmtRatio,
+  shq,
+  track,
+  type ServerProc,
+} from './lib.js';
+
+export const ALL_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'mset'] as const;
+
+export interface Group {
+  id: string;
+  label: string;
+  args: string[];
+  /** Requests per run in full mode, chosen so one run takes about a second on redis. */
+  n: number;
+}
+
+export const GROUPS: Group[] = [
+  { id: 'c50', label: '50 clients, no pipelining', args: ['-c', '50'], n: 100_000 },
+  { id: 'p16', label: '50 clients, pipeline 16 (-P 16)', args: ['-c', '50', '-P', '16'], n: 800_000 },
+  { id: 'c1', label: '1 client, synchronous (-c 1)', args: ['-c', '1'], n: 30_000 },
+];
+
+/** MSET sends 10 keys per request; fewer requests keep its runs as long as the others. */
+const TEST_N_FACTOR: Record<string, number> = { mset: 0.5 };
+
+/** Keys are drawn from 100k random names (-r), as an application's would be. */
+const KEYSPACE = 100_000;
+const fmtUs = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const RUN_TIMEOUT_MS = 120_000;
+
+interface Opts {
+  quick: boolean;
+  repeats: number;
+  scale: number;
+  tests: string[];
+  groups: Group[];
+  json: string | null;
+}
+
+function parseOpts(argv: string[]): Opts {
+  const env = process.env;
+  const get = (flag: string, envName: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    if (i >= 0) return argv[i + 1];
+    return env[envName];
+  };
+  const quick = argv.includes('--quick') || env['BENCH_QUICK'] === '1';
+  const repeats = Number(get('--repeats', 'BENCH_REPEATS') ?? (quick ? 3 : 5));
+  const scale = Number(get('--scale', 'BENCH_SCALE') ?? (quick ? 0.25 : 1));
+  const tests = (get('--tests', 'BENCH_TESTS') ?? ALL_TESTS.join(',')).split(',').filter(Boolean);
+  const gids = (get('--groups', 'BENCH_GROUPS') ?? GROUPS.map((g) => g.id).join(',')).split(',').filter(Boolean);
+  for (const t of tests) if (!(ALL_TESTS as readonly string[]).includes(t)) throw new Error(`unknown test ${t}; known: ${ALL_TESTS.join(',')}`);
+  const groups = gids.map((id) => {
+    const g = GROUPS.find((x) => x.id === id);
+    if (!g) throw new Error(`unknown group ${id}; known: ${GROUPS.map((x) => x.id).join(',')}`);
+    return g;
+  });
+  if (!(repeats >= 1) || !(scale > 0)) throw new Error('--repeats must be >= 1 and --scale > 0');
+  return { quick, repeats, scale, tests, groups, json: get('--json', 'BENCH_JSON') ?? null };
+}
+
+/** The redis-benchmark arguments for one run (without host/port). */
+export function benchArgs(g: Group, test: string, opts: { scale: number }): string[] {
+  const n = Math.max(1000, Math.round(g.n * opts.scale * (TEST_N_FACTOR[test] ?? 1)));
+  return ['-t', test, '-n', String(n), ...g.args, '-r', String(KEYSPACE), '--csv', '-q'];
+}
+
+interface RunResult {
+  rps: number;
+  error: string | null;
+}
+
+/** Runs redis-benchmark once and parses its CSV line; errors (e.g. an unknown command) are returned, not thrown. */
+export function runBenchmark(port: number, args: string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const full = ['-h', '127.0.0.1', '-p', String(port), ...args];
+    const p = spawn('redis-benchmark', full, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(p);
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    p.on('close', (code, sig) => {
+      clearTimeout(t);
+      const all = out + '\n' + err;
+      const srvErr = /Error from server: ([^\r\n]*)/.exec(all);
+      // the data line: "TEST","rps",...; the header line starts with "test"
+      const line = out.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
+      const rps = line ? Number(line.split(',')[1]?.replace(/"/g, '')) : NaN;
+      if (srvErr) return resolve({ rps: NaN, error: shortError(srvErr[1]!.trim()) });
+      if (sig) return resolve({ rps: NaN, error: `killed (${sig}) after ${RUN_TIMEOUT_MS} ms` });
+      if (!Number.isFinite(rps)) return resolve({ rps: NaN, error: `exit ${code}: ${all.trim().split('\n').slice(-2).join(' ')}` });
+      resolve({ rps, error: null });
+    });
+  });
+}
+
+/** "ERR unknown command 'MSET', with args beginning with: ..." → "ERR unknown command 'MSET'". */
+function shortError(e: string): string {
+  const m = /^(ERR unknown command '[^']*')/.exec(e);
+  return m ? m[1]! : e.slice(0, 60);
+}
+
+interface Row {
+  group: string;
+  test: string;
+  /** requests/s per repeat */
+  redis: number[];
+  tsdis: number[];
+  /** server CPU (user + system, all threads) in µs per request, per repeat */
+  redisCpu: number[];
+  tsdisCpu: number[];
+  error: string | null;
+  args: string[];
+}
+
+/**
+ * CPU time (user + system) of a process so far, in µs: the sum over its
+ * threads of /proc/PID/task/TID/schedstat's run time (ns resolution; V8's
+ * GC and libuv threads included), falling back to /proc/PID/stat's ticks.
+ */
+function cpuUs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1000;
+  } catch {
+    /* a thread went away mid-read, or no schedstat: use the ticks */
+  }
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  // after the command name, state is f[0], so utime (field 14) is f[11] and stime f[12]
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Requests in a run: the -n argument. */
+const requestsOf = (args: string[]) => Number(args[args.indexOf('-n') + 1]);
+
+async function main(): Promise<void> {
+  const opts = parseOpts(process.argv.slice(2));
+  const started = Date.now();
+  const redis = await startRedis();
+  const tsdis = await startTsdis();
+  const servers: ServerProc[] = [redis, tsdis];
+  console.log(`tsdis bench: ${new Date().toISOString()}  node ${process.version}  ${opts.quick ? 'quick' : 'full'} mode, ${opts.repeats} repeats, scale ${opts.scale}`);
+  console.log(`  ${redis.cmdline}`);
+  console.log(`  ${tsdis.cmdline}`);
+  console.log(`  order alternates per repeat (redis first on even repeats); median of the repeats is reported\n`);
+
+  const rows: Row[] = [];
+  try {
+    for (const g of opts.groups) {
+      for (const test of opts.tests) {
+        const args = benchArgs(g, test, opts);
+        const row: Row = { group: g.id, test, redis: [], tsdis: [], redisCpu: [], tsdisCpu: [], error: null, args };
+        rows.push(row);
+        let tsdisFailed = false;
+        for (let r = 0; r < opts.repeats; r++) {
+          const order = r % 2 === 0 ? servers : [...servers].reverse();
+          for (const s of order) {
+            if (s.name === 'tsdis' && tsdisFailed) continue;
+            const cpu0 = cpuUs(s.pid);
+            const res = await runBenchmark(s.port, args);
+            const cpu = (cpuUs(s.pid) - cpu0) / requestsOf(args);
+            if (s.proc.exitCode !== null || s.proc.signalCode !== null) {
+              throw new Error(`${s.name} died during ${g.id}/${test}; see ${s.logFile}`);
+            }
+            if (res.error) {
+              // a command tsdis doesn't have yet: record it and move on
+              row.error = `${s.name}: ${res.error}`;
+              if (s.name === 'tsdis') tsdisFailed = true;
+              else throw new Error(`redis-server failed ${test}: ${res.error}`);
+              continue;
+            }
+            (s.name === 'redis' ? row.redis : row.tsdis).push(res.rps);
+            (s.name === 'redis' ? row.redisCpu : row.tsdisCpu).push(cpu);
+          }
+        }
+        const rm = median(row.redis);
+        const tm = median(row.tsdis);
+        process.stderr.write(`  ${g.id.padEnd(4)} ${test.padEnd(12)} redis ${fmtInt(rm).padStart(10)}  tsdis ${fmtInt(tm).padStart(10)}  ${fmtRatio(tm / rm)}${row.error ? '  (' + row.error + ')' : ''}\n`);
+      }
+    }
+  } finally {
+    await tsdis.stop('SIGTERM');
+    await redis.stop('SIGKILL');
+  }
+
+  // Report.
+  console.log('');
+  const summary: string[][] = [];
+  for (const g of opts.groups) {
+    const gr = rows.filter((r) => r.group === g.id);
+    const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    const body = gr.map((r) => {
+      const rm = median(r.redis);
+      const tm = median(r.tsdis);
+      const ratio = tm / rm;
+      const rc = median(r.redisCpu);
+      const tc = median(r.tsdisCpu);
+      if (Number.isFinite(ratio)) ratios.push(ratio);
+      if (Number.isFinite(tc / rc)) cpuRatios.push(tc / rc);
+      const na = r.error && !r.tsdis.length ? 'n/a (' + r.error + ')' : null;
+      return [r.test, fmtInt(rm), fmtInt(tm), na ?? fmtRatio(ratio), fmtUs(rc), fmtUs(tc), na ? 'n/a' : fmtRatio(tc / rc)];
+    });
+    const gm = geomean(ratios);
+    body.push([`geomean (${ratios.length} tests)`, '', '', fmtRatio(gm), '', '', fmtRatio(geomean(cpuRatios))]);
+    summary.push([g.label, fmtRatio(gm), fmtRatio(geomean(cpuRatios)), String(ratios.length)]);
+    console.log(`### ${g.label}`);
+    console.log(`redis-benchmark -h 127.0.0.1 -p PORT ${benchArgs(g, 'TEST', opts).map(shq).join(' ')}\n`);
+    console.log(table(['test', 'redis req/s', 'tsdis req/s', 'tsdis/redis', 'redis CPU µs/req', 'tsdis CPU µs/req', 'CPU tsdis/redis'], body));
+    console.log('');
+  }
+  console.log('### Summary (geometric means of tsdis/redis per group)\n');
+  console.log(table(['group', 'throughput', 'server CPU per request', 'tests'], summary));
+  console.log('\nthroughput: higher is better for tsdis; CPU per request (user+sys of the server process, all threads): lower is better.');
+  console.log(`\nwall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  if (opts.json) {
+    fs.writeFileSync(
+      opts.json,
+      JSON.stringify({ date: new Date().toISOString(), node: process.version, opts: { ...opts, groups: opts.groups.map((g) => g.id) }, rows }, null, 2),
+    );
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
