@@ -38,7 +38,7 @@ export class LatencyHistogram {
 /** Bucket id: exponent * 128 + the 7 bits after the leading one (values below 128 are exact). */
 function bucketOf(ns: number): number {
   if (ns < 1 << SUB_BITS) return ns;
-  const exp = Math.floor(Math.log2(ns));
+  const exp = ns < 2147483648 ? 31 - Math.clz32(ns) : Math.floor(Math.log2(ns));
   const shift = exp - SUB_BITS;
   const sub = Math.floor(ns / 2 ** shift) - (1 << SUB_BITS);
   return ((exp + 1) << SUB_BITS) + sub;
@@ -53,19 +53,12 @@ function bucketTop(b: number): number {
   return ((1 << SUB_BITS) + sub + 1) * 2 ** shift - 1;
 }
 
-const histograms = new WeakMap<CommandStat, LatencyHistogram>();
-
 /** Called by the dispatcher after each call (when latency-tracking is on). */
 export function recordLatency(st: CommandStat, usec: number): void {
-  let h = histograms.get(st);
-  if (h === undefined) {
-    h = new LatencyHistogram();
-    histograms.set(st, h);
-  }
-  h.record(usec);
+  (st.hist ??= new LatencyHistogram()).record(usec);
 }
 
 /** The histogram of a command's stats entry, if any call was recorded. */
 export function latencyOf(st: CommandStat): LatencyHistogram | undefined {
-  return histograms.get(st);
+  return st.hist;
 }

@@ -2,12 +2,15 @@
  * Counters behind INFO stats, commandstats and errorstats.
  */
 import type { CommandSpec } from '../commands/spec.js';
+import type { LatencyHistogram } from './latency.js';
 
 export interface CommandStat {
   calls: number;
   usec: number;
   rejected: number;
   failed: number;
+  /** Latency histogram (INFO latencystats), created on the first recorded call. */
+  hist?: LatencyHistogram;
 }
 
 export class Stats {
@@ -38,7 +41,7 @@ export class Stats {
     const name = parent ? `${parent.name}|${cmd.name}` : cmd.name;
     let s = this.commands.get(name);
     if (s === undefined) {
-      s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: undefined };
       this.commands.set(name, s);
     }
     return s;

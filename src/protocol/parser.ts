@@ -10,6 +10,7 @@
  * per byte, so they are binary safe and compact in V8.
  */
 
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
 const LF = 10;
 export const INLINE_MAX = 64 * 1024;
@@ -41,6 +42,8 @@ export class RespParser {
   /** Chunks not yet joined into buf, while a large bulk is awaited. */
   private pending: Buffer[] = [];
   private pendingLen = 0;
+  /** Pending chunks already copied by release() (not copied again). */
+  private owned = new WeakSet<Buffer>();
   /** Bytes (from buf start) needed before parsing can progress; 0 = any. */
   private need = 0;
   /** Arguments still expected in the current multibulk (0 = between commands). */
@@ -71,6 +74,31 @@ export class RespParser {
     }
     if (this.buffered > this.limits.queryBufferLimit) return new ProtocolError('query buffer limit', false);
     return null;
+  }
+
+  /**
+   * Copies the bytes still buffered, so the parser no longer refers to the
+   * chunks it was fed (the socket reuses one read buffer). Called by the
+   * connection after each read has been processed; copies only leftovers.
+   */
+  release(): void {
+    if (this.pos < this.buf.length) {
+      if (this.need > 0) this.need -= this.pos;
+      this.buf = Buffer.from(this.buf.subarray(this.pos));
+      this.pos = 0;
+    } else if (this.buf.length > 0) {
+      if (this.need > 0) this.need -= this.pos;
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
+    for (let i = 0; i < this.pending.length; i++) {
+      const b = this.pending[i]!;
+      if (!this.owned.has(b)) {
+        const copy = Buffer.from(b);
+        this.owned.add(copy);
+        this.pending[i] = copy;
+      }
+    }
   }
 
   /** Joins the unconsumed part of buf with the pending chunks into one buffer (one copy per wait). */

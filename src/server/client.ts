@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { Reply } from '../protocol/writer.js';
 import { RespParser } from '../protocol/parser.js';
 import type { Db } from '../keyspace/db.js';
+import type { CommandSpec } from '../commands/spec.js';
 
 export class Client {
   readonly reply: Reply;
@@ -18,6 +19,9 @@ export class Client {
   user = 'default';
   readonly createdAt: number;
   lastInteraction: number;
+  /** The dispatcher's one-entry command lookup cache (name as sent, its spec). */
+  cmdCacheName = '';
+  cmdCacheSpec: CommandSpec | undefined = undefined;
   /** The last command run ("NULL" before any), for CLIENT LIST cmd=. */
   lastCmd = 'NULL';
   /** Close once pending replies are written (QUIT, protocol error, CLIENT KILL). */

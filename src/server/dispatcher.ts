@@ -42,7 +42,14 @@ function protectedAllowed(server: Server, client: Client, param: string): boolea
 function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   const reply = client.reply;
   const table = server.commands;
-  let cmd = table.lookup(argv[0]!);
+  // A one-entry cache per connection: clients mostly repeat a command, and
+  // comparing with the last name is cheaper than hashing a fresh string.
+  const name = argv[0]!;
+  let cmd = name === client.cmdCacheName ? client.cmdCacheSpec : table.lookup(name);
+  if (cmd !== undefined) {
+    client.cmdCacheName = name;
+    client.cmdCacheSpec = cmd;
+  }
   if (cmd === undefined) {
     reply.error(Err.unknownCommand(argv[0]!, argv.slice(1)));
     server.stats.totalCommandsRejected++;
@@ -94,9 +101,11 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   const prevCurrent = server.current;
   const prevNow = server.cachedNow;
   server.current = client;
-  server.cachedNow = server.clock();
+  // One clock reading per command: the previous command's end in this batch
+  // (server.mark), or a fresh one. See Server.mark.
+  const start = server.mark >= 0 ? server.mark : performance.now();
+  server.cachedNow = server.wallAt(start);
   const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd };
-  const start = performance.now();
   try {
     cmd.handler!(ctx);
   } catch (e) {
@@ -106,15 +115,20 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
       reply.error(`ERR internal error: ${(e as Error).message}`);
     }
   }
-  const us = (performance.now() - start) * 1000;
+  const end = performance.now();
+  if (server.mark >= 0) server.mark = end;
+  const us = (end - start) * 1000;
   server.current = prevCurrent;
   server.cachedNow = prevNow;
   const st = server.stats.command(cmd, parent);
   st.calls++;
   st.usec += us;
-  if (server.config.v['latency-tracking'] !== false) recordLatency(st, us);
+  const hot = server.hot;
+  if (hot.latencyTracking) recordLatency(st, us);
   if (reply.errors !== errorsBefore) st.failed++;
   server.stats.totalCommands++;
   client.lastCmd = parent ? `${parent.name}|${cmd.name}` : cmd.name;
-  if (!cmd.flags.includes('skip_slowlog')) server.slowlog.record(client, argv, us, server.clock());
+  if (hot.slowlogSlowerThan >= 0 && us >= hot.slowlogSlowerThan && !cmd.flags.includes('skip_slowlog')) {
+    server.slowlog.record(client, argv, us, server.clock());
+  }
 }
