@@ -23,6 +23,8 @@ export interface KeyspaceHooks {
   accessMeta(old: number): number;
   /** LRU/LFU metadata of a newly created value (LFU starts above zero); default accessMeta(0). */
   newMeta?(): number;
+  /** Whether an LFU maxmemory-policy is set (an overwritten key keeps its counter). */
+  lfu?(): boolean;
   /** Two databases swapped contents (SWAPDB): WATCH and blocked clients of both. */
   swapped?(a: Db, b: Db): void;
   /** Counts writes for the dirty counter. */
@@ -130,7 +132,7 @@ export class Db {
   set(key: string, val: Value, keepTtl = false): void {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
-    const added = this.dict.set(key, val, this.freshMeta());
+    const added = this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -143,7 +145,7 @@ export class Db {
    */
   setWithExpire(key: string, val: Value, when: number | bigint): void {
     if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
-    this.dict.set(key, val, this.freshMeta());
+    this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);

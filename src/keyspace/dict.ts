@@ -45,10 +45,13 @@ export class Dict<V> {
   }
 
   /** Sets a key; returns true when it was added (not replaced). */
-  set(key: string, val: V, metaVal = 0): boolean {
+  set(key: string, val: V, metaVal = 0, keepMeta = false): boolean {
     const i = this.index.get(key);
     if (i !== undefined) {
       this.vals[i] = val;
+      // A new value is a fresh access (OBJECT IDLETIME 0), except that under LFU
+      // Redis carries the old counter over to the new value (keepMeta).
+      if (this.meta && !keepMeta) this.meta[i] = metaVal;
       return false;
     }
     const n = this.keys.length;

@@ -38,9 +38,10 @@ export class LatencyHistogram {
 /** Bucket id: exponent * 128 + the 7 bits after the leading one (values below 128 are exact). */
 function bucketOf(ns: number): number {
   if (ns < 1 << SUB_BITS) return ns;
-  const exp = ns < 2147483648 ? 31 - Math.clz32(ns) : Math.floor(Math.log2(ns));
+  const small = ns < 2147483648; // integer bit operations apply below 2^31 ns (2 s)
+  const exp = small ? 31 - Math.clz32(ns) : Math.floor(Math.log2(ns));
   const shift = exp - SUB_BITS;
-  const sub = Math.floor(ns / 2 ** shift) - (1 << SUB_BITS);
+  const sub = (small ? ns >>> shift : Math.floor(ns / 2 ** shift)) - (1 << SUB_BITS);
   return ((exp + 1) << SUB_BITS) + sub;
 }
 

@@ -103,6 +103,7 @@ export class Server extends EventEmitter {
         return touchedMeta(old, server.cachedNow || server.clock(), h.lfu, h.lfuLogFactor, h.lfuDecayTime, server.random);
       },
       newMeta: () => newMeta(server.cachedNow || server.clock(), server.hot.lfu),
+      lfu: () => server.hot.lfu,
       dirty: (n) => {
         server.dirty += n;
       },

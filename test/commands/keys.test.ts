@@ -566,3 +566,25 @@ test('keyspace events: the same generic events, keys and dbs as redis-server', {
     await d!.b.call('CONFIG', 'SET', 'notify-keyspace-events', '');
   }
 });
+
+test('OBJECT IDLETIME restarts when a key is overwritten; under LFU the counter carries over', async () => {
+  const { createServer } = await import('../../src/index.js');
+  const clock = { t: 1_000_000_000 };
+  const s = await createServer({ noListen: true, clock: () => clock.t });
+  try {
+    await s.call('SET', 'k', 'v1');
+    clock.t += 50_000;
+    assert.equal(await s.call('OBJECT', 'IDLETIME', 'k'), 50);
+    await s.call('SET', 'k', 'v2');
+    assert.equal(await s.call('OBJECT', 'IDLETIME', 'k'), 0);
+    await s.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu');
+    await s.call('SET', 'f', 'v');
+    for (let i = 0; i < 200; i++) await s.call('GET', 'f');
+    const before = await s.call('OBJECT', 'FREQ', 'f');
+    assert.ok(typeof before === 'number' && before > 5);
+    await s.call('SET', 'f', 'new');
+    assert.equal(await s.call('OBJECT', 'FREQ', 'f'), before);
+  } finally {
+    await s.close();
+  }
+});
