@@ -22,18 +22,8 @@ export const TSDIS_CLI = process.env['TSDIS_CLI'] ? path.resolve(process.env['TS
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort } from '../test/helpers/servers.js';
+import { freePort } from '../test/helpers/servers.js';
 
 // ---------------------------------------------------------------------------
 // Child processes: every one we start is registered and killed on the way out.

@@ -88,6 +88,20 @@ function unitIsBit(arg: string): boolean {
   throw new ReplyError(Err.syntax);
 }
 
+/**
+ * Redis's range rule for BITCOUNT/BITPOS (and GETRANGE): negative indexes
+ * count from the end, then both are clamped to [0, total-1]. The caller
+ * treats start > end as an empty range.
+ */
+function clampRange(start: number, end: number, total: number): [number, number] {
+  if (start < 0) start += total;
+  if (end < 0) end += total;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= total) end = total - 1;
+  return [start, end];
+}
+
 /** BITCOUNT key [start end [BYTE|BIT]] */
 function bitcount(ctx: Ctx): void {
   const { argv, reply } = ctx;
@@ -115,11 +129,7 @@ function bitcount(ctx: Ctx): void {
     return;
   }
   const total = isBit ? s.length * 8 : s.length;
-  if (start < 0) start += total;
-  if (end < 0) end += total;
-  if (start < 0) start = 0;
-  if (end < 0) end = 0;
-  if (end >= total) end = total - 1;
+  [start, end] = clampRange(start, end, total);
   if (start > end) {
     reply.int(0);
     return;
@@ -170,13 +180,7 @@ function bitpos(ctx: Ctx): void {
   const s: Bytes = bytesOf(v);
   const total = isBit ? s.length * 8 : s.length;
   if (!endGiven) end = total - 1;
-  if (argc >= 4) {
-    if (start < 0) start += total;
-    if (end < 0) end += total;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
-  }
+  if (argc >= 4) [start, end] = clampRange(start, end, total);
   if (start > end) {
     reply.int(-1);
     return;

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, RawConn, freePort, startTsdis } from '../helpers/servers.js';
+import { SKIP_NO_REDIS, RawConn, freePort, startTsdis, waitForPing } from '../helpers/servers.js';
 import { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/file.js';
 
@@ -188,21 +188,7 @@ test('CONFIG REWRITE without a config file', { skip }, async () => {
 async function startRedisWithFile(file: string, dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const proc = spawn('redis-server', [file, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], { stdio: 'ignore' });
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    try {
-      const c = await RawConn.connect(port);
-      await c.call('PING');
-      c.close();
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw e;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  await waitForPing(port, proc);
   return {
     port,
     stop: () => new Promise<void>((resolve) => {

@@ -51,6 +51,25 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
+/** Waits (up to 5 s) until a server answers PING on the port; kills proc and throws otherwise. */
+export async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      const c = await RawConn.connect(port);
+      await c.call('PING');
+      c.close();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`server on port ${port} did not start: ${(e as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** Starts a real redis-server with no persistence in a temp dir; resolves when it accepts connections. */
 export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
   const port = await freePort();
@@ -58,21 +77,7 @@ export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
     stdio: 'ignore',
   });
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    try {
-      const c = await RawConn.connect(port);
-      await c.call('PING');
-      c.close();
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(`redis-server did not start: ${(e as Error).message}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  await waitForPing(port, proc);
   return {
     port,
     proc,
