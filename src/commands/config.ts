@@ -4,7 +4,7 @@
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import type { Client } from '../server/client.js';
+import { isLocalClient } from '../observability/clientlist.js';
 
 /** Replies with a HELP text the way Redis does: a header line, then status lines. */
 export function replyHelp(ctx: Ctx, cmdName: string, lines: readonly string[]): void {
@@ -31,15 +31,9 @@ function configGet(ctx: Ctx): void {
 /** Whether enable-protected-configs lets this client change protected parameters. */
 function allowProtected(ctx: Ctx): boolean {
   const mode = ctx.server.config.v['enable-protected-configs'] as string;
-  return mode === 'yes' || (mode === 'local' && isLocal(ctx.client));
+  return mode === 'yes' || (mode === 'local' && isLocalClient(ctx.client));
 }
 
-/** A connection from the loopback interface or a unix socket. */
-function isLocal(c: Client): boolean {
-  if (c.kind !== 'tcp') return true;
-  const a = c.addr;
-  return a.startsWith('127.') || a.startsWith('::1') || a.startsWith('[::1]') || a.startsWith('::ffff:127.');
-}
 
 /** CONFIG SET parameter value [parameter value ...] — all or nothing. */
 function configSet(ctx: Ctx): void {

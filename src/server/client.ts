@@ -94,8 +94,9 @@ export class Client {
   }
 }
 
+/** An address as Redis prints it: `ip:port`, IPv6 in brackets (`[::1]:port`). */
 function fmtAddr(host: string | undefined, port: number | undefined): string {
   let h = host ?? '?';
   if (h.startsWith('::ffff:')) h = h.slice(7);
-  return `${h}:${port ?? 0}`;
+  return h.includes(':') ? `[${h}]:${port ?? 0}` : `${h}:${port ?? 0}`;
 }
