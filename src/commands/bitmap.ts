@@ -58,13 +58,11 @@ function setbit(ctx: Ctx): void {
   const b = mutableBuf(v, byte + 1);
   const mask = 1 << (7 - (off % 8));
   const old = (b[byte]! & mask) !== 0 ? 1 : 0;
-  const grown = v === undefined || strLen(v) < byte + 1;
-  // Unchanged bits of a value that did not grow are no modification (no event, WATCH intact).
-  if (grown || old !== on) {
-    b[byte] = on ? b[byte]! | mask : b[byte]! & ~mask;
-    storeMutated(ctx, key, v, b);
-    db.notify('$', 'setbit', key);
-  }
+  // Redis 7.0 and 7.2 count every SETBIT as a change (event, WATCH, dirty),
+  // even when the bit already had the value.
+  b[byte] = on ? b[byte]! | mask : b[byte]! & ~mask;
+  storeMutated(ctx, key, v, b);
+  db.notify('$', 'setbit', key);
   reply.int(old);
 }
 
@@ -346,11 +344,16 @@ function bitfieldGeneric(ctx: Ctx, readOnly: boolean): void {
     }
     reply.int(f.op === OP_INCRBY ? next : cur);
     setField(buf!, f.offset, f.bits, next);
-    if (grown || next !== cur) changes++;
+    changes++;
   }
-  // A created or extended key is stored even when every write failed (as Redis), but only
-  // successful writes that changed something (or grew the value) count as a modification.
-  if (buf !== null && (grown || changes > 0)) storeMutated(ctx, key, old, buf);
+  // As Redis: every successful SET/INCRBY counts as a change (even to the same
+  // value); a created or extended key is stored even when every write failed
+  // (overflow FAIL); and an existing value becomes a mutable ("raw") buffer
+  // either way, silently when nothing changed.
+  if (buf !== null) {
+    if (grown || changes > 0) storeMutated(ctx, key, old, buf);
+    else if (buf !== old) db.replaceRepresentation(key, buf);
+  }
   if (changes > 0) db.notify('$', 'setbit', key);
 }
 

@@ -415,7 +415,9 @@ function incrbyfloat(ctx: Ctx): void {
   const sum = ldAdd(cur, inc);
   if (!ldIsFinite(sum)) throw new ReplyError(Err.nanOrInfinity);
   const text = formatLongDouble(sum);
-  db.set(key, strValue(text), true);
+  // Kept as text, not converted to a number: Redis stores this result as a
+  // string object (OBJECT ENCODING embstr) even when it looks like an integer.
+  db.set(key, text, true);
   db.notify('$', 'incrbyfloat', key);
   reply.bulk(text);
 }

@@ -194,6 +194,16 @@ export class Db {
     this.set(key, val, true);
   }
 
+  /**
+   * Replaces a value by another representation of the same bytes (a string
+   * made a mutable Buffer, as Redis "unshares" a value before a bit write)
+   * without signalling a change: nothing a client can read has changed.
+   */
+  replaceRepresentation(key: string, val: Value): void {
+    const slot = this.dict.slot(key);
+    if (slot >= 0) this.dict.setAt(slot, val);
+  }
+
   /** Signals an in-place change of a key's value (list push, APPEND to a Buffer). */
   modified(key: string, dirty = 1): void {
     this.hooks.modified(this, key);

@@ -78,6 +78,10 @@ export function strValue(s: string): StrValue {
 export function stringEncoding(v: StrValue): string {
   if (typeof v === 'number') return 'int';
   if (Buffer.isBuffer(v)) return 'raw';
+  // A safe integer kept as text was kept so on purpose (INCRBYFLOAT's result,
+  // which Redis stores as a plain string); other integer texts are only the
+  // ones too long for a JS number, which Redis stores "int" encoded.
+  if (typeof strValue(v) === 'number') return v.length <= 44 ? 'embstr' : 'raw';
   if (v.length <= 20 && /^-?[1-9][0-9]*$|^0$/.test(v)) {
     const b = BigInt(v);
     if (b <= 9223372036854775807n && b >= -9223372036854775808n) return 'int';
