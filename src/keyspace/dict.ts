@@ -1,22 +1,24 @@
 /**
- * The keyspace dictionary: a Map from key to a dense slot index, beside dense
+ * The keyspace dictionary: a hash index from key to a dense slot, beside dense
  * arrays of keys and values. This gives
- *  - O(1) lookup through V8's native Map (its hash is cached in the string);
+ *  - O(1) lookup through the index (keyindex.ts): an open-addressing table of
+ *    [hash, slot] pairs in an Int32Array, cheaper than a V8 Map per lookup
+ *    and per key (bench/micro/maplookup.mjs);
  *  - O(1) uniformly random sampling (RANDOMKEY, eviction, active expiry): pick
  *    a random slot;
  *  - SCAN's guarantee: deletion swaps the last slot into the hole, so an entry
  *    only ever moves to a lower slot. SCAN walks slots from the top down, so an
  *    entry present for the whole scan is never skipped (it may be returned twice).
- *  The Map's values are small integers (V8 Smis), so the index costs no
- *  allocation per key.
  *
  * Optionally a Uint32Array of per-slot access metadata (LRU clock or LFU
  * counter, as Redis keeps 24 bits in each object) moves with its slot. It
  * lives outside the JS heap (4 bytes per slot), grows by half when full and halves
  * when under a quarter full.
  */
+import { KeyIndex } from './keyindex.js';
+
 export class Dict<V> {
-  private index = new Map<string, number>();
+  private index = new KeyIndex();
   keys: string[] = [];
   vals: V[] = [];
   meta: Uint32Array | null;
@@ -30,24 +32,23 @@ export class Dict<V> {
   }
 
   get(key: string): V | undefined {
-    const i = this.index.get(key);
-    return i === undefined ? undefined : this.vals[i];
+    const i = this.index.find(key, this.keys);
+    return i < 0 ? undefined : this.vals[i];
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.index.find(key, this.keys) >= 0;
   }
 
   /** The slot of a key, or -1. */
   slot(key: string): number {
-    const i = this.index.get(key);
-    return i === undefined ? -1 : i;
+    return this.index.find(key, this.keys);
   }
 
   /** Sets a key; returns true when it was added (not replaced). */
   set(key: string, val: V, metaVal = 0, keepMeta = false): boolean {
-    const i = this.index.get(key);
-    if (i !== undefined) {
+    const i = this.index.find(key, this.keys);
+    if (i >= 0) {
       this.vals[i] = val;
       // A new value is a fresh access (OBJECT IDLETIME 0), except that under LFU
       // Redis carries the old counter over to the new value (keepMeta).
@@ -55,7 +56,7 @@ export class Dict<V> {
       return false;
     }
     const n = this.keys.length;
-    this.index.set(key, n);
+    this.index.insert(n); // the hash of the find() above
     this.keys.push(key);
     this.vals.push(val);
     if (this.meta) {
@@ -76,17 +77,17 @@ export class Dict<V> {
 
   /** Removes a key; returns its value or undefined. The last slot moves into the hole. */
   delete(key: string): V | undefined {
-    const i = this.index.get(key);
-    if (i === undefined) return undefined;
+    const i = this.index.find(key, this.keys);
+    if (i < 0) return undefined;
     const val = this.vals[i]!;
-    this.index.delete(key);
+    this.index.remove(key, i);
     const last = this.keys.length - 1;
     if (i !== last) {
       const lk = this.keys[last]!;
       this.keys[i] = lk;
       this.vals[i] = this.vals[last]!;
       if (this.meta) this.meta[i] = this.meta[last]!;
-      this.index.set(lk, i);
+      this.index.move(lk, last, i);
     }
     this.keys.pop();
     this.vals.pop();
@@ -122,7 +123,7 @@ export class Dict<V> {
   }
 
   clear(): void {
-    this.index = new Map();
+    this.index.clear();
     this.keys = [];
     this.vals = [];
     if (this.meta) this.meta = new Uint32Array(16);

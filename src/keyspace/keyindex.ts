@@ -1,0 +1,177 @@
+/**
+ * The keyspace's hash index: key string → dense slot number.
+ *
+ * An open-addressing table with linear probing, stored as [hash, slot] pairs
+ * in one Int32Array, so a probe reads one cache line and compares a key string
+ * only when its 32-bit hash matches. Measured against a V8 Map from key to slot
+ * (bench/micro/maplookup.mjs, 100k keys, fresh 16-byte key strings): 150 ns a
+ * lookup instead of 235 ns, and about 11–23 bytes per key instead of ~35.
+ *
+ * The hash is murmur3's 32-bit mixing, seeded at random per process, so keys
+ * chosen to collide on one server do not collide on another (V8's own Map
+ * hash is seeded the same way). Deletion uses backward shifting, so there are
+ * no tombstones; the table doubles above 70% load and halves below 1/8.
+ * Growing rehashes every entry at once from the stored hashes (no string is
+ * hashed again), as a V8 Map does.
+ */
+import { randomBytes } from 'node:crypto';
+
+const SEED = randomBytes(4).readInt32LE(0);
+const MIN_CAPACITY = 16;
+
+/** The seeded 32-bit hash of a key string (never 0, which marks an empty pair). */
+export function hashKey(s: string): number {
+  const n = s.length;
+  let h = SEED ^ n;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    let k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  const rest = n & 3;
+  if (rest === 3) k ^= s.charCodeAt(i + 2) << 16;
+  if (rest >= 2) k ^= s.charCodeAt(i + 1) << 8;
+  if (rest >= 1) {
+    k ^= s.charCodeAt(i);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+  }
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h === 0 ? 1 : h;
+}
+
+export class KeyIndex {
+  /** Pairs [hash, slot]; hash 0 = empty. */
+  private table = new Int32Array(MIN_CAPACITY * 2);
+  private mask = MIN_CAPACITY - 1;
+  private count = 0;
+  /** The hash computed by the last find(), reused by insert() of the same key. */
+  private lastHash = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The slot of `key` (keys[slot] === key), or -1. */
+  find(key: string, keys: readonly string[]): number {
+    const h = hashKey(key);
+    this.lastHash = h;
+    const t = this.table;
+    const m = this.mask;
+    let p = h & m;
+    for (;;) {
+      const e = t[p * 2]!;
+      if (e === 0) return -1;
+      if (e === h) {
+        const s = t[p * 2 + 1]!;
+        if (keys[s] === key) return s;
+      }
+      p = (p + 1) & m;
+    }
+  }
+
+  /**
+   * Adds a key known to be absent at `slot`. `hash` defaults to the hash of
+   * the key passed to the last find() (the caller's lookup just missed).
+   */
+  insert(slot: number, hash = this.lastHash): void {
+    if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.resize((this.mask + 1) * 2);
+    const t = this.table;
+    const m = this.mask;
+    let p = hash & m;
+    while (t[p * 2] !== 0) p = (p + 1) & m;
+    t[p * 2] = hash;
+    t[p * 2 + 1] = slot;
+    this.count++;
+  }
+
+  /** Removes `key`, which must be at `slot`. */
+  remove(key: string, slot: number): void {
+    const p = this.position(hashKey(key), slot);
+    if (p < 0) return;
+    this.count--;
+    this.shiftBack(p);
+    const cap = this.mask + 1;
+    if (cap > 1024 && this.count * 8 < cap) this.resize(cap / 2);
+  }
+
+  /** Records that `key` moved from slot `from` to slot `to`. */
+  move(key: string, from: number, to: number): void {
+    const p = this.position(hashKey(key), from);
+    if (p >= 0) this.table[p * 2 + 1] = to;
+  }
+
+  clear(): void {
+    this.table = new Int32Array(MIN_CAPACITY * 2);
+    this.mask = MIN_CAPACITY - 1;
+    this.count = 0;
+  }
+
+  /** The table position holding (hash, slot), or -1. */
+  private position(h: number, slot: number): number {
+    const t = this.table;
+    const m = this.mask;
+    let p = h & m;
+    for (;;) {
+      const e = t[p * 2]!;
+      if (e === 0) return -1;
+      if (e === h && t[p * 2 + 1] === slot) return p;
+      p = (p + 1) & m;
+    }
+  }
+
+  /**
+   * Empties position p and moves later entries of the same probe run back,
+   * so every entry stays reachable from its home position without tombstones.
+   */
+  private shiftBack(p: number): void {
+    const t = this.table;
+    const m = this.mask;
+    let q = p;
+    for (;;) {
+      q = (q + 1) & m;
+      const e = t[q * 2]!;
+      if (e === 0) break;
+      const home = e & m;
+      // Move q back to p unless its home lies cyclically in (p, q].
+      const inRange = p <= q ? home > p && home <= q : home > p || home <= q;
+      if (!inRange) {
+        t[p * 2] = e;
+        t[p * 2 + 1] = t[q * 2 + 1]!;
+        p = q;
+      }
+    }
+    t[p * 2] = 0;
+    t[p * 2 + 1] = 0;
+  }
+
+  /** Rebuilds the table with `cap` positions from the stored hashes. */
+  private resize(cap: number): void {
+    const old = this.table;
+    const t = new Int32Array(cap * 2);
+    const m = cap - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      const h = old[i]!;
+      if (h === 0) continue;
+      let p = h & m;
+      while (t[p * 2] !== 0) p = (p + 1) & m;
+      t[p * 2] = h;
+      t[p * 2 + 1] = old[i + 1]!;
+    }
+    this.table = t;
+    this.mask = m;
+  }
+}
