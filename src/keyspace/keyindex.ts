@@ -7,49 +7,64 @@
  * (bench/micro/maplookup.mjs, 100k keys, fresh 16-byte key strings): 150 ns a
  * lookup instead of 235 ns, and about 11–23 bytes per key instead of ~35.
  *
- * The hash is murmur3's 32-bit mixing, seeded at random per process, so keys
- * chosen to collide on one server do not collide on another (V8's own Map
- * hash is seeded the same way). Deletion uses backward shifting, so there are
+ * The hash is keyed (hashKey below), so keys chosen to collide on one server
+ * do not collide on another. Deletion uses backward shifting, so there are
  * no tombstones; the table doubles above 70% load and halves below 1/8.
  * Growing rehashes every entry at once from the stored hashes (no string is
  * hashed again), as a V8 Map does.
  */
 import { randomBytes } from 'node:crypto';
 
-const SEED = randomBytes(4).readInt32LE(0);
+const KEY = randomBytes(8);
+const K0 = KEY.readInt32LE(0);
+const K1 = KEY.readInt32LE(4);
 const MIN_CAPACITY = 16;
 
-/** The seeded 32-bit hash of a key string (never 0, which marks an empty pair). */
+/**
+ * The keyed 32-bit hash of a key string (never 0, which marks an empty pair):
+ * HalfSipHash-1-3, the 32-bit member of the SipHash family (as Linux's
+ * hsiphash), with a random 64-bit key per process. Clients choose keys, so
+ * the hash must resist deliberate collisions: Redis uses SipHash for the same
+ * reason; murmur-style hashes have seed-independent multicollisions. Strings
+ * hold one byte per char; a char above 255 (possible only through the
+ * in-process API) is folded, which can only add collisions, never errors.
+ */
 export function hashKey(s: string): number {
   const n = s.length;
-  let h = SEED ^ n;
+  let v0 = K0;
+  let v1 = K1;
+  let v2 = 0x6c796765 ^ K0;
+  let v3 = 0x74656462 ^ K1;
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    let k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    const m = (s.charCodeAt(i) & 0xff) | ((s.charCodeAt(i + 1) & 0xff) << 8) | ((s.charCodeAt(i + 2) & 0xff) << 16) | (s.charCodeAt(i + 3) << 24);
+    v3 ^= m;
+    // one SipRound
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+    v0 ^= m;
   }
-  let k = 0;
+  let b = n << 24;
   const rest = n & 3;
-  if (rest === 3) k ^= s.charCodeAt(i + 2) << 16;
-  if (rest >= 2) k ^= s.charCodeAt(i + 1) << 8;
-  if (rest >= 1) {
-    k ^= s.charCodeAt(i);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
+  if (rest === 3) b |= (s.charCodeAt(i + 2) & 0xff) << 16;
+  if (rest >= 2) b |= (s.charCodeAt(i + 1) & 0xff) << 8;
+  if (rest >= 1) b |= s.charCodeAt(i) & 0xff;
+  v3 ^= b;
+  v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+  v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+  v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+  v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  v0 ^= b;
+  v2 ^= 0xff;
+  for (let r = 0; r < 3; r++) {
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
   }
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
+  const h = v1 ^ v3;
   return h === 0 ? 1 : h;
 }
 
