@@ -9,7 +9,7 @@
  * ratio tsdis/redis, and the geometric mean of the ratios per group.
  *
  * Usage: node dist-test/bench/run.js [--quick] [--repeats N] [--scale X]
- *          [--tests set,get,...] [--groups c50,p16,c1] [--json FILE]
+ *          [--suite core|collections] [--tests set,get,...] [--groups c50,p16,c1] [--json FILE]
  * Env:   BENCH_QUICK=1 BENCH_REPEATS=N BENCH_SCALE=X BENCH_TESTS=... BENCH_GROUPS=...
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,7 +29,11 @@ import {
   type ServerProc,
 } from './lib.js';
 
-export const ALL_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'mset'] as const;
+/** The core's tests (issue 2): the default set. */
+export const CORE_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'mset'] as const;
+/** The collection tests (issue 3): `--suite collections` (run at 50 clients). */
+export const COLLECTION_TESTS = ['lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_300', 'lrange_500', 'lrange_600'] as const;
+export const ALL_TESTS = [...CORE_TESTS, ...COLLECTION_TESTS] as const;
 
 export interface Group {
   id: string;
@@ -46,7 +50,7 @@ export const GROUPS: Group[] = [
 ];
 
 /** MSET sends 10 keys per request; fewer requests keep its runs as long as the others. */
-const TEST_N_FACTOR: Record<string, number> = { mset: 0.5 };
+const TEST_N_FACTOR: Record<string, number> = { mset: 0.5, lrange_100: 0.5, lrange_300: 0.3, lrange_500: 0.2, lrange_600: 0.2 };
 
 /** Keys are drawn from 100k random names (-r), as an application's would be. */
 const KEYSPACE = 100_000;
@@ -72,8 +76,12 @@ function parseOpts(argv: string[]): Opts {
   const quick = argv.includes('--quick') || env['BENCH_QUICK'] === '1';
   const repeats = Number(get('--repeats', 'BENCH_REPEATS') ?? (quick ? 3 : 5));
   const scale = Number(get('--scale', 'BENCH_SCALE') ?? (quick ? 0.25 : 1));
-  const tests = (get('--tests', 'BENCH_TESTS') ?? ALL_TESTS.join(',')).split(',').filter(Boolean);
-  const gids = (get('--groups', 'BENCH_GROUPS') ?? GROUPS.map((g) => g.id).join(',')).split(',').filter(Boolean);
+  const suite = get('--suite', 'BENCH_SUITE') ?? 'core';
+  if (suite !== 'core' && suite !== 'collections') throw new Error(`unknown suite ${suite}; known: core, collections`);
+  const defaultTests = suite === 'core' ? CORE_TESTS : COLLECTION_TESTS;
+  const tests = (get('--tests', 'BENCH_TESTS') ?? defaultTests.join(',')).split(',').filter(Boolean);
+  const defaultGroups = suite === 'core' ? GROUPS.map((g) => g.id).join(',') : 'c50';
+  const gids = (get('--groups', 'BENCH_GROUPS') ?? defaultGroups).split(',').filter(Boolean);
   for (const t of tests) if (!(ALL_TESTS as readonly string[]).includes(t)) throw new Error(`unknown test ${t}; known: ${ALL_TESTS.join(',')}`);
   const groups = gids.map((id) => {
     const g = GROUPS.find((x) => x.id === id);
@@ -110,8 +118,9 @@ export function runBenchmark(port: number, args: string[]): Promise<RunResult> {
       clearTimeout(t);
       const all = out + '\n' + err;
       const srvErr = /Error from server: ([^\r\n]*)/.exec(all);
-      // the data line: "TEST","rps",...; the header line starts with "test"
-      const line = out.split('\n').find((l) => l.startsWith('"') && !l.startsWith('"test"'));
+      // the data lines: "TEST","rps",...; the header line starts with "test". The test's
+      // own line is the last one (LRANGE_* is preceded by its "LPUSH (needed ...)" line).
+      const line = out.split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"')).pop();
       const rps = line ? Number(line.split(',')[1]?.replace(/"/g, '')) : NaN;
       if (srvErr) return resolve({ rps: NaN, error: shortError(srvErr[1]!.trim()) });
       if (sig) return resolve({ rps: NaN, error: `killed (${sig}) after ${RUN_TIMEOUT_MS} ms` });
