@@ -62,3 +62,19 @@ export function lookupTyped<T extends Collection>(db: Db, key: string, type: T['
   if (isString(v) || v.type !== type) throw new ReplyError(Err.wrongType);
   return v as T;
 }
+
+/**
+ * The largest reply a "count" argument may ask for when elements repeat
+ * (SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a negative count). Redis tries
+ * to build any such reply and can run out of memory or stall; tsdis can never
+ * build a reply over V8's string limit (about 2^29 bytes, at least 7 bytes an
+ * element), so larger counts get a clear error instead of a hang.
+ */
+export const MAX_REPEATED_REPLY = 1 << 26;
+
+/** Throws when a repeated-element reply of `count` elements could not be built. */
+export function checkRepeatedReply(count: number): void {
+  if (count > MAX_REPEATED_REPLY) {
+    throw new ReplyError(`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
+  }
+}

@@ -10,6 +10,11 @@ import { commands as keys } from './keys.js';
 import { commands as server } from './server.js';
 import { commands as commandCmd } from './command.js';
 import { commands as configCmd } from './config.js';
+import { commands as hash } from './hash.js';
+import { commands as set } from './set.js';
+import { commands as list } from './list.js';
+import { commands as blocking } from './blocking.js';
+import { commands as zset } from './zset.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -19,4 +24,9 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...server,
   ...commandCmd,
   ...configCmd,
+  ...hash,
+  ...set,
+  ...list,
+  ...blocking,
+  ...zset,
 ];

@@ -5,7 +5,7 @@
  * here parse arguments and pick what to report.
  */
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
-import { is } from './args.js';
+import { argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -245,6 +245,19 @@ function clientKill(ctx: Ctx): void {
     ctx.reply.ok();
   } else ctx.reply.int(killed);
   if (closeSelf) client.closeAfterReply = true;
+}
+
+/** CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends a client's blocking command (server/blocking.ts). */
+function clientUnblock(ctx: Ctx): void {
+  const { argv } = ctx;
+  if (argv.length > 4) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, 'client'));
+  const id = argInt(argv[2]!);
+  let error = false;
+  if (argv.length === 4) {
+    if (is(argv[3], 'ERROR')) error = true;
+    else if (!is(argv[3], 'TIMEOUT')) throw new ReplyError(Err.unblockReason);
+  }
+  ctx.reply.int(ctx.server.blocking.unblockById(id, error) ? 1 : 0);
 }
 
 /** CLIENT NO-EVICT ON|OFF */
@@ -831,6 +844,16 @@ export const commands: CommandSpec[] = [
       conn('getredir', 2, SUB_FLAGS, '6.0.0', 'Returns the id of the client receiving this connection\'s tracking notifications.', clientGetredir),
       conn('getname', 2, SUB_FLAGS, '2.6.9', 'Returns the name of this connection.', clientGetname),
       conn('help', 2, ['loading', 'stale'], '5.0.0', 'Lists the CLIENT subcommands.', clientHelp),
+      conn('unblock', -3, ADMIN_SUB_FLAGS, '5.0.0', 'Ends the blocking command of another connection, as a timeout or an error.', clientUnblock, {
+        complexity: 'O(log N) where N is the number of client connections',
+        args: [
+          { name: 'client-id', type: 'integer' },
+          { name: 'timeout_error', type: 'oneof', flags: ['optional'], arguments: [
+            { name: 'timeout', type: 'pure-token', token: 'TIMEOUT' },
+            { name: 'error', type: 'pure-token', token: 'ERROR' },
+          ] },
+        ],
+      }),
       conn('info', 2, SUB_FLAGS, '6.2.0', 'Describes this connection.', clientInfo, { tips: ['nondeterministic_output'] }),
       conn('list', -2, ADMIN_SUB_FLAGS, '2.4.0', 'Describes every connection, or those of a type or with given ids.', clientList, {
         tips: ['nondeterministic_output'],

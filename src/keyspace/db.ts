@@ -43,6 +43,12 @@ export class Db {
   expires = new Dict<number | bigint>();
   /** Average TTL estimate (INFO keyspace avg_ttl), updated by active expiry. */
   avgTtl = 0;
+  /**
+   * Set by server/blocking.ts while clients are blocked on keys of this db:
+   * called when a key gets a new value (set, rename, move), Redis's
+   * signalKeyAsReady. null otherwise, so the hot path pays one field check.
+   */
+  onReady: ((db: Db, key: string) => void) | null = null;
 
   constructor(
     public id: number,
@@ -136,6 +142,7 @@ export class Db {
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
+    if (this.onReady !== null) this.onReady(this, key);
   }
 
   /**
@@ -149,6 +156,7 @@ export class Db {
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
+    if (this.onReady !== null) this.onReady(this, key);
   }
 
   /** Access metadata for a value created now. */
@@ -187,6 +195,7 @@ export class Db {
     this.hooks.modified(this, src);
     this.hooks.modified(to, dst);
     this.hooks.dirty(1);
+    if (to.onReady !== null) to.onReady(to, dst);
   }
 
   /** Replaces the value of a key known to exist, keeping its TTL (e.g. after APPEND on a number). */

@@ -149,13 +149,13 @@ function clientsSection(server: Server): Fields {
     ['maxclients', server.config.v['maxclients'] as number],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', 0],
+    ['blocked_clients', server.blocking.count],
     ['tracking_clients', 0],
     ['pubsub_clients', pubsub],
     ['watching_clients', 0],
-    ['clients_in_timeout_table', 0],
+    ['clients_in_timeout_table', server.blocking.timeoutCount],
     ['total_watched_keys', 0],
-    ['total_blocking_keys', 0],
+    ['total_blocking_keys', server.blocking.keyCount],
     ['total_blocking_keys_on_nokey', 0],
   ];
 }

@@ -18,6 +18,22 @@ export class ReplyError extends Error {
 /** Redis's fixed error texts. Functions build the ones with parameters. */
 export const Err = {
   syntax: 'ERR syntax error',
+  // sorted sets (commands/zset.ts)
+  zsetNaN: 'ERR resulting score is not a number (NaN)',
+  zsetMinMaxFloat: 'ERR min or max is not a float',
+  zsetLexRange: 'ERR min or max not valid string range item',
+  zsetXxNx: 'ERR XX and NX options at the same time are not compatible',
+  zsetGtLtNx: 'ERR GT, LT, and/or NX options at the same time are not compatible',
+  zsetIncrPair: 'ERR INCR option supports a single increment-element pair',
+  zsetLimitRank: 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX',
+  zsetWithscoresLex: 'ERR syntax error, WITHSCORES not supported in combination with BYLEX',
+  zsetWeight: 'ERR weight value is not a float',
+  zsetLimitNeg: "ERR LIMIT can't be negative",
+  zsetAtLeastOne: (name: string) => `ERR at least 1 input key is needed for '${name}' command`,
+  numkeysPositive: 'ERR numkeys should be greater than 0',
+  countPositive: 'ERR count should be greater than 0',
+  longRange: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+  valueOutOfRange: 'ERR value is out of range',
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   notInteger: 'ERR value is not an integer or out of range',
   notFloat: 'ERR value is not a valid float',
@@ -66,6 +82,20 @@ export const Err = {
     'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
   debugDisabled:
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+  // hashes and sets (commands/hash.ts, commands/set.ts)
+  hashNotInteger: 'ERR hash value is not an integer',
+  hashNotFloat: 'ERR hash value is not a float',
+  valueNanOrInfinity: 'ERR value is NaN or Infinity',
+  numkeysBeyondArgs: "ERR Number of keys can't be greater than number of args",
+  limitNegative: "ERR LIMIT can't be negative",
+  // lists and blocking (commands/list.ts, commands/blocking.ts)
+  mustBePositive: 'ERR value is out of range, must be positive',
+  lposRankZero:
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+  timeoutNotFloat: 'ERR timeout is not a float or out of range',
+  timeoutNegative: 'ERR timeout is negative',
+  unblocked: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
+  unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
 } as const;
 
 function trunc128(s: string): string {

@@ -44,6 +44,8 @@ export class Client {
   softLimitSince = 0;
   /** Reading is paused because the output buffer is large. */
   readPaused = false;
+  /** Blocked in BLPOP & co. (server/blocking.ts): its later commands wait. */
+  blocked = false;
   /** Total bytes written to this client so far (memory accounting). */
   totalOut = 0;
   readonly addr: string;
@@ -83,7 +85,7 @@ export class Client {
 
   /** Exempt from the idle timeout (blocked and pub/sub clients, later). */
   get exempt(): boolean {
-    return false;
+    return this.blocked;
   }
 
   get resp(): 2 | 3 {

@@ -15,8 +15,10 @@ import type { Server } from './server.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
-  if (client.replyOff || client.replySkip) return dispatchSilenced(server, client, argv);
-  dispatchCommand(server, client, argv);
+  if (client.replyOff || client.replySkip) dispatchSilenced(server, client, argv);
+  else dispatchCommand(server, client, argv);
+  // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys).
+  if (server.blocking.ready.length !== 0) server.blocking.handleReady();
 }
 
 /**

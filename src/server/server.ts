@@ -27,6 +27,7 @@ import { activeExpireCycle } from '../keyspace/expire.js';
 import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
+import { Blocking } from './blocking.js';
 
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
@@ -75,6 +76,8 @@ export class Server extends EventEmitter {
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
+  /** Clients blocked on keys (BLPOP & co.). */
+  readonly blocking: Blocking = new Blocking(this);
 
   constructor(opts: ServerOptions = {}) {
     super();
@@ -107,6 +110,7 @@ export class Server extends EventEmitter {
       dirty: (n) => {
         server.dirty += n;
       },
+      swapped: (a, b) => server.blocking.swapped(a, b),
       hitOrMiss: (hit) => {
         if (hit) server.stats.keyspaceHits++;
         else server.stats.keyspaceMisses++;
@@ -378,7 +382,7 @@ export class Server extends EventEmitter {
     const parser = client.parser;
     this.mark = performance.now();
     for (;;) {
-      if (client.closeAfterReply || client.closed || client.readPaused) break;
+      if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
       const r = parser.next();
       if (r === null) break;
       if (r instanceof ProtocolError) {

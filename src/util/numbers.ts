@@ -53,8 +53,22 @@ export { INT64_MAX, INT64_MIN };
  * "inf"/"-inf"/"+inf" variants are accepted; NaN is not. Returns null when invalid.
  */
 export function parseDouble(s: string): number | null {
-  if (s.length === 0 || s.length > 5000) return null;
+  const len = s.length;
+  if (len === 0 || len > 5000) return null;
   const c0 = s.charCodeAt(0);
+  // Fast path (ZADD scores, weights): a short run of digits, optionally negative.
+  if (len <= 15) {
+    let i = c0 === 45 ? 1 : 0;
+    if (i < len) {
+      let n = 0;
+      for (; i < len; i++) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        n = n * 10 + d;
+      }
+      if (i === len) return c0 === 45 ? -n : n;
+    }
+  }
   // strtod skips leading white space; Redis rejects it by checking isspace(buf[0]).
   if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
   const lower = s.toLowerCase();
@@ -81,13 +95,37 @@ function parseHexFloat(s: string): number | null {
 }
 
 /**
- * Formats a double the way Redis replies with it (ZSCORE, RESP3 doubles):
- * "inf"/"-inf", integers without a decimal point, otherwise the shortest text
- * that round-trips. (Exponent forms are refined where sorted sets need them.)
+ * Formats a double the way Redis 7.2 replies with it (ZSCORE, RESP3 doubles,
+ * d2string): integral values within +-2^62 as integers; otherwise (fpconv_dtoa) the shortest digits that round-trip (JS gives the same digits
+ * as Grisu2 except in rare cases where Grisu2 is not shortest), then laid out
+ * as Redis's emit_digits does: with K the decimal exponent of the last digit
+ * and E that of the first, a plain integer when K >= 0 and |E| < digits + 7,
+ * a plain decimal when K < 0 and (K > -7 or |E| < 4), otherwise
+ * d.ddde+X / d.ddde-X with no exponent padding ("1e+20", "1.5e-7").
+ * "inf"/"-inf"/"nan"; -0 keeps its sign.
  */
 export function formatDouble(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (Number.isNaN(x)) return 'nan';
-  return String(x);
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  // d2string prints integral values within +-LLONG_MAX/2 as integers (double2ll).
+  if (Number.isInteger(x) && x >= -4611686018427387904 && x <= 4611686018427387904) {
+    return Number.isSafeInteger(x) ? '' + x : BigInt(x).toString();
+  }
+  const neg = x < 0;
+  const e = (neg ? -x : x).toExponential(); // shortest round-trip digits: d.ddde±X
+  const ei = e.indexOf('e');
+  const digits = e.charCodeAt(1) === 46 ? e[0] + e.slice(2, ei) : e.slice(0, ei);
+  const nd = digits.length;
+  const first = Number(e.slice(ei + 1));
+  const K = first - nd + 1;
+  const absE = first < 0 ? -first : first;
+  let out: string;
+  if (K >= 0 && absE < nd + 7) out = digits + '0'.repeat(K);
+  else if (K < 0 && (K > -7 || absE < 4)) {
+    const offset = nd + K;
+    out = offset <= 0 ? '0.' + '0'.repeat(-offset) + digits : digits.slice(0, offset) + '.' + digits.slice(offset);
+  } else out = digits[0] + (nd > 1 ? '.' + digits.slice(1) : '') + 'e' + (first < 0 ? '-' : '+') + absE;
+  return neg ? '-' + out : out;
 }

@@ -1,0 +1,272 @@
+/**
+ * Blocking pops: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP, and BZPOPMIN BZPOPMAX
+ * BZMPOP over types/zset.ts. Each first tries to serve itself as its
+ * non-blocking form; when every key is empty or missing it parks the client
+ * with server/blocking.ts, giving it a serve function (run when a key it
+ * waits on receives a value) and its timeout reply (a null array, as Redis
+ * replies for every blocked list/zset command, BLMOVE included). A client
+ * that may not block (the in-process call() client; later MULTI and
+ * scripts) gets a null at once, as Redis replies inside MULTI (a null bulk
+ * for BLMOVE/BRPOPLPUSH, a null array for the others).
+ */
+import { command, type CommandSpec, type Ctx } from './spec.js';
+import { is, lookupTyped } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { parseDouble } from '../util/numbers.js';
+import type { Reply } from '../protocol/writer.js';
+import type { Db } from '../keyspace/db.js';
+import type { List } from '../types/list.js';
+import type { ZSet } from '../types/zset.js';
+import type { ServeFn } from '../server/blocking.js';
+import { argRangeMsg, firstNonEmpty, moveReply, parseMpop, parseWhere, popManyReply, popOne } from './list.js';
+
+const TWO_63 = 2 ** 63;
+
+/**
+ * A timeout in seconds (fractions allowed) as an absolute deadline in ms, 0
+ * for none, with Redis 7's rules: not a number -> "timeout is not a float or
+ * out of range"; below zero after rounding up to ms, or too large for an
+ * int64 of ms (which Redis's conversion turns negative) -> "timeout is
+ * negative"; else ceil(ms) from now.
+ */
+export function parseTimeout(ctx: Ctx, arg: string): number {
+  const s = parseDouble(arg);
+  if (s === null) throw new ReplyError(Err.timeoutNotFloat);
+  const ms = s * 1000;
+  // ceil first: -0.0001 s is -0 ms, which waits forever in Redis too
+  const t = Math.ceil(ms);
+  if (t < 0 || ms >= TWO_63) throw new ReplyError(Err.timeoutNegative);
+  return t === 0 ? 0 : t + ctx.server.now();
+}
+
+/** Whether this client may block (not the in-process call() client). */
+function mayBlock(ctx: Ctx): boolean {
+  return ctx.client.kind !== 'internal';
+}
+
+function nullArray(reply: Reply): void {
+  reply.nullArray();
+}
+
+/** A non-empty list at key (WRONGTYPE is the serve function's concern), or undefined. */
+function readyList(db: Db, key: string): List | undefined {
+  const v = db.peek(key);
+  if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'list') return undefined;
+  const l = v as List;
+  return l.length > 0 ? l : undefined;
+}
+
+/** BLPOP/BRPOP: pops from the first non-empty list, else blocks on all the keys. */
+function bpopGeneric(ctx: Ctx, left: boolean): void {
+  const { db, argv, reply } = ctx;
+  const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
+  const keys = argv.slice(1, -1);
+  const hit = firstNonEmpty(db, keys);
+  if (hit !== undefined) {
+    reply.array(2);
+    reply.bulk(hit[0]);
+    reply.bulk(popOne(db, hit[0], hit[1], left));
+    return;
+  }
+  if (!mayBlock(ctx)) return reply.nullArray();
+  const serve: ServeFn = (db, key, r) => {
+    const l = readyList(db, key);
+    if (l === undefined) return false;
+    r.array(2);
+    r.bulk(key);
+    r.bulk(popOne(db, key, l, left));
+    return true;
+  };
+  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+}
+
+/** BLPOP key [key ...] timeout */
+function blpop(ctx: Ctx): void {
+  bpopGeneric(ctx, true);
+}
+/** BRPOP key [key ...] timeout */
+function brpop(ctx: Ctx): void {
+  bpopGeneric(ctx, false);
+}
+
+/**
+ * BLMOVE/BRPOPLPUSH: LMOVE when the source has elements, else blocks on the
+ * source. When served, the destination's type is checked then (a WRONGTYPE
+ * error is the blocked client's reply).
+ */
+function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg: string): void {
+  const { db, argv, reply } = ctx;
+  const deadline = parseTimeout(ctx, timeoutArg);
+  const src = argv[1]!;
+  const dst = argv[2]!;
+  const sl = lookupTyped<List>(db, src, 'list', true);
+  if (sl !== undefined) {
+    const dl = lookupTyped<List>(db, dst, 'list', true);
+    moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
+    return;
+  }
+  if (!mayBlock(ctx)) return reply.null();
+  const serve: ServeFn = (db, key, r) => {
+    const l = readyList(db, key);
+    if (l === undefined) return false;
+    let dl: List | undefined;
+    try {
+      dl = lookupTyped<List>(db, dst, 'list', true);
+    } catch (e) {
+      r.error((e as Error).message);
+      return true;
+    }
+    moveReply(db, r, key, l, dst, dl, fromLeft, toLeft);
+    return true;
+  };
+  ctx.server.blocking.block(ctx.client, db, [src], deadline, serve, nullArray);
+}
+
+/** BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout */
+function blmove(ctx: Ctx): void {
+  const from = parseWhere(ctx.argv[3]!);
+  const to = parseWhere(ctx.argv[4]!);
+  blmoveGeneric(ctx, from, to, ctx.argv[5]!);
+}
+
+/** BRPOPLPUSH source destination timeout */
+function brpoplpush(ctx: Ctx): void {
+  blmoveGeneric(ctx, false, true, ctx.argv[3]!);
+}
+
+/** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
+function blmpop(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const { keys, left, count } = parseMpop(argv, 2);
+  const deadline = parseTimeout(ctx, argv[1]!);
+  const hit = firstNonEmpty(db, keys);
+  if (hit !== undefined) return popManyReply(db, reply, hit[0], hit[1], left, count);
+  if (!mayBlock(ctx)) return reply.nullArray();
+  const serve: ServeFn = (db, key, r) => {
+    const l = readyList(db, key);
+    if (l === undefined) return false;
+    popManyReply(db, r, key, l, left, count);
+    return true;
+  };
+  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+}
+
+// ---- sorted sets (types/zset.ts) ----
+
+/** A non-empty sorted set at key, or undefined. */
+function readyZset(db: Db, key: string): ZSet | undefined {
+  const v = db.peek(key);
+  if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'zset') return undefined;
+  const z = v as ZSet;
+  return z.card() > 0 ? z : undefined;
+}
+
+/** The first non-empty sorted set among keys (WRONGTYPE for another type met first). */
+function firstNonEmptyZ(db: Db, keys: string[]): [string, ZSet] | undefined {
+  for (const k of keys) {
+    const z = lookupTyped<ZSet>(db, k, 'zset', true);
+    if (z !== undefined && z.card() > 0) return [k, z];
+  }
+  return undefined;
+}
+
+/** Pops from a non-empty zset with the events and deletion of an emptied key. */
+function zpop(db: Db, key: string, z: ZSet, max: boolean, count: number): [string, number][] {
+  const items = max ? z.popMax(count) : z.popMin(count);
+  db.notify('z', max ? 'zpopmax' : 'zpopmin', key);
+  if (z.card() === 0) {
+    db.delete(key);
+    db.notify('g', 'del', key);
+  } else db.modified(key, items.length);
+  return items;
+}
+
+/** [key, member, score] (BZPOPMIN/BZPOPMAX). */
+function zpopOneReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean): void {
+  const [m, s] = zpop(db, key, z, max, 1)[0]!;
+  r.array(3);
+  r.bulk(key);
+  r.bulk(m);
+  r.double(s);
+}
+
+/** [key, [[member, score] ...]] (BZMPOP). */
+function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean, count: number): void {
+  const items = zpop(db, key, z, max, count);
+  r.array(2);
+  r.bulk(key);
+  r.array(items.length);
+  for (const [m, s] of items) {
+    r.array(2);
+    r.bulk(m);
+    r.double(s);
+  }
+}
+
+/** BZPOPMIN/BZPOPMAX key [key ...] timeout */
+function bzpopGeneric(ctx: Ctx, max: boolean): void {
+  const { db, argv, reply } = ctx;
+  const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
+  const keys = argv.slice(1, -1);
+  const hit = firstNonEmptyZ(db, keys);
+  if (hit !== undefined) return zpopOneReply(db, reply, hit[0], hit[1], max);
+  if (!mayBlock(ctx)) return reply.nullArray();
+  const serve: ServeFn = (db, key, r) => {
+    const z = readyZset(db, key);
+    if (z === undefined) return false;
+    zpopOneReply(db, r, key, z, max);
+    return true;
+  };
+  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+}
+
+/** BZPOPMIN key [key ...] timeout */
+function bzpopmin(ctx: Ctx): void {
+  bzpopGeneric(ctx, false);
+}
+/** BZPOPMAX key [key ...] timeout */
+function bzpopmax(ctx: Ctx): void {
+  bzpopGeneric(ctx, true);
+}
+
+/** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
+function bzmpop(ctx: Ctx): void {
+  const { db, argv, reply } = ctx;
+  const numkeys = argRangeMsg(argv[2]!, 1, Err.numkeysPositive);
+  const whereIdx = 3 + numkeys;
+  if (whereIdx >= argv.length) throw new ReplyError(Err.syntax);
+  let max: boolean;
+  if (is(argv[whereIdx], 'MIN')) max = false;
+  else if (is(argv[whereIdx], 'MAX')) max = true;
+  else throw new ReplyError(Err.syntax);
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && is(argv[j], 'COUNT') && j + 1 < argv.length) {
+      count = argRangeMsg(argv[++j]!, 1, Err.countPositive);
+    } else throw new ReplyError(Err.syntax);
+  }
+  if (count === -1) count = 1;
+  const deadline = parseTimeout(ctx, argv[1]!);
+  const keys = argv.slice(3, whereIdx);
+  const hit = firstNonEmptyZ(db, keys);
+  if (hit !== undefined) return zpopManyReply(db, reply, hit[0], hit[1], max, count);
+  if (!mayBlock(ctx)) return reply.nullArray();
+  const serve: ServeFn = (db, key, r) => {
+    const z = readyZset(db, key);
+    if (z === undefined) return false;
+    zpopManyReply(db, r, key, z, max, count);
+    return true;
+  };
+  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+}
+
+export const commands: CommandSpec[] = [
+  command({name: 'blpop',arity: -3,flags: ['write', 'noscript', 'blocking'],acl: ['list'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'list',since: '2.0.0',summary: 'Pops an element from the head of the first non-empty list, waiting until one is available or the timeout passes.',complexity: 'O(N) where N is the number of provided keys.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: blpop }),
+  command({name: 'brpop',arity: -3,flags: ['write', 'noscript', 'blocking'],acl: ['list'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'list',since: '2.0.0',summary: 'Pops an element from the tail of the first non-empty list, waiting until one is available or the timeout passes.',complexity: 'O(N) where N is the number of provided keys.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: brpop }),
+  command({name: 'blmove',arity: 6,flags: ['write', 'denyoom', 'noscript', 'blocking'],acl: ['list'],keys: [1,2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: 0,keystep: 1,limit: 0}},{flags: ['RW', 'insert'],begin: {index: 2},find: {lastkey: 0,keystep: 1,limit: 0}}],group: 'list',since: '6.2.0',summary: 'Moves an element between lists like LMOVE, waiting for the source to have one.',complexity: 'O(1)',args: [{name: 'source',type: 'key',key_spec_index: 0},{name: 'destination',type: 'key',key_spec_index: 1},{name: 'wherefrom',type: 'oneof',arguments: [{name: 'left',type: 'pure-token',token: 'LEFT'},{name: 'right',type: 'pure-token',token: 'RIGHT'}]},{name: 'whereto',type: 'oneof',arguments: [{name: 'left',type: 'pure-token',token: 'LEFT'},{name: 'right',type: 'pure-token',token: 'RIGHT'}]},{name: 'timeout',type: 'double'}], handler: blmove }),
+  command({name: 'brpoplpush',arity: 4,flags: ['write', 'denyoom', 'noscript', 'blocking'],acl: ['list'],keys: [1,2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: 0,keystep: 1,limit: 0}},{flags: ['RW', 'insert'],begin: {index: 2},find: {lastkey: 0,keystep: 1,limit: 0}}],group: 'list',since: '2.2.0',summary: 'Moves an element like RPOPLPUSH, waiting for the source to have one.',complexity: 'O(1)',docFlags: ['deprecated'],deprecatedSince: '6.2.0',replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'source',type: 'key',key_spec_index: 0},{name: 'destination',type: 'key',key_spec_index: 1},{name: 'timeout',type: 'double'}], handler: brpoplpush }),
+  command({name: 'blmpop',arity: -5,flags: ['write', 'blocking', 'movablekeys'],acl: ['list'],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 2},find: {keynumidx: 0,firstkey: 1,keystep: 1}}],group: 'list',since: '7.0.0',summary: 'Pops elements from the first non-empty list among several keys, waiting until one has elements.',complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',args: [{name: 'timeout',type: 'double'},{name: 'numkeys',type: 'integer'},{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'where',type: 'oneof',arguments: [{name: 'left',type: 'pure-token',token: 'LEFT'},{name: 'right',type: 'pure-token',token: 'RIGHT'}]},{name: 'count',type: 'integer',token: 'COUNT',flags: ['optional']}], handler: blmpop }),
+  command({name: 'bzpopmin',arity: -3,flags: ['write', 'noscript', 'blocking', 'fast'],acl: ['sortedset'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'sorted-set',since: '5.0.0',summary: 'Pops the member with the lowest score from the first non-empty sorted set, waiting for one.',complexity: 'O(log(N)) with N being the number of elements in the sorted set.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: bzpopmin }),
+  command({name: 'bzpopmax',arity: -3,flags: ['write', 'noscript', 'blocking', 'fast'],acl: ['sortedset'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'sorted-set',since: '5.0.0',summary: 'Pops the member with the highest score from the first non-empty sorted set, waiting for one.',complexity: 'O(log(N)) with N being the number of elements in the sorted set.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: bzpopmax }),
+  command({name: 'bzmpop',arity: -5,flags: ['write', 'blocking', 'movablekeys'],acl: ['sortedset'],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 2},find: {keynumidx: 0,firstkey: 1,keystep: 1}}],group: 'sorted-set',since: '7.0.0',summary: 'Pops members by lowest or highest score from the first non-empty sorted set, waiting for one.',complexity: 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.',args: [{name: 'timeout',type: 'double'},{name: 'numkeys',type: 'integer'},{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'where',type: 'oneof',arguments: [{name: 'min',type: 'pure-token',token: 'MIN'},{name: 'max',type: 'pure-token',token: 'MAX'}]},{name: 'count',type: 'integer',token: 'COUNT',flags: ['optional']}], handler: bzmpop }),
+];

@@ -1,0 +1,387 @@
+/**
+ * Hash commands: HSET HSETNX HGET HMGET HMSET HGETALL HKEYS HVALS HLEN
+ * HSTRLEN HEXISTS HDEL HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+ *
+ * The data structure is types/hash.ts (listpack until
+ * hash-max-listpack-entries / hash-max-listpack-value, then hashtable).
+ * Replies follow Redis 7: HGETALL is a map (RESP3 `%`), HRANDFIELD WITHVALUES
+ * is pairs as arrays in RESP3, HSCAN of a small hash returns everything at
+ * once with cursor 0. HSET is benchmarked: its path allocates nothing beyond
+ * the stored strings and the reply.
+ */
+import { command, type CommandSpec, type Ctx } from './spec.js';
+import { lookupTyped, is, checkRepeatedReply } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { HashValue } from '../types/hash.js';
+import { parseInt64 } from '../util/numbers.js';
+import { formatLongDouble, ldAdd, ldIsFinite, parseLongDouble } from '../util/longdouble.js';
+import { globMatch } from '../util/glob.js';
+import { parseCursor } from './keys.js';
+import type { Reply } from '../protocol/writer.js';
+
+const LONG_MAX = 9223372036854775807n;
+
+/** The listpack limits from the config. */
+function limits(ctx: Ctx): [entries: number, value: number] {
+  const v = ctx.server.config.v;
+  return [v['hash-max-listpack-entries'] as number, v['hash-max-listpack-value'] as number];
+}
+
+/**
+ * Sets a field, converting to a hashtable first when the field or value is
+ * longer than hash-max-listpack-value (Redis's hashTypeSet). Returns true
+ * when the field was added.
+ */
+function setField(h: HashValue, f: string, v: string, maxEntries: number, maxValue: number): boolean {
+  if (h.lp && (f.length > maxValue || v.length > maxValue)) h.toHashtable();
+  return h.set(f, v, maxEntries);
+}
+
+/** Looks up a hash for writing, creating (but not yet storing) an empty one. Returns [hash, created]. */
+function hashForWrite(ctx: Ctx, key: string): [HashValue, boolean] {
+  const h = lookupTyped<HashValue>(ctx.db, key, 'hash', true);
+  return h ? [h, false] : [new HashValue(), true];
+}
+
+/** Stores a newly created hash or signals the change of an existing one. */
+function commit(ctx: Ctx, key: string, h: HashValue, created: boolean, dirty: number): void {
+  if (created) ctx.db.set(key, h);
+  else ctx.db.modified(key, dirty);
+}
+
+/** HSET / HMSET: sets every pair; replies the number added (HSET) or OK (HMSET). */
+function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
+  const { argv } = ctx;
+  if (argv.length % 2 === 1) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
+  const key = argv[1]!;
+  const [h, created] = hashForWrite(ctx, key);
+  let added = 0;
+  if (h.ht !== null) {
+    // Fast path (benchmarked): a hashtable needs no conversion checks.
+    const ht = h.ht;
+    for (let i = 2; i < argv.length; i += 2) if (ht.set(argv[i]!, argv[i + 1]!)) added++;
+  } else {
+    const [maxEntries, maxValue] = limits(ctx);
+    for (let i = 2; i < argv.length; i += 2) if (setField(h, argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;
+  }
+  commit(ctx, key, h, created, (argv.length - 2) / 2);
+  ctx.db.notify('h', 'hset', key);
+  if (isHmset) ctx.reply.ok();
+  else ctx.reply.int(added);
+}
+
+/** HSET key field value [field value ...] */
+function hset(ctx: Ctx): void {
+  hsetGeneric(ctx, false);
+}
+
+/** HMSET key field value [field value ...] */
+function hmset(ctx: Ctx): void {
+  hsetGeneric(ctx, true);
+}
+
+/** HSETNX key field value */
+function hsetnx(ctx: Ctx): void {
+  const { argv } = ctx;
+  const key = argv[1]!;
+  const [h, created] = hashForWrite(ctx, key);
+  if (!created && h.has(argv[2]!)) {
+    ctx.reply.int(0);
+    return;
+  }
+  const [maxEntries, maxValue] = limits(ctx);
+  setField(h, argv[2]!, argv[3]!, maxEntries, maxValue);
+  commit(ctx, key, h, created, 1);
+  ctx.db.notify('h', 'hset', key);
+  ctx.reply.int(1);
+}
+
+/** HGET key field */
+function hget(ctx: Ctx): void {
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  ctx.reply.bulkOrNull(h?.get(ctx.argv[2]!));
+}
+
+/** HMGET key field [field ...] */
+function hmget(ctx: Ctx): void {
+  const { argv, reply } = ctx;
+  const h = lookupTyped<HashValue>(ctx.db, argv[1]!, 'hash');
+  reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) reply.bulkOrNull(h?.get(argv[i]!));
+}
+
+/** HGETALL key */
+function hgetall(ctx: Ctx): void {
+  const { reply } = ctx;
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  if (!h) {
+    reply.map(0);
+    return;
+  }
+  reply.map(h.size);
+  h.forEach((f, v) => {
+    reply.bulk(f);
+    reply.bulk(v);
+  });
+}
+
+/** HKEYS key */
+function hkeys(ctx: Ctx): void {
+  const { reply } = ctx;
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  reply.array(h ? h.size : 0);
+  h?.forEach((f) => reply.bulk(f));
+}
+
+/** HVALS key */
+function hvals(ctx: Ctx): void {
+  const { reply } = ctx;
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  reply.array(h ? h.size : 0);
+  h?.forEach((_f, v) => reply.bulk(v));
+}
+
+/** HLEN key */
+function hlen(ctx: Ctx): void {
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  ctx.reply.int(h ? h.size : 0);
+}
+
+/** HSTRLEN key field */
+function hstrlen(ctx: Ctx): void {
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  const v = h?.get(ctx.argv[2]!);
+  ctx.reply.int(v === undefined ? 0 : v.length);
+}
+
+/** HEXISTS key field */
+function hexists(ctx: Ctx): void {
+  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  ctx.reply.int(h && h.has(ctx.argv[2]!) ? 1 : 0);
+}
+
+/** HDEL key field [field ...]: an emptied hash is deleted ("hdel", then "del"). */
+function hdel(ctx: Ctx): void {
+  const { argv, db } = ctx;
+  const key = argv[1]!;
+  const h = lookupTyped<HashValue>(db, key, 'hash', true);
+  if (!h) {
+    ctx.reply.int(0);
+    return;
+  }
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) {
+    if (h.delete(argv[i]!)) {
+      deleted++;
+      if (h.size === 0) break;
+    }
+  }
+  if (deleted > 0) {
+    db.notify('h', 'hdel', key);
+    if (h.size === 0) {
+      db.delete(key);
+      db.notify('g', 'del', key);
+    } else db.modified(key, deleted);
+  }
+  ctx.reply.int(deleted);
+}
+
+/** HINCRBY key field increment */
+function hincrby(ctx: Ctx): void {
+  const { argv } = ctx;
+  const inc = parseInt64(argv[3]!);
+  if (inc === null) throw new ReplyError(Err.notInteger);
+  const key = argv[1]!;
+  const [h, created] = hashForWrite(ctx, key);
+  const old = h.get(argv[2]!);
+  let cur: number | bigint = 0;
+  if (old !== undefined) {
+    const p = parseInt64(old);
+    if (p === null) throw new ReplyError(Err.hashNotInteger);
+    cur = p;
+  }
+  let text: string;
+  if (typeof cur === 'number' && typeof inc === 'number' && Number.isSafeInteger(cur + inc)) text = '' + (cur + inc);
+  else {
+    const sum = BigInt(cur) + BigInt(inc);
+    if (sum > LONG_MAX || sum < -LONG_MAX - 1n) throw new ReplyError(Err.overflow);
+    text = sum.toString();
+  }
+  const [maxEntries, maxValue] = limits(ctx);
+  setField(h, argv[2]!, text, maxEntries, maxValue);
+  commit(ctx, key, h, created, 1);
+  ctx.db.notify('h', 'hincrby', key);
+  ctx.reply.raw(':' + text + '\r\n');
+}
+
+/** HINCRBYFLOAT key field increment: long double arithmetic, formatted as INCRBYFLOAT. */
+function hincrbyfloat(ctx: Ctx): void {
+  const { argv } = ctx;
+  const inc = parseLongDouble(argv[3]!);
+  if (inc === null) throw new ReplyError(Err.notFloat);
+  if (!ldIsFinite(inc)) throw new ReplyError(Err.valueNanOrInfinity);
+  const key = argv[1]!;
+  const [h, created] = hashForWrite(ctx, key);
+  const old = h.get(argv[2]!);
+  let text: string;
+  if (old === undefined) text = formatLongDouble(inc);
+  else {
+    const cur = parseLongDouble(old);
+    if (cur === null) throw new ReplyError(Err.hashNotFloat);
+    const sum = ldAdd(cur, inc);
+    if (!ldIsFinite(sum)) throw new ReplyError(Err.nanOrInfinity);
+    text = formatLongDouble(sum);
+  }
+  const [maxEntries, maxValue] = limits(ctx);
+  setField(h, argv[2]!, text, maxEntries, maxValue);
+  commit(ctx, key, h, created, 1);
+  ctx.db.notify('h', 'hincrbyfloat', key);
+  ctx.reply.bulk(text);
+}
+
+/** One field (and value) of a random reply: RESP3 pairs are 2-element arrays. */
+function replyPair(reply: Reply, h: HashValue, i: number, withValues: boolean): void {
+  if (withValues) {
+    if (reply.resp === 3) reply.array(2);
+    reply.bulk(h.fieldAt(i));
+    reply.bulk(h.valueAt(i));
+  } else reply.bulk(h.fieldAt(i));
+}
+
+/**
+ * `count` distinct positions out of n (count < n), uniformly: a partial
+ * Fisher-Yates shuffle when count is a large share of n, else rejection
+ * sampling with a Set. Returned in ascending order for small encodings
+ * (Redis samples a listpack in its order), in drawing order otherwise.
+ */
+export function samplePositions(n: number, count: number, random: () => number, ordered: boolean): number[] {
+  let out: number[];
+  if (count * 3 > n) {
+    const idx = new Array<number>(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(random() * (n - i));
+      const t = idx[i]!;
+      idx[i] = idx[j]!;
+      idx[j] = t;
+    }
+    out = idx.slice(0, count);
+  } else {
+    const seen = new Set<number>();
+    while (seen.size < count) seen.add(Math.floor(random() * n));
+    out = [...seen];
+  }
+  if (ordered) out.sort((a, b) => a - b);
+  return out;
+}
+
+/** HRANDFIELD key [count [WITHVALUES]] */
+function hrandfield(ctx: Ctx): void {
+  const { argv, reply, db } = ctx;
+  const random = ctx.server.random;
+  if (argv.length === 2) {
+    const h = lookupTyped<HashValue>(db, argv[1]!, 'hash');
+    if (!h) reply.null();
+    else reply.bulk(h.fieldAt(Math.floor(random() * h.size)));
+    return;
+  }
+  const c = parseInt64(argv[2]!);
+  if (c === null) throw new ReplyError(Err.notInteger);
+  if (typeof c === 'bigint' && c < -LONG_MAX) {
+    throw new ReplyError(Err.longRange);
+  }
+  let withValues = false;
+  if (argv.length > 4 || (argv.length === 4 && !is(argv[3], 'WITHVALUES'))) throw new ReplyError(Err.syntax);
+  if (argv.length === 4) {
+    withValues = true;
+    if (typeof c === 'bigint' && (c < -LONG_MAX / 2n || c > LONG_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
+  }
+  const h = lookupTyped<HashValue>(db, argv[1]!, 'hash');
+  if (!h || c === 0 || c === 0n) {
+    reply.array(0);
+    return;
+  }
+  const n = h.size;
+  if (c < 0) {
+    // Repeats allowed: count independent draws.
+    const count = -Number(c);
+    checkRepeatedReply(count);
+    reply.array(withValues && reply.resp === 2 ? count * 2 : count);
+    for (let i = 0; i < count; i++) replyPair(reply, h, Math.floor(random() * n), withValues);
+    return;
+  }
+  const count = Number(c);
+  if (count >= n) {
+    reply.array(withValues && reply.resp === 2 ? n * 2 : n);
+    for (let i = 0; i < n; i++) replyPair(reply, h, i, withValues);
+    return;
+  }
+  const pos = samplePositions(n, count, random, h.lp !== null);
+  reply.array(withValues && reply.resp === 2 ? count * 2 : count);
+  for (const i of pos) replyPair(reply, h, i, withValues);
+}
+
+/**
+ * Parses the options of HSCAN/SSCAN (COUNT, MATCH; anything else is a syntax
+ * error), as Redis's scanGenericCommand after the key lookup.
+ */
+export function scanOptions(argv: string[]): { count: number; pattern: string | null } {
+  let count = 10;
+  let pattern: string | null = null;
+  for (let i = 3; i < argv.length; ) {
+    const more = argv.length - i;
+    if (is(argv[i], 'COUNT') && more >= 2) {
+      const n = parseInt64(argv[i + 1]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 1) throw new ReplyError(Err.syntax);
+      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
+      i += 2;
+    } else if (is(argv[i], 'MATCH') && more >= 2) {
+      const p = argv[i + 1]!;
+      pattern = p === '*' ? null : p;
+      i += 2;
+    } else throw new ReplyError(Err.syntax);
+  }
+  return { count, pattern };
+}
+
+/** HSCAN key cursor [MATCH pattern] [COUNT count] */
+function hscan(ctx: Ctx): void {
+  const { argv, reply } = ctx;
+  const cursor = parseCursor(argv[2]!);
+  const h = lookupTyped<HashValue>(ctx.db, argv[1]!, 'hash');
+  if (!h) {
+    reply.raw('*2\r\n$1\r\n0\r\n*0\r\n');
+    return;
+  }
+  const { count, pattern } = scanOptions(argv);
+  const out: string[] = [];
+  let next = 0;
+  const take = (f: string, v: string): void => {
+    if (pattern === null || globMatch(pattern, f)) out.push(f, v);
+  };
+  if (h.lp) h.forEach(take);
+  else next = h.scan(cursor > BigInt(h.size) ? h.size : Number(cursor), count, take);
+  reply.array(2);
+  reply.bulk('' + next);
+  reply.bulks(out);
+}
+
+export const commands: CommandSpec[] = [
+  command({ name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Sets fields of a hash to values, creating the hash when needed.', complexity: 'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.', history: [['4.0.0', 'Accepts multiple `field` and `value` arguments.']], args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'field', type: 'string' }, { name: 'value', type: 'string' }] }], handler: hset }),
+  command({ name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'insert'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Sets one field of a hash only when the field is absent.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string' }, { name: 'value', type: 'string' }], handler: hsetnx }),
+  command({ name: 'hget', arity: 3, flags: ['readonly', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Reads the value of one field of a hash.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string' }], handler: hget }),
+  command({ name: 'hmget', arity: -3, flags: ['readonly', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Reads the values of several fields of a hash.', complexity: 'O(N) where N is the number of fields being requested.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string', flags: ['multiple'] }], handler: hmget }),
+  command({ name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Sets several fields of a hash (older form of HSET).', complexity: 'O(N) where N is the number of fields being set.', docFlags: ['deprecated'], deprecatedSince: '4.0.0', replacedBy: '`HSET` with multiple field-value pairs', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field_value', type: 'block', flags: ['multiple'], arguments: [{ name: 'field', type: 'string' }, { name: 'value', type: 'string' }] }], handler: hmset }),
+  command({ name: 'hgetall', arity: 2, flags: ['readonly'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], tips: ['nondeterministic_output_order'], group: 'hash', since: '2.0.0', summary: 'Returns every field and its value from a hash.', complexity: 'O(N) where N is the size of the hash.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: hgetall }),
+  command({ name: 'hkeys', arity: 2, flags: ['readonly'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], tips: ['nondeterministic_output_order'], group: 'hash', since: '2.0.0', summary: 'Returns every field name of a hash.', complexity: 'O(N) where N is the size of the hash.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: hkeys }),
+  command({ name: 'hvals', arity: 2, flags: ['readonly'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], tips: ['nondeterministic_output_order'], group: 'hash', since: '2.0.0', summary: 'Returns every value of a hash.', complexity: 'O(N) where N is the size of the hash.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: hvals }),
+  command({ name: 'hlen', arity: 2, flags: ['readonly', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Counts the fields of a hash.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: hlen }),
+  command({ name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '3.2.0', summary: 'Returns the byte length of one field\'s value.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string' }], handler: hstrlen }),
+  command({ name: 'hexists', arity: 3, flags: ['readonly', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Tells whether a hash has a field.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string' }], handler: hexists }),
+  command({ name: 'hdel', arity: -3, flags: ['write', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'delete'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Removes fields from a hash; an emptied hash is deleted.', complexity: 'O(N) where N is the number of fields to be removed.', history: [['2.4.0', 'Accepts multiple `field` arguments.']], args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string', flags: ['multiple'] }], handler: hdel }),
+  command({ name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.0.0', summary: 'Adds an integer to a hash field\'s value.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string' }, { name: 'increment', type: 'integer' }], handler: hincrby }),
+  command({ name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hash', since: '2.6.0', summary: 'Adds a floating-point number to a hash field\'s value.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'field', type: 'string' }, { name: 'increment', type: 'double' }], handler: hincrbyfloat }),
+  command({ name: 'hrandfield', arity: -2, flags: ['readonly'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], tips: ['nondeterministic_output'], group: 'hash', since: '6.2.0', summary: 'Returns random fields of a hash, optionally with values.', complexity: 'O(N) where N is the number of fields returned', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'options', type: 'block', flags: ['optional'], arguments: [{ name: 'count', type: 'integer' }, { name: 'withvalues', type: 'pure-token', token: 'WITHVALUES', flags: ['optional'] }] }], handler: hrandfield }),
+  command({ name: 'hscan', arity: -3, flags: ['readonly'], acl: ['hash'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], tips: ['nondeterministic_output'], group: 'hash', since: '2.8.0', summary: 'Walks the fields and values of a hash a few at a time with a cursor.', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'cursor', type: 'integer' }, { name: 'pattern', type: 'pattern', token: 'MATCH', flags: ['optional'] }, { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] }], handler: hscan }),
+];

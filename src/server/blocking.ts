@@ -1,0 +1,222 @@
+/**
+ * Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP and the
+ * sorted-set BZ* commands), as Redis's blocked.c does it:
+ *
+ *  - `block()` parks a client on its keys: per Db, each key has a FIFO of
+ *    the clients waiting on it, so the first to block is served first.
+ *    While a client is blocked the server runs none of its later commands
+ *    (Server.processInput stops at `client.blocked`); they wait in its parser.
+ *  - The keyspace signals a key that received a value (Redis's
+ *    signalKeyAsReady) through `Db.onReady`, which is set only on databases
+ *    with blocked clients, so nothing is paid on the hot path otherwise.
+ *    Every way a list or sorted set appears under a key goes through
+ *    Db.set/setWithExpire/rename/moveTo (pushes onto a new key, LMOVE,
+ *    RENAME, COPY, MOVE, RESTORE), and SWAPDB through the `swapped` hook.
+ *  - After the command that signalled (the dispatcher calls `handleReady()`
+ *    once the command returns, before replies are flushed: Redis's
+ *    handleClientsBlockedOnKeys), each ready key serves its waiters in order
+ *    for as long as it holds something to pop. Serving may make other keys
+ *    ready (BLMOVE pushes), which are handled in the same loop.
+ *  - A served, timed-out or CLIENT UNBLOCKed client resumes its pipelined
+ *    commands on the next event-loop turn (Redis's processUnblockedClients
+ *    in beforeSleep). A client that disconnects is forgotten at once.
+ *  - Timeouts run from a timer per blocked client (ms precision, so the
+ *    fractional timeouts behave as in Redis); 0 waits forever.
+ */
+import type { Db } from '../keyspace/db.js';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+import { Err } from '../protocol/errors.js';
+import type { Reply } from '../protocol/writer.js';
+
+/**
+ * Tries to serve a blocked client from `key`, which was signalled: replies
+ * on `reply` and returns true when served; returns false (replying nothing)
+ * when the key holds nothing this client can pop.
+ */
+export type ServeFn = (db: Db, key: string, reply: Reply) => boolean;
+
+/** A blocked client's state. */
+interface Blocked {
+  client: Client;
+  db: Db;
+  keys: string[];
+  serve: ServeFn;
+  /** The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT). */
+  onTimeout: (reply: Reply) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class Blocking {
+  /** Per database: key -> the clients waiting on it, first come first. */
+  private readonly waiting = new Map<Db, Map<string, Blocked[]>>();
+  private readonly states = new Map<Client, Blocked>();
+  /** Keys signalled since the last handleReady (each [db, key] at most once). */
+  ready: [Db, string][] = [];
+  private readySet = new Set<string>();
+  private readonly onReady = (db: Db, key: string): void => this.signal(db, key);
+
+  constructor(private readonly server: Server) {
+    server.on('clientClosed', (c: Client) => {
+      if (this.states.has(c)) this.remove(c);
+    });
+  }
+
+  /** Clients blocked now (INFO blocked_clients). */
+  get count(): number {
+    return this.states.size;
+  }
+
+  /** Blocked clients with a timeout (INFO clients_in_timeout_table). */
+  get timeoutCount(): number {
+    let n = 0;
+    for (const b of this.states.values()) if (b.timer !== null) n++;
+    return n;
+  }
+
+  /** Keys with at least one blocked client (INFO total_blocking_keys). */
+  get keyCount(): number {
+    let n = 0;
+    for (const m of this.waiting.values()) n += m.size;
+    return n;
+  }
+
+  /**
+   * Blocks `client` on `keys` of `db` until one can serve it or `deadline`
+   * (absolute ms; 0 = forever) passes. The caller has checked that none of
+   * the keys can serve it now. Repeated keys count once.
+   */
+  block(client: Client, db: Db, keys: string[], deadline: number, serve: ServeFn, onTimeout: (reply: Reply) => void): void {
+    const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null };
+    let m = this.waiting.get(db);
+    if (m === undefined) {
+      m = new Map();
+      this.waiting.set(db, m);
+      db.onReady = this.onReady;
+    }
+    for (const k of b.keys) {
+      const q = m.get(k);
+      if (q === undefined) m.set(k, [b]);
+      else q.push(b);
+    }
+    this.states.set(client, b);
+    client.blocked = true;
+    if (deadline > 0) {
+      const ms = Math.max(0, deadline - this.server.clock());
+      b.timer = setTimeout(() => this.timeout(client), ms);
+      b.timer.unref();
+    }
+  }
+
+  /** A key of `db` received a value (called by Db through onReady). */
+  signal(db: Db, key: string): void {
+    const m = this.waiting.get(db);
+    if (m === undefined || !m.has(key)) return;
+    const id = db.id + ':' + key;
+    if (this.readySet.has(id)) return;
+    this.readySet.add(id);
+    this.ready.push([db, key]);
+  }
+
+  /** SWAPDB: every key waited on in either database may now hold a value. */
+  swapped(a: Db, b: Db): void {
+    for (const db of [a, b]) {
+      const m = this.waiting.get(db);
+      if (m === undefined) continue;
+      for (const k of m.keys()) if (db.peek(k) !== undefined) this.signal(db, k);
+    }
+  }
+
+  /**
+   * Serves the clients waiting on the keys signalled so far, in order, until
+   * no key is ready (Redis's handleClientsBlockedOnKeys). Called by the
+   * dispatcher after each command when `ready` is not empty.
+   */
+  handleReady(): void {
+    const server = this.server;
+    const prev = server.current;
+    while (this.ready.length !== 0) {
+      const batch = this.ready;
+      this.ready = [];
+      this.readySet.clear();
+      for (const [db, key] of batch) {
+        const m = this.waiting.get(db);
+        const q = m?.get(key);
+        if (q === undefined) continue;
+        // Serve in arrival order; a served client leaves every queue (remove()).
+        while (q.length !== 0) {
+          const b = q[0]!;
+          server.current = b.client;
+          let served: boolean;
+          try {
+            served = b.serve(db, key, b.client.reply);
+          } catch (e) {
+            // a bug must not take the server down: the waiter gets the error, as call() does
+            server.log.warning(`Internal error serving a blocked client: ${(e as Error).stack ?? e}`);
+            b.client.reply.error(`ERR internal error: ${(e as Error).message}`);
+            served = true;
+          } finally {
+            server.current = prev;
+          }
+          if (!served) break;
+          this.resume(b.client);
+          if (m!.get(key) !== q) break; // the queue is gone (last waiter served)
+        }
+      }
+    }
+  }
+
+  /** The timeout passed: the timeout reply, then the client resumes. */
+  private timeout(client: Client): void {
+    const b = this.states.get(client);
+    if (b === undefined) return;
+    b.onTimeout(client.reply);
+    this.resume(client);
+  }
+
+  /**
+   * CLIENT UNBLOCK: unblocks the client with `id` as if it timed out, or
+   * with the UNBLOCKED error. Returns false when it is not blocked.
+   */
+  unblockById(id: number, error: boolean): boolean {
+    const c = this.server.clients.get(id);
+    const b = c === undefined ? undefined : this.states.get(c);
+    if (b === undefined) return false;
+    if (error) c!.reply.error(Err.unblocked);
+    else b.onTimeout(c!.reply);
+    this.resume(c!);
+    return true;
+  }
+
+  /** Unblocks a client that got its reply: flush it and run its pipelined commands next turn. */
+  private resume(client: Client): void {
+    this.remove(client);
+    const server = this.server;
+    server.queueFlush(client);
+    setImmediate(() => {
+      if (!client.closed && !client.blocked && client.socket !== null) server.processInput(client);
+    });
+  }
+
+  /** Forgets a blocked client: out of every key queue, timer stopped. */
+  private remove(client: Client): void {
+    const b = this.states.get(client);
+    if (b === undefined) return;
+    this.states.delete(client);
+    client.blocked = false;
+    if (b.timer) clearTimeout(b.timer);
+    const m = this.waiting.get(b.db)!;
+    for (const k of b.keys) {
+      const q = m.get(k);
+      if (q === undefined) continue;
+      const i = q.indexOf(b);
+      if (i >= 0) q.splice(i, 1);
+      if (q.length === 0) m.delete(k);
+    }
+    if (m.size === 0) {
+      this.waiting.delete(b.db);
+      b.db.onReady = null;
+    }
+  }
+}
+

@@ -1,0 +1,161 @@
+/**
+ * The hash and set types against Map/Set models (fast-check): contents and
+ * encodings after random operations with small limits (so conversions
+ * happen), the SCAN guarantee across growth and deletes (every member
+ * present for the whole scan is returned), and the intset order.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { HashValue } from '../../src/types/hash.js';
+import { SetValue, isInt64Text, cmpInt, type SetLimits } from '../../src/types/set.js';
+
+const member = fc.oneof(fc.integer({ min: -50, max: 300 }).map(String), fc.constantFrom('a', 'b', 'x'.repeat(10), '', '-0', '01'));
+
+type HOp = { t: 'set'; f: string; v: string } | { t: 'del'; f: string } | { t: 'scan'; count: number };
+const hop: fc.Arbitrary<HOp> = fc.oneof(
+  fc.record({ t: fc.constant('set' as const), f: member, v: fc.string({ maxLength: 12 }) }),
+  fc.record({ t: fc.constant('del' as const), f: member }),
+  fc.record({ t: fc.constant('scan' as const), count: fc.integer({ min: 1, max: 20 }) }),
+);
+
+test('hash: matches a Map model; listpack keeps insertion order; conversion is one-way', () => {
+  fc.assert(
+    fc.property(fc.array(hop, { maxLength: 300 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 10 }), (ops, maxEntries, maxValue) => {
+      const h = new HashValue();
+      const m = new Map<string, string>();
+      let wasHt = false;
+      for (const o of ops) {
+        if (o.t === 'set') {
+          if (h.lp && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
+          assert.equal(h.set(o.f, o.v, maxEntries), !m.has(o.f));
+          m.set(o.f, o.v);
+        } else if (o.t === 'del') {
+          assert.equal(h.delete(o.f), m.delete(o.f));
+        }
+        if (wasHt) assert.equal(h.encoding(), 'hashtable');
+        wasHt = h.encoding() === 'hashtable';
+        if (h.lp) assert.ok(h.size <= maxEntries);
+      }
+      assert.equal(h.size, m.size);
+      const got = new Map<string, string>();
+      h.forEach((f, v) => got.set(f, v));
+      assert.deepEqual(got, m);
+      if (h.lp) assert.deepEqual([...got.keys()], [...m.keys()]);
+      for (const [f, v] of m) assert.equal(h.get(f), v);
+      const dup = h.dup();
+      assert.equal(dup.encoding(), h.encoding());
+      dup.set('zz-new', '1', 1000);
+      assert.equal(h.has('zz-new'), m.has('zz-new'));
+    }),
+  );
+});
+
+test('hash: HSCAN guarantee across growth and deletes', () => {
+  fc.assert(
+    fc.property(fc.array(hop, { maxLength: 300 }), (ops) => {
+      const h = new HashValue();
+      h.toHashtable();
+      for (let i = 0; i < 100; i++) h.set('init' + i, 'v', 0);
+      const start = new Set<string>();
+      h.forEach((f) => start.add(f));
+      const deleted = new Set<string>();
+      const seen = new Set<string>();
+      let cursor = 0;
+      let i = 0;
+      do {
+        const o = ops[i++ % Math.max(ops.length, 1)];
+        if (o?.t === 'set') h.set(o.f, o.v, 0);
+        else if (o?.t === 'del') {
+          if (h.delete(o.f)) deleted.add(o.f);
+          if (h.delete('init' + (i % 100))) deleted.add('init' + (i % 100));
+        }
+        cursor = h.scan(cursor, o?.t === 'scan' ? o.count : 7, (f) => seen.add(f));
+      } while (cursor !== 0);
+      for (const f of start) if (!deleted.has(f)) assert.ok(seen.has(f), f);
+    }),
+  );
+});
+
+type SOp = { t: 'add'; x: string } | { t: 'del'; x: string } | { t: 'pop'; r: number };
+const sop: fc.Arbitrary<SOp> = fc.oneof(
+  fc.record({ t: fc.constant('add' as const), x: member }),
+  fc.record({ t: fc.constant('del' as const), x: member }),
+  fc.record({ t: fc.constant('pop' as const), r: fc.double({ min: 0, max: 0.999, noNaN: true }) }),
+);
+
+test('set: matches a Set model; intset stays sorted; encodings follow Redis 7.2', () => {
+  fc.assert(
+    fc.property(
+      fc.array(sop, { maxLength: 300 }),
+      fc.record({ intsetEntries: fc.integer({ min: 0, max: 50 }), listpackEntries: fc.integer({ min: 0, max: 30 }), listpackValue: fc.integer({ min: 0, max: 12 }) }),
+      (ops, lim: SetLimits) => {
+        const first = ops.find((o): o is { t: 'add'; x: string } => o.t === 'add');
+        const s = SetValue.create(first?.x ?? '1', 1, lim);
+        const m = new Set<string>();
+        let rank = 0;
+        for (const o of ops) {
+          if (o.t === 'add') {
+            assert.equal(s.add(o.x, lim), !m.has(o.x));
+            m.add(o.x);
+          } else if (o.t === 'del') assert.equal(s.delete(o.x), m.delete(o.x));
+          else if (s.size > 0) {
+            const x = s.removeAt(Math.floor(o.r * s.size));
+            assert.ok(m.delete(x));
+          }
+          const enc = s.encoding();
+          const r = enc === 'intset' ? 0 : enc === 'listpack' ? 1 : 2;
+          assert.ok(r >= rank, 'conversions are one-way');
+          rank = r;
+          if (enc === 'intset') {
+            for (const x of s.m) assert.ok(isInt64Text(x));
+            for (let i = 1; i < s.m.length; i++) assert.ok(cmpInt(s.m[i - 1]!, s.m[i]!) < 0);
+            assert.ok(s.size <= lim.intsetEntries || s.size <= 1);
+          }
+          if (enc === 'listpack') assert.ok(s.size <= lim.listpackEntries);
+        }
+        assert.deepEqual(new Set(s.m), m);
+        assert.equal(s.size, m.size);
+        for (const x of m) assert.ok(s.has(x));
+        const dup = s.dup();
+        assert.equal(dup.encoding(), s.encoding());
+        assert.deepEqual(dup.m, s.m);
+      },
+    ),
+  );
+});
+
+test('set: SSCAN guarantee across growth and deletes', () => {
+  const lim = { intsetEntries: 512, listpackEntries: 128, listpackValue: 64 };
+  fc.assert(
+    fc.property(fc.array(sop, { maxLength: 300 }), (ops) => {
+      const s = new SetValue(2);
+      for (let i = 0; i < 150; i++) s.add('init' + i, lim);
+      const start = new Set(s.m);
+      const removed = new Set<string>();
+      const seen = new Set<string>();
+      let cursor = 0;
+      let i = 0;
+      do {
+        const o = ops[i++ % Math.max(ops.length, 1)];
+        if (o?.t === 'add') s.add(o.x, lim);
+        else if (o?.t === 'del' && s.delete('init' + ((i * 7) % 150))) removed.add('init' + ((i * 7) % 150));
+        else if (o?.t === 'pop' && s.size > 0) removed.add(s.removeAt(Math.floor(o.r * s.size)));
+        cursor = s.scan(cursor, 5, (x) => seen.add(x));
+      } while (cursor !== 0);
+      for (const x of start) if (!removed.has(x)) assert.ok(seen.has(x), x);
+    }),
+  );
+});
+
+test('isInt64Text is string2ll; cmpInt orders numerically', () => {
+  for (const s of ['0', '-1', '9223372036854775807', '-9223372036854775808', '123']) assert.ok(isInt64Text(s), s);
+  for (const s of ['', '-', '-0', '01', '+1', ' 1', '1.0', '9223372036854775808', '-9223372036854775809', '1e3', '99999999999999999999'])
+    assert.ok(!isInt64Text(s), s);
+  fc.assert(
+    fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (a, b) => {
+      assert.ok(isInt64Text(a.toString()));
+      assert.equal(cmpInt(a.toString(), b.toString()), a < b ? -1 : a > b ? 1 : 0);
+    }),
+  );
+});

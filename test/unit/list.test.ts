@@ -1,0 +1,174 @@
+/**
+ * The list structure (src/types/list.ts) against an array model: random
+ * sequences of pushes, pops, index writes, inserts, trims and removals must
+ * leave the same elements, across the ring's growth, wrap-around and shrinking.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { List, elem, type Elem } from '../../src/types/list.js';
+
+type Op =
+  | { t: 'push'; left: boolean; v: string; n: number }
+  | { t: 'pop'; left: boolean; n: number }
+  | { t: 'set'; i: number; v: string }
+  | { t: 'insert'; i: number; v: string }
+  | { t: 'trim'; s: number; e: number }
+  | { t: 'remove'; v: string; count: number }
+  | { t: 'dup' };
+
+const val = fc.constantFrom('a', 'b', '1', '01', '-0', '42', '', 'x\x00\xff');
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.record({ t: fc.constant('push' as const), left: fc.boolean(), v: val, n: fc.integer({ min: 1, max: 300 }) }), weight: 4 },
+  { arbitrary: fc.record({ t: fc.constant('pop' as const), left: fc.boolean(), n: fc.integer({ min: 1, max: 200 }) }), weight: 3 },
+  fc.record({ t: fc.constant('set' as const), i: fc.nat(1000), v: val }),
+  { arbitrary: fc.record({ t: fc.constant('insert' as const), i: fc.nat(1000), v: val }), weight: 2 },
+  fc.record({ t: fc.constant('trim' as const), s: fc.integer({ min: -5, max: 400 }), e: fc.integer({ min: -5, max: 1500 }) }),
+  fc.record({ t: fc.constant('remove' as const), v: val, count: fc.integer({ min: -3, max: 3 }) }),
+  fc.record({ t: fc.constant('dup' as const) }),
+);
+
+test('List behaves like an array under random operations', () => {
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+      let l = new List();
+      let m: Elem[] = [];
+      for (const o of ops) {
+        switch (o.t) {
+          case 'push':
+            for (let k = 0; k < o.n; k++) {
+              const v = elem(o.v + (k % 3 === 0 ? '' : String(k)));
+              l.push(v, o.left);
+              if (o.left) m.unshift(v);
+              else m.push(v);
+            }
+            break;
+          case 'pop':
+            for (let k = 0; k < o.n; k++) assert.equal(l.pop(o.left), o.left ? m.shift() : m.pop());
+            break;
+          case 'set':
+            if (o.i < m.length) {
+              l.setAt(o.i, elem(o.v));
+              m[o.i] = elem(o.v);
+            }
+            break;
+          case 'insert': {
+            const i = Math.min(o.i, m.length);
+            l.insertAt(i, elem(o.v));
+            m.splice(i, 0, elem(o.v));
+            break;
+          }
+          case 'trim': {
+            const s = Math.max(0, o.s);
+            const e = Math.min(o.e, m.length - 1);
+            const before = m.length;
+            const removed = l.trim(s, e);
+            m = s > e || s >= before ? [] : m.slice(s, e + 1);
+            assert.equal(removed, before - m.length);
+            break;
+          }
+          case 'remove': {
+            const v = elem(o.v);
+            const limit = o.count === 0 ? Infinity : Math.abs(o.count);
+            let removed = 0;
+            const drop = (x: Elem): boolean => {
+              if (x !== v || removed >= limit) return false;
+              removed++;
+              return true;
+            };
+            if (o.count >= 0) m = m.filter((x) => !drop(x));
+            else m = m.reverse().filter((x) => !drop(x)).reverse();
+            assert.equal(l.remove(v, o.count), removed);
+            break;
+          }
+          case 'dup': {
+            const c = l.dup();
+            c.pushRight('extra');
+            l = c;
+            l.popRight();
+            break;
+          }
+        }
+        assert.equal(l.length, m.length);
+        assert.deepEqual(l.toArray(), m);
+        if (m.length) {
+          assert.equal(l.at(0), m[0]);
+          assert.equal(l.at(m.length - 1), m[m.length - 1]);
+          assert.equal(l.indexOf(m[m.length >> 1]!), m.indexOf(m[m.length >> 1]!));
+          for (const i of [1, 127, 128, 129, 255, 256, 300, m.length >> 1, m.length - 130]) if (i >= 0 && i < m.length) assert.equal(l.at(i), m[i]);
+          const a = Math.floor(m.length / 3);
+          const b = m.length - 1 - Math.floor(m.length / 5);
+          assert.deepEqual(l.range(a, b), m.slice(a, b + 1));
+          const rev: Elem[] = [];
+          l.scan(a, b, true, (v, i) => {
+            assert.equal(v, m[i]);
+            rev.push(v);
+          });
+          assert.deepEqual(rev, m.slice(a, b + 1).reverse());
+        }
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('elem keeps canonical integers as numbers and everything else as text', () => {
+  assert.equal(elem('42'), 42);
+  assert.equal(elem('-7'), -7);
+  assert.equal(elem('007'), '007');
+  assert.equal(elem('-0'), '-0');
+  assert.equal(elem('9223372036854775808'), '9223372036854775808');
+  assert.equal(new List().encoding(), 'quicklist');
+  assert.equal(new List().type, 'list');
+});
+
+test('long random sequences across many chunks match the array model', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const l = new List();
+  let m: Elem[] = [];
+  const vals = ['a', 'bb', '7', '123456789', 'x'.repeat(300), '-5', ''];
+  for (let step = 0; step < 20000; step++) {
+    const r = rnd(100);
+    const v = elem(vals[rnd(vals.length)]! + (rnd(2) ? '' : String(rnd(50))));
+    if (r < 30) {
+      l.pushRight(v);
+      m.push(v);
+    } else if (r < 55) {
+      l.pushLeft(v);
+      m.unshift(v);
+    } else if (r < 70) assert.equal(l.popLeft(), m.shift());
+    else if (r < 85) assert.equal(l.popRight(), m.pop());
+    else if (r < 92 && m.length) {
+      const i = rnd(m.length + 1);
+      l.insertAt(i, v);
+      m.splice(i, 0, v);
+    } else if (r < 97 && m.length) {
+      const i = rnd(m.length);
+      l.setAt(i, v);
+      m[i] = v;
+    } else if (r < 98 && m.length > 10) {
+      const s = rnd(5);
+      const e = m.length - 1 - rnd(5);
+      l.trim(s, e);
+      m = m.slice(s, e + 1);
+    } else if (m.length) {
+      const i = rnd(m.length);
+      assert.equal(l.at(i), m[i]);
+    }
+    assert.equal(l.length, m.length);
+    if (step % 997 === 0) {
+      assert.deepEqual(l.toArray(), m);
+      const a = rnd(m.length + 1);
+      const b = Math.min(m.length - 1, a + rnd(700));
+      const want = m.slice(a, b + 1).map((v) => `$${String(v).length}\r\n${v}\r\n`).join('');
+      assert.equal(a <= b ? l.bulks(a, b, '') : '', want);
+    }
+  }
+  assert.deepEqual(l.toArray(), m);
+  assert.deepEqual(l.dup().toArray(), m);
+  assert.ok(m.length > 1000, `the list grew to ${m.length}`);
+});
