@@ -169,7 +169,8 @@ function writeArgs(reply: Reply, args: readonly ArgDoc[]): void {
       ['type', () => reply.bulk(a.type)],
     ];
     if (a.display_text !== undefined) fields.push(['display_text', () => reply.bulk(a.display_text!)]);
-    if (a.type === 'key' && a.key_spec_index !== undefined) fields.push(['key_spec_index', () => reply.int(a.key_spec_index!)]);
+    // Any argument naming keys has one (SORT's BY/GET patterns too), as Redis shows it.
+    if (a.key_spec_index !== undefined) fields.push(['key_spec_index', () => reply.int(a.key_spec_index!)]);
     if (a.token !== undefined) fields.push(['token', () => reply.bulk(a.token!)]);
     if (a.summary !== undefined) fields.push(['summary', () => reply.bulk(a.summary!)]);
     if (a.since !== undefined) fields.push(['since', () => reply.bulk(a.since!)]);

@@ -15,6 +15,7 @@ import { commands as set } from './set.js';
 import { commands as list } from './list.js';
 import { commands as blocking } from './blocking.js';
 import { commands as zset } from './zset.js';
+import { commands as sort } from './sort.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -29,4 +30,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...list,
   ...blocking,
   ...zset,
+  ...sort,
 ];

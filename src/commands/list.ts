@@ -13,7 +13,7 @@ import { argInt, is, lookupTyped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
-import { List, elem } from '../types/list.js';
+import { List, elem, storedAsInteger } from '../types/list.js';
 import { parseInt64 } from '../util/numbers.js';
 
 /** LEFT or RIGHT (case-insensitive) as "left?"; anything else is a syntax error. */
@@ -43,7 +43,10 @@ function popped(db: Db, key: string, list: List, left: boolean, n: number): void
     db.delete(key);
     db.notify('g', 'del', key);
     if (n > 1) db.modified(key, n - 1);
-  } else db.modified(key, n);
+  } else {
+    list.shrinkCheck();
+    db.modified(key, n);
+  }
 }
 
 /**
@@ -76,13 +79,17 @@ export function popManyReply(db: Db, reply: Reply, key: string, list: List, left
  * changed), undefined when missing; src may equal dst (a rotation).
  */
 export function moveReply(db: Db, reply: Reply, src: string, srcList: List, dst: string, dstList: List | undefined, fromLeft: boolean, toLeft: boolean): void {
+  // Redis 7.2 counts only string-encoded objects in its growth check: an
+  // integer popped from a quicklist adds 0 bytes to it.
+  const intFromQuicklist = srcList.encoding() === 'quicklist' && storedAsInteger(v0(srcList, fromLeft));
   const v = srcList.pop(fromLeft)!;
+  const addBytes = intFromQuicklist ? 0 : undefined;
   if (dstList === undefined) {
     const l = new List();
-    l.push(v, toLeft);
+    l.push(v, toLeft, addBytes);
     db.set(dst, l);
   } else {
-    dstList.push(v, toLeft);
+    dstList.push(v, toLeft, addBytes);
     db.modified(dst, 0);
   }
   db.notify('l', toLeft ? 'lpush' : 'rpush', dst);
@@ -91,7 +98,16 @@ export function moveReply(db: Db, reply: Reply, src: string, srcList: List, dst:
   if (srcList.length === 0) {
     db.delete(src);
     db.notify('g', 'del', src);
-  } else db.modified(src, 1);
+  } else {
+    // after the push, as Redis (a rotation of one list pops then pushes first)
+    srcList.shrinkCheck();
+    db.modified(src, 1);
+  }
+}
+
+/** The end element of a non-empty list. */
+function v0(l: List, left: boolean): string | number {
+  return l.at(left ? 0 : l.length - 1);
 }
 
 /** Normalises an inclusive [start, end] range against a length; null when empty. */
@@ -116,11 +132,11 @@ function pushGeneric(ctx: Ctx, left: boolean, onlyExisting: boolean): void {
       return;
     }
     l = new List();
-    for (let i = 2; i < argv.length; i++) l.push(elem(argv[i]!), left);
+    l.pushMany(argv, 2, left);
     db.set(key, l);
     if (n > 1) db.modified(key, n - 1);
   } else {
-    for (let i = 2; i < argv.length; i++) l.push(elem(argv[i]!), left);
+    l.pushMany(argv, 2, left);
     db.modified(key, n);
   }
   reply.int(l.length);
@@ -228,9 +244,12 @@ function lset(ctx: Ctx): void {
   const l = lookupTyped<List>(db, key, 'list', true);
   if (l === undefined) throw new ReplyError(Err.noSuchKey);
   let i = argInt(argv[2]!);
+  // Redis 7.2 checks the growth before the index: an LSET out of range can convert the listpack
+  l.growCheck(argv[3]!.length, 1);
   if (i < 0) i += l.length;
   if (i < 0 || i >= l.length) throw new ReplyError(Err.outOfRange);
   l.setAt(i, elem(argv[3]!));
+  l.shrinkCheck();
   reply.ok();
   db.modified(key);
   db.notify('l', 'lset', key);
@@ -249,12 +268,14 @@ function linsert(ctx: Ctx): void {
     reply.int(0);
     return;
   }
+  // Redis 7.2 makes the growth check before it looks for the pivot (a missing pivot can still convert)
+  l.growCheck(argv[4]!.length, 1);
   const i = l.indexOf(elem(argv[3]!));
   if (i < 0) {
     reply.int(-1);
     return;
   }
-  l.insertAt(after ? i + 1 : i, elem(argv[4]!));
+  l.insertAround(i, after, elem(argv[4]!));
   db.modified(key);
   db.notify('l', 'linsert', key);
   reply.int(l.length);

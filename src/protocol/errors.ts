@@ -96,6 +96,8 @@ export const Err = {
   timeoutNegative: 'ERR timeout is negative',
   unblocked: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
+  // SORT (commands/sort.ts)
+  sortNotDouble: "ERR One or more scores can't be converted into double",
 } as const;
 
 function trunc128(s: string): string {

@@ -28,6 +28,7 @@ import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
 import { Blocking } from './blocking.js';
+import { setListMaxListpackSize } from '../types/list.js';
 
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
@@ -131,7 +132,7 @@ export class Server extends EventEmitter {
    * Config values read for every command, kept as plain fields (the config
    * object is a dictionary; this is measurably cheaper on the hot path).
    */
-  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1 };
+  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1, listMaxListpackSize: -2 };
 
   private refreshHot(): void {
     const v = this.config.v;
@@ -140,6 +141,9 @@ export class Server extends EventEmitter {
     this.hot.lfu = isLfuPolicy(String(v['maxmemory-policy']));
     this.hot.lfuLogFactor = Number(v['lfu-log-factor']);
     this.hot.lfuDecayTime = Number(v['lfu-decay-time']);
+    // list encoding conversions read it (module state, set per server: see types/list.ts)
+    this.hot.listMaxListpackSize = Number(v['list-max-listpack-size'] ?? -2);
+    setListMaxListpackSize(this.hot.listMaxListpackSize);
   }
 
   /**
@@ -381,6 +385,7 @@ export class Server extends EventEmitter {
   processInput(client: Client): void {
     const parser = client.parser;
     this.mark = performance.now();
+    setListMaxListpackSize(this.hot.listMaxListpackSize); // module state shared by servers in one process
     for (;;) {
       if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
       const r = parser.next();

@@ -21,8 +21,15 @@
  * interior chunks never are. Operations in the middle (LSET, LINSERT) unpack
  * one chunk and pack it again; LREM rebuilds; LTRIM drops whole chunks.
  *
- * OBJECT ENCODING: redis-server 7.0 (the differential reference) reports
- * `quicklist` for every list, small ones included, so this does too.
+ * OBJECT ENCODING follows Redis 7.2 (7.0 said `quicklist` for every list):
+ * a list is `listpack` while it is small and `quicklist` once it outgrows
+ * list-max-listpack-size, and a quicklist of one node converts back when it
+ * drops below half the limit. The representation above does not change; the
+ * list only keeps the numbers Redis bases those decisions on (see
+ * "Encoding accounting" below): the exact byte size of the listpack Redis
+ * would hold, or, as a quicklist, the element count and listpack size of
+ * each node Redis would have. They are updated per element pushed or popped
+ * (a few comparisons), so the hot paths stay O(1).
  */
 import type { Collection } from '../keyspace/value.js';
 import { strValue } from '../keyspace/value.js';
@@ -42,6 +49,111 @@ const CHUNK_BYTES = 8192;
 /** Bytes an element counts for in a chunk's size limit. */
 function sizeOf(v: Elem): number {
   return typeof v === 'number' ? 8 : v.length + 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Encoding accounting (Redis 7.2's t_list.c conversion rules).
+ *
+ * Sizes are those of Redis's listpack: a 6-byte header and a 1-byte end
+ * marker, then per entry an encoding byte(s) + data + a back-length. An
+ * integer (a string that is a canonical int64) takes 1 (0..127), 2 (13-bit),
+ * 3 (16-bit), 4 (24-bit), 5 (32-bit) or 9 bytes; a string of length n takes
+ * 1 + n (n < 64), 2 + n (n < 4096) or 5 + n. The back-length is 1 byte for
+ * an entry of up to 127 bytes, 2 below 16383, 3 below 2097151, 4 below
+ * 268435455, else 5.
+ * ------------------------------------------------------------------------- */
+
+/** list-max-listpack-size (Redis's server.list_max_listpack_size). */
+let maxListpackSize = -2;
+/** Its limits as [bytes, count] (see nodeLimits). */
+let lpLimitBytes = 8192;
+let lpLimitCount = Infinity;
+
+/**
+ * Sets list-max-listpack-size for the conversion decisions. It is module
+ * state read by the list code on its hot paths; each server sets its own
+ * value before it runs commands (Server.processInput and the in-process
+ * call()), so embedded servers with different settings in one process each
+ * see theirs. Returns at once when the value is unchanged.
+ */
+export function setListMaxListpackSize(n: number): void {
+  if (n === maxListpackSize) return;
+  maxListpackSize = n;
+  [lpLimitBytes, lpLimitCount] = nodeLimits(n);
+}
+
+/** Size-based node limits for fill -1..-5 (4, 8, 16, 32, 64 KB). */
+const SIZE_LEVELS = [4096, 8192, 16384, 32768, 65536];
+/** Byte cap of a node when the limit is an element count. */
+const SIZE_SAFETY_LIMIT = 8192;
+/** Redis over-estimates an entry by this many bytes when deciding whether it fits a node. */
+const SIZE_ESTIMATE_OVERHEAD = 8;
+/** An empty listpack: header and end byte. */
+const LP_EMPTY = 7;
+/** The node sizes of every listpack-encoded list (shared, never changed: a quicklist gets its own array). */
+const NO_NODES = Object.freeze([]) as unknown as number[];
+
+/** The byte limit for a negative fill. */
+function sizeLevel(fill: number): number {
+  return SIZE_LEVELS[Math.min(-fill - 1, SIZE_LEVELS.length - 1)]!;
+}
+
+/**
+ * The limits of `fill` as [bytes, count]: a listpack of more bytes or more
+ * entries exceeds it (Redis's quicklistNodeExceedsLimit: a size level for a
+ * negative fill; a count, and the 8 KB safety limit, for a positive one).
+ */
+function nodeLimits(fill: number): [number, number] {
+  if (fill < 0) return [sizeLevel(fill), Infinity];
+  return [SIZE_SAFETY_LIMIT, fill === 0 ? 1 : fill];
+}
+
+/** Decimal digits of a non-negative integer below 2^53. */
+function digits(n: number): number {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  return ('' + n).length;
+}
+
+/** The length in bytes of an element as a string. */
+function textLen(v: Elem): number {
+  if (typeof v !== 'number') return v.length;
+  return v < 0 ? 1 + digits(-v) : digits(v);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Whether a string element is a canonical int64 beyond 2^53 (stored as an integer by a listpack). */
+function bigIntText(s: string): boolean {
+  if (s.length < 16 || s.length > 20 || !/^-?[1-9][0-9]*$/.test(s)) return false;
+  const b = BigInt(s);
+  return b >= INT64_MIN && b <= INT64_MAX;
+}
+
+/** Whether a listpack stores the element as an integer (LMOVE's growth check counts those as 0 bytes when popped from a quicklist). */
+export function storedAsInteger(v: Elem): boolean {
+  return typeof v === 'number' || bigIntText(v);
+}
+
+/** Bytes one entry takes in a listpack (exported for tests). */
+export function entrySize(v: Elem): number {
+  if (typeof v === 'number') {
+    if (v >= 0 && v <= 127) return 2;
+    if (v >= -4096 && v <= 4095) return 3;
+    if (v >= -32768 && v <= 32767) return 4;
+    if (v >= -8388608 && v <= 8388607) return 5;
+    if (v >= -2147483648 && v <= 2147483647) return 6;
+    return 10;
+  }
+  const n = v.length;
+  if (n >= 16 && n <= 20 && bigIntText(v)) return 10;
+  if (n < 64) return n + 2; // 1-byte header, 1-byte back-length (n + 1 <= 64)
+  const l = n < 4096 ? n + 2 : n + 5;
+  return l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
 }
 
 /** A chunk: `items` when unpacked, else `packed` holding `n` elements. */
@@ -180,9 +292,20 @@ export class List implements Collection {
   readonly type = 'list' as const;
   private chunks = new Ring<Chunk>();
   length = 0;
+  /** As a listpack: the exact size Redis's listpack would have (lpBytes). */
+  private lpBytes = LP_EMPTY;
+  /**
+   * As a quicklist (null while a listpack): per node of Redis's quicklist,
+   * head first, its element count and its listpack's size.
+   */
+  private qCount: number[] | null = null;
+  private qSize: number[] = NO_NODES;
+  /** The limits of the quicklist's own fill, fixed when it was made (Redis clamps that fill to -5..32767). */
+  private qLimitBytes = 8192;
+  private qLimitCount = Infinity;
 
   encoding(): string {
-    return 'quicklist';
+    return this.qCount === null ? 'listpack' : 'quicklist';
   }
 
   dup(): List {
@@ -193,10 +316,172 @@ export class List implements Collection {
       l.chunks.pushRight(new Chunk(c.items === null ? null : c.items.slice(), c.packed, c.n, c.bytes));
     }
     l.length = this.length;
+    // COPY keeps the encoding (Redis's listTypeDup)
+    l.lpBytes = this.lpBytes;
+    l.qCount = this.qCount === null ? null : this.qCount.slice();
+    l.qSize = this.qCount === null ? NO_NODES : this.qSize.slice();
+    l.qLimitBytes = this.qLimitBytes;
+    l.qLimitCount = this.qLimitCount;
     return l;
   }
 
+  /**
+   * A list built the way Redis 7.2 builds SORT ... STORE's result: a new
+   * quicklist filled at the tail, then LIST_CONV_AUTO (a single node within
+   * list-max-listpack-size, the full limit, becomes a listpack). For
+   * commands/sort.ts and any other builder of a whole list.
+   */
+  static builtAsQuicklist(vals: Iterable<Elem>): List {
+    const l = new List();
+    [l.qLimitBytes, l.qLimitCount] = nodeLimits(Math.min(maxListpackSize, 32767));
+    l.qCount = [];
+    l.qSize = [];
+    for (const v of vals) {
+      l.rawPushRight(v);
+      l.added(v, false);
+    }
+    const qc = l.qCount;
+    if (qc.length === 1 && l.qSize[0]! <= lpLimitBytes && qc[0]! <= lpLimitCount) {
+      l.lpBytes = l.qSize[0]!;
+      l.qCount = null;
+      l.qSize = NO_NODES;
+    } else if (qc.length === 0) {
+      l.qCount = null;
+      l.qSize = NO_NODES;
+    }
+    return l;
+  }
+
+  /** The quicklist's node count (0 as a listpack), for DEBUG OBJECT and tests. */
+  quicklistNodes(): number {
+    return this.qCount === null ? 0 : this.qCount.length;
+  }
+
+  /**
+   * Redis's listTypeTryConversionAppend: before `addCount` elements of
+   * `addBytes` bytes in all (their string lengths) are added, a listpack that
+   * would outgrow list-max-listpack-size becomes a quicklist holding it as
+   * one node. Callers: pushMany/push, and LINSERT and LSET before they look
+   * for their pivot/index (so Redis converts even when they then fail).
+   */
+  growCheck(addBytes: number, addCount: number): void {
+    if (this.qCount === null && (this.lpBytes + addBytes > lpLimitBytes || this.length + addCount > lpLimitCount)) {
+      [this.qLimitBytes, this.qLimitCount] = nodeLimits(Math.min(maxListpackSize, 32767));
+      this.qCount = this.length > 0 ? [this.length] : [];
+      this.qSize = this.length > 0 ? [this.lpBytes] : [];
+    }
+  }
+
+  /**
+   * Redis's listTypeTryConversion(LIST_CONV_SHRINKING) after elements were
+   * removed from a non-empty list: a quicklist of one node converts back to
+   * a listpack when that node is within half of list-max-listpack-size (half
+   * the bytes for a size limit, half the count for a count limit), so a list
+   * near the limit does not convert back and forth.
+   */
+  shrinkCheck(): void {
+    const qc = this.qCount;
+    if (qc === null || qc.length !== 1) return;
+    const f = maxListpackSize;
+    if (f < 0 ? this.qSize[0]! > sizeLevel(f) >>> 1 : qc[0]! > (f === 0 ? 1 : f) >>> 1) return;
+    this.lpBytes = this.qSize[0]!;
+    this.qCount = null;
+    this.qSize = NO_NODES;
+  }
+
+  /** Whether a quicklist node of `bytes`/`count` takes one more entry of string length `len` (_quicklistNodeAllowInsert). */
+  private fits(k: number, len: number): boolean {
+    return this.qSize[k]! + len + SIZE_ESTIMATE_OVERHEAD <= this.qLimitBytes && this.qCount![k]! + 1 <= this.qLimitCount;
+  }
+
+  /** Accounts an element added at an end (quicklistPushHead/Tail: into the end node when it fits, else a new node). */
+  private added(v: Elem, left: boolean): void {
+    const es = entrySize(v);
+    const qc = this.qCount;
+    if (qc === null) {
+      this.lpBytes += es;
+      return;
+    }
+    const k = left ? 0 : qc.length - 1;
+    if (qc.length > 0 && this.fits(k, textLen(v))) {
+      qc[k]!++;
+      this.qSize[k]! += es;
+    } else if (left) {
+      qc.unshift(1);
+      this.qSize.unshift(LP_EMPTY + es);
+    } else {
+      qc.push(1);
+      this.qSize.push(LP_EMPTY + es);
+    }
+  }
+
+  /** Accounts an element removed from an end (an emptied node goes). */
+  private removed(v: Elem, left: boolean): void {
+    const es = entrySize(v);
+    const qc = this.qCount;
+    if (qc === null) {
+      this.lpBytes -= es;
+      return;
+    }
+    const k = left ? 0 : qc.length - 1;
+    if (--qc[k]! === 0) {
+      if (left) {
+        qc.shift();
+        this.qSize.shift();
+      } else {
+        qc.pop();
+        this.qSize.pop();
+      }
+    } else this.qSize[k]! -= es;
+  }
+
+  /** The quicklist node holding element i and i's offset in it. */
+  private node(i: number): [number, number] {
+    const qc = this.qCount!;
+    let k = 0;
+    while (i >= qc[k]!) i -= qc[k++]!;
+    return [k, i];
+  }
+
+  /** Appends at the tail (an RPUSH of one element: the listpack may convert first). */
   pushRight(v: Elem): void {
+    this.push(v, false);
+  }
+
+  /** Prepends at the head (an LPUSH of one element). */
+  pushLeft(v: Elem): void {
+    this.push(v, true);
+  }
+
+  /**
+   * Pushes at the head (left=true) or the tail, after the growth check for
+   * one element of `addBytes` bytes (default: its string length; LMOVE
+   * passes 0 for an integer popped from a quicklist, as Redis counts only
+   * string-encoded objects).
+   */
+  push(v: Elem, left: boolean, addBytes?: number): void {
+    if (this.qCount === null) this.growCheck(addBytes ?? textLen(v), 1);
+    if (left) this.rawPushLeft(v);
+    else this.rawPushRight(v);
+    this.added(v, left);
+  }
+
+  /** LPUSH/RPUSH: pushes vals[from..] (latin1 text) one by one after one growth check for all of them. */
+  pushMany(vals: readonly string[], from: number, left: boolean): void {
+    if (this.qCount === null) {
+      let bytes = 0;
+      for (let i = from; i < vals.length; i++) bytes += vals[i]!.length;
+      this.growCheck(bytes, vals.length - from);
+    }
+    for (let i = from; i < vals.length; i++) {
+      const v = elem(vals[i]!);
+      if (left) this.rawPushLeft(v);
+      else this.rawPushRight(v);
+      this.added(v, left);
+    }
+  }
+
+  private rawPushRight(v: Elem): void {
     const r = this.chunks;
     let c = r.length === 0 ? undefined : r.at(r.length - 1);
     if (c === undefined || c.full()) {
@@ -210,7 +495,7 @@ export class List implements Collection {
     this.length++;
   }
 
-  pushLeft(v: Elem): void {
+  private rawPushLeft(v: Elem): void {
     const r = this.chunks;
     let c = r.length === 0 ? undefined : r.at(0);
     if (c === undefined || c.full()) {
@@ -224,13 +509,21 @@ export class List implements Collection {
     this.length++;
   }
 
-  /** Pushes at the head (left=true) or the tail. */
-  push(v: Elem, left: boolean): void {
-    if (left) this.pushLeft(v);
-    else this.pushRight(v);
+  /** Pops at the tail (no shrink check: callers make it once per command, see shrinkCheck). */
+  popRight(): Elem | undefined {
+    const v = this.rawPopRight();
+    if (v !== undefined) this.removed(v, false);
+    return v;
   }
 
-  popRight(): Elem | undefined {
+  /** Pops at the head. */
+  popLeft(): Elem | undefined {
+    const v = this.rawPopLeft();
+    if (v !== undefined) this.removed(v, true);
+    return v;
+  }
+
+  private rawPopRight(): Elem | undefined {
     if (this.length === 0) return undefined;
     const r = this.chunks;
     let c = r.at(r.length - 1);
@@ -243,11 +536,11 @@ export class List implements Collection {
     c.n--;
     c.bytes -= sizeOf(v);
     this.length--;
-    if (this.length === 0) this.clear();
+    if (this.length === 0) this.reset();
     return v;
   }
 
-  popLeft(): Elem | undefined {
+  private rawPopLeft(): Elem | undefined {
     if (this.length === 0) return undefined;
     const r = this.chunks;
     let c = r.at(0);
@@ -260,7 +553,7 @@ export class List implements Collection {
     c.n--;
     c.bytes -= sizeOf(v);
     this.length--;
-    if (this.length === 0) this.clear();
+    if (this.length === 0) this.reset();
     return v;
   }
 
@@ -300,8 +593,17 @@ export class List implements Collection {
     return unpack(c.packed, off + 1)[off]!;
   }
 
-  /** Replaces the element at index i (0 <= i < length). */
+  /**
+   * Replaces the element at index i (0 <= i < length). The caller made the
+   * growth check before (LSET does it before checking the index) and makes
+   * the shrink check after; a quicklist node just changes size (Redis's
+   * lpReplace in place, with no split).
+   */
   setAt(i: number, v: Elem): void {
+    const old = this.at(i);
+    const d = entrySize(v) - entrySize(old);
+    if (this.qCount === null) this.lpBytes += d;
+    else this.qSize[this.node(i)[0]]! += d;
     const [k, off] = this.locate(i);
     const c = this.chunks.at(k);
     const items = c.unpack();
@@ -406,10 +708,105 @@ export class List implements Collection {
     return found;
   }
 
-  /** Inserts v so that it ends at index i (0 <= i <= length). */
+  /**
+   * Inserts v before (after=false) or after the element at index `pivot`
+   * (LINSERT; the caller made the growth check). As a quicklist, the node
+   * accounting follows Redis's _quicklistInsert: into the pivot's node when
+   * it fits; at a node's edge into the neighbour when that fits, else a new
+   * node; otherwise the node splits at the pivot and the parts merge with
+   * their neighbours where the merged node fits.
+   */
+  insertAround(pivot: number, after: boolean, v: Elem): void {
+    if (this.qCount === null) this.lpBytes += entrySize(v);
+    else this.insertedQuicklist(pivot, after, v);
+    this.rawInsertAt(after ? pivot + 1 : pivot, v);
+  }
+
+  /** Node accounting of an insertion next to element `pivot` (see insertAround). */
+  private insertedQuicklist(pivot: number, after: boolean, v: Elem): void {
+    const qc = this.qCount!;
+    const qs = this.qSize;
+    const es = entrySize(v);
+    const len = textLen(v);
+    const [k, off] = this.node(pivot);
+    const full = !this.fits(k, len);
+    if (!full) {
+      qc[k]!++;
+      qs[k]! += es;
+      return;
+    }
+    const atTail = after && off === qc[k]! - 1;
+    const atHead = !after && off === 0;
+    if (atTail || atHead) {
+      const nb = atTail ? k + 1 : k - 1;
+      if (nb >= 0 && nb < qc.length && this.fits(nb, len)) {
+        qc[nb]!++;
+        qs[nb]! += es;
+      } else {
+        qc.splice(atTail ? k + 1 : k, 0, 1);
+        qs.splice(atTail ? k + 1 : k, 0, LP_EMPTY + es);
+      }
+      return;
+    }
+    // split node k at the pivot: the new node takes the part after it (after)
+    // or before it (before) and gets the element at its pivot side
+    let start = 0;
+    for (let j = 0; j < k; j++) start += qc[j]!;
+    const [from, to] = after ? [pivot + 1, start + qc[k]! - 1] : [start, pivot - 1];
+    let moved = 0;
+    this.scan(from, to, false, (x) => {
+      moved += entrySize(x);
+    });
+    const n = to - from + 1;
+    qc[k]! -= n;
+    qs[k]! -= moved;
+    const at = after ? k + 1 : k;
+    qc.splice(at, 0, n + 1);
+    qs.splice(at, 0, LP_EMPTY + moved + es);
+    this.mergeAround(after ? k : k + 1);
+  }
+
+  /** Whether nodes a and b merged would fit (_quicklistNodeAllowMerge). */
+  private canMerge(a: number, b: number): boolean {
+    const qc = this.qCount!;
+    if (a < 0 || b < 0 || a >= qc.length || b >= qc.length) return false;
+    return this.qSize[a]! + this.qSize[b]! - LP_EMPTY <= this.qLimitBytes && qc[a]! + qc[b]! <= this.qLimitCount;
+  }
+
+  /** Merges node k+1 into node k. */
+  private merge(k: number): void {
+    const qc = this.qCount!;
+    qc[k]! += qc[k + 1]!;
+    this.qSize[k]! += this.qSize[k + 1]! - LP_EMPTY;
+    qc.splice(k + 1, 1);
+    this.qSize.splice(k + 1, 1);
+  }
+
+  /** Redis's _quicklistMergeNodes around node c: (c-2, c-1), (c+1, c+2), (c-1, c), then (c, c+1). */
+  private mergeAround(c: number): void {
+    if (this.canMerge(c - 1, c - 2)) {
+      this.merge(c - 2);
+      c--;
+    }
+    if (this.canMerge(c + 1, c + 2)) this.merge(c + 1);
+    if (this.canMerge(c, c - 1)) {
+      this.merge(c - 1);
+      c--;
+    }
+    if (this.canMerge(c, c + 1)) this.merge(c);
+  }
+
+  /** Inserts v so that it ends at index i (0 <= i <= length), encoding accounting included (a push at the ends). */
   insertAt(i: number, v: Elem): void {
     if (i === 0) return this.pushLeft(v);
     if (i === this.length) return this.pushRight(v);
+    this.insertAround(i, false, v);
+  }
+
+  /** Inserts v so that it ends at index i (0 < i < length), structure only. */
+  private rawInsertAt(i: number, v: Elem): void {
+    if (i === 0) return this.rawPushLeft(v);
+    if (i === this.length) return this.rawPushRight(v);
     const [k, off] = this.locate(i);
     const c = this.chunks.at(k);
     const items = c.unpack();
@@ -441,6 +838,10 @@ export class List implements Collection {
       this.clear();
       return before;
     }
+    // accounting first, as pops from each end (Redis's quicklistDelRange from
+    // the head, then from the tail, drops emptied nodes and shrinks the rest)
+    if (start > 0) this.scan(0, start - 1, false, (v) => this.removed(v, true));
+    if (end < before - 1) this.scan(end + 1, before - 1, true, (v) => this.removed(v, false));
     const r = this.chunks;
     let left = start;
     let right = before - 1 - end;
@@ -466,6 +867,7 @@ export class List implements Collection {
     }
     this.length = end - start + 1;
     this.fixEnds();
+    this.shrinkCheck();
     return before - this.length;
   }
 
@@ -497,12 +899,45 @@ export class List implements Collection {
       for (let i = all.length - 1; i >= 0 && removed < limit; i--) if (all[i] === v) (keep[i] = false), removed++;
     }
     if (removed === 0) return 0;
-    this.clear();
-    for (let i = 0; i < all.length; i++) if (keep[i]) this.pushRight(all[i]!);
+    // accounting: each removed element leaves its node (quicklistDelEntry;
+    // an emptied node goes, nothing merges)
+    if (this.qCount === null) {
+      for (let i = 0; i < all.length; i++) if (!keep[i]) this.lpBytes -= entrySize(all[i]!);
+    } else {
+      const qc = this.qCount;
+      const qs = this.qSize;
+      let k = 0;
+      let end = qc[0]!; // index past node k
+      for (let i = 0; i < all.length; i++) {
+        while (i >= end) end += qc[++k]!;
+        if (!keep[i]) {
+          qc[k]!--;
+          qs[k]! -= entrySize(all[i]!);
+        }
+      }
+      for (let j = qc.length - 1; j >= 0; j--) {
+        if (qc[j] === 0) {
+          qc.splice(j, 1);
+          qs.splice(j, 1);
+        }
+      }
+    }
+    this.reset();
+    for (let i = 0; i < all.length; i++) if (keep[i]) this.rawPushRight(all[i]!);
+    if (this.length > 0) this.shrinkCheck();
     return removed;
   }
 
+  /** Empties the list (a new, empty listpack). */
   clear(): void {
+    this.reset();
+    this.lpBytes = LP_EMPTY;
+    this.qCount = null;
+    this.qSize = NO_NODES;
+  }
+
+  /** Empties the structure (the encoding accounting is the caller's). */
+  private reset(): void {
     this.chunks = new Ring<Chunk>();
     this.length = 0;
   }

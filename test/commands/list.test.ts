@@ -5,9 +5,17 @@
  * (non-blocking) paths and argument errors.
  */
 import { test, after } from 'node:test';
-import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
-import { both } from './strdiff.js';
+import assert from 'node:assert/strict';
+import { Differ, decode } from '../helpers/diff.js';
+import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { both, sevenTwo } from './strdiff.js';
+
+/**
+ * OBJECT ENCODING of a small list: Redis 7.2 says listpack where the 7.0
+ * reference says quicklist (7.0 had no listpack lists), so these steps check
+ * tsdis against 7.2's answer instead of comparing.
+ */
+const LISTPACK = '$8\r\nlistpack\r\n';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -16,13 +24,13 @@ const skip = d ? false : SKIP_NO_REDIS;
 test('push, pop, length, range, encodings', { skip }, async () => {
   await both(d!, [
     ['LPUSH', 'l', 'a', 'b', 'c'], ['RPUSH', 'l', '1', '2', '-0', '007', '9223372036854775808'], ['LRANGE', 'l', '0', '-1'],
-    ['LLEN', 'l'], ['LLEN', 'nokey'], ['OBJECT', 'ENCODING', 'l'], ['TYPE', 'l'],
+    ['LLEN', 'l'], ['LLEN', 'nokey'], sevenTwo(LISTPACK, 'OBJECT', 'ENCODING', 'l'), ['TYPE', 'l'],
     ['LPUSHX', 'l', 'x', 'y'], ['RPUSHX', 'l', 'z'], ['LPUSHX', 'nokey', 'x'], ['RPUSHX', 'nokey', 'x'], ['EXISTS', 'nokey'],
     ['LPOP', 'l'], ['RPOP', 'l'], ['LPOP', 'l', '2'], ['RPOP', 'l', '3'], ['LPOP', 'l', '0'], ['LRANGE', 'l', '0', '-1'],
     ['LPOP', 'nokey'], ['RPOP', 'nokey'], ['LPOP', 'nokey', '0'], ['LPOP', 'nokey', '3'], ['RPOP', 'nokey', '1'],
     ['LPOP', 'l', '-1'], ['LPOP', 'l', 'x'], ['LPOP', 'l', '1', '2'], ['RPOP', 'l', '1.5'], ['LPOP', 'nokey', '-1'],
     ['RPOP', 'l', '100'], ['EXISTS', 'l'], ['LPUSH', 'l', 'only'], ['LPOP', 'l'], ['EXISTS', 'l'],
-    ['RPUSH', 'big', ...Array.from({ length: 200 }, (_, i) => 'v' + i)], ['OBJECT', 'ENCODING', 'big'],
+    ['RPUSH', 'big', ...Array.from({ length: 200 }, (_, i) => 'v' + i)], sevenTwo(LISTPACK, 'OBJECT', 'ENCODING', 'big'),
     ['RPUSH', 'huge', 'x'.repeat(9000)], ['OBJECT', 'ENCODING', 'huge'], ['LINDEX', 'huge', '0'],
     ['RPUSH', 'bin', Buffer.from([0, 255, 13, 10]), ''], ['LRANGE', 'bin', '0', '-1'],
     ['LPUSH'], ['LPUSH', 'l'], ['LPOP'], ['LLEN'], ['LRANGE', 'l', '0'],
@@ -126,7 +134,7 @@ test('blocking commands time out with the right null', { skip }, async () => {
 test('COPY, RENAME and MOVE of lists keep them independent', { skip }, async () => {
   await both(d!, [
     ['RPUSH', 'a', '1', '2', '3'], ['COPY', 'a', 'b'], ['RPUSH', 'b', '4'], ['LRANGE', 'a', '0', '-1'], ['LRANGE', 'b', '0', '-1'],
-    ['OBJECT', 'ENCODING', 'b'], ['RENAME', 'b', 'c'], ['LRANGE', 'c', '0', '-1'], ['MOVE', 'c', '1'], ['SELECT', '1'], ['LPOP', 'c'],
+    sevenTwo(LISTPACK, 'OBJECT', 'ENCODING', 'b'), ['RENAME', 'b', 'c'], ['LRANGE', 'c', '0', '-1'], ['MOVE', 'c', '1'], ['SELECT', '1'], ['LPOP', 'c'],
     ['SELECT', '0'], ['TYPE', 'a'],
   ]);
 });
@@ -147,4 +155,107 @@ test('long lists: middle access and changes across chunks, COPY independence', {
     ['LRANGE', 'c', '0', '-1'], ['LMPOP', '1', 'c', 'RIGHT', 'COUNT', '2000'], ['EXISTS', 'c'],
   ];
   await both(d!, steps);
+});
+
+/**
+ * Redis 7.2's list encodings, checked against tsdis alone (the reference
+ * redis-server is 7.0, which has no listpack lists). The expected answers
+ * follow 7.2's t_list.c / quicklist.c rules: growth is checked before
+ * elements are added (listpack bytes + their string lengths, element count +
+ * their number, against list-max-listpack-size); a quicklist of one node
+ * converts back once within half the limit.
+ */
+test('Redis 7.2 list encodings: listpack and quicklist transitions', async () => {
+  const srv = await startTsdis();
+  const c = await RawConn.connect(srv.port);
+  const enc = async (k: string) => decode(await c.call('OBJECT', 'ENCODING', k));
+  try {
+    // growth by count (a positive limit), then back below half of it
+    await c.call('CONFIG', 'SET', 'list-max-listpack-size', '4');
+    await c.call('RPUSH', 'n', 'a', 'b', 'c', 'd');
+    assert.equal(await enc('n'), 'listpack');
+    await c.call('RPUSH', 'n', 'e'); // one node of a..d, then e in a new node
+    assert.equal(await enc('n'), 'quicklist');
+    await c.call('RPOP', 'n'); // one node of 4: not below half of 4
+    assert.equal(await enc('n'), 'quicklist');
+    await c.call('RPOP', 'n');
+    assert.equal(await enc('n'), 'quicklist');
+    await c.call('RPOP', 'n'); // 2 elements: half of the limit
+    assert.equal(await enc('n'), 'listpack');
+    // LPUSH of several elements is checked as a whole
+    await c.call('DEL', 'm');
+    await c.call('LPUSH', 'm', 'a', 'b', 'c', 'd', 'e');
+    assert.equal(await enc('m'), 'quicklist');
+    // LSET counts as one more element in 7.2's growth check (made before the index is checked)
+    await c.call('RPUSH', 's', '1', '2', '3', '4');
+    assert.equal(await c.call('LSET', 's', '9', 'x'), '-ERR index out of range\r\n');
+    assert.equal(await enc('s'), 'quicklist');
+
+    // growth by size: fill -1 is 4096 bytes; an empty listpack is 7 bytes
+    await c.call('CONFIG', 'SET', 'list-max-listpack-size', '-1');
+    await c.call('RPUSH', 'b1', 'x'.repeat(4089)); // 7 + 4089 = 4096: fits
+    assert.equal(await enc('b1'), 'listpack');
+    await c.call('RPUSH', 'b2', 'x'.repeat(4090));
+    assert.equal(await enc('b2'), 'quicklist');
+    await c.call('RPUSH', 'b1', 'y'); // the listpack is now 4100 bytes
+    assert.equal(await enc('b1'), 'quicklist');
+    // LMOVE's destination and COPY
+    await c.call('RPUSH', 'src', 'x'.repeat(4000), 'small');
+    await c.call('LMOVE', 'src', 'dst', 'RIGHT', 'LEFT');
+    assert.equal(await enc('dst'), 'listpack');
+    // an integer popped from a quicklist counts 0 bytes in LMOVE's growth
+    // check (7.2 counts string objects only); from a listpack, its length
+    await c.call('RPUSH', 'full1', 'x'.repeat(4085)); // 7 + 4089 = 4096 bytes
+    await c.call('RPUSH', 'full2', 'x'.repeat(4085));
+    await c.call('RPUSH', 'qsrc', 'x'.repeat(5000), '5');
+    assert.equal(await enc('qsrc'), 'quicklist');
+    await c.call('LMOVE', 'qsrc', 'full1', 'RIGHT', 'LEFT');
+    assert.equal(await enc('full1'), 'listpack');
+    await c.call('RPUSH', 'lsrc', '5');
+    await c.call('LMOVE', 'lsrc', 'full2', 'RIGHT', 'LEFT');
+    assert.equal(await enc('full2'), 'quicklist');
+    await c.call('COPY', 'b1', 'b1copy');
+    assert.equal(await enc('b1copy'), 'quicklist');
+
+    // shrink-back hysteresis at the default 8 KB: 100-byte elements take 103
+    // bytes each; pushed into a quicklist they fill a node with 79 (8144
+    // bytes), the rest go to a second node
+    await c.call('CONFIG', 'SET', 'list-max-listpack-size', '-2');
+    await c.call('RPUSH', 'h', ...Array.from({ length: 100 }, () => 'v'.repeat(100)));
+    assert.equal(await enc('h'), 'quicklist');
+    await c.call('LTRIM', 'h', '0', '39'); // one node, 7 + 40 * 103 = 4127 bytes: above half (4096)
+    assert.equal(await enc('h'), 'quicklist');
+    await c.call('RPOP', 'h'); // 4024 bytes
+    assert.equal(await enc('h'), 'listpack');
+    await c.call('RPUSH', 'h', 'v'.repeat(100)); // 4127 bytes again: a listpack stays one up to 8 KB
+    assert.equal(await enc('h'), 'listpack');
+    for (let i = 0; i < 39; i++) await c.call('RPUSH', 'h', 'v'.repeat(100));
+    assert.equal(await enc('h'), 'listpack'); // 7 + 79 * 103 = 8144 bytes
+    await c.call('RPUSH', 'h', 'v'.repeat(100)); // 8144 + 100 > 8192
+    assert.equal(await enc('h'), 'quicklist');
+    // two nodes never convert back, however small
+    await c.call('LPOP', 'h', '75'); // nodes of 4 and 1
+    assert.equal(await enc('h'), 'quicklist');
+    await c.call('LPOP', 'h', '4'); // one node left, of one element
+    assert.equal(await enc('h'), 'listpack');
+    // LREM and LINSERT
+    await c.call('RPUSH', 'r', ...Array.from({ length: 60 }, () => 'w'.repeat(100)), 'x'.repeat(100));
+    assert.equal(await enc('r'), 'listpack'); // 7 + 6100 bytes of strings: within 8 KB
+    await c.call('RPUSH', 'r', ...Array.from({ length: 30 }, () => 'w'.repeat(100))); // nodes of 79 and 12
+    assert.equal(await enc('r'), 'quicklist');
+    await c.call('LREM', 'r', '0', 'w'.repeat(100)); // the first node empties and goes: one node, x
+    assert.equal(await enc('r'), 'listpack');
+    await c.call('LINSERT', 'r', 'BEFORE', 'nosuchpivot', 'z'.repeat(9000)); // converts though nothing is inserted
+    assert.equal(await enc('r'), 'quicklist');
+    assert.equal(await c.call('LLEN', 'r'), ':1\r\n');
+
+    // list-compress-depth is accepted (no behaviour: nodes are never compressed here)
+    assert.equal(await c.call('CONFIG', 'SET', 'list-compress-depth', '2'), '+OK\r\n');
+    assert.equal(await c.call('CONFIG', 'GET', 'list-compress-depth'), '*2\r\n$19\r\nlist-compress-depth\r\n$1\r\n2\r\n');
+  } finally {
+    // the limit is process-wide (types/list.ts): restore the default for the other tests
+    await c.call('CONFIG', 'SET', 'list-max-listpack-size', '-2');
+    c.close();
+    await srv.close();
+  }
 });

@@ -6,7 +6,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { List, elem, type Elem } from '../../src/types/list.js';
+import { List, elem, entrySize, setListMaxListpackSize, type Elem } from '../../src/types/list.js';
+
+/**
+ * The encoding accounting matches the elements: as a listpack its byte size
+ * is 7 + the entries' sizes; as a quicklist the nodes partition the list
+ * (none empty) and each node's size is 7 + its entries' sizes.
+ */
+function checkAccounting(l: List): void {
+  const x = l as unknown as { lpBytes: number; qCount: number[] | null; qSize: number[] };
+  const all = l.toArray();
+  if (x.qCount === null) {
+    let b = 7;
+    for (const v of all) b += entrySize(v);
+    assert.equal(x.lpBytes, b, 'listpack bytes');
+    return;
+  }
+  let i = 0;
+  x.qCount.forEach((n, k) => {
+    assert.ok(n > 0, 'empty node');
+    let b = 7;
+    for (let j = 0; j < n; j++) b += entrySize(all[i++]!);
+    assert.equal(x.qSize[k], b, `node ${k} bytes`);
+  });
+  assert.equal(i, all.length, 'node counts');
+}
 
 type Op =
   | { t: 'push'; left: boolean; v: string; n: number }
@@ -91,6 +115,7 @@ test('List behaves like an array under random operations', () => {
         }
         assert.equal(l.length, m.length);
         assert.deepEqual(l.toArray(), m);
+        checkAccounting(l);
         if (m.length) {
           assert.equal(l.at(0), m[0]);
           assert.equal(l.at(m.length - 1), m[m.length - 1]);
@@ -118,7 +143,8 @@ test('elem keeps canonical integers as numbers and everything else as text', () 
   assert.equal(elem('007'), '007');
   assert.equal(elem('-0'), '-0');
   assert.equal(elem('9223372036854775808'), '9223372036854775808');
-  assert.equal(new List().encoding(), 'quicklist');
+  // Redis 7.2: a new list starts as a listpack (7.0 said quicklist)
+  assert.equal(new List().encoding(), 'listpack');
   assert.equal(new List().type, 'list');
 });
 
@@ -151,6 +177,7 @@ test('long random sequences across many chunks match the array model', () => {
       l.setAt(i, v);
       m[i] = v;
     } else if (r < 98 && m.length > 10) {
+      checkAccounting(l);
       const s = rnd(5);
       const e = m.length - 1 - rnd(5);
       l.trim(s, e);
@@ -162,6 +189,7 @@ test('long random sequences across many chunks match the array model', () => {
     assert.equal(l.length, m.length);
     if (step % 997 === 0) {
       assert.deepEqual(l.toArray(), m);
+      checkAccounting(l);
       const a = rnd(m.length + 1);
       const b = Math.min(m.length - 1, a + rnd(700));
       const want = m.slice(a, b + 1).map((v) => `$${String(v).length}\r\n${v}\r\n`).join('');
@@ -171,4 +199,102 @@ test('long random sequences across many chunks match the array model', () => {
   assert.deepEqual(l.toArray(), m);
   assert.deepEqual(l.dup().toArray(), m);
   assert.ok(m.length > 1000, `the list grew to ${m.length}`);
+});
+
+test('encoding accounting under small limits, with conversions both ways', () => {
+  for (const fill of [3, 8, -1]) {
+    setListMaxListpackSize(fill);
+    try {
+      let seed = 777 + fill;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed % n;
+      };
+      const l = new List();
+      let m: Elem[] = [];
+      const vals = ['a', '7', '-5', '300', '70000', '123456789012', '9223372036854775807', 'x'.repeat(70), 'y'.repeat(1500), ''];
+      const seen = new Set<string>();
+      for (let step = 0; step < 5000; step++) {
+        const r = rnd(100);
+        const v = elem(vals[rnd(vals.length)]!);
+        const grow = m.length < 40 || rnd(3) === 0;
+        if (r < 40 && grow) {
+          const left = rnd(2) === 0;
+          l.push(v, left);
+          if (left) m.unshift(v);
+          else m.push(v);
+        } else if (r < 50 && grow) {
+          const xs = [String(v), 'b', '12'];
+          l.pushMany(xs, 0, false);
+          m.push(...xs.map(elem));
+        } else if (r < 75 && m.length) {
+          const left = rnd(2) === 0;
+          assert.equal(l.pop(left), left ? m.shift() : m.pop());
+          if (m.length) l.shrinkCheck();
+        } else if (r < 85 && m.length) {
+          const i = rnd(m.length);
+          const after = rnd(2) === 0;
+          l.growCheck(textOf(v).length, 1);
+          l.insertAround(i, after, v);
+          m.splice(after ? i + 1 : i, 0, v);
+        } else if (r < 92 && m.length) {
+          const i = rnd(m.length);
+          l.growCheck(textOf(v).length, 1);
+          l.setAt(i, v);
+          m[i] = v;
+          l.shrinkCheck();
+        } else if (r < 96 && m.length > 2) {
+          const s = rnd(3);
+          const e = m.length - 1 - rnd(3);
+          l.trim(s, e);
+          m = s > e ? [] : m.slice(s, e + 1);
+        } else if (m.length) {
+          const x = m[rnd(m.length)]!;
+          const n = m.filter((y) => y === x).length;
+          assert.equal(l.remove(x, 0), n);
+          m = m.filter((y) => y !== x);
+        }
+        assert.deepEqual(l.toArray(), m);
+        checkAccounting(l);
+        seen.add(l.encoding());
+      }
+      assert.deepEqual([...seen].sort(), ['listpack', 'quicklist'], `fill ${fill}`);
+    } finally {
+      setListMaxListpackSize(-2);
+    }
+  }
+});
+
+function textOf(v: Elem): string {
+  return typeof v === 'number' ? String(v) : v;
+}
+
+test('a list built as a quicklist (SORT STORE) becomes a listpack when it is one node within the limit', () => {
+  const small = List.builtAsQuicklist(['a', 'b', 1, 2].map((x) => x));
+  assert.equal(small.encoding(), 'listpack');
+  assert.deepEqual(small.toArray(), ['a', 'b', 1, 2]);
+  checkAccounting(small);
+  // 79 entries of 100 bytes fill one 8 KB node (8144 bytes); 80 take two
+  const one = List.builtAsQuicklist(Array.from({ length: 79 }, () => 'v'.repeat(100)));
+  assert.equal(one.encoding(), 'listpack');
+  checkAccounting(one);
+  const two = List.builtAsQuicklist(Array.from({ length: 80 }, () => 'v'.repeat(100)));
+  assert.equal(two.encoding(), 'quicklist');
+  assert.equal(two.quicklistNodes(), 2);
+  checkAccounting(two);
+});
+
+test('two embedded servers keep their own list-max-listpack-size', async () => {
+  const { createServer } = await import('../../src/index.js');
+  const a = await createServer({ noListen: true, config: { 'list-max-listpack-size': '2' } });
+  const b = await createServer({ noListen: true });
+  try {
+    await a.call('RPUSH', 'l', '1', '2', '3');
+    await b.call('RPUSH', 'l', '1', '2', '3');
+    assert.equal(await a.call('OBJECT', 'ENCODING', 'l'), 'quicklist');
+    assert.equal(await b.call('OBJECT', 'ENCODING', 'l'), 'listpack');
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });
