@@ -78,3 +78,38 @@ export function checkRepeatedReply(count: number): void {
     throw new ReplyError(`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
   }
 }
+
+/** SCAN-family options: COUNT (default 10), MATCH (`*` means none), and TYPE for SCAN. */
+export interface ScanOptions {
+  count: number;
+  pattern: string | null;
+  type: string | null;
+}
+
+/**
+ * Parses the options of SCAN, HSCAN, SSCAN and ZSCAN from argv[start] on, as
+ * Redis's scanGenericCommand: COUNT must be a positive integer (not an
+ * integer: notInteger; below 1: syntax error), MATCH takes a pattern, TYPE
+ * only where `allowType` (SCAN); anything else is a syntax error.
+ */
+export function parseScanOptions(argv: string[], start: number, allowType = false): ScanOptions {
+  const o: ScanOptions = { count: 10, pattern: null, type: null };
+  for (let i = start; i < argv.length; ) {
+    const more = argv.length - i;
+    if (is(argv[i], 'COUNT') && more >= 2) {
+      const n = parseInt64(argv[i + 1]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 1) throw new ReplyError(Err.syntax);
+      o.count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
+      i += 2;
+    } else if (is(argv[i], 'MATCH') && more >= 2) {
+      const p = argv[i + 1]!;
+      o.pattern = p === '*' ? null : p;
+      i += 2;
+    } else if (allowType && is(argv[i], 'TYPE') && more >= 2) {
+      o.type = argv[i + 1]!.toLowerCase();
+      i += 2;
+    } else throw new ReplyError(Err.syntax);
+  }
+  return o;
+}

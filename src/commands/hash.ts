@@ -10,7 +10,7 @@
  * the stored strings and the reply.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupTyped, is, checkRepeatedReply } from './args.js';
+import { lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { HashValue } from '../types/hash.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -321,29 +321,6 @@ function hrandfield(ctx: Ctx): void {
   for (const i of pos) replyPair(reply, h, i, withValues);
 }
 
-/**
- * Parses the options of HSCAN/SSCAN (COUNT, MATCH; anything else is a syntax
- * error), as Redis's scanGenericCommand after the key lookup.
- */
-export function scanOptions(argv: string[]): { count: number; pattern: string | null } {
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; ) {
-    const more = argv.length - i;
-    if (is(argv[i], 'COUNT') && more >= 2) {
-      const n = parseInt64(argv[i + 1]!);
-      if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 1) throw new ReplyError(Err.syntax);
-      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
-      i += 2;
-    } else if (is(argv[i], 'MATCH') && more >= 2) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else throw new ReplyError(Err.syntax);
-  }
-  return { count, pattern };
-}
 
 /** HSCAN key cursor [MATCH pattern] [COUNT count] */
 function hscan(ctx: Ctx): void {
@@ -354,7 +331,7 @@ function hscan(ctx: Ctx): void {
     reply.raw('*2\r\n$1\r\n0\r\n*0\r\n');
     return;
   }
-  const { count, pattern } = scanOptions(argv);
+  const { count, pattern } = parseScanOptions(argv, 3);
   const out: string[] = [];
   let next = 0;
   const take = (f: string, v: string): void => {

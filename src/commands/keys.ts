@@ -9,7 +9,7 @@
  * dirty and tracking signals; keyspace events are named here, as in Redis.
  */
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
-import { is } from './args.js';
+import { is, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
@@ -308,26 +308,7 @@ export function parseCursor(s: string): bigint {
 function scan(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
   const cursor = parseCursor(argv[1]!);
-  let count = 10;
-  let pattern: string | null = null;
-  let typeFilter: string | null = null;
-  for (let i = 2; i < argv.length; ) {
-    const more = argv.length - i;
-    if (is(argv[i], 'COUNT') && more >= 2) {
-      const n = parseInt64(argv[i + 1]!);
-      if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 1) throw new ReplyError(Err.syntax);
-      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
-      i += 2;
-    } else if (is(argv[i], 'MATCH') && more >= 2) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else if (is(argv[i], 'TYPE') && more >= 2) {
-      typeFilter = argv[i + 1]!.toLowerCase();
-      i += 2;
-    } else throw new ReplyError(Err.syntax);
-  }
+  const { count, pattern, type: typeFilter } = parseScanOptions(argv, 2, true);
   const start = cursor > BigInt(db.dict.size) ? db.dict.size : Number(cursor);
   const found: string[] = [];
   const next = db.dict.scan(start, count, (k) => {

@@ -10,13 +10,13 @@
  * of any type. SADD and SPOP are benchmarked.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupTyped, is, checkRepeatedReply } from './args.js';
+import { lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { SetValue, INTSET, type SetLimits } from '../types/set.js';
 import { parseInt64 } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { parseCursor } from './keys.js';
-import { samplePositions, scanOptions } from './hash.js';
+import { samplePositions } from './hash.js';
 import { isString, type Value } from '../keyspace/value.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -391,7 +391,7 @@ function sscan(ctx: Ctx): void {
     reply.raw('*2\r\n$1\r\n0\r\n*0\r\n');
     return;
   }
-  const { count, pattern } = scanOptions(argv);
+  const { count, pattern } = parseScanOptions(argv, 3);
   const out: string[] = [];
   let next = 0;
   const take = (x: string): void => {

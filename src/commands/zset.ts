@@ -9,7 +9,7 @@
  * reply.double() (RESP2 bulk, RESP3 double) in Redis 7.2's format.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { is, lookupTyped, checkRepeatedReply } from './args.js';
+import { is, lookupTyped, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64, formatDouble } from '../util/numbers.js';
 import { isString } from '../keyspace/value.js';
@@ -793,22 +793,7 @@ function zscan(ctx: Ctx): void {
     reply.array(0);
     return;
   }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; ) {
-    const more = argv.length - i;
-    if (is(argv[i], 'COUNT') && more >= 2) {
-      const n = parseInt64(argv[i + 1]!);
-      if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 1) throw new ReplyError(Err.syntax);
-      count = typeof n === 'bigint' ? Number.MAX_SAFE_INTEGER : n;
-      i += 2;
-    } else if (is(argv[i], 'MATCH') && more >= 2) {
-      const p = argv[i + 1]!;
-      pattern = p === '*' ? null : p;
-      i += 2;
-    } else throw new ReplyError(Err.syntax);
-  }
+  const { count, pattern } = parseScanOptions(argv, 3);
   const found: ZNode[] = [];
   let next = 0;
   if (z.lp) {
