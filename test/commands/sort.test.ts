@@ -11,6 +11,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd, type Mode } from '../helpers/diff.js';
 import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { rng } from '../helpers/rng.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -34,17 +35,6 @@ async function both(steps: Step[]): Promise<void> {
 
 const unordered = (cmd: Cmd): Step => ({ mode: 'sorted', cmd });
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('numeric and ALPHA order on lists, ASC/DESC, ties', { skip }, async () => {
   await both([

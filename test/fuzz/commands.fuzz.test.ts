@@ -11,21 +11,11 @@ import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
 import { SKIP_NO_REDIS } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
+import { rng } from '../helpers/rng.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 
-/** A small deterministic PRNG (mulberry32) so failures replay from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['a', 'b', 'c', 'k:1', 'k:2', 'bin\x00\xff', ''];
 const VALUES = ['', '0', '1', '-1', '42', '007', '3.5', '-0', '1e3', ' 1', 'abc', 'hello world', '9223372036854775807',

@@ -7,16 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dict } from '../../src/keyspace/dict.js';
 import { hashKey } from '../../src/keyspace/keyindex.js';
+import { rng } from '../helpers/rng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('Dict with the hash index agrees with a Map through growth, churn and shrinking', () => {
   const r = rng(7);
