@@ -59,6 +59,11 @@ function setSpan(x: ZNode, i: number, n: number): void {
   if (i !== 0) x.lv![2 * i - 1] = n;
 }
 
+/** Scratch update/rank vectors for insert() and findUpdate() (MAX_LEVEL entries). */
+const UPDATE: ZNode[] = [];
+const RANK: number[] = [];
+const UPDATE2: ZNode[] = [];
+
 /** (s1, m1) < (s2, m2) in sorted-set order. */
 function less(s1: number, m1: string, s2: number, m2: string): boolean {
   return s1 < s2 || (s1 === s2 && m1 < m2);
@@ -152,8 +157,10 @@ export class ZSet implements Collection {
 
   /** Inserts a member known to be absent. */
   insert(score: number, member: string): ZNode {
-    const update: ZNode[] = new Array(this.level);
-    const rank: number[] = new Array(this.level);
+    // Scratch vectors reused across calls (no allocation per insert; the
+    // skiplist code never re-enters itself).
+    const update = UPDATE;
+    const rank = RANK;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
@@ -206,7 +213,7 @@ export class ZSet implements Collection {
 
   /** The update vector for (score, member): last node before it at each level. */
   private findUpdate(score: number, member: string): ZNode[] {
-    const update: ZNode[] = new Array(this.level);
+    const update = UPDATE2;
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       for (let y = fwd(x, i); y !== null && less(y.s, y.m, score, member); y = fwd(x, i)) x = y;
