@@ -157,6 +157,21 @@ export class ZSet implements Collection {
 
   /** Inserts a member known to be absent. */
   insert(score: number, member: string): ZNode {
+    const n = new ZNode(member, score, this.randomLevel());
+    this.link(n, this.dict.size);
+    this.dict.set(member, n);
+    return n;
+  }
+
+  /**
+   * Links node `n` (not in the list) at the position of its score and member,
+   * keeping its level. `others` is the number of nodes already in the list.
+   * Used by insert() and to move a member whose score changed (the node and
+   * its index entry are reused, as Redis reuses the element).
+   */
+  private link(n: ZNode, others: number): void {
+    const score = n.s;
+    const member = n.m;
     // Scratch vectors reused across calls (no allocation per insert; the
     // skiplist code never re-enters itself).
     const update = UPDATE;
@@ -170,16 +185,15 @@ export class ZSet implements Collection {
       }
       update[i] = x;
     }
-    const level = this.randomLevel();
+    const level = n.level;
     if (level > this.level) {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
         update[i] = this.head;
-        setSpan(this.head, i, this.dict.size);
+        setSpan(this.head, i, others);
       }
       this.level = level;
     }
-    const n = new ZNode(member, score, level);
     for (let i = 0; i < level; i++) {
       const u = update[i]!;
       setFwd(n, i, fwd(u, i));
@@ -193,8 +207,6 @@ export class ZSet implements Collection {
     n.b = update[0] === this.head ? null : update[0]!;
     if (n.f) n.f.b = n;
     else this.tail = n;
-    this.dict.set(member, n);
-    return n;
   }
 
   /** Unlinks a node, given the update vector. */
@@ -245,8 +257,8 @@ export class ZSet implements Collection {
       return;
     }
     this.unlink(n, this.findUpdate(n.s, member));
-    this.dict.delete(member);
-    this.insert(score, member);
+    n.s = score;
+    this.link(n, this.dict.size - 1);
   }
 
   /** 0-based rank of a member, or -1. */
