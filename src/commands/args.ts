@@ -17,6 +17,41 @@ export function argInt(s: string, err: string = Err.notInteger): number {
   return n;
 }
 
+/**
+ * Redis's getRangeLongFromObjectOrReply for a count-like argument: an
+ * integer of at least `min`; a non-integer and a smaller value both reply
+ * `err` (default: "value is out of range, must be positive").
+ */
+export function argAtLeast(s: string, min: number, err: string = Err.mustBePositive): number {
+  const n = parseInt64(s);
+  if (n === null) throw new ReplyError(err);
+  const v = typeof n === 'bigint' ? Number(n) : n;
+  if (v < min) throw new ReplyError(err);
+  return v;
+}
+
+/**
+ * The tail LMPOP, BLMPOP, ZMPOP and BZMPOP share, from argv[numkeysIdx]:
+ * numkeys key [key ...] FIRST|SECOND [COUNT count], with Redis's errors in
+ * its order. `first` is true when the FIRST word (LEFT, MIN) was given.
+ */
+export function parseMpopArgs(argv: string[], numkeysIdx: number, firstWord: string, secondWord: string): { keys: string[]; first: boolean; count: number } {
+  const numkeys = argAtLeast(argv[numkeysIdx]!, 1, Err.numkeysPositive);
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= argv.length) throw new ReplyError(Err.syntax);
+  let first: boolean;
+  if (is(argv[whereIdx], firstWord)) first = true;
+  else if (is(argv[whereIdx], secondWord)) first = false;
+  else throw new ReplyError(Err.syntax);
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && is(argv[j], 'COUNT') && j + 1 < argv.length) {
+      count = argAtLeast(argv[++j]!, 1, Err.countPositive);
+    } else throw new ReplyError(Err.syntax);
+  }
+  return { keys: argv.slice(numkeysIdx + 1, whereIdx), first, count: count === -1 ? 1 : count };
+}
+
 /** An int64 argument as bigint (INCRBY and friends). */
 export function argBigInt(s: string, err: string = Err.notInteger): bigint {
   const n = parseInt64(s);

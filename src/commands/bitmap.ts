@@ -8,7 +8,7 @@
  * arguments).
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupString } from './args.js';
+import { argInt, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import { maxStringLen } from './string.js';
@@ -28,13 +28,6 @@ function bitOffset(ctx: Ctx, arg: string, bits = 0): number {
   if (hash) off = BigInt.asIntN(64, off * BigInt(bits)); // wraps as Redis's long long multiply
   if (off < 0n || off >> 3n >= BigInt(maxStringLen(ctx))) throw new ReplyError(Err.bitOffset);
   return Number(off);
-}
-
-/** An integer argument (Redis long long) or notInteger. */
-function intArg(arg: string): number {
-  const n = parseInt64(arg);
-  if (n === null) throw new ReplyError(Err.notInteger);
-  return Number(n);
 }
 
 /**
@@ -108,8 +101,8 @@ function bitcount(ctx: Ctx): void {
   let end = 0;
   let isBit = false;
   if (argc === 4 || argc === 5) {
-    start = intArg(argv[2]!);
-    end = intArg(argv[3]!);
+    start = argInt(argv[2]!);
+    end = argInt(argv[3]!);
     if (argc === 5) isBit = unitIsBit(argv[4]!);
   } else if (argc !== 2) throw new ReplyError(Err.syntax);
   const v = lookupString(ctx.db, argv[1]!);
@@ -163,10 +156,10 @@ function bitpos(ctx: Ctx): void {
   let isBit = false;
   let endGiven = false;
   if (argc >= 4 && argc <= 6) {
-    start = intArg(argv[3]!);
+    start = argInt(argv[3]!);
     if (argc === 6) isBit = unitIsBit(argv[5]!);
     if (argc >= 5) {
-      end = intArg(argv[4]!);
+      end = argInt(argv[4]!);
       endGiven = true;
     }
   } else if (argc !== 3) throw new ReplyError(Err.syntax);

@@ -10,7 +10,7 @@
  * for BLMOVE/BRPOPLPUSH, a null array for the others).
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { is, lookupTyped } from './args.js';
+import { lookupTyped, parseMpopArgs } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
@@ -18,7 +18,8 @@ import type { Db } from '../keyspace/db.js';
 import type { List } from '../types/list.js';
 import type { ZSet } from '../types/zset.js';
 import type { ServeFn } from '../server/blocking.js';
-import { argRangeMsg, firstNonEmpty, moveReply, parseMpop, parseWhere, popManyReply, popOne } from './list.js';
+import { firstNonEmpty, moveReply, parseWhere, popManyReply, popOne } from './list.js';
+import { firstNonEmptyZset, zpopManyReply, zpopOneReply } from './zset.js';
 
 const TWO_63 = 2 ** 63;
 
@@ -137,7 +138,7 @@ function brpoplpush(ctx: Ctx): void {
 /** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 function blmpop(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
-  const { keys, left, count } = parseMpop(argv, 2);
+  const { keys, first: left, count } = parseMpopArgs(argv, 2, 'LEFT', 'RIGHT');
   const deadline = parseTimeout(ctx, argv[1]!);
   const hit = firstNonEmpty(db, keys);
   if (hit !== undefined) return popManyReply(db, reply, hit[0], hit[1], left, count);
@@ -161,54 +162,12 @@ function readyZset(db: Db, key: string): ZSet | undefined {
   return z.card() > 0 ? z : undefined;
 }
 
-/** The first non-empty sorted set among keys (WRONGTYPE for another type met first). */
-function firstNonEmptyZ(db: Db, keys: string[]): [string, ZSet] | undefined {
-  for (const k of keys) {
-    const z = lookupTyped<ZSet>(db, k, 'zset', true);
-    if (z !== undefined && z.card() > 0) return [k, z];
-  }
-  return undefined;
-}
-
-/** Pops from a non-empty zset with the events and deletion of an emptied key. */
-function zpop(db: Db, key: string, z: ZSet, max: boolean, count: number): [string, number][] {
-  const items = max ? z.popMax(count) : z.popMin(count);
-  db.notify('z', max ? 'zpopmax' : 'zpopmin', key);
-  if (z.card() === 0) {
-    db.delete(key);
-    db.notify('g', 'del', key);
-  } else db.modified(key, items.length);
-  return items;
-}
-
-/** [key, member, score] (BZPOPMIN/BZPOPMAX). */
-function zpopOneReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean): void {
-  const [m, s] = zpop(db, key, z, max, 1)[0]!;
-  r.array(3);
-  r.bulk(key);
-  r.bulk(m);
-  r.double(s);
-}
-
-/** [key, [[member, score] ...]] (BZMPOP). */
-function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean, count: number): void {
-  const items = zpop(db, key, z, max, count);
-  r.array(2);
-  r.bulk(key);
-  r.array(items.length);
-  for (const [m, s] of items) {
-    r.array(2);
-    r.bulk(m);
-    r.double(s);
-  }
-}
-
 /** BZPOPMIN/BZPOPMAX key [key ...] timeout */
 function bzpopGeneric(ctx: Ctx, max: boolean): void {
   const { db, argv, reply } = ctx;
   const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
   const keys = argv.slice(1, -1);
-  const hit = firstNonEmptyZ(db, keys);
+  const hit = firstNonEmptyZset(db, keys);
   if (hit !== undefined) return zpopOneReply(db, reply, hit[0], hit[1], max);
   if (!mayBlock(ctx)) return reply.nullArray();
   const serve: ServeFn = (db, key, r) => {
@@ -232,23 +191,10 @@ function bzpopmax(ctx: Ctx): void {
 /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
 function bzmpop(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
-  const numkeys = argRangeMsg(argv[2]!, 1, Err.numkeysPositive);
-  const whereIdx = 3 + numkeys;
-  if (whereIdx >= argv.length) throw new ReplyError(Err.syntax);
-  let max: boolean;
-  if (is(argv[whereIdx], 'MIN')) max = false;
-  else if (is(argv[whereIdx], 'MAX')) max = true;
-  else throw new ReplyError(Err.syntax);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && is(argv[j], 'COUNT') && j + 1 < argv.length) {
-      count = argRangeMsg(argv[++j]!, 1, Err.countPositive);
-    } else throw new ReplyError(Err.syntax);
-  }
-  if (count === -1) count = 1;
+  const { keys, first, count } = parseMpopArgs(argv, 2, 'MIN', 'MAX');
+  const max = !first;
   const deadline = parseTimeout(ctx, argv[1]!);
-  const keys = argv.slice(3, whereIdx);
-  const hit = firstNonEmptyZ(db, keys);
+  const hit = firstNonEmptyZset(db, keys);
   if (hit !== undefined) return zpopManyReply(db, reply, hit[0], hit[1], max, count);
   if (!mayBlock(ctx)) return reply.nullArray();
   const serve: ServeFn = (db, key, r) => {

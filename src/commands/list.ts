@@ -9,7 +9,7 @@
  * commands (commands/blocking.ts).
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { argInt, is, lookupTyped } from './args.js';
+import { argAtLeast, argInt, is, lookupTyped, parseMpopArgs } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
@@ -21,19 +21,6 @@ export function parseWhere(arg: string): boolean {
   if (is(arg, 'LEFT')) return true;
   if (is(arg, 'RIGHT')) return false;
   throw new ReplyError(Err.syntax);
-}
-
-/**
- * Redis's getRangeLongFromObjectOrReply for a count-like argument: an
- * integer in [min, max]; both a non-integer and an out-of-range value reply
- * `msg` (default: Redis's "value is out of range, must be positive").
- */
-export function argRangeMsg(s: string, min: number, msg?: string): number {
-  const n = parseInt64(s);
-  if (n === null) throw new ReplyError(msg ?? Err.mustBePositive);
-  const v = typeof n === 'bigint' ? Number(n) : n;
-  if (v < min) throw new ReplyError(msg ?? Err.mustBePositive);
-  return v;
 }
 
 /** After elements were popped: the pop event, deletion of an emptied list, the change signal. */
@@ -169,7 +156,7 @@ function popGeneric(ctx: Ctx, left: boolean): void {
   if (argv.length > 3) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
   const key = argv[1]!;
   const hasCount = argv.length === 3;
-  const count = hasCount ? argRangeMsg(argv[2]!, 0) : 1;
+  const count = hasCount ? argAtLeast(argv[2]!, 0) : 1;
   const l = lookupTyped<List>(db, key, 'list', true);
   if (l === undefined) {
     if (hasCount) reply.nullArray();
@@ -339,9 +326,9 @@ function lpos(ctx: Ctx): void {
       // Redis 7.0 negates LONG_MIN to itself: any match counts, from the tail.
       if (r === '-9223372036854775808') rank = -1;
     } else if (is(a, 'COUNT') && more) {
-      count = argRangeMsg(argv[++j]!, 0, "ERR COUNT can't be negative");
+      count = argAtLeast(argv[++j]!, 0, "ERR COUNT can't be negative");
     } else if (is(a, 'MAXLEN') && more) {
-      maxlen = argRangeMsg(argv[++j]!, 0, "ERR MAXLEN can't be negative");
+      maxlen = argAtLeast(argv[++j]!, 0, "ERR MAXLEN can't be negative");
     } else throw new ReplyError(Err.syntax);
   }
   const l = lookupTyped<List>(db, argv[1]!, 'list');
@@ -406,25 +393,6 @@ function rpoplpush(ctx: Ctx): void {
 }
 
 /**
- * Parses the arguments LMPOP and BLMPOP share from argv[numkeysIdx]:
- * numkeys key [key ...] LEFT|RIGHT [COUNT count]. Errors in Redis's order.
- */
-export function parseMpop(argv: string[], numkeysIdx: number): { keys: string[]; left: boolean; count: number } {
-  const numkeys = argRangeMsg(argv[numkeysIdx]!, 1, Err.numkeysPositive);
-  const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= argv.length) throw new ReplyError(Err.syntax);
-  const left = parseWhere(argv[whereIdx]!);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    if (count === -1 && is(argv[j], 'COUNT') && more) {
-      count = argRangeMsg(argv[++j]!, 1, Err.countPositive);
-    } else throw new ReplyError(Err.syntax);
-  }
-  return { keys: argv.slice(numkeysIdx + 1, whereIdx), left, count: count === -1 ? 1 : count };
-}
-
-/**
  * The first non-empty list among `keys` (WRONGTYPE for a key of another
  * type met before it), or undefined.
  */
@@ -439,7 +407,7 @@ export function firstNonEmpty(db: Db, keys: string[]): [string, List] | undefine
 /** LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 function lmpop(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
-  const { keys, left, count } = parseMpop(argv, 1);
+  const { keys, first: left, count } = parseMpopArgs(argv, 1, 'LEFT', 'RIGHT');
   const hit = firstNonEmpty(db, keys);
   if (hit === undefined) reply.nullArray();
   else popManyReply(db, reply, hit[0], hit[1], left, count);

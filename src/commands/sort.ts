@@ -21,7 +21,7 @@
  * STORE replaces the destination with a list ('l' sortstore) or deletes it
  * when the result is empty ('g' del) and replies the element count.
  */
-import { command, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
+import { command, type ArgDoc, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
 import { argInt } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Db } from '../keyspace/db.js';
@@ -439,6 +439,16 @@ const COMPLEXITY =
 const PATTERN_NOTES =
   "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort";
 
+/** The arguments SORT_RO takes; SORT adds STORE destination. */
+const SORT_RO_ARGS: ArgDoc[] = [
+  { name: 'key', type: 'key', key_spec_index: 0 },
+  { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'BY', flags: ['optional'] },
+  { name: 'offset_count', type: 'block', token: 'LIMIT', flags: ['optional'], arguments: [{ name: 'offset', type: 'integer' }, { name: 'count', type: 'integer' }] },
+  { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'GET', flags: ['optional', 'multiple', 'multiple_token'] },
+  { name: 'order', type: 'oneof', flags: ['optional'], arguments: [{ name: 'asc', type: 'pure-token', token: 'ASC' }, { name: 'desc', type: 'pure-token', token: 'DESC' }] },
+  { name: 'sorting', type: 'pure-token', token: 'ALPHA', flags: ['optional'] },
+];
+
 export const commands: CommandSpec[] = [
   command({
     name: 'sort',
@@ -460,15 +470,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Sorts the elements in a list, a set, or a sorted set, optionally storing the result.',
     complexity: COMPLEXITY,
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'BY', flags: ['optional'] },
-      { name: 'offset_count', type: 'block', token: 'LIMIT', flags: ['optional'], arguments: [{ name: 'offset', type: 'integer' }, { name: 'count', type: 'integer' }] },
-      { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'GET', flags: ['optional', 'multiple', 'multiple_token'] },
-      { name: 'order', type: 'oneof', flags: ['optional'], arguments: [{ name: 'asc', type: 'pure-token', token: 'ASC' }, { name: 'desc', type: 'pure-token', token: 'DESC' }] },
-      { name: 'sorting', type: 'pure-token', token: 'ALPHA', flags: ['optional'] },
-      { name: 'destination', type: 'key', key_spec_index: 2, token: 'STORE', flags: ['optional'] },
-    ],
+    args: [...SORT_RO_ARGS, { name: 'destination', type: 'key', key_spec_index: 2, token: 'STORE', flags: ['optional'] }],
     getKeys: sortGetKeys,
     handler: sort,
   }),
@@ -486,14 +488,7 @@ export const commands: CommandSpec[] = [
     since: '7.0.0',
     summary: 'Returns the sorted elements of a list, a set, or a sorted set.',
     complexity: COMPLEXITY,
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'BY', flags: ['optional'] },
-      { name: 'offset_count', type: 'block', token: 'LIMIT', flags: ['optional'], arguments: [{ name: 'offset', type: 'integer' }, { name: 'count', type: 'integer' }] },
-      { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'GET', flags: ['optional', 'multiple', 'multiple_token'] },
-      { name: 'order', type: 'oneof', flags: ['optional'], arguments: [{ name: 'asc', type: 'pure-token', token: 'ASC' }, { name: 'desc', type: 'pure-token', token: 'DESC' }] },
-      { name: 'sorting', type: 'pure-token', token: 'ALPHA', flags: ['optional'] },
-    ],
+    args: SORT_RO_ARGS,
     // Redis falls back to the legacy (1, 1, 1) range: the sorted key only.
     getKeys: () => [{ pos: 1, flags: ['RO', 'access'] }],
     handler: sortRo,

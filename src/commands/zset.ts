@@ -9,33 +9,17 @@
  * reply.double() (RESP2 bulk, RESP3 double) in Redis 7.2's format.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { is, lookupTyped, checkRepeatedReply, parseScanOptions } from './args.js';
+import { argAtLeast, argInt, is, lookupTyped, checkRepeatedReply, parseMpopArgs, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64, formatDouble } from '../util/numbers.js';
 import { isString } from '../keyspace/value.js';
 import type { Reply } from '../protocol/writer.js';
+import type { Db } from '../keyspace/db.js';
 import { ZSet, type ZNode, type ScoreRange, type LexRange, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
 import { parseCursor } from './keys.js';
 import { globMatch } from '../util/glob.js';
 
 /** The error texts this group uses (they live in errors.ts's table). */
-const ZErr = {
-  nan: Err.zsetNaN,
-  minMaxFloat: Err.zsetMinMaxFloat,
-  lexRange: Err.zsetLexRange,
-  xxNx: Err.zsetXxNx,
-  gtLtNx: Err.zsetGtLtNx,
-  incrPair: Err.zsetIncrPair,
-  limitRank: Err.zsetLimitRank,
-  withscoresLex: Err.zsetWithscoresLex,
-  weight: Err.zsetWeight,
-  limitNeg: Err.zsetLimitNeg,
-  atLeastOne: Err.zsetAtLeastOne,
-  numkeys: Err.numkeysPositive,
-  countPositive: Err.countPositive,
-  outOfRangePositive: Err.mustBePositive,
-  longRange: Err.longRange,
-};
 
 const LONG_MAX = 9223372036854775807n;
 
@@ -58,22 +42,6 @@ function argScore(s: string): number {
   return n;
 }
 
-/** A long argument (C long: int64) as a number; out-of-range or junk -> notInteger. */
-function argLong(s: string, err: string = Err.notInteger): number {
-  const n = parseInt64(s);
-  if (n === null) throw new ReplyError(err);
-  return Number(n);
-}
-
-/** A long within [min, max] (Redis getRangeLongFromObjectOrReply with a message). */
-function argRangeLong(s: string, min: bigint, max: bigint, err: string): number {
-  const n = parseInt64(s);
-  if (n === null) throw new ReplyError(err);
-  const b = BigInt(n);
-  if (b < min || b > max) throw new ReplyError(err);
-  return Number(n);
-}
-
 /** strtod-style bound parse for score ranges: leading '(' makes it exclusive. */
 function parseScoreBound(s: string): [number, boolean] {
   let ex = false;
@@ -85,7 +53,7 @@ function parseScoreBound(s: string): [number, boolean] {
   // strtod of "" (or of "(" alone) reads nothing and leaves the end at the NUL: 0.
   const t = s.replace(/^[ \t\n\v\f\r]+/, '');
   const v = t.length === 0 ? (s.length === 0 ? 0 : null) : parseDouble(t);
-  if (v === null) throw new ReplyError(ZErr.minMaxFloat);
+  if (v === null) throw new ReplyError(Err.zsetMinMaxFloat);
   return [v, ex];
 }
 
@@ -112,7 +80,7 @@ function parseLexBound(s: string, r: LexRange, isMin: boolean): void {
       r.max = s.slice(1);
       r.maxex = c === 40;
     }
-  } else throw new ReplyError(ZErr.lexRange);
+  } else throw new ReplyError(Err.zsetLexRange);
 }
 
 export function parseLexRange(min: string, max: string): LexRange {
@@ -180,9 +148,9 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
   const elements = argv.length - scoreIdx;
   if (elements === 0 || elements % 2 !== 0) throw new ReplyError(Err.syntax);
   const pairs = elements / 2;
-  if (flags & NX && flags & XX) throw new ReplyError(ZErr.xxNx);
-  if ((flags & GT && flags & NX) || (flags & LT && flags & NX) || (flags & GT && flags & LT)) throw new ReplyError(ZErr.gtLtNx);
-  if (flags & INCR && pairs > 1) throw new ReplyError(ZErr.incrPair);
+  if (flags & NX && flags & XX) throw new ReplyError(Err.zsetXxNx);
+  if ((flags & GT && flags & NX) || (flags & LT && flags & NX) || (flags & GT && flags & LT)) throw new ReplyError(Err.zsetGtLtNx);
+  if (flags & INCR && pairs > 1) throw new ReplyError(Err.zsetIncrPair);
   const scores = new Array<number>(pairs);
   let maxLen = 0;
   for (let i = 0; i < pairs; i++) {
@@ -215,7 +183,7 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
         score += cur;
         if (Number.isNaN(score)) {
           if (created && z.card() > 0) db.set(key, z);
-          throw new ReplyError(ZErr.nan);
+          throw new ReplyError(Err.zsetNaN);
         }
       }
       if ((flags & LT && score >= cur) || (flags & GT && score <= cur)) continue;
@@ -383,8 +351,8 @@ function collectRange(z: ZSet, by: number, rev: boolean, minArg: string, maxArg:
   const out: ZNode[] = [];
   if (by === BY_RANK) {
     const len = z.card();
-    let start = argLong(minArg);
-    let end = argLong(maxArg);
+    let start = argInt(minArg);
+    let end = argInt(maxArg);
     if (start < 0) start += len;
     if (end < 0) end += len;
     if (start < 0) start = 0;
@@ -425,8 +393,8 @@ function collectRange(z: ZSet, by: number, rev: boolean, minArg: string, maxArg:
 /** Validates range arguments before the key lookup (errors come first, as in Redis). */
 function validateRange(by: number, minArg: string, maxArg: string): void {
   if (by === BY_RANK) {
-    argLong(minArg);
-    argLong(maxArg);
+    argInt(minArg);
+    argInt(maxArg);
   } else if (by === BY_SCORE) parseScoreRange(minArg, maxArg);
   else parseLexRange(minArg, maxArg);
 }
@@ -447,8 +415,8 @@ function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: 
     const a = argv[j]!;
     if (store === null && is(a, 'WITHSCORES')) withscores = true;
     else if (is(a, 'LIMIT') && left >= 2) {
-      offset = argLong(argv[j + 1]!);
-      count = argLong(argv[j + 2]!);
+      offset = argInt(argv[j + 1]!);
+      count = argInt(argv[j + 2]!);
       limit = true;
       j += 2;
     } else if (auto && by === BY_RANK && is(a, 'BYLEX')) by = BY_LEX;
@@ -456,8 +424,8 @@ function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: 
     else if (auto && !rev && is(a, 'REV')) rev = true;
     else throw new ReplyError(Err.syntax);
   }
-  if (limit && by === BY_RANK) throw new ReplyError(ZErr.limitRank);
-  if (withscores && by === BY_LEX) throw new ReplyError(ZErr.withscoresLex);
+  if (limit && by === BY_RANK) throw new ReplyError(Err.zsetLimitRank);
+  if (withscores && by === BY_LEX) throw new ReplyError(Err.zsetWithscoresLex);
   // Reverse forms (REV and the legacy ZREV*) take max before min; collectRange swaps.
   const minArg = argv[first + 1]!;
   const maxArg = argv[first + 2]!;
@@ -574,8 +542,8 @@ function aggregate(agg: number, a: number, b: number): number {
  */
 function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number, cardOnly: boolean): void {
   const { argv, reply } = ctx;
-  const numkeys = argLong(argv[numIdx]!);
-  if (numkeys < 1) throw new ReplyError(ZErr.atLeastOne(ctx.cmd.name));
+  const numkeys = argInt(argv[numIdx]!);
+  if (numkeys < 1) throw new ReplyError(Err.zsetAtLeastOne(ctx.cmd.name));
   if (numkeys > argv.length - numIdx - 1) throw new ReplyError(Err.syntax);
   const srcs: Src[] = [];
   let j = numIdx + 1;
@@ -604,7 +572,7 @@ function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number,
       j++;
       for (let i = 0; i < numkeys; i++, j++) {
         const w = parseDouble(argv[j]!);
-        if (w === null) throw new ReplyError(ZErr.weight);
+        if (w === null) throw new ReplyError(Err.zsetWeight);
         srcs[i]!.weight = w;
       }
     } else if (op !== OP_DIFF && !cardOnly && remaining >= 2 && is(a, 'AGGREGATE')) {
@@ -618,7 +586,7 @@ function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number,
       withscores = true;
       j++;
     } else if (cardOnly && remaining >= 2 && is(a, 'LIMIT')) {
-      limit = argRangeLong(argv[j + 1]!, 0n, LONG_MAX, ZErr.limitNeg);
+      limit = argAtLeast(argv[j + 1]!, 0, Err.zsetLimitNeg);
       j += 2;
     } else throw new ReplyError(Err.syntax);
   }
@@ -685,7 +653,7 @@ function zpopGeneric(ctx: Ctx, max: boolean): void {
   const { argv, reply } = ctx;
   if (argv.length > 3) throw new ReplyError(Err.syntax);
   const hasCount = argv.length === 3;
-  const count = hasCount ? argRangeLong(argv[2]!, 0n, LONG_MAX, ZErr.outOfRangePositive) : 1;
+  const count = hasCount ? argAtLeast(argv[2]!, 0, Err.mustBePositive) : 1;
   const key = argv[1]!;
   const z = getZ(ctx, key, true);
   if (z === undefined || count === 0) {
@@ -704,39 +672,52 @@ function zpopGeneric(ctx: Ctx, max: boolean): void {
 
 /** ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
 function zmpop(ctx: Ctx): void {
-  const { argv, reply } = ctx;
-  const numkeys = argRangeLong(argv[1]!, 1n, LONG_MAX, ZErr.numkeys);
-  const whereIdx = 2 + numkeys;
-  if (whereIdx >= argv.length) throw new ReplyError(Err.syntax);
-  let max: boolean;
-  if (is(argv[whereIdx], 'MIN')) max = false;
-  else if (is(argv[whereIdx], 'MAX')) max = true;
-  else throw new ReplyError(Err.syntax);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && is(argv[j], 'COUNT') && j + 1 < argv.length) {
-      count = argRangeLong(argv[j + 1]!, 1n, LONG_MAX, ZErr.countPositive);
-      j++;
-    } else throw new ReplyError(Err.syntax);
+  const { keys, first, count } = parseMpopArgs(ctx.argv, 1, 'MIN', 'MAX');
+  const hit = firstNonEmptyZset(ctx.db, keys);
+  if (hit === undefined) return ctx.reply.nullArray();
+  zpopManyReply(ctx.db, ctx.reply, hit[0], hit[1], !first, count);
+}
+
+/** The first non-empty sorted set among keys (WRONGTYPE for another type met first). ZMPOP, BZ*POP*. */
+export function firstNonEmptyZset(db: Db, keys: string[]): [string, ZSet] | undefined {
+  for (const k of keys) {
+    const z = lookupTyped<ZSet>(db, k, 'zset', true);
+    if (z !== undefined && z.card() > 0) return [k, z];
   }
-  if (count === -1) count = 1;
-  for (let i = 0; i < numkeys; i++) {
-    const key = argv[2 + i]!;
-    const z = getZ(ctx, key, true);
-    if (z === undefined || z.card() === 0) continue;
-    const items = max ? z.popMax(count) : z.popMin(count);
-    reply.array(2);
-    reply.bulk(key);
-    reply.array(items.length);
-    for (const [m, s] of items) {
-      reply.array(2);
-      reply.bulk(m);
-      reply.double(s);
-    }
-    afterRemove(ctx, key, z, max ? 'zpopmax' : 'zpopmin', items.length);
-    return;
+  return undefined;
+}
+
+/** Pops from a non-empty sorted set, with the pop event and the deletion of an emptied key. */
+function zpop(db: Db, key: string, z: ZSet, max: boolean, count: number): [string, number][] {
+  const items = max ? z.popMax(count) : z.popMin(count);
+  db.notify('z', max ? 'zpopmax' : 'zpopmin', key);
+  if (z.card() === 0) {
+    db.delete(key);
+    db.notify('g', 'del', key);
+  } else db.modified(key, items.length);
+  return items;
+}
+
+/** Pops one and replies [key, member, score] (BZPOPMIN/BZPOPMAX). */
+export function zpopOneReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean): void {
+  const [m, s] = zpop(db, key, z, max, 1)[0]!;
+  r.array(3);
+  r.bulk(key);
+  r.bulk(m);
+  r.double(s);
+}
+
+/** Pops up to count and replies [key, [[member, score] ...]] (ZMPOP, BZMPOP). */
+export function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean, count: number): void {
+  const items = zpop(db, key, z, max, count);
+  r.array(2);
+  r.bulk(key);
+  r.array(items.length);
+  for (const [m, s] of items) {
+    r.array(2);
+    r.bulk(m);
+    r.double(s);
   }
-  reply.nullArray();
 }
 
 /** ZRANDMEMBER key [count [WITHSCORES]] */
@@ -756,7 +737,7 @@ function zrandmember(ctx: Ctx): void {
   } else if (argv.length > 4) throw new ReplyError(Err.syntax);
   const raw = parseInt64(argv[2]!);
   if (raw === null) throw new ReplyError(Err.notInteger);
-  if (BigInt(raw) < -LONG_MAX) throw new ReplyError(ZErr.longRange);
+  if (BigInt(raw) < -LONG_MAX) throw new ReplyError(Err.longRange);
   // A negative count with scores would need 2*count reply entries.
   if (withscores && BigInt(raw) < -(LONG_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
   let l = Number(raw);

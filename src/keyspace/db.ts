@@ -198,11 +198,6 @@ export class Db {
     if (to.onReady !== null) to.onReady(to, dst);
   }
 
-  /** Replaces the value of a key known to exist, keeping its TTL (e.g. after APPEND on a number). */
-  replace(key: string, val: Value): void {
-    this.set(key, val, true);
-  }
-
   /**
    * Replaces a value by another representation of the same bytes (a string
    * made a mutable Buffer, as Redis "unshares" a value before a bit write)

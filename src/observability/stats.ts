@@ -2,6 +2,7 @@
  * Counters behind INFO stats, commandstats and errorstats.
  */
 import type { CommandSpec } from '../commands/spec.js';
+import { fullName } from '../commands/registry.js';
 import type { LatencyHistogram } from './latency.js';
 
 export interface CommandStat {
@@ -38,7 +39,7 @@ export class Stats {
 
   /** The stats entry of a command (created on first use). */
   command(cmd: CommandSpec, parent?: CommandSpec): CommandStat {
-    const name = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+    const name = fullName(cmd, parent);
     let s = this.commands.get(name);
     if (s === undefined) {
       s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: undefined };

@@ -6,7 +6,7 @@
  * slowlog). Handlers hold semantics only; they throw ReplyError for errors.
  */
 import { Err, ReplyError } from '../protocol/errors.js';
-import { lookupSub } from '../commands/registry.js';
+import { fullName, lookupSub } from '../commands/registry.js';
 import type { CommandSpec, Ctx } from '../commands/spec.js';
 import type { Client } from './client.js';
 import { isLocalClient } from '../observability/clientlist.js';
@@ -71,8 +71,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   }
   const arity = cmd.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-    const name = parent ? `${parent.name}|${cmd.name}` : cmd.name;
-    reject(server, client, cmd, Err.wrongArgs(name), parent);
+    reject(server, client, cmd, Err.wrongArgs(fullName(cmd, parent)), parent);
     return;
   }
   const guard = (parent ?? cmd).protectedBy;
@@ -129,7 +128,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   if (hot.latencyTracking) recordLatency(st, us);
   if (reply.errors !== errorsBefore) st.failed++;
   server.stats.totalCommands++;
-  client.lastCmd = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+  client.lastCmd = fullName(cmd, parent);
   if (hot.slowlogSlowerThan >= 0 && us >= hot.slowlogSlowerThan && !cmd.flags.includes('skip_slowlog')) {
     server.slowlog.record(client, argv, us, server.clock());
   }
