@@ -18,7 +18,7 @@ import { Db, type KeyspaceHooks } from '../keyspace/db.js';
 import { CommandTable } from '../commands/registry.js';
 import { ALL_COMMANDS } from '../commands/index.js';
 import { Client } from './client.js';
-import { RespParser, ProtocolError } from '../protocol/parser.js';
+import { RespParser, ProtocolError, type ParserLimits } from '../protocol/parser.js';
 import { dispatch } from './dispatcher.js';
 import { adoptSocket } from './socket.js';
 import { Logger } from '../util/log.js';
@@ -134,8 +134,13 @@ export class Server extends EventEmitter {
    */
   readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1, listMaxListpackSize: -2 };
 
+  /** The protocol limits every client's parser reads (one object, kept current by refreshHot). */
+  readonly parserLimits: ParserLimits = { maxBulkLen: 0, queryBufferLimit: 0 };
+
   private refreshHot(): void {
     const v = this.config.v;
+    this.parserLimits.maxBulkLen = v['proto-max-bulk-len'] as number;
+    this.parserLimits.queryBufferLimit = v['client-query-buffer-limit'] as number;
     this.hot.latencyTracking = v['latency-tracking'] !== false;
     this.hot.slowlogSlowerThan = Number(v['slowlog-log-slower-than']);
     this.hot.lfu = isLfuPolicy(String(v['maxmemory-policy']));
@@ -339,10 +344,7 @@ export class Server extends EventEmitter {
 
   /** A new client (socketless for in-process callers). */
   newClient(sock: net.Socket | null, kind: 'tcp' | 'unix' | 'internal', unixPath?: string): Client {
-    const parser = new RespParser({
-      maxBulkLen: this.config.v['proto-max-bulk-len'] as number,
-      queryBufferLimit: this.config.v['client-query-buffer-limit'] as number,
-    });
+    const parser = new RespParser(this.parserLimits);
     const authed = !this.config.v['requirepass'];
     const c = new Client(this.nextClientId++, sock, this.dbs[0]!, parser, authed, this.clock(), kind, unixPath);
     parser.authenticated = authed;
@@ -371,8 +373,6 @@ export class Server extends EventEmitter {
     this.stats.netInputBytes += chunk.length;
     client.lastInteraction = this.clock();
     const parser = client.parser;
-    parser.limits.maxBulkLen = this.config.v['proto-max-bulk-len'] as number;
-    parser.limits.queryBufferLimit = this.config.v['client-query-buffer-limit'] as number;
     const err = parser.feed(chunk);
     if (err) return this.protocolError(client, err);
     // while paused for a slow reader, input just waits in the parser
