@@ -8,24 +8,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd, type Mode } from '../helpers/diff.js';
 import { SKIP_NO_REDIS } from '../helpers/servers.js';
-import { makeList } from './strdiff.js';
+import { both as runBoth, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 const skip = d ? false : SKIP_NO_REDIS;
 
 /** Runs steps in RESP2 then RESP3 from a flushed db; a step may start with a mode ('sorted', 'shape'). */
-async function both(steps: (Cmd | [Mode, ...Cmd])[]): Promise<void> {
-  for (const proto of ['2', '3']) {
-    await d!.reset();
-    if (proto === '3') await d!.both(['HELLO', '3']);
-    for (const s of steps) {
-      if (s[0] === '@list') await makeList(d!, String(s[1]));
-      else if (s[0] === 'sorted' || s[0] === 'shape' || s[0] === 'exact') await d!.same([s.slice(1) as Cmd], s[0]);
-      else await d!.same([s as Cmd]);
-    }
-  }
-  await d!.reset();
+async function both(steps: Step[]): Promise<void> {
+  await runBoth(d!, steps);
 }
 
 const long = 'x'.repeat(65);

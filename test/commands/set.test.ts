@@ -11,7 +11,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd, type Mode } from '../helpers/diff.js';
 import { SKIP_NO_REDIS } from '../helpers/servers.js';
-import { makeList } from './strdiff.js';
+import { both as runBoth, makeList, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -28,18 +28,12 @@ async function sameEnc(key: string): Promise<void> {
 }
 
 /** Runs steps in RESP2 then RESP3 from a flushed db; a step may start with a mode, or be ['@enc', key]. */
-async function both(steps: (Cmd | [Mode, ...Cmd])[]): Promise<void> {
-  for (const proto of ['2', '3']) {
-    await d!.reset();
-    if (proto === '3') await d!.both(['HELLO', '3']);
-    for (const s of steps) {
-      if (s[0] === '@list') await makeList(d!, String(s[1]));
-      else if (s[0] === '@enc') await sameEnc(String(s[1]));
-      else if (s[0] === 'sorted' || s[0] === 'shape' || s[0] === 'exact') await d!.same([s.slice(1) as Cmd], s[0]);
-      else await d!.same([s as Cmd]);
-    }
-  }
-  await d!.reset();
+async function both(steps: Step[]): Promise<void> {
+  await runBoth(d!, steps, async (s) => {
+    if (s[0] !== '@enc') return false;
+    await sameEnc(String(s[1]));
+    return true;
+  });
 }
 
 const ints = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => String(from + i));

@@ -12,28 +12,18 @@ import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd, type Mode } from '../helpers/diff.js';
 import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { rng } from '../helpers/rng.js';
+import { both as runBoth, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 const skip = d ? false : SKIP_NO_REDIS;
 
-/** A step: a command, or [mode, command] for an unordered comparison. */
-type Step = Cmd | { mode: Mode; cmd: Cmd };
-
 /** Runs the steps from a flushed db in RESP2 and then in RESP3. */
 async function both(steps: Step[]): Promise<void> {
-  for (const proto of ['2', '3']) {
-    await d!.reset();
-    if (proto === '3') await d!.both(['HELLO', '3']);
-    for (const s of steps) {
-      if (Array.isArray(s)) await d!.same([s]);
-      else await d!.same([s.cmd], s.mode);
-    }
-  }
-  await d!.reset();
+  await runBoth(d!, steps);
 }
 
-const unordered = (cmd: Cmd): Step => ({ mode: 'sorted', cmd });
+const unordered = (cmd: Cmd): Step => ['sorted', ...cmd];
 
 
 test('numeric and ALPHA order on lists, ASC/DESC, ties', { skip }, async () => {

@@ -6,9 +6,14 @@
  * placing a stand-in list value in tsdis's keyspace.
  */
 import assert from 'node:assert/strict';
-import type { Cmd, Differ } from '../helpers/diff.js';
+import type { Cmd, Differ, Mode } from '../helpers/diff.js';
 
-export type Step = Cmd;
+/** A command, or a command preceded by its comparison mode ('sorted', 'shape', 'exact'). */
+export type Step = Cmd | [Mode, ...Cmd];
+/** A test's own step kinds: return true when the step was handled. */
+export type CustomStep = (s: Step) => Promise<boolean>;
+
+const MODES: readonly string[] = ['sorted', 'shape', 'exact'];
 
 /** Makes `key` a list on both servers. */
 export async function makeList(d: Differ, key: string): Promise<void> {
@@ -30,22 +35,24 @@ export function sevenTwo(expected: string, ...cmd: Cmd): Step {
 }
 
 /** Runs the steps on both servers and compares each reply. */
-export async function run(d: Differ, steps: Step[]): Promise<void> {
+export async function run(d: Differ, steps: Step[], custom?: CustomStep): Promise<void> {
   for (const s of steps) {
+    if (custom && (await custom(s))) continue;
     if (s[0] === '@list') await makeList(d, String(s[1]));
+    else if (MODES.includes(String(s[0]))) await d.same([s.slice(1) as Cmd], s[0] as Mode);
     else if (s[0] === '@7.2') {
       const [x] = await d.both(s.slice(2));
       assert.equal(x, String(s[1]), `command ${JSON.stringify(s.slice(2).map(String))} (Redis 7.2's reply)`);
-    } else await d.same([s]);
+    } else await d.same([s as Cmd]);
   }
 }
 
 /** run() from a flushed db, in RESP2 and then in RESP3. */
-export async function both(d: Differ, steps: Step[]): Promise<void> {
+export async function both(d: Differ, steps: Step[], custom?: CustomStep): Promise<void> {
   for (const proto of ['2', '3']) {
     await d.reset();
     if (proto === '3') await d.both(['HELLO', '3']);
-    await run(d, steps);
+    await run(d, steps, custom);
   }
   await d.reset();
 }
