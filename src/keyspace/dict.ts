@@ -80,7 +80,7 @@ export class Dict<V> {
     const i = this.index.find(key, this.keys);
     if (i < 0) return undefined;
     const val = this.vals[i]!;
-    this.index.remove(key, i);
+    this.index.remove(key, i, this.index.lastHash); // find() above hashed the key
     const last = this.keys.length - 1;
     if (i !== last) {
       const lk = this.keys[last]!;

@@ -71,8 +71,8 @@ export class KeyIndex {
   private table = new Int32Array(MIN_CAPACITY * 2);
   private mask = MIN_CAPACITY - 1;
   private count = 0;
-  /** The hash computed by the last find(), reused by insert() of the same key. */
-  private lastHash = 0;
+  /** The hash computed by the last find(), reused by insert() and remove() of the same key. */
+  lastHash = 0;
 
   get size(): number {
     return this.count;
@@ -111,9 +111,9 @@ export class KeyIndex {
     this.count++;
   }
 
-  /** Removes `key`, which must be at `slot`. */
-  remove(key: string, slot: number): void {
-    const p = this.position(hashKey(key), slot);
+  /** Removes `key`, which must be at `slot`; pass `hash` when a find() just computed it. */
+  remove(key: string, slot: number, hash = hashKey(key)): void {
+    const p = this.position(hash, slot);
     if (p < 0) return;
     this.count--;
     this.shiftBack(p);
