@@ -15,6 +15,7 @@
  */
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { isLoopback } from '../server/server.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */
 export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
@@ -152,6 +153,5 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
 /** True for connections from the loopback interface or a unix socket (enable-debug-command local). */
 export function isLocalClient(c: Client): boolean {
   if (c.kind === 'unix' || c.kind === 'internal') return true;
-  const host = c.addr.slice(0, c.addr.lastIndexOf(':'));
-  return host.startsWith('127.') || host === '::1' || host === '[::1]';
+  return isLoopback(c.socket?.remoteAddress ?? '');
 }
