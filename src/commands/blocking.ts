@@ -49,36 +49,54 @@ function nullArray(reply: Reply): void {
   reply.nullArray();
 }
 
-/** A non-empty list at key (WRONGTYPE is the serve function's concern), or undefined. */
-function readyList(db: Db, key: string): List | undefined {
+/**
+ * A non-empty collection of `type` at key, or undefined (the key is absent,
+ * empty or of another type: WRONGTYPE is the serve function's concern).
+ */
+function readyValue<T extends List | ZSet>(db: Db, key: string, type: T['type']): T | undefined {
   const v = db.peek(key);
-  if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'list') return undefined;
-  const l = v as List;
-  return l.length > 0 ? l : undefined;
+  if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== type) return undefined;
+  const c = v as T;
+  return (c.type === 'list' ? (c as List).length : (c as ZSet).card()) > 0 ? c : undefined;
+}
+const readyList = (db: Db, key: string): List | undefined => readyValue<List>(db, key, 'list');
+const readyZset = (db: Db, key: string): ZSet | undefined => readyValue<ZSet>(db, key, 'zset');
+
+/**
+ * What BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX and BZMPOP share: pop from
+ * the first non-empty key now (`first` finds it, WRONGTYPE included), else
+ * — unless the client cannot block — wait on all the keys and pop when one
+ * is served (`ready` rechecks it then). `pop` pops and replies.
+ */
+function popOrBlock<T>(
+  ctx: Ctx,
+  keys: string[],
+  deadline: number,
+  first: (db: Db, keys: string[]) => [string, T] | undefined,
+  ready: (db: Db, key: string) => T | undefined,
+  pop: (db: Db, r: Reply, key: string, v: T) => void,
+): void {
+  const hit = first(ctx.db, keys);
+  if (hit !== undefined) return pop(ctx.db, ctx.reply, hit[0], hit[1]);
+  if (!mayBlock(ctx)) return ctx.reply.nullArray();
+  const serve: ServeFn = (db, key, r) => {
+    const v = ready(db, key);
+    if (v === undefined) return false;
+    pop(db, r, key, v);
+    return true;
+  };
+  ctx.server.blocking.block(ctx.client, ctx.db, keys, deadline, serve, nullArray);
 }
 
 /** BLPOP/BRPOP: pops from the first non-empty list, else blocks on all the keys. */
 function bpopGeneric(ctx: Ctx, left: boolean): void {
-  const { db, argv, reply } = ctx;
+  const { argv } = ctx;
   const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
-  const keys = argv.slice(1, -1);
-  const hit = firstNonEmpty(db, keys);
-  if (hit !== undefined) {
-    reply.array(2);
-    reply.bulk(hit[0]);
-    reply.bulk(popOne(db, hit[0], hit[1], left));
-    return;
-  }
-  if (!mayBlock(ctx)) return reply.nullArray();
-  const serve: ServeFn = (db, key, r) => {
-    const l = readyList(db, key);
-    if (l === undefined) return false;
+  popOrBlock(ctx, argv.slice(1, -1), deadline, firstNonEmpty, readyList, (db, r, key, l) => {
     r.array(2);
     r.bulk(key);
     r.bulk(popOne(db, key, l, left));
-    return true;
-  };
-  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+  });
 }
 
 /** BLPOP key [key ...] timeout */
@@ -137,46 +155,18 @@ function brpoplpush(ctx: Ctx): void {
 
 /** BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
 function blmpop(ctx: Ctx): void {
-  const { db, argv, reply } = ctx;
-  const { keys, first: left, count } = parseMpopArgs(argv, 2, 'LEFT', 'RIGHT');
-  const deadline = parseTimeout(ctx, argv[1]!);
-  const hit = firstNonEmpty(db, keys);
-  if (hit !== undefined) return popManyReply(db, reply, hit[0], hit[1], left, count);
-  if (!mayBlock(ctx)) return reply.nullArray();
-  const serve: ServeFn = (db, key, r) => {
-    const l = readyList(db, key);
-    if (l === undefined) return false;
-    popManyReply(db, r, key, l, left, count);
-    return true;
-  };
-  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+  const { keys, first: left, count } = parseMpopArgs(ctx.argv, 2, 'LEFT', 'RIGHT');
+  const deadline = parseTimeout(ctx, ctx.argv[1]!);
+  popOrBlock(ctx, keys, deadline, firstNonEmpty, readyList, (db, r, key, l) => popManyReply(db, r, key, l, left, count));
 }
 
 // ---- sorted sets (types/zset.ts) ----
 
-/** A non-empty sorted set at key, or undefined. */
-function readyZset(db: Db, key: string): ZSet | undefined {
-  const v = db.peek(key);
-  if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'zset') return undefined;
-  const z = v as ZSet;
-  return z.card() > 0 ? z : undefined;
-}
-
 /** BZPOPMIN/BZPOPMAX key [key ...] timeout */
 function bzpopGeneric(ctx: Ctx, max: boolean): void {
-  const { db, argv, reply } = ctx;
+  const { argv } = ctx;
   const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
-  const keys = argv.slice(1, -1);
-  const hit = firstNonEmptyZset(db, keys);
-  if (hit !== undefined) return zpopOneReply(db, reply, hit[0], hit[1], max);
-  if (!mayBlock(ctx)) return reply.nullArray();
-  const serve: ServeFn = (db, key, r) => {
-    const z = readyZset(db, key);
-    if (z === undefined) return false;
-    zpopOneReply(db, r, key, z, max);
-    return true;
-  };
-  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+  popOrBlock(ctx, argv.slice(1, -1), deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopOneReply(db, r, key, z, max));
 }
 
 /** BZPOPMIN key [key ...] timeout */
@@ -190,20 +180,9 @@ function bzpopmax(ctx: Ctx): void {
 
 /** BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
 function bzmpop(ctx: Ctx): void {
-  const { db, argv, reply } = ctx;
-  const { keys, first, count } = parseMpopArgs(argv, 2, 'MIN', 'MAX');
-  const max = !first;
-  const deadline = parseTimeout(ctx, argv[1]!);
-  const hit = firstNonEmptyZset(db, keys);
-  if (hit !== undefined) return zpopManyReply(db, reply, hit[0], hit[1], max, count);
-  if (!mayBlock(ctx)) return reply.nullArray();
-  const serve: ServeFn = (db, key, r) => {
-    const z = readyZset(db, key);
-    if (z === undefined) return false;
-    zpopManyReply(db, r, key, z, max, count);
-    return true;
-  };
-  ctx.server.blocking.block(ctx.client, db, keys, deadline, serve, nullArray);
+  const { keys, first, count } = parseMpopArgs(ctx.argv, 2, 'MIN', 'MAX');
+  const deadline = parseTimeout(ctx, ctx.argv[1]!);
+  popOrBlock(ctx, keys, deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count));
 }
 
 export const commands: CommandSpec[] = [
