@@ -3,7 +3,7 @@
  * throws the right ReplyError itself, so handlers just call them.
  */
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseInt64, parseDouble } from '../util/numbers.js';
+import { parseInt64 } from '../util/numbers.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, type StrValue, type Value, type Collection } from '../keyspace/value.js';
 
@@ -57,20 +57,6 @@ export function argBigInt(s: string, err: string = Err.notInteger): bigint {
   const n = parseInt64(s);
   if (n === null) throw new ReplyError(err);
   return BigInt(n);
-}
-
-/** A double argument; NaN is rejected. */
-export function argDouble(s: string, err: string = Err.notFloat): number {
-  const n = parseDouble(s);
-  if (n === null) throw new ReplyError(err);
-  return n;
-}
-
-/** A non-negative integer in [min, max] with a custom error. */
-export function argRange(s: string, min: number, max: number, err: string): number {
-  const n = parseInt64(s);
-  if (n === null || typeof n === 'bigint' || n < min || n > max) throw new ReplyError(err);
-  return n;
 }
 
 /** Case-insensitive keyword comparison (arguments are latin1). */

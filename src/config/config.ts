@@ -15,6 +15,8 @@ import { ConfigValueError, memtoull, formatMemoryUnits } from './special.js';
 import { splitArgs } from '../protocol/parser.js';
 import { ReplyError } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
+import { parseInt64 } from '../util/numbers.js';
+import { strerror } from './file.js';
 
 export { ConfigValueError } from './special.js';
 
@@ -281,32 +283,14 @@ export class Config {
   }
 }
 
-/** The C library's text for a file system error, as Redis prints it (strerror). */
-function strerror(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const texts: Record<string, string> = {
-    ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory',
-    ENOTDIR: 'Not a directory', EROFS: 'Read-only file system', ENOSPC: 'No space left on device',
-  };
-  return (code && texts[code]) ?? (e as Error).message;
-}
-
 function setFailed(name: string, msg: string): ReplyError {
   return new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${msg}`);
 }
 
-/** Parses Redis memory notation: 1gb, 100mb, 5k, 42. Returns null when invalid. */
-export function parseMemory(s: string): number | null {
-  const v = memtoull(s);
-  return v === null ? null : Number(v);
-}
-
-/** Redis's string2ll: no sign but '-', no leading zeros, no spaces, int64 range. */
+/** Redis's string2ll as a bigint (parseInt64's rules), or null. */
 function string2ll(s: string): bigint | null {
-  if (!/^(0|-?[1-9]\d*)$/.test(s)) return null;
-  const n = BigInt(s);
-  if (n > 9223372036854775807n || n < -9223372036854775808n) return null;
-  return n;
+  const n = parseInt64(s);
+  return n === null ? null : BigInt(n);
 }
 
 /**

@@ -234,6 +234,7 @@ export function strerror(e: unknown): string {
     EADDRINUSE: 'Address already in use',
     EADDRNOTAVAIL: 'Cannot assign requested address',
     EROFS: 'Read-only file system',
+    ENOSPC: 'No space left on device',
   };
   return (code && known[code]) ?? (e as Error).message;
 }

@@ -47,12 +47,6 @@ export function strOf(v: StrValue): string {
   return v.latin1Slice(0, v.length);
 }
 
-/** A string value as bytes (a Buffer value is returned as is, not copied). */
-export function bufOf(v: StrValue): Buffer {
-  if (Buffer.isBuffer(v)) return v;
-  return Buffer.from(typeof v === 'number' ? '' + v : v, 'latin1');
-}
-
 /** Length in bytes of a string value. */
 export function strLen(v: StrValue): number {
   if (typeof v === 'number') return ('' + v).length;

@@ -46,8 +46,6 @@ export class Client {
   readPaused = false;
   /** Blocked in BLPOP & co. (server/blocking.ts): its later commands wait. */
   blocked = false;
-  /** Total bytes written to this client so far (memory accounting). */
-  totalOut = 0;
   readonly addr: string;
   readonly laddr: string;
   /** 'tcp' | 'unix' | 'internal' */

@@ -123,7 +123,3 @@ export function globMatch(pattern: string, str: string, nocase = false): boolean
   return matchFrom(pattern, 0, str, 0, nocase, { skipLonger: false }, 0);
 }
 
-/** True when the pattern matches everything, so callers can skip matching. */
-export function matchesAll(pattern: string): boolean {
-  return pattern === '*';
-}

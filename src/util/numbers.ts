@@ -40,11 +40,6 @@ export function parseInt64(s: string): number | bigint | null {
   return Number.isSafeInteger(Number(b)) ? Number(b) : b;
 }
 
-/** True when a value fits in a signed 64-bit integer. */
-export function inInt64(n: bigint): boolean {
-  return n <= INT64_MAX && n >= INT64_MIN;
-}
-
 export { INT64_MAX, INT64_MIN };
 
 /**
