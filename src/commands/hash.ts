@@ -13,13 +13,12 @@ import { command, type CommandSpec, type Ctx } from './spec.js';
 import { lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { HashValue } from '../types/hash.js';
-import { parseInt64 } from '../util/numbers.js';
+import { parseInt64, INT64_MAX } from '../util/numbers.js';
 import { formatLongDouble, ldAdd, ldIsFinite, parseLongDouble } from '../util/longdouble.js';
 import { globMatch } from '../util/glob.js';
 import { parseCursor } from './keys.js';
 import type { Reply } from '../protocol/writer.js';
 
-const LONG_MAX = 9223372036854775807n;
 
 /** The listpack limits from the config. */
 function limits(ctx: Ctx): [entries: number, value: number] {
@@ -204,7 +203,7 @@ function hincrby(ctx: Ctx): void {
   if (typeof cur === 'number' && typeof inc === 'number' && Number.isSafeInteger(cur + inc)) text = '' + (cur + inc);
   else {
     const sum = BigInt(cur) + BigInt(inc);
-    if (sum > LONG_MAX || sum < -LONG_MAX - 1n) throw new ReplyError(Err.overflow);
+    if (sum > INT64_MAX || sum < -INT64_MAX - 1n) throw new ReplyError(Err.overflow);
     text = sum.toString();
   }
   const [maxEntries, maxValue] = limits(ctx);
@@ -287,14 +286,14 @@ function hrandfield(ctx: Ctx): void {
   }
   const c = parseInt64(argv[2]!);
   if (c === null) throw new ReplyError(Err.notInteger);
-  if (typeof c === 'bigint' && c < -LONG_MAX) {
+  if (typeof c === 'bigint' && c < -INT64_MAX) {
     throw new ReplyError(Err.longRange);
   }
   let withValues = false;
   if (argv.length > 4 || (argv.length === 4 && !is(argv[3], 'WITHVALUES'))) throw new ReplyError(Err.syntax);
   if (argv.length === 4) {
     withValues = true;
-    if (typeof c === 'bigint' && (c < -LONG_MAX / 2n || c > LONG_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
+    if (typeof c === 'bigint' && (c < -INT64_MAX / 2n || c > INT64_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
   }
   const h = lookupTyped<HashValue>(db, argv[1]!, 'hash');
   if (!h || c === 0 || c === 0n) {

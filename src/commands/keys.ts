@@ -11,14 +11,12 @@
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import { is, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseInt64 } from '../util/numbers.js';
+import { parseInt64, INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { dupValue, isString, stringEncoding, typeName, type Value } from '../keyspace/value.js';
 import { idleMs, isLfuPolicy, lfuDecr } from '../keyspace/access.js';
 import type { Db } from '../keyspace/db.js';
 
-const LLONG_MAX = 9223372036854775807n;
-const LLONG_MIN = -9223372036854775808n;
 const ULONG_MAX = 18446744073709551615n;
 const INT_MAX = 2147483647;
 /** Redis shares the integers 0..9999 and reports them with this refcount. */
@@ -365,12 +363,12 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   let when = BigInt(parsed);
   const invalid = () => new ReplyError(Err.invalidExpire(argv[0]!.toLowerCase()));
   if (seconds) {
-    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw invalid();
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw invalid();
     when *= 1000n;
   }
   const now = ctx.server.now();
   const base = relative ? BigInt(now) : 0n;
-  if (when > LLONG_MAX - base) throw invalid();
+  if (when > INT64_MAX - base) throw invalid();
   when += base;
   if (db.get(key) === undefined) {
     reply.int(0);

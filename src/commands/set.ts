@@ -13,13 +13,12 @@ import { command, type CommandSpec, type Ctx } from './spec.js';
 import { lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { SetValue, INTSET, type SetLimits } from '../types/set.js';
-import { parseInt64 } from '../util/numbers.js';
+import { parseInt64, INT64_MAX } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
 import { parseCursor } from './keys.js';
 import { samplePositions } from './hash.js';
 import { isString, type Value } from '../keyspace/value.js';
 
-const LONG_MAX = 9223372036854775807n;
 
 /**
  * The conversion limits from the config. set-max-listpack-entries/value are
@@ -170,7 +169,7 @@ function srandmember(ctx: Ctx): void {
   }
   const c = parseInt64(argv[2]!);
   if (c === null) throw new ReplyError(Err.notInteger);
-  if (typeof c === 'bigint' && c < -LONG_MAX) {
+  if (typeof c === 'bigint' && c < -INT64_MAX) {
     throw new ReplyError(Err.longRange);
   }
   const s = lookupTyped<SetValue>(db, argv[1]!, 'set');

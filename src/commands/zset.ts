@@ -11,7 +11,7 @@
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { argAtLeast, argInt, is, lookupTyped, checkRepeatedReply, parseMpopArgs, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseDouble, parseInt64, formatDouble } from '../util/numbers.js';
+import { parseDouble, parseInt64, formatDouble, INT64_MAX } from '../util/numbers.js';
 import { isString } from '../keyspace/value.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
@@ -21,7 +21,6 @@ import { globMatch } from '../util/glob.js';
 
 /** The error texts this group uses (they live in errors.ts's table). */
 
-const LONG_MAX = 9223372036854775807n;
 
 /** The listpack limits from the config. */
 function limits(ctx: Ctx): [number, number] {
@@ -737,9 +736,9 @@ function zrandmember(ctx: Ctx): void {
   } else if (argv.length > 4) throw new ReplyError(Err.syntax);
   const raw = parseInt64(argv[2]!);
   if (raw === null) throw new ReplyError(Err.notInteger);
-  if (BigInt(raw) < -LONG_MAX) throw new ReplyError(Err.longRange);
+  if (BigInt(raw) < -INT64_MAX) throw new ReplyError(Err.longRange);
   // A negative count with scores would need 2*count reply entries.
-  if (withscores && BigInt(raw) < -(LONG_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
+  if (withscores && BigInt(raw) < -(INT64_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
   let l = Number(raw);
   const z = getZ(ctx, argv[1]!);
   if (z === undefined || l === 0) {
