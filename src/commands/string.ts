@@ -340,19 +340,24 @@ function getrange(ctx: Ctx): void {
 function incrDecr(ctx: Ctx, incr: number | bigint): void {
   const { db, reply } = ctx;
   const key = ctx.argv[1]!;
-  const v = lookupString(db, key, true);
-  let cur: number | bigint;
-  if (v === undefined) cur = 0;
-  else if (typeof v === 'number') cur = v;
-  else {
-    const p = parseInt64(typeof v === 'string' ? v : strOf(v));
-    if (p === null) throw new ReplyError(Err.notInteger);
-    cur = p;
+  // One lookup: the new value replaces the old in its slot (TTL kept).
+  const slot = db.writeSlot(key);
+  let cur: number | bigint = 0;
+  if (slot >= 0) {
+    const v = db.valueAt(slot);
+    if (typeof v === 'number') cur = v;
+    else {
+      if (!isString(v)) throw new ReplyError(Err.wrongType);
+      const p = parseInt64(typeof v === 'string' ? v : strOf(v));
+      if (p === null) throw new ReplyError(Err.notInteger);
+      cur = p;
+    }
   }
   if (typeof cur === 'number' && typeof incr === 'number') {
     const r = cur + incr;
     if (Number.isSafeInteger(r)) {
-      db.set(key, r, true);
+      if (slot >= 0) db.replaceAt(slot, key, r);
+      else db.set(key, r);
       db.notify('$', 'incrby', key);
       reply.int(r);
       return;
@@ -361,7 +366,9 @@ function incrDecr(ctx: Ctx, incr: number | bigint): void {
   const r = BigInt(cur) + BigInt(incr);
   if (r > INT64_MAX || r < INT64_MIN) throw new ReplyError(Err.overflow);
   const n = Number(r);
-  db.set(key, Number.isSafeInteger(n) ? n : r.toString(), true);
+  const stored = Number.isSafeInteger(n) ? n : r.toString();
+  if (slot >= 0) db.replaceAt(slot, key, stored);
+  else db.set(key, stored);
   db.notify('$', 'incrby', key);
   reply.int(r);
 }

@@ -85,6 +85,37 @@ export class Db {
     return this.dict.vals[slot];
   }
 
+  /**
+   * get() for a command that will replace the value: the slot of the live key
+   * (-1 when missing), for valueAt() and replaceAt() with no second lookup.
+   */
+  writeSlot(key: string): number {
+    const slot = this.dict.slot(key);
+    if (slot < 0) return -1;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return -1;
+    const meta = this.dict.meta!;
+    if (this.hooks.touch()) meta[slot] = this.hooks.accessMeta(meta[slot]!);
+    return slot;
+  }
+
+  /** The value in a slot returned by writeSlot(). */
+  valueAt(slot: number): Value {
+    return this.dict.vals[slot]!;
+  }
+
+  /**
+   * set(key, val, keepTtl) for a key found by writeSlot(), with nothing
+   * changed in between: the value is replaced where it is.
+   */
+  replaceAt(slot: number, key: string, val: Value): void {
+    this.dict.setAt(slot, val);
+    const meta = this.dict.meta;
+    if (meta !== null && !(this.hooks.lfu?.() ?? false)) meta[slot] = this.freshMeta();
+    this.hooks.modified(this, key);
+    this.hooks.dirty(1);
+    if (this.onReady !== null) this.onReady(this, key);
+  }
+
   /** get() for a read command: also counts keyspace_hits / keyspace_misses. */
   read(key: string): Value | undefined {
     const v = this.get(key);

@@ -22,6 +22,7 @@
  * expired_time_cap_reached_count, expire_cycle_cpu_milliseconds; plus each
  * db's avg_ttl.
  */
+import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 
 const KEYS_PER_LOOP = 20;

@@ -10,14 +10,20 @@ import type { CommandStat } from './stats.js';
 const SUB_BITS = 7;
 
 export class LatencyHistogram {
-  private counts = new Map<number, number>();
+  /**
+   * Counts per bucket, one row of 128 per power of two (bucket id >> 7), rows
+   * allocated on first use: recording is two array loads and an increment.
+   */
+  private rows: (Float64Array | undefined)[] = [];
   total = 0;
 
   /** Records one duration in microseconds. */
   record(usec: number): void {
     const ns = Math.max(1, Math.round(usec * 1000));
     const b = bucketOf(ns);
-    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    const r = b >> SUB_BITS;
+    const row = this.rows[r] ?? (this.rows[r] = new Float64Array(1 << SUB_BITS));
+    row[b & ((1 << SUB_BITS) - 1)]!++;
     this.total++;
   }
 
@@ -25,13 +31,20 @@ export class LatencyHistogram {
   valueAt(percentile: number): number {
     if (this.total === 0) return 0;
     const want = Math.max(1, Math.ceil((Math.min(100, percentile) / 100) * this.total));
-    const keys = [...this.counts.keys()].sort((a, b) => a - b);
     let seen = 0;
-    for (const k of keys) {
-      seen += this.counts.get(k)!;
-      if (seen >= want) return bucketTop(k);
+    let last = 0;
+    for (let r = 0; r < this.rows.length; r++) {
+      const row = this.rows[r];
+      if (row === undefined) continue;
+      for (let i = 0; i < row.length; i++) {
+        if (row[i] === 0) continue;
+        const b = (r << SUB_BITS) + i;
+        seen += row[i]!;
+        last = b;
+        if (seen >= want) return bucketTop(b);
+      }
     }
-    return bucketTop(keys[keys.length - 1]!);
+    return bucketTop(last);
   }
 }
 

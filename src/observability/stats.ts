@@ -30,8 +30,10 @@ export class Stats {
   keyspaceMisses = 0;
   clientOutputLimitDisconnections = 0;
   totalErrorReplies = 0;
-  /** Per command ("get", "config|get"). */
+  /** Per command ("get", "config|get"), in order of first use (INFO commandstats). */
   readonly commands = new Map<string, CommandStat>();
+  /** The same entries indexed by CommandSpec.id: the per-call lookup is an array load. */
+  private byId: (CommandStat | undefined)[] = [];
   /** Per error code ("ERR", "WRONGTYPE"). */
   readonly errors = new Map<string, number>();
   /** Samples for instantaneous_ops_per_sec: [time, totalCommands]. */
@@ -39,12 +41,18 @@ export class Stats {
 
   /** The stats entry of a command (created on first use). */
   command(cmd: CommandSpec, parent?: CommandSpec): CommandStat {
+    const id = cmd.id;
+    if (id !== undefined) {
+      const s = this.byId[id];
+      if (s !== undefined) return s;
+    }
     const name = fullName(cmd, parent);
     let s = this.commands.get(name);
     if (s === undefined) {
       s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: undefined };
       this.commands.set(name, s);
     }
+    if (id !== undefined) this.byId[id] = s;
     return s;
   }
 
@@ -89,6 +97,7 @@ export class Stats {
     this.clientOutputLimitDisconnections = 0;
     this.totalErrorReplies = 0;
     this.commands.clear();
+    this.byId = [];
     this.errors.clear();
     this.samples = [];
   }

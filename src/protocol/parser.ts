@@ -117,6 +117,10 @@ export class RespParser {
       if (this.buf.length - this.pos + this.pendingLen < this.need - this.pos) return null;
       this.join();
     }
+    if (this.remaining === 0 && this.authenticated) {
+      const args = this.whole();
+      if (args !== undefined) return args;
+    }
     for (;;) {
       const buf = this.buf;
       if (this.remaining === 0) {
@@ -126,7 +130,7 @@ export class RespParser {
           if (r === undefined) continue; // empty line
           return r;
         }
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = findCR(buf, this.pos);
         if (cr < 0) {
           if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big mbulk count string');
           return null;
@@ -151,7 +155,7 @@ export class RespParser {
       }
       while (this.remaining > 0) {
         if (this.bulkLen < 0) {
-          const cr = buf.indexOf(CR, this.pos);
+          const cr = findCR(buf, this.pos);
           if (cr < 0 || cr + 1 >= buf.length || (buf[this.pos] !== 36 /* '$' */ && hasNul(buf, this.pos, cr))) {
             // (no CR yet, no LF yet, or a NUL before the CR, where Redis's strchr stops)
             if ((cr < 0 || cr + 1 < buf.length) && buf.length - this.pos > INLINE_MAX) {
@@ -193,6 +197,61 @@ export class RespParser {
       this.args = [];
       return args;
     }
+  }
+
+  /**
+   * The fast path: a whole, well-formed multibulk command at pos, parsed in
+   * locals (no per-argument state stored on the parser). Returns undefined —
+   * and consumes nothing — when the command is incomplete or anything is out
+   * of the ordinary (inline, bad lengths, limits); next() then takes the
+   * general path, which handles every case and every error.
+   */
+  private whole(): string[] | undefined {
+    const buf = this.buf;
+    const len = buf.length;
+    let i = this.pos;
+    if (i >= len || buf[i] !== 42 /* '*' */) return undefined;
+    i++;
+    let c = buf[i];
+    if (c === undefined || c < 49 || c > 57) return undefined; // 1-9: no sign, no leading zero
+    let n = 0;
+    for (;;) {
+      n = n * 10 + (c - 48);
+      if (++i >= len) return undefined;
+      c = buf[i]!;
+      if (c === CR) break;
+      if (c < 48 || c > 57 || n > 99999) return undefined;
+    }
+    i += 2;
+    const maxBulk = this.limits.maxBulkLen;
+    const args = new Array<string>(n);
+    for (let k = 0; k < n; k++) {
+      if (i >= len || buf[i] !== 36 /* '$' */) return undefined;
+      i++;
+      c = buf[i];
+      if (c === undefined || c < 48 || c > 57) return undefined;
+      let b = 0;
+      if (c === 48) {
+        if (++i >= len || buf[i] !== CR) return undefined; // "$0" only
+      } else {
+        for (;;) {
+          b = b * 10 + (c - 48);
+          if (++i >= len) return undefined;
+          c = buf[i]!;
+          if (c === CR) break;
+          if (c < 48 || c > 57 || b > 99999999) return undefined;
+        }
+      }
+      if (b > maxBulk) return undefined;
+      const start = i + 2;
+      const end = start + b;
+      if (end + 2 > len) return undefined;
+      args[k] = b <= 16 ? shortString(buf, start, end) : buf.latin1Slice(start, end);
+      i = end + 2;
+    }
+    this.pos = i;
+    this.need = 0;
+    return args;
   }
 
   /** Drops consumed bytes so a long wait does not pin the whole buffer. */
@@ -252,6 +311,18 @@ function shortString(b: Buffer, s: number, e: number): string {
     case 16: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
     default: return b.latin1Slice(s, e);
   }
+}
+
+/**
+ * buf.indexOf(CR, from), scanning the first bytes in JS: header lines
+ * ("*3", "$16") are a few bytes, and a short loop is cheaper than the native
+ * call's fixed cost.
+ */
+function findCR(buf: Buffer, from: number): number {
+  const len = buf.length;
+  const stop = from + 16 < len ? from + 16 : len;
+  for (let i = from; i < stop; i++) if (buf[i] === CR) return i;
+  return stop < len ? buf.indexOf(CR, stop) : -1;
 }
 
 /**

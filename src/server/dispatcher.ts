@@ -5,6 +5,7 @@
  * busy script, MULTI queueing), then the call, then the stats (commandstats,
  * slowlog). Handlers hold semantics only; they throw ReplyError for errors.
  */
+import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import type { CommandSpec, Ctx } from '../commands/spec.js';

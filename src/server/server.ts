@@ -10,6 +10,7 @@
  * gets one write each. Durability work (AOF append + fsync) will sit in flush()
  * before the writes, so nothing is acknowledged before it is durable.
  */
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import fs from 'node:fs';
 import { EventEmitter } from 'node:events';
