@@ -273,6 +273,11 @@ export class RespParser {
     }
     let end = nl;
     if (end > this.pos && buf[end - 1] === CR) end--;
+    const plain = plainInline(buf, this.pos, end);
+    if (plain !== undefined) {
+      this.pos = nl + 1;
+      return plain.length === 0 ? undefined : plain;
+    }
     const line = buf.latin1Slice(this.pos, end);
     this.pos = nl + 1;
     const args = splitArgs(line);
@@ -352,6 +357,31 @@ function readInt(buf: Buffer, start: number, end: number): number | null {
 function hasNul(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] === 0) return true;
   return false;
+}
+
+/**
+ * An inline line of plain words (separated by spaces or tabs, no quotes, no
+ * backslashes, no NUL or other control bytes) split straight from the
+ * buffer; undefined for anything else, which splitArgs() handles.
+ */
+function plainInline(buf: Buffer, start: number, end: number): string[] | undefined {
+  const out: string[] = [];
+  let i = start;
+  while (i < end) {
+    let c = buf[i]!;
+    if (c === 32 || c === 9) {
+      i++;
+      continue;
+    }
+    const w = i;
+    while (c > 32 && c !== 34 && c !== 39 && c !== 92 && c !== 127) {
+      if (++i === end) break;
+      c = buf[i]!;
+    }
+    if (i < end && c !== 32 && c !== 9) return undefined;
+    out.push(i - w <= 16 ? shortString(buf, w, i) : buf.latin1Slice(w, i));
+  }
+  return out;
 }
 
 function isSpace(c: number): boolean {

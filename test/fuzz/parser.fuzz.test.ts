@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RespParser, ProtocolError } from '../../src/protocol/parser.js';
+import { RespParser, ProtocolError, splitArgs } from '../../src/protocol/parser.js';
 
 const MB = 1024 * 1024;
 
@@ -157,5 +157,33 @@ test('large random bulks split into many chunks', () => {
       assert.equal(o.cmds[0]![1]!.length, len);
     }),
     { numRuns: 60, seed: 3 },
+  );
+});
+
+test('inline lines parse exactly as splitArgs splits them (plain-word fast path included)', () => {
+  // bytes chosen to hit every branch: separators, quotes, escapes, control and high bytes
+  const byteArb = fc.oneof(
+    fc.constantFrom(32, 9, 11, 12, 13, 0, 34, 39, 92, 120, 110, 127, 128, 255, 1),
+    fc.integer({ min: 33, max: 126 }),
+  );
+  fc.assert(
+    fc.property(fc.array(byteArb, { maxLength: 40 }), (bytes) => {
+      if (bytes[0] === 42) bytes[0] = 65; // '*' would make it a multibulk
+      const line = Buffer.from(bytes);
+      const o = run([new Uint8Array(Buffer.concat([line, enc('\r\nPING\r\n')]))]);
+      if (bytes.includes(0)) {
+        // Redis finds the LF with strchr, which stops at the NUL: it keeps waiting
+        assert.deepEqual(o, { cmds: [], err: null, maxBuffered: o.maxBuffered });
+        return;
+      }
+      const want = splitArgs(line.latin1Slice(0));
+      if (want === null) {
+        assert.equal(o.err, 'Protocol error: unbalanced quotes in request');
+        return;
+      }
+      assert.equal(o.err, null);
+      assert.deepEqual(o.cmds, want.length === 0 ? [['PING']] : [want, ['PING']]);
+    }),
+    { numRuns: 3000, seed: 17 },
   );
 });
