@@ -6,8 +6,14 @@
  *
  * Memory: three quarters of nodes have one level; their forward pointer is a
  * field (`f`) and only nodes with more levels carry an array `lv` holding
- * [forward, span] for levels 1.., so a one-level node is one small object.
- * Level 0's span is always 1.
+ * [forward, span, forward's score] for levels 1.., so a one-level node is one
+ * small object. Level 0's span is always 1.
+ *
+ * The forward node's score kept beside the pointer lets a search decide
+ * whether to step without touching the next node: a step costs one cache
+ * miss (the next node's level array) instead of two (node, then array).
+ * Searches are memory-latency bound, so this is most of their cost. A node's
+ * score only changes while it is unlinked (see set()), so the copies stay true.
  *
  * Members are latin1 strings (one char per byte), so JS `<` on them is
  * Redis's memcmp order. One representation serves both encodings; OBJECT
@@ -24,7 +30,7 @@ export class ZNode {
   b: ZNode | null = null;
   /** Next node at level 0. */
   f: ZNode | null = null;
-  /** Levels 1..: [forward, span] pairs; null for one-level nodes. */
+  /** Levels 1..: [forward, span, forward's score] triples; null for one-level nodes. */
   lv: (ZNode | null | number)[] | null;
   constructor(
     public m: string,
@@ -32,31 +38,55 @@ export class ZNode {
     level: number,
   ) {
     if (level > 1) {
-      const a: (ZNode | null | number)[] = new Array(2 * (level - 1));
-      for (let i = 0; i < a.length; i += 2) {
+      const a: (ZNode | null | number)[] = new Array(3 * (level - 1));
+      for (let i = 0; i < a.length; i += 3) {
         a[i] = null;
         a[i + 1] = 0;
+        a[i + 2] = 0;
       }
       this.lv = a;
     } else this.lv = null;
   }
   get level(): number {
-    return this.lv === null ? 1 : 1 + (this.lv.length >> 1);
+    return this.lv === null ? 1 : 1 + this.lv.length / 3;
   }
 }
 
 function fwd(x: ZNode, i: number): ZNode | null {
-  return i === 0 ? x.f : (x.lv![2 * i - 2] as ZNode | null);
+  return i === 0 ? x.f : (x.lv![3 * i - 3] as ZNode | null);
 }
 function setFwd(x: ZNode, i: number, y: ZNode | null): void {
   if (i === 0) x.f = y;
-  else x.lv![2 * i - 2] = y;
+  else {
+    const lv = x.lv!;
+    lv[3 * i - 3] = y;
+    lv[3 * i - 1] = y === null ? 0 : y.s;
+  }
 }
 function span(x: ZNode, i: number): number {
-  return i === 0 ? 1 : (x.lv![2 * i - 1] as number);
+  return i === 0 ? 1 : (x.lv![3 * i - 2] as number);
 }
 function setSpan(x: ZNode, i: number, n: number): void {
-  if (i !== 0) x.lv![2 * i - 1] = n;
+  if (i !== 0) x.lv![3 * i - 2] = n;
+}
+
+/**
+ * From x, steps forward at level i >= 1 while the next node sorts before
+ * (score, member), reading the scores kept in the level arrays; adds the
+ * spans stepped over to RANK[i] when `ranked`. Returns the last node before.
+ */
+function walk(x: ZNode, i: number, score: number, member: string, ranked: boolean): ZNode {
+  const k = 3 * i - 3;
+  let lv = x.lv!;
+  for (;;) {
+    const y = lv[k] as ZNode | null;
+    if (y === null) return x;
+    const ys = lv[k + 2] as number;
+    if (ys > score || (ys === score && y.m >= member)) return x;
+    if (ranked) RANK[i]! += lv[k + 1] as number;
+    x = y;
+    lv = y.lv!;
+  }
 }
 
 /** Scratch update/rank vectors for insert() and findUpdate() (MAX_LEVEL entries). */
@@ -179,9 +209,12 @@ export class ZSet implements Collection {
     let x = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1]!;
-      for (let y = fwd(x, i); y !== null && less(y.s, y.m, score, member); y = fwd(x, i)) {
-        rank[i]! += span(x, i);
-        x = y;
+      if (i > 0) x = walk(x, i, score, member, true);
+      else {
+        for (let y = x.f; y !== null && less(y.s, y.m, score, member); y = x.f) {
+          rank[0]!++;
+          x = y;
+        }
       }
       update[i] = x;
     }
@@ -227,10 +260,9 @@ export class ZSet implements Collection {
   private findUpdate(score: number, member: string): ZNode[] {
     const update = UPDATE2;
     let x = this.head;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (let y = fwd(x, i); y !== null && less(y.s, y.m, score, member); y = fwd(x, i)) x = y;
-      update[i] = x;
-    }
+    for (let i = this.level - 1; i > 0; i--) update[i] = x = walk(x, i, score, member, false);
+    for (let y = x.f; y !== null && less(y.s, y.m, score, member); y = x.f) x = y;
+    update[0] = x;
     return update;
   }
 
@@ -251,8 +283,9 @@ export class ZSet implements Collection {
       return;
     }
     if (n.s === score) return;
-    // Same position: update in place.
-    if ((n.b === null || less(n.b.s, n.b.m, score, member)) && (n.f === null || less(score, member, n.f.s, n.f.m))) {
+    // Same position: update in place, when no level array holds a copy of
+    // the score (a one-level node is only linked from level 0).
+    if (n.lv === null && (n.b === null || less(n.b.s, n.b.m, score, member)) && (n.f === null || less(score, member, n.f.s, n.f.m))) {
       n.s = score;
       return;
     }

@@ -43,6 +43,15 @@ function check(z: ZSet, model: [number, string][]): void {
     assert.equal(n.m, m);
   });
   assert.equal(z.rank('not-there'), -1);
+  // Every level array's copy of its forward node's score is that node's score.
+  for (let x = z.first(); x; x = x.f) {
+    const lv = x.lv;
+    if (lv === null) continue;
+    for (let k = 0; k < lv.length; k += 3) {
+      const y = lv[k] as typeof x | null;
+      if (y !== null) assert.ok(Object.is(lv[k + 2], y.s), `cached score of ${y.m} at level ${k / 3 + 1}`);
+    }
+  }
 }
 
 test('skiplist matches a sorted-array model (ranks, ranges, deletes, pops)', () => {
