@@ -51,11 +51,13 @@ function setbit(ctx: Ctx): void {
   const b = mutableBuf(v, byte + 1);
   const mask = 1 << (7 - (off % 8));
   const old = (b[byte]! & mask) !== 0 ? 1 : 0;
-  // Redis 7.0 and 7.2 count every SETBIT as a change (event, WATCH, dirty),
-  // even when the bit already had the value.
-  b[byte] = on ? b[byte]! | mask : b[byte]! & ~mask;
-  storeMutated(ctx, key, v, b);
-  db.notify('$', 'setbit', key);
+  // A change (event, WATCH, dirty) only when the key is created or grows, or
+  // the bit flips, as Redis 7 counts it.
+  if (v === undefined || strLen(v) < byte + 1 || old !== on) {
+    b[byte] = on ? b[byte]! | mask : b[byte]! & ~mask;
+    storeMutated(ctx, key, v, b);
+    db.notify('$', 'setbit', key);
+  } else if (b !== v) db.replaceRepresentation(key, b);
   reply.int(old);
 }
 

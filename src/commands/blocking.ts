@@ -40,9 +40,9 @@ export function parseTimeout(ctx: Ctx, arg: string): number {
   return t === 0 ? 0 : t + ctx.server.now();
 }
 
-/** Whether this client may block (not the in-process call() client). */
+/** Whether this client may block: not the in-process call() client, not inside EXEC. */
 function mayBlock(ctx: Ctx): boolean {
-  return ctx.client.kind !== 'internal';
+  return ctx.client.kind !== 'internal' && !ctx.client.inExec;
 }
 
 function nullArray(reply: Reply): void {

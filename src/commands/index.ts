@@ -16,6 +16,7 @@ import { commands as list } from './list.js';
 import { commands as blocking } from './blocking.js';
 import { commands as zset } from './zset.js';
 import { commands as sort } from './sort.js';
+import { commands as multi } from './multi.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -31,4 +32,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...blocking,
   ...zset,
   ...sort,
+  ...multi,
 ];

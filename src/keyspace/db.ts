@@ -27,6 +27,12 @@ export interface KeyspaceHooks {
   lfu?(): boolean;
   /** Two databases swapped contents (SWAPDB): WATCH and blocked clients of both. */
   swapped?(a: Db, b: Db): void;
+  /**
+   * The db is about to be emptied (FLUSHDB, FLUSHALL), its keys still in
+   * place: WATCH and tracking handle a flush as a whole (keys are not
+   * signalled one by one).
+   */
+  flushing?(db: Db): void;
   /** Counts writes for the dirty counter. */
   dirty(n: number): void;
   /** Counts a read lookup as a keyspace hit or miss (INFO stats). */
@@ -153,6 +159,18 @@ export class Db {
   peek(key: string): Value | undefined {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     return this.dict.get(key);
+  }
+
+  /** Whether the key is stored, expired or not (no lazy expiry, no touch). */
+  stored(key: string): boolean {
+    return this.dict.has(key);
+  }
+
+  /** Whether the key is stored with a TTL that has passed (Redis's keyIsExpired). */
+  isLogicallyExpired(key: string): boolean {
+    if (this.expires.size === 0) return false;
+    const when = this.expires.get(key);
+    return when !== undefined && when <= this.hooks.now();
   }
 
   /** True when the key exists (after lazy expiry). Does not touch. */
@@ -316,10 +334,10 @@ export class Db {
     }
   }
 
-  /** Removes every key; returns how many there were. Signals each key (WATCH). */
+  /** Removes every key; returns how many there were. Fires the `flushing` hook first. */
   flush(): number {
     const n = this.dict.size;
-    for (const k of this.dict.keys) this.hooks.modified(this, k);
+    this.hooks.flushing?.(this);
     this.dict.clear();
     this.expires.clear();
     this.avgTtl = 0;

@@ -153,9 +153,9 @@ function clientsSection(server: Server): Fields {
     ['blocked_clients', server.blocking.count],
     ['tracking_clients', 0],
     ['pubsub_clients', pubsub],
-    ['watching_clients', 0],
+    ['watching_clients', server.watches.clients(server.clients.values())],
     ['clients_in_timeout_table', server.blocking.timeoutCount],
-    ['total_watched_keys', 0],
+    ['total_watched_keys', server.watches.keys],
     ['total_blocking_keys', server.blocking.keyCount],
     ['total_blocking_keys_on_nokey', 0],
   ];

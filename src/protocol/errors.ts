@@ -18,6 +18,13 @@ export class ReplyError extends Error {
 /** Redis's fixed error texts. Functions build the ones with parameters. */
 export const Err = {
   syntax: 'ERR syntax error',
+  // transactions (commands/multi.ts, the dispatcher)
+  multiNested: 'ERR MULTI calls can not be nested',
+  execWithoutMulti: 'ERR EXEC without MULTI',
+  discardWithoutMulti: 'ERR DISCARD without MULTI',
+  watchInMulti: 'ERR WATCH inside MULTI is not allowed',
+  execAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  notInMulti: 'ERR Command not allowed inside a transaction',
   // sorted sets (commands/zset.ts)
   zsetNaN: 'ERR resulting score is not a number (NaN)',
   zsetMinMaxFloat: 'ERR min or max is not a float',

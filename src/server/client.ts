@@ -7,6 +7,7 @@ import { Reply } from '../protocol/writer.js';
 import { RespParser } from '../protocol/parser.js';
 import type { Db } from '../keyspace/db.js';
 import type { CommandSpec } from '../commands/spec.js';
+import type { Queued, WatchEntry } from './multi.js';
 
 export class Client {
   readonly reply: Reply;
@@ -46,6 +47,34 @@ export class Client {
   readPaused = false;
   /** Blocked in BLPOP & co. (server/blocking.ts): its later commands wait. */
   blocked = false;
+  /** Pub/sub subscriptions (server/pubsub.ts); null until the first one. */
+  channels: Set<string> | null = null;
+  patterns: Set<string> | null = null;
+  shardChannels: Set<string> | null = null;
+  /** Client side caching (server/tracking.ts): CLIENT TRACKING state. */
+  tracking = false;
+  trackingBcast = false;
+  /** The client id invalidations are redirected to (0: none). */
+  trackingRedirect = 0;
+  trackingOptin = false;
+  trackingOptout = false;
+  trackingNoloop = false;
+  /** CLIENT CACHING YES (OPTIN) / NO (OPTOUT) given for the next command. */
+  trackingCaching = false;
+  /** The redirect target is gone (flag R). */
+  trackingBrokenRedir = false;
+  /** BCAST prefixes; null when not in BCAST mode. */
+  trackingPrefixes: Set<string> | null = null;
+  /** Commands queued since MULTI; null outside MULTI (server/multi.ts). */
+  multiQueue: Queued[] | null = null;
+  /** A command was refused while queueing: EXEC replies EXECABORT. */
+  multiError = false;
+  /** A WATCHed key changed: EXEC replies a null array. */
+  dirtyCas = false;
+  /** Keys this client WATCHes. */
+  watched: WatchEntry[] = [];
+  /** Running the commands of EXEC: blocking commands reply at once instead of blocking. */
+  inExec = false;
   readonly addr: string;
   readonly laddr: string;
   /** 'tcp' | 'unix' | 'internal' */
@@ -81,9 +110,14 @@ export class Client {
     }
   }
 
-  /** Exempt from the idle timeout (blocked and pub/sub clients, later). */
+  /** Subscribed channels, patterns and shard channels together (pub/sub mode when > 0). */
+  get subscriptions(): number {
+    return (this.channels?.size ?? 0) + (this.patterns?.size ?? 0) + (this.shardChannels?.size ?? 0);
+  }
+
+  /** Exempt from the idle timeout: blocked and pub/sub clients. */
   get exempt(): boolean {
-    return this.blocked;
+    return this.blocked || this.subscriptions > 0;
   }
 
   get resp(): 2 | 3 {

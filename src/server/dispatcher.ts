@@ -13,6 +13,7 @@ import type { Client } from './client.js';
 import { isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
 import type { Server } from './server.js';
+import { runsInMulti } from './multi.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -56,6 +57,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   if (cmd === undefined) {
     reply.error(Err.unknownCommand(argv[0]!, argv.slice(1)));
     server.stats.totalCommandsRejected++;
+    if (client.multiQueue !== null) client.multiError = true;
     return;
   }
   let parent: CommandSpec | undefined;
@@ -84,6 +86,17 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.noAuth, parent);
     return;
   }
+  // MULTI: everything but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is queued.
+  if (client.multiQueue !== null && !runsInMulti(parent ?? cmd)) {
+    if ((parent ?? cmd).flags.includes('no_multi')) {
+      reject(server, client, cmd, Err.notInMulti, parent);
+      return;
+    }
+    client.multiQueue.push({ cmd, parent, argv });
+    client.lastCmd = fullName(cmd, parent);
+    reply.simple('QUEUED');
+    return;
+  }
   call(server, client, cmd, argv, parent);
 }
 
@@ -91,6 +104,8 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
 function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, parent: CommandSpec | undefined): void {
   client.reply.error(msg);
   server.stats.command(cmd, parent).rejected++;
+  // A refused command inside MULTI makes EXEC abort (Redis's flagTransaction).
+  if (client.multiQueue !== null) client.multiError = true;
 }
 
 /**
@@ -106,7 +121,9 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // One clock reading per command: the previous command's end in this batch
   // (server.mark), or a fresh one. See Server.mark.
   const start = server.mark >= 0 ? server.mark : performance.now();
-  server.cachedNow = server.wallAt(start);
+  // Commands run by another (EXEC's queue, later scripts) keep its time, so
+  // keys cannot expire in the middle of a transaction.
+  server.cachedNow = prevCurrent !== null && prevNow !== 0 ? prevNow : server.wallAt(start);
   const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd };
   try {
     cmd.handler!(ctx);

@@ -29,6 +29,7 @@ import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
 import { Blocking } from './blocking.js';
+import { Watches, discardTransaction } from './multi.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
@@ -80,6 +81,8 @@ export class Server extends EventEmitter {
   closing = false;
   /** Clients blocked on keys (BLPOP & co.). */
   readonly blocking: Blocking = new Blocking(this);
+  /** WATCHed keys (MULTI/EXEC). */
+  readonly watches = new Watches();
 
   constructor(opts: ServerOptions = {}) {
     super();
@@ -97,7 +100,12 @@ export class Server extends EventEmitter {
     const server = this;
     this.hooks = {
       now: () => server.cachedNow || server.clock(),
-      modified: () => {},
+      modified: (db, key) => {
+        server.watches.touched(db, key);
+      },
+      flushing: (db) => {
+        server.watches.flushing(db);
+      },
       notify: () => {},
       expired: () => {
         server.stats.expiredKeys++;
@@ -112,7 +120,10 @@ export class Server extends EventEmitter {
       dirty: (n) => {
         server.dirty += n;
       },
-      swapped: (a, b) => server.blocking.swapped(a, b),
+      swapped: (a, b) => {
+        server.watches.swapped(a, b);
+        server.blocking.swapped(a, b);
+      },
       hitOrMiss: (hit) => {
         if (hit) server.stats.keyspaceHits++;
         else server.stats.keyspaceMisses++;
@@ -365,6 +376,7 @@ export class Server extends EventEmitter {
     c.replySkipNext = false;
     c.user = 'default';
     c.authenticated = !this.config.v['requirepass'];
+    discardTransaction(c, this.watches);
     this.emit('resetClient', c);
   }
 
@@ -523,6 +535,7 @@ export class Server extends EventEmitter {
   /** Forgets a client; idempotent. */
   freeClient(c: Client): void {
     c.closed = true;
+    if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, this.watches);
     if (this.clients.get(c.id) === c) {
       this.clients.delete(c.id);
       this.emit('clientClosed', c);

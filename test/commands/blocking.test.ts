@@ -12,77 +12,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
 import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { sameTranscript, type Scenario } from '../helpers/session.js';
 import { encode } from '../helpers/resp.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 const skip = d ? false : SKIP_NO_REDIS;
 
-type Scenario = (s: Session) => Promise<void>;
-
-/** Connections to one server and the transcript of what they received. */
-class Session {
-  log: string[] = [];
-  private conns: RawConn[] = [];
-  constructor(readonly port: number) {}
-  async conn(): Promise<RawConn> {
-    const c = await RawConn.connect(this.port);
-    this.conns.push(c);
-    return c;
-  }
-  /** Sends a command without waiting for its reply. */
-  send(c: RawConn, ...args: string[]): void {
-    c.write(encode(args));
-  }
-  /** Reads one reply into the transcript. */
-  async read(c: RawConn, label: string, ms = 3000): Promise<string> {
-    const r = await c.read(ms);
-    this.log.push(`${label}: ${JSON.stringify(r)}`);
-    return r;
-  }
-  async call(c: RawConn, label: string, ...args: string[]): Promise<string> {
-    this.send(c, ...args);
-    return this.read(c, label);
-  }
-  /** Waits until the server reports `n` blocked clients. */
-  async blocked(n: number): Promise<void> {
-    const c = await RawConn.connect(this.port);
-    try {
-      const deadline = Date.now() + 3000;
-      for (;;) {
-        const info = await c.call('INFO', 'clients');
-        const m = /blocked_clients:(\d+)/.exec(info);
-        if (m && Number(m[1]) === n) return;
-        if (Date.now() > deadline) throw new Error(`blocked_clients never reached ${n}: ${info}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    } finally {
-      c.close();
-    }
-  }
-  close(): void {
-    for (const c of this.conns) c.close();
-  }
-}
-
-/** Runs the scenario on both servers (one after the other) and compares transcripts. */
-async function same(scn: Scenario): Promise<void> {
-  const logs: string[][] = [];
-  for (const port of [d!.tsdis.port, d!.redis.port]) {
-    const ctl = await RawConn.connect(port);
-    await ctl.call('FLUSHALL');
-    ctl.close();
-    const s = new Session(port);
-    try {
-      await scn(s);
-    } finally {
-      s.close();
-    }
-    logs.push(s.log);
-  }
-  if (process.env['BLOCKING_TRANSCRIPTS']) console.log(logs[1]!.join('\n'));
-  assert.deepEqual(logs[0], logs[1]);
-}
+/** Runs the scenario on both servers and compares transcripts (BLOCKING_TRANSCRIPTS=1 prints redis's). */
+const same = (scn: Scenario): Promise<void> => sameTranscript(d!, scn, 'BLOCKING_TRANSCRIPTS');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
