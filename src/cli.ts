@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
+import { loadRdbFile, RdbLoadError } from './persistence/snapshot.js';
+import { shutdownSave } from './commands/persistence.js';
 import {
   parseCliArgs,
   loadConfig,
@@ -120,6 +122,15 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   log.warning('Server initialized');
+  // The RDB file (when there is no AOF): clients connecting meanwhile get -LOADING.
+  if (!v['appendonly']) {
+    try {
+      await loadRdbFile(server);
+    } catch (e) {
+      log.warning(e instanceof RdbLoadError ? `${e.message}. Refusing to start: fix or move the file (redis-check-rdb can show what is wrong).` : `Error loading the RDB file: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
   const pidfile = String(v['pidfile'] ?? '');
   if (pidfile) {
     try {
@@ -133,11 +144,16 @@ async function main(argv: string[]): Promise<void> {
 
   let stopping = false;
   /** Closes listeners and clients, removes the pid file, exits 0. */
-  const shutdown = async (): Promise<void> => {
+  const shutdown = async (saved = false): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.warning('User requested shutdown...');
-    // Persistence (final save, AOF flush) will hook in here.
+    // the final save when save points are configured (the SHUTDOWN command saved already)
+    if (!saved && !shutdownSave(server, {})) {
+      log.warning('Errors trying to shut down the server. Check the logs for more information.');
+      stopping = false;
+      return;
+    }
     try {
       await server.close();
     } catch (e) {
@@ -173,7 +189,7 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  server.on('shutdown', () => void shutdown());
+  server.on('shutdown', () => void shutdown(true));
 }
 
 main(process.argv.slice(2)).catch((e) => {

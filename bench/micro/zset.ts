@@ -52,8 +52,7 @@ async function scaling(): Promise<void> {
     })();
     let sink = 0;
     const zrangeApi = timeIt(RANGES, () => {
-      let x = z.byRank(mid);
-      for (let k = 0; k < 100 && x; k++, x = x.f) sink += x.m.length;
+      for (let k = 0, x = z.cursor(mid); k < 100 && x.leaf; k++, x.next()) sink += x.m.length;
     });
     if (sink < 0) console.log(sink);
     console.log(

@@ -75,14 +75,20 @@ function popOrBlock<T>(
   first: (db: Db, keys: string[]) => [string, T] | undefined,
   ready: (db: Db, key: string) => T | undefined,
   pop: (db: Db, r: Reply, key: string, v: T) => void,
+  replay: (key: string) => string[],
 ): void {
   const hit = first(ctx.db, keys);
-  if (hit !== undefined) return pop(ctx.db, ctx.reply, hit[0], hit[1]);
+  if (hit !== undefined) {
+    ctx.prop = [replay(hit[0])];
+    return pop(ctx.db, ctx.reply, hit[0], hit[1]);
+  }
   if (!mayBlock(ctx)) return ctx.reply.nullArray();
+  const server = ctx.server;
   const serve: ServeFn = (db, key, r) => {
     const v = ready(db, key);
     if (v === undefined) return false;
     pop(db, r, key, v);
+    server.propagate(db.id, replay(key)); // replayed as the plain pop it was
     return true;
   };
   ctx.server.blocking.block(ctx.client, ctx.db, keys, deadline, serve, nullArray);
@@ -92,11 +98,19 @@ function popOrBlock<T>(
 function bpopGeneric(ctx: Ctx, left: boolean): void {
   const { argv } = ctx;
   const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
-  popOrBlock(ctx, argv.slice(1, -1), deadline, firstNonEmpty, readyList, (db, r, key, l) => {
-    r.array(2);
-    r.bulk(key);
-    r.bulk(popOne(db, key, l, left));
-  });
+  popOrBlock(
+    ctx,
+    argv.slice(1, -1),
+    deadline,
+    firstNonEmpty,
+    readyList,
+    (db, r, key, l) => {
+      r.array(2);
+      r.bulk(key);
+      r.bulk(popOne(db, key, l, left));
+    },
+    (key) => [left ? 'LPOP' : 'RPOP', key],
+  );
 }
 
 /** BLPOP key [key ...] timeout */
@@ -119,12 +133,16 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
   const src = argv[1]!;
   const dst = argv[2]!;
   const sl = lookupTyped<List>(db, src, 'list', true);
+  const replay = [argv[0]!.toLowerCase() === 'brpoplpush' ? 'RPOPLPUSH' : 'LMOVE', src, dst];
+  if (replay[0] === 'LMOVE') replay.push(fromLeft ? 'LEFT' : 'RIGHT', toLeft ? 'LEFT' : 'RIGHT');
   if (sl !== undefined) {
     const dl = lookupTyped<List>(db, dst, 'list', true);
     moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
+    ctx.prop = [replay];
     return;
   }
   if (!mayBlock(ctx)) return reply.null();
+  const server = ctx.server;
   const serve: ServeFn = (db, key, r) => {
     const l = readyList(db, key);
     if (l === undefined) return false;
@@ -136,6 +154,7 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
       return true;
     }
     moveReply(db, r, key, l, dst, dl, fromLeft, toLeft);
+    server.propagate(db.id, replay);
     return true;
   };
   ctx.server.blocking.block(ctx.client, db, [src], deadline, serve, nullArray);
@@ -157,7 +176,7 @@ function brpoplpush(ctx: Ctx): void {
 function blmpop(ctx: Ctx): void {
   const { keys, first: left, count } = parseMpopArgs(ctx.argv, 2, 'LEFT', 'RIGHT');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
-  popOrBlock(ctx, keys, deadline, firstNonEmpty, readyList, (db, r, key, l) => popManyReply(db, r, key, l, left, count));
+  popOrBlock(ctx, keys, deadline, firstNonEmpty, readyList, (db, r, key, l) => popManyReply(db, r, key, l, left, count), (key) => [left ? 'LPOP' : 'RPOP', key, String(count)]);
 }
 
 // ---- sorted sets (types/zset.ts) ----
@@ -166,7 +185,7 @@ function blmpop(ctx: Ctx): void {
 function bzpopGeneric(ctx: Ctx, max: boolean): void {
   const { argv } = ctx;
   const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
-  popOrBlock(ctx, argv.slice(1, -1), deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopOneReply(db, r, key, z, max));
+  popOrBlock(ctx, argv.slice(1, -1), deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopOneReply(db, r, key, z, max), (key) => [max ? 'ZPOPMAX' : 'ZPOPMIN', key]);
 }
 
 /** BZPOPMIN key [key ...] timeout */
@@ -182,7 +201,7 @@ function bzpopmax(ctx: Ctx): void {
 function bzmpop(ctx: Ctx): void {
   const { keys, first, count } = parseMpopArgs(ctx.argv, 2, 'MIN', 'MAX');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
-  popOrBlock(ctx, keys, deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count));
+  popOrBlock(ctx, keys, deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count), (key) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(count)]);
 }
 
 export const commands: CommandSpec[] = [

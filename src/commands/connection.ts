@@ -98,6 +98,13 @@ export function validateClientName(name: string): void {
 /** PING [message] */
 function ping(ctx: Ctx): void {
   if (ctx.argv.length > 2) throw new ReplyError(Err.wrongArgs('ping'));
+  if (ctx.client.resp === 2 && ctx.client.subscriptions !== 0) {
+    // pub/sub mode in RESP2: a two-element array, as a message would be
+    ctx.reply.array(2);
+    ctx.reply.bulk('pong');
+    ctx.reply.bulk(ctx.argv.length === 2 ? ctx.argv[1]! : '');
+    return;
+  }
   if (ctx.argv.length === 1) ctx.reply.simple('PONG');
   else ctx.reply.bulk(ctx.argv[1]!);
 }

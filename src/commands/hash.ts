@@ -235,6 +235,7 @@ function hincrbyfloat(ctx: Ctx): void {
   setField(h, argv[2]!, text, maxEntries, maxValue);
   commit(ctx, key, h, created, 1);
   ctx.db.notify('h', 'hincrbyfloat', key);
+  ctx.prop = [['HSET', key, argv[2]!, text]];
   ctx.reply.bulk(text);
 }
 

@@ -16,7 +16,11 @@ import { commands as list } from './list.js';
 import { commands as blocking } from './blocking.js';
 import { commands as zset } from './zset.js';
 import { commands as sort } from './sort.js';
+import { commands as introspection } from './introspection.js';
+import { commands as pubsub } from './pubsub.js';
 import { commands as multi } from './multi.js';
+import { commands as persistence } from './persistence.js';
+import { commands as aof } from './aof.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -32,5 +36,9 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...blocking,
   ...zset,
   ...sort,
+  ...introspection,
+  ...pubsub,
   ...multi,
+  ...persistence,
+  ...aof,
 ];

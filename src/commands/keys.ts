@@ -237,7 +237,10 @@ function flushMode(ctx: Ctx): void {
 /** FLUSHDB [ASYNC|SYNC] */
 function flushdb(ctx: Ctx): void {
   flushMode(ctx);
-  ctx.server.dirty += ctx.db.flush();
+  ctx.server.dirty += ctx.server.tracking.flush(() => ctx.db.flush());
+  // replayed even when the db was empty (Redis forces it)
+  ctx.prop = [];
+  ctx.server.propagate(ctx.db.id, ctx.argv);
   ctx.reply.ok();
 }
 
@@ -245,8 +248,12 @@ function flushdb(ctx: Ctx): void {
 function flushall(ctx: Ctx): void {
   flushMode(ctx);
   let n = 0;
-  for (const db of ctx.server.dbs) n += db.flush();
+  ctx.server.tracking.flush(() => {
+    for (const db of ctx.server.dbs) n += db.flush();
+  });
   ctx.server.dirty += n + 1;
+  ctx.prop = [];
+  ctx.server.propagate(ctx.db.id, ctx.argv);
   ctx.reply.ok();
 }
 
@@ -386,9 +393,12 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   if (when <= BigInt(now)) {
     db.delete(key);
     db.notify('g', 'del', key);
+    ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
   } else {
     db.setExpire(key, when);
     db.notify('g', 'expire', key);
+    // replayed as PEXPIREAT with the absolute time, options kept
+    ctx.prop = [['PEXPIREAT', key, String(when), ...argv.slice(3)]];
   }
   reply.int(1);
 }
@@ -464,7 +474,7 @@ function persist(ctx: Ctx): void {
 
 /** OBJECT's key lookup: no touch, no event; null reply when missing. */
 function objectLookup(ctx: Ctx): Value | undefined {
-  const v = ctx.db.readNoTouch(ctx.argv[2]!);
+  const v = ctx.db.readNoTouch(ctx.argv[2]!, false);
   if (v === undefined) ctx.reply.null();
   return v;
 }

@@ -410,7 +410,10 @@ function lmpop(ctx: Ctx): void {
   const { keys, first: left, count } = parseMpopArgs(argv, 1, 'LEFT', 'RIGHT');
   const hit = firstNonEmpty(db, keys);
   if (hit === undefined) reply.nullArray();
-  else popManyReply(db, reply, hit[0], hit[1], left, count);
+  else {
+    popManyReply(db, reply, hit[0], hit[1], left, count);
+    ctx.prop = [[left ? 'LPOP' : 'RPOP', hit[0], String(count)]];
+  }
 }
 
 export const commands: CommandSpec[] = [

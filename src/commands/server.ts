@@ -16,6 +16,9 @@ import { keyUsage, memoryOverhead, mallocStats, memoryDoctor } from '../observab
 import { isString, stringEncoding, strValue, type Value } from '../keyspace/value.js';
 import { idleMs } from '../keyspace/access.js';
 import type { Client } from '../server/client.js';
+import { PAUSE_ALL, PAUSE_WRITE } from '../server/pause.js';
+import { clientGetredir, trackingSubcommands } from './tracking.js';
+import { debugDigest, debugDigestValue, debugReload, shutdownSave } from './persistence.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -105,6 +108,8 @@ function shutdown(ctx: Ctx): void {
   // A shutdown completes synchronously here, so none is ever in progress.
   if (abort) throw new ReplyError('ERR No shutdown in progress.');
   if (server.closing) return;
+  // the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
+  if (!shutdownSave(server, { save, nosave, force })) throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
   // The CLI listens for 'shutdown': it logs, closes, removes its pid file and exits.
   server.emit('shutdown', { save, nosave, now, force });
   ctx.client.closeAfterReply = true;
@@ -260,6 +265,33 @@ function clientUnblock(ctx: Ctx): void {
   ctx.reply.int(ctx.server.blocking.unblockById(id, error) ? 1 : 0);
 }
 
+/**
+ * CLIENT PAUSE timeout [WRITE|ALL]: holds other clients' commands (all, or
+ * those that may write) for timeout ms; a pause never shortens or weakens the
+ * current one (server/pause.ts). The mode is checked before the timeout.
+ */
+function clientPause(ctx: Ctx): void {
+  const { argv, server } = ctx;
+  if (argv.length > 4) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, 'client'));
+  let mode = PAUSE_ALL;
+  if (argv.length === 4) {
+    if (is(argv[3], 'WRITE')) mode = PAUSE_WRITE;
+    else if (!is(argv[3], 'ALL')) throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+  }
+  const n = parseInt64(argv[2]!);
+  if (n === null) throw new ReplyError('ERR timeout is not an integer or out of range');
+  if (n < 0) throw new ReplyError('ERR timeout is negative');
+  if (typeof n === 'bigint' || n > Number.MAX_SAFE_INTEGER - server.now()) throw new ReplyError('ERR timeout is out of range');
+  server.pause.pause(n, mode);
+  ctx.reply.ok();
+}
+
+/** CLIENT UNPAUSE: ends the pause; the held commands run in the order they arrived. */
+function clientUnpause(ctx: Ctx): void {
+  ctx.server.pause.unpause();
+  ctx.reply.ok();
+}
+
 /** CLIENT NO-EVICT ON|OFF */
 function clientNoEvict(ctx: Ctx): void {
   const v = ctx.argv[2]!;
@@ -301,10 +333,6 @@ function clientReply(ctx: Ctx): void {
   } else throw new ReplyError(Err.syntax);
 }
 
-/** CLIENT GETREDIR: -1, client side caching is not enabled. */
-function clientGetredir(ctx: Ctx): void {
-  ctx.reply.int(-1);
-}
 
 const CLIENT_HELP = [
   'CACHING (YES|NO)',
@@ -434,7 +462,7 @@ function memoryUsage(ctx: Ctx): void {
     } else throw new ReplyError(Err.syntax);
   }
   const key = argv[2]!;
-  const v = ctx.db.readNoTouch(key);
+  const v = ctx.db.readNoTouch(key, false);
   if (v === undefined) return ctx.reply.null();
   ctx.reply.int(keyUsage(key, v, ctx.db.getExpire(key) !== -1, samples));
 }
@@ -709,8 +737,8 @@ const DEBUG_HELP = [
 
 /** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
 const DEBUG_UNSUPPORTED = new Set([
-  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'reload', 'loadaof', 'drop-cluster-packet-filter',
-  'digest', 'digest-value', 'protocol-sanitize', 'sdslen', 'listpack', 'quicklist', 'quicklist-packed-threshold',
+  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'loadaof', 'drop-cluster-packet-filter',
+  'protocol-sanitize', 'sdslen', 'listpack', 'quicklist', 'quicklist-packed-threshold',
   'change-repl-id', 'stringmatch-test', 'set-skip-checksum-validation', 'aof-flush-sleep', 'replicate', 'mallctl',
   'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak', 'client-eviction', 'pause-cron',
   'replybuffer', 'config-rewrite-force-all', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
@@ -744,6 +772,9 @@ function debug(ctx: Ctx): void {
     return ctx.reply.ok();
   }
   if (sub === 'populate' && n >= 3 && n <= 5) return debugPopulate(ctx);
+  if (sub === 'digest' && n === 2) return debugDigest(ctx);
+  if (sub === 'digest-value') return debugDigestValue(ctx);
+  if (sub === 'reload') return debugReload(ctx);
   if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
 }
@@ -842,7 +873,21 @@ export const commands: CommandSpec[] = [
         ] }],
       }),
       conn('getredir', 2, SUB_FLAGS, '6.0.0', 'Returns the id of the client receiving this connection\'s tracking notifications.', clientGetredir),
+      conn('pause', -3, ADMIN_SUB_FLAGS, '2.9.50', 'Suspends commands from other clients, all or only writes, for a time.', clientPause, {
+        history: [['6.2.0', '`CLIENT PAUSE WRITE` mode added along with the `mode` option.']],
+        args: [
+          { name: 'timeout', type: 'integer' },
+          { name: 'mode', type: 'oneof', since: '6.2.0', flags: ['optional'], arguments: [
+            { name: 'write', type: 'pure-token', token: 'WRITE' },
+            { name: 'all', type: 'pure-token', token: 'ALL' },
+          ] },
+        ],
+      }),
+      conn('unpause', 2, ADMIN_SUB_FLAGS, '6.2.0', 'Ends a client pause; held commands run.', clientUnpause, {
+        complexity: 'O(N) Where N is the number of paused clients',
+      }),
       conn('getname', 2, SUB_FLAGS, '2.6.9', 'Returns the name of this connection.', clientGetname),
+      ...trackingSubcommands,
       conn('help', 2, ['loading', 'stale'], '5.0.0', 'Lists the CLIENT subcommands.', clientHelp),
       conn('unblock', -3, ADMIN_SUB_FLAGS, '5.0.0', 'Ends the blocking command of another connection, as a timeout or an error.', clientUnblock, {
         complexity: 'O(log N) where N is the number of client connections',

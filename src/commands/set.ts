@@ -131,6 +131,7 @@ function spop(ctx: Ctx): void {
     const x = s.removeAt(Math.floor(random() * s.size));
     db.notify('s', 'spop', key);
     if (!deleteIfEmpty(ctx, key, s)) db.modified(key);
+    ctx.prop = [['SREM', key, x]]; // the random choice replays as what it removed
     reply.bulk(x);
     return;
   }
@@ -147,13 +148,22 @@ function spop(ctx: Ctx): void {
     db.notify('s', 'spop', key);
     db.delete(key);
     db.notify('g', 'del', key);
+    ctx.prop = [[ctx.server.config.v['lazyfree-lazy-server-del'] ? 'UNLINK' : 'DEL', key]];
     return;
   }
   const count = Number(c);
   reply.set(count);
-  for (let i = 0; i < count; i++) reply.bulk(s.removeAt(Math.floor(random() * s.size)));
+  const removed: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const x = s.removeAt(Math.floor(random() * s.size));
+    removed.push(x);
+    reply.bulk(x);
+  }
   db.notify('s', 'spop', key);
   db.modified(key, count);
+  // replayed as SREMs of what was removed, 1024 members each (as Redis batches them)
+  ctx.prop = [];
+  for (let i = 0; i < removed.length; i += 1024) ctx.prop.push(['SREM', key, ...removed.slice(i, i + 1024)]);
 }
 
 /** SRANDMEMBER key [count] */

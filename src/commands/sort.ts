@@ -28,7 +28,7 @@ import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
 import { List, elem } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
-import type { ZSet, ZNode } from '../types/zset.js';
+import type { ZSet } from '../types/zset.js';
 import type { HashValue } from '../types/hash.js';
 
 /** One element being sorted: its bytes (latin1), numeric weight, ALPHA weight. */
@@ -333,14 +333,15 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
     objs = [];
     if (dontsort) {
       const card = z.card();
-      let n: ZNode | null = desc ? (start > 0 ? z.byRank(card - start - 1) : z.last()) : start > 0 ? z.byRank(start) : z.first();
-      for (let k = 0; k < len && n !== null; k++) {
+      const n = z.cursor(desc ? card - start - 1 : start);
+      for (let k = 0; k < len && n.leaf !== null; k++) {
         objs.push(n.m);
-        n = desc ? n.b : n.f;
+        if (desc) n.prev();
+        else n.next();
       }
       end -= start;
       start = 0;
-    } else for (let n = z.first(); n !== null; n = n.f) objs.push(n.m);
+    } else for (const [m] of z.entries()) objs.push(m);
   }
 
   const items: Item[] = objs.map((o) => ({ obj: o, score: 0, cmp: null }));

@@ -72,6 +72,14 @@ export interface Ctx {
   readonly reply: Reply;
   /** The command's declaration (the subcommand's, for container commands). */
   readonly cmd: CommandSpec;
+  /**
+   * What to replay (AOF, later replicas) instead of argv when the command
+   * changed the dataset (server.dirty), set by handlers whose effect must
+   * replay deterministically (SET EX as SET PXAT, SPOP as SREM, ...); []
+   * replays nothing. Unset: argv is replayed. (A command that must replay
+   * without changing anything calls server.propagate itself: FLUSHDB.)
+   */
+  prop: string[][] | undefined;
 }
 
 export type Handler = (ctx: Ctx) => void;

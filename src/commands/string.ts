@@ -122,7 +122,11 @@ function setGeneric(ctx: Ctx, flags: number, key: string, val: string, expireArg
   }
   const v = strValue(val);
   if (when === undefined) db.set(key, v, (flags & KEEPTTL) !== 0);
-  else db.setWithExpire(key, v, when);
+  else {
+    db.setWithExpire(key, v, when);
+    // replayed with the absolute time (SET EX, SETEX, PSETEX alike)
+    ctx.prop = [['SET', key, val, 'PXAT', String(when)]];
+  }
   db.notify('$', 'set', key);
   if (when !== undefined) db.notify('g', 'expire', key);
   if (!(flags & GET)) {
@@ -201,12 +205,17 @@ function getex(ctx: Ctx): void {
     // An absolute time already past deletes the key (as Redis on a master).
     if (flags & (EXAT | PXAT) && when <= ctx.server.now()) {
       if (db.delete(key)) db.notify('g', 'del', key);
+      ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
     } else {
       db.setExpire(key, when);
       db.notify('g', 'expire', key);
+      ctx.prop = [['PEXPIREAT', key, String(when)]];
     }
   } else if (flags & PERSIST) {
-    if (db.persist(key)) db.notify('g', 'persist', key);
+    if (db.persist(key)) {
+      db.notify('g', 'persist', key);
+      ctx.prop = [['PERSIST', key]];
+    }
   }
 }
 
@@ -425,6 +434,7 @@ function incrbyfloat(ctx: Ctx): void {
   // Kept as text, not converted to a number: Redis stores this result as a
   // string object (OBJECT ENCODING embstr) even when it looks like an integer.
   db.set(key, text, true);
+  ctx.prop = [['SET', key, text, 'KEEPTTL']];
   db.notify('$', 'incrbyfloat', key);
   reply.bulk(text);
 }

@@ -15,7 +15,7 @@ import { parseDouble, parseInt64, formatDouble, INT64_MAX } from '../util/number
 import { isString } from '../keyspace/value.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
-import { ZSet, type ZNode, type ScoreRange, type LexRange, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
+import { ZSet, type ScoreRange, type LexRange, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
 import { parseCursor } from './keys.js';
 import { globMatch } from '../util/glob.js';
 
@@ -105,14 +105,11 @@ function afterRemove(ctx: Ctx, key: string, z: ZSet, event: string, removed: num
 }
 
 /** Replies a list of (member, score) pairs: flat in RESP2; RESP3 nested pairs when withscores. */
-function replyPairs(reply: Reply, items: ZNode[] | [string, number][], withscores: boolean): void {
+function replyPairs(reply: Reply, items: [string, number][], withscores: boolean): void {
   const n = items.length;
   if (!withscores) {
     reply.array(n);
-    for (let i = 0; i < n; i++) {
-      const it = items[i]!;
-      reply.bulk(Array.isArray(it) ? it[0] : it.m);
-    }
+    for (let i = 0; i < n; i++) reply.bulk(items[i]![0]);
     return;
   }
   const nested = reply.resp === 3;
@@ -120,13 +117,8 @@ function replyPairs(reply: Reply, items: ZNode[] | [string, number][], withscore
   for (let i = 0; i < n; i++) {
     const it = items[i]!;
     if (nested) reply.array(2);
-    if (Array.isArray(it)) {
-      reply.bulk(it[0]);
-      reply.double(it[1]);
-    } else {
-      reply.bulk(it.m);
-      reply.double(it.s);
-    }
+    reply.bulk(it[0]);
+    reply.double(it[1]);
   }
 }
 
@@ -175,8 +167,10 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
   for (let i = 0; i < pairs; i++) {
     score = scores[i]!;
     const member = argv[scoreIdx + 2 * i + 1]!;
-    const cur = z.score(member);
-    if (cur !== undefined) {
+    // One dict lookup per member: its slot serves the update or the insertion.
+    const slot = z.slot(member);
+    if (slot >= 0) {
+      const cur = z.scoreAt(slot);
       if (flags & NX) continue;
       if (flags & INCR) {
         score += cur;
@@ -188,12 +182,12 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
       if ((flags & LT && score >= cur) || (flags & GT && score <= cur)) continue;
       processed++;
       if (score !== cur) {
-        z.set(member, score);
+        z.update(slot, member, score);
         updated++;
       }
     } else {
       if (flags & XX) continue;
-      z.insert(score, member);
+      z.insertAfterMiss(score, member); // nothing looked up since slot()
       added++;
       processed++;
     }
@@ -313,9 +307,8 @@ function zcount(ctx: Ctx): void {
   const z = getZ(ctx, argv[1]!);
   if (z === undefined) return reply.int(0);
   const a = z.firstInRange(range);
-  if (a === null) return reply.int(0);
-  const b = z.lastInRange(range)!;
-  reply.int(z.rank(b.m) - z.rank(a.m) + 1);
+  if (a < 0) return reply.int(0);
+  reply.int(z.lastInRange(range) - a + 1);
 }
 
 /** ZLEXCOUNT key min max */
@@ -325,15 +318,15 @@ function zlexcount(ctx: Ctx): void {
   const z = getZ(ctx, argv[1]!);
   if (z === undefined) return reply.int(0);
   const a = z.firstInLex(range);
-  if (a === null) return reply.int(0);
+  if (a < 0) return reply.int(0);
   if (z.lp) {
     // Redis's listpack code counts forward while members are <= max.
     let n = 0;
-    for (let x: ZNode | null = a; x !== null && lexLteMax(x.m, range); x = x.f) n++;
+    for (const x = z.cursor(a); x.leaf !== null && lexLteMax(x.m, range); x.next()) n++;
     return reply.int(n);
   }
   const b = z.lastInLex(range);
-  reply.int(b === null ? 0 : z.rank(b.m) - z.rank(a.m) + 1);
+  reply.int(b < 0 ? 0 : b - a + 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -346,8 +339,8 @@ const BY_RANK = 0, BY_SCORE = 1, BY_LEX = 2;
  * Redis does (negative from the end, clipped); score/lex ranges honour
  * LIMIT offset count (a negative offset gives nothing, a negative count all).
  */
-function collectRange(z: ZSet, by: number, rev: boolean, minArg: string, maxArg: string, offset: number, count: number, removing = false): ZNode[] {
-  const out: ZNode[] = [];
+function collectRange(z: ZSet, by: number, rev: boolean, minArg: string, maxArg: string, offset: number, count: number, removing = false): [string, number][] {
+  const out: [string, number][] = [];
   if (by === BY_RANK) {
     const len = z.card();
     let start = argInt(minArg);
@@ -358,32 +351,36 @@ function collectRange(z: ZSet, by: number, rev: boolean, minArg: string, maxArg:
     if (start > end || start >= len) return out;
     if (end >= len) end = len - 1;
     let n = end - start + 1;
-    let x = rev ? z.byRank(len - 1 - start) : z.byRank(start);
-    while (n-- > 0 && x !== null) {
-      out.push(x);
-      x = rev ? x.b : x.f;
+    const x = z.cursor(rev ? len - 1 - start : start);
+    while (n-- > 0 && x.leaf !== null) {
+      out.push([x.m, x.s]);
+      if (rev) x.prev();
+      else x.next();
     }
     return out;
   }
-  let x: ZNode | null;
-  let inRange: (n: ZNode) => boolean;
+  let k: number;
+  let inRange: (s: number, m: string) => boolean;
   if (by === BY_SCORE) {
     const r = rev ? parseScoreRange(maxArg, minArg) : parseScoreRange(minArg, maxArg);
-    x = rev ? z.lastInRange(r) : z.firstInRange(r);
-    inRange = rev ? (n) => gteMin(n.s, r) : (n) => lteMax(n.s, r);
+    k = rev ? z.lastInRange(r) : z.firstInRange(r);
+    inRange = rev ? (s) => gteMin(s, r) : (s) => lteMax(s, r);
   } else {
     const r = rev ? parseLexRange(maxArg, minArg) : parseLexRange(minArg, maxArg);
-    x = rev ? z.lastInLex(r) : z.firstInLex(r, !(removing && !z.lp));
-    inRange = rev ? (n) => lexGteMin(n.m, r) : (n) => lexLteMax(n.m, r);
+    k = rev ? z.lastInLex(r) : z.firstInLex(r, !(removing && !z.lp));
+    inRange = rev ? (_s, m) => lexGteMin(m, r) : (_s, m) => lexLteMax(m, r);
   }
-  if (offset < 0) return out;
-  while (x !== null && offset > 0) {
-    x = rev ? x.b : x.f;
-    offset--;
-  }
-  while (x !== null && count !== 0 && inRange(x)) {
-    out.push(x);
-    x = rev ? x.b : x.f;
+  if (offset < 0 || k < 0) return out;
+  // Skip offset entries: a rank step, O(log n), rather than a walk.
+  k = rev ? k - offset : k + offset;
+  const x = z.cursor(k);
+  while (x.leaf !== null && count !== 0) {
+    const s = x.s;
+    const m = x.m;
+    if (!inRange(s, m)) break;
+    out.push([m, s]);
+    if (rev) x.prev();
+    else x.next();
     count--;
   }
   return out;
@@ -436,9 +433,9 @@ function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: 
     return;
   }
   let maxLen = 0;
-  for (const n of items) if (n.m.length > maxLen) maxLen = n.m.length;
+  for (const [m] of items) if (m.length > maxLen) maxLen = m.length;
   const dst = newZSet(ctx, items.length, 0);
-  for (const n of items) dst.insert(n.s, n.m);
+  for (const [m, s] of items) dst.insert(s, m);
   const [me, mv] = limits(ctx);
   dst.checkConvert(me, mv, maxLen);
   storeResult(ctx, store, dst, 'zrangestore');
@@ -491,7 +488,7 @@ function zremrangeGeneric(ctx: Ctx, by: number, event: string): void {
   const z = getZ(ctx, key, true);
   if (z === undefined) return reply.int(0);
   const items = collectRange(z, by, false, argv[2]!, argv[3]!, 0, -1, true);
-  for (const n of items) z.remove(n.m);
+  for (const [m] of items) z.remove(m);
   afterRemove(ctx, key, z, event, items.length);
   reply.int(items.length);
 }
@@ -639,9 +636,7 @@ function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number,
     reply.int(z.card());
     return;
   }
-  const items: ZNode[] = [];
-  for (let x = z.first(); x !== null; x = x.f) items.push(x);
-  replyPairs(reply, items, withscores);
+  replyPairs(reply, [...z.entries()], withscores);
 }
 
 // ---------------------------------------------------------------------------
@@ -675,6 +670,7 @@ function zmpop(ctx: Ctx): void {
   const hit = firstNonEmptyZset(ctx.db, keys);
   if (hit === undefined) return ctx.reply.nullArray();
   zpopManyReply(ctx.db, ctx.reply, hit[0], hit[1], !first, count);
+  ctx.prop = [[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(count)]];
 }
 
 /** The first non-empty sorted set among keys (WRONGTYPE for another type met first). ZMPOP, BZ*POP*. */
@@ -726,7 +722,7 @@ function zrandmember(ctx: Ctx): void {
   if (argv.length === 2) {
     const z = getZ(ctx, argv[1]!);
     if (z === undefined) return reply.null();
-    reply.bulk(z.byRank(Math.floor(rnd() * z.card()))!.m);
+    reply.bulk(z.memberAt(Math.floor(rnd() * z.card())));
     return;
   }
   let withscores = false;
@@ -746,18 +742,22 @@ function zrandmember(ctx: Ctx): void {
     return;
   }
   const size = z.card();
-  const items: ZNode[] = [];
+  let items: [string, number][] = [];
+  const at = (r: number): [string, number] => {
+    const c = z.cursor(r);
+    return [c.m, c.s];
+  };
   if (l < 0) {
     l = -l;
     checkRepeatedReply(l);
-    for (let i = 0; i < l; i++) items.push(z.byRank(Math.floor(rnd() * size))!);
+    for (let i = 0; i < l; i++) items.push(at(Math.floor(rnd() * size)));
   } else if (l >= size) {
-    for (let x = z.first(); x !== null; x = x.f) items.push(x);
+    items = [...z.entries()];
   } else {
     // Distinct members: pick ranks without repetition.
     const picked = new Set<number>();
     while (picked.size < l) picked.add(Math.floor(rnd() * size));
-    for (const r of picked) items.push(z.byRank(r)!);
+    for (const r of picked) items.push(at(r));
   }
   replyPairs(reply, items, withscores);
 }
@@ -774,22 +774,22 @@ function zscan(ctx: Ctx): void {
     return;
   }
   const { count, pattern } = parseScanOptions(argv, 3);
-  const found: ZNode[] = [];
+  let found: [string, number][] = [];
   let next = 0;
   if (z.lp) {
     // A small set is returned whole, as Redis does for a listpack.
-    for (let x = z.first(); x !== null; x = x.f) found.push(x);
+    found = [...z.entries()];
   } else {
     const size = z.dict.size;
     const start = cursor > BigInt(size) ? size : Number(cursor);
-    next = z.dict.scan(start, count, (_k, n) => {
-      found.push(n);
+    next = z.dict.scan(start, count, (m, s) => {
+      found.push([m, s]);
     });
   }
   const out: string[] = [];
-  for (const n of found) {
-    if (pattern !== null && !globMatch(pattern, n.m)) continue;
-    out.push(n.m, formatDouble(n.s));
+  for (const [m, s] of found) {
+    if (pattern !== null && !globMatch(pattern, m)) continue;
+    out.push(m, formatDouble(s));
   }
   reply.array(2);
   reply.bulk(String(next));

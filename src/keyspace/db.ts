@@ -17,6 +17,8 @@ export interface KeyspaceHooks {
   notify(cls: string, event: string, key: string, dbid: number): void;
   /** A key expired and was deleted lazily or actively (propagate DEL, stats). */
   expired(db: Db, key: string): void;
+  /** Expiry is suspended (CLIENT PAUSE): expired keys read as missing but stay stored. */
+  expirePaused?(): boolean;
   /** Whether lookups should update the access time (CLIENT NO-TOUCH, OBJECT). */
   touch(): boolean;
   /** LRU/LFU metadata for a fresh access. */
@@ -55,6 +57,15 @@ export class Db {
    * signalKeyAsReady. null otherwise, so the hot path pays one field check.
    */
   onReady: ((db: Db, key: string) => void) | null = null;
+  /**
+   * Set by persistence/snapshot.ts while a BGSAVE is in progress: called
+   * before a key's value is changed in place, replaced, deleted, expired or
+   * given another TTL (write lookups, set, delete, rename, move, expire), so
+   * the snapshot serializes the old value first (key-level copy-on-write).
+   * While set, flush() replaces the dicts instead of clearing them (the
+   * snapshot keeps walking the old ones). null otherwise: one field check.
+   */
+  cow: ((db: Db, key: string) => void) | null = null;
 
   constructor(
     public id: number,
@@ -73,6 +84,8 @@ export class Db {
     if (this.expires.size === 0) return false;
     const when = this.expires.get(key);
     if (when === undefined || when > this.hooks.now()) return false;
+    if (this.hooks.expirePaused?.() === true) return true;
+    if (this.cow !== null) this.cow(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
     this.hooks.expired(this, key);
@@ -81,8 +94,17 @@ export class Db {
     return true;
   }
 
-  /** Looks a key up for reading: expired keys are gone; touches the access time. */
+  /**
+   * Looks a key up for a command that may change the value in place (the
+   * write lookup): expired keys are gone; touches the access time.
+   */
   get(key: string): Value | undefined {
+    if (this.cow !== null) this.cow(this, key);
+    return this.lookup(key);
+  }
+
+  /** get() without the copy-on-write signal (read lookups). */
+  private lookup(key: string): Value | undefined {
     const slot = this.dict.slot(key);
     if (slot < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
@@ -96,6 +118,7 @@ export class Db {
    * (-1 when missing), for valueAt() and replaceAt() with no second lookup.
    */
   writeSlot(key: string): number {
+    if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot < 0) return -1;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return -1;
@@ -124,8 +147,9 @@ export class Db {
 
   /** get() for a read command: also counts keyspace_hits / keyspace_misses. */
   read(key: string): Value | undefined {
-    const v = this.get(key);
+    const v = this.lookup(key);
     this.hooks.hitOrMiss(v !== undefined);
+    if (v === undefined) this.hooks.notify('m', 'keymiss', key, this.id);
     return v;
   }
 
@@ -133,9 +157,10 @@ export class Db {
    * A read lookup that counts keyspace hits/misses but leaves the access time
    * alone (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
    */
-  readNoTouch(key: string): Value | undefined {
+  readNoTouch(key: string, missEvent = true): Value | undefined {
     const v = this.peek(key);
     this.hooks.hitOrMiss(v !== undefined);
+    if (v === undefined && missEvent) this.hooks.notify('m', 'keymiss', key, this.id);
     return v;
   }
 
@@ -152,11 +177,14 @@ export class Db {
       v = this.dict.vals[slot];
     }
     this.hooks.hitOrMiss(v !== undefined);
+    if (v === undefined) this.hooks.notify('m', 'keymiss', key, this.id);
     return v;
   }
 
   /** Looks a key up without touching it (OBJECT, TYPE-like internal checks still expire). */
   peek(key: string): Value | undefined {
+    // (blocking pops find their list with peek() and then pop from it)
+    if (this.cow !== null) this.cow(this, key);
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     return this.dict.get(key);
   }
@@ -187,7 +215,9 @@ export class Db {
   set(key: string, val: Value, keepTtl = false): void {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
+    if (this.cow !== null) this.cow(this, key);
     const added = this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    if (added) this.hooks.notify('n', 'new', key, this.id);
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -201,7 +231,8 @@ export class Db {
    */
   setWithExpire(key: string, val: Value, when: number | bigint): void {
     if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
-    this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    if (this.cow !== null) this.cow(this, key);
+    if (this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false)) this.hooks.notify('n', 'new', key, this.id);
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -233,6 +264,8 @@ export class Db {
   }
 
   private moveKey(src: string, to: Db, dst: string): void {
+    if (this.cow !== null) this.cow(this, src);
+    if (to.cow !== null) to.cow(to, dst);
     const slot = this.dict.slot(src);
     const val = this.dict.vals[slot]!;
     const meta = this.dict.meta![slot]!;
@@ -240,6 +273,7 @@ export class Db {
     this.dict.delete(src);
     if (when !== undefined) this.expires.delete(src);
     to.dict.set(dst, val, meta);
+    this.hooks.notify('n', 'new', dst, to.id);
     if (when !== undefined) to.expires.set(dst, when);
     this.hooks.modified(this, src);
     this.hooks.modified(to, dst);
@@ -253,6 +287,7 @@ export class Db {
    * without signalling a change: nothing a client can read has changed.
    */
   replaceRepresentation(key: string, val: Value): void {
+    if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot >= 0) this.dict.setAt(slot, val);
   }
@@ -265,6 +300,7 @@ export class Db {
 
   /** Deletes a key (after lazy expiry); returns true when it existed. */
   delete(key: string): boolean {
+    if (this.cow !== null) this.cow(this, key);
     if (this.expires.size !== 0) {
       if (this.expireIfNeeded(key)) return false;
       this.expires.delete(key);
@@ -281,6 +317,7 @@ export class Db {
    */
   setExpire(key: string, when: number | bigint): void {
     if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
+    if (this.cow !== null) this.cow(this, key);
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -298,6 +335,7 @@ export class Db {
 
   /** Removes a TTL; returns true when there was one. */
   persist(key: string): boolean {
+    if (this.cow !== null && this.expires.has(key)) this.cow(this, key);
     if (this.expires.delete(key) === undefined) return false;
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -327,9 +365,13 @@ export class Db {
    * drawn, so this ends (each retry removes a key).
    */
   randomKey(random: () => number): string | undefined {
+    // With expiry paused an expired key is not deleted: when every key has a
+    // TTL, give up after 100 tries and return an expired one (as Redis does).
+    let tries = 100;
     for (;;) {
       const k = this.dict.randomKey(random);
       if (k === undefined) return undefined;
+      if (this.dict.size === this.expires.size && this.hooks.expirePaused?.() === true && --tries === 0) return k;
       if (!this.expireIfNeeded(k)) return k;
     }
   }
@@ -338,8 +380,14 @@ export class Db {
   flush(): number {
     const n = this.dict.size;
     this.hooks.flushing?.(this);
-    this.dict.clear();
-    this.expires.clear();
+    if (this.cow !== null) {
+      // a snapshot in progress keeps walking the old dicts
+      this.dict = new Dict<Value>(true);
+      this.expires = new Dict<number | bigint>();
+    } else {
+      this.dict.clear();
+      this.expires.clear();
+    }
     this.avgTtl = 0;
     return n;
   }

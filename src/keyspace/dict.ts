@@ -55,8 +55,18 @@ export class Dict<V> {
       if (this.meta && !keepMeta) this.meta[i] = metaVal;
       return false;
     }
+    this.addAfterMiss(key, val, metaVal);
+    return true;
+  }
+
+  /**
+   * Appends a key known to be absent, reusing the hash of the lookup that
+   * just missed it: it must directly follow a get/has/slot of the same key,
+   * with no other lookup on this Dict in between (set() and ZSet's insert).
+   */
+  addAfterMiss(key: string, val: V, metaVal = 0): void {
     const n = this.keys.length;
-    this.index.insert(n); // the hash of the find() above
+    this.index.insert(n); // the hash of the find() that missed
     this.keys.push(key);
     this.vals.push(val);
     if (this.meta) {
@@ -67,7 +77,6 @@ export class Dict<V> {
       }
       this.meta[n] = metaVal;
     }
-    return true;
   }
 
   /** Replaces the value in an existing slot. */

@@ -59,6 +59,8 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   const slowTimePerc = SLOW_TIME_PERC + 2 * effort;
   const acceptableStale = ACCEPTABLE_STALE - effort;
 
+  // CLIENT PAUSE suspends expiry (server/pause.ts).
+  if (server.pause.mode !== 0) return;
   let st = states.get(server);
   if (st === undefined) {
     st = { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity };
@@ -140,7 +142,11 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
     }
   } finally {
     server.cachedNow = prevNow;
-    server.stats.expireCycleCpuMs += performance.now() - startUs / 1000;
+    const elapsedMs = performance.now() - startUs / 1000;
+    server.stats.expireCycleCpuMs += elapsedMs;
+    // LATENCY's "expire-cycle" event (whole milliseconds, as Redis samples it)
+    const threshold = server.hot.latencyMonitorThreshold;
+    if (threshold !== 0 && elapsedMs >= threshold) server.latency.add('expire-cycle', Math.floor(elapsedMs), Math.floor(server.clock() / 1000));
   }
   // Estimated percentage of TTL keys logically expired: 5% weight for this run.
   const perc = totalSampled ? (totalExpired * 100) / totalSampled : 0;

@@ -39,6 +39,7 @@ interface OptionalClientState {
   tracking?: boolean;
   trackingBcast?: boolean;
   trackingRedirect?: number;
+  trackingBrokenRedir?: boolean;
   /** READONLY (cluster). */
   readonlyMode?: boolean;
 }
@@ -82,12 +83,14 @@ function subCount(c: Client): number {
 export function clientFlags(c: Client): string {
   const o = opt(c);
   let f = '';
-  if (o.isReplica) f += 'S';
+  if (c.monitor) f += 'O';
+  else if (o.isReplica) f += 'S';
   if (o.isMaster) f += 'M';
   if (subCount(c) > 0) f += 'P';
   if (o.multiQueue) f += 'x';
   if (o.blocked) f += 'b';
   if (o.tracking) f += 't';
+  if (o.trackingBrokenRedir) f += 'R';
   if (o.tracking && o.trackingBcast) f += 'B';
   if (o.dirtyCas) f += 'd';
   if (c.closeAfterReply) f += 'c';

@@ -18,6 +18,7 @@ import { REDIS_VERSION, TSDIS_VERSION } from '../version.js';
 import { bytesToHuman, memoryOverhead } from './memory.js';
 import { latencyOf } from './latency.js';
 import { clientType } from './clientlist.js';
+import { loadingInfo, rdbInfo, saveProgress } from '../persistence/snapshot.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
 
@@ -150,8 +151,8 @@ function clientsSection(server: Server): Fields {
     ['maxclients', server.config.v['maxclients'] as number],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', server.blocking.count],
-    ['tracking_clients', 0],
+    ['blocked_clients', server.blocking.count + server.pause.count],
+    ['tracking_clients', server.tracking.clients],
     ['pubsub_clients', pubsub],
     ['watching_clients', server.watches.clients(server.clients.values())],
     ['clients_in_timeout_table', server.blocking.timeoutCount],
@@ -222,37 +223,39 @@ function memorySection(server: Server): Fields {
 }
 
 function persistenceSection(server: Server): Fields {
+  const aof = server.aof;
+  const [saved, toSave] = saveProgress(server);
   return [
-    ['loading', 0],
-    ['async_loading', 0],
+    ...loadingInfo(server),
     ['current_cow_peak', 0],
     ['current_cow_size', 0],
     ['current_cow_size_age', 0],
-    ['current_fork_perc', '0.00'],
-    ['current_save_keys_processed', 0],
-    ['current_save_keys_total', 0],
-    ['rdb_changes_since_last_save', server.dirty],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', server.lastSave],
-    ['rdb_last_bgsave_status', 'ok'],
-    ['rdb_last_bgsave_time_sec', -1],
-    ['rdb_current_bgsave_time_sec', -1],
-    ['rdb_saves', 0],
-    ['rdb_last_cow_size', 0],
-    ['rdb_last_load_keys_expired', 0],
-    ['rdb_last_load_keys_loaded', 0],
-    ['aof_enabled', server.config.v['appendonly'] ? 1 : 0],
+    ['current_fork_perc', toSave === 0 ? '0.00' : ((saved / toSave) * 100).toFixed(2)],
+    ['current_save_keys_processed', saved],
+    ['current_save_keys_total', toSave],
+    ...rdbInfo(server),
+    ['aof_enabled', aof !== null ? 1 : 0],
     ['aof_rewrite_in_progress', 0],
-    ['aof_rewrite_scheduled', 0],
-    ['aof_last_rewrite_time_sec', -1],
+    ['aof_rewrite_scheduled', aof?.rewriteScheduled ? 1 : 0],
+    ['aof_last_rewrite_time_sec', aof === null || aof.lastRewriteMs < 0 ? -1 : Math.round(aof.lastRewriteMs / 1000)],
     ['aof_current_rewrite_time_sec', -1],
-    ['aof_last_bgrewrite_status', 'ok'],
-    ['aof_rewrites', 0],
+    ['aof_last_bgrewrite_status', aof?.lastRewriteStatus ?? 'ok'],
+    ['aof_rewrites', aof?.rewrites ?? 0],
     ['aof_rewrites_consecutive_failures', 0],
-    ['aof_last_write_status', 'ok'],
+    ['aof_last_write_status', aof?.lastWriteStatus ?? 'ok'],
     ['aof_last_cow_size', 0],
     ['module_fork_in_progress', 0],
     ['module_fork_last_cow_size', 0],
+    ...(aof === null
+      ? []
+      : ([
+          ['aof_current_size', aof.baseSize + aof.incrSize],
+          ['aof_base_size', aof.baseSize],
+          ['aof_pending_rewrite', 0],
+          ['aof_buffer_length', aof.buf.length],
+          ['aof_pending_bio_fsync', 0],
+          ['aof_delayed_fsync', aof.delayedFsync],
+        ] as Fields)),
   ];
 }
 
@@ -284,9 +287,9 @@ function statsSection(server: Server): Fields {
     ['current_eviction_exceeded_time', 0],
     ['keyspace_hits', s.keyspaceHits],
     ['keyspace_misses', s.keyspaceMisses],
-    ['pubsub_channels', 0],
-    ['pubsub_patterns', 0],
-    ['pubsubshard_channels', 0],
+    ['pubsub_channels', server.pubsub.channels.size],
+    ['pubsub_patterns', server.pubsub.patterns.size],
+    ['pubsubshard_channels', server.pubsub.shard.size],
     ['latest_fork_usec', 0],
     ['total_forks', 0],
     ['migrate_cached_sockets', 0],
@@ -297,9 +300,9 @@ function statsSection(server: Server): Fields {
     ['active_defrag_key_misses', 0],
     ['total_active_defrag_time', 0],
     ['current_active_defrag_time', 0],
-    ['tracking_total_keys', 0],
-    ['tracking_total_items', 0],
-    ['tracking_total_prefixes', 0],
+    ['tracking_total_keys', server.tracking.table.size],
+    ['tracking_total_items', server.tracking.totalItems],
+    ['tracking_total_prefixes', server.tracking.prefixes.size],
     ['unexpected_error_replies', 0],
     ['total_error_replies', s.totalErrorReplies],
     ['dump_payload_sanitizations', 0],

@@ -46,6 +46,32 @@ export class LatencyHistogram {
     }
     return bucketTop(last);
   }
+
+  /**
+   * LATENCY HISTOGRAM's histogram_usec: [µs, calls at or under it] at each
+   * power of two from 1024 ns, as an HDR histogram's log iteration reports
+   * them (the level's bucket included, so 1024 ns reads 1031 ns = 1 µs),
+   * only where the cumulative count grows. Our buckets have the same bounds
+   * as an HDR histogram with two significant digits.
+   */
+  cumulativeUsec(): [number, number][] {
+    const buckets: [number, number][] = [];
+    for (let r = 0; r < this.rows.length; r++) {
+      const row = this.rows[r];
+      if (row === undefined) continue;
+      for (let i = 0; i < row.length; i++) if (row[i] !== 0) buckets.push([bucketTop((r << SUB_BITS) + i), row[i]!]);
+    }
+    const out: [number, number][] = [];
+    let cum = 0;
+    let j = 0;
+    for (let level = 1024; cum < this.total && j < buckets.length; level *= 2) {
+      const top = level + level / 128 - 1;
+      const before = cum;
+      while (j < buckets.length && buckets[j]![0] <= top) cum += buckets[j++]![1];
+      if (cum > before) out.push([Math.floor(top / 1000), cum]);
+    }
+    return out;
+  }
 }
 
 /** Bucket id: exponent * 128 + the 7 bits after the leading one (values below 128 are exact). */

@@ -158,6 +158,7 @@ export class Blocking {
           } finally {
             server.current = prev;
           }
+          server.flushPropagation(); // the pop it made, as its own unit
           if (!served) break;
           this.resume(b.client);
           if (m!.get(key) !== q) break; // the queue is gone (last waiter served)

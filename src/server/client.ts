@@ -75,6 +75,8 @@ export class Client {
   watched: WatchEntry[] = [];
   /** Running the commands of EXEC: blocking commands reply at once instead of blocking. */
   inExec = false;
+  /** In MONITOR mode (server/monitor.ts): receives every command run; never paused. */
+  monitor = false;
   readonly addr: string;
   readonly laddr: string;
   /** 'tcp' | 'unix' | 'internal' */

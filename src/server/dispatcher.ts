@@ -19,6 +19,8 @@ import { runsInMulti } from './multi.js';
 export function dispatch(server: Server, client: Client, argv: string[]): void {
   if (client.replyOff || client.replySkip) dispatchSilenced(server, client, argv);
   else dispatchCommand(server, client, argv);
+  // CLIENT CACHING YES|NO applies to the next command only (MULTI: to the transaction).
+  if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client') client.trackingCaching = false;
   // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys).
   if (server.blocking.ready.length !== 0) server.blocking.handleReady();
 }
@@ -86,6 +88,26 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.noAuth, parent);
     return;
   }
+  // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
+  if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
+    reject(server, client, cmd, `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, parent);
+    return;
+  }
+  // A monitor is a replica to Redis: it may not touch the keyspace.
+  if (client.monitor && touchesKeyspace(client, cmd)) {
+    reject(server, client, cmd, "ERR Replica can't interact with the keyspace", parent);
+    return;
+  }
+  // Loading the dataset: only commands flagged `loading` run.
+  if (server.loading && !cmd.flags.includes('loading')) {
+    reject(server, client, cmd, 'LOADING Redis is loading the dataset in memory', parent);
+    return;
+  }
+  // CLIENT PAUSE: the command waits, with the rest of the client's input (server/pause.ts).
+  if (server.pause.mode !== 0 && server.pause.covers(client, cmd)) {
+    server.pause.postpone(client, argv, cmd, parent);
+    return;
+  }
   // MULTI: everything but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is queued.
   if (client.multiQueue !== null && !runsInMulti(parent ?? cmd)) {
     if ((parent ?? cmd).flags.includes('no_multi')) {
@@ -99,6 +121,15 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   }
   call(server, client, cmd, argv, parent);
 }
+
+/** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor. */
+function touchesKeyspace(client: Client, cmd: CommandSpec): boolean {
+  const f = (c: CommandSpec) => c.flags.includes('readonly') || c.flags.includes('write') || c.flags.includes('may_replicate');
+  return f(cmd) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => f(q.cmd)));
+}
+
+/** The commands a RESP2 client in pub/sub mode may run. */
+const PUBSUB_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 /** A command refused before running: counts as rejected_calls. */
 function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, parent: CommandSpec | undefined): void {
@@ -124,7 +155,8 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Commands run by another (EXEC's queue, later scripts) keep its time, so
   // keys cannot expire in the middle of a transaction.
   server.cachedNow = prevCurrent !== null && prevNow !== 0 ? prevNow : server.wallAt(start);
-  const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd };
+  const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd, prop: undefined };
+  const dirtyBefore = server.dirty;
   try {
     cmd.handler!(ctx);
   } catch (e) {
@@ -134,6 +166,16 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
       reply.error(`ERR internal error: ${(e as Error).message}`);
     }
   }
+  // Propagation (AOF): what changed the dataset, as the handler rewrote it;
+  // a top-level command's operations are emitted together when it ends.
+  if (server.aof !== null) {
+    if (server.dirty !== dirtyBefore) for (const op of ctx.prop ?? [argv]) server.propagate(ctx.db.id, op);
+    if (prevCurrent === null) server.flushPropagation();
+  }
+  // Client side caching: remember the keys a tracking client read (default mode).
+  if (client.tracking && !client.trackingBcast && cmd.flags.includes('readonly')) server.tracking.remember(client, cmd, argv);
+  // Pushes for this client made while its command ran follow the reply (Redis 7.2).
+  if (prevCurrent !== client && server.pubsub.pending !== '') server.pubsub.flushPending(client);
   const end = performance.now();
   if (server.mark >= 0) server.mark = end;
   const us = (end - start) * 1000;
@@ -149,5 +191,13 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   client.lastCmd = fullName(cmd, parent);
   if (hot.slowlogSlowerThan >= 0 && us >= hot.slowlogSlowerThan && !cmd.flags.includes('skip_slowlog')) {
     server.slowlog.record(client, argv, us, server.clock());
+  }
+  // LATENCY: "command" / "fast-command" events (observability/latencymonitor.ts).
+  if (hot.latencyMonitorThreshold !== 0 && us >= hot.latencyMonitorThreshold * 1000) {
+    server.latency.add(cmd.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(us / 1000), Math.floor(server.clock() / 1000));
+  }
+  // MONITOR: the command as run, after it ran (so EXEC's commands come between MULTI and EXEC).
+  if (server.monitors.clients.size !== 0 && !cmd.flags.includes('admin') && !cmd.flags.includes('skip_monitor')) {
+    server.monitors.feed(client, argv);
   }
 }

@@ -29,7 +29,15 @@ import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
 import { Blocking } from './blocking.js';
+import { ClientPause } from './pause.js';
+import { Monitors } from './monitor.js';
+import { LatencyMonitor } from '../observability/latencymonitor.js';
+import { PubSub } from './pubsub.js';
+import { Tracking } from './tracking.js';
+import { clientType } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
+import { Aof, startAofOnBoot, startAofAtRuntime } from '../persistence/aof.js';
+import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
@@ -79,10 +87,27 @@ export class Server extends EventEmitter {
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
+  /** True while the dataset is being loaded (persistence/snapshot.ts): commands without the `loading` flag get -LOADING. */
+  loading = false;
   /** Clients blocked on keys (BLPOP & co.). */
   readonly blocking: Blocking = new Blocking(this);
+  /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
+  readonly pause: ClientPause = new ClientPause(this);
+  /** MONITOR clients (server/monitor.ts). */
+  readonly monitors: Monitors = new Monitors(this);
+  /** LATENCY events (observability/latencymonitor.ts). */
+  readonly latency = new LatencyMonitor();
+  /** Pub/sub subscriptions and keyspace notifications. */
+  readonly pubsub: PubSub = new PubSub(this);
+  /** Client side caching (CLIENT TRACKING). */
+  readonly tracking: Tracking = new Tracking(this);
   /** WATCHed keys (MULTI/EXEC). */
   readonly watches = new Watches();
+  /** The append-only file while appendonly is on (persistence/aof.ts). */
+  aof: Aof | null = null;
+  /** Operations to replay, collected while a command runs (propagate()). */
+  private propOps: [number, string[]][] = [];
+  private persistenceStarted = false;
 
   constructor(opts: ServerOptions = {}) {
     super();
@@ -102,13 +127,17 @@ export class Server extends EventEmitter {
       now: () => server.cachedNow || server.clock(),
       modified: (db, key) => {
         server.watches.touched(db, key);
+        if (server.tracking.active) server.tracking.modified(key);
       },
       flushing: (db) => {
         server.watches.flushing(db);
       },
-      notify: () => {},
-      expired: () => {
+      notify: (cls, event, key, dbid) => server.pubsub.notify(cls, event, key, dbid),
+      expirePaused: () => server.pause.mode !== 0,
+      expired: (db, key) => {
         server.stats.expiredKeys++;
+        // replicated as an explicit deletion (Redis's propagateDeletion)
+        if (server.aof !== null) server.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
       },
       touch: () => !(server.current?.noTouch ?? false),
       accessMeta: (old) => {
@@ -133,6 +162,7 @@ export class Server extends EventEmitter {
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks));
     this.config.onChange = (name) => this.applyConfig(name);
     this.refreshHot();
+    attachPersistence(this); // save points (persistence/snapshot.ts)
   }
 
   /** Current time in ms: the cached command time while a command runs. */
@@ -144,7 +174,7 @@ export class Server extends EventEmitter {
    * Config values read for every command, kept as plain fields (the config
    * object is a dictionary; this is measurably cheaper on the hot path).
    */
-  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1, listMaxListpackSize: -2 };
+  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1, listMaxListpackSize: -2 };
 
   /** The protocol limits every client's parser reads (one object, kept current by refreshHot). */
   readonly parserLimits: ParserLimits = { maxBulkLen: 0, queryBufferLimit: 0 };
@@ -155,6 +185,7 @@ export class Server extends EventEmitter {
     this.parserLimits.queryBufferLimit = v['client-query-buffer-limit'] as number;
     this.hot.latencyTracking = v['latency-tracking'] !== false;
     this.hot.slowlogSlowerThan = Number(v['slowlog-log-slower-than']);
+    this.hot.latencyMonitorThreshold = Number(v['latency-monitor-threshold']) || 0;
     this.hot.lfu = isLfuPolicy(String(v['maxmemory-policy']));
     this.hot.lfuLogFactor = Number(v['lfu-log-factor']);
     this.hot.lfuDecayTime = Number(v['lfu-decay-time']);
@@ -183,6 +214,16 @@ export class Server extends EventEmitter {
   /** Applies the run-time effect of a changed parameter. */
   private applyConfig(name: string): void {
     this.refreshHot();
+    if (name === 'appendonly' && this.persistenceStarted) {
+      const on = !!this.config.v['appendonly'];
+      if (on && this.aof === null) {
+        this.aof = startAofAtRuntime(this);
+        this.log.notice('AOF enabled: base file written from the current dataset');
+      } else if (!on && this.aof !== null) {
+        this.aof.close();
+        this.aof = null;
+      }
+    }
     if (name === 'hz' && this.cron) this.startCron();
     if ((name === 'port' || name === 'bind') && this.listening) {
       this.rebindTcp().catch((e) => this.log.warning(`Failed to listen after changing ${name}: ${(e as Error).message}; the previous listeners were restored`));
@@ -196,6 +237,7 @@ export class Server extends EventEmitter {
    * embedding API), in which case the OS picks a free port.
    */
   async listen(opts: { ephemeralPort?: boolean } = {}): Promise<void> {
+    if (!this.persistenceStarted) this.startPersistence();
     const unix = String(this.config.v['unixsocket']);
     try {
       await this.listenTcp(!!opts.ephemeralPort);
@@ -428,6 +470,51 @@ export class Server extends EventEmitter {
     this.queueFlush(client);
   }
 
+  /**
+   * Loads the dataset at start: from the AOF when appendonly is yes (then
+   * keeps appending to it). Throws when the file cannot be loaded.
+   */
+  startPersistence(): void {
+    this.persistenceStarted = true;
+    if (!this.config.v['appendonly']) return;
+    const loader = this.newClient(null, 'internal');
+    this.aof = startAofOnBoot(
+      this,
+      (argv) => {
+        if (this.commands.lookup(argv[0]!) === undefined) return false;
+        dispatch(this, loader, argv);
+        loader.reply.out = '';
+        return true;
+      },
+      () => loader.multiQueue !== null,
+      () => discardTransaction(loader, this.watches),
+    );
+  }
+
+  /**
+   * Records a write to replay (AOF), in database `dbid`. Operations of a
+   * running command are emitted together when it ends (flushPropagation);
+   * outside a command (active expiry) at once.
+   */
+  propagate(dbid: number, argv: string[]): void {
+    if (this.aof === null) return;
+    this.propOps.push([dbid, argv]);
+    if (this.current === null) this.flushPropagation();
+  }
+
+  /** Emits the collected operations, wrapped in MULTI/EXEC when there are several (one atomic unit). */
+  flushPropagation(): void {
+    const ops = this.propOps;
+    if (ops.length === 0) return;
+    this.propOps = [];
+    const aof = this.aof;
+    if (aof === null) return;
+    const wrap = ops.length > 1;
+    if (wrap) aof.feed(ops[0]![0], ['MULTI']);
+    for (const [db, argv] of ops) aof.feed(db, argv);
+    if (wrap) aof.feed(-1, ['EXEC']);
+  }
+
   /** Schedules the client's pending output to be written this event-loop turn. */
   queueFlush(client: Client): void {
     if (client.flushQueued) return;
@@ -442,8 +529,12 @@ export class Server extends EventEmitter {
   /** beforeSleep: writes every queued client's replies with one write each. */
   private flush = (): void => {
     this.flushScheduled = false;
+    // BCAST invalidations collected this turn (Redis's trackingBroadcastInvalidationMessages)
+    if (this.tracking.bcastPending) this.tracking.broadcast();
     // beforeSleep's fast expire cycle (returns at once unless expiry is behind).
     if (this.activeExpireEnabled) activeExpireCycle(this, 0, 'fast');
+    // The AOF is written (and with appendfsync always, synced) before any reply.
+    if (this.aof !== null) this.aof.flush();
     const list = this.flushList;
     this.flushList = [];
     for (const c of list) {
@@ -454,6 +545,7 @@ export class Server extends EventEmitter {
 
   /** Writes a client's pending replies and enforces its output limits. */
   writeOut(c: Client): void {
+    if (this.aof !== null && this.aof.buf.length !== 0) this.aof.flush();
     const sock = c.socket;
     const out = c.reply.out;
     if (out.length > 0) {
@@ -490,9 +582,9 @@ export class Server extends EventEmitter {
     } else c.softLimitSince = 0;
   }
 
-  /** client-output-buffer-limit for the client's class (normal for now). */
+  /** client-output-buffer-limit for the client's class (pubsub when subscribed, else normal). */
   private outputLimitReached(c: Client, pending: number): boolean {
-    const lim = this.outputLimits('normal');
+    const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
     if (lim.hard > 0 && pending >= lim.hard) return true;
     if (lim.soft > 0 && pending >= lim.soft) {
       const now = this.clock();
@@ -555,6 +647,17 @@ export class Server extends EventEmitter {
     this.cronLoops++;
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
+    // auto-aof-rewrite-percentage / -min-size
+    if (this.aof !== null && (this.aof.rewriteScheduled || this.aof.wantsAutoRewrite())) {
+      this.aof.rewriteScheduled = false;
+      this.log.notice('Starting automatic rewriting of AOF');
+      try {
+        this.aof.rewriteSync();
+      } catch (e) {
+        this.aof.lastRewriteStatus = 'err';
+        this.log.warning(`AOF rewrite failed: ${(e as Error).message}`);
+      }
+    }
     // Client timeouts, checked once per second.
     if (this.cronLoops % hz === 0) {
       const timeout = (this.config.v['timeout'] as number) * 1000;
@@ -586,6 +689,10 @@ export class Server extends EventEmitter {
     if (this.cron) clearInterval(this.cron);
     this.cron = null;
     this.flush();
+    if (this.aof !== null) {
+      this.aof.close();
+      this.aof = null;
+    }
     const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
     this.netServers = [];
     for (const c of [...this.clients.values()]) this.killClient(c);

@@ -12,6 +12,7 @@ import { RawConn } from './servers.js';
 import { encode } from './resp.js';
 
 export type Scenario = (s: Session) => Promise<void>;
+type Arg = string | Buffer;
 
 /** Connections to one server and the transcript of what they received. */
 export class Session {
@@ -24,7 +25,7 @@ export class Session {
     return c;
   }
   /** Sends a command without waiting for its reply. */
-  send(c: RawConn, ...args: string[]): void {
+  send(c: RawConn, ...args: Arg[]): void {
     c.write(encode(args));
   }
   /** Reads one reply into the transcript. */
@@ -33,9 +34,24 @@ export class Session {
     this.log.push(`${label}: ${JSON.stringify(r)}`);
     return r;
   }
-  async call(c: RawConn, label: string, ...args: string[]): Promise<string> {
+  async call(c: RawConn, label: string, ...args: Arg[]): Promise<string> {
     this.send(c, ...args);
     return this.read(c, label);
+  }
+  /** A command with `n` replies (SUBSCRIBE a b c). */
+  async callN(c: RawConn, label: string, n: number, ...args: Arg[]): Promise<void> {
+    this.send(c, ...args);
+    for (let i = 0; i < n; i++) await this.read(c, label);
+  }
+  /** A command whose reply differs between servers by nature (ids, versions): not logged. */
+  async quiet(c: RawConn, ...args: Arg[]): Promise<string> {
+    this.send(c, ...args);
+    return c.read(3000);
+  }
+  /** Logs whatever else arrived on `c` within a short while (expected: nothing). */
+  async rest(c: RawConn, label: string, ms = 60): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    this.log.push(`${label} rest: ${JSON.stringify(c.pending())}`);
   }
   /** Waits until the server reports `n` blocked clients. */
   async blocked(n: number): Promise<void> {
@@ -59,14 +75,16 @@ export class Session {
 }
 
 /**
- * Runs the scenario on both servers (one after the other) and compares the
- * transcripts. Set env `envFlag` to print redis's transcript.
+ * Runs the scenario on both servers (one after the other, each FLUSHALLed
+ * and given the `reset` commands first) and compares the transcripts. Set
+ * env `envFlag` to print redis's transcript.
  */
-export async function sameTranscript(d: Differ, scn: Scenario, envFlag = 'SCENARIO_TRANSCRIPTS'): Promise<void> {
+export async function sameTranscript(d: Differ, scn: Scenario, envFlag = 'SCENARIO_TRANSCRIPTS', reset: string[][] = []): Promise<void> {
   const logs: string[][] = [];
   for (const port of [d.tsdis.port, d.redis.port]) {
     const ctl = await RawConn.connect(port);
     await ctl.call('FLUSHALL');
+    for (const cmd of reset) await ctl.call(...cmd);
     ctl.close();
     const s = new Session(port);
     try {
@@ -77,5 +95,7 @@ export async function sameTranscript(d: Differ, scn: Scenario, envFlag = 'SCENAR
     logs.push(s.log);
   }
   if (process.env[envFlag]) console.log(logs[1]!.join('\n'));
-  assert.deepEqual(logs[0], logs[1]);
+  const [a, b] = [logs[0]!, logs[1]!];
+  const i = a.findIndex((x, j) => x !== b[j]);
+  assert.deepEqual(a, b, i < 0 ? 'transcripts differ in length' : `first difference at ${i}: tsdis ${a[i]} / redis ${b[i]}`);
 }

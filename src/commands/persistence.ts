@@ -1,0 +1,256 @@
+/**
+ * Persistence commands: SAVE, BGSAVE, DUMP, RESTORE, and the persistence
+ * parts of SHUTDOWN and DEBUG (RELOAD, DIGEST, DIGEST-VALUE) that
+ * commands/server.ts calls. The file formats are persistence/rdb*.ts; the
+ * snapshot machinery is persistence/snapshot.ts.
+ */
+import fs from 'node:fs';
+import { command, type CommandSpec, type Ctx } from './spec.js';
+import { is } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { parseInt64 } from '../util/numbers.js';
+import { dumpPayload, RDB_MAX_READ_VERSION } from '../persistence/rdb.js';
+import { RdbReader, RdbError, readValue, loadLimits } from '../persistence/rdb-load.js';
+import { crc64 } from '../persistence/crc64.js';
+import { persist, saveSync, startBgsave, rdbOptions, rdbPath, savePoints, loadRdbBuffer, emptyData, RdbLoadError } from '../persistence/snapshot.js';
+import { datasetDigest, keyValueDigest } from '../persistence/digest.js';
+import { lruClock } from '../keyspace/access.js';
+
+/** SAVE */
+function save(ctx: Ctx): void {
+  saveSync(ctx.server);
+  ctx.reply.ok();
+}
+
+/** BGSAVE [SCHEDULE] */
+function bgsave(ctx: Ctx): void {
+  const { server, argv, reply } = ctx;
+  let schedule = false;
+  if (argv.length > 1) {
+    if (argv.length === 2 && is(argv[1], 'SCHEDULE')) schedule = true;
+    else throw new ReplyError(Err.syntax);
+  }
+  const st = persist(server);
+  if (st.bgsave !== null) throw new ReplyError('ERR Background save already in progress');
+  // Inside MULTI/EXEC (Redis: server.in_exec) the save is scheduled for the cron.
+  if (ctx.client.inExec) {
+    st.bgsaveScheduled = true;
+    return reply.simple('Background saving scheduled');
+  }
+  void schedule;
+  if (!startBgsave(server)) throw new ReplyError('ERR');
+  reply.simple('Background saving started');
+}
+
+/** DUMP key */
+function dump(ctx: Ctx): void {
+  const v = ctx.db.read(ctx.argv[1]!);
+  if (v === undefined) return ctx.reply.null();
+  ctx.reply.bulk(dumpPayload(v, rdbOptions(ctx.server)).latin1Slice());
+}
+
+const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
+
+/**
+ * Checks a DUMP payload's footer: at least 10 bytes, an RDB version tsdis
+ * reads, and the CRC-64 (Redis's verifyDumpPayload). Returns the bytes.
+ */
+function verifyPayload(p: string): Buffer {
+  const b = Buffer.from(p, 'latin1');
+  if (b.length < 10) throw new ReplyError(BAD_PAYLOAD);
+  const ver = b.readUInt16LE(b.length - 10);
+  if (ver > RDB_MAX_READ_VERSION) throw new ReplyError(BAD_PAYLOAD);
+  if (!crc64(b, 0, b.length - 8).equals(b.subarray(b.length - 8))) throw new ReplyError(BAD_PAYLOAD);
+  return b;
+}
+
+/** RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] */
+function restore(ctx: Ctx): void {
+  const { server, db, argv, reply } = ctx;
+  const key = argv[1]!;
+  let replace = false;
+  let absttl = false;
+  let idle = -1;
+  let freq = -1;
+  for (let j = 4; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    if (is(argv[j], 'REPLACE')) replace = true;
+    else if (is(argv[j], 'ABSTTL')) absttl = true;
+    else if (is(argv[j], 'IDLETIME') && more >= 1 && freq === -1) {
+      const n = parseInt64(argv[++j]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 0) throw new ReplyError('ERR Invalid IDLETIME value, must be >= 0');
+      idle = Number(n);
+    } else if (is(argv[j], 'FREQ') && more >= 1 && idle === -1) {
+      const n = parseInt64(argv[++j]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n < 0 || n > 255) throw new ReplyError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      freq = Number(n);
+    } else throw new ReplyError(Err.syntax);
+  }
+  if (!replace && db.get(key) !== undefined) throw new ReplyError('BUSYKEY Target key name already exists.');
+  const ttlArg = parseInt64(argv[2]!);
+  if (ttlArg === null) throw new ReplyError(Err.notInteger);
+  if (ttlArg < 0) throw new ReplyError('ERR Invalid TTL value, must be >= 0');
+  const b = verifyPayload(argv[3]!);
+  let val;
+  try {
+    const r = new RdbReader(b, 0, b.length - 10);
+    const type = r.byte();
+    val = readValue(r, type, loadLimits(server.config.v));
+    if (r.pos !== b.length - 10) throw new RdbError('trailing bytes', r.pos);
+  } catch (e) {
+    if (e instanceof RdbError || e instanceof RangeError) throw new ReplyError('ERR Bad data format');
+    throw e;
+  }
+  let deleted = false;
+  if (replace) deleted = db.delete(key);
+  let when = typeof ttlArg === 'bigint' ? Number(ttlArg) : ttlArg;
+  if (when !== 0 && !absttl) when += server.now();
+  if (when !== 0 && when <= server.now()) {
+    // already expired: nothing is created (a replaced key is gone)
+    if (deleted) {
+      db.notify('g', 'del', key);
+      ctx.prop = [['DEL', key]];
+    } else ctx.prop = [];
+    return reply.ok();
+  }
+  if (when !== 0) db.setWithExpire(key, val, when);
+  else db.set(key, val);
+  const slot = db.dict.slot(key);
+  const meta = db.dict.meta;
+  if (meta !== null && slot >= 0) {
+    if (server.hot.lfu) {
+      if (freq >= 0) meta[slot] = ((Math.floor(server.now() / 60000) & 0xffff) << 8) | freq;
+    } else if (idle >= 0) {
+      meta[slot] = (lruClock(server.now()) - idle + 0x1000000) & 0xffffff;
+    }
+  }
+  db.notify('g', 'restore', key);
+  // replayed with an absolute TTL (Redis 7 rewrites it the same way)
+  if (when !== 0 && !absttl) ctx.prop = [[...argv.slice(0, 2), String(when), ...argv.slice(3), 'ABSTTL']];
+  reply.ok();
+}
+
+/* ---------------------------------------------------------------------------
+ * For commands/server.ts
+ * ------------------------------------------------------------------------- */
+
+/** DEBUG DIGEST */
+export function debugDigest(ctx: Ctx): void {
+  ctx.reply.simple(datasetDigest(ctx.server));
+}
+
+/** DEBUG DIGEST-VALUE key [key ...] */
+export function debugDigestValue(ctx: Ctx): void {
+  const { argv, reply, db } = ctx;
+  reply.array(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) reply.simple(keyValueDigest(db, argv[j]!));
+}
+
+/** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load the file back. */
+export function debugReload(ctx: Ctx): void {
+  const { server, argv } = ctx;
+  let flush = true;
+  let doSave = true;
+  let merge = false;
+  for (let j = 2; j < argv.length; j++) {
+    if (is(argv[j], 'MERGE')) merge = true;
+    else if (is(argv[j], 'NOFLUSH')) flush = false;
+    else if (is(argv[j], 'NOSAVE')) doSave = false;
+    else throw new ReplyError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  const file = rdbPath(server);
+  if (doSave) {
+    persist(server).bgsave?.abort();
+    try {
+      saveSync(server, file);
+    } catch {
+      throw new ReplyError('ERR Error trying to save the DB');
+    }
+  }
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new ReplyError(`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
+  }
+  if (flush) emptyData(server);
+  try {
+    loadRdbBuffer(server, buf, file, false, merge);
+  } catch (e) {
+    if (e instanceof RdbLoadError) {
+      server.log.warning(e.message);
+      throw new ReplyError('ERR Error trying to load the RDB dump, check server logs.');
+    }
+    throw e;
+  }
+  server.log.notice('DB reloaded by DEBUG RELOAD');
+  ctx.reply.ok();
+}
+
+/**
+ * The save before SHUTDOWN or a signal: a running BGSAVE is stopped; the
+ * dataset is saved when SAVE was given, or save points are configured and
+ * NOSAVE was not. Returns false when the save failed and FORCE was not
+ * given (the shutdown is then refused).
+ */
+export function shutdownSave(server: Ctx['server'], opts: { save?: boolean; nosave?: boolean; force?: boolean }): boolean {
+  persist(server).bgsave?.abort();
+  if (opts.nosave || (!opts.save && savePoints(server).length === 0)) return true;
+  server.log.notice('Saving the final RDB snapshot before exiting.');
+  try {
+    saveSync(server);
+    return true;
+  } catch {
+    if (opts.force) {
+      server.log.warning('Error trying to save the DB. Exit anyway.');
+      return true;
+    }
+    server.log.warning('Error trying to save the DB, can\'t exit.');
+    return false;
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * Declarations
+ * ------------------------------------------------------------------------- */
+
+export const commands: readonly CommandSpec[] = [
+  command({
+    name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], acl: [],
+    group: 'server', since: '1.0.0', summary: 'Writes the dataset to the RDB file, blocking until done.',
+    complexity: 'O(N) where N is the total number of keys in all databases', handler: save,
+  }),
+  command({
+    name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], acl: [],
+    group: 'server', since: '1.0.0', summary: 'Writes a point-in-time snapshot of the dataset to the RDB file while clients keep being served.',
+    complexity: 'O(1)', history: [['3.2.2', 'Added the `SCHEDULE` option.']],
+    args: [{ name: 'schedule', type: 'pure-token', token: 'SCHEDULE', since: '3.2.2', flags: ['optional'] }], handler: bgsave,
+  }),
+  command({
+    name: 'dump', arity: 2, flags: ['readonly'], acl: ['keyspace'], keys: [1, 1, 1],
+    keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
+    tips: ['nondeterministic_output'], group: 'generic', since: '2.6.0',
+    summary: 'Serializes a key\'s value in the RDB format, with a version and checksum, for RESTORE.',
+    complexity: 'O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).',
+    args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: dump,
+  }),
+  command({
+    name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'dangerous'], keys: [1, 1, 1],
+    keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
+    group: 'generic', since: '2.6.0', summary: 'Creates a key from a DUMP payload.',
+    complexity: 'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).',
+    history: [['3.0.0', 'Added the `REPLACE` modifier.'], ['5.0.0', 'Added the `ABSTTL` modifier.'], ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'ttl', type: 'integer' },
+      { name: 'serialized-value', type: 'string' },
+      { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', flags: ['optional'] },
+      { name: 'absttl', type: 'pure-token', token: 'ABSTTL', since: '5.0.0', flags: ['optional'] },
+      { name: 'seconds', type: 'integer', token: 'IDLETIME', since: '5.0.0', flags: ['optional'] },
+      { name: 'frequency', type: 'integer', token: 'FREQ', since: '5.0.0', flags: ['optional'] },
+    ],
+    handler: restore,
+  }),
+];

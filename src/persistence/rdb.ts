@@ -1,0 +1,568 @@
+/**
+ * RDB encoding: the file format Redis writes for snapshots and the value
+ * serialization DUMP uses. tsdis writes RDB version 10 (Redis 7.0's, which
+ * Redis 7.2 also reads) with the encodings Redis 7.0 chooses for each type:
+ *  - strings: int8/16/32 for short integer texts, LZF for strings over 20
+ *    bytes when `rdbcompression yes` and it saves at least 4 bytes, raw bytes
+ *    otherwise;
+ *  - lists: QUICKLIST_2, nodes of packed listpacks split by
+ *    list-max-listpack-size;
+ *  - hashes: HASH_LISTPACK (listpack encoding) or HASH (field/value pairs);
+ *  - sets: SET_INTSET (intset encoding) or SET (members; 7.2's set listpack
+ *    is a version 11 type, so a listpack set is written as a plain SET);
+ *  - sorted sets: ZSET_LISTPACK or ZSET_2 (binary doubles, tail first, as
+ *    Redis writes it).
+ * Decoding (every type and encoding Redis 2.x-7.2 writes) is rdb-load.ts.
+ *
+ * Callers: snapshot.ts (SAVE/BGSAVE/shutdown), commands/persistence.ts
+ * (DUMP), the AOF rewrite's RDB preamble.
+ */
+import type { Value } from '../keyspace/value.js';
+import { isString } from '../keyspace/value.js';
+import { List } from '../types/list.js';
+import { HashValue } from '../types/hash.js';
+import { SetValue, INTSET } from '../types/set.js';
+import { ZSet } from '../types/zset.js';
+import { lzfCompress } from './lzf.js';
+import { Crc64 } from './crc64.js';
+
+export const RDB_VERSION = 10;
+/** The newest RDB version tsdis reads (Redis 7.2's). */
+export const RDB_MAX_READ_VERSION = 11;
+
+// Value types (the byte before each key).
+export const T_STRING = 0;
+export const T_LIST = 1;
+export const T_SET = 2;
+export const T_ZSET = 3;
+export const T_HASH = 4;
+export const T_ZSET_2 = 5;
+export const T_MODULE_PRE_GA = 6;
+export const T_MODULE_2 = 7;
+export const T_HASH_ZIPMAP = 9;
+export const T_LIST_ZIPLIST = 10;
+export const T_SET_INTSET = 11;
+export const T_ZSET_ZIPLIST = 12;
+export const T_HASH_ZIPLIST = 13;
+export const T_LIST_QUICKLIST = 14;
+export const T_STREAM_LISTPACKS = 15;
+export const T_HASH_LISTPACK = 16;
+export const T_ZSET_LISTPACK = 17;
+export const T_LIST_QUICKLIST_2 = 18;
+export const T_STREAM_LISTPACKS_2 = 19;
+export const T_SET_LISTPACK = 20;
+export const T_STREAM_LISTPACKS_3 = 21;
+
+// Opcodes.
+export const OP_FUNCTION2 = 245;
+export const OP_FUNCTION_PRE_GA = 246;
+export const OP_MODULE_AUX = 247;
+export const OP_IDLE = 248;
+export const OP_FREQ = 249;
+export const OP_AUX = 250;
+export const OP_RESIZEDB = 251;
+export const OP_EXPIRETIME_MS = 252;
+export const OP_EXPIRETIME = 253;
+export const OP_SELECTDB = 254;
+export const OP_EOF = 255;
+
+/** Quicklist node containers (QUICKLIST_2). */
+export const QL_PLAIN = 1;
+export const QL_PACKED = 2;
+
+/** Options for serializing values. */
+export interface RdbOptions {
+  /** rdbcompression: LZF for strings over 20 bytes. */
+  compression: boolean;
+  /** list-max-listpack-size, for splitting lists into quicklist nodes. */
+  listMaxListpackSize: number;
+}
+
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+
+/**
+ * A growable output buffer with the RDB primitives. Chunks can be taken out
+ * as it fills (take()), so a snapshot streams to its file.
+ */
+export class RdbWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(
+    public opts: RdbOptions,
+    size = 64 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+
+  /** The bytes written so far, leaving the writer empty (they are copied). */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+
+  /** The bytes written so far (a view, valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  u32le(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(n >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  i64le(n: number | bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(BigInt(n), this.pos);
+    this.pos += 8;
+  }
+
+  /** A binary double (ZSET_2 scores). */
+  double(x: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(x, this.pos);
+    this.pos += 8;
+  }
+
+  /** A length: 6-bit, 14-bit, 32-bit or 64-bit, big endian. */
+  len(n: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    if (n < 64) b[this.pos++] = n;
+    else if (n < 16384) {
+      b[this.pos++] = 0x40 | (n >>> 8);
+      b[this.pos++] = n & 0xff;
+    } else if (n <= 0xffffffff) {
+      b[this.pos++] = 0x80;
+      b.writeUInt32BE(n, this.pos);
+      this.pos += 4;
+    } else {
+      b[this.pos++] = 0x81;
+      b.writeBigUInt64BE(BigInt(n), this.pos);
+      this.pos += 8;
+    }
+  }
+
+  /** An integer in the special string encodings (returns false when it needs more than 32 bits). */
+  private intEncoded(v: number): boolean {
+    this.ensure(5);
+    const b = this.buf;
+    if (v >= -128 && v <= 127) {
+      b[this.pos++] = 0xc0;
+      b.writeInt8(v, this.pos);
+      this.pos += 1;
+    } else if (v >= -32768 && v <= 32767) {
+      b[this.pos++] = 0xc1;
+      b.writeInt16LE(v, this.pos);
+      this.pos += 2;
+    } else if (v >= -2147483648 && v <= 2147483647) {
+      b[this.pos++] = 0xc2;
+      b.writeInt32LE(v, this.pos);
+      this.pos += 4;
+    } else return false;
+    return true;
+  }
+
+  /**
+   * A string: as an integer when it is the canonical text of one that fits
+   * 32 bits (Redis's rdbTryIntegerEncoding), LZF compressed when enabled and
+   * worth it, raw otherwise. Accepts a latin1 string, a number (an int
+   * encoded value) or bytes.
+   */
+  str(s: string | number | Uint8Array): void {
+    if (typeof s === 'number') {
+      if (this.intEncoded(s)) return;
+      s = '' + s;
+    }
+    const n = s.length;
+    if (typeof s === 'string' && n <= 11 && n > 0) {
+      const c = s.charCodeAt(0);
+      if ((c >= 48 && c <= 57) || c === 45) {
+        const x = Number(s);
+        if (Number.isInteger(x) && '' + x === s && this.intEncoded(x)) return;
+      }
+    }
+    if (this.opts.compression && n > 20) {
+      const bytes = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
+      const c = lzfCompress(bytes, n - 4);
+      if (c !== null) {
+        this.byte(0xc3);
+        this.len(c.length);
+        this.len(n);
+        this.bytes(c);
+        return;
+      }
+    }
+    this.len(n);
+    this.ensure(n);
+    if (typeof s === 'string') this.buf.latin1Write(s, this.pos, n);
+    else this.buf.set(s, this.pos);
+    this.pos += n;
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * Listpack and intset blobs
+ * ------------------------------------------------------------------------- */
+
+/** Builds a listpack (Redis 7's compact list encoding) entry by entry. */
+export class ListpackBuilder {
+  private buf = Buffer.allocUnsafe(256);
+  private pos = 6; // header: total bytes (u32), count (u16)
+  count = 0;
+
+  /** Current size in bytes, as the finished listpack would be. */
+  get size(): number {
+    return this.pos + 1;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n + 1 <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n + 1) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+
+  /** The back-length of an entry of l bytes (varint, most significant group first, read backwards). */
+  private backlen(l: number): void {
+    const b = this.buf;
+    if (l <= 127) b[this.pos++] = l;
+    else if (l < 16383) {
+      b[this.pos++] = l >>> 7;
+      b[this.pos++] = (l & 127) | 128;
+    } else if (l < 2097151) {
+      b[this.pos++] = l >>> 14;
+      b[this.pos++] = ((l >>> 7) & 127) | 128;
+      b[this.pos++] = (l & 127) | 128;
+    } else if (l < 268435455) {
+      b[this.pos++] = l >>> 21;
+      b[this.pos++] = ((l >>> 14) & 127) | 128;
+      b[this.pos++] = ((l >>> 7) & 127) | 128;
+      b[this.pos++] = (l & 127) | 128;
+    } else {
+      b[this.pos++] = Math.floor(l / 2 ** 28);
+      b[this.pos++] = ((l >>> 21) & 127) | 128;
+      b[this.pos++] = ((l >>> 14) & 127) | 128;
+      b[this.pos++] = ((l >>> 7) & 127) | 128;
+      b[this.pos++] = (l & 127) | 128;
+    }
+  }
+
+  /** Appends an integer entry (any int64). */
+  int(v: number | bigint): void {
+    this.ensure(14);
+    const b = this.buf;
+    const start = this.pos;
+    if (typeof v === 'number' && v >= 0 && v <= 127) b[this.pos++] = v;
+    else if (typeof v === 'number' && v >= -4096 && v <= 4095) {
+      const u = v & 0x1fff;
+      b[this.pos++] = 0xc0 | (u >>> 8);
+      b[this.pos++] = u & 0xff;
+    } else if (typeof v === 'number' && v >= -32768 && v <= 32767) {
+      b[this.pos++] = 0xf1;
+      b.writeInt16LE(v, this.pos);
+      this.pos += 2;
+    } else if (typeof v === 'number' && v >= -8388608 && v <= 8388607) {
+      b[this.pos++] = 0xf2;
+      b.writeIntLE(v, this.pos, 3);
+      this.pos += 3;
+    } else if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) {
+      b[this.pos++] = 0xf3;
+      b.writeInt32LE(v, this.pos);
+      this.pos += 4;
+    } else {
+      b[this.pos++] = 0xf4;
+      b.writeBigInt64LE(BigInt(v), this.pos);
+      this.pos += 8;
+    }
+    this.backlen(this.pos - start);
+    this.count++;
+  }
+
+  /** Appends a string entry as Redis's lpAppend does: as an integer when it is the canonical text of an int64. */
+  str(s: string): void {
+    const n = s.length;
+    if (n > 0 && n <= 20) {
+      const c = s.charCodeAt(0);
+      if ((c >= 48 && c <= 57) || c === 45) {
+        const x = Number(s);
+        if (Number.isSafeInteger(x) && '' + x === s) return this.int(x);
+        if (n >= 16 && /^-?[1-9][0-9]*$/.test(s)) {
+          const b = BigInt(s);
+          if (b >= INT64_MIN && b <= INT64_MAX) return this.int(b);
+        }
+      }
+    }
+    this.rawStr(s);
+  }
+
+  /** Appends a string entry as bytes, never as an integer. */
+  rawStr(s: string): void {
+    const n = s.length;
+    this.ensure(n + 10);
+    const b = this.buf;
+    const start = this.pos;
+    if (n < 64) b[this.pos++] = 0x80 | n;
+    else if (n < 4096) {
+      b[this.pos++] = 0xe0 | (n >>> 8);
+      b[this.pos++] = n & 0xff;
+    } else {
+      b[this.pos++] = 0xf0;
+      b.writeUInt32LE(n, this.pos);
+      this.pos += 4;
+    }
+    b.latin1Write(s, this.pos, n);
+    this.pos += n;
+    this.backlen(this.pos - start);
+    this.count++;
+  }
+
+  /** An element as lists store it (a safe integer as a number, anything else as text). */
+  elem(v: string | number): void {
+    if (typeof v === 'number') this.int(v);
+    else this.str(v);
+  }
+
+  /** The finished listpack. */
+  finish(): Buffer {
+    this.ensure(1);
+    this.buf[this.pos++] = 0xff;
+    this.buf.writeUInt32LE(this.pos, 0);
+    this.buf.writeUInt16LE(this.count < 65535 ? this.count : 65535, 4);
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** An intset blob: encoding width (2, 4 or 8), count, then the sorted values, little endian. */
+export function buildIntset(members: readonly string[]): Buffer {
+  let width = 2;
+  const vals: bigint[] = new Array(members.length);
+  for (let i = 0; i < members.length; i++) {
+    const v = BigInt(members[i]!);
+    vals[i] = v;
+    if (v < -2147483648n || v > 2147483647n) width = 8;
+    else if (width === 2 && (v < -32768n || v > 32767n)) width = 4;
+  }
+  vals.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const b = Buffer.allocUnsafe(8 + width * vals.length);
+  b.writeUInt32LE(width, 0);
+  b.writeUInt32LE(vals.length, 4);
+  let p = 8;
+  for (const v of vals) {
+    if (width === 2) b.writeInt16LE(Number(v), p);
+    else if (width === 4) b.writeInt32LE(Number(v), p);
+    else b.writeBigInt64LE(v, p);
+    p += width;
+  }
+  return b;
+}
+
+/**
+ * A score as a listpack stores it (Redis 7.0's d2string): an integer when it
+ * is integral and within ±2^52, else "%.17g" text.
+ */
+export function scoreText(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  if (x > -4503599627370495 && x < 4503599627370496 && Number.isInteger(x)) return '' + x;
+  return formatG17(x);
+}
+
+/** C's printf("%.17g", x) for a finite x. */
+export function formatG17(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const e = x.toExponential(16); // d.dddddddddddddddde±X: 17 significant digits
+  const m = /^(-?)(\d)\.(\d+)e([+-]\d+)$/.exec(e)!;
+  const exp = Number(m[4]);
+  const digits = m[2]! + m[3]!;
+  if (exp < -4 || exp >= 17) {
+    let frac = m[3]!.replace(/0+$/, '');
+    const ee = Math.abs(exp);
+    return `${m[1]}${m[2]}${frac ? '.' + frac : ''}e${exp < 0 ? '-' : '+'}${ee < 10 ? '0' + ee : ee}`;
+  }
+  let s: string;
+  if (exp >= 0) {
+    const int = digits.slice(0, exp + 1);
+    const frac = digits.slice(exp + 1).replace(/0+$/, '');
+    s = frac ? int + '.' + frac : int;
+  } else {
+    const frac = ('0'.repeat(-exp - 1) + digits).replace(/0+$/, '');
+    s = '0.' + frac;
+  }
+  return m[1] + s;
+}
+
+/* ---------------------------------------------------------------------------
+ * Values
+ * ------------------------------------------------------------------------- */
+
+/** The node limits of list-max-listpack-size: [bytes, count]. */
+function nodeLimits(fill: number): [number, number] {
+  if (fill >= 0) return [Infinity, Math.max(1, fill)];
+  const sizes = [4096, 8192, 16384, 32768, 65536];
+  return [sizes[Math.min(4, -fill - 1)]!, Infinity];
+}
+
+/** The RDB type byte a value is written with. */
+export function rdbType(v: Value): number {
+  if (isString(v)) return T_STRING;
+  switch (v.type) {
+    case 'list':
+      return T_LIST_QUICKLIST_2;
+    case 'hash':
+      return (v as HashValue).lp ? T_HASH_LISTPACK : T_HASH;
+    case 'set':
+      return (v as SetValue).enc === INTSET ? T_SET_INTSET : T_SET;
+    case 'zset':
+      return (v as ZSet).lp ? T_ZSET_LISTPACK : T_ZSET_2;
+    default:
+      throw new Error(`cannot serialize a value of type ${v.type}`);
+  }
+}
+
+/** Writes a value's serialization (without its type byte). */
+export function writeValue(w: RdbWriter, v: Value): void {
+  if (isString(v)) return w.str(v);
+  switch (v.type) {
+    case 'list': {
+      const l = v as List;
+      const [maxBytes, maxCount] = nodeLimits(w.opts.listMaxListpackSize);
+      const nodes: Buffer[] = [];
+      let lp = new ListpackBuilder();
+      for (const e of l.toArray()) {
+        lp.elem(e);
+        if (lp.size >= maxBytes || lp.count >= maxCount) {
+          nodes.push(Buffer.from(lp.finish()));
+          lp = new ListpackBuilder();
+        }
+      }
+      if (lp.count > 0) nodes.push(Buffer.from(lp.finish()));
+      w.len(nodes.length);
+      for (const n of nodes) {
+        w.len(QL_PACKED);
+        w.str(n);
+      }
+      return;
+    }
+    case 'hash': {
+      const h = v as HashValue;
+      if (h.lp) {
+        const lp = new ListpackBuilder();
+        for (const s of h.lp) lp.str(s);
+        return w.str(lp.finish());
+      }
+      w.len(h.size);
+      h.forEach((f, val) => {
+        w.str(f);
+        w.str(val);
+      });
+      return;
+    }
+    case 'set': {
+      const s = v as SetValue;
+      if (s.enc === INTSET) return w.str(buildIntset(s.m));
+      w.len(s.m.length);
+      for (const m of s.m) w.str(m);
+      return;
+    }
+    case 'zset': {
+      const z = v as ZSet;
+      if (z.lp) {
+        const lp = new ListpackBuilder();
+        for (const [m, sc] of z.entries()) {
+          lp.str(m);
+          lp.str(scoreText(sc));
+        }
+        return w.str(lp.finish());
+      }
+      const all = [...z.entries()];
+      w.len(all.length);
+      for (let i = all.length - 1; i >= 0; i--) {
+        w.str(all[i]![0]);
+        w.double(all[i]![1]);
+      }
+      return;
+    }
+    default:
+      throw new Error(`cannot serialize a value of type ${v.type}`);
+  }
+}
+
+/** Writes one key: optional EXPIRETIME_MS, type, key, value. */
+export function writeKeyValue(w: RdbWriter, key: string, v: Value, expire: number | bigint | undefined): void {
+  if (expire !== undefined) {
+    w.byte(OP_EXPIRETIME_MS);
+    w.i64le(expire);
+  }
+  w.byte(rdbType(v));
+  w.str(key);
+  writeValue(w, v);
+}
+
+/** The header: magic, version and the AUX fields Redis 7.0 writes. */
+export function writeHeader(w: RdbWriter, aux: { usedMem: number; aofBase: boolean; now: number }): void {
+  w.bytes(Buffer.from('REDIS' + String(RDB_VERSION).padStart(4, '0'), 'latin1'));
+  const auxField = (k: string, v: string) => {
+    w.byte(OP_AUX);
+    w.str(k);
+    w.str(v);
+  };
+  auxField('redis-ver', '7.2.4');
+  auxField('redis-bits', '64');
+  auxField('ctime', String(Math.floor(aux.now / 1000)));
+  auxField('used-mem', String(aux.usedMem));
+  auxField('aof-base', aux.aofBase ? '1' : '0');
+}
+
+/** SELECTDB and RESIZEDB for a database section. */
+export function writeDbHeader(w: RdbWriter, id: number, size: number, expires: number): void {
+  w.byte(OP_SELECTDB);
+  w.len(id);
+  w.byte(OP_RESIZEDB);
+  w.len(size);
+  w.len(expires);
+}
+
+/** DUMP's payload: type, value, 2-byte RDB version, CRC-64 of all that. */
+export function dumpPayload(v: Value, opts: RdbOptions): Buffer {
+  const w = new RdbWriter(opts, 256);
+  w.byte(rdbType(v));
+  writeValue(w, v);
+  w.ensure(10);
+  w.buf.writeUInt16LE(RDB_VERSION, w.pos);
+  w.pos += 2;
+  const crc = new Crc64().update(w.buf, 0, w.pos).bytes();
+  w.bytes(crc);
+  return w.take();
+}

@@ -1,0 +1,797 @@
+/**
+ * Snapshots: SAVE, BGSAVE, `save` points, loading the RDB file, and the
+ * persistence state INFO reports.
+ *
+ * SAVE writes the whole dataset synchronously. BGSAVE cannot fork in Node,
+ * so it takes a point-in-time snapshot without stopping the server:
+ *  - at its start it records, per database, the dict objects and a copy of
+ *    the key list (8 bytes a key), and installs Db.cow on every database;
+ *  - then it walks those keys in slices of about SLICE_MS across event-loop
+ *    turns (setImmediate), serializing each key not yet handled, streaming
+ *    the bytes to a temp file;
+ *  - a write to a key the walk has not reached yet (Db calls cow() before
+ *    any change, deletion, expiry or TTL change, and for the write lookups
+ *    before in-place mutation) serializes the old value first into a side
+ *    buffer for its database and marks the key handled; a key created after
+ *    the start is marked handled too, so the walk skips it;
+ *  - FLUSHDB/FLUSHALL while it runs give the db fresh dicts (Db.flush) and
+ *    the walk continues over the old ones; SWAPDB swaps the dict objects, and
+ *    the snapshot follows them because its state is keyed by dict identity.
+ * The result is exactly the data at BGSAVE's start. The file is fsynced,
+ * renamed over dbfilename and the directory fsynced (the fsyncs run on
+ * libuv's thread pool, off the event loop).
+ *
+ * State lives beside the server (a WeakMap), so server.ts only holds the
+ * `loading` flag. Callers: commands/persistence.ts, commands/server.ts
+ * (SHUTDOWN, DEBUG RELOAD), cli.ts (loading at start, SIGTERM), the cron
+ * installed by attachPersistence().
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Server } from '../server/server.js';
+import type { Db } from '../keyspace/db.js';
+import type { Dict } from '../keyspace/dict.js';
+import type { Value } from '../keyspace/value.js';
+import { ReplyError } from '../protocol/errors.js';
+import { Crc64 } from './crc64.js';
+import { RdbWriter, writeHeader, writeDbHeader, writeKeyValue, OP_EOF, type RdbOptions } from './rdb.js';
+import * as R from './rdb.js';
+import { RdbReader, RdbError, readValue, loadLimits, isValueType, type LoadLimits } from './rdb-load.js';
+
+/**
+ * Time budget of one BGSAVE slice (ms). A command that arrives during a
+ * slice waits for its end, so while clients send commands the slices are
+ * short (BUSY_SLICE_MS: measured, 1M keys, GETs one at a time: p99 of the
+ * GETs stays within about 2x of their p99 without a BGSAVE); when no
+ * command ran since the last slice they are longer, for throughput.
+ */
+const BUSY_SLICE_MS = 0.05;
+const IDLE_SLICE_MS = 1;
+/** Keys serialized between two clock readings. */
+const KEYS_PER_CHECK = 16;
+/** Bytes buffered before a write to the file (a write of this size to the page cache takes tens of µs). */
+const WRITE_CHUNK = 1 << 17;
+
+/** Persistence state of one server. */
+export interface PersistState {
+  bgsave: Bgsave | null;
+  bgsaveScheduled: boolean;
+  lastBgsaveStatus: 'ok' | 'err';
+  lastBgsaveTimeSec: number;
+  lastBgsaveTry: number;
+  rdbSaves: number;
+  lastLoadKeysExpired: number;
+  lastLoadKeysLoaded: number;
+  loading: LoadingInfo | null;
+  cron: NodeJS.Timeout | null;
+  /** Called when the running BGSAVE ends (tests, SHUTDOWN waiting). */
+  waiters: ((ok: boolean) => void)[];
+}
+
+interface LoadingInfo {
+  start: number;
+  totalBytes: number;
+  loadedBytes: number;
+  startMono: number;
+}
+
+const states = new WeakMap<Server, PersistState>();
+
+/** The persistence state of a server (created on first use). */
+export function persist(server: Server): PersistState {
+  let st = states.get(server);
+  if (st === undefined) {
+    st = {
+      bgsave: null,
+      bgsaveScheduled: false,
+      lastBgsaveStatus: 'ok',
+      lastBgsaveTimeSec: -1,
+      lastBgsaveTry: 0,
+      rdbSaves: 0,
+      lastLoadKeysExpired: 0,
+      lastLoadKeysLoaded: 0,
+      loading: null,
+      cron: null,
+      waiters: [],
+    };
+    states.set(server, st);
+  }
+  return st;
+}
+
+/** The RDB file's path: dir/dbfilename. */
+export function rdbPath(server: Server): string {
+  const v = server.config.v;
+  return path.resolve(String(v['dir'] || process.cwd()), String(v['dbfilename'] ?? 'dump.rdb'));
+}
+
+/** Serialization options from the config. */
+export function rdbOptions(server: Server): RdbOptions {
+  const v = server.config.v;
+  return { compression: v['rdbcompression'] !== false && v['rdbcompression'] !== 'no', listMaxListpackSize: Number(v['list-max-listpack-size'] ?? -2) };
+}
+
+function checksumOn(server: Server): boolean {
+  const c = server.config.v['rdbchecksum'];
+  return c !== false && c !== 'no';
+}
+
+/** A file's bytes with the RDB trailer: EOF, then the CRC-64 (zeros when rdbchecksum is off). */
+function writeTrailer(w: RdbWriter, crc: Crc64, checksum: boolean): Buffer {
+  w.byte(OP_EOF);
+  crc.update(w.buf, 0, w.pos);
+  w.bytes(checksum ? crc.bytes() : Buffer.alloc(8));
+  return w.take();
+}
+
+/** Serializes every database into a complete RDB image (SAVE, DEBUG RELOAD, the AOF preamble). */
+export function rdbImage(server: Server, opts: { aofBase?: boolean } = {}): Buffer[] {
+  const w = new RdbWriter(rdbOptions(server), 1 << 16);
+  const crc = new Crc64();
+  const out: Buffer[] = [];
+  const flush = () => {
+    crc.update(w.buf, 0, w.pos);
+    out.push(w.take());
+  };
+  writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: server.clock() });
+  for (const db of server.dbs) {
+    const d = db.dict;
+    if (d.size === 0) continue;
+    writeDbHeader(w, db.id, d.size, db.expires.size);
+    const exp = db.expires;
+    for (let i = 0; i < d.keys.length; i++) {
+      const k = d.keys[i]!;
+      writeKeyValue(w, k, d.vals[i]!, exp.size === 0 ? undefined : exp.get(k));
+      if (w.pos > WRITE_CHUNK) flush();
+    }
+  }
+  out.push(writeTrailer(w, crc, checksumOn(server)));
+  return out;
+}
+
+/** Writes chunks to path through a temp file: write, fsync, rename, fsync the directory. Synchronous. */
+function writeFileDurably(file: string, chunks: Buffer[], tmpName: string): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, tmpName);
+  let fd = -1;
+  try {
+    fd = fs.openSync(tmp, 'w');
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = -1;
+    fs.renameSync(tmp, file);
+    fsyncDir(dir);
+  } catch (e) {
+    if (fd >= 0) fs.closeSync(fd);
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
+    throw e;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let dfd = -1;
+  try {
+    dfd = fs.openSync(dir, 'r');
+    fs.fsyncSync(dfd);
+  } catch {
+    /* some filesystems refuse fsync on directories */
+  } finally {
+    if (dfd >= 0) fs.closeSync(dfd);
+  }
+}
+
+/**
+ * SAVE: writes the dataset to dir/dbfilename synchronously. Throws a
+ * ReplyError when a BGSAVE runs or the write fails (the error is logged).
+ */
+export function saveSync(server: Server, file = rdbPath(server)): void {
+  const st = persist(server);
+  if (st.bgsave !== null) throw new ReplyError('ERR Background save already in progress');
+  try {
+    writeFileDurably(file, rdbImage(server), `temp-${process.pid}.rdb`);
+  } catch (e) {
+    server.log.warning(`Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${path.dirname(file)}) for saving: ${(e as Error).message}`);
+    st.lastBgsaveStatus = 'err';
+    throw new ReplyError('ERR');
+  }
+  server.log.notice('DB saved on disk');
+  server.dirty = 0;
+  server.lastSave = Math.floor(server.clock() / 1000);
+  st.lastBgsaveStatus = 'ok';
+  st.rdbSaves++;
+}
+
+/* ---------------------------------------------------------------------------
+ * BGSAVE
+ * ------------------------------------------------------------------------- */
+
+/** Per-database state of a running BGSAVE. */
+interface DbSnap {
+  id: number;
+  dict: Dict<Value>;
+  expires: Dict<number | bigint>;
+  /** The keys at the start (the walk's work list). */
+  keys: string[];
+  size: number;
+  expiresSize: number;
+  /** Keys already serialized (by the walk or by cow()), or created after the start. */
+  handled: Set<string>;
+  /** Old values serialized by cow(), written after the walk of this db. */
+  side: RdbWriter | null;
+  /** The walk has finished this db: cow() ignores it. */
+  done: boolean;
+}
+
+export class Bgsave {
+  readonly startMs: number;
+  readonly startMono = performance.now();
+  private readonly byDict = new Map<Dict<Value>, DbSnap>();
+  private readonly order: DbSnap[] = [];
+  private cur = 0;
+  private idx = 0;
+  private headerDone = false;
+  private readonly w: RdbWriter;
+  private readonly crc = new Crc64();
+  private fd: number;
+  private readonly tmp: string;
+  private readonly dirtyAtStart: number;
+  private aborted = false;
+  keysProcessed = 0;
+  readonly keysTotal: number;
+  private readonly cowHook = (db: Db, key: string): void => this.cow(db, key);
+  /** server.stats.totalCommands at the end of the last slice (were clients active since?). */
+  private lastCommands = -1;
+
+  constructor(
+    private readonly server: Server,
+    private readonly file: string,
+  ) {
+    this.startMs = server.clock();
+    this.tmp = path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
+    this.fd = fs.openSync(this.tmp, 'w');
+    this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
+    this.dirtyAtStart = server.dirty;
+    writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: false, now: this.startMs });
+    let total = 0;
+    for (const db of server.dbs) {
+      if (db.dict.size === 0) continue;
+      const s: DbSnap = {
+        id: db.id,
+        dict: db.dict,
+        expires: db.expires,
+        keys: db.dict.keys.slice(),
+        size: db.dict.size,
+        expiresSize: db.expires.size,
+        handled: new Set(),
+        side: null,
+        done: false,
+      };
+      total += s.size;
+      this.order.push(s);
+      this.byDict.set(db.dict, s);
+    }
+    this.keysTotal = total;
+    for (const db of server.dbs) db.cow = this.cowHook;
+    setImmediate(this.step);
+  }
+
+  /** Db.cow: serializes the value a key had at the start before it changes. */
+  private cow(db: Db, key: string): void {
+    const s = this.byDict.get(db.dict);
+    if (s === undefined || s.done || s.handled.has(key)) return;
+    s.handled.add(key);
+    const slot = s.dict.slot(key);
+    if (slot < 0) return; // created after the start (or deleted and already handled)
+    s.side ??= new RdbWriter(this.w.opts, 4096);
+    writeKeyValue(s.side, key, s.dict.vals[slot]!, s.expires.size === 0 ? undefined : s.expires.get(key));
+    this.keysProcessed++;
+  }
+
+  /** Writes the buffered bytes to the temp file. */
+  private drain(): void {
+    const w = this.w;
+    if (w.pos === 0) return;
+    this.crc.update(w.buf, 0, w.pos);
+    let off = 0;
+    while (off < w.pos) off += fs.writeSync(this.fd, w.buf, off, w.pos - off);
+    w.pos = 0;
+  }
+
+  /** One slice of the walk; reschedules itself until done. */
+  private step = (): void => {
+    if (this.aborted) return;
+    try {
+      const t0 = performance.now();
+      const cmds = this.server.stats.totalCommands;
+      const budget = cmds !== this.lastCommands ? BUSY_SLICE_MS : IDLE_SLICE_MS;
+      this.lastCommands = cmds;
+      const w = this.w;
+      for (;;) {
+        const s = this.order[this.cur];
+        if (s === undefined) return this.finish();
+        if (!this.headerDone) {
+          writeDbHeader(w, s.id, s.size, s.expiresSize);
+          this.headerDone = true;
+        }
+        const keys = s.keys;
+        const end = Math.min(keys.length, this.idx + KEYS_PER_CHECK);
+        const handled = s.handled;
+        const dict = s.dict;
+        const exp = s.expires;
+        for (let i = this.idx; i < end; i++) {
+          const k = keys[i]!;
+          if (handled.has(k)) continue;
+          // (marked, so a later write to it does not serialize it a second time)
+          handled.add(k);
+          writeKeyValue(w, k, dict.get(k)!, exp.size === 0 ? undefined : exp.get(k));
+          this.keysProcessed++;
+        }
+        this.idx = end;
+        if (end === keys.length) {
+          if (s.side !== null) w.bytes(s.side.view());
+          s.done = true;
+          s.side = null;
+          s.keys = [];
+          s.handled = new Set();
+          this.cur++;
+          this.idx = 0;
+          this.headerDone = false;
+        }
+        if (w.pos >= WRITE_CHUNK) this.drain();
+        if (performance.now() - t0 >= budget) break;
+      }
+      setImmediate(this.step);
+    } catch (e) {
+      this.fail(e as Error);
+    }
+  };
+
+  /** Detaches from the keyspace (no more copy-on-write). */
+  private detach(): void {
+    for (const db of this.server.dbs) if (db.cow === this.cowHook) db.cow = null;
+    this.byDict.clear();
+  }
+
+  /** Writes the trailer, then fsyncs, renames and fsyncs the directory off the event loop. */
+  private finish(): void {
+    this.detach();
+    const w = this.w;
+    w.byte(OP_EOF);
+    this.crc.update(w.buf, 0, w.pos);
+    w.bytes(checksumOn(this.server) ? this.crc.bytes() : Buffer.alloc(8));
+    // the CRC bytes are not part of the CRC: write them without updating it
+    let off = 0;
+    while (off < w.pos) off += fs.writeSync(this.fd, w.buf, off, w.pos - off);
+    w.pos = 0;
+    const fd = this.fd;
+    fs.fsync(fd, (err) => {
+      if (err) return this.fail(err);
+      fs.close(fd, (err2) => {
+        this.fd = -1;
+        if (err2) return this.fail(err2);
+        fs.rename(this.tmp, this.file, (err3) => {
+          if (err3) return this.fail(err3);
+          fs.open(path.dirname(this.file), 'r', (err4, dfd) => {
+            if (err4) return this.done(true);
+            fs.fsync(dfd, () => fs.close(dfd, () => this.done(true)));
+          });
+        });
+      });
+    });
+  }
+
+  private fail(e: Error): void {
+    if (this.aborted) return;
+    this.server.log.warning(`Background saving error: ${e.message}`);
+    this.cleanup();
+    this.done(false);
+  }
+
+  private cleanup(): void {
+    this.detach();
+    if (this.fd >= 0) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+      this.fd = -1;
+    }
+    try {
+      fs.unlinkSync(this.tmp);
+    } catch {
+      /* gone */
+    }
+  }
+
+  /** Stops it without a result (SHUTDOWN, FLUSHALL's kill of the child): the temp file is removed. */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.cleanup();
+    const st = persist(this.server);
+    if (st.bgsave === this) st.bgsave = null;
+    this.server.log.warning('Background saving terminated by signal 10');
+    for (const f of st.waiters.splice(0)) f(false);
+  }
+
+  private done(ok: boolean): void {
+    if (this.aborted) return;
+    const server = this.server;
+    const st = persist(server);
+    if (st.bgsave === this) st.bgsave = null;
+    st.lastBgsaveTimeSec = Math.round((performance.now() - this.startMono) / 1000);
+    if (ok) {
+      server.log.notice('Background saving terminated with success');
+      server.dirty -= this.dirtyAtStart;
+      server.lastSave = Math.floor(server.clock() / 1000);
+      st.lastBgsaveStatus = 'ok';
+      st.rdbSaves++;
+    } else {
+      server.log.warning('Background saving error');
+      st.lastBgsaveStatus = 'err';
+    }
+    for (const f of st.waiters.splice(0)) f(ok);
+    if (st.bgsaveScheduled) {
+      st.bgsaveScheduled = false;
+      startBgsave(server);
+    }
+  }
+}
+
+/** Starts a BGSAVE; returns false (logged) when the temp file cannot be created. */
+export function startBgsave(server: Server): boolean {
+  const st = persist(server);
+  if (st.bgsave !== null) return false;
+  st.lastBgsaveTry = server.clock();
+  try {
+    st.bgsave = new Bgsave(server, rdbPath(server));
+  } catch (e) {
+    server.log.warning(`Can't save in background: ${(e as Error).message}`);
+    st.lastBgsaveStatus = 'err';
+    return false;
+  }
+  server.log.notice('Background saving started by pid ' + process.pid);
+  return true;
+}
+
+/** Resolves when no BGSAVE is running (true when the last one succeeded). */
+export function waitBgsave(server: Server): Promise<boolean> {
+  const st = persist(server);
+  if (st.bgsave === null) return Promise.resolve(st.lastBgsaveStatus === 'ok');
+  return new Promise((resolve) => st.waiters.push(resolve));
+}
+
+/** The `save` parameter as [seconds, changes] pairs. */
+export function savePoints(server: Server): [number, number][] {
+  const nums = String(server.config.v['save'] ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < nums.length; i += 2) out.push([nums[i]!, nums[i + 1]!]);
+  return out;
+}
+
+/**
+ * Installs the save-point check (Redis's serverCron part: every 100 ms, a
+ * BGSAVE when some point's seconds have passed since the last save with at
+ * least its changes; after a failed one, retries wait 5 s). Called by the
+ * Server's constructor; stopped when the server closes.
+ */
+export function attachPersistence(server: Server): void {
+  const st = persist(server);
+  const check = () => {
+    if (st.bgsave !== null || server.loading || server.closing) return;
+    const now = server.clock();
+    if (st.bgsaveScheduled) {
+      st.bgsaveScheduled = false;
+      startBgsave(server);
+      return;
+    }
+    for (const [secs, changes] of savePoints(server)) {
+      if (server.dirty >= changes && now - server.lastSave * 1000 > secs * 1000 && (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)) {
+        server.log.notice(`${changes} changes in ${secs} seconds. Saving...`);
+        startBgsave(server);
+        return;
+      }
+    }
+  };
+  st.cron = setInterval(check, 100);
+  st.cron.unref();
+  server.once('closed', () => {
+    if (st.cron) clearInterval(st.cron);
+    st.cron = null;
+    st.bgsave?.abort();
+  });
+}
+
+/* ---------------------------------------------------------------------------
+ * Loading
+ * ------------------------------------------------------------------------- */
+
+/** A file that cannot be loaded: names the file and the byte offset. */
+export class RdbLoadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`Bad RDB file ${file} at offset ${offset}: ${reason}`);
+  }
+}
+
+/**
+ * Decodes an RDB image into the server's databases, a slice at a time.
+ * Keys whose expiry has passed are skipped (as a master does), unless
+ * keepExpired (an AOF preamble).
+ */
+export class RdbLoader {
+  private r: RdbReader;
+  private crc = new Crc64();
+  private crcPos = 0;
+  private db: Db;
+  private expireAt: number | bigint | undefined;
+  private readonly limits: LoadLimits;
+  private readonly now: number;
+  version = 0;
+  keysLoaded = 0;
+  keysExpired = 0;
+  finished = false;
+  /** Offset just after the EOF marker and checksum (an AOF with a preamble continues there). */
+  endOffset = 0;
+
+  constructor(
+    private readonly server: Server,
+    readonly buf: Buffer,
+    readonly file: string,
+    private readonly keepExpired = false,
+    /** DEBUG RELOAD MERGE: a key already present is replaced instead of being an error. */
+    private readonly merge = false,
+  ) {
+    this.r = new RdbReader(buf);
+    this.db = server.dbs[0]!;
+    this.limits = loadLimits(server.config.v);
+    this.now = server.clock();
+    this.wrap(() => {
+      const magic = this.r.bytes(9).latin1Slice();
+      if (!/^REDIS\d{4}$/.test(magic)) this.r.fail('Wrong signature trying to load DB from file', 0);
+      this.version = Number(magic.slice(5));
+      if (this.version < 1 || this.version > R.RDB_MAX_READ_VERSION) this.r.fail(`Can't handle RDB format version ${this.version}`, 5);
+    });
+  }
+
+  /** Runs fn, turning decoding errors into RdbLoadError. */
+  private wrap<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof RdbError) throw new RdbLoadError(this.file, e.offset, e.message);
+      if (e instanceof RangeError) throw new RdbLoadError(this.file, this.r.pos, 'unexpected end of data');
+      throw e;
+    }
+  }
+
+  /** Decodes until done or until `ms` have passed; returns true when the whole file is loaded. */
+  step(ms = Infinity): boolean {
+    if (this.finished) return true;
+    const t0 = performance.now();
+    return this.wrap(() => {
+      let n = 0;
+      while (!this.finished) {
+        this.record();
+        if (++n % 256 === 0 && performance.now() - t0 >= ms) break;
+      }
+      return this.finished;
+    });
+  }
+
+  get loadedBytes(): number {
+    return this.r.pos;
+  }
+
+  /** Reads one opcode or key. */
+  private record(): void {
+    const r = this.r;
+    const at = r.pos;
+    const t = r.byte();
+    switch (t) {
+      case R.OP_EXPIRETIME_MS:
+        this.expireAt = r.i64le();
+        return;
+      case R.OP_EXPIRETIME:
+        this.expireAt = r.u32le() * 1000;
+        return;
+      case R.OP_FREQ:
+        r.byte();
+        return;
+      case R.OP_IDLE:
+        r.plainLen();
+        return;
+      case R.OP_SELECTDB: {
+        const id = r.plainLen();
+        const db = this.server.dbs[id];
+        if (db === undefined) {
+          return r.fail(`FATAL: Data file was created with a Redis server configured to handle more than ${this.server.dbs.length} databases`, at);
+        }
+        this.db = db;
+        return;
+      }
+      case R.OP_RESIZEDB:
+        r.plainLen();
+        r.plainLen();
+        return;
+      case R.OP_AUX:
+        r.str();
+        r.str();
+        return;
+      case R.OP_MODULE_AUX:
+        return r.fail('module data is not supported by tsdis', at);
+      case R.OP_FUNCTION2:
+        r.str();
+        this.server.log.warning('The RDB file holds a function library; tsdis has no functions yet, so it was skipped');
+        return;
+      case R.OP_FUNCTION_PRE_GA:
+        return r.fail('pre-release function data is not supported', at);
+      case R.OP_EOF: {
+        this.crc.update(this.buf, this.crcPos, r.pos);
+        this.crcPos = r.pos;
+        if (this.version >= 5) {
+          const stored = r.bytes(8);
+          const expected = this.crc.bytes();
+          if (checksumOn(this.server) && !stored.equals(Buffer.alloc(8)) && !stored.equals(expected)) {
+            r.fail(`Wrong RDB checksum expected: (${stored.toString('hex')}) got: (${expected.toString('hex')})`, at + 1);
+          }
+        }
+        this.endOffset = r.pos;
+        this.finished = true;
+        return;
+      }
+    }
+    if (!isValueType(t)) r.fail(`unknown opcode or value type ${t}`, at);
+    const key = r.str();
+    const val = readValue(r, t, this.limits);
+    const when = this.expireAt;
+    this.expireAt = undefined;
+    if (when !== undefined && !this.keepExpired && when < this.now) {
+      this.keysExpired++;
+      return;
+    }
+    const d = this.db.dict;
+    if (d.has(key)) {
+      if (!this.merge) r.fail(`duplicated key '${key}' in DB ${this.db.id}`, at);
+      this.db.expires.delete(key);
+    }
+    d.set(key, val, this.server.hooks.newMeta ? this.server.hooks.newMeta() : 0);
+    if (when !== undefined) this.db.expires.set(key, when);
+    this.keysLoaded++;
+    if ((this.r.pos - this.crcPos) > WRITE_CHUNK) {
+      this.crc.update(this.buf, this.crcPos, this.r.pos);
+      this.crcPos = this.r.pos;
+    }
+  }
+}
+
+/** Empties every database without side effects (a failed load, DEBUG RELOAD). */
+export function emptyData(server: Server): void {
+  for (const db of server.dbs) db.flush();
+}
+
+/**
+ * Loads an RDB image synchronously into the (empty) databases. On any error
+ * the databases are emptied again and the error (RdbLoadError) rethrown:
+ * never half-loaded. Returns the loader (counts, end offset).
+ */
+export function loadRdbBuffer(server: Server, buf: Buffer, file: string, keepExpired = false, merge = false): RdbLoader {
+  try {
+    const l = new RdbLoader(server, buf, file, keepExpired, merge);
+    l.step();
+    const st = persist(server);
+    st.lastLoadKeysLoaded = l.keysLoaded;
+    st.lastLoadKeysExpired = l.keysExpired;
+    return l;
+  } catch (e) {
+    emptyData(server);
+    throw e;
+  }
+}
+
+/**
+ * Loads dir/dbfilename (or `file`) at start: sets server.loading (clients get
+ * -LOADING meanwhile), decodes in slices across event-loop turns, logs
+ * progress every second for large files. Resolves false when there is no
+ * file; rejects with RdbLoadError (databases emptied) when it is corrupt.
+ */
+export async function loadRdbFile(server: Server, file = rdbPath(server)): Promise<boolean> {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  const st = persist(server);
+  const t0 = performance.now();
+  // loading from here on: clients are refused while the file is read, too
+  server.loading = true;
+  st.loading = { start: Math.floor(server.clock() / 1000), totalBytes: size, loadedBytes: 0, startMono: t0 };
+  try {
+    const buf = await fs.promises.readFile(file);
+    st.loading.totalBytes = buf.length;
+    const l = new RdbLoader(server, buf, file);
+    let lastLog = t0;
+    while (!l.step(20)) {
+      st.loading.loadedBytes = l.loadedBytes;
+      if (performance.now() - lastLog >= 1000) {
+        lastLog = performance.now();
+        server.log.notice(`Loading RDB ${file}: ${((l.loadedBytes / buf.length) * 100).toFixed(1)}% (${l.keysLoaded} keys)`);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    st.lastLoadKeysLoaded = l.keysLoaded;
+    st.lastLoadKeysExpired = l.keysExpired;
+    server.log.notice(`Done loading RDB, keys loaded: ${l.keysLoaded}, keys expired: ${l.keysExpired}.`);
+    server.log.notice(`DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+    return true;
+  } catch (e) {
+    emptyData(server);
+    throw e;
+  } finally {
+    server.loading = false;
+    st.loading = null;
+  }
+}
+
+/**
+ * The INFO persistence fields this module owns, in Redis's order: the
+ * loading block (with the loading_* fields while loading) and the rdb_*
+ * block. info.ts splices them into its section.
+ */
+export function loadingInfo(server: Server): [string, string | number][] {
+  const st = persist(server);
+  const l = st.loading;
+  if (l === null) return [['loading', 0], ['async_loading', 0]];
+  const elapsed = (performance.now() - l.startMono) / 1000;
+  const perc = l.totalBytes === 0 ? 0 : (l.loadedBytes / l.totalBytes) * 100;
+  const eta = l.loadedBytes === 0 ? 1 : Math.round(((l.totalBytes - l.loadedBytes) / (l.loadedBytes / Math.max(elapsed, 0.001))));
+  return [
+    ['loading', 1],
+    ['async_loading', 0],
+    ['loading_start_time', l.start],
+    ['loading_total_bytes', l.totalBytes],
+    ['loading_rdb_used_mem', 0],
+    ['loading_loaded_bytes', l.loadedBytes],
+    ['loading_loaded_perc', perc.toFixed(2)],
+    ['loading_eta_seconds', eta],
+  ];
+}
+
+/** The rdb_* INFO fields (and the current_save_keys_* ones). */
+export function rdbInfo(server: Server): [string, string | number][] {
+  const st = persist(server);
+  const b = st.bgsave;
+  return [
+    ['rdb_changes_since_last_save', server.dirty],
+    ['rdb_bgsave_in_progress', b !== null ? 1 : 0],
+    ['rdb_last_save_time', server.lastSave],
+    ['rdb_last_bgsave_status', st.lastBgsaveStatus],
+    ['rdb_last_bgsave_time_sec', st.lastBgsaveTimeSec],
+    ['rdb_current_bgsave_time_sec', b !== null ? Math.round((performance.now() - b.startMono) / 1000) : -1],
+    ['rdb_saves', st.rdbSaves],
+    ['rdb_last_cow_size', 0],
+    ['rdb_last_load_keys_expired', st.lastLoadKeysExpired],
+    ['rdb_last_load_keys_loaded', st.lastLoadKeysLoaded],
+  ];
+}
+
+/** current_save_keys_processed / current_save_keys_total. */
+export function saveProgress(server: Server): [number, number] {
+  const b = persist(server).bgsave;
+  return b === null ? [0, 0] : [b.keysProcessed, b.keysTotal];
+}

@@ -1,0 +1,110 @@
+/**
+ * MONITOR: every command a client runs, as one status line per command, sent
+ * to each monitoring client after the command has run (the dispatcher's call()
+ * feeds it, so the commands EXEC runs appear one by one, between MULTI and
+ * EXEC, as in Redis 7). Commands flagged `admin` or `skip_monitor` are never
+ * shown; commands refused before running (unknown, arity, NOAUTH) neither.
+ *
+ * A line: `+<unix seconds>.<microseconds> [<db> <addr>] "arg" "arg"...`, the
+ * db being the client's after the command (SELECT 1 shows db 1). Arguments
+ * are quoted and escaped as Redis's sdscatrepr does: \\ \" \n \r \t \a \b,
+ * other bytes outside 0x20..0x7e as \xHH. The addr is `ip:port`, or
+ * `unix:<unixsocket path>` for a unix socket client (and `lua` for scripts,
+ * once scripting exists). Secrets are redacted as in the slowlog.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Client } from './client.js';
+import type { Server } from './server.js';
+import { redactArgs } from '../observability/slowlog.js';
+
+export class Monitors {
+  /** Monitoring clients in the order they ran MONITOR. */
+  readonly clients = new Set<Client>();
+
+  constructor(private readonly server: Server) {
+    server.on('clientClosed', (c: Client) => this.remove(c));
+    server.on('resetClient', (c: Client) => this.remove(c));
+  }
+
+  /** MONITOR: starts monitoring; false when the client already is a monitor. */
+  add(c: Client): boolean {
+    if (c.monitor) return false;
+    c.monitor = true;
+    this.clients.add(c);
+    return true;
+  }
+
+  remove(c: Client): void {
+    if (!c.monitor) return;
+    c.monitor = false;
+    this.clients.delete(c);
+  }
+
+  /** Sends one executed command to every monitor (called by call() only when there are monitors). */
+  feed(client: Client, argv: string[]): void {
+    const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    const sec = Math.floor(us / 1e6);
+    const frac = String(us - sec * 1e6).padStart(6, '0');
+    let where: string;
+    if (client.kind === 'unix') where = `unix:${String(this.server.config.v['unixsocket'])}`;
+    else if (client.kind === 'internal') where = 'internal'; // the in-process call() client (scripts will show `lua`)
+    else where = client.addr;
+    let line = `+${sec}.${frac} [${client.db.id} ${where}]`;
+    for (const a of monitorArgs(argv)) line += ' ' + repr(a);
+    line += '\r\n';
+    for (const m of this.clients) {
+      if (m.closed) continue;
+      m.reply.out += line;
+      this.server.queueFlush(m);
+    }
+  }
+}
+
+/**
+ * argv as MONITOR shows it: the slowlog's redaction, except where Redis
+ * replies an error before redacting (AUTH with more than two arguments,
+ * HELLO with a bad protocol version), which it shows as sent.
+ */
+export function monitorArgs(argv: string[]): string[] {
+  const name = argv[0]!.toLowerCase();
+  if (name === 'auth' && argv.length > 3) return argv;
+  if (name === 'hello' && argv.length >= 2) {
+    const v = argv[1]!;
+    if (!/^-?\d+$/.test(v) || (Number(v) !== 2 && Number(v) !== 3)) return argv;
+  }
+  return redactArgs(argv);
+}
+
+/** A byte string quoted and escaped as Redis's sdscatrepr (latin1: one char per byte). */
+export function repr(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    switch (c) {
+      case 0x5c:
+        out += '\\\\';
+        break;
+      case 0x22:
+        out += '\\"';
+        break;
+      case 0x0a:
+        out += '\\n';
+        break;
+      case 0x0d:
+        out += '\\r';
+        break;
+      case 0x09:
+        out += '\\t';
+        break;
+      case 0x07:
+        out += '\\a';
+        break;
+      case 0x08:
+        out += '\\b';
+        break;
+      default:
+        out += c >= 0x20 && c <= 0x7e ? s[i] : '\\x' + c.toString(16).padStart(2, '0');
+    }
+  }
+  return out + '"';
+}

@@ -1,0 +1,282 @@
+/**
+ * Client side caching (CLIENT TRACKING): which keys each tracking client
+ * read, and the invalidation messages sent when they change.
+ *
+ * Default mode: the keys of every read-only command a tracking client runs
+ * are remembered in one table, key → client ids (keys by name only, across
+ * databases, as Redis does). The first change to a key sends each of those
+ * clients one invalidation and forgets the key. OPTIN/OPTOUT with CLIENT
+ * CACHING YES/NO choose which commands are remembered; NOLOOP skips changes
+ * the client made itself.
+ *
+ * BCAST mode: nothing is remembered; every changed key matching a
+ * registered prefix is collected and, once per event-loop turn (before
+ * replies are written, Redis's beforeSleep), each prefix's clients get one
+ * invalidation listing that prefix's changed keys.
+ *
+ * Messages: a RESP3 push `>2 invalidate [keys]`, or, when redirected to a
+ * RESP2 client in pub/sub mode, a message on `__redis__:invalidate`. FLUSHDB
+ * and FLUSHALL send every tracking client a null key list and empty the table.
+ * Pushes for the client whose command is running go after its reply (PubSub.target).
+ */
+import type { Server } from './server.js';
+import type { Client } from './client.js';
+import type { CommandSpec } from '../commands/spec.js';
+import { keysOf } from '../commands/keys-of.js';
+
+/** The clients registered for one BCAST prefix and the matching keys changed this turn. */
+interface BcastState {
+  clients: Set<Client>;
+  /** changed key → the client that changed it last (null: the server, e.g. expiry). */
+  keys: Map<string, Client | null>;
+}
+
+export interface TrackingOptions {
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+}
+
+export class Tracking {
+  /** key → ids of the clients that may cache it. */
+  readonly table = new Map<string, Set<number>>();
+  /** Sum of the id sets' sizes (INFO tracking_total_items). */
+  totalItems = 0;
+  /** BCAST prefix → its state (INFO tracking_total_prefixes). */
+  readonly prefixes = new Map<string, BcastState>();
+  /** Clients with tracking on (INFO tracking_clients). */
+  clients = 0;
+  /** Set while FLUSHDB/FLUSHALL empty the keyspace: per-key signals are ignored. */
+  private flushing = false;
+  /** Some BCAST prefix has changed keys waiting for broadcast(). */
+  bcastPending = false;
+
+  constructor(private readonly server: Server) {
+    server.on('clientClosed', (c: Client) => this.disable(c));
+    server.on('resetClient', (c: Client) => this.disable(c));
+  }
+
+  /**
+   * CLIENT TRACKING ON (options already validated): turns tracking on or
+   * updates its mode; BCAST registers the prefixes ("" when none is given).
+   */
+  enable(c: Client, redirect: number, opts: TrackingOptions, prefixes: readonly string[]): void {
+    if (!c.tracking) this.clients++;
+    c.tracking = true;
+    c.trackingBrokenRedir = false;
+    c.trackingBcast = false;
+    c.trackingOptin = false;
+    c.trackingOptout = false;
+    c.trackingNoloop = false;
+    c.trackingRedirect = redirect;
+    if (opts.bcast) {
+      c.trackingBcast = true;
+      if (prefixes.length === 0) this.addPrefix(c, '');
+      for (const p of prefixes) this.addPrefix(c, p);
+    }
+    c.trackingOptin = opts.optin;
+    c.trackingOptout = opts.optout;
+    c.trackingNoloop = opts.noloop;
+  }
+
+  private addPrefix(c: Client, prefix: string): void {
+    let bs = this.prefixes.get(prefix);
+    if (bs === undefined) this.prefixes.set(prefix, (bs = { clients: new Set(), keys: new Map() }));
+    if (!bs.clients.has(c)) {
+      bs.clients.add(c);
+      (c.trackingPrefixes ??= new Set()).add(prefix);
+    }
+  }
+
+  /** CLIENT TRACKING OFF, RESET, disconnect. Keys it read stay in the table until they change. */
+  disable(c: Client): void {
+    if (c.trackingBcast && c.trackingPrefixes !== null) {
+      for (const p of c.trackingPrefixes) {
+        const bs = this.prefixes.get(p);
+        if (bs === undefined) continue;
+        bs.clients.delete(c);
+        if (bs.clients.size === 0) this.prefixes.delete(p);
+      }
+      c.trackingPrefixes = null;
+    }
+    if (c.tracking) {
+      this.clients--;
+      c.tracking = false;
+      c.trackingBrokenRedir = false;
+      c.trackingBcast = false;
+      c.trackingOptin = false;
+      c.trackingOptout = false;
+      c.trackingCaching = false;
+      c.trackingNoloop = false;
+    }
+  }
+
+  /**
+   * The first prefix among `prefixes` (or already registered for `c`) that
+   * overlaps another (one is a prefix of the other), as an error text; null when none.
+   */
+  prefixCollision(c: Client, prefixes: readonly string[]): string | null {
+    const overlaps = (a: string, b: string): boolean => (a.length <= b.length ? b.startsWith(a) : a.startsWith(b));
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i]!;
+      if (c.trackingPrefixes !== null) {
+        for (const q of [...c.trackingPrefixes].sort()) {
+          if (overlaps(q, p)) {
+            return `ERR Prefix '${p}' overlaps with an existing prefix '${q}'. Prefixes for a single client must not overlap.`;
+          }
+        }
+      }
+      for (let j = i + 1; j < prefixes.length; j++) {
+        if (overlaps(p, prefixes[j]!)) {
+          return `ERR Prefix '${p}' overlaps with another provided prefix '${prefixes[j]}'. Prefixes for a single client must not overlap.`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * After a read-only command of a tracking client (default mode): remembers
+   * its keys, unless OPTIN without CACHING YES or OPTOUT with CACHING NO.
+   * Called by the dispatcher's call().
+   */
+  remember(c: Client, cmd: CommandSpec, argv: readonly string[]): void {
+    if ((c.trackingOptin && !c.trackingCaching) || (c.trackingOptout && c.trackingCaching)) return;
+    if (cmd.flags.includes('pubsub')) return; // shard channels are "keys" only for cluster routing
+    const positions = keysOf(cmd, argv);
+    for (const pos of positions) {
+      const key = argv[pos]!;
+      let ids = this.table.get(key);
+      if (ids === undefined) this.table.set(key, (ids = new Set()));
+      if (!ids.has(c.id)) {
+        ids.add(c.id);
+        this.totalItems++;
+      }
+    }
+  }
+
+  /** Whether modified() has anything to do (the keyspace hook checks this first). */
+  get active(): boolean {
+    return this.table.size !== 0 || this.prefixes.size !== 0;
+  }
+
+  /**
+   * A key changed (server hooks.modified): invalidates it for the clients
+   * that read it, and collects it for matching BCAST prefixes.
+   */
+  modified(key: string): void {
+    if (this.flushing) return;
+    const current = this.server.current;
+    if (this.prefixes.size !== 0) {
+      for (const [prefix, bs] of this.prefixes) {
+        if (!key.startsWith(prefix)) continue;
+        bs.keys.set(key, current);
+        this.bcastPending = true;
+        for (const c of bs.clients) this.server.queueFlush(c);
+      }
+    }
+    const ids = this.table.get(key);
+    if (ids === undefined) return;
+    for (const id of ids) {
+      const target = this.server.clients.get(id);
+      if (target === undefined || !target.tracking || target.trackingBcast) continue;
+      if (target.trackingNoloop && target === current) continue;
+      this.send(target, '*1\r\n$' + key.length + '\r\n' + key + '\r\n');
+    }
+    this.totalItems -= ids.size;
+    this.table.delete(key);
+  }
+
+  /**
+   * Runs `fn` (a FLUSHDB or FLUSHALL emptying databases) without per-key
+   * invalidations, then sends every tracking client a null key list and
+   * empties the table. Returns what fn returned.
+   */
+  flush<T>(fn: () => T): T {
+    this.flushing = true;
+    let r: T;
+    try {
+      r = fn();
+    } finally {
+      this.flushing = false;
+    }
+    if (this.clients !== 0) {
+      for (const c of this.server.clients.values()) {
+        if (c.tracking) this.send(c, c.resp === 3 ? '_\r\n' : '$-1\r\n');
+      }
+    }
+    this.table.clear();
+    this.totalItems = 0;
+    return r;
+  }
+
+  /**
+   * beforeSleep: one invalidation per BCAST prefix with changed keys to
+   * each of its clients (keys in byte order; a NOLOOP client does not get
+   * the keys it changed itself). Called by the server's flush.
+   */
+  broadcast(): void {
+    this.bcastPending = false;
+    // prefixes in byte order, as Redis walks its prefix table
+    for (const prefix of [...this.prefixes.keys()].sort()) {
+      const bs = this.prefixes.get(prefix)!;
+      if (bs.keys.size === 0) continue;
+      const keys = [...bs.keys.keys()].sort();
+      const all = encodeKeys(keys);
+      for (const c of bs.clients) {
+        if (c.trackingNoloop) {
+          const mine = keys.filter((k) => bs.keys.get(k) !== c);
+          if (mine.length === 0) continue;
+          this.send(c, mine.length === keys.length ? all : encodeKeys(mine));
+        } else this.send(c, all);
+      }
+      bs.keys.clear();
+    }
+  }
+
+  /**
+   * Sends one invalidation for tracking client `c` (`payload`: the encoded
+   * key array or null), to it or to its redirect target. A vanished target
+   * marks the redirect broken (and tells a RESP3 client); a RESP2 client
+   * gets invalidations only through a redirect to a subscribed client.
+   */
+  private send(c: Client, payload: string): void {
+    const pubsub = this.server.pubsub;
+    let to = c;
+    let redirected = false;
+    if (c.trackingRedirect !== 0) {
+      const r = this.server.clients.get(c.trackingRedirect);
+      if (r === undefined) {
+        c.trackingBrokenRedir = true;
+        if (c.resp === 3) {
+          const w = pubsub.target(c);
+          w.push(2);
+          w.bulk('tracking-redir-broken');
+          w.int(c.trackingRedirect);
+          pubsub.delivered(c);
+        }
+        return;
+      }
+      to = r;
+      redirected = true;
+    }
+    const w = pubsub.target(to);
+    if (to.resp === 3) {
+      w.push(2);
+      w.bulk('invalidate');
+    } else if (redirected && to.subscriptions > 0) {
+      w.push(3);
+      w.bulk('message');
+      w.bulk('__redis__:invalidate');
+    } else return;
+    w.raw(payload);
+    pubsub.delivered(to);
+  }
+}
+
+function encodeKeys(keys: readonly string[]): string {
+  let s = '*' + keys.length + '\r\n';
+  for (const k of keys) s += '$' + k.length + '\r\n' + k + '\r\n';
+  return s;
+}

@@ -1,0 +1,288 @@
+/**
+ * MONITOR, CLIENT PAUSE/UNPAUSE and LATENCY against a real redis-server:
+ * MONITOR streams compared line by line (timestamps and client ports masked),
+ * pauses proving that held commands wait and then run in order, latency
+ * replies compared exactly or by shape. Every wait is bounded.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Differ, decode, shape } from '../helpers/diff.js';
+import { SKIP_NO_REDIS, hasRedis, RawConn } from '../helpers/servers.js';
+import { encode } from '../helpers/resp.js';
+
+const d = await Differ.start();
+after(() => d?.stop());
+const skip = d ? false : SKIP_NO_REDIS;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** New raw connections to tsdis and redis. */
+async function pair(): Promise<[RawConn, RawConn]> {
+  return [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d!.redis.port)];
+}
+
+/** A MONITOR line with its timestamp and client port masked. */
+function mask(line: string): string {
+  return line.replace(/^\+\d+\.\d{6} /, '+T ').replace(/^(\+T \[\d+ [\d.]+):\d+\]/, '$1:P]');
+}
+
+/** Reads monitor lines until one contains `marker` (included). */
+async function linesUntil(c: RawConn, marker: string): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const r = await c.read(3000);
+    out.push(mask(r));
+    if (r.includes(marker)) return out;
+  }
+}
+
+/** Runs the same commands on one connection of each server; returns their raw replies. */
+async function run(conns: [RawConn, RawConn], cmds: (string | Buffer)[][]): Promise<[string[], string[]]> {
+  const res: [string[], string[]] = [[], []];
+  for (const cmd of cmds) {
+    const [x, y] = await Promise.all([conns[0].call(...cmd), conns[1].call(...cmd)]);
+    res[0].push(x);
+    res[1].push(y);
+  }
+  return res;
+}
+
+test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden commands', { skip }, async () => {
+  const mons = await pair();
+  const cls = await pair();
+  try {
+    for (const m of mons) assert.equal(await m.call('MONITOR'), '+OK\r\n');
+    const [a, b] = await run(cls, [
+      ['SET', 'k', 'v'],
+      ['GET', 'k'],
+      ['SET', Buffer.from('a"b\\c\n\r\t\x07\x08 \x00\xff\x7f', 'latin1'), '123'],
+      ['SELECT', '1'],
+      ['MULTI'],
+      ['SET', 'x', '1'],
+      ['INCR', 'x'],
+      ['EXEC'],
+      ['AUTH', 'secret'],
+      ['AUTH', 'user', 'pass'],
+      ['AUTH', 'a', 'b', 'c'],
+      ['HELLO', '3', 'AUTH', 'user', 'pass'],
+      ['HELLO', '9', 'AUTH', 'user', 'pass'],
+      ['CLIENT', 'ID'],
+      ['CLIENT', 'LIST'],
+      ['CONFIG', 'GET', 'maxmemory'],
+      ['NOSUCHCOMMAND', 'x'],
+      ['GET'],
+      ['SELECT', '0'],
+      ['LPUSH', 'l', 'a', 'b'],
+      ['ECHO', 'end-marker'],
+    ]);
+    const norm = (r: string) => (r.startsWith(':') ? ':N' : r.includes('addr=') ? 'CLIENT LIST' : r);
+    assert.deepEqual(a.map(norm), b.map(norm));
+    const [x, y] = await Promise.all([linesUntil(mons[0], 'end-marker'), linesUntil(mons[1], 'end-marker')]);
+    assert.deepEqual(x, y);
+    assert.ok(x.some((l) => l.includes('"exec"')));
+    // a second MONITOR replies nothing; the monitor may not touch the keyspace; its own commands are shown
+    const [m1, m2] = mons;
+    m1.write(encode(['MONITOR']));
+    m2.write(encode(['MONITOR']));
+    const [p1, p2] = await Promise.all([m1.call('GET', 'k'), m2.call('GET', 'k')]);
+    assert.equal(p1, p2);
+    assert.equal(p1, "-ERR Replica can't interact with the keyspace\r\n");
+    const [q1, q2] = await Promise.all([m1.call('PING'), m2.call('PING')]);
+    assert.equal(q1, q2);
+    const [r1, r2] = await Promise.all([linesUntil(m1, '"ping"'), linesUntil(m2, '"ping"')]);
+    assert.deepEqual(r1, r2);
+    // CLIENT LIST flags of a monitor
+    const fl = (raw: string) => /flags=(\S+)/.exec(String(decode(raw)))?.[1];
+    const [i1, i2] = await Promise.all([m1.call('CLIENT', 'INFO'), m2.call('CLIENT', 'INFO')]);
+    assert.equal(fl(i1), 'O');
+    assert.equal(fl(i1), fl(i2));
+    // RESET stops monitoring
+    await Promise.all([m1.call('RESET'), m2.call('RESET')]);
+    await run(cls, [['SET', 'after', 'reset']]);
+    const [g1, g2] = await Promise.all([m1.call('GET', 'after'), m2.call('GET', 'after')]);
+    assert.equal(g1, g2);
+    assert.equal(g1, '$5\r\nreset\r\n');
+  } finally {
+    for (const c of [...mons, ...cls]) c.close();
+  }
+});
+
+test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', { skip }, async () => {
+  const m1 = await pair();
+  const m2 = await pair();
+  const cls = await pair();
+  try {
+    await run(m1, [['HELLO', '3'], ['MONITOR']]);
+    await run(m2, [['MONITOR']]);
+    const [i1, i2] = await Promise.all([m2[0].call('CLIENT', 'ID'), m2[1].call('CLIENT', 'ID')]);
+    m2[0].close();
+    m2[1].close();
+    await sleep(50);
+    await run(cls, [['SET', 'r3', 'v'], ['CLIENT', 'KILL', 'ID', String(decode(i1))], ['ECHO', 'm3']]);
+    void i2;
+    const [x, y] = await Promise.all([linesUntil(m1[0], 'm3'), linesUntil(m1[1], 'm3')]);
+    assert.deepEqual(x, y);
+  } finally {
+    for (const c of [...m1, ...m2, ...cls]) c.close();
+  }
+});
+
+test('MONITOR inside MULTI is refused at EXEC', { skip }, async () => {
+  const cls = await pair();
+  try {
+    const [a, b] = await run(cls, [['MULTI'], ['MONITOR'], ['EXEC'], ['PING']]);
+    assert.deepEqual(a, b);
+  } finally {
+    for (const c of cls) c.close();
+  }
+});
+
+test('CLIENT PAUSE / UNPAUSE: argument errors and replies', { skip }, async () => {
+  await d!.same([
+    ['CLIENT', 'PAUSE', 'abc'],
+    ['CLIENT', 'PAUSE', '-1'],
+    ['CLIENT', 'PAUSE', '10', 'foo'],
+    ['CLIENT', 'PAUSE', 'abc', 'foo'],
+    ['CLIENT', 'PAUSE', '10', 'write', 'extra'],
+    ['CLIENT', 'PAUSE'],
+    ['CLIENT', 'UNPAUSE', 'x'],
+    ['CLIENT', 'PAUSE', '0'],
+    ['CLIENT', 'UNPAUSE'],
+    ['COMMAND', 'INFO', 'client|pause', 'client|unpause', 'monitor'],
+  ]);
+});
+
+/** Sends commands pipelined on both servers' connections without waiting. */
+function send(conns: [RawConn, RawConn], cmds: string[][]): void {
+  for (const c of conns) for (const cmd of cmds) c.write(encode(cmd));
+}
+
+test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', { skip }, async () => {
+  const admin = await pair();
+  const w = await pair();
+  const r = await pair();
+  try {
+    await run(admin, [['FLUSHALL'], ['SET', 'k', 'old']]);
+    await run(admin, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
+    const t0 = Date.now();
+    send(w, [['SET', 'k', 'new'], ['GET', 'k'], ['INCR', 'n'], ['INCR', 'n']]);
+    await sleep(100);
+    assert.equal(w[0].pending(), '');
+    assert.equal(w[1].pending(), '');
+    // other clients' reads (and PFCOUNT-like may_replicate writes wait: PUBLISH) are served
+    const [ra, rb] = await run(r, [['GET', 'k'], ['PING'], ['INFO', 'clients']]);
+    assert.deepEqual(ra.slice(0, 2), rb.slice(0, 2));
+    assert.equal(ra[0], '$3\r\nold\r\n');
+    const blocked = (raw: string) => /blocked_clients:(\d+)/.exec(String(decode(raw)))?.[1];
+    assert.equal(blocked(ra[2]!), '1');
+    assert.equal(blocked(ra[2]!), blocked(rb[2]!));
+    const [la, lb] = await run(r, [['CLIENT', 'LIST']]);
+    const flagsOf = (raw: string) => String(decode(raw)).split('\n').filter(Boolean).map((l) => `${/flags=(\S+)/.exec(l)?.[1]} ${/cmd=(\S+)/.exec(l)?.[1]}`).sort();
+    assert.deepEqual(flagsOf(la[0]!), flagsOf(lb[0]!));
+    await run(admin, [['CLIENT', 'UNPAUSE']]);
+    const got = await Promise.all(w.map(async (c) => [await c.read(2000), await c.read(2000), await c.read(2000), await c.read(2000)]));
+    assert.deepEqual(got[0], got[1]);
+    assert.deepEqual(got[0], ['+OK\r\n', '$3\r\nnew\r\n', ':1\r\n', ':2\r\n']);
+    assert.ok(Date.now() - t0 < 4000);
+  } finally {
+    for (const c of [...admin, ...w, ...r]) c.close();
+  }
+});
+
+/** Ends any pause on both servers (a failed test must not leave them paused). */
+async function unpauseBoth(): Promise<void> {
+  const c = await pair();
+  await run(c, [['CLIENT', 'UNPAUSE']]);
+  for (const x of c) x.close();
+}
+
+test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause wins', { skip }, async () => {
+  const admin = await pair();
+  const c = await pair();
+  try {
+    await run(admin, [['SET', 'k', 'v']]);
+    // Redis 7.2 keeps the stricter mode and the later end (7.0 let a later
+    // WRITE pause replace an ALL pause): tsdis only
+    await admin[0].call('CLIENT', 'PAUSE', '300', 'ALL');
+    await admin[0].call('CLIENT', 'PAUSE', '20', 'WRITE');
+    const t0 = Date.now();
+    const a = await c[0].call('GET', 'k');
+    const took = Date.now() - t0;
+    assert.equal(a, '$1\r\nv\r\n');
+    assert.ok(took >= 200 && took < 2000, `waited ${took} ms`);
+    // ALL holds reads on both
+    await run(admin, [['CLIENT', 'PAUSE', '200', 'ALL']]);
+    const t2 = Date.now();
+    const [x1, x2] = await Promise.all(c.map((x) => x.call('GET', 'k')));
+    assert.equal(x1, x2);
+    assert.ok(Date.now() - t2 >= 120);
+    // MULTI: queueing a write is held during a WRITE pause; a read-only EXEC is not
+    await run(admin, [['CLIENT', 'PAUSE', '250', 'WRITE']]);
+    const [m1, m2] = await run(c, [['MULTI'], ['GET', 'k'], ['EXEC']]);
+    assert.deepEqual(m1, m2);
+    const t1 = Date.now();
+    const [s1, s2] = await run(c, [['MULTI'], ['SET', 'k', 'w'], ['EXEC']]);
+    assert.deepEqual(s1, s2);
+    assert.ok(Date.now() - t1 >= 100);
+  } finally {
+    for (const x of [...admin, ...c]) x.close();
+    await unpauseBoth();
+  }
+});
+
+test('CLIENT PAUSE suspends expiry: keys read as missing but stay until the pause ends', { skip }, async () => {
+  const c = await pair();
+  try {
+    await run(c, [['FLUSHALL'], ['SET', 'e', 'v', 'PX', '30'], ['SET', 'f', 'v', 'PX', '30']]);
+    await run(c, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
+    await sleep(150);
+    const [a, b] = await run(c, [['GET', 'e'], ['DBSIZE'], ['EXISTS', 'f'], ['RANDOMKEY'], ['DBSIZE']]);
+    assert.deepEqual(a.slice(0, 3), b.slice(0, 3));
+    assert.deepEqual(a.slice(0, 3), ['$-1\r\n', ':2\r\n', ':0\r\n']);
+    assert.equal(shape(decode(a[3]!)), shape(decode(b[3]!)));
+    const [x, y] = await run(c, [['CLIENT', 'UNPAUSE'], ['GET', 'e'], ['GET', 'f'], ['DBSIZE']]);
+    assert.deepEqual(x, y);
+    assert.equal(x[3], ':0\r\n');
+  } finally {
+    for (const x of c) x.close();
+    await unpauseBoth();
+  }
+});
+
+test('LATENCY: help, errors, empty replies, events, history, reset, histogram', { skip }, async () => {
+  await d!.same([
+    ['LATENCY', 'HELP'],
+    ['LATENCY', 'RESET'],
+    ['LATENCY', 'LATEST'],
+    ['LATENCY', 'HISTORY', 'command'],
+    ['LATENCY', 'GRAPH', 'command'],
+    ['LATENCY', 'NOPE'],
+    ['LATENCY', 'HISTORY'],
+    ['LATENCY', 'GRAPH'],
+    ['LATENCY', 'LATEST', 'x'],
+    ['LATENCY'],
+    ['LATENCY', 'HISTOGRAM', 'nosuchcommand'],
+  ]);
+  await d!.same([['LATENCY', 'DOCTOR']], 'shape');
+  await d!.same([['CONFIG', 'SET', 'latency-monitor-threshold', '5'], ['DEBUG', 'SLEEP', '0.02'], ['DEBUG', 'SLEEP', '0']]);
+  await d!.same([['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'GRAPH', 'command'], ['LATENCY', 'DOCTOR']], 'shape');
+  const [lt] = await d!.both(['LATENCY', 'LATEST']);
+  const ev = decode(lt) as unknown[][];
+  assert.equal(ev[0]![0], 'command');
+  assert.ok(Number(ev[0]![2]) >= 20 && Number(ev[0]![3]) >= 20);
+  await d!.same([['LATENCY', 'RESET', 'command', 'nosuch'], ['LATENCY', 'LATEST'], ['CONFIG', 'SET', 'latency-monitor-threshold', '0']]);
+  // histogram: calls and cumulative buckets (shape), exact for commands never run
+  await d!.same([['CONFIG', 'RESETSTAT'], ['SET', 'h', '1'], ['SET', 'h', '2']]);
+  const [hx, hy] = await d!.both(['LATENCY', 'HISTOGRAM', 'set', 'lpush', 'client']);
+  const hm = (raw: string) => decode(raw) as Map<string, Map<string, unknown>>;
+  for (const raw of [hx, hy]) {
+    const m = hm(raw);
+    assert.ok(m.has('set'));
+    assert.equal(m.get('set')!.get('calls'), 2);
+  }
+  await d!.both(['HELLO', '3']);
+  await d!.same([['LATENCY', 'HISTOGRAM', 'set']], 'shape');
+  await d!.both(['HELLO', '2']);
+});
+
+if (!hasRedis()) test('differential introspection tests', { skip: SKIP_NO_REDIS }, () => {});

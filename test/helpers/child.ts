@@ -1,0 +1,59 @@
+/**
+ * tsdis as a separate process (`node cli.js ...`), for tests that must kill
+ * it (SIGKILL) or restart it on the same files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitForPing } from './servers.js';
+
+export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+
+export interface Child {
+  port: number;
+  proc: ChildProcess;
+  /** Everything the process printed (its log). */
+  output(): string;
+  /** SIGKILL, resolved once it has exited. */
+  kill(): Promise<void>;
+  /** Waits (bounded) for the process to exit by itself; resolves its exit code. */
+  exited(ms?: number): Promise<number | null>;
+}
+
+/** Starts `node cli.js --port P --bind 127.0.0.1 ...args` in `cwd`; resolves when it answers PING. */
+export async function startChild(args: string[], cwd: string, opts: { waitReady?: boolean } = {}): Promise<Child> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = (ms = 10000) =>
+    new Promise<number | null>((resolve, reject) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+      const t = setTimeout(() => reject(new Error(`process did not exit within ${ms} ms; output:\n${out}`)), ms);
+      proc.once('exit', (code) => {
+        clearTimeout(t);
+        resolve(code);
+      });
+    });
+  const child: Child = {
+    port,
+    proc,
+    output: () => out,
+    kill: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited();
+      }
+    },
+    exited,
+  };
+  if (opts.waitReady !== false) {
+    try {
+      await waitForPing(port, proc);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; output:\n${out}`);
+    }
+  }
+  return child;
+}

@@ -1,0 +1,181 @@
+/**
+ * SAVE, BGSAVE and save points. The central test: a BGSAVE of 200k keys
+ * while several clients write, delete, expire, rename, flush and swap
+ * databases; the file, loaded back, holds exactly the data at BGSAVE's
+ * start (compared with DEBUG DIGEST taken in the same event-loop turn).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer, RawConn } from '../helpers/servers.js';
+import { loadRdbFile, waitBgsave, persist } from '../../src/persistence/snapshot.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bgsave-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const DEBUG = { 'enable-debug-command': 'yes' };
+
+/** An error reply's text (call() resolves error replies as Error values). */
+const err = (r: unknown): string => (r instanceof Error ? r.message : String(r));
+
+function info(text: unknown, field: string): string {
+  const m = new RegExp(`^${field}:(.*)\\r?$`, 'm').exec(String(text));
+  return m ? m[1]!.trim() : '';
+}
+
+test('BGSAVE snapshot is exactly the data at its start under concurrent writes', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'a-'));
+  const srv = await createServer({ config: { ...DEBUG, dir } });
+  after(() => srv.close());
+  const N = 200_000;
+  await srv.call('DEBUG', 'POPULATE', String(N), 'k');
+  for (let i = 0; i < 500; i++) {
+    await srv.call('RPUSH', `list:${i}`, 'a', 'b', String(i));
+    await srv.call('HSET', `hash:${i}`, 'f', String(i), 'g', 'x'.repeat(i % 100));
+    await srv.call('SADD', `set:${i}`, '1', '2', String(i));
+    await srv.call('ZADD', `zset:${i}`, '1', 'a', String(i / 3), 'b');
+    await srv.call('SET', `ttl:${i}`, 'v', 'EX', '10000');
+  }
+  for (const db of ['1', '2', '3']) {
+    await srv.call('SELECT', db);
+    for (let i = 0; i < 2000; i++) await srv.call('SET', `d${db}:${i}`, String(i));
+  }
+  await srv.call('SELECT', '0');
+  const before = await srv.call('DEBUG', 'DIGEST');
+  const started = await srv.call('BGSAVE');
+  assert.equal(started, 'Background saving started');
+  assert.equal(persist(srv.server).bgsave !== null, true);
+
+  // writers: every kind of change, on keys the walk has and has not reached
+  let writes = 0;
+  let during = 0;
+  let stop = false;
+  const writer = async (id: number) => {
+    const c = await RawConn.connect(srv.port);
+    let i = 0;
+    let seed = id * 7919 + 1;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    while (!stop) {
+      const batch: string[][] = [];
+      for (let j = 0; j < 50; j++, i++) {
+        const k = `k:${rnd(N)}`;
+        switch (rnd(14)) {
+          case 0: batch.push(['SET', k, 'new' + i]); break;
+          case 1: batch.push(['DEL', k]); break;
+          case 2: batch.push(['APPEND', k, 'tail']); break;
+          case 3: batch.push(['EXPIRE', k, '5000']); break;
+          case 4: batch.push(['RPUSH', `list:${rnd(500)}`, 'pushed']); break;
+          case 5: batch.push(['LPOP', `list:${rnd(500)}`]); break;
+          case 6: batch.push(['HSET', `hash:${rnd(500)}`, 'f', 'changed']); break;
+          case 7: batch.push(['SADD', `set:${rnd(500)}`, 'new']); break;
+          case 8: batch.push(['ZADD', `zset:${rnd(500)}`, '99', 'a']); break;
+          case 9: batch.push(['PERSIST', `ttl:${rnd(500)}`]); break;
+          case 10: batch.push(['RENAME', `k:${rnd(N)}`, `renamed:${id}:${i}`]); break;
+          case 11: batch.push(['SET', `fresh:${id}:${i}`, 'x']); break;
+          case 12: batch.push(['SETRANGE', k, '2', 'ZZ']); break;
+          default: batch.push(['INCR', `counter:${rnd(100)}`]); break;
+        }
+      }
+      c.write(batch.map((a) => `*${a.length}\r\n` + a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')).join(''));
+      for (let j = 0; j < batch.length; j++) await c.read();
+      writes += batch.length;
+      if (persist(srv.server).bgsave !== null) during += batch.length;
+    }
+    c.close();
+  };
+  const control = (async () => {
+    const c = await RawConn.connect(srv.port);
+    assert.match(await c.call('BGSAVE'), /^-ERR Background save already in progress/);
+    assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
+    await new Promise((r) => setTimeout(r, 20));
+    await c.call('SELECT', '2');
+    assert.equal(await c.call('FLUSHDB'), '+OK\r\n');
+    await c.call('SET', 'after-flush', 'x');
+    assert.equal(await c.call('SWAPDB', '1', '3'), '+OK\r\n');
+    await c.call('SELECT', '1');
+    await c.call('SET', 'd3:5', 'changed-after-swap');
+    await c.call('DEL', 'd3:6');
+    c.close();
+  })();
+  const writers = [1, 2, 3].map(writer);
+  const ok = await waitBgsave(srv.server);
+  stop = true;
+  await Promise.all([...writers, control]);
+  assert.equal(ok, true);
+  assert.ok(during > 100, `writes during the BGSAVE: ${during} of ${writes}`);
+  assert.notEqual(await srv.call('DEBUG', 'DIGEST'), before);
+  const st = await srv.call('INFO', 'persistence');
+  assert.equal(info(st, 'rdb_bgsave_in_progress'), '0');
+  assert.equal(info(st, 'rdb_last_bgsave_status'), 'ok');
+  // the file holds the data at the start
+  const check = await createServer({ noListen: true, config: DEBUG });
+  assert.equal(await loadRdbFile(check.server, path.join(dir, 'dump.rdb')), true);
+  assert.equal(await check.call('DEBUG', 'DIGEST'), before);
+  assert.equal(await check.call('DBSIZE'), N + 2500);
+  await check.close();
+  await srv.close();
+});
+
+test('SAVE, LASTSAVE, INFO persistence, BGSAVE SCHEDULE and inside MULTI', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'b-'));
+  const srv = await createServer({ config: { ...DEBUG, dir, save: '' } });
+  await srv.call('SET', 'a', '1');
+  await srv.call('SET', 'b', '2');
+  assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_changes_since_last_save'), '2');
+  assert.equal(await srv.call('SAVE'), 'OK');
+  assert.ok(fs.existsSync(path.join(dir, 'dump.rdb')));
+  assert.deepEqual(fs.readdirSync(dir), ['dump.rdb']); // no temp file left
+  const p = await srv.call('INFO', 'persistence');
+  assert.equal(info(p, 'rdb_changes_since_last_save'), '0');
+  assert.equal(info(p, 'rdb_saves'), '1');
+  assert.equal(info(p, 'rdb_last_save_time'), String(await srv.call('LASTSAVE')));
+  assert.equal(await srv.call('BGSAVE', 'SCHEDULE'), 'Background saving started');
+  assert.equal(err(await srv.call('SAVE')), 'ERR Background save already in progress');
+  assert.equal(await waitBgsave(srv.server), true);
+  assert.equal(err(await srv.call('BGSAVE', 'NOW')), 'ERR syntax error');
+  assert.equal(await srv.call('MULTI'), 'OK');
+  await srv.call('BGSAVE');
+  assert.deepEqual(await srv.call('EXEC'), ['Background saving scheduled']);
+  assert.equal(String(await srv.call('MULTI')), 'OK');
+  assert.equal(err(await srv.call('SAVE')), 'ERR Command not allowed inside a transaction');
+  await srv.call('DISCARD');
+  // the scheduled one runs from the cron
+  const deadline = Date.now() + 3000;
+  while (info(await srv.call('INFO', 'persistence'), 'rdb_saves') !== '3' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_saves'), '3');
+  await srv.close();
+});
+
+test('save points trigger a BGSAVE', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'c-'));
+  const srv = await createServer({ config: { ...DEBUG, dir, save: '1 2' } });
+  await srv.call('SET', 'a', '1');
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(fs.existsSync(path.join(dir, 'dump.rdb')), false); // one change only
+  await srv.call('SET', 'b', '2');
+  const deadline = Date.now() + 3000;
+  while (!fs.existsSync(path.join(dir, 'dump.rdb')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await waitBgsave(srv.server);
+  assert.ok(fs.existsSync(path.join(dir, 'dump.rdb')));
+  assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_changes_since_last_save'), '0');
+  await srv.close();
+});
+
+test('DEBUG RELOAD keeps the dataset; DEBUG DIGEST-VALUE of a missing key is zeros', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'd-'));
+  const srv = await createServer({ config: { ...DEBUG, dir } });
+  await srv.call('RPUSH', 'l', 'a', 'b');
+  await srv.call('ZADD', 'z', '1.5', 'm');
+  await srv.call('SET', 't', 'v', 'EX', '100');
+  const d = await srv.call('DEBUG', 'DIGEST');
+  assert.equal(await srv.call('DEBUG', 'RELOAD'), 'OK');
+  assert.equal(await srv.call('DEBUG', 'DIGEST'), d);
+  assert.ok(Number(await srv.call('TTL', 't')) > 90);
+  assert.deepEqual(await srv.call('DEBUG', 'DIGEST-VALUE', 'nope'), ['0'.repeat(40)]);
+  await srv.call('FLUSHALL');
+  assert.equal(await srv.call('DEBUG', 'DIGEST'), '0'.repeat(40));
+  assert.equal(await srv.call('DEBUG', 'RELOAD', 'NOSAVE'), 'OK');
+  assert.equal(await srv.call('DEBUG', 'DIGEST'), d);
+  await srv.close();
+});
