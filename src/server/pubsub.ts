@@ -158,13 +158,11 @@ export class PubSub {
     let n = 0;
     const subs = (sharded ? this.shard : this.channels).get(channel);
     if (subs !== undefined) {
-      const kind = sharded ? 'smessage' : 'message';
+      // encoded once (the body is the same for every subscriber; only the
+      // header differs between RESP2 and RESP3) and appended whole
+      const body = (sharded ? '$8\r\nsmessage\r\n$' : '$7\r\nmessage\r\n$') + channel.length + '\r\n' + channel + '\r\n$' + message.length + '\r\n' + message + '\r\n';
       for (const c of subs) {
-        const out = this.target(c);
-        out.push(3);
-        out.bulk(kind);
-        out.bulk(channel);
-        out.bulk(message);
+        this.target(c).raw((c.resp === 3 ? '>3\r\n' : '*3\r\n') + body);
         this.delivered(c);
         n++;
       }
@@ -172,13 +170,9 @@ export class PubSub {
     if (!sharded && this.patterns.size !== 0) {
       for (const [pat, clients] of this.patterns) {
         if (!globMatch(pat, channel)) continue;
+        const body = '$8\r\npmessage\r\n$' + pat.length + '\r\n' + pat + '\r\n$' + channel.length + '\r\n' + channel + '\r\n$' + message.length + '\r\n' + message + '\r\n';
         for (const c of clients) {
-          const out = this.target(c);
-          out.push(4);
-          out.bulk('pmessage');
-          out.bulk(pat);
-          out.bulk(channel);
-          out.bulk(message);
+          this.target(c).raw((c.resp === 3 ? '>4\r\n' : '*4\r\n') + body);
           this.delivered(c);
           n++;
         }
