@@ -231,6 +231,8 @@ export class Aof {
   /** Bytes written since the last fsync (everysec). */
   private unsynced = false;
   private syncing = false;
+  /** When writes started waiting for the background fsync (0: not waiting). */
+  private postponedSince = 0;
   private timer: NodeJS.Timeout | null = null;
   /** Size of the current base and of all incremental files (auto rewrite). */
   baseSize = 0;
@@ -279,8 +281,22 @@ export class Aof {
    * returning. A failed write keeps the data buffered and marks the status;
    * the dispatcher then refuses writes (MISCONF) until a write succeeds.
    */
-  flush(): void {
+  flush(force = false): void {
     if (this.buf.length === 0 || this.fd < 0) return;
+    // everysec: while the background fdatasync runs, a write(2) to the same
+    // file would block the event loop on the inode lock; wait for it (up to
+    // 2 s, as Redis postpones), then write anyway and count a delayed fsync.
+    if (this.syncing && !force && this.fsyncPolicy === 'everysec') {
+      const now = Date.now();
+      if (this.postponedSince === 0) {
+        this.postponedSince = now;
+        return;
+      }
+      if (now - this.postponedSince < 2000) return;
+      this.delayedFsync++;
+      this.server.log.notice('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
+    }
+    this.postponedSince = 0;
     const data = this.buf;
     try {
       const n = writeAll(this.fd, data);
@@ -304,12 +320,15 @@ export class Aof {
 
   /** everysec: an fsync in the thread pool when something was written since the last one. */
   private tick = (): void => {
+    if (this.buf.length !== 0) this.flush();
     if (!this.unsynced || this.syncing || this.fd < 0 || this.fsyncPolicy !== 'everysec') return;
     this.unsynced = false;
     this.syncing = true;
     const fd = this.fd;
     fs.fdatasync(fd, () => {
       this.syncing = false;
+      // writes postponed while it ran go out now
+      if (this.buf.length !== 0) this.flush();
     });
   };
 
@@ -449,7 +468,7 @@ export class Aof {
   rewriteSync(initial = false): void {
     const t0 = Date.now();
     fs.mkdirSync(this.dir, { recursive: true });
-    this.flush();
+    this.flush(true);
     const baseSeq = this.baseSeq + 1;
     const incrSeq = this.incrSeq + 1;
     const baseName = this.fileName('b', baseSeq);
@@ -511,7 +530,7 @@ export class Aof {
 
   /** Flushes, fsyncs and closes (shutdown, appendonly no). */
   close(): void {
-    this.flush();
+    this.flush(true);
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
