@@ -29,6 +29,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
+import { rdbImage, loadRdbBuffer } from './snapshot.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -424,10 +425,13 @@ export class Aof {
       }
       const t1 = Date.now();
       const buf = fs.readFileSync(file);
+      let from = 0;
       if (buf.length >= 5 && buf.latin1Slice(0, 5) === 'REDIS') {
-        throw new Error(`The AOF base file ${f.name} starts with an RDB preamble, which this build cannot read yet`);
+        // an RDB base (aof-use-rdb-preamble), possibly followed by commands (a pre-7 single-file AOF)
+        this.server.log.notice(`Reading RDB base file on AOF loading...`);
+        from = loadRdbBuffer(this.server, buf, f.name).endOffset;
       }
-      const r = readCommands(buf);
+      const r = readCommands(buf, from);
       for (const argv of r.commands) run(argv);
       let end = r.end;
       let truncated = r.truncated;
@@ -471,13 +475,20 @@ export class Aof {
     this.flush(true);
     const baseSeq = this.baseSeq + 1;
     const incrSeq = this.incrSeq + 1;
-    const baseName = this.fileName('b', baseSeq);
+    const preamble = !!this.server.config.v['aof-use-rdb-preamble'];
+    const baseName = this.fileName('b', baseSeq, preamble ? 'rdb' : 'aof');
     const incrName = this.fileName('i', incrSeq);
     const tmpBase = path.join(this.dir, `temp-rewriteaof-${process.pid}.aof`);
     let fd = fs.openSync(tmpBase, 'w');
     let size = 0;
     try {
-      size = writeDatasetAsCommands(fd, this.server.dbs);
+      if (preamble) {
+        for (const chunk of rdbImage(this.server, { aofBase: true })) {
+          let off = 0;
+          while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+          size += chunk.length;
+        }
+      } else size = writeDatasetAsCommands(fd, this.server.dbs);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

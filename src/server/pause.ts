@@ -95,9 +95,13 @@ export class ClientPause {
   /** Re-dispatches each held command in order, then the rest of that client's input. */
   private resume(): void {
     const server = this.server;
-    while (this.held.length !== 0 && this.mode === PAUSE_NONE) {
-      const c = this.held.shift()!;
-      const argv = this.argvOf.get(c)!;
+    // Each held command goes through the whole dispatcher again: one may
+    // start a new pause, which holds the next ones as it would any command.
+    const held = this.held;
+    this.held = [];
+    for (const c of held) {
+      const argv = this.argvOf.get(c);
+      if (argv === undefined) continue;
       this.argvOf.delete(c);
       c.blocked = false;
       if (c.closed) continue;

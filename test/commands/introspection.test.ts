@@ -79,7 +79,7 @@ test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden comman
     assert.deepEqual(a.map(norm), b.map(norm));
     const [x, y] = await Promise.all([linesUntil(mons[0], 'end-marker'), linesUntil(mons[1], 'end-marker')]);
     assert.deepEqual(x, y);
-    assert.ok(x.some((l) => l.includes('"exec"')));
+    assert.ok(x.some((l) => l.includes('"EXEC"')));
     // a second MONITOR replies nothing; the monitor may not touch the keyspace; its own commands are shown
     const [m1, m2] = mons;
     m1.write(encode(['MONITOR']));
@@ -89,13 +89,15 @@ test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden comman
     assert.equal(p1, "-ERR Replica can't interact with the keyspace\r\n");
     const [q1, q2] = await Promise.all([m1.call('PING'), m2.call('PING')]);
     assert.equal(q1, q2);
-    const [r1, r2] = await Promise.all([linesUntil(m1, '"ping"'), linesUntil(m2, '"ping"')]);
+    const [r1, r2] = await Promise.all([linesUntil(m1, '"PING"'), linesUntil(m2, '"PING"')]);
     assert.deepEqual(r1, r2);
     // CLIENT LIST flags of a monitor
     const fl = (raw: string) => /flags=(\S+)/.exec(String(decode(raw)))?.[1];
     const [i1, i2] = await Promise.all([m1.call('CLIENT', 'INFO'), m2.call('CLIENT', 'INFO')]);
     assert.equal(fl(i1), 'O');
     assert.equal(fl(i1), fl(i2));
+    const [n1, n2] = await Promise.all([linesUntil(m1, '"INFO"'), linesUntil(m2, '"INFO"')]);
+    assert.deepEqual(n1, n2);
     // RESET stops monitoring
     await Promise.all([m1.call('RESET'), m2.call('RESET')]);
     await run(cls, [['SET', 'after', 'reset']]);
@@ -201,15 +203,19 @@ test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause
   const c = await pair();
   try {
     await run(admin, [['SET', 'k', 'v']]);
-    // Redis 7.2 keeps the stricter mode and the later end (7.0 let a later
-    // WRITE pause replace an ALL pause): tsdis only
-    await admin[0].call('CLIENT', 'PAUSE', '300', 'ALL');
-    await admin[0].call('CLIENT', 'PAUSE', '20', 'WRITE');
+    // The stricter mode and the later end win; the pausing client's own next
+    // command waits too (ALL holds everything but monitors).
     const t0 = Date.now();
-    const a = await c[0].call('GET', 'k');
+    send(admin, [['CLIENT', 'PAUSE', '300', 'ALL'], ['CLIENT', 'PAUSE', '20', 'WRITE']]);
+    await sleep(20);
+    const [a, b] = await Promise.all(c.map((x) => x.call('GET', 'k')));
     const took = Date.now() - t0;
+    assert.equal(a, b);
     assert.equal(a, '$1\r\nv\r\n');
-    assert.ok(took >= 200 && took < 2000, `waited ${took} ms`);
+    assert.ok(took >= 250 && took < 2000, `waited ${took} ms`);
+    for (const x of admin) assert.equal(await x.read(), '+OK\r\n');
+    for (const x of admin) assert.equal(await x.read(), '+OK\r\n');
+    await sleep(30);
     // ALL holds reads on both
     await run(admin, [['CLIENT', 'PAUSE', '200', 'ALL']]);
     const t2 = Date.now();
@@ -236,10 +242,12 @@ test('CLIENT PAUSE suspends expiry: keys read as missing but stay until the paus
     await run(c, [['FLUSHALL'], ['SET', 'e', 'v', 'PX', '30'], ['SET', 'f', 'v', 'PX', '30']]);
     await run(c, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
     await sleep(150);
-    const [a, b] = await run(c, [['GET', 'e'], ['DBSIZE'], ['EXISTS', 'f'], ['RANDOMKEY'], ['DBSIZE']]);
-    assert.deepEqual(a.slice(0, 3), b.slice(0, 3));
-    assert.deepEqual(a.slice(0, 3), ['$-1\r\n', ':2\r\n', ':0\r\n']);
-    assert.equal(shape(decode(a[3]!)), shape(decode(b[3]!)));
+    const [a, b] = await run(c, [['GET', 'e'], ['DBSIZE'], ['EXISTS', 'f'], ['DBSIZE']]);
+    assert.deepEqual(a, b);
+    assert.deepEqual(a, ['$-1\r\n', ':2\r\n', ':0\r\n', ':2\r\n']);
+    // every key expired and expiry paused: RANDOMKEY gives up and returns one
+    // (redis-server 7.0 loops forever here; fixed in 7.2): tsdis only
+    assert.match(await c[0].call('RANDOMKEY'), /^\$1\r\n[ef]\r\n$/);
     const [x, y] = await run(c, [['CLIENT', 'UNPAUSE'], ['GET', 'e'], ['GET', 'f'], ['DBSIZE']]);
     assert.deepEqual(x, y);
     assert.equal(x[3], ':0\r\n');
@@ -273,6 +281,7 @@ test('LATENCY: help, errors, empty replies, events, history, reset, histogram', 
   await d!.same([['LATENCY', 'RESET', 'command', 'nosuch'], ['LATENCY', 'LATEST'], ['CONFIG', 'SET', 'latency-monitor-threshold', '0']]);
   // histogram: calls and cumulative buckets (shape), exact for commands never run
   await d!.same([['CONFIG', 'RESETSTAT'], ['SET', 'h', '1'], ['SET', 'h', '2']]);
+  await d!.both(['HELLO', '3']);
   const [hx, hy] = await d!.both(['LATENCY', 'HISTOGRAM', 'set', 'lpush', 'client']);
   const hm = (raw: string) => decode(raw) as Map<string, Map<string, unknown>>;
   for (const raw of [hx, hy]) {
@@ -280,7 +289,6 @@ test('LATENCY: help, errors, empty replies, events, history, reset, histogram', 
     assert.ok(m.has('set'));
     assert.equal(m.get('set')!.get('calls'), 2);
   }
-  await d!.both(['HELLO', '3']);
   await d!.same([['LATENCY', 'HISTOGRAM', 'set']], 'shape');
   await d!.both(['HELLO', '2']);
 });

@@ -5,8 +5,8 @@
  *   incremental AOF bytes (absolute times masked): SELECTs, SET EX as PXAT,
  *   EXPIRE as PEXPIREAT, INCRBYFLOAT as SET KEEPTTL, blocking pops as plain
  *   pops (served at once and after blocking), MULTI/EXEC, FLUSHDB;
- * - interop: tsdis's AOF directory loads in redis-server and redis-server's
- *   in tsdis, with the same contents;
+ * - interop: tsdis's AOF directory (RDB base) loads in redis-server and
+ *   redis-server's (RDB base) in tsdis, with the same contents;
  * - torn files: the AOF cut at random offsets loads what was complete when
  *   aof-load-truncated is yes and refuses to start otherwise; a corrupt
  *   file refuses with its name; CONFIG SET appendonly yes writes a base of
@@ -169,9 +169,9 @@ test('tsdis\'s AOF loads in redis-server, and redis-server\'s in tsdis, with the
   } finally {
     await r?.stop();
   }
-  // redis-server writes (AOF base, no RDB preamble), tsdis reads
+  // redis-server writes (its default: an RDB base), tsdis reads
   const dirR = tmp();
-  r = await startRedis(['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirR]);
+  r = await startRedis(['--appendonly', 'yes', '--dir', dirR]);
   await fill(r.port);
   const cr = await RawConn.connect(r.port);
   assert.equal(await cr.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
@@ -311,7 +311,7 @@ test('CONFIG SET appendonly yes writes a base of the current data; BGREWRITEAOF 
     assert.match(info, /aof_enabled:1/);
     assert.match(info, /aof_rewrites:2/); // turning it on was the first
     await srv.close();
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), ['appendonly.aof.2.base.aof', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), ['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
     srv = await createServer({ config: { dir, appendonly: 'yes' } });
     assert.deepEqual(await srv.call('MGET', 'before', 'after'), ['1', '2']);
     assert.deepEqual(await srv.call('LRANGE', 'l', '0', '-1'), ['a', 'b']);
