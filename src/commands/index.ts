@@ -21,6 +21,7 @@ import { commands as pubsub } from './pubsub.js';
 import { commands as multi } from './multi.js';
 import { commands as persistence } from './persistence.js';
 import { commands as aof } from './aof.js';
+import { commands as scripting } from './scripting.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -41,4 +42,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...multi,
   ...persistence,
   ...aof,
+  ...scripting,
 ];

@@ -16,6 +16,7 @@ import { globMatch } from '../util/glob.js';
 import { dupValue, isString, stringEncoding, typeName, type Value } from '../keyspace/value.js';
 import { idleMs, isLfuPolicy, lfuDecr } from '../keyspace/access.js';
 import type { Db } from '../keyspace/db.js';
+import { flushallSave } from '../persistence/snapshot.js';
 
 const ULONG_MAX = 18446744073709551615n;
 const INT_MAX = 2147483647;
@@ -251,7 +252,9 @@ function flushall(ctx: Ctx): void {
   ctx.server.tracking.flush(() => {
     for (const db of ctx.server.dbs) n += db.flush();
   });
-  ctx.server.dirty += n + 1;
+  ctx.server.dirty += n;
+  flushallSave(ctx.server); // stops a BGSAVE; saves when save points are set (resets dirty)
+  ctx.server.dirty += 1;
   ctx.prop = [];
   ctx.server.propagate(ctx.db.id, ctx.argv);
   ctx.reply.ok();

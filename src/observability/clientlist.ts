@@ -141,16 +141,29 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
   const omem = sockOut + (pendingOut > REPLY_BUFFER ? pendingOut - REPLY_BUFFER : 0);
   const events = sockOut > 0 ? 'rw' : 'r';
   const multi = o.multiQueue ? o.multiQueue.length : -1;
+  const multiMem = multiQueueMemory(c);
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fdOf(c)} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${o.channels?.size ?? 0} psub=${o.patterns?.size ?? 0}` +
     ` ssub=${o.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
-    ` argv-mem=${argvMem} multi-mem=0 rbs=${REPLY_BUFFER} rbp=${REPLY_BUFFER} obl=${obl} oll=${oll} omem=${omem}` +
-    ` tot-mem=${CLIENT_BASE_BYTES + qbuf + argvMem + pendingOut + sockOut} events=${events} cmd=${c.lastCmd}` +
+    ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${REPLY_BUFFER} rbp=${REPLY_BUFFER} obl=${obl} oll=${oll} omem=${omem}` +
+    ` tot-mem=${CLIENT_BASE_BYTES + qbuf + argvMem + multiMem + pendingOut + sockOut} events=${events} cmd=${c.lastCmd}` +
     ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );
+}
+
+/**
+ * multi-mem: the bytes of the queued commands' arguments plus a pointer
+ * (8 bytes) per argument, as redis-server 7.0 reports it.
+ */
+function multiQueueMemory(c: Client): number {
+  const q = (c as unknown as { multiQueue?: { argv: string[] }[] | null }).multiQueue;
+  if (!q) return 0;
+  let n = 0;
+  for (const e of q) for (const a of e.argv) n += a.length + 8;
+  return n;
 }
 
 /** True for connections from the loopback interface or a unix socket (enable-debug-command local). */

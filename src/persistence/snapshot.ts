@@ -49,8 +49,6 @@ const BUSY_SLICE_MS = 0.05;
 const IDLE_SLICE_MS = 1;
 /** Short slices for this long after the last command seen. */
 const BUSY_MEMORY_MS = 200;
-/** Keys per Set in DbSnap.walked. */
-const WALKED_CHUNK = 32768;
 /** Keys serialized between two clock readings. */
 const KEYS_PER_CHECK = 16;
 /** Bytes buffered before a write to the file (a write of this size to the page cache takes tens of µs). */
@@ -228,13 +226,12 @@ interface DbSnap {
   expiresSize: number;
   /** Keys serialized by cow() (the walk skips them), or created after the start. */
   handled: Set<string>;
-  /**
-   * Keys the walk has written (cow() must not write them again), in Sets
-   * of at most WALKED_CHUNK keys: one big Set pauses for tens of ms each
-   * time it doubles (measured: 20 ms at 1M keys), these for under a ms;
-   * only cow() looks keys up in them.
-   */
-  walked: Set<string>[];
+  /** How far the walk has come in `keys`. */
+  pos: number;
+  /** Keys the walk found in `handled` and skipped: their side entries are written. */
+  skipped: Set<string>;
+  /** [key, start, end] of each entry in `side`. */
+  entries: [string, number, number][];
   /** Old values serialized by cow(), written after the walk of this db. */
   side: RdbWriter | null;
   /** The walk has finished this db: cow() ignores it. */
@@ -286,7 +283,9 @@ export class Bgsave {
         size: db.dict.size,
         expiresSize: db.expires.size,
         handled: new Set(),
-        walked: [new Set()],
+        pos: 0,
+        skipped: new Set(),
+        entries: [],
         side: null,
         done: false,
       };
@@ -303,12 +302,19 @@ export class Bgsave {
   private cow(db: Db, key: string): void {
     const s = this.byDict.get(db.dict);
     if (s === undefined || s.done || s.handled.has(key)) return;
-    for (const w of s.walked) if (w.has(key)) return;
     s.handled.add(key);
     const slot = s.dict.slot(key);
     if (slot < 0) return; // created after the start (or deleted and already handled)
+    // Walked already? The walk writes keys[0..pos). A key only ever moves to
+    // a lower slot (Dict.delete), so one still at its start position
+    // (keys[slot] === key, keys being unique) was walked iff slot < pos; a
+    // moved one cannot be told apart: its old value is serialized, and the
+    // entry is kept at the end of the db only if the walk skipped the key.
+    if (slot < s.pos && s.keys[slot] === key) return;
     s.side ??= new RdbWriter(this.w.opts, 4096);
+    const start = s.side.pos;
     writeKeyValue(s.side, key, s.dict.vals[slot]!, s.expires.size === 0 ? undefined : s.expires.get(key));
+    s.entries.push([key, start, s.side.pos]);
     this.keysProcessed++;
   }
 
@@ -321,37 +327,44 @@ export class Bgsave {
     const w = this.w;
     if (w.pos === 0) return;
     this.crc.update(w.buf, 0, w.pos);
-    this.queue.push(w.take());
+    // hand the buffer itself to the writer and continue in a spare one (no copy, no garbage)
+    this.queue.push([w.buf, w.pos]);
+    w.buf = this.spare.pop() ?? Buffer.allocUnsafe(WRITE_CHUNK + (1 << 16));
+    w.pos = 0;
     this.pump();
   }
 
-  private queue: Buffer[] = [];
+  /** Buffers and their lengths waiting to be written, in order. */
+  private queue: [Buffer, number][] = [];
+  /** Written buffers, reused by drain(). */
+  private spare: Buffer[] = [];
   private writing = false;
   /** Runs once the queue is written (finish()). */
   private afterWrites: (() => void) | null = null;
 
   private pump(): void {
     if (this.writing || this.aborted) return;
-    const b = this.queue.shift();
-    if (b === undefined) {
+    const next = this.queue.shift();
+    if (next === undefined) {
       const f = this.afterWrites;
       this.afterWrites = null;
       f?.();
       return;
     }
     this.writing = true;
-    this.writeFrom(b, 0);
+    this.writeFrom(next[0], 0, next[1]);
   }
 
-  private writeFrom(b: Buffer, off: number): void {
-    fs.write(this.fd, b, off, b.length - off, null, (err, n) => {
+  private writeFrom(b: Buffer, off: number, len: number): void {
+    fs.write(this.fd, b, off, len - off, null, (err, n) => {
       if (this.aborted) return;
       if (err) {
         this.writing = false;
         return this.fail(err);
       }
-      if (off + n < b.length) return this.writeFrom(b, off + n);
+      if (off + n < len) return this.writeFrom(b, off + n, len);
       this.writing = false;
+      if (this.spare.length < 4) this.spare.push(b);
       this.pump();
     });
   }
@@ -394,24 +407,28 @@ export class Bgsave {
         const handled = s.handled;
         const dict = s.dict;
         const exp = s.expires;
-        let walked = s.walked[s.walked.length - 1]!;
         for (let i = this.idx; i < end; i++) {
           const k = keys[i]!;
-          if (handled.has(k)) continue;
-          // (recorded, so a later write to it does not serialize it a second time)
-          if (walked.size >= WALKED_CHUNK) s.walked.push((walked = new Set()));
-          walked.add(k);
+          if (handled.size !== 0 && handled.has(k)) {
+            s.skipped.add(k);
+            continue;
+          }
           writeKeyValue(w, k, dict.get(k)!, exp.size === 0 ? undefined : exp.get(k));
           this.keysProcessed++;
         }
         this.idx = end;
+        s.pos = end;
         if (end === keys.length) {
-          if (s.side !== null) w.bytes(s.side.view());
+          if (s.side !== null) {
+            const side = s.side.buf;
+            for (const [k, a, b] of s.entries) if (s.skipped.has(k)) w.bytes(side.subarray(a, b));
+          }
           s.done = true;
           s.side = null;
           s.keys = [];
           s.handled = new Set();
-          s.walked = [];
+          s.skipped = new Set();
+          s.entries = [];
           this.cur++;
           this.idx = 0;
           this.headerDone = false;
@@ -439,7 +456,8 @@ export class Bgsave {
     this.crc.update(w.buf, 0, w.pos);
     w.bytes(checksumOn(this.server) ? this.crc.bytes() : Buffer.alloc(8));
     // (the CRC bytes are not part of the CRC: queued without updating it)
-    this.queue.push(w.take());
+    const tail = w.take();
+    this.queue.push([tail, tail.length]);
     this.afterWrites = () => this.syncAndRename();
     this.pump();
   }
@@ -536,6 +554,21 @@ export function startBgsave(server: Server): boolean {
   }
   server.log.notice('Background saving started by pid ' + process.pid);
   return true;
+}
+
+/**
+ * FLUSHALL's part (Redis's flushAllDataAndResetRDB): a running BGSAVE is
+ * stopped (its file would bring the flushed data back), and with save
+ * points configured the now empty dataset is saved at once.
+ */
+export function flushallSave(server: Server): void {
+  persist(server).bgsave?.abort();
+  if (savePoints(server).length === 0) return;
+  try {
+    saveSync(server);
+  } catch {
+    /* logged by saveSync; the save points retry */
+  }
 }
 
 /** Resolves when no BGSAVE is running (true when the last one succeeded). */

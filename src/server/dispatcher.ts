@@ -1,9 +1,11 @@
 /**
  * The one gatekeeper. Every command passes these checks, in Redis's order,
- * each driven by the command table: lookup, arity, authentication, (later:
- * ACL, cluster redirect, OOM, read-only replica, RESP2 pub/sub mode, loading,
- * busy script, MULTI queueing), then the call, then the stats (commandstats,
- * slowlog). Handlers hold semantics only; they throw ReplyError for errors.
+ * each driven by the command table: lookup, arity, authentication, RESP2
+ * pub/sub mode, a monitor touching the keyspace, loading, CLIENT PAUSE
+ * (postpone), MULTI queueing (later: ACL, cluster redirect, OOM, read-only
+ * replica, busy script), then the call, then the stats (commandstats,
+ * slowlog, latency events) and the MONITOR feed. Handlers hold semantics
+ * only; they throw ReplyError for errors.
  */
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -33,6 +35,8 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
 function dispatchSilenced(server: Server, client: Client, argv: string[]): void {
   const mark = client.reply.out.length;
   dispatchCommand(server, client, argv);
+  // held by CLIENT PAUSE: the skip applies when the command runs
+  if (server.pause.holds(client)) return;
   if (client.replyOff || client.replySkip) client.reply.out = client.reply.out.slice(0, mark);
   client.replySkip = client.replySkipNext;
   client.replySkipNext = false;

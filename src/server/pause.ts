@@ -81,6 +81,11 @@ export class ClientPause {
     this.argvOf.set(client, argv);
   }
 
+  /** Whether the client's current command is held by the pause. */
+  holds(client: Client): boolean {
+    return client.blocked && this.argvOf.has(client);
+  }
+
   /** Whether expiry is suspended (lazy and active). */
   get expirePaused(): boolean {
     return this.mode !== PAUSE_NONE;

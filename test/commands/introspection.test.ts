@@ -116,12 +116,24 @@ test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', {
   try {
     await run(m1, [['HELLO', '3'], ['MONITOR']]);
     await run(m2, [['MONITOR']]);
-    const [i1, i2] = await Promise.all([m2[0].call('CLIENT', 'ID'), m2[1].call('CLIENT', 'ID')]);
+    const [i1] = await Promise.all([m2[0].call('CLIENT', 'ID'), m2[1].call('CLIENT', 'ID')]);
     m2[0].close();
     m2[1].close();
     await sleep(50);
-    await run(cls, [['SET', 'r3', 'v'], ['CLIENT', 'KILL', 'ID', String(decode(i1))], ['ECHO', 'm3']]);
-    void i2;
+    await run(cls, [['SET', 'r3', 'v'], ['CLIENT', 'KILL', 'ID', String(decode(i1))]]);
+    // a command that blocks is shown once, when it first runs; a paused one when it runs
+    const blk = await pair();
+    send(blk, [['BLPOP', 'bl', '0']]);
+    await sleep(50);
+    await run(cls, [['LPUSH', 'bl', 'x']]);
+    for (const x of blk) await x.read();
+    await run(cls, [['CLIENT', 'PAUSE', '100', 'WRITE']]);
+    send(blk, [['SET', 'paused', '1']]);
+    await sleep(20);
+    await run(cls, [['GET', 'paused']]);
+    for (const x of blk) await x.read();
+    for (const x of blk) x.close();
+    await run(cls, [['ECHO', 'm3']]);
     const [x, y] = await Promise.all([linesUntil(m1[0], 'm3'), linesUntil(m1[1], 'm3')]);
     assert.deepEqual(x, y);
   } finally {
@@ -291,6 +303,47 @@ test('LATENCY: help, errors, empty replies, events, history, reset, histogram', 
   }
   await d!.same([['LATENCY', 'HISTOGRAM', 'set']], 'shape');
   await d!.both(['HELLO', '2']);
+});
+
+test('CLIENT LIST multi and multi-mem of a client in MULTI', { skip }, async () => {
+  const m = await pair();
+  const o = await pair();
+  try {
+    await run(m, [['MULTI'], ['SET', 'k', 'v'], ['SET', 'kk', 'vvvvvvvvvv'], ['GET', 'k']]);
+    const [a, b] = await run(o, [['CLIENT', 'LIST']]);
+    const fields = (raw: string) =>
+      String(decode(raw))
+        .split('\n')
+        .filter((l) => l.includes('cmd=get'))
+        .map((l) => `${/ multi=(\S+)/.exec(l)?.[1]} ${/multi-mem=(\S+)/.exec(l)?.[1]} ${/flags=(\S+)/.exec(l)?.[1]}`);
+    assert.deepEqual(fields(a[0]!), fields(b[0]!));
+    assert.deepEqual(fields(a[0]!), ['3 88 x']);
+    await run(m, [['DISCARD']]);
+  } finally {
+    for (const x of [...m, ...o]) x.close();
+  }
+});
+
+test('SLOWLOG: slowlog-max-len, argument truncation, commands run by EXEC', { skip }, async () => {
+  const c = await pair();
+  try {
+    const long = 'x'.repeat(200);
+    const many = Array.from({ length: 40 }, (_, i) => `a${i}`);
+    await run(c, [['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['CONFIG', 'SET', 'slowlog-max-len', '4'], ['SLOWLOG', 'RESET']]);
+    await run(c, [['SET', 'long', long], ['RPUSH', 'many', ...many], ['MULTI'], ['SET', 'm', '1'], ['EXEC'], ['GET', Buffer.from('bin\x00\xff', 'latin1')]]);
+    const [a, b] = await run(c, [['SLOWLOG', 'LEN'], ['SLOWLOG', 'GET', '-1']]);
+    assert.equal(a[0], b[0]);
+    const argvs = (raw: string) => (decode(raw) as unknown[][]).map((e) => e[3]);
+    assert.deepEqual(argvs(a[1]!), argvs(b[1]!));
+    await run(c, [['CONFIG', 'SET', 'slowlog-max-len', '2']]);
+    await run(c, [['PING']]);
+    const [x, y] = await run(c, [['SLOWLOG', 'LEN'], ['SLOWLOG', 'GET', '-1']]);
+    assert.equal(x[0], y[0]);
+    assert.deepEqual(argvs(x[1]!), argvs(y[1]!));
+    await run(c, [['CONFIG', 'SET', 'slowlog-log-slower-than', '10000'], ['CONFIG', 'SET', 'slowlog-max-len', '128'], ['SLOWLOG', 'RESET']]);
+  } finally {
+    for (const x of c) x.close();
+  }
 });
 
 if (!hasRedis()) test('differential introspection tests', { skip: SKIP_NO_REDIS }, () => {});

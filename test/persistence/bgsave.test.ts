@@ -179,3 +179,19 @@ test('DEBUG RELOAD keeps the dataset; DEBUG DIGEST-VALUE of a missing key is zer
   assert.equal(await srv.call('DEBUG', 'DIGEST'), d);
   await srv.close();
 });
+
+test('FLUSHALL stops a BGSAVE and, with save points, saves the empty dataset', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'e-'));
+  const srv = await createServer({ config: { ...DEBUG, dir, save: '3600 1' } });
+  await srv.call('DEBUG', 'POPULATE', '50000');
+  assert.equal(await srv.call('BGSAVE'), 'Background saving started');
+  assert.equal(await srv.call('FLUSHALL'), 'OK');
+  assert.equal(persist(srv.server).bgsave, null);
+  assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_changes_since_last_save'), '1');
+  const check = await createServer({ noListen: true });
+  assert.equal(await loadRdbFile(check.server, path.join(dir, 'dump.rdb')), true);
+  assert.equal(await check.call('DBSIZE'), 0);
+  assert.deepEqual(fs.readdirSync(dir), ['dump.rdb']);
+  await check.close();
+  await srv.close();
+});

@@ -1,0 +1,16 @@
+import Queue from 'bee-queue';
+const redis = { host: '127.0.0.1', port: Number(process.env.PORT ?? 7502) };
+const q = new Queue('bq1', { redis, activateDelayedJobs: true, removeOnSuccess: false });
+const done = [];
+q.on('error', (e) => console.log('queue error', e.message));
+q.process(async (job) => { done.push(job.data.x); return job.data.x * 2; });
+const t0 = Date.now();
+const j1 = await q.createJob({ x: 1 }).save();
+const j2 = await q.createJob({ x: 2 }).retries(1).save();
+const j3 = await q.createJob({ x: 3 }).delayUntil(Date.now() + 300).save();
+const res = await new Promise((r) => j1.on('succeeded', r));
+console.log('j1 result', res);
+for (let i = 0; i < 30 && done.length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+console.log('done', done, Date.now() - t0, 'ms');
+console.log(await q.checkHealth());
+await q.close();

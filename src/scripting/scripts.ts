@@ -1,0 +1,208 @@
+/**
+ * EVAL scripts: the script cache (sha1 -> body), shebang flags, and running
+ * a script with redis.call / redis.pcall going through the dispatcher's
+ * call() on a pseudo client that shares the caller's database.
+ *
+ * Gates a script's commands pass, in Redis's order (scriptCall): at least
+ * one argument, a known command, arity, not `noscript`, and no write from a
+ * read-only script (EVAL_RO, or the `no-writes` flag). Blocking commands do
+ * not block: the pseudo client is an internal one (commands/blocking.ts
+ * mayBlock). What the commands change is propagated by call() itself, all
+ * in one MULTI/EXEC with the caller's command; EVAL itself is not.
+ */
+import { createHash } from 'node:crypto';
+import { ReplyError } from '../protocol/errors.js';
+import { call } from '../server/dispatcher.js';
+import { lookupSub } from '../commands/registry.js';
+import type { Ctx, CommandSpec } from '../commands/spec.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { compileError, errText, luaToReply, respToLua, runChunk, type ReplyValue, type ScriptHost } from './lua.js';
+
+/** Shebang flags (`#!lua flags=...`). */
+export const FLAG_NO_WRITES = 1;
+export const FLAG_ALLOW_OOM = 2;
+export const FLAG_ALLOW_STALE = 4;
+export const FLAG_NO_CLUSTER = 8;
+export const FLAG_ALLOW_CROSS_SLOT = 16;
+/** No shebang: a Redis 6 style script (writes allowed, even from EVAL_RO until one is tried). */
+export const FLAG_EVAL_COMPAT = 32;
+
+const FLAG_NAMES: Record<string, number> = {
+  'no-writes': FLAG_NO_WRITES,
+  'allow-oom': FLAG_ALLOW_OOM,
+  'allow-stale': FLAG_ALLOW_STALE,
+  'no-cluster': FLAG_NO_CLUSTER,
+  'allow-cross-slot-keys': FLAG_ALLOW_CROSS_SLOT,
+};
+
+export interface Script {
+  sha: string;
+  /** The body as sent (latin1). */
+  body: string;
+  /**
+   * What Lua runs: the body with its shebang line emptied (line numbers
+   * kept), wrapped so only its first return value is the result (Redis
+   * keeps the first; the VM would keep the last).
+   */
+  chunk: string;
+  flags: number;
+}
+
+/** Per-server scripting state. */
+export interface ScriptingState {
+  /** EVAL/SCRIPT LOAD scripts by lowercase sha1 (Redis 7.2 keeps them until SCRIPT FLUSH). */
+  scripts: Map<string, Script>;
+  /** Bytes of the cached bodies (INFO used_memory_scripts_eval). */
+  bodyBytes: number;
+  /** The pseudo client scripts run their commands as (created on first use). */
+  luaClient: Client | null;
+}
+
+const states = new WeakMap<Server, ScriptingState>();
+
+export function scripting(server: Server): ScriptingState {
+  let s = states.get(server);
+  if (s === undefined) {
+    s = { scripts: new Map(), bodyBytes: 0, luaClient: null };
+    states.set(server, s);
+  }
+  return s;
+}
+
+export function sha1hex(s: string): string {
+  return createHash('sha1').update(s, 'latin1').digest('hex');
+}
+
+/**
+ * Splits a body into its shebang flags and the chunk Lua compiles, throwing
+ * Redis's errors for a bad shebang. No shebang: FLAG_EVAL_COMPAT.
+ */
+export function parseShebang(body: string): { flags: number; chunk: string } {
+  if (!body.startsWith('#!')) return { flags: FLAG_EVAL_COMPAT, chunk: body };
+  const nl = body.indexOf('\n');
+  if (nl < 0) throw new ReplyError('ERR Invalid script shebang');
+  const parts = body.slice(0, nl).split(/[ \t\r]+/).filter((p) => p !== '');
+  if (parts[0] !== '#!lua') throw new ReplyError(`ERR Unexpected engine in script shebang: ${parts[0] ?? ''}`);
+  let flags = 0;
+  for (const p of parts.slice(1)) {
+    if (!p.startsWith('flags=')) throw new ReplyError(`ERR Unknown lua shebang option: ${p}`);
+    const list = p.slice(6);
+    if (list === '') continue;
+    for (const f of list.split(',')) {
+      const bit = FLAG_NAMES[f];
+      if (bit === undefined) throw new ReplyError(`ERR Unexpected flag in script shebang: ${f}`);
+      flags |= bit;
+    }
+  }
+  return { flags, chunk: body.slice(nl) };
+}
+
+/** Adds a body to the cache (parsing its shebang and compiling it once), or returns the cached one. */
+export function createScript(server: Server, body: string, sha = sha1hex(body)): Script {
+  const st = scripting(server);
+  const cached = st.scripts.get(sha);
+  if (cached !== undefined) return cached;
+  const { flags, chunk } = parseShebang(body);
+  const err = compileError(chunk);
+  if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
+  const s: Script = { sha, body, chunk: `return ((function() ${chunk}\nend)())`, flags };
+  st.scripts.set(sha, s);
+  st.bodyBytes += body.length;
+  return s;
+}
+
+/** SCRIPT FLUSH. */
+export function flushScripts(server: Server): void {
+  const st = scripting(server);
+  st.scripts.clear();
+  st.bodyBytes = 0;
+}
+
+/** Parses numkeys at argv[2] with Redis's errors; returns it. */
+export function parseNumkeys(argv: string[]): number {
+  const s = argv[2]!;
+  const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ReplyError('ERR value is not an integer or out of range');
+  if (n > argv.length - 3) throw new ReplyError("ERR Number of keys can't be greater than number of args");
+  if (n < 0) throw new ReplyError("ERR Number of keys can't be negative");
+  return n;
+}
+
+const ERR_NO_ARGS = 'ERR Please specify at least one argument for this redis lib call';
+const ERR_UNKNOWN = 'ERR Unknown Redis command called from script';
+const ERR_ARITY = 'ERR Wrong number of args calling Redis command from script';
+const ERR_NOSCRIPT = 'ERR This Redis command is not allowed from script';
+const ERR_RO_WRITE = 'ERR Write commands are not allowed from read-only scripts.';
+
+/** The engine's error kinds, worded as Redis 7 words them. */
+function kindText(kind: string, name: string | undefined, line: number): string {
+  switch (kind) {
+    case 'global-read':
+      return `ERR user_script:${line}: Script attempted to access nonexistent global variable '${name ?? ''}'`;
+    case 'command-arg-type':
+      return 'ERR Lua redis lib command arguments must be strings or integers';
+    default:
+      return `ERR ${kind}`;
+  }
+}
+
+/**
+ * Runs `script` for ctx's client with `numkeys` keys from argv[3...] and
+ * writes its result (or Redis's error for a failed script) to ctx.reply.
+ * `readOnly`: run by EVAL_RO/EVALSHA_RO/FCALL_RO.
+ */
+export function runScript(ctx: Ctx, script: Script, numkeys: number, readOnly: boolean): void {
+  const { server, client } = ctx;
+  const noWrites = readOnly || (script.flags & FLAG_NO_WRITES) !== 0;
+  if (readOnly && (script.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
+    throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
+  }
+  const st = scripting(server);
+  const lua = (st.luaClient ??= server.newClient(null, 'internal'));
+  lua.db = client.db;
+  lua.resp = 2;
+  lua.reply.out = '';
+  // Everything the script runs is propagated by call(); EVAL itself is not.
+  ctx.prop = [];
+  const table = server.commands;
+  const host: ScriptHost = {
+    call(argv: string[]): ReplyValue {
+      if (argv.length === 0) return { err: Buffer.from(ERR_NO_ARGS) };
+      let cmd: CommandSpec | undefined = table.lookup(argv[0]!);
+      let parent: CommandSpec | undefined;
+      if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
+        parent = cmd;
+        cmd = lookupSub(cmd, argv[1]!);
+      }
+      if (cmd === undefined) return { err: Buffer.from(ERR_UNKNOWN) };
+      const arity = cmd.arity;
+      if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return { err: Buffer.from(ERR_ARITY) };
+      const flags = (parent ?? cmd).flags;
+      if (flags.includes('noscript') || cmd.flags.includes('noscript')) return { err: Buffer.from(ERR_NOSCRIPT) };
+      if (noWrites && cmd.flags.includes('write')) return { err: Buffer.from(ERR_RO_WRITE) };
+      call(server, lua, cmd, argv, parent);
+      const out = lua.reply.out;
+      lua.reply.out = '';
+      return respToLua(out);
+    },
+    setResp(v) {
+      lua.resp = v;
+    },
+    log(level, message) {
+      if (level <= 1) server.log.verbose(message);
+      else if (level === 2) server.log.notice(message);
+      else server.log.warning(message);
+    },
+  };
+  const keys = ctx.argv.slice(3, 3 + numkeys);
+  const args = ctx.argv.slice(3 + numkeys);
+  const r = runChunk(script.chunk, keys, args, host);
+  if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
+    const m = r.meta;
+    const msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line) : errText(r);
+    ctx.reply.error(`${msg} script: ${script.sha}, on @user_script:${m.line}.`);
+    return;
+  }
+  luaToReply(r, ctx.reply);
+}

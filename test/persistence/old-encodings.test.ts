@@ -1,0 +1,141 @@
+/**
+ * Encodings redis-server 7.x no longer writes but still reads (zipmap,
+ * ziplists, quicklist of ziplists, text-double sorted sets) and the version
+ * 11 set listpack that 7.0 cannot read: payloads built here byte by byte,
+ * restored into tsdis, and — for those redis-server 7.0 reads — into
+ * redis-server too, comparing DEBUG DIGEST-VALUE.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, startRedis, hasRedis, RawConn, type RedisProcess } from '../helpers/servers.js';
+import { crc64 } from '../../src/persistence/crc64.js';
+
+const DEBUG = { 'enable-debug-command': 'yes' };
+
+/** An RDB length (6/14/32-bit forms). */
+function len(n: number): Buffer {
+  if (n < 64) return Buffer.from([n]);
+  if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
+  const b = Buffer.alloc(5);
+  b[0] = 0x80;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/** A raw RDB string. */
+const str = (s: string | Buffer): Buffer => {
+  const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
+  return Buffer.concat([len(b.length), b]);
+};
+
+/** A ziplist blob (strings under 64 bytes, integers as int8/int16/immediate). */
+function ziplist(items: (string | number)[]): Buffer {
+  const entries: Buffer[] = [];
+  let prev = 0;
+  let tail = 10;
+  let off = 10;
+  for (const it of items) {
+    const head = prev < 254 ? Buffer.from([prev]) : Buffer.concat([Buffer.from([0xfe]), Buffer.from(new Uint32Array([prev]).buffer)]);
+    let body: Buffer;
+    if (typeof it === 'number') {
+      if (it >= 0 && it <= 12) body = Buffer.from([0xf1 + it]);
+      else if (it >= -128 && it <= 127) body = Buffer.from([0xfe, it & 0xff]);
+      else {
+        body = Buffer.alloc(3);
+        body[0] = 0xc0;
+        body.writeInt16LE(it, 1);
+      }
+    } else {
+      const b = Buffer.from(it, 'latin1');
+      body = Buffer.concat([Buffer.from([b.length]), b]);
+    }
+    const e = Buffer.concat([head, body]);
+    entries.push(e);
+    tail = off;
+    off += e.length;
+    prev = e.length;
+  }
+  const total = off + 1;
+  const h = Buffer.alloc(10);
+  h.writeUInt32LE(total, 0);
+  h.writeUInt32LE(items.length ? tail : 10, 4);
+  h.writeUInt16LE(items.length, 8);
+  return Buffer.concat([h, ...entries, Buffer.from([0xff])]);
+}
+
+/** A zipmap blob (short keys and values). */
+function zipmap(pairs: [string, string][]): Buffer {
+  const parts: Buffer[] = [Buffer.from([pairs.length])];
+  for (const [k, v] of pairs) parts.push(Buffer.from([k.length]), Buffer.from(k, 'latin1'), Buffer.from([v.length, 0]), Buffer.from(v, 'latin1'));
+  parts.push(Buffer.from([0xff]));
+  return Buffer.concat(parts);
+}
+
+/** A listpack blob of short strings. */
+function listpack(items: string[]): Buffer {
+  const entries = items.map((s) => {
+    const b = Buffer.from(s, 'latin1');
+    return Buffer.concat([Buffer.from([0x80 | b.length]), b, Buffer.from([b.length + 1])]);
+  });
+  const body = Buffer.concat(entries);
+  const h = Buffer.alloc(6);
+  h.writeUInt32LE(6 + body.length + 1, 0);
+  h.writeUInt16LE(items.length, 4);
+  return Buffer.concat([h, body, Buffer.from([0xff])]);
+}
+
+/** A DUMP payload: type, value, version, CRC-64. */
+function payload(type: number, value: Buffer, version: number): string {
+  const v = Buffer.alloc(2);
+  v.writeUInt16LE(version);
+  const body = Buffer.concat([Buffer.from([type]), value, v]);
+  return Buffer.concat([body, crc64(body)]).latin1Slice();
+}
+
+const textDouble = (x: string) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x, 'latin1')]);
+
+const CASES: { name: string; type: number; value: Buffer; version: number; same: string[][]; redis: boolean }[] = [
+  { name: 'hash zipmap', type: 9, value: str(zipmap([['a', '1'], ['field', 'value']])), version: 3, same: [['HSET', 'k', 'a', '1', 'field', 'value']], redis: true },
+  { name: 'list ziplist', type: 10, value: str(ziplist(['x', 5, -100, 1000, 'yy'])), version: 9, same: [['RPUSH', 'k', 'x', '5', '-100', '1000', 'yy']], redis: true },
+  { name: 'zset ziplist', type: 12, value: str(ziplist(['a', '1.5', 'b', 2])), version: 9, same: [['ZADD', 'k', '1.5', 'a', '2', 'b']], redis: true },
+  { name: 'hash ziplist', type: 13, value: str(ziplist(['f', 'v', 'n', 7])), version: 9, same: [['HSET', 'k', 'f', 'v', 'n', '7']], redis: true },
+  { name: 'quicklist of ziplists', type: 14, value: Buffer.concat([len(2), str(ziplist(['a', 1])), str(ziplist(['b', 'c']))]), version: 9, same: [['RPUSH', 'k', 'a', '1', 'b', 'c']], redis: true },
+  { name: 'zset with text doubles', type: 3, value: Buffer.concat([len(3), str('a'), textDouble('1.5'), str('b'), Buffer.from([254]), str('c'), Buffer.from([255])]), version: 9, same: [['ZADD', 'k', '1.5', 'a', '+inf', 'b', '-inf', 'c']], redis: true },
+  { name: 'plain list', type: 1, value: Buffer.concat([len(2), str('p'), str('q')]), version: 6, same: [['RPUSH', 'k', 'p', 'q']], redis: true },
+  { name: 'set listpack (version 11)', type: 20, value: str(listpack(['a', 'bb', 'ccc'])), version: 11, same: [['SADD', 'k', 'a', 'bb', 'ccc']], redis: false },
+];
+
+let redis: RedisProcess | null = null;
+after(async () => {
+  await redis?.stop();
+});
+
+test('old and newer encodings restore with the same contents as built by commands', async () => {
+  const t = await createServer({ config: DEBUG });
+  const tc = await RawConn.connect(t.port);
+  let rc: RawConn | null = null;
+  if (hasRedis()) {
+    redis = await startRedis(['--enable-debug-command', 'yes']);
+    rc = await RawConn.connect(redis.port);
+  }
+  try {
+    for (const c of CASES) {
+      for (const cmd of c.same) await tc.call(...cmd);
+      const want = await tc.call('DEBUG', 'DIGEST-VALUE', 'k');
+      assert.equal(await tc.call('RESTORE', 'r', '0', payload(c.type, c.value, c.version)), '+OK\r\n', c.name);
+      assert.equal(await tc.call('DEBUG', 'DIGEST-VALUE', 'r'), want, c.name);
+      if (rc !== null && c.redis) {
+        assert.equal(await rc.call('RESTORE', 'r', '0', payload(c.type, c.value, c.version)), '+OK\r\n', c.name);
+        assert.equal(await rc.call('DEBUG', 'DIGEST-VALUE', 'r'), want, c.name);
+        await rc.call('DEL', 'r');
+      }
+      await tc.call('DEL', 'k', 'r');
+    }
+    // a version newer than tsdis reads is refused like a bad checksum
+    assert.equal(await tc.call('RESTORE', 'x', '0', payload(0, str('v'), 12)), '-ERR DUMP payload version or checksum are wrong\r\n');
+  } finally {
+    tc.close();
+    rc?.close();
+    await t.close();
+  }
+});
