@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import { loadRdbFile, RdbLoadError } from './persistence/snapshot.js';
+import { AofLoadError } from './persistence/aof.js';
 import { shutdownSave } from './commands/persistence.js';
 import {
   parseCliArgs,
@@ -107,6 +108,11 @@ async function main(argv: string[]): Promise<void> {
   try {
     await server.listen();
   } catch (e) {
+    if (e instanceof AofLoadError || e instanceof RdbLoadError) {
+      // the AOF (loaded before listening) cannot be read: never start half-loaded
+      log.warning(e.message);
+      process.exit(1);
+    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code && /^E(ADDR|ACCES|AFNO|PERM)/.test(code) && !(e as { address?: string }).address?.startsWith('/')) {
       log.warning(`Failed listening on port ${port} (tcp), aborting.`);

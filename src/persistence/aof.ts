@@ -33,6 +33,9 @@ import { rdbImage, loadRdbBuffer } from './snapshot.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
+/** The AOF cannot be loaded: the start is refused with this message (it names the file). */
+export class AofLoadError extends Error {}
+
 /** One file of the manifest. */
 export interface AofFile {
   name: string;
@@ -421,7 +424,7 @@ export class Aof {
       if (!fs.existsSync(file)) {
         // Redis tolerates a missing last (empty) incr file only.
         if (f.type === 'i' && last) continue;
-        throw new Error(`Append only file ${f.name} doesn't exist`);
+        throw new AofLoadError(`Append only file ${f.name} doesn't exist`);
       }
       const t1 = Date.now();
       const buf = fs.readFileSync(file);
@@ -442,14 +445,14 @@ export class Aof {
         discardMulti();
       }
       if (r.bad) {
-        throw new Error(
+        throw new AofLoadError(
           `Bad file format reading the append only file ${f.name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest> (offset ${r.end})`,
         );
       }
       if (truncated) {
         this.server.log.warning(`!!! Warning: short read while loading the AOF file ${f.name}!!!`);
         if (!last || !this.server.config.v['aof-load-truncated']) {
-          throw new Error(
+          throw new AofLoadError(
             `Unexpected end of file reading the append only file ${f.name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
           );
         }
@@ -547,6 +550,7 @@ export class Aof {
       this.timer = null;
     }
     if (this.fd >= 0) {
+      this.server.log.notice('Calling fsync() on the AOF file.');
       try {
         fs.fsyncSync(this.fd);
       } catch {
@@ -581,7 +585,7 @@ export function startAofOnBoot(server: Server, dispatchCmd: (argv: string[]) => 
   if (aof.exists()) {
     aof.load(
       (argv) => {
-        if (!dispatchCmd(argv)) throw new Error(`Unknown command '${argv[0]}' reading the append only file`);
+        if (!dispatchCmd(argv)) throw new AofLoadError(`Unknown command '${argv[0]}' reading the append only file`);
       },
       inMulti,
       discardMulti,
