@@ -1,11 +1,18 @@
 /**
- * Scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT
- * LOAD|EXISTS|FLUSH|KILL|DEBUG|HELP. The VM and the running of a script are
- * in scripting/ (lua.ts, scripts.ts).
+ * Scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO, SCRIPT
+ * LOAD|EXISTS|FLUSH|KILL|DEBUG|HELP, FCALL FCALL_RO and FUNCTION
+ * LOAD|DELETE|FLUSH|LIST|STATS|DUMP|RESTORE|KILL|HELP. The VM and the
+ * running of scripts and functions are in scripting/ (lua.ts, scripts.ts,
+ * functions.ts).
  */
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
 import { createScript, flushScripts, parseNumkeys, runScript, scripting, type Script } from '../scripting/scripts.js';
+import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
+import { globMatch } from '../util/glob.js';
+import { crc64 } from '../persistence/crc64.js';
+import { lzfDecompress } from '../persistence/lzf.js';
+import { OP_FUNCTION2, RDB_MAX_READ_VERSION, RDB_VERSION } from '../persistence/rdb.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -93,6 +100,262 @@ function scriptHelp(ctx: Ctx): void {
   for (const l of HELP) ctx.reply.simple(l);
 }
 
+
+/** FCALL function numkeys [key ...] [arg ...] */
+const fcall = (ctx: Ctx) => fcallGeneric(ctx, parseNumkeys(ctx.argv), false);
+/** FCALL_RO function numkeys [key ...] [arg ...] */
+const fcallRo = (ctx: Ctx) => fcallGeneric(ctx, parseNumkeys(ctx.argv), true);
+
+/** FUNCTION LOAD [REPLACE] function-code */
+function functionLoad(ctx: Ctx): void {
+  const a = ctx.argv;
+  let replace = false;
+  let i = 2;
+  for (; i < a.length - 1; i++) {
+    if (a[i]!.toLowerCase() === 'replace') replace = true;
+    else throw new ReplyError(`ERR Unknown option given: ${a[i]}`);
+  }
+  if (i !== a.length - 1) throw new ReplyError('ERR Function code is missing');
+  ctx.reply.bulk(loadLibrary(ctx.server, a[i]!, replace));
+}
+
+/** FUNCTION DELETE library-name */
+function functionDelete(ctx: Ctx): void {
+  if (!deleteLibrary(ctx.server, ctx.argv[2]!)) throw new ReplyError('ERR Library not found');
+  ctx.reply.ok();
+}
+
+/** FUNCTION FLUSH [ASYNC|SYNC] */
+function functionFlush(ctx: Ctx): void {
+  const a = ctx.argv;
+  if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase()))) {
+    throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+  }
+  flushLibraries(ctx.server);
+  ctx.reply.ok();
+}
+
+/** FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE] */
+function functionList(ctx: Ctx): void {
+  const a = ctx.argv;
+  let pattern: string | null = null;
+  let withCode = false;
+  for (let i = 2; i < a.length; i++) {
+    const o = a[i]!.toLowerCase();
+    if (o === 'withcode') {
+      if (withCode) throw new ReplyError('ERR Unknown argument withcode');
+      withCode = true;
+    } else if (o === 'libraryname') {
+      if (pattern !== null) throw new ReplyError('ERR library name argument was already given');
+      if (i + 1 >= a.length) throw new ReplyError('ERR library name argument was not given');
+      pattern = a[++i]!;
+    } else throw new ReplyError(`ERR Unknown argument ${a[i]}`);
+  }
+  const { reply } = ctx;
+  const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name));
+  reply.array(libs.length);
+  for (const lib of libs) {
+    reply.map(withCode ? 4 : 3);
+    reply.bulk('library_name');
+    reply.bulk(lib.name);
+    reply.bulk('engine');
+    reply.bulk('LUA');
+    reply.bulk('functions');
+    reply.array(lib.functions.size);
+    for (const f of lib.functions.values()) {
+      reply.map(3);
+      reply.bulk('name');
+      reply.bulk(f.name);
+      reply.bulk('description');
+      reply.bulkOrNull(f.description);
+      reply.bulk('flags');
+      reply.set(f.flagNames.length);
+      for (const n of f.flagNames) reply.simple(n);
+    }
+    if (withCode) {
+      reply.bulk('library_code');
+      reply.bulk(lib.code);
+    }
+  }
+}
+
+/** FUNCTION STATS: no function is ever running when a command is served. */
+function functionStats(ctx: Ctx): void {
+  const { reply } = ctx;
+  const st = functionsOf(ctx.server);
+  reply.map(2);
+  reply.bulk('running_script');
+  reply.null();
+  reply.bulk('engines');
+  reply.map(1);
+  reply.bulk('LUA');
+  reply.map(2);
+  reply.bulk('libraries_count');
+  reply.int(st.libraries.size);
+  reply.bulk('functions_count');
+  reply.int(st.functions.size);
+}
+
+/** An RDB length prefix. */
+function rdbLen(n: number): Buffer {
+  if (n < 64) return Buffer.from([n]);
+  if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
+  const b = Buffer.alloc(5);
+  b[0] = 0x80;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/**
+ * FUNCTION DUMP: each library as an RDB function record (opcode 245 and
+ * its code as a string), then the RDB version (2 bytes LE) and the CRC-64
+ * of everything before it, as Redis's DUMP payloads.
+ */
+function functionDump(ctx: Ctx): void {
+  const parts: Buffer[] = [];
+  for (const lib of functionsOf(ctx.server).libraries.values()) {
+    const code = Buffer.from(lib.code, 'latin1');
+    parts.push(Buffer.from([OP_FUNCTION2]), rdbLen(code.length), code);
+  }
+  const ver = Buffer.alloc(2);
+  ver.writeUInt16LE(RDB_VERSION, 0);
+  parts.push(ver);
+  const body = Buffer.concat(parts);
+  ctx.reply.bulk(Buffer.concat([body, crc64(body)]));
+}
+
+const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
+
+/** Reads an RDB string (raw, integer-encoded or LZF) at p.o from b. */
+function readRdbString(b: Buffer, p: { o: number }): string {
+  const readLen = (): { len: number; enc: number } => {
+    const first = b[p.o++];
+    if (first === undefined) throw new ReplyError('ERR given payload is not a valid function payload');
+    const t = first >> 6;
+    if (t === 0) return { len: first & 0x3f, enc: -1 };
+    if (t === 1) return { len: ((first & 0x3f) << 8) | b[p.o++]!, enc: -1 };
+    if (t === 3) return { len: 0, enc: first & 0x3f };
+    if (first === 0x80) {
+      const v = b.readUInt32BE(p.o);
+      p.o += 4;
+      return { len: v, enc: -1 };
+    }
+    const v = Number(b.readBigUInt64BE(p.o));
+    p.o += 8;
+    return { len: v, enc: -1 };
+  };
+  const { len, enc } = readLen();
+  if (enc === -1) {
+    const s = b.latin1Slice(p.o, p.o + len);
+    p.o += len;
+    return s;
+  }
+  if (enc === 0) return String(b.readInt8(p.o++));
+  if (enc === 1) {
+    p.o += 2;
+    return String(b.readInt16LE(p.o - 2));
+  }
+  if (enc === 2) {
+    p.o += 4;
+    return String(b.readInt32LE(p.o - 4));
+  }
+  const clen = readLen().len;
+  const ulen = readLen().len;
+  const out = lzfDecompress(b.subarray(p.o, p.o + clen), ulen);
+  p.o += clen;
+  if (out === null) throw new ReplyError('ERR given payload is not a valid function payload');
+  return out.latin1Slice(0, out.length);
+}
+
+/** FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE] */
+function functionRestore(ctx: Ctx): void {
+  const a = ctx.argv;
+  if (a.length > 4) throw new ReplyError('ERR syntax error');
+  const policy = a.length === 4 ? a[3]!.toLowerCase() : 'append';
+  if (!['flush', 'append', 'replace'].includes(policy)) {
+    throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+  }
+  const b = Buffer.from(a[2]!, 'latin1');
+  if (b.length < 10) throw new ReplyError(BAD_PAYLOAD);
+  const ver = b.readUInt16LE(b.length - 10);
+  if (ver > RDB_MAX_READ_VERSION || !crc64(b, 0, b.length - 8).equals(b.subarray(b.length - 8))) throw new ReplyError(BAD_PAYLOAD);
+  const codes: string[] = [];
+  const p = { o: 0 };
+  while (p.o < b.length - 10) {
+    if (b[p.o++] !== OP_FUNCTION2) throw new ReplyError('ERR given type is not a function');
+    codes.push(readRdbString(b, p));
+  }
+  const st = functionsOf(ctx.server);
+  if (policy === 'append') {
+    for (const code of codes) {
+      const name = /^#!\S*[ \t]+(?:.*[ \t])?name=(\S+)/.exec(code)?.[1];
+      if (name !== undefined && st.libraries.has(name)) throw new ReplyError(`ERR Library ${name} already exists`);
+    }
+  }
+  // All or nothing: restore over a copy of the state, put back on failure.
+  const saved = { libraries: new Map(st.libraries), functions: new Map(st.functions) };
+  try {
+    if (policy === 'flush') {
+      st.libraries.clear();
+      st.functions.clear();
+    }
+    for (const code of codes) loadLibrary(ctx.server, code, policy === 'replace');
+  } catch (e) {
+    rollbackLibraries(ctx.server, saved);
+    throw e;
+  }
+  ctx.reply.ok();
+}
+
+const FUNCTION_HELP = [
+  'FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'LOAD [REPLACE] <FUNCTION CODE>',
+  '    Create a new library with the given library name and code.',
+  'DELETE <LIBRARY NAME>',
+  '    Delete the given library.',
+  'LIST [LIBRARYNAME PATTERN] [WITHCODE]',
+  '    Return general information on all the libraries:',
+  '    * Library name',
+  '    * The engine used to run the Library',
+  '    * Library description',
+  '    * Functions list',
+  '    * Library code (if WITHCODE is given)',
+  '    It also possible to get only function that matches a pattern using LIBRARYNAME argument.',
+  'STATS',
+  '    Return information about the current function running:',
+  '    * Function name',
+  '    * Command used to run the function',
+  '    * Duration in MS that the function is running',
+  '    If no function is running, return nil',
+  '    In addition, returns a list of available engines.',
+  'KILL',
+  '    Kill the current running function.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Delete all the libraries.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the libraries.',
+  '    * SYNC: Synchronously flush the libraries.',
+  'DUMP',
+  '    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command',
+  'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
+  '    Restore the libraries represented by the given payload, it is possible to give a restore policy to',
+  '    control how to handle existing libraries (default APPEND):',
+  '    * FLUSH: delete all existing libraries.',
+  '    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.',
+  '    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old',
+  '      libraries with the new libraries (notice that even on this option there is a chance of failure',
+  '      in case of functions name collision with another library).',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** FUNCTION HELP */
+function functionHelp(ctx: Ctx): void {
+  ctx.reply.array(FUNCTION_HELP.length);
+  for (const l of FUNCTION_HELP) ctx.reply.simple(l);
+}
+
 const EVAL_FLAGS = ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'] as const;
 const keySpec = (ro: boolean, notes: boolean): KeySpec => ({
   ...(notes ? { notes: ro ? 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' : 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' } : {}),
@@ -121,14 +384,30 @@ export const commands: CommandSpec[] = [
   command({ name: 'eval_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(true, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Executes a read-only server-side Lua script.', complexity: 'Depends on the script that is executed.', args: evalArgs('script'), handler: evalRo }),
   command({ name: 'evalsha_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(true, false)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Executes a read-only server-side Lua script by SHA1 digest.', complexity: 'Depends on the script that is executed.', args: evalArgs('sha1'), handler: evalshaRo }),
   command({
-    name: 'script', arity: -2, flags: [], acl: ['scripting'], group: 'scripting', since: '2.6.0', summary: 'A container for Lua scripts management commands.', complexity: 'Depends on subcommand.',
+    name: 'script', arity: -2, flags: [], acl: [], group: 'scripting', since: '2.6.0', summary: 'A container for Lua scripts management commands.', complexity: 'Depends on subcommand.',
     subcommands: [
       sub({ name: 'debug', arity: 3, flags: ['noscript'], since: '3.2.0', summary: 'Sets the debug mode of server-side Lua scripts.', complexity: 'O(1)', args: [{ name: 'mode', type: 'oneof', arguments: [{ name: 'yes', type: 'pure-token', token: 'YES' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }, { name: 'no', type: 'pure-token', token: 'NO' }] }], handler: scriptDebug }),
       sub({ name: 'exists', arity: -3, flags: ['noscript'], tips: ['request_policy:all_shards', 'response_policy:agg_logical_and'], since: '2.6.0', summary: 'Determines whether server-side Lua scripts exist in the script cache.', complexity: 'O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).', args: [{ name: 'sha1', type: 'string', flags: ['multiple'] }], handler: scriptExists }),
-      sub({ name: 'flush', arity: -2, flags: ['noscript'], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], since: '2.6.0', summary: 'Removes all server-side Lua scripts from the script cache.', complexity: 'O(N) with N being the number of scripts in cache', args: [{ name: 'flush-type', type: 'oneof', flags: ['optional'], since: '6.2.0', arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }] }], handler: scriptFlush }),
+      sub({ name: 'flush', arity: -2, flags: ['noscript'], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], since: '2.6.0', summary: 'Removes all server-side Lua scripts from the script cache.', complexity: 'O(N) with N being the number of scripts in cache', history: [['6.2.0', 'Added the `ASYNC` and `SYNC` flushing mode modifiers.']], args: [{ name: 'async', type: 'oneof', flags: ['optional'], since: '6.2.0', arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }] }], handler: scriptFlush }),
       sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], since: '5.0.0', summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: scriptHelp }),
       sub({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], since: '2.6.0', summary: 'Terminates a server-side Lua script during execution.', complexity: 'O(1)', handler: scriptKill }),
       sub({ name: 'load', arity: 3, flags: ['noscript', 'stale'], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], since: '2.6.0', summary: 'Loads a server-side Lua script to the script cache.', complexity: 'O(N) with N being the length in bytes of the script body.', args: [{ name: 'script', type: 'string' }], handler: scriptLoad }),
+    ],
+  }),
+  command({ name: 'fcall', arity: -3, flags: [...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(false, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Invokes a function.', complexity: 'Depends on the function that is executed.', args: evalArgs('function'), handler: fcall }),
+  command({ name: 'fcall_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(true, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Invokes a read-only function.', complexity: 'Depends on the function that is executed.', args: evalArgs('function'), handler: fcallRo }),
+  command({
+    name: 'function', arity: -2, flags: [], acl: [], group: 'scripting', since: '7.0.0', summary: 'A container for function commands.', complexity: 'Depends on subcommand.',
+    subcommands: [
+      sub({ name: 'delete', arity: 3, flags: ['write', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Deletes a library and its functions.', complexity: 'O(1)', args: [{ name: 'library-name', type: 'string' }], handler: functionDelete }),
+      sub({ name: 'dump', arity: 2, flags: ['noscript'], since: '7.0.0', summary: 'Dumps all libraries into a serialized binary payload.', complexity: 'O(N) where N is the number of functions', handler: functionDump }),
+      sub({ name: 'flush', arity: -2, flags: ['write', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Deletes all libraries and functions.', complexity: 'O(N) where N is the number of functions deleted', args: [{ name: 'async', type: 'oneof', flags: ['optional'], arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }] }], handler: functionFlush }),
+      sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], since: '7.0.0', summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: functionHelp }),
+      sub({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], since: '7.0.0', summary: 'Terminates a function during execution.', complexity: 'O(1)', handler: scriptKill }),
+      sub({ name: 'list', arity: -2, flags: ['noscript'], tips: ['nondeterministic_output_order'], since: '7.0.0', summary: 'Returns information about all libraries.', complexity: 'O(N) where N is the number of functions', args: [{ name: 'library-name-pattern', type: 'string', token: 'LIBRARYNAME', flags: ['optional'] }, { name: 'withcode', type: 'pure-token', token: 'WITHCODE', flags: ['optional'] }], handler: functionList }),
+      sub({ name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Creates a library.', complexity: 'O(1) (considering compilation time is redundant)', args: [{ name: 'replace', type: 'pure-token', token: 'REPLACE', flags: ['optional'] }, { name: 'function-code', type: 'string' }], handler: functionLoad }),
+      sub({ name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Restores all libraries from a payload.', complexity: 'O(N) where N is the number of functions on the payload', args: [{ name: 'serialized-value', type: 'string' }, { name: 'policy', type: 'oneof', flags: ['optional'], arguments: [{ name: 'flush', type: 'pure-token', token: 'FLUSH' }, { name: 'append', type: 'pure-token', token: 'APPEND' }, { name: 'replace', type: 'pure-token', token: 'REPLACE' }] }], handler: functionRestore }),
+      sub({ name: 'stats', arity: 2, flags: ['noscript', 'allow_busy'], tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], since: '7.0.0', summary: 'Returns information about a function during execution.', complexity: 'O(1)', handler: functionStats }),
     ],
   }),
 ];

@@ -79,6 +79,16 @@ export class Dict<V> {
     }
   }
 
+  /** Makes room for `n` keys in all (the index grows once; see KeyIndex.reserve). */
+  reserve(n: number): void {
+    this.index.reserve(n);
+    if (this.meta && this.meta.length < n) {
+      const m = new Uint32Array(n);
+      m.set(this.meta);
+      this.meta = m;
+    }
+  }
+
   /** Replaces the value in an existing slot. */
   setAt(slot: number, val: V): void {
     this.vals[slot] = val;

@@ -111,6 +111,16 @@ export class KeyIndex {
     this.count++;
   }
 
+  /**
+   * Grows the table at once for `n` entries in all (RDB loading knows the
+   * count from RESIZEDB, as Redis's dictExpand): no doubling on the way.
+   */
+  reserve(n: number): void {
+    let cap = this.mask + 1;
+    while (n * 10 > cap * 7) cap *= 2;
+    if (cap !== this.mask + 1) this.resize(cap);
+  }
+
   /** Removes `key`, which must be at `slot`; pass `hash` when a find() just computed it. */
   remove(key: string, slot: number, hash = hashKey(key)): void {
     const p = this.position(hash, slot);

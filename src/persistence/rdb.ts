@@ -19,7 +19,7 @@
  */
 import type { Value } from '../keyspace/value.js';
 import { isString } from '../keyspace/value.js';
-import { List } from '../types/list.js';
+import { List, entrySize } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
 import { SetValue, INTSET } from '../types/set.js';
 import { ZSet } from '../types/zset.js';
@@ -461,11 +461,12 @@ export function writeValue(w: RdbWriter, v: Value): void {
       const nodes: Buffer[] = [];
       let lp = new ListpackBuilder();
       for (const e of l.toArray()) {
-        lp.elem(e);
-        if (lp.size >= maxBytes || lp.count >= maxCount) {
+        // a node holds what fits list-max-listpack-size (an element alone may exceed it)
+        if (lp.count > 0 && (lp.size + entrySize(e) > maxBytes || lp.count >= maxCount)) {
           nodes.push(Buffer.from(lp.finish()));
           lp = new ListpackBuilder();
         }
+        lp.elem(e);
       }
       if (lp.count > 0) nodes.push(Buffer.from(lp.finish()));
       w.len(nodes.length);

@@ -13,7 +13,8 @@
  *    any change, deletion, expiry or TTL change, and for the write lookups
  *    before in-place mutation) serializes the old value first into a side
  *    buffer for its database and marks the key handled; a key created after
- *    the start is marked handled too, so the walk skips it;
+ *    the start is marked handled too, so the walk skips it. Whether the walk
+ *    has reached a key needs no per-key record: see cow();
  *  - FLUSHDB/FLUSHALL while it runs give the db fresh dicts (Db.flush) and
  *    the walk continues over the old ones; SWAPDB swaps the dict objects, and
  *    the snapshot follows them because its state is keyed by dict identity.
@@ -647,6 +648,8 @@ export class RdbLoader {
   private expireAt: number | bigint | undefined;
   private readonly limits: LoadLimits;
   private readonly now: number;
+  /** Access metadata of every loaded key (loaded now). */
+  private readonly meta: number;
   version = 0;
   keysLoaded = 0;
   keysExpired = 0;
@@ -666,6 +669,7 @@ export class RdbLoader {
     this.db = server.dbs[0]!;
     this.limits = loadLimits(server.config.v);
     this.now = server.clock();
+    this.meta = server.hooks.newMeta ? server.hooks.newMeta() : 0;
     this.wrap(() => {
       const magic = this.r.bytes(9).latin1Slice();
       if (!/^REDIS\d{4}$/.test(magic)) this.r.fail('Wrong signature trying to load DB from file', 0);
@@ -730,10 +734,12 @@ export class RdbLoader {
         this.db = db;
         return;
       }
-      case R.OP_RESIZEDB:
+      case R.OP_RESIZEDB: {
+        const size = r.plainLen();
         r.plainLen();
-        r.plainLen();
+        this.db.dict.reserve(this.db.dict.size + size);
         return;
+      }
       case R.OP_AUX:
         r.str();
         r.str();
@@ -771,11 +777,12 @@ export class RdbLoader {
       return;
     }
     const d = this.db.dict;
-    if (d.has(key)) {
+    const slot = d.slot(key);
+    if (slot >= 0) {
       if (!this.merge) r.fail(`duplicated key '${key}' in DB ${this.db.id}`, at);
       this.db.expires.delete(key);
-    }
-    d.set(key, val, this.server.hooks.newMeta ? this.server.hooks.newMeta() : 0);
+      d.set(key, val, this.meta);
+    } else d.addAfterMiss(key, val, this.meta); // (reuses the hash of slot()'s miss)
     if (when !== undefined) this.db.expires.set(key, when);
     this.keysLoaded++;
     if ((this.r.pos - this.crcPos) > WRITE_CHUNK) {

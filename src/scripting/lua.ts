@@ -73,22 +73,86 @@ const mod = await load({
 const vm = mod.create(host);
 
 /**
+ * The engine's internals behind evalWithArgs (lua-redis-wasm 1.5.0, pinned):
+ * evalWithArgs hashes the script in JS (SHA-1) and copies it into the VM's
+ * memory on every run. The fast path below keeps each cached script's bytes
+ * in the VM's memory and encodes KEYS/ARGV straight from latin1 strings;
+ * the sha it passes is only used for error metadata, which runScript words
+ * itself. Falls back to evalWithArgs if the internals are not there.
+ */
+interface EngineInternals {
+  exports: { HEAPU8: Uint8Array; _alloc(n: number): number; _free_mem(p: number): void };
+  callEvalWithArgs(sp: number, sl: number, ap: number, al: number, nkeys: number): unknown;
+  decodeResult(r: unknown, sha: string): ReplyValue;
+}
+const internals = vm as unknown as EngineInternals;
+const fastPath =
+  typeof internals.callEvalWithArgs === 'function' && typeof internals.decodeResult === 'function' && internals.exports?._alloc !== undefined;
+
+/** A script's bytes, resident in the VM's memory while the script is cached (see freeChunk). */
+export interface Chunk {
+  body: string;
+  ptr: number;
+  len: number;
+}
+
+export function makeChunk(body: string): Chunk {
+  if (!fastPath) return { body, ptr: 0, len: 0 };
+  const len = Buffer.byteLength(body, 'latin1');
+  const ptr = internals.exports._alloc(Math.max(1, len));
+  const heap = internals.exports.HEAPU8;
+  Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength).latin1Write(body, ptr, len);
+  return { body, ptr, len };
+}
+
+/** Releases a chunk's VM memory (SCRIPT FLUSH). */
+export function freeChunk(c: Chunk): void {
+  if (c.ptr !== 0) internals.exports._free_mem(c.ptr);
+  c.ptr = 0;
+}
+
+/**
  * Runs a chunk with KEYS and ARGV (latin1 strings) and returns its result as
  * the VM reports it: an error result carries `meta` when the script failed
  * (as opposed to returning an error value). `h` serves redis.call & co. for
  * the duration of the run.
  */
-export function runChunk(body: string, keys: string[], args: string[], h: ScriptHost): ReplyValue {
+export function runChunk(chunk: Chunk, keys: string[], args: string[], h: ScriptHost): ReplyValue {
   const prev = current;
   current = h;
   try {
-    return vm.evalWithArgs(Buffer.from(body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf));
+    if (chunk.ptr === 0) return vm.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf));
+    const ex = internals.exports;
+    let total = 4;
+    for (const k of keys) total += 4 + k.length;
+    for (const a of args) total += 4 + a.length;
+    const ap = ex._alloc(total);
+    // The heap may have grown (a new ArrayBuffer) since the last run.
+    const heap = ex.HEAPU8;
+    const b = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength);
+    let o = ap;
+    b.writeUInt32LE(keys.length + args.length, o);
+    o += 4;
+    for (const list of [keys, args]) {
+      for (const s of list) {
+        b.writeUInt32LE(s.length, o);
+        o += 4;
+        o += b.latin1Write(s, o, s.length);
+      }
+    }
+    try {
+      return internals.decodeResult(internals.callEvalWithArgs(chunk.ptr, chunk.len, ap, total, keys.length), '');
+    } finally {
+      ex._free_mem(ap);
+    }
   } finally {
     current = prev;
   }
 }
 
 const latin1Buf = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+const CHECKER = makeChunk('local f, e = loadstring(ARGV[1], ARGV[2]) if f then return 1 end return {err = e}');
 
 /** A host that refuses every redis.call: for compiling only. */
 const NO_HOST: ScriptHost = {
@@ -101,13 +165,8 @@ const NO_HOST: ScriptHost = {
  * Compiles `body` without running it; returns the Lua error message
  * ("user_script:1: '=' expected near '1'") or null when it compiles.
  */
-export function compileError(body: string): string | null {
-  const r = runChunk(
-    "local f, e = loadstring(ARGV[1], '@user_script') if f then return 1 end return {err = e}",
-    [],
-    [body],
-    NO_HOST,
-  );
+export function compileError(body: string, chunkName = '@user_script'): string | null {
+  const r = runChunk(CHECKER, [], [body, chunkName], NO_HOST);
   if (r !== null && typeof r === 'object' && 'err' in r) return errText(r);
   return null;
 }

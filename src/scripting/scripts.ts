@@ -17,7 +17,7 @@ import { lookupSub } from '../commands/registry.js';
 import type { Ctx, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, luaToReply, respToLua, runChunk, type ReplyValue, type ScriptHost } from './lua.js';
+import { compileError, errText, freeChunk, luaToReply, makeChunk, respToLua, runChunk, type Chunk, type ReplyValue, type ScriptHost } from './lua.js';
 
 /** Shebang flags (`#!lua flags=...`). */
 export const FLAG_NO_WRITES = 1;
@@ -45,7 +45,7 @@ export interface Script {
    * kept), wrapped so only its first return value is the result (Redis
    * keeps the first; the VM would keep the last).
    */
-  chunk: string;
+  chunk: Chunk;
   flags: number;
 }
 
@@ -106,7 +106,7 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
   if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
-  const s: Script = { sha, body, chunk: `return ((function() ${chunk}\nend)())`, flags };
+  const s: Script = { sha, body, chunk: makeChunk(`return ((function() ${chunk}\nend)())`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
   return s;
@@ -115,6 +115,7 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
 /** SCRIPT FLUSH. */
 export function flushScripts(server: Server): void {
   const st = scripting(server);
+  for (const s of st.scripts.values()) freeChunk(s.chunk);
   st.scripts.clear();
   st.bodyBytes = 0;
 }
@@ -136,10 +137,10 @@ const ERR_NOSCRIPT = 'ERR This Redis command is not allowed from script';
 const ERR_RO_WRITE = 'ERR Write commands are not allowed from read-only scripts.';
 
 /** The engine's error kinds, worded as Redis 7 words them. */
-function kindText(kind: string, name: string | undefined, line: number): string {
+function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
   switch (kind) {
     case 'global-read':
-      return `ERR user_script:${line}: Script attempted to access nonexistent global variable '${name ?? ''}'`;
+      return `ERR ${chunkName}:${line}: Script attempted to access nonexistent global variable '${name ?? ''}'`;
     case 'command-arg-type':
       return 'ERR Lua redis lib command arguments must be strings or integers';
     default:
@@ -147,15 +148,36 @@ function kindText(kind: string, name: string | undefined, line: number): string 
   }
 }
 
+/** What runGeneric runs: an EVAL script or a library's function. */
+export interface Runnable {
+  chunk: Chunk;
+  flags: number;
+  /** Named in errors: the sha of a script, a function's name. */
+  name: string;
+  /** 'user_script' or 'user_function'. */
+  chunkName: string;
+}
+
 /**
  * Runs `script` for ctx's client with `numkeys` keys from argv[3...] and
  * writes its result (or Redis's error for a failed script) to ctx.reply.
- * `readOnly`: run by EVAL_RO/EVALSHA_RO/FCALL_RO.
+ * `readOnly`: run by EVAL_RO/EVALSHA_RO.
  */
 export function runScript(ctx: Ctx, script: Script, numkeys: number, readOnly: boolean): void {
+  const keys = ctx.argv.slice(3, 3 + numkeys);
+  const args = ctx.argv.slice(3 + numkeys);
+  runGeneric(ctx, { chunk: script.chunk, flags: script.flags, name: script.sha, chunkName: 'user_script' }, keys, args, readOnly);
+}
+
+/**
+ * Runs a script or function with KEYS and ARGV for ctx's client and writes
+ * its result, or Redis's error for a failed run, to ctx.reply. `readOnly`:
+ * run by a *_RO command.
+ */
+export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string[], readOnly: boolean): void {
   const { server, client } = ctx;
-  const noWrites = readOnly || (script.flags & FLAG_NO_WRITES) !== 0;
-  if (readOnly && (script.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
+  const noWrites = readOnly || (run.flags & FLAG_NO_WRITES) !== 0;
+  if (readOnly && (run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
     throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
   }
   const st = scripting(server);
@@ -195,13 +217,15 @@ export function runScript(ctx: Ctx, script: Script, numkeys: number, readOnly: b
       else server.log.warning(message);
     },
   };
-  const keys = ctx.argv.slice(3, 3 + numkeys);
-  const args = ctx.argv.slice(3 + numkeys);
-  const r = runChunk(script.chunk, keys, args, host);
+  const r = runChunk(run.chunk, keys, args, host);
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
-    const msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line) : errText(r);
-    ctx.reply.error(`${msg} script: ${script.sha}, on @user_script:${m.line}.`);
+    let msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);
+    // Errors the redis.* API raises (redis.setresp(4)) carry no Lua position in Redis.
+    const api = /^ERR user_script:\d+: (ERR .*)$/s.exec(msg);
+    if (api !== null) msg = api[1]!;
+    if (run.chunkName !== 'user_script') msg = msg.replace(/user_script:/g, `${run.chunkName}:`);
+    ctx.reply.error(`${msg} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
     return;
   }
   luaToReply(r, ctx.reply);

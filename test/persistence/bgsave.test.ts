@@ -195,3 +195,45 @@ test('FLUSHALL stops a BGSAVE and, with save points, saves the empty dataset', a
   await check.close();
   await srv.close();
 });
+
+test('BGSAVE copy-on-write: every kind of change between slices, several seeds', async () => {
+  for (const seed0 of [1, 2, 3, 4]) {
+    const dir = fs.mkdtempSync(path.join(tmp, 'f-'));
+    const srv = await createServer({ noListen: true, config: { ...DEBUG, dir } });
+    const N = 30000;
+    await srv.call('DEBUG', 'POPULATE', String(N), 'k');
+    for (let i = 0; i < 300; i++) {
+      await srv.call('RPUSH', `l:${i}`, 'a', String(i));
+      await srv.call('SET', `t:${i}`, 'x', 'PX', '100000');
+    }
+    await srv.call('SELECT', '1');
+    await srv.call('DEBUG', 'POPULATE', '5000', 'one');
+    await srv.call('SELECT', '0');
+    let seed = seed0;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const before = await srv.call('DEBUG', 'DIGEST');
+    await srv.call('BGSAVE');
+    let ops = 0;
+    // commands run between the walk's slices: deletes move the last slot down
+    // (the walk must tell walked keys from moved ones), renames, moves, swaps
+    while (persist(srv.server).bgsave !== null) {
+      for (let j = 0; j < 20; j++, ops++) {
+        const k = `k:${rnd(N)}`;
+        const cmds: string[][] = [
+          ['DEL', k], ['SET', k, 'n'], ['DEL', `k:${N - 1 - rnd(100)}`], ['SET', `new:${ops}`, 'v'],
+          ['RPUSH', `l:${rnd(300)}`, 'z'], ['PERSIST', `t:${rnd(300)}`], ['RENAME', k, `k:${rnd(N)}`], ['EXPIRE', k, '1000'],
+          ['MOVE', k, '1'], ['APPEND', k, 'q'], ['SWAPDB', '0', '1'], ['UNLINK', k, `k:${rnd(N)}`],
+        ];
+        await srv.call(...cmds[rnd(cmds.length)]!);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await waitBgsave(srv.server), true);
+    assert.ok(ops > 1000, `only ${ops} commands ran during the BGSAVE`);
+    const check = await createServer({ noListen: true, config: DEBUG });
+    await loadRdbFile(check.server, path.join(dir, 'dump.rdb'));
+    assert.equal(await check.call('DEBUG', 'DIGEST'), before, `seed ${seed0}`);
+    await check.close();
+    await srv.close();
+  }
+});

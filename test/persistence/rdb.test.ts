@@ -133,7 +133,8 @@ test('a tsdis RDB loads in redis-server with identical contents; redis-check-rdb
   assert.match(check.stdout, /RDB looks OK/);
   const dir = fs.mkdtempSync(path.join(tmp, 'r-'));
   fs.copyFileSync(file, path.join(dir, 'from-tsdis.rdb'));
-  const r: RedisProcess = await startRedis(['--dir', dir, '--dbfilename', 'from-tsdis.rdb', '--enable-debug-command', 'yes']);
+  // deep sanitization: redis-server checks every listpack, intset and quicklist node entry by entry
+  const r: RedisProcess = await startRedis(['--dir', dir, '--dbfilename', 'from-tsdis.rdb', '--enable-debug-command', 'yes', '--sanitize-dump-payload', 'yes']);
   try {
     const c = await RawConn.connect(r.port);
     assert.equal(await c.call('DEBUG', 'DIGEST'), `+${digest}\r\n`);
@@ -166,7 +167,7 @@ test("redis-server's RDB (every type) loads in tsdis with identical contents", {
 });
 
 test('DUMP payloads move between tsdis and redis-server both ways', { skip }, async () => {
-  const r = await startRedis(['--enable-debug-command', 'yes']);
+  const r = await startRedis(['--enable-debug-command', 'yes', '--sanitize-dump-payload', 'yes']);
   const t = await filledTsdis();
   const tsdis = await createServer({ config: DEBUG });
   try {

@@ -1,0 +1,203 @@
+/**
+ * EVAL & co. and SCRIPT against a real redis-server, raw reply bytes
+ * compared: argument errors, NOSCRIPT, every script error form (Lua errors
+ * with `user_script:LINE:`, redis.call errors with the script's sha and line,
+ * compile errors, the globals sandbox), the gates on a script's commands
+ * (unknown, arity, noscript, writes from read-only scripts and `no-writes`),
+ * shebang flags and their errors, Lua <-> RESP2/RESP3 conversions, the
+ * libraries (cjson, cmsgpack, struct, bit) and the SCRIPT subcommands.
+ */
+import { test, after } from 'node:test';
+import { Differ, type Cmd } from '../helpers/diff.js';
+import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
+const d = await Differ.start();
+after(() => d?.stop());
+const skip = d ? false : SKIP_NO_REDIS;
+const ev = (script: string, ...rest: string[]): Cmd => ['EVAL', script, ...(rest.length ? rest : ['0'])];
+
+test('argument errors, NOSCRIPT, EVALSHA after EVAL and SCRIPT LOAD', { skip }, async () => {
+  await d!.reset();
+  await d!.same([
+    ['EVAL', 'return 1', '-1'],
+    ['EVAL', 'return 1', '2', 'a'],
+    ['EVAL', 'return 1', 'x'],
+    ['EVAL', 'return 1'],
+    ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'],
+    ['EVALSHA', 'abc', '0'],
+    ['EVAL', 'return {KEYS[1], KEYS[2], ARGV[1], #ARGV}', '2', 'k1', 'k2', 'a1', 'a2'],
+    ['EVALSHA', 'e2fb4fbc1ad5a1bbc8c5ba3d5e6a8b4a8e8cb9d7', '0'],
+    ['SCRIPT', 'LOAD', "return 'loaded'"],
+    ['EVALSHA', '4b3bd4ef0dbf3e34bc3d7c2d7cb3e3e30ff0c6a3', '0'],
+    ['SCRIPT', 'EXISTS', 'a', 'ffffffffffffffffffffffffffffffffffffffff'],
+    ['SCRIPT', 'LOAD', 'retur 1'],
+    ['SCRIPT', 'FLUSH', 'x'],
+    ['SCRIPT', 'FLUSH', 'ASYNC'],
+    ['SCRIPT', 'FLUSH'],
+    ['SCRIPT', 'KILL'],
+    ['SCRIPT', 'HELP'],
+    ['SCRIPT', 'NOSUCH'],
+  ]);
+  // The sha of a loaded script runs by EVALSHA / EVALSHA_RO, in either case.
+  const [sha] = await d!.both(['SCRIPT', 'LOAD', "return redis.call('get', KEYS[1])"]);
+  const hex = sha.split('\r\n')[1]!;
+  await d!.same([
+    ['SET', 'k', 'v'],
+    ['EVALSHA', hex, '1', 'k'],
+    ['EVALSHA', hex.toUpperCase(), '1', 'k'],
+    ['EVALSHA_RO', hex, '1', 'k'],
+    ['SCRIPT', 'EXISTS', hex, hex.toUpperCase(), 'nope'],
+    ['SCRIPT', 'FLUSH'],
+    ['EVALSHA', hex, '1', 'k'],
+  ]);
+});
+
+test('script errors: Lua errors, redis.call errors, compile errors, sandbox', { skip }, async () => {
+  await d!.reset();
+  await d!.same([
+    ['SET', 's', 'abc'],
+    ev("error('boom')"),
+    ev("local a = 1\nlocal b = 2\nerror('line three')"),
+    ev("return redis.call('incr','s')"),
+    ev("return redis.call('incr','x','y')"),
+    ev("return redis.pcall('incr','s')"),
+    ev("local t = redis.pcall('incr','s') return t.err"),
+    ev("local ok, e = pcall(function() redis.call('incr','s') end) return e"),
+    ev("return redis.call('nosuch')"),
+    ev("return redis.pcall('nosuch')"),
+    ev("return redis.call('config')"),
+    ev("return redis.call('config', 'nosuch')"),
+    ev("return redis.call()"),
+    ev('return redis.call({})'),
+    ev("return redis.call('eval','return 1',0)"),
+    ev("return redis.call('multi')"),
+    ev("return redis.call('blpop','l',0)"),
+    ev('retur 1'),
+    ev('return 1 +'),
+    ev('x = 1'),
+    ev('return y'),
+    ev("local x = 1\nreturn nosuch.field"),
+    ev('string.x = 1'),
+    ev("return {err='My Error'}"),
+    ev("return {err='WRONGTYPE custom'}"),
+    ev('return type(os)'),
+    ev('return type(io)'),
+    ev('return type(loadfile)'),
+    ev('return type(dofile)'),
+    ev('return type(require)'),
+    ev('return type(debug)'),
+    ev('return print'),
+  ]);
+});
+
+test('read-only scripts, shebang flags and their errors', { skip }, async () => {
+  await d!.reset();
+  await d!.same([
+    ['EVAL_RO', "return redis.call('set','a','b')", '0'],
+    ['EVAL_RO', "return redis.call('get','a')", '0'],
+    ev("#!lua flags=no-writes\nreturn redis.call('set','a','b')"),
+    ev("#!lua flags=no-writes,allow-oom\nreturn redis.call('get','a')"),
+    ev("#!lua\nreturn redis.call('set','a','b')"),
+    ['EVAL_RO', "#!lua\nreturn 1", '0'],
+    ['EVAL_RO', "#!lua flags=no-writes\nreturn 1", '0'],
+    ev("#!lua flags=allow-stale,no-cluster,allow-cross-slot-keys\nreturn 1"),
+    ev("#!lua\nerror('x')"),
+    ev("#!lua flags=bad\nreturn 1"),
+    ev('#!luax\nreturn 1'),
+    ev('#!lua name=x\nreturn 1'),
+    ev('#!lua'),
+    ['GET', 'a'],
+  ]);
+});
+
+test('Lua to RESP2 and RESP3 conversions', { skip }, async () => {
+  await d!.reset();
+  const scripts = [
+    'return 1, 2',
+    "return false, 'x'",
+    'return nil',
+    'return true',
+    'return false',
+    'return 3.99',
+    'return -3.99',
+    'return 2^53',
+    "return {1,2,3.7,'x',nil,5}",
+    "return {1,{2,{3,'x'}},'y'}",
+    'return {true,false,true}',
+    "return redis.status_reply('FINE')",
+    "return {ok='a\\r\\nb'}",
+    "return redis.call('ping')",
+    "redis.call('hset','h','a','1','b','2') return redis.call('hgetall','h')",
+    "return redis.call('get','nokey')",
+    "return redis.call('zrange','nokey',0,-1)",
+    "redis.call('zadd','z',1.5,'m') return redis.call('zrange','z',0,-1,'withscores')",
+    'redis.setresp(3) return redis.call(\'hgetall\',\'h\')',
+    "redis.setresp(3) redis.call('sadd','st','x') return redis.call('smembers','st')",
+    "redis.setresp(3) return redis.call('zscore','z','m')",
+    'redis.setresp(3) return {double=1.5}',
+    "redis.setresp(3) return {big_number='123456789012345678901234567890'}",
+    "redis.setresp(3) return {map={a=1}}",
+    "redis.setresp(3) return {set={'a'}}",
+    'redis.setresp(3) return true',
+    'redis.setresp(3) return false',
+    "local t = redis.setresp(3) return type(redis.call('hgetall','h'))",
+    'return redis.setresp(4)',
+  ];
+  for (const proto of ['2', '3']) {
+    await d!.both(['HELLO', proto]);
+    await d!.same(scripts.map((s) => ev(s)));
+  }
+});
+
+test('libraries and the redis table', { skip }, async () => {
+  await d!.reset();
+  await d!.same(
+    [
+      "return cjson.encode({a=1,b={1,2,3},c='x/y',d={}})",
+      'return cjson.encode(cjson.decode(\'{"a":[1,2,{"b":null}],"c":1.5e300,"d":"\\\\u00e9"}\'))',
+      'return cjson.encode({1.5, 0.1, 1e20, -0})',
+      "return cjson.decode('[1,2,3]')[2]",
+      "return cjson.decode('{bad')",
+      "return cmsgpack.pack({1,2,'abc',{x=1}, 1.5, -1, 65536, true})",
+      "return cmsgpack.unpack(cmsgpack.pack({1,2,'abc',{x=1}}))",
+      "return struct.pack('>I2i4', 1, -2)",
+      "return {struct.unpack('>I2', '\\0\\5')}",
+      'return bit.tohex(bit.bxor(0xff, 0x0f))',
+      'return {bit.band(7,3), bit.bor(1,2), bit.lshift(1,31), bit.rshift(-1, 28), bit.bnot(0)}',
+      "return redis.sha1hex('abc')",
+      "return redis.sha1hex('')",
+      'return type(unpack)',
+      'return table.getn({1,2,3})',
+      'return {unpack({1,2,3})}',
+      "return string.format('%d %s %5.2f', 3, 'x', 1.5)",
+      "return {string.find('hello world', 'o w')}",
+      "return table.concat({'a','b','c'}, ',')",
+      'return math.floor(7.9)',
+      'return tostring(0.1)',
+      "return tonumber('0x10')",
+      'return _VERSION',
+      'return redis.LOG_NOTICE',
+      "redis.log(redis.LOG_WARNING, 'from a test') return 1",
+      'return redis.breakpoint()',
+      'return redis.replicate_commands()',
+      'return redis.set_repl(redis.REPL_ALL)',
+      "return loadstring('return 1')()",
+      'return getmetatable(\'\').__index == string',
+      "return type(coroutine)",
+    ].map((s) => ev(s)),
+  );
+});
+
+test('scripts share the caller\'s database; SELECT inside does not leak', { skip }, async () => {
+  await d!.reset();
+  await d!.same([
+    ['SELECT', '2'],
+    ev("redis.call('set', KEYS[1], 'in2') return redis.call('get', KEYS[1])", '1', 'k'),
+    ev("redis.call('select', 3) redis.call('set', 'k', 'in3') return redis.call('get', 'k')"),
+    ['GET', 'k'],
+    ['SELECT', '3'],
+    ['GET', 'k'],
+    ['SELECT', '0'],
+    ['EXISTS', 'k'],
+  ]);
+});
