@@ -16,9 +16,16 @@ function bgrewriteaof(ctx: Ctx): void {
     ctx.reply.simple('Background append only file rewriting scheduled');
     return;
   }
+  if (server.aof !== null && server.aof.rewriting) throw new ReplyError('ERR Background append only file rewriting already in progress');
   try {
-    if (server.aof !== null) server.aof.rewriteSync();
-    else {
+    if (server.aof !== null) {
+      if (!server.aof.rewriteBackground()) {
+        // a BGSAVE holds the snapshot machinery: the cron starts it afterwards
+        server.aof.rewriteScheduled = true;
+        ctx.reply.simple('Background append only file rewriting scheduled');
+        return;
+      }
+    } else {
       // AOF off: the files are written (a base of the current data) but not kept open.
       const aof = new Aof(server);
       aof.openFresh();

@@ -31,6 +31,14 @@ function bgsave(ctx: Ctx): void {
     else throw new ReplyError(Err.syntax);
   }
   const st = persist(server);
+  if (st.bgsave !== null && st.bgsave.opts.onDone !== undefined) {
+    // the AOF rewrite holds the snapshot machinery (Redis: another child is active)
+    if (schedule) {
+      st.bgsaveScheduled = true;
+      return reply.simple('Background saving scheduled');
+    }
+    throw new ReplyError('ERR Another child process is active (AOF?): can\'t BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.');
+  }
   if (st.bgsave !== null) throw new ReplyError('ERR Background save already in progress');
   // Inside MULTI/EXEC (Redis: server.in_exec) the save is scheduled for the cron.
   if (ctx.client.inExec) {

@@ -235,7 +235,7 @@ function persistenceSection(server: Server): Fields {
     ['current_save_keys_total', toSave],
     ...rdbInfo(server),
     ['aof_enabled', aof !== null ? 1 : 0],
-    ['aof_rewrite_in_progress', 0],
+    ['aof_rewrite_in_progress', aof?.rewriting ? 1 : 0],
     ['aof_rewrite_scheduled', aof?.rewriteScheduled ? 1 : 0],
     ['aof_last_rewrite_time_sec', aof === null || aof.lastRewriteMs < 0 ? -1 : Math.round(aof.lastRewriteMs / 1000)],
     ['aof_current_rewrite_time_sec', -1],

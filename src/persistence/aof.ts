@@ -29,7 +29,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
-import { rdbImage, loadRdbBuffer } from './snapshot.js';
+import { rdbImage, loadRdbBuffer, persist, Bgsave } from './snapshot.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -528,6 +528,86 @@ export class Aof {
       this.lastRewriteMs = Date.now() - t0;
     }
     this.startTimer();
+  }
+
+  /** A background rewrite is running (rewriteBackground). */
+  rewriting = false;
+  private rewriteStartMono = 0;
+
+  /**
+   * BGREWRITEAOF without stalling clients (with an RDB base): a new
+   * incremental file takes every write from now on and is added to the
+   * manifest at once (so a crash mid-rewrite still loads: old base, old
+   * incrs, new incr); the base is the dataset as it is at this moment,
+   * written by the BGSAVE machinery in slices with key-level copy-on-write;
+   * when it is on disk the manifest switches to [new base, new incr] and the
+   * old files go. Returns false when the snapshot machinery is busy (a
+   * BGSAVE): the caller schedules the rewrite.
+   */
+  rewriteBackground(): boolean {
+    if (this.rewriting) return true;
+    if (!this.server.config.v['aof-use-rdb-preamble']) {
+      this.rewriteSync();
+      return true;
+    }
+    const st = persist(this.server);
+    if (st.bgsave !== null) return false;
+    this.flush(true);
+    fs.mkdirSync(this.dir, { recursive: true });
+    const baseSeq = this.baseSeq + 1;
+    const incrSeq = this.incrSeq + 1;
+    const baseName = this.fileName('b', baseSeq, 'rdb');
+    const incrName = this.fileName('i', incrSeq);
+    const fd = fs.openSync(path.join(this.dir, incrName), 'a');
+    const old = this.files;
+    const during: AofFile[] = [...old.filter((f) => f.type !== 'h'), { name: incrName, seq: incrSeq, type: 'i' }];
+    this.writeManifest(during);
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = fd;
+    this.files = during;
+    this.incrSeq = incrSeq;
+    this.selected = -1;
+    const incrSizeBefore = this.incrSize;
+    this.rewriting = true;
+    this.rewriteStartMono = Date.now();
+    this.server.log.notice(`Background append only file rewriting started by pid ${process.pid}`);
+    const onDone = (ok: boolean): void => {
+      this.rewriting = false;
+      this.lastRewriteMs = Date.now() - this.rewriteStartMono;
+      if (!ok || this.fd !== fd) {
+        // the manifest still names the old files plus the new incr: nothing lost
+        this.lastRewriteStatus = 'err';
+        this.server.log.warning('Background AOF rewrite failed');
+        return;
+      }
+      try {
+        const next: AofFile[] = [
+          { name: baseName, seq: baseSeq, type: 'b' },
+          { name: incrName, seq: incrSeq, type: 'i' },
+        ];
+        this.writeManifest(next);
+        this.files = next;
+        this.baseSeq = baseSeq;
+        this.baseSize = fs.statSync(path.join(this.dir, baseName)).size;
+        this.incrSize -= incrSizeBefore;
+        for (const f of old) {
+          if (f.name === baseName || f.name === incrName) continue;
+          try {
+            fs.unlinkSync(path.join(this.dir, f.name));
+          } catch {
+            /* already gone */
+          }
+        }
+        this.rewrites++;
+        this.lastRewriteStatus = 'ok';
+        this.server.log.notice('Background AOF rewrite finished successfully');
+      } catch (e) {
+        this.lastRewriteStatus = 'err';
+        this.server.log.warning(`Background AOF rewrite failed: ${(e as Error).message}`);
+      }
+    };
+    st.bgsave = new Bgsave(this.server, path.join(this.dir, baseName), { aofBase: true, onDone });
+    return true;
   }
 
   /** Whether the incremental files grew past the auto-rewrite thresholds. */

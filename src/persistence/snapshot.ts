@@ -266,13 +266,18 @@ export class Bgsave {
   constructor(
     private readonly server: Server,
     private readonly file: string,
+    /**
+     * aofBase: the image is an AOF base (AUX aof-base 1); onDone: called
+     * instead of the BGSAVE bookkeeping when it ends (the AOF rewrite).
+     */
+    readonly opts: { aofBase?: boolean; onDone?: (ok: boolean) => void } = {},
   ) {
     this.startMs = server.clock();
     this.tmp = path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
     this.fd = fs.openSync(this.tmp, 'w');
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
     this.dirtyAtStart = server.dirty;
-    writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: false, now: this.startMs });
+    writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: this.startMs });
     let total = 0;
     for (const db of server.dbs) {
       if (db.dict.size === 0) continue;
@@ -513,6 +518,7 @@ export class Bgsave {
     this.cleanup();
     const st = persist(this.server);
     if (st.bgsave === this) st.bgsave = null;
+    if (this.opts.onDone) return this.opts.onDone(false);
     this.server.log.warning('Background saving terminated by signal 10');
     for (const f of st.waiters.splice(0)) f(false);
   }
@@ -522,6 +528,14 @@ export class Bgsave {
     const server = this.server;
     const st = persist(server);
     if (st.bgsave === this) st.bgsave = null;
+    if (this.opts.onDone) {
+      this.opts.onDone(ok);
+      if (st.bgsaveScheduled) {
+        st.bgsaveScheduled = false;
+        startBgsave(server);
+      }
+      return;
+    }
     st.lastBgsaveTimeSec = Math.round((performance.now() - this.startMono) / 1000);
     if (ok) {
       server.log.notice('Background saving terminated with success');

@@ -648,11 +648,11 @@ export class Server extends EventEmitter {
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
     // auto-aof-rewrite-percentage / -min-size
-    if (this.aof !== null && (this.aof.rewriteScheduled || this.aof.wantsAutoRewrite())) {
-      this.aof.rewriteScheduled = false;
-      this.log.notice('Starting automatic rewriting of AOF');
+    if (this.aof !== null && !this.aof.rewriting && (this.aof.rewriteScheduled || this.aof.wantsAutoRewrite())) {
+      if (!this.aof.rewriteScheduled) this.log.notice('Starting automatic rewriting of AOF');
       try {
-        this.aof.rewriteSync();
+        // stays scheduled while a BGSAVE holds the snapshot machinery
+        this.aof.rewriteScheduled = !this.aof.rewriteBackground();
       } catch (e) {
         this.aof.lastRewriteStatus = 'err';
         this.log.warning(`AOF rewrite failed: ${(e as Error).message}`);

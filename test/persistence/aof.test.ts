@@ -59,6 +59,15 @@ async function snapshot(c: RawConn): Promise<string> {
   return out.join('\n');
 }
 
+/** Waits (bounded) until no AOF rewrite is running. */
+async function rewriteDone(srv: { call(...a: string[]): Promise<unknown> }): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (/aof_rewrite_in_progress:0/.test(String(await srv.call('INFO', 'persistence')))) return;
+    await sleep(20);
+  }
+  throw new Error('AOF rewrite did not finish in 4 s');
+}
+
 /** Compares two snapshots line by line (so a failure names the key). */
 function sameSnapshot(got: string, want: string): void {
   assert.deepEqual(got.split('\n'), want.split('\n'));
@@ -324,6 +333,7 @@ test('CONFIG SET appendonly yes writes a base of the current data; BGREWRITEAOF 
     assert.equal(await srv.call('CONFIG', 'SET', 'appendonly', 'yes'), 'OK');
     await srv.call('SET', 'after', '2');
     await srv.call('BGREWRITEAOF');
+    await rewriteDone(srv);
     await srv.call('HSET', 'h', 'f', 'v');
     const info = String(await srv.call('INFO', 'persistence'));
     assert.match(info, /aof_enabled:1/);
@@ -334,6 +344,44 @@ test('CONFIG SET appendonly yes writes a base of the current data; BGREWRITEAOF 
     assert.deepEqual(await srv.call('MGET', 'before', 'after'), ['1', '2']);
     assert.deepEqual(await srv.call('LRANGE', 'l', '0', '-1'), ['a', 'b']);
     assert.equal(await srv.call('HGET', 'h', 'f'), 'v');
+  } finally {
+    await srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('BGREWRITEAOF runs in the background: clients are served, and writes made meanwhile are kept', async () => {
+  const dir = tmp();
+  let srv = await createServer({ config: { dir, appendonly: 'yes' } });
+  try {
+    const N = 150_000;
+    for (let i = 0; i < N; i += 1000) {
+      const args: string[] = [];
+      for (let j = i; j < i + 1000; j++) args.push(`k${j}`, `v${j}`);
+      await srv.call('MSET', ...args);
+    }
+    assert.match(String(await srv.call('BGREWRITEAOF')), /Background append only file rewriting started/);
+    // while it runs: overwrite, delete and add keys, each answered at once
+    let during = 0;
+    for (let i = 0; /aof_rewrite_in_progress:1/.test(String(await srv.call('INFO', 'persistence'))); i++) {
+      await srv.call('SET', `k${i}`, 'changed');
+      await srv.call('DEL', `k${N - 1 - i}`);
+      await srv.call('SET', `new${i}`, 'x');
+      during = i + 1;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(during > 0, 'the rewrite took more than one event-loop turn');
+    assert.equal(await srv.call('BGREWRITEAOF'), 'Background append only file rewriting started');
+    await rewriteDone(srv);
+    const dbsize = await srv.call('DBSIZE');
+    await srv.close();
+    srv = await createServer({ config: { dir, appendonly: 'yes' } });
+    assert.equal(await srv.call('DBSIZE'), dbsize);
+    assert.equal(await srv.call('GET', 'k0'), 'changed');
+    assert.equal(await srv.call('GET', `k${during - 1}`), 'changed');
+    assert.equal(await srv.call('GET', `k${during}`), `v${during}`);
+    assert.equal(await srv.call('EXISTS', `k${N - 1}`), 0);
+    assert.equal(await srv.call('GET', `new${during - 1}`), 'x');
   } finally {
     await srv.close();
     fs.rmSync(dir, { recursive: true, force: true });
