@@ -53,7 +53,7 @@ const BUSY_MEMORY_MS = 200;
 /** Keys serialized between two clock readings. */
 const KEYS_PER_CHECK = 16;
 /** Bytes buffered before a write to the file (a write of this size to the page cache takes tens of µs). */
-const WRITE_CHUNK = 1 << 17;
+const WRITE_CHUNK = 1 << 14;
 
 /** Persistence state of one server. */
 export interface PersistState {
@@ -379,7 +379,7 @@ export class Bgsave {
   private step = (): void => {
     if (this.aborted) return;
     // the disk is behind (8 MB queued): wait for it rather than buffer the whole file
-    if (this.queue.length >= 64) {
+    if (this.queue.length >= 512) {
       setTimeout(this.step, 1);
       return;
     }
