@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
-import { loadRdbFile, RdbLoadError } from './persistence/snapshot.js';
+import { loadRdbFile, RdbLoadError, persist } from './persistence/snapshot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { shutdownSave } from './commands/persistence.js';
 import {
@@ -105,6 +105,8 @@ async function main(argv: string[]): Promise<void> {
 
   const port = Number(v['port']);
   log.notice(`Running mode=standalone, port=${port}.`);
+  // the AOF is loaded after listening, with -LOADING replies meanwhile (below)
+  server.deferAofLoad = true;
   try {
     await server.listen();
   } catch (e) {
@@ -128,8 +130,21 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   log.warning('Server initialized');
-  // The RDB file (when there is no AOF): clients connecting meanwhile get -LOADING.
-  if (!v['appendonly']) {
+  // The AOF (appendonly yes) or else the RDB file: clients connecting meanwhile get -LOADING.
+  if (v['appendonly']) {
+    const st = persist(server);
+    st.loading = { start: Math.floor(Date.now() / 1000), totalBytes: 0, loadedBytes: 0, startMono: performance.now() };
+    try {
+      await server.loadAofAfterListen((bytes) => {
+        if (st.loading) st.loading.loadedBytes = bytes;
+      });
+    } catch (e) {
+      log.warning(e instanceof AofLoadError || e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
+      process.exit(1);
+    } finally {
+      st.loading = null;
+    }
+  } else {
     try {
       await loadRdbFile(server);
     } catch (e) {

@@ -29,6 +29,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
+import { streamRebuildCommands, type Stream } from '../types/stream.js';
 import { rdbImage, loadRdbBuffer, persist, Bgsave } from './snapshot.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
@@ -165,6 +166,8 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
     const items: string[] = [];
     for (const [m, s] of (v as unknown as { entries(): Iterable<[string, number]> }).entries()) items.push(formatDouble(s), m);
     batched('ZADD', items, 2);
+  } else if (v.type === 'stream') {
+    out.push(...streamRebuildCommands(key, v as Stream));
   } else {
     throw new Error(`cannot write a value of type ${(v as { type: string }).type} to the AOF`);
   }
@@ -414,7 +417,18 @@ export class Aof {
    * is yes; anything else unreadable stops the start with the file and offset.
    */
   load(run: (argv: string[]) => void, inMulti: () => boolean, discardMulti: () => void): void {
+    const steps = this.loadSteps(run, inMulti, discardMulti);
+    while (!steps.next().done);
+  }
+
+  /**
+   * load() as a generator that yields every few thousand commands, so a
+   * server that already listens can load in slices across event-loop turns
+   * (clients get -LOADING meanwhile). Yields the bytes read so far.
+   */
+  *loadSteps(run: (argv: string[]) => void, inMulti: () => boolean, discardMulti: () => void): Generator<number, void, void> {
     this.readManifest();
+    let loadedBytes = 0;
     const order = [...this.files.filter((f) => f.type === 'b'), ...this.files.filter((f) => f.type === 'i')];
     const t0 = Date.now();
     for (let i = 0; i < order.length; i++) {
@@ -435,7 +449,12 @@ export class Aof {
         from = loadRdbBuffer(this.server, buf, f.name).endOffset;
       }
       const r = readCommands(buf, from);
-      for (const argv of r.commands) run(argv);
+      for (let k = 0; k < r.commands.length; k++) {
+        run(r.commands[k]!);
+        if ((k & 15) === 15) yield loadedBytes + Math.round((k / r.commands.length) * buf.length);
+      }
+      loadedBytes += buf.length;
+      yield loadedBytes;
       let end = r.end;
       let truncated = r.truncated;
       if (!r.bad && inMulti()) {
@@ -662,14 +681,45 @@ function lastMultiOffset(buf: Buffer, end: number): number {
  */
 export function startAofOnBoot(server: Server, dispatchCmd: (argv: string[]) => boolean, inMulti: () => boolean, discardMulti: () => void): Aof {
   const aof = new Aof(server);
+  if (aof.exists()) aof.load(checkedRun(dispatchCmd), inMulti, discardMulti);
+  aof.open();
+  return aof;
+}
+
+function checkedRun(dispatchCmd: (argv: string[]) => boolean): (argv: string[]) => void {
+  return (argv) => {
+    if (!dispatchCmd(argv)) throw new AofLoadError(`Unknown command '${argv[0]}' reading the append only file`);
+  };
+}
+
+/**
+ * startAofOnBoot for a server that already listens (the CLI): the AOF is
+ * loaded in slices across event-loop turns with server.loading set, so
+ * clients get -LOADING until it is done; progress is logged every second.
+ */
+export async function startAofOnBootAsync(
+  server: Server,
+  dispatchCmd: (argv: string[]) => boolean,
+  inMulti: () => boolean,
+  discardMulti: () => void,
+  progress: (loadedBytes: number) => void,
+): Promise<Aof> {
+  const aof = new Aof(server);
   if (aof.exists()) {
-    aof.load(
-      (argv) => {
-        if (!dispatchCmd(argv)) throw new AofLoadError(`Unknown command '${argv[0]}' reading the append only file`);
-      },
-      inMulti,
-      discardMulti,
-    );
+    let t = Date.now();
+    let lastLog = t;
+    for (const loaded of aof.loadSteps(checkedRun(dispatchCmd), inMulti, discardMulti)) {
+      progress(loaded);
+      const now = Date.now();
+      if (now - t >= 20) {
+        if (now - lastLog >= 1000) {
+          lastLog = now;
+          server.log.notice(`Loading the append only file: ${loaded} bytes read`);
+        }
+        await new Promise((r) => setImmediate(r));
+        t = Date.now();
+      }
+    }
   }
   aof.open();
   return aof;

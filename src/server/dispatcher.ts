@@ -103,7 +103,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // Loading the dataset: only commands flagged `loading` run.
-  if (server.loading && !cmd.flags.includes('loading')) {
+  if (server.loading && !cmd.flags.includes('loading') && client !== server.loaderClient) {
     reject(server, client, cmd, 'LOADING Redis is loading the dataset in memory', parent);
     return;
   }

@@ -36,7 +36,7 @@ import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
 import { clientType } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
-import { Aof, startAofOnBoot, startAofAtRuntime } from '../persistence/aof.js';
+import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
@@ -476,19 +476,46 @@ export class Server extends EventEmitter {
    */
   startPersistence(): void {
     this.persistenceStarted = true;
-    if (!this.config.v['appendonly']) return;
+    if (!this.config.v['appendonly'] || this.deferAofLoad) return;
+    const l = this.aofLoader();
+    this.aof = startAofOnBoot(this, l.run, l.inMulti, l.discard);
+  }
+
+  /** Set by the CLI before listen(): the AOF is then loaded by loadAofAfterListen(), with -LOADING replies. */
+  deferAofLoad = false;
+  /** The pseudo client replaying the AOF (the LOADING check lets it through). */
+  loaderClient: Client | null = null;
+
+  private aofLoader(): { run: (argv: string[]) => boolean; inMulti: () => boolean; discard: () => void } {
     const loader = this.newClient(null, 'internal');
-    this.aof = startAofOnBoot(
-      this,
-      (argv) => {
+    this.loaderClient = loader;
+    return {
+      run: (argv) => {
         if (this.commands.lookup(argv[0]!) === undefined) return false;
         dispatch(this, loader, argv);
         loader.reply.out = '';
         return true;
       },
-      () => loader.multiQueue !== null,
-      () => discardTransaction(loader, this.watches),
-    );
+      inMulti: () => loader.multiQueue !== null,
+      discard: () => discardTransaction(loader, this.watches),
+    };
+  }
+
+  /**
+   * The CLI's start with appendonly yes: loads the AOF in slices while the
+   * server already listens (clients get -LOADING), then appends to it.
+   * Rejects (AofLoadError) when the AOF cannot be loaded.
+   */
+  async loadAofAfterListen(progress: (loadedBytes: number) => void): Promise<void> {
+    if (!this.config.v['appendonly'] || this.aof !== null) return;
+    const l = this.aofLoader();
+    this.loading = true;
+    try {
+      this.aof = await startAofOnBootAsync(this, l.run, l.inMulti, l.discard, progress);
+    } finally {
+      this.loading = false;
+      this.loaderClient = null;
+    }
   }
 
   /**

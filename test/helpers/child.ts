@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPing } from './servers.js';
+import { freePort, waitForPing, RawConn } from './servers.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -20,7 +20,7 @@ export interface Child {
   exited(ms?: number): Promise<number | null>;
 }
 
-/** Starts `node cli.js --port P --bind 127.0.0.1 ...args` in `cwd`; resolves when it answers PING. */
+/** Starts `node cli.js --port P --bind 127.0.0.1 ...args` in `cwd`; resolves when it answers PING and has loaded its data. */
 export async function startChild(args: string[], cwd: string, opts: { waitReady?: boolean } = {}): Promise<Child> {
   const port = await freePort();
   const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,6 +51,16 @@ export async function startChild(args: string[], cwd: string, opts: { waitReady?
   if (opts.waitReady !== false) {
     try {
       await waitForPing(port, proc);
+      // PING answers while the dataset loads: wait until commands run (bounded)
+      const c = await RawConn.connect(port);
+      try {
+        for (let i = 0; (await c.call('DBSIZE')).startsWith('-LOADING'); i++) {
+          if (i > 2000) throw new Error('still loading after 20 s');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        c.close();
+      }
     } catch (e) {
       throw new Error(`${(e as Error).message}; output:\n${out}`);
     }

@@ -387,3 +387,43 @@ test('BGREWRITEAOF runs in the background: clients are served, and writes made m
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the CLI loads a large AOF while listening: clients get -LOADING, never half-loaded data', async () => {
+  const dir = tmp();
+  let srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
+  const N = 300_000;
+  for (let i = 0; i < N; i += 1000) {
+    const args: string[] = [];
+    for (let j = i; j < i + 1000; j++) args.push(`k${j}`, 'v');
+    await srv.call('MSET', ...args);
+  }
+  await srv.call('SET', 'last', 'here');
+  await srv.close();
+  const child = await startChild(['--appendonly', 'yes', '--dir', dir, '--save', ''], dir, { waitReady: false });
+  try {
+    let c: RawConn | null = null;
+    for (let i = 0; i < 500 && c === null; i++) {
+      try {
+        c = await RawConn.connect(child.port);
+      } catch {
+        await sleep(5);
+      }
+    }
+    assert.ok(c, 'connected');
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const r = await c.call('GET', 'last');
+      seen.add(r.startsWith('-LOADING') ? 'loading' : r);
+      if (r === '$4\r\nhere\r\n') break;
+      assert.equal(r, '-LOADING Redis is loading the dataset in memory\r\n');
+      await sleep(2);
+    }
+    assert.ok(seen.has('$4\r\nhere\r\n'), `loaded in the end: ${[...seen].join(', ')}`);
+    assert.equal(await c.call('DBSIZE'), `:${N + 1}\r\n`);
+    c.close();
+    assert.ok(seen.has('loading'), 'a client connecting during the load got -LOADING');
+  } finally {
+    await child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
