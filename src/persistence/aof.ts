@@ -31,6 +31,7 @@ import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
 import { streamRebuildCommands, type Stream } from '../types/stream.js';
 import { rdbImage, loadRdbBuffer, persist, Bgsave } from './snapshot.js';
+import { strerror } from '../config/file.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -316,7 +317,7 @@ export class Aof {
     } catch (e) {
       if (this.lastWriteStatus === 'ok') this.server.log.warning(`Error writing to the AOF file: ${(e as Error).message}`);
       this.lastWriteStatus = 'err';
-      this.lastWriteError = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      this.lastWriteError = strerror(e);
       if (this.fsyncPolicy === 'always') {
         // Redis exits: it can no longer promise durability for acknowledged writes.
         this.server.log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");

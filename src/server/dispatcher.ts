@@ -107,6 +107,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, 'LOADING Redis is loading the dataset in memory', parent);
     return;
   }
+  // The AOF could not be written (everysec/no; always exits): writes are refused until it can.
+  if (server.aof !== null && server.aof.lastWriteStatus !== 'ok' && (cmd.flags.includes('write') || (parent ?? cmd).name === 'exec')) {
+    reject(server, client, cmd, `MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`, parent);
+    return;
+  }
   // CLIENT PAUSE: the command waits, with the rest of the client's input (server/pause.ts).
   if (server.pause.mode !== 0 && server.pause.covers(client, cmd)) {
     server.pause.postpone(client, argv, cmd, parent);
