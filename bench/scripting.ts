@@ -1,8 +1,10 @@
 /**
  * Scripting throughput: EVALSHA of a 5-command script and of a BullMQ-like
  * addJob script (cmsgpack + cjson + HMSET/XADD-free writes), and bee-queue's
- * real addJob script, against redis-server and tsdis side by side, pipelined
- * (batches of 100, 2 batches in flight, one connection). Also the memory of
+ * real addJob script, against redis-server and tsdis side by side:
+ * (one connection, batches of 100, 2 in flight) and 50 connections without
+ * pipelining. Then the real BullMQ client: Queue.add of 3,000 jobs (all in
+ * flight) and a Worker (concurrency 50) processing them. Also the memory of
  * 1,000 loaded scripts (RSS growth after SCRIPT LOAD of 1,000 distinct
  * 40-line scripts).
  *
@@ -62,22 +64,50 @@ const cases: Case[] = [
   { name: "EVALSHA bee-queue's addJob.lua", script: beeQueueAddJob(), args: () => [3, 'bq:id', 'bq:jobs', 'bq:waiting', '', '{"data":{"x":1}}'] },
 ];
 
-async function throughput(s: ServerProc, c: Case, opts: string): Promise<number> {
-  const conn = await Conn.connect(s.port);
+/**
+ * EVALSHA ops/s: `clients` connections, each sending batches of `pipeline`
+ * commands (2 batches in flight), N commands in all.
+ */
+async function throughput(s: ServerProc, c: Case, opts: string, clients: number, pipeline: number): Promise<number> {
+  const conns = await Promise.all(Array.from({ length: clients }, () => Conn.connect(s.port)));
   try {
-    await conn.call(['FLUSHALL']);
-    const sha = (await conn.call(['SCRIPT', 'LOAD', c.script])) as string;
-    const one = encodeCmd(['EVALSHA', sha, ...c.args(opts)]);
-    const batch = one.repeat(100);
-    await runBatches(conn, (i) => (i < 20 ? { data: batch, n: 100 } : null));
+    await conns[0]!.call(['FLUSHALL']);
+    const sha = (await conns[0]!.call(['SCRIPT', 'LOAD', c.script])) as string;
+    const batch = encodeCmd(['EVALSHA', sha, ...c.args(opts)]).repeat(pipeline);
+    const per = Math.ceil(N / clients / pipeline);
+    await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < 5 ? { data: batch, n: pipeline } : null))));
     const t = performance.now();
-    const r = await runBatches(conn, (i) => (i * 100 < N ? { data: batch, n: 100 } : null));
+    const rs = await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < per ? { data: batch, n: pipeline } : null), pipeline === 1 ? 1 : 2)));
     const dt = (performance.now() - t) / 1000;
-    if (r.errors) throw new Error(`${s.name} ${c.name}: ${r.firstError}`);
-    return r.commands / dt;
+    const bad = rs.find((r) => r.errors);
+    if (bad) throw new Error(`${s.name} ${c.name}: ${bad.firstError}`);
+    return rs.reduce((a, r) => a + r.commands, 0) / dt;
   } finally {
-    conn.close();
+    for (const conn of conns) conn.close();
   }
+}
+
+/** BullMQ: jobs added per second, then processed per second, through the real client. */
+async function bullmq(s: ServerProc, n: number): Promise<[number, number]> {
+  const { Queue, Worker } = await import('bullmq');
+  const connection = { host: '127.0.0.1', port: s.port, maxRetriesPerRequest: null };
+  const q = new Queue(`bench-${Date.now()}`, { connection });
+  await q.waitUntilReady();
+  for (let i = 0; i < 100; i++) await q.add('warm', { i });
+  let t = performance.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => q.add('job', { i, payload: 'x'.repeat(100) })));
+  const adds = n / ((performance.now() - t) / 1000);
+  let done = 0;
+  t = performance.now();
+  const w = new Worker(q.name, async () => {
+    done++;
+  }, { connection, concurrency: 50 });
+  while (done < n + 100) await sleep(20);
+  const processed = (n + 100) / ((performance.now() - t) / 1000);
+  await w.close();
+  await q.obliterate({ force: true });
+  await q.close();
+  return [adds, processed];
 }
 
 async function scriptsMemory(s: ServerProc): Promise<number> {
@@ -102,12 +132,20 @@ try {
   const opts = await packedOpts(rc);
   rc.close();
   const rows: string[][] = [];
-  for (const c of cases) {
-    const r = await throughput(redis, c, opts);
-    const t = await throughput(tsdis, c, opts);
-    rows.push([c.name, fmtInt(r), fmtInt(t), fmtRatio(t / r)]);
+  for (const [label, clients, pipeline] of [['1 client, pipeline 100', 1, 100], ['50 clients, no pipeline', 50, 1]] as const) {
+    for (const c of cases) {
+      const r = await throughput(redis, c, opts, clients, pipeline);
+      const t = await throughput(tsdis, c, opts, clients, pipeline);
+      rows.push([c.name, label, fmtInt(r), fmtInt(t), fmtRatio(t / r)]);
+    }
   }
-  console.log(table(['script', 'redis ops/s', 'tsdis ops/s', 'tsdis/redis'], rows));
+  console.log(table(['script', 'load', 'redis ops/s', 'tsdis ops/s', 'tsdis/redis'], rows, 'll'));
+  const [ra, rp] = await bullmq(redis, 3000);
+  const [ta, tp] = await bullmq(tsdis, 3000);
+  console.log('\n' + table(['BullMQ 6.7.0', 'redis jobs/s', 'tsdis jobs/s', 'tsdis/redis'], [
+    ['Queue.add (3,000 in flight)', fmtInt(ra), fmtInt(ta), fmtRatio(ta / ra)],
+    ['Worker, concurrency 50', fmtInt(rp), fmtInt(tp), fmtRatio(tp / rp)],
+  ]));
   const mr = await scriptsMemory(redis);
   const mt = await scriptsMemory(tsdis);
   console.log(`\nRSS growth after SCRIPT LOAD of 1,000 40-line scripts: redis ${fmtInt(mr / 1024)} KiB, tsdis ${fmtInt(mt / 1024)} KiB`);

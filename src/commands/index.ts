@@ -22,6 +22,7 @@ import { commands as multi } from './multi.js';
 import { commands as persistence } from './persistence.js';
 import { commands as aof } from './aof.js';
 import { commands as scripting } from './scripting.js';
+import { commands as stream } from './stream.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -43,4 +44,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...persistence,
   ...aof,
   ...scripting,
+  ...stream,
 ];

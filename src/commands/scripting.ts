@@ -7,7 +7,7 @@
  */
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
-import { createScript, flushScripts, parseNumkeys, runScript, scripting, type Script } from '../scripting/scripts.js';
+import { createScript, feedMonitors, flushScripts, parseNumkeys, runScript, scripting, type Script } from '../scripting/scripts.js';
 import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
 import { globMatch } from '../util/glob.js';
 import { crc64 } from '../persistence/crc64.js';
@@ -26,6 +26,7 @@ function scriptFor(ctx: Ctx, bySha: boolean): Script {
 }
 
 function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
+  feedMonitors(ctx);
   const numkeys = parseNumkeys(ctx.argv);
   runScript(ctx, scriptFor(ctx, bySha), numkeys, readOnly);
 }
@@ -102,9 +103,15 @@ function scriptHelp(ctx: Ctx): void {
 
 
 /** FCALL function numkeys [key ...] [arg ...] */
-const fcall = (ctx: Ctx) => fcallGeneric(ctx, parseNumkeys(ctx.argv), false);
+function fcall(ctx: Ctx): void {
+  feedMonitors(ctx);
+  fcallGeneric(ctx, parseNumkeys(ctx.argv), false);
+}
 /** FCALL_RO function numkeys [key ...] [arg ...] */
-const fcallRo = (ctx: Ctx) => fcallGeneric(ctx, parseNumkeys(ctx.argv), true);
+function fcallRo(ctx: Ctx): void {
+  feedMonitors(ctx);
+  fcallGeneric(ctx, parseNumkeys(ctx.argv), true);
+}
 
 /** FUNCTION LOAD [REPLACE] function-code */
 function functionLoad(ctx: Ctx): void {
@@ -117,11 +124,13 @@ function functionLoad(ctx: Ctx): void {
   }
   if (i !== a.length - 1) throw new ReplyError('ERR Function code is missing');
   ctx.reply.bulk(loadLibrary(ctx.server, a[i]!, replace));
+  ctx.server.dirty++; // propagated as sent (AOF), as Redis does
 }
 
 /** FUNCTION DELETE library-name */
 function functionDelete(ctx: Ctx): void {
   if (!deleteLibrary(ctx.server, ctx.argv[2]!)) throw new ReplyError('ERR Library not found');
+  ctx.server.dirty++;
   ctx.reply.ok();
 }
 
@@ -132,6 +141,7 @@ function functionFlush(ctx: Ctx): void {
     throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
   flushLibraries(ctx.server);
+  ctx.server.dirty++;
   ctx.reply.ok();
 }
 
@@ -304,6 +314,7 @@ function functionRestore(ctx: Ctx): void {
     rollbackLibraries(ctx.server, saved);
     throw e;
   }
+  ctx.server.dirty++;
   ctx.reply.ok();
 }
 

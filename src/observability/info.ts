@@ -18,6 +18,7 @@ import { REDIS_VERSION, TSDIS_VERSION } from '../version.js';
 import { bytesToHuman, memoryOverhead } from './memory.js';
 import { latencyOf } from './latency.js';
 import { clientType } from './clientlist.js';
+import { scriptingInfo } from '../scripting/info.js';
 import { loadingInfo, rdbInfo, saveProgress } from '../persistence/snapshot.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
@@ -164,6 +165,7 @@ function clientsSection(server: Server): Fields {
 
 function memorySection(server: Server): Fields {
   const mh = memoryOverhead(server);
+  const si = scriptingInfo(server);
   const maxmemory = server.config.v['maxmemory'] as number;
   const total = os.totalmem();
   const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
@@ -184,19 +186,19 @@ function memorySection(server: Server): Fields {
     ['allocator_resident', mh.allocatorResident],
     ['total_system_memory', total],
     ['total_system_memory_human', bytesToHuman(total)],
-    ['used_memory_lua', 0],
-    ['used_memory_vm_eval', 0],
-    ['used_memory_lua_human', '0B'],
-    ['used_memory_scripts_eval', 0],
-    ['number_of_cached_scripts', 0],
-    ['number_of_functions', 0],
-    ['number_of_libraries', 0],
-    ['used_memory_vm_functions', 0],
-    ['used_memory_vm_total', 0],
-    ['used_memory_vm_total_human', '0B'],
-    ['used_memory_functions', 0],
-    ['used_memory_scripts', 0],
-    ['used_memory_scripts_human', '0B'],
+    ['used_memory_lua', si.vmBytes],
+    ['used_memory_vm_eval', si.vmBytes],
+    ['used_memory_lua_human', bytesToHuman(si.vmBytes)],
+    ['used_memory_scripts_eval', si.evalBytes],
+    ['number_of_cached_scripts', si.cachedScripts],
+    ['number_of_functions', si.functions],
+    ['number_of_libraries', si.libraries],
+    ['used_memory_vm_functions', si.vmBytes],
+    ['used_memory_vm_total', si.vmBytes],
+    ['used_memory_vm_total_human', bytesToHuman(si.vmBytes)],
+    ['used_memory_functions', si.functionsBytes],
+    ['used_memory_scripts', si.evalBytes + si.functionsBytes],
+    ['used_memory_scripts_human', bytesToHuman(si.evalBytes + si.functionsBytes)],
     ['maxmemory', maxmemory],
     ['maxmemory_human', bytesToHuman(maxmemory)],
     ['maxmemory_policy', String(server.config.v['maxmemory-policy'])],

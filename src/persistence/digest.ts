@@ -19,6 +19,7 @@ import type { List } from '../types/list.js';
 import type { HashValue } from '../types/hash.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
+import { ID_MAX, type Stream } from '../types/stream.js';
 import { formatG17 } from './rdb.js';
 
 /**
@@ -111,6 +112,12 @@ function valueDigest(d: Buffer, v: Value, hasExpire: boolean): void {
       mixInto(e, bytes(formatG17(s)));
       xorInto(d, e);
     }
+  } else if (v.type === 'stream') {
+    // entries in ID order: "ms.seq", then each field and value (groups are not digested)
+    (v as Stream).range(0n, ID_MAX, false, 0, (id, fv) => {
+      mixInto(d, bytes(`${id >> 64n}.${id & 0xffffffffffffffffn}`));
+      for (const x of fv) mixInto(d, bytes(x));
+    });
   } else if (v.type === 'hash') {
     (v as HashValue).forEach((f, val) => {
       const e = Buffer.alloc(20);

@@ -11,6 +11,7 @@
  * Callers: snapshot.ts (loading files), commands/persistence.ts (RESTORE).
  */
 import type { Value } from '../keyspace/value.js';
+import { readStream } from './rdb-stream.js';
 import { strValue } from '../keyspace/value.js';
 import { List, elem } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
@@ -496,7 +497,7 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits): Value {
     case R.T_STREAM_LISTPACKS:
     case R.T_STREAM_LISTPACKS_2:
     case R.T_STREAM_LISTPACKS_3:
-      return r.fail('streams are not supported by tsdis yet', at - 1);
+      return readStream(r, type);
     case R.T_MODULE_PRE_GA:
     case R.T_MODULE_2:
       return r.fail('module values are not supported by tsdis', at - 1);

@@ -18,6 +18,8 @@
  * (DUMP), the AOF rewrite's RDB preamble.
  */
 import type { Value } from '../keyspace/value.js';
+import { writeStream } from './rdb-stream.js';
+import type { Stream } from '../types/stream.js';
 import { isString } from '../keyspace/value.js';
 import { List, entrySize } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
@@ -446,6 +448,8 @@ export function rdbType(v: Value): number {
       return (v as SetValue).enc === INTSET ? T_SET_INTSET : T_SET;
     case 'zset':
       return (v as ZSet).lp ? T_ZSET_LISTPACK : T_ZSET_2;
+    case 'stream':
+      return T_STREAM_LISTPACKS_2;
     default:
       throw new Error(`cannot serialize a value of type ${v.type}`);
   }
@@ -515,6 +519,8 @@ export function writeValue(w: RdbWriter, v: Value): void {
       }
       return;
     }
+    case 'stream':
+      return writeStream(w, v as Stream);
     default:
       throw new Error(`cannot serialize a value of type ${v.type}`);
   }

@@ -18,7 +18,7 @@ import { ReplyError } from '../protocol/errors.js';
 import type { Ctx } from '../commands/spec.js';
 import type { Server } from '../server/server.js';
 import { compileError, errText, freeChunk, makeChunk, runChunk, type Chunk, type ReplyValue } from './lua.js';
-import { FLAG_ALLOW_CROSS_SLOT, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_NO_CLUSTER, FLAG_NO_WRITES, runGeneric } from './scripts.js';
+import { FLAG_ALLOW_CROSS_SLOT, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_NO_CLUSTER, FLAG_NO_WRITES, redisShadow, runGeneric } from './scripts.js';
 
 export interface FunctionInfo {
   name: string;
@@ -91,13 +91,12 @@ const LOAD_REDIS =
   `REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM}, ` +
   `{__index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end}) `;
 
-const CALL_REDIS = `local redis = setmetatable({register_function = __register}, {__index = redis}) `;
-
 /** The library's code with its metadata line emptied, wrapped as described above. */
 function wrap(code: string, mode: 'load' | 'call'): string {
   const nl = code.indexOf('\n');
   const rest = code.slice(nl);
-  const head = `return ((function() ${REGISTER}${mode === 'load' ? LOAD_REDIS : CALL_REDIS}local __load = function() `;
+  const shadow = redisShadow('register_function = __register, ', code.includes('error_reply'));
+  const head = `return ((function() ${REGISTER}${mode === 'load' ? LOAD_REDIS : shadow}local __load = function(...) `;
   const tail =
     mode === 'load'
       ? `\nend __load() return __list end)())`
@@ -141,7 +140,7 @@ export function loadLibrary(server: Server, code: string, replace: boolean): str
   const loadChunk = makeChunk(wrap(code, 'load'));
   let r: ReplyValue;
   try {
-    r = runChunk(loadChunk, [], [], { call: () => null, setResp: () => {}, log: (lv, m) => server.log.notice(m) });
+    r = runChunk(loadChunk, [], [], { call: () => '$-1\r\n', setResp: () => {}, log: (_lv, m) => server.log.notice(m) });
   } finally {
     freeChunk(loadChunk);
   }
@@ -150,7 +149,7 @@ export function loadLibrary(server: Server, code: string, replace: boolean): str
   }
   const list = Array.isArray(r) ? r : [];
   if (list.length === 0) throw new ReplyError('ERR No functions registered');
-  const lib: Library = { name, code, callChunk: { body: '', ptr: 0, len: 0 }, functions: new Map() };
+  const lib: Library = { name, code, callChunk: makeChunk(''), functions: new Map() };
   for (const e of list) {
     if (!Array.isArray(e)) continue;
     const fname = text(e[0] ?? null);
@@ -199,12 +198,11 @@ export function fcallGeneric(ctx: Ctx, numkeys: number, readOnly: boolean): void
 }
 
 /**
- * Puts back libraries saved before a failed FUNCTION RESTORE, making their
- * call chunks resident again if the attempt freed them.
+ * Puts back libraries saved before a failed FUNCTION RESTORE (a chunk the
+ * attempt freed re-enters the VM on its next run).
  */
 export function rollbackLibraries(server: Server, saved: FunctionsState): void {
   const st = functionsOf(server);
   st.libraries = saved.libraries;
   st.functions = saved.functions;
-  for (const lib of st.libraries.values()) if (lib.callChunk.ptr === 0) lib.callChunk = makeChunk(lib.callChunk.body);
 }

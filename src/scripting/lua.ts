@@ -8,8 +8,14 @@
  * between runs (the globals are read-only), and runs never nest (EVAL and
  * FCALL are `noscript`), so the VM's host callbacks are routed to whichever
  * script is running now (`current`). Loading the WebAssembly is asynchronous;
- * it happens once, at import time (top-level await), so running a script is
+ * it happens at import time (top-level await), so running a script is
  * synchronous: the whole script runs inside one command, atomically.
+ *
+ * The VM's heap is a fixed 64 MB (the package is built without memory
+ * growth): a script that allocates past it aborts the WebAssembly instance.
+ * That run gets an error reply, the instance is retired, and a fresh one is
+ * loaded in the background; scripts run meanwhile are refused with an error
+ * (see `retire`). Cached scripts re-enter the new VM on their next run.
  *
  * This file also holds the two reply conversions: a command's RESP reply
  * (as the writer produced it) to the VM's value for Lua, and the script's
@@ -18,13 +24,17 @@
 import { load, type ReplyValue, type RedisHost } from 'lua-redis-wasm';
 import { REDIS_VERSION } from '../version.js';
 import type { Reply } from '../protocol/writer.js';
+import { ReplyError } from '../protocol/errors.js';
 
 export type { ReplyValue } from 'lua-redis-wasm';
 
 /** What a running script asks of its host (the script runner in scripts.ts). */
 export interface ScriptHost {
-  /** redis.call / redis.pcall with the arguments as latin1 strings; returns the reply for Lua. */
-  call(argv: string[], raise: boolean): ReplyValue;
+  /**
+   * redis.call / redis.pcall with the arguments as latin1 strings; returns
+   * the command's reply as RESP (latin1), as the writer produced it.
+   */
+  call(argv: string[]): string;
   /** redis.setresp(2|3). */
   setResp(v: 2 | 3): void;
   /** redis.log(level, message). */
@@ -39,95 +49,332 @@ function versionNum(v: string): number {
 }
 
 const host: RedisHost = {
-  redisCall: (args) => hostCall(args, true),
-  redisPcall: (args) => hostCall(args, false),
+  redisCall: (args) => hostCall(args),
+  redisPcall: (args) => hostCall(args),
   log: (level, message) => current?.log(level, message.latin1Slice(0, message.length)),
   onSetResp: (v) => current?.setResp(v),
 };
 
-function hostCall(args: Buffer[], raise: boolean): ReplyValue {
-  if (current === null) return { err: Buffer.from('ERR no script is running') };
+/** The engine's own (slower) path, used only if the fast bridge below cannot be installed. */
+function hostCall(args: Buffer[]): ReplyValue {
   const argv = new Array<string>(args.length);
   for (let i = 0; i < args.length; i++) argv[i] = args[i]!.latin1Slice(0, args[i]!.length);
-  return current.call(argv, raise);
+  return respToLua(current === null ? '-ERR no script is running\r\n' : current.call(argv));
 }
 
-const mod = await load({
-  profile: 'redis-7.2',
-  redisProps: {
-    REDIS_VERSION: { value: REDIS_VERSION },
-    REDIS_VERSION_NUM: { value: versionNum(REDIS_VERSION) },
-    REPL_NONE: { value: 0 },
-    REPL_AOF: { value: 1 },
-    REPL_SLAVE: { value: 2 },
-    REPL_REPLICA: { value: 2 },
-    REPL_ALL: { value: 3 },
-    // Effects replication is the only mode since Redis 7: these are no-ops.
-    replicate_commands: { returns: true },
-    set_repl: { returns: null },
-    breakpoint: { returns: false },
-    debug: { returns: null },
-    acl_check_cmd: { returns: true },
-  },
-});
-const vm = mod.create(host);
-
 /**
- * The engine's internals behind evalWithArgs (lua-redis-wasm 1.5.0, pinned):
- * evalWithArgs hashes the script in JS (SHA-1) and copies it into the VM's
- * memory on every run. The fast path below keeps each cached script's bytes
- * in the VM's memory and encodes KEYS/ARGV straight from latin1 strings;
- * the sha it passes is only used for error metadata, which runScript words
- * itself. Falls back to evalWithArgs if the internals are not there.
+ * The engine's internals (lua-redis-wasm 1.5.0, pinned) that tsdis uses to
+ * go around its slow paths: evalWithArgs hashes the script in JS (SHA-1) and
+ * copies it into the VM's memory on every run, and its redis.call path
+ * copies every argument into a Buffer and re-encodes the reply with
+ * Buffer.concat per value. Falls back to the public API if they change.
  */
+interface WasmExports {
+  HEAPU8: Uint8Array;
+  _alloc(n: number): number;
+  _free_mem(p: number): void;
+}
 interface EngineInternals {
-  exports: { HEAPU8: Uint8Array; _alloc(n: number): number; _free_mem(p: number): void };
+  exports: WasmExports;
   callEvalWithArgs(sp: number, sl: number, ap: number, al: number, nkeys: number): unknown;
   decodeResult(r: unknown, sha: string): ReplyValue;
 }
-const internals = vm as unknown as EngineInternals;
-const fastPath =
-  typeof internals.callEvalWithArgs === 'function' && typeof internals.decodeResult === 'function' && internals.exports?._alloc !== undefined;
+interface ModuleInternals {
+  exports: WasmExports;
+  handlers: { call: (...a: number[]) => unknown; pcall: (...a: number[]) => unknown };
+}
+
+/** One instance of the VM. `gen` tells chunks made in an older (retired) one. */
+interface Vm {
+  gen: number;
+  engine: { evalWithArgs(script: Buffer, keys: Buffer[], args: Buffer[]): ReplyValue };
+  internals: EngineInternals;
+  fast: boolean;
+}
+
+let nextGen = 1;
+
+async function newVm(): Promise<Vm> {
+  const mod = await load({
+    profile: 'redis-7.2',
+    // The package's default fuel limit kills a script after ~10M
+    // instructions; Redis lets scripts run to their end.
+    limits: { maxFuel: Number.MAX_SAFE_INTEGER },
+    redisProps: {
+      REDIS_VERSION: { value: REDIS_VERSION },
+      REDIS_VERSION_NUM: { value: versionNum(REDIS_VERSION) },
+      REPL_NONE: { value: 0 },
+      REPL_AOF: { value: 1 },
+      REPL_SLAVE: { value: 2 },
+      REPL_REPLICA: { value: 2 },
+      REPL_ALL: { value: 3 },
+      // Effects replication is the only mode since Redis 7: these are no-ops.
+      replicate_commands: { returns: true },
+      set_repl: { returns: null },
+      breakpoint: { returns: false },
+      debug: { returns: null },
+      acl_check_cmd: { returns: true },
+    },
+  });
+  const engine = mod.create(host);
+  const internals = engine as unknown as EngineInternals;
+  const mi = mod as unknown as ModuleInternals;
+  const fast =
+    typeof internals.callEvalWithArgs === 'function' &&
+    typeof internals.decodeResult === 'function' &&
+    internals.exports?._alloc !== undefined &&
+    mi.handlers !== undefined &&
+    typeof mi.handlers.call === 'function';
+  if (fast) {
+    const bridge = fastHostCall(mi.exports);
+    mi.handlers.call = bridge;
+    mi.handlers.pcall = bridge;
+  }
+  return { gen: nextGen++, engine, internals, fast };
+}
+
+let active: Vm | null = await newVm();
+
+/**
+ * Drops an instance that aborted (out of memory) and loads a fresh one in
+ * the background. Until it is ready, running a script is refused.
+ */
+function retire(vm: Vm): void {
+  if (active !== vm) return;
+  active = null;
+  newVm().then(
+    (v) => {
+      active = v;
+    },
+    () => {
+      // Leave scripting unavailable; every run says so.
+    },
+  );
+}
+
+/** WebAssembly.RuntimeError (not in the TypeScript libs this project uses). */
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
+
+const ERR_VM_RESTARTING = 'ERR the script VM ran out of memory and is restarting, try again';
+const ERR_VM_OOM = 'ERR the script ran out of memory (the script VM has a fixed 64 MB heap)';
+
+const T_NULL = 0x00;
+const T_INT = 0x01;
+const T_BULK = 0x02;
+const T_ARRAY = 0x03;
+const T_STATUS = 0x04;
+const T_ERROR = 0x05;
+const T_BOOL = 0x07;
+const T_DOUBLE = 0x08;
+const T_MAP = 0x09;
+const T_SET = 0x0a;
+const T_BIG_NUMBER = 0x0b;
+const T_VERBATIM = 0x0c;
+
+/** Builds one reply in the engine's encoding. */
+class WireWriter {
+  buf = Buffer.allocUnsafe(1024);
+  n = 0;
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + k));
+    this.buf.copy(b, 0, 0, this.n);
+    this.buf = b;
+  }
+  hdr(tag: number, x: number): void {
+    this.room(5);
+    this.buf[this.n] = tag;
+    this.buf.writeUInt32LE(x, this.n + 1);
+    this.n += 5;
+  }
+  str(tag: number, s: string, from: number, to: number): void {
+    const len = to - from;
+    this.hdr(tag, len);
+    this.room(len);
+    this.n += this.buf.latin1Write(from === 0 && to === s.length ? s : s.slice(from, to), this.n, len);
+  }
+  int(line: string): void {
+    this.hdr(T_INT, 8);
+    this.room(8);
+    const v = Number(line);
+    if (v >= -0x80000000 && v <= 0x7fffffff) {
+      this.buf.writeInt32LE(v, this.n);
+      this.buf.writeInt32LE(v < 0 ? -1 : 0, this.n + 4);
+    } else this.buf.writeBigInt64LE(BigInt(line), this.n);
+    this.n += 8;
+  }
+  double(x: number): void {
+    this.hdr(T_DOUBLE, 8);
+    this.room(8);
+    this.buf.writeDoubleLE(x, this.n);
+    this.n += 8;
+  }
+  bool(b: boolean): void {
+    this.hdr(T_BOOL, 1);
+    this.room(1);
+    this.buf[this.n++] = b ? 1 : 0;
+  }
+}
+
+const wire = new WireWriter();
+
+/** Translates the RESP reply at c.pos into the engine's encoding. */
+function respToWire(c: RespCursor, w: WireWriter): void {
+  const s = c.s;
+  const t = s[c.pos];
+  const end = s.indexOf('\r\n', c.pos);
+  const from = c.pos + 1;
+  c.pos = end + 2;
+  switch (t) {
+    case '+':
+      return w.str(T_STATUS, s, from, end);
+    case '-':
+      return w.str(T_ERROR, s, from, end);
+    case ':':
+      return w.int(s.slice(from, end));
+    case '$': {
+      const n = Number(s.slice(from, end));
+      if (n < 0) return w.hdr(T_NULL, 0);
+      w.str(T_BULK, s, c.pos, c.pos + n);
+      c.pos += n + 2;
+      return;
+    }
+    case '*':
+    case '~':
+    case '>': {
+      const n = Number(s.slice(from, end));
+      if (n < 0) return w.hdr(T_NULL, 0);
+      w.hdr(t === '~' ? T_SET : T_ARRAY, n);
+      for (let i = 0; i < n; i++) respToWire(c, w);
+      return;
+    }
+    case '%': {
+      const n = Number(s.slice(from, end));
+      w.hdr(T_MAP, n);
+      for (let i = 0; i < 2 * n; i++) respToWire(c, w);
+      return;
+    }
+    case '_':
+      return w.hdr(T_NULL, 0);
+    case ',': {
+      const line = s.slice(from, end);
+      return w.double(line === 'inf' ? Infinity : line === '-inf' ? -Infinity : Number(line));
+    }
+    case '#':
+      return w.bool(s[from] === 't');
+    case '(':
+      return w.str(T_BIG_NUMBER, s, from, end);
+    case '=': {
+      const n = Number(s.slice(from, end));
+      const body = s.slice(c.pos, c.pos + n);
+      c.pos += n + 2;
+      // [u32 format length][format][string]
+      const fmt = body.slice(0, 3);
+      const tmp = Buffer.allocUnsafe(4);
+      tmp.writeUInt32LE(fmt.length, 0);
+      const payload = tmp.latin1Slice(0, 4) + fmt + body.slice(4);
+      w.str(T_VERBATIM, payload, 0, payload.length);
+      return;
+    }
+    default:
+      throw new Error(`unexpected reply type ${JSON.stringify(t)}`);
+  }
+}
+
+/**
+ * The fast redis.call / redis.pcall bridge for one VM: reads the arguments
+ * from the VM's memory as latin1 strings and translates the RESP reply
+ * straight into the engine's reply encoding ([tag u8][u32 LE count or
+ * length][payload], tags as in lua-redis-wasm 1.5.0's ABI). Installed by
+ * replacing the module's call/pcall handlers, which its imports delegate to.
+ */
+function fastHostCall(ex: WasmExports): (...a: number[]) => unknown {
+  return (...a: number[]): unknown => {
+    const hasRet = a.length >= 3;
+    const ptr = (hasRet ? a[1] : a[0])!;
+    const heap = ex.HEAPU8;
+    const b = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength);
+    const count = b.readUInt32LE(ptr);
+    const argv = new Array<string>(count);
+    let o = ptr + 4;
+    for (let i = 0; i < count; i++) {
+      const l = b.readUInt32LE(o);
+      o += 4;
+      argv[i] = b.latin1Slice(o, o + l);
+      o += l;
+    }
+    const resp = current === null ? '-ERR no script is running\r\n' : current.call(argv);
+    wire.n = 0;
+    respToWire({ s: resp, pos: 0 }, wire);
+    const n = wire.n;
+    const p = ex._alloc(n);
+    // _alloc may have replaced the heap's views: read HEAPU8 again.
+    ex.HEAPU8.set(wire.buf.subarray(0, n), p);
+    if (wire.buf.length > 1 << 20) wire.buf = Buffer.allocUnsafe(1024);
+    if (hasRet) {
+      const h = ex.HEAPU8;
+      const view = new DataView(h.buffer, h.byteOffset);
+      view.setUint32(a[0]!, p, true);
+      view.setUint32(a[0]! + 4, n, true);
+      return undefined;
+    }
+    return (BigInt(n) << 32n) | BigInt(p >>> 0);
+  };
+}
 
 /** A script's bytes, resident in the VM's memory while the script is cached (see freeChunk). */
 export interface Chunk {
   body: string;
   ptr: number;
   len: number;
+  /** The VM the bytes live in (0: none yet). */
+  gen: number;
 }
 
+/** A chunk for `body`; its bytes enter the VM on its first run. */
 export function makeChunk(body: string): Chunk {
-  if (!fastPath) return { body, ptr: 0, len: 0 };
-  const len = Buffer.byteLength(body, 'latin1');
-  const ptr = internals.exports._alloc(Math.max(1, len));
-  const heap = internals.exports.HEAPU8;
-  Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength).latin1Write(body, ptr, len);
-  return { body, ptr, len };
+  return { body, ptr: 0, len: 0, gen: 0 };
 }
 
-/** Releases a chunk's VM memory (SCRIPT FLUSH). */
+/** Puts the chunk's bytes into `vm` (again, if it was made for a retired one). */
+function residentIn(vm: Vm, c: Chunk): void {
+  if (c.gen === vm.gen && c.ptr !== 0) return;
+  const len = Buffer.byteLength(c.body, 'latin1');
+  const ex = vm.internals.exports;
+  const ptr = ex._alloc(Math.max(1, len));
+  const heap = ex.HEAPU8;
+  Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength).latin1Write(c.body, ptr, len);
+  c.ptr = ptr;
+  c.len = len;
+  c.gen = vm.gen;
+}
+
+/** Releases a chunk's VM memory (SCRIPT FLUSH, FUNCTION DELETE). */
 export function freeChunk(c: Chunk): void {
-  if (c.ptr !== 0) internals.exports._free_mem(c.ptr);
+  if (c.ptr !== 0 && active !== null && c.gen === active.gen) active.internals.exports._free_mem(c.ptr);
   c.ptr = 0;
+  c.gen = 0;
 }
 
 /**
  * Runs a chunk with KEYS and ARGV (latin1 strings) and returns its result as
  * the VM reports it: an error result carries `meta` when the script failed
  * (as opposed to returning an error value). `h` serves redis.call & co. for
- * the duration of the run.
+ * the duration of the run. Throws a ReplyError when the VM is restarting.
  */
 export function runChunk(chunk: Chunk, keys: string[], args: string[], h: ScriptHost): ReplyValue {
+  const vm = active;
+  if (vm === null) throw new ReplyError(ERR_VM_RESTARTING);
   const prev = current;
   current = h;
   try {
-    if (chunk.ptr === 0) return vm.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf));
-    const ex = internals.exports;
+    if (!vm.fast) return vm.engine.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf));
+    residentIn(vm, chunk);
+    const ex = vm.internals.exports;
     let total = 4;
     for (const k of keys) total += 4 + k.length;
     for (const a of args) total += 4 + a.length;
     const ap = ex._alloc(total);
-    // The heap may have grown (a new ArrayBuffer) since the last run.
     const heap = ex.HEAPU8;
     const b = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength);
     let o = ap;
@@ -141,10 +388,17 @@ export function runChunk(chunk: Chunk, keys: string[], args: string[], h: Script
       }
     }
     try {
-      return internals.decodeResult(internals.callEvalWithArgs(chunk.ptr, chunk.len, ap, total, keys.length), '');
+      return vm.internals.decodeResult(vm.internals.callEvalWithArgs(chunk.ptr, chunk.len, ap, total, keys.length), '');
     } finally {
       ex._free_mem(ap);
     }
+  } catch (e) {
+    // The instance aborted (its heap is full): it cannot be trusted again.
+    if (e instanceof WasmRuntimeError) {
+      retire(vm);
+      throw new ReplyError(ERR_VM_OOM);
+    }
+    throw e;
   } finally {
     current = prev;
   }
@@ -156,7 +410,7 @@ const CHECKER = makeChunk('local f, e = loadstring(ARGV[1], ARGV[2]) if f then r
 
 /** A host that refuses every redis.call: for compiling only. */
 const NO_HOST: ScriptHost = {
-  call: () => ({ err: Buffer.from('ERR not running') }),
+  call: () => '-ERR not running\r\n',
   setResp: () => {},
   log: () => {},
 };
@@ -297,3 +551,11 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
   }
   reply.null();
 }
+
+/** Bytes the Lua heap uses (INFO used_memory_lua / used_memory_vm_eval), as Lua counts them. */
+export function vmMemoryBytes(): number {
+  if (active === null) return 0;
+  const r = runChunk(GC_COUNT, [], [], NO_HOST);
+  return typeof r === 'number' ? r : 0;
+}
+const GC_COUNT = makeChunk("return math.floor(collectgarbage('count') * 1024)");

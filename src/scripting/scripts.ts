@@ -14,10 +14,11 @@ import { createHash } from 'node:crypto';
 import { ReplyError } from '../protocol/errors.js';
 import { call } from '../server/dispatcher.js';
 import { lookupSub } from '../commands/registry.js';
+import { argInt } from '../commands/args.js';
 import type { Ctx, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, freeChunk, luaToReply, makeChunk, respToLua, runChunk, type Chunk, type ReplyValue, type ScriptHost } from './lua.js';
+import { compileError, errText, freeChunk, luaToReply, makeChunk, runChunk, type Chunk, type ScriptHost } from './lua.js';
 
 /** Shebang flags (`#!lua flags=...`). */
 export const FLAG_NO_WRITES = 1;
@@ -106,10 +107,28 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
   if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
-  const s: Script = { sha, body, chunk: makeChunk(`return ((function() ${chunk}\nend)())`), flags };
+  // The shadow costs compile time on every run: only scripts that use error_reply get it.
+  const shadow = body.includes('error_reply') ? redisShadow('', true) : '';
+  const s: Script = { sha, body, chunk: makeChunk(`return ((function(...) ${shadow}${chunk}\nend)())`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
   return s;
+}
+
+/**
+ * One line of Lua run before a script's own code: a local `redis` that
+ * reads through to the VM's and still refuses writes, with `fields` (more
+ * Lua table fields: FCALL's register_function) and, with `errorReply`, the
+ * error_reply of Redis 7.0: {err=msg} with a leading '-' dropped (the VM's
+ * would prefix "ERR ").
+ */
+export function redisShadow(fields: string, errorReply: boolean): string {
+  const er = errorReply
+    ? `error_reply = function(...) local e = ... ` +
+      `if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end ` +
+      `if string.sub(e, 1, 1) == '-' then e = string.sub(e, 2) end return {err = e} end`
+    : '';
+  return `local redis = setmetatable({${fields}${er}}, {__index = redis, __newindex = function() error('Attempt to modify a readonly table', 2) end}) `;
 }
 
 /** SCRIPT FLUSH. */
@@ -120,21 +139,28 @@ export function flushScripts(server: Server): void {
   st.bodyBytes = 0;
 }
 
+/**
+ * EVAL & co. and FCALL are `skip_monitor`: MONITOR shows them as their
+ * handler starts (even when they then fail), before the commands they run.
+ */
+export function feedMonitors(ctx: Ctx): void {
+  if (ctx.server.monitors.clients.size !== 0) ctx.server.monitors.feed(ctx.client, ctx.argv);
+}
+
 /** Parses numkeys at argv[2] with Redis's errors; returns it. */
 export function parseNumkeys(argv: string[]): number {
-  const s = argv[2]!;
-  const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n)) throw new ReplyError('ERR value is not an integer or out of range');
+  const n = argInt(argv[2]!);
   if (n > argv.length - 3) throw new ReplyError("ERR Number of keys can't be greater than number of args");
   if (n < 0) throw new ReplyError("ERR Number of keys can't be negative");
   return n;
 }
 
-const ERR_NO_ARGS = 'ERR Please specify at least one argument for this redis lib call';
-const ERR_UNKNOWN = 'ERR Unknown Redis command called from script';
-const ERR_ARITY = 'ERR Wrong number of args calling Redis command from script';
-const ERR_NOSCRIPT = 'ERR This Redis command is not allowed from script';
-const ERR_RO_WRITE = 'ERR Write commands are not allowed from read-only scripts.';
+// The gates' refusals, as RESP error replies.
+const ERR_NO_ARGS = '-ERR Please specify at least one argument for this redis lib call\r\n';
+const ERR_UNKNOWN = '-ERR Unknown Redis command called from script\r\n';
+const ERR_ARITY = '-ERR Wrong number of args calling Redis command from script\r\n';
+const ERR_NOSCRIPT = '-ERR This Redis command is not allowed from script\r\n';
+const ERR_RO_WRITE = '-ERR Write commands are not allowed from read-only scripts.\r\n';
 
 /** The engine's error kinds, worded as Redis 7 words them. */
 function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
@@ -181,7 +207,12 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
     throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
   }
   const st = scripting(server);
-  const lua = (st.luaClient ??= server.newClient(null, 'internal'));
+  if (st.luaClient === null) {
+    st.luaClient = server.newClient(null, 'internal');
+    st.luaClient.luaScript = true;
+  }
+  const lua = st.luaClient;
+
   lua.db = client.db;
   lua.resp = 2;
   lua.reply.out = '';
@@ -189,24 +220,24 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   ctx.prop = [];
   const table = server.commands;
   const host: ScriptHost = {
-    call(argv: string[]): ReplyValue {
-      if (argv.length === 0) return { err: Buffer.from(ERR_NO_ARGS) };
+    call(argv: string[]): string {
+      if (argv.length === 0) return ERR_NO_ARGS;
       let cmd: CommandSpec | undefined = table.lookup(argv[0]!);
       let parent: CommandSpec | undefined;
       if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
         parent = cmd;
         cmd = lookupSub(cmd, argv[1]!);
       }
-      if (cmd === undefined) return { err: Buffer.from(ERR_UNKNOWN) };
+      if (cmd === undefined) return ERR_UNKNOWN;
       const arity = cmd.arity;
-      if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return { err: Buffer.from(ERR_ARITY) };
+      if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return ERR_ARITY;
       const flags = (parent ?? cmd).flags;
-      if (flags.includes('noscript') || cmd.flags.includes('noscript')) return { err: Buffer.from(ERR_NOSCRIPT) };
-      if (noWrites && cmd.flags.includes('write')) return { err: Buffer.from(ERR_RO_WRITE) };
+      if (flags.includes('noscript') || cmd.flags.includes('noscript')) return ERR_NOSCRIPT;
+      if (noWrites && cmd.flags.includes('write')) return ERR_RO_WRITE;
       call(server, lua, cmd, argv, parent);
       const out = lua.reply.out;
       lua.reply.out = '';
-      return respToLua(out);
+      return out;
     },
     setResp(v) {
       lua.resp = v;

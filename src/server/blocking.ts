@@ -1,6 +1,7 @@
 /**
- * Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP and the
- * sorted-set BZ* commands), as Redis's blocked.c does it:
+ * Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, the
+ * sorted-set BZ* commands and XREAD/XREADGROUP BLOCK), as Redis's blocked.c
+ * does it:
  *
  *  - `block()` parks a client on its keys: per Db, each key has a FIFO of
  *    the clients waiting on it, so the first to block is served first.
@@ -32,9 +33,10 @@ import type { Reply } from '../protocol/writer.js';
 /**
  * Tries to serve a blocked client from `key`, which was signalled: replies
  * on `reply` and returns true when served; returns false (replying nothing)
- * when the key holds nothing this client can pop.
+ * when the key holds nothing this client can pop. null: not served, but a
+ * later waiter on the key may be (stream readers wait for different IDs).
  */
-export type ServeFn = (db: Db, key: string, reply: Reply) => boolean;
+export type ServeFn = (db: Db, key: string, reply: Reply) => boolean | null;
 
 /** A blocked client's state. */
 interface Blocked {
@@ -144,10 +146,11 @@ export class Blocking {
         const q = m?.get(key);
         if (q === undefined) continue;
         // Serve in arrival order; a served client leaves every queue (remove()).
-        while (q.length !== 0) {
-          const b = q[0]!;
+        let i = 0;
+        while (i < q.length) {
+          const b = q[i]!;
           server.current = b.client;
-          let served: boolean;
+          let served: boolean | null;
           try {
             served = b.serve(db, key, b.client.reply);
           } catch (e) {
@@ -159,6 +162,10 @@ export class Blocking {
             server.current = prev;
           }
           server.flushPropagation(); // the pop it made, as its own unit
+          if (served === null) {
+            i++;
+            continue;
+          }
           if (!served) break;
           this.resume(b.client);
           if (m!.get(key) !== q) break; // the queue is gone (last waiter served)

@@ -77,6 +77,8 @@ export class Client {
   inExec = false;
   /** In MONITOR mode (server/monitor.ts): receives every command run; never paused. */
   monitor = false;
+  /** The pseudo client Lua scripts run their commands as (scripting/scripts.ts); MONITOR shows it as `lua`. */
+  luaScript = false;
   readonly addr: string;
   readonly laddr: string;
   /** 'tcp' | 'unix' | 'internal' */

@@ -47,7 +47,7 @@ export class Monitors {
     const frac = String(us - sec * 1e6).padStart(6, '0');
     let where: string;
     if (client.kind === 'unix') where = `unix:${String(this.server.config.v['unixsocket'])}`;
-    else if (client.kind === 'internal') where = 'internal'; // the in-process call() client (scripts will show `lua`)
+    else if (client.kind === 'internal') where = client.luaScript ? 'lua' : 'internal'; // scripts' commands, or the in-process call() client
     else where = client.addr;
     let line = `+${sec}.${frac} [${client.db.id} ${where}]`;
     for (const a of monitorArgs(argv)) line += ' ' + repr(a);

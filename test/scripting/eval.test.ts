@@ -8,8 +8,9 @@
  * libraries (cjson, cmsgpack, struct, bit) and the SCRIPT subcommands.
  */
 import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -22,6 +23,9 @@ test('argument errors, NOSCRIPT, EVALSHA after EVAL and SCRIPT LOAD', { skip }, 
     ['EVAL', 'return 1', '-1'],
     ['EVAL', 'return 1', '2', 'a'],
     ['EVAL', 'return 1', 'x'],
+    ['EVAL', 'return 1', '01'],
+    ['EVAL', 'return 1', '+1', 'a'],
+    ['EVAL', 'return 1', '99999999999999999999'],
     ['EVAL', 'return 1'],
     ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'],
     ['EVALSHA', 'abc', '0'],
@@ -79,6 +83,12 @@ test('script errors: Lua errors, redis.call errors, compile errors, sandbox', { 
     ev("local x = 1\nreturn nosuch.field"),
     ev('string.x = 1'),
     ev("return {err='My Error'}"),
+    ev("return redis.error_reply('My Error')"),
+    ev("return redis.error_reply('-WRONG x')"),
+    ev("return redis.error_reply('-WRONG x').err"),
+    ev('return redis.error_reply({})'),
+    ev('return redis.error_reply(12)'),
+    ev('redis.x = 1'),
     ev("return {err='WRONGTYPE custom'}"),
     ev('return type(os)'),
     ev('return type(io)'),
@@ -87,6 +97,7 @@ test('script errors: Lua errors, redis.call errors, compile errors, sandbox', { 
     ev('return type(require)'),
     ev('return type(debug)'),
     ev('return print'),
+    ev('return select(\'#\', ...)'),
   ]);
 });
 
@@ -200,4 +211,50 @@ test('scripts share the caller\'s database; SELECT inside does not leak', { skip
     ['SELECT', '0'],
     ['EXISTS', 'k'],
   ]);
+});
+
+test('MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`', { skip }, async () => {
+  await d!.reset();
+  const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d!.redis.port)];
+  try {
+    for (const m of mons) await m.call('MONITOR');
+    await d!.same([
+      ev("redis.call('set','a','1') return redis.call('get','a')"),
+      ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'],
+      ['EVAL', 'return 1', 'x'],
+      ['FCALL', 'nosuch', '0'],
+      ['ECHO', 'end-marker'],
+    ]);
+    const mask = (s: string) => s.replace(/\+\d+\.\d{6} /g, '+T ').replace(/\[(\d+) [\d.]+:\d+\]/g, '[$1 addr]');
+    const lines = async (c: RawConn): Promise<string> => {
+      let out = '';
+      while (!out.includes('end-marker')) out += await c.read(3000);
+      return mask(out);
+    };
+    assert.equal(await lines(mons[0]!), await lines(mons[1]!));
+  } finally {
+    for (const m of mons) m.close();
+  }
+});
+
+test('a script that fills the VM heap gets an error; the VM is replaced and cached scripts run again', async () => {
+  const { startTsdis } = await import('../helpers/servers.js');
+  const srv = await startTsdis();
+  const c = await RawConn.connect(srv.port);
+  try {
+    const sha = (await c.call('SCRIPT', 'LOAD', "return redis.call('incr', KEYS[1])")).split('\r\n')[1]!;
+    assert.equal(await c.call('EVALSHA', sha, '1', 'n'), ':1\r\n');
+    assert.match(await c.call('EVAL', "return #string.rep('x', 30e6)", '0'), /^-ERR the script ran out of memory/);
+    let r = '';
+    for (let i = 0; i < 100; i++) {
+      r = await c.call('EVALSHA', sha, '1', 'n');
+      if (!r.includes('restarting')) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(r, ':2\r\n');
+    assert.equal(await c.call('EVAL', "return #string.rep('x', 1e6)", '0'), ':1000000\r\n');
+  } finally {
+    c.close();
+    await srv.close();
+  }
 });

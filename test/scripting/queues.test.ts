@@ -3,8 +3,11 @@
  * - bee-queue (the real npm package): jobs saved and processed by a worker,
  *   results, retries after a failure, delayed jobs, health counts.
  * - BullMQ (the real npm package): every one of its Lua scripts compiles
- *   (SCRIPT LOAD) with the sha redis-server gives; its Queue/Worker test runs
- *   once streams exist (BullMQ's events are a stream: issue 7).
+ *   (SCRIPT LOAD) with the sha redis-server gives; Queue + Worker with
+ *   delayed and prioritised jobs, a flow (FlowProducer), QueueEvents;
+ *   rate limiting; a repeatable job (job scheduler); failures and retries
+ *   with backoff. These need streams (BullMQ's events are a stream) and skip
+ *   themselves without XADD.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -105,4 +108,89 @@ test('BullMQ: queue, worker, delayed and prioritised jobs, flows, QueueEvents', 
     await events.close();
     await q.close();
   }
+});
+
+const bullConnection = () => ({ host: '127.0.0.1', port: srv.port, maxRetriesPerRequest: null });
+
+test('BullMQ: rate limiting spaces jobs out', { skip: noStreams }, async () => {
+  const { Queue: BQueue, Worker } = await import('bullmq');
+  const connection = bullConnection();
+  const q = new BQueue('bull-limited', { connection });
+  const times: number[] = [];
+  const w = new Worker('bull-limited', async () => {
+    times.push(Date.now());
+  }, { connection, limiter: { max: 2, duration: 400 } });
+  try {
+    for (let i = 0; i < 5; i++) await q.add('job', { i });
+    for (let i = 0; i < 60 && times.length < 5; i++) await sleep(50);
+    assert.equal(times.length, 5);
+    // 2 per 400 ms: the 5th job runs at least two windows after the first.
+    assert.ok(times[4]! - times[0]! >= 700, `spread ${times[4]! - times[0]!} ms`);
+  } finally {
+    await w.close();
+    await q.close();
+  }
+});
+
+test('BullMQ: a repeatable job (job scheduler) runs again and again', { skip: noStreams }, async () => {
+  const { Queue: BQueue, Worker } = await import('bullmq');
+  const connection = bullConnection();
+  const q = new BQueue('bull-repeat', { connection });
+  let ticks = 0;
+  const w = new Worker('bull-repeat', async (job) => {
+    assert.equal(job.name, 'tick');
+    ticks++;
+  }, { connection });
+  try {
+    await q.upsertJobScheduler('every-150ms', { every: 150 }, { name: 'tick', data: {} });
+    for (let i = 0; i < 60 && ticks < 3; i++) await sleep(50);
+    assert.ok(ticks >= 3, `ticks ${ticks}`);
+    const schedulers = await q.getJobSchedulers();
+    assert.equal(schedulers.length, 1);
+    await q.removeJobScheduler('every-150ms');
+    assert.equal((await q.getJobSchedulers()).length, 0);
+  } finally {
+    await w.close();
+    await q.close();
+  }
+});
+
+test('BullMQ: failures, retries with backoff, failed events', { skip: noStreams }, async () => {
+  const { Queue: BQueue, Worker, QueueEvents } = await import('bullmq');
+  const connection = bullConnection();
+  const q = new BQueue('bull-fail', { connection });
+  const events = new QueueEvents('bull-fail', { connection });
+  await events.waitUntilReady();
+  let failedEvents = 0;
+  events.on('failed', () => failedEvents++);
+  let attempts = 0;
+  const w = new Worker('bull-fail', async (job) => {
+    if (job.name === 'flaky') {
+      attempts++;
+      if (attempts < 3) throw new Error(`attempt ${attempts}`);
+      return 'ok';
+    }
+    throw new Error('always');
+  }, { connection });
+  try {
+    const flaky = await q.add('flaky', {}, { attempts: 3, backoff: { type: 'fixed', delay: 50 } });
+    const doomed = await q.add('doomed', {}, { attempts: 2 });
+    for (let i = 0; i < 60; i++) {
+      const [a, b] = await Promise.all([q.getJobState(flaky.id!), q.getJobState(doomed.id!)]);
+      if (a === 'completed' && b === 'failed') break;
+      await sleep(50);
+    }
+    assert.equal(await q.getJobState(flaky.id!), 'completed');
+    assert.equal(attempts, 3);
+    const d = await q.getJob(doomed.id!);
+    assert.equal(d!.failedReason, 'always');
+    assert.equal(d!.attemptsMade, 2);
+    for (let i = 0; i < 20 && failedEvents < 1; i++) await sleep(50);
+    assert.ok(failedEvents >= 1);
+  } finally {
+    await w.close();
+    await events.close();
+    await q.close();
+  }
+
 });
