@@ -18,6 +18,15 @@ import { readCommands } from '../../src/persistence/aof.js';
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-xaof-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits (bounded) until the server has `n` blocked clients: a BLOCK read has arrived. */
+async function blocked(srv: { call(...a: string[]): Promise<unknown> }, n = 1): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (new RegExp(`blocked_clients:${n}\\r`).test(String(await srv.call('INFO', 'clients')))) return;
+    await sleep(5);
+  }
+  throw new Error(`blocked_clients never reached ${n}`);
+}
+
 function incrFile(dir: string): string {
   const m = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
   return path.join(dir, 'appendonlydir', /file (\S+) seq \d+ type i/.exec(m)![1]!);
@@ -62,7 +71,7 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
     // a blocked XREADGROUP served by a later XADD propagates its XCLAIM/SETID too
     const cl = new Redis(srv.port);
     const served = cl.xreadgroup('GROUP', 'g2', 'frank', 'BLOCK', 0, 'STREAMS', 's', '>');
-    await sleep(30);
+    await blocked(srv);
     await srv.call('XADD', 's', '*', 'late', '1');
     assert.equal((await served as [string, unknown[]][])[0]![1].length, 1);
     cl.disconnect();
@@ -110,17 +119,17 @@ test('ioredis: xadd, xrange, blocking xread and xreadgroup', async () => {
     assert.match(id!, /^\d+-0$/);
     assert.deepEqual(await a.xrange('events', '-', '+'), [[id, ['job', '1', 'state', 'waiting']]]);
     const waiting = b.xread('BLOCK', 0, 'STREAMS', 'events', '$');
-    await sleep(30);
+    await blocked(srv);
     const id2 = await a.xadd('events', 'MAXLEN', '~', '1000', '*', 'job', '2');
     assert.deepEqual(await waiting, [['events', [[id2, ['job', '2']]]]]);
     await a.xgroup('CREATE', 'events', 'workers', '0');
     const read = await b.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', '10', 'STREAMS', 'events', '>');
     assert.equal((read as [string, unknown[]][])[0]![1].length, 2);
     assert.equal(await a.xack('events', 'workers', id!, id2!), 2);
-    const blocked = b.xreadgroup('GROUP', 'workers', 'w1', 'BLOCK', 0, 'STREAMS', 'events', '>');
-    await sleep(30);
+    const pending = b.xreadgroup('GROUP', 'workers', 'w1', 'BLOCK', 0, 'STREAMS', 'events', '>');
+    await blocked(srv);
     const id3 = await a.xadd('events', '*', 'job', '3');
-    assert.deepEqual(await blocked, [['events', [[id3, ['job', '3']]]]]);
+    assert.deepEqual(await pending, [['events', [[id3, ['job', '3']]]]]);
     assert.equal(await a.xlen('events'), 3);
   } finally {
     a.disconnect();
