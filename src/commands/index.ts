@@ -23,6 +23,8 @@ import { commands as persistence } from './persistence.js';
 import { commands as aof } from './aof.js';
 import { commands as scripting } from './scripting.js';
 import { commands as stream } from './stream.js';
+import { commands as geo } from './geo.js';
+import { commands as hll } from './hll.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -45,4 +47,6 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...aof,
   ...scripting,
   ...stream,
+  ...geo,
+  ...hll,
 ];

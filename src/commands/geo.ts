@@ -1,0 +1,598 @@
+/**
+ * Geo commands: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH GEOSEARCHSTORE
+ * GEORADIUS GEORADIUSBYMEMBER GEORADIUS_RO GEORADIUSBYMEMBER_RO.
+ *
+ * A geo index is a sorted set whose scores are 52-bit geohashes
+ * (src/util/geohash.ts). GEOADD is ZADD with computed scores: it replays as
+ * that ZADD and fires `zadd`. Searches scan the 9 cells Redis picks for the
+ * shape, filter by exact distance (and box), then sort, so replies and their
+ * order match redis-server. Distances reply as bulk strings with 4 decimals;
+ * coordinates as Redis's "human" long double (%.17Lf, trailing zeros cut),
+ * a bulk string in RESP2 and a double in RESP3.
+ */
+import { command, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
+import { lookupTyped } from './args.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { parseDouble, parseInt64 } from '../util/numbers.js';
+import type { Reply } from '../protocol/writer.js';
+import { ZSet } from '../types/zset.js';
+import {
+  validLonLat, scoreOf, decodeScore, geohashString, distance, distanceIfWithin,
+  searchCells, cellScoreRange, type Shape, type Hash,
+} from '../util/geohash.js';
+
+/** This group's error texts (kept here while errors.ts is shared work in progress). */
+const GeoErr = {
+  badPair: (lon: number, lat: number) => `ERR invalid longitude,latitude pair ${fmtF6(lon)},${fmtF6(lat)}`,
+  unit: 'ERR unsupported unit provided. please use M, KM, FT, MI',
+  numRadius: 'ERR need numeric radius',
+  numWidth: 'ERR need numeric width',
+  numHeight: 'ERR need numeric height',
+  negRadius: 'ERR radius cannot be negative',
+  negBox: 'ERR height or width cannot be negative',
+  member: 'ERR could not decode requested zset member',
+  count: 'ERR COUNT must be > 0',
+  any: 'ERR the ANY argument requires COUNT argument',
+  storeWith: (what: string) => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`,
+  from: (name: string) => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`,
+  by: (name: string) => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${name}`,
+};
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+/** C's %f (6 decimals) for the error text. */
+function fmtF6(x: number): string {
+  if (Number.isNaN(x)) return Number.isNaN(x) && x < 0 ? '-nan' : 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (Math.abs(x) < 1e21) return x.toFixed(6);
+  return BigInt(x).toString() + '.000000';
+}
+
+/** The exact value of a finite double as [mantissa, exponent]: x = m * 2^e. */
+function exactParts(x: number): [bigint, number] {
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, x);
+  const hi = dv.getUint32(0);
+  const lo = dv.getUint32(4);
+  const exp = (hi >>> 20) & 0x7ff;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (exp === 0) return [m, -1074];
+  m |= 1n << 52n;
+  return [m, exp - 1075];
+}
+
+/**
+ * Redis's "human" long double text of a double (coordinates): printf
+ * "%.17Lf" (exact value, round half to even) with trailing zeros and a
+ * trailing dot removed.
+ */
+export function humanLongDouble(x: number): string {
+  if (x === 0) return '0';
+  const neg = x < 0;
+  const [m, e] = exactParts(Math.abs(x));
+  const P = 10n ** 17n;
+  let q: bigint;
+  if (e >= 0) q = (m << BigInt(e)) * P;
+  else {
+    const num = m * P;
+    const den = 1n << BigInt(-e);
+    q = num / den;
+    const r2 = (num % den) * 2n;
+    if (r2 > den || (r2 === den && (q & 1n) === 1n)) q++;
+  }
+  let int = (q / P).toString();
+  let frac = (q % P).toString().padStart(17, '0').replace(/0+$/, '');
+  if (neg) int = '-' + int;
+  return frac.length ? int + '.' + frac : int;
+}
+
+/** A distance with 4 decimals (Redis 7.2: the value times 10^4 rounded half to even). */
+export function fmtDistance(d: number): string {
+  if (d === 0) return '0.0000';
+  const v = d * 10000;
+  let r = Math.round(v);
+  if (r - v === 0.5 && r % 2 !== 0) r -= 1; // Math.round rounds .5 up; llrint to even
+  const neg = r < 0;
+  const s = BigInt(Math.abs(r)).toString().padStart(5, '0');
+  return (neg ? '-' : '') + s.slice(0, -4) + '.' + s.slice(-4);
+}
+
+/** A coordinate: bulk string in RESP2, RESP3 double (the same text). */
+function replyCoord(reply: Reply, x: number): void {
+  const s = humanLongDouble(x);
+  if (reply.resp === 3) reply.raw(',' + s + '\r\n');
+  else reply.bulk(s);
+}
+
+// ---------------------------------------------------------------------------
+// Arguments
+
+/** A double argument with Redis's getDoubleFromObjectOrReply error (default: not a valid float). */
+function argDouble(s: string, err: string = Err.notFloat): number {
+  const v = parseDouble(s);
+  if (v === null) throw new ReplyError(err);
+  return v;
+}
+
+/** A longitude, latitude pair at argv[i], argv[i+1], within the indexable limits. */
+function argLonLat(argv: string[], i: number): [number, number] {
+  const lon = argDouble(argv[i]!);
+  const lat = argDouble(argv[i + 1]!);
+  if (!validLonLat(lon, lat)) throw new ReplyError(GeoErr.badPair(lon, lat));
+  return [lon, lat];
+}
+
+/** Metres per unit (m km ft mi, any case). */
+function argUnit(s: string): number {
+  switch (s.toLowerCase()) {
+    case 'm':
+      return 1;
+    case 'km':
+      return 1000;
+    case 'ft':
+      return 0.3048;
+    case 'mi':
+      return 1609.34;
+  }
+  throw new ReplyError(GeoErr.unit);
+}
+
+/** radius unit at argv[i]: [radius, metres per unit]. */
+function argRadius(argv: string[], i: number): [number, number] {
+  const r = argDouble(argv[i]!, GeoErr.numRadius);
+  if (r < 0) throw new ReplyError(GeoErr.negRadius);
+  return [r, argUnit(argv[i + 1]!)];
+}
+
+/** width height unit at argv[i]: [width, height, metres per unit]. */
+function argBox(argv: string[], i: number): [number, number, number] {
+  const w = argDouble(argv[i]!, GeoErr.numWidth);
+  const h = argDouble(argv[i + 1]!, GeoErr.numHeight);
+  if (h < 0 || w < 0) throw new ReplyError(GeoErr.negBox);
+  return [w, h, argUnit(argv[i + 2]!)];
+}
+
+function getZ(ctx: Ctx, key: string, write = false): ZSet | undefined {
+  return lookupTyped<ZSet>(ctx.db, key, 'zset', write);
+}
+
+/** The listpack limits from the config. */
+function limits(ctx: Ctx): [number, number] {
+  const v = ctx.server.config.v;
+  return [Number(v['zset-max-listpack-entries']), Number(v['zset-max-listpack-value'])];
+}
+
+/** A member's position, or throws "could not decode requested zset member". */
+function memberLonLat(z: ZSet, member: string): [number, number] {
+  const s = z.score(member);
+  if (s === undefined) throw new ReplyError(GeoErr.member);
+  return decodeScore(s);
+}
+
+// ---------------------------------------------------------------------------
+// GEOADD GEOPOS GEODIST GEOHASH
+
+/**
+ * GEOADD key [NX|XX] [CH] longitude latitude member [...]
+ * ZADD with the points' scores: same counts, `zadd` event; replays as ZADD.
+ */
+function geoadd(ctx: Ctx): void {
+  const { argv, reply, db } = ctx;
+  let nx = false, xx = false, ch = false;
+  let i = 2;
+  for (; i < argv.length; i++) {
+    const u = argv[i]!.toLowerCase();
+    if (u === 'nx') nx = true;
+    else if (u === 'xx') xx = true;
+    else if (u === 'ch') ch = true;
+    else break;
+  }
+  if ((argv.length - i) % 3 !== 0 || (nx && xx)) throw new ReplyError(Err.syntax);
+  const n = (argv.length - i) / 3;
+  if (n === 0) throw new ReplyError(Err.syntax); // ZADD with no pairs
+  const key = argv[1]!;
+  const prop: string[] = ['zadd', ...argv.slice(1, i)];
+  const scores: number[] = [];
+  const members: string[] = [];
+  let maxLen = 0;
+  for (let k = 0; k < n; k++) {
+    const [lon, lat] = argLonLat(argv, i + 3 * k);
+    const bits = scoreOf(lon, lat)!;
+    const m = argv[i + 3 * k + 2]!;
+    prop.push(bits.toString(), m);
+    scores.push(Number(bits));
+    members.push(m);
+    if (m.length > maxLen) maxLen = m.length;
+  }
+  let z = getZ(ctx, key, true);
+  let created = false;
+  if (z === undefined) {
+    if (xx) return reply.int(0);
+    const [me, mv] = limits(ctx);
+    z = new ZSet(me !== 0 && n <= me && maxLen <= mv);
+    created = true;
+  }
+  let added = 0, updated = 0;
+  for (let k = 0; k < n; k++) {
+    const m = members[k]!;
+    const score = scores[k]!;
+    const slot = z.slot(m);
+    if (slot >= 0) {
+      if (nx) continue;
+      if (z.scoreAt(slot) !== score) {
+        z.update(slot, m, score);
+        updated++;
+      }
+    } else {
+      if (xx) continue;
+      z.insertAfterMiss(score, m);
+      added++;
+    }
+  }
+  if (z.lp) {
+    const [me, mv] = limits(ctx);
+    z.checkConvert(me, mv, maxLen);
+  }
+  reply.int(ch ? added + updated : added);
+  if (added + updated > 0) {
+    if (created) db.set(key, z);
+    else db.modified(key, added + updated);
+    db.notify('z', 'zadd', key);
+    ctx.prop = [prop];
+  }
+}
+
+/** GEOPOS key [member ...] */
+function geopos(ctx: Ctx): void {
+  const { argv, reply } = ctx;
+  const z = getZ(ctx, argv[1]!);
+  reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    const s = z?.score(argv[i]!);
+    if (s === undefined) {
+      reply.nullArray();
+      continue;
+    }
+    const [lon, lat] = decodeScore(s);
+    reply.array(2);
+    replyCoord(reply, lon);
+    replyCoord(reply, lat);
+  }
+}
+
+/** GEODIST key member1 member2 [M|KM|FT|MI] */
+function geodist(ctx: Ctx): void {
+  const { argv, reply } = ctx;
+  let toMeter = 1;
+  if (argv.length === 5) toMeter = argUnit(argv[4]!);
+  else if (argv.length > 5) throw new ReplyError(Err.syntax);
+  const z = getZ(ctx, argv[1]!);
+  const s1 = z?.score(argv[2]!);
+  const s2 = z?.score(argv[3]!);
+  if (s1 === undefined || s2 === undefined) return reply.null();
+  const [a, b] = decodeScore(s1);
+  const [c, d] = decodeScore(s2);
+  reply.bulk(fmtDistance(distance(a, b, c, d) / toMeter));
+}
+
+/** GEOHASH key [member ...] */
+function geohash(ctx: Ctx): void {
+  const { argv, reply } = ctx;
+  const z = getZ(ctx, argv[1]!);
+  reply.array(argv.length - 2);
+  for (let i = 2; i < argv.length; i++) {
+    const s = z?.score(argv[i]!);
+    if (s === undefined) reply.null();
+    else reply.bulk(geohashString(s));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Searches
+
+const RADIUS_COORDS = 1, RADIUS_MEMBER = 2, NOSTORE = 4, SEARCH = 8, SEARCHSTORE = 16;
+
+interface GeoPoint {
+  member: string;
+  score: number;
+  lon: number;
+  lat: number;
+  dist: number;
+}
+
+/**
+ * The points of `z` inside the shape, scanning Redis's 9 cells in order
+ * (a cell equal to the last scanned one is skipped) and, within a cell, in
+ * score order; with `limit` (ANY) it stops once that many were found.
+ */
+function pointsInShape(z: ZSet, shape: Shape, limit: number): GeoPoint[] {
+  const out: GeoPoint[] = [];
+  const cells = searchCells(shape);
+  let last: Hash | null = null;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i];
+    if (!c) continue;
+    if (i !== 0 && last !== null && c.bits === last.bits && c.step === last.step) continue;
+    if (out.length && limit && out.length >= limit) break;
+    const [min, max] = cellScoreRange(c);
+    const r = z.firstInRange({ min, max, minex: false, maxex: true });
+    if (r >= 0) {
+      const cur = z.cursor(r);
+      for (; cur.leaf !== null && cur.s < max; cur.next()) {
+        const score = cur.s;
+        const [lon, lat] = decodeScore(score);
+        const dist = distanceIfWithin(shape, lon, lat);
+        if (dist < 0) continue;
+        out.push({ member: cur.m, score, lon, lat, dist });
+        if (limit && out.length >= limit) break;
+      }
+    }
+    if (i !== 0) last = c;
+  }
+  return out;
+}
+
+/**
+ * Redis's partial sort (pqsort: Bentley-McIlroy quicksort that only recurses
+ * into parts overlapping ranks lo..hi), reproduced step by step because the
+ * order it leaves equal distances in is visible in replies.
+ */
+function pqsort<T>(a: T[], cmp: (x: T, y: T) => number, lo: number, hi: number): void {
+  const swap = (i: number, j: number): void => {
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  };
+  const vecswap = (i: number, j: number, n: number): void => {
+    for (let k = 0; k < n; k++) swap(i + k, j + k);
+  };
+  const med3 = (x: number, y: number, z: number): number =>
+    cmp(a[x]!, a[y]!) < 0
+      ? cmp(a[y]!, a[z]!) < 0 ? y : cmp(a[x]!, a[z]!) < 0 ? z : x
+      : cmp(a[y]!, a[z]!) > 0 ? y : cmp(a[x]!, a[z]!) < 0 ? x : z;
+  const overlaps = (s: number, e: number): boolean => !((lo < s && hi < s) || (lo > e && hi > e));
+  const rec = (base: number, n: number): void => {
+    for (;;) {
+      if (n < 7) {
+        for (let pm = base + 1; pm < base + n; pm++) for (let pl = pm; pl > base && cmp(a[pl - 1]!, a[pl]!) > 0; pl--) swap(pl, pl - 1);
+        return;
+      }
+      let pm = base + Math.floor(n / 2);
+      if (n > 7) {
+        let pl = base;
+        let pn = base + n - 1;
+        if (n > 40) {
+          const dd = Math.floor(n / 8);
+          pl = med3(pl, pl + dd, pl + 2 * dd);
+          pm = med3(pm - dd, pm, pm + dd);
+          pn = med3(pn - 2 * dd, pn - dd, pn);
+        }
+        pm = med3(pl, pm, pn);
+      }
+      swap(base, pm);
+      let pa = base + 1, pb = pa;
+      let pc = base + n - 1, pd = pc;
+      for (;;) {
+        let c: number;
+        while (pb <= pc && (c = cmp(a[pb]!, a[base]!)) <= 0) {
+          if (c === 0) swap(pa++, pb);
+          pb++;
+        }
+        while (pb <= pc && (c = cmp(a[pc]!, a[base]!)) >= 0) {
+          if (c === 0) swap(pc, pd--);
+          pc--;
+        }
+        if (pb > pc) break;
+        swap(pb++, pc--);
+      }
+      const pn = base + n;
+      let r = Math.min(pa - base, pb - pa);
+      vecswap(base, pb - r, r);
+      r = Math.min(pd - pc, pn - pd - 1);
+      vecswap(pb, pn - r, r);
+      r = pb - pa;
+      if (r > 1 && overlaps(base, base + r - 1)) rec(base, r);
+      r = pd - pc;
+      if (r <= 1) return;
+      base = pn - r;
+      n = r;
+      if (!overlaps(base, base + r - 1)) return;
+    }
+  };
+  rec(0, a.length);
+}
+
+/**
+ * The shared implementation of GEORADIUS[BYMEMBER][_RO] and
+ * GEOSEARCH[STORE]: option parsing with Redis's checks in its order, the
+ * search, sorting (COUNT without ANY implies ASC), then the reply or the
+ * stored set (scores: hashes, or distances with STOREDIST; event
+ * `georadiusstore` / `geosearchstore`; an empty result deletes the key).
+ */
+function georadiusGeneric(ctx: Ctx, srcIdx: number, flags: number): void {
+  const { argv, reply, db } = ctx;
+  let storeKey: string | null = null;
+  let storeDist = false;
+  const z = getZ(ctx, argv[srcIdx]!);
+  let base: number;
+  let lon = 0, lat = 0, conversion = 1, radius = 0, width = 0, height = 0;
+  let type: 'radius' | 'box' = 'radius';
+  if (flags & RADIUS_COORDS) {
+    base = 6;
+    [lon, lat] = argLonLat(argv, 2);
+    [radius, conversion] = argRadius(argv, 4);
+  } else if (flags & RADIUS_MEMBER && z === undefined) {
+    base = 5;
+  } else if (flags & RADIUS_MEMBER) {
+    base = 5;
+    [lon, lat] = memberLonLat(z!, argv[2]!);
+    [radius, conversion] = argRadius(argv, 3);
+  } else {
+    base = 2;
+    if (flags & SEARCHSTORE) {
+      base = 3;
+      storeKey = argv[1]!;
+    }
+  }
+  let withDist = false, withHash = false, withCoord = false;
+  let fromMember = false, fromLoc = false, byRadius = false, byBox = false;
+  let sort = 0; // 0 none, 1 asc, 2 desc
+  let any = false;
+  let count = 0;
+  const remaining = argv.length - base;
+  for (let i = 0; i < remaining; i++) {
+    const a = argv[base + i]!.toLowerCase();
+    if (a === 'withdist') withDist = true;
+    else if (a === 'withhash') withHash = true;
+    else if (a === 'withcoord') withCoord = true;
+    else if (a === 'any') any = true;
+    else if (a === 'asc') sort = 1;
+    else if (a === 'desc') sort = 2;
+    else if (a === 'count' && i + 1 < remaining) {
+      const n = parseInt64(argv[base + i + 1]!);
+      if (n === null) throw new ReplyError(Err.notInteger);
+      if (n <= 0) throw new ReplyError(GeoErr.count);
+      count = Number(n);
+      i++;
+    } else if ((a === 'store' || a === 'storedist') && i + 1 < remaining && !(flags & NOSTORE) && !(flags & SEARCH)) {
+      storeKey = argv[base + i + 1]!;
+      storeDist = a === 'storedist';
+      i++;
+    } else if (a === 'storedist' && flags & SEARCH && flags & SEARCHSTORE) {
+      storeDist = true;
+    } else if (a === 'frommember' && i + 1 < remaining && flags & SEARCH && !fromLoc) {
+      if (z !== undefined) [lon, lat] = memberLonLat(z, argv[base + i + 1]!);
+      fromMember = true;
+      i++;
+    } else if (a === 'fromlonlat' && i + 2 < remaining && flags & SEARCH && !fromMember) {
+      [lon, lat] = argLonLat(argv, base + i + 1);
+      fromLoc = true;
+      i += 2;
+    } else if (a === 'byradius' && i + 2 < remaining && flags & SEARCH && !byBox) {
+      [radius, conversion] = argRadius(argv, base + i + 1);
+      type = 'radius';
+      byRadius = true;
+      i += 2;
+    } else if (a === 'bybox' && i + 3 < remaining && flags & SEARCH && !byRadius) {
+      [width, height, conversion] = argBox(argv, base + i + 1);
+      type = 'box';
+      byBox = true;
+      i += 3;
+    } else throw new ReplyError(Err.syntax);
+  }
+  if (storeKey !== null && (withDist || withHash || withCoord)) {
+    throw new ReplyError(GeoErr.storeWith(flags & SEARCHSTORE ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS'));
+  }
+  if (flags & SEARCH && !(fromMember || fromLoc)) throw new ReplyError(GeoErr.from(argv[0]!));
+  if (flags & SEARCH && !(byRadius || byBox)) throw new ReplyError(GeoErr.by(argv[0]!));
+  if (any && !count) throw new ReplyError(GeoErr.any);
+
+  if (z === undefined) {
+    if (storeKey !== null) {
+      if (db.delete(storeKey)) db.notify('g', 'del', storeKey);
+      reply.int(0);
+    } else reply.array(0);
+    return;
+  }
+  if (count !== 0 && sort === 0 && !any) sort = 1;
+
+  const shape: Shape =
+    type === 'radius' ? { type, lon, lat, conversion, radius } : { type, lon, lat, conversion, width, height };
+  const found = pointsInShape(z, shape, any ? count : 0);
+  if (found.length === 0 && storeKey === null) return reply.array(0);
+  const n = count === 0 || found.length < count ? found.length : count;
+  if (sort !== 0) {
+    const cmp = sort === 1 ? (p: GeoPoint, q: GeoPoint) => (p.dist === q.dist ? 0 : p.dist > q.dist ? 1 : -1) : (p: GeoPoint, q: GeoPoint) => (p.dist === q.dist ? 0 : p.dist < q.dist ? 1 : -1);
+    // A full sort is libc's qsort (glibc: a stable merge sort, as Array.prototype.sort);
+    // a COUNT-limited one Redis's partial quicksort, whose order of ties is its own.
+    if (n === found.length) found.sort(cmp);
+    else pqsort(found, cmp, 0, n - 1);
+  }
+
+  if (storeKey === null) {
+    const opts = (withDist ? 1 : 0) + (withCoord ? 1 : 0) + (withHash ? 1 : 0);
+    reply.array(n);
+    for (let i = 0; i < n; i++) {
+      const p = found[i]!;
+      if (opts) reply.array(opts + 1);
+      reply.bulk(p.member);
+      if (withDist) reply.bulk(fmtDistance(p.dist / conversion));
+      if (withHash) reply.int(scoreAsInt(p.score));
+      if (withCoord) {
+        reply.array(2);
+        replyCoord(reply, p.lon);
+        replyCoord(reply, p.lat);
+      }
+    }
+    return;
+  }
+  if (n > 0) {
+    let maxLen = 0;
+    for (let i = 0; i < n; i++) if (found[i]!.member.length > maxLen) maxLen = found[i]!.member.length;
+    const [me, mv] = limits(ctx);
+    const dst = new ZSet(me !== 0 && n <= me && maxLen <= mv);
+    for (let i = 0; i < n; i++) {
+      const p = found[i]!;
+      dst.insert(storeDist ? p.dist / conversion : p.score, p.member);
+    }
+    db.set(storeKey, dst);
+    db.notify('z', flags & SEARCH ? 'geosearchstore' : 'georadiusstore', storeKey);
+  } else if (db.delete(storeKey)) db.notify('g', 'del', storeKey);
+  reply.int(n);
+}
+
+/** C's (long long) cast of a score (x86-64: INT64_MIN when out of range). */
+function scoreAsInt(s: number): bigint {
+  if (Number.isFinite(s) && Math.abs(s) < 2 ** 63) return BigInt(Math.trunc(s));
+  return -(1n << 63n);
+}
+
+/** GEORADIUS / GEORADIUSBYMEMBER keys: the source, and the last STORE/STOREDIST destination. */
+function georadiusGetKeys(argv: string[]): KeyRef[] {
+  let stored = -1;
+  for (let i = 5; i < argv.length; i++) {
+    const a = argv[i]!.toLowerCase();
+    if ((a === 'store' || a === 'storedist') && i + 1 < argv.length) {
+      stored = i + 1;
+      i++;
+    }
+  }
+  const keys: KeyRef[] = [{ pos: 1, flags: ['RO', 'access'] }];
+  if (stored >= 0) keys.push({ pos: stored, flags: ['OW', 'update'] });
+  return keys;
+}
+
+const H = {
+  geoadd,
+  geopos,
+  geodist,
+  geohash,
+  /** GEORADIUS key longitude latitude radius M|KM|FT|MI [options] [STORE key] [STOREDIST key] */
+  georadius: (ctx: Ctx) => georadiusGeneric(ctx, 1, RADIUS_COORDS),
+  /** GEORADIUSBYMEMBER key member radius M|KM|FT|MI [options] [STORE key] [STOREDIST key] */
+  georadiusbymember: (ctx: Ctx) => georadiusGeneric(ctx, 1, RADIUS_MEMBER),
+  /** GEORADIUS_RO key longitude latitude radius M|KM|FT|MI [options] */
+  georadius_ro: (ctx: Ctx) => georadiusGeneric(ctx, 1, RADIUS_COORDS | NOSTORE),
+  /** GEORADIUSBYMEMBER_RO key member radius M|KM|FT|MI [options] */
+  georadiusbymember_ro: (ctx: Ctx) => georadiusGeneric(ctx, 1, RADIUS_MEMBER | NOSTORE),
+  /** GEOSEARCH key FROMMEMBER m|FROMLONLAT lon lat BYRADIUS r unit|BYBOX w h unit [ASC|DESC] [COUNT n [ANY]] [WITH...] */
+  geosearch: (ctx: Ctx) => georadiusGeneric(ctx, 1, SEARCH),
+  /** GEOSEARCHSTORE dst src FROMMEMBER m|FROMLONLAT lon lat BYRADIUS r unit|BYBOX w h unit [ASC|DESC] [COUNT n [ANY]] [STOREDIST] */
+  geosearchstore: (ctx: Ctx) => georadiusGeneric(ctx, 2, SEARCH | SEARCHSTORE),
+};
+
+// Declarations: interface facts checked against redis-server's COMMAND INFO/DOCS (test/compat).
+export const commands: CommandSpec[] = [
+  command({ ...{"name":"geoadd","arity":-5,"flags":["write","denyoom"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RW","update"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Adds points (longitude, latitude, member) to a sorted set used as a geospatial index; creates the key when missing.","complexity":"O(log(N)) for each item added, where N is the number of elements in the sorted set.","history":[["6.2.0","Added the `CH`, `NX` and `XX` options."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"condition","type":"oneof","since":"6.2.0","flags":["optional"],"arguments":[{"name":"nx","type":"pure-token","token":"NX"},{"name":"xx","type":"pure-token","token":"XX"}]},{"name":"change","type":"pure-token","token":"CH","since":"6.2.0","flags":["optional"]},{"name":"longitude_latitude_member","type":"block","flags":["multiple"],"arguments":[{"name":"longitude","type":"double"},{"name":"latitude","type":"double"},{"name":"member","type":"string"}]}]}, handler: H.geoadd }),
+  command({ ...{"name":"geopos","arity":-2,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Returns the longitude and latitude of members of a geospatial index.","complexity":"O(N) where N is the number of members requested.","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string","flags":["multiple"]}]}, handler: H.geopos }),
+  command({ ...{"name":"geodist","arity":-4,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Returns the distance between two members of a geospatial index.","complexity":"O(log(N))","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member1","type":"string"},{"name":"member2","type":"string"},{"name":"unit","type":"oneof","flags":["optional"],"arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]}, handler: H.geodist }),
+  command({ ...{"name":"geohash","arity":-2,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Returns the members of a geospatial index as standard geohash strings.","complexity":"O(log(N)) for each member requested, where N is the number of elements in the sorted set.","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string","flags":["multiple"]}]}, handler: H.geohash }),
+  command({ ...{"name":"geosearch","arity":-7,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"6.2.0","summary":"Queries a geospatial index for members inside a circle or a box.","complexity":"O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape","history":[["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"from","type":"oneof","arguments":[{"name":"member","type":"string","token":"FROMMEMBER"},{"name":"longitude_latitude","type":"block","token":"FROMLONLAT","arguments":[{"name":"longitude","type":"double"},{"name":"latitude","type":"double"}]}]},{"name":"by","type":"oneof","arguments":[{"name":"circle","type":"block","arguments":[{"name":"radius","type":"double","token":"BYRADIUS"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]},{"name":"box","type":"block","arguments":[{"name":"width","type":"double","token":"BYBOX"},{"name":"height","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]}]}, handler: H.geosearch }),
+  command({ ...{"name":"geosearchstore","arity":-8,"flags":["write","denyoom"],"acl":["geo"],"keys":[1,2,1],"keySpecs":[{"flags":["OW","update"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["RO","access"],"begin":{"index":2},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"6.2.0","summary":"Queries a geospatial index for members inside a circle or a box and stores the result in another key.","complexity":"O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape","history":[["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"destination","type":"key","key_spec_index":0},{"name":"source","type":"key","key_spec_index":1},{"name":"from","type":"oneof","arguments":[{"name":"member","type":"string","token":"FROMMEMBER"},{"name":"longitude_latitude","type":"block","token":"FROMLONLAT","arguments":[{"name":"longitude","type":"double"},{"name":"latitude","type":"double"}]}]},{"name":"by","type":"oneof","arguments":[{"name":"circle","type":"block","arguments":[{"name":"radius","type":"double","token":"BYRADIUS"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]},{"name":"box","type":"block","arguments":[{"name":"width","type":"double","token":"BYBOX"},{"name":"height","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"storedist","type":"pure-token","token":"STOREDIST","flags":["optional"]}]}, handler: H.geosearchstore }),
+  command({ ...{"name":"georadius","arity":-6,"flags":["write","denyoom","movablekeys"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STORE","startfrom":6},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STOREDIST","startfrom":6},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Queries a geospatial index for members within a distance of a point, optionally storing the result.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument","history":[["6.2.0","Added the `ANY` option for `COUNT`."],["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"longitude","type":"double"},{"name":"latitude","type":"double"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","since":"6.2.0","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"key","type":"key","key_spec_index":1,"token":"STORE","flags":["optional"]},{"name":"key","type":"key","key_spec_index":2,"token":"STOREDIST","flags":["optional"]}]}, getKeys: georadiusGetKeys, handler: H.georadius }),
+  command({ ...{"name":"georadiusbymember","arity":-5,"flags":["write","denyoom","movablekeys"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STORE","startfrom":5},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STOREDIST","startfrom":5},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Queries a geospatial index for members within a distance of a member, optionally storing the result.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments","history":[["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"key","type":"key","key_spec_index":1,"token":"STORE","flags":["optional"]},{"name":"key","type":"key","key_spec_index":2,"token":"STOREDIST","flags":["optional"]}]}, getKeys: georadiusGetKeys, handler: H.georadiusbymember }),
+  command({ ...{"name":"georadius_ro","arity":-6,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.10","summary":"Returns members of a geospatial index within a distance of a point.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` with the `BYRADIUS` argument","history":[["6.2.0","Added the `ANY` option for `COUNT`."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"longitude","type":"double"},{"name":"latitude","type":"double"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","since":"6.2.0","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]}]}, handler: H.georadius_ro }),
+  command({ ...{"name":"georadiusbymember_ro","arity":-5,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.10","summary":"Returns members of a geospatial index within a distance of a member.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]}]}, handler: H.georadiusbymember_ro }),
+];

@@ -1,0 +1,479 @@
+/**
+ * HyperLogLog in Redis's exact byte representation (a string value), so
+ * GET / DUMP / RESTORE / RDB / AOF interoperate with redis-server.
+ *
+ * Layout (facts of the format): a 16-byte header — "HYLL", an encoding byte
+ * (0 dense, 1 sparse), 3 unused bytes, the cached cardinality as 8 bytes
+ * little endian whose top bit set means "stale" — then either 16384 6-bit
+ * registers packed LSB first (dense, 12288 bytes) or a run-length sparse
+ * stream of opcodes: ZERO `00xxxxxx` (1..64 zero registers), XZERO
+ * `01xxxxxx yyyyyyyy` (1..16384 zero registers), VAL `1vvvvvxx` (1..4
+ * registers of value 1..32). Element hashes are MurmurHash64A, seed
+ * 0xadc83b19; the estimator is Ertl's improved one (arXiv:1702.01284).
+ *
+ * Sparse edits follow the same split / merge steps as Redis so that the bytes
+ * produced are identical to redis-server's for the same inputs.
+ */
+
+export const HDR = 16;
+export const P = 14;
+export const REGISTERS = 1 << P; // 16384
+const P_MASK = REGISTERS - 1;
+const Q = 64 - P; // 50
+const REG_MAX = 63;
+export const DENSE_SIZE = HDR + ((REGISTERS * 6 + 7) >> 3); // 12304
+export const DENSE = 0;
+export const SPARSE = 1;
+const VAL_MAX_VALUE = 32;
+const VAL_MAX_LEN = 4;
+const ZERO_MAX_LEN = 64;
+const XZERO_MAX_LEN = 16384;
+const ALPHA_INF = 0.721347520444481703680;
+
+/** The error for a corrupted sparse stream or register overflow. */
+export const INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';
+/** The error for a string that is not an HLL. */
+export const NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+
+// ---- MurmurHash64A (64-bit arithmetic with BigInt on the 8-byte blocks) ----
+
+const M = 0xc6a4a7935bd1e995n;
+const MASK64 = 0xffffffffffffffffn;
+
+/** MurmurHash64A of a latin1 string (one char per byte) with the given seed. */
+export function murmur64a(s: string, seed = 0xadc83b19n): bigint {
+  const len = s.length;
+  let h = (seed ^ ((BigInt(len) * M) & MASK64)) & MASK64;
+  const nblocks = len >> 3;
+  for (let b = 0; b < nblocks; b++) {
+    const o = b * 8;
+    const lo = (s.charCodeAt(o) | (s.charCodeAt(o + 1) << 8) | (s.charCodeAt(o + 2) << 16) | (s.charCodeAt(o + 3) << 24)) >>> 0;
+    const hi = (s.charCodeAt(o + 4) | (s.charCodeAt(o + 5) << 8) | (s.charCodeAt(o + 6) << 16) | (s.charCodeAt(o + 7) << 24)) >>> 0;
+    let k = (BigInt(hi) << 32n) | BigInt(lo);
+    k = (k * M) & MASK64;
+    k ^= k >> 47n;
+    k = (k * M) & MASK64;
+    h ^= k;
+    h = (h * M) & MASK64;
+  }
+  const o = nblocks * 8;
+  const rem = len & 7;
+  if (rem > 0) {
+    let t = 0n;
+    for (let i = rem - 1; i >= 0; i--) t = (t << 8n) | BigInt(s.charCodeAt(o + i));
+    h ^= t;
+    h = (h * M) & MASK64;
+  }
+  h ^= h >> 47n;
+  h = (h * M) & MASK64;
+  h ^= h >> 47n;
+  return h;
+}
+
+/** The register index and the run length of zeros + 1 (1..51) of an element. */
+export function patLen(s: string): [number, number] {
+  const h = murmur64a(s);
+  const index = Number(h & BigInt(P_MASK));
+  // The remaining 50 bits, with a sentinel bit 50 so the count stops at 51.
+  const rest = h >> BigInt(P);
+  let lo = Number(rest & 0xffffffffn);
+  let count = 1;
+  if (lo !== 0) {
+    while ((lo & 1) === 0) {
+      count++;
+      lo >>>= 1;
+    }
+    return [index, count];
+  }
+  count = 33;
+  let hi = Number(rest >> 32n) | (1 << (Q - 32));
+  while ((hi & 1) === 0) {
+    count++;
+    hi >>>= 1;
+  }
+  return [index, count];
+}
+
+// ---- dense registers ----
+
+export function denseGet(b: Uint8Array, i: number): number {
+  const bit = i * 6;
+  const byte = HDR + (bit >> 3);
+  const fb = bit & 7;
+  const b0 = b[byte]!;
+  const b1 = byte + 1 < b.length ? b[byte + 1]! : 0;
+  return ((b0 >> fb) | (b1 << (8 - fb))) & REG_MAX;
+}
+
+export function denseSet(b: Uint8Array, i: number, v: number): void {
+  const bit = i * 6;
+  const byte = HDR + (bit >> 3);
+  const fb = bit & 7;
+  const fb8 = 8 - fb;
+  b[byte] = (b[byte]! & ~(REG_MAX << fb)) | ((v << fb) & 0xff);
+  if (byte + 1 < b.length) b[byte + 1] = (b[byte + 1]! & ~(REG_MAX >> fb8)) | (v >> fb8);
+}
+
+// ---- header ----
+
+export function isValidCache(b: Uint8Array): boolean {
+  return (b[15]! & 0x80) === 0;
+}
+
+export function invalidateCache(b: Uint8Array): void {
+  b[15]! |= 0x80;
+}
+
+export function readCache(b: Uint8Array): number {
+  let n = 0;
+  for (let i = 15; i >= 8; i--) n = n * 256 + b[i]!;
+  return n;
+}
+
+export function writeCache(b: Uint8Array, card: number): void {
+  let n = card;
+  for (let i = 8; i < 16; i++) {
+    b[i] = n % 256;
+    n = Math.floor(n / 256);
+  }
+}
+
+/**
+ * Whether a string value is an HLL Redis would accept: at least a header,
+ * the magic, a known encoding, and the exact size when dense.
+ */
+export function isHll(s: Uint8Array | string): boolean {
+  const at = typeof s === 'string' ? (i: number) => s.charCodeAt(i) : (i: number) => s[i]!;
+  if (s.length < HDR) return false;
+  if (at(0) !== 72 || at(1) !== 89 || at(2) !== 76 || at(3) !== 76) return false; // HYLL
+  const enc = at(4);
+  if (enc > SPARSE) return false;
+  if (enc === DENSE && s.length !== DENSE_SIZE) return false;
+  return true;
+}
+
+/** A new empty sparse HLL (one XZERO covering every register, cache valid 0). */
+export function createHll(): Buffer {
+  const b = Buffer.alloc(HDR + 2);
+  b.write('HYLL', 0, 'latin1');
+  b[4] = SPARSE;
+  b[HDR] = 0x40 | ((XZERO_MAX_LEN - 1) >> 8);
+  b[HDR + 1] = (XZERO_MAX_LEN - 1) & 0xff;
+  return b;
+}
+
+/** A mutable HLL: `buf` is replaced when the size or encoding changes. */
+export class Hll {
+  constructor(public buf: Buffer) {}
+
+  get encoding(): number {
+    return this.buf[4]!;
+  }
+
+  /**
+   * Converts sparse to dense (header copied, encoding dense). Returns false
+   * when the sparse stream is corrupt (it does not describe exactly 16384
+   * registers). True when already dense.
+   */
+  toDense(): boolean {
+    const old = this.buf;
+    if (old[4] === DENSE) return true;
+    const d = Buffer.alloc(DENSE_SIZE);
+    old.copy(d, 0, 0, HDR);
+    d[4] = DENSE;
+    let idx = 0;
+    let p = HDR;
+    const end = old.length;
+    while (p < end) {
+      const op = old[p]!;
+      if ((op & 0xc0) === 0) {
+        idx += (op & 0x3f) + 1;
+        p++;
+      } else if ((op & 0xc0) === 0x40) {
+        idx += (((op & 0x3f) << 8) | (old[p + 1] ?? 0)) + 1;
+        p += 2;
+      } else {
+        const runlen = (op & 3) + 1;
+        const val = ((op >> 2) & 0x1f) + 1;
+        if (runlen + idx > REGISTERS) break;
+        for (let k = 0; k < runlen; k++) denseSet(d, idx++, val);
+        p++;
+      }
+    }
+    if (idx !== REGISTERS) return false;
+    this.buf = d;
+    return true;
+  }
+
+  /** Adds an element: 1 when a register changed, 0 if not, -1 when corrupt. */
+  add(ele: string, sparseMax: number): number {
+    const [index, count] = patLen(ele);
+    return this.set(index, count, sparseMax);
+  }
+
+  /** Raises register `index` to `count`: 1 when changed, 0 if not, -1 when corrupt. */
+  set(index: number, count: number, sparseMax: number): number {
+    if (this.buf[4] === DENSE) {
+      if (denseGet(this.buf, index) >= count) return 0;
+      denseSet(this.buf, index, count);
+      return 1;
+    }
+    return this.sparseSet(index, count, sparseMax);
+  }
+
+  private promote(index: number, count: number): number {
+    if (!this.toDense()) return -1;
+    if (denseGet(this.buf, index) < count) denseSet(this.buf, index, count);
+    return 1;
+  }
+
+  private sparseSet(index: number, count: number, sparseMax: number): number {
+    if (count > VAL_MAX_VALUE) return this.promote(index, count);
+    // Work on a copy with 3 bytes of room (the most a split adds).
+    const len0 = this.buf.length;
+    const b = Buffer.alloc(len0 + 3);
+    this.buf.copy(b, 0, 0, len0);
+    let end = len0;
+    // Step 1: find the opcode covering `index`.
+    let p = HDR;
+    let first = 0;
+    let prev = -1;
+    let span = 0;
+    while (p < end) {
+      const op = b[p]!;
+      let oplen = 1;
+      if ((op & 0xc0) === 0) span = (op & 0x3f) + 1;
+      else if (op & 0x80) span = (op & 3) + 1;
+      else {
+        span = (((op & 0x3f) << 8) | b[p + 1]!) + 1;
+        oplen = 2;
+      }
+      if (index <= first + span - 1) break;
+      prev = p;
+      p += oplen;
+      first += span;
+    }
+    if (span === 0 || p >= end) return -1;
+    const op = b[p]!;
+    const isZero = (op & 0xc0) === 0;
+    const isXzero = (op & 0xc0) === 0x40;
+    const isVal = (op & 0x80) !== 0;
+    const next = isXzero ? p + 2 : p + 1;
+    const runlen = isZero ? (op & 0x3f) + 1 : isXzero ? (((op & 0x3f) << 8) | b[p + 1]!) + 1 : (op & 3) + 1;
+    let done = false;
+    // Step 2: the simple cases in place.
+    if (isVal) {
+      const oldcount = ((op >> 2) & 0x1f) + 1;
+      if (oldcount >= count) return 0;
+      if (runlen === 1) {
+        b[p] = valOp(count, 1);
+        done = true;
+      }
+    }
+    if (!done && isZero && runlen === 1) {
+      b[p] = valOp(count, 1);
+      done = true;
+    }
+    if (!done) {
+      // General case: replace the opcode by up to 3 (5 bytes).
+      const seq: number[] = [];
+      const last = first + span - 1;
+      if (isZero || isXzero) {
+        if (index !== first) pushZeros(seq, index - first);
+        seq.push(valOp(count, 1));
+        if (index !== last) pushZeros(seq, last - index);
+      } else {
+        const curval = ((op >> 2) & 0x1f) + 1;
+        if (index !== first) seq.push(valOp(curval, index - first));
+        seq.push(valOp(count, 1));
+        if (index !== last) seq.push(valOp(curval, last - index));
+      }
+      const oldlen = isXzero ? 2 : 1;
+      const delta = seq.length - oldlen;
+      if (delta > 0 && len0 + delta > sparseMax) return this.promote(index, count);
+      if (delta !== 0 && next < end) b.copyWithin(next + delta, next, end);
+      end += delta;
+      for (let k = 0; k < seq.length; k++) b[p + k] = seq[k]!;
+    }
+    // Step 4: merge adjacent VALs of the same value, scanning up to 5 opcodes from the previous one.
+    p = prev >= 0 ? prev : HDR;
+    let scan = 5;
+    while (p < end && scan-- > 0) {
+      const o = b[p]!;
+      if ((o & 0xc0) === 0x40) {
+        p += 2;
+        continue;
+      }
+      if ((o & 0xc0) === 0) {
+        p++;
+        continue;
+      }
+      if (p + 1 < end && b[p + 1]! & 0x80) {
+        const o2 = b[p + 1]!;
+        const v1 = ((o >> 2) & 0x1f) + 1;
+        const v2 = ((o2 >> 2) & 0x1f) + 1;
+        if (v1 === v2) {
+          const l = (o & 3) + 1 + (o2 & 3) + 1;
+          if (l <= VAL_MAX_LEN) {
+            b[p + 1] = valOp(v1, l);
+            b.copyWithin(p, p + 1, end);
+            end--;
+            continue;
+          }
+        }
+      }
+      p++;
+    }
+    invalidateCache(b);
+    this.buf = end === b.length ? b : b.subarray(0, end);
+    return 1;
+  }
+}
+
+function valOp(val: number, len: number): number {
+  return 0x80 | ((val - 1) << 2) | (len - 1);
+}
+
+function pushZeros(seq: number[], len: number): void {
+  if (len > ZERO_MAX_LEN) {
+    const l = len - 1;
+    seq.push((l >> 8) | 0x40, l & 0xff);
+  } else seq.push(len - 1);
+}
+
+// ---- counting ----
+
+/**
+ * Merges the registers of an HLL into `max` (one byte per register, the
+ * maximum). False when the sparse stream is corrupt.
+ */
+export function mergeInto(max: Uint8Array, s: Uint8Array): boolean {
+  if (s[4] === DENSE) {
+    for (let i = 0; i < REGISTERS; i++) {
+      const v = denseGet(s, i);
+      if (v > max[i]!) max[i] = v;
+    }
+    return true;
+  }
+  let i = 0;
+  let p = HDR;
+  const end = s.length;
+  while (p < end) {
+    const op = s[p]!;
+    if ((op & 0xc0) === 0) {
+      i += (op & 0x3f) + 1;
+      p++;
+    } else if ((op & 0xc0) === 0x40) {
+      i += (((op & 0x3f) << 8) | (s[p + 1] ?? 0)) + 1;
+      p += 2;
+    } else {
+      const runlen = (op & 3) + 1;
+      const val = ((op >> 2) & 0x1f) + 1;
+      if (runlen + i > REGISTERS) break;
+      for (let k = 0; k < runlen; k++, i++) if (val > max[i]!) max[i] = val;
+      p++;
+    }
+  }
+  return i === REGISTERS;
+}
+
+/** The register histogram of an HLL; null when the sparse stream is corrupt. */
+export function histogram(s: Uint8Array): number[] | null {
+  const h = new Array<number>(64).fill(0);
+  if (s[4] === DENSE) {
+    for (let i = 0; i < REGISTERS; i++) h[denseGet(s, i)]!++;
+    return h;
+  }
+  let idx = 0;
+  let p = HDR;
+  const end = s.length;
+  while (p < end) {
+    const op = s[p]!;
+    if ((op & 0xc0) === 0) {
+      const r = (op & 0x3f) + 1;
+      idx += r;
+      h[0]! += r;
+      p++;
+    } else if ((op & 0xc0) === 0x40) {
+      const r = (((op & 0x3f) << 8) | (s[p + 1] ?? 0)) + 1;
+      idx += r;
+      h[0]! += r;
+      p += 2;
+    } else {
+      const r = (op & 3) + 1;
+      idx += r;
+      h[((op >> 2) & 0x1f) + 1]! += r;
+      p++;
+    }
+  }
+  return idx === REGISTERS ? h : null;
+}
+
+/** The histogram of raw 8-bit registers (PFCOUNT of several keys). */
+export function rawHistogram(max: Uint8Array): number[] {
+  const h = new Array<number>(64).fill(0);
+  for (let i = 0; i < REGISTERS; i++) h[max[i]!]!++;
+  return h;
+}
+
+function sigma(x: number): number {
+  if (x === 1) return Infinity;
+  let zPrime: number;
+  let y = 1;
+  let z = x;
+  do {
+    x *= x;
+    zPrime = z;
+    z += x * y;
+    y += y;
+  } while (zPrime !== z);
+  return z;
+}
+
+function tau(x: number): number {
+  if (x === 0 || x === 1) return 0;
+  let zPrime: number;
+  let y = 1.0;
+  let z = 1 - x;
+  do {
+    x = Math.sqrt(x);
+    zPrime = z;
+    y *= 0.5;
+    z -= Math.pow(1 - x, 2) * y;
+  } while (zPrime !== z);
+  return z / 3;
+}
+
+/** Ertl's improved estimator over a register histogram, rounded half away from zero. */
+export function estimate(h: number[]): number {
+  const m = REGISTERS;
+  let z = m * tau((m - h[Q + 1]!) / m);
+  for (let j = Q; j >= 1; --j) {
+    z += h[j]!;
+    z *= 0.5;
+  }
+  z += m * sigma(h[0]! / m);
+  const e = (ALPHA_INF * m * m) / z;
+  const f = Math.floor(e);
+  return e - f >= 0.5 ? f + 1 : f;
+}
+
+/** Decodes a sparse stream as PFDEBUG DECODE prints it. */
+export function decodeSparse(s: Uint8Array): string {
+  const parts: string[] = [];
+  let p = HDR;
+  while (p < s.length) {
+    const op = s[p]!;
+    if ((op & 0xc0) === 0) {
+      parts.push(`z:${(op & 0x3f) + 1}`);
+      p++;
+    } else if ((op & 0xc0) === 0x40) {
+      parts.push(`Z:${(((op & 0x3f) << 8) | (s[p + 1] ?? 0)) + 1}`);
+      p += 2;
+    } else {
+      parts.push(`v:${((op >> 2) & 0x1f) + 1},${(op & 3) + 1}`);
+      p++;
+    }
+  }
+  return parts.join(' ');
+}
