@@ -44,17 +44,35 @@ const LAT_RANGE: Range = { min: LAT_MIN, max: LAT_MAX };
 /** The ranges GEOHASH re-encodes with (the standard geohash latitude range). */
 export const STD_LAT_RANGE: Range = { min: -90, max: 90 };
 
-/** Spreads the low 32 bits of x to even positions. */
-function spread(x: bigint): bigint {
-  let r = 0n;
-  for (let i = 0n; i < 32n; i++) if ((x >> i) & 1n) r |= 1n << (2n * i);
-  return r;
+/** Spreads 16 bits to the even positions of 32 (bit tricks on a 32-bit integer). */
+function spread16(x: number): number {
+  x &= 0xffff;
+  x = (x | (x << 8)) & 0x00ff00ff;
+  x = (x | (x << 4)) & 0x0f0f0f0f;
+  x = (x | (x << 2)) & 0x33333333;
+  x = (x | (x << 1)) & 0x55555555;
+  return x >>> 0;
 }
-/** Gathers the even-position bits of x into 32 bits. */
+/** Gathers the even-position bits of a 32-bit integer into 16 bits. */
+function squash16(x: number): number {
+  x &= 0x55555555;
+  x = (x | (x >>> 1)) & 0x33333333;
+  x = (x | (x >>> 2)) & 0x0f0f0f0f;
+  x = (x | (x >>> 4)) & 0x00ff00ff;
+  x = (x | (x >>> 8)) & 0x0000ffff;
+  return x;
+}
+
+/** Spreads the low 32 bits of x to even positions (two 16-bit halves, not a 32-step BigInt loop). */
+function spread(x: bigint): bigint {
+  const v = Number(x & 0xffffffffn);
+  return (BigInt(spread16(Math.floor(v / 65536))) << 32n) | BigInt(spread16(v & 0xffff));
+}
+/** Gathers the even-position bits of x (64 bits) into 32 bits. */
 function squash(x: bigint): bigint {
-  let r = 0n;
-  for (let i = 0n; i < 32n; i++) if ((x >> (2n * i)) & 1n) r |= 1n << i;
-  return r;
+  const lo = Number(x & 0xffffffffn);
+  const hi = Number((x >> 32n) & 0xffffffffn);
+  return BigInt(squash16(hi) * 65536 + squash16(lo));
 }
 
 /** Whether a lon/lat pair is within the indexable limits (GEOADD, FROMLONLAT). */
