@@ -11,11 +11,11 @@
  * a bulk string in RESP2 and a double in RESP3.
  */
 import { command, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
-import { lookupTyped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64 } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
 import { ZSet } from '../types/zset.js';
+import { getZ, limits } from './zset.js';
 import {
   validLonLat, scoreOf, decodeScore, geohashString, distance, distanceIfWithin,
   searchCells, cellScoreRange, type Shape, type Hash,
@@ -152,16 +152,6 @@ function argBox(argv: string[], i: number): [number, number, number] {
   const h = argDouble(argv[i + 1]!, GeoErr.numHeight);
   if (h < 0 || w < 0) throw new ReplyError(GeoErr.negBox);
   return [w, h, argUnit(argv[i + 2]!)];
-}
-
-function getZ(ctx: Ctx, key: string, write = false): ZSet | undefined {
-  return lookupTyped<ZSet>(ctx.db, key, 'zset', write);
-}
-
-/** The listpack limits from the config. */
-function limits(ctx: Ctx): [number, number] {
-  const v = ctx.server.config.v;
-  return [Number(v['zset-max-listpack-entries']), Number(v['zset-max-listpack-value'])];
 }
 
 /** A member's position, or throws "could not decode requested zset member". */

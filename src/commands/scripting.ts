@@ -5,6 +5,7 @@
  * running of scripts and functions are in scripting/ (lua.ts, scripts.ts,
  * functions.ts).
  */
+import { helpReply } from './server.js';
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
 import { createScript, feedMonitors, flushScripts, parseNumkeys, runScript, scripting, type Script } from '../scripting/scripts.js';
@@ -76,7 +77,6 @@ function scriptDebug(ctx: Ctx): void {
 }
 
 const HELP = [
-  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'DEBUG (YES|SYNC|NO)',
   '    Set the debug mode for subsequent scripts executed.',
   'EXISTS <sha1> [<sha1> ...]',
@@ -91,14 +91,11 @@ const HELP = [
   '    Kill the currently executing Lua script.',
   'LOAD <script>',
   '    Load a script into the scripts cache without executing it.',
-  'HELP',
-  '    Prints this help.',
 ];
 
 /** SCRIPT HELP */
 function scriptHelp(ctx: Ctx): void {
-  ctx.reply.array(HELP.length);
-  for (const l of HELP) ctx.reply.simple(l);
+  helpReply(ctx.reply, 'script', HELP);
 }
 
 
@@ -319,7 +316,6 @@ function functionRestore(ctx: Ctx): void {
 }
 
 const FUNCTION_HELP = [
-  'FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'LOAD [REPLACE] <FUNCTION CODE>',
   '    Create a new library with the given library name and code.',
   'DELETE <LIBRARY NAME>',
@@ -357,14 +353,11 @@ const FUNCTION_HELP = [
   '    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old',
   '      libraries with the new libraries (notice that even on this option there is a chance of failure',
   '      in case of functions name collision with another library).',
-  'HELP',
-  '    Prints this help.',
 ];
 
 /** FUNCTION HELP */
 function functionHelp(ctx: Ctx): void {
-  ctx.reply.array(FUNCTION_HELP.length);
-  for (const l of FUNCTION_HELP) ctx.reply.simple(l);
+  helpReply(ctx.reply, 'function', FUNCTION_HELP);
 }
 
 const EVAL_FLAGS = ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'] as const;

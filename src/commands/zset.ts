@@ -23,7 +23,7 @@ import { globMatch } from '../util/glob.js';
 
 
 /** The listpack limits from the config. */
-function limits(ctx: Ctx): [number, number] {
+export function limits(ctx: Ctx): [number, number] {
   const v = ctx.server.config.v;
   return [Number(v['zset-max-listpack-entries']), Number(v['zset-max-listpack-value'])];
 }
@@ -90,7 +90,7 @@ export function parseLexRange(min: string, max: string): LexRange {
 }
 
 /** Looks up a zset for reading / writing (WRONGTYPE otherwise). */
-function getZ(ctx: Ctx, key: string, write = false): ZSet | undefined {
+export function getZ(ctx: Ctx, key: string, write = false): ZSet | undefined {
   return lookupTyped<ZSet>(ctx.db, key, 'zset', write);
 }
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createServer } from '../helpers/servers.js';
 import { readCommands } from '../../src/persistence/aof.js';
+import { incrFile } from '../helpers/aof.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-xaof-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,11 +26,6 @@ async function blocked(srv: { call(...a: string[]): Promise<unknown> }, n = 1): 
     await sleep(5);
   }
   throw new Error(`blocked_clients never reached ${n}`);
-}
-
-function incrFile(dir: string): string {
-  const m = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
-  return path.join(dir, 'appendonlydir', /file (\S+) seq \d+ type i/.exec(m)![1]!);
 }
 
 type Srv = Awaited<ReturnType<typeof createServer>>;

@@ -1,0 +1,14 @@
+/** Reading an AOF directory in tests. */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The incremental file named by the manifest of the AOF directory under `dir`. */
+export function incrFile(dir: string): string {
+  const m = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+  return path.join(dir, 'appendonlydir', /file (\S+) seq \d+ type i/.exec(m)![1]!);
+}
+
+/** That file's bytes (latin1) with 13-digit absolute times masked, so two servers' files compare. */
+export function maskedIncr(dir: string): string {
+  return fs.readFileSync(incrFile(dir), 'latin1').replace(/\$13\r\n\d{13}\r\n/g, '$13\r\n<ms>\r\n');
+}
