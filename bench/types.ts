@@ -4,7 +4,8 @@
  * redis-benchmark's arbitrary-command mode, 50 clients, random members from
  * 100k (-r), alternating which server goes first, median of the repeats.
  *
- * Usage: node dist-test/bench/types.js [--quick] [--repeats N]
+ * Usage: node dist-test/bench/types.js [--quick] [--repeats N] [--only geoadd,geosearch]
+ * (--only: run just the named rows, e.g. while tuning one type.)
  */
 import { startRedis, startTsdis, median, geomean, table, fmtInt, fmtRatio } from './lib.js';
 import { runBenchmark } from './run.js';
@@ -26,6 +27,8 @@ const quick = argv.includes('--quick');
 const ri = argv.indexOf('--repeats');
 const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : 3;
 const N = quick ? 20_000 : 50_000;
+const oi = argv.indexOf('--only');
+const ONLY = oi >= 0 ? new Set(argv[oi + 1]!.split(',').map((x) => x.trim().toLowerCase())) : null;
 
 /** Each test: the command, and a setup command run once per server before it (or none). */
 const TESTS: [string, string[]][] = [
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
   await addPoints(tsdis.port);
   try {
     for (const [name, cmd] of TESTS) {
+      if (ONLY !== null && !ONLY.has(name)) continue;
       const r: number[] = [];
       const t: number[] = [];
       for (let i = 0; i < REPEATS; i++) {

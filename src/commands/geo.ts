@@ -14,11 +14,11 @@ import { command, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64 } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
-import { ZSet } from '../types/zset.js';
+import { ZSet, type Leaf } from '../types/zset.js';
 import { getZ, limits } from './zset.js';
 import {
-  validLonLat, scoreOf, decodeScore, geohashString, distance, distanceIfWithin,
-  searchCells, cellScoreRange, type Shape, type Hash,
+  validLonLat, scoreOf, scoreText, decodeScore, decoded, geohashString, distance, ShapeFilter,
+  searchCells, cellScoreRange, sameCell, type Shape, type Hash,
 } from '../util/geohash.js';
 
 /** This group's error texts (kept here while errors.ts is shared work in progress). */
@@ -70,6 +70,17 @@ function exactParts(x: number): [bigint, number] {
  */
 export function humanLongDouble(x: number): string {
   if (x === 0) return '0';
+  const ax = Math.abs(x);
+  // toFixed is exact too, but rounds a tie half up (on the magnitude): a tie,
+  // x·10^17 ending in exactly .5, happens only for x = odd / 2^18 (x·10^17 =
+  // odd·5^17·2^(17-k) for x = odd / 2^k), left to the exact path below.
+  if (ax < 1e21 && !(Number.isInteger(ax * 262144) && !Number.isInteger(ax * 131072))) {
+    const t = x.toFixed(17);
+    let end = t.length;
+    while (t.charCodeAt(end - 1) === 48) end--;
+    if (t.charCodeAt(end - 1) === 46) end--;
+    return t.slice(0, end);
+  }
   const neg = x < 0;
   const [m, e] = exactParts(Math.abs(x));
   const P = 10n ** 17n;
@@ -95,7 +106,8 @@ export function fmtDistance(d: number): string {
   let r = Math.round(v);
   if (r - v === 0.5 && r % 2 !== 0) r -= 1; // Math.round rounds .5 up; llrint to even
   const neg = r < 0;
-  const s = BigInt(Math.abs(r)).toString().padStart(5, '0');
+  const a = Math.abs(r);
+  const s = (a < 1e21 ? String(a) : BigInt(a).toString()).padStart(5, '0');
   return (neg ? '-' : '') + s.slice(0, -4) + '.' + s.slice(-4);
 }
 
@@ -109,8 +121,42 @@ function replyCoord(reply: Reply, x: number): void {
 // ---------------------------------------------------------------------------
 // Arguments
 
-/** A double argument with Redis's getDoubleFromObjectOrReply error (default: not a valid float). */
-function argDouble(s: string, err: string = Err.notFloat): number {
+/** 10^k for k in 0..22: the powers of ten a double holds exactly. */
+const POW10: number[] = [];
+for (let k = 0, v = 1; k <= 22; k++, v *= 10) POW10.push(v);
+
+/**
+ * A double argument with Redis's getDoubleFromObjectOrReply error (default:
+ * not a valid float). Plain decimals ("-13.361389", "5.", ".5"), the usual
+ * coordinates and radii, skip parseDouble's regular expression (which
+ * accepts them and returns Number(s)): with at most 15 digits and 22
+ * decimals the value is m / 10^k of two exact doubles, one correctly
+ * rounded division, which is Number(s) (Clinger's fast path); longer ones
+ * call Number(s).
+ */
+export function argDouble(s: string, err: string = Err.notFloat): number {
+  const len = s.length;
+  if (len > 0 && len < 40) {
+    const neg = s.charCodeAt(0) === 45;
+    let i = neg ? 1 : 0;
+    let m = 0;
+    let digits = 0;
+    let dot = -1;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+      } else if (c === 46 && dot < 0) dot = i;
+      else break;
+    }
+    if (i === len && digits > 0) {
+      const k = dot < 0 ? 0 : len - dot - 1;
+      if (digits > 15 || k > 22) return Number(s);
+      const v = m / POW10[k]!;
+      return neg ? -v : v;
+    }
+  }
   const v = parseDouble(s);
   if (v === null) throw new ReplyError(err);
   return v;
@@ -173,7 +219,9 @@ function geoadd(ctx: Ctx): void {
   let nx = false, xx = false, ch = false;
   let i = 2;
   for (; i < argv.length; i++) {
-    const u = argv[i]!.toLowerCase();
+    const a = argv[i]!;
+    if (a.length !== 2) break; // every option is two letters
+    const u = a.toLowerCase();
     if (u === 'nx') nx = true;
     else if (u === 'xx') xx = true;
     else if (u === 'ch') ch = true;
@@ -183,18 +231,15 @@ function geoadd(ctx: Ctx): void {
   const n = (argv.length - i) / 3;
   if (n === 0) throw new ReplyError(Err.syntax); // ZADD with no pairs
   const key = argv[1]!;
-  const prop: string[] = ['zadd', ...argv.slice(1, i)];
-  const scores: number[] = [];
-  const members: string[] = [];
+  const scores = new Array<number>(n);
   let maxLen = 0;
   for (let k = 0; k < n; k++) {
-    const [lon, lat] = argLonLat(argv, i + 3 * k);
-    const bits = scoreOf(lon, lat)!;
-    const m = argv[i + 3 * k + 2]!;
-    prop.push(bits.toString(), m);
-    scores.push(Number(bits));
-    members.push(m);
-    if (m.length > maxLen) maxLen = m.length;
+    const lon = argDouble(argv[i + 3 * k]!);
+    const lat = argDouble(argv[i + 3 * k + 1]!);
+    if (!validLonLat(lon, lat)) throw new ReplyError(GeoErr.badPair(lon, lat));
+    scores[k] = scoreOf(lon, lat)!;
+    const len = argv[i + 3 * k + 2]!.length;
+    if (len > maxLen) maxLen = len;
   }
   let z = getZ(ctx, key, true);
   let created = false;
@@ -206,7 +251,7 @@ function geoadd(ctx: Ctx): void {
   }
   let added = 0, updated = 0;
   for (let k = 0; k < n; k++) {
-    const m = members[k]!;
+    const m = argv[i + 3 * k + 2]!;
     const score = scores[k]!;
     const slot = z.slot(m);
     if (slot >= 0) {
@@ -230,8 +275,21 @@ function geoadd(ctx: Ctx): void {
     if (created) db.set(key, z);
     else db.modified(key, added + updated);
     db.notify('z', 'zadd', key);
-    ctx.prop = [prop];
+    ctx.prop = [geoaddProp(argv, i, scores)];
   }
+}
+
+/** GEOADD's replay: ZADD key [options] with each point's score as its exact integer, then the member. */
+function geoaddProp(argv: string[], first: number, scores: number[]): string[] {
+  const prop: string[] = ['zadd'];
+  for (let j = 1; j < first; j++) prop.push(argv[j]!);
+  for (let k = 0; k < scores.length; k++) {
+    const p = first + 3 * k;
+    const score = scores[k]!;
+    // above 2^53 (a coordinate on an upper limit) the double is not the exact integer
+    prop.push(score < 2 ** 53 ? String(score) : scoreText(argDouble(argv[p]!), argDouble(argv[p + 1]!))!, argv[p + 2]!);
+  }
+  return prop;
 }
 
 /** GEOPOS key [member ...] */
@@ -296,27 +354,36 @@ interface GeoPoint {
  * The points of `z` inside the shape, scanning Redis's 9 cells in order
  * (a cell equal to the last scanned one is skipped) and, within a cell, in
  * score order; with `limit` (ANY) it stops once that many were found.
+ * Walks the B+tree's leaves directly from the first entry of each cell's
+ * score range (one descent per cell) and tests scores with a ShapeFilter.
  */
 function pointsInShape(z: ZSet, shape: Shape, limit: number): GeoPoint[] {
   const out: GeoPoint[] = [];
   const cells = searchCells(shape);
+  const filter = new ShapeFilter(shape);
   let last: Hash | null = null;
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i];
     if (!c) continue;
-    if (i !== 0 && last !== null && c.bits === last.bits && c.step === last.step) continue;
+    if (i !== 0 && last !== null && sameCell(c, last)) continue;
     if (out.length && limit && out.length >= limit) break;
     const [min, max] = cellScoreRange(c);
     const r = z.firstInRange({ min, max, minex: false, maxex: true });
     if (r >= 0) {
       const cur = z.cursor(r);
-      for (; cur.leaf !== null && cur.s < max; cur.next()) {
-        const score = cur.s;
-        const [lon, lat] = decodeScore(score);
-        const dist = distanceIfWithin(shape, lon, lat);
-        if (dist < 0) continue;
-        out.push({ member: cur.m, score, lon, lat, dist });
-        if (limit && out.length >= limit) break;
+      let leaf: Leaf | null = cur.leaf;
+      let k = cur.i;
+      scan: for (; leaf !== null; leaf = leaf.next, k = 0) {
+        const ls = leaf.s;
+        const n = leaf.n;
+        for (; k < n; k++) {
+          const score = ls[k]!;
+          if (!(score < max)) break scan;
+          const dist = filter.scoreDistance(score);
+          if (dist < 0) continue;
+          out.push({ member: leaf.m[k]!, score, lon: decoded[0]!, lat: decoded[1]!, dist });
+          if (limit && out.length >= limit) break scan;
+        }
       }
     }
     if (i !== 0) last = c;

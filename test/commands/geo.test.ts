@@ -17,8 +17,9 @@ import { SKIP_NO_REDIS, RawConn, createServer } from '../helpers/servers.js';
 import { readCommands } from '../../src/persistence/aof.js';
 import { rng } from '../helpers/rng.js';
 import { both, type Step } from './strdiff.js';
-import { humanLongDouble, fmtDistance } from '../../src/commands/geo.js';
-import { scoreOf, decodeScore } from '../../src/util/geohash.js';
+import { humanLongDouble, fmtDistance, argDouble } from '../../src/commands/geo.js';
+import { scoreOf, scoreText, decodeScore, distanceIfWithin, ShapeFilter, type Shape } from '../../src/util/geohash.js';
+import { parseDouble } from '../../src/util/numbers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -37,8 +38,70 @@ test('number formatting helpers', () => {
   assert.equal(fmtDistance(0), '0.0000');
   assert.equal(fmtDistance(1.23456), '1.2346');
   assert.equal(fmtDistance(0.00004), '0.0000');
-  assert.equal(scoreOf(1, 2), 3378080408407459n);
+  assert.equal(scoreOf(1, 2), 3378080408407459);
   assert.deepEqual(decodeScore(-1), [180, 85.05112878]);
+});
+
+test('argDouble fast path agrees with parseDouble', () => {
+  const r = rng(7);
+  const fixed = ['0', '-0', '5.', '.5', '-.5', '-5.', '180', '-180.000000', '13.361389', '0.0000000000000000001', '123456789012345',
+    '1234567890123456', '12345678901234567890.5', '1.00000000000000000000001', '85.05112878', '-85.05112878'];
+  const all = [...fixed];
+  for (let i = 0; i < 20000; i++) {
+    const v = (r() - 0.5) * 10 ** Math.floor(r() * 8);
+    all.push(v.toFixed(Math.floor(r() * 20)));
+  }
+  for (const s of all) assert.ok(Object.is(argDouble(s), parseDouble(s)), s);
+  for (const s of ['.', '-', '', '1.2.3', '1e5', 'inf', '-inf', ' 1', '0x10', '1-']) {
+    let a: number | null;
+    try {
+      a = argDouble(s);
+    } catch {
+      a = null;
+    }
+    assert.ok(Object.is(a, parseDouble(s)), s);
+  }
+});
+
+test('scores: exact integers, and their text above 2^53', () => {
+  assert.equal(scoreText(1, 2), '3378080408407459');
+  // a longitude on the upper limit sets bit 53: the score double is rounded, the text is exact
+  const t = scoreText(180, 85.05112878)!;
+  assert.equal(BigInt(t) >= 2n ** 53n, true);
+  assert.equal(Number(BigInt(t)), scoreOf(180, 85.05112878));
+});
+
+test('ShapeFilter gives distanceIfWithin exactly', () => {
+  const r = rng(11);
+  const units = [1, 1000, 0.3048, 1609.34];
+  let hits = 0;
+  for (let i = 0; i < 400; i++) {
+    const lon = r() < 0.2 ? [180, -180, 179.99, -179.99][i % 4]! : r() * 360 - 180;
+    const lat = r() < 0.2 ? [85.05112878, -85.05112878, 84.9, 0][i % 4]! : r() * 170 - 85;
+    const conversion = units[i % 4]!;
+    const size = (r() < 0.1 ? 0 : Math.exp(r() * 16)) / conversion;
+    const shape: Shape = r() < 0.5
+      ? { type: 'radius', lon, lat, conversion, radius: size }
+      : { type: 'box', lon, lat, conversion, width: size, height: size * (0.2 + r() * 2) };
+    const f = new ShapeFilter(shape);
+    // points spread near the centre (in proportion to the size) and anywhere
+    const spread = Math.min(360, (size * conversion) / 30000);
+    for (let k = 0; k < 300; k++) {
+      const plon = k % 3 === 0 ? r() * 360 - 180 : Math.max(-180, Math.min(180, lon + (r() - 0.5) * spread));
+      const plat = k % 3 === 0 ? r() * 170 - 85 : Math.max(-85.05, Math.min(85.05, lat + (r() - 0.5) * spread));
+      const score = scoreOf(plon, plat)!;
+      const [dlon, dlat] = decodeScore(score);
+      const want = distanceIfWithin(shape, dlon, dlat);
+      const got = f.scoreDistance(score);
+      assert.ok(Object.is(got, want), `${JSON.stringify(shape)} ${score}: ${got} vs ${want}`);
+      if (want >= 0) hits++;
+    }
+    for (const score of [-1, 2 ** 52, 2 ** 53 + 2, 1.5, Infinity, -Infinity, NaN]) {
+      const [dlon, dlat] = decodeScore(score);
+      assert.ok(Object.is(f.scoreDistance(score), distanceIfWithin(shape, dlon, dlat)));
+    }
+  }
+  assert.ok(hits > 10000, `only ${hits} points inside`);
 });
 
 test('GEOADD options, replies and errors', { skip }, async () => {
