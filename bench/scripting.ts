@@ -8,39 +8,23 @@
  * 1,000 loaded scripts (RSS growth after SCRIPT LOAD of 1,000 distinct
  * 40-line scripts).
  *
+ * Before each timed run, both servers get WARM untimed EVALSHAs of the same
+ * case (tsdis needs them: its JavaScript JIT and the Lua VM's WebAssembly
+ * tier-up reach steady state only after a few thousand runs; redis-server
+ * is unaffected).
+ *
  * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N]
  */
 import { createRequire } from 'node:module';
+import { FIVE, ADD_JOB } from './lua-scripts.js';
 import { Conn, encodeCmd, fmtInt, fmtRatio, rssOf, runBatches, sleep, startRedis, startTsdis, table, type ServerProc } from './lib.js';
 
 const N = Number(process.argv[2] ?? 30000);
+/** Untimed EVALSHAs before each timed throughput run. */
+const WARM = 10000;
 const require = createRequire(import.meta.url);
 
-const FIVE = `redis.call('SET', KEYS[1], ARGV[1])
-local v = redis.call('GET', KEYS[1])
-redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[3], 'f', v)
-return redis.call('EXISTS', KEYS[1])`;
 
-// Shaped like BullMQ's addStandardJob without streams: id counter, msgpack
-// options, a job hash with JSON opts, wait list or delayed zset, an event list.
-const ADD_JOB = `local jobId = redis.call('INCR', KEYS[1])
-local jobIdKey = KEYS[2] .. jobId
-if redis.call('EXISTS', jobIdKey) == 1 then return jobId .. '' end
-local opts = cmsgpack.unpack(ARGV[2])
-redis.call('HMSET', jobIdKey, 'name', opts.name, 'data', ARGV[1], 'opts', cjson.encode(opts),
-  'timestamp', opts.timestamp, 'delay', opts.delay or 0, 'priority', opts.priority or 0)
-local delay = opts.delay or 0
-if delay > 0 then
-  redis.call('ZADD', KEYS[4], opts.timestamp + delay, jobId)
-elseif (opts.priority or 0) > 0 then
-  redis.call('ZADD', KEYS[6], opts.priority, jobId)
-else
-  redis.call('LPUSH', KEYS[5], jobId)
-end
-redis.call('LPUSH', KEYS[3], cjson.encode({event = 'added', jobId = jobId, name = opts.name}))
-redis.call('LTRIM', KEYS[3], 0, 999)
-return jobId .. ''`;
 
 // msgpack of {name='job', timestamp=1700000000000, delay=0, priority=0}, made by redis-server's cmsgpack.
 async function packedOpts(c: Conn): Promise<string> {
@@ -75,7 +59,8 @@ async function throughput(s: ServerProc, c: Case, opts: string, clients: number,
     const sha = (await conns[0]!.call(['SCRIPT', 'LOAD', c.script])) as string;
     const batch = encodeCmd(['EVALSHA', sha, ...c.args(opts)]).repeat(pipeline);
     const per = Math.ceil(N / clients / pipeline);
-    await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < 5 ? { data: batch, n: pipeline } : null))));
+    const warm = Math.max(5, Math.ceil(WARM / clients / pipeline));
+    await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < warm ? { data: batch, n: pipeline } : null))));
     const t = performance.now();
     const rs = await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < per ? { data: batch, n: pipeline } : null), pipeline === 1 ? 1 : 2)));
     const dt = (performance.now() - t) / 1000;

@@ -21,7 +21,10 @@ const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 function scriptFor(ctx: Ctx, bySha: boolean): Script {
   const arg = ctx.argv[1]!;
   if (!bySha) return createScript(ctx.server, arg);
-  const s = arg.length === 40 ? scripting(ctx.server).scripts.get(arg.toLowerCase()) : undefined;
+  if (arg.length !== 40) throw new ReplyError(NOSCRIPT);
+  // Clients send the lowercase sha SCRIPT LOAD returned: look that up before lowercasing.
+  const scripts = scripting(ctx.server).scripts;
+  const s = scripts.get(arg) ?? scripts.get(arg.toLowerCase());
   if (s === undefined) throw new ReplyError(NOSCRIPT);
   return s;
 }

@@ -18,7 +18,7 @@ import { argInt } from '../commands/args.js';
 import type { Ctx, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, freeChunk, luaToReply, makeChunk, runChunk, type Chunk, type ScriptHost } from './lua.js';
+import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type ScriptHost } from './lua.js';
 
 /** Shebang flags (`#!lua flags=...`). */
 export const FLAG_NO_WRITES = 1;
@@ -109,7 +109,7 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
   // The shadow costs compile time on every run: only scripts that use error_reply get it.
   const shadow = body.includes('error_reply') ? redisShadow('', true) : '';
-  const s: Script = { sha, body, chunk: makeChunk(`return ((function(...) ${shadow}${chunk}\nend)())`), flags };
+  const s: Script = { sha, body, chunk: makeBodyChunk(`${shadow}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
   return s;
@@ -174,6 +174,65 @@ function kindText(kind: string, name: string | undefined, line: number, chunkNam
   }
 }
 
+/** Gate bits of a command called from a script (see gateBits). */
+const G_NOSCRIPT = 1;
+const G_WRITE = 2;
+const gates = new WeakMap<CommandSpec, number>();
+
+/** `noscript` (on the command or its container) and `write`, read once per command. */
+function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
+  let g = gates.get(cmd);
+  if (g === undefined) {
+    g = 0;
+    if (cmd.flags.includes('noscript') || (parent !== undefined && parent.flags.includes('noscript'))) g |= G_NOSCRIPT;
+    if (cmd.flags.includes('write')) g |= G_WRITE;
+    gates.set(cmd, g);
+  }
+  return g;
+}
+
+/**
+ * What a running script's redis.call / redis.pcall / redis.setresp /
+ * redis.log reach: the gates of scriptCall, then the dispatcher's call() on
+ * the scripts' pseudo client. One per server, re-aimed by each run
+ * (runs never nest).
+ */
+class RunHost implements ScriptHost {
+  lua!: Client;
+  noWrites = false;
+  constructor(private readonly server: Server) {}
+  call(argv: string[]): string {
+    if (argv.length === 0) return ERR_NO_ARGS;
+    let cmd: CommandSpec | undefined = this.server.commands.lookup(argv[0]!);
+    let parent: CommandSpec | undefined;
+    if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
+      parent = cmd;
+      cmd = lookupSub(cmd, argv[1]!);
+    }
+    if (cmd === undefined) return ERR_UNKNOWN;
+    const arity = cmd.arity;
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return ERR_ARITY;
+    const g = gateBits(cmd, parent);
+    if ((g & G_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
+    if (this.noWrites && (g & G_WRITE) !== 0) return ERR_RO_WRITE;
+    const lua = this.lua;
+    call(this.server, lua, cmd, argv, parent);
+    const out = lua.reply.out;
+    lua.reply.out = '';
+    return out;
+  }
+  setResp(v: 2 | 3): void {
+    this.lua.resp = v;
+  }
+  log(level: number, message: string): void {
+    if (level <= 1) this.server.log.verbose(message);
+    else if (level === 2) this.server.log.notice(message);
+    else this.server.log.warning(message);
+  }
+}
+
+const runHosts = new WeakMap<Server, RunHost>();
+
 /** What runGeneric runs: an EVAL script or a library's function. */
 export interface Runnable {
   chunk: Chunk;
@@ -212,43 +271,20 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
     st.luaClient.luaScript = true;
   }
   const lua = st.luaClient;
-
   lua.db = client.db;
   lua.resp = 2;
   lua.reply.out = '';
   // Everything the script runs is propagated by call(); EVAL itself is not.
   ctx.prop = [];
-  const table = server.commands;
-  const host: ScriptHost = {
-    call(argv: string[]): string {
-      if (argv.length === 0) return ERR_NO_ARGS;
-      let cmd: CommandSpec | undefined = table.lookup(argv[0]!);
-      let parent: CommandSpec | undefined;
-      if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
-        parent = cmd;
-        cmd = lookupSub(cmd, argv[1]!);
-      }
-      if (cmd === undefined) return ERR_UNKNOWN;
-      const arity = cmd.arity;
-      if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return ERR_ARITY;
-      const flags = (parent ?? cmd).flags;
-      if (flags.includes('noscript') || cmd.flags.includes('noscript')) return ERR_NOSCRIPT;
-      if (noWrites && cmd.flags.includes('write')) return ERR_RO_WRITE;
-      call(server, lua, cmd, argv, parent);
-      const out = lua.reply.out;
-      lua.reply.out = '';
-      return out;
-    },
-    setResp(v) {
-      lua.resp = v;
-    },
-    log(level, message) {
-      if (level <= 1) server.log.verbose(message);
-      else if (level === 2) server.log.notice(message);
-      else server.log.warning(message);
-    },
-  };
-  const r = runChunk(run.chunk, keys, args, host);
+  let host = runHosts.get(server);
+  if (host === undefined) {
+    host = new RunHost(server);
+    runHosts.set(server, host);
+  }
+  host.lua = lua;
+  host.noWrites = noWrites;
+  const r = runChunkInto(run.chunk, keys, args, host, ctx.reply);
+  if (r === undefined) return;
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
     let msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);

@@ -258,3 +258,26 @@ test('a script that fills the VM heap gets an error; the VM is replaced and cach
     await srv.close();
   }
 });
+
+test('numbers to strings in scripts, INFO from a script, cached scripts across SCRIPT FLUSH', { skip }, async () => {
+  await d!.reset();
+  await d!.same([
+    ev("return {tostring(5), tostring(-0), tostring(1e14), tostring(99999999999999), tostring(-99999999999999), tostring(2^53), tostring(0.5), tostring(1/0), tostring(-1/0), 7 .. '', (-12) .. '|' .. 3.25}"),
+    ev("return {tostring(123456789012345), tostring(1e15), tostring(100), tostring(-100000), string.format('%.14g', 42), string.format('%5d|%x', 42, 255)}"),
+    ev("redis.call('set', KEYS[1], 12345678901234) redis.call('set', KEYS[2], 1.5) redis.call('set', KEYS[3], -0.0) return redis.call('mget', KEYS[1], KEYS[2], KEYS[3])", '3', 'n1', 'n2', 'n3'),
+    // INFO inside a script must not disturb the running script's stack, KEYS or ARGV
+    ev("local a = 1 local info = redis.call('INFO', 'memory') return {a, KEYS[1], ARGV[1], type(info), 'after'}", '1', 'key', 'arg'),
+    ev("return {KEYS[1], ARGV[1], ARGV[2]}", '1', 'first', 'x', 'y'),
+    ['SCRIPT', 'LOAD', "return 'cached' .. ARGV[1]"],
+    ['EVALSHA', '0e9d31f0ff8c0e7b5a7af1bbca2a4e7b0e9d31f0', '0'],
+  ]);
+  // the same script many times (the VM keeps it compiled), then after SCRIPT FLUSH
+  const sha = "return {KEYS[1], ARGV[1], redis.call('incr', KEYS[1])}";
+  const cmds: Cmd[] = [];
+  for (let i = 0; i < 50; i++) cmds.push(ev(sha, '1', `c${i % 3}`, String(i)));
+  cmds.push(['SCRIPT', 'FLUSH']);
+  for (let i = 0; i < 5; i++) cmds.push(ev(sha, '1', 'c0', String(i)));
+  cmds.push(['SCRIPT', 'FLUSH']);
+  cmds.push(['EVALSHA', '0000000000000000000000000000000000000000', '0']);
+  await d!.same(cmds);
+});
