@@ -14,6 +14,7 @@ import { RespDecoder, type RespValue } from './protocol/decoder.js';
 import { dispatch } from './server/dispatcher.js';
 import { setListMaxListpackSize } from './types/list.js';
 import type { Client } from './server/client.js';
+import { loadRdbFile } from './persistence/snapshot.js';
 
 export { Server } from './server/server.js';
 export { ReplyError, TsdisError } from './protocol/errors.js';
@@ -53,6 +54,19 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
   };
   const server = new Server({ ...opts, config, log: opts.log ?? (() => {}) });
   if (!opts.noListen) await server.listen({ ephemeralPort: true });
+  else server.startPersistence();
+  // Without the AOF, the RDB file if there is one, as redis-server does, but
+  // only when the caller named a place (`dir` or `dbfilename`): a test suite's
+  // server does not pick up a dump.rdb lying in its working directory.
+  const named = opts.config !== undefined && ('dir' in opts.config || 'dbfilename' in opts.config);
+  if (named && !server.config.v['appendonly']) {
+    try {
+      await loadRdbFile(server);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
   const addr: AddressInfo | undefined = server.addresses()[0];
   let internal: Client | null = null;
   const decoder = new RespDecoder();

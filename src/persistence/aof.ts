@@ -32,6 +32,7 @@ import { formatDouble } from '../util/numbers.js';
 import { streamRebuildCommands, type Stream } from '../types/stream.js';
 import { rdbImage, loadRdbBuffer, persist, Bgsave } from './snapshot.js';
 import { strerror } from '../config/file.js';
+import { libraryCodes } from '../scripting/functions.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -175,8 +176,8 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
   if (expireAt !== undefined) out.push(['PEXPIREAT', key, String(expireAt)]);
 }
 
-/** Writes every database's keys as commands to fd. Returns bytes written. */
-export function writeDatasetAsCommands(fd: number, dbs: readonly Db[]): number {
+/** Writes the function libraries (FUNCTION LOAD) and every database's keys as commands to fd. Returns bytes written. */
+export function writeDatasetAsCommands(fd: number, dbs: readonly Db[], libraries: readonly string[] = []): number {
   let bytes = 0;
   let chunk = '';
   const put = (s: string) => {
@@ -186,6 +187,8 @@ export function writeDatasetAsCommands(fd: number, dbs: readonly Db[]): number {
       chunk = '';
     }
   };
+  // the function libraries first, as Redis's rewrite does (FUNCTION LOAD needs no SELECT)
+  for (const code of libraries) put(encodeCommand(['FUNCTION', 'LOAD', code]));
   for (const db of dbs) {
     if (db.dict.size === 0) continue;
     put(encodeCommand(['SELECT', String(db.id)]));
@@ -511,7 +514,7 @@ export class Aof {
           while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
           size += chunk.length;
         }
-      } else size = writeDatasetAsCommands(fd, this.server.dbs);
+      } else size = writeDatasetAsCommands(fd, this.server.dbs, libraryCodes(this.server));
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

@@ -6,6 +6,9 @@
  * hashes (pairs, zipmap, ziplist, listpack). Streams and modules are
  * refused with a clear error (tsdis has neither yet).
  *
+ * Function libraries (FUNCTION2 records) are not values: snapshot.ts's
+ * RdbLoader reads them and loads them through scripting/functions.ts.
+ *
  * Errors are RdbError with the byte offset where decoding failed. Values are
  * built with the encodings the config asks for (as Redis converts on load).
  * Callers: snapshot.ts (loading files), commands/persistence.ts (RESTORE).

@@ -14,6 +14,10 @@
  *    Redis writes it).
  * Decoding (every type and encoding Redis 2.x-7.2 writes) is rdb-load.ts.
  *
+ * Function libraries (FUNCTION LOAD) are stored as Redis 7.0 GA does: one
+ * FUNCTION2 opcode per library followed by its code as a string, after the
+ * AUX fields and before the databases (writeFunctions).
+ *
  * Callers: snapshot.ts (SAVE/BGSAVE/shutdown), commands/persistence.ts
  * (DUMP), the AOF rewrite's RDB preamble.
  */
@@ -24,7 +28,7 @@ import { isString } from '../keyspace/value.js';
 import { List, entrySize } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
 import { SetValue, INTSET } from '../types/set.js';
-import { ZSet } from '../types/zset.js';
+import { ZSet, type ZCursor } from '../types/zset.js';
 import { lzfCompress } from './lzf.js';
 import { Crc64 } from './crc64.js';
 
@@ -459,27 +463,6 @@ export function rdbType(v: Value): number {
 export function writeValue(w: RdbWriter, v: Value): void {
   if (isString(v)) return w.str(v);
   switch (v.type) {
-    case 'list': {
-      const l = v as List;
-      const [maxBytes, maxCount] = nodeLimits(w.opts.listMaxListpackSize);
-      const nodes: Buffer[] = [];
-      let lp = new ListpackBuilder();
-      for (const e of l.toArray()) {
-        // a node holds what fits list-max-listpack-size (an element alone may exceed it)
-        if (lp.count > 0 && (lp.size + entrySize(e) > maxBytes || lp.count >= maxCount)) {
-          nodes.push(Buffer.from(lp.finish()));
-          lp = new ListpackBuilder();
-        }
-        lp.elem(e);
-      }
-      if (lp.count > 0) nodes.push(Buffer.from(lp.finish()));
-      w.len(nodes.length);
-      for (const n of nodes) {
-        w.len(QL_PACKED);
-        w.str(n);
-      }
-      return;
-    }
     case 'hash': {
       const h = v as HashValue;
       if (h.lp) {
@@ -487,19 +470,12 @@ export function writeValue(w: RdbWriter, v: Value): void {
         for (const s of h.lp) lp.str(s);
         return w.str(lp.finish());
       }
-      w.len(h.size);
-      h.forEach((f, val) => {
-        w.str(f);
-        w.str(val);
-      });
-      return;
+      break;
     }
     case 'set': {
       const s = v as SetValue;
       if (s.enc === INTSET) return w.str(buildIntset(s.m));
-      w.len(s.m.length);
-      for (const m of s.m) w.str(m);
-      return;
+      break;
     }
     case 'zset': {
       const z = v as ZSet;
@@ -511,30 +487,171 @@ export function writeValue(w: RdbWriter, v: Value): void {
         }
         return w.str(lp.finish());
       }
-      const all = [...z.entries()];
-      w.len(all.length);
-      for (let i = all.length - 1; i >= 0; i--) {
-        w.str(all[i]![0]);
-        w.double(all[i]![1]);
-      }
-      return;
+      break;
     }
     case 'stream':
       return writeStream(w, v as Stream);
+    case 'list':
+      break;
     default:
       throw new Error(`cannot serialize a value of type ${v.type}`);
   }
+  // a list, or a hash, set or sorted set in its hashtable/skiplist encoding
+  const job = collectionJob(v, w.opts)!;
+  while (!job(w, Infinity));
 }
 
 /** Writes one key: optional EXPIRETIME_MS, type, key, value. */
 export function writeKeyValue(w: RdbWriter, key: string, v: Value, expire: number | bigint | undefined): void {
+  writeKeyHeader(w, key, v, expire);
+  writeValue(w, v);
+}
+
+/** What precedes a key's value: optional EXPIRETIME_MS, type, key. */
+export function writeKeyHeader(w: RdbWriter, key: string, v: Value, expire: number | bigint | undefined): void {
   if (expire !== undefined) {
     w.byte(OP_EXPIRETIME_MS);
     w.i64le(expire);
   }
   w.byte(rdbType(v));
   w.str(key);
-  writeValue(w, v);
+}
+
+/** Collections with more elements than this are serialized in steps by a BGSAVE (valueJob). */
+export const BIG_VALUE = 2048;
+
+/** Writes about `n` more elements of a value; true once it is complete. */
+export type ValueJob = (w: RdbWriter, n: number) => boolean;
+
+/**
+ * A value's serialization in steps, so that a BGSAVE spreads a huge
+ * collection over several slices: the bytes are those writeValue writes.
+ * Null for a value small enough (or of a type) to write in one go. The value
+ * must not change between calls: the snapshot's copy-on-write finishes a job
+ * before its key is modified.
+ */
+export function valueJob(v: Value, opts: RdbOptions): ValueJob | null {
+  if (isString(v)) return null;
+  switch (v.type) {
+    case 'hash':
+      return (v as HashValue).size > BIG_VALUE ? collectionJob(v, opts) : null;
+    case 'set':
+      return (v as SetValue).m.length > BIG_VALUE ? collectionJob(v, opts) : null;
+    case 'zset':
+      return (v as ZSet).card() > BIG_VALUE ? collectionJob(v, opts) : null;
+    case 'list':
+      return (v as List).length > BIG_VALUE ? collectionJob(v, opts) : null;
+    default:
+      return null;
+  }
+}
+
+/** The stepwise writer of a list, a hashtable hash or set, or a skiplist sorted set (null: other encodings). */
+function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
+  switch ((v as { type: string }).type) {
+    case 'hash': {
+      const h = v as HashValue;
+      if (h.lp) return null;
+      let i = -1;
+      return (w, n) => {
+        if (i < 0) {
+          w.len(h.size);
+          i = 0;
+        }
+        const end = Math.min(h.size, i + n);
+        for (; i < end; i++) {
+          w.str(h.fieldAt(i));
+          w.str(h.valueAt(i));
+        }
+        return i >= h.size;
+      };
+    }
+    case 'set': {
+      const m = (v as SetValue).m;
+      if ((v as SetValue).enc === INTSET) return null;
+      let i = -1;
+      return (w, n) => {
+        if (i < 0) {
+          w.len(m.length);
+          i = 0;
+        }
+        const end = Math.min(m.length, i + n);
+        for (; i < end; i++) w.str(m[i]!);
+        return i >= m.length;
+      };
+    }
+    case 'zset': {
+      const z = v as ZSet;
+      if (z.lp) return null;
+      // highest score first (Redis writes its skiplist from the tail)
+      let c: ZCursor | null = null;
+      return (w, n) => {
+        if (c === null) {
+          w.len(z.card());
+          c = z.cursor(z.card() - 1);
+        }
+        for (let k = 0; k < n && c.leaf !== null; k++) {
+          w.str(c.m);
+          w.double(c.s);
+          c.prev();
+        }
+        return c.leaf === null;
+      };
+    }
+    case 'list':
+      return listJob(v as List, opts);
+    default:
+      return null;
+  }
+}
+
+/**
+ * A list as quicklist nodes of what fits list-max-listpack-size (an element
+ * alone may exceed it): first the node boundaries, since their count comes
+ * first in the file, then the nodes.
+ */
+function listJob(l: List, opts: RdbOptions): ValueJob {
+  const [maxBytes, maxCount] = nodeLimits(opts.listMaxListpackSize);
+  const counts: number[] = [];
+  let nodeCount = 0;
+  let nodeBytes = 7; // an empty listpack: header and end byte
+  let i = 0;
+  let node = -1;
+  return (w, n) => {
+    const len = l.length;
+    if (node < 0) {
+      const end = Math.min(len, i + n);
+      l.scan(i, end - 1, false, (e) => {
+        const sz = entrySize(e);
+        if (nodeCount > 0 && (nodeBytes + sz > maxBytes || nodeCount >= maxCount)) {
+          counts.push(nodeCount);
+          nodeCount = 0;
+          nodeBytes = 7;
+        }
+        nodeCount++;
+        nodeBytes += sz;
+      });
+      i = end;
+      if (i < len) return false;
+      if (nodeCount > 0) counts.push(nodeCount);
+      w.len(counts.length);
+      node = 0;
+      i = 0;
+    }
+    let budget = n;
+    while (node < counts.length && budget > 0) {
+      const k = counts[node++]!;
+      const lp = new ListpackBuilder();
+      l.scan(i, i + k - 1, false, (e) => {
+        lp.elem(e);
+      });
+      i += k;
+      budget -= k;
+      w.len(QL_PACKED);
+      w.str(Buffer.from(lp.finish()));
+    }
+    return node >= counts.length;
+  };
 }
 
 /** The header: magic, version and the AUX fields Redis 7.0 writes. */
@@ -550,6 +667,18 @@ export function writeHeader(w: RdbWriter, aux: { usedMem: number; aofBase: boole
   auxField('ctime', String(Math.floor(aux.now / 1000)));
   auxField('used-mem', String(aux.usedMem));
   auxField('aof-base', aux.aofBase ? '1' : '0');
+}
+
+/**
+ * The function libraries, each as FUNCTION2 and its code (latin1 bytes),
+ * written between the header and the first database (snapshot.ts passes
+ * functions.ts's libraryCodes()).
+ */
+export function writeFunctions(w: RdbWriter, codes: readonly string[]): void {
+  for (const code of codes) {
+    w.byte(OP_FUNCTION2);
+    w.str(code);
+  }
 }
 
 /** SELECTDB and RESIZEDB for a database section. */

@@ -17,7 +17,10 @@
  *    has reached a key needs no per-key record: see cow();
  *  - FLUSHDB/FLUSHALL while it runs give the db fresh dicts (Db.flush) and
  *    the walk continues over the old ones; SWAPDB swaps the dict objects, and
- *    the snapshot follows them because its state is keyed by dict identity.
+ *    the snapshot follows them because its state is keyed by dict identity;
+ *  - the function libraries are written at the start, right after the
+ *    header (their code strings are immutable, so FUNCTION LOAD/DELETE
+ *    afterwards cannot change what was written).
  * The result is exactly the data at BGSAVE's start. The file is fsynced,
  * renamed over dbfilename and the directory fsynced (the fsyncs run on
  * libuv's thread pool, off the event loop).
@@ -36,9 +39,10 @@ import type { Dict } from '../keyspace/dict.js';
 import type { Value } from '../keyspace/value.js';
 import { ReplyError } from '../protocol/errors.js';
 import { Crc64 } from './crc64.js';
-import { RdbWriter, writeHeader, writeDbHeader, writeKeyValue, OP_EOF, type RdbOptions } from './rdb.js';
+import { RdbWriter, writeHeader, writeDbHeader, writeFunctions, writeKeyValue, writeKeyHeader, valueJob, OP_EOF, type RdbOptions, type ValueJob } from './rdb.js';
 import * as R from './rdb.js';
 import { RdbReader, RdbError, readValue, loadLimits, isValueType, type LoadLimits } from './rdb-load.js';
+import { flushLibraries, libraryCodes, loadLibraryFromRdb } from '../scripting/functions.js';
 
 /**
  * Time budget of one BGSAVE slice (ms). A command that arrives during a
@@ -52,6 +56,8 @@ const IDLE_SLICE_MS = 1;
 const BUSY_MEMORY_MS = 200;
 /** Keys serialized between two clock readings. */
 const KEYS_PER_CHECK = 16;
+/** Elements of a huge value written between two checks of the clock. */
+const JOB_STEP = 256;
 /** Bytes buffered before a write to the file (a write of this size to the page cache takes tens of µs). */
 const WRITE_CHUNK = 1 << 14;
 
@@ -137,6 +143,7 @@ export function rdbImage(server: Server, opts: { aofBase?: boolean } = {}): Buff
     out.push(w.take());
   };
   writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: server.clock() });
+  writeFunctions(w, libraryCodes(server));
   for (const db of server.dbs) {
     const d = db.dict;
     if (d.size === 0) continue;
@@ -262,6 +269,8 @@ export class Bgsave {
   private lastBusy = 0;
   /** The last call yielded to pending replies (the next one works, so the walk cannot starve). */
   private yielded = false;
+  /** A huge value being written across slices (rdb.ts valueJob), and its key. */
+  private job: { s: DbSnap; key: string; run: ValueJob } | null = null;
 
   constructor(
     private readonly server: Server,
@@ -278,6 +287,8 @@ export class Bgsave {
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
     this.dirtyAtStart = server.dirty;
     writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: this.startMs });
+    // the libraries as of now (the first drain() writes them out)
+    writeFunctions(this.w, libraryCodes(server));
     let total = 0;
     for (const db of server.dbs) {
       if (db.dict.size === 0) continue;
@@ -308,6 +319,13 @@ export class Bgsave {
   private cow(db: Db, key: string): void {
     const s = this.byDict.get(db.dict);
     if (s === undefined || s.done || s.handled.has(key)) return;
+    const job = this.job;
+    if (job !== null && job.s === s && job.key === key) {
+      // the huge value being written is about to change: finish it now
+      this.finishJob();
+      s.handled.add(key); // written: later changes need nothing
+      return;
+    }
     s.handled.add(key);
     const slot = s.dict.slot(key);
     if (slot < 0) return; // created after the start (or deleted and already handled)
@@ -375,6 +393,14 @@ export class Bgsave {
     });
   }
 
+  /** Writes the rest of the value in progress at once. */
+  private finishJob(): void {
+    const job = this.job!;
+    this.job = null;
+    while (!job.run(this.w, JOB_STEP * 64));
+    this.keysProcessed++;
+  }
+
   /** One slice of the walk; reschedules itself until done. */
   private step = (): void => {
     if (this.aborted) return;
@@ -402,6 +428,18 @@ export class Bgsave {
       const budget = t0 - this.lastBusy < BUSY_MEMORY_MS ? BUSY_SLICE_MS : IDLE_SLICE_MS;
       const w = this.w;
       for (;;) {
+        const job = this.job;
+        if (job !== null) {
+          // a huge value: a few hundred elements at a time, within the slice
+          let finished = false;
+          while (!(finished = job.run(w, JOB_STEP))) {
+            if (w.pos >= WRITE_CHUNK) this.drain();
+            if (performance.now() - t0 >= budget) break;
+          }
+          if (!finished) break;
+          this.job = null;
+          this.keysProcessed++;
+        }
         const s = this.order[this.cur];
         if (s === undefined) return this.finish();
         if (!this.headerDone) {
@@ -413,18 +451,28 @@ export class Bgsave {
         const handled = s.handled;
         const dict = s.dict;
         const exp = s.expires;
-        for (let i = this.idx; i < end; i++) {
+        let i = this.idx;
+        for (; i < end; i++) {
           const k = keys[i]!;
           if (handled.size !== 0 && handled.has(k)) {
             s.skipped.add(k);
             continue;
           }
-          writeKeyValue(w, k, dict.get(k)!, exp.size === 0 ? undefined : exp.get(k));
+          const v = dict.get(k)!;
+          const run = valueJob(v, w.opts);
+          if (run !== null) {
+            writeKeyHeader(w, k, v, exp.size === 0 ? undefined : exp.get(k));
+            this.job = { s, key: k, run };
+            i++;
+            break;
+          }
+          writeKeyValue(w, k, v, exp.size === 0 ? undefined : exp.get(k));
           this.keysProcessed++;
         }
-        this.idx = end;
-        s.pos = end;
-        if (end === keys.length) {
+        this.idx = i;
+        s.pos = i;
+        if (this.job !== null) continue;
+        if (i === keys.length) {
           if (s.side !== null) {
             const side = s.side.buf;
             for (const [k, a, b] of s.entries) if (s.skipped.has(k)) w.bytes(side.subarray(a, b));
@@ -667,6 +715,8 @@ export class RdbLoader {
   version = 0;
   keysLoaded = 0;
   keysExpired = 0;
+  /** Function libraries loaded (FUNCTION2 records). */
+  functionsLoaded = 0;
   finished = false;
   /** Offset just after the EOF marker and checksum (an AOF with a preamble continues there). */
   endOffset = 0;
@@ -760,12 +810,16 @@ export class RdbLoader {
         return;
       case R.OP_MODULE_AUX:
         return r.fail('module data is not supported by tsdis', at);
-      case R.OP_FUNCTION2:
-        r.str();
-        this.server.log.warning('The RDB file holds a function library; tsdis has no functions yet, so it was skipped');
+      case R.OP_FUNCTION2: {
+        // a library: loaded as FUNCTION LOAD would (an existing one is an error, replaced with MERGE)
+        const err = loadLibraryFromRdb(this.server, r.str(), this.merge);
+        if (err !== null) r.fail(`Failed loading library, ${err}`, at);
+        this.functionsLoaded++;
         return;
+      }
       case R.OP_FUNCTION_PRE_GA:
-        return r.fail('pre-release function data is not supported', at);
+        // Redis 7.0 release candidates' format; 7.0 GA and later never write it
+        return r.fail('Pre-release function format not supported', at);
       case R.OP_EOF: {
         this.crc.update(this.buf, this.crcPos, r.pos);
         this.crcPos = r.pos;
@@ -806,9 +860,14 @@ export class RdbLoader {
   }
 }
 
-/** Empties every database without side effects (a failed load, DEBUG RELOAD). */
+/**
+ * Empties every database and removes the function libraries, without side
+ * effects (a failed load, DEBUG RELOAD): Redis's emptyData without
+ * EMPTYDB_NOFUNCTIONS. (FLUSHALL keeps the libraries and does not come here.)
+ */
 export function emptyData(server: Server): void {
   for (const db of server.dbs) db.flush();
+  flushLibraries(server);
 }
 
 /**
@@ -864,6 +923,7 @@ export async function loadRdbFile(server: Server, file = rdbPath(server)): Promi
     }
     st.lastLoadKeysLoaded = l.keysLoaded;
     st.lastLoadKeysExpired = l.keysExpired;
+    if (l.functionsLoaded > 0) server.log.notice(`Done loading RDB, functions loaded: ${l.functionsLoaded}.`);
     server.log.notice(`Done loading RDB, keys loaded: ${l.keysLoaded}, keys expired: ${l.keysExpired}.`);
     server.log.notice(`DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
     return true;

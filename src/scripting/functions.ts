@@ -206,3 +206,35 @@ export function rollbackLibraries(server: Server, saved: FunctionsState): void {
   st.libraries = saved.libraries;
   st.functions = saved.functions;
 }
+
+/* ---------------------------------------------------------------------------
+ * Persistence (persistence/snapshot.ts, persistence/aof.ts)
+ * ------------------------------------------------------------------------- */
+
+/**
+ * The code of every loaded library, in load order: what an RDB file
+ * (opcode FUNCTION2) or a rewritten AOF base (FUNCTION LOAD) stores. The
+ * strings are immutable, so the array is a snapshot of the libraries as of
+ * this call (BGSAVE takes it at its start).
+ */
+export function libraryCodes(server: Server): string[] {
+  const out: string[] = [];
+  for (const lib of functionsOf(server).libraries.values()) out.push(lib.code);
+  return out;
+}
+
+/**
+ * Loads a library read from an RDB file (Redis's rdbFunctionLoad): FUNCTION
+ * LOAD semantics, except that an existing library of that name is an error
+ * unless `replace` (DEBUG RELOAD MERGE). Returns null on success, or the
+ * reason without the "ERR " prefix (the loader turns it into a load error).
+ */
+export function loadLibraryFromRdb(server: Server, code: string, replace: boolean): string | null {
+  try {
+    loadLibrary(server, code, replace);
+    return null;
+  } catch (e) {
+    if (e instanceof ReplyError) return e.message.replace(/^ERR /, '');
+    throw e;
+  }
+}

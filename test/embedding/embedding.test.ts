@@ -169,3 +169,38 @@ test('node-redis connects with RESP2 and with RESP3', async () => {
     await s.close();
   }
 });
+
+test('createServer() persists: an RDB saved by one embedded server is loaded by the next, an AOF too', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-embed-'));
+  try {
+    const a = await createServer({ config: { dir } });
+    await a.call('SET', 'k', 'v');
+    await a.call('RPUSH', 'l', 'x', 'y');
+    assert.equal(await a.call('SAVE'), 'OK');
+    await a.close();
+    const b = await createServer({ config: { dir } });
+    assert.equal(await b.call('GET', 'k'), 'v');
+    assert.deepEqual(await b.call('LRANGE', 'l', '0', '-1'), ['x', 'y']);
+    await b.close();
+    // a corrupt RDB: createServer rejects instead of starting empty
+    const file = path.join(dir, 'dump.rdb');
+    const bytes = fs.readFileSync(file);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 3) ^ 0xff, bytes.length - 3); // inside the checksum
+    fs.writeFileSync(file, bytes);
+    await assert.rejects(createServer({ config: { dir } }), /checksum|CRC|Bad file format|Wrong RDB/i);
+    fs.unlinkSync(file);
+    // appendonly: the AOF is replayed by the next server in the same dir
+    const c = await createServer({ config: { dir, appendonly: 'yes' } });
+    await c.call('SET', 'a', '1');
+    await c.call('INCR', 'a');
+    await c.close();
+    const d = await createServer({ config: { dir, appendonly: 'yes' } });
+    assert.equal(await d.call('GET', 'a'), '2');
+    await d.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

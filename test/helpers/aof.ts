@@ -5,7 +5,9 @@ import path from 'node:path';
 /** The incremental file named by the manifest of the AOF directory under `dir`. */
 export function incrFile(dir: string): string {
   const m = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
-  return path.join(dir, 'appendonlydir', /file (\S+) seq \d+ type i/.exec(m)![1]!);
+  // the last incremental file: the one written to now (a rewrite may still list older ones)
+  const names = [...m.matchAll(/file (\S+) seq \d+ type i/g)].map((x) => x[1]!);
+  return path.join(dir, 'appendonlydir', names[names.length - 1]!);
 }
 
 /** That file's bytes (latin1) with 13-digit absolute times masked, so two servers' files compare. */

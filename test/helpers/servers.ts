@@ -13,9 +13,22 @@ import { encode, replyLength } from './resp.js';
 
 export { createServer };
 
-/** Starts an in-process tsdis server on 127.0.0.1 and a free port. */
-export function startTsdis(opts: CreateServerOptions = {}): Promise<TsdisServer> {
-  return createServer({ port: 0, host: '127.0.0.1', ...opts });
+/**
+ * Starts an in-process tsdis server on 127.0.0.1 and a free port. Unless
+ * the test names a `dir`, the server gets a temp dir of its own (removed by
+ * close()), so SAVE or DEBUG RELOAD never write into the working directory.
+ */
+export async function startTsdis(opts: CreateServerOptions = {}): Promise<TsdisServer> {
+  const own = opts.config?.['dir'] === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-test-')) : null;
+  const srv = await createServer({ port: 0, host: '127.0.0.1', ...opts, config: { ...(own === null ? {} : { dir: own }), ...opts.config } });
+  if (own !== null) {
+    const close = srv.close.bind(srv);
+    srv.close = async () => {
+      await close();
+      fs.rmSync(own, { recursive: true, force: true });
+    };
+  }
+  return srv;
 }
 
 let redisAvailable: boolean | undefined;
