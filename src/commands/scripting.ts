@@ -8,7 +8,7 @@
 import { helpReply } from './server.js';
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
-import { createScript, feedMonitors, flushScripts, parseNumkeys, runScript, scripting, type Script } from '../scripting/scripts.js';
+import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, runScript, runningScript, scripting, type Script } from '../scripting/scripts.js';
 import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
 import { globMatch } from '../util/glob.js';
 import { crc64 } from '../persistence/crc64.js';
@@ -66,9 +66,19 @@ function scriptFlush(ctx: Ctx): void {
   ctx.reply.ok();
 }
 
-/** SCRIPT KILL: scripts run to completion within one command, so none is ever running when this arrives. */
+/**
+ * SCRIPT KILL: ends the running EVAL script that has not written (it can
+ * only arrive while a script is busy: see Server.serveWhileBusy).
+ */
 function scriptKill(ctx: Ctx): void {
-  ctx.reply.error('NOTBUSY No scripts in execution right now.');
+  killScript(ctx.server, true);
+  ctx.reply.ok();
+}
+
+/** FUNCTION KILL: SCRIPT KILL for a running function. */
+function functionKill(ctx: Ctx): void {
+  killScript(ctx.server, false);
+  ctx.reply.ok();
 }
 
 /** SCRIPT DEBUG YES|SYNC|NO: the Lua debugger is not supported; NO is accepted. */
@@ -193,9 +203,22 @@ function functionList(ctx: Ctx): void {
 function functionStats(ctx: Ctx): void {
   const { reply } = ctx;
   const st = functionsOf(ctx.server);
+  const run = runningScript(ctx.server);
+  // An EVAL script is running (busy): Redis refuses, as it names functions only.
+  if (run !== null && run.isEval) throw new ReplyError(BUSY_EVAL);
   reply.map(2);
   reply.bulk('running_script');
-  reply.null();
+  if (run === null) reply.null();
+  else {
+    reply.map(3);
+    reply.bulk('name');
+    reply.bulk(run.name);
+    reply.bulk('command');
+    reply.array(run.argv.length);
+    for (const a of run.argv) reply.bulk(a);
+    reply.bulk('duration_ms');
+    reply.int(run.ms);
+  }
   reply.bulk('engines');
   reply.map(1);
   reply.bulk('LUA');
@@ -410,7 +433,7 @@ export const commands: CommandSpec[] = [
       sub({ name: 'dump', arity: 2, flags: ['noscript'], since: '7.0.0', summary: 'Dumps all libraries into a serialized binary payload.', complexity: 'O(N) where N is the number of functions', handler: functionDump }),
       sub({ name: 'flush', arity: -2, flags: ['write', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Deletes all libraries and functions.', complexity: 'O(N) where N is the number of functions deleted', args: [{ name: 'async', type: 'oneof', flags: ['optional'], arguments: [{ name: 'async', type: 'pure-token', token: 'ASYNC' }, { name: 'sync', type: 'pure-token', token: 'SYNC' }] }], handler: functionFlush }),
       sub({ name: 'help', arity: 2, flags: ['loading', 'stale'], since: '7.0.0', summary: 'Returns helpful text about the different subcommands.', complexity: 'O(1)', handler: functionHelp }),
-      sub({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], since: '7.0.0', summary: 'Terminates a function during execution.', complexity: 'O(1)', handler: scriptKill }),
+      sub({ name: 'kill', arity: 2, flags: ['noscript', 'allow_busy'], tips: ['request_policy:all_shards', 'response_policy:one_succeeded'], since: '7.0.0', summary: 'Terminates a function during execution.', complexity: 'O(1)', handler: functionKill }),
       sub({ name: 'list', arity: -2, flags: ['noscript'], tips: ['nondeterministic_output_order'], since: '7.0.0', summary: 'Returns information about all libraries.', complexity: 'O(N) where N is the number of functions', args: [{ name: 'library-name-pattern', type: 'string', token: 'LIBRARYNAME', flags: ['optional'] }, { name: 'withcode', type: 'pure-token', token: 'WITHCODE', flags: ['optional'] }], handler: functionList }),
       sub({ name: 'load', arity: -3, flags: ['write', 'denyoom', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Creates a library.', complexity: 'O(1) (considering compilation time is redundant)', args: [{ name: 'replace', type: 'pure-token', token: 'REPLACE', flags: ['optional'] }, { name: 'function-code', type: 'string' }], handler: functionLoad }),
       sub({ name: 'restore', arity: -3, flags: ['write', 'denyoom', 'noscript'], tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], since: '7.0.0', summary: 'Restores all libraries from a payload.', complexity: 'O(N) where N is the number of functions on the payload', args: [{ name: 'serialized-value', type: 'string' }, { name: 'policy', type: 'oneof', flags: ['optional'], arguments: [{ name: 'flush', type: 'pure-token', token: 'FLUSH' }, { name: 'append', type: 'pure-token', token: 'APPEND' }, { name: 'replace', type: 'pure-token', token: 'REPLACE' }] }], handler: functionRestore }),

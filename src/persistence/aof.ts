@@ -25,6 +25,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
@@ -256,6 +257,8 @@ export class Aof {
   lastRewriteMs = -1;
   rewriteScheduled = false;
   delayedFsync = 0;
+  /** How long the last fdatasync in the loop took (appendfsync always; Server.flush's group commit). */
+  lastSyncMs = 0;
 
   constructor(private readonly server: Server) {}
 
@@ -313,8 +316,11 @@ export class Aof {
       const n = writeAll(this.fd, data);
       this.buf = '';
       this.incrSize += n;
-      if (this.fsyncPolicy === 'always') fs.fdatasyncSync(this.fd);
-      else this.unsynced = true;
+      if (this.fsyncPolicy === 'always') {
+        const t0 = performance.now();
+        fs.fdatasyncSync(this.fd);
+        this.lastSyncMs = performance.now() - t0;
+      } else this.unsynced = true;
       if (this.lastWriteStatus !== 'ok') this.server.log.warning('AOF write error looks solved, Redis can write again.');
       this.lastWriteStatus = 'ok';
     } catch (e) {

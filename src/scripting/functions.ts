@@ -14,6 +14,7 @@
  * the last line, so line numbers in errors are the library's own.
  * FCALL therefore recompiles and re-registers the library each call.
  */
+import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
 import type { Ctx } from '../commands/spec.js';
 import type { Server } from '../server/server.js';
@@ -122,6 +123,9 @@ function parseMeta(code: string): string {
   return name;
 }
 
+/** How long registering a library may run (Redis's LOAD_TIMEOUT_MS). */
+const LOAD_TIMEOUT_MS = 500;
+
 const text = (v: ReplyValue): string => (Buffer.isBuffer(v) ? v.latin1Slice(0, v.length) : '');
 
 /**
@@ -139,11 +143,20 @@ export function loadLibrary(server: Server, code: string, replace: boolean): str
   if (cerr !== null) throw new ReplyError(`ERR Error compiling function: ${cerr}`);
   const loadChunk = makeChunk(wrap(code, 'load'));
   let r: ReplyValue;
+  // Registering must take at most LOAD_TIMEOUT_MS (Redis's luaEngineLoadHook): a loop at load ends with an error.
+  const deadline = performance.now() + LOAD_TIMEOUT_MS;
+  let timedOut = false;
+  let ticks = 0;
+  const tick = (): boolean => {
+    if (!timedOut && (++ticks & 7) === 0 && performance.now() > deadline) timedOut = true;
+    return timedOut;
+  };
   try {
-    r = runChunk(loadChunk, [], [], { call: () => '$-1\r\n', setResp: () => {}, log: (_lv, m) => server.log.notice(m) });
+    r = runChunk(loadChunk, [], [], { call: () => '$-1\r\n', setResp: () => {}, log: (_lv, m) => server.log.notice(m), tick });
   } finally {
     freeChunk(loadChunk);
   }
+  if (timedOut && r !== null && typeof r === 'object' && 'err' in r) throw new ReplyError('ERR Error registering functions: ERR FUNCTION LOAD timeout');
   if (r !== null && typeof r === 'object' && 'err' in r) {
     throw new ReplyError(`ERR Error registering functions: ${errText(r).replace(/user_script:/g, 'user_function:')}`);
   }

@@ -27,6 +27,11 @@
  * package's Buffers, and a plain script result (no error in it) is written
  * straight to the caller's Reply.
  *
+ * Long scripts: the patched engine calls the running script's host every
+ * 1000 Lua instructions (ScriptHost.tick); scripts.ts uses it for
+ * busy-reply-threshold, serving other clients and SCRIPT KILL. A kill is a
+ * Lua error raised by the engine's hook, so the VM stays usable.
+ *
  * This file also holds the two reply conversions: a command's RESP reply
  * (as the writer produced it) to the VM's value for Lua, and the script's
  * result back to the caller's Reply.
@@ -35,7 +40,18 @@ import { load, type ReplyValue, type RedisHost } from 'lua-redis-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CACHED_LEN, G_STATE_ADDR, LUA_REGISTRYINDEX, NAME_USER_SCRIPT, patchEngine, type PatchExports } from './wasm-patch.js';
+import {
+  CACHED_LEN,
+  G_STATE_ADDR,
+  HOOK_STEP,
+  L_BASEHOOKCOUNT,
+  L_HOOKCOUNT,
+  LUA_REGISTRYINDEX,
+  NAME_USER_SCRIPT,
+  TICK_LEVEL,
+  patchEngine,
+  type PatchExports,
+} from './wasm-patch.js';
 import { REDIS_VERSION } from '../version.js';
 import type { Reply } from '../protocol/writer.js';
 import { ReplyError } from '../protocol/errors.js';
@@ -53,6 +69,14 @@ export interface ScriptHost {
   setResp(v: 2 | 3): void;
   /** redis.log(level, message). */
   log(level: number, message: string): void;
+  /**
+   * Called every 1000 Lua instructions while the script runs (patched
+   * engine only, see wasm-patch.ts): may serve other clients; returns true
+   * to end the script (SCRIPT KILL, shutdown). Once it returned true, the
+   * script gets a Lua error at every later tick (a pcall cannot keep it
+   * alive) until the run ends.
+   */
+  tick(): boolean;
 }
 
 let current: ScriptHost | null = null;
@@ -143,6 +167,8 @@ interface Vm {
   nextRef: number;
   /** Source bytes of the chunks kept compiled (bounded by CACHE_BYTES). */
   cachedBytes: number;
+  /** The C string the count hook raises to end a killed script (patched VM; 0: none). */
+  killPtr: number;
 }
 
 let nextGen = 1;
@@ -175,9 +201,11 @@ type HostCallImport = (ret: number, ptr: number, len: number) => void;
  * raw exports. The package does not hand out its instance, so its
  * WebAssembly.instantiate call is watched for the duration of the load;
  * the watch also points the instance's redis.call / redis.pcall imports
- * straight at `bridge` (the package's wrappers spread their arguments).
+ * straight at `bridge` (the package's wrappers spread their arguments),
+ * and routes the count hook's ticks (host_redis_log at level TICK_LEVEL,
+ * see wasm-patch.ts) to `tick`.
  */
-async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImport): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
+async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImport, tick: () => void): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
   if (patchedWasm === null) return [await load(opts), null];
   const orig = WA.instantiate;
   let ex: Record<string, unknown> | null = null;
@@ -187,6 +215,10 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     if (env !== undefined && typeof env['host_redis_call'] === 'function' && typeof env['host_redis_pcall'] === 'function') {
       env['host_redis_call'] = bridge;
       env['host_redis_pcall'] = bridge;
+    }
+    const log = env?.['host_redis_log'];
+    if (env !== undefined && typeof log === 'function') {
+      env['host_redis_log'] = (level: number, ptr: number, len: number): unknown => (level === TICK_LEVEL && ptr === 0 ? tick() : log(level, ptr, len));
     }
     const r = await orig.call(WA, src, imports);
     if (r.instance !== undefined) ex = r.instance.exports;
@@ -201,7 +233,12 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
   }
   const e = ex as Record<string, unknown> | null;
   const names = ['tsdis_load', 'tsdis_rawseti', 'tsdis_gettop', 'tsdis_settop', 'tsdis_call', 'alloc', 'free_mem', 'eval_with_args'];
-  const ok = e !== null && names.every((k) => typeof e[k] === 'function') && typeof e['memory'] === 'object' && typeof e['tsdis_scratch'] === 'object';
+  const ok =
+    e !== null &&
+    names.every((k) => typeof e[k] === 'function') &&
+    typeof e['memory'] === 'object' &&
+    typeof e['tsdis_scratch'] === 'object' &&
+    typeof e['tsdis_kill'] === 'object';
   return [mod, ok ? (e as unknown as RawExports) : null];
 }
 
@@ -209,6 +246,11 @@ async function newVm(): Promise<Vm> {
   // The VM the bridge serves; set once loaded (no script runs before).
   let self: Vm | null = null;
   const bridge: HostCallImport = (ret, ptr) => hostCallRaw(self!, ret, ptr);
+  // The count hook's tick: the running script's host decides; a kill arms the hook's error.
+  const tick = (): void => {
+    const vm = self;
+    if (current !== null && vm !== null && vm.raw !== null && current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+  };
   const [mod, raw] = await loadPatched(
     {
       profile: 'redis-7.2',
@@ -232,6 +274,7 @@ async function newVm(): Promise<Vm> {
       },
     },
     bridge,
+    tick,
   );
   const engine = mod.create(host);
   const internals = engine as unknown as EngineInternals;
@@ -250,12 +293,16 @@ async function newVm(): Promise<Vm> {
     const h = ex.HEAPU8;
     mem = { buf: Buffer.from(h.buffer, h.byteOffset, h.byteLength), alloc: (n) => ex._alloc(n), free: (p) => ex._free_mem(p) };
   }
-  const vm: Vm = { gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20, cachedBytes: 0 };
+  const vm: Vm = { gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20, cachedBytes: 0, killPtr: 0 };
   if (fast) vm.argsPtr = mem.alloc(ARGS_SCRATCH);
   if (vm.raw !== null) {
     vm.retPtr = vm.raw.alloc(8);
     vm.replyPtr = vm.raw.alloc(REPLY_SCRATCH);
     vm.raw.tsdis_scratch.value = vm.replyPtr;
+    // The Lua error a killed script gets (the caller's reply is written by the host, see scripts.ts).
+    const msg = 'Script killed by user with SCRIPT KILL...';
+    vm.killPtr = vm.raw.alloc(msg.length + 1);
+    mem.buf.latin1Write(msg + '\0', vm.killPtr, msg.length + 1);
   }
   else if (fast) {
     // Unpatched: the module's own imports delegate to these handlers.
@@ -822,6 +869,14 @@ function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: numb
     return { value: vm.internals.decodeResult(r, '') };
   } finally {
     if (ap !== vm.argsPtr) vm.mem.free(ap);
+    if (vm.raw !== null && vm.raw.tsdis_kill.value !== 0) {
+      // Killed: the hook back to every HOOK_STEP instructions (see wasm-patch.ts).
+      vm.raw.tsdis_kill.value = 0;
+      const b = heap(vm);
+      const L = stateOf(vm);
+      b.writeInt32LE(HOOK_STEP, L + L_BASEHOOKCOUNT);
+      b.writeInt32LE(HOOK_STEP, L + L_HOOKCOUNT);
+    }
   }
 }
 
@@ -974,6 +1029,7 @@ const NO_HOST: ScriptHost = {
   call: () => '-ERR not running\r\n',
   setResp: () => {},
   log: () => {},
+  tick: () => false,
 };
 
 /**

@@ -11,6 +11,7 @@
  * in one MULTI/EXEC with the caller's command; EVAL itself is not.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
 import { call } from '../server/dispatcher.js';
 import { lookupSub } from '../commands/registry.js';
@@ -58,6 +59,8 @@ export interface ScriptingState {
   bodyBytes: number;
   /** The pseudo client scripts run their commands as (created on first use). */
   luaClient: Client | null;
+  /** The script or function running now (SCRIPT KILL, FUNCTION KILL / STATS), or null. */
+  running: RunHost | null;
 }
 
 const states = new WeakMap<Server, ScriptingState>();
@@ -65,7 +68,7 @@ const states = new WeakMap<Server, ScriptingState>();
 export function scripting(server: Server): ScriptingState {
   let s = states.get(server);
   if (s === undefined) {
-    s = { scripts: new Map(), bodyBytes: 0, luaClient: null };
+    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, running: null };
     states.set(server, s);
   }
   return s;
@@ -191,16 +194,88 @@ function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
   return g;
 }
 
+/** Redis's BUSY errors (shared.slowevalerr / slowscripterr), for an EVAL script and for a function. */
+export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+
+/** Lua ticks (1000 instructions each) between two looks at the clock. */
+const TICKS_PER_CLOCK = 8;
+/** While busy: at most one round of serving other clients per this many ms. */
+const SERVE_EVERY_MS = 1;
+
 /**
  * What a running script's redis.call / redis.pcall / redis.setresp /
  * redis.log reach: the gates of scriptCall, then the dispatcher's call() on
  * the scripts' pseudo client. One per server, re-aimed by each run
- * (runs never nest).
+ * (runs never nest). It also keeps the run's state for SCRIPT KILL and
+ * FUNCTION STATS, and its tick (lua.ts) turns the server "busy" once the
+ * run passes busy-reply-threshold (Redis's scriptInterrupt).
  */
 class RunHost implements ScriptHost {
   lua!: Client;
   noWrites = false;
+  /** The client whose command runs the script (not served while busy, as Redis protects it). */
+  caller: Client | null = null;
+  /** The caller's command (FUNCTION STATS). */
+  argv: string[] = [];
+  /** An EVAL script (else a function). */
+  isEval = true;
+  /** The sha of a script, a function's name. */
+  name = '';
+  /** performance.now() at the start. */
+  start = 0;
+  threshold = 5000;
+  ticks = 0;
+  /** Past busy-reply-threshold: other clients are served, with BUSY for most commands. */
+  busy = false;
+  lastServe = 0;
+  /** A write command was called: the run can no longer be killed (SCRIPT_WRITE_DIRTY). */
+  wrote = false;
+  /** SCRIPT KILL / FUNCTION KILL accepted, or the server is shutting down: the run must end. */
+  killed = false;
   constructor(private readonly server: Server) {}
+
+  /** Ready for a new run. */
+  begin(caller: Client, argv: string[], isEval: boolean, name: string): void {
+    this.caller = caller;
+    this.argv = argv;
+    this.isEval = isEval;
+    this.name = name;
+    this.start = performance.now();
+    this.threshold = Number(this.server.config.v['busy-reply-threshold']);
+    this.ticks = 0;
+    this.busy = false;
+    this.wrote = false;
+    this.killed = false;
+  }
+
+  /** The run ended: the server leaves busy mode. */
+  end(): void {
+    if (this.busy) this.server.busyScript = null;
+    this.busy = false;
+    this.caller = null;
+    this.argv = [];
+  }
+
+  tick(): boolean {
+    if (++this.ticks < TICKS_PER_CLOCK) return this.killed;
+    this.ticks = 0;
+    const now = performance.now();
+    if (!this.busy) {
+      if (now - this.start < this.threshold) return false;
+      this.busy = true;
+      this.server.busyScript = { error: this.isEval ? BUSY_EVAL : BUSY_FUNCTION };
+      this.server.log.warning(
+        `Slow script detected: still in execution after ${Math.floor(now - this.start)} milliseconds. ` +
+          `You can try killing the script using the ${this.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${this.name}.`,
+      );
+    } else if (now - this.lastServe < SERVE_EVERY_MS) return this.killed;
+    this.lastServe = now;
+    this.server.serveWhileBusy(this.caller);
+    // SHUTDOWN NOSAVE ran: the script ends so the event loop can finish the shutdown.
+    if (this.server.closing) this.killed = true;
+    return this.killed;
+  }
   call(argv: string[]): string {
     if (argv.length === 0) return ERR_NO_ARGS;
     let cmd: CommandSpec | undefined = this.server.commands.lookup(argv[0]!);
@@ -215,6 +290,7 @@ class RunHost implements ScriptHost {
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
     if (this.noWrites && (g & G_WRITE) !== 0) return ERR_RO_WRITE;
+    if ((g & G_WRITE) !== 0) this.wrote = true;
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
@@ -283,10 +359,24 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   }
   host.lua = lua;
   host.noWrites = noWrites;
-  const r = runChunkInto(run.chunk, keys, args, host, ctx.reply);
+  const isEval = run.chunkName === 'user_script';
+  host.begin(client, ctx.argv, isEval, run.name);
+  st.running = host;
+  let r: ReturnType<typeof runChunkInto>;
+  try {
+    r = runChunkInto(run.chunk, keys, args, host, ctx.reply);
+  } finally {
+    st.running = null;
+    host.end();
+  }
+  if (host.killed && !server.closing) server.log.warning('Lua script killed by user with SCRIPT KILL.');
   if (r === undefined) return;
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
+    if (host.killed) {
+      ctx.reply.error(`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      return;
+    }
     let msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);
     // Errors the redis.* API raises (redis.setresp(4)) carry no Lua position in Redis.
     const api = /^ERR user_script:\d+: (ERR .*)$/s.exec(msg);
@@ -296,4 +386,30 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
     return;
   }
   luaToReply(r, ctx.reply);
+}
+
+/**
+ * SCRIPT KILL (`isEval`) and FUNCTION KILL: asks the running script to end
+ * at its next tick (Redis's scriptKill). Throws Redis's errors: none
+ * running, it wrote already, or the other kind of script runs.
+ */
+export function killScript(server: Server, isEval: boolean): void {
+  const h = scripting(server).running;
+  if (h === null) throw new ReplyError('NOTBUSY No scripts in execution right now.');
+  if (h.wrote) {
+    throw new ReplyError(
+      'UNKILLABLE Sorry the script already executed write commands against the dataset. ' +
+        'You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
+    );
+  }
+  if (isEval && !h.isEval) throw new ReplyError(BUSY_FUNCTION);
+  if (!isEval && h.isEval) throw new ReplyError(BUSY_EVAL);
+  h.killed = true;
+}
+
+/** The running script, for FUNCTION STATS: an EVAL script, or a function's name, command and run time (ms). */
+export function runningScript(server: Server): { isEval: boolean; name: string; argv: string[]; ms: number } | null {
+  const h = scripting(server).running;
+  if (h === null) return null;
+  return { isEval: h.isEval, name: h.name, argv: h.argv, ms: Math.floor(performance.now() - h.start) };
 }

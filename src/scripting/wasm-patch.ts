@@ -31,6 +31,24 @@
  *   a fresh malloc, and the engine's free() of it (after reading the reply)
  *   does nothing.
  *
+ * - the engine's count hook (fuel_hook: run by Lua every 1000 VM
+ *   instructions, it counted down a fuel budget and raised "Script killed
+ *   by fuel limit") gets a body of our own: it calls the existing import
+ *   `host_redis_log` with level -1 and a null message (the "tick": lua.ts
+ *   routes it to the running script's host, which watches the clock and
+ *   serves other clients once the script is past busy-reply-threshold),
+ *   then, when the exported global `tsdis_kill` is not 0, raises a Lua
+ *   error with the C string it points to (luaL_error(L, msg)): SCRIPT KILL
+ *   and FUNCTION KILL end a script that way, unwinding through Lua's own
+ *   error path so the VM stays usable. A killed script's hook then fires
+ *   on every instruction (L->basehookcount = L->hookcount = 1), so a pcall
+ *   that catches the error cannot keep the script alive: the next
+ *   instruction outside it raises again (Redis switches to a line hook for
+ *   the same reason; lua.ts puts the count back when the run ends). No
+ *   import is added (that would
+ *   shift every function index), and there is no fuel limit any more
+ *   (Redis has none).
+ *
  * So eval_with_args, given (ref, 0xFFFFFFFF), does everything it always did
  * (fuel, RESP version, KEYS/ARGV, the error handler, pcall, reply encoding)
  * around the cached function instead of a fresh compile.
@@ -54,6 +72,21 @@ const F_LUA_SETTOP = 57; // (L, idx)
 const F_LUA_CALL = 96; // (L, nargs, nresults)
 const F_SPRINTF = 471; // (buf, fmt, va_list)
 const F_FREE = 510; // (ptr)
+const F_FUEL_HOOK = 29; // (L, ar): the count hook
+const F_LUAL_ERROR = 242; // (L, fmt, va) -> i32
+/** The import the tick goes through: env.host_redis_log(level, ptr, len). */
+const F_HOST_REDIS_LOG = 1;
+/**
+ * lua_State's basehookcount and hookcount (offsets read from setup_state,
+ * where lua_sethook(L, fuel_hook, LUA_MASKCOUNT, 1000) is inlined as two
+ * i32.store of 1000 at these offsets).
+ */
+export const L_BASEHOOKCOUNT = 64;
+export const L_HOOKCOUNT = 60;
+/** The engine's hook interval (FUEL_HOOK_STEP). */
+export const HOOK_STEP = 1000;
+/** The level of a tick (real redis.log levels are 0..3). */
+export const TICK_LEVEL = -1;
 /** The "%.14g" format string (LUAI_NUMFFORMAT) in the data segment. */
 const FMT_14G = 4307;
 /** Where the engine keeps its lua_State pointer (runtime.c's g_state). */
@@ -68,6 +101,8 @@ export const CACHED_LEN = 0xffffff00;
 export interface PatchExports {
   /** A buffer (from malloc) that free() leaves alone: the redis.call bridge writes replies there. */
   tsdis_scratch: { value: number };
+  /** Non-zero: the count hook raises a Lua error with the C string at this address. */
+  tsdis_kill: { value: number };
   tsdis_load(L: number, buf: number, len: number, name: number): number;
   tsdis_rawseti(L: number, idx: number, n: number): void;
   tsdis_gettop(L: number): number;
@@ -205,12 +240,13 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const added = moved.map((f) => types[f - nImportedFuncs]!);
   fn.body = Uint8Array.from(vec(nFuncs + moved.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
 
-  // Globals: one more, mutable i32 (the bridge's scratch buffer; 0: none).
+  // Globals: two more, mutable i32 (the bridge's scratch buffer; the kill message; 0: none).
   const gl = sec(6);
   const gp = { o: 0 };
   const nGlobals = readU32(gl.body, gp);
   const scratchGlobal = nGlobals;
-  gl.body = Uint8Array.from([...uleb(nGlobals + 1), ...gl.body.subarray(gp.o), 0x7f, 1, 0x41, 0, 0x0b]);
+  const killGlobal = nGlobals + 1;
+  gl.body = Uint8Array.from([...uleb(nGlobals + 2), ...gl.body.subarray(gp.o), 0x7f, 1, 0x41, 0, 0x0b, 0x7f, 1, 0x41, 0, 0x0b]);
 
   // Exports: append ours.
   const ex = sec(7);
@@ -223,7 +259,10 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_settop', F_LUA_SETTOP],
     ['tsdis_call', F_LUA_CALL],
   ];
-  const extraGlobals: [string, number][] = [['tsdis_scratch', scratchGlobal]];
+  const extraGlobals: [string, number][] = [
+    ['tsdis_scratch', scratchGlobal],
+    ['tsdis_kill', killGlobal],
+  ];
   ex.body = Uint8Array.from([
     ...uleb(nExports + extra.length + extraGlobals.length),
     ...ex.body.subarray(ep.o),
@@ -297,6 +336,18 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x0b,
   ];
   bodies[F_FREE - nImportedFuncs] = Uint8Array.from([...uleb(free.length), ...free]);
+  // (L, ar): the tick, then luaL_error(L, kill, 0) when a kill is set.
+  const tick = [
+    0x00, // no locals
+    0x41, ...sleb(TICK_LEVEL), 0x41, 0, 0x41, 0, 0x10, ...uleb(F_HOST_REDIS_LOG), // host_redis_log(-1, 0, 0)
+    0x23, ...uleb(killGlobal), 0x04, 0x40, // if (kill)
+    0x20, 0, 0x41, 1, 0x36, 2, ...uleb(L_BASEHOOKCOUNT), // L->basehookcount = 1
+    0x20, 0, 0x41, 1, 0x36, 2, ...uleb(L_HOOKCOUNT), // L->hookcount = 1
+    0x20, 0, 0x23, ...uleb(killGlobal), 0x41, 0, 0x10, ...uleb(F_LUAL_ERROR), 0x1a, // luaL_error(L, kill, 0)
+    0x0b,
+    0x0b,
+  ];
+  bodies[F_FUEL_HOOK - nImportedFuncs] = Uint8Array.from([...uleb(tick.length), ...tick]);
   bodies.push(...originals);
   const parts = [uleb(nBodies + moved.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);

@@ -43,6 +43,8 @@ export class Client {
   flushQueued = false;
   /** When the output buffer first went over the soft limit (ms), or 0. */
   softLimitSince = 0;
+  /** appendfsync always: answered by the last flush and silent since (Server.flush's group commit). */
+  awaited = false;
   /** Reading is paused because the output buffer is large. */
   readPaused = false;
   /** Blocked in BLPOP & co. (server/blocking.ts): its later commands wait. */

@@ -1,9 +1,9 @@
 /**
  * The one gatekeeper. Every command passes these checks, in Redis's order,
  * each driven by the command table: lookup, arity, authentication, RESP2
- * pub/sub mode, a monitor touching the keyspace, loading, CLIENT PAUSE
- * (postpone), MULTI queueing (later: ACL, cluster redirect, OOM, read-only
- * replica, busy script), then the call, then the stats (commandstats,
+ * pub/sub mode, a monitor touching the keyspace, loading, busy script,
+ * CLIENT PAUSE (postpone), MULTI queueing (later: ACL, cluster redirect,
+ * OOM, read-only replica), then the call, then the stats (commandstats,
  * slowlog, latency events) and the MONITOR feed. Handlers hold semantics
  * only; they throw ReplyError for errors.
  */
@@ -15,7 +15,7 @@ import type { Client } from './client.js';
 import { isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
 import type { Server } from './server.js';
-import { runsInMulti } from './multi.js';
+import { discardTransaction, runsInMulti } from './multi.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -112,6 +112,15 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, `MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`, parent);
     return;
   }
+  // A script past busy-reply-threshold: only `allow_busy` commands run, and
+  // SHUTDOWN only with NOSAVE (Redis's shutdownCommand); EXEC is aborted.
+  if (server.busyScript !== null && refusedWhileBusy(cmd, parent, argv)) {
+    if ((parent ?? cmd).name === 'exec') {
+      discardTransaction(client, server.watches);
+      reject(server, client, cmd, `EXECABORT Transaction discarded because of: ${server.busyScript.error}`, parent);
+    } else reject(server, client, cmd, server.busyScript.error, parent);
+    return;
+  }
   // CLIENT PAUSE: the command waits, with the rest of the client's input (server/pause.ts).
   if (server.pause.mode !== 0 && server.pause.covers(client, cmd)) {
     server.pause.postpone(client, argv, cmd, parent);
@@ -129,6 +138,12 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   call(server, client, cmd, argv, parent);
+}
+
+/** Whether a command is refused while a script is busy (see busyScript). */
+function refusedWhileBusy(cmd: CommandSpec, parent: CommandSpec | undefined, argv: string[]): boolean {
+  if (!cmd.flags.includes('allow_busy')) return true;
+  return (parent ?? cmd).name === 'shutdown' && !argv.some((a, i) => i > 0 && a.toLowerCase() === 'nosave');
 }
 
 /** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor. */

@@ -41,7 +41,11 @@ import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
+/** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
+const GATHER_MS = Number(process.env['TSDIS_GATHER_MS'] ?? 0.5);
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
+/** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
+const busyReadBuf = Buffer.allocUnsafe(16 * 1024);
 
 export interface ServerOptions {
   /** Config parameters as in redis.conf (`{ port: '0', 'save': '' }`). */
@@ -80,6 +84,10 @@ export class Server extends EventEmitter {
   private nextClientId = 1;
   private netServers: net.Server[] = [];
   private flushList: Client[] = [];
+  /** appendfsync always: clients answered by the last flush that have sent nothing since (group commit). */
+  private awaited = 0;
+  private awaitedList: Client[] = [];
+  private gatherSince = 0;
   private flushScheduled = false;
   private cron: NodeJS.Timeout | null = null;
   private cronLoops = 0;
@@ -89,6 +97,11 @@ export class Server extends EventEmitter {
   closing = false;
   /** True while the dataset is being loaded (persistence/snapshot.ts): commands without the `loading` flag get -LOADING. */
   loading = false;
+  /**
+   * Set while a script runs past busy-reply-threshold (scripting/scripts.ts):
+   * the dispatcher refuses commands without `allow_busy` with this error.
+   */
+  busyScript: { error: string } | null = null;
   /** Clients blocked on keys (BLPOP & co.). */
   readonly blocking: Blocking = new Blocking(this);
   /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
@@ -425,6 +438,10 @@ export class Server extends EventEmitter {
   /** Parses and runs every complete command in what was read, then queues the flush. */
   private onData(client: Client, chunk: Buffer): void {
     if (client.closed || client.closeAfterReply) return;
+    if (client.awaited) {
+      client.awaited = false;
+      this.awaited--;
+    }
     this.stats.netInputBytes += chunk.length;
     client.lastInteraction = this.clock();
     const parser = client.parser;
@@ -434,6 +451,36 @@ export class Server extends EventEmitter {
     if (!client.readPaused) this.processInput(client);
     // the chunk's memory is reused by the next read: keep only copies
     parser.release();
+  }
+
+  /**
+   * Serves the other connections while a script runs past
+   * busy-reply-threshold: called from the script's tick
+   * (scripting/scripts.ts), when the event loop cannot run. Reads what each
+   * connection (but `except`, the script's caller, as Redis protects it)
+   * has sent straight from its descriptor without blocking, runs the
+   * complete commands as a 'data' event would (the dispatcher's busy gate
+   * lets only `allow_busy` ones through) and writes the replies at once.
+   * A partial command stays in the client's parser for later.
+   */
+  serveWhileBusy(except: Client | null): void {
+    for (const c of [...this.clients.values()]) {
+      if (c === except || c.closed || c.closeAfterReply || c.readPaused || c.socket === null) continue;
+      const fd = (c.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+      if (typeof fd !== 'number' || fd < 0) continue;
+      for (;;) {
+        let n = 0;
+        try {
+          n = fs.readSync(fd, busyReadBuf, 0, busyReadBuf.length, null);
+        } catch {
+          break; // EAGAIN: nothing more now (a reset is seen by the event loop later)
+        }
+        if (n <= 0) break; // end of stream: the event loop sees it later
+        this.onData(c, busyReadBuf.subarray(0, n));
+        if (n < busyReadBuf.length || c.closed) break;
+      }
+      if (c.reply.out.length !== 0 || c.closeAfterReply) this.writeOut(c);
+    }
   }
 
   /** Runs commands buffered in the client's parser until none is complete. */
@@ -560,12 +607,34 @@ export class Server extends EventEmitter {
     if (this.tracking.bcastPending) this.tracking.broadcast();
     // beforeSleep's fast expire cycle (returns at once unless expiry is behind).
     if (this.activeExpireEnabled) activeExpireCycle(this, 0, 'fast');
+    const aof = this.aof;
+    const always = aof !== null && aof.fsyncPolicy === 'always';
+    if (always && aof.buf.length !== 0 && this.awaited > 0) {
+      // Group commit: clients answered after the last fdatasync are still
+      // sending their next command. Wait for them a little (polling the
+      // sockets, for at most as long as an fdatasync takes and GATHER_MS),
+      // so that one fdatasync covers them all rather than a few each.
+      const now = performance.now();
+      if (this.gatherSince === 0) this.gatherSince = now;
+      if (now - this.gatherSince < Math.min(GATHER_MS, aof.lastSyncMs)) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+        return;
+      }
+    }
+    this.gatherSince = 0;
     // The AOF is written (and with appendfsync always, synced) before any reply.
-    if (this.aof !== null) this.aof.flush();
+    if (aof !== null) aof.flush();
     const list = this.flushList;
     this.flushList = [];
+    if (always) {
+      for (const c of this.awaitedList) c.awaited = false;
+      this.awaitedList = list;
+      this.awaited = list.length;
+    }
     for (const c of list) {
       c.flushQueued = false;
+      if (always) c.awaited = true;
       this.writeOut(c);
     }
   };
@@ -654,6 +723,10 @@ export class Server extends EventEmitter {
   /** Forgets a client; idempotent. */
   freeClient(c: Client): void {
     c.closed = true;
+    if (c.awaited) {
+      c.awaited = false;
+      this.awaited--;
+    }
     if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, this.watches);
     if (this.clients.get(c.id) === c) {
       this.clients.delete(c.id);
