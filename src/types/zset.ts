@@ -787,9 +787,10 @@ export class ZSet implements Collection {
       throw new Error('zset invariant: ' + msg);
     };
     const leaves: Leaf[] = [];
+    const parents: (Inner | null)[] = [];
     let inners = 0;
     // Returns the subtree's size; lo (if any) is a key <= all its entries, hi one > all.
-    const walk = (x: Leaf | Inner, depth: number, lo: [number, string] | null, hi: [number, string] | null): number => {
+    const walk = (x: Leaf | Inner, depth: number, lo: [number, string] | null, hi: [number, string] | null, parent: Inner | null): number => {
       if (depth === this.height) {
         const l = x as Leaf;
         if (!(l instanceof Leaf)) fail('leaf expected at depth ' + depth);
@@ -802,6 +803,7 @@ export class ZSet implements Collection {
         }
         for (let k = l.n; k < LEAF_CAP; k++) if (l.m[k] !== '') fail('stale member slot');
         leaves.push(l);
+        parents.push(parent);
         return l.n;
       }
       const y = x as Inner;
@@ -812,21 +814,22 @@ export class ZSet implements Collection {
       for (let k = 0; k < y.n; k++) {
         const klo: [number, string] | null = k === 0 ? lo : [y.ks[k]!, y.km[k]!];
         const khi: [number, string] | null = k + 1 < y.n ? [y.ks[k + 1]!, y.km[k + 1]!] : hi;
-        const c = walk(y.kids[k]!, depth + 1, klo, khi);
+        const c = walk(y.kids[k]!, depth + 1, klo, khi, y);
         if (c !== y.cnt[k]) fail(`count ${y.cnt[k]} for a subtree of ${c}`);
         total += c;
       }
       for (let k = y.n; k < INNER_CAP; k++) if (y.kids[k] !== null) fail('stale child slot');
       return total;
     };
-    const total = walk(this.root, 0, null, null);
+    const total = walk(this.root, 0, null, null, null);
     if (total !== this.dict.size) fail(`tree holds ${total}, dict ${this.dict.size}`);
     if (leaves.length !== this.leaves || inners !== this.inners) fail('node counters');
     if (this.head !== leaves[0] || this.tail !== leaves[leaves.length - 1]) fail('head/tail');
     for (let k = 0; k < leaves.length; k++) {
       if (leaves[k]!.prev !== (k > 0 ? leaves[k - 1] : null)) fail('prev link');
       if (leaves[k]!.next !== (k + 1 < leaves.length ? leaves[k + 1] : null)) fail('next link');
-      if (k + 1 < leaves.length && leaves[k]!.n + leaves[k + 1]!.n <= LEAF_MERGE >> 1) fail('adjacent leaves left unmerged');
+      // (removals merge a small leaf with a sibling under the same parent, as a B+tree does)
+      if (k + 1 < leaves.length && parents[k] === parents[k + 1] && leaves[k]!.n + leaves[k + 1]!.n <= LEAF_MERGE >> 1) fail('adjacent leaves left unmerged');
     }
   }
 
