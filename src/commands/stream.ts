@@ -67,6 +67,7 @@ const E = {
   noKeyOrGroup: (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}'`,
   noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
   groupGone: 'NOGROUP the consumer group this client was blocked on no longer exists',
+  keyGone: 'UNBLOCKED the stream key no longer exists',
   setidProvidedDeleted: 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',
   setidTop: 'ERR The ID specified in XSETID is smaller than the target stream top item',
   setidAdded: 'ERR The entries_added specified in XSETID is smaller than the target stream length',
@@ -611,7 +612,12 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
   const bcount = count !== 0 ? count : BLOCKED_DEFAULT_COUNT;
   const serve: ServeFn = (db2, key, r) => {
     const v = db2.peek(key);
-    if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'stream') return null;
+    if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'stream') {
+      // deleted, expired or replaced: XREADGROUP is told, XREAD keeps waiting (as Redis 7)
+      if (groupName === null) return null;
+      r.error(E.keyGone);
+      return true;
+    }
     const s = v as Stream;
     let gt = waitIds.get(key)!;
     let g: Group | undefined;

@@ -54,7 +54,10 @@ export class Db {
   /**
    * Set by server/blocking.ts while clients are blocked on keys of this db:
    * called when a key gets a new value (set, rename, move), Redis's
-   * signalKeyAsReady. null otherwise, so the hot path pays one field check.
+   * signalKeyAsReady, and when one is deleted (del, expiry, the source of a
+   * rename or move), its signalDeletedKeyAsReady: a waiter's serve function
+   * decides (XREADGROUP is told the stream is gone, the others keep
+   * waiting). null otherwise, so the hot path pays one field check.
    */
   onReady: ((db: Db, key: string) => void) | null = null;
   /**
@@ -91,6 +94,7 @@ export class Db {
     this.hooks.expired(this, key);
     this.hooks.modified(this, key);
     this.hooks.notify('x', 'expired', key, this.id);
+    if (this.onReady !== null) this.onReady(this, key); // XREADGROUP waiters learn it is gone
     return true;
   }
 
@@ -278,6 +282,7 @@ export class Db {
     this.hooks.modified(this, src);
     this.hooks.modified(to, dst);
     this.hooks.dirty(1);
+    if (this.onReady !== null) this.onReady(this, src);
     if (to.onReady !== null) to.onReady(to, dst);
   }
 
@@ -308,6 +313,7 @@ export class Db {
     if (this.dict.delete(key) === undefined) return false;
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
+    if (this.onReady !== null) this.onReady(this, key); // XREADGROUP waiters learn it is gone
     return true;
   }
 

@@ -120,13 +120,17 @@ export class Blocking {
     this.ready.push([db, key]);
   }
 
-  /** SWAPDB: every key waited on in either database may now hold a value. */
+  /** FLUSHDB / FLUSHALL (before the keys go), SWAPDB: every key waited on in `db` is looked at again after the command. */
+  flushed(db: Db): void {
+    const m = this.waiting.get(db);
+    if (m === undefined) return;
+    for (const k of m.keys()) this.signal(db, k);
+  }
+
+  /** SWAPDB: every key waited on in either database may now hold a value, or none. */
   swapped(a: Db, b: Db): void {
-    for (const db of [a, b]) {
-      const m = this.waiting.get(db);
-      if (m === undefined) continue;
-      for (const k of m.keys()) if (db.peek(k) !== undefined) this.signal(db, k);
-    }
+    this.flushed(a);
+    this.flushed(b);
   }
 
   /**

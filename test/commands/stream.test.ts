@@ -294,6 +294,32 @@ test('XREADGROUP BLOCK: served in turn, NOACK, and a destroyed group', { skip },
   });
 });
 
+test('XREADGROUP BLOCK is told when its stream goes (DEL, overwrite, RENAME, MOVE, expiry, FLUSHDB, SWAPDB); XREAD and BLPOP keep waiting', { skip }, async () => {
+  await same(async (s) => {
+    const [a, b, w] = [await s.conn(), await s.conn(), await s.conn()];
+    const ends: string[][] = [
+      ['DEL', 's'], ['SET', 's', 'x'], ['RENAME', 's', 's2'], ['MOVE', 's', '1'], ['UNLINK', 's'], ['FLUSHDB'], ['SWAPDB', '0', '1'], ['PEXPIRE', 's', '30'],
+    ];
+    for (const end of ends) {
+      await s.call(w, 'w', 'FLUSHALL');
+      await s.call(w, 'w', 'XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
+      s.send(a, 'XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '0', 'STREAMS', 's', '>');
+      await s.blocked(1);
+      // a plain XREAD on the same key is not told
+      s.send(b, 'XREAD', 'BLOCK', '300', 'STREAMS', 's', '$');
+      await s.blocked(2);
+      await s.call(w, 'w', ...end);
+      await s.read(a, `alice after ${end[0]}`);
+      await s.read(b, `xread after ${end[0]}`);
+    }
+    // a list waiter is not woken by a flush
+    s.send(b, 'BLPOP', 'l', '0.2');
+    await s.blocked(1);
+    await s.call(w, 'w', 'FLUSHALL');
+    await s.read(b, 'blpop');
+  });
+});
+
 test('keyspace notifications of stream commands', { skip }, async () => {
   await same(async (s) => {
     const [sub, w] = [await s.conn(), await s.conn()];
