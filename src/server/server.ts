@@ -40,9 +40,9 @@ import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime } from '../
 import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
-/** Above this many unsent bytes a client's input is paused until the socket drains. */
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
-const GATHER_MS = Number(process.env['TSDIS_GATHER_MS'] ?? 0.5);
+const GATHER_MS = 0.5;
+/** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
 /** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
 const busyReadBuf = Buffer.allocUnsafe(16 * 1024);
@@ -144,6 +144,7 @@ export class Server extends EventEmitter {
       },
       flushing: (db) => {
         server.watches.flushing(db);
+        server.blocking.flushed(db);
       },
       notify: (cls, event, key, dbid) => server.pubsub.notify(cls, event, key, dbid),
       expirePaused: () => server.pause.mode !== 0,
@@ -607,6 +608,7 @@ export class Server extends EventEmitter {
     if (this.tracking.bcastPending) this.tracking.broadcast();
     // beforeSleep's fast expire cycle (returns at once unless expiry is behind).
     if (this.activeExpireEnabled) activeExpireCycle(this, 0, 'fast');
+    if (this.blocking.ready.length !== 0) this.blocking.handleReady();
     const aof = this.aof;
     const always = aof !== null && aof.fsyncPolicy === 'always';
     if (always && aof.buf.length !== 0 && this.awaited > 0) {
@@ -747,6 +749,8 @@ export class Server extends EventEmitter {
     this.cronLoops++;
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
+    // keys the cycle expired may end a wait (XREADGROUP on a stream that is gone)
+    if (this.blocking.ready.length !== 0) this.blocking.handleReady();
     // auto-aof-rewrite-percentage / -min-size
     if (this.aof !== null && !this.aof.rewriting && (this.aof.rewriteScheduled || this.aof.wantsAutoRewrite())) {
       if (!this.aof.rewriteScheduled) this.log.notice('Starting automatic rewriting of AOF');
