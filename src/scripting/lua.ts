@@ -48,6 +48,7 @@ import {
   L_HOOKCOUNT,
   LUA_REGISTRYINDEX,
   NAME_USER_SCRIPT,
+  RESP_ADDR,
   TICK_LEVEL,
   patchEngine,
   type PatchExports,
@@ -55,6 +56,7 @@ import {
 import { REDIS_VERSION } from '../version.js';
 import type { Reply } from '../protocol/writer.js';
 import { ReplyError } from '../protocol/errors.js';
+import { formatDouble } from '../util/numbers.js';
 
 export type { ReplyValue } from 'lua-redis-wasm';
 
@@ -90,8 +92,22 @@ const host: RedisHost = {
   redisCall: (args) => hostCall(args),
   redisPcall: (args) => hostCall(args),
   log: (level, message) => current?.log(level, message.latin1Slice(0, message.length)),
-  onSetResp: (v) => current?.setResp(v),
+  onSetResp: (v) => {
+    respNow = v;
+    current?.setResp(v);
+  },
 };
+
+/**
+ * The running script's protocol (redis.setresp; 2 at the start of a run).
+ * The patched engine (wasm-patch.ts, RESP_ADDR) always encodes a result in
+ * RESP3 mode, because lua-redis-wasm 1.5.0 converts typed tables
+ * ({double=}, {map=}, {set=}, {big_number=}) only then, while Redis converts
+ * them whatever the script's protocol. The one thing that protocol changes
+ * in Redis is how a boolean is returned (RESP2: true is 1, false is nil),
+ * which writeWire and fixDecoded do from this.
+ */
+let respNow: 2 | 3 = 2;
 
 /** The engine's own (slower) path, used only if the fast bridge below cannot be installed. */
 function hostCall(args: Buffer[]): ReplyValue {
@@ -215,6 +231,15 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     if (env !== undefined && typeof env['host_redis_call'] === 'function' && typeof env['host_redis_pcall'] === 'function') {
       env['host_redis_call'] = bridge;
       env['host_redis_pcall'] = bridge;
+    }
+    // redis.setresp stores the new version, then calls this: put the engine back to RESP3 (see respNow).
+    const setresp = env?.['host_redis_setresp'];
+    if (env !== undefined && typeof setresp === 'function') {
+      env['host_redis_setresp'] = (v: number): unknown => {
+        const m = ex?.['memory'] as { buffer: ArrayBuffer } | undefined;
+        if (m !== undefined) new Uint32Array(m.buffer, RESP_ADDR, 1)[0] = 3;
+        return setresp(v);
+      };
     }
     const log = env?.['host_redis_log'];
     if (env !== undefined && typeof log === 'function') {
@@ -483,8 +508,8 @@ function respToWire(c: RespCursor, w: WireWriter): void {
       for (let i = 0; i < 2 * n; i++) respToWire(c, w);
       return;
     }
-    case 95: // _
-      return w.hdr(T_NULL, 0);
+    case 95: // _ (count 1: nil in Lua, where RESP2's null is false; see wasm-patch.ts F_DECODE_REPLY)
+      return w.hdr(T_NULL, 1);
     case 44: {
       // ,
       const line = s.slice(from, end);
@@ -924,13 +949,16 @@ function writeWire(b: Buffer, c: { o: number }, reply: Reply): void {
       const lo = u32At(b, o);
       const hi = u32At(b, o + 4) | 0;
       const v = hi * 0x100000000 + lo;
-      return reply.int(Number.isSafeInteger(v) ? v : b.readBigInt64LE(o));
+      if (Number.isSafeInteger(v)) return reply.int(v);
+      const big = b.readBigInt64LE(o);
+      return reply.int(big === INT64_MAX ? INT64_MIN : big);
     }
     case T_DOUBLE:
       c.o = o + 8;
-      return reply.double(b.readDoubleLE(o));
+      return luaDouble(reply, b.readDoubleLE(o));
     case T_BOOL:
       c.o = o + 1;
+      if (respNow === 2) return b[o] !== 0 ? reply.int(1) : reply.null();
       return reply.bool(b[o] !== 0);
     case T_BULK:
       c.o = o + x;
@@ -958,6 +986,52 @@ function writeWire(b: Buffer, c: { o: number }, reply: Reply): void {
   }
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A script's integer result as Redis gives it. The unpatched engine
+ * converts a Lua number with a saturating cast: +inf and anything from 2^63
+ * up give INT64_MAX (no double converts to it exactly), where Redis's
+ * x86-64 cast gives INT64_MIN for every out-of-range value (the patched
+ * engine does that itself, NaN included: see wasm-patch.ts).
+ */
+function fixInt(v: number | bigint): number | bigint {
+  return v === INT64_MAX ? INT64_MIN : v;
+}
+
+/**
+ * A decoded result as writeWire would write it: booleans of a script that
+ * returned in RESP2 become 1 / null, a saturated integer INT64_MIN.
+ */
+function fixDecoded(v: ReplyValue): ReplyValue {
+  if (v === null) return v;
+  switch (typeof v) {
+    case 'boolean':
+      return respNow === 2 ? (v ? 1 : null) : v;
+    case 'bigint':
+      return fixInt(v);
+    case 'number':
+      return v;
+  }
+  if (Buffer.isBuffer(v)) return v;
+  if (Array.isArray(v)) return v.map(fixDecoded);
+  if ('map' in v) return { map: v.map.map(([k, e]) => [fixDecoded(k), fixDecoded(e)] as [ReplyValue, ReplyValue]) };
+  if ('set' in v) return { set: v.set.map(fixDecoded) };
+  return v;
+}
+
+/**
+ * A script's {double=x} result as Redis 7.2 writes it (addReplyDouble, the
+ * same format as ZSCORE and every other double reply of tsdis): a RESP3
+ * double or a RESP2 bulk string. (Redis 7.0 printed "%.17g" instead.)
+ */
+function luaDouble(reply: Reply, x: number): void {
+  const s = formatDouble(x);
+  if (reply.resp === 3) reply.out += ',' + s + '\r\n';
+  else reply.bulk(s);
+}
+
 /** Runs `f` on the active VM with `h` serving redis.call & co.; maps a VM abort to an error reply. */
 function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   const vm = active;
@@ -966,6 +1040,7 @@ function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   if (current !== null) throw new ReplyError('ERR a script cannot run while another script is running');
   const prev = current;
   current = h;
+  respNow = 2;
   try {
     return f(vm);
   } catch (e) {
@@ -993,7 +1068,7 @@ function decoded(vm: Vm, r: { ptr: number; len: number } | { value: ReplyValue }
  * the duration of the run. Throws a ReplyError when the VM is restarting.
  */
 export function runChunk(chunk: Chunk, keys: string[], args: string[], h: ScriptHost): ReplyValue {
-  return withVm(h, (vm) => decoded(vm, exec(vm, chunk, keys, args)));
+  return withVm(h, (vm) => fixDecoded(decoded(vm, exec(vm, chunk, keys, args))));
 }
 
 /**
@@ -1004,13 +1079,13 @@ export function runChunk(chunk: Chunk, keys: string[], args: string[], h: Script
 export function runChunkInto(chunk: Chunk, keys: string[], args: string[], h: ScriptHost, reply: Reply): ReplyValue | undefined {
   return withVm(h, (vm) => {
     const r = exec(vm, chunk, keys, args);
-    if ('value' in r) return r.value;
+    if ('value' in r) return fixDecoded(r.value);
     if (r.ptr === 0 || r.len === 0) {
       reply.null();
       return undefined;
     }
     const b = heap(vm);
-    if (plainEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len) return vm.internals.decodeResult(r, '');
+    if (plainEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len) return fixDecoded(vm.internals.decodeResult(r, ''));
     try {
       writeWire(b, { o: r.ptr }, reply);
     } finally {
@@ -1147,7 +1222,7 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
   }
   if ('ok' in v) return reply.simple(v.ok.latin1Slice(0, v.ok.length).replace(/[\r\n]/g, ' '));
   if ('err' in v) return reply.error(errText(v));
-  if ('double' in v) return reply.double(v.double);
+  if ('double' in v) return luaDouble(reply, v.double);
   if ('big_number' in v) return reply.bigNumber(v.big_number.latin1Slice(0, v.big_number.length));
   if ('verbatim_string' in v) {
     const { format, string } = v.verbatim_string;

@@ -49,6 +49,15 @@
  *   shift every function index), and there is no fuel limit any more
  *   (Redis has none).
  *
+ * - redis.call's reply decoder pushes nil, not false, for a null whose
+ *   count field is 1 (the bridge's RESP3 null), and the result encoder
+ *   converts a Lua number to an integer as Redis does on x86-64 (out of
+ *   range or NaN: INT64_MIN) instead of saturating.
+ * - a run starts with the engine's RESP version at 3, not 2 (lua.ts puts
+ *   it back to 3 after every redis.setresp too): the engine then converts
+ *   typed tables in every script, as Redis does, and lua.ts returns
+ *   booleans as the script's protocol wants them.
+ *
  * So eval_with_args, given (ref, 0xFFFFFFFF), does everything it always did
  * (fuel, RESP version, KEYS/ARGV, the error handler, pcall, reply encoding)
  * around the cached function instead of a fresh compile.
@@ -89,6 +98,32 @@ export const HOOK_STEP = 1000;
 export const TICK_LEVEL = -1;
 /** The "%.14g" format string (LUAI_NUMFFORMAT) in the data segment. */
 const FMT_14G = 4307;
+/**
+ * Where the engine keeps the script's RESP version (redis_api.c's
+ * g_resp_version: set to 2 at the start of a run, to v by redis.setresp(v)
+ * before it calls the host_redis_setresp import; read only by the result
+ * encoder).
+ */
+export const RESP_ADDR = 27960;
+/** The function that starts a run's RESP version at 2: `g_resp_version = 2` and nothing else. */
+const F_RESP_RESET = 41;
+/** Its body in the pinned binary: i32.const RESP_ADDR, i32.const 2, i32.store. */
+const RESP_RESET_BODY = '0041b8da0141023602000b';
+/**
+ * redis.call's reply decoder (redis_api.c's decode_reply) and, in it, the
+ * null case: after the type switch (br_table), `lua_pushboolean(L, 0);
+ * return 1;`. Local 5 holds the value's u32 count/length field.
+ */
+const F_DECODE_REPLY = 52;
+const DECODE_NULL_CASE = '0e0d00010205030 40c06070a0b08090c0b'.replace(/ /g, '') + '2000410010' + '51' + '41010f0b';
+const F_LUA_PUSHBOOLEAN = 81;
+/**
+ * The result encoder (runtime.c's encode_value) and its one number-to-
+ * integer conversion: `local.get 13` (the Lua number) then
+ * i64.trunc_sat_f64_s, which saturates (+inf gives INT64_MAX, NaN 0).
+ */
+const F_ENCODE_VALUE = 35;
+const ENCODE_TRUNC = '200dfc06';
 /** Where the engine keeps its lua_State pointer (runtime.c's g_state). */
 export const G_STATE_ADDR = 28472;
 /** The engine's "@user_script" chunk name string (the one eval_with_args passes). */
@@ -348,6 +383,45 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x0b,
   ];
   bodies[F_FUEL_HOOK - nImportedFuncs] = Uint8Array.from([...uleb(tick.length), ...tick]);
+  // A run starts in RESP3 (see RESP_ADDR and lua.ts respNow): `g_resp_version = 3`.
+  const reset = bodies[F_RESP_RESET - nImportedFuncs]!;
+  if (Buffer.from(reset.subarray(1)).toString('hex') !== RESP_RESET_BODY) throw new Error('unexpected RESP reset body');
+  const reset3 = Uint8Array.from(reset);
+  reset3[1 + 6] = 3; // the i32.const 2
+  bodies[F_RESP_RESET - nImportedFuncs] = reset3;
+  // redis.call's null: a RESP3 null (the bridge sets the count field to 1) is nil, a RESP2 one false.
+  // The case becomes: if (count) lua_settop(L, lua_gettop(L) + 1) else lua_pushboolean(L, 0).
+  const dec = bodies[F_DECODE_REPLY - nImportedFuncs]!;
+  const dp = { o: 0 };
+  const decSize = readU32(dec, dp);
+  const decBody = Buffer.from(dec.subarray(dp.o, dp.o + decSize));
+  const at = decBody.indexOf(Buffer.from(DECODE_NULL_CASE, 'hex'));
+  if (at < 0 || decBody.indexOf(Buffer.from(DECODE_NULL_CASE, 'hex'), at + 1) >= 0) throw new Error('unexpected decode_reply body');
+  const caseAt = at + 17; // past the br_table and its block end
+  const nullCase = [
+    0x20, 5, 0x04, 0x40, // if (count)
+    0x20, 0, 0x20, 0, 0x10, ...uleb(F_LUA_GETTOP), 0x41, 1, 0x6a, 0x10, ...uleb(F_LUA_SETTOP), // lua_settop(L, lua_gettop(L) + 1): a nil
+    0x05, // else
+    0x20, 0, 0x41, 0, 0x10, ...uleb(F_LUA_PUSHBOOLEAN), // lua_pushboolean(L, 0)
+    0x0b,
+  ];
+  const newDec = Buffer.concat([decBody.subarray(0, caseAt), Uint8Array.from(nullCase), decBody.subarray(caseAt + 6)]);
+  bodies[F_DECODE_REPLY - nImportedFuncs] = Uint8Array.from([...uleb(newDec.length), ...newDec]);
+  // Lua number -> integer reply as Redis's x86-64 cast gives it: |n| < 2^63 ? trunc(n) : INT64_MIN (NaN too).
+  const enc = bodies[F_ENCODE_VALUE - nImportedFuncs]!;
+  const ep2 = { o: 0 };
+  const encSize = readU32(enc, ep2);
+  const encBody = Buffer.from(enc.subarray(ep2.o, ep2.o + encSize));
+  const tAt = encBody.indexOf(Buffer.from(ENCODE_TRUNC, 'hex'));
+  if (tAt < 0 || encBody.indexOf(Buffer.from(ENCODE_TRUNC, 'hex'), tAt + 1) >= 0) throw new Error('unexpected encode_value body');
+  const trunc = [
+    0x20, 13, 0xfc, 0x06, // trunc_sat(n)
+    0x42, ...sleb64(-(2n ** 63n)), // INT64_MIN
+    0x20, 13, 0x99, 0x44, ...f64(2 ** 63), 0x63, // |n| < 2^63
+    0x1b, // select
+  ];
+  const newEnc = Buffer.concat([encBody.subarray(0, tAt), Uint8Array.from(trunc), encBody.subarray(tAt + 4)]);
+  bodies[F_ENCODE_VALUE - nImportedFuncs] = Uint8Array.from([...uleb(newEnc.length), ...newEnc]);
   bodies.push(...originals);
   const parts = [uleb(nBodies + moved.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);

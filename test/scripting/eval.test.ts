@@ -10,7 +10,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -280,4 +280,95 @@ test('numbers to strings in scripts, INFO from a script, cached scripts across S
   cmds.push(['SCRIPT', 'FLUSH']);
   cmds.push(['EVALSHA', '0000000000000000000000000000000000000000', '0']);
   await d!.same(cmds);
+});
+
+test('typed tables, booleans, nulls and out-of-range numbers whatever the script protocol', { skip }, async () => {
+  await d!.reset();
+  const scripts = [
+    // typed tables without redis.setresp(3): Redis converts them anyway
+    'return {double=3.5}',
+    "return {map={a=1}}",
+    "return {set={a=1}}",
+    "return {big_number='123'}",
+    "return {1,{double=0.5},{map={x={double=-1024.125}}},{set={b=true}},{big_number='-9'}}",
+    "return {map={a={1,{double=2.5}}}}",
+    // doubles that Redis 7.0 (%.17g) and 7.2 (shortest round trip, as tsdis) print alike;
+    // the others are checked against 7.2's rules in the next test
+    'return {double=0.5}',
+    'return {double=-0.25}',
+    'return {double=1024.125}',
+    'return {double=-0.0}',
+    'return {double=math.huge}',
+    'return {double=-math.huge}',
+    'return {double=3}',
+    'return {double=0.0001}',
+    // booleans follow the script's protocol, at any depth
+    'return true',
+    'return false',
+    'return {true,false,{true}}',
+    'return {map={a=true,b=false}}',
+    'redis.setresp(3) return {true,false,{map={a=true}}}',
+    'redis.setresp(3) redis.setresp(2) return {double=2.5, true}',
+    'redis.setresp(3) redis.setresp(2) return true',
+    "return {1,{ok='x'},{err='E x'},{double=1.5}}",
+    "return {verbatim_string={format='txt',string='hi'}}",
+    // out-of-range integers (Redis's cast gives INT64_MIN)
+    'return math.huge',
+    'return -math.huge',
+    'return 2^63',
+    'return {2^64, -2^63, 2^62}',
+    'return 0/0',
+    'return -(0/0)',
+    'return {0/0, 1e19, -1e19, 3.7, -3.7, 2^53+1}',
+    "return redis.call('incrby','big',9223372036854775807)",
+    // a RESP3 null reaches Lua as nil, a RESP2 one as false
+    "redis.setresp(3) return redis.call('hget','nokey','f') == nil",
+    "redis.setresp(3) return type(redis.pcall('get','nokey'))",
+    "redis.setresp(3) return redis.call('zscore','nokey','m') == nil",
+    "redis.setresp(3) return {redis.call('get','nokey'), 5}",
+    "redis.setresp(3) return redis.call('get','nokey')",
+    "return redis.call('get','nokey') == false",
+    "return {redis.call('get','nokey'), 5}",
+    "redis.call('hset','hh','a','1') redis.setresp(3) local t = redis.call('hmget','hh','a','zz') return {t[1], t[2] == nil}",
+  ];
+  const lib =
+    '#!lua name=typed\n' +
+    "redis.register_function('tf', function(k, a) return {double=0.5, 1} end)\n" +
+    "redis.register_function('tb', function(k, a) return {true, false, {map={x=true}}, {set={y=1}}} end)\n" +
+    "redis.register_function('tn', function(k, a) redis.setresp(3) return {redis.call('get', 'nokey') == nil, true} end)";
+  await d!.same([['FUNCTION', 'LOAD', 'REPLACE', lib]]);
+  for (const proto of ['2', '3']) {
+    await d!.both(['HELLO', proto]);
+    await d!.same(scripts.map((s) => ev(s)));
+    await d!.same([
+      ['FCALL', 'tf', '0'],
+      ['FCALL', 'tb', '0'],
+      ['FCALL', 'tn', '0'],
+    ]);
+  }
+  await d!.both(['HELLO', '2']);
+  await d!.same([['FUNCTION', 'DELETE', 'typed']]);
+});
+
+test('{double=...} results print as Redis 7.2 prints doubles (as ZSCORE does)', async () => {
+  const srv = await startTsdis();
+  const c = await RawConn.connect(srv.port);
+  try {
+    const cases: [string, string][] = [
+      ['0.1', '0.1'], ['1/3', '0.3333333333333333'], ['1e300', '1e+300'], ['1e-300', '1e-300'], ['1e17', '100000000000000000'],
+      ['0/0', 'nan'], ['-(0/0)', 'nan'],
+    ];
+    for (const [expr, want] of cases) {
+      assert.equal(await c.call('EVAL', `return {double=${expr}}`, '0'), `$${want.length}\r\n${want}\r\n`, expr);
+    }
+    for (const x of ['0.1', '0.00001', '-2.5e-7', '123456.789e-3', '1180591620717411303424', '1e300']) {
+      await c.call('ZADD', 'z', x, 'm');
+      assert.equal(await c.call('ZSCORE', 'z', 'm'), await c.call('EVAL', `return {double=${x}}`, '0'), x);
+    }
+    await c.call('HELLO', '3');
+    assert.equal(await c.call('EVAL', 'return {double=0.1}', '0'), ',0.1\r\n');
+  } finally {
+    c.close();
+    await srv.close();
+  }
 });
