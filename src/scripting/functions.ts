@@ -19,7 +19,7 @@ import { ReplyError } from '../protocol/errors.js';
 import type { Ctx } from '../commands/spec.js';
 import type { Server } from '../server/server.js';
 import { compileError, errText, freeChunk, makeChunk, runChunk, type Chunk, type ReplyValue } from './lua.js';
-import { FLAG_ALLOW_CROSS_SLOT, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_NO_CLUSTER, FLAG_NO_WRITES, redisShadow, runGeneric } from './scripts.js';
+import { FLAG_ALLOW_CROSS_SLOT, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_NO_CLUSTER, FLAG_NO_WRITES, ERROR_SHADOW, redisShadow, runGeneric, usesErrors } from './scripts.js';
 
 export interface FunctionInfo {
   name: string;
@@ -97,7 +97,8 @@ function wrap(code: string, mode: 'load' | 'call'): string {
   const nl = code.indexOf('\n');
   const rest = code.slice(nl);
   const shadow = redisShadow('register_function = __register, ', code.includes('error_reply'));
-  const head = `return ((function() ${REGISTER}${mode === 'load' ? LOAD_REDIS : shadow}local __load = function(...) `;
+  const errors = mode === 'call' && usesErrors(rest) ? ERROR_SHADOW : '';
+  const head = `return ((function() ${REGISTER}${mode === 'load' ? LOAD_REDIS : shadow}${errors}local __load = function(...) `;
   const tail =
     mode === 'load'
       ? `\nend __load() return __list end)())`

@@ -111,7 +111,7 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   const err = compileError(chunk);
   if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
   // The shadow costs compile time on every run: only scripts that use error_reply get it.
-  const shadow = body.includes('error_reply') ? redisShadow('', true) : '';
+  const shadow = (body.includes('error_reply') ? redisShadow('', true) : '') + (usesErrors(body) ? ERROR_SHADOW : '');
   const s: Script = { sha, body, chunk: makeBodyChunk(`${shadow}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
@@ -122,17 +122,69 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
  * One line of Lua run before a script's own code: a local `redis` that
  * reads through to the VM's and still refuses writes, with `fields` (more
  * Lua table fields: FCALL's register_function) and, with `errorReply`, the
- * error_reply of Redis 7.0: {err=msg} with a leading '-' dropped (the VM's
- * would prefix "ERR ").
+ * error_reply of Redis 7.0: {err=msg} with a leading '-' dropped, and
+ * "ERR " put before a message without a space (no code to keep), where the
+ * VM's would prefix "ERR " to any message.
  */
 export function redisShadow(fields: string, errorReply: boolean): string {
   const er = errorReply
     ? `error_reply = function(...) local e = ... ` +
       `if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end ` +
-      `if string.sub(e, 1, 1) == '-' then e = string.sub(e, 2) end return {err = e} end`
+      `if string.sub(e, 1, 1) == '-' then e = string.sub(e, 2) end ` +
+      `if not string.find(e, ' ', 1, true) then e = 'ERR ' .. e end return {err = e} end`
     : '';
   return `local redis = setmetatable({${fields}${er}}, {__index = redis, __newindex = function() error('Attempt to modify a readonly table', 2) end}) `;
 }
+
+/** Whether a script or library can raise or catch errors itself, and so needs ERROR_SHADOW. */
+export function usesErrors(code: string): boolean {
+  return code.includes('error') || code.includes('pcall');
+}
+
+/**
+ * One line of Lua put before a script's code (after redisShadow, whose
+ * readonly error keeps the VM's `error`) when it mentions `error` or
+ * `pcall`: local stand-ins that give Redis 7.0's error replies, which the
+ * VM alone cannot (it replies "ERR script execution failed" to a table or
+ * nil, and never prefixes "ERR " to a message that starts with a code).
+ *
+ * - `error(e, level)` raises "\1LINE\1TEXT": TEXT is the whole error
+ *   message as Redis sends it (a table's `err` field as is; anything else
+ *   "ERR " .. tostring of the value, with the Lua position when the VM's
+ *   error would add one), LINE the caller's line (0: unknown). The
+ *   positions come from the VM's own error run under pcall with the level
+ *   shifted past this function, so they read exactly as Lua writes them.
+ *   The value the VM's error would have raised is kept in `__last` (for a
+ *   level that is not a number, Lua's "bad argument #2" error). A table
+ *   whose `err` is neither a string nor a number replies "ERR script
+ *   execution failed" (the VM's text; Redis 7.0 crashes on it).
+ *   Called by `pcall` itself (`pcall(error, 'x', 2)`), it counts levels
+ *   past the stand-in pcall's frame (`__d`), as if pcall were the VM's.
+ * - `pcall` hands back, for that marker, the kept value, and for a table
+ *   error with an `err` field, the field (Redis's pcall does the same): so
+ *   `pcall(error, {err='X'})` gives false, 'X'.
+ *
+ * runGeneric turns the marker into the reply. Costs nothing to scripts
+ * that do not mention either name; only the error path runs the probes.
+ */
+export const ERROR_SHADOW =
+  `local __e, __p, __t, __s, __last, __d = error, pcall, type, tostring ` +
+  `local error = function(e, l) ` +
+  `local s = 2 if __d then __d = false s = 3 end ` +
+  `if l == nil then l = 1 elseif __t(l) ~= 'number' then local n = __t(l) == 'string' and tonumber(l) ` +
+  `if n then l = n else e, l = "bad argument #2 to '" .. (s == 3 and '?' or 'error') .. "' (number expected, got " .. __t(l) .. ')', 1 end end ` +
+  `local t, m = __t(e) ` +
+  `local _, w = __p(__e, '', 3) ` +
+  `local n = __t(w) == 'string' and w:match(':(%d+): $') or '0' ` +
+  `if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end ` +
+  `elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end m = 'ERR ' .. __last ` +
+  `else __last = e m = 'ERR ' .. __s(e) end ` +
+  `__e('\\1' .. n .. '\\1' .. m, 0) end ` +
+  `local __fix = function(ok, ...) if ok then return ok, ... end local e = ... ` +
+  `if __t(e) == 'string' and e:byte(1) == 1 then return false, __last end ` +
+  `if __t(e) == 'table' then local m = e.err if __t(m) == 'string' or __t(m) == 'number' then return false, m end end ` +
+  `return false, ... end ` +
+  `local pcall = function(f, ...) __d = f == error return __fix(__p(f, ...)) end `;
 
 /** SCRIPT FLUSH. */
 export function flushScripts(server: Server): void {
@@ -377,12 +429,22 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
       ctx.reply.error(`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
       return;
     }
-    let msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);
-    // Errors the redis.* API raises (redis.setresp(4)) carry no Lua position in Redis.
-    const api = /^ERR user_script:\d+: (ERR .*)$/s.exec(msg);
-    if (api !== null) msg = api[1]!;
+    let line = m.line;
+    let msg: string;
+    const raised = r.err[0] !== 1 ? -1 : r.err.indexOf(1, 1);
+    if (raised > 0) {
+      // ERROR_SHADOW's error(): "\1LINE\1TEXT", TEXT already as Redis sends it.
+      msg = r.err.latin1Slice(raised + 1, r.err.length);
+      const at = Number(r.err.latin1Slice(1, raised));
+      if (at > 0) line = at;
+    } else {
+      msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);
+      // Errors the redis.* API raises (redis.setresp(4)) carry no Lua position in Redis.
+      const api = /^ERR user_script:\d+: (ERR .*)$/s.exec(msg);
+      if (api !== null) msg = api[1]!;
+    }
     if (run.chunkName !== 'user_script') msg = msg.replace(/user_script:/g, `${run.chunkName}:`);
-    ctx.reply.error(`${msg} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+    ctx.reply.error(`${msg} script: ${run.name}, on @${run.chunkName}:${line}.`);
     return;
   }
   luaToReply(r, ctx.reply);
