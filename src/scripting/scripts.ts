@@ -167,24 +167,33 @@ export function usesErrors(code: string): boolean {
  * runGeneric turns the marker into the reply. Costs nothing to scripts
  * that do not mention either name; only the error path runs the probes.
  */
-export const ERROR_SHADOW =
-  `local __e, __p, __t, __s, __last, __d = error, pcall, type, tostring ` +
-  `local error = function(e, l) ` +
-  `local s = 2 if __d then __d = false s = 3 end ` +
-  `if l == nil then l = 1 elseif __t(l) ~= 'number' then local n = __t(l) == 'string' and tonumber(l) ` +
-  `if n then l = n else e, l = "bad argument #2 to '" .. (s == 3 and '?' or 'error') .. "' (number expected, got " .. __t(l) .. ')', 1 end end ` +
-  `local t, m = __t(e) ` +
-  `local _, w = __p(__e, '', 3) ` +
-  `local n = __t(w) == 'string' and w:match(':(%d+): $') or '0' ` +
-  `if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end ` +
-  `elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end m = 'ERR ' .. __last ` +
-  `else __last = e m = 'ERR ' .. __s(e) end ` +
-  `__e('\\1' .. n .. '\\1' .. m, 0) end ` +
-  `local __fix = function(ok, ...) if ok then return ok, ... end local e = ... ` +
-  `if __t(e) == 'string' and e:byte(1) == 1 then return false, __last end ` +
-  `if __t(e) == 'table' then local m = e.err if __t(m) == 'string' or __t(m) == 'number' then return false, m end end ` +
-  `return false, ... end ` +
-  `local pcall = function(f, ...) __d = f == error return __fix(__p(f, ...)) end `;
+export const ERROR_SHADOW = [
+  // the VM's own functions, kept before they are shadowed; __last: the value the VM's error
+  // would have raised; __d: pcall is calling error directly
+  'local __e, __p, __t, __s, __last, __d = error, pcall, type, tostring',
+  'local error = function(e, l)',
+  '  local s = 2 if __d then __d = false s = 3 end',
+  // a level that is not a number: Lua's own "bad argument #2" error
+  '  if l == nil then l = 1 elseif __t(l) ~= \'number\' then local n = __t(l) == \'string\' and tonumber(l)',
+  '    if n then l = n else e, l = "bad argument #2 to \'" .. (s == 3 and \'?\' or \'error\') .. "\' (number expected, got " .. __t(l) .. \')\', 1 end end',
+  '  local t, m = __t(e)',
+  // the caller's line, from the position the VM's error writes
+  "  local _, w = __p(__e, '', 3)",
+  "  local n = __t(w) == 'string' and w:match(':(%d+): $') or '0'",
+  "  if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end",
+  "  elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end m = 'ERR ' .. __last",
+  "  else __last = e m = 'ERR ' .. __s(e) end",
+  "  __e('\\1' .. n .. '\\1' .. m, 0) end",
+  // pcall: the marker gives back the kept value, a table error its err field
+  'local __fix = function(ok, ...) if ok then return ok, ... end local e = ...',
+  "  if __t(e) == 'string' and e:byte(1) == 1 then return false, __last end",
+  "  if __t(e) == 'table' then local m = e.err if __t(m) == 'string' or __t(m) == 'number' then return false, m end end",
+  '  return false, ... end',
+  'local pcall = function(f, ...) __d = f == error return __fix(__p(f, ...)) end ',
+]
+  // one line (the script's own line numbers must not move), and a space before the script's code
+  .map((l) => l.trim() + ' ')
+  .join('');
 
 /** SCRIPT FLUSH. */
 export function flushScripts(server: Server): void {
