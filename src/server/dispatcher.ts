@@ -113,12 +113,9 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // A script past busy-reply-threshold: only `allow_busy` commands run, and
-  // SHUTDOWN only with NOSAVE (Redis's shutdownCommand); EXEC is aborted.
+  // SHUTDOWN only with NOSAVE (Redis's shutdownCommand).
   if (server.busyScript !== null && refusedWhileBusy(cmd, parent, argv)) {
-    if ((parent ?? cmd).name === 'exec') {
-      discardTransaction(client, server.watches);
-      reject(server, client, cmd, `EXECABORT Transaction discarded because of: ${server.busyScript.error}`, parent);
-    } else reject(server, client, cmd, server.busyScript.error, parent);
+    reject(server, client, cmd, server.busyScript.error, parent);
     return;
   }
   // CLIENT PAUSE: the command waits, with the rest of the client's input (server/pause.ts).
@@ -157,8 +154,15 @@ const PUBSUB_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', '
 
 /** A command refused before running: counts as rejected_calls. */
 function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, parent: CommandSpec | undefined): void {
-  client.reply.error(msg);
   server.stats.command(cmd, parent).rejected++;
+  if ((parent ?? cmd).name === 'exec') {
+    // A refused EXEC discards the transaction (in MULTI or not), naming why,
+    // without the generic ERR code (Redis's rejectCommand -> execCommandAbort).
+    discardTransaction(client, server.watches);
+    client.reply.error(`EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`);
+    return;
+  }
+  client.reply.error(msg);
   // A refused command inside MULTI makes EXEC abort (Redis's flagTransaction).
   if (client.multiQueue !== null) client.multiError = true;
 }

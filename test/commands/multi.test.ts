@@ -68,6 +68,13 @@ test('a command refused while queueing aborts EXEC; run-time errors do not', { s
     await s.call(c, 'set', 'SET', 'k', 'v');
     await s.call(c, 'exec', 'EXEC');
     await s.call(c, 'info-errors', 'INFO', 'errorstats');
+    // EXEC itself refused (wrong arity): the transaction is discarded, in MULTI or not
+    await s.call(c, 'multi', 'MULTI');
+    await s.call(c, 'set', 'SET', 'k3', 'v');
+    await s.call(c, 'exec-arity', 'EXEC', 'x');
+    await s.call(c, 'exec-after', 'EXEC');
+    await s.call(c, 'exists-k3', 'EXISTS', 'k3');
+    await s.call(c, 'exec-arity-outside', 'EXEC', 'x');
   });
 });
 
