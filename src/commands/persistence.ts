@@ -62,8 +62,9 @@ const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
 /**
  * Checks a DUMP payload's footer: at least 10 bytes, an RDB version tsdis
  * reads, and the CRC-64 (Redis's verifyDumpPayload). Returns the bytes.
+ * RESTORE and FUNCTION RESTORE.
  */
-function verifyPayload(p: string): Buffer {
+export function verifyPayload(p: string): Buffer {
   const b = Buffer.from(p, 'latin1');
   if (b.length < 10) throw new ReplyError(BAD_PAYLOAD);
   const ver = b.readUInt16LE(b.length - 10);

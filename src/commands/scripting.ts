@@ -9,11 +9,11 @@ import { helpReply } from './server.js';
 import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
 import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, runScript, runningScript, scripting, type Script } from '../scripting/scripts.js';
-import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
+import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
 import { globMatch } from '../util/glob.js';
-import { crc64 } from '../persistence/crc64.js';
-import { lzfDecompress } from '../persistence/lzf.js';
-import { OP_FUNCTION2, RDB_MAX_READ_VERSION, RDB_VERSION } from '../persistence/rdb.js';
+import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
+import { verifyPayload } from './persistence.js';
+import { RdbReader, RdbError } from '../persistence/rdb-load.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -229,75 +229,9 @@ function functionStats(ctx: Ctx): void {
   reply.int(st.functions.size);
 }
 
-/** An RDB length prefix. */
-function rdbLen(n: number): Buffer {
-  if (n < 64) return Buffer.from([n]);
-  if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0x80;
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
-/**
- * FUNCTION DUMP: each library as an RDB function record (opcode 245 and
- * its code as a string), then the RDB version (2 bytes LE) and the CRC-64
- * of everything before it, as Redis's DUMP payloads.
- */
+/** FUNCTION DUMP: every library as an RDB function record, with DUMP's version and CRC-64. */
 function functionDump(ctx: Ctx): void {
-  const parts: Buffer[] = [];
-  for (const lib of functionsOf(ctx.server).libraries.values()) {
-    const code = Buffer.from(lib.code, 'latin1');
-    parts.push(Buffer.from([OP_FUNCTION2]), rdbLen(code.length), code);
-  }
-  const ver = Buffer.alloc(2);
-  ver.writeUInt16LE(RDB_VERSION, 0);
-  parts.push(ver);
-  const body = Buffer.concat(parts);
-  ctx.reply.bulk(Buffer.concat([body, crc64(body)]));
-}
-
-const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
-
-/** Reads an RDB string (raw, integer-encoded or LZF) at p.o from b. */
-function readRdbString(b: Buffer, p: { o: number }): string {
-  const readLen = (): { len: number; enc: number } => {
-    const first = b[p.o++];
-    if (first === undefined) throw new ReplyError('ERR given payload is not a valid function payload');
-    const t = first >> 6;
-    if (t === 0) return { len: first & 0x3f, enc: -1 };
-    if (t === 1) return { len: ((first & 0x3f) << 8) | b[p.o++]!, enc: -1 };
-    if (t === 3) return { len: 0, enc: first & 0x3f };
-    if (first === 0x80) {
-      const v = b.readUInt32BE(p.o);
-      p.o += 4;
-      return { len: v, enc: -1 };
-    }
-    const v = Number(b.readBigUInt64BE(p.o));
-    p.o += 8;
-    return { len: v, enc: -1 };
-  };
-  const { len, enc } = readLen();
-  if (enc === -1) {
-    const s = b.latin1Slice(p.o, p.o + len);
-    p.o += len;
-    return s;
-  }
-  if (enc === 0) return String(b.readInt8(p.o++));
-  if (enc === 1) {
-    p.o += 2;
-    return String(b.readInt16LE(p.o - 2));
-  }
-  if (enc === 2) {
-    p.o += 4;
-    return String(b.readInt32LE(p.o - 4));
-  }
-  const clen = readLen().len;
-  const ulen = readLen().len;
-  const out = lzfDecompress(b.subarray(p.o, p.o + clen), ulen);
-  p.o += clen;
-  if (out === null) throw new ReplyError('ERR given payload is not a valid function payload');
-  return out.latin1Slice(0, out.length);
+  ctx.reply.bulk(functionsPayload(libraryCodes(ctx.server)));
 }
 
 /** FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE] */
@@ -308,15 +242,17 @@ function functionRestore(ctx: Ctx): void {
   if (!['flush', 'append', 'replace'].includes(policy)) {
     throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
   }
-  const b = Buffer.from(a[2]!, 'latin1');
-  if (b.length < 10) throw new ReplyError(BAD_PAYLOAD);
-  const ver = b.readUInt16LE(b.length - 10);
-  if (ver > RDB_MAX_READ_VERSION || !crc64(b, 0, b.length - 8).equals(b.subarray(b.length - 8))) throw new ReplyError(BAD_PAYLOAD);
+  const b = verifyPayload(a[2]!);
   const codes: string[] = [];
-  const p = { o: 0 };
-  while (p.o < b.length - 10) {
-    if (b[p.o++] !== OP_FUNCTION2) throw new ReplyError('ERR given type is not a function');
-    codes.push(readRdbString(b, p));
+  const r = new RdbReader(b, 0, b.length - 10);
+  try {
+    while (r.pos < r.end) {
+      if (r.byte() !== OP_FUNCTION2) throw new ReplyError('ERR given type is not a function');
+      codes.push(r.str());
+    }
+  } catch (e) {
+    if (e instanceof RdbError) throw new ReplyError('ERR given payload is not a valid function payload');
+    throw e;
   }
   const st = functionsOf(ctx.server);
   if (policy === 'append') {

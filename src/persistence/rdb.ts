@@ -695,6 +695,21 @@ export function dumpPayload(v: Value, opts: RdbOptions): Buffer {
   const w = new RdbWriter(opts, 256);
   w.byte(rdbType(v));
   writeValue(w, v);
+  return withPayloadTrailer(w);
+}
+
+/**
+ * FUNCTION DUMP's payload: the libraries as the RDB's function records
+ * (writeFunctions, the code uncompressed), then DUMP's trailer.
+ */
+export function functionsPayload(codes: readonly string[]): Buffer {
+  const w = new RdbWriter({ compression: false, listMaxListpackSize: -2 }, 256);
+  writeFunctions(w, codes);
+  return withPayloadTrailer(w);
+}
+
+/** A DUMP payload's end: the RDB version (2 bytes LE) and the CRC-64 of everything before it. */
+function withPayloadTrailer(w: RdbWriter): Buffer {
   w.ensure(10);
   w.buf.writeUInt16LE(RDB_VERSION, w.pos);
   w.pos += 2;
