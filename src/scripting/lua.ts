@@ -420,19 +420,11 @@ class WireWriter {
     const b = this.buf;
     const n = this.n;
     this.n = n + 8;
-    // Up to 9 digits: exact in an int32, parsed here without a substring.
-    if (to - from <= 10 && to > from) {
-      let i = from;
-      const neg = s.charCodeAt(i) === 45;
-      if (neg) i++;
-      if (to - i <= 9 && to > i) {
-        let v = 0;
-        for (; i < to; i++) v = v * 10 + (s.charCodeAt(i) - 48);
-        if (neg) v = -v;
-        putU32(b, n, v);
-        putU32(b, n + 4, v < 0 ? -1 : 0);
-        return;
-      }
+    const v = smallInt(s, from, to);
+    if (v === v) {
+      putU32(b, n, v);
+      putU32(b, n + 4, v < 0 ? -1 : 0);
+      return;
     }
     b.writeBigInt64LE(BigInt(s.slice(from, to)), n);
   }
@@ -452,6 +444,24 @@ class WireWriter {
 const wire = new WireWriter();
 /** The bridge's reply cursor (reused: runs and calls never nest). */
 const cursor: RespCursor = { s: '', pos: 0 };
+
+/**
+ * The integer written in s[from, to) when it has 1 to 9 digits (exact in an
+ * int32: parsed without a substring), else NaN.
+ */
+function smallInt(s: string, from: number, to: number): number {
+  let i = from;
+  const neg = s.charCodeAt(i) === 45;
+  if (neg) i++;
+  if (to - i < 1 || to - i > 9) return NaN;
+  let v = 0;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return neg ? -v : v;
+}
 
 /** Position of the "\r\n" ending the line that starts at `from`. */
 function lineEnd(s: string, from: number): number {
@@ -666,19 +676,8 @@ function simpleReply(vm: Vm, resp: string, ret: number): boolean {
   let len: number;
   if (t === 58) {
     // ":<int>\r\n", up to 9 digits
-    len = resp.length - 3;
-    if (len < 1 || len > 10) return false;
-    let i = 1;
-    const neg = resp.charCodeAt(1) === 45;
-    if (neg) i++;
-    if (resp.length - 2 - i > 9 || resp.length - 2 - i < 1) return false;
-    let v = 0;
-    for (; i < resp.length - 2; i++) {
-      const c = resp.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) return false;
-      v = v * 10 + c;
-    }
-    if (neg) v = -v;
+    const v = smallInt(resp, 1, resp.length - 2);
+    if (v !== v) return false;
     const p = replyBuf(vm, 13);
     const b = heap(vm);
     b[p] = T_INT;
