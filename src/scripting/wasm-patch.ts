@@ -317,6 +317,24 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     bodies.push(code.body.subarray(start, cp.o));
   }
   const originals = moved.map((f) => bodies[f - nImportedFuncs]!);
+  /** Replaces function f's body (its locals and code, `0x0b` included) with `code`. */
+  const setBody = (f: number, code: number[] | Uint8Array): void => {
+    bodies[f - nImportedFuncs] = Uint8Array.from([...uleb(code.length), ...code]);
+  };
+  /**
+   * Edits function f's body where the byte pattern (hex) occurs, exactly
+   * once: `remove` bytes from `skip` bytes into it are replaced by `insert`.
+   */
+  const spliceUnique = (f: number, patternHex: string, skip: number, remove: number, insert: number[], what: string): void => {
+    const raw = bodies[f - nImportedFuncs]!;
+    const rp = { o: 0 };
+    const size = readU32(raw, rp);
+    const body = Buffer.from(raw.subarray(rp.o, rp.o + size));
+    const pattern = Buffer.from(patternHex, 'hex');
+    const at = body.indexOf(pattern);
+    if (at < 0 || body.indexOf(pattern, at + 1) >= 0) throw new Error(`unexpected ${what} body`);
+    setBody(f, Buffer.concat([body.subarray(0, at + skip), Uint8Array.from(insert), body.subarray(at + skip + remove)]));
+  };
   // (L, buf, len, name) -> i32
   const hook = [
     0x00, // no locals
@@ -361,8 +379,8 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x20, 0, 0x20, 1, 0x20, 2, 0x10, ...uleb(movedSprintf), // the original
     0x0b, // end function
   ];
-  bodies[F_LUAL_LOADBUFFER - nImportedFuncs] = Uint8Array.from([...uleb(hook.length), ...hook]);
-  bodies[F_SPRINTF - nImportedFuncs] = Uint8Array.from([...uleb(num.length), ...num]);
+  setBody(F_LUAL_LOADBUFFER, hook);
+  setBody(F_SPRINTF, num);
   // (ptr): free() of the scratch buffer is a no-op.
   const free = [
     0x00, // no locals
@@ -370,7 +388,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x20, 0, 0x10, ...uleb(movedFree), // the original
     0x0b,
   ];
-  bodies[F_FREE - nImportedFuncs] = Uint8Array.from([...uleb(free.length), ...free]);
+  setBody(F_FREE, free);
   // (L, ar): the tick, then luaL_error(L, kill, 0) when a kill is set.
   const tick = [
     0x00, // no locals
@@ -382,7 +400,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x0b,
     0x0b,
   ];
-  bodies[F_FUEL_HOOK - nImportedFuncs] = Uint8Array.from([...uleb(tick.length), ...tick]);
+  setBody(F_FUEL_HOOK, tick);
   // A run starts in RESP3 (see RESP_ADDR and lua.ts respNow): `g_resp_version = 3`.
   const reset = bodies[F_RESP_RESET - nImportedFuncs]!;
   if (Buffer.from(reset.subarray(1)).toString('hex') !== RESP_RESET_BODY) throw new Error('unexpected RESP reset body');
@@ -391,13 +409,6 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   bodies[F_RESP_RESET - nImportedFuncs] = reset3;
   // redis.call's null: a RESP3 null (the bridge sets the count field to 1) is nil, a RESP2 one false.
   // The case becomes: if (count) lua_settop(L, lua_gettop(L) + 1) else lua_pushboolean(L, 0).
-  const dec = bodies[F_DECODE_REPLY - nImportedFuncs]!;
-  const dp = { o: 0 };
-  const decSize = readU32(dec, dp);
-  const decBody = Buffer.from(dec.subarray(dp.o, dp.o + decSize));
-  const at = decBody.indexOf(Buffer.from(DECODE_NULL_CASE, 'hex'));
-  if (at < 0 || decBody.indexOf(Buffer.from(DECODE_NULL_CASE, 'hex'), at + 1) >= 0) throw new Error('unexpected decode_reply body');
-  const caseAt = at + 17; // past the br_table and its block end
   const nullCase = [
     0x20, 5, 0x04, 0x40, // if (count)
     0x20, 0, 0x20, 0, 0x10, ...uleb(F_LUA_GETTOP), 0x41, 1, 0x6a, 0x10, ...uleb(F_LUA_SETTOP), // lua_settop(L, lua_gettop(L) + 1): a nil
@@ -405,23 +416,16 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x20, 0, 0x41, 0, 0x10, ...uleb(F_LUA_PUSHBOOLEAN), // lua_pushboolean(L, 0)
     0x0b,
   ];
-  const newDec = Buffer.concat([decBody.subarray(0, caseAt), Uint8Array.from(nullCase), decBody.subarray(caseAt + 6)]);
-  bodies[F_DECODE_REPLY - nImportedFuncs] = Uint8Array.from([...uleb(newDec.length), ...newDec]);
+  // 17 bytes in: past the br_table and its block end; the 6 bytes there pushed false
+  spliceUnique(F_DECODE_REPLY, DECODE_NULL_CASE, 17, 6, nullCase, 'decode_reply');
   // Lua number -> integer reply as Redis's x86-64 cast gives it: |n| < 2^63 ? trunc(n) : INT64_MIN (NaN too).
-  const enc = bodies[F_ENCODE_VALUE - nImportedFuncs]!;
-  const ep2 = { o: 0 };
-  const encSize = readU32(enc, ep2);
-  const encBody = Buffer.from(enc.subarray(ep2.o, ep2.o + encSize));
-  const tAt = encBody.indexOf(Buffer.from(ENCODE_TRUNC, 'hex'));
-  if (tAt < 0 || encBody.indexOf(Buffer.from(ENCODE_TRUNC, 'hex'), tAt + 1) >= 0) throw new Error('unexpected encode_value body');
   const trunc = [
     0x20, 13, 0xfc, 0x06, // trunc_sat(n)
     0x42, ...sleb64(-(2n ** 63n)), // INT64_MIN
     0x20, 13, 0x99, 0x44, ...f64(2 ** 63), 0x63, // |n| < 2^63
     0x1b, // select
   ];
-  const newEnc = Buffer.concat([encBody.subarray(0, tAt), Uint8Array.from(trunc), encBody.subarray(tAt + 4)]);
-  bodies[F_ENCODE_VALUE - nImportedFuncs] = Uint8Array.from([...uleb(newEnc.length), ...newEnc]);
+  spliceUnique(F_ENCODE_VALUE, ENCODE_TRUNC, 0, 4, trunc, 'encode_value'); // the 4 bytes: local.get n; i64.trunc_sat_f64_s
   bodies.push(...originals);
   const parts = [uleb(nBodies + moved.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);
