@@ -1,4 +1,4 @@
-/** Reading an AOF directory in tests. */
+/** Reading an AOF directory in tests, and waiting for a rewrite. */
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -13,4 +13,13 @@ export function incrFile(dir: string): string {
 /** That file's bytes (latin1) with 13-digit absolute times masked, so two servers' files compare. */
 export function maskedIncr(dir: string): string {
   return fs.readFileSync(incrFile(dir), 'latin1').replace(/\$13\r\n\d{13}\r\n/g, '$13\r\n<ms>\r\n');
+}
+
+/** Waits (bounded, 10 s) until the server runs no AOF rewrite and has none scheduled. */
+export async function rewriteDone(c: { call(...a: string[]): Promise<unknown> }): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (!/aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(String(await c.call('INFO', 'persistence')))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('AOF rewrite did not finish in 10 s');
 }

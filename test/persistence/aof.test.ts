@@ -21,7 +21,7 @@ import path from 'node:path';
 import { createServer, hasRedis, startRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
 import { readCommands } from '../../src/persistence/aof.js';
-import { incrFile, maskedIncr } from '../helpers/aof.js';
+import { incrFile, maskedIncr, rewriteDone } from '../helpers/aof.js';
 
 const skipNoRedis = hasRedis() ? false : SKIP_NO_REDIS;
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-aof-'));
@@ -51,15 +51,6 @@ async function snapshot(c: RawConn): Promise<string> {
   }
   await c.call('SELECT', '0');
   return out.join('\n');
-}
-
-/** Waits (bounded) until no AOF rewrite is running. */
-async function rewriteDone(srv: { call(...a: string[]): Promise<unknown> }): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (/aof_rewrite_in_progress:0/.test(String(await srv.call('INFO', 'persistence')))) return;
-    await sleep(20);
-  }
-  throw new Error('AOF rewrite did not finish in 4 s');
 }
 
 /** Compares two snapshots line by line (so a failure names the key). */

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createServer, startRedis, hasRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
-import { maskedIncr } from '../helpers/aof.js';
+import { maskedIncr, rewriteDone } from '../helpers/aof.js';
 import { rdbImage, loadRdbBuffer, loadRdbFile, waitBgsave, persist, RdbLoadError } from '../../src/persistence/snapshot.js';
 import { Crc64 } from '../../src/persistence/crc64.js';
 
@@ -71,15 +71,6 @@ async function run(c: RawConn, cmds: string[][]): Promise<void> {
     const r = await c.call(...cmd);
     assert.ok(!r.startsWith('-'), `${cmd.slice(0, 2).join(' ')}: ${r}`);
   }
-}
-
-/** Waits (bounded) until no AOF rewrite is running or scheduled. */
-async function rewriteDone(c: RawConn): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (!/aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await c.call('INFO', 'persistence'))) return;
-    await sleep(25);
-  }
-  throw new Error('AOF rewrite did not finish');
 }
 
 test('RDB round trip in tsdis; DEBUG RELOAD keeps libraries, FLUSHALL does not delete them', async () => {

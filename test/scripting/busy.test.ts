@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
+import { encode } from '../helpers/resp.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 const THRESHOLD = 100;
@@ -74,11 +75,6 @@ async function both(scenario: (s: Side, log: string[]) => Promise<void>): Promis
   assert.deepEqual(out[1], out[0]);
 }
 
-/** A command as RESP (latin1). */
-function encode(argv: string[]): string {
-  return `*${argv.length}\r\n` + argv.map((a) => `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`).join('');
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends PING until the server answers it with an error (BUSY), bounded; returns that reply. */
@@ -102,7 +98,7 @@ test('EVAL past the threshold: BUSY, allow_busy commands, EXECABORT, SCRIPT KILL
       log.push(await c.call('MULTI'));
       log.push(await c.call('SET', 'q', '1'));
       // The caller's pipelined PING waits for the script (its client is not served while busy).
-      a.write(encode(['EVAL', 'while true do end', '0']) + encode(['PING']));
+      a.write(Buffer.concat([encode(['EVAL', 'while true do end', '0']), encode(['PING'])]));
       await sleep(10);
       const t0 = performance.now();
       const first = await b.call('PING');
