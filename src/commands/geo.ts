@@ -121,42 +121,8 @@ function replyCoord(reply: Reply, x: number): void {
 // ---------------------------------------------------------------------------
 // Arguments
 
-/** 10^k for k in 0..22: the powers of ten a double holds exactly. */
-const POW10: number[] = [];
-for (let k = 0, v = 1; k <= 22; k++, v *= 10) POW10.push(v);
-
-/**
- * A double argument with Redis's getDoubleFromObjectOrReply error (default:
- * not a valid float). Plain decimals ("-13.361389", "5.", ".5"), the usual
- * coordinates and radii, skip parseDouble's regular expression (which
- * accepts them and returns Number(s)): with at most 15 digits and 22
- * decimals the value is m / 10^k of two exact doubles, one correctly
- * rounded division, which is Number(s) (Clinger's fast path); longer ones
- * call Number(s).
- */
+/** A double argument with Redis's getDoubleFromObjectOrReply error (default: not a valid float). */
 export function argDouble(s: string, err: string = Err.notFloat): number {
-  const len = s.length;
-  if (len > 0 && len < 40) {
-    const neg = s.charCodeAt(0) === 45;
-    let i = neg ? 1 : 0;
-    let m = 0;
-    let digits = 0;
-    let dot = -1;
-    for (; i < len; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        m = m * 10 + (c - 48);
-        digits++;
-      } else if (c === 46 && dot < 0) dot = i;
-      else break;
-    }
-    if (i === len && digits > 0) {
-      const k = dot < 0 ? 0 : len - dot - 1;
-      if (digits > 15 || k > 22) return Number(s);
-      const v = m / POW10[k]!;
-      return neg ? -v : v;
-    }
-  }
   const v = parseDouble(s);
   if (v === null) throw new ReplyError(err);
   return v;

@@ -42,6 +42,10 @@ export function parseInt64(s: string): number | bigint | null {
 
 export { INT64_MAX, INT64_MIN };
 
+/** 10^k for k in 0..22: the powers of ten a double holds exactly. */
+const POW10: number[] = [];
+for (let k = 0, v = 1; k <= 22; k++, v *= 10) POW10.push(v);
+
 /**
  * Redis's strtold-based float parsing for commands taking a double (e.g.
  * INCRBYFLOAT, ZADD scores): the whole text must be a number, no spaces, and
@@ -51,17 +55,28 @@ export function parseDouble(s: string): number | null {
   const len = s.length;
   if (len === 0 || len > 5000) return null;
   const c0 = s.charCodeAt(0);
-  // Fast path (ZADD scores, weights): a short run of digits, optionally negative.
-  if (len <= 15) {
+  // Fast path (ZADD scores, weights, coordinates): plain decimals such as
+  // "-13.361389", "5." or ".5", which the regular expression below accepts
+  // and Number(s) converts. With at most 15 digits and 22 decimals the value
+  // is m / 10^k of two exact doubles, and one correctly rounded division
+  // gives exactly Number(s) (Clinger's fast path); longer ones go the slow way.
+  if (len < 40) {
     let i = c0 === 45 ? 1 : 0;
-    if (i < len) {
-      let n = 0;
-      for (; i < len; i++) {
-        const d = s.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) break;
-        n = n * 10 + d;
-      }
-      if (i === len) return c0 === 45 ? -n : n;
+    let m = 0;
+    let digits = 0;
+    let dot = -1;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+      } else if (c === 46 && dot < 0) dot = i;
+      else break;
+    }
+    const k = dot < 0 ? 0 : len - dot - 1;
+    if (i === len && digits > 0 && digits <= 15 && k <= 22) {
+      const v = m / POW10[k]!;
+      return c0 === 45 ? -v : v;
     }
   }
   // strtod skips leading white space; Redis rejects it by checking isspace(buf[0]).
