@@ -59,6 +59,8 @@ export interface ScriptingState {
   bodyBytes: number;
   /** The pseudo client scripts run their commands as (created on first use). */
   luaClient: Client | null;
+  /** The host of this server's runs (made on the first run; runs never nest). */
+  host: RunHost | null;
   /** The script or function running now (SCRIPT KILL, FUNCTION KILL / STATS), or null. */
   running: RunHost | null;
 }
@@ -68,7 +70,7 @@ const states = new WeakMap<Server, ScriptingState>();
 export function scripting(server: Server): ScriptingState {
   let s = states.get(server);
   if (s === undefined) {
-    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, running: null };
+    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null };
     states.set(server, s);
   }
   return s;
@@ -368,8 +370,6 @@ class RunHost implements ScriptHost {
   }
 }
 
-const runHosts = new WeakMap<Server, RunHost>();
-
 /** What runGeneric runs: an EVAL script or a library's function. */
 export interface Runnable {
   chunk: Chunk;
@@ -413,11 +413,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   lua.reply.out = '';
   // Everything the script runs is propagated by call(); EVAL itself is not.
   ctx.prop = [];
-  let host = runHosts.get(server);
-  if (host === undefined) {
-    host = new RunHost(server);
-    runHosts.set(server, host);
-  }
+  const host = (st.host ??= new RunHost(server));
   host.lua = lua;
   host.noWrites = noWrites;
   const isEval = run.chunkName === 'user_script';
