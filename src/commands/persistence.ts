@@ -12,6 +12,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { dumpPayload, RDB_MAX_READ_VERSION } from '../persistence/rdb.js';
 import { RdbReader, RdbError, readValue, loadLimits } from '../persistence/rdb-load.js';
 import { crc64 } from '../persistence/crc64.js';
+import { Aof } from '../persistence/aof.js';
 import { persist, saveSync, startBgsave, rdbOptions, rdbPath, savePoints, loadRdbBuffer, emptyData, RdbLoadError } from '../persistence/snapshot.js';
 import { datasetDigest, keyValueDigest } from '../persistence/digest.js';
 import { lruClock } from '../keyspace/access.js';
@@ -195,6 +196,37 @@ export function debugReload(ctx: Ctx): void {
     throw e;
   }
   server.log.notice('DB reloaded by DEBUG RELOAD');
+  ctx.reply.ok();
+}
+
+/**
+ * DEBUG LOADAOF: writes out what the running AOF buffers, empties the data
+ * and replays the AOF files named by the manifest, as at start (Redis's
+ * internal AOF client: no gate refuses what is replayed, and nothing of it
+ * is propagated again).
+ */
+export function debugLoadAof(ctx: Ctx): void {
+  const { server } = ctx;
+  const running = server.aof;
+  running?.flush(true);
+  const files = new Aof(server);
+  if (!files.exists()) {
+    server.log.warning('The AOF manifest file does not exist: nothing to load');
+    throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
+  }
+  emptyData(server);
+  // what is replayed is in the files already: feed none of it back
+  server.aof = null;
+  try {
+    files.load(server.aofReplayer());
+  } catch (e) {
+    server.log.warning((e as Error).message);
+    throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
+  } finally {
+    server.aof = running;
+  }
+  ctx.prop = [];
+  server.log.notice('Append Only File loaded by DEBUG LOADAOF');
   ctx.reply.ok();
 }
 

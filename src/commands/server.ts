@@ -18,7 +18,7 @@ import { idleMs } from '../keyspace/access.js';
 import type { Client } from '../server/client.js';
 import { PAUSE_ALL, PAUSE_WRITE } from '../server/pause.js';
 import { clientGetredir, trackingSubcommands } from './tracking.js';
-import { debugDigest, debugDigestValue, debugReload, shutdownSave } from './persistence.js';
+import { debugDigest, debugDigestValue, debugLoadAof, debugReload, shutdownSave } from './persistence.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -720,6 +720,8 @@ const DEBUG_HELP = [
   '    unit tests to simulate Redis errors.',
   'LOG <message>',
   '    Write <message> to the server log.',
+  'LOADAOF',
+  '    Flush the AOF buffers on disk and reload the AOF in memory.',
   'OBJECT <key>',
   '    Show low level info about `key` and associated value.',
   'POPULATE <count> [<prefix>] [<size>]',
@@ -754,7 +756,7 @@ const DEBUG_HELP = [
 
 /** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
 const DEBUG_UNSUPPORTED = new Set([
-  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'loadaof', 'drop-cluster-packet-filter',
+  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'drop-cluster-packet-filter',
   'protocol-sanitize', 'sdslen', 'listpack', 'quicklist', 'quicklist-packed-threshold',
   'change-repl-id', 'stringmatch-test', 'set-skip-checksum-validation', 'aof-flush-sleep', 'replicate', 'mallctl',
   'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak', 'client-eviction', 'pause-cron',
@@ -792,6 +794,7 @@ function debug(ctx: Ctx): void {
   if (sub === 'digest' && n === 2) return debugDigest(ctx);
   if (sub === 'digest-value') return debugDigestValue(ctx);
   if (sub === 'reload') return debugReload(ctx);
+  if (sub === 'loadaof' && n === 2) return debugLoadAof(ctx);
   if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
 }

@@ -40,6 +40,32 @@ export type FsyncPolicy = 'always' | 'everysec' | 'no';
 /** The AOF cannot be loaded: the start is refused with this message (it names the file). */
 export class AofLoadError extends Error {}
 
+/**
+ * Replays an AOF's commands into the keyspace: the server's loader, a client
+ * that must be obeyed (no gate refuses it; see Client.mustObey).
+ */
+export interface AofReplayer {
+  /** Runs one command; returns null, or the error it replied (UNKNOWN_COMMAND when there is no such command). */
+  run(argv: string[]): string | null;
+  /** Inside a MULTI that no EXEC has closed yet. */
+  inMulti(): boolean;
+  /** Drops a transaction left open at the end of a file. */
+  discard(): void;
+}
+
+/** What AofReplayer.run returns for a command that does not exist. */
+export const UNKNOWN_COMMAND = 'unknown command';
+
+/**
+ * Why a replayed command stops the load: Redis's text for an unknown command,
+ * else the command, where it starts in the file, and the error it replied (a
+ * command that failed would leave the dataset other than it was written).
+ */
+function replayFailure(file: string, offset: number, argv: string[], err: string): string {
+  if (err === UNKNOWN_COMMAND) return `Unknown command '${argv[0]}' reading the append only file ${file} (offset ${offset})`;
+  return `Error replaying the append only file ${file}: '${argv[0]}' at offset ${offset} replied -${err}`;
+}
+
 /** One file of the manifest. */
 export interface AofFile {
   name: string;
@@ -89,6 +115,8 @@ export function formatManifest(files: readonly AofFile[]): string {
 export interface AofRead {
   /** Complete commands. */
   commands: string[][];
+  /** The file offset where each command starts. */
+  offsets: number[];
   /** Offset just after the last complete command. */
   end: number;
   /** Set when the file ends inside a command (a torn write). */
@@ -104,6 +132,7 @@ export interface AofRead {
  */
 export function readCommands(buf: Buffer, from = 0): AofRead {
   const commands: string[][] = [];
+  const offsets: number[] = [];
   let pos = from;
   const len = buf.length;
   const line = (at: number): [number, number] | null => {
@@ -115,34 +144,35 @@ export function readCommands(buf: Buffer, from = 0): AofRead {
     return [n, cr + 2];
   };
   for (;;) {
-    if (pos >= len) return { commands, end: pos, truncated: false, bad: false };
+    if (pos >= len) return { commands, offsets, end: pos, truncated: false, bad: false };
     const start = pos;
     const c0 = buf[pos];
     if (c0 === 35 /* # */) {
       const nl = buf.indexOf(10, pos);
-      if (nl < 0) return { commands, end: start, truncated: true, bad: false };
+      if (nl < 0) return { commands, offsets, end: start, truncated: true, bad: false };
       pos = nl + 1;
       continue;
     }
-    if (c0 !== 42 /* * */) return { commands, end: start, truncated: false, bad: true };
+    if (c0 !== 42 /* * */) return { commands, offsets, end: start, truncated: false, bad: true };
     const h = line(pos);
-    if (h === null) return { commands, end: start, truncated: true, bad: false };
-    if (!(h[0] >= 1)) return { commands, end: start, truncated: false, bad: true };
+    if (h === null) return { commands, offsets, end: start, truncated: true, bad: false };
+    if (!(h[0] >= 1)) return { commands, offsets, end: start, truncated: false, bad: true };
     pos = h[1];
     const argv: string[] = [];
     for (let i = 0; i < h[0]; i++) {
-      if (pos >= len) return { commands, end: start, truncated: true, bad: false };
-      if (buf[pos] !== 36 /* $ */) return { commands, end: start, truncated: false, bad: true };
+      if (pos >= len) return { commands, offsets, end: start, truncated: true, bad: false };
+      if (buf[pos] !== 36 /* $ */) return { commands, offsets, end: start, truncated: false, bad: true };
       const b = line(pos);
-      if (b === null) return { commands, end: start, truncated: true, bad: false };
-      if (!(b[0] >= 0)) return { commands, end: start, truncated: false, bad: true };
+      if (b === null) return { commands, offsets, end: start, truncated: true, bad: false };
+      if (!(b[0] >= 0)) return { commands, offsets, end: start, truncated: false, bad: true };
       const s = b[1];
-      if (s + b[0] + 2 > len) return { commands, end: start, truncated: true, bad: false };
-      if (buf[s + b[0]] !== 13 || buf[s + b[0] + 1] !== 10) return { commands, end: start, truncated: false, bad: true };
+      if (s + b[0] + 2 > len) return { commands, offsets, end: start, truncated: true, bad: false };
+      if (buf[s + b[0]] !== 13 || buf[s + b[0] + 1] !== 10) return { commands, offsets, end: start, truncated: false, bad: true };
       argv.push(buf.latin1Slice(s, s + b[0]));
       pos = s + b[0] + 2;
     }
     commands.push(argv);
+    offsets.push(start);
   }
 }
 
@@ -426,8 +456,8 @@ export class Aof {
    * A torn last command of the last file is cut off when aof-load-truncated
    * is yes; anything else unreadable stops the start with the file and offset.
    */
-  load(run: (argv: string[]) => void, inMulti: () => boolean, discardMulti: () => void): void {
-    const steps = this.loadSteps(run, inMulti, discardMulti);
+  load(replayer: AofReplayer): void {
+    const steps = this.loadSteps(replayer);
     while (!steps.next().done);
   }
 
@@ -436,7 +466,7 @@ export class Aof {
    * server that already listens can load in slices across event-loop turns
    * (clients get -LOADING meanwhile). Yields the bytes read so far.
    */
-  *loadSteps(run: (argv: string[]) => void, inMulti: () => boolean, discardMulti: () => void): Generator<number, void, void> {
+  *loadSteps(replayer: AofReplayer): Generator<number, void, void> {
     this.readManifest();
     let loadedBytes = 0;
     const order = [...this.files.filter((f) => f.type === 'b'), ...this.files.filter((f) => f.type === 'i')];
@@ -460,18 +490,20 @@ export class Aof {
       }
       const r = readCommands(buf, from);
       for (let k = 0; k < r.commands.length; k++) {
-        run(r.commands[k]!);
+        const argv = r.commands[k]!;
+        const err = replayer.run(argv);
+        if (err !== null) throw new AofLoadError(replayFailure(f.name, r.offsets[k]!, argv, err));
         if ((k & 15) === 15) yield loadedBytes + Math.round((k / r.commands.length) * buf.length);
       }
       loadedBytes += buf.length;
       yield loadedBytes;
       let end = r.end;
       let truncated = r.truncated;
-      if (!r.bad && inMulti()) {
+      if (!r.bad && replayer.inMulti()) {
         // A transaction without its EXEC at the end of the file: torn as well.
         truncated = true;
         end = lastMultiOffset(buf, r.end);
-        discardMulti();
+        replayer.discard();
       }
       if (r.bad) {
         throw new AofLoadError(
@@ -689,17 +721,11 @@ function lastMultiOffset(buf: Buffer, end: number): number {
  * propagated), then opens it for appending (creating it when missing).
  * Throws, with the file and offset, when the AOF cannot be loaded.
  */
-export function startAofOnBoot(server: Server, dispatchCmd: (argv: string[]) => boolean, inMulti: () => boolean, discardMulti: () => void): Aof {
+export function startAofOnBoot(server: Server, replayer: AofReplayer): Aof {
   const aof = new Aof(server);
-  if (aof.exists()) aof.load(checkedRun(dispatchCmd), inMulti, discardMulti);
+  if (aof.exists()) aof.load(replayer);
   aof.open();
   return aof;
-}
-
-function checkedRun(dispatchCmd: (argv: string[]) => boolean): (argv: string[]) => void {
-  return (argv) => {
-    if (!dispatchCmd(argv)) throw new AofLoadError(`Unknown command '${argv[0]}' reading the append only file`);
-  };
 }
 
 /**
@@ -707,18 +733,12 @@ function checkedRun(dispatchCmd: (argv: string[]) => boolean): (argv: string[]) 
  * loaded in slices across event-loop turns with server.loading set, so
  * clients get -LOADING until it is done; progress is logged every second.
  */
-export async function startAofOnBootAsync(
-  server: Server,
-  dispatchCmd: (argv: string[]) => boolean,
-  inMulti: () => boolean,
-  discardMulti: () => void,
-  progress: (loadedBytes: number) => void,
-): Promise<Aof> {
+export async function startAofOnBootAsync(server: Server, replayer: AofReplayer, progress: (loadedBytes: number) => void): Promise<Aof> {
   const aof = new Aof(server);
   if (aof.exists()) {
     let t = Date.now();
     let lastLog = t;
-    for (const loaded of aof.loadSteps(checkedRun(dispatchCmd), inMulti, discardMulti)) {
+    for (const loaded of aof.loadSteps(replayer)) {
       progress(loaded);
       const now = Date.now();
       if (now - t >= 20) {

@@ -15,6 +15,8 @@ export class Reply {
   out = '';
   /** Error replies sent through this writer (the dispatcher compares before/after a call). */
   errors = 0;
+  /** The text of the last error reply (the AOF loader names it when a replayed command fails). */
+  lastError = '';
   /** Called with the code of every error reply (INFO errorstats). */
   onError: ((code: string) => void) | null = null;
   constructor(public resp: 2 | 3 = 2) {}
@@ -35,6 +37,7 @@ export class Reply {
   /** An error reply; `msg` starts with its code (ERR, WRONGTYPE, ...). */
   error(msg: string): void {
     this.errors++;
+    this.lastError = msg;
     if (this.onError) {
       const sp = msg.indexOf(' ');
       this.onError(sp < 0 ? msg : msg.slice(0, sp));

@@ -79,6 +79,13 @@ export class Client {
   inExec = false;
   /** In MONITOR mode (server/monitor.ts): receives every command run; never paused. */
   monitor = false;
+  /**
+   * Obeyed without gates (Redis's mustObeyClient): the AOF loader's pseudo
+   * client, and later the primary's replication link. The dispatcher still
+   * looks the command up and checks its arity; no auth, ACL, OOM, pause,
+   * read-only or cluster gate refuses what it sends.
+   */
+  mustObey = false;
   /** The pseudo client Lua scripts run their commands as (scripting/scripts.ts); MONITOR shows it as `lua`. */
   luaScript = false;
   readonly addr: string;

@@ -1,6 +1,7 @@
 /**
  * The one gatekeeper. Every command passes these checks, in Redis's order,
- * each driven by the command table: lookup, arity, authentication, RESP2
+ * each driven by the command table: lookup, arity, then (except for a client
+ * that must be obeyed: the AOF loader) authentication, RESP2
  * pub/sub mode, a monitor touching the keyspace, loading, busy script,
  * CLIENT PAUSE (postpone), MULTI queueing (later: ACL, cluster redirect,
  * OOM, read-only replica), then the call, then the stats (commandstats,
@@ -83,6 +84,12 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.wrongArgs(fullName(cmd, parent)), parent);
     return;
   }
+  // What Redis must obey (the AOF being loaded; the primary's link later)
+  // already passed every gate once: no auth, pause, OOM or read-only check refuses it.
+  if (client.mustObey) {
+    queueOrCall(server, client, cmd, argv, parent);
+    return;
+  }
   const guard = (parent ?? cmd).protectedBy;
   if (guard !== undefined && !protectedAllowed(server, client, guard)) {
     reject(server, client, cmd, Err.debugDisabled, parent);
@@ -103,7 +110,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // Loading the dataset: only commands flagged `loading` run.
-  if (server.loading && !cmd.flags.includes('loading') && client !== server.loaderClient) {
+  if (server.loading && !cmd.flags.includes('loading')) {
     reject(server, client, cmd, 'LOADING Redis is loading the dataset in memory', parent);
     return;
   }
@@ -123,7 +130,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     server.pause.postpone(client, argv, cmd, parent);
     return;
   }
-  // MULTI: everything but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is queued.
+  queueOrCall(server, client, cmd, argv, parent);
+}
+
+/** MULTI: everything but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is queued; else the command runs. */
+function queueOrCall(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent: CommandSpec | undefined): void {
   if (client.multiQueue !== null && !runsInMulti(parent ?? cmd)) {
     if ((parent ?? cmd).flags.includes('no_multi')) {
       reject(server, client, cmd, Err.notInMulti, parent);
@@ -131,7 +142,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     }
     client.multiQueue.push({ cmd, parent, argv });
     client.lastCmd = fullName(cmd, parent);
-    reply.simple('QUEUED');
+    client.reply.simple('QUEUED');
     return;
   }
   call(server, client, cmd, argv, parent);

@@ -36,7 +36,7 @@ import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
 import { clientType } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
-import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime } from '../persistence/aof.js';
+import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
@@ -525,24 +525,28 @@ export class Server extends EventEmitter {
   startPersistence(): void {
     this.persistenceStarted = true;
     if (!this.config.v['appendonly'] || this.deferAofLoad) return;
-    const l = this.aofLoader();
-    this.aof = startAofOnBoot(this, l.run, l.inMulti, l.discard);
+    this.aof = startAofOnBoot(this, this.aofReplayer());
   }
 
   /** Set by the CLI before listen(): the AOF is then loaded by loadAofAfterListen(), with -LOADING replies. */
   deferAofLoad = false;
-  /** The pseudo client replaying the AOF (the LOADING check lets it through). */
-  loaderClient: Client | null = null;
 
-  private aofLoader(): { run: (argv: string[]) => boolean; inMulti: () => boolean; discard: () => void } {
+  /**
+   * The AOF's replayer: Redis's internal AOF client, which no gate refuses
+   * (Client.mustObey), whose replies are dropped, and whose first error
+   * stops the load (persistence/aof.ts names the file and offset).
+   */
+  aofReplayer(): AofReplayer {
     const loader = this.newClient(null, 'internal');
-    this.loaderClient = loader;
+    loader.mustObey = true;
+    const reply = loader.reply;
     return {
       run: (argv) => {
-        if (this.commands.lookup(argv[0]!) === undefined) return false;
+        if (this.commands.lookup(argv[0]!) === undefined) return UNKNOWN_COMMAND;
+        const errors = reply.errors;
         dispatch(this, loader, argv);
-        loader.reply.out = '';
-        return true;
+        reply.out = '';
+        return reply.errors === errors ? null : reply.lastError;
       },
       inMulti: () => loader.multiQueue !== null,
       discard: () => discardTransaction(loader, this.watches),
@@ -556,13 +560,11 @@ export class Server extends EventEmitter {
    */
   async loadAofAfterListen(progress: (loadedBytes: number) => void): Promise<void> {
     if (!this.config.v['appendonly'] || this.aof !== null) return;
-    const l = this.aofLoader();
     this.loading = true;
     try {
-      this.aof = await startAofOnBootAsync(this, l.run, l.inMulti, l.discard, progress);
+      this.aof = await startAofOnBootAsync(this, this.aofReplayer(), progress);
     } finally {
       this.loading = false;
-      this.loaderClient = null;
     }
   }
 

@@ -20,10 +20,16 @@ export interface Child {
   exited(ms?: number): Promise<number | null>;
 }
 
-/** Starts `node cli.js --port P --bind 127.0.0.1 ...args` in `cwd`; resolves when it answers PING and has loaded its data. */
+/**
+ * Starts `node cli.js [configfile] --port P --bind 127.0.0.1 ...args` in `cwd` (a first
+ * argument not starting with '-' is a config file, which must come first); resolves when it
+ * answers PING and has loaded its data.
+ */
 export async function startChild(args: string[], cwd: string, opts: { waitReady?: boolean } = {}): Promise<Child> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const file = args[0] !== undefined && !args[0].startsWith('-') ? args.slice(0, 1) : [];
+  const rest = args.slice(file.length);
+  const proc = spawn(process.execPath, [CLI, ...file, '--port', String(port), '--bind', '127.0.0.1', ...rest], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
