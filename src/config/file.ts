@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import type { Config } from './config.js';
+import type { CommandTable } from '../commands/registry.js';
 
 /** A directive as written: its lowercased name and its arguments. */
 export type ConfigDirective = [name: string, args: string[]];
@@ -185,6 +186,32 @@ export interface LoadResult {
   /** Every file read, absolute (the main file first). */
   files: string[];
 }
+
+/**
+ * Applies the directives a loaded config collected once the command table
+ * exists: `rename-command` (Redis's errors, with the line). A config that
+ * would change who may connect in a way tsdis cannot honour yet (`user`
+ * lines, an `aclfile`, a `tls-port`) refuses to start: ignoring it would
+ * leave the server open. `loadmodule` is the CLI's (a log line and exit).
+ */
+export function applyDirectives(result: LoadResult, config: Config, commands: CommandTable): void {
+  for (const d of result.directives) {
+    if (d.name === 'rename-command') {
+      const err = commands.rename(d.args[0]!, d.args[1]!);
+      if (err !== null) throw new ConfigFileError(err, d.line, d.text);
+    } else if (d.name === 'user') {
+      throw new ConfigFileError(`${UNSUPPORTED_ACCESS} ACL users are not implemented yet.`, d.line, d.text);
+    }
+  }
+  if (String(config.v['aclfile'] ?? '') !== '') {
+    throw new ConfigFileError(`${UNSUPPORTED_ACCESS} ACL files (aclfile) are not implemented yet.`);
+  }
+  if (Number(config.v['tls-port'] ?? 0) !== 0) {
+    throw new ConfigFileError(`${UNSUPPORTED_ACCESS} TLS (tls-port) is not implemented yet.`);
+  }
+}
+
+const UNSUPPORTED_ACCESS = 'tsdis refuses to start rather than ignore a rule about who may connect:';
 
 interface LoadState {
   result: LoadResult;

@@ -57,6 +57,8 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   // comparing with the last name is cheaper than hashing a fresh string.
   const name = argv[0]!;
   let cmd = name === client.cmdCacheName ? client.cmdCacheSpec : table.lookup(name);
+  // What must be obeyed (the AOF) names commands as tsdis wrote them, whatever rename-command says.
+  if (cmd === undefined && client.mustObey) cmd = table.lookupOrOriginal(name);
   if (cmd !== undefined) {
     client.cmdCacheName = name;
     client.cmdCacheSpec = cmd;

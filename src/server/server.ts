@@ -542,7 +542,7 @@ export class Server extends EventEmitter {
     const reply = loader.reply;
     return {
       run: (argv) => {
-        if (this.commands.lookup(argv[0]!) === undefined) return UNKNOWN_COMMAND;
+        if (this.commands.lookupOrOriginal(argv[0]!) === undefined) return UNKNOWN_COMMAND;
         const errors = reply.errors;
         dispatch(this, loader, argv);
         reply.out = '';
