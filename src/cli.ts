@@ -11,10 +11,11 @@ import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import { loadRdbFile, RdbLoadError, persist } from './persistence/snapshot.js';
 import { AofLoadError } from './persistence/aof.js';
-import { shutdownSave } from './commands/persistence.js';
+import { prepareForShutdown } from './commands/persistence.js';
 import {
   parseCliArgs,
   loadConfig,
+  applyDirectives,
   ConfigFileError,
   ConfigFatalLog,
   formatFatalConfigError,
@@ -78,6 +79,7 @@ async function main(argv: string[]): Promise<void> {
         if (args.file !== undefined) config.configFile = path.resolve(args.file);
       },
     });
+    applyDirectives(loaded!, server.config, server.commands);
   } catch (e) {
     if (e instanceof ConfigFileError) {
       process.stderr.write(formatFatalConfigError(e, REDIS_VERSION));
@@ -99,7 +101,6 @@ async function main(argv: string[]): Promise<void> {
       log.warning(`Module ${d.args[0]} failed to load: modules are not supported`);
       process.exit(1);
     }
-    log.warning(`Directive '${d.name}' at line ${d.line} is not supported yet; ignored`);
   }
   if (v['daemonize']) log.warning('daemonize yes is not supported: running in the foreground');
 
@@ -168,10 +169,8 @@ async function main(argv: string[]): Promise<void> {
   const shutdown = async (saved = false): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.warning('User requested shutdown...');
-    // the final save when save points are configured (the SHUTDOWN command saved already)
-    if (!saved && !shutdownSave(server, {})) {
-      log.warning('Errors trying to shut down the server. Check the logs for more information.');
+    // the AOF sync and final save (the SHUTDOWN command did them already)
+    if (!saved && !prepareForShutdown(server, {})) {
       stopping = false;
       return;
     }
@@ -181,6 +180,7 @@ async function main(argv: string[]): Promise<void> {
       log.warning(`Error while closing: ${(e as Error).message}`);
     }
     if (pidfile) {
+      log.notice('Removing the pid file.');
       try {
         fs.unlinkSync(pidfile);
       } catch {

@@ -231,13 +231,24 @@ export function debugLoadAof(ctx: Ctx): void {
 }
 
 /**
- * The save before SHUTDOWN or a signal: a running BGSAVE is stopped; the
- * dataset is saved when SAVE was given, or save points are configured and
- * NOSAVE was not. Returns false when the save failed and FORCE was not
- * given (the shutdown is then refused).
+ * The first half of a shutdown, for the SHUTDOWN command and the signals
+ * (Redis's prepareForShutdown): logs it, stops a background save or AOF
+ * rewrite, syncs the AOF, and saves the dataset when SAVE was given, or
+ * save points are configured and NOSAVE was not — with Redis's log lines in
+ * Redis's order. Returns false when the save failed and FORCE was not given
+ * (the shutdown is then refused). The caller closes the server.
  */
-export function shutdownSave(server: Ctx['server'], opts: { save?: boolean; nosave?: boolean; force?: boolean }): boolean {
-  persist(server).bgsave?.abort();
+export function prepareForShutdown(server: Ctx['server'], opts: { save?: boolean; nosave?: boolean; force?: boolean }): boolean {
+  server.log.notice('User requested shutdown...');
+  const bg = persist(server).bgsave;
+  if (bg) {
+    server.log.warning(server.aof?.rewriting ? 'There is a child rewriting the AOF. Killing it!' : 'There is a child saving an .rdb. Killing it!');
+    bg.abort();
+  }
+  if (server.aof !== null) {
+    server.log.notice('Calling fsync() on the AOF file.');
+    server.aof.sync();
+  }
   if (opts.nosave || (!opts.save && savePoints(server).length === 0)) return true;
   server.log.notice('Saving the final RDB snapshot before exiting.');
   try {
@@ -249,6 +260,7 @@ export function shutdownSave(server: Ctx['server'], opts: { save?: boolean; nosa
       return true;
     }
     server.log.warning('Error trying to save the DB, can\'t exit.');
+    server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
     return false;
   }
 }

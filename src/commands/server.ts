@@ -18,7 +18,7 @@ import { idleMs } from '../keyspace/access.js';
 import type { Client } from '../server/client.js';
 import { PAUSE_ALL, PAUSE_WRITE } from '../server/pause.js';
 import { clientGetredir, trackingSubcommands } from './tracking.js';
-import { debugDigest, debugDigestValue, debugLoadAof, debugReload, shutdownSave } from './persistence.js';
+import { debugDigest, debugDigestValue, debugLoadAof, debugReload, prepareForShutdown } from './persistence.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -108,8 +108,8 @@ function shutdown(ctx: Ctx): void {
   // A shutdown completes synchronously here, so none is ever in progress.
   if (abort) throw new ReplyError('ERR No shutdown in progress.');
   if (server.closing) return;
-  // the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
-  if (!shutdownSave(server, { save, nosave, force })) throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
+  // the AOF sync and the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
+  if (!prepareForShutdown(server, { save, nosave, force })) throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
   // The CLI listens for 'shutdown': it logs, closes, removes its pid file and exits.
   server.emit('shutdown', { save, nosave, now, force });
   ctx.client.closeAfterReply = true;

@@ -387,7 +387,7 @@ export class Aof {
       this.baseSeq = 0;
       this.incrSeq = 0;
       this.files = [];
-      this.server.log.notice(`Creating AOF base file ${this.fileName('b', 1)} on server start`);
+      this.server.log.notice(`Creating AOF base file ${this.fileName('b', 1, this.baseExt)} on server start`);
       this.rewriteSync(true);
       return;
     }
@@ -430,6 +430,11 @@ export class Aof {
       if (f.type === 'b') this.baseSeq = Math.max(this.baseSeq, f.seq);
       if (f.type === 'i') this.incrSeq = Math.max(this.incrSeq, f.seq);
     }
+  }
+
+  /** A base file holds an RDB image (aof-use-rdb-preamble) or commands. */
+  private get baseExt(): 'rdb' | 'aof' {
+    return this.server.config.v['aof-use-rdb-preamble'] ? 'rdb' : 'aof';
   }
 
   private fileName(type: 'b' | 'i', seq: number, ext = 'aof'): string {
@@ -540,7 +545,7 @@ export class Aof {
     const baseSeq = this.baseSeq + 1;
     const incrSeq = this.incrSeq + 1;
     const preamble = !!this.server.config.v['aof-use-rdb-preamble'];
-    const baseName = this.fileName('b', baseSeq, preamble ? 'rdb' : 'aof');
+    const baseName = this.fileName('b', baseSeq, this.baseExt);
     const incrName = this.fileName('i', incrSeq);
     const tmpBase = path.join(this.dir, `temp-rewriteaof-${process.pid}.aof`);
     let fd = fs.openSync(tmpBase, 'w');
@@ -684,19 +689,25 @@ export class Aof {
   }
 
   /** Flushes, fsyncs and closes (shutdown, appendonly no). */
-  close(): void {
+  /** Writes what is buffered and fsyncs the file (before a shutdown's save). */
+  sync(): void {
     this.flush(true);
+    if (this.fd < 0) return;
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (e) {
+      this.server.log.warning(`Fail to fsync the AOF file: ${(e as Error).message}.`);
+    }
+  }
+
+  /** Syncs and closes the file (server close, CONFIG SET appendonly no). */
+  close(): void {
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
     }
+    this.sync();
     if (this.fd >= 0) {
-      this.server.log.notice('Calling fsync() on the AOF file.');
-      try {
-        fs.fsyncSync(this.fd);
-      } catch {
-        /* closing anyway */
-      }
       fs.closeSync(this.fd);
       this.fd = -1;
     }
