@@ -25,6 +25,8 @@ import { commands as scripting } from './scripting.js';
 import { commands as stream } from './stream.js';
 import { commands as geo } from './geo.js';
 import { commands as hll } from './hll.js';
+import { commands as lolwut } from './lolwut.js';
+import { commands as moduleCmd } from './module.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -49,4 +51,6 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...stream,
   ...geo,
   ...hll,
+  ...lolwut,
+  ...moduleCmd,
 ];

@@ -86,8 +86,9 @@ export const Err = {
     'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
   lfuSelected:
     'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
-  debugDisabled:
-    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+  /** DEBUG or MODULE LOAD/LOADEX/UNLOAD refused by their enable-*-command parameter. */
+  protectedCommand: (what: string, param: string) =>
+    `ERR ${what} command not allowed. If the ${param} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
   // hashes and sets (commands/hash.ts, commands/set.ts)
   hashNotInteger: 'ERR hash value is not an integer',
   hashNotFloat: 'ERR hash value is not a float',

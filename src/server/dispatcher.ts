@@ -92,9 +92,9 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     queueOrCall(server, client, cmd, argv, parent);
     return;
   }
-  const guard = (parent ?? cmd).protectedBy;
+  const guard = cmd.protectedBy;
   if (guard !== undefined && !protectedAllowed(server, client, guard)) {
-    reject(server, client, cmd, Err.debugDisabled, parent);
+    reject(server, client, cmd, Err.protectedCommand((parent ?? cmd).name.toUpperCase(), guard), parent);
     return;
   }
   if (!client.authenticated && !cmd.flags.includes('no_auth')) {
