@@ -53,6 +53,13 @@ function earlyLog(mark: string, msg: string): void {
   process.stdout.write(`${process.pid}:C ${ts} ${mark} ${msg}\n`);
 }
 
+/** The startup banner: tsdis's own drawing, with the fields of Redis's logo (version, mode, Port:, PID:). */
+function banner(port: number): string {
+  const art = [' _            _  _     ', '| |_  ___  __| |(_) ___', '|  _|(_-< / _` || |(_-<', ' \\__|/__/ \\__,_||_|/__/'];
+  const text = [`tsdis ${TSDIS_VERSION} (Redis ${REDIS_VERSION} compatible) 64 bit, node ${process.version}`, 'Running in standalone mode', `Port: ${port}`, `PID: ${process.pid}`];
+  return ['', ...art.map((a, i) => `    ${a}     ${text[i]}`), ''].join('\n');
+}
+
 /** Parses the command line and config, starts listening, and wires shutdown. Exit codes as redis-server. */
 async function main(argv: string[]): Promise<void> {
   const args = parseCliArgs(argv);
@@ -92,9 +99,12 @@ async function main(argv: string[]): Promise<void> {
   }
   const log = server.log;
   const v = server.config.v;
-  log.warning(`tsdis ${TSDIS_VERSION} is starting: Redis ${REDIS_VERSION} compatible, node=${process.version}, pid=${process.pid}`);
+  // Redis's first lines, which tools read for the version and pid, then tsdis's own
+  log.warning('oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
+  log.warning(`Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
+  log.warning(`tsdis ${TSDIS_VERSION} on node ${process.version}`);
   if (args.file === undefined && !args.stdin) {
-    log.warning('No config file given: running with the defaults and command-line options. Pass a path to a redis.conf style file to use one.');
+    log.warning(`Warning: no config file specified, using the default config. In order to specify a config file use ${process.argv[1] ?? 'tsdis'} /path/to/redis.conf`);
   } else log.warning('Configuration loaded');
   for (const d of loaded?.directives ?? []) {
     if (d.name === 'loadmodule') {
@@ -105,7 +115,9 @@ async function main(argv: string[]): Promise<void> {
   if (v['daemonize']) log.warning('daemonize yes is not supported: running in the foreground');
 
   const port = Number(v['port']);
-  log.notice(`Running mode=standalone, port=${port}.`);
+  // Redis shows its logo on a terminal or with always-show-logo yes, else one line
+  if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && process.stdout.isTTY)) log.raw(banner(port));
+  else log.notice(`Running mode=standalone, port=${port}.`);
   // the AOF is loaded after listening, with -LOADING replies meanwhile (below)
   server.deferAofLoad = true;
   try {

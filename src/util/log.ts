@@ -22,7 +22,16 @@ export class Logger {
     const d = new Date();
     const p2 = (n: number) => String(n).padStart(2, '0');
     const ts = `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-    const line = `${process.pid}:M ${ts} ${MARKS[level]} ${msg}`;
+    this.emit(`${process.pid}:M ${ts} ${MARKS[level]} ${msg}`);
+  }
+
+  /** Text logged as is, without the pid/time/level prefix (Redis's LL_RAW: the startup logo), at notice level. */
+  raw(text: string): void {
+    if (LEVELS.indexOf(this.config.v['loglevel'] as (typeof LEVELS)[number]) > 2) return;
+    this.emit(text);
+  }
+
+  private emit(line: string): void {
     if (this.sink) return this.sink(line);
     const file = this.config.v['logfile'] as string;
     if (file) {

@@ -237,6 +237,28 @@ test('startup log lines on stdout use the Redis format', async () => {
   assert.match(s.out(), /Running mode=standalone, port=\d+\./);
 });
 
+test('always-show-logo: the banner carries Redis logo fields (Port:, PID:) before Server initialized, as harnesses look for', async () => {
+  const port = await freePort();
+  const s = await startCli(['--port', String(port), '--always-show-logo', 'yes'], (o) => o.includes('Ready to accept connections tcp'));
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  // the regexp Redis's own test harness waits for
+  assert.match(s.out(), new RegExp(` PID: ${s.proc.pid}[\\s\\S]*Server initialized`));
+  assert.match(s.out(), new RegExp(`Running in standalone mode\\n.* Port: ${port}\\n`));
+  assert.match(s.out(), new RegExp(`# Redis version=${REDIS_VERSION.replace(/\\./g, '\\.')}, bits=64, commit=00000000, modified=0, pid=${s.proc.pid}, just started`));
+  assert.doesNotMatch(s.out(), /Running mode=standalone/);
+});
+
+test('a port in use: Redis\'s "Failed listening on port ... (tcp), aborting." and exit 1', async () => {
+  const port = await freePort();
+  const holder = await startCli(['--port', String(port)], (o) => o.includes('Ready to accept connections tcp'));
+  const r = runCli(['--port', String(port)]);
+  holder.proc.kill('SIGTERM');
+  await holder.exited;
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, new RegExp(`# Warning: Could not create server TCP listening socket [^ ]+:${port}: bind: Address already in use\\n.*# Failed listening on port ${port} \\(tcp\\), aborting\\.\\n`));
+});
+
 test('SHUTDOWN from a client stops the process with exit code 0', async () => {
   const port = await freePort();
   const s = await startCli(['--port', String(port), '--save', ''], (o) => o.includes('Ready to accept connections tcp'));
