@@ -386,6 +386,7 @@ export class Server extends EventEmitter {
     client = this.newClient(sock, unix ? 'unix' : 'tcp', unixPath);
     this.log.verbose(unix ? `Accepted connection to ${unixPath}` : `Accepted ${client.addr}`);
     sock.on('error', () => this.freeClient(client!));
+    sock.on('end', () => this.peerEnded(client!));
     sock.on('close', () => {
       if (!client!.closed) this.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
       this.freeClient(client);
@@ -401,6 +402,21 @@ export class Server extends EventEmitter {
       }
     });
     this.emit('client', client);
+  }
+
+  /**
+   * The peer ended its side of the connection (EOF). Redis frees such a
+   * client at once: a blocked one must never be served again (its FIN, a
+   * reconnected worker's new wait and the next push can arrive in one turn,
+   * before the socket's 'close'). Replies it was already given are still
+   * written; Node ends our side after them.
+   */
+  private peerEnded(c: Client): void {
+    if (c.closed) return;
+    this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
+    c.closeAfterReply = true;
+    if (c.reply.out.length !== 0) this.queueFlush(c);
+    else this.freeClient(c);
   }
 
   /** Protected mode: no password, and a connection from a non-loopback address. */
