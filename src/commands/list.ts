@@ -322,9 +322,9 @@ function lpos(ctx: Ctx): void {
     if (is(a, 'RANK') && more) {
       const r = argv[++j]!;
       rank = argInt(r);
+      // 7.2 reads RANK in [-LONG_MAX, LONG_MAX] (7.0 negated LONG_MIN to itself)
+      if (r === '-9223372036854775808') throw new ReplyError(Err.longRange);
       if (rank === 0) throw new ReplyError(Err.lposRankZero);
-      // Redis 7.0 negates LONG_MIN to itself: any match counts, from the tail.
-      if (r === '-9223372036854775808') rank = -1;
     } else if (is(a, 'COUNT') && more) {
       count = argAtLeast(argv[++j]!, 0, "ERR COUNT can't be negative");
     } else if (is(a, 'MAXLEN') && more) {

@@ -82,8 +82,11 @@ test('LPOS', { skip }, async () => {
     ['LPOS', 'l', 'a', 'RANK', '0'], ['LPOS', 'l', 'a', 'RANK', 'x'], ['LPOS', 'l', 'a', 'COUNT', '-1'], ['LPOS', 'l', 'a', 'COUNT', 'x'],
     ['LPOS', 'l', 'a', 'MAXLEN', '-1'], ['LPOS', 'l', 'a', 'MAXLEN', 'x'], ['LPOS', 'l', 'a', 'FOO', '1'], ['LPOS', 'l', 'a', 'RANK'],
     ['LPOS', 'l', 'a', 'COUNT'], ['LPOS', 'l', 'a', 'rank', '1', 'count', '1', 'maxlen', '10'], ['LPOS', 'l'],
-    ['LPOS', 'l', 'a', 'RANK', '-9223372036854775808'], ['LPOS', 'l', 'a', 'RANK', '9223372036854775807'],
+    ['LPOS', 'l', 'a', 'RANK', '-9223372036854775807'], ['LPOS', 'l', 'a', 'RANK', '9223372036854775807'],
+    // 7.2 reads RANK in [-LONG_MAX, LONG_MAX] (7.0 negated LONG_MIN to itself), before the key
+    sevenTwo('-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n', 'LPOS', 'l', 'a', 'RANK', '-9223372036854775808'),
     ['SET', 's', 'v'], ['LPOS', 's', 'a'], ['LPOS', 's', 'a', 'RANK', '0'],
+    sevenTwo('-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n', 'LPOS', 's', 'a', 'RANK', '-9223372036854775808'),
   ]);
 });
 
