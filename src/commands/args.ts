@@ -3,7 +3,8 @@
  * throws the right ReplyError itself, so handlers just call them.
  */
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseInt64 } from '../util/numbers.js';
+import { parseDouble, parseInt64 } from '../util/numbers.js';
+import { parseLongDouble, type LongDouble } from '../util/longdouble.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, type StrValue, type Value, type Collection } from '../keyspace/value.js';
 
@@ -15,6 +16,30 @@ export function argInt(s: string, err: string = Err.notInteger): number {
     throw new ReplyError(err);
   }
   return n;
+}
+
+/**
+ * A double argument, read as Redis's getDoubleFromObjectOrReply reads it
+ * (string2d: see parseDouble); anything else replies `err` (default: "value
+ * is not a valid float"). ZADD/ZINCRBY scores, WEIGHTS, GEO coordinates and
+ * distances use it; score range bounds and SORT weights read with bare
+ * strtod instead, as Redis does.
+ */
+export function argDouble(s: string, err: string = Err.notFloat): number {
+  const v = parseDouble(s);
+  if (v === null) throw new ReplyError(err);
+  return v;
+}
+
+/**
+ * A long double argument, as getLongDoubleFromObjectOrReply reads it
+ * (string2ld: see parseLongDouble); anything else replies `err`.
+ * INCRBYFLOAT, HINCRBYFLOAT and blocking timeouts use it.
+ */
+export function argLongDouble(s: string, err: string = Err.notFloat): LongDouble {
+  const v = parseLongDouble(s);
+  if (v === null) throw new ReplyError(err);
+  return v;
 }
 
 /**

@@ -10,9 +10,9 @@
  * for BLMOVE/BRPOPLPUSH, a null array for the others).
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupTyped, parseMpopArgs } from './args.js';
+import { argLongDouble, lookupTyped, parseMpopArgs } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseDouble } from '../util/numbers.js';
+import { ldCeil, ldFromInt, ldMul } from '../util/longdouble.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
 import type { List } from '../types/list.js';
@@ -21,23 +21,32 @@ import type { ServeFn } from '../server/blocking.js';
 import { firstNonEmpty, moveReply, parseWhere, popManyReply, popOne } from './list.js';
 import { firstNonEmptyZset, zpopManyReply, zpopOneReply } from './zset.js';
 
-const TWO_63 = 2 ** 63;
+const LLONG_MAX = 9223372036854775807n;
+const THOUSAND = ldFromInt(1000);
 
 /**
  * A timeout in seconds (fractions allowed) as an absolute deadline in ms, 0
- * for none, with Redis 7's rules: not a number -> "timeout is not a float or
- * out of range"; below zero after rounding up to ms, or too large for an
- * int64 of ms (which Redis's conversion turns negative) -> "timeout is
- * negative"; else ceil(ms) from now.
+ * for none, with Redis 7.2's getTimeoutFromObjectOrReply rules: the text is
+ * read as a long double (string2ld: 1e400 is valid, 1e5000 is not) ->
+ * else "timeout is not a float or out of range"; times 1000 in long double
+ * precision, above LLONG_MAX (+inf included) -> "timeout is out of range";
+ * rounded up to whole ms (ceill), below zero -> "timeout is negative"
+ * (-0.0001 s rounds to -0 ms, which waits forever in Redis too); beyond
+ * LLONG_MAX once the current time is added -> "timeout is out of range".
+ * (Redis 7.0 lets such values overflow to a negative int64 and says
+ * "timeout is negative", or blocks until a deadline in the past.)
  */
 export function parseTimeout(ctx: Ctx, arg: string): number {
-  const s = parseDouble(arg);
-  if (s === null) throw new ReplyError(Err.timeoutNotFloat);
-  const ms = s * 1000;
-  // ceil first: -0.0001 s is -0 ms, which waits forever in Redis too
-  const t = Math.ceil(ms);
-  if (t < 0 || ms >= TWO_63) throw new ReplyError(Err.timeoutNegative);
-  return t === 0 ? 0 : t + ctx.server.now();
+  const ms = ldMul(argLongDouble(arg, Err.timeoutNotFloat), THOUSAND);
+  if (ms.special === 'inf' && !ms.neg) throw new ReplyError(Err.timeoutOutOfRange);
+  // -inf (and any value below LLONG_MIN) converts to LLONG_MIN on x86-64: negative.
+  const t = ms.special === 'inf' ? -1n : ldCeil(ms);
+  if (t > LLONG_MAX) throw new ReplyError(Err.timeoutOutOfRange);
+  if (t < 0n) throw new ReplyError(Err.timeoutNegative);
+  if (t === 0n) return 0;
+  const now = ctx.server.now();
+  if (t > LLONG_MAX - BigInt(Math.floor(now))) throw new ReplyError(Err.timeoutOutOfRange);
+  return Number(t) + now;
 }
 
 /** Whether this client may block: not the in-process call() client, not inside EXEC. */

@@ -12,7 +12,8 @@
  */
 import { command, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseDouble, parseInt64 } from '../util/numbers.js';
+import { formatFixed, parseInt64 } from '../util/numbers.js';
+import { argDouble } from './args.js';
 import type { Reply } from '../protocol/writer.js';
 import { ZSet, type Leaf } from '../types/zset.js';
 import { getZ, limits } from './zset.js';
@@ -23,7 +24,7 @@ import {
 
 /** This group's error texts (kept here while errors.ts is shared work in progress). */
 const GeoErr = {
-  badPair: (lon: number, lat: number) => `ERR invalid longitude,latitude pair ${fmtF6(lon)},${fmtF6(lat)}`,
+  badPair: (lon: number, lat: number) => `ERR invalid longitude,latitude pair ${formatFixed(lon, 6)},${formatFixed(lat, 6)}`,
   unit: 'ERR unsupported unit provided. please use M, KM, FT, MI',
   numRadius: 'ERR need numeric radius',
   numWidth: 'ERR need numeric width',
@@ -41,28 +42,6 @@ const GeoErr = {
 // ---------------------------------------------------------------------------
 // Formatting
 
-/** C's %f (6 decimals) for the error text. */
-function fmtF6(x: number): string {
-  if (Number.isNaN(x)) return Number.isNaN(x) && x < 0 ? '-nan' : 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  if (Math.abs(x) < 1e21) return x.toFixed(6);
-  return BigInt(x).toString() + '.000000';
-}
-
-/** The exact value of a finite double as [mantissa, exponent]: x = m * 2^e. */
-function exactParts(x: number): [bigint, number] {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, x);
-  const hi = dv.getUint32(0);
-  const lo = dv.getUint32(4);
-  const exp = (hi >>> 20) & 0x7ff;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  if (exp === 0) return [m, -1074];
-  m |= 1n << 52n;
-  return [m, exp - 1075];
-}
-
 /**
  * Redis's "human" long double text of a double (coordinates): printf
  * "%.17Lf" (exact value, round half to even) with trailing zeros and a
@@ -73,30 +52,13 @@ export function humanLongDouble(x: number): string {
   const ax = Math.abs(x);
   // toFixed is exact too, but rounds a tie half up (on the magnitude): a tie,
   // x·10^17 ending in exactly .5, happens only for x = odd / 2^18 (x·10^17 =
-  // odd·5^17·2^(17-k) for x = odd / 2^k), left to the exact path below.
-  if (ax < 1e21 && !(Number.isInteger(ax * 262144) && !Number.isInteger(ax * 131072))) {
-    const t = x.toFixed(17);
-    let end = t.length;
-    while (t.charCodeAt(end - 1) === 48) end--;
-    if (t.charCodeAt(end - 1) === 46) end--;
-    return t.slice(0, end);
-  }
-  const neg = x < 0;
-  const [m, e] = exactParts(Math.abs(x));
-  const P = 10n ** 17n;
-  let q: bigint;
-  if (e >= 0) q = (m << BigInt(e)) * P;
-  else {
-    const num = m * P;
-    const den = 1n << BigInt(-e);
-    q = num / den;
-    const r2 = (num % den) * 2n;
-    if (r2 > den || (r2 === den && (q & 1n) === 1n)) q++;
-  }
-  let int = (q / P).toString();
-  let frac = (q % P).toString().padStart(17, '0').replace(/0+$/, '');
-  if (neg) int = '-' + int;
-  return frac.length ? int + '.' + frac : int;
+  // odd·5^17·2^(17-k) for x = odd / 2^k), left to the exact formatFixed.
+  const fast = ax < 1e21 && !(Number.isInteger(ax * 262144) && !Number.isInteger(ax * 131072));
+  const t = fast ? x.toFixed(17) : formatFixed(x, 17);
+  let end = t.length;
+  while (t.charCodeAt(end - 1) === 48) end--;
+  if (t.charCodeAt(end - 1) === 46) end--;
+  return t.slice(0, end);
 }
 
 /** A distance with 4 decimals (Redis 7.2: the value times 10^4 rounded half to even). */
@@ -120,13 +82,6 @@ function replyCoord(reply: Reply, x: number): void {
 
 // ---------------------------------------------------------------------------
 // Arguments
-
-/** A double argument with Redis's getDoubleFromObjectOrReply error (default: not a valid float). */
-export function argDouble(s: string, err: string = Err.notFloat): number {
-  const v = parseDouble(s);
-  if (v === null) throw new ReplyError(err);
-  return v;
-}
 
 /** A longitude, latitude pair at argv[i], argv[i+1], within the indexable limits. */
 function argLonLat(argv: string[], i: number): [number, number] {

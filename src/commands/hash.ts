@@ -10,7 +10,7 @@
  * the stored strings and the reply.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
+import { argLongDouble, lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { HashValue } from '../types/hash.js';
 import { parseInt64, INT64_MAX } from '../util/numbers.js';
@@ -216,8 +216,7 @@ function hincrby(ctx: Ctx): void {
 /** HINCRBYFLOAT key field increment: long double arithmetic, formatted as INCRBYFLOAT. */
 function hincrbyfloat(ctx: Ctx): void {
   const { argv } = ctx;
-  const inc = parseLongDouble(argv[3]!);
-  if (inc === null) throw new ReplyError(Err.notFloat);
+  const inc = argLongDouble(argv[3]!);
   if (!ldIsFinite(inc)) throw new ReplyError(Err.valueNanOrInfinity);
   const key = argv[1]!;
   const [h, created] = hashForWrite(ctx, key);

@@ -8,7 +8,7 @@ import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
-import { parseInt64 } from '../util/numbers.js';
+import { parseInt64, strtod } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
 import { genInfo, selectSections, nowUsec, lruClock } from '../observability/info.js';
 import { clientInfoLine, clientType, parseClientType, type ClientType } from '../observability/clientlist.js';
@@ -42,10 +42,10 @@ function argRangeOr(s: string, min: number, max: number, err: string): number {
   return n;
 }
 
-/** C's strtod on a whole argument: the longest numeric prefix, 0 when there is none. */
-function strtod(s: string): number {
-  const m = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(s);
-  return m ? Number(m[0]) : 0;
+/** C's strtod(arg, NULL) on an argument: the value of its longest numeric prefix (0 when none), up to a NUL. */
+function strtodValue(s: string): number {
+  const nul = s.indexOf('\0');
+  return strtod(nul < 0 ? s : s.slice(0, nul)).value;
 }
 
 const ON_OFF = (name: string): ArgDoc => ({
@@ -281,7 +281,7 @@ function clientPause(ctx: Ctx): void {
   const n = parseInt64(argv[2]!);
   if (n === null) throw new ReplyError('ERR timeout is not an integer or out of range');
   if (n < 0) throw new ReplyError('ERR timeout is negative');
-  if (typeof n === 'bigint' || n > Number.MAX_SAFE_INTEGER - server.now()) throw new ReplyError('ERR timeout is out of range');
+  if (typeof n === 'bigint' || n > Number.MAX_SAFE_INTEGER - server.now()) throw new ReplyError(Err.timeoutOutOfRange);
   server.pause.pause(n, mode);
   ctx.reply.ok();
 }
@@ -773,11 +773,15 @@ function debug(ctx: Ctx): void {
   const n = argv.length;
   if (sub === 'help' && n === 2) return helpReply(ctx.reply, 'debug', DEBUG_HELP);
   if (sub === 'sleep' && n === 3) {
-    sleepMs(Math.floor(strtod(argv[2]!) * 1000));
+    // Redis converts seconds * 1e6 to a long long; beyond its range (inf,
+    // NaN) x86-64 gives LLONG_MIN, and nanosleep refuses to sleep.
+    const us = strtodValue(argv[2]!) * 1e6;
+    if (us > -9223372036854775808 && us < 9223372036854775808) sleepMs(Math.trunc(us) / 1000);
     return ctx.reply.ok();
   }
   if (sub === 'set-active-expire' && n === 3) {
-    server.activeExpireEnabled = Math.trunc(strtod(argv[2]!)) !== 0;
+    // atoi: optional white space and sign, then decimal digits ("0x1" is 0).
+    server.activeExpireEnabled = /^[ \t\n\v\f\r]*[+-]?0*[1-9]/.test(argv[2]!);
     return ctx.reply.ok();
   }
   if (sub === 'object' && n === 3) return debugObject(ctx);

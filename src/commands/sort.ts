@@ -10,8 +10,9 @@
  *    backwards, LIMIT takes ranks), sets keep theirs unless STORE, which
  *    forces an ALPHA sort for determinism;
  *  - numeric weights are parsed as C's strtod does (leading blanks, hex,
- *    inf; bytes after a NUL are ignored; NaN, overflow and underflow are
- *    errors), a missing BY key weighs 0 (numeric) or sorts first (ALPHA);
+ *    inf; bytes after a NUL are ignored; NaN, overflow and underflow,
+ *    inexact subnormals included, are errors), a missing BY key weighs 0
+ *    (numeric) or sorts first (ALPHA);
  *  - ties: numeric ties compare the elements' bytes; ALPHA without STORE
  *    compares as strcoll does in the C locale (bytes up to the first NUL),
  *    with STORE all bytes; remaining ties keep input order (glibc's merge
@@ -23,6 +24,7 @@
  */
 import { command, type ArgDoc, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
 import { argInt } from './args.js';
+import { strtod } from '../util/numbers.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
@@ -44,67 +46,19 @@ function cstr(s: string): string {
   return z < 0 ? s : s.slice(0, z);
 }
 
-const MIN_NORMAL = 2.2250738585072014e-308;
-
 /**
- * A weight parsed as SORT parses it (glibc strtod on the bytes up to the
- * first NUL, which must all be consumed): the number, or null when Redis
- * reports "One or more scores can't be converted into double" (no number,
- * trailing bytes, NaN, overflow, underflow). An empty text weighs 0.
+ * A weight parsed as SORT parses it (bare strtod on the bytes up to the
+ * first NUL, which must all be consumed; any ERANGE is an error): the
+ * number, or null when Redis reports "One or more scores can't be converted
+ * into double" (no number, trailing bytes, NaN, overflow, and underflow,
+ * which for glibc includes an inexact subnormal but not an exact one such as
+ * 0x1p-1074). Leading white space is skipped and an empty text weighs 0.
  */
 export function sortWeight(raw: string): number | null {
   const s = cstr(raw);
-  if (s.length === 0) return 0;
-  let i = 0;
-  while (i < s.length && (s[i] === ' ' || (s.charCodeAt(i) >= 9 && s.charCodeAt(i) <= 13))) i++;
-  let neg = false;
-  if (s[i] === '+' || s[i] === '-') {
-    neg = s[i] === '-';
-    i++;
-  }
-  const rest = s.slice(i).toLowerCase();
-  if (rest.startsWith('inf')) {
-    // "inf" or "infinity"; anything else after it is left unparsed.
-    const tail = rest === 'inf' || rest === 'infinity';
-    return tail ? (neg ? -Infinity : Infinity) : null;
-  }
-  if (rest.startsWith('nan')) return null;
-  let v: number;
-  let nonzero = false;
-  if (/^0x(?:[0-9a-f]|\.[0-9a-f])/.test(rest)) {
-    const m = /^0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?[0-9]+))?$/.exec(rest);
-    if (m === null) return null;
-    const int = m[1] ?? '';
-    const frac = m[2] ?? '';
-    const digits = (int + frac).replace(/^0+/, '');
-    nonzero = digits.length > 0;
-    if (!nonzero) v = 0;
-    else {
-      // Keep 60 significant bits; the rest only affects rounding.
-      const keep = digits.slice(0, 15);
-      let e = (m[3] ? Number(m[3]) : 0) - 4 * frac.length + 4 * (digits.length - keep.length);
-      v = parseInt(keep, 16);
-      while (e > 0 && Number.isFinite(v)) {
-        const step = Math.min(e, 1000);
-        v *= Math.pow(2, step);
-        e -= step;
-      }
-      while (e < 0 && v !== 0) {
-        const step = Math.min(-e, 1000);
-        v /= Math.pow(2, step);
-        e += step;
-      }
-    }
-  } else {
-    const m = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$/.exec(rest);
-    // ("0x" without hex digits parses as 0 and stops at the x: an error too.)
-    if (m === null) return null;
-    v = Number(rest);
-    nonzero = /[1-9]/.test(rest.replace(/e.*$/, ''));
-  }
-  if (!Number.isFinite(v)) return null;
-  if (nonzero && Math.abs(v) < MIN_NORMAL) return null;
-  return neg ? -v : v;
+  const r = strtod(s);
+  if (r.end !== s.length || r.erange || r.value !== r.value) return null;
+  return r.value;
 }
 
 /** Compares two byte strings (latin1) as memcmp then length. */

@@ -9,7 +9,7 @@
  * common paths allocate nothing beyond the stored value and the reply.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { argInt, lookupString } from './args.js';
+import { argInt, argLongDouble, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { isString, strLen, strOf, strValue, type StrValue } from '../keyspace/value.js';
 import { parseInt64, INT64_MAX, INT64_MIN } from '../util/numbers.js';
@@ -426,8 +426,7 @@ function incrbyfloat(ctx: Ctx): void {
   const v = lookupString(db, key, true);
   const cur = v === undefined ? ldFromInt(0) : storedLongDouble(v);
   if (cur === null) throw new ReplyError(Err.notFloat);
-  const inc = parseLongDouble(argv[2]!);
-  if (inc === null) throw new ReplyError(Err.notFloat);
+  const inc = argLongDouble(argv[2]!);
   const sum = ldAdd(cur, inc);
   if (!ldIsFinite(sum)) throw new ReplyError(Err.nanOrInfinity);
   const text = formatLongDouble(sum);

@@ -9,9 +9,9 @@
  * reply.double() (RESP2 bulk, RESP3 double) in Redis 7.2's format.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { argAtLeast, argInt, is, lookupTyped, checkRepeatedReply, parseMpopArgs, parseScanOptions } from './args.js';
+import { argAtLeast, argDouble, argInt, is, lookupTyped, checkRepeatedReply, parseMpopArgs, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { parseDouble, parseInt64, formatDouble, INT64_MAX } from '../util/numbers.js';
+import { strtod, parseInt64, formatDouble, INT64_MAX } from '../util/numbers.js';
 import { isString } from '../keyspace/value.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
@@ -34,28 +34,23 @@ function newZSet(ctx: Ctx, sizeHint: number, lenHint: number): ZSet {
   return new ZSet(me !== 0 && sizeHint <= me && lenHint <= mv);
 }
 
-/** A score argument (ZADD, ZINCRBY): a float, NaN rejected. */
-function argScore(s: string): number {
-  const n = parseDouble(s);
-  if (n === null) throw new ReplyError(Err.notFloat);
-  return n;
-}
-
-/** strtod-style bound parse for score ranges: leading '(' makes it exclusive. */
+/**
+ * One bound of a score range as Redis's zslParseRange reads it: a leading
+ * '(' makes it exclusive, then bare strtod on the C string (up to the first
+ * NUL), which must reach its end and not give NaN. Unlike a score argument,
+ * leading white space, overflow to +-inf, underflow to 0 and "" (or a lone
+ * "(", read as 0) are all accepted; "   " is not (strtod then consumes nothing).
+ */
 function parseScoreBound(s: string): [number, boolean] {
-  let ex = false;
-  if (s.charCodeAt(0) === 40) {
-    ex = true;
-    s = s.slice(1);
-  }
-  // strtod skips leading white space (zslParseRange does not reject it).
-  // strtod of "" (or of "(" alone) reads nothing and leaves the end at the NUL: 0.
-  const t = s.replace(/^[ \t\n\v\f\r]+/, '');
-  const v = t.length === 0 ? (s.length === 0 ? 0 : null) : parseDouble(t);
-  if (v === null) throw new ReplyError(Err.zsetMinMaxFloat);
-  return [v, ex];
+  const ex = s.charCodeAt(0) === 40;
+  const nul = s.indexOf('\0');
+  const c = s.slice(ex ? 1 : 0, nul < 0 ? s.length : nul);
+  const r = strtod(c);
+  if (r.end !== c.length || r.value !== r.value) throw new ReplyError(Err.zsetMinMaxFloat);
+  return [r.value, ex];
 }
 
+/** The score range of ZRANGEBYSCORE, ZCOUNT, ZRANGE BYSCORE ...: min and max bounds. */
 export function parseScoreRange(min: string, max: string): ScoreRange {
   const [a, ae] = parseScoreBound(min);
   const [b, be] = parseScoreBound(max);
@@ -145,7 +140,7 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
   const scores = new Array<number>(pairs);
   let maxLen = 0;
   for (let i = 0; i < pairs; i++) {
-    scores[i] = argScore(argv[scoreIdx + 2 * i]!);
+    scores[i] = argDouble(argv[scoreIdx + 2 * i]!);
     const l = argv[scoreIdx + 2 * i + 1]!.length;
     if (l > maxLen) maxLen = l;
   }
@@ -567,9 +562,7 @@ function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number,
     if (op !== OP_DIFF && !cardOnly && remaining >= numkeys + 1 && is(a, 'WEIGHTS')) {
       j++;
       for (let i = 0; i < numkeys; i++, j++) {
-        const w = parseDouble(argv[j]!);
-        if (w === null) throw new ReplyError(Err.zsetWeight);
-        srcs[i]!.weight = w;
+        srcs[i]!.weight = argDouble(argv[j]!, Err.zsetWeight);
       }
     } else if (op !== OP_DIFF && !cardOnly && remaining >= 2 && is(a, 'AGGREGATE')) {
       const g = argv[j + 1]!;

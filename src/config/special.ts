@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
+import { formatFixed, parseDouble } from '../util/numbers.js';
 
 /** A bad value for a parameter; CONFIG SET wraps the text in its own message. */
 export class ConfigValueError extends Error {}
@@ -213,10 +214,10 @@ export function parsePercentiles(value: string): string {
   if (a.length === 1 && a[0] === '') a = [];
   const out: string[] = [];
   for (const x of a) {
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(x)) throw new ConfigValueError('Invalid latency-tracking-info-percentiles parameters');
-    const n = Number(x);
+    const n = parseDouble(x);
+    if (n === null) throw new ConfigValueError('Invalid latency-tracking-info-percentiles parameters');
     if (n > 100 || n < 0) throw new ConfigValueError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
-    out.push(trimDouble(n.toFixed(6)));
+    out.push(trimDouble(formatFixed(n, 6)));
   }
   return out.join(' ');
 }

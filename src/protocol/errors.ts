@@ -101,6 +101,7 @@ export const Err = {
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
   timeoutNotFloat: 'ERR timeout is not a float or out of range',
   timeoutNegative: 'ERR timeout is negative',
+  timeoutOutOfRange: 'ERR timeout is out of range',
   unblocked: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
   // SORT (commands/sort.ts)

@@ -371,14 +371,24 @@ export class ZSet implements Collection {
     for (let d = 0; d < this.height; d++) PATH_N[d]!.cnt[PATH_I[d]!]! += delta;
   }
 
+  /**
+   * A score as the encoding keeps it: a listpack stores an integral score as
+   * an integer (Redis's double2ll), which turns -0 into 0; a skiplist keeps -0.
+   */
+  private stored(score: number): number {
+    return score === 0 && this.lp ? 0 : score;
+  }
+
   /** Inserts a member known to be absent. */
   insert(score: number, member: string): void {
+    score = this.stored(score);
     this.dict.set(member, score);
     this.add(score, member);
   }
 
   /** Inserts a member whose slot() lookup just returned -1 (no other lookup in between). */
   insertAfterMiss(score: number, member: string): void {
+    score = this.stored(score);
     this.dict.addAfterMiss(member, score);
     this.add(score, member);
   }
@@ -593,6 +603,7 @@ export class ZSet implements Collection {
   update(slot: number, member: string, score: number): void {
     const old = this.dict.vals[slot]!;
     if (old === score) return;
+    score = this.stored(score);
     this.dict.setAt(slot, score);
     const l = this.findLeaf(old, member);
     const p = leafFind(l, old, member);

@@ -17,6 +17,7 @@
  *   if (!ldIsFinite(sum)) -> "increment would produce NaN or Infinity"
  *   store/reply formatLongDouble(sum)
  */
+import { isCSpace, scanFloat } from './numbers.js';
 
 export interface LongDouble {
   /** Sign (also for zero and infinity). */
@@ -87,62 +88,46 @@ function roundExact(neg: boolean, p: bigint, q: bigint, sh: number): LongDouble 
   return { neg, m, e };
 }
 
-const DEC = /^([+-]?)(?:(\d+)\.?(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?$/;
-const HEX = /^([+-]?)0[xX](?:([0-9a-fA-F]+)\.?([0-9a-fA-F]*)|\.([0-9a-fA-F]+))(?:[pP]([+-]?\d+))?$/;
-const INFTEXT = /^([+-]?)(?:inf|infinity)$/i;
-
-/** An exponent's digits as a number, clamped far beyond any meaningful range. */
-function expOf(s: string | undefined): number {
-  if (s === undefined) return 0;
-  const n = Number(s);
-  return n > 1e9 ? 1e9 : n < -1e9 ? -1e9 : n;
-}
-
 /**
  * Parses a float the way Redis's string2ld does (strtold on the whole text):
- * decimal and hexadecimal forms, "inf"/"infinity" with optional sign (any
- * case); no leading space, no trailing garbage, no NaN, no overflow, no
- * nonzero value that underflows to zero, fewer than 5120 bytes.
- * Returns null when Redis would reply "value is not a valid float".
+ * the grammar of numbers.ts's scanFloat (decimal and hexadecimal forms,
+ * "inf"/"infinity" with optional sign, any case), then correctly rounded to
+ * a long double; no leading space, no trailing garbage, no NaN, no overflow,
+ * no nonzero value that underflows to zero (a subnormal is accepted), fewer
+ * than 5120 bytes. Returns null when Redis would reply "value is not a valid
+ * float". Callers: INCRBYFLOAT, HINCRBYFLOAT, blocking timeouts (args.ts's
+ * argLongDouble) and the stored values the float increments read.
  */
 export function parseLongDouble(s: string): LongDouble | null {
   const len = s.length;
-  if (len === 0 || len >= MAX_CHARS) return null;
-  let mt = DEC.exec(s);
-  if (mt !== null) {
-    const neg = mt[1] === '-';
-    const intDigits = mt[2] ?? '';
-    const frac = mt[3] ?? mt[4] ?? '';
-    let digits = intDigits + frac;
-    let i = 0;
-    while (i < digits.length && digits.charCodeAt(i) === 48) i++;
-    digits = digits.slice(i);
-    if (digits.length === 0) return { neg, m: 0n, e: 0 };
-    const e10 = expOf(mt[5]) - frac.length;
+  if (len === 0 || len >= MAX_CHARS || isCSpace(s.charCodeAt(0))) return null;
+  const t = scanFloat(s);
+  if (t.end !== len) return null;
+  if (t.kind === 'inf') return t.neg ? NEG_INF : INF;
+  if (t.kind !== 'dec' && t.kind !== 'hex') return null; // NaN (nothing converted leaves end at 0)
+  const neg = t.neg;
+  let digits = t.digits;
+  let i = 0;
+  while (i < digits.length && digits.charCodeAt(i) === 48) i++;
+  digits = digits.slice(i);
+  if (digits.length === 0) return { neg, m: 0n, e: 0 };
+  let r: LongDouble;
+  if (t.kind === 'dec') {
+    const e10 = t.exp - t.frac;
     const mag = digits.length + e10; // value is in [10^(mag-1), 10^mag)
     if (mag > 4934) return null; // overflow: max is about 1.19e4932
     if (mag < -4952) return null; // underflows to zero: min subnormal is about 3.6e-4951
     const d = BigInt(digits);
-    const r = e10 >= 0 ? roundExact(neg, d * pow10(e10), 1n, 0) : roundExact(neg, d, pow10(-e10), 0);
-    return r.special !== undefined || r.m === 0n ? null : r;
-  }
-  mt = HEX.exec(s);
-  if (mt !== null) {
-    const neg = mt[1] === '-';
-    const frac = mt[3] ?? mt[4] ?? '';
-    const digits = (mt[2] ?? '') + frac;
+    r = e10 >= 0 ? roundExact(neg, d * pow10(e10), 1n, 0) : roundExact(neg, d, pow10(-e10), 0);
+  } else {
     const h = BigInt('0x' + digits);
-    if (h === 0n) return { neg, m: 0n, e: 0 };
-    const e2 = expOf(mt[5]) - 4 * frac.length;
+    const e2 = t.exp - 4 * t.frac;
     const mag = bitLength(h) + e2;
     if (mag > 16400) return null;
     if (mag < -16500) return null;
-    const r = roundExact(neg, h, 1n, e2);
-    return r.special !== undefined || r.m === 0n ? null : r;
+    r = roundExact(neg, h, 1n, e2);
   }
-  mt = INFTEXT.exec(s);
-  if (mt !== null) return mt[1] === '-' ? NEG_INF : INF;
-  return null;
+  return r.special !== undefined || r.m === 0n ? null : r;
 }
 
 /** The exact long double of an integer within int64 (a stored "int" encoded value). */
@@ -171,6 +156,27 @@ export function ldAdd(a: LongDouble, b: LongDouble): LongDouble {
   const s = (a.neg ? -av : av) + (b.neg ? -bv : bv);
   if (s === 0n) return ZERO;
   return s < 0n ? roundExact(true, -s, 1n, emin) : roundExact(false, s, 1n, emin);
+}
+
+/** a × b in long double precision, rounded to nearest-even, with IEEE special cases. */
+export function ldMul(a: LongDouble, b: LongDouble): LongDouble {
+  if (a.special === 'nan' || b.special === 'nan') return NAN;
+  const neg = a.neg !== b.neg;
+  if (a.special === 'inf' || b.special === 'inf') {
+    if ((a.special === undefined && a.m === 0n) || (b.special === undefined && b.m === 0n)) return NAN;
+    return neg ? NEG_INF : INF;
+  }
+  if (a.m === 0n || b.m === 0n) return { neg, m: 0n, e: 0 };
+  return roundExact(neg, a.m * b.m, 1n, a.e + b.e);
+}
+
+/** C's ceill of a finite value, as an exact integer (-0 gives 0n). */
+export function ldCeil(x: LongDouble): bigint {
+  if (x.e >= 0) return x.neg ? -(x.m << BigInt(x.e)) : x.m << BigInt(x.e);
+  const sh = BigInt(-x.e);
+  const q = x.m >> sh;
+  if (x.neg) return -q;
+  return q << sh === x.m ? q : q + 1n;
 }
 
 const P17 = 10n ** 17n;

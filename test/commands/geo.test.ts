@@ -17,7 +17,8 @@ import { SKIP_NO_REDIS, RawConn, createServer } from '../helpers/servers.js';
 import { readCommands } from '../../src/persistence/aof.js';
 import { rng } from '../helpers/rng.js';
 import { both, type Step } from './strdiff.js';
-import { humanLongDouble, fmtDistance, argDouble } from '../../src/commands/geo.js';
+import { humanLongDouble, fmtDistance } from '../../src/commands/geo.js';
+import { argDouble } from '../../src/commands/args.js';
 import { scoreOf, scoreText, decodeScore, distanceIfWithin, ShapeFilter, type Shape } from '../../src/util/geohash.js';
 import { parseDouble } from '../../src/util/numbers.js';
 

@@ -4,7 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatLongDouble, ldAdd, ldFromInt, ldIsFinite, parseLongDouble } from '../../src/util/longdouble.js';
+import { formatLongDouble, ldAdd, ldCeil, ldFromInt, ldIsFinite, ldMul, parseLongDouble } from '../../src/util/longdouble.js';
 import { hasRedis, startRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 
 /** What INCRBYFLOAT replies for a stored text `a` incremented by `b` (an error text or the value). */
@@ -71,4 +71,19 @@ test('random sums match redis-server', { skip: hasRedis() ? false : SKIP_NO_REDI
   } finally {
     c.close();
   }
+});
+
+test('ldMul and ldCeil: the blocking timeout arithmetic (seconds * 1000, rounded up)', () => {
+  const ms = (s: string): bigint => ldCeil(ldMul(parseLongDouble(s)!, ldFromInt(1000)));
+  assert.equal(ms('1.5'), 1500n);
+  assert.equal(ms('0.0001'), 1n);
+  assert.equal(ms('-0.0001'), 0n); // -0 ms: waits forever, as in Redis
+  assert.equal(ms('-1.0001'), -1000n);
+  assert.equal(ms('1e-4000'), 1n);
+  assert.equal(ms('0x1p-16445'), 1n); // the smallest subnormal
+  assert.equal(ms('9223372036854775.807'), 9223372036854775807n);
+  assert.ok(ms('1e400') > 10n ** 402n); // a long double, beyond a double's range
+  assert.equal(formatLongDouble(ldMul(parseLongDouble('1.1e4932')!, ldFromInt(1000))), 'inf');
+  assert.equal(formatLongDouble(ldMul(parseLongDouble('-inf')!, ldFromInt(0))), 'nan');
+  assert.equal(formatLongDouble(ldMul(parseLongDouble('-2.5')!, parseLongDouble('0.1')!)), '-0.25');
 });
