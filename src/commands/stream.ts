@@ -66,8 +66,6 @@ const E = {
   noGroupRead: (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
   noKeyOrGroup: (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}'`,
   noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
-  groupGone: 'NOGROUP the consumer group this client was blocked on no longer exists',
-  keyGone: 'UNBLOCKED the stream key no longer exists',
   setidProvidedDeleted: 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',
   setidTop: 'ERR The ID specified in XSETID is smaller than the target stream top item',
   setidAdded: 'ERR The entries_added specified in XSETID is smaller than the target stream length',
@@ -613,9 +611,10 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
   const serve: ServeFn = (db2, key, r) => {
     const v = db2.peek(key);
     if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'stream') {
-      // deleted, expired or replaced: XREADGROUP is told, XREAD keeps waiting (as Redis 7)
+      // Deleted, expired or replaced: XREAD keeps waiting; XREADGROUP answers as
+      // Redis 7.2 does by running the command again (NOGROUP, or WRONGTYPE).
       if (groupName === null) return null;
-      r.error(E.keyGone);
+      r.error(v === undefined ? E.noGroupRead(key, groupName) : Err.wrongType);
       return true;
     }
     const s = v as Stream;
@@ -624,7 +623,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     if (groupName !== null) {
       g = s.groups.get(groupName);
       if (g === undefined) {
-        r.error(E.groupGone);
+        r.error(E.noGroupRead(key, groupName));
         return true;
       }
       gt = g.lastId;

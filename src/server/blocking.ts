@@ -29,6 +29,10 @@ import type { Client } from './client.js';
 import type { Server } from './server.js';
 import { Err } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
+import type { CommandSpec } from '../commands/spec.js';
+import type { CommandStat } from '../observability/stats.js';
+import { recordCall } from './dispatcher.js';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Tries to serve a blocked client from `key`, which was signalled: replies
@@ -47,6 +51,8 @@ interface Blocked {
   /** The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT). */
   onTimeout: (reply: Reply) => void;
   timer: NodeJS.Timeout | null;
+  /** The command's stats, recorded when it completes (Redis 7.2 counts a blocked command once, then). */
+  stats: { cmd: CommandSpec; st: CommandStat; us: number; argv: string[] } | null;
 }
 
 export class Blocking {
@@ -89,7 +95,7 @@ export class Blocking {
    * the keys can serve it now. Repeated keys count once.
    */
   block(client: Client, db: Db, keys: string[], deadline: number, serve: ServeFn, onTimeout: (reply: Reply) => void): void {
-    const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null };
+    const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null, stats: null };
     let m = this.waiting.get(db);
     if (m === undefined) {
       m = new Map();
@@ -108,6 +114,12 @@ export class Blocking {
       b.timer = setTimeout(() => this.timeout(client), ms);
       b.timer.unref();
     }
+  }
+
+  /** call(): the command that just blocked `client` is counted when it completes (complete()). */
+  deferStats(client: Client, cmd: CommandSpec, st: CommandStat, us: number, argv: string[]): void {
+    const b = this.states.get(client);
+    if (b !== undefined) b.stats = { cmd, st, us, argv };
   }
 
   /** A key of `db` received a value (called by Db through onReady). */
@@ -154,6 +166,8 @@ export class Blocking {
         while (i < q.length) {
           const b = q[i]!;
           server.current = b.client;
+          const t0 = performance.now();
+          const errors = b.client.reply.errors;
           let served: boolean | null;
           try {
             served = b.serve(db, key, b.client.reply);
@@ -171,6 +185,7 @@ export class Blocking {
             continue;
           }
           if (!served) break;
+          this.complete(b, (performance.now() - t0) * 1000, b.client.reply.errors !== errors);
           this.resume(b.client);
           if (m!.get(key) !== q) break; // the queue is gone (last waiter served)
         }
@@ -183,6 +198,7 @@ export class Blocking {
     const b = this.states.get(client);
     if (b === undefined) return;
     b.onTimeout(client.reply);
+    this.complete(b, 0, false);
     this.resume(client);
   }
 
@@ -196,8 +212,15 @@ export class Blocking {
     if (b === undefined) return false;
     if (error) c!.reply.error(Err.unblocked);
     else b.onTimeout(c!.reply);
+    this.complete(b, 0, error);
     this.resume(c!);
     return true;
+  }
+
+  /** The blocked command completed (served, timed out, unblocked): its stats and slow log entry, as sent. */
+  private complete(b: Blocked, us: number, failed: boolean): void {
+    const s = b.stats;
+    if (s !== null) recordCall(this.server, b.client, s.cmd, s.st, s.us + us, s.argv, failed);
   }
 
   /** Unblocks a client that got its reply: flush it and run its pipelined commands next turn. */

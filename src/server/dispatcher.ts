@@ -15,6 +15,7 @@ import type { CommandSpec, Ctx } from '../commands/spec.js';
 import type { Client } from './client.js';
 import { isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
+import type { CommandStat } from '../observability/stats.js';
 import type { Server } from './server.js';
 import { discardTransaction, runsInMulti } from './multi.js';
 
@@ -222,23 +223,34 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   const us = (end - start) * 1000;
   server.current = prevCurrent;
   server.cachedNow = prevNow;
+  client.lastCmd = fullName(cmd, parent);
   const st = server.stats.command(cmd, parent);
+  // A command that blocked is counted when it is served, timed out or unblocked (Redis 7.2).
+  if (client.blocked) server.blocking.deferStats(client, cmd, st, us, argv);
+  else recordCall(server, client, cmd, st, us, argv, reply.errors !== errorsBefore);
+  // MONITOR: the command as run, after it ran (so EXEC's commands come between MULTI and EXEC).
+  if (server.monitors.clients.size !== 0 && !cmd.flags.includes('admin') && !cmd.flags.includes('skip_monitor')) {
+    server.monitors.feed(client, argv);
+  }
+}
+
+/**
+ * Commandstats, the slow log and LATENCY events for one finished command:
+ * from call(), or from server/blocking.ts when a blocked command completes
+ * (`us`: the time it ran, first and when served; `failed`: it replied an error).
+ */
+export function recordCall(server: Server, client: Client, cmd: CommandSpec, st: CommandStat, us: number, argv: string[], failed: boolean): void {
   st.calls++;
   st.usec += us;
   const hot = server.hot;
   if (hot.latencyTracking) recordLatency(st, us);
-  if (reply.errors !== errorsBefore) st.failed++;
+  if (failed) st.failed++;
   server.stats.totalCommands++;
-  client.lastCmd = fullName(cmd, parent);
   if (hot.slowlogSlowerThan >= 0 && us >= hot.slowlogSlowerThan && !cmd.flags.includes('skip_slowlog')) {
     server.slowlog.record(client, argv, us, server.clock());
   }
   // LATENCY: "command" / "fast-command" events (observability/latencymonitor.ts).
   if (hot.latencyMonitorThreshold !== 0 && us >= hot.latencyMonitorThreshold * 1000) {
     server.latency.add(cmd.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(us / 1000), Math.floor(server.clock() / 1000));
-  }
-  // MONITOR: the command as run, after it ran (so EXEC's commands come between MULTI and EXEC).
-  if (server.monitors.clients.size !== 0 && !cmd.flags.includes('admin') && !cmd.flags.includes('skip_monitor')) {
-    server.monitors.feed(client, argv);
   }
 }

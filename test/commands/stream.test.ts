@@ -288,13 +288,14 @@ test('XREADGROUP BLOCK: served in turn, NOACK, and a destroyed group', { skip },
     s.send(a, 'XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '0', 'STREAMS', 's', '>');
     await s.blocked(1);
     await s.call(w, 'w', 'XGROUP', 'DESTROY', 's', 'g');
-    await s.read(a, 'alice');
+    // 7.2 runs the command again (7.0: "NOGROUP the consumer group this client was blocked on no longer exists")
+    await s.read72(a, 'alice', "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n");
     s.send(a, 'XREADGROUP', 'GROUP', 'nog', 'alice', 'BLOCK', '0', 'STREAMS', 's', '>');
     await s.read(a, 'alice nogroup');
   });
 });
 
-test('XREADGROUP BLOCK is told when its stream goes (DEL, overwrite, RENAME, MOVE, expiry, FLUSHDB, SWAPDB); XREAD and BLPOP keep waiting', { skip }, async () => {
+test('XREADGROUP BLOCK is answered as if run again when its stream goes (DEL, overwrite, RENAME, MOVE, expiry, FLUSHDB, SWAPDB); XREAD and BLPOP keep waiting', { skip }, async () => {
   await same(async (s) => {
     const [a, b, w] = [await s.conn(), await s.conn(), await s.conn()];
     const ends: string[][] = [
@@ -309,7 +310,10 @@ test('XREADGROUP BLOCK is told when its stream goes (DEL, overwrite, RENAME, MOV
       s.send(b, 'XREAD', 'BLOCK', '300', 'STREAMS', 's', '$');
       await s.blocked(2);
       await s.call(w, 'w', ...end);
-      await s.read(a, `alice after ${end[0]}`);
+      // 7.2 runs the command again: NOGROUP for a stream that is gone, WRONGTYPE for another
+      // type (7.0: "UNBLOCKED the stream key no longer exists")
+      const again = end[0] === 'SET' ? '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n' : "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n";
+      await s.read72(a, `alice after ${end[0]}`, again);
       await s.read(b, `xread after ${end[0]}`);
     }
     // a list waiter is not woken by a flush
