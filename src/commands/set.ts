@@ -19,18 +19,13 @@ import { parseCursor } from './keys.js';
 import { samplePositions } from './hash.js';
 import { isString, type Value } from '../keyspace/value.js';
 
-
-/**
- * The conversion limits from the config. set-max-listpack-entries/value are
- * Redis 7.2 parameters; the config table follows redis-server 7.0 (the
- * reference), so their 7.2 defaults apply when they are not there.
- */
+/** The set conversion limits (set-max-intset-entries, Redis 7.2's set-max-listpack-entries/-value). */
 export function setLimits(ctx: Ctx): SetLimits {
-  const v = ctx.server.config.v as Record<string, unknown>;
+  const v = ctx.server.config.v;
   return {
     intsetEntries: v['set-max-intset-entries'] as number,
-    listpackEntries: (v['set-max-listpack-entries'] as number | undefined) ?? 128,
-    listpackValue: (v['set-max-listpack-value'] as number | undefined) ?? 64,
+    listpackEntries: v['set-max-listpack-entries'] as number,
+    listpackValue: v['set-max-listpack-value'] as number,
   };
 }
 

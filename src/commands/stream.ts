@@ -582,10 +582,11 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
         serve = true;
         gt = g.lastId;
       }
+      // Redis 7.2 creates the consumer and marks it seen whether or not the read
+      // serves it (7.0: only when served); unserved, its creation replicates under NOACK only.
+      const c = consumerOf(server, db, key, g, consumerName, now, serve || noack ? ops : null);
+      c.seenTime = now;
       if (serve) {
-        // (Redis 7.0/7.2 create the consumer only when they serve it here)
-        const c = consumerOf(server, db, key, g, consumerName, now, ops);
-        c.seenTime = now;
         if (history) {
           const start = incrId(gt);
           results.push([key, start === null ? [] : readGroupHistory(s, c, start, count, now)]);

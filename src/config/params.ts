@@ -253,6 +253,9 @@ export const PARAMS: ParamDef[] = [
   int('stream-node-max-entries', '100', 0, LONG_MAX),
   int('hash-max-listpack-entries', '512', 0, LONG_MAX, { unsigned: true, aliases: ['hash-max-ziplist-entries'] }),
   int('set-max-intset-entries', '512', 0, LONG_MAX, { unsigned: true }),
+  // Redis 7.2: small sets of strings as listpacks
+  int('set-max-listpack-entries', '128', 0, LONG_MAX, { unsigned: true }),
+  int('set-max-listpack-value', '64', 0, LONG_MAX, { unsigned: true }),
   int('zset-max-listpack-entries', '128', 0, LONG_MAX, { unsigned: true, aliases: ['zset-max-ziplist-entries'] }),
   int('tracking-table-max-keys', '1000000', 0, LONG_MAX, { unsigned: true }),
   int('repl-backlog-ttl', '3600', 0, LONG_MAX),

@@ -266,3 +266,27 @@ test('a huge negative count gets a clear error instead of a reply that could nev
     await s.close();
   }
 });
+
+test('Redis 7.2 set-max-listpack-entries / -value decide when a set of strings leaves listpack', async () => {
+  const { createServer } = await import('../../src/index.js');
+  const s = await createServer({ noListen: true });
+  const enc = (k: string) => s.call('OBJECT', 'ENCODING', k);
+  try {
+    assert.deepEqual(await s.call('CONFIG', 'GET', 'set-max-listpack-*'), ['set-max-listpack-entries', '128', 'set-max-listpack-value', '64']);
+    await s.call('SADD', 'a', 'x', 'y');
+    assert.equal(await enc('a'), 'listpack');
+    await s.call('CONFIG', 'SET', 'set-max-listpack-entries', '2', 'set-max-listpack-value', '3');
+    await s.call('SADD', 'b', 'x', 'y');
+    assert.equal(await enc('b'), 'listpack');
+    await s.call('SADD', 'b', 'z');
+    assert.equal(await enc('b'), 'hashtable');
+    await s.call('SADD', 'c', 'abcd');
+    assert.equal(await enc('c'), 'hashtable');
+    await s.call('SADD', 'd', 'abc');
+    assert.equal(await enc('d'), 'listpack');
+    const e = await s.call('CONFIG', 'SET', 'set-max-listpack-entries', '-1');
+    assert.ok(e instanceof Error && /argument must be between 0 and 9223372036854775807 inclusive/.test(e.message), String(e));
+  } finally {
+    await s.close();
+  }
+});
