@@ -45,9 +45,28 @@ function configSet(ctx: Ctx): void {
     // Secrets never reach the slowlog (which records argv after the call), as in Redis.
     if (ctx.server.config.def(argv[i]!)?.sensitive) argv[i + 1] = '(redacted)';
   }
-  ctx.server.config.setMany(pairs, allowProtected(ctx));
-  ctx.reply.ok();
+  const { server, client } = ctx;
+  const undo = server.config.setMany(pairs, allowProtected(ctx));
+  // port and bind take effect by listening again, which may fail: then every
+  // parameter of this call goes back (as Redis's apply functions decide)
+  const rebind = server.rebinding;
+  const listener = pairs.find(([name]) => LISTENER_PARAMS.has(server.config.def(name)!.name));
+  if (rebind === null || listener === undefined) return ctx.reply.ok();
+  if (client.socket === null || client.inExec) {
+    // no one to hold (in-process call, EXEC): the outcome goes to the log
+    void rebind.then((err) => err && undo());
+    return ctx.reply.ok();
+  }
+  server.holdUntil(client, rebind, (err) => {
+    if (err === null) return client.reply.ok();
+    undo();
+    const why = server.config.def(listener[0])!.name === 'port' ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.';
+    client.reply.error(`ERR CONFIG SET failed (possibly related to argument '${listener[0]}') - ${why}`);
+  });
 }
+
+/** The parameters applied by listening again. */
+const LISTENER_PARAMS = new Set(['port', 'bind']);
 
 /** CONFIG RESETSTAT: clears INFO stats, commandstats, errorstats and the slowlog. */
 function configResetStat(ctx: Ctx): void {

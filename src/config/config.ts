@@ -86,8 +86,9 @@ export class Config {
    * any value is bad, every parameter already stored gets its old value back.
    * Throws ReplyError with Redis's exact text. `allowProtected`: whether
    * enable-protected-configs allows this client to change protected ones.
+   * Returns a function that puts every parameter back.
    */
-  setMany(pairs: [string, string][], allowProtected: boolean): void {
+  setMany(pairs: [string, string][], allowProtected: boolean): () => void {
     const defs: ParamDef[] = [];
     // Redis registers an alias as a config of its own: errors name the
     // alias used, and an alias and its canonical name are not duplicates.
@@ -117,6 +118,11 @@ export class Config {
       }
     }
     if (this.onChange) for (const p of defs) this.onChange(p.name);
+    // the undo, for a change the server then fails to apply (CONFIG SET port: the listen)
+    return () => {
+      for (let j = 0; j < defs.length; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);
+      if (this.onChange) for (const p of defs) this.onChange(p.name);
+    };
   }
 
   /**

@@ -116,10 +116,16 @@ export class Blocking {
     }
   }
 
-  /** call(): the command that just blocked `client` is counted when it completes (complete()). */
-  deferStats(client: Client, cmd: CommandSpec, st: CommandStat, us: number, argv: string[]): void {
+  /**
+   * call(): the command that just blocked `client` on keys is counted when it
+   * completes (complete()). False when the client is held for another reason
+   * (Server.holdUntil): the caller counts it now.
+   */
+  deferStats(client: Client, cmd: CommandSpec, st: CommandStat, us: number, argv: string[]): boolean {
     const b = this.states.get(client);
-    if (b !== undefined) b.stats = { cmd, st, us, argv };
+    if (b === undefined) return false;
+    b.stats = { cmd, st, us, argv };
+    return true;
   }
 
   /** A key of `db` received a value (called by Db through onReady). */

@@ -226,8 +226,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   client.lastCmd = fullName(cmd, parent);
   const st = server.stats.command(cmd, parent);
   // A command that blocked is counted when it is served, timed out or unblocked (Redis 7.2).
-  if (client.blocked) server.blocking.deferStats(client, cmd, st, us, argv);
-  else recordCall(server, client, cmd, st, us, argv, reply.errors !== errorsBefore);
+  if (!client.blocked || !server.blocking.deferStats(client, cmd, st, us, argv)) recordCall(server, client, cmd, st, us, argv, reply.errors !== errorsBefore);
   // MONITOR: the command as run, after it ran (so EXEC's commands come between MULTI and EXEC).
   if (server.monitors.clients.size !== 0 && !cmd.flags.includes('admin') && !cmd.flags.includes('skip_monitor')) {
     server.monitors.feed(client, argv);

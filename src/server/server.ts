@@ -239,8 +239,18 @@ export class Server extends EventEmitter {
       }
     }
     if (name === 'hz' && this.cron) this.startCron();
-    if ((name === 'port' || name === 'bind') && this.listening) {
-      this.rebindTcp().catch((e) => this.log.warning(`Failed to listen after changing ${name}: ${(e as Error).message}; the previous listeners were restored`));
+    // port/bind: listen again (once for a CONFIG SET of both: every value is stored before
+    // the first onChange); CONFIG SET awaits the outcome
+    if ((name === 'port' || name === 'bind') && this.listening && this.rebinding === null) {
+      this.rebinding = this.rebindTcp()
+        .then(
+          () => null,
+          (e: Error) => {
+            this.log.warning(`Failed to listen after changing ${name}: ${e.message}; the previous listeners were restored`);
+            return e;
+          },
+        )
+        .finally(() => (this.rebinding = null));
     }
     this.emit('config', name);
   }
@@ -277,8 +287,10 @@ export class Server extends EventEmitter {
     this.startCron();
   }
 
-  /** Set once listen() succeeded: port/bind changes then re-listen (as CONFIG SET does in Redis). */
+  /** Set once listen() succeeded: port/bind changes then re-listen (rebindTcp), as in Redis. */
   private listening = false;
+  /** The re-listen a port/bind change started: resolves to its error, or null. */
+  rebinding: Promise<Error | null> | null = null;
 
   /**
    * Opens a TCP listener for every `bind` address on `port` (all on one
@@ -417,6 +429,23 @@ export class Server extends EventEmitter {
     c.closeAfterReply = true;
     if (c.reply.out.length !== 0) this.queueFlush(c);
     else this.freeClient(c);
+  }
+
+  /**
+   * Finishes a command whose outcome needs the event loop (CONFIG SET port:
+   * a listen). The client is held like a blocked one (its later commands
+   * wait in its parser) until `work` (which must not reject) resolves;
+   * `finish` then writes its reply and the client resumes. Other clients
+   * are served meanwhile.
+   */
+  holdUntil<T>(client: Client, work: Promise<T>, finish: (outcome: T) => void): void {
+    client.blocked = true;
+    void work.then((outcome) => {
+      client.blocked = false;
+      if (client.closed) return;
+      finish(outcome);
+      this.processInput(client);
+    });
   }
 
   /** Protected mode: no password, and a connection from a non-loopback address. */

@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, RawConn, freePort, startTsdis, waitForPing } from '../helpers/servers.js';
+import { SKIP_NO_REDIS, RawConn, freePort, startTsdis, startRedis, waitForPing } from '../helpers/servers.js';
+import { encode } from '../helpers/resp.js';
 import { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/file.js';
 
@@ -345,4 +346,29 @@ test('CONFIG SET hides sensitive values from the slowlog', { skip }, async () =>
   assert.deepEqual(e?.argv, ['CONFIG', 'SET', 'masteruser', '(redacted)', 'hz', '10']);
   assert.equal(srv.config.v['masteruser'], 'secret-user');
   await d!.a.call('CONFIG', 'SET', 'masteruser', '', 'slowlog-log-slower-than', '10000');
+});
+
+test('CONFIG SET port/bind that cannot listen: the error, and every parameter of the call rolled back', { skip }, async () => {
+  const holder = await startRedis();
+  try {
+    for (const proto of ['2', '3']) {
+      await d!.both(['HELLO', proto]);
+      await d!.same([
+        ['CONFIG', 'SET', 'maxmemory-samples', '9', 'port', String(holder.port)],
+        ['CONFIG', 'GET', 'maxmemory-samples'],
+        ['CONFIG', 'SET', 'bind', '10.99.99.99', 'maxmemory-samples', '8'],
+        ['CONFIG', 'GET', 'maxmemory-samples'],
+      ]);
+    }
+    await d!.both(['HELLO', '2']);
+    // still listening where it was; the reply came before the next pipelined command's
+    const c = await RawConn.connect(d!.tsdis.port);
+    c.write(encode(['CONFIG', 'SET', 'port', String(holder.port)]));
+    c.write(encode(['PING']));
+    assert.equal(await c.read(), "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n");
+    assert.equal(await c.read(), '+PONG\r\n');
+    c.close();
+  } finally {
+    await holder.stop();
+  }
 });
