@@ -34,9 +34,9 @@ function bitOffset(ctx: Ctx, arg: string, bits = 0): number {
  * Stores the result of an in-place write: a new Buffer object replaces the
  * value (keeping the TTL), the same one is just signalled as modified.
  */
-function storeMutated(ctx: Ctx, key: string, old: StrValue | undefined, b: Buffer): void {
-  if (b !== old) ctx.db.set(key, b, true);
-  else ctx.db.modified(key);
+function storeMutated(ctx: Ctx, key: string, old: StrValue | undefined, b: Buffer, dirty = 1): void {
+  if (b !== old) ctx.db.set(key, b, true, dirty);
+  else ctx.db.modified(key, dirty);
 }
 
 /** SETBIT key offset value: replies the bit's previous value. */
@@ -339,14 +339,15 @@ function bitfieldGeneric(ctx: Ctx, readOnly: boolean): void {
     }
     reply.int(f.op === OP_INCRBY ? next : cur);
     setField(buf!, f.offset, f.bits, next);
-    changes++;
+    if (grown || next !== cur) changes++;
   }
-  // As Redis: every successful SET/INCRBY counts as a change (even to the same
-  // value); a created or extended key is stored even when every write failed
-  // (overflow FAIL); and an existing value becomes a mutable ("raw") buffer
-  // either way, silently when nothing changed.
+  // As Redis 7.2: a SET/INCRBY counts (dirty, event, WATCH) when it changed the
+  // value or the key was created or extended; a created or extended key is
+  // stored even when every write failed (overflow FAIL), counting nothing; an
+  // existing value becomes a mutable ("raw") buffer either way.
   if (buf !== null) {
-    if (grown || changes > 0) storeMutated(ctx, key, old, buf);
+    if (changes > 0) storeMutated(ctx, key, old, buf, changes);
+    else if (grown) db.set(key, buf, true, 0);
     else if (buf !== old) db.replaceRepresentation(key, buf);
   }
   if (changes > 0) db.notify('$', 'setbit', key);

@@ -44,7 +44,7 @@ function hashForWrite(ctx: Ctx, key: string): [HashValue, boolean] {
 
 /** Stores a newly created hash or signals the change of an existing one. */
 function commit(ctx: Ctx, key: string, h: HashValue, created: boolean, dirty: number): void {
-  if (created) ctx.db.set(key, h);
+  if (created) ctx.db.set(key, h, false, dirty);
   else ctx.db.modified(key, dirty);
 }
 

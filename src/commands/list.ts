@@ -71,10 +71,11 @@ export function moveReply(db: Db, reply: Reply, src: string, srcList: List, dst:
   const intFromQuicklist = srcList.encoding() === 'quicklist' && storedAsInteger(v0(srcList, fromLeft));
   const v = srcList.pop(fromLeft)!;
   const addBytes = intFromQuicklist ? 0 : undefined;
+  // one dirty change in all, counted with the pop (Redis's listElementsRemoved)
   if (dstList === undefined) {
     const l = new List();
     l.push(v, toLeft, addBytes);
-    db.set(dst, l);
+    db.set(dst, l, false, 0);
   } else {
     dstList.push(v, toLeft, addBytes);
     db.modified(dst, 0);

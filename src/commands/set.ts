@@ -52,7 +52,8 @@ function sadd(ctx: Ctx): void {
     if (!s) s = SetValue.create(argv[2]!, argv.length - 2, lim);
     for (let i = 2; i < argv.length; i++) if (s.add(argv[i]!, lim)) added++;
   }
-  if (created) db.set(key, s);
+  // one dirty change per member added, as Redis counts it
+  if (created) db.set(key, s, false, added);
   else if (added > 0) db.modified(key, added);
   if (added > 0) db.notify('s', 'sadd', key);
   ctx.reply.int(added);

@@ -196,7 +196,7 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
     else reply.null();
   } else reply.int(flags & CH ? added + updated : added);
   if (added + updated > 0) {
-    if (created) db.set(key, z);
+    if (created) db.set(key, z, false, added + updated);
     else db.modified(key, added + updated);
     db.notify('z', flags & INCR ? 'zincr' : 'zadd', key);
   }

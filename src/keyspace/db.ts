@@ -213,10 +213,11 @@ export class Db {
 
   /**
    * Stores a value: adds the key or overwrites it. Overwriting clears the TTL
-   * unless keepTtl. Signals the modification and counts one dirty change.
+   * unless keepTtl. Signals the modification and counts `dirty` changes (one,
+   * unless the command counts its change elsewhere: LMOVE into a new key).
    * Keyspace events are the caller's (their names depend on the command).
    */
-  set(key: string, val: Value, keepTtl = false): void {
+  set(key: string, val: Value, keepTtl = false, dirty = 1): void {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
     if (this.cow !== null) this.cow(this, key);
@@ -224,7 +225,7 @@ export class Db {
     if (added) this.hooks.notify('n', 'new', key, this.id);
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.modified(this, key);
-    this.hooks.dirty(1);
+    this.hooks.dirty(dirty);
     if (this.onReady !== null) this.onReady(this, key);
   }
 
