@@ -42,6 +42,13 @@ export function argLongDouble(s: string, err: string = Err.notFloat): LongDouble
   return v;
 }
 
+/** An integer argument in [min, max], else the given error (Redis's getRangeLongFromObjectOrReply). */
+export function argRangeOr(s: string, min: number, max: number, err: string): number {
+  const n = parseInt64(s);
+  if (n === null || typeof n === 'bigint' || n < min || n > max) throw new ReplyError(err);
+  return n;
+}
+
 /**
  * Redis's getRangeLongFromObjectOrReply for a count-like argument: an
  * integer of at least `min`; a non-integer and a smaller value both reply

@@ -26,6 +26,7 @@ import { commands as stream } from './stream.js';
 import { commands as geo } from './geo.js';
 import { commands as hll } from './hll.js';
 import { commands as lolwut } from './lolwut.js';
+import { commands as debugCmd } from './debug.js';
 import { commands as moduleCmd } from './module.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
@@ -52,5 +53,6 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...geo,
   ...hll,
   ...lolwut,
+  ...debugCmd,
   ...moduleCmd,
 ];

@@ -242,7 +242,7 @@ function functionRestore(ctx: Ctx): void {
   if (!['flush', 'append', 'replace'].includes(policy)) {
     throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
   }
-  const b = verifyPayload(a[2]!);
+  const b = verifyPayload(a[2]!, ctx.server.debugFlags.skipChecksumValidation);
   const codes: string[] = [];
   const r = new RdbReader(b, 0, b.length - 10);
   try {

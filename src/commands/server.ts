@@ -1,24 +1,22 @@
 /**
- * Server and introspection commands: INFO, CLIENT, SLOWLOG, MEMORY, DEBUG,
- * TIME, LASTSAVE, SHUTDOWN. The report texts themselves (INFO sections,
+ * Server and introspection commands: INFO, CLIENT, SLOWLOG, MEMORY, TIME,
+ * LASTSAVE, SHUTDOWN (DEBUG is in debug.ts). The report texts themselves (INFO sections,
  * CLIENT LIST lines, memory estimates) live in src/observability/; handlers
  * here parse arguments and pick what to report.
  */
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
-import { argInt, is } from './args.js';
+import { argInt, argRangeOr, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
-import { parseInt64, strtod } from '../util/numbers.js';
+import { parseInt64 } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
-import { genInfo, selectSections, nowUsec, lruClock } from '../observability/info.js';
+import { genInfo, selectSections, nowUsec } from '../observability/info.js';
 import { clientInfoLine, clientType, parseClientType, type ClientType } from '../observability/clientlist.js';
 import { keyUsage, memoryOverhead, mallocStats, memoryDoctor } from '../observability/memory.js';
-import { isString, stringEncoding, strValue, type Value } from '../keyspace/value.js';
-import { idleMs } from '../keyspace/access.js';
 import type { Client } from '../server/client.js';
 import { PAUSE_ALL, PAUSE_WRITE } from '../server/pause.js';
 import { clientGetredir, trackingSubcommands } from './tracking.js';
-import { debugDigest, debugDigestValue, debugLoadAof, debugReload, prepareForShutdown } from './persistence.js';
+import { prepareForShutdown } from './persistence.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -35,18 +33,7 @@ export function helpReply(reply: Reply, cmd: string, lines: readonly string[]): 
   reply.simple('    Prints this help.');
 }
 
-/** An integer argument in [min, max], else the given error (Redis's getRangeLongFromObjectOrReply). */
-function argRangeOr(s: string, min: number, max: number, err: string): number {
-  const n = parseInt64(s);
-  if (n === null || typeof n === 'bigint' || n < min || n > max) throw new ReplyError(err);
-  return n;
-}
 
-/** C's strtod(arg, NULL) on an argument: the value of its longest numeric prefix (0 when none), up to a NUL. */
-function strtodValue(s: string): number {
-  const nul = s.indexOf('\0');
-  return strtod(nul < 0 ? s : s.slice(0, nul)).value;
-}
 
 const ON_OFF = (name: string): ArgDoc => ({
   name,
@@ -552,258 +539,6 @@ function memoryHelp(ctx: Ctx): void {
 }
 
 // ---------------------------------------------------------------------------
-// DEBUG
-
-/** Bytes of an RDB length prefix. */
-function rdbLenBytes(n: number): number {
-  return n < 64 ? 1 : n < 16384 ? 2 : n <= 0xffffffff ? 5 : 9;
-}
-
-/** Bytes of an integer in RDB's int encodings (8, 16, 32 bits), or 0 when it needs a string. */
-function rdbIntBytes(n: number): number {
-  if (n >= -128 && n <= 127) return 2;
-  if (n >= -32768 && n <= 32767) return 3;
-  if (n >= -2147483648 && n <= 2147483647) return 5;
-  return 0;
-}
-
-/**
- * The RDB-serialized length of a string as DEBUG OBJECT reports it: the int
- * encodings for short canonical integers, else length prefix + bytes. LZF
- * compression (strings over 20 bytes) is not modelled yet.
- */
-function rdbStringLen(s: string): number {
-  if (s.length <= 11 && /^(0|-?[1-9][0-9]*)$/.test(s)) {
-    const b = rdbIntBytes(Number(s));
-    if (b) return b;
-  }
-  return rdbLenBytes(s.length) + s.length;
-}
-
-/** serializedlength of a value: exact for strings, summed element by element for collections. */
-function serializedLength(v: Value): number {
-  if (typeof v === 'number') return rdbIntBytes(v) || rdbStringLen(String(v));
-  if (typeof v === 'string') return rdbStringLen(v);
-  if (Buffer.isBuffer(v)) return rdbStringLen(v.latin1Slice(0, v.length));
-  const custom = (v as unknown as { serializedLength?: () => number }).serializedLength;
-  if (typeof custom === 'function') return custom.call(v);
-  const it = (v as unknown as { [Symbol.iterator]?: () => Iterator<unknown> })[Symbol.iterator];
-  let n = 1;
-  if (typeof it === 'function') {
-    const elem = (e: unknown): number => {
-      if (typeof e === 'string') return rdbStringLen(e);
-      if (typeof e === 'number') return 9;
-      if (Buffer.isBuffer(e)) return rdbLenBytes(e.length) + e.length;
-      if (Array.isArray(e)) return e.reduce((a: number, x) => a + elem(x), 0);
-      return 1;
-    };
-    const iter = it.call(v);
-    for (let r = iter.next(); !r.done; r = iter.next()) n += elem(r.value);
-  }
-  return n;
-}
-
-/** A stable fake address for DEBUG OBJECT's "Value at:" (there are no pointers to show). */
-function fakeAddress(key: string, dbId: number): string {
-  let h = 0x9e3779b1 ^ dbId;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return '0x7f' + ((h >>> 0) * 16).toString(16).padStart(10, '0').slice(-10);
-}
-
-/** DEBUG OBJECT key: Redis's one-line summary of a value. */
-function debugObject(ctx: Ctx): void {
-  const { server, db } = ctx;
-  const key = ctx.argv[2]!;
-  const v = db.peek(key);
-  if (v === undefined) throw new ReplyError(Err.noSuchKey);
-  const policy = String(server.config.v['maxmemory-policy']);
-  const noShared = (server.config.v['maxmemory'] as number) !== 0 && (policy.includes('lru') || policy.includes('lfu'));
-  const shared = typeof v === 'number' && v >= 0 && v < 10000 && !noShared;
-  const encoding = isString(v) ? stringEncoding(v) : v.encoding();
-  const now = server.clock();
-  const lru = shared ? lruClock(server.startTime) : (db.dict.meta![db.dict.slot(key)]! & 0xffffff);
-  const idle = Math.floor(idleMs(lru, now) / 1000);
-  let extra = '';
-  if (encoding === 'quicklist') {
-    const len = (v as unknown as { length?: number; size?: number }).length ?? (v as unknown as { size?: number }).size ?? 0;
-    extra = ` ql_nodes:${Math.max(1, Math.ceil(len / 128))} ql_avg_node:${(len / Math.max(1, Math.ceil(len / 128))).toFixed(2)} ql_listpack_max:${server.config.v['list-max-listpack-size'] ?? -2} ql_compressed:0 ql_uncompressed_size:${serializedLength(v)}`;
-  }
-  ctx.reply.simple(
-    `Value at:${fakeAddress(key, db.id)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}${extra}`,
-  );
-}
-
-/** DEBUG PROTOCOL type: a sample reply of each RESP type, for client tests. */
-function debugProtocol(ctx: Ctx): void {
-  const r = ctx.reply;
-  const t = ctx.argv[2]!.toLowerCase();
-  switch (t) {
-    case 'string':
-      return r.bulk('Hello World');
-    case 'integer':
-      return r.int(12345);
-    case 'double':
-      return r.double(3.141);
-    case 'bignum':
-      return r.bigNumber('1234567999999999999999999999999999999');
-    case 'null':
-      return r.null();
-    case 'array':
-    case 'set':
-    case 'map':
-      if (t === 'array') r.array(3);
-      else if (t === 'set') r.set(3);
-      else r.map(3);
-      for (let j = 0; j < 3; j++) {
-        r.int(j);
-        if (t === 'map') r.bool(j === 1);
-      }
-      return;
-    case 'attrib':
-      if (r.resp === 3) {
-        r.raw('|1\r\n');
-        r.bulk('key-popularity');
-        r.array(2);
-        r.bulk('key:123');
-        r.int(90);
-      }
-      return r.bulk('Some real reply following the attribute');
-    case 'push':
-      if (r.resp !== 3) throw new ReplyError('ERR RESP2 is not supported by this command');
-      r.push(2);
-      r.bulk('server-cpu-usage');
-      r.int(42);
-      return r.bulk('Some real reply following the push reply');
-    case 'verbatim':
-      return r.verbatim('This is a verbatim\nstring');
-    case 'true':
-      return r.bool(true);
-    case 'false':
-      return r.bool(false);
-    default:
-      throw new ReplyError(
-        'ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false',
-      );
-  }
-}
-
-/** DEBUG POPULATE count [prefix] [size]: creates missing keys prefix:N with values value:N (padded with NULs to size). */
-function debugPopulate(ctx: Ctx): void {
-  const { argv, db } = ctx;
-  const positive = 'ERR value is out of range, must be positive';
-  const count = argRangeOr(argv[2]!, 0, Number.MAX_SAFE_INTEGER, positive);
-  const size = argv.length === 5 ? argRangeOr(argv[4]!, 0, Number.MAX_SAFE_INTEGER, positive) : 0;
-  const prefix = argv.length >= 4 ? argv[3]! : 'key';
-  for (let j = 0; j < count; j++) {
-    const key = `${prefix}:${j}`;
-    if (db.has(key)) continue;
-    const base = `value:${j}`;
-    const val = size === 0 ? base : size <= base.length ? base.slice(0, size) : base + '\0'.repeat(size - base.length);
-    db.set(key, size === 0 ? strValue(val) : val);
-  }
-  ctx.reply.ok();
-}
-
-/** Blocks the event loop, as DEBUG SLEEP blocks Redis's main thread. */
-function sleepMs(ms: number): void {
-  if (ms <= 0) return;
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-const DEBUG_HELP = [
-  'DIGEST',
-  '    Output a hex signature representing the current DB content.',
-  'DIGEST-VALUE <key> [<key> ...]',
-  '    Output a hex signature of the values of all the specified keys.',
-  'ERROR <string>',
-  '    Return a Redis protocol error with <string> as message. Useful for clients',
-  '    unit tests to simulate Redis errors.',
-  'LOG <message>',
-  '    Write <message> to the server log.',
-  'LOADAOF',
-  '    Flush the AOF buffers on disk and reload the AOF in memory.',
-  'OBJECT <key>',
-  '    Show low level info about `key` and associated value.',
-  'POPULATE <count> [<prefix>] [<size>]',
-  '    Create <count> string keys named key:<num>. If <prefix> is specified then',
-  '    it is used instead of the \'key\' prefix. These are not propagated to',
-  '    replicas. Cluster slots are not respected so keys not belonging to the',
-  '    current node can be created in cluster mode.',
-  'PROTOCOL <type>',
-  '    Reply with a test value of the specified type. <type> can be: string,',
-  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
-  '    true, false.',
-  'RELOAD [option ...]',
-  '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
-  '    * MERGE: conflicting keys will be loaded from RDB.',
-  '    * NOFLUSH: the existing database will not be removed before load, but',
-  '      conflicting keys will generate an exception and kill the server.',
-  '    * NOSAVE: the database will be loaded from an existing RDB file.',
-  '    Examples:',
-  '    * DEBUG RELOAD: verify that the server is able to persist, flush and reload',
-  '      the database.',
-  '    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an',
-  '      existing RDB file.',
-  '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
-  '      file to the database.',
-  'SET-ACTIVE-EXPIRE <0|1>',
-  '    Setting it to 0 disables expiring keys in background when they are not',
-  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
-  '    default.',
-  'SLEEP <seconds>',
-  '    Stop the server for <seconds>. Decimals allowed.',
-];
-
-/** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
-const DEBUG_UNSUPPORTED = new Set([
-  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'drop-cluster-packet-filter',
-  'protocol-sanitize', 'sdslen', 'listpack', 'quicklist', 'quicklist-packed-threshold',
-  'change-repl-id', 'stringmatch-test', 'set-skip-checksum-validation', 'aof-flush-sleep', 'replicate', 'mallctl',
-  'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak', 'client-eviction', 'pause-cron',
-  'replybuffer', 'config-rewrite-force-all', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
-]);
-
-/**
- * DEBUG subcommand [arg ...] (needs enable-debug-command; the dispatcher checks).
- * Implemented: HELP SLEEP SET-ACTIVE-EXPIRE OBJECT PROTOCOL ERROR LOG POPULATE.
- */
-function debug(ctx: Ctx): void {
-  const { argv, server } = ctx;
-  const sub = argv[1]!.toLowerCase();
-  const n = argv.length;
-  if (sub === 'help' && n === 2) return helpReply(ctx.reply, 'debug', DEBUG_HELP);
-  if (sub === 'sleep' && n === 3) {
-    // Redis converts seconds * 1e6 to a long long; beyond its range (inf,
-    // NaN) x86-64 gives LLONG_MIN, and nanosleep refuses to sleep.
-    const us = strtodValue(argv[2]!) * 1e6;
-    if (us > -9223372036854775808 && us < 9223372036854775808) sleepMs(Math.trunc(us) / 1000);
-    return ctx.reply.ok();
-  }
-  if (sub === 'set-active-expire' && n === 3) {
-    // atoi: optional white space and sign, then decimal digits ("0x1" is 0).
-    server.activeExpireEnabled = /^[ \t\n\v\f\r]*[+-]?0*[1-9]/.test(argv[2]!);
-    return ctx.reply.ok();
-  }
-  if (sub === 'object' && n === 3) return debugObject(ctx);
-  if (sub === 'protocol' && n === 3) return debugProtocol(ctx);
-  if (sub === 'error' && n === 3) {
-    ctx.reply.error(argv[2]!);
-    return;
-  }
-  if (sub === 'log' && n === 3) {
-    server.log.warning(`DEBUG LOG: ${argv[2]}`);
-    return ctx.reply.ok();
-  }
-  if (sub === 'populate' && n >= 3 && n <= 5) return debugPopulate(ctx);
-  if (sub === 'digest' && n === 2) return debugDigest(ctx);
-  if (sub === 'digest-value') return debugDigestValue(ctx);
-  if (sub === 'reload') return debugReload(ctx);
-  if (sub === 'loadaof' && n === 2) return debugLoadAof(ctx);
-  if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
-  throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
-}
-
-// ---------------------------------------------------------------------------
 // Declarations
 
 const conn = (
@@ -859,11 +594,6 @@ export const commands: CommandSpec[] = [
       { name: 'abort', type: 'pure-token', token: 'ABORT', since: '7.0.0', flags: ['optional'] },
     ],
     handler: shutdown,
-  }),
-  command({
-    name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], acl: [],
-    group: 'server', since: '1.0.0', summary: 'Debugging and testing helpers.', complexity: 'Depends on subcommand.',
-    docFlags: ['syscmd'], protectedBy: 'enable-debug-command', handler: debug,
   }),
   command({
     name: 'client', arity: -2, flags: [], acl: [], group: 'connection', since: '2.4.0',

@@ -327,6 +327,9 @@ export class Aof {
    */
   flush(force = false): void {
     if (this.buf.length === 0 || this.fd < 0) return;
+    // DEBUG AOF-FLUSH-SLEEP (Redis's tests widen race windows with it)
+    const sleepUs = this.server.debugFlags.aofFlushSleepUs;
+    if (sleepUs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleepUs / 1000);
     // everysec: while the background fdatasync runs, a write(2) to the same
     // file would block the event loop on the inode lock; wait for it (up to
     // 2 s, as Redis postpones), then write anyway and count a delayed fsync.

@@ -92,6 +92,12 @@ export class Server extends EventEmitter {
   private cron: NodeJS.Timeout | null = null;
   private cronLoops = 0;
   activeExpireEnabled = true;
+  /**
+   * Switches for Redis's own tests, set by DEBUG (commands/server.ts):
+   * skip the DUMP/RDB checksum check, pause serverCron, sleep (µs) before
+   * each AOF write.
+   */
+  readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0 };
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
@@ -793,6 +799,7 @@ export class Server extends EventEmitter {
 
   private serverCron(): void {
     this.wallOffset = Date.now() - performance.now();
+    if (this.debugFlags.pauseCron) return;
     this.cronLoops++;
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);

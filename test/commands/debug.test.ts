@@ -1,0 +1,71 @@
+/**
+ * The DEBUG subcommands Redis's own test suite uses, against redis-server:
+ * QUICKLIST-PACKED-THRESHOLD's range, LISTPACK / QUICKLIST on each encoding,
+ * SET-SKIP-CHECKSUM-VALIDATION letting a payload with a wrong CRC restore,
+ * REPLYBUFFER and PAUSE-CRON arguments, STRINGMATCH-TEST, CLIENT-EVICTION
+ * without maxmemory-clients; PAUSE-CRON stopping the active expire cycle.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Differ } from '../helpers/diff.js';
+import { SKIP_NO_REDIS, createServer } from '../helpers/servers.js';
+
+const d = await Differ.start();
+after(() => d?.stop());
+const skip = d ? false : SKIP_NO_REDIS;
+
+test('DEBUG subcommands for Redis\'s tests answer as redis-server', { skip }, async () => {
+  await d!.reset();
+  await d!.same([
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1b'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '4000mb'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1gb'],
+    ['DEBUG', 'LISTPACK', 'nokey'],
+    ['HSET', 'h', 'f', 'v'], ['DEBUG', 'LISTPACK', 'h'], ['SET', 's', 'v'], ['DEBUG', 'LISTPACK', 's'],
+    ['CONFIG', 'SET', 'list-max-listpack-size', '1'], ['RPUSH', 'big', 'a', 'b', 'c'], ['DEBUG', 'QUICKLIST', 'big'], ['DEBUG', 'QUICKLIST', 'big', '1'],
+    ['DEBUG', 'LISTPACK', 'big'], ['CONFIG', 'SET', 'list-max-listpack-size', '-2'],
+    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'], ['DEBUG', 'PAUSE-CRON', '0'], ['DEBUG', 'AOF-FLUSH-SLEEP', '0'],
+    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'reset'],
+    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', '100'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'x'],
+    ['DEBUG', 'REPLYBUFFER', 'RESIZING', '1'], ['DEBUG', 'REPLYBUFFER', 'NOPE', '1'],
+    ['DEBUG', 'CLIENT-EVICTION'],
+  ]);
+});
+
+test('DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: a payload with a wrong CRC restores', { skip }, async () => {
+  await d!.reset();
+  await d!.both(['SET', 'k', 'hello']);
+  const [dump] = await d!.both(['DUMP', 'k']);
+  const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
+  payload[payload.length - 1]! ^= 0xff;
+  await d!.same([['RESTORE', 'k2', '0', payload], ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'], ['RESTORE', 'k2', '0', payload], ['GET', 'k2']]);
+  await d!.both(['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0']);
+});
+
+test('DEBUG LISTPACK / QUICKLIST of a small list: 7.2 encodes it as a listpack (7.0: quicklist)', async () => {
+  const srv = await createServer({ noListen: true, config: { 'enable-debug-command': 'yes' } });
+  try {
+    await srv.call('RPUSH', 'small', 'a', 'b');
+    assert.equal(await srv.call('DEBUG', 'LISTPACK', 'small'), 'Listpack structure printed on stdout');
+    assert.equal(((await srv.call('DEBUG', 'QUICKLIST', 'small')) as Error).message, 'ERR Not a quicklist encoded object.');
+    // Redis's reply (its own fuzz takes seconds there, too long to compare under load)
+    assert.equal(await srv.call('DEBUG', 'STRINGMATCH-TEST'), 'Apparently Redis did not crash: test passed');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('DEBUG PAUSE-CRON 1 stops the active expire cycle; lazy expiry still applies', async () => {
+  const srv = await createServer({ config: { 'enable-debug-command': 'yes', hz: '100' } });
+  try {
+    assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '1'), 'OK');
+    for (let i = 0; i < 20; i++) await srv.call('SET', `k${i}`, 'v', 'PX', '1');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await srv.call('DBSIZE'), 20, 'nothing expired by the cron');
+    assert.equal(await srv.call('GET', 'k0'), null);
+    assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '0'), 'OK');
+    for (let i = 0; i < 100 && (await srv.call('DBSIZE')) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await srv.call('DBSIZE'), 0);
+  } finally {
+    await srv.close();
+  }
+});
