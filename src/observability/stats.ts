@@ -56,6 +56,12 @@ export class Stats {
     return s;
   }
 
+  /**
+   * Counts an error reply under its code, for every error a client is sent
+   * (Reply.onError, which cuts the code from the message as a copy of its
+   * own: a script can make the message megabytes long, and errorstats keeps
+   * the code until CONFIG RESETSTAT).
+   */
   countError(code: string): void {
     this.totalErrorReplies++;
     // Redis caps distinct error codes at 128 to bound memory.

@@ -1,0 +1,183 @@
+/**
+ * What a client can make the server hold, and what happens at the edges,
+ * each compared with redis-server 7.0.15 started the same way where it can
+ * be seen from outside:
+ *
+ * - the slowlog, errorstats and MONITOR keep (or build) copies of parts of
+ *   client input, never slices that keep a 50 MB argument alive (memory
+ *   measured after a full GC in a child started with --expose-gc: MEMORY
+ *   PURGE runs the GC there);
+ * - a client that must authenticate and has not may not be owed more than
+ *   16 KB of replies (CVE-2025-21605's fix), and failed authentications are
+ *   counted (INFO acl_access_denied_auth, Redis 7.2);
+ * - maxclients is lowered at start to fit the open-files limit, so clients
+ *   over it get `-ERR max number of clients reached` rather than a closed
+ *   connection (children started under `prlimit --nofile=200`).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { RawConn, startTsdis, startRedis, hasRedis, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
+import { startChild, type Child } from '../helpers/child.js';
+import { Differ, decode } from '../helpers/diff.js';
+
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const skipRedis = hasRedis() ? false : SKIP_NO_REDIS;
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-limits-'));
+  dirs.push(d);
+  return d;
+}
+
+/** One INFO field as a number. */
+async function infoField(c: RawConn, section: string, field: string): Promise<number> {
+  const info = await c.call('INFO', section);
+  const m = new RegExp(`\\r\\n${field}:(\\d+)`).exec(info);
+  assert.ok(m, `INFO ${section} has ${field}`);
+  return Number(m[1]);
+}
+
+/**
+ * used_memory (V8 heap + external memory) once full GCs free nothing more:
+ * the child runs with --expose-gc, so MEMORY PURGE runs one. (A string that
+ * just died is sometimes accounted freed only by the next GC.)
+ */
+async function usedAfterGc(c: RawConn): Promise<number> {
+  let used = Infinity;
+  for (let i = 0; i < 6; i++) {
+    assert.equal(await c.call('MEMORY', 'PURGE'), '+OK\r\n');
+    const now = await infoField(c, 'memory', 'used_memory');
+    if (now > used - MB) return Math.min(now, used);
+    used = now;
+  }
+  return used;
+}
+
+/** A process's peak resident set (VmHWM) in bytes, from /proc. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+  assert.ok(m);
+  return Number(m[1]) * 1024;
+}
+
+const hasProc = fs.existsSync('/proc/self/status');
+
+// ---------------------------------------------------------------------------
+// Item: what is kept of client input
+
+test('SLOWLOG keeps copies: four 25 MB values are freed by DEL, not held by their entries', async () => {
+  const t = await startChild(['--save', '', '--slowlog-log-slower-than', '0'], tmpDir(), { nodeArgs: ['--expose-gc'] });
+  const c = await RawConn.connect(t.port);
+  try {
+    const base = await usedAfterGc(c);
+    const big = Buffer.alloc(25 * MB, 'x');
+    for (let i = 0; i < 4; i++) assert.equal(await c.call('SET', `big${i}`, big), '+OK\r\n');
+    assert.equal(await c.call('DEL', 'big0', 'big1', 'big2', 'big3'), ':4\r\n');
+    const held = (await usedAfterGc(c)) - base;
+    // before: ~100 MB (each entry's 128-byte slice kept its whole argument)
+    assert.ok(held < 20 * MB, `still held after DEL: ${(held / MB).toFixed(1)} MB`);
+    const entries = decode(await c.call('SLOWLOG', 'GET', '-1')) as unknown[][];
+    const set3 = entries.map((e) => e[3] as string[]).find((a) => a[0] === 'SET' && a[1] === 'big3');
+    assert.deepEqual(set3, ['SET', 'big3', `${'x'.repeat(128)}... (${25 * MB - 128} more bytes)`]);
+  } finally {
+    c.close();
+    await t.kill();
+  }
+});
+
+test('errorstats keeps a copy of a long error code, not the message it was cut from', async () => {
+  const t = await startChild(['--save', ''], tmpDir(), { nodeArgs: ['--expose-gc'] });
+  const c = await RawConn.connect(t.port);
+  try {
+    const script = (code: string) => `return redis.error_reply('${code} ' .. string.rep('x', 4000000))`;
+    // the Lua VM's memory grows once: let it, before measuring
+    for (let i = 0; i < 6; i++) assert.match(await c.call('EVAL', script(`SHORT${i}`), '0'), /^-SHORT\d x{100}/);
+    const base = await usedAfterGc(c);
+    for (let i = 0; i < 6; i++) assert.match(await c.call('EVAL', script(`A_LONG_ERROR_CODE_${i}`), '0'), /^-A_LONG_ERROR_CODE_\d x/);
+    const held = (await usedAfterGc(c)) - base;
+    // before: ~24 MB (each code, a slice of its 4 MB message, kept the message)
+    assert.ok(held < 8 * MB, `held by errorstats: ${(held / MB).toFixed(1)} MB`);
+    assert.match(await c.call('INFO', 'errorstats'), /errorstat_A_LONG_ERROR_CODE_5:count=1\r\n/);
+  } finally {
+    c.close();
+    await t.kill();
+  }
+});
+
+test('MONITOR escapes a 20 MB argument without a rope of one node per byte', { skip: hasProc ? false : 'needs /proc' }, async () => {
+  const t = await startChild(['--save', ''], tmpDir());
+  const mon = net.connect(t.port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  let got = 0;
+  mon.on('data', (d: Buffer) => {
+    chunks.push(d);
+    got += d.length;
+  });
+  await new Promise((r) => mon.once('connect', r));
+  const c = await RawConn.connect(t.port);
+  try {
+    mon.write('MONITOR\r\n');
+    for (let i = 0; got < 5 && i < 500; i++) await sleep(5);
+    const value = Buffer.alloc(20 * MB, 'x');
+    value.write('a"\n\x00', 1000, 'latin1');
+    const before = peakRss(t.proc.pid!);
+    assert.equal(await c.call('SET', 'k', value), '+OK\r\n');
+    // "+OK\r\n", then the line: +ts [0 addr] "SET" "k" "x...a\"\n\x00x..."\r\n
+    const escaped = 'x'.repeat(1000) + 'a\\"\\n\\x00' + 'x'.repeat(20 * MB - 1004);
+    const deadline = Date.now() + 30000;
+    while (got < 5 + escaped.length && Date.now() < deadline) await sleep(20);
+    await sleep(50);
+    const grown = peakRss(t.proc.pid!) - before;
+    const line = Buffer.concat(chunks).latin1Slice(5);
+    assert.match(line.slice(0, 60), /^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "k" "x/);
+    assert.equal(line.slice(line.indexOf('"k" "') + 5), escaped + '"\r\n');
+    // before: 700 MB and more (a cons string per byte); now the Buffer it is escaped into
+    assert.ok(grown < 300 * MB, `peak RSS grew by ${(grown / MB).toFixed(0)} MB`);
+  } finally {
+    mon.destroy();
+    c.close();
+    await t.kill();
+  }
+});
+
+test('SLOWLOG truncation and MONITOR escaping of long arguments match redis-server', { skip: skipRedis }, async () => {
+  const d = (await Differ.start({ tsdisConfig: { 'slowlog-log-slower-than': '0' }, redisArgs: ['--slowlog-log-slower-than', '0'] }))!;
+  const mons = [await RawConn.connect(d.tsdis.port), await RawConn.connect(d.redis.port)];
+  try {
+    const bin = Buffer.alloc(1000);
+    for (let i = 0; i < bin.length; i++) bin[i] = (i * 7) & 255;
+    const args = (n: number) => Array.from({ length: n }, (_, i) => `a${i}`);
+    const cmds = [
+      ['SET', 'k128', 'y'.repeat(128)],
+      ['SET', 'k129', 'y'.repeat(129)],
+      ['SET', Buffer.concat([Buffer.from('key'), bin.subarray(0, 200)]), bin],
+      ['RPUSH', 'l31', ...args(30)],
+      ['RPUSH', 'l32', ...args(31)],
+      ['RPUSH', 'l33', ...args(32)],
+      ['RPUSH', 'l40', ...args(38)],
+    ];
+    for (const m of mons) assert.equal(await m.call('MONITOR'), '+OK\r\n');
+    await d.same([['SLOWLOG', 'RESET']]);
+    for (const cmd of cmds) await d.same([cmd]);
+    const [a, b] = await d.both(['SLOWLOG', 'GET', '-1']);
+    const argvs = (raw: string) => (decode(raw) as unknown[][]).map((e) => e[3]);
+    assert.deepEqual(argvs(a), argvs(b));
+    // the monitors saw the same lines (timestamps and ports masked)
+    const mask = (l: string) => l.replace(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\]/, '+T [0 C]');
+    for (let i = 0; i < cmds.length; i++) assert.equal(mask(await mons[0]!.read()), mask(await mons[1]!.read()));
+  } finally {
+    for (const m of mons) m.close();
+    await d.stop();
+  }
+});
+
