@@ -30,6 +30,8 @@ export class Stats {
   keyspaceMisses = 0;
   clientOutputLimitDisconnections = 0;
   totalErrorReplies = 0;
+  /** Failed AUTH and HELLO AUTH (INFO acl_access_denied_auth; Redis 7.2 counts them with its ACL denials). */
+  authFailures = 0;
   /** Per command ("get", "config|get"), in order of first use (INFO commandstats). */
   readonly commands = new Map<string, CommandStat>();
   /** The same entries indexed by CommandSpec.id: the per-call lookup is an array load. */
@@ -102,6 +104,7 @@ export class Stats {
     this.keyspaceMisses = 0;
     this.clientOutputLimitDisconnections = 0;
     this.totalErrorReplies = 0;
+    this.authFailures = 0;
     this.commands.clear();
     this.byId = [];
     this.errors.clear();

@@ -34,7 +34,7 @@ import { Monitors } from './monitor.js';
 import { LatencyMonitor } from '../observability/latencymonitor.js';
 import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
-import { clientType } from '../observability/clientlist.js';
+import { clientType, clientInfoLine } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
 import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
@@ -44,6 +44,15 @@ import { setListMaxListpackSize } from '../types/list.js';
 const GATHER_MS = 0.5;
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
+/**
+ * A client that must authenticate and has not is closed once its unsent
+ * output passes this: Redis's fix for CVE-2025-21605 (redis/redis#13993)
+ * allows such a client 1 KB of reply list beyond its 16 KB reply buffer, and
+ * the list grows 16 KB at a time. Measured on redis-server 7.0.15 as packaged
+ * here: 481 NOAUTH replies (16,354 bytes) in one batch are sent, 482 close
+ * the connection with nothing sent.
+ */
+const UNAUTH_OUTPUT_LIMIT = 16 * 1024;
 /** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
 const busyReadBuf = Buffer.allocUnsafe(16 * 1024);
 
@@ -544,12 +553,32 @@ export class Server extends EventEmitter {
       }
       dispatch(this, client, r);
       parser.authenticated = client.authenticated;
+      if (!client.authenticated && this.unauthOutputOver(client)) break;
       // A pipeline of big replies: write now, and stop (pausing reads) when the
       // socket is not draining, so memory stays bounded for a client that does not read.
       if (client.reply.out.length > READ_PAUSE_BYTES) this.writeOut(client);
     }
     this.mark = -1;
     this.queueFlush(client);
+  }
+
+  /**
+   * Redis's rule for a client that must authenticate and has not (the fix
+   * for CVE-2025-21605): it may not make the server hold more than
+   * UNAUTH_OUTPUT_LIMIT bytes of replies for it, so clients that pipeline
+   * without authenticating and never read cannot grow the server's memory,
+   * and a pipeline of wrong AUTHs ends after ~256 of them. Such a client is
+   * closed at once, its replies dropped. Returns true when it was closed.
+   * Called by processInput after each command of an unauthenticated client.
+   */
+  private unauthOutputOver(c: Client): boolean {
+    if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
+    if (!this.config.v['requirepass']) return false; // no longer required (CONFIG SET requirepass "")
+    this.log.warning(`Client ${clientInfoLine(this, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.stats.clientOutputLimitDisconnections++;
+    c.reply.out = '';
+    this.killClient(c);
+    return true;
   }
 
   private protocolError(client: Client, err: ProtocolError): void {

@@ -181,3 +181,134 @@ test('SLOWLOG truncation and MONITOR escaping of long arguments match redis-serv
   }
 });
 
+// ---------------------------------------------------------------------------
+// Item: unauthenticated clients
+
+/**
+ * Sends `bytes` in one write on a fresh connection; resolves what came back
+ * once `want` bytes did or the server closed the connection (bounded).
+ */
+async function oneWrite(port: number, bytes: string, want: number): Promise<{ got: string; closed: boolean }> {
+  const s = net.connect(port, '127.0.0.1');
+  let got = '';
+  let closed = false;
+  s.on('data', (d: Buffer) => (got += d.latin1Slice(0)));
+  s.on('close', () => (closed = true));
+  s.on('error', () => {});
+  await new Promise((r) => s.once('connect', r));
+  s.write(Buffer.from(bytes, 'latin1'));
+  const deadline = Date.now() + 5000;
+  while (!closed && got.length < want && Date.now() < deadline) await sleep(10);
+  await sleep(50); // nothing more should come
+  s.destroy();
+  return { got, closed };
+}
+
+/** tsdis and redis-server with requirepass, or null without redis-server. */
+async function authPair(): Promise<{ t: Awaited<ReturnType<typeof startTsdis>>; r: RedisProcess } | null> {
+  if (!hasRedis()) return null;
+  return { t: await startTsdis({ config: { requirepass: 'pw' } }), r: await startRedis(['--requirepass', 'pw']) };
+}
+
+test('an unauthenticated client owed more than 16 KB of replies is closed without them, as redis-server does', { skip: skipRedis }, async () => {
+  const p = (await authPair())!;
+  try {
+    for (const port of [p.t.port, p.r.port]) {
+      // 481 NOAUTH errors are 16,354 bytes: sent; 482 are 16,388: the connection is closed, nothing sent
+      const ok = await oneWrite(port, 'PING\r\n'.repeat(481), 481 * 34);
+      assert.equal(ok.got, '-NOAUTH Authentication required.\r\n'.repeat(481), `port ${port}`);
+      assert.equal(ok.closed, false);
+      const over = await oneWrite(port, 'PING\r\n'.repeat(482), Infinity);
+      assert.deepEqual(over, { got: '', closed: true }, `port ${port}`);
+    }
+    // an authenticated client is not concerned
+    const c = await RawConn.connect(p.t.port);
+    assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
+    c.write('PING\r\n'.repeat(5000));
+    for (let i = 0; i < 5000; i++) assert.equal(await c.read(), '+PONG\r\n');
+    c.close();
+  } finally {
+    await p.t.close();
+    await p.r.stop();
+  }
+});
+
+test('100,000 pipelined wrong AUTHs: closed after 257, counted as redis-server counts them', { skip: skipRedis }, async () => {
+  const p = (await authPair())!;
+  try {
+    const lines: string[][] = [];
+    for (const port of [p.t.port, p.r.port]) {
+      // (startRedis's PING got a NOAUTH: start from zero)
+      const a = await RawConn.connect(port);
+      assert.equal(await a.call('AUTH', 'pw'), '+OK\r\n');
+      assert.equal(await a.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
+      a.close();
+      const r = await oneWrite(port, '*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n'.repeat(100000), Infinity);
+      assert.deepEqual(r, { got: '', closed: true });
+      const c = await RawConn.connect(port);
+      assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
+      const info = await c.call('INFO', 'all');
+      lines.push(info.split('\r\n').filter((l) => /^(cmdstat_auth|errorstat_|total_error_replies)/.test(l)).map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+/, 'usec=U')));
+      c.close();
+    }
+    assert.deepEqual(lines[0], lines[1]);
+    assert.ok(lines[0]!.includes('cmdstat_auth:calls=258,usec=U,rejected_calls=0,failed_calls=257'), lines[0]!.join('\n'));
+  } finally {
+    await p.t.close();
+    await p.r.stop();
+  }
+});
+
+test('INFO acl_access_denied_auth counts failed AUTH and HELLO AUTH (Redis 7.2); CONFIG RESETSTAT clears it', async () => {
+  // redis-server 7.0 has no such field: pinned from 7.2.4's acl.c (checkPasswordBasedAuth -> ACL_DENIED_AUTH)
+  const s = await startTsdis({ config: { requirepass: 'pw' } });
+  const c = await RawConn.connect(s.port);
+  try {
+    assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
+    assert.equal(await infoField(c, 'stats', 'acl_access_denied_auth'), 0);
+    assert.match(await c.call('AUTH', 'nope'), /^-WRONGPASS/);
+    assert.match(await c.call('AUTH', 'someone', 'pw'), /^-WRONGPASS/);
+    assert.match(await c.call('HELLO', '3', 'AUTH', 'default', 'nope'), /^-WRONGPASS/);
+    // not failures: a syntax error, a success
+    assert.match(await c.call('AUTH', 'a', 'b', 'c'), /^-ERR syntax error/);
+    assert.equal(await c.call('AUTH', 'default', 'pw'), '+OK\r\n');
+    assert.equal(await infoField(c, 'stats', 'acl_access_denied_auth'), 3);
+    assert.equal(await c.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
+    assert.equal(await infoField(c, 'stats', 'acl_access_denied_auth'), 0);
+  } finally {
+    c.close();
+    await s.close();
+  }
+});
+
+test('clients that pipeline without authenticating and never read are closed; memory stays flat', async () => {
+  const s = await startTsdis({ config: { requirepass: 'pw' } });
+  const socks: net.Socket[] = [];
+  let closed = 0;
+  try {
+    const chunk = Buffer.from('PING\r\n'.repeat(10000));
+    for (let i = 0; i < 30; i++) {
+      const k = net.connect(s.port, '127.0.0.1');
+      k.pause(); // never reads
+      k.on('error', () => {});
+      k.on('close', () => closed++);
+      k.on('connect', () => {
+        const pump = () => {
+          while (!k.destroyed && k.write(chunk));
+        };
+        k.on('drain', pump);
+        pump();
+      });
+      socks.push(k);
+    }
+    const deadline = Date.now() + 10000;
+    while (closed < 30 && Date.now() < deadline) await sleep(20);
+    assert.equal(closed, 30);
+    assert.equal(s.server.clients.size, 0);
+    assert.equal(s.server.stats.clientOutputLimitDisconnections, 30);
+  } finally {
+    for (const k of socks) k.destroy();
+    await s.close();
+  }
+});
+
