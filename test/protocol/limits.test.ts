@@ -312,3 +312,103 @@ test('clients that pipeline without authenticating and never read are closed; me
   }
 });
 
+// ---------------------------------------------------------------------------
+// Item: maxclients and the open-files limit
+
+const hasPrlimit = hasProc && spawnSync('prlimit', ['--version']).status === 0;
+const LIMIT = ['prlimit', '--nofile=200'];
+
+/** Opens n connections at once; counts how each ended: PONG, the max-clients error, closed or reset without a word. */
+async function connectMany(port: number, n: number): Promise<Record<string, number>> {
+  const res: Record<string, number> = { pong: 0, maxclients: 0, closed: 0, reset: 0, other: 0 };
+  const socks: net.Socket[] = [];
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(port, '127.0.0.1');
+          socks.push(s);
+          let data = '';
+          let done = false;
+          const end = (k: string) => {
+            if (done) return;
+            done = true;
+            res[k]!++;
+            resolve();
+          };
+          s.on('data', (d: Buffer) => {
+            data += d.latin1Slice(0);
+            if (data === '-ERR max number of clients reached\r\n') end('maxclients');
+            else if (data === '+PONG\r\n') end('pong');
+            else if (data.endsWith('\r\n')) end('other');
+          });
+          s.on('error', (e: NodeJS.ErrnoException) => end(e.code === 'ECONNRESET' ? 'reset' : 'other'));
+          s.on('close', () => end(data === '' ? 'closed' : 'other'));
+          // a refused connection is answered at once; the others are asked for a PING
+          s.on('connect', () => setTimeout(() => done || s.write('PING\r\n'), 1000));
+        }),
+    ),
+  );
+  for (const s of socks) s.destroy();
+  return res;
+}
+
+test('maxclients is lowered to fit `ulimit -n` at start, with Redis log lines; clients over it get the error', { skip: hasPrlimit ? false : 'needs prlimit and /proc' }, async () => {
+  const t: Child = await startChild(['--save', ''], tmpDir(), { wrap: LIMIT });
+  let r: RedisProcess | null = null;
+  try {
+    const c = await RawConn.connect(t.port);
+    assert.equal(await c.call('CONFIG', 'GET', 'maxclients'), '*2\r\n$10\r\nmaxclients\r\n$3\r\n168\r\n');
+    c.close();
+    const out = t.output();
+    assert.match(out, /# You requested maxclients of 10000 requiring at least 10032 max file descriptors\.\n/);
+    assert.match(out, /# Current maximum open files is 200\. maxclients has been reduced to 168 to compensate for low ulimit\. If you need higher maxclients increase 'ulimit -n'\.\n/);
+    await sleep(100);
+    // before: maxclients stayed 10000, and past ~176 clients accept() failed: connections closed without a word
+    const tsdis = await connectMany(t.port, 250);
+    assert.deepEqual(tsdis, { pong: 168, maxclients: 82, closed: 0, reset: 0, other: 0 });
+    if (hasRedis()) {
+      r = await startRedis([], { wrap: LIMIT });
+      assert.deepEqual(await connectMany(r.port, 250), tsdis);
+    }
+  } finally {
+    await t.kill();
+    await r?.stop();
+  }
+});
+
+test('CONFIG SET maxclients above what the open-files limit allows: Redis\'s error, the old value stays', { skip: hasPrlimit ? false : 'needs prlimit and /proc' }, async () => {
+  const t = await startChild(['--save', ''], tmpDir(), { wrap: LIMIT });
+  let r: RedisProcess | null = null;
+  try {
+    const script = [
+      ['CONFIG', 'SET', 'maxclients', '169'],
+      ['CONFIG', 'SET', 'maxclients', '100'],
+      ['CONFIG', 'SET', 'maxclients', '1000'],
+      ['CONFIG', 'GET', 'maxclients'],
+      ['CONFIG', 'SET', 'maxclients', '168'],
+      ['CONFIG', 'GET', 'maxclients'],
+    ];
+    const replies: string[][] = [];
+    const ports = [t.port];
+    if (hasRedis()) {
+      r = await startRedis([], { wrap: LIMIT });
+      ports.push(r.port);
+    }
+    for (const port of ports) {
+      const c = await RawConn.connect(port);
+      const got: string[] = [];
+      for (const cmd of script) got.push(await c.call(...cmd));
+      replies.push(got);
+      c.close();
+    }
+    const err = "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 168\r\n";
+    assert.deepEqual(replies[0], [err, '+OK\r\n', err, '*2\r\n$10\r\nmaxclients\r\n$3\r\n100\r\n', '+OK\r\n', '*2\r\n$10\r\nmaxclients\r\n$3\r\n168\r\n']);
+    if (replies.length === 2) assert.deepEqual(replies[0], replies[1]);
+    assert.match(t.output(), /# Failed applying new configuration\. Possibly related to new maxclients setting\. Restoring previous settings\.\n/);
+  } finally {
+    await t.kill();
+    await r?.stop();
+  }
+});
