@@ -75,20 +75,20 @@ const hasProc = fs.existsSync('/proc/self/status');
 // ---------------------------------------------------------------------------
 // Item: what is kept of client input
 
-test('SLOWLOG keeps copies: four 25 MB values are freed by DEL, not held by their entries', async () => {
+test('SLOWLOG keeps copies: four 10 MB values are freed by DEL, not held by their entries', async () => {
   const t = await startChild(['--save', '', '--slowlog-log-slower-than', '0'], tmpDir(), { nodeArgs: ['--expose-gc'] });
   const c = await RawConn.connect(t.port);
   try {
     const base = await usedAfterGc(c);
-    const big = Buffer.alloc(25 * MB, 'x');
+    const big = Buffer.alloc(10 * MB, 'x');
     for (let i = 0; i < 4; i++) assert.equal(await c.call('SET', `big${i}`, big), '+OK\r\n');
     assert.equal(await c.call('DEL', 'big0', 'big1', 'big2', 'big3'), ':4\r\n');
     const held = (await usedAfterGc(c)) - base;
-    // before: ~100 MB (each entry's 128-byte slice kept its whole argument)
-    assert.ok(held < 20 * MB, `still held after DEL: ${(held / MB).toFixed(1)} MB`);
+    // before: ~40 MB (each entry's 128-byte slice kept its whole argument)
+    assert.ok(held < 8 * MB, `still held after DEL: ${(held / MB).toFixed(1)} MB`);
     const entries = decode(await c.call('SLOWLOG', 'GET', '-1')) as unknown[][];
     const set3 = entries.map((e) => e[3] as string[]).find((a) => a[0] === 'SET' && a[1] === 'big3');
-    assert.deepEqual(set3, ['SET', 'big3', `${'x'.repeat(128)}... (${25 * MB - 128} more bytes)`]);
+    assert.deepEqual(set3, ['SET', 'big3', `${'x'.repeat(128)}... (${10 * MB - 128} more bytes)`]);
   } finally {
     c.close();
     await t.kill();
@@ -99,14 +99,14 @@ test('errorstats keeps a copy of a long error code, not the message it was cut f
   const t = await startChild(['--save', ''], tmpDir(), { nodeArgs: ['--expose-gc'] });
   const c = await RawConn.connect(t.port);
   try {
-    const script = (code: string) => `return redis.error_reply('${code} ' .. string.rep('x', 4000000))`;
+    const script = (code: string) => `return redis.error_reply('${code} ' .. string.rep('x', 2000000))`;
     // the Lua VM's memory grows once: let it, before measuring
     for (let i = 0; i < 6; i++) assert.match(await c.call('EVAL', script(`SHORT${i}`), '0'), /^-SHORT\d x{100}/);
     const base = await usedAfterGc(c);
     for (let i = 0; i < 6; i++) assert.match(await c.call('EVAL', script(`A_LONG_ERROR_CODE_${i}`), '0'), /^-A_LONG_ERROR_CODE_\d x/);
     const held = (await usedAfterGc(c)) - base;
-    // before: ~24 MB (each code, a slice of its 4 MB message, kept the message)
-    assert.ok(held < 8 * MB, `held by errorstats: ${(held / MB).toFixed(1)} MB`);
+    // before: ~12 MB (each code, a slice of its 2 MB message, kept the message)
+    assert.ok(held < 4 * MB, `held by errorstats: ${(held / MB).toFixed(1)} MB`);
     assert.match(await c.call('INFO', 'errorstats'), /errorstat_A_LONG_ERROR_CODE_5:count=1\r\n/);
   } finally {
     c.close();
@@ -114,7 +114,7 @@ test('errorstats keeps a copy of a long error code, not the message it was cut f
   }
 });
 
-test('MONITOR escapes a 20 MB argument without a rope of one node per byte', { skip: hasProc ? false : 'needs /proc' }, async () => {
+test('MONITOR escapes an 8 MB argument without a rope of one node per byte', { skip: hasProc ? false : 'needs /proc' }, async () => {
   const t = await startChild(['--save', ''], tmpDir());
   const mon = net.connect(t.port, '127.0.0.1');
   const chunks: Buffer[] = [];
@@ -128,12 +128,12 @@ test('MONITOR escapes a 20 MB argument without a rope of one node per byte', { s
   try {
     mon.write('MONITOR\r\n');
     for (let i = 0; got < 5 && i < 500; i++) await sleep(5);
-    const value = Buffer.alloc(20 * MB, 'x');
+    const value = Buffer.alloc(8 * MB, 'x');
     value.write('a"\n\x00', 1000, 'latin1');
     const before = peakRss(t.proc.pid!);
     assert.equal(await c.call('SET', 'k', value), '+OK\r\n');
     // "+OK\r\n", then the line: +ts [0 addr] "SET" "k" "x...a\"\n\x00x..."\r\n
-    const escaped = 'x'.repeat(1000) + 'a\\"\\n\\x00' + 'x'.repeat(20 * MB - 1004);
+    const escaped = 'x'.repeat(1000) + 'a\\"\\n\\x00' + 'x'.repeat(8 * MB - 1004);
     const deadline = Date.now() + 30000;
     while (got < 5 + escaped.length && Date.now() < deadline) await sleep(20);
     await sleep(50);
@@ -141,8 +141,8 @@ test('MONITOR escapes a 20 MB argument without a rope of one node per byte', { s
     const line = Buffer.concat(chunks).latin1Slice(5);
     assert.match(line.slice(0, 60), /^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "k" "x/);
     assert.equal(line.slice(line.indexOf('"k" "') + 5), escaped + '"\r\n');
-    // before: 700 MB and more (a cons string per byte); now the Buffer it is escaped into
-    assert.ok(grown < 300 * MB, `peak RSS grew by ${(grown / MB).toFixed(0)} MB`);
+    // before: ~300 MB (a cons string per byte); now the Buffer it is escaped into
+    assert.ok(grown < 150 * MB, `peak RSS grew by ${(grown / MB).toFixed(0)} MB`);
   } finally {
     mon.destroy();
     c.close();
