@@ -90,8 +90,8 @@ export class Config {
   /**
    * CONFIG SET's atomic multi-parameter set: checks every name first (the
    * first problem wins, as in Redis), then parses and stores each value; if
-   * any value is bad, every parameter already stored gets its old value back.
-   * Throws ReplyError with Redis's exact text. `allowProtected`: whether
+   * any value is bad, or `check` refuses one (maxclients), every parameter
+   * already stored gets its old value back. Throws ReplyError with Redis's exact text. `allowProtected`: whether
    * enable-protected-configs allows this client to change protected ones.
    * Returns a function that puts every parameter back.
    */
