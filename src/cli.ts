@@ -12,6 +12,7 @@ import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import { loadRdbFile, RdbLoadError, persist } from './persistence/snapshot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
+import { TsdisError } from './protocol/errors.js';
 import {
   parseCliArgs,
   loadConfig,
@@ -123,8 +124,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     await server.listen();
   } catch (e) {
-    if (e instanceof AofLoadError || e instanceof RdbLoadError) {
-      // the AOF (loaded before listening) cannot be read: never start half-loaded
+    if (e instanceof AofLoadError || e instanceof RdbLoadError || (e instanceof TsdisError && e.code === 'EFDLIMIT')) {
+      // the AOF (loaded before listening) cannot be read, or the open-files limit leaves no room for clients
       log.warning(e.message);
       process.exit(1);
     }

@@ -33,6 +33,13 @@ export class Config {
   private readonly byName = new Map<string, ParamDef>();
   /** Called after a parameter changes (the server applies effects). */
   onChange: ((name: string) => void) | null = null;
+  /**
+   * Called by CONFIG SET (setMany) for each parameter once every new value
+   * is stored, before onChange: an error text refuses the whole CONFIG SET
+   * and every parameter gets its old value back (Redis's apply functions,
+   * such as maxclients above what the open-files limit allows).
+   */
+  check: ((name: string) => string | null) | null = null;
   /** The config file this server was started with (for CONFIG REWRITE). */
   configFile: string | null = null;
 
@@ -83,8 +90,8 @@ export class Config {
   /**
    * CONFIG SET's atomic multi-parameter set: checks every name first (the
    * first problem wins, as in Redis), then parses and stores each value; if
-   * any value is bad, every parameter already stored gets its old value back.
-   * Throws ReplyError with Redis's exact text. `allowProtected`: whether
+   * any value is bad, or `check` refuses one (maxclients), every parameter
+   * already stored gets its old value back. Throws ReplyError with Redis's exact text. `allowProtected`: whether
    * enable-protected-configs allows this client to change protected ones.
    * Returns a function that puts every parameter back.
    */
@@ -115,6 +122,14 @@ export class Config {
         for (let j = 0; j <= i; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);
         if (e instanceof ConfigValueError) throw setFailed(used[i]!, e.message);
         throw e;
+      }
+    }
+    if (this.check) {
+      for (let i = 0; i < defs.length; i++) {
+        const err = this.check(defs[i]!.name);
+        if (err === null) continue;
+        for (let j = 0; j < defs.length; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);
+        throw setFailed(used[i]!, err);
       }
     }
     if (this.onChange) for (const p of defs) this.onChange(p.name);

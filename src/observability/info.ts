@@ -319,7 +319,7 @@ function statsSection(server: Server): Fields {
     ['eventloop_duration_cmd_sum', 0],
     ['instantaneous_eventloop_cycles_per_sec', 0],
     ['instantaneous_eventloop_duration_usec', 0],
-    ['acl_access_denied_auth', 0],
+    ['acl_access_denied_auth', s.authFailures],
     ['acl_access_denied_cmd', 0],
     ['acl_access_denied_key', 0],
     ['acl_access_denied_channel', 0],

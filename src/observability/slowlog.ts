@@ -1,10 +1,13 @@
 /**
  * SLOWLOG: commands slower than slowlog-log-slower-than microseconds, newest
  * first, at most slowlog-max-len entries. Arguments are trimmed as Redis does
- * (at most 32, each at most 128 bytes).
+ * (at most 32, each at most 128 bytes: `<128 bytes>... (N more bytes)`, the
+ * 32nd replaced by `... (N more arguments)`), and what an entry keeps is a
+ * copy (util/strings.ts): a slice would keep the whole argument alive.
  */
 import type { Config } from '../config/config.js';
 import type { Client } from '../server/client.js';
+import { ownCopy, prefixCopy } from '../util/strings.js';
 
 export interface SlowlogEntry {
   id: number;
@@ -23,7 +26,11 @@ export class Slowlog {
   private nextId = 0;
   constructor(private config: Config) {}
 
-  /** Called after every command (except skip_slowlog ones) with its duration. */
+  /**
+   * Called by the dispatcher's call() after a command (except skip_slowlog
+   * ones) with its duration; keeps an entry when it is slow enough. The
+   * entry holds copies of at most 32 × 128 bytes of argv, never argv's strings.
+   */
   record(client: Client, argv: string[], usec: number, nowMs: number): void {
     const limit = this.config.v['slowlog-log-slower-than'] as number;
     if (limit < 0 || usec < limit) return;
@@ -37,7 +44,7 @@ export class Slowlog {
         break;
       }
       const a = argv[i]!;
-      args.push(a.length > MAX_ARGLEN ? `${a.slice(0, MAX_ARGLEN)}... (${a.length - MAX_ARGLEN} more bytes)` : a);
+      args.push(a.length > MAX_ARGLEN ? `${prefixCopy(a, MAX_ARGLEN)}... (${a.length - MAX_ARGLEN} more bytes)` : ownCopy(a));
     }
     this.entries.unshift({ id: this.nextId++, time: Math.floor(nowMs / 1000), usec: Math.floor(usec), argv: args, addr: client.addr, name: client.name });
     if (this.entries.length > max) this.entries.length = max;

@@ -30,6 +30,8 @@ export class Stats {
   keyspaceMisses = 0;
   clientOutputLimitDisconnections = 0;
   totalErrorReplies = 0;
+  /** Failed AUTH and HELLO AUTH (INFO acl_access_denied_auth; Redis 7.2 counts them with its ACL denials). */
+  authFailures = 0;
   /** Per command ("get", "config|get"), in order of first use (INFO commandstats). */
   readonly commands = new Map<string, CommandStat>();
   /** The same entries indexed by CommandSpec.id: the per-call lookup is an array load. */
@@ -56,6 +58,12 @@ export class Stats {
     return s;
   }
 
+  /**
+   * Counts an error reply under its code, for every error a client is sent
+   * (Reply.onError, which cuts the code from the message as a copy of its
+   * own: a script can make the message megabytes long, and errorstats keeps
+   * the code until CONFIG RESETSTAT).
+   */
   countError(code: string): void {
     this.totalErrorReplies++;
     // Redis caps distinct error codes at 128 to bound memory.
@@ -96,6 +104,7 @@ export class Stats {
     this.keyspaceMisses = 0;
     this.clientOutputLimitDisconnections = 0;
     this.totalErrorReplies = 0;
+    this.authFailures = 0;
     this.commands.clear();
     this.byId = [];
     this.errors.clear();

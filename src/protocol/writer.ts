@@ -7,6 +7,7 @@
  * event-loop turn. Values that are Buffers are converted with latin1Slice.
  */
 import { formatDouble } from '../util/numbers.js';
+import { prefixCopy } from '../util/strings.js';
 
 export type Bulk = string | Buffer | number;
 
@@ -40,7 +41,8 @@ export class Reply {
     this.lastError = msg;
     if (this.onError) {
       const sp = msg.indexOf(' ');
-      this.onError(sp < 0 ? msg : msg.slice(0, sp));
+      // a copy, not a slice: errorstats keeps the code (util/strings.ts)
+      this.onError(sp < 0 ? msg : prefixCopy(msg, sp));
     }
     this.out += '-' + sanitize(msg) + '\r\n';
   }

@@ -34,16 +34,27 @@ import { Monitors } from './monitor.js';
 import { LatencyMonitor } from '../observability/latencymonitor.js';
 import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
-import { clientType } from '../observability/clientlist.js';
+import { clientType, clientInfoLine } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
 import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
+import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
+import { TsdisError } from '../protocol/errors.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
 const GATHER_MS = 0.5;
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
+/**
+ * A client that must authenticate and has not is closed once its unsent
+ * output passes this: Redis's fix for CVE-2025-21605 (redis/redis#13993)
+ * allows such a client 1 KB of reply list beyond its 16 KB reply buffer, and
+ * the list grows 16 KB at a time. Measured on redis-server 7.0.15 as packaged
+ * here: 481 NOAUTH replies (16,354 bytes) in one batch are sent, 482 close
+ * the connection with nothing sent.
+ */
+const UNAUTH_OUTPUT_LIMIT = 16 * 1024;
 /** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
 const busyReadBuf = Buffer.allocUnsafe(16 * 1024);
 
@@ -181,6 +192,7 @@ export class Server extends EventEmitter {
     const n = this.config.v['databases'] as number;
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks));
     this.config.onChange = (name) => this.applyConfig(name);
+    this.config.check = (name) => (name === 'maxclients' ? this.checkMaxclients() : null);
     this.refreshHot();
     attachPersistence(this); // save points (persistence/snapshot.ts)
   }
@@ -267,6 +279,9 @@ export class Server extends EventEmitter {
    * embedding API), in which case the OS picks a free port.
    */
   async listen(opts: { ephemeralPort?: boolean } = {}): Promise<void> {
+    // as redis-server does before listening: maxclients within the open-files limit
+    const maxclients = this.config.v['maxclients'] as number;
+    this.config.v['maxclients'] = this.maxclientsThatFit(maxclients);
     if (!this.persistenceStarted) this.startPersistence();
     const unix = String(this.config.v['unixsocket']);
     try {
@@ -297,6 +312,36 @@ export class Server extends EventEmitter {
   private listening = false;
   /** The re-listen a port/bind change started: resolves to its error, or null. */
   rebinding: Promise<Error | null> | null = null;
+
+  /**
+   * Redis's adjustOpenFilesLimit: the largest maxclients up to `requested`
+   * whose clients and 32 reserved descriptors fit the open-files limit
+   * (server/fdlimit.ts), logging Redis's three warnings when that is less
+   * than `requested`. Throws a TsdisError (EFDLIMIT) when the limit leaves
+   * no room at all. Called by listen() and CONFIG SET maxclients.
+   */
+  private maxclientsThatFit(requested: number): number {
+    const limit = openFilesLimit();
+    const need = requested + RESERVED_FDS;
+    if (limit === null || limit >= need) return requested;
+    if (limit <= RESERVED_FDS) {
+      throw new TsdisError('EFDLIMIT', `Your current 'ulimit -n' of ${limit} is not enough for the server to start. Please increase your open file limit to at least ${need}. Exiting.`);
+    }
+    const fit = limit - RESERVED_FDS;
+    this.log.warning(`You requested maxclients of ${requested} requiring at least ${need} max file descriptors.`);
+    // (Redis tries setrlimit here; Node already raised the soft limit to the hard one and cannot go higher)
+    this.log.warning(`Server can't set maximum open files to ${need}: it is above the hard limit.`);
+    this.log.warning(`Current maximum open files is ${limit}. maxclients has been reduced to ${fit} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.`);
+    return fit;
+  }
+
+  /** CONFIG SET maxclients (Config.check): Redis's error when the new value does not fit the open-files limit. */
+  private checkMaxclients(): string | null {
+    const fit = this.maxclientsThatFit(this.config.v['maxclients'] as number);
+    if (fit === this.config.v['maxclients']) return null;
+    this.log.warning('Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.');
+    return `The operating system is not able to handle the specified number of clients, try with ${fit}`;
+  }
 
   /**
    * Opens a TCP listener for every `bind` address on `port` (all on one
@@ -367,7 +412,7 @@ export class Server extends EventEmitter {
       srv.once('error', onErr);
       srv.listen({ ...opts, backlog: this.config.v['tcp-backlog'] as number, exclusive: true }, () => {
         srv.off('error', onErr);
-        srv.on('error', (e) => this.log.warning(`Listener error: ${e.message}`));
+        srv.on('error', (e) => this.log.warning((e as NodeJS.ErrnoException).syscall === 'accept' ? `Accepting client connection: accept: ${strerror(e)}` : `Listener error: ${e.message}`));
         this.netServers.push(srv);
         resolve(srv);
       });
@@ -387,13 +432,12 @@ export class Server extends EventEmitter {
     const maxClients = this.config.v['maxclients'] as number;
     if (this.clients.size >= maxClients) {
       this.stats.rejectedConnections++;
-      // write, then close the descriptor as Redis does (a peer that never closes can't hold it open)
-      sock.end('-ERR max number of clients reached\r\n', () => sock.destroy());
+      refuse(sock, '-ERR max number of clients reached\r\n');
       return;
     }
     if (!unix && this.deniedByProtectedMode(sock)) {
       this.stats.rejectedConnections++;
-      sock.end(PROTECTED_MODE_ERROR, () => sock.destroy());
+      refuse(sock, PROTECTED_MODE_ERROR);
       return;
     }
     let client: Client | undefined;
@@ -550,12 +594,32 @@ export class Server extends EventEmitter {
       }
       dispatch(this, client, r);
       parser.authenticated = client.authenticated;
+      if (!client.authenticated && this.unauthOutputOver(client)) break;
       // A pipeline of big replies: write now, and stop (pausing reads) when the
       // socket is not draining, so memory stays bounded for a client that does not read.
       if (client.reply.out.length > READ_PAUSE_BYTES) this.writeOut(client);
     }
     this.mark = -1;
     this.queueFlush(client);
+  }
+
+  /**
+   * Redis's rule for a client that must authenticate and has not (the fix
+   * for CVE-2025-21605): it may not make the server hold more than
+   * UNAUTH_OUTPUT_LIMIT bytes of replies for it, so clients that pipeline
+   * without authenticating and never read cannot grow the server's memory,
+   * and a pipeline of wrong AUTHs ends after ~256 of them. Such a client is
+   * closed at once, its replies dropped. Returns true when it was closed.
+   * Called by processInput after each command of an unauthenticated client.
+   */
+  private unauthOutputOver(c: Client): boolean {
+    if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
+    if (!this.config.v['requirepass']) return false; // no longer required (CONFIG SET requirepass "")
+    this.log.warning(`Client ${clientInfoLine(this, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.stats.clientOutputLimitDisconnections++;
+    c.reply.out = '';
+    this.killClient(c);
+    return true;
   }
 
   private protocolError(client: Client, err: ProtocolError): void {
@@ -861,6 +925,20 @@ export class Server extends EventEmitter {
 
 /** Errors that make an optional ("-" prefixed) bind address be skipped. */
 const OPTIONAL_BIND_ERRORS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT', 'ENOPROTOOPT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT']);
+
+/**
+ * Turns a connection away as Redis does: the error is written at once (a
+ * fresh socket's send buffer takes it whole) and the descriptor closed in
+ * the same call. Closing only once the write's callback ran would keep each
+ * refused socket's descriptor for a turn of the event loop, and a burst of
+ * connections past maxclients would run out of descriptors (EMFILE), which
+ * libuv answers by closing connections without a word.
+ */
+function refuse(sock: net.Socket, text: string): void {
+  sock.on('error', () => {});
+  sock.end(text, 'latin1');
+  sock.destroy();
+}
 
 /** Whether a peer address is loopback (protected mode lets these in). */
 export function isLoopback(a: string): boolean {

@@ -20,16 +20,27 @@ export interface Child {
   exited(ms?: number): Promise<number | null>;
 }
 
+export interface ChildOptions {
+  /** Wait for PING and the end of loading (default true). */
+  waitReady?: boolean;
+  /** Flags for node itself, before cli.js (`--expose-gc`). */
+  nodeArgs?: string[];
+  /** A command that runs node (`['prlimit', '--nofile=200']`): `[...wrap, node, ...]`. */
+  wrap?: string[];
+}
+
 /**
  * Starts `node cli.js [configfile] --port P --bind 127.0.0.1 ...args` in `cwd` (a first
  * argument not starting with '-' is a config file, which must come first); resolves when it
  * answers PING and has loaded its data.
  */
-export async function startChild(args: string[], cwd: string, opts: { waitReady?: boolean } = {}): Promise<Child> {
+export async function startChild(args: string[], cwd: string, opts: ChildOptions = {}): Promise<Child> {
   const port = await freePort();
   const file = args[0] !== undefined && !args[0].startsWith('-') ? args.slice(0, 1) : [];
   const rest = args.slice(file.length);
-  const proc = spawn(process.execPath, [CLI, ...file, '--port', String(port), '--bind', '127.0.0.1', ...rest], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...(opts.nodeArgs ?? []), CLI, ...file, '--port', String(port), '--bind', '127.0.0.1', ...rest];
+  const wrap = opts.wrap ?? [];
+  const proc = spawn(wrap[0] ?? process.execPath, wrap.length === 0 ? argv : [...wrap.slice(1), process.execPath, ...argv], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -83,11 +83,17 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
   }
 }
 
-/** Starts a real redis-server with no persistence in a temp dir; resolves when it accepts connections. */
-export async function startRedis(extra: string[] = []): Promise<RedisProcess> {
+/**
+ * Starts a real redis-server with no persistence in a temp dir; resolves when
+ * it accepts connections. `wrap` runs it under a command
+ * (`['prlimit', '--nofile=200']`).
+ */
+export async function startRedis(extra: string[] = [], opts: { wrap?: string[] } = {}): Promise<RedisProcess> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const wrap = opts.wrap ?? [];
+  const proc = spawn(wrap[0] ?? 'redis-server', wrap.length === 0 ? args : [...wrap.slice(1), 'redis-server', ...args], {
     stdio: 'ignore',
   });
   await waitForPing(port, proc);
