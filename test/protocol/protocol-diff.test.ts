@@ -23,9 +23,10 @@ interface Exchange {
 
 /**
  * Connects, writes the chunks (with a short pause between them), and collects
- * the output until the server closes or stays quiet for idleMs.
+ * the output until the server closes or stays quiet for idleMs (firstByteMs
+ * while nothing has come yet).
  */
-function exchange(port: number, chunks: Buffer[], idleMs = 80, maxMs = 5000): Promise<Exchange> {
+function exchange(port: number, chunks: Buffer[], idleMs = 80, maxMs = 5000, firstByteMs = 500): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     const parts: Buffer[] = [];
@@ -39,9 +40,10 @@ function exchange(port: number, chunks: Buffer[], idleMs = 80, maxMs = 5000): Pr
       sock.destroy();
       resolve({ out: Buffer.concat(parts).latin1Slice(0), closed });
     };
+    // quiet for idleMs after the last byte; before the first one, give a busy machine longer
     const arm = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => finish(false), idleMs);
+      idle = setTimeout(() => finish(false), parts.length === 0 ? firstByteMs : idleMs);
     };
     const hard = setTimeout(() => finish(false), maxMs);
     sock.on('data', (d) => {
