@@ -65,6 +65,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     client.cmdCacheSpec = cmd;
   }
   if (cmd === undefined) {
+    client.lastCmd = 'NULL'; // CLIENT LIST cmd=, as Redis's lastcmd after a failed lookup
     reply.error(Err.unknownCommand(argv[0]!, argv.slice(1)));
     server.stats.totalCommandsRejected++;
     if (client.multiQueue !== null) client.multiError = true;
@@ -76,6 +77,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
       const sub = lookupSub(cmd, argv[1]!);
       if (sub === undefined) {
         reject(server, client, cmd, Err.unknownSubcommand(argv[1]!, cmd.name), undefined);
+        client.lastCmd = 'NULL';
         return;
       }
       parent = cmd;
@@ -169,6 +171,7 @@ const PUBSUB_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', '
 /** A command refused before running: counts as rejected_calls. */
 function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, parent: CommandSpec | undefined): void {
   server.stats.command(cmd, parent).rejected++;
+  client.lastCmd = fullName(cmd, parent);
   if ((parent ?? cmd).name === 'exec') {
     // A refused EXEC discards the transaction (in MULTI or not), naming why,
     // without the generic ERR code (Redis's rejectCommand -> execCommandAbort).

@@ -468,3 +468,25 @@ test('in-process: INFO and CLIENT without a socket', async () => {
 });
 
 if (!hasRedis()) test('differential server tests', { skip: SKIP_NO_REDIS }, () => {});
+
+test('CLIENT LIST cmd= after a refused command (its name) and after an unknown one (NULL)', { skip }, async () => {
+  const cmdOf = async (port: number, sends: string[][]): Promise<string[]> => {
+    const a = await RawConn.connect(port);
+    const ctl = await RawConn.connect(port);
+    const out: string[] = [];
+    try {
+      const id = (await a.call('CLIENT', 'ID')).slice(1, -2);
+      for (const cmd of sends) {
+        await a.call(...cmd);
+        const list = decode(await ctl.call('CLIENT', 'LIST', 'ID', id)) as string;
+        out.push(`${cmd.join(' ')} -> ${/ cmd=(\S+)/.exec(list)![1]}`);
+      }
+    } finally {
+      a.close();
+      ctl.close();
+    }
+    return out;
+  };
+  const sends = [['NOPE'], ['GET'], ['CONFIG', 'NOPE'], ['MULTI'], ['NOPE2'], ['EXEC'], ['SUBSCRIBE', 'c']];
+  assert.deepEqual(await cmdOf(d!.tsdis.port, sends), await cmdOf(d!.redis.port, sends));
+});
