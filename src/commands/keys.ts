@@ -253,8 +253,8 @@ function flushall(ctx: Ctx): void {
     for (const db of ctx.server.dbs) n += db.flush();
   });
   ctx.server.dirty += n;
-  flushallSave(ctx.server); // stops a BGSAVE; saves when save points are set (resets dirty)
-  ctx.server.dirty += 1;
+  flushallSave(ctx.server); // stops a BGSAVE; saves when save points are set (resets dirty to 0)
+  // replayed even when every db was empty (Redis forces it)
   ctx.prop = [];
   ctx.server.propagate(ctx.db.id, ctx.argv);
   ctx.reply.ok();

@@ -35,7 +35,7 @@ const CMDS: Cmd[] = [
   ['PFADD', 'hll', 'a', 'b'], ['PFADD', 'hll', 'a'], ['PFMERGE', 'hll2', 'hll'],
   ['EXPIRE', 's', '100'], ['PERSIST', 's'], ['RENAME', 's', 's2'], ['COPY', 's2', 's3'], ['MOVE', 's3', '1'], ['DEL', 's2', 'nokey'], ['UNLINK', 'a'],
   ['EVAL', "redis.call('SET', 'e', '1'); redis.call('SET', 'e', '2'); return 1", '0'],
-  ['FLUSHDB'],
+  ['FLUSHDB'], ['SET', 'x', '1'], ['FLUSHALL'], ['FLUSHALL'],
 ];
 
 test('each command moves the dirty counter as redis-server does', { skip }, async () => {
@@ -48,6 +48,17 @@ test('each command moves the dirty counter as redis-server does', { skip }, asyn
     if (delta[0] !== delta[1]) diffs.push(`${cmd.join(' ')}: tsdis +${delta[0]} redis +${delta[1]}`);
   }
   assert.deepEqual(diffs, []);
+});
+
+test('FLUSHALL with save points resets the dirty counter to 0 (the save), as Redis', { skip }, async () => {
+  await d!.reset();
+  for (const c of [d!.a, d!.b]) {
+    assert.equal(await c.call('CONFIG', 'SET', 'save', '3600 1 300 100 60 10000'), '+OK\r\n');
+    await c.call('SET', 'key', 'value');
+    await c.call('FLUSHALL');
+    assert.equal(await dirty(c), 0);
+    await c.call('CONFIG', 'SET', 'save', '');
+  }
 });
 
 test('served BLPOP and BLMOVE count the push and their pop (Redis 7.2: +2)', { skip }, async () => {
