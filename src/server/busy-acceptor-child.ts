@@ -1,0 +1,136 @@
+/**
+ * The acceptor process a server starts when a script turns busy
+ * (busy-relay.ts). While the script runs, the server's event loop cannot
+ * turn, so its listeners accept nothing; this process accepts on copies of
+ * the same listening sockets and relays each connection's bytes to the
+ * server, which reads them synchronously from the script's tick, and writes
+ * back the replies the server sends. When the script has ended the server
+ * says HANDOVER: the acceptor stops accepting and reading, makes sure every
+ * reply was written, and passes each socket to the server over the IPC
+ * channel (SCM_RIGHTS), so the connections live on in the server as if it had
+ * accepted them itself. It exits when the server disconnects (or dies).
+ *
+ * Started as `node busy-acceptor-child.js <listeners> <backlog> <keepalive>`
+ * with fd 0: frames from the server, fd 1: frames to the server, fd 3: IPC,
+ * fds 4..: the listening sockets (relay-frames.ts has the framing).
+ */
+import net from 'node:net';
+import { encodeFrame, FrameReader, FROM_ACCEPTOR, TO_ACCEPTOR, type OpenInfo } from './relay-frames.js';
+import { stopReading } from './socket.js';
+
+/** One accepted connection. */
+interface Conn {
+  readonly id: number;
+  readonly sock: net.Socket;
+  /** Writes not yet completed: the socket is passed on only once they are. */
+  writing: number;
+  /** HANDOVER: no longer read; passed on once `writing` is 0. */
+  handing: boolean;
+  /** Passed to the server (or closed): the acceptor is done with it. */
+  done: boolean;
+}
+
+/** Runs the acceptor until the server disconnects. */
+function run(argv: string[]): void {
+  const listeners = Number(argv[0]);
+  const backlog = Number(argv[1]);
+  const keepalive = Number(argv[2]);
+  const toServer = new net.Socket({ fd: 1, readable: false, writable: true });
+  const fromServer = new net.Socket({ fd: 0, readable: true, writable: false });
+  const conns = new Map<number, Conn>();
+  const servers: net.Server[] = [];
+  let nextId = 1;
+  let handingOver = false;
+
+  const send = (type: number, id: number, payload?: Buffer | string) => toServer.write(encodeFrame(type, id, payload));
+
+  /** The connection is closed or passed on: forget it (a CLOSED frame unless the server asked for it). */
+  const finish = (c: Conn, tell: boolean) => {
+    if (c.done) return;
+    c.done = true;
+    conns.delete(c.id);
+    if (tell) send(FROM_ACCEPTOR.CLOSED, c.id);
+  };
+
+  /** Passes a connection that is no longer read, once its replies are written. */
+  const passOn = (c: Conn) => {
+    if (!c.handing || c.done || c.writing > 0) return;
+    c.done = true;
+    conns.delete(c.id);
+    // (queued by Node until the server acknowledges the previous socket)
+    process.send?.({ id: c.id }, c.sock, (err: Error | null) => {
+      if (err) c.sock.destroy();
+    });
+  };
+
+  /** HANDOVER for one connection: stop reading, forward what the stream held, mark the end of its bytes. */
+  const handOver = (c: Conn) => {
+    c.handing = true;
+    stopReading(c.sock, (chunk) => send(FROM_ACCEPTOR.DATA, c.id, chunk));
+    send(FROM_ACCEPTOR.END, c.id);
+    passOn(c);
+  };
+
+  const onConnection = (listener: number, sock: net.Socket) => {
+    const c: Conn = { id: nextId++, sock, writing: 0, handing: false, done: false };
+    conns.set(c.id, c);
+    if (keepalive > 0 && sock.remoteAddress !== undefined) sock.setKeepAlive(true, keepalive * 1000);
+    const info: OpenInfo = { listener, remoteAddress: sock.remoteAddress, remotePort: sock.remotePort, localAddress: sock.localAddress, localPort: sock.localPort };
+    send(FROM_ACCEPTOR.OPEN, c.id, JSON.stringify(info));
+    sock.on('data', (chunk: Buffer) => send(FROM_ACCEPTOR.DATA, c.id, chunk));
+    sock.on('error', () => finish(c, true));
+    sock.on('close', () => finish(c, true));
+    if (handingOver) handOver(c);
+    else sock.resume();
+  };
+
+  for (let i = 0; i < listeners; i++) {
+    const srv = net.createServer({ pauseOnConnect: true, noDelay: true }, (sock) => onConnection(i, sock));
+    srv.on('error', (e) => process.stderr.write(`busy acceptor: listener ${i}: ${e.message}\n`));
+    srv.listen({ fd: 4 + i, backlog });
+    servers.push(srv);
+  }
+
+  const frames = new FrameReader();
+  fromServer.on('data', (chunk: Buffer) => {
+    frames.push(chunk);
+    for (let f = frames.next(); f !== null; f = frames.next()) {
+      if (f.type === TO_ACCEPTOR.HANDOVER) {
+        handingOver = true;
+        for (const s of servers) s.close();
+        for (const c of [...conns.values()]) if (!c.handing) handOver(c);
+        send(FROM_ACCEPTOR.LISTED, 0);
+        continue;
+      }
+      const c = conns.get(f.id);
+      if (c === undefined) continue; // closed meanwhile
+      if (f.type === TO_ACCEPTOR.WRITE) {
+        c.writing++;
+        c.sock.write(f.payload, () => {
+          c.writing--;
+          passOn(c);
+        });
+      } else if (f.type === TO_ACCEPTOR.END) {
+        finish(c, false);
+        c.sock.end(() => c.sock.destroy());
+      } else if (f.type === TO_ACCEPTOR.DESTROY) {
+        finish(c, false);
+        c.sock.destroy();
+      }
+    }
+  });
+
+  // The server is done with us (or gone): leave once what we wrote to it is out.
+  const leave = () => {
+    toServer.end(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('disconnect', leave);
+  fromServer.on('end', leave);
+  fromServer.on('error', leave);
+  toServer.on('error', () => process.exit(0));
+  // A Ctrl-C reaches the whole process group: the server decides when we end.
+  process.on('SIGINT', () => {});
+}
+
+run(process.argv.slice(2));

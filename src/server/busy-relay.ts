@@ -1,0 +1,505 @@
+/**
+ * Connections opened while a script is busy.
+ *
+ * A busy script holds the event loop (the Lua VM runs synchronously), so
+ * libuv never accept()s: the script's tick can serve the connections that
+ * were already accepted (Server.serveWhileBusy reads their descriptors), but
+ * a new one — redis-cli coming to say SCRIPT KILL or SHUTDOWN NOSAVE — would
+ * wait in the listen backlog until the script ends, which it may never do.
+ * redis-server accepts and serves it (-BUSY, and the allow_busy commands).
+ *
+ * Node cannot hand a descriptor to a worker thread (its libuv handle owns
+ * it) and cannot dup one, but a child process can receive copies: when a
+ * script turns busy the server spawns an acceptor (busy-acceptor-child.ts)
+ * with the listening sockets as extra stdio descriptors (dup2'd into it, so
+ * its copies are its own to close). It accepts — connections already in the
+ * backlog when the script started too — and relays each connection's bytes
+ * over a pipe (relay-frames.ts). The script's tick reads that pipe with
+ * fs.readSync and writes replies with fs.writeSync (both descriptors are
+ * non-blocking), and each relayed connection is a normal Client whose socket
+ * is a RelaySocket, so the dispatcher's gates (BUSY, AUTH, ...), SCRIPT KILL,
+ * SHUTDOWN NOSAVE and CLIENT LIST treat it as any other client.
+ *
+ * Who reads when: while a script is busy only the tick reads the pipe (the
+ * loop cannot turn); otherwise libuv reads it ('data' events). Both feed the
+ * same FrameReader, in order. Replies are only ever written by fs.writeSync
+ * (retried from a timer when the pipe is full and no script runs), never by
+ * the stream, so the two never interleave.
+ *
+ * When the script ends the acceptor is released: at the next loop turn the
+ * server sends HANDOVER; the acceptor stops accepting and reading, sends END
+ * after the last bytes it read from each connection, writes the replies it
+ * holds, and passes each socket over IPC (SCM_RIGHTS). The server puts the
+ * real socket into the same Client (same id, database, name, protocol,
+ * transaction) once both the END and the socket have arrived; replies made
+ * meanwhile are held and written to the real socket first. The acceptor then
+ * exits. A script that turns busy again before the hand-over reuses it.
+ *
+ * Cost: nothing on the non-busy path (no work per command or accept). Per
+ * busy script: one process start (node, ~50-200 ms before it accepts; the
+ * listen backlog holds connections meanwhile) and one read of the pipe per
+ * tick (at most one a millisecond).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Client, ClientSocket } from './client.js';
+import type { Server } from './server.js';
+import { encodeFrame, FrameReader, FROM_ACCEPTOR, TO_ACCEPTOR, type OpenInfo } from './relay-frames.js';
+import { adoptSocket, handleFd } from './socket.js';
+
+const CHILD = fileURLToPath(new URL('./busy-acceptor-child.js', import.meta.url));
+/** The tick's read buffer for the acceptor's pipe (its contents are copied by FrameReader.push). */
+const pipeReadBuf = Buffer.allocUnsafe(64 * 1024);
+
+/** A listening socket the acceptor gets a copy of. */
+export interface ListenerFd {
+  fd: number;
+  /** The path of a unix socket listener. */
+  unixPath: string | undefined;
+}
+
+/**
+ * A connection the acceptor holds, as its Client's socket. Writes and
+ * closes become frames to the acceptor; once the acceptor has passed the
+ * real socket over, the Client's socket is that one (Acceptor.switchOver).
+ */
+export class RelaySocket extends EventEmitter implements ClientSocket {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  /** Receives every chunk the connection sent (set by Server.acceptRelayed). */
+  onChunk: (chunk: Buffer) => void = () => {};
+  /** The client, or null when the connection was refused. */
+  client: Client | null = null;
+  /** Replies made after HANDOVER was sent, for the real socket. */
+  held: string[] = [];
+  heldBytes = 0;
+  /** The server closed it: 1 after writing (end), 2 at once (destroy). */
+  closing: 0 | 1 | 2 = 0;
+  /** The acceptor sent END: every byte it read from the connection has been delivered. */
+  ended = false;
+  /** The real socket, once passed over; what it reads before the switch waits in `early`. */
+  real: net.Socket | null = null;
+  early: Buffer[] = [];
+  /** Now the Client's socket is `real`. */
+  switched = false;
+  /** Bytes from the busy script's own client, run once the script has ended. */
+  deferred: Buffer[] = [];
+
+  constructor(
+    private readonly acceptor: Acceptor,
+    readonly id: number,
+    info: OpenInfo,
+  ) {
+    super();
+    this.remoteAddress = info.remoteAddress;
+    this.remotePort = info.remotePort;
+    this.localAddress = info.localAddress;
+    this.localPort = info.localPort;
+  }
+
+  /** Replies held for the hand-over (what the acceptor has is not counted). */
+  get writableLength(): number {
+    return this.heldBytes;
+  }
+  write(data: string): boolean {
+    this.acceptor.write(this, data);
+    return true;
+  }
+  end(): void {
+    this.acceptor.close(this, 1);
+  }
+  destroy(): void {
+    this.acceptor.close(this, 2);
+  }
+  // Reading is the acceptor's; a relayed client's replies are written as they come.
+  pause(): void {}
+  resume(): void {}
+}
+
+type State = 'relaying' | 'released' | 'handing' | 'done' | 'closed';
+
+/** One acceptor process and its connections. */
+class Acceptor {
+  private readonly child: ChildProcess;
+  /** The pipes' streams: only their descriptors are written (always) and read (while busy) directly. */
+  private readonly stdin: Writable;
+  private readonly stdout: Readable;
+  private readonly reader = new FrameReader();
+  private readonly conns = new Map<number, RelaySocket>();
+  /** Frames for the acceptor not yet written (the pipe was full). */
+  private out: Buffer[] = [];
+  private outOff = 0;
+  private retry: NodeJS.Timeout | null = null;
+  private handoverTimer: NodeJS.Immediate | null = null;
+  /**
+   * relaying: a script is busy (the tick reads and writes); released: it
+   * ended, HANDOVER goes at the next turn unless a script turns busy first;
+   * handing: HANDOVER sent; done: every connection passed back, disconnected;
+   * closed: the process is gone.
+   */
+  state: State = 'relaying';
+  private busy = true;
+  /** LISTED arrived: no connection is left to learn about. */
+  private listed = false;
+
+  constructor(
+    private readonly owner: BusyRelay,
+    private readonly server: Server,
+    private readonly listeners: ListenerFd[],
+  ) {
+    const v = server.config.v;
+    const args = [CHILD, String(listeners.length), String(v['tcp-backlog']), String(v['tcp-keepalive'])];
+    // spawn() forks and execs synchronously; the child then starts on its own while the script runs.
+    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit', 'ipc', ...listeners.map((l) => l.fd)] });
+    const { stdin, stdout } = this.child;
+    if (stdin === null || stdout === null) throw new Error('no pipes to the acceptor');
+    this.stdin = stdin;
+    this.stdout = stdout;
+    stdin.on('error', () => {});
+    stdout.on('error', () => {});
+    stdout.on('data', (chunk: Buffer) => {
+      this.reader.push(chunk);
+      this.dispatch(null);
+    });
+    this.child.on('message', (msg: unknown, handle: unknown) => this.onMessage(msg, handle));
+    this.child.on('error', (e) => {
+      server.log.warning(`Busy script acceptor failed: ${e.message}`);
+      this.onExit();
+    });
+    this.child.on('exit', () => this.onExit());
+  }
+
+  /** The script's tick: flushes replies, reads what the acceptor relayed, and serves it (replies written at once). */
+  poll(except: Client | null): void {
+    if (this.state === 'closed') return;
+    this.flushOut();
+    const fd = handleFd(this.stdout);
+    if (fd < 0) return;
+    for (;;) {
+      let n = 0;
+      try {
+        n = fs.readSync(fd, pipeReadBuf, 0, pipeReadBuf.length, null);
+      } catch {
+        break; // EAGAIN: nothing more now
+      }
+      if (n <= 0) break; // the acceptor is gone: its exit event cleans up
+      this.reader.push(pipeReadBuf.subarray(0, n));
+      if (n < pipeReadBuf.length) break;
+    }
+    this.dispatch(except);
+    this.flushOut();
+  }
+
+  /** The busy script ended: hand the connections back at the next loop turn (unless a script turns busy first). */
+  release(): void {
+    this.busy = false;
+    if (this.state !== 'relaying') return;
+    this.state = 'released';
+    this.flushOut();
+    this.handoverTimer = setImmediate(() => this.handOver());
+  }
+
+  /** A script turned busy again before the hand-over: keep relaying. False when this acceptor cannot. */
+  resume(): boolean {
+    // (the stream never buffers with a 'data' listener; checked so a read can never be skipped)
+    if (this.state !== 'released' || this.stdout.readableLength > 0) return false;
+    if (this.handoverTimer !== null) clearImmediate(this.handoverTimer);
+    this.handoverTimer = null;
+    this.state = 'relaying';
+    this.busy = true;
+    return true;
+  }
+
+  /** Runs what the script's own client sent meanwhile, then sends HANDOVER. */
+  private handOver(): void {
+    this.handoverTimer = null;
+    if (this.state !== 'released') return;
+    for (const r of this.conns.values()) this.runDeferred(r);
+    // running those may have made a script busy (and maybe ended it) again
+    if (this.state !== 'released' || this.handoverTimer !== null) return;
+    this.state = 'handing';
+    this.queue(encodeFrame(TO_ACCEPTOR.HANDOVER, 0));
+    this.tryFinish();
+  }
+
+  /** RelaySocket.write: a WRITE frame, or held for the real socket once HANDOVER went. */
+  write(r: RelaySocket, data: string): void {
+    if (r.closing !== 0 || data.length === 0) return;
+    if (this.state === 'handing') {
+      r.held.push(data);
+      r.heldBytes += data.length;
+    } else if (this.conns.get(r.id) === r) this.queue(encodeFrame(TO_ACCEPTOR.WRITE, r.id, data));
+  }
+
+  /** RelaySocket.end / destroy. After HANDOVER it applies to the real socket when that arrives. */
+  close(r: RelaySocket, how: 1 | 2): void {
+    if (r.closing >= how) return;
+    r.closing = how;
+    if (this.state === 'handing' || this.conns.get(r.id) !== r) return;
+    this.conns.delete(r.id);
+    this.queue(encodeFrame(how === 1 ? TO_ACCEPTOR.END : TO_ACCEPTOR.DESTROY, r.id));
+  }
+
+  /** Runs the frames received so far; `except` (the busy script's client) has its bytes deferred. */
+  private dispatch(except: Client | null): void {
+    for (let f = this.reader.next(); f !== null; f = this.reader.next()) {
+      const r = this.conns.get(f.id);
+      switch (f.type) {
+        case FROM_ACCEPTOR.OPEN:
+          this.open(f.id, f.payload);
+          break;
+        case FROM_ACCEPTOR.DATA:
+          if (r !== undefined) this.data(r, f.payload, except);
+          break;
+        case FROM_ACCEPTOR.CLOSED:
+          if (r !== undefined) this.lost(r);
+          break;
+        case FROM_ACCEPTOR.END:
+          if (r !== undefined) {
+            r.ended = true;
+            this.trySwitch(r);
+          }
+          break;
+        case FROM_ACCEPTOR.LISTED:
+          this.listed = true;
+          this.tryFinish();
+          break;
+      }
+    }
+  }
+
+  /** OPEN: a Client for the connection (Server.acceptRelayed refuses it as accept() would). */
+  private open(id: number, payload: Buffer): void {
+    const info = parseOpen(payload);
+    if (info === null) return;
+    const r = new RelaySocket(this, id, info);
+    this.conns.set(id, r);
+    r.client = this.server.acceptRelayed(r, this.listeners[info.listener]?.unixPath);
+  }
+
+  /** DATA: runs the bytes as the connection's input; while busy its replies are written at once. */
+  private data(r: RelaySocket, payload: Buffer, except: Client | null): void {
+    const c = r.client;
+    if (c === null || r.closing !== 0) return;
+    if (c === except) {
+      r.deferred.push(payload); // (the reader never reuses its memory)
+      return;
+    }
+    if (r.deferred.length > 0) {
+      payload = Buffer.concat([...r.deferred, payload]);
+      r.deferred = [];
+    }
+    r.onChunk(payload);
+    if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
+  }
+
+  /** Runs the bytes a busy script's own client sent while its script ran. */
+  private runDeferred(r: RelaySocket): void {
+    if (r.deferred.length === 0) return;
+    const d = Buffer.concat(r.deferred);
+    r.deferred = [];
+    if (r.client !== null && r.closing === 0) r.onChunk(d);
+  }
+
+  /** The connection is gone (CLOSED, or not passed over): its Client is freed like a closed socket's. */
+  private lost(r: RelaySocket): void {
+    if (this.conns.get(r.id) === r) this.conns.delete(r.id);
+    r.real?.destroy();
+    r.real = null;
+    if (r.closing === 0) {
+      r.closing = 2;
+      r.emit('close');
+    }
+    this.tryFinish();
+  }
+
+  /** A socket passed over IPC: read it at once, keeping what it reads until the switch. */
+  private onMessage(msg: unknown, handle: unknown): void {
+    const id = typeof msg === 'object' && msg !== null && 'id' in msg && typeof msg.id === 'number' ? msg.id : -1;
+    const r = this.conns.get(id);
+    if (!(handle instanceof net.Socket)) {
+      if (r !== undefined) this.lost(r); // closed before the acceptor could pass it
+      return;
+    }
+    if (r === undefined) {
+      handle.destroy();
+      return;
+    }
+    const real = adoptSocket(handle, (chunk) => {
+      if (r.switched) r.onChunk(chunk);
+      else r.early.push(Buffer.from(chunk));
+    });
+    real.on('error', () => {}); // before the switch (then the server's handlers free the client)
+    r.real = real;
+    this.trySwitch(r);
+  }
+
+  /**
+   * Once the END and the socket are both in: the real socket becomes the
+   * Client's, held replies go out first, then what it read meanwhile runs.
+   */
+  private trySwitch(r: RelaySocket): void {
+    const real = r.real;
+    if (!r.ended || real === null || r.deferred.length > 0) return;
+    this.conns.delete(r.id);
+    r.switched = true;
+    const c = r.client;
+    const held = r.held.join('');
+    r.held = [];
+    r.heldBytes = 0;
+    if (c === null || r.closing === 2) real.destroy();
+    else if (r.closing === 1) real.end(Buffer.from(held, 'latin1'), () => real.destroy());
+    else {
+      this.server.useSocket(c, real);
+      if (held.length !== 0) real.write(held, 'latin1');
+      const early = r.early;
+      r.early = [];
+      for (const chunk of early) r.onChunk(chunk);
+      if (real.destroyed) this.server.freeClient(c); // closed before the switch: its 'close' has been
+      else if (c.readPaused) real.pause();
+    }
+    this.tryFinish();
+  }
+
+  /** Every connection passed back: disconnect, and the acceptor exits. */
+  private tryFinish(): void {
+    if (this.state !== 'handing' || !this.listed || this.conns.size !== 0) return;
+    this.state = 'done';
+    if (this.out.length === 0) this.child.disconnect();
+  }
+
+  private queue(frame: Buffer): void {
+    this.out.push(frame);
+    this.flushOut();
+  }
+
+  /** Writes queued frames without blocking; the rest waits for the next tick, or a timer when no script runs. */
+  private flushOut(): void {
+    const fd = this.state === 'closed' ? -1 : handleFd(this.stdin);
+    while (fd >= 0 && this.out.length > 0) {
+      const b = this.out[0]!;
+      let n = 0;
+      try {
+        n = fs.writeSync(fd, b, this.outOff, b.length - this.outOff);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        this.out = []; // the acceptor is gone: its exit event cleans up
+        break;
+      }
+      this.outOff += n;
+      if (this.outOff === b.length) {
+        this.out.shift();
+        this.outOff = 0;
+      }
+    }
+    if (this.out.length === 0) {
+      if (this.state === 'done' && this.child.connected) this.child.disconnect();
+    } else if (!this.busy && this.retry === null) {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        this.flushOut();
+      }, 1);
+    }
+  }
+
+  /** The process is gone: its connections are lost. */
+  private onExit(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.out = [];
+    if (this.retry !== null) clearTimeout(this.retry);
+    if (this.handoverTimer !== null) clearImmediate(this.handoverTimer);
+    this.retry = null;
+    this.handoverTimer = null;
+    for (const r of [...this.conns.values()]) this.lost(r);
+    this.owner.forget(this);
+  }
+
+  /** Server.close: ends the process and its connections. */
+  kill(): void {
+    const conns = [...this.conns.values()];
+    this.conns.clear();
+    for (const r of conns) r.real?.destroy();
+    if (this.child.connected) this.child.disconnect();
+    this.child.kill('SIGKILL');
+    this.stdin.destroy();
+    this.stdout.destroy();
+    this.onExit();
+  }
+}
+
+/** Reads an OPEN frame's payload, or null when it is not one. */
+function parseOpen(payload: Buffer): OpenInfo | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload.latin1Slice(0, payload.length));
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || !('listener' in v) || typeof v.listener !== 'number') return null;
+  const str = (k: string): string | undefined => {
+    const x: unknown = Reflect.get(v, k);
+    return typeof x === 'string' ? x : undefined;
+  };
+  const num = (k: string): number | undefined => {
+    const x: unknown = Reflect.get(v, k);
+    return typeof x === 'number' ? x : undefined;
+  };
+  return { listener: v.listener, remoteAddress: str('remoteAddress'), remotePort: num('remotePort'), localAddress: str('localAddress'), localPort: num('localPort') };
+}
+
+/**
+ * The server's side of busy-script accepting: at most one acceptor relays
+ * for the running script; earlier ones may still be handing connections
+ * back. Called by Server.beginBusy / serveWhileBusy / endBusy / close.
+ */
+export class BusyRelay {
+  private current: Acceptor | null = null;
+  private readonly acceptors = new Set<Acceptor>();
+
+  constructor(private readonly server: Server) {}
+
+  /** A script turned busy: keep relaying through the acceptor not yet handed back, or start one. */
+  begin(): void {
+    if (this.current !== null && this.current.resume()) return;
+    this.current = null;
+    const listeners = this.server.listenerFds();
+    if (listeners.length === 0) return;
+    try {
+      const a = new Acceptor(this, this.server, listeners);
+      this.acceptors.add(a);
+      this.current = a;
+    } catch (e) {
+      this.server.log.warning(`Could not start the busy script acceptor (new connections wait for the script): ${(e as Error).message}`);
+    }
+  }
+
+  /** The script's tick: serve what the acceptor relayed (except the script's own client). */
+  poll(except: Client | null): void {
+    this.current?.poll(except);
+  }
+
+  /** The script ended. */
+  end(): void {
+    this.current?.release();
+  }
+
+  /** An acceptor has exited. */
+  forget(a: Acceptor): void {
+    this.acceptors.delete(a);
+    if (this.current === a) this.current = null;
+  }
+
+  /** The server closes: every acceptor ends, with its connections. */
+  close(): void {
+    for (const a of [...this.acceptors]) a.kill();
+    this.acceptors.clear();
+    this.current = null;
+  }
+}
