@@ -4,11 +4,17 @@
  * turn, so its listeners accept nothing; this process accepts on copies of
  * the same listening sockets and relays each connection's bytes to the
  * server, which reads them synchronously from the script's tick, and writes
- * back the replies the server sends. When the script has ended the server
- * says HANDOVER: the acceptor stops accepting and reading, makes sure every
- * reply was written, and passes each socket to the server over the IPC
- * channel (SCM_RIGHTS), so the connections live on in the server as if it had
- * accepted them itself. It exits when the server disconnects (or dies).
+ * back the replies the server sends.
+ *
+ * Hand-back, once the script has ended: on HANDOVER the acceptor stops
+ * accepting and sends every socket to the server over the IPC channel
+ * (SCM_RIGHTS, keeping its own copy) while it goes on relaying. Once the
+ * server has a socket it says STOP: the acceptor stops reading it, sends what
+ * the stream still held, waits for its writes to complete, answers END and
+ * closes its copy (a close, no shutdown: the connection lives on in the
+ * server). So a connection is always served by one side, even when the next
+ * script holds the server's loop before the sockets arrive. The acceptor
+ * exits when the server disconnects (or dies).
  *
  * Started as `node busy-acceptor-child.js <listeners> <backlog> <keepalive>`
  * with fd 0: frames from the server, fd 1: frames to the server, fd 3: IPC,
@@ -22,11 +28,11 @@ import { stopReading } from './socket.js';
 interface Conn {
   readonly id: number;
   readonly sock: net.Socket;
-  /** Writes not yet completed: the socket is passed on only once they are. */
+  /** Writes not yet completed: END waits for them. */
   writing: number;
-  /** HANDOVER: no longer read; passed on once `writing` is 0. */
-  handing: boolean;
-  /** Passed to the server (or closed): the acceptor is done with it. */
+  /** STOP arrived: no longer read; END once `writing` is 0. */
+  stopping: boolean;
+  /** Closed or ended: the acceptor is done with it. */
   done: boolean;
 }
 
@@ -44,7 +50,7 @@ function run(argv: string[]): void {
 
   const send = (type: number, id: number, payload?: Buffer | string) => toServer.write(encodeFrame(type, id, payload));
 
-  /** The connection is closed or passed on: forget it (a CLOSED frame unless the server asked for it). */
+  /** The connection is closed: forget it (with a CLOSED frame unless the server closed it). */
   const finish = (c: Conn, tell: boolean) => {
     if (c.done) return;
     c.done = true;
@@ -52,27 +58,22 @@ function run(argv: string[]): void {
     if (tell) send(FROM_ACCEPTOR.CLOSED, c.id);
   };
 
-  /** Passes a connection that is no longer read, once its replies are written. */
-  const passOn = (c: Conn) => {
-    if (!c.handing || c.done || c.writing > 0) return;
-    c.done = true;
-    conns.delete(c.id);
-    // (queued by Node until the server acknowledges the previous socket)
-    process.send?.({ id: c.id }, c.sock, (err: Error | null) => {
-      if (err) c.sock.destroy();
-    });
+  /** Sends the socket to the server, keeping ours (relaying goes on until STOP). */
+  const sendSocket = (c: Conn) => {
+    // (Node queues it until the server acknowledges the previous socket)
+    process.send?.({ id: c.id }, c.sock, { keepOpen: true }, () => {});
   };
 
-  /** HANDOVER for one connection: stop reading, forward what the stream held, mark the end of its bytes. */
-  const handOver = (c: Conn) => {
-    c.handing = true;
-    stopReading(c.sock, (chunk) => send(FROM_ACCEPTOR.DATA, c.id, chunk));
+  /** After STOP, once every write has completed: END, and our copy of the socket is closed. */
+  const maybeEnd = (c: Conn) => {
+    if (!c.stopping || c.done || c.writing > 0) return;
+    finish(c, false);
     send(FROM_ACCEPTOR.END, c.id);
-    passOn(c);
+    c.sock.destroy();
   };
 
   const onConnection = (listener: number, sock: net.Socket) => {
-    const c: Conn = { id: nextId++, sock, writing: 0, handing: false, done: false };
+    const c: Conn = { id: nextId++, sock, writing: 0, stopping: false, done: false };
     conns.set(c.id, c);
     if (keepalive > 0 && sock.remoteAddress !== undefined) sock.setKeepAlive(true, keepalive * 1000);
     const info: OpenInfo = { listener, remoteAddress: sock.remoteAddress, remotePort: sock.remotePort, localAddress: sock.localAddress, localPort: sock.localPort };
@@ -80,8 +81,8 @@ function run(argv: string[]): void {
     sock.on('data', (chunk: Buffer) => send(FROM_ACCEPTOR.DATA, c.id, chunk));
     sock.on('error', () => finish(c, true));
     sock.on('close', () => finish(c, true));
-    if (handingOver) handOver(c);
-    else sock.resume();
+    sock.resume();
+    if (handingOver) sendSocket(c);
   };
 
   for (let i = 0; i < listeners; i++) {
@@ -98,7 +99,7 @@ function run(argv: string[]): void {
       if (f.type === TO_ACCEPTOR.HANDOVER) {
         handingOver = true;
         for (const s of servers) s.close();
-        for (const c of [...conns.values()]) if (!c.handing) handOver(c);
+        for (const c of conns.values()) sendSocket(c);
         send(FROM_ACCEPTOR.LISTED, 0);
         continue;
       }
@@ -108,8 +109,12 @@ function run(argv: string[]): void {
         c.writing++;
         c.sock.write(f.payload, () => {
           c.writing--;
-          passOn(c);
+          maybeEnd(c);
         });
+      } else if (f.type === TO_ACCEPTOR.STOP) {
+        c.stopping = true;
+        stopReading(c.sock, (rest) => send(FROM_ACCEPTOR.DATA, c.id, rest));
+        maybeEnd(c);
       } else if (f.type === TO_ACCEPTOR.END) {
         finish(c, false);
         c.sock.end(() => c.sock.destroy());

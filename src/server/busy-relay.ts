@@ -27,18 +27,25 @@
  * the stream, so the two never interleave.
  *
  * When the script ends the acceptor is released: at the next loop turn the
- * server sends HANDOVER; the acceptor stops accepting and reading, sends END
- * after the last bytes it read from each connection, writes the replies it
- * holds, and passes each socket over IPC (SCM_RIGHTS). The server puts the
- * real socket into the same Client (same id, database, name, protocol,
- * transaction) once both the END and the socket have arrived; replies made
- * meanwhile are held and written to the real socket first. The acceptor then
- * exits. A script that turns busy again before the hand-over reuses it.
+ * server sends HANDOVER; the acceptor stops accepting and sends each socket
+ * over IPC (SCM_RIGHTS), keeping its own copy and relaying on. When the
+ * server has a socket (unread) it sends STOP; the acceptor stops reading it,
+ * forwards what it still had, waits for the replies it was given to be
+ * written, answers END and closes its copy. At END the real socket becomes
+ * the same Client's (same id, database, name, protocol, transaction): replies
+ * made between STOP and END go out first, then it is read. A connection is
+ * never left unserved: if the next script turns busy before its socket
+ * arrives (receiving one needs the event loop), the old acceptor is still
+ * relaying it and the tick serves it. Once every connection is switched the
+ * server disconnects and the acceptor exits. A script that turns busy again
+ * before HANDOVER was sent (pipelined scripts) keeps the same acceptor.
  *
  * Cost: nothing on the non-busy path (no work per command or accept). Per
- * busy script: one process start (node, ~50-200 ms before it accepts; the
- * listen backlog holds connections meanwhile) and one read of the pipe per
- * tick (at most one a millisecond).
+ * busy script: one process start — spawn() holds the script's thread for a
+ * fork and exec (3-115 ms), and the acceptor answered its first connection
+ * 0.23-0.69 s after the script turned busy (both measured on 2 cores at load
+ * 9; the listen backlog holds connections meanwhile) — and one read of the
+ * pipe per tick (at most one a millisecond).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -64,8 +71,9 @@ export interface ListenerFd {
 
 /**
  * A connection the acceptor holds, as its Client's socket. Writes and
- * closes become frames to the acceptor; once the acceptor has passed the
- * real socket over, the Client's socket is that one (Acceptor.switchOver).
+ * closes become frames to the acceptor; once the server has the real socket
+ * and the acceptor has finished with it, the Client's socket is that one
+ * (Acceptor.trySwitch).
  */
 export class RelaySocket extends EventEmitter implements ClientSocket {
   readonly remoteAddress: string | undefined;
@@ -76,19 +84,17 @@ export class RelaySocket extends EventEmitter implements ClientSocket {
   onChunk: (chunk: Buffer) => void = () => {};
   /** The client, or null when the connection was refused. */
   client: Client | null = null;
-  /** Replies made after HANDOVER was sent, for the real socket. */
+  /** The server's own copy of the socket (passed over IPC), not read until the switch. */
+  real: net.Socket | null = null;
+  /** STOP was sent: replies are held for the real socket. */
+  stopped = false;
   held: string[] = [];
   heldBytes = 0;
   /** The server closed it: 1 after writing (end), 2 at once (destroy). */
   closing: 0 | 1 | 2 = 0;
-  /** The acceptor sent END: every byte it read from the connection has been delivered. */
+  /** The acceptor sent END: every byte it read was delivered, every reply written. */
   ended = false;
-  /** The real socket, once passed over; what it reads before the switch waits in `early`. */
-  real: net.Socket | null = null;
-  early: Buffer[] = [];
-  /** Now the Client's socket is `real`. */
-  switched = false;
-  /** Bytes from the busy script's own client, run once the script has ended. */
+  /** Bytes from the busy script's own client, run when it is no longer running one. */
   deferred: Buffer[] = [];
 
   constructor(
@@ -103,7 +109,7 @@ export class RelaySocket extends EventEmitter implements ClientSocket {
     this.localPort = info.localPort;
   }
 
-  /** Replies held for the hand-over (what the acceptor has is not counted). */
+  /** Replies held for the switch (what the acceptor has is not counted). */
   get writableLength(): number {
     return this.heldBytes;
   }
@@ -122,12 +128,18 @@ export class RelaySocket extends EventEmitter implements ClientSocket {
   resume(): void {}
 }
 
+/**
+ * relaying: a script is busy or has just ended; released: it ended, HANDOVER
+ * goes at the next loop turn unless a script turns busy first; handing:
+ * HANDOVER sent (still relaying each connection until its switch); done:
+ * every connection switched or closed, disconnected; closed: the process is gone.
+ */
 type State = 'relaying' | 'released' | 'handing' | 'done' | 'closed';
 
 /** One acceptor process and its connections. */
 class Acceptor {
   private readonly child: ChildProcess;
-  /** The pipes' streams: only their descriptors are written (always) and read (while busy) directly. */
+  /** The pipes' streams: their descriptors are written directly (always) and read directly while a script is busy. */
   private readonly stdin: Writable;
   private readonly stdout: Readable;
   private readonly reader = new FrameReader();
@@ -136,15 +148,14 @@ class Acceptor {
   private out: Buffer[] = [];
   private outOff = 0;
   private retry: NodeJS.Timeout | null = null;
-  private handoverTimer: NodeJS.Immediate | null = null;
-  /**
-   * relaying: a script is busy (the tick reads and writes); released: it
-   * ended, HANDOVER goes at the next turn unless a script turns busy first;
-   * handing: HANDOVER sent; done: every connection passed back, disconnected;
-   * closed: the process is gone.
-   */
+  private afterScript: NodeJS.Immediate | null = null;
+  /** Connections with deferred bytes. */
+  private deferring = 0;
   state: State = 'relaying';
-  private busy = true;
+  /** The acceptor's process id (for the log). */
+  readonly pid: number;
+  /** A script is busy: replies are written at once, a full pipe is retried by the next tick. */
+  busy = true;
   /** LISTED arrived: no connection is left to learn about. */
   private listed = false;
 
@@ -157,6 +168,7 @@ class Acceptor {
     const args = [CHILD, String(listeners.length), String(v['tcp-backlog']), String(v['tcp-keepalive'])];
     // spawn() forks and execs synchronously; the child then starts on its own while the script runs.
     this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit', 'ipc', ...listeners.map((l) => l.fd)] });
+    this.pid = this.child.pid ?? -1;
     const { stdin, stdout } = this.child;
     if (stdin === null || stdout === null) throw new Error('no pipes to the acceptor');
     this.stdin = stdin;
@@ -193,57 +205,62 @@ class Acceptor {
       if (n < pipeReadBuf.length) break;
     }
     this.dispatch(except);
+    if (this.deferring > 0) for (const r of [...this.conns.values()]) if (r.client !== except) this.runDeferred(r);
     this.flushOut();
   }
 
-  /** The busy script ended: hand the connections back at the next loop turn (unless a script turns busy first). */
-  release(): void {
+  /** The busy script ended: at the next loop turn, run deferred input and (for the current acceptor) hand back. */
+  scriptEnded(current: boolean): void {
     this.busy = false;
-    if (this.state !== 'relaying') return;
-    this.state = 'released';
+    if (current && this.state === 'relaying') this.state = 'released';
     this.flushOut();
-    this.handoverTimer = setImmediate(() => this.handOver());
+    this.afterScript ??= setImmediate(() => this.afterScriptTurn());
   }
 
-  /** A script turned busy again before the hand-over: keep relaying. False when this acceptor cannot. */
+  /** A script turned busy before the hand-over began: keep relaying. False when this acceptor cannot. */
   resume(): boolean {
-    // (the stream never buffers with a 'data' listener; checked so a read can never be skipped)
+    // (the stream never buffers with a 'data' listener; checked so that no byte is read out of order)
     if (this.state !== 'released' || this.stdout.readableLength > 0) return false;
-    if (this.handoverTimer !== null) clearImmediate(this.handoverTimer);
-    this.handoverTimer = null;
     this.state = 'relaying';
-    this.busy = true;
     return true;
   }
 
-  /** Runs what the script's own client sent meanwhile, then sends HANDOVER. */
-  private handOver(): void {
-    this.handoverTimer = null;
-    if (this.state !== 'released') return;
-    for (const r of this.conns.values()) this.runDeferred(r);
-    // running those may have made a script busy (and maybe ended it) again
-    if (this.state !== 'released' || this.handoverTimer !== null) return;
+  /** Runs what a script's own client sent meanwhile, then sends HANDOVER if still released. */
+  private afterScriptTurn(): void {
+    this.afterScript = null;
+    if (this.busy || this.state === 'closed') return;
+    for (const r of [...this.conns.values()]) {
+      this.runDeferred(r);
+      this.trySwitch(r);
+    }
+    // (running those may have made a script busy again)
+    if (this.state !== 'released' || this.busy) return;
     this.state = 'handing';
     this.queue(encodeFrame(TO_ACCEPTOR.HANDOVER, 0));
     this.tryFinish();
   }
 
-  /** RelaySocket.write: a WRITE frame, or held for the real socket once HANDOVER went. */
+  /** RelaySocket.write: a WRITE frame, or held for the real socket once STOP went. */
   write(r: RelaySocket, data: string): void {
     if (r.closing !== 0 || data.length === 0) return;
-    if (this.state === 'handing') {
+    if (r.stopped) {
       r.held.push(data);
       r.heldBytes += data.length;
     } else if (this.conns.get(r.id) === r) this.queue(encodeFrame(TO_ACCEPTOR.WRITE, r.id, data));
   }
 
-  /** RelaySocket.end / destroy. After HANDOVER it applies to the real socket when that arrives. */
+  /**
+   * RelaySocket.end / destroy. After STOP, an end waits for the switch (the
+   * held replies go out first); otherwise the acceptor closes it.
+   */
   close(r: RelaySocket, how: 1 | 2): void {
     if (r.closing >= how) return;
     r.closing = how;
-    if (this.state === 'handing' || this.conns.get(r.id) !== r) return;
+    if (this.conns.get(r.id) !== r || (r.stopped && how === 1)) return;
     this.conns.delete(r.id);
+    r.real?.destroy();
     this.queue(encodeFrame(how === 1 ? TO_ACCEPTOR.END : TO_ACCEPTOR.DESTROY, r.id));
+    this.tryFinish();
   }
 
   /** Runs the frames received so far; `except` (the busy script's client) has its bytes deferred. */
@@ -288,10 +305,12 @@ class Acceptor {
     const c = r.client;
     if (c === null || r.closing !== 0) return;
     if (c === except) {
+      if (r.deferred.length === 0) this.deferring++;
       r.deferred.push(payload); // (the reader never reuses its memory)
       return;
     }
     if (r.deferred.length > 0) {
+      this.deferring--;
       payload = Buffer.concat([...r.deferred, payload]);
       r.deferred = [];
     }
@@ -299,17 +318,26 @@ class Acceptor {
     if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
   }
 
-  /** Runs the bytes a busy script's own client sent while its script ran. */
+  /** Runs the bytes a client sent while its own script ran. */
   private runDeferred(r: RelaySocket): void {
     if (r.deferred.length === 0) return;
+    this.deferring--;
     const d = Buffer.concat(r.deferred);
     r.deferred = [];
-    if (r.client !== null && r.closing === 0) r.onChunk(d);
+    if (r.client !== null && r.closing === 0) {
+      r.onChunk(d);
+      const c = r.client;
+      if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
+    }
   }
 
-  /** The connection is gone (CLOSED, or not passed over): its Client is freed like a closed socket's. */
+  /** The connection is gone (CLOSED): its Client is freed like a closed socket's. */
   private lost(r: RelaySocket): void {
     if (this.conns.get(r.id) === r) this.conns.delete(r.id);
+    if (r.deferred.length > 0) {
+      this.deferring--;
+      r.deferred = [];
+    }
     r.real?.destroy();
     r.real = null;
     if (r.closing === 0) {
@@ -319,36 +347,30 @@ class Acceptor {
     this.tryFinish();
   }
 
-  /** A socket passed over IPC: read it at once, keeping what it reads until the switch. */
+  /** A socket sent over IPC: kept unread, and the acceptor is told to STOP relaying it. */
   private onMessage(msg: unknown, handle: unknown): void {
+    if (!(handle instanceof net.Socket)) return;
     const id = typeof msg === 'object' && msg !== null && 'id' in msg && typeof msg.id === 'number' ? msg.id : -1;
     const r = this.conns.get(id);
-    if (!(handle instanceof net.Socket)) {
-      if (r !== undefined) this.lost(r); // closed before the acceptor could pass it
+    if (r === undefined || r.closing !== 0 || r.real !== null) {
+      handle.destroy(); // closed meanwhile: the acceptor closes its own copy
       return;
     }
-    if (r === undefined) {
-      handle.destroy();
-      return;
-    }
-    const real = adoptSocket(handle, (chunk) => {
-      if (r.switched) r.onChunk(chunk);
-      else r.early.push(Buffer.from(chunk));
-    });
-    real.on('error', () => {}); // before the switch (then the server's handlers free the client)
+    const real = adoptSocket(handle, (chunk) => r.onChunk(chunk), { paused: true });
+    real.on('error', () => {}); // until the switch wires the server's handlers
     r.real = real;
-    this.trySwitch(r);
+    r.stopped = true;
+    this.queue(encodeFrame(TO_ACCEPTOR.STOP, r.id));
   }
 
   /**
-   * Once the END and the socket are both in: the real socket becomes the
-   * Client's, held replies go out first, then what it read meanwhile runs.
+   * After END (and once deferred input has run): the real socket becomes the
+   * Client's, held replies go out first, then it is read.
    */
   private trySwitch(r: RelaySocket): void {
     const real = r.real;
     if (!r.ended || real === null || r.deferred.length > 0) return;
     this.conns.delete(r.id);
-    r.switched = true;
     const c = r.client;
     const held = r.held.join('');
     r.held = [];
@@ -358,20 +380,16 @@ class Acceptor {
     else {
       this.server.useSocket(c, real);
       if (held.length !== 0) real.write(held, 'latin1');
-      const early = r.early;
-      r.early = [];
-      for (const chunk of early) r.onChunk(chunk);
-      if (real.destroyed) this.server.freeClient(c); // closed before the switch: its 'close' has been
-      else if (c.readPaused) real.pause();
+      if (!c.readPaused) real.resume(); // (a paused client resumes on 'drain')
     }
     this.tryFinish();
   }
 
-  /** Every connection passed back: disconnect, and the acceptor exits. */
+  /** Every connection switched or closed: disconnect, and the acceptor exits. */
   private tryFinish(): void {
     if (this.state !== 'handing' || !this.listed || this.conns.size !== 0) return;
     this.state = 'done';
-    if (this.out.length === 0) this.child.disconnect();
+    this.flushOut();
   }
 
   private queue(frame: Buffer): void {
@@ -414,9 +432,9 @@ class Acceptor {
     this.state = 'closed';
     this.out = [];
     if (this.retry !== null) clearTimeout(this.retry);
-    if (this.handoverTimer !== null) clearImmediate(this.handoverTimer);
+    if (this.afterScript !== null) clearImmediate(this.afterScript);
     this.retry = null;
-    this.handoverTimer = null;
+    this.afterScript = null;
     for (const r of [...this.conns.values()]) this.lost(r);
     this.owner.forget(this);
   }
@@ -455,9 +473,10 @@ function parseOpen(payload: Buffer): OpenInfo | null {
 }
 
 /**
- * The server's side of busy-script accepting: at most one acceptor relays
- * for the running script; earlier ones may still be handing connections
- * back. Called by Server.beginBusy / serveWhileBusy / endBusy / close.
+ * The server's side of busy-script accepting: one acceptor relays for the
+ * running script; earlier ones may still be handing connections back, and
+ * are served by the script's tick too. Called by Server.beginBusy /
+ * serveWhileBusy / endBusy / close.
  */
 export class BusyRelay {
   private current: Acceptor | null = null;
@@ -465,8 +484,9 @@ export class BusyRelay {
 
   constructor(private readonly server: Server) {}
 
-  /** A script turned busy: keep relaying through the acceptor not yet handed back, or start one. */
+  /** A script turned busy: keep relaying through the acceptor not yet handing back, or start one. */
   begin(): void {
+    for (const a of this.acceptors) a.busy = true;
     if (this.current !== null && this.current.resume()) return;
     this.current = null;
     const listeners = this.server.listenerFds();
@@ -475,19 +495,20 @@ export class BusyRelay {
       const a = new Acceptor(this, this.server, listeners);
       this.acceptors.add(a);
       this.current = a;
+      this.server.log.verbose(`Accepting connections during the busy script through process ${a.pid}`);
     } catch (e) {
       this.server.log.warning(`Could not start the busy script acceptor (new connections wait for the script): ${(e as Error).message}`);
     }
   }
 
-  /** The script's tick: serve what the acceptor relayed (except the script's own client). */
+  /** The script's tick: serve what the acceptors relayed (but the script's own client's input). */
   poll(except: Client | null): void {
-    this.current?.poll(except);
+    for (const a of this.acceptors) a.poll(except);
   }
 
-  /** The script ended. */
+  /** The script ended: the current acceptor hands its connections back at the next loop turn. */
   end(): void {
-    this.current?.release();
+    for (const a of this.acceptors) a.scriptEnded(a === this.current);
   }
 
   /** An acceptor has exited. */

@@ -14,9 +14,9 @@ export const FROM_ACCEPTOR = {
   DATA: 2,
   /** The connection closed (by the peer, or an error); nothing follows for it. */
   CLOSED: 3,
-  /** The acceptor stopped reading the connection: its socket follows over IPC. */
+  /** After STOP: every byte read from the connection was sent and every reply written; the server's socket takes over. */
   END: 4,
-  /** (id 0) After HANDOVER: every connection is listed (OPEN) and has its END or CLOSED before this. */
+  /** (id 0) After HANDOVER: every connection has been OPENed (and its socket sent over IPC) before this. */
   LISTED: 5,
 } as const;
 
@@ -28,8 +28,10 @@ export const TO_ACCEPTOR = {
   END: 12,
   /** Close the connection now (CLIENT KILL, shutdown). */
   DESTROY: 13,
-  /** (id 0) Stop accepting, stop reading, and pass every connection to the server. */
+  /** (id 0) Stop accepting, and send every connection's socket to the server over IPC (relaying on). */
   HANDOVER: 14,
+  /** The server has the connection's socket: stop reading it, finish the writes, answer END. */
+  STOP: 15,
 } as const;
 
 /** The OPEN frame's payload: which listener accepted the connection, and its addresses. */

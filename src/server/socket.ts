@@ -72,22 +72,28 @@ export function stopReading(sock: net.Socket, rest: (chunk: Buffer) => void): vo
 /**
  * Takes a socket accepted by a `pauseOnConnect` listener and returns the
  * socket to use, with `onChunk` called for every read. The chunk is only valid
- * during the call.
+ * during the call. With `paused`, the returned socket does not read (not even
+ * into a buffer: libuv is stopped) until its resume(); busy-relay.ts needs
+ * that for a socket the acceptor process still reads, so it never falls back
+ * to a plain socket.
  */
-export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void): net.Socket {
+export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void, opts: { paused?: boolean } = {}): net.Socket {
   const owner = sock as unknown as HandleOwner;
   const handle = owner._handle;
-  if (process.env['TSDIS_PLAIN_SOCKETS'] || !handle || typeof handle.readStart !== 'function') {
+  const paused = opts.paused === true;
+  if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || !handle || typeof handle.readStart !== 'function') {
     sock.on('data', onChunk);
     sock.resume();
     return sock;
   }
   owner._handle = null;
   sock.destroy();
-  const opts = {
+  const sockOpts = {
     handle,
     readable: true,
     writable: true,
+    // (Node's own option for sockets that must not read yet: readStop on the handle)
+    pauseOnCreate: paused,
     onread: {
       buffer: shared,
       callback: (n: number, buf: Buffer) => {
@@ -95,5 +101,5 @@ export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void):
       },
     },
   };
-  return new net.Socket(opts as unknown as net.SocketConstructorOpts);
+  return new net.Socket(sockOpts as unknown as net.SocketConstructorOpts);
 }
