@@ -79,6 +79,10 @@ function run(argv: string[]): void {
     const info: OpenInfo = { listener, remoteAddress: sock.remoteAddress, remotePort: sock.remotePort, localAddress: sock.localAddress, localPort: sock.localPort };
     send(FROM_ACCEPTOR.OPEN, c.id, JSON.stringify(info));
     sock.on('data', (chunk: Buffer) => send(FROM_ACCEPTOR.DATA, c.id, chunk));
+    // (half-open: the server ends our side after its replies, as it does its own sockets')
+    sock.on('end', () => {
+      if (!c.done) send(FROM_ACCEPTOR.ENDED, c.id);
+    });
     sock.on('error', () => finish(c, true));
     sock.on('close', () => finish(c, true));
     sock.resume();
@@ -86,7 +90,7 @@ function run(argv: string[]): void {
   };
 
   for (let i = 0; i < listeners; i++) {
-    const srv = net.createServer({ pauseOnConnect: true, noDelay: true }, (sock) => onConnection(i, sock));
+    const srv = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (sock) => onConnection(i, sock));
     srv.on('error', (e) => process.stderr.write(`busy acceptor: listener ${i}: ${e.message}\n`));
     srv.listen({ fd: 4 + i, backlog });
     servers.push(srv);

@@ -96,6 +96,8 @@ export class RelaySocket extends EventEmitter implements ClientSocket {
   ended = false;
   /** Bytes from the busy script's own client, run when it is no longer running one. */
   deferred: Buffer[] = [];
+  /** Its peer's EOF came behind deferred bytes: seen once they have run. */
+  endDeferred = false;
 
   constructor(
     private readonly acceptor: Acceptor,
@@ -277,6 +279,9 @@ class Acceptor {
         case FROM_ACCEPTOR.CLOSED:
           if (r !== undefined) this.lost(r);
           break;
+        case FROM_ACCEPTOR.ENDED:
+          if (r !== undefined) this.peerEnded(r);
+          break;
         case FROM_ACCEPTOR.END:
           if (r !== undefined) {
             r.ended = true;
@@ -318,7 +323,7 @@ class Acceptor {
     if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
   }
 
-  /** Runs the bytes a client sent while its own script ran. */
+  /** Runs the bytes a client sent while its own script ran (and then its peer's EOF, if that came too). */
   private runDeferred(r: RelaySocket): void {
     if (r.deferred.length === 0) return;
     this.deferring--;
@@ -329,6 +334,26 @@ class Acceptor {
       const c = r.client;
       if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
     }
+    if (r.endDeferred) {
+      r.endDeferred = false;
+      this.peerEnded(r);
+    }
+  }
+
+  /**
+   * ENDED: the Client sees its peer's EOF as a socket's 'end' (Server.peerEnded:
+   * replies already made are written, then our side ends); a client freed
+   * at once gets our side ended here, as Node ends a socket's.
+   */
+  private peerEnded(r: RelaySocket): void {
+    if (r.closing !== 0) return;
+    // a script's own client: its EOF waits behind its deferred input
+    if (r.deferred.length > 0) {
+      r.endDeferred = true;
+      return;
+    }
+    r.emit('end');
+    if (r.closing === 0 && (r.client === null || r.client.closed)) this.close(r, 1);
   }
 
   /** The connection is gone (CLOSED): its Client is freed like a closed socket's. */

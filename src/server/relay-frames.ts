@@ -18,6 +18,8 @@ export const FROM_ACCEPTOR = {
   END: 4,
   /** (id 0) After HANDOVER: every connection has been OPENed (and its socket sent over IPC) before this. */
   LISTED: 5,
+  /** The peer ended its side (EOF); the acceptor's side stays open until END or DESTROY. */
+  ENDED: 6,
 } as const;
 
 /** Server → acceptor. */

@@ -574,3 +574,22 @@ test('requirepass: a connection opened during a busy script must authenticate fi
     ['--requirepass', 'pw'],
   );
 });
+
+test('a connection that sends SCRIPT KILL and half-closes (nc -q) still gets its reply', { skip }, async () => {
+  await both(async (s, log) => {
+    const a = await RawConn.connect(s.port);
+    let n: RawConn | null = null;
+    try {
+      a.write(encode(['EVAL', 'while true do end', '0']));
+      await sleep(THRESHOLD * 3);
+      n = await RawConn.connect(s.port);
+      n.sock.end(encode(['SCRIPT', 'KILL']));
+      log.push(`kill -> ${JSON.stringify(await n.readUntilClose())}`);
+      log.push(`caller -> ${await a.read()}`);
+      log.push(`ping -> ${await a.call('PING')}`);
+    } finally {
+      a.close();
+      n?.close();
+    }
+  });
+});
