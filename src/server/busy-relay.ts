@@ -186,7 +186,10 @@ class Acceptor {
       server.log.warning(`Busy script acceptor failed: ${e.message}`);
       this.onExit();
     });
-    this.child.on('exit', () => this.onExit());
+    this.child.on('exit', (code, signal) => {
+      if (this.state !== 'done' && this.state !== 'closed') server.log.warning(`Busy script acceptor (process ${this.pid}) exited early: ${signal ?? `code ${code}`}`);
+      this.onExit();
+    });
   }
 
   /** The script's tick: flushes replies, reads what the acceptor relayed, and serves it (replies written at once). */
@@ -194,7 +197,8 @@ class Acceptor {
     if (this.state === 'closed') return;
     this.flushOut();
     const fd = handleFd(this.stdout);
-    if (fd < 0) return;
+    // (bytes the stream already holds come first: they are dispatched when the loop turns)
+    if (fd < 0 || this.stdout.readableLength > 0) return;
     for (;;) {
       let n = 0;
       try {
@@ -417,6 +421,7 @@ class Acceptor {
     this.flushOut();
   }
 
+  /** Sends a frame to the acceptor, behind any that wait for room in the pipe. */
   private queue(frame: Buffer): void {
     this.out.push(frame);
     this.flushOut();

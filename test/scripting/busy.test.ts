@@ -6,8 +6,10 @@
  * NOSAVE), SCRIPT KILL / FUNCTION KILL end a script that has not written
  * (and one that catches the error with pcall), UNKILLABLE once it wrote,
  * NOTBUSY when idle, SHUTDOWN NOSAVE ends the process, FUNCTION LOAD's
- * 500 ms limit. tsdis runs as a child process: a busy script holds the
- * event loop of the process it runs in.
+ * 500 ms limit; connections opened during a busy script (or waiting in the
+ * backlog when it started) served as redis-server serves them, and kept
+ * after it; SIGTERM during a busy script. tsdis runs as a child process: a
+ * busy script holds the event loop of the process it runs in.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
