@@ -14,7 +14,7 @@
  * closes its copy (a close, no shutdown: the connection lives on in the
  * server). So a connection is always served by one side, even when the next
  * script holds the server's loop before the sockets arrive. The acceptor
- * exits when the server disconnects (or dies).
+ * exits when the server closes its input pipe (done, shutting down, or dead).
  *
  * Started as `node busy-acceptor-child.js <listeners> <backlog> <keepalive>`
  * with fd 0: frames from the server, fd 1: frames to the server, fd 3: IPC,
@@ -36,7 +36,7 @@ interface Conn {
   done: boolean;
 }
 
-/** Runs the acceptor until the server disconnects. */
+/** Runs the acceptor until the server closes its input. */
 function run(argv: string[]): void {
   const listeners = Number(argv[0]);
   const backlog = Number(argv[1]);
@@ -129,15 +129,18 @@ function run(argv: string[]): void {
     }
   });
 
-  // The server is done with us (or gone): leave once what we wrote to it is out.
+  // The server closed its end of our input (done with us, shutting down, or gone): every
+  // frame it sent has been acted on (replies written, connections closed). Leave once
+  // what we wrote to it is out; whatever we still hold closes with us.
   const leave = () => {
     toServer.end(() => process.exit(0));
     setTimeout(() => process.exit(0), 1000).unref();
   };
-  process.on('disconnect', leave);
   fromServer.on('end', leave);
   fromServer.on('error', leave);
-  toServer.on('error', () => process.exit(0));
+  toServer.on('error', () => {}); // (the server is gone: nothing more to tell it)
+  // (a disconnect alone: the input's end follows; leave anyway should it not)
+  process.on('disconnect', () => setTimeout(leave, 2000).unref());
   // A Ctrl-C reaches the whole process group: the server decides when we end.
   process.on('SIGINT', () => {});
 }

@@ -178,6 +178,7 @@ class Acceptor {
     stdin.on('error', () => {});
     stdout.on('error', () => {});
     stdout.on('data', (chunk: Buffer) => {
+      if (this.state === 'closed') return;
       this.reader.push(chunk);
       this.dispatch(null);
     });
@@ -447,7 +448,7 @@ class Acceptor {
       }
     }
     if (this.out.length === 0) {
-      if (this.state === 'done' && this.child.connected) this.child.disconnect();
+      if (this.state === 'done' && this.child.connected) this.finish();
     } else if (!this.busy && this.retry === null) {
       this.retry = setTimeout(() => {
         this.retry = null;
@@ -469,15 +470,26 @@ class Acceptor {
     this.owner.forget(this);
   }
 
-  /** Server.close: ends the process and its connections. */
-  kill(): void {
+  /** Done with the acceptor: the end of its input pipe makes it exit once it has acted on every frame. */
+  private finish(): void {
+    if (this.child.connected) this.child.disconnect();
+    this.stdin.end();
+  }
+
+  /**
+   * Server.close: what was sent to the acceptor still takes effect (replies
+   * the tick wrote, the closes killClient sent), then it exits at its input's
+   * end — or is killed if it lingers. Its connections are the server's no more.
+   */
+  shutdown(): void {
+    if (this.state === 'closed') return;
+    this.flushOut();
     const conns = [...this.conns.values()];
     this.conns.clear();
     for (const r of conns) r.real?.destroy();
-    if (this.child.connected) this.child.disconnect();
-    this.child.kill('SIGKILL');
-    this.stdin.destroy();
-    this.stdout.destroy();
+    this.finish();
+    const child = this.child;
+    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
     this.onExit();
   }
 }
@@ -549,7 +561,7 @@ export class BusyRelay {
 
   /** The server closes: every acceptor ends, with its connections. */
   close(): void {
-    for (const a of [...this.acceptors]) a.kill();
+    for (const a of [...this.acceptors]) a.shutdown();
     this.acceptors.clear();
     this.current = null;
   }
