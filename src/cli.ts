@@ -205,8 +205,9 @@ async function main(argv: string[]): Promise<void> {
     process.exit(0);
   };
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) {
-      // a second signal while shutting down: leave at once, as Redis does
+    if (stopping && sig === 'SIGINT') {
+      // a second Ctrl-C while shutting down: leave at once, as Redis does (a second SIGTERM
+      // only logs again: signals that arrived during a busy script all run once it ends)
       log.warning('You insist... exiting now.');
       process.exit(1);
     }

@@ -16,6 +16,7 @@
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { isLoopback } from '../server/server.js';
+import { handleFd } from '../server/socket.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */
 export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
@@ -101,10 +102,9 @@ export function clientFlags(c: Client): string {
   return f || 'N';
 }
 
-/** The socket's file descriptor as libuv reports it, or -1. */
+/** The socket's file descriptor as libuv reports it, or -1 (none, or relayed by the busy-script acceptor). */
 function fdOf(c: Client): number {
-  const h = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
-  return typeof h?.fd === 'number' ? h.fd : -1;
+  return c.socket === null ? -1 : handleFd(c.socket);
 }
 
 /** Fixed per-client overhead counted in tot-mem: the Client object, its parser and reply writer. */

@@ -314,7 +314,7 @@ class RunHost implements ScriptHost {
 
   /** The run ended: the server leaves busy mode. */
   end(): void {
-    if (this.busy) this.server.busyScript = null;
+    if (this.busy) this.server.endBusy();
     this.busy = false;
     this.caller = null;
     this.argv = [];
@@ -327,11 +327,11 @@ class RunHost implements ScriptHost {
     if (!this.busy) {
       if (now - this.start < this.threshold) return false;
       this.busy = true;
-      this.server.busyScript = { error: this.isEval ? BUSY_EVAL : BUSY_FUNCTION };
       this.server.log.warning(
         `Slow script detected: still in execution after ${Math.floor(now - this.start)} milliseconds. ` +
           `You can try killing the script using the ${this.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${this.name}.`,
       );
+      this.server.beginBusy(this.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     } else if (now - this.lastServe < SERVE_EVERY_MS) return this.killed;
     this.lastServe = now;
     this.server.serveWhileBusy(this.caller);

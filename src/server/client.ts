@@ -2,12 +2,34 @@
  * Per-connection state. A Client without a socket is an in-process caller
  * (createServer().call()) or a script/AOF-loading pseudo client.
  */
-import type { Socket } from 'node:net';
 import { Reply } from '../protocol/writer.js';
 import { RespParser } from '../protocol/parser.js';
 import type { Db } from '../keyspace/db.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { Queued, WatchEntry } from './multi.js';
+
+/**
+ * What the server uses of a client's connection: a net.Socket, or, for a
+ * connection accepted while a script was busy, a RelaySocket whose bytes
+ * travel through the acceptor process until the real socket is handed back
+ * (server/busy-relay.ts).
+ */
+export interface ClientSocket {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  /** Bytes written and not yet sent. */
+  readonly writableLength: number;
+  write(data: string, encoding: 'latin1'): boolean;
+  /** Closes once what was written is sent. */
+  end(): void;
+  /** Closes at once. */
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  on(event: 'end' | 'close' | 'error' | 'drain', listener: () => void): unknown;
+}
 
 export class Client {
   readonly reply: Reply;
@@ -95,7 +117,8 @@ export class Client {
 
   constructor(
     readonly id: number,
-    readonly socket: Socket | null,
+    /** Replaced once, when a relayed connection's real socket is handed back (Server.useSocket). */
+    public socket: ClientSocket | null,
     db: Db,
     parser: RespParser,
     authenticated: boolean,

@@ -18,10 +18,11 @@ import { Config } from '../config/config.js';
 import { Db, type KeyspaceHooks } from '../keyspace/db.js';
 import { CommandTable } from '../commands/registry.js';
 import { ALL_COMMANDS } from '../commands/index.js';
-import { Client } from './client.js';
+import { Client, type ClientSocket } from './client.js';
 import { RespParser, ProtocolError, type ParserLimits } from '../protocol/parser.js';
 import { dispatch } from './dispatcher.js';
-import { adoptSocket } from './socket.js';
+import { adoptSocket, handleFd } from './socket.js';
+import { BusyRelay, type ListenerFd, type RelaySocket } from './busy-relay.js';
 import { Logger } from '../util/log.js';
 import { Stats } from '../observability/stats.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
@@ -119,6 +120,8 @@ export class Server extends EventEmitter {
    * the dispatcher refuses commands without `allow_busy` with this error.
    */
   busyScript: { error: string } | null = null;
+  /** Accepts and relays new connections while a script is busy (server/busy-relay.ts). */
+  private readonly busyRelay: BusyRelay = new BusyRelay(this);
   /** Clients blocked on keys (BLPOP & co.). */
   readonly blocking: Blocking = new Blocking(this);
   /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
@@ -426,31 +429,47 @@ export class Server extends EventEmitter {
 
   /** Creates a client for an accepted socket and wires its events. */
   private accept(accepted: net.Socket, unixPath: string | undefined): void {
-    let sock = accepted;
     const unix = unixPath !== undefined;
-    this.stats.totalConnections++;
-    const maxClients = this.config.v['maxclients'] as number;
-    if (this.clients.size >= maxClients) {
-      this.stats.rejectedConnections++;
-      refuse(sock, '-ERR max number of clients reached\r\n');
-      return;
-    }
-    if (!unix && this.deniedByProtectedMode(sock)) {
-      this.stats.rejectedConnections++;
-      refuse(sock, PROTECTED_MODE_ERROR);
+    const refused = this.refusal(accepted.remoteAddress, unix);
+    if (refused !== null) {
+      refuse(accepted, refused);
       return;
     }
     let client: Client | undefined;
-    sock = adoptSocket(accepted, (chunk) => this.onData(client!, chunk));
+    const sock = adoptSocket(accepted, (chunk) => this.onData(client!, chunk));
     sock.setNoDelay(true);
     const ka = this.config.v['tcp-keepalive'] as number;
     if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
     client = this.newClient(sock, unix ? 'unix' : 'tcp', unixPath);
     this.log.verbose(unix ? `Accepted connection to ${unixPath}` : `Accepted ${client.addr}`);
-    sock.on('error', () => this.freeClient(client!));
-    sock.on('end', () => this.peerEnded(client!));
+    this.wireSocket(client, sock);
+    this.emit('client', client);
+  }
+
+  /**
+   * Counts a new connection and says why it is refused (the maxclients
+   * error, or protected mode's for a non-loopback peer), or null.
+   */
+  private refusal(remoteAddress: string | undefined, unix: boolean): string | null {
+    this.stats.totalConnections++;
+    const maxClients = this.config.v['maxclients'] as number;
+    if (this.clients.size >= maxClients) {
+      this.stats.rejectedConnections++;
+      return '-ERR max number of clients reached\r\n';
+    }
+    if (!unix && this.deniedByProtectedMode(remoteAddress)) {
+      this.stats.rejectedConnections++;
+      return PROTECTED_MODE_ERROR;
+    }
+    return null;
+  }
+
+  /** Frees the client when its peer ends or its socket closes; resumes reading when a paused client's replies have drained. */
+  private wireSocket(client: Client, sock: ClientSocket): void {
+    sock.on('error', () => this.freeClient(client));
+    sock.on('end', () => this.peerEnded(client));
     sock.on('close', () => {
-      if (!client!.closed) this.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
+      if (!client.closed) this.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
       this.freeClient(client);
     });
     sock.on('drain', () => {
@@ -463,7 +482,50 @@ export class Server extends EventEmitter {
         this.processInput(client);
       }
     });
+  }
+
+  /**
+   * A connection the busy-script acceptor accepted (busy-relay.ts): a client
+   * as accept() makes one, its bytes arriving through `sock`. Null when it is
+   * refused (the refusal is written and the connection closed).
+   */
+  acceptRelayed(sock: RelaySocket, unixPath: string | undefined): Client | null {
+    const unix = unixPath !== undefined;
+    const refused = this.refusal(sock.remoteAddress, unix);
+    if (refused !== null) {
+      sock.write(refused);
+      sock.end();
+      return null;
+    }
+    const client = this.newClient(sock, unix ? 'unix' : 'tcp', unixPath);
+    sock.onChunk = (chunk) => this.onData(client, chunk);
+    this.log.verbose(unix ? `Accepted connection to ${unixPath}` : `Accepted ${client.addr}`);
+    this.wireSocket(client, sock);
     this.emit('client', client);
+    return client;
+  }
+
+  /**
+   * A relayed client's real socket, handed back by the acceptor (already
+   * reading into the client: busy-relay.ts): it becomes the client's socket.
+   */
+  useSocket(client: Client, sock: net.Socket): void {
+    sock.setNoDelay(true);
+    const ka = this.config.v['tcp-keepalive'] as number;
+    if (ka > 0 && client.kind === 'tcp') sock.setKeepAlive(true, ka * 1000);
+    client.socket = sock;
+    this.wireSocket(client, sock);
+  }
+
+  /** The listening sockets' descriptors, for the busy-script acceptor. */
+  listenerFds(): ListenerFd[] {
+    const out: ListenerFd[] = [];
+    for (const l of this.netServers) {
+      const fd = handleFd(l);
+      const a = l.address();
+      if (fd >= 0) out.push({ fd, unixPath: typeof a === 'string' ? a : undefined });
+    }
+    return out;
   }
 
   /**
@@ -499,14 +561,14 @@ export class Server extends EventEmitter {
   }
 
   /** Protected mode: no password, and a connection from a non-loopback address. */
-  private deniedByProtectedMode(sock: net.Socket): boolean {
+  private deniedByProtectedMode(remoteAddress: string | undefined): boolean {
     if (!this.config.v['protected-mode']) return false;
     if (this.config.v['requirepass']) return false;
-    return !isLoopback(sock.remoteAddress ?? '');
+    return !isLoopback(remoteAddress ?? '');
   }
 
   /** A new client (socketless for in-process callers). */
-  newClient(sock: net.Socket | null, kind: 'tcp' | 'unix' | 'internal', unixPath?: string): Client {
+  newClient(sock: ClientSocket | null, kind: 'tcp' | 'unix' | 'internal', unixPath?: string): Client {
     const parser = new RespParser(this.parserLimits);
     const authed = !this.config.v['requirepass'];
     const c = new Client(this.nextClientId++, sock, this.dbs[0]!, parser, authed, this.clock(), kind, unixPath);
@@ -560,10 +622,13 @@ export class Server extends EventEmitter {
    * A partial command stays in the client's parser for later.
    */
   serveWhileBusy(except: Client | null): void {
+    // connections accepted since the script started, through the acceptor process
+    this.busyRelay.poll(except);
     for (const c of [...this.clients.values()]) {
       if (c === except || c.closed || c.closeAfterReply || c.readPaused || c.socket === null) continue;
-      const fd = (c.socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-      if (typeof fd !== 'number' || fd < 0) continue;
+      // (a relayed client has no descriptor here: the relay serves it)
+      const fd = handleFd(c.socket);
+      if (fd < 0) continue;
       for (;;) {
         let n = 0;
         try {
@@ -577,6 +642,22 @@ export class Server extends EventEmitter {
       }
       if (c.reply.out.length !== 0 || c.closeAfterReply) this.writeOut(c);
     }
+  }
+
+  /**
+   * A script passed busy-reply-threshold: the dispatcher answers `error` to
+   * commands without `allow_busy`, and an acceptor process starts taking new
+   * connections (scripting/scripts.ts calls it; endBusy when the script ends).
+   */
+  beginBusy(error: string): void {
+    this.busyScript = { error };
+    this.busyRelay.begin();
+  }
+
+  /** The busy script ended: normal service, and the relayed connections are taken back. */
+  endBusy(): void {
+    this.busyScript = null;
+    this.busyRelay.end();
   }
 
   /** Runs commands buffered in the client's parser until none is complete. */
@@ -918,6 +999,7 @@ export class Server extends EventEmitter {
     const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
     this.netServers = [];
     for (const c of [...this.clients.values()]) this.killClient(c);
+    this.busyRelay.close();
     await Promise.all(closes);
     this.emit('closed');
   }

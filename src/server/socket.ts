@@ -26,25 +26,74 @@ interface HandleOwner {
   _handle: { readStart?: unknown } | null;
 }
 
+/** The parts of libuv's handle behind a socket or server (a Node internal) read here. */
+interface UvHandle {
+  fd?: unknown;
+  readStop?: unknown;
+}
+
+/** The libuv handle behind a net.Socket / net.Server / child stdio socket, or null. */
+function handleOf(x: object): UvHandle | null {
+  const h: unknown = Reflect.get(x, '_handle');
+  return typeof h === 'object' && h !== null ? h : null;
+}
+
+/**
+ * The file descriptor behind a socket, server or pipe as libuv reports it,
+ * or -1 (no handle, or not a descriptor-backed one). Used to read and write
+ * it synchronously while a busy script holds the event loop.
+ */
+export function handleFd(x: object): number {
+  const fd = handleOf(x)?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/**
+ * Stops reading a socket for good, at the libuv level: net.Socket's pause()
+ * only stops 'data' events (libuv keeps reading into the stream's buffer)
+ * unless the socket reads with `onread`. What the stream had buffered goes
+ * to `rest` first; then the handle stops, with its `reading` flag left set so
+ * that the stream never starts it again. The busy acceptor
+ * (busy-acceptor-child.ts) uses it before passing the socket to the server:
+ * bytes that arrive later wait in the kernel for the socket's new owner.
+ */
+export function stopReading(sock: net.Socket, rest: (chunk: Buffer) => void): void {
+  sock.pause();
+  // (read() on a stream that never started reading would start it: only drain a non-empty buffer)
+  while (sock.readableLength > 0) {
+    const chunk: unknown = sock.read();
+    if (!Buffer.isBuffer(chunk)) break;
+    rest(chunk);
+  }
+  const h = handleOf(sock);
+  if (h !== null && typeof h.readStop === 'function') h.readStop.call(h);
+}
+
 /**
  * Takes a socket accepted by a `pauseOnConnect` listener and returns the
  * socket to use, with `onChunk` called for every read. The chunk is only valid
- * during the call.
+ * during the call. With `paused`, the returned socket does not read (not even
+ * into a buffer: libuv is stopped) until its resume(); busy-relay.ts needs
+ * that for a socket the acceptor process still reads, so it never falls back
+ * to a plain socket.
  */
-export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void): net.Socket {
+export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void, opts: { paused?: boolean } = {}): net.Socket {
   const owner = sock as unknown as HandleOwner;
   const handle = owner._handle;
-  if (process.env['TSDIS_PLAIN_SOCKETS'] || !handle || typeof handle.readStart !== 'function') {
+  const paused = opts.paused === true;
+  if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || !handle || typeof handle.readStart !== 'function') {
     sock.on('data', onChunk);
     sock.resume();
     return sock;
   }
   owner._handle = null;
   sock.destroy();
-  const opts = {
+  const sockOpts = {
     handle,
     readable: true,
     writable: true,
+    // (Node's own option for sockets that must not read yet: readStop on the handle)
+    pauseOnCreate: paused,
     onread: {
       buffer: shared,
       callback: (n: number, buf: Buffer) => {
@@ -52,5 +101,5 @@ export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void):
       },
     },
   };
-  return new net.Socket(opts as unknown as net.SocketConstructorOpts);
+  return new net.Socket(sockOpts as unknown as net.SocketConstructorOpts);
 }

@@ -141,8 +141,17 @@ export class RawConn {
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawConn> {
+    return RawConn.open(() => net.connect(port, host));
+  }
+
+  /** A connection to a unix socket. */
+  static connectUnix(path: string): Promise<RawConn> {
+    return RawConn.open(() => net.connect(path));
+  }
+
+  private static open(dial: () => net.Socket): Promise<RawConn> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, host);
+      const s = dial();
       s.once('connect', () => {
         s.off('error', reject);
         resolve(new RawConn(s));
