@@ -32,7 +32,7 @@ async function blockedClients(c: RawConn, n: number): Promise<void> {
 }
 
 /** One round: worker blocks, its socket dies, a new worker blocks, a job is pushed: the new worker gets it. */
-async function round(port: number, ctl: RawConn, i: number): Promise<void> {
+async function round(port: number, ctl: RawConn, i: number, tight: boolean): Promise<void> {
   const src = `q:${i}:wait`;
   const dst = `q:${i}:active`;
   const dead = await RawConn.connect(port);
@@ -45,15 +45,15 @@ async function round(port: number, ctl: RawConn, i: number): Promise<void> {
   next.write(encode(['BRPOPLPUSH', src, dst, '0']));
   let got = '';
   next.on('data', (d) => (got += d.toString('latin1')));
-  if (i % 2 === 0) await blockedClients(ctl, 1);
-  // odd rounds: the push leaves in the same turn as the FIN and the new wait
+  if (!tight || i % 2 === 0) await blockedClients(ctl, 1);
+  // tight, odd rounds: the push leaves in the same turn as the FIN and the new wait
   assert.equal(await ctl.call('LPUSH', src, `job${i}`), ':1\r\n');
   for (let k = 0; k < 400 && got === ''; k++) await new Promise((r) => setTimeout(r, 5));
   next.destroy();
   assert.equal(got, `$${`job${i}`.length}\r\njob${i}\r\n`, `round ${i}: the live worker did not get the job`);
 }
 
-async function scenario(port: number, rounds: number, noise: boolean): Promise<void> {
+async function scenario(port: number, rounds: number, noise: boolean, tight: boolean): Promise<void> {
   const ctl = await RawConn.connect(port);
   const stop = { now: false };
   const noiseDone: Promise<void>[] = [];
@@ -80,7 +80,7 @@ async function scenario(port: number, rounds: number, noise: boolean): Promise<v
     })());
   }
   try {
-    for (let i = 0; i < rounds; i++) await round(port, ctl, i);
+    for (let i = 0; i < rounds; i++) await round(port, ctl, i, tight);
   } finally {
     stop.now = true;
     await Promise.all(noiseDone);
@@ -90,10 +90,12 @@ async function scenario(port: number, rounds: number, noise: boolean): Promise<v
 
 test('tsdis: a destroyed blocked connection is never served (200 rounds, under load)', async () => {
   tsdis = await startTsdis();
-  await scenario(tsdis.port, 200, true);
+  await scenario(tsdis.port, 200, true, true);
 });
 
-test('redis-server: the same scenario (the reference behaves so)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, async () => {
+// Redis handles a turn's events in epoll order, so a FIN and a push read in the same turn
+// can go either way there too: the reference runs the rounds that wait for the new wait.
+test('redis-server: the same scenario, without the same-turn rounds (the reference behaves so)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, async () => {
   redis = await startRedis();
-  await scenario(redis.port, 50, true);
+  await scenario(redis.port, 50, true, false);
 });
