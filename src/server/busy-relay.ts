@@ -119,7 +119,7 @@ export class RelaySocket extends EventEmitter implements ClientSocket {
     this.acceptor.write(this, data);
     return true;
   }
-  end(): void {
+  destroySoon(): void {
     this.acceptor.close(this, 1);
   }
   destroy(): void {

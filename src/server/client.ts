@@ -22,8 +22,11 @@ export interface ClientSocket {
   /** Bytes written and not yet sent. */
   readonly writableLength: number;
   write(data: string, encoding: 'latin1'): boolean;
-  /** Closes once what was written is sent. */
-  end(): void;
+  /**
+   * Closes for good once what was written is sent (Redis's close(2) after
+   * the reply): a peer that keeps writing then gets a reset.
+   */
+  destroySoon(): void;
   /** Closes at once. */
   destroy(): void;
   pause(): void;

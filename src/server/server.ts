@@ -494,7 +494,7 @@ export class Server extends EventEmitter {
     const refused = this.refusal(sock.remoteAddress, unix);
     if (refused !== null) {
       sock.write(refused);
-      sock.end();
+      sock.destroySoon();
       return null;
     }
     const client = this.newClient(sock, unix ? 'unix' : 'tcp', unixPath);
@@ -854,7 +854,8 @@ export class Server extends EventEmitter {
     if (!sock || c.closed) return;
     if (c.closeAfterReply) {
       c.closed = true;
-      sock.end();
+      // not a half-close: a peer still writing (a protocol desync) must get a reset, as from Redis
+      sock.destroySoon();
       this.freeClient(c);
       return;
     }
