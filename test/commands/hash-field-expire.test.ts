@@ -794,3 +794,455 @@ for (const [type, config] of ENCODINGS) {
     assert.equal(errOf(await r('HSETEX', 'wrongtype', 'fields', 1, 'f1')), "ERR wrong number of arguments for 'hsetex' command");
   });
 }
+
+test("listpackex keeps Redis's field order: TTL fields first by time, a field gaining or losing a TTL moves", async () => {
+  const s = await clocked();
+  const { r } = s;
+  try {
+    await r('HSET', 'h', 'a', 1, 'b', 2, 'c', 3, 'd', 4);
+    assert.equal(await r('OBJECT', 'ENCODING', 'h'), 'listpack');
+    // a condition that fails still makes it a listpackex (Redis's hashTypeSetExInit)
+    assert.deepEqual(await r('HPEXPIRE', 'h', 300, 'XX', 'FIELDS', 1, 'c'), [E_FAIL]);
+    assert.equal(await r('OBJECT', 'ENCODING', 'h'), 'listpackex');
+    assert.deepEqual(await r('HKEYS', 'h'), ['a', 'b', 'c', 'd']);
+    await r('HPEXPIRE', 'h', 300, 'FIELDS', 1, 'c');
+    assert.deepEqual(await r('HKEYS', 'h'), ['c', 'a', 'b', 'd']);
+    await r('HPEXPIRE', 'h', 100, 'FIELDS', 1, 'd');
+    assert.deepEqual(await r('HKEYS', 'h'), ['d', 'c', 'a', 'b']);
+    // an equal time goes before the existing ones (inserted before the first not earlier)
+    await r('HPEXPIRE', 'h', 300, 'FIELDS', 1, 'a');
+    assert.deepEqual(await r('HKEYS', 'h'), ['d', 'a', 'c', 'b']);
+    await r('HSET', 'h', 'e', 5);
+    assert.deepEqual(await r('HKEYS', 'h'), ['d', 'a', 'c', 'b', 'e']);
+    await r('HPERSIST', 'h', 'FIELDS', 1, 'd'); // to the end
+    assert.deepEqual(await r('HKEYS', 'h'), ['a', 'c', 'b', 'e', 'd']);
+    await r('HSET', 'h', 'c', 33); // overwritten: loses its TTL, to the end
+    assert.deepEqual(await r('HKEYS', 'h'), ['a', 'b', 'e', 'd', 'c']);
+    await r('HSET', 'h', 'b', 22); // no TTL: stays
+    assert.equal(await r('HINCRBY', 'h', 'a', 1), 2); // keeps its TTL and place
+    assert.deepEqual(await r('HGETALL', 'h'), ['a', '2', 'b', '22', 'e', '5', 'd', '4', 'c', '33']);
+    assert.deepEqual(await r('HPTTL', 'h', 'FIELDS', 1, 'a'), [300]);
+    // all TTLs gone: still a listpackex, as in Redis
+    await r('HPERSIST', 'h', 'FIELDS', 1, 'a');
+    assert.equal(await r('OBJECT', 'ENCODING', 'h'), 'listpackex');
+    assert.deepEqual(await r('HKEYS', 'h'), ['b', 'e', 'd', 'c', 'a']);
+    // converted to a hashtable with its TTLs
+    await r('HPEXPIRE', 'h', 500, 'FIELDS', 2, 'b', 'c');
+    await r('CONFIG', 'SET', 'hash-max-listpack-entries', '5');
+    await r('HSET', 'h', 'f', 6);
+    assert.equal(await r('OBJECT', 'ENCODING', 'h'), 'hashtable');
+    assert.deepEqual(await r('HPTTL', 'h', 'FIELDS', 3, 'b', 'c', 'f'), [500, 500, T_NO_EXPIRY]);
+    // a long value converts too (Redis: hashTypeSet converts before setting)
+    await r('HSET', 'h2', 'x', 1);
+    await r('HPEXPIRE', 'h2', 500, 'FIELDS', 1, 'x');
+    await r('HSET', 'h2', 'y', 'v'.repeat(65));
+    assert.equal(await r('OBJECT', 'ENCODING', 'h2'), 'hashtable');
+    assert.deepEqual(await r('HPTTL', 'h2', 'FIELDS', 2, 'x', 'y'), [500, T_NO_EXPIRY]);
+    s.tick(600);
+    s.cycle();
+    assert.deepEqual(sorted(await r('HKEYS', 'h')), ['a', 'd', 'e', 'f']);
+    assert.deepEqual(await r('HKEYS', 'h2'), ['y']);
+    // MEMORY USAGE accounts for the TTLs
+    assert.ok(Number(await r('MEMORY', 'USAGE', 'h')) > 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('Statistics - INFO keyspace subexpiry and expired_subkeys', async () => {
+  const s = await clocked();
+  const { r } = s;
+  const sub = async () => Number(/subexpiry=(\d+)/.exec(String(await r('INFO', 'keyspace')))?.[1] ?? 0);
+  try {
+    await r('HSET', 'myhash', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3', 'f4', 'v4', 'f5', 'v5');
+    // no hash with field TTLs: Redis 7.2's line (7.4 appends subexpiry=0)
+    assert.match(String(await r('INFO', 'keyspace')), /\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n$/);
+    await r('HPEXPIRE', 'myhash', 150, 'FIELDS', 3, 'f1', 'f2', 'f3');
+    assert.match(String(await r('INFO', 'keyspace')), /\r\ndb0:keys=1,expires=0,avg_ttl=0,subexpiry=1\r\n$/);
+    await r('HSET', 'myhash2', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3', 'f4', 'v4', 'f5', 'v5');
+    assert.equal(await sub(), 1);
+    await r('HPEXPIRE', 'myhash2', 100, 'FIELDS', 3, 'f1', 'f2', 'f3');
+    assert.equal(await sub(), 2);
+    await r('HSET', 'myhash3', 'f1', 'v1', 'f2', 'v2');
+    await r('HPEXPIRE', 'myhash3', 100, 'FIELDS', 1, 'f2');
+    assert.equal(await sub(), 3);
+    await r('HDEL', 'myhash3', 'f2');
+    assert.equal(await sub(), 2);
+    await r('HSET', 'myhash4', 'f1', 'v1', 'f2', 'v2');
+    await r('HPEXPIRE', 'myhash4', 100, 'FIELDS', 1, 'f2');
+    assert.equal(await sub(), 3);
+    await r('HGETDEL', 'myhash4', 'FIELDS', 1, 'f2');
+    assert.equal(await sub(), 2);
+    s.tick(200);
+    s.cycle();
+    assert.equal(await sub(), 0);
+    assert.match(String(await r('INFO', 'stats')), /\r\nexpired_subkeys:6\r\n/);
+    await r('CONFIG', 'RESETSTAT');
+    assert.match(String(await r('INFO', 'stats')), /\r\nexpired_subkeys:0\r\n/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('DEBUG DIGEST counts a field TTL (its presence, not its time), as Redis 7.4', async () => {
+  const s = await clocked();
+  const { r } = s;
+  try {
+    await r('HSET', 'a', 'f', 'v', 'g', 'w');
+    await r('HSET', 'b', 'f', 'v', 'g', 'w');
+    const plain = await r('DEBUG', 'DIGEST-VALUE', 'a');
+    assert.deepEqual(await r('DEBUG', 'DIGEST-VALUE', 'b'), plain);
+    await r('HPEXPIRE', 'a', 1000, 'FIELDS', 1, 'f');
+    await r('HPEXPIRE', 'b', 2000, 'FIELDS', 1, 'f');
+    const ttl = await r('DEBUG', 'DIGEST-VALUE', 'a');
+    assert.notDeepEqual(ttl, plain);
+    assert.deepEqual(await r('DEBUG', 'DIGEST-VALUE', 'b'), ttl);
+    await r('HPERSIST', 'a', 'FIELDS', 1, 'f');
+    assert.deepEqual(await r('DEBUG', 'DIGEST-VALUE', 'a'), plain);
+  } finally {
+    await s.close();
+  }
+});
+
+/** Reads n push messages (pmessage) from a subscribed raw connection as "channel event" strings. */
+async function events(c: RawConn, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const m = decode(await c.read(2000)) as string[];
+    out.push(`${m[2]} ${m[3]}`);
+  }
+  return out;
+}
+
+for (const [type, config] of ENCODINGS) {
+  test(`Keyspace notifications: hash field expiration events (${type})`, async () => {
+    const s = await clocked(config, true);
+    const { r } = s;
+    const c = await RawConn.connect(s.srv.port);
+    try {
+      await r('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
+      await r('CONFIG', 'SET', 'notify-keyspace-events', 'Khg');
+      await c.call('PSUBSCRIBE', '*');
+      const k = '__keyspace@0__:myhash';
+      await r('HMSET', 'myhash', 'yes', 1, 'no', 0, 'f1', 1, 'f2', 2, 'f3_hdel', 3);
+      await r('HINCRBY', 'myhash', 'yes', 10);
+      await r('HEXPIRE', 'myhash', 999999, 'FIELDS', 1, 'yes');
+      await r('HEXPIREAT', 'myhash', Math.floor(s.now / 1000) + 999999, 'NX', 'FIELDS', 1, 'no');
+      await r('HPEXPIRE', 'myhash', 999999, 'FIELDS', 1, 'yes');
+      await r('HPERSIST', 'myhash', 'FIELDS', 1, 'yes');
+      await r('HPEXPIRE', 'myhash', 0, 'FIELDS', 1, 'yes');
+      // nothing is sent for what changes nothing
+      await r('HPERSIST', 'myhash', 'FIELDS', 1, 'f1');
+      await r('HPEXPIRE', 'myhash', 10, 'XX', 'FIELDS', 1, 'f1');
+      assert.deepEqual(await events(c, 7), [`${k} hset`, `${k} hincrby`, `${k} hexpire`, `${k} hexpire`, `${k} hexpire`, `${k} hpersist`, `${k} hdel`]);
+      // active expiry: hexpired
+      await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 1, 'no');
+      s.tick(100);
+      s.cycle();
+      assert.deepEqual(await events(c, 2), [`${k} hexpire`, `${k} hexpired`]);
+      // a field with a TTL deleted by HDEL: the cycle sends nothing later
+      await r('HPEXPIRE', 'myhash', 100, 'FIELDS', 1, 'f3_hdel');
+      await r('HDEL', 'myhash', 'f3_hdel');
+      s.tick(200);
+      s.cycle();
+      assert.deepEqual(await events(c, 2), [`${k} hexpire`, `${k} hdel`]);
+      // lazy expiry by HMGET: one hexpired for both fields, then del
+      await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 2, 'f1', 'f2');
+      s.tick(20);
+      assert.deepEqual(await r('HMGET', 'myhash', 'f1', 'f2'), [null, null]);
+      assert.deepEqual(await events(c, 3), [`${k} hexpire`, `${k} hexpired`, `${k} del`]);
+      // HGET of the last field: hexpired, del
+      await r('HSET', 'myhash', 'a', 1);
+      await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 1, 'a');
+      s.tick(20);
+      assert.equal(await r('HGET', 'myhash', 'a'), null);
+      assert.deepEqual(await events(c, 4), [`${k} hset`, `${k} hexpire`, `${k} hexpired`, `${k} del`]);
+      // the 8.0 commands (their events as in Redis 8.0's t_hash.c)
+      await r('HSETEX', 'myhash', 'PX', 100, 'FIELDS', 2, 'a', 1, 'b', 2); // hset, hexpire
+      await r('HSETEX', 'myhash', 'FIELDS', 1, 'c', 3); // hset
+      await r('HGETEX', 'myhash', 'PERSIST', 'FIELDS', 1, 'a'); // hpersist
+      await r('HGETEX', 'myhash', 'EX', 100, 'FIELDS', 1, 'a'); // hexpire
+      await r('HGETEX', 'myhash', 'FIELDS', 1, 'a'); // nothing
+      await r('HGETDEL', 'myhash', 'FIELDS', 2, 'c', 'zz'); // hdel
+      s.tick(150); // b expires
+      await r('HGETEX', 'myhash', 'PXAT', 1, 'FIELDS', 2, 'b', 'a'); // hexpired, hdel, del
+      assert.deepEqual(await events(c, 9), [`${k} hset`, `${k} hexpire`, `${k} hset`, `${k} hpersist`, `${k} hexpire`, `${k} hdel`, `${k} hexpired`, `${k} hdel`, `${k} del`]);
+      await r('HSETEX', 'myhash', 'PX', 0, 'FIELDS', 1, 'a', 1); // hset, hdel, del
+      assert.deepEqual(await events(c, 3), [`${k} hset`, `${k} hdel`, `${k} del`]);
+      await r('HSET', 'myhash', 'a', 1, 'b', 2);
+      await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 1, 'a');
+      s.tick(20);
+      await r('HGETDEL', 'myhash', 'FIELDS', 2, 'a', 'b'); // hexpired, hdel, del
+      await r('HSET', 'myhash', 'a', 1);
+      await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 1, 'a');
+      s.tick(20);
+      assert.equal(await r('HSETEX', 'myhash', 'FXX', 'FIELDS', 1, 'a', 2), 0); // hexpired, del
+      assert.deepEqual(await events(c, 9), [`${k} hset`, `${k} hexpire`, `${k} hexpired`, `${k} hdel`, `${k} del`, `${k} hset`, `${k} hexpire`, `${k} hexpired`, `${k} del`]);
+      assert.equal(c.pending(), '');
+    } finally {
+      c.close();
+      await s.close();
+    }
+  });
+}
+
+/** Runs fn on a listening clocked server with an AOF (no preamble), then returns the incremental file's commands. */
+async function aofOf(config: Record<string, string>, fn: (s: Clocked) => Promise<void>): Promise<string[][]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-hfe-aof-'));
+  const s = await clocked({ ...config, dir, appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' }, true);
+  try {
+    await s.r('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+  const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return ops;
+}
+
+for (const [type, config] of ENCODINGS) {
+  test(`Commands propagate deterministically: HPEXPIREAT, HSETEX PXAT, HDELs (${type})`, async () => {
+    let t = 0;
+    let ts = 0;
+    const ops = await aofOf(config, async (s) => {
+      const { r } = s;
+      t = s.now;
+      ts = Math.floor(t / 1000);
+      await r('HSET', 'h0', 'x1', 'y1', 'x2', 'y2');
+      await r('HEXPIREAT', 'h0', 1, 'FIELDS', 3, 'x1', 'x2', 'non_exists_field');
+      await r('HSET', 'h1', 'f1', 'v1', 'f2', 'v2');
+      await r('HEXPIRE', 'h1', 10, 'XX', 'FIELDS', 3, 'f1', 'f2', 'non_exists_field');
+      await r('HPEXPIRE', 'h1', 20, 'FIELDS', 1, 'f1');
+      await r('HPEXPIRE', 'h1', 30, 'NX', 'FIELDS', 2, 'f1', 'f2');
+      await r('HPEXPIRE', 'h1', 30, 'FIELDS', 1, 'non_exists_field');
+      await r('HSET', 'h2', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3', 'f4', 'v4');
+      await r('HPEXPIRE', 'h2', 40, 'FIELDS', 2, 'f1', 'non_exists_field');
+      await r('HPEXPIRE', 'h2', 50, 'FIELDS', 1, 'f2');
+      await r('HPEXPIREAT', 'h2', t + 100000, 'LT', 'FIELDS', 1, 'f3');
+      await r('HEXPIREAT', 'h2', ts + 10, 'NX', 'FIELDS', 1, 'f4');
+      s.tick(60);
+      s.cycle();
+      assert.equal(await r('HLEN', 'h2'), 2);
+      // HSETEX
+      await r('HSETEX', 'h3', 'FIELDS', 1, 'f1', 'v1');
+      await r('HSETEX', 'h3', 'FXX', 'FIELDS', 1, 'f1', 'v11');
+      await r('HSETEX', 'h3', 'FNX', 'FIELDS', 1, 'f2', 'v22');
+      await r('HSETEX', 'h3', 'KEEPTTL', 'FIELDS', 1, 'f2', 'v22');
+      await r('HSETEX', 'h3', 'FNX', 'FIELDS', 2, 'f1', 'v1', 'f2', 'v2');
+      await r('HSETEX', 'h3', 'EX', 10000, 'FIELDS', 1, 'f1', 'v111');
+      await r('HSETEX', 'h3', 'PX', 10000, 'FIELDS', 1, 'f1', 'v111');
+      await r('HSETEX', 'h3', 'PXAT', s.now + 100000, 'FIELDS', 1, 'f1', 'v111');
+      await r('HSETEX', 'h3', 'EXAT', Math.floor(s.now / 1000) + 100000, 'FIELDS', 1, 'f1', 'v111');
+      await r('HSETEX', 'h3', 'PX', 0, 'FIELDS', 1, 'f1', 'v111');
+      await r('HSETEX', 'h3', 'PX', 0, 'FIELDS', 3, 'f1', 'v2', 'f2', 'v2', 'f3', 'v3');
+      // HGETEX
+      await r('HSETEX', 'h4', 'FIELDS', 3, 'f1', 'v1', 'f2', 'v2', 'f3', 'v3');
+      await r('HGETEX', 'h4', 'FIELDS', 1, 'f1');
+      await r('HGETEX', 'h4', 'EX', 10000, 'FIELDS', 1, 'f1');
+      await r('HGETEX', 'h4', 'PX', 10000, 'FIELDS', 1, 'f1');
+      await r('HGETEX', 'h4', 'PXAT', s.now + 100000, 'FIELDS', 1, 'f1');
+      await r('HGETEX', 'h4', 'EXAT', Math.floor(s.now / 1000) + 100000, 'FIELDS', 1, 'f1');
+      await r('HGETEX', 'h4', 'PX', 0, 'FIELDS', 1, 'f1');
+      await r('HGETEX', 'h4', 'PX', 0, 'FIELDS', 3, 'f1', 'f2', 'f3');
+      await r('HSETEX', 'h4', 'EX', 1000, 'FIELDS', 1, 'f4', 'v4');
+      await r('HGETEX', 'h4', 'PERSIST', 'FIELDS', 1, 'f4');
+      await r('HGETEX', 'h4', 'PERSIST', 'FIELDS', 1, 'f4');
+      await r('HGETDEL', 'h4', 'FIELDS', 1, 'f4');
+      // lazy expiry (HGETEX of an expired field with EX: only the HDEL)
+      await r('HSETEX', 'h5', 'PX', 10, 'FIELDS', 1, 'f1', 'v1');
+      await r('HSET', 'h5', 'f0', 'v0');
+      s.tick(15);
+      await r('HGETEX', 'h5', 'EX', 1000, 'FIELDS', 1, 'f1');
+      await r('HSETEX', 'h5', 'PX', 10, 'FIELDS', 1, 'f3', 'v3');
+      s.tick(15);
+      await r('HSETEX', 'h5', 'FIELDS', 1, 'f4', 'v4');
+      await r('HGETEX', 'h5', 'EXAT', 1, 'FIELDS', 2, 'f3', 'f4');
+      // HRANDFIELD expiring two fields: one MULTI/EXEC
+      await r('HSET', 'h6', 'f1', 'v1', 'f2', 'v2');
+      await r('HPEXPIRE', 'h6', 1, 'FIELDS', 1, 'f1');
+      await r('HPEXPIRE', 'h6', 2, 'FIELDS', 1, 'f2');
+      s.tick(5);
+      assert.deepEqual(await r('HRANDFIELD', 'h6', 2), []);
+      // HINCRBYFLOAT keeps a TTL on replay (Redis 8.0's HSETEX KEEPTTL); without one, 7.2's HSET
+      await r('HSETEX', 'h7', 'EX', 100, 'FIELDS', 1, 'f1', 1);
+      await r('HSET', 'h7', 'f2', 1);
+      await r('HINCRBYFLOAT', 'h7', 'f1', 1.1);
+      await r('HINCRBYFLOAT', 'h7', 'f2', 1.1);
+      // HPERSIST as is; nothing when nothing changes
+      await r('HPERSIST', 'h7', 'FIELDS', 1, 'f2');
+      await r('HPERSIST', 'h7', 'FIELDS', 2, 'f1', 'zz');
+    });
+    const T = (d: number) => String(t + d);
+    assert.deepEqual(ops, [
+      ['SELECT', '0'],
+      ['HSET', 'h0', 'x1', 'y1', 'x2', 'y2'],
+      ['MULTI'], ['HDEL', 'h0', 'x1'], ['HDEL', 'h0', 'x2'], ['EXEC'],
+      ['HSET', 'h1', 'f1', 'v1', 'f2', 'v2'],
+      ['HPEXPIREAT', 'h1', T(20), 'FIELDS', '1', 'f1'],
+      ['HPEXPIREAT', 'h1', T(30), 'NX', 'FIELDS', '1', 'f2'],
+      ['HSET', 'h2', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3', 'f4', 'v4'],
+      ['HPEXPIREAT', 'h2', T(40), 'FIELDS', '1', 'f1'],
+      ['HPEXPIREAT', 'h2', T(50), 'FIELDS', '1', 'f2'],
+      ['HPEXPIREAT', 'h2', T(100000), 'LT', 'FIELDS', '1', 'f3'],
+      ['HPEXPIREAT', 'h2', String((ts + 10) * 1000), 'NX', 'FIELDS', '1', 'f4'],
+      ['HDEL', 'h1', 'f1'], ['HDEL', 'h1', 'f2'], ['HDEL', 'h2', 'f1'], ['HDEL', 'h2', 'f2'],
+      ['HSETEX', 'h3', 'FIELDS', '1', 'f1', 'v1'],
+      ['HSETEX', 'h3', 'FXX', 'FIELDS', '1', 'f1', 'v11'],
+      ['HSETEX', 'h3', 'FNX', 'FIELDS', '1', 'f2', 'v22'],
+      ['HSETEX', 'h3', 'KEEPTTL', 'FIELDS', '1', 'f2', 'v22'],
+      ['HSETEX', 'h3', 'PXAT', T(60 + 10000000), 'FIELDS', '1', 'f1', 'v111'],
+      ['HSETEX', 'h3', 'PXAT', T(60 + 10000), 'FIELDS', '1', 'f1', 'v111'],
+      ['HSETEX', 'h3', 'PXAT', T(60 + 100000), 'FIELDS', '1', 'f1', 'v111'],
+      ['HSETEX', 'h3', 'PXAT', String((Math.floor((t + 60) / 1000) + 100000) * 1000), 'FIELDS', '1', 'f1', 'v111'],
+      ['HDEL', 'h3', 'f1'],
+      ['MULTI'], ['HDEL', 'h3', 'f1'], ['HDEL', 'h3', 'f2'], ['HDEL', 'h3', 'f3'], ['EXEC'],
+      ['HSETEX', 'h4', 'FIELDS', '3', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3'],
+      ['HPEXPIREAT', 'h4', T(60 + 10000000), 'FIELDS', '1', 'f1'],
+      ['HPEXPIREAT', 'h4', T(60 + 10000), 'FIELDS', '1', 'f1'],
+      ['HPEXPIREAT', 'h4', T(60 + 100000), 'FIELDS', '1', 'f1'],
+      ['HPEXPIREAT', 'h4', String((Math.floor((t + 60) / 1000) + 100000) * 1000), 'FIELDS', '1', 'f1'],
+      ['HDEL', 'h4', 'f1'],
+      ['MULTI'], ['HDEL', 'h4', 'f2'], ['HDEL', 'h4', 'f3'], ['EXEC'],
+      ['HSETEX', 'h4', 'PXAT', T(60 + 1000000), 'FIELDS', '1', 'f4', 'v4'],
+      ['HPERSIST', 'h4', 'FIELDS', '1', 'f4'],
+      ['HDEL', 'h4', 'f4'],
+      ['HSETEX', 'h5', 'PXAT', T(60 + 10), 'FIELDS', '1', 'f1', 'v1'],
+      ['HSET', 'h5', 'f0', 'v0'],
+      ['HDEL', 'h5', 'f1'],
+      ['HSETEX', 'h5', 'PXAT', T(75 + 10), 'FIELDS', '1', 'f3', 'v3'],
+      ['HSETEX', 'h5', 'FIELDS', '1', 'f4', 'v4'],
+      ['MULTI'], ['HDEL', 'h5', 'f3'], ['HDEL', 'h5', 'f4'], ['EXEC'],
+      ['HSET', 'h6', 'f1', 'v1', 'f2', 'v2'],
+      ['HPEXPIREAT', 'h6', T(90 + 1), 'FIELDS', '1', 'f1'],
+      ['HPEXPIREAT', 'h6', T(90 + 2), 'FIELDS', '1', 'f2'],
+      ['MULTI'], ['HDEL', 'h6', 'f1'], ['HDEL', 'h6', 'f2'], ['EXEC'],
+      ['HSETEX', 'h7', 'PXAT', T(95 + 100000), 'FIELDS', '1', 'f1', '1'],
+      ['HSET', 'h7', 'f2', '1'],
+      ['HSETEX', 'h7', 'KEEPTTL', 'FIELDS', '1', 'f1', '2.1'],
+      ['HSET', 'h7', 'f2', '2.1'],
+      ['HPERSIST', 'h7', 'FIELDS', '2', 'f1', 'zz'],
+    ]);
+  });
+
+  test(`Lazy expiry propagates HDELs; the AOF and its rewrite replay to the same absolute times (${type})`, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-hfe-replay-'));
+    const cfg = { ...config, dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' };
+    /** Every field of every hash with its HPEXPIRETIME (tcl's dumpAllHashes). */
+    const dumpAll = async (s: Clocked) => {
+      const out: Record<string, unknown> = {};
+      for (const k of ((await s.r('KEYS', '*')) as string[]).sort()) {
+        const fields = (await s.r('HKEYS', k)) as string[];
+        for (const f of fields) out[`${k}/${f}`] = [await s.r('HGET', k, f), await s.r('HPEXPIRETIME', k, 'FIELDS', 1, f)];
+      }
+      return out;
+    };
+    let s = await clocked(cfg, true);
+    try {
+      await s.r('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
+      await s.r('HSET', 'myhash', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3');
+      await s.r('HPEXPIRE', 'myhash', 1, 'NX', 'FIELDS', 3, 'f1', 'f2', 'f3');
+      s.tick(5);
+      assert.equal(await s.r('HEXISTS', 'myhash', 'f1'), 0);
+      assert.equal(await s.r('HGET', 'myhash', 'f2'), null);
+      assert.equal(await s.r('HSTRLEN', 'myhash', 'f3'), 0);
+      assert.equal(await s.r('EXISTS', 'myhash'), 0);
+      await s.r('HSET', 'h1', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3', 'f4', 'v4', 'f5', 'v5', 'f6', 'v6');
+      await s.r('HEXPIREAT', 'h1', Math.floor(s.now / 1000) + 100, 'NX', 'FIELDS', 1, 'f1');
+      await s.r('HPEXPIREAT', 'h1', s.now + 100000, 'NX', 'FIELDS', 1, 'f2');
+      await s.r('HPEXPIRE', 'h1', 100000, 'NX', 'FIELDS', 3, 'f3', 'f4', 'f5');
+      await s.r('HEXPIRE', 'h1', 100000, 'FIELDS', 1, 'f6');
+      await s.r('HSETEX', 'h3', 'EX', 100000, 'FIELDS', 2, 'f1', 'v1', 'f2', 'v2');
+      await s.r('HGETEX', 'h3', 'PX', 5000, 'FIELDS', 1, 'f2');
+      const big: string[] = [];
+      for (let i = 0; i < 300; i++) big.push(`k${i}`, `v${i}`);
+      await s.r('HSET', 'big', ...big);
+      for (let i = 0; i < 300; i += 3) await s.r('HPEXPIRE', 'big', 1000 + (i % 7), 'FIELDS', 1, `k${i}`);
+      const before = await dumpAll(s);
+      const digest = await s.r('DEBUG', 'DIGEST');
+      await s.close();
+      const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
+      assert.deepEqual(ops.slice(0, 6), [['SELECT', '0'], ['HSET', 'myhash', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3'], ['HPEXPIREAT', 'myhash', String(T0 + 1), 'NX', 'FIELDS', '3', 'f1', 'f2', 'f3'], ['HDEL', 'myhash', 'f1'], ['HDEL', 'myhash', 'f2'], ['HDEL', 'myhash', 'f3']]);
+      // replayed from the AOF
+      s = await clocked(cfg, true);
+      assert.deepEqual(await dumpAll(s), before);
+      assert.deepEqual(await s.r('DEBUG', 'DIGEST'), digest);
+      assert.equal(s.srv.server.dbs[0]!.hfe.size, 3);
+      // and from a rewrite (HSET, then one HPEXPIREAT per distinct time)
+      await s.r('BGREWRITEAOF');
+      for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await s.r('INFO', 'persistence'))); i++) await new Promise((res) => setTimeout(res, 20));
+      await s.close();
+      const base = fs.readdirSync(path.join(dir, 'appendonlydir')).find((f) => f.includes('.base.aof'))!;
+      const rewritten = readCommands(fs.readFileSync(path.join(dir, 'appendonlydir', base))).commands;
+      assert.ok(rewritten.some((c) => c[0] === 'HPEXPIREAT' && c[1] === 'h1' && c[2] === String(T0 + 5 + 100000)));
+      s = await clocked(cfg, true);
+      assert.deepEqual(await dumpAll(s), before);
+      assert.deepEqual(await s.r('DEBUG', 'DIGEST'), digest);
+    } finally {
+      await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('COMMAND INFO and COMMAND DOCS of the field-TTL commands (Redis 7.4 / 8.0 JSON files)', async () => {
+  const s = await clocked();
+  try {
+    const info = async (name: string) => ((await s.r('COMMAND', 'INFO', name)) as unknown[][])[0];
+    const range = ['flags', [] as string[], 'begin_search', ['type', 'index', 'spec', ['index', 1]], 'find_keys', ['type', 'range', 'spec', ['lastkey', 0, 'keystep', 1, 'limit', 0]]];
+    const spec = (flags: string[], notes?: string) => {
+      const r = range.slice();
+      r[1] = flags;
+      return notes === undefined ? r : ['notes', notes, ...r];
+    };
+    for (const name of ['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat']) {
+      assert.deepEqual(await info(name), [name, -6, ['write', 'denyoom', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'update'])], []]);
+    }
+    for (const name of ['httl', 'hpttl', 'hexpiretime', 'hpexpiretime']) {
+      assert.deepEqual(await info(name), [name, -5, ['readonly', 'fast'], 1, 1, 1, ['@read', '@hash', '@fast'], [], [spec(['RO', 'access'])], []]);
+    }
+    assert.deepEqual(await info('hpersist'), ['hpersist', -5, ['write', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'update'])], []]);
+    assert.deepEqual(await info('hgetex'), ['hgetex', -5, ['write', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'access', 'update'], 'RW and UPDATE because it changes the TTL')], []]);
+    assert.deepEqual(await info('hsetex'), ['hsetex', -6, ['write', 'denyoom', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'update'])], []]);
+    assert.deepEqual(await info('hgetdel'), ['hgetdel', -5, ['write', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'access', 'delete'])], []]);
+    // DOCS: group, since, complexity, arguments (summaries are tsdis's own words)
+    const docs = async (name: string) => {
+      const d = (await s.r('COMMAND', 'DOCS', name)) as unknown[];
+      const m = d[1] as unknown[];
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < m.length; i += 2) o[m[i] as string] = m[i + 1];
+      return o;
+    };
+    const fields = ['name', 'fields', 'type', 'block', 'token', 'FIELDS', 'arguments', [['name', 'numfields', 'type', 'integer'], ['name', 'field', 'type', 'string', 'flags', ['multiple']]]];
+    const hexpire = await docs('hexpire');
+    assert.equal(hexpire['group'], 'hash');
+    assert.equal(hexpire['since'], '7.4.0');
+    assert.equal(hexpire['complexity'], 'O(N) where N is the number of specified fields');
+    assert.deepEqual(hexpire['arguments'], [
+      ['name', 'key', 'type', 'key', 'key_spec_index', 0],
+      ['name', 'seconds', 'type', 'integer'],
+      ['name', 'condition', 'type', 'oneof', 'flags', ['optional'], 'arguments', [['name', 'nx', 'type', 'pure-token', 'token', 'NX'], ['name', 'xx', 'type', 'pure-token', 'token', 'XX'], ['name', 'gt', 'type', 'pure-token', 'token', 'GT'], ['name', 'lt', 'type', 'pure-token', 'token', 'LT']]],
+      fields,
+    ]);
+    assert.deepEqual((await docs('hpexpireat'))['arguments'] && ((await docs('hpexpireat'))['arguments'] as unknown[])[1], ['name', 'unix-time-milliseconds', 'type', 'unix-time']);
+    assert.deepEqual((await docs('httl'))['arguments'], [['name', 'key', 'type', 'key', 'key_spec_index', 0], fields]);
+    const hgetex = await docs('hgetex');
+    assert.equal(hgetex['since'], '8.0.0');
+    assert.deepEqual((hgetex['arguments'] as unknown[][])[1], ['name', 'expiration', 'type', 'oneof', 'flags', ['optional'], 'arguments', [
+      ['name', 'seconds', 'type', 'integer', 'token', 'EX'],
+      ['name', 'milliseconds', 'type', 'integer', 'token', 'PX'],
+      ['name', 'unix-time-seconds', 'type', 'unix-time', 'token', 'EXAT'],
+      ['name', 'unix-time-milliseconds', 'type', 'unix-time', 'token', 'PXAT'],
+      ['name', 'persist', 'type', 'pure-token', 'token', 'PERSIST']]]);
+    const hsetex = await docs('hsetex');
+    assert.equal(hsetex['complexity'], 'O(N) where N is the number of fields being set.');
+    assert.deepEqual((hsetex['arguments'] as unknown[][])[3], ['name', 'fields', 'type', 'block', 'token', 'FIELDS', 'arguments', [['name', 'numfields', 'type', 'integer'], ['name', 'data', 'type', 'block', 'flags', ['multiple'], 'arguments', [['name', 'field', 'type', 'string'], ['name', 'value', 'type', 'string']]]]]);
+    // COMMAND GETKEYS finds the key
+    assert.deepEqual(await s.r('COMMAND', 'GETKEYS', 'HSETEX', 'k', 'FIELDS', 1, 'f', 'v'), ['k']);
+    assert.deepEqual(await s.r('COMMAND', 'GETKEYS', 'HGETDEL', 'k', 'FIELDS', 1, 'f'), ['k']);
+    const list = (await s.r('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'h*ex*')) as string[];
+    assert.deepEqual(list.sort(), ['hexists', 'hexpire', 'hexpireat', 'hexpiretime', 'hgetex', 'hpexpire', 'hpexpireat', 'hpexpiretime', 'hsetex']);
+  } finally {
+    await s.close();
+  }
+});
