@@ -120,7 +120,9 @@ export class HashEx implements HfeEntry {
 }
 
 export class HashValue implements Collection {
-  readonly type = 'hash' as const;
+  // On the prototype (below), not in each object: that slot pays for `ex`,
+  // so a hash without field TTLs is no bigger than before them.
+  declare readonly type: 'hash';
   /** listpack encoding: flat [f, v, f, v, ...]; null once a hashtable. */
   lp: string[] | null = [];
   /** hashtable encoding. */
@@ -443,6 +445,8 @@ export class HashValue implements Collection {
     return Math.round(total);
   }
 }
+
+Object.defineProperty(HashValue.prototype, 'type', { value: 'hash', enumerable: true });
 
 /** True when a field or value is longer than hash-max-listpack-value. */
 export function tooLong(s: string, maxValue: number): boolean {
