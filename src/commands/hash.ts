@@ -76,18 +76,28 @@ interface Lazy {
 }
 
 /**
+ * Whether field expiry must leave fields in place: while the AOF is
+ * replayed (Redis's server.loading: a replayed command must find what the
+ * original found, the HDELs that followed are in the file) and while
+ * CLIENT PAUSE suspends expiry.
+ */
+function expiryHeld(ctx: Ctx): boolean {
+  return ctx.client.mustObey || ctx.server.pause.mode !== 0;
+}
+
+/**
  * Field f's value, or undefined when it is missing or logically expired
  * (Redis's hashTypeGetValue). An expired field is deleted through
- * Db.expireField (HDEL propagated, expired_subkeys) unless expiry is
- * suspended by CLIENT PAUSE, and counted in `lz`; the caller then calls
- * endLazy (or reports itself). Costs nothing more for a hash without TTLs.
+ * Db.expireField (HDEL propagated, expired_subkeys) unless expiryHeld, and
+ * counted in `lz`; the caller then calls endLazy (or reports itself). Costs
+ * nothing more for a hash without TTLs.
  */
 function liveGet(ctx: Ctx, key: string, h: HashValue, f: string, lz: Lazy): string | undefined {
   const v = h.get(f);
   if (v === undefined || h.ex === null) return v;
   const at = h.expireOf(f)!;
   if (at === 0 || at >= ctx.server.now()) return v;
-  if (ctx.server.pause.mode === 0) {
+  if (!expiryHeld(ctx)) {
     ctx.db.expireField(key, h, f);
     lz.n++;
   }
@@ -422,7 +432,7 @@ function expireAllDue(ctx: Ctx, key: string, h: HashValue): boolean {
   if (h.ex === null) return false;
   const now = ctx.server.now();
   const min = h.minExpire();
-  if (min === 0 || min >= now || ctx.server.pause.mode !== 0) return false;
+  if (min === 0 || min >= now || expiryHeld(ctx)) return false;
   for (const f of h.takeDue(now, Infinity)) ctx.db.expireField(key, h, f);
   return ctx.db.fieldsExpired(key, h);
 }
@@ -524,8 +534,10 @@ const SETEX_DELETED = 2;
  * `at` under condition `cond` (Redis's hashTypeSetEx): SETEX_NO_FIELD,
  * SETEX_NO_CONDITION (a field without a TTL counts as an infinite one: XX
  * and GT fail, LT passes), SETEX_DELETED when `at` is not in the future (the
- * field is deleted and HDEL propagated, as Redis's checkAlreadyExpired), or
- * SETEX_OK. The caller refiles the hash (Db.hfeTrack) and reports.
+ * field is deleted and HDEL propagated, as Redis's checkAlreadyExpired; not
+ * while the AOF is replayed, where the past time is set and the field
+ * expires later), or SETEX_OK. The caller refiles the hash (Db.hfeTrack)
+ * and reports.
  */
 function setFieldExpire(ctx: Ctx, key: string, h: HashValue, f: string, at: number, cond: number): number {
   const prev = h.expireOf(f);
@@ -533,7 +545,7 @@ function setFieldExpire(ctx: Ctx, key: string, h: HashValue, f: string, at: numb
   if (prev === 0) {
     if (cond & (COND_XX | COND_GT)) return SETEX_NO_CONDITION;
   } else if ((cond === COND_GT && prev >= at) || (cond === COND_LT && prev <= at) || cond === COND_NX) return SETEX_NO_CONDITION;
-  if (at <= ctx.server.now()) {
+  if (at <= ctx.server.now() && !ctx.client.mustObey) {
     ctx.db.expireField(key, h, f);
     return SETEX_DELETED;
   }

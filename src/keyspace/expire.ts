@@ -179,6 +179,9 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
  * one is caught up (or has no hash with field TTLs).
  */
 function activeExpireHashFields(server: Server, st: CycleState, type: 'slow' | 'fast'): void {
+  // not while a dataset loads (Redis runs no expire cycle then): replayed
+  // commands must find the fields their originals found
+  if (server.loading) return;
   const dbs = server.dbs;
   const db = dbs[st.hfeDb % dbs.length]!;
   if (db.hfe.size === 0) {

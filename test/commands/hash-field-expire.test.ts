@@ -29,8 +29,8 @@ import { ReplyError } from '../../src/index.js';
 const T0 = 1_700_000_000_000;
 
 /** An in-process server on an injected clock: r() runs a command, tick() moves time. */
-async function clocked(config: Record<string, string> = {}, listen = false) {
-  let now = T0;
+async function clocked(config: Record<string, string> = {}, listen = false, start = T0) {
+  let now = start;
   const srv = await createServer({ noListen: !listen, clock: () => now, config: { 'enable-debug-command': 'yes', ...config } });
   return {
     srv,
@@ -1242,6 +1242,57 @@ test('COMMAND INFO and COMMAND DOCS of the field-TTL commands (Redis 7.4 / 8.0 J
     assert.deepEqual(await s.r('COMMAND', 'GETKEYS', 'HGETDEL', 'k', 'FIELDS', 1, 'f'), ['k']);
     const list = (await s.r('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'h*ex*')) as string[];
     assert.deepEqual(list.sort(), ['hexists', 'hexpire', 'hexpireat', 'hexpiretime', 'hgetex', 'hpexpire', 'hpexpireat', 'hpexpiretime', 'hsetex']);
+  } finally {
+    await s.close();
+  }
+});
+
+test('AOF replay after the fields expired converges: replayed commands find the fields their originals found', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-hfe-late-'));
+  const cfg = { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' };
+  let s = await clocked(cfg, true);
+  try {
+    await s.r('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
+    await s.r('HSET', 'h', 'f', 5, 'g', 1);
+    await s.r('HPEXPIRE', 'h', 100, 'FIELDS', 1, 'f');
+    assert.equal(await s.r('HINCRBY', 'h', 'f', 1), 6); // keeps f's TTL
+    await s.r('HSET', 'h2', 'f', 5);
+    await s.r('HPEXPIRE', 'h2', 100, 'FIELDS', 1, 'f');
+    assert.equal(String(await s.r('HINCRBYFLOAT', 'h2', 'f', 1.5)), '6.5');
+    await s.close();
+    // replayed much later: HPEXPIREAT's time has passed, but HINCRBY must not
+    // make a new field without a TTL out of it (Redis neither deletes nor
+    // expires anything while loading)
+    s = await clocked(cfg, true, T0 + 10_000);
+    await s.r('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
+    assert.equal(await s.r('HLEN', 'h'), 2);
+    assert.deepEqual(await s.r('HTTL', 'h', 'FIELDS', 2, 'f', 'g'), [T_NO_FIELD, T_NO_EXPIRY]);
+    assert.equal(await s.r('HGET', 'h', 'f'), null);
+    assert.deepEqual(await s.r('HGETALL', 'h'), ['g', '1']);
+    assert.equal(await s.r('HGET', 'h2', 'f'), null);
+    assert.equal(await s.r('EXISTS', 'h2'), 0);
+    await s.close();
+    // the lazy expiries after the load are appended as HDELs, and only those
+    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
+    assert.deepEqual(ops.filter((c) => c[0] === 'HDEL'), [['HDEL', 'h', 'f'], ['HDEL', 'h2', 'f']]);
+  } finally {
+    await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the active cycle leaves hash fields alone while a dataset loads', async () => {
+  const s = await clocked();
+  try {
+    await s.r('HSET', 'h', 'f', 1, 'g', 2);
+    await s.r('HPEXPIRE', 'h', 10, 'FIELDS', 1, 'f');
+    s.tick(20);
+    s.srv.server.loading = true;
+    s.cycle();
+    s.srv.server.loading = false;
+    assert.equal(await s.r('HLEN', 'h'), 2);
+    s.cycle();
+    assert.equal(await s.r('HLEN', 'h'), 1);
   } finally {
     await s.close();
   }
