@@ -593,7 +593,7 @@ function hexpireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   if (setFields.length + deleted > 0) {
     db.modified(key, setFields.length + deleted);
     if (deleted !== 0 && h.size === 0) {
-      db.delete(key);
+      db.deleteQuietly(key); // (counted above: Redis counts the fields, not the key)
       db.notify('h', 'hdel', key);
       db.notify('g', 'del', key);
     } else db.notify('h', deleted !== 0 ? 'hdel' : 'hexpire', key);
@@ -876,7 +876,7 @@ function hsetex(ctx: Ctx): void {
   if (h === undefined) {
     if (a.fxx) return reply.int(0);
     h = new HashValue();
-    db.set(key, h);
+    db.set(key, h, false, 0); // (the fields are counted below, as Redis does)
   }
   const n = (argv.length - a.first) / 2;
   const lz: Lazy = { n: 0 };

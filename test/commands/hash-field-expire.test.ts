@@ -1297,3 +1297,39 @@ test('the active cycle leaves hash fields alone while a dataset loads', async ()
     await s.close();
   }
 });
+
+test("the dirty counter moves as Redis's t_hash.c counts (fields changed; lazy expiry counts nothing)", async () => {
+  const s = await clocked();
+  const { r } = s;
+  const dirty = async () => Number(/rdb_changes_since_last_save:(\d+)/.exec(String(await r('INFO', 'persistence')))![1]);
+  const steps: [(string | number)[], number][] = [
+    [['HSET', 'h', 'a', 1, 'b', 2], 2],
+    [['HEXPIRE', 'h', 100, 'FIELDS', 2, 'a', 'zz'], 1],
+    [['HEXPIRE', 'h', 100, 'NX', 'FIELDS', 1, 'a'], 0],
+    [['HPERSIST', 'h', 'FIELDS', 2, 'a', 'b'], 1],
+    [['HPERSIST', 'h', 'FIELDS', 1, 'a'], 0],
+    [['HGETEX', 'h', 'EX', 10, 'FIELDS', 2, 'a', 'b'], 2],
+    [['HGETEX', 'h', 'FIELDS', 1, 'a'], 0],
+    [['HGETEX', 'h', 'PERSIST', 'FIELDS', 2, 'a', 'zz'], 1],
+    [['HGETDEL', 'h', 'FIELDS', 2, 'a', 'zz'], 1],
+    [['HSETEX', 'n', 'EX', 10, 'FIELDS', 2, 'x', 1, 'y', 2], 2],
+    [['HSETEX', 'n', 'FNX', 'FIELDS', 1, 'x', 1], 0],
+    [['HPEXPIREAT', 'n', 1, 'FIELDS', 2, 'x', 'y'], 2],
+    [['HSET', 'l', 'f', 1], 1],
+    [['HPEXPIRE', 'l', 10, 'FIELDS', 1, 'f'], 1],
+  ];
+  try {
+    for (const [cmd, n] of steps) {
+      const before = await dirty();
+      await r(...cmd);
+      assert.equal((await dirty()) - before, n, cmd.join(' '));
+    }
+    s.tick(20);
+    const before = await dirty();
+    assert.equal(await r('HGET', 'l', 'f'), null);
+    assert.equal(await r('EXISTS', 'l'), 0);
+    assert.equal((await dirty()) - before, 0, 'lazy expiry');
+  } finally {
+    await s.close();
+  }
+});
