@@ -844,6 +844,11 @@ test("listpackex keeps Redis's field order: TTL fields first by time, a field ga
     assert.deepEqual(await r('HKEYS', 'h2'), ['y']);
     // MEMORY USAGE accounts for the TTLs
     assert.ok(Number(await r('MEMORY', 'USAGE', 'h')) > 0);
+    // DEBUG LISTPACK takes a listpackex (Redis 7.4's debug.c)
+    await r('HSET', 'lpex', 'a', 1);
+    await r('HPEXPIRE', 'lpex', 1000, 'FIELDS', 1, 'a');
+    assert.equal(await r('DEBUG', 'LISTPACK', 'lpex'), 'Listpack structure printed on stdout');
+    assert.equal(errOf(await r('DEBUG', 'LISTPACK', 'h')), 'ERR Not a listpack encoded object.');
   } finally {
     await s.close();
   }
