@@ -267,7 +267,8 @@ function debugStructure(ctx: Ctx, kind: 'listpack' | 'quicklist'): void {
   const v = ctx.db.readNoTouch(key, false);
   if (v === undefined) throw new ReplyError(Err.noSuchKey);
   const enc = isString(v) ? stringEncoding(v) : v.encoding();
-  if (enc !== kind) throw new ReplyError(`ERR Not a ${kind} encoded object.`);
+  // (a hash with field TTLs, Redis 7.4's listpackex, is a listpack too)
+  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex')) throw new ReplyError(`ERR Not a ${kind} encoded object.`);
   ctx.server.log.notice(`DEBUG ${kind.toUpperCase()} ${key}: ${enc} with ${(v as { length?: number; size?: number }).length ?? (v as { size?: number }).size ?? '?'} elements`);
   ctx.reply.simple(`${kind === 'listpack' ? 'Listpack' : 'Quicklist'} structure printed on stdout`);
 }

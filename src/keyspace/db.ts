@@ -5,7 +5,9 @@
  * (through the Keyspace's hooks). Handlers never fire those one by one.
  */
 import { Dict } from './dict.js';
-import type { Value } from './value.js';
+import { HfeIndex } from './hfe.js';
+import type { Value, Collection } from './value.js';
+import type { HashValue } from '../types/hash.js';
 
 /** What the keyspace needs from its owner (the server). */
 export interface KeyspaceHooks {
@@ -17,6 +19,8 @@ export interface KeyspaceHooks {
   notify(cls: string, event: string, key: string, dbid: number): void;
   /** A key expired and was deleted lazily or actively (propagate DEL, stats). */
   expired(db: Db, key: string): void;
+  /** A hash field expired and was deleted lazily or actively (propagate HDEL, stats). */
+  fieldExpired?(db: Db, key: string, field: string): void;
   /** Expiry is suspended (CLIENT PAUSE): expired keys read as missing but stay stored. */
   expirePaused?(): boolean;
   /** Whether lookups should update the access time (CLIENT NO-TOUCH, OBJECT). */
@@ -51,6 +55,12 @@ export class Db {
   expires = new Dict<number | bigint>();
   /** Average TTL estimate (INFO keyspace avg_ttl), updated by active expiry. */
   avgTtl = 0;
+  /**
+   * The hashes of this db that have fields with a TTL, by earliest field
+   * expire time (keyspace/hfe.ts): the active cycle's work list, kept exact
+   * by every method below that stores, moves or removes a value.
+   */
+  hfe = new HfeIndex();
   /**
    * Set by server/blocking.ts while clients are blocked on keys of this db:
    * called when a key gets a new value (set, rename, move), Redis's
@@ -89,7 +99,8 @@ export class Db {
     if (when === undefined || when > this.hooks.now()) return false;
     if (this.hooks.expirePaused?.() === true) return true;
     if (this.cow !== null) this.cow(this, key);
-    this.dict.delete(key);
+    const old = this.dict.delete(key);
+    if (this.hfe.size !== 0) this.hfeDrop(old);
     this.expires.delete(key);
     this.hooks.expired(this, key);
     this.hooks.modified(this, key);
@@ -141,7 +152,9 @@ export class Db {
    * changed in between: the value is replaced where it is.
    */
   replaceAt(slot: number, key: string, val: Value): void {
+    if (this.hfe.size !== 0) this.hfeDrop(this.dict.vals[slot]);
     this.dict.setAt(slot, val);
+    if (typeof val === 'object') this.hfeAdd(key, val);
     const meta = this.dict.meta;
     if (meta !== null && !(this.hooks.lfu?.() ?? false)) meta[slot] = this.freshMeta();
     this.hooks.modified(this, key);
@@ -221,7 +234,9 @@ export class Db {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
     if (this.cow !== null) this.cow(this, key);
+    if (this.hfe.size !== 0) this.hfeDrop(this.dict.get(key));
     const added = this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    if (typeof val === 'object') this.hfeAdd(key, val);
     if (added) this.hooks.notify('n', 'new', key, this.id);
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.hooks.modified(this, key);
@@ -237,7 +252,9 @@ export class Db {
   setWithExpire(key: string, val: Value, when: number | bigint): void {
     if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
     if (this.cow !== null) this.cow(this, key);
+    if (this.hfe.size !== 0) this.hfeDrop(this.dict.get(key));
     if (this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false)) this.hooks.notify('n', 'new', key, this.id);
+    if (typeof val === 'object') this.hfeAdd(key, val);
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -276,8 +293,10 @@ export class Db {
     const meta = this.dict.meta![slot]!;
     const when = this.expires.size !== 0 ? this.expires.get(src) : undefined;
     this.dict.delete(src);
+    if (this.hfe.size !== 0) this.hfeDrop(val);
     if (when !== undefined) this.expires.delete(src);
     to.dict.set(dst, val, meta);
+    if (typeof val === 'object') to.hfeAdd(dst, val);
     this.hooks.notify('n', 'new', dst, to.id);
     if (when !== undefined) to.expires.set(dst, when);
     this.hooks.modified(this, src);
@@ -311,11 +330,91 @@ export class Db {
       if (this.expireIfNeeded(key)) return false;
       this.expires.delete(key);
     }
-    if (this.dict.delete(key) === undefined) return false;
+    const old = this.dict.delete(key);
+    if (old === undefined) return false;
+    if (this.hfe.size !== 0) this.hfeDrop(old);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
     if (this.onReady !== null) this.onReady(this, key); // XREADGROUP waiters learn it is gone
     return true;
+  }
+
+  /* -------------------------------------------------------------------------
+   * Hash field expiration (Redis 7.4): the index of hashes with field TTLs
+   * and the deletion of expired fields, lazy (hash commands) or active
+   * (keyspace/expire.ts).
+   * ----------------------------------------------------------------------- */
+
+  /**
+   * Files, refiles or unfiles the hash stored at `key` in the index after its
+   * field TTLs changed (HEXPIRE & co., HPERSIST, field deletions). Cheap when
+   * nothing changed; a no-op for a hash that never had a field TTL.
+   */
+  hfeTrack(key: string, h: HashValue): void {
+    const ex = h.ex;
+    if (ex === null) return;
+    const at = h.minExpire();
+    if (at !== 0) {
+      if (ex.pos < 0 || ex.at !== at || ex.key !== key) this.hfe.set(ex, key, at);
+    } else if (ex.pos >= 0) this.hfe.remove(ex);
+  }
+
+  /** A value was stored at `key` (set, move, load): files it when it is a hash with field TTLs. */
+  hfeAdd(key: string, val: Value): void {
+    if ((val as Collection).type === 'hash' && (val as HashValue).ex !== null) this.hfeTrack(key, val as HashValue);
+  }
+
+  /** A value left this db (delete, overwrite, expiry, move): unfiles it. */
+  hfeDrop(val: Value | undefined): void {
+    if (val === undefined || typeof val !== 'object' || (val as Collection).type !== 'hash') return;
+    const ex = (val as HashValue).ex;
+    if (ex !== null && ex.pos >= 0) this.hfe.remove(ex);
+  }
+
+  /**
+   * Deletes field `f` of hash `h` (stored at `key`) because its TTL passed:
+   * copy-on-write first (a BGSAVE keeps the old hash), then the
+   * fieldExpired hook (expired_subkeys, HDEL propagated). The 'hexpired'
+   * event, the WATCH/tracking signal, the refiling and the deletion of an
+   * emptied hash are fieldsExpired's, once per command or cycle step.
+   */
+  expireField(key: string, h: HashValue, f: string): void {
+    if (this.cow !== null) this.cow(this, key);
+    h.delete(f);
+    this.hooks.fieldExpired?.(this, key, f);
+  }
+
+  /**
+   * After expireField calls on one hash: the 'hexpired' event (unless
+   * `quiet`: HMGET sends it once itself), the modification signal, and an
+   * emptied hash deleted with a 'del' event (unless `keepEmpty`: HGETEX,
+   * HGETDEL and HSETEX delete it at their end); otherwise the hash is
+   * refiled. Counts no dirty change: as in Redis, field expiry alone does not
+   * make a command propagate. Returns true when the hash was deleted.
+   */
+  fieldsExpired(key: string, h: HashValue, quiet = false, keepEmpty = false): boolean {
+    if (!quiet) this.hooks.notify('h', 'hexpired', key, this.id);
+    let deleted = false;
+    if (h.size === 0 && !keepEmpty) {
+      if (!quiet) this.hooks.notify('g', 'del', key, this.id);
+      this.deleteQuietly(key);
+      deleted = true;
+    } else this.hfeTrack(key, h);
+    this.hooks.modified(this, key);
+    return deleted;
+  }
+
+  /**
+   * Deletes a key without counting a dirty change or signalling (the caller
+   * signals): a hash emptied by field expiry. No keyspace event.
+   */
+  deleteQuietly(key: string): void {
+    if (this.cow !== null) this.cow(this, key);
+    const old = this.dict.delete(key);
+    if (old === undefined) return;
+    if (this.hfe.size !== 0) this.hfeDrop(old);
+    if (this.expires.size !== 0) this.expires.delete(key);
+    if (this.onReady !== null) this.onReady(this, key);
   }
 
   /**
@@ -395,6 +494,7 @@ export class Db {
       this.dict.clear();
       this.expires.clear();
     }
+    this.hfe.clear();
     this.avgTtl = 0;
     return n;
   }
@@ -408,6 +508,7 @@ export class Db {
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+    [this.hfe, other.hfe] = [other.hfe, this.hfe];
     this.hooks.swapped?.(this, other);
   }
 }

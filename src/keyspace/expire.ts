@@ -17,6 +17,13 @@
  * active-expire-effort (1..10) scales the work: more keys per loop, a longer
  * fast cycle, a larger CPU share and a lower acceptable stale percentage.
  *
+ * Hash fields with a TTL (Redis 7.4) are expired in the same cycle, before
+ * the keys of each database visited, as Redis's activeExpireHashFieldCycle
+ * does: from the db's index of hashes with field TTLs (keyspace/hfe.ts), the
+ * hashes whose earliest field time has come, up to 10000/hz fields per step
+ * (up to 32 times more in slow cycles while a db stays behind by a million
+ * fields), one db per step, staying on a db until it is caught up.
+ *
  * Stats kept as Redis names them in INFO: expired_stale_perc (running
  * estimate of the share of TTL keys already logically expired),
  * expired_time_cap_reached_count, expire_cycle_cpu_milliseconds; plus each
@@ -24,12 +31,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
+import type { Db } from './db.js';
+import type { HashValue } from '../types/hash.js';
 
 const KEYS_PER_LOOP = 20;
 const FAST_DURATION_US = 1000;
 const SLOW_TIME_PERC = 25;
 const ACCEPTABLE_STALE = 10;
 const DBS_PER_CALL = 16;
+/** Hash fields expired per second of cron (Redis's HFE_DB_BASE_ACTIVE_EXPIRE_FIELDS_PER_SEC). */
+const HFE_FIELDS_PER_SEC = 10000;
+/** Fields a db may stay behind by before steps grow (Redis's EXPIRED_FIELDS_TH). */
+const HFE_BEHIND = 1000000;
 
 /** State kept between runs, per server (Redis keeps these as statics). */
 interface CycleState {
@@ -39,6 +52,10 @@ interface CycleState {
   timelimitExit: boolean;
   /** When the last fast cycle started (µs, performance clock). */
   lastFastCycleUs: number;
+  /** The db whose hash fields the next step expires. */
+  hfeDb: number;
+  /** Fields expired on hfeDb by steps that hit their limit, in a row. */
+  hfeBehind: number;
 }
 
 const states = new WeakMap<Server, CycleState>();
@@ -63,7 +80,7 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   if (server.pause.mode !== 0) return;
   let st = states.get(server);
   if (st === undefined) {
-    st = { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity };
+    st = { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity, hfeDb: 0, hfeBehind: 0 };
     states.set(server, st);
   }
   const startUs = performance.now() * 1000;
@@ -92,6 +109,9 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
       const db = dbs[st.currentDb % dbs.length]!;
       // Advance first, so that running out of time here resumes at the next db.
       st.currentDb++;
+      // Hash fields first (their index makes that cheap), as Redis interleaves them.
+      server.cachedNow = server.clock();
+      activeExpireHashFields(server, st, type);
       let sampled = 0;
       let expired = 0;
       do {
@@ -151,4 +171,58 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   // Estimated percentage of TTL keys logically expired: 5% weight for this run.
   const perc = totalSampled ? (totalExpired * 100) / totalSampled : 0;
   server.stats.expiredStalePerc = perc * 0.05 + server.stats.expiredStalePerc * 0.95;
+}
+
+/**
+ * One step of hash-field expiry (Redis's activeExpireHashFieldCycle): on
+ * the db st.hfeDb, up to 10000/hz fields; moves to the next db when this
+ * one is caught up (or has no hash with field TTLs).
+ */
+function activeExpireHashFields(server: Server, st: CycleState, type: 'slow' | 'fast'): void {
+  // not while a dataset loads (Redis runs no expire cycle then): replayed
+  // commands must find the fields their originals found
+  if (server.loading) return;
+  const dbs = server.dbs;
+  const db = dbs[st.hfeDb % dbs.length]!;
+  if (db.hfe.size === 0) {
+    st.hfeBehind = 0;
+    st.hfeDb = (st.hfeDb + 1) % dbs.length;
+    return;
+  }
+  const hz = Math.max(1, Number(server.config.v['hz']) || 10);
+  let max = Math.floor(HFE_FIELDS_PER_SEC / hz);
+  if (st.hfeBehind > HFE_BEHIND && type === 'slow') max *= Math.min(32, Math.floor(st.hfeBehind / HFE_BEHIND));
+  if (expireHashFields(db, server.now(), max) === max) st.hfeBehind += max;
+  else {
+    st.hfeBehind = 0;
+    st.hfeDb = (st.hfeDb + 1) % dbs.length;
+  }
+}
+
+/**
+ * Expires up to `max` hash fields of a db whose time is at or before `now`,
+ * taking the hashes from the top of its index (Redis's
+ * hashTypeDbActiveExpire): each field deleted with its HDEL propagated, then
+ * per hash one 'hexpired' event and, when emptied, the hash deleted ('del').
+ * Returns the number of fields expired.
+ */
+export function expireHashFields(db: Db, now: number, max: number): number {
+  let left = max;
+  while (left > 0) {
+    const e = db.hfe.peek();
+    if (e === undefined || e.at > now) break;
+    const key = e.key;
+    const h = db.dict.get(key) as HashValue;
+    const due = h.takeDue(now, left);
+    if (due.length === 0) {
+      // (cannot happen: the index is exact) refile it rather than spin
+      db.hfeTrack(key, h);
+      if (db.hfe.peek() === e && e.at <= now) break;
+      continue;
+    }
+    for (const f of due) db.expireField(key, h, f);
+    left -= due.length;
+    db.fieldsExpired(key, h);
+  }
+  return max - left;
 }

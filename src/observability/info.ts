@@ -279,6 +279,8 @@ function statsSection(server: Server): Fields {
     ['sync_full', 0],
     ['sync_partial_ok', 0],
     ['sync_partial_err', 0],
+    // Redis 7.4's field, where it puts it
+    ['expired_subkeys', s.expiredSubkeys],
     ['expired_keys', s.expiredKeys],
     ['expired_stale_perc', f2(s.expiredStalePerc)],
     ['expired_time_cap_reached_count', s.expiredTimeCapReachedCount],
@@ -395,7 +397,11 @@ function keyspaceSection(server: Server): Fields {
   const out: Fields = [];
   for (const db of server.dbs) {
     if (db.size === 0) continue;
-    out.push([`db${db.id}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`]);
+    // Redis 7.4 appends subexpiry (hashes with field TTLs) to every line;
+    // tsdis only to those where it is not 0, so a dataset without field
+    // TTLs keeps Redis 7.2's line.
+    const sub = db.hfe.size !== 0 ? `,subexpiry=${db.hfe.size}` : '';
+    out.push([`db${db.id}`, `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}${sub}`]);
   }
   return out;
 }

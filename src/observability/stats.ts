@@ -22,6 +22,8 @@ export class Stats {
   netInputBytes = 0;
   netOutputBytes = 0;
   expiredKeys = 0;
+  /** Hash fields expired, lazily or actively (INFO expired_subkeys, Redis 7.4). */
+  expiredSubkeys = 0;
   expiredStalePerc = 0;
   expiredTimeCapReachedCount = 0;
   expireCycleCpuMs = 0;
@@ -96,6 +98,7 @@ export class Stats {
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
     this.expiredKeys = 0;
+    this.expiredSubkeys = 0;
     this.expiredStalePerc = 0;
     this.expiredTimeCapReachedCount = 0;
     this.expireCycleCpuMs = 0;

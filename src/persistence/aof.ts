@@ -31,6 +31,7 @@ import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
 import { streamRebuildCommands, type Stream } from '../types/stream.js';
+import type { HashValue } from '../types/hash.js';
 import { rdbImage, loadRdbBuffer, persist, Bgsave } from './snapshot.js';
 import { strerror } from '../config/file.js';
 import { libraryCodes } from '../scripting/functions.js';
@@ -190,9 +191,26 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
     const v2 = v as unknown as { toArray(): (string | number)[] };
     batched('RPUSH', v2.toArray().map(String), 1);
   } else if (v.type === 'hash') {
+    const h = v as HashValue;
     const items: string[] = [];
-    (v as unknown as { forEach(fn: (f: string, x: string) => void): void }).forEach((f, x) => items.push(f, x));
+    h.forEach((f, x) => items.push(f, x));
     batched('HSET', items, 2);
+    // Field TTLs (Redis 7.4 writes HMSET + HPEXPIREAT per field): one
+    // HPEXPIREAT per distinct time, for up to 64 of its fields.
+    if (h.hasFieldTtls()) {
+      const byTime = new Map<number, string[]>();
+      h.forEachExpire((f, at) => {
+        const fs = byTime.get(at);
+        if (fs === undefined) byTime.set(at, [f]);
+        else fs.push(f);
+      });
+      for (const [at, fs] of byTime) {
+        for (let i = 0; i < fs.length; i += BATCH) {
+          const part = fs.slice(i, i + BATCH);
+          out.push(['HPEXPIREAT', key, String(at), 'FIELDS', String(part.length), ...part]);
+        }
+      }
+    }
   } else if (v.type === 'set') {
     batched('SADD', [...(v as unknown as { members(): Iterable<string> }).members()], 1);
   } else if (v.type === 'zset') {

@@ -119,12 +119,16 @@ function valueDigest(d: Buffer, v: Value, hasExpire: boolean): void {
       for (const x of fv) mixInto(d, bytes(x));
     });
   } else if (v.type === 'hash') {
-    (v as HashValue).forEach((f, val) => {
+    const h = v as HashValue;
+    const ttls = h.ex !== null;
+    for (let i = 0; i < h.size; i++) {
       const e = Buffer.alloc(20);
-      mixInto(e, bytes(f));
-      mixInto(e, bytes(val));
+      mixInto(e, bytes(h.fieldAt(i)));
+      mixInto(e, bytes(h.valueAt(i)));
+      // a field with a TTL (Redis 7.4: the fact, not the time)
+      if (ttls && h.expireAt(i) !== 0) xorInto(e, bytes('!!hexpire!!'));
       xorInto(d, e);
-    });
+    }
   }
   if (hasExpire) xorInto(d, bytes('!!expire!!'));
 }

@@ -384,6 +384,52 @@ function buildHash(pairs: string[], lim: LoadLimits, r: RdbReader, at: number): 
   return h;
 }
 
+/** Redis's EB_EXPIRE_TIME_MAX: a field expire time beyond it is corrupt. */
+const EB_EXPIRE_TIME_MAX = 2 ** 48 - 1;
+
+/**
+ * A hash with field TTLs (the types of Redis 7.4: HASH_LISTPACK_EX,
+ * HASH_METADATA and their 7.4 release candidate forms) from its fields,
+ * values and expire times (0: none), in file order. Small ones become a
+ * listpackex, each field put where Redis's listpackExAddNew puts it (so
+ * fields with a TTL come first by time); larger ones, or ones with a long
+ * field or value, a hashtable. `ordered`: the file claims listpackex order
+ * (HASH_LISTPACK_EX), which is checked, as Redis's sanitizer does.
+ */
+function buildHashEx(flat: string[], ttls: number[], lim: LoadLimits, r: RdbReader, at: number, ordered: boolean): HashValue {
+  const n = ttls.length;
+  if (n === 0) r.fail('empty hash', at);
+  const seen = new Set<string>();
+  let small = n <= lim.hashEntries;
+  let prev = -1;
+  for (let k = 0; k < n; k++) {
+    const f = flat[2 * k]!;
+    if (seen.has(f)) r.fail('duplicate hash field', at);
+    seen.add(f);
+    if (f.length > lim.hashValue || flat[2 * k + 1]!.length > lim.hashValue) small = false;
+    const t = ttls[k]!;
+    if (!Number.isInteger(t) || t < 0 || t > EB_EXPIRE_TIME_MAX) r.fail(`invalid hash field expire time ${t}`, at);
+    if (ordered && t !== 0 && (prev === 0 || t < prev)) r.fail('hash listpackex fields not ordered by expire time', at);
+    prev = t;
+  }
+  const h = new HashValue();
+  const ex = h.enableTtls();
+  if (ordered) {
+    // the listpack as it is (Redis keeps the loaded listpackex unchanged)
+    h.lp = flat;
+    ex.lpt = ttls;
+  } else {
+    if (!small) h.toHashtable(); // (inserting into a large listpackex would be quadratic)
+    for (let k = 0; k < n; k++) {
+      const f = flat[2 * k]!;
+      h.set(f, flat[2 * k + 1]!, Infinity);
+      if (ttls[k] !== 0) h.setExpire(f, ttls[k]!);
+    }
+  }
+  if (!small) h.toHashtable();
+  return h;
+}
+
 function buildSet(members: string[], lim: LoadLimits, r: RdbReader, at: number): SetValue {
   if (new Set(members).size !== members.length) r.fail('duplicate set member', at);
   const allInts = members.every(isInt64Text);
@@ -473,6 +519,35 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits): Value {
       return pairsToZset(ziplistEntries(r.strBytes(), r, at), lim, r, at);
     case R.T_ZSET_LISTPACK:
       return pairsToZset(listpackEntries(r.strBytes(), r, at), lim, r, at);
+    case R.T_HASH_METADATA:
+    case R.T_HASH_METADATA_PRE_GA: {
+      // [earliest time] count, then per field: ttl (relative to it + 1, 0 none; absolute in the RC form), field, value
+      const min = type === R.T_HASH_METADATA ? Number(r.i64le()) : 0;
+      const n = r.plainLen();
+      const flat: string[] = [];
+      const ttls: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = r.plainLen();
+        ttls.push(t === 0 ? 0 : type === R.T_HASH_METADATA ? t + min - 1 : t);
+        flat.push(r.str(), r.str());
+      }
+      return buildHashEx(flat, ttls, lim, r, at, false);
+    }
+    case R.T_HASH_LISTPACK_EX:
+    case R.T_HASH_LISTPACK_EX_PRE_GA: {
+      // [earliest time (unused)] a listpack of field, value, expire time triplets
+      if (type === R.T_HASH_LISTPACK_EX) r.i64le();
+      const es = listpackEntries(r.strBytes(), r, at);
+      if (es.length % 3 !== 0) r.fail('hash listpackex entries are not triplets', at);
+      const flat: string[] = [];
+      const ttls: number[] = [];
+      for (let i = 0; i < es.length; i += 3) {
+        flat.push(es[i]!, es[i + 1]!);
+        const t = es[i + 2]!;
+        ttls.push(/^(0|[1-9][0-9]*)$/.test(t) ? Number(t) : NaN);
+      }
+      return buildHashEx(flat, ttls, lim, r, at, true);
+    }
     case R.T_HASH_ZIPLIST:
     case R.T_HASH_LISTPACK: {
       const flat = type === R.T_HASH_ZIPLIST ? ziplistEntries(r.strBytes(), r, at) : listpackEntries(r.strBytes(), r, at);
@@ -511,7 +586,7 @@ export function readValue(r: RdbReader, type: number, lim: LoadLimits): Value {
 
 /** Whether a byte is a value type tsdis can read (as opposed to an opcode or garbage). */
 export function isValueType(t: number): boolean {
-  return (t >= 0 && t <= 7) || (t >= 9 && t <= 21);
+  return (t >= 0 && t <= 7) || (t >= 9 && t <= 25);
 }
 
 // re-exported for callers that only import the loader

@@ -8,11 +8,32 @@
  *  - lists: QUICKLIST_2, nodes of packed listpacks split by
  *    list-max-listpack-size;
  *  - hashes: HASH_LISTPACK (listpack encoding) or HASH (field/value pairs);
+ *    a hash with field TTLs as Redis 7.4 writes it (see "Hash-field
+ *    expiration" below): HASH_LISTPACK_EX or HASH_METADATA;
  *  - sets: SET_INTSET (intset encoding) or SET (members; 7.2's set listpack
  *    is a version 11 type, so a listpack set is written as a plain SET);
  *  - sorted sets: ZSET_LISTPACK or ZSET_2 (binary doubles, tail first, as
  *    Redis writes it).
- * Decoding (every type and encoding Redis 2.x-7.2 writes) is rdb-load.ts.
+ * Decoding (every type and encoding Redis 2.x-7.4 writes) is rdb-load.ts.
+ *
+ * Hash-field expiration (Redis 7.4, RDB version 12; checked against its
+ * rdb.c: rdbSaveObjectType, rdbSaveObject, rdbLoadObject):
+ *  - HASH_LISTPACK_EX (25): the hash's earliest field expire time as 8 bytes
+ *    little endian (rdbSaveMillisecondTime; Redis 7.4's loader reads and
+ *    ignores it), then a listpack (as a string) of triplets field, value,
+ *    expire time (an integer entry, absolute unix ms, 0 for none), fields
+ *    with a TTL first by ascending time, then the others: Redis's in-memory
+ *    listpackex order, which its loader validates when sanitizing;
+ *  - HASH_METADATA (24): the earliest expire time (8 bytes LE), the number
+ *    of fields (length), then per field: a length `ttl` (0 for none, else
+ *    expire time - earliest + 1), the field, the value (strings);
+ *  - the _PRE_GA types 23 and 22 of the 7.4 release candidates (read only)
+ *    are the same without the leading time, and 22's ttl is absolute.
+ * Only a hash with at least one field TTL is written so; any other hash
+ * keeps the old types, and the file keeps version 10 unless it holds such a
+ * hash (then 12: Redis 7.0/7.2 refuse the file up front rather than
+ * midway), so redis-server 7.0 keeps loading tsdis's files. DUMP payloads
+ * likewise carry version 12 only for such a hash.
  *
  * Function libraries (FUNCTION LOAD) are stored as Redis 7.0 GA does: one
  * FUNCTION2 opcode per library followed by its code as a string, after the
@@ -33,8 +54,10 @@ import { lzfCompress } from './lzf.js';
 import { Crc64 } from './crc64.js';
 
 export const RDB_VERSION = 10;
-/** The newest RDB version tsdis reads (Redis 7.2's). */
-export const RDB_MAX_READ_VERSION = 11;
+/** The version of a file or DUMP payload holding a hash with field TTLs (Redis 7.4's). */
+export const RDB_VERSION_HFE = 12;
+/** The newest RDB version tsdis reads (Redis 7.4's). */
+export const RDB_MAX_READ_VERSION = 12;
 
 // Value types (the byte before each key).
 export const T_STRING = 0;
@@ -58,8 +81,14 @@ export const T_LIST_QUICKLIST_2 = 18;
 export const T_STREAM_LISTPACKS_2 = 19;
 export const T_SET_LISTPACK = 20;
 export const T_STREAM_LISTPACKS_3 = 21;
+export const T_HASH_METADATA_PRE_GA = 22;
+export const T_HASH_LISTPACK_EX_PRE_GA = 23;
+export const T_HASH_METADATA = 24;
+export const T_HASH_LISTPACK_EX = 25;
 
 // Opcodes.
+/** Cluster slot sizes (Redis 7.4, cluster mode): skipped on load. */
+export const OP_SLOT_INFO = 244;
 export const OP_FUNCTION2 = 245;
 export const OP_FUNCTION_PRE_GA = 246;
 export const OP_MODULE_AUX = 247;
@@ -446,8 +475,11 @@ export function rdbType(v: Value): number {
   switch (v.type) {
     case 'list':
       return T_LIST_QUICKLIST_2;
-    case 'hash':
-      return (v as HashValue).lp ? T_HASH_LISTPACK : T_HASH;
+    case 'hash': {
+      const h = v as HashValue;
+      if (h.hasFieldTtls()) return h.lp ? T_HASH_LISTPACK_EX : T_HASH_METADATA;
+      return h.lp ? T_HASH_LISTPACK : T_HASH;
+    }
     case 'set':
       return (v as SetValue).enc === INTSET ? T_SET_INTSET : T_SET;
     case 'zset':
@@ -467,7 +499,16 @@ export function writeValue(w: RdbWriter, v: Value): void {
       const h = v as HashValue;
       if (h.lp) {
         const lp = new ListpackBuilder();
-        for (const s of h.lp) lp.str(s);
+        if (h.hasFieldTtls()) {
+          // HASH_LISTPACK_EX: earliest time, then field, value, time triplets
+          const lpt = h.ex!.lpt!;
+          w.i64le(lpt[0]!);
+          for (let k = 0; k < lpt.length; k++) {
+            lp.str(h.lp[2 * k]!);
+            lp.str(h.lp[2 * k + 1]!);
+            lp.int(lpt[k]!);
+          }
+        } else for (const s of h.lp) lp.str(s);
         return w.str(lp.finish());
       }
       break;
@@ -552,15 +593,28 @@ function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
     case 'hash': {
       const h = v as HashValue;
       if (h.lp) return null;
+      // HASH_METADATA when some field has a TTL: times relative to the earliest, + 1
+      const map = h.hasFieldTtls() ? h.ex!.map! : null;
+      let min = 0;
       let i = -1;
       return (w, n) => {
         if (i < 0) {
+          if (map !== null) {
+            min = Infinity;
+            for (const at of map.values()) if (at < min) min = at;
+            w.i64le(min);
+          }
           w.len(h.size);
           i = 0;
         }
         const end = Math.min(h.size, i + n);
         for (; i < end; i++) {
-          w.str(h.fieldAt(i));
+          const f = h.fieldAt(i);
+          if (map !== null) {
+            const at = map.get(f);
+            w.len(at === undefined ? 0 : at - min + 1);
+          }
+          w.str(f);
           w.str(h.valueAt(i));
         }
         return i >= h.size;
@@ -654,9 +708,9 @@ function listJob(l: List, opts: RdbOptions): ValueJob {
   };
 }
 
-/** The header: magic, version and the AUX fields Redis 7.0 writes. */
-export function writeHeader(w: RdbWriter, aux: { usedMem: number; aofBase: boolean; now: number }): void {
-  w.bytes(Buffer.from('REDIS' + String(RDB_VERSION).padStart(4, '0'), 'latin1'));
+/** The header: magic, version (RDB_VERSION unless given) and the AUX fields Redis 7.0 writes. */
+export function writeHeader(w: RdbWriter, aux: { usedMem: number; aofBase: boolean; now: number; version?: number }): void {
+  w.bytes(Buffer.from('REDIS' + String(aux.version ?? RDB_VERSION).padStart(4, '0'), 'latin1'));
   const auxField = (k: string, v: string) => {
     w.byte(OP_AUX);
     w.str(k);
@@ -693,9 +747,16 @@ export function writeDbHeader(w: RdbWriter, id: number, size: number, expires: n
 /** DUMP's payload: type, value, 2-byte RDB version, CRC-64 of all that. */
 export function dumpPayload(v: Value, opts: RdbOptions): Buffer {
   const w = new RdbWriter(opts, 256);
-  w.byte(rdbType(v));
+  const type = rdbType(v);
+  w.byte(type);
   writeValue(w, v);
-  return withPayloadTrailer(w);
+  return withPayloadTrailer(w, type === T_HASH_LISTPACK_EX || type === T_HASH_METADATA ? RDB_VERSION_HFE : RDB_VERSION);
+}
+
+/** The RDB version a file of these databases needs: 12 when one holds a hash with field TTLs (its index says so). */
+export function rdbVersionFor(dbs: readonly { hfe: { size: number } }[]): number {
+  for (const db of dbs) if (db.hfe.size !== 0) return RDB_VERSION_HFE;
+  return RDB_VERSION;
 }
 
 /**
@@ -709,9 +770,9 @@ export function functionsPayload(codes: readonly string[]): Buffer {
 }
 
 /** A DUMP payload's end: the RDB version (2 bytes LE) and the CRC-64 of everything before it. */
-function withPayloadTrailer(w: RdbWriter): Buffer {
+function withPayloadTrailer(w: RdbWriter, version = RDB_VERSION): Buffer {
   w.ensure(10);
-  w.buf.writeUInt16LE(RDB_VERSION, w.pos);
+  w.buf.writeUInt16LE(version, w.pos);
   w.pos += 2;
   const crc = new Crc64().update(w.buf, 0, w.pos).bytes();
   w.bytes(crc);

@@ -142,7 +142,7 @@ export function rdbImage(server: Server, opts: { aofBase?: boolean } = {}): Buff
     crc.update(w.buf, 0, w.pos);
     out.push(w.take());
   };
-  writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: server.clock() });
+  writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: server.clock(), version: R.rdbVersionFor(server.dbs) });
   writeFunctions(w, libraryCodes(server));
   for (const db of server.dbs) {
     const d = db.dict;
@@ -286,7 +286,8 @@ export class Bgsave {
     this.fd = fs.openSync(this.tmp, 'w');
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
     this.dirtyAtStart = server.dirty;
-    writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: this.startMs });
+    // (the version: whether a hash had field TTLs at the start, which is what the snapshot holds)
+    writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: this.startMs, version: R.rdbVersionFor(server.dbs) });
     // the libraries as of now (the first drain() writes them out)
     writeFunctions(this.w, libraryCodes(server));
     let total = 0;
@@ -798,6 +799,12 @@ export class RdbLoader {
         this.db = db;
         return;
       }
+      case R.OP_SLOT_INFO:
+        // Redis 7.4 in cluster mode: slot id, keys, expires (sizing hints)
+        r.plainLen();
+        r.plainLen();
+        r.plainLen();
+        return;
       case R.OP_RESIZEDB: {
         const size = r.plainLen();
         r.plainLen();
@@ -850,8 +857,10 @@ export class RdbLoader {
     if (slot >= 0) {
       if (!this.merge) r.fail(`duplicated key '${key}' in DB ${this.db.id}`, at);
       this.db.expires.delete(key);
+      this.db.hfeDrop(d.vals[slot]);
       d.set(key, val, this.meta);
     } else d.addAfterMiss(key, val, this.meta); // (reuses the hash of slot()'s miss)
+    if (typeof val === 'object') this.db.hfeAdd(key, val); // a hash with field TTLs
     if (when !== undefined) this.db.expires.set(key, when);
     this.keysLoaded++;
     if ((this.r.pos - this.crcPos) > WRITE_CHUNK) {

@@ -173,6 +173,11 @@ export class Server extends EventEmitter {
         // replicated as an explicit deletion (Redis's propagateDeletion)
         if (server.aof !== null) server.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
       },
+      fieldExpired: (db, key, field) => {
+        server.stats.expiredSubkeys++;
+        // replicated as an explicit deletion (Redis 7.4's propagateHashFieldDeletion)
+        if (server.aof !== null) server.propagate(db.id, ['HDEL', key, field]);
+      },
       touch: () => !(server.current?.noTouch ?? false),
       accessMeta: (old) => {
         const h = server.hot;

@@ -131,8 +131,9 @@ test('old and newer encodings restore with the same contents as built by command
       }
       await tc.call('DEL', 'k', 'r');
     }
-    // a version newer than tsdis reads is refused like a bad checksum
-    assert.equal(await tc.call('RESTORE', 'x', '0', payload(0, str('v'), 12)), '-ERR DUMP payload version or checksum are wrong\r\n');
+    // a version newer than tsdis reads (12, Redis 7.4's, since hash-field expiration) is refused like a bad checksum
+    assert.equal(await tc.call('RESTORE', 'x', '0', payload(0, str('v'), 13)), '-ERR DUMP payload version or checksum are wrong\r\n');
+    assert.equal(await tc.call('RESTORE', 'x', '0', payload(0, str('v'), 12)), '+OK\r\n');
   } finally {
     tc.close();
     rc?.close();
