@@ -228,6 +228,12 @@ const GC_AT_BYTES = 40 << 20;
  */
 const GC_BALLAST = 1 << 20;
 
+/**
+ * The C stack of a patched VM. Deep enough that nested C calls (cjson with
+ * its nesting limit raised) exhaust V8's own stack first, which throws a
+ * RangeError (the VM is then replaced) instead of writing past the stack.
+ */
+const C_STACK = 4 << 20;
 /** Size of a patched VM's scratch area for redis.call replies. */
 const REPLY_SCRATCH = 16384;
 
@@ -332,7 +338,7 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     'tsdis_type', 'tsdis_tolstring', 'tsdis_tonumber', 'tsdis_toboolean', 'tsdis_rawgeti', 'tsdis_rawget', 'tsdis_next',
     'tsdis_pushvalue', 'tsdis_pushstring', 'tsdis_checkstack', 'tsdis_realloc', 'tsdis_probe', 'tsdis_pcall', 'tsdis_getfield',
   ];
-  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel'];
+  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp'];
   const ok =
     e !== null &&
     names.every((k) => typeof e[k] === 'function') &&
@@ -426,6 +432,10 @@ async function newVm(): Promise<Vm> {
     vm.raw.free_mem(collect);
     vm.lenPtr = vm.raw.alloc(4);
     vm.ballast = vm.raw.alloc(GC_BALLAST);
+    // The C stack: the build's 64 KB (below the heap) overflows, silently, at ~400 levels of
+    // cjson.decode nesting (Redis's default limit is 1000); C_STACK bytes from the heap instead.
+    const stack = vm.raw.alloc(C_STACK);
+    if (stack !== 0) vm.raw.tsdis_sp.value = (stack + C_STACK) & ~15;
   }
   else if (fast) {
     // Unpatched: the module's own imports delegate to these handlers.

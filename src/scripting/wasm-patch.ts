@@ -197,6 +197,8 @@ export interface PatchExports {
   tsdis_call(L: number, nargs: number, nresults: number): void;
   /** A buffer of NUMBUF_SIZE bytes (set by lua.ts) where redis.call's numeric arguments are formatted. */
   tsdis_numbuf: { value: number };
+  /** The C stack pointer (the engine's global 0): lua.ts moves the stack to a bigger block. */
+  tsdis_sp: { value: number };
   /** The C string redis.log raises for a level outside 0..3 (set by lua.ts). */
   tsdis_badlevel: { value: number };
   /** What the result encoder returns for a table JS encoded (0: done, -1: failed). */
@@ -401,6 +403,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_numbuf', numbufGlobal],
     ['tsdis_encret', encretGlobal],
     ['tsdis_badlevel', badLevelGlobal],
+    ['tsdis_sp', 0],
   ];
   ex.body = Uint8Array.from([
     ...uleb(nExports + extra.length + extraGlobals.length),
