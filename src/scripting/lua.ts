@@ -1454,7 +1454,7 @@ function writeWire(b: Buffer, o: number, reply: Reply): void {
       case T_VERBATIM: {
         // [u32 format length][format][string]
         const fl = u32At(b, o);
-        reply.verbatim(b.latin1Slice(o + 4 + fl, o + x), b.latin1Slice(o + 4, o + 4 + fl));
+        reply.verbatim(b.latin1Slice(o + 4 + fl, o + x), verbatimFormat(b.latin1Slice(o + 4, o + 4 + fl)));
         o += x;
         break;
       }
@@ -1472,6 +1472,11 @@ function writeWire(b: Buffer, o: number, reply: Reply): void {
         break;
     }
   }
+}
+
+/** A verbatim string's format as Redis writes it (addReplyVerbatim): three characters, padded with spaces. */
+function verbatimFormat(f: string): string {
+  return f.length === 3 ? f : f.slice(0, 3).padEnd(3, ' ');
 }
 
 /** A status or big number as Redis replies it: CR and LF become spaces. */
@@ -1756,7 +1761,7 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
   if ('big_number' in v) return reply.bigNumber(noCrLf(v.big_number.latin1Slice(0, v.big_number.length)));
   if ('verbatim_string' in v) {
     const { format, string } = v.verbatim_string;
-    return reply.verbatim(string.latin1Slice(0, string.length), format.latin1Slice(0, format.length));
+    return reply.verbatim(string.latin1Slice(0, string.length), verbatimFormat(format.latin1Slice(0, format.length)));
   }
   if ('map' in v) {
     reply.map(v.map.length);

@@ -160,6 +160,15 @@ const F_REDIS_CALL_COMMON = 51;
 /** Its lua_tolstring(L, i, &len) of each argument (`local 9` is i, `local 4` the stack frame). */
 const CALL_ARG_TOLSTRING = '20002009200441086a1046';
 /**
+ * cmsgpack's mp_encode_lua_number (lua_cmsgpack.c, inlined in function
+ * 387): a number is packed as an integer when `!isinf(n) && (int64_t)n ==
+ * n`, which clang compiled to `trunc(n) == n`. On x86-64 the cast gives
+ * INT64_MIN past +-2^63, so Redis packs 1e300 or 2^63 as a double; the
+ * patch sends n >= 2^63 and n < -2^63 to the double case too.
+ */
+const F_CMSGPACK_ENCODE = 387;
+const CMSGPACK_INT_CHECK = '220f9944000000000000f07f610d00' + '200f200f9d620d00';
+/**
  * Registry slots where lua.ts anchors the field names the result encoder
  * looks up (REPLY_FIELDS, in this order), so looking one up allocates nothing.
  */
@@ -552,6 +561,12 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   setBody(F_ENCODE_VALUE, front);
   // redis.call's arguments: a number becomes text as Redis 7.2 writes it, not as Lua's "%.14g".
   spliceUnique(F_REDIS_CALL_COMMON, CALL_ARG_TOLSTRING, 9, 2, [0x10, ...uleb(fArgStr)], 'redis_call_common');
+  // cmsgpack: integral numbers out of int64's range are packed as doubles, as on x86-64.
+  const packRange = [
+    0x20, 15, 0x44, ...f64(2 ** 63), 0x66, 0x0d, 0, // n >= 2^63
+    0x20, 15, 0x44, ...f64(-(2 ** 63)), 0x63, 0x0d, 0, // n < -2^63
+  ];
+  spliceUnique(F_CMSGPACK_ENCODE, CMSGPACK_INT_CHECK, 15, 0, packRange, 'cmsgpack number');
   // redis.log(level, ...): a level outside 0..3 raises Redis's error (the engine passed any level on,
   // and the patch's own calls into JS use negative ones).
   const badLevel = [
