@@ -12,10 +12,15 @@
  * synchronous: the whole script runs inside one command, atomically.
  *
  * The VM's heap is a fixed 64 MB (the package is built without memory
- * growth): a script that allocates past it aborts the WebAssembly instance.
- * That run gets an error reply, the instance is retired, and a fresh one is
- * loaded in the background; scripts run meanwhile are refused with an error
- * (see `retire`). Cached scripts re-enter the new VM on their next run.
+ * growth). Growing it fails instead of aborting the instance (see
+ * guardImports), so a script that allocates past it gets Lua's "not enough
+ * memory" error inside its pcall, and a full collection after such a run
+ * (see reclaim) leaves room for the next. Should the VM die anyway (Lua
+ * panics on an error outside any pcall and calls exit(), or V8's stack
+ * overflows inside it), the run gets an error reply, the instance is
+ * retired and a fresh one loaded in the background; scripts run meanwhile
+ * are refused with an error (see `retire`). Cached scripts and functions
+ * re-enter the new VM on their next run.
  *
  * Speed (measured with bench/micro/scripting.ts): the engine is loaded from
  * a binary patched at load time (wasm-patch.ts, pinned to the package's
@@ -32,9 +37,11 @@
  * busy-reply-threshold, serving other clients and SCRIPT KILL. A kill is a
  * Lua error raised by the engine's hook, so the VM stays usable.
  *
- * This file also holds the two reply conversions: a command's RESP reply
- * (as the writer produced it) to the VM's value for Lua, and the script's
- * result back to the caller's Reply.
+ * This file also holds the reply conversions: a command's RESP reply (as
+ * the writer produced it) to the VM's value for Lua; a script's table
+ * result to the engine's encoding, by Redis's rules (encodeTable); and the
+ * encoded result to the caller's Reply (writeWire); and the text of a
+ * number passed to redis.call (formatNumArg).
  */
 import { load, type ReplyValue, type RedisHost } from 'lua-redis-wasm';
 import { readFileSync } from 'node:fs';

@@ -58,6 +58,33 @@
  *   typed tables in every script, as Redis does, and lua.ts returns
  *   booleans as the script's protocol wants them.
  *
+ * - redis.call's arguments (redis_call_common): a Lua number no longer goes
+ *   through lua_tolstring ("%.14g", which cut 7098765432101235 to
+ *   7098765432101200) but through a function of the patch's: an integral
+ *   value within +-2^62 is written as its digits in wasm, anything else is
+ *   handed to JS (host_redis_log at NUM_LEVEL with tsdis_numbuf), which
+ *   writes it as Redis 7.2 does (lua.ts formatNumArg).
+ * - the result encoder (runtime.c's encode_lua_value, function 35, with
+ *   encode_table & co. inlined) keeps its scalar cases, moved, behind a
+ *   front that hands every table to JS (host_redis_log at ENCODE_LEVEL):
+ *   the engine read fields with lua_getfield (a metatable's __index ran,
+ *   unprotected: Lua panicked and the instance exited), recursed without
+ *   bound (a table containing itself overran the C stack and the heap),
+ *   and took numbers for strings; lua.ts encodeTable follows Redis's
+ *   luaReplyToRedisReply instead. Its type switch sends functions,
+ *   userdata and threads to the nil case (the engine replied an error).
+ *   tsdis_probe is the encoder's one helper in wasm: the raw lookups of
+ *   Redis's typed-table fields, anchored in the registry.
+ * - redis.log refuses levels outside 0..3 with Redis's error (the engine
+ *   passed any level to the host, so a script could reach the negative
+ *   levels above).
+ * - cmsgpack packs an integral number past +-2^63 as a double, as Redis
+ *   on x86-64 does.
+ * - exported besides: the Lua API functions the JS encoder and lua.ts call
+ *   (type, tolstring, tonumber, toboolean, rawget(i), next, pushvalue,
+ *   pushstring, checkstack, getfield, pcall) and realloc, and the C stack
+ *   pointer (tsdis_sp), which lua.ts points at a larger block.
+ *
  * So eval_with_args, given (ref, 0xFFFFFFFF), does everything it always did
  * (fuel, RESP version, KEYS/ARGV, the error handler, pcall, reply encoding)
  * around the cached function instead of a fresh compile.
