@@ -96,7 +96,7 @@ const LOAD_REDIS =
 function wrap(code: string, mode: 'load' | 'call'): string {
   const nl = code.indexOf('\n');
   const rest = code.slice(nl);
-  const shadow = redisShadow('register_function = __register, ', code.includes('error_reply'));
+  const shadow = redisShadow('register_function = __register, ', code);
   const errors = mode === 'call' && usesErrors(rest) ? ERROR_SHADOW : '';
   const head = `return ((function() ${REGISTER}${mode === 'load' ? LOAD_REDIS : shadow}${errors}local __load = function(...) `;
   const tail =

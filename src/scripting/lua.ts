@@ -12,10 +12,15 @@
  * synchronous: the whole script runs inside one command, atomically.
  *
  * The VM's heap is a fixed 64 MB (the package is built without memory
- * growth): a script that allocates past it aborts the WebAssembly instance.
- * That run gets an error reply, the instance is retired, and a fresh one is
- * loaded in the background; scripts run meanwhile are refused with an error
- * (see `retire`). Cached scripts re-enter the new VM on their next run.
+ * growth). Growing it fails instead of aborting the instance (see
+ * guardImports), so a script that allocates past it gets Lua's "not enough
+ * memory" error inside its pcall, and a full collection after such a run
+ * (see reclaim) leaves room for the next. Should the VM die anyway (Lua
+ * panics on an error outside any pcall and calls exit(), or V8's stack
+ * overflows inside it), the run gets an error reply, the instance is
+ * retired and a fresh one loaded in the background; scripts run meanwhile
+ * are refused with an error (see `retire`). Cached scripts and functions
+ * re-enter the new VM on their next run.
  *
  * Speed (measured with bench/micro/scripting.ts): the engine is loaded from
  * a binary patched at load time (wasm-patch.ts, pinned to the package's
@@ -24,7 +29,7 @@
  * on every run (compiling was ~half of a short script's run). redis.call
  * crosses straight from the instance's import to the script's host, with
  * arguments read from and replies written to the VM's memory without the
- * package's Buffers, and a plain script result (no error in it) is written
+ * package's Buffers, and a script result (anything but a failed run) is written
  * straight to the caller's Reply.
  *
  * Long scripts: the patched engine calls the running script's host every
@@ -32,9 +37,11 @@
  * busy-reply-threshold, serving other clients and SCRIPT KILL. A kill is a
  * Lua error raised by the engine's hook, so the VM stays usable.
  *
- * This file also holds the two reply conversions: a command's RESP reply
- * (as the writer produced it) to the VM's value for Lua, and the script's
- * result back to the caller's Reply.
+ * This file also holds the reply conversions: a command's RESP reply (as
+ * the writer produced it) to the VM's value for Lua; a script's table
+ * result to the engine's encoding, by Redis's rules (encodeTable); and the
+ * encoded result to the caller's Reply (writeWire); and the text of a
+ * number passed to redis.call (formatNumArg).
  */
 import { load, type ReplyValue, type RedisHost } from 'lua-redis-wasm';
 import { readFileSync } from 'node:fs';
@@ -48,6 +55,17 @@ import {
   L_HOOKCOUNT,
   LUA_REGISTRYINDEX,
   NAME_USER_SCRIPT,
+  ENCODE_LEVEL,
+  NUM_LEVEL,
+  NUMBUF_LEN_AT,
+  NUMBUF_SIZE,
+  REPLY_FIELDS,
+  REPLY_FIELDS_REF,
+  L_G,
+  G_TOTALBYTES,
+  GC_FN_REF,
+  GC_ARG_REF,
+  LUA_GLOBALSINDEX,
   RESP_ADDR,
   TICK_LEVEL,
   patchEngine,
@@ -185,12 +203,44 @@ interface Vm {
   cachedBytes: number;
   /** The C string the count hook raises to end a killed script (patched VM; 0: none). */
   killPtr: number;
+  /** 4 bytes for lua_tolstring's length (patched VM). */
+  lenPtr: number;
+  /** GC_BALLAST bytes held back from scripts, freed for reclaim's collection (0: none now). */
+  ballast: number;
+}
+
+/** A NUL-terminated copy of `s` (latin1) in the VM's memory (malloc'd: the caller frees it, or keeps it for the VM's life). */
+function cString(vm: Vm, s: string): number {
+  const p = vm.mem.alloc(s.length + 1);
+  heap(vm).latin1Write(s + '\0', p, s.length + 1);
+  return p;
 }
 
 let nextGen = 1;
 
 /** Size of a VM's scratch area for KEYS/ARGV. */
 const ARGS_SCRATCH = 4096;
+/**
+ * Lua heap bytes past which a run is followed by a full collection: the
+ * heap is a fixed 64 MB and Lua 5.1 does not collect when an allocation
+ * fails, so garbage left by a run that used most of it (or ran out of it)
+ * would make the next run's first allocations fail, outside any pcall.
+ */
+const GC_AT_BYTES = 40 << 20;
+
+/**
+ * Bytes kept allocated in a patched VM and freed just before reclaim's
+ * collection: when a script filled the heap, the collection itself needs
+ * a little memory (it shrinks the string table into a new array).
+ */
+const GC_BALLAST = 1 << 20;
+
+/**
+ * The C stack of a patched VM. Deep enough that nested C calls (cjson with
+ * its nesting limit raised) exhaust V8's own stack first, which throws a
+ * RangeError (the VM is then replaced) instead of writing past the stack.
+ */
+const C_STACK = 4 << 20;
 /** Size of a patched VM's scratch area for redis.call replies. */
 const REPLY_SCRATCH = 16384;
 
@@ -212,22 +262,52 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 type HostCallImport = (ret: number, ptr: number, len: number) => void;
 
+/** The patched engine's calls into JS besides redis.call (see wasm-patch.ts). */
+interface PatchHooks {
+  /** The count hook's tick (host_redis_log at TICK_LEVEL). */
+  tick(): void;
+  /** Format the number in tsdis_numbuf as a redis.call argument (NUM_LEVEL). */
+  num(): void;
+  /** Encode the table at stack index `idx` as the result into ReplyBuffer `rb` (ENCODE_LEVEL). */
+  encode(idx: number, rb: number): void;
+}
+
+/** Thrown by the instance's exit() import: Lua panicked (an error outside any pcall), the VM is dead. */
+class VmExit extends Error {}
+
+/**
+ * The emscripten imports that would end the VM, replaced: growing the heap
+ * (it has a fixed size) fails instead of aborting the instance, so malloc
+ * returns NULL and Lua raises "not enough memory" inside the script's
+ * pcall; exit() (Lua's panic) throws VmExit, which withVm turns into a
+ * restart of the VM.
+ */
+function guardImports(env: Record<string, unknown>): void {
+  if (typeof env['emscripten_resize_heap'] === 'function') env['emscripten_resize_heap'] = () => 0;
+  if (typeof env['exit'] === 'function') {
+    env['exit'] = (code: number) => {
+      throw new VmExit(`the script VM exited (${code})`);
+    };
+  }
+}
+
 /**
  * load() with the patched binary; returns the module and the instance's
  * raw exports. The package does not hand out its instance, so its
  * WebAssembly.instantiate call is watched for the duration of the load;
  * the watch also points the instance's redis.call / redis.pcall imports
  * straight at `bridge` (the package's wrappers spread their arguments),
- * and routes the count hook's ticks (host_redis_log at level TICK_LEVEL,
- * see wasm-patch.ts) to `tick`.
+ * routes the patch's calls through host_redis_log (negative levels, see
+ * wasm-patch.ts) to `hooks`, and guards the imports that would kill the
+ * instance (guardImports).
  */
-async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImport, tick: () => void): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
-  if (patchedWasm === null) return [await load(opts), null];
+async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImport, hooks: PatchHooks): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
   const orig = WA.instantiate;
   let ex: Record<string, unknown> | null = null;
   const watch = async (src: unknown, imports: unknown) => {
-    if (src !== patchedWasm) return orig.call(WA, src, imports);
     const env = (imports as { env?: Record<string, unknown> }).env;
+    if (env !== undefined) guardImports(env);
+    if (src !== patchedWasm) return orig.call(WA, src, imports);
     if (env !== undefined && typeof env['host_redis_call'] === 'function' && typeof env['host_redis_pcall'] === 'function') {
       env['host_redis_call'] = bridge;
       env['host_redis_pcall'] = bridge;
@@ -243,7 +323,9 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     }
     const log = env?.['host_redis_log'];
     if (env !== undefined && typeof log === 'function') {
-      env['host_redis_log'] = (level: number, ptr: number, len: number): unknown => (level === TICK_LEVEL && ptr === 0 ? tick() : log(level, ptr, len));
+      // redis.log itself refuses levels outside 0..3 (patched), so negative ones are the patch's.
+      env['host_redis_log'] = (level: number, ptr: number, len: number): unknown =>
+        level >= 0 ? log(level, ptr, len) : level === TICK_LEVEL ? hooks.tick() : level === NUM_LEVEL ? hooks.num() : level === ENCODE_LEVEL ? hooks.encode(ptr, len) : undefined;
     }
     const r = await orig.call(WA, src, imports);
     if (r.instance !== undefined) ex = r.instance.exports;
@@ -252,18 +334,23 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
   WA.instantiate = watch;
   let mod: Awaited<ReturnType<typeof load>>;
   try {
-    mod = await load({ ...opts, wasmBytes: patchedWasm });
+    mod = await load(patchedWasm === null ? opts : { ...opts, wasmBytes: patchedWasm });
   } finally {
     if (WA.instantiate === watch) WA.instantiate = orig;
   }
+  if (patchedWasm === null) return [mod, null];
   const e = ex as Record<string, unknown> | null;
-  const names = ['tsdis_load', 'tsdis_rawseti', 'tsdis_gettop', 'tsdis_settop', 'tsdis_call', 'alloc', 'free_mem', 'eval_with_args'];
+  const names = [
+    'tsdis_load', 'tsdis_rawseti', 'tsdis_gettop', 'tsdis_settop', 'tsdis_call', 'alloc', 'free_mem', 'eval_with_args',
+    'tsdis_type', 'tsdis_tolstring', 'tsdis_tonumber', 'tsdis_toboolean', 'tsdis_rawgeti', 'tsdis_rawget', 'tsdis_next',
+    'tsdis_pushvalue', 'tsdis_pushstring', 'tsdis_checkstack', 'tsdis_realloc', 'tsdis_probe', 'tsdis_pcall', 'tsdis_getfield',
+  ];
+  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp'];
   const ok =
     e !== null &&
     names.every((k) => typeof e[k] === 'function') &&
     typeof e['memory'] === 'object' &&
-    typeof e['tsdis_scratch'] === 'object' &&
-    typeof e['tsdis_kill'] === 'object';
+    globals.every((k) => typeof e[k] === 'object');
   return [mod, ok ? (e as unknown as RawExports) : null];
 }
 
@@ -271,10 +358,14 @@ async function newVm(): Promise<Vm> {
   // The VM the bridge serves; set once loaded (no script runs before).
   let self: Vm | null = null;
   const bridge: HostCallImport = (ret, ptr) => hostCallRaw(self!, ret, ptr);
-  // The count hook's tick: the running script's host decides; a kill arms the hook's error.
-  const tick = (): void => {
-    const vm = self;
-    if (current !== null && vm !== null && vm.raw !== null && current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+  const hooks: PatchHooks = {
+    // The count hook's tick: the running script's host decides; a kill arms the hook's error.
+    tick: () => {
+      const vm = self;
+      if (current !== null && vm !== null && vm.raw !== null && current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+    },
+    num: () => formatNumArg(self!),
+    encode: (idx, rb) => encodeTable(self!, idx, rb),
   };
   const [mod, raw] = await loadPatched(
     {
@@ -299,7 +390,7 @@ async function newVm(): Promise<Vm> {
       },
     },
     bridge,
-    tick,
+    hooks,
   );
   const engine = mod.create(host);
   const internals = engine as unknown as EngineInternals;
@@ -318,7 +409,7 @@ async function newVm(): Promise<Vm> {
     const h = ex.HEAPU8;
     mem = { buf: Buffer.from(h.buffer, h.byteOffset, h.byteLength), alloc: (n) => ex._alloc(n), free: (p) => ex._free_mem(p) };
   }
-  const vm: Vm = { gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20, cachedBytes: 0, killPtr: 0 };
+  const vm: Vm = { gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20, cachedBytes: 0, killPtr: 0, lenPtr: 0, ballast: 0 };
   if (fast) vm.argsPtr = mem.alloc(ARGS_SCRATCH);
   if (vm.raw !== null) {
     vm.retPtr = vm.raw.alloc(8);
@@ -326,8 +417,32 @@ async function newVm(): Promise<Vm> {
     vm.raw.tsdis_scratch.value = vm.replyPtr;
     // The Lua error a killed script gets (the caller's reply is written by the host, see scripts.ts).
     const msg = 'Script killed by user with SCRIPT KILL...';
-    vm.killPtr = vm.raw.alloc(msg.length + 1);
-    mem.buf.latin1Write(msg + '\0', vm.killPtr, msg.length + 1);
+    vm.killPtr = cString(vm, msg);
+    vm.raw.tsdis_badlevel.value = cString(vm, 'ERR Invalid debug level.');
+    vm.raw.tsdis_numbuf.value = vm.raw.alloc(NUMBUF_SIZE);
+    // The field names the result encoder looks up, kept in the registry (see wasm-patch.ts REPLY_FIELDS_REF).
+    const L = stateOf(vm);
+    REPLY_FIELDS.forEach((f, i) => {
+      const p = cString(vm, f);
+      vm.raw!.tsdis_pushstring(L, p);
+      vm.raw!.tsdis_rawseti(L, LUA_REGISTRYINDEX, REPLY_FIELDS_REF + i);
+      vm.raw!.free_mem(p);
+    });
+    // collectgarbage and "collect", for reclaim's protected full collection.
+    const cg = cString(vm, 'collectgarbage');
+    vm.raw.tsdis_getfield(L, LUA_GLOBALSINDEX, cg);
+    vm.raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, GC_FN_REF);
+    const collect = cString(vm, 'collect');
+    vm.raw.tsdis_pushstring(L, collect);
+    vm.raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, GC_ARG_REF);
+    vm.raw.free_mem(cg);
+    vm.raw.free_mem(collect);
+    vm.lenPtr = vm.raw.alloc(4);
+    vm.ballast = vm.raw.alloc(GC_BALLAST);
+    // The C stack: the build's 64 KB (below the heap) overflows, silently, at ~400 levels of
+    // cjson.decode nesting (Redis's default limit is 1000); C_STACK bytes from the heap instead.
+    const stack = vm.raw.alloc(C_STACK);
+    if (stack !== 0) vm.raw.tsdis_sp.value = (stack + C_STACK) & ~15;
   }
   else if (fast) {
     // Unpatched: the module's own imports delegate to these handlers.
@@ -345,8 +460,11 @@ async function newVm(): Promise<Vm> {
 let active: Vm | null = await newVm();
 
 /**
- * Drops an instance that aborted (out of memory) and loads a fresh one in
- * the background. Until it is ready, running a script is refused.
+ * Drops an instance that failed (see withVm) and loads a fresh one in the
+ * background; until it is ready (tens of ms), running a script is refused.
+ * Scripts and functions need nothing more: a chunk re-enters whichever VM
+ * runs it (Chunk.gen), compiled again from its source on its next run, and
+ * FCALL runs a library's code on every call.
  */
 function retire(vm: Vm): void {
   if (active !== vm) return;
@@ -361,11 +479,28 @@ function retire(vm: Vm): void {
   );
 }
 
-/** WebAssembly.RuntimeError (not in the TypeScript libs this project uses). */
-const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
+const ERR_VM_RESTARTING = 'ERR the script VM is restarting, try again';
+const ERR_VM_DIED = 'ERR the script VM failed and is restarting';
+const ERR_VM_NOMEM = 'ERR not enough memory in the script VM';
 
-const ERR_VM_RESTARTING = 'ERR the script VM ran out of memory and is restarting, try again';
-const ERR_VM_OOM = 'ERR the script ran out of memory (the script VM has a fixed 64 MB heap)';
+/**
+ * n bytes of the VM's memory for a run's input (the script's source, KEYS
+ * and ARGV), called before the VM runs: throws Redis-style when its heap
+ * is full.
+ */
+function allocIn(vm: Vm, n: number): number {
+  const p = vm.mem.alloc(n);
+  if (p === 0) throw new ReplyError(ERR_VM_NOMEM);
+  return p;
+}
+
+/** An exception that escaped the VM while it ran (withVm retires the VM). */
+class VmFailure extends Error {}
+
+/** `e`, thrown out of a call into the VM, as a VmFailure (even a ReplyError: it unwound the VM's frames). */
+function asVmFailure(e: unknown): VmFailure {
+  return e instanceof VmFailure ? e : new VmFailure(e instanceof Error ? e.message : String(e));
+}
 
 // The engine's reply encoding: [tag u8][u32 LE count or length][payload].
 const T_NULL = 0x00;
@@ -438,6 +573,38 @@ class WireWriter {
     this.hdr(T_BOOL, 1);
     this.room(1);
     this.buf[this.n++] = b ? 1 : 0;
+  }
+  /** A value of `tag` with the bytes src[from, to) (the VM's memory). */
+  bytes(tag: number, src: Buffer, from: number, to: number): void {
+    this.hdr(tag, to - from);
+    this.raw(src, from, to);
+  }
+  /** The bytes src[from, to), no header. */
+  raw(src: Buffer, from: number, to: number): void {
+    const len = to - from;
+    this.room(len);
+    const b = this.buf;
+    let n = this.n;
+    if (len <= 32) for (let i = from; i < to; i++) b[n++] = src[i]!;
+    else src.copy(b, n, from, to);
+    this.n += len;
+  }
+  /** A u32 (LE), no header. */
+  u32(v: number): void {
+    this.room(4);
+    putU32(this.buf, this.n, v);
+    this.n += 4;
+  }
+  /** An integer reply of the (integral, in range) number v. */
+  int64(v: number): void {
+    this.hdr(T_INT, 8);
+    this.room(8);
+    const n = this.n;
+    this.n = n + 8;
+    if (Number.isSafeInteger(v)) {
+      putU32(this.buf, n, v);
+      putU32(this.buf, n + 4, Math.floor(v / 0x100000000));
+    } else this.buf.writeBigInt64LE(BigInt(v), n);
   }
 }
 
@@ -548,6 +715,278 @@ function respToWire(c: RespCursor, w: WireWriter): void {
 }
 
 /**
+ * A redis.call argument that is a Lua number the patched engine does not
+ * write itself (see wasm-patch.ts: it writes integers within +-2^62, as
+ * Redis does since 7.2.5 and 7.0 did): the double in tsdis_numbuf becomes
+ * its text there, with the length at NUMBUF_LEN_AT. Redis 7.2 writes these
+ * with fpconv_dtoa: the shortest digits that read back as the same double
+ * ("0.1", "1e+21", "4.611686018427388e+18", "inf"), -0 as "-0" (as 7.0 and
+ * 7.2.4 do; 7.2.5's integer check made it "0"), and a NaN as "nan" or,
+ * sign bit set, "-nan" (what 0/0 gives). See README "Scripting".
+ */
+function formatNumArg(vm: Vm): void {
+  const b = heap(vm);
+  const p = vm.raw!.tsdis_numbuf.value;
+  const x = b.readDoubleLE(p);
+  const s = x !== x ? ((b[p + 7]! & 0x80) !== 0 ? '-nan' : 'nan') : formatDouble(x);
+  b.latin1Write(s, p, s.length);
+  putU32(b, p + NUMBUF_LEN_AT, s.length);
+}
+
+// Lua's type tags (lua.h).
+const LUA_TNIL = 0;
+const LUA_TBOOLEAN = 1;
+const LUA_TNUMBER = 3;
+const LUA_TSTRING = 4;
+const LUA_TTABLE = 5;
+/** LUAI_MAXCSTACK: lua_checkstack fails past this many slots in a C function's frame. */
+const LUA_MAX_CSTACK = 8000;
+const ERR_STACK_LIMIT = 'ERR reached lua stack limit';
+
+/** A table being encoded (encodeTable). */
+interface EncFrame {
+  /** 0: array, 1: map, 2: set. */
+  kind: number;
+  /** Stack index of the table iterated (the array itself, or its map / set field). */
+  t: number;
+  /** Stack top to restore when done (below the value). */
+  base: number;
+  /** Elements (pairs for a map) written so far. */
+  n: number;
+  /** Where its header is in the wire buffer (the count is patched in at the end). */
+  hdr: number;
+  /** Array: the next index. */
+  j: number;
+  /** The value's height on Redis's Lua stack (see encodeTable). */
+  h: number;
+  /** Map: 1 when the pair's key is written and its value is next. */
+  phase: number;
+}
+
+const encWire = new WireWriter();
+
+/**
+ * The result encoder for tables (the patched engine hands every table it
+ * would encode here, see wasm-patch.ts): encodes the table at stack index
+ * `idx` as Redis's luaReplyToRedisReply converts it, appends it to the
+ * engine's ReplyBuffer at `rb` ({data, len, cap}, grown with the VM's
+ * realloc) and leaves 0 in tsdis_encret (-1: out of VM memory).
+ *
+ * Redis's rules, followed exactly: fields are read raw (a metatable's
+ * __index never runs), and a table is, in this order, an error ({err=
+ * string}), a status ({ok=string}), a double ({double=number}), a big
+ * number ({big_number=string}), a verbatim string ({verbatim_string=
+ * {format=string, string=string}}), a map ({map=table}), a set ({set=
+ * table}), or else an array up to the first nil; a function, userdata or
+ * thread inside is a null. Every value is first checked with
+ * lua_checkstack(L, 4) on Redis's stack, where the result sits at height
+ * 2 and an array element is one above its table, a set member three, a map
+ * value three and a map key four: past LUAI_MAXCSTACK the value becomes
+ * the error "reached lua stack limit" (so a table that contains itself
+ * gives ~8,000 nested arrays and that error, as redis-server does). The
+ * walk keeps its own stack of frames, not JS recursion, and the same
+ * values on Lua's stack as Redis's walk, so the depth costs no JS stack
+ * and Lua's stack stays within its limit. Nothing here allocates in the
+ * Lua heap (the field names are anchored in the registry), so no
+ * collection and no __gc can run.
+ */
+function encodeTable(vm: Vm, idx: number, rb: number): void {
+  const raw = vm.raw!;
+  const L = stateOf(vm);
+  const top = raw.tsdis_gettop(L);
+  const w = encWire;
+  w.n = 0;
+  let ok = false;
+  try {
+    raw.tsdis_pushvalue(L, idx);
+    const frames: EncFrame[] = [];
+    encodeTop(vm, L, 2, frames);
+    while (frames.length > 0) {
+      const f = frames[frames.length - 1]!;
+      if (f.kind === 0) {
+        raw.tsdis_rawgeti(L, f.t, f.j);
+        if (raw.tsdis_type(L, -1) === LUA_TNIL) {
+          endFrame(vm, L, frames);
+          continue;
+        }
+        f.j++;
+        f.n++;
+        encodeTop(vm, L, f.h + 1, frames);
+      } else if (f.kind === 1 && f.phase === 1) {
+        f.phase = 0;
+        encodeTop(vm, L, f.h + 3, frames); // the value
+      } else if (raw.tsdis_next(L, f.t) === 0) {
+        endFrame(vm, L, frames);
+      } else {
+        f.n++;
+        if (f.kind === 1) {
+          f.phase = 1;
+          raw.tsdis_pushvalue(L, -2);
+          encodeTop(vm, L, f.h + 4, frames); // a copy of the key
+        } else {
+          raw.tsdis_settop(L, -2);
+          raw.tsdis_pushvalue(L, -1);
+          encodeTop(vm, L, f.h + 3, frames); // a copy of the member
+        }
+      }
+    }
+    ok = appendReply(vm, rb, w);
+  } finally {
+    raw.tsdis_settop(L, top);
+    if (w.buf.length > 1 << 20) w.buf = Buffer.allocUnsafe(1024);
+    raw.tsdis_encret.value = ok ? 0 : -1;
+  }
+}
+
+/** Patches the count of the innermost frame's header, pops its values off Lua's stack and drops it. */
+function endFrame(vm: Vm, L: number, frames: EncFrame[]): void {
+  const f = frames.pop()!;
+  putU32(encWire.buf, f.hdr + 1, f.n);
+  vm.raw!.tsdis_settop(L, f.base);
+}
+
+/**
+ * Encodes the value on top of Lua's stack, at height `h` on Redis's stack
+ * (see encodeTable), and pops it; a table to walk pushes a frame instead
+ * (its header is written, its elements come from the loop).
+ */
+function encodeTop(vm: Vm, L: number, h: number, frames: EncFrame[]): void {
+  const raw = vm.raw!;
+  const w = encWire;
+  if (h + 4 > LUA_MAX_CSTACK) {
+    w.str(T_ERROR, ERR_STACK_LIMIT, 0, ERR_STACK_LIMIT.length);
+    raw.tsdis_settop(L, -2);
+    return;
+  }
+  switch (raw.tsdis_type(L, -1)) {
+    case LUA_TSTRING: {
+      const p = raw.tsdis_tolstring(L, -1, vm.lenPtr);
+      const b = heap(vm);
+      w.bytes(T_BULK, b, p, p + u32At(b, vm.lenPtr));
+      break;
+    }
+    case LUA_TNUMBER: {
+      // Redis's (long long) cast on x86-64: out of range and NaN give INT64_MIN.
+      const x = raw.tsdis_tonumber(L, -1);
+      w.int64(Math.abs(x) < 2 ** 63 ? Math.trunc(x) + 0 : -(2 ** 63));
+      break;
+    }
+    case LUA_TBOOLEAN:
+      w.bool(raw.tsdis_toboolean(L, -1) !== 0);
+      break;
+    case LUA_TTABLE:
+      if (encodeTableTop(vm, L, h, frames)) return;
+      break;
+    default:
+      // nil (never: arrays stop there), function, userdata, thread
+      w.hdr(T_NULL, 0);
+  }
+  raw.tsdis_settop(L, -2);
+}
+
+/**
+ * encodeTop for a table: writes it when it is one of Redis's typed tables
+ * and returns false (the caller pops it), or pushes the frame that walks
+ * its array / map / set and returns true.
+ */
+function encodeTableTop(vm: Vm, L: number, h: number, frames: EncFrame[]): boolean {
+  const raw = vm.raw!;
+  const w = encWire;
+  const t = raw.tsdis_gettop(L);
+  // Room for what the walk pushes over the table (Redis checks the same at every value).
+  if (raw.tsdis_checkstack(L, 4) === 0) {
+    w.str(T_ERROR, ERR_STACK_LIMIT, 0, ERR_STACK_LIMIT.length);
+    return false;
+  }
+  let k = raw.tsdis_probe(L, t, 0);
+  for (;;) {
+    const b = heap(vm);
+    switch (k) {
+      case 1: // err: Redis copies it as a C string (up to a NUL)
+      case 2: {
+        // ok
+        const p = raw.tsdis_tolstring(L, -1, vm.lenPtr);
+        let e = p;
+        const end = p + u32At(b, vm.lenPtr);
+        while (e < end && b[e] !== 0) e++;
+        w.bytes(k === 1 ? T_ERROR : T_STATUS, b, p, e);
+        raw.tsdis_settop(L, t);
+        return false;
+      }
+      case 3: // double
+        w.double(raw.tsdis_tonumber(L, -1));
+        raw.tsdis_settop(L, t);
+        return false;
+      case 4: {
+        // big_number
+        const p = raw.tsdis_tolstring(L, -1, vm.lenPtr);
+        w.bytes(T_BIG_NUMBER, b, p, p + u32At(b, vm.lenPtr));
+        raw.tsdis_settop(L, t);
+        return false;
+      }
+      case 5: {
+        // verbatim_string: format and string must both be strings, else on to map
+        raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, REPLY_FIELDS_REF + 7);
+        raw.tsdis_rawget(L, t + 1);
+        if (raw.tsdis_type(L, -1) === LUA_TSTRING) {
+          raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, REPLY_FIELDS_REF + 8);
+          raw.tsdis_rawget(L, t + 1);
+          if (raw.tsdis_type(L, -1) === LUA_TSTRING) {
+            const fp = raw.tsdis_tolstring(L, -2, vm.lenPtr);
+            let fe = fp;
+            while (b[fe] !== 0) fe++; // Redis reads the format as a C string
+            const sp = raw.tsdis_tolstring(L, -1, vm.lenPtr);
+            const sl = u32At(b, vm.lenPtr);
+            // The engine's encoding: [u32 format length][format][string].
+            w.hdr(T_VERBATIM, 4 + (fe - fp) + sl);
+            w.u32(fe - fp);
+            w.raw(b, fp, fe);
+            w.raw(b, sp, sp + sl);
+            raw.tsdis_settop(L, t);
+            return false;
+          }
+        }
+        raw.tsdis_settop(L, t);
+        k = raw.tsdis_probe(L, t, 5);
+        continue;
+      }
+      case 6: // map
+      case 7: {
+        // set: walk the field's table with lua_next from a nil key
+        frames.push({ kind: k === 6 ? 1 : 2, t: t + 1, base: t - 1, n: 0, hdr: w.n, j: 0, h, phase: 0 });
+        w.hdr(k === 6 ? T_MAP : T_SET, 0);
+        raw.tsdis_settop(L, t + 2);
+        return true;
+      }
+      default:
+        frames.push({ kind: 0, t, base: t - 1, n: 0, hdr: w.n, j: 1, h, phase: 0 });
+        w.hdr(T_ARRAY, 0);
+        return true;
+    }
+  }
+}
+
+/** Appends w's bytes to the engine's ReplyBuffer at rb ({data, len, cap}); false when the VM is out of memory. */
+function appendReply(vm: Vm, rb: number, w: WireWriter): boolean {
+  let b = heap(vm);
+  let data = u32At(b, rb);
+  const len = u32At(b, rb + 4);
+  let cap = u32At(b, rb + 8);
+  if (len + w.n > cap) {
+    cap = Math.max(cap === 0 ? 256 : cap * 2, len + w.n);
+    const p = vm.raw!.tsdis_realloc(data, cap);
+    if (p === 0) return false;
+    b = heap(vm);
+    data = p;
+    putU32(b, rb, data);
+    putU32(b, rb + 8, cap);
+  }
+  b.set(w.buf.subarray(0, w.n), data + len);
+  putU32(b, rb + 4, len + w.n);
+  return true;
+}
+
+/**
  * The VM's memory as a Buffer. The engine is built without memory growth,
  * so the view stays valid; were the memory ever replaced, the old view
  * would read as empty (detached) and is made again.
@@ -648,8 +1087,14 @@ function hostCallRaw(vm: Vm, ret: number, ptr: number): void {
   cursor.pos = 0;
   respToWire(cursor, wire);
   cursor.s = '';
+  let p = replyBuf(vm, wire.n);
+  if (p === 0 && vm.replyPtr !== 0) {
+    // The VM's heap is full: the script gets an error instead of the reply (it fits the scratch).
+    wire.n = 0;
+    wire.str(T_ERROR, ERR_VM_NOMEM, 0, ERR_VM_NOMEM.length);
+    p = vm.replyPtr;
+  }
   const n = wire.n;
-  const p = replyBuf(vm, n);
   b = heap(vm);
   const w = wire.buf;
   if (n <= 64) for (let i = 0; i < n; i++) b[p + i] = w[i]!;
@@ -784,7 +1229,7 @@ function compiledIn(vm: Vm, c: Chunk): number {
   const src = c.factory ?? c.body;
   if (raw === null || c.noCacheGen === vm.gen || vm.cachedBytes + src.length > CACHE_BYTES) return 0;
   const len = src.length;
-  const ptr = vm.mem.alloc(Math.max(1, len));
+  const ptr = allocIn(vm, Math.max(1, len));
   heap(vm).latin1Write(src, ptr, len);
   const L = stateOf(vm);
   const top = raw.tsdis_gettop(L);
@@ -794,7 +1239,7 @@ function compiledIn(vm: Vm, c: Chunk): number {
       c.noCacheGen = vm.gen;
       return 0;
     }
-    // A factory's main function only makes closures (it fails only out of memory, which aborts the VM).
+    // A factory's main function only makes closures (it fails only out of memory: Lua panics, the VM is replaced).
     if (c.factory !== null) raw.tsdis_call(L, 0, 1);
     const ref = vm.freeRefs.pop() ?? vm.nextRef++;
     raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, ref);
@@ -802,6 +1247,8 @@ function compiledIn(vm: Vm, c: Chunk): number {
     c.refGen = vm.gen;
     vm.cachedBytes += len;
     return ref;
+  } catch (e) {
+    throw asVmFailure(e);
   } finally {
     vm.mem.free(ptr);
   }
@@ -811,7 +1258,7 @@ function compiledIn(vm: Vm, c: Chunk): number {
 function residentIn(vm: Vm, c: Chunk): void {
   if (c.gen === vm.gen && c.ptr !== 0) return;
   const len = Buffer.byteLength(c.body, 'latin1');
-  const ptr = vm.mem.alloc(Math.max(1, len));
+  const ptr = allocIn(vm, Math.max(1, len));
   heap(vm).latin1Write(c.body, ptr, len);
   c.ptr = ptr;
   c.len = len;
@@ -847,7 +1294,7 @@ function writeArgs(vm: Vm, keys: string[], args: string[]): [number, number] {
   let total = 4 + 4 * (keys.length + args.length);
   for (let i = 0; i < keys.length; i++) total += keys[i]!.length;
   for (let i = 0; i < args.length; i++) total += args[i]!.length;
-  const ap = total <= ARGS_SCRATCH && vm.argsPtr !== 0 ? vm.argsPtr : vm.mem.alloc(total);
+  const ap = total <= ARGS_SCRATCH && vm.argsPtr !== 0 ? vm.argsPtr : allocIn(vm, total);
   const b = heap(vm);
   let o = ap;
   putU32(b, o, keys.length + args.length);
@@ -872,7 +1319,13 @@ function writeArgs(vm: Vm, keys: string[], args: string[]): [number, number] {
  * (the caller frees it), or the public API's decoded value (no fast path).
  */
 function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: number; len: number } | { value: ReplyValue } {
-  if (!vm.fast) return { value: vm.engine.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf)) };
+  if (!vm.fast) {
+    try {
+      return { value: vm.engine.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf)) };
+    } catch (e) {
+      throw asVmFailure(e);
+    }
+  }
   // The script: a compiled function's registry slot (the patched loader's
   // convention, see wasm-patch.ts), or its bytes.
   let sp = compiledIn(vm, chunk);
@@ -891,6 +1344,8 @@ function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: numb
     }
     const r = vm.internals.callEvalWithArgs(sp, sl, ap, al, keys.length);
     return { value: vm.internals.decodeResult(r, '') };
+  } catch (e) {
+    throw asVmFailure(e);
   } finally {
     if (ap !== vm.argsPtr) vm.mem.free(ap);
     if (vm.raw !== null && vm.raw.tsdis_kill.value !== 0) {
@@ -904,85 +1359,136 @@ function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: numb
   }
 }
 
-/** Whether the encoded value at `o` holds only types writeWire writes (no errors, no verbatim); returns its end or -1. */
-function plainEnd(b: Buffer, o: number, end: number): number {
-  if (o + 5 > end) return -1;
-  const t = b[o]!;
-  const x = u32At(b, o + 1);
-  o += 5;
-  switch (t) {
-    case T_NULL:
-      return o;
-    case T_INT:
-    case T_DOUBLE:
-      return o + 8;
-    case T_BOOL:
-      return o + 1;
-    case T_BULK:
-    case T_STATUS:
-    case T_BIG_NUMBER:
-      return o + x;
-    case T_ARRAY:
-    case T_SET:
-    case T_MAP: {
-      const n = t === T_MAP ? 2 * x : x;
-      for (let i = 0; i < n && o >= 0; i++) o = plainEnd(b, o, end);
-      return o;
+/**
+ * The end of the encoded value at `o` when writeWire can write it (anything
+ * but a script error, which only the engine's own decoder reads), or -1.
+ * A loop, not a recursion: a result may nest ~8,000 deep (see encodeTable).
+ */
+function wireEnd(b: Buffer, o: number, end: number): number {
+  let pending = 1;
+  while (pending > 0) {
+    if (o + 5 > end) return -1;
+    pending--;
+    const t = b[o]!;
+    const x = u32At(b, o + 1);
+    o += 5;
+    switch (t) {
+      case T_NULL:
+        break;
+      case T_INT:
+      case T_DOUBLE:
+        o += 8;
+        break;
+      case T_BOOL:
+        o += 1;
+        break;
+      case T_BULK:
+      case T_STATUS:
+      case T_ERROR:
+      case T_BIG_NUMBER:
+      case T_VERBATIM:
+        o += x;
+        break;
+      case T_ARRAY:
+      case T_SET:
+        pending += x;
+        break;
+      case T_MAP:
+        pending += 2 * x;
+        break;
+      default:
+        return -1;
     }
-    default:
-      return -1;
+  }
+  return o <= end ? o : -1;
+}
+
+/**
+ * Writes the encoded value at `o` to `reply` (as luaToReply would write its
+ * decoded form): the encoding and RESP both put a container's count before
+ * its elements, so it is one pass over the bytes, without recursion.
+ */
+function writeWire(b: Buffer, o: number, reply: Reply): void {
+  let pending = 1;
+  while (pending > 0) {
+    pending--;
+    const t = b[o]!;
+    const x = u32At(b, o + 1);
+    o += 5;
+    switch (t) {
+      case T_NULL:
+        reply.null();
+        break;
+      case T_INT: {
+        const lo = u32At(b, o);
+        const hi = u32At(b, o + 4) | 0;
+        const v = hi * 0x100000000 + lo;
+        if (Number.isSafeInteger(v)) reply.int(v);
+        else {
+          const big = b.readBigInt64LE(o);
+          reply.int(big === INT64_MAX ? INT64_MIN : big);
+        }
+        o += 8;
+        break;
+      }
+      case T_DOUBLE:
+        luaDouble(reply, b.readDoubleLE(o));
+        o += 8;
+        break;
+      case T_BOOL:
+        if (respNow === 2) {
+          if (b[o] !== 0) reply.int(1);
+          else reply.null();
+        } else reply.bool(b[o] !== 0);
+        o += 1;
+        break;
+      case T_BULK:
+        reply.bulk(b.latin1Slice(o, o + x));
+        o += x;
+        break;
+      case T_STATUS:
+        reply.simple(noCrLf(b.latin1Slice(o, o + x)));
+        o += x;
+        break;
+      case T_ERROR:
+        reply.error(b.latin1Slice(o, o + x));
+        o += x;
+        break;
+      case T_BIG_NUMBER:
+        reply.bigNumber(noCrLf(b.latin1Slice(o, o + x)));
+        o += x;
+        break;
+      case T_VERBATIM: {
+        // [u32 format length][format][string]
+        const fl = u32At(b, o);
+        reply.verbatim(b.latin1Slice(o + 4 + fl, o + x), verbatimFormat(b.latin1Slice(o + 4, o + 4 + fl)));
+        o += x;
+        break;
+      }
+      case T_ARRAY:
+        reply.array(x);
+        pending += x;
+        break;
+      case T_SET:
+        reply.set(x);
+        pending += x;
+        break;
+      case T_MAP:
+        reply.map(x);
+        pending += 2 * x;
+        break;
+    }
   }
 }
 
-/** Writes the encoded value at c.o to `reply` as luaToReply would write its decoded form. */
-function writeWire(b: Buffer, c: { o: number }, reply: Reply): void {
-  const t = b[c.o]!;
-  const x = u32At(b, c.o + 1);
-  const o = c.o + 5;
-  c.o = o;
-  switch (t) {
-    case T_NULL:
-      return reply.null();
-    case T_INT: {
-      c.o = o + 8;
-      const lo = u32At(b, o);
-      const hi = u32At(b, o + 4) | 0;
-      const v = hi * 0x100000000 + lo;
-      if (Number.isSafeInteger(v)) return reply.int(v);
-      const big = b.readBigInt64LE(o);
-      return reply.int(big === INT64_MAX ? INT64_MIN : big);
-    }
-    case T_DOUBLE:
-      c.o = o + 8;
-      return luaDouble(reply, b.readDoubleLE(o));
-    case T_BOOL:
-      c.o = o + 1;
-      if (respNow === 2) return b[o] !== 0 ? reply.int(1) : reply.null();
-      return reply.bool(b[o] !== 0);
-    case T_BULK:
-      c.o = o + x;
-      return reply.bulk(b.latin1Slice(o, o + x));
-    case T_STATUS: {
-      c.o = o + x;
-      const s = b.latin1Slice(o, o + x);
-      return reply.simple(s.includes('\r') || s.includes('\n') ? s.replace(/[\r\n]/g, ' ') : s);
-    }
-    case T_BIG_NUMBER:
-      c.o = o + x;
-      return reply.bigNumber(b.latin1Slice(o, o + x));
-    case T_ARRAY:
-      reply.array(x);
-      for (let i = 0; i < x; i++) writeWire(b, c, reply);
-      return;
-    case T_SET:
-      reply.set(x);
-      for (let i = 0; i < x; i++) writeWire(b, c, reply);
-      return;
-    case T_MAP:
-      reply.map(x);
-      for (let i = 0; i < 2 * x; i++) writeWire(b, c, reply);
-      return;
-  }
+/** A verbatim string's format as Redis writes it (addReplyVerbatim): three characters, padded with spaces. */
+function verbatimFormat(f: string): string {
+  return f.length === 3 ? f : f.slice(0, 3).padEnd(3, ' ');
+}
+
+/** A status or big number as Redis replies it: CR and LF become spaces. */
+function noCrLf(s: string): string {
+  return s.includes('\r') || s.includes('\n') ? s.replace(/[\r\n]/g, ' ') : s;
 }
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -1031,7 +1537,13 @@ function luaDouble(reply: Reply, x: number): void {
   else reply.bulk(s);
 }
 
-/** Runs `f` on the active VM with `h` serving redis.call & co.; maps a VM abort to an error reply. */
+/**
+ * Runs `f` on the active VM with `h` serving redis.call & co. Anything but
+ * a ReplyError escaping the VM (Lua panicked and called exit(), the
+ * instance trapped, a host callback threw through it) leaves the VM in an
+ * unknown state: it is retired and reloaded (see retire), and the run gets
+ * an error reply.
+ */
 function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   const vm = active;
   if (vm === null) throw new ReplyError(ERR_VM_RESTARTING);
@@ -1040,17 +1552,47 @@ function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   const prev = current;
   current = h;
   respNow = 2;
+  let r: T;
   try {
-    return f(vm);
+    r = f(vm);
   } catch (e) {
-    // The instance aborted (its heap is full): it cannot be trusted again.
-    if (e instanceof WasmRuntimeError) {
-      retire(vm);
-      throw new ReplyError(ERR_VM_OOM);
+    if (e instanceof ReplyError) {
+      reclaim(vm);
+      throw e;
     }
-    throw e;
+    retire(vm);
+    throw new ReplyError(`${ERR_VM_DIED} (${e instanceof Error ? e.message : String(e)})`);
   } finally {
     current = prev;
+  }
+  reclaim(vm);
+  return r;
+}
+
+
+/**
+ * A full collection when the Lua heap is past GC_AT_BYTES (after each run;
+ * patched VM). It runs as collectgarbage('collect') under lua_pcall, with
+ * the ballast freed first: a collection may itself allocate, and an error
+ * outside a pcall would make Lua panic. Never throws: a VM that fails here
+ * is retired (the run's reply is written already).
+ */
+function reclaim(vm: Vm): void {
+  const raw = vm.raw;
+  if (raw === null || active !== vm) return;
+  const b = heap(vm);
+  const L = stateOf(vm);
+  if (u32At(b, u32At(b, L + L_G) + G_TOTALBYTES) < GC_AT_BYTES) return;
+  try {
+    if (vm.ballast !== 0) raw.free_mem(vm.ballast);
+    const top = raw.tsdis_gettop(L);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_FN_REF);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_ARG_REF);
+    raw.tsdis_pcall(L, 1, 0);
+    raw.tsdis_settop(L, top);
+    vm.ballast = raw.alloc(GC_BALLAST);
+  } catch {
+    retire(vm);
   }
 }
 
@@ -1071,7 +1613,7 @@ export function runChunk(chunk: Chunk, keys: string[], args: string[], h: Script
 }
 
 /**
- * runChunk, writing a plain result (no error or verbatim value in it)
+ * runChunk, writing a result (anything but a script error)
  * straight to `reply` as luaToReply would, without decoding it first:
  * returns undefined then, or else the decoded result for the caller.
  */
@@ -1080,13 +1622,14 @@ export function runChunkInto(chunk: Chunk, keys: string[], args: string[], h: Sc
     const r = exec(vm, chunk, keys, args);
     if ('value' in r) return fixDecoded(r.value);
     if (r.ptr === 0 || r.len === 0) {
-      reply.null();
+      // The engine could not allocate the result (a script that returns nothing gets an encoded null).
+      reply.error(ERR_VM_NOMEM);
       return undefined;
     }
     const b = heap(vm);
-    if (plainEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len) return fixDecoded(vm.internals.decodeResult(r, ''));
+    if (wireEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len) return fixDecoded(vm.internals.decodeResult(r, ''));
     try {
-      writeWire(b, { o: r.ptr }, reply);
+      writeWire(b, r.ptr, reply);
     } finally {
       vm.mem.free(r.ptr);
     }
@@ -1219,13 +1762,13 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
     for (const e of v) luaToReply(e, reply);
     return;
   }
-  if ('ok' in v) return reply.simple(v.ok.latin1Slice(0, v.ok.length).replace(/[\r\n]/g, ' '));
+  if ('ok' in v) return reply.simple(noCrLf(v.ok.latin1Slice(0, v.ok.length)));
   if ('err' in v) return reply.error(errText(v));
   if ('double' in v) return luaDouble(reply, v.double);
-  if ('big_number' in v) return reply.bigNumber(v.big_number.latin1Slice(0, v.big_number.length));
+  if ('big_number' in v) return reply.bigNumber(noCrLf(v.big_number.latin1Slice(0, v.big_number.length)));
   if ('verbatim_string' in v) {
     const { format, string } = v.verbatim_string;
-    return reply.verbatim(string.latin1Slice(0, string.length), format.latin1Slice(0, format.length));
+    return reply.verbatim(string.latin1Slice(0, string.length), verbatimFormat(format.latin1Slice(0, format.length)));
   }
   if ('map' in v) {
     reply.map(v.map.length);

@@ -112,8 +112,8 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
   if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
-  // The shadow costs compile time on every run: only scripts that use error_reply get it.
-  const shadow = (body.includes('error_reply') ? redisShadow('', true) : '') + (usesErrors(body) ? ERROR_SHADOW : '');
+  // The shadow costs compile time on every run: only scripts that use error_reply / status_reply get it.
+  const shadow = (/(error|status)_reply/.test(body) ? redisShadow('', body) : '') + (usesErrors(body) ? ERROR_SHADOW : '');
   const s: Script = { sha, body, chunk: makeBodyChunk(`${shadow}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
@@ -123,19 +123,21 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
 /**
  * One line of Lua run before a script's own code: a local `redis` that
  * reads through to the VM's and still refuses writes, with `fields` (more
- * Lua table fields: FCALL's register_function) and, with `errorReply`, the
- * error_reply of Redis 7.0: {err=msg} with a leading '-' dropped, and
+ * Lua table fields: FCALL's register_function) and, when `code` uses them,
+ * the error_reply of Redis 7.0: {err=msg} with a leading '-' dropped, and
  * "ERR " put before a message without a space (no code to keep), where the
- * VM's would prefix "ERR " to any message.
+ * VM's would prefix "ERR " to any message; and status_reply, which, like
+ * Redis's, takes exactly one string (the VM's took a number too).
  */
-export function redisShadow(fields: string, errorReply: boolean): string {
-  const er = errorReply
-    ? `error_reply = function(...) local e = ... ` +
-      `if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end ` +
+export function redisShadow(fields: string, code: string): string {
+  const bad = `if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end `;
+  const er = code.includes('error_reply')
+    ? `error_reply = function(...) local e = ... ${bad}` +
       `if string.sub(e, 1, 1) == '-' then e = string.sub(e, 2) end ` +
-      `if not string.find(e, ' ', 1, true) then e = 'ERR ' .. e end return {err = e} end`
+      `if not string.find(e, ' ', 1, true) then e = 'ERR ' .. e end return {err = e} end, `
     : '';
-  return `local redis = setmetatable({${fields}${er}}, {__index = redis, __newindex = function() error('Attempt to modify a readonly table', 2) end}) `;
+  const sr = code.includes('status_reply') ? `status_reply = function(...) local e = ... ${bad}return {ok = e} end` : '';
+  return `local redis = setmetatable({${fields}${er}${sr}}, {__index = redis, __newindex = function() error('Attempt to modify a readonly table', 2) end}) `;
 }
 
 /** Whether a script or library can raise or catch errors itself, and so needs ERROR_SHADOW. */
@@ -165,16 +167,18 @@ export function usesErrors(code: string): boolean {
  * - `pcall` hands back, for that marker, the kept value, and for a table
  *   error with an `err` field, the field (Redis's pcall does the same): so
  *   `pcall(error, {err='X'})` gives false, 'X'.
+ * - `coroutine.resume` hands back, for that marker, what the VM's error
+ *   would have raised: the message with its position, or the table itself.
  *
  * runGeneric turns the marker into the reply. Costs nothing to scripts
  * that do not mention either name; only the error path runs the probes.
  */
 export const ERROR_SHADOW = [
   // the VM's own functions, kept before they are shadowed; __last: the value the VM's error
-  // would have raised; __d: pcall is calling error directly
-  'local __e, __p, __t, __s, __last, __d = error, pcall, type, tostring',
+  // would have raised; __d: pcall is calling error directly; __obj: the value error was given
+  'local __e, __p, __t, __s, __cr, __last, __d, __obj = error, pcall, type, tostring, coroutine.resume',
   'local error = function(e, l)',
-  '  local s = 2 if __d then __d = false s = 3 end',
+  '  __obj = e local s = 2 if __d then __d = false s = 3 end',
   // a level that is not a number: Lua's own "bad argument #2" error
   '  if l == nil then l = 1 elseif __t(l) ~= \'number\' then local n = __t(l) == \'string\' and tonumber(l)',
   '    if n then l = n else e, l = "bad argument #2 to \'" .. (s == 3 and \'?\' or \'error\') .. "\' (number expected, got " .. __t(l) .. \')\', 1 end end',
@@ -192,6 +196,11 @@ export const ERROR_SHADOW = [
   "  if __t(e) == 'table' then local m = e.err if __t(m) == 'string' or __t(m) == 'number' then return false, m end end",
   '  return false, ... end',
   'local pcall = function(f, ...) __d = f == error return __fix(__p(f, ...)) end ',
+  // coroutine.resume: the marker gives back what the VM's error would have raised (a table as is)
+  'local __rfix = function(ok, ...) if ok then return ok, ... end local e = ...',
+  "  if __t(e) == 'string' and e:byte(1) == 1 then if __t(__obj) == 'table' then return false, __obj end return false, __last end",
+  '  return false, ... end',
+  'local coroutine = setmetatable({resume = function(...) return __rfix(__cr(...)) end}, {__index = coroutine}) ',
 ]
   // one line (the script's own line numbers must not move), and a space before the script's code
   .map((l) => l.trim() + ' ')

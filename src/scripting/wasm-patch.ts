@@ -58,6 +58,33 @@
  *   typed tables in every script, as Redis does, and lua.ts returns
  *   booleans as the script's protocol wants them.
  *
+ * - redis.call's arguments (redis_call_common): a Lua number no longer goes
+ *   through lua_tolstring ("%.14g", which cut 7098765432101235 to
+ *   7098765432101200) but through a function of the patch's: an integral
+ *   value within +-2^62 is written as its digits in wasm, anything else is
+ *   handed to JS (host_redis_log at NUM_LEVEL with tsdis_numbuf), which
+ *   writes it as Redis 7.2 does (lua.ts formatNumArg).
+ * - the result encoder (runtime.c's encode_lua_value, function 35, with
+ *   encode_table & co. inlined) keeps its scalar cases, moved, behind a
+ *   front that hands every table to JS (host_redis_log at ENCODE_LEVEL):
+ *   the engine read fields with lua_getfield (a metatable's __index ran,
+ *   unprotected: Lua panicked and the instance exited), recursed without
+ *   bound (a table containing itself overran the C stack and the heap),
+ *   and took numbers for strings; lua.ts encodeTable follows Redis's
+ *   luaReplyToRedisReply instead. Its type switch sends functions,
+ *   userdata and threads to the nil case (the engine replied an error).
+ *   tsdis_probe is the encoder's one helper in wasm: the raw lookups of
+ *   Redis's typed-table fields, anchored in the registry.
+ * - redis.log refuses levels outside 0..3 with Redis's error (the engine
+ *   passed any level to the host, so a script could reach the negative
+ *   levels above).
+ * - cmsgpack packs an integral number past +-2^63 as a double, as Redis
+ *   on x86-64 does.
+ * - exported besides: the Lua API functions the JS encoder and lua.ts call
+ *   (type, tolstring, tonumber, toboolean, rawget(i), next, pushvalue,
+ *   pushstring, checkstack, getfield, pcall) and realloc, and the C stack
+ *   pointer (tsdis_sp), which lua.ts points at a larger block.
+ *
  * So eval_with_args, given (ref, 0xFFFFFFFF), does everything it always did
  * (fuel, RESP version, KEYS/ARGV, the error handler, pcall, reply encoding)
  * around the cached function instead of a fresh compile.
@@ -124,6 +151,67 @@ const F_LUA_PUSHBOOLEAN = 81;
  */
 const F_ENCODE_VALUE = 35;
 const ENCODE_TRUNC = '200dfc06';
+/**
+ * The result encoder's entry (after the type switch's br_table: nil, boolean,
+ * light userdata, number, string, table; default): light userdata and the
+ * default (function, userdata, thread) go to the error exit, where Redis
+ * replies a null: they are sent to the nil case instead.
+ */
+const ENCODE_TYPE_SWITCH = '0e06000208010304 08'.replace(/ /g, '');
+const ENCODE_TYPE_SWITCH_NULL = [0x0e, 6, 0, 2, 0, 1, 3, 4, 0];
+/** Lua API functions the JS result encoder and the patch's own functions call. */
+const F_LUA_CHECKSTACK = 53; // (L, n) -> ok
+const F_LUA_PUSHVALUE = 61; // (L, idx)
+const F_LUA_TYPE = 62; // (L, idx) -> type
+const F_LUA_TONUMBER = 67; // (L, idx) -> f64
+const F_LUA_TOBOOLEAN = 69; // (L, idx) -> i32
+const F_LUA_TOLSTRING = 70; // (L, idx, len *) -> char *
+const F_LUA_PUSHSTRING = 78; // (L, s)
+const F_LUA_RAWGET = 86; // (L, idx)
+const F_LUA_NEXT = 102; // (L, idx) -> i32
+const F_REALLOC = 511; // (p, n) -> p
+const F_LUA_PCALL = 97; // (L, nargs, errfunc) -> status: lua_pcall with nresults LUA_MULTRET (the build folded it in)
+const F_LUA_GETFIELD = 85; // (L, idx, k)
+export const LUA_GLOBALSINDEX = -10002;
+/**
+ * lua_State's l_G and global_State's totalbytes (the Lua heap's size), read
+ * from lua_gc's body (function 100; LUA_GCRESTART: g->GCthreshold = g->totalbytes).
+ */
+export const L_G = 16;
+export const G_TOTALBYTES = 68;
+/** redis.log (redis_api.c's l_redis_log) and, in it, `level = luaL_checkinteger(L, 1)` (local 2). */
+const F_REDIS_LOG = 46;
+const LOG_LEVEL_SET = '2000410110fc01 2102'.replace(/ /g, '');
+/** redis_call_common (redis_api.c): turns the Lua arguments into the host's argument buffer. */
+const F_REDIS_CALL_COMMON = 51;
+/** Its lua_tolstring(L, i, &len) of each argument (`local 9` is i, `local 4` the stack frame). */
+const CALL_ARG_TOLSTRING = '20002009200441086a1046';
+/**
+ * cmsgpack's mp_encode_lua_number (lua_cmsgpack.c, inlined in function
+ * 387): a number is packed as an integer when `!isinf(n) && (int64_t)n ==
+ * n`, which clang compiled to `trunc(n) == n`. On x86-64 the cast gives
+ * INT64_MIN past +-2^63, so Redis packs 1e300 or 2^63 as a double; the
+ * patch sends n >= 2^63 and n < -2^63 to the double case too.
+ */
+const F_CMSGPACK_ENCODE = 387;
+const CMSGPACK_INT_CHECK = '220f9944000000000000f07f610d00' + '200f200f9d620d00';
+/**
+ * Registry slots where lua.ts anchors the field names the result encoder
+ * looks up (REPLY_FIELDS, in this order), so looking one up allocates nothing.
+ */
+export const REPLY_FIELDS_REF = 1 << 19;
+export const REPLY_FIELDS = ['err', 'ok', 'double', 'big_number', 'verbatim_string', 'map', 'set', 'format', 'string'] as const;
+/** Registry slots of the `collectgarbage` function and the string "collect" (lua.ts reclaim). */
+export const GC_FN_REF = REPLY_FIELDS_REF + REPLY_FIELDS.length;
+export const GC_ARG_REF = GC_FN_REF + 1;
+/** The Lua type each of the first seven fields must have to count (Redis's luaReplyToRedisReply): a nibble each. */
+const REPLY_FIELD_TYPES = 4 | (4 << 4) | (3 << 8) | (4 << 12) | (5 << 16) | (5 << 20) | (5 << 24);
+/** host_redis_log levels of the patch's calls into JS (real redis.log levels are 0..3). */
+export const NUM_LEVEL = -2;
+export const ENCODE_LEVEL = -3;
+/** Where in the number buffer (tsdis_numbuf, NUMBUF_SIZE bytes) JS leaves the length of the text it wrote. */
+export const NUMBUF_LEN_AT = 28;
+export const NUMBUF_SIZE = 32;
 /** Where the engine keeps its lua_State pointer (runtime.c's g_state). */
 export const G_STATE_ADDR = 28472;
 /** The engine's "@user_script" chunk name string (the one eval_with_args passes). */
@@ -143,6 +231,33 @@ export interface PatchExports {
   tsdis_gettop(L: number): number;
   tsdis_settop(L: number, idx: number): void;
   tsdis_call(L: number, nargs: number, nresults: number): void;
+  /** A buffer of NUMBUF_SIZE bytes (set by lua.ts) where redis.call's numeric arguments are formatted. */
+  tsdis_numbuf: { value: number };
+  /** The C stack pointer (the engine's global 0): lua.ts moves the stack to a bigger block. */
+  tsdis_sp: { value: number };
+  /** The C string redis.log raises for a level outside 0..3 (set by lua.ts). */
+  tsdis_badlevel: { value: number };
+  /** What the result encoder returns for a table JS encoded (0: done, -1: failed). */
+  tsdis_encret: { value: number };
+  tsdis_type(L: number, idx: number): number;
+  tsdis_tolstring(L: number, idx: number, lenPtr: number): number;
+  tsdis_tonumber(L: number, idx: number): number;
+  tsdis_toboolean(L: number, idx: number): number;
+  tsdis_rawgeti(L: number, idx: number, n: number): void;
+  tsdis_rawget(L: number, idx: number): void;
+  tsdis_next(L: number, idx: number): number;
+  tsdis_pushvalue(L: number, idx: number): void;
+  tsdis_pushstring(L: number, s: number): void;
+  tsdis_checkstack(L: number, n: number): number;
+  tsdis_realloc(p: number, n: number): number;
+  tsdis_pcall(L: number, nargs: number, errfunc: number): number;
+  tsdis_getfield(L: number, idx: number, k: number): void;
+  /**
+   * For the table at absolute index t: the first of REPLY_FIELDS[from..6]
+   * whose raw value has the type Redis wants, as its index + 1 with the
+   * value pushed; 0 (nothing pushed) when none has.
+   */
+  tsdis_probe(L: number, t: number, from: number): number;
 }
 
 function readU32(b: Uint8Array, p: { o: number }): number {
@@ -267,21 +382,31 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const nFuncs = readU32(fn.body, fp);
   const types: number[] = [];
   for (let i = 0; i < nFuncs; i++) types.push(readU32(fn.body, fp));
-  // The moved originals, appended in this order.
-  const moved = [F_LUAL_LOADBUFFER, F_SPRINTF, F_FREE];
+  // The moved originals, appended in this order, then the patch's own functions.
+  const moved = [F_LUAL_LOADBUFFER, F_SPRINTF, F_FREE, F_ENCODE_VALUE];
   const movedIndex = nImportedFuncs + nFuncs;
   const movedSprintf = movedIndex + 1;
   const movedFree = movedIndex + 2;
-  const added = moved.map((f) => types[f - nImportedFuncs]!);
-  fn.body = Uint8Array.from(vec(nFuncs + moved.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
+  const movedEncode = movedIndex + 3;
+  const fArgStr = movedIndex + 4;
+  const fProbe = movedIndex + 5;
+  const typeOf = (f: number): number => types[f - nImportedFuncs]!;
+  // argstr has lua_tolstring's type (L, idx, len *) -> ptr; probe (L, t, from) -> i32 is the same type.
+  const added = [...moved.map(typeOf), typeOf(F_LUA_TOLSTRING), typeOf(F_LUA_TOLSTRING)];
+  fn.body = Uint8Array.from(vec(nFuncs + added.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
 
-  // Globals: two more, mutable i32 (the bridge's scratch buffer; the kill message; 0: none).
+  // Globals: five more, mutable i32 (the bridge's scratch buffer; the kill message, 0: none;
+  // the number buffer; the JS encoder's result; redis.log's bad level message).
   const gl = sec(6);
   const gp = { o: 0 };
   const nGlobals = readU32(gl.body, gp);
   const scratchGlobal = nGlobals;
   const killGlobal = nGlobals + 1;
-  gl.body = Uint8Array.from([...uleb(nGlobals + 2), ...gl.body.subarray(gp.o), 0x7f, 1, 0x41, 0, 0x0b, 0x7f, 1, 0x41, 0, 0x0b]);
+  const numbufGlobal = nGlobals + 2;
+  const encretGlobal = nGlobals + 3;
+  const badLevelGlobal = nGlobals + 4;
+  const i32Global = [0x7f, 1, 0x41, 0, 0x0b];
+  gl.body = Uint8Array.from([...uleb(nGlobals + 5), ...gl.body.subarray(gp.o), ...[0, 1, 2, 3, 4].flatMap(() => i32Global)]);
 
   // Exports: append ours.
   const ex = sec(7);
@@ -293,10 +418,28 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_gettop', F_LUA_GETTOP],
     ['tsdis_settop', F_LUA_SETTOP],
     ['tsdis_call', F_LUA_CALL],
+    ['tsdis_type', F_LUA_TYPE],
+    ['tsdis_tolstring', F_LUA_TOLSTRING],
+    ['tsdis_tonumber', F_LUA_TONUMBER],
+    ['tsdis_toboolean', F_LUA_TOBOOLEAN],
+    ['tsdis_rawgeti', F_LUA_RAWGETI],
+    ['tsdis_rawget', F_LUA_RAWGET],
+    ['tsdis_next', F_LUA_NEXT],
+    ['tsdis_pushvalue', F_LUA_PUSHVALUE],
+    ['tsdis_pushstring', F_LUA_PUSHSTRING],
+    ['tsdis_checkstack', F_LUA_CHECKSTACK],
+    ['tsdis_realloc', F_REALLOC],
+    ['tsdis_pcall', F_LUA_PCALL],
+    ['tsdis_getfield', F_LUA_GETFIELD],
+    ['tsdis_probe', fProbe],
   ];
   const extraGlobals: [string, number][] = [
     ['tsdis_scratch', scratchGlobal],
     ['tsdis_kill', killGlobal],
+    ['tsdis_numbuf', numbufGlobal],
+    ['tsdis_encret', encretGlobal],
+    ['tsdis_badlevel', badLevelGlobal],
+    ['tsdis_sp', 0],
   ];
   ex.body = Uint8Array.from([
     ...uleb(nExports + extra.length + extraGlobals.length),
@@ -316,7 +459,6 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     cp.o += size;
     bodies.push(code.body.subarray(start, cp.o));
   }
-  const originals = moved.map((f) => bodies[f - nImportedFuncs]!);
   /** Replaces function f's body (its locals and code, `0x0b` included) with `code`. */
   const setBody = (f: number, code: number[] | Uint8Array): void => {
     bodies[f - nImportedFuncs] = Uint8Array.from([...uleb(code.length), ...code]);
@@ -335,6 +477,18 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     if (at < 0 || body.indexOf(pattern, at + 1) >= 0) throw new Error(`unexpected ${what} body`);
     setBody(f, Buffer.concat([body.subarray(0, at + skip), Uint8Array.from(insert), body.subarray(at + skip + remove)]));
   };
+  // The result encoder, before it moves: a Lua number -> integer reply as Redis's x86-64 cast gives
+  // it: |n| < 2^63 ? trunc(n) : INT64_MIN (NaN too).
+  const trunc = [
+    0x20, 13, 0xfc, 0x06, // trunc_sat(n)
+    0x42, ...sleb64(-(2n ** 63n)), // INT64_MIN
+    0x20, 13, 0x99, 0x44, ...f64(2 ** 63), 0x63, // |n| < 2^63
+    0x1b, // select
+  ];
+  spliceUnique(F_ENCODE_VALUE, ENCODE_TRUNC, 0, 4, trunc, 'encode_value'); // the 4 bytes: local.get n; i64.trunc_sat_f64_s
+  // Functions, userdata, threads, light userdata: a null, as Redis replies (was an error).
+  spliceUnique(F_ENCODE_VALUE, ENCODE_TYPE_SWITCH, 0, ENCODE_TYPE_SWITCH_NULL.length, ENCODE_TYPE_SWITCH_NULL, 'encode_value type switch');
+  const originals = moved.map((f) => bodies[f - nImportedFuncs]!);
   // (L, buf, len, name) -> i32
   const hook = [
     0x00, // no locals
@@ -418,16 +572,88 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   ];
   // 17 bytes in: past the br_table and its block end; the 6 bytes there pushed false
   spliceUnique(F_DECODE_REPLY, DECODE_NULL_CASE, 17, 6, nullCase, 'decode_reply');
-  // Lua number -> integer reply as Redis's x86-64 cast gives it: |n| < 2^63 ? trunc(n) : INT64_MIN (NaN too).
-  const trunc = [
-    0x20, 13, 0xfc, 0x06, // trunc_sat(n)
-    0x42, ...sleb64(-(2n ** 63n)), // INT64_MIN
-    0x20, 13, 0x99, 0x44, ...f64(2 ** 63), 0x63, // |n| < 2^63
-    0x1b, // select
+  // The result encoder's entry: a table goes to JS (host_redis_log(ENCODE_LEVEL, idx, rb), which
+  // leaves its result in tsdis_encret), anything else to the moved original.
+  const front = [
+    0x00, // no locals
+    0x20, 0, 0x20, 1, 0x10, ...uleb(F_LUA_TYPE), 0x41, 5, 0x46, // lua_type(L, idx) == LUA_TTABLE
+    0x04, 0x7f, // if (result i32)
+    0x41, ...sleb(ENCODE_LEVEL), 0x20, 1, 0x20, 2, 0x10, ...uleb(F_HOST_REDIS_LOG),
+    0x23, ...uleb(encretGlobal),
+    0x05, // else
+    0x20, 0, 0x20, 1, 0x20, 2, 0x10, ...uleb(movedEncode),
+    0x0b,
+    0x0b,
   ];
-  spliceUnique(F_ENCODE_VALUE, ENCODE_TRUNC, 0, 4, trunc, 'encode_value'); // the 4 bytes: local.get n; i64.trunc_sat_f64_s
-  bodies.push(...originals);
-  const parts = [uleb(nBodies + moved.length), ...bodies];
+  setBody(F_ENCODE_VALUE, front);
+  // redis.call's arguments: a number becomes text as Redis 7.2 writes it, not as Lua's "%.14g".
+  spliceUnique(F_REDIS_CALL_COMMON, CALL_ARG_TOLSTRING, 9, 2, [0x10, ...uleb(fArgStr)], 'redis_call_common');
+  // cmsgpack: integral numbers out of int64's range are packed as doubles, as on x86-64.
+  const packRange = [
+    0x20, 15, 0x44, ...f64(2 ** 63), 0x66, 0x0d, 0, // n >= 2^63
+    0x20, 15, 0x44, ...f64(-(2 ** 63)), 0x63, 0x0d, 0, // n < -2^63
+  ];
+  spliceUnique(F_CMSGPACK_ENCODE, CMSGPACK_INT_CHECK, 15, 0, packRange, 'cmsgpack number');
+  // redis.log(level, ...): a level outside 0..3 raises Redis's error (the engine passed any level on,
+  // and the patch's own calls into JS use negative ones).
+  const badLevel = [
+    0x20, 2, 0x41, 3, 0x4b, 0x04, 0x40, // if ((unsigned)level > 3)
+    0x20, 0, 0x23, ...uleb(badLevelGlobal), 0x41, 0, 0x10, ...uleb(F_LUAL_ERROR), 0x1a, // luaL_error(L, msg, 0)
+    0x0b,
+  ];
+  spliceUnique(F_REDIS_LOG, LOG_LEVEL_SET, LOG_LEVEL_SET.length / 2, 0, badLevel, 'redis.log');
+  // (L, idx, len *) -> ptr: locals 3 d f64, 4 n i64, 5 p i32, 6 neg i32, 7 buf i32
+  const argStr = [
+    0x03, 1, 0x7c, 1, 0x7e, 3, 0x7f, // locals
+    0x02, 0x40, // block (exit: not a number, lua_tolstring)
+    0x20, 0, 0x20, 1, 0x10, ...uleb(F_LUA_TYPE), 0x41, 3, 0x47, 0x0d, 0, // lua_type(L, idx) != LUA_TNUMBER
+    0x20, 0, 0x20, 1, 0x10, ...uleb(F_LUA_TONUMBER), 0x21, 3, // d = lua_tonumber(L, idx)
+    0x23, ...uleb(numbufGlobal), 0x21, 7, // buf = tsdis_numbuf
+    0x02, 0x40, // block (exit: not an integer in +-2^62, JS formats it)
+    0x20, 3, 0x99, 0x44, ...f64(2 ** 62), 0x65, 0x45, 0x0d, 0, // !(|d| <= 2^62) (NaN too)
+    0x20, 3, 0x20, 3, 0x9d, 0x62, 0x0d, 0, // d != trunc(d)
+    0x20, 3, 0xbd, 0x42, ...sleb64(-(2n ** 63n)), 0x51, 0x0d, 0, // d is -0 ("-0", see lua.ts formatNumArg)
+    0x20, 3, 0xb0, 0x22, 4, // n = (int64)d
+    0x42, 0, 0x53, 0x22, 6, // neg = n < 0
+    0x04, 0x40, 0x42, 0, 0x20, 4, 0x7d, 0x21, 4, 0x0b, // if neg: n = -n
+    0x20, 7, 0x41, NUMBUF_SIZE, 0x6a, 0x21, 5, // p = buf + NUMBUF_SIZE
+    0x03, 0x40, // do { *--p = '0' + n % 10; n /= 10 } while (n != 0)
+    0x20, 5, 0x41, 1, 0x6b, 0x22, 5,
+    0x20, 4, 0x42, 10, 0x82, 0xa7, 0x41, 48, 0x6a, 0x3a, 0, 0,
+    0x20, 4, 0x42, 10, 0x80, 0x22, 4, 0x42, 0, 0x52, 0x0d, 0,
+    0x0b,
+    0x20, 6, 0x04, 0x40, 0x20, 5, 0x41, 1, 0x6b, 0x22, 5, 0x41, 45, 0x3a, 0, 0, 0x0b, // if neg: *--p = '-'
+    0x20, 2, 0x20, 7, 0x41, NUMBUF_SIZE, 0x6a, 0x20, 5, 0x6b, 0x36, 2, 0, // *len = buf + NUMBUF_SIZE - p
+    0x20, 5, 0x0f, // return p
+    0x0b,
+    0x20, 7, 0x20, 3, 0x39, 0, 0, // *(double *)buf = d (unaligned store)
+    0x41, ...sleb(NUM_LEVEL), 0x20, 7, 0x41, 0, 0x10, ...uleb(F_HOST_REDIS_LOG), // JS writes the text at buf
+    0x20, 2, 0x20, 7, 0x28, 0, NUMBUF_LEN_AT, 0x36, 2, 0, // *len = its length
+    0x20, 7, 0x0f, // return buf
+    0x0b,
+    0x20, 0, 0x20, 1, 0x20, 2, 0x10, ...uleb(F_LUA_TOLSTRING), // lua_tolstring(L, idx, len)
+    0x0b,
+  ];
+  // (L, t, from) -> i32: locals 3 k
+  const probe = [
+    0x01, 1, 0x7f, // locals
+    0x20, 2, 0x21, 3, // k = from
+    0x02, 0x40, 0x03, 0x40, // block, loop
+    0x20, 3, 0x41, 7, 0x4f, 0x0d, 1, // k >= 7: not found
+    0x20, 0, 0x41, ...sleb(LUA_REGISTRYINDEX), 0x20, 3, 0x41, ...sleb(REPLY_FIELDS_REF), 0x6a, 0x10, ...uleb(F_LUA_RAWGETI), // the name
+    0x20, 0, 0x20, 1, 0x10, ...uleb(F_LUA_RAWGET), // t[name], raw
+    0x20, 0, 0x41, 0x7f, 0x10, ...uleb(F_LUA_TYPE), // its type
+    0x41, ...sleb(REPLY_FIELD_TYPES), 0x20, 3, 0x41, 2, 0x74, 0x76, 0x41, 15, 0x71, 0x46, // == the nibble of k
+    0x04, 0x40, 0x20, 3, 0x41, 1, 0x6a, 0x0f, 0x0b, // found: return k + 1
+    0x20, 0, 0x41, 0x7e, 0x10, ...uleb(F_LUA_SETTOP), // pop it
+    0x20, 3, 0x41, 1, 0x6a, 0x21, 3, // k++
+    0x0c, 0, // continue
+    0x0b, 0x0b,
+    0x41, 0, // 0: none
+    0x0b,
+  ];
+  bodies.push(...originals, Uint8Array.from([...uleb(argStr.length), ...argStr]), Uint8Array.from([...uleb(probe.length), ...probe]));
+  const parts = [uleb(bodies.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);
   const out = new Uint8Array(total);
   let o = 0;
