@@ -54,8 +54,12 @@ interface Conn {
   pending: Buffer;
   /** Set once the socket ended, closed or failed: reads fail when the buffer runs out. */
   eof: boolean;
-  /** Called when data arrives or the socket ends. */
+  /** Called when data arrives, the socket ends or a write completes. */
   wake: (() => void) | null;
+  /** Writes handed to the socket whose completion has not been reported yet. */
+  writesPending: number;
+  /** Set when a write failed. */
+  writeFailed: boolean;
 }
 
 /** What one attempt ended with. */
@@ -128,7 +132,7 @@ function connect(host: string, portArg: string, timeout: number): Promise<Conn |
     sock.once('connect', () => {
       sock.removeAllListeners('error');
       sock.setNoDelay(true);
-      const c: Conn = { sock, lastDbid: '-1', lastUse: nowSec(), pending: Buffer.alloc(0), eof: false, wake: null };
+      const c: Conn = { sock, lastDbid: '-1', lastUse: nowSec(), pending: Buffer.alloc(0), eof: false, wake: null, writesPending: 0, writeFailed: false };
       const ended = () => {
         c.eof = true;
         c.wake?.();
@@ -145,32 +149,52 @@ function connect(host: string, portArg: string, timeout: number): Promise<Conn |
   });
 }
 
-/** Writes buf in 64 KB chunks, each allowed `timeout` ms (Redis's connSyncWrite loop). */
+/**
+ * Writes buf in 64 KB chunks (Redis's connSyncWrite loop). A chunk the
+ * socket takes at once is not waited for (replies can only follow it; a
+ * failure is reported to the reader); one it must buffer is given
+ * `timeout` ms to drain.
+ */
 async function writeAll(c: Conn, buf: Buffer, timeout: number): Promise<null | { timedOut: boolean }> {
   for (let pos = 0; pos < buf.length; pos += CHUNK) {
+    if (c.writeFailed || c.sock.destroyed || !c.sock.writable) return { timedOut: false };
     const chunk = buf.subarray(pos, Math.min(buf.length, pos + CHUNK));
-    const r = await new Promise<null | { timedOut: boolean }>((resolve) => {
-      if (c.sock.destroyed || !c.sock.writable) return resolve({ timedOut: false });
-      const timer = setTimeout(() => resolve({ timedOut: true }), Math.min(timeout, MAX_TIMER));
-      c.sock.write(chunk, (err) => {
-        clearTimeout(timer);
-        resolve(err ? { timedOut: false } : null);
-      });
+    c.writesPending++;
+    const flushed = c.sock.write(chunk, (err) => {
+      c.writesPending--;
+      if (err) c.writeFailed = true;
+      c.wake?.();
     });
-    if (r !== null) return r;
+    if (flushed) continue;
+    const drained = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        c.sock.off('drain', onDrain);
+        c.wake = null;
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const timer = setTimeout(() => done(false), Math.min(timeout, MAX_TIMER));
+      c.sock.on('drain', onDrain);
+      c.wake = () => {
+        if (c.writeFailed || c.eof) done(true);
+      };
+    });
+    if (!drained) return { timedOut: true };
   }
-  return null;
+  return c.writeFailed ? { timedOut: false } : null;
 }
 
 /**
  * Reads one reply line (Redis's syncReadLine into a 1024-byte buffer): up
  * to "\n" with a trailing "\r" dropped, or the first 1023 bytes of a longer
  * line. Fails when the connection ends first, or no byte comes for
- * `timeout` ms. An empty line is returned as ''; the caller counts it as a
- * failure, as Redis does.
+ * `timeout` ms; `write` when what was written did not get through. An empty
+ * line is returned as ''; the caller counts it as a failure, as Redis does.
  */
-async function readLine(c: Conn, timeout: number): Promise<string | { timedOut: boolean }> {
+async function readLine(c: Conn, timeout: number): Promise<string | { timedOut: boolean; write?: boolean }> {
   for (;;) {
+    if (c.writeFailed) return { timedOut: false, write: true };
     const p = c.pending;
     const limit = Math.min(p.length, LINE_MAX);
     const nl = p.subarray(0, limit).indexOf(10);
@@ -184,7 +208,8 @@ async function readLine(c: Conn, timeout: number): Promise<string | { timedOut: 
       c.pending = p.subarray(LINE_MAX);
       return p.latin1Slice(0, LINE_MAX);
     }
-    if (c.eof) return { timedOut: false };
+    // (at the end of the stream, the writes still in flight report first)
+    if (c.eof && c.writesPending === 0) return { timedOut: false };
     const had = p.length;
     const got = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
@@ -282,6 +307,7 @@ class MigrateWorker {
       const r = await readLine(c, req.timeout);
       if (typeof r !== 'string' || r === '') {
         this.closeConn(name);
+        if (typeof r !== 'string' && r.write === true) return { kind: 'write', timedOut: false };
         return { kind: 'read', timedOut: typeof r !== 'string' && r.timedOut, read: 0 };
       }
       lines.push(r);
@@ -294,7 +320,7 @@ class MigrateWorker {
     for (; read < req.count; read++) {
       const r = await readLine(c, req.timeout);
       if (typeof r !== 'string' || r === '') {
-        failure = { kind: 'read', timedOut: typeof r !== 'string' && r.timedOut, read };
+        failure = typeof r !== 'string' && r.write === true && read === 0 ? { kind: 'write', timedOut: false } : { kind: 'read', timedOut: typeof r !== 'string' && r.timedOut, read };
         break;
       }
       const ok = headErr === '' && !r.startsWith('-');

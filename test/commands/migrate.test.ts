@@ -22,7 +22,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Differ, type Cmd } from '../helpers/diff.js';
+import { Differ, decode, type Cmd } from '../helpers/diff.js';
 import { RawConn, SKIP_NO_REDIS, freePort, startRedis, startTsdis, type RedisProcess } from '../helpers/servers.js';
 import { startChild, type Child } from '../helpers/child.js';
 import { maskedIncr } from '../helpers/aof.js';
@@ -516,4 +516,34 @@ test('RESTORE-ASKING restores as RESTORE does on a standalone server', { skip },
     ['COMMAND', 'GETKEYS', 'MIGRATE', H, '1', '', '0', '1', 'COPY', 'AUTH2', 'u', 'p', 'KEYS', 'a', 'b'],
     ['COMMAND', 'GETKEYSANDFLAGS', 'MIGRATE', H, '1', 'k', '0', '1'],
   ]);
+});
+
+test('MIGRATE credentials are redacted in SLOWLOG and MONITOR as far as Redis has parsed them', { skip }, async () => {
+  const p = String(deadPort);
+  const cmds: Cmd[] = [
+    ['MIGRATE', H, p, 'k', '0', '100', 'AUTH', 'secret1'],
+    ['MIGRATE', H, p, 'k', '0', '100', 'COPY', 'AUTH2', 'user2', 'secret2', 'REPLACE'],
+    ['MIGRATE', H, p, 'k', '0', '100', 'AUTH2', 'user3'],
+    ['MIGRATE', H, p, 'k', '0', '100', 'NOSUCH', 'AUTH', 'secret4'],
+    ['MIGRATE', H, p, 'k', '0', '100', 'AUTH', 'secret5', 'KEYS', 'a'],
+    ['MIGRATE', H, p, '', '0', '100', 'KEYS', 'AUTH', 'notsecret6'],
+    ['MIGRATE', H, p, 'k', 'x', '100', 'AUTH', 'secret7'],
+  ];
+  const mon = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d!.redis.port)];
+  for (const m of mon) assert.equal(await m.call('MONITOR'), '+OK\r\n');
+  await d!.same([['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['SLOWLOG', 'RESET'], ['SET', 'k', 'v'], ...cmds]);
+  const [ra, rb] = await d!.both(['SLOWLOG', 'GET', String(cmds.length)]);
+  await d!.same([['CONFIG', 'SET', 'slowlog-log-slower-than', '10000'], ['SLOWLOG', 'RESET']]);
+  const argvs = (raw: string) => (decode(raw) as unknown[][]).map((e) => (e[3] as unknown[]).map(String).join(' '));
+  assert.deepEqual(argvs(ra), argvs(rb));
+  // what MONITOR showed (the timestamp and client address cut off)
+  const fed: string[][] = [];
+  for (const m of mon) {
+    await new Promise((r) => setTimeout(r, 50));
+    fed.push(m.pending().split('\r\n').filter((l) => l.includes('"MIGRATE"')).map((l) => l.slice(l.indexOf('"MIGRATE"'))));
+    m.close();
+  }
+  assert.deepEqual(fed[0], fed[1]);
+  assert.equal(fed[0]!.length, cmds.length);
+  assert.deepEqual(argvs(ra).filter((a) => /\bsecret\d/.test(a)).map((a) => a.match(/\bsecret\d/)![0]), ['secret4']);
 });
