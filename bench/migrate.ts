@@ -6,7 +6,8 @@
  * source (the client's own round trip); rounds alternate between the
  * sources. Reports per-operation p50 / mean / p99 in µs, and the mean of
  * MIGRATE minus GET (what MIGRATE adds: the serialization, the exchange
- * with the target and, in tsdis, the hand-off to the worker thread).
+ * with the target and, in tsdis, the hand-off to the worker thread); then
+ * n/10 MIGRATE ... COPY REPLACE KEYS of 100 such keys at once.
  * Usage: node dist-test/bench/migrate.js [n] [rounds]
  */
 import fs from 'node:fs';
@@ -65,7 +66,11 @@ const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bench-migrate-'));
 const target = await launch('redis', fs.mkdtempSync(path.join(dir, 't-')));
 const sources = { tsdis: await launch('tsdis', fs.mkdtempSync(path.join(dir, 'a-'))), redis: await launch('redis', fs.mkdtempSync(path.join(dir, 'b-'))) };
-const results: Record<string, { migrate: number[]; get: number[] }> = { tsdis: { migrate: [], get: [] }, redis: { migrate: [], get: [] } };
+const results: Record<string, { migrate: number[]; get: number[]; batch: number[] }> = {
+  tsdis: { migrate: [], get: [], batch: [] },
+  redis: { migrate: [], get: [], batch: [] },
+};
+const batchKeys = Array.from({ length: 100 }, (_, i) => `b${i}`);
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of ['tsdis', 'redis'] as const) {
@@ -75,6 +80,8 @@ try {
       await timed(c, 100, ['MIGRATE', '127.0.0.1', String(target.port), 'k', '0', '1000', 'COPY', 'REPLACE'], '+OK\r\n');
       results[name]!.migrate.push(...(await timed(c, N, ['MIGRATE', '127.0.0.1', String(target.port), 'k', '0', '1000', 'COPY', 'REPLACE'], '+OK\r\n')));
       results[name]!.get.push(...(await timed(c, N, ['GET', 'k'], '$10\r\n0123456789\r\n')));
+      await c.call('MSET', ...batchKeys.flatMap((k) => [k, '0123456789']));
+      results[name]!.batch.push(...(await timed(c, Math.ceil(N / 10), ['MIGRATE', '127.0.0.1', String(target.port), '', '0', '1000', 'COPY', 'REPLACE', 'KEYS', ...batchKeys], '+OK\r\n')));
       c.close();
     }
   }
@@ -82,7 +89,7 @@ try {
   for (const name of ['tsdis', 'redis'] as const) {
     const r = results[name]!;
     const f = (a: number[]) => `p50 ${pct(a, 0.5).toFixed(0)} / mean ${mean(a).toFixed(0)} / p99 ${pct(a, 0.99).toFixed(0)} µs`;
-    console.log(`  ${name} source: MIGRATE ${f(r.migrate)}; GET ${f(r.get)}; MIGRATE - GET (mean) ${(mean(r.migrate) - mean(r.get)).toFixed(0)} µs`);
+    console.log(`  ${name} source: MIGRATE ${f(r.migrate)}; GET ${f(r.get)}; MIGRATE - GET (mean) ${(mean(r.migrate) - mean(r.get)).toFixed(0)} µs; 100 keys per MIGRATE ${f(r.batch)}`);
   }
 } finally {
   await Promise.all([stop(target), stop(sources.tsdis), stop(sources.redis)]);
