@@ -8,7 +8,7 @@ import { command, type AclCategory, type ArgDoc, type CommandFlag, type CommandS
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
 import { fullName, lookupSub } from './registry.js';
-import { keysAndFlagsOf, hasMovableKeys, legacyKeyRange } from './keys-of.js';
+import { keysAndFlagsOf, hasKeys, hasMovableKeys, legacyKeyRange } from './keys-of.js';
 import { replyHelp } from './config.js';
 import { globMatch } from '../util/glob.js';
 import { is } from './args.js';
@@ -305,7 +305,7 @@ function getKeysGeneric(ctx: Ctx): { args: string[]; keys: ReturnType<typeof key
   let cmd = ctx.server.commands.lookup(args[0]!);
   if (cmd && cmd.subcommands && args.length >= 2) cmd = lookupSub(cmd, args[1]!);
   if (!cmd) throw new ReplyError('ERR Invalid command specified');
-  if (!cmd.getKeys && !(cmd.keySpecs && cmd.keySpecs.length)) throw new ReplyError('ERR The command has no key arguments');
+  if (!hasKeys(cmd)) throw new ReplyError('ERR The command has no key arguments');
   if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) {
     throw new ReplyError('ERR Invalid number of arguments specified for command');
   }

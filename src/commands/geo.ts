@@ -10,7 +10,7 @@
  * coordinates as Redis's "human" long double (%.17Lf, trailing zeros cut),
  * a bulk string in RESP2 and a double in RESP3.
  */
-import { command, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
+import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { formatFixed, parseInt64 } from '../util/numbers.js';
 import { argDouble } from './args.js';
@@ -21,6 +21,7 @@ import {
   validLonLat, scoreOf, scoreText, decodeScore, decoded, geohashString, distance, ShapeFilter,
   searchCells, cellScoreRange, sameCell, type Shape, type Hash,
 } from '../util/geohash.js';
+import { cstr } from './keys-of.js';
 
 /** This group's error texts (kept here while errors.ts is shared work in progress). */
 const GeoErr = {
@@ -528,18 +529,17 @@ function scoreAsInt(s: number): bigint {
 }
 
 /** GEORADIUS / GEORADIUSBYMEMBER keys: the source, and the last STORE/STOREDIST destination. */
-function georadiusGetKeys(argv: string[]): KeyRef[] {
+function georadiusGetKeys(argv: string[]): number[] {
   let stored = -1;
   for (let i = 5; i < argv.length; i++) {
-    const a = argv[i]!.toLowerCase();
+    const a = cstr(argv[i]!).toLowerCase();
     if ((a === 'store' || a === 'storedist') && i + 1 < argv.length) {
       stored = i + 1;
       i++;
     }
   }
-  const keys: KeyRef[] = [{ pos: 1, flags: ['RO', 'access'] }];
-  if (stored >= 0) keys.push({ pos: stored, flags: ['OW', 'update'] });
-  return keys;
+  // positions only: Redis's georadiusGetKeys gives these keys no flags
+  return stored >= 0 ? [1, stored] : [1];
 }
 
 const H = {

@@ -28,6 +28,7 @@ import { commands as hll } from './hll.js';
 import { commands as lolwut } from './lolwut.js';
 import { commands as debugCmd } from './debug.js';
 import { commands as moduleCmd } from './module.js';
+import { commands as migrate } from './migrate.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -55,4 +56,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...lolwut,
   ...debugCmd,
   ...moduleCmd,
+  ...migrate,
 ];

@@ -5,7 +5,7 @@
  * snapshot machinery is persistence/snapshot.ts.
  */
 import fs from 'node:fs';
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -75,8 +75,11 @@ export function verifyPayload(p: string, skipChecksum = false): Buffer {
   return b;
 }
 
-/** RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] */
-function restore(ctx: Ctx): void {
+/**
+ * RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+ * (also RESTORE-ASKING, commands/migrate.ts)
+ */
+export function restore(ctx: Ctx): void {
   const { server, db, argv, reply } = ctx;
   const key = argv[1]!;
   let replace = false;
@@ -270,6 +273,20 @@ export function prepareForShutdown(server: Ctx['server'], opts: { save?: boolean
  * Declarations
  * ------------------------------------------------------------------------- */
 
+/** RESTORE's documentation, shared with RESTORE-ASKING (commands/migrate.ts). */
+export const RESTORE_COMPLEXITY =
+  'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).';
+export const RESTORE_HISTORY: [string, string][] = [['3.0.0', 'Added the `REPLACE` modifier.'], ['5.0.0', 'Added the `ABSTTL` modifier.'], ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.']];
+export const RESTORE_ARGS: ArgDoc[] = [
+  { name: 'key', type: 'key', key_spec_index: 0 },
+  { name: 'ttl', type: 'integer' },
+  { name: 'serialized-value', type: 'string' },
+  { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', flags: ['optional'] },
+  { name: 'absttl', type: 'pure-token', token: 'ABSTTL', since: '5.0.0', flags: ['optional'] },
+  { name: 'seconds', type: 'integer', token: 'IDLETIME', since: '5.0.0', flags: ['optional'] },
+  { name: 'frequency', type: 'integer', token: 'FREQ', since: '5.0.0', flags: ['optional'] },
+];
+
 export const commands: readonly CommandSpec[] = [
   command({
     name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], acl: [],
@@ -294,17 +311,9 @@ export const commands: readonly CommandSpec[] = [
     name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'dangerous'], keys: [1, 1, 1],
     keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
     group: 'generic', since: '2.6.0', summary: 'Creates a key from a DUMP payload.',
-    complexity: 'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).',
-    history: [['3.0.0', 'Added the `REPLACE` modifier.'], ['5.0.0', 'Added the `ABSTTL` modifier.'], ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'ttl', type: 'integer' },
-      { name: 'serialized-value', type: 'string' },
-      { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', flags: ['optional'] },
-      { name: 'absttl', type: 'pure-token', token: 'ABSTTL', since: '5.0.0', flags: ['optional'] },
-      { name: 'seconds', type: 'integer', token: 'IDLETIME', since: '5.0.0', flags: ['optional'] },
-      { name: 'frequency', type: 'integer', token: 'FREQ', since: '5.0.0', flags: ['optional'] },
-    ],
+    complexity: RESTORE_COMPLEXITY,
+    history: RESTORE_HISTORY,
+    args: RESTORE_ARGS,
     handler: restore,
   }),
 ];

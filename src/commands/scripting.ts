@@ -14,6 +14,7 @@ import { globMatch } from '../util/glob.js';
 import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
 import { verifyPayload } from './persistence.js';
 import { RdbReader, RdbError } from '../persistence/rdb-load.js';
+import { numkeysGetKeys } from './keys-of.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -336,11 +337,8 @@ const evalArgs = (first: string): ArgDoc[] => [
   { name: 'arg', type: 'string', flags: ['optional', 'multiple'] },
 ];
 /** EVAL & co. name their keys with numkeys at argv[2]. */
-function evalKeys(argv: string[]): number[] {
-  const n = Number(argv[2]);
-  if (!Number.isInteger(n) || n < 0 || n > argv.length - 3) return [];
-  return Array.from({ length: n }, (_, i) => 3 + i);
-}
+/** EVAL/EVALSHA/FCALL and their _RO forms: numkeys at 2, keys from 3 (Redis's evalGetKeys). */
+const evalKeys = numkeysGetKeys(0, 2, 3);
 
 const sub = (spec: Omit<Parameters<typeof command>[0], 'acl' | 'group'>): CommandSpec => command({ ...spec, acl: ['scripting'], group: 'scripting' });
 

@@ -32,18 +32,13 @@ import { List, elem } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
 import type { HashValue } from '../types/hash.js';
+import { cstr } from './keys-of.js';
 
 /** One element being sorted: its bytes (latin1), numeric weight, ALPHA weight. */
 interface Item {
   obj: string;
   score: number;
   cmp: string | null;
-}
-
-/** The text before the first NUL (what C string functions see). */
-function cstr(s: string): string {
-  const z = s.indexOf('\0');
-  return z < 0 ? s : s.slice(0, z);
 }
 
 /**

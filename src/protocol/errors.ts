@@ -53,6 +53,11 @@ export const Err = {
     'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
   invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,
   dbIndexOutOfRange: 'ERR DB index is out of range',
+  // MIGRATE (commands/migrate.ts)
+  migrateKeysNeedEmptyKey: 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string',
+  migrateConnect: 'IOERR error or timeout connecting to the client',
+  migrateIo: (dir: 'writing' | 'reading') => `IOERR error or timeout ${dir} to target instance`,
+  migrateTarget: (line: string) => `ERR Target instance replied with error: ${line}`,
   sameObject: 'ERR source and destination objects are the same',
   stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   bitOffset: 'ERR bit offset is not an integer or out of range',

@@ -42,6 +42,7 @@ import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
 import { TsdisError } from '../protocol/errors.js';
+import type { MigrateLink } from '../util/migrate-link.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
 const GATHER_MS = 0.5;
@@ -136,6 +137,8 @@ export class Server extends EventEmitter {
   readonly tracking: Tracking = new Tracking(this);
   /** WATCHed keys (MULTI/EXEC). */
   readonly watches = new Watches();
+  /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (commands/migrate.ts). */
+  migrateLink: MigrateLink | null = null;
   /** The append-only file while appendonly is on (persistence/aof.ts). */
   aof: Aof | null = null;
   /** Operations to replay, collected while a command runs (propagate()). */

@@ -142,9 +142,13 @@ test('keysOf: index, keyword and keynum specs, limits and fallbacks', () => {
   // MSET-like: step 2 to the end.
   const mset = spec({ keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: -1, keystep: 2, limit: 0 } }] });
   assert.deepEqual(keysOf(mset, ['mset', 'a', '1', 'b', '2']), [1, 3]);
-  // Flags come from the spec; variable_flags is not a key flag.
+  // Flags come from the spec. A spec with variable_flags is not used: the
+  // getKeys decides, and without one there are no keys (as Redis's
+  // getKeysFromCommandWithSpecs; every such command declares a getKeys).
+  const ro = spec({ keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }] });
+  assert.deepEqual(keysAndFlagsOf(ro, ['get', 'k']), [{ pos: 1, flags: ['RO', 'access'] }]);
   const setLike = spec({ keySpecs: [{ flags: ['RW', 'access', 'update', 'variable_flags'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }] });
-  assert.deepEqual(keysAndFlagsOf(setLike, ['set', 'k', 'v']), [{ pos: 1, flags: ['RW', 'access', 'update'] }]);
+  assert.deepEqual(keysAndFlagsOf(setLike, ['set', 'k', 'v']), []);
   // A getKeys with flags wins over variable specs.
   const withFlags = spec({ ...setLike, getKeys: () => [{ pos: 1, flags: ['OW', 'update'] }] });
   assert.deepEqual(keysAndFlagsOf(withFlags, ['set', 'k', 'v']), [{ pos: 1, flags: ['OW', 'update'] }]);

@@ -11,7 +11,11 @@
  * - QUIT's DOCS doc_flags/deprecated_since/replaced_by (deprecated in 7.2);
  * - the blocking pops' `noscript` flag (7.2 lets scripts call them);
  * - MODULE LOADEX's ARGS argument: 7.2 documents it as a multiple string,
- *   7.0 as a block holding one `arg` string (redis's side is converted).
+ *   7.0 as a block holding one `arg` string (redis's side is converted);
+ * - MIGRATE's argument names: 7.2 renamed key_or_empty_string, empty_string,
+ *   password, username_password and key (KEYS) to key-selector, empty-string,
+ *   auth, auth2 and keys, and no longer flag AUTH and AUTH2 optional inside their optional
+ *   oneof (redis's side is converted).
  *
  * Every differing command is printed (name and the first differing field) before
  * the assertion, so one run shows the whole list.
@@ -106,8 +110,28 @@ function normDocs(n: Node, keep: Set<string>): Node {
   return n;
 }
 
+/** MIGRATE's arguments 7.2 renamed: `7.0 name/token` → 7.2 name. */
+const MIGRATE_72_NAMES: Record<string, string> = {
+  'key_or_empty_string/': 'key-selector', 'empty_string/': 'empty-string', 'password/AUTH': 'auth', 'username_password/AUTH2': 'auth2', 'key/KEYS': 'keys',
+};
+
+/** Renames MIGRATE's arguments (and their nested ones) from 7.0's names to 7.2's. */
+function renameMigrateArgs(list: Node | undefined): void {
+  for (const a of list?.c ?? []) {
+    const name = mapGet(a, 'name');
+    const renamed = MIGRATE_72_NAMES[`${name?.s}/${mapGet(a, 'token')?.s ?? ''}`];
+    if (name !== undefined && renamed !== undefined) {
+      // (7.0 also marked AUTH and AUTH2 optional inside their optional oneof; 7.2 does not)
+      if (renamed === 'auth' || renamed === 'auth2') mapDelete(a, 'flags');
+      name.s = renamed;
+    }
+    renameMigrateArgs(mapGet(a, 'arguments'));
+  }
+}
+
 /** Redis 7.0's COMMAND DOCS reply changed as 7.2 documents the same commands (see the header). */
 function as72(n: Node): Node {
+  renameMigrateArgs(mapGet(mapGet(n, 'migrate') ?? { t: '%' }, 'arguments'));
   const loadex = mapGet(mapGet(mapGet(n, 'module') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'module|loadex');
   const args = mapGet(loadex ?? { t: '%' }, 'arguments');
   const last = args?.c?.[2];
