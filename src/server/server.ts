@@ -791,7 +791,8 @@ export class Server extends EventEmitter {
     const aof = this.aof;
     if (aof === null) return;
     const wrap = ops.length > 1;
-    if (wrap) aof.feed(ops[0]![0], ['MULTI']);
+    // Redis 7.2 writes MULTI with no database (7.0: with the first op's): a SELECT goes inside
+    if (wrap) aof.feed(-1, ['MULTI']);
     for (const [db, argv] of ops) aof.feed(db, argv);
     if (wrap) aof.feed(-1, ['EXEC']);
   }

@@ -15,6 +15,14 @@ export function maskedIncr(dir: string): string {
   return fs.readFileSync(incrFile(dir), 'latin1').replace(/\$13\r\n\d{13}\r\n/g, '$13\r\n<ms>\r\n');
 }
 
+/**
+ * A Redis 7.0 AOF text as 7.2 writes it: 7.2 propagates MULTI with no
+ * database, so a SELECT that 7.0 wrote just before a MULTI comes just after it.
+ */
+export function as72(aof: string): string {
+  return aof.replace(/(\*2\r\n\$6\r\nSELECT\r\n\$\d+\r\n\d+\r\n)(\*1\r\n\$5\r\nMULTI\r\n)/gi, '$2$1');
+}
+
 /** Waits (bounded, 10 s) until the server runs no AOF rewrite and has none scheduled. */
 export async function rewriteDone(c: { call(...a: string[]): Promise<unknown> }): Promise<void> {
   for (let i = 0; i < 400; i++) {
