@@ -80,6 +80,11 @@ export interface Ctx {
    * without changing anything calls server.propagate itself: FLUSHDB.)
    */
   prop: string[][] | undefined;
+  /**
+   * The command failed though its error reply was not counted in the stats
+   * (a script's error repeating its command's: Reply.uncounted).
+   */
+  failed: boolean;
 }
 
 export type Handler = (ctx: Ctx) => void;

@@ -32,6 +32,13 @@ export class Stats {
   keyspaceMisses = 0;
   clientOutputLimitDisconnections = 0;
   totalErrorReplies = 0;
+  /**
+   * totalErrorReplies when a command was last charged with failed_calls: each
+   * error counts for the innermost command that sent it only (an EXEC or a
+   * script does not fail for its commands' errors), as Redis's
+   * incrCommandStatsOnError keeps it. See dispatcher.call().
+   */
+  errorsCharged = 0;
   /** Failed AUTH and HELLO AUTH (INFO acl_access_denied_auth; Redis 7.2 counts them with its ACL denials). */
   authFailures = 0;
   /** Per command ("get", "config|get"), in order of first use (INFO commandstats). */
@@ -107,6 +114,7 @@ export class Stats {
     this.keyspaceMisses = 0;
     this.clientOutputLimitDisconnections = 0;
     this.totalErrorReplies = 0;
+    this.errorsCharged = 0;
     this.authFailures = 0;
     this.commands.clear();
     this.byId = [];

@@ -18,6 +18,14 @@ export class Reply {
   errors = 0;
   /** The text of the last error reply (the AOF loader names it when a replayed command fails). */
   lastError = '';
+  /**
+   * Error texts written without counting them in the stats: a script's reply
+   * repeating an error one of its commands replied, which was counted then
+   * (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE). Set only while a script's result is written.
+   */
+  uncounted: ReadonlySet<string> | null = null;
+  /** Errors written uncounted (the command that wrote them still fails: dispatcher.call()). */
+  uncountedErrors = 0;
   /** Called with the code of every error reply (INFO errorstats). */
   onError: ((code: string) => void) | null = null;
   constructor(public resp: 2 | 3 = 2) {}
@@ -39,7 +47,8 @@ export class Reply {
   error(msg: string): void {
     this.errors++;
     this.lastError = msg;
-    if (this.onError) {
+    if (this.uncounted !== null && this.uncounted.has(msg)) this.uncountedErrors++;
+    else if (this.onError) {
       const sp = msg.indexOf(' ');
       // a copy, not a slice: errorstats keeps the code (util/strings.ts)
       this.onError(sp < 0 ? msg : prefixCopy(msg, sp));

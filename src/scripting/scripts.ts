@@ -305,6 +305,8 @@ class RunHost implements ScriptHost {
   wrote = false;
   /** SCRIPT KILL / FUNCTION KILL accepted, or the server is shutting down: the run must end. */
   killed = false;
+  /** The error texts this run's commands replied (counted then; the script repeating one is not counted again). */
+  readonly cmdErrors = new Set<string>();
   constructor(private readonly server: Server) {}
 
   /** Ready for a new run. */
@@ -319,6 +321,7 @@ class RunHost implements ScriptHost {
     this.busy = false;
     this.wrote = false;
     this.killed = false;
+    this.cmdErrors.clear();
   }
 
   /** The run ended: the server leaves busy mode. */
@@ -349,25 +352,41 @@ class RunHost implements ScriptHost {
     return this.killed;
   }
   call(argv: string[]): string {
-    if (argv.length === 0) return ERR_NO_ARGS;
+    if (argv.length === 0) return this.refused(ERR_NO_ARGS, undefined);
     let cmd: CommandSpec | undefined = this.server.commands.lookup(argv[0]!);
     let parent: CommandSpec | undefined;
     if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
       parent = cmd;
       cmd = lookupSub(cmd, argv[1]!);
     }
-    if (cmd === undefined) return ERR_UNKNOWN;
+    if (cmd === undefined) return this.refused(ERR_UNKNOWN, undefined);
     const arity = cmd.arity;
-    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return ERR_ARITY;
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.refused(ERR_ARITY, cmd, parent);
     const g = gateBits(cmd, parent);
-    if ((g & G_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
-    if (this.noWrites && (g & G_WRITE) !== 0) return ERR_RO_WRITE;
+    if ((g & G_NOSCRIPT) !== 0) return this.refused(ERR_NOSCRIPT, cmd, parent);
+    if (this.noWrites && (g & G_WRITE) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     if ((g & G_WRITE) !== 0) this.wrote = true;
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
     lua.reply.out = '';
+    if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(lua.reply.lastError);
     return out;
+  }
+
+  /**
+   * A command the script may not run: its error is counted (errorstats, and
+   * rejected_calls of a known command) as Redis's scriptCall counts it, then
+   * handed to the script.
+   */
+  private refused(err: string, cmd: CommandSpec | undefined, parent?: CommandSpec): string {
+    const text = err.slice(1, -2);
+    const stats = this.server.stats;
+    stats.countError(text.slice(0, text.indexOf(' ')));
+    stats.errorsCharged = stats.totalErrorReplies; // charged here: the script's command does not fail for it
+    if (cmd !== undefined) stats.command(cmd, parent).rejected++;
+    this.cmdErrors.add(text);
+    return err;
   }
   setResp(v: 2 | 3): void {
     this.lua.resp = v;
@@ -428,6 +447,23 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   const isEval = run.chunkName === 'user_script';
   host.begin(client, ctx.argv, isEval, run.name);
   st.running = host;
+  // The result (written by the VM's fast path, or below) may repeat an error
+  // the script's commands replied: counted then, not again (Reply.uncounted),
+  // but the script's command still fails, as Redis counts failed_calls.
+  const reply = ctx.reply;
+  const uncountedBefore = reply.uncountedErrors;
+  reply.uncounted = host.cmdErrors;
+  try {
+    writeResult(ctx, run, keys, args, host, st);
+  } finally {
+    reply.uncounted = null;
+  }
+  if (reply.uncountedErrors !== uncountedBefore) ctx.failed = true;
+}
+
+/** Runs the chunk and writes its result, or Redis's error for a failed run (runGeneric). */
+function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], host: RunHost, st: ScriptingState): void {
+  const server = ctx.server;
   let r: ReturnType<typeof runChunkInto>;
   try {
     r = runChunkInto(run.chunk, keys, args, host, ctx.reply);
@@ -458,11 +494,15 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
       if (api !== null) msg = api[1]!;
     }
     if (run.chunkName !== 'user_script') msg = msg.replace(/user_script:/g, `${run.chunkName}:`);
-    ctx.reply.error(`${msg} script: ${run.name}, on @${run.chunkName}:${line}.`);
+    const text = `${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
+    // a redis.call error raised on was counted when the command replied it
+    if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
+    ctx.reply.error(text);
     return;
   }
   luaToReply(r, ctx.reply);
 }
+
 
 /**
  * SCRIPT KILL (`isEval`) and FUNCTION KILL: asks the running script to end

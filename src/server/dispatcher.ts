@@ -190,7 +190,8 @@ function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, p
  */
 export function call(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent?: CommandSpec): void {
   const reply = client.reply;
-  const errorsBefore = reply.errors;
+  const stats = server.stats;
+  const errorsBefore = stats.totalErrorReplies;
   const prevCurrent = server.current;
   const prevNow = server.cachedNow;
   server.current = client;
@@ -200,7 +201,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Commands run by another (EXEC's queue, later scripts) keep its time, so
   // keys cannot expire in the middle of a transaction.
   server.cachedNow = prevCurrent !== null && prevNow !== 0 ? prevNow : server.wallAt(start);
-  const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd, prop: undefined };
+  const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd, prop: undefined, failed: false };
   const dirtyBefore = server.dirty;
   try {
     cmd.handler!(ctx);
@@ -229,7 +230,10 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   client.lastCmd = fullName(cmd, parent);
   const st = server.stats.command(cmd, parent);
   // A command that blocked is counted when it is served, timed out or unblocked (Redis 7.2).
-  if (!client.blocked || !server.blocking.deferStats(client, cmd, st, us, argv)) recordCall(server, client, cmd, st, us, argv, reply.errors !== errorsBefore);
+  // Its own errors: those since it started and since a command it ran was charged with its own.
+  const failed = ctx.failed || stats.totalErrorReplies > Math.max(errorsBefore, stats.errorsCharged);
+  stats.errorsCharged = stats.totalErrorReplies;
+  if (!client.blocked || !server.blocking.deferStats(client, cmd, st, us, argv)) recordCall(server, client, cmd, st, us, argv, failed);
   // MONITOR: the command as run, after it ran (so EXEC's commands come between MULTI and EXEC).
   if (server.monitors.clients.size !== 0 && !cmd.flags.includes('admin') && !cmd.flags.includes('skip_monitor')) {
     server.monitors.feed(client, argv);

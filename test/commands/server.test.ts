@@ -490,3 +490,36 @@ test('CLIENT LIST cmd= after a refused command (its name) and after an unknown o
   const sends = [['NOPE'], ['GET'], ['CONFIG', 'NOPE'], ['MULTI'], ['NOPE2'], ['EXEC'], ['SUBSCRIBE', 'c']];
   assert.deepEqual(await cmdOf(d!.tsdis.port, sends), await cmdOf(d!.redis.port, sends));
 });
+
+test('failed_calls is charged to the command that replied the error, not to EXEC or EVAL around it', { skip }, async () => {
+  /** calls, rejected_calls and failed_calls of each command, one line each. */
+  const counts = async (c: RawConn): Promise<string> =>
+    (decode(await c.call('INFO', 'commandstats')) as string)
+      .split('\r\n')
+      .filter((l) => l.startsWith('cmdstat_'))
+      .map((l) => l.replace(/usec=[^,]*,usec_per_call=[^,]*,/, ''))
+      .sort()
+      .join('\n');
+  await d!.both(['HELLO', '2']);
+  await d!.both(['CONFIG', 'RESETSTAT']);
+  for (const cmd of [
+    ['MULTI'], ['SET', 'a', 'b'], ['AUTH', 'a'], ['EXEC'],
+    ['MULTI'], ['INCR', 'a'], ['EXEC'],
+    ['EVAL', "return redis.pcall('INCR', KEYS[1])", '1', 'a'],
+    ['EVAL', "redis.pcall('INCR', KEYS[1]); return 1", '1', 'a'],
+    ['EVAL', "return redis.call('INCR', KEYS[1])", '1', 'a'],
+    ['EVAL', "return redis.error_reply('MY oops')", '0'],
+    ['EVAL', "return redis.pcall('nosuch')", '0'],
+    ['EVAL', "redis.pcall('nosuch'); return 1", '0'],
+    ['EVAL', "return redis.call('nosuch')", '0'],
+    ['EVAL', "return redis.pcall('get')", '0'],
+    ['EVAL', "return {err='ERR value is not an integer or out of range'}", '0'],
+    ['EVAL', "error('boom')", '0'],
+    ['GET'], ['NOPE'], ['GET', 'a'],
+  ]) {
+    await d!.both(cmd);
+  }
+  assert.equal(await counts(d!.a), await counts(d!.b));
+  const [x, y] = await d!.both(['INFO', 'errorstats']);
+  assert.equal(x, y);
+});
