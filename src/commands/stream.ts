@@ -39,7 +39,6 @@ import { xreadGetKeys } from './keys-of.js';
 const E = {
   invalidId: 'ERR Invalid stream ID specified as stream command argument',
   addZero: 'ERR The ID specified in XADD must be greater than 0-0',
-  tooLarge: 'ERR Elements are too large to be stored',
   addSmaller: 'ERR The ID specified in XADD is equal or smaller than the target stream top item',
   exhausted: 'ERR The stream has exhausted the last possible ID, unable to add more items',
   maxlenNeg: 'ERR The MAXLEN argument must be >= 0.',
@@ -267,7 +266,8 @@ function xadd(ctx: Ctx): void {
   if (a.idGiven) {
     if (a.seqGiven) id = a.id;
     else if (a.id >> 64n === s.lastId >> 64n) {
-      if ((s.lastId & 0xffffffffffffffffn) === 0xffffffffffffffffn) throw new ReplyError(E.tooLarge); // (Redis's text for this case)
+      // Redis 7.2 reports the overflow of an `ms-*` sequence as an ID not above the top (7.0: "too large")
+      if ((s.lastId & 0xffffffffffffffffn) === 0xffffffffffffffffn) throw new ReplyError(E.addSmaller);
       id = s.lastId + 1n;
     } else id = a.id;
   } else {
@@ -389,6 +389,8 @@ function xsetid(ctx: Ctx): void {
   }
   const s = lookupStream(db, argv[1]!, true);
   if (s === undefined) throw new ReplyError(Err.noSuchKey);
+  // Redis 7.2: never below what was already deleted
+  if (id < s.maxDeletedId) throw new ReplyError('ERR The ID specified in XSETID is smaller than current max_deleted_entry_id');
   if (s.length > 0) {
     if (id < s.lastValidId()) throw new ReplyError(E.setidTop);
     if (added !== -1 && s.length > added) throw new ReplyError(E.setidAdded);

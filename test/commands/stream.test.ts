@@ -35,7 +35,7 @@ test('XADD IDs, options and errors; XLEN; TYPE and OBJECT ENCODING', { skip }, a
     ['SET', 'str', 'x'], ['XADD', 'str', '*', 'f', 'v'], ['XLEN', 'str'], ['XRANGE', 'str', '-', '+'], ['XDEL', 'str', '1'], ['XTRIM', 'str', 'MAXLEN', '1'],
     ['XADD', 'big', '18446744073709551615-18446744073709551615', 'f', 'v'], ['XADD', 'big', '*', 'f', 'v'],
     ['XADD', 'big2', '18446744073709551615-18446744073709551614', 'f', 'v'], ['XADD', 'big2', '18446744073709551615-*', 'f', 'v'],
-    ['XADD', 'big3', '5-18446744073709551615', 'f', 'v'], ['XADD', 'big3', '5-*', 'f', 'v'], ['XADD', 'big3', '18446744073709551616', 'f', 'v'],
+    ['XADD', 'big3', '5-18446744073709551615', 'f', 'v'], sevenTwo('-ERR The ID specified in XADD is equal or smaller than the target stream top item\r\n', 'XADD', 'big3', '5-*', 'f', 'v'), ['XADD', 'big3', '18446744073709551616', 'f', 'v'],
     ['XADD', 'bin', '1', 'f\x00\xff', '\r\n\x00'], ['XRANGE', 'bin', '-', '+'],
   ], with72);
 });
@@ -62,9 +62,9 @@ test('XDEL, XTRIM, XSETID and XINFO STREAM bookkeeping', { skip }, async () => {
     ['XDEL', 's', '1', '2-0', '99'], ['XDEL', 's', 'x'], ['XDEL', 's', '-'], ['XDEL', 'nokey', 'x'], ['XINFO', 'STREAM', 's'],
     ['XTRIM', 's', 'MAXLEN', '8'], ['XTRIM', 's'], ['XTRIM', 's', 'FOO'], ['XTRIM', 'nokey', 'FOO', 'x'], ['XTRIM', 'nokey', 'MINID', '-5'],
     ['XTRIM', 's', 'MINID', '0', 'LIMIT', '1'], ['XTRIM', 's', 'MINID', '6'], ['XTRIM', 's', 'MAXLEN', '~', '0'], ['XINFO', 'STREAM', 's'],
-    ['XSETID', 's', '1-0'], ['XSETID', 's', '20-0'], ['XSETID', 'nokey', '1'], ['XSETID', 's', '200', 'ENTRIESADDED', '-1'],
+    ['XSETID', 's', '20-0'], ['XSETID', 'nokey', '1'], ['XSETID', 's', '200', 'ENTRIESADDED', '-1'],
     ['XSETID', 's', '200', 'ENTRIESADDED', '0'], ['XSETID', 's', '200', 'MAXDELETEDID', '300'], ['XSETID', 's', '200', 'MAXDELETEDID', '150', 'ENTRIESADDED', '50'],
-    ['XSETID', 's', '100'], ['XSETID', 's', '200', 'FOO'], ['XSETID', 's', '-'], ['XINFO', 'STREAM', 's'], ['XTRIM', 's', 'MAXLEN', '0'], ['XINFO', 'STREAM', 's'],
+    ['XSETID', 's', '150'], ['XSETID', 's', '200', 'FOO'], ['XSETID', 's', '-'], ['XINFO', 'STREAM', 's'], ['XTRIM', 's', 'MAXLEN', '0'], ['XINFO', 'STREAM', 's'],
     ['XADD', 's', '300', 'f', 'v'], ['XDEL', 's', '300'], ['XINFO', 'STREAM', 's'], ['EXISTS', 's'], ['shape', 'XADD', 's', '*', 'f', 'v'], ['XLEN', 's'],
     ['XINFO', 'STREAM', 's', 'FOO'], ['XINFO', 'STREAM', 'nokey'], ['XINFO', 'FOO', 's'], ['XINFO', 'HELP'], ['XGROUP', 'HELP'],
   ], with72);
@@ -407,5 +407,21 @@ test('DUMP/RESTORE: payloads are byte for byte redis-server\'s, and restore both
     await d!.both(['CONFIG', 'SET', 'rdbcompression', 'yes']);
     await d!.both(['CONFIG', 'SET', 'stream-node-max-entries', '100']);
     await d!.reset();
+  }
+});
+
+test('Redis 7.2: XSETID below max-deleted-entry-id is refused (7.0 accepted it)', async () => {
+  // tests/unit/type/stream.tcl "XSETID cannot set smaller ID than current MAXDELETEDID"
+  const { createServer } = await import('../../src/index.js');
+  const srv = await createServer({ noListen: true });
+  try {
+    for (const id of ['1-1', '1-2', '1-3']) await srv.call('XADD', 'x', id, 'f', 'v');
+    await srv.call('XDEL', 'x', '1-2');
+    await srv.call('XDEL', 'x', '1-3');
+    const err = (await srv.call('XSETID', 'x', '1-2')) as Error;
+    assert.equal(err.message, 'ERR The ID specified in XSETID is smaller than current max_deleted_entry_id');
+    assert.equal(await srv.call('XSETID', 'x', '1-3'), 'OK');
+  } finally {
+    await srv.close();
   }
 });
