@@ -544,10 +544,11 @@ export class Stream implements Collection {
   trim(a: TrimArgs): number {
     let deleted = 0;
     while (this.nodes.length !== 0) {
-      if (a.limit !== 0 && deleted >= a.limit) break;
       if (a.strategy === 'maxlen' && this.length <= a.maxlen) break;
       const node = this.nodes[0]!;
       const entries = node.live;
+      // the limit is on work: a node that would take the count past it is not touched
+      if (a.limit !== 0 && deleted + entries > a.limit) break;
       let remove: boolean;
       if (a.strategy === 'maxlen') remove = this.length - entries >= a.maxlen;
       else remove = node.ids[node.ids.length - 1]! < a.minid;

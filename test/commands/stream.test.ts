@@ -425,3 +425,16 @@ test('Redis 7.2: XSETID below max-deleted-entry-id is refused (7.0 accepted it)'
     await srv.close();
   }
 });
+
+test('approximate trims with LIMIT take whole nodes only while the limit allows', { skip }, async () => {
+  await both(d!, [
+    ['XADD', 'y', '1', 'x', 'v'], ['XADD', 'y', '2', 'x', 'v'], ['XADD', 'y', '3', 'x', 'v'],
+    ['XADD', 'y', 'MAXLEN', '~', '0', 'LIMIT', '1', '4', 'x', 'v'], ['XLEN', 'y'],
+    ['CONFIG', 'SET', 'stream-node-max-entries', '2'],
+    ['XADD', 'm', '1', 'x', 'v'], ['XADD', 'm', '2', 'x', 'v'], ['XADD', 'm', '3', 'x', 'v'],
+    ['XTRIM', 'm', 'MAXLEN', '~', '0', 'LIMIT', '1'], ['XTRIM', 'm', 'MAXLEN', '~', '0', 'LIMIT', '2'], ['XLEN', 'm'],
+    ['XADD', 'n', '1', 'x', 'v'], ['XADD', 'n', '2', 'x', 'v'], ['XADD', 'n', '3', 'x', 'v'], ['XADD', 'n', '4', 'x', 'v'],
+    ['XTRIM', 'n', 'MINID', '~', '4', 'LIMIT', '3'], ['XTRIM', 'n', 'MINID', '~', '4', 'LIMIT', '2'], ['XLEN', 'n'],
+    ['CONFIG', 'SET', 'stream-node-max-entries', '100'],
+  ], with72);
+});
