@@ -23,6 +23,7 @@ import {
   strerror,
   type LoadResult,
 } from './config/file.js';
+import { expandProcTitle } from './config/special.js';
 
 const USAGE = `tsdis ${TSDIS_VERSION}: a Redis ${REDIS_VERSION} compatible server for Node.js
 
@@ -59,6 +60,48 @@ function banner(port: number): string {
   const art = [' _            _  _     ', '| |_  ___  __| |(_) ___', '|  _|(_-< / _` || |(_-<', ' \\__|/__/ \\__,_||_|/__/'];
   const text = [`tsdis ${TSDIS_VERSION} (Redis ${REDIS_VERSION} compatible) 64 bit, node ${process.version}`, 'Running in standalone mode', `Port: ${port}`, `PID: ${process.pid}`];
   return ['', ...art.map((a, i) => `    ${a}     ${text[i]}`), ''].join('\n');
+}
+
+/** How tsdis was started, for titles: argv[0] (a wrapper's `exec -a` name), else the script's path. */
+function title(): string {
+  return path.basename(process.argv0) === 'node' || process.argv0 === process.execPath ? (process.argv[1] ?? 'tsdis') : process.argv0;
+}
+
+/** The process title from proc-title-template (set-proc-title yes), as Redis's redisSetProcTitle. */
+function setProcTitle(server: Server): void {
+  const v = server.config.v;
+  if (!v['set-proc-title']) return;
+  const port = Number(v['port']);
+  const tlsPort = Number(v['tls-port'] ?? 0);
+  const unix = String(v['unixsocket'] ?? '');
+  const bind = String(v['bind']).split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '*';
+  const vars: Record<string, string> = {
+    title: title(),
+    'listen-addr': port || tlsPort ? `${bind}:${port || tlsPort}` : `unixsocket:${unix}`,
+    'server-mode': '',
+    'config-file': server.config.configFile ?? '-',
+    port: String(port),
+    'tls-port': String(tlsPort),
+    unixsocket: unix,
+  };
+  const t = expandProcTitle(String(v['proc-title-template']), (name) => vars[name] ?? null);
+  if (t !== null) process.title = t;
+}
+
+/**
+ * A crash is logged, as Redis's crash report goes to its log: an exception
+ * nothing caught would otherwise reach only stderr, which harnesses and
+ * process managers often keep apart from the log. DEBUG PANIC / ASSERT
+ * crash through the server's 'crash' event.
+ */
+function crashReports(server: Server): void {
+  const report = (kind: string) => (e: unknown) => {
+    server.log.warning(`tsdis ${TSDIS_VERSION} crashed by ${kind}: ${(e as Error)?.stack ?? String(e)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', report('an uncaught exception'));
+  process.on('unhandledRejection', report('an unhandled rejection'));
+  server.on('crash', report('DEBUG'));
 }
 
 /** Parses the command line and config, starts listening, and wires shutdown. Exit codes as redis-server. */
@@ -100,13 +143,18 @@ async function main(argv: string[]): Promise<void> {
   }
   const log = server.log;
   const v = server.config.v;
-  // Redis's first lines, which tools read for the version and pid, then tsdis's own
-  log.warning('oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
-  log.warning(`Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
-  log.warning(`tsdis ${TSDIS_VERSION} on node ${process.version}`);
-  if (args.file === undefined && !args.stdin) {
-    log.warning(`Warning: no config file specified, using the default config. In order to specify a config file use ${process.argv[1] ?? 'tsdis'} /path/to/redis.conf`);
-  } else log.warning('Configuration loaded');
+  // Redis 7.2's first lines (levels included), which tools read for the version and pid, then tsdis's own
+  log.notice('oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
+  log.notice(`Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);
+  log.notice(`tsdis ${TSDIS_VERSION} on node ${process.version}`);
+  if (argv.length === 0) {
+    log.warning(`Warning: no config file specified, using the default config. In order to specify a config file use ${title()} /path/to/redis.conf`);
+  } else log.notice('Configuration loaded');
+  crashReports(server);
+  setProcTitle(server);
+  server.on('config', (name: string) => {
+    if (name === 'proc-title-template') setProcTitle(server);
+  });
   for (const d of loaded?.directives ?? []) {
     if (d.name === 'loadmodule') {
       log.warning(`Module ${d.args[0]} failed to load: modules are not supported`);
@@ -143,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
     await server.close();
     process.exit(1);
   }
-  log.warning('Server initialized');
+  log.notice('Server initialized');
   // The AOF (appendonly yes) or else the RDB file: clients connecting meanwhile get -LOADING.
   if (v['appendonly']) {
     const st = persist(server);

@@ -291,6 +291,26 @@ function debugStringmatchTest(ctx: Ctx): void {
   ctx.reply.simple('Apparently Redis did not crash: test passed');
 }
 
+/**
+ * DEBUG PANIC / ASSERT: Redis's panic or assertion lines in the log, then
+ * the server's 'crash' event: the CLI logs its crash report and exits 1 (no
+ * reply, the process is gone). An embedded server, whose host must not die,
+ * refuses.
+ */
+function debugCrash(ctx: Ctx, sub: 'panic' | 'assert'): void {
+  if (ctx.server.listenerCount('crash') === 0) throw new ReplyError(`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
+  const log = ctx.server.log;
+  if (sub === 'panic') {
+    log.warning('------------------------------------------------');
+    log.warning('!!! Software Failure. Press left mouse button to continue');
+    log.warning(`Guru Meditation: DEBUG PANIC called at Unix time ${Math.floor(Date.now() / 1000)} #debug.ts`);
+  } else {
+    log.warning('=== ASSERTION FAILED ===');
+    log.warning("==> debug.ts '1 == 2' is not true");
+  }
+  ctx.server.emit('crash', new Error(`DEBUG ${sub.toUpperCase()}`));
+}
+
 /** DEBUG subcommand [arg ...] */
 function debug(ctx: Ctx): void {
   const { argv, server } = ctx;
@@ -341,6 +361,7 @@ function debug(ctx: Ctx): void {
   }
   if (sub === 'replybuffer' && n === 4) return debugReplyBuffer(ctx);
   if (sub === 'stringmatch-test' && n === 2) return debugStringmatchTest(ctx);
+  if (sub === 'panic' || sub === 'assert') return debugCrash(ctx, sub);
   if (sub === 'client-eviction' && n === 2 && !server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
   if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
@@ -348,7 +369,7 @@ function debug(ctx: Ctx): void {
 
 /** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
 const DEBUG_UNSUPPORTED = new Set([
-  'segfault', 'panic', 'restart', 'crash-and-recover', 'oom', 'assert', 'drop-cluster-packet-filter', 'protocol-sanitize',
+  'segfault', 'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
   'sdslen', 'change-repl-id', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
   'client-eviction', 'config-rewrite-force-all', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
 ]);

@@ -274,26 +274,36 @@ export function parseDir(value: string, config: Config): string {
  */
 export function parseProcTitleTemplate(value: string): string {
   const known = new Set(['title', 'listen-addr', 'server-mode', 'port', 'tls-port', 'unixsocket', 'config-file']);
-  const invalid = () => new ConfigValueError('template format is invalid or contains unknown variables');
+  // what may expand to nothing counts as nothing: the title must show something else
+  const out = expandProcTitle(value, (name) => (known.has(name) ? (name === 'title' || name === 'server-mode' ? '' : 'x') : null));
+  if (out === null || out.trim() === '') throw new ConfigValueError('template format is invalid or contains unknown variables');
+  return value;
+}
+
+/**
+ * A proc-title-template with its {variables} replaced by `value(name)` ({{
+ * and }} are literal braces); null when it is malformed or `value` knows a
+ * variable not (returns null). The CLI sets the process title with it.
+ */
+export function expandProcTitle(template: string, value: (name: string) => string | null): string | null {
   let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '{' && value[i + 1] === '{') {
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c === '{' && template[i + 1] === '{') {
       out += '{';
       i++;
-    } else if (c === '}' && value[i + 1] === '}') {
+    } else if (c === '}' && template[i + 1] === '}') {
       out += '}';
       i++;
     } else if (c === '{') {
-      const end = value.indexOf('}', i);
-      if (end < 0) throw invalid();
-      const name = value.slice(i + 1, end);
-      if (!known.has(name)) throw invalid();
-      if (name !== 'title' && name !== 'server-mode') out += 'x';
+      const end = template.indexOf('}', i);
+      if (end < 0) return null;
+      const v = value(template.slice(i + 1, end));
+      if (v === null) return null;
+      out += v;
       i = end;
-    } else if (c === '}') throw invalid();
+    } else if (c === '}') return null;
     else out += c;
   }
-  if (out.trim() === '') throw invalid();
-  return value;
+  return out;
 }

@@ -201,8 +201,8 @@ test('loglevel warning keeps notice lines out of the log file; pidfile; SIGINT a
   const port = await freePort();
   const logfile = path.join(tmp, 'warn.log');
   const pidfile = path.join(tmp, 'tsdis.pid');
-  const s = await startCli(['--port', String(port), '--logfile', logfile, '--loglevel', 'warning', '--save', '', '--pidfile', pidfile], () => fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('Server initialized'));
-  await until(() => fs.existsSync(pidfile), 2000);
+  // (the pid file is written once the data is loaded: every start-up line is a notice in Redis 7.2)
+  const s = await startCli(['--port', String(port), '--logfile', logfile, '--loglevel', 'warning', '--save', '', '--pidfile', pidfile], () => fs.existsSync(pidfile));
   assert.equal(fs.readFileSync(pidfile, 'utf8'), `${s.proc.pid}\n`);
   assert.ok(await listening(port));
   s.proc.kill('SIGINT');
@@ -210,7 +210,7 @@ test('loglevel warning keeps notice lines out of the log file; pidfile; SIGINT a
   assert.equal(fs.existsSync(pidfile), false, 'pid file removed');
   const log = fs.readFileSync(logfile, 'utf8');
   assert.doesNotMatch(log, / \* /, 'no notice lines');
-  assert.match(log, / # Server initialized/);
+  assert.match(log, / # tsdis is now ready to exit, bye bye\.\.\./);
   assert.match(log, /Received SIGINT/);
 });
 
@@ -245,7 +245,7 @@ test('always-show-logo: the banner carries Redis logo fields (Port:, PID:) befor
   // the regexp Redis's own test harness waits for
   assert.match(s.out(), new RegExp(` PID: ${s.proc.pid}[\\s\\S]*Server initialized`));
   assert.match(s.out(), new RegExp(`Running in standalone mode\\n.* Port: ${port}\\n`));
-  assert.match(s.out(), new RegExp(`# Redis version=${REDIS_VERSION.replace(/\\./g, '\\.')}, bits=64, commit=00000000, modified=0, pid=${s.proc.pid}, just started`));
+  assert.match(s.out(), new RegExp(`\\* Redis version=${REDIS_VERSION.replace(/\\./g, '\\.')}, bits=64, commit=00000000, modified=0, pid=${s.proc.pid}, just started`));
   assert.doesNotMatch(s.out(), /Running mode=standalone/);
 });
 
@@ -257,6 +257,46 @@ test('a port in use: Redis\'s "Failed listening on port ... (tcp), aborting." an
   await holder.exited;
   assert.equal(r.status, 1);
   assert.match(r.stdout, new RegExp(`# Warning: Could not create server TCP listening socket [^ ]+:${port}: bind: Address already in use\\n.*# Failed listening on port ${port} \\(tcp\\), aborting\\.\\n`));
+});
+
+test('startup lines at Redis 7.2\'s levels; the no-config warning only without any argument', async () => {
+  const port = await freePort();
+  const s = await startCli(['--port', String(port)], (o) => o.includes('Ready to accept connections tcp'));
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  for (const line of ['* oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo', '* Configuration loaded', '* Server initialized', '* Ready to accept connections tcp']) {
+    assert.ok(s.out().includes(line), line);
+  }
+  assert.match(s.out(), /\* Redis version=7\.2\.4, bits=64, commit=00000000, modified=0, pid=\d+, just started/);
+  assert.doesNotMatch(s.out(), /no config file specified/);
+});
+
+test('proc-title-template sets the process title; a bad one is refused', { skip: process.platform === 'linux' ? false : 'Linux only (/proc)' }, async () => {
+  const port = await freePort();
+  const s = await startCli(['--port', String(port), '--proc-title-template', '{title} T{port}'], (o) => o.includes('Ready to accept connections tcp'));
+  const cmdline = () => fs.readFileSync(`/proc/${s.proc.pid}/cmdline`, 'latin1').replace(/\0+$/, '');
+  try {
+    assert.equal(cmdline(), `${CLI} T${port}`);
+    const c = await RawConn.connect(port);
+    assert.equal(await c.call('CONFIG', 'SET', 'proc-title-template', 'X {listen-addr}'), '+OK\r\n');
+    assert.equal(cmdline(), `X 127.0.0.1:${port}`);
+    assert.match(await c.call('CONFIG', 'SET', 'proc-title-template', '{invalid-var}'), /template format is invalid/);
+    c.close();
+  } finally {
+    s.proc.kill('SIGTERM');
+    await s.exited;
+  }
+});
+
+test('DEBUG PANIC: Redis\'s panic lines and a crash report in the log, exit 1', async () => {
+  const port = await freePort();
+  const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes'], (o) => o.includes('Ready to accept connections tcp'));
+  const c = await RawConn.connect(port);
+  c.write('DEBUG PANIC\r\n');
+  assert.equal(await s.exited, 1);
+  c.close();
+  assert.match(s.out(), /# Guru Meditation: DEBUG PANIC called at Unix time \d+/);
+  assert.match(s.out(), /# tsdis \S+ crashed by DEBUG: Error: DEBUG PANIC/);
 });
 
 test('SHUTDOWN from a client stops the process with exit code 0', async () => {
