@@ -402,9 +402,19 @@ export class Bgsave {
     this.keysProcessed++;
   }
 
+  /** rdb-key-save-delay: the walk waits until then (performance.now()) before its next key. */
+  private resumeAt = 0;
+
   /** One slice of the walk; reschedules itself until done. */
   private step = (): void => {
     if (this.aborted) return;
+    // rdb-key-save-delay (µs per key, Redis's test knob to keep a save running): a timer, not a
+    // stall; looked at again every 50 ms so that setting it back to 0 takes effect soon
+    const delayUs = Number(this.server.config.v['rdb-key-save-delay']);
+    if (delayUs > 0 && this.resumeAt > performance.now()) {
+      setTimeout(this.step, Math.min(50, this.resumeAt - performance.now()));
+      return;
+    }
     // the disk is behind (8 MB queued): wait for it rather than buffer the whole file
     if (this.queue.length >= 512) {
       setTimeout(this.step, 1);
@@ -448,7 +458,7 @@ export class Bgsave {
           this.headerDone = true;
         }
         const keys = s.keys;
-        const end = Math.min(keys.length, this.idx + KEYS_PER_CHECK);
+        const end = Math.min(keys.length, this.idx + (delayUs > 0 ? 1 : KEYS_PER_CHECK));
         const handled = s.handled;
         const dict = s.dict;
         const exp = s.expires;
@@ -489,6 +499,10 @@ export class Bgsave {
           this.headerDone = false;
         }
         if (w.pos >= WRITE_CHUNK) this.drain();
+        if (delayUs > 0) {
+          this.resumeAt = performance.now() + delayUs / 1000;
+          break;
+        }
         if (performance.now() - t0 >= budget) break;
       }
       setImmediate(this.step);

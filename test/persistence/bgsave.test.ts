@@ -295,3 +295,22 @@ test('BGSAVE writes huge collections across slices, exact under changes made whi
   assert.ok(turnsInStill >= 10, `the list was written in ${turnsInStill} event-loop turns`);
   await srv.close();
 });
+
+test('rdb-key-save-delay keeps a BGSAVE running (a timer per key, not a stall) until set back to 0', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'delay-'));
+  const srv = await createServer({ config: { ...DEBUG, dir } });
+  try {
+    await srv.call('SET', 'k', 'v');
+    await srv.call('SET', 'k2', 'v');
+    await srv.call('CONFIG', 'SET', 'rdb-key-save-delay', '10000000');
+    assert.equal(await srv.call('BGSAVE'), 'Background saving started');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
+    assert.equal(await srv.call('PING'), 'PONG', 'served meanwhile');
+    await srv.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+    for (let i = 0; i < 100 && info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress') === '1'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '0');
+  } finally {
+    await srv.close();
+  }
+});
