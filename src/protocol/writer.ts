@@ -129,3 +129,43 @@ export class Reply {
 function sanitize(msg: string): string {
   return /[\r\n]/.test(msg) ? msg.replace(/[\r\n]/g, ' ') : msg;
 }
+
+/**
+ * The push frames (`>`) among the top-level frames of reply text `out` from
+ * `from` on, concatenated: what a client under CLIENT REPLY OFF still gets.
+ */
+export function pushFrames(out: string, from: number): string {
+  let kept = '';
+  for (let pos = from; pos < out.length; ) {
+    const end = frameEnd(out, pos);
+    if (out.charCodeAt(pos) === 62 /* > */) kept += out.slice(pos, end);
+    pos = end;
+  }
+  return kept;
+}
+
+/** Where the RESP2/RESP3 frame starting at `pos` of `s` ends (as this writer writes them). */
+function frameEnd(s: string, pos: number): number {
+  const type = s[pos];
+  const eol = s.indexOf('\r\n', pos);
+  const n = Number(s.slice(pos + 1, eol));
+  let next = eol + 2;
+  switch (type) {
+    case '$':
+    case '=':
+    case '!':
+      return n < 0 ? next : next + n + 2;
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|': {
+      const count = n < 0 ? 0 : type === '%' || type === '|' ? n * 2 : n;
+      for (let i = 0; i < count; i++) next = frameEnd(s, next);
+      // an attribute precedes the frame it describes
+      return type === '|' ? frameEnd(s, next) : next;
+    }
+    default:
+      return next; // + - : , # _ (
+  }
+}

@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
+import { pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import type { CommandSpec, Ctx } from '../commands/spec.js';
 import type { Client } from './client.js';
@@ -30,8 +31,8 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
 }
 
 /**
- * CLIENT REPLY OFF|SKIP: runs the command, then drops what it replied (its
- * errors still count in the stats, as in Redis). CLIENT REPLY ON run here
+ * CLIENT REPLY OFF|SKIP: runs the command, then drops what it replied but
+ * push frames (its errors still count in the stats, as in Redis). CLIENT REPLY ON run here
  * turns replies back on before it replies, so its OK is kept.
  */
 function dispatchSilenced(server: Server, client: Client, argv: string[]): void {
@@ -39,7 +40,11 @@ function dispatchSilenced(server: Server, client: Client, argv: string[]): void 
   dispatchCommand(server, client, argv);
   // held by CLIENT PAUSE: the skip applies when the command runs
   if (server.pause.holds(client)) return;
-  if (client.replyOff || client.replySkip) client.reply.out = client.reply.out.slice(0, mark);
+  // RESP3 pushes (subscribe confirmations, messages) still go out, as in Redis
+  if (client.replyOff || client.replySkip) {
+    const out = client.reply.out;
+    client.reply.out = out.slice(0, mark) + pushFrames(out, mark);
+  }
   client.replySkip = client.replySkipNext;
   client.replySkipNext = false;
 }
@@ -195,6 +200,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   const prevCurrent = server.current;
   const prevNow = server.cachedNow;
   server.current = client;
+  if (prevCurrent === null) server.executing = client;
   // One clock reading per command: the previous command's end in this batch
   // (server.mark), or a fresh one. See Server.mark.
   const start = server.mark >= 0 ? server.mark : performance.now();
@@ -221,7 +227,11 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Client side caching: remember the keys a tracking client read (default mode).
   if (client.tracking && !client.trackingBcast && cmd.flags.includes('readonly')) server.tracking.remember(client, cmd, argv);
   // Pushes for this client made while its command ran follow the reply (Redis 7.2).
-  if (prevCurrent !== client && server.pubsub.pending !== '') server.pubsub.flushPending(client);
+  // (pushes made for it by a script's or a transaction's commands too: only the outermost call flushes)
+  if (prevCurrent === null) {
+    if (server.pubsub.pending !== '') server.pubsub.flushPending(client);
+    server.executing = null;
+  }
   const end = performance.now();
   if (server.mark >= 0) server.mark = end;
   const us = (end - start) * 1000;

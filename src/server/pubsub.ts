@@ -190,10 +190,11 @@ export class PubSub {
 
   /**
    * Where a push for `c` is written: its Reply, or — when `c` is the client
-   * whose command is running — a side buffer appended after the reply.
+   * whose command is running, at any depth (a PUBLISH from its script) — a
+   * side buffer appended after the reply (Redis 7.2).
    */
   target(c: Client): PushWriter {
-    if (c === this.server.current) {
+    if (c === this.server.executing) {
       pendingWriter.resp = c.resp;
       pendingWriter.owner = this;
       return pendingWriter;
@@ -203,7 +204,7 @@ export class PubSub {
 
   /** After a push was written for `c`: schedule its write; write at once when much is pending. */
   delivered(c: Client): void {
-    if (c === this.server.current || c.closed) return;
+    if (c === this.server.executing || c.closed) return;
     this.server.queueFlush(c);
     if (c.reply.out.length > EAGER_WRITE_BYTES) this.server.writeOut(c);
   }

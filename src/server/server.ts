@@ -94,6 +94,8 @@ export class Server extends EventEmitter {
   lastSave: number;
   /** The client whose command is running (for hooks that need it). */
   current: Client | null = null;
+  /** The client whose top-level command is running (the caller of an EVAL or EXEC), or null. */
+  executing: Client | null = null;
   private nextClientId = 1;
   private netServers: net.Server[] = [];
   private flushList: Client[] = [];

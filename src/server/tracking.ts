@@ -167,7 +167,8 @@ export class Tracking {
    */
   modified(key: string): void {
     if (this.flushing) return;
-    const current = this.server.current;
+    // NOLOOP: the client whose command made the change (a script's caller, not its pseudo client)
+    const current = this.server.executing ?? this.server.current;
     if (this.prefixes.size !== 0) {
       for (const [prefix, bs] of this.prefixes) {
         if (!key.startsWith(prefix)) continue;

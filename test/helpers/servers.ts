@@ -204,9 +204,16 @@ export class RawConn {
     return s;
   }
 
-  /** Everything received and not yet read. */
+  /** Everything received and not yet read (it stays unread). */
   pending(): string {
     return this.buf.latin1Slice(0);
+  }
+
+  /** Everything received and not yet read, which is then consumed. */
+  take(): string {
+    const s = this.buf.latin1Slice(0);
+    this.buf = Buffer.alloc(0);
+    return s;
   }
 
   close(): void {
