@@ -650,7 +650,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     replyRead(r, [[key, es]]);
     return true;
   };
-  server.blocking.block(ctx.client, db, [...waitIds.keys()], deadline, serve, (r) => r.nullArray());
+  server.blocking.block(ctx.client, db, [...waitIds.keys()], deadline, serve, (r) => r.nullArray(), groupName !== null);
 }
 
 /** XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...] */

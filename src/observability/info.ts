@@ -159,7 +159,7 @@ function clientsSection(server: Server): Fields {
     ['clients_in_timeout_table', server.blocking.timeoutCount],
     ['total_watched_keys', server.watches.keys],
     ['total_blocking_keys', server.blocking.keyCount],
-    ['total_blocking_keys_on_nokey', 0],
+    ['total_blocking_keys_on_nokey', server.blocking.keyCountOnNoKey],
   ];
 }
 
@@ -316,11 +316,11 @@ function statsSection(server: Server): Fields {
     ['io_threaded_writes_processed', 0],
     ['reply_buffer_shrinks', 0],
     ['reply_buffer_expands', 0],
-    ['eventloop_cycles', 0],
-    ['eventloop_duration_sum', 0],
-    ['eventloop_duration_cmd_sum', 0],
-    ['instantaneous_eventloop_cycles_per_sec', 0],
-    ['instantaneous_eventloop_duration_usec', 0],
+    ['eventloop_cycles', s.loop.cycles],
+    ['eventloop_duration_sum', Math.round(s.loop.durationSum)],
+    ['eventloop_duration_cmd_sum', Math.round(s.loop.cmdSum)],
+    ['instantaneous_eventloop_cycles_per_sec', Math.round(s.instantaneous(4))],
+    ['instantaneous_eventloop_duration_usec', Math.round(s.instantaneousCycleUs())],
     ['acl_access_denied_auth', s.authFailures],
     ['acl_access_denied_cmd', 0],
     ['acl_access_denied_key', 0],
@@ -421,14 +421,28 @@ const SECTIONS: [string, string, (s: Server) => Fields, string[]][] = [
   ['latencystats', 'Latencystats', latencystatsSection, []],
   ['cluster', 'Cluster', () => [['cluster_enabled', 0]], []],
   ['keyspace', 'Keyspace', keyspaceSection, []],
+  // Redis 7.2's hidden section: only INFO debug (not all/everything) shows it
+  ['debug', 'Debug', debugSection, []],
 ];
+
+/** INFO debug: the event loop's finer figures (µs; Redis 7.2). */
+function debugSection(server: Server): Fields {
+  const l = server.stats.loop;
+  return [
+    ['eventloop_duration_aof_sum', Math.round(l.aofSum)],
+    ['eventloop_duration_cron_sum', Math.round(l.cronSum)],
+    ['eventloop_duration_max', Math.round(l.durationMax)],
+    ['eventloop_cmd_per_cycle_max', l.cmdPerCycleMax],
+  ];
+}
 
 /** The INFO text for a selection: `# Header\r\n` then `name:value\r\n` lines, sections separated by `\r\n`. */
 export function genInfo(server: Server, sel: SectionSelection): string {
   let out = '';
   let n = 0;
   for (const [name, header, gen, aliases] of SECTIONS) {
-    if (!sel.all && !sel.names.has(name) && !aliases.some((a) => sel.names.has(a))) continue;
+    const named = sel.names.has(name) || aliases.some((a) => sel.names.has(a));
+    if (!named && (!sel.all || name === 'debug')) continue;
     if (n++) out += '\r\n';
     out += `# ${header}\r\n`;
     // With latency-tracking off Redis still prints the Latencystats header.

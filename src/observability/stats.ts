@@ -47,8 +47,18 @@ export class Stats {
   private byId: (CommandStat | undefined)[] = [];
   /** Per error code ("ERR", "WRONGTYPE"). */
   readonly errors = new Map<string, number>();
-  /** Samples for instantaneous_ops_per_sec: [time, totalCommands]. */
-  private samples: [number, number, number, number][] = [];
+  /**
+   * Redis 7.2's event-loop figures (INFO stats and debug). A cycle is a turn
+   * that served clients (ended by Server.flush, Redis's beforeSleep) or ran
+   * the cron; durations in µs.
+   */
+  readonly loop = { cycles: 0, durationSum: 0, cmdSum: 0, cronSum: 0, aofSum: 0, cmdPerCycleMax: 0, durationMax: 0 };
+  /** Busy time (µs) of the cycle in progress (Server.processInput adds to it). */
+  cycleUs = 0;
+  /** totalCommands when the cycle in progress began. */
+  private cycleCmds = 0;
+  /** Samples for the instantaneous_* figures, every 100 ms: [time, commands, input, output, cycles, duration]. */
+  private samples: [number, number, number, number, number, number][] = [];
 
   /** The stats entry of a command (created on first use). */
   command(cmd: CommandSpec, parent?: CommandSpec): CommandStat {
@@ -80,14 +90,36 @@ export class Stats {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
 
-  /** Records a sample once a second (serverCron). */
+  /** Ends an event-loop cycle that took `extraUs` beyond the busy time already added. */
+  endCycle(extraUs: number): void {
+    const l = this.loop;
+    const d = this.cycleUs + extraUs;
+    l.cycles++;
+    l.durationSum += d;
+    if (d > l.durationMax) l.durationMax = d;
+    const cmds = this.totalCommands - this.cycleCmds;
+    if (cmds > l.cmdPerCycleMax) l.cmdPerCycleMax = cmds;
+    this.cycleCmds = this.totalCommands;
+    this.cycleUs = 0;
+  }
+
+  /** Records a sample (serverCron, every 100 ms). */
   sampleOps(now: number): void {
-    this.samples.push([now, this.totalCommands, this.netInputBytes, this.netOutputBytes]);
+    this.samples.push([now, this.totalCommands, this.netInputBytes, this.netOutputBytes, this.loop.cycles, this.loop.durationSum]);
     if (this.samples.length > 16) this.samples.shift();
   }
 
-  /** Average rate over the samples of field i (1 ops, 2 input, 3 output) per second. */
-  instantaneous(i: 1 | 2 | 3): number {
+  /** The mean duration (µs) of the cycles over the samples (instantaneous_eventloop_duration_usec). */
+  instantaneousCycleUs(): number {
+    const s = this.samples;
+    if (s.length < 2) return 0;
+    const a = s[0]!;
+    const b = s[s.length - 1]!;
+    return b[4] > a[4] ? (b[5] - a[5]) / (b[4] - a[4]) : 0;
+  }
+
+  /** Average rate over the samples of field i (1 ops, 2 input, 3 output, 4 cycles) per second. */
+  instantaneous(i: 1 | 2 | 3 | 4): number {
     const s = this.samples;
     if (s.length < 2) return 0;
     const a = s[0]!;
@@ -120,5 +152,8 @@ export class Stats {
     this.byId = [];
     this.errors.clear();
     this.samples = [];
+    Object.assign(this.loop, { cycles: 0, durationSum: 0, cmdSum: 0, cronSum: 0, aofSum: 0, cmdPerCycleMax: 0, durationMax: 0 });
+    this.cycleUs = 0;
+    this.cycleCmds = this.totalCommands;
   }
 }

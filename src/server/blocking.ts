@@ -51,6 +51,8 @@ interface Blocked {
   /** The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT). */
   onTimeout: (reply: Reply) => void;
   timer: NodeJS.Timeout | null;
+  /** Also woken when a key it waits on is deleted (XREADGROUP: Redis 7.2's unblock_on_nokey). */
+  onNoKey: boolean;
   /** The command's stats, recorded when it completes (Redis 7.2 counts a blocked command once, then). */
   stats: { cmd: CommandSpec; st: CommandStat; us: number; argv: string[] } | null;
 }
@@ -82,6 +84,13 @@ export class Blocking {
     return n;
   }
 
+  /** Keys with a client that a deletion wakes (INFO total_blocking_keys_on_nokey). */
+  get keyCountOnNoKey(): number {
+    let n = 0;
+    for (const m of this.waiting.values()) for (const q of m.values()) if (q.some((b) => b.onNoKey)) n++;
+    return n;
+  }
+
   /** Keys with at least one blocked client (INFO total_blocking_keys). */
   get keyCount(): number {
     let n = 0;
@@ -94,8 +103,8 @@ export class Blocking {
    * (absolute ms; 0 = forever) passes. The caller has checked that none of
    * the keys can serve it now. Repeated keys count once.
    */
-  block(client: Client, db: Db, keys: string[], deadline: number, serve: ServeFn, onTimeout: (reply: Reply) => void): void {
-    const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null, stats: null };
+  block(client: Client, db: Db, keys: string[], deadline: number, serve: ServeFn, onTimeout: (reply: Reply) => void, onNoKey = false): void {
+    const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null, onNoKey, stats: null };
     let m = this.waiting.get(db);
     if (m === undefined) {
       m = new Map();

@@ -258,6 +258,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
 export function recordCall(server: Server, client: Client, cmd: CommandSpec, st: CommandStat, us: number, argv: string[], failed: boolean): void {
   st.calls++;
   st.usec += us;
+  server.stats.loop.cmdSum += us;
   const hot = server.hot;
   if (hot.latencyTracking) recordLatency(st, us);
   if (failed) st.failed++;

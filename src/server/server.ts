@@ -673,7 +673,7 @@ export class Server extends EventEmitter {
   /** Runs commands buffered in the client's parser until none is complete. */
   processInput(client: Client): void {
     const parser = client.parser;
-    this.mark = performance.now();
+    const start = (this.mark = performance.now());
     setListMaxListpackSize(this.hot.listMaxListpackSize); // module state shared by servers in one process
     for (;;) {
       if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
@@ -690,6 +690,8 @@ export class Server extends EventEmitter {
       // socket is not draining, so memory stays bounded for a client that does not read.
       if (client.reply.out.length > READ_PAUSE_BYTES) this.writeOut(client);
     }
+    // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
+    this.stats.cycleUs += (this.mark - start) * 1000;
     this.mark = -1;
     this.queueFlush(client);
   }
@@ -813,6 +815,7 @@ export class Server extends EventEmitter {
   /** beforeSleep: writes every queued client's replies with one write each. */
   private flush = (): void => {
     this.flushScheduled = false;
+    const t0 = performance.now();
     // BCAST invalidations collected this turn (Redis's trackingBroadcastInvalidationMessages)
     if (this.tracking.bcastPending) this.tracking.broadcast();
     // beforeSleep's fast expire cycle (returns at once unless expiry is behind).
@@ -835,7 +838,11 @@ export class Server extends EventEmitter {
     }
     this.gatherSince = 0;
     // The AOF is written (and with appendfsync always, synced) before any reply.
-    if (aof !== null) aof.flush();
+    if (aof !== null) {
+      const a0 = performance.now();
+      aof.flush();
+      this.stats.loop.aofSum += (performance.now() - a0) * 1000;
+    }
     const list = this.flushList;
     this.flushList = [];
     if (always) {
@@ -848,6 +855,8 @@ export class Server extends EventEmitter {
       if (always) c.awaited = true;
       this.writeOut(c);
     }
+    // a turn that served clients ends here (Redis's beforeSleep)
+    this.stats.endCycle((performance.now() - t0) * 1000);
   };
 
   /** Writes a client's pending replies and enforces its output limits. */
@@ -954,11 +963,22 @@ export class Server extends EventEmitter {
     this.cron.unref();
   }
 
+  /** serverCron, measured: its time counts as a cycle of the event loop (INFO eventloop_*, as Redis's timer events). */
   private serverCron(): void {
-    this.wallOffset = Date.now() - performance.now();
+    const t0 = performance.now();
+    this.wallOffset = Date.now() - t0;
     if (this.debugFlags.pauseCron) return;
+    this.cronTick();
+    const us = (performance.now() - t0) * 1000;
+    this.stats.loop.cronSum += us;
+    this.stats.endCycle(us);
+  }
+
+  private cronTick(): void {
     this.cronLoops++;
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
+    // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
+    if (this.cronLoops % Math.max(1, Math.round(hz / 10)) === 0) this.stats.sampleOps(this.clock());
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
     // keys the cycle expired may end a wait (XREADGROUP on a stream that is gone)
     if (this.blocking.ready.length !== 0) this.blocking.handleReady();
@@ -993,7 +1013,6 @@ export class Server extends EventEmitter {
           this.killClient(c);
         }
       }
-      this.stats.sampleOps(this.clock());
     }
   }
 
