@@ -233,7 +233,10 @@ const SHUTDOWN_FLAGS: [string, number][] = [['default', 0], ['save', 1], ['nosav
 /** shutdown-on-sigint/sigterm: default or any of save|nosave, now, force. */
 export function parseShutdownFlags(value: string): number {
   let flags = 0;
-  for (const w of words(value)) {
+  const ws = words(value);
+  // at least one (a bare `--shutdown-on-sigint` is an error, as in Redis)
+  if (ws.length === 0) throw new ConfigValueError(`argument(s) must be one of the following: ${SHUTDOWN_FLAGS.map(([n]) => n).join(', ')}`);
+  for (const w of ws) {
     const f = SHUTDOWN_FLAGS.find(([n]) => n === w.toLowerCase());
     if (!f) throw new ConfigValueError(`argument(s) must be one of the following: ${SHUTDOWN_FLAGS.map(([n]) => n).join(', ')}`);
     flags |= f[1];

@@ -136,6 +136,8 @@ test('fatal config errors match redis-server byte for byte (but the version)', {
     [file('w.conf', 'bind\n')], // no addresses: not a config error (both then refuse to start)
     [file('i.conf', `include ${file('inc-bad.conf', '\n\nport x\n')}\n`)],
     ['--logfile', path.join(tmp, 'no-such-dir', 'x.log')],
+    ['--shutdown-on-sigint'],
+    ['--shutdown-on-sigterm', 'save', 'nosave'],
   ];
   for (const args of cases) {
     const ours = runCli(args);
