@@ -27,6 +27,7 @@ import { commands as geo } from './geo.js';
 import { commands as hll } from './hll.js';
 import { commands as lolwut } from './lolwut.js';
 import { commands as debugCmd } from './debug.js';
+import { commands as cluster } from './cluster.js';
 import { commands as moduleCmd } from './module.js';
 import { commands as migrate } from './migrate.js';
 
@@ -55,6 +56,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...hll,
   ...lolwut,
   ...debugCmd,
+  ...cluster,
   ...moduleCmd,
   ...migrate,
 ];

@@ -9,7 +9,8 @@
  * the 7.0 reference server:
  * - DOCS arguments' display_text (added in 7.2);
  * - QUIT's DOCS doc_flags/deprecated_since/replaced_by (deprecated in 7.2);
- * - the blocking pops' `noscript` flag (7.2 lets scripts call them);
+ * - the blocking pops' `noscript` flag (7.2 lets scripts call them), CLUSTER
+ *   SHARDS's and SLOTS's `loading` flag (7.2 added it);
  * - MODULE LOADEX's ARGS argument: 7.2 documents it as a multiple string,
  *   7.0 as a block holding one `arg` string (redis's side is converted);
  * - MIGRATE's argument names: 7.2 renamed key_or_empty_string, empty_string,
@@ -211,6 +212,11 @@ test('COMMAND INFO and COMMAND DOCS match redis-server for every shared command'
       if ((name === 'zrank' || name === 'zrevrank') && b.c?.[1]?.s === '3') b.c[1].s = '-3';
       // Redis 7.2 lets scripts call the blocking pops (they do not block there): no `noscript`.
       if (SCRIPTABLE_IN_72.has(name) && b.c?.[2]?.c) b.c[2].c = b.c[2].c.filter((f) => f.s !== 'noscript');
+      // Redis 7.2 lets CLUSTER SHARDS and SLOTS run while loading.
+      for (const e of b.c?.[9]?.c ?? []) {
+        const flags = e.c?.[2]?.c;
+        if ((e.c?.[0]?.s === 'cluster|shards' || e.c?.[0]?.s === 'cluster|slots') && flags && !flags.some((f) => f.s === 'loading')) flags.unshift({ t: '+', s: 'loading' });
+      }
       if (serialize(a) !== serialize(b)) diffs.push(`RESP${proto} INFO ${infoDiff(a, b)}`);
       const [dx, dy] = await d!.both(['COMMAND', 'DOCS', name]);
       const da = serialize(normDocs(parseTyped(dx), keep));
