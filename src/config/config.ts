@@ -93,9 +93,10 @@ export class Config {
    * any value is bad, or `check` refuses one (maxclients), every parameter
    * already stored gets its old value back. Throws ReplyError with Redis's exact text. `allowProtected`: whether
    * enable-protected-configs allows this client to change protected ones.
-   * Returns a function that puts every parameter back.
+   * `loading`: the dataset is loading (dir, appendonly... are then refused
+   * with -LOADING). Returns a function that puts every parameter back.
    */
-  setMany(pairs: [string, string][], allowProtected: boolean): () => void {
+  setMany(pairs: [string, string][], allowProtected: boolean, loading = false): () => void {
     const defs: ParamDef[] = [];
     // Redis registers an alias as a config of its own: errors name the
     // alias used, and an alias and its canonical name are not duplicates.
@@ -107,6 +108,7 @@ export class Config {
       if (p.immutable || (p.protected && !allowProtected)) {
         throw setFailed(name, p.immutable ? "can't set immutable config" : "can't set protected config");
       }
+      if (loading && p.denyLoading) throw new ReplyError('LOADING Redis is loading the dataset in memory');
       const lower = name.toLowerCase();
       const as = p.aliases?.includes(lower) ? lower : p.name;
       if (used.includes(as)) throw setFailed(name, 'duplicate parameter');

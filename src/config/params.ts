@@ -58,6 +58,8 @@ export interface ParamDef {
   immutable?: boolean;
   /** Settable only when enable-protected-configs allows it (dir, dbfilename). */
   protected?: boolean;
+  /** Refused with -LOADING while the dataset loads (Redis's DENY_LOADING_CONFIG). */
+  denyLoading?: boolean;
   /** Redacted from logs (requirepass, masterauth, masteruser). */
   sensitive?: boolean;
   /** Not matched by CONFIG GET patterns: only an exact name shows it. */
@@ -130,7 +132,7 @@ export const PARAMS: ParamDef[] = [
   bool('activedefrag', 'no'),
   bool('syslog-enabled', 'no', { immutable: true }),
   bool('cluster-enabled', 'no', { immutable: true }),
-  bool('appendonly', 'no'),
+  bool('appendonly', 'no', { denyLoading: true }),
   bool('cluster-allow-reads-when-down', 'no'),
   bool('cluster-allow-pubsubshard-when-down', 'yes'),
   bool('crash-log-enabled', 'yes'),
@@ -188,7 +190,7 @@ export const PARAMS: ParamDef[] = [
   // --- enums
   en('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], { immutable: true }),
   en('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { immutable: true }),
-  en('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']),
+  en('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb'], { denyLoading: true }),
   en('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning', 'nothing']),
   en('maxmemory-policy', 'noeviction', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction']),
   en('appendfsync', 'everysec', ['everysec', 'always', 'no']),
@@ -279,7 +281,7 @@ export const PARAMS: ParamDef[] = [
   mem('auto-aof-rewrite-min-size', '67108864', 0, LONG_MAX),
 
   // --- special formats
-  { name: 'dir', type: 'special', default: '', protected: true, parse: parseDir, rewrite: (v: string) => ({ lines: [`dir ${repr(v)}`], force: true }) },
+  { name: 'dir', type: 'special', default: '', protected: true, denyLoading: true, parse: parseDir, rewrite: (v: string) => ({ lines: [`dir ${repr(v)}`], force: true }) },
   { name: 'save', type: 'special', default: '3600 1 300 100 60 10000', multiArg: true, parse: parseSave, format: formatSave, rewrite: rewriteSave },
   { name: 'client-output-buffer-limit', type: 'special', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', multiArg: true, parse: parseObufLimits, rewrite: rewriteObufLimits },
   { name: 'oom-score-adj-values', type: 'special', default: '0 200 800', multiArg: true, parse: parseOomValues },

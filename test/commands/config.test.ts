@@ -372,3 +372,20 @@ test('CONFIG SET port/bind that cannot listen: the error, and every parameter of
     await holder.stop();
   }
 });
+
+test('while loading, CONFIG SET of dir, appendonly and repl-diskless-load is refused with -LOADING; others apply', async () => {
+  const srv = await startTsdis({ config: { 'enable-protected-configs': 'yes' } });
+  const c = await RawConn.connect(srv.port);
+  try {
+    srv.server.loading = true; // what a start loading a large file sets
+    assert.equal(await c.call('CONFIG', 'SET', 'loglevel', 'debug'), '+OK\r\n');
+    for (const [name, value] of [['dir', 'asdf'], ['appendonly', 'yes'], ['repl-diskless-load', 'swapdb']]) {
+      assert.equal(await c.call('CONFIG', 'SET', 'maxmemory-samples', '7', name!, value!), '-LOADING Redis is loading the dataset in memory\r\n', name);
+    }
+    assert.equal(await c.call('CONFIG', 'GET', 'maxmemory-samples'), '*2\r\n$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n');
+  } finally {
+    srv.server.loading = false;
+    c.close();
+    await srv.close();
+  }
+});
