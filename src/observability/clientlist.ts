@@ -131,9 +131,10 @@ export function clientMemory(c: Client, argv?: readonly string[]): number {
 export function clientInfoLine(server: Server, c: Client, argv?: readonly string[]): string {
   const now = server.clock();
   const o = opt(c);
-  const qbuf = c.parser.buffered;
   let argvMem = 0;
   if (argv) for (const a of argv) argvMem += a.length;
+  // Redis keeps the running command in the query buffer until it returns: the caller's qbuf has it
+  const qbuf = c.parser.buffered + (argv ? requestBytes(argv) : 0);
   const pendingOut = c.reply.out.length;
   const sockOut = c.socket?.writableLength ?? 0;
   const obl = Math.min(pendingOut, REPLY_BUFFER);
@@ -152,6 +153,13 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
     ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );
+}
+
+/** The size of a command as a multibulk request (`*N` then a `$len` bulk per argument). */
+function requestBytes(argv: readonly string[]): number {
+  let n = 3 + String(argv.length).length;
+  for (const a of argv) n += 5 + String(a.length).length + a.length;
+  return n;
 }
 
 /**

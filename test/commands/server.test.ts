@@ -523,3 +523,11 @@ test('failed_calls is charged to the command that replied the error, not to EXEC
   const [x, y] = await d!.both(['INFO', 'errorstats']);
   assert.equal(x, y);
 });
+
+test('CLIENT LIST / INFO: the caller\'s qbuf holds its running command and argv-mem its arguments, as redis-server', { skip }, async () => {
+  const fields = (raw: string) => / qbuf=(\d+) .* argv-mem=(\d+) /.exec(decode(raw) as string)!.slice(1).join(' ');
+  for (const cmd of [['CLIENT', 'INFO'], ['CLIENT', 'LIST', 'ID', '1', '2', '99999999']]) {
+    const [x, y] = await d!.both(cmd);
+    assert.equal(fields(x), fields(y), cmd.join(' '));
+  }
+});
