@@ -362,6 +362,14 @@ function debug(ctx: Ctx): void {
   if (sub === 'replybuffer' && n === 4) return debugReplyBuffer(ctx);
   if (sub === 'stringmatch-test' && n === 2) return debugStringmatchTest(ctx);
   if (sub === 'panic' || sub === 'assert') return debugCrash(ctx, sub);
+  if (sub === 'config-rewrite-force-all' && n === 2) {
+    try {
+      server.config.rewriteFile(true);
+    } catch (e) {
+      throw new ReplyError(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message.replace(/^ERR /, '')}`);
+    }
+    return ctx.reply.ok();
+  }
   if (sub === 'client-eviction' && n === 2 && !server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
   if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
@@ -371,7 +379,7 @@ function debug(ctx: Ctx): void {
 const DEBUG_UNSUPPORTED = new Set([
   'segfault', 'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
   'sdslen', 'change-repl-id', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
-  'client-eviction', 'config-rewrite-force-all', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
+  'client-eviction', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
 ]);
 
 export const commands: readonly CommandSpec[] = [

@@ -193,10 +193,11 @@ export class Config {
    * as Redis does it: comments and blank lines stay, each known option's
    * first line is replaced by its current value (aliases by the canonical
    * name), its other lines are dropped, options that differ from their
-   * default and are not in the file are appended after a signature line, and
-   * lines with unknown directives are kept as `# ??? ` comments.
+   * default and are not in the file are appended after a signature line (all
+   * of them with `forceAll`: DEBUG CONFIG-REWRITE-FORCE-ALL), and lines with
+   * unknown directives are kept as `# ??? ` comments.
    */
-  rewrite(oldContent: string): string {
+  rewrite(oldContent: string, forceAll = false): string {
     const lines: string[] = [];
     const optionLines = new Map<string, number[]>();
     let needsSignature = true;
@@ -237,7 +238,7 @@ export class Config {
     for (const p of PARAMS) {
       const { lines: out, force, forceEach } = this.rewriteLines(p);
       processed.add(p.name);
-      out.forEach((line, i) => rewriteLine(p.name, line, forceEach ? forceEach[i]! : force));
+      out.forEach((line, i) => rewriteLine(p.name, line, forceAll || (forceEach ? forceEach[i]! : force)));
     }
     // Lines left over for options just rewritten are removed.
     for (const [opt, l] of optionLines) if (processed.has(opt)) for (const n of l) lines[n] = '';
@@ -278,7 +279,7 @@ export class Config {
    * Rewrites `configFile` in place with the current configuration. Throws
    * ReplyError when the server has no config file or the write fails.
    */
-  rewriteFile(): void {
+  rewriteFile(forceAll = false): void {
     const file = this.configFile;
     if (!file) throw new ReplyError('ERR The server is running without a config file');
     let old = '';
@@ -287,7 +288,7 @@ export class Config {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReplyError(`ERR Rewriting config file: ${strerror(e)}`);
     }
-    const content = this.rewrite(old);
+    const content = this.rewrite(old, forceAll);
     // As Redis does: a temp file in the same directory, fsync, then rename over the old one.
     const tmp = path.join(path.dirname(file), `.tsdis-conf-${process.pid}-${Date.now()}`);
     try {

@@ -301,6 +301,35 @@ test('DEBUG PANIC: Redis\'s panic lines and a crash report in the log, exit 1', 
   assert.match(s.out(), /# tsdis \S+ crashed by DEBUG: Error: DEBUG PANIC/);
 });
 
+test('DEBUG CONFIG-REWRITE-FORCE-ALL writes every parameter; a restart on that file has the same configuration', async () => {
+  const port = await freePort();
+  const conf = file('forceall.conf', `port ${port}\nbind 127.0.0.1\nenable-debug-command yes\nsave ""\nmaxmemory-samples 9\n`);
+  const pairs = async (c: RawConn): Promise<Map<string, string>> => {
+    const raw = await c.call('CONFIG', 'GET', '*');
+    const items = raw.split('\r\n').filter((_, i) => i > 0 && i % 2 === 0);
+    const m = new Map<string, string>();
+    for (let i = 0; i + 1 < items.length; i += 2) m.set(items[i]!, items[i + 1]!);
+    return m;
+  };
+  let s = await startCli([conf], (o) => o.includes('Ready to accept connections tcp'));
+  let c = await RawConn.connect(port);
+  const before = await pairs(c);
+  assert.equal(await c.call('DEBUG', 'CONFIG-REWRITE-FORCE-ALL'), '+OK\r\n');
+  c.close();
+  s.proc.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+  assert.ok(fs.readFileSync(conf, 'latin1').split('\n').length > 150, 'every parameter written');
+  s = await startCli([conf], (o) => o.includes('Ready to accept connections tcp'));
+  c = await RawConn.connect(port);
+  try {
+    assert.deepEqual(await pairs(c), before);
+  } finally {
+    c.close();
+    s.proc.kill('SIGTERM');
+    await s.exited;
+  }
+});
+
 test('SHUTDOWN from a client stops the process with exit code 0', async () => {
   const port = await freePort();
   const s = await startCli(['--port', String(port), '--save', ''], (o) => o.includes('Ready to accept connections tcp'));
