@@ -719,16 +719,14 @@ function zrandmember(ctx: Ctx): void {
     reply.bulk(z.memberAt(Math.floor(rnd() * z.card())));
     return;
   }
-  let withscores = false;
-  if (argv.length === 4) {
-    if (is(argv[3], 'WITHSCORES')) withscores = true;
-    else throw new ReplyError(Err.syntax);
-  } else if (argv.length > 4) throw new ReplyError(Err.syntax);
+  // Redis's order: the count, then the options, then the count's range with scores
   const raw = parseInt64(argv[2]!);
   if (raw === null) throw new ReplyError(Err.notInteger);
   if (BigInt(raw) < -INT64_MAX) throw new ReplyError(Err.longRange);
-  // A negative count with scores would need 2*count reply entries.
-  if (withscores && BigInt(raw) < -(INT64_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
+  if (argv.length > 4 || (argv.length === 4 && !is(argv[3], 'WITHSCORES'))) throw new ReplyError(Err.syntax);
+  const withscores = argv.length === 4;
+  // with scores the reply has 2*count entries
+  if (withscores && (BigInt(raw) < -(INT64_MAX / 2n) || BigInt(raw) > INT64_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
   let l = Number(raw);
   const z = getZ(ctx, argv[1]!);
   if (z === undefined || l === 0) {
