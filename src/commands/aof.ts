@@ -4,6 +4,7 @@
  * manifest (no write arriving meanwhile can be lost). Inside MULTI/EXEC it is
  * scheduled for the next cron tick, as Redis does.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
 import { Aof } from '../persistence/aof.js';
@@ -33,7 +34,7 @@ function bgrewriteaof(ctx: Ctx): void {
     }
   } catch (e) {
     if (server.aof !== null) server.aof.lastRewriteStatus = 'err';
-    throw new ReplyError(`ERR Can't rewrite append only file: ${(e as Error).message}`);
+    throw new ReplyError(cfmt`ERR Can't rewrite append only file: ${(e as Error).message}`);
   }
   ctx.reply.simple('Background append only file rewriting started');
 }

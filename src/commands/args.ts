@@ -2,6 +2,7 @@
  * Argument helpers. Each parses one argument or looks up one typed key and
  * throws the right ReplyError itself, so handlers just call them.
  */
+import { cfmt } from '../util/strings.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64 } from '../util/numbers.js';
 import { parseLongDouble, type LongDouble } from '../util/longdouble.js';
@@ -128,7 +129,7 @@ export const MAX_REPEATED_REPLY = 1 << 26;
 /** Throws when a repeated-element reply of `count` elements could not be built. */
 export function checkRepeatedReply(count: number): void {
   if (count > MAX_REPEATED_REPLY) {
-    throw new ReplyError(`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
+    throw new ReplyError(cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
   }
 }
 

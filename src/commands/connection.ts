@@ -1,6 +1,7 @@
 /**
  * Connection commands: PING ECHO QUIT RESET HELLO AUTH SELECT.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -64,7 +65,7 @@ function hello(ctx: Ctx): void {
     } else if (is(argv[i], 'SETNAME') && more >= 1) {
       setName = argv[i + 1]!;
       i += 1;
-    } else throw new ReplyError(`ERR Syntax error in HELLO option '${argv[i]}'`);
+    } else throw new ReplyError(cfmt`ERR Syntax error in HELLO option '${argv[i]}'`);
   }
   if (authUser !== undefined && !authenticate(ctx, authUser, authPass!)) throw new ReplyError(Err.wrongPass);
   if (!client.authenticated) {

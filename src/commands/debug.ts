@@ -7,6 +7,7 @@
  * rest (jemalloc, crashes, cluster links) reply that tsdis does not support
  * them.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64, strtod } from '../util/numbers.js';
@@ -268,7 +269,7 @@ function debugStructure(ctx: Ctx, kind: 'listpack' | 'quicklist'): void {
   if (v === undefined) throw new ReplyError(Err.noSuchKey);
   const enc = isString(v) ? stringEncoding(v) : v.encoding();
   // (a hash with field TTLs, Redis 7.4's listpackex, is a listpack too)
-  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex')) throw new ReplyError(`ERR Not a ${kind} encoded object.`);
+  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex')) throw new ReplyError(cfmt`ERR Not a ${kind} encoded object.`);
   ctx.server.log.notice(`DEBUG ${kind.toUpperCase()} ${key}: ${enc} with ${(v as { length?: number; size?: number }).length ?? (v as { size?: number }).size ?? '?'} elements`);
   ctx.reply.simple(`${kind === 'listpack' ? 'Listpack' : 'Quicklist'} structure printed on stdout`);
 }
@@ -298,7 +299,7 @@ function debugStringmatchTest(ctx: Ctx): void {
  * refuses.
  */
 function debugCrash(ctx: Ctx, sub: 'panic' | 'assert'): void {
-  if (ctx.server.listenerCount('crash') === 0) throw new ReplyError(`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
+  if (ctx.server.listenerCount('crash') === 0) throw new ReplyError(cfmt`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
   const log = ctx.server.log;
   if (sub === 'panic') {
     log.warning('------------------------------------------------');
@@ -366,12 +367,12 @@ function debug(ctx: Ctx): void {
     try {
       server.config.rewriteFile(true);
     } catch (e) {
-      throw new ReplyError(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message.replace(/^ERR /, '')}`);
+      throw new ReplyError(cfmt`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message.replace(/^ERR /, '')}`);
     }
     return ctx.reply.ok();
   }
   if (sub === 'client-eviction' && n === 2 && !server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
-  if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
+  if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(cfmt`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
 }
 

@@ -21,7 +21,7 @@ import {
   validLonLat, scoreOf, scoreText, decodeScore, decoded, geohashString, distance, ShapeFilter,
   searchCells, cellScoreRange, sameCell, type Shape, type Hash,
 } from '../util/geohash.js';
-import { cstr } from './keys-of.js';
+import { cstr } from '../util/strings.js';
 
 /** This group's error texts (kept here while errors.ts is shared work in progress). */
 const GeoErr = {

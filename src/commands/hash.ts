@@ -22,6 +22,7 @@
  * Everything propagates deterministically: relative times become HPEXPIREAT
  * or HSETEX PXAT with the absolute time, a time in the past becomes HDELs.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { argLongDouble, lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -854,7 +855,7 @@ function hsetexArgs(ctx: Ctx): HsetexArgs {
       if (a.fxx || a.fnx) throw new ReplyError('ERR Only one of FXX or FNX arguments can be specified');
       if (t === 'FXX') a.fxx = true;
       else a.fnx = true;
-    } else throw new ReplyError(`ERR unknown argument: ${argv[i]}`);
+    } else throw new ReplyError(cfmt`ERR unknown argument: ${argv[i]}`);
   }
   // (unreachable with arity -6: too few option words to reach the end)
   throw new ReplyError(Err.wrongArgs(ctx.cmd.name));

@@ -12,6 +12,7 @@
  * it propagates) with no keyspace event; PFMERGE's event is named "pfadd";
  * PFDEBUG GETREG/TODENSE converting to dense count as dirty without a signal.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError, Err } from '../protocol/errors.js';
 import { isString, type StrValue, type Value } from '../keyspace/value.js';
@@ -154,7 +155,7 @@ function pfmerge(ctx: Ctx): void {
 /** PFSELFTEST: a quick check of the hash, the register packing and the estimator. */
 function pfselftest(ctx: Ctx): void {
   const fail = (what: string): never => {
-    throw new ReplyError(`ERR TESTFAILED ${what}`);
+    throw new ReplyError(cfmt`ERR TESTFAILED ${what}`);
   };
   // Dense registers round-trip next to each other.
   const d = Buffer.alloc(DENSE_SIZE);
@@ -217,7 +218,7 @@ function pfdebug(ctx: Ctx): void {
     if (h.encoding !== SPARSE) throw new ReplyError('ERR HLL encoding is not sparse');
     reply.bulk(decodeSparse(h.buf));
   } else if (s === 'encoding') reply.simple(h.encoding === DENSE ? 'dense' : 'sparse');
-  else throw new ReplyError(`ERR Unknown PFDEBUG subcommand '${sub}'`);
+  else throw new ReplyError(cfmt`ERR Unknown PFDEBUG subcommand '${sub}'`);
 }
 
 export const commands: CommandSpec[] = [

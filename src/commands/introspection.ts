@@ -4,6 +4,7 @@
  * (the event samples, recorded by call() and the active expire cycle); the
  * handlers here parse arguments and reply.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
 import { helpReply } from './server.js';
@@ -62,7 +63,7 @@ function latencyReset(ctx: Ctx): void {
 function latencyGraphCmd(ctx: Ctx): void {
   const event = ctx.argv[2]!;
   const ts = ctx.server.latency.events.get(event);
-  if (ts === undefined) throw new ReplyError(`ERR No samples available for event '${event}'`);
+  if (ts === undefined) throw new ReplyError(cfmt`ERR No samples available for event '${event}'`);
   ctx.reply.verbatim(latencyGraph(event, ts, Math.floor(ctx.server.clock() / 1000)));
 }
 

@@ -6,6 +6,7 @@
  * cluster slot checks, ACL key permissions and client tracking.
  */
 import type { CommandSpec, KeyRef } from './spec.js';
+import { cstr } from '../util/strings.js';
 
 /** Redis's string2ll for numkeys: plain decimal, no leading zeros, no '+'. */
 function parseCount(s: string | undefined): number | null {
@@ -115,11 +116,6 @@ export function keysOf(cmd: CommandSpec, argv: readonly string[]): number[] {
  * as Redis's strcasecmp does.
  * ------------------------------------------------------------------------- */
 
-/** The text up to the first NUL, as C string functions see an argument. */
-export function cstr(s: string): string {
-  const z = s.indexOf('\0');
-  return z < 0 ? s : s.slice(0, z);
-}
 
 /**
  * C's atoi as glibc has it ((int)strtol(s, 10)): leading white space, a

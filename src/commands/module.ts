@@ -4,6 +4,7 @@
  * reason in the log). LOAD, LOADEX and UNLOAD are protected by
  * enable-module-command (default no), as in Redis.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { helpReply } from './server.js';
 
@@ -28,7 +29,7 @@ function moduleLoad(ctx: Ctx): void {
 function moduleUnload(ctx: Ctx): void {
   const why = 'no such module with that name';
   ctx.server.log.warning(`Error unloading module ${ctx.argv[2]}: ${why}`);
-  ctx.reply.error(`ERR Error unloading module: ${why}`);
+  ctx.reply.error(cfmt`ERR Error unloading module: ${why}`);
 }
 
 const sub = (name: string, arity: number, flags: CommandSpec['flags'], since: string, summary: string, handler: CommandSpec['handler'], extra: Partial<CommandSpec> = {}) =>

@@ -4,6 +4,7 @@
  * commands/server.ts calls. The file formats are persistence/rdb*.ts; the
  * snapshot machinery is persistence/snapshot.ts.
  */
+import { cfmt } from '../util/strings.js';
 import fs from 'node:fs';
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
@@ -187,7 +188,7 @@ export function debugReload(ctx: Ctx): void {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new ReplyError(`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
+    throw new ReplyError(cfmt`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
   }
   if (flush) emptyData(server);
   try {

@@ -4,6 +4,7 @@
  * CLIENT LIST lines, memory estimates) live in src/observability/; handlers
  * here parse arguments and pick what to report.
  */
+import { cfmt } from '../util/strings.js';
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, argRangeOr, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -129,10 +130,10 @@ function clientSetinfo(ctx: Ctx): void {
   const attr = ctx.argv[2]!;
   const val = ctx.argv[3]!;
   const l = attr.toLowerCase();
-  if (l !== 'lib-name' && l !== 'lib-ver') throw new ReplyError(`ERR Unrecognized option '${attr}'`);
+  if (l !== 'lib-name' && l !== 'lib-ver') throw new ReplyError(cfmt`ERR Unrecognized option '${attr}'`);
   for (let i = 0; i < val.length; i++) {
     const c = val.charCodeAt(i);
-    if (c < 33 || c > 126) throw new ReplyError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+    if (c < 33 || c > 126) throw new ReplyError(cfmt`ERR ${attr} cannot contain spaces, newlines or special characters.`);
   }
   if (l === 'lib-name') ctx.client.libName = val;
   else ctx.client.libVer = val;
@@ -152,7 +153,7 @@ function clientList(ctx: Ctx): void {
   let clients: Client[];
   if (argv.length === 4 && is(argv[2], 'TYPE')) {
     const type = parseClientType(argv[3]!);
-    if (type === null) throw new ReplyError(`ERR Unknown client type '${argv[3]}'`);
+    if (type === null) throw new ReplyError(cfmt`ERR Unknown client type '${argv[3]}'`);
     clients = [...server.clients.values()].filter((c) => clientType(c) === type);
   } else if (argv.length > 3 && is(argv[2], 'ID')) {
     const ids: number[] = [];
@@ -198,13 +199,13 @@ function clientKill(ctx: Ctx): void {
       if (opt === 'id') id = argRangeOr(val, 1, Number.MAX_SAFE_INTEGER, 'ERR client-id should be greater than 0');
       else if (opt === 'type') {
         const t = parseClientType(val);
-        if (t === null) throw new ReplyError(`ERR Unknown client type '${val}'`);
+        if (t === null) throw new ReplyError(cfmt`ERR Unknown client type '${val}'`);
         type = t;
       } else if (opt === 'addr') addr = val;
       else if (opt === 'laddr') laddr = val;
       else if (opt === 'user') {
         // Only the default user exists until ACL lands.
-        if (val !== 'default') throw new ReplyError(`ERR No such user '${val}'`);
+        if (val !== 'default') throw new ReplyError(cfmt`ERR No such user '${val}'`);
         user = val;
       } else if (opt === 'skipme') {
         if (is(val, 'YES')) skipme = true;

@@ -32,7 +32,7 @@ import { List, elem } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
 import type { HashValue } from '../types/hash.js';
-import { cstr } from './keys-of.js';
+import { cstr } from '../util/strings.js';
 
 /** One element being sorted: its bytes (latin1), numeric weight, ALPHA weight. */
 interface Item {

@@ -21,6 +21,7 @@
  * a waiter is served when its stream gets an entry past the ID it waits for
  * (for a group, past the group's last delivered ID when it is served).
  */
+import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { is, lookupTyped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -63,14 +64,14 @@ const E = {
   missingGroup: 'ERR Missing GROUP option for XREADGROUP',
   unbalanced: (cmd: string, sym: string) =>
     `ERR Unbalanced '${cmd}' list of streams: for each stream key an ID or '${sym}' must be specified.`,
-  noGroupRead: (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
-  noKeyOrGroup: (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}'`,
-  noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
+  noGroupRead: (key: string, group: string) => cfmt`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
+  noKeyOrGroup: (key: string, group: string) => cfmt`NOGROUP No such key '${key}' or consumer group '${group}'`,
+  noGroupForKey: (group: string, key: string) => cfmt`NOGROUP No such consumer group '${group}' for key name '${key}'`,
   setidProvidedDeleted: 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',
   setidTop: 'ERR The ID specified in XSETID is smaller than the target stream top item',
   setidAdded: 'ERR The entries_added specified in XSETID is smaller than the target stream length',
   addedNeg: 'ERR entries_added must be positive',
-  claimOpt: (o: string) => `ERR Unrecognized XCLAIM option '${o}'`,
+  claimOpt: (o: string) => cfmt`ERR Unrecognized XCLAIM option '${o}'`,
   autoclaimCount: 'ERR COUNT must be > 0',
 };
 
@@ -519,7 +520,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     const more = argv.length - i - 1;
     const o = argv[i]!;
     if (is(o, 'BLOCK') && more > 0) {
-      if (ctx.client.luaScript) throw new ReplyError(`ERR ${group ? 'xreadgroup' : 'xread'} command is not allowed with BLOCK option from scripts`);
+      if (ctx.client.luaScript) throw new ReplyError(cfmt`ERR ${group ? 'xreadgroup' : 'xread'} command is not allowed with BLOCK option from scripts`);
       i++;
       const t = parseInt64(argv[i]!);
       if (t === null) throw new ReplyError(E.timeoutNotInt);

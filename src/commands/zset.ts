@@ -399,7 +399,6 @@ function validateRange(by: number, minArg: string, maxArg: string): void {
 function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: boolean, store: string | null): void {
   const { argv, reply, db } = ctx;
   let withscores = false;
-  let limit = false;
   let offset = 0;
   let count = -1;
   for (let j = first + 3; j < argv.length; j++) {
@@ -409,14 +408,14 @@ function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: 
     else if (is(a, 'LIMIT') && left >= 2) {
       offset = argInt(argv[j + 1]!);
       count = argInt(argv[j + 2]!);
-      limit = true;
       j += 2;
     } else if (auto && by === BY_RANK && is(a, 'BYLEX')) by = BY_LEX;
     else if (auto && by === BY_RANK && is(a, 'BYSCORE')) by = BY_SCORE;
     else if (auto && !rev && is(a, 'REV')) rev = true;
     else throw new ReplyError(Err.syntax);
   }
-  if (limit && by === BY_RANK) throw new ReplyError(Err.zsetLimitRank);
+  // LIMIT <offset> -1 is no limit, and allowed by rank (where the offset is ignored)
+  if (count !== -1 && by === BY_RANK) throw new ReplyError(Err.zsetLimitRank);
   if (withscores && by === BY_LEX) throw new ReplyError(Err.zsetWithscoresLex);
   // Reverse forms (REV and the legacy ZREV*) take max before min; collectRange swaps.
   const minArg = argv[first + 1]!;

@@ -8,6 +8,7 @@
  * canonical name, so hot paths read `config.v['proto-max-bulk-len']` without
  * parsing.
  */
+import { cfmt } from '../util/strings.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PARAMS, repr, type ParamDef } from './params.js';
@@ -81,7 +82,7 @@ export class Config {
    */
   set(name: string, value: string, startup = false): void {
     const p = this.def(name);
-    if (!p) throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (!p) throw new ReplyError(cfmt`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
     if (p.immutable && !startup) throw new ConfigValueError(`can't set immutable config`);
     this.store(p, value);
     if (this.onChange) this.onChange(p.name);
@@ -104,7 +105,7 @@ export class Config {
     for (let i = 0; i < pairs.length; i++) {
       const [name] = pairs[i]!;
       const p = this.def(name);
-      if (!p) throw new ReplyError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (!p) throw new ReplyError(cfmt`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
       if (p.immutable || (p.protected && !allowProtected)) {
         throw setFailed(name, p.immutable ? "can't set immutable config" : "can't set protected config");
       }
@@ -286,7 +287,7 @@ export class Config {
     try {
       old = fs.readFileSync(file, 'latin1');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReplyError(`ERR Rewriting config file: ${strerror(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReplyError(cfmt`ERR Rewriting config file: ${strerror(e)}`);
     }
     const content = this.rewrite(old, forceAll);
     // As Redis does: a temp file in the same directory, fsync, then rename over the old one.
@@ -302,13 +303,13 @@ export class Config {
       fs.renameSync(tmp, file);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
-      throw new ReplyError(`ERR Rewriting config file: ${strerror(e)}`);
+      throw new ReplyError(cfmt`ERR Rewriting config file: ${strerror(e)}`);
     }
   }
 }
 
 function setFailed(name: string, msg: string): ReplyError {
-  return new ReplyError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${msg}`);
+  return new ReplyError(cfmt`ERR CONFIG SET failed (possibly related to argument '${name}') - ${msg}`);
 }
 
 /** Redis's string2ll as a bigint (parseInt64's rules), or null. */

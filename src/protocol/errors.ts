@@ -4,6 +4,7 @@
  * it and the dispatcher turns it into an error reply and counts it in errorstats.
  * The texts live here, in one table, so each is written once.
  */
+import { cfmt, cstr } from '../util/strings.js';
 export class ReplyError extends Error {
   constructor(message: string) {
     super(message);
@@ -36,7 +37,7 @@ export const Err = {
   zsetWithscoresLex: 'ERR syntax error, WITHSCORES not supported in combination with BYLEX',
   zsetWeight: 'ERR weight value is not a float',
   zsetLimitNeg: "ERR LIMIT can't be negative",
-  zsetAtLeastOne: (name: string) => `ERR at least 1 input key is needed for '${name}' command`,
+  zsetAtLeastOne: (name: string) => cfmt`ERR at least 1 input key is needed for '${name}' command`,
   numkeysPositive: 'ERR numkeys should be greater than 0',
   countPositive: 'ERR count should be greater than 0',
   longRange: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
@@ -57,7 +58,7 @@ export const Err = {
   migrateKeysNeedEmptyKey: 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string',
   migrateConnect: 'IOERR error or timeout connecting to the client',
   migrateIo: (dir: 'writing' | 'reading') => `IOERR error or timeout ${dir} to target instance`,
-  migrateTarget: (line: string) => `ERR Target instance replied with error: ${line}`,
+  migrateTarget: (line: string) => cfmt`ERR Target instance replied with error: ${line}`,
   sameObject: 'ERR source and destination objects are the same',
   stringTooLong: 'ERR string exceeds maximum allowed size (proto-max-bulk-len)',
   bitOffset: 'ERR bit offset is not an integer or out of range',
@@ -72,7 +73,7 @@ export const Err = {
     let list = '';
     for (const a of args) {
       if (list.length >= 128) break;
-      list += `'${a.slice(0, 128 - list.length)}' `;
+      list += `'${cstr(a).slice(0, 128 - list.length)}' `;
     }
     return `ERR unknown command '${trunc128(name)}', with args beginning with: ${list}`;
   },
@@ -83,7 +84,7 @@ export const Err = {
   intOutOfRange: 'ERR value is out of range, value must between -2147483648 and 2147483647',
   expireNxConflict: 'ERR NX and XX, GT or LT options at the same time are not compatible',
   expireGtLtConflict: 'ERR GT and LT options at the same time are not compatible',
-  unsupportedOption: (opt: string) => `ERR Unsupported option ${opt}`,
+  unsupportedOption: (opt: string) => cfmt`ERR Unsupported option ${opt}`,
   invalidCursor: 'ERR invalid cursor',
   invalidFirstDb: 'ERR invalid first DB index',
   invalidSecondDb: 'ERR invalid second DB index',
@@ -113,7 +114,9 @@ export const Err = {
   sortNotDouble: "ERR One or more scores can't be converted into double",
 } as const;
 
+/** printf's %.128s. */
 function trunc128(s: string): string {
+  s = cstr(s);
   return s.length > 128 ? s.slice(0, 128) : s;
 }
 

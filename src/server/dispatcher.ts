@@ -8,6 +8,7 @@
  * slowlog, latency events) and the MONITOR feed. Handlers hold semantics
  * only; they throw ReplyError for errors.
  */
+import { cfmt } from '../util/strings.js';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { pushFrames } from '../protocol/writer.js';
@@ -181,7 +182,7 @@ function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, p
     // A refused EXEC discards the transaction (in MULTI or not), naming why,
     // without the generic ERR code (Redis's rejectCommand -> execCommandAbort).
     discardTransaction(client, server.watches);
-    client.reply.error(`EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`);
+    client.reply.error(cfmt`EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`);
     return;
   }
   client.reply.error(msg);
@@ -215,7 +216,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
     if (e instanceof ReplyError) reply.error(e.message);
     else {
       server.log.warning(`Internal error in '${cmd.name}': ${(e as Error).stack ?? e}`);
-      reply.error(`ERR internal error: ${(e as Error).message}`);
+      reply.error(cfmt`ERR internal error: ${(e as Error).message}`);
     }
   }
   // Propagation (AOF): what changed the dataset, as the handler rewrote it;

@@ -32,3 +32,19 @@ export function prefixCopy(s: string, n: number): string {
   for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i);
   return b.latin1Slice(0, n);
 }
+
+/** The text up to the first NUL, as C string functions (and printf's %s) see an argument. */
+export function cstr(s: string): string {
+  const z = s.indexOf('\0');
+  return z < 0 ? s : s.slice(0, z);
+}
+
+/**
+ * A template that quotes its values as printf's %s does in Redis's error
+ * texts: each one ends at its first NUL (the text around it stays).
+ */
+export function cfmt(parts: TemplateStringsArray, ...vals: unknown[]): string {
+  let s = parts[0]!;
+  for (let i = 0; i < vals.length; i++) s += cstr(String(vals[i])) + parts[i + 1]!;
+  return s;
+}

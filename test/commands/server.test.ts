@@ -536,3 +536,19 @@ test('CLIENT LIST / INFO: the caller\'s qbuf holds its running command and argv-
     assert.equal(fields(la), fields(lb), 'CLIENT LIST ID');
   }
 });
+
+test('an argument quoted in an error text ends at its first NUL, as printf %s has it; the text around it stays', { skip }, async () => {
+  await d!.both(['XADD', 'nulx', '1-1', 'f', 'v']);
+  await d!.both(['XGROUP', 'CREATE', 'nulx', 'g', '0']);
+  await d!.same([
+    ['PEXPIRE', 'k', '100', 'a\0b'],
+    ['XCLAIM', 'nulx', 'g', 'c', '0', '1-1', 'JUSTID', 'x\0y'],
+    ['NO\0SUCH', 'a\0b', 'c'],
+    ['OBJECT', 'fr\0eq', 'k'],
+    ['CONFIG', 'SET', 'max\0memory', '1'],
+    ['CLIENT', 'NO-EVICT', 'x\0'],
+    ['XREADGROUP', 'GROUP', 'g\0h', 'c', 'STREAMS', 'nulx', '>'],
+    ['XPENDING', 'nulx', 'g\0h'],
+  ]);
+  await d!.both(['DEL', 'nulx']);
+});

@@ -85,7 +85,7 @@ export function decode(raw: string): RespValue {
 }
 
 /** A reply with arrays sorted (recursively), for order-insensitive comparison. */
-function normalize(raw: string, sort: boolean): unknown {
+export function normalize(raw: string, sort: boolean): unknown {
   const walk = (v: RespValue): unknown => {
     if (Array.isArray(v)) {
       const items = v.map(walk);
