@@ -4,7 +4,7 @@
 # Usage:
 #   scripts/redis-tests.sh [runtest arguments...]
 #   scripts/redis-tests.sh --single unit/type/list --tags -slow --clients 1
-#   scripts/redis-tests.sh --host 127.0.0.1 --port 7000 --single unit/type/incr   # a running tsdis
+#   scripts/redis-tests.sh --host 127.0.0.1 --port 7000 --single unit/type/incr   # a running tsdis, started with --enable-debug-command yes
 #
 # Environment:
 #   REDIS_SRC        a Redis git directory (default /work/.mirror/redis+redis/repo)
