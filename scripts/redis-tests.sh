@@ -7,7 +7,8 @@
 #   scripts/redis-tests.sh --host 127.0.0.1 --port 7000 --single unit/type/incr   # a running tsdis, started with --enable-debug-command yes
 #
 # Environment:
-#   REDIS_SRC        a Redis git directory (default /work/.mirror/redis+redis/repo)
+#   REDIS_SRC        a Redis git directory (default /work/.mirror/redis+redis/repo if present,
+#                    else a shallow clone of the tag under ~/.cache/tsdis)
 #   REDIS_TAG        the tag whose tests to run (default 7.2.4)
 #   REDIS_TESTS_DIR  where to extract them (default: a new temp dir, removed afterwards)
 #   REDIS_TESTS_KEEP=1  keep the temp dir (server logs are under tests/tmp/, see --dont-clean)
@@ -39,6 +40,14 @@ command -v tclsh8.6 >/dev/null 2>&1 || command -v tclsh >/dev/null 2>&1 || {
   echo "redis-tests: tclsh (8.5 or newer) is needed: apt-get install tcl" >&2
   exit 2
 }
+if [[ -z "${REDIS_SRC:-}" && ! -d "$src" ]]; then
+  # a fresh machine: a shallow clone of the tag, kept for the next runs
+  src="${XDG_CACHE_HOME:-$HOME/.cache}/tsdis/redis-$tag"
+  if [[ ! -d "$src" ]]; then
+    echo "redis-tests: cloning Redis $tag into $src" >&2
+    git clone --quiet --bare --depth 1 --branch "$tag" https://github.com/redis/redis.git "$src"
+  fi
+fi
 git -C "$src" rev-parse --verify --quiet "$tag^{commit}" >/dev/null || {
   echo "redis-tests: no tag $tag in $src (set REDIS_SRC / REDIS_TAG)" >&2
   exit 2
