@@ -13,10 +13,10 @@ import { replyHelp } from './config.js';
 import { globMatch } from '../util/glob.js';
 import { is } from './args.js';
 
-/** Command flags in the order COMMAND INFO lists them (Redis's bit order). */
+/** Command flags in the order COMMAND INFO lists them (Redis's bit order; may_replicate is not shown). */
 const FLAG_ORDER: CommandFlag[] = [
   'write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
-  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'may_replicate', 'no_mandatory_keys',
+  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys',
   'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
 ];
 

@@ -114,7 +114,7 @@ export const commands: CommandSpec[] = [
     handler: (ctx) => unsubscribeGeneric(ctx, 'pattern'),
   }),
   command({
-    name: 'publish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast'], acl: [], group: 'pubsub', since: '2.0.0',
+    name: 'publish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'], acl: [], group: 'pubsub', since: '2.0.0',
     summary: 'Sends a message to a channel; returns how many clients received it.',
     complexity: 'O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).',
     args: [{ name: 'channel', type: 'string' }, { name: 'message', type: 'string' }],
@@ -135,7 +135,7 @@ export const commands: CommandSpec[] = [
     handler: (ctx) => unsubscribeGeneric(ctx, 'shard'),
   }),
   command({
-    name: 'spublish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast'], acl: [], keys: [1, 1, 1], keySpecs: SHARD_KEYSPEC(0), group: 'pubsub', since: '7.0.0',
+    name: 'spublish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'], acl: [], keys: [1, 1, 1], keySpecs: SHARD_KEYSPEC(0), group: 'pubsub', since: '7.0.0',
     summary: 'Sends a message to a shard channel; returns how many clients received it.',
     complexity: 'O(N) where N is the number of clients subscribed to the receiving shard channel.',
     args: [{ name: 'shardchannel', type: 'string' }, { name: 'message', type: 'string' }],

@@ -6,9 +6,10 @@
  * functions.ts).
  */
 import { helpReply } from './server.js';
-import { command, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
+import { command, type CommandFlag, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
+import type { Server } from '../server/server.js';
 import { ReplyError } from '../protocol/errors.js';
-import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, runScript, runningScript, scripting, type Script } from '../scripting/scripts.js';
+import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
 import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
 import { globMatch } from '../util/glob.js';
 import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
@@ -324,6 +325,30 @@ function functionHelp(ctx: Ctx): void {
 }
 
 const EVAL_FLAGS = ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'movablekeys'] as const;
+
+/**
+ * EVAL's and EVALSHA's flags for one call (Redis's evalGetCommandFlags): a
+ * cached script's declared flags, or the shebang's of a new body; none
+ * declared (or a bad shebang, refused when it runs): the command's own.
+ */
+const evalFlagsFor = (evalsha: boolean) => (server: Server, argv: string[], own: readonly CommandFlag[]): readonly CommandFlag[] => {
+  const body = argv[1];
+  if (body === undefined || (evalsha && body.length !== 40)) return own;
+  const cached = scripting(server).scripts.get(evalsha ? body.toLowerCase() : sha1hex(body));
+  if (cached !== undefined) return scriptCallFlags(own, cached.flags);
+  if (evalsha || !body.startsWith('#!')) return own;
+  try {
+    return scriptCallFlags(own, parseShebang(body).flags);
+  } catch {
+    return own;
+  }
+};
+
+/** FCALL's flags for one call: the function's declared flags. */
+function fcallFlagsFor(server: Server, argv: string[], own: readonly CommandFlag[]): readonly CommandFlag[] {
+  const f = functionsOf(server).functions.get(argv[1] ?? '');
+  return f === undefined ? own : scriptCallFlags(own, f.flags);
+}
 const keySpec = (ro: boolean, notes: boolean): KeySpec => ({
   ...(notes ? { notes: ro ? 'We cannot tell how the keys will be used so we assume the worst, RO and ACCESS' : 'We cannot tell how the keys will be used so we assume the worst, RW and UPDATE' } : {}),
   flags: ro ? ['RO', 'access'] : ['RW', 'access', 'update'],
@@ -343,10 +368,10 @@ const evalKeys = numkeysGetKeys(0, 2, 3);
 const sub = (spec: Omit<Parameters<typeof command>[0], 'acl' | 'group'>): CommandSpec => command({ ...spec, acl: ['scripting'], group: 'scripting' });
 
 export const commands: CommandSpec[] = [
-  command({ name: 'eval', arity: -3, flags: [...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(false, true)], getKeys: evalKeys, group: 'scripting', since: '2.6.0', summary: 'Executes a server-side Lua script.', complexity: 'Depends on the script that is executed.', args: evalArgs('script'), handler: evalCmd }),
-  command({ name: 'evalsha', arity: -3, flags: [...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(false, false)], getKeys: evalKeys, group: 'scripting', since: '2.6.0', summary: 'Executes a server-side Lua script by SHA1 digest.', complexity: 'Depends on the script that is executed.', args: evalArgs('sha1'), handler: evalsha }),
-  command({ name: 'eval_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(true, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Executes a read-only server-side Lua script.', complexity: 'Depends on the script that is executed.', args: evalArgs('script'), handler: evalRo }),
-  command({ name: 'evalsha_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(true, false)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Executes a read-only server-side Lua script by SHA1 digest.', complexity: 'Depends on the script that is executed.', args: evalArgs('sha1'), handler: evalshaRo }),
+  command({ name: 'eval', arity: -3, flags: [...EVAL_FLAGS, 'may_replicate'], flagsFor: evalFlagsFor(false), acl: ['scripting'], keySpecs: [keySpec(false, true)], getKeys: evalKeys, group: 'scripting', since: '2.6.0', summary: 'Executes a server-side Lua script.', complexity: 'Depends on the script that is executed.', args: evalArgs('script'), handler: evalCmd }),
+  command({ name: 'evalsha', arity: -3, flags: [...EVAL_FLAGS, 'may_replicate'], flagsFor: evalFlagsFor(true), acl: ['scripting'], keySpecs: [keySpec(false, false)], getKeys: evalKeys, group: 'scripting', since: '2.6.0', summary: 'Executes a server-side Lua script by SHA1 digest.', complexity: 'Depends on the script that is executed.', args: evalArgs('sha1'), handler: evalsha }),
+  command({ name: 'eval_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], flagsFor: evalFlagsFor(false), acl: ['scripting'], keySpecs: [keySpec(true, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Executes a read-only server-side Lua script.', complexity: 'Depends on the script that is executed.', args: evalArgs('script'), handler: evalRo }),
+  command({ name: 'evalsha_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], flagsFor: evalFlagsFor(true), acl: ['scripting'], keySpecs: [keySpec(true, false)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Executes a read-only server-side Lua script by SHA1 digest.', complexity: 'Depends on the script that is executed.', args: evalArgs('sha1'), handler: evalshaRo }),
   command({
     name: 'script', arity: -2, flags: [], acl: [], group: 'scripting', since: '2.6.0', summary: 'A container for Lua scripts management commands.', complexity: 'Depends on subcommand.',
     subcommands: [
@@ -358,8 +383,8 @@ export const commands: CommandSpec[] = [
       sub({ name: 'load', arity: 3, flags: ['noscript', 'stale'], tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'], since: '2.6.0', summary: 'Loads a server-side Lua script to the script cache.', complexity: 'O(N) with N being the length in bytes of the script body.', args: [{ name: 'script', type: 'string' }], handler: scriptLoad }),
     ],
   }),
-  command({ name: 'fcall', arity: -3, flags: [...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(false, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Invokes a function.', complexity: 'Depends on the function that is executed.', args: evalArgs('function'), handler: fcall }),
-  command({ name: 'fcall_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], acl: ['scripting'], keySpecs: [keySpec(true, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Invokes a read-only function.', complexity: 'Depends on the function that is executed.', args: evalArgs('function'), handler: fcallRo }),
+  command({ name: 'fcall', arity: -3, flags: [...EVAL_FLAGS, 'may_replicate'], flagsFor: fcallFlagsFor, acl: ['scripting'], keySpecs: [keySpec(false, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Invokes a function.', complexity: 'Depends on the function that is executed.', args: evalArgs('function'), handler: fcall }),
+  command({ name: 'fcall_ro', arity: -3, flags: ['readonly', ...EVAL_FLAGS], flagsFor: fcallFlagsFor, acl: ['scripting'], keySpecs: [keySpec(true, true)], getKeys: evalKeys, group: 'scripting', since: '7.0.0', summary: 'Invokes a read-only function.', complexity: 'Depends on the function that is executed.', args: evalArgs('function'), handler: fcallRo }),
   command({
     name: 'function', arity: -2, flags: [], acl: [], group: 'scripting', since: '7.0.0', summary: 'A container for function commands.', complexity: 'Depends on subcommand.',
     subcommands: [

@@ -126,6 +126,12 @@ export interface CommandSpec {
    * (COMMAND GETKEYSANDFLAGS; default: the flags of the key spec covering it).
    */
   getKeys?: (argv: string[]) => number[] | KeyRef[];
+  /**
+   * The flags of one call, where they depend on its arguments (Redis's
+   * getCommandFlags: a script's declared flags stand in for EVAL's and
+   * FCALL's). Read by the dispatcher's gates (pause, MISCONF, monitor...).
+   */
+  flagsFor?: (server: Server, argv: string[], own: readonly CommandFlag[]) => readonly CommandFlag[];
   /** A small integer unique to this spec in the process (set by command(); stats index by it). */
   id?: number;
 }
@@ -161,5 +167,6 @@ export function command(spec: CommandSpec): CommandSpec {
     history: spec.history,
     args: spec.args,
     getKeys: spec.getKeys,
+    flagsFor: spec.flagsFor,
   };
 }

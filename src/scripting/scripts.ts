@@ -16,7 +16,7 @@ import { ReplyError } from '../protocol/errors.js';
 import { call } from '../server/dispatcher.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
-import type { Ctx, CommandSpec } from '../commands/spec.js';
+import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type ScriptHost } from './lua.js';
@@ -103,6 +103,27 @@ export function parseShebang(body: string): { flags: number; chunk: string } {
   }
   return { flags, chunk: body.slice(nl) };
 }
+
+/**
+ * The flags a call of a script with declared flags has (Redis's
+ * scriptFlagsToCmdFlags): its declarations replace EVAL's/FCALL's write,
+ * denyoom, stale and may_replicate. Memoised: a handful of combinations.
+ */
+export function scriptCallFlags(cmdFlags: readonly CommandFlag[], scriptFlags: number): readonly CommandFlag[] {
+  if ((scriptFlags & FLAG_EVAL_COMPAT) !== 0) return cmdFlags;
+  let byScript = callFlagsMemo.get(cmdFlags);
+  if (byScript === undefined) callFlagsMemo.set(cmdFlags, (byScript = new Map()));
+  let out = byScript.get(scriptFlags);
+  if (out === undefined) {
+    const f: CommandFlag[] = cmdFlags.filter((x) => x !== 'stale' && x !== 'denyoom' && x !== 'write' && x !== 'may_replicate');
+    if ((scriptFlags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0) f.push('denyoom');
+    if ((scriptFlags & FLAG_NO_WRITES) === 0) f.push('write');
+    if ((scriptFlags & FLAG_ALLOW_STALE) !== 0) f.push('stale');
+    byScript.set(scriptFlags, (out = f));
+  }
+  return out;
+}
+const callFlagsMemo = new WeakMap<readonly CommandFlag[], Map<number, readonly CommandFlag[]>>();
 
 /** Adds a body to the cache (parsing its shebang and compiling it once), or returns the cached one. */
 export function createScript(server: Server, body: string, sha = sha1hex(body)): Script {
@@ -252,15 +273,18 @@ function kindText(kind: string, name: string | undefined, line: number, chunkNam
 /** Gate bits of a command called from a script (see gateBits). */
 const G_NOSCRIPT = 1;
 const G_WRITE = 2;
+/** `write` or `may_replicate`: what a read-only script may not call (Redis counts PUBLISH, PFCOUNT... as writes there). */
+const G_REPLICATES = 4;
 const gates = new WeakMap<CommandSpec, number>();
 
-/** `noscript` (on the command or its container) and `write`, read once per command. */
+/** `noscript` (on the command or its container), `write` and `may_replicate`, read once per command. */
 function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
   let g = gates.get(cmd);
   if (g === undefined) {
     g = 0;
     if (cmd.flags.includes('noscript') || (parent !== undefined && parent.flags.includes('noscript'))) g |= G_NOSCRIPT;
-    if (cmd.flags.includes('write')) g |= G_WRITE;
+    if (cmd.flags.includes('write')) g |= G_WRITE | G_REPLICATES;
+    if (cmd.flags.includes('may_replicate')) g |= G_REPLICATES;
     gates.set(cmd, g);
   }
   return g;
@@ -364,7 +388,7 @@ class RunHost implements ScriptHost {
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.refused(ERR_ARITY, cmd, parent);
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0) return this.refused(ERR_NOSCRIPT, cmd, parent);
-    if (this.noWrites && (g & G_WRITE) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
+    if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     if ((g & G_WRITE) !== 0) this.wrote = true;
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);

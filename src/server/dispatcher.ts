@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
-import type { CommandSpec, Ctx } from '../commands/spec.js';
+import type { CommandFlag, CommandSpec, Ctx } from '../commands/spec.js';
 import type { Client } from './client.js';
 import { isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
@@ -116,7 +116,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // A monitor is a replica to Redis: it may not touch the keyspace.
-  if (client.monitor && touchesKeyspace(client, cmd)) {
+  if (client.monitor && touchesKeyspace(server, client, cmd, argv)) {
     reject(server, client, cmd, "ERR Replica can't interact with the keyspace", parent);
     return;
   }
@@ -126,7 +126,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // The AOF could not be written (everysec/no; always exits): writes are refused until it can.
-  if (server.aof !== null && server.aof.lastWriteStatus !== 'ok' && (cmd.flags.includes('write') || (parent ?? cmd).name === 'exec')) {
+  if (server.aof !== null && server.aof.lastWriteStatus !== 'ok' && (callFlags(server, cmd, argv).includes('write') || (parent ?? cmd).name === 'exec')) {
     reject(server, client, cmd, `MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`, parent);
     return;
   }
@@ -137,7 +137,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // CLIENT PAUSE: the command waits, with the rest of the client's input (server/pause.ts).
-  if (server.pause.mode !== 0 && server.pause.covers(client, cmd)) {
+  if (server.pause.mode !== 0 && server.pause.covers(client, cmd, argv)) {
     server.pause.postpone(client, argv, cmd, parent);
     return;
   }
@@ -165,10 +165,22 @@ function refusedWhileBusy(cmd: CommandSpec, parent: CommandSpec | undefined, arg
   return (parent ?? cmd).name === 'shutdown' && !argv.some((a, i) => i > 0 && a.toLowerCase() === 'nosave');
 }
 
+/**
+ * A call's flags: the command's, or those its arguments give it (a script's
+ * declared flags for EVAL and FCALL: CommandSpec.flagsFor). Read by the gates
+ * that need them, not on every call.
+ */
+export function callFlags(server: Server, cmd: CommandSpec, argv: string[]): readonly CommandFlag[] {
+  return cmd.flagsFor === undefined ? cmd.flags : cmd.flagsFor(server, argv, cmd.flags);
+}
+
 /** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor. */
-function touchesKeyspace(client: Client, cmd: CommandSpec): boolean {
-  const f = (c: CommandSpec) => c.flags.includes('readonly') || c.flags.includes('write') || c.flags.includes('may_replicate');
-  return f(cmd) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => f(q.cmd)));
+function touchesKeyspace(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
+  const f = (c: CommandSpec, a: string[]) => {
+    const flags = callFlags(server, c, a);
+    return flags.includes('readonly') || flags.includes('write') || flags.includes('may_replicate');
+  };
+  return f(cmd, argv) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => f(q.cmd, q.argv)));
 }
 
 /** The commands a RESP2 client in pub/sub mode may run. */

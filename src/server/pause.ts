@@ -20,7 +20,7 @@
 import type { CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
-import { dispatch } from './dispatcher.js';
+import { callFlags, dispatch } from './dispatcher.js';
 import { fullName } from '../commands/registry.js';
 
 export const PAUSE_NONE = 0;
@@ -67,10 +67,11 @@ export class ClientPause {
   }
 
   /** Whether the command must wait: called by the dispatcher only while mode !== PAUSE_NONE. */
-  covers(client: Client, cmd: CommandSpec): boolean {
+  covers(client: Client, cmd: CommandSpec, argv: string[]): boolean {
     if (client.monitor || client.kind === 'internal') return false;
     if (this.mode === PAUSE_ALL) return true;
-    return mayWrite(cmd) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => mayWrite(q.cmd)));
+    const server = this.server;
+    return mayWrite(server, cmd, argv) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => mayWrite(server, q.cmd, q.argv)));
   }
 
   /** Holds a command until the pause ends; the client reads no more input meanwhile. */
@@ -134,7 +135,8 @@ export class ClientPause {
   }
 }
 
-/** Commands a WRITE pause holds: writes and those that may replicate. */
-function mayWrite(cmd: CommandSpec): boolean {
-  return cmd.flags.includes('write') || cmd.flags.includes('may_replicate');
+/** Calls a WRITE pause holds: writes and those that may replicate (a script by its declared flags). */
+function mayWrite(server: Server, cmd: CommandSpec, argv: string[]): boolean {
+  const flags = callFlags(server, cmd, argv);
+  return flags.includes('write') || flags.includes('may_replicate');
 }

@@ -203,6 +203,34 @@ test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', { ski
   }
 });
 
+test('CLIENT PAUSE WRITE holds may_replicate commands (PUBLISH, PFCOUNT) and scripts by their declared flags; read-only scripts may not call them', { skip }, async () => {
+  const admin = await pair();
+  const held = [await pair(), await pair(), await pair(), await pair()];
+  const free = await pair();
+  try {
+    await run(admin, [['PFADD', 'hll', 'a']]);
+    await run(admin, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
+    const cmds = [['PFCOUNT', 'hll'], ['PUBLISH', 'ch', 'm'], ['EVAL', '#!lua\nreturn 1', '0'], ['EVAL', 'return 2', '0']];
+    held.forEach((c, i) => send(c, [cmds[i]!]));
+    await sleep(100);
+    for (const c of held) for (const x of c) assert.equal(x.pending(), '');
+    // a script declaring no-writes runs; a read-only one may not call what may replicate
+    const [a, b] = await run(free, [['EVAL', '#!lua flags=no-writes\nreturn 3', '0'], ['EVAL_RO', "return redis.call('publish','ch','m')", '0'], ['EVAL_RO', "return redis.call('pfcount','hll')", '0'], ['INFO', 'clients']]);
+    assert.deepEqual(a.slice(0, 3), b.slice(0, 3));
+    assert.equal(a[0], ':3\r\n');
+    assert.match(a[1]!, /^-ERR Write commands are not allowed from read-only scripts/);
+    const blocked = (raw: string) => /blocked_clients:(\d+)/.exec(String(decode(raw)))?.[1];
+    assert.equal(blocked(a[3]!), '4');
+    assert.equal(blocked(b[3]!), '4');
+    await run(admin, [['CLIENT', 'UNPAUSE']]);
+    const got = await Promise.all(held.map((c) => Promise.all(c.map((x) => x.read(2000)))));
+    assert.deepEqual(got, [[':1\r\n', ':1\r\n'], [':0\r\n', ':0\r\n'], [':1\r\n', ':1\r\n'], [':2\r\n', ':2\r\n']]);
+  } finally {
+    for (const x of [admin, ...held, free].flat()) x.close();
+    await unpauseBoth();
+  }
+});
+
 /** Ends any pause on both servers (a failed test must not leave them paused). */
 async function unpauseBoth(): Promise<void> {
   const c = await pair();
