@@ -36,9 +36,10 @@ export class Config {
   onChange: ((name: string) => void) | null = null;
   /**
    * Called by CONFIG SET (setMany) for each parameter once every new value
-   * is stored, before onChange: an error text refuses the whole CONFIG SET
-   * and every parameter gets its old value back (Redis's apply functions,
-   * such as maxclients above what the open-files limit allows).
+   * is stored, before onChange: Redis's apply functions, which may fail. An
+   * error text refuses the whole CONFIG SET and every parameter gets its old
+   * value back (applied again for those already checked): maxclients above
+   * what the open-files limit allows, an oom_score_adj /proc refuses.
    */
   check: ((name: string) => string | null) | null = null;
   /** The config file this server was started with (for CONFIG REWRITE). */
@@ -132,6 +133,8 @@ export class Config {
         const err = this.check(defs[i]!.name);
         if (err === null) continue;
         for (let j = 0; j < defs.length; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);
+        // what the earlier checks applied goes back too (Redis re-applies the restored values)
+        for (let j = 0; j < i; j++) this.check(defs[j]!.name);
         throw setFailed(used[i]!, err);
       }
     }

@@ -29,6 +29,7 @@ import { activeExpireCycle } from '../keyspace/expire.js';
 import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
+import { OOM_MASTER, OomScoreAdj } from './oom.js';
 import { Blocking } from './blocking.js';
 import { ClientPause } from './pause.js';
 import { Monitors } from './monitor.js';
@@ -205,7 +206,11 @@ export class Server extends EventEmitter {
     const n = this.config.v['databases'] as number;
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks));
     this.config.onChange = (name) => this.applyConfig(name);
-    this.config.check = (name) => (name === 'maxclients' ? this.checkMaxclients() : null);
+    this.config.check = (name) => {
+      if (name === 'maxclients') return this.checkMaxclients();
+      if (name === 'oom-score-adj' || name === 'oom-score-adj-values') return this.applyOomScoreAdj();
+      return null;
+    };
     this.refreshHot();
     attachPersistence(this); // save points (persistence/snapshot.ts)
   }
@@ -319,6 +324,19 @@ export class Server extends EventEmitter {
     }
     this.listening = true;
     this.startCron();
+    this.applyOomScoreAdj();
+  }
+
+  /** The OOM killer's score for this process (server/oom.ts). */
+  private oomScore: OomScoreAdj | null = null;
+
+  /** Sets the process's oom_score_adj from the config; Redis's error text when /proc refuses. */
+  private applyOomScoreAdj(): string | null {
+    const v = this.config.v;
+    // (a replica's class, OOM_REPLICA, comes with replication)
+    this.oomScore ??= new OomScoreAdj(this.log);
+    const ok = this.oomScore.apply(String(v['oom-score-adj']), String(v['oom-score-adj-values']), OOM_MASTER);
+    return ok ? null : 'Failed to set current oom_score_adj. Check server logs.';
   }
 
   /** Set once listen() succeeded: port/bind changes then re-listen (rebindTcp), as in Redis. */
