@@ -39,7 +39,7 @@ Usage:
   -h, --help          print this help and exit
 
 Examples:
-  tsdis                                 defaults: 127.0.0.1 -::1, port 6379
+  tsdis                                 defaults: bind * -::* (protected mode), port 6379
   tsdis --port 7000 --save ""           another port, no snapshots
   tsdis /etc/tsdis/tsdis.conf --loglevel verbose
   echo 'maxmemory 128mb' | tsdis -

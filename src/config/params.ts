@@ -5,9 +5,11 @@
  * Parameters that have no effect in tsdis yet are still accepted, validated
  * and returned, so CONFIG GET * looks like Redis's.
  *
+ * bind defaults to redis-server's `* -::*` (protected mode then refuses
+ * other hosts until a password is set); createServer binds 127.0.0.1 unless
+ * given a host.
+ *
  * Deliberate differences from redis-server (tested in test/commands/config.test.ts):
- * - bind defaults to `127.0.0.1 -::1` (an embedded server should not listen
- *   on every interface); redis-server's built-in default is `* -::*`.
  * - dir defaults to the process's working directory at startup and CONFIG SET
  *   dir does not chdir() (tsdis may be embedded in another program).
  * - loglevel also accepts `nothing` (added in Redis 7.2), and the 7.2
@@ -287,8 +289,8 @@ export const PARAMS: ParamDef[] = [
   { name: 'oom-score-adj-values', type: 'special', default: '0 200 800', multiArg: true, parse: parseOomValues },
   { name: 'notify-keyspace-events', type: 'special', default: '', parse: parseNotifyFlags, format: formatNotifyFlags,
     rewrite: (v: number) => ({ lines: [`notify-keyspace-events ${repr(formatNotifyFlags(v))}`], force: v !== 0 }) },
-  { name: 'bind', type: 'special', default: '127.0.0.1 -::1', multiArg: true, parse: parseBind,
-    rewrite: (v: string) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '127.0.0.1 -::1' }) },
+  { name: 'bind', type: 'special', default: '* -::*', multiArg: true, parse: parseBind,
+    rewrite: (v: string) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '* -::*' }) },
   { name: 'replicaof', aliases: ['slaveof'], type: 'special', default: '', immutable: true, multiArg: true, parse: parseReplicaOf,
     rewrite: (v: string) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }) },
   { name: 'latency-tracking-info-percentiles', type: 'special', default: '50 99 99.9', multiArg: true, parse: parsePercentiles,

@@ -385,7 +385,7 @@ export class Server extends EventEmitter {
     {
       if (port !== 0 || ephemeral) {
         // bind every address; "-" prefix means optional (skipped when the
-        // address or its family is unavailable, but not when it is in use)
+        // address is not available here, but not when it is in use)
         let boundPort = port;
         for (const b of binds) {
           const optional = b.startsWith('-');
@@ -397,9 +397,10 @@ export class Server extends EventEmitter {
             const srv = await this.listenOne({ port: boundPort, host, ipv6Only: host.includes(':') });
             boundPort = (srv.address() as net.AddressInfo).port;
           } catch (e) {
+            // logged as the bind text has it (`*`, `::*`), even when skipped
             const code = (e as NodeJS.ErrnoException).code ?? '';
-            if (optional && OPTIONAL_BIND_ERRORS.has(code)) continue;
-            this.log.warning(`Warning: Could not create server TCP listening socket ${host.includes(':') ? `[${host}]` : host}:${boundPort}: bind: ${strerror(e)}`);
+            this.log.warning(`Warning: Could not create server TCP listening socket ${optional ? b.slice(1) : b}:${boundPort}: bind: ${strerror(e)}`);
+            if ((optional && code === 'EADDRNOTAVAIL') || NO_FAMILY_ERRORS.has(code)) continue;
             throw e;
           }
         }
@@ -1054,8 +1055,8 @@ export class Server extends EventEmitter {
   }
 }
 
-/** Errors that make an optional ("-" prefixed) bind address be skipped. */
-const OPTIONAL_BIND_ERRORS = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT', 'ENOPROTOOPT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT']);
+/** Bind errors of an address family the host lacks: that address is skipped (optional or not), as in Redis. */
+const NO_FAMILY_ERRORS = new Set(['EAFNOSUPPORT', 'EPROTONOSUPPORT', 'ENOPROTOOPT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT']);
 
 /**
  * Turns a connection away as Redis does: the error is written at once (a

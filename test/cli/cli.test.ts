@@ -258,7 +258,24 @@ test('a port in use: Redis\'s "Failed listening on port ... (tcp), aborting." an
   holder.proc.kill('SIGTERM');
   await holder.exited;
   assert.equal(r.status, 1);
-  assert.match(r.stdout, new RegExp(`# Warning: Could not create server TCP listening socket [^ ]+:${port}: bind: Address already in use\\n.*# Failed listening on port ${port} \\(tcp\\), aborting\\.\\n`));
+  assert.match(r.stdout, new RegExp(`# Warning: Could not create server TCP listening socket \\*:${port}: bind: Address already in use\\n.*# Failed listening on port ${port} \\(tcp\\), aborting\\.\\n`));
+});
+
+test('bind defaults to redis-server\'s "* -::*": every IPv4 address (127.0.0.2 too) answers, protected mode on', async () => {
+  const port = await freePort();
+  const srv = await startCli(['--port', String(port), '--save', ''], (o) => o.includes('Ready to accept connections tcp'));
+  try {
+    const c = await RawConn.connect(port, '127.0.0.2');
+    try {
+      assert.equal(await c.call('CONFIG', 'GET', 'bind'), '*2\r\n$4\r\nbind\r\n$6\r\n* -::*\r\n');
+      assert.equal(await c.call('CONFIG', 'GET', 'protected-mode'), '*2\r\n$14\r\nprotected-mode\r\n$3\r\nyes\r\n');
+    } finally {
+      c.close();
+    }
+  } finally {
+    srv.proc.kill('SIGTERM');
+    await srv.exited;
+  }
 });
 
 test('startup lines at Redis 7.2\'s levels; the no-config warning only without any argument', async () => {
@@ -281,7 +298,7 @@ test('proc-title-template sets the process title; a bad one is refused', { skip:
     assert.equal(cmdline(), `${CLI} T${port}`);
     const c = await RawConn.connect(port);
     assert.equal(await c.call('CONFIG', 'SET', 'proc-title-template', 'X {listen-addr}'), '+OK\r\n');
-    assert.equal(cmdline(), `X 127.0.0.1:${port}`);
+    assert.equal(cmdline(), `X *:${port}`);
     assert.match(await c.call('CONFIG', 'SET', 'proc-title-template', '{invalid-var}'), /template format is invalid/);
     c.close();
   } finally {

@@ -4,8 +4,6 @@
  *
  * Deliberate differences from redis-server 7.0.15, normalized here:
  * - port and dir depend on the process (each server has its own);
- * - bind: tsdis's built-in default is `127.0.0.1 -::1` (redis: `* -::*`);
- *   both servers here are started with `bind 127.0.0.1`, so values agree;
  * - loglevel accepts `nothing` (Redis 7.2), so its error text lists it;
  * - the Redis 7.2 parameters locale-collate, cluster-announce-human-nodename,
  *   set-max-listpack-entries and set-max-listpack-value;
