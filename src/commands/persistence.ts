@@ -220,8 +220,10 @@ export function debugLoadAof(ctx: Ctx): void {
     throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
   }
   emptyData(server);
-  // what is replayed is in the files already: feed none of it back
+  // what is replayed is in the files already: feed none of it back; a
+  // script in it that runs long serves other clients -LOADING, not -BUSY
   server.aof = null;
+  server.loading = true;
   try {
     files.load(server.aofReplayer());
   } catch (e) {
@@ -229,6 +231,7 @@ export function debugLoadAof(ctx: Ctx): void {
     throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
   } finally {
     server.aof = running;
+    server.loading = false;
   }
   ctx.prop = [];
   server.log.notice('Append Only File loaded by DEBUG LOADAOF');

@@ -128,6 +128,31 @@ test('DEBUG LOADAOF replays under requirepass and CLIENT PAUSE WRITE, and propag
   }
 });
 
+test('DEBUG LOADAOF: while a long script from the AOF runs, other clients get -LOADING (not -BUSY)', async () => {
+  const dir = tmp();
+  const child = await startChild(['--appendonly', 'yes', '--save', '', '--enable-debug-command', 'yes', '--busy-reply-threshold', '1', '--aof-use-rdb-preamble', 'no'], dir);
+  const loader = await RawConn.connect(child.port);
+  const other = await RawConn.connect(child.port);
+  try {
+    // an EVAL in the AOF (Redis 7 writes scripts' effects; older files have the script)
+    const script = "redis.call('set', KEYS[1], 'y'); local t = redis.call('time')[1]; while redis.call('time')[1] - t < 2 do end return 'ok'";
+    fs.appendFileSync(incrFile(dir), encode(['EVAL', script, '1', 'x']));
+    loader.write(encode(['DEBUG', 'LOADAOF']));
+    let seen = '';
+    for (let i = 0; i < 100 && !seen.startsWith('-LOADING'); i++) {
+      seen = await other.call('PING');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(seen, '-LOADING Redis is loading the dataset in memory\r\n');
+    assert.equal(await loader.read(10000), '+OK\r\n');
+    assert.equal(await other.call('GET', 'x'), '$1\r\ny\r\n');
+  } finally {
+    loader.close();
+    other.close();
+    await child.kill();
+  }
+});
+
 test('DEBUG LOADAOF without an AOF replies an error', async () => {
   const srv = await createServer({ config: { dir: tmp(), 'enable-debug-command': 'yes' } });
   try {
