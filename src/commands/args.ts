@@ -8,6 +8,8 @@ import { parseDouble, parseInt64 } from '../util/numbers.js';
 import { parseLongDouble, type LongDouble } from '../util/longdouble.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, type StrValue, type Value, type Collection } from '../keyspace/value.js';
+import type { Ctx } from './spec.js';
+import { clientType } from '../observability/clientlist.js';
 
 /** An integer argument within the safe-integer range (Redis: long long). */
 export function argInt(s: string, err: string = Err.notInteger): number {
@@ -119,18 +121,36 @@ export function lookupTyped<T extends Collection>(db: Db, key: string, type: T['
 
 /**
  * The largest reply a "count" argument may ask for when elements repeat
- * (SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a negative count). Redis tries
- * to build any such reply and can run out of memory or stall; tsdis can never
- * build a reply over V8's string limit (about 2^29 bytes, at least 7 bytes an
- * element), so larger counts get a clear error instead of a hang.
+ * (SRANDMEMBER / HRANDFIELD / ZRANDMEMBER with a negative count) while no
+ * output limit would stop it. Redis tries to build any such reply and can
+ * run out of memory or stall; tsdis can never build a reply over V8's string
+ * limit (about 2^29 bytes, at least 7 bytes an element), so larger counts get
+ * a clear error instead of a hang.
  */
 export const MAX_REPEATED_REPLY = 1 << 26;
+/** A hard output limit below this stops any repeated-element reply before V8's string limit. */
+const STOPPING_LIMIT = 1 << 28;
 
-/** Throws when a repeated-element reply of `count` elements could not be built. */
-export function checkRepeatedReply(count: number): void {
-  if (count > MAX_REPEATED_REPLY) {
-    throw new ReplyError(cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
-  }
+/**
+ * Throws when a repeated-element reply of `count` elements could not be
+ * built: too large, and the client's hard output limit (if any) would not
+ * stop the loop first (see repeatStopped).
+ */
+export function checkRepeatedReply(ctx: Ctx, count: number): void {
+  if (count <= MAX_REPEATED_REPLY) return;
+  const hard = ctx.server.outputLimits(clientType(ctx.client) === 'pubsub' ? 'pubsub' : 'normal').hard;
+  if (hard > 0 && hard < STOPPING_LIMIT) return;
+  throw new ReplyError(cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
+}
+
+/**
+ * For the loops building a repeated-element reply, called with the element
+ * index: true (every 1024 elements) once the client is over its hard output
+ * limit. The loop stops; the client is closed without the reply, as Redis
+ * stops such a loop for a client it is closing.
+ */
+export function repeatStopped(ctx: Ctx, i: number): boolean {
+  return (i & 1023) === 1023 && ctx.server.overHardOutputLimit(ctx.client);
 }
 
 /** SCAN-family options: COUNT (default 10), MATCH (`*` means none), and TYPE for SCAN. */

@@ -24,7 +24,7 @@
  */
 import { cfmt } from '../util/strings.js';
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
-import { argLongDouble, lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
+import { argLongDouble, lookupTyped, is, checkRepeatedReply, parseScanOptions, repeatStopped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { HashValue, HFE_MAX_ABS_TIME_MSEC } from '../types/hash.js';
 import { parseInt64, INT64_MAX } from '../util/numbers.js';
@@ -468,9 +468,9 @@ function hrandfield(ctx: Ctx): void {
   if (c < 0) {
     // Repeats allowed: count independent draws.
     const count = -Number(c);
-    checkRepeatedReply(count);
+    checkRepeatedReply(ctx, count);
     reply.array(withValues && reply.resp === 2 ? count * 2 : count);
-    for (let i = 0; i < count; i++) replyPair(reply, h, Math.floor(random() * n), withValues);
+    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) replyPair(reply, h, Math.floor(random() * n), withValues);
     return;
   }
   const count = Number(c);

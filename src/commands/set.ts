@@ -10,7 +10,7 @@
  * of any type. SADD and SPOP are benchmarked.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { lookupTyped, is, checkRepeatedReply, parseScanOptions } from './args.js';
+import { lookupTyped, is, checkRepeatedReply, parseScanOptions, repeatStopped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { SetValue, INTSET, type SetLimits } from '../types/set.js';
 import { parseInt64, INT64_MAX } from '../util/numbers.js';
@@ -188,9 +188,9 @@ function srandmember(ctx: Ctx): void {
   const m = s.m;
   if (c < 0) {
     const count = -Number(c);
-    checkRepeatedReply(count);
+    checkRepeatedReply(ctx, count);
     reply.array(count);
-    for (let i = 0; i < count; i++) reply.bulk(m[Math.floor(random() * n)]!);
+    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) reply.bulk(m[Math.floor(random() * n)]!);
     return;
   }
   if (c >= n) {

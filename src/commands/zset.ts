@@ -9,7 +9,7 @@
  * reply.double() (RESP2 bulk, RESP3 double) in Redis 7.2's format.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { argAtLeast, argDouble, argInt, is, lookupTyped, checkRepeatedReply, parseMpopArgs, parseScanOptions } from './args.js';
+import { argAtLeast, argDouble, argInt, is, lookupTyped, checkRepeatedReply, parseMpopArgs, parseScanOptions, repeatStopped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { strtod, parseInt64, formatDouble, INT64_MAX } from '../util/numbers.js';
 import { isString } from '../keyspace/value.js';
@@ -103,19 +103,21 @@ function afterRemove(ctx: Ctx, key: string, z: ZSet, event: string, removed: num
 /** Replies a list of (member, score) pairs: flat in RESP2; RESP3 nested pairs when withscores. */
 function replyPairs(reply: Reply, items: [string, number][], withscores: boolean): void {
   const n = items.length;
-  if (!withscores) {
-    reply.array(n);
-    for (let i = 0; i < n; i++) reply.bulk(items[i]![0]);
-    return;
-  }
-  const nested = reply.resp === 3;
-  reply.array(nested ? n : 2 * n);
-  for (let i = 0; i < n; i++) {
-    const it = items[i]!;
-    if (nested) reply.array(2);
-    reply.bulk(it[0]);
-    reply.double(it[1]);
-  }
+  pairsHeader(reply, n, withscores);
+  for (let i = 0; i < n; i++) replyPair(reply, items[i]![0], items[i]![1], withscores);
+}
+
+/** The array header of `n` members (with scores: flat pairs in RESP2, [member, score] arrays in RESP3). */
+function pairsHeader(reply: Reply, n: number, withscores: boolean): void {
+  reply.array(withscores && reply.resp === 2 ? 2 * n : n);
+}
+
+/** One member of a pairsHeader reply. */
+function replyPair(reply: Reply, member: string, score: number, withscores: boolean): void {
+  if (!withscores) return reply.bulk(member);
+  if (reply.resp === 3) reply.array(2);
+  reply.bulk(member);
+  reply.double(score);
 }
 
 // ---------------------------------------------------------------------------
@@ -740,8 +742,14 @@ function zrandmember(ctx: Ctx): void {
   };
   if (l < 0) {
     l = -l;
-    checkRepeatedReply(l);
-    for (let i = 0; i < l; i++) items.push(at(Math.floor(rnd() * size)));
+    checkRepeatedReply(ctx, l);
+    // written as drawn: the client's output limit can stop a huge count
+    pairsHeader(reply, l, withscores);
+    for (let i = 0; i < l && !repeatStopped(ctx, i); i++) {
+      const c = z.cursor(Math.floor(rnd() * size));
+      replyPair(reply, c.m, c.s, withscores);
+    }
+    return;
   } else if (l >= size) {
     items = [...z.entries()];
   } else {

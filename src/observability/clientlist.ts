@@ -125,6 +125,18 @@ export function clientMemory(c: Client, argv?: readonly string[]): number {
 }
 
 /**
+ * The reply bytes a client's output limits (client-output-buffer-limit)
+ * count: all not yet taken by the kernel. `unsent` is the reply text not yet
+ * handed to the socket (default: all the client has). Redis leaves out what
+ * sits in its 16 KB reply buffer, which a reply starting with a deferred
+ * length (KEYS, LRANGE...) does not use; tsdis counts it always, so it can
+ * close a client up to 16 KB earlier than Redis.
+ */
+export function outputBufferMemory(c: Client, unsent = c.reply.out.length): number {
+  return (c.socket?.writableLength ?? 0) + unsent;
+}
+
+/**
  * One CLIENT LIST line (without the trailing newline). `argv` is the running
  * command's arguments when the line describes the calling client (argv-mem).
  */

@@ -36,7 +36,7 @@ import { Monitors } from './monitor.js';
 import { LatencyMonitor } from '../observability/latencymonitor.js';
 import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
-import { clientType, clientInfoLine } from '../observability/clientlist.js';
+import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
 import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
@@ -49,6 +49,8 @@ import type { MigrateLink } from '../util/migrate-link.js';
 const GATHER_MS = 0.5;
 /** Above this many unsent bytes a client's input is paused until the socket drains. */
 const READ_PAUSE_BYTES = 8 * 1024 * 1024;
+/** The per-command output limit check's filter: smaller unsent replies wait for writeOut's check. */
+const OBUF_CHECK_BYTES = 16 * 1024;
 /**
  * A client that must authenticate and has not is closed once its unsent
  * output passes this: Redis's fix for CVE-2025-21605 (redis/redis#13993)
@@ -707,7 +709,10 @@ export class Server extends EventEmitter {
       if (!client.authenticated && this.unauthOutputOver(client)) break;
       // A pipeline of big replies: write now, and stop (pausing reads) when the
       // socket is not draining, so memory stays bounded for a client that does not read.
-      if (client.reply.out.length > READ_PAUSE_BYTES) this.writeOut(client);
+      // Past its output limit, a client runs no more commands (Redis: CLOSE_ASAP).
+      const unsent = client.reply.out.length;
+      if (unsent > READ_PAUSE_BYTES) this.writeOut(client);
+      else if (unsent > OBUF_CHECK_BYTES && this.overHardOutputLimit(client)) this.closeOverOutputLimit(client);
     }
     // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
     this.stats.cycleUs += (this.mark - start) * 1000;
@@ -727,10 +732,7 @@ export class Server extends EventEmitter {
   private unauthOutputOver(c: Client): boolean {
     if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
     if (!this.config.v['requirepass']) return false; // no longer required (CONFIG SET requirepass "")
-    this.log.warning(`Client ${clientInfoLine(this, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    this.stats.clientOutputLimitDisconnections++;
-    c.reply.out = '';
-    this.killClient(c);
+    this.closeOverOutputLimit(c);
     return true;
   }
 
@@ -878,7 +880,12 @@ export class Server extends EventEmitter {
     this.stats.endCycle((performance.now() - t0) * 1000);
   };
 
-  /** Writes a client's pending replies and enforces its output limits. */
+  /**
+   * Writes a client's pending replies and enforces its output limits. As in
+   * Redis, where replies are checked against client-output-buffer-limit as
+   * they are added and written only later, the limit is checked before
+   * writing: a client over it gets none of these replies, only closed.
+   */
   writeOut(c: Client): void {
     if (this.aof !== null && this.aof.buf.length !== 0) this.aof.flush();
     const sock = c.socket;
@@ -886,6 +893,10 @@ export class Server extends EventEmitter {
     if (out.length > 0) {
       c.reply.out = '';
       if (sock && !c.closed) {
+        if (this.outputLimitReached(c, outputBufferMemory(c, out.length))) {
+          this.closeOverOutputLimit(c);
+          return;
+        }
         this.stats.netOutputBytes += out.length;
         sock.write(out, 'latin1');
       }
@@ -900,12 +911,6 @@ export class Server extends EventEmitter {
     }
     const pending = sock.writableLength;
     if (pending > 0) {
-      if (this.outputLimitReached(c, pending)) {
-        this.log.warning(`Client id=${c.id} addr=${c.addr} closed for overcoming of output buffer limits.`);
-        this.stats.clientOutputLimitDisconnections++;
-        this.killClient(c);
-        return;
-      }
       // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
       // limit, not the pause, decides (as Redis would disconnect such a client).
       if (!c.readPaused && pending > READ_PAUSE_BYTES) {
@@ -918,16 +923,39 @@ export class Server extends EventEmitter {
     } else c.softLimitSince = 0;
   }
 
-  /** client-output-buffer-limit for the client's class (pubsub when subscribed, else normal). */
-  private outputLimitReached(c: Client, pending: number): boolean {
+  /**
+   * client-output-buffer-limit for the client's class (pubsub when
+   * subscribed, else normal) against `omem` (outputBufferMemory): the hard
+   * limit at once, the soft one when exceeded for its seconds (the time it
+   * was first exceeded is kept on the client, reset when under it again).
+   */
+  private outputLimitReached(c: Client, omem: number): boolean {
     const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
-    if (lim.hard > 0 && pending >= lim.hard) return true;
-    if (lim.soft > 0 && pending >= lim.soft) {
+    if (lim.hard > 0 && omem >= lim.hard) return true;
+    if (lim.soft > 0 && omem >= lim.soft) {
       const now = this.clock();
       if (c.softLimitSince === 0) c.softLimitSince = now;
       else if (now - c.softLimitSince >= lim.seconds * 1000) return true;
     } else c.softLimitSince = 0;
     return false;
+  }
+
+  /**
+   * Whether a command building a reply of repeated elements should stop:
+   * the client is over its hard output limit already (it will be closed and
+   * gets none of it). Redis stops such loops for a client closing ASAP.
+   */
+  overHardOutputLimit(c: Client): boolean {
+    const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    return lim.hard > 0 && outputBufferMemory(c) >= lim.hard;
+  }
+
+  /** Closes a client past its output limit, its replies unsent, with Redis's log line. */
+  private closeOverOutputLimit(c: Client): void {
+    this.log.warning(`Client ${clientInfoLine(this, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.stats.clientOutputLimitDisconnections++;
+    c.reply.out = '';
+    this.killClient(c);
   }
 
   /** Parses client-output-buffer-limit for one class. */
@@ -1024,13 +1052,10 @@ export class Server extends EventEmitter {
           }
         }
       }
-      // A client paused over a soft output limit gets no more writes: check its clock here.
+      // A client over a soft output limit that gets no more replies (it does
+      // not read, the traffic stopped) is closed when its time is up.
       for (const c of this.clients.values()) {
-        if (c.readPaused && c.socket && this.outputLimitReached(c, c.socket.writableLength)) {
-          this.log.warning(`Client id=${c.id} addr=${c.addr} closed for overcoming of output buffer limits.`);
-          this.stats.clientOutputLimitDisconnections++;
-          this.killClient(c);
-        }
+        if (c.softLimitSince !== 0 && c.socket && this.outputLimitReached(c, outputBufferMemory(c))) this.closeOverOutputLimit(c);
       }
     }
   }

@@ -259,6 +259,85 @@ test('100,000 pipelined wrong AUTHs: closed after 257, counted as redis-server c
   }
 });
 
+/** An encoded command (for oneWrite's single write). */
+const cmdText = (...a: string[]) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x, 'latin1')}\r\n${x}\r\n`).join('');
+
+test('client-output-buffer-limit: a client past the hard limit is closed without the replies, as by redis-server', { skip: skipRedis }, async () => {
+  const t = await startTsdis();
+  const r = await startRedis();
+  try {
+    for (const port of [t.port, r.port]) {
+      const c = await RawConn.connect(port);
+      const item = 'x'.repeat(1000);
+      for (let i = 0; i < 150; i++) await c.call('RPUSH', 'mylist', item);
+      await c.call('SET', 'bigkey', 'x'.repeat(10000));
+      for (let i = 0; i < 1000; i++) await c.call('SET', `long-key-name-prefix-of-100-chars${'-'.repeat(67)}${i}`, 'v');
+      assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 100000 0 0'), '+OK\r\n');
+      // one command whose reply is over the limit: nothing sent, closed
+      assert.deepEqual(await oneWrite(port, cmdText('LRANGE', 'mylist', '0', '-1'), Infinity), { got: '', closed: true }, `LRANGE on ${port}`);
+      // KEYS: a reply of a deferred length
+      assert.deepEqual(await oneWrite(port, cmdText('KEYS', '*'), Infinity), { got: '', closed: true }, `KEYS on ${port}`);
+      // a pipeline whose replies add up past it: none of them sent
+      let pipe = '';
+      for (let i = 0; i < 15; i++) pipe += cmdText('SET', `p${i}`, `${i}`) + cmdText('GET', `p${i}`) + cmdText('DEL', `p${i}`) + cmdText('GET', 'bigkey');
+      assert.deepEqual(await oneWrite(port, pipe, Infinity), { got: '', closed: true }, `pipeline on ${port}`);
+      // a transaction runs to its end though its replies are never sent
+      const tx = cmdText('MULTI') + cmdText('SET', 'k2', 'v2') + cmdText('LRANGE', 'mylist', '0', '-1') + cmdText('SET', 'k3', 'v3') + cmdText('EXEC');
+      assert.equal((await oneWrite(port, tx, Infinity)).closed, true, `MULTI on ${port}`);
+      assert.equal(await c.call('MGET', 'k2', 'k3'), '*2\r\n$2\r\nv2\r\n$2\r\nv3\r\n');
+      // a repeated-element reply of a huge count stops once past the limit
+      await c.call('HSET', 'myhash', 'a', 'b');
+      assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1000000 0 0'), '+OK\r\n');
+      assert.deepEqual(await oneWrite(port, cmdText('HRANDFIELD', 'myhash', '-999999999'), Infinity), { got: '', closed: true }, `HRANDFIELD on ${port}`);
+      c.close();
+    }
+  } finally {
+    await t.close();
+    await r.stop();
+  }
+});
+
+test('client-output-buffer-limit soft limit: a subscriber that stops reading is closed when its time is up, with no more traffic', { skip: skipRedis }, async () => {
+  const t = await startTsdis();
+  const r = await startRedis();
+  try {
+    const took: number[] = [];
+    for (const port of [t.port, r.port]) {
+      const c = await RawConn.connect(port);
+      assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 0 100000 1'), '+OK\r\n');
+      const sub = net.connect(port, '127.0.0.1');
+      sub.on('error', () => {});
+      await new Promise((res) => sub.once('connect', res));
+      sub.write(cmdText('CLIENT', 'SETNAME', 'slowsub') + cmdText('SUBSCRIBE', 'ch'));
+      await sleep(50);
+      sub.pause(); // reads nothing more: the kernel buffers fill, then the server's
+      const big = 'x'.repeat(1000);
+      let omem = 0;
+      for (let i = 0; i < 20000 && omem < 100000; i++) {
+        await c.call('PUBLISH', 'ch', big);
+        const line = String(decode(await c.call('CLIENT', 'LIST'))).split('\n').find((l) => l.includes('name=slowsub'));
+        omem = Number(/omem=(\d+)/.exec(line ?? '')?.[1] ?? 0);
+      }
+      assert.ok(omem >= 100000, `over the soft limit on ${port}`);
+      const t0 = Date.now();
+      let gone = false;
+      while (!gone && Date.now() - t0 < 5000) {
+        await sleep(50);
+        gone = !String(decode(await c.call('CLIENT', 'LIST'))).includes('name=slowsub');
+      }
+      assert.ok(gone, `closed on ${port}`);
+      took.push(Date.now() - t0);
+      sub.destroy();
+      c.close();
+    }
+    // both within the soft limit's second (and a cron period) of the traffic stopping
+    for (const ms of took) assert.ok(ms < 3000, `took ${ms} ms`);
+  } finally {
+    await t.close();
+    await r.stop();
+  }
+});
+
 test('INFO acl_access_denied_auth counts failed AUTH and HELLO AUTH (Redis 7.2); CONFIG RESETSTAT clears it', async () => {
   // redis-server 7.0 has no such field: pinned from 7.2.4's acl.c (checkPasswordBasedAuth -> ACL_DENIED_AUTH)
   const s = await startTsdis({ config: { requirepass: 'pw' } });
