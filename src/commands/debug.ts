@@ -11,7 +11,8 @@ import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64, strtod } from '../util/numbers.js';
-import { lruClock } from '../observability/info.js';
+import { lruClock, serverIds } from '../observability/info.js';
+import { randomBytes } from 'node:crypto';
 import { isString, stringEncoding, strValue, type Value } from '../keyspace/value.js';
 import { idleMs } from '../keyspace/access.js';
 import { memtoull } from '../config/special.js';
@@ -360,6 +361,15 @@ function debug(ctx: Ctx): void {
     flags.pauseCron = atoi(argv[2]!) !== 0;
     return ctx.reply.ok();
   }
+  if (sub === 'set-disable-deny-scripts' && n === 3) {
+    flags.allowDenyScripts = atoi(argv[2]!) !== 0;
+    return ctx.reply.ok();
+  }
+  if (sub === 'change-repl-id' && n === 2) {
+    server.log.notice('Changing replication IDs after receiving DEBUG change-repl-id');
+    serverIds(server).replId = randomBytes(20).toString('hex');
+    return ctx.reply.ok();
+  }
   if (sub === 'replybuffer' && n === 4) return debugReplyBuffer(ctx);
   if (sub === 'stringmatch-test' && n === 2) return debugStringmatchTest(ctx);
   if (sub === 'panic' || sub === 'assert') return debugCrash(ctx, sub);
@@ -379,8 +389,8 @@ function debug(ctx: Ctx): void {
 /** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
 const DEBUG_UNSUPPORTED = new Set([
   'segfault', 'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
-  'sdslen', 'change-repl-id', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
-  'client-eviction', 'clusterlink', 'dict-resizing', 'set-disable-deny-scripts', 'script',
+  'sdslen', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
+  'client-eviction', 'clusterlink', 'dict-resizing', 'script',
 ]);
 
 export const commands: readonly CommandSpec[] = [

@@ -387,7 +387,7 @@ class RunHost implements ScriptHost {
     const arity = cmd.arity;
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.refused(ERR_ARITY, cmd, parent);
     const g = gateBits(cmd, parent);
-    if ((g & G_NOSCRIPT) !== 0) return this.refused(ERR_NOSCRIPT, cmd, parent);
+    if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts) return this.refused(ERR_NOSCRIPT, cmd, parent);
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     if ((g & G_WRITE) !== 0) this.wrote = true;
     const lua = this.lua;

@@ -111,11 +111,11 @@ export class Server extends EventEmitter {
   private cronLoops = 0;
   activeExpireEnabled = true;
   /**
-   * Switches for Redis's own tests, set by DEBUG (commands/server.ts):
+   * Switches for Redis's own tests, set by DEBUG (commands/debug.ts):
    * skip the DUMP/RDB checksum check, pause serverCron, sleep (µs) before
-   * each AOF write.
+   * each AOF write, let scripts call `noscript` commands.
    */
-  readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0 };
+  readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0, allowDenyScripts: false };
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;

@@ -69,3 +69,20 @@ test('DEBUG PAUSE-CRON 1 stops the active expire cycle; lazy expiry still applie
     await srv.close();
   }
 });
+
+test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE-REPL-ID gives a new replication id', { skip }, async () => {
+  await d!.reset();
+  const script = "return type(redis.call('client','id'))";
+  await d!.same([
+    ['EVAL', script, '0'],
+    ['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1'], ['EVAL', script, '0'],
+    ['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0'], ['EVAL', script, '0'],
+    ['DEBUG', 'CHANGE-REPL-ID'],
+  ]);
+  const replId = async () => /master_replid:(\w+)/.exec(await d!.a.call('INFO', 'replication'))![1];
+  const before = await replId();
+  assert.equal(await d!.a.call('DEBUG', 'CHANGE-REPL-ID'), '+OK\r\n');
+  const now = await replId();
+  assert.match(now!, /^[0-9a-f]{40}$/);
+  assert.notEqual(now, before);
+});

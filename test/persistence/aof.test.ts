@@ -103,7 +103,8 @@ const WORKLOAD: string[][] = [
 test('the AOF holds the same bytes redis-server writes for the same commands (times masked)', { skip: skipNoRedis }, async () => {
   const dirR = tmp();
   const dirT = tmp();
-  const redis = await startRedis(['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirR]);
+  // always: with everysec redis-server postpones its write while a slow fsync runs
+  const redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always', '--aof-use-rdb-preamble', 'no', '--dir', dirR]);
   const tsdis = await startChild(['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirT, '--save', ''], dirT);
   try {
     for (const port of [redis.port, tsdis.port]) {

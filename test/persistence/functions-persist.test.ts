@@ -225,7 +225,9 @@ test('the incremental AOF gets FUNCTION LOAD/DELETE/RESTORE/FLUSH with the bytes
   const dirT = fs.mkdtempSync(path.join(tmp, 'd-'));
   const dirR = fs.mkdtempSync(path.join(tmp, 'e-'));
   const t = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
-  const r = await startRedis(['--appendonly', 'yes', '--dir', dirR]);
+  // always: with everysec redis-server postpones its write while a slow fsync runs
+  // (a loaded machine), so its file could lag the replies this test has read
+  const r = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dirR]);
   try {
     const ct = await RawConn.connect(t.port);
     const cr = await RawConn.connect(r.port);
