@@ -711,6 +711,8 @@ export function attachPersistence(server: Server): void {
 export interface LoadReport {
   readonly before: string[];
   readonly why: Why | null;
+  /** The check report's error line when it is not the rdbReportError line (the checker's own words for a short read or a bad checksum). */
+  readonly check?: string;
   /** The check report's "While doing" (rdb_check_doing_string). */
   readonly doing: string;
   readonly after: string[];
@@ -718,6 +720,12 @@ export interface LoadReport {
 
 const TERMINATING = 'Terminating server after rdb file reading failure.';
 const SHORT_READ = 'Short read or OOM loading DB. Unrecoverable error, aborting now.';
+/**
+ * A short read (or anything Redis's value loader fails on without reporting
+ * it): rdbLoad's "Short read..." and "Unexpected EOF" lines, then the
+ * checker's report, which ends the process itself (no "Terminating" line).
+ */
+const SHORT_READ_REPORT: LoadReport = { before: [SHORT_READ], why: WHY.eof, check: WHY.eof.text, doing: 'read-object-value', after: [] };
 
 /** A file that cannot be loaded: names the file and the byte offset, and says how to report it. */
 export class RdbLoadError extends Error {
@@ -736,7 +744,7 @@ export class RdbLoadError extends Error {
     readonly file: string,
     readonly offset: number,
     readonly reason: string,
-    readonly report: LoadReport = { before: [], why: WHY.eof, doing: 'read-object-value', after: [TERMINATING] },
+    readonly report: LoadReport = SHORT_READ_REPORT,
   ) {
     super(`Bad RDB file ${file} at offset ${offset}: ${reason}`);
   }
@@ -772,7 +780,7 @@ export function logRdbLoadFailure(server: Server, e: RdbLoadError): void {
     log.warning(line);
     log.raw(`[offset 0] Checking RDB file ${path.basename(e.file)}`);
     log.raw('--- RDB ERROR DETECTED ---');
-    log.raw(`[offset ${e.readPos}] ${rep.why === WHY.crc ? rep.why.text : line}`);
+    log.raw(`[offset ${e.readPos}] ${rep.check ?? line}`);
     log.raw(`[additional info] While doing: ${rep.doing}`);
     if (e.key !== null) log.raw(`[additional info] Reading key '${e.key}'`);
     if (e.type >= 0) log.raw(`[additional info] Reading type ${e.type} (${TYPE_NAMES[e.type] || 'unknown'})`);
@@ -834,7 +842,7 @@ export class RdbLoader {
     this.ctx = valueCtx(server.config.v, deepValidation(server.config.v, true));
     this.now = server.clock();
     this.meta = server.hooks.newMeta ? server.hooks.newMeta() : 0;
-    if (buf.length < 9) throw this.error(0, 'unexpected end of data', { before: [SHORT_READ], why: WHY.eof, doing: 'start', after: [TERMINATING] });
+    if (buf.length < 9) throw this.error(0, 'unexpected end of data', { ...SHORT_READ_REPORT, doing: 'start' });
     const magic = buf.latin1Slice(0, 9);
     this.r.pos = 9;
     if (!magic.startsWith('REDIS')) throw this.fatal(0, 'Wrong signature trying to load DB from file');
@@ -868,10 +876,11 @@ export class RdbLoader {
     } catch (e) {
       if (e instanceof RdbError) {
         const doing = this.key === null ? 'read-type' : 'read-object-value';
-        const rep: LoadReport = e.why === null ? { before: [SHORT_READ], why: WHY.eof, doing, after: [TERMINATING] } : { before: [], why: e.why, doing, after: [TERMINATING] };
+        // a reason reported while reading a value ends with "Terminating ..." (rdbReportError in the checker)
+        const rep: LoadReport = e.why === null ? { ...SHORT_READ_REPORT, doing } : { before: [], why: e.why, doing, after: [TERMINATING] };
         throw this.error(e.offset, e.message, rep);
       }
-      if (e instanceof RangeError) throw this.error(this.r.pos, 'unexpected end of data', { before: [SHORT_READ], why: WHY.eof, doing: 'read-object-value', after: [TERMINATING] });
+      if (e instanceof RangeError) throw this.error(this.r.pos, 'unexpected end of data', SHORT_READ_REPORT);
       throw e;
     }
   }
@@ -949,7 +958,7 @@ export class RdbLoader {
         // a library: loaded as FUNCTION LOAD would (an existing one is an error, replaced with MERGE)
         const err = loadLibraryFromRdb(this.server, r.str(), this.merge);
         if (err !== null) {
-          throw this.error(at, `Failed loading library, ${err}`, { before: [`Failed loading library, ${err}`, SHORT_READ], why: WHY.eof, doing: 'read-functions', after: [TERMINATING] });
+          throw this.error(at, `Failed loading library, ${err}`, { before: [`Failed loading library, ${err}`, SHORT_READ], why: WHY.eof, check: `Failed loading library, ${err}`, doing: 'read-functions', after: [] });
         }
         this.functionsLoaded++;
         return;
@@ -968,7 +977,7 @@ export class RdbLoader {
             const expected = this.crc.bytes().readBigUInt64LE(0).toString(16);
             const got = stored.readBigUInt64LE(0).toString(16);
             const line = `Wrong RDB checksum expected: (${expected}) but got (${got}). Aborting now.`;
-            throw this.error(at + 1, line, { before: [line], why: WHY.crc, doing: 'check-sum', after: [] });
+            throw this.error(at + 1, line, { before: [line], why: WHY.crc, check: WHY.crc.text, doing: 'check-sum', after: [] });
           }
         }
         this.endOffset = r.pos;
