@@ -290,12 +290,12 @@ export class RdbReader {
     return BigInt(this.plainLen());
   }
 
-  /** A plain length (no string encodings allowed). */
+  /**
+   * A plain length. A string-encoding byte (0xc0-0xff) where a length is
+   * expected reads as its low 6 bits, as Redis's rdbLoadLen does.
+   */
   plainLen(): number {
-    const at = this.pos;
-    const n = this.len();
-    if (this.encoded) this.fail('unexpected encoded length', at);
-    return n;
+    return this.len();
   }
 
   /** A string as raw bytes (decoding int and LZF encodings). */
@@ -314,8 +314,9 @@ export class RdbReader {
         const clen = this.plainLen();
         const ulen = this.plainLen();
         const c = this.bytes(clen);
-        // a size the compressed bytes cannot produce fails without allocating it
-        const out = ulen > clen * LZF_MAX_RATIO ? null : lzfDecompress(c, ulen);
+        // a size the compressed bytes cannot produce fails without allocating it; a size of 0 is an
+        // empty string whatever the bytes (Redis's lzf_decompress then returns 0, the size it asked for)
+        const out = ulen === 0 ? Buffer.alloc(0) : ulen > clen * LZF_MAX_RATIO ? null : lzfDecompress(c, ulen);
         if (out === null) this.fail('invalid LZF compressed string', at, WHY.lzf);
         return out;
       }
@@ -361,6 +362,30 @@ export class RdbReader {
   }
 }
 
+/**
+ * A score as Redis reads one from a ziplist or listpack (zzlStrtod): C's
+ * strtod on the text up to its first NUL byte (at most 127 bytes): leading
+ * white space, then the longest prefix that is a number (decimal, hex,
+ * inf, infinity, nan), 0 when there is none.
+ */
+export function strtodPrefix(s: string): number {
+  let t = s.slice(0, 127);
+  const nul = t.indexOf('\0');
+  if (nul >= 0) t = t.slice(0, nul);
+  t = t.replace(/^[ \t\n\v\f\r]+/, '');
+  let m = /^([+-]?)(inf(inity)?|nan)/i.exec(t);
+  if (m !== null) return m[2]!.toLowerCase() === 'nan' ? NaN : m[1] === '-' ? -Infinity : Infinity;
+  m = /^([+-]?)0x([0-9a-f]*)(\.([0-9a-f]*))?(p([+-]?\d+))?/i.exec(t);
+  if (m !== null && (m[2]! + (m[4] ?? '')).length > 0) {
+    const frac = m[4] ?? '';
+    const mant = Number.parseInt(m[2]! + frac || '0', 16);
+    const x = mant * 2 ** (Number(m[6] ?? 0) - 4 * frac.length);
+    return m[1] === '-' ? -x : x;
+  }
+  m = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(t);
+  return m === null ? 0 : Number(m[0]);
+}
+
 /** A double as Redis's loaders read one (strtod forms: inf, -inf, nan included); null when it is none. */
 function parseDouble(s: string): number | null {
   const t = s.trim().toLowerCase();
@@ -386,9 +411,11 @@ function backlenSize(l: number): number {
  * The entries of a listpack blob. Checks what lpValidateIntegrity does in
  * deep mode: the header's byte count and terminator, every entry's encoding
  * and size inside the blob, each entry's back-length, the terminator right
- * after the last entry, and the header's element count (unless 65535).
+ * after the last entry, and the header's element count (unless 65535;
+ * not for a stream node, whose count Redis's stream validation ignores, as
+ * the stream never reads it).
  */
-export function listpackEntries(b: Buffer, r: RdbReader, at: number, w: Why): string[] {
+export function listpackEntries(b: Buffer, r: RdbReader, at: number, w: Why, checkCount = true): string[] {
   const bad = (d: string, p: number): never => r.fail(`invalid listpack (${d} at byte ${p})`, at, w);
   const size = b.length;
   if (size < 7) bad('too short', 0);
@@ -450,7 +477,7 @@ export function listpackEntries(b: Buffer, r: RdbReader, at: number, w: Why): st
     p += entry + bl;
   }
   if (p !== end) bad('terminator before the end', p);
-  if (numele !== 0xffff && numele !== out.length) bad(`header counts ${numele} entries, there are ${out.length}`, 4);
+  if (checkCount && numele !== 0xffff && numele !== out.length) bad(`header counts ${numele} entries, there are ${out.length}`, 4);
   return out;
 }
 
@@ -746,19 +773,15 @@ function buildZset(pairs: [string, number][], lim: LoadLimits, r: RdbReader, at:
 /**
  * A sorted set from a ziplist's or listpack's flat member, score entries.
  * Everything wrong fails with the blob's reason `w` (Redis checks the pairs
- * and the members for duplicates; a score that is not a number, which Redis
- * would read as 0 or a prefix, is refused too).
+ * and the members for duplicates). A score reads as Redis reads it
+ * (strtodPrefix: text that is no number is 0); a NaN score, which Redis
+ * would keep and then misorder, is refused.
  */
 function pairsToZset(flat: string[], lim: LoadLimits, r: RdbReader, at: number, w: Why): ZSet {
   if (flat.length % 2 !== 0) r.fail('odd number of sorted set entries', at, w);
   if (flat.length === 0) r.empty(at);
   const pairs: [string, number][] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const s = flat[i + 1]!;
-    const x = parseDouble(s);
-    if (x === null) r.fail(`invalid score ${JSON.stringify(s)}`, at, w);
-    pairs.push([flat[i]!, x]);
-  }
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, strtodPrefix(flat[i + 1]!)]);
   return buildZset(pairs, lim, r, at, w, w);
 }
 

@@ -150,7 +150,7 @@ export function readStream(r: RdbReader, type: number, ctx: ValueCtx): Stream {
     const lat = r.pos;
     const blob = r.as(WHY.streamListpackRead, () => r.strBytes());
     if (ctx.deep) ctx.sanitizations++;
-    s.nodes.push(readNode(r, idFrom(key), listpackEntries(blob, r, lat, WHY.streamListpack), lat));
+    s.nodes.push(readNode(r, idFrom(key), listpackEntries(blob, r, lat, WHY.streamListpack, false), lat));
   }
   // nodes in ID order, each entry after the one before it
   s.nodes.sort((a, b) => (a.master < b.master ? -1 : a.master > b.master ? 1 : 0));
