@@ -17,8 +17,9 @@
  *
  * Checked: every reply is well-formed RESP (parsed strictly); RESTORE
  * replies +OK or "-ERR Bad data format" only; a PING on another connection
- * is answered within a second after every payload; the server process stays
- * up and its memory bounded (huge declared lengths must not allocate).
+ * is answered (within 3 s, a bound for a loaded machine) after every
+ * payload; the server process stays up and its memory bounded (huge
+ * declared lengths must not allocate).
  *
  * With a redis-server to compare with, the same mutations of its own DUMPs
  * are RESTOREd into both under sanitize-dump-payload yes: what Redis
@@ -413,7 +414,7 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
   const alive = async (p: string) => {
     const t0 = Date.now();
     const pong = await ping.call('PING');
-    if (pong !== '+PONG\r\n' || Date.now() - t0 > 1000) fail(`PING on another connection: ${JSON.stringify(pong)} after ${Date.now() - t0} ms`, p);
+    if (pong !== '+PONG\r\n' || Date.now() - t0 > 3000) fail(`PING on another connection: ${JSON.stringify(pong)} after ${Date.now() - t0} ms`, p);
     const mb = rssMb(o.pid);
     if (mb > st.maxRssMb) st.maxRssMb = mb;
     if (mb > (o.maxRssMb ?? 600)) fail(`memory: ${mb.toFixed(0)} MB resident`, p);
