@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
-import { loadRdbFile, RdbLoadError, persist } from './persistence/snapshot.js';
+import { loadRdbFile, RdbLoadError, persist, logRdbLoadFailure } from './persistence/snapshot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
@@ -210,7 +210,8 @@ async function main(argv: string[]): Promise<void> {
     try {
       await loadRdbFile(server);
     } catch (e) {
-      log.warning(e instanceof RdbLoadError ? `${e.message}. Refusing to start: fix or move the file (redis-check-rdb can show what is wrong).` : `Error loading the RDB file: ${(e as Error).message}`);
+      if (e instanceof RdbLoadError) logRdbLoadFailure(server, e); // Redis's lines (snapshot.ts)
+      else log.warning(`Error loading the RDB file: ${(e as Error).message}`);
       process.exit(1);
     }
   }

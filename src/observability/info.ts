@@ -309,7 +309,7 @@ function statsSection(server: Server): Fields {
     ['tracking_total_prefixes', server.tracking.prefixes.size],
     ['unexpected_error_replies', 0],
     ['total_error_replies', s.totalErrorReplies],
-    ['dump_payload_sanitizations', 0],
+    ['dump_payload_sanitizations', s.dumpPayloadSanitizations],
     ['total_reads_processed', 0],
     ['total_writes_processed', 0],
     ['io_threaded_reads_processed', 0],

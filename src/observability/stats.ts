@@ -39,6 +39,8 @@ export class Stats {
    * incrCommandStatsOnError keeps it. See dispatcher.call().
    */
   errorsCharged = 0;
+  /** Blobs of DUMP payloads and RDB files validated with sanitize-dump-payload (INFO dump_payload_sanitizations). */
+  dumpPayloadSanitizations = 0;
   /** Failed AUTH and HELLO AUTH (INFO acl_access_denied_auth; Redis 7.2 counts them with its ACL denials). */
   authFailures = 0;
   /** Per command ("get", "config|get"), in order of first use (INFO commandstats). */
@@ -148,6 +150,7 @@ export class Stats {
     this.totalErrorReplies = 0;
     this.errorsCharged = 0;
     this.authFailures = 0;
+    this.dumpPayloadSanitizations = 0;
     this.commands.clear();
     this.byId = [];
     this.errors.clear();

@@ -16,7 +16,8 @@
  * rdb.ts (writeValue) and rdb-load.ts (readValue).
  */
 import { RdbWriter, ListpackBuilder, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb.js';
-import { RdbReader, listpackEntries } from './rdb-load.js';
+import { RdbReader, listpackEntries, WHY, type ValueCtx } from './rdb-load.js';
+import { isInt64Text } from '../types/set.js';
 import { Consumer, ENTRIES_READ_INVALID, Group, Stream, StreamNode, makeId, type Nack, type StreamId } from '../types/stream.js';
 
 const U64 = 0xffffffffffffffffn;
@@ -31,14 +32,6 @@ function writeLen(w: RdbWriter, v: bigint | number): void {
   buf[0] = 0x81;
   buf.writeBigUInt64BE(b, 1);
   w.bytes(buf);
-}
-
-function readLen(r: RdbReader): bigint {
-  if (r.pos < r.end && r.buf[r.pos] === 0x81) {
-    const b = r.bytes(9);
-    return b.readBigUInt64BE(1);
-  }
-  return BigInt(r.plainLen());
 }
 
 function idBytes(id: StreamId): Buffer {
@@ -123,110 +116,186 @@ export function writeStream(w: RdbWriter, s: Stream): void {
   }
 }
 
-/** Reads a stream of RDB type 15, 19 or 21 (after its type byte). */
-export function readStream(r: RdbReader, type: number): Stream {
+/**
+ * Reads a stream of RDB type 15, 19 or 21 (after its type byte), refusing
+ * what would break the stream's invariants, with Redis 7.2.4's reason where
+ * it has one:
+ *  - each node's listpack as streamValidateListpackIntegrity checks it (the
+ *    counters, the master entry and its zero terminator, each entry's flags,
+ *    ID deltas, fields, values and element count), its counters matching
+ *    its entries, at least one live entry (tsdis drops a node whose last
+ *    entry goes, as Redis does); node IDs unique (Redis: "Listpack re-added
+ *    with existing key");
+ *  - every entry ID at or after its node's master ID and after the one
+ *    before it, across nodes (nodes are put in ID order, as Redis's rax
+ *    keeps them), and the stream's last ID at or after all of them (else
+ *    XADD * could go backwards);
+ *  - the length matching the live entries;
+ *  - groups: names unique, global PEL IDs unique, consumer names unique,
+ *    each consumer PEL entry in the global PEL and owned by one consumer
+ *    only, every global PEL entry owned (Redis checks that last one only
+ *    with sanitize-dump-payload; tsdis always: an unowned NACK has no
+ *    consumer to report).
+ * Short reads are reported with the reason Redis's stream loader gives for
+ * the field being read.
+ */
+export function readStream(r: RdbReader, type: number, ctx: ValueCtx): Stream {
   const at = r.pos;
   const s = new Stream();
-  const nodes = r.plainLen();
+  const nodes = r.as(WHY.streamNodes, () => r.plainLen());
   for (let k = 0; k < nodes; k++) {
     const kat = r.pos;
-    const key = r.strBytes();
-    if (key.length !== 16) r.fail('stream node key is not a 128-bit ID', kat);
-    const master = idFrom(key);
+    const key = r.as(WHY.streamMasterId, () => r.strBytes());
+    if (key.length !== 16) r.fail('stream node key is not a 128-bit ID', kat, WHY.streamNodeKey);
     const lat = r.pos;
-    const e = listpackEntries(r.strBytes(), r, lat);
-    const num = (i: number): bigint => {
-      const x = e[i];
-      if (x === undefined || !/^-?[0-9]+$/.test(x)) r.fail('malformed stream listpack', lat);
-      return BigInt(x);
-    };
-    const live = Number(num(0));
-    const dead = Number(num(1));
-    const nf = Number(num(2));
-    const fields = e.slice(3, 3 + nf);
-    let i = 3 + nf;
-    if (num(i++) !== 0n) r.fail('malformed stream listpack (master entry)', lat);
-    const node = new StreamNode(master, fields);
-    const mMs = master >> 64n;
-    const mSeq = master & U64;
-    while (i < e.length) {
-      const flags = Number(num(i++));
-      const ms = (mMs + num(i++)) & U64;
-      const seq = (mSeq + num(i++)) & U64;
-      let fv: string[];
-      if (flags & F_SAMEFIELDS) {
-        fv = [];
-        for (let j = 0; j < nf; j++) fv.push(fields[j]!, e[i + j]!);
-        i += nf;
-      } else {
-        const n = Number(num(i++));
-        fv = e.slice(i, i + n * 2);
-        i += n * 2;
-      }
-      i++; // the entry's element count
-      if (i > e.length || fv.some((x) => x === undefined)) r.fail('malformed stream listpack (entry)', lat);
-      const id = makeId(ms, seq);
-      if (node.ids.length > 0 && id <= node.ids[node.ids.length - 1]!) r.fail('stream entries out of order', lat);
-      node.append(id, fv);
-      if (flags & F_DELETED) node.markDeleted(node.ids.length - 1);
-    }
-    if (node.live !== live || node.dead !== dead) r.fail('stream listpack counters do not match its entries', lat);
-    if (node.ids.length === 0) r.fail('empty stream listpack', lat);
-    s.nodes.push(node);
+    const blob = r.as(WHY.streamListpackRead, () => r.strBytes());
+    if (ctx.deep) ctx.sanitizations++;
+    s.nodes.push(readNode(r, idFrom(key), listpackEntries(blob, r, lat, WHY.streamListpack, false), lat));
   }
-  s.length = r.plainLen();
-  const id = (): StreamId => makeId(readLen(r), readLen(r));
-  s.lastId = id();
-  if (type !== T_STREAM_LISTPACKS) {
-    s.firstId = id();
-    s.maxDeletedId = id();
-    s.entriesAdded = Number(readLen(r));
-  } else {
+  // nodes in ID order, each entry after the one before it
+  s.nodes.sort((a, b) => (a.master < b.master ? -1 : a.master > b.master ? 1 : 0));
+  let top = -1n;
+  for (let k = 0; k < s.nodes.length; k++) {
+    const n = s.nodes[k]!;
+    if (k > 0 && n.master === s.nodes[k - 1]!.master) r.fail('two stream nodes with the same master ID', at, WHY.streamNodeDup);
+    if (n.ids[0]! <= top) r.fail('stream nodes overlap', at, WHY.streamListpack);
+    top = n.ids[n.ids.length - 1]!;
+  }
+  const meta = r.pos;
+  const id = (): StreamId => makeId(r.len64(), r.len64());
+  r.as(WHY.streamMeta, () => {
+    s.length = r.plainLen();
+    s.lastId = id();
+    if (type !== T_STREAM_LISTPACKS) {
+      s.firstId = id();
+      s.maxDeletedId = id();
+      s.entriesAdded = Number(r.len64());
+    }
+  });
+  if (type === T_STREAM_LISTPACKS) {
     s.firstId = s.edge(false)?.[0] ?? 0n;
     s.entriesAdded = s.length;
   }
   let live = 0;
   for (const n of s.nodes) live += n.live;
-  if (live !== s.length) r.fail('stream length does not match its entries', at);
-  const groups = r.plainLen();
+  if (live !== s.length) r.fail(`stream length ${s.length} does not match its ${live} entries`, meta, WHY.streamLength);
+  if (top >= 0n && s.lastId < top) r.fail('stream last ID before its last entry', meta, WHY.streamMeta);
+  const groups = r.as(WHY.streamGroups, () => r.plainLen());
   for (let k = 0; k < groups; k++) {
-    const name = r.str();
-    const lastId = id();
+    const name = r.as(WHY.streamGroupName, () => r.str());
+    const lastId = r.as(WHY.streamGroupId, id);
     let entriesRead: number;
-    if (type !== T_STREAM_LISTPACKS) {
-      const v = BigInt.asIntN(64, readLen(r));
-      entriesRead = Number(v);
-    } else entriesRead = s.estimateDistance(lastId);
+    if (type !== T_STREAM_LISTPACKS) entriesRead = Number(BigInt.asIntN(64, r.as(WHY.streamGroupOffset, () => r.len64())));
+    else entriesRead = s.estimateDistance(lastId);
+    if (s.groups.has(name)) r.fail('duplicate consumer group', at, WHY.streamGroupDup(name));
     const g = new Group(name, lastId, entriesRead < 0 ? ENTRIES_READ_INVALID : entriesRead);
-    const pel = r.plainLen();
-    const nacks = new Map<StreamId, Nack>();
-    for (let j = 0; j < pel; j++) {
-      const pid = idFrom(r.bytes(16));
-      const t = r.i64le();
-      const count = Number(readLen(r));
-      const nack: Nack = { id: pid, consumer: null as unknown as Consumer, deliveryTime: Number(t), deliveryCount: count };
-      nacks.set(pid, nack);
-      g.pel.set(pid, nack);
-    }
-    const consumers = r.plainLen();
-    for (let j = 0; j < consumers; j++) {
-      const cname = r.str();
-      const seen = Number(r.i64le());
-      const active = type === T_STREAM_LISTPACKS_3 ? Number(r.i64le()) : seen;
-      const c = new Consumer(cname, seen, active);
-      const cp = r.plainLen();
-      for (let q = 0; q < cp; q++) {
-        const cat = r.pos;
-        const pid = idFrom(r.bytes(16));
-        const nack = nacks.get(pid);
-        if (nack === undefined) r.fail('consumer PEL entry missing from the group PEL', cat);
-        nack.consumer = c;
-        c.pel.set(pid, nack);
-      }
-      g.consumers.set(cname, c);
-    }
-    for (const n of nacks.values()) if (n.consumer === null) r.fail('group PEL entry owned by no consumer', at);
     s.groups.set(name, g);
+    readGroupPels(r, type, g);
   }
   return s;
+}
+
+/** A stream node from its master ID and listpack entries (see readStream). */
+function readNode(r: RdbReader, master: StreamId, e: string[], lat: number): StreamNode {
+  const bad = (d: string): never => r.fail(`malformed stream listpack (${d})`, lat, WHY.streamListpack);
+  if (e.length === 0) r.fail('empty stream listpack', lat, WHY.streamEmptyListpack);
+  let i = 0;
+  // the next entry as an integer (an integer or a string that is one, as lpGetIntegerIfValid)
+  const int = (what: string): bigint => {
+    const x = e[i++];
+    if (x === undefined) return bad(`${what} missing`);
+    if (!isInt64Text(x)) return bad(`${what} is not an integer`);
+    return BigInt(x);
+  };
+  const live = int('live count');
+  const dead = int('deleted count');
+  const nf = int('master field count');
+  if (live < 0n || dead < 0n || nf < 0n || nf > BigInt(e.length)) bad('counters out of range');
+  const fields = e.slice(i, i + Number(nf));
+  i += fields.length;
+  if (int('master terminator') !== 0n) bad('master entry not terminated by 0');
+  const node = new StreamNode(master, fields);
+  const mMs = master >> 64n;
+  const mSeq = master & U64;
+  let last = -1n;
+  for (let j = 0n; j < live + dead; j++) {
+    if (i >= e.length) bad('fewer entries than counted');
+    const flags = int('flags');
+    const ms = (mMs + int('ID delta')) & U64;
+    const seq = (mSeq + int('ID delta')) & U64;
+    let fv: string[];
+    let lpCount: bigint;
+    if (flags & BigInt(F_SAMEFIELDS)) {
+      if (i + fields.length > e.length) bad('values missing');
+      fv = [];
+      for (let q = 0; q < fields.length; q++) fv.push(fields[q]!, e[i + q]!);
+      i += fields.length;
+      lpCount = BigInt(fields.length) + 3n;
+    } else {
+      const n = int('field count');
+      if (n < 0n || n * 2n > BigInt(e.length - i)) bad('fields missing');
+      fv = e.slice(i, i + Number(n) * 2);
+      i += fv.length;
+      lpCount = n * 2n + 4n;
+    }
+    if (int('element count') !== lpCount) bad('element count differs');
+    const id = makeId(ms, seq);
+    if (id < master) bad('entry ID before the master ID');
+    if (id <= last) bad('entries out of order');
+    last = id;
+    node.append(id, fv);
+    if (flags & BigInt(F_DELETED)) node.markDeleted(node.ids.length - 1);
+  }
+  if (i !== e.length) bad('more entries than counted');
+  if (BigInt(node.live) !== live || BigInt(node.dead) !== dead) bad('counters differ from the entries');
+  if (node.live === 0) r.fail('stream listpack with no live entry', lat, WHY.streamEmptyListpack);
+  return node;
+}
+
+/** A group's global PEL and its consumers with their PELs (see readStream). */
+function readGroupPels(r: RdbReader, type: number, g: Group): void {
+  const at = r.pos;
+  const pelSize = r.as(WHY.streamPelSize, () => r.plainLen());
+  // the global PEL, owned once the consumers are read
+  const pending = new Map<StreamId, { time: number; count: number; nack: Nack | null }>();
+  for (let j = 0; j < pelSize; j++) {
+    const pat = r.pos;
+    const pid = idFrom(r.as(WHY.streamPelId, () => r.bytes(16)));
+    const [time, count] = r.as(WHY.streamPelNack, () => [Number(r.i64le()), Number(r.len64())] as const);
+    if (pending.has(pid)) r.fail('duplicate group PEL entry', pat, WHY.streamPelDup);
+    pending.set(pid, { time, count, nack: null });
+  }
+  const consumers = r.as(WHY.streamConsumers, () => r.plainLen());
+  for (let j = 0; j < consumers; j++) {
+    const cat = r.pos;
+    const cname = r.as(WHY.streamConsumerName, () => r.str());
+    if (g.consumers.has(cname)) r.fail('duplicate consumer', cat, WHY.streamConsumerDup);
+    const seen = Number(r.as(WHY.streamSeenTime, () => r.i64le()));
+    const active = type === T_STREAM_LISTPACKS_3 ? Number(r.as(WHY.streamActiveTime, () => r.i64le())) : seen;
+    const c = new Consumer(cname, seen, active);
+    g.consumers.set(cname, c);
+    const cp = r.as(WHY.streamConsumerPelSize, () => r.plainLen());
+    const ids: StreamId[] = [];
+    for (let q = 0; q < cp; q++) {
+      const pat = r.pos;
+      const pid = idFrom(r.as(WHY.streamConsumerPelId, () => r.bytes(16)));
+      const p = pending.get(pid);
+      if (p === undefined) r.fail('consumer PEL entry missing from the group PEL', pat, WHY.streamConsumerPelMissing);
+      if (p.nack !== null) r.fail('PEL entry owned twice', pat, WHY.streamConsumerPelDup);
+      p.nack = { id: pid, consumer: c, deliveryTime: p.time, deliveryCount: p.count };
+      ids.push(pid);
+    }
+    ids.sort(cmpId);
+    for (const pid of ids) c.pel.set(pid, pending.get(pid)!.nack!);
+  }
+  const ids = [...pending.keys()].sort(cmpId);
+  for (const pid of ids) {
+    const nack = pending.get(pid)!.nack;
+    if (nack === null) r.fail('group PEL entry owned by no consumer', at, WHY.streamPelOrphan);
+    g.pel.set(pid, nack);
+  }
+}
+
+function cmpId(a: StreamId, b: StreamId): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

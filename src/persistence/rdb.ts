@@ -432,13 +432,47 @@ export function scoreText(x: number): string {
 }
 
 /** C's printf("%.17g", x) for a finite x. */
+/**
+ * x (finite, not 0) to 17 significant digits as toExponential(16) writes
+ * them, rounded as C's printf does: to nearest, an exact tie to even.
+ * toExponential rounds a tie up; a tie shows as a 5 in the 18th digit (the
+ * only case where the two can differ), then the exact decimal value of the
+ * double decides (BigInt).
+ */
+function sig17(x: number): string {
+  const e18 = x.toExponential(17);
+  if (e18[e18.indexOf('e') - 1] !== '5') return x.toExponential(16);
+  // exact: |x| = mant * 2^exp2
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, Math.abs(x));
+  const hi = dv.getUint32(0);
+  const be = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(dv.getUint32(4));
+  if (be !== 0) mant |= 1n << 52n;
+  const exp2 = (be === 0 ? 1 : be) - 1075;
+  // digits D with |x| = D * 10^-scale
+  const D = exp2 >= 0 ? (mant << BigInt(exp2)).toString() : (mant * 5n ** BigInt(-exp2)).toString();
+  const scale = exp2 >= 0 ? 0 : -exp2;
+  const digits = D.replace(/^0+/, '');
+  let exp10 = digits.length - 1 - scale;
+  let head = BigInt(digits.slice(0, 17).padEnd(17, '0'));
+  const rest = digits.slice(17);
+  const half = rest === '' ? -1 : rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1))) ? 1 : rest[0] === '5' ? 0 : -1;
+  if (half > 0 || (half === 0 && head % 2n === 1n)) head++;
+  let h = head.toString();
+  if (h.length > 17) {
+    h = h.slice(0, 17);
+    exp10++;
+  }
+  return `${x < 0 ? '-' : ''}${h[0]}.${h.slice(1)}e${exp10 < 0 ? '-' : '+'}${Math.abs(exp10)}`;
+}
+
 export function formatG17(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const e = x.toExponential(16); // d.dddddddddddddddde±X: 17 significant digits
-  const m = /^(-?)(\d)\.(\d+)e([+-]\d+)$/.exec(e)!;
+  const m = /^(-?)(\d)\.(\d+)e([+-]\d+)$/.exec(sig17(x))!;
   const exp = Number(m[4]);
   const digits = m[2]! + m[3]!;
   if (exp < -4 || exp >= 17) {

@@ -8,89 +8,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, startRedis, hasRedis, RawConn, type RedisProcess } from '../helpers/servers.js';
-import { crc64 } from '../../src/persistence/crc64.js';
+import { len, str, ziplist, zipmap, listpack, payload } from '../helpers/payloads.js';
 
 const DEBUG = { 'enable-debug-command': 'yes' };
-
-/** An RDB length (6/14/32-bit forms). */
-function len(n: number): Buffer {
-  if (n < 64) return Buffer.from([n]);
-  if (n < 16384) return Buffer.from([0x40 | (n >> 8), n & 0xff]);
-  const b = Buffer.alloc(5);
-  b[0] = 0x80;
-  b.writeUInt32BE(n, 1);
-  return b;
-}
-
-/** A raw RDB string. */
-const str = (s: string | Buffer): Buffer => {
-  const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
-  return Buffer.concat([len(b.length), b]);
-};
-
-/** A ziplist blob (strings under 64 bytes, integers as int8/int16/immediate). */
-function ziplist(items: (string | number)[]): Buffer {
-  const entries: Buffer[] = [];
-  let prev = 0;
-  let tail = 10;
-  let off = 10;
-  for (const it of items) {
-    const head = prev < 254 ? Buffer.from([prev]) : Buffer.concat([Buffer.from([0xfe]), Buffer.from(new Uint32Array([prev]).buffer)]);
-    let body: Buffer;
-    if (typeof it === 'number') {
-      if (it >= 0 && it <= 12) body = Buffer.from([0xf1 + it]);
-      else if (it >= -128 && it <= 127) body = Buffer.from([0xfe, it & 0xff]);
-      else {
-        body = Buffer.alloc(3);
-        body[0] = 0xc0;
-        body.writeInt16LE(it, 1);
-      }
-    } else {
-      const b = Buffer.from(it, 'latin1');
-      body = Buffer.concat([Buffer.from([b.length]), b]);
-    }
-    const e = Buffer.concat([head, body]);
-    entries.push(e);
-    tail = off;
-    off += e.length;
-    prev = e.length;
-  }
-  const total = off + 1;
-  const h = Buffer.alloc(10);
-  h.writeUInt32LE(total, 0);
-  h.writeUInt32LE(items.length ? tail : 10, 4);
-  h.writeUInt16LE(items.length, 8);
-  return Buffer.concat([h, ...entries, Buffer.from([0xff])]);
-}
-
-/** A zipmap blob (short keys and values). */
-function zipmap(pairs: [string, string][]): Buffer {
-  const parts: Buffer[] = [Buffer.from([pairs.length])];
-  for (const [k, v] of pairs) parts.push(Buffer.from([k.length]), Buffer.from(k, 'latin1'), Buffer.from([v.length, 0]), Buffer.from(v, 'latin1'));
-  parts.push(Buffer.from([0xff]));
-  return Buffer.concat(parts);
-}
-
-/** A listpack blob of short strings. */
-function listpack(items: string[]): Buffer {
-  const entries = items.map((s) => {
-    const b = Buffer.from(s, 'latin1');
-    return Buffer.concat([Buffer.from([0x80 | b.length]), b, Buffer.from([b.length + 1])]);
-  });
-  const body = Buffer.concat(entries);
-  const h = Buffer.alloc(6);
-  h.writeUInt32LE(6 + body.length + 1, 0);
-  h.writeUInt16LE(items.length, 4);
-  return Buffer.concat([h, body, Buffer.from([0xff])]);
-}
-
-/** A DUMP payload: type, value, version, CRC-64. */
-function payload(type: number, value: Buffer, version: number): string {
-  const v = Buffer.alloc(2);
-  v.writeUInt16LE(version);
-  const body = Buffer.concat([Buffer.from([type]), value, v]);
-  return Buffer.concat([body, crc64(body)]).latin1Slice();
-}
 
 const textDouble = (x: string) => Buffer.concat([Buffer.from([x.length]), Buffer.from(x, 'latin1')]);
 

@@ -58,6 +58,11 @@ test('%.17g formatting', () => {
   assert.equal(formatG17(1e-5), '1.0000000000000001e-05');
   assert.equal(formatG17(123456789012), '123456789012');
   assert.equal(formatG17(Infinity), 'inf');
+  // an exact tie at the 17th digit rounds to even, as C's printf (toExponential would round it up)
+  assert.equal(formatG17(17.000015258789062), '17.000015258789062');
+  assert.equal(formatG17(8468517728652.156), '8468517728652.1562');
+  assert.equal(formatG17(-557408465587746.1), '-557408465587746.12');
+  assert.equal(formatG17(1234567890123456.75), '1234567890123456.8');
 });
 
 test('every type and encoding round-trips through tsdis RDB write and load', async () => {
