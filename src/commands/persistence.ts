@@ -13,7 +13,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { dumpPayload, RDB_MAX_READ_VERSION } from '../persistence/rdb.js';
 import { RdbReader, RdbError, readValue, loadLimits } from '../persistence/rdb-load.js';
 import { crc64 } from '../persistence/crc64.js';
-import { AofLoadError } from '../persistence/aof.js';
+import { AofLoadError, loadAof } from '../persistence/aof.js';
 import { persist, saveSync, startBgsave, rdbOptions, rdbPath, savePoints, loadRdbBuffer, emptyData, RdbLoadError } from '../persistence/snapshot.js';
 import { datasetDigest, keyValueDigest } from '../persistence/digest.js';
 import { lruClock } from '../keyspace/access.js';
@@ -222,7 +222,7 @@ export function debugLoadAof(ctx: Ctx): void {
   try {
     aof.loadManifest();
     aof.delHistoryFiles();
-    status = aof.load(server.aofReplayer());
+    status = loadAof(aof, server.aofReplayer());
   } catch (e) {
     if (!(e instanceof AofLoadError)) throw e;
     status = 'failed';

@@ -37,257 +37,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
-import type { Db } from '../keyspace/db.js';
-import { isString, strOf, type Value } from '../keyspace/value.js';
-import { formatDouble } from '../util/numbers.js';
-import { streamRebuildCommands, type Stream } from '../types/stream.js';
-import type { HashValue } from '../types/hash.js';
-import { rdbImage, loadRdbBuffer, persist, Bgsave, RdbLoadError, type SnapshotFormat, type SnapshotEnd } from './snapshot.js';
-import type { RdbWriter } from './rdb.js';
+import { rdbImage, persist, Bgsave, type SnapshotEnd } from './snapshot.js';
 import { strerror } from '../config/file.js';
 import { libraryCodes } from '../scripting/functions.js';
-import { AofManifest, ManifestError, parseManifest, persistManifest, manifestName, tempIncrName, fsyncDir } from './aof-manifest.js';
+import { AofManifest, ManifestError, parseManifest, persistManifest, manifestName, tempIncrName } from './aof-manifest.js';
+import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
+import { AofLoadError } from './aof-load.js';
 
-export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
+export { parseManifest, AofManifest, ManifestError, fsyncDir } from './aof-manifest.js';
+export { encodeCommand, readCommands, keyCommands, writeDatasetAsCommands, writeAll, type AofRead } from './aof-format.js';
+export { AofLoadError, UNKNOWN_COMMAND, loadAof, loadSteps, loadInSlices, type AofReplayer, type AofLoadStatus } from './aof-load.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
 /** Redis's aof_state: off, on, or on but waiting for the first rewrite to write a base. */
 export type AofState = 'off' | 'on' | 'wait-rewrite';
-
-/**
- * The AOF cannot be loaded: the start is refused. Redis's lines saying why
- * were logged already (the CLI exits without logging it again); the message
- * is the reason, for embedders.
- */
-export class AofLoadError extends Error {}
-
-/**
- * Replays an AOF's commands into the keyspace: the server's loader, a client
- * that must be obeyed (no gate refuses it; see Client.mustObey).
- */
-export interface AofReplayer {
-  /** Runs one command; returns null, or the error it replied (UNKNOWN_COMMAND when there is no such command). */
-  run(argv: string[]): string | null;
-  /** Inside a MULTI that no EXEC has closed yet. */
-  inMulti(): boolean;
-  /** Drops a transaction left open at the end of a file. */
-  discard(): void;
-}
-
-/** What AofReplayer.run returns for a command that does not exist. */
-export const UNKNOWN_COMMAND = 'unknown command';
-
-/** How a load ended (Redis's AOF_OK, AOF_TRUNCATED, AOF_EMPTY, AOF_NOT_EXIST); failures throw AofLoadError. */
-export type AofLoadStatus = 'ok' | 'truncated' | 'empty' | 'not-exist';
-
-/** A RESP multibulk command as a latin1 string. */
-export function encodeCommand(argv: readonly string[]): string {
-  let s = '*' + argv.length + '\r\n';
-  for (const a of argv) s += '$' + a.length + '\r\n' + a + '\r\n';
-  return s;
-}
-
-// ---------------------------------------------------------------------------
-// Reading
-
-/** The outcome of reading an AOF file's commands. */
-export interface AofRead {
-  /** Complete commands. */
-  commands: string[][];
-  /** The file offset where each command starts. */
-  offsets: number[];
-  /** Offset just after the last complete command. */
-  end: number;
-  /** Set when the file ends inside a command (a torn write). */
-  truncated: boolean;
-  /** Set when the bytes at `end` are not a command: a corrupt file. */
-  bad: boolean;
-}
-
-/**
- * Strict reader of an AOF's commands: only multibulk `*N` of `$len` bulks,
- * as writers produce (Redis's loader accepts nothing else either). An `#`
- * annotation line (aof-timestamp-enabled) is skipped.
- */
-export function readCommands(buf: Buffer, from = 0): AofRead {
-  const commands: string[][] = [];
-  const offsets: number[] = [];
-  let pos = from;
-  const len = buf.length;
-  const line = (at: number): [number, number] | null => {
-    const cr = buf.indexOf(13, at);
-    if (cr < 0 || cr + 1 >= len) return null;
-    if (buf[cr + 1] !== 10) return [NaN, cr];
-    const t = buf.latin1Slice(at + 1, cr);
-    const n = /^(0|[1-9][0-9]*)$/.test(t) ? Number(t) : NaN;
-    return [n, cr + 2];
-  };
-  for (;;) {
-    if (pos >= len) return { commands, offsets, end: pos, truncated: false, bad: false };
-    const start = pos;
-    const c0 = buf[pos];
-    if (c0 === 35 /* # */) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) return { commands, offsets, end: start, truncated: true, bad: false };
-      pos = nl + 1;
-      continue;
-    }
-    if (c0 !== 42 /* * */) return { commands, offsets, end: start, truncated: false, bad: true };
-    const h = line(pos);
-    if (h === null) return { commands, offsets, end: start, truncated: true, bad: false };
-    if (!(h[0] >= 1)) return { commands, offsets, end: start, truncated: false, bad: true };
-    pos = h[1];
-    const argv: string[] = [];
-    for (let i = 0; i < h[0]; i++) {
-      if (pos >= len) return { commands, offsets, end: start, truncated: true, bad: false };
-      if (buf[pos] !== 36 /* $ */) return { commands, offsets, end: start, truncated: false, bad: true };
-      const b = line(pos);
-      if (b === null) return { commands, offsets, end: start, truncated: true, bad: false };
-      if (!(b[0] >= 0)) return { commands, offsets, end: start, truncated: false, bad: true };
-      const s = b[1];
-      if (s + b[0] + 2 > len) return { commands, offsets, end: start, truncated: true, bad: false };
-      if (buf[s + b[0]] !== 13 || buf[s + b[0] + 1] !== 10) return { commands, offsets, end: start, truncated: false, bad: true };
-      argv.push(buf.latin1Slice(s, s + b[0]));
-      pos = s + b[0] + 2;
-    }
-    commands.push(argv);
-    offsets.push(start);
-  }
-}
-
-/** The offset of the last `*1\r\n$5\r\nMULTI\r\n` before `end` (where an unfinished transaction starts). */
-function lastMultiOffset(buf: Buffer, end: number): number {
-  const needle = Buffer.from('*1\r\n$5\r\nMULTI\r\n', 'latin1');
-  const lower = Buffer.from('*1\r\n$5\r\nmulti\r\n', 'latin1');
-  const a = buf.lastIndexOf(needle, end - needle.length);
-  const b = buf.lastIndexOf(lower, end - lower.length);
-  return Math.max(0, Math.max(a, b));
-}
-
-// ---------------------------------------------------------------------------
-// The dataset as commands (a base file in AOF format)
-
-/** Commands that rebuild one key (its value, then its TTL). Large collections are split in batches. */
-export function keyCommands(key: string, v: Value, expireAt: number | bigint | undefined, out: string[][]): void {
-  const BATCH = 64;
-  const batched = (cmd: string, items: string[], per: number) => {
-    for (let i = 0; i < items.length; i += BATCH * per) out.push([cmd, key, ...items.slice(i, i + BATCH * per)]);
-  };
-  if (isString(v)) out.push(['SET', key, strOf(v)]);
-  else if (v.type === 'list') {
-    const v2 = v as unknown as { toArray(): (string | number)[] };
-    batched('RPUSH', v2.toArray().map(String), 1);
-  } else if (v.type === 'hash') {
-    const h = v as HashValue;
-    const items: string[] = [];
-    h.forEach((f, x) => items.push(f, x));
-    batched('HSET', items, 2);
-    // Field TTLs (Redis 7.4 writes HMSET + HPEXPIREAT per field): one
-    // HPEXPIREAT per distinct time, for up to 64 of its fields.
-    if (h.hasFieldTtls()) {
-      const byTime = new Map<number, string[]>();
-      h.forEachExpire((f, at) => {
-        const fs = byTime.get(at);
-        if (fs === undefined) byTime.set(at, [f]);
-        else fs.push(f);
-      });
-      for (const [at, fs] of byTime) {
-        for (let i = 0; i < fs.length; i += BATCH) {
-          const part = fs.slice(i, i + BATCH);
-          out.push(['HPEXPIREAT', key, String(at), 'FIELDS', String(part.length), ...part]);
-        }
-      }
-    }
-  } else if (v.type === 'set') {
-    batched('SADD', [...(v as unknown as { members(): Iterable<string> }).members()], 1);
-  } else if (v.type === 'zset') {
-    const items: string[] = [];
-    for (const [m, s] of (v as unknown as { entries(): Iterable<[string, number]> }).entries()) items.push(formatDouble(s), m);
-    batched('ZADD', items, 2);
-  } else if (v.type === 'stream') {
-    out.push(...streamRebuildCommands(key, v as Stream));
-  } else {
-    throw new Error(`cannot write a value of type ${(v as { type: string }).type} to the AOF`);
-  }
-  if (expireAt !== undefined) out.push(['PEXPIREAT', key, String(expireAt)]);
-}
-
-/** A `#TS:<unix seconds>` annotation line (aof-timestamp-enabled). */
-function tsAnnotation(sec: number): string {
-  return `#TS:${sec}\r\n`;
-}
-
-/**
- * Writes the dataset as commands to fd: a timestamp annotation (when
- * given), the function libraries (FUNCTION LOAD, as Redis's rewrite does
- * first), then every database's keys. Returns bytes written.
- */
-export function writeDatasetAsCommands(fd: number, dbs: readonly Db[], libraries: readonly string[] = [], timestamp: number | null = null): number {
-  let bytes = 0;
-  let chunk = timestamp === null ? '' : tsAnnotation(timestamp);
-  const put = (s: string) => {
-    chunk += s;
-    if (chunk.length >= 1 << 20) {
-      bytes += writeAll(fd, chunk);
-      chunk = '';
-    }
-  };
-  for (const code of libraries) put(encodeCommand(['FUNCTION', 'LOAD', code]));
-  for (const db of dbs) {
-    if (db.dict.size === 0) continue;
-    put(encodeCommand(['SELECT', String(db.id)]));
-    const keys = db.dict.keys;
-    const vals = db.dict.vals;
-    const cmds: string[][] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      cmds.length = 0;
-      keyCommands(key, vals[i]!, db.expires.get(key), cmds);
-      for (const c of cmds) put(encodeCommand(c));
-    }
-  }
-  if (chunk.length > 0) bytes += writeAll(fd, chunk);
-  return bytes;
-}
-
-/** Appends a latin1 string to a snapshot writer's buffer. */
-function putLatin1(w: RdbWriter, s: string): void {
-  w.ensure(s.length);
-  w.pos += w.buf.latin1Write(s, w.pos);
-}
-
-/**
- * The background snapshot's layout for a base without the RDB preamble:
- * the same commands writeDatasetAsCommands writes, key by key.
- */
-function commandsFormat(server: Server, timestamp: number | null): SnapshotFormat {
-  const cmds: string[][] = [];
-  return {
-    header: (w) => {
-      if (timestamp !== null) putLatin1(w, tsAnnotation(timestamp));
-      for (const code of libraryCodes(server)) putLatin1(w, encodeCommand(['FUNCTION', 'LOAD', code]));
-    },
-    dbHeader: (w, id) => putLatin1(w, encodeCommand(['SELECT', String(id)])),
-    keyValue: (w, key, v, at) => {
-      cmds.length = 0;
-      keyCommands(key, v, at, cmds);
-      for (const c of cmds) putLatin1(w, encodeCommand(c));
-    },
-    valueJob: () => null,
-    trailer: () => {},
-  };
-}
-
-/** Writes a latin1 string completely (writeSync may write less than asked). */
-export function writeAll(fd: number, s: string): number {
-  const b = Buffer.from(s, 'latin1');
-  let off = 0;
-  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
-  return b.length;
-}
-
-export { fsyncDir };
 
 // ---------------------------------------------------------------------------
 // The AOF of a running server
@@ -350,7 +114,7 @@ export class Aof {
   private limitDelayMinutes = 0;
   private limitNextTime = 0;
 
-  constructor(private readonly server: Server) {}
+  constructor(readonly server: Server) {}
 
   /** Whether a background rewrite runs (aof_rewrite_in_progress). */
   get rewriting(): boolean {
@@ -363,11 +127,11 @@ export class Aof {
   }
 
   /** The server's `dir`: where a pre-7.0 AOF is and where rewrites write their temp files. */
-  private get serverDir(): string {
+  get serverDir(): string {
     return path.resolve(String(this.server.config.v['dir'] ?? '.'));
   }
   /** `appenddirname`. */
-  private get dirname(): string {
+  get dirname(): string {
     return String(this.server.config.v['appenddirname'] ?? 'appendonlydir');
   }
   /** `dir`/`appenddirname`. */
@@ -425,13 +189,13 @@ export class Aof {
   }
 
   /** The manifest, read from disk the first time it is needed. */
-  private ensureManifest(): AofManifest {
+  ensureManifest(): AofManifest {
     if (!this.manifestLoaded) this.loadManifest();
     return this.manifest;
   }
 
   /** Writes the manifest when it changed; logs Redis's text and returns false when it cannot. */
-  private persist(m: AofManifest): boolean {
+  writeManifest(m: AofManifest): boolean {
     try {
       persistManifest(m, this.dir, this.filename);
       return true;
@@ -455,205 +219,7 @@ export class Aof {
     }
     this.manifest.history = [];
     this.manifest.dirty = true;
-    this.persist(this.manifest);
-  }
-
-  // -------------------------------------------------------------------------
-  // Loading
-
-  /**
-   * A pre-7.0 AOF (`dir`/`appendfilename`, one file, maybe with an RDB
-   * preamble) becomes the base of a new manifest and moves into the AOF
-   * directory (Redis's aofUpgradePrepare). Done when the directory or its
-   * manifest is missing, or when an earlier upgrade wrote the manifest but
-   * was stopped before the move. Throws AofLoadError (logged).
-   */
-  private upgradeIfNeeded(): void {
-    const old = path.join(this.serverDir, this.filename);
-    if (!fs.existsSync(old)) return;
-    const m = this.manifest;
-    const dirExists = fs.existsSync(this.dir);
-    const interrupted = m.base !== null && m.incr.length === 0 && m.base.name === this.filename && !fs.existsSync(path.join(this.dir, this.filename));
-    if (dirExists && !m.empty && !interrupted) return;
-    try {
-      fs.mkdirSync(this.dir, { recursive: true });
-    } catch (e) {
-      this.server.log.warning(`Can't open or create append-only dir ${this.dir}: ${strerror(e)}`);
-      throw new AofLoadError(`can't create ${this.dir}: ${strerror(e)}`);
-    }
-    m.base = { name: this.filename, seq: 1, type: 'b' };
-    m.curBaseSeq = 1;
-    m.dirty = true;
-    if (!this.persist(m)) throw new AofLoadError('the AOF manifest could not be written');
-    try {
-      fs.renameSync(old, path.join(this.dir, this.filename));
-    } catch (e) {
-      this.server.log.warning(`Error trying to move the old AOF file ${this.filename} into dir ${this.dirname}: ${strerror(e)}`);
-      throw new AofLoadError(`can't move ${old}: ${strerror(e)}`);
-    }
-    this.server.log.notice(`Successfully migrated an old-style AOF file (${this.filename}) into the AOF directory (${this.dirname}).`);
-  }
-
-  /**
-   * Loads the files the manifest names into the (empty) keyspace: the
-   * base, then each incremental file (Redis's loadAppendOnlyFiles), with
-   * server.loading set (the keyspace does not expire keys meanwhile; clients
-   * get -LOADING) and the loading_* INFO fields. A generator that yields
-   * every few thousand commands, so a server that already listens can load
-   * in slices across event-loop turns; load() runs it at once. Returns how
-   * it ended; throws AofLoadError (Redis's lines logged) when it cannot.
-   */
-  *loadSteps(replayer: AofReplayer): Generator<void, AofLoadStatus, void> {
-    this.ensureManifest();
-    this.upgradeIfNeeded();
-    const m = this.manifest;
-    if (m.empty) return 'not-exist';
-    const files = m.loadOrder();
-    let total = 0;
-    const sizes: number[] = [];
-    for (const f of files) {
-      try {
-        const size = fs.statSync(path.join(this.dir, f.name)).size;
-        sizes.push(size);
-        total += size;
-      } catch (e) {
-        this.server.log.warning(`Unable to obtain the AOF file ${f.name} length. stat: ${strerror(e)}`);
-        throw new AofLoadError(`the AOF file ${f.name} is missing: ${strerror(e)}`);
-      }
-    }
-    if (total === 0) return 'empty';
-    const st = persist(this.server);
-    const wasLoading = this.server.loading;
-    this.server.loading = true;
-    st.loading = { start: Math.floor(this.server.clock() / 1000), totalBytes: total, loadedBytes: 0, startMono: performance.now() };
-    // what is replayed is in the files already: nothing of it is fed back (Redis sets aof_state off)
-    const state = this.state;
-    this.state = 'off';
-    let status: AofLoadStatus = 'ok';
-    try {
-      let loaded = 0;
-      for (let i = 0; i < files.length; i++) {
-        const f = files[i]!;
-        const last = i === files.length - 1;
-        const t0 = performance.now();
-        const r = yield* this.loadFile(f.name, replayer, loaded);
-        loaded += sizes[i]!;
-        if (r === 'ok' || (r === 'truncated' && last)) {
-          this.server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
-        }
-        if (r === 'truncated' && !last) {
-          this.server.log.warning('Fatal error: the truncated file is not the last file');
-          throw new AofLoadError(`the truncated file ${f.name} is not the last file`);
-        }
-        // (an empty file among others with data counts as loaded)
-        status = r === 'empty' ? 'ok' : r;
-      }
-      this.currentSize = total;
-      this.rewriteBaseSize = m.base !== null ? sizes[0]! : 0;
-    } finally {
-      this.state = state;
-      this.server.loading = wasLoading;
-      st.loading = null;
-    }
-    return status;
-  }
-
-  /** Runs loadSteps at once. */
-  load(replayer: AofReplayer): AofLoadStatus {
-    const steps = this.loadSteps(replayer);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-    }
-  }
-
-  /**
-   * Replays one file (Redis's loadSingleAppendOnlyFile): an RDB image
-   * first when it starts with one (a base, or a pre-7.0 AOF's preamble),
-   * then its commands. A torn last command (or a transaction without its
-   * EXEC) is cut off when aof-load-truncated is yes ('truncated'); anything
-   * else unreadable throws AofLoadError with Redis's lines logged.
-   */
-  private *loadFile(name: string, replayer: AofReplayer, loadedBefore: number): Generator<void, AofLoadStatus, void> {
-    const log = this.server.log;
-    const file = path.join(this.dir, name);
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        log.warning(`The append log file ${name} doesn't exist: ${strerror(e)}`);
-      } else log.warning(`Fatal error: can't open the append log file ${name} for reading: ${strerror(e)}`);
-      throw new AofLoadError(`can't open the append log file ${name}: ${strerror(e)}`);
-    }
-    if (buf.length === 0) return 'empty';
-    const st = persist(this.server);
-    let from = 0;
-    if (buf.length >= 5 && buf.latin1Slice(0, 5) === 'REDIS') {
-      const oldStyle = name === this.filename;
-      log.notice(oldStyle ? 'Reading RDB preamble from AOF file...' : 'Reading RDB base file on AOF loading...');
-      try {
-        // keys whose TTL has passed are loaded too: the AOF's commands decide (Redis's RDBFLAGS_AOF_PREAMBLE)
-        from = loadRdbBuffer(this.server, buf, name, true).endOffset;
-      } catch (e) {
-        if (!(e instanceof RdbLoadError)) throw e;
-        log.warning(e.message);
-        log.warning(oldStyle ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted` : `Error reading the RDB base file ${name}, AOF loading aborted`);
-        throw new AofLoadError(`Error reading the RDB part of ${name}: ${e.message}`);
-      }
-      if (oldStyle) log.notice('Reading the remaining AOF tail...');
-    }
-    const r = readCommands(buf, from);
-    for (let k = 0; k < r.commands.length; k++) {
-      const argv = r.commands[k]!;
-      const err = replayer.run(argv);
-      if (err === UNKNOWN_COMMAND) {
-        // (Redis's line, with where the command starts)
-        log.warning(`Unknown command '${argv[0]}' reading the append only file ${name} (offset ${r.offsets[k]})`);
-        throw new AofLoadError(`Unknown command '${argv[0]}' reading the append only file ${name} (offset ${r.offsets[k]})`);
-      }
-      if (err !== null) {
-        // (Redis asserts a replayed command has no error reply; tsdis stops with the reason)
-        const msg = `Error replaying the append only file ${name}: '${argv[0]}' at offset ${r.offsets[k]} replied -${err}`;
-        log.warning(msg);
-        throw new AofLoadError(msg);
-      }
-      if ((k & 15) === 15) {
-        if (st.loading) st.loading.loadedBytes = loadedBefore + Math.round((k / r.commands.length) * buf.length);
-        yield;
-      }
-    }
-    if (st.loading) st.loading.loadedBytes = loadedBefore + buf.length;
-    if (r.bad) {
-      const msg = `Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest> (offset ${r.end})`;
-      log.warning(msg);
-      throw new AofLoadError(msg);
-    }
-    let end = r.end;
-    let truncated = r.truncated;
-    if (replayer.inMulti()) {
-      // A transaction without its EXEC at the end of the file: torn as well.
-      log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
-      truncated = true;
-      end = lastMultiOffset(buf, r.end);
-      replayer.discard();
-    }
-    if (!truncated) return 'ok';
-    if (this.server.config.v['aof-load-truncated']) {
-      log.warning(`!!! Warning: short read while loading the AOF file ${name}!!!`);
-      log.warning(`!!! Truncating the AOF ${name} at offset ${end} !!!`);
-      try {
-        fs.truncateSync(file, end);
-        log.warning(`AOF ${name} loaded anyway because aof-load-truncated is enabled`);
-        return 'truncated';
-      } catch (e) {
-        log.warning(`Error truncating the AOF file ${name}: ${strerror(e)}`);
-      }
-    }
-    log.warning(
-      `Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
-    );
-    throw new AofLoadError(`Unexpected end of file reading the append only file ${name}`);
+    this.writeManifest(this.manifest);
   }
 
   /**
@@ -685,7 +251,7 @@ export class Aof {
       this.server.log.warning(`Can't open the append-only file ${name}: ${strerror(e)}`);
       throw new AofLoadError(`can't open ${name}: ${strerror(e)}`);
     }
-    if (!this.persist(m)) throw new AofLoadError('the AOF manifest could not be written');
+    if (!this.writeManifest(m)) throw new AofLoadError('the AOF manifest could not be written');
     this.lastIncrSize = fs.fstatSync(this.fd).size;
     this.selected = -1;
     this.server.log.notice(`${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${name} on server start`);
@@ -981,7 +547,7 @@ export class Aof {
       this.server.log.warning(`Can't open the append-only file ${name}: ${strerror(e)}`);
       return false;
     }
-    if (temp !== null && !this.persist(temp)) {
+    if (temp !== null && !this.writeManifest(temp)) {
       fs.closeSync(fd);
       return false;
     }
@@ -1045,7 +611,7 @@ export class Aof {
       }
       if (ok) {
         temp.markRewrittenIncrAsHistory(this.fd >= 0);
-        if (!this.persist(temp)) {
+        if (!this.writeManifest(temp)) {
           fs.unlink(basePath, () => {});
           if (incrPath !== null) fs.unlink(incrPath, () => {});
           ok = false;
@@ -1156,30 +722,5 @@ function fileSize(p: string): number {
     return fs.statSync(p).size;
   } catch {
     return 0;
-  }
-}
-
-/**
- * Waits for a load run in slices: every ~20 ms of work yields to the event
- * loop (clients get -LOADING meanwhile), progress is logged every second.
- * The CLI's start with appendonly yes.
- */
-export async function loadInSlices(server: Server, replayer: AofReplayer): Promise<AofLoadStatus> {
-  const steps = server.aof.loadSteps(replayer);
-  let t = performance.now();
-  let lastLog = t;
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    const now = performance.now();
-    if (now - t >= 20) {
-      if (now - lastLog >= 1000) {
-        lastLog = now;
-        const l = persist(server).loading;
-        server.log.notice(`Loading the append only file: ${l?.loadedBytes ?? 0} bytes read`);
-      }
-      await new Promise((res) => setImmediate(res));
-      t = performance.now();
-    }
   }
 }

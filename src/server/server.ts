@@ -38,7 +38,7 @@ import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
 import { clientType, clientInfoLine } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
-import { Aof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
+import { Aof, loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
@@ -762,7 +762,7 @@ export class Server extends EventEmitter {
     if (!this.config.v['appendonly'] || this.deferAofLoad) return;
     this.aof.loadManifest();
     const t0 = performance.now();
-    const status = this.aof.load(this.aofReplayer());
+    const status = loadAof(this.aof, this.aofReplayer());
     this.aofStarted(status, t0);
   }
 
