@@ -177,7 +177,9 @@ export function debugReload(ctx: Ctx): void {
   }
   const file = rdbPath(server);
   if (doSave) {
-    persist(server).bgsave?.abort();
+    // (a BGSAVE would rename its older snapshot over this one; an AOF rewrite does not touch the file)
+    const b = persist(server).bgsave;
+    if (b !== null && b.opts.onDone === undefined) b.abort();
     try {
       saveSync(server, file);
     } catch {

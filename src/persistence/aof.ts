@@ -581,6 +581,8 @@ export class Aof {
       return;
     }
     if (end === 'ok') {
+      // (Redis's child says the first line, its parent the second)
+      log.notice(`Successfully created the temporary AOF base file ${tmpfile}`);
       log.notice('Background AOF rewrite terminated with success');
       const temp = this.manifest.clone();
       const baseName = temp.newBase(this.filename, job.rdb);
@@ -591,7 +593,8 @@ export class Aof {
         fs.renameSync(path.join(this.serverDir, tmpfile), basePath);
         ok = true;
       } catch (e) {
-        log.warning(`Error trying to rename the temporary AOF base file ${tmpfile} into ${basePath}: ${strerror(e)}`);
+        // (paths as Redis prints them: relative to `dir`, its working directory)
+        log.warning(`Error trying to rename the temporary AOF base file ${tmpfile} into ${path.join(this.dirname, baseName)}: ${strerror(e)}`);
       }
       if (ok) {
         log.notice(`Successfully renamed the temporary AOF base file ${tmpfile} into ${baseName}`);
@@ -603,7 +606,7 @@ export class Aof {
             fs.renameSync(path.join(this.dir, tempIncr), incrPath);
             log.notice(`Successfully renamed the temporary AOF incr file ${tempIncr} into ${incrName}`);
           } catch (e) {
-            log.warning(`Error trying to rename the temporary AOF incr file ${path.join(this.dir, tempIncr)} into ${incrPath}: ${strerror(e)}`);
+            log.warning(`Error trying to rename the temporary AOF incr file ${path.join(this.dirname, tempIncr)} into ${path.join(this.dirname, incrName)}: ${strerror(e)}`);
             fs.unlink(basePath, () => {});
             ok = false;
           }

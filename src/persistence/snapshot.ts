@@ -882,10 +882,14 @@ export class RdbLoader {
         this.db.dict.reserve(this.db.dict.size + size);
         return;
       }
-      case R.OP_AUX:
-        r.str();
-        r.str();
+      case R.OP_AUX: {
+        // (Redis logs what an AOF base or preamble says of itself)
+        const k = r.str().toLowerCase();
+        const v = r.str();
+        if (k === 'aof-preamble' && parseInt(v, 10)) this.server.log.notice('RDB has an AOF tail');
+        else if (k === 'aof-base' && parseInt(v, 10)) this.server.log.notice('RDB is base AOF');
         return;
+      }
       case R.OP_MODULE_AUX:
         return r.fail('module data is not supported by tsdis', at);
       case R.OP_FUNCTION2: {
