@@ -113,6 +113,18 @@ export function logLines(output: string, keep: RegExp): string[] {
   return out;
 }
 
+/** The server's log once it stopped growing for 100 ms (bounded, 3 s): lines reach the pipe after the replies. */
+export async function settled(s: ServerProc): Promise<string> {
+  let last = -1;
+  for (let i = 0; i < 60; i++) {
+    const len = s.output().length;
+    if (len === last) break;
+    last = len;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return s.output();
+}
+
 /** The AOF directory's file names, sorted. */
 export function aofFiles(dir: string, sub = 'appendonlydir'): string[] {
   try {

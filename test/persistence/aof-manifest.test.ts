@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
-import { startServer, tmpDir, logLines, aofFiles, manifestText, resp, type Kind } from '../helpers/aofproc.js';
+import { startServer, settled, tmpDir, logLines, aofFiles, manifestText, resp, type Kind } from '../helpers/aofproc.js';
 import { parseManifest, ManifestError } from '../../src/persistence/aof-manifest.js';
 
 const skipNoRedis = hasRedis() ? false : SKIP_NO_REDIS;
@@ -49,7 +49,7 @@ async function failedStart(kind: Kind, files: Layout, args: string[] = []): Prom
   const s = await startServer(kind, dir, ['--appendonly', 'yes', ...args], { ready: false });
   try {
     const code = await s.exited();
-    return { code, lines: logLines(s.output(), FAIL_LINES) };
+    return { code, lines: logLines(await settled(s), FAIL_LINES) };
   } finally {
     await s.kill();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -112,7 +112,7 @@ async function startBoth(files: Layout, keys: string[], args: string[] = []) {
     try {
       const values: string[] = [];
       for (const k of keys) values.push(await s.call('GET', k));
-      return { values, files: aofFiles(dir), top: fs.readdirSync(dir).filter((f) => f.startsWith('appendonly')).sort(), manifest: manifestText(dir), lines: logLines(s.output(), START_LINES) };
+      return { values, files: aofFiles(dir), top: fs.readdirSync(dir).filter((f) => f.startsWith('appendonly')).sort(), manifest: manifestText(dir), lines: logLines(await settled(s), START_LINES) };
     } finally {
       await s.kill();
       fs.rmSync(dir, { recursive: true, force: true });
