@@ -194,6 +194,17 @@ export class Aof {
     return this.manifest;
   }
 
+  /** ensureManifest() for run-time callers: false (logged) when the manifest cannot be read. */
+  private manifestReadable(): boolean {
+    try {
+      this.ensureManifest();
+      return true;
+    } catch (e) {
+      if (e instanceof AofLoadError) return false;
+      throw e;
+    }
+  }
+
   /** Writes the manifest when it changed; logs Redis's text and returns false when it cannot. */
   writeManifest(m: AofManifest): boolean {
     try {
@@ -408,7 +419,7 @@ export class Aof {
    * the rewrite cannot start; the state is then off again.
    */
   start(inExec: boolean): boolean {
-    this.ensureManifest();
+    if (!this.manifestReadable()) return false;
     this.state = 'wait-rewrite';
     if (this.childActive() && this.job === null) {
       this.rewriteScheduled = true;
@@ -483,8 +494,7 @@ export class Aof {
    * an I/O error, logged).
    */
   rewriteBackground(): boolean {
-    if (this.childActive()) return false;
-    this.ensureManifest();
+    if (this.childActive() || !this.manifestReadable()) return false;
     try {
       fs.mkdirSync(this.dir, { recursive: true });
     } catch (e) {
