@@ -476,7 +476,7 @@ export class Aof {
     }
   }
 
-  /** Server close: stop() without touching a rewrite's files beyond removing its temp files. */
+  /** Server close: stop(), and a rewrite of the AOF-off kind is stopped too (its temp files removed). */
   close(): void {
     this.stop();
     if (this.job !== null) this.kill();
