@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
-import { loadRdbFile, RdbLoadError, persist, logRdbLoadFailure } from './persistence/snapshot.js';
+import { loadRdbFile, RdbLoadError, logRdbLoadFailure } from './persistence/snapshot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
@@ -172,8 +172,9 @@ async function main(argv: string[]): Promise<void> {
   try {
     await server.listen();
   } catch (e) {
-    if (e instanceof AofLoadError || e instanceof RdbLoadError || (e instanceof TsdisError && e.code === 'EFDLIMIT')) {
-      // the AOF (loaded before listening) cannot be read, or the open-files limit leaves no room for clients
+    if (e instanceof AofLoadError) process.exit(1); // (the reason is logged)
+    if (e instanceof RdbLoadError || (e instanceof TsdisError && e.code === 'EFDLIMIT')) {
+      // the open-files limit leaves no room for clients
       log.warning(e.message);
       process.exit(1);
     }
@@ -193,20 +194,23 @@ async function main(argv: string[]): Promise<void> {
   }
   log.notice('Server initialized');
   // The AOF (appendonly yes) or else the RDB file: clients connecting meanwhile get -LOADING.
+  // (The AOF manifest is read either way, as Redis does: BGREWRITEAOF and
+  // turning AOF on continue its numbering, and a bad one stops the start.)
   if (v['appendonly']) {
-    const st = persist(server);
-    st.loading = { start: Math.floor(Date.now() / 1000), totalBytes: 0, loadedBytes: 0, startMono: performance.now() };
     try {
-      await server.loadAofAfterListen((bytes) => {
-        if (st.loading) st.loading.loadedBytes = bytes;
-      });
+      await server.loadAofAfterListen();
     } catch (e) {
-      log.warning(e instanceof AofLoadError || e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
+      // (an AofLoadError's reason is logged already)
+      if (!(e instanceof AofLoadError)) log.warning(e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
       process.exit(1);
-    } finally {
-      st.loading = null;
     }
   } else {
+    try {
+      server.aof.loadManifest();
+      server.aof.delHistoryFiles();
+    } catch {
+      process.exit(1); // (logged)
+    }
     try {
       await loadRdbFile(server);
     } catch (e) {

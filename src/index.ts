@@ -61,6 +61,9 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
   const named = opts.config !== undefined && ('dir' in opts.config || 'dbfilename' in opts.config);
   if (named && !server.config.v['appendonly']) {
     try {
+      // the AOF manifest too, as redis-server reads it (BGREWRITEAOF and CONFIG SET appendonly yes continue it)
+      server.aof.loadManifest();
+      server.aof.delHistoryFiles();
       await loadRdbFile(server);
     } catch (e) {
       await server.close();

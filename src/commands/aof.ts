@@ -1,42 +1,31 @@
 /**
- * BGREWRITEAOF. The AOF itself is persistence/aof.ts; a rewrite starts a new
- * incremental file, writes the dataset as the new base and switches the
- * manifest (no write arriving meanwhile can be lost). Inside MULTI/EXEC it is
- * scheduled for the next cron tick, as Redis does.
+ * BGREWRITEAOF. The AOF itself is persistence/aof.ts; a rewrite opens a new
+ * incremental file, writes the dataset as the new base in the background
+ * and switches the manifest (no write arriving meanwhile can be lost).
  */
-import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
-import { Aof } from '../persistence/aof.js';
+import { persist } from '../persistence/snapshot.js';
 
-/** BGREWRITEAOF */
+/**
+ * BGREWRITEAOF
+ *
+ * As Redis's bgrewriteaofCommand: refused while a rewrite runs; scheduled
+ * (for the cron) while a BGSAVE holds the background slot or inside
+ * MULTI/EXEC, resetting the failure count so that the retry limit does not
+ * hold it back; else started. Works with appendonly no too (a base alone).
+ */
 function bgrewriteaof(ctx: Ctx): void {
-  const server = ctx.server;
-  if (ctx.client.inExec && server.aof !== null) {
-    server.aof.rewriteScheduled = true;
-    ctx.reply.simple('Background append only file rewriting scheduled');
-    return;
+  const { server, reply } = ctx;
+  const aof = server.aof;
+  if (aof.rewriting) throw new ReplyError('ERR Background append only file rewriting already in progress');
+  if (persist(server).bgsave !== null || ctx.client.inExec) {
+    aof.rewriteScheduled = true;
+    aof.consecutiveFailures = 0;
+    return reply.simple('Background append only file rewriting scheduled');
   }
-  if (server.aof !== null && server.aof.rewriting) throw new ReplyError('ERR Background append only file rewriting already in progress');
-  try {
-    if (server.aof !== null) {
-      if (!server.aof.rewriteBackground()) {
-        // a BGSAVE holds the snapshot machinery: the cron starts it afterwards
-        server.aof.rewriteScheduled = true;
-        ctx.reply.simple('Background append only file rewriting scheduled');
-        return;
-      }
-    } else {
-      // AOF off: the files are written (a base of the current data) but not kept open.
-      const aof = new Aof(server);
-      aof.openFresh();
-      aof.close();
-    }
-  } catch (e) {
-    if (server.aof !== null) server.aof.lastRewriteStatus = 'err';
-    throw new ReplyError(cfmt`ERR Can't rewrite append only file: ${(e as Error).message}`);
-  }
-  ctx.reply.simple('Background append only file rewriting started');
+  if (!aof.rewriteBackground()) throw new ReplyError('ERR Can\'t execute an AOF background rewriting. Please check the server logs for more information.');
+  reply.simple('Background append only file rewriting started');
 }
 
 export const commands: CommandSpec[] = [

@@ -393,7 +393,7 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
     if (flags & EXPIRE_GT && (none || when <= BigInt(cur))) return reply.int(0);
     if (flags & EXPIRE_LT && !none && when >= BigInt(cur)) return reply.int(0);
   }
-  if (when <= BigInt(now)) {
+  if (db.isPast(when)) {
     db.delete(key);
     db.notify('g', 'del', key);
     ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];

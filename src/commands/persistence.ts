@@ -14,7 +14,7 @@ import { dumpPayload, RDB_MAX_READ_VERSION } from '../persistence/rdb.js';
 import { RdbReader, RdbError, readValue, valueCtx, deepValidation, isValueType } from '../persistence/rdb-load.js';
 import type { Value } from '../keyspace/value.js';
 import { crc64 } from '../persistence/crc64.js';
-import { Aof } from '../persistence/aof.js';
+import { AofLoadError, loadAof } from '../persistence/aof.js';
 import { persist, saveSync, startBgsave, rdbOptions, rdbPath, savePoints, loadRdbBuffer, emptyData, RdbLoadError, internalErrorLine } from '../persistence/snapshot.js';
 import { datasetDigest, keyValueDigest } from '../persistence/digest.js';
 import { lruClock } from '../keyspace/access.js';
@@ -149,7 +149,7 @@ export function restore(ctx: Ctx): void {
   if (replace) deleted = db.delete(key);
   let when = typeof ttlArg === 'bigint' ? Number(ttlArg) : ttlArg;
   if (when !== 0 && !absttl) when += server.now();
-  if (when !== 0 && when <= server.now()) {
+  if (when !== 0 && db.isPast(when)) {
     // already expired: nothing is created (a replaced key is gone)
     if (deleted) {
       db.notify('g', 'del', key);
@@ -204,7 +204,9 @@ export function debugReload(ctx: Ctx): void {
   }
   const file = rdbPath(server);
   if (doSave) {
-    persist(server).bgsave?.abort();
+    // (a BGSAVE would rename its older snapshot over this one; an AOF rewrite does not touch the file)
+    const b = persist(server).bgsave;
+    if (b !== null && b.opts.onDone === undefined) b.abort();
     try {
       saveSync(server, file);
     } catch {
@@ -232,35 +234,31 @@ export function debugReload(ctx: Ctx): void {
 }
 
 /**
- * DEBUG LOADAOF: writes out what the running AOF buffers, empties the data
- * and replays the AOF files named by the manifest, as at start (Redis's
- * internal AOF client: no gate refuses what is replayed, and nothing of it
- * is propagated again).
+ * DEBUG LOADAOF, as Redis's: writes out what the running AOF buffers,
+ * empties the data, reads the manifest from disk again, deletes history
+ * files, and replays the files it names as at start (with server.loading
+ * set; Redis's internal AOF client: no gate refuses what is replayed, and
+ * nothing of it is propagated again). Nothing to load (no manifest) is an
+ * error, after the data is emptied, as in Redis. (A manifest that cannot be
+ * read makes Redis exit; tsdis replies the error and keeps running empty.)
  */
 export function debugLoadAof(ctx: Ctx): void {
   const { server } = ctx;
-  const running = server.aof;
-  running?.flush(true);
-  const files = new Aof(server);
-  if (!files.exists()) {
-    server.log.warning('The AOF manifest file does not exist: nothing to load');
-    throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
-  }
+  const aof = server.aof;
+  if (aof.state !== 'off') aof.flush(true);
   emptyData(server);
-  // what is replayed is in the files already: feed none of it back; a
-  // script in it that runs long serves other clients -LOADING, not -BUSY
-  server.aof = null;
-  server.loading = true;
+  let status;
   try {
-    files.load(server.aofReplayer());
+    aof.loadManifest();
+    aof.delHistoryFiles();
+    status = loadAof(aof, server.aofReplayer());
   } catch (e) {
-    server.log.warning((e as Error).message);
-    throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
-  } finally {
-    server.aof = running;
-    server.loading = false;
+    if (!(e instanceof AofLoadError)) throw e;
+    status = 'failed';
   }
+  if (status !== 'ok' && status !== 'empty') throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
   ctx.prop = [];
+  server.dirty = 0;
   server.log.notice('Append Only File loaded by DEBUG LOADAOF');
   ctx.reply.ok();
 }
@@ -275,14 +273,28 @@ export function debugLoadAof(ctx: Ctx): void {
  */
 export function prepareForShutdown(server: Ctx['server'], opts: { save?: boolean; nosave?: boolean; force?: boolean }): boolean {
   server.log.notice('User requested shutdown...');
+  const aof = server.aof;
   const bg = persist(server).bgsave;
-  if (bg) {
-    server.log.warning(server.aof?.rewriting ? 'There is a child rewriting the AOF. Killing it!' : 'There is a child saving an .rdb. Killing it!');
+  if (bg !== null && !aof.rewriting) {
+    server.log.warning('There is a child saving an .rdb. Killing it!');
     bg.abort();
   }
-  if (server.aof !== null) {
+  if (aof.rewriting) {
+    // AOF turned on at run time and its first rewrite not done: the files do not hold the data yet
+    if (aof.state === 'wait-rewrite') {
+      if (opts.force) server.log.warning('Writing initial AOF. Exit anyway.');
+      else {
+        server.log.warning("Writing initial AOF, can't exit.");
+        server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
+        return false;
+      }
+    }
+    server.log.warning('There is a child rewriting the AOF. Killing it!');
+    aof.kill();
+  }
+  if (aof.state !== 'off') {
     server.log.notice('Calling fsync() on the AOF file.');
-    server.aof.sync();
+    aof.sync();
   }
   if (opts.nosave || (!opts.save && savePoints(server).length === 0)) return true;
   server.log.notice('Saving the final RDB snapshot before exiting.');

@@ -203,8 +203,8 @@ function getex(ctx: Ctx): void {
   const when = flags & ANY_EXPIRE ? expireTime(ctx, argv[out.i]!, flags) : undefined;
   reply.bulk(v);
   if (when !== undefined) {
-    // An absolute time already past deletes the key (as Redis on a master).
-    if (flags & (EXAT | PXAT) && when <= ctx.server.now()) {
+    // An absolute time already past deletes the key (as Redis on a master, not while loading).
+    if (flags & (EXAT | PXAT) && db.isPast(when)) {
       if (db.delete(key)) db.notify('g', 'del', key);
       ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
     } else {

@@ -32,8 +32,13 @@ export class Config {
   /** Exact decimal text of integer values beyond 2^53 (CONFIG GET shows them exactly). */
   private readonly exact = new Map<string, string>();
   private readonly byName = new Map<string, ParamDef>();
-  /** Called after a parameter changes (the server applies effects). */
-  onChange: ((name: string) => void) | null = null;
+  /**
+   * Called after a parameter changes (the server applies effects). From
+   * CONFIG SET, an error text means the change could not be applied: every
+   * parameter of the call gets its old value back (and onChange again) and
+   * the call fails with it, as Redis's apply functions do.
+   */
+  onChange: ((name: string) => string | null | void) | null = null;
   /**
    * Called by CONFIG SET (setMany) for each parameter once every new value
    * is stored, before onChange: Redis's apply functions, which may fail. An
@@ -138,7 +143,16 @@ export class Config {
         throw setFailed(used[i]!, err);
       }
     }
-    if (this.onChange) for (const p of defs) this.onChange(p.name);
+    if (this.onChange) {
+      for (let i = 0; i < defs.length; i++) {
+        // a change the server cannot apply (appendonly yes that cannot start a rewrite): all values go back
+        const err = this.onChange(defs[i]!.name);
+        if (typeof err !== 'string') continue;
+        for (let j = 0; j < defs.length; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);
+        for (let j = 0; j <= i; j++) this.onChange(defs[j]!.name);
+        throw setFailed(used[i]!, err);
+      }
+    }
     // the undo, for a change the server then fails to apply (CONFIG SET port: the listen)
     return () => {
       for (let j = 0; j < defs.length; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);

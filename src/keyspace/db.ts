@@ -23,6 +23,14 @@ export interface KeyspaceHooks {
   fieldExpired?(db: Db, key: string, field: string): void;
   /** Expiry is suspended (CLIENT PAUSE): expired keys read as missing but stay stored. */
   expirePaused?(): boolean;
+  /**
+   * The dataset is being loaded (AOF or RDB, at start or DEBUG LOADAOF):
+   * no key expires, lazily or actively, and a TTL set in the past does not
+   * delete its key (Redis's keyIsExpired and checkAlreadyExpired while
+   * server.loading): the file decides what the data is, and a key replayed
+   * with a passed TTL expires at its first access once the load is done.
+   */
+  loading?(): boolean;
   /** Whether lookups should update the access time (CLIENT NO-TOUCH, OBJECT). */
   touch(): boolean;
   /** LRU/LFU metadata for a fresh access. */
@@ -97,6 +105,7 @@ export class Db {
     if (this.expires.size === 0) return false;
     const when = this.expires.get(key);
     if (when === undefined || when > this.hooks.now()) return false;
+    if (this.hooks.loading?.() === true) return false;
     if (this.hooks.expirePaused?.() === true) return true;
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
@@ -215,7 +224,16 @@ export class Db {
   isLogicallyExpired(key: string): boolean {
     if (this.expires.size === 0) return false;
     const when = this.expires.get(key);
-    return when !== undefined && when <= this.hooks.now();
+    return when !== undefined && when <= this.hooks.now() && this.hooks.loading?.() !== true;
+  }
+
+  /**
+   * Whether a TTL being set is already past, so that the command deletes
+   * the key instead (Redis's checkAlreadyExpired): never while loading.
+   * EXPIRE and its family, GETEX EXAT/PXAT, RESTORE.
+   */
+  isPast(when: number | bigint): boolean {
+    return when <= this.hooks.now() && this.hooks.loading?.() !== true;
   }
 
   /** True when the key exists (after lazy expiry). Does not touch. */

@@ -76,8 +76,9 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   const slowTimePerc = SLOW_TIME_PERC + 2 * effort;
   const acceptableStale = ACCEPTABLE_STALE - effort;
 
-  // CLIENT PAUSE suspends expiry (server/pause.ts).
-  if (server.pause.mode !== 0) return;
+  // CLIENT PAUSE suspends expiry (server/pause.ts); nothing expires while the dataset is loaded
+  // (Redis's cron does not run then; tsdis's may, between the slices of the CLI's load).
+  if (server.pause.mode !== 0 || server.loading) return;
   let st = states.get(server);
   if (st === undefined) {
     st = { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity, hfeDb: 0, hfeBehind: 0 };

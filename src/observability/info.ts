@@ -19,7 +19,7 @@ import { bytesToHuman, memoryOverhead } from './memory.js';
 import { latencyOf } from './latency.js';
 import { clientType } from './clientlist.js';
 import { scriptingInfo } from '../scripting/info.js';
-import { loadingInfo, rdbInfo, saveProgress } from '../persistence/snapshot.js';
+import { loadingInfo, rdbInfo, saveProgress, persist } from '../persistence/snapshot.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
 
@@ -236,24 +236,25 @@ function persistenceSection(server: Server): Fields {
     ['current_save_keys_processed', saved],
     ['current_save_keys_total', toSave],
     ...rdbInfo(server),
-    ['aof_enabled', aof !== null ? 1 : 0],
-    ['aof_rewrite_in_progress', aof?.rewriting ? 1 : 0],
-    ['aof_rewrite_scheduled', aof?.rewriteScheduled ? 1 : 0],
-    ['aof_last_rewrite_time_sec', aof === null || aof.lastRewriteMs < 0 ? -1 : Math.round(aof.lastRewriteMs / 1000)],
-    ['aof_current_rewrite_time_sec', -1],
-    ['aof_last_bgrewrite_status', aof?.lastRewriteStatus ?? 'ok'],
-    ['aof_rewrites', aof?.rewrites ?? 0],
-    ['aof_rewrites_consecutive_failures', 0],
-    ['aof_last_write_status', aof?.lastWriteStatus ?? 'ok'],
+    ['aof_enabled', aof.state !== 'off' ? 1 : 0],
+    ['aof_rewrite_in_progress', aof.rewriting ? 1 : 0],
+    ['aof_rewrite_scheduled', aof.rewriteScheduled ? 1 : 0],
+    ['aof_last_rewrite_time_sec', aof.lastRewriteTimeSec],
+    ['aof_current_rewrite_time_sec', aof.currentRewriteTimeSec],
+    ['aof_last_bgrewrite_status', aof.lastRewriteStatus],
+    ['aof_rewrites', aof.rewrites],
+    ['aof_rewrites_consecutive_failures', aof.consecutiveFailures],
+    ['aof_last_write_status', aof.lastWriteStatus],
     ['aof_last_cow_size', 0],
     ['module_fork_in_progress', 0],
     ['module_fork_last_cow_size', 0],
-    ...(aof === null
+    // (Redis shows these while the appendonly parameter is yes, whatever the state)
+    ...(!server.config.v['appendonly']
       ? []
       : ([
-          ['aof_current_size', aof.baseSize + aof.incrSize],
-          ['aof_base_size', aof.baseSize],
-          ['aof_pending_rewrite', 0],
+          ['aof_current_size', aof.currentSize],
+          ['aof_base_size', aof.rewriteBaseSize],
+          ['aof_pending_rewrite', aof.rewriteScheduled ? 1 : 0],
           ['aof_buffer_length', aof.buf.length],
           ['aof_pending_bio_fsync', 0],
           ['aof_delayed_fsync', aof.delayedFsync],
@@ -295,7 +296,7 @@ function statsSection(server: Server): Fields {
     ['pubsub_patterns', server.pubsub.patterns.size],
     ['pubsubshard_channels', server.pubsub.shard.size],
     ['latest_fork_usec', 0],
-    ['total_forks', 0],
+    ['total_forks', persist(server).forks],
     ['migrate_cached_sockets', server.migrateLink?.cachedSockets() ?? 0],
     ['slave_expires_tracked_keys', 0],
     ['active_defrag_hits', 0],

@@ -69,6 +69,8 @@ export interface PersistState {
   lastBgsaveTimeSec: number;
   lastBgsaveTry: number;
   rdbSaves: number;
+  /** Background jobs started, BGSAVEs and AOF rewrites (INFO total_forks: tsdis's stand-in for Redis's forks). */
+  forks: number;
   lastLoadKeysExpired: number;
   lastLoadKeysLoaded: number;
   loading: LoadingInfo | null;
@@ -97,6 +99,7 @@ export function persist(server: Server): PersistState {
       lastBgsaveTimeSec: -1,
       lastBgsaveTry: 0,
       rdbSaves: 0,
+      forks: 0,
       lastLoadKeysExpired: 0,
       lastLoadKeysLoaded: 0,
       loading: null,
@@ -246,6 +249,56 @@ interface DbSnap {
   done: boolean;
 }
 
+/**
+ * How a background snapshot lays out its file: an RDB image (the default:
+ * BGSAVE, an AOF base with the RDB preamble), or AOF commands (an AOF base
+ * without it, persistence/aof.ts). The walk, the copy-on-write and the
+ * slicing are the same; only the bytes differ.
+ */
+export interface SnapshotFormat {
+  /** The start of the file (RDB: header and function libraries), written when the snapshot starts. */
+  header(w: RdbWriter, startMs: number): void;
+  /** Before the keys of a (non-empty) database. */
+  dbHeader(w: RdbWriter, id: number, size: number, expiresSize: number): void;
+  /** One key, whole. */
+  keyValue(w: RdbWriter, key: string, v: Value, expireAt: number | bigint | undefined): void;
+  /**
+   * A huge value written across slices: writes what comes before it and
+   * returns the job writing the rest; null when keyValue writes it whole.
+   */
+  valueJob(w: RdbWriter, key: string, v: Value, expireAt: number | bigint | undefined): ValueJob | null;
+  /** After the last key (RDB: EOF and the checksum of everything before). */
+  trailer(w: RdbWriter, crc: Crc64, checksum: boolean): void;
+}
+
+/** The RDB image format of a BGSAVE (aofBase: AUX aof-base 1). */
+function rdbFormat(server: Server, aofBase: boolean): SnapshotFormat {
+  return {
+    header: (w, startMs) => {
+      // (the version: whether a hash had field TTLs at the start, which is what the snapshot holds)
+      writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase, now: startMs, version: R.rdbVersionFor(server.dbs) });
+      // the libraries as of now (the first drain() writes them out)
+      writeFunctions(w, libraryCodes(server));
+    },
+    dbHeader: writeDbHeader,
+    keyValue: writeKeyValue,
+    valueJob: (w, key, v, exp) => {
+      const run = valueJob(v, w.opts);
+      if (run !== null) writeKeyHeader(w, key, v, exp);
+      return run;
+    },
+    trailer: (w, crc, checksum) => {
+      w.byte(OP_EOF);
+      crc.update(w.buf, 0, w.pos);
+      // (the CRC bytes are not part of the CRC)
+      w.bytes(checksum ? crc.bytes() : Buffer.alloc(8));
+    },
+  };
+}
+
+/** How a background snapshot ended: written and renamed, failed (I/O), or stopped by abort(). */
+export type SnapshotEnd = 'ok' | 'error' | 'aborted';
+
 export class Bgsave {
   readonly startMs: number;
   readonly startMono = performance.now();
@@ -255,6 +308,7 @@ export class Bgsave {
   private idx = 0;
   private headerDone = false;
   private readonly w: RdbWriter;
+  private readonly format: SnapshotFormat;
   private readonly crc = new Crc64();
   private fd: number;
   private readonly tmp: string;
@@ -276,20 +330,21 @@ export class Bgsave {
     private readonly server: Server,
     private readonly file: string,
     /**
-     * aofBase: the image is an AOF base (AUX aof-base 1); onDone: called
-     * instead of the BGSAVE bookkeeping when it ends (the AOF rewrite).
+     * aofBase: the image is an AOF base (AUX aof-base 1); format: another
+     * layout (AOF commands); tmp: the temp file (default
+     * temp-bgsave-<pid>.rdb beside `file`); onDone: called instead of the
+     * BGSAVE bookkeeping when it ends (the AOF rewrite), with the error of a
+     * failed one.
      */
-    readonly opts: { aofBase?: boolean; onDone?: (ok: boolean) => void } = {},
+    readonly opts: { aofBase?: boolean; format?: SnapshotFormat; tmp?: string; onDone?: (end: SnapshotEnd, err?: Error) => void } = {},
   ) {
     this.startMs = server.clock();
-    this.tmp = path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
+    this.format = opts.format ?? rdbFormat(server, !!opts.aofBase);
+    this.tmp = opts.tmp ?? path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
     this.fd = fs.openSync(this.tmp, 'w');
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
     this.dirtyAtStart = server.dirty;
-    // (the version: whether a hash had field TTLs at the start, which is what the snapshot holds)
-    writeHeader(this.w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: this.startMs, version: R.rdbVersionFor(server.dbs) });
-    // the libraries as of now (the first drain() writes them out)
-    writeFunctions(this.w, libraryCodes(server));
+    this.format.header(this.w, this.startMs);
     let total = 0;
     for (const db of server.dbs) {
       if (db.dict.size === 0) continue;
@@ -338,7 +393,7 @@ export class Bgsave {
     if (slot < s.pos && s.keys[slot] === key) return;
     s.side ??= new RdbWriter(this.w.opts, 4096);
     const start = s.side.pos;
-    writeKeyValue(s.side, key, s.dict.vals[slot]!, s.expires.size === 0 ? undefined : s.expires.get(key));
+    this.format.keyValue(s.side, key, s.dict.vals[slot]!, s.expires.size === 0 ? undefined : s.expires.get(key));
     s.entries.push([key, start, s.side.pos]);
     this.keysProcessed++;
   }
@@ -454,7 +509,7 @@ export class Bgsave {
         const s = this.order[this.cur];
         if (s === undefined) return this.finish();
         if (!this.headerDone) {
-          writeDbHeader(w, s.id, s.size, s.expiresSize);
+          this.format.dbHeader(w, s.id, s.size, s.expiresSize);
           this.headerDone = true;
         }
         const keys = s.keys;
@@ -470,14 +525,14 @@ export class Bgsave {
             continue;
           }
           const v = dict.get(k)!;
-          const run = valueJob(v, w.opts);
+          const at = exp.size === 0 ? undefined : exp.get(k);
+          const run = this.format.valueJob(w, k, v, at);
           if (run !== null) {
-            writeKeyHeader(w, k, v, exp.size === 0 ? undefined : exp.get(k));
             this.job = { s, key: k, run };
             i++;
             break;
           }
-          writeKeyValue(w, k, v, exp.size === 0 ? undefined : exp.get(k));
+          this.format.keyValue(w, k, v, at);
           this.keysProcessed++;
         }
         this.idx = i;
@@ -521,10 +576,8 @@ export class Bgsave {
   private finish(): void {
     this.detach();
     const w = this.w;
-    w.byte(OP_EOF);
-    this.crc.update(w.buf, 0, w.pos);
-    w.bytes(checksumOn(this.server) ? this.crc.bytes() : Buffer.alloc(8));
-    // (the CRC bytes are not part of the CRC: queued without updating it)
+    this.format.trailer(w, this.crc, checksumOn(this.server));
+    // (queued without updating the CRC: the trailer holds it)
     const tail = w.take();
     this.queue.push([tail, tail.length]);
     this.afterWrites = () => this.syncAndRename();
@@ -552,9 +605,10 @@ export class Bgsave {
 
   private fail(e: Error): void {
     if (this.aborted) return;
-    this.server.log.warning(`Background saving error: ${e.message}`);
+    // (an AOF rewrite's owner logs its own lines)
+    if (!this.opts.onDone) this.server.log.warning(`Background saving error: ${e.message}`);
     this.cleanup();
-    this.done(false);
+    this.done(false, e);
   }
 
   private cleanup(): void {
@@ -581,18 +635,18 @@ export class Bgsave {
     this.cleanup();
     const st = persist(this.server);
     if (st.bgsave === this) st.bgsave = null;
-    if (this.opts.onDone) return this.opts.onDone(false);
+    if (this.opts.onDone) return this.opts.onDone('aborted');
     this.server.log.warning('Background saving terminated by signal 10');
     for (const f of st.waiters.splice(0)) f(false);
   }
 
-  private done(ok: boolean): void {
+  private done(ok: boolean, err?: Error): void {
     if (this.aborted) return;
     const server = this.server;
     const st = persist(server);
     if (st.bgsave === this) st.bgsave = null;
     if (this.opts.onDone) {
-      this.opts.onDone(ok);
+      this.opts.onDone(ok ? 'ok' : 'error', err);
       if (st.bgsaveScheduled) {
         st.bgsaveScheduled = false;
         startBgsave(server);
@@ -630,6 +684,7 @@ export function startBgsave(server: Server): boolean {
     st.lastBgsaveStatus = 'err';
     return false;
   }
+  st.forks++;
   server.log.notice('Background saving started by pid ' + process.pid);
   return true;
 }
@@ -640,7 +695,9 @@ export function startBgsave(server: Server): boolean {
  * points configured the now empty dataset is saved at once.
  */
 export function flushallSave(server: Server): void {
-  persist(server).bgsave?.abort();
+  // (only a BGSAVE: an AOF rewrite's base is the dataset at its start, and the FLUSHALL is in its incr file)
+  const b = persist(server).bgsave;
+  if (b !== null && b.opts.onDone === undefined) b.abort();
   if (savePoints(server).length === 0) return;
   try {
     saveSync(server);
@@ -946,10 +1003,14 @@ export class RdbLoader {
         this.db.dict.reserve(this.db.dict.size + Math.min(size, (this.buf.length - r.pos) >> 1));
         return;
       }
-      case R.OP_AUX:
-        r.str();
-        r.str();
+      case R.OP_AUX: {
+        // (Redis logs what an AOF base or preamble says of itself)
+        const k = r.str().toLowerCase();
+        const v = r.str();
+        if (k === 'aof-preamble' && parseInt(v, 10)) this.server.log.notice('RDB has an AOF tail');
+        else if (k === 'aof-base' && parseInt(v, 10)) this.server.log.notice('RDB is base AOF');
         return;
+      }
       case R.OP_MODULE_AUX: {
         const line = 'The RDB file contains AUX module data I can\'t load: no matching module (modules are not supported by tsdis)';
         throw this.error(at, line, { before: [line], why: null, doing: 'read-module-aux', after: [] });
@@ -1140,7 +1201,8 @@ export function loadingInfo(server: Server): [string, string | number][] {
 /** The rdb_* INFO fields (and the current_save_keys_* ones). */
 export function rdbInfo(server: Server): [string, string | number][] {
   const st = persist(server);
-  const b = st.bgsave;
+  // (the background slot may hold an AOF rewrite: not a BGSAVE)
+  const b = st.bgsave !== null && st.bgsave.opts.onDone === undefined ? st.bgsave : null;
   return [
     ['rdb_changes_since_last_save', server.dirty],
     ['rdb_bgsave_in_progress', b !== null ? 1 : 0],

@@ -126,7 +126,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // The AOF could not be written (everysec/no; always exits): writes are refused until it can.
-  if (server.aof !== null && server.aof.lastWriteStatus !== 'ok' && (callFlags(server, cmd, argv).includes('write') || (parent ?? cmd).name === 'exec')) {
+  if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok' && (callFlags(server, cmd, argv).includes('write') || (parent ?? cmd).name === 'exec')) {
     reject(server, client, cmd, `MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`, parent);
     return;
   }
@@ -233,7 +233,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   }
   // Propagation (AOF): what changed the dataset, as the handler rewrote it;
   // a top-level command's operations are emitted together when it ends.
-  if (server.aof !== null) {
+  if (server.aof.state !== 'off') {
     if (server.dirty !== dirtyBefore) for (const op of ctx.prop ?? [argv]) server.propagate(ctx.db.id, op);
     if (prevCurrent === null) server.flushPropagation();
   }

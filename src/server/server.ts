@@ -38,7 +38,7 @@ import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
 import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
-import { Aof, startAofOnBoot, startAofOnBootAsync, startAofAtRuntime, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
+import { Aof, loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
 import { setListMaxListpackSize } from '../types/list.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
@@ -144,8 +144,11 @@ export class Server extends EventEmitter {
   readonly watches = new Watches();
   /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (commands/migrate.ts). */
   migrateLink: MigrateLink | null = null;
-  /** The append-only file while appendonly is on (persistence/aof.ts). */
-  aof: Aof | null = null;
+  /**
+   * The append-only file (persistence/aof.ts): its state (off, on,
+   * wait-rewrite), manifest, rewrites and stats, whether appendonly is on or not.
+   */
+  readonly aof: Aof = new Aof(this);
   /** Operations to replay, collected while a command runs (propagate()). */
   private propOps: [number, string[]][] = [];
   private persistenceStarted = false;
@@ -176,15 +179,16 @@ export class Server extends EventEmitter {
       },
       notify: (cls, event, key, dbid) => server.pubsub.notify(cls, event, key, dbid),
       expirePaused: () => server.pause.mode !== 0,
+      loading: () => server.loading,
       expired: (db, key) => {
         server.stats.expiredKeys++;
         // replicated as an explicit deletion (Redis's propagateDeletion)
-        if (server.aof !== null) server.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
+        if (server.aof.state !== 'off') server.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
       },
       fieldExpired: (db, key, field) => {
         server.stats.expiredSubkeys++;
         // replicated as an explicit deletion (Redis 7.4's propagateHashFieldDeletion)
-        if (server.aof !== null) server.propagate(db.id, ['HDEL', key, field]);
+        if (server.aof.state !== 'off') server.propagate(db.id, ['HDEL', key, field]);
       },
       touch: () => !(server.current?.noTouch ?? false),
       accessMeta: (old) => {
@@ -263,19 +267,21 @@ export class Server extends EventEmitter {
     return this.defaultClock ? Math.floor(this.wallOffset + perfNow) : this.clock();
   }
 
-  /** Applies the run-time effect of a changed parameter. */
-  private applyConfig(name: string): void {
+  /**
+   * Applies the run-time effect of a changed parameter. Returns an error
+   * text when it cannot (CONFIG SET then fails and restores every value).
+   */
+  private applyConfig(name: string): string | null {
     this.refreshHot();
+    let err: string | null = null;
     if (name === 'appendonly' && this.persistenceStarted) {
+      // Redis's updateAppendonly (inside MULTI the rewrite waits for the transaction's end)
       const on = !!this.config.v['appendonly'];
-      if (on && this.aof === null) {
-        this.aof = startAofAtRuntime(this);
-        this.log.notice('AOF enabled: base file written from the current dataset');
-      } else if (!on && this.aof !== null) {
-        this.aof.close();
-        this.aof = null;
-      }
+      if (!on && this.aof.state !== 'off') this.aof.stop();
+      else if (on && this.aof.state === 'off' && !this.aof.start(this.current?.inExec ?? false)) err = 'Unable to turn on AOF. Check server logs.';
     }
+    // aof-disable-auto-gc no: the history files kept meanwhile go now
+    if (name === 'aof-disable-auto-gc' && this.persistenceStarted && !this.config.v['aof-disable-auto-gc']) this.aof.delHistoryFiles();
     if (name === 'hz' && this.cron) this.startCron();
     // port/bind: listen again (once for a CONFIG SET of both: every value is stored before
     // the first onChange); CONFIG SET awaits the outcome
@@ -291,6 +297,7 @@ export class Server extends EventEmitter {
         .finally(() => (this.rebinding = null));
     }
     this.emit('config', name);
+    return err;
   }
 
   /**
@@ -749,12 +756,23 @@ export class Server extends EventEmitter {
 
   /**
    * Loads the dataset at start: from the AOF when appendonly is yes (then
-   * keeps appending to it). Throws when the file cannot be loaded.
+   * keeps appending to it). Throws AofLoadError when the AOF cannot be
+   * loaded (Redis's lines logged).
    */
   startPersistence(): void {
     this.persistenceStarted = true;
     if (!this.config.v['appendonly'] || this.deferAofLoad) return;
-    this.aof = startAofOnBoot(this, this.aofReplayer());
+    this.aof.loadManifest();
+    const t0 = performance.now();
+    const status = loadAof(this.aof, this.aofReplayer());
+    this.aofStarted(status, t0);
+  }
+
+  /** After the load at start (Redis's loadDataFromDisk tail, aofOpenIfNeededOnServerStart, aofDelHistoryFiles). */
+  private aofStarted(status: string, t0: number): void {
+    if (status !== 'not-exist') this.log.notice(`DB loaded from append only file: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+    this.aof.openOnStart();
+    this.aof.delHistoryFiles();
   }
 
   /** Set by the CLI before listen(): the AOF is then loaded by loadAofAfterListen(), with -LOADING replies. */
@@ -783,15 +801,20 @@ export class Server extends EventEmitter {
   }
 
   /**
-   * The CLI's start with appendonly yes: loads the AOF in slices while the
-   * server already listens (clients get -LOADING), then appends to it.
-   * Rejects (AofLoadError) when the AOF cannot be loaded.
+   * The CLI's start with appendonly yes: reads the manifest, loads the AOF
+   * in slices while the server already listens (clients get -LOADING),
+   * then appends to it. Rejects (AofLoadError, logged) when the AOF cannot
+   * be loaded.
    */
-  async loadAofAfterListen(progress: (loadedBytes: number) => void): Promise<void> {
-    if (!this.config.v['appendonly'] || this.aof !== null) return;
+  async loadAofAfterListen(): Promise<void> {
+    if (!this.config.v['appendonly'] || this.aof.state !== 'off') return;
+    // clients are refused from here on, while the files are read too
     this.loading = true;
     try {
-      this.aof = await startAofOnBootAsync(this, this.aofReplayer(), progress);
+      this.aof.loadManifest();
+      const t0 = performance.now();
+      const status = await loadInSlices(this, this.aofReplayer());
+      this.aofStarted(status, t0);
     } finally {
       this.loading = false;
     }
@@ -803,7 +826,7 @@ export class Server extends EventEmitter {
    * outside a command (active expiry) at once.
    */
   propagate(dbid: number, argv: string[]): void {
-    if (this.aof === null) return;
+    if (this.aof.state === 'off') return;
     this.propOps.push([dbid, argv]);
     if (this.current === null) this.flushPropagation();
   }
@@ -814,7 +837,7 @@ export class Server extends EventEmitter {
     if (ops.length === 0) return;
     this.propOps = [];
     const aof = this.aof;
-    if (aof === null) return;
+    if (aof.state === 'off') return;
     const wrap = ops.length > 1;
     // Redis 7.2 writes MULTI with no database (7.0: with the first op's): a SELECT goes inside
     if (wrap) aof.feed(-1, ['MULTI']);
@@ -843,7 +866,8 @@ export class Server extends EventEmitter {
     if (this.activeExpireEnabled) activeExpireCycle(this, 0, 'fast');
     if (this.blocking.ready.length !== 0) this.blocking.handleReady();
     const aof = this.aof;
-    const always = aof !== null && aof.fsyncPolicy === 'always';
+    const on = aof.state !== 'off';
+    const always = on && aof.fsyncPolicy === 'always';
     if (always && aof.buf.length !== 0 && this.awaited > 0) {
       // Group commit: clients answered after the last fdatasync are still
       // sending their next command. Wait for them a little (polling the
@@ -859,7 +883,7 @@ export class Server extends EventEmitter {
     }
     this.gatherSince = 0;
     // The AOF is written (and with appendfsync always, synced) before any reply.
-    if (aof !== null) {
+    if (on) {
       const a0 = performance.now();
       aof.flush();
       this.stats.loop.aofSum += (performance.now() - a0) * 1000;
@@ -887,7 +911,7 @@ export class Server extends EventEmitter {
    * writing: a client over it gets none of these replies, only closed.
    */
   writeOut(c: Client): void {
-    if (this.aof !== null && this.aof.buf.length !== 0) this.aof.flush();
+    if (this.aof.buf.length !== 0) this.aof.flush();
     const sock = c.socket;
     const out = c.reply.out;
     if (out.length > 0) {
@@ -1029,17 +1053,8 @@ export class Server extends EventEmitter {
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
     // keys the cycle expired may end a wait (XREADGROUP on a stream that is gone)
     if (this.blocking.ready.length !== 0) this.blocking.handleReady();
-    // auto-aof-rewrite-percentage / -min-size
-    if (this.aof !== null && !this.aof.rewriting && (this.aof.rewriteScheduled || this.aof.wantsAutoRewrite())) {
-      if (!this.aof.rewriteScheduled) this.log.notice('Starting automatic rewriting of AOF');
-      try {
-        // stays scheduled while a BGSAVE holds the snapshot machinery
-        this.aof.rewriteScheduled = !this.aof.rewriteBackground();
-      } catch (e) {
-        this.aof.lastRewriteStatus = 'err';
-        this.log.warning(`AOF rewrite failed: ${(e as Error).message}`);
-      }
-    }
+    // a scheduled AOF rewrite, auto-aof-rewrite-percentage / -min-size
+    this.aof.cron();
     // Client timeouts, checked once per second.
     if (this.cronLoops % hz === 0) {
       const timeout = (this.config.v['timeout'] as number) * 1000;
@@ -1067,10 +1082,7 @@ export class Server extends EventEmitter {
     if (this.cron) clearInterval(this.cron);
     this.cron = null;
     this.flush();
-    if (this.aof !== null) {
-      this.aof.close();
-      this.aof = null;
-    }
+    this.aof.close();
     const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
     this.netServers = [];
     for (const c of [...this.clients.values()]) this.killClient(c);
