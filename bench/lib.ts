@@ -156,11 +156,14 @@ export interface TsdisStartOptions {
   memHook?: boolean;
   /** Extra tsdis config flags. */
   extra?: string[];
+  /** Another build's dist/cli.js (bench/ab.ts), instead of TSDIS_CLI. */
+  cli?: string;
 }
 
 /** Starts `node dist/cli.js --port P --save ''` on a free 127.0.0.1 port. */
 export async function startTsdis(opts: TsdisStartOptions = {}): Promise<ServerProc> {
-  if (!fs.existsSync(TSDIS_CLI)) throw new Error(`${TSDIS_CLI} is missing: run npm run build first`);
+  const cli = opts.cli ?? TSDIS_CLI;
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'tsdis-'));
   const logFile = path.join(dir, 'log');
@@ -172,7 +175,7 @@ export async function startTsdis(opts: TsdisStartOptions = {}): Promise<ServerPr
     nodeArgs.push('--expose-gc', '--import', pathToFileURL(hook).href);
   }
   // cwd is a fresh temp dir, so anything the server writes (dir defaults to cwd) lands there
-  const args = [...nodeArgs, TSDIS_CLI, '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...(opts.extra ?? [])];
+  const args = [...nodeArgs, cli, '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...(opts.extra ?? [])];
   const out = fs.openSync(logFile, 'w');
   const stdio: ('ignore' | number | 'ipc')[] = ['ignore', out, out];
   if (opts.memHook) stdio.push('ipc');
