@@ -13,8 +13,11 @@ import type { HashValue } from '../types/hash.js';
 export interface KeyspaceHooks {
   /** Current time in ms (injectable clock; fixed during one command). */
   now(): number;
-  /** A key's value changed or it was deleted (WATCH, tracking). */
-  modified(db: Db, key: string): void;
+  /**
+   * A key's value changed or it was deleted (WATCH, tracking); `byServer`:
+   * it expired (no client changed it: Redis's signalModifiedKey(NULL, ...)).
+   */
+  modified(db: Db, key: string, byServer?: boolean): void;
   /** A keyspace event (notify-keyspace-events). `cls` is Redis's class letter. */
   notify(cls: string, event: string, key: string, dbid: number): void;
   /** A key expired and was deleted lazily or actively (propagate DEL, stats). */
@@ -112,7 +115,7 @@ export class Db {
     if (this.hfe.size !== 0) this.hfeDrop(old);
     this.expires.delete(key);
     this.hooks.expired(this, key);
-    this.hooks.modified(this, key);
+    this.hooks.modified(this, key, true);
     this.hooks.notify('x', 'expired', key, this.id);
     if (this.onReady !== null) this.onReady(this, key); // XREADGROUP waiters learn it is gone
     return true;

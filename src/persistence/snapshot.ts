@@ -1100,11 +1100,14 @@ export class RdbLoader {
 
 /**
  * Empties every database and removes the function libraries, without side
- * effects (a failed load, DEBUG RELOAD): Redis's emptyData without
+ * effects but the tracking invalidation (a failed load, DEBUG RELOAD): Redis's emptyData without
  * EMPTYDB_NOFUNCTIONS. (FLUSHALL keeps the libraries and does not come here.)
  */
 export function emptyData(server: Server): void {
-  for (const db of server.dbs) db.flush();
+  // tracking clients are told every key is gone, as on FLUSHALL (Redis's signalFlushedDb)
+  server.tracking.flush(() => {
+    for (const db of server.dbs) db.flush();
+  });
   flushLibraries(server);
 }
 

@@ -169,6 +169,7 @@ export class Blocking {
   handleReady(): void {
     const server = this.server;
     const prev = server.current;
+    const prevExecuting = server.executing;
     while (this.ready.length !== 0) {
       const batch = this.ready;
       this.ready = [];
@@ -181,7 +182,10 @@ export class Blocking {
         let i = 0;
         while (i < q.length) {
           const b = q[i]!;
+          // the served client runs its command again (Redis's unblockClientOnKey): the pushes
+          // made for it meanwhile (its own invalidations, ...) follow the reply, as after call()
           server.current = b.client;
+          server.executing = b.client;
           const t0 = performance.now();
           const errors = b.client.reply.errors;
           let served: boolean | null;
@@ -193,7 +197,12 @@ export class Blocking {
             b.client.reply.error(cfmt`ERR internal error: ${(e as Error).message}`);
             served = true;
           } finally {
+            if (prevExecuting === null) {
+              if (server.tracking.pending.length !== 0) server.tracking.flushPending(b.client);
+              if (server.pubsub.pending !== '') server.pubsub.flushPending(b.client);
+            }
             server.current = prev;
+            server.executing = prevExecuting;
           }
           server.flushPropagation(); // the pop it made, as its own unit
           if (served === null) {

@@ -110,6 +110,8 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.noAuth, parent);
     return;
   }
+  // tracking-table-max-keys: keys over the limit are dropped, with invalidations, before the command runs.
+  if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(client);
   // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
   if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
     reject(server, client, cmd, `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, parent);
@@ -237,11 +239,15 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
     if (server.dirty !== dirtyBefore) for (const op of ctx.prop ?? [argv]) server.propagate(ctx.db.id, op);
     if (prevCurrent === null) server.flushPropagation();
   }
-  // Client side caching: remember the keys a tracking client read (default mode).
-  if (client.tracking && !client.trackingBcast && cmd.flags.includes('readonly')) server.tracking.remember(client, cmd, argv);
-  // Pushes for this client made while its command ran follow the reply (Redis 7.2).
-  // (pushes made for it by a script's or a transaction's commands too: only the outermost call flushes)
+  // Client side caching: the keys a read-only command read are remembered for
+  // the client whose top-level command runs (a script's commands: its caller's; Redis 7.2).
+  const owner = server.executing ?? client;
+  if (owner.tracking && !owner.trackingBcast && cmd.flags.includes('readonly')) server.tracking.remember(owner, cmd, argv);
+  // Pushes for this client made while its command ran follow the reply (Redis 7.2):
+  // its invalidations, then the others in order (afterCommand). Pushes made for it by a
+  // script's or a transaction's commands too: only the outermost call flushes.
   if (prevCurrent === null) {
+    if (server.tracking.pending.length !== 0) server.tracking.flushPending(client);
     if (server.pubsub.pending !== '') server.pubsub.flushPending(client);
     server.executing = null;
   }

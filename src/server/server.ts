@@ -169,9 +169,9 @@ export class Server extends EventEmitter {
     const server = this;
     this.hooks = {
       now: () => server.cachedNow || server.clock(),
-      modified: (db, key) => {
+      modified: (db, key, byServer) => {
         server.watches.touched(db, key);
-        if (server.tracking.active) server.tracking.modified(key);
+        if (server.tracking.active) server.tracking.modified(key, byServer === true);
       },
       flushing: (db) => {
         server.watches.flushing(db);
@@ -1051,6 +1051,8 @@ export class Server extends EventEmitter {
     // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
     if (this.cronLoops % Math.max(1, Math.round(hz / 10)) === 0) this.stats.sampleOps(this.clock());
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
+    // tracking-table-max-keys, also applied when no command comes (Redis's serverCron)
+    if (this.tracking.clients !== 0) this.tracking.limitUsedSlots(null);
     // keys the cycle expired may end a wait (XREADGROUP on a stream that is gone)
     if (this.blocking.ready.length !== 0) this.blocking.handleReady();
     // a scheduled AOF rewrite, auto-aof-rewrite-percentage / -min-size

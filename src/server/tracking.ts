@@ -1,23 +1,42 @@
 /**
  * Client side caching (CLIENT TRACKING): which keys each tracking client
- * read, and the invalidation messages sent when they change.
+ * read, and the invalidation messages sent when they change (Redis 7.2's
+ * tracking.c).
  *
  * Default mode: the keys of every read-only command a tracking client runs
  * are remembered in one table, key → client ids (keys by name only, across
- * databases, as Redis does). The first change to a key sends each of those
- * clients one invalidation and forgets the key. OPTIN/OPTOUT with CLIENT
- * CACHING YES/NO choose which commands are remembered; NOLOOP skips changes
- * the client made itself.
+ * databases, as Redis does). A script's or a transaction's read-only
+ * commands are remembered for the client that runs it (EVAL's own keys are
+ * not: Redis 7.2). The first change to a key sends each of those clients one
+ * invalidation and forgets the key. OPTIN/OPTOUT with CLIENT CACHING YES/NO
+ * choose which commands are remembered; NOLOOP skips changes made by the
+ * client's own commands (its scripts' too).
+ *
+ * Order (Redis 7.2): an invalidation for the client whose command is
+ * running is queued (`pending`) and sent after the reply of its top-level
+ * command — after the EXEC or EVAL reply, and after the reply of a blocked
+ * command when it is served — behind the other pushes that command made
+ * for it. Invalidations for other clients are written at once.
+ *
+ * tracking-table-max-keys: before each command (once past authentication)
+ * and in serverCron, while the table holds more keys than that, keys are
+ * dropped with an invalidation to their clients, as if changed: up to 100
+ * a call, 100 more on each call that could not get under the limit
+ * (Redis's trackingLimitUsedSlots). Redis drops random keys; tsdis drops
+ * the keys first remembered first (the table's insertion order), which needs
+ * no sampling structure beside the Map.
  *
  * BCAST mode: nothing is remembered; every changed key matching a
- * registered prefix is collected and, once per event-loop turn (before
- * replies are written, Redis's beforeSleep), each prefix's clients get one
- * invalidation listing that prefix's changed keys.
+ * registered prefix is collected (with the client that changed it; null for
+ * expiry) and, once per event-loop turn (before replies are written,
+ * Redis's beforeSleep), each prefix's clients get one invalidation listing
+ * that prefix's changed keys (a NOLOOP client not those it changed itself).
  *
  * Messages: a RESP3 push `>2 invalidate [keys]`, or, when redirected to a
- * RESP2 client in pub/sub mode, a message on `__redis__:invalidate`. FLUSHDB
- * and FLUSHALL send every tracking client a null key list and empty the table.
- * Pushes for the client whose command is running go after its reply (PubSub.target).
+ * RESP2 client in pub/sub mode, a message on `__redis__:invalidate`. FLUSHDB,
+ * FLUSHALL (SYNC or ASYNC), DEBUG RELOAD and DEBUG LOADAOF send every
+ * tracking client a null key list and empty the table. A push for the
+ * client whose command is running goes after its reply (PubSub.target).
  */
 import type { Server } from './server.js';
 import type { Client } from './client.js';
@@ -39,7 +58,7 @@ export interface TrackingOptions {
 }
 
 export class Tracking {
-  /** key → ids of the clients that may cache it. */
+  /** key → ids of the clients that may cache it (insertion order: the eviction order). */
   readonly table = new Map<string, Set<number>>();
   /** Sum of the id sets' sizes (INFO tracking_total_items). */
   totalItems = 0;
@@ -51,10 +70,26 @@ export class Tracking {
   private flushing = false;
   /** Some BCAST prefix has changed keys waiting for broadcast(). */
   bcastPending = false;
+  /**
+   * Invalidations for the client whose command is running, sent after its
+   * reply (flushPending): key names, null for a flush. Redis's
+   * server.tracking_pending_keys.
+   */
+  readonly pending: (string | null)[] = [];
+  /** tracking-table-max-keys (0: no limit), kept current on CONFIG SET. */
+  private maxKeys = 0;
+  /** Calls of limitUsedSlots in a row that ended still over the limit (each adds 100 to the effort). */
+  private limitRounds = 0;
 
   constructor(private readonly server: Server) {
+    this.refreshConfig();
+    server.on('config', () => this.refreshConfig());
     server.on('clientClosed', (c: Client) => this.disable(c));
     server.on('resetClient', (c: Client) => this.disable(c));
+  }
+
+  private refreshConfig(): void {
+    this.maxKeys = Number(this.server.config.v['tracking-table-max-keys']) || 0;
   }
 
   /**
@@ -137,13 +172,17 @@ export class Tracking {
   }
 
   /**
-   * After a read-only command of a tracking client (default mode): remembers
-   * its keys, unless OPTIN without CACHING YES or OPTOUT with CACHING NO.
-   * Called by the dispatcher's call().
+   * After a read-only command run for tracking client `c` (default mode;
+   * `c` is the client whose top-level command runs: the caller of a script
+   * or of EXEC): remembers the command's keys, unless OPTIN without CACHING
+   * YES or OPTOUT with CACHING NO. EVAL_RO, EVALSHA_RO and FCALL_RO are
+   * read-only but their keys are not remembered, only those of the commands
+   * the script runs (Redis 7.2). Called by the dispatcher's call().
    */
   remember(c: Client, cmd: CommandSpec, argv: readonly string[]): void {
     if ((c.trackingOptin && !c.trackingCaching) || (c.trackingOptout && c.trackingCaching)) return;
     if (cmd.flags.includes('pubsub')) return; // shard channels are "keys" only for cluster routing
+    if (cmd.name === 'eval_ro' || cmd.name === 'evalsha_ro' || cmd.name === 'fcall_ro') return;
     const positions = keysOf(cmd, argv);
     for (const pos of positions) {
       const key = argv[pos]!;
@@ -162,17 +201,31 @@ export class Tracking {
   }
 
   /**
-   * A key changed (server hooks.modified): invalidates it for the clients
-   * that read it, and collects it for matching BCAST prefixes.
+   * A key changed (server hooks.modified; `byServer`: it expired, so no
+   * client changed it): invalidates it for the clients that read it, and
+   * collects it for matching BCAST prefixes. The client a NOLOOP client
+   * compares itself with is the one whose top-level command runs; a BCAST
+   * key is attributed to the client that ran the command that changed it
+   * (a script's pseudo client for a script's change, as in Redis).
    */
-  modified(key: string): void {
+  modified(key: string, byServer: boolean): void {
     if (this.flushing) return;
-    // NOLOOP: the client whose command made the change (a script's caller, not its pseudo client)
-    const current = this.server.executing ?? this.server.current;
-    if (this.prefixes.size !== 0) {
+    const server = this.server;
+    this.invalidate(key, true, byServer ? null : server.current, server.executing, server.executing !== null);
+  }
+
+  /**
+   * Redis's trackingInvalidateKey: with `bcast`, records `key` as changed by
+   * `actor` for matching BCAST prefixes; then sends each client in the
+   * table for `key` an invalidation (skipping those gone, off or in BCAST
+   * mode, and a NOLOOP `current`) and forgets the key. With `queue`, the
+   * message for `current` waits in `pending` for the end of its command.
+   */
+  private invalidate(key: string, bcast: boolean, actor: Client | null, current: Client | null, queue: boolean): void {
+    if (bcast && this.prefixes.size !== 0) {
       for (const [prefix, bs] of this.prefixes) {
         if (!key.startsWith(prefix)) continue;
-        bs.keys.set(key, current);
+        bs.keys.set(key, actor);
         this.bcastPending = true;
         for (const c of bs.clients) this.server.queueFlush(c);
       }
@@ -181,8 +234,15 @@ export class Tracking {
     if (ids === undefined) return;
     for (const id of ids) {
       const target = this.server.clients.get(id);
+      // keys read before a switch to BCAST mode send nothing
       if (target === undefined || !target.tracking || target.trackingBcast) continue;
-      if (target.trackingNoloop && target === current) continue;
+      if (target === current) {
+        if (target.trackingNoloop) continue;
+        if (queue) {
+          this.pending.push(key);
+          continue;
+        }
+      }
       this.send(target, '*1\r\n$' + key.length + '\r\n' + key + '\r\n');
     }
     this.totalItems -= ids.size;
@@ -190,9 +250,24 @@ export class Tracking {
   }
 
   /**
-   * Runs `fn` (a FLUSHDB or FLUSHALL emptying databases) without per-key
-   * invalidations, then sends every tracking client a null key list and
-   * empties the table. Returns what fn returned.
+   * After the top-level command of `c` (the dispatcher's call(), a served
+   * blocked client): sends the invalidations queued for it, after its reply
+   * (Redis's trackingHandlePendingKeyInvalidations in afterCommand).
+   */
+  flushPending(c: Client): void {
+    const keys = this.pending;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      this.send(c, key === null ? (c.resp === 3 ? '_\r\n' : '$-1\r\n') : '*1\r\n$' + key.length + '\r\n' + key + '\r\n');
+    }
+    keys.length = 0;
+  }
+
+  /**
+   * Runs `fn` (FLUSHDB, FLUSHALL, or the emptying of every database before
+   * DEBUG RELOAD / LOADAOF) without per-key invalidations, then sends every
+   * tracking client a null key list (the running client's after its reply)
+   * and empties the table. Returns what fn returned.
    */
   flush<T>(fn: () => T): T {
     this.flushing = true;
@@ -203,13 +278,45 @@ export class Tracking {
       this.flushing = false;
     }
     if (this.clients !== 0) {
+      const current = this.server.executing;
       for (const c of this.server.clients.values()) {
-        if (c.tracking) this.send(c, c.resp === 3 ? '_\r\n' : '$-1\r\n');
+        if (!c.tracking) continue;
+        if (c === current) this.pending.push(null);
+        else this.send(c, c.resp === 3 ? '_\r\n' : '$-1\r\n');
       }
     }
     this.table.clear();
     this.totalItems = 0;
     return r;
+  }
+
+  /**
+   * Keeps the table within tracking-table-max-keys: drops keys, first
+   * remembered first, each with an invalidation as if it changed (not for
+   * BCAST), until under the limit or 100 × (rounds + 1) keys are gone.
+   * `current`: the client about to run a command (its NOLOOP applies; its
+   * messages go before that command's reply), or null from the cron.
+   * Called by the dispatcher before a command and by serverCron while some
+   * client tracks (Redis's trackingLimitUsedSlots).
+   */
+  limitUsedSlots(current: Client | null): void {
+    const max = this.maxKeys;
+    if (max === 0) return;
+    if (this.table.size <= max) {
+      this.limitRounds = 0;
+      return;
+    }
+    let effort = 100 * (this.limitRounds + 1);
+    // (deleting the entry just visited does not disturb a Map iterator)
+    for (const key of this.table.keys()) {
+      if (effort-- <= 0) break;
+      this.invalidate(key, false, null, current, false);
+      if (this.table.size <= max) {
+        this.limitRounds = 0;
+        return;
+      }
+    }
+    this.limitRounds++;
   }
 
   /**
