@@ -26,6 +26,13 @@ export class Reply {
   uncounted: ReadonlySet<string> | null = null;
   /** Errors written uncounted (the command that wrote them still fails: dispatcher.call()). */
   uncountedErrors = 0;
+  /**
+   * Under CLIENT REPLY OFF / SKIP in RESP2: [start, end) offsets in `out` of
+   * the pushes written by the running command ((un)subscribe
+   * confirmations), which the dispatcher keeps while dropping the rest
+   * (RESP3 pushes are told by their `>` type). null when there are none.
+   */
+  keep: number[] | null = null;
   /** Called with the code of every error reply (INFO errorstats). */
   onError: ((code: string) => void) | null = null;
   constructor(public resp: 2 | 3 = 2) {}
@@ -128,6 +135,13 @@ export class Reply {
 /** Error texts must be one line: Redis replaces CR and LF with spaces. */
 function sanitize(msg: string): string {
   return /[\r\n]/.test(msg) ? msg.replace(/[\r\n]/g, ' ') : msg;
+}
+
+/** The `[start, end)` ranges of `out` listed in `keep`, concatenated. */
+export function keptRanges(out: string, keep: readonly number[]): string {
+  let kept = '';
+  for (let i = 0; i + 1 < keep.length; i += 2) kept += out.slice(keep[i]!, keep[i + 1]!);
+  return kept;
 }
 
 /**

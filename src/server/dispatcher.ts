@@ -11,7 +11,7 @@
 import { cfmt } from '../util/strings.js';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { pushFrames } from '../protocol/writer.js';
+import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import type { CommandFlag, CommandSpec, Ctx } from '../commands/spec.js';
 import type { Client } from './client.js';
@@ -33,19 +33,24 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
 
 /**
  * CLIENT REPLY OFF|SKIP: runs the command, then drops what it replied but
- * push frames (its errors still count in the stats, as in Redis). CLIENT REPLY ON run here
+ * pushes (its errors still count in the stats, as in Redis). CLIENT REPLY ON run here
  * turns replies back on before it replies, so its OK is kept.
  */
 function dispatchSilenced(server: Server, client: Client, argv: string[]): void {
-  const mark = client.reply.out.length;
+  const reply = client.reply;
+  const mark = reply.out.length;
+  reply.keep = null;
   dispatchCommand(server, client, argv);
   // held by CLIENT PAUSE: the skip applies when the command runs
   if (server.pause.holds(client)) return;
-  // RESP3 pushes (subscribe confirmations, messages) still go out, as in Redis
+  // pushes still go out, as in Redis (CLIENT_PUSHING): RESP3 push frames (confirmations,
+  // messages, invalidations), and in RESP2 the (un)subscribe confirmations (Reply.keep)
   if (client.replyOff || client.replySkip) {
-    const out = client.reply.out;
-    client.reply.out = out.slice(0, mark) + pushFrames(out, mark);
+    const out = reply.out;
+    const keep = reply.keep;
+    reply.out = out.slice(0, mark) + (keep !== null ? keptRanges(out, keep) : '') + pushFrames(out, mark);
   }
+  reply.keep = null;
   client.replySkip = client.replySkipNext;
   client.replySkipNext = false;
 }

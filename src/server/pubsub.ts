@@ -92,11 +92,25 @@ export class PubSub {
       if (subs === undefined) map.set(name, (subs = new Set()));
       subs.add(c);
     }
+    this.confirm(c, NAMES[kind].sub, name, this.count(c, kind));
+  }
+
+  /**
+   * Writes one (un)subscribe confirmation to `c` (`name` null: the one sent
+   * when there was nothing to unsubscribe from). It is a push in Redis
+   * (CLIENT_PUSHING) and so goes out under CLIENT REPLY OFF / SKIP, in RESP2
+   * too: a RESP2 one written while the client's replies are silenced is
+   * marked in Reply.keep for the dispatcher, which drops the rest.
+   */
+  private confirm(c: Client, word: string, name: string | null, count: number): void {
     const r = c.reply;
+    const from = r.out.length;
     r.push(3);
-    r.bulk(NAMES[kind].sub);
-    r.bulk(name);
-    r.int(this.count(c, kind));
+    r.bulk(word);
+    if (name === null) r.null();
+    else r.bulk(name);
+    r.int(count);
+    if (c.resp === 2 && (c.replyOff || c.replySkip)) (r.keep ??= []).push(from, r.out.length);
   }
 
   /**
@@ -113,13 +127,7 @@ export class PubSub {
         if (subs.size === 0) map.delete(name);
       }
     }
-    if (notify) {
-      const r = c.reply;
-      r.push(3);
-      r.bulk(NAMES[kind].unsub);
-      r.bulk(name);
-      r.int(this.count(c, kind));
-    }
+    if (notify) this.confirm(c, NAMES[kind].unsub, name, this.count(c, kind));
   }
 
   /**
@@ -130,11 +138,7 @@ export class PubSub {
   unsubscribeKind(c: Client, kind: SubKind): void {
     const mine = this.clientSet(c, kind, false);
     if (mine === null || mine.size === 0) {
-      const r = c.reply;
-      r.push(3);
-      r.bulk(NAMES[kind].unsub);
-      r.null();
-      r.int(this.count(c, kind));
+      this.confirm(c, NAMES[kind].unsub, null, this.count(c, kind));
       return;
     }
     for (const name of [...mine]) this.unsubscribe(c, kind, name, true);
