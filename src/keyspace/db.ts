@@ -114,9 +114,11 @@ export class Db {
     const old = this.dict.delete(key);
     if (this.hfe.size !== 0) this.hfeDrop(old);
     this.expires.delete(key);
-    this.hooks.expired(this, key);
-    this.hooks.modified(this, key, true);
+    // Redis's order: the 'expired' event, then the modified-key signal (a
+    // tracking client subscribed to both sees the event first), then the DEL.
     this.hooks.notify('x', 'expired', key, this.id);
+    this.hooks.modified(this, key, true);
+    this.hooks.expired(this, key);
     if (this.onReady !== null) this.onReady(this, key); // XREADGROUP waiters learn it is gone
     return true;
   }
