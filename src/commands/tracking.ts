@@ -20,10 +20,10 @@ function clientTracking(ctx: Ctx): void {
     const a = argv[j]!;
     if (is(a, 'REDIRECT') && more > 0) {
       j++;
-      if (redirect !== 0) throw new ReplyError('ERR A client can only redirect to a single other client');
+      if (redirect !== 0) throw new ReplyError(Err.trackingOneRedirect);
       const id = parseInt64(argv[j]!);
       if (id === null) throw new ReplyError(Err.notInteger);
-      if (typeof id === 'bigint' || !server.clients.has(id)) throw new ReplyError('ERR The client ID you want redirect to does not exist');
+      if (typeof id === 'bigint' || !server.clients.has(id)) throw new ReplyError(Err.trackingNoRedirectTarget);
       redirect = id;
     } else if (is(a, 'BCAST')) opts.bcast = true;
     else if (is(a, 'OPTIN')) opts.optin = true;
@@ -33,14 +33,14 @@ function clientTracking(ctx: Ctx): void {
     else throw new ReplyError(Err.syntax);
   }
   if (is(argv[2], 'ON')) {
-    if (!opts.bcast && prefixes.length > 0) throw new ReplyError('ERR PREFIX option requires BCAST mode to be enabled');
+    if (!opts.bcast && prefixes.length > 0) throw new ReplyError(Err.trackingPrefixNeedsBcast);
     if (c.tracking && c.trackingBcast !== opts.bcast) {
-      throw new ReplyError("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+      throw new ReplyError(Err.trackingSwitchBcast);
     }
-    if (opts.bcast && (opts.optin || opts.optout)) throw new ReplyError('ERR OPTIN and OPTOUT are not compatible with BCAST');
-    if (opts.optin && opts.optout) throw new ReplyError("ERR You can't use both OPTIN and OPTOUT");
+    if (opts.bcast && (opts.optin || opts.optout)) throw new ReplyError(Err.trackingBcastOptin);
+    if (opts.optin && opts.optout) throw new ReplyError(Err.trackingOptinAndOptout);
     if ((opts.optin && c.trackingOptout) || (opts.optout && c.trackingOptin)) {
-      throw new ReplyError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+      throw new ReplyError(Err.trackingSwitchOptin);
     }
     if (opts.bcast) {
       const err = server.tracking.prefixCollision(c, prefixes);
@@ -57,13 +57,13 @@ function clientTracking(ctx: Ctx): void {
 function clientCaching(ctx: Ctx): void {
   const c = ctx.client;
   if (!c.tracking) {
-    throw new ReplyError('ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled');
+    throw new ReplyError(Err.cachingNotTracking);
   }
   const v = ctx.argv[2]!;
   if (is(v, 'YES')) {
-    if (!c.trackingOptin) throw new ReplyError('ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.');
+    if (!c.trackingOptin) throw new ReplyError(Err.cachingYesNeedsOptin);
   } else if (is(v, 'NO')) {
-    if (!c.trackingOptout) throw new ReplyError('ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.');
+    if (!c.trackingOptout) throw new ReplyError(Err.cachingNoNeedsOptout);
   } else throw new ReplyError(Err.syntax);
   c.trackingCaching = true;
   ctx.reply.ok();

@@ -110,6 +110,23 @@ export const Err = {
   timeoutOutOfRange: 'ERR timeout is out of range',
   unblocked: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
+  // client side caching (commands/tracking.ts, server/tracking.ts)
+  trackingOneRedirect: 'ERR A client can only redirect to a single other client',
+  trackingNoRedirectTarget: 'ERR The client ID you want redirect to does not exist',
+  trackingPrefixNeedsBcast: 'ERR PREFIX option requires BCAST mode to be enabled',
+  trackingSwitchBcast:
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+  trackingBcastOptin: 'ERR OPTIN and OPTOUT are not compatible with BCAST',
+  trackingOptinAndOptout: "ERR You can't specify both OPTIN mode and OPTOUT mode",
+  trackingSwitchOptin:
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+  trackingPrefixOverlapsExisting: (p: string, q: string) =>
+    cfmt`ERR Prefix '${p}' overlaps with an existing prefix '${q}'. Prefixes for a single client must not overlap.`,
+  trackingPrefixOverlapsProvided: (p: string, q: string) =>
+    cfmt`ERR Prefix '${p}' overlaps with another provided prefix '${q}'. Prefixes for a single client must not overlap.`,
+  cachingNotTracking: 'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled',
+  cachingYesNeedsOptin: 'ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.',
+  cachingNoNeedsOptout: 'ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.',
   // SORT (commands/sort.ts)
   sortNotDouble: "ERR One or more scores can't be converted into double",
 } as const;

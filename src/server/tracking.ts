@@ -42,6 +42,7 @@ import type { Server } from './server.js';
 import type { Client } from './client.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { keysOf } from '../commands/keys-of.js';
+import { Err } from '../protocol/errors.js';
 
 /** The clients registered for one BCAST prefix and the matching keys changed this turn. */
 interface BcastState {
@@ -158,13 +159,13 @@ export class Tracking {
       if (c.trackingPrefixes !== null) {
         for (const q of [...c.trackingPrefixes].sort()) {
           if (overlaps(q, p)) {
-            return `ERR Prefix '${p}' overlaps with an existing prefix '${q}'. Prefixes for a single client must not overlap.`;
+            return Err.trackingPrefixOverlapsExisting(p, q);
           }
         }
       }
       for (let j = i + 1; j < prefixes.length; j++) {
         if (overlaps(p, prefixes[j]!)) {
-          return `ERR Prefix '${p}' overlaps with another provided prefix '${prefixes[j]}'. Prefixes for a single client must not overlap.`;
+          return Err.trackingPrefixOverlapsProvided(p, prefixes[j]!);
         }
       }
     }

@@ -53,6 +53,12 @@ async function logFigures(s: Session, c: RawConn, label: string): Promise<void> 
   s.log.push(`${label}: keys=${f[0]} items=${f[1]} prefixes=${f[2]} clients=${f[3]}`);
 }
 
+/** Reads one reply into the transcript with the client id `id` written as ID (ids differ between servers). */
+async function readId(s: Session, c: RawConn, label: string, id: string): Promise<void> {
+  const r = await c.read(3000);
+  s.log.push(`${label}: ${JSON.stringify(r.split(`:${id}\r\n`).join(':ID\r\n'))}`);
+}
+
 /** Subscribes a fresh RESP2 connection to __redis__:invalidate; returns it and its id. */
 async function redirectTarget(s: Session): Promise<[RawConn, string]> {
   const r = await s.conn();
@@ -406,5 +412,201 @@ test('tracking-table-max-keys drops the keys first remembered first', async () =
     c.close();
     r.close();
     w.close();
+  }
+});
+
+test('CLIENT TRACKING option rules and error texts: PREFIX without BCAST, switching BCAST and OPTIN/OPTOUT, REDIRECT checks, OFF parses its options (as redis-server)', { skip }, async () => {
+  await same(async (s) => {
+    const [c, o] = [await s.conn(), await s.conn()];
+    const oid = (await s.quiet(o, 'CLIENT', 'ID')).slice(1, -2);
+    const cid = (await s.quiet(c, 'CLIENT', 'ID')).slice(1, -2);
+    const tries: string[][] = [
+      ['ON', 'PREFIX', 'a'],
+      ['ON', 'BCAST', 'OPTIN'],
+      ['ON', 'BCAST', 'OPTOUT'],
+      ['ON', 'OPTIN', 'OPTOUT'],
+      ['ON', 'BCAST', 'OPTIN', 'OPTOUT'],
+      ['ON', 'REDIRECT', oid, 'REDIRECT', oid],
+      ['ON', 'REDIRECT', 'x'],
+      ['ON', 'REDIRECT', '99999999'],
+      ['ON', 'REDIRECT', '-1'],
+      ['ON', 'REDIRECT', '0'],
+      ['ON', 'REDIRECT', '99999999999999999999'],
+      ['ON', 'REDIRECT'],
+      ['ON', 'PREFIX'],
+      ['ON', 'NOSUCH'],
+      ['MAYBE'],
+      ['MAYBE', 'BCAST'],
+      ['OFF', 'REDIRECT', '99999999'],
+      ['OFF', 'NOSUCH'],
+      ['OFF', 'PREFIX', 'a'],
+      ['OFF', 'BCAST', 'OPTIN'],
+    ];
+    for (const t of tries) await s.call(c, t.map((x) => (x === oid ? 'ID' : x)).join(' '), 'CLIENT', 'TRACKING', ...t);
+    await s.call(c, 'trackinginfo', 'CLIENT', 'TRACKINGINFO');
+    // switching while on
+    await s.call(c, 'on optin', 'CLIENT', 'TRACKING', 'ON', 'OPTIN');
+    await s.call(c, 'optout while optin', 'CLIENT', 'TRACKING', 'ON', 'OPTOUT');
+    await s.call(c, 'bcast while on', 'CLIENT', 'TRACKING', 'ON', 'BCAST');
+    await s.call(c, 'optin again, noloop', 'CLIENT', 'TRACKING', 'ON', 'OPTIN', 'NOLOOP');
+    await s.call(c, 'trackinginfo', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'no options: optin dropped', 'CLIENT', 'TRACKING', 'ON');
+    await s.call(c, 'trackinginfo', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'optout now', 'CLIENT', 'TRACKING', 'ON', 'OPTOUT');
+    await s.call(c, 'redirect to itself', 'CLIENT', 'TRACKING', 'ON', 'OPTOUT', 'REDIRECT', cid);
+    s.log.push(`getredir is own id: ${(await s.quiet(c, 'CLIENT', 'GETREDIR')) === `:${cid}\r\n`}`);
+    await s.call(c, 'off', 'CLIENT', 'TRACKING', 'OFF');
+    await s.call(c, 'off again', 'CLIENT', 'TRACKING', 'OFF');
+    await s.call(c, 'getredir off', 'CLIENT', 'GETREDIR');
+    // BCAST prefixes
+    await s.call(c, 'bcast', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'foo', 'PREFIX', 'bar');
+    await s.call(c, 'optin while bcast', 'CLIENT', 'TRACKING', 'ON', 'OPTIN');
+    await s.call(c, 'prefix without bcast while bcast', 'CLIENT', 'TRACKING', 'ON', 'PREFIX', 'x');
+    await s.call(c, 'overlap existing (shorter)', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'fo');
+    await s.call(c, 'overlap existing (longer)', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'barb');
+    await s.call(c, 'same prefix again', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'bar');
+    await s.call(c, 'overlap provided', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'zz', 'PREFIX', 'z');
+    await s.call(c, 'empty prefix overlaps all', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', '');
+    await s.call(c, 'add a prefix', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'baz', 'NOLOOP');
+    await s.call(c, 'bcast without prefix adds none', 'CLIENT', 'TRACKING', 'ON', 'BCAST');
+    await s.call(c, 'trackinginfo', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'off', 'CLIENT', 'TRACKING', 'OFF');
+    await s.call(c, 'trackinginfo off', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'bcast, empty prefix', 'CLIENT', 'TRACKING', 'ON', 'BCAST');
+    await s.call(c, 'a prefix after the empty one', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'a');
+    await s.quiet(c, 'HELLO', '3');
+    await s.call(c, 'trackinginfo resp3', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'off', 'CLIENT', 'TRACKING', 'OFF');
+  });
+});
+
+test('CLIENT CACHING: its errors, the next command only (a whole transaction; CLIENT subcommands keep it) (as redis-server)', { skip }, async () => {
+  await same(async (s) => {
+    const [c, w] = [await s.conn(), await s.conn()];
+    await s.quiet(c, 'HELLO', '3');
+    await s.call(c, 'caching off', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'caching no off', 'CLIENT', 'CACHING', 'NO');
+    await s.call(c, 'caching bad off', 'CLIENT', 'CACHING', 'MAYBE');
+    await s.call(c, 'caching arity', 'CLIENT', 'CACHING');
+    await s.call(c, 'caching arity', 'CLIENT', 'CACHING', 'YES', 'NO');
+    await s.call(c, 'on', 'CLIENT', 'TRACKING', 'ON');
+    await s.call(c, 'caching yes default', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'caching no default', 'CLIENT', 'CACHING', 'NO');
+    await s.call(c, 'caching bad', 'CLIENT', 'CACHING', 'maybe');
+    await s.call(c, 'optin', 'CLIENT', 'TRACKING', 'ON', 'OPTIN');
+    await s.call(c, 'caching no in optin', 'CLIENT', 'CACHING', 'NO');
+    await s.call(c, 'caching yes', 'CLIENT', 'CACHING', 'yes');
+    await s.call(c, 'client id keeps it', 'CLIENT', 'GETREDIR');
+    await s.call(c, 'info', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'get a (tracked)', 'GET', 'a');
+    await s.call(c, 'get b (not tracked)', 'GET', 'b');
+    await s.call(c, 'info', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'caching yes', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'unknown command clears it', 'NOSUCHCMD');
+    await s.call(c, 'get c (not tracked)', 'GET', 'c');
+    await s.call(c, 'caching yes', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'multi', 'MULTI');
+    await s.call(c, 'get d', 'GET', 'd');
+    await s.call(c, 'get e', 'GET', 'e');
+    await s.call(c, 'exec', 'EXEC');
+    await s.call(c, 'get f (not tracked)', 'GET', 'f');
+    await s.call(c, 'caching yes', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'wrong arity keeps it? ', 'GET');
+    await s.call(c, 'get g', 'GET', 'g');
+    await s.call(w, 'mset', 'MSET', 'a', '1', 'b', '1', 'c', '1', 'd', '1', 'e', '1', 'f', '1', 'g', '1');
+    for (let i = 0; ; i++) {
+      const m = await c.read(200).catch(() => null);
+      if (m === null) break;
+      s.log.push(`inv ${i}: ${JSON.stringify(m)}`);
+    }
+    await s.call(c, 'optout', 'CLIENT', 'TRACKING', 'OFF');
+    await s.call(c, 'optout', 'CLIENT', 'TRACKING', 'ON', 'OPTOUT');
+    await s.call(c, 'caching yes in optout', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'caching no', 'CLIENT', 'CACHING', 'NO');
+    await s.call(c, 'info', 'CLIENT', 'TRACKINGINFO');
+    await s.call(c, 'get h (not tracked)', 'GET', 'h');
+    await s.call(c, 'get i (tracked)', 'GET', 'i');
+    await s.call(c, 'bcast after off', 'CLIENT', 'TRACKING', 'OFF');
+    await s.call(c, 'bcast', 'CLIENT', 'TRACKING', 'ON', 'BCAST');
+    await s.call(c, 'caching in bcast', 'CLIENT', 'CACHING', 'YES');
+    await s.call(c, 'caching in bcast', 'CLIENT', 'CACHING', 'NO');
+    await s.call(c, 'off', 'CLIENT', 'TRACKING', 'OFF');
+  });
+});
+
+test('REDIRECT to a client that closed: RESP3 gets tracking-redir-broken (once per invalidation), RESP2 nothing; TRACKINGINFO says broken_redirect (as redis-server)', { skip }, async () => {
+  await same(async (s) => {
+    const [c3, c2, w] = [await s.conn(), await s.conn(), await s.conn()];
+    const r = await s.conn();
+    const rid = (await s.quiet(r, 'CLIENT', 'ID')).slice(1, -2);
+    await s.quiet(c3, 'HELLO', '3');
+    await s.call(c3, 'redirect', 'CLIENT', 'TRACKING', 'ON', 'REDIRECT', rid);
+    await s.call(c2, 'redirect', 'CLIENT', 'TRACKING', 'ON', 'REDIRECT', rid);
+    await s.call(c3, 'mget', 'MGET', 'k1', 'k2');
+    await s.call(c2, 'get', 'GET', 'k1');
+    await s.call(w, 'kill', 'CLIENT', 'KILL', 'ID', rid);
+    await s.call(w, 'mset', 'MSET', 'k1', '1', 'k2', '2');
+    await readId(s, c3, 'broken k1', rid);
+    await readId(s, c3, 'broken k2', rid);
+    s.send(c3, 'CLIENT', 'TRACKINGINFO');
+    await readId(s, c3, 'info', rid);
+    s.send(c2, 'CLIENT', 'TRACKINGINFO');
+    await readId(s, c2, 'info', rid);
+    s.send(c3, 'CLIENT', 'GETREDIR');
+    await readId(s, c3, 'getredir', rid);
+    await s.call(c3, 'get', 'GET', 'k1');
+    await s.call(w, 'flushall', 'FLUSHALL');
+    await readId(s, c3, 'broken flush', rid);
+    await s.call(c3, 'own write', 'GET', 'k3');
+    await s.call(c3, 'own write', 'SET', 'k3', '1');
+    await readId(s, c3, 'broken own, after the reply', rid);
+    await s.call(c3, 'bcast redirect', 'CLIENT', 'TRACKING', 'OFF');
+    await s.call(c3, 'redirect to gone id', 'CLIENT', 'TRACKING', 'ON', 'REDIRECT', rid);
+    await s.call(c3, 'tracking on again clears broken', 'CLIENT', 'TRACKING', 'ON');
+    await s.call(c3, 'info', 'CLIENT', 'TRACKINGINFO');
+    await s.rest(c3, 'c3');
+    await s.rest(c2, 'c2');
+  });
+});
+
+test('REDIRECT with BCAST to a client that closed, and to a RESP2 client not subscribed (as redis-server)', { skip }, async () => {
+  await same(async (s) => {
+    const [c3, w] = [await s.conn(), await s.conn()];
+    const [r, n] = [await s.conn(), await s.conn()];
+    const rid = (await s.quiet(r, 'CLIENT', 'ID')).slice(1, -2);
+    const nid = (await s.quiet(n, 'CLIENT', 'ID')).slice(1, -2);
+    await s.quiet(c3, 'HELLO', '3');
+    await s.call(c3, 'bcast redirect', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'p:', 'REDIRECT', rid);
+    await s.call(w, 'kill', 'CLIENT', 'KILL', 'ID', rid);
+    await s.call(w, 'mset', 'MSET', 'p:1', '1', 'p:2', '2');
+    await readId(s, c3, 'broken bcast', rid);
+    s.send(c3, 'CLIENT', 'TRACKINGINFO');
+    await readId(s, c3, 'info', rid);
+    await s.call(c3, 'off', 'CLIENT', 'TRACKING', 'OFF');
+    // RESP2 target not in pub/sub mode: the message is dropped
+    await s.call(c3, 'redirect to unsubscribed', 'CLIENT', 'TRACKING', 'ON', 'REDIRECT', nid);
+    await s.call(c3, 'get', 'GET', 'x');
+    await s.call(w, 'set', 'SET', 'x', '1');
+    await s.call(n, 'ping', 'PING');
+    await s.rest(c3, 'c3');
+    await s.rest(n, 'n');
+  });
+});
+
+// A deliberate difference (README): Redis 7.2.4's checkPrefixCollisionsOrReply returns the
+// index of the prefix that overlaps a later one in the same command, so from the second
+// prefix on it replies with the error and then +OK, enabling BCAST with every prefix. Two
+// replies to one command would desynchronise a client; tsdis replies with the error only.
+test('CLIENT TRACKING BCAST: prefixes overlapping each other in one command are refused with one reply, whatever their position', async () => {
+  const c = await RawConn.connect(srv.port);
+  try {
+    const r = await exchange(c, [['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'a', 'PREFIX', 'b', 'PREFIX', 'bc'], ['CLIENT', 'TRACKINGINFO']]);
+    assert.equal(
+      r,
+      "-ERR Prefix 'b' overlaps with another provided prefix 'bc'. Prefixes for a single client must not overlap.\r\n" +
+        '*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n',
+    );
+  } finally {
+    c.close();
   }
 });
