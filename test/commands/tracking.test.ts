@@ -170,6 +170,29 @@ test('DEBUG RELOAD empties the tracking table with the null invalidation (as red
   });
 });
 
+test('DEBUG LOADAOF empties the tracking table with the null invalidation (as redis-server)', { skip }, async () => {
+  await same(async (s) => {
+    const [c, w] = [await s.conn(), await s.conn()];
+    await s.quiet(c, 'HELLO', '3');
+    await s.call(w, 'set', 'SET', 'k', 'v');
+    await s.call(w, 'aof on', 'CONFIG', 'SET', 'appendonly', 'yes');
+    // the first rewrite runs in the background: wait for it
+    for (let i = 0; i < 200; i++) {
+      const r = await s.quiet(w, 'INFO', 'persistence');
+      if (/aof_rewrite_in_progress:0/.test(r) && /aof_rewrite_scheduled:0/.test(r) && /aof_enabled:1/.test(r)) break;
+      await sleep(25);
+    }
+    await s.call(c, 'tracking', 'CLIENT', 'TRACKING', 'ON');
+    await s.call(c, 'get', 'GET', 'k');
+    await s.call(w, 'loadaof', 'DEBUG', 'LOADAOF');
+    await s.read(c, 'null');
+    await s.call(c, 'get', 'GET', 'k');
+    await logFigures(s, w, 'after loadaof');
+    await s.call(w, 'aof off', 'CONFIG', 'SET', 'appendonly', 'no');
+    await s.rest(c, 'c');
+  });
+});
+
 test('INFO tracking figures: keys, items (client ids), prefixes, clients; OFF leaves keys in the table (as redis-server)', { skip }, async () => {
   await same(async (s) => {
     const [c1, c2, b, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
