@@ -618,7 +618,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== 'stream') {
       // Deleted, expired or replaced: XREAD keeps waiting; XREADGROUP answers as
       // Redis 7.2 does by running the command again (NOGROUP, or WRONGTYPE).
-      if (groupName === null) return null;
+      if (groupName === null) return false;
       r.error(v === undefined ? E.noGroupRead(key, groupName) : Err.wrongType);
       return true;
     }
@@ -633,7 +633,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       }
       gt = g.lastId;
     }
-    if (!(s.lastId > gt)) return null;
+    if (!(s.lastId > gt)) return false;
     const now2 = server.now();
     let es: Entry[];
     if (g !== undefined) {

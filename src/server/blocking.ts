@@ -38,10 +38,10 @@ import { performance } from 'node:perf_hooks';
 /**
  * Tries to serve a blocked client from `key`, which was signalled: replies
  * on `reply` and returns true when served; returns false (replying nothing)
- * when the key holds nothing this client can pop. null: not served, but a
- * later waiter on the key may be (stream readers wait for different IDs).
+ * when the key holds nothing this client can take (the next waiter is asked:
+ * it may wait for another type, or for other stream IDs).
  */
-export type ServeFn = (db: Db, key: string, reply: Reply) => boolean | null;
+export type ServeFn = (db: Db, key: string, reply: Reply) => boolean;
 
 /** A blocked client's state. */
 interface Blocked {
@@ -188,7 +188,7 @@ export class Blocking {
           server.executing = b.client;
           const t0 = performance.now();
           const errors = b.client.reply.errors;
-          let served: boolean | null;
+          let served: boolean;
           try {
             served = b.serve(db, key, b.client.reply);
           } catch (e) {
@@ -205,11 +205,12 @@ export class Blocking {
             server.executing = prevExecuting;
           }
           server.flushPropagation(); // the pop it made, as its own unit
-          if (served === null) {
+          // not served: the next waiter may wait for another type (a BLPOP and an
+          // XREADGROUP on one key), so each is asked, as Redis's handleClientsBlockedOnKey does
+          if (!served) {
             i++;
             continue;
           }
-          if (!served) break;
           this.complete(b, (performance.now() - t0) * 1000, b.client.reply.errors !== errors);
           this.resume(b.client);
           if (m!.get(key) !== q) break; // the queue is gone (last waiter served)

@@ -348,6 +348,29 @@ test('XREADGROUP BLOCK is answered as if run again when its stream goes (DEL, ov
   });
 });
 
+test('waiters of different types on one key: each is asked (a BLPOP first does not keep an XREADGROUP or a BZPOPMIN waiting)', { skip }, async () => {
+  await same(async (s) => {
+    const [a, b, c, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
+    s.send(b, 'BLPOP', 's', '0');
+    await s.blocked(1);
+    await s.call(w, 'w', 'XADD', 's', '666', 'key', 'value');
+    await s.call(w, 'w', 'XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM');
+    s.send(a, 'XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '0', 'STREAMS', 's', '>');
+    await s.blocked(2);
+    await s.call(w, 'w', 'DEL', 's');
+    // 7.2 (Redis's own stream-cgroups test): the XREADGROUP behind the BLPOP runs again
+    await s.read72(a, 'alice', "-NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option\r\n");
+    await s.blocked(1);
+    // a BZPOPMIN behind a BLPOP on a key that becomes a sorted set is served
+    s.send(c, 'BZPOPMIN', 's', '0');
+    await s.blocked(2);
+    await s.call(w, 'w', 'ZADD', 's', '1', 'm');
+    await s.read(c, 'bzpopmin');
+    await s.call(w, 'w', 'RPUSH', 's', 'x');
+    await s.read(b, 'blpop');
+  });
+});
+
 test('keyspace notifications of stream commands', { skip }, async () => {
   await same(async (s) => {
     const [sub, w] = [await s.conn(), await s.conn()];
