@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import { loadRdbFile, RdbLoadError, logRdbLoadFailure } from './persistence/snapshot.js';
@@ -92,17 +93,32 @@ function setProcTitle(server: Server): void {
  * A crash is logged, as Redis's crash report goes to its log: an exception
  * nothing caught would otherwise reach only stderr, which harnesses and
  * process managers often keep apart from the log. DEBUG PANIC / ASSERT
- * crash through the server's 'crash' event.
+ * crash through the server's 'crash' event with an Error, DEBUG SEGFAULT with
+ * a signal name. The signals Redis reports as crashes (a `kill -ABRT`, or a
+ * fault raised by a native part) log `crashed by signal: N` when
+ * crash-log-enabled is yes, then take their default action, so the exit
+ * status names the signal as redis-server's does.
  */
 function crashReports(server: Server): void {
   const report = (kind: string) => (e: unknown) => {
     server.log.warning(`tsdis ${TSDIS_VERSION} crashed by ${kind}: ${(e as Error)?.stack ?? String(e)}`);
     process.exit(1);
   };
+  const bySignal = (sig: NodeJS.Signals): void => {
+    if (server.config.v['crash-log-enabled']) {
+      server.log.warning(`tsdis ${TSDIS_VERSION} crashed by signal: ${os.constants.signals[sig as keyof typeof os.constants.signals]} (${sig})`);
+    }
+    // without a listener Node gives the signal back its default action
+    for (const s of CRASH_SIGNALS) process.removeAllListeners(s);
+    process.kill(process.pid, sig);
+  };
   process.on('uncaughtException', report('an uncaught exception'));
   process.on('unhandledRejection', report('an unhandled rejection'));
-  server.on('crash', report('DEBUG'));
+  for (const s of CRASH_SIGNALS) process.on(s, bySignal);
+  const debug = report('DEBUG');
+  server.on('crash', (e: unknown) => (typeof e === 'string' ? bySignal(e as NodeJS.Signals) : debug(e)));
 }
+const CRASH_SIGNALS: readonly NodeJS.Signals[] = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT'];
 
 /** Parses the command line and config, starts listening, and wires shutdown. Exit codes as redis-server. */
 async function main(argv: string[]): Promise<void> {

@@ -294,14 +294,19 @@ function debugStringmatchTest(ctx: Ctx): void {
 }
 
 /**
- * DEBUG PANIC / ASSERT: Redis's panic or assertion lines in the log, then
- * the server's 'crash' event: the CLI logs its crash report and exits 1 (no
+ * DEBUG PANIC / ASSERT / SEGFAULT: Redis's panic or assertion lines in the log, then
+ * the server's 'crash' event: the CLI logs its crash report and exits 1, or by SIGSEGV (no
  * reply, the process is gone). An embedded server, whose host must not die,
  * refuses.
  */
-function debugCrash(ctx: Ctx, sub: 'panic' | 'assert'): void {
+function debugCrash(ctx: Ctx, sub: 'panic' | 'assert' | 'segfault'): void {
   if (ctx.server.listenerCount('crash') === 0) throw new ReplyError(cfmt`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
   const log = ctx.server.log;
+  // no memory to corrupt here: the CLI logs the crash and ends by the signal, as a segfault would
+  if (sub === 'segfault') {
+    ctx.server.emit('crash', 'SIGSEGV');
+    return;
+  }
   if (sub === 'panic') {
     log.warning('------------------------------------------------');
     log.warning('!!! Software Failure. Press left mouse button to continue');
@@ -372,7 +377,7 @@ function debug(ctx: Ctx): void {
   }
   if (sub === 'replybuffer' && n === 4) return debugReplyBuffer(ctx);
   if (sub === 'stringmatch-test' && n === 2) return debugStringmatchTest(ctx);
-  if (sub === 'panic' || sub === 'assert') return debugCrash(ctx, sub);
+  if (sub === 'panic' || sub === 'assert' || sub === 'segfault') return debugCrash(ctx, sub);
   if (sub === 'config-rewrite-force-all' && n === 2) {
     try {
       server.config.rewriteFile(true);
@@ -388,7 +393,7 @@ function debug(ctx: Ctx): void {
 
 /** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
 const DEBUG_UNSUPPORTED = new Set([
-  'segfault', 'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
+  'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
   'sdslen', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
   'client-eviction', 'clusterlink', 'dict-resizing', 'script',
 ]);

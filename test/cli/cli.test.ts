@@ -318,6 +318,23 @@ test('DEBUG PANIC: Redis\'s panic lines and a crash report in the log, exit 1', 
   assert.match(s.out(), /# tsdis \S+ crashed by DEBUG: Error: DEBUG PANIC/);
 });
 
+test('DEBUG SEGFAULT and a kill -ABRT: "crashed by signal" in the log, then the signal ends the process (Redis\'s integration/logging)', async () => {
+  for (const how of ['segfault', 'abort', 'no-log'] as const) {
+    const port = await freePort();
+    const extra = how === 'no-log' ? ['--crash-log-enabled', 'no'] : [];
+    const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes', ...extra], (o) => o.includes('Ready to accept connections tcp'));
+    const c = await RawConn.connect(port);
+    if (how === 'segfault') c.write('DEBUG SEGFAULT\r\n');
+    else s.proc.kill('SIGABRT');
+    await s.exited;
+    c.close();
+    const sig = how === 'segfault' ? 'SIGSEGV' : 'SIGABRT';
+    assert.equal(s.proc.signalCode, sig, how);
+    if (how === 'no-log') assert.doesNotMatch(s.out(), /crashed by/);
+    else assert.match(s.out(), new RegExp(`# tsdis \\S+ crashed by signal: ${sig === 'SIGSEGV' ? 11 : 6} \\(${sig}\\)`));
+  }
+});
+
 test('DEBUG CONFIG-REWRITE-FORCE-ALL writes every parameter; a restart on that file has the same configuration', async () => {
   const port = await freePort();
   const conf = file('forceall.conf', `port ${port}\nbind 127.0.0.1\nenable-debug-command yes\nsave ""\nmaxmemory-samples 9\n`);
