@@ -10,7 +10,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
-import { loadRdbFile, RdbLoadError, logRdbLoadFailure } from './persistence/snapshot.js';
+import { loadRdbFile, RdbLoadError, logRdbLoadFailure, removeTempRdb } from './persistence/snapshot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
@@ -248,11 +248,11 @@ async function main(argv: string[]): Promise<void> {
 
   let stopping = false;
   /** Closes listeners and clients, removes the pid file, exits 0. */
-  const shutdown = async (saved = false): Promise<void> => {
+  const shutdown = async (saved = false, opts: Parameters<typeof prepareForShutdown>[1] = {}): Promise<void> => {
     if (stopping) return;
     stopping = true;
     // the AOF sync and final save (the SHUTDOWN command did them already)
-    if (!saved && !prepareForShutdown(server, {})) {
+    if (!saved && !prepareForShutdown(server, opts)) {
       stopping = false;
       return;
     }
@@ -273,11 +273,12 @@ async function main(argv: string[]): Promise<void> {
     log.warning('tsdis is now ready to exit, bye bye...');
     process.exit(0);
   };
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping && sig === 'SIGINT') {
-      // a second Ctrl-C while shutting down: leave at once, as Redis does (a second SIGTERM
-      // only logs again: signals that arrived during a busy script all run once it ends)
+  // A signal is logged at once and handled by the next serverCron (Server.shutdownAsap), as
+  // Redis's: SHUTDOWN ABORT (or DEBUG PAUSE-CRON) can hold it; a second SIGINT exits at once.
+  const onSignal = (sig: 'SIGTERM' | 'SIGINT') => {
+    if ((stopping || server.shutdownAsap !== null) && sig === 'SIGINT') {
       log.warning('You insist... exiting now.');
+      removeTempRdb(server);
       process.exit(1);
     }
     const line = `${process.pid}:signal-handler (${Math.floor(Date.now() / 1000)}) Received ${sig} scheduling shutdown...\n`;
@@ -289,10 +290,15 @@ async function main(argv: string[]): Promise<void> {
         /* the log must not stop the shutdown */
       }
     } else process.stdout.write(line);
-    void shutdown();
+    server.shutdownAsap = sig;
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // shutdown-on-sigterm / -sigint: default, or save|nosave, now, force (bits 1, 2, 4, 8)
+  server.on('signalShutdown', (sig: 'SIGTERM' | 'SIGINT') => {
+    const f = Number(v[sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm']);
+    void shutdown(false, { save: (f & 1) !== 0, nosave: (f & 2) !== 0, force: (f & 8) !== 0 });
+  });
   server.on('shutdown', () => void shutdown(true));
 }
 

@@ -93,8 +93,13 @@ function shutdown(ctx: Ctx): void {
     else throw new ReplyError(Err.syntax);
   }
   if ((abort && (nosave || save || now || force)) || (nosave && save)) throw new ReplyError(Err.syntax);
-  // A shutdown completes synchronously here, so none is ever in progress.
-  if (abort) throw new ReplyError('ERR No shutdown in progress.');
+  // A shutdown completes synchronously here: what ABORT can cancel is a signal's, until the cron takes it.
+  if (abort) {
+    if (server.shutdownAsap === null) throw new ReplyError('ERR No shutdown in progress.');
+    server.shutdownAsap = null;
+    server.log.notice('Shutdown manually aborted.');
+    return ctx.reply.ok();
+  }
   if (server.closing) return;
   // the AOF sync and the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
   if (!prepareForShutdown(server, { save, nosave, force })) throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');

@@ -202,6 +202,21 @@ function fsyncDir(dir: string): void {
 }
 
 /**
+ * Removes the temp files a save of this process may have left (SAVE's and
+ * BGSAVE's), as Redis's rdbRemoveTempFile when a second SIGINT exits at once.
+ */
+export function removeTempRdb(server: Server): void {
+  const dir = path.dirname(rdbPath(server));
+  for (const name of [`temp-${process.pid}.rdb`, `temp-bgsave-${process.pid}.rdb`]) {
+    try {
+      fs.unlinkSync(path.join(dir, name));
+    } catch {
+      /* none */
+    }
+  }
+}
+
+/**
  * SAVE: writes the dataset to dir/dbfilename synchronously. Throws a
  * ReplyError when a BGSAVE runs or the write fails (the error is logged).
  */

@@ -119,6 +119,12 @@ export class Server extends EventEmitter {
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
+  /**
+   * A SIGTERM/SIGINT received (set by the CLI's handler): the next serverCron
+   * emits 'signalShutdown' with it, as Redis's shutdown_asap; SHUTDOWN ABORT
+   * clears it before then.
+   */
+  shutdownAsap: 'SIGTERM' | 'SIGINT' | null = null;
   /** True while the dataset is being loaded (persistence/snapshot.ts): commands without the `loading` flag get -LOADING. */
   loading = false;
   /**
@@ -1047,6 +1053,11 @@ export class Server extends EventEmitter {
 
   private cronTick(): void {
     this.cronLoops++;
+    if (this.shutdownAsap !== null) {
+      const sig = this.shutdownAsap;
+      this.shutdownAsap = null;
+      this.emit('signalShutdown', sig);
+    }
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
     // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
     if (this.cronLoops % Math.max(1, Math.round(hz / 10)) === 0) this.stats.sampleOps(this.clock());

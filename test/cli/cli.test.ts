@@ -307,6 +307,43 @@ test('proc-title-template sets the process title; a bad one is refused', { skip:
   }
 });
 
+test('a signal is handled by the cron: SHUTDOWN ABORT cancels it (held by DEBUG PAUSE-CRON); shutdown-on-sigterm nosave skips the final save', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'sig-'));
+  const port = await freePort();
+  const base = ['--port', String(port), '--enable-debug-command', 'yes', '--dir', dir, '--save', '900 1'];
+  let s = await startCli(base, (o) => o.includes('Ready to accept connections tcp'));
+  let c = await RawConn.connect(port);
+  try {
+    assert.equal(await c.call('SHUTDOWN', 'ABORT'), '-ERR No shutdown in progress.\r\n');
+    assert.equal(await c.call('DEBUG', 'PAUSE-CRON', '1'), '+OK\r\n');
+    s.proc.kill('SIGTERM');
+    for (let i = 0; i < 100 && !s.out().includes('Received SIGTERM scheduling shutdown'); i++) await sleep(10);
+    await sleep(150); // more than a cron period: the paused cron does not act on it
+    assert.equal(await c.call('SHUTDOWN', 'ABORT'), '+OK\r\n');
+    assert.match(s.out(), /\* Shutdown manually aborted\./);
+    assert.equal(await c.call('DEBUG', 'PAUSE-CRON', '0'), '+OK\r\n');
+    await sleep(150);
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.equal(await c.call('SET', 'k', 'v'), '+OK\r\n');
+    // shutdown-on-sigterm nosave: the save point is not honoured at exit
+    assert.equal(await c.call('CONFIG', 'SET', 'shutdown-on-sigterm', 'nosave'), '+OK\r\n');
+    s.proc.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+    assert.equal(fs.existsSync(path.join(dir, 'dump.rdb')), false);
+    c.close();
+    // the default saves
+    s = await startCli(base, (o) => o.includes('Ready to accept connections tcp'));
+    c = await RawConn.connect(port);
+    assert.equal(await c.call('SET', 'k', 'v'), '+OK\r\n');
+    s.proc.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+    assert.equal(fs.existsSync(path.join(dir, 'dump.rdb')), true);
+  } finally {
+    c.close();
+    s.proc.kill('SIGKILL');
+  }
+});
+
 test('DEBUG PANIC: Redis\'s panic lines and a crash report in the log, exit 1', async () => {
   const port = await freePort();
   const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes'], (o) => o.includes('Ready to accept connections tcp'));
