@@ -275,12 +275,21 @@ function debugStructure(ctx: Ctx, kind: 'listpack' | 'quicklist'): void {
   ctx.reply.simple(`${kind === 'listpack' ? 'Listpack' : 'Quicklist'} structure printed on stdout`);
 }
 
-/** DEBUG REPLYBUFFER PEAK-RESET-TIME never|reset|ms / RESIZING 0|1: checked, no effect (no reply buffer resizing here). */
+/** DEBUG REPLYBUFFER PEAK-RESET-TIME never|reset|ms / RESIZING 0|1: the clients cron's reply buffer sizing (clientlist.ts resizeReplyBuffer). */
 function debugReplyBuffer(ctx: Ctx): void {
   const [, , what, val] = ctx.argv as [string, string, string, string];
+  const flags = ctx.server.debugFlags;
   if (what.toLowerCase() === 'peak-reset-time') {
-    if (!['never', 'reset'].includes(val.toLowerCase()) && parseInt64(val) === null) throw new ReplyError(Err.notInteger);
-  } else if (what.toLowerCase() !== 'resizing') throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'DEBUG'));
+    const v = val.toLowerCase();
+    if (v === 'never') flags.replyBufferPeakResetMs = -1;
+    else if (v === 'reset') flags.replyBufferPeakResetMs = 5000;
+    else {
+      const ms = parseInt64(val);
+      if (ms === null) throw new ReplyError(Err.notInteger);
+      flags.replyBufferPeakResetMs = Number(ms);
+    }
+  } else if (what.toLowerCase() === 'resizing') flags.replyBufferResizing = atoi(val) !== 0;
+  else throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'DEBUG'));
   ctx.reply.ok();
 }
 

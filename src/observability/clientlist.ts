@@ -109,8 +109,44 @@ function fdOf(c: Client): number {
 
 /** Fixed per-client overhead counted in tot-mem: the Client object, its parser and reply writer. */
 const CLIENT_BASE_BYTES = 16 * 1024;
-/** Reply buffer size reported as rbs/rbp (Redis's default per-client reply buffer). */
+/** Redis's default per-client reply buffer (PROTO_REPLY_CHUNK_BYTES), the most obl counts. */
 const REPLY_BUFFER = 16 * 1024;
+/** The smallest a reply buffer shrinks to (PROTO_REPLY_MIN_BYTES). */
+const REPLY_BUFFER_MIN = 1024;
+
+/** The usable size jemalloc gives an allocation of n bytes (its size classes: four per power of two). */
+function jemallocUsable(n: number): number {
+  if (n <= 16) return n <= 8 ? 8 : 16;
+  const step = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
+  return Math.ceil(n / step) * step;
+}
+
+/**
+ * The clients cron's reply buffer sizing, by Redis's rules
+ * (clientsCronResizeOutputBuffer): a buffer whose peak stayed under half its
+ * size shrinks to the peak (at least 1 KB), a full one doubles up to 16 KB;
+ * the peak restarts from zero every peak-reset period (DEBUG REPLYBUFFER),
+ * so an idle client's buffer shrinks. tsdis writes replies as strings, so
+ * the sizes are only reported (rbs, rbp, INFO reply_buffer_shrinks/expands).
+ */
+export function resizeReplyBuffer(server: Server, c: Client, now: number): void {
+  const flags = server.debugFlags;
+  if (!flags.replyBufferResizing) return;
+  const size = c.replyBufSize;
+  let next = 0;
+  if (size / 2 >= REPLY_BUFFER_MIN && c.replyBufPeak < size / 2) {
+    next = Math.max(REPLY_BUFFER_MIN, c.replyBufPeak + 1);
+    server.stats.replyBufferShrinks++;
+  } else if (size * 2 < REPLY_BUFFER * 2 && c.replyBufPeak === size) {
+    next = Math.min(REPLY_BUFFER, size * 2);
+    server.stats.replyBufferExpands++;
+  }
+  if (flags.replyBufferPeakResetMs >= 0 && now - c.replyBufPeakAt >= flags.replyBufferPeakResetMs) {
+    c.replyBufPeak = 0;
+    c.replyBufPeakAt = now;
+  }
+  if (next !== 0) c.replyBufSize = jemallocUsable(next);
+}
 
 /** Output bytes held for a client: replies not yet written plus what the socket still buffers. */
 export function clientOutputBytes(c: Client): number {
@@ -160,7 +196,7 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${o.channels?.size ?? 0} psub=${o.patterns?.size ?? 0}` +
     ` ssub=${o.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
-    ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${REPLY_BUFFER} rbp=${REPLY_BUFFER} obl=${obl} oll=${oll} omem=${omem}` +
+    ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.replyBufSize} rbp=${c.replyBufPeak} obl=${obl} oll=${oll} omem=${omem}` +
     ` tot-mem=${CLIENT_BASE_BYTES + qbuf + argvMem + multiMem + pendingOut + sockOut} events=${events} cmd=${c.lastCmd}` +
     ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`

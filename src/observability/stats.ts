@@ -21,6 +21,9 @@ export class Stats {
   totalCommandsRejected = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
+  /** Reply buffers resized by the clients cron (INFO reply_buffer_shrinks/expands; clientlist.ts). */
+  replyBufferShrinks = 0;
+  replyBufferExpands = 0;
   expiredKeys = 0;
   /** Hash fields expired, lazily or actively (INFO expired_subkeys, Redis 7.4). */
   expiredSubkeys = 0;
@@ -138,6 +141,8 @@ export class Stats {
     this.totalCommandsRejected = 0;
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
+    this.replyBufferShrinks = 0;
+    this.replyBufferExpands = 0;
     this.expiredKeys = 0;
     this.expiredSubkeys = 0;
     this.expiredStalePerc = 0;

@@ -66,6 +66,15 @@ export class Client {
   replySkipNext = false;
   /** Queued in the server's flush list. */
   flushQueued = false;
+  /**
+   * Redis's per-client reply buffer, as CLIENT LIST reports it (rbs, rbp):
+   * its size, the most reply bytes it held at once since the peak was last
+   * reset, and when that was (ms). The clients cron resizes it by Redis's
+   * rules (observability/clientlist.ts); replies are not kept in it.
+   */
+  replyBufSize = 16 * 1024;
+  replyBufPeak = 0;
+  replyBufPeakAt = 0;
   /** When the output buffer first went over the soft limit (ms), or 0. */
   softLimitSince = 0;
   /** appendfsync always: answered by the last flush and silent since (Server.flush's group commit). */

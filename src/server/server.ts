@@ -36,7 +36,7 @@ import { Monitors } from './monitor.js';
 import { LatencyMonitor } from '../observability/latencymonitor.js';
 import { PubSub } from './pubsub.js';
 import { Tracking } from './tracking.js';
-import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
+import { clientType, clientInfoLine, outputBufferMemory, resizeReplyBuffer } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
 import { Aof, loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
@@ -109,13 +109,16 @@ export class Server extends EventEmitter {
   private flushScheduled = false;
   private cron: NodeJS.Timeout | null = null;
   private cronLoops = 0;
+  /** Where the clients cron goes on at its next tick (clientsCron). */
+  private clientsCronAt: IterableIterator<Client> = new Map<number, Client>().values();
   activeExpireEnabled = true;
   /**
    * Switches for Redis's own tests, set by DEBUG (commands/debug.ts):
    * skip the DUMP/RDB checksum check, pause serverCron, sleep (µs) before
-   * each AOF write, let scripts call `noscript` commands.
+   * each AOF write, let scripts call `noscript` commands, the reply buffer's
+   * peak reset period (-1: never) and resizing (DEBUG REPLYBUFFER).
    */
-  readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0, allowDenyScripts: false };
+  readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0, allowDenyScripts: false, replyBufferPeakResetMs: 5000, replyBufferResizing: true };
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
@@ -928,6 +931,7 @@ export class Server extends EventEmitter {
           return;
         }
         this.stats.netOutputBytes += out.length;
+        if (out.length > c.replyBufPeak) c.replyBufPeak = Math.min(out.length, c.replyBufSize);
         sock.write(out, 'latin1');
       }
     }
@@ -1068,6 +1072,7 @@ export class Server extends EventEmitter {
     if (this.blocking.ready.length !== 0) this.blocking.handleReady();
     // a scheduled AOF rewrite, auto-aof-rewrite-percentage / -min-size
     this.aof.cron();
+    this.clientsCron(hz);
     // Client timeouts, checked once per second.
     if (this.cronLoops % hz === 0) {
       const timeout = (this.config.v['timeout'] as number) * 1000;
@@ -1085,6 +1090,25 @@ export class Server extends EventEmitter {
       for (const c of this.clients.values()) {
         if (c.softLimitSince !== 0 && c.socket && this.outputLimitReached(c, outputBufferMemory(c))) this.closeOverOutputLimit(c);
       }
+    }
+  }
+
+  /**
+   * Redis's clientsCron pace: each client about once a second, at least 5
+   * per tick (all of them each tick when there are few), continuing where
+   * the last tick stopped. Today it sizes reply buffers (rbs/rbp).
+   */
+  private clientsCron(hz: number): void {
+    const n = this.clients.size;
+    const now = this.clock();
+    for (let k = Math.min(n, Math.max(5, Math.ceil(n / hz))); k > 0; k--) {
+      let r = this.clientsCronAt.next();
+      if (r.done === true) {
+        this.clientsCronAt = this.clients.values();
+        r = this.clientsCronAt.next();
+        if (r.done === true) return;
+      }
+      resizeReplyBuffer(this, r.value, now);
     }
   }
 

@@ -8,7 +8,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, createServer } from '../helpers/servers.js';
+import { SKIP_NO_REDIS, createServer, RawConn } from '../helpers/servers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -85,4 +87,31 @@ test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE
   const now = await replId();
   assert.match(now!, /^[0-9a-f]{40}$/);
   assert.notEqual(now, before);
+});
+
+test('reply buffer sizing as Redis: an idle client shrinks to 1 KB, a busy one grows back to 16 KB (rbs/rbp, DEBUG REPLYBUFFER, INFO reply_buffer_*)', { skip }, async () => {
+  await d!.reset();
+  const rbs = (line: string) => Number(/ rbs=(\d+)/.exec(line)![1]);
+  for (const port of [d!.tsdis.port, d!.redis.port]) {
+    const r = await RawConn.connect(port);
+    const tc = await RawConn.connect(port);
+    const info = async () => (await tc.call('CLIENT', 'INFO')) as string;
+    const until = async (ok: (n: number) => boolean, what: string) => {
+      for (let i = 0; i < 40 && !ok(rbs(await info())); i++) await sleep(50);
+      assert.ok(ok(rbs(await info())), `${port} ${what}: ${await info()}`);
+    };
+    assert.equal(await r.call('DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', '100'), '+OK\r\n');
+    await until((n) => n >= 1024 && n < 2046, 'idle shrink');
+    await r.call('SET', 'bigval', 'x'.repeat(32768));
+    assert.equal(await r.call('DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'), '+OK\r\n');
+    for (let i = 0; i < 40 && rbs(await info()) < 16384; i++) {
+      await tc.call('GET', 'bigval');
+      await sleep(50);
+    }
+    assert.equal(rbs(await info()), 16384, `${port} busy expand`);
+    assert.match(await r.call('INFO', 'stats'), /reply_buffer_shrinks:[1-9]\d*\r\nreply_buffer_expands:[1-9]/);
+    assert.equal(await r.call('DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'reset'), '+OK\r\n');
+    r.close();
+    tc.close();
+  }
 });
