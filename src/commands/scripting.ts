@@ -8,9 +8,11 @@
 import { helpReply } from './server.js';
 import { command, type CommandFlag, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import type { Server } from '../server/server.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
-import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
+import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, restoreLibraries } from '../scripting/functions.js';
+import { SCRIPT_FLAGS } from '../scripting/sandbox.js';
+import { collectGarbage } from '../scripting/lua.js';
 import { globMatch } from '../util/glob.js';
 import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
 import { verifyPayload } from './persistence.js';
@@ -65,6 +67,8 @@ function scriptFlush(ctx: Ctx): void {
     throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   }
   flushScripts(ctx.server);
+  // Redis starts a new eval VM: the memory the scripts held is given back now
+  collectGarbage();
   ctx.reply.ok();
 }
 
@@ -117,12 +121,12 @@ function scriptHelp(ctx: Ctx): void {
 /** FCALL function numkeys [key ...] [arg ...] */
 function fcall(ctx: Ctx): void {
   feedMonitors(ctx);
-  fcallGeneric(ctx, parseNumkeys(ctx.argv), false);
+  fcallGeneric(ctx, false);
 }
 /** FCALL_RO function numkeys [key ...] [arg ...] */
 function fcallRo(ctx: Ctx): void {
   feedMonitors(ctx);
-  fcallGeneric(ctx, parseNumkeys(ctx.argv), true);
+  fcallGeneric(ctx, true);
 }
 
 /** FUNCTION LOAD [REPLACE] function-code */
@@ -149,7 +153,8 @@ function functionDelete(ctx: Ctx): void {
 /** FUNCTION FLUSH [ASYNC|SYNC] */
 function functionFlush(ctx: Ctx): void {
   const a = ctx.argv;
-  if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase()))) {
+  if (a.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(a[1]!, a[0]!));
+  if (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase())) {
     throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
   flushLibraries(ctx.server);
@@ -162,19 +167,17 @@ function functionList(ctx: Ctx): void {
   const a = ctx.argv;
   let pattern: string | null = null;
   let withCode = false;
+  // Redis's functionListCommand: each option once (a second one is an unknown argument)
   for (let i = 2; i < a.length; i++) {
     const o = a[i]!.toLowerCase();
-    if (o === 'withcode') {
-      if (withCode) throw new ReplyError('ERR Unknown argument withcode');
-      withCode = true;
-    } else if (o === 'libraryname') {
-      if (pattern !== null) throw new ReplyError('ERR library name argument was already given');
+    if (!withCode && o === 'withcode') withCode = true;
+    else if (pattern === null && o === 'libraryname') {
       if (i + 1 >= a.length) throw new ReplyError('ERR library name argument was not given');
       pattern = a[++i]!;
     } else throw new ReplyError(`ERR Unknown argument ${a[i]}`);
   }
   const { reply } = ctx;
-  const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name));
+  const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name, true));
   reply.array(libs.length);
   for (const lib of libs) {
     reply.map(withCode ? 4 : 3);
@@ -190,9 +193,11 @@ function functionList(ctx: Ctx): void {
       reply.bulk(f.name);
       reply.bulk('description');
       reply.bulkOrNull(f.description);
+      // the flags set, in Redis's order (functionListReplyFlags)
       reply.bulk('flags');
-      reply.set(f.flagNames.length);
-      for (const n of f.flagNames) reply.simple(n);
+      const names = SCRIPT_FLAGS.filter(([, bit]) => (f.flags & bit) !== 0);
+      reply.set(names.length);
+      for (const [n] of names) reply.simple(n);
     }
     if (withCode) {
       reply.bulk('library_code');
@@ -239,7 +244,7 @@ function functionDump(ctx: Ctx): void {
 /** FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE] */
 function functionRestore(ctx: Ctx): void {
   const a = ctx.argv;
-  if (a.length > 4) throw new ReplyError('ERR syntax error');
+  if (a.length > 4) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(a[1]!, a[0]!));
   const policy = a.length === 4 ? a[3]!.toLowerCase() : 'append';
   if (!['flush', 'append', 'replace'].includes(policy)) {
     throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
@@ -256,25 +261,7 @@ function functionRestore(ctx: Ctx): void {
     if (e instanceof RdbError) throw new ReplyError('ERR given payload is not a valid function payload');
     throw e;
   }
-  const st = functionsOf(ctx.server);
-  if (policy === 'append') {
-    for (const code of codes) {
-      const name = /^#!\S*[ \t]+(?:.*[ \t])?name=(\S+)/.exec(code)?.[1];
-      if (name !== undefined && st.libraries.has(name)) throw new ReplyError(`ERR Library ${name} already exists`);
-    }
-  }
-  // All or nothing: restore over a copy of the state, put back on failure.
-  const saved = { libraries: new Map(st.libraries), functions: new Map(st.functions) };
-  try {
-    if (policy === 'flush') {
-      st.libraries.clear();
-      st.functions.clear();
-    }
-    for (const code of codes) loadLibrary(ctx.server, code, policy === 'replace');
-  } catch (e) {
-    rollbackLibraries(ctx.server, saved);
-    throw e;
-  }
+  restoreLibraries(ctx.server, codes, policy as 'flush' | 'append' | 'replace');
   ctx.server.dirty++;
   ctx.reply.ok();
 }

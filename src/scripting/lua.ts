@@ -68,15 +68,29 @@ import {
   LUA_GLOBALSINDEX,
   RESP_ADDR,
   TICK_LEVEL,
+  FENV_REF,
+  BEGIN_LOAD_REF,
+  END_LOAD_REF,
+  WRAP_REF,
+  GC_STEP_REF,
+  MKWRAP_SLOT,
   patchEngine,
   type PatchExports,
 } from './wasm-patch.js';
 import { REDIS_VERSION } from '../version.js';
+import { SETUP_CHUNK_NAME, SETUP_LUA } from './sandbox.js';
 import type { Reply } from '../protocol/writer.js';
 import { ReplyError } from '../protocol/errors.js';
 import { formatDouble } from '../util/numbers.js';
 
 export type { ReplyValue } from 'lua-redis-wasm';
+
+// Lua's type tags (lua.h).
+const LUA_TNIL = 0;
+const LUA_TBOOLEAN = 1;
+const LUA_TNUMBER = 3;
+const LUA_TSTRING = 4;
+const LUA_TTABLE = 5;
 
 /** What a running script asks of its host (the script runner in scripts.ts). */
 export interface ScriptHost {
@@ -207,6 +221,12 @@ interface Vm {
   lenPtr: number;
   /** GC_BALLAST bytes held back from scripts, freed for reclaim's collection (0: none now). */
   ballast: number;
+  /** The C string "@user_function", the chunk name libraries compile with (patched VM; 0: none). */
+  userFunctionName: number;
+  /** Lua heap bytes the sandbox setup took (counted for functions in INFO, see vmMemory). */
+  setupBytes: number;
+  /** Runs since the last collection step (gcStep). */
+  runs: number;
 }
 
 /** A NUL-terminated copy of `s` (latin1) in the VM's memory (malloc'd: the caller frees it, or keeps it for the VM's life). */
@@ -344,8 +364,9 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     'tsdis_load', 'tsdis_rawseti', 'tsdis_gettop', 'tsdis_settop', 'tsdis_call', 'alloc', 'free_mem', 'eval_with_args',
     'tsdis_type', 'tsdis_tolstring', 'tsdis_tonumber', 'tsdis_toboolean', 'tsdis_rawgeti', 'tsdis_rawget', 'tsdis_next',
     'tsdis_pushvalue', 'tsdis_pushstring', 'tsdis_checkstack', 'tsdis_realloc', 'tsdis_probe', 'tsdis_pcall', 'tsdis_getfield',
+    'tsdis_setfenv', 'tsdis_readonly', 'tsdis_pushnumber', 'tsdis_pushcclosure',
   ];
-  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp'];
+  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp', 'tsdis_globalread', 'tsdis_argtype'];
   const ok =
     e !== null &&
     names.every((k) => typeof e[k] === 'function') &&
@@ -409,7 +430,10 @@ async function newVm(): Promise<Vm> {
     const h = ex.HEAPU8;
     mem = { buf: Buffer.from(h.buffer, h.byteOffset, h.byteLength), alloc: (n) => ex._alloc(n), free: (p) => ex._free_mem(p) };
   }
-  const vm: Vm = { gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20, cachedBytes: 0, killPtr: 0, lenPtr: 0, ballast: 0 };
+  const vm: Vm = {
+    gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20,
+    cachedBytes: 0, killPtr: 0, lenPtr: 0, ballast: 0, userFunctionName: 0, setupBytes: 0, runs: 0,
+  };
   if (fast) vm.argsPtr = mem.alloc(ARGS_SCRATCH);
   if (vm.raw !== null) {
     vm.retPtr = vm.raw.alloc(8);
@@ -435,6 +459,10 @@ async function newVm(): Promise<Vm> {
     const collect = cString(vm, 'collect');
     vm.raw.tsdis_pushstring(L, collect);
     vm.raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, GC_ARG_REF);
+    const step = cString(vm, 'step');
+    vm.raw.tsdis_pushstring(L, step);
+    vm.raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, GC_STEP_REF);
+    vm.raw.free_mem(step);
     vm.raw.free_mem(cg);
     vm.raw.free_mem(collect);
     vm.lenPtr = vm.raw.alloc(4);
@@ -443,6 +471,7 @@ async function newVm(): Promise<Vm> {
     // cjson.decode nesting (Redis's default limit is 1000); C_STACK bytes from the heap instead.
     const stack = vm.raw.alloc(C_STACK);
     if (stack !== 0) vm.raw.tsdis_sp.value = (stack + C_STACK) & ~15;
+    setupSandbox(vm);
   }
   else if (fast) {
     // Unpatched: the module's own imports delegate to these handlers.
@@ -455,6 +484,93 @@ async function newVm(): Promise<Vm> {
   }
   self = vm;
   return vm;
+}
+
+/**
+ * Runs sandbox.ts's SETUP_LUA in a new patched VM (Redis's argument checks
+ * for the redis.* API, Redis's math.random, the functions environment; see
+ * sandbox.ts) with `math` and `redis` writable meanwhile, keeps what it
+ * returns in the registry (FENV_REF...) and makes the tables it lists
+ * read-only. Also writes the C strings the patch's error texts point at.
+ * Throws when the setup fails (newVm's caller then has no VM).
+ */
+function setupSandbox(vm: Vm): void {
+  const raw = vm.raw!;
+  const L = stateOf(vm);
+  raw.tsdis_globalread.value = cString(vm, "Script attempted to access nonexistent global variable '%s'");
+  raw.tsdis_argtype.value = cString(vm, 'ERR Lua redis lib command arguments must be strings or integers');
+  vm.userFunctionName = cString(vm, '@user_function');
+  fullCollect(vm);
+  const before = heapBytes(vm);
+  const top = raw.tsdis_gettop(L);
+  const writable: number[] = [];
+  for (const name of ['math', 'redis']) {
+    const p = cString(vm, name);
+    raw.tsdis_getfield(L, LUA_GLOBALSINDEX, p);
+    raw.free_mem(p);
+    raw.tsdis_readonly(L, -1, 0);
+    writable.push(raw.tsdis_gettop(L));
+  }
+  const name = cString(vm, SETUP_CHUNK_NAME);
+  const src = cString(vm, SETUP_LUA);
+  const base = raw.tsdis_gettop(L);
+  let failed = raw.tsdis_load(L, src, SETUP_LUA.length, name) !== 0;
+  if (!failed) {
+    // its argument: a function that wraps a Lua function in a C one (wasm-patch.ts TRAMPOLINE_SLOT)
+    raw.tsdis_pushcclosure(L, MKWRAP_SLOT, 0);
+    failed = raw.tsdis_pcall(L, 1, 0) !== 0;
+  }
+  raw.free_mem(src);
+  raw.free_mem(name);
+  if (failed) {
+    const msg = luaString(vm, L, -1) ?? 'unknown error';
+    raw.tsdis_settop(L, top);
+    throw new Error(`the script sandbox setup failed: ${msg}`);
+  }
+  // FENV, begin_load, end_load, wrap, then the tables to protect
+  [FENV_REF, BEGIN_LOAD_REF, END_LOAD_REF, WRAP_REF].forEach((ref, i) => {
+    raw.tsdis_pushvalue(L, base + 1 + i);
+    raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, ref);
+  });
+  const list = base + 5;
+  for (let i = 1; ; i++) {
+    raw.tsdis_rawgeti(L, list, i);
+    if (raw.tsdis_type(L, -1) !== LUA_TTABLE) break;
+    raw.tsdis_readonly(L, -1, 1);
+    raw.tsdis_settop(L, -2);
+  }
+  for (const idx of writable) raw.tsdis_readonly(L, idx, 1);
+  raw.tsdis_settop(L, top);
+  // what the setup keeps (its main chunk and temporaries are garbage now)
+  fullCollect(vm);
+  vm.setupBytes = heapBytes(vm) - before;
+}
+
+/** collectgarbage('collect') in a patched VM, under lua_pcall (the caller handles a VM that dies). */
+function fullCollect(vm: Vm): void {
+  const raw = vm.raw!;
+  const L = stateOf(vm);
+  const top = raw.tsdis_gettop(L);
+  raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_FN_REF);
+  raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_ARG_REF);
+  raw.tsdis_pcall(L, 1, 0);
+  raw.tsdis_settop(L, top);
+}
+
+/** The string (or number, as text) at stack index idx, latin1, or null. */
+function luaString(vm: Vm, L: number, idx: number): string | null {
+  const raw = vm.raw!;
+  const t = raw.tsdis_type(L, idx);
+  if (t !== LUA_TSTRING && t !== LUA_TNUMBER) return null;
+  const p = raw.tsdis_tolstring(L, idx, vm.lenPtr);
+  const b = heap(vm);
+  return b.latin1Slice(p, p + u32At(b, vm.lenPtr));
+}
+
+/** Bytes in the Lua heap now (Lua's own count: global_State's totalbytes, what collectgarbage('count') reports). */
+function heapBytes(vm: Vm): number {
+  const b = heap(vm);
+  return u32At(b, u32At(b, stateOf(vm) + L_G) + G_TOTALBYTES);
 }
 
 let active: Vm | null = await newVm();
@@ -687,6 +803,14 @@ function respToWire(c: RespCursor, w: WireWriter): void {
     }
     case 95: // _ (count 1: nil in Lua, where RESP2's null is false; see wasm-patch.ts F_DECODE_REPLY)
       return w.hdr(T_NULL, 1);
+    case 124: {
+      // | an attribute: scripts do not see attributes (Redis's parser skips them), only the value that follows
+      const n = numAt(s, from, end);
+      const mark = w.n;
+      for (let i = 0; i < 2 * n; i++) respToWire(c, w);
+      w.n = mark;
+      return respToWire(c, w);
+    }
     case 44: {
       // ,
       const line = s.slice(from, end);
@@ -733,12 +857,6 @@ function formatNumArg(vm: Vm): void {
   putU32(b, p + NUMBUF_LEN_AT, s.length);
 }
 
-// Lua's type tags (lua.h).
-const LUA_TNIL = 0;
-const LUA_TBOOLEAN = 1;
-const LUA_TNUMBER = 3;
-const LUA_TSTRING = 4;
-const LUA_TTABLE = 5;
 /** LUAI_MAXCSTACK: lua_checkstack fails past this many slots in a C function's frame. */
 const LUA_MAX_CSTACK = 8000;
 const ERR_STACK_LIMIT = 'ERR reached lua stack limit';
@@ -1348,15 +1466,118 @@ function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: numb
     throw asVmFailure(e);
   } finally {
     if (ap !== vm.argsPtr) vm.mem.free(ap);
-    if (vm.raw !== null && vm.raw.tsdis_kill.value !== 0) {
-      // Killed: the hook back to every HOOK_STEP instructions (see wasm-patch.ts).
-      vm.raw.tsdis_kill.value = 0;
-      const b = heap(vm);
-      const L = stateOf(vm);
-      b.writeInt32LE(HOOK_STEP, L + L_BASEHOOKCOUNT);
-      b.writeInt32LE(HOOK_STEP, L + L_HOOKCOUNT);
-    }
+    disarmKill(vm);
   }
+}
+
+/** After a run a kill (or a load timeout) ended: no kill armed, the hook back to every HOOK_STEP instructions (see wasm-patch.ts). */
+function disarmKill(vm: Vm): void {
+  if (vm.raw === null || vm.raw.tsdis_kill.value === 0) return;
+  vm.raw.tsdis_kill.value = 0;
+  const b = heap(vm);
+  const L = stateOf(vm);
+  b.writeInt32LE(HOOK_STEP, L + L_BASEHOOKCOUNT);
+  b.writeInt32LE(HOOK_STEP, L + L_HOOKCOUNT);
+}
+
+/** A function a library registered (loadLibraryCode). */
+export interface RegisteredFunction {
+  name: string;
+  /** Flag bits (sandbox.ts FLAG_*). */
+  flags: number;
+  description: string | null;
+  /**
+   * What FCALL runs: a wrapper calling the callback with KEYS and ARGV,
+   * kept in the registry of VM `chunk.refGen` (free it with freeChunk).
+   * In another VM (after a restart) the library must be loaded again.
+   */
+  chunk: Chunk;
+}
+
+/** loadLibraryCode's result: the functions and the Lua heap bytes the load took, or Redis's error (after "ERR "). */
+export type LibraryLoad = { functions: RegisteredFunction[]; heapBytes: number } | { error: string };
+
+/**
+ * FUNCTION LOAD in the VM (Redis's luaEngineCreate): compiles a library's
+ * code (its metadata line emptied, so lines keep their numbers) as
+ * "@user_function", gives it the functions environment (sandbox.ts FENV),
+ * runs its top level with the library API under `h` (whose tick may end a
+ * run that takes too long) and keeps a wrapper for each function it
+ * registered. Redis's errors for a failed compile or run; nothing is kept
+ * then. Throws a ReplyError when the VM is restarting.
+ */
+export function loadLibraryCode(code: string, h: ScriptHost): LibraryLoad {
+  return withVm(h, (vm): LibraryLoad => {
+    const raw = vm.raw;
+    if (raw === null) return { error: 'Error registering functions: functions need the patched script engine (lua-redis-wasm 1.5.0)' };
+    const L = stateOf(vm);
+    const top = raw.tsdis_gettop(L);
+    const before = heapBytes(vm);
+    const ptr = allocIn(vm, Math.max(1, code.length));
+    heap(vm).latin1Write(code, ptr, code.length);
+    const compiled = raw.tsdis_load(L, ptr, code.length, vm.userFunctionName);
+    vm.mem.free(ptr);
+    if (compiled !== 0) {
+      const msg = luaString(vm, L, -1) ?? '';
+      raw.tsdis_settop(L, top);
+      return { error: `Error compiling function: ${msg}` };
+    }
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, FENV_REF);
+    raw.tsdis_setfenv(L, -2);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, BEGIN_LOAD_REF);
+    raw.tsdis_call(L, 0, 0);
+    const err = raw.tsdis_pcall(L, 0, 0) === 0 ? null : loadError(vm, L);
+    disarmKill(vm);
+    raw.tsdis_settop(L, top);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, END_LOAD_REF);
+    raw.tsdis_call(L, 0, 1);
+    const regs = raw.tsdis_gettop(L);
+    const functions: RegisteredFunction[] = [];
+    for (let i = 1; err === null; i++) {
+      raw.tsdis_rawgeti(L, regs, i);
+      if (raw.tsdis_type(L, -1) !== LUA_TTABLE) break;
+      const e = raw.tsdis_gettop(L);
+      raw.tsdis_rawgeti(L, e, 1);
+      const name = luaString(vm, L, -1) ?? '';
+      raw.tsdis_rawgeti(L, e, 2);
+      const flags = raw.tsdis_tonumber(L, -1);
+      raw.tsdis_rawgeti(L, e, 3);
+      const description = luaString(vm, L, -1);
+      raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, WRAP_REF);
+      raw.tsdis_rawgeti(L, e, 4);
+      raw.tsdis_call(L, 1, 1);
+      const ref = vm.freeRefs.pop() ?? vm.nextRef++;
+      raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, ref);
+      const chunk = makeChunk('');
+      chunk.ref = ref;
+      chunk.refGen = vm.gen;
+      functions.push({ name, flags, description, chunk });
+      raw.tsdis_settop(L, regs);
+    }
+    raw.tsdis_settop(L, top);
+    if (err !== null) return { error: `Error registering functions: ${err}` };
+    return { functions, heapBytes: heapBytes(vm) - before };
+  });
+}
+
+/**
+ * The error a library's top level raised (on top of the stack), as Redis's
+ * luaExtractErrorInformation words it: "ERR " and a string, a table's err
+ * field as is, else "(null)" (what Redis's printf writes for it).
+ */
+function loadError(vm: Vm, L: number): string {
+  const raw = vm.raw!;
+  const s = luaString(vm, L, -1);
+  if (s !== null) return `ERR ${s}`;
+  if (raw.tsdis_type(L, -1) !== LUA_TTABLE) return '(null)';
+  raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, REPLY_FIELDS_REF);
+  raw.tsdis_rawget(L, -2);
+  return luaString(vm, L, -1) ?? '(null)';
+}
+
+/** The generation of the VM scripts run in now (Chunk.refGen), 0 while it restarts. */
+export function vmGen(): number {
+  return active?.gen ?? 0;
 }
 
 /**
@@ -1565,8 +1786,37 @@ function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   } finally {
     current = prev;
   }
+  if (++vm.runs === GC_PERIOD) gcStep(vm);
   reclaim(vm);
   return r;
+}
+
+/** Runs between two collection steps, and the step's size (Redis's LUA_GC_CYCLE_PERIOD, luaCallFunction). */
+const GC_PERIOD = 50;
+
+/**
+ * Every GC_PERIOD runs, a step of GC_PERIOD of the incremental collector
+ * (lua_gc(LUA_GCSTEP, 50)), as Redis takes one every 50 scripts: the
+ * garbage of short scripts is collected as it goes instead of growing the
+ * heap to twice its live size (Redis's "EVAL does not leak in the Lua
+ * stack" test wants used_memory_lua under 100 KB after 10,000 EVALs).
+ * Patched VM; a failure retires it.
+ */
+function gcStep(vm: Vm): void {
+  vm.runs = 0;
+  const raw = vm.raw;
+  if (raw === null || active !== vm) return;
+  const L = stateOf(vm);
+  const top = raw.tsdis_gettop(L);
+  try {
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_FN_REF);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_STEP_REF);
+    raw.tsdis_pushnumber(L, GC_PERIOD);
+    raw.tsdis_pcall(L, 2, 0);
+    raw.tsdis_settop(L, top);
+  } catch {
+    retire(vm);
+  }
 }
 
 
@@ -1732,6 +1982,12 @@ function readValue(c: RespCursor): ReplyValue {
     }
     case '_':
       return null;
+    case '|': {
+      // an attribute: skipped, the value that follows is the reply (see respToWire)
+      const n = Number(line);
+      for (let i = 0; i < 2 * n; i++) readValue(c);
+      return readValue(c);
+    }
     case ',':
       return { double: line === 'inf' ? Infinity : line === '-inf' ? -Infinity : Number(line) };
     case '#':
@@ -1786,20 +2042,40 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
   reply.null();
 }
 
-/** The last vmMemoryBytes figure (what INFO shows while a script runs). */
+/** The last vmMemory figure of an unpatched VM (what INFO shows while a script runs). */
 let lastVmBytes = 0;
 
 /**
- * Bytes the Lua heap uses (INFO used_memory_lua / used_memory_vm_eval), as
- * Lua counts them. Asked while a script runs (redis.call('INFO')), it gives
- * the last figure: running a chunk then would re-enter the engine under the
- * running script (its stack and KEYS/ARGV would be lost).
+ * Bytes the Lua heap uses, as Lua counts them (Redis's luaMemory), and how
+ * many of them the sandbox setup took (functions' share, see
+ * scripting/info.ts). A patched VM's count is read from its memory; an
+ * unpatched one runs a chunk, so while a script runs (redis.call('INFO'))
+ * it gives the last figure: running a chunk then would re-enter the engine
+ * under the running script (its stack and KEYS/ARGV would be lost).
  */
-export function vmMemoryBytes(): number {
-  if (active === null) return 0;
-  if (current !== null) return lastVmBytes;
-  const r = runChunk(GC_COUNT, [], [], NO_HOST);
-  lastVmBytes = typeof r === 'number' ? r : 0;
-  return lastVmBytes;
+export function vmMemory(): { bytes: number; setupBytes: number } {
+  const vm = active;
+  if (vm === null) return { bytes: 0, setupBytes: 0 };
+  if (vm.raw !== null) return { bytes: heapBytes(vm), setupBytes: vm.setupBytes };
+  if (current === null) {
+    const r = runChunk(GC_COUNT, [], [], NO_HOST);
+    lastVmBytes = typeof r === 'number' ? r : 0;
+  }
+  return { bytes: lastVmBytes, setupBytes: 0 };
 }
 const GC_COUNT = makeChunk("return math.floor(collectgarbage('count') * 1024)");
+
+/**
+ * A full collection of the Lua heap (SCRIPT FLUSH: Redis starts a new eval
+ * VM there, so the memory the flushed scripts held is given back at once).
+ * Not while a script runs.
+ */
+export function collectGarbage(): void {
+  const vm = active;
+  if (vm === null || current !== null || vm.raw === null) return;
+  try {
+    fullCollect(vm);
+  } catch {
+    retire(vm);
+  }
+}

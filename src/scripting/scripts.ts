@@ -14,29 +14,17 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
 import { call } from '../server/dispatcher.js';
+import { nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
 import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type ScriptHost } from './lua.js';
+import { ERROR_SHADOW, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_EVAL_COMPAT, FLAG_NO_WRITES, SCRIPT_FLAGS, usesErrors } from './sandbox.js';
 
-/** Shebang flags (`#!lua flags=...`). */
-export const FLAG_NO_WRITES = 1;
-export const FLAG_ALLOW_OOM = 2;
-export const FLAG_ALLOW_STALE = 4;
-export const FLAG_NO_CLUSTER = 8;
-export const FLAG_ALLOW_CROSS_SLOT = 16;
-/** No shebang: a Redis 6 style script (writes allowed, even from EVAL_RO until one is tried). */
-export const FLAG_EVAL_COMPAT = 32;
-
-const FLAG_NAMES: Record<string, number> = {
-  'no-writes': FLAG_NO_WRITES,
-  'allow-oom': FLAG_ALLOW_OOM,
-  'allow-stale': FLAG_ALLOW_STALE,
-  'no-cluster': FLAG_NO_CLUSTER,
-  'allow-cross-slot-keys': FLAG_ALLOW_CROSS_SLOT,
-};
+/** Shebang flags (`#!lua flags=...`), by name. */
+const FLAG_NAMES: ReadonlyMap<string, number> = new Map(SCRIPT_FLAGS);
 
 export interface Script {
   sha: string;
@@ -96,7 +84,7 @@ export function parseShebang(body: string): { flags: number; chunk: string } {
     const list = p.slice(6);
     if (list === '') continue;
     for (const f of list.split(',')) {
-      const bit = FLAG_NAMES[f];
+      const bit = FLAG_NAMES.get(f);
       if (bit === undefined) throw new ReplyError(`ERR Unexpected flag in script shebang: ${f}`);
       flags |= bit;
     }
@@ -133,99 +121,13 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
   if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
-  // The shadow costs compile time on every run: only scripts that use error_reply / status_reply get it.
-  const shadow = (/(error|status)_reply/.test(body) ? redisShadow('', body) : '') + (usesErrors(body) ? ERROR_SHADOW : '');
-  const s: Script = { sha, body, chunk: makeBodyChunk(`${shadow}${chunk}`), flags };
+  const s: Script = { sha, body, chunk: makeBodyChunk(`${usesErrors(body) ? ERROR_SHADOW : ''}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
   return s;
 }
 
-/**
- * One line of Lua run before a script's own code: a local `redis` that
- * reads through to the VM's and still refuses writes, with `fields` (more
- * Lua table fields: FCALL's register_function) and, when `code` uses them,
- * the error_reply of Redis 7.0: {err=msg} with a leading '-' dropped, and
- * "ERR " put before a message without a space (no code to keep), where the
- * VM's would prefix "ERR " to any message; and status_reply, which, like
- * Redis's, takes exactly one string (the VM's took a number too).
- */
-export function redisShadow(fields: string, code: string): string {
-  const bad = `if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end `;
-  const er = code.includes('error_reply')
-    ? `error_reply = function(...) local e = ... ${bad}` +
-      `if string.sub(e, 1, 1) == '-' then e = string.sub(e, 2) end ` +
-      `if not string.find(e, ' ', 1, true) then e = 'ERR ' .. e end return {err = e} end, `
-    : '';
-  const sr = code.includes('status_reply') ? `status_reply = function(...) local e = ... ${bad}return {ok = e} end` : '';
-  return `local redis = setmetatable({${fields}${er}${sr}}, {__index = redis, __newindex = function() error('Attempt to modify a readonly table', 2) end}) `;
-}
 
-/** Whether a script or library can raise or catch errors itself, and so needs ERROR_SHADOW. */
-export function usesErrors(code: string): boolean {
-  return code.includes('error') || code.includes('pcall');
-}
-
-/**
- * One line of Lua put before a script's code (after redisShadow, whose
- * readonly error keeps the VM's `error`) when it mentions `error` or
- * `pcall`: local stand-ins that give Redis 7.0's error replies, which the
- * VM alone cannot (it replies "ERR script execution failed" to a table or
- * nil, and never prefixes "ERR " to a message that starts with a code).
- *
- * - `error(e, level)` raises "\1LINE\1TEXT": TEXT is the whole error
- *   message as Redis sends it (a table's `err` field as is; anything else
- *   "ERR " .. tostring of the value, with the Lua position when the VM's
- *   error would add one), LINE the caller's line (0: unknown). The
- *   positions come from the VM's own error run under pcall with the level
- *   shifted past this function, so they read exactly as Lua writes them.
- *   The value the VM's error would have raised is kept in `__last` (for a
- *   level that is not a number, Lua's "bad argument #2" error). A table
- *   whose `err` is neither a string nor a number replies "ERR script
- *   execution failed" (the VM's text; Redis 7.0 crashes on it).
- *   Called by `pcall` itself (`pcall(error, 'x', 2)`), it counts levels
- *   past the stand-in pcall's frame (`__d`), as if pcall were the VM's.
- * - `pcall` hands back, for that marker, the kept value, and for a table
- *   error with an `err` field, the field (Redis's pcall does the same): so
- *   `pcall(error, {err='X'})` gives false, 'X'.
- * - `coroutine.resume` hands back, for that marker, what the VM's error
- *   would have raised: the message with its position, or the table itself.
- *
- * runGeneric turns the marker into the reply. Costs nothing to scripts
- * that do not mention either name; only the error path runs the probes.
- */
-export const ERROR_SHADOW = [
-  // the VM's own functions, kept before they are shadowed; __last: the value the VM's error
-  // would have raised; __d: pcall is calling error directly; __obj: the value error was given
-  'local __e, __p, __t, __s, __cr, __last, __d, __obj = error, pcall, type, tostring, coroutine.resume',
-  'local error = function(e, l)',
-  '  __obj = e local s = 2 if __d then __d = false s = 3 end',
-  // a level that is not a number: Lua's own "bad argument #2" error
-  '  if l == nil then l = 1 elseif __t(l) ~= \'number\' then local n = __t(l) == \'string\' and tonumber(l)',
-  '    if n then l = n else e, l = "bad argument #2 to \'" .. (s == 3 and \'?\' or \'error\') .. "\' (number expected, got " .. __t(l) .. \')\', 1 end end',
-  '  local t, m = __t(e)',
-  // the caller's line, from the position the VM's error writes
-  "  local _, w = __p(__e, '', 3)",
-  "  local n = __t(w) == 'string' and w:match(':(%d+): $') or '0'",
-  "  if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end",
-  "  elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end m = 'ERR ' .. __last",
-  "  else __last = e m = 'ERR ' .. __s(e) end",
-  "  __e('\\1' .. n .. '\\1' .. m, 0) end",
-  // pcall: the marker gives back the kept value, a table error its err field
-  'local __fix = function(ok, ...) if ok then return ok, ... end local e = ...',
-  "  if __t(e) == 'string' and e:byte(1) == 1 then return false, __last end",
-  "  if __t(e) == 'table' then local m = e.err if __t(m) == 'string' or __t(m) == 'number' then return false, m end end",
-  '  return false, ... end',
-  'local pcall = function(f, ...) __d = f == error return __fix(__p(f, ...)) end ',
-  // coroutine.resume: the marker gives back what the VM's error would have raised (a table as is)
-  'local __rfix = function(ok, ...) if ok then return ok, ... end local e = ...',
-  "  if __t(e) == 'string' and e:byte(1) == 1 then if __t(__obj) == 'table' then return false, __obj end return false, __last end",
-  '  return false, ... end',
-  'local coroutine = setmetatable({resume = function(...) return __rfix(__cr(...)) end}, {__index = coroutine}) ',
-]
-  // one line (the script's own line numbers must not move), and a space before the script's code
-  .map((l) => l.trim() + ' ')
-  .join('');
 
 /** SCRIPT FLUSH. */
 export function flushScripts(server: Server): void {
@@ -320,6 +222,8 @@ class RunHost implements ScriptHost {
   name = '';
   /** performance.now() at the start. */
   start = 0;
+  /** The wall time (µs) at the start: what TIME says while the run lasts (scriptTimeUsec). */
+  startUs = 0;
   threshold = 5000;
   ticks = 0;
   /** Past busy-reply-threshold: other clients are served, with BUSY for most commands. */
@@ -340,6 +244,7 @@ class RunHost implements ScriptHost {
     this.isEval = isEval;
     this.name = name;
     this.start = performance.now();
+    this.startUs = nowUsec(this.server);
     this.threshold = Number(this.server.config.v['busy-reply-threshold']);
     this.ticks = 0;
     this.busy = false;
@@ -416,10 +321,17 @@ class RunHost implements ScriptHost {
     this.lua.resp = v;
   }
   log(level: number, message: string): void {
-    if (level <= 1) this.server.log.verbose(message);
-    else if (level === 2) this.server.log.notice(message);
-    else this.server.log.warning(message);
+    logAt(this.server, level, message);
   }
+}
+
+/** redis.log from a script or a library: Redis's levels (0 debug ... 3 warning) on the server's log. */
+export function logAt(server: Server, level: number, message: string): void {
+  const log = server.log;
+  if (level <= 0) log.debug(message);
+  else if (level === 1) log.verbose(message);
+  else if (level === 2) log.notice(message);
+  else log.warning(message);
 }
 
 /** What runGeneric runs: an EVAL script or a library's function. */
@@ -514,10 +426,9 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
     } else {
       msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);
       // Errors the redis.* API raises (redis.setresp(4)) carry no Lua position in Redis.
-      const api = /^ERR user_script:\d+: (ERR .*)$/s.exec(msg);
+      const api = /^ERR user_(?:script|function):\d+: (ERR .*)$/s.exec(msg);
       if (api !== null) msg = api[1]!;
     }
-    if (run.chunkName !== 'user_script') msg = msg.replace(/user_script:/g, `${run.chunkName}:`);
     const text = `${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
     // a redis.call error raised on was counted when the command replied it
     if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
@@ -545,6 +456,17 @@ export function killScript(server: Server, isEval: boolean): void {
   if (isEval && !h.isEval) throw new ReplyError(BUSY_FUNCTION);
   if (!isEval && h.isEval) throw new ReplyError(BUSY_EVAL);
   h.killed = true;
+}
+
+/**
+ * The wall time (µs) frozen for the running script, or null: Redis 7.2
+ * caches the time when the outermost command starts, so TIME (and INFO's
+ * server_time_usec) inside a script stays where the script started
+ * (observability/info.ts nowUsec).
+ */
+export function scriptTimeUsec(server: Server): number | null {
+  const h = scripting(server).running;
+  return h === null ? null : h.startUs;
 }
 
 /** The running script, for FUNCTION STATS: an EVAL script, or a function's name, command and run time (ms). */
