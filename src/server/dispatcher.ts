@@ -27,8 +27,9 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
   else dispatchCommand(server, client, argv);
   // CLIENT CACHING YES|NO applies to the next command only (MULTI: to the transaction).
   if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client') client.trackingCaching = false;
-  // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys).
-  if (server.blocking.ready.length !== 0) server.blocking.handleReady();
+  // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys), but not
+  // while a busy script runs: what it pushed so far is not theirs yet (Redis's isInsideYieldingLongCommand).
+  if (server.blocking.ready.length !== 0 && server.busyScript === null) server.blocking.handleReady();
 }
 
 /**

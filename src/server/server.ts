@@ -1098,6 +1098,8 @@ export class Server extends EventEmitter {
     this.aof.close();
     const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
     this.netServers = [];
+    // a busy script's acceptor stops listening too, before any client sees its connection end
+    this.busyRelay.unlisten();
     for (const c of [...this.clients.values()]) this.killClient(c);
     this.busyRelay.close();
     await Promise.all(closes);
