@@ -13,6 +13,7 @@ import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseN
 import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, restoreLibraries } from '../scripting/functions.js';
 import { SCRIPT_FLAGS } from '../scripting/sandbox.js';
 import { collectGarbage } from '../scripting/lua.js';
+import { debugEval, LDB_OFF, LDB_SYNC, LDB_YES } from '../scripting/ldb.js';
 import { globMatch } from '../util/glob.js';
 import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
 import { verifyPayload } from './persistence.js';
@@ -35,6 +36,15 @@ function scriptFor(ctx: Ctx, bySha: boolean): Script {
 
 function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
   feedMonitors(ctx);
+  if (ctx.client.luaDebug !== LDB_OFF) {
+    // SCRIPT DEBUG YES|SYNC: the Lua debugger (EVALSHA is refused after its sha's length check)
+    if (bySha) {
+      if (ctx.argv[1]!.length !== 40) throw new ReplyError(NOSCRIPT);
+      throw new ReplyError('ERR Please use EVAL instead of EVALSHA for debugging');
+    }
+    const st = scripting(ctx.server);
+    return debugEval(ctx, (session) => (st.ldb = session), () => runScript(ctx, scriptFor(ctx, false), parseNumkeys(ctx.argv), readOnly));
+  }
   const numkeys = parseNumkeys(ctx.argv);
   runScript(ctx, scriptFor(ctx, bySha), numkeys, readOnly);
 }
@@ -87,12 +97,18 @@ function functionKill(ctx: Ctx): void {
   ctx.reply.ok();
 }
 
-/** SCRIPT DEBUG YES|SYNC|NO: the Lua debugger is not supported; NO is accepted. */
+/**
+ * SCRIPT DEBUG YES|SYNC|NO: the client's next EVALs run under the Lua
+ * debugger (scripting/ldb.ts), or not. Not after other commands of a
+ * pipeline whose replies are not sent yet (Redis's rule).
+ */
 function scriptDebug(ctx: Ctx): void {
+  if (ctx.reply.out.length !== 0) throw new ReplyError('ERR SCRIPT DEBUG must be called outside a pipeline');
   const m = ctx.argv[2]!.toLowerCase();
-  if (m === 'no') return ctx.reply.ok();
-  if (m === 'yes' || m === 'sync') throw new ReplyError('ERR SCRIPT DEBUG is not supported by this server');
-  throw new ReplyError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  const mode = m === 'no' ? LDB_OFF : m === 'yes' ? LDB_YES : m === 'sync' ? LDB_SYNC : -1;
+  if (mode < 0) throw new ReplyError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  ctx.client.luaDebug = mode;
+  ctx.reply.ok();
 }
 
 const HELP = [

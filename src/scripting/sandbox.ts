@@ -114,16 +114,20 @@ export const SETUP_CHUNK_NAME = '=tsdis';
 
 /**
  * Run once per VM with the `math` and `redis` tables writable (lua.ts
- * makes them read-only again); returns FENV, begin_load, end_load, wrap and
- * the list of tables lua.ts makes read-only.
+ * makes them read-only again), given two functions that make C closures
+ * (cwrap: of a Lua function; jsfn: of a JS call); returns FENV,
+ * begin_load, end_load, wrap, first and the list of tables lua.ts makes
+ * read-only.
  *
  * - begin_load() points FENV at the library API and starts collecting
  *   registrations; end_load() points it back and returns them, each
  *   {name, flag bits, description or nil, callback}.
  * - wrap(f) is the function FCALL runs: f(KEYS, ARGV), first result only.
+ * - first(f) is the function EVAL runs for a script compiled as a main
+ *   chunk: f(), first result only (lua.ts makeBodyChunk).
  */
 export const SETUP_LUA = `
-local cwrap = ...
+local cwrap, jsfn = ...
 local G = _G
 local type, select, error, tostring, tonumber, next = type, select, error, tostring, tonumber, next
 local setmetatable, getmetatable, floor, ceil, lower, sub, find, concat, bor = setmetatable, getmetatable, math.floor, math.ceil, string.lower, string.sub, string.find, table.concat, bit.bor
@@ -238,11 +242,18 @@ end
 log, sha1hex, setresp, random, randomseed = cwrap(log), cwrap(sha1hex), cwrap(setresp), cwrap(random), cwrap(randomseed)
 math.random, math.randomseed = random, randomseed
 redis.log, redis.sha1hex, redis.setresp, redis.error_reply, redis.status_reply = log, sha1hex, setresp, error_reply, status_reply
+-- the Lua debugger's (ldb.ts): JS functions
+redis.breakpoint, redis.debug = jsfn(1), jsfn(2)
 
 -- Functions: X, the globals functions run with (the eval globals but KEYS and ARGV, Redis 7's error and pcall)
 local X = {}
 for k, v in next, G do if k ~= 'KEYS' and k ~= 'ARGV' then X[k] = v end end
 X._G = X
+-- their redis table: eval's without breakpoint, debug and replicate_commands (eval.c adds those to the eval VM only)
+local XR = {}
+for k, v in next, redis do if k ~= 'breakpoint' and k ~= 'debug' and k ~= 'replicate_commands' then XR[k] = v end end
+X.redis = XR
+protect[#protect + 1] = XR
 do
   ${ERROR_SHADOW}
   X.error, X.pcall, X.coroutine = error, pcall, coroutine
@@ -325,5 +336,6 @@ protect[#protect + 1] = LIBRARY_API
 local function begin_load() loading, regs, names = true, {}, {} M.__index = LIBRARY_API end
 local function end_load() local r = regs loading, regs, names = false, nil, nil M.__index = X return r end
 local function wrap(f) return function() return (f(KEYS, ARGV)) end end
-return FENV, begin_load, end_load, wrap, protect
+local function first(f) return function() return (f()) end end
+return FENV, begin_load, end_load, wrap, first, protect
 `;

@@ -20,7 +20,8 @@ import { argInt } from '../commands/args.js';
 import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type ScriptHost } from './lua.js';
+import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type LuaDebug, type ScriptHost } from './lua.js';
+import { jsCall, lineHook, logCall, logRefusal, logReply, type LdbSession } from './ldb.js';
 import { ERROR_SHADOW, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_EVAL_COMPAT, FLAG_NO_WRITES, SCRIPT_FLAGS, usesErrors } from './sandbox.js';
 
 /** Shebang flags (`#!lua flags=...`), by name. */
@@ -51,6 +52,8 @@ export interface ScriptingState {
   host: RunHost | null;
   /** The script or function running now (SCRIPT KILL, FUNCTION KILL / STATS), or null. */
   running: RunHost | null;
+  /** The Lua debugger's session while a debugged EVAL runs (ldb.ts), or null. */
+  ldb: LdbSession | null;
 }
 
 const states = new WeakMap<Server, ScriptingState>();
@@ -58,7 +61,7 @@ const states = new WeakMap<Server, ScriptingState>();
 export function scripting(server: Server): ScriptingState {
   let s = states.get(server);
   if (s === undefined) {
-    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null };
+    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null, ldb: null };
     states.set(server, s);
   }
   return s;
@@ -235,7 +238,16 @@ class RunHost implements ScriptHost {
   killed = false;
   /** The error texts this run's commands replied (counted then; the script repeating one is not counted again). */
   readonly cmdErrors = new Set<string>();
+  /** The Lua debugger's session of a debugged run (ldb.ts), or null. */
+  ldb: LdbSession | null = null;
+  /** Set for a debugged run: the VM's line hook (lua.ts ScriptHost). */
+  debugHook?: ((line: number, dbg: LuaDebug) => void) | undefined;
   constructor(private readonly server: Server) {}
+
+  /** redis.breakpoint / redis.debug (ldb.ts jsCall). */
+  jsCall(id: number, dbg: LuaDebug): number {
+    return jsCall(this.ldb, id, dbg);
+  }
 
   /** Ready for a new run. */
   begin(caller: Client, argv: string[], isEval: boolean, name: string): void {
@@ -251,6 +263,9 @@ class RunHost implements ScriptHost {
     this.wrote = false;
     this.killed = false;
     this.cmdErrors.clear();
+    const s = scripting(this.server).ldb;
+    this.ldb = isEval ? s : null;
+    this.debugHook = this.ldb === null ? undefined : (line, dbg) => lineHook(s!, line, dbg);
   }
 
   /** The run ended: the server leaves busy mode. */
@@ -281,6 +296,21 @@ class RunHost implements ScriptHost {
     return this.killed;
   }
   call(argv: string[]): string {
+    const s = this.ldb;
+    if (s === null || !s.logging) return this.run(argv);
+    // a debugged step: the command and its reply (or the refusal) are logged (ldb.ts)
+    if (argv.length !== 0) logCall(s, argv);
+    const out = this.run(argv);
+    if (this.refusedNow) logRefusal(s, out);
+    else logReply(s, out);
+    return out;
+  }
+
+  /** The last run() was refused by a gate (for the debugger's log). */
+  private refusedNow = false;
+
+  private run(argv: string[]): string {
+    this.refusedNow = false;
     if (argv.length === 0) return this.refused(ERR_NO_ARGS, undefined);
     let cmd: CommandSpec | undefined = this.server.commands.lookup(argv[0]!);
     let parent: CommandSpec | undefined;
@@ -309,6 +339,7 @@ class RunHost implements ScriptHost {
    * handed to the script.
    */
   private refused(err: string, cmd: CommandSpec | undefined, parent?: CommandSpec): string {
+    this.refusedNow = true;
     const text = err.slice(1, -2);
     const stats = this.server.stats;
     stats.countError(text.slice(0, text.indexOf(' ')));
@@ -413,6 +444,12 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
     const m = r.meta;
     if (host.killed) {
       ctx.reply.error(`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      return;
+    }
+    // the Lua debugger ended it (abort, a protocol error: ldb.ts)
+    const ldbError = host.ldb?.raised;
+    if (ldbError !== undefined && ldbError !== null) {
+      ctx.reply.error(`${ldbError} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
       return;
     }
     let line = m.line;

@@ -34,7 +34,7 @@
  * - the engine's count hook (fuel_hook: run by Lua every 1000 VM
  *   instructions, it counted down a fuel budget and raised "Script killed
  *   by fuel limit") gets a body of our own: it calls the existing import
- *   `host_redis_log` with level -1 and a null message (the "tick": lua.ts
+ *   `host_redis_log` with level -1, the hook's lua_Debug and L (the "tick": lua.ts
  *   routes it to the running script's host, which watches the clock and
  *   serves other clients once the script is past busy-reply-threshold),
  *   then, when the exported global `tsdis_kill` is not 0, raises a Lua
@@ -211,6 +211,8 @@ export const END_LOAD_REF = FENV_REF + 2;
 export const WRAP_REF = FENV_REF + 3;
 /** Registry slot of the string "step" (lua.ts gcStep). */
 export const GC_STEP_REF = FENV_REF + 4;
+/** Registry slot of the sandbox's `first` (lua.ts compiledIn). */
+export const FIRST_REF = FENV_REF + 5;
 /** The Lua type each of the first seven fields must have to count (Redis's luaReplyToRedisReply): a nibble each. */
 const REPLY_FIELD_TYPES = 4 | (4 << 4) | (3 << 8) | (4 << 12) | (5 << 16) | (5 << 20) | (5 << 24);
 /** host_redis_log levels of the patch's calls into JS (real redis.log levels are 0..3). */
@@ -306,6 +308,18 @@ const F_LUA_PUSHNUMBER = 75; // (L, f64)
 const F_LUA_PUSHCCLOSURE = 80; // (L, fn (table slot), n)
 const F_LUA_INSERT = 59; // (L, idx)
 const F_LUA_ERROR = 101; // (L) -> i32 (never returns)
+const F_LUA_GETSTACK = 137; // (L, level, ar) -> i32
+const F_LUA_PUSHLSTRING = 77; // (L, s, len)
+const F_LUA_GETINFO = 138; // (L, what, ar) -> i32
+/**
+ * lua_State's hookmask (a byte; setup_state stores LUA_MASKCOUNT there):
+ * the Lua debugger (ldb.ts) adds LUA_MASKLINE for a debugged run, and the
+ * count hook's function (the tick) then gets line events too, with the
+ * lua_Debug it is given (the tick passes it to JS).
+ */
+export const L_HOOKMASK = 56;
+export const LUA_MASKLINE = 4;
+export const LUA_MASKCOUNT = 8;
 /** lua_upvalueindex(1). */
 const UPVALUE_1 = -10002 - 1;
 /**
@@ -320,6 +334,17 @@ const UPVALUE_1 = -10002 - 1;
  */
 export const TRAMPOLINE_SLOT = 157;
 export const MKWRAP_SLOT = 158;
+/**
+ * Two more: a C function that calls into JS (host_redis_log at
+ * JSCALL_LEVEL with L and the number in its upvalue; JS reads its
+ * arguments off the stack, pushes its results and leaves their count in
+ * tsdis_encret), and one that makes such a closure of its (number)
+ * argument. sandbox.ts makes redis.breakpoint and redis.debug so (the Lua
+ * debugger, ldb.ts).
+ */
+export const JSCALL_SLOT = 159;
+export const MKJS_SLOT = 160;
+export const JSCALL_LEVEL = -4;
 /** The type (param f64) (result i32) in the pinned binary's type section. */
 const TYPE_F64_I32 = 30;
 
@@ -367,6 +392,10 @@ export interface PatchExports {
   tsdis_readonly(L: number, idx: number, enabled: number): void;
   tsdis_pushnumber(L: number, n: number): void;
   tsdis_pushcclosure(L: number, fn: number, n: number): void;
+  tsdis_getstack(L: number, level: number, ar: number): number;
+  tsdis_getinfo(L: number, what: number, ar: number): number;
+  tsdis_pushlstring(L: number, s: number, len: number): void;
+  tsdis_pushboolean(L: number, b: number): void;
   /** The C string of the nonexistent-global error's format (set by lua.ts). */
   tsdis_globalread: { value: number };
   /** The C string of redis.call's argument type error (set by lua.ts). */
@@ -512,6 +541,8 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const fErrStr = movedIndex + 11;
   const fTramp = movedIndex + 12;
   const fMkWrap = movedIndex + 13;
+  const fJsCall = movedIndex + 14;
+  const fMkJs = movedIndex + 15;
   const typeOf = (f: number): number => types[f - nImportedFuncs]!;
   // Types: three appended (their indices follow the existing ones): (f64) -> i64,
   // (i32 f64 i32 i32) -> (), (i32 i32 i32 i32) -> f64. (f64) -> i32 exists (TYPE_F64_I32).
@@ -534,7 +565,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const added = [
     ...moved.map(typeOf), typeOf(F_LUA_TOLSTRING), typeOf(F_LUA_TOLSTRING),
     T_F64_I64, T_F64_I64, TYPE_F64_I32, T_PUTINT, T_GETINT, typeOf(F_LUA_TOLSTRING),
-    typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), // lua_CFunction: (L) -> i32
+    typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), // lua_CFunction: (L) -> i32
   ];
   fn.body = Uint8Array.from(vec(nFuncs + added.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
 
@@ -554,15 +585,15 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const i32Global = [0x7f, 1, 0x41, 0, 0x0b];
   gl.body = Uint8Array.from([...uleb(nGlobals + 7), ...gl.body.subarray(gp.o), ...[0, 1, 2, 3, 4, 5, 6].flatMap(() => i32Global)]);
 
-  // Table: two more slots, the trampoline and its maker (TRAMPOLINE_SLOT, MKWRAP_SLOT), added to the
-  // one element segment that fills it from slot 1.
+  // Table: four more slots, the trampoline and its maker (TRAMPOLINE_SLOT, MKWRAP_SLOT), the JS call and its
+  // maker (JSCALL_SLOT, MKJS_SLOT), added to the one element segment that fills it from slot 1.
   const tab = sec(4);
   const tbp = { o: 0 };
   if (readU32(tab.body, tbp) !== 1 || tab.body[tbp.o++] !== 0x70 || tab.body[tbp.o++] !== 1) throw new Error('unexpected table section');
   const tableMin = readU32(tab.body, tbp);
   const tableMax = readU32(tab.body, tbp);
   if (tableMin !== TRAMPOLINE_SLOT || tableMax !== tableMin) throw new Error('unexpected table size');
-  tab.body = Uint8Array.from([1, 0x70, 1, ...uleb(tableMin + 2), ...uleb(tableMax + 2)]);
+  tab.body = Uint8Array.from([1, 0x70, 1, ...uleb(tableMin + 4), ...uleb(tableMax + 4)]);
   const el = sec(9);
   const elp = { o: 0 };
   if (readU32(el.body, elp) !== 1 || readU32(el.body, elp) !== 0) throw new Error('unexpected element section');
@@ -572,7 +603,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const expr = el.body.subarray(exprStart, elp.o);
   const nElems = readU32(el.body, elp);
   if (Buffer.from(expr).toString('hex') !== '41010b' || 1 + nElems !== tableMin) throw new Error('unexpected element segment');
-  el.body = Uint8Array.from([1, 0, ...expr, ...uleb(nElems + 2), ...el.body.subarray(elp.o), ...uleb(fTramp), ...uleb(fMkWrap)]);
+  el.body = Uint8Array.from([1, 0, ...expr, ...uleb(nElems + 4), ...el.body.subarray(elp.o), ...uleb(fTramp), ...uleb(fMkWrap), ...uleb(fJsCall), ...uleb(fMkJs)]);
 
   // Exports: append ours.
   const ex = sec(7);
@@ -602,6 +633,10 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_readonly', F_LUA_ENABLEREADONLY],
     ['tsdis_pushnumber', F_LUA_PUSHNUMBER],
     ['tsdis_pushcclosure', F_LUA_PUSHCCLOSURE],
+    ['tsdis_getstack', F_LUA_GETSTACK],
+    ['tsdis_getinfo', F_LUA_GETINFO],
+    ['tsdis_pushlstring', F_LUA_PUSHLSTRING],
+    ['tsdis_pushboolean', F_LUA_PUSHBOOLEAN],
   ];
   const extraGlobals: [string, number][] = [
     ['tsdis_scratch', scratchGlobal],
@@ -735,7 +770,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   // (L, ar): the tick, then luaL_error(L, kill, 0) when a kill is set.
   const tick = [
     0x00, // no locals
-    0x41, ...sleb(TICK_LEVEL), 0x41, 0, 0x41, 0, 0x10, ...uleb(F_HOST_REDIS_LOG), // host_redis_log(-1, 0, 0)
+    0x41, ...sleb(TICK_LEVEL), 0x20, 1, 0x20, 0, 0x10, ...uleb(F_HOST_REDIS_LOG), // host_redis_log(-1, ar, L)
     0x23, ...uleb(killGlobal), 0x04, 0x40, // if (kill)
     0x20, 0, 0x41, 1, 0x36, 2, ...uleb(L_BASEHOOKCOUNT), // L->basehookcount = 1
     0x20, 0, 0x41, 1, 0x36, 2, ...uleb(L_HOOKCOUNT), // L->hookcount = 1
@@ -993,6 +1028,17 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   ];
   // (L) -> 1: a trampoline closure of the function on top
   const mkWrap = [0x00, 0x20, 0, 0x41, ...sleb(TRAMPOLINE_SLOT), 0x41, 1, 0x10, ...uleb(F_LUA_PUSHCCLOSURE), 0x41, 1, 0x0b];
+  // (L) -> n: host_redis_log(JSCALL_LEVEL, L, (int)upvalue 1); JS pushed n results (tsdis_encret)
+  const jsCall = [
+    0x00,
+    0x41, ...sleb(JSCALL_LEVEL), 0x20, 0,
+    0x20, 0, 0x41, ...sleb(UPVALUE_1), 0x10, ...uleb(F_LUA_TONUMBER), 0xfc, 0x02,
+    0x10, ...uleb(F_HOST_REDIS_LOG),
+    0x23, ...uleb(encretGlobal),
+    0x0b,
+  ];
+  // (L) -> 1: a JS call closure of the number on top
+  const mkJs = [0x00, 0x20, 0, 0x41, ...sleb(JSCALL_SLOT), 0x41, 1, 0x10, ...uleb(F_LUA_PUSHCCLOSURE), 0x41, 1, 0x0b];
   const body = (code: number[]): Uint8Array => Uint8Array.from([...uleb(code.length), ...code]);
   bodies.push(
     ...originals,
@@ -1006,6 +1052,8 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     body(errStr),
     body(tramp),
     body(mkWrap),
+    body(jsCall),
+    body(mkJs),
   );
   const parts = [uleb(bodies.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);
