@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ReplyError } from '../protocol/errors.js';
-import { call } from '../server/dispatcher.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { call, goodReplicasOk } from '../server/dispatcher.js';
 import { nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
@@ -162,6 +162,7 @@ const ERR_UNKNOWN = '-ERR Unknown Redis command called from script\r\n';
 const ERR_ARITY = '-ERR Wrong number of args calling Redis command from script\r\n';
 const ERR_NOSCRIPT = '-ERR This Redis command is not allowed from script\r\n';
 const ERR_RO_WRITE = '-ERR Write commands are not allowed from read-only scripts.\r\n';
+const ERR_NOREPLICAS = `-${Err.noReplicas}\r\n`;
 
 /** The engine's error kinds, worded as Redis 7 words them. */
 function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
@@ -324,7 +325,11 @@ class RunHost implements ScriptHost {
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts) return this.refused(ERR_NOSCRIPT, cmd, parent);
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
-    if ((g & G_WRITE) !== 0) this.wrote = true;
+    if ((g & G_WRITE) !== 0) {
+      // the server's state may refuse a first write (Redis's scriptVerifyWriteCommandAllow)
+      if (!this.wrote && !goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
+      this.wrote = true;
+    }
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
