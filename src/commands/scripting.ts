@@ -9,6 +9,7 @@ import { helpReply } from './server.js';
 import { command, type CommandFlag, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import type { Server } from '../server/server.js';
 import { Err, ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
 import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
 import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, restoreLibraries } from '../scripting/functions.js';
 import { SCRIPT_FLAGS } from '../scripting/sandbox.js';
@@ -152,7 +153,7 @@ function functionLoad(ctx: Ctx): void {
   let i = 2;
   for (; i < a.length - 1; i++) {
     if (a[i]!.toLowerCase() === 'replace') replace = true;
-    else throw new ReplyError(`ERR Unknown option given: ${a[i]}`);
+    else throw new ReplyError(cfmt`ERR Unknown option given: ${a[i]}`);
   }
   if (i !== a.length - 1) throw new ReplyError('ERR Function code is missing');
   ctx.reply.bulk(loadLibrary(ctx.server, a[i]!, replace));
@@ -190,7 +191,7 @@ function functionList(ctx: Ctx): void {
     else if (pattern === null && o === 'libraryname') {
       if (i + 1 >= a.length) throw new ReplyError('ERR library name argument was not given');
       pattern = a[++i]!;
-    } else throw new ReplyError(`ERR Unknown argument ${a[i]}`);
+    } else throw new ReplyError(cfmt`ERR Unknown argument ${a[i]}`);
   }
   const { reply } = ctx;
   const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name, true));

@@ -19,6 +19,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
 import { splitArgs } from '../protocol/parser.js';
 import { RdbReader } from '../persistence/rdb-load.js';
 import { OP_AUX, OP_FUNCTION2 } from '../persistence/rdb.js';
@@ -81,14 +82,16 @@ const ERR_NAME = 'Library names can only contain letters, numbers, or underscore
  */
 function parseMeta(code: string): string {
   if (!code.startsWith('#!')) throw new Error('Missing library metadata');
+  // (Redis looks for the line's end with strchr: a NUL before it hides it)
   const nl = code.indexOf('\n');
-  if (nl < 0) throw new Error('Invalid library metadata');
+  const nul = code.indexOf('\0');
+  if (nl < 0 || (nul >= 0 && nul < nl)) throw new Error('Invalid library metadata');
   const parts = splitArgs(code.slice(0, nl));
   if (parts === null || parts.length === 0) throw new Error('Invalid library metadata');
   const engine = parts[0]!.slice(2);
   let name: string | undefined;
   for (const p of parts.slice(1)) {
-    if (p.slice(0, 5).toLowerCase() !== 'name=') throw new Error(`Invalid metadata value given: ${p}`);
+    if (p.slice(0, 5).toLowerCase() !== 'name=') throw new Error(cfmt`Invalid metadata value given: ${p}`);
     if (name !== undefined) throw new Error('Invalid metadata value, name argument was given multiple times');
     name = p.slice(5);
   }
@@ -161,7 +164,7 @@ function createLibrary(server: Server, st: FunctionsState, code: string, replace
     try {
       if (lib.functions.size === 0) throw new Error('No functions registered');
       for (const f of lib.functions.values()) {
-        if (st.functions.has(f.name.toLowerCase())) throw new Error(`Function ${f.name} already exists`);
+        if (st.functions.has(f.name.toLowerCase())) throw new Error(cfmt`Function ${f.name} already exists`);
       }
     } catch (e) {
       freeLibrary(lib);
@@ -238,7 +241,7 @@ export function restoreLibraries(server: Server, codes: string[], policy: 'flush
       if (old === undefined) continue;
       if (policy !== 'replace') {
         for (const o of replaced) link(st, o);
-        throw new Error(`Library ${lib.name} already exists`);
+        throw new Error(cfmt`Library ${lib.name} already exists`);
       }
       unlink(st, old);
       replaced.push(old);
@@ -246,7 +249,7 @@ export function restoreLibraries(server: Server, codes: string[], policy: 'flush
     for (const f of fresh.functions.values()) {
       if (st.functions.has(f.name.toLowerCase())) {
         for (const o of replaced) link(st, o);
-        throw new Error(`Function ${f.name} already exists`);
+        throw new Error(cfmt`Function ${f.name} already exists`);
       }
     }
     for (const lib of fresh.libraries.values()) link(st, lib);

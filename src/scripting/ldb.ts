@@ -29,6 +29,7 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
 import { handleFd } from '../server/socket.js';
 import type { Ctx } from '../commands/spec.js';
 import { reprString, type LuaDebug } from './lua.js';
@@ -242,7 +243,7 @@ export class LdbSession {
     const bp = this.bp.includes(n);
     const cur = this.currentline === n;
     const prefix = cur && bp ? '->#' : cur ? '-> ' : bp ? '  #' : '   ';
-    this.log(`${prefix}${String(n).padEnd(3)} ${this.sourceLine(n)}`);
+    this.log(cfmt`${prefix}${String(n).padEnd(3)} ${this.sourceLine(n)}`);
   }
 
   /** ldbList: every line (around 0), or those within `context` of `around`. */
@@ -445,7 +446,7 @@ function breakCmd(s: LdbSession, argv: string[]): void {
   }
   for (const arg of argv.slice(1)) {
     const line = string2l(arg);
-    if (line === null) s.log(`Invalid argument:'${arg}'`);
+    if (line === null) s.log(cfmt`Invalid argument:'${arg}'`);
     else if (line === 0) {
       s.bp = [];
       s.log('All breakpoints removed.');
@@ -517,7 +518,7 @@ export function logCall(s: LdbSession, argv: string[]): void {
 export function logReply(s: LdbSession, resp: string): void {
   const errors: string[] = [];
   const human = toHuman({ s: resp, pos: 0, errors });
-  for (const e of errors) s.log(`<error> ${e}`);
+  for (const e of errors) s.log(cfmt`<error> ${e}`);
   s.logMax(`<reply> ${human}`);
 }
 
@@ -528,7 +529,7 @@ export function logReply(s: LdbSession, resp: string): void {
  * error replies; the line end shows as two spaces).
  */
 export function logRefusal(s: LdbSession, resp: string): void {
-  s.log(`<error> ${resp.startsWith('-ERR ') ? resp.slice(5, -2) : resp}`);
+  s.log(cfmt`<error> ${resp.startsWith('-ERR ') ? resp.slice(5, -2) : resp}`);
 }
 
 /** redis.breakpoint (id 1) and redis.debug (id 2), called from a script: returns the results pushed. */

@@ -87,6 +87,7 @@ import { REDIS_VERSION } from '../version.js';
 import { ERROR_SHADOW, SETUP_CHUNK_NAME, SETUP_LUA } from './sandbox.js';
 import type { Reply } from '../protocol/writer.js';
 import { ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
 import { formatDouble } from '../util/numbers.js';
 
 export type { ReplyValue } from 'lua-redis-wasm';
@@ -1602,7 +1603,7 @@ export function loadLibraryCode(code: string, h: ScriptHost): LibraryLoad {
     if (compiled !== 0) {
       const msg = luaString(vm, L, -1) ?? '';
       raw.tsdis_settop(L, top);
-      return { error: `Error compiling function: ${msg}` };
+      return { error: cfmt`Error compiling function: ${msg}` };
     }
     raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, FENV_REF);
     raw.tsdis_setfenv(L, -2);
@@ -1637,7 +1638,7 @@ export function loadLibraryCode(code: string, h: ScriptHost): LibraryLoad {
       raw.tsdis_settop(L, regs);
     }
     raw.tsdis_settop(L, top);
-    if (err !== null) return { error: `Error registering functions: ${err}` };
+    if (err !== null) return { error: cfmt`Error registering functions: ${err}` };
     return { functions, heapBytes: heapBytes(vm) - before };
   });
 }
@@ -2449,12 +2450,12 @@ function debugAccess(vm: Vm, L: number): LuaDebug {
       if (!load(`return ${code}`)) {
         raw.tsdis_settop(L, top);
         if (!load(code)) {
-          out = `<error> ${luaString(vm, L, -1) ?? ''}`;
+          out = cfmt`<error> ${luaString(vm, L, -1) ?? ''}`;
           raw.tsdis_settop(L, top);
           return out;
         }
       }
-      if (raw.tsdis_pcall(L, 0, 0) !== 0) out = `<error> ${luaString(vm, L, -1) ?? '(null)'}`;
+      if (raw.tsdis_pcall(L, 0, 0) !== 0) out = cfmt`<error> ${luaString(vm, L, -1) ?? '(null)'}`;
       else out = `<retval> ${raw.tsdis_gettop(L) > top ? valueRepr(vm, L, top + 1) : 'nil'}`;
       raw.tsdis_settop(L, top);
       return out;

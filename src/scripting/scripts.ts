@@ -13,6 +13,8 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
+import { splitArgs } from '../protocol/parser.js';
+import { cfmt, cstr } from '../util/strings.js';
 import { call, goodReplicasOk } from '../server/dispatcher.js';
 import { nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
@@ -77,18 +79,22 @@ export function sha1hex(s: string): string {
  */
 export function parseShebang(body: string): { flags: number; chunk: string } {
   if (!body.startsWith('#!')) return { flags: FLAG_EVAL_COMPAT, chunk: body };
+  // (Redis looks for the line's end with strchr: a NUL before it hides it)
   const nl = body.indexOf('\n');
-  if (nl < 0) throw new ReplyError('ERR Invalid script shebang');
-  const parts = body.slice(0, nl).split(/[ \t\r]+/).filter((p) => p !== '');
-  if (parts[0] !== '#!lua') throw new ReplyError(`ERR Unexpected engine in script shebang: ${parts[0] ?? ''}`);
+  const nul = body.indexOf('\0');
+  if (nl < 0 || (nul >= 0 && nul < nl)) throw new ReplyError('ERR Invalid script shebang');
+  // the line split as sdssplitargs splits it (quotes and escapes), names compared as C strings
+  const parts = splitArgs(body.slice(0, nl));
+  if (parts === null || parts.length === 0) throw new ReplyError('ERR Invalid engine in script shebang');
+  if (cstr(parts[0]!) !== '#!lua') throw new ReplyError(cfmt`ERR Unexpected engine in script shebang: ${parts[0]}`);
   let flags = 0;
   for (const p of parts.slice(1)) {
-    if (!p.startsWith('flags=')) throw new ReplyError(`ERR Unknown lua shebang option: ${p}`);
+    if (!p.startsWith('flags=')) throw new ReplyError(cfmt`ERR Unknown lua shebang option: ${p}`);
     const list = p.slice(6);
     if (list === '') continue;
     for (const f of list.split(',')) {
-      const bit = FLAG_NAMES.get(f);
-      if (bit === undefined) throw new ReplyError(`ERR Unexpected flag in script shebang: ${f}`);
+      const bit = FLAG_NAMES.get(cstr(f));
+      if (bit === undefined) throw new ReplyError(cfmt`ERR Unexpected flag in script shebang: ${f}`);
       flags |= bit;
     }
   }
@@ -123,7 +129,7 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   if (cached !== undefined) return cached;
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
-  if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
+  if (err !== null) throw new ReplyError(cfmt`ERR Error compiling script (new function): ${err}`);
   const s: Script = { sha, body, chunk: makeBodyChunk(`${usesErrors(body) ? ERROR_SHADOW : ''}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
@@ -448,13 +454,13 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
     if (host.killed) {
-      ctx.reply.error(`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      ctx.reply.error(cfmt`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
       return;
     }
     // the Lua debugger ended it (abort, a protocol error: ldb.ts)
     const ldbError = host.ldb?.raised;
     if (ldbError !== undefined && ldbError !== null) {
-      ctx.reply.error(`${ldbError} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      ctx.reply.error(cfmt`${ldbError} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
       return;
     }
     let line = m.line;
@@ -471,7 +477,8 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
       const api = /^ERR user_(?:script|function):\d+: (ERR .*)$/s.exec(msg);
       if (api !== null) msg = api[1]!;
     }
-    const text = `${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
+    // (the message is a C string in Redis: a NUL in it ends it)
+    const text = cfmt`${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
     // a redis.call error raised on was counted when the command replied it
     if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
     ctx.reply.error(text);

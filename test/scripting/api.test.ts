@@ -6,7 +6,8 @@
  * 64-bit integers (`long` is 64 bits in Redis's build, 32 in the engine's
  * wasm build), the nonexistent-global and argument-type texts a script can
  * catch, table errors, RESP3 attributes in redis.call replies, SORT BY a
- * constant from a script, DEBUG OBJECT of an expired key; and, pinned from
+ * constant from a script, DEBUG OBJECT of an expired key, error texts that
+ * end an argument at a NUL (printf's %s); and, pinned from
  * Redis 7.2's tests, TIME frozen while a script runs, used_memory_lua.
  */
 import { test, after } from 'node:test';
@@ -130,6 +131,37 @@ test('texts a script can catch: nonexistent globals, argument types, table error
   } finally {
     await d!.both(['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0']);
   }
+});
+
+test('error texts end an argument at its first NUL, as printf %s does; a NUL in the first line hides a shebang', { skip }, async () => {
+  await d!.reset();
+  const fn = (meta: string, body = "redis.register_function('f', function() return 1 end)"): Cmd => ['FUNCTION', 'LOAD', `${meta}\n${body}`];
+  await d!.same([
+    ev("error('a\0b')"),
+    ev("error({err='MY a\0b'})"),
+    ev("return {err='MY a\0b'}"),
+    ev("return redis.error_reply('MY a\0b')"),
+    ev("local ok, e = pcall(error, 'a\0b') return e"),
+    ev("#!lua flags=no-writes,x\0y\nreturn 1"),
+    ev("#!lua x\0y=1\nreturn 1"),
+    ev("#!lu\0a\nreturn 1"),
+    ev('#!lua flags="no-writes\\x00x"\nreturn 1'),
+    ev('#!lua flags="x\\x00y"\nreturn 1'),
+    ev('#!"lua\\x00x"\nreturn 1'),
+    ev('#!lua "flags\\x00=no-writes"\nreturn 1'),
+    ev('#!lua flags="unbalanced\nreturn 1'),
+    ev("return 'a\0"),
+    ev('return x\0y'),
+    ev("return redis.call('nosuch\0x')"),
+    fn('#!lua name=a\0b'),
+    fn('#!lua name=ab x\0y=1'),
+    fn('#!lu\0a name=ab'),
+    fn('#!lua name=ab', "return 'a\0"),
+    fn('#!lua name=ab', "error('x\0y')"),
+    fn('#!lua name=ab', "redis.register_function{function_name='f', callback=function() return 1 end, flags={'x\0y'}}"),
+    ['FUNCTION', 'LIST', 'a\0b'],
+    ['FUNCTION', 'LOAD', 'x\0y', "#!lua name=ab\nredis.register_function('f', function() return 1 end)"],
+  ]);
 });
 
 test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts run noscript commands', { skip }, async () => {

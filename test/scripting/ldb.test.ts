@@ -195,6 +195,22 @@ test('SCRIPT DEBUG SYNC: abort, script errors, trace in a function, many argumen
   await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', 'return 1', '0'), { send: '*1\r\n$0\r\n\r\n', read: 'close' }]);
 });
 
+test('SCRIPT DEBUG SYNC: texts with a NUL end there (printf %s): source lines, break arguments, eval errors, refusals', { skip }, async () => {
+  await same([
+    S('SCRIPT', 'DEBUG', 'SYNC'),
+    S('EVAL', "local s = 'a\0b'\nredis.pcall('nosuch\0x')\nreturn s", '0'),
+    S('l'),
+    S('b', 'x\0y'),
+    S('e', "error('a\0b')"),
+    S('e', "'a\0b'"),
+    S('r', 'set', 'k\0', 'v'),
+    S('s'),
+    S('p'),
+    S('s'),
+    END('c'),
+  ]);
+});
+
 test('SCRIPT DEBUG SYNC: a script running past busy-reply-threshold stops (timeout reached)', { skip }, async () => {
   const loop = ['local i = 0', 'while true do', '  i = i + 1', 'end'].join('\n');
   const out = await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', loop, '0'), S('c'), END('a')]);
