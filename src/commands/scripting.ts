@@ -10,7 +10,7 @@ import { command, type CommandFlag, type CommandSpec, type Ctx, type KeySpec, ty
 import type { Server } from '../server/server.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { cfmt } from '../util/strings.js';
-import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
+import { BUSY_EVAL, createScript, feedMonitors, flushScripts, forgetScript, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
 import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, restoreLibraries } from '../scripting/functions.js';
 import { SCRIPT_FLAGS } from '../scripting/sandbox.js';
 import { collectGarbage } from '../scripting/lua.js';
@@ -44,7 +44,13 @@ function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
       throw new ReplyError('ERR Please use EVAL instead of EVALSHA for debugging');
     }
     const st = scripting(ctx.server);
-    return debugEval(ctx, (session) => (st.ldb = session), () => runScript(ctx, scriptFor(ctx, false), parseNumkeys(ctx.argv), readOnly));
+    // (SCRIPT DEBUG YES: a script the session added to the cache is dropped again, as Redis's fork never adds it)
+    const sha = sha1hex(ctx.argv[1]!);
+    const cached = st.scripts.has(sha);
+    const forget = () => {
+      if (!cached) forgetScript(ctx.server, sha);
+    };
+    return debugEval(ctx, (session) => (st.ldb = session), () => runScript(ctx, scriptFor(ctx, false), parseNumkeys(ctx.argv), readOnly), forget);
   }
   const numkeys = parseNumkeys(ctx.argv);
   runScript(ctx, scriptFor(ctx, bySha), numkeys, readOnly);

@@ -33,6 +33,7 @@ import { cfmt } from '../util/strings.js';
 import { handleFd } from '../server/socket.js';
 import type { Ctx } from '../commands/spec.js';
 import { reprString, type LuaDebug } from './lua.js';
+import { LdbRollback } from './ldb-rollback.js';
 
 /** Client.luaDebug: SCRIPT DEBUG NO / YES / SYNC. */
 export const LDB_OFF = 0;
@@ -271,9 +272,11 @@ function string2l(s: string): number | null {
  * evalGenericCommandWithDebugging): starts a session on the client's
  * connection, runs the script under it (`run`, with the session set where
  * the script host finds it), ends it ("<endsession>"), and closes the
- * connection once the EVAL's reply is sent.
+ * connection once the EVAL's reply is sent. In YES mode (Redis forks for
+ * it) what the session changed is undone then (ldb-rollback.ts), and
+ * `forget` drops what the caller added (the script's cache entry).
  */
-export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, run: () => void): void {
+export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, run: () => void, forget: () => void): void {
   const { client, server } = ctx;
   const fd = client.socket === null ? -1 : handleFd(client.socket);
   if (fd < 0) throw new ReplyError('ERR the Lua debugger needs a connection of its own (TCP or unix socket)');
@@ -281,7 +284,9 @@ export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, 
   // (replies the client is owed from earlier commands of its pipeline stay
   // buffered: they follow the session's output, as in Redis, which writes
   // the session to the socket directly)
-  server.log.notice(client.luaDebug === LDB_SYNC ? 'Redis synchronous debugging eval session started' : 'Lua debugging eval session started (SCRIPT DEBUG YES runs synchronously in tsdis)');
+  const sync = client.luaDebug === LDB_SYNC;
+  server.log.notice(sync ? 'Redis synchronous debugging eval session started' : 'Lua debugging eval session started (SCRIPT DEBUG YES: its changes are undone at its end)');
+  const rollback = sync ? null : new LdbRollback(server);
   setSession(session);
   try {
     run();
@@ -289,7 +294,11 @@ export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, 
     setSession(null);
     session.log('<endsession>');
     session.sendLogs();
-    server.log.notice('Redis synchronous debugging eval session ended');
+    if (rollback !== null) {
+      rollback.undo();
+      forget();
+    }
+    server.log.notice(sync ? 'Redis synchronous debugging eval session ended' : 'Lua debugging eval session ended, its changes undone');
     client.closeAfterReply = true;
   }
 }

@@ -146,6 +146,16 @@ export function flushScripts(server: Server): void {
   st.bodyBytes = 0;
 }
 
+/** Drops one script from the cache (a SCRIPT DEBUG YES session's, undone: ldb.ts). */
+export function forgetScript(server: Server, sha: string): void {
+  const st = scripting(server);
+  const s = st.scripts.get(sha);
+  if (s === undefined) return;
+  freeChunk(s.chunk);
+  st.scripts.delete(sha);
+  st.bodyBytes -= s.body.length;
+}
+
 /**
  * EVAL & co. and FCALL are `skip_monitor`: MONITOR shows them as their
  * handler starts (even when they then fail), before the commands they run.

@@ -5,12 +5,14 @@
  * break, trace, help, abort, unknown commands, protocol errors),
  * redis.debug / redis.breakpoint, the timeout stop, the end of a session
  * (<endsession>, the EVAL's reply, the connection closed), SCRIPT DEBUG's
- * errors and EVALSHA refused. tsdis runs as a child process: a debugging
+ * errors and EVALSHA refused; in YES mode what the session wrote is undone
+ * (the dataset, the script cache, the AOF). tsdis runs as a child process: a debugging
  * session holds the event loop of the process it runs in (as SYNC mode
  * holds redis-server).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -300,4 +302,75 @@ test('SCRIPT DEBUG SYNC: the client going away ends the stops; the script runs t
   }
   assert.deepEqual(res[1], res[0]);
   assert.deepEqual(res[0], ['$1\r\n2\r\n', '+PONG\r\n']);
+});
+
+test('SCRIPT DEBUG YES: the session runs as SYNC does, and what it wrote is undone at its end (Redis runs it in a fork)', { skip }, async () => {
+  const script = [
+    "redis.call('set', 'k1', 'changed')",
+    "redis.call('del', 'k2')",
+    "redis.call('lpush', 'l', 'x', 'y')",
+    "redis.call('hset', 'h', 'f2', 'v2')",
+    "redis.call('expire', 'k3', 100)",
+    "redis.call('persist', 'k4')",
+    "redis.call('incr', 'newkey')",
+    "redis.call('select', 1)",
+    "redis.call('set', 'd1', 'changed')",
+    "redis.call('flushdb')",
+    "redis.call('set', 'after', 'flush')",
+    "redis.call('swapdb', 0, 1)",
+    "redis.call('select', 0)",
+    "redis.call('set', 'k1', 'again')",
+    'return 1',
+  ].join('\n');
+  const setup = [['SET', 'k1', 'v1'], ['SET', 'k2', 'v2'], ['RPUSH', 'l', 'a'], ['HSET', 'h', 'f', 'v'], ['SET', 'k3', 'v3'], ['SET', 'k4', 'v4', 'EX', '1000'], ['SELECT', '1'], ['SET', 'd1', 'v'], ['SET', 'd2', 'v']];
+  const check: string[][] = [
+    ['DBSIZE'], ['GET', 'k1'], ['GET', 'k2'], ['LRANGE', 'l', '0', '-1'], ['HGETALL', 'h'], ['TTL', 'k3'], ['TTL', 'k4'], ['EXISTS', 'newkey'], ['EXISTS', 'after'],
+    ['SCRIPT', 'EXISTS', createHash('sha1').update(script).digest('hex')],
+    ['SELECT', '1'], ['DBSIZE'], ['GET', 'd1'], ['GET', 'd2'], ['SELECT', '0'],
+  ];
+  const [t, r] = await ports();
+  const res: string[][] = [];
+  for (const p of [r, t]) {
+    const c = await RawConn.connect(p);
+    await c.call('FLUSHALL');
+    await c.call('SCRIPT', 'FLUSH');
+    for (const cmd of setup) await c.call(...cmd);
+    c.close();
+    const out = await transcript(p, [S('SCRIPT', 'DEBUG', 'YES'), S('EVAL', script, '0'), S('b', '15'), S('c'), END('c')]);
+    // (redis-server's forked session may still be exiting: its parent never saw the writes anyway)
+    const d = await RawConn.connect(p);
+    for (const cmd of check) out.push(await d.call(...cmd));
+    d.close();
+    res.push(out);
+  }
+  assert.deepEqual(res[1], res[0]);
+  assert.equal(res[0]![6], '$2\r\nv1\r\n');
+});
+
+test('SCRIPT DEBUG YES: an undone session leaves nothing in the AOF, and hash field TTLs keep expiring (tsdis)', async () => {
+  const aofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-ldb-aof-'));
+  const c2 = await startChild(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], aofDir);
+  try {
+    const c = await RawConn.connect(c2.port);
+    await c.call('SET', 'before', '1');
+    await c.call('HSET', 'h', 'a', '1', 'b', '2');
+    await c.call('HPEXPIRE', 'h', '300', 'FIELDS', '1', 'a');
+    c.close();
+    const out = await transcript(c2.port, [S('SCRIPT', 'DEBUG', 'YES'), S('EVAL', "redis.call('set', 'during', '1')\nredis.call('hset', 'h', 'a', 'x')\nredis.call('flushall')\nreturn 1", '0'), END('c')]);
+    assert.match(out[2]!, /<endsession>/);
+    const d = await RawConn.connect(c2.port);
+    await d.call('SET', 'after', '1');
+    assert.equal(await d.call('EXISTS', 'during'), ':0\r\n');
+    assert.equal(await d.call('HGETALL', 'h'), '*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n');
+    // the field TTL still expires (the index was rebuilt after the session's FLUSHALL): actively
+    await new Promise((res) => setTimeout(res, 600));
+    assert.equal(await d.call('INFO', 'stats').then((s) => /expired_subkeys:1\r\n/.test(s)), true);
+    d.close();
+    const aof = fs.readdirSync(path.join(aofDir, 'appendonlydir')).map((f) => fs.readFileSync(path.join(aofDir, 'appendonlydir', f), 'latin1')).join('');
+    assert.ok(aof.includes('before') && aof.includes('after'), aof);
+    assert.ok(!aof.includes('during') && !aof.includes('flushall') && !aof.includes('FLUSHALL'), aof);
+  } finally {
+    await c2.kill();
+    fs.rmSync(aofDir, { recursive: true, force: true });
+  }
 });
