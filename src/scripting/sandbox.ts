@@ -90,7 +90,10 @@ export const ERROR_SHADOW = [
   "  local _, w = __p(__e, '', 3)",
   "  local n = __t(w) == 'string' and w:match(':(%d+): $') or '0'",
   "  if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end",
-  "  elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end m = 'ERR ' .. __last",
+  "  elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end",
+  // a level that reaches tsdis's caller of the script or function (a Lua function in its '=tsdis' chunk):
+  // no position, as Redis's caller there is C
+  "    if __t(__last) == 'string' and __last:sub(1, 6) == 'tsdis:' then __last = (__last:gsub('^tsdis:%d+: ', '', 1)) end m = 'ERR ' .. __last",
   "  else __last = e m = 'ERR ' .. __s(e) end",
   "  __e('\\1' .. n .. '\\1' .. m, 0) end",
   // pcall: the marker gives back the kept value, a table error its err field
