@@ -140,6 +140,11 @@ function serverSection(server: Server): Fields {
 export function nowUsec(server: Server): number {
   const frozen = scriptTimeUsec(server);
   if (frozen !== null) return frozen;
+  return clockUsec(server);
+}
+
+/** The current time in microseconds, never frozen (see nowUsec). */
+export function clockUsec(server: Server): number {
   if (server.clock === Date.now) return (performance.timeOrigin + performance.now()) * 1000;
   return server.clock() * 1000;
 }

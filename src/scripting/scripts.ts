@@ -16,7 +16,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
 import { cfmt, cstr } from '../util/strings.js';
 import { call, goodReplicasOk } from '../server/dispatcher.js';
-import { nowUsec } from '../observability/info.js';
+import { clockUsec, nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
 import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
@@ -242,7 +242,10 @@ class RunHost implements ScriptHost {
   name = '';
   /** performance.now() at the start. */
   start = 0;
-  /** The wall time (µs) at the start: what TIME says while the run lasts (scriptTimeUsec). */
+  /**
+   * The wall time (µs) TIME says during the run (scriptTimeUsec): its start,
+   * moved on each time other clients are served while it is busy (tick).
+   */
   startUs = 0;
   threshold = 5000;
   ticks = 0;
@@ -307,6 +310,8 @@ class RunHost implements ScriptHost {
       this.server.beginBusy(this.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     } else if (now - this.lastServe < SERVE_EVERY_MS) return this.killed;
     this.lastServe = now;
+    // Redis's processEventsWhileBlocked updates its cached time: TIME moves on in a busy script
+    this.startUs = clockUsec(this.server);
     this.server.serveWhileBusy(this.caller);
     // SHUTDOWN NOSAVE ran: the script ends so the event loop can finish the shutdown.
     if (this.server.closing) this.killed = true;
@@ -521,7 +526,8 @@ export function killScript(server: Server, isEval: boolean): void {
  * The wall time (µs) frozen for the running script, or null: Redis 7.2
  * caches the time when the outermost command starts, so TIME (and INFO's
  * server_time_usec) inside a script stays where the script started
- * (observability/info.ts nowUsec).
+ * (observability/info.ts nowUsec) — until the script is busy: each time
+ * the server serves others meanwhile it updates its cached time.
  */
 export function scriptTimeUsec(server: Server): number | null {
   const h = scripting(server).running;

@@ -220,6 +220,21 @@ test('TIME stands still while a script runs (Redis 7.2 caches the time when the 
   }
 });
 
+test('TIME moves on in a busy script, each time the server serves others (Redis 7.2 processEventsWhileBlocked updates its cached time; pinned)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-time-'));
+  const child = await startChild(['--save', '', '--busy-reply-threshold', '20'], dir);
+  const c = await RawConn.connect(child.port);
+  try {
+    // (before the threshold TIME stands still: the test above; past it, it moves: this loop ends)
+    const script = "local t = redis.call('time') local n = 0 while true do n = n + 1 local u = redis.call('time') if u[1] ~= t[1] or u[2] ~= t[2] then return 'moved' end end";
+    assert.equal(await c.call('EVAL', script, '0'), '$5\r\nmoved\r\n');
+  } finally {
+    c.close();
+    await child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('INFO: used_memory_lua is the eval share of the Lua heap, well under 100 KB after 10,000 EVALs or function loads (pinned)', async () => {
   // its own process: the VM is one per process, and this file's other servers have scripts in it
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-luamem-'));
