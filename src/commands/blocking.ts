@@ -51,7 +51,7 @@ export function parseTimeout(ctx: Ctx, arg: string): number {
 }
 
 /** Whether this client may block: not the in-process call() client, not inside EXEC. */
-function mayBlock(ctx: Ctx): boolean {
+export function mayBlock(ctx: Ctx): boolean {
   return ctx.client.kind !== 'internal' && !ctx.client.inExec;
 }
 

@@ -48,6 +48,10 @@ export const commands: readonly CommandSpec[] = [
           ['7.0.0', 'Added additional networking metadata field.'],
         ],
       }),
+      // (declared for its flags: a script may not call it, whatever the mode)
+      sub('reset', -2, ['admin', 'stale', 'noscript'], '3.0.0', 'Resets a cluster node.', 'O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.', {
+        args: [{ name: 'reset-type', type: 'oneof', flags: ['optional'], arguments: [{ name: 'hard', type: 'pure-token', token: 'HARD' }, { name: 'soft', type: 'pure-token', token: 'SOFT' }] }],
+      }),
       sub('keyslot', 3, ['stale'], '3.0.0', 'Returns the hash slot of a key.', 'O(N) where N is the number of bytes in the key', {
         args: [{ name: 'key', type: 'string' }],
       }),

@@ -87,7 +87,8 @@ function fakeAddress(key: string, dbId: number): string {
 function debugObject(ctx: Ctx): void {
   const { server, db } = ctx;
   const key = ctx.argv[2]!;
-  const v = db.peek(key);
+  // the key as stored, even when logically expired (Redis looks it up in the dict directly)
+  const v = db.dict.get(key);
   if (v === undefined) throw new ReplyError(Err.noSuchKey);
   const policy = String(server.config.v['maxmemory-policy']);
   const noShared = (server.config.v['maxmemory'] as number) !== 0 && (policy.includes('lru') || policy.includes('lfu'));

@@ -30,6 +30,7 @@ import { commands as debugCmd } from './debug.js';
 import { commands as cluster } from './cluster.js';
 import { commands as moduleCmd } from './module.js';
 import { commands as migrate } from './migrate.js';
+import { commands as replication } from './replication.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -59,4 +60,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...cluster,
   ...moduleCmd,
   ...migrate,
+  ...replication,
 ];

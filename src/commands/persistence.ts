@@ -18,6 +18,7 @@ import { AofLoadError, loadAof } from '../persistence/aof.js';
 import { persist, saveSync, startBgsave, rdbOptions, rdbPath, savePoints, loadRdbBuffer, emptyData, RdbLoadError, internalErrorLine } from '../persistence/snapshot.js';
 import { datasetDigest, keyValueDigest } from '../persistence/digest.js';
 import { lruClock } from '../keyspace/access.js';
+import { rdbLibraryConflict } from '../scripting/functions.js';
 
 /** SAVE */
 function save(ctx: Ctx): void {
@@ -218,6 +219,12 @@ export function debugReload(ctx: Ctx): void {
     buf = fs.readFileSync(file);
   } catch (e) {
     throw new ReplyError(cfmt`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
+  }
+  // NOFLUSH without MERGE: a library the file has and the server too fails the load before anything changes
+  const conflict = flush || merge ? null : rdbLibraryConflict(server, buf);
+  if (conflict !== null) {
+    server.log.warning(`Failed loading library, ${conflict}`);
+    throw new ReplyError('ERR Error trying to load the RDB dump, check server logs.');
   }
   if (flush) emptyData(server);
   try {

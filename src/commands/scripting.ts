@@ -8,9 +8,13 @@
 import { helpReply } from './server.js';
 import { command, type CommandFlag, type CommandSpec, type Ctx, type KeySpec, type ArgDoc } from './spec.js';
 import type { Server } from '../server/server.js';
-import { ReplyError } from '../protocol/errors.js';
-import { BUSY_EVAL, createScript, feedMonitors, flushScripts, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
-import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, rollbackLibraries } from '../scripting/functions.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
+import { BUSY_EVAL, createScript, feedMonitors, flushScripts, forgetScript, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
+import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, restoreLibraries } from '../scripting/functions.js';
+import { SCRIPT_FLAGS } from '../scripting/sandbox.js';
+import { collectGarbage } from '../scripting/lua.js';
+import { debugEval, LDB_OFF, LDB_SYNC, LDB_YES } from '../scripting/ldb.js';
 import { globMatch } from '../util/glob.js';
 import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
 import { verifyPayload } from './persistence.js';
@@ -33,6 +37,21 @@ function scriptFor(ctx: Ctx, bySha: boolean): Script {
 
 function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
   feedMonitors(ctx);
+  if (ctx.client.luaDebug !== LDB_OFF) {
+    // SCRIPT DEBUG YES|SYNC: the Lua debugger (EVALSHA is refused after its sha's length check)
+    if (bySha) {
+      if (ctx.argv[1]!.length !== 40) throw new ReplyError(NOSCRIPT);
+      throw new ReplyError('ERR Please use EVAL instead of EVALSHA for debugging');
+    }
+    const st = scripting(ctx.server);
+    // (SCRIPT DEBUG YES: a script the session added to the cache is dropped again, as Redis's fork never adds it)
+    const sha = sha1hex(ctx.argv[1]!);
+    const cached = st.scripts.has(sha);
+    const forget = () => {
+      if (!cached) forgetScript(ctx.server, sha);
+    };
+    return debugEval(ctx, (session) => (st.ldb = session), () => runScript(ctx, scriptFor(ctx, false), parseNumkeys(ctx.argv), readOnly), forget);
+  }
   const numkeys = parseNumkeys(ctx.argv);
   runScript(ctx, scriptFor(ctx, bySha), numkeys, readOnly);
 }
@@ -65,6 +84,8 @@ function scriptFlush(ctx: Ctx): void {
     throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   }
   flushScripts(ctx.server);
+  // Redis starts a new eval VM: the memory the scripts held is given back now
+  collectGarbage();
   ctx.reply.ok();
 }
 
@@ -83,12 +104,18 @@ function functionKill(ctx: Ctx): void {
   ctx.reply.ok();
 }
 
-/** SCRIPT DEBUG YES|SYNC|NO: the Lua debugger is not supported; NO is accepted. */
+/**
+ * SCRIPT DEBUG YES|SYNC|NO: the client's next EVALs run under the Lua
+ * debugger (scripting/ldb.ts), or not. Not after other commands of a
+ * pipeline whose replies are not sent yet (Redis's rule).
+ */
 function scriptDebug(ctx: Ctx): void {
+  if (ctx.reply.out.length !== 0) throw new ReplyError('ERR SCRIPT DEBUG must be called outside a pipeline');
   const m = ctx.argv[2]!.toLowerCase();
-  if (m === 'no') return ctx.reply.ok();
-  if (m === 'yes' || m === 'sync') throw new ReplyError('ERR SCRIPT DEBUG is not supported by this server');
-  throw new ReplyError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  const mode = m === 'no' ? LDB_OFF : m === 'yes' ? LDB_YES : m === 'sync' ? LDB_SYNC : -1;
+  if (mode < 0) throw new ReplyError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  ctx.client.luaDebug = mode;
+  ctx.reply.ok();
 }
 
 const HELP = [
@@ -117,12 +144,12 @@ function scriptHelp(ctx: Ctx): void {
 /** FCALL function numkeys [key ...] [arg ...] */
 function fcall(ctx: Ctx): void {
   feedMonitors(ctx);
-  fcallGeneric(ctx, parseNumkeys(ctx.argv), false);
+  fcallGeneric(ctx, false);
 }
 /** FCALL_RO function numkeys [key ...] [arg ...] */
 function fcallRo(ctx: Ctx): void {
   feedMonitors(ctx);
-  fcallGeneric(ctx, parseNumkeys(ctx.argv), true);
+  fcallGeneric(ctx, true);
 }
 
 /** FUNCTION LOAD [REPLACE] function-code */
@@ -132,7 +159,7 @@ function functionLoad(ctx: Ctx): void {
   let i = 2;
   for (; i < a.length - 1; i++) {
     if (a[i]!.toLowerCase() === 'replace') replace = true;
-    else throw new ReplyError(`ERR Unknown option given: ${a[i]}`);
+    else throw new ReplyError(cfmt`ERR Unknown option given: ${a[i]}`);
   }
   if (i !== a.length - 1) throw new ReplyError('ERR Function code is missing');
   ctx.reply.bulk(loadLibrary(ctx.server, a[i]!, replace));
@@ -149,7 +176,8 @@ function functionDelete(ctx: Ctx): void {
 /** FUNCTION FLUSH [ASYNC|SYNC] */
 function functionFlush(ctx: Ctx): void {
   const a = ctx.argv;
-  if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase()))) {
+  if (a.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(a[1]!, a[0]!));
+  if (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase())) {
     throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
   flushLibraries(ctx.server);
@@ -162,19 +190,17 @@ function functionList(ctx: Ctx): void {
   const a = ctx.argv;
   let pattern: string | null = null;
   let withCode = false;
+  // Redis's functionListCommand: each option once (a second one is an unknown argument)
   for (let i = 2; i < a.length; i++) {
     const o = a[i]!.toLowerCase();
-    if (o === 'withcode') {
-      if (withCode) throw new ReplyError('ERR Unknown argument withcode');
-      withCode = true;
-    } else if (o === 'libraryname') {
-      if (pattern !== null) throw new ReplyError('ERR library name argument was already given');
+    if (!withCode && o === 'withcode') withCode = true;
+    else if (pattern === null && o === 'libraryname') {
       if (i + 1 >= a.length) throw new ReplyError('ERR library name argument was not given');
       pattern = a[++i]!;
-    } else throw new ReplyError(`ERR Unknown argument ${a[i]}`);
+    } else throw new ReplyError(cfmt`ERR Unknown argument ${a[i]}`);
   }
   const { reply } = ctx;
-  const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name));
+  const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name, true));
   reply.array(libs.length);
   for (const lib of libs) {
     reply.map(withCode ? 4 : 3);
@@ -190,9 +216,11 @@ function functionList(ctx: Ctx): void {
       reply.bulk(f.name);
       reply.bulk('description');
       reply.bulkOrNull(f.description);
+      // the flags set, in Redis's order (functionListReplyFlags)
       reply.bulk('flags');
-      reply.set(f.flagNames.length);
-      for (const n of f.flagNames) reply.simple(n);
+      const names = SCRIPT_FLAGS.filter(([, bit]) => (f.flags & bit) !== 0);
+      reply.set(names.length);
+      for (const [n] of names) reply.simple(n);
     }
     if (withCode) {
       reply.bulk('library_code');
@@ -239,7 +267,7 @@ function functionDump(ctx: Ctx): void {
 /** FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE] */
 function functionRestore(ctx: Ctx): void {
   const a = ctx.argv;
-  if (a.length > 4) throw new ReplyError('ERR syntax error');
+  if (a.length > 4) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(a[1]!, a[0]!));
   const policy = a.length === 4 ? a[3]!.toLowerCase() : 'append';
   if (!['flush', 'append', 'replace'].includes(policy)) {
     throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
@@ -256,25 +284,7 @@ function functionRestore(ctx: Ctx): void {
     if (e instanceof RdbError) throw new ReplyError('ERR given payload is not a valid function payload');
     throw e;
   }
-  const st = functionsOf(ctx.server);
-  if (policy === 'append') {
-    for (const code of codes) {
-      const name = /^#!\S*[ \t]+(?:.*[ \t])?name=(\S+)/.exec(code)?.[1];
-      if (name !== undefined && st.libraries.has(name)) throw new ReplyError(`ERR Library ${name} already exists`);
-    }
-  }
-  // All or nothing: restore over a copy of the state, put back on failure.
-  const saved = { libraries: new Map(st.libraries), functions: new Map(st.functions) };
-  try {
-    if (policy === 'flush') {
-      st.libraries.clear();
-      st.functions.clear();
-    }
-    for (const code of codes) loadLibrary(ctx.server, code, policy === 'replace');
-  } catch (e) {
-    rollbackLibraries(ctx.server, saved);
-    throw e;
-  }
+  restoreLibraries(ctx.server, codes, policy as 'flush' | 'append' | 'replace');
   ctx.server.dirty++;
   ctx.reply.ok();
 }

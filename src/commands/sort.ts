@@ -245,8 +245,8 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
     throw new ReplyError(Err.wrongType);
   }
   const type = val === undefined ? 'list' : (val as { type: string }).type;
-  if (dontsort && type === 'set' && store !== null) {
-    // Scripts too in Redis (tsdis's scripting, when it comes, should pass a flag here).
+  if (dontsort && type === 'set' && (store !== null || ctx.client.luaScript)) {
+    // a set's order is not deterministic: sorted when stored or when a script asks (Redis's sortCommandGeneric)
     dontsort = false;
     alpha = true;
     sortby = null;

@@ -19,6 +19,7 @@ import { bytesToHuman, memoryOverhead } from './memory.js';
 import { latencyOf } from './latency.js';
 import { clientType } from './clientlist.js';
 import { scriptingInfo } from '../scripting/info.js';
+import { scriptTimeUsec } from '../scripting/scripts.js';
 import { loadingInfo, rdbInfo, saveProgress, persist } from '../persistence/snapshot.js';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
@@ -131,8 +132,19 @@ function serverSection(server: Server): Fields {
   ];
 }
 
-/** Current time in microseconds: the injected clock, refined by the monotonic clock when it is the real one. */
+/**
+ * Current time in microseconds: the injected clock, refined by the
+ * monotonic clock when it is the real one; while a script runs, the time it
+ * started (scripting/scripts.ts scriptTimeUsec: TIME, server_time_usec).
+ */
 export function nowUsec(server: Server): number {
+  const frozen = scriptTimeUsec(server);
+  if (frozen !== null) return frozen;
+  return clockUsec(server);
+}
+
+/** The current time in microseconds, never frozen (see nowUsec). */
+export function clockUsec(server: Server): number {
   if (server.clock === Date.now) return (performance.timeOrigin + performance.now()) * 1000;
   return server.clock() * 1000;
 }
@@ -186,16 +198,16 @@ function memorySection(server: Server): Fields {
     ['allocator_resident', mh.allocatorResident],
     ['total_system_memory', total],
     ['total_system_memory_human', bytesToHuman(total)],
-    ['used_memory_lua', si.vmBytes],
-    ['used_memory_vm_eval', si.vmBytes],
-    ['used_memory_lua_human', bytesToHuman(si.vmBytes)],
+    ['used_memory_lua', si.evalVmBytes],
+    ['used_memory_vm_eval', si.evalVmBytes],
+    ['used_memory_lua_human', bytesToHuman(si.evalVmBytes)],
     ['used_memory_scripts_eval', si.evalBytes],
     ['number_of_cached_scripts', si.cachedScripts],
     ['number_of_functions', si.functions],
     ['number_of_libraries', si.libraries],
-    ['used_memory_vm_functions', si.vmBytes],
-    ['used_memory_vm_total', si.vmBytes],
-    ['used_memory_vm_total_human', bytesToHuman(si.vmBytes)],
+    ['used_memory_vm_functions', si.functionsVmBytes],
+    ['used_memory_vm_total', si.evalVmBytes + si.functionsVmBytes],
+    ['used_memory_vm_total_human', bytesToHuman(si.evalVmBytes + si.functionsVmBytes)],
     ['used_memory_functions', si.functionsBytes],
     ['used_memory_scripts', si.evalBytes + si.functionsBytes],
     ['used_memory_scripts_human', bytesToHuman(si.evalBytes + si.functionsBytes)],

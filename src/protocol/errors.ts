@@ -49,6 +49,7 @@ export const Err = {
   noSuchKey: 'ERR no such key',
   outOfRange: 'ERR index out of range',
   noAuth: 'NOAUTH Authentication required.',
+  noReplicas: 'NOREPLICAS Not enough good replicas to write.',
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
   authNotConfigured:
     'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',

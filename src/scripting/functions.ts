@@ -1,44 +1,57 @@
 /**
  * Redis functions: libraries loaded with FUNCTION LOAD and their functions
- * called with FCALL / FCALL_RO.
+ * called with FCALL / FCALL_RO, as Redis 7.2's functions.c and
+ * function_lua.c do it.
  *
- * The VM keeps no state between runs (scripting/lua.ts), so a library is
- * kept as two wrapped chunks of its code, each resident in the VM:
- * - the load chunk runs the library's top level with a `redis` that only
- *   has register_function, log, setresp and the constants (anything else
- *   is Redis's "nonexistent global variable" error), and returns what was
- *   registered (FUNCTION LOAD validates a library with it);
- * - the call chunk runs the top level again with the full `redis` API, then
- *   calls the registered function named by ARGV[1] with (keys, args).
- * The wrapping goes on the metadata line (which Lua never sees) and after
- * the last line, so line numbers in errors are the library's own.
- * FCALL therefore recompiles and re-registers the library each call.
+ * FUNCTION LOAD runs a library's code once (lua.ts loadLibraryCode) in the
+ * library API context (sandbox.ts: only redis.register_function, redis.log,
+ * the LOG_* levels and the version exist), and keeps the closures it
+ * registered in the VM; FCALL calls the closure, whose globals are the
+ * eval globals without KEYS and ARGV, and whose upvalues (the library's
+ * locals) live as long as the library. Should the VM be replaced (see
+ * lua.ts retire), a library's code runs again in the new one the first
+ * time one of its functions is called.
+ *
+ * Names: libraries and the functions of one library are case-sensitive;
+ * FCALL finds a function whatever its case, and two libraries may not
+ * register names that differ only in case (Redis's functions dict compares
+ * without case).
  */
 import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
+import { splitArgs } from '../protocol/parser.js';
+import { RdbReader } from '../persistence/rdb-load.js';
+import { OP_AUX, OP_FUNCTION2 } from '../persistence/rdb.js';
 import type { Ctx } from '../commands/spec.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, freeChunk, makeChunk, runChunk, type Chunk, type ReplyValue } from './lua.js';
-import { FLAG_ALLOW_CROSS_SLOT, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_NO_CLUSTER, FLAG_NO_WRITES, ERROR_SHADOW, redisShadow, runGeneric, usesErrors } from './scripts.js';
+import { freeChunk, loadLibraryCode, vmGen, type Chunk, type RegisteredFunction, type ScriptHost } from './lua.js';
+import { logAt, runGeneric } from './scripts.js';
 
 export interface FunctionInfo {
   name: string;
+  /** Flag bits (sandbox.ts FLAG_*). */
   flags: number;
-  /** Flag names as registered (FUNCTION LIST). */
-  flagNames: string[];
   description: string | null;
   lib: Library;
+  /** The closure FCALL runs (lua.ts RegisteredFunction). */
+  chunk: Chunk;
 }
 
 export interface Library {
   name: string;
+  /** The code as loaded, metadata line included (FUNCTION LIST WITHCODE, DUMP, RDB, AOF). */
   code: string;
-  callChunk: Chunk;
+  /** Its functions in registration order, by name as registered. */
   functions: Map<string, FunctionInfo>;
+  /** Lua heap bytes its load took (INFO used_memory_vm_functions, see info.ts). */
+  heapBytes: number;
 }
 
+/** A set of libraries: the server's, or the one FUNCTION RESTORE builds before joining it (Redis's functionsLibCtx). */
 export interface FunctionsState {
   libraries: Map<string, Library>;
+  /** Every function of these libraries by its lowercase name. */
   functions: Map<string, FunctionInfo>;
 }
 
@@ -47,143 +60,142 @@ const states = new WeakMap<Server, FunctionsState>();
 export function functionsOf(server: Server): FunctionsState {
   let s = states.get(server);
   if (s === undefined) {
-    s = { libraries: new Map(), functions: new Map() };
+    s = newState();
     states.set(server, s);
   }
   return s;
 }
 
-const FLAGS: Record<string, number> = {
-  'no-writes': FLAG_NO_WRITES,
-  'allow-oom': FLAG_ALLOW_OOM,
-  'allow-stale': FLAG_ALLOW_STALE,
-  'no-cluster': FLAG_NO_CLUSTER,
-  'allow-cross-slot-keys': FLAG_ALLOW_CROSS_SLOT,
-};
+function newState(): FunctionsState {
+  return { libraries: new Map(), functions: new Map() };
+}
 
+/** Redis's functionsVerifyName: letters, digits and '_', at least one. */
 const NAME_RE = /^[A-Za-z0-9_]+$/;
-const ERR_NAME = 'ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
-
-/** The register_function of both chunks: validates and records into __reg / __list. */
-const REGISTER = `local __reg, __list = {}, {} ` +
-  `local function __register(a, b) ` +
-  `local name, cb, flags, desc ` +
-  `if type(a) == 'table' then ` +
-  `if b ~= nil then error('ERR wrong number of arguments to redis.register_function', 0) end ` +
-  `for k, v in pairs(a) do ` +
-  `if k == 'function_name' then name = v elseif k == 'callback' then cb = v elseif k == 'flags' then flags = v elseif k == 'description' then desc = v ` +
-  `else error('ERR unknown argument given to redis.register_function', 0) end end ` +
-  `if name == nil then error('ERR redis.register_function must get a function name argument', 0) end ` +
-  `if cb == nil then error('ERR redis.register_function must get a callback argument', 0) end ` +
-  `else name, cb = a, b end ` +
-  `if type(name) ~= 'string' then error('ERR function_name argument given to redis.register_function must be a string', 0) end ` +
-  `if type(cb) ~= 'function' then error('ERR callback argument given to redis.register_function must be a function', 0) end ` +
-  `if desc ~= nil and type(desc) ~= 'string' then error('ERR description argument given to redis.register_function must be a string', 0) end ` +
-  `local fl = '' ` +
-  `if flags ~= nil then if type(flags) ~= 'table' then error('ERR flags argument to redis.register_function must be a table representing function flags', 0) end ` +
-  `for i, f in ipairs(flags) do if type(f) ~= 'string' then error('ERR unknown flag given', 0) end fl = fl .. (i > 1 and ',' or '') .. f end end ` +
-  `if not string.find(name, '^[%w_]+$') then error('${ERR_NAME}', 0) end ` +
-  `if __reg[name] ~= nil then error('ERR Function already exists in the library', 0) end ` +
-  `__reg[name] = cb __list[#__list + 1] = {name, fl, desc or false} end `;
-
-const LOAD_REDIS =
-  `local redis = setmetatable({register_function = __register, log = redis.log, setresp = redis.setresp, ` +
-  `LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE, LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING, ` +
-  `REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM}, ` +
-  `{__index = function(_, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end}) `;
-
-/** The library's code with its metadata line emptied, wrapped as described above. */
-function wrap(code: string, mode: 'load' | 'call'): string {
-  const nl = code.indexOf('\n');
-  const rest = code.slice(nl);
-  const shadow = redisShadow('register_function = __register, ', code);
-  const errors = mode === 'call' && usesErrors(rest) ? ERROR_SHADOW : '';
-  const head = `return ((function() ${REGISTER}${mode === 'load' ? LOAD_REDIS : shadow}${errors}local __load = function(...) `;
-  const tail =
-    mode === 'load'
-      ? `\nend __load() return __list end)())`
-      : `\nend __load() local __fn = __reg[ARGV[1]] local __args = {} for i = 2, #ARGV do __args[i - 1] = ARGV[i] end return __fn(KEYS, __args) end)())`;
-  return head + rest + tail;
-}
-
-/** Parses `#!lua name=<lib>`: the library name, or Redis's error. */
-function parseMeta(code: string): string {
-  if (!code.startsWith('#!')) throw new ReplyError('ERR Missing library metadata');
-  const nl = code.indexOf('\n');
-  if (nl < 0) throw new ReplyError('ERR Invalid metadata');
-  const parts = code.slice(0, nl).split(/[ \t\r]+/).filter((p) => p !== '');
-  const engine = (parts[0] ?? '#!').slice(2);
-  let name: string | undefined;
-  for (const p of parts.slice(1)) {
-    if (p.startsWith('name=')) name = p.slice(5);
-    else throw new ReplyError(`ERR Invalid metadata value given: ${p}`);
-  }
-  if (name === undefined) throw new ReplyError('ERR Library name was not given');
-  if (engine.toLowerCase() !== 'lua') throw new ReplyError(`ERR Engine '${engine}' not found`);
-  if (!NAME_RE.test(name)) throw new ReplyError(ERR_NAME);
-  return name;
-}
-
-/** How long registering a library may run (Redis's LOAD_TIMEOUT_MS). */
-const LOAD_TIMEOUT_MS = 500;
-
-const text = (v: ReplyValue): string => (Buffer.isBuffer(v) ? v.latin1Slice(0, v.length) : '');
+const ERR_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 
 /**
- * Compiles and registers a library (FUNCTION LOAD, FUNCTION RESTORE):
- * returns its name, or throws Redis's error. `replace`: an existing library
- * of that name is replaced.
+ * The library name of `#!<engine> name=<name>` (Redis's
+ * functionExtractLibMetaData: the line split as sdssplitargs splits, so
+ * name="x" is x, `name=` in any case), checked as functionsCreateWithLibraryCtx
+ * checks it. Throws Redis's error (without "ERR ").
  */
-export function loadLibrary(server: Server, code: string, replace: boolean): string {
-  const st = functionsOf(server);
-  const name = parseMeta(code);
-  const old = st.libraries.get(name);
-  if (old !== undefined && !replace) throw new ReplyError(`ERR Library '${name}' already exists`);
+function parseMeta(code: string): string {
+  if (!code.startsWith('#!')) throw new Error('Missing library metadata');
+  // (Redis looks for the line's end with strchr: a NUL before it hides it)
   const nl = code.indexOf('\n');
-  const cerr = compileError('\n' + code.slice(nl + 1), '@user_function');
-  if (cerr !== null) throw new ReplyError(`ERR Error compiling function: ${cerr}`);
-  const loadChunk = makeChunk(wrap(code, 'load'));
-  let r: ReplyValue;
-  // Registering must take at most LOAD_TIMEOUT_MS (Redis's luaEngineLoadHook): a loop at load ends with an error.
-  const deadline = performance.now() + LOAD_TIMEOUT_MS;
+  const nul = code.indexOf('\0');
+  if (nl < 0 || (nul >= 0 && nul < nl)) throw new Error('Invalid library metadata');
+  const parts = splitArgs(code.slice(0, nl));
+  if (parts === null || parts.length === 0) throw new Error('Invalid library metadata');
+  const engine = parts[0]!.slice(2);
+  let name: string | undefined;
+  for (const p of parts.slice(1)) {
+    if (p.slice(0, 5).toLowerCase() !== 'name=') throw new Error(cfmt`Invalid metadata value given: ${p}`);
+    if (name !== undefined) throw new Error('Invalid metadata value, name argument was given multiple times');
+    name = p.slice(5);
+  }
+  if (name === undefined) throw new Error('Library name was not given');
+  if (!NAME_RE.test(name)) throw new Error(ERR_NAME);
+  if (engine.toLowerCase() !== 'lua') throw new Error(`Engine '${engine}' not found`);
+  return name;
+}
+
+/** How long FUNCTION LOAD may run a library's top level (Redis's LOAD_TIMEOUT_MS); 0: no limit (RDB, RESTORE). */
+export const LOAD_TIMEOUT_MS = 500;
+
+/**
+ * Runs a library's code in the VM (lua.ts loadLibraryCode) with its
+ * metadata line emptied; redis.log goes to the server's log. Throws Redis's
+ * error (without "ERR "): compile or registration errors, "FUNCTION LOAD
+ * timeout" past `timeoutMs` (0: no limit).
+ */
+function runLibraryCode(server: Server, code: string, timeoutMs: number): { functions: RegisteredFunction[]; heapBytes: number } {
+  const deadline = performance.now() + timeoutMs;
   let timedOut = false;
   let ticks = 0;
-  const tick = (): boolean => {
-    if (!timedOut && (++ticks & 7) === 0 && performance.now() > deadline) timedOut = true;
-    return timedOut;
+  const host: ScriptHost = {
+    call: () => '-ERR not allowed\r\n',
+    setResp: () => {},
+    log: (level, m) => logAt(server, level, m),
+    // every 8 ticks (8,000 Lua instructions) a look at the clock; true ends the run
+    tick: () => {
+      if (timeoutMs > 0 && !timedOut && (++ticks & 7) === 0 && performance.now() > deadline) timedOut = true;
+      return timedOut;
+    },
   };
+  const r = loadLibraryCode(code.slice(code.indexOf('\n')), host);
+  if ('error' in r) throw new Error(timedOut ? 'Error registering functions: ERR FUNCTION LOAD timeout' : r.error);
+  return r;
+}
+
+/** Frees what a library keeps in the VM (its functions' closures). */
+function freeLibrary(lib: Library): void {
+  for (const f of lib.functions.values()) freeChunk(f.chunk);
+}
+
+/** Adds a library's functions to `st` and the library itself (Redis's libraryLink). */
+function link(st: FunctionsState, lib: Library): void {
+  st.libraries.set(lib.name, lib);
+  for (const f of lib.functions.values()) st.functions.set(f.name.toLowerCase(), f);
+}
+
+/** Removes a library and its functions from `st`, keeping what it holds in the VM (Redis's libraryUnlink). */
+function unlink(st: FunctionsState, lib: Library): void {
+  st.libraries.delete(lib.name);
+  for (const f of lib.functions.keys()) st.functions.delete(f.toLowerCase());
+}
+
+/**
+ * Creates a library in `st` from its code (Redis's
+ * functionsCreateWithLibraryCtx): returns its name, or throws Redis's error
+ * (without "ERR ") leaving `st` as it was. `replace`: an existing library
+ * of that name is replaced (and freed).
+ */
+function createLibrary(server: Server, st: FunctionsState, code: string, replace: boolean, timeoutMs: number): string {
+  const name = parseMeta(code);
+  const old = st.libraries.get(name);
+  if (old !== undefined && !replace) throw new Error(`Library '${name}' already exists`);
+  if (old !== undefined) unlink(st, old);
   try {
-    r = runChunk(loadChunk, [], [], { call: () => '$-1\r\n', setResp: () => {}, log: (_lv, m) => server.log.notice(m), tick });
-  } finally {
-    freeChunk(loadChunk);
-  }
-  if (timedOut && r !== null && typeof r === 'object' && 'err' in r) throw new ReplyError('ERR Error registering functions: ERR FUNCTION LOAD timeout');
-  if (r !== null && typeof r === 'object' && 'err' in r) {
-    throw new ReplyError(`ERR Error registering functions: ${errText(r).replace(/user_script:/g, 'user_function:')}`);
-  }
-  const list = Array.isArray(r) ? r : [];
-  if (list.length === 0) throw new ReplyError('ERR No functions registered');
-  const lib: Library = { name, code, callChunk: makeChunk(''), functions: new Map() };
-  for (const e of list) {
-    if (!Array.isArray(e)) continue;
-    const fname = text(e[0] ?? null);
-    const flagNames = text(e[1] ?? null).split(',').filter((f) => f !== '');
-    let flags = 0;
-    for (const f of flagNames) {
-      const bit = FLAGS[f];
-      if (bit === undefined) throw new ReplyError('ERR Error registering functions: ERR unknown flag given');
-      flags |= bit;
+    const r = runLibraryCode(server, code, timeoutMs);
+    const lib: Library = { name, code, functions: new Map(), heapBytes: r.heapBytes };
+    for (const f of r.functions) lib.functions.set(f.name, { name: f.name, flags: f.flags, description: f.description, lib, chunk: f.chunk });
+    try {
+      if (lib.functions.size === 0) throw new Error('No functions registered');
+      for (const f of lib.functions.values()) {
+        if (st.functions.has(f.name.toLowerCase())) throw new Error(cfmt`Function ${f.name} already exists`);
+      }
+    } catch (e) {
+      freeLibrary(lib);
+      throw e;
     }
-    const other = st.functions.get(fname);
-    if (other !== undefined && other.lib.name !== name) throw new ReplyError(`ERR Function ${fname} already exists`);
-    const d = e[2] ?? null;
-    lib.functions.set(fname, { name: fname, flags, flagNames, description: d === null ? null : text(d), lib });
+    link(st, lib);
+  } catch (e) {
+    if (old !== undefined) link(st, old);
+    throw e;
   }
-  lib.callChunk = makeChunk(wrap(code, 'call'));
-  if (old !== undefined) deleteLibrary(server, name);
-  st.libraries.set(name, lib);
-  for (const f of lib.functions.values()) st.functions.set(f.name, f);
+  if (old !== undefined) freeLibrary(old);
   return name;
+}
+
+/**
+ * FUNCTION LOAD: creates a library from its code and returns its name, or
+ * throws Redis's ReplyError. `replace`: an existing library of that name is
+ * replaced.
+ */
+export function loadLibrary(server: Server, code: string, replace: boolean): string {
+  try {
+    return createLibrary(server, functionsOf(server), code, replace, LOAD_TIMEOUT_MS);
+  } catch (e) {
+    throw asReply(e);
+  }
+}
+
+/** A library error (Error with Redis's text) as the ReplyError a client gets; a ReplyError (the VM restarting) as is. */
+function asReply(e: unknown): ReplyError {
+  if (e instanceof ReplyError) return e;
+  return new ReplyError(`ERR ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** FUNCTION DELETE: false when there is no such library. */
@@ -191,38 +203,112 @@ export function deleteLibrary(server: Server, name: string): boolean {
   const st = functionsOf(server);
   const lib = st.libraries.get(name);
   if (lib === undefined) return false;
-  for (const f of lib.functions.keys()) st.functions.delete(f);
-  st.libraries.delete(name);
-  freeChunk(lib.callChunk);
+  unlink(st, lib);
+  freeLibrary(lib);
   return true;
 }
 
-/** FUNCTION FLUSH. */
+/** FUNCTION FLUSH (and emptyData): every library goes. */
 export function flushLibraries(server: Server): void {
-  for (const name of [...functionsOf(server).libraries.keys()]) deleteLibrary(server, name);
-}
-
-/** FCALL / FCALL_RO function numkeys [key ...] [arg ...] */
-export function fcallGeneric(ctx: Ctx, numkeys: number, readOnly: boolean): void {
-  const f = functionsOf(ctx.server).functions.get(ctx.argv[1]!);
-  if (f === undefined) throw new ReplyError('ERR Function not found');
-  const keys = ctx.argv.slice(3, 3 + numkeys);
-  const args = [f.name, ...ctx.argv.slice(3 + numkeys)];
-  runGeneric(ctx, { chunk: f.lib.callChunk, flags: f.flags, name: f.name, chunkName: 'user_function' }, keys, args, readOnly);
+  const st = functionsOf(server);
+  for (const lib of st.libraries.values()) freeLibrary(lib);
+  st.libraries.clear();
+  st.functions.clear();
 }
 
 /**
- * Puts back libraries saved before a failed FUNCTION RESTORE (a chunk the
- * attempt freed re-enters the VM on its next run).
+ * FUNCTION RESTORE's libraries (Redis's functionRestoreCommand): each code
+ * is created in a new set (a name twice in the payload, or a function name
+ * twice across it, is an error), then that set replaces the server's
+ * (`flush`) or is joined to it (Redis's libraryJoin: an existing library
+ * is an error, or replaced with `replace`; a function another library has
+ * is an error). All or nothing: on an error nothing changed. Throws Redis's
+ * ReplyError.
  */
-export function rollbackLibraries(server: Server, saved: FunctionsState): void {
-  const st = functionsOf(server);
-  st.libraries = saved.libraries;
-  st.functions = saved.functions;
+export function restoreLibraries(server: Server, codes: string[], policy: 'flush' | 'append' | 'replace'): void {
+  const fresh = newState();
+  try {
+    for (const code of codes) createLibrary(server, fresh, code, false, 0);
+    const st = functionsOf(server);
+    if (policy === 'flush') {
+      flushLibraries(server);
+      for (const lib of fresh.libraries.values()) link(st, lib);
+      return;
+    }
+    const replaced: Library[] = [];
+    for (const lib of fresh.libraries.values()) {
+      const old = st.libraries.get(lib.name);
+      if (old === undefined) continue;
+      if (policy !== 'replace') {
+        for (const o of replaced) link(st, o);
+        throw new Error(cfmt`Library ${lib.name} already exists`);
+      }
+      unlink(st, old);
+      replaced.push(old);
+    }
+    for (const f of fresh.functions.values()) {
+      if (st.functions.has(f.name.toLowerCase())) {
+        for (const o of replaced) link(st, o);
+        throw new Error(cfmt`Function ${f.name} already exists`);
+      }
+    }
+    for (const lib of fresh.libraries.values()) link(st, lib);
+    for (const o of replaced) freeLibrary(o);
+  } catch (e) {
+    for (const lib of fresh.libraries.values()) freeLibrary(lib);
+    throw asReply(e);
+  }
+}
+
+/**
+ * A library's functions live in the VM scripts run in now: after a VM
+ * restart its code runs again there (each function gets its new closure).
+ * Throws Redis-style when that fails.
+ */
+function ensureLive(server: Server, lib: Library): void {
+  const gen = vmGen();
+  const first = lib.functions.values().next().value;
+  if (gen === 0 || first === undefined || first.chunk.refGen === gen) return;
+  let r: { functions: RegisteredFunction[] };
+  try {
+    r = runLibraryCode(server, lib.code, 0);
+  } catch (e) {
+    throw asReply(e);
+  }
+  for (const rf of r.functions) {
+    const f = lib.functions.get(rf.name);
+    if (f !== undefined) f.chunk = rf.chunk;
+    else freeChunk(rf.chunk);
+  }
+}
+
+/** Redis's string2ll: a decimal integer, no leading zeros, '+', '-0' or spaces (and within 64 bits, checked apart). */
+const LONG_RE = /^(0|-?[1-9][0-9]*)$/;
+
+/**
+ * FCALL / FCALL_RO function numkeys [key ...] [arg ...]: the function
+ * (found whatever the case of its name), then numkeys, with Redis's errors
+ * in Redis's order (fcallCommandGeneric); runs it with the keys and args.
+ */
+export function fcallGeneric(ctx: Ctx, readOnly: boolean): void {
+  const argv = ctx.argv;
+  const f = functionsOf(ctx.server).functions.get(argv[1]!.toLowerCase());
+  if (f === undefined) throw new ReplyError('ERR Function not found');
+  const nk = argv[2]!;
+  if (!LONG_RE.test(nk) || (nk.length > 18 && (BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n))) {
+    throw new ReplyError('ERR Bad number of keys provided');
+  }
+  const numkeys = Number(nk);
+  if (numkeys > argv.length - 3) throw new ReplyError("ERR Number of keys can't be greater than number of args");
+  if (numkeys < 0) throw new ReplyError("ERR Number of keys can't be negative");
+  ensureLive(ctx.server, f.lib);
+  const keys = argv.slice(3, 3 + numkeys);
+  const args = argv.slice(3 + numkeys);
+  runGeneric(ctx, { chunk: f.chunk, flags: f.flags, name: f.name, chunkName: 'user_function' }, keys, args, readOnly);
 }
 
 /* ---------------------------------------------------------------------------
- * Persistence (persistence/snapshot.ts, persistence/aof.ts)
+ * Persistence (persistence/snapshot.ts, persistence/aof.ts, DEBUG RELOAD)
  * ------------------------------------------------------------------------- */
 
 /**
@@ -239,16 +325,45 @@ export function libraryCodes(server: Server): string[] {
 
 /**
  * Loads a library read from an RDB file (Redis's rdbFunctionLoad): FUNCTION
- * LOAD semantics, except that an existing library of that name is an error
- * unless `replace` (DEBUG RELOAD MERGE). Returns null on success, or the
- * reason without the "ERR " prefix (the loader turns it into a load error).
+ * LOAD semantics without its time limit, except that an existing library
+ * of that name is an error unless `replace` (DEBUG RELOAD MERGE). Returns
+ * null on success, or the reason (the loader turns it into a load error).
  */
 export function loadLibraryFromRdb(server: Server, code: string, replace: boolean): string | null {
   try {
-    loadLibrary(server, code, replace);
+    createLibrary(server, functionsOf(server), code, replace, 0);
     return null;
   } catch (e) {
     if (e instanceof ReplyError) return e.message.replace(/^ERR /, '');
+    if (e instanceof Error) return e.message;
     throw e;
+  }
+}
+
+/**
+ * For DEBUG RELOAD NOFLUSH without MERGE: the reason loading `rdb` would
+ * fail on its function records (a library of that name is loaded already,
+ * Redis's "Library 'x' already exists"), or null. The records come before
+ * any key in an RDB file, so Redis fails there with the dataset untouched;
+ * checking first keeps tsdis's loader (which empties the data when a load
+ * fails) from dropping it.
+ */
+export function rdbLibraryConflict(server: Server, rdb: Buffer): string | null {
+  const libs = functionsOf(server).libraries;
+  const r = new RdbReader(rdb, 9, rdb.length);
+  try {
+    for (;;) {
+      const t = r.byte();
+      if (t === OP_AUX) {
+        // key and value
+        r.str();
+        r.str();
+      } else if (t === OP_FUNCTION2) {
+        const name = parseMeta(r.str());
+        if (libs.has(name)) return `Library '${name}' already exists`;
+      } else return null;
+    }
+  } catch {
+    return null;
   }
 }

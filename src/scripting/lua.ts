@@ -68,15 +68,42 @@ import {
   LUA_GLOBALSINDEX,
   RESP_ADDR,
   TICK_LEVEL,
+  FENV_REF,
+  BEGIN_LOAD_REF,
+  END_LOAD_REF,
+  WRAP_REF,
+  FIRST_REF,
+  GC_STEP_REF,
+  MKWRAP_SLOT,
+  MKJS_SLOT,
+  JSCALL_LEVEL,
+  L_HOOKMASK,
+  LUA_MASKCOUNT,
+  LUA_MASKLINE,
   patchEngine,
   type PatchExports,
 } from './wasm-patch.js';
 import { REDIS_VERSION } from '../version.js';
+import { ERROR_SHADOW, SETUP_CHUNK_NAME, SETUP_LUA } from './sandbox.js';
 import type { Reply } from '../protocol/writer.js';
 import { ReplyError } from '../protocol/errors.js';
+import { cfmt } from '../util/strings.js';
 import { formatDouble } from '../util/numbers.js';
 
 export type { ReplyValue } from 'lua-redis-wasm';
+
+// Lua's type tags (lua.h).
+const LUA_TNIL = 0;
+const LUA_TBOOLEAN = 1;
+const LUA_TNUMBER = 3;
+const LUA_TSTRING = 4;
+const LUA_TTABLE = 5;
+const LUA_TLIGHTUSERDATA = 2;
+const LUA_TFUNCTION = 6;
+const LUA_TUSERDATA = 7;
+const LUA_TTHREAD = 8;
+/** lua_Debug's event for a line hook. */
+const LUA_HOOKLINE = 2;
 
 /** What a running script asks of its host (the script runner in scripts.ts). */
 export interface ScriptHost {
@@ -97,6 +124,51 @@ export interface ScriptHost {
    * alive) until the run ends.
    */
   tick(): boolean;
+  /**
+   * The Lua debugger (ldb.ts; patched engine): when set, the run gets line
+   * events too, and both kinds come here instead of tick (`line`: the new
+   * line, or -1 for a count event), with `dbg` to look at the VM.
+   */
+  debugHook?: (line: number, dbg: LuaDebug) => void;
+  /** redis.breakpoint / redis.debug (sandbox.ts jsfn ids 1 and 2): returns how many results it pushed with `dbg`. */
+  jsCall?: (id: number, dbg: LuaDebug) => number;
+}
+
+/**
+ * What the Lua debugger (ldb.ts) can do in the VM while the script it
+ * debugs is stopped in a hook (or calls redis.debug / redis.breakpoint).
+ * Values are printed as Redis's ldbCatStackValue prints them.
+ */
+export interface LuaDebug {
+  /**
+   * The script's own stack levels, from the running one out (lua_getstack
+   * and lua_getinfo "Snl"): those of its chunk (user_script), without
+   * tsdis's code compiled into it (ERROR_SHADOW's functions, the wrapper
+   * of an uncached run), which Redis does not have.
+   */
+  frames(): LuaFrame[];
+  /** The local variables of level `level` as lua_getlocal lists them (the script's own), with their printed values. */
+  locals(level: number): { name: string; value: string }[];
+  /** The printed value of a global that exists (KEYS, ARGV). */
+  global(name: string): string;
+  /** ldb's eval: `return <code>`, else `<code>`, compiled as @ldb_eval and run: "<retval> ..." or "<error> ...". */
+  evalCode(code: string): string;
+  /** ldb's redis: redis.call(...args) under pcall, its result dropped (the host logs the call); false when the stack has no room. */
+  redisCall(args: string[]): boolean;
+  /** The printed values of a JS call's arguments (redis.debug). */
+  args(): string[];
+  /** Pushes a boolean, a JS call's result. */
+  pushBoolean(b: boolean): void;
+  /** Ends the run: the kill error is raised when the hook (or JS call) returns; the host replies its own text. */
+  abort(): void;
+}
+
+/** A stack level of a debugged script (LuaDebug.frames). */
+export interface LuaFrame {
+  level: number;
+  line: number;
+  /** The function's name as its caller knows it (lua_getinfo "n"), or null. */
+  name: string | null;
 }
 
 let current: ScriptHost | null = null;
@@ -207,6 +279,16 @@ interface Vm {
   lenPtr: number;
   /** GC_BALLAST bytes held back from scripts, freed for reclaim's collection (0: none now). */
   ballast: number;
+  /** The C string "@user_function", the chunk name libraries compile with (patched VM; 0: none). */
+  userFunctionName: number;
+  /** Lua heap bytes the sandbox setup took (counted for functions in INFO, see vmMemory). */
+  setupBytes: number;
+  /** Runs since the last collection step (gcStep). */
+  runs: number;
+  /** What the Lua debugger needs in this VM (debugAccess), or null before its first use. */
+  debugScratch: DebugScratch | null;
+  /** A debugged run runs its chunk's uncached form (the body as a function called by a main chunk): see scriptFrames. */
+  debugWrapped: boolean;
 }
 
 /** A NUL-terminated copy of `s` (latin1) in the VM's memory (malloc'd: the caller frees it, or keeps it for the VM's life). */
@@ -264,8 +346,10 @@ type HostCallImport = (ret: number, ptr: number, len: number) => void;
 
 /** The patched engine's calls into JS besides redis.call (see wasm-patch.ts). */
 interface PatchHooks {
-  /** The count hook's tick (host_redis_log at TICK_LEVEL). */
-  tick(): void;
+  /** The count hook's tick (host_redis_log at TICK_LEVEL) with the hook's lua_Debug and the lua_State it runs in. */
+  tick(ar: number, L: number): void;
+  /** A JS call from Lua (JSCALL_LEVEL): the closure's id; leaves the result count in tsdis_encret. */
+  jscall(L: number, id: number): void;
   /** Format the number in tsdis_numbuf as a redis.call argument (NUM_LEVEL). */
   num(): void;
   /** Encode the table at stack index `idx` as the result into ReplyBuffer `rb` (ENCODE_LEVEL). */
@@ -325,7 +409,7 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     if (env !== undefined && typeof log === 'function') {
       // redis.log itself refuses levels outside 0..3 (patched), so negative ones are the patch's.
       env['host_redis_log'] = (level: number, ptr: number, len: number): unknown =>
-        level >= 0 ? log(level, ptr, len) : level === TICK_LEVEL ? hooks.tick() : level === NUM_LEVEL ? hooks.num() : level === ENCODE_LEVEL ? hooks.encode(ptr, len) : undefined;
+        level >= 0 ? log(level, ptr, len) : level === TICK_LEVEL ? hooks.tick(ptr, len) : level === JSCALL_LEVEL ? hooks.jscall(ptr, len) : level === NUM_LEVEL ? hooks.num() : level === ENCODE_LEVEL ? hooks.encode(ptr, len) : undefined;
     }
     const r = await orig.call(WA, src, imports);
     if (r.instance !== undefined) ex = r.instance.exports;
@@ -344,8 +428,10 @@ async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImp
     'tsdis_load', 'tsdis_rawseti', 'tsdis_gettop', 'tsdis_settop', 'tsdis_call', 'alloc', 'free_mem', 'eval_with_args',
     'tsdis_type', 'tsdis_tolstring', 'tsdis_tonumber', 'tsdis_toboolean', 'tsdis_rawgeti', 'tsdis_rawget', 'tsdis_next',
     'tsdis_pushvalue', 'tsdis_pushstring', 'tsdis_checkstack', 'tsdis_realloc', 'tsdis_probe', 'tsdis_pcall', 'tsdis_getfield',
+    'tsdis_setfenv', 'tsdis_readonly', 'tsdis_pushnumber', 'tsdis_pushcclosure', 'tsdis_getstack', 'tsdis_getinfo',
+    'tsdis_pushlstring', 'tsdis_pushboolean',
   ];
-  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp'];
+  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp', 'tsdis_globalread', 'tsdis_argtype'];
   const ok =
     e !== null &&
     names.every((k) => typeof e[k] === 'function') &&
@@ -360,9 +446,20 @@ async function newVm(): Promise<Vm> {
   const bridge: HostCallImport = (ret, ptr) => hostCallRaw(self!, ret, ptr);
   const hooks: PatchHooks = {
     // The count hook's tick: the running script's host decides; a kill arms the hook's error.
-    tick: () => {
+    tick: (ar, L) => {
       const vm = self;
-      if (current !== null && vm !== null && vm.raw !== null && current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+      if (current === null || vm === null || vm.raw === null) return;
+      if (current.debugHook !== undefined) {
+        // lua_Debug: event (LUA_HOOKLINE 2) at 0, currentline at 20
+        const b = heap(vm);
+        current.debugHook(u32At(b, ar) === LUA_HOOKLINE ? u32At(b, ar + 20) | 0 : -1, debugAccess(vm, L));
+        return;
+      }
+      if (current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+    },
+    jscall: (L, id) => {
+      const vm = self!;
+      vm.raw!.tsdis_encret.value = current?.jsCall?.(id, debugAccess(vm, L)) ?? 0;
     },
     num: () => formatNumArg(self!),
     encode: (idx, rb) => encodeTable(self!, idx, rb),
@@ -409,7 +506,10 @@ async function newVm(): Promise<Vm> {
     const h = ex.HEAPU8;
     mem = { buf: Buffer.from(h.buffer, h.byteOffset, h.byteLength), alloc: (n) => ex._alloc(n), free: (p) => ex._free_mem(p) };
   }
-  const vm: Vm = { gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20, cachedBytes: 0, killPtr: 0, lenPtr: 0, ballast: 0 };
+  const vm: Vm = {
+    gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20,
+    cachedBytes: 0, killPtr: 0, lenPtr: 0, ballast: 0, userFunctionName: 0, setupBytes: 0, runs: 0, debugScratch: null, debugWrapped: false,
+  };
   if (fast) vm.argsPtr = mem.alloc(ARGS_SCRATCH);
   if (vm.raw !== null) {
     vm.retPtr = vm.raw.alloc(8);
@@ -435,6 +535,10 @@ async function newVm(): Promise<Vm> {
     const collect = cString(vm, 'collect');
     vm.raw.tsdis_pushstring(L, collect);
     vm.raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, GC_ARG_REF);
+    const step = cString(vm, 'step');
+    vm.raw.tsdis_pushstring(L, step);
+    vm.raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, GC_STEP_REF);
+    vm.raw.free_mem(step);
     vm.raw.free_mem(cg);
     vm.raw.free_mem(collect);
     vm.lenPtr = vm.raw.alloc(4);
@@ -443,6 +547,7 @@ async function newVm(): Promise<Vm> {
     // cjson.decode nesting (Redis's default limit is 1000); C_STACK bytes from the heap instead.
     const stack = vm.raw.alloc(C_STACK);
     if (stack !== 0) vm.raw.tsdis_sp.value = (stack + C_STACK) & ~15;
+    setupSandbox(vm);
   }
   else if (fast) {
     // Unpatched: the module's own imports delegate to these handlers.
@@ -455,6 +560,94 @@ async function newVm(): Promise<Vm> {
   }
   self = vm;
   return vm;
+}
+
+/**
+ * Runs sandbox.ts's SETUP_LUA in a new patched VM (Redis's argument checks
+ * for the redis.* API, Redis's math.random, the functions environment; see
+ * sandbox.ts) with `math` and `redis` writable meanwhile, keeps what it
+ * returns in the registry (FENV_REF...) and makes the tables it lists
+ * read-only. Also writes the C strings the patch's error texts point at.
+ * Throws when the setup fails (newVm's caller then has no VM).
+ */
+function setupSandbox(vm: Vm): void {
+  const raw = vm.raw!;
+  const L = stateOf(vm);
+  raw.tsdis_globalread.value = cString(vm, "Script attempted to access nonexistent global variable '%s'");
+  raw.tsdis_argtype.value = cString(vm, 'ERR Lua redis lib command arguments must be strings or integers');
+  vm.userFunctionName = cString(vm, '@user_function');
+  fullCollect(vm);
+  const before = heapBytes(vm);
+  const top = raw.tsdis_gettop(L);
+  const writable: number[] = [];
+  for (const name of ['math', 'redis']) {
+    const p = cString(vm, name);
+    raw.tsdis_getfield(L, LUA_GLOBALSINDEX, p);
+    raw.free_mem(p);
+    raw.tsdis_readonly(L, -1, 0);
+    writable.push(raw.tsdis_gettop(L));
+  }
+  const name = cString(vm, SETUP_CHUNK_NAME);
+  const src = cString(vm, SETUP_LUA);
+  const base = raw.tsdis_gettop(L);
+  let failed = raw.tsdis_load(L, src, SETUP_LUA.length, name) !== 0;
+  if (!failed) {
+    // its arguments: functions that make C closures: of a Lua function (wasm-patch.ts TRAMPOLINE_SLOT), of a JS call (JSCALL_SLOT)
+    raw.tsdis_pushcclosure(L, MKWRAP_SLOT, 0);
+    raw.tsdis_pushcclosure(L, MKJS_SLOT, 0);
+    failed = raw.tsdis_pcall(L, 2, 0) !== 0;
+  }
+  raw.free_mem(src);
+  raw.free_mem(name);
+  if (failed) {
+    const msg = luaString(vm, L, -1) ?? 'unknown error';
+    raw.tsdis_settop(L, top);
+    throw new Error(`the script sandbox setup failed: ${msg}`);
+  }
+  // FENV, begin_load, end_load, wrap, first, then the tables to protect
+  [FENV_REF, BEGIN_LOAD_REF, END_LOAD_REF, WRAP_REF, FIRST_REF].forEach((ref, i) => {
+    raw.tsdis_pushvalue(L, base + 1 + i);
+    raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, ref);
+  });
+  const list = base + 6;
+  for (let i = 1; ; i++) {
+    raw.tsdis_rawgeti(L, list, i);
+    if (raw.tsdis_type(L, -1) !== LUA_TTABLE) break;
+    raw.tsdis_readonly(L, -1, 1);
+    raw.tsdis_settop(L, -2);
+  }
+  for (const idx of writable) raw.tsdis_readonly(L, idx, 1);
+  raw.tsdis_settop(L, top);
+  // what the setup keeps (its main chunk and temporaries are garbage now)
+  fullCollect(vm);
+  vm.setupBytes = heapBytes(vm) - before;
+}
+
+/** collectgarbage('collect') in a patched VM, under lua_pcall (the caller handles a VM that dies). */
+function fullCollect(vm: Vm): void {
+  const raw = vm.raw!;
+  const L = stateOf(vm);
+  const top = raw.tsdis_gettop(L);
+  raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_FN_REF);
+  raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_ARG_REF);
+  raw.tsdis_pcall(L, 1, 0);
+  raw.tsdis_settop(L, top);
+}
+
+/** The string (or number, as text) at stack index idx, latin1, or null. */
+function luaString(vm: Vm, L: number, idx: number): string | null {
+  const raw = vm.raw!;
+  const t = raw.tsdis_type(L, idx);
+  if (t !== LUA_TSTRING && t !== LUA_TNUMBER) return null;
+  const p = raw.tsdis_tolstring(L, idx, vm.lenPtr);
+  const b = heap(vm);
+  return b.latin1Slice(p, p + u32At(b, vm.lenPtr));
+}
+
+/** Bytes in the Lua heap now (Lua's own count: global_State's totalbytes, what collectgarbage('count') reports). */
+function heapBytes(vm: Vm): number {
+  const b = heap(vm);
+  return u32At(b, u32At(b, stateOf(vm) + L_G) + G_TOTALBYTES);
 }
 
 let active: Vm | null = await newVm();
@@ -687,6 +880,14 @@ function respToWire(c: RespCursor, w: WireWriter): void {
     }
     case 95: // _ (count 1: nil in Lua, where RESP2's null is false; see wasm-patch.ts F_DECODE_REPLY)
       return w.hdr(T_NULL, 1);
+    case 124: {
+      // | an attribute: scripts do not see attributes (Redis's parser skips them), only the value that follows
+      const n = numAt(s, from, end);
+      const mark = w.n;
+      for (let i = 0; i < 2 * n; i++) respToWire(c, w);
+      w.n = mark;
+      return respToWire(c, w);
+    }
     case 44: {
       // ,
       const line = s.slice(from, end);
@@ -733,12 +934,6 @@ function formatNumArg(vm: Vm): void {
   putU32(b, p + NUMBUF_LEN_AT, s.length);
 }
 
-// Lua's type tags (lua.h).
-const LUA_TNIL = 0;
-const LUA_TBOOLEAN = 1;
-const LUA_TNUMBER = 3;
-const LUA_TSTRING = 4;
-const LUA_TTABLE = 5;
 /** LUAI_MAXCSTACK: lua_checkstack fails past this many slots in a C function's frame. */
 const LUA_MAX_CSTACK = 8000;
 const ERR_STACK_LIMIT = 'ERR reached lua stack limit';
@@ -1167,10 +1362,11 @@ function simpleReply(vm: Vm, resp: string, ret: number): boolean {
 export interface Chunk {
   body: string;
   /**
-   * For the compiled cache only: a chunk whose main function, run once,
-   * returns the function each run calls (null: the compiled body itself).
+   * For the compiled cache only (patched VM): code compiled as a main chunk,
+   * as Redis compiles a script, whose first result each run returns through
+   * the sandbox's `first` wrapper (sandbox.ts, FIRST_REF); null: `body` itself.
    */
-  factory: string | null;
+  main: string | null;
   ptr: number;
   len: number;
   /** The VM the bytes live in (0: none yet). */
@@ -1184,24 +1380,21 @@ export interface Chunk {
 }
 
 /**
- * A chunk for `body`; it enters the VM on its first run. `factory` (see
- * Chunk) must behave as `body` does when the function it returns is run.
+ * A chunk for `body`; it enters the VM on its first run. `main` (see
+ * Chunk), run through the sandbox's `first`, must behave as `body` does.
  */
-export function makeChunk(body: string, factory: string | null = null): Chunk {
-  return { body, factory, ptr: 0, len: 0, gen: 0, ref: 0, refGen: 0, noCacheGen: 0 };
+export function makeChunk(body: string, main: string | null = null): Chunk {
+  return { body, main, ptr: 0, len: 0, gen: 0, ref: 0, refGen: 0, noCacheGen: 0 };
 }
 
 /**
- * A chunk that runs `code` as the body of a function and returns only its
- * first result (Redis keeps the first of several; the VM, the last).
- * Compiled once, it is a closure made once over that function, so a run
- * makes no closure.
+ * A chunk that runs `code` and returns only its first result (Redis keeps
+ * the first of several; the VM, the last). Compiled once, `code` is a main
+ * chunk of its own (no `arg` local, as in Redis) called by a closure made
+ * once, so a run makes no closure; uncached, it is the body of a function.
  */
 export function makeBodyChunk(code: string): Chunk {
-  return makeChunk(
-    `return ((function(...) ${code}\nend)())`,
-    `local f = function(...) ${code}\nend return function() return (f()) end`,
-  );
+  return makeChunk(`return ((function(...) ${code}\nend)())`, code);
 }
 
 /**
@@ -1226,7 +1419,7 @@ function stateOf(vm: Vm): number {
 function compiledIn(vm: Vm, c: Chunk): number {
   if (c.refGen === vm.gen && c.ref !== 0) return c.ref;
   const raw = vm.raw;
-  const src = c.factory ?? c.body;
+  const src = c.main ?? c.body;
   if (raw === null || c.noCacheGen === vm.gen || vm.cachedBytes + src.length > CACHE_BYTES) return 0;
   const len = src.length;
   const ptr = allocIn(vm, Math.max(1, len));
@@ -1234,13 +1427,14 @@ function compiledIn(vm: Vm, c: Chunk): number {
   const L = stateOf(vm);
   const top = raw.tsdis_gettop(L);
   try {
+    if (c.main !== null) raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, FIRST_REF);
     if (raw.tsdis_load(L, ptr, len, NAME_USER_SCRIPT) !== 0) {
       raw.tsdis_settop(L, top);
       c.noCacheGen = vm.gen;
       return 0;
     }
-    // A factory's main function only makes closures (it fails only out of memory: Lua panics, the VM is replaced).
-    if (c.factory !== null) raw.tsdis_call(L, 0, 1);
+    // first(f) only makes a closure (it fails only out of memory: Lua panics, the VM is replaced).
+    if (c.main !== null) raw.tsdis_call(L, 1, 1);
     const ref = vm.freeRefs.pop() ?? vm.nextRef++;
     raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, ref);
     c.ref = ref;
@@ -1276,7 +1470,7 @@ export function freeChunk(c: Chunk): void {
     raw.tsdis_settop(L, raw.tsdis_gettop(L) + 1);
     raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, c.ref);
     vm.freeRefs.push(c.ref);
-    vm.cachedBytes -= (c.factory ?? c.body).length;
+    vm.cachedBytes -= (c.main ?? c.body).length;
   }
   c.ptr = 0;
   c.gen = 0;
@@ -1336,6 +1530,12 @@ function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: numb
     sl = chunk.len;
   }
   const [ap, al] = writeArgs(vm, keys, args);
+  // a debugged run gets line events (ldb.ts)
+  const debugging = vm.raw !== null && current?.debugHook !== undefined;
+  if (debugging) {
+    heap(vm)[stateOf(vm) + L_HOOKMASK] = LUA_MASKCOUNT | LUA_MASKLINE;
+    vm.debugWrapped = sl !== CACHED_LEN && chunk.main !== null;
+  }
   try {
     if (vm.raw !== null) {
       vm.raw.eval_with_args(vm.retPtr, sp, sl, ap, al, keys.length);
@@ -1348,15 +1548,119 @@ function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: numb
     throw asVmFailure(e);
   } finally {
     if (ap !== vm.argsPtr) vm.mem.free(ap);
-    if (vm.raw !== null && vm.raw.tsdis_kill.value !== 0) {
-      // Killed: the hook back to every HOOK_STEP instructions (see wasm-patch.ts).
-      vm.raw.tsdis_kill.value = 0;
-      const b = heap(vm);
-      const L = stateOf(vm);
-      b.writeInt32LE(HOOK_STEP, L + L_BASEHOOKCOUNT);
-      b.writeInt32LE(HOOK_STEP, L + L_HOOKCOUNT);
-    }
+    if (debugging) heap(vm)[stateOf(vm) + L_HOOKMASK] = LUA_MASKCOUNT;
+    disarmKill(vm);
   }
+}
+
+/** After a run a kill (or a load timeout) ended: no kill armed, the hook back to every HOOK_STEP instructions (see wasm-patch.ts). */
+function disarmKill(vm: Vm): void {
+  if (vm.raw === null || vm.raw.tsdis_kill.value === 0) return;
+  vm.raw.tsdis_kill.value = 0;
+  const b = heap(vm);
+  const L = stateOf(vm);
+  b.writeInt32LE(HOOK_STEP, L + L_BASEHOOKCOUNT);
+  b.writeInt32LE(HOOK_STEP, L + L_HOOKCOUNT);
+}
+
+/** A function a library registered (loadLibraryCode). */
+export interface RegisteredFunction {
+  name: string;
+  /** Flag bits (sandbox.ts FLAG_*). */
+  flags: number;
+  description: string | null;
+  /**
+   * What FCALL runs: a wrapper calling the callback with KEYS and ARGV,
+   * kept in the registry of VM `chunk.refGen` (free it with freeChunk).
+   * In another VM (after a restart) the library must be loaded again.
+   */
+  chunk: Chunk;
+}
+
+/** loadLibraryCode's result: the functions and the Lua heap bytes the load took, or Redis's error (after "ERR "). */
+export type LibraryLoad = { functions: RegisteredFunction[]; heapBytes: number } | { error: string };
+
+/**
+ * FUNCTION LOAD in the VM (Redis's luaEngineCreate): compiles a library's
+ * code (its metadata line emptied, so lines keep their numbers) as
+ * "@user_function", gives it the functions environment (sandbox.ts FENV),
+ * runs its top level with the library API under `h` (whose tick may end a
+ * run that takes too long) and keeps a wrapper for each function it
+ * registered. Redis's errors for a failed compile or run; nothing is kept
+ * then. Throws a ReplyError when the VM is restarting.
+ */
+export function loadLibraryCode(code: string, h: ScriptHost): LibraryLoad {
+  return withVm(h, (vm): LibraryLoad => {
+    const raw = vm.raw;
+    if (raw === null) return { error: 'Error registering functions: functions need the patched script engine (lua-redis-wasm 1.5.0)' };
+    const L = stateOf(vm);
+    const top = raw.tsdis_gettop(L);
+    const before = heapBytes(vm);
+    const ptr = allocIn(vm, Math.max(1, code.length));
+    heap(vm).latin1Write(code, ptr, code.length);
+    const compiled = raw.tsdis_load(L, ptr, code.length, vm.userFunctionName);
+    vm.mem.free(ptr);
+    if (compiled !== 0) {
+      const msg = luaString(vm, L, -1) ?? '';
+      raw.tsdis_settop(L, top);
+      return { error: cfmt`Error compiling function: ${msg}` };
+    }
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, FENV_REF);
+    raw.tsdis_setfenv(L, -2);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, BEGIN_LOAD_REF);
+    raw.tsdis_call(L, 0, 0);
+    const err = raw.tsdis_pcall(L, 0, 0) === 0 ? null : loadError(vm, L);
+    disarmKill(vm);
+    raw.tsdis_settop(L, top);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, END_LOAD_REF);
+    raw.tsdis_call(L, 0, 1);
+    const regs = raw.tsdis_gettop(L);
+    const functions: RegisteredFunction[] = [];
+    for (let i = 1; err === null; i++) {
+      raw.tsdis_rawgeti(L, regs, i);
+      if (raw.tsdis_type(L, -1) !== LUA_TTABLE) break;
+      const e = raw.tsdis_gettop(L);
+      raw.tsdis_rawgeti(L, e, 1);
+      const name = luaString(vm, L, -1) ?? '';
+      raw.tsdis_rawgeti(L, e, 2);
+      const flags = raw.tsdis_tonumber(L, -1);
+      raw.tsdis_rawgeti(L, e, 3);
+      const description = luaString(vm, L, -1);
+      raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, WRAP_REF);
+      raw.tsdis_rawgeti(L, e, 4);
+      raw.tsdis_call(L, 1, 1);
+      const ref = vm.freeRefs.pop() ?? vm.nextRef++;
+      raw.tsdis_rawseti(L, LUA_REGISTRYINDEX, ref);
+      const chunk = makeChunk('');
+      chunk.ref = ref;
+      chunk.refGen = vm.gen;
+      functions.push({ name, flags, description, chunk });
+      raw.tsdis_settop(L, regs);
+    }
+    raw.tsdis_settop(L, top);
+    if (err !== null) return { error: cfmt`Error registering functions: ${err}` };
+    return { functions, heapBytes: heapBytes(vm) - before };
+  });
+}
+
+/**
+ * The error a library's top level raised (on top of the stack), as Redis's
+ * luaExtractErrorInformation words it: "ERR " and a string, a table's err
+ * field as is, else "(null)" (what Redis's printf writes for it).
+ */
+function loadError(vm: Vm, L: number): string {
+  const raw = vm.raw!;
+  const s = luaString(vm, L, -1);
+  if (s !== null) return `ERR ${s}`;
+  if (raw.tsdis_type(L, -1) !== LUA_TTABLE) return '(null)';
+  raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, REPLY_FIELDS_REF);
+  raw.tsdis_rawget(L, -2);
+  return luaString(vm, L, -1) ?? '(null)';
+}
+
+/** The generation of the VM scripts run in now (Chunk.refGen), 0 while it restarts. */
+export function vmGen(): number {
+  return active?.gen ?? 0;
 }
 
 /**
@@ -1565,8 +1869,37 @@ function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   } finally {
     current = prev;
   }
+  if (++vm.runs === GC_PERIOD) gcStep(vm);
   reclaim(vm);
   return r;
+}
+
+/** Runs between two collection steps, and the step's size (Redis's LUA_GC_CYCLE_PERIOD, luaCallFunction). */
+const GC_PERIOD = 50;
+
+/**
+ * Every GC_PERIOD runs, a step of GC_PERIOD of the incremental collector
+ * (lua_gc(LUA_GCSTEP, 50)), as Redis takes one every 50 scripts: the
+ * garbage of short scripts is collected as it goes instead of growing the
+ * heap to twice its live size (Redis's "EVAL does not leak in the Lua
+ * stack" test wants used_memory_lua under 100 KB after 10,000 EVALs).
+ * Patched VM; a failure retires it.
+ */
+function gcStep(vm: Vm): void {
+  vm.runs = 0;
+  const raw = vm.raw;
+  if (raw === null || active !== vm) return;
+  const L = stateOf(vm);
+  const top = raw.tsdis_gettop(L);
+  try {
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_FN_REF);
+    raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, GC_STEP_REF);
+    raw.tsdis_pushnumber(L, GC_PERIOD);
+    raw.tsdis_pcall(L, 2, 0);
+    raw.tsdis_settop(L, top);
+  } catch {
+    retire(vm);
+  }
 }
 
 
@@ -1732,6 +2065,12 @@ function readValue(c: RespCursor): ReplyValue {
     }
     case '_':
       return null;
+    case '|': {
+      // an attribute: skipped, the value that follows is the reply (see respToWire)
+      const n = Number(line);
+      for (let i = 0; i < 2 * n; i++) readValue(c);
+      return readValue(c);
+    }
     case ',':
       return { double: line === 'inf' ? Infinity : line === '-inf' ? -Infinity : Number(line) };
     case '#':
@@ -1786,20 +2125,372 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
   reply.null();
 }
 
-/** The last vmMemoryBytes figure (what INFO shows while a script runs). */
+/** The last vmMemory figure of an unpatched VM (what INFO shows while a script runs). */
 let lastVmBytes = 0;
 
 /**
- * Bytes the Lua heap uses (INFO used_memory_lua / used_memory_vm_eval), as
- * Lua counts them. Asked while a script runs (redis.call('INFO')), it gives
- * the last figure: running a chunk then would re-enter the engine under the
- * running script (its stack and KEYS/ARGV would be lost).
+ * Bytes the Lua heap uses, as Lua counts them (Redis's luaMemory), and how
+ * many of them the sandbox setup took (functions' share, see
+ * scripting/info.ts). A patched VM's count is read from its memory; an
+ * unpatched one runs a chunk, so while a script runs (redis.call('INFO'))
+ * it gives the last figure: running a chunk then would re-enter the engine
+ * under the running script (its stack and KEYS/ARGV would be lost).
  */
-export function vmMemoryBytes(): number {
-  if (active === null) return 0;
-  if (current !== null) return lastVmBytes;
-  const r = runChunk(GC_COUNT, [], [], NO_HOST);
-  lastVmBytes = typeof r === 'number' ? r : 0;
-  return lastVmBytes;
+export function vmMemory(): { bytes: number; setupBytes: number } {
+  const vm = active;
+  if (vm === null) return { bytes: 0, setupBytes: 0 };
+  if (vm.raw !== null) return { bytes: heapBytes(vm), setupBytes: vm.setupBytes };
+  if (current === null) {
+    const r = runChunk(GC_COUNT, [], [], NO_HOST);
+    lastVmBytes = typeof r === 'number' ? r : 0;
+  }
+  return { bytes: lastVmBytes, setupBytes: 0 };
 }
 const GC_COUNT = makeChunk("return math.floor(collectgarbage('count') * 1024)");
+
+/**
+ * A full collection of the Lua heap (SCRIPT FLUSH: Redis starts a new eval
+ * VM there, so the memory the flushed scripts held is given back at once).
+ * Not while a script runs.
+ */
+export function collectGarbage(): void {
+  const vm = active;
+  if (vm === null || current !== null || vm.raw === null) return;
+  try {
+    fullCollect(vm);
+  } catch {
+    retire(vm);
+  }
+}
+
+
+/* ---------------------------------------------------------------------------
+ * The Lua debugger's view of the VM (ldb.ts), while a hook or a JS call runs
+ * ------------------------------------------------------------------------- */
+
+/**
+ * Lua 5.1's structures as this build (wasm32) lays them out, for reading a
+ * stack level's local variables (lua_getlocal is not in the build). From
+ * lstate.h / lobject.h: lua_State's ci and base_ci, a CallInfo (24 bytes:
+ * base, func, top, savedpc, ...), a TValue (16 bytes: value, then tt), a
+ * Lua closure's proto, a Proto's code / locvars / sizelocvars, a LocVar
+ * (12 bytes: varname, startpc, endpc), a TString's length and chars.
+ */
+const L_CI = 20;
+const L_SAVEDPC = 24;
+const L_TOP = 8;
+const L_BASE_CI = 40;
+const CI_SIZE = 24;
+const CI_BASE = 0;
+const CI_FUNC = 4;
+const CI_SAVEDPC = 12;
+const TVALUE_SIZE = 16;
+const TVALUE_TT = 8;
+const CLOSURE_ISC = 6;
+const LCLOSURE_P = 16;
+const PROTO_CODE = 12;
+const PROTO_P = 16;
+const PROTO_LOCVARS = 24;
+const PROTO_SIZEP = 52;
+const PROTO_SIZELOCVARS = 56;
+const LOCVAR_SIZE = 12;
+const TSTRING_LEN = 12;
+const TSTRING_CHARS = 16;
+/** lua_Debug: name, currentline, short_src, i_ci (its size: 100 bytes). */
+const AR_NAME = 4;
+const AR_CURRENTLINE = 20;
+const AR_SHORT_SRC = 36;
+const AR_I_CI = 96;
+/** Redis's LDB_MAX_VALUES_DEPTH (LUA_MINSTACK / 2). */
+const LDB_MAX_DEPTH = 10;
+
+/** The NUL-terminated string at p in the VM's memory (latin1). */
+function cStringAt(b: Buffer, p: number, max = 1 << 16): string {
+  let e = p;
+  while (e < p + max && b[e] !== 0) e++;
+  return b.latin1Slice(p, e);
+}
+
+/** The C strings and the lua_Debug the debugger needs in a VM (made on its first use there). */
+interface DebugScratch {
+  ar: number;
+  snl: number;
+  ldbEval: number;
+}
+
+function scratchOf(vm: Vm): DebugScratch {
+  vm.debugScratch ??= { ar: vm.raw!.alloc(128), snl: cString(vm, 'Snl'), ldbEval: cString(vm, '@ldb_eval') };
+  return vm.debugScratch;
+}
+
+/** Redis's sdscatrepr: a quoted string, \\ \" \n \r \t \a \b escaped, other unprintable bytes as \xhh. */
+export function reprString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 || c === 34) out += '\\' + s[i];
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c >= 32 && c < 127) out += s[i];
+    else out += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return out + '"';
+}
+
+/** C's printf("%g", x): 6 significant digits, %e below 1e-4 or from 1e6, trailing zeros dropped. */
+export function formatG(x: number): string {
+  if (x !== x) return (Buffer.from(new Float64Array([x]).buffer)[7]! & 0x80) !== 0 ? '-nan' : 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const e = Number(x.toExponential(5).split('e')[1]);
+  if (e < -4 || e >= 6) {
+    const [m, ex] = x.toExponential(5).split('e') as [string, string];
+    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
+    const n = Number(ex);
+    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  const f = x.toFixed(Math.max(0, 5 - e));
+  return f.includes('.') ? f.replace(/0+$/, '').replace(/\.$/, '') : f;
+}
+
+/** The value at stack index idx printed as Redis's ldbCatStackValueRec prints it. */
+function valueRepr(vm: Vm, L: number, idx: number, level = 0): string {
+  const raw = vm.raw!;
+  if (level === LDB_MAX_DEPTH) return '<max recursion level reached! Nested table?>';
+  const abs = idx < 0 ? raw.tsdis_gettop(L) + idx + 1 : idx;
+  switch (raw.tsdis_type(L, abs)) {
+    case LUA_TSTRING:
+      return reprString(luaString(vm, L, abs) ?? '');
+    case LUA_TBOOLEAN:
+      return raw.tsdis_toboolean(L, abs) !== 0 ? 'true' : 'false';
+    case LUA_TNUMBER:
+      return formatG(raw.tsdis_tonumber(L, abs));
+    case LUA_TNIL:
+      return 'nil';
+    case LUA_TTABLE: {
+      let expected = 1;
+      let isArray = true;
+      const repr1: string[] = [];
+      const repr2: string[] = [];
+      raw.tsdis_settop(L, raw.tsdis_gettop(L) + 1); // a nil: the first key
+      while (raw.tsdis_next(L, abs) !== 0) {
+        if (isArray && (raw.tsdis_type(L, -2) !== LUA_TNUMBER || raw.tsdis_tonumber(L, -2) !== expected)) isArray = false;
+        const v = valueRepr(vm, L, -1, level + 1);
+        repr1.push(v);
+        repr2.push(`[${valueRepr(vm, L, -2, level + 1)}]=${v}`);
+        raw.tsdis_settop(L, -2);
+        expected++;
+      }
+      return `{${(isArray ? repr1 : repr2).join('; ')}}`;
+    }
+    case LUA_TFUNCTION:
+    case LUA_TUSERDATA:
+    case LUA_TTHREAD:
+    case LUA_TLIGHTUSERDATA: {
+      const t = raw.tsdis_type(L, abs);
+      const name = t === LUA_TFUNCTION ? 'function' : t === LUA_TUSERDATA ? 'userdata' : t === LUA_TTHREAD ? 'thread' : 'light-userdata';
+      // (the value's address in the VM's memory, as %p prints an address)
+      const b = heap(vm);
+      const slot = u32At(b, L + L_TOP) - (raw.tsdis_gettop(L) - abs + 1) * TVALUE_SIZE;
+      return `"${name}@0x${u32At(b, slot).toString(16)}"`;
+    }
+    default:
+      return '"<unknown-lua-type>"';
+  }
+}
+
+/**
+ * Stack level `level`'s local variables (Lua 5.1's lua_getlocal, in JS over
+ * the memory layout above): named locals active at the level's current
+ * instruction, in order, each with its printed value, but the first
+ * `hide` of the function (ERROR_SHADOW's). A C function has none. Runs
+ * inside a hook (or a C function), where the stack has room.
+ */
+function localsAt(vm: Vm, L: number, level: number, hide: number): { name: string; value: string }[] {
+  const raw = vm.raw!;
+  const sc = scratchOf(vm);
+  if (raw.tsdis_getstack(L, level, sc.ar) === 0) return [];
+  let b = heap(vm);
+  const ci = u32At(b, L + L_BASE_CI) + u32At(b, sc.ar + AR_I_CI) * CI_SIZE;
+  const func = u32At(b, ci + CI_FUNC);
+  if (u32At(b, func + TVALUE_TT) !== LUA_TFUNCTION) return [];
+  const cl = u32At(b, func);
+  if (b[cl + CLOSURE_ISC] !== 0) return [];
+  const p = u32At(b, cl + LCLOSURE_P);
+  const savedpc = ci === u32At(b, L + L_CI) ? u32At(b, L + L_SAVEDPC) : u32At(b, ci + CI_SAVEDPC);
+  const pc = (savedpc - u32At(b, p + PROTO_CODE)) / 4 - 1;
+  const locvars = u32At(b, p + PROTO_LOCVARS);
+  const n = u32At(b, p + PROTO_SIZELOCVARS);
+  const base = u32At(b, ci + CI_BASE);
+  const out: { name: string; value: string }[] = [];
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const lv = locvars + i * LOCVAR_SIZE;
+    if ((u32At(b, lv + 4) | 0) > pc) break;
+    if (pc >= (u32At(b, lv + 8) | 0)) continue;
+    if (i < hide) {
+      k++;
+      continue;
+    }
+    const ts = u32At(b, lv);
+    const name = b.latin1Slice(ts + TSTRING_CHARS, ts + TSTRING_CHARS + u32At(b, ts + TSTRING_LEN));
+    // a copy of the slot on top, printed, popped
+    raw.tsdis_settop(L, raw.tsdis_gettop(L) + 1);
+    b = heap(vm);
+    const top = u32At(b, L + L_TOP) - TVALUE_SIZE;
+    b.copy(b, top, base + k * TVALUE_SIZE, base + (k + 1) * TVALUE_SIZE);
+    out.push({ name, value: valueRepr(vm, L, -1) });
+    raw.tsdis_settop(L, -2);
+    b = heap(vm);
+    k++;
+  }
+  return out;
+}
+
+/** The Proto of stack level `level`'s function (0: a C function or no such level); lua_Debug `ar` is filled by the way. */
+function protoAt(vm: Vm, L: number, level: number, ar: number): number {
+  if (vm.raw!.tsdis_getstack(L, level, ar) === 0) return 0;
+  const b = heap(vm);
+  const ci = u32At(b, L + L_BASE_CI) + u32At(b, ar + AR_I_CI) * CI_SIZE;
+  const func = u32At(b, ci + CI_FUNC);
+  if (u32At(b, func + TVALUE_TT) !== LUA_TFUNCTION) return 0;
+  const cl = u32At(b, func);
+  return b[cl + CLOSURE_ISC] !== 0 ? 0 : u32At(b, cl + LCLOSURE_P);
+}
+
+/** The names of ERROR_SHADOW's locals, declared first in a script that has it (sandbox.ts). */
+const SHADOW_LOCALS = ['__e', '__p', '__t', '__s', '__cr', '__last', '__d', '__obj', 'error', '__fix', 'pcall', '__rfix', 'coroutine'];
+/** ERROR_SHADOW's functions: the first children of the script's function. */
+const SHADOW_FUNCTIONS = ERROR_SHADOW.match(/\bfunction\s*\(/g)?.length ?? 0;
+
+/**
+ * The stack levels of the debugged script's own code, from the running
+ * one out, each with the number of its first locals that are tsdis's
+ * (`hide`). The script's function is the outermost user_script level (or,
+ * when the run used the uncached wrapper, the one it calls: vm.debugWrapped);
+ * when its first locals are ERROR_SHADOW's, its first SHADOW_FUNCTIONS
+ * child functions are too, and their levels are left out.
+ */
+function scriptFrames(vm: Vm, L: number): { level: number; line: number; name: string | null; proto: number; hide: number }[] {
+  const raw = vm.raw!;
+  const sc = scratchOf(vm);
+  const all: { level: number; line: number; name: string | null; proto: number; hide: number }[] = [];
+  for (let level = 0; ; level++) {
+    const proto = protoAt(vm, L, level, sc.ar);
+    if (proto === 0 && raw.tsdis_getstack(L, level, sc.ar) === 0) break;
+    raw.tsdis_getinfo(L, sc.snl, sc.ar);
+    const b = heap(vm);
+    if (!cStringAt(b, sc.ar + AR_SHORT_SRC, 60).includes('user_script')) continue;
+    const np = u32At(b, sc.ar + AR_NAME);
+    all.push({ level, line: u32At(b, sc.ar + AR_CURRENTLINE) | 0, name: np === 0 ? null : cStringAt(b, np), proto, hide: 0 });
+  }
+  if (vm.debugWrapped && all.length > 0) all.pop();
+  const top = all[all.length - 1];
+  if (top === undefined) return all;
+  const b = heap(vm);
+  const p = top.proto;
+  const locvars = u32At(b, p + PROTO_LOCVARS);
+  const nlocvars = u32At(b, p + PROTO_SIZELOCVARS);
+  const nameAt = (i: number): string => {
+    const ts = u32At(b, locvars + i * LOCVAR_SIZE);
+    return b.latin1Slice(ts + TSTRING_CHARS, ts + TSTRING_CHARS + u32At(b, ts + TSTRING_LEN));
+  };
+  // the uncached wrapper is a vararg function: Lua 5.1 gives it an `arg` local first
+  let hide = vm.debugWrapped && nlocvars > 0 && nameAt(0) === 'arg' ? 1 : 0;
+  // ERROR_SHADOW: its locals come first, its functions are the first children
+  let shadow: Set<number> | null = null;
+  if (nlocvars >= hide + SHADOW_LOCALS.length && u32At(b, p + PROTO_SIZEP) >= SHADOW_FUNCTIONS && SHADOW_LOCALS.every((n, i) => nameAt(hide + i) === n)) {
+    hide += SHADOW_LOCALS.length;
+    const children = u32At(b, p + PROTO_P);
+    shadow = new Set();
+    for (let i = 0; i < SHADOW_FUNCTIONS; i++) shadow.add(u32At(b, children + i * 4));
+  }
+  for (const f of all) if (f.proto === p) f.hide = hide;
+  return shadow === null ? all : all.filter((f) => !shadow.has(f.proto));
+}
+
+/**
+ * The debugger's access to `vm` while a hook or JS call runs in it, in
+ * thread `L` (the script's, or a coroutine's): see LuaDebug. Makes room
+ * on L's stack for printing values nested to LDB_MAX_DEPTH (two slots a
+ * level) and a local's copy.
+ */
+function debugAccess(vm: Vm, L: number): LuaDebug {
+  const raw = vm.raw!;
+  const sc = scratchOf(vm);
+  raw.tsdis_checkstack(L, 2 * LDB_MAX_DEPTH + 4);
+  return {
+    frames: () => scriptFrames(vm, L).map(({ level, line, name }) => ({ level, line, name })),
+    locals: (level) => {
+      const f = scriptFrames(vm, L).find((x) => x.level === level);
+      return f === undefined ? [] : localsAt(vm, L, level, f.hide);
+    },
+    global(name) {
+      const top = raw.tsdis_gettop(L);
+      const p = cString(vm, name);
+      raw.tsdis_getfield(L, LUA_GLOBALSINDEX, p);
+      raw.free_mem(p);
+      const v = valueRepr(vm, L, -1);
+      raw.tsdis_settop(L, top);
+      return v;
+    },
+    evalCode(code) {
+      const top = raw.tsdis_gettop(L);
+      const load = (src: string): boolean => {
+        const p = cString(vm, src);
+        const st = raw.tsdis_load(L, p, src.length, sc.ldbEval);
+        raw.free_mem(p);
+        return st === 0;
+      };
+      let out: string;
+      if (!load(`return ${code}`)) {
+        raw.tsdis_settop(L, top);
+        if (!load(code)) {
+          out = cfmt`<error> ${luaString(vm, L, -1) ?? ''}`;
+          raw.tsdis_settop(L, top);
+          return out;
+        }
+      }
+      if (raw.tsdis_pcall(L, 0, 0) !== 0) out = cfmt`<error> ${luaString(vm, L, -1) ?? '(null)'}`;
+      else out = `<retval> ${raw.tsdis_gettop(L) > top ? valueRepr(vm, L, top + 1) : 'nil'}`;
+      raw.tsdis_settop(L, top);
+      return out;
+    },
+    redisCall(args) {
+      // room for redis.call and the arguments (Redis's ldbRedis checks the same)
+      if (raw.tsdis_checkstack(L, args.length + 2) === 0) return false;
+      const top = raw.tsdis_gettop(L);
+      const r = cString(vm, 'redis');
+      const c = cString(vm, 'call');
+      raw.tsdis_getfield(L, LUA_GLOBALSINDEX, r);
+      raw.tsdis_getfield(L, -1, c);
+      raw.free_mem(r);
+      raw.free_mem(c);
+      for (const a of args) {
+        const p = vm.mem.alloc(Math.max(1, a.length));
+        heap(vm).latin1Write(a, p, a.length);
+        raw.tsdis_pushlstring(L, p, a.length);
+        vm.mem.free(p);
+      }
+      raw.tsdis_pcall(L, args.length, 0);
+      raw.tsdis_settop(L, top);
+      return true;
+    },
+    args() {
+      const n = raw.tsdis_gettop(L);
+      const out: string[] = [];
+      for (let i = 1; i <= n; i++) out.push(valueRepr(vm, L, i));
+      return out;
+    },
+    pushBoolean(v) {
+      raw.tsdis_pushboolean(L, v ? 1 : 0);
+    },
+    abort() {
+      raw.tsdis_kill.value = vm.killPtr;
+    },
+  };
+}

@@ -12,31 +12,22 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ReplyError } from '../protocol/errors.js';
-import { call } from '../server/dispatcher.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { splitArgs } from '../protocol/parser.js';
+import { cfmt, cstr } from '../util/strings.js';
+import { call, goodReplicasOk } from '../server/dispatcher.js';
+import { clockUsec, nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
 import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type ScriptHost } from './lua.js';
+import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type LuaDebug, type ScriptHost } from './lua.js';
+import { jsCall, lineHook, logCall, logRefusal, logReply, type LdbSession } from './ldb.js';
+import { ERROR_SHADOW, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_EVAL_COMPAT, FLAG_NO_WRITES, SCRIPT_FLAGS, usesErrors } from './sandbox.js';
 
-/** Shebang flags (`#!lua flags=...`). */
-export const FLAG_NO_WRITES = 1;
-export const FLAG_ALLOW_OOM = 2;
-export const FLAG_ALLOW_STALE = 4;
-export const FLAG_NO_CLUSTER = 8;
-export const FLAG_ALLOW_CROSS_SLOT = 16;
-/** No shebang: a Redis 6 style script (writes allowed, even from EVAL_RO until one is tried). */
-export const FLAG_EVAL_COMPAT = 32;
-
-const FLAG_NAMES: Record<string, number> = {
-  'no-writes': FLAG_NO_WRITES,
-  'allow-oom': FLAG_ALLOW_OOM,
-  'allow-stale': FLAG_ALLOW_STALE,
-  'no-cluster': FLAG_NO_CLUSTER,
-  'allow-cross-slot-keys': FLAG_ALLOW_CROSS_SLOT,
-};
+/** Shebang flags (`#!lua flags=...`), by name. */
+const FLAG_NAMES: ReadonlyMap<string, number> = new Map(SCRIPT_FLAGS);
 
 export interface Script {
   sha: string;
@@ -63,6 +54,8 @@ export interface ScriptingState {
   host: RunHost | null;
   /** The script or function running now (SCRIPT KILL, FUNCTION KILL / STATS), or null. */
   running: RunHost | null;
+  /** The Lua debugger's session while a debugged EVAL runs (ldb.ts), or null. */
+  ldb: LdbSession | null;
 }
 
 const states = new WeakMap<Server, ScriptingState>();
@@ -70,7 +63,7 @@ const states = new WeakMap<Server, ScriptingState>();
 export function scripting(server: Server): ScriptingState {
   let s = states.get(server);
   if (s === undefined) {
-    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null };
+    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null, ldb: null };
     states.set(server, s);
   }
   return s;
@@ -86,18 +79,22 @@ export function sha1hex(s: string): string {
  */
 export function parseShebang(body: string): { flags: number; chunk: string } {
   if (!body.startsWith('#!')) return { flags: FLAG_EVAL_COMPAT, chunk: body };
+  // (Redis looks for the line's end with strchr: a NUL before it hides it)
   const nl = body.indexOf('\n');
-  if (nl < 0) throw new ReplyError('ERR Invalid script shebang');
-  const parts = body.slice(0, nl).split(/[ \t\r]+/).filter((p) => p !== '');
-  if (parts[0] !== '#!lua') throw new ReplyError(`ERR Unexpected engine in script shebang: ${parts[0] ?? ''}`);
+  const nul = body.indexOf('\0');
+  if (nl < 0 || (nul >= 0 && nul < nl)) throw new ReplyError('ERR Invalid script shebang');
+  // the line split as sdssplitargs splits it (quotes and escapes), names compared as C strings
+  const parts = splitArgs(body.slice(0, nl));
+  if (parts === null || parts.length === 0) throw new ReplyError('ERR Invalid engine in script shebang');
+  if (cstr(parts[0]!) !== '#!lua') throw new ReplyError(cfmt`ERR Unexpected engine in script shebang: ${parts[0]}`);
   let flags = 0;
   for (const p of parts.slice(1)) {
-    if (!p.startsWith('flags=')) throw new ReplyError(`ERR Unknown lua shebang option: ${p}`);
+    if (!p.startsWith('flags=')) throw new ReplyError(cfmt`ERR Unknown lua shebang option: ${p}`);
     const list = p.slice(6);
     if (list === '') continue;
     for (const f of list.split(',')) {
-      const bit = FLAG_NAMES[f];
-      if (bit === undefined) throw new ReplyError(`ERR Unexpected flag in script shebang: ${f}`);
+      const bit = FLAG_NAMES.get(cstr(f));
+      if (bit === undefined) throw new ReplyError(cfmt`ERR Unexpected flag in script shebang: ${f}`);
       flags |= bit;
     }
   }
@@ -132,100 +129,14 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   if (cached !== undefined) return cached;
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
-  if (err !== null) throw new ReplyError(`ERR Error compiling script (new function): ${err}`);
-  // The shadow costs compile time on every run: only scripts that use error_reply / status_reply get it.
-  const shadow = (/(error|status)_reply/.test(body) ? redisShadow('', body) : '') + (usesErrors(body) ? ERROR_SHADOW : '');
-  const s: Script = { sha, body, chunk: makeBodyChunk(`${shadow}${chunk}`), flags };
+  if (err !== null) throw new ReplyError(cfmt`ERR Error compiling script (new function): ${err}`);
+  const s: Script = { sha, body, chunk: makeBodyChunk(`${usesErrors(body) ? ERROR_SHADOW : ''}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
   return s;
 }
 
-/**
- * One line of Lua run before a script's own code: a local `redis` that
- * reads through to the VM's and still refuses writes, with `fields` (more
- * Lua table fields: FCALL's register_function) and, when `code` uses them,
- * the error_reply of Redis 7.0: {err=msg} with a leading '-' dropped, and
- * "ERR " put before a message without a space (no code to keep), where the
- * VM's would prefix "ERR " to any message; and status_reply, which, like
- * Redis's, takes exactly one string (the VM's took a number too).
- */
-export function redisShadow(fields: string, code: string): string {
-  const bad = `if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end `;
-  const er = code.includes('error_reply')
-    ? `error_reply = function(...) local e = ... ${bad}` +
-      `if string.sub(e, 1, 1) == '-' then e = string.sub(e, 2) end ` +
-      `if not string.find(e, ' ', 1, true) then e = 'ERR ' .. e end return {err = e} end, `
-    : '';
-  const sr = code.includes('status_reply') ? `status_reply = function(...) local e = ... ${bad}return {ok = e} end` : '';
-  return `local redis = setmetatable({${fields}${er}${sr}}, {__index = redis, __newindex = function() error('Attempt to modify a readonly table', 2) end}) `;
-}
 
-/** Whether a script or library can raise or catch errors itself, and so needs ERROR_SHADOW. */
-export function usesErrors(code: string): boolean {
-  return code.includes('error') || code.includes('pcall');
-}
-
-/**
- * One line of Lua put before a script's code (after redisShadow, whose
- * readonly error keeps the VM's `error`) when it mentions `error` or
- * `pcall`: local stand-ins that give Redis 7.0's error replies, which the
- * VM alone cannot (it replies "ERR script execution failed" to a table or
- * nil, and never prefixes "ERR " to a message that starts with a code).
- *
- * - `error(e, level)` raises "\1LINE\1TEXT": TEXT is the whole error
- *   message as Redis sends it (a table's `err` field as is; anything else
- *   "ERR " .. tostring of the value, with the Lua position when the VM's
- *   error would add one), LINE the caller's line (0: unknown). The
- *   positions come from the VM's own error run under pcall with the level
- *   shifted past this function, so they read exactly as Lua writes them.
- *   The value the VM's error would have raised is kept in `__last` (for a
- *   level that is not a number, Lua's "bad argument #2" error). A table
- *   whose `err` is neither a string nor a number replies "ERR script
- *   execution failed" (the VM's text; Redis 7.0 crashes on it).
- *   Called by `pcall` itself (`pcall(error, 'x', 2)`), it counts levels
- *   past the stand-in pcall's frame (`__d`), as if pcall were the VM's.
- * - `pcall` hands back, for that marker, the kept value, and for a table
- *   error with an `err` field, the field (Redis's pcall does the same): so
- *   `pcall(error, {err='X'})` gives false, 'X'.
- * - `coroutine.resume` hands back, for that marker, what the VM's error
- *   would have raised: the message with its position, or the table itself.
- *
- * runGeneric turns the marker into the reply. Costs nothing to scripts
- * that do not mention either name; only the error path runs the probes.
- */
-export const ERROR_SHADOW = [
-  // the VM's own functions, kept before they are shadowed; __last: the value the VM's error
-  // would have raised; __d: pcall is calling error directly; __obj: the value error was given
-  'local __e, __p, __t, __s, __cr, __last, __d, __obj = error, pcall, type, tostring, coroutine.resume',
-  'local error = function(e, l)',
-  '  __obj = e local s = 2 if __d then __d = false s = 3 end',
-  // a level that is not a number: Lua's own "bad argument #2" error
-  '  if l == nil then l = 1 elseif __t(l) ~= \'number\' then local n = __t(l) == \'string\' and tonumber(l)',
-  '    if n then l = n else e, l = "bad argument #2 to \'" .. (s == 3 and \'?\' or \'error\') .. "\' (number expected, got " .. __t(l) .. \')\', 1 end end',
-  '  local t, m = __t(e)',
-  // the caller's line, from the position the VM's error writes
-  "  local _, w = __p(__e, '', 3)",
-  "  local n = __t(w) == 'string' and w:match(':(%d+): $') or '0'",
-  "  if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end",
-  "  elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end m = 'ERR ' .. __last",
-  "  else __last = e m = 'ERR ' .. __s(e) end",
-  "  __e('\\1' .. n .. '\\1' .. m, 0) end",
-  // pcall: the marker gives back the kept value, a table error its err field
-  'local __fix = function(ok, ...) if ok then return ok, ... end local e = ...',
-  "  if __t(e) == 'string' and e:byte(1) == 1 then return false, __last end",
-  "  if __t(e) == 'table' then local m = e.err if __t(m) == 'string' or __t(m) == 'number' then return false, m end end",
-  '  return false, ... end',
-  'local pcall = function(f, ...) __d = f == error return __fix(__p(f, ...)) end ',
-  // coroutine.resume: the marker gives back what the VM's error would have raised (a table as is)
-  'local __rfix = function(ok, ...) if ok then return ok, ... end local e = ...',
-  "  if __t(e) == 'string' and e:byte(1) == 1 then if __t(__obj) == 'table' then return false, __obj end return false, __last end",
-  '  return false, ... end',
-  'local coroutine = setmetatable({resume = function(...) return __rfix(__cr(...)) end}, {__index = coroutine}) ',
-]
-  // one line (the script's own line numbers must not move), and a space before the script's code
-  .map((l) => l.trim() + ' ')
-  .join('');
 
 /** SCRIPT FLUSH. */
 export function flushScripts(server: Server): void {
@@ -233,6 +144,16 @@ export function flushScripts(server: Server): void {
   for (const s of st.scripts.values()) freeChunk(s.chunk);
   st.scripts.clear();
   st.bodyBytes = 0;
+}
+
+/** Drops one script from the cache (a SCRIPT DEBUG YES session's, undone: ldb.ts). */
+export function forgetScript(server: Server, sha: string): void {
+  const st = scripting(server);
+  const s = st.scripts.get(sha);
+  if (s === undefined) return;
+  freeChunk(s.chunk);
+  st.scripts.delete(sha);
+  st.bodyBytes -= s.body.length;
 }
 
 /**
@@ -257,6 +178,7 @@ const ERR_UNKNOWN = '-ERR Unknown Redis command called from script\r\n';
 const ERR_ARITY = '-ERR Wrong number of args calling Redis command from script\r\n';
 const ERR_NOSCRIPT = '-ERR This Redis command is not allowed from script\r\n';
 const ERR_RO_WRITE = '-ERR Write commands are not allowed from read-only scripts.\r\n';
+const ERR_NOREPLICAS = `-${Err.noReplicas}\r\n`;
 
 /** The engine's error kinds, worded as Redis 7 words them. */
 function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
@@ -320,6 +242,11 @@ class RunHost implements ScriptHost {
   name = '';
   /** performance.now() at the start. */
   start = 0;
+  /**
+   * The wall time (µs) TIME says during the run (scriptTimeUsec): its start,
+   * moved on each time other clients are served while it is busy (tick).
+   */
+  startUs = 0;
   threshold = 5000;
   ticks = 0;
   /** Past busy-reply-threshold: other clients are served, with BUSY for most commands. */
@@ -331,7 +258,16 @@ class RunHost implements ScriptHost {
   killed = false;
   /** The error texts this run's commands replied (counted then; the script repeating one is not counted again). */
   readonly cmdErrors = new Set<string>();
+  /** The Lua debugger's session of a debugged run (ldb.ts), or null. */
+  ldb: LdbSession | null = null;
+  /** Set for a debugged run: the VM's line hook (lua.ts ScriptHost). */
+  debugHook?: ((line: number, dbg: LuaDebug) => void) | undefined;
   constructor(private readonly server: Server) {}
+
+  /** redis.breakpoint / redis.debug (ldb.ts jsCall). */
+  jsCall(id: number, dbg: LuaDebug): number {
+    return jsCall(this.ldb, id, dbg);
+  }
 
   /** Ready for a new run. */
   begin(caller: Client, argv: string[], isEval: boolean, name: string): void {
@@ -340,12 +276,16 @@ class RunHost implements ScriptHost {
     this.isEval = isEval;
     this.name = name;
     this.start = performance.now();
+    this.startUs = nowUsec(this.server);
     this.threshold = Number(this.server.config.v['busy-reply-threshold']);
     this.ticks = 0;
     this.busy = false;
     this.wrote = false;
     this.killed = false;
     this.cmdErrors.clear();
+    const s = scripting(this.server).ldb;
+    this.ldb = isEval ? s : null;
+    this.debugHook = this.ldb === null ? undefined : (line, dbg) => lineHook(s!, line, dbg);
   }
 
   /** The run ended: the server leaves busy mode. */
@@ -370,12 +310,29 @@ class RunHost implements ScriptHost {
       this.server.beginBusy(this.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     } else if (now - this.lastServe < SERVE_EVERY_MS) return this.killed;
     this.lastServe = now;
+    // Redis's processEventsWhileBlocked updates its cached time: TIME moves on in a busy script
+    this.startUs = clockUsec(this.server);
     this.server.serveWhileBusy(this.caller);
     // SHUTDOWN NOSAVE ran: the script ends so the event loop can finish the shutdown.
     if (this.server.closing) this.killed = true;
     return this.killed;
   }
   call(argv: string[]): string {
+    const s = this.ldb;
+    if (s === null || !s.logging) return this.run(argv);
+    // a debugged step: the command and its reply (or the refusal) are logged (ldb.ts)
+    if (argv.length !== 0) logCall(s, argv);
+    const out = this.run(argv);
+    if (this.refusedNow) logRefusal(s, out);
+    else logReply(s, out);
+    return out;
+  }
+
+  /** The last run() was refused by a gate (for the debugger's log). */
+  private refusedNow = false;
+
+  private run(argv: string[]): string {
+    this.refusedNow = false;
     if (argv.length === 0) return this.refused(ERR_NO_ARGS, undefined);
     let cmd: CommandSpec | undefined = this.server.commands.lookup(argv[0]!);
     let parent: CommandSpec | undefined;
@@ -389,7 +346,11 @@ class RunHost implements ScriptHost {
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts) return this.refused(ERR_NOSCRIPT, cmd, parent);
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
-    if ((g & G_WRITE) !== 0) this.wrote = true;
+    if ((g & G_WRITE) !== 0) {
+      // the server's state may refuse a first write (Redis's scriptVerifyWriteCommandAllow)
+      if (!this.wrote && !goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
+      this.wrote = true;
+    }
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
@@ -404,6 +365,7 @@ class RunHost implements ScriptHost {
    * handed to the script.
    */
   private refused(err: string, cmd: CommandSpec | undefined, parent?: CommandSpec): string {
+    this.refusedNow = true;
     const text = err.slice(1, -2);
     const stats = this.server.stats;
     stats.countError(text.slice(0, text.indexOf(' ')));
@@ -416,10 +378,17 @@ class RunHost implements ScriptHost {
     this.lua.resp = v;
   }
   log(level: number, message: string): void {
-    if (level <= 1) this.server.log.verbose(message);
-    else if (level === 2) this.server.log.notice(message);
-    else this.server.log.warning(message);
+    logAt(this.server, level, message);
   }
+}
+
+/** redis.log from a script or a library: Redis's levels (0 debug ... 3 warning) on the server's log. */
+export function logAt(server: Server, level: number, message: string): void {
+  const log = server.log;
+  if (level <= 0) log.debug(message);
+  else if (level === 1) log.verbose(message);
+  else if (level === 2) log.notice(message);
+  else log.warning(message);
 }
 
 /** What runGeneric runs: an EVAL script or a library's function. */
@@ -500,7 +469,13 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
     if (host.killed) {
-      ctx.reply.error(`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      ctx.reply.error(cfmt`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      return;
+    }
+    // the Lua debugger ended it (abort, a protocol error: ldb.ts)
+    const ldbError = host.ldb?.raised;
+    if (ldbError !== undefined && ldbError !== null) {
+      ctx.reply.error(cfmt`${ldbError} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
       return;
     }
     let line = m.line;
@@ -514,11 +489,11 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
     } else {
       msg = m.kind !== undefined ? kindText(m.kind, m.name, m.line, run.chunkName) : errText(r);
       // Errors the redis.* API raises (redis.setresp(4)) carry no Lua position in Redis.
-      const api = /^ERR user_script:\d+: (ERR .*)$/s.exec(msg);
+      const api = /^ERR user_(?:script|function):\d+: (ERR .*)$/s.exec(msg);
       if (api !== null) msg = api[1]!;
     }
-    if (run.chunkName !== 'user_script') msg = msg.replace(/user_script:/g, `${run.chunkName}:`);
-    const text = `${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
+    // (the message is a C string in Redis: a NUL in it ends it)
+    const text = cfmt`${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
     // a redis.call error raised on was counted when the command replied it
     if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
     ctx.reply.error(text);
@@ -545,6 +520,18 @@ export function killScript(server: Server, isEval: boolean): void {
   if (isEval && !h.isEval) throw new ReplyError(BUSY_FUNCTION);
   if (!isEval && h.isEval) throw new ReplyError(BUSY_EVAL);
   h.killed = true;
+}
+
+/**
+ * The wall time (µs) frozen for the running script, or null: Redis 7.2
+ * caches the time when the outermost command starts, so TIME (and INFO's
+ * server_time_usec) inside a script stays where the script started
+ * (observability/info.ts nowUsec) — until the script is busy: each time
+ * the server serves others meanwhile it updates its cached time.
+ */
+export function scriptTimeUsec(server: Server): number | null {
+  const h = scripting(server).running;
+  return h === null ? null : h.startUs;
 }
 
 /** The running script, for FUNCTION STATS: an EVAL script, or a function's name, command and run time (ms). */

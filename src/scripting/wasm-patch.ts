@@ -34,7 +34,7 @@
  * - the engine's count hook (fuel_hook: run by Lua every 1000 VM
  *   instructions, it counted down a fuel budget and raised "Script killed
  *   by fuel limit") gets a body of our own: it calls the existing import
- *   `host_redis_log` with level -1 and a null message (the "tick": lua.ts
+ *   `host_redis_log` with level -1, the hook's lua_Debug and L (the "tick": lua.ts
  *   routes it to the running script's host, which watches the clock and
  *   serves other clients once the script is past busy-reply-threshold),
  *   then, when the exported global `tsdis_kill` is not 0, raises a Lua
@@ -204,6 +204,15 @@ export const REPLY_FIELDS = ['err', 'ok', 'double', 'big_number', 'verbatim_stri
 /** Registry slots of the `collectgarbage` function and the string "collect" (lua.ts reclaim). */
 export const GC_FN_REF = REPLY_FIELDS_REF + REPLY_FIELDS.length;
 export const GC_ARG_REF = GC_FN_REF + 1;
+/** Registry slots of what the sandbox setup returns (lua.ts setupSandbox, sandbox.ts SETUP_LUA). */
+export const FENV_REF = GC_ARG_REF + 1;
+export const BEGIN_LOAD_REF = FENV_REF + 1;
+export const END_LOAD_REF = FENV_REF + 2;
+export const WRAP_REF = FENV_REF + 3;
+/** Registry slot of the string "step" (lua.ts gcStep). */
+export const GC_STEP_REF = FENV_REF + 4;
+/** Registry slot of the sandbox's `first` (lua.ts compiledIn). */
+export const FIRST_REF = FENV_REF + 5;
 /** The Lua type each of the first seven fields must have to count (Redis's luaReplyToRedisReply): a nibble each. */
 const REPLY_FIELD_TYPES = 4 | (4 << 4) | (3 << 8) | (4 << 12) | (5 << 16) | (5 << 20) | (5 << 24);
 /** host_redis_log levels of the patch's calls into JS (real redis.log levels are 0..3). */
@@ -219,6 +228,125 @@ export const NAME_USER_SCRIPT = 1728;
 export const LUA_REGISTRYINDEX = -10000;
 /** A loadbuffer length at or above this means "push registry[buf]". */
 export const CACHED_LEN = 0xffffff00;
+
+/**
+ * The globals-protection __index handler (runtime.c's protect_globals_index)
+ * and its format string: the marker "__RLUA_E__:global-read:%s" becomes
+ * Redis's text (a C string lua.ts writes, tsdis_globalread), so a script
+ * that catches the error with pcall reads what Redis's scripts read.
+ */
+const F_GLOBAL_READ = 27;
+const GLOBAL_READ_FMT = '41a313'; // i32.const 2467
+/**
+ * redis_call_common's error for an argument that is neither a string nor a
+ * number: lua_pushlstring(L, "__RLUA_E__:command-arg-type", 27);
+ * lua_error(L); the result count to local 2. Becomes Redis's text
+ * (tsdis_argtype), raised by redis.call and returned as {err = text} by
+ * redis.pcall (local 1 is raise_on_error), as luaRedisGenericCommand does.
+ */
+const CALL_ARG_TYPE = '2000' + '41f924' + '411b' + '104d' + '2000' + '1065' + '2102';
+const F_LUA_CREATETABLE = 88; // (L, narr, nrec)
+const F_LUA_RAWSET = 92; // (L, idx)
+/**
+ * The engine's lua_pcall message handler (runtime.c's script_error_handler,
+ * function 33): it records the line of the first stack level with a line
+ * (`ar.currentline > 0`, ar at local 1 + 12). The patch also skips levels
+ * whose chunk name starts with '=' (ar.source at local 1 + 28): tsdis's own
+ * Lua (lua.ts SETUP_CHUNK_NAME), so an error its API functions raise is put
+ * on the script's line, as Redis puts an error its C API raises.
+ */
+const F_ERROR_HANDLER = 33;
+const ERROR_HANDLER_LINE = '2001280220' + '2203' + '4100' + '4a';
+/**
+ * eval_with_args after a failed lua_pcall: `msg = lua_tolstring(L, -1,
+ * &len)` ("ERR script execution failed" when the error is not a string).
+ * The patch reads a table error's `err` field instead, as Redis does
+ * (luaExtractErrorInformation): error({err = 'MYERR x'}) and the errors
+ * tsdis's Lua API functions raise reach the reply with their own text.
+ */
+const EVAL_PCALL_ERR = '1061' + '0440' + '2007' + '4100' + '360204' + '2000' + '41b8de01' + '280200' + '417f' + '2007' + '4104' + '6a' + '1046';
+/**
+ * lstrlib.c's str_format (function 323). `%d`/`%i` and `%o`/`%u`/`%x`/`%X`
+ * append LUA_INTFRMLEN ("l") to the conversion and pass a `long`, which is
+ * 32 bits in this build (wasm32): string.format('%d', 2^40) printed
+ * 2147483647. The patch appends "ll" and passes a 64-bit value converted as
+ * x86-64 converts a double to long / unsigned long (Redis's build): out of
+ * range or NaN gives INT64_MIN. `%c` converts to int as x86-64 does too.
+ * Each pattern: the addintlen tail (store16 'l'; form[len+1] = 0; form[len]
+ * = the conversion) and the value's conversion and store into the vararg
+ * buffer (local 1 + 32 / + 48 / + 16).
+ */
+const F_STR_FORMAT = 323;
+const F_EVAL_WITH_ARGS = 37;
+const FORMAT_ADDLEN = '41ec00' + '3b0000' + '2002' + '4100' + '3a0001' + '2002' + '2006' + '3a0000' + '2001' + '2000' + '2005' + '10fb01';
+const FORMAT_SIGNED = FORMAT_ADDLEN + 'fc02' + '360220';
+const FORMAT_UNSIGNED = FORMAT_ADDLEN + 'fc03' + '360230';
+const FORMAT_CHAR = '2001' + '2000' + '2005' + '10fb01' + 'fc02' + '360210';
+/**
+ * lua_struct.c (Redis's struct library). Its integers are `long`, 32 bits
+ * here: 'l', 'L' and 'T' were 4 bytes (8 in Redis), and pack/unpack
+ * computed in 32 bits (struct.pack('>i8', -1) lost its sign bytes). The
+ * patch sizes 'l', 'L' and 'T' as 8 bytes in optsize's switch (function
+ * 399: entries 'L' - 66, 'T' - 66 and 'l' - 66 of its br_table, to the
+ * 'd' case) and replaces the inlined putinteger (b_pack, function 398) and
+ * getinteger (b_unpack, function 401) with 64-bit versions of the patch's
+ * (tsdis_putint / tsdis_getint), with x86-64's conversions.
+ */
+const F_STRUCT_OPTSIZE = 399;
+const OPTSIZE_SWITCH = '41c200' + '6b' + '0e37';
+const F_STRUCT_PACK = 398;
+/** b_pack's integer case: from `endian = h.endian; value = (n < 0) ? ...` up to `arg++; luaL_addlstring(...)`. */
+const PACK_INT_FROM = '2001' + '280208' + '2103' + '2000' + '2007' + '10fb01' + '220c' + 'fc02';
+const PACK_INT_TO = '2007' + '4101' + '6a' + '2107' + '2001' + '4114' + '6a' + '2001' + '41a008' + '6a' + '2004' + '108302';
+const F_STRUCT_UNPACK = 401;
+/** b_unpack's integer case: from `p = data + pos` up to lua_pushnumber(L, res). */
+const UNPACK_INT_FROM = '2008' + '2009' + '6a' + '2107' + '0240' + '2002' + '280218';
+const UNPACK_INT_TO = '104b' + '2005';
+const F_LUA_SETFENV = 95; // (L, idx) -> i32
+const F_LUA_ENABLEREADONLY = 106; // (L, idx, enabled): Redis's lua_enablereadonlytable
+const F_LUA_PUSHNUMBER = 75; // (L, f64)
+const F_LUA_PUSHCCLOSURE = 80; // (L, fn (table slot), n)
+const F_LUA_INSERT = 59; // (L, idx)
+const F_LUA_ERROR = 101; // (L) -> i32 (never returns)
+const F_LUA_GETSTACK = 137; // (L, level, ar) -> i32
+const F_LUA_PUSHLSTRING = 77; // (L, s, len)
+const F_LUA_GETINFO = 138; // (L, what, ar) -> i32
+/**
+ * lua_State's hookmask (a byte; setup_state stores LUA_MASKCOUNT there):
+ * the Lua debugger (ldb.ts) adds LUA_MASKLINE for a debugged run, and the
+ * count hook's function (the tick) then gets line events too, with the
+ * lua_Debug it is given (the tick passes it to JS).
+ */
+export const L_HOOKMASK = 56;
+export const LUA_MASKLINE = 4;
+export const LUA_MASKCOUNT = 8;
+/** lua_upvalueindex(1). */
+const UPVALUE_1 = -10002 - 1;
+/**
+ * The function table's slots the patch appends (the pinned table holds 157,
+ * the engine's segment filling 1..156): a C function that calls the Lua
+ * function in its upvalue with its arguments and returns what it returns
+ * (the trampoline), and one that makes such a closure of its argument.
+ * sandbox.ts wraps its redis.* and math.* functions so: a C function keeps
+ * its caller's frame on a `return f(...)` (a Lua one replaces it, a tail
+ * call), so an error it raises is put on the script's line, as Redis's C
+ * API's errors are.
+ */
+export const TRAMPOLINE_SLOT = 157;
+export const MKWRAP_SLOT = 158;
+/**
+ * Two more: a C function that calls into JS (host_redis_log at
+ * JSCALL_LEVEL with L and the number in its upvalue; JS reads its
+ * arguments off the stack, pushes its results and leaves their count in
+ * tsdis_encret), and one that makes such a closure of its (number)
+ * argument. sandbox.ts makes redis.breakpoint and redis.debug so (the Lua
+ * debugger, ldb.ts).
+ */
+export const JSCALL_SLOT = 159;
+export const MKJS_SLOT = 160;
+export const JSCALL_LEVEL = -4;
+/** The type (param f64) (result i32) in the pinned binary's type section. */
+const TYPE_F64_I32 = 30;
 
 /** What the patched binary exports beyond the engine's own exports. */
 export interface PatchExports {
@@ -258,6 +386,20 @@ export interface PatchExports {
    * value pushed; 0 (nothing pushed) when none has.
    */
   tsdis_probe(L: number, t: number, from: number): number;
+  /** lua_setfenv: pops a table and makes it the environment of the function below it. */
+  tsdis_setfenv(L: number, idx: number): number;
+  /** Redis's lua_enablereadonlytable. */
+  tsdis_readonly(L: number, idx: number, enabled: number): void;
+  tsdis_pushnumber(L: number, n: number): void;
+  tsdis_pushcclosure(L: number, fn: number, n: number): void;
+  tsdis_getstack(L: number, level: number, ar: number): number;
+  tsdis_getinfo(L: number, what: number, ar: number): number;
+  tsdis_pushlstring(L: number, s: number, len: number): void;
+  tsdis_pushboolean(L: number, b: number): void;
+  /** The C string of the nonexistent-global error's format (set by lua.ts). */
+  tsdis_globalread: { value: number };
+  /** The C string of redis.call's argument type error (set by lua.ts). */
+  tsdis_argtype: { value: number };
 }
 
 function readU32(b: Uint8Array, p: { o: number }): number {
@@ -390,9 +532,41 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const movedEncode = movedIndex + 3;
   const fArgStr = movedIndex + 4;
   const fProbe = movedIndex + 5;
+  // The 64-bit integer helpers (string.format, struct) and the error text reader.
+  const fCvtS = movedIndex + 6;
+  const fCvtU = movedIndex + 7;
+  const fCvt32 = movedIndex + 8;
+  const fPutInt = movedIndex + 9;
+  const fGetInt = movedIndex + 10;
+  const fErrStr = movedIndex + 11;
+  const fTramp = movedIndex + 12;
+  const fMkWrap = movedIndex + 13;
+  const fJsCall = movedIndex + 14;
+  const fMkJs = movedIndex + 15;
   const typeOf = (f: number): number => types[f - nImportedFuncs]!;
-  // argstr has lua_tolstring's type (L, idx, len *) -> ptr; probe (L, t, from) -> i32 is the same type.
-  const added = [...moved.map(typeOf), typeOf(F_LUA_TOLSTRING), typeOf(F_LUA_TOLSTRING)];
+  // Types: three appended (their indices follow the existing ones): (f64) -> i64,
+  // (i32 f64 i32 i32) -> (), (i32 i32 i32 i32) -> f64. (f64) -> i32 exists (TYPE_F64_I32).
+  const ty = sec(1);
+  const tp = { o: 0 };
+  const nTypes = readU32(ty.body, tp);
+  const T_F64_I64 = nTypes;
+  const T_PUTINT = nTypes + 1;
+  const T_GETINT = nTypes + 2;
+  const F64 = 0x7c;
+  const I64 = 0x7e;
+  const I32 = 0x7f;
+  const newTypes = [
+    [0x60, 1, F64, 1, I64],
+    [0x60, 4, I32, F64, I32, I32, 0],
+    [0x60, 4, I32, I32, I32, I32, 1, F64],
+  ];
+  ty.body = Uint8Array.from([...uleb(nTypes + newTypes.length), ...ty.body.subarray(tp.o), ...newTypes.flat()]);
+  // argstr has lua_tolstring's type (L, idx, len *) -> ptr; probe (L, t, from) -> i32 and errstr are the same type.
+  const added = [
+    ...moved.map(typeOf), typeOf(F_LUA_TOLSTRING), typeOf(F_LUA_TOLSTRING),
+    T_F64_I64, T_F64_I64, TYPE_F64_I32, T_PUTINT, T_GETINT, typeOf(F_LUA_TOLSTRING),
+    typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), // lua_CFunction: (L) -> i32
+  ];
   fn.body = Uint8Array.from(vec(nFuncs + added.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
 
   // Globals: five more, mutable i32 (the bridge's scratch buffer; the kill message, 0: none;
@@ -405,8 +579,31 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const numbufGlobal = nGlobals + 2;
   const encretGlobal = nGlobals + 3;
   const badLevelGlobal = nGlobals + 4;
+  // and two C strings lua.ts writes: the nonexistent-global error's format, the argument type error
+  const globalReadGlobal = nGlobals + 5;
+  const argTypeGlobal = nGlobals + 6;
   const i32Global = [0x7f, 1, 0x41, 0, 0x0b];
-  gl.body = Uint8Array.from([...uleb(nGlobals + 5), ...gl.body.subarray(gp.o), ...[0, 1, 2, 3, 4].flatMap(() => i32Global)]);
+  gl.body = Uint8Array.from([...uleb(nGlobals + 7), ...gl.body.subarray(gp.o), ...[0, 1, 2, 3, 4, 5, 6].flatMap(() => i32Global)]);
+
+  // Table: four more slots, the trampoline and its maker (TRAMPOLINE_SLOT, MKWRAP_SLOT), the JS call and its
+  // maker (JSCALL_SLOT, MKJS_SLOT), added to the one element segment that fills it from slot 1.
+  const tab = sec(4);
+  const tbp = { o: 0 };
+  if (readU32(tab.body, tbp) !== 1 || tab.body[tbp.o++] !== 0x70 || tab.body[tbp.o++] !== 1) throw new Error('unexpected table section');
+  const tableMin = readU32(tab.body, tbp);
+  const tableMax = readU32(tab.body, tbp);
+  if (tableMin !== TRAMPOLINE_SLOT || tableMax !== tableMin) throw new Error('unexpected table size');
+  tab.body = Uint8Array.from([1, 0x70, 1, ...uleb(tableMin + 4), ...uleb(tableMax + 4)]);
+  const el = sec(9);
+  const elp = { o: 0 };
+  if (readU32(el.body, elp) !== 1 || readU32(el.body, elp) !== 0) throw new Error('unexpected element section');
+  const exprStart = elp.o;
+  while (el.body[elp.o] !== 0x0b) elp.o++;
+  elp.o++;
+  const expr = el.body.subarray(exprStart, elp.o);
+  const nElems = readU32(el.body, elp);
+  if (Buffer.from(expr).toString('hex') !== '41010b' || 1 + nElems !== tableMin) throw new Error('unexpected element segment');
+  el.body = Uint8Array.from([1, 0, ...expr, ...uleb(nElems + 4), ...el.body.subarray(elp.o), ...uleb(fTramp), ...uleb(fMkWrap), ...uleb(fJsCall), ...uleb(fMkJs)]);
 
   // Exports: append ours.
   const ex = sec(7);
@@ -432,6 +629,14 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_pcall', F_LUA_PCALL],
     ['tsdis_getfield', F_LUA_GETFIELD],
     ['tsdis_probe', fProbe],
+    ['tsdis_setfenv', F_LUA_SETFENV],
+    ['tsdis_readonly', F_LUA_ENABLEREADONLY],
+    ['tsdis_pushnumber', F_LUA_PUSHNUMBER],
+    ['tsdis_pushcclosure', F_LUA_PUSHCCLOSURE],
+    ['tsdis_getstack', F_LUA_GETSTACK],
+    ['tsdis_getinfo', F_LUA_GETINFO],
+    ['tsdis_pushlstring', F_LUA_PUSHLSTRING],
+    ['tsdis_pushboolean', F_LUA_PUSHBOOLEAN],
   ];
   const extraGlobals: [string, number][] = [
     ['tsdis_scratch', scratchGlobal],
@@ -440,6 +645,8 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_encret', encretGlobal],
     ['tsdis_badlevel', badLevelGlobal],
     ['tsdis_sp', 0],
+    ['tsdis_globalread', globalReadGlobal],
+    ['tsdis_argtype', argTypeGlobal],
   ];
   ex.body = Uint8Array.from([
     ...uleb(nExports + extra.length + extraGlobals.length),
@@ -488,6 +695,23 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   spliceUnique(F_ENCODE_VALUE, ENCODE_TRUNC, 0, 4, trunc, 'encode_value'); // the 4 bytes: local.get n; i64.trunc_sat_f64_s
   // Functions, userdata, threads, light userdata: a null, as Redis replies (was an error).
   spliceUnique(F_ENCODE_VALUE, ENCODE_TYPE_SWITCH, 0, ENCODE_TYPE_SWITCH_NULL.length, ENCODE_TYPE_SWITCH_NULL, 'encode_value type switch');
+  /**
+   * Replaces, in function f's body, the code from where the byte pattern
+   * `fromHex` occurs (exactly once) up to the next occurrence of `toHex`
+   * (kept) with `insert`.
+   */
+  const spliceRange = (f: number, fromHex: string, toHex: string, insert: number[], what: string): void => {
+    const raw = bodies[f - nImportedFuncs]!;
+    const rp = { o: 0 };
+    const size = readU32(raw, rp);
+    const code = Buffer.from(raw.subarray(rp.o, rp.o + size));
+    const from = Buffer.from(fromHex, 'hex');
+    const at = code.indexOf(from);
+    if (at < 0 || code.indexOf(from, at + 1) >= 0) throw new Error(`unexpected ${what} body`);
+    const to = code.indexOf(Buffer.from(toHex, 'hex'), at + from.length);
+    if (to < 0) throw new Error(`unexpected ${what} body`);
+    setBody(f, Buffer.concat([code.subarray(0, at), Uint8Array.from(insert), code.subarray(to)]));
+  };
   const originals = moved.map((f) => bodies[f - nImportedFuncs]!);
   // (L, buf, len, name) -> i32
   const hook = [
@@ -546,7 +770,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   // (L, ar): the tick, then luaL_error(L, kill, 0) when a kill is set.
   const tick = [
     0x00, // no locals
-    0x41, ...sleb(TICK_LEVEL), 0x41, 0, 0x41, 0, 0x10, ...uleb(F_HOST_REDIS_LOG), // host_redis_log(-1, 0, 0)
+    0x41, ...sleb(TICK_LEVEL), 0x20, 1, 0x20, 0, 0x10, ...uleb(F_HOST_REDIS_LOG), // host_redis_log(-1, ar, L)
     0x23, ...uleb(killGlobal), 0x04, 0x40, // if (kill)
     0x20, 0, 0x41, 1, 0x36, 2, ...uleb(L_BASEHOOKCOUNT), // L->basehookcount = 1
     0x20, 0, 0x41, 1, 0x36, 2, ...uleb(L_HOOKCOUNT), // L->hookcount = 1
@@ -652,7 +876,185 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     0x41, 0, // 0: none
     0x0b,
   ];
-  bodies.push(...originals, Uint8Array.from([...uleb(argStr.length), ...argStr]), Uint8Array.from([...uleb(probe.length), ...probe]));
+  // The nonexistent-global error and the argument type error with Redis's texts (C strings set by lua.ts).
+  spliceUnique(F_GLOBAL_READ, GLOBAL_READ_FMT, 0, 3, [0x23, ...uleb(globalReadGlobal)], 'protect_globals_index');
+  spliceUnique(F_REDIS_CALL_COMMON, CALL_ARG_TYPE, 2, CALL_ARG_TYPE.length / 2 - 2, [
+    0x23, ...uleb(argTypeGlobal), 0x10, ...uleb(F_LUA_PUSHSTRING), // the text
+    0x20, 1, 0x04, 0x7f, // if (raise_on_error)
+    0x20, 0, 0x10, ...uleb(F_LUA_ERROR), // lua_error(L)
+    0x05, // else {err = text}
+    0x20, 0, 0x41, 0, 0x41, 1, 0x10, ...uleb(F_LUA_CREATETABLE),
+    0x20, 0, 0x41, 0x7e, 0x10, ...uleb(F_LUA_INSERT),
+    0x20, 0, 0x41, ...sleb(LUA_REGISTRYINDEX), 0x41, ...sleb(REPLY_FIELDS_REF), 0x10, ...uleb(F_LUA_RAWGETI),
+    0x20, 0, 0x41, 0x7e, 0x10, ...uleb(F_LUA_INSERT),
+    0x20, 0, 0x41, 0x7d, 0x10, ...uleb(F_LUA_RAWSET),
+    0x41, 1,
+    0x0b,
+    0x21, 2,
+  ], 'redis_call_common arg type');
+  // The error handler skips tsdis's own chunks ('=' names): `currentline > 0 && *source != '='`.
+  spliceUnique(F_ERROR_HANDLER, ERROR_HANDLER_LINE, ERROR_HANDLER_LINE.length / 2, 0,
+    [0x20, 1, 0x28, 2, 28, 0x2d, 0, 0, 0x41, 61, 0x47, 0x71], 'script_error_handler');
+  // A failed run's message: a table error's err field (tsdis_errstr).
+  spliceUnique(F_EVAL_WITH_ARGS, EVAL_PCALL_ERR, EVAL_PCALL_ERR.length / 2 - 2, 2, [0x10, ...uleb(fErrStr)], 'eval_with_args error');
+  // string.format: "ll" and 64-bit values for %d %i (signed) and %o %u %x %X (unsigned), x86's int for %c.
+  const llForm = [0x41, 0xec, 0xd8, 0x01, 0x3b, 0, 0, 0x20, 2, 0x41, 0, 0x3a, 0, 2, 0x20, 2, 0x20, 6, 0x3a, 0, 1, 0x20, 1, 0x20, 0, 0x20, 5, 0x10, 0xfb, 0x01];
+  spliceUnique(F_STR_FORMAT, FORMAT_SIGNED, 0, FORMAT_SIGNED.length / 2, [...llForm, 0x10, ...uleb(fCvtS), 0x37, 3, 32], 'str_format %d');
+  spliceUnique(F_STR_FORMAT, FORMAT_UNSIGNED, 0, FORMAT_UNSIGNED.length / 2, [...llForm, 0x10, ...uleb(fCvtU), 0x37, 3, 48], 'str_format %x');
+  spliceUnique(F_STR_FORMAT, FORMAT_CHAR, FORMAT_CHAR.length / 2 - 5, 2, [0x10, ...uleb(fCvt32)], 'str_format %c');
+  // struct: 'L', 'T' and 'l' are 8 bytes (the br_table entries after the 6 bytes of the pattern).
+  {
+    const raw = bodies[F_STRUCT_OPTSIZE - nImportedFuncs]!;
+    const at = Buffer.from(raw).indexOf(Buffer.from(OPTSIZE_SWITCH, 'hex'));
+    if (at < 0) throw new Error('unexpected struct optsize body');
+    const b = Uint8Array.from(raw);
+    const entries = at + OPTSIZE_SWITCH.length / 2;
+    for (const opt of ['L', 'T', 'l']) {
+      const e = entries + opt.charCodeAt(0) - 66;
+      if (b[e] !== 1 || b[entries + 'd'.charCodeAt(0) - 66] !== 2) throw new Error('unexpected struct optsize switch');
+      b[e] = 2;
+    }
+    bodies[F_STRUCT_OPTSIZE - nImportedFuncs] = b;
+  }
+  // b_pack's integer case: tsdis_putint(buff, luaL_checknumber(L, arg), h.endian, size).
+  spliceRange(F_STRUCT_PACK, PACK_INT_FROM, PACK_INT_TO, [
+    0x20, 1, 0x41, 0xa0, 0x08, 0x6a, // buff = frame + 1056
+    0x20, 0, 0x20, 7, 0x10, 0xfb, 0x01, // luaL_checknumber(L, arg)
+    0x20, 1, 0x28, 2, 8, // h.endian
+    0x20, 4, // size
+    0x10, ...uleb(fPutInt),
+  ], 'struct pack');
+  // b_unpack's integer case: lua_pushnumber(L, tsdis_getint(data + pos, h.endian, islower(opt), size)).
+  spliceRange(F_STRUCT_UNPACK, UNPACK_INT_FROM, UNPACK_INT_TO, [
+    0x20, 0, // L
+    0x20, 8, 0x20, 9, 0x6a, 0x22, 7, // data + pos
+    0x20, 2, 0x28, 2, 24, // h.endian
+    0x20, 13, 0x41, 0xe0, 0x00, 0x4b, // opt > 96: signed
+    0x20, 3, // size
+    0x10, ...uleb(fGetInt),
+  ], 'struct unpack');
+  const INT64_MIN = sleb64(-(2n ** 63n));
+  // (f64) -> i64: (long)x on x86-64: |x| < 2^63 ? trunc(x) : INT64_MIN (NaN too)
+  const cvtS = [0x00, 0x20, 0, 0xfc, 0x06, 0x42, ...INT64_MIN, 0x20, 0, 0x99, 0x44, ...f64(2 ** 63), 0x63, 0x1b, 0x0b];
+  // (f64) -> i64: (unsigned long)x on x86-64: x >= 2^63 ? (long)(x - 2^63) ^ INT64_MIN : (long)x
+  const cvtU = [
+    0x00,
+    0x20, 0, 0x44, ...f64(2 ** 63), 0xa1, 0x10, ...uleb(fCvtS), 0x42, ...INT64_MIN, 0x85,
+    0x20, 0, 0x10, ...uleb(fCvtS),
+    0x20, 0, 0x44, ...f64(2 ** 63), 0x66,
+    0x1b, 0x0b,
+  ];
+  // (f64) -> i32: (int)x on x86-64: -2^31 - 1 < x < 2^31 ? trunc(x) : INT32_MIN
+  const cvt32 = [
+    0x00, 0x20, 0, 0xfc, 0x02, 0x41, ...sleb(-(2 ** 31)),
+    0x20, 0, 0x44, ...f64(-(2 ** 31) - 1), 0x64, 0x20, 0, 0x44, ...f64(2 ** 31), 0x63, 0x71,
+    0x1b, 0x0b,
+  ];
+  // (buff, n, endian, size): putinteger with 64-bit values. Locals 4 v i64, 5 i i32.
+  const putInt = [
+    0x02, 1, I64, 1, I32,
+    0x20, 1, 0x10, ...uleb(fCvtS), 0x20, 1, 0x10, ...uleb(fCvtU), 0x20, 1, 0x44, ...f64(0), 0x63, 0x1b, 0x21, 4, // v = n < 0 ? (long)n : (unsigned long)n
+    0x20, 2, 0x41, 1, 0x46, 0x04, 0x40, // if (endian == LITTLE)
+    0x41, 0, 0x21, 5, // i = 0
+    0x02, 0x40, 0x03, 0x40,
+    0x20, 5, 0x20, 3, 0x4e, 0x0d, 1, // i >= size: done
+    0x20, 0, 0x20, 5, 0x6a, 0x20, 4, 0x3c, 0, 0, // buff[i] = v
+    0x20, 4, 0x42, 8, 0x88, 0x21, 4, // v >>= 8
+    0x20, 5, 0x41, 1, 0x6a, 0x21, 5, 0x0c, 0, // i++
+    0x0b, 0x0b,
+    0x05,
+    0x20, 3, 0x41, 1, 0x6b, 0x21, 5, // i = size - 1
+    0x02, 0x40, 0x03, 0x40,
+    0x20, 5, 0x41, 0, 0x48, 0x0d, 1, // i < 0: done
+    0x20, 0, 0x20, 5, 0x6a, 0x20, 4, 0x3c, 0, 0, // buff[i] = v
+    0x20, 4, 0x42, 8, 0x88, 0x21, 4, // v >>= 8
+    0x20, 5, 0x41, 1, 0x6b, 0x21, 5, 0x0c, 0, // i--
+    0x0b, 0x0b,
+    0x0b,
+    0x0b,
+  ];
+  // (p, endian, issigned, size) -> f64: getinteger with 64-bit values. Locals 4 l i64, 5 i i32, 6 mask i64.
+  const getInt = [
+    0x03, 1, I64, 1, I32, 1, I64,
+    0x42, 0, 0x21, 4,
+    0x20, 1, 0x45, 0x04, 0x40, // if (endian == BIG)
+    0x41, 0, 0x21, 5,
+    0x02, 0x40, 0x03, 0x40,
+    0x20, 5, 0x20, 3, 0x4e, 0x0d, 1,
+    0x20, 4, 0x42, 8, 0x86, 0x20, 0, 0x20, 5, 0x6a, 0x31, 0, 0, 0x84, 0x21, 4, // l = l << 8 | p[i]
+    0x20, 5, 0x41, 1, 0x6a, 0x21, 5, 0x0c, 0,
+    0x0b, 0x0b,
+    0x05,
+    0x20, 3, 0x41, 1, 0x6b, 0x21, 5,
+    0x02, 0x40, 0x03, 0x40,
+    0x20, 5, 0x41, 0, 0x48, 0x0d, 1,
+    0x20, 4, 0x42, 8, 0x86, 0x20, 0, 0x20, 5, 0x6a, 0x31, 0, 0, 0x84, 0x21, 4,
+    0x20, 5, 0x41, 1, 0x6b, 0x21, 5, 0x0c, 0,
+    0x0b, 0x0b,
+    0x0b,
+    0x20, 2, 0x45, 0x04, F64, // if (!issigned)
+    0x20, 4, 0xba, // (lua_Number)l
+    0x05,
+    0x42, 0x7f, 0x20, 3, 0x41, 3, 0x74, 0x41, 1, 0x6b, 0xac, 0x86, 0x21, 6, // mask = ~0 << (size * 8 - 1) (count mod 64, as x86)
+    0x20, 4, 0x20, 6, 0x83, 0x42, 0, 0x52, 0x04, 0x40, 0x20, 4, 0x20, 6, 0x84, 0x21, 4, 0x0b, // if (l & mask) l |= mask
+    0x20, 4, 0xb9, // (lua_Number)(long)l
+    0x0b,
+    0x0b,
+  ];
+  // (L, idx, len *) -> ptr: a table's raw err field (string or number) when it has one, else lua_tolstring. Local 3 abs.
+  const errStr = [
+    0x01, 1, I32,
+    0x20, 0, 0x20, 1, 0x10, ...uleb(F_LUA_TYPE), 0x41, 5, 0x46, 0x04, 0x40, // a table
+    0x20, 1, 0x20, 0, 0x10, ...uleb(F_LUA_GETTOP), 0x20, 1, 0x6a, 0x41, 1, 0x6a, 0x20, 1, 0x41, 0, 0x4a, 0x1b, 0x21, 3, // abs index
+    0x20, 0, 0x41, ...sleb(LUA_REGISTRYINDEX), 0x41, ...sleb(REPLY_FIELDS_REF), 0x10, ...uleb(F_LUA_RAWGETI), // "err"
+    0x20, 0, 0x20, 3, 0x10, ...uleb(F_LUA_RAWGET), // t.err, raw
+    // a string or a number (lua_isstring): its text
+    0x20, 0, 0x41, 0x7f, 0x10, ...uleb(F_LUA_TYPE), 0x41, 4, 0x46,
+    0x20, 0, 0x41, 0x7f, 0x10, ...uleb(F_LUA_TYPE), 0x41, 3, 0x46, 0x72,
+    0x04, 0x40, 0x20, 0, 0x41, 0x7f, 0x20, 2, 0x10, ...uleb(F_LUA_TOLSTRING), 0x0f, 0x0b,
+    0x20, 0, 0x41, 0x7e, 0x10, ...uleb(F_LUA_SETTOP), // pop it
+    0x0b,
+    0x20, 0, 0x20, 1, 0x20, 2, 0x10, ...uleb(F_LUA_TOLSTRING),
+    0x0b,
+  ];
+  // (L) -> n: calls upvalue 1 with the arguments, returns its results
+  const tramp = [
+    0x00,
+    0x20, 0, 0x41, ...sleb(UPVALUE_1), 0x10, ...uleb(F_LUA_PUSHVALUE),
+    0x20, 0, 0x41, 1, 0x10, ...uleb(F_LUA_INSERT),
+    0x20, 0, 0x20, 0, 0x10, ...uleb(F_LUA_GETTOP), 0x41, 1, 0x6b, 0x41, 0x7f, 0x10, ...uleb(F_LUA_CALL), // lua_call(L, top - 1, LUA_MULTRET)
+    0x20, 0, 0x10, ...uleb(F_LUA_GETTOP),
+    0x0b,
+  ];
+  // (L) -> 1: a trampoline closure of the function on top
+  const mkWrap = [0x00, 0x20, 0, 0x41, ...sleb(TRAMPOLINE_SLOT), 0x41, 1, 0x10, ...uleb(F_LUA_PUSHCCLOSURE), 0x41, 1, 0x0b];
+  // (L) -> n: host_redis_log(JSCALL_LEVEL, L, (int)upvalue 1); JS pushed n results (tsdis_encret)
+  const jsCall = [
+    0x00,
+    0x41, ...sleb(JSCALL_LEVEL), 0x20, 0,
+    0x20, 0, 0x41, ...sleb(UPVALUE_1), 0x10, ...uleb(F_LUA_TONUMBER), 0xfc, 0x02,
+    0x10, ...uleb(F_HOST_REDIS_LOG),
+    0x23, ...uleb(encretGlobal),
+    0x0b,
+  ];
+  // (L) -> 1: a JS call closure of the number on top
+  const mkJs = [0x00, 0x20, 0, 0x41, ...sleb(JSCALL_SLOT), 0x41, 1, 0x10, ...uleb(F_LUA_PUSHCCLOSURE), 0x41, 1, 0x0b];
+  const body = (code: number[]): Uint8Array => Uint8Array.from([...uleb(code.length), ...code]);
+  bodies.push(
+    ...originals,
+    body(argStr),
+    body(probe),
+    body(cvtS),
+    body(cvtU),
+    body(cvt32),
+    body(putInt),
+    body(getInt),
+    body(errStr),
+    body(tramp),
+    body(mkWrap),
+    body(jsCall),
+    body(mkJs),
+  );
   const parts = [uleb(bodies.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);
   const out = new Uint8Array(total);

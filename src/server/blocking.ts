@@ -58,6 +58,9 @@ interface Blocked {
   stats: { cmd: CommandSpec; st: CommandStat; us: number; argv: string[] } | null;
 }
 
+/** The longest delay a Node timer keeps (setTimeout's limit). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Blocking {
   /** Per database: key -> the clients waiting on it, first come first. */
   private readonly waiting = new Map<Db, Map<string, Blocked[]>>();
@@ -119,11 +122,18 @@ export class Blocking {
     }
     this.states.set(client, b);
     client.blocked = true;
-    if (deadline > 0) {
-      const ms = Math.max(0, deadline - this.server.clock());
-      b.timer = setTimeout(() => this.timeout(client), ms);
-      b.timer.unref();
-    }
+    if (deadline > 0) this.arm(b, deadline);
+  }
+
+  /**
+   * The timer of a blocked client with a deadline: a timer cannot wait
+   * longer than 2^31-1 ms (Node fires a longer one after 1 ms), so a far
+   * deadline (BLPOP k 1e10) is reached through timers of that length.
+   */
+  private arm(b: Blocked, deadline: number): void {
+    const ms = Math.max(0, deadline - this.server.clock());
+    b.timer = setTimeout(() => (ms > MAX_TIMER_MS ? this.arm(b, deadline) : this.timeout(b.client)), Math.min(ms, MAX_TIMER_MS));
+    b.timer.unref();
   }
 
   /**

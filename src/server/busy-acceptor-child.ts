@@ -107,6 +107,11 @@ function run(argv: string[]): void {
         send(FROM_ACCEPTOR.LISTED, 0);
         continue;
       }
+      if (f.type === TO_ACCEPTOR.UNLISTEN) {
+        for (const s of servers) s.close();
+        send(FROM_ACCEPTOR.UNLISTENED, 0);
+        continue;
+      }
       const c = conns.get(f.id);
       if (c === undefined) continue; // closed meanwhile
       if (f.type === TO_ACCEPTOR.WRITE) {

@@ -50,6 +50,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,10 @@ import { adoptSocket, handleFd } from './socket.js';
 const CHILD = fileURLToPath(new URL('./busy-acceptor-child.js', import.meta.url));
 /** The tick's read buffer for the acceptor's pipe (its contents are copied by FrameReader.push). */
 const pipeReadBuf = Buffer.allocUnsafe(64 * 1024);
+/** How long Server.close waits for the acceptor to close its listening sockets (Acceptor.shutdown). */
+const UNLISTEN_WAIT_MS = 500;
+/** Atomics.wait's cell, for 1 ms sleeps while waiting on the acceptor. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** A listening socket the acceptor gets a copy of. */
 export interface ListenerFd {
@@ -160,6 +165,8 @@ class Acceptor {
   busy = true;
   /** LISTED arrived: no connection is left to learn about. */
   private listed = false;
+  /** UNLISTEN was sent (the server is closing). */
+  private unlistened = false;
 
   constructor(
     private readonly owner: BusyRelay,
@@ -477,13 +484,19 @@ class Acceptor {
   }
 
   /**
-   * Server.close: what was sent to the acceptor still takes effect (replies
-   * the tick wrote, the closes killClient sent), then it exits at its input's
-   * end — or is killed if it lingers. Its connections are the server's no more.
+   * Server.close: the acceptor first closes its copies of the listening
+   * sockets, and the server waits for it to say so (UNLISTENED, up to
+   * UNLISTEN_WAIT_MS): left to the end of its input, the acceptor accepted
+   * (and then dropped) a connection made right after a SHUTDOWN NOSAVE
+   * ended a busy script, where Redis's listener is closed and the
+   * connection refused (Redis's "SHUTDOWN NOSAVE can kill a timedout script
+   * anyway" test). Then what was sent to it still takes effect (replies the
+   * tick wrote, the closes killClient sent), and it exits at its input's end
+   * — or is killed if it lingers. Its connections are the server's no more.
    */
   shutdown(): void {
     if (this.state === 'closed') return;
-    this.flushOut();
+    this.unlisten();
     const conns = [...this.conns.values()];
     this.conns.clear();
     for (const r of conns) r.real?.destroy();
@@ -491,6 +504,39 @@ class Acceptor {
     const child = this.child;
     setTimeout(() => child.kill('SIGKILL'), 2000).unref();
     this.onExit();
+  }
+
+  /**
+   * Has the acceptor close its listening sockets, and waits for it (Server.close
+   * calls it first, before the clients are closed: a client that sees its
+   * connection end may connect again at once).
+   */
+  unlisten(): void {
+    if (this.state === 'closed' || this.unlistened) return;
+    this.unlistened = true;
+    this.out.push(encodeFrame(TO_ACCEPTOR.UNLISTEN, 0));
+    this.flushOut();
+    this.awaitUnlistened();
+  }
+
+  /** Reads the acceptor's output synchronously until UNLISTENED (what else comes is dropped: the server is closing) or UNLISTEN_WAIT_MS. */
+  private awaitUnlistened(): void {
+    const fd = handleFd(this.stdout);
+    if (fd < 0 || this.out.length > 0) return;
+    const frames = new FrameReader();
+    const deadline = performance.now() + UNLISTEN_WAIT_MS;
+    while (performance.now() < deadline) {
+      let n = 0;
+      try {
+        n = fs.readSync(fd, pipeReadBuf, 0, pipeReadBuf.length, null);
+      } catch {
+        Atomics.wait(sleeper, 0, 0, 1); // EAGAIN: not yet
+        continue;
+      }
+      if (n <= 0) return; // the acceptor is gone
+      frames.push(pipeReadBuf.subarray(0, n));
+      for (let f = frames.next(); f !== null; f = frames.next()) if (f.type === FROM_ACCEPTOR.UNLISTENED) return;
+    }
   }
 }
 
@@ -557,6 +603,11 @@ export class BusyRelay {
   forget(a: Acceptor): void {
     this.acceptors.delete(a);
     if (this.current === a) this.current = null;
+  }
+
+  /** The server closes: every acceptor first closes its listening sockets (see Acceptor.unlisten). */
+  unlisten(): void {
+    for (const a of this.acceptors) a.unlisten();
   }
 
   /** The server closes: every acceptor ends, with its connections. */

@@ -122,6 +122,8 @@ export class Client {
   mustObey = false;
   /** The pseudo client Lua scripts run their commands as (scripting/scripts.ts); MONITOR shows it as `lua`. */
   luaScript = false;
+  /** SCRIPT DEBUG: 0 no, 1 YES, 2 SYNC (scripting/ldb.ts): its EVALs run under the Lua debugger. */
+  luaDebug = 0;
   readonly addr: string;
   readonly laddr: string;
   /** 'tcp' | 'unix' | 'internal' */

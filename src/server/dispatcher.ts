@@ -27,8 +27,9 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
   else dispatchCommand(server, client, argv);
   // CLIENT CACHING YES|NO applies to the next command only (MULTI: to the transaction).
   if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client') client.trackingCaching = false;
-  // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys).
-  if (server.blocking.ready.length !== 0) server.blocking.handleReady();
+  // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys), but not
+  // while a busy script runs: what it pushed so far is not theirs yet (Redis's isInsideYieldingLongCommand).
+  if (server.blocking.ready.length !== 0 && server.busyScript === null) server.blocking.handleReady();
 }
 
 /**
@@ -137,6 +138,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, `MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`, parent);
     return;
   }
+  // min-replicas-to-write: too few good replicas (tsdis has none), writes are refused
+  if (!goodReplicasOk(server) && isWriteCall(server, client, cmd, argv)) {
+    reject(server, client, cmd, Err.noReplicas, parent);
+    return;
+  }
   // A script past busy-reply-threshold: only `allow_busy` commands run, and
   // SHUTDOWN only with NOSAVE (Redis's shutdownCommand).
   if (server.busyScript !== null && refusedWhileBusy(cmd, parent, argv)) {
@@ -179,6 +185,23 @@ function refusedWhileBusy(cmd: CommandSpec, parent: CommandSpec | undefined, arg
  */
 export function callFlags(server: Server, cmd: CommandSpec, argv: string[]): readonly CommandFlag[] {
   return cmd.flagsFor === undefined ? cmd.flags : cmd.flagsFor(server, argv, cmd.flags);
+}
+
+/**
+ * Redis's checkGoodReplicasStatus for a master without replicas (tsdis
+ * does not replicate): false when min-replicas-to-write asks for some and
+ * min-replicas-max-lag is set. The dispatcher and scripts' commands
+ * (scripts.ts) refuse writes then (NOREPLICAS).
+ */
+export function goodReplicasOk(server: Server): boolean {
+  const v = server.config.v;
+  return v['min-replicas-to-write'] === 0 || v['min-replicas-max-lag'] === 0;
+}
+
+/** A write, as its call's flags say (a script's declared flags included), or EXEC with a write queued (Redis's is_write_command). */
+function isWriteCall(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
+  if (callFlags(server, cmd, argv).includes('write')) return true;
+  return cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('write'));
 }
 
 /** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor. */

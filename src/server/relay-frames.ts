@@ -20,6 +20,8 @@ export const FROM_ACCEPTOR = {
   LISTED: 5,
   /** The peer ended its side (EOF); the acceptor's side stays open until END or DESTROY. */
   ENDED: 6,
+  /** (id 0) After UNLISTEN: the acceptor's listening sockets are closed. */
+  UNLISTENED: 7,
 } as const;
 
 /** Server → acceptor. */
@@ -34,6 +36,8 @@ export const TO_ACCEPTOR = {
   HANDOVER: 14,
   /** The server has the connection's socket: stop reading it, finish the writes, answer END. */
   STOP: 15,
+  /** (id 0) The server shuts down: close the listening sockets now and answer UNLISTENED. */
+  UNLISTEN: 16,
 } as const;
 
 /** The OPEN frame's payload: which listener accepted the connection, and its addresses. */

@@ -840,6 +840,16 @@ export class Server extends EventEmitter {
     if (this.current === null) this.flushPropagation();
   }
 
+  /** How many operations the running command has collected so far (for dropPropagation). */
+  propagationMark(): number {
+    return this.propOps.length;
+  }
+
+  /** Drops the operations collected since `mark` (a SCRIPT DEBUG YES session's, undone: scripting/ldb-rollback.ts). */
+  dropPropagation(mark: number): void {
+    this.propOps.length = Math.min(this.propOps.length, mark);
+  }
+
   /** Emits the collected operations, wrapped in MULTI/EXEC when there are several (one atomic unit). */
   flushPropagation(): void {
     const ops = this.propOps;
@@ -1122,6 +1132,8 @@ export class Server extends EventEmitter {
     this.aof.close();
     const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
     this.netServers = [];
+    // a busy script's acceptor stops listening too, before any client sees its connection end
+    this.busyRelay.unlisten();
     for (const c of [...this.clients.values()]) this.killClient(c);
     this.busyRelay.close();
     await Promise.all(closes);

@@ -9,14 +9,15 @@
  * the 7.0 reference server:
  * - DOCS arguments' display_text (added in 7.2);
  * - QUIT's DOCS doc_flags/deprecated_since/replaced_by (deprecated in 7.2);
- * - the blocking pops' `noscript` flag (7.2 lets scripts call them), CLUSTER
+ * - the blocking pops' and WAIT's `noscript` flag (7.2 lets scripts call them), CLUSTER
  *   SHARDS's and SLOTS's `loading` flag (7.2 added it);
  * - MODULE LOADEX's ARGS argument: 7.2 documents it as a multiple string,
  *   7.0 as a block holding one `arg` string (redis's side is converted);
  * - MIGRATE's argument names: 7.2 renamed key_or_empty_string, empty_string,
  *   password, username_password and key (KEYS) to key-selector, empty-string,
  *   auth, auth2 and keys, and no longer flag AUTH and AUTH2 optional inside their optional
- *   oneof (redis's side is converted).
+ *   oneof (redis's side is converted);
+ * - CLUSTER RESET's HARD|SOFT argument: 7.0's hard_soft, 7.2's reset-type.
  *
  * Every differing command is printed (name and the first differing field) before
  * the assertion, so one run shows the whole list.
@@ -44,8 +45,8 @@ function normInfo(n: Node, keep: Set<string>): Node {
   return n;
 }
 
-/** Blocking commands whose `noscript` flag Redis 7.2 dropped. */
-const SCRIPTABLE_IN_72 = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'bzpopmin', 'bzpopmax']);
+/** Blocking commands (and WAIT) whose `noscript` flag Redis 7.2 dropped. */
+const SCRIPTABLE_IN_72 = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'bzpopmin', 'bzpopmax', 'wait']);
 
 /** The full names of an INFO entry's subcommands. */
 function subNames(n: Node): string[] {
@@ -133,6 +134,10 @@ function renameMigrateArgs(list: Node | undefined): void {
 /** Redis 7.0's COMMAND DOCS reply changed as 7.2 documents the same commands (see the header). */
 function as72(n: Node): Node {
   renameMigrateArgs(mapGet(mapGet(n, 'migrate') ?? { t: '%' }, 'arguments'));
+  // CLUSTER RESET's HARD|SOFT: 7.0's hard_soft is 7.2's reset-type
+  const reset = mapGet(mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'cluster|reset');
+  const resetType = mapGet(mapGet(reset ?? { t: '%' }, 'arguments')?.c?.[0] ?? { t: '%' }, 'name');
+  if (resetType?.s === 'hard_soft') resetType.s = 'reset-type';
   const loadex = mapGet(mapGet(mapGet(n, 'module') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'module|loadex');
   const args = mapGet(loadex ?? { t: '%' }, 'arguments');
   const last = args?.c?.[2];

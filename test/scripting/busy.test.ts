@@ -595,3 +595,59 @@ test('a connection that sends SCRIPT KILL and half-closes (nc -q) still gets its
     }
   });
 });
+
+test('a connection made right after SHUTDOWN NOSAVE ended a busy script is refused (the acceptor has closed its listeners)', { skip }, async () => {
+  await both(async (s, log) => {
+    const a = await RawConn.connect(s.port);
+    let b: RawConn | null = null;
+    try {
+      a.write(encode(['EVAL', 'while true do end', '0']));
+      await sleep(THRESHOLD * 3);
+      // opened while busy: relayed by tsdis's acceptor process
+      b = await RawConn.connect(s.port);
+      log.push(await untilBusy(b));
+      b.write(encode(['SHUTDOWN', 'NOSAVE']));
+      log.push(`shutdown -> ${JSON.stringify(await b.readUntilClose())}`);
+      // at once, as Redis's "SHUTDOWN NOSAVE can kill a timedout script anyway" connects
+      const refused = await RawConn.connect(s.port).then(
+        (c) => {
+          c.close();
+          return 'accepted';
+        },
+        (e: NodeJS.ErrnoException) => e.code ?? 'error',
+      );
+      log.push(`connect -> ${refused}`);
+      log.push(`exit ${await s.exited()}`);
+    } finally {
+      a.close();
+      b?.close();
+    }
+  });
+});
+
+test('clients blocked on a key a busy script pushed to are served when the script ends, not while it is busy', { skip }, async () => {
+  await both(async (s, log) => {
+    const blocked = await RawConn.connect(s.port);
+    const runner = await RawConn.connect(s.port);
+    const other = await RawConn.connect(s.port);
+    try {
+      blocked.write(encode(['BLPOP', 'x', '0']));
+      await sleep(50);
+      await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1');
+      // pushes y, waits (busy) until a client named abortscript shows up, then pushes z
+      const body = "redis.call('lpush', KEYS[1], 'y') while true do if string.find(redis.call('client', 'list'), 'abortscript') then break end end redis.call('lpush', KEYS[1], 'z') return 'done'";
+      runner.write(encode(['EVAL', body, '1', 'x']));
+      log.push(await untilBusy(other));
+      // an allow_busy command ends the script's wait: the blocked client must not get y meanwhile
+      log.push(await other.call('HELLO', '2', 'SETNAME', 'abortscript').then((r) => r.slice(0, 1)));
+      log.push(`blpop -> ${await blocked.read()}`);
+      log.push(`eval -> ${await runner.read()}`);
+      log.push(await other.call('LRANGE', 'x', '0', '-1'));
+      await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0');
+    } finally {
+      blocked.close();
+      runner.close();
+      other.close();
+    }
+  }, ['--enable-debug-command', 'yes']);
+});
