@@ -50,6 +50,8 @@ export const Err = {
   outOfRange: 'ERR index out of range',
   noAuth: 'NOAUTH Authentication required.',
   noReplicas: 'NOREPLICAS Not enough good replicas to write.',
+  misconfRdb:
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
   authNotConfigured:
     'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',

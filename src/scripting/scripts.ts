@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
 import { cfmt, cstr } from '../util/strings.js';
-import { call, goodReplicasOk } from '../server/dispatcher.js';
+import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
 import { clockUsec, nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
@@ -348,7 +348,11 @@ class RunHost implements ScriptHost {
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     if ((g & G_WRITE) !== 0) {
       // the server's state may refuse a first write (Redis's scriptVerifyWriteCommandAllow)
-      if (!this.wrote && !goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
+      if (!this.wrote) {
+        const diskError = diskWriteError(this.server);
+        if (diskError !== null) return this.refused(`-${diskError}\r\n`, cmd, parent);
+        if (!goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
+      }
       this.wrote = true;
     }
     const lua = this.lua;

@@ -20,6 +20,7 @@ import { recordLatency } from '../observability/latency.js';
 import type { CommandStat } from '../observability/stats.js';
 import type { Server } from './server.js';
 import { discardTransaction, runsInMulti } from './multi.js';
+import { persist, savePoints } from '../persistence/snapshot.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -118,9 +119,15 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   }
   // tracking-table-max-keys: keys over the limit are dropped, with invalidations, before the command runs.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(client);
-  // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
-  if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
-    reject(server, client, cmd, `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, parent);
+  // A failed BGSAVE (stop-writes-on-bgsave-error) or AOF write: writes, and PING, are refused until one succeeds.
+  const diskError = diskWriteError(server);
+  if (diskError !== null && ((parent ?? cmd).name === 'ping' || isWriteCall(server, client, cmd, argv))) {
+    reject(server, client, cmd, diskError, parent);
+    return;
+  }
+  // min-replicas-to-write: too few good replicas (tsdis has none), writes are refused
+  if (!goodReplicasOk(server) && isWriteCall(server, client, cmd, argv)) {
+    reject(server, client, cmd, Err.noReplicas, parent);
     return;
   }
   // A monitor is a replica to Redis: it may not touch the keyspace.
@@ -128,19 +135,14 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, "ERR Replica can't interact with the keyspace", parent);
     return;
   }
+  // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
+  if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
+    reject(server, client, cmd, `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, parent);
+    return;
+  }
   // Loading the dataset: only commands flagged `loading` run.
   if (server.loading && !cmd.flags.includes('loading')) {
     reject(server, client, cmd, 'LOADING Redis is loading the dataset in memory', parent);
-    return;
-  }
-  // The AOF could not be written (everysec/no; always exits): writes are refused until it can.
-  if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok' && (callFlags(server, cmd, argv).includes('write') || (parent ?? cmd).name === 'exec')) {
-    reject(server, client, cmd, `MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`, parent);
-    return;
-  }
-  // min-replicas-to-write: too few good replicas (tsdis has none), writes are refused
-  if (!goodReplicasOk(server) && isWriteCall(server, client, cmd, argv)) {
-    reject(server, client, cmd, Err.noReplicas, parent);
     return;
   }
   // A script past busy-reply-threshold: only `allow_busy` commands run, and
@@ -196,6 +198,19 @@ export function callFlags(server: Server, cmd: CommandSpec, argv: string[]): rea
 export function goodReplicasOk(server: Server): boolean {
   const v = server.config.v;
   return v['min-replicas-to-write'] === 0 || v['min-replicas-max-lag'] === 0;
+}
+
+/**
+ * Redis's writeCommandsDeniedByDiskError, as the MISCONF text: the last
+ * BGSAVE failed while save points are set and stop-writes-on-bgsave-error is
+ * yes, or the AOF could not be written (everysec/no; always exits). null when
+ * writes may go on. The dispatcher and scripts' write commands refuse then.
+ */
+export function diskWriteError(server: Server): string | null {
+  const v = server.config.v;
+  if (v['stop-writes-on-bgsave-error'] && persist(server).lastBgsaveStatus === 'err' && savePoints(server).length > 0) return Err.misconfRdb;
+  if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok') return cfmt`MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`;
+  return null;
 }
 
 /** A write, as its call's flags say (a script's declared flags included), or EXEC with a write queued (Redis's is_write_command). */
