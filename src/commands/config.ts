@@ -73,6 +73,7 @@ const LISTENER_PARAMS = new Set(['port', 'bind']);
 function configResetStat(ctx: Ctx): void {
   ctx.server.stats.reset();
   ctx.server.slowlog.reset();
+  ctx.server.lazyfree.resetStats();
   ctx.reply.ok();
 }
 

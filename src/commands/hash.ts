@@ -158,8 +158,7 @@ function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
   let added = 0;
   if (h.ht !== null && h.ex === null) {
     // Fast path (benchmarked): a hashtable without field TTLs needs no conversion checks.
-    const ht = h.ht;
-    for (let i = 2; i < argv.length; i += 2) if (ht.set(argv[i]!, argv[i + 1]!)) added++;
+    for (let i = 2; i < argv.length; i += 2) if (h.setInTable(argv[i]!, argv[i + 1]!)) added++;
   } else {
     const [maxEntries, maxValue] = limits(ctx);
     for (let i = 2; i < argv.length; i += 2) if (setField(h, argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;

@@ -16,6 +16,7 @@ import { globMatch } from '../util/glob.js';
 import { dupValue, isString, stringEncoding, typeName, type Value } from '../keyspace/value.js';
 import { idleMs, isLfuPolicy, lfuDecr } from '../keyspace/access.js';
 import type { Db } from '../keyspace/db.js';
+import type { FreeMode } from '../keyspace/lazyfree.js';
 import { flushallSave } from '../persistence/snapshot.js';
 
 const ULONG_MAX = 18446744073709551615n;
@@ -65,13 +66,17 @@ function lfuSelected(ctx: Ctx): boolean {
 // ---------------------------------------------------------------------------
 // Existence, deletion, type
 
-/** Shared by DEL and UNLINK: deletes each key that exists, replies with the count. */
-function delGeneric(ctx: Ctx): void {
+/**
+ * Shared by DEL and UNLINK: deletes each key that exists, replies with the
+ * count. `mode` says how the values go (keyspace/lazyfree.ts): UNLINK's
+ * always count as freed lazily, DEL's when lazyfree-lazy-user-del is on.
+ */
+function delGeneric(ctx: Ctx, mode: FreeMode): void {
   const { db, argv } = ctx;
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i]!;
-    if (db.delete(key)) {
+    if (db.delete(key, mode)) {
       db.notify('g', 'del', key);
       n++;
     }
@@ -81,16 +86,17 @@ function delGeneric(ctx: Ctx): void {
 
 /** DEL key [key ...] */
 function del(ctx: Ctx): void {
-  delGeneric(ctx);
+  delGeneric(ctx, 'user');
 }
 
 /**
  * UNLINK key [key ...]
- * Dropping references is O(1) in JS and the collector frees memory
- * incrementally, so UNLINK is DEL.
+ * Removing a key is O(1) whatever its value (the dict drops one reference;
+ * V8's collector reclaims the objects concurrently), so UNLINK does what DEL
+ * does; a big value counts in INFO's lazyfree figures as Redis counts it.
  */
 function unlink(ctx: Ctx): void {
-  delGeneric(ctx);
+  delGeneric(ctx, 'unlink');
 }
 
 /** EXISTS key [key ...] — a key named twice counts twice. */
@@ -225,20 +231,28 @@ function swapdb(ctx: Ctx): void {
 // ---------------------------------------------------------------------------
 // Flush
 
-/** FLUSHDB / FLUSHALL's optional ASYNC|SYNC; anything else is a syntax error. */
-function flushMode(ctx: Ctx): void {
+/**
+ * FLUSHDB / FLUSHALL's optional ASYNC|SYNC (anything else is a syntax
+ * error): true for ASYNC, or with no argument when lazyfree-lazy-user-flush
+ * is on. Both modes drop the old dict in O(1) (flush replaces it) and V8's
+ * collector reclaims the entries concurrently, so ASYNC needs no worker; it
+ * counts every key in the lazyfree figures, as Redis does.
+ */
+function flushMode(ctx: Ctx): boolean {
   const argv = ctx.argv;
   if (argv.length > 2 || (argv.length === 2 && !is(argv[1], 'ASYNC') && !is(argv[1], 'SYNC'))) {
     throw new ReplyError(Err.syntax);
   }
-  // Both modes drop the old dict in O(1) (flush replaces it); V8's collector
-  // reclaims the entries incrementally, so ASYNC needs no worker.
+  if (argv.length === 2) return is(argv[1], 'ASYNC');
+  return !!ctx.server.config.v['lazyfree-lazy-user-flush'];
 }
 
 /** FLUSHDB [ASYNC|SYNC] */
 function flushdb(ctx: Ctx): void {
-  flushMode(ctx);
+  const lazy = flushMode(ctx);
+  const n = ctx.db.size;
   ctx.server.dirty += ctx.server.tracking.flush(() => ctx.db.flush());
+  if (lazy) ctx.server.lazyfree.flushed(n);
   // replayed even when the db was empty (Redis forces it)
   ctx.prop = [];
   ctx.server.propagate(ctx.db.id, ctx.argv);
@@ -247,11 +261,12 @@ function flushdb(ctx: Ctx): void {
 
 /** FLUSHALL [ASYNC|SYNC] */
 function flushall(ctx: Ctx): void {
-  flushMode(ctx);
+  const lazy = flushMode(ctx);
   let n = 0;
   ctx.server.tracking.flush(() => {
     for (const db of ctx.server.dbs) n += db.flush();
   });
+  if (lazy) ctx.server.lazyfree.flushed(n);
   ctx.server.dirty += n;
   flushallSave(ctx.server); // stops a BGSAVE; saves when save points are set (resets dirty to 0)
   // replayed even when every db was empty (Redis forces it)
@@ -394,7 +409,7 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
     if (flags & EXPIRE_LT && !none && when >= BigInt(cur)) return reply.int(0);
   }
   if (db.isPast(when)) {
-    db.delete(key);
+    db.delete(key, 'expire');
     db.notify('g', 'del', key);
     ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
   } else {

@@ -13,7 +13,8 @@ import { parseInt64 } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
 import { genInfo, selectSections, nowUsec } from '../observability/info.js';
 import { clientInfoLine, clientType, parseClientType, type ClientType } from '../observability/clientlist.js';
-import { keyUsage, memoryOverhead, mallocStats, memoryDoctor } from '../observability/memory.js';
+import { keyUsage, memoryOverhead, mallocStats, memoryDoctor, refreshScripts } from '../observability/memory.js';
+import { scriptingInfo } from '../scripting/info.js';
 import type { Client } from '../server/client.js';
 import { PAUSE_ALL, PAUSE_WRITE } from '../server/pause.js';
 import { clientGetredir, trackingSubcommands } from './tracking.js';
@@ -441,7 +442,11 @@ function slowlogHelp(ctx: Ctx): void {
 // ---------------------------------------------------------------------------
 // MEMORY
 
-/** MEMORY USAGE key [SAMPLES count]: estimated bytes (see observability/memory.ts), null when missing. */
+/**
+ * MEMORY USAGE key [SAMPLES count]: the bytes the key costs as used_memory
+ * counts them (observability/memory.ts), null when missing. SAMPLES is
+ * checked as Redis checks it; every type keeps its size, so none are taken.
+ */
 function memoryUsage(ctx: Ctx): void {
   const { argv } = ctx;
   let samples = 5;
@@ -457,12 +462,15 @@ function memoryUsage(ctx: Ctx): void {
   const key = argv[2]!;
   const v = ctx.db.readNoTouch(key, false);
   if (v === undefined) return ctx.reply.null();
-  ctx.reply.int(keyUsage(key, v, ctx.db.getExpire(key) !== -1, samples));
+  void samples;
+  ctx.reply.int(keyUsage(ctx.db, key, v, ctx.db.getExpire(key) !== -1));
 }
 
 /** MEMORY STATS: the memory figures as a map, with Redis's field names. */
 function memoryStats(ctx: Ctx): void {
   const { reply, server } = ctx;
+  const si = scriptingInfo(server);
+  refreshScripts(server, si.evalBytes, si.functionsBytes);
   const mh = memoryOverhead(server);
   const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
   reply.map(27 + mh.dbs.length);
@@ -482,8 +490,8 @@ function memoryStats(ctx: Ctx): void {
   int('clients.normal', mh.clientsNormal);
   int('cluster.links', 0);
   int('aof.buffer', mh.aofBuffer);
-  int('lua.caches', 0);
-  int('functions.caches', 0);
+  int('lua.caches', mh.luaCaches);
+  int('functions.caches', mh.functionsCaches);
   for (const [id, main, exp] of mh.dbs) {
     reply.bulk(`db.${id}`);
     reply.map(3);

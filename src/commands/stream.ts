@@ -289,6 +289,7 @@ function xadd(ctx: Ctx): void {
   if (a.trim !== null) {
     if (s.trim(a.trim) > 0) db.notify('t', 'xtrim', key);
     if (a.trim.approx) out = exactTrimArgv(argv, a, s);
+    db.remeasure(key); // (the change was signalled before the trim)
   }
   if (!a.idGiven || !a.seqGiven) {
     out = out === argv ? argv.slice() : out;
@@ -427,6 +428,7 @@ function consumerOf(server: Server, db: Db, key: string, g: Group, name: string,
   if (c === undefined) {
     c = new Consumer(name, now);
     g.consumers.set(name, c);
+    db.remeasure(key);
     server.dirty++;
     db.notify('t', 'xgroup-createconsumer', key);
     ops?.push(['XGROUP', 'CREATECONSUMER', key, g.name, name]);
@@ -598,6 +600,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
           c.activeTime = now;
           results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, ops)]);
         }
+        db.remeasure(key); // the PEL changed (Redis signals no modification)
         server.dirty++;
       }
     } else if (s.length > 0 && s.lastValidId() > gt) {
@@ -642,6 +645,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       c.seenTime = now2;
       c.activeTime = now2;
       es = readGroupNew(s, key, g, c, gt, bcount, noack, now2, ops2);
+      db2.remeasure(key);
       server.dirty++;
       for (const op of ops2) server.propagate(db2.id, op);
     } else {
@@ -707,6 +711,7 @@ function xgroupCreate(ctx: Ctx): void {
   }
   if (s.groups.has(argv[3]!)) throw new ReplyError(E.busyGroup);
   s.groups.set(argv[3]!, new Group(argv[3]!, id, entriesRead));
+  db.remeasure(key);
   reply.ok();
   ctx.server.dirty++;
   db.notify('t', 'xgroup-create', key);
@@ -743,6 +748,7 @@ function xgroupDestroy(ctx: Ctx): void {
   const { s, g } = groupTarget(ctx, false, false);
   if (g === undefined) return reply.int(0);
   s!.groups.delete(g.name);
+  db.remeasure(argv[2]!);
   reply.int(1);
   ctx.server.dirty++;
   db.notify('t', 'xgroup-destroy', argv[2]!);
@@ -767,6 +773,7 @@ function xgroupDelconsumer(ctx: Ctx): void {
   const pending = c.pel.size;
   for (const [id] of c.pel.from(0)) g!.pel.delete(id);
   g!.consumers.delete(c.name);
+  db.remeasure(argv[2]!);
   reply.int(pending);
   ctx.server.dirty++;
   db.notify('t', 'xgroup-delconsumer', argv[2]!);
@@ -812,6 +819,7 @@ function xack(ctx: Ctx): void {
     nack.consumer.pel.delete(id);
     n++;
   }
+  if (n > 0) db.remeasure(argv[1]!);
   ctx.server.dirty += n;
   reply.int(n);
 }
@@ -977,6 +985,7 @@ function xclaim(ctx: Ctx): void {
     dirty++;
   }
   server.dirty += dirty;
+  db.remeasure(key);
   ctx.prop = ops;
   reply.array(out.length);
   for (const [id, fv] of out) {
@@ -1055,6 +1064,7 @@ function xautoclaim(ctx: Ctx): void {
   let cursor: StreamId = 0n;
   if (stoppedAt >= 0 && stoppedAt < pending.length) cursor = pending[stoppedAt]![0];
   server.dirty += dirty;
+  db.remeasure(key);
   ctx.prop = ops;
   reply.array(3);
   reply.bulk(fmtId(cursor));

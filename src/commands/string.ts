@@ -205,7 +205,7 @@ function getex(ctx: Ctx): void {
   if (when !== undefined) {
     // An absolute time already past deletes the key (as Redis on a master, not while loading).
     if (flags & (EXAT | PXAT) && db.isPast(when)) {
-      if (db.delete(key)) db.notify('g', 'del', key);
+      if (db.delete(key, 'expire')) db.notify('g', 'del', key);
       ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
     } else {
       db.setExpire(key, when);

@@ -8,6 +8,24 @@ import { Dict } from './dict.js';
 import { HfeIndex } from './hfe.js';
 import type { Value, Collection } from './value.js';
 import type { HashValue } from '../types/hash.js';
+import { valueBytes } from '../observability/memory.js';
+import { strBytes } from '../util/v8size.js';
+import type { FreeMode } from './lazyfree.js';
+
+/**
+ * Bytes the dataset counted for a stored value: what a collection was last
+ * measured at (its `acct`), or a string's size (strings do not change in
+ * place; a Buffer changed in place keeps its capacity).
+ */
+function counted(v: Value): number {
+  return typeof v === 'object' && !Buffer.isBuffer(v) ? v.acct : valueBytes(v);
+}
+
+/** Measures a value being stored: a collection records the figure (its `acct`). */
+function measure(v: Value): number {
+  if (typeof v === 'object' && !Buffer.isBuffer(v)) return (v.acct = v.memBytes());
+  return valueBytes(v);
+}
 
 /** What the keyspace needs from its owner (the server). */
 export interface KeyspaceHooks {
@@ -52,6 +70,12 @@ export interface KeyspaceHooks {
   flushing?(db: Db): void;
   /** Counts writes for the dirty counter. */
   dirty(n: number): void;
+  /**
+   * A collection left the keyspace (deleted, expired, overwritten): `mode`
+   * says which lazyfree-lazy-* option decides whether it counts as freed
+   * lazily (keyspace/lazyfree.ts). Strings never get here (one allocation).
+   */
+  released?(v: Value, mode: FreeMode): void;
   /** Counts a read lookup as a keyspace hit or miss (INFO stats). */
   hitOrMiss(hit: boolean): void;
 }
@@ -90,6 +114,16 @@ export class Db {
    * snapshot keeps walking the old ones). null otherwise: one field check.
    */
   cow: ((db: Db, key: string) => void) | null = null;
+  /**
+   * Bytes of this db's keys and values as V8 holds them (the dataset part of
+   * used_memory, observability/memory.ts), kept by every method below that
+   * stores, changes or removes a value: new size minus the size counted
+   * before, never a walk of the keyspace. A collection changed in place is
+   * measured again when its change is signalled (modified()).
+   */
+  mem = 0;
+  /** The slot of the last write lookup, so modified() finds the value without hashing the key again. */
+  private lastSlot = -1;
 
   constructor(
     public id: number,
@@ -112,6 +146,7 @@ export class Db {
     if (this.hooks.expirePaused?.() === true) return true;
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
+    if (old !== undefined) this.dropped(key, old, 'expire');
     if (this.hfe.size !== 0) this.hfeDrop(old);
     this.expires.delete(key);
     // Redis's order: the 'expired' event, then the modified-key signal (a
@@ -139,6 +174,7 @@ export class Db {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     const meta = this.dict.meta!;
     if (this.hooks.touch()) meta[slot] = this.hooks.accessMeta(meta[slot]!);
+    this.lastSlot = slot;
     return this.dict.vals[slot];
   }
 
@@ -153,6 +189,7 @@ export class Db {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return -1;
     const meta = this.dict.meta!;
     if (this.hooks.touch()) meta[slot] = this.hooks.accessMeta(meta[slot]!);
+    this.lastSlot = slot;
     return slot;
   }
 
@@ -166,7 +203,10 @@ export class Db {
    * changed in between: the value is replaced where it is.
    */
   replaceAt(slot: number, key: string, val: Value): void {
-    if (this.hfe.size !== 0) this.hfeDrop(this.dict.vals[slot]);
+    const old = this.dict.vals[slot]!;
+    if (this.hfe.size !== 0) this.hfeDrop(old);
+    this.mem += measure(val) - counted(old);
+    if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     this.dict.setAt(slot, val);
     if (typeof val === 'object') this.hfeAdd(key, val);
     const meta = this.dict.meta;
@@ -257,8 +297,7 @@ export class Db {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
     if (this.cow !== null) this.cow(this, key);
-    if (this.hfe.size !== 0) this.hfeDrop(this.dict.get(key));
-    const added = this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    const added = this.store(key, val);
     if (typeof val === 'object') this.hfeAdd(key, val);
     if (added) this.hooks.notify('n', 'new', key, this.id);
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
@@ -275,13 +314,48 @@ export class Db {
   setWithExpire(key: string, val: Value, when: number | bigint): void {
     if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
     if (this.cow !== null) this.cow(this, key);
-    if (this.hfe.size !== 0) this.hfeDrop(this.dict.get(key));
-    if (this.dict.set(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false)) this.hooks.notify('n', 'new', key, this.id);
+    if (this.store(key, val)) this.hooks.notify('n', 'new', key, this.id);
     if (typeof val === 'object') this.hfeAdd(key, val);
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
     if (this.onReady !== null) this.onReady(this, key);
+  }
+
+  /**
+   * Puts a value in the dict (added or replacing), with fresh access
+   * metadata (an LFU counter carried over), the replaced value unfiled from
+   * the field-TTL index, and the dataset size updated (the key string counts
+   * once: the expires dict shares it). Returns true when the key was added.
+   */
+  private store(key: string, val: Value): boolean {
+    const old = this.dict.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    if (old === undefined) {
+      this.mem += strBytes(key.length) + measure(val);
+      return true;
+    }
+    if (this.hfe.size !== 0) this.hfeDrop(old);
+    this.mem += measure(val) - counted(old);
+    if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
+    return false;
+  }
+
+  /**
+   * The RDB loader put `val` at `key` in the dict itself (replacing `old`
+   * when it merges into existing data): the dataset counts it.
+   */
+  loadedValue(key: string, val: Value, old: Value | undefined): void {
+    this.mem += measure(val) + (old === undefined ? strBytes(key.length) : -counted(old));
+  }
+
+  /**
+   * A key and its value left the dict: the dataset shrinks by what was
+   * counted for them, and a collection that left for good (not moved:
+   * `mode` null) is released (lazyfree counters).
+   */
+  private dropped(key: string, old: Value, mode: FreeMode | null): void {
+    this.mem -= strBytes(key.length) + counted(old);
+    if (mode !== null && typeof old === 'object' && !Buffer.isBuffer(old)) this.hooks.released?.(old, mode);
   }
 
   /** Access metadata for a value created now. */
@@ -316,9 +390,11 @@ export class Db {
     const meta = this.dict.meta![slot]!;
     const when = this.expires.size !== 0 ? this.expires.get(src) : undefined;
     this.dict.delete(src);
+    this.dropped(src, val, null);
     if (this.hfe.size !== 0) this.hfeDrop(val);
     if (when !== undefined) this.expires.delete(src);
     to.dict.set(dst, val, meta);
+    to.mem += strBytes(dst.length) + measure(val);
     if (typeof val === 'object') to.hfeAdd(dst, val);
     this.hooks.notify('n', 'new', dst, to.id);
     if (when !== undefined) to.expires.set(dst, when);
@@ -337,17 +413,44 @@ export class Db {
   replaceRepresentation(key: string, val: Value): void {
     if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
-    if (slot >= 0) this.dict.setAt(slot, val);
+    if (slot < 0) return;
+    this.mem += measure(val) - counted(this.dict.vals[slot]!);
+    this.dict.setAt(slot, val);
   }
 
-  /** Signals an in-place change of a key's value (list push, APPEND to a Buffer). */
+  /** Signals an in-place change of a key's value (list push, APPEND to a Buffer); measures it again. */
   modified(key: string, dirty = 1): void {
+    this.remeasure(key);
     this.hooks.modified(this, key);
     this.hooks.dirty(dirty);
   }
 
-  /** Deletes a key (after lazy expiry); returns true when it existed. */
-  delete(key: string): boolean {
+  /**
+   * A collection stored at `key` may have changed in place: the dataset
+   * takes the difference between its size now and the size counted before.
+   * Finds the value through the slot of the last write lookup when it is
+   * this key's (the command just looked it up), else looks it up. Strings
+   * need nothing: they are replaced, never resized in place.
+   */
+  remeasure(key: string): void {
+    const d = this.dict;
+    let slot = this.lastSlot;
+    if (slot < 0 || slot >= d.keys.length || d.keys[slot] !== key) slot = d.slot(key);
+    if (slot < 0) return;
+    const v = d.vals[slot]!;
+    if (typeof v !== 'object' || Buffer.isBuffer(v)) return;
+    const b = v.memBytes();
+    this.mem += b - v.acct;
+    v.acct = b;
+  }
+
+  /**
+   * Deletes a key (after lazy expiry); returns true when it existed. `mode`
+   * names the lazyfree option that applies (see FreeMode): DEL passes
+   * `user`, UNLINK `unlink`, eviction `evict`; a command deleting a key on
+   * its own, the default, `server`.
+   */
+  delete(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
     if (this.expires.size !== 0) {
       if (this.expireIfNeeded(key)) return false;
@@ -355,6 +458,7 @@ export class Db {
     }
     const old = this.dict.delete(key);
     if (old === undefined) return false;
+    this.dropped(key, old, mode);
     if (this.hfe.size !== 0) this.hfeDrop(old);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -422,7 +526,10 @@ export class Db {
       if (!quiet) this.hooks.notify('g', 'del', key, this.id);
       this.deleteQuietly(key);
       deleted = true;
-    } else this.hfeTrack(key, h);
+    } else {
+      this.hfeTrack(key, h);
+      this.remeasure(key);
+    }
     this.hooks.modified(this, key);
     return deleted;
   }
@@ -435,6 +542,7 @@ export class Db {
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
     if (old === undefined) return;
+    this.dropped(key, old, 'server');
     if (this.hfe.size !== 0) this.hfeDrop(old);
     if (this.expires.size !== 0) this.expires.delete(key);
     if (this.onReady !== null) this.onReady(this, key);
@@ -519,6 +627,8 @@ export class Db {
     }
     this.hfe.clear();
     this.avgTtl = 0;
+    this.mem = 0;
+    this.lastSlot = -1;
     return n;
   }
 
@@ -532,6 +642,8 @@ export class Db {
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
     [this.hfe, other.hfe] = [other.hfe, this.hfe];
+    [this.mem, other.mem] = [other.mem, this.mem];
+    this.lastSlot = other.lastSlot = -1;
     this.hooks.swapped?.(this, other);
   }
 }

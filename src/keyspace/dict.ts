@@ -16,12 +16,21 @@
  * when under a quarter full.
  */
 import { KeyIndex } from './keyindex.js';
+import { ARR_BASE, OBJ, TYPED_BASE, arrCap } from '../util/v8size.js';
+
+/** The Dict object itself (index, keys, vals, meta, cap). */
+const DICT_OBJ = OBJ + 5 * 8;
 
 export class Dict<V> {
   private index = new KeyIndex();
   keys: string[] = [];
   vals: V[] = [];
   meta: Uint32Array | null;
+  /**
+   * The capacity V8 gave the keys and vals arrays (their high-water mark:
+   * push grows them by half, pops leave them), for structBytes().
+   */
+  private cap = 0;
 
   constructor(withMeta = false) {
     this.meta = withMeta ? new Uint32Array(16) : null;
@@ -60,12 +69,30 @@ export class Dict<V> {
   }
 
   /**
+   * set() that returns the value it replaced, or undefined when the key was
+   * added (values are never undefined): the keyspace's store, which counts
+   * the difference in size.
+   */
+  swap(key: string, val: V, metaVal = 0, keepMeta = false): V | undefined {
+    const i = this.index.find(key, this.keys);
+    if (i >= 0) {
+      const old = this.vals[i];
+      this.vals[i] = val;
+      if (this.meta && !keepMeta) this.meta[i] = metaVal;
+      return old;
+    }
+    this.addAfterMiss(key, val, metaVal);
+    return undefined;
+  }
+
+  /**
    * Appends a key known to be absent, reusing the hash of the lookup that
    * just missed it: it must directly follow a get/has/slot of the same key,
    * with no other lookup on this Dict in between (set() and ZSet's insert).
    */
   addAfterMiss(key: string, val: V, metaVal = 0): void {
     const n = this.keys.length;
+    if (n >= this.cap) this.cap = arrCap(n + 1);
     this.index.insert(n); // the hash of the find() that missed
     this.keys.push(key);
     this.vals.push(val);
@@ -145,7 +172,18 @@ export class Dict<V> {
     this.index.clear();
     this.keys = [];
     this.vals = [];
+    this.cap = 0;
     if (this.meta) this.meta = new Uint32Array(16);
+  }
+
+  /**
+   * Bytes of the structure, not of the keys and values it points to: this
+   * object, the keys and vals arrays at their capacity, the hash index and
+   * the metadata array. O(1); the memory accounting's "overhead" of a db or
+   * of a hash/zset in the hashtable encoding.
+   */
+  structBytes(): number {
+    return DICT_OBJ + 2 * (ARR_BASE + 8 * this.cap) + this.index.bytes() + (this.meta === null ? 0 : TYPED_BASE + this.meta.byteLength);
   }
 
   /** Iterates over [key, value] pairs (no mutation during iteration). */

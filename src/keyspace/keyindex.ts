@@ -14,6 +14,7 @@
  * hashed again), as a V8 Map does.
  */
 import { randomBytes } from 'node:crypto';
+import { OBJ, TYPED_BASE } from '../util/v8size.js';
 
 const KEY = randomBytes(8);
 const K0 = KEY.readInt32LE(0);
@@ -76,6 +77,11 @@ export class KeyIndex {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes of this index: the object and its table (memory accounting). */
+  bytes(): number {
+    return OBJ + 4 * 8 + TYPED_BASE + this.table.byteLength;
   }
 
   /** The slot of `key` (keys[slot] === key), or -1. */

@@ -20,6 +20,17 @@ export interface Collection {
   encoding(): string;
   /** An independent deep copy with the same contents and encoding (COPY). */
   dup(): Collection;
+  /**
+   * Bytes this value costs in V8 (its objects, arrays and strings), from
+   * counters the type keeps as it changes: O(1), never a walk of the
+   * elements (observability/memory.ts; calibrated by bench/micro/memacct.ts).
+   */
+  memBytes(): number;
+  /**
+   * The memBytes() the keyspace last counted for this value while it is
+   * stored (keyspace/db.ts keeps its total as values change); 0 otherwise.
+   */
+  acct: number;
 }
 
 export type Value = StrValue | Collection;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Server } from '../server/server.js';
 import { REDIS_VERSION, TSDIS_VERSION } from '../version.js';
-import { bytesToHuman, memoryOverhead } from './memory.js';
+import { bytesToHuman, memoryOverhead, refreshScripts } from './memory.js';
 import { latencyOf } from './latency.js';
 import { clientType } from './clientlist.js';
 import { scriptingInfo } from '../scripting/info.js';
@@ -176,8 +176,9 @@ function clientsSection(server: Server): Fields {
 }
 
 function memorySection(server: Server): Fields {
-  const mh = memoryOverhead(server);
   const si = scriptingInfo(server);
+  refreshScripts(server, si.evalBytes, si.functionsBytes);
+  const mh = memoryOverhead(server);
   const maxmemory = server.config.v['maxmemory'] as number;
   const total = os.totalmem();
   const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
@@ -228,11 +229,11 @@ function memorySection(server: Server): Fields {
     ['mem_clients_slaves', 0],
     ['mem_clients_normal', mh.clientsNormal],
     ['mem_cluster_links', 0],
-    ['mem_aof_buffer', 0],
+    ['mem_aof_buffer', mh.aofBuffer],
     ['mem_allocator', `v8-${process.versions.v8}`],
     ['active_defrag_running', 0],
-    ['lazyfree_pending_objects', 0],
-    ['lazyfreed_objects', 0],
+    ['lazyfree_pending_objects', server.lazyfree.pending],
+    ['lazyfreed_objects', server.lazyfree.freed],
   ];
 }
 

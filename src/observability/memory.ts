@@ -1,107 +1,139 @@
 /**
- * Memory accounting for INFO memory, MEMORY STATS and MEMORY USAGE.
+ * Memory accounting: used_memory and its parts (INFO memory, MEMORY STATS,
+ * MEMORY USAGE, MEMORY DOCTOR), and usedMemory(server), the figure eviction
+ * compares with maxmemory.
  *
- * Process figures come from Node: used_memory is V8's used heap plus memory
- * held outside the heap (Buffers), rss is the resident set size. Per-key
- * figures (MEMORY USAGE) are estimates of what V8 allocates on a 64-bit build
- * without pointer compression, which is how Node ships:
- *  - a key: its one-byte string (16 bytes of header + its length, rounded up
- *    to 8) plus the dictionary's share per entry (its [hash, slot] pair in
- *    the key index at 35–70% load, the slots in the keys and values arrays
- *    and the 4-byte access-time slot: about 40 bytes measured at 1M keys,
- *    bench/RESULTS.md); DICT_ENTRY_BYTES is kept at 64, an upper bound from
- *    when the index was a V8 Map;
- *  - a string value: a small integer costs nothing (a tagged Smi), a larger
- *    integer a HeapNumber (16), text a one-byte string like keys, a Buffer
- *    its bytes plus the object and backing-store headers (BUFFER_OVERHEAD);
- *  - a collection: the type's own `memoryUsage(samples)` when it provides one,
- *    else a base object cost plus, when it is iterable, an average over
- *    `samples` elements (0 = all) times its size — Redis's sampling rule.
+ * V8's own figure (heapUsed + external) does not follow the data: it counts
+ * garbage until a collection runs, so it grows by a fraction of what is
+ * written, drops by surprise, and stays up after a key is deleted. Instead
+ * used_memory is a model of what the data costs in V8, kept as it changes
+ * (Redis's zmalloc counter plays the same part):
+ *
+ *   used_memory = startup                V8 heap + external when the server was made
+ *               + dataset                each db's keys and values (Db.mem)
+ *               + keyspace structure     each db's dicts (Dict.structBytes)
+ *               + clients                per client: its objects and buffers
+ *               + AOF buffer, scripts    (the Lua VM's heap is apart: used_memory_lua)
+ *
+ * Db.mem is kept by the keyspace API (keyspace/db.ts) as values are stored,
+ * changed and removed: the size of the new value minus the size counted for
+ * the old one. Sizes come from the V8 shapes in util/v8size.ts: a string's
+ * size from its length, a collection's from counters it keeps as it changes
+ * (Collection.memBytes, O(1)). bench/micro/memacct.ts measures V8's heap
+ * growth per type and size against this model (bench/RESULTS.md has the
+ * table). Nothing here walks the keyspace: usedMemory() is a few additions
+ * per non-empty db, cheap enough to call before every command, and it drops
+ * the moment a key is deleted.
  */
 import v8 from 'node:v8';
 import type { Server } from '../server/server.js';
+import type { Client } from '../server/client.js';
+import type { Db } from '../keyspace/db.js';
 import type { Value } from '../keyspace/value.js';
-import { clientMemory } from './clientlist.js';
+import { bufBytes, numBytes, strBytes } from '../util/v8size.js';
 
-const DICT_ENTRY_BYTES = 64;
-const STRING_HEADER = 16;
-const HEAP_NUMBER = 16;
-const BUFFER_OVERHEAD = 96;
-const OBJECT_BASE = 64;
-/** Dictionary cost per key with a TTL: its entry in the expires dict plus a HeapNumber for the time. */
-const EXPIRE_ENTRY_BYTES = 48;
+/**
+ * What a connection costs besides its buffers: the Client, its parser and
+ * reply writer, and Node's net.Socket with its stream state (measured: heap
+ * growth per idle connection, bench/micro/memacct.ts --clients).
+ */
+export const CLIENT_BYTES = 3000;
 
-/** Bytes of a one-byte V8 string of length n. */
-export function stringBytes(n: number): number {
-  return STRING_HEADER + ((n + 7) & ~7);
-}
-
-/** Estimated bytes of an element of a collection (member, field, value, score). */
-function elementBytes(e: unknown): number {
-  if (typeof e === 'string') return stringBytes(e.length);
-  if (typeof e === 'number') return Number.isInteger(e) && Math.abs(e) < 2 ** 31 ? 8 : HEAP_NUMBER + 8;
-  if (Buffer.isBuffer(e)) return BUFFER_OVERHEAD + e.length;
-  if (Array.isArray(e)) {
-    let n = 16 + 8 * e.length;
-    for (const x of e) n += elementBytes(x);
-    return n;
-  }
-  return OBJECT_BASE;
-}
-
-/** Estimated bytes of a value (see the file comment for the model). */
-export function valueBytes(v: Value, samples: number): number {
-  if (typeof v === 'string') return stringBytes(v.length);
-  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? 0 : HEAP_NUMBER;
-  if (Buffer.isBuffer(v)) return BUFFER_OVERHEAD + v.length;
-  const custom = (v as unknown as { memoryUsage?: (samples: number) => number }).memoryUsage;
-  if (typeof custom === 'function') return custom.call(v, samples);
-  const it = (v as unknown as { [Symbol.iterator]?: () => Iterator<unknown> })[Symbol.iterator];
-  const sizeOf = (v as unknown as { size?: number; length?: number });
-  const size = typeof sizeOf.size === 'number' ? sizeOf.size : typeof sizeOf.length === 'number' ? sizeOf.length : 0;
-  if (typeof it !== 'function' || size === 0) return OBJECT_BASE;
-  let taken = 0;
-  let bytes = 0;
-  const iter = it.call(v);
-  for (let r = iter.next(); !r.done && (samples === 0 || taken < samples); r = iter.next()) {
-    bytes += elementBytes(r.value) + 8;
-    taken++;
-  }
-  return OBJECT_BASE + (taken > 0 ? Math.round((bytes / taken) * size) : 0);
-}
-
-/** MEMORY USAGE: the key, its value and its share of the dictionaries. */
-export function keyUsage(key: string, v: Value, hasTtl: boolean, samples: number): number {
-  return DICT_ENTRY_BYTES + stringBytes(key.length) + valueBytes(v, samples) + (hasTtl ? EXPIRE_ENTRY_BYTES : 0);
-}
-
-/** Per-server figures kept between calls: the baseline at startup and the peak. */
-interface MemState {
-  startup: number;
+/** Per-server accounting state (Server.mem). */
+export class MemoryAccounting {
+  /** used_memory_startup: V8's heap plus external memory when the server was made. */
+  readonly startup: number;
+  /** used_memory_peak. */
   peak: number;
-}
-const states = new WeakMap<Server, MemState>();
+  /** Client objects and buffers, kept per client (Client.memRec; noteClient). */
+  clients = 0;
+  /** Cached EVAL script bodies and function library sources (refreshScripts). */
+  evalScripts = 0;
+  functions = 0;
 
-function state(server: Server): MemState {
-  let s = states.get(server);
-  if (s === undefined) {
-    // Startup is what the process used when this module was loaded, before
-    // any server existed: Node, V8 and tsdis's own code.
-    s = { startup: BASELINE, peak: Math.max(BASELINE, usedMemory()) };
-    states.set(server, s);
+  constructor() {
+    const m = process.memoryUsage();
+    this.startup = m.heapUsed + m.external;
+    this.peak = this.startup;
   }
-  return s;
 }
 
-const BASELINE = (() => {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-})();
+/**
+ * Bytes of a value in V8 (see the file comment): O(1). A string: its
+ * characters and header; an integer: nothing when it is a Smi, else a
+ * HeapNumber; a Buffer: its objects and capacity; a collection: its own
+ * count (Collection.memBytes). The keyspace API calls this for every stored
+ * value, so it stays a few type checks.
+ */
+export function valueBytes(v: Value): number {
+  if (typeof v === 'string') return strBytes(v.length);
+  if (typeof v === 'number') return numBytes(v);
+  if (Buffer.isBuffer(v)) return bufBytes(v);
+  return v.memBytes();
+}
 
-/** used_memory: V8's used heap plus memory held by Buffers and other external allocations. */
-export function usedMemory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+/** Bytes of a db's dicts (the main dict with its access metadata, the expires dict): Redis's overhead.hashtable.*. */
+function dbStruct(db: Db): [number, number] {
+  return [db.dict.structBytes(), db.expires.size === 0 ? 0 : db.expires.structBytes()];
+}
+
+/**
+ * used_memory: O(1) in the data (a sum over the databases that hold keys),
+ * exactly what INFO shows. Eviction calls it before commands.
+ */
+export function usedMemory(server: Server): number {
+  const m = server.mem;
+  let b = m.startup + m.clients + m.evalScripts + m.functions + server.aof.buf.length;
+  for (const db of server.dbs) {
+    if (db.dict.size === 0) continue;
+    b += db.mem + db.dict.structBytes();
+    if (db.expires.size !== 0) b += db.expires.structBytes();
+  }
+  return b;
+}
+
+/** Bytes a client holds: its objects, its unparsed input, its pending replies and what its socket still buffers. */
+export function clientBytes(c: Client): number {
+  return CLIENT_BYTES + c.parser.buffered + c.reply.out.length + (c.socket?.writableLength ?? 0);
+}
+
+/**
+ * Counts a client's current size in the clients total (the change since it
+ * was last counted). Called after the client's commands run and after its
+ * replies are written (server/server.ts), and for every client by the cron.
+ */
+export function noteClient(server: Server, c: Client): void {
+  const b = c.closed ? 0 : clientBytes(c);
+  server.mem.clients += b - c.memRec;
+  c.memRec = b;
+}
+
+/** Updates the script figures (called by the cron and before INFO memory / MEMORY STATS). */
+export function refreshScripts(server: Server, evalBytes: number, functionsBytes: number): void {
+  server.mem.evalScripts = evalBytes;
+  server.mem.functions = functionsBytes;
+}
+
+/** used_memory now, raising the peak when it is above it (cron, INFO, MEMORY). */
+export function notePeak(server: Server): number {
+  const used = usedMemory(server);
+  if (used > server.mem.peak) server.mem.peak = used;
+  return used;
+}
+
+/**
+ * MEMORY USAGE key: the key string, its value, its share of the dict's
+ * structure (the dict's bytes over its keys) and, with a TTL, its share of
+ * the expires dict. SAMPLES is accepted and has nothing to do: every type
+ * keeps its size as it changes.
+ */
+export function keyUsage(db: Db, key: string, v: Value, hasTtl: boolean): number {
+  let b = strBytes(key.length) + valueBytes(v);
+  const n = db.dict.size;
+  if (n > 0) b += db.dict.structBytes() / n;
+  const e = db.expires.size;
+  if (hasTtl && e > 0) b += db.expires.structBytes() / e;
+  return Math.round(b);
 }
 
 export interface MemoryOverhead {
@@ -113,6 +145,8 @@ export interface MemoryOverhead {
   clientsSlaves: number;
   replBacklog: number;
   aofBuffer: number;
+  luaCaches: number;
+  functionsCaches: number;
   /** Per db with keys: [id, main dict bytes, expires dict bytes]. */
   dbs: [number, number, number][];
   overheadTotal: number;
@@ -123,40 +157,45 @@ export interface MemoryOverhead {
   allocatorResident: number;
 }
 
-/** Collects the figures shared by INFO memory and MEMORY STATS; updates the peak. */
+/**
+ * The figures shared by INFO memory and MEMORY STATS (Redis's
+ * getMemoryOverheadData): overhead is startup, clients, the AOF buffer,
+ * the script caches and the dicts; the dataset is the rest of used_memory
+ * (the keys and values). Raises the peak. The allocator_* figures are V8's
+ * own (heap used, heap reserved, plus external memory; the RSS).
+ */
 export function memoryOverhead(server: Server): MemoryOverhead {
-  const st = state(server);
+  const used = notePeak(server);
+  const st = server.mem;
   const m = process.memoryUsage();
-  const used = m.heapUsed + m.external;
-  if (used > st.peak) st.peak = used;
-  let clientsNormal = 0;
-  for (const c of server.clients.values()) clientsNormal += clientMemory(c);
   const dbs: [number, number, number][] = [];
   let keys = 0;
   let dictTotal = 0;
   for (const db of server.dbs) {
-    if (db.size === 0) continue;
+    if (db.dict.size === 0) continue;
     keys += db.size;
-    const main = db.size * DICT_ENTRY_BYTES;
-    const exp = db.expires.size * EXPIRE_ENTRY_BYTES;
+    const [main, exp] = dbStruct(db);
     dictTotal += main + exp;
     dbs.push([db.id, main, exp]);
   }
-  const overheadTotal = st.startup + clientsNormal + dictTotal;
+  const aofBuffer = server.aof.buf.length;
+  const overheadTotal = st.startup + st.clients + aofBuffer + st.evalScripts + st.functions + dictTotal;
   return {
     used,
     rss: m.rss,
     peak: st.peak,
     startup: st.startup,
-    clientsNormal,
+    clientsNormal: st.clients,
     clientsSlaves: 0,
     replBacklog: 0,
-    aofBuffer: 0,
+    aofBuffer,
+    luaCaches: st.evalScripts,
+    functionsCaches: st.functions,
     dbs,
     overheadTotal,
-    dataset: Math.max(0, used - overheadTotal),
+    dataset: used - overheadTotal,
     keys,
-    allocatorAllocated: used,
+    allocatorAllocated: m.heapUsed + m.external,
     allocatorActive: m.heapTotal + m.external,
     allocatorResident: m.rss,
   };
@@ -175,6 +214,37 @@ export function bytesToHuman(n: number): string {
   return `${d.toFixed(2)}${units[i]}`;
 }
 
+/** A key whose counted size differs from what its value measures now (auditMemory). */
+export interface MemoryDrift {
+  db: number;
+  key: string;
+  counted: number;
+  actual: number;
+}
+
+/**
+ * Walks every db and compares the dataset figures with a fresh measure of
+ * each value: a collection whose change was not signalled (no modified()
+ * after an in-place change) shows up here, as does a db total that drifted.
+ * O(keys): for tests, never called by the server.
+ */
+export function auditMemory(server: Server): MemoryDrift[] {
+  const out: MemoryDrift[] = [];
+  for (const db of server.dbs) {
+    const { keys, vals } = db.dict;
+    let total = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const v = vals[i]!;
+      const k = keys[i]!;
+      const now = valueBytes(v);
+      if (typeof v === 'object' && !Buffer.isBuffer(v) && v.acct !== now) out.push({ db: db.id, key: k, counted: v.acct, actual: now });
+      total += strBytes(k.length) + now;
+    }
+    if (total !== db.mem) out.push({ db: db.id, key: '', counted: db.mem, actual: total });
+  }
+  return out;
+}
+
 /** MEMORY MALLOC-STATS: V8's heap statistics, one `name: value` per line. */
 export function mallocStats(): string {
   const lines = ['___ Begin V8 heap statistics ___'];
@@ -187,9 +257,10 @@ export function mallocStats(): string {
 }
 
 /**
- * MEMORY DOCTOR: a short report in our own words. Checks what tsdis can see:
- * an empty instance, a peak far above current use, RSS far above the heap
- * (fragmentation or memory held by Node itself), and large client buffers.
+ * MEMORY DOCTOR: a short report in our own words, on what tsdis can see: an
+ * empty instance, a peak far above current use, RSS far above used_memory
+ * (garbage V8 has not collected or returned yet, or memory Node itself
+ * holds), and large client buffers.
  */
 export function memoryDoctor(server: Server): string {
   const mh = memoryOverhead(server);
@@ -201,7 +272,7 @@ export function memoryDoctor(server: Server): string {
     issues.push(`* Peak memory: the peak (${bytesToHuman(mh.peak)}) is much higher than current use (${bytesToHuman(mh.used)}); the garbage collector may not have returned the difference to the system yet.`);
   }
   if (mh.rss > mh.used * 1.5 && mh.rss - mh.used > 10 * 1024 * 1024) {
-    issues.push(`* High RSS overhead: the process holds ${bytesToHuman(mh.rss)} for ${bytesToHuman(mh.used)} in use (ratio ${(mh.rss / mh.used).toFixed(2)}).`);
+    issues.push(`* High RSS overhead: the process holds ${bytesToHuman(mh.rss)} for ${bytesToHuman(mh.used)} in use (ratio ${(mh.rss / mh.used).toFixed(2)}): garbage not yet collected, or heap V8 keeps for reuse.`);
   }
   if (mh.clientsNormal > 200 * 1024 * 1024) {
     issues.push(`* Big client buffers: clients use ${bytesToHuman(mh.clientsNormal)}; check for slow readers or huge pipelines.`);

@@ -657,6 +657,7 @@ function buildHash(pairs: string[], lim: LoadLimits, r: RdbReader, at: number, d
     seen.add(pairs[i]!);
   }
   h.lp = pairs;
+  h.recount();
   if (!small) h.toHashtable();
   return h;
 }
@@ -696,6 +697,7 @@ function buildHashEx(flat: string[], ttls: number[], lim: LoadLimits, r: RdbRead
     // the listpack as it is (Redis keeps the loaded listpackex unchanged)
     h.lp = flat;
     ex.lpt = ttls;
+    h.recount();
   } else {
     if (!small) h.toHashtable(); // (inserting into a large listpackex would be quadratic)
     for (let k = 0; k < n; k++) {
@@ -749,10 +751,12 @@ function buildSet(members: string[], lim: LoadLimits, r: RdbReader, at: number, 
   if (allInts && members.length <= lim.setIntsetEntries) {
     const s = new SetValue(INTSET);
     s.m = members.slice().sort(cmpInt);
+    s.recount();
     return s;
   }
   const s = new SetValue(LISTPACK);
   s.m = members;
+  s.recount();
   if (members.length > lim.setListpackEntries || members.some((m) => m.length > lim.setListpackValue)) s.toHashtable();
   return s;
 }

@@ -192,6 +192,7 @@ export function readStream(r: RdbReader, type: number, ctx: ValueCtx): Stream {
     s.groups.set(name, g);
     readGroupPels(r, type, g);
   }
+  s.recount();
   return s;
 }
 

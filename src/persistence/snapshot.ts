@@ -1094,9 +1094,14 @@ export class RdbLoader {
         throw this.error(at, line, { before: [line], why: null, doing: 'read-object-value', after: [] });
       }
       this.db.expires.delete(key);
-      this.db.hfeDrop(d.vals[slot]);
+      const old = d.vals[slot]!;
+      this.db.hfeDrop(old);
       d.set(key, val, this.meta);
-    } else d.addAfterMiss(key, val, this.meta); // (reuses the hash of slot()'s miss)
+      this.db.loadedValue(key, val, old);
+    } else {
+      d.addAfterMiss(key, val, this.meta); // (reuses the hash of slot()'s miss)
+      this.db.loadedValue(key, val, undefined);
+    }
     if (typeof val === 'object') this.db.hfeAdd(key, val); // a hash with field TTLs
     if (when !== undefined) this.db.expires.set(key, when);
     this.keysLoaded++;

@@ -64,6 +64,8 @@ export class Client {
   replySkip = false;
   /** CLIENT REPLY SKIP ran while skipping: skip the following command too. */
   replySkipNext = false;
+  /** The bytes last counted for this client in used_memory (observability/memory.ts noteClient). */
+  memRec = 0;
   /** Queued in the server's flush list. */
   flushQueued = false;
   /**

@@ -44,6 +44,9 @@ import { setListMaxListpackSize } from '../types/list.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
 import { TsdisError } from '../protocol/errors.js';
 import type { MigrateLink } from '../util/migrate-link.js';
+import { MemoryAccounting, noteClient, notePeak, refreshScripts } from '../observability/memory.js';
+import { scriptingInfo } from '../scripting/info.js';
+import { LazyFree } from '../keyspace/lazyfree.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
 const GATHER_MS = 0.5;
@@ -80,6 +83,10 @@ export interface ServerOptions {
 }
 
 export class Server extends EventEmitter {
+  /** used_memory's parts that are not the keyspace's (observability/memory.ts); made first, so `startup` is the process before the server's own data. */
+  readonly mem = new MemoryAccounting();
+  /** lazyfree_pending_objects / lazyfreed_objects (keyspace/lazyfree.ts). */
+  readonly lazyfree = new LazyFree();
   readonly config = new Config();
   readonly commands = new CommandTable();
   dbs: Db[] = [];
@@ -208,6 +215,13 @@ export class Server extends EventEmitter {
       lfu: () => server.hot.lfu,
       dirty: (n) => {
         server.dirty += n;
+      },
+      released: (v, mode) => {
+        const cfg = server.config.v;
+        const lazy =
+          mode === 'unlink' ||
+          (mode === 'user' ? cfg['lazyfree-lazy-user-del'] : mode === 'server' ? cfg['lazyfree-lazy-server-del'] : mode === 'expire' ? cfg['lazyfree-lazy-expire'] : cfg['lazyfree-lazy-eviction']);
+        server.lazyfree.release(v, !!lazy);
       },
       swapped: (a, b) => {
         server.watches.swapped(a, b);
@@ -621,7 +635,10 @@ export class Server extends EventEmitter {
     const c = new Client(this.nextClientId++, sock, this.dbs[0]!, parser, authed, this.clock(), kind, unixPath);
     parser.authenticated = authed;
     c.reply.onError = (code) => this.stats.countError(code);
-    if (kind !== 'internal') this.clients.set(c.id, c);
+    if (kind !== 'internal') {
+      this.clients.set(c.id, c);
+      noteClient(this, c);
+    }
     return c;
   }
 
@@ -734,6 +751,7 @@ export class Server extends EventEmitter {
     this.stats.cycleUs += (this.mark - start) * 1000;
     this.mark = -1;
     this.queueFlush(client);
+    if (client.kind !== 'internal') noteClient(this, client);
   }
 
   /**
@@ -953,6 +971,7 @@ export class Server extends EventEmitter {
       this.freeClient(c);
       return;
     }
+    noteClient(this, c);
     const pending = sock.writableLength;
     if (pending > 0) {
       // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
@@ -1042,6 +1061,7 @@ export class Server extends EventEmitter {
     if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, this.watches);
     if (this.clients.get(c.id) === c) {
       this.clients.delete(c.id);
+      noteClient(this, c); // closed: its bytes leave the total
       this.emit('clientClosed', c);
     }
   }
@@ -1085,6 +1105,13 @@ export class Server extends EventEmitter {
     this.clientsCron(hz);
     // Client timeouts, checked once per second.
     if (this.cronLoops % hz === 0) {
+      // memory figures: every client's buffers (sockets drain between its
+      // commands), the script caches, the peak (Redis's clientsCron and
+      // cronUpdateMemoryStats)
+      for (const c of this.clients.values()) noteClient(this, c);
+      const si = scriptingInfo(this);
+      refreshScripts(this, si.evalBytes, si.functionsBytes);
+      notePeak(this);
       const timeout = (this.config.v['timeout'] as number) * 1000;
       if (timeout > 0) {
         const now = this.clock();

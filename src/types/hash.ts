@@ -23,6 +23,12 @@
 import { Dict } from '../keyspace/dict.js';
 import type { Collection } from '../keyspace/value.js';
 import type { HfeEntry } from '../keyspace/hfe.js';
+import { OBJ, ARR_BASE, MAP_BASE, MAP_ENTRY, arrBytes, strBytes } from '../util/v8size.js';
+
+/** A HashValue object (lp, ht, ex, sb, acct; `type` is on the prototype). */
+const HASH_OBJ = OBJ + 5 * 8;
+/** A HashEx object (lpt, map, hAt, hF, pos, key, at). */
+const HASHEX_OBJ = OBJ + 7 * 8;
 
 /** The largest field expire time Redis accepts (ms): its EB_EXPIRE_TIME_MAX >> 2, 2^46 - 1. */
 export const HFE_MAX_ABS_TIME_MSEC = 2 ** 46 - 1;
@@ -129,6 +135,9 @@ export class HashValue implements Collection {
   ht: Dict<string> | null = null;
   /** Field TTLs: null while no field ever had one (listpack, or a plain hashtable). */
   ex: HashEx | null = null;
+  /** Bytes of the field and value strings (memBytes()). */
+  private sb = 0;
+  acct = 0;
 
   encoding(): string {
     return this.lp ? (this.ex !== null ? 'listpackex' : 'listpack') : 'hashtable';
@@ -140,6 +149,7 @@ export class HashValue implements Collection {
 
   dup(): HashValue {
     const h = new HashValue();
+    h.sb = this.sb;
     if (this.lp) h.lp = this.lp.slice();
     else {
       h.lp = null;
@@ -236,19 +246,38 @@ export class HashValue implements Collection {
     if (lp) {
       const i = this.lpFind(f);
       if (i >= 0) {
+        this.sb += strBytes(v.length) - strBytes(lp[i + 1]!.length);
         lp[i + 1] = v;
         const ex = this.ex;
         if (ex !== null && !keepTtl && ex.lpt![i >>> 1] !== 0) this.lpMove(i >>> 1, 0);
         return false;
       }
       lp.push(f, v);
+      this.sb += strBytes(f.length) + strBytes(v.length);
       if (this.ex !== null) this.ex.lpt!.push(0);
       if (lp.length >>> 1 > maxEntries) this.toHashtable();
       return true;
     }
-    const added = this.ht!.set(f, v);
-    if (!added && !keepTtl && this.ex !== null) this.ex.map!.delete(f);
-    return added;
+    if (this.setInTable(f, v)) return true;
+    if (!keepTtl && this.ex !== null) this.ex.map!.delete(f);
+    return false;
+  }
+
+  /**
+   * Sets a field of the hashtable encoding, field TTLs left alone (HSET's
+   * fast path calls it for a hashtable without any); true when added.
+   */
+  setInTable(f: string, v: string): boolean {
+    const ht = this.ht!;
+    const slot = ht.slot(f);
+    if (slot < 0) {
+      ht.addAfterMiss(f, v);
+      this.sb += strBytes(f.length) + strBytes(v.length);
+      return true;
+    }
+    this.sb += strBytes(v.length) - strBytes(ht.vals[slot]!.length);
+    ht.setAt(slot, v);
+    return false;
   }
 
   /** Removes a field (and its TTL); returns true when it existed. */
@@ -257,11 +286,14 @@ export class HashValue implements Collection {
     if (lp) {
       const i = this.lpFind(f);
       if (i < 0) return false;
+      this.sb -= strBytes(f.length) + strBytes(lp[i + 1]!.length);
       lp.splice(i, 2);
       if (this.ex !== null) this.ex.lpt!.splice(i >>> 1, 1);
       return true;
     }
-    if (this.ht!.delete(f) === undefined) return false;
+    const old = this.ht!.delete(f);
+    if (old === undefined) return false;
+    this.sb -= strBytes(f.length) + strBytes(old.length);
     if (this.ex !== null) this.ex.map!.delete(f);
     return true;
   }
@@ -430,20 +462,31 @@ export class HashValue implements Collection {
     return this.ht!.scan(cursor, count, fn);
   }
 
-  /** MEMORY USAGE estimate: V8 string sizes plus the arrays and index (and field TTLs). */
-  memoryUsage(samples: number): number {
-    const n = this.size;
-    if (n === 0) return 64;
-    const m = samples <= 0 ? n : Math.min(n, samples);
-    let bytes = 0;
-    for (let i = 0; i < m; i++) bytes += 32 + this.fieldAt(i).length + this.valueAt(i).length;
-    const perEntry = bytes / m + (this.lp ? 8 : 32);
-    let total = 64 + perEntry * n;
+  /**
+   * Bytes in V8 (Collection.memBytes): the object, the listpack array or the
+   * dict's structure, the field and value strings, and the field TTLs (a
+   * time per pair in a listpackex; a Map entry and two heap slots per TTL).
+   */
+  memBytes(): number {
+    let b = HASH_OBJ + this.sb + (this.lp !== null ? arrBytes(this.lp.length) : this.ht!.structBytes());
     const ex = this.ex;
-    // a listpackex time per pair; a Map entry and two heap slots per TTL
-    if (ex !== null) total += 64 + (ex.lpt !== null ? 8 * n : 56 * ex.map!.size);
-    return Math.round(total);
+    if (ex !== null) {
+      b += HASHEX_OBJ;
+      if (ex.lpt !== null) b += arrBytes(ex.lpt.length);
+      else b += MAP_BASE + ex.map!.size * MAP_ENTRY + 2 * (ARR_BASE + 8 * ex.hAt.length);
+    }
+    return b;
   }
+
+  /** Recomputes the byte counter after `lp` was assigned whole (RDB loading). O(n). */
+  recount(): void {
+    let b = 0;
+    this.forEach((f, v) => {
+      b += strBytes(f.length) + strBytes(v.length);
+    });
+    this.sb = b;
+  }
+
 }
 
 Object.defineProperty(HashValue.prototype, 'type', { value: 'hash', enumerable: true });

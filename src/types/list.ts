@@ -33,6 +33,7 @@
  */
 import type { Collection } from '../keyspace/value.js';
 import { strValue } from '../keyspace/value.js';
+import { OBJ, ARR_BASE, arrBytes, arrCap, numBytes, strBytes } from '../util/v8size.js';
 
 export type Elem = string | number;
 
@@ -45,6 +46,28 @@ const CHUNK_MAX = 128;
 /** `$<len>\r\n` for short lengths (LRANGE replies). */
 const BULK_PREFIX: string[] = Array.from({ length: 256 }, (_, i) => '$' + i + '\r\n');
 const CHUNK_BYTES = 8192;
+
+/** A List object (its 9 fields and acct). */
+const LIST_OBJ = OBJ + 10 * 8;
+/** A Ring object (buf, head, mask, length). */
+const RING_OBJ = OBJ + 4 * 8;
+/** A Chunk object (items, packed, n, bytes, eh). */
+const CHUNK_OBJ = OBJ + 5 * 8;
+
+/** Bytes of an element in V8 while it is its own value (in an unpacked chunk). */
+function elemHeap(v: Elem): number {
+  return typeof v === 'number' ? numBytes(v) : strBytes(v.length);
+}
+
+/**
+ * Bytes of a chunk in V8 as List.mem counts it: the object and either its
+ * packed string, or its array's header and one slot per element plus the
+ * elements (the array's spare capacity is added by memBytes() for the two
+ * end chunks, the only ones left unpacked).
+ */
+function chunkBytes(c: Chunk): number {
+  return CHUNK_OBJ + (c.items === null ? strBytes(c.packed.length) : ARR_BASE + 8 * c.n + c.eh);
+}
 
 /** Bytes an element counts for in a chunk's size limit. */
 function sizeOf(v: Elem): number {
@@ -164,6 +187,8 @@ class Chunk {
     public n: number,
     /** Approximate bytes (only maintained while unpacked). */
     public bytes: number,
+    /** V8 bytes of the elements while unpacked (elemHeap each; 0 when packed). */
+    public eh = 0,
   ) {}
 
   full(): boolean {
@@ -182,8 +207,13 @@ class Chunk {
       this.items = unpack(this.packed, this.n);
       this.packed = '';
       let b = 0;
-      for (const v of this.items) b += sizeOf(v);
+      let h = 0;
+      for (const v of this.items) {
+        b += sizeOf(v);
+        h += elemHeap(v);
+      }
       this.bytes = b;
+      this.eh = h;
     }
     return this.items;
   }
@@ -193,6 +223,7 @@ class Chunk {
     if (this.items === null) return;
     this.packed = pack(this.items);
     this.items = null;
+    this.eh = 0;
   }
 }
 
@@ -240,6 +271,11 @@ class Ring<T> {
   private head = 0;
   private mask = 3;
   length = 0;
+
+  /** Slots of the buffer (memory accounting). */
+  get capacity(): number {
+    return this.mask + 1;
+  }
 
   private grow(): void {
     const cap = (this.mask + 1) * 2;
@@ -303,6 +339,9 @@ export class List implements Collection {
   /** The limits of the quicklist's own fill, fixed when it was made (Redis clamps that fill to -5..32767). */
   private qLimitBytes = 8192;
   private qLimitCount = Infinity;
+  /** V8 bytes of the chunks (chunkBytes each), kept as they change. */
+  private mem = 0;
+  acct = 0;
 
   encoding(): string {
     return this.qCount === null ? 'listpack' : 'quicklist';
@@ -313,9 +352,10 @@ export class List implements Collection {
     const r = this.chunks;
     for (let i = 0; i < r.length; i++) {
       const c = r.at(i);
-      l.chunks.pushRight(new Chunk(c.items === null ? null : c.items.slice(), c.packed, c.n, c.bytes));
+      l.chunks.pushRight(new Chunk(c.items === null ? null : c.items.slice(), c.packed, c.n, c.bytes, c.eh));
     }
     l.length = this.length;
+    l.mem = this.mem;
     // COPY keeps the encoding (Redis's listTypeDup)
     l.lpBytes = this.lpBytes;
     l.qCount = this.qCount === null ? null : this.qCount.slice();
@@ -485,13 +525,17 @@ export class List implements Collection {
     const r = this.chunks;
     let c = r.length === 0 ? undefined : r.at(r.length - 1);
     if (c === undefined || c.full()) {
-      if (c !== undefined && r.length >= 2) c.pack();
+      if (c !== undefined && r.length >= 2) this.packChunk(c);
       c = new Chunk([], '', 0, 0);
       r.pushRight(c);
+      this.mem += CHUNK_OBJ + ARR_BASE;
     }
     c.items!.push(v);
     c.n++;
     c.bytes += sizeOf(v);
+    const h = elemHeap(v);
+    c.eh += h;
+    this.mem += 8 + h;
     this.length++;
   }
 
@@ -499,13 +543,17 @@ export class List implements Collection {
     const r = this.chunks;
     let c = r.length === 0 ? undefined : r.at(0);
     if (c === undefined || c.full()) {
-      if (c !== undefined && r.length >= 2) c.pack();
+      if (c !== undefined && r.length >= 2) this.packChunk(c);
       c = new Chunk([], '', 0, 0);
       r.pushLeft(c);
+      this.mem += CHUNK_OBJ + ARR_BASE;
     }
     c.items!.unshift(v);
     c.n++;
     c.bytes += sizeOf(v);
+    const h = elemHeap(v);
+    c.eh += h;
+    this.mem += 8 + h;
     this.length++;
   }
 
@@ -529,12 +577,16 @@ export class List implements Collection {
     let c = r.at(r.length - 1);
     if (c.n === 0) {
       r.popRight();
+      this.mem -= chunkBytes(c);
       c = r.at(r.length - 1);
     }
-    const items = c.unpack();
+    const items = this.unpackChunk(c);
     const v = items.pop()!;
     c.n--;
     c.bytes -= sizeOf(v);
+    const h = elemHeap(v);
+    c.eh -= h;
+    this.mem -= 8 + h;
     this.length--;
     if (this.length === 0) this.reset();
     return v;
@@ -546,15 +598,36 @@ export class List implements Collection {
     let c = r.at(0);
     if (c.n === 0) {
       r.popLeft();
+      this.mem -= chunkBytes(c);
       c = r.at(0);
     }
-    const items = c.unpack();
+    const items = this.unpackChunk(c);
     const v = items.shift()!;
     c.n--;
     c.bytes -= sizeOf(v);
+    const h = elemHeap(v);
+    c.eh -= h;
+    this.mem -= 8 + h;
     this.length--;
     if (this.length === 0) this.reset();
     return v;
+  }
+
+  /** Packs chunk c (an interior one), keeping `mem` current. */
+  private packChunk(c: Chunk): void {
+    if (c.items === null) return;
+    this.mem -= chunkBytes(c);
+    c.pack();
+    this.mem += chunkBytes(c);
+  }
+
+  /** Unpacks chunk c, keeping `mem` current; returns its elements. */
+  private unpackChunk(c: Chunk): Elem[] {
+    if (c.items !== null) return c.items;
+    this.mem -= chunkBytes(c);
+    const items = c.unpack();
+    this.mem += chunkBytes(c);
+    return items;
   }
 
   /** Pops from the head (left=true) or the tail. */
@@ -606,10 +679,13 @@ export class List implements Collection {
     else this.qSize[this.node(i)[0]]! += d;
     const [k, off] = this.locate(i);
     const c = this.chunks.at(k);
-    const items = c.unpack();
+    const items = this.unpackChunk(c);
     c.bytes += sizeOf(v) - sizeOf(items[off]!);
+    const dh = elemHeap(v) - elemHeap(items[off]!);
+    c.eh += dh;
+    this.mem += dh;
     items[off] = v;
-    if (this.interior(k)) c.pack();
+    if (this.interior(k)) this.packChunk(c);
   }
 
   /**
@@ -809,23 +885,35 @@ export class List implements Collection {
     if (i === this.length) return this.rawPushRight(v);
     const [k, off] = this.locate(i);
     const c = this.chunks.at(k);
-    const items = c.unpack();
+    const items = this.unpackChunk(c);
     items.splice(off, 0, v);
     c.n++;
     c.bytes += sizeOf(v);
+    const h = elemHeap(v);
+    c.eh += h;
+    this.mem += 8 + h;
     this.length++;
     if (c.n >= CHUNK_MAX * 2) {
       // split in two halves so that chunks stay small
+      this.mem -= chunkBytes(c);
       const half = c.n >> 1;
       const tail = items.splice(half);
       let tb = 0;
-      for (const x of tail) tb += sizeOf(x);
+      let th = 0;
+      for (const x of tail) {
+        tb += sizeOf(x);
+        th += elemHeap(x);
+      }
       c.n = half;
       c.bytes -= tb;
-      this.chunks.insertAt(k + 1, new Chunk(tail, '', tail.length, tb));
-      if (this.interior(k + 1)) this.chunks.at(k + 1).pack();
+      c.eh -= th;
+      this.mem += chunkBytes(c);
+      const nc = new Chunk(tail, '', tail.length, tb, th);
+      this.chunks.insertAt(k + 1, nc);
+      this.mem += chunkBytes(nc);
+      if (this.interior(k + 1)) this.packChunk(nc);
     }
-    if (this.interior(k)) c.pack();
+    if (this.interior(k)) this.packChunk(c);
   }
 
   /**
@@ -847,12 +935,15 @@ export class List implements Collection {
     let right = before - 1 - end;
     while (left > 0 && left >= r.at(0).n) {
       left -= r.at(0).n;
-      r.popLeft();
+      this.mem -= chunkBytes(r.popLeft()!);
     }
     while (right > 0 && right >= r.at(r.length - 1).n) {
       right -= r.at(r.length - 1).n;
-      r.popRight();
+      this.mem -= chunkBytes(r.popRight()!);
     }
+    // the end chunks change below and are counted again after fixEnds
+    this.mem -= chunkBytes(r.at(0));
+    if (r.length > 1) this.mem -= chunkBytes(r.at(r.length - 1));
     if (left > 0) {
       const c = r.at(0);
       const items = c.unpack();
@@ -867,6 +958,8 @@ export class List implements Collection {
     }
     this.length = end - start + 1;
     this.fixEnds();
+    this.mem += chunkBytes(r.at(0));
+    if (r.length > 1) this.mem += chunkBytes(r.at(r.length - 1));
     this.shrinkCheck();
     return before - this.length;
   }
@@ -879,8 +972,13 @@ export class List implements Collection {
       const c = r.at(k);
       c.unpack();
       let b = 0;
-      for (const v of c.items!) b += sizeOf(v);
+      let h = 0;
+      for (const v of c.items!) {
+        b += sizeOf(v);
+        h += elemHeap(v);
+      }
       c.bytes = b;
+      c.eh = h;
     }
   }
 
@@ -940,6 +1038,27 @@ export class List implements Collection {
   private reset(): void {
     this.chunks = new Ring<Chunk>();
     this.length = 0;
+    this.mem = 0;
+  }
+
+  /**
+   * Bytes in V8 (Collection.memBytes): the object, the ring of chunks, the
+   * chunks (`mem`), the spare slots of the two end chunks' arrays, and the
+   * quicklist node accounting arrays.
+   */
+  memBytes(): number {
+    const r = this.chunks;
+    let b = LIST_OBJ + RING_OBJ + ARR_BASE + 8 * r.capacity + this.mem;
+    if (this.qCount !== null) b += 2 * arrBytes(this.qCount.length);
+    if (r.length > 0) {
+      const a = r.at(0);
+      if (a.items !== null) b += 8 * (arrCap(a.n) - a.n);
+      if (r.length > 1) {
+        const z = r.at(r.length - 1);
+        if (z.items !== null) b += 8 * (arrCap(z.n) - z.n);
+      }
+    }
+    return b;
   }
 
   /** The elements as an array (tests, DUMP, LREM). */

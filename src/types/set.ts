@@ -15,6 +15,10 @@
  */
 import { KeyIndex, hashKey } from '../keyspace/keyindex.js';
 import type { Collection } from '../keyspace/value.js';
+import { OBJ, arrBytes, strBytes } from '../util/v8size.js';
+
+/** A SetValue object (type, enc, m, index, sb, acct). */
+const SET_OBJ = OBJ + 6 * 8;
 
 export const INTSET = 0;
 export const LISTPACK = 1;
@@ -66,6 +70,9 @@ export class SetValue implements Collection {
   m: string[] = [];
   /** hashtable encoding: member -> slot. */
   index: KeyIndex | null = null;
+  /** Bytes of the member strings (memBytes()). */
+  private sb = 0;
+  acct = 0;
 
   constructor(enc: number = INTSET) {
     this.enc = enc;
@@ -99,6 +106,7 @@ export class SetValue implements Collection {
   dup(): SetValue {
     const s = new SetValue(this.enc === HASHTABLE ? LISTPACK : this.enc);
     s.m = this.m.slice();
+    s.sb = this.sb;
     if (this.enc === HASHTABLE) s.toHashtable();
     return s;
   }
@@ -156,6 +164,7 @@ export class SetValue implements Collection {
     if (idx.find(x, m) >= 0) return false;
     idx.insert(m.length);
     m.push(x);
+    this.sb += strBytes(x.length);
     return true;
   }
 
@@ -168,6 +177,7 @@ export class SetValue implements Collection {
         const i = this.search(x);
         if (i >= 0) return false;
         m.splice(-i - 1, 0, x);
+        this.sb += strBytes(x.length);
         if (m.length > lim.intsetEntries) this.toHashtable();
         return true;
       }
@@ -186,6 +196,7 @@ export class SetValue implements Collection {
       return this.add(x, lim);
     }
     m.push(x);
+    this.sb += strBytes(x.length);
     return true;
   }
 
@@ -207,6 +218,7 @@ export class SetValue implements Collection {
   removeAt(i: number): string {
     const m = this.m;
     const x = m[i]!;
+    this.sb -= strBytes(x.length);
     if (this.enc === HASHTABLE) {
       const idx = this.index!;
       idx.remove(x, i);
@@ -238,15 +250,15 @@ export class SetValue implements Collection {
     return c;
   }
 
-  /** MEMORY USAGE estimate: V8 string sizes plus the array and index. */
-  memoryUsage(samples: number): number {
-    const n = this.m.length;
-    if (n === 0) return 48;
-    if (this.enc === INTSET) return 48 + 8 * n;
-    const k = samples <= 0 ? n : Math.min(n, samples);
-    let bytes = 0;
-    for (let i = 0; i < k; i++) bytes += 16 + this.m[i]!.length;
-    const per = bytes / k + (this.enc === HASHTABLE ? 24 : 8);
-    return Math.round(48 + per * n);
+  /** Bytes in V8 (Collection.memBytes): the object, the member array and strings, the index. */
+  memBytes(): number {
+    return SET_OBJ + arrBytes(this.m.length) + (this.index === null ? 0 : this.index.bytes()) + this.sb;
+  }
+
+  /** Recomputes the byte counter after `m` was assigned whole (RDB loading). O(n). */
+  recount(): void {
+    let b = 0;
+    for (const x of this.m) b += strBytes(x.length);
+    this.sb = b;
   }
 }

@@ -17,6 +17,18 @@
  * integer texts stored as integers, string length prefixes, back-lengths).
  */
 import type { Collection } from '../keyspace/value.js';
+import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
+
+/** A StreamNode object (ids, fvs, flags, live, dead, body, master, masterFields, mem, cap) and its three arrays' headers. */
+const NODE_BYTES = OBJ + 10 * 8 + 3 * ARR_BASE;
+/** A Stream object (its 8 fields, nodesMem, acct). */
+const STREAM_OBJ = OBJ + 10 * 8;
+/** A Group: its object, its consumers Map, its PEL (IdMap: object, Map, key array). */
+const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + OBJ + 2 * 8 + MAP_BASE + ARR_BASE;
+/** A Consumer: its object, its PEL (IdMap), its entry in the group's Map, its name (typical length). */
+const CONSUMER_BYTES = OBJ + 4 * 8 + OBJ + 2 * 8 + MAP_BASE + ARR_BASE + MAP_ENTRY + 32;
+/** A pending entry: the Nack object, its entries in the group's and the consumer's IdMaps (Map entry and key slot each). */
+const NACK_BYTES = OBJ + 4 * 8 + 2 * (MAP_ENTRY + 8);
 
 export type StreamId = bigint;
 
@@ -173,6 +185,10 @@ export class StreamNode {
   dead = 0;
   /** Listpack bytes other than the header, the live/deleted counters and the end byte. */
   body: number;
+  /** V8 bytes of this node (memory accounting), kept as entries are added. */
+  mem: number;
+  /** The capacity V8 gave the ids/fvs/flags arrays (their push growth). */
+  private cap = 0;
 
   constructor(
     readonly master: StreamId,
@@ -181,6 +197,8 @@ export class StreamNode {
     let b = intElem(masterFields.length) + intElem(0);
     for (const f of masterFields) b += strElem(f);
     this.body = b;
+    // the master fields are the first entry's field strings: only the array is new
+    this.mem = NODE_BYTES + arrBytes(masterFields.length);
   }
 
   /** The listpack's total size, as lpBytes() reports it. */
@@ -209,6 +227,17 @@ export class StreamNode {
     this.fvs.push(fv);
     this.flags.push(same ? F_SAMEFIELDS : 0);
     this.live++;
+    // the ID, the entry's field/value array and its strings; the three
+    // arrays' slots as they grow
+    let m = BIGINT128 + ARR_BASE + 8 * fv.length;
+    for (const x of fv) m += strBytes(x.length);
+    const n = this.ids.length;
+    if (n > this.cap) {
+      const c = arrCap(n);
+      m += 3 * 8 * (c - this.cap);
+      this.cap = c;
+    }
+    this.mem += m;
   }
 
   /** Index of the first entry with an ID >= id (ids.length when none). */
@@ -243,6 +272,8 @@ export class StreamNode {
     n.live = this.live;
     n.dead = this.dead;
     n.body = this.body;
+    n.mem = this.mem;
+    n.cap = this.cap;
     return n;
   }
 }
@@ -369,6 +400,9 @@ export class Stream implements Collection {
   maxDeletedId: StreamId = 0n;
   entriesAdded = 0;
   groups = new Map<string, Group>();
+  /** V8 bytes of the nodes (StreamNode.mem each), kept as nodes come and go. */
+  private nodesMem = 0;
+  acct = 0;
 
   encoding(): string {
     return 'stream';
@@ -382,6 +416,7 @@ export class Stream implements Collection {
   dup(): Stream {
     const s = new Stream();
     s.nodes = this.nodes.map((n) => n.dup());
+    s.nodesMem = this.nodesMem;
     s.length = this.length;
     s.lastId = this.lastId;
     s.firstId = this.firstId;
@@ -401,16 +436,26 @@ export class Stream implements Collection {
     return s;
   }
 
-  /** MEMORY USAGE estimate: listpack bytes of the nodes plus the groups' PELs. */
-  memoryUsage(): number {
-    let b = 48 + 16;
-    for (const n of this.nodes) b += n.lpBytes() + 32;
-    for (const g of this.groups.values()) {
-      b += 64 + g.name.length + g.pel.size * 48;
-      for (const c of g.consumers.values()) b += 48 + c.name.length + c.pel.size * 16;
+  /**
+   * Bytes in V8 (Collection.memBytes): the object, the node array, the nodes
+   * (entries, their IDs and strings), and per consumer group its objects,
+   * consumers and pending entries. O(groups), not O(1): a stream has few.
+   */
+  memBytes(): number {
+    let b = STREAM_OBJ + MAP_BASE + arrBytes(this.nodes.length) + this.nodesMem;
+    if (this.groups.size !== 0) {
+      for (const g of this.groups.values()) b += GROUP_BYTES + MAP_ENTRY + strBytes(g.name.length) + g.consumers.size * CONSUMER_BYTES + g.pel.size * NACK_BYTES;
     }
     return b;
   }
+
+  /** Recomputes the node byte total after `nodes` was filled directly (RDB loading). O(nodes). */
+  recount(): void {
+    let b = 0;
+    for (const n of this.nodes) b += n.mem;
+    this.nodesMem = b;
+  }
+
 
   /**
    * Appends an entry with `id` (greater than lastId: the caller checked) as
@@ -431,8 +476,9 @@ export class Stream implements Collection {
       for (let i = 0; i < fv.length; i += 2) fields.push(fv[i]!);
       node = new StreamNode(id, fields);
       this.nodes.push(node);
-    }
+    } else this.nodesMem -= node.mem;
     node.append(id, fv);
+    this.nodesMem += node.mem;
     this.length++;
     this.entriesAdded++;
     this.lastId = id;
@@ -524,8 +570,10 @@ export class Stream implements Collection {
     const node = this.nodes[ni]!;
     const i = node.lowerBound(id);
     if (i >= node.ids.length || node.ids[i] !== id || node.isDeleted(i)) return false;
-    if (node.live === 1) this.nodes.splice(ni, 1);
-    else node.markDeleted(i);
+    if (node.live === 1) {
+      this.nodes.splice(ni, 1);
+      this.nodesMem -= node.mem;
+    } else node.markDeleted(i);
     this.length--;
     return true;
   }
@@ -554,6 +602,7 @@ export class Stream implements Collection {
       else remove = node.ids[node.ids.length - 1]! < a.minid;
       if (remove) {
         this.nodes.shift();
+        this.nodesMem -= node.mem;
         this.length -= entries;
         deleted += entries;
         continue;

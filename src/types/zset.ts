@@ -40,6 +40,7 @@
  */
 import { Dict } from '../keyspace/dict.js';
 import type { Collection } from '../keyspace/value.js';
+import { OBJ, ARR_BASE, strBytes } from '../util/v8size.js';
 
 /**
  * Entries per leaf, children per inner node. Measured on the pattern above
@@ -66,6 +67,15 @@ const INNER_M = filled(INNER_CAP, '');
 const INNER_C = filled(INNER_CAP, 0);
 const INNER_K = filled<Leaf | Inner | null>(INNER_CAP, null);
 
+/** A ZSet object (type, dict, root, height, head, tail, leaves, inners, pn, pi, lp, sb, acct). */
+const ZSET_OBJ = OBJ + 13 * 8;
+/** The two path arrays of a set with inner nodes (a few slots each). */
+const PATH_BYTES = 2 * (ARR_BASE + 8 * 17);
+/** A Leaf: its object (5 fields) and two arrays of LEAF_CAP slots. */
+const LEAF_BYTES = OBJ + 5 * 8 + 2 * (ARR_BASE + 8 * LEAF_CAP);
+/** An Inner node: its object (5 fields) and four arrays of INNER_CAP slots. */
+const INNER_BYTES = OBJ + 5 * 8 + 4 * (ARR_BASE + 8 * INNER_CAP);
+
 /** A leaf: n entries in s[0..n) (scores) and m[0..n) (members), in order. */
 export class Leaf {
   n = 0;
@@ -84,13 +94,8 @@ class Inner {
   km: string[] = INNER_M.slice();
 }
 
-/**
- * The path of the last descent: PATH_N[d] is the inner node at depth d (0 =
- * root) and PATH_I[d] the child taken. Module scratch: the tree code never
- * re-enters itself.
- */
-const PATH_N: Inner[] = [];
-const PATH_I: number[] = [];
+/** The path of a set that has no inner node (shared, never written). */
+const NO_PATH: never[] = [];
 
 /** (s1, m1) < (s2, m2) in sorted-set order. */
 function less(s1: number, m1: string, s2: number, m2: string): boolean {
@@ -289,8 +294,19 @@ export class ZSet implements Collection {
   /** Node counts, for MEMORY USAGE. */
   private leaves = 1;
   private inners = 0;
+  /**
+   * The path of the last descent: pn[d] is the inner node at depth d (0 =
+   * root) and pi[d] the child taken. Per set, not module scratch, so that a
+   * deleted set's nodes are not kept alive by the last descent into it;
+   * allocated when the set first gets an inner node.
+   */
+  private pn: Inner[] = NO_PATH;
+  private pi: number[] = NO_PATH;
   /** Reported as listpack until converted (one way). */
   lp: boolean;
+  /** Bytes of the member strings (memBytes()). */
+  private sb = 0;
+  acct = 0;
 
   constructor(listpack = true) {
     this.lp = listpack;
@@ -332,7 +348,7 @@ export class ZSet implements Collection {
 
   /**
    * Descends to the leaf where (s, m) is or would go, recording the path in
-   * PATH_N / PATH_I.
+   * this.pn / this.pi.
    */
   private findLeaf(s: number, m: string): Leaf {
     let x = this.root;
@@ -349,8 +365,8 @@ export class ZSet implements Collection {
         if (v < s || (v === s && km[mid]! <= m)) lo = mid + 1;
         else hi = mid;
       }
-      PATH_N[d] = y;
-      PATH_I[d] = lo - 1;
+      this.pn[d] = y;
+      this.pi[d] = lo - 1;
       x = y.kids[lo - 1]!;
     }
     return x as Leaf;
@@ -360,15 +376,15 @@ export class ZSet implements Collection {
   private pathRank(): number {
     let r = 0;
     for (let d = 0; d < this.height; d++) {
-      const c = PATH_N[d]!.cnt;
-      for (let k = 0, j = PATH_I[d]!; k < j; k++) r += c[k]!;
+      const c = this.pn[d]!.cnt;
+      for (let k = 0, j = this.pi[d]!; k < j; k++) r += c[k]!;
     }
     return r;
   }
 
   /** Adds 1 (or -1) to the counts along the path of the last descent. */
   private pathCount(delta: number): void {
-    for (let d = 0; d < this.height; d++) PATH_N[d]!.cnt[PATH_I[d]!]! += delta;
+    for (let d = 0; d < this.height; d++) this.pn[d]!.cnt[this.pi[d]!]! += delta;
   }
 
   /**
@@ -383,6 +399,7 @@ export class ZSet implements Collection {
   insert(score: number, member: string): void {
     score = this.stored(score);
     this.dict.set(member, score);
+    this.sb += strBytes(member.length);
     this.add(score, member);
   }
 
@@ -390,6 +407,7 @@ export class ZSet implements Collection {
   insertAfterMiss(score: number, member: string): void {
     score = this.stored(score);
     this.dict.addAfterMiss(member, score);
+    this.sb += strBytes(member.length);
     this.add(score, member);
   }
 
@@ -433,8 +451,8 @@ export class ZSet implements Collection {
       this.newRoot(l, l.n, r, r.n, r.s[0]!, r.m[0]!);
       return;
     }
-    PATH_N[h - 1]!.cnt[PATH_I[h - 1]!] = l.n;
-    this.insertKid(h - 1, PATH_I[h - 1]! + 1, r, r.n, r.s[0]!, r.m[0]!);
+    this.pn[h - 1]!.cnt[this.pi[h - 1]!] = l.n;
+    this.insertKid(h - 1, this.pi[h - 1]! + 1, r, r.n, r.s[0]!, r.m[0]!);
   }
 
   /** A new root above a and b (b's key: s, m). */
@@ -450,11 +468,15 @@ export class ZSet implements Collection {
     x.n = 2;
     this.root = x;
     this.height++;
+    if (this.pn === NO_PATH) {
+      this.pn = [];
+      this.pi = [];
+    }
   }
 
   /** Inserts a child at index j of the path's inner node at depth d, splitting upwards as needed. */
   private insertKid(d: number, j: number, kid: Leaf | Inner, c: number, s: number, m: string): void {
-    const x = PATH_N[d]!;
+    const x = this.pn[d]!;
     if (x.n < INNER_CAP) {
       innerInsert(x, j, kid, c, s, m);
       return;
@@ -479,8 +501,8 @@ export class ZSet implements Collection {
       this.newRoot(x, innerSize(x), y, yc, y.ks[0]!, y.km[0]!);
       return;
     }
-    const pj = PATH_I[d - 1]!;
-    PATH_N[d - 1]!.cnt[pj]! -= yc;
+    const pj = this.pi[d - 1]!;
+    this.pn[d - 1]!.cnt[pj]! -= yc;
     this.insertKid(d - 1, pj + 1, y, yc, y.ks[0]!, y.km[0]!);
   }
 
@@ -502,8 +524,8 @@ export class ZSet implements Collection {
     leafRemove(l, p);
     const h = this.height;
     if (h === 0 || l.n > LEAF_MERGE >> 1) return;
-    const x = PATH_N[h - 1]!;
-    const j = PATH_I[h - 1]!;
+    const x = this.pn[h - 1]!;
+    const j = this.pi[h - 1]!;
     if (l.n === 0) {
       this.unlinkLeaf(l);
       this.removeKid(h - 1, j);
@@ -532,7 +554,7 @@ export class ZSet implements Collection {
 
   /** Removes child j of the path's inner node at depth d, then collapses or merges upwards. */
   private removeKid(d: number, j: number): void {
-    const x = PATH_N[d]!;
+    const x = this.pn[d]!;
     innerRemove(x, j);
     if (d === 0) {
       while (this.height > 0 && (this.root as Inner).n === 1) {
@@ -542,8 +564,8 @@ export class ZSet implements Collection {
       }
       return;
     }
-    const px = PATH_N[d - 1]!;
-    const pj = PATH_I[d - 1]!;
+    const px = this.pn[d - 1]!;
+    const pj = this.pi[d - 1]!;
     if (x.n === 0) {
       this.inners--;
       this.removeKid(d - 1, pj);
@@ -585,6 +607,7 @@ export class ZSet implements Collection {
   remove(member: string): boolean {
     const s = this.dict.delete(member);
     if (s === undefined) return false;
+    this.sb -= strBytes(member.length);
     this.del(s, member);
     return true;
   }
@@ -750,14 +773,15 @@ export class ZSet implements Collection {
       // The path to the first leaf: child 0 all the way down.
       let x = this.root;
       for (let d = 0; d < this.height; d++) {
-        PATH_N[d] = x as Inner;
-        PATH_I[d] = 0;
+        this.pn[d] = x as Inner;
+        this.pi[d] = 0;
         x = (x as Inner).kids[0]!;
       }
       const l = x as Leaf;
       const m = l.m[0]!;
       out.push([m, l.s[0]!]);
       this.dict.delete(m);
+      this.sb -= strBytes(m.length);
       this.removeAt(l, 0);
     }
     return out;
@@ -770,8 +794,8 @@ export class ZSet implements Collection {
       let x = this.root;
       for (let d = 0; d < this.height; d++) {
         const y = x as Inner;
-        PATH_N[d] = y;
-        PATH_I[d] = y.n - 1;
+        this.pn[d] = y;
+        this.pi[d] = y.n - 1;
         x = y.kids[y.n - 1]!;
       }
       const l = x as Leaf;
@@ -779,6 +803,7 @@ export class ZSet implements Collection {
       const m = l.m[p]!;
       out.push([m, l.s[p]!]);
       this.dict.delete(m);
+      this.sb -= strBytes(m.length);
       this.removeAt(l, p);
     }
     return out;
@@ -845,25 +870,13 @@ export class ZSet implements Collection {
   }
 
   /**
-   * MEMORY USAGE estimate: the nodes as laid out (a Leaf object of 64 bytes
-   * and two arrays of 48 + 8 bytes a slot; an Inner of 64 and four such
-   * arrays), plus per member its one-byte string (16 + length) and its dict
-   * entry (key and score slots, ~16 bytes of hash index: 32). The member
-   * lengths of the first `samples` entries (0 = all) give the mean.
+   * Bytes in V8 (Collection.memBytes): the object, the member dict's
+   * structure (scores unboxed in its values array), the tree's nodes as laid
+   * out (a Leaf: two arrays of LEAF_CAP slots; an Inner: four of INNER_CAP),
+   * and the member strings, shared by the dict and the leaves.
    */
-  memoryUsage(samples: number): number {
-    const n = this.dict.size;
-    if (n === 0) return 64;
-    let len = 0;
-    let taken = 0;
-    outer: for (let l: Leaf | null = this.head; l !== null; l = l.next) {
-      for (let k = 0; k < l.n; k++, taken++) {
-        if (samples > 0 && taken >= samples) break outer;
-        len += l.m[k]!.length;
-      }
-    }
-    const leafBytes = 64 + 2 * (48 + 8 * LEAF_CAP);
-    const innerBytes = 64 + 4 * (48 + 8 * INNER_CAP);
-    return Math.round(64 + this.leaves * leafBytes + this.inners * innerBytes + n * (16 + 32) + (len / taken) * n);
+  memBytes(): number {
+    return ZSET_OBJ + this.dict.structBytes() + this.leaves * LEAF_BYTES + this.inners * INNER_BYTES + this.sb + (this.pn === NO_PATH ? 0 : PATH_BYTES);
   }
+
 }
