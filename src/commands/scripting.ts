@@ -77,12 +77,20 @@ function scriptExists(ctx: Ctx): void {
   for (let i = 2; i < ctx.argv.length; i++) ctx.reply.int(scripts.has(ctx.argv[i]!.toLowerCase()) ? 1 : 0);
 }
 
+/** SCRIPT/FUNCTION FLUSH's mode (checked by the caller): ASYNC, or no argument with lazyfree-lazy-user-flush on. */
+function flushIsAsync(ctx: Ctx): boolean {
+  if (ctx.argv.length === 3) return ctx.argv[2]!.toLowerCase() === 'async';
+  return !!ctx.server.config.v['lazyfree-lazy-user-flush'];
+}
+
 /** SCRIPT FLUSH [ASYNC|SYNC] */
 function scriptFlush(ctx: Ctx): void {
   const a = ctx.argv;
   if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase()))) {
     throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   }
+  // freed lazily as Redis does it: a cache of more than 64 scripts, ASYNC (or lazyfree-lazy-user-flush)
+  ctx.server.lazyfree.releaseMany(scripting(ctx.server).scripts.size, flushIsAsync(ctx));
   flushScripts(ctx.server);
   // Redis starts a new eval VM: the memory the scripts held is given back now
   collectGarbage();
@@ -180,6 +188,7 @@ function functionFlush(ctx: Ctx): void {
   if (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase())) {
     throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
   }
+  ctx.server.lazyfree.releaseMany(functionsOf(ctx.server).functions.size, flushIsAsync(ctx));
   flushLibraries(ctx.server);
   ctx.server.dirty++;
   ctx.reply.ok();

@@ -128,6 +128,15 @@ export class LazyFree {
     if (lazy && freeEffort(v) > LAZYFREE_THRESHOLD) this.hand(1);
   }
 
+  /**
+   * A collection of `n` objects let go at once (the script cache on SCRIPT
+   * FLUSH, the functions on FUNCTION FLUSH): freed lazily when `lazy` and
+   * there are more than the threshold, each object counted.
+   */
+  releaseMany(n: number, lazy: boolean): void {
+    if (lazy && n > LAZYFREE_THRESHOLD) this.hand(n);
+  }
+
   /** A db of `keys` keys was flushed asynchronously (FLUSHDB/FLUSHALL ASYNC): every key counts. */
   flushed(keys: number): void {
     if (keys > 0) this.hand(keys);

@@ -41,7 +41,7 @@ export const CLIENT_BYTES = 3000;
 
 /** Per-server accounting state (Server.mem). */
 export class MemoryAccounting {
-  /** used_memory_startup: V8's heap plus external memory when the server was made. */
+  /** used_memory_startup: V8's heap plus external memory when the server was made, less the Lua VM's heap. */
   readonly startup: number;
   /** used_memory_peak. */
   peak: number;
@@ -51,9 +51,10 @@ export class MemoryAccounting {
   evalScripts = 0;
   functions = 0;
 
-  constructor() {
+  /** `luaHeap`: the Lua VM's WebAssembly memory, in external memory but reported apart (used_memory_lua). */
+  constructor(luaHeap: number) {
     const m = process.memoryUsage();
-    this.startup = m.heapUsed + m.external;
+    this.startup = m.heapUsed + m.external - luaHeap;
     this.peak = this.startup;
   }
 }

@@ -2129,6 +2129,15 @@ export function luaToReply(v: ReplyValue, reply: Reply): void {
 let lastVmBytes = 0;
 
 /**
+ * The size of the VM's WebAssembly memory (its fixed heap), 0 without a VM:
+ * part of the process's external memory that used_memory leaves out, as
+ * Redis reports its Lua heap apart (observability/memory.ts).
+ */
+export function vmHeapBytes(): number {
+  return active === null ? 0 : active.mem.buf.length;
+}
+
+/**
  * Bytes the Lua heap uses, as Lua counts them (Redis's luaMemory), and how
  * many of them the sandbox setup took (functions' share, see
  * scripting/info.ts). A patched VM's count is read from its memory; an

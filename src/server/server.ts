@@ -46,6 +46,7 @@ import { TsdisError } from '../protocol/errors.js';
 import type { MigrateLink } from '../util/migrate-link.js';
 import { MemoryAccounting, noteClient, notePeak, refreshScripts } from '../observability/memory.js';
 import { scriptingInfo } from '../scripting/info.js';
+import { vmHeapBytes } from '../scripting/lua.js';
 import { LazyFree } from '../keyspace/lazyfree.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
@@ -84,7 +85,7 @@ export interface ServerOptions {
 
 export class Server extends EventEmitter {
   /** used_memory's parts that are not the keyspace's (observability/memory.ts); made first, so `startup` is the process before the server's own data. */
-  readonly mem = new MemoryAccounting();
+  readonly mem = new MemoryAccounting(vmHeapBytes());
   /** lazyfree_pending_objects / lazyfreed_objects (keyspace/lazyfree.ts). */
   readonly lazyfree = new LazyFree();
   readonly config = new Config();

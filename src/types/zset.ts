@@ -562,6 +562,11 @@ export class ZSet implements Collection {
         this.height--;
         this.inners--;
       }
+      if (this.height === 0) {
+        // back to a single leaf: no path to keep
+        this.pn = NO_PATH;
+        this.pi = NO_PATH;
+      }
       return;
     }
     const px = this.pn[d - 1]!;

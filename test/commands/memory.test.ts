@@ -392,6 +392,15 @@ test('lazyfree counters: what redis-server frees in the background, counted the 
     ['UNLINK a stream of 200 nodes with a group', [['CONFIG', 'SET', 'stream-node-max-entries', '5'], ...many(1000, (i) => `XADD|s|${i + 1}-0|foo|${i}`).map((x) => x.split('|')), ['XGROUP', 'CREATE', 's', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', 's', '>'], ['UNLINK', 's'], ['CONFIG', 'SET', 'stream-node-max-entries', '100']]],
     ['UNLINK a stream with a destroyed group', [['XADD', 's', '1-1', 'a', 'b'], ['XGROUP', 'CREATE', 's', 'bla', '$'], ['XGROUP', 'DESTROY', 's', 'bla'], ['UNLINK', 's']]],
   ];
+  const lib = (n: number) => '#!lua name=lib\n' + range(n, (i) => `redis.register_function('f${i}', function() return 1 end)`).join('\n');
+  scenarios.push(
+    ['SCRIPT FLUSH ASYNC of 70 scripts', [...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'ASYNC']]],
+    ['SCRIPT FLUSH ASYNC of 64 scripts', [...range(64, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'ASYNC']]],
+    ['SCRIPT FLUSH of 70 scripts, lazyfree-lazy-user-flush', [['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'yes'], ...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH'], ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no']]],
+    ['SCRIPT FLUSH SYNC of 70 scripts', [...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'SYNC']]],
+    ['FUNCTION FLUSH ASYNC of 70 functions', [['FUNCTION', 'LOAD', lib(70)], ['FUNCTION', 'FLUSH', 'ASYNC']]],
+    ['FUNCTION FLUSH ASYNC of 10 functions', [['FUNCTION', 'LOAD', lib(10)], ['FUNCTION', 'FLUSH', 'ASYNC']]],
+  );
   // streams around the threshold, with IDs spread in different ways
   for (const [label, idOf] of [
     ['ms apart', (i: number) => `${1000 + i}-0`],
@@ -407,5 +416,26 @@ test('lazyfree counters: what redis-server frees in the background, counted the 
     const ours = await lazyfreed(d!.a, cmds);
     const theirs = await lazyfreed(d!.b, cmds);
     assert.deepEqual(ours, theirs, name);
+  }
+});
+
+test('the active expire cycle records expire-cycle latency events, as redis-server does', { skip }, async () => {
+  for (const c of [d!.a, d!.b]) {
+    await c.call('FLUSHALL');
+    await c.call('LATENCY', 'RESET');
+    await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '1');
+    await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await c.call('DEBUG', 'POPULATE', '200000', 'ex');
+    // every key expires at once, then the cycle reclaims them
+    const batch: Buffer[] = [];
+    for (let i = 0; i < 200000; i++) batch.push(encode(['PEXPIRE', 'ex:' + i, '1']));
+    c.write(Buffer.concat(batch));
+    for (let i = 0; i < 200000; i++) await c.read();
+    await sleep(20);
+    await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    for (let i = 0; i < 100 && Number(decode(await c.call('DBSIZE'))) > 0; i++) await sleep(50);
+    const latest = decode(await c.call('LATENCY', 'LATEST')) as unknown[][];
+    assert.ok(latest.some((e) => e[0] === 'expire-cycle'), `${c === d!.a ? 'tsdis' : 'redis'}: ${JSON.stringify(latest)}`);
+    await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
   }
 });
