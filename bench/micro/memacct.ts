@@ -176,7 +176,7 @@ export interface CaseResult {
   measured: number;
   /** used_memory growth, bytes. */
   model: number;
-  /** The dataset figure (the dbs' Db.mem) after deleting every key, minus before the writes: 0. */
+  /** The dataset figure (the dbs' datasetBytes()) after deleting every key, minus before the writes: 0. */
   back: number;
 }
 
@@ -213,7 +213,7 @@ export async function runCase(c: MemCase, targetBytes: number): Promise<CaseResu
   call('SET', B('seed'), payload(20, 0));
   const h0 = await heapNow();
   const u0 = usedMemory(srv.server);
-  const dataset = () => srv.server.dbs.reduce((n, db) => n + db.mem, 0);
+  const dataset = () => srv.server.dbs.reduce((n, db) => n + db.datasetBytes(), 0);
   const d0 = dataset();
   for (let i = 0; i < keys; i++) c.build(call, keyBufs[i]!, i);
   const h1 = await heapNow();

@@ -8,7 +8,7 @@ import { Dict } from './dict.js';
 import { HfeIndex } from './hfe.js';
 import type { Value, Collection } from './value.js';
 import type { HashValue } from '../types/hash.js';
-import { valueBytes } from '../observability/memory.js';
+import { remeasured, valueBytes } from '../observability/memory.js';
 import { strBytes } from '../util/v8size.js';
 import type { FreeMode } from './lazyfree.js';
 
@@ -17,14 +17,15 @@ import type { FreeMode } from './lazyfree.js';
  * measured at (its `acct`), or a string's size (strings do not change in
  * place; a Buffer changed in place keeps its capacity).
  */
-function counted(v: Value): number {
+function countedFor(v: Value): number {
   return typeof v === 'object' && !Buffer.isBuffer(v) ? v.acct : valueBytes(v);
 }
 
 /** Measures a value being stored: a collection records the figure (its `acct`). */
 function measure(v: Value): number {
-  if (typeof v === 'object' && !Buffer.isBuffer(v)) return (v.acct = v.memBytes());
-  return valueBytes(v);
+  const b = valueBytes(v);
+  if (typeof v === 'object' && !Buffer.isBuffer(v)) v.acct = b;
+  return b;
 }
 
 /** What the keyspace needs from its owner (the server). */
@@ -116,12 +117,17 @@ export class Db {
   cow: ((db: Db, key: string) => void) | null = null;
   /**
    * Bytes of this db's keys and values as V8 holds them (the dataset part of
-   * used_memory, observability/memory.ts), kept by every method below that
-   * stores, changes or removes a value: new size minus the size counted
-   * before, never a walk of the keyspace. A collection changed in place is
-   * measured again when its change is signalled (modified()).
+   * used_memory, observability/memory.ts; read it with datasetBytes()), kept
+   * by every method below that stores, changes or removes a value: new size
+   * minus the size counted before, never a walk of the keyspace. A
+   * collection changed in place is measured again when its change is
+   * signalled (modified()), at the latest when the figure is read: the last
+   * one signalled waits in `pending`, so a stream of writes to one key (a
+   * queue, a counter hash) measures it once, not once per write.
    */
-  mem = 0;
+  private mem = 0;
+  /** A collection of this db changed in place and not measured yet (see `mem`). */
+  private pending: Collection | null = null;
   /** The slot of the last write lookup, so modified() finds the value without hashing the key again. */
   private lastSlot = -1;
 
@@ -205,7 +211,7 @@ export class Db {
   replaceAt(slot: number, key: string, val: Value): void {
     const old = this.dict.vals[slot]!;
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    this.mem += measure(val) - counted(old);
+    this.mem += measure(val) - this.counted(old);
     if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     this.dict.setAt(slot, val);
     if (typeof val === 'object') this.hfeAdd(key, val);
@@ -335,7 +341,7 @@ export class Db {
       return true;
     }
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    this.mem += measure(val) - counted(old);
+    this.mem += measure(val) - this.counted(old);
     if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     return false;
   }
@@ -345,7 +351,7 @@ export class Db {
    * when it merges into existing data): the dataset counts it.
    */
   loadedValue(key: string, val: Value, old: Value | undefined): void {
-    this.mem += measure(val) + (old === undefined ? strBytes(key.length) : -counted(old));
+    this.mem += measure(val) + (old === undefined ? strBytes(key.length) : -this.counted(old));
   }
 
   /**
@@ -354,7 +360,7 @@ export class Db {
    * `mode` null) is released (lazyfree counters).
    */
   private dropped(key: string, old: Value, mode: FreeMode | null): void {
-    this.mem -= strBytes(key.length) + counted(old);
+    this.mem -= strBytes(key.length) + this.counted(old);
     if (mode !== null && typeof old === 'object' && !Buffer.isBuffer(old)) this.hooks.released?.(old, mode);
   }
 
@@ -414,7 +420,7 @@ export class Db {
     if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot < 0) return;
-    this.mem += measure(val) - counted(this.dict.vals[slot]!);
+    this.mem += measure(val) - this.counted(this.dict.vals[slot]!);
     this.dict.setAt(slot, val);
   }
 
@@ -438,10 +444,28 @@ export class Db {
     if (slot < 0 || slot >= d.keys.length || d.keys[slot] !== key) slot = d.slot(key);
     if (slot < 0) return;
     const v = d.vals[slot]!;
-    if (typeof v !== 'object' || Buffer.isBuffer(v)) return;
-    const b = v.memBytes();
-    this.mem += b - v.acct;
-    v.acct = b;
+    if (typeof v !== 'object' || v === this.pending || Buffer.isBuffer(v)) return;
+    if (this.pending !== null) this.mem += remeasured(this.pending);
+    this.pending = v;
+  }
+
+  /**
+   * What the dataset counted for a value leaving or being replaced: a
+   * collection's last measure (a pending one is dropped: its change since
+   * was never added), a string's size.
+   */
+  private counted(v: Value): number {
+    if (v === this.pending) this.pending = null;
+    return countedFor(v);
+  }
+
+  /** The dataset figure (see `mem`), the pending collection measured first. O(1). */
+  datasetBytes(): number {
+    if (this.pending !== null) {
+      this.mem += remeasured(this.pending);
+      this.pending = null;
+    }
+    return this.mem;
   }
 
   /**
@@ -628,6 +652,7 @@ export class Db {
     this.hfe.clear();
     this.avgTtl = 0;
     this.mem = 0;
+    this.pending = null;
     this.lastSlot = -1;
     return n;
   }
@@ -643,6 +668,7 @@ export class Db {
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
     [this.hfe, other.hfe] = [other.hfe, this.hfe];
     [this.mem, other.mem] = [other.mem, this.mem];
+    [this.pending, other.pending] = [other.pending, this.pending];
     this.lastSlot = other.lastSlot = -1;
     this.hooks.swapped?.(this, other);
   }

@@ -65,9 +65,21 @@ const CAPS: readonly number[] = (() => {
   return c;
 })();
 
+/** arrCap for lengths up to SMALL (list chunks, small collections): one read. */
+const SMALL = 512;
+const SMALL_CAPS: Uint16Array = (() => {
+  const t = new Uint16Array(SMALL + 1);
+  let k = 0;
+  for (let n = 1; n <= SMALL; n++) {
+    while (CAPS[k]! < n) k++;
+    t[n] = CAPS[k]!;
+  }
+  return t;
+})();
+
 /** The capacity of a JS array grown by push to length n. */
 export function arrCap(n: number): number {
-  if (n <= 17) return n === 0 ? 0 : 17;
+  if (n <= SMALL) return SMALL_CAPS[n]!;
   let lo = 2;
   let hi = CAPS.length - 1;
   while (lo < hi) {
