@@ -13,10 +13,12 @@
  * the dicts keep their grown capacity, as V8 keeps the arrays').
  *
  * Usage: node dist-test/bench/micro/memacct.js [--mb N] [--json] [case-prefix ...]
+ *        node --expose-gc dist-test/bench/micro/memacct.js --inproc [--mb N] case-prefix ...  (JSON; one process)
  * (a case is named `type name`, e.g. `list 100 x 16 B`).
  * (the parent re-runs itself with --expose-gc per case.)
  */
 import { spawnSync } from 'node:child_process';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { createServer, type TsdisServer } from '../../src/index.js';
 import { usedMemory } from '../../src/observability/memory.js';
@@ -166,6 +168,38 @@ export const CASES: MemCase[] = [
   streamCase(1, 16),
   streamCase(100, 16),
   streamCase(10000, 16),
+  {
+    type: 'stream',
+    name: '100 entries, a group, 100 pending',
+    guess: 40000,
+    build: (c, k, i) => {
+      for (let j = 0; j < 100; j++) c('XADD', k, '*', 'a', payload(16, i + j));
+      c('XGROUP', 'CREATE', k, 'g', '0');
+      c('XREADGROUP', 'GROUP', 'g', 'consumer-1', 'STREAMS', k, '>');
+    },
+  },
+  {
+    type: 'hash',
+    name: '10 fields x 16 B with TTLs (listpackex)',
+    guess: 1600,
+    build: (c, k, i) => {
+      const a: Arg[] = [];
+      for (let j = 0; j < 10; j++) a.push(B('field:' + j), payload(16, i * 131 + j));
+      c('HSET', k, ...a);
+      c('HEXPIRE', k, String(100000 + (i % 1000)), 'FIELDS', '10', ...Array.from({ length: 10 }, (_, j) => B('field:' + j)));
+    },
+  },
+  {
+    type: 'hash',
+    name: '1000 fields x 16 B with TTLs (hashtable)',
+    guess: 160000,
+    build: (c, k, i) => {
+      const a: Arg[] = [];
+      for (let j = 0; j < 1000; j++) a.push(B('field:' + j), payload(16, i * 131 + j));
+      c('HSET', k, ...a);
+      for (let j = 0; j < 1000; j += 100) c('HEXPIRE', k, String(100000 + j), 'FIELDS', '100', ...Array.from({ length: 100 }, (_, x) => B('field:' + (j + x))));
+    },
+  },
 ];
 
 export interface CaseResult {
@@ -181,9 +215,10 @@ export interface CaseResult {
 }
 
 /**
- * V8's heap plus external memory after full collections. ArrayBuffer
- * backing stores are freed by a sweeper after the collection, so it waits
- * a moment and collects again.
+ * V8's heap plus external memory after full collections, less the code
+ * space (functions compiled meanwhile are not data). ArrayBuffer backing
+ * stores are freed by a sweeper after the collection, so it waits a moment
+ * and collects again.
  */
 async function heapNow(): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc!;
@@ -192,7 +227,8 @@ async function heapNow(): Promise<number> {
   gc();
   gc();
   const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+  const code = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'code_space')?.space_used_size ?? 0;
+  return m.heapUsed + m.external - code;
 }
 
 /** Runs one case in this process (needs --expose-gc). */
@@ -237,6 +273,13 @@ async function main(): Promise<void> {
   }
   const json = argv.includes('--json');
   const filters = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--mb');
+  if (argv.includes('--inproc')) {
+    // every selected case in this process, one after the other (needs --expose-gc): faster, for tests
+    const out: CaseResult[] = [];
+    for (const c of CASES) if (filters.some((f) => `${c.type} ${c.name}`.startsWith(f))) out.push(await runCase(c, mb * 1e6));
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
   const rows: string[][] = [];
   const results: CaseResult[] = [];
   for (const c of CASES) {

@@ -23,12 +23,15 @@
 import { Dict } from '../keyspace/dict.js';
 import type { Collection } from '../keyspace/value.js';
 import type { HfeEntry } from '../keyspace/hfe.js';
-import { OBJ, ARR_BASE, MAP_BASE, MAP_ENTRY, arrBytes, strBytes } from '../util/v8size.js';
+import { OBJ, ARR_BASE, HEAP_NUMBER, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
 
 /** A HashValue object (lp, ht, ex, sb, acct; `type` is on the prototype). */
 const HASH_OBJ = OBJ + 5 * 8;
-/** A HashEx object (lpt, map, hAt, hF, pos, key, at). */
-const HASHEX_OBJ = OBJ + 7 * 8;
+/**
+ * A HashEx object (lpt, map, hAt, hF, pos, key, at; `at`, a time beyond 31
+ * bits, boxed) and its slot in the db's index of hashes with field TTLs.
+ */
+const HASHEX_OBJ = OBJ + 7 * 8 + HEAP_NUMBER + 8;
 
 /** The largest field expire time Redis accepts (ms): its EB_EXPIRE_TIME_MAX >> 2, 2^46 - 1. */
 export const HFE_MAX_ABS_TIME_MSEC = 2 ** 46 - 1;
@@ -473,7 +476,8 @@ export class HashValue implements Collection {
     if (ex !== null) {
       b += HASHEX_OBJ;
       if (ex.lpt !== null) b += arrBytes(ex.lpt.length);
-      else b += MAP_BASE + ex.map!.size * MAP_ENTRY + 2 * (ARR_BASE + 8 * ex.hAt.length);
+      // a Map entry per TTL (its time a HeapNumber), and the heap's two arrays
+      else b += MAP_BASE + ex.map!.size * (MAP_ENTRY + HEAP_NUMBER) + 2 * (ARR_BASE + 8 * arrCap(ex.hAt.length));
     }
     return b;
   }

@@ -75,6 +75,7 @@ test('every command keeps the dataset figure exact (audit after each command)', 
       ['PFADD', 'h2', 'a', 'b'],
       ['PFCOUNT', 'h2'],
       ['PFMERGE', 'h3', 'h1', 'h2'],
+      ['PFDEBUG', 'TODENSE', 'h2'],
       // lists: several chunks, both ends, the middle
       ['RPUSH', 'l1', ...range(600, (i) => 'item-' + i)],
       ['LPUSH', 'l1', ...range(300, (i) => String(i))],
@@ -141,6 +142,7 @@ test('every command keeps the dataset figure exact (audit after each command)', 
       ['XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', '20', 'STREAMS', 'x9', '>'],
       ['XACK', 'x9', 'g1', '0-0'],
       ['XAUTOCLAIM', 'x9', 'g1', 'c2', '0', '0-0', 'COUNT', '5'],
+      ['XCLAIM', 'x9', 'g1', 'c3', '0', '0-0', 'FORCE'],
       ['XGROUP', 'DELCONSUMER', 'x9', 'g1', 'c1'],
       ['XGROUP', 'SETID', 'x9', 'g1', '$'],
       ['XSETID', 'x9', '999999999999999-0'],
@@ -185,8 +187,16 @@ test('every command keeps the dataset figure exact (audit after each command)', 
     await sleep(20);
     await c.call('GET', 'ex1');
     await c.call('HGETALL', 'fx');
-    c.close();
     assert.deepEqual(auditMemory(srv.server), [], 'after MULTI/EXEC and lazy expiry');
+    // active expiry: of a collection, and of a hash's fields (nobody reads them)
+    await c.call('RPUSH', 'ax', ...range(300, (i) => 'e' + i));
+    await c.call('PEXPIRE', 'ax', '1');
+    await c.call('HSET', 'af', ...range(200, (i) => 'f' + i));
+    await c.call('HPEXPIRE', 'af', '1', 'FIELDS', '3', 'f0', 'f2', 'f4');
+    for (let i = 0; i < 50 && decode(await c.call('EXISTS', 'ax')) !== 0; i++) await sleep(20);
+    await sleep(300);
+    c.close();
+    assert.deepEqual(auditMemory(srv.server), [], 'after active expiry');
   } finally {
     await srv.close();
   }
@@ -295,12 +305,13 @@ test('used_memory follows V8 heap growth per type and size (bench/micro/memacct.
     'string int (Smi)', 'string int (> 2^31)', 'string 8 B', 'string 64 B', 'string 4 KB', 'string 16 B with TTL', 'string APPEND',
     'bitmap SETBIT at 800', 'hll sparse', 'hll dense',
     'list 1 x 16 B', 'list 100 x 16 B', 'list 10000 x 16 B', 'list 1000 x int',
-    'hash 1 fields', 'hash 100 fields', 'hash 10000 fields',
+    'hash 1 fields', 'hash 100 fields', 'hash 10000 fields', 'hash 10 fields x 16 B with TTLs',
     'set 10 x int', 'set 100 x 16 B', 'set 10000 x int',
     'zset 10 x', 'zset 1000 x',
-    'stream 1 entries', 'stream 100 entries',
+    'stream 1 entries', 'stream 100 entries x', 'stream 100 entries, a group',
   ];
-  const r = spawnSync(process.execPath, [script, '--mb', '4', '--json', ...picks], { encoding: 'utf8' });
+  // one child with --expose-gc runs the cases one after the other, each with its own server
+  const r = spawnSync(process.execPath, ['--expose-gc', script, '--inproc', '--mb', '3', ...picks], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const results = JSON.parse(r.stdout) as { type: string; name: string; measured: number; model: number; back: number }[];
   assert.equal(results.length, picks.length);
