@@ -336,12 +336,18 @@ export class Db {
    */
   private store(key: string, val: Value): boolean {
     const old = this.dict.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    // (strings, the common case, measured inline)
+    const size = typeof val === 'string' ? strBytes(val.length) : measure(val);
     if (old === undefined) {
-      this.mem += strBytes(key.length) + measure(val);
+      this.mem += strBytes(key.length) + size;
       return true;
     }
+    if (typeof old === 'string') {
+      this.mem += size - strBytes(old.length);
+      return false;
+    }
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    this.mem += measure(val) - this.counted(old);
+    this.mem += size - this.counted(old);
     if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     return false;
   }
