@@ -211,7 +211,8 @@ export class Db {
   replaceAt(slot: number, key: string, val: Value): void {
     const old = this.dict.vals[slot]!;
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    this.mem += measure(val) - this.counted(old);
+    const prev = this.counted(old); // (before measure: `val` may be `old` itself)
+    this.mem += measure(val) - prev;
     if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     this.dict.setAt(slot, val);
     if (typeof val === 'object') this.hfeAdd(key, val);
@@ -337,17 +338,17 @@ export class Db {
   private store(key: string, val: Value): boolean {
     const old = this.dict.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
     // (strings, the common case, measured inline)
-    const size = typeof val === 'string' ? strBytes(val.length) : measure(val);
     if (old === undefined) {
-      this.mem += strBytes(key.length) + size;
+      this.mem += strBytes(key.length) + (typeof val === 'string' ? strBytes(val.length) : measure(val));
       return true;
     }
     if (typeof old === 'string') {
-      this.mem += size - strBytes(old.length);
+      this.mem += (typeof val === 'string' ? strBytes(val.length) : measure(val)) - strBytes(old.length);
       return false;
     }
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    this.mem += size - this.counted(old);
+    const prev = this.counted(old); // (before measure: `val` may be `old` itself)
+    this.mem += measure(val) - prev;
     if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     return false;
   }
@@ -357,7 +358,8 @@ export class Db {
    * when it merges into existing data): the dataset counts it.
    */
   loadedValue(key: string, val: Value, old: Value | undefined): void {
-    this.mem += measure(val) + (old === undefined ? strBytes(key.length) : -this.counted(old));
+    const prev = old === undefined ? -strBytes(key.length) : this.counted(old);
+    this.mem += measure(val) - prev;
   }
 
   /**
@@ -426,7 +428,8 @@ export class Db {
     if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot < 0) return;
-    this.mem += measure(val) - this.counted(this.dict.vals[slot]!);
+    const prev = this.counted(this.dict.vals[slot]!);
+    this.mem += measure(val) - prev;
     this.dict.setAt(slot, val);
   }
 

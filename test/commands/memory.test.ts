@@ -25,6 +25,7 @@ import { encode } from '../helpers/resp.js';
 import { auditMemory, usedMemory } from '../../src/observability/memory.js';
 import { raxNodes } from '../../src/keyspace/lazyfree.js';
 import type { TsdisServer } from '../../src/index.js';
+import type { List } from '../../src/types/list.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -197,6 +198,23 @@ test('every command keeps the dataset figure exact (audit after each command)', 
     await sleep(300);
     c.close();
     assert.deepEqual(auditMemory(srv.server), [], 'after active expiry');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('storing a collection over itself, or replacing it by another representation, counts what it grew by', async () => {
+  const srv = await startTsdis();
+  try {
+    await srv.call('RPUSH', 'l', 'a');
+    const db = srv.server.dbs[0]!;
+    const l = db.get('l') as List;
+    for (let i = 0; i < 500; i++) l.pushRight('element-' + i);
+    db.set('l', l, true); // the same object, grown in place, stored again
+    assert.deepEqual(auditMemory(srv.server), []);
+    for (let i = 0; i < 500; i++) l.pushLeft('more-' + i);
+    db.replaceAt(db.writeSlot('l'), 'l', l);
+    assert.deepEqual(auditMemory(srv.server), []);
   } finally {
     await srv.close();
   }
