@@ -156,6 +156,8 @@ export class Config {
     // the undo, for a change the server then fails to apply (CONFIG SET port: the listen)
     return () => {
       for (let j = 0; j < defs.length; j++) this.restore(defs[j]!, old[j]![0], old[j]![1]);
+      // what the checks applied (oom_score_adj) and the changes go back to the old values
+      if (this.check) for (const p of defs) this.check(p.name);
       if (this.onChange) for (const p of defs) this.onChange(p.name);
     };
   }

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { hasRedis, startRedis, RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
@@ -42,6 +43,18 @@ test('CONFIG SET oom-score-adj (yes/relative, absolute, no) and -values: the sam
     for (const name of ['oom-score-adj', 'oom-score-adj-values']) {
       const [a, b] = await Promise.all(conns.map((c) => c.call('CONFIG', 'GET', name)));
       assert.equal(a, b);
+    }
+    // a CONFIG SET whose port cannot be bound rolls the applied score back too (Redis's unit/introspection)
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const used = String((blocker.address() as net.AddressInfo).port);
+    try {
+      const replies = await Promise.all(conns.map((c) => c.call('CONFIG', 'SET', 'oom-score-adj', 'yes', 'oom-score-adj-values', '1 1 1', 'port', used)));
+      assert.equal(replies[0], replies[1]);
+      assert.match(replies[0]!, /^-ERR CONFIG SET failed \(possibly related to argument 'port'\) - Unable to listen on this port/);
+      assert.deepEqual(pids.map(score), base, 'rolled back');
+    } finally {
+      blocker.close();
     }
   } finally {
     for (const c of conns) c.close();
