@@ -226,8 +226,8 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
   try {
     writeFileDurably(file, rdbImage(server), `temp-${process.pid}.rdb`);
   } catch (e) {
+    // (a failed SAVE leaves rdb_last_bgsave_status alone, as Redis's rdbSave: no MISCONF follows)
     server.log.warning(`Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${path.dirname(file)}) for saving: ${(e as Error).message}`);
-    st.lastBgsaveStatus = 'err';
     throw new ReplyError('ERR');
   }
   server.log.notice('DB saved on disk');
