@@ -582,6 +582,18 @@ export class Db {
   }
 
   /**
+   * Deletes a key for maxmemory (keyspace/evict.ts), expired or not: no
+   * dirty count (as Redis's eviction), the modification signalled (WATCH,
+   * tracking) and an `evicted` keyspace event. Stats and propagation are
+   * the evictor's.
+   */
+  evict(key: string): void {
+    this.deleteQuietly(key);
+    this.hooks.modified(this, key);
+    this.hooks.notify('e', 'evicted', key, this.id);
+  }
+
+  /**
    * Sets an absolute expiry time (ms) on an existing key. A bigint (any int64)
    * is kept as a bigint only when it is not a safe integer.
    */
