@@ -40,6 +40,7 @@
  * than killing the process with everything acknowledged in it.
  */
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { Db } from './db.js';
@@ -88,6 +89,26 @@ function heapFigures(): { limit: number; used: number } {
 export function heapMargin(limit: number): number {
   return Math.min(512 * 1024 * 1024, Math.max(64 * 1024 * 1024, Math.floor(limit / 10)));
 }
+
+/**
+ * V8's full garbage collection, or null when it cannot be had: global.gc
+ * under --expose-gc, else the flag set now and the function taken from a
+ * fresh context (the flag only exposes it to contexts made after it).
+ */
+function obtainGc(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const f: unknown = vm.runInNewContext('gc');
+    return typeof f === 'function' ? (f as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Between two full collections forced by the heap guard, at least this long (ms). */
+const FORCED_GC_EVERY_MS = 5000;
 
 /** Input bytes between two looks at the heap besides the cron's (Eviction.checkHeapAfterInput). */
 const HEAP_CHECK_INPUT = 8 * 1024 * 1024;
@@ -407,6 +428,11 @@ export class Eviction {
     this.running = false;
   };
 
+  /** When the heap guard last forced a full collection (performance.now() ms). */
+  private lastForcedGc = -Infinity;
+  /** V8's full collection (obtainGc), taken the first time the heap is near its limit. */
+  private gc: (() => void) | null = null;
+
   /** server.stats.netInputBytes at which the server reads the heap again between cron ticks (checkHeapAfterInput). */
   nextHeapCheck = HEAP_CHECK_INPUT;
 
@@ -425,8 +451,18 @@ export class Eviction {
    * refuses denyoom commands then, whatever maxmemory says).
    */
   cron(): void {
-    const h = heapFigures();
-    const near = h.used > h.limit - heapMargin(h.limit);
+    let h = heapFigures();
+    let near = h.used > h.limit - heapMargin(h.limit);
+    // Part of what is used may be garbage (a FLUSHALL, deleted keys): an idle
+    // server never collects it, so writes would stay refused. Collect first
+    // (V8 does the same near its limit), at most every FORCED_GC_EVERY_MS.
+    if (near && performance.now() - this.lastForcedGc >= FORCED_GC_EVERY_MS) {
+      this.lastForcedGc = performance.now();
+      this.gc ??= obtainGc() ?? (() => {});
+      this.gc();
+      h = heapFigures();
+      near = h.used > h.limit - heapMargin(h.limit);
+    }
     if (near !== this.heapNear) {
       this.heapNear = near;
       if (near) this.server.log.warning(`V8 heap near its limit (${h.used} of ${h.limit} bytes used): refusing commands that may grow memory.`);
