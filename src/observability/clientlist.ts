@@ -169,7 +169,7 @@ const PREFIX_BYTES = 64;
 export function clientMemory(c: Client, argv?: readonly string[]): number {
   let argvMem = 0;
   if (argv) for (const a of argv) argvMem += a.length;
-  return CLIENT_BASE_BYTES + c.parser.buffered + argvMem + c.multiMem + clientOutputBytes(c) + clientStateBytes(c);
+  return CLIENT_BASE_BYTES + c.parser.memory + argvMem + multiQueueMemory(c) + clientOutputBytes(c) + clientStateBytes(c);
 }
 
 /** The entries a client holds besides its buffers: watched keys, subscriptions, tracking prefixes. */
@@ -214,7 +214,7 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${o.channels?.size ?? 0} psub=${o.patterns?.size ?? 0}` +
     ` ssub=${o.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.replyBufSize} rbp=${c.replyBufPeak} obl=${obl} oll=${oll} omem=${omem}` +
-    ` tot-mem=${CLIENT_BASE_BYTES + qbuf + argvMem + multiMem + pendingOut + sockOut + clientStateBytes(c)} events=${events} cmd=${c.lastCmd}` +
+    ` tot-mem=${clientMemory(c, argv) + (argv ? requestBytes(argv) : 0)} events=${events} cmd=${c.lastCmd}` +
     ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );
