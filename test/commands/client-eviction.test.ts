@@ -139,7 +139,7 @@ test('maxmemory-clients as a percentage of maxmemory', async () => {
   try {
     const limit = Math.floor((6 * 1024 * 1024 * 7) / 100);
     const a = await RawConn.connect(t.port);
-    a.write(`*1\r\n$${limit}\r\n${'v'.repeat(Math.floor(limit / 2))}`);
+    a.write(`*1\r\n$${Math.floor(limit / 2)}\r\n${'v'.repeat(Math.floor(limit / 2))}`);
     assert.equal(await closedSoon(a, 300), false);
     const b = await RawConn.connect(t.port);
     b.write(`*1\r\n$${limit + 10}\r\n${'v'.repeat(limit)}`);
