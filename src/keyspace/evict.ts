@@ -378,6 +378,7 @@ export class Eviction {
     const random = this.server.random;
     const keys = this.poolKey;
     const scores = this.poolScore;
+    const dbs = this.poolDb;
     const main = db.dict;
     const meta = main.meta!;
     for (let j = 0; j < n; j++) {
@@ -401,20 +402,24 @@ export class Eviction {
       if (k < EVPOOL_SIZE && keys[k] === null) {
         // an empty entry: nothing to move
       } else if (keys[EVPOOL_SIZE - 1] === null) {
-        // room on the right: shift k.. right
-        keys.copyWithin(k + 1, k, EVPOOL_SIZE - 1);
-        scores.copyWithin(k + 1, k, EVPOOL_SIZE - 1);
-        this.poolDb.copyWithin(k + 1, k, EVPOOL_SIZE - 1);
+        // room on the right: shift k.. right (loops: Array#copyWithin is a slow runtime call)
+        for (let i = EVPOOL_SIZE - 1; i > k; i--) {
+          keys[i] = keys[i - 1]!;
+          scores[i] = scores[i - 1]!;
+          dbs[i] = dbs[i - 1]!;
+        }
       } else {
         // full: drop the lowest score, shifting ..k-1 left
         k--;
-        keys.copyWithin(0, 1, k + 1);
-        scores.copyWithin(0, 1, k + 1);
-        this.poolDb.copyWithin(0, 1, k + 1);
+        for (let i = 0; i < k; i++) {
+          keys[i] = keys[i + 1]!;
+          scores[i] = scores[i + 1]!;
+          dbs[i] = dbs[i + 1]!;
+        }
       }
       keys[k] = key;
       scores[k] = score;
-      this.poolDb[k] = dbid;
+      dbs[k] = dbid;
     }
   }
 
