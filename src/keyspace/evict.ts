@@ -274,8 +274,8 @@ export class Eviction {
 
   /** The loop of perform(): evicts until `toFree` bytes are freed, time is up, or nothing is left. */
   private evictUntil(toFree: number): number {
-    const server = this.server;
     const t0 = performance.now();
+    const timed = this.server.hot.latencyMonitorThreshold !== 0;
     let freed = 0;
     let n = 0;
     while (freed < toFree) {
@@ -285,7 +285,9 @@ export class Eviction {
         return EVICT_FAIL;
       }
       const before = this.used();
+      const d0 = timed ? performance.now() : 0;
       this.evictPicked(db);
+      if (timed) this.latencySample('eviction-del', d0);
       freed += before - this.used();
       n++;
       if (n % 16 === 0) {
