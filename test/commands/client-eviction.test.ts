@@ -57,6 +57,23 @@ test('a command still arriving past the limit closes its client; CLIENT NO-EVICT
   }
 });
 
+test('a big argument counts whole as soon as its length is read, as Redis reserves its query buffer', async () => {
+  const t = await server();
+  try {
+    const a = await RawConn.connect(t.port);
+    // 10 KB of a 300 KB argument: Redis counts 300 KB, over the 200 KB limit
+    a.write(`*2\r\n$3\r\nGET\r\n$${300 * 1024}\r\n${'v'.repeat(10 * 1024)}`);
+    assert.ok(await closedSoon(a), 'not evicted');
+    // a 100 KB one is not
+    const b = await RawConn.connect(t.port);
+    b.write(`*2\r\n$3\r\nGET\r\n$${100 * 1024}\r\n${'v'.repeat(10 * 1024)}`);
+    assert.equal(await closedSoon(b, 300), false);
+    b.close();
+  } finally {
+    await t.close();
+  }
+});
+
 test('a command whose arguments pass the limit does not run: its client is closed first', async () => {
   const t = await server();
   try {
