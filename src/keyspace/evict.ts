@@ -63,12 +63,12 @@ const BY_TTL = 3;
 const BY_RANDOM = 4;
 
 /**
- * used_memory as maxmemory counts it. One line to switch to the incremental
- * accounting (observability/memory.ts usedMemory(server)), which drops as
- * soon as a key is deleted: eviction measures each deletion by it.
+ * used_memory as maxmemory counts it: the incremental accounting
+ * (observability/memory.ts), which drops as soon as a key is deleted, so
+ * eviction measures each deletion by it.
  */
-function usedMemoryOf(_server: Server): number {
-  return usedMemory();
+function usedMemoryOf(server: Server): number {
+  return usedMemory(server);
 }
 
 /**
