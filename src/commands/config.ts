@@ -72,6 +72,7 @@ const LISTENER_PARAMS = new Set(['port', 'bind']);
 /** CONFIG RESETSTAT: clears INFO stats, commandstats, errorstats and the slowlog. */
 function configResetStat(ctx: Ctx): void {
   ctx.server.stats.reset();
+  ctx.server.evict.resetStats();
   ctx.server.slowlog.reset();
   ctx.server.lazyfree.resetStats();
   ctx.reply.ok();

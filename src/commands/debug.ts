@@ -396,7 +396,10 @@ function debug(ctx: Ctx): void {
     }
     return ctx.reply.ok();
   }
-  if (sub === 'client-eviction' && n === 2 && !server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
+  if (sub === 'client-eviction' && n === 2) {
+    if (!server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
+    return ctx.reply.verbatim(server.clientEviction.bucketsReport(), 'txt');
+  }
   if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(cfmt`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
 }
@@ -405,7 +408,7 @@ function debug(ctx: Ctx): void {
 const DEBUG_UNSUPPORTED = new Set([
   'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
   'sdslen', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
-  'client-eviction', 'clusterlink', 'dict-resizing', 'script',
+  'clusterlink', 'dict-resizing', 'script',
 ]);
 
 export const commands: readonly CommandSpec[] = [

@@ -16,6 +16,7 @@ function multi(ctx: Ctx): void {
   const c = ctx.client;
   if (c.multiQueue !== null) throw new ReplyError(Err.multiNested);
   c.multiQueue = [];
+  c.multiMem = 0;
   c.multiError = false;
   ctx.reply.ok();
 }

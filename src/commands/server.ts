@@ -292,6 +292,8 @@ function clientNoEvict(ctx: Ctx): void {
   if (is(v, 'ON')) ctx.client.noEvict = true;
   else if (is(v, 'OFF')) ctx.client.noEvict = false;
   else throw new ReplyError(Err.syntax);
+  // counted again (or no longer) for client eviction
+  if (ctx.server.clientEviction.limit !== 0) ctx.server.clientEviction.update(ctx.client);
   ctx.reply.ok();
 }
 

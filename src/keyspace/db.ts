@@ -569,16 +569,30 @@ export class Db {
 
   /**
    * Deletes a key without counting a dirty change or signalling (the caller
-   * signals): a hash emptied by field expiry. No keyspace event.
+   * signals): a hash emptied by field expiry, a key evicted (`mode` 'evict':
+   * lazyfree-lazy-eviction decides). No keyspace event.
    */
-  deleteQuietly(key: string): void {
+  deleteQuietly(key: string, mode: FreeMode = 'server'): void {
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
     if (old === undefined) return;
-    this.dropped(key, old, 'server');
+    this.dropped(key, old, mode);
     if (this.hfe.size !== 0) this.hfeDrop(old);
     if (this.expires.size !== 0) this.expires.delete(key);
     if (this.onReady !== null) this.onReady(this, key);
+  }
+
+  /**
+   * Deletes a key for maxmemory (keyspace/evict.ts), expired or not: no
+   * dirty count (as Redis's eviction), the modification signalled (WATCH,
+   * tracking) and an `evicted` keyspace event. Stats and propagation are
+   * the evictor's.
+   */
+  evict(key: string): void {
+    // (freed lazily or not by lazyfree-lazy-eviction)
+    this.deleteQuietly(key, 'evict');
+    this.hooks.modified(this, key);
+    this.hooks.notify('e', 'evicted', key, this.id);
   }
 
   /**

@@ -153,11 +153,28 @@ export function clientOutputBytes(c: Client): number {
   return c.reply.out.length + (c.socket?.writableLength ?? 0);
 }
 
-/** Memory attributed to a client (CLIENT LIST tot-mem, INFO mem_clients_normal). */
+/** Bytes counted per WATCHed key, per subscription and per tracking prefix (the entries' own cost, as Redis counts pointers). */
+const WATCH_ENTRY_BYTES = 64;
+const SUBSCRIPTION_BYTES = 48;
+const PREFIX_BYTES = 64;
+
+/**
+ * Memory attributed to a client (CLIENT LIST tot-mem, INFO
+ * mem_clients_normal, client eviction): as Redis's getClientMemoryUsage, its
+ * query buffer, the arguments of the command it runs (`argv`), its queued
+ * MULTI commands, its output (unsent replies and what the socket holds), a
+ * fixed base, and the entries of its WATCHed keys, subscriptions and
+ * tracking prefixes. O(1).
+ */
 export function clientMemory(c: Client, argv?: readonly string[]): number {
   let argvMem = 0;
   if (argv) for (const a of argv) argvMem += a.length;
-  return CLIENT_BASE_BYTES + c.parser.buffered + argvMem + clientOutputBytes(c);
+  return CLIENT_BASE_BYTES + c.parser.memory + argvMem + multiQueueMemory(c) + clientOutputBytes(c) + clientStateBytes(c);
+}
+
+/** The entries a client holds besides its buffers: watched keys, subscriptions, tracking prefixes. */
+function clientStateBytes(c: Client): number {
+  return c.watched.length * WATCH_ENTRY_BYTES + c.subscriptions * SUBSCRIPTION_BYTES + (c.trackingPrefixes?.size ?? 0) * PREFIX_BYTES;
 }
 
 /**
@@ -197,7 +214,7 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${o.channels?.size ?? 0} psub=${o.patterns?.size ?? 0}` +
     ` ssub=${o.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.replyBufSize} rbp=${c.replyBufPeak} obl=${obl} oll=${oll} omem=${omem}` +
-    ` tot-mem=${CLIENT_BASE_BYTES + qbuf + argvMem + multiMem + pendingOut + sockOut} events=${events} cmd=${c.lastCmd}` +
+    ` tot-mem=${clientMemory(c, argv) + (argv ? requestBytes(argv) : 0)} events=${events} cmd=${c.lastCmd}` +
     ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );
@@ -212,14 +229,11 @@ function requestBytes(argv: readonly string[]): number {
 
 /**
  * multi-mem: the bytes of the queued commands' arguments plus a pointer
- * (8 bytes) per argument, as redis-server 7.0 reports it.
+ * (8 bytes) per argument, as redis-server 7.0 reports it (kept as commands
+ * are queued: Client.multiMem).
  */
 function multiQueueMemory(c: Client): number {
-  const q = (c as unknown as { multiQueue?: { argv: string[] }[] | null }).multiQueue;
-  if (!q) return 0;
-  let n = 0;
-  for (const e of q) for (const a of e.argv) n += a.length + 8;
-  return n;
+  return c.multiQueue === null ? 0 : c.multiMem;
 }
 
 /** True for connections from the loopback interface or a unix socket (enable-debug-command local). */

@@ -223,7 +223,7 @@ function memorySection(server: Server): Fields {
     ['rss_overhead_bytes', mh.rss - mh.allocatorResident],
     ['mem_fragmentation_ratio', f2(ratio(mh.rss, mh.used))],
     ['mem_fragmentation_bytes', mh.rss - mh.used],
-    ['mem_not_counted_for_evict', 0],
+    ['mem_not_counted_for_evict', server.evict.notCounted()],
     ['mem_replication_backlog', 0],
     ['mem_total_replication_buffers', 0],
     ['mem_clients_slaves', 0],
@@ -277,6 +277,7 @@ function persistenceSection(server: Server): Fields {
 
 function statsSection(server: Server): Fields {
   const s = server.stats;
+  const exceeded = server.evict.exceededMs();
   return [
     ['total_connections_received', s.totalConnections],
     ['total_commands_processed', s.totalCommands],
@@ -300,9 +301,9 @@ function statsSection(server: Server): Fields {
     ['expired_time_cap_reached_count', s.expiredTimeCapReachedCount],
     ['expire_cycle_cpu_milliseconds', Math.round(s.expireCycleCpuMs)],
     ['evicted_keys', s.evictedKeys],
-    ['evicted_clients', 0],
-    ['total_eviction_exceeded_time', 0],
-    ['current_eviction_exceeded_time', 0],
+    ['evicted_clients', s.evictedClients],
+    ['total_eviction_exceeded_time', exceeded.total],
+    ['current_eviction_exceeded_time', exceeded.current],
     ['keyspace_hits', s.keyspaceHits],
     ['keyspace_misses', s.keyspaceMisses],
     ['pubsub_channels', server.pubsub.channels.size],

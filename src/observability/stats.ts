@@ -31,6 +31,8 @@ export class Stats {
   expiredTimeCapReachedCount = 0;
   expireCycleCpuMs = 0;
   evictedKeys = 0;
+  /** Clients closed by client eviction (maxmemory-clients). */
+  evictedClients = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
   clientOutputLimitDisconnections = 0;
@@ -149,6 +151,7 @@ export class Stats {
     this.expiredTimeCapReachedCount = 0;
     this.expireCycleCpuMs = 0;
     this.evictedKeys = 0;
+    this.evictedClients = 0;
     this.keyspaceHits = 0;
     this.keyspaceMisses = 0;
     this.clientOutputLimitDisconnections = 0;

@@ -26,6 +26,9 @@ export const Err = {
   watchInMulti: 'ERR WATCH inside MULTI is not allowed',
   execAbort: 'EXECABORT Transaction discarded because of previous errors.',
   notInMulti: 'ERR Command not allowed inside a transaction',
+  // maxmemory (the dispatcher's memory gate, scripts: keyspace/evict.ts)
+  oom: "OOM command not allowed when used memory > 'maxmemory'.",
+  oomScript: "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
   // sorted sets (commands/zset.ts)
   zsetNaN: 'ERR resulting score is not a number (NaN)',
   zsetMinMaxFloat: 'ERR min or max is not a float',

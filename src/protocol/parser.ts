@@ -49,6 +49,8 @@ export class RespParser {
   /** Arguments still expected in the current multibulk (0 = between commands). */
   private remaining = 0;
   private args: string[] = [];
+  /** The bytes of `args` (a command still arriving): counted in `memory`. */
+  private argsBytes = 0;
   private bulkLen = -1;
   /** Set by the connection: unauthenticated clients get smaller caps. */
   authenticated = true;
@@ -58,6 +60,17 @@ export class RespParser {
   /** Bytes buffered and not yet consumed (for CLIENT LIST qbuf and the limit). */
   get buffered(): number {
     return this.buf.length - this.pos + this.pendingLen;
+  }
+
+  /**
+   * The memory a command still arriving holds, as Redis counts its client's
+   * query buffer and arguments (client eviction, CLIENT LIST tot-mem): what
+   * is buffered, or a big bulk being awaited counted whole (Redis reserves
+   * it when it reads the length), plus the arguments already parsed.
+   */
+  get memory(): number {
+    const awaited = this.need > 0 ? this.need - this.pos : 0;
+    return Math.max(this.buffered, awaited) + this.argsBytes;
   }
 
   /** Appends a chunk read from the socket. Returns a ProtocolError when the query buffer limit is exceeded. */
@@ -151,6 +164,7 @@ export class RespParser {
         if (n <= 0) continue;
         this.remaining = n;
         this.args = [];
+        this.argsBytes = 0;
         this.bulkLen = -1;
       }
       while (this.remaining > 0) {
@@ -187,6 +201,7 @@ export class RespParser {
           return null;
         }
         this.args.push(end - this.pos <= 16 ? shortString(buf, this.pos, end) : buf.latin1Slice(this.pos, end));
+        this.argsBytes += end - this.pos;
         this.pos = end + 2;
         this.bulkLen = -1;
         this.need = 0;
@@ -195,6 +210,7 @@ export class RespParser {
       this.need = 0;
       const args = this.args;
       this.args = [];
+      this.argsBytes = 0;
       return args;
     }
   }

@@ -179,6 +179,7 @@ const ERR_ARITY = '-ERR Wrong number of args calling Redis command from script\r
 const ERR_NOSCRIPT = '-ERR This Redis command is not allowed from script\r\n';
 const ERR_RO_WRITE = '-ERR Write commands are not allowed from read-only scripts.\r\n';
 const ERR_NOREPLICAS = `-${Err.noReplicas}\r\n`;
+const ERR_OOM = `-${Err.oom}\r\n`;
 
 /** The engine's error kinds, worded as Redis 7 words them. */
 function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
@@ -197,6 +198,8 @@ const G_NOSCRIPT = 1;
 const G_WRITE = 2;
 /** `write` or `may_replicate`: what a read-only script may not call (Redis counts PUBLISH, PFCOUNT... as writes there). */
 const G_REPLICATES = 4;
+/** `denyoom`: refused before the script's first write when the command started out of memory. */
+const G_DENYOOM = 8;
 const gates = new WeakMap<CommandSpec, number>();
 
 /** `noscript` (on the command or its container), `write` and `may_replicate`, read once per command. */
@@ -207,6 +210,7 @@ function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
     if (cmd.flags.includes('noscript') || (parent !== undefined && parent.flags.includes('noscript'))) g |= G_NOSCRIPT;
     if (cmd.flags.includes('write')) g |= G_WRITE | G_REPLICATES;
     if (cmd.flags.includes('may_replicate')) g |= G_REPLICATES;
+    if (cmd.flags.includes('denyoom')) g |= G_DENYOOM;
     gates.set(cmd, g);
   }
   return g;
@@ -232,6 +236,8 @@ const SERVE_EVERY_MS = 1;
 class RunHost implements ScriptHost {
   lua!: Client;
   noWrites = false;
+  /** The script may run commands that grow memory when out of memory (its `allow-oom` flag: SCRIPT_ALLOW_OOM). */
+  allowOom = false;
   /** The client whose command runs the script (not served while busy, as Redis protects it). */
   caller: Client | null = null;
   /** The caller's command (FUNCTION STATS). */
@@ -346,21 +352,27 @@ class RunHost implements ScriptHost {
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts) return this.refused(ERR_NOSCRIPT, cmd, parent);
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
-    if ((g & G_WRITE) !== 0) {
-      // the server's state may refuse a first write (Redis's scriptVerifyWriteCommandAllow)
-      if (!this.wrote) {
-        const diskError = diskWriteError(this.server);
-        if (diskError !== null) return this.refused(`-${diskError}\r\n`, cmd, parent);
-        if (!goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
-      }
-      this.wrote = true;
+    // Redis's scriptVerifyWriteCommandAllow: the server's state may refuse a first write
+    if ((g & G_WRITE) !== 0 && !this.wrote) {
+      const diskError = diskWriteError(this.server);
+      if (diskError !== null) return this.refused(`-${diskError}\r\n`, cmd, parent);
+      if (!goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
     }
+    // Redis's scriptVerifyOOM: out of memory when the command started, and no write yet (after one, the script must go on)
+    if ((g & G_DENYOOM) !== 0 && !this.allowOom && !this.wrote && this.oomAtStart()) return this.refused(ERR_OOM, cmd, parent);
+    if ((g & G_WRITE) !== 0) this.wrote = true;
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
     lua.reply.out = '';
     if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(lua.reply.lastError);
     return out;
+  }
+
+  /** The OOM state when the caller's command started, with memory limits on (not for the AOF or a primary). */
+  private oomAtStart(): boolean {
+    const ev = this.server.evict;
+    return ev.preCommandOom && (ev.maxmemory !== 0 || ev.heapNear) && !(this.caller?.mustObey ?? false);
   }
 
   /**
@@ -427,6 +439,11 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   if (readOnly && (run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
     throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
   }
+  // Redis's scriptPrepareForRun: a script with flags that may write runs out of memory only with allow-oom
+  const ev = server.evict;
+  if ((run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0 && ev.preCommandOom && (ev.maxmemory !== 0 || ev.heapNear)) {
+    throw new ReplyError(Err.oomScript);
+  }
   const st = scripting(server);
   if (st.luaClient === null) {
     st.luaClient = server.newClient(null, 'internal');
@@ -441,6 +458,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   const host = (st.host ??= new RunHost(server));
   host.lua = lua;
   host.noWrites = noWrites;
+  host.allowOom = (run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_OOM)) === FLAG_ALLOW_OOM;
   const isEval = run.chunkName === 'user_script';
   host.begin(client, ctx.argv, isEval, run.name);
   st.running = host;

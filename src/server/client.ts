@@ -105,6 +105,10 @@ export class Client {
   trackingPrefixes: Set<string> | null = null;
   /** Commands queued since MULTI; null outside MULTI (server/multi.ts). */
   multiQueue: Queued[] | null = null;
+  /** The queued commands' argument bytes plus 8 per argument (CLIENT LIST multi-mem; reset by MULTI). */
+  multiMem = 0;
+  /** Memory last counted for client eviction (server/client-eviction.ts); -1 when not counted. */
+  evictMem = -1;
   /** A command was refused while queueing: EXEC replies EXECABORT. */
   multiError = false;
   /** A WATCHed key changed: EXEC replies a null array. */

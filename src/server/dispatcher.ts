@@ -21,6 +21,7 @@ import type { CommandStat } from '../observability/stats.js';
 import type { Server } from './server.js';
 import { discardTransaction, runsInMulti } from './multi.js';
 import { persist, savePoints } from '../persistence/snapshot.js';
+import { EVICT_FAIL } from '../keyspace/evict.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -117,6 +118,8 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.noAuth, parent);
     return;
   }
+  // Memory (Redis's evictClients and the maxmemory block of processCommand).
+  if (server.memoryGate && !memoryAdmits(server, client, cmd, argv, parent)) return;
   // tracking-table-max-keys: keys over the limit are dropped, with invalidations, before the command runs.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(client);
   // A failed BGSAVE (stop-writes-on-bgsave-error) or AOF write: writes, and PING, are refused until one succeeds.
@@ -159,6 +162,49 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   queueOrCall(server, client, cmd, argv, parent);
 }
 
+/**
+ * The memory gate, as Redis's processCommand: clients over
+ * maxmemory-clients are closed (false when that was this one: the command
+ * is dropped); then, unless a script is busy, keys are evicted for
+ * maxmemory (keyspace/evict.ts). When memory stays over the limit with
+ * nothing left to evict, or the V8 heap is near its limit, a command that
+ * may grow memory (`denyoom`; EXEC when a queued command is) is refused
+ * with -OOM, and so is anything but EXEC, DISCARD, QUIT and RESET inside
+ * MULTI (queueing costs memory too); the transaction then aborts. The
+ * state is kept for scripts (Eviction.preCommandOom). Runs only while
+ * server.memoryGate is set.
+ */
+function memoryAdmits(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent: CommandSpec | undefined): boolean {
+  const ce = server.clientEviction;
+  if (ce.limit !== 0) {
+    ce.update(client, argv);
+    if (ce.over) {
+      ce.evict();
+      if (client.closed) return false;
+    }
+  }
+  const ev = server.evict;
+  if (server.busyScript !== null || (ev.maxmemory === 0 && !ev.heapNear)) return true;
+  const oom = (ev.maxmemory !== 0 && ev.perform() === EVICT_FAIL) || ev.heapNear;
+  ev.preCommandOom = oom;
+  if (!oom) return true;
+  const top = parent ?? cmd;
+  let refuse: boolean;
+  if (client.multiQueue !== null && !OOM_IN_MULTI_ALLOWED.has(top.name)) {
+    // (a no_multi command gets its own error from queueOrCall, as Redis checks that first)
+    refuse = !top.flags.includes('no_multi');
+  } else {
+    refuse = callFlags(server, cmd, argv).includes('denyoom');
+    if (!refuse && top.name === 'exec' && client.multiQueue !== null) refuse = client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('denyoom'));
+  }
+  if (!refuse) return true;
+  reject(server, client, cmd, Err.oom, parent);
+  return false;
+}
+
+/** What a client in MULTI may still run when out of memory. */
+const OOM_IN_MULTI_ALLOWED = new Set(['exec', 'discard', 'quit', 'reset']);
+
 /** MULTI: everything but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is queued; else the command runs. */
 function queueOrCall(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent: CommandSpec | undefined): void {
   if (client.multiQueue !== null && !runsInMulti(parent ?? cmd)) {
@@ -167,6 +213,7 @@ function queueOrCall(server: Server, client: Client, cmd: CommandSpec, argv: str
       return;
     }
     client.multiQueue.push({ cmd, parent, argv });
+    for (const a of argv) client.multiMem += a.length + 8;
     client.lastCmd = fullName(cmd, parent);
     client.reply.simple('QUEUED');
     return;

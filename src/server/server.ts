@@ -26,6 +26,8 @@ import { BusyRelay, type ListenerFd, type RelaySocket } from './busy-relay.js';
 import { Logger } from '../util/log.js';
 import { Stats } from '../observability/stats.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
+import { Eviction } from '../keyspace/evict.js';
+import { ClientEviction } from './client-eviction.js';
 import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
@@ -76,6 +78,11 @@ export interface ServerOptions {
   random?: () => number;
   /** Where log lines go; default stdout or the logfile. */
   log?: (line: string) => void;
+  /**
+   * What maxmemory measures, in bytes: tests drive eviction with it.
+   * Default: the server's used_memory accounting.
+   */
+  usedMemory?: () => number;
   /**
    * Called with the fresh Config after `config` is applied and before anything
    * reads it (databases, logger): the CLI applies redis.conf here. May throw.
@@ -166,6 +173,16 @@ export class Server extends EventEmitter {
    * wait-rewrite), manifest, rewrites and stats, whether appendonly is on or not.
    */
   readonly aof: Aof = new Aof(this);
+  /** maxmemory: key eviction and the OOM state (keyspace/evict.ts). */
+  readonly evict: Eviction;
+  /** maxmemory-clients: client eviction (server/client-eviction.ts). */
+  readonly clientEviction: ClientEviction = new ClientEviction(this);
+  /**
+   * The dispatcher's memory gate runs (client eviction, key eviction, OOM
+   * refusals): maxmemory or maxmemory-clients is set, or the V8 heap is
+   * near its limit. One field read per command otherwise (refreshMemoryGate).
+   */
+  memoryGate = false;
   /** Operations to replay, collected while a command runs (propagate()). */
   private propOps: [number, string[]][] = [];
   private persistenceStarted = false;
@@ -182,6 +199,7 @@ export class Server extends EventEmitter {
     }
     opts.configure?.(this.config);
     this.log = new Logger(this.config, opts.log);
+    this.evict = new Eviction(this, opts.usedMemory ?? null);
     this.commands.register(ALL_COMMANDS);
     const server = this;
     this.hooks = {
@@ -242,6 +260,9 @@ export class Server extends EventEmitter {
       return null;
     };
     this.refreshHot();
+    this.evict.configure(null);
+    this.clientEviction.configure();
+    this.refreshMemoryGate();
     attachPersistence(this); // save points (persistence/snapshot.ts)
   }
 
@@ -297,6 +318,11 @@ export class Server extends EventEmitter {
    */
   private applyConfig(name: string): string | null {
     this.refreshHot();
+    if (MEMORY_PARAMS.has(name)) {
+      this.evict.configure(name);
+      this.clientEviction.configure();
+      this.refreshMemoryGate();
+    }
     let err: string | null = null;
     if (name === 'appendonly' && this.persistenceStarted) {
       // Redis's updateAppendonly (inside MULTI the rewrite waits for the transaction's end)
@@ -322,6 +348,12 @@ export class Server extends EventEmitter {
     }
     this.emit('config', name);
     return err;
+  }
+
+  /** Recomputes memoryGate (config changes, the heap guard's cron). */
+  refreshMemoryGate(): void {
+    this.memoryGate = this.evict.maxmemory !== 0 || this.evict.heapNear || this.clientEviction.limit !== 0;
+    if (!this.memoryGate) this.evict.preCommandOom = false;
   }
 
   /**
@@ -537,6 +569,7 @@ export class Server extends EventEmitter {
     sock.on('drain', () => {
       // draining replies counts as activity for the idle timeout (Redis updates it on writes)
       client.lastInteraction = this.clock();
+      if (this.clientEviction.limit !== 0 && !client.closed) this.clientEviction.update(client);
       if (client.readPaused && !client.closed) {
         // the client caught up: read again and run what is already buffered
         client.readPaused = false;
@@ -666,10 +699,19 @@ export class Server extends EventEmitter {
       this.awaited--;
     }
     this.stats.netInputBytes += chunk.length;
+    if (this.stats.netInputBytes >= this.evict.nextHeapCheck) this.evict.checkHeapAfterInput();
     client.lastInteraction = this.clock();
     const parser = client.parser;
     const err = parser.feed(chunk);
     if (err) return this.protocolError(client, err);
+    // a growing query buffer counts for client eviction (a command still arriving)
+    if (this.clientEviction.limit !== 0) {
+      this.clientEviction.update(client);
+      if (this.clientEviction.over) {
+        this.clientEviction.evict();
+        if (client.closed) return;
+      }
+    }
     // while paused for a slow reader, input just waits in the parser
     if (!client.readPaused) this.processInput(client);
     // the chunk's memory is reused by the next read: keep only copies
@@ -751,6 +793,8 @@ export class Server extends EventEmitter {
     // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
     this.stats.cycleUs += (this.mark - start) * 1000;
     this.mark = -1;
+    // its output grew, its query buffer shrank
+    if (this.clientEviction.limit !== 0 && !client.closed) this.clientEviction.update(client);
     this.queueFlush(client);
     if (client.kind !== 'internal') noteClient(this, client);
   }
@@ -938,6 +982,8 @@ export class Server extends EventEmitter {
       if (always) c.awaited = true;
       this.writeOut(c);
     }
+    // clients over maxmemory-clients (Redis's beforeSleep evictClients)
+    if (this.clientEviction.over) this.clientEviction.evict();
     // a turn that served clients ends here (Redis's beforeSleep)
     this.stats.endCycle((performance.now() - t0) * 1000);
   };
@@ -965,6 +1011,7 @@ export class Server extends EventEmitter {
       }
     }
     if (!sock || c.closed) return;
+    if (this.clientEviction.limit !== 0) this.clientEviction.update(c);
     if (c.closeAfterReply) {
       c.closed = true;
       // not a half-close: a peer still writing (a protocol desync) must get a reset, as from Redis
@@ -1060,6 +1107,7 @@ export class Server extends EventEmitter {
       this.awaited--;
     }
     if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, this.watches);
+    if (c.evictMem >= 0) this.clientEviction.forget(c);
     if (this.clients.get(c.id) === c) {
       this.clients.delete(c.id);
       noteClient(this, c); // closed: its bytes leave the total
@@ -1097,6 +1145,8 @@ export class Server extends EventEmitter {
     // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
     if (this.cronLoops % Math.max(1, Math.round(hz / 10)) === 0) this.stats.sampleOps(this.clock());
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
+    // the heap guard (maxmemory 0 or not)
+    this.evict.cron();
     // tracking-table-max-keys, also applied when no command comes (Redis's serverCron)
     if (this.tracking.clients !== 0) this.tracking.limitUsedSlots(null);
     // keys the cycle expired may end a wait (XREADGROUP on a stream that is gone)
@@ -1123,6 +1173,8 @@ export class Server extends EventEmitter {
           }
         }
       }
+      // client eviction: every client recounted (Redis's clientsCron)
+      this.clientEviction.cron();
       // A client over a soft output limit that gets no more replies (it does
       // not read, the traffic stopped) is closed when its time is up.
       for (const c of this.clients.values()) {
@@ -1156,6 +1208,7 @@ export class Server extends EventEmitter {
     this.listening = false;
     if (this.cron) clearInterval(this.cron);
     this.cron = null;
+    this.evict.close();
     this.flush();
     this.aof.close();
     const closes = this.netServers.map((l) => new Promise<void>((r) => l.close(() => r())));
@@ -1168,6 +1221,9 @@ export class Server extends EventEmitter {
     this.emit('closed');
   }
 }
+
+/** Parameters the memory gate reads (Eviction.configure, ClientEviction.configure). */
+const MEMORY_PARAMS = new Set(['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'maxmemory-clients', 'lazyfree-lazy-eviction']);
 
 /** Bind errors of an address family the host lacks: that address is skipped (optional or not), as in Redis. */
 const NO_FAMILY_ERRORS = new Set(['EAFNOSUPPORT', 'EPROTONOSUPPORT', 'ENOPROTOOPT', 'ESOCKTNOSUPPORT', 'EPFNOSUPPORT']);

@@ -1,0 +1,251 @@
+/**
+ * maxmemory benchmarks, tsdis against redis-server in the same run,
+ * interleaved (redis, tsdis, tsdis, redis ... per repeat):
+ *
+ *  fill  `maxmemory 100mb`, `allkeys-lru`, 1 GB of 1 KB values written with
+ *        redis-benchmark (-P 16, 50 clients, random keys): requests/s, peak
+ *        and final RSS (sampled every 50 ms), used_memory, keys left,
+ *        evicted_keys. Target: tsdis's RSS stays <= 2x maxmemory.
+ *  zipf  A Zipfian (s = 1) read load over a key set 4x larger than what fits,
+ *        cache-aside (GET; SET the key on a miss), for allkeys-lru and
+ *        allkeys-lfu: the hit ratio of the measured phase. Target: within 3
+ *        points of redis-server's. Each server's maxmemory is set so that the
+ *        same number of keys fits (its empty used_memory plus that many times
+ *        its own measured cost per key): the two servers' per-key overheads
+ *        differ, and the comparison is of the policies, not of those.
+ *
+ * Usage: node dist-test/bench/maxmemory.js [fill|zipf|all] [--repeats N] [--fit KEYS] [--ops N] [--gb G]
+ */
+import { spawn } from 'node:child_process';
+import { startRedis, startTsdis, track, rssOf, parseInfo, Conn, median, table, fmtInt, MiB, type ServerProc } from './lib.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : def;
+}
+
+const REPEATS = Number(arg('--repeats', '2'));
+const FIT = Number(arg('--fit', '50000'));
+const OPS = Number(arg('--ops', '1000000'));
+const GB = Number(arg('--gb', '1'));
+const VALUE = 'v'.repeat(1024);
+
+async function info(c: Conn): Promise<Record<string, string>> {
+  return parseInfo(String(await c.call(['INFO', 'everything'])));
+}
+
+async function start(name: 'redis' | 'tsdis'): Promise<ServerProc> {
+  return name === 'redis' ? startRedis() : startTsdis();
+}
+
+/** The order of the two servers in repeat r: redis first, then tsdis first, ... */
+function order(r: number): ('redis' | 'tsdis')[] {
+  return r % 2 === 0 ? ['redis', 'tsdis'] : ['tsdis', 'redis'];
+}
+
+// ---------------------------------------------------------------------------
+// fill
+
+interface FillResult {
+  rps: number;
+  peakRss: number;
+  finalRss: number;
+  used: number;
+  keys: number;
+  evicted: number;
+  errors: string;
+}
+
+/** redis-benchmark SET -d 1024 for `n` requests against the port; resolves its requests/s and any server error. */
+function benchSet(port: number, n: number): Promise<{ rps: number; error: string }> {
+  return new Promise((resolve) => {
+    const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'set', '-d', '1024', '-n', String(n), '-c', '50', '-P', '16', '-r', '1000000000', '--csv', '-q'];
+    const p = track(spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('close', () => {
+      const line = out.split('\n').filter((l) => l.startsWith('"SET"')).pop();
+      const err = /Error from server: ([^\r\n]*)/.exec(out);
+      resolve({ rps: line ? Number(line.split(',')[1]!.replace(/"/g, '')) : NaN, error: err ? err[1]! : '' });
+    });
+  });
+}
+
+async function fillOnce(name: 'redis' | 'tsdis'): Promise<FillResult> {
+  const s = await start(name);
+  try {
+    const c = await Conn.connect(s.port);
+    await c.call(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+    await c.call(['CONFIG', 'SET', 'maxmemory', '100mb']);
+    let peak = 0;
+    const sampler = setInterval(() => {
+      try {
+        peak = Math.max(peak, rssOf(s.pid));
+      } catch {
+        /* gone */
+      }
+    }, 50);
+    const n = Math.round((GB * 1024 * 1024 * 1024) / 1024);
+    const r = await benchSet(s.port, n);
+    clearInterval(sampler);
+    peak = Math.max(peak, rssOf(s.pid));
+    const inf = await info(c);
+    c.close();
+    return {
+      rps: r.rps,
+      peakRss: peak,
+      finalRss: rssOf(s.pid),
+      used: Number(inf['used_memory']),
+      keys: Number(/keys=(\d+)/.exec(inf['db0'] ?? '')?.[1] ?? 0),
+      evicted: Number(inf['evicted_keys']),
+      errors: r.error,
+    };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function fill(): Promise<void> {
+  console.log(`fill: maxmemory 100mb allkeys-lru, ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved\n`);
+  const res: Record<string, FillResult[]> = { redis: [], tsdis: [] };
+  for (let r = 0; r < REPEATS; r++) {
+    for (const name of order(r)) {
+      const x = await fillOnce(name);
+      res[name]!.push(x);
+      process.stderr.write(`  ${name}: ${fmtInt(x.rps)} rps, peak RSS ${(x.peakRss / MiB).toFixed(0)} MB, final ${(x.finalRss / MiB).toFixed(0)} MB, ${x.keys} keys, ${x.evicted} evicted${x.errors ? ', error: ' + x.errors : ''}\n`);
+    }
+  }
+  const row = (name: string) => {
+    const xs = res[name]!;
+    const m = (f: (x: FillResult) => number) => median(xs.map(f));
+    return [name, fmtInt(m((x) => x.rps)), (m((x) => x.peakRss) / MiB).toFixed(0), (m((x) => x.finalRss) / MiB).toFixed(0), (m((x) => x.used) / MiB).toFixed(1), fmtInt(m((x) => x.keys)), fmtInt(m((x) => x.evicted)), xs.map((x) => x.errors).find(Boolean) ?? ''];
+  };
+  console.log(table(['server', 'SET rps', 'peak RSS MB', 'final RSS MB', 'used_memory MB', 'keys', 'evicted', 'error'], [row('redis'), row('tsdis')]));
+  const ratio = median(res['tsdis']!.map((x) => x.rps)) / median(res['redis']!.map((x) => x.rps));
+  console.log(`\nSET rps tsdis/redis: ${ratio.toFixed(2)}x; tsdis peak RSS / maxmemory: ${(median(res['tsdis']!.map((x) => x.peakRss)) / (100 * MiB)).toFixed(2)}x\n`);
+}
+
+// ---------------------------------------------------------------------------
+// zipf
+
+/** A seeded generator (xorshift32) in [0, 1). */
+function rng(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** Ranks 0..n-1 drawn with probability proportional to 1/(rank+1): an inverse CDF table and binary search. */
+function zipf(n: number, random: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1);
+  return () => {
+    const u = random() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+/** The server's used_memory cost of one more key (1 KB value), measured with 20k keys. */
+async function perKey(c: Conn): Promise<{ base: number; per: number }> {
+  await c.call(['FLUSHALL']);
+  const base = Number((await info(c))['used_memory']);
+  const n = 20000;
+  for (let i = 0; i < n; i += 500) {
+    await Promise.all(Array.from({ length: 500 }, (_, j) => c.call(['SET', `probe:${i + j}`, VALUE])));
+  }
+  const used = Number((await info(c))['used_memory']);
+  await c.call(['FLUSHALL']);
+  return { base, per: (used - base) / n };
+}
+
+interface ZipfResult {
+  hitRatio: number;
+  keys: number;
+  maxmemory: number;
+}
+
+async function zipfOnce(name: 'redis' | 'tsdis', policy: string): Promise<ZipfResult> {
+  const s = await start(name);
+  try {
+    const ctl = await Conn.connect(s.port);
+    const { base, per } = await perKey(ctl);
+    const maxmemory = Math.round(base + FIT * per);
+    await ctl.call(['CONFIG', 'SET', 'maxmemory-policy', policy]);
+    await ctl.call(['CONFIG', 'SET', 'maxmemory', String(maxmemory)]);
+    const keys = FIT * 4;
+    // a fixed permutation of ranks to key names, and the same draws on both servers
+    const random = rng(42);
+    const perm = Array.from({ length: keys }, (_, i) => i);
+    for (let i = keys - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    }
+    const draw = zipf(keys, random);
+    const conns = await Promise.all(Array.from({ length: 4 }, () => Conn.connect(s.port)));
+    let hits = 0;
+    let gets = 0;
+    const phase = async (ops: number, count: boolean) => {
+      const per = Math.ceil(ops / conns.length / 256);
+      // each connection gets its own batches, drawn up front in a fixed order
+      const batches = conns.map(() => Array.from({ length: per }, () => Array.from({ length: 256 }, () => `key:${perm[draw()]!}`)));
+      await Promise.all(
+        conns.map(async (c, ci) => {
+          for (const batch of batches[ci]!) {
+            const replies = await Promise.all(batch.map((k) => c.call(['GET', k])));
+            const missed = batch.filter((_, i) => replies[i] === null);
+            if (count) {
+              gets += batch.length;
+              hits += batch.length - missed.length;
+            }
+            if (missed.length > 0) await Promise.all(missed.map((k) => c.call(['SET', k, VALUE])));
+          }
+        }),
+      );
+    };
+    await phase(OPS, false); // warm-up: fills the cache
+    await phase(OPS, true);
+    const inf = await info(ctl);
+    for (const c of conns) c.close();
+    ctl.close();
+    return { hitRatio: hits / gets, keys: Number(/keys=(\d+)/.exec(inf['db0'] ?? '')?.[1] ?? 0), maxmemory };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function zipfBench(): Promise<void> {
+  console.log(`zipf: s=1 over ${FIT * 4} keys of 1 KB, maxmemory sized for ${FIT} keys per server, GET + SET on miss, ${OPS} warm-up + ${OPS} measured GETs, ${REPEATS} repeats interleaved\n`);
+  const rows: string[][] = [];
+  for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
+    const res: Record<string, ZipfResult[]> = { redis: [], tsdis: [] };
+    for (let r = 0; r < REPEATS; r++) {
+      for (const name of order(r)) {
+        const x = await zipfOnce(name, policy);
+        res[name]!.push(x);
+        process.stderr.write(`  ${policy} ${name}: hit ratio ${(x.hitRatio * 100).toFixed(2)}%, ${x.keys} keys at maxmemory ${(x.maxmemory / MiB).toFixed(1)} MB\n`);
+      }
+    }
+    const hr = (n: string) => median(res[n]!.map((x) => x.hitRatio)) * 100;
+    const k = (n: string) => median(res[n]!.map((x) => x.keys));
+    rows.push([policy, hr('redis').toFixed(2), hr('tsdis').toFixed(2), (hr('tsdis') - hr('redis')).toFixed(2), fmtInt(k('redis')), fmtInt(k('tsdis'))]);
+  }
+  console.log(table(['policy', 'redis hit %', 'tsdis hit %', 'points', 'redis keys', 'tsdis keys'], rows));
+}
+
+const what = process.argv[2] ?? 'all';
+if (what === 'fill' || what === 'all') await fill();
+if (what === 'zipf' || what === 'all') await zipfBench();
+process.exit(0);

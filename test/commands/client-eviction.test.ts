@@ -1,0 +1,184 @@
+/**
+ * Client eviction (maxmemory-clients, CLIENT NO-EVICT): clients whose
+ * memory together reaches the limit are closed, the largest first, with
+ * INFO evicted_clients; a client that sends a command too big for the
+ * limit is closed before it runs. Counted: query buffer (a command still
+ * arriving), the arguments of the command about to run, the MULTI queue,
+ * watched keys, subscriptions and output. DEBUG CLIENT-EVICTION's bucket
+ * report is compared with redis-server's (its labels byte for byte).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Differ } from '../helpers/diff.js';
+import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import type { TsdisServer } from '../../src/index.js';
+
+const LIMIT = 200 * 1024;
+
+async function server(config: Record<string, string> = {}): Promise<TsdisServer> {
+  return startTsdis({ config: { 'maxmemory-clients': String(LIMIT), ...config } });
+}
+
+async function evicted(t: TsdisServer): Promise<number> {
+  return Number(/evicted_clients:(\d+)/.exec(String(await t.call('INFO', 'stats')))![1]);
+}
+
+/** Waits until the connection is closed by the server (or the timeout). */
+async function closedSoon(c: RawConn, ms = 3000): Promise<boolean> {
+  try {
+    await c.readUntilClose(ms);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a command still arriving past the limit closes its client; CLIENT NO-EVICT keeps it', async () => {
+  const t = await server();
+  try {
+    const a = await RawConn.connect(t.port);
+    a.write(`*1\r\n$${LIMIT + 1000}\r\n${'v'.repeat(LIMIT)}`);
+    assert.ok(await closedSoon(a), 'not evicted');
+    assert.equal(await evicted(t), 1);
+    const b = await RawConn.connect(t.port);
+    assert.equal(await b.call('CLIENT', 'NO-EVICT', 'ON'), '+OK\r\n');
+    assert.equal(await b.call('CLIENT', 'SETNAME', 'kept'), '+OK\r\n');
+    b.write(`*1\r\n$${LIMIT + 1000}\r\n${'v'.repeat(LIMIT)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(b.closed, false);
+    const list = String(await t.call('CLIENT', 'LIST'));
+    const line = list.split('\n').find((l) => l.includes('name=kept'))!;
+    assert.match(line, /flags=e/);
+    assert.ok(Number(/tot-mem=(\d+)/.exec(line)![1]) > LIMIT, line);
+    assert.equal(await evicted(t), 1);
+    b.close();
+  } finally {
+    await t.close();
+  }
+});
+
+test('a big argument counts whole as soon as its length is read, as Redis reserves its query buffer', async () => {
+  const t = await server();
+  try {
+    const a = await RawConn.connect(t.port);
+    // 10 KB of a 300 KB argument: Redis counts 300 KB, over the 200 KB limit
+    a.write(`*2\r\n$3\r\nGET\r\n$${300 * 1024}\r\n${'v'.repeat(10 * 1024)}`);
+    assert.ok(await closedSoon(a), 'not evicted');
+    // a 100 KB one is not
+    const b = await RawConn.connect(t.port);
+    b.write(`*2\r\n$3\r\nGET\r\n$${100 * 1024}\r\n${'v'.repeat(10 * 1024)}`);
+    assert.equal(await closedSoon(b, 300), false);
+    b.close();
+  } finally {
+    await t.close();
+  }
+});
+
+test('a command whose arguments pass the limit does not run: its client is closed first', async () => {
+  const t = await server();
+  try {
+    const a = await RawConn.connect(t.port);
+    assert.equal(await a.call('MSET', 'k', 'v', 'k2', 'x'.repeat(100 * 1024)), '+OK\r\n');
+    a.write(['*5', '$4', 'MSET', '$1', 'k', '$1', 'w', '$2', 'k2', `$${LIMIT}`, 'y'.repeat(LIMIT), ''].join('\r\n'));
+    assert.ok(await closedSoon(a));
+    assert.equal(await t.call('GET', 'k'), 'v');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a growing MULTI queue, WATCHed keys and subscriptions count', async () => {
+  const t = await server();
+  try {
+    const m = await RawConn.connect(t.port);
+    assert.equal(await m.call('MULTI'), '+OK\r\n');
+    let closed = false;
+    for (let i = 0; i < 10 && !closed; i++) {
+      m.write(['*3', '$3', 'SET', '$1', 'k', `$${40 * 1024}`, 'v'.repeat(40 * 1024), ''].join('\r\n'));
+      closed = await closedSoon(m, 200);
+    }
+    assert.ok(closed, 'MULTI client not evicted');
+    const w = await RawConn.connect(t.port);
+    let wclosed = false;
+    for (let i = 0; i < 200 && !wclosed; i++) {
+      const keys = Array.from({ length: 100 }, (_, j) => `key:${i}:${j}`);
+      w.write(['*' + (keys.length + 1), '$5', 'WATCH', ...keys.flatMap((k) => [`$${k.length}`, k]), ''].join('\r\n'));
+      wclosed = await closedSoon(w, 50);
+    }
+    assert.ok(wclosed, 'WATCH client not evicted');
+    const s = await RawConn.connect(t.port);
+    let sclosed = false;
+    for (let i = 0; i < 200 && !sclosed; i++) {
+      const chans = Array.from({ length: 100 }, (_, j) => `ch:${i}:${j}`);
+      s.write(['*' + (chans.length + 1), '$9', 'SUBSCRIBE', ...chans.flatMap((k) => [`$${k.length}`, k]), ''].join('\r\n'));
+      sclosed = await closedSoon(s, 50);
+    }
+    assert.ok(sclosed, 'subscriber not evicted');
+    assert.equal(await evicted(t), 3);
+  } finally {
+    await t.close();
+  }
+});
+
+test('lowering maxmemory-clients evicts the largest clients first, until under the limit', async () => {
+  const t = await server({ 'maxmemory-clients': '0' });
+  try {
+    const ctl = await RawConn.connect(t.port);
+    await ctl.call('CLIENT', 'NO-EVICT', 'ON');
+    const conns: RawConn[] = [];
+    // three clients of each size: 60 KB, 150 KB and 300 KB of query buffer
+    for (const size of [60, 150, 300]) {
+      for (let i = 0; i < 3; i++) {
+        const c = await RawConn.connect(t.port);
+        await c.call('CLIENT', 'SETNAME', `c${size}`);
+        c.write(`*2\r\n$${size * 1024 + 10}\r\n${'v'.repeat(size * 1024)}`);
+        conns.push(c);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const count = async (name: string) => String(await t.call('CLIENT', 'LIST')).split('\n').filter((l) => l.includes(`name=${name} `)).length;
+    // room for the small and middle ones (with their 16 KB base each) but not the big ones
+    await ctl.call('CONFIG', 'SET', 'maxmemory-clients', String(3 * (76 + 166) * 1024 + 64 * 1024));
+    await ctl.call('PING');
+    assert.deepEqual([await count('c60'), await count('c150'), await count('c300')], [3, 3, 0]);
+    await ctl.call('CONFIG', 'SET', 'maxmemory-clients', String(3 * 76 * 1024 + 64 * 1024));
+    await ctl.call('PING');
+    assert.deepEqual([await count('c60'), await count('c150'), await count('c300')], [3, 0, 0]);
+    assert.equal(await evicted(t), 6);
+    for (const c of conns) c.close();
+  } finally {
+    await t.close();
+  }
+});
+
+test('maxmemory-clients as a percentage of maxmemory', async () => {
+  const t = await server({ maxmemory: String(6 * 1024 * 1024), 'maxmemory-clients': '7%' });
+  try {
+    const limit = Math.floor((6 * 1024 * 1024 * 7) / 100);
+    const a = await RawConn.connect(t.port);
+    a.write(`*1\r\n$${Math.floor(limit / 2)}\r\n${'v'.repeat(Math.floor(limit / 2))}`);
+    assert.equal(await closedSoon(a, 300), false);
+    const b = await RawConn.connect(t.port);
+    b.write(`*1\r\n$${limit + 10}\r\n${'v'.repeat(limit)}`);
+    assert.ok(await closedSoon(b));
+    a.close();
+  } finally {
+    await t.close();
+  }
+});
+
+const d = await Differ.start();
+after(() => d?.stop());
+const skip = d ? false : SKIP_NO_REDIS;
+
+test('DEBUG CLIENT-EVICTION: disabled error, then the bucket report as redis-server prints it', { skip }, async () => {
+  await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '0'], ['DEBUG', 'CLIENT-EVICTION'], ['CLIENT', 'NO-EVICT', 'maybe'], ['CLIENT', 'NO-EVICT', 'on'], ['CLIENT', 'NO-EVICT', 'off']]);
+  await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '10mb']]);
+  const [x, y] = await d!.both(['DEBUG', 'CLIENT-EVICTION']);
+  // (the bulk length differs with the figures)
+  const labels = (r: string) => r.replace(/^\$\d+\r\n/, '').split('\n').map((l) => l.replace(/tot-mem: +\d+, clients: \d+/, ''));
+  assert.deepEqual(labels(x), labels(y));
+  // this client alone, in the 16-32 KB bucket on tsdis
+  assert.match(x, /bucket {10}0 - {6}32767: tot-mem: +\d+, clients: 1\n/);
+  await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '0']]);
+});
