@@ -1,12 +1,14 @@
 /**
  * The one gatekeeper. Every command passes these checks, in Redis's order,
  * each driven by the command table: lookup, arity, then (except for a client
- * that must be obeyed: the AOF loader) authentication, RESP2
- * pub/sub mode, a monitor touching the keyspace, loading, busy script,
- * CLIENT PAUSE (postpone), MULTI queueing (later: ACL, cluster redirect,
- * OOM, read-only replica), then the call, then the stats (commandstats,
- * slowlog, latency events) and the MONITOR feed. Handlers hold semantics
- * only; they throw ReplyError for errors.
+ * that must be obeyed: the AOF loader) authentication, memory (client
+ * eviction, maxmemory: evict or -OOM), the tracking table limit, a failed
+ * save or AOF write (MISCONF), min-replicas (NOREPLICAS), a monitor touching
+ * the keyspace, RESP2 pub/sub mode, loading, busy script, CLIENT PAUSE
+ * (postpone), MULTI queueing (later: ACL, cluster redirect, read-only
+ * replica), then the call, then the stats (commandstats, slowlog, latency
+ * events) and the MONITOR feed. Handlers hold semantics only; they throw
+ * ReplyError for errors.
  */
 import { cfmt } from '../util/strings.js';
 import { performance } from 'node:perf_hooks';
