@@ -31,6 +31,7 @@ import { ClientEviction } from './client-eviction.js';
 import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
+import { refreshHeapGauge } from './heap.js';
 import { OOM_MASTER, OomScoreAdj } from './oom.js';
 import { Blocking } from './blocking.js';
 import { ClientPause } from './pause.js';
@@ -1144,6 +1145,8 @@ export class Server extends EventEmitter {
     const hz = Math.max(1, Math.min(500, this.config.v['hz'] as number));
     // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
     if (this.cronLoops % Math.max(1, Math.round(hz / 10)) === 0) this.stats.sampleOps(this.clock());
+    // the heap gauge the OOM gate reads (heap.ts): at most one tick old
+    refreshHeapGauge();
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
     // the heap guard (maxmemory 0 or not)
     this.evict.cron();

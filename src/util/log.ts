@@ -10,6 +10,17 @@ const LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
 const MARKS = ['.', '-', '*', '#'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** A log line's time, as Redis prints it: "24 Nov 2026 06:41:02.123". */
+function timestamp(d: Date): string {
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** A Redis-style line for the time before the server's own logger exists (role C, to stdout): the CLI's. */
+export function earlyLog(mark: string, msg: string): void {
+  process.stdout.write(`${process.pid}:C ${timestamp(new Date())} ${mark} ${msg}\n`);
+}
+
 export class Logger {
   constructor(
     private config: Config,
@@ -19,10 +30,7 @@ export class Logger {
   private write(level: number, msg: string): void {
     const min = LEVELS.indexOf(this.config.v['loglevel'] as (typeof LEVELS)[number]);
     if (level < min) return;
-    const d = new Date();
-    const p2 = (n: number) => String(n).padStart(2, '0');
-    const ts = `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-    this.emit(`${process.pid}:M ${ts} ${MARKS[level]} ${msg}`);
+    this.emit(`${process.pid}:M ${timestamp(new Date())} ${MARKS[level]} ${msg}`);
   }
 
   /** Text logged as is, without the pid/time/level prefix (Redis's LL_RAW: the startup logo), at notice level. */

@@ -1,0 +1,158 @@
+/**
+ * The V8 heap: how big tsdis lets it grow, and how full it is.
+ *
+ * V8 fixes an isolate's heap limit when the isolate is created: Node 20's
+ * default here is 4.3 GB whatever the machine has, and
+ * `v8.setFlagsFromString('--max-old-space-size=…')` at run time does not
+ * raise it (a process storing 1 KB strings still died at ~4 GB). A server
+ * that dies at that limit loses everything not yet saved, so the CLI runs the
+ * server in an isolate created with the limit it needs (cli.ts):
+ *  - `maxmemory` set: room for maxmemory of data plus the garbage between two
+ *    collections (HEAP_PER_MAXMEMORY times maxmemory, plus HEAP_BASE);
+ *  - `maxmemory 0`: a share of the machine's memory (HEAP_SHARE_OF_MACHINE
+ *    of the smaller of the physical memory and a cgroup v1/v2 limit), the
+ *    rest left for memory outside the V8 heap (Buffers, client buffers, the
+ *    Lua VM, Node itself) and the system;
+ *  - never below V8's own default.
+ * Near that limit with `maxmemory 0`, the OOM gate (dispatcher) refuses
+ * commands that may grow memory; it reads heapLimitBytes() and
+ * heapUsedBytes().
+ *
+ * heapUsedBytes() is read on the command path, and v8.getHeapStatistics()
+ * costs 0.55–0.65 µs a call (process.memoryUsage() 26 µs: it reads /proc for
+ * the RSS), about as much as a whole SET, so the figure is a gauge refreshed
+ * every GAUGE_CALLS reads and by the cron (refreshHeapGauge). The heap is one
+ * per isolate, shared by every Server in it, so the gauge is kept per
+ * isolate (this module), not per server.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import v8 from 'node:v8';
+
+const MB = 1024 * 1024;
+/** Heap per byte of maxmemory: the data, plus garbage and V8's working room between collections. */
+export const HEAP_PER_MAXMEMORY = 1.5;
+/** Heap beyond the data with maxmemory set: tsdis, the command table, clients' objects. */
+export const HEAP_BASE = 256 * MB;
+/** With maxmemory 0, the share of the machine's memory the heap may take. */
+export const HEAP_SHARE_OF_MACHINE = 0.75;
+/** Reads of heapUsedBytes() between two readings of V8's statistics. */
+const GAUGE_CALLS = 64;
+
+/** cgroup limits at or above this mean "no limit" (v1 writes 2^63 rounded down to a page). */
+const CGROUP_UNLIMITED = 2 ** 60;
+
+/** Where cgroup information is read: the real files, or a fake tree in tests. */
+export interface CgroupPaths {
+  /** The process's cgroup membership (/proc/self/cgroup). */
+  procSelfCgroup: string;
+  /** Where the cgroup file systems are mounted (/sys/fs/cgroup). */
+  root: string;
+}
+
+const REAL_CGROUP: CgroupPaths = { procSelfCgroup: '/proc/self/cgroup', root: '/sys/fs/cgroup' };
+
+/** A limit file's value in bytes, or null when missing, unreadable, `max` or unlimited. */
+function readLimit(file: string): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1').trim();
+  } catch {
+    return null;
+  }
+  if (!/^\d+$/.test(text)) return null; // "max" (v2)
+  const n = Number(text);
+  return n > 0 && n < CGROUP_UNLIMITED ? n : null;
+}
+
+/**
+ * The smallest limit set in `file` on the cgroup at `rel` (under `base`)
+ * or any of its ancestors: a child cgroup can use no more than its parent
+ * allows. Also tries `base` itself, where a container sees its own cgroup
+ * mounted as the root.
+ */
+function smallestOnPath(base: string, rel: string, file: string): number | null {
+  let best: number | null = null;
+  const take = (n: number | null) => {
+    if (n !== null && (best === null || n < best)) best = n;
+  };
+  const parts = rel.split('/').filter(Boolean);
+  for (let i = parts.length; i >= 0; i--) take(readLimit([base, ...parts.slice(0, i), file].join('/')));
+  return best;
+}
+
+/**
+ * The memory limit of this process's cgroup (v2 `memory.max`, v1
+ * `memory.limit_in_bytes`), or null when none is set or none can be read
+ * (not Linux, no cgroup file system). Read once at start by the CLI.
+ */
+export function cgroupMemoryLimit(paths: CgroupPaths = REAL_CGROUP): number | null {
+  let membership: string;
+  try {
+    membership = fs.readFileSync(paths.procSelfCgroup, 'latin1');
+  } catch {
+    return null;
+  }
+  let best: number | null = null;
+  const take = (n: number | null) => {
+    if (n !== null && (best === null || n < best)) best = n;
+  };
+  for (const line of membership.split('\n')) {
+    // "hierarchy-id:controllers:path"; v2 is "0::path", v1 lists its controllers
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (m === null) continue;
+    const controllers = m[2]!.split(',');
+    const rel = m[3]!;
+    if (m[1] === '0' && m[2] === '') {
+      take(smallestOnPath(paths.root, rel, 'memory.max'));
+      take(smallestOnPath(`${paths.root}/unified`, rel, 'memory.max'));
+    } else if (controllers.includes('memory')) {
+      take(smallestOnPath(`${paths.root}/memory`, rel, 'memory.limit_in_bytes'));
+    }
+  }
+  return best;
+}
+
+/** The memory this process can have: the physical memory, or less when a cgroup limit says so. */
+export function machineMemoryBytes(paths: CgroupPaths = REAL_CGROUP): number {
+  const total = os.totalmem();
+  const cg = cgroupMemoryLimit(paths);
+  return cg !== null && cg < total ? cg : total;
+}
+
+/**
+ * The heap limit tsdis wants, in bytes (the file comment gives the rule):
+ * `maxmemory` in bytes (0 = none), `machine` from machineMemoryBytes(),
+ * `v8Default` the limit V8 would pick by itself (never went below).
+ */
+export function desiredHeapLimitBytes(maxmemory: number, machine: number, v8Default: number): number {
+  const want = maxmemory > 0 ? maxmemory * HEAP_PER_MAXMEMORY + HEAP_BASE : machine * HEAP_SHARE_OF_MACHINE;
+  return Math.max(v8Default, Math.floor(want / MB) * MB);
+}
+
+/** This isolate's heap limit, fixed when it was created. */
+const LIMIT = v8.getHeapStatistics().heap_size_limit;
+
+/** The V8 heap limit of this isolate (the server's), in bytes: constant for its life. */
+export function heapLimitBytes(): number {
+  return LIMIT;
+}
+
+/** The isolate's heap gauge: the last reading and the reads since. */
+const gauge = { used: v8.getHeapStatistics().used_heap_size, reads: 0 };
+
+/**
+ * The V8 heap's used bytes (live objects and garbage not yet collected),
+ * as of at most GAUGE_CALLS reads or one cron tick ago. Costs a counter
+ * increment; every GAUGE_CALLS-th call reads V8's statistics.
+ */
+export function heapUsedBytes(): number {
+  if (++gauge.reads >= GAUGE_CALLS) refreshHeapGauge();
+  return gauge.used;
+}
+
+/** Reads V8's statistics into the gauge now (serverCron, and every GAUGE_CALLS reads). */
+export function refreshHeapGauge(): void {
+  gauge.reads = 0;
+  gauge.used = v8.getHeapStatistics().used_heap_size;
+}

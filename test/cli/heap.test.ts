@@ -1,0 +1,170 @@
+/**
+ * The V8 heap limit the CLI gives the server (cli.ts, server/heap.ts): from
+ * maxmemory, or from the machine's memory (with cgroup v1/v2 limits) when it
+ * is 0, never below V8's default, and node's own flags as given. Above the
+ * default the server runs in a worker thread created with that limit, and
+ * the process the test started still behaves as the server: SIGTERM/SIGINT
+ * shut it down gracefully, exit codes pass through, its PID is the pid
+ * file's and INFO's, and SIGKILL of it leaves nothing listening.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { startChild, type Child } from '../helpers/child.js';
+import { RawConn } from '../helpers/servers.js';
+import { cgroupMemoryLimit, desiredHeapLimitBytes, machineMemoryBytes, heapLimitBytes, heapUsedBytes, refreshHeapGauge, HEAP_BASE } from '../../src/server/heap.js';
+
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-heap-'));
+const children: Child[] = [];
+after(async () => {
+  for (const c of children) await c.kill();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Starts the CLI (waits until ready) and remembers it for cleanup. */
+async function start(args: string[], nodeArgs: string[] = []): Promise<Child> {
+  const c = await startChild(args, tmp, { nodeArgs });
+  children.push(c);
+  return c;
+}
+
+/** The server's heap_size_limit, from MEMORY MALLOC-STATS (V8's statistics of the server's isolate). */
+async function heapLimitOf(port: number): Promise<number> {
+  const c = await RawConn.connect(port);
+  try {
+    const m = /heap_size_limit: (\d+)/.exec(await c.call('MEMORY', 'MALLOC-STATS'));
+    assert.ok(m, 'MALLOC-STATS has heap_size_limit');
+    return Number(m[1]);
+  } finally {
+    c.close();
+  }
+}
+
+/** Resolves true once nothing accepts on the port (bounded). */
+async function portClosed(port: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (!open) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+test('desiredHeapLimitBytes: 1.5x maxmemory plus a base, 75% of the machine with maxmemory 0, never below V8 default', () => {
+  const dflt = 4 * GB;
+  assert.equal(desiredHeapLimitBytes(8 * GB, 24 * GB, dflt), 12 * GB + HEAP_BASE);
+  assert.equal(desiredHeapLimitBytes(100 * MB, 24 * GB, dflt), dflt);
+  assert.equal(desiredHeapLimitBytes(0, 24 * GB, dflt), 18 * GB);
+  assert.equal(desiredHeapLimitBytes(0, 2 * GB, dflt), dflt);
+  // whole megabytes (resourceLimits takes MB)
+  assert.equal(desiredHeapLimitBytes(0, 10 * GB + 3, 0) % MB, 0);
+});
+
+test('cgroupMemoryLimit: v1 and v2 files, the smallest on the path, max and unlimited ignored', () => {
+  const root = fs.mkdtempSync(path.join(tmp, 'cg-'));
+  const w = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  };
+  const self = path.join(root, 'self-cgroup');
+  const paths = { procSelfCgroup: self, root: path.join(root, 'sys') };
+  // v2: the process's cgroup says max, its parent 3 GB
+  w('self-cgroup', '0::/a/b\n');
+  w('sys/a/b/memory.max', 'max\n');
+  w('sys/a/memory.max', `${3 * GB}\n`);
+  assert.equal(cgroupMemoryLimit(paths), 3 * GB);
+  // v1 (unlimited is 2^63 rounded down to a page) beside a v2 line with nothing set
+  fs.rmSync(path.join(root, 'sys'), { recursive: true });
+  w('self-cgroup', '12:cpu,cpuacct:/x\n4:memory:/x/y\n0::/\n');
+  w('sys/memory/x/y/memory.limit_in_bytes', '9223372036854771712\n');
+  assert.equal(cgroupMemoryLimit(paths), null);
+  w('sys/memory/memory.limit_in_bytes', `${2 * GB}\n`);
+  assert.equal(cgroupMemoryLimit(paths), 2 * GB);
+  w('sys/memory/x/y/memory.limit_in_bytes', `${GB}\n`);
+  assert.equal(cgroupMemoryLimit(paths), GB);
+  assert.equal(machineMemoryBytes(paths), Math.min(GB, os.totalmem()));
+  // no /proc/self/cgroup (not Linux): no limit
+  assert.equal(cgroupMemoryLimit({ procSelfCgroup: path.join(root, 'none'), root }), null);
+});
+
+test('heapUsedBytes is a gauge of V8 used heap; heapLimitBytes is the isolate limit', () => {
+  assert.equal(heapLimitBytes(), v8.getHeapStatistics().heap_size_limit);
+  refreshHeapGauge();
+  const before = heapUsedBytes();
+  const keep: string[] = [];
+  for (let i = 0; i < 20000; i++) keep.push('x'.repeat(100) + i);
+  refreshHeapGauge();
+  assert.ok(heapUsedBytes() > before + 1 * MB, `${heapUsedBytes()} > ${before} + 1 MB`);
+  assert.ok(keep.length > 0);
+});
+
+test('maxmemory above what V8 gives by default: the server runs with a heap limit of 1.5x maxmemory plus the base', async () => {
+  const c = await start(['--maxmemory', '8gb', '--save', '']);
+  const limit = await heapLimitOf(c.port);
+  assert.ok(limit >= 12 * GB + HEAP_BASE && limit < 13 * GB, `heap_size_limit ${limit}`);
+  assert.match(c.output(), /The V8 heap may grow to 12\.\d\dG \(for maxmemory 8\.00G; the server runs in a worker thread created with that size\)/);
+});
+
+test('a small maxmemory keeps V8 default and the main thread; node flags are used as given', async () => {
+  const dflt = v8.getHeapStatistics().heap_size_limit;
+  const a = await start(['--maxmemory', '100mb', '--save', '']);
+  assert.equal(await heapLimitOf(a.port), dflt);
+  assert.match(a.output(), /The V8 heap may grow to [\d.]+G \(V8's default, enough for maxmemory 100\.00M\)/);
+  const b = await start(['--save', ''], ['--max-old-space-size=300']);
+  const lb = await heapLimitOf(b.port);
+  assert.ok(lb >= 300 * MB && lb < 400 * MB, `heap_size_limit ${lb}`);
+  assert.match(b.output(), /set by node's --max-old-space-size/);
+});
+
+test('maxmemory 0: the limit comes from the machine memory', async () => {
+  const c = await start(['--save', '']);
+  const want = desiredHeapLimitBytes(0, machineMemoryBytes(), v8.getHeapStatistics().heap_size_limit);
+  const limit = await heapLimitOf(c.port);
+  assert.ok(limit >= want && limit < want + 256 * MB, `heap_size_limit ${limit}, wanted ${want}`);
+});
+
+test('in a worker thread the process is the server: SIGTERM and SIGINT shut down, pid file and INFO name it, exit codes pass through', async () => {
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    const pidfile = path.join(tmp, `p-${sig}.pid`);
+    const c = await start(['--maxmemory', '8gb', '--save', '', '--pidfile', pidfile]);
+    assert.match(c.output(), /in a worker thread/);
+    const conn = await RawConn.connect(c.port);
+    assert.match(await conn.call('INFO', 'server'), new RegExp(`process_id:${c.proc.pid}\\r\\n`));
+    conn.close();
+    assert.equal(fs.readFileSync(pidfile, 'latin1'), `${c.proc.pid}\n`);
+    c.proc.kill(sig);
+    assert.equal(await c.exited(), 0);
+    assert.match(c.output(), new RegExp(`Received ${sig} scheduling shutdown[\\s\\S]*Removing the pid file[\\s\\S]*ready to exit, bye bye`));
+    assert.equal(fs.existsSync(pidfile), false);
+  }
+  // a start that fails exits 1: the port is taken
+  const a = await start(['--maxmemory', '8gb', '--save', '']);
+  const clash = await startChild(['--maxmemory', '8gb', '--save', '', '--port', String(a.port)], tmp, { waitReady: false });
+  children.push(clash);
+  assert.equal(await clash.exited(), 1);
+  assert.match(clash.output(), /Failed listening on port/);
+  // SHUTDOWN's exit code
+  const conn = await RawConn.connect(a.port);
+  conn.write('SHUTDOWN NOSAVE\r\n');
+  assert.equal(await a.exited(), 0);
+  conn.close();
+});
+
+test('SIGKILL of the process started leaves no server behind', async () => {
+  const c = await start(['--maxmemory', '8gb', '--save', '']);
+  assert.match(c.output(), /in a worker thread/);
+  c.proc.kill('SIGKILL');
+  await c.exited();
+  assert.equal(c.proc.signalCode, 'SIGKILL');
+  assert.ok(await portClosed(c.port), 'nothing listens on the port');
+});
