@@ -11,7 +11,7 @@
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, argLongDouble, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { isString, strLen, strOf, strValue, type StrValue } from '../keyspace/value.js';
+import { isString, strLen, strOf, storedStr, type StrValue } from '../keyspace/value.js';
 import { parseInt64, INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { formatLongDouble, ldAdd, ldFromInt, ldIsFinite, parseLongDouble, type LongDouble } from '../util/longdouble.js';
 import { mutableBuf } from '../types/bitops.js';
@@ -121,7 +121,7 @@ function setGeneric(ctx: Ctx, flags: number, key: string, val: string, expireArg
       return;
     }
   }
-  const v = strValue(val);
+  const v = storedStr(val);
   if (when === undefined) db.set(key, v, (flags & KEEPTTL) !== 0);
   else {
     db.setWithExpire(key, v, when);
@@ -146,7 +146,7 @@ function set(ctx: Ctx): void {
   const argv = ctx.argv;
   const key = argv[1]!;
   if (argv.length === 3) {
-    ctx.db.set(key, strValue(argv[2]!));
+    ctx.db.set(key, storedStr(argv[2]!));
     ctx.db.notify('$', 'set', key);
     ctx.reply.ok();
     return;
@@ -176,7 +176,7 @@ function getset(ctx: Ctx): void {
   const { db, argv } = ctx;
   const key = argv[1]!;
   ctx.reply.bulkOrNull(lookupString(db, key));
-  db.set(key, strValue(argv[2]!));
+  db.set(key, storedStr(argv[2]!));
   db.notify('$', 'set', key);
 }
 
@@ -237,7 +237,7 @@ function mset(ctx: Ctx): void {
   if (argv.length % 2 === 0) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
   for (let i = 1; i < argv.length; i += 2) {
     const key = argv[i]!;
-    db.set(key, strValue(argv[i + 1]!));
+    db.set(key, storedStr(argv[i + 1]!));
     db.notify('$', 'set', key);
   }
   ctx.reply.ok();
@@ -255,7 +255,7 @@ function msetnx(ctx: Ctx): void {
   }
   for (let i = 1; i < argv.length; i += 2) {
     const key = argv[i]!;
-    db.set(key, strValue(argv[i + 1]!));
+    db.set(key, storedStr(argv[i + 1]!));
     db.notify('$', 'set', key);
   }
   reply.int(1);
@@ -272,7 +272,7 @@ function append(ctx: Ctx): void {
   const add = argv[2]!;
   const v = lookupString(db, key, true);
   if (v === undefined) {
-    db.set(key, strValue(add));
+    db.set(key, storedStr(add));
     db.notify('$', 'append', key);
     reply.int(add.length);
     return;

@@ -30,7 +30,7 @@
  */
 import type { Value } from '../keyspace/value.js';
 import { readStream } from './rdb-stream.js';
-import { strValue } from '../keyspace/value.js';
+import { storedStr } from '../keyspace/value.js';
 import { List, elem } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
 import { SetValue, INTSET, LISTPACK, HASHTABLE, isInt64Text, cmpInt } from '../types/set.js';
@@ -804,7 +804,7 @@ export function readValue(r: RdbReader, type: number, ctx: ValueCtx): Value {
   const lim = ctx.limits;
   switch (type) {
     case R.T_STRING:
-      return strValue(r.str());
+      return storedStr(r.str());
     case R.T_LIST: {
       const n = r.plainLen();
       if (n === 0) r.empty(at);

@@ -15,8 +15,12 @@
  *    Lua VM, Node itself) and the system;
  *  - never below V8's own default.
  * Near that limit with `maxmemory 0`, the OOM gate (dispatcher) refuses
- * commands that may grow memory; it reads heapLimitBytes() and
- * heapUsedBytes().
+ * commands that may grow memory; it reads heapUsedBytes() against
+ * heapOomThresholdBytes() (or heapLimitBytes()). How near is safe, measured
+ * (`node --max-old-space-size=256 dist/cli.js`, SETs of 1 KB until the
+ * process died): heap_size_limit is the old generation's limit plus the
+ * young generation (256 + 48 MB), and the process died with 252 MB used,
+ * i.e. at the old generation's limit, 83% of heap_size_limit.
  *
  * heapUsedBytes() is read on the command path, and v8.getHeapStatistics()
  * costs 0.55–0.65 µs a call (process.memoryUsage() 26 µs: it reads /proc for
@@ -136,6 +140,21 @@ const LIMIT = v8.getHeapStatistics().heap_size_limit;
 /** The V8 heap limit of this isolate (the server's), in bytes: constant for its life. */
 export function heapLimitBytes(): number {
   return LIMIT;
+}
+
+/** The young generation's share of heap_size_limit: three semi-spaces of at most 16 MB by default. */
+const YOUNG_GENERATION = 48 * MB;
+/** The share of the old generation's limit the OOM gate lets the used heap reach. */
+export const HEAP_OOM_FRACTION = 0.9;
+
+/**
+ * The used-heap level above which, with maxmemory 0, commands that may grow
+ * memory should get -OOM: HEAP_OOM_FRACTION of the old generation's limit,
+ * which leaves the collector room to work and the process its last 10% for
+ * what no gate stops (reads, client buffers, scripts).
+ */
+export function heapOomThresholdBytes(): number {
+  return Math.floor((LIMIT - YOUNG_GENERATION) * HEAP_OOM_FRACTION);
 }
 
 /** The isolate's heap gauge: the last reading and the reads since. */
