@@ -172,7 +172,8 @@ export async function startTsdis(opts: TsdisStartOptions = {}): Promise<ServerPr
   const nodeArgs = [...envArgs, ...(opts.nodeArgs ?? [])];
   if (opts.memHook) {
     const hook = path.join(ROOT, 'dist-test', 'bench', 'memhook.js');
-    nodeArgs.push('--expose-gc', '--import', pathToFileURL(hook).href);
+    // node's own heap flag keeps the server on the main thread (cli.ts), whose heap the hook reads
+    nodeArgs.push('--expose-gc', '--max-old-space-size=4096', '--import', pathToFileURL(hook).href);
   }
   // cwd is a fresh temp dir, so anything the server writes (dir defaults to cwd) lands there
   const args = [...nodeArgs, cli, '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...(opts.extra ?? [])];

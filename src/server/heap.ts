@@ -15,8 +15,10 @@
  *    Lua VM, Node itself) and the system;
  *  - never below V8's own default.
  * Near that limit with `maxmemory 0`, the OOM gate (dispatcher) refuses
- * commands that may grow memory; it reads heapUsedBytes() against
- * heapOomThresholdBytes() (or heapLimitBytes()). How near is safe, measured
+ * commands that may grow memory: memoryLimitReached() compares
+ * heapUsedBytes() with heapOomThresholdBytes(), and heap plus offHeapBytes()
+ * (values of 16 KB or more are Buffers, outside the heap) with the machine's
+ * memory. How near is safe, measured
  * (`node --max-old-space-size=256 dist/cli.js`, SETs of 1 KB until the
  * process died): heap_size_limit is the old generation's limit plus the
  * young generation (256 + 48 MB), and the process died with 252 MB used,
@@ -154,11 +156,18 @@ export const HEAP_OOM_FRACTION = 0.9;
  * what no gate stops (reads, client buffers, scripts).
  */
 export function heapOomThresholdBytes(): number {
-  return Math.floor((LIMIT - YOUNG_GENERATION) * HEAP_OOM_FRACTION);
+  return OOM_THRESHOLD;
 }
+const OOM_THRESHOLD = Math.floor((LIMIT - YOUNG_GENERATION) * HEAP_OOM_FRACTION);
 
-/** The isolate's heap gauge: the last reading and the reads since. */
-const gauge = { used: v8.getHeapStatistics().used_heap_size, reads: 0 };
+/** The memory this process can have (machineMemoryBytes), read once. */
+const MACHINE = machineMemoryBytes();
+/** The share of the machine's memory that heap and off-heap memory together may reach with maxmemory 0. */
+export const MACHINE_OOM_FRACTION = 0.9;
+
+/** The isolate's gauge: the last reading of V8's statistics and the reads since. */
+const gauge = { used: 0, external: 0, reads: 0 };
+refreshHeapGauge();
 
 /**
  * The V8 heap's used bytes (live objects and garbage not yet collected),
@@ -170,8 +179,30 @@ export function heapUsedBytes(): number {
   return gauge.used;
 }
 
+/**
+ * Memory V8 knows of outside its heap (Buffers, including string values of
+ * 16 KB or more, typed arrays such as the key index, the Lua VM's memory),
+ * from the same reading as heapUsedBytes(): the heap limit does not bound it.
+ */
+export function offHeapBytes(): number {
+  return gauge.external;
+}
+
+/**
+ * Whether, with maxmemory 0, commands that may grow memory should get -OOM
+ * (the dispatcher's OOM gate): the used heap is past heapOomThresholdBytes(),
+ * or heap and off-heap memory together are past MACHINE_OOM_FRACTION of the
+ * machine's memory. Cheap: reads the gauge.
+ */
+export function memoryLimitReached(): boolean {
+  const used = heapUsedBytes();
+  return used > OOM_THRESHOLD || used + gauge.external > MACHINE * MACHINE_OOM_FRACTION;
+}
+
 /** Reads V8's statistics into the gauge now (serverCron, and every GAUGE_CALLS reads). */
 export function refreshHeapGauge(): void {
+  const h = v8.getHeapStatistics();
   gauge.reads = 0;
-  gauge.used = v8.getHeapStatistics().used_heap_size;
+  gauge.used = h.used_heap_size;
+  gauge.external = h.external_memory;
 }

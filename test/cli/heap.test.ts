@@ -16,7 +16,18 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { startChild, type Child } from '../helpers/child.js';
 import { RawConn } from '../helpers/servers.js';
-import { cgroupMemoryLimit, desiredHeapLimitBytes, machineMemoryBytes, heapLimitBytes, heapUsedBytes, refreshHeapGauge, HEAP_BASE } from '../../src/server/heap.js';
+import {
+  cgroupMemoryLimit,
+  desiredHeapLimitBytes,
+  machineMemoryBytes,
+  heapLimitBytes,
+  heapUsedBytes,
+  heapOomThresholdBytes,
+  offHeapBytes,
+  memoryLimitReached,
+  refreshHeapGauge,
+  HEAP_BASE,
+} from '../../src/server/heap.js';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -97,14 +108,22 @@ test('cgroupMemoryLimit: v1 and v2 files, the smallest on the path, max and unli
   assert.equal(cgroupMemoryLimit({ procSelfCgroup: path.join(root, 'none'), root }), null);
 });
 
-test('heapUsedBytes is a gauge of V8 used heap; heapLimitBytes is the isolate limit', () => {
+test('the gauges: V8 used heap and off-heap memory; the limit, the OOM threshold below it', () => {
   assert.equal(heapLimitBytes(), v8.getHeapStatistics().heap_size_limit);
+  const t = heapOomThresholdBytes();
+  assert.ok(t < heapLimitBytes() * 0.9 && t > heapLimitBytes() * 0.8, `threshold ${t}`);
   refreshHeapGauge();
   const before = heapUsedBytes();
-  const keep: string[] = [];
+  const ext = offHeapBytes();
+  const keep: (string | Buffer)[] = [];
   for (let i = 0; i < 20000; i++) keep.push('x'.repeat(100) + i);
+  keep.push(Buffer.alloc(8 * MB, 1));
+  // a gauge: unchanged until refreshed (or 64 reads later)
+  assert.equal(offHeapBytes(), ext);
   refreshHeapGauge();
   assert.ok(heapUsedBytes() > before + 1 * MB, `${heapUsedBytes()} > ${before} + 1 MB`);
+  assert.ok(offHeapBytes() >= ext + 7 * MB, `${offHeapBytes()} >= ${ext} + 7 MB`);
+  assert.equal(memoryLimitReached(), false);
   assert.ok(keep.length > 0);
 });
 
