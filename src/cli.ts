@@ -28,6 +28,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tty from 'node:tty';
 import v8 from 'node:v8';
 import { isMainThread, parentPort, workerData, Worker } from 'node:worker_threads';
 import { Config } from './config/config.js';
@@ -193,6 +194,48 @@ function runInWorker(start: WorkerStart, limit: number): void {
   worker.on('exit', (code) => process.exit(code));
 }
 
+/** Writes all of `data` to `fd` now, waiting while a non-blocking descriptor is full. */
+function writeAllSync(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * In the worker, process.stdout and process.stderr write to their
+ * descriptors synchronously, as they do on the main thread. Node would relay
+ * a worker's writes through the main thread, asynchronously: a log line
+ * could then reach the file after the reply to the command that logged it,
+ * which test harnesses and operators reading the log right after a reply do
+ * not expect. (The main thread does not touch its own stdio streams while the
+ * worker runs, so nothing switches the descriptors to non-blocking mode.)
+ */
+function stdioSync(): void {
+  for (const [stream, fd] of [
+    [process.stdout, 1],
+    [process.stderr, 2],
+  ] as const) {
+    stream.write = ((chunk: string | Uint8Array, enc?: BufferEncoding | ((e?: Error | null) => void), cb?: (e?: Error | null) => void): boolean => {
+      const done = typeof enc === 'function' ? enc : cb;
+      const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      try {
+        writeAllSync(fd, data);
+      } catch (e) {
+        done?.(e as Error);
+        return false;
+      }
+      done?.(null);
+      return true;
+    }) as typeof stream.write;
+  }
+}
+
 /** The host for a server in the worker thread started by runInWorker. */
 function workerHost(start: WorkerStart): Host {
   const port = parentPort!;
@@ -241,7 +284,7 @@ async function launch(argv: string[]): Promise<void> {
   }
   let stdinText: string | undefined;
   if (args.stdin) {
-    earlyLog('#', 'Reading config from stdin');
+    earlyLog('#', 'Reading config from stdin', (line) => writeAllSync(1, Buffer.from(line, 'latin1')));
     stdinText = fs.readFileSync(0, 'latin1');
   }
   const plan = heapPlan(args, stdinText);
@@ -249,7 +292,8 @@ async function launch(argv: string[]): Promise<void> {
     const { runServer } = await import('./serve.js');
     return runServer(mainHost(argv, stdinText, plan.why));
   }
-  runInWorker({ tsdisServer: true, argv, stdinText, stdoutIsTTY: process.stdout.isTTY === true, title: startTitle(), heapNote: plan.why }, plan.limit);
+  // (tty.isatty, not process.stdout.isTTY: the main thread leaves its stdio streams alone, see stdioSync)
+  runInWorker({ tsdisServer: true, argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit);
 }
 
 const fail = (e: unknown) => {
@@ -259,5 +303,6 @@ const fail = (e: unknown) => {
 if (isMainThread) {
   launch(process.argv.slice(2)).catch(fail);
 } else if ((workerData as WorkerStart | undefined)?.tsdisServer === true) {
+  stdioSync();
   import('./serve.js').then(({ runServer }) => runServer(workerHost(workerData as WorkerStart))).catch(fail);
 }

@@ -16,9 +16,9 @@ function timestamp(d: Date): string {
   return `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
-/** A Redis-style line for the time before the server's own logger exists (role C, to stdout): the CLI's. */
-export function earlyLog(mark: string, msg: string): void {
-  process.stdout.write(`${process.pid}:C ${timestamp(new Date())} ${mark} ${msg}\n`);
+/** A Redis-style line for the time before the server's own logger exists (role C, to stdout or `write`): the CLI's. */
+export function earlyLog(mark: string, msg: string, write: (line: string) => void = (l) => process.stdout.write(l)): void {
+  write(`${process.pid}:C ${timestamp(new Date())} ${mark} ${msg}\n`);
 }
 
 export class Logger {

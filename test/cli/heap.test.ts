@@ -14,8 +14,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { startChild, type Child } from '../helpers/child.js';
-import { RawConn } from '../helpers/servers.js';
+import { spawn } from 'node:child_process';
+import { startChild, CLI, type Child } from '../helpers/child.js';
+import { RawConn, freePort, waitForPing } from '../helpers/servers.js';
 import {
   cgroupMemoryLimit,
   desiredHeapLimitBytes,
@@ -186,4 +187,35 @@ test('SIGKILL of the process started leaves no server behind', async () => {
   await c.exited();
   assert.equal(c.proc.signalCode, 'SIGKILL');
   assert.ok(await portClosed(c.port), 'nothing listens on the port');
+});
+
+test('in a worker thread the log is written before the reply of the command that logged it', async () => {
+  const c = await start(['--maxmemory', '8gb', '--save', '', '--enable-debug-command', 'yes']);
+  assert.match(c.output(), /in a worker thread/);
+  const conn = await RawConn.connect(c.port);
+  try {
+    for (let i = 0; i < 50; i++) {
+      assert.equal(await conn.call('DEBUG', 'LOG', `line ${i} of the log`), '+OK\r\n');
+      assert.ok(c.output().includes(`line ${i} of the log`), `line ${i} not yet in the output`);
+    }
+  } finally {
+    conn.close();
+  }
+});
+
+test('config from standard input decides the heap too, and its log line comes first', async () => {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [CLI, '-'], { cwd: tmp, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdin!.end(`port ${port}\nbind 127.0.0.1\nsave ""\nmaxmemory 8gb\n`);
+  try {
+    await waitForPing(port, proc);
+    assert.ok(await heapLimitOf(port) >= 12 * GB);
+    const lines = out.split('\n');
+    assert.match(lines[0]!, /^\d+:C .* # Reading config from stdin$/);
+    assert.match(out, /in a worker thread/);
+  } finally {
+    proc.kill('SIGKILL');
+  }
 });
