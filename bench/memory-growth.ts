@@ -34,7 +34,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { startRedis, startTsdis, Conn, runBatches, rssOf, parseInfo, table, fmtInt, sleep, MiB, type ServerProc, type Reply } from './lib.js';
+import { startRedis, startTsdis, track, Conn, runBatches, rssOf, parseInfo, table, fmtInt, sleep, MiB, type ServerProc, type Reply } from './lib.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -83,23 +83,40 @@ function parseBenchSection(text: string): Bench {
   return { rps, p50: Number(summary?.[3] ?? NaN), p99: Number(summary?.[5] ?? NaN), p999, max: Number(summary?.[6] ?? NaN) };
 }
 
-/** Runs redis-benchmark with args; resolves its full output. */
-function redisBenchmark(args: string[]): Promise<string> {
+/**
+ * Runs redis-benchmark with args against `server`; resolves its full output.
+ * redis-benchmark retries a dead server forever, spinning a core: it is
+ * killed when the server exits, and after `ms` in any case.
+ */
+function redisBenchmark(server: ServerProc, args: string[], ms = 30 * 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = track(spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    let why = '';
+    const stop = (reason: string) => {
+      why = reason;
+      p.kill('SIGKILL');
+    };
+    const died = () => stop(`the server exited (${server.proc.exitCode ?? server.proc.signalCode})`);
+    server.proc.once('exit', died);
+    const timer = setTimeout(() => stop(`no result after ${ms / 1000} s`), ms);
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString('latin1')));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve(out.replace(/\r/g, '\n')) : reject(new Error(`redis-benchmark exited ${code}: ${out.slice(-500)}`))));
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      server.proc.off('exit', died);
+      if (code === 0) resolve(out.replace(/\r/g, '\n'));
+      else reject(new Error(`redis-benchmark ${why || `exited ${code}`}: ${out.slice(-300)}`));
+    });
   });
 }
 
 /** One redis-benchmark run of a single test or command; its figures. */
-async function benchOne(port: number, clients: number, requests: number, keyspace: number, cmd: string[]): Promise<Bench> {
-  const base = ['-h', '127.0.0.1', '-p', String(port), '-c', String(clients), '-n', String(requests), '-r', String(keyspace)];
+async function benchOne(s: ServerProc, clients: number, requests: number, keyspace: number, cmd: string[]): Promise<Bench> {
+  const base = ['-h', '127.0.0.1', '-p', String(s.port), '-c', String(clients), '-n', String(requests), '-r', String(keyspace)];
   const args = cmd[0] === '-t' ? [...base, '-d', '16', ...cmd] : [...base, ...cmd];
-  return parseBenchSection(await redisBenchmark(args));
+  return parseBenchSection(await redisBenchmark(s, args));
 }
 
 // ---------------------------------------------------------------------------
@@ -237,11 +254,11 @@ async function fullScan(port: number): Promise<[number, number]> {
 }
 
 /** Both halves of the mixed load at once: 40 clients reading, 10 writing, four reads per write. */
-async function mixed(port: number, n: number, type: string): Promise<[Bench, Bench]> {
+async function mixed(s: ServerProc, n: number, type: string): Promise<[Bench, Bench]> {
   const reads = Math.round(REQUESTS * 0.8);
   const writes = REQUESTS - reads;
-  const [g, s] = type === 'string' ? [['-t', 'get'], ['-t', 'set']] : [['HGET', 'key:__rand_int__', 'f5'], ['HSET', 'key:__rand_int__', 'f5', VAL16]];
-  return Promise.all([benchOne(port, 40, reads, n, g), benchOne(port, 10, writes, n, s)]);
+  const [g, w] = type === 'string' ? [['-t', 'get'], ['-t', 'set']] : [['HGET', 'key:__rand_int__', 'f5'], ['HSET', 'key:__rand_int__', 'f5', VAL16]];
+  return Promise.all([benchOne(s, 40, reads, n, g), benchOne(s, 10, writes, n, w)]);
 }
 
 async function start(name: 'redis' | 'tsdis'): Promise<ServerProc> {
@@ -263,11 +280,11 @@ async function runOne(name: 'redis' | 'tsdis', n: number, type: string): Promise
     const dbsize = Number(await c.call(['DBSIZE']));
     const gcmd = type === 'string' ? ['-t', 'get'] : ['HGET', 'key:__rand_int__', 'f5'];
     const scmd = type === 'string' ? ['-t', 'set'] : ['HSET', 'key:__rand_int__', 'f5', VAL16];
-    const get = await phase(s, () => benchOne(s.port, 50, REQUESTS, n, gcmd));
+    const get = await phase(s, () => benchOne(s, 50, REQUESTS, n, gcmd));
     gc['get'] = get.gc;
-    const set = await phase(s, () => benchOne(s.port, 50, REQUESTS, n, scmd));
+    const set = await phase(s, () => benchOne(s, 50, REQUESTS, n, scmd));
     gc['set'] = set.gc;
-    const mix = await phase(s, () => mixed(s.port, n, type));
+    const mix = await phase(s, () => mixed(s, n, type));
     gc['mixed'] = mix.gc;
     const scan = await phase(s, () => fullScan(s.port));
     gc['scan'] = scan.gc;
@@ -365,7 +382,7 @@ async function flood(): Promise<void> {
       let outcome = 'completed';
       let b: Bench = { rps: NaN, p50: NaN, p99: NaN, p999: NaN, max: NaN };
       try {
-        b = parseBenchSection(await redisBenchmark(['-h', '127.0.0.1', '-p', String(s.port), '-t', 'set', '-d', '1024', '-r', '1000000000', '-n', String(FLOOD_N), '-P', '32']));
+        b = parseBenchSection(await redisBenchmark(s, ['-h', '127.0.0.1', '-p', String(s.port), '-t', 'set', '-d', '1024', '-r', '1000000000', '-n', String(FLOOD_N), '-P', '32']));
       } catch (e) {
         outcome = `redis-benchmark failed: ${(e as Error).message.slice(0, 200)}`;
       }
