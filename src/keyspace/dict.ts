@@ -15,7 +15,7 @@
  * lives outside the JS heap (4 bytes per slot), grows by half when full and halves
  * when under a quarter full.
  */
-import { KeyIndex } from './keyindex.js';
+import { KeyIndex, uint32Table } from './keyindex.js';
 import { ARR_BASE, OBJ, TYPED_BASE, arrCap } from '../util/v8size.js';
 
 /** The Dict object itself (index, keys, vals, meta, cap). */
@@ -98,7 +98,7 @@ export class Dict<V> {
     this.vals.push(val);
     if (this.meta) {
       if (n >= this.meta.length) {
-        const m = new Uint32Array(this.meta.length + (this.meta.length >>> 1));
+        const m = uint32Table(this.meta.length + (this.meta.length >>> 1));
         m.set(this.meta);
         this.meta = m;
       }
@@ -106,11 +106,25 @@ export class Dict<V> {
     }
   }
 
+  /**
+   * Moves up to `positions` positions of the index's old table during a
+   * resize (KeyIndex: resizes are incremental); returns the positions
+   * visited, 0 when no resize is under way. The server's cron calls it.
+   */
+  rehashStep(positions: number): number {
+    return this.index.migrate(positions);
+  }
+
+  /** Whether the index is in the middle of a resize. */
+  get rehashing(): boolean {
+    return this.index.resizing;
+  }
+
   /** Makes room for `n` keys in all (the index grows once; see KeyIndex.reserve). */
   reserve(n: number): void {
     this.index.reserve(n);
     if (this.meta && this.meta.length < n) {
-      const m = new Uint32Array(n);
+      const m = uint32Table(n);
       m.set(this.meta);
       this.meta = m;
     }
@@ -141,7 +155,9 @@ export class Dict<V> {
     // the metadata (halve it below a quarter full, so growth and shrinking
     // never thrash).
     if (this.meta && this.meta.length > 1024 && last < this.meta.length >>> 2) {
-      this.meta = this.meta.slice(0, this.meta.length >>> 1);
+      const m = uint32Table(this.meta.length >>> 1);
+      m.set(this.meta.subarray(0, m.length));
+      this.meta = m;
     }
     return val;
   }

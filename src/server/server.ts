@@ -1135,6 +1135,20 @@ export class Server extends EventEmitter {
     this.stats.endCycle(us);
   }
 
+  /**
+   * Moves key-index resizes along for up to 1 ms per tick (Redis's
+   * databasesCron incrementallyRehash): a resize otherwise advances only
+   * with the writes to its dict (KeyIndex), and an idle one keeps two tables.
+   */
+  private rehashDbs(): void {
+    const end = performance.now() + 1;
+    for (const db of this.dbs) {
+      for (const d of [db.dict, db.expires]) {
+        while (d.rehashStep(16384) !== 0) if (performance.now() >= end) return;
+      }
+    }
+  }
+
   private cronTick(): void {
     this.cronLoops++;
     if (this.shutdownAsap !== null) {
@@ -1147,6 +1161,7 @@ export class Server extends EventEmitter {
     if (this.cronLoops % Math.max(1, Math.round(hz / 10)) === 0) this.stats.sampleOps(this.clock());
     // the heap gauge the OOM gate reads (heap.ts): at most one tick old
     refreshHeapGauge();
+    this.rehashDbs();
     if (this.activeExpireEnabled) activeExpireCycle(this, 1000 / hz);
     // the heap guard (maxmemory 0 or not)
     this.evict.cron();
