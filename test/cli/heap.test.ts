@@ -190,16 +190,29 @@ test('SIGKILL of the process started leaves no server behind', async () => {
 });
 
 test('in a worker thread the log is written before the reply of the command that logged it', async () => {
-  const c = await start(['--maxmemory', '8gb', '--save', '', '--enable-debug-command', 'yes']);
-  assert.match(c.output(), /in a worker thread/);
-  const conn = await RawConn.connect(c.port);
+  // stdout goes to a file, so what the server wrote before replying is there when the reply is read
+  const port = await freePort();
+  const logPath = path.join(tmp, 'order.log');
+  const fd = fs.openSync(logPath, 'w');
+  const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory', '8gb', '--enable-debug-command', 'yes'], {
+    cwd: tmp,
+    stdio: ['ignore', fd, fd],
+  });
+  fs.closeSync(fd);
   try {
-    for (let i = 0; i < 50; i++) {
-      assert.equal(await conn.call('DEBUG', 'LOG', `line ${i} of the log`), '+OK\r\n');
-      assert.ok(c.output().includes(`line ${i} of the log`), `line ${i} not yet in the output`);
+    await waitForPing(port, proc);
+    assert.match(fs.readFileSync(logPath, 'latin1'), /in a worker thread/);
+    const conn = await RawConn.connect(port);
+    try {
+      for (let i = 0; i < 50; i++) {
+        assert.equal(await conn.call('DEBUG', 'LOG', `line ${i} of the log`), '+OK\r\n');
+        assert.ok(fs.readFileSync(logPath, 'latin1').includes(`line ${i} of the log`), `line ${i} not yet in the log`);
+      }
+    } finally {
+      conn.close();
     }
   } finally {
-    conn.close();
+    proc.kill('SIGKILL');
   }
 });
 
