@@ -46,6 +46,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from './db.js';
 import { idleMs, lfuDecr } from './access.js';
 import { usedMemory } from '../observability/memory.js';
+import { heapLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
 
 /** The eviction pool's size (Redis's EVPOOL_SIZE). */
 export const EVPOOL_SIZE = 16;
@@ -72,12 +73,14 @@ function usedMemoryOf(server: Server): number {
 }
 
 /**
- * The V8 heap's limit and use in bytes (server/heap.ts will own these;
- * v8.getHeapStatistics() costs a few µs, so it is read once per cron tick).
+ * The V8 heap's limit and use in bytes, read now (server/heap.ts's gauge:
+ * v8.getHeapStatistics() costs about 0.6 µs, so the guard reads it once per
+ * cron tick and after input), and whether heap and off-heap memory together
+ * near the machine's memory (values of 16 KB or more live outside the heap).
  */
-function heapFigures(): { limit: number; used: number } {
-  const h = v8.getHeapStatistics();
-  return { limit: h.heap_size_limit, used: h.used_heap_size };
+function heapFigures(): { limit: number; used: number; machineNear: boolean } {
+  refreshHeapGauge();
+  return { limit: heapLimitBytes(), used: heapUsedBytes(), machineNear: machineMemoryNear() };
 }
 
 /**
@@ -480,7 +483,7 @@ export class Eviction {
    */
   cron(): void {
     let h = heapFigures();
-    let near = h.used > h.limit - heapMargin(h.limit);
+    let near = h.used > h.limit - heapMargin(h.limit) || h.machineNear;
     // Part of what is used may be garbage (a FLUSHALL, deleted keys): an idle
     // server never collects it, so writes would stay refused. Collect first
     // (V8 does the same near its limit), at most every FORCED_GC_EVERY_MS.
@@ -489,11 +492,13 @@ export class Eviction {
       this.gc ??= obtainGc() ?? (() => {});
       this.gc();
       h = heapFigures();
-      near = h.used > h.limit - heapMargin(h.limit);
+      near = h.used > h.limit - heapMargin(h.limit) || h.machineNear;
     }
     if (near !== this.heapNear) {
       this.heapNear = near;
-      if (near) this.server.log.warning(`V8 heap near its limit (${h.used} of ${h.limit} bytes used): refusing commands that may grow memory.`);
+      if (near && h.machineNear && h.used <= h.limit - heapMargin(h.limit)) {
+        this.server.log.warning(`Memory near the machine's (V8 heap ${h.used} bytes, outside it ${offHeapBytes()}): refusing commands that may grow memory.`);
+      } else if (near) this.server.log.warning(`V8 heap near its limit (${h.used} of ${h.limit} bytes used): refusing commands that may grow memory.`);
       else this.server.log.notice('V8 heap back under its limit: accepting writes again.');
       this.server.refreshMemoryGate();
     }

@@ -14,11 +14,11 @@
  *    rest left for memory outside the V8 heap (Buffers, client buffers, the
  *    Lua VM, Node itself) and the system;
  *  - never below V8's own default.
- * Near that limit with `maxmemory 0`, the OOM gate (dispatcher) refuses
- * commands that may grow memory: memoryLimitReached() compares
- * heapUsedBytes() with heapOomThresholdBytes(), and heap plus offHeapBytes()
- * (values of 16 KB or more are Buffers, outside the heap) with the machine's
- * memory. How near is safe, measured
+ * Near that limit with `maxmemory 0`, the heap guard (keyspace/evict.ts)
+ * has the OOM gate refuse commands that may grow memory: it reads
+ * heapUsedBytes() against heapLimitBytes(), and machineMemoryNear() for heap
+ * plus offHeapBytes() (values of 16 KB or more are Buffers, outside the heap)
+ * against the machine's memory. How near is safe, measured
  * (`node --max-old-space-size=256 dist/cli.js`, SETs of 1 KB until the
  * process died): heap_size_limit is the old generation's limit plus the
  * young generation (256 + 48 MB), and the process died with 252 MB used,
@@ -144,22 +144,6 @@ export function heapLimitBytes(): number {
   return LIMIT;
 }
 
-/** The young generation's share of heap_size_limit: three semi-spaces of at most 16 MB by default. */
-const YOUNG_GENERATION = 48 * MB;
-/** The share of the old generation's limit the OOM gate lets the used heap reach. */
-export const HEAP_OOM_FRACTION = 0.9;
-
-/**
- * The used-heap level above which, with maxmemory 0, commands that may grow
- * memory should get -OOM: HEAP_OOM_FRACTION of the old generation's limit,
- * which leaves the collector room to work and the process its last 10% for
- * what no gate stops (reads, client buffers, scripts).
- */
-export function heapOomThresholdBytes(): number {
-  return OOM_THRESHOLD;
-}
-const OOM_THRESHOLD = Math.floor((LIMIT - YOUNG_GENERATION) * HEAP_OOM_FRACTION);
-
 /** The memory this process can have (machineMemoryBytes), read once. */
 const MACHINE = machineMemoryBytes();
 /** The share of the machine's memory that heap and off-heap memory together may reach with maxmemory 0. */
@@ -189,14 +173,13 @@ export function offHeapBytes(): number {
 }
 
 /**
- * Whether, with maxmemory 0, commands that may grow memory should get -OOM
- * (the dispatcher's OOM gate): the used heap is past heapOomThresholdBytes(),
- * or heap and off-heap memory together are past MACHINE_OOM_FRACTION of the
- * machine's memory. Cheap: reads the gauge.
+ * Whether heap and off-heap memory together are past MACHINE_OOM_FRACTION of
+ * the machine's memory, as of the gauge's last reading: the heap limit does
+ * not bound off-heap memory (values of 16 KB or more), so the heap guard
+ * (keyspace/evict.ts, with maxmemory 0) checks this too.
  */
-export function memoryLimitReached(): boolean {
-  const used = heapUsedBytes();
-  return used > OOM_THRESHOLD || used + gauge.external > MACHINE * MACHINE_OOM_FRACTION;
+export function machineMemoryNear(): boolean {
+  return gauge.used + gauge.external > MACHINE * MACHINE_OOM_FRACTION;
 }
 
 /** Reads V8's statistics into the gauge now (serverCron, and every GAUGE_CALLS reads). */
