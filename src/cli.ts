@@ -68,6 +68,13 @@ Examples:
 /** What the launcher tells a worker thread running the server. */
 interface WorkerStart {
   tsdisServer: true;
+  /**
+   * [signals taken, crash signals taken], set by the worker (Atomics) the
+   * moment it handles them: the main thread reads them in its signal
+   * handlers with no message in between, so a SIGTERM sent right after the
+   * "Ready to accept connections" line is forwarded, never lost.
+   */
+  taken: SharedArrayBuffer;
   argv: string[];
   stdinText: string | undefined;
   stdoutIsTTY: boolean;
@@ -77,7 +84,7 @@ interface WorkerStart {
 
 /** Messages between the main thread and the worker. */
 type ToWorker = { signal: 'SIGTERM' | 'SIGINT' } | { crash: NodeJS.Signals };
-type FromWorker = { title: string } | { signalsTaken: true } | { crashTaken: true } | { dieBy: NodeJS.Signals };
+type FromWorker = { title: string } | { dieBy: NodeJS.Signals };
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const MB = 1024 * 1024;
@@ -164,27 +171,24 @@ function runInWorker(start: WorkerStart, limit: number): void {
     workerData: start,
     resourceLimits: { maxOldGenerationSizeMb: Math.floor(limit / MB) },
   });
-  let signalsTaken = false;
-  let crashTaken = false;
+  const taken = new Int32Array(start.taken);
   for (const sig of SIGNALS) {
     process.on(sig, () => {
-      if (signalsTaken) return worker.postMessage({ signal: sig } satisfies ToWorker);
+      if (Atomics.load(taken, 0) === 1) return worker.postMessage({ signal: sig } satisfies ToWorker);
       process.removeAllListeners(sig);
       process.kill(process.pid, sig);
     });
   }
   for (const sig of CRASH_SIGNALS) {
     process.on(sig, () => {
-      if (!crashTaken) return dieBySignal(sig);
+      if (Atomics.load(taken, 1) !== 1) return dieBySignal(sig);
       worker.postMessage({ crash: sig } satisfies ToWorker);
       setTimeout(() => dieBySignal(sig), 2000).unref();
     });
   }
   worker.on('message', (m: FromWorker) => {
     if ('title' in m) process.title = m.title;
-    else if ('dieBy' in m) dieBySignal(m.dieBy);
-    else if ('crashTaken' in m) crashTaken = true;
-    else signalsTaken = true;
+    else dieBySignal(m.dieBy);
   });
   worker.on('error', (e: Error & { code?: string }) => {
     // (uncaught exceptions are the server's to log; this is what escapes it)
@@ -239,6 +243,7 @@ function stdioSync(): void {
 /** The host for a server in the worker thread started by runInWorker. */
 function workerHost(start: WorkerStart): Host {
   const port = parentPort!;
+  const taken = new Int32Array(start.taken);
   const post = (m: FromWorker) => port.postMessage(m);
   return {
     argv: start.argv,
@@ -253,14 +258,14 @@ function workerHost(start: WorkerStart): Host {
       });
       // the port must not keep the thread alive once the server is gone
       port.unref();
-      post({ signalsTaken: true });
+      Atomics.store(taken, 0, 1);
     },
     onCrashSignal: (fn) => {
       port.on('message', (m: ToWorker) => {
         if ('crash' in m) fn(m.crash);
       });
       port.unref();
-      post({ crashTaken: true });
+      Atomics.store(taken, 1, 1);
     },
     dieBySignal: (sig) => {
       post({ dieBy: sig });
@@ -293,7 +298,7 @@ async function launch(argv: string[]): Promise<void> {
     return runServer(mainHost(argv, stdinText, plan.why));
   }
   // (tty.isatty, not process.stdout.isTTY: the main thread leaves its stdio streams alone, see stdioSync)
-  runInWorker({ tsdisServer: true, argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit);
+  runInWorker({ tsdisServer: true, taken: new SharedArrayBuffer(8), argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit);
 }
 
 const fail = (e: unknown) => {

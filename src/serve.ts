@@ -234,6 +234,9 @@ export async function runServer(host: Host): Promise<void> {
       log.warning(`Failed to write PID file: ${strerror(e)}`);
     }
   }
+  // Signals are taken before the server says it is ready (a harness may send SIGTERM as soon
+  // as it reads that line); the handler below runs later, from the event loop.
+  host.onSignal((sig) => onSignal(sig));
   if (port !== 0) log.notice('Ready to accept connections tcp');
   if (v['unixsocket']) log.notice('Ready to accept connections unix');
 
@@ -283,7 +286,6 @@ export async function runServer(host: Host): Promise<void> {
     } else process.stdout.write(line);
     server.shutdownAsap = sig;
   };
-  host.onSignal(onSignal);
   // shutdown-on-sigterm / -sigint: default, or save|nosave, now, force (bits 1, 2, 4, 8)
   server.on('signalShutdown', (sig: 'SIGTERM' | 'SIGINT') => {
     const f = Number(v[sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm']);

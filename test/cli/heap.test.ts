@@ -229,3 +229,22 @@ test('config from standard input decides the heap too, and its log line comes fi
     proc.kill('SIGKILL');
   }
 });
+
+test('in a worker thread a SIGTERM sent the moment "Ready to accept connections" is read shuts down gracefully', async () => {
+  for (let i = 0; i < 5; i++) {
+    const port = await freePort();
+    const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory', '8gb'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections') && !out.includes('SENT')) {
+        out += 'SENT';
+        proc.kill('SIGTERM');
+      }
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => proc.once('exit', (c, s) => r([c, s])));
+    assert.equal(signal, null, `run ${i}: killed by ${signal}; output:\n${out}`);
+    assert.equal(code, 0);
+    assert.match(out, /in a worker thread[\s\S]*Received SIGTERM scheduling shutdown[\s\S]*bye bye/);
+  }
+});
