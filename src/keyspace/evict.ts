@@ -204,10 +204,11 @@ export class Eviction {
    * With maxmemory set, V8's old generation may grow by at most
    * HEAP_GROWING_PERCENT between two full collections (V8's own factor goes
    * up to 4x the live size). Under eviction every write turns an evicted
-   * value into garbage; with V8's factor a server at `maxmemory 100mb`
-   * written 1 GB of 1 KB values peaked at 235 MB RSS, with 2x at 176 MB and
-   * no loss of throughput (bench/maxmemory.ts). Process-wide (a V8 flag);
-   * back to V8's own factor when maxmemory is 0.
+   * value into garbage: writing 1 GB of 1 KB values at `maxmemory 100mb`
+   * (about 100 MB of live values) peaked at 461-501 MB RSS with V8's factor,
+   * 308-321 MB with 2x at the same throughput; 1.5x gave 277 MB and 1.25x
+   * 257 MB, each costing 10-20% of the SET rate (bench/maxmemory.ts fill).
+   * Process-wide (a V8 flag); back to V8's own factor when maxmemory is 0.
    */
   private tuneHeapGrowth(): void {
     const want = this.maxmemory !== 0 ? HEAP_GROWING_PERCENT : 0;
