@@ -10,13 +10,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { spawn } from 'node:child_process';
 import { startChild, CLI, type Child } from '../helpers/child.js';
-import { RawConn, freePort, waitForPing } from '../helpers/servers.js';
+import { RawConn, freePort, waitForPing, portClosed } from '../helpers/servers.js';
 import {
   cgroupMemoryLimit,
   desiredHeapLimitBytes,
@@ -55,20 +54,6 @@ async function heapLimitOf(port: number): Promise<number> {
   } finally {
     c.close();
   }
-}
-
-/** Resolves true once nothing accepts on the port (bounded). */
-async function portClosed(port: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (!open) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }
 
 test('desiredHeapLimitBytes: 1.5x maxmemory plus a base, 75% of the machine with maxmemory 0, never below V8 default', () => {

@@ -9,28 +9,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPing, RawConn } from '../helpers/servers.js';
+import { freePort, waitForPing, RawConn, portClosed } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-/** Resolves true once nothing accepts on the port (bounded). */
-async function portClosed(port: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (!open) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 test('SIGTERM to `npm start` shuts tsdis down and frees the port', { skip: fs.existsSync(path.join(ROOT, 'dist/cli.js')) ? false : 'dist/ is not built' }, async () => {
   const port = await freePort();

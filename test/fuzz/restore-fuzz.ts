@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import { RawConn } from '../helpers/servers.js';
 import { rng } from '../helpers/rng.js';
 import { encode } from '../helpers/resp.js';
-import { len, str, listpack, ziplist, intset, zipmap, payloadBytes, withCrc } from '../helpers/payloads.js';
+import { len, str, listpack, ziplist, intset, zipmap, payloadBytes, withCrc, id16, i64, f64 } from '../helpers/payloads.js';
 
 export interface FuzzOptions {
   seed: number;
@@ -191,22 +191,6 @@ export async function dumps(c: RawConn, keys: string[]): Promise<Buffer[]> {
   return out;
 }
 
-const id16 = (ms: number, seq: number) => {
-  const b = Buffer.alloc(16);
-  b.writeBigUInt64BE(BigInt(ms), 0);
-  b.writeBigUInt64BE(BigInt(seq), 8);
-  return b;
-};
-const i64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(n));
-  return b;
-};
-const f64 = (x: number) => {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(x);
-  return b;
-};
 
 /**
  * Payloads built byte by byte: old encodings, and with `dup` a duplicate

@@ -220,3 +220,25 @@ export function rdbFile(keys: { type: number; key: string; value: Buffer }[], ve
   const body = Buffer.concat(parts);
   return Buffer.concat([body, crc ? crc64(body) : Buffer.alloc(8)]);
 }
+
+/** A stream ID as Redis's radix tree key: ms and seq, 64-bit big-endian each. */
+export function id16(ms: number, seq: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(BigInt(ms), 0);
+  b.writeBigUInt64BE(BigInt(seq), 8);
+  return b;
+}
+
+/** A little-endian 64-bit integer (RDB stream PEL delivery times and counters). */
+export function i64(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(BigInt(n));
+  return b;
+}
+
+/** A little-endian double (RDB binary scores). */
+export function f64(x: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(x);
+  return b;
+}

@@ -220,3 +220,17 @@ export class RawConn {
     this.sock.destroy();
   }
 }
+
+/** Resolves true once nothing accepts on the port (bounded: 5 s). */
+export async function portClosed(port: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (!open) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}

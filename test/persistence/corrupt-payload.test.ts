@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createServer, startRedis, hasRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
-import { len, str, listpack, ziplist, intset, zipmap, payload, lpEntry, lpBacklen } from '../helpers/payloads.js';
+import { len, str, listpack, ziplist, intset, zipmap, payload, lpEntry, lpBacklen, id16, i64 } from '../helpers/payloads.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -28,17 +28,6 @@ function streamNode(entries: { ms: number; seq: number; values: string[]; delete
   return listpack(items);
 }
 
-const id16 = (ms: number, seq: number) => {
-  const b = Buffer.alloc(16);
-  b.writeBigUInt64BE(BigInt(ms), 0);
-  b.writeBigUInt64BE(BigInt(seq), 8);
-  return b;
-};
-const i64 = (n: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(BigInt(n));
-  return b;
-};
 
 interface GroupSpec {
   name: string;
