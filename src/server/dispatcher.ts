@@ -124,16 +124,20 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   if (server.memoryGate && !memoryAdmits(server, client, cmd, argv, parent)) return;
   // tracking-table-max-keys: keys over the limit are dropped, with invalidations, before the command runs.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(client);
-  // A failed BGSAVE (stop-writes-on-bgsave-error) or AOF write: writes, and PING, are refused until one succeeds.
-  const diskError = diskWriteError(server);
-  if (diskError !== null && ((parent ?? cmd).name === 'ping' || isWriteCall(server, client, cmd, argv))) {
-    reject(server, client, cmd, diskError, parent);
-    return;
-  }
-  // min-replicas-to-write: too few good replicas (tsdis has none), writes are refused
-  if (!goodReplicasOk(server) && isWriteCall(server, client, cmd, argv)) {
-    reject(server, client, cmd, Err.noReplicas, parent);
-    return;
+  // The server's state may refuse a write (the checks read config and persistence state: writes only)
+  const write = isWriteCall(server, client, cmd, argv);
+  if (write || (parent ?? cmd).name === 'ping') {
+    // a failed BGSAVE (stop-writes-on-bgsave-error) or AOF write: writes, and PING, are refused until one succeeds
+    const diskError = diskWriteError(server);
+    if (diskError !== null) {
+      reject(server, client, cmd, diskError, parent);
+      return;
+    }
+    // min-replicas-to-write: too few good replicas (tsdis has none)
+    if (write && !goodReplicasOk(server)) {
+      reject(server, client, cmd, Err.noReplicas, parent);
+      return;
+    }
   }
   // A monitor is a replica to Redis: it may not touch the keyspace.
   if (client.monitor && touchesKeyspace(server, client, cmd, argv)) {
