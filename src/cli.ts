@@ -38,7 +38,7 @@ import { earlyLog } from './util/log.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import type { Host } from './serve.js';
 
-/** The signals Redis reports as crashes (as serve.ts's CRASH_SIGNALS; not imported: serve.js loads the whole server). */
+/** The signals Redis reports as crashes (serve.ts logs them: crashReports). */
 const CRASH_SIGNALS: readonly NodeJS.Signals[] = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT'];
 
 const USAGE = `tsdis ${TSDIS_VERSION}: a Redis ${REDIS_VERSION} compatible server for Node.js

@@ -52,7 +52,7 @@ export interface Host {
   setTitle(title: string): void;
   /** Calls fn on SIGTERM and SIGINT from now on. */
   onSignal(fn: (sig: 'SIGTERM' | 'SIGINT') => void): void;
-  /** Calls fn on the CRASH_SIGNALS from now on. */
+  /** Calls fn on the signals Redis reports as crashes (cli.ts CRASH_SIGNALS) from now on. */
   onCrashSignal(fn: (sig: NodeJS.Signals) => void): void;
   /** Ends the process by `sig`'s default action (its exit status names the signal). */
   dieBySignal(sig: NodeJS.Signals): void;
@@ -113,9 +113,6 @@ function crashReports(host: Host, server: Server): void {
   const debug = report('DEBUG');
   server.on('crash', (e: unknown) => (typeof e === 'string' ? bySignal(e as NodeJS.Signals) : debug(e)));
 }
-
-/** The signals Redis reports as crashes (crashReports). */
-export const CRASH_SIGNALS: readonly NodeJS.Signals[] = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT'];
 
 /**
  * Reads the config, starts listening, loads the data and wires shutdown, on

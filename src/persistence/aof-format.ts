@@ -14,6 +14,9 @@ import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
 import { streamRebuildCommands, type Stream } from '../types/stream.js';
 import type { HashValue } from '../types/hash.js';
+import type { List } from '../types/list.js';
+import type { SetValue } from '../types/set.js';
+import type { ZSet } from '../types/zset.js';
 import type { SnapshotFormat } from './snapshot.js';
 import type { RdbWriter } from './rdb.js';
 import { libraryCodes } from '../scripting/functions.js';
@@ -113,8 +116,7 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
   };
   if (isString(v)) out.push(['SET', key, strOf(v)]);
   else if (v.type === 'list') {
-    const v2 = v as unknown as { toArray(): (string | number)[] };
-    batched('RPUSH', v2.toArray().map(String), 1);
+    batched('RPUSH', (v as List).toArray().map(String), 1);
   } else if (v.type === 'hash') {
     const h = v as HashValue;
     const items: string[] = [];
@@ -137,10 +139,10 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
       }
     }
   } else if (v.type === 'set') {
-    batched('SADD', [...(v as unknown as { members(): Iterable<string> }).members()], 1);
+    batched('SADD', [...(v as SetValue).members()], 1);
   } else if (v.type === 'zset') {
     const items: string[] = [];
-    for (const [m, s] of (v as unknown as { entries(): Iterable<[string, number]> }).entries()) items.push(formatDouble(s), m);
+    for (const [m, s] of (v as ZSet).entries()) items.push(formatDouble(s), m);
     batched('ZADD', items, 2);
   } else if (v.type === 'stream') {
     out.push(...streamRebuildCommands(key, v as Stream));
