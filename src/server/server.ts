@@ -54,8 +54,13 @@ import { LazyFree } from '../keyspace/lazyfree.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
 const GATHER_MS = 0.5;
-/** Above this many unsent bytes a client's input is paused until the socket drains. */
-const READ_PAUSE_BYTES = 8 * 1024 * 1024;
+/**
+ * Above this many unsent bytes a client's input is paused until the socket
+ * drains (Redis never pauses: it buffers without bound unless
+ * client-output-buffer-limit says otherwise). 16 MB leaves room for what
+ * tools expect to see buffered (Redis's client-eviction test fills 10 MB).
+ */
+const READ_PAUSE_BYTES = 16 * 1024 * 1024;
 /** The per-command output limit check's filter: smaller unsent replies wait for writeOut's check. */
 const OBUF_CHECK_BYTES = 16 * 1024;
 /**

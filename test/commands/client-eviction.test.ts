@@ -9,6 +9,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { encode } from '../helpers/resp.js';
 import { Differ } from '../helpers/diff.js';
 import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
@@ -162,6 +164,41 @@ test('maxmemory-clients as a percentage of maxmemory', async () => {
     b.write(`*1\r\n$${limit + 10}\r\n${'v'.repeat(limit)}`);
     assert.ok(await closedSoon(b));
     a.close();
+  } finally {
+    await t.close();
+  }
+});
+
+test('a client that does not read holds over 10 MB of replies and still reads its next command (Redis never pauses it)', async () => {
+  // unit/client-eviction's "client total memory grows during client no-evict":
+  // the non-reading client's tot-mem must pass 10 MB, then its own CLIENT
+  // NO-EVICT OFF must be read and evict it (maxmemory-clients 1)
+  const t = await server({ 'maxmemory-clients': '0' });
+  const MB = 1024 * 1024;
+  try {
+    const ctl = await RawConn.connect(t.port);
+    assert.equal(await ctl.call('CLIENT', 'NO-EVICT', 'ON'), '+OK\r\n');
+    assert.equal(await ctl.call('SETRANGE', 'k', String(MB), 'v'), `:${MB + 1}\r\n`);
+    const slow = net.connect(t.port, '127.0.0.1');
+    await new Promise((r) => slow.once('connect', r));
+    slow.pause();
+    slow.write(encode(['CLIENT', 'SETNAME', 'slow']));
+    slow.write(encode(['CLIENT', 'NO-EVICT', 'ON']));
+    assert.equal(await ctl.call('CONFIG', 'SET', 'maxmemory-clients', '1'), '+OK\r\n');
+    let totMem = 0;
+    for (let i = 0; i < 200 && totMem <= 10 * MB; i++) {
+      slow.write(encode(['GET', 'k']));
+      await new Promise((r) => setTimeout(r, 10));
+      const line = String(await ctl.call('CLIENT', 'LIST')).split('\n').find((l) => l.includes('name=slow'));
+      totMem = line ? Number(/tot-mem=(\d+)/.exec(line)![1]) : 0;
+    }
+    assert.ok(totMem > 10 * MB, `tot-mem reached only ${totMem}`);
+    const closed = new Promise((r) => slow.once('close', r));
+    slow.write(encode(['CLIENT', 'NO-EVICT', 'OFF']));
+    slow.resume();
+    await closed;
+    assert.equal(await evicted(t), 1);
+    ctl.close();
   } finally {
     await t.close();
   }
