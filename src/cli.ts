@@ -35,6 +35,7 @@ import { Config } from './config/config.js';
 import { loadConfig, parseCliArgs, type CliArgs } from './config/file.js';
 import { HEAP_SHARE_OF_MACHINE, desiredHeapLimitBytes, machineMemoryBytes } from './server/heap.js';
 import { earlyLog } from './util/log.js';
+import { writeFully } from './util/files.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import type { Host } from './serve.js';
 
@@ -198,18 +199,6 @@ function runInWorker(start: WorkerStart, limit: number): void {
   worker.on('exit', (code) => process.exit(code));
 }
 
-/** Writes all of `data` to `fd` now, waiting while a non-blocking descriptor is full. */
-function writeAllSync(fd: number, data: Buffer): void {
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += fs.writeSync(fd, data, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
-}
 
 /**
  * In the worker, process.stdout and process.stderr write to their
@@ -229,7 +218,7 @@ function stdioSync(): void {
       const done = typeof enc === 'function' ? enc : cb;
       const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       try {
-        writeAllSync(fd, data);
+        writeFully(fd, data);
       } catch (e) {
         done?.(e as Error);
         return false;
@@ -289,7 +278,7 @@ async function launch(argv: string[]): Promise<void> {
   }
   let stdinText: string | undefined;
   if (args.stdin) {
-    earlyLog('#', 'Reading config from stdin', (line) => writeAllSync(1, Buffer.from(line, 'latin1')));
+    earlyLog('#', 'Reading config from stdin', (line) => writeFully(1, Buffer.from(line, 'latin1')));
     stdinText = fs.readFileSync(0, 'latin1');
   }
   const plan = heapPlan(args, stdinText);

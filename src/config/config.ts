@@ -18,6 +18,7 @@ import { ReplyError } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
 import { parseInt64 } from '../util/numbers.js';
 import { strerror } from './file.js';
+import { writeFully } from '../util/files.js';
 
 export { ConfigValueError } from './special.js';
 
@@ -314,7 +315,7 @@ export class Config {
     try {
       const fd = fs.openSync(tmp, 'w', 0o644);
       try {
-        fs.writeSync(fd, content, null, 'latin1');
+        writeFully(fd, Buffer.from(content, 'latin1'));
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);

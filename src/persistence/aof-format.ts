@@ -20,6 +20,7 @@ import type { ZSet } from '../types/zset.js';
 import type { SnapshotFormat } from './snapshot.js';
 import type { RdbWriter } from './rdb.js';
 import { libraryCodes } from '../scripting/functions.js';
+import { writeFully } from '../util/files.js';
 
 /** A RESP multibulk command as a latin1 string. */
 export function encodeCommand(argv: readonly string[]): string {
@@ -221,7 +222,6 @@ export function commandsFormat(server: Server, timestamp: number | null): Snapsh
 /** Writes a latin1 string completely (writeSync may write less than asked). */
 export function writeAll(fd: number, s: string): number {
   const b = Buffer.from(s, 'latin1');
-  let off = 0;
-  while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+  writeFully(fd, b);
   return b.length;
 }

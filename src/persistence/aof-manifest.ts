@@ -24,6 +24,7 @@ import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import { repr } from '../config/params.js';
 import { strerror } from '../config/file.js';
+import { fsyncDir, writeFully } from '../util/files.js';
 
 /** b: base, h: history (replaced by a rewrite, to delete), i: incremental. */
 export type AofFileType = 'b' | 'h' | 'i';
@@ -240,19 +241,6 @@ function atoll(s: string): number {
   return m[1] === '-' ? -n : n;
 }
 
-/** fsync of a directory, so a rename or a new file in it survives a crash. */
-export function fsyncDir(dir: string): void {
-  let fd = -1;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    /* some platforms cannot open directories: best effort */
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
-  }
-}
-
 /**
  * Writes the manifest when it changed: to `temp-<name>.manifest`, fsync,
  * rename over `<name>.manifest`, fsync the directory (Redis's
@@ -273,8 +261,7 @@ export function persistManifest(m: AofManifest, dir: string, filename: string): 
   try {
     const b = Buffer.from(m.format(), 'latin1');
     try {
-      let off = 0;
-      while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off);
+      writeFully(fd, b);
     } catch (e) {
       throw new Error(`Error trying to write the temporary AOF manifest file ${tmpName}: ${strerror(e)}`);
     }

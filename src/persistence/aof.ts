@@ -43,8 +43,9 @@ import { libraryCodes } from '../scripting/functions.js';
 import { AofManifest, ManifestError, parseManifest, persistManifest, manifestName, tempIncrName } from './aof-manifest.js';
 import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
 import { AofLoadError } from './aof-load.js';
+import { writeFully } from '../util/files.js';
 
-export { parseManifest, AofManifest, ManifestError, fsyncDir } from './aof-manifest.js';
+export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
 export { encodeCommand, readCommands, keyCommands, writeDatasetAsCommands, writeAll, type AofRead } from './aof-format.js';
 export { AofLoadError, UNKNOWN_COMMAND, loadAof, loadSteps, loadInSlices, type AofReplayer, type AofLoadStatus } from './aof-load.js';
 
@@ -280,10 +281,7 @@ export class Aof {
     try {
       fd = fs.openSync(tmp, 'w');
       if (this.preamble) {
-        for (const chunk of rdbImage(this.server, { aofBase: true })) {
-          let off = 0;
-          while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
-        }
+        for (const chunk of rdbImage(this.server, { aofBase: true })) writeFully(fd, chunk);
       } else {
         const ts = this.server.config.v['aof-timestamp-enabled'] ? Math.floor(Date.now() / 1000) : null;
         writeDatasetAsCommands(fd, this.server.dbs, libraryCodes(this.server), ts);

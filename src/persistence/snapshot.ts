@@ -43,6 +43,7 @@ import { RdbWriter, writeHeader, writeDbHeader, writeFunctions, writeKeyValue, w
 import * as R from './rdb.js';
 import { RdbReader, RdbError, readValue, valueCtx, deepValidation, isValueType, WHY, type ValueCtx, type Why } from './rdb-load.js';
 import { flushLibraries, libraryCodes, loadLibraryFromRdb } from '../scripting/functions.js';
+import { fsyncDir, writeFully } from '../util/files.js';
 
 /**
  * Time budget of one BGSAVE slice (ms). A command that arrives during a
@@ -169,10 +170,7 @@ function writeFileDurably(file: string, chunks: Buffer[], tmpName: string): void
   let fd = -1;
   try {
     fd = fs.openSync(tmp, 'w');
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += fs.writeSync(fd, c, off, c.length - off);
-    }
+    for (const c of chunks) writeFully(fd, c);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = -1;
@@ -186,18 +184,6 @@ function writeFileDurably(file: string, chunks: Buffer[], tmpName: string): void
       /* not created */
     }
     throw e;
-  }
-}
-
-function fsyncDir(dir: string): void {
-  let dfd = -1;
-  try {
-    dfd = fs.openSync(dir, 'r');
-    fs.fsyncSync(dfd);
-  } catch {
-    /* some filesystems refuse fsync on directories */
-  } finally {
-    if (dfd >= 0) fs.closeSync(dfd);
   }
 }
 

@@ -1,0 +1,35 @@
+/**
+ * Synchronous file writing as durable persistence needs it: every byte
+ * written (writeSync may write less than asked) and a directory fsynced
+ * after a rename in it.
+ */
+import fs from 'node:fs';
+
+/**
+ * Writes all of `b` to `fd` now. On a non-blocking descriptor (a pipe or
+ * terminal on stderr) that is full, waits 1 ms and tries again.
+ */
+export function writeFully(fd: number, b: Buffer): void {
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += fs.writeSync(fd, b, off, b.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/** fsync of a directory, so a rename or a new file in it survives a crash (best effort: some platforms cannot open a directory). */
+export function fsyncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    /* not supported here */
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
