@@ -11,6 +11,7 @@ import type { HashValue } from '../types/hash.js';
 import { remeasured, valueBytes } from '../observability/memory.js';
 import { strBytes } from '../util/v8size.js';
 import type { FreeMode } from './lazyfree.js';
+import { narrowInt64 } from '../util/numbers.js';
 
 /**
  * Bytes the dataset counted for a stored value: what a collection was last
@@ -319,7 +320,7 @@ export class Db {
    * counts it. A bigint `when` is kept only when it is not a safe integer.
    */
   setWithExpire(key: string, val: Value, when: number | bigint): void {
-    if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
+    if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
     if (this.store(key, val)) this.hooks.notify('n', 'new', key, this.id);
     if (typeof val === 'object') this.hfeAdd(key, val);
@@ -600,7 +601,7 @@ export class Db {
    * is kept as a bigint only when it is not a safe integer.
    */
   setExpire(key: string, when: number | bigint): void {
-    if (typeof when === 'bigint' && when >= -9007199254740991n && when <= 9007199254740991n) when = Number(when);
+    if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
     this.expires.set(this.storedKey(key), when);
     this.hooks.modified(this, key);

@@ -37,6 +37,7 @@ import { SetValue, INTSET, LISTPACK, HASHTABLE, isInt64Text, cmpInt } from '../t
 import { ZSet } from '../types/zset.js';
 import { lzfDecompress } from './lzf.js';
 import * as R from './rdb.js';
+import { narrowInt64 } from '../util/numbers.js';
 
 /**
  * How Redis 7.2.4 reports a failure: the text its rdbReportCorruptRDB or
@@ -239,7 +240,7 @@ export class RdbReader {
     this.need(8);
     const v = this.buf.readBigInt64LE(this.pos);
     this.pos += 8;
-    return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+    return narrowInt64(v);
   }
 
   double(): number {

@@ -19,6 +19,7 @@ import { RdbWriter, ListpackBuilder, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } 
 import { RdbReader, listpackEntries, WHY, type ValueCtx } from './rdb-load.js';
 import { isInt64Text } from '../types/set.js';
 import { Consumer, ENTRIES_READ_INVALID, Group, Stream, StreamNode, makeId, type Nack, type StreamId } from '../types/stream.js';
+import { narrowInt64 } from '../util/numbers.js';
 
 const U64 = 0xffffffffffffffffn;
 const F_DELETED = 1;
@@ -46,7 +47,7 @@ function idFrom(b: Buffer): StreamId {
 }
 
 function lpInt(lb: ListpackBuilder, v: bigint): void {
-  lb.int(v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v);
+  lb.int(narrowInt64(v));
 }
 
 /** A node's listpack as Redis holds it. */

@@ -5,6 +5,11 @@
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
+/** An int64 as a number when it is a safe integer (|v| < 2^53), else kept as the bigint: the form tsdis stores integers in. */
+export function narrowInt64(v: bigint): number | bigint {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}
+
 /**
  * Redis's string2ll: an optional '-', then digits with no leading zeros (or a
  * single "0"), within int64. Returns a number when it is a safe integer, a
