@@ -73,7 +73,8 @@ interface WorkerStart {
    * [signals taken, crash signals taken], set by the worker (Atomics) the
    * moment it handles them: the main thread reads them in its signal
    * handlers with no message in between, so a SIGTERM sent right after the
-   * "Ready to accept connections" line is forwarded, never lost.
+   * "Ready to accept connections" line is forwarded, never lost. The third
+   * counts the titles the main thread has set (see workerHost's setTitle).
    */
   taken: SharedArrayBuffer;
   argv: string[];
@@ -188,8 +189,11 @@ function runInWorker(start: WorkerStart, limit: number): void {
     });
   }
   worker.on('message', (m: FromWorker) => {
-    if ('title' in m) process.title = m.title;
-    else dieBySignal(m.dieBy);
+    if ('title' in m) {
+      process.title = m.title;
+      Atomics.add(taken, 2, 1);
+      Atomics.notify(taken, 2);
+    } else dieBySignal(m.dieBy);
   });
   worker.on('error', (e: Error & { code?: string }) => {
     // (uncaught exceptions are the server's to log; this is what escapes it)
@@ -240,7 +244,13 @@ function workerHost(start: WorkerStart): Host {
     stdoutIsTTY: start.stdoutIsTTY,
     title: start.title,
     heapNote: start.heapNote,
-    setTitle: (t) => post({ title: t }),
+    // only the main thread can set the title: wait (at most 200 ms) until it has,
+    // so the title is current when the command that changed it replies (as in Redis)
+    setTitle: (t) => {
+      const set = Atomics.load(taken, 2);
+      post({ title: t });
+      Atomics.wait(taken, 2, set, 200);
+    },
     onSignal: (fn) => {
       port.on('message', (m: ToWorker) => {
         if ('signal' in m) fn(m.signal);
@@ -287,7 +297,7 @@ async function launch(argv: string[]): Promise<void> {
     return runServer(mainHost(argv, stdinText, plan.why));
   }
   // (tty.isatty, not process.stdout.isTTY: the main thread leaves its stdio streams alone, see stdioSync)
-  runInWorker({ tsdisServer: true, taken: new SharedArrayBuffer(8), argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit);
+  runInWorker({ tsdisServer: true, taken: new SharedArrayBuffer(12), argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit);
 }
 
 const fail = (e: unknown) => {

@@ -290,20 +290,26 @@ test('startup lines at Redis 7.2\'s levels; the no-config warning only without a
   assert.doesNotMatch(s.out(), /no config file specified/);
 });
 
-test('proc-title-template sets the process title; a bad one is refused', { skip: process.platform === 'linux' ? false : 'Linux only (/proc)' }, async () => {
-  const port = await freePort();
-  const s = await startCli(['--port', String(port), '--proc-title-template', '{title} T{port}'], (o) => o.includes('Ready to accept connections tcp'));
-  const cmdline = () => fs.readFileSync(`/proc/${s.proc.pid}/cmdline`, 'latin1').replace(/\0+$/, '');
-  try {
-    assert.equal(cmdline(), `${CLI} T${port}`);
-    const c = await RawConn.connect(port);
-    assert.equal(await c.call('CONFIG', 'SET', 'proc-title-template', 'X {listen-addr}'), '+OK\r\n');
-    assert.equal(cmdline(), `X *:${port}`);
-    assert.match(await c.call('CONFIG', 'SET', 'proc-title-template', '{invalid-var}'), /template format is invalid/);
-    c.close();
-  } finally {
-    s.proc.kill('SIGTERM');
-    await s.exited;
+test('proc-title-template sets the process title before CONFIG SET replies, on the main thread and in a worker; a bad one is refused', { skip: process.platform === 'linux' ? false : 'Linux only (/proc)' }, async () => {
+  // --maxmemory 8gb: a heap above V8's default, so the server runs in a worker thread
+  for (const extra of [[], ['--maxmemory', '8gb']]) {
+    const port = await freePort();
+    const s = await startCli(['--port', String(port), '--proc-title-template', '{title} T{port}', ...extra], (o) => o.includes('Ready to accept connections tcp'));
+    const cmdline = () => fs.readFileSync(`/proc/${s.proc.pid}/cmdline`, 'latin1').replace(/\0+$/, '');
+    try {
+      assert.equal(extra.length === 0 || /in a worker thread/.test(s.out()), true);
+      assert.equal(cmdline(), `${CLI} T${port}`);
+      const c = await RawConn.connect(port);
+      for (let i = 0; i < 20; i++) {
+        assert.equal(await c.call('CONFIG', 'SET', 'proc-title-template', `X${i} {listen-addr}`), '+OK\r\n');
+        assert.equal(cmdline(), `X${i} *:${port}`);
+      }
+      assert.match(await c.call('CONFIG', 'SET', 'proc-title-template', '{invalid-var}'), /template format is invalid/);
+      c.close();
+    } finally {
+      s.proc.kill('SIGTERM');
+      await s.exited;
+    }
   }
 });
 
