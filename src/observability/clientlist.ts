@@ -15,7 +15,7 @@
  */
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { isLoopback } from '../server/server.js';
+import { isLoopback } from '../server/socket.js';
 import { handleFd } from '../server/socket.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */

@@ -21,7 +21,7 @@ import { ALL_COMMANDS } from '../commands/index.js';
 import { Client, type ClientSocket } from './client.js';
 import { RespParser, ProtocolError, type ParserLimits } from '../protocol/parser.js';
 import { dispatch } from './dispatcher.js';
-import { adoptSocket, handleFd } from './socket.js';
+import { adoptSocket, handleFd, isLoopback } from './socket.js';
 import { BusyRelay, type ListenerFd, type RelaySocket } from './busy-relay.js';
 import { Logger } from '../util/log.js';
 import { Stats } from '../observability/stats.js';
@@ -1263,11 +1263,6 @@ function refuse(sock: net.Socket, text: string): void {
   sock.on('error', () => {});
   sock.end(text, 'latin1');
   sock.destroy();
-}
-
-/** Whether a peer address is loopback (protected mode lets these in). */
-export function isLoopback(a: string): boolean {
-  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 }
 
 const PROTECTED_MODE_ERROR =

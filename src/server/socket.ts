@@ -103,3 +103,8 @@ export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void, 
   };
   return new net.Socket(sockOpts as unknown as net.SocketConstructorOpts);
 }
+
+/** Whether a peer address is loopback (protected mode lets these in, as do enable-*-command local). */
+export function isLoopback(a: string): boolean {
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+}

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTsdis, RawConn, freePort } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
-import { isLoopback } from '../../src/server/server.js';
+import { isLoopback } from '../../src/server/socket.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
