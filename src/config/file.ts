@@ -263,7 +263,11 @@ export function strerror(e: unknown): string {
     EROFS: 'Read-only file system',
     ENOSPC: 'No space left on device',
   };
-  return (code && known[code]) ?? (e as Error).message;
+  if (code && known[code]) return known[code];
+  // others: libuv's text is C's with a lower-case first letter ("EFBIG: file too large, write")
+  const msg = (e as Error).message;
+  const m = code ? /^[A-Z0-9]+: ([^,]+)/.exec(msg) : null;
+  return m ? m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1) : msg;
 }
 
 /** Applies one text (a file's contents, or file + stdin + options) line by line. */

@@ -364,7 +364,9 @@ export class Aof {
       if (this.fsyncPolicy === 'always') {
         // Redis exits: it can no longer promise durability for acknowledged writes.
         this.server.log.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-        process.exit(1);
+        // the writes in the buffer were never acknowledged: they go with the server
+        this.buf = '';
+        this.server.fatal(`Error writing to the AOF file: ${this.lastWriteError}`);
       }
     }
   }

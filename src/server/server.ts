@@ -143,6 +143,8 @@ export class Server extends EventEmitter {
   readonly hooks: KeyspaceHooks;
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
+  /** Why an embedded server stopped itself (fatal()), else null. */
+  fatalReason: string | null = null;
   /**
    * A SIGTERM/SIGINT received (set by the CLI's handler): the next serverCron
    * emits 'signalShutdown' with it, as Redis's shutdown_asap; SHUTDOWN ABORT
@@ -1226,6 +1228,25 @@ export class Server extends EventEmitter {
   }
 
   /** Stops listening, closes every client, stops timers. Resolves when all is released. */
+  /**
+   * A condition Redis exits on (an AOF write failed under appendfsync
+   * always: acknowledged writes can no longer be kept). A host listening
+   * for 'fatal' decides (the CLI exits 1, serve.ts); an embedded server
+   * without one stops serving instead of ending its host process: every
+   * client is dropped unanswered, the reason is kept in `fatalReason`, and
+   * the server closes (then 'closed').
+   */
+  fatal(reason: string): void {
+    if (this.listenerCount('fatal') > 0) {
+      this.emit('fatal', reason);
+      return;
+    }
+    if (this.closing) return;
+    this.fatalReason = reason;
+    for (const c of [...this.clients.values()]) this.killClient(c);
+    void this.close();
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.listening = false;
