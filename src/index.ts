@@ -12,7 +12,6 @@ import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from './server/server.js';
 import { RespDecoder, type RespValue } from './protocol/decoder.js';
 import { dispatch } from './server/dispatcher.js';
-import { setListMaxListpackSize } from './types/list.js';
 import type { Client } from './server/client.js';
 import { loadRdbFile } from './persistence/snapshot.js';
 
@@ -81,7 +80,6 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
     call(...args) {
       internal ??= server.newClient(null, 'internal');
       const argv = args.map((a) => (Buffer.isBuffer(a) ? a.latin1Slice(0, a.length) : String(a)));
-      setListMaxListpackSize(server.hot.listMaxListpackSize);
       dispatch(server, internal, argv);
       decoder.feed(internal.reply.take());
       const v = decoder.next();

@@ -32,7 +32,7 @@ function popped(db: Db, key: string, list: List, left: boolean, n: number): void
     db.notify('g', 'del', key);
     if (n > 1) db.modified(key, n - 1);
   } else {
-    list.shrinkCheck();
+    list.shrinkCheck(db.lists);
     db.modified(key, n);
   }
 }
@@ -75,10 +75,10 @@ export function moveReply(db: Db, reply: Reply, src: string, srcList: List, dst:
   // one dirty change in all, counted with the pop (Redis's listElementsRemoved)
   if (dstList === undefined) {
     const l = new List();
-    l.push(v, toLeft, addBytes);
+    l.push(v, toLeft, db.lists, addBytes);
     db.set(dst, l, false, 0);
   } else {
-    dstList.push(v, toLeft, addBytes);
+    dstList.push(v, toLeft, db.lists, addBytes);
     db.modified(dst, 0);
   }
   db.notify('l', toLeft ? 'lpush' : 'rpush', dst);
@@ -89,7 +89,7 @@ export function moveReply(db: Db, reply: Reply, src: string, srcList: List, dst:
     db.notify('g', 'del', src);
   } else {
     // after the push, as Redis (a rotation of one list pops then pushes first)
-    srcList.shrinkCheck();
+    srcList.shrinkCheck(db.lists);
     db.modified(src, 1);
   }
 }
@@ -121,11 +121,11 @@ function pushGeneric(ctx: Ctx, left: boolean, onlyExisting: boolean): void {
       return;
     }
     l = new List();
-    l.pushMany(argv, 2, left);
+    l.pushMany(argv, 2, left, db.lists);
     db.set(key, l);
     if (n > 1) db.modified(key, n - 1);
   } else {
-    l.pushMany(argv, 2, left);
+    l.pushMany(argv, 2, left, db.lists);
     db.modified(key, n);
   }
   reply.int(l.length);
@@ -234,11 +234,11 @@ function lset(ctx: Ctx): void {
   if (l === undefined) throw new ReplyError(Err.noSuchKey);
   let i = argInt(argv[2]!);
   // Redis 7.2 checks the growth before the index: an LSET out of range can convert the listpack
-  l.growCheck(argv[3]!.length, 1);
+  l.growCheck(db.lists, argv[3]!.length, 1);
   if (i < 0) i += l.length;
   if (i < 0 || i >= l.length) throw new ReplyError(Err.outOfRange);
   l.setAt(i, elem(argv[3]!));
-  l.shrinkCheck();
+  l.shrinkCheck(db.lists);
   reply.ok();
   db.modified(key);
   db.notify('l', 'lset', key);
@@ -258,7 +258,7 @@ function linsert(ctx: Ctx): void {
     return;
   }
   // Redis 7.2 makes the growth check before it looks for the pivot (a missing pivot can still convert)
-  l.growCheck(argv[4]!.length, 1);
+  l.growCheck(db.lists, argv[4]!.length, 1);
   const i = l.indexOf(elem(argv[3]!));
   if (i < 0) {
     reply.int(-1);
@@ -280,7 +280,7 @@ function lrem(ctx: Ctx): void {
     reply.int(0);
     return;
   }
-  const removed = l.remove(elem(argv[3]!), count);
+  const removed = l.remove(elem(argv[3]!), count, db.lists);
   if (removed > 0) {
     db.notify('l', 'lrem', key);
     if (l.length === 0) {
@@ -303,7 +303,7 @@ function ltrim(ctx: Ctx): void {
     return;
   }
   const r = clampRange(start, end, l.length);
-  const removed = r === null ? l.trim(1, 0) : l.trim(r[0], r[1]);
+  const removed = r === null ? l.trim(1, 0, db.lists) : l.trim(r[0], r[1], db.lists);
   db.notify('l', 'ltrim', key);
   if (l.length === 0) {
     db.delete(key);

@@ -348,7 +348,7 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
       for (const g of gets) out.push(elem(byPattern(db, g, o) ?? ''));
     }
     // Redis 7.2 builds the result as a quicklist, then converts it to a listpack if it fits.
-    const l = List.builtAsQuicklist(out);
+    const l = List.builtAsQuicklist(out, db.lists);
     db.set(store, l);
     db.notify('l', 'sortstore', store);
     if (outputLen > 1) db.modified(store, outputLen - 1);

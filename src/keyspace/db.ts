@@ -12,6 +12,7 @@ import { remeasured, valueBytes } from '../observability/memory.js';
 import { strBytes } from '../util/v8size.js';
 import type { FreeMode } from './lazyfree.js';
 import { narrowInt64 } from '../util/numbers.js';
+import type { ListLimits } from '../types/list.js';
 
 /**
  * Bytes the dataset counted for a stored value: what a collection was last
@@ -132,9 +133,11 @@ export class Db {
   /** The slot of the last write lookup, so modified() finds the value without hashing the key again. */
   private lastSlot = -1;
 
+  /** `lists`: the server's list-max-listpack-size, which list writes in this db convert by. */
   constructor(
     public id: number,
     private hooks: KeyspaceHooks,
+    readonly lists: ListLimits,
   ) {}
 
   get size(): number {

@@ -31,7 +31,7 @@
 import type { Value } from '../keyspace/value.js';
 import { readStream } from './rdb-stream.js';
 import { storedStr } from '../keyspace/value.js';
-import { List, elem } from '../types/list.js';
+import { List, ListLimits, elem } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
 import { SetValue, INTSET, LISTPACK, HASHTABLE, isInt64Text, cmpInt } from '../types/set.js';
 import { ZSet } from '../types/zset.js';
@@ -160,13 +160,17 @@ export function loadLimits(v: Record<string, unknown>): LoadLimits {
  */
 export interface ValueCtx {
   readonly limits: LoadLimits;
+  /** list-max-listpack-size: whether a loaded list is a listpack or a quicklist. */
+  readonly lists: ListLimits;
   readonly deep: boolean;
   sanitizations: number;
 }
 
 /** A context for one load or RESTORE. */
 export function valueCtx(v: Record<string, unknown>, deep: boolean): ValueCtx {
-  return { limits: loadLimits(v), deep, sanitizations: 0 };
+  const lists = new ListLimits();
+  lists.set(v['list-max-listpack-size'] === undefined ? -2 : Number(v['list-max-listpack-size']));
+  return { limits: loadLimits(v), lists, deep, sanitizations: 0 };
 }
 
 /**
@@ -811,7 +815,7 @@ export function readValue(r: RdbReader, type: number, ctx: ValueCtx): Value {
       if (n === 0) r.empty(at);
       const vals = [];
       for (let i = 0; i < n; i++) vals.push(elem(r.str()));
-      return List.builtAsQuicklist(vals);
+      return List.builtAsQuicklist(vals, ctx.lists);
     }
     case R.T_SET: {
       const n = r.plainLen();
@@ -843,7 +847,7 @@ export function readValue(r: RdbReader, type: number, ctx: ValueCtx): Value {
     case R.T_LIST_ZIPLIST: {
       const es = ziplistEntries(r.strBytes(), r, at, WHY.listZiplist);
       if (es.length === 0) r.empty(at);
-      return List.builtAsQuicklist(es.map(elem));
+      return List.builtAsQuicklist(es.map(elem), ctx.lists);
     }
     case R.T_SET_INTSET:
       sanitized(ctx);
@@ -924,7 +928,7 @@ export function readValue(r: RdbReader, type: number, ctx: ValueCtx): Value {
       }
       // (nodes whose listpack is empty are skipped; a list of only those is an empty key)
       if (vals.length === 0) r.empty(at);
-      return List.builtAsQuicklist(vals);
+      return List.builtAsQuicklist(vals, ctx.lists);
     }
     case R.T_STREAM_LISTPACKS:
     case R.T_STREAM_LISTPACKS_2:

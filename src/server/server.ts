@@ -43,7 +43,7 @@ import { clientType, clientInfoLine, outputBufferMemory, resizeReplyBuffer } fro
 import { Watches, discardTransaction } from './multi.js';
 import { Aof, loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { attachPersistence } from '../persistence/snapshot.js';
-import { setListMaxListpackSize } from '../types/list.js';
+import { ListLimits } from '../types/list.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
 import { TsdisError } from '../protocol/errors.js';
 import type { MigrateLink } from '../util/migrate-link.js';
@@ -141,6 +141,8 @@ export class Server extends EventEmitter {
    */
   readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0, allowDenyScripts: false, replyBufferPeakResetMs: 5000, replyBufferResizing: true };
   readonly hooks: KeyspaceHooks;
+  /** list-max-listpack-size as the list code reads it, shared by this server's dbs (Db.lists). */
+  readonly listLimits = new ListLimits();
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
   /** Why an embedded server stopped itself (fatal()), else null. */
@@ -260,7 +262,7 @@ export class Server extends EventEmitter {
       },
     };
     const n = this.config.v['databases'] as number;
-    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks));
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks, this.listLimits));
     this.config.onChange = (name) => this.applyConfig(name);
     this.config.check = (name) => {
       if (name === 'maxclients') return this.checkMaxclients();
@@ -283,7 +285,7 @@ export class Server extends EventEmitter {
    * Config values read for every command, kept as plain fields (the config
    * object is a dictionary; this is measurably cheaper on the hot path).
    */
-  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1, listMaxListpackSize: -2 };
+  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1 };
 
   /** The protocol limits every client's parser reads (one object, kept current by refreshHot). */
   readonly parserLimits: ParserLimits = { maxBulkLen: 0, queryBufferLimit: 0 };
@@ -298,9 +300,8 @@ export class Server extends EventEmitter {
     this.hot.lfu = isLfuPolicy(String(v['maxmemory-policy']));
     this.hot.lfuLogFactor = Number(v['lfu-log-factor']);
     this.hot.lfuDecayTime = Number(v['lfu-decay-time']);
-    // list encoding conversions read it (module state, set per server: see types/list.ts)
-    this.hot.listMaxListpackSize = Number(v['list-max-listpack-size'] ?? -2);
-    setListMaxListpackSize(this.hot.listMaxListpackSize);
+    // the list encoding conversions of this server's dbs read it
+    this.listLimits.set(Number(v['list-max-listpack-size'] ?? -2));
   }
 
   /**
@@ -779,7 +780,6 @@ export class Server extends EventEmitter {
   processInput(client: Client): void {
     const parser = client.parser;
     const start = (this.mark = performance.now());
-    setListMaxListpackSize(this.hot.listMaxListpackSize); // module state shared by servers in one process
     for (;;) {
       if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
       const r = parser.next();

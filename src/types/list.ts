@@ -86,24 +86,26 @@ function sizeOf(v: Elem): number {
  * 268435455, else 5.
  * ------------------------------------------------------------------------- */
 
-/** list-max-listpack-size (Redis's server.list_max_listpack_size). */
-let maxListpackSize = -2;
-/** Its limits as [bytes, count] (see nodeLimits). */
-let lpLimitBytes = 8192;
-let lpLimitCount = Infinity;
-
 /**
- * Sets list-max-listpack-size for the conversion decisions. It is module
- * state read by the list code on its hot paths; each server sets its own
- * value before it runs commands (Server.processInput and the in-process
- * call()), so embedded servers with different settings in one process each
- * see theirs. Returns at once when the value is unchanged.
+ * list-max-listpack-size (Redis's server.list_max_listpack_size) and its
+ * limits as bytes and count (see nodeLimits), for the conversion decisions.
+ * Each server has one (Server.listLimits, set from its config); the list
+ * operations that may convert take it, so embedded servers with different
+ * settings in one process never see each other's.
  */
-export function setListMaxListpackSize(n: number): void {
-  if (n === maxListpackSize) return;
-  maxListpackSize = n;
-  [lpLimitBytes, lpLimitCount] = nodeLimits(n);
+export class ListLimits {
+  fill = -2;
+  bytes = 8192;
+  count = Infinity;
+
+  set(fill: number): void {
+    this.fill = fill;
+    [this.bytes, this.count] = nodeLimits(fill);
+  }
 }
+
+/** Redis's default list-max-listpack-size (-2), for lists built outside a server (tests, tools). */
+export const DEFAULT_LIST_LIMITS: Readonly<ListLimits> = Object.freeze(new ListLimits());
 
 /** Size-based node limits for fill -1..-5 (4, 8, 16, 32, 64 KB). */
 const SIZE_LEVELS = [4096, 8192, 16384, 32768, 65536];
@@ -371,9 +373,9 @@ export class List implements Collection {
    * list-max-listpack-size, the full limit, becomes a listpack). For
    * commands/sort.ts and any other builder of a whole list.
    */
-  static builtAsQuicklist(vals: Iterable<Elem>): List {
+  static builtAsQuicklist(vals: Iterable<Elem>, lim: ListLimits): List {
     const l = new List();
-    [l.qLimitBytes, l.qLimitCount] = nodeLimits(Math.min(maxListpackSize, 32767));
+    [l.qLimitBytes, l.qLimitCount] = nodeLimits(Math.min(lim.fill, 32767));
     l.qCount = [];
     l.qSize = [];
     for (const v of vals) {
@@ -381,7 +383,7 @@ export class List implements Collection {
       l.added(v, false);
     }
     const qc = l.qCount;
-    if (qc.length === 1 && l.qSize[0]! <= lpLimitBytes && qc[0]! <= lpLimitCount) {
+    if (qc.length === 1 && l.qSize[0]! <= lim.bytes && qc[0]! <= lim.count) {
       l.lpBytes = l.qSize[0]!;
       l.qCount = null;
       l.qSize = NO_NODES;
@@ -404,9 +406,9 @@ export class List implements Collection {
    * one node. Callers: pushMany/push, and LINSERT and LSET before they look
    * for their pivot/index (so Redis converts even when they then fail).
    */
-  growCheck(addBytes: number, addCount: number): void {
-    if (this.qCount === null && (this.lpBytes + addBytes > lpLimitBytes || this.length + addCount > lpLimitCount)) {
-      [this.qLimitBytes, this.qLimitCount] = nodeLimits(Math.min(maxListpackSize, 32767));
+  growCheck(lim: ListLimits, addBytes: number, addCount: number): void {
+    if (this.qCount === null && (this.lpBytes + addBytes > lim.bytes || this.length + addCount > lim.count)) {
+      [this.qLimitBytes, this.qLimitCount] = nodeLimits(Math.min(lim.fill, 32767));
       this.qCount = this.length > 0 ? [this.length] : [];
       this.qSize = this.length > 0 ? [this.lpBytes] : [];
     }
@@ -419,10 +421,10 @@ export class List implements Collection {
    * the bytes for a size limit, half the count for a count limit), so a list
    * near the limit does not convert back and forth.
    */
-  shrinkCheck(): void {
+  shrinkCheck(lim: ListLimits): void {
     const qc = this.qCount;
     if (qc === null || qc.length !== 1) return;
-    const f = maxListpackSize;
+    const f = lim.fill;
     if (f < 0 ? this.qSize[0]! > sizeLevel(f) >>> 1 : qc[0]! > (f === 0 ? 1 : f) >>> 1) return;
     this.lpBytes = this.qSize[0]!;
     this.qCount = null;
@@ -484,13 +486,13 @@ export class List implements Collection {
   }
 
   /** Appends at the tail (an RPUSH of one element: the listpack may convert first). */
-  pushRight(v: Elem): void {
-    this.push(v, false);
+  pushRight(v: Elem, lim: ListLimits): void {
+    this.push(v, false, lim);
   }
 
   /** Prepends at the head (an LPUSH of one element). */
-  pushLeft(v: Elem): void {
-    this.push(v, true);
+  pushLeft(v: Elem, lim: ListLimits): void {
+    this.push(v, true, lim);
   }
 
   /**
@@ -499,19 +501,19 @@ export class List implements Collection {
    * passes 0 for an integer popped from a quicklist, as Redis counts only
    * string-encoded objects).
    */
-  push(v: Elem, left: boolean, addBytes?: number): void {
-    if (this.qCount === null) this.growCheck(addBytes ?? textLen(v), 1);
+  push(v: Elem, left: boolean, lim: ListLimits, addBytes?: number): void {
+    if (this.qCount === null) this.growCheck(lim, addBytes ?? textLen(v), 1);
     if (left) this.rawPushLeft(v);
     else this.rawPushRight(v);
     this.added(v, left);
   }
 
   /** LPUSH/RPUSH: pushes vals[from..] (latin1 text) one by one after one growth check for all of them. */
-  pushMany(vals: readonly string[], from: number, left: boolean): void {
+  pushMany(vals: readonly string[], from: number, left: boolean, lim: ListLimits): void {
     if (this.qCount === null) {
       let bytes = 0;
       for (let i = from; i < vals.length; i++) bytes += vals[i]!.length;
-      this.growCheck(bytes, vals.length - from);
+      this.growCheck(lim, bytes, vals.length - from);
     }
     for (let i = from; i < vals.length; i++) {
       const v = elem(vals[i]!);
@@ -873,9 +875,9 @@ export class List implements Collection {
   }
 
   /** Inserts v so that it ends at index i (0 <= i <= length), encoding accounting included (a push at the ends). */
-  insertAt(i: number, v: Elem): void {
-    if (i === 0) return this.pushLeft(v);
-    if (i === this.length) return this.pushRight(v);
+  insertAt(i: number, v: Elem, lim: ListLimits): void {
+    if (i === 0) return this.pushLeft(v, lim);
+    if (i === this.length) return this.pushRight(v, lim);
     this.insertAround(i, false, v);
   }
 
@@ -920,7 +922,7 @@ export class List implements Collection {
    * Keeps the elements [start, end] (inclusive, already clamped to the list,
    * start > end empties it); returns how many were removed.
    */
-  trim(start: number, end: number): number {
+  trim(start: number, end: number, lim: ListLimits): number {
     const before = this.length;
     if (start > end || start >= before) {
       this.clear();
@@ -960,7 +962,7 @@ export class List implements Collection {
     this.fixEnds();
     this.mem += chunkBytes(r.at(0));
     if (r.length > 1) this.mem += chunkBytes(r.at(r.length - 1));
-    this.shrinkCheck();
+    this.shrinkCheck(lim);
     return before - this.length;
   }
 
@@ -986,7 +988,7 @@ export class List implements Collection {
    * Removes up to `count` elements equal to v (count > 0 from the head,
    * count < 0 from the tail, 0 all); returns how many were removed.
    */
-  remove(v: Elem, count: number): number {
+  remove(v: Elem, count: number, lim: ListLimits): number {
     const all = this.toArray();
     const limit = count === 0 ? Infinity : Math.abs(count);
     let removed = 0;
@@ -1022,7 +1024,7 @@ export class List implements Collection {
     }
     this.reset();
     for (let i = 0; i < all.length; i++) if (keep[i]) this.rawPushRight(all[i]!);
-    if (this.length > 0) this.shrinkCheck();
+    if (this.length > 0) this.shrinkCheck(lim);
     return removed;
   }
 

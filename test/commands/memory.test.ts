@@ -209,10 +209,10 @@ test('storing a collection over itself, or replacing it by another representatio
     await srv.call('RPUSH', 'l', 'a');
     const db = srv.server.dbs[0]!;
     const l = db.get('l') as List;
-    for (let i = 0; i < 500; i++) l.pushRight('element-' + i);
+    for (let i = 0; i < 500; i++) l.pushRight('element-' + i, db.lists);
     db.set('l', l, true); // the same object, grown in place, stored again
     assert.deepEqual(auditMemory(srv.server), []);
-    for (let i = 0; i < 500; i++) l.pushLeft('more-' + i);
+    for (let i = 0; i < 500; i++) l.pushLeft('more-' + i, db.lists);
     db.replaceAt(db.writeSlot('l'), 'l', l);
     assert.deepEqual(auditMemory(srv.server), []);
   } finally {

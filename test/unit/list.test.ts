@@ -6,7 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { List, elem, entrySize, setListMaxListpackSize, type Elem } from '../../src/types/list.js';
+import { List, ListLimits, DEFAULT_LIST_LIMITS, elem, entrySize, type Elem } from '../../src/types/list.js';
+
+/** Redis's default list-max-listpack-size, for the tests that do not vary it. */
+const DEF = DEFAULT_LIST_LIMITS;
 
 /**
  * The encoding accounting matches the elements: as a listpack its byte size
@@ -62,7 +65,7 @@ test('List behaves like an array under random operations', () => {
           case 'push':
             for (let k = 0; k < o.n; k++) {
               const v = elem(o.v + (k % 3 === 0 ? '' : String(k)));
-              l.push(v, o.left);
+              l.push(v, o.left, DEF);
               if (o.left) m.unshift(v);
               else m.push(v);
             }
@@ -78,7 +81,7 @@ test('List behaves like an array under random operations', () => {
             break;
           case 'insert': {
             const i = Math.min(o.i, m.length);
-            l.insertAt(i, elem(o.v));
+            l.insertAt(i, elem(o.v), DEF);
             m.splice(i, 0, elem(o.v));
             break;
           }
@@ -86,7 +89,7 @@ test('List behaves like an array under random operations', () => {
             const s = Math.max(0, o.s);
             const e = Math.min(o.e, m.length - 1);
             const before = m.length;
-            const removed = l.trim(s, e);
+            const removed = l.trim(s, e, DEF);
             m = s > e || s >= before ? [] : m.slice(s, e + 1);
             assert.equal(removed, before - m.length);
             break;
@@ -102,12 +105,12 @@ test('List behaves like an array under random operations', () => {
             };
             if (o.count >= 0) m = m.filter((x) => !drop(x));
             else m = m.reverse().filter((x) => !drop(x)).reverse();
-            assert.equal(l.remove(v, o.count), removed);
+            assert.equal(l.remove(v, o.count, DEF), removed);
             break;
           }
           case 'dup': {
             const c = l.dup();
-            c.pushRight('extra');
+            c.pushRight('extra', DEF);
             l = c;
             l.popRight();
             break;
@@ -161,16 +164,16 @@ test('long random sequences across many chunks match the array model', () => {
     const r = rnd(100);
     const v = elem(vals[rnd(vals.length)]! + (rnd(2) ? '' : String(rnd(50))));
     if (r < 30) {
-      l.pushRight(v);
+      l.pushRight(v, DEF);
       m.push(v);
     } else if (r < 55) {
-      l.pushLeft(v);
+      l.pushLeft(v, DEF);
       m.unshift(v);
     } else if (r < 70) assert.equal(l.popLeft(), m.shift());
     else if (r < 85) assert.equal(l.popRight(), m.pop());
     else if (r < 92 && m.length) {
       const i = rnd(m.length + 1);
-      l.insertAt(i, v);
+      l.insertAt(i, v, DEF);
       m.splice(i, 0, v);
     } else if (r < 97 && m.length) {
       const i = rnd(m.length);
@@ -180,7 +183,7 @@ test('long random sequences across many chunks match the array model', () => {
       checkAccounting(l);
       const s = rnd(5);
       const e = m.length - 1 - rnd(5);
-      l.trim(s, e);
+      l.trim(s, e, DEF);
       m = m.slice(s, e + 1);
     } else if (m.length) {
       const i = rnd(m.length);
@@ -203,8 +206,9 @@ test('long random sequences across many chunks match the array model', () => {
 
 test('encoding accounting under small limits, with conversions both ways', () => {
   for (const fill of [3, 8, -1]) {
-    setListMaxListpackSize(fill);
-    try {
+    const lim = new ListLimits();
+    lim.set(fill);
+    {
       let seed = 777 + fill;
       const rnd = (n: number): number => {
         seed = (seed * 1103515245 + 12345) >>> 0;
@@ -220,38 +224,38 @@ test('encoding accounting under small limits, with conversions both ways', () =>
         const grow = m.length < 40 || rnd(3) === 0;
         if (r < 40 && grow) {
           const left = rnd(2) === 0;
-          l.push(v, left);
+          l.push(v, left, lim);
           if (left) m.unshift(v);
           else m.push(v);
         } else if (r < 50 && grow) {
           const xs = [String(v), 'b', '12'];
-          l.pushMany(xs, 0, false);
+          l.pushMany(xs, 0, false, lim);
           m.push(...xs.map(elem));
         } else if (r < 75 && m.length) {
           const left = rnd(2) === 0;
           assert.equal(l.pop(left), left ? m.shift() : m.pop());
-          if (m.length) l.shrinkCheck();
+          if (m.length) l.shrinkCheck(lim);
         } else if (r < 85 && m.length) {
           const i = rnd(m.length);
           const after = rnd(2) === 0;
-          l.growCheck(textOf(v).length, 1);
+          l.growCheck(lim, textOf(v).length, 1);
           l.insertAround(i, after, v);
           m.splice(after ? i + 1 : i, 0, v);
         } else if (r < 92 && m.length) {
           const i = rnd(m.length);
-          l.growCheck(textOf(v).length, 1);
+          l.growCheck(lim, textOf(v).length, 1);
           l.setAt(i, v);
           m[i] = v;
-          l.shrinkCheck();
+          l.shrinkCheck(lim);
         } else if (r < 96 && m.length > 2) {
           const s = rnd(3);
           const e = m.length - 1 - rnd(3);
-          l.trim(s, e);
+          l.trim(s, e, lim);
           m = s > e ? [] : m.slice(s, e + 1);
         } else if (m.length) {
           const x = m[rnd(m.length)]!;
           const n = m.filter((y) => y === x).length;
-          assert.equal(l.remove(x, 0), n);
+          assert.equal(l.remove(x, 0, lim), n);
           m = m.filter((y) => y !== x);
         }
         assert.deepEqual(l.toArray(), m);
@@ -259,8 +263,6 @@ test('encoding accounting under small limits, with conversions both ways', () =>
         seen.add(l.encoding());
       }
       assert.deepEqual([...seen].sort(), ['listpack', 'quicklist'], `fill ${fill}`);
-    } finally {
-      setListMaxListpackSize(-2);
     }
   }
 });
@@ -270,15 +272,15 @@ function textOf(v: Elem): string {
 }
 
 test('a list built as a quicklist (SORT STORE) becomes a listpack when it is one node within the limit', () => {
-  const small = List.builtAsQuicklist(['a', 'b', 1, 2].map((x) => x));
+  const small = List.builtAsQuicklist(['a', 'b', 1, 2].map((x) => x), DEF);
   assert.equal(small.encoding(), 'listpack');
   assert.deepEqual(small.toArray(), ['a', 'b', 1, 2]);
   checkAccounting(small);
   // 79 entries of 100 bytes fill one 8 KB node (8144 bytes); 80 take two
-  const one = List.builtAsQuicklist(Array.from({ length: 79 }, () => 'v'.repeat(100)));
+  const one = List.builtAsQuicklist(Array.from({ length: 79 }, () => 'v'.repeat(100)), DEF);
   assert.equal(one.encoding(), 'listpack');
   checkAccounting(one);
-  const two = List.builtAsQuicklist(Array.from({ length: 80 }, () => 'v'.repeat(100)));
+  const two = List.builtAsQuicklist(Array.from({ length: 80 }, () => 'v'.repeat(100)), DEF);
   assert.equal(two.encoding(), 'quicklist');
   assert.equal(two.quicklistNodes(), 2);
   checkAccounting(two);
@@ -294,6 +296,28 @@ test('two embedded servers keep their own list-max-listpack-size', async () => {
     assert.equal(await a.call('OBJECT', 'ENCODING', 'l'), 'quicklist');
     assert.equal(await b.call('OBJECT', 'ENCODING', 'l'), 'listpack');
   } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a write replayed after CLIENT PAUSE converts by its own server\'s list-max-listpack-size, whatever ran in between', async () => {
+  const { createServer } = await import('../../src/index.js');
+  const { RawConn } = await import('../helpers/servers.js');
+  const a = await createServer({ port: 0, config: { 'list-max-listpack-size': '2' } });
+  const b = await createServer({ noListen: true });
+  const ctl = await RawConn.connect(a.port);
+  const w = await RawConn.connect(a.port);
+  try {
+    assert.equal(await ctl.call('CLIENT', 'PAUSE', '300', 'WRITE'), '+OK\r\n');
+    const pushed = w.call('RPUSH', 'l', '1', '2', '3'); // held by the pause
+    await new Promise((r) => setTimeout(r, 50));
+    await b.call('RPUSH', 'm', '1'); // the other server runs a command meanwhile
+    assert.equal(await pushed, ':3\r\n');
+    assert.equal(await a.call('OBJECT', 'ENCODING', 'l'), 'quicklist');
+  } finally {
+    ctl.close();
+    w.close();
     await a.close();
     await b.close();
   }
