@@ -95,7 +95,7 @@ function debugObject(ctx: Ctx): void {
   const shared = typeof v === 'number' && v >= 0 && v < 10000 && !noShared;
   const encoding = isString(v) ? stringEncoding(v) : v.encoding();
   const now = server.clock();
-  const lru = shared ? lruClock(server.startTime) : (db.dict.meta![db.dict.slot(key)]! & 0xffffff);
+  const lru = shared ? lruClock(server.startTime) : (db.dict.metaAt(db.dict.slot(key)) & 0xffffff);
   const idle = Math.floor(idleMs(lru, now) / 1000);
   let extra = '';
   if (encoding === 'quicklist') {

@@ -284,10 +284,10 @@ function keys(ctx: Ctx): void {
   const pattern = ctx.argv[1]!;
   const all = pattern === '*';
   const now = ctx.server.now();
-  const names = db.dict.keys;
+  const d = db.dict;
   const out: string[] = [];
-  for (let i = 0; i < names.length; i++) {
-    const k = names[i]!;
+  for (let i = 0; i < d.size; i++) {
+    const k = d.keyAt(i);
     if ((all || globMatch(pattern, k)) && !isExpired(db, k, now)) out.push(k);
   }
   reply.bulks(out);
@@ -524,7 +524,7 @@ function objectIdletime(ctx: Ctx): void {
   if (v === undefined) return; // the key is looked up first: missing → null even under LFU
   if (lfuSelected(ctx)) throw new ReplyError(Err.lfuSelected);
   const db = ctx.db;
-  const meta = db.dict.meta![db.dict.slot(ctx.argv[2]!)]!;
+  const meta = db.dict.metaAt(db.dict.slot(ctx.argv[2]!));
   ctx.reply.int(Math.floor(idleMs(meta, ctx.server.now()) / 1000));
 }
 
@@ -534,7 +534,7 @@ function objectFreq(ctx: Ctx): void {
   if (v === undefined) return;
   if (!lfuSelected(ctx)) throw new ReplyError(Err.lfuNotSelected);
   const db = ctx.db;
-  const meta = db.dict.meta![db.dict.slot(ctx.argv[2]!)]!;
+  const meta = db.dict.metaAt(db.dict.slot(ctx.argv[2]!));
   ctx.reply.int(lfuDecr(meta, ctx.server.now(), ctx.server.config.v['lfu-decay-time'] as number));
 }
 

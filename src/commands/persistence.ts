@@ -161,12 +161,12 @@ export function restore(ctx: Ctx): void {
   if (when !== 0) db.setWithExpire(key, val, when);
   else db.set(key, val);
   const slot = db.dict.slot(key);
-  const meta = db.dict.meta;
-  if (meta !== null && slot >= 0) {
+  const d = db.dict;
+  if (d.hasMeta && slot >= 0) {
     if (server.hot.lfu) {
-      if (freq >= 0) meta[slot] = ((Math.floor(server.now() / 60000) & 0xffff) << 8) | freq;
+      if (freq >= 0) d.setMetaAt(slot, ((Math.floor(server.now() / 60000) & 0xffff) << 8) | freq);
     } else if (idle >= 0) {
-      meta[slot] = (lruClock(server.now()) - idle + 0x1000000) & 0xffffff;
+      d.setMetaAt(slot, (lruClock(server.now()) - idle + 0x1000000) & 0xffffff);
     }
   }
   db.notify('g', 'restore', key);

@@ -182,10 +182,10 @@ export class Db {
     const slot = this.dict.slot(key);
     if (slot < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    const meta = this.dict.meta!;
-    if (this.hooks.touch()) meta[slot] = this.hooks.accessMeta(meta[slot]!);
+    const d = this.dict;
+    if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
-    return this.dict.vals[slot];
+    return d.valAt(slot);
   }
 
   /**
@@ -197,15 +197,15 @@ export class Db {
     const slot = this.dict.slot(key);
     if (slot < 0) return -1;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return -1;
-    const meta = this.dict.meta!;
-    if (this.hooks.touch()) meta[slot] = this.hooks.accessMeta(meta[slot]!);
+    const d = this.dict;
+    if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
     return slot;
   }
 
   /** The value in a slot returned by writeSlot(). */
   valueAt(slot: number): Value {
-    return this.dict.vals[slot]!;
+    return this.dict.valAt(slot);
   }
 
   /**
@@ -213,15 +213,14 @@ export class Db {
    * changed in between: the value is replaced where it is.
    */
   replaceAt(slot: number, key: string, val: Value): void {
-    const old = this.dict.vals[slot]!;
+    const old = this.dict.valAt(slot);
     if (this.hfe.size !== 0) this.hfeDrop(old);
     const prev = this.counted(old); // (before measure: `val` may be `old` itself)
     this.mem += measure(val) - prev;
     if (typeof old === 'object' && !Buffer.isBuffer(old) && old !== val) this.hooks.released?.(old, 'server');
     this.dict.setAt(slot, val);
     if (typeof val === 'object') this.hfeAdd(key, val);
-    const meta = this.dict.meta;
-    if (meta !== null && !(this.hooks.lfu?.() ?? false)) meta[slot] = this.freshMeta();
+    if (this.dict.hasMeta && !(this.hooks.lfu?.() ?? false)) this.dict.setMetaAt(slot, this.freshMeta());
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
     if (this.onReady !== null) this.onReady(this, key);
@@ -254,9 +253,9 @@ export class Db {
     const slot = this.dict.slot(key);
     let v: Value | undefined;
     if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key))) {
-      const meta = this.dict.meta!;
-      meta[slot] = this.hooks.accessMeta(meta[slot]!);
-      v = this.dict.vals[slot];
+      const d = this.dict;
+      d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
+      v = d.valAt(slot);
     }
     this.hooks.hitOrMiss(v !== undefined);
     if (v === undefined) this.hooks.notify('m', 'keymiss', key, this.id);
@@ -404,8 +403,8 @@ export class Db {
     if (this.cow !== null) this.cow(this, src);
     if (to.cow !== null) to.cow(to, dst);
     const slot = this.dict.slot(src);
-    const val = this.dict.vals[slot]!;
-    const meta = this.dict.meta![slot]!;
+    const val = this.dict.valAt(slot);
+    const meta = this.dict.metaAt(slot);
     const when = this.expires.size !== 0 ? this.expires.get(src) : undefined;
     this.dict.delete(src);
     this.dropped(src, val, null);
@@ -432,7 +431,7 @@ export class Db {
     if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot < 0) return;
-    const prev = this.counted(this.dict.vals[slot]!);
+    const prev = this.counted(this.dict.valAt(slot));
     this.mem += measure(val) - prev;
     this.dict.setAt(slot, val);
   }
@@ -454,9 +453,9 @@ export class Db {
   remeasure(key: string): void {
     const d = this.dict;
     let slot = this.lastSlot;
-    if (slot < 0 || slot >= d.keys.length || d.keys[slot] !== key) slot = d.slot(key);
+    if (slot < 0 || slot >= d.size || d.keyAt(slot) !== key) slot = d.slot(key);
     if (slot < 0) return;
-    const v = d.vals[slot]!;
+    const v = d.valAt(slot);
     if (typeof v !== 'object' || v === this.pending || Buffer.isBuffer(v)) return;
     if (this.pending !== null) this.mem += remeasured(this.pending);
     this.pending = v;
@@ -618,7 +617,7 @@ export class Db {
    */
   private storedKey(key: string): string {
     const slot = this.dict.slot(key);
-    return slot < 0 ? key : this.dict.keys[slot]!;
+    return slot < 0 ? key : this.dict.keyAt(slot);
   }
 
   /** Removes a TTL; returns true when there was one. */

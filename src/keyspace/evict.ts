@@ -386,19 +386,18 @@ export class Eviction {
     const scores = this.poolScore;
     const dbs = this.poolDb;
     const main = db.dict;
-    const meta = main.meta!;
     for (let j = 0; j < n; j++) {
       // all keys when there are no more than samples; else random slots
       const slot = n === size ? j : Math.floor(random() * size);
-      const key = sampled.keys[slot]!;
+      const key = sampled.keyAt(slot);
       let score: number;
       if (this.by === BY_TTL) {
         // the sooner the expiry, the better
-        score = -Number(db.expires.vals[slot]!);
+        score = -Number(db.expires.valAt(slot));
       } else {
         const at = this.allkeys ? slot : main.slot(key);
         if (at < 0) continue;
-        const m = meta[at]!;
+        const m = main.metaAt(at);
         score = this.by === BY_LRU ? idleMs(m, now) : 255 - lfuDecr(m, now, decay);
       }
       // the first empty entry or the first with a lower score

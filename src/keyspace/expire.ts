@@ -132,9 +132,9 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
         let cur = cursors.get(exp) ?? 0;
         while (sampled < num && exp.size > 0) {
           if (cur >= exp.size) cur = 0;
-          const ttl = Number(exp.vals[cur]!) - now;
+          const ttl = Number(exp.valAt(cur)) - now;
           sampled++;
-          if (ttl <= 0 && db.expireIfNeeded(exp.keys[cur]!)) {
+          if (ttl <= 0 && db.expireIfNeeded(exp.keyAt(cur))) {
             // The last slot moved into `cur`: look at it next.
             expired++;
           } else {

@@ -94,10 +94,18 @@ export function int32Table(n: number): Int32Array {
   return n * 4 >= SHARED_MIN_BYTES ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n);
 }
 
-/** A zeroed Uint32Array of n elements, backed as int32Table's. */
-export function uint32Table(n: number): Uint32Array {
-  return n * 4 >= SHARED_MIN_BYTES ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n);
+/** A zeroed Uint32Array of n elements, backed as int32Table's (or by a SharedArrayBuffer whatever its size: `shared`). */
+export function uint32Table(n: number, shared = false): Uint32Array {
+  return shared || n * 4 >= SHARED_MIN_BYTES ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n);
 }
+
+/**
+ * Dict keeps its keys and values in pages of PAGE slots (dict.ts): slot s
+ * is entry s & PAGE_MASK of page s >>> PAGE_SHIFT. findPaged() reads keys so.
+ */
+export const PAGE_SHIFT = 16;
+export const PAGE = 1 << PAGE_SHIFT;
+export const PAGE_MASK = PAGE - 1;
 
 /** Old-table positions moved to the new table per insert or remove during a resize. */
 const MIGRATE_STEP = 128;
@@ -163,6 +171,46 @@ export class KeyIndex {
       if (e === h) {
         const s = t[p * 2 + 1]!;
         if (s >= 0 && keys[s] === key) return s;
+      }
+      p = (p + 1) & m;
+    }
+  }
+
+  /**
+   * find() for keys kept in pages (Dict): `key` is at slot s when
+   * kp[s >>> PAGE_SHIFT][s & PAGE_MASK] is. The same probe as find(), kept
+   * apart so each call site sees one shape of key store.
+   */
+  findPaged(key: string, kp: readonly (readonly string[])[]): number {
+    if (this.old !== null) this.migrate(FIND_STEP);
+    const h = hashKey(key);
+    this.lastHash = h;
+    const t = this.table;
+    const m = this.mask;
+    let p = h & m;
+    for (;;) {
+      const e = t[p * 2]!;
+      if (e === 0) break;
+      if (e === h) {
+        const s = t[p * 2 + 1]!;
+        if (kp[s >>> PAGE_SHIFT]![s & PAGE_MASK] === key) return s;
+      }
+      p = (p + 1) & m;
+    }
+    return this.old === null ? -1 : this.findOldPaged(h, key, kp);
+  }
+
+  /** findOld() for findPaged() (a tombstone's slot -1 is tested before it indexes a page). */
+  private findOldPaged(h: number, key: string, kp: readonly (readonly string[])[]): number {
+    const t = this.old!;
+    const m = this.oldMask;
+    let p = h & m;
+    for (;;) {
+      const e = t[p * 2]!;
+      if (e === 0) return -1;
+      if (e === h) {
+        const s = t[p * 2 + 1]!;
+        if (s >= 0 && kp[s >>> PAGE_SHIFT]![s & PAGE_MASK] === key) return s;
       }
       p = (p + 1) & m;
     }

@@ -285,11 +285,11 @@ export function auditMemory(server: Server): MemoryDrift[] {
   const out: MemoryDrift[] = [];
   for (const db of server.dbs) {
     db.datasetBytes(); // the pending collection measured: every acct is current
-    const { keys, vals } = db.dict;
+    const d = db.dict;
     let total = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const v = vals[i]!;
-      const k = keys[i]!;
+    for (let i = 0; i < d.size; i++) {
+      const v = d.valAt(i);
+      const k = d.keyAt(i);
       const now = valueBytes(v);
       if (typeof v === 'object' && !Buffer.isBuffer(v) && v.acct !== now) out.push({ db: db.id, key: k, counted: v.acct, actual: now });
       total += strBytes(k.length) + now;

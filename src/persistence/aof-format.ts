@@ -177,13 +177,12 @@ export function writeDatasetAsCommands(fd: number, dbs: readonly Db[], libraries
   for (const db of dbs) {
     if (db.dict.size === 0) continue;
     put(encodeCommand(['SELECT', String(db.id)]));
-    const keys = db.dict.keys;
-    const vals = db.dict.vals;
+    const d = db.dict;
     const cmds: string[][] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
+    for (let i = 0; i < d.size; i++) {
+      const key = d.keyAt(i);
       cmds.length = 0;
-      keyCommands(key, vals[i]!, db.expires.get(key), cmds);
+      keyCommands(key, d.valAt(i), db.expires.get(key), cmds);
       for (const c of cmds) put(encodeCommand(c));
     }
   }

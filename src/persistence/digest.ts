@@ -150,11 +150,11 @@ export function datasetDigest(server: Server): string {
     const id = Buffer.alloc(4);
     id.writeUInt32BE(db.id);
     mixInto(final, id);
-    for (let i = 0; i < dict.keys.length; i++) {
-      const k = dict.keys[i]!;
+    for (let i = 0; i < dict.size; i++) {
+      const k = dict.keyAt(i);
       const d = Buffer.alloc(20);
       mixInto(d, bytes(k));
-      valueDigest(d, dict.vals[i]!, db.expires.size !== 0 && db.expires.has(k));
+      valueDigest(d, dict.valAt(i), db.expires.size !== 0 && db.expires.has(k));
       xorInto(final, d);
     }
   }

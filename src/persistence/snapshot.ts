@@ -35,7 +35,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
-import type { Dict } from '../keyspace/dict.js';
+import { KeySnapshot, type Dict } from '../keyspace/dict.js';
 import type { Value } from '../keyspace/value.js';
 import { ReplyError } from '../protocol/errors.js';
 import { Crc64 } from './crc64.js';
@@ -153,9 +153,9 @@ export function rdbImage(server: Server, opts: { aofBase?: boolean } = {}): Buff
     if (d.size === 0) continue;
     writeDbHeader(w, db.id, d.size, db.expires.size);
     const exp = db.expires;
-    for (let i = 0; i < d.keys.length; i++) {
-      const k = d.keys[i]!;
-      writeKeyValue(w, k, d.vals[i]!, exp.size === 0 ? undefined : exp.get(k));
+    for (let i = 0; i < d.size; i++) {
+      const k = d.keyAt(i);
+      writeKeyValue(w, k, d.valAt(i), exp.size === 0 ? undefined : exp.get(k));
       if (w.pos > WRITE_CHUNK) flush();
     }
   }
@@ -227,13 +227,16 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
  * BGSAVE
  * ------------------------------------------------------------------------- */
 
+/** The work list of a database whose walk is done. */
+const NO_KEYS = new KeySnapshot([], 0);
+
 /** Per-database state of a running BGSAVE. */
 interface DbSnap {
   id: number;
   dict: Dict<Value>;
   expires: Dict<number | bigint>;
   /** The keys at the start (the walk's work list). */
-  keys: string[];
+  keys: KeySnapshot;
   size: number;
   expiresSize: number;
   /** Keys serialized by cow() (the walk skips them), or created after the start. */
@@ -353,7 +356,7 @@ export class Bgsave {
         id: db.id,
         dict: db.dict,
         expires: db.expires,
-        keys: db.dict.keys.slice(),
+        keys: db.dict.keysSnapshot(),
         size: db.dict.size,
         expiresSize: db.expires.size,
         handled: new Set(),
@@ -391,10 +394,10 @@ export class Bgsave {
     // (keys[slot] === key, keys being unique) was walked iff slot < pos; a
     // moved one cannot be told apart: its old value is serialized, and the
     // entry is kept at the end of the db only if the walk skipped the key.
-    if (slot < s.pos && s.keys[slot] === key) return;
+    if (slot < s.pos && s.keys.at(slot) === key) return;
     s.side ??= new RdbWriter(this.w.opts, 4096);
     const start = s.side.pos;
-    this.format.keyValue(s.side, key, s.dict.vals[slot]!, s.expires.size === 0 ? undefined : s.expires.get(key));
+    this.format.keyValue(s.side, key, s.dict.valAt(slot), s.expires.size === 0 ? undefined : s.expires.get(key));
     s.entries.push([key, start, s.side.pos]);
     this.keysProcessed++;
   }
@@ -520,7 +523,7 @@ export class Bgsave {
         const exp = s.expires;
         let i = this.idx;
         for (; i < end; i++) {
-          const k = keys[i]!;
+          const k = keys.at(i);
           if (handled.size !== 0 && handled.has(k)) {
             s.skipped.add(k);
             continue;
@@ -546,7 +549,7 @@ export class Bgsave {
           }
           s.done = true;
           s.side = null;
-          s.keys = [];
+          s.keys = NO_KEYS;
           s.handled = new Set();
           s.skipped = new Set();
           s.entries = [];
@@ -1080,7 +1083,7 @@ export class RdbLoader {
         throw this.error(at, line, { before: [line], why: null, doing: 'read-object-value', after: [] });
       }
       this.db.expires.delete(key);
-      const old = d.vals[slot]!;
+      const old = d.valAt(slot);
       this.db.hfeDrop(old);
       d.set(key, val, this.meta);
       this.db.loadedValue(key, val, old);

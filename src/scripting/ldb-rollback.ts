@@ -71,8 +71,8 @@ export class LdbRollback {
     if (m === undefined) this.before.set(d, (m = new Map()));
     if (m.has(key)) return;
     const slot = d.slot(key);
-    const v = slot < 0 ? undefined : d.vals[slot]!;
-    m.set(key, { value: v === undefined ? undefined : dupValue(v), ttl: db.expires.get(key), meta: slot >= 0 && d.meta !== null ? d.meta[slot]! : 0 });
+    const v = slot < 0 ? undefined : d.valAt(slot);
+    m.set(key, { value: v === undefined ? undefined : dupValue(v), ttl: db.expires.get(key), meta: slot >= 0 && d.hasMeta ? d.metaAt(slot) : 0 });
   }
 
   /** Ends recording and restores the dataset (after the EVAL's reply is written). */
@@ -106,7 +106,7 @@ export class LdbRollback {
       if (flushed) {
         db.hfe.clear();
         const d = db.dict;
-        for (let i = 0; i < d.keys.length; i++) db.hfeAdd(d.keys[i]!, d.vals[i]!);
+        for (let i = 0; i < d.size; i++) db.hfeAdd(d.keyAt(i), d.valAt(i));
       }
     }
     server.dirty = this.dirty;

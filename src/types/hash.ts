@@ -158,7 +158,7 @@ export class HashValue implements Collection {
       h.lp = null;
       h.ht = new Dict<string>();
       const src = this.ht!;
-      for (let i = 0; i < src.keys.length; i++) h.ht.set(src.keys[i]!, src.vals[i]!);
+      for (let i = 0; i < src.size; i++) h.ht.set(src.keyAt(i), src.valAt(i));
     }
     if (this.ex !== null) h.ex = this.ex.copy();
     return h;
@@ -278,7 +278,7 @@ export class HashValue implements Collection {
       this.sb += strBytes(f.length) + strBytes(v.length);
       return true;
     }
-    this.sb += strBytes(v.length) - strBytes(ht.vals[slot]!.length);
+    this.sb += strBytes(v.length) - strBytes(ht.valAt(slot).length);
     ht.setAt(slot, v);
     return false;
   }
@@ -307,19 +307,19 @@ export class HashValue implements Collection {
       const lp = this.lp;
       for (let i = 0; i < lp.length; i += 2) fn(lp[i]!, lp[i + 1]!);
     } else {
-      const { keys, vals } = this.ht!;
-      for (let i = 0; i < keys.length; i++) fn(keys[i]!, vals[i]!);
+      const ht = this.ht!;
+      for (let i = 0; i < ht.size; i++) fn(ht.keyAt(i), ht.valAt(i));
     }
   }
 
   /** The field at position i (0 <= i < size). */
   fieldAt(i: number): string {
-    return this.lp ? this.lp[i * 2]! : this.ht!.keys[i]!;
+    return this.lp ? this.lp[i * 2]! : this.ht!.keyAt(i);
   }
 
   /** The value at position i (0 <= i < size). */
   valueAt(i: number): string {
-    return this.lp ? this.lp[i * 2 + 1]! : this.ht!.vals[i]!;
+    return this.lp ? this.lp[i * 2 + 1]! : this.ht!.valAt(i);
   }
 
   /* -------------------------------------------------------------------------
@@ -344,7 +344,7 @@ export class HashValue implements Collection {
   expireAt(i: number): number {
     const ex = this.ex;
     if (ex === null) return 0;
-    return this.lp ? ex.lpt![i]! : (ex.map!.get(this.ht!.keys[i]!) ?? 0);
+    return this.lp ? ex.lpt![i]! : (ex.map!.get(this.ht!.keyAt(i)) ?? 0);
   }
 
   /**

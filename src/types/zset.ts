@@ -343,7 +343,7 @@ export class ZSet implements Collection {
   }
   /** The score of the member at a dict slot. */
   scoreAt(slot: number): number {
-    return this.dict.vals[slot]!;
+    return this.dict.valAt(slot);
   }
 
   /**
@@ -629,7 +629,7 @@ export class ZSet implements Collection {
    * -0 alike) leaves the stored one, as Redis's `score != curscore`.
    */
   update(slot: number, member: string, score: number): void {
-    const old = this.dict.vals[slot]!;
+    const old = this.dict.valAt(slot);
     if (old === score) return;
     score = this.stored(score);
     this.dict.setAt(slot, score);

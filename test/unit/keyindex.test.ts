@@ -18,7 +18,7 @@ test('Dict with the hash index agrees with a Map through growth, churn and shrin
   const check = () => {
     assert.equal(d.size, model.size);
     for (const [k, v] of model) assert.equal(d.get(k), v, `key ${JSON.stringify(k)}`);
-    for (let i = 0; i < d.size; i++) assert.equal(d.slot(d.keys[i]!), i);
+    for (let i = 0; i < d.size; i++) assert.equal(d.slot(d.keyAt(i)), i);
   };
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 30000; i++) {
@@ -66,7 +66,7 @@ test('resizes are incremental: no insert rebuilds the table, and the dict agrees
   const checkAll = () => {
     assert.equal(d.size, model.size);
     for (const [k, v] of model) assert.equal(d.get(k), v, `key ${k}`);
-    for (let i = 0; i < d.size; i++) assert.equal(d.slot(d.keys[i]!), i);
+    for (let i = 0; i < d.size; i++) assert.equal(d.slot(d.keyAt(i)), i);
   };
   // grow to ~60k keys through several doublings, with deletes (which move the last slot) on the way
   for (let i = 0; i < 120000; i++) {
