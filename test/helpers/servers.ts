@@ -182,12 +182,18 @@ export class RawConn {
 
   /** Reads one complete reply's raw bytes. */
   async read(ms = 5000): Promise<string> {
-    await this.waitFor(() => replyLength(this.buf) >= 0 || this.closed, ms, 'a reply');
-    const n = replyLength(this.buf);
-    if (n < 0) throw new Error(`connection closed; partial ${JSON.stringify(this.buf.latin1Slice(0))}`);
-    const s = this.buf.latin1Slice(0, n);
-    this.buf = this.buf.subarray(n);
-    return s;
+    const deadline = Date.now() + ms;
+    for (;;) {
+      await this.waitFor(() => replyLength(this.buf) >= 0 || this.closed, Math.max(0, deadline - Date.now()), 'a reply');
+      // (another read woken by the same data may have taken the reply meanwhile: wait again)
+      const n = replyLength(this.buf);
+      if (n >= 0) {
+        const s = this.buf.latin1Slice(0, n);
+        this.buf = this.buf.subarray(n);
+        return s;
+      }
+      if (this.closed) throw new Error(`connection closed; partial ${JSON.stringify(this.buf.latin1Slice(0))}`);
+    }
   }
 
   /** Sends a command and reads its reply's raw bytes. */
