@@ -236,7 +236,6 @@ export async function runServer(host: Host): Promise<void> {
   // Signals are taken before the server says it is ready (a harness may send SIGTERM as soon
   // as it reads that line); the handler below runs later, from the event loop.
   host.onSignal((sig) => onSignal(sig));
-  server.reclaim.afterStart();
   if (port !== 0) log.notice('Ready to accept connections tcp');
   if (v['unixsocket']) log.notice('Ready to accept connections unix');
 

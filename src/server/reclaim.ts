@@ -19,7 +19,7 @@
  * that much garbage possibly in V8's heap and external memory (heap used
  * plus external beyond used_memory). Then it runs one full collection,
  * and a second one once the server has had no command for FOLLOW_UP_MS
- * (and the young generation is still big; also after the start): V8 shrinks
+ * (and the young generation is still big): V8 shrinks
  * its young generation (grown to 32 MB under load) only at a collection that
  * finds the allocation rate of the last seconds low, which the first one,
  * right after the work, does not (measured: RSS 145 MB after the first, 107
@@ -77,7 +77,7 @@ export class IdleReclaim {
   private activeAt = 0;
   /** used_memory's high-water mark since the last reclaim (or the start). */
   private high = 0;
-  /** When the follow-up was scheduled (the first collection, or the start; performance.now()), or 0 when none is due. */
+  /** When the first collection ran while the follow-up is due (performance.now()), or 0. */
   private followUpFrom = 0;
 
   constructor(private readonly server: Server) {}
@@ -116,16 +116,6 @@ export class IdleReclaim {
     if (heapUsedBytes() + offHeapBytes() - used < RECLAIM_MIN_BYTES) return; // V8 collected it already
     this.collect(`idle after freeing ${(freed / MB).toFixed(1)} MB`);
     this.followUpFrom = performance.now();
-  }
-
-  /**
-   * The server has started (and loaded its data): the follow-up collection
-   * is due once it has had no command for FOLLOW_UP_MS, to shrink the young
-   * generation the start grew (7.6 MB of an empty server's RSS; V8's memory
-   * reducer gives it back only ~16 s after the start). Called by serve.ts.
-   */
-  afterStart(): void {
-    if (this.enabled) this.followUpFrom = performance.now();
   }
 
   /** Runs V8's full collection now, timed and logged (verbose) with `why`. */
