@@ -113,7 +113,9 @@ export class IdleReclaim {
     // from here on, one decision per drop: the mark follows used_memory down
     this.high = used;
     if (used > RECLAIM_MAX_LIVE_BYTES) return;
-    if (heapUsedBytes() + offHeapBytes() - used < RECLAIM_MIN_BYTES) return; // V8 collected it already
+    // V8 collected it already? (a weak test: the Lua VM's 64 MB of WebAssembly memory counts as
+    // external, and a figure taken after a collection can still hold ArrayBuffers being freed)
+    if (heapUsedBytes() + offHeapBytes() - used < RECLAIM_MIN_BYTES) return;
     this.collect(`idle after freeing ${(freed / MB).toFixed(1)} MB`);
     this.followUpFrom = performance.now();
   }
