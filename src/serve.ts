@@ -146,6 +146,8 @@ export async function runServer(host: Host): Promise<void> {
   }
   const log = server.log;
   const v = server.config.v;
+  // memory back to the system when idle after a big free (server/reclaim.ts)
+  server.reclaim.enabled = true;
   // Redis 7.2's first lines (levels included), which tools read for the version and pid, then tsdis's own
   log.notice('oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo');
   log.notice(`Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`);

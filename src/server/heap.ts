@@ -34,6 +34,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 
 const MB = 1024 * 1024;
 /** Heap per byte of maxmemory: the data, plus garbage and V8's working room between collections. */
@@ -188,4 +189,22 @@ export function refreshHeapGauge(): void {
   gauge.reads = 0;
   gauge.used = h.used_heap_size;
   gauge.external = h.external_memory;
+}
+
+/**
+ * V8's full (non-incremental) garbage collection for this isolate, or null
+ * when it cannot be had: global.gc under --expose-gc, else the flag set now
+ * and the function taken from a fresh context (the flag only exposes it to
+ * contexts made after it). Used by the idle reclaim (server/reclaim.ts).
+ */
+export function fullGcFunction(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const f: unknown = vm.runInNewContext('gc');
+    return typeof f === 'function' ? (f as () => void) : null;
+  } catch {
+    return null;
+  }
 }

@@ -32,6 +32,7 @@ import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { strerror } from '../config/file.js';
 import { refreshHeapGauge } from './heap.js';
+import { IdleReclaim } from './reclaim.js';
 import { OOM_MASTER, OomScoreAdj } from './oom.js';
 import { Blocking } from './blocking.js';
 import { ClientPause } from './pause.js';
@@ -187,6 +188,8 @@ export class Server extends EventEmitter {
   readonly evict: Eviction;
   /** maxmemory-clients: client eviction (server/client-eviction.ts). */
   readonly clientEviction: ClientEviction = new ClientEviction(this);
+  /** A full collection when idle after freeing a lot, for the CLI's server (server/reclaim.ts). */
+  readonly reclaim: IdleReclaim = new IdleReclaim(this);
   /**
    * The dispatcher's memory gate runs (client eviction, key eviction, OOM
    * refusals): maxmemory or maxmemory-clients is set, or the V8 heap is
@@ -1206,6 +1209,8 @@ export class Server extends EventEmitter {
         if (c.softLimitSince !== 0 && c.socket && this.outputLimitReached(c, outputBufferMemory(c))) this.closeOverOutputLimit(c);
       }
     }
+    // memory back to the system once idle after a big free (last: it may take a while)
+    this.reclaim.cron();
   }
 
   /**

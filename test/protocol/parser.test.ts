@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RespParser, ProtocolError, splitArgs, INLINE_MAX } from '../../src/protocol/parser.js';
+import { RespParser, ProtocolError, splitArgs, INLINE_MAX, RESERVE_MIN } from '../../src/protocol/parser.js';
 
 const MB = 1024 * 1024;
 
@@ -203,6 +203,51 @@ test('a 64 MB bulk in 64 KB chunks parses in linear time', () => {
   const t1 = performance.now();
   assert.equal(run(small).cmds.length, 2);
   assert.ok(performance.now() - t1 < 3000);
+});
+
+/**
+ * Feeds `frame` as a socket does: `sizes` cycled as read sizes, every read
+ * copied into one shared buffer that the next read overwrites, release()
+ * after the commands are pulled (server.ts onData).
+ */
+function runShared(frame: Buffer, sizes: number[]): string[][] {
+  const p = new RespParser({ maxBulkLen: 512 * MB, queryBufferLimit: 1024 * MB });
+  const shared = Buffer.alloc(Math.max(...sizes));
+  const cmds: string[][] = [];
+  for (let i = 0, k = 0; i < frame.length; k++) {
+    const n = Math.min(sizes[k % sizes.length]!, frame.length - i);
+    shared.fill(0x23);
+    frame.copy(shared, 0, i, i + n);
+    i += n;
+    assert.equal(p.feed(shared.subarray(0, n)), null);
+    for (let r = p.next(); r !== null; r = p.next()) {
+      assert.ok(!(r instanceof ProtocolError), String((r as ProtocolError).message));
+      cmds.push(r);
+    }
+    p.release();
+  }
+  assert.equal(p.buffered, 0);
+  return cmds;
+}
+
+test('bulks of RESERVE_MIN bytes or more, read into one reserved buffer, survive the reused read buffer', () => {
+  // big bulks (each byte tells its offset), pipelined, one starting in the last read of the one before
+  const big = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
+  const sizes = [RESERVE_MIN, RESERVE_MIN + 1, 3 * RESERVE_MIN + 12345, RESERVE_MIN - 1];
+  const parts: Buffer[] = [];
+  const want: string[][] = [];
+  sizes.forEach((n, j) => {
+    const v = big(n, j);
+    parts.push(b(`*3\r\n$3\r\nSET\r\n$2\r\nk${j}\r\n$${n}\r\n`), v, b('\r\n*1\r\n$4\r\nPING\r\n'));
+    want.push(['SET', `k${j}`, v.toString('latin1')], ['PING']);
+  });
+  const frame = Buffer.concat(parts);
+  // socket-sized reads, odd ones, and one bigger than a reserved buffer's slack (joined instead)
+  for (const reads of [[65536], [65536, 1000, 7], [1, 65536, 3], [300000]]) {
+    const got = runShared(frame, reads);
+    assert.equal(got.length, want.length, `reads ${reads}`);
+    got.forEach((c, i) => assert.ok(c.length === want[i]!.length && c.every((a, j) => a === want[i]![j]), `command ${i}, reads ${reads}`));
+  }
 });
 
 test('many pipelined commands in one chunk and across chunks', () => {

@@ -1,0 +1,106 @@
+/**
+ * Memory comes back (issue 14): the CLI's server, idle after its data went
+ * away, gives the memory back (server/reclaim.ts, and the parser's reserved
+ * buffer for big bulks). Smaller than bench/memory-return.ts (1M keys, a
+ * 100 MB value) and bounded in time: RSS must fall back near the empty
+ * server's. Before the reclaim, 300k expired keys left RSS at its peak
+ * (V8 collects nothing while nothing allocates).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startChild, type Child } from '../helpers/child.js';
+
+const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A process's resident set size in bytes (Linux /proc). */
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m, 'no VmRSS');
+  return Number(m[1]) * 1024;
+}
+
+/** Sends `frames` (pipelined, in order) on one connection and waits for `replyBytes` bytes of replies. */
+async function pipeline(port: number, frames: Buffer[], replyBytes: number): Promise<string> {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+  let got = 0;
+  let head = '';
+  const done = new Promise<void>((resolve, reject) => {
+    s.on('data', (d: Buffer) => {
+      if (head.length < 64) head += d.latin1Slice(0, Math.min(64, d.length));
+      got += d.length;
+      if (got >= replyBytes) resolve();
+    });
+    s.once('close', () => reject(new Error(`closed after ${got} reply bytes: ${head}`)));
+  });
+  for (const f of frames) if (!s.write(f)) await new Promise((r) => s.once('drain', r));
+  await done;
+  s.destroy();
+  return head;
+}
+
+/** Polls the RSS each 250 ms until it is at most `limit` or `ms` pass; returns the last reading. */
+async function rssFallsTo(pid: number, limit: number, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  let r = rss(pid);
+  while (r > limit && Date.now() < end) {
+    await sleep(250);
+    r = rss(pid);
+  }
+  return r;
+}
+
+/** The server's empty RSS: read after start, once the start's garbage is collected or not (upper bound). */
+async function start(): Promise<{ child: Child; empty: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-memret-'));
+  const child = await startChild(['--save', '', '--appendonly', 'no'], dir);
+  await sleep(1000);
+  return { child, empty: rss(child.proc.pid!) };
+}
+
+test('keys that expired give their memory back once the server is idle', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const { child, empty } = await start();
+  try {
+    const pid = child.proc.pid!;
+    const n = 300_000;
+    const frames: Buffer[] = [];
+    for (let from = 0; from < n; from += 1000) {
+      let s = '';
+      for (let i = from; i < from + 1000; i++) {
+        const k = `key:${i}`;
+        s += `*5\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvvvvvvvvvvvvvvvv\r\n$2\r\nEX\r\n$1\r\n1\r\n`;
+      }
+      frames.push(Buffer.from(s, 'latin1'));
+    }
+    const head = await pipeline(child.port, frames, n * 5);
+    assert.ok(head.startsWith('+OK'), head);
+    const peak = rss(pid);
+    assert.ok(peak > empty + 40 * MB, `the keys should take memory: empty ${empty / MB} MB, peak ${peak / MB} MB`);
+    // expiry (~1-3 s), then idle 0.5 s and the collections
+    const limit = empty + (peak - empty) / 4;
+    const end = await rssFallsTo(pid, limit, 15000);
+    assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`);
+  } finally {
+    await child.kill();
+  }
+});
+
+test('a deleted 50 MB value gives its memory back once the server is idle', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const { child, empty } = await start();
+  try {
+    const pid = child.proc.pid!;
+    const size = 50 * MB;
+    const head = await pipeline(child.port, [Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`), Buffer.alloc(size, 'x'), Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n')], 5 + 4);
+    assert.equal(head, '+OK\r\n:1\r\n');
+    const limit = empty + 20 * MB;
+    const end = await rssFallsTo(pid, limit, 15000);
+    assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB`);
+  } finally {
+    await child.kill();
+  }
+});
