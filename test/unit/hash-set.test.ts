@@ -27,7 +27,7 @@ test('hash: matches a Map model; listpack keeps insertion order; conversion is o
       let wasHt = false;
       for (const o of ops) {
         if (o.t === 'set') {
-          if (h.lp && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
+          if (h.packed() && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
           assert.equal(h.set(o.f, o.v, maxEntries), !m.has(o.f));
           m.set(o.f, o.v);
         } else if (o.t === 'del') {
@@ -35,13 +35,13 @@ test('hash: matches a Map model; listpack keeps insertion order; conversion is o
         }
         if (wasHt) assert.equal(h.encoding(), 'hashtable');
         wasHt = h.encoding() === 'hashtable';
-        if (h.lp) assert.ok(h.size <= maxEntries);
+        if (h.packed()) assert.ok(h.size <= maxEntries);
       }
       assert.equal(h.size, m.size);
       const got = new Map<string, string>();
       h.forEach((f, v) => got.set(f, v));
       assert.deepEqual(got, m);
-      if (h.lp) assert.deepEqual([...got.keys()], [...m.keys()]);
+      if (h.packed()) assert.deepEqual([...got.keys()], [...m.keys()]);
       for (const [f, v] of m) assert.equal(h.get(f), v);
       const dup = h.dup();
       assert.equal(dup.encoding(), h.encoding());
