@@ -222,7 +222,9 @@ function find(s: string, f: string): number {
       a = p + prefixSize(l);
     }
     if (l === fl && s.startsWith(f, a)) return p;
-    p = skip(s, a + l);
+    p = a + l;
+    const c = s.charCodeAt(p);
+    p = c < 128 ? p + 1 + c : skip(s, p);
     k++;
   }
   return -(k + 1);
@@ -230,8 +232,16 @@ function find(s: string, f: string): number {
 
 /** Number of pairs in s. */
 function countPairs(s: string): number {
+  const n = s.length;
   let k = 0;
-  for (let p = 0; p < s.length; k++) p = skip(s, skip(s, p));
+  let p = 0;
+  while (p < n) {
+    const c = s.charCodeAt(p);
+    p = c < 128 ? p + 1 + c : skip(s, p);
+    const d = s.charCodeAt(p);
+    p = d < 128 ? p + 1 + d : skip(s, p);
+    k++;
+  }
   return k;
 }
 
