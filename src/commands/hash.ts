@@ -161,7 +161,12 @@ function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
     for (let i = 2; i < argv.length; i += 2) if (h.setInTable(argv[i]!, argv[i + 1]!)) added++;
   } else {
     const [maxEntries, maxValue] = limits(ctx);
-    for (let i = 2; i < argv.length; i += 2) if (setField(h, argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;
+    // new fields of a small hash (loading one) go in with one rebuild of its string
+    added = h.appendNew(argv, 2, maxEntries, maxValue);
+    if (added < 0) {
+      added = 0;
+      for (let i = 2; i < argv.length; i += 2) if (setField(h, argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;
+    }
     // an overwritten field loses its TTL (the hash's earliest time may change)
     if (h.ex !== null) ctx.db.hfeTrack(key, h);
   }

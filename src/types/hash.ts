@@ -469,6 +469,41 @@ export class HashValue implements Collection {
   }
 
   /**
+   * HSET's batch path for a packed hash without field TTLs: when every field
+   * of argv[from..] (field, value pairs) is new to the hash and to the others,
+   * none longer than maxValue, and the hash stays within maxEntries, all are
+   * appended in one rebuild of the string (instead of one per pair, the
+   * load of a new hash). Returns the number added, or -1 with nothing changed
+   * when that does not hold: the caller then sets pair by pair.
+   */
+  appendNew(argv: readonly string[], from: number, maxEntries: number, maxValue: number): number {
+    const d = this.d;
+    if (typeof d !== 'string' || this.ex !== null) return -1;
+    const n = (argv.length - from) / 2;
+    const have = d.length === 0 ? 0 : countPairs(d);
+    if (n < 2 || have + n > maxEntries) return -1;
+    for (let i = from; i < argv.length; i++) if (argv[i]!.length > maxValue) return -1;
+    const seen = n > 32 ? new Set<string>() : null;
+    for (let i = from; i < argv.length; i += 2) {
+      const f = argv[i]!;
+      if (have !== 0 && find(d, f) >= 0) return -1;
+      if (seen !== null) {
+        if (seen.has(f)) return -1;
+        seen.add(f);
+      } else for (let j = from; j < i; j += 2) if (argv[j] === f) return -1;
+    }
+    const parts = new Array<string>(1 + 2 * (argv.length - from));
+    parts[0] = d;
+    for (let i = from, o = 1; i < argv.length; i++) {
+      const x = argv[i]!;
+      parts[o++] = lenPrefix(x.length);
+      parts[o++] = x;
+    }
+    this.d = parts.join('');
+    return n;
+  }
+
+  /**
    * Sets a field of the hashtable encoding, field TTLs left alone (HSET's
    * fast path calls it for a hashtable without any); true when added.
    */

@@ -254,3 +254,31 @@ test('packed hash: a 10-field hash costs under 400 heap bytes (one string, not 2
   assert.ok(per < 400, `heap bytes per hash: ${per}`);
   assert.ok(Math.abs(per - model) < 0.1 * model, `memBytes() ${model} against ${per} measured`);
 });
+
+test('packed hash: appendNew (HSET of new fields in one rebuild) matches setting pair by pair, or changes nothing', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 6 }), fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 40 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 12 }), (before, args, maxEntries, maxValue) => {
+      const a = new HashValue();
+      const b = new HashValue();
+      for (const [f, v] of before) {
+        a.set(f, v, 1000);
+        b.set(f, v, 1000);
+      }
+      const argv = ['HSET', 'k', ...args.flat()];
+      const pairs0 = a.pairs();
+      const n = a.appendNew(argv, 2, maxEntries, maxValue);
+      if (n < 0) {
+        assert.deepEqual(a.pairs(), pairs0);
+        return;
+      }
+      let added = 0;
+      for (const [f, v] of args) {
+        if ((f.length > maxValue || v.length > maxValue) && b.packed()) b.toHashtable();
+        if (b.set(f, v, maxEntries)) added++;
+      }
+      assert.equal(n, added);
+      assert.equal(a.encoding(), b.encoding());
+      assert.deepEqual(a.pairs(), b.pairs());
+    }),
+  );
+});
