@@ -393,15 +393,14 @@ function hincrbyfloat(ctx: Ctx): void {
 }
 
 /**
- * One field (and value) of a random reply, pair number i of `flat` (the
- * hash's pairs()): RESP3 pairs are 2-element arrays.
+ * One field (and value) of a random reply, at position i: from `flat` (a
+ * packed hash's pairs(), taken out once: it has no O(1) position) or from
+ * the hashtable itself when flat is null. RESP3 pairs are 2-element arrays.
  */
-function replyPair(reply: Reply, flat: string[], i: number, withValues: boolean): void {
-  if (withValues) {
-    if (reply.resp === 3) reply.array(2);
-    reply.bulk(flat[2 * i]!);
-    reply.bulk(flat[2 * i + 1]!);
-  } else reply.bulk(flat[2 * i]!);
+function replyPair(reply: Reply, h: HashValue, flat: string[] | null, i: number, withValues: boolean): void {
+  if (withValues && reply.resp === 3) reply.array(2);
+  reply.bulk(flat !== null ? flat[2 * i]! : h.fieldAt(i));
+  if (withValues) reply.bulk(flat !== null ? flat[2 * i + 1]! : h.valueAt(i));
 }
 
 /**
@@ -471,26 +470,25 @@ function hrandfield(ctx: Ctx): void {
     reply.array(0);
     return;
   }
-  // positions into the pairs, taken out once (a packed hash has no O(1) position)
-  const flat = h.pairs();
-  const n = flat.length / 2;
+  const flat = h.packed() ? h.pairs() : null;
+  const n = flat !== null ? flat.length / 2 : h.size;
   if (c < 0) {
     // Repeats allowed: count independent draws.
     const count = -Number(c);
     checkRepeatedReply(ctx, count);
     reply.array(withValues && reply.resp === 2 ? count * 2 : count);
-    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) replyPair(reply, flat, Math.floor(random() * n), withValues);
+    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) replyPair(reply, h, flat, Math.floor(random() * n), withValues);
     return;
   }
   const count = Number(c);
   if (count >= n) {
     reply.array(withValues && reply.resp === 2 ? n * 2 : n);
-    for (let i = 0; i < n; i++) replyPair(reply, flat, i, withValues);
+    for (let i = 0; i < n; i++) replyPair(reply, h, flat, i, withValues);
     return;
   }
   const pos = samplePositions(n, count, random, h.packed());
   reply.array(withValues && reply.resp === 2 ? count * 2 : count);
-  for (const i of pos) replyPair(reply, flat, i, withValues);
+  for (const i of pos) replyPair(reply, h, flat, i, withValues);
 }
 
 
