@@ -5,12 +5,13 @@
  *
  * Usage: node dist-test/bench/ab.js --a OLD/dist/cli.js [--b NEW/dist/cli.js]
  *          [--tests set,get,...] [--groups c50,p16,c1] [--repeats N] [--scale X]
- * (--b defaults to this checkout's build). Make A with e.g.
+ * (tests: run.ts's ALL_TESTS, e.g. hget_small,hset_small,hgetall_small for small hashes;
+ * --b defaults to this checkout's build). Make A with e.g.
  *   git worktree add /tmp/old <commit> && ln -s $PWD/node_modules /tmp/old/ && (cd /tmp/old && npm run build)
  */
 import path from 'node:path';
 import { startRedis, startTsdis, median, geomean, table, fmtInt, fmtRatio, TSDIS_CLI, type ServerProc } from './lib.js';
-import { benchArgs, runBenchmark, GROUPS, CORE_TESTS } from './run.js';
+import { benchArgs, runBenchmark, prepareTest, GROUPS, CORE_TESTS } from './run.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     for (const g of groups) {
       for (const test of tests) {
         const args = benchArgs(g, test, { scale });
+        for (const s of servers) await prepareTest(s.port, test);
         const rps: number[][] = [[], [], []];
         for (let r = 0; r < repeats; r++) {
           for (let k = 0; k < 3; k++) {

@@ -26,6 +26,8 @@ import {
   fmtRatio,
   shq,
   track,
+  Conn,
+  runBatches,
   type ServerProc,
 } from './lib.js';
 
@@ -33,7 +35,21 @@ import {
 export const CORE_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'mset'] as const;
 /** The collection tests (issue 3): `--suite collections` (run at 50 clients). */
 export const COLLECTION_TESTS = ['lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_300', 'lrange_500', 'lrange_600'] as const;
-export const ALL_TESTS = [...CORE_TESTS, ...COLLECTION_TESTS] as const;
+/**
+ * Small hashes (issue 14): KEYSPACE hashes `hkey:<12 digits>` of 10 fields
+ * `f0`..`f9` with 16-byte values, loaded by prepareTest() before the runs
+ * (redis-benchmark's own `-t hset` writes one big hash), then HGET, HSET of an
+ * existing field, HGETALL of a random one (`--tests hget_small,...`).
+ */
+export const SMALL_HASH_TESTS = ['hget_small', 'hset_small', 'hgetall_small'] as const;
+export const ALL_TESTS = [...CORE_TESTS, ...COLLECTION_TESTS, ...SMALL_HASH_TESTS] as const;
+
+/** The redis-benchmark command of each small-hash test. */
+const SMALL_HASH_CMD: Record<string, string[]> = {
+  hget_small: ['HGET', 'hkey:__rand_int__', 'f5'],
+  hset_small: ['HSET', 'hkey:__rand_int__', 'f5', 'wwwwwwwwwwwwwwww'],
+  hgetall_small: ['HGETALL', 'hkey:__rand_int__'],
+};
 
 export interface Group {
   id: string;
@@ -95,7 +111,36 @@ function parseOpts(argv: string[]): Opts {
 /** The redis-benchmark arguments for one run (without host/port). */
 export function benchArgs(g: Group, test: string, opts: { scale: number }): string[] {
   const n = Math.max(1000, Math.round(g.n * opts.scale * (TEST_N_FACTOR[test] ?? 1)));
+  const cmd = SMALL_HASH_CMD[test];
+  if (cmd !== undefined) return ['-n', String(n), ...g.args, '-r', String(KEYSPACE), '--csv', '-q', ...cmd];
   return ['-t', test, '-n', String(n), ...g.args, '-r', String(KEYSPACE), '--csv', '-q'];
+}
+
+/**
+ * Loads what a test reads before its runs, once per server (a no-op for
+ * redis-benchmark's own tests): the small hashes of SMALL_HASH_TESTS,
+ * pipelined, unless the last one is already there.
+ */
+export async function prepareTest(port: number, test: string): Promise<void> {
+  if (SMALL_HASH_CMD[test] === undefined) return;
+  const c = await Conn.connect(port);
+  try {
+    const name = (i: number) => 'hkey:' + String(i).padStart(12, '0');
+    if ((await c.call(['HLEN', name(KEYSPACE - 1)])) === 10) return;
+    const per = 5000;
+    const r = await runBatches(c, (b) => {
+      if (b * per >= KEYSPACE) return null;
+      let data = '';
+      for (let i = b * per; i < (b + 1) * per; i++) {
+        data += `*22\r\n$4\r\nHSET\r\n$17\r\n${name(i)}\r\n`;
+        for (let f = 0; f < 10; f++) data += `$2\r\nf${f}\r\n$16\r\n${(String(i * 10 + f) + 'vvvvvvvvvvvvvvvv').slice(0, 16)}\r\n`;
+      }
+      return { data, n: per };
+    });
+    if (r.errors) throw new Error(`loading small hashes: ${r.errors} errors, first: ${r.firstError}`);
+  } finally {
+    c.close();
+  }
 }
 
 interface RunResult {
@@ -193,6 +238,7 @@ async function main(): Promise<void> {
         const row: Row = { group: g.id, test, redis: [], tsdis: [], redisCpu: [], tsdisCpu: [], error: null, args };
         rows.push(row);
         let tsdisFailed = false;
+        for (const s of servers) await prepareTest(s.port, test);
         for (let r = 0; r < opts.repeats; r++) {
           const order = r % 2 === 0 ? servers : [...servers].reverse();
           for (const s of order) {

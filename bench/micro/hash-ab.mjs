@@ -21,6 +21,7 @@ const OPS = [
   ['HGET big', 100000, (i) => ['HGET', 'big', 'f' + (i % 100000)]],
   ['HMGET small, 4 fields', 50000, (i) => ['HMGET', 'h' + (i % 1000), 'f1', 'f2', 'f3', 'f4']],
   ['HGETALL small', 50000, (i) => ['HGETALL', 'h' + (i % 1000)]],
+  ['HSET of a new key, 10 fields x 16 B, and DEL (a pair of ops)', 100000, (i) => (i % 2 === 0 ? ['HSET', 'n' + (i % 1000), ...Array.from({ length: 10 }, (_, k) => ['f' + k, ('' + i + 'vvvvvvvvvvvvvvvv').slice(0, 16)]).flat()] : ['DEL', 'n' + ((i - 1) % 1000)])],
 ];
 const best = {};
 for (let r = 0; r < rounds; r++) {

@@ -46,7 +46,7 @@ function limits(ctx: Ctx): [entries: number, value: number] {
  * when the field was added.
  */
 function setField(h: HashValue, f: string, v: string, maxEntries: number, maxValue: number, keepTtl = false): boolean {
-  if (h.lp && (f.length > maxValue || v.length > maxValue)) h.toHashtable();
+  if ((f.length > maxValue || v.length > maxValue) && h.packed()) h.toHashtable();
   return h.set(f, v, maxEntries, keepTtl);
 }
 
@@ -156,12 +156,17 @@ function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
   const key = argv[1]!;
   const [h, created] = hashForWrite(ctx, key);
   let added = 0;
-  if (h.ht !== null && h.ex === null) {
+  if (h.ex === null && !h.packed()) {
     // Fast path (benchmarked): a hashtable without field TTLs needs no conversion checks.
     for (let i = 2; i < argv.length; i += 2) if (h.setInTable(argv[i]!, argv[i + 1]!)) added++;
   } else {
     const [maxEntries, maxValue] = limits(ctx);
-    for (let i = 2; i < argv.length; i += 2) if (setField(h, argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;
+    // new fields of a small hash (loading one) go in with one rebuild of its string
+    added = h.appendNew(argv, 2, maxEntries, maxValue);
+    if (added < 0) {
+      added = 0;
+      for (let i = 2; i < argv.length; i += 2) if (setField(h, argv[i]!, argv[i + 1]!, maxEntries, maxValue)) added++;
+    }
     // an overwritten field loses its TTL (the hash's earliest time may change)
     if (h.ex !== null) ctx.db.hfeTrack(key, h);
   }
@@ -246,14 +251,14 @@ function hgetallGeneric(ctx: Ctx, fields: boolean, values: boolean): void {
   if (n === 0) return;
   const now = ctx.server.now();
   const skip = h!.ex !== null && n !== h!.size;
-  for (let i = 0, size = h!.size; i < size; i++) {
+  h!.forEach((f, v, i) => {
     if (skip) {
       const at = h!.expireAt(i);
-      if (at !== 0 && at < now) continue;
+      if (at !== 0 && at < now) return;
     }
-    if (fields) reply.bulk(h!.fieldAt(i));
-    if (values) reply.bulk(h!.valueAt(i));
-  }
+    if (fields) reply.bulk(f);
+    if (values) reply.bulk(v);
+  });
 }
 
 /** HGETALL key */
@@ -387,13 +392,15 @@ function hincrbyfloat(ctx: Ctx): void {
   ctx.reply.bulk(text);
 }
 
-/** One field (and value) of a random reply: RESP3 pairs are 2-element arrays. */
-function replyPair(reply: Reply, h: HashValue, i: number, withValues: boolean): void {
-  if (withValues) {
-    if (reply.resp === 3) reply.array(2);
-    reply.bulk(h.fieldAt(i));
-    reply.bulk(h.valueAt(i));
-  } else reply.bulk(h.fieldAt(i));
+/**
+ * One field (and value) of a random reply, at position i: from `flat` (a
+ * packed hash's pairs(), taken out once: it has no O(1) position) or from
+ * the hashtable itself when flat is null. RESP3 pairs are 2-element arrays.
+ */
+function replyPair(reply: Reply, h: HashValue, flat: string[] | null, i: number, withValues: boolean): void {
+  if (withValues && reply.resp === 3) reply.array(2);
+  reply.bulk(flat !== null ? flat[2 * i]! : h.fieldAt(i));
+  if (withValues) reply.bulk(flat !== null ? flat[2 * i + 1]! : h.valueAt(i));
 }
 
 /**
@@ -463,24 +470,25 @@ function hrandfield(ctx: Ctx): void {
     reply.array(0);
     return;
   }
-  const n = h.size;
+  const flat = h.packed() ? h.pairs() : null;
+  const n = flat !== null ? flat.length / 2 : h.size;
   if (c < 0) {
     // Repeats allowed: count independent draws.
     const count = -Number(c);
     checkRepeatedReply(ctx, count);
     reply.array(withValues && reply.resp === 2 ? count * 2 : count);
-    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) replyPair(reply, h, Math.floor(random() * n), withValues);
+    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) replyPair(reply, h, flat, Math.floor(random() * n), withValues);
     return;
   }
   const count = Number(c);
   if (count >= n) {
     reply.array(withValues && reply.resp === 2 ? n * 2 : n);
-    for (let i = 0; i < n; i++) replyPair(reply, h, i, withValues);
+    for (let i = 0; i < n; i++) replyPair(reply, h, flat, i, withValues);
     return;
   }
-  const pos = samplePositions(n, count, random, h.lp !== null);
+  const pos = samplePositions(n, count, random, h.packed());
   reply.array(withValues && reply.resp === 2 ? count * 2 : count);
-  for (const i of pos) replyPair(reply, h, i, withValues);
+  for (const i of pos) replyPair(reply, h, flat, i, withValues);
 }
 
 
@@ -506,7 +514,7 @@ function hscan(ctx: Ctx): void {
     }
     out.push(f, v);
   };
-  if (h.lp) h.forEach(take);
+  if (h.packed()) h.forEach(take);
   else next = h.scan(cursor > BigInt(h.size) ? h.size : Number(cursor), count, take);
   reply.array(2);
   reply.bulk('' + next);
@@ -646,7 +654,7 @@ function httlGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
     const at = h?.expireOf(argv[i]!);
     if (at === undefined) reply.int(-2);
     else if (at === 0) reply.int(-1);
-    else if (h!.lp !== null ? at <= now : at < now) reply.int(-2);
+    else if (h!.packed() ? at <= now : at < now) reply.int(-2);
     else reply.int(seconds ? Math.floor((at + 999 - base) / 1000) : at - base);
   }
 }
@@ -895,7 +903,7 @@ function hsetex(ctx: Ctx): void {
   }
   if (ok) {
     const [maxEntries, maxValue] = limits(ctx);
-    if (h.lp !== null) {
+    if (h.packed()) {
       // Redis's hashTypeTryConversion: too many pairs or a long argument
       if (n > maxEntries) h.toHashtable();
       else for (let i = a.first; i < argv.length; i++) if (argv[i]!.length > maxValue) h.toHashtable();

@@ -31,7 +31,7 @@ import { isString, strOf, type Value } from '../keyspace/value.js';
 import { List, elem } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
-import type { HashValue } from '../types/hash.js';
+import { detach, type HashValue } from '../types/hash.js';
 import { cstr } from '../util/strings.js';
 
 /** One element being sorted: its bytes (latin1), numeric weight, ALPHA weight. */
@@ -345,7 +345,8 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
     for (let j = start; j <= end; j++) {
       const o = items[j]!.obj;
       if (gets.length === 0) out.push(elem(o));
-      for (const g of gets) out.push(elem(byPattern(db, g, o) ?? ''));
+      // detached: a hash field's value is a substring of the hash's packed string
+      for (const g of gets) out.push(elem(detach(byPattern(db, g, o) ?? '')));
     }
     // Redis 7.2 builds the result as a quicklist, then converts it to a listpack if it fits.
     const l = List.builtAsQuicklist(out, db.lists);

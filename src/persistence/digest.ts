@@ -121,14 +121,14 @@ function valueDigest(d: Buffer, v: Value, hasExpire: boolean): void {
   } else if (v.type === 'hash') {
     const h = v as HashValue;
     const ttls = h.ex !== null;
-    for (let i = 0; i < h.size; i++) {
+    h.forEach((f, x, i) => {
       const e = Buffer.alloc(20);
-      mixInto(e, bytes(h.fieldAt(i)));
-      mixInto(e, bytes(h.valueAt(i)));
+      mixInto(e, bytes(f));
+      mixInto(e, bytes(x));
       // a field with a TTL (Redis 7.4: the fact, not the time)
       if (ttls && h.expireAt(i) !== 0) xorInto(e, bytes('!!hexpire!!'));
       xorInto(d, e);
-    }
+    });
   }
   if (hasExpire) xorInto(d, bytes('!!expire!!'));
 }

@@ -661,9 +661,7 @@ function buildHash(pairs: string[], lim: LoadLimits, r: RdbReader, at: number, d
     if (seen.has(pairs[i]!)) r.fail('duplicate hash field', at, dupWhy(i / 2));
     seen.add(pairs[i]!);
   }
-  h.lp = pairs;
-  h.recount();
-  if (!small) h.toHashtable();
+  h.load(pairs, small);
   return h;
 }
 
@@ -700,9 +698,8 @@ function buildHashEx(flat: string[], ttls: number[], lim: LoadLimits, r: RdbRead
   const ex = h.enableTtls();
   if (ordered) {
     // the listpack as it is (Redis keeps the loaded listpackex unchanged)
-    h.lp = flat;
+    h.load(flat, true);
     ex.lpt = ttls;
-    h.recount();
   } else {
     if (!small) h.toHashtable(); // (inserting into a large listpackex would be quadratic)
     for (let k = 0; k < n; k++) {

@@ -511,8 +511,8 @@ export function rdbType(v: Value): number {
       return T_LIST_QUICKLIST_2;
     case 'hash': {
       const h = v as HashValue;
-      if (h.hasFieldTtls()) return h.lp ? T_HASH_LISTPACK_EX : T_HASH_METADATA;
-      return h.lp ? T_HASH_LISTPACK : T_HASH;
+      if (h.hasFieldTtls()) return h.packed() ? T_HASH_LISTPACK_EX : T_HASH_METADATA;
+      return h.packed() ? T_HASH_LISTPACK : T_HASH;
     }
     case 'set':
       return (v as SetValue).enc === INTSET ? T_SET_INTSET : T_SET;
@@ -531,18 +531,23 @@ export function writeValue(w: RdbWriter, v: Value): void {
   switch (v.type) {
     case 'hash': {
       const h = v as HashValue;
-      if (h.lp) {
+      if (h.packed()) {
         const lp = new ListpackBuilder();
         if (h.hasFieldTtls()) {
           // HASH_LISTPACK_EX: earliest time, then field, value, time triplets
           const lpt = h.ex!.lpt!;
           w.i64le(lpt[0]!);
-          for (let k = 0; k < lpt.length; k++) {
-            lp.str(h.lp[2 * k]!);
-            lp.str(h.lp[2 * k + 1]!);
+          h.forEach((f, x, k) => {
+            lp.str(f);
+            lp.str(x);
             lp.int(lpt[k]!);
-          }
-        } else for (const s of h.lp) lp.str(s);
+          });
+        } else {
+          h.forEach((f, x) => {
+            lp.str(f);
+            lp.str(x);
+          });
+        }
         return w.str(lp.finish());
       }
       break;
@@ -626,7 +631,7 @@ function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
   switch ((v as { type: string }).type) {
     case 'hash': {
       const h = v as HashValue;
-      if (h.lp) return null;
+      if (h.packed()) return null;
       // HASH_METADATA when some field has a TTL: times relative to the earliest, + 1
       const map = h.hasFieldTtls() ? h.ex!.map! : null;
       let min = 0;

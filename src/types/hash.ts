@@ -1,9 +1,11 @@
 /**
  * The hash type. Encodings, reported as Redis reports them:
- *  - `listpack`: one flat array [field0, value0, field1, value1, ...] searched
- *    linearly, in insertion order (as Redis's listpack, so HGETALL's order
- *    matches Redis's byte for byte) while the hash is small;
- *  - `listpackex` (Redis 7.4): the same array plus one expire time per pair
+ *  - `listpack`: one packed latin1 string of entries field0, value0, field1,
+ *    value1, ... (each entry a length prefix, then its bytes; see "Packed
+ *    pairs" below), searched linearly, in insertion order (as Redis's
+ *    listpack, so HGETALL's order matches Redis's byte for byte) while the
+ *    hash is small;
+ *  - `listpackex` (Redis 7.4): the same string plus one expire time per pair
  *    (HashEx.lpt), once a field of a small hash was given a TTL. The pairs are
  *    kept in Redis's listpackex order: fields with a TTL first, by ascending
  *    time, then the others in insertion order (a field that gets or loses a
@@ -19,14 +21,26 @@
  * Field TTLs cost nothing to hashes that never had one: `ex` stays null, and
  * the hot paths (HSET, HGET) test only that.
  * Fields and values are latin1 strings (one char per byte).
+ *
+ * Why one string (bench/micro/hash-repr.mjs, 10 fields of 2 bytes with
+ * 16-byte values): the flat array of separate strings cost 1,024 heap bytes
+ * a hash (a 392-byte array at push capacity, 20 strings of 24-32 bytes, the
+ * object), 22 V8 objects the scavenger copies one by one when loading; the
+ * packed string costs 264 (this object and one 216-byte string), and HGET
+ * is faster on it (fewer cache misses), HSET of an existing field slower by
+ * a rebuild of the string. Values read out are substrings of it (V8 makes
+ * those of 13 chars or more slices that keep the packed string alive while
+ * they live): a caller that stores one for longer copies it (detach()).
  */
 import { Dict } from '../keyspace/dict.js';
 import type { Collection } from '../keyspace/value.js';
 import type { HfeEntry } from '../keyspace/hfe.js';
 import { OBJ, ARR_BASE, HEAP_NUMBER, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
 
-/** A HashValue object (lp, ht, ex, sb, acct; `type` is on the prototype). */
-const HASH_OBJ = OBJ + 5 * 8;
+/** A HashValue object (d, ex, acct; `type` is on the prototype). */
+const HASH_OBJ = OBJ + 3 * 8;
+/** A HashTable object (dict, sb). */
+const TABLE_OBJ = OBJ + 2 * 8;
 /**
  * A HashEx object (lpt, map, hAt, hF, pos, key, at; `at`, a time beyond 31
  * bits, boxed) and its slot in the db's index of hashes with field TTLs.
@@ -42,7 +56,7 @@ export const HFE_MAX_ABS_TIME_MSEC = 2 ** 46 - 1;
  * It is also the hash's entry in its db's index (keyspace/hfe.ts).
  */
 export class HashEx implements HfeEntry {
-  /** listpackex: one expire time per pair of HashValue.lp; null for a hashtable. */
+  /** listpackex: one expire time per pair of the packed string; null for a hashtable. */
   lpt: number[] | null = null;
   /** hashtable: field -> expire time, for the fields that have one. */
   map: Map<string, number> | null = null;
@@ -128,59 +142,242 @@ export class HashEx implements HfeEntry {
   }
 }
 
+/* ---------------------------------------------------------------------------
+ * Packed pairs: the string of the listpack encoding. Entries alternate field
+ * and value; each is its length, 7 bits a char, low bits first, with the
+ * char's 128 bit set when another char follows (one char below 128 bytes,
+ * two below 16 KB), then its bytes. "aa" -> "bbb" is "\x02aa\x03bbb".
+ *
+ * The string is always a flat sequential V8 string, never a cons or a slice
+ * of another (which would keep its parent alive): it is rebuilt with
+ * Array.prototype.join of two or more non-empty parts, which copies them
+ * into a new string (a join with one non-empty part returns that part).
+ * ------------------------------------------------------------------------- */
+
+/** The prefix of an entry of n bytes. */
+function lenPrefix(n: number): string {
+  if (n < 128) return String.fromCharCode(n);
+  let s = '';
+  while (n >= 128) {
+    s += String.fromCharCode((n % 128) + 128);
+    n = Math.floor(n / 128);
+  }
+  return s + String.fromCharCode(n);
+}
+
+/** Chars of the prefix of an entry of n bytes. */
+function prefixSize(n: number): number {
+  let k = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    k++;
+  }
+  return k;
+}
+
+/** The length of the entry whose prefix (of two chars or more) starts at p. */
+function longLen(s: string, p: number): number {
+  let l = 0;
+  let m = 1;
+  for (;;) {
+    const c = s.charCodeAt(p++);
+    if (c < 128) return l + c * m;
+    l += (c - 128) * m;
+    m *= 128;
+  }
+}
+
+/** Where the bytes of the entry whose prefix starts at p begin. */
+function bodyAt(s: string, p: number): number {
+  return s.charCodeAt(p) < 128 ? p + 1 : p + prefixSize(longLen(s, p));
+}
+
+/** Where the entry whose prefix starts at p ends (the next entry's prefix). */
+function skip(s: string, p: number): number {
+  const c = s.charCodeAt(p);
+  if (c < 128) return p + 1 + c;
+  const l = longLen(s, p);
+  return p + prefixSize(l) + l;
+}
+
+/** The bytes of the entry whose prefix starts at p (a substring of s). */
+function entryAt(s: string, p: number): string {
+  return s.slice(bodyAt(s, p), skip(s, p));
+}
+
+/**
+ * Where field f's entry starts, or -(number of pairs + 1) when f is not
+ * there (so a miss also tells set() the size). The hot path of HGET/HSET.
+ */
+function find(s: string, f: string): number {
+  const n = s.length;
+  const fl = f.length;
+  let p = 0;
+  let k = 0;
+  while (p < n) {
+    let l = s.charCodeAt(p);
+    let a = p + 1;
+    if (l >= 128) {
+      l = longLen(s, p);
+      a = p + prefixSize(l);
+    }
+    if (l === fl && s.startsWith(f, a)) return p;
+    p = a + l;
+    const c = s.charCodeAt(p);
+    p = c < 128 ? p + 1 + c : skip(s, p);
+    k++;
+  }
+  return -(k + 1);
+}
+
+/** Number of pairs in s. */
+function countPairs(s: string): number {
+  const n = s.length;
+  let k = 0;
+  let p = 0;
+  while (p < n) {
+    const c = s.charCodeAt(p);
+    p = c < 128 ? p + 1 + c : skip(s, p);
+    const d = s.charCodeAt(p);
+    p = d < 128 ? p + 1 + d : skip(s, p);
+    k++;
+  }
+  return k;
+}
+
+/** Where pair number k starts (s.length when k is the number of pairs). */
+function pairPos(s: string, k: number): number {
+  let p = 0;
+  while (k-- > 0) p = skip(s, skip(s, p));
+  return p;
+}
+
+/** The number of the pair that starts at p. */
+function pairIndex(s: string, p: number): number {
+  let k = 0;
+  for (let q = 0; q < p; k++) q = skip(s, skip(s, q));
+  return k;
+}
+
+/** s[a, b) as a string of its own (neither s nor a slice keeping s alive). */
+function cut(s: string, a: number, b: number): string {
+  // V8 copies substrings shorter than 13 chars; longer ones are slices
+  if (b - a < 13) return s.slice(a, b);
+  return [s.slice(a, a + 1), s.slice(a + 1, b)].join('');
+}
+
+/**
+ * A copy of s that keeps no other string alive: for a caller that stores a
+ * value read from a small hash (get(), forEach()) beyond the command, such
+ * as SORT ... GET key->field STORE. O(length).
+ */
+export function detach(s: string): string {
+  return cut(s, 0, s.length);
+}
+
+/** Packs [f0, v0, f1, v1, ...] (non-empty) into one string. */
+function pack(pairs: readonly string[]): string {
+  const parts = new Array<string>(2 * pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    const x = pairs[i]!;
+    parts[2 * i] = lenPrefix(x.length);
+    parts[2 * i + 1] = x;
+  }
+  return parts.join('');
+}
+
+/** The hashtable encoding: the dict and the bytes of its strings (memBytes()). */
+class HashTable {
+  readonly dict = new Dict<string>();
+  sb = 0;
+}
+
 export class HashValue implements Collection {
   // On the prototype (below), not in each object: that slot pays for `ex`,
   // so a hash without field TTLs is no bigger than before them.
   declare readonly type: 'hash';
-  /** listpack encoding: flat [f, v, f, v, ...]; null once a hashtable. */
-  lp: string[] | null = [];
-  /** hashtable encoding. */
-  ht: Dict<string> | null = null;
+  /**
+   * The listpack(ex) encoding's packed pairs (see above), or the hashtable
+   * encoding. One slot for both: this object is 48 bytes a small hash.
+   */
+  private d: string | HashTable = '';
   /** Field TTLs: null while no field ever had one (listpack, or a plain hashtable). */
   ex: HashEx | null = null;
-  /** Bytes of the field and value strings (memBytes()). */
-  private sb = 0;
   acct = 0;
 
   encoding(): string {
-    return this.lp ? (this.ex !== null ? 'listpackex' : 'listpack') : 'hashtable';
+    return typeof this.d === 'string' ? (this.ex !== null ? 'listpackex' : 'listpack') : 'hashtable';
   }
 
+  /** Whether the hash is small (listpack or listpackex): positions follow insertion order. */
+  packed(): boolean {
+    return typeof this.d === 'string';
+  }
+
+  /** Number of fields: O(fields) while packed (a walk of the string), O(1) after. */
   get size(): number {
-    return this.lp ? this.lp.length >>> 1 : this.ht!.size;
+    const d = this.d;
+    return typeof d === 'string' ? countPairs(d) : d.dict.size;
   }
 
   dup(): HashValue {
     const h = new HashValue();
-    h.sb = this.sb;
-    if (this.lp) h.lp = this.lp.slice();
+    const d = this.d;
+    if (typeof d === 'string') h.d = d; // immutable: shared
     else {
-      h.lp = null;
-      h.ht = new Dict<string>();
-      const src = this.ht!;
-      for (let i = 0; i < src.size; i++) h.ht.set(src.keyAt(i), src.valAt(i));
+      const t = new HashTable();
+      t.sb = d.sb;
+      const src = d.dict;
+      for (let i = 0; i < src.size; i++) t.dict.set(src.keyAt(i), src.valAt(i));
+      h.d = t;
     }
     if (this.ex !== null) h.ex = this.ex.copy();
     return h;
   }
 
+  /**
+   * Fills an empty hash from [f0, v0, ...] (distinct fields; RDB loading):
+   * packed when `small`, else a hashtable. Field TTLs, if any, are the
+   * caller's (ex.lpt in pair order).
+   */
+  load(pairs: readonly string[], small: boolean): void {
+    if (small) {
+      this.d = pairs.length === 0 ? '' : pack(pairs);
+      return;
+    }
+    this.d = '';
+    this.toHashtable();
+    for (let i = 0; i < pairs.length; i += 2) this.setInTable(pairs[i]!, pairs[i + 1]!);
+  }
+
   /** Converts to the hashtable encoding (no-op when already one); field TTLs move along. */
   toHashtable(): void {
-    const lp = this.lp;
-    if (!lp) return;
-    const d = new Dict<string>();
-    for (let i = 0; i < lp.length; i += 2) d.set(lp[i]!, lp[i + 1]!);
+    const s = this.d;
+    if (typeof s !== 'string') return;
+    const t = new HashTable();
     const ex = this.ex;
+    const map = ex !== null ? new Map<string, number>() : null;
+    if (s.length !== 0) {
+      // fields and values cut from a copy, so none keeps the packed string alive
+      const buf = Buffer.from(s, 'latin1');
+      const lpt = ex !== null ? ex.lpt! : null;
+      for (let p = 0, k = 0; p < s.length; k++) {
+        const q = skip(s, p);
+        const e = skip(s, q);
+        const f = buf.latin1Slice(bodyAt(s, p), q);
+        const v = buf.latin1Slice(bodyAt(s, q), e);
+        t.dict.set(f, v);
+        t.sb += strBytes(f.length) + strBytes(v.length);
+        if (lpt !== null && lpt[k] !== 0) map!.set(f, lpt[k]!);
+        p = e;
+      }
+    }
     if (ex !== null) {
-      const lpt = ex.lpt!;
-      const map = new Map<string, number>();
-      for (let k = 0; k < lpt.length; k++) if (lpt[k] !== 0) map.set(lp[2 * k]!, lpt[k]!);
       ex.lpt = null;
       ex.map = map;
       ex.rebuildHeap();
     }
-    this.ht = d;
-    this.lp = null;
+    this.d = t;
   }
 
   /**
@@ -191,17 +388,11 @@ export class HashValue implements Collection {
   enableTtls(): HashEx {
     if (this.ex !== null) return this.ex;
     const ex = new HashEx();
-    if (this.lp) ex.lpt = new Array<number>(this.lp.length >>> 1).fill(0);
+    const d = this.d;
+    if (typeof d === 'string') ex.lpt = new Array<number>(countPairs(d)).fill(0);
     else ex.map = new Map();
     this.ex = ex;
     return ex;
-  }
-
-  /** Index of a field in the listpack array, or -1. */
-  private lpFind(f: string): number {
-    const lp = this.lp!;
-    for (let i = 0; i < lp.length; i += 2) if (lp[i] === f) return i;
-    return -1;
   }
 
   /**
@@ -210,31 +401,39 @@ export class HashValue implements Collection {
    * TTL or a TTL not below `at`; at the end when `at` is 0.
    */
   private lpMove(k: number, at: number): void {
-    const lp = this.lp!;
+    const s = this.d as string;
     const lpt = this.ex!.lpt!;
-    const f = lp[2 * k]!;
-    const v = lp[2 * k + 1]!;
-    lp.splice(2 * k, 2);
     lpt.splice(k, 1);
     let j = lpt.length;
     if (at !== 0) {
       j = 0;
       while (j < lpt.length && lpt[j] !== 0 && lpt[j]! < at) j++;
     }
-    lp.splice(2 * j, 0, f, v);
     lpt.splice(j, 0, at);
+    if (j === k) return; // the pair stays where it was
+    const p = pairPos(s, k);
+    const e = skip(s, skip(s, p));
+    if (j < k) {
+      const q = pairPos(s, j);
+      this.d = [s.slice(0, q), s.slice(p, e), s.slice(q, p), s.slice(e)].join('');
+    } else {
+      const q = pairPos(s, j + 1); // before the pair now at j, which was at j + 1
+      this.d = [s.slice(0, p), s.slice(e, q), s.slice(p, e), s.slice(q)].join('');
+    }
   }
 
   get(f: string): string | undefined {
-    if (this.lp) {
-      const i = this.lpFind(f);
-      return i < 0 ? undefined : this.lp[i + 1];
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = find(d, f);
+      return p < 0 ? undefined : entryAt(d, skip(d, p));
     }
-    return this.ht!.get(f);
+    return d.dict.get(f);
   }
 
   has(f: string): boolean {
-    return this.lp ? this.lpFind(f) >= 0 : this.ht!.has(f);
+    const d = this.d;
+    return typeof d === 'string' ? find(d, f) >= 0 : d.dict.has(f);
   }
 
   /**
@@ -242,23 +441,26 @@ export class HashValue implements Collection {
    * when the listpack grows beyond `maxEntries` (callers check value lengths
    * before with `tooLong`). Overwriting a field drops its TTL unless keepTtl
    * (Redis's HASH_SET_KEEP_TTL: HINCRBY, HSETEX KEEPTTL); in a listpackex the
-   * field then moves to the end, as in Redis.
+   * field then moves to the end, as in Redis. A packed hash is rebuilt
+   * (O(its length)).
    */
   set(f: string, v: string, maxEntries: number, keepTtl = false): boolean {
-    const lp = this.lp;
-    if (lp) {
-      const i = this.lpFind(f);
-      if (i >= 0) {
-        this.sb += strBytes(v.length) - strBytes(lp[i + 1]!.length);
-        lp[i + 1] = v;
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = find(d, f);
+      if (p >= 0) {
+        const q = skip(d, p);
+        this.d = [d.slice(0, q), lenPrefix(v.length), v, d.slice(skip(d, q))].join('');
         const ex = this.ex;
-        if (ex !== null && !keepTtl && ex.lpt![i >>> 1] !== 0) this.lpMove(i >>> 1, 0);
+        if (ex !== null && !keepTtl) {
+          const k = pairIndex(d, p);
+          if (ex.lpt![k] !== 0) this.lpMove(k, 0);
+        }
         return false;
       }
-      lp.push(f, v);
-      this.sb += strBytes(f.length) + strBytes(v.length);
+      this.d = [d, lenPrefix(f.length), f, lenPrefix(v.length), v].join('');
       if (this.ex !== null) this.ex.lpt!.push(0);
-      if (lp.length >>> 1 > maxEntries) this.toHashtable();
+      if (-p > maxEntries) this.toHashtable(); // -p: the pairs now
       return true;
     }
     if (this.setInTable(f, v)) return true;
@@ -267,59 +469,114 @@ export class HashValue implements Collection {
   }
 
   /**
+   * HSET's batch path for a packed hash without field TTLs: when every field
+   * of argv[from..] (field, value pairs) is new to the hash and to the others,
+   * none longer than maxValue, and the hash stays within maxEntries, all are
+   * appended in one rebuild of the string (instead of one per pair, the
+   * load of a new hash). Returns the number added, or -1 with nothing changed
+   * when that does not hold: the caller then sets pair by pair.
+   */
+  appendNew(argv: readonly string[], from: number, maxEntries: number, maxValue: number): number {
+    const d = this.d;
+    if (typeof d !== 'string' || this.ex !== null) return -1;
+    const n = (argv.length - from) / 2;
+    const have = d.length === 0 ? 0 : countPairs(d);
+    if (n < 2 || have + n > maxEntries) return -1;
+    for (let i = from; i < argv.length; i++) if (argv[i]!.length > maxValue) return -1;
+    const seen = n > 32 ? new Set<string>() : null;
+    for (let i = from; i < argv.length; i += 2) {
+      const f = argv[i]!;
+      if (have !== 0 && find(d, f) >= 0) return -1;
+      if (seen !== null) {
+        if (seen.has(f)) return -1;
+        seen.add(f);
+      } else for (let j = from; j < i; j += 2) if (argv[j] === f) return -1;
+    }
+    const parts = new Array<string>(1 + 2 * (argv.length - from));
+    parts[0] = d;
+    for (let i = from, o = 1; i < argv.length; i++) {
+      const x = argv[i]!;
+      parts[o++] = lenPrefix(x.length);
+      parts[o++] = x;
+    }
+    this.d = parts.join('');
+    return n;
+  }
+
+  /**
    * Sets a field of the hashtable encoding, field TTLs left alone (HSET's
    * fast path calls it for a hashtable without any); true when added.
    */
   setInTable(f: string, v: string): boolean {
-    const ht = this.ht!;
+    const t = this.d as HashTable;
+    const ht = t.dict;
     const slot = ht.slot(f);
     if (slot < 0) {
       ht.addAfterMiss(f, v);
-      this.sb += strBytes(f.length) + strBytes(v.length);
+      t.sb += strBytes(f.length) + strBytes(v.length);
       return true;
     }
-    this.sb += strBytes(v.length) - strBytes(ht.valAt(slot).length);
+    t.sb += strBytes(v.length) - strBytes(ht.valAt(slot).length);
     ht.setAt(slot, v);
     return false;
   }
 
   /** Removes a field (and its TTL); returns true when it existed. */
   delete(f: string): boolean {
-    const lp = this.lp;
-    if (lp) {
-      const i = this.lpFind(f);
-      if (i < 0) return false;
-      this.sb -= strBytes(f.length) + strBytes(lp[i + 1]!.length);
-      lp.splice(i, 2);
-      if (this.ex !== null) this.ex.lpt!.splice(i >>> 1, 1);
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = find(d, f);
+      if (p < 0) return false;
+      const e = skip(d, skip(d, p));
+      if (this.ex !== null) this.ex.lpt!.splice(pairIndex(d, p), 1);
+      this.d = p === 0 ? cut(d, e, d.length) : e === d.length ? cut(d, 0, p) : [d.slice(0, p), d.slice(e)].join('');
       return true;
     }
-    const old = this.ht!.delete(f);
+    const old = d.dict.delete(f);
     if (old === undefined) return false;
-    this.sb -= strBytes(f.length) + strBytes(old.length);
+    d.sb -= strBytes(f.length) + strBytes(old.length);
     if (this.ex !== null) this.ex.map!.delete(f);
     return true;
   }
 
-  /** Calls fn for each field and value, in encoding order. */
-  forEach(fn: (f: string, v: string) => void): void {
-    if (this.lp) {
-      const lp = this.lp;
-      for (let i = 0; i < lp.length; i += 2) fn(lp[i]!, lp[i + 1]!);
+  /**
+   * Calls fn for each field and value with its position, in encoding order.
+   * While packed, f and v are substrings of the packed string (see detach()).
+   */
+  forEach(fn: (f: string, v: string, i: number) => void): void {
+    const d = this.d;
+    if (typeof d === 'string') {
+      for (let p = 0, i = 0; p < d.length; i++) {
+        const q = skip(d, p);
+        const e = skip(d, q);
+        fn(d.slice(bodyAt(d, p), q), d.slice(bodyAt(d, q), e), i);
+        p = e;
+      }
     } else {
-      const ht = this.ht!;
-      for (let i = 0; i < ht.size; i++) fn(ht.keyAt(i), ht.valAt(i));
+      const ht = d.dict;
+      for (let i = 0; i < ht.size; i++) fn(ht.keyAt(i), ht.valAt(i), i);
     }
   }
 
-  /** The field at position i (0 <= i < size). */
-  fieldAt(i: number): string {
-    return this.lp ? this.lp[i * 2]! : this.ht!.keyAt(i);
+  /** The fields and values as [f0, v0, f1, v1, ...], in encoding order (HRANDFIELD's positions). */
+  pairs(): string[] {
+    const out: string[] = [];
+    this.forEach((f, v) => {
+      out.push(f, v);
+    });
+    return out;
   }
 
-  /** The value at position i (0 <= i < size). */
+  /** The field at position i (0 <= i < size): O(i) while packed. */
+  fieldAt(i: number): string {
+    const d = this.d;
+    return typeof d === 'string' ? entryAt(d, pairPos(d, i)) : d.dict.keyAt(i);
+  }
+
+  /** The value at position i (0 <= i < size): O(i) while packed. */
   valueAt(i: number): string {
-    return this.lp ? this.lp[i * 2 + 1]! : this.ht!.valAt(i);
+    const d = this.d;
+    return typeof d === 'string' ? entryAt(d, skip(d, pairPos(d, i))) : d.dict.valAt(i);
   }
 
   /* -------------------------------------------------------------------------
@@ -331,12 +588,13 @@ export class HashValue implements Collection {
   /** A field's expire time: 0 when it has none, undefined when there is no such field. */
   expireOf(f: string): number | undefined {
     const ex = this.ex;
-    if (this.lp) {
-      const i = this.lpFind(f);
-      if (i < 0) return undefined;
-      return ex === null ? 0 : ex.lpt![i >>> 1]!;
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = find(d, f);
+      if (p < 0) return undefined;
+      return ex === null ? 0 : ex.lpt![pairIndex(d, p)]!;
     }
-    if (!this.ht!.has(f)) return undefined;
+    if (!d.dict.has(f)) return undefined;
     return ex === null ? 0 : (ex.map!.get(f) ?? 0);
   }
 
@@ -344,7 +602,8 @@ export class HashValue implements Collection {
   expireAt(i: number): number {
     const ex = this.ex;
     if (ex === null) return 0;
-    return this.lp ? ex.lpt![i]! : (ex.map!.get(this.ht!.keyAt(i)) ?? 0);
+    const d = this.d;
+    return typeof d === 'string' ? ex.lpt![i]! : (ex.map!.get(d.dict.keyAt(i)) ?? 0);
   }
 
   /**
@@ -354,8 +613,9 @@ export class HashValue implements Collection {
    */
   setExpire(f: string, at: number): void {
     const ex = this.ex!;
-    if (this.lp) {
-      this.lpMove(this.lpFind(f) >>> 1, at);
+    const d = this.d;
+    if (typeof d === 'string') {
+      this.lpMove(pairIndex(d, find(d, f)), at);
       return;
     }
     const map = ex.map!;
@@ -368,10 +628,13 @@ export class HashValue implements Collection {
   persistField(f: string): boolean {
     const ex = this.ex;
     if (ex === null) return false;
-    if (this.lp) {
-      const i = this.lpFind(f);
-      if (i < 0 || ex.lpt![i >>> 1] === 0) return false;
-      this.lpMove(i >>> 1, 0);
+    const d = this.d;
+    if (typeof d === 'string') {
+      const p = find(d, f);
+      if (p < 0) return false;
+      const k = pairIndex(d, p);
+      if (ex.lpt![k] === 0) return false;
+      this.lpMove(k, 0);
       return true;
     }
     return ex.map!.delete(f);
@@ -381,7 +644,7 @@ export class HashValue implements Collection {
   minExpire(): number {
     const ex = this.ex;
     if (ex === null) return 0;
-    if (this.lp) return ex.lpt!.length === 0 ? 0 : ex.lpt![0]!;
+    if (ex.lpt !== null) return ex.lpt.length === 0 ? 0 : ex.lpt[0]!;
     return ex.map!.size === 0 ? 0 : ex.heapTop();
   }
 
@@ -389,15 +652,15 @@ export class HashValue implements Collection {
   hasFieldTtls(): boolean {
     const ex = this.ex;
     if (ex === null) return false;
-    return this.lp ? ex.lpt!.length !== 0 && ex.lpt![0] !== 0 : ex.map!.size !== 0;
+    return ex.lpt !== null ? ex.lpt.length !== 0 && ex.lpt[0] !== 0 : ex.map!.size !== 0;
   }
 
   /** Number of fields with a TTL. */
   ttlCount(): number {
     const ex = this.ex;
     if (ex === null) return 0;
-    if (this.lp) {
-      const lpt = ex.lpt!;
+    if (ex.lpt !== null) {
+      const lpt = ex.lpt;
       let n = 0;
       while (n < lpt.length && lpt[n] !== 0) n++;
       return n;
@@ -410,8 +673,8 @@ export class HashValue implements Collection {
     const ex = this.ex;
     if (ex === null) return 0;
     let n = 0;
-    if (this.lp) {
-      for (const at of ex.lpt!) {
+    if (ex.lpt !== null) {
+      for (const at of ex.lpt) {
         if (at === 0 || at >= now) break;
         n++;
       }
@@ -428,12 +691,14 @@ export class HashValue implements Collection {
     const ex = this.ex;
     const out: string[] = [];
     if (ex === null) return out;
-    if (this.lp) {
+    const d = this.d;
+    if (typeof d === 'string') {
       const lpt = ex.lpt!;
-      for (let k = 0; k < lpt.length && out.length < max; k++) {
+      for (let k = 0, p = 0; k < lpt.length && out.length < max; k++) {
         const at = lpt[k]!;
         if (at === 0 || at > now) break;
-        out.push(this.lp[2 * k]!);
+        out.push(entryAt(d, p));
+        p = skip(d, skip(d, p));
       }
       return out;
     }
@@ -450,9 +715,13 @@ export class HashValue implements Collection {
   forEachExpire(fn: (f: string, at: number) => void): void {
     const ex = this.ex;
     if (ex === null) return;
-    if (this.lp) {
+    const d = this.d;
+    if (typeof d === 'string') {
       const lpt = ex.lpt!;
-      for (let k = 0; k < lpt.length && lpt[k] !== 0; k++) fn(this.lp[2 * k]!, lpt[k]!);
+      for (let k = 0, p = 0; k < lpt.length && lpt[k] !== 0; k++) {
+        fn(entryAt(d, p), lpt[k]!);
+        p = skip(d, skip(d, p));
+      }
     } else for (const [f, at] of ex.map!) fn(f, at);
   }
 
@@ -462,16 +731,18 @@ export class HashValue implements Collection {
    * by the caller with cursor 0, as Redis does.
    */
   scan(cursor: number, count: number, fn: (f: string, v: string) => void): number {
-    return this.ht!.scan(cursor, count, fn);
+    return (this.d as HashTable).dict.scan(cursor, count, fn);
   }
 
   /**
-   * Bytes in V8 (Collection.memBytes): the object, the listpack array or the
-   * dict's structure, the field and value strings, and the field TTLs (a
-   * time per pair in a listpackex; a Map entry and two heap slots per TTL).
+   * Bytes in V8 (Collection.memBytes): the object, the packed string or the
+   * table (its object, the dict's structure, the field and value strings),
+   * and the field TTLs (a time per pair in a listpackex; a Map entry and two
+   * heap slots per TTL).
    */
   memBytes(): number {
-    let b = HASH_OBJ + this.sb + (this.lp !== null ? arrBytes(this.lp.length) : this.ht!.structBytes());
+    const d = this.d;
+    let b = HASH_OBJ + (typeof d === 'string' ? strBytes(d.length) : TABLE_OBJ + d.sb + d.dict.structBytes());
     const ex = this.ex;
     if (ex !== null) {
       b += HASHEX_OBJ;
@@ -481,16 +752,6 @@ export class HashValue implements Collection {
     }
     return b;
   }
-
-  /** Recomputes the byte counter after `lp` was assigned whole (RDB loading). O(n). */
-  recount(): void {
-    let b = 0;
-    this.forEach((f, v) => {
-      b += strBytes(f.length) + strBytes(v.length);
-    });
-    this.sb = b;
-  }
-
 }
 
 Object.defineProperty(HashValue.prototype, 'type', { value: 'hash', enumerable: true });

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { HashValue } from '../../src/types/hash.js';
 import { SetValue, isInt64Text, cmpInt, type SetLimits } from '../../src/types/set.js';
 
@@ -27,7 +28,7 @@ test('hash: matches a Map model; listpack keeps insertion order; conversion is o
       let wasHt = false;
       for (const o of ops) {
         if (o.t === 'set') {
-          if (h.lp && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
+          if (h.packed() && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
           assert.equal(h.set(o.f, o.v, maxEntries), !m.has(o.f));
           m.set(o.f, o.v);
         } else if (o.t === 'del') {
@@ -35,13 +36,13 @@ test('hash: matches a Map model; listpack keeps insertion order; conversion is o
         }
         if (wasHt) assert.equal(h.encoding(), 'hashtable');
         wasHt = h.encoding() === 'hashtable';
-        if (h.lp) assert.ok(h.size <= maxEntries);
+        if (h.packed()) assert.ok(h.size <= maxEntries);
       }
       assert.equal(h.size, m.size);
       const got = new Map<string, string>();
       h.forEach((f, v) => got.set(f, v));
       assert.deepEqual(got, m);
-      if (h.lp) assert.deepEqual([...got.keys()], [...m.keys()]);
+      if (h.packed()) assert.deepEqual([...got.keys()], [...m.keys()]);
       for (const [f, v] of m) assert.equal(h.get(f), v);
       const dup = h.dup();
       assert.equal(dup.encoding(), h.encoding());
@@ -156,6 +157,128 @@ test('isInt64Text is string2ll; cmpInt orders numerically', () => {
     fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (a, b) => {
       assert.ok(isInt64Text(a.toString()));
       assert.equal(cmpInt(a.toString(), b.toString()), a < b ? -1 : a > b ? 1 : 0);
+    }),
+  );
+});
+
+/** Lengths around the packed string's prefix sizes (one char below 128, two below 16,384). */
+const edgeLen = fc.constantFrom(0, 1, 2, 12, 13, 127, 128, 129, 300, 16383, 16384);
+const longStr = fc.tuple(edgeLen, fc.integer({ min: 0, max: 255 })).map(([n, c]) => String.fromCharCode(c).repeat(n));
+
+test('packed hash: fields and values of any length and byte (multi-char prefixes), deletes anywhere, then conversion', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.oneof(member, longStr), fc.oneof(longStr, fc.string())), { maxLength: 20 }), fc.array(fc.nat(30)), (pairs, dels) => {
+      const h = new HashValue();
+      const m = new Map<string, string>();
+      for (const [f, v] of pairs) {
+        assert.equal(h.set(f, v, 1000), !m.has(f));
+        m.set(f, v);
+      }
+      const keys = [...m.keys()];
+      for (const d of dels) {
+        const f = keys[d % Math.max(1, keys.length)] ?? 'none';
+        assert.equal(h.delete(f), m.delete(f));
+      }
+      assert.equal(h.encoding(), 'listpack');
+      assert.equal(h.size, m.size);
+      const got: [string, string][] = [];
+      h.forEach((f, v, i) => {
+        assert.equal(h.fieldAt(i), f);
+        assert.equal(h.valueAt(i), v);
+        got.push([f, v]);
+      });
+      assert.deepEqual(got, [...m]);
+      assert.deepEqual(h.pairs(), [...m].flat());
+      for (const [f, v] of m) assert.equal(h.get(f), v);
+      h.toHashtable();
+      assert.equal(h.encoding(), 'hashtable');
+      const after = new Map<string, string>();
+      h.forEach((f, v) => after.set(f, v));
+      assert.deepEqual(after, m);
+    }),
+  );
+});
+
+test('packed hash: a listpackex keeps its pairs ordered by TTL as fields gain, change and lose them', () => {
+  const h = new HashValue();
+  for (let i = 0; i < 6; i++) h.set('f' + i, 'v'.repeat(20) + i, 100);
+  h.enableTtls();
+  h.setExpire('f3', 500);
+  h.setExpire('f5', 300);
+  h.setExpire('f0', 400);
+  const order = () => h.pairs().filter((_, i) => i % 2 === 0);
+  assert.deepEqual(order(), ['f5', 'f0', 'f3', 'f1', 'f2', 'f4']);
+  assert.deepEqual(h.ex!.lpt, [300, 400, 500, 0, 0, 0]);
+  h.setExpire('f3', 100); // earlier: moves to the front
+  assert.deepEqual(order(), ['f3', 'f5', 'f0', 'f1', 'f2', 'f4']);
+  assert.ok(h.persistField('f5')); // no TTL: moves to the end
+  assert.deepEqual(order(), ['f3', 'f0', 'f1', 'f2', 'f4', 'f5']);
+  h.set('f0', 'new', 100); // overwritten: loses its TTL, moves to the end
+  assert.deepEqual(order(), ['f3', 'f1', 'f2', 'f4', 'f5', 'f0']);
+  assert.deepEqual(h.ex!.lpt, [100, 0, 0, 0, 0, 0]);
+  assert.deepEqual(h.takeDue(150, 10), ['f3']);
+  assert.ok(h.delete('f3'));
+  assert.equal(h.get('f4'), 'v'.repeat(20) + 4);
+  assert.equal(h.get('f0'), 'new');
+  assert.equal(h.minExpire(), 0);
+});
+
+test('packed hash: a 10-field hash costs under 400 heap bytes (one string, not 22 objects)', () => {
+  // In a child with --expose-gc: heap growth per hash after full collections,
+  // each field and value a fresh string cut from a Buffer as the parser makes them.
+  // The flat array of separate strings it replaced measured ~1,020.
+  const url = new URL('../../src/types/hash.js', import.meta.url).href;
+  const code = `
+    const { HashValue } = await import(${JSON.stringify(url)});
+    const N = 20000;
+    const src = Buffer.from('f0f1f2f3f4f5f6f7f8f9' + 'x'.repeat(64), 'latin1');
+    let seq = 0;
+    gc(); gc();
+    const base = process.memoryUsage().heapUsed;
+    const hs = new Array(N);
+    for (let i = 0; i < N; i++) {
+      const h = new HashValue();
+      for (let k = 0; k < 10; k++) {
+        src.write(String(seq++).padStart(16, '0'), 20, 'latin1');
+        h.set(src.latin1Slice(2 * k, 2 * k + 2), src.latin1Slice(20, 36), 128);
+      }
+      hs[i] = h;
+    }
+    gc(); gc();
+    const per = (process.memoryUsage().heapUsed - base - 8 * N) / N;
+    process.stdout.write(JSON.stringify({ per, model: hs[0].memBytes() }));
+  `;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { per, model } = JSON.parse(r.stdout) as { per: number; model: number };
+  assert.ok(per < 400, `heap bytes per hash: ${per}`);
+  assert.ok(Math.abs(per - model) < 0.1 * model, `memBytes() ${model} against ${per} measured`);
+});
+
+test('packed hash: appendNew (HSET of new fields in one rebuild) matches setting pair by pair, or changes nothing', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 6 }), fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 40 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 12 }), (before, args, maxEntries, maxValue) => {
+      const a = new HashValue();
+      const b = new HashValue();
+      for (const [f, v] of before) {
+        a.set(f, v, 1000);
+        b.set(f, v, 1000);
+      }
+      const argv = ['HSET', 'k', ...args.flat()];
+      const pairs0 = a.pairs();
+      const n = a.appendNew(argv, 2, maxEntries, maxValue);
+      if (n < 0) {
+        assert.deepEqual(a.pairs(), pairs0);
+        return;
+      }
+      let added = 0;
+      for (const [f, v] of args) {
+        if ((f.length > maxValue || v.length > maxValue) && b.packed()) b.toHashtable();
+        if (b.set(f, v, maxEntries)) added++;
+      }
+      assert.equal(n, added);
+      assert.equal(a.encoding(), b.encoding());
+      assert.deepEqual(a.pairs(), b.pairs());
     }),
   );
 });
