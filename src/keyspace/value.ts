@@ -49,7 +49,12 @@ export function isString(v: Value): v is StrValue {
 
 /** A copy of a value that shares no mutable state with it (COPY). */
 export function dupValue(v: Value): Value {
-  if (Buffer.isBuffer(v)) return Buffer.from(v);
+  if (Buffer.isBuffer(v)) {
+    // a store of its own, as storedStr's (Buffer.from may take it from the shared pool)
+    const b = Buffer.allocUnsafeSlow(v.length);
+    v.copy(b);
+    return b;
+  }
   if (typeof v === 'string' || typeof v === 'number') return v;
   return v.dup();
 }
@@ -109,7 +114,13 @@ const EXTERNAL_MIN = 0xfbee9;
  */
 export function storedStr(s: string): StrValue {
   const n = s.length;
-  if (n >= BUFFER_MIN && n < EXTERNAL_MIN) return Buffer.from(s, 'latin1');
+  if (n >= BUFFER_MIN && n < EXTERNAL_MIN) {
+    // a store of its own: Buffer.from may carve it from a shared pool (Node 24 pools
+    // strings this size), which one stored value would then keep alive whole
+    const b = Buffer.allocUnsafeSlow(n);
+    b.latin1Write(s, 0, n);
+    return b;
+  }
   return strValue(s);
 }
 

@@ -45,7 +45,14 @@ test('SET, MSET, GETSET, SETEX and RESTORE store big values as Buffers; small on
     await s.call('SET', 'f', bytes(BUFFER_MIN - 1, 2));
     const dump = (await s.call('DUMP', 'a')) as string;
     await s.call('RESTORE', 'g', 0, dump);
-    for (const k of ['a', 'b', 'd', 'e', 'g']) assert.ok(Buffer.isBuffer(db.dict.get(k)), `${k} is a Buffer`);
+    await s.call('COPY', 'a', 'h');
+    for (const k of ['a', 'b', 'd', 'e', 'g', 'h']) {
+      const v = db.dict.get(k) as Buffer;
+      assert.ok(Buffer.isBuffer(v), `${k} is a Buffer`);
+      // its own store, never a slice of a shared pool (which it would keep alive whole)
+      assert.equal(v.byteOffset, 0, `${k}'s offset`);
+      assert.equal(v.buffer.byteLength, v.length, `${k}'s store`);
+    }
     assert.equal(typeof db.dict.get('c'), 'string');
     assert.equal(typeof db.dict.get('f'), 'string');
     assert.equal(await s.call('GET', 'g'), big.latin1Slice(0, big.length));
