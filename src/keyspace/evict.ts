@@ -46,7 +46,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from './db.js';
 import { idleMs, lfuDecr } from './access.js';
 import { usedMemory } from '../observability/memory.js';
-import { heapLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
+import { oldGenerationLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
 
 /** The eviction pool's size (Redis's EVPOOL_SIZE). */
 export const EVPOOL_SIZE = 16;
@@ -80,7 +80,7 @@ function usedMemoryOf(server: Server): number {
  */
 function heapFigures(): { limit: number; used: number; machineNear: boolean } {
   refreshHeapGauge();
-  return { limit: heapLimitBytes(), used: heapUsedBytes(), machineNear: machineMemoryNear() };
+  return { limit: oldGenerationLimitBytes(), used: heapUsedBytes(), machineNear: machineMemoryNear() };
 }
 
 /**

@@ -16,7 +16,7 @@
  *  - never below V8's own default.
  * Near that limit with `maxmemory 0`, the heap guard (keyspace/evict.ts)
  * has the OOM gate refuse commands that may grow memory: it reads
- * heapUsedBytes() against heapLimitBytes(), and machineMemoryNear() for heap
+ * heapUsedBytes() against oldGenerationLimitBytes(), and machineMemoryNear() for heap
  * plus offHeapBytes() (values of 16 KB or more are Buffers, outside the heap)
  * against the machine's memory. How near is safe, measured
  * (`node --max-old-space-size=256 dist/cli.js`, SETs of 1 KB until the
@@ -35,6 +35,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { isMainThread, resourceLimits } from 'node:worker_threads';
 
 const MB = 1024 * 1024;
 /** Heap per byte of maxmemory: the data, plus garbage and V8's working room between collections. */
@@ -143,6 +144,38 @@ const LIMIT = v8.getHeapStatistics().heap_size_limit;
 /** The V8 heap limit of this isolate (the server's), in bytes: constant for its life. */
 export function heapLimitBytes(): number {
   return LIMIT;
+}
+
+/** node's --max-old-space-size (command line or NODE_OPTIONS) in MB, or null when not given. */
+export function oldSpaceFlagMb(): number | null {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  let mb: number | null = null;
+  for (const f of flags) {
+    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(f);
+    if (m) mb = Number(m[1]);
+  }
+  return mb;
+}
+
+/**
+ * The old generation's limit, where the data lives and where the heap runs
+ * out: heap_size_limit less the young generation's reservation, which is
+ * 48 MB on Node 20 and 22 but 192 MB on Node 24 (so against heap_size_limit
+ * alone the guard came too late for a small heap, and the process died).
+ * Known in a worker (its resourceLimits) and with node's --max-old-space-size;
+ * otherwise the heap is V8's default (GBs), whose margin (evict.ts's
+ * heapMargin, 10%) covers the young generation, and heap_size_limit stands.
+ */
+function oldGenerationLimit(): number {
+  const own = isMainThread ? undefined : resourceLimits.maxOldGenerationSizeMb;
+  const mb = own !== undefined && own > 0 ? own : oldSpaceFlagMb();
+  return mb === null ? LIMIT : Math.min(LIMIT, mb * MB);
+}
+const OLD_LIMIT = oldGenerationLimit();
+
+/** The old generation's limit in bytes (oldGenerationLimit): what the heap guard measures against. */
+export function oldGenerationLimitBytes(): number {
+  return OLD_LIMIT;
 }
 
 /** The memory this process can have (machineMemoryBytes), read once. */
