@@ -10,7 +10,7 @@
  *        than requests/s. Target: tsdis's RSS stays <= 2x maxmemory.
  *        maxmemory is set by CONFIG SET after start, or with --startup on
  *        the command line (tsdis then sizes its young generation from it:
- *        server/heap.ts).
+ *        server/heap.ts); --maxmemory and --gb change the sizes.
  *  zipf  A Zipfian (s = 1) read load over a key set 4x larger than what fits,
  *        cache-aside (GET; SET the key on a miss), for allkeys-lru and
  *        allkeys-lfu: the hit ratio of the measured phase. Target: within 3
@@ -23,7 +23,7 @@
  * detached worktree) as `tsdis-b`, interleaved with the other two: the
  * order rotates each repeat.
  *
- * Usage: node dist-test/bench/maxmemory.js [fill|zipf|all] [--repeats N] [--fit KEYS] [--ops N] [--gb G] [--startup] [--b CLI]
+ * Usage: node dist-test/bench/maxmemory.js [fill|zipf|all] [--repeats N] [--fit KEYS] [--ops N] [--gb G] [--startup] [--maxmemory 100mb] [--b CLI]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,6 +40,14 @@ const OPS = Number(arg('--ops', '1000000'));
 const GB = Number(arg('--gb', '1'));
 const VALUE = 'v'.repeat(1024);
 const STARTUP = process.argv.includes('--startup');
+/** The fill's maxmemory, as the config takes it (100mb, 8gb), and in bytes. */
+const MAXMEMORY = arg('--maxmemory', '100mb');
+const MAXMEMORY_BYTES = (() => {
+  const m = /^(\d+)(kb|mb|gb)?$/i.exec(MAXMEMORY);
+  if (m === null) throw new Error(`--maxmemory ${MAXMEMORY}: a number with kb, mb or gb`);
+  const unit: Record<string, number> = { '': 1, kb: 1024, mb: MiB, gb: 1024 * MiB };
+  return Number(m[1]) * unit[(m[2] ?? '').toLowerCase()]!;
+})();
 const B_CLI = process.argv.includes('--b') ? arg('--b', '') : null;
 
 type Name = 'redis' | 'tsdis' | 'tsdis-b';
@@ -99,12 +107,12 @@ function benchSet(port: number, n: number): Promise<{ rps: number; error: string
 }
 
 async function fillOnce(name: Name): Promise<FillResult> {
-  const s = await start(name, STARTUP ? ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'] : []);
+  const s = await start(name, STARTUP ? ['--maxmemory', MAXMEMORY, '--maxmemory-policy', 'allkeys-lru'] : []);
   try {
     const c = await Conn.connect(s.port);
     if (!STARTUP) {
       await c.call(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
-      await c.call(['CONFIG', 'SET', 'maxmemory', '100mb']);
+      await c.call(['CONFIG', 'SET', 'maxmemory', MAXMEMORY]);
     }
     let peak = 0;
     const sampler = setInterval(() => {
@@ -139,7 +147,7 @@ async function fillOnce(name: Name): Promise<FillResult> {
 
 async function fill(): Promise<void> {
   const how = STARTUP ? 'set on the command line' : 'set by CONFIG SET';
-  console.log(`fill: maxmemory 100mb allkeys-lru (${how}), ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved${B_CLI ? `; tsdis-b is ${B_CLI}` : ''}\n`);
+  console.log(`fill: maxmemory ${MAXMEMORY} allkeys-lru (${how}), ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved${B_CLI ? `; tsdis-b is ${B_CLI}` : ''}\n`);
   const res: Record<string, FillResult[]> = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (let r = 0; r < REPEATS; r++) {
     for (const name of order(r)) {
@@ -156,7 +164,7 @@ async function fill(): Promise<void> {
   console.log(table(['server', 'SET rps', 'CPU µs/SET', 'peak RSS MB', 'final RSS MB', 'used_memory MB', 'keys', 'evicted', 'error'], NAMES.map(row)));
   for (const name of NAMES.filter((n) => n !== 'redis')) {
     const ratio = median(res[name]!.map((x) => x.rps)) / median(res['redis']!.map((x) => x.rps));
-    console.log(`\nSET rps ${name}/redis: ${ratio.toFixed(2)}x; ${name} peak RSS / maxmemory: ${(median(res[name]!.map((x) => x.peakRss)) / (100 * MiB)).toFixed(2)}x`);
+    console.log(`\nSET rps ${name}/redis: ${ratio.toFixed(2)}x; ${name} peak RSS / maxmemory: ${(median(res[name]!.map((x) => x.peakRss)) / MAXMEMORY_BYTES).toFixed(2)}x`);
   }
   console.log('');
 }
