@@ -206,9 +206,14 @@ export class Eviction {
    * up to 4x the live size). Under eviction every write turns an evicted
    * value into garbage: writing 1 GB of 1 KB values at `maxmemory 100mb`
    * (about 100 MB of live values) peaked at 461-501 MB RSS with V8's factor,
-   * 308-321 MB with 2x at the same throughput; 1.5x gave 277 MB and 1.25x
-   * 257 MB, each costing 10-20% of the SET rate (bench/maxmemory.ts fill).
-   * Process-wide (a V8 flag); back to V8's own factor when maxmemory is 0.
+   * 308-321 MB with 2x at the same throughput (bench/maxmemory.ts fill).
+   * Lower factors cost CPU, each collection marking all the live values
+   * again: measured as the server's CPU time per SET on that fill (4
+   * interleaved runs each), 50% gave 285 MB for 13% more CPU, 25% 265 MB
+   * for 20% more; the old generation still peaked at 1.6x the live data
+   * at 25%, as the values written while a collection marks are kept until
+   * the next. Process-wide (a V8 flag); back to V8's own factor when
+   * maxmemory is 0.
    */
   private tuneHeapGrowth(): void {
     const want = this.maxmemory !== 0 ? HEAP_GROWING_PERCENT : 0;
