@@ -5,7 +5,12 @@
  *  fill  `maxmemory 100mb`, `allkeys-lru`, 1 GB of 1 KB values written with
  *        redis-benchmark (-P 16, 50 clients, random keys): requests/s, peak
  *        and final RSS (sampled every 50 ms), used_memory, keys left,
- *        evicted_keys. Target: tsdis's RSS stays <= 2x maxmemory.
+ *        evicted_keys, and the server's CPU time (user + system, all its
+ *        threads) per SET, which the shared machine's load disturbs less
+ *        than requests/s. Target: tsdis's RSS stays <= 2x maxmemory.
+ *        maxmemory is set by CONFIG SET after start, or with --startup on
+ *        the command line (tsdis then sizes its young generation from it:
+ *        server/heap.ts); --maxmemory and --gb change the sizes.
  *  zipf  A Zipfian (s = 1) read load over a key set 4x larger than what fits,
  *        cache-aside (GET; SET the key on a miss), for allkeys-lru and
  *        allkeys-lfu: the hit ratio of the measured phase. Target: within 3
@@ -14,9 +19,14 @@
  *        its own measured cost per key): the two servers' per-key overheads
  *        differ, and the comparison is of the policies, not of those.
  *
- * Usage: node dist-test/bench/maxmemory.js [fill|zipf|all] [--repeats N] [--fit KEYS] [--ops N] [--gb G]
+ * --b CLI adds another tsdis build (its dist/cli.js, e.g. main's in a
+ * detached worktree) as `tsdis-b`, interleaved with the other two: the
+ * order rotates each repeat.
+ *
+ * Usage: node dist-test/bench/maxmemory.js [fill|zipf|all] [--repeats N] [--fit KEYS] [--ops N] [--gb G] [--startup] [--maxmemory 100mb] [--b CLI]
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { startRedis, startTsdis, track, rssOf, parseInfo, Conn, median, table, fmtInt, MiB, type ServerProc } from './lib.js';
 
 function arg(name: string, def: string): string {
@@ -29,18 +39,40 @@ const FIT = Number(arg('--fit', '50000'));
 const OPS = Number(arg('--ops', '1000000'));
 const GB = Number(arg('--gb', '1'));
 const VALUE = 'v'.repeat(1024);
+const STARTUP = process.argv.includes('--startup');
+/** The fill's maxmemory, as the config takes it (100mb, 8gb), and in bytes. */
+const MAXMEMORY = arg('--maxmemory', '100mb');
+const MAXMEMORY_BYTES = (() => {
+  const m = /^(\d+)(kb|mb|gb)?$/i.exec(MAXMEMORY);
+  if (m === null) throw new Error(`--maxmemory ${MAXMEMORY}: a number with kb, mb or gb`);
+  const unit: Record<string, number> = { '': 1, kb: 1024, mb: MiB, gb: 1024 * MiB };
+  return Number(m[1]) * unit[(m[2] ?? '').toLowerCase()]!;
+})();
+const B_CLI = process.argv.includes('--b') ? arg('--b', '') : null;
+
+type Name = 'redis' | 'tsdis' | 'tsdis-b';
+const NAMES: Name[] = B_CLI === null ? ['redis', 'tsdis'] : ['redis', 'tsdis', 'tsdis-b'];
 
 async function info(c: Conn): Promise<Record<string, string>> {
   return parseInfo(String(await c.call(['INFO', 'everything'])));
 }
 
-async function start(name: 'redis' | 'tsdis'): Promise<ServerProc> {
-  return name === 'redis' ? startRedis() : startTsdis();
+/** Starts a server; `extra`: config flags for its command line. */
+async function start(name: Name, extra: string[] = []): Promise<ServerProc> {
+  if (name === 'redis') return startRedis(extra);
+  return startTsdis({ extra, ...(name === 'tsdis-b' ? { cli: B_CLI! } : {}) });
 }
 
-/** The order of the two servers in repeat r: redis first, then tsdis first, ... */
-function order(r: number): ('redis' | 'tsdis')[] {
-  return r % 2 === 0 ? ['redis', 'tsdis'] : ['tsdis', 'redis'];
+/** The order of the servers in repeat r: the list rotated by r (redis, tsdis; then tsdis, redis; ...). */
+function order(r: number): Name[] {
+  const k = r % NAMES.length;
+  return [...NAMES.slice(k), ...NAMES.slice(0, k)];
+}
+
+/** CPU time (user + system, all threads) a process has used, in ms (Linux /proc, 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 // ---------------------------------------------------------------------------
@@ -53,6 +85,8 @@ interface FillResult {
   used: number;
   keys: number;
   evicted: number;
+  /** The server's CPU time per SET, µs. */
+  cpuUs: number;
   errors: string;
 }
 
@@ -72,12 +106,14 @@ function benchSet(port: number, n: number): Promise<{ rps: number; error: string
   });
 }
 
-async function fillOnce(name: 'redis' | 'tsdis'): Promise<FillResult> {
-  const s = await start(name);
+async function fillOnce(name: Name): Promise<FillResult> {
+  const s = await start(name, STARTUP ? ['--maxmemory', MAXMEMORY, '--maxmemory-policy', 'allkeys-lru'] : []);
   try {
     const c = await Conn.connect(s.port);
-    await c.call(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
-    await c.call(['CONFIG', 'SET', 'maxmemory', '100mb']);
+    if (!STARTUP) {
+      await c.call(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+      await c.call(['CONFIG', 'SET', 'maxmemory', MAXMEMORY]);
+    }
     let peak = 0;
     const sampler = setInterval(() => {
       try {
@@ -87,7 +123,9 @@ async function fillOnce(name: 'redis' | 'tsdis'): Promise<FillResult> {
       }
     }, 50);
     const n = Math.round((GB * 1024 * 1024 * 1024) / 1024);
+    const cpu0 = cpuMs(s.pid);
     const r = await benchSet(s.port, n);
+    const cpuUs = ((cpuMs(s.pid) - cpu0) * 1000) / n;
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(s.pid));
     const inf = await info(c);
@@ -99,6 +137,7 @@ async function fillOnce(name: 'redis' | 'tsdis'): Promise<FillResult> {
       used: Number(inf['used_memory']),
       keys: Number(/keys=(\d+)/.exec(inf['db0'] ?? '')?.[1] ?? 0),
       evicted: Number(inf['evicted_keys']),
+      cpuUs,
       errors: r.error,
     };
   } finally {
@@ -107,23 +146,27 @@ async function fillOnce(name: 'redis' | 'tsdis'): Promise<FillResult> {
 }
 
 async function fill(): Promise<void> {
-  console.log(`fill: maxmemory 100mb allkeys-lru, ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved\n`);
-  const res: Record<string, FillResult[]> = { redis: [], tsdis: [] };
+  const how = STARTUP ? 'set on the command line' : 'set by CONFIG SET';
+  console.log(`fill: maxmemory ${MAXMEMORY} allkeys-lru (${how}), ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved${B_CLI ? `; tsdis-b is ${B_CLI}` : ''}\n`);
+  const res: Record<string, FillResult[]> = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (let r = 0; r < REPEATS; r++) {
     for (const name of order(r)) {
       const x = await fillOnce(name);
       res[name]!.push(x);
-      process.stderr.write(`  ${name}: ${fmtInt(x.rps)} rps, peak RSS ${(x.peakRss / MiB).toFixed(0)} MB, final ${(x.finalRss / MiB).toFixed(0)} MB, ${x.keys} keys, ${x.evicted} evicted${x.errors ? ', error: ' + x.errors : ''}\n`);
+      process.stderr.write(`  ${name}: ${fmtInt(x.rps)} rps, ${x.cpuUs.toFixed(2)} µs CPU/SET, peak RSS ${(x.peakRss / MiB).toFixed(0)} MB, final ${(x.finalRss / MiB).toFixed(0)} MB, ${x.keys} keys, ${x.evicted} evicted${x.errors ? ', error: ' + x.errors : ''}\n`);
     }
   }
   const row = (name: string) => {
     const xs = res[name]!;
     const m = (f: (x: FillResult) => number) => median(xs.map(f));
-    return [name, fmtInt(m((x) => x.rps)), (m((x) => x.peakRss) / MiB).toFixed(0), (m((x) => x.finalRss) / MiB).toFixed(0), (m((x) => x.used) / MiB).toFixed(1), fmtInt(m((x) => x.keys)), fmtInt(m((x) => x.evicted)), xs.map((x) => x.errors).find(Boolean) ?? ''];
+    return [name, fmtInt(m((x) => x.rps)), m((x) => x.cpuUs).toFixed(2), (m((x) => x.peakRss) / MiB).toFixed(0), (m((x) => x.finalRss) / MiB).toFixed(0), (m((x) => x.used) / MiB).toFixed(1), fmtInt(m((x) => x.keys)), fmtInt(m((x) => x.evicted)), xs.map((x) => x.errors).find(Boolean) ?? ''];
   };
-  console.log(table(['server', 'SET rps', 'peak RSS MB', 'final RSS MB', 'used_memory MB', 'keys', 'evicted', 'error'], [row('redis'), row('tsdis')]));
-  const ratio = median(res['tsdis']!.map((x) => x.rps)) / median(res['redis']!.map((x) => x.rps));
-  console.log(`\nSET rps tsdis/redis: ${ratio.toFixed(2)}x; tsdis peak RSS / maxmemory: ${(median(res['tsdis']!.map((x) => x.peakRss)) / (100 * MiB)).toFixed(2)}x\n`);
+  console.log(table(['server', 'SET rps', 'CPU µs/SET', 'peak RSS MB', 'final RSS MB', 'used_memory MB', 'keys', 'evicted', 'error'], NAMES.map(row)));
+  for (const name of NAMES.filter((n) => n !== 'redis')) {
+    const ratio = median(res[name]!.map((x) => x.rps)) / median(res['redis']!.map((x) => x.rps));
+    console.log(`\nSET rps ${name}/redis: ${ratio.toFixed(2)}x; ${name} peak RSS / maxmemory: ${(median(res[name]!.map((x) => x.peakRss)) / MAXMEMORY_BYTES).toFixed(2)}x`);
+  }
+  console.log('');
 }
 
 // ---------------------------------------------------------------------------
@@ -177,7 +220,7 @@ interface ZipfResult {
   maxmemory: number;
 }
 
-async function zipfOnce(name: 'redis' | 'tsdis', policy: string): Promise<ZipfResult> {
+async function zipfOnce(name: Name, policy: string): Promise<ZipfResult> {
   const s = await start(name);
   try {
     const ctl = await Conn.connect(s.port);
@@ -230,7 +273,7 @@ async function zipfBench(): Promise<void> {
   console.log(`zipf: s=1 over ${FIT * 4} keys of 1 KB, maxmemory sized for ${FIT} keys per server, GET + SET on miss, ${OPS} warm-up + ${OPS} measured GETs, ${REPEATS} repeats interleaved\n`);
   const rows: string[][] = [];
   for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
-    const res: Record<string, ZipfResult[]> = { redis: [], tsdis: [] };
+    const res: Record<string, ZipfResult[]> = Object.fromEntries(NAMES.map((n) => [n, []]));
     for (let r = 0; r < REPEATS; r++) {
       for (const name of order(r)) {
         const x = await zipfOnce(name, policy);
@@ -240,9 +283,11 @@ async function zipfBench(): Promise<void> {
     }
     const hr = (n: string) => median(res[n]!.map((x) => x.hitRatio)) * 100;
     const k = (n: string) => median(res[n]!.map((x) => x.keys));
-    rows.push([policy, hr('redis').toFixed(2), hr('tsdis').toFixed(2), (hr('tsdis') - hr('redis')).toFixed(2), fmtInt(k('redis')), fmtInt(k('tsdis'))]);
+    const others = NAMES.filter((n) => n !== 'redis');
+    rows.push([policy, hr('redis').toFixed(2), ...others.flatMap((n) => [hr(n).toFixed(2), (hr(n) - hr('redis')).toFixed(2)]), ...NAMES.map((n) => fmtInt(k(n)))]);
   }
-  console.log(table(['policy', 'redis hit %', 'tsdis hit %', 'points', 'redis keys', 'tsdis keys'], rows));
+  const others = NAMES.filter((n) => n !== 'redis');
+  console.log(table(['policy', 'redis hit %', ...others.flatMap((n) => [`${n} hit %`, 'points']), ...NAMES.map((n) => `${n} keys`)], rows));
 }
 
 const what = process.argv[2] ?? 'all';

@@ -33,7 +33,7 @@ import v8 from 'node:v8';
 import { isMainThread, parentPort, workerData, Worker } from 'node:worker_threads';
 import { Config } from './config/config.js';
 import { loadConfig, parseCliArgs, type CliArgs } from './config/file.js';
-import { HEAP_SHARE_OF_MACHINE, desiredHeapLimitBytes, machineMemoryBytes } from './server/heap.js';
+import { HEAP_SHARE_OF_MACHINE, V8_SEMI_SPACE_MB, desiredHeapLimitBytes, desiredSemiSpaceMb, machineMemoryBytes } from './server/heap.js';
 import { earlyLog } from './util/log.js';
 import { writeFully } from './util/files.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
@@ -57,7 +57,10 @@ Usage:
 
 The server's V8 heap limit follows maxmemory (1.5 times it, plus 256 MB) or,
 with maxmemory 0, the machine's memory (three quarters of it, or of a cgroup
-limit); node's own --max-old-space-size, when given, is used as is.
+limit); node's own --max-old-space-size, when given, is used as is. Below
+maxmemory 128mb the young generation is smaller than V8's (semi-spaces of
+maxmemory/8, rounded down to a power of two from 1 MB), unless node's own
+--max-semi-space-size is given.
 
 Examples:
   tsdis                                 defaults: bind * -::* (protected mode), port 6379
@@ -101,35 +104,59 @@ function human(n: number): string {
   return n >= 1024 * MB ? `${(n / 1024 / MB).toFixed(2)}G` : `${(n / MB).toFixed(2)}M`;
 }
 
-/** Whether node's own flags (command line or NODE_OPTIONS) set the heap size: then they stand. */
+/** Node's own flags: its command line and NODE_OPTIONS. */
+function nodeFlags(): string[] {
+  return [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+}
+
+/** Whether node's own flags set the heap size: then they stand. */
 function heapSetByNodeFlags(): boolean {
-  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  return flags.some((f) => /^--max[-_](old[-_]space|heap)[-_]size\b/.test(f));
+  return nodeFlags().some((f) => /^--max[-_](old[-_]space|heap)[-_]size\b/.test(f));
+}
+
+/** Whether node's own flags set the young generation's size: then they stand. */
+function youngSetByNodeFlags(): boolean {
+  return nodeFlags().some((f) => /^--(max|min)[-_]semi[-_]space[-_]size\b/.test(f));
+}
+
+/** Where the server runs and with what heap (heapPlan). */
+interface HeapPlan {
+  /** The old-generation size in bytes for a worker thread, or null to run on this thread. */
+  limit: number | null;
+  /** The worker's semi-space size in MB, or null for V8's own. */
+  semiMb: number | null;
+  /** Where the sizes came from, for the log. */
+  why: string;
 }
 
 /**
- * Where the server runs: `limit` is the old-generation size in bytes for a
- * worker thread, or null to run on this thread; `why` says where the limit
- * came from, for the log. maxmemory comes from a first reading of the
- * config; a config that fails to load runs here, where the server reports
- * the error as it always does.
+ * Where the server runs and with what heap (server/heap.ts has the rules):
+ * in a worker thread when the heap limit tsdis wants is above the one this
+ * process got, or when a small maxmemory wants semi-spaces smaller than
+ * V8's (only an isolate being created takes them); else on this thread.
+ * maxmemory comes from a first reading of the config; a config that fails
+ * to load runs here, where the server reports the error as it always does.
  */
-function heapPlan(args: CliArgs, stdinText: string | undefined): { limit: number | null; why: string } {
-  if (heapSetByNodeFlags()) return { limit: null, why: "set by node's --max-old-space-size" };
+function heapPlan(args: CliArgs, stdinText: string | undefined): HeapPlan {
+  if (heapSetByNodeFlags()) return { limit: null, semiMb: null, why: "set by node's --max-old-space-size" };
   let maxmemory: number;
   try {
     const config = new Config();
     loadConfig(config, { file: args.file, stdin: stdinText, options: args.options });
     maxmemory = Number(config.v['maxmemory']);
   } catch {
-    return { limit: null, why: "V8's default" };
+    return { limit: null, semiMb: null, why: "V8's default" };
   }
   const current = v8.getHeapStatistics().heap_size_limit;
   const machine = machineMemoryBytes();
   const want = desiredHeapLimitBytes(maxmemory, machine, current);
+  const semi = desiredSemiSpaceMb(maxmemory);
+  const semiMb = semi < V8_SEMI_SPACE_MB && !youngSetByNodeFlags() ? semi : null;
   const from = maxmemory > 0 ? `maxmemory ${human(maxmemory)}` : `maxmemory 0: ${HEAP_SHARE_OF_MACHINE * 100}% of the ${human(machine)} of memory here`;
-  if (want <= current) return { limit: null, why: `V8's default, enough for ${from}` };
-  return { limit: want, why: `for ${from}; the server runs in a worker thread created with that size` };
+  if (want <= current && semiMb === null) return { limit: null, semiMb: null, why: `V8's default, enough for ${from}` };
+  const semiNote = semiMb === null ? '' : `, ${semiMb} MB semi-spaces`;
+  const sized = want > current ? `for ${from}${semiNote}` : `V8's default, enough for ${from}${semiNote}`;
+  return { limit: want, semiMb, why: `${sized}; the server runs in a worker thread created with that size` };
 }
 
 /** Ends the process by `sig`'s default action: without a listener Node gives a signal its default back. */
@@ -161,17 +188,19 @@ function mainHost(argv: string[], stdinText: string | undefined, heapNote: strin
 
 /**
  * Runs the server in a worker thread with an old generation of `limit`
- * bytes. Forwards SIGTERM and SIGINT once the server listens for them
- * (before, they end the process as they would end a server on the main
- * thread), and the crash signals, which the server logs before asking for
+ * bytes and, unless null, semi-spaces of `semiMb` MB. Forwards SIGTERM and
+ * SIGINT once the server listens for them (before, they end the process as
+ * they would end a server on the main thread), and the crash signals, which the server logs before asking for
  * the process to end by them (after 2 s it ends anyway: a thread that
  * faulted may never answer). Sets the process title for it and exits with
  * its exit code.
  */
-function runInWorker(start: WorkerStart, limit: number): void {
+function runInWorker(start: WorkerStart, limit: number, semiMb: number | null): void {
+  // (V8's young generation is two semi-spaces and a new large-object space as big as one)
+  const young = semiMb === null ? {} : { maxYoungGenerationSizeMb: 3 * semiMb };
   const worker = new Worker(new URL(import.meta.url), {
     workerData: start,
-    resourceLimits: { maxOldGenerationSizeMb: Math.floor(limit / MB) },
+    resourceLimits: { maxOldGenerationSizeMb: Math.floor(limit / MB), ...young },
   });
   const taken = new Int32Array(start.taken);
   for (const sig of SIGNALS) {
@@ -297,7 +326,7 @@ async function launch(argv: string[]): Promise<void> {
     return runServer(mainHost(argv, stdinText, plan.why));
   }
   // (tty.isatty, not process.stdout.isTTY: the main thread leaves its stdio streams alone, see stdioSync)
-  runInWorker({ tsdisServer: true, taken: new SharedArrayBuffer(12), argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit);
+  runInWorker({ tsdisServer: true, taken: new SharedArrayBuffer(12), argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit, plan.semiMb);
 }
 
 const fail = (e: unknown) => {

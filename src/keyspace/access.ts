@@ -17,7 +17,11 @@ export function lruClock(nowMs: number): number {
 
 /** Estimated idle time in ms of a key whose LRU clock is `meta` (wraps as Redis does). */
 export function idleMs(meta: number, nowMs: number): number {
-  const clock = lruClock(nowMs);
+  return idleMsAt(meta, lruClock(nowMs));
+}
+
+/** idleMs() against an LRU clock already read (eviction scores several keys at one time). */
+export function idleMsAt(meta: number, clock: number): number {
   const lru = meta & LRU_MAX;
   return (clock >= lru ? clock - lru : clock + (LRU_MAX - lru)) * 1000;
 }

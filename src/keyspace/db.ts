@@ -573,29 +573,33 @@ export class Db {
   /**
    * Deletes a key without counting a dirty change or signalling (the caller
    * signals): a hash emptied by field expiry, a key evicted (`mode` 'evict':
-   * lazyfree-lazy-eviction decides). No keyspace event.
+   * lazyfree-lazy-eviction decides). No keyspace event. Returns whether
+   * the key was there.
    */
-  deleteQuietly(key: string, mode: FreeMode = 'server'): void {
+  deleteQuietly(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
-    if (old === undefined) return;
+    if (old === undefined) return false;
     this.dropped(key, old, mode);
     if (this.hfe.size !== 0) this.hfeDrop(old);
     if (this.expires.size !== 0) this.expires.delete(key);
     if (this.onReady !== null) this.onReady(this, key);
+    return true;
   }
 
   /**
    * Deletes a key for maxmemory (keyspace/evict.ts), expired or not: no
    * dirty count (as Redis's eviction), the modification signalled (WATCH,
    * tracking) and an `evicted` keyspace event. Stats and propagation are
-   * the evictor's.
+   * the evictor's. Returns false, doing nothing, when the key is not there
+   * (the evictor's pool may hold keys deleted since they were sampled).
    */
-  evict(key: string): void {
+  evict(key: string): boolean {
     // (freed lazily or not by lazyfree-lazy-eviction)
-    this.deleteQuietly(key, 'evict');
+    if (!this.deleteQuietly(key, 'evict')) return false;
     this.hooks.modified(this, key);
     this.hooks.notify('e', 'evicted', key, this.id);
+    return true;
   }
 
   /**

@@ -44,7 +44,7 @@ import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { Db } from './db.js';
-import { idleMs, lfuDecr } from './access.js';
+import { idleMsAt, lfuDecr, lruClock } from './access.js';
 import { usedMemory } from '../observability/memory.js';
 import { oldGenerationLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
 
@@ -206,9 +206,14 @@ export class Eviction {
    * up to 4x the live size). Under eviction every write turns an evicted
    * value into garbage: writing 1 GB of 1 KB values at `maxmemory 100mb`
    * (about 100 MB of live values) peaked at 461-501 MB RSS with V8's factor,
-   * 308-321 MB with 2x at the same throughput; 1.5x gave 277 MB and 1.25x
-   * 257 MB, each costing 10-20% of the SET rate (bench/maxmemory.ts fill).
-   * Process-wide (a V8 flag); back to V8's own factor when maxmemory is 0.
+   * 308-321 MB with 2x at the same throughput (bench/maxmemory.ts fill).
+   * Lower factors cost CPU, each collection marking all the live values
+   * again: measured as the server's CPU time per SET on that fill (4
+   * interleaved runs each), 50% gave 285 MB for 13% more CPU, 25% 265 MB
+   * for 20% more; the old generation still peaked at 1.6x the live data
+   * at 25%, as the values written while a collection marks are kept until
+   * the next. Process-wide (a V8 flag); back to V8's own factor when
+   * maxmemory is 0.
    */
   private tuneHeapGrowth(): void {
     const want = this.maxmemory !== 0 ? HEAP_GROWING_PERCENT : 0;
@@ -229,6 +234,9 @@ export class Eviction {
     return Math.max(0, this.used() - this.notCounted());
   }
 
+  /** used() as toFree() last read it: evictUntil()'s first reading. */
+  private lastUsed = 0;
+
   /**
    * Whether used memory is over maxmemory (Redis's getMaxmemoryState ==
    * C_ERR); the bytes to free, or 0 when under. Cheap when under: the
@@ -238,6 +246,7 @@ export class Eviction {
     const max = this.maxmemory;
     if (max === 0) return 0;
     const reported = this.used();
+    this.lastUsed = reported;
     if (reported <= max) return 0;
     const used = reported - this.notCounted();
     return used <= max ? 0 : used - max;
@@ -276,23 +285,25 @@ export class Eviction {
     return result;
   }
 
-  /** The loop of perform(): evicts until `toFree` bytes are freed, time is up, or nothing is left. */
+  /**
+   * The loop of perform(): evicts until `toFree` bytes are freed, time is up,
+   * or nothing is left. Each deletion is measured as the drop in used memory;
+   * the reading after one is the reading before the next (nothing runs in
+   * between), and the first is toFree()'s (`lastUsed`).
+   */
   private evictUntil(toFree: number): number {
     const t0 = performance.now();
-    const timed = this.server.hot.latencyMonitorThreshold !== 0;
     let freed = 0;
     let n = 0;
+    let before = this.lastUsed;
     while (freed < toFree) {
-      const db = this.pick();
-      if (db === null) {
+      if (!this.evictOne()) {
         this.latencySample('eviction-cycle', t0);
         return EVICT_FAIL;
       }
-      const before = this.used();
-      const d0 = timed ? performance.now() : 0;
-      this.evictPicked(db);
-      if (timed) this.latencySample('eviction-del', d0);
-      freed += before - this.used();
+      const after = this.used();
+      freed += before - after;
+      before = after;
       n++;
       if (n % 16 === 0) {
         // Deleted values may be freed later (lazy free): stop once memory is back under.
@@ -315,34 +326,35 @@ export class Eviction {
     if (ms >= threshold) this.server.latency.add(event, Math.floor(ms), Math.floor(this.server.clock() / 1000));
   }
 
-  /** The key perform() evicts next, left in `picked`; its db, or null when no key can be evicted. */
-  private picked = '';
-  private pick(): Db | null {
-    return this.by === BY_RANDOM ? this.pickRandom() : this.pickFromPool();
+  /**
+   * Evicts one key by the policy; false when no key can be evicted. The
+   * latency event `eviction-del` times the deletion alone, as Redis's.
+   */
+  private evictOne(): boolean {
+    return this.by === BY_RANDOM ? this.evictRandom() : this.evictFromPool();
   }
 
   /** Random policies: a random key of the next database that has one (allkeys: any key; volatile: one with a TTL). */
-  private pickRandom(): Db | null {
+  private evictRandom(): boolean {
     const dbs = this.server.dbs;
     for (let i = 0; i < dbs.length; i++) {
       this.nextDb = (this.nextDb + 1) % dbs.length;
       const db = dbs[this.nextDb]!;
       const dict = this.allkeys ? db.dict : db.expires;
-      if (dict.size !== 0) {
-        this.picked = dict.randomKey(this.server.random)!;
-        return db;
-      }
+      if (dict.size !== 0) return this.evictKey(db, dict.randomKey(this.server.random)!);
     }
-    return null;
+    return false;
   }
 
   /**
    * LRU, LFU and TTL policies: refills the pool from every database, then
-   * takes its best entry whose key still exists (ghosts are dropped and the
-   * next is tried; an empty pool is refilled). Null when no database has a
-   * candidate key.
+   * evicts its best entry whose key still exists (ghosts are dropped and the
+   * next is tried; an empty pool is refilled). False when no database has a
+   * candidate key. With allkeys-* the deletion itself says whether the key
+   * was there (one hash lookup rather than a lookup and then the deletion's);
+   * volatile-* checks the key still has a TTL first.
    */
-  private pickFromPool(): Db | null {
+  private evictFromPool(): boolean {
     const dbs = this.server.dbs;
     const keys = this.poolKey;
     for (;;) {
@@ -355,17 +367,15 @@ export class Eviction {
           total += size;
         }
       }
-      if (total === 0) return null;
+      if (total === 0) return false;
       for (let k = EVPOOL_SIZE - 1; k >= 0; k--) {
         const key = keys[k];
         if (key === null || key === undefined) continue;
         const db = dbs[this.poolDb[k]!]!;
         keys[k] = null;
         this.poolScore[k] = 0;
-        if ((this.allkeys ? db.dict : db.expires).has(key)) {
-          this.picked = key;
-          return db;
-        }
+        if (!this.allkeys && !db.expires.has(key)) continue;
+        if (this.evictKey(db, key)) return true;
       }
     }
   }
@@ -374,12 +384,18 @@ export class Eviction {
    * Redis's evictionPoolPopulate: samples up to maxmemory-samples keys of
    * db `dbid` and inserts each that scores better than the pool's worst (or
    * that finds a free entry), keeping the pool sorted ascending by score.
+   * With allkeys-* a sample is scored from the metadata array alone, and
+   * its key is read only when it enters the pool (most samples do not: one
+   * memory access fewer each).
    */
   private populate(dbid: number, db: Db): void {
-    const sampled = this.allkeys ? db.dict : db.expires;
+    const allkeys = this.allkeys;
+    const by = this.by;
+    const sampled = allkeys ? db.dict : db.expires;
     const size = sampled.size;
     const n = Math.min(this.samples, size);
     const now = this.server.now();
+    const clock = lruClock(now);
     const decay = this.server.hot.lfuDecayTime;
     const random = this.server.random;
     const keys = this.poolKey;
@@ -389,16 +405,15 @@ export class Eviction {
     for (let j = 0; j < n; j++) {
       // all keys when there are no more than samples; else random slots
       const slot = n === size ? j : Math.floor(random() * size);
-      const key = sampled.keyAt(slot);
       let score: number;
-      if (this.by === BY_TTL) {
+      if (by === BY_TTL) {
         // the sooner the expiry, the better
         score = -Number(db.expires.valAt(slot));
       } else {
-        const at = this.allkeys ? slot : main.slot(key);
+        const at = allkeys ? slot : main.slot(sampled.keyAt(slot));
         if (at < 0) continue;
         const m = main.metaAt(at);
-        score = this.by === BY_LRU ? idleMs(m, now) : 255 - lfuDecr(m, now, decay);
+        score = by === BY_LRU ? idleMsAt(m, clock) : 255 - lfuDecr(m, now, decay);
       }
       // the first empty entry or the first with a lower score
       let k = 0;
@@ -422,21 +437,27 @@ export class Eviction {
           dbs[i] = dbs[i + 1]!;
         }
       }
-      keys[k] = key;
+      keys[k] = sampled.keyAt(slot);
       scores[k] = score;
       dbs[k] = dbid;
     }
   }
 
-  /** Evicts the key pick() chose: deleted, counted, signalled, notified, propagated. */
-  private evictPicked(db: Db): void {
-    const key = this.picked;
-    this.picked = '';
+  /**
+   * Evicts `key` of `db` when it exists: deleted, counted, signalled,
+   * notified, propagated. False (nothing done) when the key is gone (a
+   * ghost of the pool).
+   */
+  private evictKey(db: Db, key: string): boolean {
     const server = this.server;
-    db.evict(key);
+    const threshold = server.hot.latencyMonitorThreshold;
+    const t0 = threshold !== 0 ? performance.now() : 0;
+    if (!db.evict(key)) return false;
+    if (threshold !== 0) this.latencySample('eviction-del', t0);
     server.stats.evictedKeys++;
     // Redis's propagateDeletion: the DEL stands alone in the stream
     if (server.aof.state !== 'off') server.propagate(db.id, [this.lazy ? 'UNLINK' : 'DEL', key]);
+    return true;
   }
 
   /** Redis's startEvictionTimeProc: perform() again each turn of the event loop while it says EVICT_RUNNING. */

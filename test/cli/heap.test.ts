@@ -19,6 +19,8 @@ import { RawConn, freePort, waitForPing, portClosed } from '../helpers/servers.j
 import {
   cgroupMemoryLimit,
   desiredHeapLimitBytes,
+  desiredSemiSpaceMb,
+  V8_SEMI_SPACE_MB,
   machineMemoryBytes,
   heapLimitBytes,
   heapUsedBytes,
@@ -50,6 +52,18 @@ async function heapLimitOf(port: number): Promise<number> {
   try {
     const m = /heap_size_limit: (\d+)/.exec(await c.call('MEMORY', 'MALLOC-STATS'));
     assert.ok(m, 'MALLOC-STATS has heap_size_limit');
+    return Number(m[1]);
+  } finally {
+    c.close();
+  }
+}
+
+/** The server's new space (two semi-spaces) in bytes, from MEMORY MALLOC-STATS. */
+async function newSpaceOf(port: number): Promise<number> {
+  const c = await RawConn.connect(port);
+  try {
+    const m = /space new_space: size=(\d+)/.exec(await c.call('MEMORY', 'MALLOC-STATS'));
+    assert.ok(m, 'MALLOC-STATS has the new space');
     return Number(m[1]);
   } finally {
     c.close();
@@ -117,11 +131,30 @@ test('maxmemory above what V8 gives by default: the server runs with a heap limi
   assert.match(c.output(), /The V8 heap may grow to 12\.\d\dG \(for maxmemory 8\.00G; the server runs in a worker thread created with that size\)/);
 });
 
-test('a small maxmemory keeps V8 default and the main thread; node flags are used as given', async () => {
+test('desiredSemiSpaceMb: maxmemory/8 rounded down to a power of two, 1 to 16 MB; V8 own 16 MB with maxmemory 0', () => {
+  assert.equal(desiredSemiSpaceMb(0), V8_SEMI_SPACE_MB);
+  assert.equal(desiredSemiSpaceMb(1), 1);
+  assert.equal(desiredSemiSpaceMb(16 * MB), 2);
+  assert.equal(desiredSemiSpaceMb(100 * MB), 8);
+  assert.equal(desiredSemiSpaceMb(128 * MB), 16);
+  assert.equal(desiredSemiSpaceMb(8 * GB), 16);
+});
+
+test('a small maxmemory keeps V8 default heap limit, in a worker thread with smaller semi-spaces; node flags are used as given', async () => {
   const dflt = v8.getHeapStatistics().heap_size_limit;
   const a = await start(['--maxmemory', '100mb', '--save', '']);
-  assert.equal(await heapLimitOf(a.port), dflt);
-  assert.match(a.output(), /The V8 heap may grow to [\d.]+G \(V8's default, enough for maxmemory 100\.00M\)/);
+  const la = await heapLimitOf(a.port);
+  assert.ok(la >= dflt - 64 * MB && la < dflt + 64 * MB, `heap_size_limit ${la}, default ${dflt}`);
+  assert.equal(await newSpaceOf(a.port), 2 * 8 * MB);
+  assert.match(a.output(), /The V8 heap may grow to [\d.]+G \(V8's default, enough for maxmemory 100\.00M, 8 MB semi-spaces; the server runs in a worker thread created with that size\)/);
+  // from 128 MB up, V8's own young generation: no worker needed
+  const c = await start(['--maxmemory', '200mb', '--save', '']);
+  assert.equal(await heapLimitOf(c.port), dflt);
+  assert.match(c.output(), /The V8 heap may grow to [\d.]+G \(V8's default, enough for maxmemory 200\.00M\)/);
+  // node's own semi-space flag stands (and V8's default heap keeps the main thread)
+  const d = await start(['--maxmemory', '100mb', '--save', ''], ['--max-semi-space-size=2']);
+  assert.equal(await newSpaceOf(d.port), 2 * 2 * MB);
+  assert.match(d.output(), /\(V8's default, enough for maxmemory 100\.00M\)/);
   const b = await start(['--save', ''], ['--max-old-space-size=300']);
   // what this node gives for the flag (the young generation's share differs by V8 version)
   const want = Number(spawnSync(process.execPath, ['--max-old-space-size=300', '-p', 'require("v8").getHeapStatistics().heap_size_limit']).stdout.toString());

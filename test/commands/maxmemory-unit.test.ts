@@ -193,3 +193,43 @@ test('an evicted key invalidates WATCH; eviction counts no dirty change', async 
     await t.close();
   }
 });
+
+test('keys deleted while in the eviction pool are skipped: not counted, not signalled', async () => {
+  const { t, clock } = await gauged({ 'maxmemory-policy': 'allkeys-lru', maxmemory: String(100 * 1000), 'notify-keyspace-events': 'Eg' });
+  try {
+    // idle times 100 s down to 1 s: the pool's 16 best are k0..k15, k0 the best
+    for (const k of range('k', 100)) {
+      await t.call('SET', k, 'v');
+      clock.now += 1000;
+    }
+    const events: string[] = [];
+    t.server.pubsub.notify = (cls, event, key) => {
+      if (event === 'evicted' || event === 'del') events.push(`${event} ${key}`);
+    };
+    await t.call('SET', 'new0', 'v');
+    await t.call('PING'); // (eviction runs before a command) evicts k0; k1..k15 stay in the pool
+    assert.deepEqual(events, ['evicted k0']);
+    // k1..k5 go while the pool holds them (ghosts), and a WATCH on one must survive
+    const c = t.server.newClient(null, 'internal');
+    const { dispatch } = await import('../../src/server/dispatcher.js');
+    const run = (...argv: string[]) => {
+      dispatch(t.server, c, argv);
+      return c.reply.take();
+    };
+    await t.call('DEL', ...range('k', 5, 1));
+    run('WATCH', 'k1');
+    run('MULTI');
+    run('PING');
+    events.length = 0;
+    for (const k of range('new', 6, 1)) await t.call('SET', k, 'v');
+    await t.call('PING'); // 95 + 6 keys: one eviction, past the five ghosts
+    assert.deepEqual(events, ['evicted k6']);
+    assert.equal(await info(t, 'evicted_keys'), 2);
+    assert.equal(await t.call('DBSIZE'), 100);
+    assert.equal(await exists(t, ['k6']), 0);
+    assert.equal(await exists(t, range('k', 93, 7)), 93);
+    assert.equal(run('EXEC'), '*1\r\n+PONG\r\n');
+  } finally {
+    await t.close();
+  }
+});
