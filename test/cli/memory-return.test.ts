@@ -83,7 +83,7 @@ test('keys that expired give their memory back once the server is idle', { skip:
     assert.ok(peak > empty + 40 * MB, `the keys should take memory: empty ${empty / MB} MB, peak ${peak / MB} MB`);
     // expiry (~1-3 s), then idle 0.5 s and the collections
     const limit = empty + (peak - empty) / 4;
-    const end = await rssFallsTo(pid, limit, 15000);
+    const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
     assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`);
   } finally {
     await child.kill();
@@ -98,7 +98,7 @@ test('a deleted 50 MB value gives its memory back once the server is idle', { sk
     const head = await pipeline(child.port, [Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`), Buffer.alloc(size, 'x'), Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n')], 5 + 4);
     assert.equal(head, '+OK\r\n:1\r\n');
     const limit = empty + 20 * MB;
-    const end = await rssFallsTo(pid, limit, 15000);
+    const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
     assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB`);
   } finally {
     await child.kill();
