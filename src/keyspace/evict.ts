@@ -40,13 +40,12 @@
  * than killing the process with everything acknowledged in it.
  */
 import v8 from 'node:v8';
-import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { Db } from './db.js';
 import { idleMsAt, lfuDecr, lruClock } from './access.js';
 import { usedMemory } from '../observability/memory.js';
-import { oldGenerationLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
+import { fullGcFunction, oldGenerationLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
 
 /** The eviction pool's size (Redis's EVPOOL_SIZE). */
 export const EVPOOL_SIZE = 16;
@@ -91,23 +90,6 @@ function heapFigures(): { limit: number; used: number; machineNear: boolean } {
  */
 export function heapMargin(limit: number): number {
   return Math.min(512 * 1024 * 1024, Math.max(64 * 1024 * 1024, Math.floor(limit / 10)));
-}
-
-/**
- * V8's full garbage collection, or null when it cannot be had: global.gc
- * under --expose-gc, else the flag set now and the function taken from a
- * fresh context (the flag only exposes it to contexts made after it).
- */
-function obtainGc(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const f: unknown = vm.runInNewContext('gc');
-    return typeof f === 'function' ? (f as () => void) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The old generation's growth between full collections with maxmemory set (tuneHeapGrowth). */
@@ -482,7 +464,7 @@ export class Eviction {
 
   /** When the heap guard last forced a full collection (performance.now() ms). */
   private lastForcedGc = -Infinity;
-  /** V8's full collection (obtainGc), taken the first time the heap is near its limit. */
+  /** V8's full collection (heap.ts's fullGcFunction), taken the first time the heap is near its limit. */
   private gc: (() => void) | null = null;
 
   /** server.stats.netInputBytes at which the server reads the heap again between cron ticks (checkHeapAfterInput). */
@@ -510,7 +492,7 @@ export class Eviction {
     // (V8 does the same near its limit), at most every FORCED_GC_EVERY_MS.
     if (near && performance.now() - this.lastForcedGc >= FORCED_GC_EVERY_MS) {
       this.lastForcedGc = performance.now();
-      this.gc ??= obtainGc() ?? (() => {});
+      this.gc ??= fullGcFunction() ?? (() => {});
       this.gc();
       h = heapFigures();
       near = h.used > h.limit - heapMargin(h.limit) || h.machineNear;

@@ -253,7 +253,8 @@ export function refreshHeapGauge(): void {
  * V8's full (non-incremental) garbage collection for this isolate, or null
  * when it cannot be had: global.gc under --expose-gc, else the flag set now
  * and the function taken from a fresh context (the flag only exposes it to
- * contexts made after it). Used by the idle reclaim (server/reclaim.ts).
+ * contexts made after it). Used by the idle reclaim (server/reclaim.ts) and
+ * the heap guard (keyspace/evict.ts).
  */
 export function fullGcFunction(): (() => void) | null {
   const g = (globalThis as { gc?: () => void }).gc;
