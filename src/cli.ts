@@ -33,7 +33,7 @@ import v8 from 'node:v8';
 import { isMainThread, parentPort, workerData, Worker } from 'node:worker_threads';
 import { Config } from './config/config.js';
 import { loadConfig, parseCliArgs, type CliArgs } from './config/file.js';
-import { HEAP_SHARE_OF_MACHINE, V8_SEMI_SPACE_MB, desiredHeapLimitBytes, desiredSemiSpaceMb, machineMemoryBytes } from './server/heap.js';
+import { HEAP_SHARE_OF_MACHINE, V8_SEMI_SPACE_MB, desiredHeapLimitBytes, desiredSemiSpaceMb, machineMemoryBytes, nodeFlags } from './server/heap.js';
 import { earlyLog } from './util/log.js';
 import { writeFully } from './util/files.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
@@ -102,11 +102,6 @@ function startTitle(): string {
 /** Bytes as the log shows them: 4.05G, 512.00M. */
 function human(n: number): string {
   return n >= 1024 * MB ? `${(n / 1024 / MB).toFixed(2)}G` : `${(n / MB).toFixed(2)}M`;
-}
-
-/** Node's own flags: its command line and NODE_OPTIONS. */
-function nodeFlags(): string[] {
-  return [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
 }
 
 /** Whether node's own flags set the heap size: then they stand. */

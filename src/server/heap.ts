@@ -171,11 +171,15 @@ export function heapLimitBytes(): number {
   return LIMIT;
 }
 
+/** Node's own flags: its command line and NODE_OPTIONS. */
+export function nodeFlags(): string[] {
+  return [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+}
+
 /** node's --max-old-space-size (command line or NODE_OPTIONS) in MB, or null when not given. */
 export function oldSpaceFlagMb(): number | null {
-  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
   let mb: number | null = null;
-  for (const f of flags) {
+  for (const f of nodeFlags()) {
     const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(f);
     if (m) mb = Number(m[1]);
   }
