@@ -285,9 +285,9 @@ export async function runServer(host: Host): Promise<void> {
     } else process.stdout.write(line);
     server.shutdownAsap = sig;
   };
-  // shutdown-on-sigterm / -sigint: default, or save|nosave, now, force (bits 1, 2, 4, 8)
   // what Redis exits on (an AOF write error under appendfsync always; logged where it happened)
   server.on('fatal', () => process.exit(1));
+  // shutdown-on-sigterm / -sigint: default, or save|nosave, now, force (bits 1, 2, 4, 8)
   server.on('signalShutdown', (sig: 'SIGTERM' | 'SIGINT') => {
     const f = Number(v[sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm']);
     void shutdown(false, { save: (f & 1) !== 0, nosave: (f & 2) !== 0, force: (f & 8) !== 0 });

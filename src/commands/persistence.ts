@@ -90,7 +90,7 @@ export function verifyPayload(p: string, skipChecksum = false): Buffer {
  * blobs validated in INFO's dump_payload_sanitizations.
  */
 function decodePayload(server: Ctx['server'], b: Buffer): Value {
-  const vctx = valueCtx(server.config.v, deepValidation(server.config.v, server.loading));
+  const vctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, server.loading));
   try {
     const r = new RdbReader(b);
     const type = r.byte();

@@ -31,7 +31,7 @@
 import type { Value } from '../keyspace/value.js';
 import { readStream } from './rdb-stream.js';
 import { storedStr } from '../keyspace/value.js';
-import { List, ListLimits, elem } from '../types/list.js';
+import { List, elem, type ListLimits } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
 import { SetValue, INTSET, LISTPACK, HASHTABLE, isInt64Text, cmpInt } from '../types/set.js';
 import { ZSet } from '../types/zset.js';
@@ -167,9 +167,7 @@ export interface ValueCtx {
 }
 
 /** A context for one load or RESTORE. */
-export function valueCtx(v: Record<string, unknown>, deep: boolean): ValueCtx {
-  const lists = new ListLimits();
-  lists.set(v['list-max-listpack-size'] === undefined ? -2 : Number(v['list-max-listpack-size']));
+export function valueCtx(v: Record<string, unknown>, lists: ListLimits, deep: boolean): ValueCtx {
   return { limits: loadLimits(v), lists, deep, sanitizations: 0 };
 }
 

@@ -900,7 +900,7 @@ export class RdbLoader {
   ) {
     this.r = new RdbReader(buf);
     this.db = server.dbs[0]!;
-    this.ctx = valueCtx(server.config.v, deepValidation(server.config.v, true));
+    this.ctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, true));
     this.now = server.clock();
     this.meta = server.hooks.newMeta ? server.hooks.newMeta() : 0;
     if (buf.length < 9) throw this.error(0, 'unexpected end of data', { ...SHORT_READ_REPORT, doing: 'start' });

@@ -177,7 +177,7 @@ export function nodeFlags(): string[] {
 }
 
 /** node's --max-old-space-size (command line or NODE_OPTIONS) in MB, or null when not given. */
-export function oldSpaceFlagMb(): number | null {
+function oldSpaceFlagMb(): number | null {
   let mb: number | null = null;
   for (const f of nodeFlags()) {
     const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(f);
