@@ -1,7 +1,10 @@
 /**
  * An interleaved A/B of two tsdis builds against redis-server: for each test,
  * redis, A and B run back to back in a rotating order, repeated; the median
- * requests/s of each is reported with B/A and each build over redis.
+ * requests/s of each is reported with B/A and each build over redis, and the
+ * median server CPU time per request (user + system, all threads) of A and B
+ * with its ratio: on a shared, loaded machine requests/s move with the
+ * neighbours, CPU per request much less.
  *
  * Usage: node dist-test/bench/ab.js --a OLD/dist/cli.js [--b NEW/dist/cli.js]
  *          [--tests set,get,...] [--groups c50,p16,c1] [--repeats N] [--scale X]
@@ -11,7 +14,7 @@
  */
 import path from 'node:path';
 import { startRedis, startTsdis, median, geomean, table, fmtInt, fmtRatio, TSDIS_CLI, type ServerProc } from './lib.js';
-import { benchArgs, runBenchmark, prepareTest, GROUPS, CORE_TESTS } from './run.js';
+import { benchArgs, runBenchmark, prepareTest, cpuUs, requestsOf, GROUPS, CORE_TESTS } from './run.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -35,28 +38,34 @@ async function main(): Promise<void> {
   console.log(`A/B: A = ${a}\n     B = ${b}\n${repeats} repeats, order rotates per repeat; medians\n`);
   const body: string[][] = [];
   const ba: number[] = [];
+  const cba: number[] = [];
   try {
     for (const g of groups) {
       for (const test of tests) {
         const args = benchArgs(g, test, { scale });
         for (const s of servers) await prepareTest(s.port, test);
         const rps: number[][] = [[], [], []];
+        const cpu: number[][] = [[], [], []];
         for (let r = 0; r < repeats; r++) {
           for (let k = 0; k < 3; k++) {
             const i = (r + k) % 3;
+            const c0 = cpuUs(servers[i]!.pid);
             const res = await runBenchmark(servers[i]!.port, args);
             if (res.error) throw new Error(`${names[i]} ${test}: ${res.error}`);
             rps[i]!.push(res.rps);
+            cpu[i]!.push((cpuUs(servers[i]!.pid) - c0) / requestsOf(args));
           }
         }
         const [mr, ma, mb] = rps.map(median) as [number, number, number];
+        const [, ca, cb] = cpu.map(median) as [number, number, number];
         ba.push(mb / ma);
-        body.push([g.id, test, fmtInt(mr), fmtInt(ma), fmtInt(mb), fmtRatio(ma / mr), fmtRatio(mb / mr), fmtRatio(mb / ma)]);
-        process.stderr.write(`  ${g.id} ${test}: B/A ${fmtRatio(mb / ma)}\n`);
+        cba.push(cb / ca);
+        body.push([g.id, test, fmtInt(mr), fmtInt(ma), fmtInt(mb), fmtRatio(ma / mr), fmtRatio(mb / mr), fmtRatio(mb / ma), ca.toFixed(2), cb.toFixed(2), fmtRatio(cb / ca)]);
+        process.stderr.write(`  ${g.id} ${test}: B/A ${fmtRatio(mb / ma)}, CPU/req B/A ${fmtRatio(cb / ca)}\n`);
       }
     }
-    body.push(['geomean', '', '', '', '', '', '', fmtRatio(geomean(ba))]);
-    console.log(table(['group', 'test', 'redis', 'A', 'B', 'A/redis', 'B/redis', 'B/A'], body));
+    body.push(['geomean', '', '', '', '', '', '', fmtRatio(geomean(ba)), '', '', fmtRatio(geomean(cba))]);
+    console.log(table(['group', 'test', 'redis', 'A', 'B', 'A/redis', 'B/redis', 'B/A', 'A µs/req', 'B µs/req', 'CPU B/A'], body));
   } finally {
     for (const s of servers) await s.stop();
   }

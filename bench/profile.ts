@@ -7,6 +7,7 @@
  * not committed) and can be opened in Chrome DevTools.
  *
  * Usage: node dist-test/bench/profile.js --group c50|p16|c1 --tests set,get [--seconds S] [--top N] [--out DIR]
+ *          [--cli OTHER/dist/cli.js] (another build, e.g. to compare two builds' profiles)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(outDir, `${group.id}-${tests.join('+')}-`));
 
-  const srv = await startTsdis({ nodeArgs: ['--cpu-prof', '--cpu-prof-dir', runDir] });
+  const cli = get('--cli', '');
+  // a heap limit of its own keeps the server on the main thread, which --cpu-prof profiles (see src/cli.ts)
+  const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', runDir, '--max-old-space-size=4096'];
+  const srv = await startTsdis({ nodeArgs, ...(cli ? { cli: path.resolve(cli) } : {}) });
   console.log(`profiling: ${srv.cmdline}`);
   const t0 = Date.now();
   let runs = 0;

@@ -199,7 +199,7 @@ interface Row {
  * threads of /proc/PID/task/TID/schedstat's run time (ns resolution; V8's
  * GC and libuv threads included), falling back to /proc/PID/stat's ticks.
  */
-function cpuUs(pid: number): number {
+export function cpuUs(pid: number): number {
   try {
     let ns = 0;
     for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -217,7 +217,7 @@ function cpuUs(pid: number): number {
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** Requests in a run: the -n argument. */
-const requestsOf = (args: string[]) => Number(args[args.indexOf('-n') + 1]);
+export const requestsOf = (args: string[]): number => Number(args[args.indexOf('-n') + 1]);
 
 async function main(): Promise<void> {
   const opts = parseOpts(process.argv.slice(2));

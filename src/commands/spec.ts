@@ -134,6 +134,8 @@ export interface CommandSpec {
   flagsFor?: (server: Server, argv: string[], own: readonly CommandFlag[]) => readonly CommandFlag[];
   /** A small integer unique to this spec in the process (set by command(); stats index by it). */
   id?: number;
+  /** flags includes 'write' (set by command(): the dispatcher asks it of every call). */
+  write?: boolean;
 }
 
 let nextCommandId = 0;
@@ -153,6 +155,7 @@ export function command(spec: CommandSpec): CommandSpec {
     subcommands: spec.subcommands,
     protectedBy: spec.protectedBy,
     id: nextCommandId++,
+    write: spec.flags.includes('write'),
     acl: spec.acl,
     keys: spec.keys,
     keySpecs: spec.keySpecs,

@@ -339,7 +339,9 @@ export class Db {
    * once: the expires dict shares it). Returns true when the key was added.
    */
   private store(key: string, val: Value): boolean {
-    const old = this.dict.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false);
+    // (no metadata without maxmemory: the clock is not read then)
+    const d = this.dict;
+    const old = d.hasMeta ? d.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false) : d.swap(key, val);
     // (strings, the common case, measured inline)
     if (old === undefined) {
       this.mem += strBytes(key.length) + (typeof val === 'string' ? strBytes(val.length) : measure(val));

@@ -41,31 +41,27 @@ const MIN_CAPACITY = 16;
  * in-process API) is folded, which can only add collisions, never errors.
  */
 export function hashKey(s: string): number {
+  const h = halfSipHash13(s, K0, K1);
+  return h === 0 ? 1 : h;
+}
+
+/**
+ * HalfSipHash-1-3 of the string's bytes (one per char) under the key
+ * (k0, k1), as a signed 32-bit integer: one SipRound per 4-byte word, one
+ * for the last word (remaining bytes and the length), then three
+ * finalization rounds. Checked against the reference vectors in
+ * test/unit/keyindex.test.ts.
+ */
+export function halfSipHash13(s: string, k0: number, k1: number): number {
   const n = s.length;
-  const blocks = n >> 2;
-  let v0 = K0;
-  let v1 = K1;
-  let v2 = 0x6c796765 ^ K0;
-  let v3 = 0x74656462 ^ K1;
-  // Rounds 0..blocks-1 compress the 4-byte words, round `blocks` the last
-  // word (remaining bytes and the length), then three finalization rounds.
-  // One SipRound body serves all of them: the state stays in locals.
-  let m = 0;
-  for (let r = 0; r < blocks + 4; r++) {
-    if (r < blocks) {
-      const i = r << 2;
-      m = (s.charCodeAt(i) & 0xff) | ((s.charCodeAt(i + 1) & 0xff) << 8) | ((s.charCodeAt(i + 2) & 0xff) << 16) | (s.charCodeAt(i + 3) << 24);
-    } else if (r === blocks) {
-      const i = blocks << 2;
-      const rest = n & 3;
-      m = n << 24;
-      if (rest === 3) m |= (s.charCodeAt(i + 2) & 0xff) << 16;
-      if (rest >= 2) m |= (s.charCodeAt(i + 1) & 0xff) << 8;
-      if (rest >= 1) m |= s.charCodeAt(i) & 0xff;
-    } else {
-      if (r === blocks + 1) v2 ^= 0xff;
-      m = 0;
-    }
+  let v0 = k0;
+  let v1 = k1;
+  let v2 = 0x6c796765 ^ k0;
+  let v3 = 0x74656462 ^ k1;
+  const end = n & ~3;
+  let i = 0;
+  for (; i < end; i += 4) {
+    const m = (s.charCodeAt(i) & 0xff) | ((s.charCodeAt(i + 1) & 0xff) << 8) | ((s.charCodeAt(i + 2) & 0xff) << 16) | (s.charCodeAt(i + 3) << 24);
     v3 ^= m;
     v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
     v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
@@ -73,8 +69,25 @@ export function hashKey(s: string): number {
     v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
     v0 ^= m;
   }
-  const h = v1 ^ v3;
-  return h === 0 ? 1 : h;
+  let m = n << 24;
+  const rest = n & 3;
+  if (rest === 3) m |= (s.charCodeAt(i + 2) & 0xff) << 16;
+  if (rest >= 2) m |= (s.charCodeAt(i + 1) & 0xff) << 8;
+  if (rest >= 1) m |= s.charCodeAt(i) & 0xff;
+  v3 ^= m;
+  v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+  v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+  v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+  v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  v0 ^= m;
+  v2 ^= 0xff;
+  for (let r = 0; r < 3; r++) {
+    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+  }
+  return v1 ^ v3;
 }
 
 /**

@@ -249,8 +249,7 @@ export function callFlags(server: Server, cmd: CommandSpec, argv: string[]): rea
  * (scripts.ts) refuse writes then (NOREPLICAS).
  */
 export function goodReplicasOk(server: Server): boolean {
-  const v = server.config.v;
-  return v['min-replicas-to-write'] === 0 || v['min-replicas-max-lag'] === 0;
+  return !server.hot.minReplicasGate;
 }
 
 /**
@@ -260,15 +259,14 @@ export function goodReplicasOk(server: Server): boolean {
  * writes may go on. The dispatcher and scripts' write commands refuse then.
  */
 export function diskWriteError(server: Server): string | null {
-  const v = server.config.v;
-  if (v['stop-writes-on-bgsave-error'] && persist(server).lastBgsaveStatus === 'err' && savePoints(server).length > 0) return Err.misconfRdb;
+  if (server.hot.stopWritesOnBgsaveError && persist(server).lastBgsaveStatus === 'err' && savePoints(server).length > 0) return Err.misconfRdb;
   if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok') return cfmt`MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`;
   return null;
 }
 
 /** A write, as its call's flags say (a script's declared flags included), or EXEC with a write queued (Redis's is_write_command). */
 function isWriteCall(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
-  if (callFlags(server, cmd, argv).includes('write')) return true;
+  if (cmd.flagsFor === undefined ? cmd.write : cmd.flagsFor(server, argv, cmd.flags).includes('write')) return true;
   return cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('write'));
 }
 

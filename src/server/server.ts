@@ -288,7 +288,18 @@ export class Server extends EventEmitter {
    * Config values read for every command, kept as plain fields (the config
    * object is a dictionary; this is measurably cheaper on the hot path).
    */
-  readonly hot = { latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, lfu: false, lfuLogFactor: 10, lfuDecayTime: 1 };
+  readonly hot = {
+    latencyTracking: true,
+    slowlogSlowerThan: 10000,
+    latencyMonitorThreshold: 0,
+    lfu: false,
+    lfuLogFactor: 10,
+    lfuDecayTime: 1,
+    /** stop-writes-on-bgsave-error (the dispatcher's MISCONF gate, for every write) */
+    stopWritesOnBgsaveError: true,
+    /** min-replicas-to-write and min-replicas-max-lag both set (the NOREPLICAS gate) */
+    minReplicasGate: false,
+  };
 
   /** The protocol limits every client's parser reads (one object, kept current by refreshHot). */
   readonly parserLimits: ParserLimits = { maxBulkLen: 0, queryBufferLimit: 0 };
@@ -303,6 +314,8 @@ export class Server extends EventEmitter {
     this.hot.lfu = isLfuPolicy(String(v['maxmemory-policy']));
     this.hot.lfuLogFactor = Number(v['lfu-log-factor']);
     this.hot.lfuDecayTime = Number(v['lfu-decay-time']);
+    this.hot.stopWritesOnBgsaveError = !!v['stop-writes-on-bgsave-error'];
+    this.hot.minReplicasGate = v['min-replicas-to-write'] !== 0 && v['min-replicas-max-lag'] !== 0;
     // the list encoding conversions of this server's dbs read it
     this.listLimits.set(Number(v['list-max-listpack-size'] ?? -2));
   }

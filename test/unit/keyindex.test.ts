@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dict } from '../../src/keyspace/dict.js';
-import { hashKey } from '../../src/keyspace/keyindex.js';
+import { hashKey, halfSipHash13 } from '../../src/keyspace/keyindex.js';
 import { rng } from '../helpers/rng.js';
 
 
@@ -41,6 +41,19 @@ test('Dict with the hash index agrees with a Map through growth, churn and shrin
   assert.equal(d.get('key:1'), undefined);
   d.set('', 1);
   assert.equal(d.get(''), 1);
+});
+
+test('halfSipHash13 gives the HalfSipHash-1-3 reference values', () => {
+  // Linux's hsiphash test vectors for its HalfSipHash-1-3 build (lib/tests/siphash_kunit.c,
+  // 32-bit): vector n hashes the bytes 0..n-1 under the key 00 01 .. 07.
+  const vectors = [
+    0x5814c896, 0xe7e864ca, 0xbc4b0e30, 0x01539939, 0x7e059ea6, 0x88e3d89b, 0xa0080b65, 0x9d38d9d6, 0x577999b1,
+    0xc839caed, 0xe4fa32cf, 0x959246ee, 0x6b28096c, 0x66dd9cd6, 0x16658a7c, 0xd0257b04, 0x8b31d501, 0x2b1cd04b,
+  ];
+  vectors.forEach((want, n) => {
+    const s = String.fromCharCode(...Array.from({ length: n }, (_, i) => i));
+    assert.equal(halfSipHash13(s, 0x03020100, 0x07060504) >>> 0, want, `length ${n}`);
+  });
 });
 
 test('hashKey is never 0 and spreads short keys', () => {
