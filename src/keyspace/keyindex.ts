@@ -125,6 +125,38 @@ const MIGRATE_STEP = 128;
 /** Old-table positions moved per lookup during a resize (a collection nobody writes to finishes too). */
 const FIND_STEP = 16;
 
+/**
+ * The slot of `key` in table t (pairs [hash, slot], mask m) whose hash is h,
+ * or -1: linear probing from h & m to the first empty pair. A slot of -1 is a
+ * tombstone of a resize's old table (keys[-1] is no key).
+ */
+function probe(t: Int32Array, m: number, h: number, key: string, keys: readonly string[]): number {
+  let p = h & m;
+  for (;;) {
+    const e = t[p * 2]!;
+    if (e === 0) return -1;
+    if (e === h) {
+      const s = t[p * 2 + 1]!;
+      if (keys[s] === key) return s;
+    }
+    p = (p + 1) & m;
+  }
+}
+
+/** probe() for keys kept in pages: slot s holds kp[s >>> PAGE_SHIFT][s & PAGE_MASK] (a tombstone, -1, is tested first). */
+function probePaged(t: Int32Array, m: number, h: number, key: string, kp: readonly (readonly string[])[]): number {
+  let p = h & m;
+  for (;;) {
+    const e = t[p * 2]!;
+    if (e === 0) return -1;
+    if (e === h) {
+      const s = t[p * 2 + 1]!;
+      if (s >= 0 && kp[s >>> PAGE_SHIFT]![s & PAGE_MASK] === key) return s;
+    }
+    p = (p + 1) & m;
+  }
+}
+
 export class KeyIndex {
   /** Pairs [hash, slot]; hash 0 = empty. */
   private table: Int32Array = new Int32Array(MIN_CAPACITY * 2);
@@ -153,40 +185,27 @@ export class KeyIndex {
     return this.old !== null;
   }
 
-  /** The slot of `key` (keys[slot] === key), or -1. During a resize, also moves a few old positions. */
+  /**
+   * The slot of `key` (keys[slot] === key), or -1. During a resize, also
+   * moves a few old positions (findResizing). The resize is kept out of this
+   * body: a find() that also held the resize's branches cost a GET under
+   * -P 16 a quarter more server time (perf samples in the inlined lookup,
+   * bench/RESULTS.md "The per-command path").
+   */
   find(key: string, keys: readonly string[]): number {
-    if (this.old !== null) this.migrate(FIND_STEP);
+    if (this.old !== null) return this.findResizing(key, keys);
     const h = hashKey(key);
     this.lastHash = h;
-    const t = this.table;
-    const m = this.mask;
-    let p = h & m;
-    for (;;) {
-      const e = t[p * 2]!;
-      if (e === 0) break;
-      if (e === h) {
-        const s = t[p * 2 + 1]!;
-        if (keys[s] === key) return s;
-      }
-      p = (p + 1) & m;
-    }
-    return this.old === null ? -1 : this.findOld(h, key, keys);
+    return probe(this.table, this.mask, h, key, keys);
   }
 
-  /** find() in the old table during a resize (tombstones have slot -1: keys[-1] is no key). */
-  private findOld(h: number, key: string, keys: readonly string[]): number {
-    const t = this.old!;
-    const m = this.oldMask;
-    let p = h & m;
-    for (;;) {
-      const e = t[p * 2]!;
-      if (e === 0) return -1;
-      if (e === h) {
-        const s = t[p * 2 + 1]!;
-        if (s >= 0 && keys[s] === key) return s;
-      }
-      p = (p + 1) & m;
-    }
+  /** find() during a resize: the new table, then the old one. */
+  private findResizing(key: string, keys: readonly string[]): number {
+    this.migrate(FIND_STEP);
+    const h = hashKey(key);
+    this.lastHash = h;
+    const s = probe(this.table, this.mask, h, key, keys);
+    return s >= 0 || this.old === null ? s : probe(this.old, this.oldMask, h, key, keys);
   }
 
   /**
@@ -195,38 +214,19 @@ export class KeyIndex {
    * apart so each call site sees one shape of key store.
    */
   findPaged(key: string, kp: readonly (readonly string[])[]): number {
-    if (this.old !== null) this.migrate(FIND_STEP);
+    if (this.old !== null) return this.findPagedResizing(key, kp);
     const h = hashKey(key);
     this.lastHash = h;
-    const t = this.table;
-    const m = this.mask;
-    let p = h & m;
-    for (;;) {
-      const e = t[p * 2]!;
-      if (e === 0) break;
-      if (e === h) {
-        const s = t[p * 2 + 1]!;
-        if (kp[s >>> PAGE_SHIFT]![s & PAGE_MASK] === key) return s;
-      }
-      p = (p + 1) & m;
-    }
-    return this.old === null ? -1 : this.findOldPaged(h, key, kp);
+    return probePaged(this.table, this.mask, h, key, kp);
   }
 
-  /** findOld() for findPaged() (a tombstone's slot -1 is tested before it indexes a page). */
-  private findOldPaged(h: number, key: string, kp: readonly (readonly string[])[]): number {
-    const t = this.old!;
-    const m = this.oldMask;
-    let p = h & m;
-    for (;;) {
-      const e = t[p * 2]!;
-      if (e === 0) return -1;
-      if (e === h) {
-        const s = t[p * 2 + 1]!;
-        if (s >= 0 && kp[s >>> PAGE_SHIFT]![s & PAGE_MASK] === key) return s;
-      }
-      p = (p + 1) & m;
-    }
+  /** findPaged() during a resize (see findResizing). */
+  private findPagedResizing(key: string, kp: readonly (readonly string[])[]): number {
+    this.migrate(FIND_STEP);
+    const h = hashKey(key);
+    this.lastHash = h;
+    const s = probePaged(this.table, this.mask, h, key, kp);
+    return s >= 0 || this.old === null ? s : probePaged(this.old, this.oldMask, h, key, kp);
   }
 
   /**

@@ -343,6 +343,7 @@ export class Server extends EventEmitter {
    */
   private applyConfig(name: string): string | null {
     this.refreshHot();
+    if (name === 'client-output-buffer-limit') this.obufCache.clear();
     if (MEMORY_PARAMS.has(name)) {
       this.evict.configure(name);
       this.clientEviction.configure();
@@ -1095,14 +1096,14 @@ export class Server extends EventEmitter {
 
   /** Parses client-output-buffer-limit for one class. */
   outputLimits(cls: string): { hard: number; soft: number; seconds: number } {
-    const text = String(this.config.v['client-output-buffer-limit']);
     const cached = this.obufCache.get(cls);
-    if (cached && cached.text === text) return cached.lim;
-    const lim = this.parseOutputLimits(text, cls);
-    this.obufCache.set(cls, { text, lim });
+    if (cached !== undefined) return cached;
+    const lim = this.parseOutputLimits(String(this.config.v['client-output-buffer-limit']), cls);
+    this.obufCache.set(cls, lim);
     return lim;
   }
-  private obufCache = new Map<string, { text: string; lim: { hard: number; soft: number; seconds: number } }>();
+  /** Parsed client-output-buffer-limit per class (read for every reply write; emptied when the parameter changes). */
+  private obufCache = new Map<string, { hard: number; soft: number; seconds: number }>();
 
   /** Reads one class's limits from the canonical `class hard soft seconds ...` text. */
   private parseOutputLimits(text: string, cls: string): { hard: number; soft: number; seconds: number } {
