@@ -15,7 +15,9 @@ import { RdbReader, RdbError, readValue, valueCtx, deepValidation, isValueType }
 import type { Value } from '../keyspace/value.js';
 import { crc64 } from '../persistence/crc64.js';
 import { AofLoadError, loadAof } from '../persistence/aof.js';
-import { persist, saveSync, startBgsave, rdbOptions, rdbPath, savePoints, loadRdbBuffer, emptyData, RdbLoadError, internalErrorLine } from '../persistence/snapshot.js';
+import { persist, saveSync, rdbOptions, rdbPath, savePoints } from '../persistence/snapshot.js';
+import { startBgsave } from '../persistence/bgsave.js';
+import { loadRdbBuffer, emptyData, RdbLoadError, internalErrorLine } from '../persistence/snapshot-load.js';
 import { datasetDigest, keyValueDigest } from '../persistence/digest.js';
 import { lruClock } from '../keyspace/access.js';
 import { rdbLibraryConflict } from '../scripting/functions.js';

@@ -14,7 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { createServer, startRedis, hasRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { crc64 } from '../../src/persistence/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/lzf.js';
-import { rdbImage, loadRdbBuffer, loadRdbFile, RdbLoadError } from '../../src/persistence/snapshot.js';
+import { rdbImage } from '../../src/persistence/snapshot.js';
+import { loadRdbBuffer, loadRdbFile, RdbLoadError } from '../../src/persistence/snapshot-load.js';
 import { formatG17 } from '../../src/persistence/rdb.js';
 import { fillCommands } from './fill.js';
 
