@@ -39,7 +39,7 @@
  * FUNCTION2 opcode per library followed by its code as a string, after the
  * AUX fields and before the databases (writeFunctions).
  *
- * Callers: snapshot.ts (SAVE/BGSAVE/shutdown), commands/persistence.ts
+ * Callers: snapshot.ts (SAVE, shutdown), bgsave.ts, commands/persistence.ts
  * (DUMP), the AOF rewrite's RDB preamble.
  */
 import type { Value } from '../keyspace/value.js';
@@ -52,6 +52,7 @@ import { SetValue, INTSET } from '../types/set.js';
 import { ZSet, type ZCursor } from '../types/zset.js';
 import { lzfCompress } from './lzf.js';
 import { Crc64 } from './crc64.js';
+import { ListpackBuilder, buildIntset, scoreText } from './rdb-compact.js';
 
 export const RDB_VERSION = 10;
 /** The version of a file or DUMP payload holding a hash with field TTLs (Redis 7.4's). */
@@ -112,9 +113,6 @@ export interface RdbOptions {
   /** list-max-listpack-size, for splitting lists into quicklist nodes. */
   listMaxListpackSize: number;
 }
-
-const INT64_MIN = -9223372036854775808n;
-const INT64_MAX = 9223372036854775807n;
 
 /**
  * A growable output buffer with the RDB primitives. Chunks can be taken out
@@ -258,238 +256,6 @@ export class RdbWriter {
     else this.buf.set(s, this.pos);
     this.pos += n;
   }
-}
-
-/* ---------------------------------------------------------------------------
- * Listpack and intset blobs
- * ------------------------------------------------------------------------- */
-
-/** Builds a listpack (Redis 7's compact list encoding) entry by entry. */
-export class ListpackBuilder {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 6; // header: total bytes (u32), count (u16)
-  count = 0;
-
-  /** Current size in bytes, as the finished listpack would be. */
-  get size(): number {
-    return this.pos + 1;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n + 1 <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n + 1) size *= 2;
-    const b = Buffer.allocUnsafe(size);
-    this.buf.copy(b, 0, 0, this.pos);
-    this.buf = b;
-  }
-
-  /** The back-length of an entry of l bytes (varint, most significant group first, read backwards). */
-  private backlen(l: number): void {
-    const b = this.buf;
-    if (l <= 127) b[this.pos++] = l;
-    else if (l < 16383) {
-      b[this.pos++] = l >>> 7;
-      b[this.pos++] = (l & 127) | 128;
-    } else if (l < 2097151) {
-      b[this.pos++] = l >>> 14;
-      b[this.pos++] = ((l >>> 7) & 127) | 128;
-      b[this.pos++] = (l & 127) | 128;
-    } else if (l < 268435455) {
-      b[this.pos++] = l >>> 21;
-      b[this.pos++] = ((l >>> 14) & 127) | 128;
-      b[this.pos++] = ((l >>> 7) & 127) | 128;
-      b[this.pos++] = (l & 127) | 128;
-    } else {
-      b[this.pos++] = Math.floor(l / 2 ** 28);
-      b[this.pos++] = ((l >>> 21) & 127) | 128;
-      b[this.pos++] = ((l >>> 14) & 127) | 128;
-      b[this.pos++] = ((l >>> 7) & 127) | 128;
-      b[this.pos++] = (l & 127) | 128;
-    }
-  }
-
-  /** Appends an integer entry (any int64). */
-  int(v: number | bigint): void {
-    this.ensure(14);
-    const b = this.buf;
-    const start = this.pos;
-    if (typeof v === 'number' && v >= 0 && v <= 127) b[this.pos++] = v;
-    else if (typeof v === 'number' && v >= -4096 && v <= 4095) {
-      const u = v & 0x1fff;
-      b[this.pos++] = 0xc0 | (u >>> 8);
-      b[this.pos++] = u & 0xff;
-    } else if (typeof v === 'number' && v >= -32768 && v <= 32767) {
-      b[this.pos++] = 0xf1;
-      b.writeInt16LE(v, this.pos);
-      this.pos += 2;
-    } else if (typeof v === 'number' && v >= -8388608 && v <= 8388607) {
-      b[this.pos++] = 0xf2;
-      b.writeIntLE(v, this.pos, 3);
-      this.pos += 3;
-    } else if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) {
-      b[this.pos++] = 0xf3;
-      b.writeInt32LE(v, this.pos);
-      this.pos += 4;
-    } else {
-      b[this.pos++] = 0xf4;
-      b.writeBigInt64LE(BigInt(v), this.pos);
-      this.pos += 8;
-    }
-    this.backlen(this.pos - start);
-    this.count++;
-  }
-
-  /** Appends a string entry as Redis's lpAppend does: as an integer when it is the canonical text of an int64. */
-  str(s: string): void {
-    const n = s.length;
-    if (n > 0 && n <= 20) {
-      const c = s.charCodeAt(0);
-      if ((c >= 48 && c <= 57) || c === 45) {
-        const x = Number(s);
-        if (Number.isSafeInteger(x) && '' + x === s) return this.int(x);
-        if (n >= 16 && /^-?[1-9][0-9]*$/.test(s)) {
-          const b = BigInt(s);
-          if (b >= INT64_MIN && b <= INT64_MAX) return this.int(b);
-        }
-      }
-    }
-    this.rawStr(s);
-  }
-
-  /** Appends a string entry as bytes, never as an integer. */
-  rawStr(s: string): void {
-    const n = s.length;
-    this.ensure(n + 10);
-    const b = this.buf;
-    const start = this.pos;
-    if (n < 64) b[this.pos++] = 0x80 | n;
-    else if (n < 4096) {
-      b[this.pos++] = 0xe0 | (n >>> 8);
-      b[this.pos++] = n & 0xff;
-    } else {
-      b[this.pos++] = 0xf0;
-      b.writeUInt32LE(n, this.pos);
-      this.pos += 4;
-    }
-    b.latin1Write(s, this.pos, n);
-    this.pos += n;
-    this.backlen(this.pos - start);
-    this.count++;
-  }
-
-  /** An element as lists store it (a safe integer as a number, anything else as text). */
-  elem(v: string | number): void {
-    if (typeof v === 'number') this.int(v);
-    else this.str(v);
-  }
-
-  /** The finished listpack. */
-  finish(): Buffer {
-    this.ensure(1);
-    this.buf[this.pos++] = 0xff;
-    this.buf.writeUInt32LE(this.pos, 0);
-    this.buf.writeUInt16LE(this.count < 65535 ? this.count : 65535, 4);
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
-/** An intset blob: encoding width (2, 4 or 8), count, then the sorted values, little endian. */
-export function buildIntset(members: readonly string[]): Buffer {
-  let width = 2;
-  const vals: bigint[] = new Array(members.length);
-  for (let i = 0; i < members.length; i++) {
-    const v = BigInt(members[i]!);
-    vals[i] = v;
-    if (v < -2147483648n || v > 2147483647n) width = 8;
-    else if (width === 2 && (v < -32768n || v > 32767n)) width = 4;
-  }
-  vals.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const b = Buffer.allocUnsafe(8 + width * vals.length);
-  b.writeUInt32LE(width, 0);
-  b.writeUInt32LE(vals.length, 4);
-  let p = 8;
-  for (const v of vals) {
-    if (width === 2) b.writeInt16LE(Number(v), p);
-    else if (width === 4) b.writeInt32LE(Number(v), p);
-    else b.writeBigInt64LE(v, p);
-    p += width;
-  }
-  return b;
-}
-
-/**
- * A score as a listpack stores it (Redis 7.0's d2string): an integer when it
- * is integral and within ±2^52, else "%.17g" text.
- */
-export function scoreText(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  if (x > -4503599627370495 && x < 4503599627370496 && Number.isInteger(x)) return '' + x;
-  return formatG17(x);
-}
-
-/** C's printf("%.17g", x) for a finite x. */
-/**
- * x (finite, not 0) to 17 significant digits as toExponential(16) writes
- * them, rounded as C's printf does: to nearest, an exact tie to even.
- * toExponential rounds a tie up; a tie shows as a 5 in the 18th digit (the
- * only case where the two can differ), then the exact decimal value of the
- * double decides (BigInt).
- */
-function sig17(x: number): string {
-  const e18 = x.toExponential(17);
-  if (e18[e18.indexOf('e') - 1] !== '5') return x.toExponential(16);
-  // exact: |x| = mant * 2^exp2
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, Math.abs(x));
-  const hi = dv.getUint32(0);
-  const be = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(dv.getUint32(4));
-  if (be !== 0) mant |= 1n << 52n;
-  const exp2 = (be === 0 ? 1 : be) - 1075;
-  // digits D with |x| = D * 10^-scale
-  const D = exp2 >= 0 ? (mant << BigInt(exp2)).toString() : (mant * 5n ** BigInt(-exp2)).toString();
-  const scale = exp2 >= 0 ? 0 : -exp2;
-  const digits = D.replace(/^0+/, '');
-  let exp10 = digits.length - 1 - scale;
-  let head = BigInt(digits.slice(0, 17).padEnd(17, '0'));
-  const rest = digits.slice(17);
-  const half = rest === '' ? -1 : rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1))) ? 1 : rest[0] === '5' ? 0 : -1;
-  if (half > 0 || (half === 0 && head % 2n === 1n)) head++;
-  let h = head.toString();
-  if (h.length > 17) {
-    h = h.slice(0, 17);
-    exp10++;
-  }
-  return `${x < 0 ? '-' : ''}${h[0]}.${h.slice(1)}e${exp10 < 0 ? '-' : '+'}${Math.abs(exp10)}`;
-}
-
-export function formatG17(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const m = /^(-?)(\d)\.(\d+)e([+-]\d+)$/.exec(sig17(x))!;
-  const exp = Number(m[4]);
-  const digits = m[2]! + m[3]!;
-  if (exp < -4 || exp >= 17) {
-    let frac = m[3]!.replace(/0+$/, '');
-    const ee = Math.abs(exp);
-    return `${m[1]}${m[2]}${frac ? '.' + frac : ''}e${exp < 0 ? '-' : '+'}${ee < 10 ? '0' + ee : ee}`;
-  }
-  let s: string;
-  if (exp >= 0) {
-    const int = digits.slice(0, exp + 1);
-    const frac = digits.slice(exp + 1).replace(/0+$/, '');
-    s = frac ? int + '.' + frac : int;
-  } else {
-    const frac = ('0'.repeat(-exp - 1) + digits).replace(/0+$/, '');
-    s = '0.' + frac;
-  }
-  return m[1] + s;
 }
 
 /* ---------------------------------------------------------------------------
@@ -764,7 +530,7 @@ export function writeHeader(w: RdbWriter, aux: { usedMem: number; aofBase: boole
 
 /**
  * The function libraries, each as FUNCTION2 and its code (latin1 bytes),
- * written between the header and the first database (snapshot.ts passes
+ * written between the header and the first database (snapshot.ts and bgsave.ts pass
  * functions.ts's libraryCodes()).
  */
 export function writeFunctions(w: RdbWriter, codes: readonly string[]): void {

@@ -13,7 +13,8 @@ import type { Db } from '../keyspace/db.js';
 import type { Value } from '../keyspace/value.js';
 import { Crc64 } from './crc64.js';
 import * as R from './rdb.js';
-import { RdbReader, RdbError, readValue, valueCtx, deepValidation, isValueType, WHY, type ValueCtx, type Why } from './rdb-load.js';
+import { readValue, isValueType } from './rdb-load.js';
+import { RdbReader, RdbError, valueCtx, deepValidation, WHY, type ValueCtx, type Why } from './rdb-reader.js';
 import { persist, rdbPath, checksumOn, WRITE_CHUNK } from './snapshot.js';
 import { flushLibraries, loadLibraryFromRdb } from '../scripting/functions.js';
 

@@ -16,7 +16,7 @@ import { crc64 } from '../../src/persistence/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/lzf.js';
 import { rdbImage } from '../../src/persistence/snapshot.js';
 import { loadRdbBuffer, loadRdbFile, RdbLoadError } from '../../src/persistence/snapshot-load.js';
-import { formatG17 } from '../../src/persistence/rdb.js';
+import { formatG17 } from '../../src/persistence/rdb-compact.js';
 import { fillCommands } from './fill.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
