@@ -543,7 +543,6 @@ export function waitBgsave(server: Server): Promise<boolean> {
   return new Promise((resolve) => st.waiters.push(resolve));
 }
 
-
 /**
  * Installs the save-point check (Redis's serverCron part: every 100 ms, a
  * BGSAVE when some point's seconds have passed since the last save with at

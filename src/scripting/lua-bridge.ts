@@ -11,7 +11,7 @@
  * The hot path of EVALSHA: nothing here allocates per call but the argv
  * strings and the reply.
  */
-import { LUA_REGISTRYINDEX, NUMBUF_LEN_AT, REPLY_FIELDS_REF } from './wasm-patch.js';
+import { LUA_REGISTRYINDEX, NUMBUF_LEN_AT, REPLY_FIELDS_REF } from './wasm-layout.js';
 import { formatDouble } from '../util/numbers.js';
 import {
   ERR_VM_NOMEM,

@@ -194,7 +194,7 @@ export function respToWire(c: RespCursor, w: WireWriter): void {
       for (let i = 0; i < 2 * n; i++) respToWire(c, w);
       return;
     }
-    case 95: // _ (count 1: nil in Lua, where RESP2's null is false; see wasm-patch.ts F_DECODE_REPLY)
+    case 95: // _ (count 1: nil in Lua, where RESP2's null is false; see wasm-layout.ts F_DECODE_REPLY)
       return w.hdr(T_NULL, 1);
     case 124: {
       // | an attribute: scripts do not see attributes (Redis's parser skips them), only the value that follows

@@ -3,7 +3,7 @@
  * stack levels, local variables and values printed as Redis's ldb prints
  * them, read from a patched VM's memory while a hook or a JS call runs.
  */
-import { LUA_GLOBALSINDEX } from './wasm-patch.js';
+import { LUA_GLOBALSINDEX } from './wasm-layout.js';
 import { ERROR_SHADOW } from './sandbox.js';
 import { cfmt } from '../util/strings.js';
 import {
@@ -67,7 +67,6 @@ function cStringAt(b: Buffer, p: number, max = 1 << 16): string {
   while (e < p + max && b[e] !== 0) e++;
   return b.latin1Slice(p, e);
 }
-
 
 function scratchOf(vm: Vm): DebugScratch {
   vm.debugScratch ??= { ar: vm.raw!.alloc(128), snl: cString(vm, 'Snl'), ldbEval: cString(vm, '@ldb_eval') };

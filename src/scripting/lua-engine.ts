@@ -34,9 +34,9 @@ import {
   MKWRAP_SLOT,
   MKJS_SLOT,
   JSCALL_LEVEL,
-  patchEngine,
   type PatchExports,
-} from './wasm-patch.js';
+} from './wasm-layout.js';
+import { patchEngine } from './wasm-patch.js';
 import { SETUP_CHUNK_NAME, SETUP_LUA } from './sandbox.js';
 import { ReplyError } from '../protocol/errors.js';
 import { u32At } from './lua-convert.js';

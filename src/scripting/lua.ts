@@ -73,7 +73,7 @@ import {
   REPLY_FIELDS,
   REPLY_FIELDS_REF,
   WRAP_REF,
-} from './wasm-patch.js';
+} from './wasm-layout.js';
 import { REDIS_VERSION } from '../version.js';
 import type { Reply } from '../protocol/writer.js';
 import { ReplyError } from '../protocol/errors.js';
