@@ -37,7 +37,7 @@ import { List, elem } from '../types/list.js';
 import { HashValue } from '../types/hash.js';
 import { SetValue, INTSET, LISTPACK, HASHTABLE, isInt64Text, cmpInt } from '../types/set.js';
 import { ZSet } from '../types/zset.js';
-import * as R from './rdb.js';
+import * as R from './rdb-format.js';
 import { WHY, type RdbReader, type Why, type LoadLimits, type ValueCtx } from './rdb-reader.js';
 import { listpackEntries, ziplistEntries, intsetMembers, zipmapEntries, strtodPrefix } from './rdb-compact.js';
 

@@ -15,7 +15,7 @@
  * written here are byte for byte the ones redis-server writes. Called by
  * rdb.ts (writeValue) and rdb-load.ts (readValue).
  */
-import { RdbWriter, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb.js';
+import { RdbWriter, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb-format.js';
 import { RdbReader, WHY, type ValueCtx } from './rdb-reader.js';
 import { ListpackBuilder, listpackEntries } from './rdb-compact.js';
 import { isInt64Text } from '../types/set.js';

@@ -12,7 +12,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import type { Value } from '../keyspace/value.js';
 import { Crc64 } from './crc64.js';
-import * as R from './rdb.js';
+import * as R from './rdb-format.js';
 import { readValue, isValueType } from './rdb-load.js';
 import { RdbReader, RdbError, valueCtx, deepValidation, WHY, type ValueCtx, type Why } from './rdb-reader.js';
 import { persist, rdbPath, checksumOn, WRITE_CHUNK } from './snapshot.js';
