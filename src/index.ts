@@ -13,7 +13,7 @@ import { Server, type ServerOptions } from './server/server.js';
 import { RespDecoder, type RespValue } from './protocol/decoder.js';
 import { dispatch } from './server/dispatcher.js';
 import type { Client } from './server/client.js';
-import { loadRdbFile } from './persistence/snapshot.js';
+import { loadRdbFile } from './persistence/snapshot-load.js';
 
 export { Server } from './server/server.js';
 export { ReplyError, TsdisError } from './protocol/errors.js';

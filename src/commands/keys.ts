@@ -17,7 +17,7 @@ import { dupValue, isString, stringEncoding, typeName, type Value } from '../key
 import { idleMs, isLfuPolicy, lfuDecr } from '../keyspace/access.js';
 import type { Db } from '../keyspace/db.js';
 import type { FreeMode } from '../keyspace/lazyfree.js';
-import { flushallSave } from '../persistence/snapshot.js';
+import { flushallSave } from '../persistence/bgsave.js';
 
 const ULONG_MAX = 18446744073709551615n;
 const INT_MAX = 2147483647;

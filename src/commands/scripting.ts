@@ -18,7 +18,7 @@ import { debugEval, LDB_OFF, LDB_SYNC, LDB_YES } from '../scripting/ldb.js';
 import { globMatch } from '../util/glob.js';
 import { OP_FUNCTION2, functionsPayload } from '../persistence/rdb.js';
 import { verifyPayload } from './persistence.js';
-import { RdbReader, RdbError } from '../persistence/rdb-load.js';
+import { RdbReader, RdbError } from '../persistence/rdb-reader.js';
 import { numkeysGetKeys } from './keys-of.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';

@@ -17,7 +17,7 @@ import type { HashValue } from '../types/hash.js';
 import type { List } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
-import type { SnapshotFormat } from './snapshot.js';
+import type { SnapshotFormat } from './bgsave.js';
 import type { RdbWriter } from './rdb.js';
 import { libraryCodes } from '../scripting/functions.js';
 import { writeFully } from '../util/files.js';

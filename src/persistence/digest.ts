@@ -20,7 +20,7 @@ import type { HashValue } from '../types/hash.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
 import { ID_MAX, type Stream } from '../types/stream.js';
-import { formatG17 } from './rdb.js';
+import { formatG17 } from './rdb-compact.js';
 
 /**
  * SHA-1 of a byte string. Digests hash many tiny inputs (a key, 4 type

@@ -15,8 +15,9 @@
  * written here are byte for byte the ones redis-server writes. Called by
  * rdb.ts (writeValue) and rdb-load.ts (readValue).
  */
-import { RdbWriter, ListpackBuilder, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb.js';
-import { RdbReader, listpackEntries, WHY, type ValueCtx } from './rdb-load.js';
+import { RdbWriter, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb-format.js';
+import { RdbReader, WHY, type ValueCtx } from './rdb-reader.js';
+import { ListpackBuilder, listpackEntries } from './rdb-compact.js';
 import { isInt64Text } from '../types/set.js';
 import { Consumer, ENTRIES_READ_INVALID, Group, Stream, StreamNode, makeId, type Nack, type StreamId } from '../types/stream.js';
 import { narrowInt64 } from '../util/numbers.js';

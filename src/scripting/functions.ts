@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { ReplyError } from '../protocol/errors.js';
 import { cfmt } from '../util/strings.js';
 import { splitArgs } from '../protocol/parser.js';
-import { RdbReader } from '../persistence/rdb-load.js';
+import { RdbReader } from '../persistence/rdb-reader.js';
 import { OP_AUX, OP_FUNCTION2 } from '../persistence/rdb.js';
 import type { Ctx } from '../commands/spec.js';
 import type { Server } from '../server/server.js';

@@ -43,7 +43,7 @@ import { Tracking } from './tracking.js';
 import { clientType, clientInfoLine, outputBufferMemory, resizeReplyBuffer } from '../observability/clientlist.js';
 import { Watches, discardTransaction } from './multi.js';
 import { Aof, loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
-import { attachPersistence } from '../persistence/snapshot.js';
+import { attachPersistence } from '../persistence/bgsave.js';
 import { ListLimits } from '../types/list.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
 import { TsdisError } from '../protocol/errors.js';

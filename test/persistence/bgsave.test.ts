@@ -10,7 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, RawConn } from '../helpers/servers.js';
-import { loadRdbFile, waitBgsave, persist } from '../../src/persistence/snapshot.js';
+import { persist } from '../../src/persistence/snapshot.js';
+import { waitBgsave } from '../../src/persistence/bgsave.js';
+import { loadRdbFile } from '../../src/persistence/snapshot-load.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bgsave-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

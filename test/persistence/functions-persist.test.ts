@@ -21,7 +21,9 @@ import { spawnSync } from 'node:child_process';
 import { createServer, startRedis, hasRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
 import { maskedIncr, rewriteDone } from '../helpers/aof.js';
-import { rdbImage, loadRdbBuffer, loadRdbFile, waitBgsave, persist, RdbLoadError } from '../../src/persistence/snapshot.js';
+import { rdbImage, persist } from '../../src/persistence/snapshot.js';
+import { waitBgsave } from '../../src/persistence/bgsave.js';
+import { loadRdbBuffer, loadRdbFile, RdbLoadError } from '../../src/persistence/snapshot-load.js';
 import { Crc64 } from '../../src/persistence/crc64.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;

@@ -23,8 +23,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, startRedis, hasRedis, RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { crc64 } from '../../src/persistence/crc64.js';
-import { ListpackBuilder } from '../../src/persistence/rdb.js';
-import { loadRdbBuffer, rdbImage, waitBgsave } from '../../src/persistence/snapshot.js';
+import { ListpackBuilder } from '../../src/persistence/rdb-compact.js';
+import { rdbImage } from '../../src/persistence/snapshot.js';
+import { waitBgsave } from '../../src/persistence/bgsave.js';
+import { loadRdbBuffer } from '../../src/persistence/snapshot-load.js';
 import { activeExpireCycle } from '../../src/keyspace/expire.js';
 import { ReplyError } from '../../src/index.js';
 

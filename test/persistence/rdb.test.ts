@@ -14,8 +14,9 @@ import { spawnSync } from 'node:child_process';
 import { createServer, startRedis, hasRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { crc64 } from '../../src/persistence/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/lzf.js';
-import { rdbImage, loadRdbBuffer, loadRdbFile, RdbLoadError } from '../../src/persistence/snapshot.js';
-import { formatG17 } from '../../src/persistence/rdb.js';
+import { rdbImage } from '../../src/persistence/snapshot.js';
+import { loadRdbBuffer, loadRdbFile, RdbLoadError } from '../../src/persistence/snapshot-load.js';
+import { formatG17 } from '../../src/persistence/rdb-compact.js';
 import { fillCommands } from './fill.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
