@@ -93,7 +93,7 @@ async function settle(c: Conn): Promise<void> {
 
 async function main(): Promise<void> {
   const srv = await startTsdis({ memHook: true });
-  let failed = false;
+  let failed: boolean;
   try {
     console.log(`leak check: ${new Date().toISOString()}  node ${process.version}`);
     console.log(`  ${srv.cmdline}`);

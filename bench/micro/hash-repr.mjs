@@ -138,7 +138,7 @@ const R = {
     get(s, f) {
       const e = findPair(s, f);
       if (e < 0) return undefined;
-      const [a, b] = entryAt(s, e);
+      const [, b] = entryAt(s, e);
       const [c, d] = entryAt(s, b);
       return s.slice(c, d);
     },

@@ -9,7 +9,7 @@ keys.forEach((k, i) => { idx.set(k, i); vals.push(Buffer.from('xxx').latin1Slice
 const probes = []; for (let i = 0; i < 200000; i++) { const k = 'key:' + String(Math.floor(Math.random() * N)).padStart(12, '0'); probes.push(Buffer.from(k)); }
 const f = String.fromCharCode;
 const mk = (b) => f(b[0],b[1],b[2],b[3],b[4],b[5],b[6],b[7],b[8],b[9],b[10],b[11],b[12],b[13],b[14],b[15]);
-function run(name, fn) { let t = performance.now(); let x = 0; for (let i = 0; i < L; i++) { const k = mk(probes[i % probes.length]); x += fn(k); } console.log(name, ((performance.now() - t) * 1e6 / L).toFixed(1), 'ns'); }
+function run(name, fn) { const t = performance.now(); let x = 0; for (let i = 0; i < L; i++) { const k = mk(probes[i % probes.length]); x += fn(k); } console.log(name, ((performance.now() - t) * 1e6 / L).toFixed(1), 'ns', x > 0 ? '' : ' '); }
 for (let r = 0; r < 2; r++) {
   run('mk only', (k) => k.length);
   run('idx+vals', (k) => { const i = idx.get(k); return i === undefined ? 0 : vals[i].length; });

@@ -20,7 +20,8 @@ const s = await startTsdis({ cli: process.env.ROOT + '/dist/cli.js', extra, node
 const c = await Conn.connect(s.port);
 if (!process.env.NOSET) { await c.call(['CONFIG','SET','maxmemory-policy','allkeys-lru']); await c.call(['CONFIG','SET','maxmemory','100mb']); }
 const n = Number(process.env.N || 1048576);
-let peak = 0, peakInfo = null, samples = [];
+let peak = 0, peakInfo = null;
+const samples = [];
 let busy = false;
 const tick = setInterval(async () => {
   if (busy) return; busy = true;
@@ -37,7 +38,9 @@ const tick = setInterval(async () => {
     const rec = { rss: rss/1048576|0, anon, heapPhys: tot, heapUsed: used, ext, sp };
     samples.push(rec);
     if (rss > peak) { peak = rss; peakInfo = rec; }
-  } catch {}
+  } catch {
+    // a sample that cannot be taken (the process gone, a reply cut) is skipped
+  }
   busy = false;
 }, 100);
 const args = ['-h','127.0.0.1','-p',String(s.port),'-t','set','-d','1024','-n',String(n),'-c','50','-P','16','-r','1000000000','--csv','-q'];

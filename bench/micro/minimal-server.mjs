@@ -17,7 +17,7 @@ const srv = net.createServer({ pauseOnConnect: true }, (s0) => {
   const handle = s0._handle; s0._handle = null; s0.destroy();
   let pending = null; let s;
   const onChunk = (d) => {
-    let buf = pending ? Buffer.concat([pending, d]) : d;
+    const buf = pending ? Buffer.concat([pending, d]) : d;
     pending = null;
     let out = '';
     let i = 0; const L = buf.length;

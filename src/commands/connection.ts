@@ -6,7 +6,7 @@ import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import { is } from './args.js';
-import { TSDIS_VERSION, REDIS_VERSION } from '../version.js';
+import { REDIS_VERSION } from '../version.js';
 
 /** Checks a password for a user against requirepass (the default user only, until ACL exists). */
 function checkPassword(ctx: Ctx, user: string, pass: string): boolean {

@@ -14,7 +14,6 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
 import { List, elem, storedAsInteger } from '../types/list.js';
-import { parseInt64 } from '../util/numbers.js';
 import { numkeysGetKeys } from './keys-of.js';
 
 /** LEFT or RIGHT (case-insensitive) as "left?"; anything else is a syntax error. */

@@ -1008,7 +1008,7 @@ function xautoclaim(ctx: Ctx): void {
     if (is(argv[j], 'COUNT') && more > 0) {
       const n = parseInt64(argv[j + 1]!);
       const max = Math.floor(Number.MAX_SAFE_INTEGER); // LONG_MAX / 16 is far beyond any real PEL
-      if (n === null || n < 1 || Number(n) > Math.min(max, 576460752303423487)) throw new ReplyError(E.autoclaimCount);
+      if (n === null || n < 1 || Number(n) > Math.min(max, 2 ** 59)) throw new ReplyError(E.autoclaimCount);
       count = Number(n);
       j++;
     } else if (is(argv[j], 'JUSTID')) justid = true;

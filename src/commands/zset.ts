@@ -399,7 +399,7 @@ function validateRange(by: number, minArg: string, maxArg: string): void {
  * of the source key.
  */
 function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: boolean, store: string | null): void {
-  const { argv, reply, db } = ctx;
+  const { argv, reply } = ctx;
   let withscores = false;
   let offset = 0;
   let count = -1;

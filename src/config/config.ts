@@ -29,6 +29,7 @@ const FILE_ONLY_DIRECTIVES = new Set(['include', 'rename-command', 'user', 'load
 
 export class Config {
   /** Parsed values by canonical name. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped until config gets typed accessors (issue 15, item 3)
   readonly v: Record<string, any> = Object.create(null);
   /** Exact decimal text of integer values beyond 2^53 (CONFIG GET shows them exactly). */
   private readonly exact = new Map<string, string>();

@@ -73,11 +73,13 @@ export interface ParamDef {
   /** Custom parser: returns the stored value or throws ConfigValueError. */
   parse?: (value: string, config: Config) => unknown;
   /** Custom formatter for CONFIG GET. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each parameter's own value type (issue 15, item 3 types these)
   format?: (value: any, config: Config) => string;
   /**
    * Custom CONFIG REWRITE: the lines to write for the current value, and
    * whether to write them even when the file does not mention the option.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as format
   rewrite?: (value: any, config: Config) => { lines: string[]; force: boolean };
 }
 

@@ -28,7 +28,7 @@ const VAL_MAX_VALUE = 32;
 const VAL_MAX_LEN = 4;
 const ZERO_MAX_LEN = 64;
 const XZERO_MAX_LEN = 16384;
-const ALPHA_INF = 0.721347520444481703680;
+const ALPHA_INF = 0.7213475204444817;
 
 /** The error for a corrupted sparse stream or register overflow. */
 export const INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';

@@ -994,9 +994,15 @@ export class List implements Collection {
     let removed = 0;
     const keep = new Array<boolean>(all.length).fill(true);
     if (count >= 0) {
-      for (let i = 0; i < all.length && removed < limit; i++) if (all[i] === v) (keep[i] = false), removed++;
+      for (let i = 0; i < all.length && removed < limit; i++) if (all[i] === v) {
+        keep[i] = false;
+        removed++;
+      }
     } else {
-      for (let i = all.length - 1; i >= 0 && removed < limit; i--) if (all[i] === v) (keep[i] = false), removed++;
+      for (let i = all.length - 1; i >= 0 && removed < limit; i--) if (all[i] === v) {
+        keep[i] = false;
+        removed++;
+      }
     }
     if (removed === 0) return 0;
     // accounting: each removed element leaves its node (quicklistDelEntry;

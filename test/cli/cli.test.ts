@@ -28,14 +28,6 @@ after(() => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until pred() holds or fails after ms. */
-async function until(pred: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(10);
-  }
-}
 const hasRedisCli = spawnSync('redis-cli', ['--version']).status === 0;
 
 /** Runs the CLI to completion (for flags that exit at once). */

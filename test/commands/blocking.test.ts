@@ -9,9 +9,8 @@
  * blocked one.
  */
 import { test, after } from 'node:test';
-import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { SKIP_NO_REDIS } from '../helpers/servers.js';
 import { sameTranscript, type Scenario } from '../helpers/session.js';
 import { encode } from '../helpers/resp.js';
 

@@ -69,7 +69,6 @@ function genArgs(args: Doc[], variant: number, keyNo: { n: number }): string[] {
 /** One occurrence of an argument (without its token). */
 function one(a: Doc, variant: number, keyNo: { n: number }): string[] {
   const type = a.get('type') as string;
-  const token = a.get('token') as string | undefined;
   if (type === 'key') return [`k${++keyNo.n}`];
   if (type === 'pure-token') return [];
   if (type === 'oneof') {

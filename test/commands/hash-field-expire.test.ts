@@ -19,7 +19,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer, RawConn } from '../helpers/servers.js';
-import { encode } from '../helpers/resp.js';
 import { decode } from '../helpers/diff.js';
 import { incrFile } from '../helpers/aof.js';
 import { readCommands } from '../../src/persistence/aof.js';

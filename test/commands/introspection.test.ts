@@ -6,7 +6,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Differ, decode, shape } from '../helpers/diff.js';
+import { Differ, decode } from '../helpers/diff.js';
 import { SKIP_NO_REDIS, hasRedis, RawConn } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
 

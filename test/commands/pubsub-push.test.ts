@@ -11,7 +11,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis, startRedis, startTsdis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
-import type { TsdisServer } from '../../src/index.js';
 
 const tsdis = await startTsdis();
 const redis: RedisProcess | null = hasRedis() ? await startRedis() : null;

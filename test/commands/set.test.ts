@@ -9,9 +9,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Differ, decode, type Cmd, type Mode } from '../helpers/diff.js';
+import { Differ, decode, type Cmd } from '../helpers/diff.js';
 import { SKIP_NO_REDIS } from '../helpers/servers.js';
-import { both as runBoth, makeList, type Step } from './strdiff.js';
+import { both as runBoth, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());

@@ -15,7 +15,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from '../helpers/child.js';
 import { RawConn } from '../helpers/servers.js';
-import { encode } from '../helpers/resp.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-aofwerr-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

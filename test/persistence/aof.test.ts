@@ -283,8 +283,8 @@ test('an AOF cut at random offsets: loads the complete part with aof-load-trunca
   };
   const offsets = [1, 5, full.length - 1, full.length - 2, ...Array.from({ length: 14 }, () => 1 + Math.floor(Math.random() * (full.length - 2)))];
   // and every command boundary of the first 12 commands (cuts that leave a valid, shorter file)
-  for (let k = 1, at = 0; k <= 12; k++) {
-    at = readCommands(full.subarray(0, full.length)).commands.slice(0, k).reduce((n, c) => n + Buffer.byteLength(c.reduce((t, a) => t + `$${a.length}\r\n${a}\r\n`, `*${c.length}\r\n`), 'latin1'), 0);
+  for (let k = 1; k <= 12; k++) {
+    const at = readCommands(full.subarray(0, full.length)).commands.slice(0, k).reduce((n, c) => n + Buffer.byteLength(c.reduce((t, a) => t + `$${a.length}\r\n${a}\r\n`, `*${c.length}\r\n`), 'latin1'), 0);
     offsets.push(at);
   }
   for (const off of offsets) {
@@ -375,7 +375,7 @@ test('BGREWRITEAOF runs in the background: clients are served, and writes made m
 
 test('the CLI loads a large AOF while listening: clients get -LOADING, never half-loaded data', async () => {
   const dir = tmp();
-  let srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
+  const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
   const N = 300_000;
   for (let i = 0; i < N; i += 1000) {
     const args: string[] = [];

@@ -45,8 +45,6 @@ const LIB_C = `#!lua name=libc
 -- ${'padding '.repeat(40)} \xe9\xff
 redis.register_function('fc', function(keys, args) return {1, 'two', {3}} end)`;
 
-/** An error reply's text (in-process call() resolves error replies as Error values). */
-const err = (r: unknown): string => (r instanceof Error ? r.message : String(r));
 
 /** FUNCTION LIST WITHCODE of each library (sorted by name), and the replies of calls to each function, as raw bytes. */
 async function functionState(c: RawConn): Promise<string> {
