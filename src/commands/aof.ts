@@ -29,5 +29,14 @@ function bgrewriteaof(ctx: Ctx): void {
 }
 
 export const commands: CommandSpec[] = [
-  command({ name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_async_loading'], acl: [], group: 'server', since: '1.0.0', summary: 'Rewrites the append-only file so it holds the current dataset compactly.', complexity: 'O(1)', handler: bgrewriteaof }),
+  command({
+    name: 'bgrewriteaof',
+    arity: 1,
+    flags: ['admin', 'noscript', 'no_async_loading'],
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Rewrites the append-only file so it holds the current dataset compactly.',
+    complexity: 'O(1)',
+    handler: bgrewriteaof,
+  }),
 ];

@@ -7,7 +7,7 @@
  * Redis 7.2 does (7.0 replied 0 / -1 for a missing key even with bad
  * arguments).
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAt, keysFrom, OVERWRITE, READ, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -365,11 +365,238 @@ function bitfieldRo(ctx: Ctx): void {
 }
 
 export const commands: CommandSpec[] = [
-  command({ name: 'setbit', arity: 4, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'bitmap', since: '2.2.0', summary: 'Sets or clears one bit of a string value and returns its previous value.', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'offset', type: 'integer' }, { name: 'value', type: 'integer' }], handler: setbit }),
-  command({ name: 'getbit', arity: 3, flags: ['readonly', 'fast'], acl: ['bitmap'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'bitmap', since: '2.2.0', summary: 'Returns one bit of a string value (zero beyond its end).', complexity: 'O(1)', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'offset', type: 'integer' }], handler: getbit }),
-  command({ name: 'bitcount', arity: -2, flags: ['readonly'], acl: ['bitmap'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'bitmap', since: '2.6.0', summary: 'Counts the set bits of a string value, optionally within a byte or bit range.', complexity: 'O(N)', history: [['7.0.0', 'Added the `BYTE|BIT` option.']], args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'index', type: 'block', flags: ['optional'], arguments: [{ name: 'start', type: 'integer' }, { name: 'end', type: 'integer' }, { name: 'index_unit', type: 'oneof', since: '7.0.0', flags: ['optional'], arguments: [{ name: 'byte', type: 'pure-token', token: 'BYTE' }, { name: 'bit', type: 'pure-token', token: 'BIT' }] }] }], handler: bitcount }),
-  command({ name: 'bitpos', arity: -3, flags: ['readonly'], acl: ['bitmap'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'bitmap', since: '2.8.7', summary: 'Finds the first set or clear bit of a string value, optionally within a range.', complexity: 'O(N)', history: [['7.0.0', 'Added the `BYTE|BIT` option.']], args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'bit', type: 'integer' }, { name: 'index', type: 'block', flags: ['optional'], arguments: [{ name: 'start', type: 'integer' }, { name: 'end_index', type: 'block', flags: ['optional'], arguments: [{ name: 'end', type: 'integer' }, { name: 'index_unit', type: 'oneof', since: '7.0.0', flags: ['optional'], arguments: [{ name: 'byte', type: 'pure-token', token: 'BYTE' }, { name: 'bit', type: 'pure-token', token: 'BIT' }] }] }] }], handler: bitpos }),
-  command({ name: 'bitop', arity: -4, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [2, -1, 1], keySpecs: [{ flags: ['OW', 'update'], begin: { index: 2 }, find: { lastkey: 0, keystep: 1, limit: 0 } }, { flags: ['RO', 'access'], begin: { index: 3 }, find: { lastkey: -1, keystep: 1, limit: 0 } }], group: 'bitmap', since: '2.6.0', summary: 'Combines string values bit by bit (AND, OR, XOR, NOT) into a destination key.', complexity: 'O(N)', args: [{ name: 'operation', type: 'string' }, { name: 'destkey', type: 'key', key_spec_index: 0 }, { name: 'key', type: 'key', key_spec_index: 1, flags: ['multiple'] }], handler: bitop }),
-  command({ name: 'bitfield', arity: -2, flags: ['write', 'denyoom'], acl: ['bitmap'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'access', 'update', 'variable_flags'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 }, notes: 'This command allows both access and modification of the key' }], group: 'bitmap', since: '3.2.0', summary: 'Reads, writes and increments integer fields of arbitrary width at bit offsets of a string value.', complexity: 'O(1) for each subcommand specified', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'operation', type: 'oneof', flags: ['optional', 'multiple'], arguments: [{ name: 'encoding_offset', type: 'block', token: 'GET', arguments: [{ name: 'encoding', type: 'string' }, { name: 'offset', type: 'integer' }] }, { name: 'write', type: 'block', arguments: [{ name: 'wrap_sat_fail', type: 'oneof', token: 'OVERFLOW', flags: ['optional'], arguments: [{ name: 'wrap', type: 'pure-token', token: 'WRAP' }, { name: 'sat', type: 'pure-token', token: 'SAT' }, { name: 'fail', type: 'pure-token', token: 'FAIL' }] }, { name: 'write_operation', type: 'oneof', arguments: [{ name: 'encoding_offset_value', type: 'block', token: 'SET', arguments: [{ name: 'encoding', type: 'string' }, { name: 'offset', type: 'integer' }, { name: 'value', type: 'integer' }] }, { name: 'encoding_offset_increment', type: 'block', token: 'INCRBY', arguments: [{ name: 'encoding', type: 'string' }, { name: 'offset', type: 'integer' }, { name: 'increment', type: 'integer' }] }] }] }] }], getKeys: bitfieldGetKeys, handler: bitfield }),
-  command({ name: 'bitfield_ro', arity: -2, flags: ['readonly', 'fast'], acl: ['bitmap'], keys: [1, 1, 1], keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'bitmap', since: '6.0.0', summary: 'Reads integer fields of a string value (the read-only form of BITFIELD).', complexity: 'O(1) for each subcommand specified', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'encoding_offset', type: 'block', token: 'GET', flags: ['optional', 'multiple', 'multiple_token'], arguments: [{ name: 'encoding', type: 'string' }, { name: 'offset', type: 'integer' }] }], handler: bitfieldRo }),
+  command({
+    name: 'setbit',
+    arity: 4,
+    flags: ['write', 'denyoom'],
+    acl: ['bitmap'],
+    keySpecs: [keyAt(1, READ_UPDATE)],
+    group: 'bitmap',
+    since: '2.2.0',
+    summary: 'Sets or clears one bit of a string value and returns its previous value.',
+    complexity: 'O(1)',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'offset', type: 'integer' },
+      { name: 'value', type: 'integer' },
+    ],
+    handler: setbit,
+  }),
+  command({
+    name: 'getbit',
+    arity: 3,
+    flags: ['readonly', 'fast'],
+    acl: ['bitmap'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'bitmap',
+    since: '2.2.0',
+    summary: 'Returns one bit of a string value (zero beyond its end).',
+    complexity: 'O(1)',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'offset', type: 'integer' },
+    ],
+    handler: getbit,
+  }),
+  command({
+    name: 'bitcount',
+    arity: -2,
+    flags: ['readonly'],
+    acl: ['bitmap'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'bitmap',
+    since: '2.6.0',
+    summary: 'Counts the set bits of a string value, optionally within a byte or bit range.',
+    complexity: 'O(N)',
+    history: [['7.0.0', 'Added the `BYTE|BIT` option.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      {
+        name: 'index',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'start', type: 'integer' },
+          { name: 'end', type: 'integer' },
+          {
+            name: 'index_unit',
+            type: 'oneof',
+            since: '7.0.0',
+            flags: ['optional'],
+            arguments: [
+              { name: 'byte', type: 'pure-token', token: 'BYTE' },
+              { name: 'bit', type: 'pure-token', token: 'BIT' },
+            ],
+          },
+        ],
+      },
+    ],
+    handler: bitcount,
+  }),
+  command({
+    name: 'bitpos',
+    arity: -3,
+    flags: ['readonly'],
+    acl: ['bitmap'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'bitmap',
+    since: '2.8.7',
+    summary: 'Finds the first set or clear bit of a string value, optionally within a range.',
+    complexity: 'O(N)',
+    history: [['7.0.0', 'Added the `BYTE|BIT` option.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'bit', type: 'integer' },
+      {
+        name: 'index',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'start', type: 'integer' },
+          {
+            name: 'end_index',
+            type: 'block',
+            flags: ['optional'],
+            arguments: [
+              { name: 'end', type: 'integer' },
+              {
+                name: 'index_unit',
+                type: 'oneof',
+                since: '7.0.0',
+                flags: ['optional'],
+                arguments: [
+                  { name: 'byte', type: 'pure-token', token: 'BYTE' },
+                  { name: 'bit', type: 'pure-token', token: 'BIT' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    handler: bitpos,
+  }),
+  command({
+    name: 'bitop',
+    arity: -4,
+    flags: ['write', 'denyoom'],
+    acl: ['bitmap'],
+    keySpecs: [keyAt(2, OVERWRITE), keysFrom(3, READ)],
+    group: 'bitmap',
+    since: '2.6.0',
+    summary: 'Combines string values bit by bit (AND, OR, XOR, NOT) into a destination key.',
+    complexity: 'O(N)',
+    args: [
+      { name: 'operation', type: 'string' },
+      { name: 'destkey', type: 'key', key_spec_index: 0 },
+      { name: 'key', type: 'key', key_spec_index: 1, flags: ['multiple'] },
+    ],
+    handler: bitop,
+  }),
+  command({
+    name: 'bitfield',
+    arity: -2,
+    flags: ['write', 'denyoom'],
+    acl: ['bitmap'],
+    keySpecs: [
+      keyAt(
+        1,
+        ['RW', 'access', 'update', 'variable_flags'],
+        'This command allows both access and modification of the key',
+      ),
+    ],
+    group: 'bitmap',
+    since: '3.2.0',
+    summary: 'Reads, writes and increments integer fields of arbitrary width at bit offsets of a string value.',
+    complexity: 'O(1) for each subcommand specified',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      {
+        name: 'operation',
+        type: 'oneof',
+        flags: ['optional', 'multiple'],
+        arguments: [
+          {
+            name: 'encoding_offset',
+            type: 'block',
+            token: 'GET',
+            arguments: [
+              { name: 'encoding', type: 'string' },
+              { name: 'offset', type: 'integer' },
+            ],
+          },
+          {
+            name: 'write',
+            type: 'block',
+            arguments: [
+              {
+                name: 'wrap_sat_fail',
+                type: 'oneof',
+                token: 'OVERFLOW',
+                flags: ['optional'],
+                arguments: [
+                  { name: 'wrap', type: 'pure-token', token: 'WRAP' },
+                  { name: 'sat', type: 'pure-token', token: 'SAT' },
+                  { name: 'fail', type: 'pure-token', token: 'FAIL' },
+                ],
+              },
+              {
+                name: 'write_operation',
+                type: 'oneof',
+                arguments: [
+                  {
+                    name: 'encoding_offset_value',
+                    type: 'block',
+                    token: 'SET',
+                    arguments: [
+                      { name: 'encoding', type: 'string' },
+                      { name: 'offset', type: 'integer' },
+                      { name: 'value', type: 'integer' },
+                    ],
+                  },
+                  {
+                    name: 'encoding_offset_increment',
+                    type: 'block',
+                    token: 'INCRBY',
+                    arguments: [
+                      { name: 'encoding', type: 'string' },
+                      { name: 'offset', type: 'integer' },
+                      { name: 'increment', type: 'integer' },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    getKeys: bitfieldGetKeys,
+    handler: bitfield,
+  }),
+  command({
+    name: 'bitfield_ro',
+    arity: -2,
+    flags: ['readonly', 'fast'],
+    acl: ['bitmap'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'bitmap',
+    since: '6.0.0',
+    summary: 'Reads integer fields of a string value (the read-only form of BITFIELD).',
+    complexity: 'O(1) for each subcommand specified',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      {
+        name: 'encoding_offset',
+        type: 'block',
+        token: 'GET',
+        flags: ['optional', 'multiple', 'multiple_token'],
+        arguments: [
+          { name: 'encoding', type: 'string' },
+          { name: 'offset', type: 'integer' },
+        ],
+      },
+    ],
+    handler: bitfieldRo,
+  }),
 ];

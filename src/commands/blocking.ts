@@ -9,7 +9,7 @@
  * scripts) gets a null at once, as Redis replies inside MULTI (a null bulk
  * for BLMOVE/BRPOPLPUSH, a null array for the others).
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAt, keyRange, keysCounted, INSERT, READ_DELETE, type CommandSpec, type Ctx } from './spec.js';
 import { argLongDouble, lookupTyped, parseMpopArgs } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ldCeil, ldFromInt, ldMul } from '../util/longdouble.js';
@@ -215,12 +215,183 @@ function bzmpop(ctx: Ctx): void {
 }
 
 export const commands: CommandSpec[] = [
-  command({name: 'blpop',arity: -3,flags: ['write', 'blocking'],acl: ['list'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'list',since: '2.0.0',summary: 'Pops an element from the head of the first non-empty list, waiting until one is available or the timeout passes.',complexity: 'O(N) where N is the number of provided keys.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: blpop }),
-  command({name: 'brpop',arity: -3,flags: ['write', 'blocking'],acl: ['list'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'list',since: '2.0.0',summary: 'Pops an element from the tail of the first non-empty list, waiting until one is available or the timeout passes.',complexity: 'O(N) where N is the number of provided keys.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: brpop }),
-  command({name: 'blmove',arity: 6,flags: ['write', 'denyoom', 'blocking'],acl: ['list'],keys: [1,2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: 0,keystep: 1,limit: 0}},{flags: ['RW', 'insert'],begin: {index: 2},find: {lastkey: 0,keystep: 1,limit: 0}}],group: 'list',since: '6.2.0',summary: 'Moves an element between lists like LMOVE, waiting for the source to have one.',complexity: 'O(1)',args: [{name: 'source',type: 'key',key_spec_index: 0},{name: 'destination',type: 'key',key_spec_index: 1},{name: 'wherefrom',type: 'oneof',arguments: [{name: 'left',type: 'pure-token',token: 'LEFT'},{name: 'right',type: 'pure-token',token: 'RIGHT'}]},{name: 'whereto',type: 'oneof',arguments: [{name: 'left',type: 'pure-token',token: 'LEFT'},{name: 'right',type: 'pure-token',token: 'RIGHT'}]},{name: 'timeout',type: 'double'}], handler: blmove }),
-  command({name: 'brpoplpush',arity: 4,flags: ['write', 'denyoom', 'blocking'],acl: ['list'],keys: [1,2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: 0,keystep: 1,limit: 0}},{flags: ['RW', 'insert'],begin: {index: 2},find: {lastkey: 0,keystep: 1,limit: 0}}],group: 'list',since: '2.2.0',summary: 'Moves an element like RPOPLPUSH, waiting for the source to have one.',complexity: 'O(1)',docFlags: ['deprecated'],deprecatedSince: '6.2.0',replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'source',type: 'key',key_spec_index: 0},{name: 'destination',type: 'key',key_spec_index: 1},{name: 'timeout',type: 'double'}], handler: brpoplpush }),
-  command({name: 'blmpop',arity: -5,flags: ['write', 'blocking', 'movablekeys'],acl: ['list'],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 2},find: {keynumidx: 0,firstkey: 1,keystep: 1}}],group: 'list',since: '7.0.0',summary: 'Pops elements from the first non-empty list among several keys, waiting until one has elements.',complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',args: [{name: 'timeout',type: 'double'},{name: 'numkeys',type: 'integer'},{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'where',type: 'oneof',arguments: [{name: 'left',type: 'pure-token',token: 'LEFT'},{name: 'right',type: 'pure-token',token: 'RIGHT'}]},{name: 'count',type: 'integer',token: 'COUNT',flags: ['optional']}], getKeys: numkeysGetKeys(0, 2, 3), handler: blmpop }),
-  command({name: 'bzpopmin',arity: -3,flags: ['write', 'blocking', 'fast'],acl: ['sortedset'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'sorted-set',since: '5.0.0',summary: 'Pops the member with the lowest score from the first non-empty sorted set, waiting for one.',complexity: 'O(log(N)) with N being the number of elements in the sorted set.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: bzpopmin }),
-  command({name: 'bzpopmax',arity: -3,flags: ['write', 'blocking', 'fast'],acl: ['sortedset'],keys: [1,-2,1],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 1},find: {lastkey: -2,keystep: 1,limit: 0}}],group: 'sorted-set',since: '5.0.0',summary: 'Pops the member with the highest score from the first non-empty sorted set, waiting for one.',complexity: 'O(log(N)) with N being the number of elements in the sorted set.',history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],args: [{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'timeout',type: 'double'}], handler: bzpopmax }),
-  command({name: 'bzmpop',arity: -5,flags: ['write', 'blocking', 'movablekeys'],acl: ['sortedset'],keySpecs: [{flags: ['RW', 'access', 'delete'],begin: {index: 2},find: {keynumidx: 0,firstkey: 1,keystep: 1}}],group: 'sorted-set',since: '7.0.0',summary: 'Pops members by lowest or highest score from the first non-empty sorted set, waiting for one.',complexity: 'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.',args: [{name: 'timeout',type: 'double'},{name: 'numkeys',type: 'integer'},{name: 'key',type: 'key',key_spec_index: 0,flags: ['multiple']},{name: 'where',type: 'oneof',arguments: [{name: 'min',type: 'pure-token',token: 'MIN'},{name: 'max',type: 'pure-token',token: 'MAX'}]},{name: 'count',type: 'integer',token: 'COUNT',flags: ['optional']}], getKeys: numkeysGetKeys(0, 2, 3), handler: bzmpop }),
+  command({
+    name: 'blpop',
+    arity: -3,
+    flags: ['write', 'blocking'],
+    acl: ['list'],
+    keySpecs: [keyRange(1, -2, 1, READ_DELETE)],
+    group: 'list',
+    since: '2.0.0',
+    summary:
+      'Pops an element from the head of the first non-empty list, waiting until one is available or the timeout passes.',
+    complexity: 'O(N) where N is the number of provided keys.',
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
+      { name: 'timeout', type: 'double' },
+    ],
+    handler: blpop,
+  }),
+  command({
+    name: 'brpop',
+    arity: -3,
+    flags: ['write', 'blocking'],
+    acl: ['list'],
+    keySpecs: [keyRange(1, -2, 1, READ_DELETE)],
+    group: 'list',
+    since: '2.0.0',
+    summary:
+      'Pops an element from the tail of the first non-empty list, waiting until one is available or the timeout passes.',
+    complexity: 'O(N) where N is the number of provided keys.',
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
+      { name: 'timeout', type: 'double' },
+    ],
+    handler: brpop,
+  }),
+  command({
+    name: 'blmove',
+    arity: 6,
+    flags: ['write', 'denyoom', 'blocking'],
+    acl: ['list'],
+    keySpecs: [keyAt(1, READ_DELETE), keyAt(2, INSERT)],
+    group: 'list',
+    since: '6.2.0',
+    summary: 'Moves an element between lists like LMOVE, waiting for the source to have one.',
+    complexity: 'O(1)',
+    args: [
+      { name: 'source', type: 'key', key_spec_index: 0 },
+      { name: 'destination', type: 'key', key_spec_index: 1 },
+      {
+        name: 'wherefrom',
+        type: 'oneof',
+        arguments: [
+          { name: 'left', type: 'pure-token', token: 'LEFT' },
+          { name: 'right', type: 'pure-token', token: 'RIGHT' },
+        ],
+      },
+      {
+        name: 'whereto',
+        type: 'oneof',
+        arguments: [
+          { name: 'left', type: 'pure-token', token: 'LEFT' },
+          { name: 'right', type: 'pure-token', token: 'RIGHT' },
+        ],
+      },
+      { name: 'timeout', type: 'double' },
+    ],
+    handler: blmove,
+  }),
+  command({
+    name: 'brpoplpush',
+    arity: 4,
+    flags: ['write', 'denyoom', 'blocking'],
+    acl: ['list'],
+    keySpecs: [keyAt(1, READ_DELETE), keyAt(2, INSERT)],
+    group: 'list',
+    since: '2.2.0',
+    summary: 'Moves an element like RPOPLPUSH, waiting for the source to have one.',
+    complexity: 'O(1)',
+    docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0',
+    replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'source', type: 'key', key_spec_index: 0 },
+      { name: 'destination', type: 'key', key_spec_index: 1 },
+      { name: 'timeout', type: 'double' },
+    ],
+    handler: brpoplpush,
+  }),
+  command({
+    name: 'blmpop',
+    arity: -5,
+    flags: ['write', 'blocking', 'movablekeys'],
+    acl: ['list'],
+    keySpecs: [keysCounted(2, READ_DELETE)],
+    group: 'list',
+    since: '7.0.0',
+    summary: 'Pops elements from the first non-empty list among several keys, waiting until one has elements.',
+    complexity: 'O(N+M) where N is the number of provided keys and M is the number of elements returned.',
+    args: [
+      { name: 'timeout', type: 'double' },
+      { name: 'numkeys', type: 'integer' },
+      { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
+      {
+        name: 'where',
+        type: 'oneof',
+        arguments: [
+          { name: 'left', type: 'pure-token', token: 'LEFT' },
+          { name: 'right', type: 'pure-token', token: 'RIGHT' },
+        ],
+      },
+      { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },
+    ],
+    getKeys: numkeysGetKeys(0, 2, 3),
+    handler: blmpop,
+  }),
+  command({
+    name: 'bzpopmin',
+    arity: -3,
+    flags: ['write', 'blocking', 'fast'],
+    acl: ['sortedset'],
+    keySpecs: [keyRange(1, -2, 1, READ_DELETE)],
+    group: 'sorted-set',
+    since: '5.0.0',
+    summary: 'Pops the member with the lowest score from the first non-empty sorted set, waiting for one.',
+    complexity: 'O(log(N)) with N being the number of elements in the sorted set.',
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
+      { name: 'timeout', type: 'double' },
+    ],
+    handler: bzpopmin,
+  }),
+  command({
+    name: 'bzpopmax',
+    arity: -3,
+    flags: ['write', 'blocking', 'fast'],
+    acl: ['sortedset'],
+    keySpecs: [keyRange(1, -2, 1, READ_DELETE)],
+    group: 'sorted-set',
+    since: '5.0.0',
+    summary: 'Pops the member with the highest score from the first non-empty sorted set, waiting for one.',
+    complexity: 'O(log(N)) with N being the number of elements in the sorted set.',
+    history: [['6.0.0', '`timeout` is interpreted as a double instead of an integer.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
+      { name: 'timeout', type: 'double' },
+    ],
+    handler: bzpopmax,
+  }),
+  command({
+    name: 'bzmpop',
+    arity: -5,
+    flags: ['write', 'blocking', 'movablekeys'],
+    acl: ['sortedset'],
+    keySpecs: [keysCounted(2, READ_DELETE)],
+    group: 'sorted-set',
+    since: '7.0.0',
+    summary: 'Pops members by lowest or highest score from the first non-empty sorted set, waiting for one.',
+    complexity:
+      'O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.',
+    args: [
+      { name: 'timeout', type: 'double' },
+      { name: 'numkeys', type: 'integer' },
+      { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
+      {
+        name: 'where',
+        type: 'oneof',
+        arguments: [
+          { name: 'min', type: 'pure-token', token: 'MIN' },
+          { name: 'max', type: 'pure-token', token: 'MAX' },
+        ],
+      },
+      { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },
+    ],
+    getKeys: numkeysGetKeys(0, 2, 3),
+    handler: bzmpop,
+  }),
 ];

@@ -413,8 +413,15 @@ const DEBUG_UNSUPPORTED = new Set([
 
 export const commands: readonly CommandSpec[] = [
   command({
-    name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], acl: [],
-    group: 'server', since: '1.0.0', summary: 'Debugging and testing helpers.', complexity: 'Depends on subcommand.',
-    docFlags: ['syscmd'], protectedBy: 'enable-debug-command', handler: debug,
+    name: 'debug',
+    arity: -2,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Debugging and testing helpers.',
+    complexity: 'Depends on subcommand.',
+    docFlags: ['syscmd'],
+    protectedBy: 'enable-debug-command',
+    handler: debug,
   }),
 ];

@@ -10,7 +10,7 @@
  * coordinates as Redis's "human" long double (%.17Lf, trailing zeros cut),
  * a bulk string in RESP2 and a double in RESP3.
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAfter, keyAt, OVERWRITE, READ, UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { formatFixed, parseInt64 } from '../util/numbers.js';
 import { argDouble } from './args.js';
@@ -563,14 +563,513 @@ const H = {
 
 // Declarations: interface facts checked against redis-server's COMMAND INFO/DOCS (test/compat).
 export const commands: CommandSpec[] = [
-  command({ ...{"name":"geoadd","arity":-5,"flags":["write","denyoom"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RW","update"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Adds points (longitude, latitude, member) to a sorted set used as a geospatial index; creates the key when missing.","complexity":"O(log(N)) for each item added, where N is the number of elements in the sorted set.","history":[["6.2.0","Added the `CH`, `NX` and `XX` options."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"condition","type":"oneof","since":"6.2.0","flags":["optional"],"arguments":[{"name":"nx","type":"pure-token","token":"NX"},{"name":"xx","type":"pure-token","token":"XX"}]},{"name":"change","type":"pure-token","token":"CH","since":"6.2.0","flags":["optional"]},{"name":"longitude_latitude_member","type":"block","flags":["multiple"],"arguments":[{"name":"longitude","type":"double"},{"name":"latitude","type":"double"},{"name":"member","type":"string"}]}]}, handler: H.geoadd }),
-  command({ ...{"name":"geopos","arity":-2,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Returns the longitude and latitude of members of a geospatial index.","complexity":"O(N) where N is the number of members requested.","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string","flags":["multiple"]}]}, handler: H.geopos }),
-  command({ ...{"name":"geodist","arity":-4,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Returns the distance between two members of a geospatial index.","complexity":"O(log(N))","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member1","type":"string"},{"name":"member2","type":"string"},{"name":"unit","type":"oneof","flags":["optional"],"arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]}, handler: H.geodist }),
-  command({ ...{"name":"geohash","arity":-2,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Returns the members of a geospatial index as standard geohash strings.","complexity":"O(log(N)) for each member requested, where N is the number of elements in the sorted set.","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string","flags":["multiple"]}]}, handler: H.geohash }),
-  command({ ...{"name":"geosearch","arity":-7,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"6.2.0","summary":"Queries a geospatial index for members inside a circle or a box.","complexity":"O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape","history":[["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"from","type":"oneof","arguments":[{"name":"member","type":"string","token":"FROMMEMBER"},{"name":"longitude_latitude","type":"block","token":"FROMLONLAT","arguments":[{"name":"longitude","type":"double"},{"name":"latitude","type":"double"}]}]},{"name":"by","type":"oneof","arguments":[{"name":"circle","type":"block","arguments":[{"name":"radius","type":"double","token":"BYRADIUS"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]},{"name":"box","type":"block","arguments":[{"name":"width","type":"double","token":"BYBOX"},{"name":"height","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]}]}, handler: H.geosearch }),
-  command({ ...{"name":"geosearchstore","arity":-8,"flags":["write","denyoom"],"acl":["geo"],"keys":[1,2,1],"keySpecs":[{"flags":["OW","update"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["RO","access"],"begin":{"index":2},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"6.2.0","summary":"Queries a geospatial index for members inside a circle or a box and stores the result in another key.","complexity":"O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape","history":[["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"destination","type":"key","key_spec_index":0},{"name":"source","type":"key","key_spec_index":1},{"name":"from","type":"oneof","arguments":[{"name":"member","type":"string","token":"FROMMEMBER"},{"name":"longitude_latitude","type":"block","token":"FROMLONLAT","arguments":[{"name":"longitude","type":"double"},{"name":"latitude","type":"double"}]}]},{"name":"by","type":"oneof","arguments":[{"name":"circle","type":"block","arguments":[{"name":"radius","type":"double","token":"BYRADIUS"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]},{"name":"box","type":"block","arguments":[{"name":"width","type":"double","token":"BYBOX"},{"name":"height","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]}]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"storedist","type":"pure-token","token":"STOREDIST","flags":["optional"]}]}, handler: H.geosearchstore }),
-  command({ ...{"name":"georadius","arity":-6,"flags":["write","denyoom","movablekeys"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STORE","startfrom":6},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STOREDIST","startfrom":6},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Queries a geospatial index for members within a distance of a point, optionally storing the result.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument","history":[["6.2.0","Added the `ANY` option for `COUNT`."],["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"longitude","type":"double"},{"name":"latitude","type":"double"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","since":"6.2.0","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"key","type":"key","key_spec_index":1,"token":"STORE","flags":["optional"]},{"name":"key","type":"key","key_spec_index":2,"token":"STOREDIST","flags":["optional"]}]}, getKeys: georadiusGetKeys, handler: H.georadius }),
-  command({ ...{"name":"georadiusbymember","arity":-5,"flags":["write","denyoom","movablekeys"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STORE","startfrom":5},"find":{"lastkey":0,"keystep":1,"limit":0}},{"flags":["OW","update"],"begin":{"keyword":"STOREDIST","startfrom":5},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.0","summary":"Queries a geospatial index for members within a distance of a member, optionally storing the result.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments","history":[["7.0.0","Added support for uppercase unit names."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]},{"name":"key","type":"key","key_spec_index":1,"token":"STORE","flags":["optional"]},{"name":"key","type":"key","key_spec_index":2,"token":"STOREDIST","flags":["optional"]}]}, getKeys: georadiusGetKeys, handler: H.georadiusbymember }),
-  command({ ...{"name":"georadius_ro","arity":-6,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.10","summary":"Returns members of a geospatial index within a distance of a point.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` with the `BYRADIUS` argument","history":[["6.2.0","Added the `ANY` option for `COUNT`."]],"args":[{"name":"key","type":"key","key_spec_index":0},{"name":"longitude","type":"double"},{"name":"latitude","type":"double"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","since":"6.2.0","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]}]}, handler: H.georadius_ro }),
-  command({ ...{"name":"georadiusbymember_ro","arity":-5,"flags":["readonly"],"acl":["geo"],"keys":[1,1,1],"keySpecs":[{"flags":["RO","access"],"begin":{"index":1},"find":{"lastkey":0,"keystep":1,"limit":0}}],"group":"geo","since":"3.2.10","summary":"Returns members of a geospatial index within a distance of a member.","complexity":"O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.","docFlags":["deprecated"],"deprecatedSince":"6.2.0","replacedBy":"`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments","args":[{"name":"key","type":"key","key_spec_index":0},{"name":"member","type":"string"},{"name":"radius","type":"double"},{"name":"unit","type":"oneof","arguments":[{"name":"m","type":"pure-token","token":"M"},{"name":"km","type":"pure-token","token":"KM"},{"name":"ft","type":"pure-token","token":"FT"},{"name":"mi","type":"pure-token","token":"MI"}]},{"name":"withcoord","type":"pure-token","token":"WITHCOORD","flags":["optional"]},{"name":"withdist","type":"pure-token","token":"WITHDIST","flags":["optional"]},{"name":"withhash","type":"pure-token","token":"WITHHASH","flags":["optional"]},{"name":"count","type":"block","flags":["optional"],"arguments":[{"name":"count","type":"integer","token":"COUNT"},{"name":"any","type":"pure-token","token":"ANY","flags":["optional"]}]},{"name":"order","type":"oneof","flags":["optional"],"arguments":[{"name":"asc","type":"pure-token","token":"ASC"},{"name":"desc","type":"pure-token","token":"DESC"}]}]}, handler: H.georadiusbymember_ro }),
+  command({
+    name: 'geoadd',
+    arity: -5,
+    flags: ['write', 'denyoom'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, UPDATE)],
+    group: 'geo',
+    since: '3.2.0',
+    summary:
+      'Adds points (longitude, latitude, member) to a sorted set used as a geospatial index; creates the key when missing.',
+    complexity: 'O(log(N)) for each item added, where N is the number of elements in the sorted set.',
+    history: [['6.2.0', 'Added the `CH`, `NX` and `XX` options.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      {
+        name: 'condition',
+        type: 'oneof',
+        since: '6.2.0',
+        flags: ['optional'],
+        arguments: [
+          { name: 'nx', type: 'pure-token', token: 'NX' },
+          { name: 'xx', type: 'pure-token', token: 'XX' },
+        ],
+      },
+      { name: 'change', type: 'pure-token', token: 'CH', since: '6.2.0', flags: ['optional'] },
+      {
+        name: 'longitude_latitude_member',
+        type: 'block',
+        flags: ['multiple'],
+        arguments: [
+          { name: 'longitude', type: 'double' },
+          { name: 'latitude', type: 'double' },
+          { name: 'member', type: 'string' },
+        ],
+      },
+    ],
+    handler: H.geoadd,
+  }),
+  command({
+    name: 'geopos',
+    arity: -2,
+    flags: ['readonly'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'geo',
+    since: '3.2.0',
+    summary: 'Returns the longitude and latitude of members of a geospatial index.',
+    complexity: 'O(N) where N is the number of members requested.',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'member', type: 'string', flags: ['multiple'] },
+    ],
+    handler: H.geopos,
+  }),
+  command({
+    name: 'geodist',
+    arity: -4,
+    flags: ['readonly'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'geo',
+    since: '3.2.0',
+    summary: 'Returns the distance between two members of a geospatial index.',
+    complexity: 'O(log(N))',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'member1', type: 'string' },
+      { name: 'member2', type: 'string' },
+      {
+        name: 'unit',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'm', type: 'pure-token', token: 'M' },
+          { name: 'km', type: 'pure-token', token: 'KM' },
+          { name: 'ft', type: 'pure-token', token: 'FT' },
+          { name: 'mi', type: 'pure-token', token: 'MI' },
+        ],
+      },
+    ],
+    handler: H.geodist,
+  }),
+  command({
+    name: 'geohash',
+    arity: -2,
+    flags: ['readonly'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'geo',
+    since: '3.2.0',
+    summary: 'Returns the members of a geospatial index as standard geohash strings.',
+    complexity: 'O(log(N)) for each member requested, where N is the number of elements in the sorted set.',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'member', type: 'string', flags: ['multiple'] },
+    ],
+    handler: H.geohash,
+  }),
+  command({
+    name: 'geosearch',
+    arity: -7,
+    flags: ['readonly'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'geo',
+    since: '6.2.0',
+    summary: 'Queries a geospatial index for members inside a circle or a box.',
+    complexity:
+      'O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape',
+    history: [['7.0.0', 'Added support for uppercase unit names.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      {
+        name: 'from',
+        type: 'oneof',
+        arguments: [
+          { name: 'member', type: 'string', token: 'FROMMEMBER' },
+          {
+            name: 'longitude_latitude',
+            type: 'block',
+            token: 'FROMLONLAT',
+            arguments: [
+              { name: 'longitude', type: 'double' },
+              { name: 'latitude', type: 'double' },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'by',
+        type: 'oneof',
+        arguments: [
+          {
+            name: 'circle',
+            type: 'block',
+            arguments: [
+              { name: 'radius', type: 'double', token: 'BYRADIUS' },
+              {
+                name: 'unit',
+                type: 'oneof',
+                arguments: [
+                  { name: 'm', type: 'pure-token', token: 'M' },
+                  { name: 'km', type: 'pure-token', token: 'KM' },
+                  { name: 'ft', type: 'pure-token', token: 'FT' },
+                  { name: 'mi', type: 'pure-token', token: 'MI' },
+                ],
+              },
+            ],
+          },
+          {
+            name: 'box',
+            type: 'block',
+            arguments: [
+              { name: 'width', type: 'double', token: 'BYBOX' },
+              { name: 'height', type: 'double' },
+              {
+                name: 'unit',
+                type: 'oneof',
+                arguments: [
+                  { name: 'm', type: 'pure-token', token: 'M' },
+                  { name: 'km', type: 'pure-token', token: 'KM' },
+                  { name: 'ft', type: 'pure-token', token: 'FT' },
+                  { name: 'mi', type: 'pure-token', token: 'MI' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'order',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'asc', type: 'pure-token', token: 'ASC' },
+          { name: 'desc', type: 'pure-token', token: 'DESC' },
+        ],
+      },
+      {
+        name: 'count',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'count', type: 'integer', token: 'COUNT' },
+          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
+        ],
+      },
+      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
+      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
+      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+    ],
+    handler: H.geosearch,
+  }),
+  command({
+    name: 'geosearchstore',
+    arity: -8,
+    flags: ['write', 'denyoom'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, OVERWRITE), keyAt(2, READ)],
+    group: 'geo',
+    since: '6.2.0',
+    summary: 'Queries a geospatial index for members inside a circle or a box and stores the result in another key.',
+    complexity:
+      'O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape',
+    history: [['7.0.0', 'Added support for uppercase unit names.']],
+    args: [
+      { name: 'destination', type: 'key', key_spec_index: 0 },
+      { name: 'source', type: 'key', key_spec_index: 1 },
+      {
+        name: 'from',
+        type: 'oneof',
+        arguments: [
+          { name: 'member', type: 'string', token: 'FROMMEMBER' },
+          {
+            name: 'longitude_latitude',
+            type: 'block',
+            token: 'FROMLONLAT',
+            arguments: [
+              { name: 'longitude', type: 'double' },
+              { name: 'latitude', type: 'double' },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'by',
+        type: 'oneof',
+        arguments: [
+          {
+            name: 'circle',
+            type: 'block',
+            arguments: [
+              { name: 'radius', type: 'double', token: 'BYRADIUS' },
+              {
+                name: 'unit',
+                type: 'oneof',
+                arguments: [
+                  { name: 'm', type: 'pure-token', token: 'M' },
+                  { name: 'km', type: 'pure-token', token: 'KM' },
+                  { name: 'ft', type: 'pure-token', token: 'FT' },
+                  { name: 'mi', type: 'pure-token', token: 'MI' },
+                ],
+              },
+            ],
+          },
+          {
+            name: 'box',
+            type: 'block',
+            arguments: [
+              { name: 'width', type: 'double', token: 'BYBOX' },
+              { name: 'height', type: 'double' },
+              {
+                name: 'unit',
+                type: 'oneof',
+                arguments: [
+                  { name: 'm', type: 'pure-token', token: 'M' },
+                  { name: 'km', type: 'pure-token', token: 'KM' },
+                  { name: 'ft', type: 'pure-token', token: 'FT' },
+                  { name: 'mi', type: 'pure-token', token: 'MI' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'order',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'asc', type: 'pure-token', token: 'ASC' },
+          { name: 'desc', type: 'pure-token', token: 'DESC' },
+        ],
+      },
+      {
+        name: 'count',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'count', type: 'integer', token: 'COUNT' },
+          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
+        ],
+      },
+      { name: 'storedist', type: 'pure-token', token: 'STOREDIST', flags: ['optional'] },
+    ],
+    handler: H.geosearchstore,
+  }),
+  command({
+    name: 'georadius',
+    arity: -6,
+    flags: ['write', 'denyoom', 'movablekeys'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ), keyAfter('STORE', 6, OVERWRITE), keyAfter('STOREDIST', 6, OVERWRITE)],
+    group: 'geo',
+    since: '3.2.0',
+    summary: 'Queries a geospatial index for members within a distance of a point, optionally storing the result.',
+    complexity:
+      'O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.',
+    docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0',
+    replacedBy: '`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument',
+    history: [
+      ['6.2.0', 'Added the `ANY` option for `COUNT`.'],
+      ['7.0.0', 'Added support for uppercase unit names.'],
+    ],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'longitude', type: 'double' },
+      { name: 'latitude', type: 'double' },
+      { name: 'radius', type: 'double' },
+      {
+        name: 'unit',
+        type: 'oneof',
+        arguments: [
+          { name: 'm', type: 'pure-token', token: 'M' },
+          { name: 'km', type: 'pure-token', token: 'KM' },
+          { name: 'ft', type: 'pure-token', token: 'FT' },
+          { name: 'mi', type: 'pure-token', token: 'MI' },
+        ],
+      },
+      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
+      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
+      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      {
+        name: 'count',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'count', type: 'integer', token: 'COUNT' },
+          { name: 'any', type: 'pure-token', token: 'ANY', since: '6.2.0', flags: ['optional'] },
+        ],
+      },
+      {
+        name: 'order',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'asc', type: 'pure-token', token: 'ASC' },
+          { name: 'desc', type: 'pure-token', token: 'DESC' },
+        ],
+      },
+      { name: 'key', type: 'key', key_spec_index: 1, token: 'STORE', flags: ['optional'] },
+      { name: 'key', type: 'key', key_spec_index: 2, token: 'STOREDIST', flags: ['optional'] },
+    ],
+    getKeys: georadiusGetKeys,
+    handler: H.georadius,
+  }),
+  command({
+    name: 'georadiusbymember',
+    arity: -5,
+    flags: ['write', 'denyoom', 'movablekeys'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ), keyAfter('STORE', 5, OVERWRITE), keyAfter('STOREDIST', 5, OVERWRITE)],
+    group: 'geo',
+    since: '3.2.0',
+    summary: 'Queries a geospatial index for members within a distance of a member, optionally storing the result.',
+    complexity:
+      'O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.',
+    docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0',
+    replacedBy: '`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments',
+    history: [['7.0.0', 'Added support for uppercase unit names.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'member', type: 'string' },
+      { name: 'radius', type: 'double' },
+      {
+        name: 'unit',
+        type: 'oneof',
+        arguments: [
+          { name: 'm', type: 'pure-token', token: 'M' },
+          { name: 'km', type: 'pure-token', token: 'KM' },
+          { name: 'ft', type: 'pure-token', token: 'FT' },
+          { name: 'mi', type: 'pure-token', token: 'MI' },
+        ],
+      },
+      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
+      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
+      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      {
+        name: 'count',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'count', type: 'integer', token: 'COUNT' },
+          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
+        ],
+      },
+      {
+        name: 'order',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'asc', type: 'pure-token', token: 'ASC' },
+          { name: 'desc', type: 'pure-token', token: 'DESC' },
+        ],
+      },
+      { name: 'key', type: 'key', key_spec_index: 1, token: 'STORE', flags: ['optional'] },
+      { name: 'key', type: 'key', key_spec_index: 2, token: 'STOREDIST', flags: ['optional'] },
+    ],
+    getKeys: georadiusGetKeys,
+    handler: H.georadiusbymember,
+  }),
+  command({
+    name: 'georadius_ro',
+    arity: -6,
+    flags: ['readonly'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'geo',
+    since: '3.2.10',
+    summary: 'Returns members of a geospatial index within a distance of a point.',
+    complexity:
+      'O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.',
+    docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0',
+    replacedBy: '`GEOSEARCH` with the `BYRADIUS` argument',
+    history: [['6.2.0', 'Added the `ANY` option for `COUNT`.']],
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'longitude', type: 'double' },
+      { name: 'latitude', type: 'double' },
+      { name: 'radius', type: 'double' },
+      {
+        name: 'unit',
+        type: 'oneof',
+        arguments: [
+          { name: 'm', type: 'pure-token', token: 'M' },
+          { name: 'km', type: 'pure-token', token: 'KM' },
+          { name: 'ft', type: 'pure-token', token: 'FT' },
+          { name: 'mi', type: 'pure-token', token: 'MI' },
+        ],
+      },
+      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
+      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
+      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      {
+        name: 'count',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'count', type: 'integer', token: 'COUNT' },
+          { name: 'any', type: 'pure-token', token: 'ANY', since: '6.2.0', flags: ['optional'] },
+        ],
+      },
+      {
+        name: 'order',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'asc', type: 'pure-token', token: 'ASC' },
+          { name: 'desc', type: 'pure-token', token: 'DESC' },
+        ],
+      },
+    ],
+    handler: H.georadius_ro,
+  }),
+  command({
+    name: 'georadiusbymember_ro',
+    arity: -5,
+    flags: ['readonly'],
+    acl: ['geo'],
+    keySpecs: [keyAt(1, READ)],
+    group: 'geo',
+    since: '3.2.10',
+    summary: 'Returns members of a geospatial index within a distance of a member.',
+    complexity:
+      'O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.',
+    docFlags: ['deprecated'],
+    deprecatedSince: '6.2.0',
+    replacedBy: '`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'member', type: 'string' },
+      { name: 'radius', type: 'double' },
+      {
+        name: 'unit',
+        type: 'oneof',
+        arguments: [
+          { name: 'm', type: 'pure-token', token: 'M' },
+          { name: 'km', type: 'pure-token', token: 'KM' },
+          { name: 'ft', type: 'pure-token', token: 'FT' },
+          { name: 'mi', type: 'pure-token', token: 'MI' },
+        ],
+      },
+      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
+      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
+      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      {
+        name: 'count',
+        type: 'block',
+        flags: ['optional'],
+        arguments: [
+          { name: 'count', type: 'integer', token: 'COUNT' },
+          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
+        ],
+      },
+      {
+        name: 'order',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'asc', type: 'pure-token', token: 'ASC' },
+          { name: 'desc', type: 'pure-token', token: 'DESC' },
+        ],
+      },
+    ],
+    handler: H.georadiusbymember_ro,
+  }),
 ];

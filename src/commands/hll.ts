@@ -13,7 +13,7 @@
  * PFDEBUG GETREG/TODENSE converting to dense count as dirty without a signal.
  */
 import { cfmt } from '../util/strings.js';
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAt, keysFrom, INSERT, READ, READ_INSERT, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError, Err } from '../protocol/errors.js';
 import { isString, type StrValue, type Value } from '../keyspace/value.js';
 import {
@@ -222,9 +222,85 @@ function pfdebug(ctx: Ctx): void {
 }
 
 export const commands: CommandSpec[] = [
-  command({ name: 'pfadd', arity: -2, flags: ['write', 'denyoom', 'fast'], acl: ['hyperloglog'], keys: [1, 1, 1], keySpecs: [{ flags: ['RW', 'insert'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hyperloglog', since: '2.8.9', summary: 'Adds elements to a HyperLogLog, creating it when missing.', complexity: 'O(1) to add every element.', args: [{ name: 'key', type: 'key', key_spec_index: 0 }, { name: 'element', type: 'string', flags: ['optional', 'multiple'] }], handler: pfadd }),
-  command({ name: 'pfcount', arity: -2, flags: ['readonly', 'may_replicate'], acl: ['hyperloglog'], keys: [1, -1, 1], keySpecs: [{ notes: 'RW because it may change the internal representation of the key, and propagate to replicas', flags: ['RW', 'access'], begin: { index: 1 }, find: { lastkey: -1, keystep: 1, limit: 0 } }], group: 'hyperloglog', since: '2.8.9', summary: 'Estimates the number of distinct elements in one HyperLogLog or the union of several.', complexity: 'O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.', args: [{ name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] }], handler: pfcount }),
-  command({ name: 'pfmerge', arity: -2, flags: ['write', 'denyoom'], acl: ['hyperloglog'], keys: [1, -1, 1], keySpecs: [{ flags: ['RW', 'access', 'insert'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }, { flags: ['RO', 'access'], begin: { index: 2 }, find: { lastkey: -1, keystep: 1, limit: 0 } }], group: 'hyperloglog', since: '2.8.9', summary: 'Combines HyperLogLogs into a destination key holding their union.', complexity: 'O(N) to merge N HyperLogLogs, but with high constant times.', args: [{ name: 'destkey', type: 'key', key_spec_index: 0 }, { name: 'sourcekey', type: 'key', key_spec_index: 1, flags: ['multiple'] }], handler: pfmerge }),
-  command({ name: 'pfselftest', arity: 1, flags: ['admin'], acl: ['hyperloglog'], group: 'hyperloglog', since: '2.8.9', summary: 'Runs a quick internal check of the HyperLogLog implementation.', complexity: 'N/A', docFlags: ['syscmd'], handler: pfselftest }),
-  command({ name: 'pfdebug', arity: 3, flags: ['write', 'denyoom', 'admin'], acl: ['hyperloglog'], keys: [2, 2, 1], keySpecs: [{ flags: ['RW', 'access'], begin: { index: 2 }, find: { lastkey: 0, keystep: 1, limit: 0 } }], group: 'hyperloglog', since: '2.8.9', summary: 'Inspects or converts the internal representation of a HyperLogLog.', complexity: 'N/A', docFlags: ['syscmd'], args: [{ name: 'subcommand', type: 'string' }, { name: 'key', type: 'key', key_spec_index: 0 }], handler: pfdebug }),
+  command({
+    name: 'pfadd',
+    arity: -2,
+    flags: ['write', 'denyoom', 'fast'],
+    acl: ['hyperloglog'],
+    keySpecs: [keyAt(1, INSERT)],
+    group: 'hyperloglog',
+    since: '2.8.9',
+    summary: 'Adds elements to a HyperLogLog, creating it when missing.',
+    complexity: 'O(1) to add every element.',
+    args: [
+      { name: 'key', type: 'key', key_spec_index: 0 },
+      { name: 'element', type: 'string', flags: ['optional', 'multiple'] },
+    ],
+    handler: pfadd,
+  }),
+  command({
+    name: 'pfcount',
+    arity: -2,
+    flags: ['readonly', 'may_replicate'],
+    acl: ['hyperloglog'],
+    keySpecs: [
+      keysFrom(
+        1,
+        ['RW', 'access'],
+        'RW because it may change the internal representation of the key, and propagate to replicas',
+      ),
+    ],
+    group: 'hyperloglog',
+    since: '2.8.9',
+    summary: 'Estimates the number of distinct elements in one HyperLogLog or the union of several.',
+    complexity:
+      'O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.',
+    args: [{ name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] }],
+    handler: pfcount,
+  }),
+  command({
+    name: 'pfmerge',
+    arity: -2,
+    flags: ['write', 'denyoom'],
+    acl: ['hyperloglog'],
+    keySpecs: [keyAt(1, READ_INSERT), keysFrom(2, READ)],
+    group: 'hyperloglog',
+    since: '2.8.9',
+    summary: 'Combines HyperLogLogs into a destination key holding their union.',
+    complexity: 'O(N) to merge N HyperLogLogs, but with high constant times.',
+    args: [
+      { name: 'destkey', type: 'key', key_spec_index: 0 },
+      { name: 'sourcekey', type: 'key', key_spec_index: 1, flags: ['multiple'] },
+    ],
+    handler: pfmerge,
+  }),
+  command({
+    name: 'pfselftest',
+    arity: 1,
+    flags: ['admin'],
+    acl: ['hyperloglog'],
+    group: 'hyperloglog',
+    since: '2.8.9',
+    summary: 'Runs a quick internal check of the HyperLogLog implementation.',
+    complexity: 'N/A',
+    docFlags: ['syscmd'],
+    handler: pfselftest,
+  }),
+  command({
+    name: 'pfdebug',
+    arity: 3,
+    flags: ['write', 'denyoom', 'admin'],
+    acl: ['hyperloglog'],
+    keySpecs: [keyAt(2, ['RW', 'access'])],
+    group: 'hyperloglog',
+    since: '2.8.9',
+    summary: 'Inspects or converts the internal representation of a HyperLogLog.',
+    complexity: 'N/A',
+    docFlags: ['syscmd'],
+    args: [
+      { name: 'subcommand', type: 'string' },
+      { name: 'key', type: 'key', key_spec_index: 0 },
+    ],
+    handler: pfdebug,
+  }),
 ];

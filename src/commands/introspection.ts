@@ -144,31 +144,72 @@ function latencyHelp(ctx: Ctx): void {
 const ADMIN: CommandSpec['flags'] = ['admin', 'noscript', 'loading', 'stale'];
 const REPORT_TIPS = ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'];
 
-const sub = (name: string, arity: number, summary: string, handler: CommandSpec['handler'], extra: Partial<CommandSpec> = {}): CommandSpec =>
-  command({ name, arity, flags: ADMIN, acl: [], tips: REPORT_TIPS, group: 'server', since: '2.8.13', summary, complexity: 'O(1)', handler, ...extra });
+const sub = (
+  name: string,
+  arity: number,
+  summary: string,
+  handler: CommandSpec['handler'],
+  extra: Partial<CommandSpec> = {},
+): CommandSpec =>
+  command({
+    name,
+    arity,
+    flags: ADMIN,
+    tips: REPORT_TIPS,
+    group: 'server',
+    since: '2.8.13',
+    summary,
+    complexity: 'O(1)',
+    handler,
+    ...extra,
+  });
 
 export const commands: CommandSpec[] = [
   command({
-    name: 'monitor', arity: 1, flags: ADMIN, acl: [], group: 'server', since: '1.0.0',
-    summary: 'Streams every command the server runs to this connection.', handler: monitor,
+    name: 'monitor',
+    arity: 1,
+    flags: ADMIN,
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Streams every command the server runs to this connection.',
+    handler: monitor,
   }),
   command({
-    name: 'latency', arity: -2, flags: [], acl: [], group: 'server', since: '2.8.13',
-    summary: 'Inspects the latency monitor\'s events.', complexity: 'Depends on subcommand.',
+    name: 'latency',
+    arity: -2,
+    flags: [],
+    group: 'server',
+    since: '2.8.13',
+    summary: "Inspects the latency monitor's events.",
+    complexity: 'Depends on subcommand.',
     subcommands: [
       sub('doctor', 2, 'Reports on the recorded latency events in plain words.', latencyDoctorCmd),
-      sub('graph', 3, 'Draws a text chart of one latency event\'s samples.', latencyGraphCmd, { args: [{ name: 'event', type: 'string' }] }),
-      sub('history', 3, 'Returns the samples of one latency event.', latencyHistory, { args: [{ name: 'event', type: 'string' }] }),
+      sub('graph', 3, "Draws a text chart of one latency event's samples.", latencyGraphCmd, {
+        args: [{ name: 'event', type: 'string' }],
+      }),
+      sub('history', 3, 'Returns the samples of one latency event.', latencyHistory, {
+        args: [{ name: 'event', type: 'string' }],
+      }),
       sub('latest', 2, 'Returns the latest sample of every latency event.', latencyLatest),
       sub('reset', -2, 'Clears the samples of some or all latency events.', latencyReset, {
         tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
         args: [{ name: 'event', type: 'string', flags: ['optional', 'multiple'] }],
       }),
       sub('histogram', -2, 'Returns per-command cumulative latency distributions.', latencyHistogram, {
-        since: '7.0.0', complexity: 'O(N) where N is the number of commands with latency information being retrieved.',
+        since: '7.0.0',
+        complexity: 'O(N) where N is the number of commands with latency information being retrieved.',
         args: [{ name: 'command', type: 'string', flags: ['optional', 'multiple'] }],
       }),
-      command({ name: 'help', arity: 2, flags: ['loading', 'stale'], acl: [], group: 'server', since: '2.8.13', summary: 'Lists the LATENCY subcommands.', complexity: 'O(1)', handler: latencyHelp }),
+      command({
+        name: 'help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        group: 'server',
+        since: '2.8.13',
+        summary: 'Lists the LATENCY subcommands.',
+        complexity: 'O(1)',
+        handler: latencyHelp,
+      }),
     ],
   }),
 ];

@@ -277,9 +277,9 @@ function legacyInfo(cmd: CommandSpec): { range: [number, number, number]; movabl
   return { range: [first, last < 0 ? last : last, 1], movable };
 }
 
-/** The legacy (first, last, step) of COMMAND INFO: the declaration's `keys` when given, else derived. */
+/** The legacy (first, last, step) of COMMAND INFO, derived from the key specs as Redis derives them. */
 export function legacyKeyRange(cmd: CommandSpec): [number, number, number] {
-  return cmd.keys ?? legacyInfo(cmd).range;
+  return legacyInfo(cmd).range;
 }
 
 /** Whether COMMAND INFO shows the movablekeys flag (declared, or computed as Redis does). */

@@ -220,7 +220,6 @@ export const commands: readonly CommandSpec[] = [
     name: 'lolwut',
     arity: -1,
     flags: ['readonly', 'fast'],
-    acl: [],
     group: 'server',
     since: '5.0.0',
     summary: 'Prints generative computer art and the Redis version.',

@@ -15,7 +15,7 @@
  * RESTORE-ASKING is RESTORE (Redis's cluster sends it after ASKING; a
  * standalone server runs it as RESTORE).
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAt, keysAfter, OVERWRITE, READ_DELETE, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -138,15 +138,18 @@ function migrate(ctx: Ctx): void {
 
 export const commands: readonly CommandSpec[] = [
   command({
-    name: 'migrate', arity: -6, flags: ['write'], acl: ['keyspace', 'dangerous'],
-    keySpecs: [
-      { flags: ['RW', 'access', 'delete'], begin: { index: 3 }, find: { lastkey: 0, keystep: 1, limit: 0 } },
-      { flags: ['RW', 'access', 'delete', 'incomplete'], begin: { keyword: 'KEYS', startfrom: -2 }, find: { lastkey: -1, keystep: 1, limit: 0 } },
-    ],
+    name: 'migrate',
+    arity: -6,
+    flags: ['write'],
+    acl: ['keyspace', 'dangerous'],
+    keySpecs: [keyAt(3, READ_DELETE), keysAfter('KEYS', -2, ['RW', 'access', 'delete', 'incomplete'])],
     getKeys: migrateGetKeys,
-    tips: ['nondeterministic_output'], group: 'generic', since: '2.6.0',
+    tips: ['nondeterministic_output'],
+    group: 'generic',
+    since: '2.6.0',
     summary: 'Moves keys to another server atomically (DUMP, RESTORE on the target, then DEL here).',
-    complexity: 'This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.',
+    complexity:
+      'This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.',
     history: [
       ['3.0.0', 'Added the `COPY` and `REPLACE` options.'],
       ['3.0.6', 'Added the `KEYS` option.'],
@@ -156,30 +159,61 @@ export const commands: readonly CommandSpec[] = [
     args: [
       { name: 'host', type: 'string' },
       { name: 'port', type: 'integer' },
-      { name: 'key-selector', type: 'oneof', arguments: [
-        { name: 'key', type: 'key', key_spec_index: 0 },
-        { name: 'empty-string', type: 'pure-token', token: '' },
-      ] },
+      {
+        name: 'key-selector',
+        type: 'oneof',
+        arguments: [
+          { name: 'key', type: 'key', key_spec_index: 0 },
+          { name: 'empty-string', type: 'pure-token', token: '' },
+        ],
+      },
       { name: 'destination-db', type: 'integer' },
       { name: 'timeout', type: 'integer' },
       { name: 'copy', type: 'pure-token', token: 'COPY', since: '3.0.0', flags: ['optional'] },
       { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', flags: ['optional'] },
-      { name: 'authentication', type: 'oneof', flags: ['optional'], arguments: [
-        { name: 'auth', type: 'string', display_text: 'password', token: 'AUTH', since: '4.0.7' },
-        { name: 'auth2', type: 'block', token: 'AUTH2', since: '6.0.0', arguments: [
-          { name: 'username', type: 'string' },
-          { name: 'password', type: 'string' },
-        ] },
-      ] },
-      { name: 'keys', type: 'key', display_text: 'key', key_spec_index: 1, token: 'KEYS', since: '3.0.6', flags: ['optional', 'multiple'] },
+      {
+        name: 'authentication',
+        type: 'oneof',
+        flags: ['optional'],
+        arguments: [
+          { name: 'auth', type: 'string', display_text: 'password', token: 'AUTH', since: '4.0.7' },
+          {
+            name: 'auth2',
+            type: 'block',
+            token: 'AUTH2',
+            since: '6.0.0',
+            arguments: [
+              { name: 'username', type: 'string' },
+              { name: 'password', type: 'string' },
+            ],
+          },
+        ],
+      },
+      {
+        name: 'keys',
+        type: 'key',
+        display_text: 'key',
+        key_spec_index: 1,
+        token: 'KEYS',
+        since: '3.0.6',
+        flags: ['optional', 'multiple'],
+      },
     ],
     handler: migrate,
   }),
   command({
-    name: 'restore-asking', arity: -4, flags: ['write', 'denyoom', 'asking'], acl: ['keyspace', 'dangerous'],
-    keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
-    group: 'server', since: '3.0.0', summary: 'Creates a key from a DUMP payload, for a migration in a cluster (RESTORE on a standalone server).',
-    complexity: RESTORE_COMPLEXITY, docFlags: ['syscmd'], history: RESTORE_HISTORY, args: RESTORE_ARGS,
+    name: 'restore-asking',
+    arity: -4,
+    flags: ['write', 'denyoom', 'asking'],
+    acl: ['keyspace', 'dangerous'],
+    keySpecs: [keyAt(1, OVERWRITE)],
+    group: 'server',
+    since: '3.0.0',
+    summary: 'Creates a key from a DUMP payload, for a migration in a cluster (RESTORE on a standalone server).',
+    complexity: RESTORE_COMPLEXITY,
+    docFlags: ['syscmd'],
+    history: RESTORE_HISTORY,
+    args: RESTORE_ARGS,
     handler: restore,
   }),
 ];

@@ -32,8 +32,26 @@ function moduleUnload(ctx: Ctx): void {
   ctx.reply.error(cfmt`ERR Error unloading module: ${why}`);
 }
 
-const sub = (name: string, arity: number, flags: CommandSpec['flags'], since: string, summary: string, handler: CommandSpec['handler'], extra: Partial<CommandSpec> = {}) =>
-  command({ name, arity, flags, acl: [], group: 'server', since, summary, complexity: 'O(1)', handler, ...extra });
+const sub = (
+  name: string,
+  arity: number,
+  flags: CommandSpec['flags'],
+  since: string,
+  summary: string,
+  handler: CommandSpec['handler'],
+  extra: Partial<CommandSpec> = {},
+) =>
+  command({
+    name,
+    arity,
+    flags,
+    group: 'server',
+    since,
+    summary,
+    complexity: 'O(1)',
+    handler,
+    ...extra,
+  });
 
 const LOAD_FLAGS: CommandSpec['flags'] = ['no_async_loading', 'admin', 'noscript', 'protected'];
 
@@ -42,17 +60,26 @@ export const commands: readonly CommandSpec[] = [
     name: 'module',
     arity: -2,
     flags: [],
-    acl: [],
     group: 'server',
     since: '4.0.0',
     summary: 'Lists, loads and unloads modules.',
     complexity: 'Depends on subcommand.',
     subcommands: [
-      sub('help', 2, ['loading', 'stale'], '5.0.0', 'Lists the MODULE subcommands.', (ctx) => helpReply(ctx.reply, 'module', HELP)),
-      sub('list', 2, ['admin', 'noscript'], '4.0.0', 'Lists the loaded modules (none in tsdis).', (ctx) => ctx.reply.array(0), {
-        tips: ['nondeterministic_output_order'],
-        complexity: 'O(N) where N is the number of loaded modules.',
-      }),
+      sub('help', 2, ['loading', 'stale'], '5.0.0', 'Lists the MODULE subcommands.', (ctx) =>
+        helpReply(ctx.reply, 'module', HELP),
+      ),
+      sub(
+        'list',
+        2,
+        ['admin', 'noscript'],
+        '4.0.0',
+        'Lists the loaded modules (none in tsdis).',
+        (ctx) => ctx.reply.array(0),
+        {
+          tips: ['nondeterministic_output_order'],
+          complexity: 'O(N) where N is the number of loaded modules.',
+        },
+      ),
       sub('load', -3, LOAD_FLAGS, '4.0.0', 'Loads a module.', moduleLoad, {
         protectedBy: 'enable-module-command',
         args: [
@@ -60,23 +87,31 @@ export const commands: readonly CommandSpec[] = [
           { name: 'arg', type: 'string', flags: ['optional', 'multiple'] },
         ],
       }),
-      sub('loadex', -3, LOAD_FLAGS, '7.0.0', 'Loads a module with configuration parameters and arguments.', moduleLoad, {
-        protectedBy: 'enable-module-command',
-        args: [
-          { name: 'path', type: 'string' },
-          {
-            name: 'configs',
-            type: 'block',
-            token: 'CONFIG',
-            flags: ['optional', 'multiple', 'multiple_token'],
-            arguments: [
-              { name: 'name', type: 'string' },
-              { name: 'value', type: 'string' },
-            ],
-          },
-          { name: 'args', type: 'string', token: 'ARGS', flags: ['optional', 'multiple'] },
-        ],
-      }),
+      sub(
+        'loadex',
+        -3,
+        LOAD_FLAGS,
+        '7.0.0',
+        'Loads a module with configuration parameters and arguments.',
+        moduleLoad,
+        {
+          protectedBy: 'enable-module-command',
+          args: [
+            { name: 'path', type: 'string' },
+            {
+              name: 'configs',
+              type: 'block',
+              token: 'CONFIG',
+              flags: ['optional', 'multiple', 'multiple_token'],
+              arguments: [
+                { name: 'name', type: 'string' },
+                { name: 'value', type: 'string' },
+              ],
+            },
+            { name: 'args', type: 'string', token: 'ARGS', flags: ['optional', 'multiple'] },
+          ],
+        },
+      ),
       sub('unload', 3, LOAD_FLAGS, '4.0.0', 'Unloads a module.', moduleUnload, {
         protectedBy: 'enable-module-command',
         args: [{ name: 'name', type: 'string' }],

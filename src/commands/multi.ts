@@ -6,7 +6,7 @@
  * each command is counted, timed and shown to MONITOR as if sent alone, and
  * nothing else runs in between: the event loop does not turn during EXEC.
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, keysFrom, READ_META, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { call } from '../server/dispatcher.js';
 import { discardTransaction } from '../server/multi.js';
@@ -76,9 +76,61 @@ function unwatch(ctx: Ctx): void {
 const TX = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
 
 export const commands: CommandSpec[] = [
-  command({ name: 'multi', arity: 1, flags: [...TX], acl: ['transaction'], group: 'transactions', since: '1.2.0', summary: 'Starts a transaction: later commands are queued until EXEC or DISCARD.', complexity: 'O(1)', handler: multi }),
-  command({ name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], acl: ['transaction'], group: 'transactions', since: '1.2.0', summary: 'Runs the queued commands of a transaction at once.', complexity: 'Depends on commands in the transaction', handler: exec }),
-  command({ name: 'discard', arity: 1, flags: [...TX], acl: ['transaction'], group: 'transactions', since: '2.0.0', summary: 'Drops the queued commands of a transaction.', complexity: 'O(N), when N is the number of queued commands', handler: discard }),
-  command({ name: 'watch', arity: -2, flags: [...TX], acl: ['transaction'], keys: [1, -1, 1], keySpecs: [{ flags: ['RO'], begin: { index: 1 }, find: { lastkey: -1, keystep: 1, limit: 0 } }], group: 'transactions', since: '2.2.0', summary: 'Watches keys: the next EXEC fails if any of them changes first.', complexity: 'O(1) for every key.', args: [{ name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] }], handler: watch }),
-  command({ name: 'unwatch', arity: 1, flags: [...TX], acl: ['transaction'], group: 'transactions', since: '2.2.0', summary: 'Forgets every key watched by this connection.', complexity: 'O(1)', handler: unwatch }),
+  command({
+    name: 'multi',
+    arity: 1,
+    flags: [...TX],
+    acl: ['transaction'],
+    group: 'transactions',
+    since: '1.2.0',
+    summary: 'Starts a transaction: later commands are queued until EXEC or DISCARD.',
+    complexity: 'O(1)',
+    handler: multi,
+  }),
+  command({
+    name: 'exec',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'skip_slowlog'],
+    acl: ['transaction'],
+    group: 'transactions',
+    since: '1.2.0',
+    summary: 'Runs the queued commands of a transaction at once.',
+    complexity: 'Depends on commands in the transaction',
+    handler: exec,
+  }),
+  command({
+    name: 'discard',
+    arity: 1,
+    flags: [...TX],
+    acl: ['transaction'],
+    group: 'transactions',
+    since: '2.0.0',
+    summary: 'Drops the queued commands of a transaction.',
+    complexity: 'O(N), when N is the number of queued commands',
+    handler: discard,
+  }),
+  command({
+    name: 'watch',
+    arity: -2,
+    flags: [...TX],
+    acl: ['transaction'],
+    keySpecs: [keysFrom(1, READ_META)],
+    group: 'transactions',
+    since: '2.2.0',
+    summary: 'Watches keys: the next EXEC fails if any of them changes first.',
+    complexity: 'O(1) for every key.',
+    args: [{ name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] }],
+    handler: watch,
+  }),
+  command({
+    name: 'unwatch',
+    arity: 1,
+    flags: [...TX],
+    acl: ['transaction'],
+    group: 'transactions',
+    since: '2.2.0',
+    summary: 'Forgets every key watched by this connection.',
+    complexity: 'O(1)',
+    handler: unwatch,
+  }),
 ];

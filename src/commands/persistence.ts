@@ -6,7 +6,7 @@
  */
 import { cfmt } from '../util/strings.js';
 import fs from 'node:fs';
-import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAt, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -342,28 +342,51 @@ export const RESTORE_ARGS: ArgDoc[] = [
 
 export const commands: readonly CommandSpec[] = [
   command({
-    name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], acl: [],
-    group: 'server', since: '1.0.0', summary: 'Writes the dataset to the RDB file, blocking until done.',
-    complexity: 'O(N) where N is the total number of keys in all databases', handler: save,
+    name: 'save',
+    arity: 1,
+    flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'],
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Writes the dataset to the RDB file, blocking until done.',
+    complexity: 'O(N) where N is the total number of keys in all databases',
+    handler: save,
   }),
   command({
-    name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], acl: [],
-    group: 'server', since: '1.0.0', summary: 'Writes a point-in-time snapshot of the dataset to the RDB file while clients keep being served.',
-    complexity: 'O(1)', history: [['3.2.2', 'Added the `SCHEDULE` option.']],
-    args: [{ name: 'schedule', type: 'pure-token', token: 'SCHEDULE', since: '3.2.2', flags: ['optional'] }], handler: bgsave,
+    name: 'bgsave',
+    arity: -1,
+    flags: ['admin', 'noscript', 'no_async_loading'],
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Writes a point-in-time snapshot of the dataset to the RDB file while clients keep being served.',
+    complexity: 'O(1)',
+    history: [['3.2.2', 'Added the `SCHEDULE` option.']],
+    args: [{ name: 'schedule', type: 'pure-token', token: 'SCHEDULE', since: '3.2.2', flags: ['optional'] }],
+    handler: bgsave,
   }),
   command({
-    name: 'dump', arity: 2, flags: ['readonly'], acl: ['keyspace'], keys: [1, 1, 1],
-    keySpecs: [{ flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
-    tips: ['nondeterministic_output'], group: 'generic', since: '2.6.0',
-    summary: 'Serializes a key\'s value in the RDB format, with a version and checksum, for RESTORE.',
-    complexity: 'O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }], handler: dump,
+    name: 'dump',
+    arity: 2,
+    flags: ['readonly'],
+    acl: ['keyspace'],
+    keySpecs: [keyAt(1, READ)],
+    tips: ['nondeterministic_output'],
+    group: 'generic',
+    since: '2.6.0',
+    summary: "Serializes a key's value in the RDB format, with a version and checksum, for RESTORE.",
+    complexity:
+      'O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).',
+    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    handler: dump,
   }),
   command({
-    name: 'restore', arity: -4, flags: ['write', 'denyoom'], acl: ['keyspace', 'dangerous'], keys: [1, 1, 1],
-    keySpecs: [{ flags: ['OW', 'update'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } }],
-    group: 'generic', since: '2.6.0', summary: 'Creates a key from a DUMP payload.',
+    name: 'restore',
+    arity: -4,
+    flags: ['write', 'denyoom'],
+    acl: ['keyspace', 'dangerous'],
+    keySpecs: [keyAt(1, OVERWRITE)],
+    group: 'generic',
+    since: '2.6.0',
+    summary: 'Creates a key from a DUMP payload.',
     complexity: RESTORE_COMPLEXITY,
     history: RESTORE_HISTORY,
     args: RESTORE_ARGS,

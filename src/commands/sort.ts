@@ -22,7 +22,17 @@
  * STORE replaces the destination with a list ('l' sortstore) or deletes it
  * when the result is empty ('g' del) and replies the element count.
  */
-import { command, type ArgDoc, type CommandSpec, type Ctx, type KeyRef } from './spec.js';
+import {
+  command,
+  keyAt,
+  keysUnknown,
+  OVERWRITE,
+  READ,
+  type ArgDoc,
+  type CommandSpec,
+  type Ctx,
+  type KeyRef,
+} from './spec.js';
 import { argInt } from './args.js';
 import { strtod } from '../util/numbers.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -406,22 +416,22 @@ export const commands: CommandSpec[] = [
     arity: -2,
     flags: ['write', 'denyoom', 'movablekeys'],
     acl: ['set', 'sortedset', 'list', 'dangerous'],
-    keys: [1, 1, 1],
     keySpecs: [
-      { flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } },
-      { flags: ['RO', 'access'], begin: null, find: null, notes: PATTERN_NOTES },
-      {
-        flags: ['OW', 'update'],
-        begin: null,
-        find: null,
-        notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
-      },
+      keyAt(1, READ),
+      keysUnknown(READ, PATTERN_NOTES),
+      keysUnknown(
+        OVERWRITE,
+        "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+      ),
     ],
     group: 'generic',
     since: '1.0.0',
     summary: 'Sorts the elements in a list, a set, or a sorted set, optionally storing the result.',
     complexity: COMPLEXITY,
-    args: [...SORT_RO_ARGS, { name: 'destination', type: 'key', key_spec_index: 2, token: 'STORE', flags: ['optional'] }],
+    args: [
+      ...SORT_RO_ARGS,
+      { name: 'destination', type: 'key', key_spec_index: 2, token: 'STORE', flags: ['optional'] },
+    ],
     getKeys: sortGetKeys,
     handler: sort,
   }),
@@ -430,11 +440,7 @@ export const commands: CommandSpec[] = [
     arity: -2,
     flags: ['readonly', 'movablekeys'],
     acl: ['set', 'sortedset', 'list', 'dangerous'],
-    keys: [1, 1, 1],
-    keySpecs: [
-      { flags: ['RO', 'access'], begin: { index: 1 }, find: { lastkey: 0, keystep: 1, limit: 0 } },
-      { flags: ['RO', 'access'], begin: null, find: null, notes: PATTERN_NOTES },
-    ],
+    keySpecs: [keyAt(1, READ), keysUnknown(READ, PATTERN_NOTES)],
     group: 'generic',
     since: '7.0.0',
     summary: 'Returns the sorted elements of a list, a set, or a sorted set.',

@@ -97,8 +97,6 @@ export interface CommandSpec {
   flags: CommandFlag[];
   /** Explicit ACL categories; write/read/fast/slow/admin/... implied by flags are added. */
   acl: AclCategory[];
-  /** Legacy key positions: first key, last key (negative counts from the end), step. */
-  keys?: [number, number, number];
   keySpecs?: KeySpec[];
   /** Command tips (COMMAND INFO / DOCS), e.g. 'nondeterministic_output'. */
   tips?: string[];
@@ -138,6 +136,9 @@ export interface CommandSpec {
   write?: boolean;
 }
 
+/** What a group file declares: a CommandSpec whose `acl` may be left out when it lists none. */
+export type CommandDecl = Omit<CommandSpec, 'acl' | 'id' | 'write'> & { acl?: AclCategory[] };
+
 let nextCommandId = 0;
 
 /**
@@ -146,7 +147,7 @@ let nextCommandId = 0;
  * reads the same few fields of every command, and one shape keeps those loads
  * monomorphic.
  */
-export function command(spec: CommandSpec): CommandSpec {
+export function command(spec: CommandDecl): CommandSpec {
   return {
     name: spec.name,
     arity: spec.arity,
@@ -156,8 +157,7 @@ export function command(spec: CommandSpec): CommandSpec {
     protectedBy: spec.protectedBy,
     id: nextCommandId++,
     write: spec.flags.includes('write'),
-    acl: spec.acl,
-    keys: spec.keys,
+    acl: spec.acl ?? [],
     keySpecs: spec.keySpecs,
     tips: spec.tips,
     group: spec.group,
@@ -172,4 +172,81 @@ export function command(spec: CommandSpec): CommandSpec {
     getKeys: spec.getKeys,
     flagsFor: spec.flagsFor,
   };
+}
+
+/* ---------------------------------------------------------------------------
+ * Key specs, named by what a command does with its keys. COMMAND INFO shows
+ * them as they are, its legacy first/last/step are derived from them
+ * (keys-of.ts: legacyKeyRange), and COMMAND GETKEYS, cluster slots and ACL
+ * key checks read them.
+ * ------------------------------------------------------------------------- */
+
+// Key-spec flag sets: Redis's RO/RW/OW/RM (what happens to the key's data) and
+// access/update/insert/delete (what the command does with it), in Redis's order.
+
+/** Reads the value. */
+export const READ: readonly KeySpecFlag[] = ['RO', 'access'];
+/** Reads only what describes the value (its type, length, encoding), not the value. */
+export const READ_META: readonly KeySpecFlag[] = ['RO'];
+/** Reads the value and changes it (INCR, GETSET). */
+export const READ_UPDATE: readonly KeySpecFlag[] = ['RW', 'access', 'update'];
+/** Reads what it removes (pops, GETDEL). */
+export const READ_DELETE: readonly KeySpecFlag[] = ['RW', 'access', 'delete'];
+/** Reads the value and adds to it (PFMERGE's destination). */
+export const READ_INSERT: readonly KeySpecFlag[] = ['RW', 'access', 'insert'];
+/** Changes the value without returning it (SETRANGE, EXPIRE). */
+export const UPDATE: readonly KeySpecFlag[] = ['RW', 'update'];
+/** Only adds to the value (SADD, LPUSH). */
+export const INSERT: readonly KeySpecFlag[] = ['RW', 'insert'];
+/** Only removes from the value (SREM, HDEL). */
+export const DELETE: readonly KeySpecFlag[] = ['RW', 'delete'];
+/** Replaces the value whole, whatever it was (SETEX, a STORE destination). */
+export const OVERWRITE: readonly KeySpecFlag[] = ['OW', 'update'];
+/** Writes the value whole where there was none (SETNX). */
+export const CREATE: readonly KeySpecFlag[] = ['OW', 'insert'];
+/** Removes the key whole (DEL). */
+export const REMOVE: readonly KeySpecFlag[] = ['RM', 'delete'];
+/** Not a key, though it hashes to a slot like one (a shard channel). */
+export const NOT_KEY: readonly KeySpecFlag[] = ['not_key'];
+
+/** A range key spec: from argv[index] to `lastkey` (0: itself, -1: the last argument, -2: the one before), every `keystep`-th. */
+export function keyRange(index: number, lastkey: number, keystep: number, flags: readonly KeySpecFlag[], notes?: string): KeySpec {
+  const spec: KeySpec = { flags: [...flags], begin: { index }, find: { lastkey, keystep, limit: 0 } };
+  if (notes !== undefined) spec.notes = notes;
+  return spec;
+}
+
+/** One key, at argv[index]. */
+export function keyAt(index: number, flags: readonly KeySpecFlag[], notes?: string): KeySpec {
+  return keyRange(index, 0, 1, flags, notes);
+}
+
+/** Every argument from argv[index] to the last is a key. */
+export function keysFrom(index: number, flags: readonly KeySpecFlag[], notes?: string): KeySpec {
+  return keyRange(index, -1, 1, flags, notes);
+}
+
+/** A count at argv[index] (numkeys), then that many keys. */
+export function keysCounted(index: number, flags: readonly KeySpecFlag[], notes?: string): KeySpec {
+  const spec: KeySpec = { flags: [...flags], begin: { index }, find: { keynumidx: 0, firstkey: 1, keystep: 1 } };
+  if (notes !== undefined) spec.notes = notes;
+  return spec;
+}
+
+/** The one argument after `keyword`, searched for from argv[startfrom] (negative: from the end, backwards). */
+export function keyAfter(keyword: string, startfrom: number, flags: readonly KeySpecFlag[]): KeySpec {
+  return { flags: [...flags], begin: { keyword, startfrom }, find: { lastkey: 0, keystep: 1, limit: 0 } };
+}
+
+/**
+ * Every argument after `keyword` (searched for as keyAfter does); with a
+ * `limit` n, only the first 1/n of them (XREAD's STREAMS k1 k2 id1 id2: 2).
+ */
+export function keysAfter(keyword: string, startfrom: number, flags: readonly KeySpecFlag[], limit = 0): KeySpec {
+  return { flags: [...flags], begin: { keyword, startfrom }, find: { lastkey: -1, keystep: 1, limit } };
+}
+
+/** Keys that cannot be found from the arguments' positions (SORT's BY and GET patterns): COMMAND INFO shows "unknown". */
+export function keysUnknown(flags: readonly KeySpecFlag[], notes: string): KeySpec {
+  return { notes, flags: [...flags], begin: null, find: null };
 }

@@ -104,11 +104,23 @@ const FLAGS: CommandSpec['flags'] = ['noscript', 'loading', 'stale'];
 /** The tracking subcommands of CLIENT (GETREDIR is declared with the others in commands/server.ts). */
 export const trackingSubcommands: CommandSpec[] = [
   command({
-    name: 'tracking', arity: -3, flags: FLAGS, acl: ['connection'], group: 'connection', since: '6.0.0',
+    name: 'tracking',
+    arity: -3,
+    flags: FLAGS,
+    acl: ['connection'],
+    group: 'connection',
+    since: '6.0.0',
     summary: 'Turns server-assisted client side caching on or off for this connection.',
     complexity: 'O(1). Some options may introduce additional complexity.',
     args: [
-      { name: 'status', type: 'oneof', arguments: [{ name: 'on', type: 'pure-token', token: 'ON' }, { name: 'off', type: 'pure-token', token: 'OFF' }] },
+      {
+        name: 'status',
+        type: 'oneof',
+        arguments: [
+          { name: 'on', type: 'pure-token', token: 'ON' },
+          { name: 'off', type: 'pure-token', token: 'OFF' },
+        ],
+      },
       { name: 'client-id', type: 'integer', token: 'REDIRECT', flags: ['optional'] },
       { name: 'prefix', type: 'string', token: 'PREFIX', flags: ['optional', 'multiple', 'multiple_token'] },
       { name: 'bcast', type: 'pure-token', token: 'BCAST', flags: ['optional'] },
@@ -119,14 +131,35 @@ export const trackingSubcommands: CommandSpec[] = [
     handler: clientTracking,
   }),
   command({
-    name: 'caching', arity: 3, flags: FLAGS, acl: ['connection'], group: 'connection', since: '6.0.0',
-    summary: "Chooses whether the next command's keys are tracked, in OPTIN or OPTOUT tracking mode.", complexity: 'O(1)',
-    args: [{ name: 'mode', type: 'oneof', arguments: [{ name: 'yes', type: 'pure-token', token: 'YES' }, { name: 'no', type: 'pure-token', token: 'NO' }] }],
+    name: 'caching',
+    arity: 3,
+    flags: FLAGS,
+    acl: ['connection'],
+    group: 'connection',
+    since: '6.0.0',
+    summary: "Chooses whether the next command's keys are tracked, in OPTIN or OPTOUT tracking mode.",
+    complexity: 'O(1)',
+    args: [
+      {
+        name: 'mode',
+        type: 'oneof',
+        arguments: [
+          { name: 'yes', type: 'pure-token', token: 'YES' },
+          { name: 'no', type: 'pure-token', token: 'NO' },
+        ],
+      },
+    ],
     handler: clientCaching,
   }),
   command({
-    name: 'trackinginfo', arity: 2, flags: FLAGS, acl: ['connection'], group: 'connection', since: '6.2.0',
-    summary: 'Describes the client side caching state of this connection.', complexity: 'O(1)',
+    name: 'trackinginfo',
+    arity: 2,
+    flags: FLAGS,
+    acl: ['connection'],
+    group: 'connection',
+    since: '6.2.0',
+    summary: 'Describes the client side caching state of this connection.',
+    complexity: 'O(1)',
     handler: clientTrackinginfo,
   }),
 ];
