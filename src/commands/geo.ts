@@ -16,7 +16,7 @@ import { formatFixed, parseInt64 } from '../util/numbers.js';
 import { argDouble } from './args.js';
 import type { Reply } from '../protocol/writer.js';
 import { ZSet, type Leaf } from '../types/zset.js';
-import { getZ, limits } from './zset.js';
+import { getZ, limits } from './zset-common.js';
 import {
   validLonLat, scoreOf, scoreText, decodeScore, decoded, geohashString, distance, ShapeFilter,
   searchCells, cellScoreRange, sameCell, type Shape, type Hash,
