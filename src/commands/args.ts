@@ -187,3 +187,13 @@ export function parseScanOptions(argv: string[], start: number, allowType = fals
   }
   return o;
 }
+
+/** The proto-max-bulk-len limit for string values. */
+export function maxStringLen(ctx: Ctx): number {
+  return ctx.server.config.v['proto-max-bulk-len'] as number;
+}
+
+/** Throws Redis's size error when a string would grow beyond proto-max-bulk-len. */
+export function checkStringLength(ctx: Ctx, size: number): void {
+  if (size > maxStringLen(ctx)) throw new ReplyError(Err.stringTooLong);
+}

@@ -8,10 +8,9 @@
  * arguments).
  */
 import { command, keyAt, keysFrom, OVERWRITE, READ, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
-import { argInt, lookupString } from './args.js';
+import { argInt, lookupString, maxStringLen } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
-import { maxStringLen } from './string.js';
 import { byteAt, bytesOf, combineInto, findBit, getField, mutableBuf, newOwnedBuf, popByte, popcount, setField, type Bytes } from '../types/bitops.js';
 import { isString, strLen, type StrValue } from '../keyspace/value.js';
 import { bitfieldGetKeys } from './keys-of.js';

@@ -1,7 +1,8 @@
 /**
  * String commands: GET SET (all options) SETNX SETEX PSETEX GETSET GETDEL
- * GETEX MGET MSET MSETNX APPEND STRLEN SETRANGE GETRANGE SUBSTR INCR DECR
- * INCRBY DECRBY INCRBYFLOAT LCS.
+ * GETEX MGET MSET MSETNX APPEND STRLEN SETRANGE GETRANGE SUBSTR here; the
+ * counters (INCR DECR INCRBY DECRBY INCRBYFLOAT) in string-counter.ts and
+ * LCS in lcs.ts, whose declarations `commands` here lists too.
  *
  * Values follow value.ts: a number for canonical safe integers, a latin1
  * string otherwise, a Buffer once changed in place (APPEND, SETRANGE), which
@@ -24,13 +25,14 @@ import {
   type CommandSpec,
   type Ctx,
 } from './spec.js';
-import { argInt, argLongDouble, lookupString } from './args.js';
+import { argInt, checkStringLength, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { isString, strLen, strOf, storedStr, type StrValue } from '../keyspace/value.js';
-import { parseInt64, INT64_MAX, INT64_MIN } from '../util/numbers.js';
-import { formatLongDouble, ldAdd, ldFromInt, ldIsFinite, parseLongDouble, type LongDouble } from '../util/longdouble.js';
+import { isString, strLen, storedStr } from '../keyspace/value.js';
+import { parseInt64, INT64_MAX } from '../util/numbers.js';
 import { mutableBuf } from '../types/bitops.js';
 import { setGetKeys } from './keys-of.js';
+import { counterCommands } from './string-counter.js';
+import { lcsCommands } from './lcs.js';
 
 // Option flags of SET and GETEX (as parsed by Redis's extended-argument parser).
 const NX = 1;
@@ -43,16 +45,6 @@ const EXAT = 64;
 const PXAT = 128;
 const PERSIST = 256;
 const ANY_EXPIRE = EX | PX | EXAT | PXAT;
-
-/** The proto-max-bulk-len limit for string values. */
-export function maxStringLen(ctx: Ctx): number {
-  return ctx.server.config.v['proto-max-bulk-len'] as number;
-}
-
-/** Throws Redis's size error when a string would grow beyond proto-max-bulk-len. */
-export function checkStringLength(ctx: Ctx, size: number): void {
-  if (size > maxStringLen(ctx)) throw new ReplyError(Err.stringTooLong);
-}
 
 /** Case-insensitive match of an option word, cheap for the short SET/GETEX options. */
 function opt(a: string, word: string): boolean {
@@ -355,212 +347,6 @@ function getrange(ctx: Ctx): void {
   if (start > end || len === 0) reply.bulk('');
   else if (typeof s === 'string') reply.bulk(s.slice(start, end + 1));
   else reply.bulk(s.latin1Slice(start, end + 1));
-}
-
-/**
- * The shared INCR/DECR/INCRBY/DECRBY implementation: the stored value must
- * be an int64 text; the result must fit in int64. Keeps the TTL. The common
- * case (number stored, safe result) does no BigInt work.
- */
-function incrDecr(ctx: Ctx, incr: number | bigint): void {
-  const { db, reply } = ctx;
-  const key = ctx.argv[1]!;
-  // One lookup: the new value replaces the old in its slot (TTL kept).
-  const slot = db.writeSlot(key);
-  let cur: number | bigint = 0;
-  if (slot >= 0) {
-    const v = db.valueAt(slot);
-    if (typeof v === 'number') cur = v;
-    else {
-      if (!isString(v)) throw new ReplyError(Err.wrongType);
-      const p = parseInt64(typeof v === 'string' ? v : strOf(v));
-      if (p === null) throw new ReplyError(Err.notInteger);
-      cur = p;
-    }
-  }
-  if (typeof cur === 'number' && typeof incr === 'number') {
-    const r = cur + incr;
-    if (Number.isSafeInteger(r)) {
-      if (slot >= 0) db.replaceAt(slot, key, r);
-      else db.set(key, r);
-      db.notify('$', 'incrby', key);
-      reply.int(r);
-      return;
-    }
-  }
-  const r = BigInt(cur) + BigInt(incr);
-  if (r > INT64_MAX || r < INT64_MIN) throw new ReplyError(Err.overflow);
-  const n = Number(r);
-  const stored = Number.isSafeInteger(n) ? n : r.toString();
-  if (slot >= 0) db.replaceAt(slot, key, stored);
-  else db.set(key, stored);
-  db.notify('$', 'incrby', key);
-  reply.int(r);
-}
-
-/** INCR key */
-function incr(ctx: Ctx): void {
-  incrDecr(ctx, 1);
-}
-
-/** DECR key */
-function decr(ctx: Ctx): void {
-  incrDecr(ctx, -1);
-}
-
-/** INCRBY key increment */
-function incrby(ctx: Ctx): void {
-  const n = parseInt64(ctx.argv[2]!);
-  if (n === null) throw new ReplyError(Err.notInteger);
-  incrDecr(ctx, n);
-}
-
-/** DECRBY key decrement */
-function decrby(ctx: Ctx): void {
-  const n = parseInt64(ctx.argv[2]!);
-  if (n === null) throw new ReplyError(Err.notInteger);
-  if (n === INT64_MIN) throw new ReplyError(Err.decrementOverflow);
-  incrDecr(ctx, -n);
-}
-
-/**
- * The long double value of a stored string, as Redis reads it for the float
- * increments; null when it is not a valid float.
- */
-export function storedLongDouble(v: StrValue): LongDouble | null {
-  if (typeof v === 'number') return ldFromInt(v);
-  return parseLongDouble(typeof v === 'string' ? v : strOf(v));
-}
-
-/**
- * INCRBYFLOAT key increment: computed in x87 long double precision and
- * stored as Redis prints it ("%.17Lf" trimmed), keeping the TTL.
- */
-function incrbyfloat(ctx: Ctx): void {
-  const { db, argv, reply } = ctx;
-  const key = argv[1]!;
-  const v = lookupString(db, key, true);
-  const cur = v === undefined ? ldFromInt(0) : storedLongDouble(v);
-  if (cur === null) throw new ReplyError(Err.notFloat);
-  const inc = argLongDouble(argv[2]!);
-  const sum = ldAdd(cur, inc);
-  if (!ldIsFinite(sum)) throw new ReplyError(Err.nanOrInfinity);
-  const text = formatLongDouble(sum);
-  // Kept as text, not converted to a number: Redis stores this result as a
-  // string object (OBJECT ENCODING embstr) even when it looks like an integer.
-  db.set(key, text, true);
-  ctx.prop = [['SET', key, text, 'KEEPTTL']];
-  db.notify('$', 'incrbyfloat', key);
-  reply.bulk(text);
-}
-
-/** LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] */
-function lcs(ctx: Ctx): void {
-  const { db, argv, reply } = ctx;
-  const va = db.read(argv[1]!);
-  const vb = db.read(argv[2]!);
-  if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
-    throw new ReplyError('ERR The specified keys must contain string values');
-  }
-  let getLen = false;
-  let getIdx = false;
-  let withMatchLen = false;
-  let minMatchLen = 0;
-  for (let j = 3; j < argv.length; j++) {
-    const o = argv[j]!.toUpperCase();
-    if (o === 'IDX') getIdx = true;
-    else if (o === 'LEN') getLen = true;
-    else if (o === 'WITHMATCHLEN') withMatchLen = true;
-    else if (o === 'MINMATCHLEN' && j < argv.length - 1) {
-      const n = parseInt64(argv[++j]!);
-      if (n === null) throw new ReplyError(Err.notInteger);
-      minMatchLen = n < 0 ? 0 : Number(n);
-    } else throw new ReplyError(Err.syntax);
-  }
-  if (getLen && getIdx) throw new ReplyError('ERR If you want both the length and indexes, please just use IDX.');
-  const a = va === undefined ? '' : strOf(va);
-  const b = vb === undefined ? '' : strOf(vb);
-  const alen = a.length;
-  const blen = b.length;
-  const cells = (alen + 1) * (blen + 1);
-  if (cells * 4 > maxStringLen(ctx)) {
-    throw new ReplyError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
-  }
-  // table[i*(blen+1)+j] = LCS length of a[0..i) and b[0..j).
-  const w = blen + 1;
-  const t = new Uint32Array(cells);
-  for (let i = 1; i <= alen; i++) {
-    const ca = a.charCodeAt(i - 1);
-    const row = i * w;
-    const prev = row - w;
-    for (let j = 1; j <= blen; j++) {
-      if (ca === b.charCodeAt(j - 1)) t[row + j] = t[prev + j - 1]! + 1;
-      else {
-        const up = t[prev + j]!;
-        const left = t[row + j - 1]!;
-        t[row + j] = up > left ? up : left;
-      }
-    }
-  }
-  const total = t[alen * w + blen]!;
-  if (getLen) {
-    reply.int(total);
-    return;
-  }
-  // Walk back from the end, building the string and the matching ranges.
-  const out = Buffer.allocUnsafe(total);
-  let idx = total;
-  const ranges: number[][] = [];
-  let aStart = alen; // alen: no range in progress
-  let aEnd = 0;
-  let bStart = 0;
-  let bEnd = 0;
-  let i = alen;
-  let j = blen;
-  while (i > 0 && j > 0) {
-    let emit = false;
-    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
-      out[--idx] = a.charCodeAt(i - 1);
-      if (aStart === alen) {
-        aStart = aEnd = i - 1;
-        bStart = bEnd = j - 1;
-      } else if (aStart === i && bStart === j) {
-        aStart--;
-        bStart--;
-      } else emit = true;
-      if (aStart === 0 || bStart === 0) emit = true;
-      i--;
-      j--;
-    } else {
-      if (t[(i - 1) * w + j]! > t[i * w + j - 1]!) i--;
-      else j--;
-      if (aStart !== alen) emit = true;
-    }
-    if (emit) {
-      const len = aEnd - aStart + 1;
-      if (minMatchLen === 0 || len >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, len]);
-      aStart = alen;
-    }
-  }
-  if (!getIdx) {
-    reply.bulk(out);
-    return;
-  }
-  reply.map(2);
-  reply.bulk('matches');
-  reply.array(ranges.length);
-  for (const r of ranges) {
-    reply.array(withMatchLen ? 3 : 2);
-    reply.array(2);
-    reply.int(r[0]!);
-    reply.int(r[1]!);
-    reply.array(2);
-    reply.int(r[2]!);
-    reply.int(r[3]!);
-    if (withMatchLen) reply.int(r[4]!);
-  }
-  reply.bulk('len');
-  reply.int(total);
 }
 
 export const commands: CommandSpec[] = [
@@ -883,98 +669,6 @@ export const commands: CommandSpec[] = [
     ],
     handler: getrange,
   }),
-  command({
-    name: 'incr',
-    arity: 2,
-    flags: ['write', 'denyoom', 'fast'],
-    acl: ['string'],
-    keySpecs: [keyAt(1, READ_UPDATE)],
-    group: 'string',
-    since: '1.0.0',
-    summary: 'Adds one to the integer value of a key (zero when missing).',
-    complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
-    handler: incr,
-  }),
-  command({
-    name: 'decr',
-    arity: 2,
-    flags: ['write', 'denyoom', 'fast'],
-    acl: ['string'],
-    keySpecs: [keyAt(1, READ_UPDATE)],
-    group: 'string',
-    since: '1.0.0',
-    summary: 'Subtracts one from the integer value of a key (zero when missing).',
-    complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
-    handler: decr,
-  }),
-  command({
-    name: 'incrby',
-    arity: 3,
-    flags: ['write', 'denyoom', 'fast'],
-    acl: ['string'],
-    keySpecs: [keyAt(1, READ_UPDATE)],
-    group: 'string',
-    since: '1.0.0',
-    summary: 'Adds an integer to the integer value of a key (zero when missing).',
-    complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'increment', type: 'integer' },
-    ],
-    handler: incrby,
-  }),
-  command({
-    name: 'decrby',
-    arity: 3,
-    flags: ['write', 'denyoom', 'fast'],
-    acl: ['string'],
-    keySpecs: [keyAt(1, READ_UPDATE)],
-    group: 'string',
-    since: '1.0.0',
-    summary: 'Subtracts an integer from the integer value of a key (zero when missing).',
-    complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'decrement', type: 'integer' },
-    ],
-    handler: decrby,
-  }),
-  command({
-    name: 'incrbyfloat',
-    arity: 3,
-    flags: ['write', 'denyoom', 'fast'],
-    acl: ['string'],
-    keySpecs: [keyAt(1, READ_UPDATE)],
-    group: 'string',
-    since: '2.6.0',
-    summary: 'Adds a floating point number to the numeric value of a key (zero when missing).',
-    complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'increment', type: 'double' },
-    ],
-    handler: incrbyfloat,
-  }),
-  command({
-    name: 'lcs',
-    arity: -3,
-    flags: ['readonly'],
-    acl: ['string'],
-    keySpecs: [keyRange(1, 1, 1, READ)],
-    group: 'string',
-    since: '7.0.0',
-    summary: 'Finds the longest common subsequence of two string values, its length or the matching ranges.',
-    complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively',
-    args: [
-      { name: 'key1', type: 'key', key_spec_index: 0 },
-      { name: 'key2', type: 'key', key_spec_index: 0 },
-      { name: 'len', type: 'pure-token', token: 'LEN', flags: ['optional'] },
-      { name: 'idx', type: 'pure-token', token: 'IDX', flags: ['optional'] },
-      { name: 'len', type: 'integer', token: 'MINMATCHLEN', flags: ['optional'] },
-      { name: 'withmatchlen', type: 'pure-token', token: 'WITHMATCHLEN', flags: ['optional'] },
-    ],
-    handler: lcs,
-  }),
+  ...counterCommands,
+  ...lcsCommands,
 ];
