@@ -250,3 +250,8 @@ export function keysAfter(keyword: string, startfrom: number, flags: readonly Ke
 export function keysUnknown(flags: readonly KeySpecFlag[], notes: string): KeySpec {
   return { notes, flags: [...flags], begin: null, find: null };
 }
+
+/** A key argument for COMMAND DOCS: `name`, belonging to key spec `idx`, optionally repeated. */
+export function keyArg(name = 'key', idx = 0, multiple = false): ArgDoc {
+  return multiple ? { name, type: 'key', key_spec_index: idx, flags: ['multiple'] } : { name, type: 'key', key_spec_index: idx };
+}
