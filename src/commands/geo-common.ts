@@ -1,0 +1,118 @@
+/**
+ * What the geo command files share (geo.ts, geo-search.ts): the error
+ * texts, the reply formats of distances and coordinates, and the argument
+ * parsers (longitude/latitude, units, radius, box).
+ */
+import { ReplyError } from '../protocol/errors.js';
+import { formatFixed } from '../util/numbers.js';
+import { argDouble } from './args.js';
+import type { Reply } from '../protocol/writer.js';
+import { ZSet } from '../types/zset.js';
+import { validLonLat, decodeScore } from '../util/geohash.js';
+
+/** This group's error texts (kept here while errors.ts is shared work in progress). */
+export const GeoErr = {
+  badPair: (lon: number, lat: number) => `ERR invalid longitude,latitude pair ${formatFixed(lon, 6)},${formatFixed(lat, 6)}`,
+  unit: 'ERR unsupported unit provided. please use M, KM, FT, MI',
+  numRadius: 'ERR need numeric radius',
+  numWidth: 'ERR need numeric width',
+  numHeight: 'ERR need numeric height',
+  negRadius: 'ERR radius cannot be negative',
+  negBox: 'ERR height or width cannot be negative',
+  member: 'ERR could not decode requested zset member',
+  count: 'ERR COUNT must be > 0',
+  any: 'ERR the ANY argument requires COUNT argument',
+  storeWith: (what: string) => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`,
+  from: (name: string) => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`,
+  by: (name: string) => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${name}`,
+};
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+/**
+ * Redis's "human" long double text of a double (coordinates): printf
+ * "%.17Lf" (exact value, round half to even) with trailing zeros and a
+ * trailing dot removed.
+ */
+export function humanLongDouble(x: number): string {
+  if (x === 0) return '0';
+  const ax = Math.abs(x);
+  // toFixed is exact too, but rounds a tie half up (on the magnitude): a tie,
+  // x·10^17 ending in exactly .5, happens only for x = odd / 2^18 (x·10^17 =
+  // odd·5^17·2^(17-k) for x = odd / 2^k), left to the exact formatFixed.
+  const fast = ax < 1e21 && !(Number.isInteger(ax * 262144) && !Number.isInteger(ax * 131072));
+  const t = fast ? x.toFixed(17) : formatFixed(x, 17);
+  let end = t.length;
+  while (t.charCodeAt(end - 1) === 48) end--;
+  if (t.charCodeAt(end - 1) === 46) end--;
+  return t.slice(0, end);
+}
+
+/** A distance with 4 decimals (Redis 7.2: the value times 10^4 rounded half to even). */
+export function fmtDistance(d: number): string {
+  if (d === 0) return '0.0000';
+  const v = d * 10000;
+  let r = Math.round(v);
+  if (r - v === 0.5 && r % 2 !== 0) r -= 1; // Math.round rounds .5 up; llrint to even
+  const neg = r < 0;
+  const a = Math.abs(r);
+  const s = (a < 1e21 ? String(a) : BigInt(a).toString()).padStart(5, '0');
+  return (neg ? '-' : '') + s.slice(0, -4) + '.' + s.slice(-4);
+}
+
+/** A coordinate: bulk string in RESP2, RESP3 double (the same text). */
+export function replyCoord(reply: Reply, x: number): void {
+  const s = humanLongDouble(x);
+  if (reply.resp === 3) reply.raw(',' + s + '\r\n');
+  else reply.bulk(s);
+}
+
+// ---------------------------------------------------------------------------
+// Arguments
+
+/** A longitude, latitude pair at argv[i], argv[i+1], within the indexable limits. */
+export function argLonLat(argv: string[], i: number): [number, number] {
+  const lon = argDouble(argv[i]!);
+  const lat = argDouble(argv[i + 1]!);
+  if (!validLonLat(lon, lat)) throw new ReplyError(GeoErr.badPair(lon, lat));
+  return [lon, lat];
+}
+
+/** Metres per unit (m km ft mi, any case). */
+export function argUnit(s: string): number {
+  switch (s.toLowerCase()) {
+    case 'm':
+      return 1;
+    case 'km':
+      return 1000;
+    case 'ft':
+      return 0.3048;
+    case 'mi':
+      return 1609.34;
+  }
+  throw new ReplyError(GeoErr.unit);
+}
+
+/** radius unit at argv[i]: [radius, metres per unit]. */
+export function argRadius(argv: string[], i: number): [number, number] {
+  const r = argDouble(argv[i]!, GeoErr.numRadius);
+  if (r < 0) throw new ReplyError(GeoErr.negRadius);
+  return [r, argUnit(argv[i + 1]!)];
+}
+
+/** width height unit at argv[i]: [width, height, metres per unit]. */
+export function argBox(argv: string[], i: number): [number, number, number] {
+  const w = argDouble(argv[i]!, GeoErr.numWidth);
+  const h = argDouble(argv[i + 1]!, GeoErr.numHeight);
+  if (h < 0 || w < 0) throw new ReplyError(GeoErr.negBox);
+  return [w, h, argUnit(argv[i + 2]!)];
+}
+
+/** A member's position, or throws "could not decode requested zset member". */
+export function memberLonLat(z: ZSet, member: string): [number, number] {
+  const s = z.score(member);
+  if (s === undefined) throw new ReplyError(GeoErr.member);
+  return decodeScore(s);
+}
+
