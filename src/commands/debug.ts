@@ -18,7 +18,7 @@ import { idleMs } from '../keyspace/access.js';
 import { memtoull } from '../config/special.js';
 import { globMatch } from '../util/glob.js';
 import { argRangeOr } from './args.js';
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 import { debugDigest, debugDigestValue, debugLoadAof, debugReload } from './persistence.js';
 
 /** C's strtod(arg, NULL) on an argument: the value of its longest numeric prefix (0 when none), up to a NUL. */

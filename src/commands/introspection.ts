@@ -7,7 +7,7 @@
 import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError } from '../protocol/errors.js';
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 import { latencyDoctor, latencyGraph } from '../observability/latencymonitor.js';
 import type { LatencyHistogram } from '../observability/latency.js';
 

@@ -6,7 +6,7 @@
  */
 import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 
 const HELP = [
   'LIST',

@@ -7,7 +7,7 @@
 import { command, keyAt, keysFrom, NOT_KEY, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 import type { SubKind } from '../server/pubsub.js';
 
 /** SUBSCRIBE channel [channel ...] (and PSUBSCRIBE, SSUBSCRIBE) */

@@ -5,7 +5,7 @@
  * running of scripts and functions are in scripting/ (lua.ts, scripts.ts,
  * functions.ts).
  */
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 import {
   command,
   keysCounted,

@@ -9,7 +9,7 @@ import { command, keyAt, DELETE, INSERT, READ, UPDATE, type CommandSpec, type Ct
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 import type { Db } from '../keyspace/db.js';
 import type { Server } from '../server/server.js';
 import {

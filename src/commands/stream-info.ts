@@ -5,7 +5,7 @@
 import { command, keyAt, READ, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { helpReply } from './server.js';
+import { helpReply } from './help.js';
 import type { Reply } from '../protocol/writer.js';
 import { ENTRIES_READ_INVALID, ID_MAX, Stream, fmtId } from '../types/stream.js';
 import { argLL, collect, E, lookupStream, replyEntries, replyEntry } from './stream-common.js';
