@@ -21,309 +21,44 @@
  * interior chunks never are. Operations in the middle (LSET, LINSERT) unpack
  * one chunk and pack it again; LREM rebuilds; LTRIM drops whole chunks.
  *
- * OBJECT ENCODING follows Redis 7.2 (7.0 said `quicklist` for every list):
- * a list is `listpack` while it is small and `quicklist` once it outgrows
- * list-max-listpack-size, and a quicklist of one node converts back when it
- * drops below half the limit. The representation above does not change; the
- * list only keeps the numbers Redis bases those decisions on (see
- * "Encoding accounting" below): the exact byte size of the listpack Redis
- * would hold, or, as a quicklist, the element count and listpack size of
- * each node Redis would have. They are updated per element pushed or popped
- * (a few comparisons), so the hot paths stay O(1).
+ * The encoding accounting (listpack or quicklist, as Redis 7.2 would have it)
+ * is in list-encoding.ts; the chunks, their packed form and the ring that
+ * holds them are in list-chunks.ts.
  */
 import type { Collection } from '../keyspace/value.js';
 import { strValue } from '../keyspace/value.js';
-import { OBJ, ARR_BASE, arrBytes, arrCap, numBytes, strBytes } from '../util/v8size.js';
+import { ARR_BASE, arrBytes, arrCap } from '../util/v8size.js';
+import {
+  chunkBulks,
+  CHUNK_MAX,
+  CHUNK_OBJ,
+  Chunk,
+  LIST_OBJ,
+  RING_OBJ,
+  Ring,
+  chunkBytes,
+  elemHeap,
+  sizeOf,
+  unpack,
+} from './list-chunks.js';
+import {
+  LP_EMPTY,
+  ListLimits,
+  NO_NODES,
+  SIZE_ESTIMATE_OVERHEAD,
+  entrySize,
+  nodeLimits,
+  sizeLevel,
+  textLen,
+} from './list-encoding.js';
+
+export { DEFAULT_LIST_LIMITS, ListLimits, entrySize, storedAsInteger } from './list-encoding.js';
 
 export type Elem = string | number;
 
 /** The stored representation of an element given as latin1 text. */
 export function elem(s: string): Elem {
   return strValue(s) as Elem;
-}
-
-const CHUNK_MAX = 128;
-/** `$<len>\r\n` for short lengths (LRANGE replies). */
-const BULK_PREFIX: string[] = Array.from({ length: 256 }, (_, i) => '$' + i + '\r\n');
-const CHUNK_BYTES = 8192;
-
-/** A List object (its 9 fields and acct). */
-const LIST_OBJ = OBJ + 10 * 8;
-/** A Ring object (buf, head, mask, length). */
-const RING_OBJ = OBJ + 4 * 8;
-/** A Chunk object (items, packed, n, bytes, eh). */
-const CHUNK_OBJ = OBJ + 5 * 8;
-
-/** Bytes of an element in V8 while it is its own value (in an unpacked chunk). */
-function elemHeap(v: Elem): number {
-  return typeof v === 'number' ? numBytes(v) : strBytes(v.length);
-}
-
-/**
- * Bytes of a chunk in V8 as List.mem counts it: the object and either its
- * packed string, or its array's header and one slot per element plus the
- * elements (the array's spare capacity is added by memBytes() for the two
- * end chunks, the only ones left unpacked).
- */
-function chunkBytes(c: Chunk): number {
-  return CHUNK_OBJ + (c.items === null ? strBytes(c.packed.length) : ARR_BASE + 8 * c.n + c.eh);
-}
-
-/** Bytes an element counts for in a chunk's size limit. */
-function sizeOf(v: Elem): number {
-  return typeof v === 'number' ? 8 : v.length + 1;
-}
-
-/* ---------------------------------------------------------------------------
- * Encoding accounting (Redis 7.2's t_list.c conversion rules).
- *
- * Sizes are those of Redis's listpack: a 6-byte header and a 1-byte end
- * marker, then per entry an encoding byte(s) + data + a back-length. An
- * integer (a string that is a canonical int64) takes 1 (0..127), 2 (13-bit),
- * 3 (16-bit), 4 (24-bit), 5 (32-bit) or 9 bytes; a string of length n takes
- * 1 + n (n < 64), 2 + n (n < 4096) or 5 + n. The back-length is 1 byte for
- * an entry of up to 127 bytes, 2 below 16383, 3 below 2097151, 4 below
- * 268435455, else 5.
- * ------------------------------------------------------------------------- */
-
-/**
- * list-max-listpack-size (Redis's server.list_max_listpack_size) and its
- * limits as bytes and count (see nodeLimits), for the conversion decisions.
- * Each server has one (Server.listLimits, set from its config); the list
- * operations that may convert take it, so embedded servers with different
- * settings in one process never see each other's.
- */
-export class ListLimits {
-  fill = -2;
-  bytes = 8192;
-  count = Infinity;
-
-  set(fill: number): void {
-    this.fill = fill;
-    [this.bytes, this.count] = nodeLimits(fill);
-  }
-}
-
-/** Redis's default list-max-listpack-size (-2), for lists built outside a server (tests, tools). */
-export const DEFAULT_LIST_LIMITS: Readonly<ListLimits> = Object.freeze(new ListLimits());
-
-/** Size-based node limits for fill -1..-5 (4, 8, 16, 32, 64 KB). */
-const SIZE_LEVELS = [4096, 8192, 16384, 32768, 65536];
-/** Byte cap of a node when the limit is an element count. */
-const SIZE_SAFETY_LIMIT = 8192;
-/** Redis over-estimates an entry by this many bytes when deciding whether it fits a node. */
-const SIZE_ESTIMATE_OVERHEAD = 8;
-/** An empty listpack: header and end byte. */
-const LP_EMPTY = 7;
-/** The node sizes of every listpack-encoded list (shared, never changed: a quicklist gets its own array). */
-const NO_NODES = Object.freeze([]) as unknown as number[];
-
-/** The byte limit for a negative fill. */
-function sizeLevel(fill: number): number {
-  return SIZE_LEVELS[Math.min(-fill - 1, SIZE_LEVELS.length - 1)]!;
-}
-
-/**
- * The limits of `fill` as [bytes, count]: a listpack of more bytes or more
- * entries exceeds it (Redis's quicklistNodeExceedsLimit: a size level for a
- * negative fill; a count, and the 8 KB safety limit, for a positive one).
- */
-function nodeLimits(fill: number): [number, number] {
-  if (fill < 0) return [sizeLevel(fill), Infinity];
-  return [SIZE_SAFETY_LIMIT, fill === 0 ? 1 : fill];
-}
-
-/** Decimal digits of a non-negative integer below 2^53. */
-function digits(n: number): number {
-  if (n < 10) return 1;
-  if (n < 100) return 2;
-  if (n < 1000) return 3;
-  if (n < 10000) return 4;
-  if (n < 100000) return 5;
-  return ('' + n).length;
-}
-
-/** The length in bytes of an element as a string. */
-function textLen(v: Elem): number {
-  if (typeof v !== 'number') return v.length;
-  return v < 0 ? 1 + digits(-v) : digits(v);
-}
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** Whether a string element is a canonical int64 beyond 2^53 (stored as an integer by a listpack). */
-function bigIntText(s: string): boolean {
-  if (s.length < 16 || s.length > 20 || !/^-?[1-9][0-9]*$/.test(s)) return false;
-  const b = BigInt(s);
-  return b >= INT64_MIN && b <= INT64_MAX;
-}
-
-/** Whether a listpack stores the element as an integer (LMOVE's growth check counts those as 0 bytes when popped from a quicklist). */
-export function storedAsInteger(v: Elem): boolean {
-  return typeof v === 'number' || bigIntText(v);
-}
-
-/** Bytes one entry takes in a listpack (exported for tests). */
-export function entrySize(v: Elem): number {
-  if (typeof v === 'number') {
-    if (v >= 0 && v <= 127) return 2;
-    if (v >= -4096 && v <= 4095) return 3;
-    if (v >= -32768 && v <= 32767) return 4;
-    if (v >= -8388608 && v <= 8388607) return 5;
-    if (v >= -2147483648 && v <= 2147483647) return 6;
-    return 10;
-  }
-  const n = v.length;
-  if (n >= 16 && n <= 20 && bigIntText(v)) return 10;
-  if (n < 64) return n + 2; // 1-byte header, 1-byte back-length (n + 1 <= 64)
-  const l = n < 4096 ? n + 2 : n + 5;
-  return l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
-}
-
-/** A chunk: `items` when unpacked, else `packed` holding `n` elements. */
-class Chunk {
-  constructor(
-    public items: Elem[] | null,
-    public packed: string,
-    public n: number,
-    /** Approximate bytes (only maintained while unpacked). */
-    public bytes: number,
-    /** V8 bytes of the elements while unpacked (elemHeap each; 0 when packed). */
-    public eh = 0,
-  ) {}
-
-  full(): boolean {
-    return this.n >= CHUNK_MAX || this.bytes >= CHUNK_BYTES;
-  }
-
-  /** The elements as an array (the chunk stays as it is). */
-  decode(): Elem[] {
-    if (this.items !== null) return this.items;
-    return unpack(this.packed, this.n);
-  }
-
-  /** Makes the chunk an array chunk. */
-  unpack(): Elem[] {
-    if (this.items === null) {
-      this.items = unpack(this.packed, this.n);
-      this.packed = '';
-      let b = 0;
-      let h = 0;
-      for (const v of this.items) {
-        b += sizeOf(v);
-        h += elemHeap(v);
-      }
-      this.bytes = b;
-      this.eh = h;
-    }
-    return this.items;
-  }
-
-  /** Makes the chunk a packed string. */
-  pack(): void {
-    if (this.items === null) return;
-    this.packed = pack(this.items);
-    this.items = null;
-    this.eh = 0;
-  }
-}
-
-/** Packs elements: per element a varint (length << 1 | isInteger) in 7-bit chars, then the bytes. */
-function pack(items: Elem[]): string {
-  const parts: string[] = [];
-  for (const v of items) {
-    const isInt = typeof v === 'number';
-    const t = isInt ? '' + v : v;
-    let h = t.length * 2 + (isInt ? 1 : 0);
-    while (h >= 128) {
-      parts.push(String.fromCharCode((h % 128) | 128));
-      h = Math.floor(h / 128);
-    }
-    parts.push(String.fromCharCode(h), t);
-  }
-  // join builds one flat sequential string (no rope of small pieces)
-  return parts.join('');
-}
-
-/** Unpacks `n` elements. */
-function unpack(p: string, n: number): Elem[] {
-  const out = new Array<Elem>(n);
-  let pos = 0;
-  for (let i = 0; i < n; i++) {
-    let h = 0;
-    let mul = 1;
-    for (;;) {
-      const c = p.charCodeAt(pos++);
-      h += (c & 127) * mul;
-      if (c < 128) break;
-      mul *= 128;
-    }
-    const len = Math.floor(h / 2);
-    const t = p.slice(pos, pos + len);
-    pos += len;
-    out[i] = h % 2 === 1 ? Number(t) : t;
-  }
-  return out;
-}
-
-/** A ring-buffer deque with O(1) access by index (holds the chunks). */
-class Ring<T> {
-  private buf: (T | undefined)[] = new Array<T | undefined>(4);
-  private head = 0;
-  private mask = 3;
-  length = 0;
-
-  /** Slots of the buffer (memory accounting). */
-  get capacity(): number {
-    return this.mask + 1;
-  }
-
-  private grow(): void {
-    const cap = (this.mask + 1) * 2;
-    const nb = new Array<T | undefined>(cap);
-    for (let i = 0; i < this.length; i++) nb[i] = this.buf[(this.head + i) & this.mask];
-    this.buf = nb;
-    this.head = 0;
-    this.mask = cap - 1;
-  }
-  at(i: number): T {
-    return this.buf[(this.head + i) & this.mask]!;
-  }
-  pushRight(v: T): void {
-    if (this.length > this.mask) this.grow();
-    this.buf[(this.head + this.length) & this.mask] = v;
-    this.length++;
-  }
-  pushLeft(v: T): void {
-    if (this.length > this.mask) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.buf[this.head] = v;
-    this.length++;
-  }
-  popRight(): T | undefined {
-    if (this.length === 0) return undefined;
-    const i = (this.head + this.length - 1) & this.mask;
-    const v = this.buf[i];
-    this.buf[i] = undefined;
-    this.length--;
-    return v;
-  }
-  popLeft(): T | undefined {
-    if (this.length === 0) return undefined;
-    const v = this.buf[this.head];
-    this.buf[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.length--;
-    return v;
-  }
-  /** Inserts v at index i (0 < i < length), moving the tail side. */
-  insertAt(i: number, v: T): void {
-    if (this.length > this.mask) this.grow();
-    for (let j = this.length; j > i; j--) this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j - 1) & this.mask];
-    this.buf[(this.head + i) & this.mask] = v;
-    this.length++;
-  }
 }
 
 export class List implements Collection {
@@ -734,32 +469,7 @@ export class List implements Collection {
       const n = Math.min(c.n - off, left);
       if (n <= 0) continue;
       left -= n;
-      let s = '';
-      if (c.items !== null) {
-        const items = c.items;
-        for (let o = off; o < off + n; o++) {
-          const v = items[o]!;
-          const t = typeof v === 'number' ? '' + v : v;
-          s += (t.length < 256 ? BULK_PREFIX[t.length]! : '$' + t.length + '\r\n') + t + '\r\n';
-        }
-      } else {
-        const p = c.packed;
-        let pos = 0;
-        for (let i = 0; i < off + n; i++) {
-          let h = 0;
-          let mul = 1;
-          for (;;) {
-            const ch = p.charCodeAt(pos++);
-            h += (ch & 127) * mul;
-            if (ch < 128) break;
-            mul *= 128;
-          }
-          const len = Math.floor(h / 2);
-          if (i >= off) s += (len < 256 ? BULK_PREFIX[len]! : '$' + len + '\r\n') + p.slice(pos, pos + len) + '\r\n';
-          pos += len;
-        }
-      }
-      out += s;
+      out += chunkBulks(c, off, n);
     }
     return out;
   }
