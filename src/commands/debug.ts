@@ -13,7 +13,8 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64, strtod } from '../util/numbers.js';
 import { lruClock, serverIds } from '../observability/info.js';
 import { randomBytes } from 'node:crypto';
-import { isString, stringEncoding, strValue, type Value } from '../keyspace/value.js';
+import { isString, stringEncoding, strValue, type Collection, type Value } from '../keyspace/value.js';
+import { List } from '../types/list.js';
 import { idleMs } from '../keyspace/access.js';
 import { memtoull } from '../config/special.js';
 import { globMatch } from '../util/glob.js';
@@ -53,14 +54,25 @@ function rdbStringLen(s: string): number {
   return rdbLenBytes(s.length) + s.length;
 }
 
+/**
+ * A collection as serializedLength() reads it: a type may give its own
+ * length, or its elements to sum (none of today's types does either, so a
+ * collection counts 1).
+ */
+interface Measurable extends Collection {
+  serializedLength?: () => number;
+  [Symbol.iterator]?: () => Iterator<unknown>;
+}
+
 /** serializedlength of a value: exact for strings, summed element by element for collections. */
 function serializedLength(v: Value): number {
   if (typeof v === 'number') return rdbIntBytes(v) || rdbStringLen(String(v));
   if (typeof v === 'string') return rdbStringLen(v);
   if (Buffer.isBuffer(v)) return rdbStringLen(v.latin1Slice(0, v.length));
-  const custom = (v as unknown as { serializedLength?: () => number }).serializedLength;
-  if (typeof custom === 'function') return custom.call(v);
-  const it = (v as unknown as { [Symbol.iterator]?: () => Iterator<unknown> })[Symbol.iterator];
+  const c: Measurable = v;
+  const custom = c.serializedLength;
+  if (typeof custom === 'function') return custom.call(c);
+  const it = c[Symbol.iterator];
   let n = 1;
   if (typeof it === 'function') {
     const elem = (e: unknown): number => {
@@ -70,7 +82,7 @@ function serializedLength(v: Value): number {
       if (Array.isArray(e)) return e.reduce((a: number, x) => a + elem(x), 0);
       return 1;
     };
-    const iter = it.call(v);
+    const iter = it.call(c);
     for (let r = iter.next(); !r.done; r = iter.next()) n += elem(r.value);
   }
   return n;
@@ -98,8 +110,8 @@ function debugObject(ctx: Ctx): void {
   const lru = shared ? lruClock(server.startTime) : (db.dict.metaAt(db.dict.slot(key)) & 0xffffff);
   const idle = Math.floor(idleMs(lru, now) / 1000);
   let extra = '';
-  if (encoding === 'quicklist') {
-    const len = (v as unknown as { length?: number; size?: number }).length ?? (v as unknown as { size?: number }).size ?? 0;
+  if (encoding === 'quicklist' && v instanceof List) {
+    const len = v.length;
     extra = ` ql_nodes:${Math.max(1, Math.ceil(len / 128))} ql_avg_node:${(len / Math.max(1, Math.ceil(len / 128))).toFixed(2)} ql_listpack_max:${server.config.v['list-max-listpack-size'] ?? -2} ql_compressed:0 ql_uncompressed_size:${serializedLength(v)}`;
   }
   ctx.reply.simple(

@@ -409,9 +409,12 @@ function xclaim(ctx: Ctx): void {
     }
     let fresh = false;
     if (force && nack === undefined) {
+      // a new PEL entry, owned by the claiming consumer from the start
       fresh = true;
-      nack = { id, consumer: null as unknown as Consumer, deliveryTime: now, deliveryCount: 1 };
+      consumer ??= consumerOf(server, db, key, g, argv[3]!, now, ops);
+      nack = { id, consumer, deliveryTime: now, deliveryCount: 1 };
       g.pel.set(id, nack);
+      consumer.pel.set(id, nack);
     }
     if (nack === undefined) continue;
     if (!fresh && minidle !== 0 && now - nack.deliveryTime < minidle) continue;

@@ -5,8 +5,8 @@
 import { command, keyAt, keysCounted, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
 import { argAtLeast, argDouble, argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { isString } from '../keyspace/value.js';
 import { ZSet } from '../types/zset.js';
+import { SetValue } from '../types/set.js';
 import { numkeysGetKeys } from './keys-of.js';
 import { limits, replyPairs, storeResult } from './zset-common.js';
 
@@ -62,14 +62,13 @@ function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number,
     const v = dst === null ? ctx.db.read(argv[j]!) : ctx.db.get(argv[j]!);
     const s: Src = { z: null, set: null, weight: 1, size: 0 };
     if (v !== undefined) {
-      if (isString(v) || (v.type !== 'zset' && v.type !== 'set')) throw new ReplyError(Err.wrongType);
-      if (v.type === 'zset') {
-        s.z = v as ZSet;
-        s.size = s.z.card();
-      } else {
-        s.set = v as unknown as SetLike;
-        s.size = s.set.size;
-      }
+      if (v instanceof ZSet) {
+        s.z = v;
+        s.size = v.card();
+      } else if (v instanceof SetValue) {
+        s.set = v;
+        s.size = v.size;
+      } else throw new ReplyError(Err.wrongType);
     }
     srcs.push(s);
   }

@@ -10,8 +10,9 @@
  * Memory fields are estimates from what Node exposes: qbuf is the parser's
  * unconsumed input, obl the reply bytes not yet handed to the socket, omem
  * the bytes the socket still holds, tot-mem their sum plus a fixed per-client
- * base. Pub/sub and MULTI state are read through optional fields so the
- * modules that add them later only have to set them.
+ * base. Replication and cluster do not exist yet: no client is a master or
+ * replica link (flags S and M, types master and replica) or READONLY (flag
+ * r); those features add the fields to Client and the letters here.
  */
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -20,34 +21,6 @@ import { handleFd } from '../server/socket.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */
 export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
-
-/** State that later modules (pub/sub, MULTI, replication, tracking) may add to Client. */
-interface OptionalClientState {
-  /** Subscribed channels / patterns / shard channels (pub/sub). */
-  channels?: { size: number };
-  patterns?: { size: number };
-  shardChannels?: { size: number };
-  /** Queued commands while in MULTI, or null/undefined outside MULTI. */
-  multiQueue?: unknown[] | null;
-  /** Blocked in a blocking command. */
-  blocked?: boolean;
-  /** WATCHed key touched (EXEC will fail). */
-  dirtyCas?: boolean;
-  /** Replication role of the connection. */
-  isReplica?: boolean;
-  isMaster?: boolean;
-  /** Client side caching enabled / BCAST / redirect id. */
-  tracking?: boolean;
-  trackingBcast?: boolean;
-  trackingRedirect?: number;
-  trackingBrokenRedir?: boolean;
-  /** READONLY (cluster). */
-  readonlyMode?: boolean;
-}
-
-function opt(c: Client): OptionalClientState {
-  return c as unknown as OptionalClientState;
-}
 
 /** Parses a TYPE argument (normal, master, replica or slave, pubsub); null when unknown. */
 export function parseClientType(s: string): ClientType | null {
@@ -68,35 +41,27 @@ export function parseClientType(s: string): ClientType | null {
 
 /** The type of a client: master and replica links first, then pub/sub, else normal. */
 export function clientType(c: Client): ClientType {
-  const o = opt(c);
-  if (o.isMaster) return 'master';
-  if (o.isReplica) return 'replica';
   if (subCount(c) > 0) return 'pubsub';
   return 'normal';
 }
 
 function subCount(c: Client): number {
-  const o = opt(c);
-  return (o.channels?.size ?? 0) + (o.patterns?.size ?? 0) + (o.shardChannels?.size ?? 0);
+  return (c.channels?.size ?? 0) + (c.patterns?.size ?? 0) + (c.shardChannels?.size ?? 0);
 }
 
 /** The flags field: one letter per state, 'N' when none applies. */
 export function clientFlags(c: Client): string {
-  const o = opt(c);
   let f = '';
   if (c.monitor) f += 'O';
-  else if (o.isReplica) f += 'S';
-  if (o.isMaster) f += 'M';
   if (subCount(c) > 0) f += 'P';
-  if (o.multiQueue) f += 'x';
-  if (o.blocked) f += 'b';
-  if (o.tracking) f += 't';
-  if (o.trackingBrokenRedir) f += 'R';
-  if (o.tracking && o.trackingBcast) f += 'B';
-  if (o.dirtyCas) f += 'd';
+  if (c.multiQueue) f += 'x';
+  if (c.blocked) f += 'b';
+  if (c.tracking) f += 't';
+  if (c.trackingBrokenRedir) f += 'R';
+  if (c.tracking && c.trackingBcast) f += 'B';
+  if (c.dirtyCas) f += 'd';
   if (c.closeAfterReply) f += 'c';
   if (c.kind === 'unix') f += 'U';
-  if (o.readonlyMode) f += 'r';
   if (c.noEvict) f += 'e';
   if (c.noTouch) f += 'T';
   return f || 'N';
@@ -195,7 +160,6 @@ export function outputBufferMemory(c: Client, unsent = c.reply.out.length): numb
  */
 export function clientInfoLine(server: Server, c: Client, argv?: readonly string[]): string {
   const now = server.clock();
-  const o = opt(c);
   let argvMem = 0;
   if (argv) for (const a of argv) argvMem += a.length;
   // Redis keeps the running command in the query buffer until it returns: the caller's qbuf has it
@@ -206,16 +170,16 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
   const oll = pendingOut > REPLY_BUFFER ? 1 : 0;
   const omem = sockOut + (pendingOut > REPLY_BUFFER ? pendingOut - REPLY_BUFFER : 0);
   const events = sockOut > 0 ? 'rw' : 'r';
-  const multi = o.multiQueue ? o.multiQueue.length : -1;
+  const multi = c.multiQueue ? c.multiQueue.length : -1;
   const multiMem = multiQueueMemory(c);
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fdOf(c)} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
-    ` flags=${clientFlags(c)} db=${c.db.id} sub=${o.channels?.size ?? 0} psub=${o.patterns?.size ?? 0}` +
-    ` ssub=${o.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
+    ` flags=${clientFlags(c)} db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0}` +
+    ` ssub=${c.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.replyBufSize} rbp=${c.replyBufPeak} obl=${obl} oll=${oll} omem=${omem}` +
     ` tot-mem=${clientMemory(c, argv) + (argv ? requestBytes(argv) : 0)} events=${events} cmd=${c.lastCmd}` +
-    ` user=${c.user} redir=${o.tracking ? (o.trackingRedirect ?? 0) : -1} resp=${c.resp}` +
+    ` user=${c.user} redir=${c.tracking ? c.trackingRedirect : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );
 }

@@ -22,14 +22,23 @@ import net from 'node:net';
 const READ_BUFFER_SIZE = 64 * 1024;
 const shared = Buffer.allocUnsafe(READ_BUFFER_SIZE);
 
-interface HandleOwner {
-  _handle: { readStart?: unknown } | null;
-}
-
 /** The parts of libuv's handle behind a socket or server (a Node internal) read here. */
 interface UvHandle {
   fd?: unknown;
+  readStart?: unknown;
   readStop?: unknown;
+}
+
+/**
+ * What adoptSocket passes to net.Socket beyond @types/node's
+ * SocketConstructorOpts: Node's `handle` (lib/net.js wraps an existing libuv
+ * handle), `pauseOnCreate`, and `onread` (documented for connect(), honoured
+ * by the constructor as well).
+ */
+interface AdoptedSocketOpts extends net.SocketConstructorOpts {
+  handle: UvHandle;
+  pauseOnCreate: boolean;
+  onread: { buffer: Buffer; callback: (n: number, buf: Buffer) => void };
 }
 
 /** The libuv handle behind a net.Socket / net.Server / child stdio socket, or null. */
@@ -78,17 +87,16 @@ export function stopReading(sock: net.Socket, rest: (chunk: Buffer) => void): vo
  * to a plain socket.
  */
 export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void, opts: { paused?: boolean } = {}): net.Socket {
-  const owner = sock as unknown as HandleOwner;
-  const handle = owner._handle;
+  const handle = handleOf(sock);
   const paused = opts.paused === true;
-  if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || !handle || typeof handle.readStart !== 'function') {
+  if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || handle === null || typeof handle.readStart !== 'function') {
     sock.on('data', onChunk);
     sock.resume();
     return sock;
   }
-  owner._handle = null;
+  Reflect.set(sock, '_handle', null);
   sock.destroy();
-  const sockOpts = {
+  const sockOpts: AdoptedSocketOpts = {
     handle,
     readable: true,
     writable: true,
@@ -101,7 +109,7 @@ export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void, 
       },
     },
   };
-  return new net.Socket(sockOpts as unknown as net.SocketConstructorOpts);
+  return new net.Socket(sockOpts);
 }
 
 /** Whether a peer address is loopback (protected mode lets these in, as do enable-*-command local). */
