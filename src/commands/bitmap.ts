@@ -7,7 +7,7 @@
  * Redis 7.2 does (7.0 replied 0 / -1 for a missing key even with bad
  * arguments).
  */
-import { command, keyAt, keysFrom, OVERWRITE, READ, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, keysFrom, OVERWRITE, READ, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, lookupString, maxStringLen } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -374,11 +374,7 @@ export const commands: CommandSpec[] = [
     since: '2.2.0',
     summary: 'Sets or clears one bit of a string value and returns its previous value.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'offset', type: 'integer' },
-      { name: 'value', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'offset', type: 'integer' }, { name: 'value', type: 'integer' }],
     handler: setbit,
   }),
   command({
@@ -391,10 +387,7 @@ export const commands: CommandSpec[] = [
     since: '2.2.0',
     summary: 'Returns one bit of a string value (zero beyond its end).',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'offset', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'offset', type: 'integer' }],
     handler: getbit,
   }),
   command({
@@ -409,7 +402,7 @@ export const commands: CommandSpec[] = [
     complexity: 'O(N)',
     history: [['7.0.0', 'Added the `BYTE|BIT` option.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'index',
         type: 'block',
@@ -444,7 +437,7 @@ export const commands: CommandSpec[] = [
     complexity: 'O(N)',
     history: [['7.0.0', 'Added the `BYTE|BIT` option.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'bit', type: 'integer' },
       {
         name: 'index',
@@ -509,7 +502,7 @@ export const commands: CommandSpec[] = [
     summary: 'Reads, writes and increments integer fields of arbitrary width at bit offsets of a string value.',
     complexity: 'O(1) for each subcommand specified',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'operation',
         type: 'oneof',
@@ -584,7 +577,7 @@ export const commands: CommandSpec[] = [
     summary: 'Reads integer fields of a string value (the read-only form of BITFIELD).',
     complexity: 'O(1) for each subcommand specified',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'encoding_offset',
         type: 'block',

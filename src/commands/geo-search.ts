@@ -3,7 +3,7 @@
  * GEORADIUSBYMEMBER (with their _RO forms): the cells Redis picks for the
  * shape, exact filtering, sorting as redis-server sorts, STORE/STOREDIST.
  */
-import { command, keyAfter, keyAt, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAfter, keyArg, keyAt, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import { ZSet, type Leaf } from '../types/zset.js';
@@ -324,7 +324,7 @@ export const searchCommands: CommandSpec[] = [
       'O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape',
     history: [['7.0.0', 'Added support for uppercase unit names.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'from',
         type: 'oneof',
@@ -519,7 +519,7 @@ export const searchCommands: CommandSpec[] = [
       ['7.0.0', 'Added support for uppercase unit names.'],
     ],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'longitude', type: 'double' },
       { name: 'latitude', type: 'double' },
       { name: 'radius', type: 'double' },
@@ -576,7 +576,7 @@ export const searchCommands: CommandSpec[] = [
     replacedBy: '`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments',
     history: [['7.0.0', 'Added support for uppercase unit names.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'member', type: 'string' },
       { name: 'radius', type: 'double' },
       {
@@ -632,7 +632,7 @@ export const searchCommands: CommandSpec[] = [
     replacedBy: '`GEOSEARCH` with the `BYRADIUS` argument',
     history: [['6.2.0', 'Added the `ANY` option for `COUNT`.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'longitude', type: 'double' },
       { name: 'latitude', type: 'double' },
       { name: 'radius', type: 'double' },
@@ -685,7 +685,7 @@ export const searchCommands: CommandSpec[] = [
     deprecatedSince: '6.2.0',
     replacedBy: '`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'member', type: 'string' },
       { name: 'radius', type: 'double' },
       {

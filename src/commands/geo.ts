@@ -12,7 +12,7 @@
  * coordinates as Redis's "human" long double (%.17Lf, trailing zeros cut),
  * a bulk string in RESP2 and a double in RESP3.
  */
-import { command, keyAt, READ, UPDATE, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, READ, UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { argDouble } from './args.js';
 import { ZSet } from '../types/zset.js';
@@ -175,7 +175,7 @@ export const commands: CommandSpec[] = [
     complexity: 'O(log(N)) for each item added, where N is the number of elements in the sorted set.',
     history: [['6.2.0', 'Added the `CH`, `NX` and `XX` options.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'condition',
         type: 'oneof',
@@ -210,10 +210,7 @@ export const commands: CommandSpec[] = [
     since: '3.2.0',
     summary: 'Returns the longitude and latitude of members of a geospatial index.',
     complexity: 'O(N) where N is the number of members requested.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: H.geopos,
   }),
   command({
@@ -227,7 +224,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns the distance between two members of a geospatial index.',
     complexity: 'O(log(N))',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'member1', type: 'string' },
       { name: 'member2', type: 'string' },
       {
@@ -254,10 +251,7 @@ export const commands: CommandSpec[] = [
     since: '3.2.0',
     summary: 'Returns the members of a geospatial index as standard geohash strings.',
     complexity: 'O(log(N)) for each member requested, where N is the number of elements in the sorted set.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: H.geohash,
   }),
   ...searchCommands,

@@ -6,6 +6,7 @@
 import { cfmt } from '../util/strings.js';
 import {
   command,
+  keyArg,
   keyAt,
   READ,
   READ_DELETE,
@@ -493,7 +494,7 @@ export const expireCommands: CommandSpec[] = [
       complexity: 'O(N) where N is the number of specified fields',
       history: [],
       args: [
-        { name: 'key', type: 'key', key_spec_index: 0 },
+        keyArg(),
         HEXPIRE_TIME_ARG[name],
         {
           name: 'condition',
@@ -523,7 +524,7 @@ export const expireCommands: CommandSpec[] = [
       summary: HTTL_SUMMARY[name],
       complexity: 'O(N) where N is the number of specified fields',
       history: [],
-      args: [{ name: 'key', type: 'key', key_spec_index: 0 }, FIELDS_ARG],
+      args: [keyArg(), FIELDS_ARG],
       handler: { httl, hpttl, hexpiretime, hpexpiretime }[name],
     }),
   ),
@@ -538,7 +539,7 @@ export const expireCommands: CommandSpec[] = [
     summary: 'Removes the TTL of hash fields.',
     complexity: 'O(N) where N is the number of specified fields',
     history: [],
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }, FIELDS_ARG],
+    args: [keyArg(), FIELDS_ARG],
     handler: hpersist,
   }),
   command({
@@ -553,7 +554,7 @@ export const expireCommands: CommandSpec[] = [
     complexity: 'O(N) where N is the number of specified fields',
     history: [],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'expiration',
         type: 'oneof',
@@ -575,7 +576,7 @@ export const expireCommands: CommandSpec[] = [
     summary: 'Sets hash fields and optionally their TTL.',
     complexity: 'O(N) where N is the number of fields being set.',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'condition',
         type: 'oneof',
@@ -622,7 +623,7 @@ export const expireCommands: CommandSpec[] = [
     summary: 'Reads hash fields and removes them.',
     complexity: 'O(N) where N is the number of specified fields',
     history: [],
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }, FIELDS_ARG],
+    args: [keyArg(), FIELDS_ARG],
     handler: hgetdel,
   }),
 ];

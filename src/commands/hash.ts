@@ -26,6 +26,7 @@
  */
 import {
   command,
+  keyArg,
   keyAt,
   DELETE,
   INSERT,
@@ -435,7 +436,7 @@ export const commands: CommandSpec[] = [
       'O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.',
     history: [['4.0.0', 'Accepts multiple `field` and `value` arguments.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'field_value',
         type: 'block',
@@ -458,11 +459,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Sets one field of a hash only when the field is absent.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string' },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string' }, { name: 'value', type: 'string' }],
     handler: hsetnx,
   }),
   command({
@@ -475,10 +472,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Reads the value of one field of a hash.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string' }],
     handler: hget,
   }),
   command({
@@ -491,10 +485,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Reads the values of several fields of a hash.',
     complexity: 'O(N) where N is the number of fields being requested.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string', flags: ['multiple'] }],
     handler: hmget,
   }),
   command({
@@ -511,7 +502,7 @@ export const commands: CommandSpec[] = [
     deprecatedSince: '4.0.0',
     replacedBy: '`HSET` with multiple field-value pairs',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'field_value',
         type: 'block',
@@ -535,7 +526,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Returns every field and its value from a hash.',
     complexity: 'O(N) where N is the size of the hash.',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: hgetall,
   }),
   command({
@@ -549,7 +540,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Returns every field name of a hash.',
     complexity: 'O(N) where N is the size of the hash.',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: hkeys,
   }),
   command({
@@ -563,7 +554,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Returns every value of a hash.',
     complexity: 'O(N) where N is the size of the hash.',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: hvals,
   }),
   command({
@@ -576,7 +567,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Counts the fields of a hash.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: hlen,
   }),
   command({
@@ -589,10 +580,7 @@ export const commands: CommandSpec[] = [
     since: '3.2.0',
     summary: "Returns the byte length of one field's value.",
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string' }],
     handler: hstrlen,
   }),
   command({
@@ -605,10 +593,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Tells whether a hash has a field.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string' }],
     handler: hexists,
   }),
   command({
@@ -622,10 +607,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes fields from a hash; an emptied hash is deleted.',
     complexity: 'O(N) where N is the number of fields to be removed.',
     history: [['2.4.0', 'Accepts multiple `field` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string', flags: ['multiple'] }],
     handler: hdel,
   }),
   command({
@@ -638,11 +620,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: "Adds an integer to a hash field's value.",
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string' },
-      { name: 'increment', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string' }, { name: 'increment', type: 'integer' }],
     handler: hincrby,
   }),
   command({
@@ -655,11 +633,7 @@ export const commands: CommandSpec[] = [
     since: '2.6.0',
     summary: "Adds a floating-point number to a hash field's value.",
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'field', type: 'string' },
-      { name: 'increment', type: 'double' },
-    ],
+    args: [keyArg(), { name: 'field', type: 'string' }, { name: 'increment', type: 'double' }],
     handler: hincrbyfloat,
   }),
   command({
@@ -674,7 +648,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns random fields of a hash, optionally with values.',
     complexity: 'O(N) where N is the number of fields returned',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'options',
         type: 'block',
@@ -700,7 +674,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'cursor', type: 'integer' },
       { name: 'pattern', type: 'pattern', token: 'MATCH', flags: ['optional'] },
       { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },

@@ -13,7 +13,7 @@
  * PFDEBUG GETREG/TODENSE converting to dense count as dirty without a signal.
  */
 import { cfmt } from '../util/strings.js';
-import { command, keyAt, keysFrom, INSERT, READ, READ_INSERT, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, keysFrom, INSERT, READ, READ_INSERT, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError, Err } from '../protocol/errors.js';
 import { isString, type StrValue, type Value } from '../keyspace/value.js';
 import {
@@ -232,10 +232,7 @@ export const commands: CommandSpec[] = [
     since: '2.8.9',
     summary: 'Adds elements to a HyperLogLog, creating it when missing.',
     complexity: 'O(1) to add every element.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'element', type: 'string', flags: ['optional', 'multiple'] },
-    ],
+    args: [keyArg(), { name: 'element', type: 'string', flags: ['optional', 'multiple'] }],
     handler: pfadd,
   }),
   command({
@@ -297,10 +294,7 @@ export const commands: CommandSpec[] = [
     summary: 'Inspects or converts the internal representation of a HyperLogLog.',
     complexity: 'N/A',
     docFlags: ['syscmd'],
-    args: [
-      { name: 'subcommand', type: 'string' },
-      { name: 'key', type: 'key', key_spec_index: 0 },
-    ],
+    args: [{ name: 'subcommand', type: 'string' }, keyArg()],
     handler: pfdebug,
   }),
 ];

@@ -10,6 +10,7 @@
  */
 import {
   command,
+  keyArg,
   keyAt,
   keysCounted,
   DELETE,
@@ -442,10 +443,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     history: [['2.4.0', 'Accepts multiple `element` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'element', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'element', type: 'string', flags: ['multiple'] }],
     handler: lpush,
   }),
   command({
@@ -460,10 +458,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     history: [['2.4.0', 'Accepts multiple `element` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'element', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'element', type: 'string', flags: ['multiple'] }],
     handler: rpush,
   }),
   command({
@@ -478,10 +473,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     history: [['4.0.0', 'Accepts multiple `element` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'element', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'element', type: 'string', flags: ['multiple'] }],
     handler: lpushx,
   }),
   command({
@@ -496,10 +488,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     history: [['4.0.0', 'Accepts multiple `element` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'element', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'element', type: 'string', flags: ['multiple'] }],
     handler: rpushx,
   }),
   command({
@@ -513,10 +502,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes and returns elements from the head of a list; the key goes when the list empties.',
     complexity: 'O(N) where N is the number of elements returned',
     history: [['6.2.0', 'Added the `count` argument.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer', since: '6.2.0', flags: ['optional'] },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer', since: '6.2.0', flags: ['optional'] }],
     handler: lpop,
   }),
   command({
@@ -530,10 +516,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes and returns elements from the tail of a list; the key goes when the list empties.',
     complexity: 'O(N) where N is the number of elements returned',
     history: [['6.2.0', 'Added the `count` argument.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer', since: '6.2.0', flags: ['optional'] },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer', since: '6.2.0', flags: ['optional'] }],
     handler: rpop,
   }),
   command({
@@ -546,7 +529,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Returns the number of elements in a list.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: llen,
   }),
   command({
@@ -560,11 +543,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns the elements between two inclusive indexes of a list.',
     complexity:
       'O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'start', type: 'integer' },
-      { name: 'stop', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'start', type: 'integer' }, { name: 'stop', type: 'integer' }],
     handler: lrange,
   }),
   command({
@@ -578,10 +557,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns the element at an index of a list.',
     complexity:
       'O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'index', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'index', type: 'integer' }],
     handler: lindex,
   }),
   command({
@@ -595,11 +571,7 @@ export const commands: CommandSpec[] = [
     summary: 'Replaces the element at an index of a list.',
     complexity:
       'O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'index', type: 'integer' },
-      { name: 'element', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'index', type: 'integer' }, { name: 'element', type: 'string' }],
     handler: lset,
   }),
   command({
@@ -614,7 +586,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'where',
         type: 'oneof',
@@ -638,11 +610,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Removes occurrences of an element from a list.',
     complexity: 'O(N+M) where N is the length of the list and M is the number of elements removed.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer' },
-      { name: 'element', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer' }, { name: 'element', type: 'string' }],
     handler: lrem,
   }),
   command({
@@ -655,11 +623,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Keeps only the elements between two inclusive indexes of a list.',
     complexity: 'O(N) where N is the number of elements to be removed by the operation.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'start', type: 'integer' },
-      { name: 'stop', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'start', type: 'integer' }, { name: 'stop', type: 'integer' }],
     handler: ltrim,
   }),
   command({
@@ -674,7 +638,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'element', type: 'string' },
       { name: 'rank', type: 'integer', token: 'RANK', flags: ['optional'] },
       { name: 'num-matches', type: 'integer', token: 'COUNT', flags: ['optional'] },

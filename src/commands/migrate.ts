@@ -15,7 +15,7 @@
  * RESTORE-ASKING is RESTORE (Redis's cluster sends it after ASKING; a
  * standalone server runs it as RESTORE).
  */
-import { command, keyAt, keysAfter, OVERWRITE, READ_DELETE, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, keysAfter, OVERWRITE, READ_DELETE, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -162,10 +162,7 @@ export const commands: readonly CommandSpec[] = [
       {
         name: 'key-selector',
         type: 'oneof',
-        arguments: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'empty-string', type: 'pure-token', token: '' },
-        ],
+        arguments: [keyArg(), { name: 'empty-string', type: 'pure-token', token: '' }],
       },
       { name: 'destination-db', type: 'integer' },
       { name: 'timeout', type: 'integer' },

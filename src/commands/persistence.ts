@@ -6,7 +6,7 @@
  */
 import { cfmt } from '../util/strings.js';
 import fs from 'node:fs';
-import { command, keyAt, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -331,7 +331,7 @@ export const RESTORE_COMPLEXITY =
   'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).';
 export const RESTORE_HISTORY: [string, string][] = [['3.0.0', 'Added the `REPLACE` modifier.'], ['5.0.0', 'Added the `ABSTTL` modifier.'], ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.']];
 export const RESTORE_ARGS: ArgDoc[] = [
-  { name: 'key', type: 'key', key_spec_index: 0 },
+  keyArg(),
   { name: 'ttl', type: 'integer' },
   { name: 'serialized-value', type: 'string' },
   { name: 'replace', type: 'pure-token', token: 'REPLACE', since: '3.0.0', flags: ['optional'] },
@@ -375,7 +375,7 @@ export const commands: readonly CommandSpec[] = [
     summary: "Serializes a key's value in the RDB format, with a version and checksum, for RESTORE.",
     complexity:
       'O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: dump,
   }),
   command({

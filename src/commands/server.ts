@@ -4,7 +4,7 @@
  * CLIENT LIST lines, memory estimates) live in src/observability/; handlers
  * here parse arguments and pick what to report.
  */
-import { command, keyAt, READ_META, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, READ_META, type CommandSpec, type Ctx } from './spec.js';
 import { argRangeOr, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -406,10 +406,7 @@ export const commands: CommandSpec[] = [
         since: '4.0.0',
         summary: 'Estimates the bytes a key and its value take.',
         complexity: 'O(N) where N is the number of samples.',
-        args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'count', type: 'integer', token: 'SAMPLES', flags: ['optional'] },
-        ],
+        args: [keyArg(), { name: 'count', type: 'integer', token: 'SAMPLES', flags: ['optional'] }],
         handler: memoryUsage,
       }),
       command({

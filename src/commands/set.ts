@@ -11,6 +11,7 @@
  */
 import {
   command,
+  keyArg,
   keyAt,
   keysCounted,
   keysFrom,
@@ -437,10 +438,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.',
     history: [['2.4.0', 'Accepts multiple `member` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: sadd,
   }),
   command({
@@ -454,10 +452,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes members from a set; an emptied set is deleted.',
     complexity: 'O(N) where N is the number of members to be removed.',
     history: [['2.4.0', 'Accepts multiple `member` arguments.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: srem,
   }),
   command({
@@ -470,7 +465,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Counts the members of a set.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: scard,
   }),
   command({
@@ -483,10 +478,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Tells whether a value belongs to a set.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string' }],
     handler: sismember,
   }),
   command({
@@ -499,10 +491,7 @@ export const commands: CommandSpec[] = [
     since: '6.2.0',
     summary: 'Tells, for each of several values, whether it belongs to a set.',
     complexity: 'O(N) where N is the number of elements being checked for membership',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: smismember,
   }),
   command({
@@ -516,7 +505,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Returns every member of a set.',
     complexity: 'O(N) where N is the set cardinality.',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: smembers,
   }),
   command({
@@ -531,10 +520,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes and returns random members of a set.',
     complexity: 'Without the count argument O(1), otherwise O(N) where N is the value of the passed count.',
     history: [['3.2.0', 'Added the `count` argument.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer', since: '3.2.0', flags: ['optional'] },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer', since: '3.2.0', flags: ['optional'] }],
     handler: spop,
   }),
   command({
@@ -549,10 +535,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns random members of a set without removing them.',
     complexity: 'Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.',
     history: [['2.6.0', 'Added the optional `count` argument.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer', since: '2.6.0', flags: ['optional'] },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer', since: '2.6.0', flags: ['optional'] }],
     handler: srandmember,
   }),
   command({
@@ -693,7 +676,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'cursor', type: 'integer' },
       { name: 'pattern', type: 'pattern', token: 'MATCH', flags: ['optional'] },
       { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },

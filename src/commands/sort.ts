@@ -24,6 +24,7 @@
  */
 import {
   command,
+  keyArg,
   keyAt,
   keysUnknown,
   OVERWRITE,
@@ -402,7 +403,7 @@ const PATTERN_NOTES =
 
 /** The arguments SORT_RO takes; SORT adds STORE destination. */
 const SORT_RO_ARGS: ArgDoc[] = [
-  { name: 'key', type: 'key', key_spec_index: 0 },
+  keyArg(),
   { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'BY', flags: ['optional'] },
   { name: 'offset_count', type: 'block', token: 'LIMIT', flags: ['optional'], arguments: [{ name: 'offset', type: 'integer' }, { name: 'count', type: 'integer' }] },
   { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'GET', flags: ['optional', 'multiple', 'multiple_token'] },

@@ -5,7 +5,7 @@
  * or created, new entries delivered, a consumer's history. Side effects and
  * propagation as stream.ts's header says.
  */
-import { command, keyAt, DELETE, INSERT, READ, UPDATE, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, DELETE, INSERT, READ, UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -551,10 +551,7 @@ export const groupCommands: CommandSpec[] = [
         since: '5.0.0',
         summary: 'Removes a consumer group.',
         complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
-        args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'groupname', type: 'string' },
-        ],
+        args: [keyArg(), { name: 'groupname', type: 'string' }],
         handler: xgroupDestroy,
       }),
       command({
@@ -569,7 +566,7 @@ export const groupCommands: CommandSpec[] = [
         complexity: 'O(1)',
         history: [['7.0.0', 'Added the `entries_read` named argument.']],
         args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
+          keyArg(),
           { name: 'groupname', type: 'string' },
           {
             name: 'id',
@@ -594,11 +591,7 @@ export const groupCommands: CommandSpec[] = [
         since: '6.2.0',
         summary: 'Adds a consumer to a consumer group.',
         complexity: 'O(1)',
-        args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'groupname', type: 'string' },
-          { name: 'consumername', type: 'string' },
-        ],
+        args: [keyArg(), { name: 'groupname', type: 'string' }, { name: 'consumername', type: 'string' }],
         handler: xgroupCreateconsumer,
       }),
       command({
@@ -613,7 +606,7 @@ export const groupCommands: CommandSpec[] = [
         complexity: 'O(1)',
         history: [['7.0.0', 'Added the optional `entries_read` argument.']],
         args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
+          keyArg(),
           { name: 'groupname', type: 'string' },
           {
             name: 'id',
@@ -637,11 +630,7 @@ export const groupCommands: CommandSpec[] = [
         since: '5.0.0',
         summary: 'Removes a consumer from a group, returning how many entries it had pending.',
         complexity: 'O(1)',
-        args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'groupname', type: 'string' },
-          { name: 'consumername', type: 'string' },
-        ],
+        args: [keyArg(), { name: 'groupname', type: 'string' }, { name: 'consumername', type: 'string' }],
         handler: xgroupDelconsumer,
       }),
       command({
@@ -667,11 +656,7 @@ export const groupCommands: CommandSpec[] = [
     since: '5.0.0',
     summary: 'Marks pending entries of a consumer group as processed.',
     complexity: 'O(1) for each message ID processed.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'group', type: 'string' },
-      { name: 'id', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'group', type: 'string' }, { name: 'id', type: 'string', flags: ['multiple'] }],
     handler: xack,
   }),
   command({
@@ -688,7 +673,7 @@ export const groupCommands: CommandSpec[] = [
       'O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.',
     history: [['6.2.0', 'Added the `IDLE` option and exclusive range intervals.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'group', type: 'string' },
       {
         name: 'filters',
@@ -717,7 +702,7 @@ export const groupCommands: CommandSpec[] = [
     summary: 'Transfers pending entries of a group to another consumer.',
     complexity: 'O(log N) with N being the number of messages in the PEL of the consumer group.',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'group', type: 'string' },
       { name: 'consumer', type: 'string' },
       { name: 'min-idle-time', type: 'string' },
@@ -746,7 +731,7 @@ export const groupCommands: CommandSpec[] = [
       ['7.0.0', 'Added an element to the reply array, containing deleted entries the command cleared from the PEL'],
     ],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'group', type: 'string' },
       { name: 'consumer', type: 'string' },
       { name: 'min-idle-time', type: 'string' },

@@ -2,7 +2,7 @@
  * XINFO STREAM / GROUPS / CONSUMERS / HELP: what a stream, its groups and
  * their consumers hold, read only.
  */
-import { command, keyAt, READ, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, READ, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { helpReply } from './help.js';
@@ -215,7 +215,7 @@ export const infoCommands: CommandSpec[] = [
           ],
         ],
         args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
+          keyArg(),
           {
             name: 'full',
             type: 'block',
@@ -237,7 +237,7 @@ export const infoCommands: CommandSpec[] = [
         summary: 'Lists the consumer groups of a stream.',
         complexity: 'O(1)',
         history: [['7.0.0', 'Added the `entries-read` and `lag` fields']],
-        args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+        args: [keyArg()],
         handler: xinfoGroups,
       }),
       command({
@@ -251,10 +251,7 @@ export const infoCommands: CommandSpec[] = [
         since: '5.0.0',
         summary: 'Lists the consumers of a consumer group.',
         complexity: 'O(1)',
-        args: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'groupname', type: 'string' },
-        ],
+        args: [keyArg(), { name: 'groupname', type: 'string' }],
         handler: xinfoConsumers,
       }),
     ],

@@ -24,7 +24,18 @@
  * (for a group, past the group's last delivered ID when it is served).
  */
 import { cfmt } from '../util/strings.js';
-import { command, keyAt, keysAfter, DELETE, READ, READ_META, UPDATE, type CommandSpec, type Ctx } from './spec.js';
+import {
+  command,
+  keyArg,
+  keyAt,
+  keysAfter,
+  DELETE,
+  READ,
+  READ_META,
+  UPDATE,
+  type CommandSpec,
+  type Ctx,
+} from './spec.js';
 import { is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -505,7 +516,7 @@ export const commands: CommandSpec[] = [
       ['7.0.0', 'Added support for the `<ms>-*` explicit ID form.'],
     ],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'nomkstream', type: 'pure-token', token: 'NOMKSTREAM', since: '6.2.0', flags: ['optional'] },
       {
         name: 'trim',
@@ -563,7 +574,7 @@ export const commands: CommandSpec[] = [
     since: '5.0.0',
     summary: 'Returns how many entries a stream holds.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: xlen,
   }),
   command({
@@ -579,7 +590,7 @@ export const commands: CommandSpec[] = [
       'O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).',
     history: [['6.2.0', 'Added exclusive ranges.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'start', type: 'string' },
       { name: 'end', type: 'string' },
       { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },
@@ -599,7 +610,7 @@ export const commands: CommandSpec[] = [
       'O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).',
     history: [['6.2.0', 'Added exclusive ranges.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'end', type: 'string' },
       { name: 'start', type: 'string' },
       { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },
@@ -616,10 +627,7 @@ export const commands: CommandSpec[] = [
     since: '5.0.0',
     summary: 'Removes entries from a stream by ID and returns how many were there.',
     complexity: 'O(1) for each single item to delete in the stream, regardless of the stream size.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'id', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'id', type: 'string', flags: ['multiple'] }],
     handler: xdel,
   }),
   command({
@@ -636,7 +644,7 @@ export const commands: CommandSpec[] = [
       'O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.',
     history: [['6.2.0', 'Added the `MINID` trimming strategy and the `LIMIT` option.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'trim',
         type: 'block',
@@ -677,7 +685,7 @@ export const commands: CommandSpec[] = [
     complexity: 'O(1)',
     history: [['7.0.0', 'Added the `entries_added` and `max_deleted_entry_id` arguments.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'last-id', type: 'string' },
       { name: 'entries_added', type: 'integer', token: 'ENTRIESADDED', since: '7.0.0', flags: ['optional'] },
       { name: 'max_deleted_entry_id', type: 'string', token: 'MAXDELETEDID', since: '7.0.0', flags: ['optional'] },

@@ -2,7 +2,7 @@
  * The string counters: INCR DECR INCRBY DECRBY (int64, overflow checked)
  * and INCRBYFLOAT (long double, replayed as SET ... KEEPTTL).
  */
-import { command, keyAt, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { argLongDouble, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { isString, strOf, type StrValue } from '../keyspace/value.js';
@@ -124,7 +124,7 @@ export const counterCommands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Adds one to the integer value of a key (zero when missing).',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: incr,
   }),
   command({
@@ -137,7 +137,7 @@ export const counterCommands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Subtracts one from the integer value of a key (zero when missing).',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: decr,
   }),
   command({
@@ -150,10 +150,7 @@ export const counterCommands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Adds an integer to the integer value of a key (zero when missing).',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'increment', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'increment', type: 'integer' }],
     handler: incrby,
   }),
   command({
@@ -166,10 +163,7 @@ export const counterCommands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Subtracts an integer from the integer value of a key (zero when missing).',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'decrement', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'decrement', type: 'integer' }],
     handler: decrby,
   }),
   command({
@@ -182,10 +176,7 @@ export const counterCommands: CommandSpec[] = [
     since: '2.6.0',
     summary: 'Adds a floating point number to the numeric value of a key (zero when missing).',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'increment', type: 'double' },
-    ],
+    args: [keyArg(), { name: 'increment', type: 'double' }],
     handler: incrbyfloat,
   }),
 ];

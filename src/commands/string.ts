@@ -11,6 +11,7 @@
  */
 import {
   command,
+  keyArg,
   keyAt,
   keyRange,
   keysFrom,
@@ -360,7 +361,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Returns the string value of a key.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: get,
   }),
   command({
@@ -382,7 +383,7 @@ export const commands: CommandSpec[] = [
       ['7.0.0', 'Allowed the `NX` and `GET` options to be used together.'],
     ],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'value', type: 'string' },
       {
         name: 'condition',
@@ -421,10 +422,7 @@ export const commands: CommandSpec[] = [
     since: '1.0.0',
     summary: 'Stores a string value only when the key does not exist yet.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'value', type: 'string' }],
     handler: setnx,
   }),
   command({
@@ -437,11 +435,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Stores a string value with a time to live in seconds.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'seconds', type: 'integer' },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'seconds', type: 'integer' }, { name: 'value', type: 'string' }],
     handler: setex,
   }),
   command({
@@ -454,11 +448,7 @@ export const commands: CommandSpec[] = [
     since: '2.6.0',
     summary: 'Stores a string value with a time to live in milliseconds.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'milliseconds', type: 'integer' },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'milliseconds', type: 'integer' }, { name: 'value', type: 'string' }],
     handler: psetex,
   }),
   command({
@@ -474,10 +464,7 @@ export const commands: CommandSpec[] = [
     docFlags: ['deprecated'],
     deprecatedSince: '6.2.0',
     replacedBy: '`SET` with the `!GET` argument',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'value', type: 'string' }],
     handler: getset,
   }),
   command({
@@ -490,7 +477,7 @@ export const commands: CommandSpec[] = [
     since: '6.2.0',
     summary: 'Returns the string value of a key and removes the key.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: getdel,
   }),
   command({
@@ -504,7 +491,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns the string value of a key and optionally changes or removes its expiry.',
     complexity: 'O(1)',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'expiration',
         type: 'oneof',
@@ -550,10 +537,7 @@ export const commands: CommandSpec[] = [
         name: 'key_value',
         type: 'block',
         flags: ['multiple'],
-        arguments: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'value', type: 'string' },
-        ],
+        arguments: [keyArg(), { name: 'value', type: 'string' }],
       },
     ],
     handler: mset,
@@ -574,10 +558,7 @@ export const commands: CommandSpec[] = [
         name: 'key_value',
         type: 'block',
         flags: ['multiple'],
-        arguments: [
-          { name: 'key', type: 'key', key_spec_index: 0 },
-          { name: 'value', type: 'string' },
-        ],
+        arguments: [keyArg(), { name: 'value', type: 'string' }],
       },
     ],
     handler: msetnx,
@@ -593,10 +574,7 @@ export const commands: CommandSpec[] = [
     summary: 'Adds bytes to the end of a string value, creating the key when missing.',
     complexity:
       'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'value', type: 'string' }],
     handler: append,
   }),
   command({
@@ -609,7 +587,7 @@ export const commands: CommandSpec[] = [
     since: '2.2.0',
     summary: 'Returns the length in bytes of a string value.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: strlen,
   }),
   command({
@@ -623,11 +601,7 @@ export const commands: CommandSpec[] = [
     summary: 'Overwrites part of a string value from an offset, zero padding when needed.',
     complexity:
       'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'offset', type: 'integer' },
-      { name: 'value', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'offset', type: 'integer' }, { name: 'value', type: 'string' }],
     handler: setrange,
   }),
   command({
@@ -641,11 +615,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns a substring of a string value by inclusive byte indexes.',
     complexity:
       'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'start', type: 'integer' },
-      { name: 'end', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'start', type: 'integer' }, { name: 'end', type: 'integer' }],
     handler: getrange,
   }),
   command({
@@ -662,11 +632,7 @@ export const commands: CommandSpec[] = [
     docFlags: ['deprecated'],
     deprecatedSince: '2.0.0',
     replacedBy: '`GETRANGE`',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'start', type: 'integer' },
-      { name: 'end', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'start', type: 'integer' }, { name: 'end', type: 'integer' }],
     handler: getrange,
   }),
   ...counterCommands,

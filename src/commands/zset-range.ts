@@ -3,7 +3,7 @@
  * ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE) and the range removals
  * (ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX).
  */
-import { command, keyAt, DELETE, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, DELETE, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ZSet, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
@@ -189,7 +189,7 @@ export const rangeCommands: CommandSpec[] = [
       'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.',
     history: [['6.2.0', 'Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'start', type: 'string' },
       { name: 'stop', type: 'string' },
       {
@@ -273,7 +273,7 @@ export const rangeCommands: CommandSpec[] = [
     replacedBy: '`ZRANGE` with the `BYSCORE` argument',
     history: [['2.0.0', 'Added the `WITHSCORES` modifier.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'min', type: 'double' },
       { name: 'max', type: 'double' },
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', since: '2.0.0', flags: ['optional'] },
@@ -306,7 +306,7 @@ export const rangeCommands: CommandSpec[] = [
     replacedBy: '`ZRANGE` with the `REV` and `BYSCORE` arguments',
     history: [['2.1.6', '`min` and `max` can be exclusive.']],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'max', type: 'double' },
       { name: 'min', type: 'double' },
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', flags: ['optional'] },
@@ -338,7 +338,7 @@ export const rangeCommands: CommandSpec[] = [
     deprecatedSince: '6.2.0',
     replacedBy: '`ZRANGE` with the `BYLEX` argument',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'min', type: 'string' },
       { name: 'max', type: 'string' },
       {
@@ -369,7 +369,7 @@ export const rangeCommands: CommandSpec[] = [
     deprecatedSince: '6.2.0',
     replacedBy: '`ZRANGE` with the `REV` and `BYLEX` arguments',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'max', type: 'string' },
       { name: 'min', type: 'string' },
       {
@@ -400,7 +400,7 @@ export const rangeCommands: CommandSpec[] = [
     deprecatedSince: '6.2.0',
     replacedBy: '`ZRANGE` with the `REV` argument',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'start', type: 'integer' },
       { name: 'stop', type: 'integer' },
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', flags: ['optional'] },
@@ -418,11 +418,7 @@ export const rangeCommands: CommandSpec[] = [
     summary: 'Removes the members of a sorted set within a range of positions; deletes the key when it becomes empty.',
     complexity:
       'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'start', type: 'integer' },
-      { name: 'stop', type: 'integer' },
-    ],
+    args: [keyArg(), { name: 'start', type: 'integer' }, { name: 'stop', type: 'integer' }],
     handler: H.zremrangebyrank,
   }),
   command({
@@ -437,11 +433,7 @@ export const rangeCommands: CommandSpec[] = [
       'Removes the members of a sorted set whose scores fall within a range; deletes the key when it becomes empty.',
     complexity:
       'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'min', type: 'double' },
-      { name: 'max', type: 'double' },
-    ],
+    args: [keyArg(), { name: 'min', type: 'double' }, { name: 'max', type: 'double' }],
     handler: H.zremrangebyscore,
   }),
   command({
@@ -456,11 +448,7 @@ export const rangeCommands: CommandSpec[] = [
       'Removes the members of a sorted set within a lexicographical range; deletes the key when it becomes empty.',
     complexity:
       'O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'min', type: 'string' },
-      { name: 'max', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'min', type: 'string' }, { name: 'max', type: 'string' }],
     handler: H.zremrangebylex,
   }),
 ];

@@ -13,6 +13,7 @@
  */
 import {
   command,
+  keyArg,
   keyAt,
   keysCounted,
   DELETE,
@@ -463,7 +464,7 @@ export const commands: CommandSpec[] = [
       ['6.2.0', 'Added the `GT` and `LT` options.'],
     ],
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'condition',
         type: 'oneof',
@@ -508,11 +509,7 @@ export const commands: CommandSpec[] = [
     since: '1.2.0',
     summary: 'Adds an increment to the score of a sorted set member.',
     complexity: 'O(log(N)) where N is the number of elements in the sorted set.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'increment', type: 'integer' },
-      { name: 'member', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'increment', type: 'integer' }, { name: 'member', type: 'string' }],
     handler: H.zincrby,
   }),
   command({
@@ -527,10 +524,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.',
     history: [['2.4.0', 'Accepts multiple elements.']],
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: H.zrem,
   }),
   command({
@@ -543,7 +537,7 @@ export const commands: CommandSpec[] = [
     since: '1.2.0',
     summary: 'Returns how many members a sorted set has.',
     complexity: 'O(1)',
-    args: [{ name: 'key', type: 'key', key_spec_index: 0 }],
+    args: [keyArg()],
     handler: H.zcard,
   }),
   command({
@@ -556,10 +550,7 @@ export const commands: CommandSpec[] = [
     since: '1.2.0',
     summary: 'Returns the score of one member of a sorted set.',
     complexity: 'O(1)',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string' }],
     handler: H.zscore,
   }),
   command({
@@ -572,10 +563,7 @@ export const commands: CommandSpec[] = [
     since: '6.2.0',
     summary: 'Returns the scores of several members of a sorted set.',
     complexity: 'O(N) where N is the number of members being requested.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'member', type: 'string', flags: ['multiple'] },
-    ],
+    args: [keyArg(), { name: 'member', type: 'string', flags: ['multiple'] }],
     handler: H.zmscore,
   }),
   command({
@@ -589,7 +577,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns the position of a member in a sorted set ordered by ascending score.',
     complexity: 'O(log(N))',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'member', type: 'string' },
       { name: 'withscore', type: 'pure-token', token: 'WITHSCORE', since: '7.2.0', flags: ['optional'] },
     ],
@@ -607,7 +595,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns the position of a member in a sorted set ordered by descending score.',
     complexity: 'O(log(N))',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'member', type: 'string' },
       { name: 'withscore', type: 'pure-token', token: 'WITHSCORE', since: '7.2.0', flags: ['optional'] },
     ],
@@ -624,11 +612,7 @@ export const commands: CommandSpec[] = [
     since: '2.0.0',
     summary: 'Counts the members of a sorted set whose scores fall within a range.',
     complexity: 'O(log(N)) with N being the number of elements in the sorted set.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'min', type: 'double' },
-      { name: 'max', type: 'double' },
-    ],
+    args: [keyArg(), { name: 'min', type: 'double' }, { name: 'max', type: 'double' }],
     handler: H.zcount,
   }),
   command({
@@ -641,11 +625,7 @@ export const commands: CommandSpec[] = [
     since: '2.8.9',
     summary: 'Counts the members of a sorted set whose names fall within a lexicographical range.',
     complexity: 'O(log(N)) with N being the number of elements in the sorted set.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'min', type: 'string' },
-      { name: 'max', type: 'string' },
-    ],
+    args: [keyArg(), { name: 'min', type: 'string' }, { name: 'max', type: 'string' }],
     handler: H.zlexcount,
   }),
   ...rangeCommands,
@@ -661,10 +641,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes and returns the members with the lowest scores; deletes the key when it becomes empty.',
     complexity:
       'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer', flags: ['optional'] },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer', flags: ['optional'] }],
     handler: H.zpopmin,
   }),
   command({
@@ -678,10 +655,7 @@ export const commands: CommandSpec[] = [
     summary: 'Removes and returns the members with the highest scores; deletes the key when it becomes empty.',
     complexity:
       'O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.',
-    args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
-      { name: 'count', type: 'integer', flags: ['optional'] },
-    ],
+    args: [keyArg(), { name: 'count', type: 'integer', flags: ['optional'] }],
     handler: H.zpopmax,
   }),
   command({
@@ -724,7 +698,7 @@ export const commands: CommandSpec[] = [
     summary: 'Returns one or more random members of a sorted set.',
     complexity: 'O(N) where N is the number of elements returned',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       {
         name: 'options',
         type: 'block',
@@ -750,7 +724,7 @@ export const commands: CommandSpec[] = [
     complexity:
       'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..',
     args: [
-      { name: 'key', type: 'key', key_spec_index: 0 },
+      keyArg(),
       { name: 'cursor', type: 'integer' },
       { name: 'pattern', type: 'pattern', token: 'MATCH', flags: ['optional'] },
       { name: 'count', type: 'integer', token: 'COUNT', flags: ['optional'] },
