@@ -338,6 +338,7 @@ const CLIENT_TYPE_ARGS: ArgDoc[] = [
   { name: 'replica', type: 'pure-token', token: 'REPLICA' },
   { name: 'pubsub', type: 'pure-token', token: 'PUBSUB' },
 ];
+
 /** CLIENT and its subcommands (listed by server.ts with the other server commands). */
 export const clientCommand: CommandSpec = command({
   name: 'client',
