@@ -31,7 +31,7 @@ const OPS = [
   ['set', 200000, (i) => ['SET', key(i), val]],
   ['get', 200000, (i) => ['GET', key(i)]],
   ['incr', 200000, (i) => ['INCR', COUNTER[(i * 7919) % KEYS]]],
-  ['lpush', 200000, (i) => ['LPUSH', 'mylist', val]],
+  ['lpush', 200000, () => ['LPUSH', 'mylist', val]],
   ['mset', 50000, (i) => ['MSET', ...Array.from({ length: 10 }, (_, k) => [key(i * 10 + k), val]).flat()]],
   ['hset', 200000, (i) => ['HSET', 'myhash', ELEMENT[(i * 7919) % KEYS], val]],
   ['ping', 200000, () => ['PING']],
