@@ -185,29 +185,29 @@ export function command(spec: CommandDecl): CommandSpec {
 // access/update/insert/delete (what the command does with it), in Redis's order.
 
 /** Reads the value. */
-export const READ: readonly KeySpecFlag[] = ['RO', 'access'];
+export const READ: readonly KeySpecFlag[] = Object.freeze(['RO', 'access']);
 /** Reads only what describes the value (its type, length, encoding), not the value. */
-export const READ_META: readonly KeySpecFlag[] = ['RO'];
+export const READ_META: readonly KeySpecFlag[] = Object.freeze(['RO']);
 /** Reads the value and changes it (INCR, GETSET). */
-export const READ_UPDATE: readonly KeySpecFlag[] = ['RW', 'access', 'update'];
+export const READ_UPDATE: readonly KeySpecFlag[] = Object.freeze(['RW', 'access', 'update']);
 /** Reads what it removes (pops, GETDEL). */
-export const READ_DELETE: readonly KeySpecFlag[] = ['RW', 'access', 'delete'];
+export const READ_DELETE: readonly KeySpecFlag[] = Object.freeze(['RW', 'access', 'delete']);
 /** Reads the value and adds to it (PFMERGE's destination). */
-export const READ_INSERT: readonly KeySpecFlag[] = ['RW', 'access', 'insert'];
+export const READ_INSERT: readonly KeySpecFlag[] = Object.freeze(['RW', 'access', 'insert']);
 /** Changes the value without returning it (SETRANGE, EXPIRE). */
-export const UPDATE: readonly KeySpecFlag[] = ['RW', 'update'];
+export const UPDATE: readonly KeySpecFlag[] = Object.freeze(['RW', 'update']);
 /** Only adds to the value (SADD, LPUSH). */
-export const INSERT: readonly KeySpecFlag[] = ['RW', 'insert'];
+export const INSERT: readonly KeySpecFlag[] = Object.freeze(['RW', 'insert']);
 /** Only removes from the value (SREM, HDEL). */
-export const DELETE: readonly KeySpecFlag[] = ['RW', 'delete'];
+export const DELETE: readonly KeySpecFlag[] = Object.freeze(['RW', 'delete']);
 /** Replaces the value whole, whatever it was (SETEX, a STORE destination). */
-export const OVERWRITE: readonly KeySpecFlag[] = ['OW', 'update'];
+export const OVERWRITE: readonly KeySpecFlag[] = Object.freeze(['OW', 'update']);
 /** Writes the value whole where there was none (SETNX). */
-export const CREATE: readonly KeySpecFlag[] = ['OW', 'insert'];
+export const CREATE: readonly KeySpecFlag[] = Object.freeze(['OW', 'insert']);
 /** Removes the key whole (DEL). */
-export const REMOVE: readonly KeySpecFlag[] = ['RM', 'delete'];
+export const REMOVE: readonly KeySpecFlag[] = Object.freeze(['RM', 'delete']);
 /** Not a key, though it hashes to a slot like one (a shard channel). */
-export const NOT_KEY: readonly KeySpecFlag[] = ['not_key'];
+export const NOT_KEY: readonly KeySpecFlag[] = Object.freeze(['not_key']);
 
 /** A range key spec: from argv[index] to `lastkey` (0: itself, -1: the last argument, -2: the one before), every `keystep`-th. */
 export function keyRange(index: number, lastkey: number, keystep: number, flags: readonly KeySpecFlag[], notes?: string): KeySpec {
