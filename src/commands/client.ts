@@ -244,7 +244,6 @@ function clientReply(ctx: Ctx): void {
   } else throw new ReplyError(Err.syntax);
 }
 
-
 const CLIENT_HELP = [
   'CACHING (YES|NO)',
   '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',

@@ -3,13 +3,13 @@
  * limits, writing a field, committing a hash, and the field-TTL helpers that
  * every command reading a field needs (lazy expiry, FIELDS parsing).
  */
-import { type Ctx } from './spec.js';
+import type { Ctx } from './spec.js';
 import { lookupTyped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { HashValue, HFE_MAX_ABS_TIME_MSEC } from '../types/hash.js';
 import { parseInt64 } from '../util/numbers.js';
 
-
+/** The listpack limits from the config. */
 export function limits(ctx: Ctx): [entries: number, value: number] {
   const v = ctx.server.config.v;
   return [v['hash-max-listpack-entries'] as number, v['hash-max-listpack-value'] as number];

@@ -31,7 +31,6 @@ import {
   setField,
 } from './hash-common.js';
 
-
 // HEXPIRE conditions (Redis's HFE_NX ... HFE_LT)
 const COND_NX = 1;
 const COND_XX = 2;

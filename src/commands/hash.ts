@@ -48,7 +48,6 @@ import type { Reply } from '../protocol/writer.js';
 import { commit, endLazy, expiryHeld, hashForWrite, Lazy, limits, liveGet, setField } from './hash-common.js';
 import { expireCommands } from './hash-expire.js';
 
-
 /** The listpack limits from the config. */
 /** HSET / HMSET: sets every pair; replies the number added (HSET) or OK (HMSET). */
 function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
@@ -391,7 +390,6 @@ function hrandfield(ctx: Ctx): void {
   reply.array(withValues && reply.resp === 2 ? count * 2 : count);
   for (const i of pos) replyPair(reply, h, flat, i, withValues);
 }
-
 
 /** HSCAN key cursor [MATCH pattern] [COUNT count] */
 function hscan(ctx: Ctx): void {

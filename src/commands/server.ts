@@ -244,7 +244,6 @@ function memoryHelp(ctx: Ctx): void {
   ]);
 }
 
-
 export const commands: CommandSpec[] = [
   command({
     name: 'info',

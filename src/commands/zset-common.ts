@@ -3,13 +3,12 @@
  * zset-ops.ts): the listpack limits, score and lex range parsing, the typed
  * lookup, the removal bookkeeping and the member/score replies.
  */
-import { type Ctx } from './spec.js';
+import type { Ctx } from './spec.js';
 import { lookupTyped } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { strtod } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
 import { ZSet, type ScoreRange, type LexRange } from '../types/zset.js';
-
 
 /** The listpack limits from the config. */
 export function limits(ctx: Ctx): [number, number] {

@@ -9,7 +9,6 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { ZSet, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
 import { afterRemove, getZ, limits, newZSet, parseLexRange, parseScoreRange, replyPairs, storeResult } from './zset-common.js';
 
-
 const BY_RANK = 0, BY_SCORE = 1, BY_LEX = 2;
 
 /**
@@ -118,7 +117,6 @@ function zrangeGeneric(ctx: Ctx, first: number, by: number, rev: boolean, auto: 
   storeResult(ctx, store, dst, 'zrangestore');
   reply.int(dst.card());
 }
-
 
 /** ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES] */
 function zrange(ctx: Ctx): void {
