@@ -23,7 +23,7 @@ import { parseInt64 } from '../util/numbers.js';
 import {
   ERR_FIELDS_MISSING,
   ERR_NUMFIELDS_POSITIVE,
-  Lazy,
+  type Lazy,
   limits,
   liveGet,
   parseFieldExpire,

@@ -45,10 +45,9 @@ import { formatLongDouble, ldAdd, ldIsFinite, parseLongDouble } from '../util/lo
 import { globMatch } from '../util/glob.js';
 import { parseCursor } from './keys.js';
 import type { Reply } from '../protocol/writer.js';
-import { commit, endLazy, expiryHeld, hashForWrite, Lazy, limits, liveGet, setField } from './hash-common.js';
+import { commit, endLazy, expiryHeld, hashForWrite, type Lazy, limits, liveGet, setField } from './hash-common.js';
 import { expireCommands } from './hash-expire.js';
 
-/** The listpack limits from the config. */
 /** HSET / HMSET: sets every pair; replies the number added (HSET) or OK (HMSET). */
 function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
   const { argv } = ctx;
