@@ -227,7 +227,7 @@ export function formatG17(x: number): string {
   const exp = Number(m[4]);
   const digits = m[2]! + m[3]!;
   if (exp < -4 || exp >= 17) {
-    let frac = m[3]!.replace(/0+$/, '');
+    const frac = m[3]!.replace(/0+$/, '');
     const ee = Math.abs(exp);
     return `${m[1]}${m[2]}${frac ? '.' + frac : ''}e${exp < 0 ? '-' : '+'}${ee < 10 ? '0' + ee : ee}`;
   }

@@ -310,7 +310,6 @@ interface WasmApi {
 }
 declare global {
   // Node's global; the ES2022 lib tsdis builds with does not declare it (DOM's does). Only what is used here.
-  // eslint-disable-next-line no-var
   var WebAssembly: WasmApi;
 }
 const WA = globalThis.WebAssembly;
