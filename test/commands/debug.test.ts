@@ -61,7 +61,7 @@ test('DEBUG PAUSE-CRON 1 stops the active expire cycle; lazy expiry still applie
   try {
     assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '1'), 'OK');
     for (let i = 0; i < 20; i++) await srv.call('SET', `k${i}`, 'v', 'PX', '1');
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 60)); // (six cron periods at hz 100 in which nothing may expire)
     assert.equal(await srv.call('DBSIZE'), 20, 'nothing expired by the cron');
     assert.equal(await srv.call('GET', 'k0'), null);
     assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '0'), 'OK');
@@ -92,7 +92,8 @@ test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE
 test('reply buffer sizing as Redis: an idle client shrinks to 1 KB, a busy one grows back to 16 KB (rbs/rbp, DEBUG REPLYBUFFER, INFO reply_buffer_*)', { skip }, async () => {
   await d!.reset();
   const rbs = (line: string) => Number(/ rbs=(\d+)/.exec(line)![1]);
-  for (const port of [d!.tsdis.port, d!.redis.port]) {
+  // (absolute figures, checked on the reference too when it runs; polled, so not replayed)
+  for (const port of d.live ? [d.tsdis.port, d.redis!.port] : [d.tsdis.port]) {
     const r = await RawConn.connect(port);
     const tc = await RawConn.connect(port);
     const info = async () => (await tc.call('CLIENT', 'INFO')) as string;

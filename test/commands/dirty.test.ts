@@ -9,6 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
 import { SKIP_NO_REDIS, RawConn } from '../helpers/servers.js';
+import { viewOf, type Conn } from '../helpers/golden.js';
 import { encode } from '../helpers/resp.js';
 
 const d = await Differ.start();
@@ -16,8 +17,8 @@ after(() => d?.stop());
 const skip = d ? false : SKIP_NO_REDIS;
 
 /** rdb_changes_since_last_save on one connection. */
-async function dirty(c: RawConn): Promise<number> {
-  return Number(/rdb_changes_since_last_save:(\d+)/.exec(await c.call('INFO', 'persistence'))![1]);
+async function dirty(c: Conn): Promise<number> {
+  return viewOf(c, (info) => Number(/rdb_changes_since_last_save:(\d+)/.exec(info)![1]), 'INFO', 'persistence');
 }
 
 const CMDS: Cmd[] = [

@@ -6,8 +6,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Differ, type Cmd } from '../helpers/diff.js';
+import { Differ, untilPong, type Cmd } from '../helpers/diff.js';
 import { SKIP_NO_REDIS, RawConn } from '../helpers/servers.js';
+import { viewOf, type Conn } from '../helpers/golden.js';
 import { rng } from '../helpers/rng.js';
 import { both } from './strdiff.js';
 import { murmur64a, patLen, estimate, histogram, Hll, createHll, REGISTERS } from '../../src/types/hll.js';
@@ -172,7 +173,7 @@ test('an HLL built by redis-server reads the same in tsdis, and back', { skip },
 test('keyspace events and propagation as Redis', { skip }, async () => {
   await d!.reset();
   const subA = await RawConn.connect(d!.tsdis.port);
-  const subB = await RawConn.connect(d!.redis.port);
+  const subB = await d.ref();
   try {
     await d!.same([['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']]);
     await subA.call('PSUBSCRIBE', '__keyevent@0__:*');
@@ -180,21 +181,12 @@ test('keyspace events and propagation as Redis', { skip }, async () => {
     await d!.same([['PFADD', 'h', 'a'], ['PFADD', 'h', 'a'], ['PFCOUNT', 'h'], ['PFMERGE', 'm', 'h'], ['PFADD', 'h2'], ['PING']]);
     // Everything each subscriber got up to its PING reply: pfadd h, pfadd m (PFMERGE's event is
     // "pfadd", as in Redis), pfadd h2; none for an unchanged PFADD or for PFCOUNT.
-    const events = async (c: RawConn): Promise<string[]> => {
-      c.write('*1\r\n$4\r\nPING\r\n');
-      const got: string[] = [];
-      for (;;) {
-        const m = await c.read();
-        if (m.includes('pong')) return got;
-        got.push(m);
-      }
-    };
-    const [a, b] = await Promise.all([events(subA), events(subB)]);
+    const [a, b] = await Promise.all([untilPong(subA), untilPong(subB)]);
     assert.deepEqual(a, b);
     assert.equal(a.length, 3);
     assert.ok(a[1]!.includes(':pfadd') && a[1]!.includes('\r\nm\r\n'), a[1]);
     // PFCOUNT that refreshes the cache counts as a change; a cached PFCOUNT does not.
-    const dirty = async (c: RawConn): Promise<number> => Number(/rdb_changes_since_last_save:(\d+)/.exec(await c.call('INFO', 'persistence'))![1]);
+    const dirty = (c: Conn): Promise<number> => viewOf(c, (i) => Number(/rdb_changes_since_last_save:(\d+)/.exec(i)![1]), 'INFO', 'persistence');
     await d!.same([['PFADD', 'z', 'a', 'b', 'c']]);
     const a0 = await dirty(d!.a);
     const b0 = await dirty(d!.b);

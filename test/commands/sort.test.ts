@@ -216,7 +216,7 @@ test('COMMAND GETKEYS', { skip }, async () => {
 
 test('keyspace events of STORE: sortstore (l) and del (g)', { skip }, async () => {
   await d!.reset();
-  const sub = await RawConn.connect(d!.redis.port);
+  const sub = await d.ref();
   await d!.b.call('CONFIG', 'SET', 'notify-keyspace-events', 'Egl');
   const server = d!.tsdis.server;
   const mine: string[] = [];
@@ -266,9 +266,8 @@ test('WATCH, keyspace hits and misses, dirty keys', { skip }, async () => {
   ]);
   // keyspace hits/misses (reset by RESETSTAT) and the dirty counter's growth.
   const read = async (): Promise<[string[], string[]]> => {
-    const [x, y] = await d!.both(['INFO', 'all']);
     const pick = (raw: string): string[] => raw.split('\r\n').filter((l) => /^(keyspace_(hits|misses)|rdb_changes_since_last_save):/.test(l));
-    return [pick(x), pick(y)];
+    return d.bothView(pick, ['INFO', 'all']);
   };
   const dirty = (lines: string[]): number => Number(lines.find((l) => l.startsWith('rdb_'))!.split(':')[1]);
   let before: [string[], string[]] = [[], []];
@@ -297,13 +296,13 @@ test('WATCH, keyspace hits and misses, dirty keys', { skip }, async () => {
 test('STORE wakes a client blocked on the destination', { skip }, async () => {
   await d!.reset();
   const x = await RawConn.connect(d!.tsdis.port);
-  const y = await RawConn.connect(d!.redis.port);
+  const y = await d.ref();
   try {
     await d!.same([['RPUSH', 'l', '3', '1', '2']]);
     const blpop = '*3\r\n$5\r\nBLPOP\r\n$3\r\ndst\r\n$1\r\n5\r\n';
     x.write(blpop);
     y.write(blpop);
-    await new Promise((r) => setTimeout(r, 100));
+    await d.blocked(1);
     await d!.same([['SORT', 'l', 'STORE', 'dst']]);
     assert.equal(await x.read(3000), await y.read(3000));
     await d!.same([['LRANGE', 'dst', '0', '-1']]);

@@ -244,15 +244,15 @@ test('XINFO STREAM FULL and XINFO CONSUMERS (Redis 7.2 adds active-time and inac
   await d!.same([['XINFO', 'STREAM', 's', 'FULL'], ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', '1'], ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', '0'], ['XINFO', 'STREAM', 's', 'FULL', 'COUNT', '-5'], ['XINFO', 'STREAM', 's', 'FULL', 'COUNT']]);
   await d!.both(['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 's', '>']);
   await d!.both(['XGROUP', 'CREATECONSUMER', 's', 'g', 'bob']);
-  const [x, y] = await d!.both(['XINFO', 'CONSUMERS', 's', 'g']);
-  const mine = decode(x) as unknown[][];
-  const theirs = decode(y) as unknown[][];
-  assert.equal(mine.length, 2);
+  // (compared, and recorded, without the idle times)
+  const [x, y] = await d.bothView((r) => (decode(r) as unknown[][]).map((c) => c.slice(0, 4)), ['XINFO', 'CONSUMERS', 's', 'g']);
+  assert.equal(x.length, 2);
+  assert.deepEqual(x, y);
   // 7.0's name, pending, idle, then 7.2's inactive (-1 for a consumer that never read)
-  for (let i = 0; i < 2; i++) assert.deepEqual(mine[i]!.slice(0, 4), theirs[i]!.slice(0, 4));
+  const mine = decode(await d.a.call('XINFO', 'CONSUMERS', 's', 'g')) as unknown[][];
   assert.equal(mine[0]![6], 'inactive');
   assert.equal(mine[1]![7], -1);
-  const full = decode((await d!.both(['XINFO', 'STREAM', 's', 'FULL']))[0]) as unknown[];
+  const full = decode(await d.a.call('XINFO', 'STREAM', 's', 'FULL')) as unknown[];
   const groups = full[full.indexOf('groups') + 1] as unknown[][];
   const cons = groups[0]![groups[0]!.indexOf('consumers') + 1] as unknown[][];
   assert.deepEqual(cons.map((c) => c.filter((_, i) => i % 2 === 0)), [
@@ -401,7 +401,8 @@ test('WATCH is broken by stream writes', { skip }, async () => {
   });
 });
 
-test('DUMP/RESTORE: payloads are byte for byte redis-server\'s, and restore both ways', { skip }, async () => {
+// (payloads hold consumers' seen-times and go to redis-server: against redis-server only)
+test('DUMP/RESTORE: payloads are byte for byte redis-server\'s, and restore both ways', { skip: d.skipUnlessLive }, async () => {
   await d!.reset();
   await d!.both(['CONFIG', 'SET', 'rdbcompression', 'no']);
   try {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { Differ } from '../helpers/diff.js';
 import { SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
-import { both, type Step } from './strdiff.js';
+import { both, ttlAt, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -45,8 +45,8 @@ test('SET options and their conflicts', { skip }, async () => {
     ['SET', 'k', 'v', 'EX', '9223372036854775808'], ['SET', 'k', 'v', 'EXAT', '9223372036854776'],
     ['SET', 'k', 'v', 'EXAT', '9223372036854775'], ['EXISTS', 'k'], ['SET', 'k', 'v', 'PXAT', '9223372036854775807'], ['EXISTS', 'k'],
     ['SET', 'k', 'v', 'EX', '100'], ['TTL', 'k'], ['SET', 'k', 'w', 'KEEPTTL'], ['TTL', 'k'], ['SET', 'k', 'x'], ['TTL', 'k'],
-    ['SET', 'k', 'v', 'PX', '100000'], ['TTL', 'k'], ['SET', 'k', 'v', 'EXAT', '4000000000'], ['TTL', 'k'],
-    ['SET', 'k', 'v', 'PXAT', '4000000000000'], ['TTL', 'k'], ['SET', 'k', 'v', 'ex', '100', 'keepttl'],
+    ['SET', 'k', 'v', 'PX', '100000'], ['TTL', 'k'], ['SET', 'k', 'v', 'EXAT', '4000000000'], ttlAt(4e9, 'k'),
+    ['SET', 'k', 'v', 'PXAT', '4000000000000'], ttlAt(4e9, 'k'), ['SET', 'k', 'v', 'ex', '100', 'keepttl'],
     ['SET', 'gone', 'v', 'EXAT', '1'], ['GET', 'gone'], ['SET', 'gone', 'v', 'PXAT', '1000'], ['EXISTS', 'gone'],
     ['SET', 'k', 'new', 'GET'], ['SET', 'k', 'newer', 'get', 'GET'], ['GET', 'k'], ['SET', 'fresh', 'v', 'GET'], ['GET', 'fresh'],
     ['SET', 'k', 'nx-get', 'NX', 'GET'], ['GET', 'k'], ['SET', 'nk', 'v', 'NX', 'GET'], ['GET', 'nk'],
@@ -74,7 +74,7 @@ test('GETEX', { skip }, async () => {
     ['GETEX', 'missing'], ['GETEX', 'missing', 'EX', 'abc'], ['GETEX', 'missing', 'EX', '0'], ['GETEX', 'missing', 'FOO'],
     ['SET', 'k', 'v'], ['GETEX', 'k'], ['TTL', 'k'], ['GETEX', 'k', 'EX', '100'], ['TTL', 'k'],
     ['GETEX', 'k', 'PERSIST'], ['TTL', 'k'], ['GETEX', 'k', 'PERSIST'], ['GETEX', 'k', 'PX', '200000'], ['TTL', 'k'],
-    ['GETEX', 'k', 'EXAT', '4000000000'], ['TTL', 'k'], ['GETEX', 'k', 'PXAT', '4000000000000'], ['TTL', 'k'],
+    ['GETEX', 'k', 'EXAT', '4000000000'], ttlAt(4e9, 'k'), ['GETEX', 'k', 'PXAT', '4000000000000'], ttlAt(4e9, 'k'),
     ['GETEX', 'k', 'EX', 'abc'], ['GETEX', 'k', 'EX', '0'], ['GETEX', 'k', 'EX', '-1'], ['GETEX', 'k', 'PX', '9223372036854775807'],
     ['GETEX', 'k', 'EX', '9223372036854775807'], ['GETEX', 'k', 'EX'], ['GETEX', 'k', 'KEEPTTL'], ['GETEX', 'k', 'NX'], ['GETEX', 'k', 'GET'],
     ['GETEX', 'k', 'EX', '10', 'PERSIST'], ['GETEX', 'k', 'PERSIST', 'EX', '10'], ['GETEX', 'k', 'EX', '10', 'PX', '10'],

@@ -195,7 +195,7 @@ function gen(r: () => number): Cmd {
 }
 
 for (const proto of ['2', '3']) {
-  test(`random command sequences match redis-server (RESP${proto})`, { skip: d ? false : SKIP_NO_REDIS }, async () => {
+  test(`random command sequences match redis-server (RESP${proto})`, { skip: d.skipUnlessLive }, async () => {
     const seeds = Number(process.env['FUZZ_SEEDS'] ?? 20); // more locally: FUZZ_SEEDS=500 node scripts/test.mjs commands.fuzz
     for (let seed = 1; seed <= seeds; seed++) {
       await d!.reset();
@@ -219,7 +219,7 @@ for (const proto of ['2', '3']) {
   });
 }
 
-test('a random sequence sent as one pipeline gets the same byte stream', { skip: d ? false : SKIP_NO_REDIS }, async () => {
+test('a random sequence sent as one pipeline gets the same byte stream', { skip: d.skipUnlessLive }, async () => {
   await d!.reset();
   const r = rng(424242);
   const cmds: Cmd[] = [];

@@ -214,9 +214,9 @@ test('scripts share the caller\'s database; SELECT inside does not leak', { skip
   ]);
 });
 
-test('MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`', { skip }, async () => {
+test('MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`', { skip: d.skipUnlessLive }, async () => {
   await d!.reset();
-  const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d!.redis.port)];
+  const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d.redis!.port)];
   try {
     for (const m of mons) await m.call('MONITOR');
     await d!.same([
