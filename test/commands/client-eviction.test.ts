@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { encode } from '../helpers/resp.js';
 import { Differ } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
 
 const LIMIT = 200 * 1024;
@@ -210,9 +210,8 @@ test('a client that does not read holds over 10 MB of replies and still reads it
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
-test('DEBUG CLIENT-EVICTION: disabled error, then the bucket report as redis-server prints it', { skip }, async () => {
+test('DEBUG CLIENT-EVICTION: disabled error, then the bucket report as redis-server prints it', async () => {
   await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '0'], ['DEBUG', 'CLIENT-EVICTION'], ['CLIENT', 'NO-EVICT', 'maybe'], ['CLIENT', 'NO-EVICT', 'on'], ['CLIENT', 'NO-EVICT', 'off']]);
   await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '10mb']]);
   const [x, y] = await d!.both(['DEBUG', 'CLIENT-EVICTION']);

@@ -8,14 +8,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { keysOf, keysAndFlagsOf } from '../../src/commands/keys-of.js';
 import { aclCategories, infoFlags } from '../../src/commands/command.js';
 import type { CommandSpec } from '../../src/commands/spec.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** Names (with subcommands) tsdis knows, so differential cases use only those. */
 async function known(): Promise<Set<string>> {
@@ -23,7 +22,7 @@ async function known(): Promise<Set<string>> {
 }
 
 for (const proto of [2, 3] as const) {
-  test(`RESP${proto}: COMMAND errors, HELP, INFO and DOCS lookups`, { skip }, async () => {
+  test(`RESP${proto}: COMMAND errors, HELP, INFO and DOCS lookups`, async () => {
     await d!.both(['HELLO', String(proto)]);
     await d!.same([
       ['COMMAND', 'HELP'],
@@ -59,7 +58,7 @@ for (const proto of [2, 3] as const) {
     await d!.both(['HELLO', '2']);
   });
 
-  test(`RESP${proto}: COMMAND GETKEYS and GETKEYSANDFLAGS`, { skip }, async () => {
+  test(`RESP${proto}: COMMAND GETKEYS and GETKEYSANDFLAGS`, async () => {
     await d!.both(['HELLO', String(proto)]);
     const names = await known();
     const cases: Cmd[] = [
@@ -88,7 +87,7 @@ for (const proto of [2, 3] as const) {
     await d!.both(['HELLO', '2']);
   });
 
-  test(`RESP${proto}: COMMAND LIST filters agree with redis on shared commands`, { skip }, async () => {
+  test(`RESP${proto}: COMMAND LIST filters agree with redis on shared commands`, async () => {
     await d!.both(['HELLO', String(proto)]);
     const names = await known();
     // (COMMAND LIST comes in hash-table order: compared, and recorded, sorted)
@@ -110,7 +109,7 @@ for (const proto of [2, 3] as const) {
   });
 }
 
-test('COMMAND COUNT counts the top-level commands of COMMAND LIST', { skip }, async () => {
+test('COMMAND COUNT counts the top-level commands of COMMAND LIST', async () => {
   const count = decode(await d!.a.call('COMMAND', 'COUNT')) as number;
   const top = [...(await known())].filter((n) => !n.includes('|'));
   assert.equal(count, top.length);

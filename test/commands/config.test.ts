@@ -16,14 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, RawConn, freePort, startTsdis, startRedis, waitForPing } from '../helpers/servers.js';
+import { RawConn, freePort, startTsdis, startRedis, waitForPing } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
 import { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/file.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** CONFIG GET replies as sorted [name, value] pairs (Redis's order is a hash table's). */
 function pairs(raw: string): [string, string][] {
@@ -67,7 +66,7 @@ async function same(cmds: Cmd[]): Promise<void> {
 }
 
 for (const proto of [2, 3] as const) {
-  test(`RESP${proto}: CONFIG GET * has Redis's names, aliases and default values`, { skip }, async () => {
+  test(`RESP${proto}: CONFIG GET * has Redis's names, aliases and default values`, async () => {
     await d!.both(['HELLO', String(proto)]);
     const [x, y] = await d.bothView(getView, ['CONFIG', 'GET', '*']);
     assert.equal(x.type, y.type);
@@ -89,7 +88,7 @@ for (const proto of [2, 3] as const) {
     await d!.both(['HELLO', '2']);
   });
 
-  test(`RESP${proto}: CONFIG GET patterns, aliases, exact and hidden names`, { skip }, async () => {
+  test(`RESP${proto}: CONFIG GET patterns, aliases, exact and hidden names`, async () => {
     await d!.both(['HELLO', String(proto)]);
     await sameGet('maxmemory');
     await sameGet('MAXMEMORY');
@@ -111,7 +110,7 @@ for (const proto of [2, 3] as const) {
   });
 }
 
-test('CONFIG SET: values round-trip as Redis shows them', { skip }, async () => {
+test('CONFIG SET: values round-trip as Redis shows them', async () => {
   const cases: [string, string][] = [
     ['maxmemory', '1GB'], ['maxmemory', '007'], ['maxmemory', '5k'], ['maxmemory', ''], ['maxmemory', '0'],
     ['maxmemory-clients', '10%'], ['maxmemory-clients', '0%'], ['maxmemory-clients', '1mb'], ['maxmemory-clients', '0'],
@@ -138,7 +137,7 @@ test('CONFIG SET: values round-trip as Redis shows them', { skip }, async () => 
   await d!.both(['HELLO', '2']);
 });
 
-test('CONFIG SET: errors have Redis texts; the first problem wins', { skip }, async () => {
+test('CONFIG SET: errors have Redis texts; the first problem wins', async () => {
   const bad: string[][] = [
     ['maxclients', '-1'], ['maxclients', 'abc'], ['slowlog-max-len', '-1'], ['maxmemory', '-1'], ['maxmemory', '1xb'],
     ['maxmemory', '1 gb'], ['maxmemory-clients', '200%'], ['maxmemory-clients', '-5'], ['maxmemory-clients', 'abc'],
@@ -166,14 +165,14 @@ test('CONFIG SET: errors have Redis texts; the first problem wins', { skip }, as
   await d!.both(['HELLO', '2']);
 });
 
-test('CONFIG SET several parameters at once, then GET', { skip }, async () => {
+test('CONFIG SET several parameters at once, then GET', async () => {
   await same([['CONFIG', 'SET', 'maxmemory', '10mb', 'hz', '20', 'timeout', '5', 'maxmemory-policy', 'allkeys-lfu']]);
   await sameGet('maxmemory', 'hz', 'timeout', 'maxmemory-policy');
   await same([['CONFIG', 'SET', 'maxmemory', '0', 'hz', '10', 'timeout', '0', 'maxmemory-policy', 'noeviction']]);
   await sameGet('maxmemory', 'hz', 'timeout', 'maxmemory-policy');
 });
 
-test('CONFIG SET applies to the running server (slowlog, timeouts read config.v)', { skip }, async () => {
+test('CONFIG SET applies to the running server (slowlog, timeouts read config.v)', async () => {
   const srv = d!.tsdis.server;
   await d!.a.call('CONFIG', 'SET', 'slowlog-max-len', '3', 'hz', '50', 'maxmemory', '2mb');
   assert.equal(srv.config.v['slowlog-max-len'], 3);
@@ -183,7 +182,7 @@ test('CONFIG SET applies to the running server (slowlog, timeouts read config.v)
   assert.equal(srv.config.v['slowlog-max-len'], 128);
 });
 
-test('CONFIG RESETSTAT clears stats, commandstats, errorstats and the slowlog', { skip }, async () => {
+test('CONFIG RESETSTAT clears stats, commandstats, errorstats and the slowlog', async () => {
   const srv = d!.tsdis.server;
   await d!.a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
   await d!.a.call('PING');
@@ -199,7 +198,7 @@ test('CONFIG RESETSTAT clears stats, commandstats, errorstats and the slowlog', 
   await same([['CONFIG', 'RESETSTAT', 'x']]);
 });
 
-test('CONFIG REWRITE without a config file', { skip }, async () => {
+test('CONFIG REWRITE without a config file', async () => {
   await same([['CONFIG', 'REWRITE'], ['CONFIG', 'REWRITE', 'x']]);
 });
 
@@ -237,7 +236,7 @@ const CONF = [
   '',
 ].join('\n');
 
-test('CONFIG REWRITE rewrites the config file as redis-server does', { skip }, async () => {
+test('CONFIG REWRITE rewrites the config file as redis-server does', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-rewrite-'));
   const fileA = path.join(tmp, 'tsdis.conf');
   const fileB = path.join(tmp, 'redis.conf');
@@ -314,6 +313,7 @@ test('Config: values beyond 2^53 are shown exactly; immutable parameters can be 
 
 // (its commands hold a temp dir's name: run against redis-server only)
 test('CONFIG SET of protected parameters (dir, dbfilename) when enable-protected-configs allows it', { skip: d.skipUnlessLive }, async () => {
+  d.unrecorded();
   const p = await Differ.start({ tsdisConfig: { 'enable-protected-configs': 'yes' }, redisArgs: ['--enable-protected-configs', 'yes'], name: 'protected' });
   const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-dir-')));
   try {
@@ -345,7 +345,7 @@ test('CONFIG SET of protected parameters (dir, dbfilename) when enable-protected
   }
 });
 
-test('CONFIG SET hides sensitive values from the slowlog', { skip }, async () => {
+test('CONFIG SET hides sensitive values from the slowlog', async () => {
   const srv = d!.tsdis.server;
   await d!.a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
   await d!.a.call('CONFIG', 'SET', 'masteruser', 'secret-user', 'hz', '10');
@@ -357,6 +357,7 @@ test('CONFIG SET hides sensitive values from the slowlog', { skip }, async () =>
 
 // (a redis-server holds the port)
 test('CONFIG SET port/bind that cannot listen: the error, and every parameter of the call rolled back', { skip: d.skipUnlessLive }, async () => {
+  d.unrecorded();
   const holder = await startRedis();
   try {
     for (const proto of ['2', '3']) {

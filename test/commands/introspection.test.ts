@@ -7,13 +7,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, shape } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, hasRedis, RawConn } from '../helpers/servers.js';
+import { hasRedis, RawConn } from '../helpers/servers.js';
 import { viewOf, readViewOf, type Conn } from '../helpers/golden.js';
 import { encode } from '../helpers/resp.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,7 +72,7 @@ async function run(conns: [RawConn, Conn], cmds: (string | Buffer)[][]): Promise
   return res;
 }
 
-test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden commands', { skip }, async () => {
+test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden commands', async () => {
   const mons = await pair();
   const cls = await pair();
   try {
@@ -135,7 +134,7 @@ test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden comman
   }
 });
 
-test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', { skip }, async () => {
+test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', async () => {
   const m1 = await pair();
   const m2 = await pair();
   const cls = await pair();
@@ -167,7 +166,7 @@ test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', {
   }
 });
 
-test('MONITOR inside MULTI is refused at EXEC', { skip }, async () => {
+test('MONITOR inside MULTI is refused at EXEC', async () => {
   const cls = await pair();
   try {
     const [a, b] = await run(cls, [['MULTI'], ['MONITOR'], ['EXEC'], ['PING']]);
@@ -177,7 +176,7 @@ test('MONITOR inside MULTI is refused at EXEC', { skip }, async () => {
   }
 });
 
-test('CLIENT PAUSE / UNPAUSE: argument errors and replies', { skip }, async () => {
+test('CLIENT PAUSE / UNPAUSE: argument errors and replies', async () => {
   await d!.same([
     ['CLIENT', 'PAUSE', 'abc'],
     ['CLIENT', 'PAUSE', '-1'],
@@ -197,7 +196,7 @@ function send(conns: [RawConn, Conn], cmds: string[][]): void {
   for (const c of conns) for (const cmd of cmds) c.write(encode(cmd));
 }
 
-test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', { skip }, async () => {
+test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', async () => {
   const admin = await pair();
   const w = await pair();
   const r = await pair();
@@ -229,7 +228,7 @@ test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', { ski
   }
 });
 
-test('CLIENT PAUSE WRITE holds may_replicate commands (PUBLISH, PFCOUNT) and scripts by their declared flags; read-only scripts may not call them', { skip }, async () => {
+test('CLIENT PAUSE WRITE holds may_replicate commands (PUBLISH, PFCOUNT) and scripts by their declared flags; read-only scripts may not call them', async () => {
   const admin = await pair();
   const held = [await pair(), await pair(), await pair(), await pair()];
   const free = await pair();
@@ -264,7 +263,7 @@ async function unpauseBoth(): Promise<void> {
   for (const x of c) x.close();
 }
 
-test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause wins', { skip }, async () => {
+test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause wins', async () => {
   const admin = await pair();
   const c = await pair();
   try {
@@ -302,7 +301,7 @@ test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause
   }
 });
 
-test('CLIENT PAUSE suspends expiry: keys read as missing but stay until the pause ends', { skip }, async () => {
+test('CLIENT PAUSE suspends expiry: keys read as missing but stay until the pause ends', async () => {
   const c = await pair();
   try {
     await run(c, [['FLUSHALL'], ['SET', 'e', 'v', 'PX', '30'], ['SET', 'f', 'v', 'PX', '30']]);
@@ -323,7 +322,7 @@ test('CLIENT PAUSE suspends expiry: keys read as missing but stay until the paus
   }
 });
 
-test('LATENCY: help, errors, empty replies, events, history, reset, histogram', { skip }, async () => {
+test('LATENCY: help, errors, empty replies, events, history, reset, histogram', async () => {
   await d!.same([
     ['LATENCY', 'HELP'],
     ['LATENCY', 'RESET'],
@@ -355,7 +354,7 @@ test('LATENCY: help, errors, empty replies, events, history, reset, histogram', 
   await d!.both(['HELLO', '2']);
 });
 
-test('CLIENT LIST multi and multi-mem of a client in MULTI', { skip }, async () => {
+test('CLIENT LIST multi and multi-mem of a client in MULTI', async () => {
   const m = await pair();
   const o = await pair();
   try {
@@ -374,7 +373,7 @@ test('CLIENT LIST multi and multi-mem of a client in MULTI', { skip }, async () 
   }
 });
 
-test('SLOWLOG: slowlog-max-len, argument truncation, commands run by EXEC', { skip }, async () => {
+test('SLOWLOG: slowlog-max-len, argument truncation, commands run by EXEC', async () => {
   const c = await pair();
   try {
     const long = 'x'.repeat(200);

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, freePort, startRedis, startTsdis, type RedisProcess } from '../helpers/servers.js';
+import { RawConn, freePort, startRedis, startTsdis, type RedisProcess } from '../helpers/servers.js';
 import { startChild, type Child } from '../helpers/child.js';
 import { maskedIncr } from '../helpers/aof.js';
 
@@ -193,6 +193,7 @@ test('MIGRATE argument errors (before any connection) match redis-server', { ski
 });
 
 test('MIGRATE every type (with TTLs) tsdis → redis-server, as redis-server → redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const out = await same(t.redis, t.redis, everyType(), [], (port) => [['MIGRATE', H, String(port), '', '0', '5000', 'KEYS', ...EVERY_KEY]], EVERY_KEY, 'every type');
   assert.deepEqual(out.replies, ['+OK\r\n']);
@@ -215,6 +216,7 @@ test('MIGRATE between two tsdis, as between two redis-servers: every type, one k
 });
 
 test('redis-server → tsdis: every type lands as it lands on redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const steps = (port: number): Cmd[] => [['MIGRATE', H, String(port), '', '9', '5000', 'COPY', 'KEYS', ...EVERY_KEY]];
   // the same source (redis-server), two kinds of target
@@ -238,6 +240,7 @@ test('redis-server → tsdis: every type lands as it lands on redis-server', { s
 });
 
 test('MIGRATE REPLACE, BUSYKEY, KEYS with missing keys, partial acknowledgement, wrong db: as redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const keys = ['a', 'b', 'c', 'd', 'e', 'list'];
   const setup: Cmd[] = [['MSET', 'a', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5'], ['RPUSH', 'list', 'x', 'y']];
@@ -267,6 +270,7 @@ test('MIGRATE REPLACE, BUSYKEY, KEYS with missing keys, partial acknowledgement,
 });
 
 test('MIGRATE AUTH and AUTH2: requirepass targets (tsdis and redis-server), an ACL user on redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const keys = ['list', 'k'];
   const setup: Cmd[] = [['RPUSH', 'list', 'a', 'b', 'c', 'd'], ['SET', 'k', 'v']];
@@ -317,6 +321,7 @@ test('MIGRATE AUTH and AUTH2: requirepass targets (tsdis and redis-server), an A
 });
 
 test('MIGRATE to a dead port, to a server that never answers and to itself: the IOERR texts of redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   // Redis's non-blocking connect "succeeds" on a refused port: its first write fails ("writing", after one retry);
   // only what getaddrinfo refuses (an empty host, port -1) fails "connecting"; a port is atoi's, in 16 bits
@@ -360,6 +365,7 @@ test('MIGRATE to a dead port, to a server that never answers and to itself: the 
 });
 
 test('MIGRATE keeps the connection (migrate_cached_sockets), retries once when the target closed it, and releases it after 10 s', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   // fresh sources: no connection cached yet
   const a = await startTsdis();
@@ -407,6 +413,7 @@ test('MIGRATE keeps the connection (migrate_cached_sockets), retries once when t
 });
 
 test('MIGRATE keyspace events: del for each key that moved, as redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const logs: string[] = [];
   for (const port of [d!.tsdis.port, d.redis!.port]) {
@@ -436,6 +443,7 @@ test('MIGRATE keyspace events: del for each key that moved, as redis-server', { 
 });
 
 test('MIGRATE is propagated as DEL of the keys that moved (AOF), as redis-server writes it', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const dirA = fs.mkdtempSync(path.join(tmp, 'aof-a-'));
   const dirB = fs.mkdtempSync(path.join(tmp, 'aof-b-'));
@@ -466,6 +474,7 @@ test('MIGRATE is propagated as DEL of the keys that moved (AOF), as redis-server
 });
 
 test('nothing runs on the source while MIGRATE waits for its target (atomicity), as redis-server', { skip: live }, async () => {
+  d.unrecorded();
   const t = targets();
   const child = await startChild(['--save', ''], tmp);
   const logs: string[][] = [];
@@ -504,6 +513,7 @@ test('nothing runs on the source while MIGRATE waits for its target (atomicity),
 });
 
 test('RESTORE-ASKING restores as RESTORE does on a standalone server', { skip: live }, async () => {
+  d.unrecorded();
   const src = await RawConn.connect(d.redis!.port);
   await src.call('RPUSH', 'l', 'a', 'b');
   const raw = await src.call('DUMP', 'l');
@@ -525,6 +535,7 @@ test('RESTORE-ASKING restores as RESTORE does on a standalone server', { skip: l
 });
 
 test('MIGRATE credentials are redacted in SLOWLOG and MONITOR as far as Redis has parsed them', { skip: live }, async () => {
+  d.unrecorded();
   const p = String(deadPort);
   const cmds: Cmd[] = [
     ['MIGRATE', H, p, 'k', '0', '100', 'AUTH', 'secret1'],

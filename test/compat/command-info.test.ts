@@ -25,10 +25,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { parseTyped, serialize, mapGet, mapDelete, sortMapPairs, type Node } from '../helpers/typed-resp.js';
 
-const d = await Differ.start();
+const d = await Differ.start({ liveOnly: true });
 after(() => d?.stop());
 // (not replayed from golden files yet: these need redis-server running)
 const skip = d.skipUnlessLive;

@@ -9,13 +9,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { encode } from '../helpers/resp.js';
 import { rng } from '../helpers/rng.js';
 
-const d = await Differ.start();
+const d = await Differ.start({ liveOnly: true });
 after(() => d?.stop());
-
 
 const KEYS = ['a', 'b', 'c', 'k:1', 'k:2', 'bin\x00\xff', ''];
 const VALUES = ['', '0', '1', '-1', '42', '007', '3.5', '-0', '1e3', ' 1', 'abc', 'hello world', '9223372036854775807',

@@ -15,10 +15,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, normalize, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { rng } from '../helpers/rng.js';
 
-const d = await Differ.start();
+const d = await Differ.start({ liveOnly: true });
 after(() => d?.stop());
 // (not replayed from golden files yet: these need redis-server running)
 const skip = d.skipUnlessLive;

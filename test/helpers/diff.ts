@@ -39,11 +39,12 @@ export class Differ {
 
   /**
    * Starts tsdis (with the given options) and, when installed, redis-server.
-   * `name` tells two Differs of one test file apart in its golden file.
+   * `name` tells two Differs of one test file apart in its golden file;
+   * `liveOnly` Differs record nothing (their tests skip with skipUnlessLive).
    */
-  static async start(opts: { tsdisConfig?: Record<string, string>; redisArgs?: string[]; name?: string } = {}): Promise<Differ> {
+  static async start(opts: { tsdisConfig?: Record<string, string>; redisArgs?: string[]; name?: string; liveOnly?: boolean } = {}): Promise<Differ> {
     const live = hasRedis();
-    const tape = new Tape(opts.name ?? 'd', live);
+    const tape = new Tape(opts.name ?? 'd', live, opts.liveOnly !== true);
     const tsdis = await startTsdis({ config: { 'enable-debug-command': 'yes', ...opts.tsdisConfig } });
     const redis = live ? await startRedis(['--enable-debug-command', 'yes', ...(opts.redisArgs ?? [])]) : null;
     return new Differ(tsdis, redis, tape, await RawConn.connect(tsdis.port), await TapeConn.open(tape, 0, redis?.port ?? null));
@@ -54,9 +55,17 @@ export class Differ {
     return this.redis !== null;
   }
 
-  /** The skip option of a test that needs a running redis-server. */
+  /**
+   * The skip option of a test that needs a running redis-server; such a
+   * test calls unrecorded() first, so its traffic stays out of the golden file.
+   */
   get skipUnlessLive(): string | false {
     return this.live ? false : SKIP_NO_REDIS;
+  }
+
+  /** Leaves the running test out of the golden file (see skipUnlessLive). */
+  unrecorded(): void {
+    this.tape.omitTest();
   }
 
   /** A new connection to the reference (live, recorded or replayed). */

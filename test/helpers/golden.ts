@@ -101,9 +101,17 @@ export class Tape {
    * `live`: redis-server answers (record when TSDIS_GOLDEN=record);
    * otherwise the tape is read from the golden file under `name`.
    */
+  /** Tests (full names) whose traffic is not recorded: they run against redis-server only. */
+  private unrecorded = new Set<string>();
+
+  /**
+   * `live`: redis-server answers (record when TSDIS_GOLDEN=record, unless
+   * `recordable` is false); otherwise the tape is read from the golden file under `name`.
+   */
   constructor(
     readonly name: string,
     readonly live: boolean,
+    private readonly recordable = true,
   ) {
     const file = goldenPath();
     const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, TestTapes>) : {};
@@ -121,7 +129,7 @@ export class Tape {
     if (this.epoch !== Running.epoch) {
       this.epoch = Running.epoch;
       this.cuts.delete(name);
-      if (this.live && recording()) this.recorded[name] = [];
+      if (this.live && recording() && this.recordable) this.recorded[name] = [];
     }
     return name;
   }
@@ -138,10 +146,16 @@ export class Tape {
     return this.cut().nextConn++;
   }
 
+  /** Leaves the running test out of the golden file (it runs against redis-server only). */
+  omitTest(): void {
+    this.unrecorded.add(this.test);
+  }
+
   /** Appends an event (record mode only). */
   put(conn: number, kind: string, data: unknown, more?: unknown): void {
-    if (!(this.live && recording())) return;
+    if (!(this.live && recording() && this.recordable)) return;
     const t = this.test;
+    if (this.unrecorded.has(t)) return;
     (this.recorded[t] ??= []).push(more === undefined ? [conn, kind, data] : [conn, kind, data, more]);
   }
 
@@ -181,7 +195,8 @@ export class Tape {
 
   /** Writes this tape's recorded tests into the golden file, keeping the other Differs' and tests' entries. */
   save(): void {
-    if (!(this.live && recording()) || Object.keys(this.recorded).length === 0) return;
+    for (const t of this.unrecorded) delete this.recorded[t];
+    if (!(this.live && recording() && this.recordable) || Object.keys(this.recorded).length === 0) return;
     const file = goldenPath();
     const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, TestTapes>) : {};
     const mine = { ...(all[this.name] ?? {}), ...this.recorded };

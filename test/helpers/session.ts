@@ -90,8 +90,9 @@ export class Session {
 
 /**
  * Runs the scenario on both servers (one after the other, each FLUSHALLed
- * and given the `reset` commands first) and compares the transcripts. Set
- * env `envFlag` to print redis's transcript.
+ * and given the `reset` commands first) and compares the transcripts; without
+ * redis-server, its transcript comes from the golden file. Set env `envFlag`
+ * to print redis's transcript.
  */
 export async function sameTranscript(d: Differ, scn: Scenario, envFlag = 'SCENARIO_TRANSCRIPTS', reset: string[][] = []): Promise<void> {
   const run = async (port: number, reference: boolean): Promise<string[]> => {

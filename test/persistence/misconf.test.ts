@@ -10,9 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
 
-const d = await Differ.start();
+const d = await Differ.start({ liveOnly: true });
 after(() => d?.stop());
 // (not replayed from golden files yet: these need redis-server running)
 const skip = d.skipUnlessLive;
