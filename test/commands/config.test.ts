@@ -314,7 +314,7 @@ test('Config: values beyond 2^53 are shown exactly; immutable parameters can be 
 // (its commands hold a temp dir's name: run against redis-server only)
 test('CONFIG SET of protected parameters (dir, dbfilename) when enable-protected-configs allows it', { skip: d.skipUnlessLive }, async () => {
   d.unrecorded();
-  const p = await Differ.start({ tsdisConfig: { 'enable-protected-configs': 'yes' }, redisArgs: ['--enable-protected-configs', 'yes'], name: 'protected' });
+  const p = await Differ.start({ tsdisConfig: { 'enable-protected-configs': 'yes' }, redisArgs: ['--enable-protected-configs', 'yes'], name: 'protected', liveOnly: true });
   const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-dir-')));
   try {
     fs.mkdirSync(path.join(tmp, 'sub'));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
 
 const d = await Differ.start();
-const loadable = await Differ.start({ tsdisConfig: { 'enable-module-command': 'yes' }, redisArgs: ['--enable-module-command', 'yes'] });
+const loadable = await Differ.start({ tsdisConfig: { 'enable-module-command': 'yes' }, redisArgs: ['--enable-module-command', 'yes'], name: 'loadable' });
 after(async () => {
   await d?.stop();
   await loadable?.stop();

@@ -374,7 +374,8 @@ test('DEBUG: OBJECT, SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL, POPULATE, ERROR, errors
   await d!.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
 });
 
-test('DEBUG refused unless enable-debug-command allows it', async () => {
+// (a redis-server of its own: against redis-server only)
+test('DEBUG refused unless enable-debug-command allows it', { skip: d.skipUnlessLive }, async () => {
   const t = await startTsdis();
   const r = await startRedis();
   const tl = await startTsdis({ config: { 'enable-debug-command': 'local' } });
@@ -401,7 +402,8 @@ test('DEBUG refused unless enable-debug-command allows it', async () => {
   }
 });
 
-test('SHUTDOWN: errors match, then it closes the server without a reply', async () => {
+// (a redis-server of its own: against redis-server only)
+test('SHUTDOWN: errors match, then it closes the server without a reply', { skip: d.skipUnlessLive }, async () => {
   const t = await startTsdis();
   const r = await startRedis();
   try {

@@ -72,6 +72,8 @@ export function goldenPath(): string {
 class Running {
   static stack: string[] = [];
   static epoch = 0;
+  /** The names of the Tapes made in this process (one per Differ, unique per test file). */
+  static tapes = new Set<string>();
   private static installed = false;
   static install(): void {
     if (Running.installed) return;
@@ -113,6 +115,8 @@ export class Tape {
     readonly live: boolean,
     private readonly recordable = true,
   ) {
+    if (Running.tapes.has(name)) throw new Error(`two Differs named '${name}' in one test file: give Differ.start() a name`);
+    Running.tapes.add(name);
     const file = goldenPath();
     const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, TestTapes>) : {};
     this.tests = all[name] ?? {};

@@ -64,7 +64,7 @@ test('redis.sha1hex, redis.log, redis.setresp, error_reply, status_reply: argume
 
 test('math.random draws Redis\'s sequence; randomseed reseeds it', async () => {
   // a fresh pair of servers: Redis's generator starts from its fixed seed
-  const e = await Differ.start();
+  const e = await Differ.start({ name: 'fresh' });
   try {
     await e!.same([
       ev('return tostring(math.random())'),
