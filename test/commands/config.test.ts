@@ -236,7 +236,9 @@ const CONF = [
   '',
 ].join('\n');
 
-test('CONFIG REWRITE rewrites the config file as redis-server does', async () => {
+// (a redis-server of its own, with a config file: against redis-server only)
+test('CONFIG REWRITE rewrites the config file as redis-server does', { skip: d.skipUnlessLive }, async () => {
+  d.unrecorded();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-rewrite-'));
   const fileA = path.join(tmp, 'tsdis.conf');
   const fileB = path.join(tmp, 'redis.conf');

@@ -6,8 +6,10 @@
  * through a TapeConn, which in the live run talks to redis-server (and, when
  * TSDIS_GOLDEN=record, writes what it sent and read into the tape), and in
  * the replay run (no redis-server) answers from the tape. The tape is cut
- * per test (node:test's full name, taken from a beforeEach/afterEach pair the
- * Differ registers) so that running a subset of the tests still replays.
+ * per test (node:test's full name, from beforeEach/afterEach hooks on the root
+ * test that the first Tape of a file installs) so that running a subset of
+ * the tests still replays. Replay checks each command against the recorded
+ * one: a test changed since the recording fails and says to re-record.
  *
  * File: test/golden/<dir>/<file>.json (e.g. test/golden/commands/string.json
  * for test/commands/string.test.ts), one object per Differ name, one entry
@@ -24,7 +26,8 @@
  *   T  a whole transcript (sameTranscript), V a value computed on the reference
  * Written by `npm run golden:record` (scripts/record-golden.mjs); the files
  * hold no timestamps, ports or random values: the tests compare those by a
- * view, and only the view is recorded.
+ * view, and only the view is recorded. Replies over 300 bytes that
+ * Differ.same compares exactly are kept as digests (digest()).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
