@@ -9,7 +9,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { startTsdis } from '../helpers/servers.js';
 import { BUFFER_MIN, storedStr } from '../../src/keyspace/value.js';
 
 const d = await Differ.start();
@@ -61,7 +61,7 @@ test('SET, MSET, GETSET, SETEX and RESTORE store big values as Buffers; small on
   }
 });
 
-test('string commands on values around 16 KB answer as redis-server does', { skip: d ? false : SKIP_NO_REDIS }, async () => {
+test('string commands on values around 16 KB answer as redis-server does', async () => {
   const dd = d!;
   for (const n of [BUFFER_MIN - 1, BUFFER_MIN, 40000]) {
     const v = bytes(n, n & 7);

@@ -7,14 +7,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, startTsdis, RawConn } from '../helpers/servers.js';
+import { startTsdis, RawConn } from '../helpers/servers.js';
 import { both, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
-test('SETBIT and GETBIT', { skip }, async () => {
+test('SETBIT and GETBIT', async () => {
   await both(d!, [
     ['SETBIT', 'b', '7', '1'], ['GET', 'b'], ['SETBIT', 'b', '7', '1'], ['SETBIT', 'b', '7', '0'], ['GETBIT', 'b', '7'],
     ['SETBIT', 'b', '100', '1'], ['STRLEN', 'b'], ['GETBIT', 'b', '100'], ['GETBIT', 'b', '101'], ['GETBIT', 'b', '100000'],
@@ -29,7 +28,7 @@ test('SETBIT and GETBIT', { skip }, async () => {
   ]);
 });
 
-test('BITCOUNT', { skip }, async () => {
+test('BITCOUNT', async () => {
   await both(d!, [
     ['SET', 'k', 'foobar'], ['BITCOUNT', 'k'], ['BITCOUNT', 'k', '0', '0'], ['BITCOUNT', 'k', '1', '1'], ['BITCOUNT', 'k', '1', '1', 'BYTE'],
     ['BITCOUNT', 'k', '5', '30', 'BIT'], ['BITCOUNT', 'k', '0', '-1', 'bit'], ['BITCOUNT', 'k', '-1', '-1'], ['BITCOUNT', 'k', '-2', '-5'],
@@ -45,7 +44,7 @@ test('BITCOUNT', { skip }, async () => {
   ]);
 });
 
-test('BITPOS', { skip }, async () => {
+test('BITPOS', async () => {
   await both(d!, [
     ['SET', 'k', Buffer.from([0xff, 0xf0, 0x00])], ['BITPOS', 'k', '0'], ['BITPOS', 'k', '1'], ['BITPOS', 'k', '0', '2'],
     ['BITPOS', 'k', '1', '2'], ['BITPOS', 'k', '1', '1'], ['BITPOS', 'k', '0', '0', '0'], ['BITPOS', 'k', '0', '0', '-1'],
@@ -63,7 +62,7 @@ test('BITPOS', { skip }, async () => {
   ]);
 });
 
-test('BITOP', { skip }, async () => {
+test('BITOP', async () => {
   await both(d!, [
     ['SET', 'a', 'foobar'], ['SET', 'b', 'abcdef'], ['SET', 'c', 'xyz'],
     ['BITOP', 'AND', 'd', 'a', 'b'], ['GET', 'd'], ['BITOP', 'or', 'd', 'a', 'c'], ['GET', 'd'], ['BITOP', 'XOR', 'd', 'a', 'b', 'c'], ['GET', 'd'],
@@ -76,7 +75,7 @@ test('BITOP', { skip }, async () => {
   ]);
 });
 
-test('BITFIELD and BITFIELD_RO', { skip }, async () => {
+test('BITFIELD and BITFIELD_RO', async () => {
   await both(d!, [
     ['BITFIELD', 'k', 'SET', 'i8', '0', '100', 'GET', 'i8', '0', 'INCRBY', 'i8', '0', '100', 'GET', 'u8', '0'], ['GET', 'k'],
     ['BITFIELD', 'k', 'OVERFLOW', 'SAT', 'INCRBY', 'i8', '0', '100', 'INCRBY', 'i8', '0', '-1000', 'OVERFLOW', 'FAIL', 'INCRBY', 'i8', '0', '-1'],
@@ -108,7 +107,7 @@ test('BITFIELD and BITFIELD_RO', { skip }, async () => {
   ]);
 });
 
-test('random bitmap sequences match', { skip }, async () => {
+test('random bitmap sequences match', async () => {
   let seed = 12345;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
   const int = () => String(rnd(2) ? rnd(70) - 35 : rnd(400) - 200);
@@ -130,7 +129,7 @@ test('random bitmap sequences match', { skip }, async () => {
   await both(d!, steps);
 });
 
-test('bit offsets at the proto-max-bulk-len limit', { skip }, async () => {
+test('bit offsets at the proto-max-bulk-len limit', async () => {
   try {
     await both(d!, [
       ['CONFIG', 'SET', 'proto-max-bulk-len', '1048576'],

@@ -10,20 +10,18 @@
  */
 import { test, after } from 'node:test';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
 import { sameTranscript, type Scenario } from '../helpers/session.js';
 import { encode } from '../helpers/resp.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** Runs the scenario on both servers and compares transcripts (BLOCKING_TRANSCRIPTS=1 prints redis's). */
 const same = (scn: Scenario): Promise<void> => sameTranscript(d!, scn, 'BLOCKING_TRANSCRIPTS');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('clients blocked on a key are served first come first served', { skip }, async () => {
+test('clients blocked on a key are served first come first served', async () => {
   await same(async (s) => {
     const [c1, c2, c3, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
     s.send(c1, 'BLPOP', 'k', '0');
@@ -43,7 +41,7 @@ test('clients blocked on a key are served first come first served', { skip }, as
   });
 });
 
-test('timeouts, fractional and in RESP3; 0 waits until served', { skip }, async () => {
+test('timeouts, fractional and in RESP3; 0 waits until served', async () => {
   await same(async (s) => {
     const [c1, c2, c3, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
     await s.call(c2, 'c2', 'HELLO', '3').then(() => (s.log[s.log.length - 1] = 'hello'));
@@ -63,7 +61,7 @@ test('timeouts, fractional and in RESP3; 0 waits until served', { skip }, async 
   });
 });
 
-test('LMOVE and BLMOVE chains wake each waiter in turn', { skip }, async () => {
+test('LMOVE and BLMOVE chains wake each waiter in turn', async () => {
   await same(async (s) => {
     const [c1, c2, c3, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
     s.send(c1, 'BLMOVE', 'a', 'b', 'LEFT', 'RIGHT', '0');
@@ -94,7 +92,7 @@ test('LMOVE and BLMOVE chains wake each waiter in turn', { skip }, async () => {
   });
 });
 
-test('RENAME, COPY, MOVE and SWAPDB onto a waited key wake it; other types do not', { skip }, async () => {
+test('RENAME, COPY, MOVE and SWAPDB onto a waited key wake it; other types do not', async () => {
   await same(async (s) => {
     const [c1, c2, w] = [await s.conn(), await s.conn(), await s.conn()];
     s.send(c1, 'BLPOP', 'k', '0');
@@ -126,7 +124,7 @@ test('RENAME, COPY, MOVE and SWAPDB onto a waited key wake it; other types do no
   });
 });
 
-test('a client that disconnects while blocked leaves nothing behind', { skip }, async () => {
+test('a client that disconnects while blocked leaves nothing behind', async () => {
   await same(async (s) => {
     const [c1, c2, w] = [await s.conn(), await s.conn(), await s.conn()];
     s.send(c1, 'BLPOP', 'k', '0');
@@ -142,7 +140,7 @@ test('a client that disconnects while blocked leaves nothing behind', { skip }, 
   });
 });
 
-test('CLIENT UNBLOCK as a timeout or an error; blocked_clients and flags', { skip }, async () => {
+test('CLIENT UNBLOCK as a timeout or an error; blocked_clients and flags', async () => {
   await same(async (s) => {
     const [c1, w] = [await s.conn(), await s.conn()];
     const id = /:(\d+)/.exec(await c1.call('CLIENT', 'ID'))![1]!;
@@ -171,7 +169,7 @@ test('CLIENT UNBLOCK as a timeout or an error; blocked_clients and flags', { ski
   });
 });
 
-test('pipelined commands after a blocking one wait for it', { skip }, async () => {
+test('pipelined commands after a blocking one wait for it', async () => {
   await same(async (s) => {
     const [c1, w] = [await s.conn(), await s.conn()];
     c1.write(Buffer.concat([encode(['BLPOP', 'k', '0']), encode(['RPUSH', 'after', '1']), encode(['PING'])]));
@@ -190,7 +188,7 @@ test('pipelined commands after a blocking one wait for it', { skip }, async () =
   });
 });
 
-test('BZPOPMIN, BZPOPMAX and BZMPOP block and are woken by ZADD', { skip }, async () => {
+test('BZPOPMIN, BZPOPMAX and BZMPOP block and are woken by ZADD', async () => {
   await same(async (s) => {
     const [c1, c2, c3, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
     await s.call(c3, 'c3', 'HELLO', '3').then(() => (s.log[s.log.length - 1] = 'hello'));

@@ -6,12 +6,11 @@
  */
 import { test, after } from 'node:test';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 
-test('CLUSTER and the cluster connection commands on a standalone server', { skip: d ? false : SKIP_NO_REDIS }, async () => {
+test('CLUSTER and the cluster connection commands on a standalone server', async () => {
   for (const resp of ['2', '3']) {
     await d!.both(['HELLO', resp]);
     await d!.same([

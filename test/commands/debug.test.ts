@@ -8,15 +8,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, createServer, RawConn } from '../helpers/servers.js';
+import { createServer, RawConn } from '../helpers/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
-test('DEBUG subcommands for Redis\'s tests answer as redis-server', { skip }, async () => {
+test('DEBUG subcommands for Redis\'s tests answer as redis-server', async () => {
   await d!.reset();
   await d!.same([
     ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1b'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
@@ -33,7 +32,7 @@ test('DEBUG subcommands for Redis\'s tests answer as redis-server', { skip }, as
   ]);
 });
 
-test('DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: a payload with a wrong CRC restores', { skip }, async () => {
+test('DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: a payload with a wrong CRC restores', async () => {
   await d!.reset();
   await d!.both(['SET', 'k', 'hello']);
   const [dump] = await d!.both(['DUMP', 'k']);
@@ -61,7 +60,7 @@ test('DEBUG PAUSE-CRON 1 stops the active expire cycle; lazy expiry still applie
   try {
     assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '1'), 'OK');
     for (let i = 0; i < 20; i++) await srv.call('SET', `k${i}`, 'v', 'PX', '1');
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 60)); // (six cron periods at hz 100 in which nothing may expire)
     assert.equal(await srv.call('DBSIZE'), 20, 'nothing expired by the cron');
     assert.equal(await srv.call('GET', 'k0'), null);
     assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '0'), 'OK');
@@ -72,7 +71,7 @@ test('DEBUG PAUSE-CRON 1 stops the active expire cycle; lazy expiry still applie
   }
 });
 
-test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE-REPL-ID gives a new replication id', { skip }, async () => {
+test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE-REPL-ID gives a new replication id', async () => {
   await d!.reset();
   const script = "return type(redis.call('client','id'))";
   await d!.same([
@@ -89,10 +88,11 @@ test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE
   assert.notEqual(now, before);
 });
 
-test('reply buffer sizing as Redis: an idle client shrinks to 1 KB, a busy one grows back to 16 KB (rbs/rbp, DEBUG REPLYBUFFER, INFO reply_buffer_*)', { skip }, async () => {
+test('reply buffer sizing as Redis: an idle client shrinks to 1 KB, a busy one grows back to 16 KB (rbs/rbp, DEBUG REPLYBUFFER, INFO reply_buffer_*)', async () => {
   await d!.reset();
   const rbs = (line: string) => Number(/ rbs=(\d+)/.exec(line)![1]);
-  for (const port of [d!.tsdis.port, d!.redis.port]) {
+  // (absolute figures, checked on the reference too when it runs; polled, so not replayed)
+  for (const port of d.live ? [d.tsdis.port, d.redis!.port] : [d.tsdis.port]) {
     const r = await RawConn.connect(port);
     const tc = await RawConn.connect(port);
     const info = async () => (await tc.call('CLIENT', 'INFO')) as string;

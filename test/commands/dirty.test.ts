@@ -8,16 +8,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS, RawConn } from '../helpers/servers.js';
+import { RawConn } from '../helpers/servers.js';
+import { viewOf, type Conn } from '../helpers/golden.js';
 import { encode } from '../helpers/resp.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** rdb_changes_since_last_save on one connection. */
-async function dirty(c: RawConn): Promise<number> {
-  return Number(/rdb_changes_since_last_save:(\d+)/.exec(await c.call('INFO', 'persistence'))![1]);
+async function dirty(c: Conn): Promise<number> {
+  return viewOf(c, (info) => Number(/rdb_changes_since_last_save:(\d+)/.exec(info)![1]), 'INFO', 'persistence');
 }
 
 const CMDS: Cmd[] = [
@@ -38,7 +38,7 @@ const CMDS: Cmd[] = [
   ['FLUSHDB'], ['SET', 'x', '1'], ['FLUSHALL'], ['FLUSHALL'],
 ];
 
-test('each command moves the dirty counter as redis-server does', { skip }, async () => {
+test('each command moves the dirty counter as redis-server does', async () => {
   await d!.reset();
   const diffs: string[] = [];
   for (const cmd of CMDS) {
@@ -50,7 +50,7 @@ test('each command moves the dirty counter as redis-server does', { skip }, asyn
   assert.deepEqual(diffs, []);
 });
 
-test('FLUSHALL with save points resets the dirty counter to 0 (the save), as Redis', { skip }, async () => {
+test('FLUSHALL with save points resets the dirty counter to 0 (the save), as Redis', async () => {
   await d!.reset();
   for (const c of [d!.a, d!.b]) {
     assert.equal(await c.call('CONFIG', 'SET', 'save', '3600 1 300 100 60 10000'), '+OK\r\n');
@@ -61,7 +61,7 @@ test('FLUSHALL with save points resets the dirty counter to 0 (the save), as Red
   }
 });
 
-test('served BLPOP and BLMOVE count the push and their pop (Redis 7.2: +2)', { skip }, async () => {
+test('served BLPOP and BLMOVE count the push and their pop (Redis 7.2: +2)', async () => {
   // Redis 7.2.4's "BLPOP/BLMOVE should increase dirty" (7.0 counted the push only)
   const c = await RawConn.connect(d!.tsdis.port);
   const rd = await RawConn.connect(d!.tsdis.port);

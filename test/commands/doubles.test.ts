@@ -23,12 +23,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 import type { RespValue } from '../../src/protocol/decoder.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** The exact decimal text of m · 2^e (e < 0). */
 function exact(m: bigint, e: number): string {
@@ -216,7 +215,7 @@ function label(cmd: Cmd): string {
 }
 
 for (const fam of FAMILIES) {
-  test(`doubles through ${fam.name}`, { skip }, async () => {
+  test(`doubles through ${fam.name}`, async () => {
     await d!.reset();
     for (const c of SETUP) await d!.both(c);
     const bad: string[] = [];

@@ -7,12 +7,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { both as runBoth, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** Runs steps in RESP2 then RESP3 from a flushed db; a step may start with a mode ('sorted', 'shape'). */
 async function both(steps: Step[]): Promise<void> {
@@ -21,7 +20,7 @@ async function both(steps: Step[]): Promise<void> {
 
 const long = 'x'.repeat(65);
 
-test('HSET HGET HMGET HMSET HSETNX HLEN HSTRLEN HEXISTS and their errors', { skip }, async () => {
+test('HSET HGET HMGET HMSET HSETNX HLEN HSTRLEN HEXISTS and their errors', async () => {
   await both([
     ['HSET', 'h', 'a', '1'], ['HSET', 'h', 'a', '2', 'b', '3'], ['HGET', 'h', 'a'], ['HGET', 'h', 'zz'], ['HGET', 'no', 'a'],
     ['HSET', 'h'], ['HSET', 'h', 'a'], ['HSET', 'h', 'a', '1', 'b'], ['HMSET', 'h', 'c', '4', 'd', '5'], ['HMSET', 'h', 'c'],
@@ -37,7 +36,7 @@ test('HSET HGET HMGET HMSET HSETNX HLEN HSTRLEN HEXISTS and their errors', { ski
   ]);
 });
 
-test('HGETALL HKEYS HVALS keep listpack order; HDEL deletes an emptied hash', { skip }, async () => {
+test('HGETALL HKEYS HVALS keep listpack order; HDEL deletes an emptied hash', async () => {
   await both([
     ['HSET', 'h', 'z', '1', 'a', '2', 'm', '3', '10', '4'], ['HGETALL', 'h'], ['HKEYS', 'h'], ['HVALS', 'h'],
     ['HGETALL', 'no'], ['HKEYS', 'no'], ['HVALS', 'no'], ['HDEL', 'h', 'a', 'zz', 'a'], ['HGETALL', 'h'],
@@ -46,7 +45,7 @@ test('HGETALL HKEYS HVALS keep listpack order; HDEL deletes an emptied hash', { 
   ]);
 });
 
-test('HINCRBY and HINCRBYFLOAT: formatting, overflow and errors', { skip }, async () => {
+test('HINCRBY and HINCRBYFLOAT: formatting, overflow and errors', async () => {
   await both([
     ['HINCRBY', 'h', 'a', '5'], ['HINCRBY', 'h', 'a', '-7'], ['HINCRBY', 'h', 'a', 'x'], ['HINCRBY', 'h', 'a', '1.5'],
     ['HSET', 'h', 's', 'abc', 'sp', ' 1', 'big', '9223372036854775807', 'neg', '-9223372036854775808', 'f', '1.5'],
@@ -63,7 +62,7 @@ test('HINCRBY and HINCRBYFLOAT: formatting, overflow and errors', { skip }, asyn
   ]);
 });
 
-test('encodings: listpack to hashtable at the thresholds and through CONFIG SET', { skip }, async () => {
+test('encodings: listpack to hashtable at the thresholds and through CONFIG SET', async () => {
   const fill = (key: string, n: number): Cmd => ['HSET', key, ...Array.from({ length: n }, (_, i) => ['f' + i, 'v' + i]).flat()];
   await both([
     ['CONFIG', 'GET', 'hash-max-listpack-entries'], ['CONFIG', 'GET', 'hash-max-listpack-value'],
@@ -82,7 +81,7 @@ test('encodings: listpack to hashtable at the thresholds and through CONFIG SET'
   ]);
 });
 
-test('hashtable hashes: every command (unordered replies compared sorted)', { skip }, async () => {
+test('hashtable hashes: every command (unordered replies compared sorted)', async () => {
   const big: Cmd = ['HSET', 'h', ...Array.from({ length: 600 }, (_, i) => ['k' + i, String(i)]).flat()];
   await both([
     big, ['OBJECT', 'ENCODING', 'h'], ['HLEN', 'h'], ['HGET', 'h', 'k7'], ['HMGET', 'h', 'k1', 'no', 'k599'],
@@ -93,7 +92,7 @@ test('hashtable hashes: every command (unordered replies compared sorted)', { sk
   ]);
 });
 
-test('HRANDFIELD: counts, WITHVALUES, errors (random replies by shape)', { skip }, async () => {
+test('HRANDFIELD: counts, WITHVALUES, errors (random replies by shape)', async () => {
   await both([
     ['HRANDFIELD', 'no'], ['HRANDFIELD', 'no', '3'], ['HRANDFIELD', 'no', '3', 'WITHVALUES'], ['HRANDFIELD', 'no', 'x'],
     ['HSET', 'h', 'a', '1', 'b', '2', 'c', '3'], ['shape', 'HRANDFIELD', 'h'], ['HRANDFIELD', 'h', '0'], ['HRANDFIELD', 'h', '0', 'WITHVALUES'],
@@ -121,7 +120,7 @@ test('HRANDFIELD: counts, WITHVALUES, errors (random replies by shape)', { skip 
   await d!.reset();
 });
 
-test('HSCAN: small hashes in one call, errors, MATCH, COUNT; a full scan of a hashtable', { skip }, async () => {
+test('HSCAN: small hashes in one call, errors, MATCH, COUNT; a full scan of a hashtable', async () => {
   await both([
     ['HSCAN', 'no', '0'], ['HSCAN', 'no', '0', 'COUNT', '0'], ['HSCAN', 'no', 'x'],
     ['HSET', 'h', 'a1', '1', 'b1', '2', 'a2', '3'], ['HSCAN', 'h', '0'], ['HSCAN', 'h', '0', 'MATCH', 'a*'], ['HSCAN', 'h', '5', 'COUNT', '1'],
@@ -146,7 +145,7 @@ test('HSCAN: small hashes in one call, errors, MATCH, COUNT; a full scan of a ha
   await d!.reset();
 });
 
-test('keyspace integration: TYPE, OBJECT ENCODING, SCAN TYPE, COPY, RENAME, keyspace events', { skip }, async () => {
+test('keyspace integration: TYPE, OBJECT ENCODING, SCAN TYPE, COPY, RENAME, keyspace events', async () => {
   await both([
     ['HSET', 'h', 'a', '1'], ['TYPE', 'h'], ['SET', 'str', 'x'], ['SCAN', '0', 'TYPE', 'hash'], ['COPY', 'h', 'h2'],
     ['HSET', 'h2', 'b', '2'], ['HGETALL', 'h'], ['HGETALL', 'h2'], ['OBJECT', 'ENCODING', 'h2'], ['RENAME', 'h2', 'h3'],

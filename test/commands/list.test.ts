@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 import { both, sevenTwo } from './strdiff.js';
 
 /**
@@ -19,9 +19,8 @@ const LISTPACK = '$8\r\nlistpack\r\n';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
-test('push, pop, length, range, encodings', { skip }, async () => {
+test('push, pop, length, range, encodings', async () => {
   await both(d!, [
     ['LPUSH', 'l', 'a', 'b', 'c'], ['RPUSH', 'l', '1', '2', '-0', '007', '9223372036854775808'], ['LRANGE', 'l', '0', '-1'],
     ['LLEN', 'l'], ['LLEN', 'nokey'], sevenTwo(LISTPACK, 'OBJECT', 'ENCODING', 'l'), ['TYPE', 'l'],
@@ -39,7 +38,7 @@ test('push, pop, length, range, encodings', { skip }, async () => {
   ]);
 });
 
-test('LRANGE and LINDEX indexes', { skip }, async () => {
+test('LRANGE and LINDEX indexes', async () => {
   const idx = ['0', '1', '-1', '-2', '4', '5', '6', '-6', '-7', '100', '-100', '9223372036854775807', '-9223372036854775808'];
   const steps: (string | Buffer)[][] = [['RPUSH', 'l', 'a', 'b', 'c', 'd', 'e']];
   for (const a of idx) {
@@ -51,7 +50,7 @@ test('LRANGE and LINDEX indexes', { skip }, async () => {
   await both(d!, steps);
 });
 
-test('LSET LINSERT LREM LTRIM', { skip }, async () => {
+test('LSET LINSERT LREM LTRIM', async () => {
   await both(d!, [
     ['RPUSH', 'l', 'a', 'b', 'a', 'c', 'a', '1', '01'], ['LSET', 'l', '0', 'A'], ['LSET', 'l', '-1', 'Z'], ['LSET', 'l', '7', 'x'],
     ['LSET', 'l', '-8', 'x'], ['LSET', 'l', 'x', 'y'], ['LSET', 'nokey', '0', 'x'], ['LSET', 'nokey', 'x', 'x'], ['LRANGE', 'l', '0', '-1'],
@@ -71,7 +70,7 @@ test('LSET LINSERT LREM LTRIM', { skip }, async () => {
   ]);
 });
 
-test('LPOS', { skip }, async () => {
+test('LPOS', async () => {
   await both(d!, [
     ['RPUSH', 'l', 'a', 'b', 'c', 'a', 'b', 'a', '1', '1'],
     ['LPOS', 'l', 'a'], ['LPOS', 'l', 'b'], ['LPOS', 'l', 'z'], ['LPOS', 'l', '1'], ['LPOS', 'l', 'a', 'RANK', '2'], ['LPOS', 'l', 'a', 'RANK', '-1'],
@@ -90,7 +89,7 @@ test('LPOS', { skip }, async () => {
   ]);
 });
 
-test('LMOVE RPOPLPUSH LMPOP', { skip }, async () => {
+test('LMOVE RPOPLPUSH LMPOP', async () => {
   await both(d!, [
     ['RPUSH', 'a', '1', '2', '3'], ['LMOVE', 'a', 'b', 'LEFT', 'RIGHT'], ['LMOVE', 'a', 'b', 'right', 'left'], ['LRANGE', 'b', '0', '-1'],
     ['LMOVE', 'a', 'a', 'LEFT', 'RIGHT'], ['LRANGE', 'a', '0', '-1'], ['LMOVE', 'a', 'b', 'LEFT', 'LEFT'], ['EXISTS', 'a'],
@@ -111,7 +110,7 @@ test('LMOVE RPOPLPUSH LMPOP', { skip }, async () => {
   ]);
 });
 
-test('blocking commands that need not block, and their argument errors', { skip }, async () => {
+test('blocking commands that need not block, and their argument errors', async () => {
   await both(d!, [
     ['RPUSH', 'a', '1', '2', '3'], ['BLPOP', 'nokey', 'a', '0'], ['BRPOP', 'a', 'nokey', '1'], ['BLPOP', 'a', '0.5'],
     ['BLPOP', 'a', 'x'], ['BLPOP', 'a', '-1'], ['BLPOP', 'a', ''],
@@ -129,14 +128,14 @@ test('blocking commands that need not block, and their argument errors', { skip 
   ]);
 });
 
-test('blocking commands time out with the right null', { skip }, async () => {
+test('blocking commands time out with the right null', async () => {
   await both(d!, [
     ['BLPOP', 'nokey', '0.01'], ['BRPOP', 'nokey', 'other', '0.01'], ['BLMOVE', 'nokey', 'b', 'LEFT', 'LEFT', '0.01'],
     ['BRPOPLPUSH', 'nokey', 'b', '0.01'], ['BLMPOP', '0.01', '1', 'nokey', 'LEFT'],
   ]);
 });
 
-test('COPY, RENAME and MOVE of lists keep them independent', { skip }, async () => {
+test('COPY, RENAME and MOVE of lists keep them independent', async () => {
   await both(d!, [
     ['RPUSH', 'a', '1', '2', '3'], ['COPY', 'a', 'b'], ['RPUSH', 'b', '4'], ['LRANGE', 'a', '0', '-1'], ['LRANGE', 'b', '0', '-1'],
     sevenTwo(LISTPACK, 'OBJECT', 'ENCODING', 'b'), ['RENAME', 'b', 'c'], ['LRANGE', 'c', '0', '-1'], ['MOVE', 'c', '1'], ['SELECT', '1'], ['LPOP', 'c'],
@@ -144,7 +143,7 @@ test('COPY, RENAME and MOVE of lists keep them independent', { skip }, async () 
   ]);
 });
 
-test('long lists: middle access and changes across chunks, COPY independence', { skip }, async () => {
+test('long lists: middle access and changes across chunks, COPY independence', async () => {
   const many = (p: string, n: number) => Array.from({ length: n }, (_, i) => (i % 7 === 0 ? String(i) : p + i));
   const steps: (string | Buffer)[][] = [
     ['RPUSH', 'l', ...many('r', 700)], ['LPUSH', 'l', ...many('l', 500)], ['LLEN', 'l'],

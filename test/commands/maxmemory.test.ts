@@ -27,7 +27,6 @@ import { decode } from '../helpers/diff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** Every scenario starts with no limit and the default policy. */
 const RESET = [
@@ -47,7 +46,7 @@ async function infoFields(s: Parameters<Scenario>[0], c: RawConn, label: string,
   s.log.push(`${label}: ${vals.join(' ')}`);
 }
 
-test('noeviction over the limit: denyoom commands get -OOM; reads, deletes and other writes run', { skip }, async () => {
+test('noeviction over the limit: denyoom commands get -OOM; reads, deletes and other writes run', async () => {
   await same(async (s) => {
     const c = await s.conn();
     await s.call(c, 'set', 'SET', 'a', '1');
@@ -79,7 +78,7 @@ test('noeviction over the limit: denyoom commands get -OOM; reads, deletes and o
   });
 });
 
-test('MULTI out of memory: queued commands refused, EXEC aborts; EXEC of a denyoom queue refused; reads only run', { skip }, async () => {
+test('MULTI out of memory: queued commands refused, EXEC aborts; EXEC of a denyoom queue refused; reads only run', async () => {
   await same(async (s) => {
     const c = await s.conn();
     const ctl = await s.conn();
@@ -116,7 +115,7 @@ test('MULTI out of memory: queued commands refused, EXEC aborts; EXEC of a denyo
   });
 });
 
-test('scripts out of memory: EVAL until its first write, shebang flags, FCALL by function flags', { skip }, async () => {
+test('scripts out of memory: EVAL until its first write, shebang flags, FCALL by function flags', async () => {
   await same(async (s) => {
     const c = await s.conn();
     await s.call(c, 'set', 'SET', 'a', '1');
@@ -202,12 +201,12 @@ function evictAllScenario(policy: string): Scenario {
 }
 
 for (const policy of ['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']) {
-  test(`${policy} over the limit: evicts every key it may (in every db), then -OOM; evicted events and evicted_keys`, { skip }, async () => {
+  test(`${policy} over the limit: evicts every key it may (in every db), then -OOM; evicted events and evicted_keys`, async () => {
     await same(evictAllScenario(policy));
   });
 }
 
-test('CONFIG SET maxmemory below the usage evicts at once (the eviction timer), with no command after it', { skip }, async () => {
+test('CONFIG SET maxmemory below the usage evicts at once (the eviction timer), with no command after it', async () => {
   await same(async (s) => {
     const c = await s.conn();
     for (let i = 0; i < 50; i++) await s.call(c, `set ${i}`, 'SET', `k${i}`, 'v');

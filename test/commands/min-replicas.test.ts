@@ -8,12 +8,11 @@
  */
 import { test, after } from 'node:test';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 
-test('min-replicas-to-write without replicas refuses writes (NOREPLICAS), commands and scripts', { skip: d ? false : SKIP_NO_REDIS }, async () => {
+test('min-replicas-to-write without replicas refuses writes (NOREPLICAS), commands and scripts', async () => {
   await d!.reset();
   const lib = "#!lua name=mr\nredis.register_function{function_name='w', callback=function() return redis.call('set', 'x', 2) end}\nredis.register_function{function_name='r', callback=function() return redis.call('get', 'x') end, flags={'no-writes'}}";
   await d!.same([

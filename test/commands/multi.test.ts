@@ -10,17 +10,16 @@
  */
 import { test, after } from 'node:test';
 import { Differ } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { sameTranscript, type Scenario } from '../helpers/session.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 const same = (scn: Scenario): Promise<void> => sameTranscript(d!, scn, 'MULTI_TRANSCRIPTS');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('queueing, EXEC replies, errors outside MULTI, nesting, empty EXEC', { skip }, async () => {
+test('queueing, EXEC replies, errors outside MULTI, nesting, empty EXEC', async () => {
   await same(async (s) => {
     const c = await s.conn();
     await s.call(c, 'exec-alone', 'EXEC');
@@ -50,7 +49,7 @@ test('queueing, EXEC replies, errors outside MULTI, nesting, empty EXEC', { skip
   });
 });
 
-test('a command refused while queueing aborts EXEC; run-time errors do not', { skip }, async () => {
+test('a command refused while queueing aborts EXEC; run-time errors do not', async () => {
   await same(async (s) => {
     const c = await s.conn();
     for (const bad of [['NOSUCHCMD', 'a', 'b'], ['GET'], ['SET', 'k'], ['CONFIG', 'NOSUCH'], ['SHUTDOWN']]) {
@@ -78,7 +77,7 @@ test('a command refused while queueing aborts EXEC; run-time errors do not', { s
   });
 });
 
-test('WATCH: a write from another client makes EXEC reply null; untouched keys do not', { skip }, async () => {
+test('WATCH: a write from another client makes EXEC reply null; untouched keys do not', async () => {
   await same(async (s) => {
     const [c, o] = [await s.conn(), await s.conn()];
     await s.call(o, 'seed', 'MSET', 'k', '1', 'other', '1');
@@ -118,7 +117,7 @@ test('WATCH: a write from another client makes EXEC reply null; untouched keys d
   });
 });
 
-test('WATCH: own writes, UNWATCH, SELECT, and the own EXEC does not dirty a later WATCH', { skip }, async () => {
+test('WATCH: own writes, UNWATCH, SELECT, and the own EXEC does not dirty a later WATCH', async () => {
   await same(async (s) => {
     const [c, o] = [await s.conn(), await s.conn()];
     await s.call(c, 'watch', 'WATCH', 'k');
@@ -159,7 +158,7 @@ test('WATCH: own writes, UNWATCH, SELECT, and the own EXEC does not dirty a late
   });
 });
 
-test('WATCH and expiry: a key that expires before EXEC aborts it', { skip }, async () => {
+test('WATCH and expiry: a key that expires before EXEC aborts it', async () => {
   await same(async (s) => {
     const [c, o] = [await s.conn(), await s.conn()];
     await s.call(o, 'debug', 'DEBUG', 'SET-ACTIVE-EXPIRE', '0');
@@ -188,7 +187,7 @@ test('WATCH and expiry: a key that expires before EXEC aborts it', { skip }, asy
   });
 });
 
-test('RESP3 null EXEC, QUIT and RESET inside MULTI, blocking commands inside EXEC', { skip }, async () => {
+test('RESP3 null EXEC, QUIT and RESET inside MULTI, blocking commands inside EXEC', async () => {
   await same(async (s) => {
     const [c, o] = [await s.conn(), await s.conn()];
     await c.call('HELLO', '3'); // (its reply holds the server version and client id: not compared)
@@ -214,7 +213,7 @@ test('RESP3 null EXEC, QUIT and RESET inside MULTI, blocking commands inside EXE
   });
 });
 
-test('a push and pop in one transaction wakes nobody; a push in EXEC wakes a blocked client', { skip }, async () => {
+test('a push and pop in one transaction wakes nobody; a push in EXEC wakes a blocked client', async () => {
   await same(async (s) => {
     const [b, c] = [await s.conn(), await s.conn()];
     s.send(b, 'BLPOP', 'q', '0');

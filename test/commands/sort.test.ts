@@ -10,13 +10,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { RawConn } from '../helpers/servers.js';
 import { rng } from '../helpers/rng.js';
 import { both as runBoth, type Step } from './strdiff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 
 /** Runs the steps from a flushed db in RESP2 and then in RESP3. */
 async function both(steps: Step[]): Promise<void> {
@@ -26,7 +25,7 @@ async function both(steps: Step[]): Promise<void> {
 const unordered = (cmd: Cmd): Step => ['sorted', ...cmd];
 
 
-test('numeric and ALPHA order on lists, ASC/DESC, ties', { skip }, async () => {
+test('numeric and ALPHA order on lists, ASC/DESC, ties', async () => {
   await both([
     ['RPUSH', 'l', '3', '1', '2', '10', '-5', '1.5', '1e1', '01', '1.0', '+1', '0x1', ' 1', '-0', '0', 'inf', '-inf', '1'],
     ['SORT', 'l'], ['SORT', 'l', 'DESC'], ['SORT', 'l', 'ASC'], ['SORT', 'l', 'desc', 'asc'], ['SORT', 'l', 'asc', 'desc'],
@@ -44,7 +43,7 @@ test('numeric and ALPHA order on lists, ASC/DESC, ties', { skip }, async () => {
   ]);
 });
 
-test('weights as strtod parses them', { skip }, async () => {
+test('weights as strtod parses them', async () => {
   const good = ['', ' 1', '\t2', '0x10', '0X1p4', '0x.8', 'inf', '-Infinity', 'INF', '+5', '.5', '5.', '1e3', '1E-3', '-0',
     '2.2250738585072014e-308', '1.7976931348623157e308', '123456789012345678901234567890', '0e-999', '0x0p-9999', '\n\v\f\r7'];
   const bad = ['1 ', 'abc', 'nan', '-nan', 'NaN(1)', '1e400', '-1e400', '1e-310', '1e-400', '4.9e-324', '1_0', '0x', '0xg', '0x1p',
@@ -61,7 +60,7 @@ test('weights as strtod parses them', { skip }, async () => {
   await both([['RPUSH', 'ids', 'x', 'y'], ['SET', 'w_y', '0.75'], ...steps]);
 });
 
-test('LIMIT offsets and counts', { skip }, async () => {
+test('LIMIT offsets and counts', async () => {
   const vals = ['0', '1', '2', '5', '6', '7', '-1', '-2', '-100', '100', '9223372036854775807', '-9223372036854775808'];
   const steps: Step[] = [['RPUSH', 'l', '5', '3', '1', '4', '2', '6'], ['ZADD', 'z', '1', 'a', '2', 'b', '3', 'c', '4', 'd'], ['SADD', 's', '9', '8', '7']];
   for (const o of vals) {
@@ -76,7 +75,7 @@ test('LIMIT offsets and counts', { skip }, async () => {
   await both(steps);
 });
 
-test('BY and GET with string and hash patterns', { skip }, async () => {
+test('BY and GET with string and hash patterns', async () => {
   await both([
     ['RPUSH', 'ids', '1', '2', '3', '4', '5'],
     ['MSET', 'w_1', '50', 'w_2', '10', 'w_3', '30', 'w_5', '10'], ['HSET', 'h_1', 'f', 'b', 'n', '5'], ['HSET', 'h_2', 'f', 'a'],
@@ -101,7 +100,7 @@ test('BY and GET with string and hash patterns', { skip }, async () => {
   ]);
 });
 
-test('ties with BY: missing weights, ALPHA, partial sort under LIMIT', { skip }, async () => {
+test('ties with BY: missing weights, ALPHA, partial sort under LIMIT', async () => {
   const r = rng(7);
   const ids: string[] = [];
   const steps: Step[] = [];
@@ -131,7 +130,7 @@ test('ties with BY: missing weights, ALPHA, partial sort under LIMIT', { skip },
   await both(steps);
 });
 
-test('sets and sorted sets', { skip }, async () => {
+test('sets and sorted sets', async () => {
   const big = Array.from({ length: 200 }, (_, i) => String((i * 37) % 211));
   await both([
     ['SADD', 'si', '5', '-3', '10', '2'], ['SADD', 'sl', 'b', 'a', '3', 'c'], ['SADD', 'sh', ...big], ['SADD', 'sh2', ...big.map((x) => 'm' + x)],
@@ -151,7 +150,7 @@ test('sets and sorted sets', { skip }, async () => {
   ]);
 });
 
-test('STORE', { skip }, async () => {
+test('STORE', async () => {
   await both([
     ['RPUSH', 'l', '3', '1', '2'], ['SORT', 'l', 'STORE', 'd'], ['LRANGE', 'd', '0', '-1'], ['TYPE', 'd'],
     ['SET', 'str', 'x'], ['SORT', 'l', 'DESC', 'STORE', 'str'], ['TYPE', 'str'], ['LRANGE', 'str', '0', '-1'],
@@ -169,7 +168,7 @@ test('STORE', { skip }, async () => {
   ]);
 });
 
-test('errors and their order', { skip }, async () => {
+test('errors and their order', async () => {
   await both([
     ['RPUSH', 'l', '1', 'a', '2'], ['SET', 's', 'str'], ['HSET', 'h', 'f', 'v'], ['RPUSH', 'ok', '1'],
     ['SORT'], ['SORT_RO'], ['SORT', 'l'], ['SORT', 'l', 'ALPHA'], ['SORT', 'l', 'DESC'], ['SORT', 's'], ['SORT', 'h'], ['SORT_RO', 's'],
@@ -184,7 +183,7 @@ test('errors and their order', { skip }, async () => {
   ]);
 });
 
-test('large inputs', { skip }, async () => {
+test('large inputs', async () => {
   const r = rng(42);
   const nums = Array.from({ length: 1000 }, () => String(Math.floor(r() * 2000) - 1000) + (r() < 0.3 ? '.5' : ''));
   const words = Array.from({ length: 1000 }, () => Math.floor(r() * 1e9).toString(36));
@@ -204,7 +203,7 @@ test('large inputs', { skip }, async () => {
   await both(steps);
 });
 
-test('COMMAND GETKEYS', { skip }, async () => {
+test('COMMAND GETKEYS', async () => {
   await both([
     ['COMMAND', 'GETKEYS', 'SORT', 'k'], ['COMMAND', 'GETKEYS', 'SORT', 'k', 'STORE', 'd'], ['COMMAND', 'GETKEYSANDFLAGS', 'SORT', 'k', 'STORE', 'd'],
     ['COMMAND', 'GETKEYS', 'SORT', 'k', 'STORE', 'd', 'STORE', 'e', 'BY', 'x', 'GET', 'y'], ['COMMAND', 'GETKEYS', 'SORT', 'k', 'STORE'],
@@ -214,9 +213,9 @@ test('COMMAND GETKEYS', { skip }, async () => {
   ]);
 });
 
-test('keyspace events of STORE: sortstore (l) and del (g)', { skip }, async () => {
+test('keyspace events of STORE: sortstore (l) and del (g)', async () => {
   await d!.reset();
-  const sub = await RawConn.connect(d!.redis.port);
+  const sub = await d.ref();
   await d!.b.call('CONFIG', 'SET', 'notify-keyspace-events', 'Egl');
   const server = d!.tsdis.server;
   const mine: string[] = [];
@@ -249,7 +248,7 @@ test('keyspace events of STORE: sortstore (l) and del (g)', { skip }, async () =
   }
 });
 
-test('WATCH, keyspace hits and misses, dirty keys', { skip }, async () => {
+test('WATCH, keyspace hits and misses, dirty keys', async () => {
   const watch = (cmd: Cmd): Step[] => [['WATCH', 'd'], cmd, ['MULTI'], ['PING'], ['EXEC']];
   const stats = (): Cmd => ['EVAL', "local s = redis.call('INFO', 'stats'); return {string.match(s, 'keyspace_hits:%d+'), string.match(s, 'keyspace_misses:%d+')}", '0'];
   // WATCH and EVAL may not exist in tsdis yet: those steps run once they do.
@@ -266,9 +265,8 @@ test('WATCH, keyspace hits and misses, dirty keys', { skip }, async () => {
   ]);
   // keyspace hits/misses (reset by RESETSTAT) and the dirty counter's growth.
   const read = async (): Promise<[string[], string[]]> => {
-    const [x, y] = await d!.both(['INFO', 'all']);
     const pick = (raw: string): string[] => raw.split('\r\n').filter((l) => /^(keyspace_(hits|misses)|rdb_changes_since_last_save):/.test(l));
-    return [pick(x), pick(y)];
+    return d.bothView(pick, ['INFO', 'all']);
   };
   const dirty = (lines: string[]): number => Number(lines.find((l) => l.startsWith('rdb_'))!.split(':')[1]);
   let before: [string[], string[]] = [[], []];
@@ -294,16 +292,16 @@ test('WATCH, keyspace hits and misses, dirty keys', { skip }, async () => {
   await d!.reset();
 });
 
-test('STORE wakes a client blocked on the destination', { skip }, async () => {
+test('STORE wakes a client blocked on the destination', async () => {
   await d!.reset();
   const x = await RawConn.connect(d!.tsdis.port);
-  const y = await RawConn.connect(d!.redis.port);
+  const y = await d.ref();
   try {
     await d!.same([['RPUSH', 'l', '3', '1', '2']]);
     const blpop = '*3\r\n$5\r\nBLPOP\r\n$3\r\ndst\r\n$1\r\n5\r\n';
     x.write(blpop);
     y.write(blpop);
-    await new Promise((r) => setTimeout(r, 100));
+    await d.blocked(1);
     await d!.same([['SORT', 'l', 'STORE', 'dst']]);
     assert.equal(await x.read(3000), await y.read(3000));
     await d!.same([['LRANGE', 'dst', '0', '-1']]);

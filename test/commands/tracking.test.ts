@@ -20,7 +20,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
 import { sameTranscript, type Scenario, type Session } from '../helpers/session.js';
 
@@ -30,7 +30,6 @@ after(async () => {
   await d?.stop();
   await srv.close();
 });
-const skip = d ? false : SKIP_NO_REDIS;
 
 const same = (scenario: Scenario): Promise<void> =>
   sameTranscript(d!, scenario, 'TRACKING_TRANSCRIPTS', [
@@ -67,7 +66,7 @@ async function redirectTarget(s: Session): Promise<[RawConn, string]> {
   return [r, id];
 }
 
-test('tracking-table-max-keys: 100 keys dropped a round, then 200, each with an invalidation (as redis-server)', { skip }, async () => {
+test('tracking-table-max-keys: 100 keys dropped a round, then 200, each with an invalidation (as redis-server)', async () => {
   await same(async (s) => {
     const [r, rid] = await redirectTarget(s);
     const [c, w] = [await s.conn(), await s.conn()];
@@ -92,7 +91,7 @@ test('tracking-table-max-keys: 100 keys dropped a round, then 200, each with an 
   });
 });
 
-test('tracking-table-max-keys: the keys of a NOLOOP client dropped before its own command send it nothing (as redis-server)', { skip }, async () => {
+test('tracking-table-max-keys: the keys of a NOLOOP client dropped before its own command send it nothing (as redis-server)', async () => {
   await same(async (s) => {
     const [r, rid] = await redirectTarget(s);
     const [c, w] = [await s.conn(), await s.conn()];
@@ -107,7 +106,7 @@ test('tracking-table-max-keys: the keys of a NOLOOP client dropped before its ow
   });
 });
 
-test('tracking-table-max-keys: a command queued in MULTI gets its invalidation before QUEUED (#11715, as redis-server)', { skip }, async () => {
+test('tracking-table-max-keys: a command queued in MULTI gets its invalidation before QUEUED (#11715, as redis-server)', async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.quiet(c, 'HELLO', '3');
@@ -128,7 +127,7 @@ test('tracking-table-max-keys: a command queued in MULTI gets its invalidation b
   });
 });
 
-test('FLUSHALL / FLUSHDB ASYNC empty the tracking table and send the null invalidation, like SYNC (as redis-server)', { skip }, async () => {
+test('FLUSHALL / FLUSHDB ASYNC empty the tracking table and send the null invalidation, like SYNC (as redis-server)', async () => {
   await same(async (s) => {
     const [r, rid] = await redirectTarget(s);
     const [c, w, c3] = [await s.conn(), await s.conn(), await s.conn()];
@@ -155,7 +154,7 @@ test('FLUSHALL / FLUSHDB ASYNC empty the tracking table and send the null invali
   });
 });
 
-test('DEBUG RELOAD empties the tracking table with the null invalidation (as redis-server)', { skip }, async () => {
+test('DEBUG RELOAD empties the tracking table with the null invalidation (as redis-server)', async () => {
   await same(async (s) => {
     const [r, rid] = await redirectTarget(s);
     const [c, w] = [await s.conn(), await s.conn()];
@@ -170,7 +169,7 @@ test('DEBUG RELOAD empties the tracking table with the null invalidation (as red
   });
 });
 
-test('DEBUG LOADAOF empties the tracking table with the null invalidation (as redis-server)', { skip }, async () => {
+test('DEBUG LOADAOF empties the tracking table with the null invalidation (as redis-server)', async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.quiet(c, 'HELLO', '3');
@@ -193,7 +192,7 @@ test('DEBUG LOADAOF empties the tracking table with the null invalidation (as re
   });
 });
 
-test('INFO tracking figures: keys, items (client ids), prefixes, clients; OFF leaves keys in the table (as redis-server)', { skip }, async () => {
+test('INFO tracking figures: keys, items (client ids), prefixes, clients; OFF leaves keys in the table (as redis-server)', async () => {
   await same(async (s) => {
     const [c1, c2, b, w] = [await s.conn(), await s.conn(), await s.conn(), await s.conn()];
     await logFigures(s, w, 'none');
@@ -219,7 +218,7 @@ test('INFO tracking figures: keys, items (client ids), prefixes, clients; OFF le
   });
 });
 
-test('after a switch to BCAST, keys read before send nothing from the table, only the broadcast (as redis-server)', { skip }, async () => {
+test('after a switch to BCAST, keys read before send nothing from the table, only the broadcast (as redis-server)', async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.quiet(c, 'HELLO', '3');
@@ -236,7 +235,7 @@ test('after a switch to BCAST, keys read before send nothing from the table, onl
   });
 });
 
-test('BCAST NOLOOP: a script\'s writes and expiries are not the client\'s own (as redis-server)', { skip }, async () => {
+test('BCAST NOLOOP: a script\'s writes and expiries are not the client\'s own (as redis-server)', async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.quiet(c, 'HELLO', '3');
@@ -255,7 +254,7 @@ test('BCAST NOLOOP: a script\'s writes and expiries are not the client\'s own (a
   });
 });
 
-test('an invalidation and a keyspace event for another client: SET invalidates first, expiry notifies first (as redis-server)', { skip }, async () => {
+test('an invalidation and a keyspace event for another client: SET invalidates first, expiry notifies first (as redis-server)', async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.call(w, 'events', 'CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
@@ -284,7 +283,7 @@ async function exchange(c: RawConn, cmds: string[][], ms = 120): Promise<string>
   return c.take();
 }
 
-test('RESP2: (un)subscribe confirmations go out under CLIENT REPLY OFF and SKIP, other replies do not (as redis-server)', { skip }, async () => {
+test('RESP2: (un)subscribe confirmations go out under CLIENT REPLY OFF and SKIP, other replies do not (as redis-server)', async () => {
   const run = async (port: number): Promise<string[]> => {
     const c = await RawConn.connect(port);
     const p = await RawConn.connect(port);
@@ -303,7 +302,7 @@ test('RESP2: (un)subscribe confirmations go out under CLIENT REPLY OFF and SKIP,
     return out;
   };
   const mine = await run(d!.tsdis.port);
-  assert.deepEqual(mine, await run(d!.redis.port));
+  assert.deepEqual(mine, await d.onReferencePort(run));
   assert.match(mine[0]!, /^\*3\r\n\$9\r\nsubscribe\r\n\$1\r\na\r\n:1\r\n/);
 });
 
@@ -438,7 +437,7 @@ test('tracking-table-max-keys drops the keys first remembered first', async () =
   }
 });
 
-test('CLIENT TRACKING option rules and error texts: PREFIX without BCAST, switching BCAST and OPTIN/OPTOUT, REDIRECT checks, OFF parses its options (as redis-server)', { skip }, async () => {
+test('CLIENT TRACKING option rules and error texts: PREFIX without BCAST, switching BCAST and OPTIN/OPTOUT, REDIRECT checks, OFF parses its options (as redis-server)', async () => {
   await same(async (s) => {
     const [c, o] = [await s.conn(), await s.conn()];
     const oid = (await s.quiet(o, 'CLIENT', 'ID')).slice(1, -2);
@@ -503,7 +502,7 @@ test('CLIENT TRACKING option rules and error texts: PREFIX without BCAST, switch
   });
 });
 
-test('CLIENT CACHING: its errors, the next command only (a whole transaction; CLIENT subcommands keep it) (as redis-server)', { skip }, async () => {
+test('CLIENT CACHING: its errors, the next command only (a whole transaction; CLIENT subcommands keep it) (as redis-server)', async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.quiet(c, 'HELLO', '3');
@@ -557,7 +556,7 @@ test('CLIENT CACHING: its errors, the next command only (a whole transaction; CL
   });
 });
 
-test('REDIRECT to a client that closed: RESP3 gets tracking-redir-broken (once per invalidation), RESP2 nothing; TRACKINGINFO says broken_redirect (as redis-server)', { skip }, async () => {
+test('REDIRECT to a client that closed: RESP3 gets tracking-redir-broken (once per invalidation), RESP2 nothing; TRACKINGINFO says broken_redirect (as redis-server)', async () => {
   await same(async (s) => {
     const [c3, c2, w] = [await s.conn(), await s.conn(), await s.conn()];
     const r = await s.conn();
@@ -592,7 +591,7 @@ test('REDIRECT to a client that closed: RESP3 gets tracking-redir-broken (once p
   });
 });
 
-test('REDIRECT with BCAST to a client that closed, and to a RESP2 client not subscribed (as redis-server)', { skip }, async () => {
+test('REDIRECT with BCAST to a client that closed, and to a RESP2 client not subscribed (as redis-server)', async () => {
   await same(async (s) => {
     const [c3, w] = [await s.conn(), await s.conn()];
     const [r, n] = [await s.conn(), await s.conn()];

@@ -9,12 +9,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 
-test('WAIT without replicas: the count, the timeout, MULTI, argument errors', { skip: d ? false : SKIP_NO_REDIS }, async () => {
+test('WAIT without replicas: the count, the timeout, MULTI, argument errors', async () => {
   await d!.same([
     ['WAIT', '0', '0'], ['WAIT', '-1', '0'], ['WAIT', '1', '50'], ['WAIT', 'x', '0'], ['WAIT', '1', 'x'], ['WAIT', '1', '-1'],
     ['WAIT', '1', '1.5'], ['WAIT', '99999999999999999999', '0'], ['WAIT', '1'],

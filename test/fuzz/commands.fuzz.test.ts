@@ -9,13 +9,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
+
 import { encode } from '../helpers/resp.js';
 import { rng } from '../helpers/rng.js';
 
-const d = await Differ.start();
+const d = await Differ.start({ liveOnly: true });
 after(() => d?.stop());
-
 
 const KEYS = ['a', 'b', 'c', 'k:1', 'k:2', 'bin\x00\xff', ''];
 const VALUES = ['', '0', '1', '-1', '42', '007', '3.5', '-0', '1e3', ' 1', 'abc', 'hello world', '9223372036854775807',
@@ -195,7 +194,7 @@ function gen(r: () => number): Cmd {
 }
 
 for (const proto of ['2', '3']) {
-  test(`random command sequences match redis-server (RESP${proto})`, { skip: d ? false : SKIP_NO_REDIS }, async () => {
+  test(`random command sequences match redis-server (RESP${proto})`, { skip: d.skipUnlessLive }, async () => {
     const seeds = Number(process.env['FUZZ_SEEDS'] ?? 20); // more locally: FUZZ_SEEDS=500 node scripts/test.mjs commands.fuzz
     for (let seed = 1; seed <= seeds; seed++) {
       await d!.reset();
@@ -219,7 +218,7 @@ for (const proto of ['2', '3']) {
   });
 }
 
-test('a random sequence sent as one pipeline gets the same byte stream', { skip: d ? false : SKIP_NO_REDIS }, async () => {
+test('a random sequence sent as one pipeline gets the same byte stream', { skip: d.skipUnlessLive }, async () => {
   await d!.reset();
   const r = rng(424242);
   const cmds: Cmd[] = [];

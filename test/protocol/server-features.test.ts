@@ -135,7 +135,7 @@ test('timeout: idle clients are closed, active ones are not', async () => {
     while (Date.now() - t0 < 3500 && !closedAt) {
       assert.equal(await busy.call('PING'), '+PONG\r\n');
       if (idle.closed) closedAt = Date.now();
-      await sleep(100);
+      await sleep(20);
     }
     assert.ok(closedAt > 0, 'idle client closed');
     assert.ok(closedAt - t0 >= 900, `closed after ${closedAt - t0} ms`);

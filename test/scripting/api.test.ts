@@ -16,16 +16,15 @@ import { Differ, type Cmd } from '../helpers/diff.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
 import { startChild } from '../helpers/child.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 const ev = (script: string, ...rest: string[]): Cmd => ['EVAL', script, ...(rest.length ? rest : ['0'])];
 
-test('redis.sha1hex, redis.log, redis.setresp, error_reply, status_reply: arguments and errors as Redis', { skip }, async () => {
+test('redis.sha1hex, redis.log, redis.setresp, error_reply, status_reply: arguments and errors as Redis', async () => {
   await d!.reset();
   await d!.same([
     ev('return redis.sha1hex({})'),
@@ -63,9 +62,9 @@ test('redis.sha1hex, redis.log, redis.setresp, error_reply, status_reply: argume
   ]);
 });
 
-test('math.random draws Redis\'s sequence; randomseed reseeds it', { skip }, async () => {
+test('math.random draws Redis\'s sequence; randomseed reseeds it', async () => {
   // a fresh pair of servers: Redis's generator starts from its fixed seed
-  const e = await Differ.start();
+  const e = await Differ.start({ name: 'fresh' });
   try {
     await e!.same([
       ev('return tostring(math.random())'),
@@ -87,7 +86,7 @@ test('math.random draws Redis\'s sequence; randomseed reseeds it', { skip }, asy
   }
 });
 
-test('string.format and struct with integers past 32 bits, as x86-64 Redis formats and packs them', { skip }, async () => {
+test('string.format and struct with integers past 32 bits, as x86-64 Redis formats and packs them', async () => {
   await d!.reset();
   await d!.same([
     ev("return string.format('%d', 2^40)"),
@@ -111,7 +110,7 @@ test('string.format and struct with integers past 32 bits, as x86-64 Redis forma
   ]);
 });
 
-test('texts a script can catch: nonexistent globals, argument types, table errors, redis.call of RESP3 attributes', { skip }, async () => {
+test('texts a script can catch: nonexistent globals, argument types, table errors, redis.call of RESP3 attributes', async () => {
   await d!.reset();
   await d!.both(['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1']);
   try {
@@ -133,7 +132,7 @@ test('texts a script can catch: nonexistent globals, argument types, table error
   }
 });
 
-test('error texts end an argument at its first NUL, as printf %s does; a NUL in the first line hides a shebang', { skip }, async () => {
+test('error texts end an argument at its first NUL, as printf %s does; a NUL in the first line hides a shebang', async () => {
   await d!.reset();
   const fn = (meta: string, body = "redis.register_function('f', function() return 1 end)"): Cmd => ['FUNCTION', 'LOAD', `${meta}\n${body}`];
   await d!.same([
@@ -164,7 +163,7 @@ test('error texts end an argument at its first NUL, as printf %s does; a NUL in 
   ]);
 });
 
-test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts run noscript commands', { skip }, async () => {
+test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts run noscript commands', async () => {
   await d!.reset();
   await d!.same([
     ev("return redis.pcall('debug', 'protocol', 'true')"),
@@ -176,7 +175,7 @@ test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts run noscript commands', { skip
   ]);
 });
 
-test('SORT BY a constant sorts a set when a script asks, as with STORE; DEBUG OBJECT sees an expired key', { skip }, async () => {
+test('SORT BY a constant sorts a set when a script asks, as with STORE; DEBUG OBJECT sees an expired key', async () => {
   await d!.reset();
   const members = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'z', 'aa', 'aaa', 'azz'];
   await d!.same([

@@ -10,15 +10,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 const ev = (script: string, ...rest: string[]): Cmd => ['EVAL', script, ...(rest.length ? rest : ['0'])];
 
-test('argument errors, NOSCRIPT, EVALSHA after EVAL and SCRIPT LOAD', { skip }, async () => {
+test('argument errors, NOSCRIPT, EVALSHA after EVAL and SCRIPT LOAD', async () => {
   await d!.reset();
   await d!.same([
     ['EVAL', 'return 1', '-1'],
@@ -57,7 +56,7 @@ test('argument errors, NOSCRIPT, EVALSHA after EVAL and SCRIPT LOAD', { skip }, 
   ]);
 });
 
-test('script errors: Lua errors, redis.call errors, compile errors, sandbox', { skip }, async () => {
+test('script errors: Lua errors, redis.call errors, compile errors, sandbox', async () => {
   await d!.reset();
   await d!.same([
     ['SET', 's', 'abc'],
@@ -102,7 +101,7 @@ test('script errors: Lua errors, redis.call errors, compile errors, sandbox', { 
   ]);
 });
 
-test('read-only scripts, shebang flags and their errors', { skip }, async () => {
+test('read-only scripts, shebang flags and their errors', async () => {
   await d!.reset();
   await d!.same([
     ['EVAL_RO', "return redis.call('set','a','b')", '0'],
@@ -122,7 +121,7 @@ test('read-only scripts, shebang flags and their errors', { skip }, async () => 
   ]);
 });
 
-test('Lua to RESP2 and RESP3 conversions', { skip }, async () => {
+test('Lua to RESP2 and RESP3 conversions', async () => {
   await d!.reset();
   const scripts = [
     'return 1, 2',
@@ -161,7 +160,7 @@ test('Lua to RESP2 and RESP3 conversions', { skip }, async () => {
   }
 });
 
-test('libraries and the redis table', { skip }, async () => {
+test('libraries and the redis table', async () => {
   await d!.reset();
   await d!.same(
     [
@@ -200,7 +199,7 @@ test('libraries and the redis table', { skip }, async () => {
   );
 });
 
-test('scripts share the caller\'s database; SELECT inside does not leak', { skip }, async () => {
+test('scripts share the caller\'s database; SELECT inside does not leak', async () => {
   await d!.reset();
   await d!.same([
     ['SELECT', '2'],
@@ -214,9 +213,10 @@ test('scripts share the caller\'s database; SELECT inside does not leak', { skip
   ]);
 });
 
-test('MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`', { skip }, async () => {
+test('MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`', { skip: d.skipUnlessLive }, async () => {
+  d.unrecorded();
   await d!.reset();
-  const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d!.redis.port)];
+  const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d.redis!.port)];
   try {
     for (const m of mons) await m.call('MONITOR');
     await d!.same([
@@ -267,7 +267,7 @@ test('a script that fills the VM heap gets an error and the VM lives on: cached 
   }
 });
 
-test('numbers to strings in scripts, INFO from a script, cached scripts across SCRIPT FLUSH', { skip }, async () => {
+test('numbers to strings in scripts, INFO from a script, cached scripts across SCRIPT FLUSH', async () => {
   await d!.reset();
   await d!.same([
     ev("return {tostring(5), tostring(-0), tostring(1e14), tostring(99999999999999), tostring(-99999999999999), tostring(2^53), tostring(0.5), tostring(1/0), tostring(-1/0), 7 .. '', (-12) .. '|' .. 3.25}"),
@@ -290,7 +290,7 @@ test('numbers to strings in scripts, INFO from a script, cached scripts across S
   await d!.same(cmds);
 });
 
-test('typed tables, booleans, nulls and out-of-range numbers whatever the script protocol', { skip }, async () => {
+test('typed tables, booleans, nulls and out-of-range numbers whatever the script protocol', async () => {
   await d!.reset();
   const scripts = [
     // typed tables without redis.setresp(3): Redis converts them anyway
@@ -381,7 +381,7 @@ test('{double=...} results print as Redis 7.2 prints doubles (as ZSCORE does)', 
   }
 });
 
-test('error(...) objects: tables, codes, nil, numbers, pcall, re-raised errors (EVAL and FCALL)', { skip }, async () => {
+test('error(...) objects: tables, codes, nil, numbers, pcall, re-raised errors (EVAL and FCALL)', async () => {
   await d!.reset();
   // error({}) and a table whose err is not a string crash redis-server 7.0: left out.
   const forms = [

@@ -9,11 +9,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
-import { SKIP_NO_REDIS } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 const load = (code: string, replace = false): Cmd => (replace ? ['FUNCTION', 'LOAD', 'REPLACE', code] : ['FUNCTION', 'LOAD', code]);
 
 const MYLIB = `#!lua name=mylib
@@ -27,7 +25,7 @@ redis.register_function('f4', function(keys, args)
   return helper(n)
 end)`;
 
-test('FUNCTION LOAD errors and FCALL', { skip }, async () => {
+test('FUNCTION LOAD errors and FCALL', async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
   await d!.same([
@@ -89,7 +87,7 @@ function bulk(raw: string): string {
   return raw.slice(nl + 2, nl + 2 + Number(raw.slice(1, nl)));
 }
 
-test('FUNCTION DUMP / RESTORE between tsdis and redis-server', { skip }, async () => {
+test('FUNCTION DUMP / RESTORE between tsdis and redis-server', async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
   const lib2 = "#!lua name=second\nredis.register_function('s1', function() return 'second' end)";
@@ -119,7 +117,7 @@ test('FUNCTION DUMP / RESTORE between tsdis and redis-server', { skip }, async (
   ]);
 });
 
-test('a library runs once, in the library API: register_function and its errors, globals at load time', { skip }, async () => {
+test('a library runs once, in the library API: register_function and its errors, globals at load time', async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
   const lib = (body: string, name = 'lib2'): Cmd => load(`#!lua name=${name}\n${body}`, true);
@@ -181,7 +179,7 @@ redis.register_function('f10', function() return {type(math.random), type(string
   ]);
 });
 
-test("functions keep their library's state; names find a function whatever their case", { skip }, async () => {
+test("functions keep their library's state; names find a function whatever their case", async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
   await d!.same([
@@ -207,7 +205,7 @@ redis.register_function('Count', function() n = n + 1 return n end)`, true),
   ]);
 });
 
-test('FCALL numkeys, FUNCTION LIST / FLUSH / RESTORE arguments, metadata and flags', { skip }, async () => {
+test('FCALL numkeys, FUNCTION LIST / FLUSH / RESTORE arguments, metadata and flags', async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
   await d!.same([
@@ -255,7 +253,7 @@ test('FCALL numkeys, FUNCTION LIST / FLUSH / RESTORE arguments, metadata and fla
   await d!.both(['HELLO', '2']);
 });
 
-test('DEBUG RELOAD NOFLUSH fails on a library loaded already; NOFLUSH MERGE keeps them', { skip }, async () => {
+test('DEBUG RELOAD NOFLUSH fails on a library loaded already; NOFLUSH MERGE keeps them', async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
   const fn = (lib: string) => load(`#!lua name=${lib}\nredis.register_function('${lib}', function() return '${lib}' end)`);

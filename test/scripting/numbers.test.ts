@@ -11,14 +11,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
-import { RawConn, SKIP_NO_REDIS, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const skip = d ? false : SKIP_NO_REDIS;
 const ev = (script: string, ...rest: string[]): Cmd => ['EVAL', script, ...(rest.length ? rest : ['0'])];
 
-test('integral numbers reach commands exactly (ZADD scores, SET values, counters), as redis-server writes them', { skip }, async () => {
+test('integral numbers reach commands exactly (ZADD scores, SET values, counters), as redis-server writes them', async () => {
   await d!.reset();
   await d!.same([
     // the issue's cases: %.14g made these 7098765432101200 and 2.1296296296304e+16
@@ -34,7 +33,7 @@ test('integral numbers reach commands exactly (ZADD scores, SET values, counters
   ]);
 });
 
-test('BullMQ-style delayed jobs: ids baked into scores keep their order and never come due early', { skip }, async () => {
+test('BullMQ-style delayed jobs: ids baked into scores keep their order and never come due early', async () => {
   await d!.reset();
   // score = timestamp * 0x1000 + (job counter & 0xfff), computed in Lua from the arguments
   const add =
@@ -52,7 +51,7 @@ test('BullMQ-style delayed jobs: ids baked into scores keep their order and neve
   assert.equal(raw, `$16\r\n${BigInt(ts) * 4096n + 7n}\r\n`);
 });
 
-test('inside the VM numbers keep Lua\'s %.14g (tostring, ..), cjson\'s %.14g and cmsgpack\'s bytes, as in Redis', { skip }, async () => {
+test('inside the VM numbers keep Lua\'s %.14g (tostring, ..), cjson\'s %.14g and cmsgpack\'s bytes, as in Redis', async () => {
   await d!.reset();
   await d!.same([
     ev("local x = 7098765432101235 return {tostring(x), x .. '', tostring(1/3), tostring(-0), tostring(2^63)}"),
