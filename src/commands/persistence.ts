@@ -157,8 +157,8 @@ export function restore(ctx: Ctx): void {
     // already expired: nothing is created (a replaced key is gone)
     if (deleted) {
       db.notify('g', 'del', key);
-      ctx.prop = [['DEL', key]];
-    } else ctx.prop = [];
+      ctx.replayAs([['DEL', key]]);
+    } else ctx.replayAs([]);
     return reply.ok();
   }
   if (when !== 0) db.setWithExpire(key, val, when);
@@ -174,7 +174,7 @@ export function restore(ctx: Ctx): void {
   }
   db.notify('g', 'restore', key);
   // replayed with an absolute TTL (Redis 7 rewrites it the same way)
-  if (when !== 0 && !absttl) ctx.prop = [[...argv.slice(0, 2), String(when), ...argv.slice(3), 'ABSTTL']];
+  if (when !== 0 && !absttl) ctx.replayAs([[...argv.slice(0, 2), String(when), ...argv.slice(3), 'ABSTTL']]);
   reply.ok();
 }
 
@@ -267,8 +267,8 @@ export function debugLoadAof(ctx: Ctx): void {
     status = 'failed';
   }
   if (status !== 'ok' && status !== 'empty') throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
-  ctx.prop = [];
-  server.dirty = 0;
+  ctx.replayAs([]);
+  server.propagator.saved();
   server.log.notice('Append Only File loaded by DEBUG LOADAOF');
   ctx.reply.ok();
 }

@@ -438,7 +438,7 @@ export class Eviction {
     if (threshold !== 0) this.latencySample('eviction-del', t0);
     server.stats.evictedKeys++;
     // Redis's propagateDeletion: the DEL stands alone in the stream
-    if (server.aof.state !== 'off') server.propagate(db.id, [this.lazy ? 'UNLINK' : 'DEL', key]);
+    if (server.propagator.active) server.propagator.propagate(db.id, [this.lazy ? 'UNLINK' : 'DEL', key]);
     return true;
   }
 

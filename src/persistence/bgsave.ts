@@ -173,7 +173,7 @@ export class Bgsave {
     this.tmp = opts.tmp ?? path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
     this.fd = fs.openSync(this.tmp, 'w');
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
-    this.dirtyAtStart = server.dirty;
+    this.dirtyAtStart = server.propagator.dirty;
     this.format.header(this.w, this.startMs);
     let total = 0;
     for (const db of server.dbs) {
@@ -486,7 +486,7 @@ export class Bgsave {
     st.lastBgsaveTimeSec = Math.round((performance.now() - this.startMono) / 1000);
     if (ok) {
       server.log.notice('Background saving terminated with success');
-      server.dirty -= this.dirtyAtStart;
+      server.propagator.saved(this.dirtyAtStart);
       server.lastSave = Math.floor(server.clock() / 1000);
       st.lastBgsaveStatus = 'ok';
       st.rdbSaves++;
@@ -560,7 +560,7 @@ export function attachPersistence(server: Server): void {
       return;
     }
     for (const [secs, changes] of savePoints(server)) {
-      if (server.dirty >= changes && now - server.lastSave * 1000 > secs * 1000 && (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)) {
+      if (server.propagator.dirty >= changes && now - server.lastSave * 1000 > secs * 1000 && (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)) {
         server.log.notice(`${changes} changes in ${secs} seconds. Saving...`);
         startBgsave(server);
         return;

@@ -179,7 +179,7 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
     throw new ReplyError('ERR');
   }
   server.log.notice('DB saved on disk');
-  server.dirty = 0;
+  server.propagator.saved();
   server.lastSave = Math.floor(server.clock() / 1000);
   st.lastBgsaveStatus = 'ok';
   st.rdbSaves++;
@@ -223,7 +223,7 @@ export function rdbInfo(server: Server): [string, string | number][] {
   // (the background slot may hold an AOF rewrite: not a BGSAVE)
   const b = st.bgsave !== null && st.bgsave.opts.onDone === undefined ? st.bgsave : null;
   return [
-    ['rdb_changes_since_last_save', server.dirty],
+    ['rdb_changes_since_last_save', server.propagator.dirty],
     ['rdb_bgsave_in_progress', b !== null ? 1 : 0],
     ['rdb_last_save_time', server.lastSave],
     ['rdb_last_bgsave_status', st.lastBgsaveStatus],

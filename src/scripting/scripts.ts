@@ -454,7 +454,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   lua.resp = 2;
   lua.reply.out = '';
   // Everything the script runs is propagated by call(); EVAL itself is not.
-  ctx.prop = [];
+  ctx.replayAs([]);
   const host = (st.host ??= new RunHost(server));
   host.lua = lua;
   host.noWrites = noWrites;

@@ -214,7 +214,7 @@ export class Blocking {
             server.current = prev;
             server.executing = prevExecuting;
           }
-          server.flushPropagation(); // the pop it made, as its own unit
+          server.propagator.commit(); // the pop it made, as its own unit
           // not served: the next waiter may wait for another type (a BLPOP and an
           // XREADGROUP on one key), so each is asked, as Redis's handleClientsBlockedOnKey does
           if (!served) {

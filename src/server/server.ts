@@ -52,6 +52,7 @@ import { MemoryAccounting, noteClient, notePeak, refreshScripts } from '../obser
 import { scriptingInfo } from '../scripting/info.js';
 import { vmHeapBytes } from '../scripting/lua.js';
 import { LazyFree } from '../keyspace/lazyfree.js';
+import { Propagator } from './propagate.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
 const GATHER_MS = 0.5;
@@ -114,8 +115,6 @@ export class Server extends EventEmitter {
   readonly startTime: number;
   /** Time frozen for the command being run (Redis's cached mstime). */
   cachedNow = 0;
-  /** Changes since the last save (rdb_changes_since_last_save). */
-  dirty = 0;
   lastSave: number;
   /** The client whose command is running (for hooks that need it). */
   current: Client | null = null;
@@ -179,6 +178,8 @@ export class Server extends EventEmitter {
   readonly watches = new Watches();
   /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (commands/migrate.ts). */
   migrateLink: MigrateLink | null = null;
+  /** The one propagation stream and the dirty counter (server/propagate.ts); the AOF is its sink. */
+  readonly propagator: Propagator = new Propagator(this);
   /**
    * The append-only file (persistence/aof.ts): its state (off, on,
    * wait-rewrite), manifest, rewrites and stats, whether appendonly is on or not.
@@ -196,8 +197,6 @@ export class Server extends EventEmitter {
    * near its limit. One field read per command otherwise (refreshMemoryGate).
    */
   memoryGate = false;
-  /** Operations to replay, collected while a command runs (propagate()). */
-  private propOps: [number, string[]][] = [];
   private persistenceStarted = false;
 
   constructor(opts: ServerOptions = {}) {
@@ -214,6 +213,7 @@ export class Server extends EventEmitter {
     this.log = new Logger(this.config, opts.log);
     this.evict = new Eviction(this, opts.usedMemory ?? null);
     this.commands.register(ALL_COMMANDS);
+    this.propagator.register(this.aof);
     const server = this;
     this.hooks = {
       now: () => server.cachedNow || server.clock(),
@@ -231,12 +231,12 @@ export class Server extends EventEmitter {
       expired: (db, key) => {
         server.stats.expiredKeys++;
         // replicated as an explicit deletion (Redis's propagateDeletion)
-        if (server.aof.state !== 'off') server.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
+        if (server.propagator.active) server.propagator.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
       },
       fieldExpired: (db, key, field) => {
         server.stats.expiredSubkeys++;
         // replicated as an explicit deletion (Redis 7.4's propagateHashFieldDeletion)
-        if (server.aof.state !== 'off') server.propagate(db.id, ['HDEL', key, field]);
+        if (server.propagator.active) server.propagator.propagate(db.id, ['HDEL', key, field]);
       },
       touch: () => !(server.current?.noTouch ?? false),
       accessMeta: (old) => {
@@ -245,9 +245,7 @@ export class Server extends EventEmitter {
       },
       newMeta: () => newMeta(server.cachedNow || server.clock(), server.hot.lfu),
       lfu: () => server.hot.lfu,
-      dirty: (n) => {
-        server.dirty += n;
-      },
+      dirty: (n) => server.propagator.dirtied(n),
       released: (v, mode) => {
         const cfg = server.config.v;
         const lazy =
@@ -917,41 +915,6 @@ export class Server extends EventEmitter {
     }
   }
 
-  /**
-   * Records a write to replay (AOF), in database `dbid`. Operations of a
-   * running command are emitted together when it ends (flushPropagation);
-   * outside a command (active expiry) at once.
-   */
-  propagate(dbid: number, argv: string[]): void {
-    if (this.aof.state === 'off') return;
-    this.propOps.push([dbid, argv]);
-    if (this.current === null) this.flushPropagation();
-  }
-
-  /** How many operations the running command has collected so far (for dropPropagation). */
-  propagationMark(): number {
-    return this.propOps.length;
-  }
-
-  /** Drops the operations collected since `mark` (a SCRIPT DEBUG YES session's, undone: scripting/ldb-rollback.ts). */
-  dropPropagation(mark: number): void {
-    this.propOps.length = Math.min(this.propOps.length, mark);
-  }
-
-  /** Emits the collected operations, wrapped in MULTI/EXEC when there are several (one atomic unit). */
-  flushPropagation(): void {
-    const ops = this.propOps;
-    if (ops.length === 0) return;
-    this.propOps = [];
-    const aof = this.aof;
-    if (aof.state === 'off') return;
-    const wrap = ops.length > 1;
-    // Redis 7.2 writes MULTI with no database (7.0: with the first op's): a SELECT goes inside
-    if (wrap) aof.feed(-1, ['MULTI']);
-    for (const [db, argv] of ops) aof.feed(db, argv);
-    if (wrap) aof.feed(-1, ['EXEC']);
-  }
-
   /** Schedules the client's pending output to be written this event-loop turn. */
   queueFlush(client: Client): void {
     if (client.flushQueued) return;
@@ -990,9 +953,9 @@ export class Server extends EventEmitter {
     }
     this.gatherSince = 0;
     // The AOF is written (and with appendfsync always, synced) before any reply.
-    if (on) {
+    if (this.propagator.active) {
       const a0 = performance.now();
-      aof.flush();
+      this.propagator.flush();
       this.stats.loop.aofSum += (performance.now() - a0) * 1000;
     }
     const list = this.flushList;
@@ -1020,7 +983,7 @@ export class Server extends EventEmitter {
    * writing: a client over it gets none of these replies, only closed.
    */
   writeOut(c: Client): void {
-    if (this.aof.buf.length !== 0) this.aof.flush();
+    if (this.propagator.pending) this.propagator.flush();
     const sock = c.socket;
     const out = c.reply.out;
     if (out.length > 0) {
