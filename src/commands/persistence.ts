@@ -16,6 +16,7 @@ import { RdbReader, RdbError, valueCtx, deepValidation } from '../persistence/rd
 import type { Value } from '../keyspace/value.js';
 import { crc64 } from '../persistence/crc64.js';
 import { AofLoadError, loadAof } from '../persistence/aof.js';
+import { aofReplayer } from '../server/boot.js';
 import { persist, saveSync, rdbOptions, rdbPath, savePoints } from '../persistence/snapshot.js';
 import { startBgsave } from '../persistence/bgsave.js';
 import { loadRdbBuffer, emptyData, RdbLoadError, internalErrorLine } from '../persistence/snapshot-load.js';
@@ -261,7 +262,7 @@ export function debugLoadAof(ctx: Ctx): void {
   try {
     aof.loadManifest();
     aof.delHistoryFiles();
-    status = loadAof(aof, server.aofReplayer());
+    status = loadAof(aof, aofReplayer(server));
   } catch (e) {
     if (!(e instanceof AofLoadError)) throw e;
     status = 'failed';

@@ -5,10 +5,11 @@
  * write since, and a manifest naming them (persistence/aof-manifest.ts).
  *
  * Writes reach the AOF as a sink of the server's propagator
- * (server/propagate.ts): already rewritten to replay deterministically, with SELECT when the
- * database changes (and `#TS:<unix time>` once a second with
- * aof-timestamp-enabled). They are buffered while the event loop turn runs
- * and written by Server.flush() *before* any reply of the turn goes out, so
+ * (server/propagate.ts): already rewritten to replay deterministically,
+ * with SELECT when the database changes (and `#TS:<unix time>` once a
+ * second with aof-timestamp-enabled). They are buffered while the event
+ * loop turn runs and written at its end (server/before-sleep.ts, through
+ * Propagator.flush) *before* any reply of the turn goes out, so
  * with `appendfsync always` a client is only told OK once its write is on
  * disk (write + fdatasync in the loop, as Redis does). `everysec` writes in
  * the loop and fsyncs from libuv's thread pool once a second; `no` leaves
@@ -46,6 +47,7 @@ import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnno
 import { AofLoadError } from './aof-load.js';
 import { writeFully } from '../util/files.js';
 import type { PropagationSink } from '../server/propagate.js';
+import type { Subsystem } from '../server/subsystem.js';
 
 export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
 export { encodeCommand, readCommands, keyCommands, writeDatasetAsCommands, writeAll, type AofRead } from './aof-format.js';
@@ -73,7 +75,7 @@ interface RewriteJob {
   rdb: boolean;
 }
 
-export class Aof implements PropagationSink {
+export class Aof implements PropagationSink, Subsystem {
   private st: AofState = 'off';
   /** Redis's aof_state; the propagator re-reads `accepting` when it changes. */
   get state(): AofState {

@@ -30,6 +30,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
+import type { Subsystem } from '../server/subsystem.js';
 import type { Db } from '../keyspace/db.js';
 import { KeySnapshot, type Dict } from '../keyspace/dict.js';
 import type { Value } from '../keyspace/value.js';
@@ -547,9 +548,10 @@ export function waitBgsave(server: Server): Promise<boolean> {
  * Installs the save-point check (Redis's serverCron part: every 100 ms, a
  * BGSAVE when some point's seconds have passed since the last save with at
  * least its changes; after a failed one, retries wait 5 s). Called by the
- * Server's constructor; stopped when the server closes.
+ * Server's constructor, which registers the subsystem returned: its close
+ * hook stops the check and a running BGSAVE.
  */
-export function attachPersistence(server: Server): void {
+export function attachPersistence(server: Server): Subsystem {
   const st = persist(server);
   const check = () => {
     if (st.bgsave !== null || server.loading || server.closing) return;
@@ -569,9 +571,11 @@ export function attachPersistence(server: Server): void {
   };
   st.cron = setInterval(check, 100);
   st.cron.unref();
-  server.once('closed', () => {
-    if (st.cron) clearInterval(st.cron);
-    st.cron = null;
-    st.bgsave?.abort();
-  });
+  return {
+    close: () => {
+      if (st.cron) clearInterval(st.cron);
+      st.cron = null;
+      st.bgsave?.abort();
+    },
+  };
 }

@@ -139,7 +139,7 @@ export class Propagator {
     }
   }
 
-  /** Whether a sink holds effects not yet written (Server.writeOut writes them before any reply). */
+  /** Whether a sink holds effects not yet written (Connections.writeOut writes them before any reply). */
   get pending(): boolean {
     for (const s of this.sinks) if (s.pending) return true;
     return false;
