@@ -278,6 +278,8 @@ export class Server extends EventEmitter {
     this.evict.configure(null);
     this.clientEviction.configure();
     this.refreshMemoryGate();
+    // the subsystems were made before the start's configuration was applied
+    for (const s of this.subsystems) s.configChanged?.(null);
   }
 
   /** Adds a subsystem to `subsystems` (its field's initializer: the field order is the hook order). */

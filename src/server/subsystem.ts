@@ -29,8 +29,12 @@ export interface Subsystem {
   clientFreed?(c: Client): void;
   /** RESET: the client goes back to a fresh connection's state (Connections.resetClient). */
   clientReset?(c: Client): void;
-  /** A parameter changed at run time, after every value of the CONFIG SET is stored. */
-  configChanged?(name: string): void;
+  /**
+   * A parameter changed at run time, after every value of the CONFIG SET is
+   * stored; null: the start's configuration (options, redis.conf, flags) was
+   * applied, read every parameter kept (the Server's constructor, once).
+   */
+  configChanged?(name: string | null): void;
   /** serverCron's part (server/cron.ts), hz times a second. */
   cron?(): void;
   /** beforeSleep's part (server/before-sleep.ts): once per turn, before replies and the AOF are written. */
