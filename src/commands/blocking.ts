@@ -93,7 +93,6 @@ function popOrBlock<T>(
     return pop(ctx.db, ctx.reply, hit[0], hit[1]);
   }
   if (!mayBlock(ctx)) return ctx.reply.nullArray();
-  const server = ctx.server;
   const serve: ServeFn = (db, key, r) => {
     const v = ready(db, key);
     if (v === undefined) return false;
@@ -152,7 +151,6 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
     return;
   }
   if (!mayBlock(ctx)) return reply.null();
-  const server = ctx.server;
   const serve: ServeFn = (db, key, r) => {
     const l = readyList(db, key);
     if (l === undefined) return false;
