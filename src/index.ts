@@ -13,7 +13,7 @@ import { Server, type ServerOptions } from './server/server.js';
 import { RespDecoder, type RespValue } from './protocol/decoder.js';
 import { dispatch } from './server/dispatcher.js';
 import type { Client } from './server/client.js';
-import { loadRdbFile } from './persistence/snapshot-load.js';
+import { start } from './server/boot.js';
 
 export { Server } from './server/server.js';
 export { ReplyError, TsdisError } from './protocol/errors.js';
@@ -52,23 +52,19 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
     ...opts.config,
   };
   const server = new Server({ ...opts, config, log: opts.log ?? (() => {}) });
-  if (!opts.noListen) await server.listen({ ephemeralPort: true });
-  else server.startPersistence();
   // Without the AOF, the RDB file if there is one, as redis-server does, but
   // only when the caller named a place (`dir` or `dbfilename`): a test suite's
   // server does not pick up a dump.rdb lying in its working directory.
   const named = opts.config !== undefined && ('dir' in opts.config || 'dbfilename' in opts.config);
-  if (named && !server.config.v['appendonly']) {
-    try {
-      // the AOF manifest too, as redis-server reads it (BGREWRITEAOF and CONFIG SET appendonly yes continue it)
-      server.aof.loadManifest();
-      server.aof.delHistoryFiles();
-      await loadRdbFile(server);
-    } catch (e) {
-      await server.close();
-      throw e;
-    }
-  }
+  await start(server, {
+    listen: opts.noListen ? 'none' : 'ephemeral',
+    aofAfterListen: false,
+    loadRdb: named,
+    // a failed load closes the server (a failed listen left nothing open)
+    failed: async (phase) => {
+      if (phase !== 'listen') await server.close();
+    },
+  });
   const addr: AddressInfo | undefined = server.addresses()[0];
   let internal: Client | null = null;
   const decoder = new RespDecoder();

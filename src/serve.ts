@@ -18,7 +18,8 @@ import os from 'node:os';
 import { Server } from './server/server.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
 import { removeTempRdb } from './persistence/snapshot.js';
-import { loadRdbFile, RdbLoadError, logRdbLoadFailure } from './persistence/snapshot-load.js';
+import { RdbLoadError, logRdbLoadFailure } from './persistence/snapshot-load.js';
+import { start, type StartPhase } from './server/boot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
@@ -116,6 +117,35 @@ function crashReports(host: Host, server: Server): void {
 }
 
 /**
+ * A start phase failed (server/boot.ts start()): Redis's log line for it,
+ * then exit 1. The AOF and the manifest log their own reasons.
+ */
+function startFailed(server: Server, phase: StartPhase, e: unknown, port: number): never {
+  const log = server.log;
+  if (phase === 'listen') {
+    if (e instanceof AofLoadError) process.exit(1); // (the reason is logged)
+    if (e instanceof RdbLoadError || (e instanceof TsdisError && e.code === 'EFDLIMIT')) {
+      // the open-files limit leaves no room for clients
+      log.warning(e.message);
+      process.exit(1);
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && /^E(ADDR|ACCES|AFNO|PERM)/.test(code) && !(e as { address?: string }).address?.startsWith('/')) {
+      log.warning(`Failed listening on port ${port} (tcp), aborting.`);
+    } else {
+      log.warning(`Failed opening the socket: ${strerror(e)}, aborting.`);
+    }
+  } else if (phase === 'aof') {
+    // (an AofLoadError's reason is logged already)
+    if (!(e instanceof AofLoadError)) log.warning(e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
+  } else if (phase === 'rdb') {
+    if (e instanceof RdbLoadError) logRdbLoadFailure(server, e); // Redis's lines (snapshot.ts)
+    else log.warning(`Error loading the RDB file: ${(e as Error).message}`);
+  }
+  process.exit(1);
+}
+
+/**
  * Reads the config, starts listening, loads the data and wires shutdown, on
  * whichever thread cli.ts chose. Exit codes as redis-server's (through
  * process.exit).
@@ -174,58 +204,24 @@ export async function runServer(host: Host): Promise<void> {
   // Redis shows its logo on a terminal or with always-show-logo yes, else one line
   if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY)) log.raw(banner(port));
   else log.notice(`Running mode=standalone, port=${port}.`);
-  // the AOF is loaded after listening, with -LOADING replies meanwhile (below)
-  server.deferAofLoad = true;
-  try {
-    await server.listen();
-  } catch (e) {
-    if (e instanceof AofLoadError) process.exit(1); // (the reason is logged)
-    if (e instanceof RdbLoadError || (e instanceof TsdisError && e.code === 'EFDLIMIT')) {
-      // the open-files limit leaves no room for clients
-      log.warning(e.message);
-      process.exit(1);
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code && /^E(ADDR|ACCES|AFNO|PERM)/.test(code) && !(e as { address?: string }).address?.startsWith('/')) {
-      log.warning(`Failed listening on port ${port} (tcp), aborting.`);
-    } else {
-      log.warning(`Failed opening the socket: ${strerror(e)}, aborting.`);
-    }
-    process.exit(1);
-  }
-  if (server.addresses().length === 0 && !v['unixsocket']) {
-    // port 0 (or an empty bind list) and no unix socket
-    log.warning('Configured to not listen anywhere, exiting.');
-    await server.close();
-    process.exit(1);
-  }
-  log.notice('Server initialized');
-  // The AOF (appendonly yes) or else the RDB file: clients connecting meanwhile get -LOADING.
-  // (The AOF manifest is read either way, as Redis does: BGREWRITEAOF and
-  // turning AOF on continue its numbering, and a bad one stops the start.)
-  if (v['appendonly']) {
-    try {
-      await server.loadAofAfterListen();
-    } catch (e) {
-      // (an AofLoadError's reason is logged already)
-      if (!(e instanceof AofLoadError)) log.warning(e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
-      process.exit(1);
-    }
-  } else {
-    try {
-      server.aof.loadManifest();
-      server.aof.delHistoryFiles();
-    } catch {
-      process.exit(1); // (logged)
-    }
-    try {
-      await loadRdbFile(server);
-    } catch (e) {
-      if (e instanceof RdbLoadError) logRdbLoadFailure(server, e); // Redis's lines (snapshot.ts)
-      else log.warning(`Error loading the RDB file: ${(e as Error).message}`);
-      process.exit(1);
-    }
-  }
+  // The AOF (appendonly yes) or else the RDB file, loaded after listening: clients connecting
+  // meanwhile get -LOADING. (The AOF manifest is read either way, as Redis does: BGREWRITEAOF
+  // and turning AOF on continue its numbering, and a bad one stops the start.)
+  await start(server, {
+    listen: 'config',
+    aofAfterListen: true,
+    loadRdb: true,
+    listening: async () => {
+      if (server.addresses().length === 0 && !v['unixsocket']) {
+        // port 0 (or an empty bind list) and no unix socket
+        log.warning('Configured to not listen anywhere, exiting.');
+        await server.close();
+        process.exit(1);
+      }
+      log.notice('Server initialized');
+    },
+    failed: (phase, e) => startFailed(server, phase, e, port),
+  });
   const pidfile = String(v['pidfile'] ?? '');
   if (pidfile) {
     try {

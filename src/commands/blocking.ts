@@ -89,16 +89,15 @@ function popOrBlock<T>(
 ): void {
   const hit = first(ctx.db, keys);
   if (hit !== undefined) {
-    ctx.prop = [replay(hit[0])];
+    ctx.replayAs([replay(hit[0])]);
     return pop(ctx.db, ctx.reply, hit[0], hit[1]);
   }
   if (!mayBlock(ctx)) return ctx.reply.nullArray();
-  const server = ctx.server;
   const serve: ServeFn = (db, key, r) => {
     const v = ready(db, key);
     if (v === undefined) return false;
     pop(db, r, key, v);
-    server.propagate(db.id, replay(key)); // replayed as the plain pop it was
+    ctx.propagate(replay(key), db.id); // replayed as the plain pop it was
     return true;
   };
   ctx.server.blocking.block(ctx.client, ctx.db, keys, deadline, serve, nullArray);
@@ -148,11 +147,10 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
   if (sl !== undefined) {
     const dl = lookupTyped<List>(db, dst, 'list', true);
     moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
-    ctx.prop = [replay];
+    ctx.replayAs([replay]);
     return;
   }
   if (!mayBlock(ctx)) return reply.null();
-  const server = ctx.server;
   const serve: ServeFn = (db, key, r) => {
     const l = readyList(db, key);
     if (l === undefined) return false;
@@ -164,7 +162,7 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
       return true;
     }
     moveReply(db, r, key, l, dst, dl, fromLeft, toLeft);
-    server.propagate(db.id, replay);
+    ctx.propagate(replay, db.id);
     return true;
   };
   ctx.server.blocking.block(ctx.client, db, [src], deadline, serve, nullArray);

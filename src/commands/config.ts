@@ -50,7 +50,7 @@ function configSet(ctx: Ctx): void {
   const undo = server.config.setMany(pairs, allowProtected(ctx), server.loading);
   // port and bind take effect by listening again, which may fail: then every
   // parameter of this call goes back (as Redis's apply functions decide)
-  const rebind = server.rebinding;
+  const rebind = server.listener.rebinding;
   const listener = pairs.find(([name]) => LISTENER_PARAMS.has(server.config.def(name)!.name));
   if (rebind === null || listener === undefined) return ctx.reply.ok();
   if (client.socket === null || client.inExec) {
@@ -58,7 +58,7 @@ function configSet(ctx: Ctx): void {
     void rebind.then((err) => err && undo());
     return ctx.reply.ok();
   }
-  server.holdUntil(client, rebind, (err) => {
+  server.conns.holdUntil(client, rebind, (err) => {
     if (err === null) return client.reply.ok();
     undo();
     const why = server.config.def(listener[0])!.name === 'port' ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.';

@@ -140,7 +140,7 @@ function select(ctx: Ctx): void {
 
 /** RESET: back to a fresh connection's state. */
 function reset(ctx: Ctx): void {
-  ctx.server.resetClient(ctx.client);
+  ctx.server.conns.resetClient(ctx.client);
   ctx.reply.simple('RESET');
 }
 

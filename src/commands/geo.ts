@@ -91,7 +91,7 @@ function geoadd(ctx: Ctx): void {
     if (created) db.set(key, z);
     else db.modified(key, added + updated);
     db.notify('z', 'zadd', key);
-    ctx.prop = [geoaddProp(argv, i, scores)];
+    ctx.replayAs([geoaddProp(argv, i, scores)]);
   }
 }
 

@@ -114,11 +114,11 @@ function hexpireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   }
   if (h.size !== 0) db.hfeTrack(key, h);
   if (setFields.length === 0) {
-    ctx.prop = []; // deleted fields went out as HDELs
+    ctx.replayAs([]); // deleted fields went out as HDELs
     return;
   }
   const cmd = ctx.cmd.name === 'hpexpireat' ? argv[0]! : 'HPEXPIREAT';
-  ctx.prop = [[cmd, key, String(at), ...argv.slice(3, numAt), String(setFields.length), ...setFields]];
+  ctx.replayAs([[cmd, key, String(at), ...argv.slice(3, numAt), String(setFields.length), ...setFields]]);
 }
 
 /** HEXPIRE key seconds [NX|XX|GT|LT] FIELDS numfields field [field ...] */
@@ -272,14 +272,14 @@ function hgetex(ctx: Ctx): void {
   if (updated !== 0) {
     if (persist) {
       db.notify('h', 'hpersist', key);
-      ctx.prop = [['HPERSIST', key, ...argv.slice(3)]];
+      ctx.replayAs([['HPERSIST', key, ...argv.slice(3)]]);
     } else {
       db.notify('h', 'hexpire', key);
-      ctx.prop = [['HPEXPIREAT', key, opt === 'PXAT' ? argv[3]! : String(at), ...argv.slice(4)]];
+      ctx.replayAs([['HPEXPIREAT', key, opt === 'PXAT' ? argv[3]! : String(at), ...argv.slice(4)]]);
     }
   } else if (deleted !== 0) {
     db.notify('h', 'hdel', key);
-    ctx.prop = []; // the HDELs went out already
+    ctx.replayAs([]); // the HDELs went out already
   }
   if (h.size === 0) {
     db.deleteQuietly(key);
@@ -319,7 +319,7 @@ function hgetdel(ctx: Ctx): void {
   if (lz.n !== 0) db.notify('h', 'hexpired', key);
   if (deleted !== 0) {
     db.notify('h', 'hdel', key);
-    ctx.prop = [['HDEL', key, ...argv.slice(4)]];
+    ctx.replayAs([['HDEL', key, ...argv.slice(4)]]);
   }
   if (h.size === 0) {
     db.deleteQuietly(key);
@@ -427,12 +427,12 @@ function hsetex(ctx: Ctx): void {
       }
     }
     db.modified(key, n);
-    if (deleted !== 0) ctx.prop = []; // the HDELs went out already
+    if (deleted !== 0) ctx.replayAs([]); // the HDELs went out already
     else if (setTtl && !is(argv[a.ttlAt], 'PXAT')) {
       const p = argv.slice();
       p[a.ttlAt] = 'PXAT';
       p[a.ttlAt + 1] = String(a.at);
-      ctx.prop = [p];
+      ctx.replayAs([p]);
     }
     reply.int(1);
   } else reply.int(0);

@@ -59,7 +59,7 @@ function commit(ctx: Ctx, key: string, old: Value | undefined, buf: Buffer, dirt
   if (old === buf) ctx.db.modified(key, dirty);
   else {
     ctx.db.set(key, own(buf), true);
-    ctx.server.dirty += dirty - 1;
+    ctx.dirty(dirty - 1);
   }
 }
 
@@ -202,7 +202,7 @@ function pfdebug(ctx: Ctx): void {
     if (h.encoding === SPARSE) {
       if (!h.toDense()) throw new ReplyError(INVALID_HLL);
       conv = 1;
-      ctx.server.dirty++;
+      ctx.dirty();
     }
     if (h.buf !== old) db.replaceRepresentation(key, own(h.buf));
     if (s === 'todense') {

@@ -68,12 +68,12 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   if (db.isPast(when)) {
     db.delete(key, 'expire');
     db.notify('g', 'del', key);
-    ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
+    ctx.replayAs([[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]]);
   } else {
     db.setExpire(key, when);
     db.notify('g', 'expire', key);
     // replayed as PEXPIREAT with the absolute time, options kept
-    ctx.prop = [['PEXPIREAT', key, String(when), ...argv.slice(3)]];
+    ctx.replayAs([['PEXPIREAT', key, String(when), ...argv.slice(3)]]);
   }
   reply.int(1);
 }

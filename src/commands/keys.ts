@@ -241,7 +241,7 @@ function swapdb(ctx: Ctx): void {
   const dbs = ctx.server.dbs;
   if (a < 0 || a >= dbs.length || b < 0 || b >= dbs.length) throw new ReplyError(Err.dbIndexOutOfRange);
   if (a !== b) dbs[a]!.swapWith(dbs[b]!);
-  ctx.server.dirty++;
+  ctx.dirty();
   ctx.reply.ok();
 }
 
@@ -268,11 +268,11 @@ function flushMode(ctx: Ctx): boolean {
 function flushdb(ctx: Ctx): void {
   const lazy = flushMode(ctx);
   const n = ctx.db.size;
-  ctx.server.dirty += ctx.server.tracking.flush(() => ctx.db.flush());
+  ctx.dirty(ctx.server.tracking.flush(() => ctx.db.flush()));
   if (lazy) ctx.server.lazyfree.flushed(n);
   // replayed even when the db was empty (Redis forces it)
-  ctx.prop = [];
-  ctx.server.propagate(ctx.db.id, ctx.argv);
+  ctx.replayAs([]);
+  ctx.propagate(ctx.argv);
   ctx.reply.ok();
 }
 
@@ -284,11 +284,11 @@ function flushall(ctx: Ctx): void {
     for (const db of ctx.server.dbs) n += db.flush();
   });
   if (lazy) ctx.server.lazyfree.flushed(n);
-  ctx.server.dirty += n;
+  ctx.dirty(n);
   flushallSave(ctx.server); // stops a BGSAVE; saves when save points are set (resets dirty to 0)
   // replayed even when every db was empty (Redis forces it)
-  ctx.prop = [];
-  ctx.server.propagate(ctx.db.id, ctx.argv);
+  ctx.replayAs([]);
+  ctx.propagate(ctx.argv);
   ctx.reply.ok();
 }
 

@@ -426,7 +426,7 @@ function lmpop(ctx: Ctx): void {
   if (hit === undefined) reply.nullArray();
   else {
     popManyReply(db, reply, hit[0], hit[1], left, count);
-    ctx.prop = [[left ? 'LPOP' : 'RPOP', hit[0], String(count)]];
+    ctx.replayAs([[left ? 'LPOP' : 'RPOP', hit[0], String(count)]]);
   }
 }
 

@@ -129,7 +129,7 @@ function migrate(ctx: Ctx): void {
     db.notify('g', 'del', k);
     deleted.push(k);
   }
-  ctx.prop = deleted.length !== 0 ? [['DEL', ...deleted]] : [];
+  ctx.replayAs(deleted.length !== 0 ? [['DEL', ...deleted]] : []);
   const fromTarget = out.ok.some((ok) => !ok);
   if (fromTarget) throw new ReplyError(Err.migrateTarget(out.error.slice(1)));
   if (out.readFailed) throw new ReplyError(Err.migrateIo('reading'));

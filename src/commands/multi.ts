@@ -38,7 +38,7 @@ function exec(ctx: Ctx): void {
   // Unwatch first: the transaction's own writes must not mark it dirty.
   discardTransaction(c, server.watches);
   // Each queued command propagates itself; all of them end up in one MULTI/EXEC.
-  ctx.prop = [];
+  ctx.replayAs([]);
   reply.array(queue.length);
   c.inExec = true;
   try {

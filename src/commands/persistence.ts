@@ -16,6 +16,7 @@ import { RdbReader, RdbError, valueCtx, deepValidation } from '../persistence/rd
 import type { Value } from '../keyspace/value.js';
 import { crc64 } from '../persistence/crc64.js';
 import { AofLoadError, loadAof } from '../persistence/aof.js';
+import { aofReplayer } from '../server/boot.js';
 import { persist, saveSync, rdbOptions, rdbPath, savePoints } from '../persistence/snapshot.js';
 import { startBgsave } from '../persistence/bgsave.js';
 import { loadRdbBuffer, emptyData, RdbLoadError, internalErrorLine } from '../persistence/snapshot-load.js';
@@ -157,8 +158,8 @@ export function restore(ctx: Ctx): void {
     // already expired: nothing is created (a replaced key is gone)
     if (deleted) {
       db.notify('g', 'del', key);
-      ctx.prop = [['DEL', key]];
-    } else ctx.prop = [];
+      ctx.replayAs([['DEL', key]]);
+    } else ctx.replayAs([]);
     return reply.ok();
   }
   if (when !== 0) db.setWithExpire(key, val, when);
@@ -174,7 +175,7 @@ export function restore(ctx: Ctx): void {
   }
   db.notify('g', 'restore', key);
   // replayed with an absolute TTL (Redis 7 rewrites it the same way)
-  if (when !== 0 && !absttl) ctx.prop = [[...argv.slice(0, 2), String(when), ...argv.slice(3), 'ABSTTL']];
+  if (when !== 0 && !absttl) ctx.replayAs([[...argv.slice(0, 2), String(when), ...argv.slice(3), 'ABSTTL']]);
   reply.ok();
 }
 
@@ -261,14 +262,14 @@ export function debugLoadAof(ctx: Ctx): void {
   try {
     aof.loadManifest();
     aof.delHistoryFiles();
-    status = loadAof(aof, server.aofReplayer());
+    status = loadAof(aof, aofReplayer(server));
   } catch (e) {
     if (!(e instanceof AofLoadError)) throw e;
     status = 'failed';
   }
   if (status !== 'ok' && status !== 'empty') throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
-  ctx.prop = [];
-  server.dirty = 0;
+  ctx.replayAs([]);
+  server.propagator.saved();
   server.log.notice('Append Only File loaded by DEBUG LOADAOF');
   ctx.reply.ok();
 }

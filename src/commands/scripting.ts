@@ -181,13 +181,13 @@ function functionLoad(ctx: Ctx): void {
   }
   if (i !== a.length - 1) throw new ReplyError('ERR Function code is missing');
   ctx.reply.bulk(loadLibrary(ctx.server, a[i]!, replace));
-  ctx.server.dirty++; // propagated as sent (AOF), as Redis does
+  ctx.dirty(); // propagated as sent (AOF), as Redis does
 }
 
 /** FUNCTION DELETE library-name */
 function functionDelete(ctx: Ctx): void {
   if (!deleteLibrary(ctx.server, ctx.argv[2]!)) throw new ReplyError('ERR Library not found');
-  ctx.server.dirty++;
+  ctx.dirty();
   ctx.reply.ok();
 }
 
@@ -200,7 +200,7 @@ function functionFlush(ctx: Ctx): void {
   }
   ctx.server.lazyfree.releaseMany(functionsOf(ctx.server).functions.size, flushIsAsync(ctx));
   flushLibraries(ctx.server);
-  ctx.server.dirty++;
+  ctx.dirty();
   ctx.reply.ok();
 }
 
@@ -304,7 +304,7 @@ function functionRestore(ctx: Ctx): void {
     throw e;
   }
   restoreLibraries(ctx.server, codes, policy as 'flush' | 'append' | 'replace');
-  ctx.server.dirty++;
+  ctx.dirty();
   ctx.reply.ok();
 }
 

@@ -143,7 +143,7 @@ function spop(ctx: Ctx): void {
     const x = s.removeAt(Math.floor(random() * s.size));
     db.notify('s', 'spop', key);
     if (!deleteIfEmpty(ctx, key, s)) db.modified(key);
-    ctx.prop = [['SREM', key, x]]; // the random choice replays as what it removed
+    ctx.replayAs([['SREM', key, x]]); // the random choice replays as what it removed
     reply.bulk(x);
     return;
   }
@@ -160,7 +160,7 @@ function spop(ctx: Ctx): void {
     db.notify('s', 'spop', key);
     db.delete(key);
     db.notify('g', 'del', key);
-    ctx.prop = [[ctx.server.config.v['lazyfree-lazy-server-del'] ? 'UNLINK' : 'DEL', key]];
+    ctx.replayAs([[ctx.server.config.v['lazyfree-lazy-server-del'] ? 'UNLINK' : 'DEL', key]]);
     return;
   }
   const count = Number(c);
@@ -174,8 +174,9 @@ function spop(ctx: Ctx): void {
   db.notify('s', 'spop', key);
   db.modified(key, count);
   // replayed as SREMs of what was removed, 1024 members each (as Redis batches them)
-  ctx.prop = [];
-  for (let i = 0; i < removed.length; i += 1024) ctx.prop.push(['SREM', key, ...removed.slice(i, i + 1024)]);
+  const ops: string[][] = [];
+  for (let i = 0; i < removed.length; i += 1024) ops.push(['SREM', key, ...removed.slice(i, i + 1024)]);
+  ctx.replayAs(ops);
 }
 
 /** SRANDMEMBER key [count] */

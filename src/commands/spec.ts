@@ -62,29 +62,64 @@ export interface ArgDoc {
   arguments?: ArgDoc[];
 }
 
-/** Everything a handler gets. argv[0] is the command name as sent. */
-export interface Ctx {
-  readonly server: Server;
-  readonly client: Client;
-  /** The client's selected database. */
-  readonly db: Db;
-  readonly argv: string[];
-  readonly reply: Reply;
-  /** The command's declaration (the subcommand's, for container commands). */
-  readonly cmd: CommandSpec;
+/**
+ * Everything a handler gets, made by the dispatcher's call() for each call
+ * (a class, so its methods cost no allocation). argv[0] is the command name
+ * as sent. What the command changed and how it replays is said through
+ * dirty(), replayAs() and propagate(); call() hands it to the server's
+ * propagator (server/propagate.ts).
+ */
+export class Ctx {
   /**
-   * What to replay (AOF, later replicas) instead of argv when the command
-   * changed the dataset (server.dirty), set by handlers whose effect must
-   * replay deterministically (SET EX as SET PXAT, SPOP as SREM, ...); []
-   * replays nothing. Unset: argv is replayed. (A command that must replay
-   * without changing anything calls server.propagate itself: FLUSHDB.)
+   * What replays instead of argv when the command changed the dataset
+   * (replayAs); unset: argv. Read by call().
    */
-  prop: string[][] | undefined;
+  replay: string[][] | undefined = undefined;
   /**
    * The command failed though its error reply was not counted in the stats
    * (a script's error repeating its command's: Reply.uncounted).
    */
-  failed: boolean;
+  failed = false;
+
+  constructor(
+    readonly server: Server,
+    readonly client: Client,
+    /** The client's selected database. */
+    readonly db: Db,
+    readonly argv: string[],
+    readonly reply: Reply,
+    /** The command's declaration (the subcommand's, for container commands). */
+    readonly cmd: CommandSpec,
+  ) {}
+
+  /**
+   * Counts `n` changes to the dataset (save points,
+   * rdb_changes_since_last_save) that the keyspace API did not count: a
+   * command that changed something replays (argv, or its replayAs).
+   */
+  dirty(n = 1): void {
+    this.server.propagator.dirtied(n);
+  }
+
+  /**
+   * The command replays (AOF, later replicas) as `ops`, in its database,
+   * rather than as argv, when it changed the dataset: its deterministic form
+   * (SET EX as SET PXAT, SPOP as SREM, ...). [] replays nothing (its effects
+   * went out otherwise: EXEC's and a script's commands propagate
+   * themselves). Redis's rewriteClientCommandVector / preventCommandPropagation.
+   */
+  replayAs(ops: string[][]): void {
+    this.replay = ops;
+  }
+
+  /**
+   * An effect replayed whatever the command changed, in database `db`
+   * (default: the command's), ahead of the command's own replay: FLUSHDB on
+   * an empty db, a blocked pop when it is served. Redis's alsoPropagate.
+   */
+  propagate(argv: string[], db = this.db.id): void {
+    this.server.propagator.propagate(db, argv);
+  }
 }
 
 export type Handler = (ctx: Ctx) => void;

@@ -57,7 +57,7 @@ export function consumerOf(server: Server, db: Db, key: string, g: Group, name: 
     c = new Consumer(name, now);
     g.consumers.set(name, c);
     db.remeasure(key);
-    server.dirty++;
+    server.propagator.dirtied(1);
     db.notify('t', 'xgroup-createconsumer', key);
     ops?.push(['XGROUP', 'CREATECONSUMER', key, g.name, name]);
   }
@@ -164,7 +164,7 @@ function xgroupCreate(ctx: Ctx): void {
   s.groups.set(argv[3]!, new Group(argv[3]!, id, entriesRead));
   db.remeasure(key);
   reply.ok();
-  ctx.server.dirty++;
+  ctx.dirty();
   db.notify('t', 'xgroup-create', key);
 }
 
@@ -189,7 +189,7 @@ function xgroupSetid(ctx: Ctx): void {
   g!.lastId = id;
   g!.entriesRead = entriesRead;
   reply.ok();
-  ctx.server.dirty++;
+  ctx.dirty();
   db.notify('t', 'xgroup-setid', argv[2]!);
 }
 
@@ -201,7 +201,7 @@ function xgroupDestroy(ctx: Ctx): void {
   s!.groups.delete(g.name);
   db.remeasure(argv[2]!);
   reply.int(1);
-  ctx.server.dirty++;
+  ctx.dirty();
   db.notify('t', 'xgroup-destroy', argv[2]!);
   signalReady(db, argv[2]!); // readers blocked on the group get NOGROUP
 }
@@ -226,7 +226,7 @@ function xgroupDelconsumer(ctx: Ctx): void {
   g!.consumers.delete(c.name);
   db.remeasure(argv[2]!);
   reply.int(pending);
-  ctx.server.dirty++;
+  ctx.dirty();
   db.notify('t', 'xgroup-delconsumer', argv[2]!);
 }
 
@@ -271,7 +271,7 @@ function xack(ctx: Ctx): void {
     n++;
   }
   if (n > 0) db.remeasure(argv[1]!);
-  ctx.server.dirty += n;
+  ctx.dirty(n);
   reply.int(n);
 }
 
@@ -438,9 +438,9 @@ function xclaim(ctx: Ctx): void {
     ops.push(setidProp(key, g));
     dirty++;
   }
-  server.dirty += dirty;
+  ctx.dirty(dirty);
   db.remeasure(key);
-  ctx.prop = ops;
+  ctx.replayAs(ops);
   reply.array(out.length);
   for (const [id, fv] of out) {
     if (fv === null) reply.bulk(fmtId(id));
@@ -517,9 +517,9 @@ function xautoclaim(ctx: Ctx): void {
   // the cursor: the next pending entry after the last one examined, or 0-0
   let cursor: StreamId = 0n;
   if (stoppedAt >= 0 && stoppedAt < pending.length) cursor = pending[stoppedAt]![0];
-  server.dirty += dirty;
+  ctx.dirty(dirty);
   db.remeasure(key);
-  ctx.prop = ops;
+  ctx.replayAs(ops);
   reply.array(3);
   reply.bulk(fmtId(cursor));
   reply.array(claimed.length);

@@ -211,7 +211,7 @@ function xadd(ctx: Ctx): void {
     const idIdx = a.i - (out.length < argv.length ? 2 : 0);
     out[idIdx] = fmtId(id);
   }
-  if (out !== argv) ctx.prop = [out];
+  if (out !== argv) ctx.replayAs([out]);
 }
 
 /** XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] */
@@ -224,7 +224,7 @@ function xtrim(ctx: Ctx): void {
   const deleted = s.trim(a.trim!);
   if (deleted > 0) {
     db.notify('t', 'xtrim', key);
-    if (a.trim!.approx) ctx.prop = [exactTrimArgv(argv, a, s)];
+    if (a.trim!.approx) ctx.replayAs([exactTrimArgv(argv, a, s)]);
     db.modified(key, deleted);
   }
   reply.int(deleted);
@@ -315,7 +315,7 @@ function xsetid(ctx: Ctx): void {
   if (added !== -1) s.entriesAdded = added;
   if (maxDel !== 0n) s.maxDeletedId = maxDel;
   reply.ok();
-  ctx.server.dirty++; // (Redis signals no modification for XSETID and the group commands)
+  ctx.dirty(); // (Redis signals no modification for XSETID and the group commands)
   db.notify('t', 'xsetid', argv[1]!);
 }
 
@@ -433,14 +433,14 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
           results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, ops)]);
         }
         db.remeasure(key); // the PEL changed (Redis signals no modification)
-        server.dirty++;
+        ctx.dirty();
       }
     } else if (s.length > 0 && s.lastValidId() > gt) {
       const start = incrId(gt)!;
       results.push([key, collect(s, start, ID_MAX, false, count)]);
     }
   }
-  if (group) ctx.prop = ops;
+  if (group) ctx.replayAs(ops);
   if (results.length > 0) return replyRead(reply, results);
   if (timeout === -1) return reply.nullArray();
   if (!mayBlock(ctx)) return reply.nullArray();
@@ -478,8 +478,8 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       c.activeTime = now2;
       es = readGroupNew(s, key, g, c, gt, bcount, noack, now2, ops2);
       db2.remeasure(key);
-      server.dirty++;
-      for (const op of ops2) server.propagate(db2.id, op);
+      ctx.dirty();
+      for (const op of ops2) ctx.propagate(op, db2.id);
     } else {
       const start = incrId(gt);
       es = start === null ? [] : collect(s, start, ID_MAX, false, bcount);

@@ -134,7 +134,7 @@ function setGeneric(ctx: Ctx, flags: number, key: string, val: string, expireArg
   else {
     db.setWithExpire(key, v, when);
     // replayed with the absolute time (SET EX, SETEX, PSETEX alike)
-    ctx.prop = [['SET', key, val, 'PXAT', String(when)]];
+    ctx.replayAs([['SET', key, val, 'PXAT', String(when)]]);
   }
   db.notify('$', 'set', key);
   if (when !== undefined) db.notify('g', 'expire', key);
@@ -214,16 +214,16 @@ function getex(ctx: Ctx): void {
     // An absolute time already past deletes the key (as Redis on a master, not while loading).
     if (flags & (EXAT | PXAT) && db.isPast(when)) {
       if (db.delete(key, 'expire')) db.notify('g', 'del', key);
-      ctx.prop = [[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]];
+      ctx.replayAs([[ctx.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]]);
     } else {
       db.setExpire(key, when);
       db.notify('g', 'expire', key);
-      ctx.prop = [['PEXPIREAT', key, String(when)]];
+      ctx.replayAs([['PEXPIREAT', key, String(when)]]);
     }
   } else if (flags & PERSIST) {
     if (db.persist(key)) {
       db.notify('g', 'persist', key);
-      ctx.prop = [['PERSIST', key]];
+      ctx.replayAs([['PERSIST', key]]);
     }
   }
 }

@@ -296,7 +296,7 @@ function zmpop(ctx: Ctx): void {
   const hit = firstNonEmptyZset(ctx.db, keys);
   if (hit === undefined) return ctx.reply.nullArray();
   zpopManyReply(ctx.db, ctx.reply, hit[0], hit[1], !first, count);
-  ctx.prop = [[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(count)]];
+  ctx.replayAs([[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(count)]]);
 }
 
 /** The first non-empty sorted set among keys (WRONGTYPE for another type met first). ZMPOP, BZ*POP*. */

@@ -42,6 +42,7 @@
 import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
+import type { Subsystem } from '../server/subsystem.js';
 import type { Db } from './db.js';
 import { idleMsAt, lfuDecr, lruClock } from './access.js';
 import { usedMemory } from '../observability/memory.js';
@@ -112,7 +113,7 @@ export function evictionTimeLimitUs(tenacity: number): number {
   return Infinity;
 }
 
-export class Eviction {
+export class Eviction implements Subsystem {
   /** The pool: keys (null = empty entry), their scores and databases, ascending by score. */
   private readonly poolKey: (string | null)[] = new Array<string | null>(EVPOOL_SIZE).fill(null);
   private readonly poolScore = new Float64Array(EVPOOL_SIZE);
@@ -143,11 +144,10 @@ export class Eviction {
    */
   preCommandOom = false;
 
-  /** `gauge`: what maxmemory measures, when injected (ServerOptions.usedMemory); else used_memory. */
-  constructor(
-    private readonly server: Server,
-    private readonly gauge: (() => number) | null,
-  ) {}
+  /** What maxmemory measures, when injected (ServerOptions.usedMemory, set by the Server's constructor); else used_memory. */
+  gauge: (() => number) | null = null;
+
+  constructor(private readonly server: Server) {}
 
   /** used_memory as maxmemory sees it. */
   private used(): number {
@@ -438,7 +438,7 @@ export class Eviction {
     if (threshold !== 0) this.latencySample('eviction-del', t0);
     server.stats.evictedKeys++;
     // Redis's propagateDeletion: the DEL stands alone in the stream
-    if (server.aof.state !== 'off') server.propagate(db.id, [this.lazy ? 'UNLINK' : 'DEL', key]);
+    if (server.propagator.active) server.propagator.propagate(db.id, [this.lazy ? 'UNLINK' : 'DEL', key]);
     return true;
   }
 

@@ -44,8 +44,8 @@ const HFE_FIELDS_PER_SEC = 10000;
 /** Fields a db may stay behind by before steps grow (Redis's EXPIRED_FIELDS_TH). */
 const HFE_BEHIND = 1000000;
 
-/** State kept between runs, per server (Redis keeps these as statics). */
-interface CycleState {
+/** State kept between runs, per server (Server.expireCycle; Redis keeps these as statics). */
+export interface CycleState {
   /** The next database to visit. */
   currentDb: number;
   /** The previous run stopped on its time limit. */
@@ -57,8 +57,6 @@ interface CycleState {
   /** Fields expired on hfeDb by steps that hit their limit, in a row. */
   hfeBehind: number;
 }
-
-const states = new WeakMap<Server, CycleState>();
 
 /** Per-db walking position in its expires dict (a slot index). */
 const cursors = new WeakMap<object, number>();
@@ -79,11 +77,7 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   // CLIENT PAUSE suspends expiry (server/pause.ts); nothing expires while the dataset is loaded
   // (Redis's cron does not run then; tsdis's may, between the slices of the CLI's load).
   if (server.pause.mode !== 0 || server.loading) return;
-  let st = states.get(server);
-  if (st === undefined) {
-    st = { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity, hfeDb: 0, hfeBehind: 0 };
-    states.set(server, st);
-  }
+  const st = (server.expireCycle ??= { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity, hfeDb: 0, hfeBehind: 0 });
   const startUs = performance.now() * 1000;
   if (type === 'fast') {
     // Only when the last run hit its time limit or many keys look stale, and

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Server } from '../server/server.js';
+import type { InfoFields } from '../server/subsystem.js';
 import { REDIS_VERSION, TSDIS_VERSION } from '../version.js';
 import { bytesToHuman, memoryOverhead, refreshScripts } from './memory.js';
 import { latencyOf } from './latency.js';
@@ -24,21 +25,15 @@ import { loadingInfo, rdbInfo, saveProgress, persist } from '../persistence/snap
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
 
-/** Identity that lives as long as the server: run id and replication ids. */
-interface Ids {
+/** Identity that lives as long as the server: run id and replication ids (Server.ids). */
+export interface ServerIds {
   runId: string;
   replId: string;
 }
-const ids = new WeakMap<Server, Ids>();
 
 /** The server's run_id and master_replid (40 random hex chars each, made on first use). */
-export function serverIds(server: Server): Ids {
-  let v = ids.get(server);
-  if (v === undefined) {
-    v = { runId: crypto.randomBytes(20).toString('hex'), replId: crypto.randomBytes(20).toString('hex') };
-    ids.set(server, v);
-  }
-  return v;
+export function serverIds(server: Server): ServerIds {
+  return (server.ids ??= { runId: crypto.randomBytes(20).toString('hex'), replId: crypto.randomBytes(20).toString('hex') });
 }
 
 /** Which sections to emit for INFO's arguments. */
@@ -67,7 +62,7 @@ export function selectSections(args: readonly string[]): SectionSelection {
   return sel;
 }
 
-type Fields = [string, string | number][];
+type Fields = InfoFields;
 
 /** Formats a number with two decimals (Redis's %.2f). */
 function f2(x: number): string {
@@ -440,6 +435,25 @@ const SECTIONS: [string, string, (s: Server) => Fields, string[]][] = [
   ['debug', 'Debug', debugSection, []],
 ];
 
+/**
+ * SECTIONS with the subsystems' own (Subsystem.info): one named as a
+ * built-in section replaces it; the others follow keyspace, in the
+ * subsystems' order.
+ */
+function withSubsystems(server: Server): typeof SECTIONS {
+  let out: typeof SECTIONS | null = null;
+  for (const sub of server.subsystems) {
+    const sec = sub.info;
+    if (sec === undefined) continue;
+    out ??= SECTIONS.slice();
+    const entry: (typeof SECTIONS)[number] = [sec.name, sec.header, () => sec.fields(), []];
+    const at = out.findIndex((e) => e[0] === sec.name);
+    if (at >= 0) out[at] = entry;
+    else out.splice(out.length - 1, 0, entry);
+  }
+  return out ?? SECTIONS;
+}
+
 /** INFO debug: the event loop's finer figures (µs; Redis 7.2). */
 function debugSection(server: Server): Fields {
   const l = server.stats.loop;
@@ -455,7 +469,7 @@ function debugSection(server: Server): Fields {
 export function genInfo(server: Server, sel: SectionSelection): string {
   let out = '';
   let n = 0;
-  for (const [name, header, gen, aliases] of SECTIONS) {
+  for (const [name, header, gen, aliases] of withSubsystems(server)) {
     const named = sel.names.has(name) || aliases.some((a) => sel.names.has(a));
     if (!named && (!sel.all || name === 'debug')) continue;
     if (n++) out += '\r\n';

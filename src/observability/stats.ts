@@ -56,11 +56,11 @@ export class Stats {
   readonly errors = new Map<string, number>();
   /**
    * Redis 7.2's event-loop figures (INFO stats and debug). A cycle is a turn
-   * that served clients (ended by Server.flush, Redis's beforeSleep) or ran
+   * that served clients (ended by BeforeSleep.run, Redis's beforeSleep) or ran
    * the cron; durations in µs.
    */
   readonly loop = { cycles: 0, durationSum: 0, cmdSum: 0, cronSum: 0, aofSum: 0, cmdPerCycleMax: 0, durationMax: 0 };
-  /** Busy time (µs) of the cycle in progress (Server.processInput adds to it). */
+  /** Busy time (µs) of the cycle in progress (Connections.processInput adds to it). */
   cycleUs = 0;
   /** totalCommands when the cycle in progress began. */
   private cycleCmds = 0;

@@ -4,11 +4,12 @@
  * (the dataset when it was last rewritten), incremental files with every
  * write since, and a manifest naming them (persistence/aof-manifest.ts).
  *
- * Writes reach the AOF as the dispatcher propagates them (Server.propagate):
- * already rewritten to replay deterministically, with SELECT when the
- * database changes (and `#TS:<unix time>` once a second with
- * aof-timestamp-enabled). They are buffered while the event loop turn runs
- * and written by Server.flush() *before* any reply of the turn goes out, so
+ * Writes reach the AOF as a sink of the server's propagator
+ * (server/propagate.ts): already rewritten to replay deterministically,
+ * with SELECT when the database changes (and `#TS:<unix time>` once a
+ * second with aof-timestamp-enabled). They are buffered while the event
+ * loop turn runs and written at its end (server/before-sleep.ts, through
+ * Propagator.flush) *before* any reply of the turn goes out, so
  * with `appendfsync always` a client is only told OK once its write is on
  * disk (write + fdatasync in the loop, as Redis does). `everysec` writes in
  * the loop and fsyncs from libuv's thread pool once a second; `no` leaves
@@ -45,6 +46,8 @@ import { AofManifest, ManifestError, parseManifest, persistManifest, manifestNam
 import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
 import { AofLoadError } from './aof-load.js';
 import { writeFully } from '../util/files.js';
+import type { PropagationSink } from '../server/propagate.js';
+import type { Subsystem } from '../server/subsystem.js';
 
 export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
 export { encodeCommand, readCommands, keyCommands, writeDatasetAsCommands, writeAll, type AofRead } from './aof-format.js';
@@ -72,13 +75,28 @@ interface RewriteJob {
   rdb: boolean;
 }
 
-export class Aof {
-  /** Redis's aof_state. */
-  state: AofState = 'off';
+export class Aof implements PropagationSink, Subsystem {
+  private st: AofState = 'off';
+  /** Redis's aof_state; the propagator re-reads `accepting` when it changes. */
+  get state(): AofState {
+    return this.st;
+  }
+  set state(s: AofState) {
+    this.st = s;
+    this.server.propagator.refresh();
+  }
+  /** PropagationSink: effects are fed while appendonly is on (or waits for its first rewrite). */
+  get accepting(): boolean {
+    return this.st !== 'off';
+  }
+  /** PropagationSink: encoded effects not yet written. */
+  get pending(): boolean {
+    return this.buf.length !== 0;
+  }
   /** The files of the AOF (read at start, replaced by every rewrite and by DEBUG LOADAOF). */
   manifest = new AofManifest();
   private manifestLoaded = false;
-  /** Encoded commands waiting for the next write (Server.flush). */
+  /** Encoded commands waiting for the next write (beforeSleep, through Propagator.flush). */
   buf = '';
   /** The database the file's last SELECT chose (-1: none yet in this file). */
   private selected = -1;

@@ -30,6 +30,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
+import type { Subsystem } from '../server/subsystem.js';
 import type { Db } from '../keyspace/db.js';
 import { KeySnapshot, type Dict } from '../keyspace/dict.js';
 import type { Value } from '../keyspace/value.js';
@@ -173,7 +174,7 @@ export class Bgsave {
     this.tmp = opts.tmp ?? path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
     this.fd = fs.openSync(this.tmp, 'w');
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
-    this.dirtyAtStart = server.dirty;
+    this.dirtyAtStart = server.propagator.dirty;
     this.format.header(this.w, this.startMs);
     let total = 0;
     for (const db of server.dbs) {
@@ -486,7 +487,7 @@ export class Bgsave {
     st.lastBgsaveTimeSec = Math.round((performance.now() - this.startMono) / 1000);
     if (ok) {
       server.log.notice('Background saving terminated with success');
-      server.dirty -= this.dirtyAtStart;
+      server.propagator.saved(this.dirtyAtStart);
       server.lastSave = Math.floor(server.clock() / 1000);
       st.lastBgsaveStatus = 'ok';
       st.rdbSaves++;
@@ -547,9 +548,10 @@ export function waitBgsave(server: Server): Promise<boolean> {
  * Installs the save-point check (Redis's serverCron part: every 100 ms, a
  * BGSAVE when some point's seconds have passed since the last save with at
  * least its changes; after a failed one, retries wait 5 s). Called by the
- * Server's constructor; stopped when the server closes.
+ * Server's constructor, which registers the subsystem returned: its close
+ * hook stops the check and a running BGSAVE.
  */
-export function attachPersistence(server: Server): void {
+export function attachPersistence(server: Server): Subsystem {
   const st = persist(server);
   const check = () => {
     if (st.bgsave !== null || server.loading || server.closing) return;
@@ -560,7 +562,7 @@ export function attachPersistence(server: Server): void {
       return;
     }
     for (const [secs, changes] of savePoints(server)) {
-      if (server.dirty >= changes && now - server.lastSave * 1000 > secs * 1000 && (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)) {
+      if (server.propagator.dirty >= changes && now - server.lastSave * 1000 > secs * 1000 && (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)) {
         server.log.notice(`${changes} changes in ${secs} seconds. Saving...`);
         startBgsave(server);
         return;
@@ -569,9 +571,11 @@ export function attachPersistence(server: Server): void {
   };
   st.cron = setInterval(check, 100);
   st.cron.unref();
-  server.once('closed', () => {
-    if (st.cron) clearInterval(st.cron);
-    st.cron = null;
-    st.bgsave?.abort();
-  });
+  return {
+    close: () => {
+      if (st.cron) clearInterval(st.cron);
+      st.cron = null;
+      st.bgsave?.abort();
+    },
+  };
 }

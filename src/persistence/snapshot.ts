@@ -4,8 +4,8 @@
  * fields. BGSAVE (the sliced copy-on-write save) is bgsave.ts; loading an
  * RDB image into the server is snapshot-load.ts.
  *
- * State lives beside the server (a WeakMap), so server.ts only holds the
- * `loading` flag. Callers: commands/persistence.ts, commands/server.ts
+ * State lives in Server.snapshot (made here on first use), so server.ts
+ * only holds the `loading` flag. Callers: commands/persistence.ts, commands/server.ts
  * (SHUTDOWN, DEBUG RELOAD), cli.ts (loading at start, SIGTERM), bgsave.ts,
  * snapshot-load.ts, observability/info.ts.
  */
@@ -49,29 +49,22 @@ interface LoadingInfo {
   startMono: number;
 }
 
-const states = new WeakMap<Server, PersistState>();
-
-/** The persistence state of a server (created on first use). */
+/** The persistence state of a server (Server.snapshot, made on first use). */
 export function persist(server: Server): PersistState {
-  let st = states.get(server);
-  if (st === undefined) {
-    st = {
-      bgsave: null,
-      bgsaveScheduled: false,
-      lastBgsaveStatus: 'ok',
-      lastBgsaveTimeSec: -1,
-      lastBgsaveTry: 0,
-      rdbSaves: 0,
-      forks: 0,
-      lastLoadKeysExpired: 0,
-      lastLoadKeysLoaded: 0,
-      loading: null,
-      cron: null,
-      waiters: [],
-    };
-    states.set(server, st);
-  }
-  return st;
+  return (server.snapshot ??= {
+    bgsave: null,
+    bgsaveScheduled: false,
+    lastBgsaveStatus: 'ok',
+    lastBgsaveTimeSec: -1,
+    lastBgsaveTry: 0,
+    rdbSaves: 0,
+    forks: 0,
+    lastLoadKeysExpired: 0,
+    lastLoadKeysLoaded: 0,
+    loading: null,
+    cron: null,
+    waiters: [],
+  });
 }
 
 /** The RDB file's path: dir/dbfilename. */
@@ -179,7 +172,7 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
     throw new ReplyError('ERR');
   }
   server.log.notice('DB saved on disk');
-  server.dirty = 0;
+  server.propagator.saved();
   server.lastSave = Math.floor(server.clock() / 1000);
   st.lastBgsaveStatus = 'ok';
   st.rdbSaves++;
@@ -223,7 +216,7 @@ export function rdbInfo(server: Server): [string, string | number][] {
   // (the background slot may hold an AOF rewrite: not a BGSAVE)
   const b = st.bgsave !== null && st.bgsave.opts.onDone === undefined ? st.bgsave : null;
   return [
-    ['rdb_changes_since_last_save', server.dirty],
+    ['rdb_changes_since_last_save', server.propagator.dirty],
     ['rdb_bgsave_in_progress', b !== null ? 1 : 0],
     ['rdb_last_save_time', server.lastSave],
     ['rdb_last_bgsave_status', st.lastBgsaveStatus],

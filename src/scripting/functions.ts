@@ -55,15 +55,9 @@ export interface FunctionsState {
   functions: Map<string, FunctionInfo>;
 }
 
-const states = new WeakMap<Server, FunctionsState>();
-
+/** A server's function libraries (Server.functions, made on first use). */
 export function functionsOf(server: Server): FunctionsState {
-  let s = states.get(server);
-  if (s === undefined) {
-    s = newState();
-    states.set(server, s);
-  }
-  return s;
+  return (server.functions ??= newState());
 }
 
 function newState(): FunctionsState {

@@ -52,8 +52,8 @@ export class LdbRollback {
 
   /** Starts recording (before the debugged EVAL runs). */
   constructor(private readonly server: Server) {
-    this.dirty = server.dirty;
-    this.propagationMark = server.propagationMark();
+    this.dirty = server.propagator.dirty;
+    this.propagationMark = server.propagator.mark();
     this.dbs = server.dbs.map((db) => ({ db, dict: db.dict, expires: db.expires, hfe: db.hfe, avgTtl: db.avgTtl, cow: db.cow }));
     for (const b of this.dbs) {
       const prev = b.cow;
@@ -109,7 +109,7 @@ export class LdbRollback {
         for (let i = 0; i < d.size; i++) db.hfeAdd(d.keyAt(i), d.valAt(i));
       }
     }
-    server.dirty = this.dirty;
-    server.dropPropagation(this.propagationMark);
+    server.propagator.restoreDirty(this.dirty);
+    server.propagator.dropSince(this.propagationMark);
   }
 }

@@ -58,15 +58,9 @@ export interface ScriptingState {
   ldb: LdbSession | null;
 }
 
-const states = new WeakMap<Server, ScriptingState>();
-
+/** A server's scripting state (Server.scripting, made on first use). */
 export function scripting(server: Server): ScriptingState {
-  let s = states.get(server);
-  if (s === undefined) {
-    s = { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null, ldb: null };
-    states.set(server, s);
-  }
-  return s;
+  return (server.scripting ??= { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null, ldb: null });
 }
 
 export function sha1hex(s: string): string {
@@ -296,7 +290,7 @@ class RunHost implements ScriptHost {
 
   /** The run ended: the server leaves busy mode. */
   end(): void {
-    if (this.busy) this.server.endBusy();
+    if (this.busy) this.server.conns.endBusy();
     this.busy = false;
     this.caller = null;
     this.argv = [];
@@ -313,12 +307,12 @@ class RunHost implements ScriptHost {
         `Slow script detected: still in execution after ${Math.floor(now - this.start)} milliseconds. ` +
           `You can try killing the script using the ${this.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${this.name}.`,
       );
-      this.server.beginBusy(this.isEval ? BUSY_EVAL : BUSY_FUNCTION);
+      this.server.conns.beginBusy(this.isEval ? BUSY_EVAL : BUSY_FUNCTION);
     } else if (now - this.lastServe < SERVE_EVERY_MS) return this.killed;
     this.lastServe = now;
     // Redis's processEventsWhileBlocked updates its cached time: TIME moves on in a busy script
     this.startUs = clockUsec(this.server);
-    this.server.serveWhileBusy(this.caller);
+    this.server.conns.serveWhileBusy(this.caller);
     // SHUTDOWN NOSAVE ran: the script ends so the event loop can finish the shutdown.
     if (this.server.closing) this.killed = true;
     return this.killed;
@@ -454,7 +448,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   lua.resp = 2;
   lua.reply.out = '';
   // Everything the script runs is propagated by call(); EVAL itself is not.
-  ctx.prop = [];
+  ctx.replayAs([]);
   const host = (st.host ??= new RunHost(server));
   host.lua = lua;
   host.noWrites = noWrites;

@@ -6,7 +6,7 @@
  *  - `block()` parks a client on its keys: per Db, each key has a FIFO of
  *    the clients waiting on it, so the first to block is served first.
  *    While a client is blocked the server runs none of its later commands
- *    (Server.processInput stops at `client.blocked`); they wait in its parser.
+ *    (Connections.processInput stops at `client.blocked`); they wait in its parser.
  *  - The keyspace signals a key that received a value (Redis's
  *    signalKeyAsReady) through `Db.onReady`, which is set only on databases
  *    with blocked clients, so nothing is paid on the hot path otherwise.
@@ -28,6 +28,7 @@ import { cfmt } from '../util/strings.js';
 import type { Db } from '../keyspace/db.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import type { Subsystem } from './subsystem.js';
 import { Err } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
 import type { CommandSpec } from '../commands/spec.js';
@@ -61,7 +62,7 @@ interface Blocked {
 /** The longest delay a Node timer keeps (setTimeout's limit). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export class Blocking {
+export class Blocking implements Subsystem {
   /** Per database: key -> the clients waiting on it, first come first. */
   private readonly waiting = new Map<Db, Map<string, Blocked[]>>();
   private readonly states = new Map<Client, Blocked>();
@@ -70,10 +71,16 @@ export class Blocking {
   private readySet = new Set<string>();
   private readonly onReady = (db: Db, key: string): void => this.signal(db, key);
 
-  constructor(private readonly server: Server) {
-    server.on('clientClosed', (c: Client) => {
-      if (this.states.has(c)) this.remove(c);
-    });
+  constructor(private readonly server: Server) {}
+
+  /** Subsystem: a freed client stops waiting. */
+  clientFreed(c: Client): void {
+    if (this.states.has(c)) this.remove(c);
+  }
+
+  /** Subsystem: keys the cron expired may end a wait (XREADGROUP on a stream that is gone). */
+  cron(): void {
+    if (this.ready.length !== 0) this.handleReady();
   }
 
   /** Clients blocked now (INFO blocked_clients). */
@@ -214,7 +221,7 @@ export class Blocking {
             server.current = prev;
             server.executing = prevExecuting;
           }
-          server.flushPropagation(); // the pop it made, as its own unit
+          server.propagator.commit(); // the pop it made, as its own unit
           // not served: the next waiter may wait for another type (a BLPOP and an
           // XREADGROUP on one key), so each is asked, as Redis's handleClientsBlockedOnKey does
           if (!served) {
@@ -263,9 +270,9 @@ export class Blocking {
   private resume(client: Client): void {
     this.remove(client);
     const server = this.server;
-    server.queueFlush(client);
+    server.beforeSleep.queue(client);
     setImmediate(() => {
-      if (!client.closed && !client.blocked && client.socket !== null) server.processInput(client);
+      if (!client.closed && !client.blocked && client.socket !== null) server.conns.processInput(client);
     });
   }
 

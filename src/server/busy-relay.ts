@@ -314,7 +314,7 @@ class Acceptor {
     if (info === null) return;
     const r = new RelaySocket(this, id, info);
     this.conns.set(id, r);
-    r.client = this.server.acceptRelayed(r, this.listeners[info.listener]?.unixPath);
+    r.client = this.server.conns.acceptRelayed(r, this.listeners[info.listener]?.unixPath);
   }
 
   /** DATA: runs the bytes as the connection's input; while busy its replies are written at once. */
@@ -332,7 +332,7 @@ class Acceptor {
       r.deferred = [];
     }
     r.onChunk(payload);
-    if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
+    if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.conns.writeOut(c);
   }
 
   /** Runs the bytes a client sent while its own script ran (and then its peer's EOF, if that came too). */
@@ -344,7 +344,7 @@ class Acceptor {
     if (r.client !== null && r.closing === 0) {
       r.onChunk(d);
       const c = r.client;
-      if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.writeOut(c);
+      if (this.busy && !c.closed && (c.reply.out.length !== 0 || c.closeAfterReply)) this.server.conns.writeOut(c);
     }
     if (r.endDeferred) {
       r.endDeferred = false;
@@ -415,7 +415,7 @@ class Acceptor {
     if (c === null || r.closing === 2) real.destroy();
     else if (r.closing === 1) real.end(Buffer.from(held, 'latin1'), () => real.destroy());
     else {
-      this.server.useSocket(c, real);
+      this.server.conns.useSocket(c, real);
       if (held.length !== 0) real.write(held, 'latin1');
       if (!c.readPaused) real.resume(); // (a paused client resumes on 'drain')
     }
@@ -577,7 +577,7 @@ export class BusyRelay {
     for (const a of this.acceptors) a.busy = true;
     if (this.current !== null && this.current.resume()) return;
     this.current = null;
-    const listeners = this.server.listenerFds();
+    const listeners = this.server.listener.listenerFds();
     if (listeners.length === 0) return;
     try {
       const a = new Acceptor(this, this.server, listeners);

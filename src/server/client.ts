@@ -79,7 +79,7 @@ export class Client {
   replyBufPeakAt = 0;
   /** When the output buffer first went over the soft limit (ms), or 0. */
   softLimitSince = 0;
-  /** appendfsync always: answered by the last flush and silent since (Server.flush's group commit). */
+  /** appendfsync always: answered by the last flush and silent since (BeforeSleep's group commit). */
   awaited = false;
   /** Reading is paused because the output buffer is large. */
   readPaused = false;
@@ -137,7 +137,7 @@ export class Client {
 
   constructor(
     readonly id: number,
-    /** Replaced once, when a relayed connection's real socket is handed back (Server.useSocket). */
+    /** Replaced once, when a relayed connection's real socket is handed back (Connections.useSocket). */
     public socket: ClientSocket | null,
     db: Db,
     parser: RespParser,

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
-import type { CommandFlag, CommandSpec, Ctx } from '../commands/spec.js';
+import { Ctx, type CommandFlag, type CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
 import { isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
@@ -316,8 +316,9 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Commands run by another (EXEC's queue, later scripts) keep its time, so
   // keys cannot expire in the middle of a transaction.
   server.cachedNow = prevCurrent !== null && prevNow !== 0 ? prevNow : server.wallAt(start);
-  const ctx: Ctx = { server, client, db: client.db, argv, reply, cmd, prop: undefined, failed: false };
-  const dirtyBefore = server.dirty;
+  const ctx = new Ctx(server, client, client.db, argv, reply, cmd);
+  const prop = server.propagator;
+  const dirtyBefore = prop.dirty;
   try {
     cmd.handler!(ctx);
   } catch (e) {
@@ -327,11 +328,11 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
       reply.error(cfmt`ERR internal error: ${(e as Error).message}`);
     }
   }
-  // Propagation (AOF): what changed the dataset, as the handler rewrote it;
-  // a top-level command's operations are emitted together when it ends.
-  if (server.aof.state !== 'off') {
-    if (server.dirty !== dirtyBefore) for (const op of ctx.prop ?? [argv]) server.propagate(ctx.db.id, op);
-    if (prevCurrent === null) server.flushPropagation();
+  // Propagation (server/propagate.ts): what changed the dataset, as the
+  // handler rewrote it; a top-level command's effects go out together when it ends.
+  if (prop.active) {
+    if (prop.dirty !== dirtyBefore) prop.command(ctx.db.id, ctx.replay, argv);
+    if (prevCurrent === null) prop.commit();
   }
   // Client side caching: the keys a read-only command read are remembered for
   // the client whose top-level command runs (a script's commands: its caller's; Redis 7.2).

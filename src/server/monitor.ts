@@ -15,15 +15,21 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import type { Subsystem } from './subsystem.js';
 import { redactArgs } from '../observability/slowlog.js';
 
-export class Monitors {
+export class Monitors implements Subsystem {
   /** Monitoring clients in the order they ran MONITOR. */
   readonly clients = new Set<Client>();
 
-  constructor(private readonly server: Server) {
-    server.on('clientClosed', (c: Client) => this.remove(c));
-    server.on('resetClient', (c: Client) => this.remove(c));
+  constructor(private readonly server: Server) {}
+
+  /** Subsystem: a freed or RESET client stops monitoring. */
+  clientFreed(c: Client): void {
+    this.remove(c);
+  }
+  clientReset(c: Client): void {
+    this.remove(c);
   }
 
   /** MONITOR: starts monitoring; false when the client already is a monitor. */
@@ -55,7 +61,7 @@ export class Monitors {
     for (const m of this.clients) {
       if (m.closed) continue;
       m.reply.out += line;
-      this.server.queueFlush(m);
+      this.server.beforeSleep.queue(m);
     }
   }
 }

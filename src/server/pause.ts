@@ -5,7 +5,7 @@
  * weakens the current one: the stricter mode and the later end win. While a
  * pause holds, the dispatcher postpones the commands it covers (after the
  * arity/auth gates, before MULTI queueing, as Redis's processCommand does):
- * the client is marked blocked, so Server.processInput stops reading its
+ * the client is marked blocked, so Connections.processInput stops reading its
  * buffered input, and the command's argv is kept. When the pause ends
  * (timeout or UNPAUSE) every postponed client, in the order it was
  * postponed, runs its held command through the full dispatcher and then the
@@ -20,6 +20,7 @@
 import type { CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import type { Subsystem } from './subsystem.js';
 import { callFlags, dispatch } from './dispatcher.js';
 import { fullName } from '../commands/registry.js';
 
@@ -27,7 +28,7 @@ export const PAUSE_NONE = 0;
 export const PAUSE_WRITE = 1;
 export const PAUSE_ALL = 2;
 
-export class ClientPause {
+export class ClientPause implements Subsystem {
   /** PAUSE_NONE, PAUSE_WRITE or PAUSE_ALL: read by the dispatcher for every command. */
   mode = PAUSE_NONE;
   /** When the pause ends (ms, server clock). */
@@ -37,9 +38,16 @@ export class ClientPause {
   private readonly argvOf = new Map<Client, string[]>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly server: Server) {
-    server.on('clientClosed', (c: Client) => this.forget(c));
-    server.on('closed', () => this.stopTimer());
+  constructor(private readonly server: Server) {}
+
+  /** Subsystem: a freed client's postponed command is forgotten. */
+  clientFreed(c: Client): void {
+    this.forget(c);
+  }
+
+  /** Subsystem: the server closes: the pause's timer stops. */
+  close(): void {
+    this.stopTimer();
   }
 
   /** Number of clients waiting on the pause (counted in INFO blocked_clients). */
@@ -112,8 +120,8 @@ export class ClientPause {
       c.blocked = false;
       if (c.closed) continue;
       dispatch(server, c, argv);
-      if (!c.blocked) server.processInput(c);
-      else server.queueFlush(c);
+      if (!c.blocked) server.conns.processInput(c);
+      else server.beforeSleep.queue(c);
     }
   }
 

@@ -22,6 +22,7 @@
  * and appended after that command's reply (dispatcher call()).
  */
 import type { Server } from './server.js';
+import type { Subsystem } from './subsystem.js';
 import type { Client } from './client.js';
 import { globMatch } from '../util/glob.js';
 import { NOTIFY } from '../config/special.js';
@@ -45,7 +46,7 @@ const CLASS_BITS: Record<string, number> = {
 /** A subscriber with this much unsent output is written out (and its limits checked) at once. */
 const EAGER_WRITE_BYTES = 64 * 1024;
 
-export class PubSub {
+export class PubSub implements Subsystem {
   /** channel → subscribers, pattern → subscribers, shard channel → subscribers. */
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
@@ -57,9 +58,18 @@ export class PubSub {
 
   constructor(private readonly server: Server) {
     this.refreshConfig();
-    server.on('config', () => this.refreshConfig());
-    server.on('clientClosed', (c: Client) => this.unsubscribeAll(c));
-    server.on('resetClient', (c: Client) => this.unsubscribeAll(c));
+  }
+
+  /** Subsystem: notify-keyspace-events may have changed. */
+  configChanged(): void {
+    this.refreshConfig();
+  }
+  /** Subsystem: a freed or RESET client leaves every channel and pattern. */
+  clientFreed(c: Client): void {
+    this.unsubscribeAll(c);
+  }
+  clientReset(c: Client): void {
+    this.unsubscribeAll(c);
   }
 
   private refreshConfig(): void {
@@ -209,8 +219,8 @@ export class PubSub {
   /** After a push was written for `c`: schedule its write; write at once when much is pending. */
   delivered(c: Client): void {
     if (c === this.server.executing || c.closed) return;
-    this.server.queueFlush(c);
-    if (c.reply.out.length > EAGER_WRITE_BYTES) this.server.writeOut(c);
+    this.server.beforeSleep.queue(c);
+    if (c.reply.out.length > EAGER_WRITE_BYTES) this.server.conns.writeOut(c);
   }
 
   /** Moves the pending pushes for the current client after its reply (called by the dispatcher). */

@@ -39,6 +39,7 @@
  * client whose command is running goes after its reply (PubSub.target).
  */
 import type { Server } from './server.js';
+import type { Subsystem } from './subsystem.js';
 import type { Client } from './client.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { keysOf } from '../commands/keys-of.js';
@@ -58,7 +59,7 @@ export interface TrackingOptions {
   noloop: boolean;
 }
 
-export class Tracking {
+export class Tracking implements Subsystem {
   /** key → ids of the clients that may cache it (insertion order: the eviction order). */
   readonly table = new Map<string, Set<number>>();
   /** Sum of the id sets' sizes (INFO tracking_total_items). */
@@ -84,9 +85,26 @@ export class Tracking {
 
   constructor(private readonly server: Server) {
     this.refreshConfig();
-    server.on('config', () => this.refreshConfig());
-    server.on('clientClosed', (c: Client) => this.disable(c));
-    server.on('resetClient', (c: Client) => this.disable(c));
+  }
+
+  /** Subsystem: tracking-table-max-keys may have changed. */
+  configChanged(): void {
+    this.refreshConfig();
+  }
+  /** Subsystem: a freed or RESET client stops tracking. */
+  clientFreed(c: Client): void {
+    this.disable(c);
+  }
+  clientReset(c: Client): void {
+    this.disable(c);
+  }
+  /** Subsystem: tracking-table-max-keys is applied even when no command comes (Redis's serverCron). */
+  cron(): void {
+    if (this.clients !== 0) this.limitUsedSlots(null);
+  }
+  /** Subsystem: BCAST invalidations collected this turn go out (Redis's trackingBroadcastInvalidationMessages). */
+  beforeSleep(): void {
+    if (this.bcastPending) this.broadcast();
   }
 
   private refreshConfig(): void {
@@ -228,7 +246,7 @@ export class Tracking {
         if (!key.startsWith(prefix)) continue;
         bs.keys.set(key, actor);
         this.bcastPending = true;
-        for (const c of bs.clients) this.server.queueFlush(c);
+        for (const c of bs.clients) this.server.beforeSleep.queue(c);
       }
     }
     const ids = this.table.get(key);

@@ -186,7 +186,7 @@ test('protected mode: loopback is allowed; other peers get DENIED unless a passw
       Object.defineProperty(sock, 'remoteAddress', { value: '10.1.2.3' });
       return { sock, out };
     };
-    const accept = (s.server as unknown as { accept(sock: net.Socket, unixPath?: string): void }).accept.bind(s.server);
+    const accept = (s.server.listener as unknown as { accept(sock: net.Socket, unixPath?: string): void }).accept.bind(s.server.listener);
     const f1 = fake();
     accept(f1.sock, undefined);
     assert.match(f1.out[0] ?? '', /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. .*\r\n$/);

@@ -1,0 +1,461 @@
+/**
+ * Connection I/O: a client's life from its socket to its end. Bytes read go
+ * to the client's parser; every complete command is dispatched at once
+ * (processInput) and the replies wait in the client for the turn's end
+ * (server/before-sleep.ts), which calls writeOut. Output limits
+ * (client-output-buffer-limit, the unauthenticated client's 16 KB, the 16 MB
+ * read pause) are enforced here, and clients are made, reset and freed here:
+ * freeing one calls every subsystem's clientFreed hook, in the server's order.
+ *
+ * While a script runs past busy-reply-threshold the event loop is held:
+ * serveWhileBusy reads the other connections' descriptors directly, and new
+ * connections come through the acceptor process (server/busy-relay.ts).
+ */
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type net from 'node:net';
+import { Client, type ClientSocket } from './client.js';
+import { RespParser, ProtocolError } from '../protocol/parser.js';
+import { dispatch } from './dispatcher.js';
+import { handleFd } from './socket.js';
+import { BusyRelay, type RelaySocket } from './busy-relay.js';
+import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
+import { discardTransaction } from './multi.js';
+import { noteClient } from '../observability/memory.js';
+import type { Server } from './server.js';
+
+/**
+ * Above this many unsent bytes a client's input is paused until the socket
+ * drains (Redis never pauses: it buffers without bound unless
+ * client-output-buffer-limit says otherwise). 16 MB leaves room for what
+ * tools expect to see buffered (Redis's client-eviction test fills 10 MB).
+ */
+const READ_PAUSE_BYTES = 16 * 1024 * 1024;
+/** The per-command output limit check's filter: smaller unsent replies wait for writeOut's check. */
+const OBUF_CHECK_BYTES = 16 * 1024;
+/**
+ * A client that must authenticate and has not is closed once its unsent
+ * output passes this: Redis's fix for CVE-2025-21605 (redis/redis#13993)
+ * allows such a client 1 KB of reply list beyond its 16 KB reply buffer, and
+ * the list grows 16 KB at a time. Measured on redis-server 7.0.15 as packaged
+ * here: 481 NOAUTH replies (16,354 bytes) in one batch are sent, 482 close
+ * the connection with nothing sent.
+ */
+const UNAUTH_OUTPUT_LIMIT = 16 * 1024;
+
+/** client-output-buffer-limit of one class. */
+export interface OutputLimits {
+  hard: number;
+  soft: number;
+  seconds: number;
+}
+
+export class Connections {
+  private nextClientId = 1;
+  /** Parsed client-output-buffer-limit per class (read for every reply write; emptied when the parameter changes). */
+  private obufCache = new Map<string, OutputLimits>();
+  /** Accepts and relays new connections while a script is busy (server/busy-relay.ts). */
+  readonly busyRelay: BusyRelay;
+  /** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
+  private readonly busyReadBuf = Buffer.allocUnsafe(16 * 1024);
+
+  constructor(private readonly server: Server) {
+    this.busyRelay = new BusyRelay(server);
+  }
+
+  /** A new client (socketless for in-process callers). */
+  newClient(sock: ClientSocket | null, kind: 'tcp' | 'unix' | 'internal', unixPath?: string): Client {
+    const server = this.server;
+    const parser = new RespParser(server.parserLimits);
+    const authed = !server.config.v['requirepass'];
+    const c = new Client(this.nextClientId++, sock, server.dbs[0]!, parser, authed, server.clock(), kind, unixPath);
+    parser.authenticated = authed;
+    c.reply.onError = (code) => server.stats.countError(code);
+    if (kind !== 'internal') {
+      server.clients.set(c.id, c);
+      noteClient(server, c);
+    }
+    return c;
+  }
+
+  /**
+   * A client for a connection the listener accepted (server/listener.ts),
+   * reading through `sock`'s chunks: its events are wired and 'client' emitted.
+   */
+  connected(sock: ClientSocket, unixPath: string | undefined): Client {
+    const server = this.server;
+    const unix = unixPath !== undefined;
+    const client = this.newClient(sock, unix ? 'unix' : 'tcp', unixPath);
+    server.log.verbose(unix ? `Accepted connection to ${unixPath}` : `Accepted ${client.addr}`);
+    this.wireSocket(client, sock);
+    server.emit('client', client);
+    return client;
+  }
+
+  /** RESET: a client back to a fresh connection's state (db 0, RESP2, no name, auth per requirepass). */
+  resetClient(c: Client): void {
+    const server = this.server;
+    c.db = server.dbs[0]!;
+    c.resp = 2;
+    c.name = '';
+    c.noTouch = false;
+    c.noEvict = false;
+    c.replyOff = false;
+    c.replySkipNext = false;
+    c.user = 'default';
+    c.authenticated = !server.config.v['requirepass'];
+    discardTransaction(c, server.watches);
+    for (const s of server.subsystems) s.clientReset?.(c);
+  }
+
+  /** Frees the client when its peer ends or its socket closes; resumes reading when a paused client's replies have drained. */
+  private wireSocket(client: Client, sock: ClientSocket): void {
+    const server = this.server;
+    sock.on('error', () => this.freeClient(client));
+    sock.on('end', () => this.peerEnded(client));
+    sock.on('close', () => {
+      if (!client.closed) server.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
+      this.freeClient(client);
+    });
+    sock.on('drain', () => {
+      // draining replies counts as activity for the idle timeout (Redis updates it on writes)
+      client.lastInteraction = server.clock();
+      if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
+      if (client.readPaused && !client.closed) {
+        // the client caught up: read again and run what is already buffered
+        client.readPaused = false;
+        sock.resume();
+        this.processInput(client);
+      }
+    });
+  }
+
+  /**
+   * A connection the busy-script acceptor accepted (busy-relay.ts): a client
+   * as accept() makes one, its bytes arriving through `sock`. Null when it is
+   * refused (the refusal is written and the connection closed).
+   */
+  acceptRelayed(sock: RelaySocket, unixPath: string | undefined): Client | null {
+    const refused = this.server.listener.refusal(sock.remoteAddress, unixPath !== undefined);
+    if (refused !== null) {
+      sock.write(refused);
+      sock.destroySoon();
+      return null;
+    }
+    let client: Client | undefined;
+    sock.onChunk = (chunk) => this.onData(client!, chunk);
+    client = this.connected(sock, unixPath);
+    return client;
+  }
+
+  /**
+   * A relayed client's real socket, handed back by the acceptor (already
+   * reading into the client: busy-relay.ts): it becomes the client's socket.
+   */
+  useSocket(client: Client, sock: net.Socket): void {
+    sock.setNoDelay(true);
+    const ka = this.server.config.v['tcp-keepalive'] as number;
+    if (ka > 0 && client.kind === 'tcp') sock.setKeepAlive(true, ka * 1000);
+    client.socket = sock;
+    this.wireSocket(client, sock);
+  }
+
+  /**
+   * The peer ended its side of the connection (EOF). Redis frees such a
+   * client at once: a blocked one must never be served again (its FIN, a
+   * reconnected worker's new wait and the next push can arrive in one turn,
+   * before the socket's 'close'). Replies it was already given are still
+   * written; Node ends our side after them.
+   */
+  private peerEnded(c: Client): void {
+    if (c.closed) return;
+    this.server.log.verbose(`Client closed connection id=${c.id} addr=${c.addr}`);
+    c.closeAfterReply = true;
+    if (c.reply.out.length !== 0) this.server.beforeSleep.queue(c);
+    else this.freeClient(c);
+  }
+
+  /**
+   * Finishes a command whose outcome needs the event loop (CONFIG SET port:
+   * a listen). The client is held like a blocked one (its later commands
+   * wait in its parser) until `work` (which must not reject) resolves;
+   * `finish` then writes its reply and the client resumes. Other clients
+   * are served meanwhile.
+   */
+  holdUntil<T>(client: Client, work: Promise<T>, finish: (outcome: T) => void): void {
+    client.blocked = true;
+    void work.then((outcome) => {
+      client.blocked = false;
+      if (client.closed) return;
+      finish(outcome);
+      this.processInput(client);
+    });
+  }
+
+  /** Parses and runs every complete command in what was read, then queues the flush. */
+  onData(client: Client, chunk: Buffer): void {
+    if (client.closed || client.closeAfterReply) return;
+    const server = this.server;
+    if (client.awaited) server.beforeSleep.unawait(client);
+    server.stats.netInputBytes += chunk.length;
+    if (server.stats.netInputBytes >= server.evict.nextHeapCheck) server.evict.checkHeapAfterInput();
+    client.lastInteraction = server.clock();
+    const parser = client.parser;
+    const err = parser.feed(chunk);
+    if (err) return this.protocolError(client, err);
+    // a growing query buffer counts for client eviction (a command still arriving)
+    const ce = server.clientEviction;
+    if (ce.limit !== 0) {
+      ce.update(client);
+      if (ce.over) {
+        ce.evict();
+        if (client.closed) return;
+      }
+    }
+    // while paused for a slow reader, input just waits in the parser
+    if (!client.readPaused) this.processInput(client);
+    // the chunk's memory is reused by the next read: keep only copies
+    parser.release();
+  }
+
+  /**
+   * Serves the other connections while a script runs past
+   * busy-reply-threshold: called from the script's tick
+   * (scripting/scripts.ts), when the event loop cannot run. Reads what each
+   * connection (but `except`, the script's caller, as Redis protects it)
+   * has sent straight from its descriptor without blocking, runs the
+   * complete commands as a 'data' event would (the dispatcher's busy gate
+   * lets only `allow_busy` ones through) and writes the replies at once.
+   * A partial command stays in the client's parser for later.
+   */
+  serveWhileBusy(except: Client | null): void {
+    // connections accepted since the script started, through the acceptor process
+    this.busyRelay.poll(except);
+    const buf = this.busyReadBuf;
+    for (const c of [...this.server.clients.values()]) {
+      if (c === except || c.closed || c.closeAfterReply || c.readPaused || c.socket === null) continue;
+      // (a relayed client has no descriptor here: the relay serves it)
+      const fd = handleFd(c.socket);
+      if (fd < 0) continue;
+      for (;;) {
+        let n = 0;
+        try {
+          n = fs.readSync(fd, buf, 0, buf.length, null);
+        } catch {
+          break; // EAGAIN: nothing more now (a reset is seen by the event loop later)
+        }
+        if (n <= 0) break; // end of stream: the event loop sees it later
+        this.onData(c, buf.subarray(0, n));
+        if (n < buf.length || c.closed) break;
+      }
+      if (c.reply.out.length !== 0 || c.closeAfterReply) this.writeOut(c);
+    }
+  }
+
+  /**
+   * A script passed busy-reply-threshold: the dispatcher answers `error` to
+   * commands without `allow_busy`, and an acceptor process starts taking new
+   * connections (scripting/scripts.ts calls it; endBusy when the script ends).
+   */
+  beginBusy(error: string): void {
+    this.server.busyScript = { error };
+    this.busyRelay.begin();
+  }
+
+  /** The busy script ended: normal service, and the relayed connections are taken back. */
+  endBusy(): void {
+    this.server.busyScript = null;
+    this.busyRelay.end();
+  }
+
+  /** Runs commands buffered in the client's parser until none is complete. */
+  processInput(client: Client): void {
+    const server = this.server;
+    const parser = client.parser;
+    const start = (server.mark = performance.now());
+    for (;;) {
+      if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
+      const r = parser.next();
+      if (r === null) break;
+      if (r instanceof ProtocolError) {
+        server.mark = -1;
+        return this.protocolError(client, r);
+      }
+      dispatch(server, client, r);
+      parser.authenticated = client.authenticated;
+      if (!client.authenticated && this.unauthOutputOver(client)) break;
+      // A pipeline of big replies: write now, and stop (pausing reads) when the
+      // socket is not draining, so memory stays bounded for a client that does not read.
+      // Past its output limit, a client runs no more commands (Redis: CLOSE_ASAP).
+      const unsent = client.reply.out.length;
+      if (unsent > READ_PAUSE_BYTES) this.writeOut(client);
+      else if (unsent > OBUF_CHECK_BYTES && this.overHardOutputLimit(client)) this.closeOverOutputLimit(client);
+    }
+    // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
+    server.stats.cycleUs += (server.mark - start) * 1000;
+    server.mark = -1;
+    // its output grew, its query buffer shrank
+    if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
+    server.beforeSleep.queue(client);
+    if (client.kind !== 'internal') noteClient(server, client);
+  }
+
+  /**
+   * Redis's rule for a client that must authenticate and has not (the fix
+   * for CVE-2025-21605): it may not make the server hold more than
+   * UNAUTH_OUTPUT_LIMIT bytes of replies for it, so clients that pipeline
+   * without authenticating and never read cannot grow the server's memory,
+   * and a pipeline of wrong AUTHs ends after ~256 of them. Such a client is
+   * closed at once, its replies dropped. Returns true when it was closed.
+   * Called by processInput after each command of an unauthenticated client.
+   */
+  private unauthOutputOver(c: Client): boolean {
+    if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
+    if (!this.server.config.v['requirepass']) return false; // no longer required (CONFIG SET requirepass "")
+    this.closeOverOutputLimit(c);
+    return true;
+  }
+
+  private protocolError(client: Client, err: ProtocolError): void {
+    const log = this.server.log;
+    if (err.reply) {
+      client.reply.error('ERR ' + err.message);
+      log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
+    } else {
+      log.warning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
+    }
+    client.closeAfterReply = true;
+    this.server.beforeSleep.queue(client);
+  }
+
+  /**
+   * Writes a client's pending replies and enforces its output limits. As in
+   * Redis, where replies are checked against client-output-buffer-limit as
+   * they are added and written only later, the limit is checked before
+   * writing: a client over it gets none of these replies, only closed.
+   * What was propagated is written first (nothing acknowledged before it is durable).
+   */
+  writeOut(c: Client): void {
+    const server = this.server;
+    if (server.propagator.pending) server.propagator.flush();
+    const sock = c.socket;
+    const out = c.reply.out;
+    if (out.length > 0) {
+      c.reply.out = '';
+      if (sock && !c.closed) {
+        if (this.outputLimitReached(c, outputBufferMemory(c, out.length))) {
+          this.closeOverOutputLimit(c);
+          return;
+        }
+        server.stats.netOutputBytes += out.length;
+        if (out.length > c.replyBufPeak) c.replyBufPeak = Math.min(out.length, c.replyBufSize);
+        sock.write(out, 'latin1');
+      }
+    }
+    if (!sock || c.closed) return;
+    if (server.clientEviction.limit !== 0) server.clientEviction.update(c);
+    if (c.closeAfterReply) {
+      c.closed = true;
+      // not a half-close: a peer still writing (a protocol desync) must get a reset, as from Redis
+      sock.destroySoon();
+      this.freeClient(c);
+      return;
+    }
+    noteClient(server, c);
+    const pending = sock.writableLength;
+    if (pending > 0) {
+      // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
+      // limit, not the pause, decides (as Redis would disconnect such a client).
+      if (!c.readPaused && pending > READ_PAUSE_BYTES) {
+        const lim = this.outputLimits('normal');
+        if (pending > lim.hard && pending > lim.soft) {
+          c.readPaused = true;
+          sock.pause();
+        }
+      }
+    } else c.softLimitSince = 0;
+  }
+
+  /**
+   * client-output-buffer-limit for the client's class (pubsub when
+   * subscribed, else normal) against `omem` (outputBufferMemory): the hard
+   * limit at once, the soft one when exceeded for its seconds (the time it
+   * was first exceeded is kept on the client, reset when under it again).
+   */
+  outputLimitReached(c: Client, omem: number): boolean {
+    const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    if (lim.hard > 0 && omem >= lim.hard) return true;
+    if (lim.soft > 0 && omem >= lim.soft) {
+      const now = this.server.clock();
+      if (c.softLimitSince === 0) c.softLimitSince = now;
+      else if (now - c.softLimitSince >= lim.seconds * 1000) return true;
+    } else c.softLimitSince = 0;
+    return false;
+  }
+
+  /**
+   * Whether a command building a reply of repeated elements should stop:
+   * the client is over its hard output limit already (it will be closed and
+   * gets none of it). Redis stops such loops for a client closing ASAP.
+   */
+  overHardOutputLimit(c: Client): boolean {
+    const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    return lim.hard > 0 && outputBufferMemory(c) >= lim.hard;
+  }
+
+  /** Closes a client past its output limit, its replies unsent, with Redis's log line. */
+  closeOverOutputLimit(c: Client): void {
+    const server = this.server;
+    server.log.warning(`Client ${clientInfoLine(server, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    server.stats.clientOutputLimitDisconnections++;
+    c.reply.out = '';
+    this.killClient(c);
+  }
+
+  /** Parses client-output-buffer-limit for one class. */
+  outputLimits(cls: string): OutputLimits {
+    const cached = this.obufCache.get(cls);
+    if (cached !== undefined) return cached;
+    const lim = parseOutputLimits(String(this.server.config.v['client-output-buffer-limit']), cls);
+    this.obufCache.set(cls, lim);
+    return lim;
+  }
+
+  /** client-output-buffer-limit changed (the Server's config hook): parsed again on next use. */
+  outputLimitsChanged(): void {
+    this.obufCache.clear();
+  }
+
+  /** Closes a client at once, dropping unsent output. */
+  killClient(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    c.socket?.destroy();
+    this.freeClient(c);
+  }
+
+  /** Forgets a client; idempotent. Every subsystem's clientFreed hook runs, in the server's order. */
+  freeClient(c: Client): void {
+    const server = this.server;
+    c.closed = true;
+    if (c.awaited) server.beforeSleep.unawait(c);
+    if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, server.watches);
+    if (c.evictMem >= 0) server.clientEviction.forget(c);
+    if (server.clients.get(c.id) === c) {
+      server.clients.delete(c.id);
+      noteClient(server, c); // closed: its bytes leave the total
+      for (const s of server.subsystems) s.clientFreed?.(c);
+    }
+  }
+}
+
+/** Reads one class's limits from the canonical `class hard soft seconds ...` text. */
+function parseOutputLimits(text: string, cls: string): OutputLimits {
+  const parts = text.split(/\s+/);
+  for (let i = 0; i + 3 < parts.length; i += 4) {
+    if (parts[i] === cls || (cls === 'replica' && parts[i] === 'slave')) {
+      return { hard: Number(parts[i + 1]), soft: Number(parts[i + 2]), seconds: Number(parts[i + 3]) };
+    }
+  }
+  return { hard: 0, soft: 0, seconds: 0 };
+}
