@@ -7,9 +7,23 @@ import tseslint from 'typescript-eslint';
 /** Node's globals, for the plain .mjs scripts (TypeScript checks the .ts files' names itself). */
 const nodeGlobals = Object.fromEntries(
   [
-    'process', 'console', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval',
-    'setImmediate', 'queueMicrotask', 'performance', 'structuredClone', 'TextEncoder', 'TextDecoder',
-    'AbortController', 'WebAssembly', 'fetch',
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'queueMicrotask',
+    'performance',
+    'structuredClone',
+    'TextEncoder',
+    'TextDecoder',
+    'AbortController',
+    'WebAssembly',
+    'fetch',
   ].map((g) => [g, 'readonly']),
 );
 
@@ -21,7 +35,10 @@ export default tseslint.config(
   {
     rules: {
       // a leading underscore names a parameter or binding kept for its position or its shape
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
       // closures that outlive a constructor name the server `server` on purpose (hooks handed to subsystems)
       '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['server'] }],
       // a `let` read by a closure before its one assignment (a socket's data handler) cannot be const

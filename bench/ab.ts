@@ -33,7 +33,11 @@ async function main(): Promise<void> {
   });
   const repeats = Number(arg('--repeats') ?? 5);
   const scale = Number(arg('--scale') ?? 1);
-  const servers: ServerProc[] = [await startRedis(), await startTsdis({ cli: path.resolve(a) }), await startTsdis({ cli: path.resolve(b) })];
+  const servers: ServerProc[] = [
+    await startRedis(),
+    await startTsdis({ cli: path.resolve(a) }),
+    await startTsdis({ cli: path.resolve(b) }),
+  ];
   const names = ['redis', 'A', 'B'];
   console.log(`A/B: A = ${a}\n     B = ${b}\n${repeats} repeats, order rotates per repeat; medians\n`);
   const body: string[][] = [];
@@ -60,12 +64,26 @@ async function main(): Promise<void> {
         const [, ca, cb] = cpu.map(median) as [number, number, number];
         ba.push(mb / ma);
         cba.push(cb / ca);
-        body.push([g.id, test, fmtInt(mr), fmtInt(ma), fmtInt(mb), fmtRatio(ma / mr), fmtRatio(mb / mr), fmtRatio(mb / ma), ca.toFixed(2), cb.toFixed(2), fmtRatio(cb / ca)]);
+        body.push([
+          g.id,
+          test,
+          fmtInt(mr),
+          fmtInt(ma),
+          fmtInt(mb),
+          fmtRatio(ma / mr),
+          fmtRatio(mb / mr),
+          fmtRatio(mb / ma),
+          ca.toFixed(2),
+          cb.toFixed(2),
+          fmtRatio(cb / ca),
+        ]);
         process.stderr.write(`  ${g.id} ${test}: B/A ${fmtRatio(mb / ma)}, CPU/req B/A ${fmtRatio(cb / ca)}\n`);
       }
     }
     body.push(['geomean', '', '', '', '', '', '', fmtRatio(geomean(ba)), '', '', fmtRatio(geomean(cba))]);
-    console.log(table(['group', 'test', 'redis', 'A', 'B', 'A/redis', 'B/redis', 'B/A', 'A µs/req', 'B µs/req', 'CPU B/A'], body));
+    console.log(
+      table(['group', 'test', 'redis', 'A', 'B', 'A/redis', 'B/redis', 'B/A', 'A µs/req', 'B µs/req', 'CPU B/A'], body),
+    );
   } finally {
     for (const s of servers) await s.stop();
   }

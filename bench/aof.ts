@@ -20,7 +20,9 @@ const ri = argv.indexOf('--repeats');
 const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : quick ? 3 : 5;
 
 async function main(): Promise<void> {
-  console.log(`aof bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`);
+  console.log(
+    `aof bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`,
+  );
   const rows: string[][] = [];
   const ratios: number[] = [];
   for (const policy of ['always', 'everysec']) {
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
     }
     const ratio = median(t) / median(r);
     if (Number.isFinite(ratio)) ratios.push(ratio);
-    console.log(`  set, appendfsync ${policy.padEnd(8)} redis ${fmtInt(median(r)).padStart(9)}  tsdis ${fmtInt(median(t)).padStart(9)}  ${fmtRatio(ratio)}`);
+    console.log(
+      `  set, appendfsync ${policy.padEnd(8)} redis ${fmtInt(median(r)).padStart(9)}  tsdis ${fmtInt(median(t)).padStart(9)}  ${fmtRatio(ratio)}`,
+    );
     rows.push([`set, appendfsync ${policy}`, fmtInt(median(r)), fmtInt(median(t)), fmtRatio(ratio)]);
   }
   rows.push([`geomean (${ratios.length} tests)`, '', '', fmtRatio(geomean(ratios))]);

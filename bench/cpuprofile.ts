@@ -83,7 +83,9 @@ export function summarize(p: Profile): Summary {
     if (n.callFrame.functionName === '(idle)') idle += s;
     else busy += s;
     self.set(key, (self.get(key) ?? 0) + s);
-    const file = n.callFrame.url ? where({ ...n.callFrame, lineNumber: -1 }).replace(/:0$/, '') : n.callFrame.functionName || '(native, unnamed)';
+    const file = n.callFrame.url
+      ? where({ ...n.callFrame, lineNumber: -1 }).replace(/:0$/, '')
+      : n.callFrame.functionName || '(native, unnamed)';
     files.set(file, (files.get(file) ?? 0) + s);
     onStack.set(key, (onStack.get(key) ?? 0) + 1);
     let sub = s;
@@ -109,10 +111,22 @@ export function summarize(p: Profile): Summary {
 export function formatSummary(s: Summary, top = 25): string {
   const pct = (x: number) => ((100 * x) / s.busyUs).toFixed(1) + '%';
   const out: string[] = [];
-  out.push(`busy ${(s.busyUs / 1e6).toFixed(2)} s, idle ${(s.idleUs / 1e6).toFixed(2)} s (percentages are of busy time)\n`);
-  out.push(table(['function (file:line)', 'self', 'total'], s.fns.slice(0, top).map((f) => [f.key, pct(f.self), pct(f.total)])));
+  out.push(
+    `busy ${(s.busyUs / 1e6).toFixed(2)} s, idle ${(s.idleUs / 1e6).toFixed(2)} s (percentages are of busy time)\n`,
+  );
+  out.push(
+    table(
+      ['function (file:line)', 'self', 'total'],
+      s.fns.slice(0, top).map((f) => [f.key, pct(f.self), pct(f.total)]),
+    ),
+  );
   out.push('');
-  out.push(table(['file', 'self'], s.files.slice(0, 15).map((f) => [f.file, pct(f.self)])));
+  out.push(
+    table(
+      ['file', 'self'],
+      s.files.slice(0, 15).map((f) => [f.file, pct(f.self)]),
+    ),
+  );
   return out.join('\n');
 }
 

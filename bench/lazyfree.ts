@@ -17,7 +17,19 @@
  * Usage: node dist-test/bench/lazyfree.js [--members N] [--repeats R] [--cmd UNLINK|DEL] [--requests N] [--watch S]
  */
 import { spawn } from 'node:child_process';
-import { startTsdis, Conn, runBatches, parseInfo, rssOf, sleep, table, fmtInt, median, track, type ServerProc } from './lib.js';
+import {
+  startTsdis,
+  Conn,
+  runBatches,
+  parseInfo,
+  rssOf,
+  sleep,
+  table,
+  fmtInt,
+  median,
+  track,
+  type ServerProc,
+} from './lib.js';
 
 interface BenchStats {
   rps: number;
@@ -29,7 +41,27 @@ interface BenchStats {
 /** redis-benchmark GET with 50 clients; parses its CSV line (latencies in ms). */
 function getLoad(port: number, requests: number): Promise<BenchStats> {
   return new Promise((resolve, reject) => {
-    const p = track(spawn('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-t', 'get', '-c', '50', '-n', String(requests), '-r', '100000', '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const p = track(
+      spawn(
+        'redis-benchmark',
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-t',
+          'get',
+          '-c',
+          '50',
+          '-n',
+          String(requests),
+          '-r',
+          '100000',
+          '--csv',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    );
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.on('close', () => {
@@ -84,7 +116,17 @@ async function main(): Promise<void> {
   const del: BenchStats[] = [];
   try {
     // the GETs' keys
-    await runBatches(c, (b) => (b >= 10 ? null : { data: Array.from({ length: 10000 }, (_, i) => `SET key:${String(b * 10000 + i).padStart(12, '0')} xxx\r\n`).join(''), n: 10000 }));
+    await runBatches(c, (b) =>
+      b >= 10
+        ? null
+        : {
+            data: Array.from(
+              { length: 10000 },
+              (_, i) => `SET key:${String(b * 10000 + i).padStart(12, '0')} xxx\r\n`,
+            ).join(''),
+            n: 10000,
+          },
+    );
     for (let r = 0; r < repeats; r++) {
       for (const phase of r % 2 === 0 ? ['idle', 'delete'] : ['delete', 'idle']) {
         if (Number(await c.call(['SCARD', 'big'])) !== members) {
@@ -92,13 +134,23 @@ async function main(): Promise<void> {
           await c.call(['DEL', 'big']);
           await load(c, members);
           const loaded = await info(c);
-          process.stderr.write(`loaded ${fmtInt(members)} members in ${((Date.now() - t0) / 1000).toFixed(1)} s: used_memory ${fmtInt(Number(loaded['used_memory']))}, V8 ${fmtInt(Number(loaded['allocator_allocated']))}, RSS ${fmtInt(rssOf(srv.pid))}\n`);
+          process.stderr.write(
+            `loaded ${fmtInt(members)} members in ${((Date.now() - t0) / 1000).toFixed(1)} s: used_memory ${fmtInt(Number(loaded['used_memory']))}, V8 ${fmtInt(Number(loaded['allocator_allocated']))}, RSS ${fmtInt(rssOf(srv.pid))}\n`,
+          );
           await sleep(2000);
         }
         if (phase === 'idle') {
           const s = await getLoad(srv.port, requests);
           idle.push(s);
-          rows.push([String(r + 1), 'GETs, set kept', s.rps.toFixed(0), s.p50.toFixed(3), s.p99.toFixed(3), s.max.toFixed(3), '']);
+          rows.push([
+            String(r + 1),
+            'GETs, set kept',
+            s.rps.toFixed(0),
+            s.p50.toFixed(3),
+            s.p99.toFixed(3),
+            s.max.toFixed(3),
+            '',
+          ]);
           continue;
         }
         const run = getLoad(srv.port, requests);
@@ -138,9 +190,13 @@ async function main(): Promise<void> {
     c.close();
     await srv.stop();
   }
-  console.log(`${fmtInt(members)}-member set, 50 clients of GETs (redis-benchmark -t get -c 50 -n ${requests}), latencies in ms\n`);
+  console.log(
+    `${fmtInt(members)}-member set, 50 clients of GETs (redis-benchmark -t get -c 50 -n ${requests}), latencies in ms\n`,
+  );
   console.log(table(['repeat', 'run', 'rps', 'p50', 'p99', 'max', 'deletion'], rows, 'llrrrrl'));
-  console.log(`\nmedian p99: set kept ${median(idle.map((s) => s.p99)).toFixed(3)} ms, with ${cmd} ${median(del.map((s) => s.p99)).toFixed(3)} ms (ratio ${(median(del.map((s) => s.p99)) / median(idle.map((s) => s.p99))).toFixed(2)})`);
+  console.log(
+    `\nmedian p99: set kept ${median(idle.map((s) => s.p99)).toFixed(3)} ms, with ${cmd} ${median(del.map((s) => s.p99)).toFixed(3)} ms (ratio ${(median(del.map((s) => s.p99)) / median(idle.map((s) => s.p99))).toFixed(2)})`,
+  );
 }
 
 main().then(

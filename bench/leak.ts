@@ -17,7 +17,7 @@ import { startTsdis, Conn, runBatches, childMem, sleep, MiB, table } from './lib
 const argv = process.argv.slice(2);
 const arg = (flag: string, env: string, def: number): number => {
   const i = argv.indexOf(flag);
-  return Number(i >= 0 ? argv[i + 1] : process.env[env] ?? def);
+  return Number(i >= 0 ? argv[i + 1] : (process.env[env] ?? def));
 };
 const QUICK = argv.includes('--quick') || process.env['BENCH_QUICK'] === '1';
 const OPS = arg('--ops', 'BENCH_LEAK_OPS', QUICK ? 1_000_000 : 10_000_000);
@@ -97,7 +97,9 @@ async function main(): Promise<void> {
   try {
     console.log(`leak check: ${new Date().toISOString()}  node ${process.version}`);
     console.log(`  ${srv.cmdline}`);
-    console.log(`  ${OPS.toLocaleString('en-US')} ops over ${KEYS} keys (+${TMP_KEYS} short-TTL keys), ${WARMUP_ROUNDS} warm-up rounds\n`);
+    console.log(
+      `  ${OPS.toLocaleString('en-US')} ops over ${KEYS} keys (+${TMP_KEYS} short-TTL keys), ${WARMUP_ROUNDS} warm-up rounds\n`,
+    );
     const c = await Conn.connect(srv.port);
     for (let r = 0; r < WARMUP_ROUNDS; r++) await round(c, r);
     await settle(c);
@@ -129,13 +131,18 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    console.log(`\n${ops.toLocaleString('en-US')} ops in ${r - WARMUP_ROUNDS} rounds, ${secs.toFixed(1)} s (${Math.round(ops / secs).toLocaleString('en-US')} ops/s, pipelined)`);
+    console.log(
+      `\n${ops.toLocaleString('en-US')} ops in ${r - WARMUP_ROUNDS} rounds, ${secs.toFixed(1)} s (${Math.round(ops / secs).toLocaleString('en-US')} ops/s, pipelined)`,
+    );
     if (typeof dbsize === 'number') {
       console.log(`DBSIZE ${dbsize} (expected ${expected})${dbsize === expected ? '' : ' MISMATCH'}`);
       if (dbsize !== expected) failed = true;
     } else console.log(`DBSIZE not available (${String(dbsize)})`);
-    for (const [name, e] of errorsByCmd) console.log(`  note: ${e.n} error replies to ${name} (first: ${e.first}); that path was not exercised`);
-    console.log(`\nheap delta ${mb(dHeap)} MiB, tolerance ${mb(tol)} MiB (max(${TOL_MB} MiB, 5% of baseline)): ${failed ? 'FAIL' : 'PASS'}`);
+    for (const [name, e] of errorsByCmd)
+      console.log(`  note: ${e.n} error replies to ${name} (first: ${e.first}); that path was not exercised`);
+    console.log(
+      `\nheap delta ${mb(dHeap)} MiB, tolerance ${mb(tol)} MiB (max(${TOL_MB} MiB, 5% of baseline)): ${failed ? 'FAIL' : 'PASS'}`,
+    );
   } finally {
     await srv.stop();
   }

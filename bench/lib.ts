@@ -18,7 +18,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The repository root (this file runs from dist-test/bench/). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The server under test; env TSDIS_CLI may point at another build (e.g. a frozen copy while src/ is mid-edit). */
-export const TSDIS_CLI = process.env['TSDIS_CLI'] ? path.resolve(process.env['TSDIS_CLI']) : path.join(ROOT, 'dist', 'cli.js');
+export const TSDIS_CLI = process.env['TSDIS_CLI']
+  ? path.resolve(process.env['TSDIS_CLI'])
+  : path.join(ROOT, 'dist', 'cli.js');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -112,7 +114,8 @@ async function waitReady(port: number, proc: ChildProcess, logFile: string, ms =
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) throw new Error(`server on port ${port} not ready after ${ms} ms; log:\n${tail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`server on port ${port} not ready after ${ms} ms; log:\n${tail(logFile)}`);
     await sleep(25);
   }
 }
@@ -133,7 +136,19 @@ export async function startRedis(extra: string[] = []): Promise<ServerProc> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'redis-'));
   const logFile = path.join(dir, 'log');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...extra,
+  ];
   const out = fs.openSync(logFile, 'w');
   const proc = track(spawn('redis-server', args, { stdio: ['ignore', out, out] }));
   fs.closeSync(out);
@@ -294,7 +309,8 @@ function replyEnd(b: Buffer, pos: number): number {
   const lf = b.indexOf(10, pos);
   if (lf < 0) return -1;
   const after = lf + 1;
-  if (t === 43 /* + */ || t === 45 /* - */ || t === 58 /* : */ || t === 95 || t === 44 || t === 35 || t === 40) return after;
+  if (t === 43 /* + */ || t === 45 /* - */ || t === 58 /* : */ || t === 95 || t === 44 || t === 35 || t === 40)
+    return after;
   let n = 0;
   let neg = false;
   for (let i = pos + 1; i < lf - 1; i++) {
@@ -441,7 +457,14 @@ export class Conn {
   pipeline(data: string | Buffer, n: number): Promise<{ errors: number; firstError: string | null }> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'pipe', left: n, errors: 0, firstError: null, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        kind: 'pipe',
+        left: n,
+        errors: 0,
+        firstError: null,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (typeof data === 'string') this.sock.write(data, 'latin1');
       else this.sock.write(data);
     });
@@ -519,7 +542,8 @@ export function geomean(xs: number[]): number {
 export function table(head: string[], rows: string[][], align?: string): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const left = (i: number) => (align ? align[i] === 'l' : i === 0);
-  const fmt = (r: string[]) => '| ' + head.map((_, i) => (left(i) ? (r[i] ?? '').padEnd(w[i]!) : (r[i] ?? '').padStart(w[i]!))).join(' | ') + ' |';
+  const fmt = (r: string[]) =>
+    '| ' + head.map((_, i) => (left(i) ? (r[i] ?? '').padEnd(w[i]!) : (r[i] ?? '').padStart(w[i]!))).join(' | ') + ' |';
   const sep = '|' + w.map((x, i) => (left(i) ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|') + '|';
   return [fmt(head), sep, ...rows.map(fmt)].join('\n');
 }

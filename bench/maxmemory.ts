@@ -27,7 +27,19 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { startRedis, startTsdis, track, rssOf, parseInfo, Conn, median, table, fmtInt, MiB, type ServerProc } from './lib.js';
+import {
+  startRedis,
+  startTsdis,
+  track,
+  rssOf,
+  parseInfo,
+  Conn,
+  median,
+  table,
+  fmtInt,
+  MiB,
+  type ServerProc,
+} from './lib.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);
@@ -93,13 +105,35 @@ interface FillResult {
 /** redis-benchmark SET -d 1024 for `n` requests against the port; resolves its requests/s and any server error. */
 function benchSet(port: number, n: number): Promise<{ rps: number; error: string }> {
   return new Promise((resolve) => {
-    const args = ['-h', '127.0.0.1', '-p', String(port), '-t', 'set', '-d', '1024', '-n', String(n), '-c', '50', '-P', '16', '-r', '1000000000', '--csv', '-q'];
+    const args = [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-t',
+      'set',
+      '-d',
+      '1024',
+      '-n',
+      String(n),
+      '-c',
+      '50',
+      '-P',
+      '16',
+      '-r',
+      '1000000000',
+      '--csv',
+      '-q',
+    ];
     const p = track(spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     p.on('close', () => {
-      const line = out.split('\n').filter((l) => l.startsWith('"SET"')).pop();
+      const line = out
+        .split('\n')
+        .filter((l) => l.startsWith('"SET"'))
+        .pop();
       const err = /Error from server: ([^\r\n]*)/.exec(out);
       resolve({ rps: line ? Number(line.split(',')[1]!.replace(/"/g, '')) : NaN, error: err ? err[1]! : '' });
     });
@@ -147,24 +181,45 @@ async function fillOnce(name: Name): Promise<FillResult> {
 
 async function fill(): Promise<void> {
   const how = STARTUP ? 'set on the command line' : 'set by CONFIG SET';
-  console.log(`fill: maxmemory ${MAXMEMORY} allkeys-lru (${how}), ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved${B_CLI ? `; tsdis-b is ${B_CLI}` : ''}\n`);
+  console.log(
+    `fill: maxmemory ${MAXMEMORY} allkeys-lru (${how}), ${GB} GB of 1 KB values (redis-benchmark -t set -d 1024 -c 50 -P 16 -r 1e9), ${REPEATS} repeats interleaved${B_CLI ? `; tsdis-b is ${B_CLI}` : ''}\n`,
+  );
   const res: Record<string, FillResult[]> = Object.fromEntries(NAMES.map((n) => [n, []]));
   for (let r = 0; r < REPEATS; r++) {
     for (const name of order(r)) {
       const x = await fillOnce(name);
       res[name]!.push(x);
-      process.stderr.write(`  ${name}: ${fmtInt(x.rps)} rps, ${x.cpuUs.toFixed(2)} µs CPU/SET, peak RSS ${(x.peakRss / MiB).toFixed(0)} MB, final ${(x.finalRss / MiB).toFixed(0)} MB, ${x.keys} keys, ${x.evicted} evicted${x.errors ? ', error: ' + x.errors : ''}\n`);
+      process.stderr.write(
+        `  ${name}: ${fmtInt(x.rps)} rps, ${x.cpuUs.toFixed(2)} µs CPU/SET, peak RSS ${(x.peakRss / MiB).toFixed(0)} MB, final ${(x.finalRss / MiB).toFixed(0)} MB, ${x.keys} keys, ${x.evicted} evicted${x.errors ? ', error: ' + x.errors : ''}\n`,
+      );
     }
   }
   const row = (name: string) => {
     const xs = res[name]!;
     const m = (f: (x: FillResult) => number) => median(xs.map(f));
-    return [name, fmtInt(m((x) => x.rps)), m((x) => x.cpuUs).toFixed(2), (m((x) => x.peakRss) / MiB).toFixed(0), (m((x) => x.finalRss) / MiB).toFixed(0), (m((x) => x.used) / MiB).toFixed(1), fmtInt(m((x) => x.keys)), fmtInt(m((x) => x.evicted)), xs.map((x) => x.errors).find(Boolean) ?? ''];
+    return [
+      name,
+      fmtInt(m((x) => x.rps)),
+      m((x) => x.cpuUs).toFixed(2),
+      (m((x) => x.peakRss) / MiB).toFixed(0),
+      (m((x) => x.finalRss) / MiB).toFixed(0),
+      (m((x) => x.used) / MiB).toFixed(1),
+      fmtInt(m((x) => x.keys)),
+      fmtInt(m((x) => x.evicted)),
+      xs.map((x) => x.errors).find(Boolean) ?? '',
+    ];
   };
-  console.log(table(['server', 'SET rps', 'CPU µs/SET', 'peak RSS MB', 'final RSS MB', 'used_memory MB', 'keys', 'evicted', 'error'], NAMES.map(row)));
+  console.log(
+    table(
+      ['server', 'SET rps', 'CPU µs/SET', 'peak RSS MB', 'final RSS MB', 'used_memory MB', 'keys', 'evicted', 'error'],
+      NAMES.map(row),
+    ),
+  );
   for (const name of NAMES.filter((n) => n !== 'redis')) {
     const ratio = median(res[name]!.map((x) => x.rps)) / median(res['redis']!.map((x) => x.rps));
-    console.log(`\nSET rps ${name}/redis: ${ratio.toFixed(2)}x; ${name} peak RSS / maxmemory: ${(median(res[name]!.map((x) => x.peakRss)) / MAXMEMORY_BYTES).toFixed(2)}x`);
+    console.log(
+      `\nSET rps ${name}/redis: ${ratio.toFixed(2)}x; ${name} peak RSS / maxmemory: ${(median(res[name]!.map((x) => x.peakRss)) / MAXMEMORY_BYTES).toFixed(2)}x`,
+    );
   }
   console.log('');
 }
@@ -243,7 +298,9 @@ async function zipfOnce(name: Name, policy: string): Promise<ZipfResult> {
     const phase = async (ops: number, count: boolean) => {
       const per = Math.ceil(ops / conns.length / 256);
       // each connection gets its own batches, drawn up front in a fixed order
-      const batches = conns.map(() => Array.from({ length: per }, () => Array.from({ length: 256 }, () => `key:${perm[draw()]!}`)));
+      const batches = conns.map(() =>
+        Array.from({ length: per }, () => Array.from({ length: 256 }, () => `key:${perm[draw()]!}`)),
+      );
       await Promise.all(
         conns.map(async (c, ci) => {
           for (const batch of batches[ci]!) {
@@ -270,7 +327,9 @@ async function zipfOnce(name: Name, policy: string): Promise<ZipfResult> {
 }
 
 async function zipfBench(): Promise<void> {
-  console.log(`zipf: s=1 over ${FIT * 4} keys of 1 KB, maxmemory sized for ${FIT} keys per server, GET + SET on miss, ${OPS} warm-up + ${OPS} measured GETs, ${REPEATS} repeats interleaved\n`);
+  console.log(
+    `zipf: s=1 over ${FIT * 4} keys of 1 KB, maxmemory sized for ${FIT} keys per server, GET + SET on miss, ${OPS} warm-up + ${OPS} measured GETs, ${REPEATS} repeats interleaved\n`,
+  );
   const rows: string[][] = [];
   for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
     const res: Record<string, ZipfResult[]> = Object.fromEntries(NAMES.map((n) => [n, []]));
@@ -278,16 +337,28 @@ async function zipfBench(): Promise<void> {
       for (const name of order(r)) {
         const x = await zipfOnce(name, policy);
         res[name]!.push(x);
-        process.stderr.write(`  ${policy} ${name}: hit ratio ${(x.hitRatio * 100).toFixed(2)}%, ${x.keys} keys at maxmemory ${(x.maxmemory / MiB).toFixed(1)} MB\n`);
+        process.stderr.write(
+          `  ${policy} ${name}: hit ratio ${(x.hitRatio * 100).toFixed(2)}%, ${x.keys} keys at maxmemory ${(x.maxmemory / MiB).toFixed(1)} MB\n`,
+        );
       }
     }
     const hr = (n: string) => median(res[n]!.map((x) => x.hitRatio)) * 100;
     const k = (n: string) => median(res[n]!.map((x) => x.keys));
     const others = NAMES.filter((n) => n !== 'redis');
-    rows.push([policy, hr('redis').toFixed(2), ...others.flatMap((n) => [hr(n).toFixed(2), (hr(n) - hr('redis')).toFixed(2)]), ...NAMES.map((n) => fmtInt(k(n)))]);
+    rows.push([
+      policy,
+      hr('redis').toFixed(2),
+      ...others.flatMap((n) => [hr(n).toFixed(2), (hr(n) - hr('redis')).toFixed(2)]),
+      ...NAMES.map((n) => fmtInt(k(n))),
+    ]);
   }
   const others = NAMES.filter((n) => n !== 'redis');
-  console.log(table(['policy', 'redis hit %', ...others.flatMap((n) => [`${n} hit %`, 'points']), ...NAMES.map((n) => `${n} keys`)], rows));
+  console.log(
+    table(
+      ['policy', 'redis hit %', ...others.flatMap((n) => [`${n} hit %`, 'points']), ...NAMES.map((n) => `${n} keys`)],
+      rows,
+    ),
+  );
 }
 
 const what = process.argv[2] ?? 'all';

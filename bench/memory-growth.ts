@@ -34,7 +34,21 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { startRedis, startTsdis, track, Conn, runBatches, rssOf, parseInfo, table, fmtInt, sleep, MiB, type ServerProc, type Reply } from './lib.js';
+import {
+  startRedis,
+  startTsdis,
+  track,
+  Conn,
+  runBatches,
+  rssOf,
+  parseInfo,
+  table,
+  fmtInt,
+  sleep,
+  MiB,
+  type ServerProc,
+  type Reply,
+} from './lib.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -71,7 +85,10 @@ interface Bench {
 /** Parses one test's section of redis-benchmark's full output (percentile distribution, summaries). */
 function parseBenchSection(text: string): Bench {
   const rps = Number(/throughput summary: ([\d.]+) requests per second/.exec(text)?.[1] ?? NaN);
-  const summary = /avg\s+min\s+p50\s+p95\s+p99\s+max\s*\n\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(text);
+  const summary =
+    /avg\s+min\s+p50\s+p95\s+p99\s+max\s*\n\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(
+      text,
+    );
   let p999 = NaN;
   const dist = text.split('Latency by percentile distribution:')[1]?.split('Cumulative distribution')[0] ?? '';
   for (const m of dist.matchAll(/([\d.]+)% <= ([\d.]+) milliseconds/g)) {
@@ -80,7 +97,13 @@ function parseBenchSection(text: string): Bench {
       break;
     }
   }
-  return { rps, p50: Number(summary?.[3] ?? NaN), p99: Number(summary?.[5] ?? NaN), p999, max: Number(summary?.[6] ?? NaN) };
+  return {
+    rps,
+    p50: Number(summary?.[3] ?? NaN),
+    p99: Number(summary?.[5] ?? NaN),
+    p999,
+    max: Number(summary?.[6] ?? NaN),
+  };
 }
 
 /**
@@ -113,8 +136,25 @@ function redisBenchmark(server: ServerProc, args: string[], ms = 30 * 60_000): P
 }
 
 /** One redis-benchmark run of a single test or command; its figures. */
-async function benchOne(s: ServerProc, clients: number, requests: number, keyspace: number, cmd: string[]): Promise<Bench> {
-  const base = ['-h', '127.0.0.1', '-p', String(s.port), '-c', String(clients), '-n', String(requests), '-r', String(keyspace)];
+async function benchOne(
+  s: ServerProc,
+  clients: number,
+  requests: number,
+  keyspace: number,
+  cmd: string[],
+): Promise<Bench> {
+  const base = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(s.port),
+    '-c',
+    String(clients),
+    '-n',
+    String(requests),
+    '-r',
+    String(keyspace),
+  ];
   const args = cmd[0] === '-t' ? [...base, '-d', '16', ...cmd] : [...base, ...cmd];
   return parseBenchSection(await redisBenchmark(s, args));
 }
@@ -135,7 +175,15 @@ interface GcSummary {
 
 /** Summarizes the --trace-gc lines of a log text (pauses are the first figure after "MB,"). */
 function summarizeGc(text: string): GcSummary {
-  const s: GcSummary = { scavenges: 0, scavengeMax: 0, scavengeSum: 0, markCompacts: 0, markCompactMax: 0, markCompactSum: 0, stepMax: 0 };
+  const s: GcSummary = {
+    scavenges: 0,
+    scavengeMax: 0,
+    scavengeSum: 0,
+    markCompacts: 0,
+    markCompactMax: 0,
+    markCompactSum: 0,
+    stepMax: 0,
+  };
   for (const line of text.split('\n')) {
     const m = /ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^,]*MB, ([\d.]+) \/ ([\d.]+) ms/.exec(line);
     if (m === null) continue;
@@ -257,7 +305,16 @@ async function fullScan(port: number): Promise<[number, number]> {
 async function mixed(s: ServerProc, n: number, type: string): Promise<[Bench, Bench]> {
   const reads = Math.round(REQUESTS * 0.8);
   const writes = REQUESTS - reads;
-  const [g, w] = type === 'string' ? [['-t', 'get'], ['-t', 'set']] : [['HGET', 'key:__rand_int__', 'f5'], ['HSET', 'key:__rand_int__', 'f5', VAL16]];
+  const [g, w] =
+    type === 'string'
+      ? [
+          ['-t', 'get'],
+          ['-t', 'set'],
+        ]
+      : [
+          ['HGET', 'key:__rand_int__', 'f5'],
+          ['HSET', 'key:__rand_int__', 'f5', VAL16],
+        ];
   return Promise.all([benchOne(s, 40, reads, n, g), benchOne(s, 10, writes, n, w)]);
 }
 
@@ -351,15 +408,35 @@ function report(runs: Run[]): string {
       }
       row('full SCAN (COUNT 1000), s', (x) => x.scanSec, f2);
       row('SCAN keys returned', (x) => x.scanKeys, fmtInt, false);
-      out.push(`### ${fmtInt(n)} keys, ${type === 'string' ? 'strings of 16 bytes' : 'hashes of 10 fields (16-byte values)'}\n`);
+      out.push(
+        `### ${fmtInt(n)} keys, ${type === 'string' ? 'strings of 16 bytes' : 'hashes of 10 fields (16-byte values)'}\n`,
+      );
       out.push(table(['measure', 'redis', 'tsdis', 'tsdis/redis'], rows));
       if (t && TRACE_GC) {
         const g = Object.entries(t.gc).filter((e): e is [string, GcSummary] => e[1] !== null);
         out.push(
           '\n' +
             table(
-              ['tsdis GC (--trace-gc), phase', 'scavenges', 'longest ms', 'sum ms', 'mark-compacts', 'longest ms', 'sum ms', 'biggest marking step ms'],
-              g.map(([p, s]) => [p, fmtInt(s.scavenges), f1(s.scavengeMax), fmtInt(s.scavengeSum), fmtInt(s.markCompacts), f1(s.markCompactMax), fmtInt(s.markCompactSum), f1(s.stepMax)]),
+              [
+                'tsdis GC (--trace-gc), phase',
+                'scavenges',
+                'longest ms',
+                'sum ms',
+                'mark-compacts',
+                'longest ms',
+                'sum ms',
+                'biggest marking step ms',
+              ],
+              g.map(([p, s]) => [
+                p,
+                fmtInt(s.scavenges),
+                f1(s.scavengeMax),
+                fmtInt(s.scavengeSum),
+                fmtInt(s.markCompacts),
+                f1(s.markCompactMax),
+                fmtInt(s.markCompactSum),
+                f1(s.stepMax),
+              ]),
             ),
         );
       }
@@ -382,7 +459,24 @@ async function flood(): Promise<void> {
       let outcome = 'completed';
       let b: Bench = { rps: NaN, p50: NaN, p99: NaN, p999: NaN, max: NaN };
       try {
-        b = parseBenchSection(await redisBenchmark(s, ['-h', '127.0.0.1', '-p', String(s.port), '-t', 'set', '-d', '1024', '-r', '1000000000', '-n', String(FLOOD_N), '-P', '32']));
+        b = parseBenchSection(
+          await redisBenchmark(s, [
+            '-h',
+            '127.0.0.1',
+            '-p',
+            String(s.port),
+            '-t',
+            'set',
+            '-d',
+            '1024',
+            '-r',
+            '1000000000',
+            '-n',
+            String(FLOOD_N),
+            '-P',
+            '32',
+          ]),
+        );
       } catch (e) {
         outcome = `redis-benchmark failed: ${(e as Error).message.slice(0, 200)}`;
       }
@@ -420,12 +514,28 @@ async function flood(): Promise<void> {
   }
   console.log(
     '\n' +
-      table(['server', 'seconds', 'SET rps', 'p99 ms', 'max ms', 'DBSIZE', 'used_memory GB', 'RSS GB', 'GC: scavenges / longest; mark-compacts / longest', 'outcome'], rows),
+      table(
+        [
+          'server',
+          'seconds',
+          'SET rps',
+          'p99 ms',
+          'max ms',
+          'DBSIZE',
+          'used_memory GB',
+          'RSS GB',
+          'GC: scavenges / longest; mark-compacts / longest',
+          'outcome',
+        ],
+        rows,
+      ),
   );
 }
 
 async function main(): Promise<void> {
-  console.log(`node ${process.version}; sizes ${SIZES.join(', ')}; types ${TYPES.join(', ')}; ${REQUESTS} requests per benchmark${TRACE_GC ? '; tsdis under --trace-gc' : ''}`);
+  console.log(
+    `node ${process.version}; sizes ${SIZES.join(', ')}; types ${TYPES.join(', ')}; ${REQUESTS} requests per benchmark${TRACE_GC ? '; tsdis under --trace-gc' : ''}`,
+  );
   if (FLOOD) return flood();
   const runs: Run[] = [];
   let step = 0;
@@ -435,7 +545,9 @@ async function main(): Promise<void> {
       for (const name of order) {
         const r = await runOne(name, n, type);
         runs.push(r);
-        console.log(`${name} ${n} ${type}: load ${fmtInt(r.loadKps)} keys/s, RSS ${f1(r.rss / MiB)} MB, GET ${fmtInt(r.get.rps)} rps p99 ${r.get.p99}, SET ${fmtInt(r.set.rps)} rps p99 ${r.set.p99}, mixed p99.9 ${r.mixGet.p999}/${r.mixSet.p999} max ${r.mixGet.max}/${r.mixSet.max}, SCAN ${f2(r.scanSec)} s`);
+        console.log(
+          `${name} ${n} ${type}: load ${fmtInt(r.loadKps)} keys/s, RSS ${f1(r.rss / MiB)} MB, GET ${fmtInt(r.get.rps)} rps p99 ${r.get.p99}, SET ${fmtInt(r.set.rps)} rps p99 ${r.set.p99}, mixed p99.9 ${r.mixGet.p999}/${r.mixSet.p999} max ${r.mixGet.max}/${r.mixSet.max}, SCAN ${f2(r.scanSec)} s`,
+        );
         if (r.gc['load']) console.log(`   gc: ${JSON.stringify(r.gc)}`);
       }
     }

@@ -104,16 +104,31 @@ async function main(): Promise<void> {
       const r = await runOne(sv, sc);
       runs.push(r);
       const marks = [0, 1, 2, 5, 10, 15, 20, 25, 30].filter((t) => t <= SECS);
-      console.log(`${sv} ${sc}: empty ${mbs(r.empty)} MB, peak ${mbs(r.peak)} MB; RSS (MB) at ${marks.map((t) => `${t}s ${mbs(r.after[t]!)}`).join(', ')}`);
+      console.log(
+        `${sv} ${sc}: empty ${mbs(r.empty)} MB, peak ${mbs(r.peak)} MB; RSS (MB) at ${marks.map((t) => `${t}s ${mbs(r.after[t]!)}`).join(', ')}`,
+      );
     }
   }
   const rows = runs.map((r) => {
     const last = r.after[r.after.length - 1]!;
     const within = r.after.findIndex((x) => x <= 2 * r.empty);
-    return [r.scenario, r.server, mbs(r.empty), mbs(r.peak), mbs(last), (last / r.empty).toFixed(2), within < 0 ? `not in ${SECS} s` : `${within} s`];
+    return [
+      r.scenario,
+      r.server,
+      mbs(r.empty),
+      mbs(r.peak),
+      mbs(last),
+      (last / r.empty).toFixed(2),
+      within < 0 ? `not in ${SECS} s` : `${within} s`,
+    ];
   });
   console.log(`\nkeys ${KEYS} (expire), value ${VALUE_MB} MB (bigdel), watched ${SECS} s after the last command`);
-  console.log(table(['scenario', 'server', 'empty MB', 'peak MB', `at ${SECS}s MB`, 'end/empty', 'within 2x after'], runs.length ? rows : []));
+  console.log(
+    table(
+      ['scenario', 'server', 'empty MB', 'peak MB', `at ${SECS}s MB`, 'end/empty', 'within 2x after'],
+      runs.length ? rows : [],
+    ),
+  );
 }
 
 main().then(

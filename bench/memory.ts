@@ -27,7 +27,7 @@ import {
 
 const argv = process.argv.slice(2);
 const ki = argv.indexOf('--keys');
-const KEYS = Number(ki >= 0 ? argv[ki + 1] : process.env['BENCH_KEYS'] ?? 1_000_000);
+const KEYS = Number(ki >= 0 ? argv[ki + 1] : (process.env['BENCH_KEYS'] ?? 1_000_000));
 const VALUE_LEN = 16;
 const BATCH = 10_000;
 
@@ -96,7 +96,9 @@ const perKey = (delta: number) => delta / KEYS;
 const fmtB = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
 async function main(): Promise<void> {
-  console.log(`memory bench: ${new Date().toISOString()}  node ${process.version}  ${KEYS.toLocaleString('en-US')} keys, ${VALUE_LEN}-byte values, key ${JSON.stringify(key(0))}\n`);
+  console.log(
+    `memory bench: ${new Date().toISOString()}  node ${process.version}  ${KEYS.toLocaleString('en-US')} keys, ${VALUE_LEN}-byte values, key ${JSON.stringify(key(0))}\n`,
+  );
   const rows: string[][] = [];
   const servers: ServerProc[] = [];
   try {
@@ -129,7 +131,11 @@ async function main(): Promise<void> {
     const pu1 = await usedMemory(plain.port);
     await plain.stop();
     rows.push(['tsdis RSS (plain child, no forced GC)', fmtB(perKey(p1 - p0)), `${pms} ms load, ${pv}`]);
-    rows.push(['tsdis INFO used_memory', fmtB(perKey(pu1 - pu0)), Number.isFinite(pu1) ? '' : 'INFO memory not implemented yet']);
+    rows.push([
+      'tsdis INFO used_memory',
+      fmtB(perKey(pu1 - pu0)),
+      Number.isFinite(pu1) ? '' : 'INFO memory not implemented yet',
+    ]);
 
     // tsdis with the GC hook: heap after a full GC
     const hooked = await startTsdis({ memHook: true });

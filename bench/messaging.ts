@@ -33,21 +33,23 @@ async function subscribers(port: number, n: number): Promise<{ bytes: () => numb
   let bytes = 0;
   const sub = `*2\r\n$9\r\nSUBSCRIBE\r\n$${CHANNEL.length}\r\n${CHANNEL}\r\n`;
   await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<void>((resolve, reject) => {
-        const s = net.connect(port, '127.0.0.1', () => s.write(sub));
-        s.setNoDelay(true);
-        socks.push(s);
-        let first = true;
-        s.on('data', (d) => {
-          bytes += d.length;
-          if (first) {
-            first = false;
-            resolve();
-          }
-        });
-        s.on('error', reject);
-      }),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const s = net.connect(port, '127.0.0.1', () => s.write(sub));
+          s.setNoDelay(true);
+          socks.push(s);
+          let first = true;
+          s.on('data', (d) => {
+            bytes += d.length;
+            if (first) {
+              first = false;
+              resolve();
+            }
+          });
+          s.on('error', reject);
+        }),
     ),
   );
   return { bytes: () => bytes, close: () => socks.forEach((s) => s.destroy()) };
@@ -66,7 +68,8 @@ async function publishRun(srv: ServerProc, subs: number): Promise<number> {
 }
 
 const TX_SETS = 10;
-const TX_REPLY_BYTES = '+OK\r\n'.length + TX_SETS * '+QUEUED\r\n'.length + `*${TX_SETS}\r\n`.length + TX_SETS * '+OK\r\n'.length;
+const TX_REPLY_BYTES =
+  '+OK\r\n'.length + TX_SETS * '+QUEUED\r\n'.length + `*${TX_SETS}\r\n`.length + TX_SETS * '+OK\r\n'.length;
 
 function encode(args: string[]): string {
   return `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
@@ -88,32 +91,34 @@ async function txRun(srv: ServerProc): Promise<number> {
   const pool = Array.from({ length: 256 }, tx);
   const t0 = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: conns }, (_, ci) =>
-      new Promise<void>((resolve, reject) => {
-        const s = net.connect(srv.port, '127.0.0.1');
-        s.setNoDelay(true);
-        let pending = 0;
-        const next = () => {
-          if (started >= total) {
-            s.destroy();
-            resolve();
-            return;
-          }
-          started++;
-          pending = TX_REPLY_BYTES;
-          s.write(pool[(started + ci) % pool.length]!);
-        };
-        s.on('connect', next);
-        s.on('data', (d) => {
-          pending -= d.length;
-          if (pending < 0) reject(new Error(`${srv.name}: unexpected reply bytes: ${d.toString().slice(0, 80)}`));
-          if (pending === 0) {
-            done++;
-            next();
-          }
-        });
-        s.on('error', reject);
-      }),
+    Array.from(
+      { length: conns },
+      (_, ci) =>
+        new Promise<void>((resolve, reject) => {
+          const s = net.connect(srv.port, '127.0.0.1');
+          s.setNoDelay(true);
+          let pending = 0;
+          const next = () => {
+            if (started >= total) {
+              s.destroy();
+              resolve();
+              return;
+            }
+            started++;
+            pending = TX_REPLY_BYTES;
+            s.write(pool[(started + ci) % pool.length]!);
+          };
+          s.on('connect', next);
+          s.on('data', (d) => {
+            pending -= d.length;
+            if (pending < 0) reject(new Error(`${srv.name}: unexpected reply bytes: ${d.toString().slice(0, 80)}`));
+            if (pending === 0) {
+              done++;
+              next();
+            }
+          });
+          s.on('error', reject);
+        }),
     ),
   );
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -128,7 +133,9 @@ interface Case {
 async function main(): Promise<void> {
   const redis = await startRedis();
   const tsdis = await startTsdis();
-  console.log(`messaging bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`);
+  console.log(
+    `messaging bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`,
+  );
   console.log(`  ${redis.cmdline}\n  ${tsdis.cmdline}\n`);
   const cases: Case[] = [
     { name: 'publish, 1 subscriber', run: (s) => publishRun(s, 1) },
@@ -157,7 +164,9 @@ async function main(): Promise<void> {
       const mt = median(t);
       const ratio = mt / mr;
       if (Number.isFinite(ratio)) ratios.push(ratio);
-      console.log(`  ${c.name.padEnd(30)} redis ${fmtInt(mr).padStart(10)}  tsdis ${fmtInt(mt).padStart(10)}  ${fmtRatio(ratio)}`);
+      console.log(
+        `  ${c.name.padEnd(30)} redis ${fmtInt(mr).padStart(10)}  tsdis ${fmtInt(mt).padStart(10)}  ${fmtRatio(ratio)}`,
+      );
       rows.push([c.name, fmtInt(mr), fmtInt(mt), fmtRatio(ratio)]);
     }
   } finally {

@@ -30,7 +30,10 @@ interface Proc {
 async function launch(kind: 'tsdis' | 'redis', dir: string): Promise<Proc> {
   const port = await freePort();
   const args = ['--port', String(port), '--dir', dir, '--save', '', '--bind', '127.0.0.1'];
-  const proc = kind === 'tsdis' ? spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' }) : spawn('redis-server', args, { stdio: 'ignore' });
+  const proc =
+    kind === 'tsdis'
+      ? spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' })
+      : spawn('redis-server', args, { stdio: 'ignore' });
   for (;;) {
     try {
       const c = await RawConn.connect(port);
@@ -65,7 +68,10 @@ const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bench-migrate-'));
 const target = await launch('redis', fs.mkdtempSync(path.join(dir, 't-')));
-const sources = { tsdis: await launch('tsdis', fs.mkdtempSync(path.join(dir, 'a-'))), redis: await launch('redis', fs.mkdtempSync(path.join(dir, 'b-'))) };
+const sources = {
+  tsdis: await launch('tsdis', fs.mkdtempSync(path.join(dir, 'a-'))),
+  redis: await launch('redis', fs.mkdtempSync(path.join(dir, 'b-'))),
+};
 const results: Record<string, { migrate: number[]; get: number[]; batch: number[] }> = {
   tsdis: { migrate: [], get: [], batch: [] },
   redis: { migrate: [], get: [], batch: [] },
@@ -77,19 +83,43 @@ try {
       const c = await RawConn.connect(sources[name].port);
       await c.call('SET', 'k', '0123456789');
       // warm up (connection cached, code paths compiled)
-      await timed(c, 100, ['MIGRATE', '127.0.0.1', String(target.port), 'k', '0', '1000', 'COPY', 'REPLACE'], '+OK\r\n');
-      results[name]!.migrate.push(...(await timed(c, N, ['MIGRATE', '127.0.0.1', String(target.port), 'k', '0', '1000', 'COPY', 'REPLACE'], '+OK\r\n')));
+      await timed(
+        c,
+        100,
+        ['MIGRATE', '127.0.0.1', String(target.port), 'k', '0', '1000', 'COPY', 'REPLACE'],
+        '+OK\r\n',
+      );
+      results[name]!.migrate.push(
+        ...(await timed(
+          c,
+          N,
+          ['MIGRATE', '127.0.0.1', String(target.port), 'k', '0', '1000', 'COPY', 'REPLACE'],
+          '+OK\r\n',
+        )),
+      );
       results[name]!.get.push(...(await timed(c, N, ['GET', 'k'], '$10\r\n0123456789\r\n')));
       await c.call('MSET', ...batchKeys.flatMap((k) => [k, '0123456789']));
-      results[name]!.batch.push(...(await timed(c, Math.ceil(N / 10), ['MIGRATE', '127.0.0.1', String(target.port), '', '0', '1000', 'COPY', 'REPLACE', 'KEYS', ...batchKeys], '+OK\r\n')));
+      results[name]!.batch.push(
+        ...(await timed(
+          c,
+          Math.ceil(N / 10),
+          ['MIGRATE', '127.0.0.1', String(target.port), '', '0', '1000', 'COPY', 'REPLACE', 'KEYS', ...batchKeys],
+          '+OK\r\n',
+        )),
+      );
       c.close();
     }
   }
-  console.log(`MIGRATE COPY REPLACE of a 10-byte string, ${N} per round, ${ROUNDS} rounds, one client, to a redis-server target:`);
+  console.log(
+    `MIGRATE COPY REPLACE of a 10-byte string, ${N} per round, ${ROUNDS} rounds, one client, to a redis-server target:`,
+  );
   for (const name of ['tsdis', 'redis'] as const) {
     const r = results[name]!;
-    const f = (a: number[]) => `p50 ${pct(a, 0.5).toFixed(0)} / mean ${mean(a).toFixed(0)} / p99 ${pct(a, 0.99).toFixed(0)} µs`;
-    console.log(`  ${name} source: MIGRATE ${f(r.migrate)}; GET ${f(r.get)}; MIGRATE - GET (mean) ${(mean(r.migrate) - mean(r.get)).toFixed(0)} µs; 100 keys per MIGRATE ${f(r.batch)}`);
+    const f = (a: number[]) =>
+      `p50 ${pct(a, 0.5).toFixed(0)} / mean ${mean(a).toFixed(0)} / p99 ${pct(a, 0.99).toFixed(0)} µs`;
+    console.log(
+      `  ${name} source: MIGRATE ${f(r.migrate)}; GET ${f(r.get)}; MIGRATE - GET (mean) ${(mean(r.migrate) - mean(r.get)).toFixed(0)} µs; 100 keys per MIGRATE ${f(r.batch)}`,
+    );
   }
 } finally {
   await Promise.all([stop(target), stop(sources.tsdis), stop(sources.redis)]);

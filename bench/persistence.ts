@@ -28,8 +28,22 @@ interface Proc {
 
 async function launch(kind: 'tsdis' | 'redis', dir: string): Promise<Proc> {
   const port = await freePort();
-  const args = ['--port', String(port), '--dir', dir, '--save', '', '--enable-debug-command', 'yes', '--bind', '127.0.0.1'];
-  const proc = kind === 'tsdis' ? spawn(process.execPath, ['--max-old-space-size=4096', CLI, ...args]) : spawn('redis-server', args);
+  const args = [
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--enable-debug-command',
+    'yes',
+    '--bind',
+    '127.0.0.1',
+  ];
+  const proc =
+    kind === 'tsdis'
+      ? spawn(process.execPath, ['--max-old-space-size=4096', CLI, ...args])
+      : spawn('redis-server', args);
   let log = '';
   proc.stdout!.on('data', (d) => (log += d));
   proc.stderr!.on('data', (d) => (log += d));
@@ -72,7 +86,8 @@ function pct(a: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((s.length * p) / 100))]!;
 }
 
-const fmt = (lat: number[]) => `n=${lat.length} p50=${pct(lat, 50).toFixed(0)}µs p99=${pct(lat, 99).toFixed(0)}µs max=${pct(lat, 100).toFixed(0)}µs`;
+const fmt = (lat: number[]) =>
+  `n=${lat.length} p50=${pct(lat, 50).toFixed(0)}µs p99=${pct(lat, 99).toFixed(0)}µs max=${pct(lat, 100).toFixed(0)}µs`;
 
 /** INFO persistence every 10 ms until stopped (the same load in both probes; returns whether a BGSAVE ran at the last poll). */
 function poller(c: RawConn): { stop: () => Promise<void>; saving: () => boolean } {
@@ -118,14 +133,18 @@ async function bgsaveRun(kind: 'tsdis' | 'redis', dir: string): Promise<number> 
     await pl.stop();
     const ratio = pct(lat, 99) / pct(idle, 99);
     ratios.push(ratio);
-    console.log(`${kind} round ${round + 1}: BGSAVE of ${N} keys (${started.trim()}) took ${ms.toFixed(0)} ms; file ${(fs.statSync(path.join(dir, 'dump.rdb')).size / 1e6).toFixed(1)} MB`);
+    console.log(
+      `${kind} round ${round + 1}: BGSAVE of ${N} keys (${started.trim()}) took ${ms.toFixed(0)} ms; file ${(fs.statSync(path.join(dir, 'dump.rdb')).size / 1e6).toFixed(1)} MB`,
+    );
     console.log(`  GET latency without BGSAVE: ${fmt(idle)}`);
     console.log(`  GET latency during BGSAVE:  ${fmt(lat)}   p99 during/without ${ratio.toFixed(2)}x`);
   }
   c.close();
   await stop(p);
   const med = ratios.slice().sort((x, y) => x - y)[Math.floor(ratios.length / 2)]!;
-  console.log(`${kind}: median p99 during/without over ${ROUNDS} rounds: ${med.toFixed(2)}x (${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(
+    `${kind}: median p99 during/without over ${ROUNDS} rounds: ${med.toFixed(2)}x (${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+  );
   return med;
 }
 
@@ -134,7 +153,9 @@ async function loadRun(kind: 'tsdis' | 'redis', dir: string): Promise<void> {
   const p = await launch(kind, dir);
   const wall = performance.now() - t0;
   const m = /DB loaded from disk: ([\d.]+) seconds/.exec(p.log());
-  console.log(`${kind}: loading ${N} keys: logged ${m ? m[1] : '?'} s; start to first non-LOADING reply ${wall.toFixed(0)} ms`);
+  console.log(
+    `${kind}: loading ${N} keys: logged ${m ? m[1] : '?'} s; start to first non-LOADING reply ${wall.toFixed(0)} ms`,
+  );
   await stop(p);
 }
 

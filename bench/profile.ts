@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     while (Date.now() - t0 < seconds * 1000) {
       for (const t of tests) {
         const args = benchArgs(group, t, { scale: 0.5 });
-        if (runs < tests.length) console.log(`  redis-benchmark -h 127.0.0.1 -p ${srv.port} ${args.map(shq).join(' ')}`);
+        if (runs < tests.length)
+          console.log(`  redis-benchmark -h 127.0.0.1 -p ${srv.port} ${args.map(shq).join(' ')}`);
         const r = await runBenchmark(srv.port, args);
         runs++;
         if (r.error) throw new Error(`${t}: ${r.error}`);
@@ -56,7 +57,9 @@ async function main(): Promise<void> {
   const prof = fs.readdirSync(runDir).filter((f) => f.endsWith('.cpuprofile'));
   if (prof.length === 0) throw new Error(`no .cpuprofile written in ${runDir}`);
   const file = path.join(runDir, prof[0]!);
-  console.log(`\n${runs} benchmark runs in ${((Date.now() - t0) / 1000).toFixed(0)} s; profile: ${path.relative(ROOT, file)}\n`);
+  console.log(
+    `\n${runs} benchmark runs in ${((Date.now() - t0) / 1000).toFixed(0)} s; profile: ${path.relative(ROOT, file)}\n`,
+  );
   console.log(formatSummary(summarize(JSON.parse(fs.readFileSync(file, 'utf8'))), top));
 }
 

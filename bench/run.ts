@@ -34,7 +34,21 @@ import {
 /** The core's tests (issue 2): the default set. */
 export const CORE_TESTS = ['ping_inline', 'ping_mbulk', 'set', 'get', 'incr', 'mset'] as const;
 /** The collection tests (issue 3): `--suite collections` (run at 50 clients). */
-export const COLLECTION_TESTS = ['lpush', 'rpush', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'lrange_100', 'lrange_300', 'lrange_500', 'lrange_600'] as const;
+export const COLLECTION_TESTS = [
+  'lpush',
+  'rpush',
+  'lpop',
+  'rpop',
+  'sadd',
+  'hset',
+  'spop',
+  'zadd',
+  'zpopmin',
+  'lrange_100',
+  'lrange_300',
+  'lrange_500',
+  'lrange_600',
+] as const;
 /**
  * Small hashes (issue 14): KEYSPACE hashes `hkey:<12 digits>` of 10 fields
  * `f0`..`f9` with 16-byte values, loaded by prepareTest() before the runs
@@ -66,7 +80,13 @@ export const GROUPS: Group[] = [
 ];
 
 /** MSET sends 10 keys per request; fewer requests keep its runs as long as the others. */
-const TEST_N_FACTOR: Record<string, number> = { mset: 0.5, lrange_100: 0.5, lrange_300: 0.3, lrange_500: 0.2, lrange_600: 0.2 };
+const TEST_N_FACTOR: Record<string, number> = {
+  mset: 0.5,
+  lrange_100: 0.5,
+  lrange_300: 0.3,
+  lrange_500: 0.2,
+  lrange_600: 0.2,
+};
 
 /** Keys are drawn from 100k random names (-r), as an application's would be. */
 const KEYSPACE = 100_000;
@@ -98,7 +118,9 @@ function parseOpts(argv: string[]): Opts {
   const tests = (get('--tests', 'BENCH_TESTS') ?? defaultTests.join(',')).split(',').filter(Boolean);
   const defaultGroups = suite === 'core' ? GROUPS.map((g) => g.id).join(',') : 'c50';
   const gids = (get('--groups', 'BENCH_GROUPS') ?? defaultGroups).split(',').filter(Boolean);
-  for (const t of tests) if (!(ALL_TESTS as readonly string[]).includes(t)) throw new Error(`unknown test ${t}; known: ${ALL_TESTS.join(',')}`);
+  for (const t of tests)
+    if (!(ALL_TESTS as readonly string[]).includes(t))
+      throw new Error(`unknown test ${t}; known: ${ALL_TESTS.join(',')}`);
   const groups = gids.map((id) => {
     const g = GROUPS.find((x) => x.id === id);
     if (!g) throw new Error(`unknown group ${id}; known: ${GROUPS.map((x) => x.id).join(',')}`);
@@ -133,7 +155,8 @@ export async function prepareTest(port: number, test: string): Promise<void> {
       let data = '';
       for (let i = b * per; i < (b + 1) * per; i++) {
         data += `*22\r\n$4\r\nHSET\r\n$17\r\n${name(i)}\r\n`;
-        for (let f = 0; f < 10; f++) data += `$2\r\nf${f}\r\n$16\r\n${(String(i * 10 + f) + 'vvvvvvvvvvvvvvvv').slice(0, 16)}\r\n`;
+        for (let f = 0; f < 10; f++)
+          data += `$2\r\nf${f}\r\n$16\r\n${(String(i * 10 + f) + 'vvvvvvvvvvvvvvvv').slice(0, 16)}\r\n`;
       }
       return { data, n: per };
     });
@@ -165,11 +188,15 @@ export function runBenchmark(port: number, args: string[]): Promise<RunResult> {
       const srvErr = /Error from server: ([^\r\n]*)/.exec(all);
       // the data lines: "TEST","rps",...; the header line starts with "test". The test's
       // own line is the last one (LRANGE_* is preceded by its "LPUSH (needed ...)" line).
-      const line = out.split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"')).pop();
+      const line = out
+        .split('\n')
+        .filter((l) => l.startsWith('"') && !l.startsWith('"test"'))
+        .pop();
       const rps = line ? Number(line.split(',')[1]?.replace(/"/g, '')) : NaN;
       if (srvErr) return resolve({ rps: NaN, error: shortError(srvErr[1]!.trim()) });
       if (sig) return resolve({ rps: NaN, error: `killed (${sig}) after ${RUN_TIMEOUT_MS} ms` });
-      if (!Number.isFinite(rps)) return resolve({ rps: NaN, error: `exit ${code}: ${all.trim().split('\n').slice(-2).join(' ')}` });
+      if (!Number.isFinite(rps))
+        return resolve({ rps: NaN, error: `exit ${code}: ${all.trim().split('\n').slice(-2).join(' ')}` });
       resolve({ rps, error: null });
     });
   });
@@ -225,7 +252,9 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const tsdis = await startTsdis();
   const servers: ServerProc[] = [redis, tsdis];
-  console.log(`tsdis bench: ${new Date().toISOString()}  node ${process.version}  ${opts.quick ? 'quick' : 'full'} mode, ${opts.repeats} repeats, scale ${opts.scale}`);
+  console.log(
+    `tsdis bench: ${new Date().toISOString()}  node ${process.version}  ${opts.quick ? 'quick' : 'full'} mode, ${opts.repeats} repeats, scale ${opts.scale}`,
+  );
   console.log(`  ${redis.cmdline}`);
   console.log(`  ${tsdis.cmdline}`);
   console.log(`  order alternates per repeat (redis first on even repeats); median of the repeats is reported\n`);
@@ -262,7 +291,9 @@ async function main(): Promise<void> {
         }
         const rm = median(row.redis);
         const tm = median(row.tsdis);
-        process.stderr.write(`  ${g.id.padEnd(4)} ${test.padEnd(12)} redis ${fmtInt(rm).padStart(10)}  tsdis ${fmtInt(tm).padStart(10)}  ${fmtRatio(tm / rm)}${row.error ? '  (' + row.error + ')' : ''}\n`);
+        process.stderr.write(
+          `  ${g.id.padEnd(4)} ${test.padEnd(12)} redis ${fmtInt(rm).padStart(10)}  tsdis ${fmtInt(tm).padStart(10)}  ${fmtRatio(tm / rm)}${row.error ? '  (' + row.error + ')' : ''}\n`,
+        );
       }
     }
   } finally {
@@ -286,25 +317,57 @@ async function main(): Promise<void> {
       if (Number.isFinite(ratio)) ratios.push(ratio);
       if (Number.isFinite(tc / rc)) cpuRatios.push(tc / rc);
       const na = r.error && !r.tsdis.length ? 'n/a (' + r.error + ')' : null;
-      return [r.test, fmtInt(rm), fmtInt(tm), na ?? fmtRatio(ratio), fmtUs(rc), fmtUs(tc), na ? 'n/a' : fmtRatio(tc / rc)];
+      return [
+        r.test,
+        fmtInt(rm),
+        fmtInt(tm),
+        na ?? fmtRatio(ratio),
+        fmtUs(rc),
+        fmtUs(tc),
+        na ? 'n/a' : fmtRatio(tc / rc),
+      ];
     });
     const gm = geomean(ratios);
     body.push([`geomean (${ratios.length} tests)`, '', '', fmtRatio(gm), '', '', fmtRatio(geomean(cpuRatios))]);
     summary.push([g.label, fmtRatio(gm), fmtRatio(geomean(cpuRatios)), String(ratios.length)]);
     console.log(`### ${g.label}`);
     console.log(`redis-benchmark -h 127.0.0.1 -p PORT ${benchArgs(g, 'TEST', opts).map(shq).join(' ')}\n`);
-    console.log(table(['test', 'redis req/s', 'tsdis req/s', 'tsdis/redis', 'redis CPU µs/req', 'tsdis CPU µs/req', 'CPU tsdis/redis'], body));
+    console.log(
+      table(
+        [
+          'test',
+          'redis req/s',
+          'tsdis req/s',
+          'tsdis/redis',
+          'redis CPU µs/req',
+          'tsdis CPU µs/req',
+          'CPU tsdis/redis',
+        ],
+        body,
+      ),
+    );
     console.log('');
   }
   console.log('### Summary (geometric means of tsdis/redis per group)\n');
   console.log(table(['group', 'throughput', 'server CPU per request', 'tests'], summary));
-  console.log('\nthroughput: higher is better for tsdis; CPU per request (user+sys of the server process, all threads): lower is better.');
+  console.log(
+    '\nthroughput: higher is better for tsdis; CPU per request (user+sys of the server process, all threads): lower is better.',
+  );
   console.log(`\nwall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   if (opts.json) {
     fs.writeFileSync(
       opts.json,
-      JSON.stringify({ date: new Date().toISOString(), node: process.version, opts: { ...opts, groups: opts.groups.map((g) => g.id) }, rows }, null, 2),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          node: process.version,
+          opts: { ...opts, groups: opts.groups.map((g) => g.id) },
+          rows,
+        },
+        null,
+        2,
+      ),
     );
   }
 }

@@ -17,18 +17,32 @@
  */
 import { createRequire } from 'node:module';
 import { FIVE, ADD_JOB } from './lua-scripts.js';
-import { Conn, encodeCmd, fmtInt, fmtRatio, rssOf, runBatches, sleep, startRedis, startTsdis, table, type ServerProc } from './lib.js';
+import {
+  Conn,
+  encodeCmd,
+  fmtInt,
+  fmtRatio,
+  rssOf,
+  runBatches,
+  sleep,
+  startRedis,
+  startTsdis,
+  table,
+  type ServerProc,
+} from './lib.js';
 
 const N = Number(process.argv[2] ?? 30000);
 /** Untimed EVALSHAs before each timed throughput run. */
 const WARM = 10000;
 const require = createRequire(import.meta.url);
 
-
-
 // msgpack of {name='job', timestamp=1700000000000, delay=0, priority=0}, made by redis-server's cmsgpack.
 async function packedOpts(c: Conn): Promise<string> {
-  return (await c.call(['EVAL', "return cmsgpack.pack({name='job', timestamp=1700000000000, delay=0, priority=0})", 0])) as string;
+  return (await c.call([
+    'EVAL',
+    "return cmsgpack.pack({name='job', timestamp=1700000000000, delay=0, priority=0})",
+    0,
+  ])) as string;
 }
 
 interface Case {
@@ -44,8 +58,16 @@ function beeQueueAddJob(): string {
 
 const cases: Case[] = [
   { name: 'EVALSHA 5-command script', script: FIVE, args: () => [3, 'k1', 'k2', 'k3', 'value'] },
-  { name: 'EVALSHA BullMQ-like addJob', script: ADD_JOB, args: (o) => [6, 'q:id', 'q:job:', 'q:events', 'q:delayed', 'q:wait', 'q:prio', '{"x":1}', o] },
-  { name: "EVALSHA bee-queue's addJob.lua", script: beeQueueAddJob(), args: () => [3, 'bq:id', 'bq:jobs', 'bq:waiting', '', '{"data":{"x":1}}'] },
+  {
+    name: 'EVALSHA BullMQ-like addJob',
+    script: ADD_JOB,
+    args: (o) => [6, 'q:id', 'q:job:', 'q:events', 'q:delayed', 'q:wait', 'q:prio', '{"x":1}', o],
+  },
+  {
+    name: "EVALSHA bee-queue's addJob.lua",
+    script: beeQueueAddJob(),
+    args: () => [3, 'bq:id', 'bq:jobs', 'bq:waiting', '', '{"data":{"x":1}}'],
+  },
 ];
 
 /**
@@ -62,7 +84,11 @@ async function throughput(s: ServerProc, c: Case, opts: string, clients: number,
     const warm = Math.max(5, Math.ceil(WARM / clients / pipeline));
     await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < warm ? { data: batch, n: pipeline } : null))));
     const t = performance.now();
-    const rs = await Promise.all(conns.map((conn) => runBatches(conn, (i) => (i < per ? { data: batch, n: pipeline } : null), pipeline === 1 ? 1 : 2)));
+    const rs = await Promise.all(
+      conns.map((conn) =>
+        runBatches(conn, (i) => (i < per ? { data: batch, n: pipeline } : null), pipeline === 1 ? 1 : 2),
+      ),
+    );
     const dt = (performance.now() - t) / 1000;
     const bad = rs.find((r) => r.errors);
     if (bad) throw new Error(`${s.name} ${c.name}: ${bad.firstError}`);
@@ -84,9 +110,13 @@ async function bullmq(s: ServerProc, n: number): Promise<[number, number]> {
   const adds = n / ((performance.now() - t) / 1000);
   let done = 0;
   t = performance.now();
-  const w = new Worker(q.name, async () => {
-    done++;
-  }, { connection, concurrency: 50 });
+  const w = new Worker(
+    q.name,
+    async () => {
+      done++;
+    },
+    { connection, concurrency: 50 },
+  );
   while (done < n + 100) await sleep(20);
   const processed = (n + 100) / ((performance.now() - t) / 1000);
   await w.close();
@@ -100,7 +130,8 @@ async function scriptsMemory(s: ServerProc): Promise<number> {
   try {
     const before = rssOf(s.pid);
     for (let i = 0; i < 1000; i++) {
-      const body = `-- script ${i}\n` + Array.from({ length: 40 }, (_, j) => `redis.call('SET', KEYS[1], '${i}-${j}')`).join('\n');
+      const body =
+        `-- script ${i}\n` + Array.from({ length: 40 }, (_, j) => `redis.call('SET', KEYS[1], '${i}-${j}')`).join('\n');
       await conn.call(['SCRIPT', 'LOAD', body]);
     }
     await sleep(200);
@@ -117,7 +148,10 @@ try {
   const opts = await packedOpts(rc);
   rc.close();
   const rows: string[][] = [];
-  for (const [label, clients, pipeline] of [['1 client, pipeline 100', 1, 100], ['50 clients, no pipeline', 50, 1]] as const) {
+  for (const [label, clients, pipeline] of [
+    ['1 client, pipeline 100', 1, 100],
+    ['50 clients, no pipeline', 50, 1],
+  ] as const) {
     for (const c of cases) {
       const r = await throughput(redis, c, opts, clients, pipeline);
       const t = await throughput(tsdis, c, opts, clients, pipeline);
@@ -127,13 +161,21 @@ try {
   console.log(table(['script', 'load', 'redis ops/s', 'tsdis ops/s', 'tsdis/redis'], rows, 'll'));
   const [ra, rp] = await bullmq(redis, 3000);
   const [ta, tp] = await bullmq(tsdis, 3000);
-  console.log('\n' + table(['BullMQ 6.7.0', 'redis jobs/s', 'tsdis jobs/s', 'tsdis/redis'], [
-    ['Queue.add (3,000 in flight)', fmtInt(ra), fmtInt(ta), fmtRatio(ta / ra)],
-    ['Worker, concurrency 50', fmtInt(rp), fmtInt(tp), fmtRatio(tp / rp)],
-  ]));
+  console.log(
+    '\n' +
+      table(
+        ['BullMQ 6.7.0', 'redis jobs/s', 'tsdis jobs/s', 'tsdis/redis'],
+        [
+          ['Queue.add (3,000 in flight)', fmtInt(ra), fmtInt(ta), fmtRatio(ta / ra)],
+          ['Worker, concurrency 50', fmtInt(rp), fmtInt(tp), fmtRatio(tp / rp)],
+        ],
+      ),
+  );
   const mr = await scriptsMemory(redis);
   const mt = await scriptsMemory(tsdis);
-  console.log(`\nRSS growth after SCRIPT LOAD of 1,000 40-line scripts: redis ${fmtInt(mr / 1024)} KiB, tsdis ${fmtInt(mt / 1024)} KiB`);
+  console.log(
+    `\nRSS growth after SCRIPT LOAD of 1,000 40-line scripts: redis ${fmtInt(mr / 1024)} KiB, tsdis ${fmtInt(mt / 1024)} KiB`,
+  );
 } finally {
   await redis.stop();
   await tsdis.stop();

@@ -16,7 +16,7 @@ async function addPoints(port: number): Promise<void> {
   const c = await RawConn.connect(port);
   const args: string[] = ['GEOADD', 'bench:g2'];
   let x = 12345;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < 2000; i++) args.push((13 + rnd()).toFixed(6), (38 + rnd()).toFixed(6), `p${i}`);
   await c.call(...args);
   c.close();
@@ -44,7 +44,9 @@ const TESTS: [string, string[]][] = [
 async function main(): Promise<void> {
   const redis = await startRedis();
   const tsdis = await startTsdis();
-  console.log(`types bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`);
+  console.log(
+    `types bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`,
+  );
   console.log(`  ${redis.cmdline}\n  ${tsdis.cmdline}`);
   console.log(`  redis-benchmark -h 127.0.0.1 -p PORT -c 50 -n ${N} -r 100000 --csv -q <command>\n`);
   const rows: string[][] = [];
@@ -58,14 +60,26 @@ async function main(): Promise<void> {
       const t: number[] = [];
       for (let i = 0; i < REPEATS; i++) {
         for (const srv of i % 2 === 0 ? [redis, tsdis] : [tsdis, redis]) {
-          const res = await runBenchmark(srv.port, ['-c', '50', '-n', String(N), '-r', '100000', '--csv', '-q', ...cmd]);
+          const res = await runBenchmark(srv.port, [
+            '-c',
+            '50',
+            '-n',
+            String(N),
+            '-r',
+            '100000',
+            '--csv',
+            '-q',
+            ...cmd,
+          ]);
           if (res.error) console.log(`  ${srv.name} ${name}: ${res.error}`);
           (srv === redis ? r : t).push(res.rps);
         }
       }
       const ratio = median(t) / median(r);
       if (Number.isFinite(ratio)) ratios.push(ratio);
-      console.log(`  ${name.padEnd(10)} redis ${fmtInt(median(r)).padStart(9)}  tsdis ${fmtInt(median(t)).padStart(9)}  ${fmtRatio(ratio)}`);
+      console.log(
+        `  ${name.padEnd(10)} redis ${fmtInt(median(r)).padStart(9)}  tsdis ${fmtInt(median(t)).padStart(9)}  ${fmtRatio(ratio)}`,
+      );
       rows.push([name, cmd.join(' '), fmtInt(median(r)), fmtInt(median(t)), fmtRatio(ratio)]);
     }
   } finally {

@@ -41,7 +41,11 @@ function session(port, cmds) {
 }
 
 const port = await freePort();
-const child = spawn(process.execPath, [path.join(dist, 'cli.js'), '--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+const child = spawn(
+  process.execPath,
+  [path.join(dist, 'cli.js'), '--port', String(port), '--save', '', '--appendonly', 'no'],
+  { stdio: 'ignore' },
+);
 try {
   for (let i = 0; ; i++) {
     try {

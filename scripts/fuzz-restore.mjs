@@ -32,7 +32,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-fuzz-restore-'));
 const child = await startChild(['--enable-debug-command', 'yes', '--save', '', '--dir', tmp], tmp);
 let redis = diff > 0 ? await startRedis(['--enable-debug-command', 'yes']) : null;
 const t0 = Date.now();
-console.log(`fuzz-restore: seed ${seed}, ${payloads} payloads${diff > 0 ? `, ${diff} compared with redis-server` : ''}; tsdis pid ${child.proc.pid}`);
+console.log(
+  `fuzz-restore: seed ${seed}, ${payloads} payloads${diff > 0 ? `, ${diff} compared with redis-server` : ''}; tsdis pid ${child.proc.pid}`,
+);
 let st;
 try {
   st = await fuzzRestore(child.port, {
@@ -55,7 +57,19 @@ try {
   fs.rmSync(tmp, { recursive: true, force: true });
   if (!alive) console.log('tsdis exited during the run:\n' + child.output().slice(-4000));
 }
-console.log(JSON.stringify({ seed, seconds: Math.round((Date.now() - t0) / 1000), ...st, failures: st.failures.length, onlyTsdisRejected: st.onlyTsdisRejected.length }, null, 1));
+console.log(
+  JSON.stringify(
+    {
+      seed,
+      seconds: Math.round((Date.now() - t0) / 1000),
+      ...st,
+      failures: st.failures.length,
+      onlyTsdisRejected: st.onlyTsdisRejected.length,
+    },
+    null,
+    1,
+  ),
+);
 if (process.env.FUZZ_SHOW_ONLY_TSDIS) for (const h of st.onlyTsdisRejected) console.log('ONLY-TSDIS-REFUSED: ' + h);
 for (const f of st.failures) console.log('FAILURE: ' + f);
 process.exit(st.failures.length === 0 ? 0 : 1);

@@ -41,10 +41,14 @@ function differFiles() {
 
 /** One recording run over `files`; returns whether every test passed. */
 function record(files) {
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', '--test-reporter=dot', ...files], {
-    stdio: 'inherit',
-    env: { ...process.env, TSDIS_GOLDEN: 'record' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--test', '--test-concurrency=2', '--test-timeout=120000', '--test-reporter=dot', ...files],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, TSDIS_GOLDEN: 'record' },
+    },
+  );
   return r.status === 0;
 }
 
@@ -59,7 +63,8 @@ function entries(dir) {
       else if (p.endsWith('.json')) {
         const all = JSON.parse(readFileSync(p, 'utf8'));
         for (const [differ, tests] of Object.entries(all)) {
-          for (const [t, ev] of Object.entries(tests)) out.set(`${relative(dir, p)} / ${differ} / ${t}`, JSON.stringify(ev));
+          for (const [t, ev] of Object.entries(tests))
+            out.set(`${relative(dir, p)} / ${differ} / ${t}`, JSON.stringify(ev));
         }
       }
     }
@@ -92,5 +97,9 @@ if (check) {
   console.log(`record-golden --check: ${unstable.length} of ${b.size} recorded tests changed between two recordings`);
   if (unstable.length > 0) ok = false;
 }
-console.log(ok ? 'record-golden: done' : 'record-golden: some tests failed or were unstable (see above); the files were written anyway');
+console.log(
+  ok
+    ? 'record-golden: done'
+    : 'record-golden: some tests failed or were unstable (see above); the files were written anyway',
+);
 process.exit(ok ? 0 : 1);

@@ -12,7 +12,7 @@ const dec = new RespDecoder();
 const waiters = [];
 sock.on('data', (d) => {
   dec.feed(d);
-  for (let v; (v = dec.next()) !== undefined; ) waiters.shift()(v);
+  for (let v; (v = dec.next()) !== undefined;) waiters.shift()(v);
 });
 const call = (...args) =>
   new Promise((res) => {
@@ -24,19 +24,34 @@ const IMPLIED = (flags, cats) => {
   const imp = new Set();
   if (flags.includes('write')) imp.add('write');
   if (flags.includes('readonly') && !cats.includes('scripting')) imp.add('read');
-  if (flags.includes('admin')) { imp.add('admin'); imp.add('dangerous'); }
+  if (flags.includes('admin')) {
+    imp.add('admin');
+    imp.add('dangerous');
+  }
   if (flags.includes('pubsub')) imp.add('pubsub');
   if (flags.includes('fast')) imp.add('fast');
   if (flags.includes('blocking')) imp.add('blocking');
   if (!flags.includes('fast')) imp.add('slow');
   return imp;
 };
-const m2o = (m) => (m instanceof Map ? Object.fromEntries([...m].map(([k, v]) => [k, m2o(v)])) : Array.isArray(m) ? m.map(m2o) : m);
+const m2o = (m) =>
+  m instanceof Map ? Object.fromEntries([...m].map(([k, v]) => [k, m2o(v)])) : Array.isArray(m) ? m.map(m2o) : m;
 function keySpec(ks) {
   const o = m2o(ks);
-  const bs = o.begin_search, fk = o.find_keys;
-  const begin = bs.type === 'index' ? { index: bs.spec.index } : bs.type === 'keyword' ? { keyword: bs.spec.keyword, startfrom: bs.spec.startfrom } : null;
-  const find = fk.type === 'range' ? { lastkey: fk.spec.lastkey, keystep: fk.spec.keystep, limit: fk.spec.limit } : fk.type === 'keynum' ? { keynumidx: fk.spec.keynumidx, firstkey: fk.spec.firstkey, keystep: fk.spec.keystep } : null;
+  const bs = o.begin_search,
+    fk = o.find_keys;
+  const begin =
+    bs.type === 'index'
+      ? { index: bs.spec.index }
+      : bs.type === 'keyword'
+        ? { keyword: bs.spec.keyword, startfrom: bs.spec.startfrom }
+        : null;
+  const find =
+    fk.type === 'range'
+      ? { lastkey: fk.spec.lastkey, keystep: fk.spec.keystep, limit: fk.spec.limit }
+      : fk.type === 'keynum'
+        ? { keynumidx: fk.spec.keynumidx, firstkey: fk.spec.firstkey, keystep: fk.spec.keystep }
+        : null;
   const r = { flags: o.flags, begin, find };
   if (o.notes) r.notes = o.notes;
   return r;
@@ -44,7 +59,8 @@ function keySpec(ks) {
 function argDoc(a) {
   const o = m2o(a);
   const r = { name: o.name, type: o.type };
-  for (const k of ['key_spec_index', 'token', 'display_text', 'since', 'deprecated_since', 'value']) if (o[k] !== undefined) r[k] = o[k];
+  for (const k of ['key_spec_index', 'token', 'display_text', 'since', 'deprecated_since', 'value'])
+    if (o[k] !== undefined) r[k] = o[k];
   if (o.flags) r.flags = o.flags;
   if (o.arguments) r.arguments = o.arguments.map(argDoc);
   return r;
@@ -63,7 +79,9 @@ function decl(info, docs, indent) {
   if (first !== 0 || last !== 0 || step !== 0) o.keys = [first, last, step];
   if (keySpecs.length) o.keySpecs = keySpecs.map(keySpec);
   if (tips.length) o.tips = tips;
-  o.group = d.group; o.since = d.since; o.summary = 'TODO: own words';
+  o.group = d.group;
+  o.since = d.since;
+  o.summary = 'TODO: own words';
   if (d.complexity) o.complexity = d.complexity;
   if (d.doc_flags) o.docFlags = d.doc_flags;
   if (d.deprecated_since) o.deprecatedSince = d.deprecated_since;
@@ -73,14 +91,23 @@ function decl(info, docs, indent) {
   let s = JSON.stringify(o, null, 2).replace(/"([a-z_A-Z]+)":/g, '$1:');
   if (subs.length) {
     const subDocs = d.subcommands ?? {};
-    s = s.replace(/\n}$/, ',\n  subcommands: [\n' + subs.map((si) => decl(si, subDocs[si[0]], '    ')).join(',\n') + '\n  ]\n}');
+    s = s.replace(
+      /\n}$/,
+      ',\n  subcommands: [\n' + subs.map((si) => decl(si, subDocs[si[0]], '    ')).join(',\n') + '\n  ]\n}',
+    );
   }
-  return s.split('\n').map((l) => indent + l).join('\n');
+  return s
+    .split('\n')
+    .map((l) => indent + l)
+    .join('\n');
 }
 for (const n of names) {
   const [info] = await call('COMMAND', 'INFO', n);
   const docs = await call('COMMAND', 'DOCS', n);
-  if (!info) { console.log(`// ${n}: unknown to redis-server`); continue; }
+  if (!info) {
+    console.log(`// ${n}: unknown to redis-server`);
+    continue;
+  }
   const d = docs instanceof Map ? docs.get(info[0]) : undefined;
   console.log(`command(${decl(info, d, '')}),`);
 }

@@ -15,5 +15,7 @@ const files = [];
   }
 })('dist-test/test');
 files.sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

@@ -33,7 +33,14 @@ import v8 from 'node:v8';
 import { isMainThread, parentPort, workerData, Worker } from 'node:worker_threads';
 import { Config } from './config/config.js';
 import { loadConfig, parseCliArgs, type CliArgs } from './config/file.js';
-import { HEAP_SHARE_OF_MACHINE, V8_SEMI_SPACE_MB, desiredHeapLimitBytes, desiredSemiSpaceMb, machineMemoryBytes, nodeFlags } from './server/heap.js';
+import {
+  HEAP_SHARE_OF_MACHINE,
+  V8_SEMI_SPACE_MB,
+  desiredHeapLimitBytes,
+  desiredSemiSpaceMb,
+  machineMemoryBytes,
+  nodeFlags,
+} from './server/heap.js';
 import { earlyLog } from './util/log.js';
 import { writeFully } from './util/files.js';
 import { TSDIS_VERSION, REDIS_VERSION } from './version.js';
@@ -96,7 +103,9 @@ const MB = 1024 * 1024;
 
 /** How tsdis was started, for titles: argv[0] (a wrapper's `exec -a` name), else the script's path. */
 function startTitle(): string {
-  return path.basename(process.argv0) === 'node' || process.argv0 === process.execPath ? (process.argv[1] ?? 'tsdis') : process.argv0;
+  return path.basename(process.argv0) === 'node' || process.argv0 === process.execPath
+    ? (process.argv[1] ?? 'tsdis')
+    : process.argv0;
 }
 
 /** Bytes as the log shows them: 4.05G, 512.00M. */
@@ -147,7 +156,10 @@ function heapPlan(args: CliArgs, stdinText: string | undefined): HeapPlan {
   const want = desiredHeapLimitBytes(maxmemory, machine, current);
   const semi = desiredSemiSpaceMb(maxmemory);
   const semiMb = semi < V8_SEMI_SPACE_MB && !youngSetByNodeFlags() ? semi : null;
-  const from = maxmemory > 0 ? `maxmemory ${human(maxmemory)}` : `maxmemory 0: ${HEAP_SHARE_OF_MACHINE * 100}% of the ${human(machine)} of memory here`;
+  const from =
+    maxmemory > 0
+      ? `maxmemory ${human(maxmemory)}`
+      : `maxmemory 0: ${HEAP_SHARE_OF_MACHINE * 100}% of the ${human(machine)} of memory here`;
   if (want <= current && semiMb === null) return { limit: null, semiMb: null, why: `V8's default, enough for ${from}` };
   const semiNote = semiMb === null ? '' : `, ${semiMb} MB semi-spaces`;
   const sized = want > current ? `for ${from}${semiNote}` : `V8's default, enough for ${from}${semiNote}`;
@@ -221,12 +233,12 @@ function runInWorker(start: WorkerStart, limit: number, semiMb: number | null): 
   });
   worker.on('error', (e: Error & { code?: string }) => {
     // (uncaught exceptions are the server's to log; this is what escapes it)
-    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') earlyLog('#', `The server ran out of V8 heap (limit ${human(limit)}): ${e.message}`);
+    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY')
+      earlyLog('#', `The server ran out of V8 heap (limit ${human(limit)}): ${e.message}`);
     else process.stderr.write(`${e.stack ?? e}\n`);
   });
   worker.on('exit', (code) => process.exit(code));
 }
-
 
 /**
  * In the worker, process.stdout and process.stderr write to their
@@ -242,9 +254,16 @@ function stdioSync(): void {
     [process.stdout, 1],
     [process.stderr, 2],
   ] as const) {
-    stream.write = ((chunk: string | Uint8Array, enc?: BufferEncoding | ((e?: Error | null) => void), cb?: (e?: Error | null) => void): boolean => {
+    stream.write = ((
+      chunk: string | Uint8Array,
+      enc?: BufferEncoding | ((e?: Error | null) => void),
+      cb?: (e?: Error | null) => void,
+    ): boolean => {
       const done = typeof enc === 'function' ? enc : cb;
-      const data = typeof chunk === 'string' ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const data =
+        typeof chunk === 'string'
+          ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8')
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       try {
         writeFully(fd, data);
       } catch (e) {
@@ -303,7 +322,9 @@ function workerHost(start: WorkerStart): Host {
 async function launch(argv: string[]): Promise<void> {
   const args = parseCliArgs(argv);
   if (args.version) {
-    process.stdout.write(`tsdis server v=${REDIS_VERSION} tsdis=${TSDIS_VERSION} sha=00000000:0 malloc=node bits=64 build=${process.version}\n`);
+    process.stdout.write(
+      `tsdis server v=${REDIS_VERSION} tsdis=${TSDIS_VERSION} sha=00000000:0 malloc=node bits=64 build=${process.version}\n`,
+    );
     process.exit(0);
   }
   if (args.help) {
@@ -321,7 +342,19 @@ async function launch(argv: string[]): Promise<void> {
     return runServer(mainHost(argv, stdinText, plan.why));
   }
   // (tty.isatty, not process.stdout.isTTY: the main thread leaves its stdio streams alone, see stdioSync)
-  runInWorker({ tsdisServer: true, taken: new SharedArrayBuffer(12), argv, stdinText, stdoutIsTTY: tty.isatty(1), title: startTitle(), heapNote: plan.why }, plan.limit, plan.semiMb);
+  runInWorker(
+    {
+      tsdisServer: true,
+      taken: new SharedArrayBuffer(12),
+      argv,
+      stdinText,
+      stdoutIsTTY: tty.isatty(1),
+      title: startTitle(),
+      heapNote: plan.why,
+    },
+    plan.limit,
+    plan.semiMb,
+  );
 }
 
 const fail = (e: unknown) => {

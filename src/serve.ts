@@ -62,8 +62,18 @@ export interface Host {
 
 /** The startup banner: tsdis's own drawing, with the fields of Redis's logo (version, mode, Port:, PID:). */
 function banner(port: number): string {
-  const art = [' _            _  _     ', '| |_  ___  __| |(_) ___', '|  _|(_-< / _` || |(_-<', ' \\__|/__/ \\__,_||_|/__/'];
-  const text = [`tsdis ${TSDIS_VERSION} (Redis ${REDIS_VERSION} compatible) 64 bit, node ${process.version}`, 'Running in standalone mode', `Port: ${port}`, `PID: ${process.pid}`];
+  const art = [
+    ' _            _  _     ',
+    '| |_  ___  __| |(_) ___',
+    '|  _|(_-< / _` || |(_-<',
+    ' \\__|/__/ \\__,_||_|/__/',
+  ];
+  const text = [
+    `tsdis ${TSDIS_VERSION} (Redis ${REDIS_VERSION} compatible) 64 bit, node ${process.version}`,
+    'Running in standalone mode',
+    `Port: ${port}`,
+    `PID: ${process.pid}`,
+  ];
   return ['', ...art.map((a, i) => `    ${a}     ${text[i]}`), ''].join('\n');
 }
 
@@ -105,7 +115,9 @@ function crashReports(host: Host, server: Server): void {
   };
   const bySignal = (sig: NodeJS.Signals): void => {
     if (server.config.v['crash-log-enabled']) {
-      server.log.warning(`tsdis ${TSDIS_VERSION} crashed by signal: ${os.constants.signals[sig as keyof typeof os.constants.signals]} (${sig})`);
+      server.log.warning(
+        `tsdis ${TSDIS_VERSION} crashed by signal: ${os.constants.signals[sig as keyof typeof os.constants.signals]} (${sig})`,
+      );
     }
     host.dieBySignal(sig);
   };
@@ -137,9 +149,11 @@ function startFailed(server: Server, phase: StartPhase, e: unknown, port: number
     }
   } else if (phase === 'aof') {
     // (an AofLoadError's reason is logged already)
-    if (!(e instanceof AofLoadError)) log.warning(e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
+    if (!(e instanceof AofLoadError))
+      log.warning(e instanceof RdbLoadError ? e.message : `Error loading the AOF: ${(e as Error).message}`);
   } else if (phase === 'rdb') {
-    if (e instanceof RdbLoadError) logRdbLoadFailure(server, e); // Redis's lines (snapshot.ts)
+    if (e instanceof RdbLoadError)
+      logRdbLoadFailure(server, e); // Redis's lines (snapshot.ts)
     else log.warning(`Error loading the RDB file: ${(e as Error).message}`);
   }
   process.exit(1);
@@ -185,7 +199,9 @@ export async function runServer(host: Host): Promise<void> {
   log.notice(`tsdis ${TSDIS_VERSION} on node ${process.version}`);
   log.notice(`The V8 heap may grow to ${bytesToHuman(heapLimitBytes())} (${host.heapNote})`);
   if (argv.length === 0) {
-    log.warning(`Warning: no config file specified, using the default config. In order to specify a config file use ${host.title} /path/to/redis.conf`);
+    log.warning(
+      `Warning: no config file specified, using the default config. In order to specify a config file use ${host.title} /path/to/redis.conf`,
+    );
   } else log.notice('Configuration loaded');
   crashReports(host, server);
   setProcTitle(host, server);

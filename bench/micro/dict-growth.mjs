@@ -28,4 +28,6 @@ for (let i = 0; i < N; i++) {
   if (dt > worst) worst = dt;
   if (dt > 20) slow.push(`#${i}: ${dt.toFixed(0)} ms`);
 }
-console.log(`${dist}: ${N.toLocaleString('en-US')} sets in ${((performance.now() - t) / 1000).toFixed(1)} s; longest ${worst.toFixed(0)} ms (longest gap ${gap.toFixed(0)} ms); over 20 ms: ${slow.join(', ') || 'none'}`);
+console.log(
+  `${dist}: ${N.toLocaleString('en-US')} sets in ${((performance.now() - t) / 1000).toFixed(1)} s; longest ${worst.toFixed(0)} ms (longest gap ${gap.toFixed(0)} ms); over 20 ms: ${slow.join(', ') || 'none'}`,
+);

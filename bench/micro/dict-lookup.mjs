@@ -52,7 +52,10 @@ if (process.argv[2] === '--inproc') {
   const min = (a) => Math.min(...a).toFixed(0);
   const med = (a) => [...a].sort((p, q) => p - q)[a.length >> 1].toFixed(0);
   console.log(`making the key string alone: best ${min(r.base)} ns, median ${med(r.base)}`);
-  for (const k of ['get', 'set']) console.log(`${k} (with the key string): A best ${min(r[k][0])} ns, median ${med(r[k][0])}; B best ${min(r[k][1])}, median ${med(r[k][1])}`);
+  for (const k of ['get', 'set'])
+    console.log(
+      `${k} (with the key string): A best ${min(r[k][0])} ns, median ${med(r[k][0])}; B best ${min(r[k][1])}, median ${med(r[k][1])}`,
+    );
   process.exit(0);
 }
 
@@ -85,12 +88,13 @@ if (process.argv[2] === '--child') {
   const base = time((i) => fresh(i).length);
   const get = time((i) => d.get(fresh(i)).length) - base;
   const set = time((i) => (d.set(fresh(i), 'w') ? 1 : 0)) - base;
-  const churn = time((i) => {
-    const k = fresh(i);
-    const v = d.delete(k);
-    d.set(k, v);
-    return 1;
-  }) - base;
+  const churn =
+    time((i) => {
+      const k = fresh(i);
+      const v = d.delete(k);
+      d.set(k, v);
+      return 1;
+    }) - base;
   console.log(JSON.stringify({ get, set, churn }));
   process.exit(0);
 }
@@ -101,12 +105,24 @@ const rounds = Number(process.argv[5] ?? 5);
 const self = fileURLToPath(import.meta.url);
 const res = { a: [], b: [] };
 for (let r = 0; r < rounds; r++) {
-  for (const [tag, dist] of r % 2 === 0 ? [['a', a], ['b', b]] : [['b', b], ['a', a]]) {
-    const p = spawnSync(process.execPath, ['--max-old-space-size=8000', self, '--child', dist, String(N)], { encoding: 'utf8' });
+  for (const [tag, dist] of r % 2 === 0
+    ? [
+        ['a', a],
+        ['b', b],
+      ]
+    : [
+        ['b', b],
+        ['a', a],
+      ]) {
+    const p = spawnSync(process.execPath, ['--max-old-space-size=8000', self, '--child', dist, String(N)], {
+      encoding: 'utf8',
+    });
     if (p.status !== 0) throw new Error(p.stderr);
     const m = JSON.parse(p.stdout.trim().split('\n').pop());
     res[tag].push(m);
-    console.log(`round ${r} ${tag}: get ${m.get.toFixed(0)} ns, set ${m.set.toFixed(0)} ns, churn ${m.churn.toFixed(0)} ns`);
+    console.log(
+      `round ${r} ${tag}: get ${m.get.toFixed(0)} ns, set ${m.set.toFixed(0)} ns, churn ${m.churn.toFixed(0)} ns`,
+    );
   }
 }
 const med = (xs) => [...xs].sort((p, q) => p - q)[xs.length >> 1];
@@ -115,5 +131,7 @@ for (const k of ['get', 'set', 'churn']) {
   const mb = med(res.b.map((m) => m[k]));
   const la = Math.min(...res.a.map((m) => m[k]));
   const lb = Math.min(...res.b.map((m) => m[k]));
-  console.log(`${k}: median A ${ma.toFixed(0)} ns, B ${mb.toFixed(0)} ns, B/A ${(mb / ma).toFixed(2)}; best A ${la.toFixed(0)}, B ${lb.toFixed(0)}, B/A ${(lb / la).toFixed(2)}`);
+  console.log(
+    `${k}: median A ${ma.toFixed(0)} ns, B ${mb.toFixed(0)} ns, B/A ${(mb / ma).toFixed(2)}; best A ${la.toFixed(0)}, B ${lb.toFixed(0)}, B/A ${(lb / la).toFixed(2)}`,
+  );
 }

@@ -21,7 +21,8 @@ const builds = { A: await load(distA), B: await load(distB) };
 // redis-benchmark's keys: key:<12 digits> drawn from 100,000 (-r 100000); fresh strings per command, as the parser makes them
 const KEYS = 100000;
 // flat strings made once (a concatenation per command would be a cons string to flatten)
-const flat = (prefix) => Array.from({ length: KEYS }, (_, i) => Buffer.from(prefix + String(i).padStart(12, '0')).toString('latin1'));
+const flat = (prefix) =>
+  Array.from({ length: KEYS }, (_, i) => Buffer.from(prefix + String(i).padStart(12, '0')).toString('latin1'));
 const KEY = flat('key:');
 const COUNTER = flat('counter:');
 const ELEMENT = flat('element:');
@@ -56,6 +57,8 @@ for (let r = 0; r < rounds; r++) {
 for (const [name] of OPS) {
   const a = best[name + '|A'];
   const b = best[name + '|B'];
-  console.log(`${name.padEnd(6)} A ${a.toFixed(0).padStart(5)} ns  B ${b.toFixed(0).padStart(5)} ns  B/A ${(b / a).toFixed(3)}`);
+  console.log(
+    `${name.padEnd(6)} A ${a.toFixed(0).padStart(5)} ns  B ${b.toFixed(0).padStart(5)} ns  B/A ${(b / a).toFixed(3)}`,
+  );
 }
 process.exit(0);

@@ -47,7 +47,9 @@ if (argv[0] === '--child') {
   const u0 = process.cpuUsage();
   set(n);
   const u = process.cpuUsage(u0);
-  process.stdout.write(JSON.stringify({ cpuUs: (u.user + u.system) / n, evicted: t.server.stats.evictedKeys - ev0 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ cpuUs: (u.user + u.system) / n, evicted: t.server.stats.evictedKeys - ev0 }) + '\n',
+  );
   await t.close();
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
@@ -60,11 +62,15 @@ const res = roots.map(() => []);
 for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < roots.length; k++) {
     const j = r % 2 === 0 ? k : roots.length - 1 - k;
-    const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', roots[j], sets], { encoding: 'utf8' });
+    const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', roots[j], sets], {
+      encoding: 'utf8',
+    });
     const x = JSON.parse(out.stdout.trim());
     res[j].push(x.cpuUs);
     process.stderr.write(`  ${roots[j]}: ${x.cpuUs.toFixed(2)} µs CPU/SET, ${x.evicted} evicted\n`);
   }
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-roots.forEach((root, i) => console.log(`${root}: median ${med(res[i]).toFixed(2)} µs CPU/SET (${res[i].map((x) => x.toFixed(2)).join(' ')})`));
+roots.forEach((root, i) =>
+  console.log(`${root}: median ${med(res[i]).toFixed(2)} µs CPU/SET (${res[i].map((x) => x.toFixed(2)).join(' ')})`),
+);

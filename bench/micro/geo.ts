@@ -39,14 +39,30 @@ async function main(): Promise<void> {
   const srv = await createServer({ noListen: true });
   const args: string[] = ['GEOADD', 'bench:g2'];
   let x = 12345;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < 2000; i++) args.push((13 + rnd()).toFixed(6), (38 + rnd()).toFixed(6), `p${i}`);
   await srv.call(...args);
 
   const search = ['GEOSEARCH', 'bench:g2', 'FROMLONLAT', '13.5', '38.5', 'BYRADIUS', '10', 'km', 'COUNT', '10', 'ASC'];
   const searchUs = await timeCalls(OPS / 5, () => srv.call(...search));
-  const searchAllUs = await timeCalls(OPS / 10, () => srv.call('GEOSEARCH', 'bench:g2', 'FROMLONLAT', '13.5', '38.5', 'BYRADIUS', '10', 'km', 'ASC', 'WITHDIST', 'WITHCOORD'));
-  const addUs = await timeCalls(OPS, (i) => srv.call('GEOADD', 'bench:g', '13.361389', '38.115556', `member${i % 100000}`));
+  const searchAllUs = await timeCalls(OPS / 10, () =>
+    srv.call(
+      'GEOSEARCH',
+      'bench:g2',
+      'FROMLONLAT',
+      '13.5',
+      '38.5',
+      'BYRADIUS',
+      '10',
+      'km',
+      'ASC',
+      'WITHDIST',
+      'WITHCOORD',
+    ),
+  );
+  const addUs = await timeCalls(OPS, (i) =>
+    srv.call('GEOADD', 'bench:g', '13.361389', '38.115556', `member${i % 100000}`),
+  );
   const pingUs = await timeCalls(OPS, () => srv.call('PING'));
 
   let sink = 0;

@@ -11,7 +11,10 @@ async function load(dist) {
   const { dispatch } = await import(dist + '/server/dispatcher.js');
   const server = new Server({ config: { save: '' }, log: () => {} });
   const c = server.newClient(null, 'bench');
-  return (argv) => { dispatch(server, c, argv); c.reply.take(); };
+  return (argv) => {
+    dispatch(server, c, argv);
+    c.reply.take();
+  };
 }
 const builds = { base: await load(process.argv[2]), hfe: await load(process.argv[3]) };
 const OPS = [
@@ -21,7 +24,18 @@ const OPS = [
   ['HGET big', 100000, (i) => ['HGET', 'big', 'f' + (i % 100000)]],
   ['HMGET small, 4 fields', 50000, (i) => ['HMGET', 'h' + (i % 1000), 'f1', 'f2', 'f3', 'f4']],
   ['HGETALL small', 50000, (i) => ['HGETALL', 'h' + (i % 1000)]],
-  ['HSET of a new key, 10 fields x 16 B, and DEL (a pair of ops)', 100000, (i) => (i % 2 === 0 ? ['HSET', 'n' + (i % 1000), ...Array.from({ length: 10 }, (_, k) => ['f' + k, ('' + i + 'vvvvvvvvvvvvvvvv').slice(0, 16)]).flat()] : ['DEL', 'n' + ((i - 1) % 1000)])],
+  [
+    'HSET of a new key, 10 fields x 16 B, and DEL (a pair of ops)',
+    100000,
+    (i) =>
+      i % 2 === 0
+        ? [
+            'HSET',
+            'n' + (i % 1000),
+            ...Array.from({ length: 10 }, (_, k) => ['f' + k, ('' + i + 'vvvvvvvvvvvvvvvv').slice(0, 16)]).flat(),
+          ]
+        : ['DEL', 'n' + ((i - 1) % 1000)],
+  ],
 ];
 const best = {};
 for (let r = 0; r < rounds; r++) {
@@ -37,5 +51,8 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-for (const [name] of OPS) console.log(`${name}: base ${best[name + '|base'].toFixed(0)} ns, hfe ${best[name + '|hfe'].toFixed(0)} ns (${((best[name + '|hfe'] / best[name + '|base'] - 1) * 100).toFixed(1)}%)`);
+for (const [name] of OPS)
+  console.log(
+    `${name}: base ${best[name + '|base'].toFixed(0)} ns, hfe ${best[name + '|hfe'].toFixed(0)} ns (${((best[name + '|hfe'] / best[name + '|base'] - 1) * 100).toFixed(1)}%)`,
+  );
 process.exit(0);

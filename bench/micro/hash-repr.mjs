@@ -120,7 +120,11 @@ const R = {
       return undefined;
     },
     set(a, f, v) {
-      for (let i = 0; i < a.length; i += 2) if (a[i] === f) { a[i + 1] = v; return a; }
+      for (let i = 0; i < a.length; i += 2)
+        if (a[i] === f) {
+          a[i + 1] = v;
+          return a;
+        }
       a.push(f, v);
       return a;
     },
@@ -345,7 +349,13 @@ function child(name) {
     const h3 = r.set(h2, 'new', 'v');
     const seen = [];
     r.forEach(h3, (f, v) => seen.push(f + '=' + v.length));
-    if (r.get(h3, 'bb') !== 'zz' || r.get(h3, 'x'.repeat(200)) !== 'y'.repeat(300) || r.get(h3, 'q') !== undefined || seen.join() !== 'a=1,bb=2,' + 'x'.repeat(200) + '=300,new=1') throw new Error(name + ' is wrong: ' + seen.join());
+    if (
+      r.get(h3, 'bb') !== 'zz' ||
+      r.get(h3, 'x'.repeat(200)) !== 'y'.repeat(300) ||
+      r.get(h3, 'q') !== undefined ||
+      seen.join() !== 'a=1,bb=2,' + 'x'.repeat(200) + '=300,new=1'
+    )
+      throw new Error(name + ' is wrong: ' + seen.join());
   }
 
   const cpu = {};
@@ -402,7 +412,11 @@ if (argv[0] === '--child') child(argv[1]);
 else {
   const rows = [];
   for (const name of REPRS) {
-    const p = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, '--n', String(N), '--rounds', String(ROUNDS)], { encoding: 'utf8' });
+    const p = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--child', name, '--n', String(N), '--rounds', String(ROUNDS)],
+      { encoding: 'utf8' },
+    );
     if (p.status !== 0) throw new Error(name + ': ' + p.stderr);
     rows.push(JSON.parse(p.stdout));
   }
@@ -410,5 +424,8 @@ else {
   console.log(`hashes of 10 fields (2-byte names, 16-byte values), N=${N}, CPU best of ${ROUNDS} rounds\n`);
   console.log(`| representation | heap B/hash | after writes | ${ops.map((o) => o + ' ns').join(' | ')} |`);
   console.log(`|---|---:|---:|${ops.map(() => '---:').join('|')}|`);
-  for (const r of rows) console.log(`| ${r.name} | ${r.perHash.toFixed(1)} | ${r.perHashAfter.toFixed(1)} | ${ops.map((o) => r.cpu[o].toFixed(0)).join(' | ')} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name} | ${r.perHash.toFixed(1)} | ${r.perHashAfter.toFixed(1)} | ${ops.map((o) => r.cpu[o].toFixed(0)).join(' | ')} |`,
+    );
 }

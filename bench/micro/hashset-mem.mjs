@@ -44,18 +44,34 @@ async function load(port, kind, used) {
     buf += d.toString('latin1');
     if (want && want()) want = null;
   });
-  const read = () => new Promise((res) => {
-    want = () => {
-      const m = /^\$(\d+)\r\n/.exec(buf);
-      if (m && buf.length >= m[0].length + Number(m[1]) + 2) { const s = buf; buf = ''; res(s); return true; }
-      return false;
-    };
-    want();
-  });
+  const read = () =>
+    new Promise((res) => {
+      want = () => {
+        const m = /^\$(\d+)\r\n/.exec(buf);
+        if (m && buf.length >= m[0].length + Number(m[1]) + 2) {
+          const s = buf;
+          buf = '';
+          res(s);
+          return true;
+        }
+        return false;
+      };
+      want();
+    });
   const before = await used(sock, read);
   for (const args of batches(kind)) {
     sock.write(enc(args));
-    await new Promise((res) => { want = () => { if (buf.includes('\r\n')) { buf = ''; res(); return true; } return false; }; want(); });
+    await new Promise((res) => {
+      want = () => {
+        if (buf.includes('\r\n')) {
+          buf = '';
+          res();
+          return true;
+        }
+        return false;
+      };
+      want();
+    });
   }
   const after = await used(sock, read);
   sock.end();
@@ -73,7 +89,13 @@ async function redis(kind) {
 
 async function tsdis(kind) {
   const srv = await createServer({ port: 7704 });
-  const used = async () => { await sleep(50); globalThis.gc(); globalThis.gc(); const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  const used = async () => {
+    await sleep(50);
+    globalThis.gc();
+    globalThis.gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
   const delta = await load(7704, kind, used);
   const enc = await srv.call('OBJECT', 'ENCODING', kind === 'hash' ? 'h' : 's');
   await srv.close();
@@ -83,5 +105,7 @@ async function tsdis(kind) {
 for (const kind of ['hash', 'set']) {
   const r = await redis(kind);
   const [t, e] = await tsdis(kind);
-  console.log(`${kind} of ${N} (${e}): redis ${(r / N).toFixed(1)} B/member, tsdis ${(t / N).toFixed(1)} B/member, ratio ${(t / r).toFixed(2)}x`);
+  console.log(
+    `${kind} of ${N} (${e}): redis ${(r / N).toFixed(1)} B/member, tsdis ${(t / N).toFixed(1)} B/member, ratio ${(t / r).toFixed(2)}x`,
+  );
 }

@@ -26,7 +26,10 @@ async function child(dist) {
   const { dispatch } = await import(path.resolve(dist) + '/server/dispatcher.js');
   const server = new Server({ config: { save: '' }, log: () => {} });
   const c = server.newClient(null, 'internal');
-  const run = (argv) => { dispatch(server, c, argv); c.reply.take(); };
+  const run = (argv) => {
+    dispatch(server, c, argv);
+    c.reply.take();
+  };
   const best = {};
   for (let r = 0; r < 8; r++) {
     for (const [name, mk] of OPS) {
@@ -48,13 +51,24 @@ else {
   const runs = Number(process.argv[4] ?? 5);
   const res = { base: [], new: [] };
   for (let r = 0; r < runs; r++) {
-    for (const [name, dist] of r % 2 ? [['new', neu], ['base', base]] : [['base', base], ['new', neu]]) {
+    for (const [name, dist] of r % 2
+      ? [
+          ['new', neu],
+          ['base', base],
+        ]
+      : [
+          ['base', base],
+          ['new', neu],
+        ]) {
       const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', dist], { encoding: 'utf8' });
       if (p.status !== 0) throw new Error(p.stderr);
       res[name].push(JSON.parse(p.stdout));
     }
   }
-  const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+  const med = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[s.length >> 1];
+  };
   console.log(`CPU ns per command, median of ${runs} processes per build (each the best of 8 rounds of 200k)\n`);
   console.log('| op | base | new | new/base |\n|---|---:|---:|---:|');
   for (const [name] of OPS) {

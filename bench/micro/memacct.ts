@@ -133,12 +133,44 @@ export const CASES: MemCase[] = [
   strCase('4 KB', 4096),
   strCase('64 KB', 65536),
   strCase('2 MB', 2 * 1024 * 1024),
-  { type: 'string', name: '16 B with TTL', guess: 150, build: (c, k, i) => c('SET', k, payload(16, i), 'EX', '100000') },
-  { type: 'string', name: 'APPEND 10 x 100 B (raw)', guess: 2200, build: (c, k, i) => { for (let j = 0; j < 10; j++) c('APPEND', k, payload(100, i + j)); } },
+  {
+    type: 'string',
+    name: '16 B with TTL',
+    guess: 150,
+    build: (c, k, i) => c('SET', k, payload(16, i), 'EX', '100000'),
+  },
+  {
+    type: 'string',
+    name: 'APPEND 10 x 100 B (raw)',
+    guess: 2200,
+    build: (c, k, i) => {
+      for (let j = 0; j < 10; j++) c('APPEND', k, payload(100, i + j));
+    },
+  },
   { type: 'bitmap', name: 'SETBIT at 800', guess: 300, build: (c, k) => c('SETBIT', k, '800', '1') },
-  { type: 'bitmap', name: 'SETBIT 0..64000 step 8000', guess: 16000, build: (c, k) => { for (let j = 0; j <= 64000; j += 8000) c('SETBIT', k, String(j), '1'); } },
-  { type: 'hll', name: 'sparse, 10 elements', guess: 300, build: (c, k, i) => c('PFADD', k, ...Array.from({ length: 10 }, (_, j) => B('e' + (i * 10 + j)))) },
-  { type: 'hll', name: 'dense, 5000 elements', guess: 13000, build: (c, k, i) => { for (let j = 0; j < 5000; j += 500) c('PFADD', k, ...Array.from({ length: 500 }, (_, x) => B('e' + i + ':' + (j + x)))); } },
+  {
+    type: 'bitmap',
+    name: 'SETBIT 0..64000 step 8000',
+    guess: 16000,
+    build: (c, k) => {
+      for (let j = 0; j <= 64000; j += 8000) c('SETBIT', k, String(j), '1');
+    },
+  },
+  {
+    type: 'hll',
+    name: 'sparse, 10 elements',
+    guess: 300,
+    build: (c, k, i) => c('PFADD', k, ...Array.from({ length: 10 }, (_, j) => B('e' + (i * 10 + j)))),
+  },
+  {
+    type: 'hll',
+    name: 'dense, 5000 elements',
+    guess: 13000,
+    build: (c, k, i) => {
+      for (let j = 0; j < 5000; j += 500)
+        c('PFADD', k, ...Array.from({ length: 500 }, (_, x) => B('e' + i + ':' + (j + x))));
+    },
+  },
   listCase(1, 16),
   listCase(10, 16),
   listCase(100, 16),
@@ -186,7 +218,14 @@ export const CASES: MemCase[] = [
       const a: Arg[] = [];
       for (let j = 0; j < 10; j++) a.push(B('field:' + j), payload(16, i * 131 + j));
       c('HSET', k, ...a);
-      c('HEXPIRE', k, String(100000 + (i % 1000)), 'FIELDS', '10', ...Array.from({ length: 10 }, (_, j) => B('field:' + j)));
+      c(
+        'HEXPIRE',
+        k,
+        String(100000 + (i % 1000)),
+        'FIELDS',
+        '10',
+        ...Array.from({ length: 10 }, (_, j) => B('field:' + j)),
+      );
     },
   },
   {
@@ -197,7 +236,15 @@ export const CASES: MemCase[] = [
       const a: Arg[] = [];
       for (let j = 0; j < 1000; j++) a.push(B('field:' + j), payload(16, i * 131 + j));
       c('HSET', k, ...a);
-      for (let j = 0; j < 1000; j += 100) c('HEXPIRE', k, String(100000 + j), 'FIELDS', '100', ...Array.from({ length: 100 }, (_, x) => B('field:' + (j + x))));
+      for (let j = 0; j < 1000; j += 100)
+        c(
+          'HEXPIRE',
+          k,
+          String(100000 + j),
+          'FIELDS',
+          '100',
+          ...Array.from({ length: 100 }, (_, x) => B('field:' + (j + x))),
+        );
     },
   },
 ];
@@ -276,7 +323,8 @@ async function main(): Promise<void> {
   if (argv.includes('--inproc')) {
     // every selected case in this process, one after the other (needs --expose-gc): faster, for tests
     const out: CaseResult[] = [];
-    for (const c of CASES) if (filters.some((f) => `${c.type} ${c.name}`.startsWith(f))) out.push(await runCase(c, mb * 1e6));
+    for (const c of CASES)
+      if (filters.some((f) => `${c.type} ${c.name}`.startsWith(f))) out.push(await runCase(c, mb * 1e6));
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
@@ -285,7 +333,11 @@ async function main(): Promise<void> {
   for (const c of CASES) {
     const id = `${c.type} ${c.name}`;
     if (filters.length > 0 && !filters.some((f) => id.startsWith(f))) continue;
-    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--mb', String(mb), '--case', id], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--mb', String(mb), '--case', id],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`${id}: ${r.stderr}`);
     const res = JSON.parse(r.stdout) as CaseResult;
     results.push(res);
@@ -301,7 +353,11 @@ async function main(): Promise<void> {
     if (!json) process.stderr.write(`${id}: ${(res.model / res.measured).toFixed(3)}\n`);
   }
   if (json) process.stdout.write(JSON.stringify(results) + '\n');
-  else process.stdout.write(table(['type', 'case', 'keys', 'measured B/key', 'model B/key', 'model/measured', 'back'], rows, 'llrrrrr') + '\n');
+  else
+    process.stdout.write(
+      table(['type', 'case', 'keys', 'measured B/key', 'model B/key', 'model/measured', 'back'], rows, 'llrrrrr') +
+        '\n',
+    );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

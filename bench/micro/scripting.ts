@@ -16,8 +16,6 @@ import { table } from '../lib.js';
 const N = Number(process.argv[2] ?? 100000);
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
-
-
 const server = new Server({ config: { save: '' }, log: () => {} });
 const client = server.newClient(null, 'internal');
 
@@ -42,7 +40,13 @@ const cases: { name: string; script: string; args: string[]; direct: string[][] 
     name: 'five',
     script: FIVE,
     args: ['3', 'k1', 'k2', 'k3', 'value'],
-    direct: [['SET', 'k1', 'value'], ['GET', 'k1'], ['INCR', 'k2'], ['HSET', 'k3', 'f', 'value'], ['EXISTS', 'k1']],
+    direct: [
+      ['SET', 'k1', 'value'],
+      ['GET', 'k1'],
+      ['INCR', 'k2'],
+      ['HSET', 'k3', 'f', 'value'],
+      ['EXISTS', 'k1'],
+    ],
   },
   {
     name: 'addjob',
@@ -64,9 +68,12 @@ for (const c of cases) {
     run(argv);
     if (server.dbs[0]!.size > 10000) run(['FLUSHALL']);
   });
-  const direct = c.direct.length === 0 ? NaN : time(() => {
-    for (const a of c.direct) run(a);
-  });
+  const direct =
+    c.direct.length === 0
+      ? NaN
+      : time(() => {
+          for (const a of c.direct) run(a);
+        });
   rows.push([c.name, us.toFixed(2), Number.isNaN(direct) ? '' : direct.toFixed(2)]);
 }
 console.log(table(['script', 'EVALSHA µs', 'same commands direct µs'], rows, 'l'));

@@ -25,7 +25,7 @@ function encode(args: string[]): string {
 // A 16 KiB-ish chunk: the mix redis-benchmark -P 16 sends
 let text = '';
 for (let i = 0; text.length < 16000; i++) {
-  const k = 'key:' + String(i * 7919 % 100000).padStart(12, '0');
+  const k = 'key:' + String((i * 7919) % 100000).padStart(12, '0');
   if (i % 3 === 0) text += encode(['GET', k]);
   else if (i % 3 === 1) text += encode(['SET', k, 'VXK']);
   else {
@@ -38,7 +38,7 @@ const chunk = Buffer.from(text, 'latin1');
 
 /** Argument offsets (start, end) in the chunk, found once; every method decodes the same spans. */
 const spans: number[] = [];
-for (let p = 0; p < chunk.length; ) {
+for (let p = 0; p < chunk.length;) {
   const lf = chunk.indexOf(10, p);
   const n = Number(chunk.latin1Slice(p + 1, lf - 1));
   p = lf + 1;

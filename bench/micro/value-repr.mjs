@@ -57,7 +57,8 @@ function child(repr, size) {
   const make = () => {
     src.writeUInt32LE(seq++ >>> 0, 0);
     if (repr === 'string') return src.latin1Slice(0, size);
-    if (repr === 'buffer') return size < 4096 ? Buffer.from(src) : Buffer.from(src.buffer.slice(src.byteOffset, src.byteOffset + size));
+    if (repr === 'buffer')
+      return size < 4096 ? Buffer.from(src) : Buffer.from(src.buffer.slice(src.byteOffset, src.byteOffset + size));
     return slab.alloc(src);
   };
   gc();
@@ -98,7 +99,11 @@ function child(repr, size) {
         const churnMs = performance.now() - c0;
         const minor = gcs.filter((g) => g.kind === constants.NODE_PERFORMANCE_GC_MINOR);
         const major = gcs.filter((g) => g.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-        const stat = (a) => ({ n: a.length, max: a.reduce((m, g) => Math.max(m, g.ms), 0), sum: a.reduce((s, g) => s + g.ms, 0) });
+        const stat = (a) => ({
+          n: a.length,
+          max: a.reduce((m, g) => Math.max(m, g.ms), 0),
+          sum: a.reduce((s, g) => s + g.ms, 0),
+        });
         process.stdout.write(
           JSON.stringify({
             n,
@@ -122,12 +127,29 @@ function main() {
   const ci = argv.indexOf('--child');
   if (ci >= 0) return child(argv[ci + 1], Number(argv[ci + 2]));
   const self = fileURLToPath(import.meta.url);
-  console.log(`value representations, ~${TOTAL / 1048576} MiB of values per run (at most 1M values), node ${process.version}`);
-  console.log('| size | repr | values | heap B/value | external B/value | RSS B/value | overhead/value (heap+ext-size) | full GC ms | churn µs/write | scavenges n / max / sum ms | mark-compacts n / max / sum ms |');
+  console.log(
+    `value representations, ~${TOTAL / 1048576} MiB of values per run (at most 1M values), node ${process.version}`,
+  );
+  console.log(
+    '| size | repr | values | heap B/value | external B/value | RSS B/value | overhead/value (heap+ext-size) | full GC ms | churn µs/write | scavenges n / max / sum ms | mark-compacts n / max / sum ms |',
+  );
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const size of SIZES) {
     for (const repr of REPRS) {
-      const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', self, '--child', repr, String(size), '--total', String(TOTAL / 1048576)], { encoding: 'utf8', timeout: 600_000 });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--expose-gc',
+          '--max-old-space-size=8192',
+          self,
+          '--child',
+          repr,
+          String(size),
+          '--total',
+          String(TOTAL / 1048576),
+        ],
+        { encoding: 'utf8', timeout: 600_000 },
+      );
       if (r.status !== 0) {
         console.log(`| ${size} | ${repr} | error: ${(r.stderr || String(r.signal)).split('\n')[0]} |`);
         continue;

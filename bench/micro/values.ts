@@ -14,7 +14,7 @@ import { table } from '../lib.js';
 
 const argv = process.argv.slice(2);
 const ki = argv.indexOf('--keys');
-const N = Number(ki >= 0 ? argv[ki + 1] : process.env['BENCH_KEYS'] ?? 1_000_000);
+const N = Number(ki >= 0 ? argv[ki + 1] : (process.env['BENCH_KEYS'] ?? 1_000_000));
 const VLEN = 16;
 
 /** A fresh flat one-byte string per call, as RespParser's latin1Slice makes them. */
@@ -71,7 +71,7 @@ const VARIANTS: Variant[] = [
   },
   {
     name: 'one-byte string, 1 B',
-    note: "V8 shares single-character strings (its table)",
+    note: 'V8 shares single-character strings (its table)',
     build: () => {
       const m = new Map<string, string>();
       for (let i = 0; i < N; i++) m.set(keyOf(i), flat(String.fromCharCode(97 + (i % 26))));
@@ -83,7 +83,8 @@ const VARIANTS: Variant[] = [
     note: 'what utf8 decoding of non-ASCII bytes gives',
     build: () => {
       const m = new Map<string, string>();
-      for (let i = 0; i < N; i++) m.set(keyOf(i), Buffer.from('\u0100' + val16(i).slice(1), 'utf16le').toString('utf16le'));
+      for (let i = 0; i < N; i++)
+        m.set(keyOf(i), Buffer.from('\u0100' + val16(i).slice(1), 'utf16le').toString('utf16le'));
       return m;
     },
   },
@@ -147,7 +148,12 @@ function measure(name: string): void {
   const m1 = process.memoryUsage();
   (globalThis as { keep?: unknown }).keep = keep;
   process.stdout.write(
-    JSON.stringify({ heap: (m1.heapUsed - m0.heapUsed) / N, ext: (m1.external - m0.external) / N, rss: (m1.rss - m0.rss) / N, ms }) + '\n',
+    JSON.stringify({
+      heap: (m1.heapUsed - m0.heapUsed) / N,
+      ext: (m1.external - m0.external) / N,
+      rss: (m1.rss - m0.rss) / N,
+      ms,
+    }) + '\n',
   );
 }
 
@@ -156,12 +162,17 @@ function main(): void {
   if (ci >= 0) return measure(argv[ci + 1]!);
   const only = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--keys');
   const self = fileURLToPath(import.meta.url);
-  console.log(`value representations: ${N.toLocaleString('en-US')} keys "key:00000000", node ${process.version}, each variant in a fresh node --expose-gc\n`);
+  console.log(
+    `value representations: ${N.toLocaleString('en-US')} keys "key:00000000", node ${process.version}, each variant in a fresh node --expose-gc\n`,
+  );
   const rows: string[][] = [];
   let base = NaN;
   for (const v of VARIANTS) {
     if (only.length && !only.some((o) => v.name.includes(o))) continue;
-    const r = spawnSync(process.execPath, ['--expose-gc', self, '--child', v.name, '--keys', String(N)], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['--expose-gc', self, '--child', v.name, '--keys', String(N)], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     if (r.status !== 0) {
       rows.push([v.name, 'error', '', '', '', (r.stderr || String(r.signal)).split('\n')[0]!]);
       continue;
@@ -169,9 +180,22 @@ function main(): void {
     const j = JSON.parse(r.stdout.trim()) as { heap: number; ext: number; rss: number; ms: number };
     const total = j.heap + j.ext;
     if (v.name.startsWith('keys only')) base = total;
-    rows.push([v.name, j.heap.toFixed(1), j.ext.toFixed(1), total.toFixed(1), Number.isFinite(base) ? (total - base).toFixed(1) : '', v.note]);
+    rows.push([
+      v.name,
+      j.heap.toFixed(1),
+      j.ext.toFixed(1),
+      total.toFixed(1),
+      Number.isFinite(base) ? (total - base).toFixed(1) : '',
+      v.note,
+    ]);
   }
-  console.log(table(['variant', 'heap B/key', 'external B/key', 'total B/key', 'value B (total - keys only)', 'note'], rows, 'lrrrrl'));
+  console.log(
+    table(
+      ['variant', 'heap B/key', 'external B/key', 'total B/key', 'value B (total - keys only)', 'note'],
+      rows,
+      'lrrrrl',
+    ),
+  );
 }
 
 main();

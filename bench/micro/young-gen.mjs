@@ -33,7 +33,8 @@ function child(n, writes) {
   globalThis.gc();
   const pauses = [];
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if ((e.detail?.kind ?? e.kind) === constants.NODE_PERFORMANCE_GC_MINOR) pauses.push(e.duration);
+    for (const e of list.getEntries())
+      if ((e.detail?.kind ?? e.kind) === constants.NODE_PERFORMANCE_GC_MINOR) pauses.push(e.duration);
   });
   obs.observe({ entryTypes: ['gc'] });
   let x = 12345;
@@ -85,14 +86,30 @@ function main() {
   const writes = Number(opt('--writes', '3000000'));
   const rounds = Number(opt('--rounds', '2'));
   const self = fileURLToPath(import.meta.url);
-  console.log(`young generation vs scavenge pauses: ${writes.toLocaleString('en-US')} random overwrites of 16-byte values, node ${process.version}, ${rounds} rounds (settings interleaved), best round by sum`);
-  console.log('| values | max semi-space MB | scavenges | median ms | p99 ms | longest ms | sum ms | CPU ns/write | wall ns/write |');
+  console.log(
+    `young generation vs scavenge pauses: ${writes.toLocaleString('en-US')} random overwrites of 16-byte values, node ${process.version}, ${rounds} rounds (settings interleaved), best round by sum`,
+  );
+  console.log(
+    '| values | max semi-space MB | scavenges | median ms | p99 ms | longest ms | sum ms | CPU ns/write | wall ns/write |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of values) {
     const best = new Map();
     for (let r = 0; r < rounds; r++) {
       for (const semi of r % 2 ? [...semis].reverse() : semis) {
-        const p = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', `--max-semi-space-size=${semi}`, self, '--child', String(n), String(writes)], { encoding: 'utf8', timeout: 600_000 });
+        const p = spawnSync(
+          process.execPath,
+          [
+            '--expose-gc',
+            '--max-old-space-size=8192',
+            `--max-semi-space-size=${semi}`,
+            self,
+            '--child',
+            String(n),
+            String(writes),
+          ],
+          { encoding: 'utf8', timeout: 600_000 },
+        );
         if (p.status !== 0) {
           console.log(`| ${n} | ${semi} | error: ${(p.stderr || String(p.signal)).split('\n')[0]} |`);
           continue;
@@ -106,7 +123,9 @@ function main() {
       const j = best.get(semi);
       if (!j) continue;
       const f = (v, d = 1) => v.toFixed(d);
-      console.log(`| ${n.toLocaleString('en-US')} | ${semi} | ${j.n} | ${f(j.median, 2)} | ${f(j.p99, 2)} | ${f(j.max, 2)} | ${f(j.sum, 0)} | ${f(j.cpuNsPerWrite, 0)} | ${f(j.wallNsPerWrite, 0)} |`);
+      console.log(
+        `| ${n.toLocaleString('en-US')} | ${semi} | ${j.n} | ${f(j.median, 2)} | ${f(j.p99, 2)} | ${f(j.max, 2)} | ${f(j.sum, 0)} | ${f(j.cpuNsPerWrite, 0)} | ${f(j.wallNsPerWrite, 0)} |`,
+      );
     }
   }
 }

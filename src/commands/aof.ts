@@ -24,7 +24,10 @@ function bgrewriteaof(ctx: Ctx): void {
     aof.consecutiveFailures = 0;
     return reply.simple('Background append only file rewriting scheduled');
   }
-  if (!aof.rewriteBackground()) throw new ReplyError('ERR Can\'t execute an AOF background rewriting. Please check the server logs for more information.');
+  if (!aof.rewriteBackground())
+    throw new ReplyError(
+      "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+    );
   reply.simple('Background append only file rewriting started');
 }
 

@@ -70,7 +70,12 @@ export function argAtLeast(s: string, min: number, err: string = Err.mustBePosit
  * numkeys key [key ...] FIRST|SECOND [COUNT count], with Redis's errors in
  * its order. `first` is true when the FIRST word (LEFT, MIN) was given.
  */
-export function parseMpopArgs(argv: string[], numkeysIdx: number, firstWord: string, secondWord: string): { keys: string[]; first: boolean; count: number } {
+export function parseMpopArgs(
+  argv: string[],
+  numkeysIdx: number,
+  firstWord: string,
+  secondWord: string,
+): { keys: string[]; first: boolean; count: number } {
   const numkeys = argAtLeast(argv[numkeysIdx]!, 1, Err.numkeysPositive);
   const whereIdx = numkeysIdx + numkeys + 1;
   if (whereIdx >= argv.length) throw new ReplyError(Err.syntax);
@@ -140,7 +145,9 @@ export function checkRepeatedReply(ctx: Ctx, count: number): void {
   if (count <= MAX_REPEATED_REPLY) return;
   const hard = ctx.server.conns.outputLimits(clientType(ctx.client) === 'pubsub' ? 'pubsub' : 'normal').hard;
   if (hard > 0 && hard < STOPPING_LIMIT) return;
-  throw new ReplyError(cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`);
+  throw new ReplyError(
+    cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`,
+  );
 }
 
 /**
@@ -168,7 +175,7 @@ export interface ScanOptions {
  */
 export function parseScanOptions(argv: string[], start: number, allowType = false): ScanOptions {
   const o: ScanOptions = { count: 10, pattern: null, type: null };
-  for (let i = start; i < argv.length; ) {
+  for (let i = start; i < argv.length;) {
     const more = argv.length - i;
     if (is(argv[i], 'COUNT') && more >= 2) {
       const n = parseInt64(argv[i + 1]!);

@@ -11,7 +11,19 @@ import { command, keyArg, keyAt, keysFrom, OVERWRITE, READ, READ_UPDATE, type Co
 import { argInt, lookupString, maxStringLen } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
-import { byteAt, bytesOf, combineInto, findBit, getField, mutableBuf, newOwnedBuf, popByte, popcount, setField, type Bytes } from '../types/bitops.js';
+import {
+  byteAt,
+  bytesOf,
+  combineInto,
+  findBit,
+  getField,
+  mutableBuf,
+  newOwnedBuf,
+  popByte,
+  popcount,
+  setField,
+  type Bytes,
+} from '../types/bitops.js';
 import { isString, strLen, type StrValue } from '../keyspace/value.js';
 import { bitfieldGetKeys } from './keys-of.js';
 
@@ -200,7 +212,8 @@ function bitop(ctx: Ctx): void {
   for (let i = 3; i < argv.length; i++) {
     const v = db.read(argv[i]!);
     if (v !== undefined && !isString(v)) throw new ReplyError(Err.wrongType);
-    const s = v === undefined ? EMPTY : Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'number' ? '' + v : v, 'latin1');
+    const s =
+      v === undefined ? EMPTY : Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'number' ? '' + v : v, 'latin1');
     srcs.push(s);
     if (s.length > maxlen) maxlen = s.length;
   }

@@ -184,7 +184,15 @@ function brpoplpush(ctx: Ctx): void {
 function blmpop(ctx: Ctx): void {
   const { keys, first: left, count } = parseMpopArgs(ctx.argv, 2, 'LEFT', 'RIGHT');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
-  popOrBlock(ctx, keys, deadline, firstNonEmpty, readyList, (db, r, key, l) => popManyReply(db, r, key, l, left, count), (key) => [left ? 'LPOP' : 'RPOP', key, String(count)]);
+  popOrBlock(
+    ctx,
+    keys,
+    deadline,
+    firstNonEmpty,
+    readyList,
+    (db, r, key, l) => popManyReply(db, r, key, l, left, count),
+    (key) => [left ? 'LPOP' : 'RPOP', key, String(count)],
+  );
 }
 
 // ---- sorted sets (types/zset.ts) ----
@@ -193,7 +201,15 @@ function blmpop(ctx: Ctx): void {
 function bzpopGeneric(ctx: Ctx, max: boolean): void {
   const { argv } = ctx;
   const deadline = parseTimeout(ctx, argv[argv.length - 1]!);
-  popOrBlock(ctx, argv.slice(1, -1), deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopOneReply(db, r, key, z, max), (key) => [max ? 'ZPOPMAX' : 'ZPOPMIN', key]);
+  popOrBlock(
+    ctx,
+    argv.slice(1, -1),
+    deadline,
+    firstNonEmptyZset,
+    readyZset,
+    (db, r, key, z) => zpopOneReply(db, r, key, z, max),
+    (key) => [max ? 'ZPOPMAX' : 'ZPOPMIN', key],
+  );
 }
 
 /** BZPOPMIN key [key ...] timeout */
@@ -209,7 +225,15 @@ function bzpopmax(ctx: Ctx): void {
 function bzmpop(ctx: Ctx): void {
   const { keys, first, count } = parseMpopArgs(ctx.argv, 2, 'MIN', 'MAX');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
-  popOrBlock(ctx, keys, deadline, firstNonEmptyZset, readyZset, (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count), (key) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(count)]);
+  popOrBlock(
+    ctx,
+    keys,
+    deadline,
+    firstNonEmptyZset,
+    readyZset,
+    (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count),
+    (key) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(count)],
+  );
 }
 
 export const commands: CommandSpec[] = [

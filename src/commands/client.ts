@@ -54,7 +54,8 @@ function clientSetinfo(ctx: Ctx): void {
   if (l !== 'lib-name' && l !== 'lib-ver') throw new ReplyError(cfmt`ERR Unrecognized option '${attr}'`);
   for (let i = 0; i < val.length; i++) {
     const c = val.charCodeAt(i);
-    if (c < 33 || c > 126) throw new ReplyError(cfmt`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+    if (c < 33 || c > 126)
+      throw new ReplyError(cfmt`ERR ${attr} cannot contain spaces, newlines or special characters.`);
   }
   if (l === 'lib-name') ctx.client.libName = val;
   else ctx.client.libVer = val;
@@ -78,7 +79,8 @@ function clientList(ctx: Ctx): void {
     clients = [...server.clients.values()].filter((c) => clientType(c) === type);
   } else if (argv.length > 3 && is(argv[2], 'ID')) {
     const ids: number[] = [];
-    for (let i = 3; i < argv.length; i++) ids.push(argRangeOr(argv[i]!, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'ERR Invalid client ID'));
+    for (let i = 3; i < argv.length; i++)
+      ids.push(argRangeOr(argv[i]!, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'ERR Invalid client ID'));
     clients = [];
     for (const id of ids) {
       const c = server.clients.get(id);

@@ -23,19 +23,67 @@ import { is } from './args.js';
 
 /** Command flags in the order COMMAND INFO lists them (Redis's bit order; may_replicate is not shown). */
 const FLAG_ORDER: CommandFlag[] = [
-  'write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
-  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys',
-  'no_async_loading', 'no_multi', 'movablekeys', 'allow_busy',
+  'write',
+  'readonly',
+  'denyoom',
+  'module',
+  'admin',
+  'pubsub',
+  'noscript',
+  'blocking',
+  'loading',
+  'stale',
+  'skip_monitor',
+  'skip_slowlog',
+  'asking',
+  'fast',
+  'no_auth',
+  'no_mandatory_keys',
+  'no_async_loading',
+  'no_multi',
+  'movablekeys',
+  'allow_busy',
 ];
 
 /** ACL categories in Redis's order. */
 export const ACL_CATEGORIES: AclCategory[] = [
-  'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo',
-  'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting',
+  'keyspace',
+  'read',
+  'write',
+  'set',
+  'sortedset',
+  'list',
+  'hash',
+  'string',
+  'bitmap',
+  'hyperloglog',
+  'geo',
+  'stream',
+  'pubsub',
+  'admin',
+  'fast',
+  'slow',
+  'blocking',
+  'dangerous',
+  'connection',
+  'transaction',
+  'scripting',
 ];
 
 /** Key spec flags in Redis's order. */
-const KEY_FLAG_ORDER = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete', 'variable_flags'];
+const KEY_FLAG_ORDER = [
+  'RO',
+  'RW',
+  'OW',
+  'RM',
+  'access',
+  'update',
+  'insert',
+  'delete',
+  'not_key',
+  'incomplete',
+  'variable_flags',
+];
 
 /**
  * A command's ACL categories: the declared ones plus those its flags imply
@@ -87,7 +135,10 @@ function writeKeySpec(reply: Reply, ks: KeySpec): void {
     reply.bulk(ks.notes);
   }
   reply.bulk('flags');
-  writeFlagSet(reply, KEY_FLAG_ORDER.filter((f) => (ks.flags as string[]).includes(f)));
+  writeFlagSet(
+    reply,
+    KEY_FLAG_ORDER.filter((f) => (ks.flags as string[]).includes(f)),
+  );
   reply.bulk('begin_search');
   reply.map(2);
   reply.bulk('type');
@@ -154,7 +205,10 @@ export function writeCommandInfo(reply: Reply, cmd: CommandSpec, parent?: Comman
   reply.int(first);
   reply.int(last);
   reply.int(step);
-  writeFlagSet(reply, aclCategories(cmd).map((c) => '@' + c));
+  writeFlagSet(
+    reply,
+    aclCategories(cmd).map((c) => '@' + c),
+  );
   const tips = cmd.tips ?? [];
   reply.set(tips.length);
   for (const t of tips) reply.bulk(t);
@@ -183,7 +237,15 @@ function writeArgs(reply: Reply, args: readonly ArgDoc[]): void {
     if (a.summary !== undefined) fields.push(['summary', () => reply.bulk(a.summary!)]);
     if (a.since !== undefined) fields.push(['since', () => reply.bulk(a.since!)]);
     if (a.deprecated_since !== undefined) fields.push(['deprecated_since', () => reply.bulk(a.deprecated_since!)]);
-    if (a.flags && a.flags.length) fields.push(['flags', () => writeFlagSet(reply, ['optional', 'multiple', 'multiple_token'].filter((f) => (a.flags as string[]).includes(f)))]);
+    if (a.flags && a.flags.length)
+      fields.push([
+        'flags',
+        () =>
+          writeFlagSet(
+            reply,
+            ['optional', 'multiple', 'multiple_token'].filter((f) => (a.flags as string[]).includes(f)),
+          ),
+      ]);
     if (nested) fields.push(['arguments', () => writeArgs(reply, a.arguments ?? [])]);
     reply.map(fields.length);
     for (const [k, w] of fields) {
@@ -201,28 +263,42 @@ export function writeCommandDocs(reply: Reply, cmd: CommandSpec): void {
     ['group', () => reply.bulk(cmd.group)],
   ];
   if (cmd.complexity !== undefined) fields.push(['complexity', () => reply.bulk(cmd.complexity!)]);
-  if (cmd.docFlags && cmd.docFlags.length) fields.push(['doc_flags', () => writeFlagSet(reply, ['deprecated', 'syscmd'].filter((f) => (cmd.docFlags as string[]).includes(f)))]);
+  if (cmd.docFlags && cmd.docFlags.length)
+    fields.push([
+      'doc_flags',
+      () =>
+        writeFlagSet(
+          reply,
+          ['deprecated', 'syscmd'].filter((f) => (cmd.docFlags as string[]).includes(f)),
+        ),
+    ]);
   if (cmd.deprecatedSince !== undefined) fields.push(['deprecated_since', () => reply.bulk(cmd.deprecatedSince!)]);
   if (cmd.replacedBy !== undefined) fields.push(['replaced_by', () => reply.bulk(cmd.replacedBy!)]);
   if (cmd.history && cmd.history.length) {
-    fields.push(['history', () => {
-      reply.set(cmd.history!.length);
-      for (const [v, text] of cmd.history!) {
-        reply.array(2);
-        reply.bulk(v);
-        reply.bulk(text);
-      }
-    }]);
+    fields.push([
+      'history',
+      () => {
+        reply.set(cmd.history!.length);
+        for (const [v, text] of cmd.history!) {
+          reply.array(2);
+          reply.bulk(v);
+          reply.bulk(text);
+        }
+      },
+    ]);
   }
   if (cmd.args && cmd.args.length) fields.push(['arguments', () => writeArgs(reply, cmd.args!)]);
   if (cmd.subcommands) {
-    fields.push(['subcommands', () => {
-      reply.map(cmd.subcommands!.length);
-      for (const s of cmd.subcommands!) {
-        reply.bulk(fullName(s, cmd));
-        writeCommandDocs(reply, s);
-      }
-    }]);
+    fields.push([
+      'subcommands',
+      () => {
+        reply.map(cmd.subcommands!.length);
+        for (const s of cmd.subcommands!) {
+          reply.bulk(fullName(s, cmd));
+          writeCommandDocs(reply, s);
+        }
+      },
+    ]);
   }
   reply.map(fields.length);
   for (const [k, w] of fields) {
@@ -281,7 +357,8 @@ function commandList(ctx: Ctx): void {
     if (is(argv[i]!, 'FILTERBY') && argv.length - 1 - i === 2) {
       const type = argv[i + 1]!.toLowerCase();
       const arg = argv[i + 2]!;
-      if (type === 'module') filter = () => false; // tsdis has no modules
+      if (type === 'module')
+        filter = () => false; // tsdis has no modules
       else if (type === 'aclcat') {
         const cat = arg.toLowerCase() as AclCategory;
         filter = (c) => ACL_CATEGORIES.includes(cat) && aclCategories(c).includes(cat);
@@ -318,7 +395,8 @@ function getKeysGeneric(ctx: Ctx): { args: string[]; keys: ReturnType<typeof key
     throw new ReplyError('ERR Invalid number of arguments specified for command');
   }
   const keys = keysAndFlagsOf(cmd, args);
-  if (keys.length === 0 && !cmd.flags.includes('no_mandatory_keys')) throw new ReplyError('ERR Invalid arguments specified for command');
+  if (keys.length === 0 && !cmd.flags.includes('no_mandatory_keys'))
+    throw new ReplyError('ERR Invalid arguments specified for command');
   return { args, keys };
 }
 
@@ -336,7 +414,10 @@ function commandGetKeysAndFlags(ctx: Ctx): void {
   for (const k of keys) {
     ctx.reply.array(2);
     ctx.reply.bulk(args[k.pos]!);
-    writeFlagSet(ctx.reply, KEY_FLAG_ORDER.filter((f) => (k.flags as string[]).includes(f)));
+    writeFlagSet(
+      ctx.reply,
+      KEY_FLAG_ORDER.filter((f) => (k.flags as string[]).includes(f)),
+    );
   }
 }
 

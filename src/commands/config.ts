@@ -35,7 +35,6 @@ function allowProtected(ctx: Ctx): boolean {
   return mode === 'yes' || (mode === 'local' && isLocalClient(ctx.client));
 }
 
-
 /** CONFIG SET parameter value [parameter value ...] — all or nothing. */
 function configSet(ctx: Ctx): void {
   const { argv } = ctx;
@@ -61,7 +60,10 @@ function configSet(ctx: Ctx): void {
   server.conns.holdUntil(client, rebind, (err) => {
     if (err === null) return client.reply.ok();
     undo();
-    const why = server.config.def(listener[0])!.name === 'port' ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.';
+    const why =
+      server.config.def(listener[0])!.name === 'port'
+        ? 'Unable to listen on this port. Check server logs.'
+        : 'Failed to bind to specified addresses.';
     client.reply.error(cfmt`ERR CONFIG SET failed (possibly related to argument '${listener[0]}') - ${why}`);
   });
 }

@@ -49,7 +49,8 @@ function hello(ctx: Ctx): void {
   let ver = 0;
   if (argv.length >= 2) {
     const n = parseInt64(argv[1]!);
-    if (n === null || typeof n === 'bigint') throw new ReplyError('ERR Protocol version is not an integer or out of range');
+    if (n === null || typeof n === 'bigint')
+      throw new ReplyError('ERR Protocol version is not an integer or out of range');
     if (n < 2 || n > 3) throw new ReplyError('NOPROTO unsupported protocol version');
     ver = n;
   }

@@ -107,7 +107,7 @@ function debugObject(ctx: Ctx): void {
   const shared = typeof v === 'number' && v >= 0 && v < 10000 && !noShared;
   const encoding = isString(v) ? stringEncoding(v) : v.encoding();
   const now = server.clock();
-  const lru = shared ? lruClock(server.startTime) : (db.dict.metaAt(db.dict.slot(key)) & 0xffffff);
+  const lru = shared ? lruClock(server.startTime) : db.dict.metaAt(db.dict.slot(key)) & 0xffffff;
   const idle = Math.floor(idleMs(lru, now) / 1000);
   let extra = '';
   if (encoding === 'quicklist' && v instanceof List) {
@@ -272,7 +272,8 @@ function atoi(s: string): number {
 /** DEBUG QUICKLIST-PACKED-THRESHOLD size: Redis's range check (tsdis's lists have no plain nodes to tune). */
 function debugPackedThreshold(ctx: Ctx): void {
   const sz = memtoull(ctx.argv[2]!);
-  if (sz === null || sz > (1n << 32n) - (1n << 20n)) throw new ReplyError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+  if (sz === null || sz > (1n << 32n) - (1n << 20n))
+    throw new ReplyError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
   ctx.reply.ok();
 }
 
@@ -283,8 +284,11 @@ function debugStructure(ctx: Ctx, kind: 'listpack' | 'quicklist'): void {
   if (v === undefined) throw new ReplyError(Err.noSuchKey);
   const enc = isString(v) ? stringEncoding(v) : v.encoding();
   // (a hash with field TTLs, Redis 7.4's listpackex, is a listpack too)
-  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex')) throw new ReplyError(cfmt`ERR Not a ${kind} encoded object.`);
-  ctx.server.log.notice(`DEBUG ${kind.toUpperCase()} ${key}: ${enc} with ${(v as { length?: number; size?: number }).length ?? (v as { size?: number }).size ?? '?'} elements`);
+  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex'))
+    throw new ReplyError(cfmt`ERR Not a ${kind} encoded object.`);
+  ctx.server.log.notice(
+    `DEBUG ${kind.toUpperCase()} ${key}: ${enc} with ${(v as { length?: number; size?: number }).length ?? (v as { size?: number }).size ?? '?'} elements`,
+  );
   ctx.reply.simple(`${kind === 'listpack' ? 'Listpack' : 'Quicklist'} structure printed on stdout`);
 }
 
@@ -310,7 +314,8 @@ function debugReplyBuffer(ctx: Ctx): void {
 function debugStringmatchTest(ctx: Ctx): void {
   const rnd = ctx.server.random;
   const chars = 'abc*?[]^-\\';
-  const gen = (n: number) => Array.from({ length: Math.floor(rnd() * n) }, () => chars[Math.floor(rnd() * chars.length)]).join('');
+  const gen = (n: number) =>
+    Array.from({ length: Math.floor(rnd() * n) }, () => chars[Math.floor(rnd() * chars.length)]).join('');
   for (let i = 0; i < 10000; i++) globMatch(gen(16), gen(16));
   ctx.reply.simple('Apparently Redis did not crash: test passed');
 }
@@ -322,7 +327,8 @@ function debugStringmatchTest(ctx: Ctx): void {
  * refuses.
  */
 function debugCrash(ctx: Ctx, sub: 'panic' | 'assert' | 'segfault'): void {
-  if (ctx.server.listenerCount('crash') === 0) throw new ReplyError(cfmt`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
+  if (ctx.server.listenerCount('crash') === 0)
+    throw new ReplyError(cfmt`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
   const log = ctx.server.log;
   // no memory to corrupt here: the CLI logs the crash and ends by the signal, as a segfault would
   if (sub === 'segfault') {
@@ -412,15 +418,30 @@ function debug(ctx: Ctx): void {
     if (!server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
     return ctx.reply.verbatim(server.clientEviction.bucketsReport(), 'txt');
   }
-  if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(cfmt`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
+  if (DEBUG_UNSUPPORTED.has(sub))
+    throw new ReplyError(cfmt`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
 }
 
 /** Redis DEBUG subcommands tsdis does not implement (they reply an error saying so). */
 const DEBUG_UNSUPPORTED = new Set([
-  'restart', 'crash-and-recover', 'oom', 'drop-cluster-packet-filter', 'protocol-sanitize',
-  'sdslen', 'replicate', 'mallctl', 'mallctl-str', 'htstats', 'htstats-key', 'jmap', 'structsize', 'leak',
-  'clusterlink', 'dict-resizing', 'script',
+  'restart',
+  'crash-and-recover',
+  'oom',
+  'drop-cluster-packet-filter',
+  'protocol-sanitize',
+  'sdslen',
+  'replicate',
+  'mallctl',
+  'mallctl-str',
+  'htstats',
+  'htstats-key',
+  'jmap',
+  'structsize',
+  'leak',
+  'clusterlink',
+  'dict-resizing',
+  'script',
 ]);
 
 export const commands: readonly CommandSpec[] = [

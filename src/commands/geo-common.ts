@@ -12,7 +12,8 @@ import { validLonLat, decodeScore } from '../util/geohash.js';
 
 /** This group's error texts (kept here while errors.ts is shared work in progress). */
 export const GeoErr = {
-  badPair: (lon: number, lat: number) => `ERR invalid longitude,latitude pair ${formatFixed(lon, 6)},${formatFixed(lat, 6)}`,
+  badPair: (lon: number, lat: number) =>
+    `ERR invalid longitude,latitude pair ${formatFixed(lon, 6)},${formatFixed(lat, 6)}`,
   unit: 'ERR unsupported unit provided. please use M, KM, FT, MI',
   numRadius: 'ERR need numeric radius',
   numWidth: 'ERR need numeric width',
@@ -115,4 +116,3 @@ export function memberLonLat(z: ZSet, member: string): [number, number] {
   if (s === undefined) throw new ReplyError(GeoErr.member);
   return decodeScore(s);
 }
-

@@ -15,7 +15,11 @@ import { argBox, argLonLat, argRadius, fmtDistance, GeoErr, memberLonLat, replyC
 // ---------------------------------------------------------------------------
 // Searches
 
-const RADIUS_COORDS = 1, RADIUS_MEMBER = 2, NOSTORE = 4, SEARCH = 8, SEARCHSTORE = 16;
+const RADIUS_COORDS = 1,
+  RADIUS_MEMBER = 2,
+  NOSTORE = 4,
+  SEARCH = 8,
+  SEARCHSTORE = 16;
 
 interface GeoPoint {
   member: string;
@@ -82,13 +86,22 @@ function pqsort<T>(a: T[], cmp: (x: T, y: T) => number, lo: number, hi: number):
   };
   const med3 = (x: number, y: number, z: number): number =>
     cmp(a[x]!, a[y]!) < 0
-      ? cmp(a[y]!, a[z]!) < 0 ? y : cmp(a[x]!, a[z]!) < 0 ? z : x
-      : cmp(a[y]!, a[z]!) > 0 ? y : cmp(a[x]!, a[z]!) < 0 ? x : z;
+      ? cmp(a[y]!, a[z]!) < 0
+        ? y
+        : cmp(a[x]!, a[z]!) < 0
+          ? z
+          : x
+      : cmp(a[y]!, a[z]!) > 0
+        ? y
+        : cmp(a[x]!, a[z]!) < 0
+          ? x
+          : z;
   const overlaps = (s: number, e: number): boolean => !((lo < s && hi < s) || (lo > e && hi > e));
   const rec = (base: number, n: number): void => {
     for (;;) {
       if (n < 7) {
-        for (let pm = base + 1; pm < base + n; pm++) for (let pl = pm; pl > base && cmp(a[pl - 1]!, a[pl]!) > 0; pl--) swap(pl, pl - 1);
+        for (let pm = base + 1; pm < base + n; pm++)
+          for (let pl = pm; pl > base && cmp(a[pl - 1]!, a[pl]!) > 0; pl--) swap(pl, pl - 1);
         return;
       }
       let pm = base + Math.floor(n / 2);
@@ -104,8 +117,10 @@ function pqsort<T>(a: T[], cmp: (x: T, y: T) => number, lo: number, hi: number):
         pm = med3(pl, pm, pn);
       }
       swap(base, pm);
-      let pa = base + 1, pb = pa;
-      let pc = base + n - 1, pd = pc;
+      let pa = base + 1,
+        pb = pa;
+      let pc = base + n - 1,
+        pd = pc;
       for (;;) {
         let c: number;
         while (pb <= pc && (c = cmp(a[pb]!, a[base]!)) <= 0) {
@@ -149,7 +164,12 @@ function georadiusGeneric(ctx: Ctx, srcIdx: number, flags: number): void {
   let storeDist = false;
   const z = getZ(ctx, argv[srcIdx]!);
   let base: number;
-  let lon = 0, lat = 0, conversion = 1, radius = 0, width = 0, height = 0;
+  let lon = 0,
+    lat = 0,
+    conversion = 1,
+    radius = 0,
+    width = 0,
+    height = 0;
   let type: 'radius' | 'box' = 'radius';
   if (flags & RADIUS_COORDS) {
     base = 6;
@@ -168,8 +188,13 @@ function georadiusGeneric(ctx: Ctx, srcIdx: number, flags: number): void {
       storeKey = argv[1]!;
     }
   }
-  let withDist = false, withHash = false, withCoord = false;
-  let fromMember = false, fromLoc = false, byRadius = false, byBox = false;
+  let withDist = false,
+    withHash = false,
+    withCoord = false;
+  let fromMember = false,
+    fromLoc = false,
+    byRadius = false,
+    byBox = false;
   let sort = 0; // 0 none, 1 asc, 2 desc
   let any = false;
   let count = 0;
@@ -236,7 +261,10 @@ function georadiusGeneric(ctx: Ctx, srcIdx: number, flags: number): void {
   if (found.length === 0 && storeKey === null) return reply.array(0);
   const n = count === 0 || found.length < count ? found.length : count;
   if (sort !== 0) {
-    const cmp = sort === 1 ? (p: GeoPoint, q: GeoPoint) => (p.dist === q.dist ? 0 : p.dist > q.dist ? 1 : -1) : (p: GeoPoint, q: GeoPoint) => (p.dist === q.dist ? 0 : p.dist < q.dist ? 1 : -1);
+    const cmp =
+      sort === 1
+        ? (p: GeoPoint, q: GeoPoint) => (p.dist === q.dist ? 0 : p.dist > q.dist ? 1 : -1)
+        : (p: GeoPoint, q: GeoPoint) => (p.dist === q.dist ? 0 : p.dist < q.dist ? 1 : -1);
     // A full sort is libc's qsort (glibc: a stable merge sort, as Array.prototype.sort);
     // a COUNT-limited one Redis's partial quicksort, whose order of ties is its own.
     if (n === found.length) found.sort(cmp);

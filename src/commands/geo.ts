@@ -32,7 +32,9 @@ export { humanLongDouble, fmtDistance } from './geo-common.js';
  */
 function geoadd(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
-  let nx = false, xx = false, ch = false;
+  let nx = false,
+    xx = false,
+    ch = false;
   let i = 2;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -65,7 +67,8 @@ function geoadd(ctx: Ctx): void {
     z = new ZSet(me !== 0 && n <= me && maxLen <= mv);
     created = true;
   }
-  let added = 0, updated = 0;
+  let added = 0,
+    updated = 0;
   for (let k = 0; k < n; k++) {
     const m = argv[i + 3 * k + 2]!;
     const score = scores[k]!;

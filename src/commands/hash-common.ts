@@ -20,7 +20,14 @@ export function limits(ctx: Ctx): [entries: number, value: number] {
  * longer than hash-max-listpack-value (Redis's hashTypeSet). Returns true
  * when the field was added.
  */
-export function setField(h: HashValue, f: string, v: string, maxEntries: number, maxValue: number, keepTtl = false): boolean {
+export function setField(
+  h: HashValue,
+  f: string,
+  v: string,
+  maxEntries: number,
+  maxValue: number,
+  keepTtl = false,
+): boolean {
   if ((f.length > maxValue || v.length > maxValue) && h.packed()) h.toHashtable();
   return h.set(f, v, maxEntries, keepTtl);
 }
@@ -123,4 +130,3 @@ export function parseNumFields(argv: string[], i: number, err: string): number {
   if (n !== argv.length - i - 1) throw new ReplyError(ERR_NUMFIELDS_MISMATCH);
   return Number(n);
 }
-

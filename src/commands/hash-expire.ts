@@ -58,7 +58,8 @@ function setFieldExpire(ctx: Ctx, key: string, h: HashValue, f: string, at: numb
   if (prev === undefined) return SETEX_NO_FIELD;
   if (prev === 0) {
     if (cond & (COND_XX | COND_GT)) return SETEX_NO_CONDITION;
-  } else if ((cond === COND_GT && prev >= at) || (cond === COND_LT && prev <= at) || cond === COND_NX) return SETEX_NO_CONDITION;
+  } else if ((cond === COND_GT && prev >= at) || (cond === COND_LT && prev <= at) || cond === COND_NX)
+    return SETEX_NO_CONDITION;
   if (at <= ctx.server.now() && !ctx.client.mustObey) {
     ctx.db.expireField(key, h, f);
     return SETEX_DELETED;
@@ -427,7 +428,8 @@ function hsetex(ctx: Ctx): void {
       }
     }
     db.modified(key, n);
-    if (deleted !== 0) ctx.replayAs([]); // the HDELs went out already
+    if (deleted !== 0)
+      ctx.replayAs([]); // the HDELs went out already
     else if (setTtl && !is(argv[a.ttlAt], 'PXAT')) {
       const p = argv.slice();
       p[a.ttlAt] = 'PXAT';
@@ -450,7 +452,15 @@ function hsetex(ctx: Ctx): void {
   } else db.hfeTrack(key, h);
 }
 /** The FIELDS numfields field [field ...] block of the field-TTL commands' docs. */
-const FIELDS_ARG: ArgDoc = { name: 'fields', type: 'block', token: 'FIELDS', arguments: [{ name: 'numfields', type: 'integer' }, { name: 'field', type: 'string', flags: ['multiple'] }] };
+const FIELDS_ARG: ArgDoc = {
+  name: 'fields',
+  type: 'block',
+  token: 'FIELDS',
+  arguments: [
+    { name: 'numfields', type: 'integer' },
+    { name: 'field', type: 'string', flags: ['multiple'] },
+  ],
+};
 /** HGETEX / HSETEX's EX | PX | EXAT | PXAT choices. */
 const TTL_OPTIONS: ArgDoc[] = [
   { name: 'seconds', type: 'integer', token: 'EX' },

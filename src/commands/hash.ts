@@ -286,7 +286,8 @@ function hincrbyfloat(ctx: Ctx): void {
   ctx.db.notify('h', 'hincrbyfloat', key);
   // Replayed as HSET with the result; a field with a TTL as HSETEX KEEPTTL
   // (Redis 8.0's form: 7.4's HSET would drop the TTL on replay).
-  if (h.ex !== null && h.expireOf(argv[2]!)! !== 0) ctx.replayAs([['HSETEX', key, 'KEEPTTL', 'FIELDS', '1', argv[2]!, text]]);
+  if (h.ex !== null && h.expireOf(argv[2]!)! !== 0)
+    ctx.replayAs([['HSETEX', key, 'KEEPTTL', 'FIELDS', '1', argv[2]!, text]]);
   else ctx.replayAs([['HSET', key, argv[2]!, text]]);
   ctx.reply.bulk(text);
 }
@@ -376,7 +377,8 @@ function hrandfield(ctx: Ctx): void {
     const count = -Number(c);
     checkRepeatedReply(ctx, count);
     reply.array(withValues && reply.resp === 2 ? count * 2 : count);
-    for (let i = 0; i < count && !repeatStopped(ctx, i); i++) replyPair(reply, h, flat, Math.floor(random() * n), withValues);
+    for (let i = 0; i < count && !repeatStopped(ctx, i); i++)
+      replyPair(reply, h, flat, Math.floor(random() * n), withValues);
     return;
   }
   const count = Number(c);

@@ -17,8 +17,26 @@ import { command, keyArg, keyAt, keysFrom, INSERT, READ, READ_INSERT, type Comma
 import { ReplyError, Err } from '../protocol/errors.js';
 import { isString, type StrValue, type Value } from '../keyspace/value.js';
 import {
-  DENSE, DENSE_SIZE, Hll, INVALID_HLL, NOT_HLL, REGISTERS, SPARSE, createHll, decodeSparse, denseGet, estimate,
-  histogram, invalidateCache, isHll, isValidCache, mergeInto, murmur64a, rawHistogram, readCache, writeCache,
+  DENSE,
+  DENSE_SIZE,
+  Hll,
+  INVALID_HLL,
+  NOT_HLL,
+  REGISTERS,
+  SPARSE,
+  createHll,
+  decodeSparse,
+  denseGet,
+  estimate,
+  histogram,
+  invalidateCache,
+  isHll,
+  isValidCache,
+  mergeInto,
+  murmur64a,
+  rawHistogram,
+  readCache,
+  writeCache,
 } from '../types/hll.js';
 
 /** MurmurHash64A('', seed 0xadc83b19). */

@@ -116,7 +116,6 @@ export function keysOf(cmd: CommandSpec, argv: readonly string[]): number[] {
  * as Redis's strcasecmp does.
  * ------------------------------------------------------------------------- */
 
-
 /**
  * C's atoi as glibc has it ((int)strtol(s, 10)): leading white space, a
  * sign, digits up to the first other character; 0 when there are none;
@@ -270,7 +269,7 @@ function legacyInfo(cmd: CommandSpec): { range: [number, number, number]; movabl
     first = Math.min(first, b);
     const abs = f.lastkey >= 0 ? f.lastkey + b : f.lastkey;
     // Unsigned comparison, as Redis does, so a negative (count-from-end) last key wins.
-    last = (last >>> 0) >= (abs >>> 0) ? last : abs;
+    last = last >>> 0 >= abs >>> 0 ? last : abs;
     prevLast = last;
   }
   if (first === Number.MAX_SAFE_INTEGER) return { range: [0, 0, 0], movable: true };

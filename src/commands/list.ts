@@ -78,7 +78,16 @@ export function popManyReply(db: Db, reply: Reply, key: string, list: List, left
  * current list (looked up and type-checked by the caller before anything
  * changed), undefined when missing; src may equal dst (a rotation).
  */
-export function moveReply(db: Db, reply: Reply, src: string, srcList: List, dst: string, dstList: List | undefined, fromLeft: boolean, toLeft: boolean): void {
+export function moveReply(
+  db: Db,
+  reply: Reply,
+  src: string,
+  srcList: List,
+  dst: string,
+  dstList: List | undefined,
+  fromLeft: boolean,
+  toLeft: boolean,
+): void {
   // Redis 7.2 counts only string-encoded objects in its growth check: an
   // integer popped from a quicklist adds 0 bytes to it.
   const intFromQuicklist = srcList.encoding() === 'quicklist' && storedAsInteger(v0(srcList, fromLeft));

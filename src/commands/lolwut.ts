@@ -128,7 +128,15 @@ function braille(canvas: Canvas): string {
 }
 
 /** One building of the skyline, drawn from the bottom row up. */
-function building(canvas: Canvas, xoff: number, width: number, height: number, windows: boolean, color: number, rand: Rand): void {
+function building(
+  canvas: Canvas,
+  xoff: number,
+  width: number,
+  height: number,
+  windows: boolean,
+  color: number,
+  rand: Rand,
+): void {
   const bottom = canvas.height - 1;
   const top = bottom - height + 1;
   for (let y = bottom; y >= top; y--) {
@@ -141,7 +149,7 @@ function building(canvas: Canvas, xoff: number, width: number, height: number, w
         const relx = x - (xoff + 1);
         const rely = y - (top + 1);
         // windows two pixels wide and one tall, in a lighter random grey
-        if ((Math.trunc(relx / 2) % 2) !== 0 && rely % 2 !== 0) {
+        if (Math.trunc(relx / 2) % 2 !== 0 && rely % 2 !== 0) {
           do c = 1 + (rand() % 2);
           while (c === color);
           if (relx % 2 !== 0) c = canvas.get(x - 1, y);
@@ -157,7 +165,7 @@ function skyline(cols: number, rows: number, rand: Rand): Canvas {
   const canvas = new Canvas(cols, rows, 3);
   const h = canvas.height;
   for (let color = 2; color >= 1; color--) {
-    for (let offset = -10; offset < canvas.width; ) {
+    for (let offset = -10; offset < canvas.width;) {
       offset += rand() % 8;
       const width = 10 + (rand() % 9);
       const height = Math.trunc(h / 2) + Math.trunc((rand() % h) / (color === 2 ? 2 : 3));
@@ -165,7 +173,7 @@ function skyline(cols: number, rows: number, rand: Rand): Canvas {
       offset += color === 2 ? Math.trunc(width / 2) : width + 1;
     }
   }
-  for (let offset = -10; offset < canvas.width; ) {
+  for (let offset = -10; offset < canvas.width;) {
     offset += rand() % 8;
     let width = 5 + (rand() % 14);
     if (width % 4) width += width % 3;

@@ -108,7 +108,12 @@ function migrate(ctx: Ctx): void {
       if (ttl < 1n) ttl = 1n;
     }
     sent.push(k);
-    body += (replace ? '*5\r\n' : '*4\r\n') + '$7\r\nRESTORE\r\n' + bulk(k) + bulk(String(ttl)) + bulk(dumpPayload(vals[j]!, opts).latin1Slice());
+    body +=
+      (replace ? '*5\r\n' : '*4\r\n') +
+      '$7\r\nRESTORE\r\n' +
+      bulk(k) +
+      bulk(String(ttl)) +
+      bulk(dumpPayload(vals[j]!, opts).latin1Slice());
     if (replace) body += '$7\r\nREPLACE\r\n';
   }
 

@@ -45,7 +45,9 @@ function bgsave(ctx: Ctx): void {
       st.bgsaveScheduled = true;
       return reply.simple('Background saving scheduled');
     }
-    throw new ReplyError('ERR Another child process is active (AOF?): can\'t BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.');
+    throw new ReplyError(
+      "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+    );
   }
   if (st.bgsave !== null) throw new ReplyError('ERR Background save already in progress');
   // Inside MULTI/EXEC (Redis: server.in_exec) the save is scheduled for the cron.
@@ -267,7 +269,8 @@ export function debugLoadAof(ctx: Ctx): void {
     if (!(e instanceof AofLoadError)) throw e;
     status = 'failed';
   }
-  if (status !== 'ok' && status !== 'empty') throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
+  if (status !== 'ok' && status !== 'empty')
+    throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
   ctx.replayAs([]);
   server.propagator.saved();
   server.log.notice('Append Only File loaded by DEBUG LOADAOF');
@@ -282,7 +285,10 @@ export function debugLoadAof(ctx: Ctx): void {
  * Redis's order. Returns false when the save failed and FORCE was not given
  * (the shutdown is then refused). The caller closes the server.
  */
-export function prepareForShutdown(server: Ctx['server'], opts: { save?: boolean; nosave?: boolean; force?: boolean }): boolean {
+export function prepareForShutdown(
+  server: Ctx['server'],
+  opts: { save?: boolean; nosave?: boolean; force?: boolean },
+): boolean {
   server.log.notice('User requested shutdown...');
   const aof = server.aof;
   const bg = persist(server).bgsave;
@@ -317,7 +323,7 @@ export function prepareForShutdown(server: Ctx['server'], opts: { save?: boolean
       server.log.warning('Error trying to save the DB. Exit anyway.');
       return true;
     }
-    server.log.warning('Error trying to save the DB, can\'t exit.');
+    server.log.warning("Error trying to save the DB, can't exit.");
     server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
     return false;
   }
@@ -330,7 +336,11 @@ export function prepareForShutdown(server: Ctx['server'], opts: { save?: boolean
 /** RESTORE's documentation, shared with RESTORE-ASKING (commands/migrate.ts). */
 export const RESTORE_COMPLEXITY =
   'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).';
-export const RESTORE_HISTORY: [string, string][] = [['3.0.0', 'Added the `REPLACE` modifier.'], ['5.0.0', 'Added the `ABSTTL` modifier.'], ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.']];
+export const RESTORE_HISTORY: [string, string][] = [
+  ['3.0.0', 'Added the `REPLACE` modifier.'],
+  ['5.0.0', 'Added the `ABSTTL` modifier.'],
+  ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.'],
+];
 export const RESTORE_ARGS: ArgDoc[] = [
   keyArg(),
   { name: 'ttl', type: 'integer' },

@@ -30,7 +30,8 @@ export class CommandTable {
     const spec = this.lookup(from);
     if (spec === undefined) return 'No such command in rename-command';
     const target = to.toLowerCase();
-    if (target !== '' && this.lookup(target) !== undefined && this.lookup(target) !== spec) return 'Target command name already exists';
+    if (target !== '' && this.lookup(target) !== undefined && this.lookup(target) !== spec)
+      return 'Target command name already exists';
     for (const [k, v] of this.byName) if (v === spec) this.byName.delete(k);
     if (target === '') this.all.splice(this.all.indexOf(spec), 1);
     else {

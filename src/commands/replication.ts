@@ -40,7 +40,14 @@ function wait(ctx: Ctx): void {
   const deadline = msDeadline(ctx, ctx.argv[2]!);
   const acked = 0;
   if (acked >= numreplicas || !mayBlock(ctx)) return ctx.reply.int(acked);
-  ctx.server.blocking.block(ctx.client, ctx.db, [], deadline, () => false, (r) => r.int(acked));
+  ctx.server.blocking.block(
+    ctx.client,
+    ctx.db,
+    [],
+    deadline,
+    () => false,
+    (r) => r.int(acked),
+  );
 }
 
 export const commands: readonly CommandSpec[] = [

@@ -20,8 +20,31 @@ import {
 import type { Server } from '../server/server.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { cfmt } from '../util/strings.js';
-import { BUSY_EVAL, createScript, feedMonitors, flushScripts, forgetScript, killScript, parseNumkeys, parseShebang, runScript, runningScript, scriptCallFlags, scripting, sha1hex, type Script } from '../scripting/scripts.js';
-import { deleteLibrary, fcallGeneric, flushLibraries, functionsOf, libraryCodes, loadLibrary, restoreLibraries } from '../scripting/functions.js';
+import {
+  BUSY_EVAL,
+  createScript,
+  feedMonitors,
+  flushScripts,
+  forgetScript,
+  killScript,
+  parseNumkeys,
+  parseShebang,
+  runScript,
+  runningScript,
+  scriptCallFlags,
+  scripting,
+  sha1hex,
+  type Script,
+} from '../scripting/scripts.js';
+import {
+  deleteLibrary,
+  fcallGeneric,
+  flushLibraries,
+  functionsOf,
+  libraryCodes,
+  loadLibrary,
+  restoreLibraries,
+} from '../scripting/functions.js';
 import { SCRIPT_FLAGS } from '../scripting/sandbox.js';
 import { collectGarbage } from '../scripting/lua.js';
 import { debugEval, LDB_OFF, LDB_SYNC, LDB_YES } from '../scripting/ldb.js';
@@ -60,7 +83,12 @@ function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
     const forget = () => {
       if (!cached) forgetScript(ctx.server, sha);
     };
-    return debugEval(ctx, (session) => (st.ldb = session), () => runScript(ctx, scriptFor(ctx, false), parseNumkeys(ctx.argv), readOnly), forget);
+    return debugEval(
+      ctx,
+      (session) => (st.ldb = session),
+      () => runScript(ctx, scriptFor(ctx, false), parseNumkeys(ctx.argv), readOnly),
+      forget,
+    );
   }
   const numkeys = parseNumkeys(ctx.argv);
   runScript(ctx, scriptFor(ctx, bySha), numkeys, readOnly);
@@ -158,7 +186,6 @@ function scriptHelp(ctx: Ctx): void {
   helpReply(ctx.reply, 'script', HELP);
 }
 
-
 /** FCALL function numkeys [key ...] [arg ...] */
 function fcall(ctx: Ctx): void {
   feedMonitors(ctx);
@@ -219,7 +246,9 @@ function functionList(ctx: Ctx): void {
     } else throw new ReplyError(cfmt`ERR Unknown argument ${a[i]}`);
   }
   const { reply } = ctx;
-  const libs = [...functionsOf(ctx.server).libraries.values()].filter((l) => pattern === null || globMatch(pattern, l.name, true));
+  const libs = [...functionsOf(ctx.server).libraries.values()].filter(
+    (l) => pattern === null || globMatch(pattern, l.name, true),
+  );
   reply.array(libs.length);
   for (const lib of libs) {
     reply.map(withCode ? 4 : 3);
@@ -360,18 +389,20 @@ const EVAL_FLAGS = ['noscript', 'stale', 'skip_monitor', 'no_mandatory_keys', 'm
  * cached script's declared flags, or the shebang's of a new body; none
  * declared (or a bad shebang, refused when it runs): the command's own.
  */
-const evalFlagsFor = (evalsha: boolean) => (server: Server, argv: string[], own: readonly CommandFlag[]): readonly CommandFlag[] => {
-  const body = argv[1];
-  if (body === undefined || (evalsha && body.length !== 40)) return own;
-  const cached = scripting(server).scripts.get(evalsha ? body.toLowerCase() : sha1hex(body));
-  if (cached !== undefined) return scriptCallFlags(own, cached.flags);
-  if (evalsha || !body.startsWith('#!')) return own;
-  try {
-    return scriptCallFlags(own, parseShebang(body).flags);
-  } catch {
-    return own;
-  }
-};
+const evalFlagsFor =
+  (evalsha: boolean) =>
+  (server: Server, argv: string[], own: readonly CommandFlag[]): readonly CommandFlag[] => {
+    const body = argv[1];
+    if (body === undefined || (evalsha && body.length !== 40)) return own;
+    const cached = scripting(server).scripts.get(evalsha ? body.toLowerCase() : sha1hex(body));
+    if (cached !== undefined) return scriptCallFlags(own, cached.flags);
+    if (evalsha || !body.startsWith('#!')) return own;
+    try {
+      return scriptCallFlags(own, parseShebang(body).flags);
+    } catch {
+      return own;
+    }
+  };
 
 /** FCALL's flags for one call: the function's declared flags. */
 function fcallFlagsFor(server: Server, argv: string[], own: readonly CommandFlag[]): readonly CommandFlag[] {
@@ -383,7 +414,9 @@ const keySpec = (ro: boolean, notes: boolean): KeySpec =>
   keysCounted(
     2,
     ro ? READ : READ_UPDATE,
-    notes ? `We cannot tell how the keys will be used so we assume the worst, ${ro ? 'RO and ACCESS' : 'RW and UPDATE'}` : undefined,
+    notes
+      ? `We cannot tell how the keys will be used so we assume the worst, ${ro ? 'RO and ACCESS' : 'RW and UPDATE'}`
+      : undefined,
   );
 const evalArgs = (first: string): ArgDoc[] => [
   { name: first, type: 'string' },
@@ -395,7 +428,8 @@ const evalArgs = (first: string): ArgDoc[] => [
 /** EVAL/EVALSHA/FCALL and their _RO forms: numkeys at 2, keys from 3 (Redis's evalGetKeys). */
 const evalKeys = numkeysGetKeys(0, 2, 3);
 
-const sub = (spec: Omit<Parameters<typeof command>[0], 'acl' | 'group'>): CommandSpec => command({ ...spec, acl: ['scripting'], group: 'scripting' });
+const sub = (spec: Omit<Parameters<typeof command>[0], 'acl' | 'group'>): CommandSpec =>
+  command({ ...spec, acl: ['scripting'], group: 'scripting' });
 
 export const commands: CommandSpec[] = [
   command({

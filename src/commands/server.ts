@@ -72,7 +72,8 @@ function shutdown(ctx: Ctx): void {
   }
   if (server.closing) return;
   // the AOF sync and the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
-  if (!prepareForShutdown(server, { save, nosave, force })) throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
+  if (!prepareForShutdown(server, { save, nosave, force }))
+    throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
   // The CLI listens for 'shutdown': it logs, closes, removes its pid file and exits.
   server.emit('shutdown', { save, nosave, now, force });
   ctx.client.closeAfterReply = true;

@@ -264,7 +264,14 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
   }
   if (type === 'zset') (val as ZSet).lp = false;
 
-  let len = val === undefined ? 0 : type === 'list' ? (val as List).length : type === 'set' ? (val as SetValue).size : (val as ZSet).card();
+  let len =
+    val === undefined
+      ? 0
+      : type === 'list'
+        ? (val as List).length
+        : type === 'set'
+          ? (val as SetValue).size
+          : (val as ZSet).card();
   let start = Math.min(Math.max(limitStart, 0), len);
   const count = Math.min(Math.max(limitCount, -1), len);
   let end = count < 0 ? len - 1 : start + count - 1;
@@ -405,9 +412,32 @@ const PATTERN_NOTES =
 const SORT_RO_ARGS: ArgDoc[] = [
   keyArg(),
   { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'BY', flags: ['optional'] },
-  { name: 'offset_count', type: 'block', token: 'LIMIT', flags: ['optional'], arguments: [{ name: 'offset', type: 'integer' }, { name: 'count', type: 'integer' }] },
-  { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'GET', flags: ['optional', 'multiple', 'multiple_token'] },
-  { name: 'order', type: 'oneof', flags: ['optional'], arguments: [{ name: 'asc', type: 'pure-token', token: 'ASC' }, { name: 'desc', type: 'pure-token', token: 'DESC' }] },
+  {
+    name: 'offset_count',
+    type: 'block',
+    token: 'LIMIT',
+    flags: ['optional'],
+    arguments: [
+      { name: 'offset', type: 'integer' },
+      { name: 'count', type: 'integer' },
+    ],
+  },
+  {
+    name: 'pattern',
+    type: 'pattern',
+    key_spec_index: 1,
+    token: 'GET',
+    flags: ['optional', 'multiple', 'multiple_token'],
+  },
+  {
+    name: 'order',
+    type: 'oneof',
+    flags: ['optional'],
+    arguments: [
+      { name: 'asc', type: 'pure-token', token: 'ASC' },
+      { name: 'desc', type: 'pure-token', token: 'DESC' },
+    ],
+  },
   { name: 'sorting', type: 'pure-token', token: 'ALPHA', flags: ['optional'] },
 ];
 

@@ -11,22 +11,60 @@ import type { Db } from '../keyspace/db.js';
 
 /** Command flags, named as Redis's COMMAND INFO names them. */
 export type CommandFlag =
-  | 'write' | 'readonly' | 'denyoom' | 'module' | 'admin' | 'pubsub' | 'noscript'
-  | 'blocking' | 'loading' | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking'
-  | 'fast' | 'no_auth' | 'may_replicate' | 'sentinel' | 'only_sentinel'
-  | 'no_mandatory_keys' | 'protected' | 'module_getkeys' | 'module_no_cluster'
-  | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy';
+  | 'write'
+  | 'readonly'
+  | 'denyoom'
+  | 'module'
+  | 'admin'
+  | 'pubsub'
+  | 'noscript'
+  | 'blocking'
+  | 'loading'
+  | 'stale'
+  | 'skip_monitor'
+  | 'skip_slowlog'
+  | 'asking'
+  | 'fast'
+  | 'no_auth'
+  | 'may_replicate'
+  | 'sentinel'
+  | 'only_sentinel'
+  | 'no_mandatory_keys'
+  | 'protected'
+  | 'module_getkeys'
+  | 'module_no_cluster'
+  | 'no_async_loading'
+  | 'no_multi'
+  | 'movablekeys'
+  | 'allow_busy';
 
 /** ACL categories a declaration lists explicitly (others are implied by flags). */
 export type AclCategory =
-  | 'keyspace' | 'read' | 'write' | 'set' | 'sortedset' | 'list' | 'hash' | 'string'
-  | 'bitmap' | 'hyperloglog' | 'geo' | 'stream' | 'pubsub' | 'admin' | 'fast' | 'slow'
-  | 'blocking' | 'dangerous' | 'connection' | 'transaction' | 'scripting';
+  | 'keyspace'
+  | 'read'
+  | 'write'
+  | 'set'
+  | 'sortedset'
+  | 'list'
+  | 'hash'
+  | 'string'
+  | 'bitmap'
+  | 'hyperloglog'
+  | 'geo'
+  | 'stream'
+  | 'pubsub'
+  | 'admin'
+  | 'fast'
+  | 'slow'
+  | 'blocking'
+  | 'dangerous'
+  | 'connection'
+  | 'transaction'
+  | 'scripting';
 
 /** Key-spec flags as in Redis 7 (COMMAND INFO key_specs). */
 export type KeySpecFlag =
-  | 'RO' | 'RW' | 'OW' | 'RM' | 'access' | 'update' | 'insert' | 'delete'
-  | 'not_key' | 'incomplete' | 'variable_flags';
+  'RO' | 'RW' | 'OW' | 'RM' | 'access' | 'update' | 'insert' | 'delete' | 'not_key' | 'incomplete' | 'variable_flags';
 
 export interface KeySpec {
   notes?: string;
@@ -34,7 +72,10 @@ export interface KeySpec {
   /** begin_search: `{ index: n }` or `{ keyword: 'STREAMS', startfrom: 1 }`; omitted = unknown. */
   begin: { index: number } | { keyword: string; startfrom: number } | null;
   /** find_keys: range or keynum; omitted = unknown. */
-  find: { lastkey: number; keystep: number; limit: number } | { keynumidx: number; firstkey: number; keystep: number } | null;
+  find:
+    | { lastkey: number; keystep: number; limit: number }
+    | { keynumidx: number; firstkey: number; keystep: number }
+    | null;
 }
 
 /** A key found in a command's arguments: its argv index and access flags. */
@@ -45,7 +86,7 @@ export interface KeyRef {
 
 /** Argument types for COMMAND DOCS. */
 export type ArgType =
-  | 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
+  'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token' | 'oneof' | 'block';
 
 export interface ArgDoc {
   name: string;
@@ -245,7 +286,13 @@ export const REMOVE: readonly KeySpecFlag[] = Object.freeze(['RM', 'delete']);
 export const NOT_KEY: readonly KeySpecFlag[] = Object.freeze(['not_key']);
 
 /** A range key spec: from argv[index] to `lastkey` (0: itself, -1: the last argument, -2: the one before), every `keystep`-th. */
-export function keyRange(index: number, lastkey: number, keystep: number, flags: readonly KeySpecFlag[], notes?: string): KeySpec {
+export function keyRange(
+  index: number,
+  lastkey: number,
+  keystep: number,
+  flags: readonly KeySpecFlag[],
+  notes?: string,
+): KeySpec {
   const spec: KeySpec = { flags: [...flags], begin: { index }, find: { lastkey, keystep, limit: 0 } };
   if (notes !== undefined) spec.notes = notes;
   return spec;
@@ -288,5 +335,7 @@ export function keysUnknown(flags: readonly KeySpecFlag[], notes: string): KeySp
 
 /** A key argument for COMMAND DOCS: `name`, belonging to key spec `idx`, optionally repeated. */
 export function keyArg(name = 'key', idx = 0, multiple = false): ArgDoc {
-  return multiple ? { name, type: 'key', key_spec_index: idx, flags: ['multiple'] } : { name, type: 'key', key_spec_index: idx };
+  return multiple
+    ? { name, type: 'key', key_spec_index: idx, flags: ['multiple'] }
+    : { name, type: 'key', key_spec_index: idx };
 }

@@ -33,13 +33,15 @@ export const E = {
   timeoutNeg: 'ERR timeout is negative',
   dollarInGroup:
     'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.',
-  gtOutsideGroup: 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
+  gtOutsideGroup:
+    'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
   groupInXread: 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.',
   noackInXread: 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.',
   missingGroup: 'ERR Missing GROUP option for XREADGROUP',
   unbalanced: (cmd: string, sym: string) =>
     `ERR Unbalanced '${cmd}' list of streams: for each stream key an ID or '${sym}' must be specified.`,
-  noGroupRead: (key: string, group: string) => cfmt`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
+  noGroupRead: (key: string, group: string) =>
+    cfmt`NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
   noKeyOrGroup: (key: string, group: string) => cfmt`NOGROUP No such key '${key}' or consumer group '${group}'`,
   noGroupForKey: (group: string, key: string) => cfmt`NOGROUP No such consumer group '${group}' for key name '${key}'`,
   setidProvidedDeleted: 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',

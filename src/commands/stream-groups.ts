@@ -40,7 +40,22 @@ import {
 // Reading with a group (XREADGROUP)
 
 function xclaimProp(key: string, group: Group, idArg: string, nack: Nack): string[] {
-  return ['XCLAIM', key, group.name, nack.consumer.name, '0', idArg, 'TIME', String(nack.deliveryTime), 'RETRYCOUNT', String(nack.deliveryCount), 'FORCE', 'JUSTID', 'LASTID', fmtId(group.lastId)];
+  return [
+    'XCLAIM',
+    key,
+    group.name,
+    nack.consumer.name,
+    '0',
+    idArg,
+    'TIME',
+    String(nack.deliveryTime),
+    'RETRYCOUNT',
+    String(nack.deliveryCount),
+    'FORCE',
+    'JUSTID',
+    'LASTID',
+    fmtId(group.lastId),
+  ];
 }
 
 function setidProp(key: string, group: Group): string[] {
@@ -51,7 +66,15 @@ function setidProp(key: string, group: Group): string[] {
  * A consumer of the group, created when missing (the xgroup-createconsumer
  * event, a dirty change, and XGROUP CREATECONSUMER to replay).
  */
-export function consumerOf(server: Server, db: Db, key: string, g: Group, name: string, now: number, ops: Ops | null): Consumer {
+export function consumerOf(
+  server: Server,
+  db: Db,
+  key: string,
+  g: Group,
+  name: string,
+  now: number,
+  ops: Ops | null,
+): Consumer {
   let c = g.consumers.get(name);
   if (c === undefined) {
     c = new Consumer(name, now);
@@ -69,7 +92,17 @@ export function consumerOf(server: Server, db: Db, key: string, g: Group, name: 
  * with a group): moves the group's last ID and read counter, adds the
  * entries to the PELs (unless noack). Returns the entries.
  */
-export function readGroupNew(s: Stream, key: string, g: Group, c: Consumer, gt: StreamId, count: number, noack: boolean, now: number, ops: Ops): Entry[] {
+export function readGroupNew(
+  s: Stream,
+  key: string,
+  g: Group,
+  c: Consumer,
+  gt: StreamId,
+  count: number,
+  noack: boolean,
+  now: number,
+  ops: Ops,
+): Entry[] {
   const out: Entry[] = [];
   let moved = false;
   const start = incrId(gt);
@@ -140,7 +173,7 @@ function xgroupCreate(ctx: Ctx): void {
   const { argv, db, reply } = ctx;
   let mkstream = false;
   let entriesRead = ENTRIES_READ_INVALID;
-  for (let i = 5; i < argv.length; ) {
+  for (let i = 5; i < argv.length;) {
     if (is(argv[i], 'MKSTREAM')) {
       mkstream = true;
       i++;
@@ -172,7 +205,8 @@ function xgroupCreate(ctx: Ctx): void {
 function xgroupSetid(ctx: Ctx): void {
   const { argv, db, reply } = ctx;
   const { s, g } = groupTarget(ctx, false, true);
-  if (argv.length !== 5 && argv.length !== 7) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, 'xgroup'));
+  if (argv.length !== 5 && argv.length !== 7)
+    throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, 'xgroup'));
   let id: StreamId;
   if (argv[4] === '$') id = s!.lastId;
   else {
@@ -374,9 +408,12 @@ function xclaim(ctx: Ctx): void {
     const opt = argv[j]!;
     if (is(opt, 'FORCE')) force = true;
     else if (is(opt, 'JUSTID')) justid = true;
-    else if (is(opt, 'IDLE') && more > 0) deliverytime = now - argLL(argv[++j]!, 'ERR Invalid IDLE option argument for XCLAIM');
-    else if (is(opt, 'TIME') && more > 0) deliverytime = argLL(argv[++j]!, 'ERR Invalid TIME option argument for XCLAIM');
-    else if (is(opt, 'RETRYCOUNT') && more > 0) retrycount = argLL(argv[++j]!, 'ERR Invalid RETRYCOUNT option argument for XCLAIM');
+    else if (is(opt, 'IDLE') && more > 0)
+      deliverytime = now - argLL(argv[++j]!, 'ERR Invalid IDLE option argument for XCLAIM');
+    else if (is(opt, 'TIME') && more > 0)
+      deliverytime = argLL(argv[++j]!, 'ERR Invalid TIME option argument for XCLAIM');
+    else if (is(opt, 'RETRYCOUNT') && more > 0)
+      retrycount = argLL(argv[++j]!, 'ERR Invalid RETRYCOUNT option argument for XCLAIM');
     else if (is(opt, 'LASTID') && more > 0) lastId = strictId(argv[++j]!);
     else throw new ReplyError(E.claimOpt(opt));
   }

@@ -86,7 +86,17 @@ interface AddTrimArgs {
  */
 function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
   const argv = ctx.argv;
-  const a: AddTrimArgs = { trim: null, approxIdx: -1, argIdx: -1, limitIdx: -1, noMkStream: false, id: 0n, idGiven: false, seqGiven: true, i: 2 };
+  const a: AddTrimArgs = {
+    trim: null,
+    approxIdx: -1,
+    argIdx: -1,
+    limitIdx: -1,
+    noMkStream: false,
+    id: 0n,
+    idGiven: false,
+    seqGiven: true,
+    i: 2,
+  };
   let strategy: 'maxlen' | 'minid' | null = null;
   let approx = false;
   let maxlen = 0;
@@ -306,7 +316,8 @@ function xsetid(ctx: Ctx): void {
   const s = lookupStream(db, argv[1]!, true);
   if (s === undefined) throw new ReplyError(Err.noSuchKey);
   // Redis 7.2: never below what was already deleted
-  if (id < s.maxDeletedId) throw new ReplyError('ERR The ID specified in XSETID is smaller than current max_deleted_entry_id');
+  if (id < s.maxDeletedId)
+    throw new ReplyError('ERR The ID specified in XSETID is smaller than current max_deleted_entry_id');
   if (s.length > 0) {
     if (id < s.lastValidId()) throw new ReplyError(E.setidTop);
     if (added !== -1 && s.length > added) throw new ReplyError(E.setidAdded);
@@ -354,7 +365,10 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     const more = argv.length - i - 1;
     const o = argv[i]!;
     if (is(o, 'BLOCK') && more > 0) {
-      if (ctx.client.luaScript) throw new ReplyError(cfmt`ERR ${group ? 'xreadgroup' : 'xread'} command is not allowed with BLOCK option from scripts`);
+      if (ctx.client.luaScript)
+        throw new ReplyError(
+          cfmt`ERR ${group ? 'xreadgroup' : 'xread'} command is not allowed with BLOCK option from scripts`,
+        );
       i++;
       const t = parseInt64(argv[i]!);
       if (t === null) throw new ReplyError(E.timeoutNotInt);

@@ -115,7 +115,15 @@ function expireTime(ctx: Ctx, arg: string, flags: number): number | bigint {
  * (keeping the TTL for KEEPTTL), fires "set" (and "expire") events. A failed
  * NX/XX condition replies `abort` (a null when undefined) unless GET replied.
  */
-function setGeneric(ctx: Ctx, flags: number, key: string, val: string, expireArg: string | undefined, ok?: number, abort?: number): void {
+function setGeneric(
+  ctx: Ctx,
+  flags: number,
+  key: string,
+  val: string,
+  expireArg: string | undefined,
+  ok?: number,
+  abort?: number,
+): void {
   const { db, reply } = ctx;
   const when = expireArg === undefined ? undefined : expireTime(ctx, expireArg, flags);
   if (flags & GET) reply.bulkOrNull(lookupString(db, key));

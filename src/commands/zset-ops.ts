@@ -10,7 +10,9 @@ import { SetValue } from '../types/set.js';
 import { numkeysGetKeys } from './keys-of.js';
 import { limits, replyPairs, storeResult } from './zset-common.js';
 
-const OP_UNION = 0, OP_INTER = 1, OP_DIFF = 2;
+const OP_UNION = 0,
+  OP_INTER = 1,
+  OP_DIFF = 2;
 
 /** What a set-operation reads from a plain set (src/types/set.ts's SetValue). */
 interface SetLike {

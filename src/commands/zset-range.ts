@@ -7,16 +7,36 @@ import { command, keyArg, keyAt, DELETE, OVERWRITE, READ, type CommandSpec, type
 import { argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ZSet, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
-import { afterRemove, getZ, limits, newZSet, parseLexRange, parseScoreRange, replyPairs, storeResult } from './zset-common.js';
+import {
+  afterRemove,
+  getZ,
+  limits,
+  newZSet,
+  parseLexRange,
+  parseScoreRange,
+  replyPairs,
+  storeResult,
+} from './zset-common.js';
 
-const BY_RANK = 0, BY_SCORE = 1, BY_LEX = 2;
+const BY_RANK = 0,
+  BY_SCORE = 1,
+  BY_LEX = 2;
 
 /**
  * The nodes of a range, in reply order. Rank ranges are sanitized as
  * Redis does (negative from the end, clipped); score/lex ranges honour
  * LIMIT offset count (a negative offset gives nothing, a negative count all).
  */
-function collectRange(z: ZSet, by: number, rev: boolean, minArg: string, maxArg: string, offset: number, count: number, removing = false): [string, number][] {
+function collectRange(
+  z: ZSet,
+  by: number,
+  rev: boolean,
+  minArg: string,
+  maxArg: string,
+  offset: number,
+  count: number,
+  removing = false,
+): [string, number][] {
   const out: [string, number][] = [];
   if (by === BY_RANK) {
     const len = z.card();

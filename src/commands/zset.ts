@@ -57,11 +57,15 @@ import {
 import { rangeCommands } from './zset-range.js';
 import { setOpCommands } from './zset-ops.js';
 
-
 // ---------------------------------------------------------------------------
 // ZADD / ZINCRBY
 
-const NX = 1, XX = 2, GT = 4, LT = 8, CH = 16, INCR = 32;
+const NX = 1,
+  XX = 2,
+  GT = 4,
+  LT = 8,
+  CH = 16,
+  INCR = 32;
 
 /**
  * The shared ZADD implementation (ZADD, ZINCRBY): option conflicts, all
@@ -76,7 +80,8 @@ function zaddGeneric(ctx: Ctx, flags: number, scoreIdx: number): void {
   if (elements === 0 || elements % 2 !== 0) throw new ReplyError(Err.syntax);
   const pairs = elements / 2;
   if (flags & NX && flags & XX) throw new ReplyError(Err.zsetXxNx);
-  if ((flags & GT && flags & NX) || (flags & LT && flags & NX) || (flags & GT && flags & LT)) throw new ReplyError(Err.zsetGtLtNx);
+  if ((flags & GT && flags & NX) || (flags & LT && flags & NX) || (flags & GT && flags & LT))
+    throw new ReplyError(Err.zsetGtLtNx);
   if (flags & INCR && pairs > 1) throw new ReplyError(Err.zsetIncrPair);
   const scores = new Array<number>(pairs);
   let maxLen = 0;
@@ -151,7 +156,8 @@ function zadd(ctx: Ctx): void {
   for (; i < argv.length; i++) {
     const a = argv[i]!;
     const c = a.charCodeAt(0) | 0x20; // options start with a letter among n x c g l i
-    if (a.length > 4 || a.length < 2 || (c !== 110 && c !== 120 && c !== 99 && c !== 103 && c !== 108 && c !== 105)) break;
+    if (a.length > 4 || a.length < 2 || (c !== 110 && c !== 120 && c !== 99 && c !== 103 && c !== 108 && c !== 105))
+      break;
     const u = a.toUpperCase();
     if (u === 'NX') flags |= NX;
     else if (u === 'XX') flags |= XX;
@@ -358,7 +364,8 @@ function zrandmember(ctx: Ctx): void {
   if (argv.length > 4 || (argv.length === 4 && !is(argv[3], 'WITHSCORES'))) throw new ReplyError(Err.syntax);
   const withscores = argv.length === 4;
   // with scores the reply has 2*count entries
-  if (withscores && (BigInt(raw) < -(INT64_MAX / 2n) || BigInt(raw) > INT64_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
+  if (withscores && (BigInt(raw) < -(INT64_MAX / 2n) || BigInt(raw) > INT64_MAX / 2n))
+    throw new ReplyError(Err.valueOutOfRange);
   let l = Number(raw);
   const z = getZ(ctx, argv[1]!);
   if (z === undefined || l === 0) {

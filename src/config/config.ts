@@ -308,7 +308,8 @@ export class Config {
     try {
       old = fs.readFileSync(file, 'latin1');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReplyError(cfmt`ERR Rewriting config file: ${strerror(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new ReplyError(cfmt`ERR Rewriting config file: ${strerror(e)}`);
     }
     const content = this.rewrite(old, forceAll);
     // As Redis does: a temp file in the same directory, fsync, then rename over the old one.
@@ -366,8 +367,12 @@ export function parseByType(p: ParamDef, value: string): unknown {
       if (n === null) {
         throw new ConfigValueError(
           p.type === 'memory'
-            ? p.percent ? 'argument must be a memory or percent value' : 'argument must be a memory value'
-            : p.octal ? "argument couldn't be parsed as an octal number" : "argument couldn't be parsed into an integer",
+            ? p.percent
+              ? 'argument must be a memory or percent value'
+              : 'argument must be a memory value'
+            : p.octal
+              ? "argument couldn't be parsed as an octal number"
+              : "argument couldn't be parsed into an integer",
         );
       }
       const min = BigInt(p.min ?? -9223372036854775808n);
@@ -387,7 +392,8 @@ export function parseByType(p: ParamDef, value: string): unknown {
     }
     case 'enum': {
       const l = value.toLowerCase();
-      if (!p.values!.includes(l)) throw new ConfigValueError(`argument(s) must be one of the following: ${p.values!.join(', ')}`);
+      if (!p.values!.includes(l))
+        throw new ConfigValueError(`argument(s) must be one of the following: ${p.values!.join(', ')}`);
       return p.synonyms?.[l] ?? l;
     }
     default:

@@ -171,7 +171,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
 }
 
 /** Parameters that take several words; used when the parameter table does not say. */
-const MULTI_ARG = new Set(['save', 'bind', 'client-output-buffer-limit', 'oom-score-adj-values', 'latency-tracking-info-percentiles']);
+const MULTI_ARG = new Set([
+  'save',
+  'bind',
+  'client-output-buffer-limit',
+  'oom-score-adj-values',
+  'latency-tracking-info-percentiles',
+]);
 /** Old parameters Redis still accepts and ignores: [name, min argc, max argc]. */
 const DEPRECATED: [string, number, number][] = [
   ['list-max-ziplist-entries', 2, 2],
@@ -333,7 +339,9 @@ function applyConfigText(config: Config, text: string, state: LoadState): void {
     }
   }
   if (moduleConfigs.length) {
-    throw new ConfigFatalLog('Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting');
+    throw new ConfigFatalLog(
+      'Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting',
+    );
   }
 }
 
@@ -397,7 +405,10 @@ function globFiles(pattern: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => rx.test(n) && !n.startsWith('.')).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => rx.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 /** The text redis-server prints on stderr for a bad configuration. */

@@ -21,14 +21,19 @@
  */
 import type { Config } from './config.js';
 import {
-  parseSave, formatSave, rewriteSave,
-  parseObufLimits, rewriteObufLimits,
-  parseNotifyFlags, formatNotifyFlags,
+  parseSave,
+  formatSave,
+  rewriteSave,
+  parseObufLimits,
+  rewriteObufLimits,
+  parseNotifyFlags,
+  formatNotifyFlags,
   parseOomValues,
   parseBind,
   parseReplicaOf,
   parsePercentiles,
-  parseShutdownFlags, formatShutdownFlags,
+  parseShutdownFlags,
+  formatShutdownFlags,
   parseDir,
   parseProcTitleTemplate,
   ConfigValueError,
@@ -92,12 +97,38 @@ const ULLONG_MAX = 18446744073709551615n;
 type Opts = Partial<ParamDef>;
 const bool = (name: string, def: 'yes' | 'no', o: Opts = {}): ParamDef => ({ name, type: 'bool', default: def, ...o });
 /** A string parameter whose empty value means unset (Redis's EMPTY_STRING_IS_NULL). */
-const str = (name: string, def = '', o: Opts = {}): ParamDef => ({ name, type: 'string', default: def, emptyIsNull: true, ...o });
+const str = (name: string, def = '', o: Opts = {}): ParamDef => ({
+  name,
+  type: 'string',
+  default: def,
+  emptyIsNull: true,
+  ...o,
+});
 /** A string parameter where the empty string is a value like any other. */
 const text = (name: string, def: string, o: Opts = {}): ParamDef => ({ name, type: 'string', default: def, ...o });
-const int = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({ name, type: 'int', default: def, min, max, ...o });
-const mem = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({ name, type: 'memory', default: def, min, max, ...o });
-const en = (name: string, def: string, values: string[], o: Opts = {}): ParamDef => ({ name, type: 'enum', default: def, values, ...o });
+const int = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({
+  name,
+  type: 'int',
+  default: def,
+  min,
+  max,
+  ...o,
+});
+const mem = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({
+  name,
+  type: 'memory',
+  default: def,
+  min,
+  max,
+  ...o,
+});
+const en = (name: string, def: string, values: string[], o: Opts = {}): ParamDef => ({
+  name,
+  type: 'enum',
+  default: def,
+  values,
+  ...o,
+});
 const YES_NO_LOCAL = ['no', 'yes', 'local'];
 
 export const PARAMS: ParamDef[] = [
@@ -193,10 +224,24 @@ export const PARAMS: ParamDef[] = [
 
   // --- enums
   en('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], { immutable: true }),
-  en('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { immutable: true }),
+  en(
+    'syslog-facility',
+    'local0',
+    ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'],
+    { immutable: true },
+  ),
   en('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb'], { denyLoading: true }),
   en('loglevel', 'notice', ['debug', 'verbose', 'notice', 'warning', 'nothing']),
-  en('maxmemory-policy', 'noeviction', ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction']),
+  en('maxmemory-policy', 'noeviction', [
+    'volatile-lru',
+    'volatile-lfu',
+    'volatile-random',
+    'volatile-ttl',
+    'allkeys-lru',
+    'allkeys-lfu',
+    'allkeys-random',
+    'noeviction',
+  ]),
   en('appendfsync', 'everysec', ['everysec', 'always', 'no']),
   en('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute'], { synonyms: { relative: 'yes' } }),
   en('acl-pubsub-default', 'resetchannels', ['allchannels', 'resetchannels']),
@@ -285,25 +330,88 @@ export const PARAMS: ParamDef[] = [
   mem('auto-aof-rewrite-min-size', '67108864', 0, LONG_MAX),
 
   // --- special formats
-  { name: 'dir', type: 'special', default: '', protected: true, denyLoading: true, parse: parseDir, rewrite: (v: string) => ({ lines: [`dir ${repr(v)}`], force: true }) },
-  { name: 'save', type: 'special', default: '3600 1 300 100 60 10000', multiArg: true, parse: parseSave, format: formatSave, rewrite: rewriteSave },
-  { name: 'client-output-buffer-limit', type: 'special', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', multiArg: true, parse: parseObufLimits, rewrite: rewriteObufLimits },
+  {
+    name: 'dir',
+    type: 'special',
+    default: '',
+    protected: true,
+    denyLoading: true,
+    parse: parseDir,
+    rewrite: (v: string) => ({ lines: [`dir ${repr(v)}`], force: true }),
+  },
+  {
+    name: 'save',
+    type: 'special',
+    default: '3600 1 300 100 60 10000',
+    multiArg: true,
+    parse: parseSave,
+    format: formatSave,
+    rewrite: rewriteSave,
+  },
+  {
+    name: 'client-output-buffer-limit',
+    type: 'special',
+    default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    multiArg: true,
+    parse: parseObufLimits,
+    rewrite: rewriteObufLimits,
+  },
   { name: 'oom-score-adj-values', type: 'special', default: '0 200 800', multiArg: true, parse: parseOomValues },
-  { name: 'notify-keyspace-events', type: 'special', default: '', parse: parseNotifyFlags, format: formatNotifyFlags,
-    rewrite: (v: number) => ({ lines: [`notify-keyspace-events ${repr(formatNotifyFlags(v))}`], force: v !== 0 }) },
-  { name: 'bind', type: 'special', default: '* -::*', multiArg: true, parse: parseBind,
-    rewrite: (v: string) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '* -::*' }) },
-  { name: 'replicaof', aliases: ['slaveof'], type: 'special', default: '', immutable: true, multiArg: true, parse: parseReplicaOf,
-    rewrite: (v: string) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }) },
-  { name: 'latency-tracking-info-percentiles', type: 'special', default: '50 99 99.9', multiArg: true, parse: parsePercentiles,
-    rewrite: (v: string) => ({ lines: [`latency-tracking-info-percentiles ${v === '' ? '""' : v}`], force: true }) },
-  { name: 'shutdown-on-sigint', type: 'special', default: 'default', multiArg: true, parse: parseShutdownFlags, format: formatShutdownFlags },
-  { name: 'shutdown-on-sigterm', type: 'special', default: 'default', multiArg: true, parse: parseShutdownFlags, format: formatShutdownFlags },
+  {
+    name: 'notify-keyspace-events',
+    type: 'special',
+    default: '',
+    parse: parseNotifyFlags,
+    format: formatNotifyFlags,
+    rewrite: (v: number) => ({ lines: [`notify-keyspace-events ${repr(formatNotifyFlags(v))}`], force: v !== 0 }),
+  },
+  {
+    name: 'bind',
+    type: 'special',
+    default: '* -::*',
+    multiArg: true,
+    parse: parseBind,
+    rewrite: (v: string) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '* -::*' }),
+  },
+  {
+    name: 'replicaof',
+    aliases: ['slaveof'],
+    type: 'special',
+    default: '',
+    immutable: true,
+    multiArg: true,
+    parse: parseReplicaOf,
+    rewrite: (v: string) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }),
+  },
+  {
+    name: 'latency-tracking-info-percentiles',
+    type: 'special',
+    default: '50 99 99.9',
+    multiArg: true,
+    parse: parsePercentiles,
+    rewrite: (v: string) => ({ lines: [`latency-tracking-info-percentiles ${v === '' ? '""' : v}`], force: true }),
+  },
+  {
+    name: 'shutdown-on-sigint',
+    type: 'special',
+    default: 'default',
+    multiArg: true,
+    parse: parseShutdownFlags,
+    format: formatShutdownFlags,
+  },
+  {
+    name: 'shutdown-on-sigterm',
+    type: 'special',
+    default: 'default',
+    multiArg: true,
+    parse: parseShutdownFlags,
+    format: formatShutdownFlags,
+  },
 ];
 
 /** dbfilename must be a file name, not a path. */
 function parseDbFilename(value: string): string {
-  if (value.includes('/')) throw new ConfigValueError('dbfilename can\'t be a path, just a filename');
+  if (value.includes('/')) throw new ConfigValueError("dbfilename can't be a path, just a filename");
   return value;
 }
 
@@ -314,13 +422,27 @@ export function repr(s: string): string {
     const ch = s[i]!;
     const c = s.charCodeAt(i);
     switch (ch) {
-      case '\\': out += '\\\\'; break;
-      case '"': out += '\\"'; break;
-      case '\n': out += '\\n'; break;
-      case '\r': out += '\\r'; break;
-      case '\t': out += '\\t'; break;
-      case '\x07': out += '\\a'; break;
-      case '\b': out += '\\b'; break;
+      case '\\':
+        out += '\\\\';
+        break;
+      case '"':
+        out += '\\"';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\t':
+        out += '\\t';
+        break;
+      case '\x07':
+        out += '\\a';
+        break;
+      case '\b':
+        out += '\\b';
+        break;
       default:
         if (c >= 32 && c < 127) out += ch;
         else out += '\\x' + c.toString(16).padStart(2, '0');

@@ -34,7 +34,16 @@ function strtoll(s: string): number | null {
 const GB = 1024 * 1024 * 1024;
 const MB = 1024 * 1024;
 const KB = 1024;
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1000 * 1000, mb: MB, g: 1000 * 1000 * 1000, gb: GB };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1024,
+  m: 1000 * 1000,
+  mb: MB,
+  g: 1000 * 1000 * 1000,
+  gb: GB,
+};
 
 /** Redis's memtoull: digits then an optional unit (k kb m mb g gb b); null when invalid. */
 export function memtoull(s: string): bigint | null {
@@ -66,7 +75,8 @@ export function parseSave(value: string): string {
   const nums: number[] = [];
   for (let j = 0; j < args.length; j++) {
     const v = strtoll(args[j]!);
-    if (v === null || (j % 2 === 0 && v < 1) || (j % 2 === 1 && v < 0)) throw new ConfigValueError('Invalid save parameters');
+    if (v === null || (j % 2 === 0 && v < 1) || (j % 2 === 1 && v < 0))
+      throw new ConfigValueError('Invalid save parameters');
     nums.push(v);
   }
   return nums.join(' ');
@@ -88,7 +98,11 @@ export function rewriteSave(v: string): { lines: string[]; force: boolean } {
 // --- client-output-buffer-limit
 
 const OBUF_CLASSES = ['normal', 'slave', 'pubsub'] as const;
-const OBUF_DEFAULTS = [[0, 0, 0], [268435456, 67108864, 60], [33554432, 8388608, 60]];
+const OBUF_DEFAULTS = [
+  [0, 0, 0],
+  [268435456, 67108864, 60],
+  [33554432, 8388608, 60],
+];
 
 /** The three classes' [hard, soft, seconds] from the stored text. */
 export function obufTable(v: string): number[][] {
@@ -106,7 +120,9 @@ export function parseObufLimits(value: string, config: Config): string {
   const args = words(value);
   if (args.length % 4) throw new ConfigValueError('Wrong number of arguments in buffer limit configuration.');
   const cur = config.v['client-output-buffer-limit'];
-  const table = obufTable(typeof cur === 'string' && cur ? cur : 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60');
+  const table = obufTable(
+    typeof cur === 'string' && cur ? cur : 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+  );
   for (let j = 0; j < args.length; j += 4) {
     const name = args[j]!.toLowerCase();
     const cls = name === 'normal' ? 0 : name === 'slave' || name === 'replica' ? 1 : name === 'pubsub' ? 2 : -1;
@@ -129,7 +145,9 @@ export function rewriteObufLimits(v: string): { lines: string[]; force: boolean;
   const forceEach: boolean[] = [];
   t.forEach((row, i) => {
     // CONFIG GET says "slave", the rewritten file says "replica" (as Redis does).
-    lines.push(`client-output-buffer-limit ${i === 1 ? 'replica' : OBUF_CLASSES[i]} ${formatMemoryUnits(row[0]!)} ${formatMemoryUnits(row[1]!)} ${row[2]}`);
+    lines.push(
+      `client-output-buffer-limit ${i === 1 ? 'replica' : OBUF_CLASSES[i]} ${formatMemoryUnits(row[0]!)} ${formatMemoryUnits(row[1]!)} ${row[2]}`,
+    );
     const d = OBUF_DEFAULTS[i]!;
     forceEach.push(row[0] !== d[0] || row[1] !== d[1] || row[2] !== d[2]);
   });
@@ -140,15 +158,49 @@ export function rewriteObufLimits(v: string): { lines: string[]; force: boolean;
 
 /** Event class bits (Redis's NOTIFY_* values). */
 export const NOTIFY = {
-  KEYSPACE: 1 << 0, KEYEVENT: 1 << 1, GENERIC: 1 << 2, STRING: 1 << 3, LIST: 1 << 4, SET: 1 << 5,
-  HASH: 1 << 6, ZSET: 1 << 7, EXPIRED: 1 << 8, EVICTED: 1 << 9, STREAM: 1 << 10, KEY_MISS: 1 << 11,
-  LOADED: 1 << 12, MODULE: 1 << 13, NEW: 1 << 14,
+  KEYSPACE: 1 << 0,
+  KEYEVENT: 1 << 1,
+  GENERIC: 1 << 2,
+  STRING: 1 << 3,
+  LIST: 1 << 4,
+  SET: 1 << 5,
+  HASH: 1 << 6,
+  ZSET: 1 << 7,
+  EXPIRED: 1 << 8,
+  EVICTED: 1 << 9,
+  STREAM: 1 << 10,
+  KEY_MISS: 1 << 11,
+  LOADED: 1 << 12,
+  MODULE: 1 << 13,
+  NEW: 1 << 14,
 } as const;
-const NOTIFY_ALL = NOTIFY.GENERIC | NOTIFY.STRING | NOTIFY.LIST | NOTIFY.SET | NOTIFY.HASH | NOTIFY.ZSET | NOTIFY.EXPIRED | NOTIFY.EVICTED | NOTIFY.STREAM | NOTIFY.MODULE;
+const NOTIFY_ALL =
+  NOTIFY.GENERIC |
+  NOTIFY.STRING |
+  NOTIFY.LIST |
+  NOTIFY.SET |
+  NOTIFY.HASH |
+  NOTIFY.ZSET |
+  NOTIFY.EXPIRED |
+  NOTIFY.EVICTED |
+  NOTIFY.STREAM |
+  NOTIFY.MODULE;
 const NOTIFY_CHARS: Record<string, number> = {
-  A: NOTIFY_ALL, g: NOTIFY.GENERIC, $: NOTIFY.STRING, l: NOTIFY.LIST, s: NOTIFY.SET, h: NOTIFY.HASH, z: NOTIFY.ZSET,
-  x: NOTIFY.EXPIRED, e: NOTIFY.EVICTED, K: NOTIFY.KEYSPACE, E: NOTIFY.KEYEVENT, t: NOTIFY.STREAM, m: NOTIFY.KEY_MISS,
-  d: NOTIFY.MODULE, n: NOTIFY.NEW,
+  A: NOTIFY_ALL,
+  g: NOTIFY.GENERIC,
+  $: NOTIFY.STRING,
+  l: NOTIFY.LIST,
+  s: NOTIFY.SET,
+  h: NOTIFY.HASH,
+  z: NOTIFY.ZSET,
+  x: NOTIFY.EXPIRED,
+  e: NOTIFY.EVICTED,
+  K: NOTIFY.KEYSPACE,
+  E: NOTIFY.KEYEVENT,
+  t: NOTIFY.STREAM,
+  m: NOTIFY.KEY_MISS,
+  d: NOTIFY.MODULE,
+  n: NOTIFY.NEW,
 };
 
 /** The class characters to a bit set (stored as a number). */
@@ -167,7 +219,19 @@ export function formatNotifyFlags(flags: number): string {
   let s = '';
   if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s += 'A';
   else {
-    const order: [string, number][] = [['g', NOTIFY.GENERIC], ['$', NOTIFY.STRING], ['l', NOTIFY.LIST], ['s', NOTIFY.SET], ['h', NOTIFY.HASH], ['z', NOTIFY.ZSET], ['x', NOTIFY.EXPIRED], ['e', NOTIFY.EVICTED], ['t', NOTIFY.STREAM], ['d', NOTIFY.MODULE], ['n', NOTIFY.NEW]];
+    const order: [string, number][] = [
+      ['g', NOTIFY.GENERIC],
+      ['$', NOTIFY.STRING],
+      ['l', NOTIFY.LIST],
+      ['s', NOTIFY.SET],
+      ['h', NOTIFY.HASH],
+      ['z', NOTIFY.ZSET],
+      ['x', NOTIFY.EXPIRED],
+      ['e', NOTIFY.EVICTED],
+      ['t', NOTIFY.STREAM],
+      ['d', NOTIFY.MODULE],
+      ['n', NOTIFY.NEW],
+    ];
     for (const [c, f] of order) if (flags & f) s += c;
   }
   if (flags & NOTIFY.KEYSPACE) s += 'K';
@@ -184,7 +248,8 @@ export function parseOomValues(value: string): string {
   if (a.length !== 3) throw new ConfigValueError('wrong number of arguments');
   const v = a.map((x) => {
     const n = strtoll(x);
-    if (n === null || n < -2000 || n > 2000) throw new ConfigValueError('Invalid oom-score-adj-values, elements must be between -2000 and 2000.');
+    if (n === null || n < -2000 || n > 2000)
+      throw new ConfigValueError('Invalid oom-score-adj-values, elements must be between -2000 and 2000.');
     return n;
   });
   return v.join(' ');
@@ -216,7 +281,8 @@ export function parsePercentiles(value: string): string {
   for (const x of a) {
     const n = parseDouble(x);
     if (n === null) throw new ConfigValueError('Invalid latency-tracking-info-percentiles parameters');
-    if (n > 100 || n < 0) throw new ConfigValueError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+    if (n > 100 || n < 0)
+      throw new ConfigValueError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
     out.push(trimDouble(formatFixed(n, 6)));
   }
   return out.join(' ');
@@ -228,26 +294,41 @@ function trimDouble(s: string): string {
   return s.endsWith('.') ? s.slice(0, -1) : s;
 }
 
-const SHUTDOWN_FLAGS: [string, number][] = [['default', 0], ['save', 1], ['nosave', 2], ['now', 4], ['force', 8]];
+const SHUTDOWN_FLAGS: [string, number][] = [
+  ['default', 0],
+  ['save', 1],
+  ['nosave', 2],
+  ['now', 4],
+  ['force', 8],
+];
 
 /** shutdown-on-sigint/sigterm: default or any of save|nosave, now, force. */
 export function parseShutdownFlags(value: string): number {
   let flags = 0;
   const ws = words(value);
   // at least one (a bare `--shutdown-on-sigint` is an error, as in Redis)
-  if (ws.length === 0) throw new ConfigValueError(`argument(s) must be one of the following: ${SHUTDOWN_FLAGS.map(([n]) => n).join(', ')}`);
+  if (ws.length === 0)
+    throw new ConfigValueError(
+      `argument(s) must be one of the following: ${SHUTDOWN_FLAGS.map(([n]) => n).join(', ')}`,
+    );
   for (const w of ws) {
     const f = SHUTDOWN_FLAGS.find(([n]) => n === w.toLowerCase());
-    if (!f) throw new ConfigValueError(`argument(s) must be one of the following: ${SHUTDOWN_FLAGS.map(([n]) => n).join(', ')}`);
+    if (!f)
+      throw new ConfigValueError(
+        `argument(s) must be one of the following: ${SHUTDOWN_FLAGS.map(([n]) => n).join(', ')}`,
+      );
     flags |= f[1];
   }
-  if ((flags & 1) && (flags & 2)) throw new ConfigValueError("shutdown options SAVE and NOSAVE can't be used simultaneously");
+  if (flags & 1 && flags & 2)
+    throw new ConfigValueError("shutdown options SAVE and NOSAVE can't be used simultaneously");
   return flags;
 }
 
 export function formatShutdownFlags(flags: number): string {
   if (flags === 0) return 'default';
-  return SHUTDOWN_FLAGS.filter(([, f]) => f && flags & f).map(([n]) => n).join(' ');
+  return SHUTDOWN_FLAGS.filter(([, f]) => f && flags & f)
+    .map(([n]) => n)
+    .join(' ');
 }
 
 /**
@@ -278,8 +359,11 @@ export function parseDir(value: string, config: Config): string {
 export function parseProcTitleTemplate(value: string): string {
   const known = new Set(['title', 'listen-addr', 'server-mode', 'port', 'tls-port', 'unixsocket', 'config-file']);
   // what may expand to nothing counts as nothing: the title must show something else
-  const out = expandProcTitle(value, (name) => (known.has(name) ? (name === 'title' || name === 'server-mode' ? '' : 'x') : null));
-  if (out === null || out.trim() === '') throw new ConfigValueError('template format is invalid or contains unknown variables');
+  const out = expandProcTitle(value, (name) =>
+    known.has(name) ? (name === 'title' || name === 'server-mode' ? '' : 'x') : null,
+  );
+  if (out === null || out.trim() === '')
+    throw new ConfigValueError('template format is invalid or contains unknown variables');
   return value;
 }
 

@@ -53,7 +53,14 @@ export function lfuLogIncr(counter: number, factor: number, random: () => number
 }
 
 /** Metadata after an access, for the given maxmemory-policy. */
-export function touchedMeta(old: number, nowMs: number, lfu: boolean, factor: number, decay: number, random: () => number): number {
+export function touchedMeta(
+  old: number,
+  nowMs: number,
+  lfu: boolean,
+  factor: number,
+  decay: number,
+  random: () => number,
+): number {
   if (!lfu) return lruClock(nowMs);
   const c = lfuLogIncr(lfuDecr(old, nowMs, decay), factor, random);
   return (lfuMinutes(nowMs) << 8) | c;

@@ -318,9 +318,15 @@ export class Dict<V> {
    */
   structBytes(): number {
     const pages = this.kp.length;
-    let b = DICT_OBJ + 2 * (ARR_BASE + 8 * this.dirCap) + (pages - 1) * FULL_PAGE_BYTES + 2 * (ARR_BASE + 8 * this.cap) + this.index.bytes();
+    let b =
+      DICT_OBJ +
+      2 * (ARR_BASE + 8 * this.dirCap) +
+      (pages - 1) * FULL_PAGE_BYTES +
+      2 * (ARR_BASE + 8 * this.cap) +
+      this.index.bytes();
     const mp = this.mp;
-    if (mp !== null) b += ARR_BASE + 8 * this.dirCap + pages * TYPED_BASE + (pages - 1) * PAGE * 4 + mp[pages - 1]!.byteLength;
+    if (mp !== null)
+      b += ARR_BASE + 8 * this.dirCap + pages * TYPED_BASE + (pages - 1) * PAGE * 4 + mp[pages - 1]!.byteLength;
     return b;
   }
 

@@ -46,7 +46,14 @@ import type { Subsystem } from '../server/subsystem.js';
 import type { Db } from './db.js';
 import { idleMsAt, lfuDecr, lruClock } from './access.js';
 import { usedMemory } from '../observability/memory.js';
-import { fullGcFunction, oldGenerationLimitBytes, heapUsedBytes, machineMemoryNear, offHeapBytes, refreshHeapGauge } from '../server/heap.js';
+import {
+  fullGcFunction,
+  oldGenerationLimitBytes,
+  heapUsedBytes,
+  machineMemoryNear,
+  offHeapBytes,
+  refreshHeapGauge,
+} from '../server/heap.js';
 
 /** The eviction pool's size (Redis's EVPOOL_SIZE). */
 export const EVPOOL_SIZE = 16;
@@ -164,7 +171,16 @@ export class Eviction implements Subsystem {
     this.maxmemory = Number(v['maxmemory']);
     const policy = String(v['maxmemory-policy']);
     this.allkeys = policy.startsWith('allkeys-');
-    this.by = policy === 'noeviction' ? BY_NONE : policy.endsWith('-lru') ? BY_LRU : policy.endsWith('-lfu') ? BY_LFU : policy === 'volatile-ttl' ? BY_TTL : BY_RANDOM;
+    this.by =
+      policy === 'noeviction'
+        ? BY_NONE
+        : policy.endsWith('-lru')
+          ? BY_LRU
+          : policy.endsWith('-lfu')
+            ? BY_LFU
+            : policy === 'volatile-ttl'
+              ? BY_TTL
+              : BY_RANDOM;
     this.samples = Number(v['maxmemory-samples']);
     this.limitUs = evictionTimeLimitUs(Number(v['maxmemory-eviction-tenacity']));
     this.lazy = v['lazyfree-lazy-eviction'] === true;
@@ -500,8 +516,13 @@ export class Eviction implements Subsystem {
     if (near !== this.heapNear) {
       this.heapNear = near;
       if (near && h.machineNear && h.used <= h.limit - heapMargin(h.limit)) {
-        this.server.log.warning(`Memory near the machine's (V8 heap ${h.used} bytes, outside it ${offHeapBytes()}): refusing commands that may grow memory.`);
-      } else if (near) this.server.log.warning(`V8 heap near its limit (${h.used} of ${h.limit} bytes used): refusing commands that may grow memory.`);
+        this.server.log.warning(
+          `Memory near the machine's (V8 heap ${h.used} bytes, outside it ${offHeapBytes()}): refusing commands that may grow memory.`,
+        );
+      } else if (near)
+        this.server.log.warning(
+          `V8 heap near its limit (${h.used} of ${h.limit} bytes used): refusing commands that may grow memory.`,
+        );
       else this.server.log.notice('V8 heap back under its limit: accepting writes again.');
       this.server.refreshMemoryGate();
     }

@@ -77,7 +77,13 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   // CLIENT PAUSE suspends expiry (server/pause.ts); nothing expires while the dataset is loaded
   // (Redis's cron does not run then; tsdis's may, between the slices of the CLI's load).
   if (server.pause.mode !== 0 || server.loading) return;
-  const st = (server.expireCycle ??= { currentDb: 0, timelimitExit: false, lastFastCycleUs: -Infinity, hfeDb: 0, hfeBehind: 0 });
+  const st = (server.expireCycle ??= {
+    currentDb: 0,
+    timelimitExit: false,
+    lastFastCycleUs: -Infinity,
+    hfeDb: 0,
+    hfeBehind: 0,
+  });
   const startUs = performance.now() * 1000;
   if (type === 'fast') {
     // Only when the last run hit its time limit or many keys look stale, and
@@ -161,7 +167,8 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
     server.stats.expireCycleCpuMs += elapsedMs;
     // LATENCY's "expire-cycle" event (whole milliseconds, as Redis samples it)
     const threshold = server.hot.latencyMonitorThreshold;
-    if (threshold !== 0 && elapsedMs >= threshold) server.latency.add('expire-cycle', Math.floor(elapsedMs), Math.floor(server.clock() / 1000));
+    if (threshold !== 0 && elapsedMs >= threshold)
+      server.latency.add('expire-cycle', Math.floor(elapsedMs), Math.floor(server.clock() / 1000));
   }
   // Estimated percentage of TTL keys logically expired: 5% weight for this run.
   const perc = totalSampled ? (totalExpired * 100) / totalSampled : 0;

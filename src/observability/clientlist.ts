@@ -134,12 +134,18 @@ const PREFIX_BYTES = 64;
 export function clientMemory(c: Client, argv?: readonly string[]): number {
   let argvMem = 0;
   if (argv) for (const a of argv) argvMem += a.length;
-  return CLIENT_BASE_BYTES + c.parser.memory + argvMem + multiQueueMemory(c) + clientOutputBytes(c) + clientStateBytes(c);
+  return (
+    CLIENT_BASE_BYTES + c.parser.memory + argvMem + multiQueueMemory(c) + clientOutputBytes(c) + clientStateBytes(c)
+  );
 }
 
 /** The entries a client holds besides its buffers: watched keys, subscriptions, tracking prefixes. */
 function clientStateBytes(c: Client): number {
-  return c.watched.length * WATCH_ENTRY_BYTES + c.subscriptions * SUBSCRIPTION_BYTES + (c.trackingPrefixes?.size ?? 0) * PREFIX_BYTES;
+  return (
+    c.watched.length * WATCH_ENTRY_BYTES +
+    c.subscriptions * SUBSCRIPTION_BYTES +
+    (c.trackingPrefixes?.size ?? 0) * PREFIX_BYTES
+  );
 }
 
 /**

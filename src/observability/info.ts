@@ -23,7 +23,19 @@ import { scriptingInfo } from '../scripting/info.js';
 import { scriptTimeUsec } from '../scripting/scripts.js';
 import { loadingInfo, rdbInfo, saveProgress, persist } from '../persistence/snapshot.js';
 
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'module_list', 'errorstats', 'cluster', 'keyspace'];
+const DEFAULT_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'module_list',
+  'errorstats',
+  'cluster',
+  'keyspace',
+];
 
 /** Identity that lives as long as the server: run id and replication ids (Server.ids). */
 export interface ServerIds {
@@ -33,7 +45,10 @@ export interface ServerIds {
 
 /** The server's run_id and master_replid (40 random hex chars each, made on first use). */
 export function serverIds(server: Server): ServerIds {
-  return (server.ids ??= { runId: crypto.randomBytes(20).toString('hex'), replId: crypto.randomBytes(20).toString('hex') });
+  return (server.ids ??= {
+    runId: crypto.randomBytes(20).toString('hex'),
+    replId: crypto.randomBytes(20).toString('hex'),
+  });
 }
 
 /** Which sections to emit for INFO's arguments. */
@@ -398,7 +413,10 @@ function latencystatsSection(server: Server): Fields {
   for (const [name, st] of server.stats.commands) {
     const h = latencyOf(st);
     if (!h || h.total === 0) continue;
-    out.push([`latency_percentiles_usec_${name}`, pcts.map((p) => `p${pctName(p)}=${(h.valueAt(p) / 1000).toFixed(3)}`).join(',')]);
+    out.push([
+      `latency_percentiles_usec_${name}`,
+      pcts.map((p) => `p${pctName(p)}=${(h.valueAt(p) / 1000).toFixed(3)}`).join(','),
+    ]);
   }
   return out;
 }

@@ -92,7 +92,9 @@ export function latencyGraph(event: string, ts: LatencySeries, nowSec: number): 
   const rows = 8;
   let out = `${event} - high ${max} ms, low ${min} ms (all time high ${ts.max} ms)\n`;
   out += '-'.repeat(80) + '\n';
-  const heights = samples.map((s) => (max === min ? rows : Math.max(1, Math.round(((s.latency - min) / (max - min)) * rows))));
+  const heights = samples.map((s) =>
+    max === min ? rows : Math.max(1, Math.round(((s.latency - min) / (max - min)) * rows)),
+  );
   for (let r = rows; r >= 1; r--) {
     let line = '';
     for (const h of heights) line += h >= r ? '#' : ' ';

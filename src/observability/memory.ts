@@ -291,7 +291,8 @@ export function auditMemory(server: Server): MemoryDrift[] {
       const v = d.valAt(i);
       const k = d.keyAt(i);
       const now = valueBytes(v);
-      if (typeof v === 'object' && !Buffer.isBuffer(v) && v.acct !== now) out.push({ db: db.id, key: k, counted: v.acct, actual: now });
+      if (typeof v === 'object' && !Buffer.isBuffer(v) && v.acct !== now)
+        out.push({ db: db.id, key: k, counted: v.acct, actual: now });
       total += strBytes(k.length) + now;
     }
     const counted = db.datasetBytes();
@@ -305,7 +306,9 @@ export function mallocStats(): string {
   const lines = ['___ Begin V8 heap statistics ___'];
   for (const [k, v] of Object.entries(v8.getHeapStatistics())) lines.push(`${k}: ${v}`);
   for (const sp of v8.getHeapSpaceStatistics()) {
-    lines.push(`space ${sp.space_name}: size=${sp.space_size} used=${sp.space_used_size} available=${sp.space_available_size} physical=${sp.physical_space_size}`);
+    lines.push(
+      `space ${sp.space_name}: size=${sp.space_size} used=${sp.space_used_size} available=${sp.space_available_size} physical=${sp.physical_space_size}`,
+    );
   }
   lines.push('--- End V8 heap statistics ---');
   return lines.join('\n') + '\n';
@@ -324,13 +327,19 @@ export function memoryDoctor(server: Server): string {
   }
   const issues: string[] = [];
   if (mh.peak > mh.used * 1.5) {
-    issues.push(`* Peak memory: the peak (${bytesToHuman(mh.peak)}) is much higher than current use (${bytesToHuman(mh.used)}); the garbage collector may not have returned the difference to the system yet.`);
+    issues.push(
+      `* Peak memory: the peak (${bytesToHuman(mh.peak)}) is much higher than current use (${bytesToHuman(mh.used)}); the garbage collector may not have returned the difference to the system yet.`,
+    );
   }
   if (mh.rss > mh.used * 1.5 && mh.rss - mh.used > 10 * 1024 * 1024) {
-    issues.push(`* High RSS overhead: the process holds ${bytesToHuman(mh.rss)} for ${bytesToHuman(mh.used)} in use (ratio ${(mh.rss / mh.used).toFixed(2)}): garbage not yet collected, or heap V8 keeps for reuse.`);
+    issues.push(
+      `* High RSS overhead: the process holds ${bytesToHuman(mh.rss)} for ${bytesToHuman(mh.used)} in use (ratio ${(mh.rss / mh.used).toFixed(2)}): garbage not yet collected, or heap V8 keeps for reuse.`,
+    );
   }
   if (mh.clientsNormal > 200 * 1024 * 1024) {
-    issues.push(`* Big client buffers: clients use ${bytesToHuman(mh.clientsNormal)}; check for slow readers or huge pipelines.`);
+    issues.push(
+      `* Big client buffers: clients use ${bytesToHuman(mh.clientsNormal)}; check for slow readers or huge pipelines.`,
+    );
   }
   if (issues.length === 0) return 'No memory problem found in this instance.\n';
   return `Memory report (${issues.length} finding${issues.length > 1 ? 's' : ''}):\n\n${issues.join('\n\n')}\n`;

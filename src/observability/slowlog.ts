@@ -44,9 +44,18 @@ export class Slowlog {
         break;
       }
       const a = argv[i]!;
-      args.push(a.length > MAX_ARGLEN ? `${prefixCopy(a, MAX_ARGLEN)}... (${a.length - MAX_ARGLEN} more bytes)` : ownCopy(a));
+      args.push(
+        a.length > MAX_ARGLEN ? `${prefixCopy(a, MAX_ARGLEN)}... (${a.length - MAX_ARGLEN} more bytes)` : ownCopy(a),
+      );
     }
-    this.entries.unshift({ id: this.nextId++, time: Math.floor(nowMs / 1000), usec: Math.floor(usec), argv: args, addr: client.addr, name: client.name });
+    this.entries.unshift({
+      id: this.nextId++,
+      time: Math.floor(nowMs / 1000),
+      usec: Math.floor(usec),
+      argv: args,
+      addr: client.addr,
+      name: client.name,
+    });
     if (this.entries.length > max) this.entries.length = max;
   }
 

@@ -112,7 +112,14 @@ export class Stats {
 
   /** Records a sample (serverCron, every 100 ms). */
   sampleOps(now: number): void {
-    this.samples.push([now, this.totalCommands, this.netInputBytes, this.netOutputBytes, this.loop.cycles, this.loop.durationSum]);
+    this.samples.push([
+      now,
+      this.totalCommands,
+      this.netInputBytes,
+      this.netOutputBytes,
+      this.loop.cycles,
+      this.loop.durationSum,
+    ]);
     if (this.samples.length > 16) this.samples.shift();
   }
 
@@ -163,7 +170,15 @@ export class Stats {
     this.byId = [];
     this.errors.clear();
     this.samples = [];
-    Object.assign(this.loop, { cycles: 0, durationSum: 0, cmdSum: 0, cronSum: 0, aofSum: 0, cmdPerCycleMax: 0, durationMax: 0 });
+    Object.assign(this.loop, {
+      cycles: 0,
+      durationSum: 0,
+      cmdSum: 0,
+      cronSum: 0,
+      aofSum: 0,
+      cmdPerCycleMax: 0,
+      durationMax: 0,
+    });
     this.cycleUs = 0;
     this.cycleCmds = this.totalCommands;
   }

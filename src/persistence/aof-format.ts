@@ -87,7 +87,8 @@ export function readCommands(buf: Buffer, from = 0): AofRead {
       if (!(b[0] >= 0)) return { commands, offsets, end: start, truncated: false, bad: true };
       const s = b[1];
       if (s + b[0] + 2 > len) return { commands, offsets, end: start, truncated: true, bad: false };
-      if (buf[s + b[0]] !== 13 || buf[s + b[0] + 1] !== 10) return { commands, offsets, end: start, truncated: false, bad: true };
+      if (buf[s + b[0]] !== 13 || buf[s + b[0] + 1] !== 10)
+        return { commands, offsets, end: start, truncated: false, bad: true };
       argv.push(buf.latin1Slice(s, s + b[0]));
       pos = s + b[0] + 2;
     }
@@ -162,7 +163,12 @@ export function tsAnnotation(sec: number): string {
  * given), the function libraries (FUNCTION LOAD, as Redis's rewrite does
  * first), then every database's keys. Returns bytes written.
  */
-export function writeDatasetAsCommands(fd: number, dbs: readonly Db[], libraries: readonly string[] = [], timestamp: number | null = null): number {
+export function writeDatasetAsCommands(
+  fd: number,
+  dbs: readonly Db[],
+  libraries: readonly string[] = [],
+  timestamp: number | null = null,
+): number {
   let bytes = 0;
   let chunk = timestamp === null ? '' : tsAnnotation(timestamp);
   const put = (s: string) => {

@@ -56,7 +56,11 @@ function upgradeIfNeeded(aof: Aof): void {
   if (!fs.existsSync(old)) return;
   const m = aof.manifest;
   const dirExists = fs.existsSync(aof.dir);
-  const interrupted = m.base !== null && m.incr.length === 0 && m.base.name === aof.filename && !fs.existsSync(path.join(aof.dir, aof.filename));
+  const interrupted =
+    m.base !== null &&
+    m.incr.length === 0 &&
+    m.base.name === aof.filename &&
+    !fs.existsSync(path.join(aof.dir, aof.filename));
   if (dirExists && !m.empty && !interrupted) return;
   try {
     fs.mkdirSync(aof.dir, { recursive: true });
@@ -74,7 +78,9 @@ function upgradeIfNeeded(aof: Aof): void {
     server.log.warning(`Error trying to move the old AOF file ${aof.filename} into dir ${aof.dirname}: ${strerror(e)}`);
     throw new AofLoadError(`can't move ${old}: ${strerror(e)}`);
   }
-  server.log.notice(`Successfully migrated an old-style AOF file (${aof.filename}) into the AOF directory (${aof.dirname}).`);
+  server.log.notice(
+    `Successfully migrated an old-style AOF file (${aof.filename}) into the AOF directory (${aof.dirname}).`,
+  );
 }
 
 /**
@@ -109,7 +115,12 @@ export function* loadSteps(aof: Aof, replayer: AofReplayer): Generator<void, Aof
   const st = persist(server);
   const wasLoading = server.loading;
   server.loading = true;
-  st.loading = { start: Math.floor(server.clock() / 1000), totalBytes: total, loadedBytes: 0, startMono: performance.now() };
+  st.loading = {
+    start: Math.floor(server.clock() / 1000),
+    totalBytes: total,
+    loadedBytes: 0,
+    startMono: performance.now(),
+  };
   // what is replayed is in the files already: nothing of it is fed back (Redis sets aof_state off)
   const state = aof.state;
   aof.state = 'off';
@@ -123,7 +134,9 @@ export function* loadSteps(aof: Aof, replayer: AofReplayer): Generator<void, Aof
       const r = yield* loadFile(aof, f.name, replayer, loaded);
       loaded += sizes[i]!;
       if (r === 'ok' || (r === 'truncated' && last)) {
-        server.log.notice(`DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+        server.log.notice(
+          `DB loaded from ${f.type === 'b' ? 'base' : 'incr'} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`,
+        );
       }
       if (r === 'truncated' && !last) {
         server.log.warning('Fatal error: the truncated file is not the last file');
@@ -158,7 +171,12 @@ export function loadAof(aof: Aof, replayer: AofReplayer): AofLoadStatus {
  * EXEC) is cut off when aof-load-truncated is yes ('truncated'); anything
  * else unreadable throws AofLoadError with Redis's lines logged.
  */
-function* loadFile(aof: Aof, name: string, replayer: AofReplayer, loadedBefore: number): Generator<void, AofLoadStatus, void> {
+function* loadFile(
+  aof: Aof,
+  name: string,
+  replayer: AofReplayer,
+  loadedBefore: number,
+): Generator<void, AofLoadStatus, void> {
   const server = aof.server;
   const log = server.log;
   const file = path.join(aof.dir, name);
@@ -183,7 +201,11 @@ function* loadFile(aof: Aof, name: string, replayer: AofReplayer, loadedBefore: 
     } catch (e) {
       if (!(e instanceof RdbLoadError)) throw e;
       log.warning(e.message);
-      log.warning(oldStyle ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted` : `Error reading the RDB base file ${name}, AOF loading aborted`);
+      log.warning(
+        oldStyle
+          ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted`
+          : `Error reading the RDB base file ${name}, AOF loading aborted`,
+      );
       throw new AofLoadError(`Error reading the RDB part of ${name}: ${e.message}`);
     }
     if (oldStyle) log.notice('Reading the remaining AOF tail...');
@@ -195,7 +217,9 @@ function* loadFile(aof: Aof, name: string, replayer: AofReplayer, loadedBefore: 
     if (err === UNKNOWN_COMMAND) {
       // (Redis's line, with where the command starts)
       log.warning(`Unknown command '${argv[0]}' reading the append only file ${name} (offset ${r.offsets[k]})`);
-      throw new AofLoadError(`Unknown command '${argv[0]}' reading the append only file ${name} (offset ${r.offsets[k]})`);
+      throw new AofLoadError(
+        `Unknown command '${argv[0]}' reading the append only file ${name} (offset ${r.offsets[k]})`,
+      );
     }
     if (err !== null) {
       // (Redis asserts a replayed command has no error reply; tsdis stops with the reason)

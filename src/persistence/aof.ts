@@ -42,7 +42,14 @@ import { rdbImage, persist } from './snapshot.js';
 import { Bgsave, type SnapshotEnd } from './bgsave.js';
 import { strerror } from '../config/file.js';
 import { libraryCodes } from '../scripting/functions.js';
-import { AofManifest, ManifestError, parseManifest, persistManifest, manifestName, tempIncrName } from './aof-manifest.js';
+import {
+  AofManifest,
+  ManifestError,
+  parseManifest,
+  persistManifest,
+  manifestName,
+  tempIncrName,
+} from './aof-manifest.js';
 import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
 import { AofLoadError } from './aof-load.js';
 import { writeFully } from '../util/files.js';
@@ -50,8 +57,23 @@ import type { PropagationSink } from '../server/propagate.js';
 import type { Subsystem } from '../server/subsystem.js';
 
 export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
-export { encodeCommand, readCommands, keyCommands, writeDatasetAsCommands, writeAll, type AofRead } from './aof-format.js';
-export { AofLoadError, UNKNOWN_COMMAND, loadAof, loadSteps, loadInSlices, type AofReplayer, type AofLoadStatus } from './aof-load.js';
+export {
+  encodeCommand,
+  readCommands,
+  keyCommands,
+  writeDatasetAsCommands,
+  writeAll,
+  type AofRead,
+} from './aof-format.js';
+export {
+  AofLoadError,
+  UNKNOWN_COMMAND,
+  loadAof,
+  loadSteps,
+  loadInSlices,
+  type AofReplayer,
+  type AofLoadStatus,
+} from './aof-load.js';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -360,7 +382,9 @@ export class Aof implements PropagationSink, Subsystem {
       }
       if (now - this.postponedSince < 2000) return;
       this.delayedFsync++;
-      this.server.log.notice('Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.');
+      this.server.log.notice(
+        'Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.',
+      );
     }
     this.postponedSince = 0;
     const data = this.buf;
@@ -442,19 +466,27 @@ export class Aof implements PropagationSink, Subsystem {
     this.state = 'wait-rewrite';
     if (this.childActive() && this.job === null) {
       this.rewriteScheduled = true;
-      this.server.log.notice('AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      this.server.log.notice(
+        'AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.',
+      );
     } else if (inExec) {
       this.rewriteScheduled = true;
-      this.server.log.notice('AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
+      this.server.log.notice(
+        'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.',
+      );
     } else {
       // a rewrite of the AOF-off kind does not take the writes: start another one
       if (this.job !== null) {
-        this.server.log.notice('AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
+        this.server.log.notice(
+          'AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.',
+        );
         this.kill();
       }
       if (!this.rewriteBackground()) {
         this.state = 'off';
-        this.server.log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+        this.server.log.warning(
+          "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.",
+        );
         return false;
       }
     }
@@ -623,7 +655,9 @@ export class Aof implements PropagationSink, Subsystem {
         ok = true;
       } catch (e) {
         // (paths as Redis prints them: relative to `dir`, its working directory)
-        log.warning(`Error trying to rename the temporary AOF base file ${tmpfile} into ${path.join(this.dirname, baseName)}: ${strerror(e)}`);
+        log.warning(
+          `Error trying to rename the temporary AOF base file ${tmpfile} into ${path.join(this.dirname, baseName)}: ${strerror(e)}`,
+        );
       }
       if (ok) {
         log.notice(`Successfully renamed the temporary AOF base file ${tmpfile} into ${baseName}`);
@@ -635,7 +669,9 @@ export class Aof implements PropagationSink, Subsystem {
             fs.renameSync(path.join(this.dir, tempIncr), incrPath);
             log.notice(`Successfully renamed the temporary AOF incr file ${tempIncr} into ${incrName}`);
           } catch (e) {
-            log.warning(`Error trying to rename the temporary AOF incr file ${path.join(this.dirname, tempIncr)} into ${path.join(this.dirname, incrName)}: ${strerror(e)}`);
+            log.warning(
+              `Error trying to rename the temporary AOF incr file ${path.join(this.dirname, tempIncr)} into ${path.join(this.dirname, incrName)}: ${strerror(e)}`,
+            );
             fs.unlink(basePath, () => {});
             ok = false;
           }
@@ -720,9 +756,12 @@ export class Aof implements PropagationSink, Subsystem {
       this.limitNextTime = 0;
       return false;
     }
-    this.limitDelayMinutes = this.limitDelayMinutes === 0 ? 1 : Math.min(REWRITE_LIMIT_MAX_MINUTES, this.limitDelayMinutes * 2);
+    this.limitDelayMinutes =
+      this.limitDelayMinutes === 0 ? 1 : Math.min(REWRITE_LIMIT_MAX_MINUTES, this.limitDelayMinutes * 2);
     this.limitNextTime = now + this.limitDelayMinutes * 60;
-    this.server.log.warning(`Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMinutes} minutes`);
+    this.server.log.warning(
+      `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMinutes} minutes`,
+    );
     return true;
   }
 

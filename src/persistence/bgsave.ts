@@ -35,7 +35,17 @@ import type { Db } from '../keyspace/db.js';
 import { KeySnapshot, type Dict } from '../keyspace/dict.js';
 import type { Value } from '../keyspace/value.js';
 import { Crc64 } from './crc64.js';
-import { RdbWriter, writeHeader, writeDbHeader, writeFunctions, writeKeyValue, writeKeyHeader, valueJob, OP_EOF, type ValueJob } from './rdb.js';
+import {
+  RdbWriter,
+  writeHeader,
+  writeDbHeader,
+  writeFunctions,
+  writeKeyValue,
+  writeKeyHeader,
+  valueJob,
+  OP_EOF,
+  type ValueJob,
+} from './rdb.js';
 import * as R from './rdb.js';
 import { persist, rdbPath, rdbOptions, checksumOn, saveSync, savePoints, WRITE_CHUNK } from './snapshot.js';
 import { libraryCodes } from '../scripting/functions.js';
@@ -107,7 +117,12 @@ function rdbFormat(server: Server, aofBase: boolean): SnapshotFormat {
   return {
     header: (w, startMs) => {
       // (the version: whether a hash had field TTLs at the start, which is what the snapshot holds)
-      writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase, now: startMs, version: R.rdbVersionFor(server.dbs) });
+      writeHeader(w, {
+        usedMem: process.memoryUsage().heapUsed,
+        aofBase,
+        now: startMs,
+        version: R.rdbVersionFor(server.dbs),
+      });
       // the libraries as of now (the first drain() writes them out)
       writeFunctions(w, libraryCodes(server));
     },
@@ -167,7 +182,12 @@ export class Bgsave {
      * BGSAVE bookkeeping when it ends (the AOF rewrite), with the error of a
      * failed one.
      */
-    readonly opts: { aofBase?: boolean; format?: SnapshotFormat; tmp?: string; onDone?: (end: SnapshotEnd, err?: Error) => void } = {},
+    readonly opts: {
+      aofBase?: boolean;
+      format?: SnapshotFormat;
+      tmp?: string;
+      onDone?: (end: SnapshotEnd, err?: Error) => void;
+    } = {},
   ) {
     this.startMs = server.clock();
     this.format = opts.format ?? rdbFormat(server, !!opts.aofBase);
@@ -562,7 +582,11 @@ export function attachPersistence(server: Server): Subsystem {
       return;
     }
     for (const [secs, changes] of savePoints(server)) {
-      if (server.propagator.dirty >= changes && now - server.lastSave * 1000 > secs * 1000 && (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)) {
+      if (
+        server.propagator.dirty >= changes &&
+        now - server.lastSave * 1000 > secs * 1000 &&
+        (st.lastBgsaveStatus === 'ok' || now - st.lastBgsaveTry > 5000)
+      ) {
         server.log.notice(`${changes} changes in ${secs} seconds. Saving...`);
         startBgsave(server);
         return;

@@ -56,8 +56,14 @@ export class Crc64 {
     for (; i + 8 <= end; i += 8) {
       const a = lo ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
       const c = hi ^ (buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24));
-      const i0 = 7 * 256 + (a & 0xff), i1 = 6 * 256 + ((a >>> 8) & 0xff), i2 = 5 * 256 + ((a >>> 16) & 0xff), i3 = 4 * 256 + (a >>> 24);
-      const i4 = 3 * 256 + (c & 0xff), i5 = 2 * 256 + ((c >>> 8) & 0xff), i6 = 256 + ((c >>> 16) & 0xff), i7 = c >>> 24;
+      const i0 = 7 * 256 + (a & 0xff),
+        i1 = 6 * 256 + ((a >>> 8) & 0xff),
+        i2 = 5 * 256 + ((a >>> 16) & 0xff),
+        i3 = 4 * 256 + (a >>> 24);
+      const i4 = 3 * 256 + (c & 0xff),
+        i5 = 2 * 256 + ((c >>> 8) & 0xff),
+        i6 = 256 + ((c >>> 16) & 0xff),
+        i7 = c >>> 24;
       hi = T_HI[i0]! ^ T_HI[i1]! ^ T_HI[i2]! ^ T_HI[i3]! ^ T_HI[i4]! ^ T_HI[i5]! ^ T_HI[i6]! ^ T_HI[i7]!;
       lo = T_LO[i0]! ^ T_LO[i1]! ^ T_LO[i2]! ^ T_LO[i3]! ^ T_LO[i4]! ^ T_LO[i5]! ^ T_LO[i6]! ^ T_LO[i7]!;
     }

@@ -45,33 +45,62 @@ function sha1(data: Uint8Array): Buffer {
   m[end - 1] = bits & 0xff;
   m[end - 2] = (bits >>> 8) & 0xff;
   m[end - 3] = (bits >>> 16) & 0xff;
-  let h0 = 0x67452301, h1 = 0xefcdab89 | 0, h2 = 0x98badcfe | 0, h3 = 0x10325476, h4 = 0xc3d2e1f0 | 0;
+  let h0 = 0x67452301,
+    h1 = 0xefcdab89 | 0,
+    h2 = 0x98badcfe | 0,
+    h3 = 0x10325476,
+    h4 = 0xc3d2e1f0 | 0;
   for (let b = 0; b < blocks; b++) {
     const o = b * 64;
-    for (let i = 0; i < 16; i++) W[i] = (m[o + i * 4]! << 24) | (m[o + i * 4 + 1]! << 16) | (m[o + i * 4 + 2]! << 8) | m[o + i * 4 + 3]!;
+    for (let i = 0; i < 16; i++)
+      W[i] = (m[o + i * 4]! << 24) | (m[o + i * 4 + 1]! << 16) | (m[o + i * 4 + 2]! << 8) | m[o + i * 4 + 3]!;
     for (let i = 16; i < 80; i++) {
       const x = W[i - 3]! ^ W[i - 8]! ^ W[i - 14]! ^ W[i - 16]!;
       W[i] = (x << 1) | (x >>> 31);
     }
-    let a = h0, bb = h1, c = h2, d = h3, e = h4;
+    let a = h0,
+      bb = h1,
+      c = h2,
+      d = h3,
+      e = h4;
     let i = 0;
     for (; i < 20; i++) {
       const t = (((a << 5) | (a >>> 27)) + ((bb & c) | (~bb & d)) + e + 0x5a827999 + W[i]!) | 0;
-      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = t;
+      e = d;
+      d = c;
+      c = (bb << 30) | (bb >>> 2);
+      bb = a;
+      a = t;
     }
     for (; i < 40; i++) {
       const t = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e + 0x6ed9eba1 + W[i]!) | 0;
-      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = t;
+      e = d;
+      d = c;
+      c = (bb << 30) | (bb >>> 2);
+      bb = a;
+      a = t;
     }
     for (; i < 60; i++) {
       const t = (((a << 5) | (a >>> 27)) + ((bb & c) | (bb & d) | (c & d)) + e - 0x70e44324 + W[i]!) | 0;
-      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = t;
+      e = d;
+      d = c;
+      c = (bb << 30) | (bb >>> 2);
+      bb = a;
+      a = t;
     }
     for (; i < 80; i++) {
       const t = (((a << 5) | (a >>> 27)) + (bb ^ c ^ d) + e - 0x359d3e2a + W[i]!) | 0;
-      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = t;
+      e = d;
+      d = c;
+      c = (bb << 30) | (bb >>> 2);
+      bb = a;
+      a = t;
     }
-    h0 = (h0 + a) | 0; h1 = (h1 + bb) | 0; h2 = (h2 + c) | 0; h3 = (h3 + d) | 0; h4 = (h4 + e) | 0;
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + bb) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
   }
   OUT.writeInt32BE(h0, 0);
   OUT.writeInt32BE(h1, 4);

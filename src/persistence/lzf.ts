@@ -37,7 +37,13 @@ export function lzfCompress(src: Uint8Array, maxOut: number): Buffer | null {
       const ref = htab[h]!;
       htab[h] = ip;
       const off = ip - ref - 1;
-      if (ref >= 0 && off < MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
+      if (
+        ref >= 0 &&
+        off < MAX_OFF &&
+        src[ref] === src[ip] &&
+        src[ref + 1] === src[ip + 1] &&
+        src[ref + 2] === src[ip + 2]
+      ) {
         const maxLen = Math.min(MAX_REF, n - ip);
         let len = 3;
         while (len < maxLen && src[ref + len] === src[ip + len]) len++;

@@ -208,7 +208,14 @@ function sig17(x: number): string {
   let exp10 = digits.length - 1 - scale;
   let head = BigInt(digits.slice(0, 17).padEnd(17, '0'));
   const rest = digits.slice(17);
-  const half = rest === '' ? -1 : rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1))) ? 1 : rest[0] === '5' ? 0 : -1;
+  const half =
+    rest === ''
+      ? -1
+      : rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1)))
+        ? 1
+        : rest[0] === '5'
+          ? 0
+          : -1;
   if (half > 0 || (half === 0 && head % 2n === 1n)) head++;
   let h = head.toString();
   if (h.length > 17) {
@@ -348,7 +355,8 @@ export function listpackEntries(b: Buffer, r: RdbReader, at: number, w: Why, che
     p += entry + bl;
   }
   if (p !== end) bad('terminator before the end', p);
-  if (checkCount && numele !== 0xffff && numele !== out.length) bad(`header counts ${numele} entries, there are ${out.length}`, 4);
+  if (checkCount && numele !== 0xffff && numele !== out.length)
+    bad(`header counts ${numele} entries, there are ${out.length}`, 4);
   return out;
 }
 

@@ -57,7 +57,8 @@ function hashDupWhy(pairs: string[], dup: number, lim: LoadLimits): Why {
     if (ht) return WHY.hashDup(2151);
     const f = pairs[2 * k]!;
     const v = pairs[2 * k + 1]!;
-    if (k === dup) return f.length > lim.hashValue || v.length > lim.hashValue ? WHY.hashDup(2101) : WHY.hashDupListpack;
+    if (k === dup)
+      return f.length > lim.hashValue || v.length > lim.hashValue ? WHY.hashDup(2101) : WHY.hashDupListpack;
     if (f.length > lim.hashValue || v.length > lim.hashValue) ht = true;
   }
   return WHY.hashDupListpack;
@@ -89,7 +90,14 @@ const EB_EXPIRE_TIME_MAX = 2 ** 48 - 1;
  * field or value, a hashtable. `ordered`: the file claims listpackex order
  * (HASH_LISTPACK_EX), which is checked, as Redis's sanitizer does.
  */
-function buildHashEx(flat: string[], ttls: number[], lim: LoadLimits, r: RdbReader, at: number, ordered: boolean): HashValue {
+function buildHashEx(
+  flat: string[],
+  ttls: number[],
+  lim: LoadLimits,
+  r: RdbReader,
+  at: number,
+  ordered: boolean,
+): HashValue {
   const n = ttls.length;
   if (n === 0) r.empty(at);
   const w = ordered ? WHY.hashListpack : WHY.hashDup(2151);
@@ -103,7 +111,8 @@ function buildHashEx(flat: string[], ttls: number[], lim: LoadLimits, r: RdbRead
     if (f.length > lim.hashValue || flat[2 * k + 1]!.length > lim.hashValue) small = false;
     const t = ttls[k]!;
     if (!Number.isInteger(t) || t < 0 || t > EB_EXPIRE_TIME_MAX) r.fail(`invalid hash field expire time ${t}`, at, w);
-    if (ordered && t !== 0 && (prev === 0 || t < prev)) r.fail('hash listpackex fields not ordered by expire time', at, w);
+    if (ordered && t !== 0 && (prev === 0 || t < prev))
+      r.fail('hash listpackex fields not ordered by expire time', at, w);
     prev = t;
   }
   const h = new HashValue();
@@ -176,7 +185,14 @@ function buildSet(members: string[], lim: LoadLimits, r: RdbReader, at: number, 
 }
 
 /** A sorted set from (member, score) pairs; NaN scores and duplicates fail with `nanWhy` / `dupWhy`. */
-function buildZset(pairs: [string, number][], lim: LoadLimits, r: RdbReader, at: number, nanWhy: Why, dupWhy: Why): ZSet {
+function buildZset(
+  pairs: [string, number][],
+  lim: LoadLimits,
+  r: RdbReader,
+  at: number,
+  nanWhy: Why,
+  dupWhy: Why,
+): ZSet {
   let small = pairs.length <= lim.zsetEntries;
   if (small) for (const [m] of pairs) if (m.length > lim.zsetValue) small = false;
   const z = new ZSet(small);
@@ -306,7 +322,8 @@ export function readValue(r: RdbReader, type: number, ctx: ValueCtx): Value {
     case R.T_HASH_LISTPACK: {
       const w = type === R.T_HASH_ZIPLIST ? WHY.hashZiplist : WHY.hashListpack;
       if (type === R.T_HASH_LISTPACK) sanitized(ctx);
-      const flat = type === R.T_HASH_ZIPLIST ? ziplistEntries(r.strBytes(), r, at, w) : listpackEntries(r.strBytes(), r, at, w);
+      const flat =
+        type === R.T_HASH_ZIPLIST ? ziplistEntries(r.strBytes(), r, at, w) : listpackEntries(r.strBytes(), r, at, w);
       if (flat.length % 2 !== 0) r.fail('odd number of hash entries', at, w);
       if (flat.length === 0) r.empty(at);
       return buildHash(flat, lim, r, at, () => w);
@@ -321,7 +338,8 @@ export function readValue(r: RdbReader, type: number, ctx: ValueCtx): Value {
         if (type === R.T_LIST_QUICKLIST_2) {
           const cat = r.pos;
           container = r.plainLen();
-          if (container !== R.QL_PLAIN && container !== R.QL_PACKED) r.fail(`unknown quicklist container ${container}`, cat, WHY.quicklist);
+          if (container !== R.QL_PLAIN && container !== R.QL_PACKED)
+            r.fail(`unknown quicklist container ${container}`, cat, WHY.quicklist);
         }
         const nat = r.pos;
         const blob = r.strBytes();

@@ -76,7 +76,8 @@ export const WHY = {
   streamPelOrphan: why('Stream CG PEL entry without consumer', 2775),
   modulePreGa: why('Pre-release module format not supported', 2784),
   moduleId: why('Short read module id', 2789),
-  module: (name: string) => why(`The RDB file contains module data I can't load: no matching module type '${name}'`, 2803),
+  module: (name: string) =>
+    why(`The RDB file contains module data I can't load: no matching module type '${name}'`, 2803),
   unknownType: (t: number) => why(`Unknown RDB encoding type ${t}`, 2845),
   badWhenOpcode: why('bad when_opcode', 3180),
   functionPreGa: why('Pre-release function format not supported.', 3225),

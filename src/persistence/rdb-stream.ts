@@ -19,7 +19,16 @@ import { RdbWriter, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb-forma
 import { RdbReader, WHY, type ValueCtx } from './rdb-reader.js';
 import { ListpackBuilder, listpackEntries } from './rdb-compact.js';
 import { isInt64Text } from '../types/set.js';
-import { Consumer, ENTRIES_READ_INVALID, Group, Stream, StreamNode, makeId, type Nack, type StreamId } from '../types/stream.js';
+import {
+  Consumer,
+  ENTRIES_READ_INVALID,
+  Group,
+  Stream,
+  StreamNode,
+  makeId,
+  type Nack,
+  type StreamId,
+} from '../types/stream.js';
 import { narrowInt64 } from '../util/numbers.js';
 
 const U64 = 0xffffffffffffffffn;
@@ -159,7 +168,8 @@ export function readStream(r: RdbReader, type: number, ctx: ValueCtx): Stream {
   let top = -1n;
   for (let k = 0; k < s.nodes.length; k++) {
     const n = s.nodes[k]!;
-    if (k > 0 && n.master === s.nodes[k - 1]!.master) r.fail('two stream nodes with the same master ID', at, WHY.streamNodeDup);
+    if (k > 0 && n.master === s.nodes[k - 1]!.master)
+      r.fail('two stream nodes with the same master ID', at, WHY.streamNodeDup);
     if (n.ids[0]! <= top) r.fail('stream nodes overlap', at, WHY.streamListpack);
     top = n.ids[n.ids.length - 1]!;
   }
@@ -187,7 +197,13 @@ export function readStream(r: RdbReader, type: number, ctx: ValueCtx): Stream {
     const name = r.as(WHY.streamGroupName, () => r.str());
     const lastId = r.as(WHY.streamGroupId, id);
     let entriesRead: number;
-    if (type !== T_STREAM_LISTPACKS) entriesRead = Number(BigInt.asIntN(64, r.as(WHY.streamGroupOffset, () => r.len64())));
+    if (type !== T_STREAM_LISTPACKS)
+      entriesRead = Number(
+        BigInt.asIntN(
+          64,
+          r.as(WHY.streamGroupOffset, () => r.len64()),
+        ),
+      );
     else entriesRead = s.estimateDistance(lastId);
     if (s.groups.has(name)) r.fail('duplicate consumer group', at, WHY.streamGroupDup(name));
     const g = new Group(name, lastId, entriesRead < 0 ? ENTRIES_READ_INVALID : entriesRead);

@@ -54,7 +54,29 @@ import { SetValue, INTSET } from '../types/set.js';
 import { ZSet, type ZCursor } from '../types/zset.js';
 import { Crc64 } from './crc64.js';
 import { ListpackBuilder, buildIntset, scoreText } from './rdb-compact.js';
-import { RdbWriter, OP_AUX, OP_EXPIRETIME_MS, OP_FUNCTION2, OP_RESIZEDB, OP_SELECTDB, QL_PACKED, RDB_VERSION, RDB_VERSION_HFE, T_HASH, T_HASH_LISTPACK, T_HASH_LISTPACK_EX, T_HASH_METADATA, T_LIST_QUICKLIST_2, T_SET, T_SET_INTSET, T_STREAM_LISTPACKS_2, T_STRING, T_ZSET_2, T_ZSET_LISTPACK, type RdbOptions } from './rdb-format.js';
+import {
+  RdbWriter,
+  OP_AUX,
+  OP_EXPIRETIME_MS,
+  OP_FUNCTION2,
+  OP_RESIZEDB,
+  OP_SELECTDB,
+  QL_PACKED,
+  RDB_VERSION,
+  RDB_VERSION_HFE,
+  T_HASH,
+  T_HASH_LISTPACK,
+  T_HASH_LISTPACK_EX,
+  T_HASH_METADATA,
+  T_LIST_QUICKLIST_2,
+  T_SET,
+  T_SET_INTSET,
+  T_STREAM_LISTPACKS_2,
+  T_STRING,
+  T_ZSET_2,
+  T_ZSET_LISTPACK,
+  type RdbOptions,
+} from './rdb-format.js';
 
 export * from './rdb-format.js';
 
@@ -314,7 +336,10 @@ function listJob(l: List, opts: RdbOptions): ValueJob {
 }
 
 /** The header: magic, version (RDB_VERSION unless given) and the AUX fields Redis 7.0 writes. */
-export function writeHeader(w: RdbWriter, aux: { usedMem: number; aofBase: boolean; now: number; version?: number }): void {
+export function writeHeader(
+  w: RdbWriter,
+  aux: { usedMem: number; aofBase: boolean; now: number; version?: number },
+): void {
   w.bytes(Buffer.from('REDIS' + String(aux.version ?? RDB_VERSION).padStart(4, '0'), 'latin1'));
   const auxField = (k: string, v: string) => {
     w.byte(OP_AUX);

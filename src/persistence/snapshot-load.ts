@@ -42,7 +42,13 @@ const SHORT_READ = 'Short read or OOM loading DB. Unrecoverable error, aborting 
  * it): rdbLoad's "Short read..." and "Unexpected EOF" lines, then the
  * checker's report, which ends the process itself (no "Terminating" line).
  */
-const SHORT_READ_REPORT: LoadReport = { before: [SHORT_READ], why: WHY.eof, check: WHY.eof.text, doing: 'read-object-value', after: [] };
+const SHORT_READ_REPORT: LoadReport = {
+  before: [SHORT_READ],
+  why: WHY.eof,
+  check: WHY.eof.text,
+  doing: 'read-object-value',
+  after: [],
+};
 
 /** A file that cannot be loaded: names the file and the byte offset, and says how to report it. */
 export class RdbLoadError extends Error {
@@ -68,9 +74,34 @@ export class RdbLoadError extends Error {
 }
 
 /** redis-check-rdb's names of the value types (rdb_type_string), and 7.2's and 7.4's types it lacks. */
-const TYPE_NAMES = ['string', 'list-linked', 'set-hashtable', 'zset-v1', 'hash-hashtable', 'zset-v2', 'module-pre-release', 'module-value', '',
-  'hash-zipmap', 'list-ziplist', 'set-intset', 'zset-ziplist', 'hash-ziplist', 'quicklist', 'stream', 'hash-listpack', 'zset-listpack',
-  'quicklist-v2', 'stream-v2', 'set-listpack', 'stream-v3', 'hash-metadata-pre-ga', 'hash-listpack-ex-pre-ga', 'hash-metadata', 'hash-listpack-ex'];
+const TYPE_NAMES = [
+  'string',
+  'list-linked',
+  'set-hashtable',
+  'zset-v1',
+  'hash-hashtable',
+  'zset-v2',
+  'module-pre-release',
+  'module-value',
+  '',
+  'hash-zipmap',
+  'list-ziplist',
+  'set-intset',
+  'zset-ziplist',
+  'hash-ziplist',
+  'quicklist',
+  'stream',
+  'hash-listpack',
+  'zset-listpack',
+  'quicklist-v2',
+  'stream-v2',
+  'set-listpack',
+  'stream-v3',
+  'hash-metadata-pre-ga',
+  'hash-listpack-ex-pre-ga',
+  'hash-metadata',
+  'hash-listpack-ex',
+];
 
 /** Redis's rdbReportError line for a failure (`loaded`: the loading progress in bytes, 0 for RESTORE). */
 export function internalErrorLine(loaded: number, w: Why): string {
@@ -165,7 +196,8 @@ export class RdbLoader {
     if (!magic.startsWith('REDIS')) throw this.fatal(0, 'Wrong signature trying to load DB from file');
     // (atoi: the digits up to the first other character)
     this.version = Number(/^\d*/.exec(magic.slice(5))![0] || '0');
-    if (this.version < 1 || this.version > R.RDB_MAX_READ_VERSION) throw this.fatal(5, `Can't handle RDB format version ${this.version}`);
+    if (this.version < 1 || this.version > R.RDB_MAX_READ_VERSION)
+      throw this.fatal(5, `Can't handle RDB format version ${this.version}`);
   }
 
   /** An error reported with Redis's lines, the key and type being read and the counts so far. */
@@ -183,7 +215,12 @@ export class RdbLoader {
 
   /** A failure Redis logs with one line, then "Fatal error loading the DB, check server logs. Exiting." */
   private fatal(offset: number, line: string): RdbLoadError {
-    return this.error(offset, line, { before: [line], why: null, doing: 'start', after: ['Fatal error loading the DB, check server logs. Exiting.'] });
+    return this.error(offset, line, {
+      before: [line],
+      why: null,
+      doing: 'start',
+      after: ['Fatal error loading the DB, check server logs. Exiting.'],
+    });
   }
 
   /** Runs fn, turning decoding errors into RdbLoadError. */
@@ -194,7 +231,8 @@ export class RdbLoader {
       if (e instanceof RdbError) {
         const doing = this.key === null ? 'read-type' : 'read-object-value';
         // a reason reported while reading a value ends with "Terminating ..." (rdbReportError in the checker)
-        const rep: LoadReport = e.why === null ? { ...SHORT_READ_REPORT, doing } : { before: [], why: e.why, doing, after: [TERMINATING] };
+        const rep: LoadReport =
+          e.why === null ? { ...SHORT_READ_REPORT, doing } : { before: [], why: e.why, doing, after: [TERMINATING] };
         throw this.error(e.offset, e.message, rep);
       }
       if (e instanceof RangeError) throw this.error(this.r.pos, 'unexpected end of data', SHORT_READ_REPORT);
@@ -272,14 +310,21 @@ export class RdbLoader {
         return;
       }
       case R.OP_MODULE_AUX: {
-        const line = 'The RDB file contains AUX module data I can\'t load: no matching module (modules are not supported by tsdis)';
+        const line =
+          "The RDB file contains AUX module data I can't load: no matching module (modules are not supported by tsdis)";
         throw this.error(at, line, { before: [line], why: null, doing: 'read-module-aux', after: [] });
       }
       case R.OP_FUNCTION2: {
         // a library: loaded as FUNCTION LOAD would (an existing one is an error, replaced with MERGE)
         const err = loadLibraryFromRdb(this.server, r.str(), this.merge);
         if (err !== null) {
-          throw this.error(at, `Failed loading library, ${err}`, { before: [`Failed loading library, ${err}`, SHORT_READ], why: WHY.eof, check: `Failed loading library, ${err}`, doing: 'read-functions', after: [] });
+          throw this.error(at, `Failed loading library, ${err}`, {
+            before: [`Failed loading library, ${err}`, SHORT_READ],
+            why: WHY.eof,
+            check: `Failed loading library, ${err}`,
+            doing: 'read-functions',
+            after: [],
+          });
         }
         this.functionsLoaded++;
         return;
@@ -293,12 +338,19 @@ export class RdbLoader {
         if (this.version >= 5) {
           const stored = r.bytes(8);
           const check = checksumOn(this.server) && !this.server.debugFlags.skipChecksumValidation;
-          if (check && stored.equals(Buffer.alloc(8))) this.server.log.notice('RDB file was saved with checksum disabled: no check performed.');
+          if (check && stored.equals(Buffer.alloc(8)))
+            this.server.log.notice('RDB file was saved with checksum disabled: no check performed.');
           else if (check && !stored.equals(this.crc.bytes())) {
             const expected = this.crc.bytes().readBigUInt64LE(0).toString(16);
             const got = stored.readBigUInt64LE(0).toString(16);
             const line = `Wrong RDB checksum expected: (${expected}) but got (${got}). Aborting now.`;
-            throw this.error(at + 1, line, { before: [line], why: WHY.crc, check: WHY.crc.text, doing: 'check-sum', after: [] });
+            throw this.error(at + 1, line, {
+              before: [line],
+              why: WHY.crc,
+              check: WHY.crc.text,
+              doing: 'check-sum',
+              after: [],
+            });
           }
         }
         this.endOffset = r.pos;
@@ -350,7 +402,7 @@ export class RdbLoader {
     if (typeof val === 'object') this.db.hfeAdd(key, val); // a hash with field TTLs
     if (when !== undefined) this.db.expires.set(key, when);
     this.keysLoaded++;
-    if ((this.r.pos - this.crcPos) > WRITE_CHUNK) {
+    if (this.r.pos - this.crcPos > WRITE_CHUNK) {
       this.crc.update(this.buf, this.crcPos, this.r.pos);
       this.crcPos = this.r.pos;
     }
@@ -381,7 +433,13 @@ export function emptyData(server: Server): void {
  * the databases are emptied again and the error (RdbLoadError) rethrown:
  * never half-loaded. Returns the loader (counts, end offset).
  */
-export function loadRdbBuffer(server: Server, buf: Buffer, file: string, keepExpired = false, merge = false): RdbLoader {
+export function loadRdbBuffer(
+  server: Server,
+  buf: Buffer,
+  file: string,
+  keepExpired = false,
+  merge = false,
+): RdbLoader {
   try {
     const l = new RdbLoader(server, buf, file, keepExpired, merge);
     l.step();
@@ -423,7 +481,9 @@ export async function loadRdbFile(server: Server, file = rdbPath(server)): Promi
       st.loading.loadedBytes = l.progress = l.loadedBytes;
       if (performance.now() - lastLog >= 1000) {
         lastLog = performance.now();
-        server.log.notice(`Loading RDB ${file}: ${((l.loadedBytes / buf.length) * 100).toFixed(1)}% (${l.keysLoaded} keys)`);
+        server.log.notice(
+          `Loading RDB ${file}: ${((l.loadedBytes / buf.length) * 100).toFixed(1)}% (${l.keysLoaded} keys)`,
+        );
       }
       await new Promise((r) => setImmediate(r));
     }

@@ -15,7 +15,15 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import { ReplyError } from '../protocol/errors.js';
 import { Crc64 } from './crc64.js';
-import { RdbWriter, writeHeader, writeDbHeader, writeFunctions, writeKeyValue, OP_EOF, type RdbOptions } from './rdb.js';
+import {
+  RdbWriter,
+  writeHeader,
+  writeDbHeader,
+  writeFunctions,
+  writeKeyValue,
+  OP_EOF,
+  type RdbOptions,
+} from './rdb.js';
 import * as R from './rdb.js';
 import type { Bgsave } from './bgsave.js';
 import { libraryCodes } from '../scripting/functions.js';
@@ -76,7 +84,10 @@ export function rdbPath(server: Server): string {
 /** Serialization options from the config. */
 export function rdbOptions(server: Server): RdbOptions {
   const v = server.config.v;
-  return { compression: v['rdbcompression'] !== false && v['rdbcompression'] !== 'no', listMaxListpackSize: Number(v['list-max-listpack-size'] ?? -2) };
+  return {
+    compression: v['rdbcompression'] !== false && v['rdbcompression'] !== 'no',
+    listMaxListpackSize: Number(v['list-max-listpack-size'] ?? -2),
+  };
 }
 
 export function checksumOn(server: Server): boolean {
@@ -101,7 +112,12 @@ export function rdbImage(server: Server, opts: { aofBase?: boolean } = {}): Buff
     crc.update(w.buf, 0, w.pos);
     out.push(w.take());
   };
-  writeHeader(w, { usedMem: process.memoryUsage().heapUsed, aofBase: !!opts.aofBase, now: server.clock(), version: R.rdbVersionFor(server.dbs) });
+  writeHeader(w, {
+    usedMem: process.memoryUsage().heapUsed,
+    aofBase: !!opts.aofBase,
+    now: server.clock(),
+    version: R.rdbVersionFor(server.dbs),
+  });
   writeFunctions(w, libraryCodes(server));
   for (const db of server.dbs) {
     const d = db.dict;
@@ -168,7 +184,9 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
     writeFileDurably(file, rdbImage(server), `temp-${process.pid}.rdb`);
   } catch (e) {
     // (a failed SAVE leaves rdb_last_bgsave_status alone, as Redis's rdbSave: no MISCONF follows)
-    server.log.warning(`Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${path.dirname(file)}) for saving: ${(e as Error).message}`);
+    server.log.warning(
+      `Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${path.dirname(file)}) for saving: ${(e as Error).message}`,
+    );
     throw new ReplyError('ERR');
   }
   server.log.notice('DB saved on disk');
@@ -180,7 +198,10 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
 
 /** The `save` parameter as [seconds, changes] pairs. */
 export function savePoints(server: Server): [number, number][] {
-  const nums = String(server.config.v['save'] ?? '').split(/\s+/).filter(Boolean).map(Number);
+  const nums = String(server.config.v['save'] ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   const out: [number, number][] = [];
   for (let i = 0; i + 1 < nums.length; i += 2) out.push([nums[i]!, nums[i + 1]!]);
   return out;
@@ -194,10 +215,15 @@ export function savePoints(server: Server): [number, number][] {
 export function loadingInfo(server: Server): [string, string | number][] {
   const st = persist(server);
   const l = st.loading;
-  if (l === null) return [['loading', 0], ['async_loading', 0]];
+  if (l === null)
+    return [
+      ['loading', 0],
+      ['async_loading', 0],
+    ];
   const elapsed = (performance.now() - l.startMono) / 1000;
   const perc = l.totalBytes === 0 ? 0 : (l.loadedBytes / l.totalBytes) * 100;
-  const eta = l.loadedBytes === 0 ? 1 : Math.round(((l.totalBytes - l.loadedBytes) / (l.loadedBytes / Math.max(elapsed, 0.001))));
+  const eta =
+    l.loadedBytes === 0 ? 1 : Math.round((l.totalBytes - l.loadedBytes) / (l.loadedBytes / Math.max(elapsed, 0.001)));
   return [
     ['loading', 1],
     ['async_loading', 0],

@@ -9,15 +9,7 @@
 import { ReplyError } from './errors.js';
 
 export type RespValue =
-  | string
-  | Buffer
-  | number
-  | bigint
-  | boolean
-  | null
-  | ReplyError
-  | RespValue[]
-  | Map<RespValue, RespValue>;
+  string | Buffer | number | bigint | boolean | null | ReplyError | RespValue[] | Map<RespValue, RespValue>;
 
 export class RespDecoder {
   private buf: Buffer = Buffer.alloc(0);
@@ -54,7 +46,9 @@ export class RespDecoder {
 
   private bytes(n: number): string | Buffer {
     if (this.pos + n + 2 > this.buf.length) throw INCOMPLETE;
-    const v = this.opts.buffers ? Buffer.from(this.buf.subarray(this.pos, this.pos + n)) : this.buf.latin1Slice(this.pos, this.pos + n);
+    const v = this.opts.buffers
+      ? Buffer.from(this.buf.subarray(this.pos, this.pos + n))
+      : this.buf.latin1Slice(this.pos, this.pos + n);
     this.pos += n + 2;
     return v;
   }

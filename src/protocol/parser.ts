@@ -205,7 +205,8 @@ export class RespParser {
         }
         const cr = findCR(buf, this.pos);
         if (cr < 0) {
-          if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big mbulk count string');
+          if (buf.length - this.pos > INLINE_MAX)
+            return new ProtocolError('Protocol error: too big mbulk count string');
           return null;
         }
         if (cr + 1 >= buf.length) return null; // the LF has not arrived yet
@@ -213,7 +214,8 @@ export class RespParser {
         if (n === null || n > INT_MAX) {
           // Redis scans for CR with strchr, which stops at a NUL byte: it keeps waiting.
           if (hasNul(buf, this.pos, cr)) {
-            if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big mbulk count string');
+            if (buf.length - this.pos > INLINE_MAX)
+              return new ProtocolError('Protocol error: too big mbulk count string');
             return null;
           }
           return new ProtocolError('Protocol error: invalid multibulk length');
@@ -244,13 +246,15 @@ export class RespParser {
           const n = readInt(buf, this.pos + 1, cr);
           if (n === null || n < 0 || n > this.limits.maxBulkLen) {
             if (n === null && hasNul(buf, this.pos, cr)) {
-              if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big bulk count string');
+              if (buf.length - this.pos > INLINE_MAX)
+                return new ProtocolError('Protocol error: too big bulk count string');
               this.compact();
               return null;
             }
             return new ProtocolError('Protocol error: invalid bulk length');
           }
-          if (!this.authenticated && n > UNAUTH_BULK_MAX) return new ProtocolError('Protocol error: unauthenticated bulk length');
+          if (!this.authenticated && n > UNAUTH_BULK_MAX)
+            return new ProtocolError('Protocol error: unauthenticated bulk length');
           this.pos = cr + 2;
           this.bulkLen = n;
         }
@@ -375,24 +379,140 @@ export class RespParser {
 function shortString(b: Buffer, s: number, e: number): string {
   const f = String.fromCharCode;
   switch (e - s) {
-    case 0: return '';
-    case 1: return f(b[s]!);
-    case 2: return f(b[s]!, b[s + 1]!);
-    case 3: return f(b[s]!, b[s + 1]!, b[s + 2]!);
-    case 4: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
-    case 5: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
-    case 6: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
-    case 7: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
-    case 8: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
-    case 9: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
-    case 10: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
-    case 11: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
-    case 12: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
-    case 13: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!);
-    case 14: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!);
-    case 15: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!);
-    case 16: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
-    default: return b.latin1Slice(s, e);
+    case 0:
+      return '';
+    case 1:
+      return f(b[s]!);
+    case 2:
+      return f(b[s]!, b[s + 1]!);
+    case 3:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9:
+      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+      );
+    case 11:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+      );
+    case 12:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+        b[s + 11]!,
+      );
+    case 13:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+        b[s + 11]!,
+        b[s + 12]!,
+      );
+    case 14:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+        b[s + 11]!,
+        b[s + 12]!,
+        b[s + 13]!,
+      );
+    case 15:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+        b[s + 11]!,
+        b[s + 12]!,
+        b[s + 13]!,
+        b[s + 14]!,
+      );
+    case 16:
+      return f(
+        b[s]!,
+        b[s + 1]!,
+        b[s + 2]!,
+        b[s + 3]!,
+        b[s + 4]!,
+        b[s + 5]!,
+        b[s + 6]!,
+        b[s + 7]!,
+        b[s + 8]!,
+        b[s + 9]!,
+        b[s + 10]!,
+        b[s + 11]!,
+        b[s + 12]!,
+        b[s + 13]!,
+        b[s + 14]!,
+        b[s + 15]!,
+      );
+    default:
+      return b.latin1Slice(s, e);
   }
 }
 
@@ -497,8 +617,13 @@ export function splitArgs(line: string): string[] | null {
       if (inq) {
         if (i >= n) return null;
         const c = line.charCodeAt(i);
-        if (c === 92 /* \ */ && i + 3 < n && line.charCodeAt(i + 1) === 120 /* x */ &&
-            hexVal(line.charCodeAt(i + 2)) >= 0 && hexVal(line.charCodeAt(i + 3)) >= 0) {
+        if (
+          c === 92 /* \ */ &&
+          i + 3 < n &&
+          line.charCodeAt(i + 1) === 120 /* x */ &&
+          hexVal(line.charCodeAt(i + 2)) >= 0 &&
+          hexVal(line.charCodeAt(i + 3)) >= 0
+        ) {
           cur += String.fromCharCode(hexVal(line.charCodeAt(i + 2)) * 16 + hexVal(line.charCodeAt(i + 3)));
           i += 3;
         } else if (c === 92 && i + 1 < n) {

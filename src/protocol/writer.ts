@@ -150,7 +150,7 @@ export function keptRanges(out: string, keep: readonly number[]): string {
  */
 export function pushFrames(out: string, from: number): string {
   let kept = '';
-  for (let pos = from; pos < out.length; ) {
+  for (let pos = from; pos < out.length;) {
     const end = frameEnd(out, pos);
     if (out.charCodeAt(pos) === 62 /* > */) kept += out.slice(pos, end);
     pos = end;

@@ -66,7 +66,8 @@ function newState(): FunctionsState {
 
 /** Redis's functionsVerifyName: letters, digits and '_', at least one. */
 const NAME_RE = /^[A-Za-z0-9_]+$/;
-const ERR_NAME = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+const ERR_NAME =
+  'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
 
 /**
  * The library name of `#!<engine> name=<name>` (Redis's
@@ -104,7 +105,11 @@ export const LOAD_TIMEOUT_MS = 500;
  * error (without "ERR "): compile or registration errors, "FUNCTION LOAD
  * timeout" past `timeoutMs` (0: no limit).
  */
-function runLibraryCode(server: Server, code: string, timeoutMs: number): { functions: RegisteredFunction[]; heapBytes: number } {
+function runLibraryCode(
+  server: Server,
+  code: string,
+  timeoutMs: number,
+): { functions: RegisteredFunction[]; heapBytes: number } {
   const deadline = performance.now() + timeoutMs;
   let timedOut = false;
   let ticks = 0;
@@ -154,7 +159,8 @@ function createLibrary(server: Server, st: FunctionsState, code: string, replace
   try {
     const r = runLibraryCode(server, code, timeoutMs);
     const lib: Library = { name, code, functions: new Map(), heapBytes: r.heapBytes };
-    for (const f of r.functions) lib.functions.set(f.name, { name: f.name, flags: f.flags, description: f.description, lib, chunk: f.chunk });
+    for (const f of r.functions)
+      lib.functions.set(f.name, { name: f.name, flags: f.flags, description: f.description, lib, chunk: f.chunk });
     try {
       if (lib.functions.size === 0) throw new Error('No functions registered');
       for (const f of lib.functions.values()) {
@@ -289,7 +295,10 @@ export function fcallGeneric(ctx: Ctx, readOnly: boolean): void {
   const f = functionsOf(ctx.server).functions.get(argv[1]!.toLowerCase());
   if (f === undefined) throw new ReplyError('ERR Function not found');
   const nk = argv[2]!;
-  if (!LONG_RE.test(nk) || (nk.length > 18 && (BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n))) {
+  if (
+    !LONG_RE.test(nk) ||
+    (nk.length > 18 && (BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n))
+  ) {
     throw new ReplyError('ERR Bad number of keys provided');
   }
   const numkeys = Number(nk);

@@ -54,7 +54,14 @@ export class LdbRollback {
   constructor(private readonly server: Server) {
     this.dirty = server.propagator.dirty;
     this.propagationMark = server.propagator.mark();
-    this.dbs = server.dbs.map((db) => ({ db, dict: db.dict, expires: db.expires, hfe: db.hfe, avgTtl: db.avgTtl, cow: db.cow }));
+    this.dbs = server.dbs.map((db) => ({
+      db,
+      dict: db.dict,
+      expires: db.expires,
+      hfe: db.hfe,
+      avgTtl: db.avgTtl,
+      cow: db.cow,
+    }));
     for (const b of this.dbs) {
       const prev = b.cow;
       b.db.cow = (db, key) => {
@@ -72,7 +79,11 @@ export class LdbRollback {
     if (m.has(key)) return;
     const slot = d.slot(key);
     const v = slot < 0 ? undefined : d.valAt(slot);
-    m.set(key, { value: v === undefined ? undefined : dupValue(v), ttl: db.expires.get(key), meta: slot >= 0 && d.hasMeta ? d.metaAt(slot) : 0 });
+    m.set(key, {
+      value: v === undefined ? undefined : dupValue(v),
+      ttl: db.expires.get(key),
+      meta: slot >= 0 && d.hasMeta ? d.metaAt(slot) : 0,
+    });
   }
 
   /** Ends recording and restores the dataset (after the EVAL's reply is written). */

@@ -276,7 +276,12 @@ function string2l(s: string): number | null {
  * it) what the session changed is undone then (ldb-rollback.ts), and
  * `forget` drops what the caller added (the script's cache entry).
  */
-export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, run: () => void, forget: () => void): void {
+export function debugEval(
+  ctx: Ctx,
+  setSession: (s: LdbSession | null) => void,
+  run: () => void,
+  forget: () => void,
+): void {
   const { client, server } = ctx;
   const fd = client.socket === null ? -1 : handleFd(client.socket);
   if (fd < 0) throw new ReplyError('ERR the Lua debugger needs a connection of its own (TCP or unix socket)');
@@ -285,7 +290,11 @@ export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, 
   // buffered: they follow the session's output, as in Redis, which writes
   // the session to the socket directly)
   const sync = client.luaDebug === LDB_SYNC;
-  server.log.notice(sync ? 'Redis synchronous debugging eval session started' : 'Lua debugging eval session started (SCRIPT DEBUG YES: its changes are undone at its end)');
+  server.log.notice(
+    sync
+      ? 'Redis synchronous debugging eval session started'
+      : 'Lua debugging eval session started (SCRIPT DEBUG YES: its changes are undone at its end)',
+  );
   const rollback = sync ? null : new LdbRollback(server);
   setSession(session);
   try {
@@ -298,7 +307,9 @@ export function debugEval(ctx: Ctx, setSession: (s: LdbSession | null) => void, 
       rollback.undo();
       forget();
     }
-    server.log.notice(sync ? 'Redis synchronous debugging eval session ended' : 'Lua debugging eval session ended, its changes undone');
+    server.log.notice(
+      sync ? 'Redis synchronous debugging eval session ended' : 'Lua debugging eval session ended, its changes undone',
+    );
     client.closeAfterReply = true;
   }
 }
@@ -322,7 +333,13 @@ export function lineHook(s: LdbSession, line: number, dbg: LuaDebug): void {
     s.step = true;
   }
   if (!s.step && !bp) return;
-  const reason = bp ? (s.luabp ? 'redis.breakpoint() called' : 'break point') : timeout ? 'timeout reached, infinite loop?' : 'step over';
+  const reason = bp
+    ? s.luabp
+      ? 'redis.breakpoint() called'
+      : 'break point'
+    : timeout
+      ? 'timeout reached, infinite loop?'
+      : 'step over';
   s.step = false;
   s.luabp = false;
   s.log(`* Stopped at ${s.currentline}, stop reason = ${reason}`);
@@ -605,4 +622,3 @@ function toHuman(c: { s: string; pos: number; errors: string[] }): string {
       return '';
   }
 }
-

@@ -437,7 +437,8 @@ export function fixDecoded(v: ReplyValue, resp: 2 | 3): ReplyValue {
   }
   if (Buffer.isBuffer(v)) return v;
   if (Array.isArray(v)) return v.map((e) => fixDecoded(e, resp));
-  if ('map' in v) return { map: v.map.map(([k, e]) => [fixDecoded(k, resp), fixDecoded(e, resp)] as [ReplyValue, ReplyValue]) };
+  if ('map' in v)
+    return { map: v.map.map(([k, e]) => [fixDecoded(k, resp), fixDecoded(e, resp)] as [ReplyValue, ReplyValue]) };
   if ('set' in v) return { set: v.set.map((e) => fixDecoded(e, resp)) };
   return v;
 }
@@ -499,7 +500,12 @@ function readValue(c: RespCursor): ReplyValue {
       const n = Number(line);
       const raw = c.s.slice(c.pos, c.pos + n);
       c.pos += n + 2;
-      return { verbatim_string: { format: Buffer.from(raw.slice(0, 3), 'latin1'), string: Buffer.from(raw.slice(4), 'latin1') } };
+      return {
+        verbatim_string: {
+          format: Buffer.from(raw.slice(0, 3), 'latin1'),
+          string: Buffer.from(raw.slice(4), 'latin1'),
+        },
+      };
     }
     case '*':
     case '~':

@@ -128,7 +128,8 @@ function valueRepr(vm: Vm, L: number, idx: number, level = 0): string {
       const repr2: string[] = [];
       raw.tsdis_settop(L, raw.tsdis_gettop(L) + 1); // a nil: the first key
       while (raw.tsdis_next(L, abs) !== 0) {
-        if (isArray && (raw.tsdis_type(L, -2) !== LUA_TNUMBER || raw.tsdis_tonumber(L, -2) !== expected)) isArray = false;
+        if (isArray && (raw.tsdis_type(L, -2) !== LUA_TNUMBER || raw.tsdis_tonumber(L, -2) !== expected))
+          isArray = false;
         const v = valueRepr(vm, L, -1, level + 1);
         repr1.push(v);
         repr2.push(`[${valueRepr(vm, L, -2, level + 1)}]=${v}`);
@@ -142,7 +143,14 @@ function valueRepr(vm: Vm, L: number, idx: number, level = 0): string {
     case LUA_TTHREAD:
     case LUA_TLIGHTUSERDATA: {
       const t = raw.tsdis_type(L, abs);
-      const name = t === LUA_TFUNCTION ? 'function' : t === LUA_TUSERDATA ? 'userdata' : t === LUA_TTHREAD ? 'thread' : 'light-userdata';
+      const name =
+        t === LUA_TFUNCTION
+          ? 'function'
+          : t === LUA_TUSERDATA
+            ? 'userdata'
+            : t === LUA_TTHREAD
+              ? 'thread'
+              : 'light-userdata';
       // (the value's address in the VM's memory, as %p prints an address)
       const b = heap(vm);
       const slot = u32At(b, L + L_TOP) - (raw.tsdis_gettop(L) - abs + 1) * TVALUE_SIZE;
@@ -213,7 +221,21 @@ function protoAt(vm: Vm, L: number, level: number, ar: number): number {
 }
 
 /** The names of ERROR_SHADOW's locals, declared first in a script that has it (sandbox.ts). */
-const SHADOW_LOCALS = ['__e', '__p', '__t', '__s', '__cr', '__last', '__d', '__obj', 'error', '__fix', 'pcall', '__rfix', 'coroutine'];
+const SHADOW_LOCALS = [
+  '__e',
+  '__p',
+  '__t',
+  '__s',
+  '__cr',
+  '__last',
+  '__d',
+  '__obj',
+  'error',
+  '__fix',
+  'pcall',
+  '__rfix',
+  'coroutine',
+];
 /** ERROR_SHADOW's functions: the first children of the script's function. */
 const SHADOW_FUNCTIONS = ERROR_SHADOW.match(/\bfunction\s*\(/g)?.length ?? 0;
 
@@ -225,7 +247,10 @@ const SHADOW_FUNCTIONS = ERROR_SHADOW.match(/\bfunction\s*\(/g)?.length ?? 0;
  * when its first locals are ERROR_SHADOW's, its first SHADOW_FUNCTIONS
  * child functions are too, and their levels are left out.
  */
-function scriptFrames(vm: Vm, L: number): { level: number; line: number; name: string | null; proto: number; hide: number }[] {
+function scriptFrames(
+  vm: Vm,
+  L: number,
+): { level: number; line: number; name: string | null; proto: number; hide: number }[] {
   const raw = vm.raw!;
   const sc = scratchOf(vm);
   const all: { level: number; line: number; name: string | null; proto: number; hide: number }[] = [];
@@ -236,7 +261,13 @@ function scriptFrames(vm: Vm, L: number): { level: number; line: number; name: s
     const b = heap(vm);
     if (!cStringAt(b, sc.ar + AR_SHORT_SRC, 60).includes('user_script')) continue;
     const np = u32At(b, sc.ar + AR_NAME);
-    all.push({ level, line: u32At(b, sc.ar + AR_CURRENTLINE) | 0, name: np === 0 ? null : cStringAt(b, np), proto, hide: 0 });
+    all.push({
+      level,
+      line: u32At(b, sc.ar + AR_CURRENTLINE) | 0,
+      name: np === 0 ? null : cStringAt(b, np),
+      proto,
+      hide: 0,
+    });
   }
   if (vm.debugWrapped && all.length > 0) all.pop();
   const top = all[all.length - 1];
@@ -253,7 +284,11 @@ function scriptFrames(vm: Vm, L: number): { level: number; line: number; name: s
   let hide = vm.debugWrapped && nlocvars > 0 && nameAt(0) === 'arg' ? 1 : 0;
   // ERROR_SHADOW: its locals come first, its functions are the first children
   let shadow: Set<number> | null = null;
-  if (nlocvars >= hide + SHADOW_LOCALS.length && u32At(b, p + PROTO_SIZEP) >= SHADOW_FUNCTIONS && SHADOW_LOCALS.every((n, i) => nameAt(hide + i) === n)) {
+  if (
+    nlocvars >= hide + SHADOW_LOCALS.length &&
+    u32At(b, p + PROTO_SIZEP) >= SHADOW_FUNCTIONS &&
+    SHADOW_LOCALS.every((n, i) => nameAt(hide + i) === n)
+  ) {
     hide += SHADOW_LOCALS.length;
     const children = u32At(b, p + PROTO_P);
     shadow = new Set();

@@ -145,19 +145,26 @@ export interface ModuleInternals {
 /** Whether `x` is the Emscripten module's exports object as EngineInternals knows it. */
 function isWasmExports(x: unknown): x is WasmExports {
   return (
-    typeof x === 'object' && x !== null &&
-    'HEAPU8' in x && x.HEAPU8 instanceof Uint8Array &&
-    '_alloc' in x && typeof x._alloc === 'function' &&
-    '_free_mem' in x && typeof x._free_mem === 'function'
+    typeof x === 'object' &&
+    x !== null &&
+    'HEAPU8' in x &&
+    x.HEAPU8 instanceof Uint8Array &&
+    '_alloc' in x &&
+    typeof x._alloc === 'function' &&
+    '_free_mem' in x &&
+    typeof x._free_mem === 'function'
   );
 }
 
 /** Whether the engine object (LuaEngine) has the internals the fast paths use. */
 export function hasInternals(engine: object): engine is EngineInternals {
   return (
-    'callEvalWithArgs' in engine && typeof engine.callEvalWithArgs === 'function' &&
-    'decodeResult' in engine && typeof engine.decodeResult === 'function' &&
-    'exports' in engine && isWasmExports(engine.exports)
+    'callEvalWithArgs' in engine &&
+    typeof engine.callEvalWithArgs === 'function' &&
+    'decodeResult' in engine &&
+    typeof engine.decodeResult === 'function' &&
+    'exports' in engine &&
+    isWasmExports(engine.exports)
   );
 }
 
@@ -185,9 +192,13 @@ export function internalsOf(engine: object): EngineInternals {
 /** Whether the module object (LuaWasmModule) has the host handlers an unpatched VM's redis.call goes through. */
 export function hasHandlers(mod: object): mod is ModuleInternals {
   return (
-    'handlers' in mod && typeof mod.handlers === 'object' && mod.handlers !== null &&
-    'call' in mod.handlers && typeof mod.handlers.call === 'function' &&
-    'pcall' in mod.handlers && typeof mod.handlers.pcall === 'function'
+    'handlers' in mod &&
+    typeof mod.handlers === 'object' &&
+    mod.handlers !== null &&
+    'call' in mod.handlers &&
+    typeof mod.handlers.call === 'function' &&
+    'pcall' in mod.handlers &&
+    typeof mod.handlers.pcall === 'function'
   );
 }
 
@@ -357,14 +368,22 @@ function guardImports(env: Record<string, unknown>): void {
  * wasm-patch.ts) to `hooks`, and guards the imports that would kill the
  * instance (guardImports).
  */
-export async function loadPatched(opts: Parameters<typeof load>[0], bridge: HostCallImport, hooks: PatchHooks): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
+export async function loadPatched(
+  opts: Parameters<typeof load>[0],
+  bridge: HostCallImport,
+  hooks: PatchHooks,
+): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
   const orig = WA.instantiate;
   let ex: Record<string, unknown> | null = null;
   const watch = async (src: unknown, imports: unknown) => {
     const env = (imports as { env?: Record<string, unknown> }).env;
     if (env !== undefined) guardImports(env);
     if (src !== patchedWasm) return orig.call(WA, src, imports);
-    if (env !== undefined && typeof env['host_redis_call'] === 'function' && typeof env['host_redis_pcall'] === 'function') {
+    if (
+      env !== undefined &&
+      typeof env['host_redis_call'] === 'function' &&
+      typeof env['host_redis_pcall'] === 'function'
+    ) {
       env['host_redis_call'] = bridge;
       env['host_redis_pcall'] = bridge;
     }
@@ -381,7 +400,17 @@ export async function loadPatched(opts: Parameters<typeof load>[0], bridge: Host
     if (env !== undefined && typeof log === 'function') {
       // redis.log itself refuses levels outside 0..3 (patched), so negative ones are the patch's.
       env['host_redis_log'] = (level: number, ptr: number, len: number): unknown =>
-        level >= 0 ? log(level, ptr, len) : level === TICK_LEVEL ? hooks.tick(ptr, len) : level === JSCALL_LEVEL ? hooks.jscall(ptr, len) : level === NUM_LEVEL ? hooks.num() : level === ENCODE_LEVEL ? hooks.encode(ptr, len) : undefined;
+        level >= 0
+          ? log(level, ptr, len)
+          : level === TICK_LEVEL
+            ? hooks.tick(ptr, len)
+            : level === JSCALL_LEVEL
+              ? hooks.jscall(ptr, len)
+              : level === NUM_LEVEL
+                ? hooks.num()
+                : level === ENCODE_LEVEL
+                  ? hooks.encode(ptr, len)
+                  : undefined;
     }
     const r = await orig.call(WA, src, imports);
     if (r.instance !== undefined) ex = r.instance.exports;
@@ -402,14 +431,52 @@ export async function loadPatched(opts: Parameters<typeof load>[0], bridge: Host
 /** Whether an instance's exports are the patched engine's: every function and global RawExports names is there. */
 function isRawExports(e: Record<string, unknown>): e is Record<string, unknown> & RawExports {
   const names = [
-    'tsdis_load', 'tsdis_rawseti', 'tsdis_gettop', 'tsdis_settop', 'tsdis_call', 'alloc', 'free_mem', 'eval_with_args',
-    'tsdis_type', 'tsdis_tolstring', 'tsdis_tonumber', 'tsdis_toboolean', 'tsdis_rawgeti', 'tsdis_rawget', 'tsdis_next',
-    'tsdis_pushvalue', 'tsdis_pushstring', 'tsdis_checkstack', 'tsdis_realloc', 'tsdis_probe', 'tsdis_pcall', 'tsdis_getfield',
-    'tsdis_setfenv', 'tsdis_readonly', 'tsdis_pushnumber', 'tsdis_pushcclosure', 'tsdis_getstack', 'tsdis_getinfo',
-    'tsdis_pushlstring', 'tsdis_pushboolean',
+    'tsdis_load',
+    'tsdis_rawseti',
+    'tsdis_gettop',
+    'tsdis_settop',
+    'tsdis_call',
+    'alloc',
+    'free_mem',
+    'eval_with_args',
+    'tsdis_type',
+    'tsdis_tolstring',
+    'tsdis_tonumber',
+    'tsdis_toboolean',
+    'tsdis_rawgeti',
+    'tsdis_rawget',
+    'tsdis_next',
+    'tsdis_pushvalue',
+    'tsdis_pushstring',
+    'tsdis_checkstack',
+    'tsdis_realloc',
+    'tsdis_probe',
+    'tsdis_pcall',
+    'tsdis_getfield',
+    'tsdis_setfenv',
+    'tsdis_readonly',
+    'tsdis_pushnumber',
+    'tsdis_pushcclosure',
+    'tsdis_getstack',
+    'tsdis_getinfo',
+    'tsdis_pushlstring',
+    'tsdis_pushboolean',
   ];
-  const globals = ['tsdis_scratch', 'tsdis_kill', 'tsdis_numbuf', 'tsdis_encret', 'tsdis_badlevel', 'tsdis_sp', 'tsdis_globalread', 'tsdis_argtype'];
-  return names.every((k) => typeof e[k] === 'function') && typeof e['memory'] === 'object' && globals.every((k) => typeof e[k] === 'object');
+  const globals = [
+    'tsdis_scratch',
+    'tsdis_kill',
+    'tsdis_numbuf',
+    'tsdis_encret',
+    'tsdis_badlevel',
+    'tsdis_sp',
+    'tsdis_globalread',
+    'tsdis_argtype',
+  ];
+  return (
+    names.every((k) => typeof e[k] === 'function') &&
+    typeof e['memory'] === 'object' &&
+    globals.every((k) => typeof e[k] === 'object')
+  );
 }
 
 /**

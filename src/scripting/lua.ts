@@ -225,11 +225,33 @@ async function newVm(): Promise<Vm> {
   } else {
     const ex = internals.exports;
     const h = ex.HEAPU8;
-    mem = { buf: Buffer.from(h.buffer, h.byteOffset, h.byteLength), alloc: (n) => ex._alloc(n), free: (p) => ex._free_mem(p) };
+    mem = {
+      buf: Buffer.from(h.buffer, h.byteOffset, h.byteLength),
+      alloc: (n) => ex._alloc(n),
+      free: (p) => ex._free_mem(p),
+    };
   }
   const vm: Vm = {
-    gen: nextGen++, engine, internals, fast, mem, raw: fast ? raw : null, retPtr: 0, argsPtr: 0, replyPtr: 0, freeRefs: [], nextRef: 1 << 20,
-    cachedBytes: 0, killPtr: 0, lenPtr: 0, ballast: 0, userFunctionName: 0, setupBytes: 0, runs: 0, debugScratch: null, debugWrapped: false,
+    gen: nextGen++,
+    engine,
+    internals,
+    fast,
+    mem,
+    raw: fast ? raw : null,
+    retPtr: 0,
+    argsPtr: 0,
+    replyPtr: 0,
+    freeRefs: [],
+    nextRef: 1 << 20,
+    cachedBytes: 0,
+    killPtr: 0,
+    lenPtr: 0,
+    ballast: 0,
+    userFunctionName: 0,
+    setupBytes: 0,
+    runs: 0,
+    debugScratch: null,
+    debugWrapped: false,
   };
   if (fast) vm.argsPtr = mem.alloc(ARGS_SCRATCH);
   if (vm.raw !== null) {
@@ -269,8 +291,7 @@ async function newVm(): Promise<Vm> {
     const stack = vm.raw.alloc(C_STACK);
     if (stack !== 0) vm.raw.tsdis_sp.value = (stack + C_STACK) & ~15;
     setupSandbox(vm);
-  }
-  else if (fast && hasHandlers(modObject)) {
+  } else if (fast && hasHandlers(modObject)) {
     // Unpatched: the module's own imports delegate to these handlers.
     const legacy = (...a: number[]): unknown => {
       if (a.length >= 3) return hostCallRaw(vm, current, a[0]!, a[1]!);
@@ -331,10 +352,17 @@ export function freeChunk(c: Chunk): void {
  * Runs a chunk in `vm` and returns where the engine put its encoded result
  * (the caller frees it), or the public API's decoded value (no fast path).
  */
-function exec(vm: Vm, chunk: Chunk, keys: string[], args: string[]): { ptr: number; len: number } | { value: ReplyValue } {
+function exec(
+  vm: Vm,
+  chunk: Chunk,
+  keys: string[],
+  args: string[],
+): { ptr: number; len: number } | { value: ReplyValue } {
   if (!vm.fast) {
     try {
-      return { value: vm.engine.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf)) };
+      return {
+        value: vm.engine.evalWithArgs(Buffer.from(chunk.body, 'latin1'), keys.map(latin1Buf), args.map(latin1Buf)),
+      };
     } catch (e) {
       throw asVmFailure(e);
     }
@@ -411,7 +439,8 @@ export type LibraryLoad = { functions: RegisteredFunction[]; heapBytes: number }
 export function loadLibraryCode(code: string, h: ScriptHost): LibraryLoad {
   return withVm(h, (vm): LibraryLoad => {
     const raw = vm.raw;
-    if (raw === null) return { error: 'Error registering functions: functions need the patched script engine (lua-redis-wasm 1.5.0)' };
+    if (raw === null)
+      return { error: 'Error registering functions: functions need the patched script engine (lua-redis-wasm 1.5.0)' };
     const L = stateOf(vm);
     const top = raw.tsdis_gettop(L);
     const before = heapBytes(vm);
@@ -590,7 +619,13 @@ export function runChunk(chunk: Chunk, keys: string[], args: string[], h: Script
  * straight to `reply` as luaToReply would, without decoding it first:
  * returns undefined then, or else the decoded result for the caller.
  */
-export function runChunkInto(chunk: Chunk, keys: string[], args: string[], h: ScriptHost, reply: Reply): ReplyValue | undefined {
+export function runChunkInto(
+  chunk: Chunk,
+  keys: string[],
+  args: string[],
+  h: ScriptHost,
+  reply: Reply,
+): ReplyValue | undefined {
   return withVm(h, (vm) => {
     const r = exec(vm, chunk, keys, args);
     if ('value' in r) return fixDecoded(r.value, respNow);
@@ -600,7 +635,8 @@ export function runChunkInto(chunk: Chunk, keys: string[], args: string[], h: Sc
       return undefined;
     }
     const b = heap(vm);
-    if (wireEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len) return fixDecoded(vm.internals.decodeResult(r, ''), respNow);
+    if (wireEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len)
+      return fixDecoded(vm.internals.decodeResult(r, ''), respNow);
     try {
       writeWire(b, r.ptr, reply, respNow);
     } finally {

@@ -83,8 +83,8 @@ export const ERROR_SHADOW = [
   'local error = function(e, l)',
   '  __obj = e local s = 2 if __d then __d = false s = 3 end',
   // a level that is not a number: Lua's own "bad argument #2" error
-  '  if l == nil then l = 1 elseif __t(l) ~= \'number\' then local n = __t(l) == \'string\' and tonumber(l)',
-  '    if n then l = n else e, l = "bad argument #2 to \'" .. (s == 3 and \'?\' or \'error\') .. "\' (number expected, got " .. __t(l) .. \')\', 1 end end',
+  "  if l == nil then l = 1 elseif __t(l) ~= 'number' then local n = __t(l) == 'string' and tonumber(l)",
+  "    if n then l = n else e, l = \"bad argument #2 to '\" .. (s == 3 and '?' or 'error') .. \"' (number expected, got \" .. __t(l) .. ')', 1 end end",
   '  local t, m = __t(e)',
   // the caller's line, from the position the VM's error writes
   "  local _, w = __p(__e, '', 3)",

@@ -22,9 +22,27 @@ import { argInt } from '../commands/args.js';
 import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
-import { compileError, errText, freeChunk, luaToReply, makeBodyChunk, runChunkInto, type Chunk, type LuaDebug, type ScriptHost } from './lua.js';
+import {
+  compileError,
+  errText,
+  freeChunk,
+  luaToReply,
+  makeBodyChunk,
+  runChunkInto,
+  type Chunk,
+  type LuaDebug,
+  type ScriptHost,
+} from './lua.js';
 import { jsCall, lineHook, logCall, logRefusal, logReply, type LdbSession } from './ldb.js';
-import { ERROR_SHADOW, FLAG_ALLOW_OOM, FLAG_ALLOW_STALE, FLAG_EVAL_COMPAT, FLAG_NO_WRITES, SCRIPT_FLAGS, usesErrors } from './sandbox.js';
+import {
+  ERROR_SHADOW,
+  FLAG_ALLOW_OOM,
+  FLAG_ALLOW_STALE,
+  FLAG_EVAL_COMPAT,
+  FLAG_NO_WRITES,
+  SCRIPT_FLAGS,
+  usesErrors,
+} from './sandbox.js';
 
 /** Shebang flags (`#!lua flags=...`), by name. */
 const FLAG_NAMES: ReadonlyMap<string, number> = new Map(SCRIPT_FLAGS);
@@ -60,7 +78,14 @@ export interface ScriptingState {
 
 /** A server's scripting state (Server.scripting, made on first use). */
 export function scripting(server: Server): ScriptingState {
-  return (server.scripting ??= { scripts: new Map(), bodyBytes: 0, luaClient: null, host: null, running: null, ldb: null });
+  return (server.scripting ??= {
+    scripts: new Map(),
+    bodyBytes: 0,
+    luaClient: null,
+    host: null,
+    running: null,
+    ldb: null,
+  });
 }
 
 export function sha1hex(s: string): string {
@@ -106,7 +131,9 @@ export function scriptCallFlags(cmdFlags: readonly CommandFlag[], scriptFlags: n
   if (byScript === undefined) callFlagsMemo.set(cmdFlags, (byScript = new Map()));
   let out = byScript.get(scriptFlags);
   if (out === undefined) {
-    const f: CommandFlag[] = cmdFlags.filter((x) => x !== 'stale' && x !== 'denyoom' && x !== 'write' && x !== 'may_replicate');
+    const f: CommandFlag[] = cmdFlags.filter(
+      (x) => x !== 'stale' && x !== 'denyoom' && x !== 'write' && x !== 'may_replicate',
+    );
     if ((scriptFlags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0) f.push('denyoom');
     if ((scriptFlags & FLAG_NO_WRITES) === 0) f.push('write');
     if ((scriptFlags & FLAG_ALLOW_STALE) !== 0) f.push('stale');
@@ -129,8 +156,6 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   st.bodyBytes += body.length;
   return s;
 }
-
-
 
 /** SCRIPT FLUSH. */
 export function flushScripts(server: Server): void {
@@ -344,7 +369,8 @@ class RunHost implements ScriptHost {
     const arity = cmd.arity;
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) return this.refused(ERR_ARITY, cmd, parent);
     const g = gateBits(cmd, parent);
-    if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts) return this.refused(ERR_NOSCRIPT, cmd, parent);
+    if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts)
+      return this.refused(ERR_NOSCRIPT, cmd, parent);
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     // Redis's scriptVerifyWriteCommandAllow: the server's state may refuse a first write
     if ((g & G_WRITE) !== 0 && !this.wrote) {
@@ -353,7 +379,8 @@ class RunHost implements ScriptHost {
       if (!goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);
     }
     // Redis's scriptVerifyOOM: out of memory when the command started, and no write yet (after one, the script must go on)
-    if ((g & G_DENYOOM) !== 0 && !this.allowOom && !this.wrote && this.oomAtStart()) return this.refused(ERR_OOM, cmd, parent);
+    if ((g & G_DENYOOM) !== 0 && !this.allowOom && !this.wrote && this.oomAtStart())
+      return this.refused(ERR_OOM, cmd, parent);
     if ((g & G_WRITE) !== 0) this.wrote = true;
     const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
@@ -419,7 +446,13 @@ export interface Runnable {
 export function runScript(ctx: Ctx, script: Script, numkeys: number, readOnly: boolean): void {
   const keys = ctx.argv.slice(3, 3 + numkeys);
   const args = ctx.argv.slice(3 + numkeys);
-  runGeneric(ctx, { chunk: script.chunk, flags: script.flags, name: script.sha, chunkName: 'user_script' }, keys, args, readOnly);
+  runGeneric(
+    ctx,
+    { chunk: script.chunk, flags: script.flags, name: script.sha, chunkName: 'user_script' },
+    keys,
+    args,
+    readOnly,
+  );
 }
 
 /**
@@ -435,7 +468,11 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   }
   // Redis's scriptPrepareForRun: a script with flags that may write runs out of memory only with allow-oom
   const ev = server.evict;
-  if ((run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0 && ev.preCommandOom && (ev.maxmemory !== 0 || ev.heapNear)) {
+  if (
+    (run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0 &&
+    ev.preCommandOom &&
+    (ev.maxmemory !== 0 || ev.heapNear)
+  ) {
     throw new ReplyError(Err.oomScript);
   }
   const st = scripting(server);
@@ -485,7 +522,9 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
     if (host.killed) {
-      ctx.reply.error(cfmt`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      ctx.reply.error(
+        cfmt`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`,
+      );
       return;
     }
     // the Lua debugger ended it (abort, a protocol error: ldb.ts)
@@ -517,7 +556,6 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
   }
   luaToReply(r, ctx.reply);
 }
-
 
 /**
  * SCRIPT KILL (`isEval`) and FUNCTION KILL: asks the running script to end

@@ -53,7 +53,8 @@ export const RESP_RESET_BODY = '0041b8da0141023602000b';
  * return 1;`. Local 5 holds the value's u32 count/length field.
  */
 export const F_DECODE_REPLY = 52;
-export const DECODE_NULL_CASE = '0e0d00010205030 40c06070a0b08090c0b'.replace(/ /g, '') + '2000410010' + '51' + '41010f0b';
+export const DECODE_NULL_CASE =
+  '0e0d00010205030 40c06070a0b08090c0b'.replace(/ /g, '') + '2000410010' + '51' + '41010f0b';
 export const F_LUA_PUSHBOOLEAN = 81;
 /**
  * The result encoder (runtime.c's encode_value) and its one number-to-
@@ -111,7 +112,17 @@ export const CMSGPACK_INT_CHECK = '220f9944000000000000f07f610d00' + '200f200f9d
  * looks up (REPLY_FIELDS, in this order), so looking one up allocates nothing.
  */
 export const REPLY_FIELDS_REF = 1 << 19;
-export const REPLY_FIELDS = ['err', 'ok', 'double', 'big_number', 'verbatim_string', 'map', 'set', 'format', 'string'] as const;
+export const REPLY_FIELDS = [
+  'err',
+  'ok',
+  'double',
+  'big_number',
+  'verbatim_string',
+  'map',
+  'set',
+  'format',
+  'string',
+] as const;
 /** Registry slots of the `collectgarbage` function and the string "collect" (lua.ts reclaim). */
 export const GC_FN_REF = REPLY_FIELDS_REF + REPLY_FIELDS.length;
 export const GC_ARG_REF = GC_FN_REF + 1;
@@ -175,7 +186,20 @@ export const ERROR_HANDLER_LINE = '2001280220' + '2203' + '4100' + '4a';
  * (luaExtractErrorInformation): error({err = 'MYERR x'}) and the errors
  * tsdis's Lua API functions raise reach the reply with their own text.
  */
-export const EVAL_PCALL_ERR = '1061' + '0440' + '2007' + '4100' + '360204' + '2000' + '41b8de01' + '280200' + '417f' + '2007' + '4104' + '6a' + '1046';
+export const EVAL_PCALL_ERR =
+  '1061' +
+  '0440' +
+  '2007' +
+  '4100' +
+  '360204' +
+  '2000' +
+  '41b8de01' +
+  '280200' +
+  '417f' +
+  '2007' +
+  '4104' +
+  '6a' +
+  '1046';
 /**
  * lstrlib.c's str_format (function 323). `%d`/`%i` and `%o`/`%u`/`%x`/`%X`
  * append LUA_INTFRMLEN ("l") to the conversion and pass a `long`, which is
@@ -189,7 +213,8 @@ export const EVAL_PCALL_ERR = '1061' + '0440' + '2007' + '4100' + '360204' + '20
  */
 export const F_STR_FORMAT = 323;
 export const F_EVAL_WITH_ARGS = 37;
-export const FORMAT_ADDLEN = '41ec00' + '3b0000' + '2002' + '4100' + '3a0001' + '2002' + '2006' + '3a0000' + '2001' + '2000' + '2005' + '10fb01';
+export const FORMAT_ADDLEN =
+  '41ec00' + '3b0000' + '2002' + '4100' + '3a0001' + '2002' + '2006' + '3a0000' + '2001' + '2000' + '2005' + '10fb01';
 export const FORMAT_SIGNED = FORMAT_ADDLEN + 'fc02' + '360220';
 export const FORMAT_UNSIGNED = FORMAT_ADDLEN + 'fc03' + '360230';
 export const FORMAT_CHAR = '2001' + '2000' + '2005' + '10fb01' + 'fc02' + '360210';
@@ -208,7 +233,8 @@ export const OPTSIZE_SWITCH = '41c200' + '6b' + '0e37';
 export const F_STRUCT_PACK = 398;
 /** b_pack's integer case: from `endian = h.endian; value = (n < 0) ? ...` up to `arg++; luaL_addlstring(...)`. */
 export const PACK_INT_FROM = '2001' + '280208' + '2103' + '2000' + '2007' + '10fb01' + '220c' + 'fc02';
-export const PACK_INT_TO = '2007' + '4101' + '6a' + '2107' + '2001' + '4114' + '6a' + '2001' + '41a008' + '6a' + '2004' + '108302';
+export const PACK_INT_TO =
+  '2007' + '4101' + '6a' + '2107' + '2001' + '4114' + '6a' + '2001' + '41a008' + '6a' + '2004' + '108302';
 export const F_STRUCT_UNPACK = 401;
 /** b_unpack's integer case: from `p = data + pos` up to lua_pushnumber(L, res). */
 export const UNPACK_INT_FROM = '2008' + '2009' + '6a' + '2107' + '0240' + '2002' + '280218';

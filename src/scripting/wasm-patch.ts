@@ -172,7 +172,22 @@ import {
   UNPACK_INT_FROM,
   UNPACK_INT_TO,
 } from './wasm-layout.js';
-import { F64, I32, I64, frontBodies, name, ownBodies, readU32, sleb, sleb64, f64, uleb, vec, type Placed, type Section } from './wasm-code.js';
+import {
+  F64,
+  I32,
+  I64,
+  frontBodies,
+  name,
+  ownBodies,
+  readU32,
+  sleb,
+  sleb64,
+  f64,
+  uleb,
+  vec,
+  type Placed,
+  type Section,
+} from './wasm-code.js';
 
 /**
  * Returns the patched binary, or null when `wasm` is not the pinned build.
@@ -264,9 +279,19 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   ty.body = Uint8Array.from([...uleb(nTypes + newTypes.length), ...ty.body.subarray(tp.o), ...newTypes.flat()]);
   // argstr has lua_tolstring's type (L, idx, len *) -> ptr; probe (L, t, from) -> i32 and errstr are the same type.
   const added = [
-    ...moved.map(typeOf), typeOf(F_LUA_TOLSTRING), typeOf(F_LUA_TOLSTRING),
-    T_F64_I64, T_F64_I64, TYPE_F64_I32, T_PUTINT, T_GETINT, typeOf(F_LUA_TOLSTRING),
-    typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), typeOf(F_GLOBAL_READ), // lua_CFunction: (L) -> i32
+    ...moved.map(typeOf),
+    typeOf(F_LUA_TOLSTRING),
+    typeOf(F_LUA_TOLSTRING),
+    T_F64_I64,
+    T_F64_I64,
+    TYPE_F64_I32,
+    T_PUTINT,
+    T_GETINT,
+    typeOf(F_LUA_TOLSTRING),
+    typeOf(F_GLOBAL_READ),
+    typeOf(F_GLOBAL_READ),
+    typeOf(F_GLOBAL_READ),
+    typeOf(F_GLOBAL_READ), // lua_CFunction: (L) -> i32
   ];
   fn.body = Uint8Array.from(vec(nFuncs + added.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
 
@@ -284,13 +309,18 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const globalReadGlobal = nGlobals + 5;
   const argTypeGlobal = nGlobals + 6;
   const i32Global = [0x7f, 1, 0x41, 0, 0x0b];
-  gl.body = Uint8Array.from([...uleb(nGlobals + 7), ...gl.body.subarray(gp.o), ...[0, 1, 2, 3, 4, 5, 6].flatMap(() => i32Global)]);
+  gl.body = Uint8Array.from([
+    ...uleb(nGlobals + 7),
+    ...gl.body.subarray(gp.o),
+    ...[0, 1, 2, 3, 4, 5, 6].flatMap(() => i32Global),
+  ]);
 
   // Table: four more slots, the trampoline and its maker (TRAMPOLINE_SLOT, MKWRAP_SLOT), the JS call and its
   // maker (JSCALL_SLOT, MKJS_SLOT), added to the one element segment that fills it from slot 1.
   const tab = sec(4);
   const tbp = { o: 0 };
-  if (readU32(tab.body, tbp) !== 1 || tab.body[tbp.o++] !== 0x70 || tab.body[tbp.o++] !== 1) throw new Error('unexpected table section');
+  if (readU32(tab.body, tbp) !== 1 || tab.body[tbp.o++] !== 0x70 || tab.body[tbp.o++] !== 1)
+    throw new Error('unexpected table section');
   const tableMin = readU32(tab.body, tbp);
   const tableMax = readU32(tab.body, tbp);
   if (tableMin !== TRAMPOLINE_SLOT || tableMax !== tableMin) throw new Error('unexpected table size');
@@ -303,8 +333,19 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   elp.o++;
   const expr = el.body.subarray(exprStart, elp.o);
   const nElems = readU32(el.body, elp);
-  if (Buffer.from(expr).toString('hex') !== '41010b' || 1 + nElems !== tableMin) throw new Error('unexpected element segment');
-  el.body = Uint8Array.from([1, 0, ...expr, ...uleb(nElems + 4), ...el.body.subarray(elp.o), ...uleb(fTramp), ...uleb(fMkWrap), ...uleb(fJsCall), ...uleb(fMkJs)]);
+  if (Buffer.from(expr).toString('hex') !== '41010b' || 1 + nElems !== tableMin)
+    throw new Error('unexpected element segment');
+  el.body = Uint8Array.from([
+    1,
+    0,
+    ...expr,
+    ...uleb(nElems + 4),
+    ...el.body.subarray(elp.o),
+    ...uleb(fTramp),
+    ...uleb(fMkWrap),
+    ...uleb(fJsCall),
+    ...uleb(fMkJs),
+  ]);
 
   // Exports: append ours.
   const ex = sec(7);
@@ -375,7 +416,14 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
    * Edits function f's body where the byte pattern (hex) occurs, exactly
    * once: `remove` bytes from `skip` bytes into it are replaced by `insert`.
    */
-  const spliceUnique = (f: number, patternHex: string, skip: number, remove: number, insert: number[], what: string): void => {
+  const spliceUnique = (
+    f: number,
+    patternHex: string,
+    skip: number,
+    remove: number,
+    insert: number[],
+    what: string,
+  ): void => {
     const raw = bodies[f - nImportedFuncs]!;
     const rp = { o: 0 };
     const size = readU32(raw, rp);
@@ -383,19 +431,38 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     const pattern = Buffer.from(patternHex, 'hex');
     const at = body.indexOf(pattern);
     if (at < 0 || body.indexOf(pattern, at + 1) >= 0) throw new Error(`unexpected ${what} body`);
-    setBody(f, Buffer.concat([body.subarray(0, at + skip), Uint8Array.from(insert), body.subarray(at + skip + remove)]));
+    setBody(
+      f,
+      Buffer.concat([body.subarray(0, at + skip), Uint8Array.from(insert), body.subarray(at + skip + remove)]),
+    );
   };
   // The result encoder, before it moves: a Lua number -> integer reply as Redis's x86-64 cast gives
   // it: |n| < 2^63 ? trunc(n) : INT64_MIN (NaN too).
   const trunc = [
-    0x20, 13, 0xfc, 0x06, // trunc_sat(n)
-    0x42, ...sleb64(-(2n ** 63n)), // INT64_MIN
-    0x20, 13, 0x99, 0x44, ...f64(2 ** 63), 0x63, // |n| < 2^63
+    0x20,
+    13,
+    0xfc,
+    0x06, // trunc_sat(n)
+    0x42,
+    ...sleb64(-(2n ** 63n)), // INT64_MIN
+    0x20,
+    13,
+    0x99,
+    0x44,
+    ...f64(2 ** 63),
+    0x63, // |n| < 2^63
     0x1b, // select
   ];
   spliceUnique(F_ENCODE_VALUE, ENCODE_TRUNC, 0, 4, trunc, 'encode_value'); // the 4 bytes: local.get n; i64.trunc_sat_f64_s
   // Functions, userdata, threads, light userdata: a null, as Redis replies (was an error).
-  spliceUnique(F_ENCODE_VALUE, ENCODE_TYPE_SWITCH, 0, ENCODE_TYPE_SWITCH_NULL.length, ENCODE_TYPE_SWITCH_NULL, 'encode_value type switch');
+  spliceUnique(
+    F_ENCODE_VALUE,
+    ENCODE_TYPE_SWITCH,
+    0,
+    ENCODE_TYPE_SWITCH_NULL.length,
+    ENCODE_TYPE_SWITCH_NULL,
+    'encode_value type switch',
+  );
   /**
    * Replaces, in function f's body, the code from where the byte pattern
    * `fromHex` occurs (exactly once) up to the next occurrence of `toHex`
@@ -414,7 +481,18 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     setBody(f, Buffer.concat([code.subarray(0, at), Uint8Array.from(insert), code.subarray(to)]));
   };
   const originals = moved.map((f) => bodies[f - nImportedFuncs]!);
-  const placed: Placed = { movedIndex, movedSprintf, movedFree, movedEncode, fCvtS, fCvtU, scratchGlobal, killGlobal, numbufGlobal, encretGlobal };
+  const placed: Placed = {
+    movedIndex,
+    movedSprintf,
+    movedFree,
+    movedEncode,
+    fCvtS,
+    fCvtU,
+    scratchGlobal,
+    killGlobal,
+    numbufGlobal,
+    encretGlobal,
+  };
   const { hook, num, free, tick, front } = frontBodies(placed);
   setBody(F_LUAL_LOADBUFFER, hook);
   setBody(F_SPRINTF, num);
@@ -429,10 +507,28 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   // redis.call's null: a RESP3 null (the bridge sets the count field to 1) is nil, a RESP2 one false.
   // The case becomes: if (count) lua_settop(L, lua_gettop(L) + 1) else lua_pushboolean(L, 0).
   const nullCase = [
-    0x20, 5, 0x04, 0x40, // if (count)
-    0x20, 0, 0x20, 0, 0x10, ...uleb(F_LUA_GETTOP), 0x41, 1, 0x6a, 0x10, ...uleb(F_LUA_SETTOP), // lua_settop(L, lua_gettop(L) + 1): a nil
+    0x20,
+    5,
+    0x04,
+    0x40, // if (count)
+    0x20,
+    0,
+    0x20,
+    0,
+    0x10,
+    ...uleb(F_LUA_GETTOP),
+    0x41,
+    1,
+    0x6a,
+    0x10,
+    ...uleb(F_LUA_SETTOP), // lua_settop(L, lua_gettop(L) + 1): a nil
     0x05, // else
-    0x20, 0, 0x41, 0, 0x10, ...uleb(F_LUA_PUSHBOOLEAN), // lua_pushboolean(L, 0)
+    0x20,
+    0,
+    0x41,
+    0,
+    0x10,
+    ...uleb(F_LUA_PUSHBOOLEAN), // lua_pushboolean(L, 0)
     0x0b,
   ];
   // 17 bytes in: past the br_table and its block end; the 6 bytes there pushed false
@@ -442,43 +538,146 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   spliceUnique(F_REDIS_CALL_COMMON, CALL_ARG_TOLSTRING, 9, 2, [0x10, ...uleb(fArgStr)], 'redis_call_common');
   // cmsgpack: integral numbers out of int64's range are packed as doubles, as on x86-64.
   const packRange = [
-    0x20, 15, 0x44, ...f64(2 ** 63), 0x66, 0x0d, 0, // n >= 2^63
-    0x20, 15, 0x44, ...f64(-(2 ** 63)), 0x63, 0x0d, 0, // n < -2^63
+    0x20,
+    15,
+    0x44,
+    ...f64(2 ** 63),
+    0x66,
+    0x0d,
+    0, // n >= 2^63
+    0x20,
+    15,
+    0x44,
+    ...f64(-(2 ** 63)),
+    0x63,
+    0x0d,
+    0, // n < -2^63
   ];
   spliceUnique(F_CMSGPACK_ENCODE, CMSGPACK_INT_CHECK, 15, 0, packRange, 'cmsgpack number');
   // redis.log(level, ...): a level outside 0..3 raises Redis's error (the engine passed any level on,
   // and the patch's own calls into JS use negative ones).
   const badLevel = [
-    0x20, 2, 0x41, 3, 0x4b, 0x04, 0x40, // if ((unsigned)level > 3)
-    0x20, 0, 0x23, ...uleb(badLevelGlobal), 0x41, 0, 0x10, ...uleb(F_LUAL_ERROR), 0x1a, // luaL_error(L, msg, 0)
+    0x20,
+    2,
+    0x41,
+    3,
+    0x4b,
+    0x04,
+    0x40, // if ((unsigned)level > 3)
+    0x20,
+    0,
+    0x23,
+    ...uleb(badLevelGlobal),
+    0x41,
+    0,
+    0x10,
+    ...uleb(F_LUAL_ERROR),
+    0x1a, // luaL_error(L, msg, 0)
     0x0b,
   ];
   spliceUnique(F_REDIS_LOG, LOG_LEVEL_SET, LOG_LEVEL_SET.length / 2, 0, badLevel, 'redis.log');
   // The nonexistent-global error and the argument type error with Redis's texts (C strings set by lua.ts).
   spliceUnique(F_GLOBAL_READ, GLOBAL_READ_FMT, 0, 3, [0x23, ...uleb(globalReadGlobal)], 'protect_globals_index');
-  spliceUnique(F_REDIS_CALL_COMMON, CALL_ARG_TYPE, 2, CALL_ARG_TYPE.length / 2 - 2, [
-    0x23, ...uleb(argTypeGlobal), 0x10, ...uleb(F_LUA_PUSHSTRING), // the text
-    0x20, 1, 0x04, 0x7f, // if (raise_on_error)
-    0x20, 0, 0x10, ...uleb(F_LUA_ERROR), // lua_error(L)
-    0x05, // else {err = text}
-    0x20, 0, 0x41, 0, 0x41, 1, 0x10, ...uleb(F_LUA_CREATETABLE),
-    0x20, 0, 0x41, 0x7e, 0x10, ...uleb(F_LUA_INSERT),
-    0x20, 0, 0x41, ...sleb(LUA_REGISTRYINDEX), 0x41, ...sleb(REPLY_FIELDS_REF), 0x10, ...uleb(F_LUA_RAWGETI),
-    0x20, 0, 0x41, 0x7e, 0x10, ...uleb(F_LUA_INSERT),
-    0x20, 0, 0x41, 0x7d, 0x10, ...uleb(F_LUA_RAWSET),
-    0x41, 1,
-    0x0b,
-    0x21, 2,
-  ], 'redis_call_common arg type');
+  spliceUnique(
+    F_REDIS_CALL_COMMON,
+    CALL_ARG_TYPE,
+    2,
+    CALL_ARG_TYPE.length / 2 - 2,
+    [
+      0x23,
+      ...uleb(argTypeGlobal),
+      0x10,
+      ...uleb(F_LUA_PUSHSTRING), // the text
+      0x20,
+      1,
+      0x04,
+      0x7f, // if (raise_on_error)
+      0x20,
+      0,
+      0x10,
+      ...uleb(F_LUA_ERROR), // lua_error(L)
+      0x05, // else {err = text}
+      0x20,
+      0,
+      0x41,
+      0,
+      0x41,
+      1,
+      0x10,
+      ...uleb(F_LUA_CREATETABLE),
+      0x20,
+      0,
+      0x41,
+      0x7e,
+      0x10,
+      ...uleb(F_LUA_INSERT),
+      0x20,
+      0,
+      0x41,
+      ...sleb(LUA_REGISTRYINDEX),
+      0x41,
+      ...sleb(REPLY_FIELDS_REF),
+      0x10,
+      ...uleb(F_LUA_RAWGETI),
+      0x20,
+      0,
+      0x41,
+      0x7e,
+      0x10,
+      ...uleb(F_LUA_INSERT),
+      0x20,
+      0,
+      0x41,
+      0x7d,
+      0x10,
+      ...uleb(F_LUA_RAWSET),
+      0x41,
+      1,
+      0x0b,
+      0x21,
+      2,
+    ],
+    'redis_call_common arg type',
+  );
   // The error handler skips tsdis's own chunks ('=' names): `currentline > 0 && *source != '='`.
-  spliceUnique(F_ERROR_HANDLER, ERROR_HANDLER_LINE, ERROR_HANDLER_LINE.length / 2, 0,
-    [0x20, 1, 0x28, 2, 28, 0x2d, 0, 0, 0x41, 61, 0x47, 0x71], 'script_error_handler');
+  spliceUnique(
+    F_ERROR_HANDLER,
+    ERROR_HANDLER_LINE,
+    ERROR_HANDLER_LINE.length / 2,
+    0,
+    [0x20, 1, 0x28, 2, 28, 0x2d, 0, 0, 0x41, 61, 0x47, 0x71],
+    'script_error_handler',
+  );
   // A failed run's message: a table error's err field (tsdis_errstr).
-  spliceUnique(F_EVAL_WITH_ARGS, EVAL_PCALL_ERR, EVAL_PCALL_ERR.length / 2 - 2, 2, [0x10, ...uleb(fErrStr)], 'eval_with_args error');
+  spliceUnique(
+    F_EVAL_WITH_ARGS,
+    EVAL_PCALL_ERR,
+    EVAL_PCALL_ERR.length / 2 - 2,
+    2,
+    [0x10, ...uleb(fErrStr)],
+    'eval_with_args error',
+  );
   // string.format: "ll" and 64-bit values for %d %i (signed) and %o %u %x %X (unsigned), x86's int for %c.
-  const llForm = [0x41, 0xec, 0xd8, 0x01, 0x3b, 0, 0, 0x20, 2, 0x41, 0, 0x3a, 0, 2, 0x20, 2, 0x20, 6, 0x3a, 0, 1, 0x20, 1, 0x20, 0, 0x20, 5, 0x10, 0xfb, 0x01];
-  spliceUnique(F_STR_FORMAT, FORMAT_SIGNED, 0, FORMAT_SIGNED.length / 2, [...llForm, 0x10, ...uleb(fCvtS), 0x37, 3, 32], 'str_format %d');
-  spliceUnique(F_STR_FORMAT, FORMAT_UNSIGNED, 0, FORMAT_UNSIGNED.length / 2, [...llForm, 0x10, ...uleb(fCvtU), 0x37, 3, 48], 'str_format %x');
+  const llForm = [
+    0x41, 0xec, 0xd8, 0x01, 0x3b, 0, 0, 0x20, 2, 0x41, 0, 0x3a, 0, 2, 0x20, 2, 0x20, 6, 0x3a, 0, 1, 0x20, 1, 0x20, 0,
+    0x20, 5, 0x10, 0xfb, 0x01,
+  ];
+  spliceUnique(
+    F_STR_FORMAT,
+    FORMAT_SIGNED,
+    0,
+    FORMAT_SIGNED.length / 2,
+    [...llForm, 0x10, ...uleb(fCvtS), 0x37, 3, 32],
+    'str_format %d',
+  );
+  spliceUnique(
+    F_STR_FORMAT,
+    FORMAT_UNSIGNED,
+    0,
+    FORMAT_UNSIGNED.length / 2,
+    [...llForm, 0x10, ...uleb(fCvtU), 0x37, 3, 48],
+    'str_format %x',
+  );
   spliceUnique(F_STR_FORMAT, FORMAT_CHAR, FORMAT_CHAR.length / 2 - 5, 2, [0x10, ...uleb(fCvt32)], 'str_format %c');
   // struct: 'L', 'T' and 'l' are 8 bytes (the br_table entries after the 6 bytes of the pattern).
   {
@@ -495,22 +694,69 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     bodies[F_STRUCT_OPTSIZE - nImportedFuncs] = b;
   }
   // b_pack's integer case: tsdis_putint(buff, luaL_checknumber(L, arg), h.endian, size).
-  spliceRange(F_STRUCT_PACK, PACK_INT_FROM, PACK_INT_TO, [
-    0x20, 1, 0x41, 0xa0, 0x08, 0x6a, // buff = frame + 1056
-    0x20, 0, 0x20, 7, 0x10, 0xfb, 0x01, // luaL_checknumber(L, arg)
-    0x20, 1, 0x28, 2, 8, // h.endian
-    0x20, 4, // size
-    0x10, ...uleb(fPutInt),
-  ], 'struct pack');
+  spliceRange(
+    F_STRUCT_PACK,
+    PACK_INT_FROM,
+    PACK_INT_TO,
+    [
+      0x20,
+      1,
+      0x41,
+      0xa0,
+      0x08,
+      0x6a, // buff = frame + 1056
+      0x20,
+      0,
+      0x20,
+      7,
+      0x10,
+      0xfb,
+      0x01, // luaL_checknumber(L, arg)
+      0x20,
+      1,
+      0x28,
+      2,
+      8, // h.endian
+      0x20,
+      4, // size
+      0x10,
+      ...uleb(fPutInt),
+    ],
+    'struct pack',
+  );
   // b_unpack's integer case: lua_pushnumber(L, tsdis_getint(data + pos, h.endian, islower(opt), size)).
-  spliceRange(F_STRUCT_UNPACK, UNPACK_INT_FROM, UNPACK_INT_TO, [
-    0x20, 0, // L
-    0x20, 8, 0x20, 9, 0x6a, 0x22, 7, // data + pos
-    0x20, 2, 0x28, 2, 24, // h.endian
-    0x20, 13, 0x41, 0xe0, 0x00, 0x4b, // opt > 96: signed
-    0x20, 3, // size
-    0x10, ...uleb(fGetInt),
-  ], 'struct unpack');
+  spliceRange(
+    F_STRUCT_UNPACK,
+    UNPACK_INT_FROM,
+    UNPACK_INT_TO,
+    [
+      0x20,
+      0, // L
+      0x20,
+      8,
+      0x20,
+      9,
+      0x6a,
+      0x22,
+      7, // data + pos
+      0x20,
+      2,
+      0x28,
+      2,
+      24, // h.endian
+      0x20,
+      13,
+      0x41,
+      0xe0,
+      0x00,
+      0x4b, // opt > 96: signed
+      0x20,
+      3, // size
+      0x10,
+      ...uleb(fGetInt),
+    ],
+    'struct unpack',
+  );
   const body = (code: number[]): Uint8Array => Uint8Array.from([...uleb(code.length), ...code]);
   bodies.push(...originals, ...ownBodies(placed).map(body));
   const parts = [uleb(bodies.length), ...bodies];

@@ -114,7 +114,15 @@ export class Blocking implements Subsystem {
    * (absolute ms; 0 = forever) passes. The caller has checked that none of
    * the keys can serve it now. Repeated keys count once.
    */
-  block(client: Client, db: Db, keys: string[], deadline: number, serve: ServeFn, onTimeout: (reply: Reply) => void, onNoKey = false): void {
+  block(
+    client: Client,
+    db: Db,
+    keys: string[],
+    deadline: number,
+    serve: ServeFn,
+    onTimeout: (reply: Reply) => void,
+    onNoKey = false,
+  ): void {
     const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null, onNoKey, stats: null };
     let m = this.waiting.get(db);
     if (m === undefined) {
@@ -139,7 +147,10 @@ export class Blocking implements Subsystem {
    */
   private arm(b: Blocked, deadline: number): void {
     const ms = Math.max(0, deadline - this.server.clock());
-    b.timer = setTimeout(() => (ms > MAX_TIMER_MS ? this.arm(b, deadline) : this.timeout(b.client)), Math.min(ms, MAX_TIMER_MS));
+    b.timer = setTimeout(
+      () => (ms > MAX_TIMER_MS ? this.arm(b, deadline) : this.timeout(b.client)),
+      Math.min(ms, MAX_TIMER_MS),
+    );
     b.timer.unref();
   }
 
@@ -297,4 +308,3 @@ export class Blocking implements Subsystem {
     }
   }
 }
-

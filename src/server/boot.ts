@@ -77,7 +77,8 @@ export function startPersistence(server: Server): void {
 
 /** After the load at start (Redis's loadDataFromDisk tail, aofOpenIfNeededOnServerStart, aofDelHistoryFiles). */
 function aofStarted(server: Server, status: string, t0: number): void {
-  if (status !== 'not-exist') server.log.notice(`DB loaded from append only file: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+  if (status !== 'not-exist')
+    server.log.notice(`DB loaded from append only file: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
   server.aof.openOnStart();
   server.aof.delHistoryFiles();
 }

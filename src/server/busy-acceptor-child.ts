@@ -76,7 +76,13 @@ function run(argv: string[]): void {
     const c: Conn = { id: nextId++, sock, writing: 0, stopping: false, done: false };
     conns.set(c.id, c);
     if (keepalive > 0 && sock.remoteAddress !== undefined) sock.setKeepAlive(true, keepalive * 1000);
-    const info: OpenInfo = { listener, remoteAddress: sock.remoteAddress, remotePort: sock.remotePort, localAddress: sock.localAddress, localPort: sock.localPort };
+    const info: OpenInfo = {
+      listener,
+      remoteAddress: sock.remoteAddress,
+      remotePort: sock.remotePort,
+      localAddress: sock.localAddress,
+      localPort: sock.localPort,
+    };
     send(FROM_ACCEPTOR.OPEN, c.id, JSON.stringify(info));
     sock.on('data', (chunk: Buffer) => send(FROM_ACCEPTOR.DATA, c.id, chunk));
     // (half-open: the server ends our side after its replies, as it does its own sockets')
@@ -90,7 +96,9 @@ function run(argv: string[]): void {
   };
 
   for (let i = 0; i < listeners; i++) {
-    const srv = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (sock) => onConnection(i, sock));
+    const srv = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (sock) =>
+      onConnection(i, sock),
+    );
     srv.on('error', (e) => process.stderr.write(`busy acceptor: listener ${i}: ${e.message}\n`));
     srv.listen({ fd: 4 + i, backlog });
     servers.push(srv);

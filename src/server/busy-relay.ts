@@ -176,7 +176,9 @@ class Acceptor {
     const v = server.config.v;
     const args = [CHILD, String(listeners.length), String(v['tcp-backlog']), String(v['tcp-keepalive'])];
     // spawn() forks and execs synchronously; the child then starts on its own while the script runs.
-    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit', 'ipc', ...listeners.map((l) => l.fd)] });
+    this.child = spawn(process.execPath, args, {
+      stdio: ['pipe', 'pipe', 'inherit', 'ipc', ...listeners.map((l) => l.fd)],
+    });
     this.pid = this.child.pid ?? -1;
     const { stdin, stdout } = this.child;
     if (stdin === null || stdout === null) throw new Error('no pipes to the acceptor');
@@ -195,7 +197,8 @@ class Acceptor {
       this.onExit();
     });
     this.child.on('exit', (code, signal) => {
-      if (this.state !== 'done' && this.state !== 'closed') server.log.warning(`Busy script acceptor (process ${this.pid}) exited early: ${signal ?? `code ${code}`}`);
+      if (this.state !== 'done' && this.state !== 'closed')
+        server.log.warning(`Busy script acceptor (process ${this.pid}) exited early: ${signal ?? `code ${code}`}`);
       this.onExit();
     });
   }
@@ -557,7 +560,13 @@ function parseOpen(payload: Buffer): OpenInfo | null {
     const x: unknown = Reflect.get(v, k);
     return typeof x === 'number' ? x : undefined;
   };
-  return { listener: v.listener, remoteAddress: str('remoteAddress'), remotePort: num('remotePort'), localAddress: str('localAddress'), localPort: num('localPort') };
+  return {
+    listener: v.listener,
+    remoteAddress: str('remoteAddress'),
+    remotePort: num('remotePort'),
+    localAddress: str('localAddress'),
+    localPort: num('localPort'),
+  };
 }
 
 /**
@@ -585,7 +594,9 @@ export class BusyRelay {
       this.current = a;
       this.server.log.verbose(`Accepting connections during the busy script through process ${a.pid}`);
     } catch (e) {
-      this.server.log.warning(`Could not start the busy script acceptor (new connections wait for the script): ${(e as Error).message}`);
+      this.server.log.warning(
+        `Could not start the busy script acceptor (new connections wait for the script): ${(e as Error).message}`,
+      );
     }
   }
 

@@ -406,7 +406,9 @@ export class Connections {
   /** Closes a client past its output limit, its replies unsent, with Redis's log line. */
   closeOverOutputLimit(c: Client): void {
     const server = this.server;
-    server.log.warning(`Client ${clientInfoLine(server, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    server.log.warning(
+      `Client ${clientInfoLine(server, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+    );
     server.stats.clientOutputLimitDisconnections++;
     c.reply.out = '';
     this.killClient(c);

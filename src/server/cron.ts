@@ -119,7 +119,8 @@ export class Cron {
     // A client over a soft output limit that gets no more replies (it does
     // not read, the traffic stopped) is closed when its time is up.
     for (const c of server.clients.values()) {
-      if (c.softLimitSince !== 0 && c.socket && conns.outputLimitReached(c, outputBufferMemory(c))) conns.closeOverOutputLimit(c);
+      if (c.softLimitSince !== 0 && c.socket && conns.outputLimitReached(c, outputBufferMemory(c)))
+        conns.closeOverOutputLimit(c);
     }
   }
 

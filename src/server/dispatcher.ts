@@ -30,7 +30,8 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
   if (client.replyOff || client.replySkip) dispatchSilenced(server, client, argv);
   else dispatchCommand(server, client, argv);
   // CLIENT CACHING YES|NO applies to the next command only (MULTI: to the transaction).
-  if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client') client.trackingCaching = false;
+  if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client')
+    client.trackingCaching = false;
   // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys), but not
   // while a busy script runs: what it pushed so far is not theirs yet (Redis's isInsideYieldingLongCommand).
   if (server.blocking.ready.length !== 0 && server.busyScript === null) server.blocking.handleReady();
@@ -146,7 +147,13 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   }
   // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
   if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
-    reject(server, client, cmd, `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, parent);
+    reject(
+      server,
+      client,
+      cmd,
+      `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      parent,
+    );
     return;
   }
   // Loading the dataset: only commands flagged `loading` run.
@@ -180,7 +187,13 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
  * state is kept for scripts (Eviction.preCommandOom). Runs only while
  * server.memoryGate is set.
  */
-function memoryAdmits(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent: CommandSpec | undefined): boolean {
+function memoryAdmits(
+  server: Server,
+  client: Client,
+  cmd: CommandSpec,
+  argv: string[],
+  parent: CommandSpec | undefined,
+): boolean {
   const ce = server.clientEviction;
   if (ce.limit !== 0) {
     ce.update(client, argv);
@@ -201,7 +214,8 @@ function memoryAdmits(server: Server, client: Client, cmd: CommandSpec, argv: st
     refuse = !top.flags.includes('no_multi');
   } else {
     refuse = callFlags(server, cmd, argv).includes('denyoom');
-    if (!refuse && top.name === 'exec' && client.multiQueue !== null) refuse = client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('denyoom'));
+    if (!refuse && top.name === 'exec' && client.multiQueue !== null)
+      refuse = client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('denyoom'));
   }
   if (!refuse) return true;
   reject(server, client, cmd, Err.oom, parent);
@@ -212,7 +226,13 @@ function memoryAdmits(server: Server, client: Client, cmd: CommandSpec, argv: st
 const OOM_IN_MULTI_ALLOWED = new Set(['exec', 'discard', 'quit', 'reset']);
 
 /** MULTI: everything but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET is queued; else the command runs. */
-function queueOrCall(server: Server, client: Client, cmd: CommandSpec, argv: string[], parent: CommandSpec | undefined): void {
+function queueOrCall(
+  server: Server,
+  client: Client,
+  cmd: CommandSpec,
+  argv: string[],
+  parent: CommandSpec | undefined,
+): void {
   if (client.multiQueue !== null && !runsInMulti(parent ?? cmd)) {
     if ((parent ?? cmd).flags.includes('no_multi')) {
       reject(server, client, cmd, Err.notInMulti, parent);
@@ -259,15 +279,21 @@ export function goodReplicasOk(server: Server): boolean {
  * writes may go on. The dispatcher and scripts' write commands refuse then.
  */
 export function diskWriteError(server: Server): string | null {
-  if (server.hot.stopWritesOnBgsaveError && persist(server).lastBgsaveStatus === 'err' && savePoints(server).length > 0) return Err.misconfRdb;
-  if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok') return cfmt`MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`;
+  if (server.hot.stopWritesOnBgsaveError && persist(server).lastBgsaveStatus === 'err' && savePoints(server).length > 0)
+    return Err.misconfRdb;
+  if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok')
+    return cfmt`MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`;
   return null;
 }
 
 /** A write, as its call's flags say (a script's declared flags included), or EXEC with a write queued (Redis's is_write_command). */
 function isWriteCall(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
   if (cmd.flagsFor === undefined ? cmd.write : cmd.flagsFor(server, argv, cmd.flags).includes('write')) return true;
-  return cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('write'));
+  return (
+    cmd.name === 'exec' &&
+    client.multiQueue !== null &&
+    client.multiQueue.some((q) => callFlags(server, q.cmd, q.argv).includes('write'))
+  );
 }
 
 /** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor. */
@@ -276,11 +302,24 @@ function touchesKeyspace(server: Server, client: Client, cmd: CommandSpec, argv:
     const flags = callFlags(server, c, a);
     return flags.includes('readonly') || flags.includes('write') || flags.includes('may_replicate');
   };
-  return f(cmd, argv) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => f(q.cmd, q.argv)));
+  return (
+    f(cmd, argv) ||
+    (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => f(q.cmd, q.argv)))
+  );
 }
 
 /** The commands a RESP2 client in pub/sub mode may run. */
-const PUBSUB_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
+const PUBSUB_MODE_COMMANDS = new Set([
+  'subscribe',
+  'ssubscribe',
+  'psubscribe',
+  'unsubscribe',
+  'sunsubscribe',
+  'punsubscribe',
+  'ping',
+  'quit',
+  'reset',
+]);
 
 /** A command refused before running: counts as rejected_calls. */
 function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, parent: CommandSpec | undefined): void {
@@ -290,7 +329,9 @@ function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, p
     // A refused EXEC discards the transaction (in MULTI or not), naming why,
     // without the generic ERR code (Redis's rejectCommand -> execCommandAbort).
     discardTransaction(client, server.watches);
-    client.reply.error(cfmt`EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`);
+    client.reply.error(
+      cfmt`EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`,
+    );
     return;
   }
   client.reply.error(msg);
@@ -337,7 +378,8 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Client side caching: the keys a read-only command read are remembered for
   // the client whose top-level command runs (a script's commands: its caller's; Redis 7.2).
   const owner = server.executing ?? client;
-  if (owner.tracking && !owner.trackingBcast && cmd.flags.includes('readonly')) server.tracking.remember(owner, cmd, argv);
+  if (owner.tracking && !owner.trackingBcast && cmd.flags.includes('readonly'))
+    server.tracking.remember(owner, cmd, argv);
   // Pushes for this client made while its command ran follow the reply (Redis 7.2):
   // its invalidations, then the others in order (afterCommand). Pushes made for it by a
   // script's or a transaction's commands too: only the outermost call flushes.
@@ -357,7 +399,8 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Its own errors: those since it started and since a command it ran was charged with its own.
   const failed = ctx.failed || stats.totalErrorReplies > Math.max(errorsBefore, stats.errorsCharged);
   stats.errorsCharged = stats.totalErrorReplies;
-  if (!client.blocked || !server.blocking.deferStats(client, cmd, st, us, argv)) recordCall(server, client, cmd, st, us, argv, failed);
+  if (!client.blocked || !server.blocking.deferStats(client, cmd, st, us, argv))
+    recordCall(server, client, cmd, st, us, argv, failed);
   // MONITOR: the command as run, after it ran (so EXEC's commands come between MULTI and EXEC).
   if (server.monitors.clients.size !== 0 && !cmd.flags.includes('admin') && !cmd.flags.includes('skip_monitor')) {
     server.monitors.feed(client, argv);
@@ -369,7 +412,15 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
  * from call(), or from server/blocking.ts when a blocked command completes
  * (`us`: the time it ran, first and when served; `failed`: it replied an error).
  */
-export function recordCall(server: Server, client: Client, cmd: CommandSpec, st: CommandStat, us: number, argv: string[], failed: boolean): void {
+export function recordCall(
+  server: Server,
+  client: Client,
+  cmd: CommandSpec,
+  st: CommandStat,
+  us: number,
+  argv: string[],
+  failed: boolean,
+): void {
   st.calls++;
   st.usec += us;
   server.stats.loop.cmdSum += us;
@@ -382,6 +433,10 @@ export function recordCall(server: Server, client: Client, cmd: CommandSpec, st:
   }
   // LATENCY: "command" / "fast-command" events (observability/latencymonitor.ts).
   if (hot.latencyMonitorThreshold !== 0 && us >= hot.latencyMonitorThreshold * 1000) {
-    server.latency.add(cmd.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(us / 1000), Math.floor(server.clock() / 1000));
+    server.latency.add(
+      cmd.flags.includes('fast') ? 'fast-command' : 'command',
+      Math.floor(us / 1000),
+      Math.floor(server.clock() / 1000),
+    );
   }
 }

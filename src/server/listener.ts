@@ -91,13 +91,18 @@ export class Listener {
     const need = requested + RESERVED_FDS;
     if (limit === null || limit >= need) return requested;
     if (limit <= RESERVED_FDS) {
-      throw new TsdisError('EFDLIMIT', `Your current 'ulimit -n' of ${limit} is not enough for the server to start. Please increase your open file limit to at least ${need}. Exiting.`);
+      throw new TsdisError(
+        'EFDLIMIT',
+        `Your current 'ulimit -n' of ${limit} is not enough for the server to start. Please increase your open file limit to at least ${need}. Exiting.`,
+      );
     }
     const fit = limit - RESERVED_FDS;
     log.warning(`You requested maxclients of ${requested} requiring at least ${need} max file descriptors.`);
     // (Redis tries setrlimit here; Node already raised the soft limit to the hard one and cannot go higher)
     log.warning(`Server can't set maximum open files to ${need}: it is above the hard limit.`);
-    log.warning(`Current maximum open files is ${limit}. maxclients has been reduced to ${fit} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.`);
+    log.warning(
+      `Current maximum open files is ${limit}. maxclients has been reduced to ${fit} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.`,
+    );
     return fit;
   }
 
@@ -106,7 +111,9 @@ export class Listener {
     const v = this.server.config.v;
     const fit = this.maxclientsThatFit(v['maxclients'] as number);
     if (fit === v['maxclients']) return null;
-    this.server.log.warning('Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.');
+    this.server.log.warning(
+      'Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.',
+    );
     return `The operating system is not able to handle the specified number of clients, try with ${fit}`;
   }
 
@@ -135,7 +142,9 @@ export class Listener {
       } catch (e) {
         // logged as the bind text has it (`*`, `::*`), even when skipped
         const code = (e as NodeJS.ErrnoException).code ?? '';
-        this.server.log.warning(`Warning: Could not create server TCP listening socket ${optional ? b.slice(1) : b}:${boundPort}: bind: ${strerror(e)}`);
+        this.server.log.warning(
+          `Warning: Could not create server TCP listening socket ${optional ? b.slice(1) : b}:${boundPort}: bind: ${strerror(e)}`,
+        );
         if ((optional && code === 'EADDRNOTAVAIL') || NO_FAMILY_ERRORS.has(code)) continue;
         throw e;
       }
@@ -154,7 +163,9 @@ export class Listener {
       .then(
         () => null,
         (e: Error) => {
-          this.server.log.warning(`Failed to listen after changing ${name}: ${e.message}; the previous listeners were restored`);
+          this.server.log.warning(
+            `Failed to listen after changing ${name}: ${e.message}; the previous listeners were restored`,
+          );
           return e;
         },
       )
@@ -181,7 +192,8 @@ export class Listener {
     } catch (e) {
       const opened = this.netServers.splice(keep);
       await Promise.all(opened.map((l) => new Promise<void>((r) => l.close(() => r()))));
-      for (const a of prev) await this.listenOne({ port: a.port, host: a.address, ipv6Only: a.family === 'IPv6' }).catch(() => {});
+      for (const a of prev)
+        await this.listenOne({ port: a.port, host: a.address, ipv6Only: a.family === 'IPv6' }).catch(() => {});
       throw e;
     }
   }
@@ -197,7 +209,13 @@ export class Listener {
       srv.once('error', onErr);
       srv.listen({ ...opts, backlog: server.config.v['tcp-backlog'] as number, exclusive: true }, () => {
         srv.off('error', onErr);
-        srv.on('error', (e) => server.log.warning((e as NodeJS.ErrnoException).syscall === 'accept' ? `Accepting client connection: accept: ${strerror(e)}` : `Listener error: ${e.message}`));
+        srv.on('error', (e) =>
+          server.log.warning(
+            (e as NodeJS.ErrnoException).syscall === 'accept'
+              ? `Accepting client connection: accept: ${strerror(e)}`
+              : `Listener error: ${e.message}`,
+          ),
+        );
         this.netServers.push(srv);
         resolve(srv);
       });
@@ -206,7 +224,9 @@ export class Listener {
 
   /** The TCP addresses being listened on. */
   addresses(): net.AddressInfo[] {
-    return this.netServers.map((l) => l.address()).filter((a): a is net.AddressInfo => typeof a === 'object' && a !== null);
+    return this.netServers
+      .map((l) => l.address())
+      .filter((a): a is net.AddressInfo => typeof a === 'object' && a !== null);
   }
 
   /** The listening sockets' descriptors, for the busy-script acceptor. */
@@ -284,4 +304,4 @@ function refuse(sock: net.Socket, text: string): void {
 }
 
 const PROTECTED_MODE_ERROR =
-  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

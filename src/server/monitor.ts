@@ -53,7 +53,8 @@ export class Monitors implements Subsystem {
     const frac = String(us - sec * 1e6).padStart(6, '0');
     let where: string;
     if (client.kind === 'unix') where = `unix:${String(this.server.config.v['unixsocket'])}`;
-    else if (client.kind === 'internal') where = client.luaScript ? 'lua' : 'internal'; // scripts' commands, or the in-process call() client
+    else if (client.kind === 'internal')
+      where = client.luaScript ? 'lua' : 'internal'; // scripts' commands, or the in-process call() client
     else where = client.addr;
     let line = `+${sec}.${frac} [${client.db.id} ${where}]`;
     for (const a of monitorArgs(argv)) line += ' ' + repr(a);

@@ -112,7 +112,8 @@ export class Watches {
     for (const [key, list] of [...m]) {
       if (!db.stored(key)) continue;
       for (const e of [...list]) {
-        if (e.expired) e.expired = false; // expired key deleted: no logical change
+        if (e.expired)
+          e.expired = false; // expired key deleted: no logical change
         else this.dirty(e.client);
       }
     }

@@ -79,7 +79,12 @@ export class ClientPause implements Subsystem {
     if (client.monitor || client.kind === 'internal') return false;
     if (this.mode === PAUSE_ALL) return true;
     const server = this.server;
-    return mayWrite(server, cmd, argv) || (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => mayWrite(server, q.cmd, q.argv)));
+    return (
+      mayWrite(server, cmd, argv) ||
+      (cmd.name === 'exec' &&
+        client.multiQueue !== null &&
+        client.multiQueue.some((q) => mayWrite(server, q.cmd, q.argv)))
+    );
   }
 
   /** Holds a command until the pause ends; the client reads no more input meanwhile. */
@@ -128,12 +133,15 @@ export class ClientPause implements Subsystem {
   private schedule(): void {
     this.stopTimer();
     const wait = Math.max(1, this.end - this.server.clock());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.mode === PAUSE_NONE) return;
-      if (this.server.clock() >= this.end) this.unpause();
-      else this.schedule();
-    }, Math.min(wait, 2 ** 31 - 1));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (this.mode === PAUSE_NONE) return;
+        if (this.server.clock() >= this.end) this.unpause();
+        else this.schedule();
+      },
+      Math.min(wait, 2 ** 31 - 1),
+    );
     this.timer.unref();
   }
 

@@ -39,8 +39,18 @@ const NAMES: Record<SubKind, { sub: string; unsub: string }> = {
 
 /** Keyspace event class letters (as db.notify passes them) to their bits. */
 const CLASS_BITS: Record<string, number> = {
-  g: NOTIFY.GENERIC, $: NOTIFY.STRING, l: NOTIFY.LIST, s: NOTIFY.SET, h: NOTIFY.HASH, z: NOTIFY.ZSET,
-  x: NOTIFY.EXPIRED, e: NOTIFY.EVICTED, t: NOTIFY.STREAM, m: NOTIFY.KEY_MISS, n: NOTIFY.NEW, d: NOTIFY.MODULE,
+  g: NOTIFY.GENERIC,
+  $: NOTIFY.STRING,
+  l: NOTIFY.LIST,
+  s: NOTIFY.SET,
+  h: NOTIFY.HASH,
+  z: NOTIFY.ZSET,
+  x: NOTIFY.EXPIRED,
+  e: NOTIFY.EVICTED,
+  t: NOTIFY.STREAM,
+  m: NOTIFY.KEY_MISS,
+  n: NOTIFY.NEW,
+  d: NOTIFY.MODULE,
 };
 
 /** A subscriber with this much unsent output is written out (and its limits checked) at once. */
@@ -174,7 +184,16 @@ export class PubSub implements Subsystem {
     if (subs !== undefined) {
       // encoded once (the body is the same for every subscriber; only the
       // header differs between RESP2 and RESP3) and appended whole
-      const body = (sharded ? '$8\r\nsmessage\r\n$' : '$7\r\nmessage\r\n$') + channel.length + '\r\n' + channel + '\r\n$' + message.length + '\r\n' + message + '\r\n';
+      const body =
+        (sharded ? '$8\r\nsmessage\r\n$' : '$7\r\nmessage\r\n$') +
+        channel.length +
+        '\r\n' +
+        channel +
+        '\r\n$' +
+        message.length +
+        '\r\n' +
+        message +
+        '\r\n';
       let m2 = '';
       let m3 = '';
       for (const c of subs) {
@@ -188,7 +207,20 @@ export class PubSub implements Subsystem {
     if (!sharded && this.patterns.size !== 0) {
       for (const [pat, clients] of this.patterns) {
         if (!globMatch(pat, channel)) continue;
-        const body = '$8\r\npmessage\r\n$' + pat.length + '\r\n' + pat + '\r\n$' + channel.length + '\r\n' + channel + '\r\n$' + message.length + '\r\n' + message + '\r\n';
+        const body =
+          '$8\r\npmessage\r\n$' +
+          pat.length +
+          '\r\n' +
+          pat +
+          '\r\n$' +
+          channel.length +
+          '\r\n' +
+          channel +
+          '\r\n$' +
+          message.length +
+          '\r\n' +
+          message +
+          '\r\n';
         let m2 = '';
         let m3 = '';
         for (const c of clients) {

@@ -127,7 +127,11 @@ export class IdleReclaim {
     if (used > RECLAIM_MAX_LIVE_BYTES) return;
     // V8 collected it already?
     if (!piled && garbage - this.floor < RECLAIM_MIN_BYTES) return;
-    this.collect(dropped ? `idle after freeing ${(freed / MB).toFixed(1)} MB` : `idle with ${((garbage - this.floor) / MB).toFixed(1)} MB of garbage`);
+    this.collect(
+      dropped
+        ? `idle after freeing ${(freed / MB).toFixed(1)} MB`
+        : `idle with ${((garbage - this.floor) / MB).toFixed(1)} MB of garbage`,
+    );
     this.floor = this.garbageBytes(used);
     this.followUpFrom = performance.now();
   }
@@ -146,6 +150,8 @@ export class IdleReclaim {
     this.lastPauseMs = performance.now() - t0;
     this.runs++;
     refreshHeapGauge();
-    this.server.log.verbose(`Memory reclaim (${why}): a full garbage collection took ${this.lastPauseMs.toFixed(1)} ms`);
+    this.server.log.verbose(
+      `Memory reclaim (${why}): a full garbage collection took ${this.lastPauseMs.toFixed(1)} ms`,
+    );
   }
 }

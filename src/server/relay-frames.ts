@@ -54,7 +54,8 @@ const HEADER = 9;
 
 /** One frame (type, connection id, payload) as `encodeFrame` lays it out. */
 export function encodeFrame(type: number, id: number, payload?: Buffer | string): Buffer {
-  const n = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload, 'latin1') : payload.length;
+  const n =
+    payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload, 'latin1') : payload.length;
   const b = Buffer.allocUnsafe(HEADER + n);
   b[0] = type;
   b.writeUInt32BE(id, 1);

@@ -109,7 +109,14 @@ export class Server extends EventEmitter {
    * each AOF write, let scripts call `noscript` commands, the reply buffer's
    * peak reset period (-1: never) and resizing (DEBUG REPLYBUFFER).
    */
-  readonly debugFlags = { skipChecksumValidation: false, pauseCron: false, aofFlushSleepUs: 0, allowDenyScripts: false, replyBufferPeakResetMs: 5000, replyBufferResizing: true };
+  readonly debugFlags = {
+    skipChecksumValidation: false,
+    pauseCron: false,
+    aofFlushSleepUs: 0,
+    allowDenyScripts: false,
+    replyBufferPeakResetMs: 5000,
+    replyBufferResizing: true,
+  };
   readonly hooks: KeyspaceHooks;
   /** list-max-listpack-size as the list code reads it, shared by this server's dbs (Db.lists). */
   readonly listLimits = new ListLimits();
@@ -235,7 +242,8 @@ export class Server extends EventEmitter {
       expired: (db, key) => {
         server.stats.expiredKeys++;
         // replicated as an explicit deletion (Redis's propagateDeletion)
-        if (server.propagator.active) server.propagator.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
+        if (server.propagator.active)
+          server.propagator.propagate(db.id, [server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
       },
       fieldExpired: (db, key, field) => {
         server.stats.expiredSubkeys++;
@@ -245,7 +253,14 @@ export class Server extends EventEmitter {
       touch: () => !(server.current?.noTouch ?? false),
       accessMeta: (old) => {
         const h = server.hot;
-        return touchedMeta(old, server.cachedNow || server.clock(), h.lfu, h.lfuLogFactor, h.lfuDecayTime, server.random);
+        return touchedMeta(
+          old,
+          server.cachedNow || server.clock(),
+          h.lfu,
+          h.lfuLogFactor,
+          h.lfuDecayTime,
+          server.random,
+        );
       },
       newMeta: () => newMeta(server.cachedNow || server.clock(), server.hot.lfu),
       lfu: () => server.hot.lfu,
@@ -254,7 +269,13 @@ export class Server extends EventEmitter {
         const cfg = server.config.v;
         const lazy =
           mode === 'unlink' ||
-          (mode === 'user' ? cfg['lazyfree-lazy-user-del'] : mode === 'server' ? cfg['lazyfree-lazy-server-del'] : mode === 'expire' ? cfg['lazyfree-lazy-expire'] : cfg['lazyfree-lazy-eviction']);
+          (mode === 'user'
+            ? cfg['lazyfree-lazy-user-del']
+            : mode === 'server'
+              ? cfg['lazyfree-lazy-server-del']
+              : mode === 'expire'
+                ? cfg['lazyfree-lazy-expire']
+                : cfg['lazyfree-lazy-eviction']);
         server.lazyfree.release(v, !!lazy);
       },
       swapped: (a, b) => {
@@ -368,10 +389,12 @@ export class Server extends EventEmitter {
       // Redis's updateAppendonly (inside MULTI the rewrite waits for the transaction's end)
       const on = !!this.config.v['appendonly'];
       if (!on && this.aof.state !== 'off') this.aof.stop();
-      else if (on && this.aof.state === 'off' && !this.aof.start(this.current?.inExec ?? false)) err = 'Unable to turn on AOF. Check server logs.';
+      else if (on && this.aof.state === 'off' && !this.aof.start(this.current?.inExec ?? false))
+        err = 'Unable to turn on AOF. Check server logs.';
     }
     // aof-disable-auto-gc no: the history files kept meanwhile go now
-    if (name === 'aof-disable-auto-gc' && this.persistenceStarted && !this.config.v['aof-disable-auto-gc']) this.aof.delHistoryFiles();
+    if (name === 'aof-disable-auto-gc' && this.persistenceStarted && !this.config.v['aof-disable-auto-gc'])
+      this.aof.delHistoryFiles();
     if (name === 'hz' && this.cron.running) this.cron.start();
     // port/bind: listen again; CONFIG SET awaits the outcome (Listener.rebinding)
     if (name === 'port' || name === 'bind') this.listener.rebindLater(name);
@@ -457,4 +480,11 @@ export class Server extends EventEmitter {
 }
 
 /** Parameters the memory gate reads (Eviction.configure, ClientEviction.configure). */
-const MEMORY_PARAMS = new Set(['maxmemory', 'maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'maxmemory-clients', 'lazyfree-lazy-eviction']);
+const MEMORY_PARAMS = new Set([
+  'maxmemory',
+  'maxmemory-policy',
+  'maxmemory-samples',
+  'maxmemory-eviction-tenacity',
+  'maxmemory-clients',
+  'lazyfree-lazy-eviction',
+]);

@@ -86,7 +86,11 @@ export function stopReading(sock: net.Socket, rest: (chunk: Buffer) => void): vo
  * that for a socket the acceptor process still reads, so it never falls back
  * to a plain socket.
  */
-export function adoptSocket(sock: net.Socket, onChunk: (chunk: Buffer) => void, opts: { paused?: boolean } = {}): net.Socket {
+export function adoptSocket(
+  sock: net.Socket,
+  onChunk: (chunk: Buffer) => void,
+  opts: { paused?: boolean } = {},
+): net.Socket {
   const handle = handleOf(sock);
   const paused = opts.paused === true;
   if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || handle === null || typeof handle.readStart !== 'function') {

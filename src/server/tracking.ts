@@ -277,7 +277,10 @@ export class Tracking implements Subsystem {
     const keys = this.pending;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      this.send(c, key === null ? (c.resp === 3 ? '_\r\n' : '$-1\r\n') : '*1\r\n$' + key.length + '\r\n' + key + '\r\n');
+      this.send(
+        c,
+        key === null ? (c.resp === 3 ? '_\r\n' : '$-1\r\n') : '*1\r\n$' + key.length + '\r\n' + key + '\r\n',
+      );
     }
     keys.length = 0;
   }

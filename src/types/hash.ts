@@ -323,7 +323,8 @@ export class HashValue implements Collection {
   dup(): HashValue {
     const h = new HashValue();
     const d = this.d;
-    if (typeof d === 'string') h.d = d; // immutable: shared
+    if (typeof d === 'string')
+      h.d = d; // immutable: shared
     else {
       const t = new HashTable();
       t.sb = d.sb;

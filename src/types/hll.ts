@@ -47,8 +47,11 @@ export function murmur64a(s: string, seed = 0xadc83b19n): bigint {
   const nblocks = len >> 3;
   for (let b = 0; b < nblocks; b++) {
     const o = b * 8;
-    const lo = (s.charCodeAt(o) | (s.charCodeAt(o + 1) << 8) | (s.charCodeAt(o + 2) << 16) | (s.charCodeAt(o + 3) << 24)) >>> 0;
-    const hi = (s.charCodeAt(o + 4) | (s.charCodeAt(o + 5) << 8) | (s.charCodeAt(o + 6) << 16) | (s.charCodeAt(o + 7) << 24)) >>> 0;
+    const lo =
+      (s.charCodeAt(o) | (s.charCodeAt(o + 1) << 8) | (s.charCodeAt(o + 2) << 16) | (s.charCodeAt(o + 3) << 24)) >>> 0;
+    const hi =
+      (s.charCodeAt(o + 4) | (s.charCodeAt(o + 5) << 8) | (s.charCodeAt(o + 6) << 16) | (s.charCodeAt(o + 7) << 24)) >>>
+      0;
     let k = (BigInt(hi) << 32n) | BigInt(lo);
     k = (k * M) & MASK64;
     k ^= k >> 47n;

@@ -177,7 +177,8 @@ export class Ring<T> {
   /** Inserts v at index i (0 < i < length), moving the tail side. */
   insertAt(i: number, v: T): void {
     if (this.length > this.mask) this.grow();
-    for (let j = this.length; j > i; j--) this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j - 1) & this.mask];
+    for (let j = this.length; j > i; j--)
+      this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j - 1) & this.mask];
     this.buf[(this.head + i) & this.mask] = v;
     this.length++;
   }

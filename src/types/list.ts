@@ -168,7 +168,9 @@ export class List implements Collection {
 
   /** Whether a quicklist node of `bytes`/`count` takes one more entry of string length `len` (_quicklistNodeAllowInsert). */
   private fits(k: number, len: number): boolean {
-    return this.qSize[k]! + len + SIZE_ESTIMATE_OVERHEAD <= this.qLimitBytes && this.qCount![k]! + 1 <= this.qLimitCount;
+    return (
+      this.qSize[k]! + len + SIZE_ESTIMATE_OVERHEAD <= this.qLimitBytes && this.qCount![k]! + 1 <= this.qLimitCount
+    );
   }
 
   /** Accounts an element added at an end (quicklistPushHead/Tail: into the end node when it fits, else a new node). */
@@ -704,15 +706,17 @@ export class List implements Collection {
     let removed = 0;
     const keep = new Array<boolean>(all.length).fill(true);
     if (count >= 0) {
-      for (let i = 0; i < all.length && removed < limit; i++) if (all[i] === v) {
-        keep[i] = false;
-        removed++;
-      }
+      for (let i = 0; i < all.length && removed < limit; i++)
+        if (all[i] === v) {
+          keep[i] = false;
+          removed++;
+        }
     } else {
-      for (let i = all.length - 1; i >= 0 && removed < limit; i--) if (all[i] === v) {
-        keep[i] = false;
-        removed++;
-      }
+      for (let i = all.length - 1; i >= 0 && removed < limit; i--)
+        if (all[i] === v) {
+          keep[i] = false;
+          removed++;
+        }
     }
     if (removed === 0) return 0;
     // accounting: each removed element leaves its node (quicklistDelEntry;

@@ -66,7 +66,7 @@ export function string2ull(s: string): bigint | null {
   if (m === null) return null;
   const v = BigInt(m[2]!);
   if (v > U64) return null;
-  return m[1] === '-' ? (-v) & U64 : v;
+  return m[1] === '-' ? -v & U64 : v;
 }
 
 export interface ParsedId {
@@ -210,7 +210,12 @@ export class StreamNode {
   append(id: StreamId, fv: string[]): void {
     const nf = fv.length / 2;
     let same = nf === this.masterFields.length;
-    if (same) for (let i = 0; i < nf; i++) if (fv[i * 2] !== this.masterFields[i]) { same = false; break; }
+    if (same)
+      for (let i = 0; i < nf; i++)
+        if (fv[i * 2] !== this.masterFields[i]) {
+          same = false;
+          break;
+        }
     let b = intElem(same ? F_SAMEFIELDS : 0);
     b += intElem(delta(idMs(id), idMs(this.master)));
     b += intElem(delta(idSeq(id), idSeq(this.master)));
@@ -444,7 +449,13 @@ export class Stream implements Collection {
   memBytes(): number {
     let b = STREAM_OBJ + MAP_BASE + arrBytes(this.nodes.length) + this.nodesMem;
     if (this.groups.size !== 0) {
-      for (const g of this.groups.values()) b += GROUP_BYTES + MAP_ENTRY + strBytes(g.name.length) + g.consumers.size * CONSUMER_BYTES + g.pel.size * NACK_BYTES;
+      for (const g of this.groups.values())
+        b +=
+          GROUP_BYTES +
+          MAP_ENTRY +
+          strBytes(g.name.length) +
+          g.consumers.size * CONSUMER_BYTES +
+          g.pel.size * NACK_BYTES;
     }
     return b;
   }
@@ -455,7 +466,6 @@ export class Stream implements Collection {
     for (const n of this.nodes) b += n.mem;
     this.nodesMem = b;
   }
-
 
   /**
    * Appends an entry with `id` (greater than lastId: the caller checked) as
@@ -503,7 +513,13 @@ export class Stream implements Collection {
    * most `count` (0: all). Calls fn(id, fields/values); fn may return false
    * to stop.
    */
-  range(start: StreamId, end: StreamId, rev: boolean, count: number, fn: (id: StreamId, fv: string[]) => boolean | void): number {
+  range(
+    start: StreamId,
+    end: StreamId,
+    rev: boolean,
+    count: number,
+    fn: (id: StreamId, fv: string[]) => boolean | void,
+  ): number {
     let n = 0;
     if (start > end || this.nodes.length === 0) return 0;
     const ns = this.nodes;
@@ -650,7 +666,8 @@ export class Stream implements Collection {
   /** A group's lag (XINFO), or null when it cannot be known. */
   lag(g: Group): number | null {
     if (this.entriesAdded === 0) return 0;
-    if (g.entriesRead !== ENTRIES_READ_INVALID && !this.rangeHasTombstones(g.lastId, ID_MAX)) return this.entriesAdded - g.entriesRead;
+    if (g.entriesRead !== ENTRIES_READ_INVALID && !this.rangeHasTombstones(g.lastId, ID_MAX))
+      return this.entriesAdded - g.entriesRead;
     const r = this.estimateDistance(g.lastId);
     return r === ENTRIES_READ_INVALID ? null : this.entriesAdded - r;
   }
@@ -691,7 +708,11 @@ function countRax(keys: number[][], lo: number, hi: number, depth: number, _root
   while (depth + common < 16) {
     const b = keys[lo]![depth + common];
     let same = true;
-    for (let i = lo + 1; i < hi; i++) if (keys[i]![depth + common] !== b) { same = false; break; }
+    for (let i = lo + 1; i < hi; i++)
+      if (keys[i]![depth + common] !== b) {
+        same = false;
+        break;
+      }
     if (!same) break;
     common++;
   }
@@ -699,7 +720,7 @@ function countRax(keys: number[][], lo: number, hi: number, depth: number, _root
   if (common > 0) n++; // a compressed node for the shared run
   const d = depth + common;
   n++; // the branching node
-  for (let i = lo; i < hi; ) {
+  for (let i = lo; i < hi;) {
     let j = i + 1;
     while (j < hi && keys[j]![d] === keys[i]![d]) j++;
     n += countRax(keys, i, j, d + 1, false) - 0;
@@ -722,13 +743,35 @@ export function streamRebuildCommands(key: string, s: Stream): string[][] {
     out.push(['XADD', key, fmtId(id), ...fv]);
   });
   if (out.length === 0) out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
-  out.push(['XSETID', key, fmtId(s.lastId), 'ENTRIESADDED', String(s.entriesAdded), 'MAXDELETEDID', fmtId(s.maxDeletedId)]);
+  out.push([
+    'XSETID',
+    key,
+    fmtId(s.lastId),
+    'ENTRIESADDED',
+    String(s.entriesAdded),
+    'MAXDELETEDID',
+    fmtId(s.maxDeletedId),
+  ]);
   for (const g of s.sortedGroups()) {
     out.push(['XGROUP', 'CREATE', key, g.name, fmtId(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
     for (const [id, n] of g.pel.from(0)) {
-      out.push(['XCLAIM', key, g.name, n.consumer.name, '0', fmtId(id), 'TIME', String(n.deliveryTime), 'RETRYCOUNT', String(n.deliveryCount), 'JUSTID', 'FORCE']);
+      out.push([
+        'XCLAIM',
+        key,
+        g.name,
+        n.consumer.name,
+        '0',
+        fmtId(id),
+        'TIME',
+        String(n.deliveryTime),
+        'RETRYCOUNT',
+        String(n.deliveryCount),
+        'JUSTID',
+        'FORCE',
+      ]);
     }
-    for (const c of g.sortedConsumers()) if (c.pel.size === 0) out.push(['XGROUP', 'CREATECONSUMER', key, g.name, c.name]);
+    for (const c of g.sortedConsumers())
+      if (c.pel.size === 0) out.push(['XGROUP', 'CREATECONSUMER', key, g.name, c.name]);
   }
   return out;
 }

@@ -179,7 +179,8 @@ export class ZSet implements Collection {
   /** An independent copy (COPY); inserted in order, so its leaves are full. */
   dup(): ZSet {
     const z = new ZSet(this.lp);
-    for (let l: Leaf | null = this.head; l !== null; l = l.next) for (let k = 0; k < l.n; k++) z.insert(l.s[k]!, l.m[k]!);
+    for (let l: Leaf | null = this.head; l !== null; l = l.next)
+      for (let k = 0; k < l.n; k++) z.insert(l.s[k]!, l.m[k]!);
     return z;
   }
 
@@ -685,7 +686,13 @@ export class ZSet implements Collection {
     const parents: (Inner | null)[] = [];
     let inners = 0;
     // Returns the subtree's size; lo (if any) is a key <= all its entries, hi one > all.
-    const walk = (x: Leaf | Inner, depth: number, lo: [number, string] | null, hi: [number, string] | null, parent: Inner | null): number => {
+    const walk = (
+      x: Leaf | Inner,
+      depth: number,
+      lo: [number, string] | null,
+      hi: [number, string] | null,
+      parent: Inner | null,
+    ): number => {
       if (depth === this.height) {
         const l = x as Leaf;
         if (!(l instanceof Leaf)) fail('leaf expected at depth ' + depth);
@@ -724,7 +731,8 @@ export class ZSet implements Collection {
       if (leaves[k]!.prev !== (k > 0 ? leaves[k - 1] : null)) fail('prev link');
       if (leaves[k]!.next !== (k + 1 < leaves.length ? leaves[k + 1] : null)) fail('next link');
       // (removals merge a small leaf with a sibling under the same parent, as a B+tree does)
-      if (k + 1 < leaves.length && parents[k] === parents[k + 1] && leaves[k]!.n + leaves[k + 1]!.n <= LEAF_MERGE >> 1) fail('adjacent leaves left unmerged');
+      if (k + 1 < leaves.length && parents[k] === parents[k + 1] && leaves[k]!.n + leaves[k + 1]!.n <= LEAF_MERGE >> 1)
+        fail('adjacent leaves left unmerged');
     }
   }
 
@@ -735,7 +743,13 @@ export class ZSet implements Collection {
    * and the member strings, shared by the dict and the leaves.
    */
   memBytes(): number {
-    return ZSET_OBJ + this.dict.structBytes() + this.leaves * LEAF_BYTES + this.inners * INNER_BYTES + this.sb + (this.pn === NO_PATH ? 0 : PATH_BYTES);
+    return (
+      ZSET_OBJ +
+      this.dict.structBytes() +
+      this.leaves * LEAF_BYTES +
+      this.inners * INNER_BYTES +
+      this.sb +
+      (this.pn === NO_PATH ? 0 : PATH_BYTES)
+    );
   }
-
 }

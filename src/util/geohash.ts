@@ -87,7 +87,13 @@ export function validLonLat(lon: number, lat: number): boolean {
 }
 
 /** Encodes a point at `step` within the given ranges; null when out of the limits. */
-export function encode(lon: number, lat: number, step: number, lonR: Range = LON_RANGE, latR: Range = LAT_RANGE): Hash | null {
+export function encode(
+  lon: number,
+  lat: number,
+  step: number,
+  lonR: Range = LON_RANGE,
+  latR: Range = LAT_RANGE,
+): Hash | null {
   if (!validLonLat(lon, lat)) return null;
   if (lat < latR.min || lat > latR.max || lon < lonR.min || lon > lonR.max) return null;
   let latOff = (lat - latR.min) / (latR.max - latR.min);
@@ -139,8 +145,8 @@ export function decodeArea(h: Hash, lonR: Range = LON_RANGE, latR: Range = LAT_R
   const latScale = latR.max - latR.min;
   const lonScale = lonR.max - lonR.min;
   return {
-    lat: { min: latR.min + (ilat * 1.0 / div) * latScale, max: latR.min + ((ilat + 1) * 1.0 / div) * latScale },
-    lon: { min: lonR.min + (ilon * 1.0 / div) * lonScale, max: lonR.min + ((ilon + 1) * 1.0 / div) * lonScale },
+    lat: { min: latR.min + ((ilat * 1.0) / div) * latScale, max: latR.min + (((ilat + 1) * 1.0) / div) * latScale },
+    lon: { min: lonR.min + ((ilon * 1.0) / div) * lonScale, max: lonR.min + (((ilon + 1) * 1.0) / div) * lonScale },
   };
 }
 
@@ -458,8 +464,21 @@ export function searchCells(s: Shape): (Hash | null)[] {
   }
   const h = c.hash;
   const area = decodeArea(h);
-  const N = moveY(h, 1), S = moveY(h, -1), E = moveX(h, 1), W = moveX(h, -1);
-  const out: (Hash | null)[] = [h, N, S, E, W, moveY(moveX(h, 1), 1), moveY(moveX(h, -1), 1), moveY(moveX(h, 1), -1), moveY(moveX(h, -1), -1)];
+  const N = moveY(h, 1),
+    S = moveY(h, -1),
+    E = moveX(h, 1),
+    W = moveX(h, -1);
+  const out: (Hash | null)[] = [
+    h,
+    N,
+    S,
+    E,
+    W,
+    moveY(moveX(h, 1), 1),
+    moveY(moveX(h, -1), 1),
+    moveY(moveX(h, 1), -1),
+    moveY(moveX(h, -1), -1),
+  ];
   if (steps >= 2) {
     // indexes: 1 N, 2 S, 3 E, 4 W, 5 NE, 6 NW, 7 SE, 8 SW
     const zero = (...ix: number[]): void => ix.forEach((i) => (out[i] = null));

@@ -43,7 +43,15 @@ interface State {
  * (one recursion per star) so its results, including its corner cases, are
  * the same.
  */
-function matchFrom(pat: string, p: number, str: string, s: number, nocase: boolean, st: State, nesting: number): boolean {
+function matchFrom(
+  pat: string,
+  p: number,
+  str: string,
+  s: number,
+  nocase: boolean,
+  st: State,
+  nesting: number,
+): boolean {
   if (nesting > MAX_NESTING) return false;
   const plen = pat.length;
   const slen = str.length;
@@ -122,4 +130,3 @@ function matchFrom(pat: string, p: number, str: string, s: number, nocase: boole
 export function globMatch(pattern: string, str: string, nocase = false): boolean {
   return matchFrom(pattern, 0, str, 0, nocase, { skipLonger: false }, 0);
 }
-

@@ -17,7 +17,11 @@ function timestamp(d: Date): string {
 }
 
 /** A Redis-style line for the time before the server's own logger exists (role C, to stdout or `write`): the CLI's. */
-export function earlyLog(mark: string, msg: string, write: (line: string) => void = (l) => process.stdout.write(l)): void {
+export function earlyLog(
+  mark: string,
+  msg: string,
+  write: (line: string) => void = (l) => process.stdout.write(l),
+): void {
   write(`${process.pid}:C ${timestamp(new Date())} ${mark} ${msg}\n`);
 }
 

@@ -63,7 +63,8 @@ interface Conn {
 }
 
 /** What one attempt ended with. */
-type Failure = { kind: 'connect' } | { kind: 'write'; timedOut: boolean } | { kind: 'read'; timedOut: boolean; read: number };
+type Failure =
+  { kind: 'connect' } | { kind: 'write'; timedOut: boolean } | { kind: 'read'; timedOut: boolean; read: number };
 
 const CACHE_MAX = 64;
 const CACHE_TTL_S = 10;
@@ -114,10 +115,13 @@ function connect(host: string, portArg: string, timeout: number): Promise<Conn |
       clearTimeout(timer);
       resolve(r);
     };
-    const timer = setTimeout(() => {
-      sock.destroy();
-      finish('timeout');
-    }, Math.min(timeout, MAX_TIMER));
+    const timer = setTimeout(
+      () => {
+        sock.destroy();
+        finish('timeout');
+      },
+      Math.min(timeout, MAX_TIMER),
+    );
     let resolved = net.isIP(host) !== 0;
     const sock = net.connect({ host, port: port & 0xffff });
     sock.once('lookup', (err) => {
@@ -126,13 +130,24 @@ function connect(host: string, portArg: string, timeout: number): Promise<Conn |
     sock.once('error', (err: NodeJS.ErrnoException) => {
       sock.destroy();
       // a failed lookup, or an address family or route the system refuses at once
-      const now = !resolved || ['ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EACCES', 'EPERM', 'EINVAL'].includes(err.code ?? '');
+      const now =
+        !resolved ||
+        ['ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EACCES', 'EPERM', 'EINVAL'].includes(err.code ?? '');
       finish(now ? 'resolve' : 'refused');
     });
     sock.once('connect', () => {
       sock.removeAllListeners('error');
       sock.setNoDelay(true);
-      const c: Conn = { sock, lastDbid: '-1', lastUse: nowSec(), pending: Buffer.alloc(0), eof: false, wake: null, writesPending: 0, writeFailed: false };
+      const c: Conn = {
+        sock,
+        lastDbid: '-1',
+        lastUse: nowSec(),
+        pending: Buffer.alloc(0),
+        eof: false,
+        wake: null,
+        writesPending: 0,
+        writeFailed: false,
+      };
       const ended = () => {
         c.eof = true;
         c.wake?.();
@@ -212,10 +227,13 @@ async function readLine(c: Conn, timeout: number): Promise<string | { timedOut: 
     if (c.eof && c.writesPending === 0) return { timedOut: false };
     const had = p.length;
     const got = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        c.wake = null;
-        resolve(false);
-      }, Math.min(timeout, MAX_TIMER));
+      const timer = setTimeout(
+        () => {
+          c.wake = null;
+          resolve(false);
+        },
+        Math.min(timeout, MAX_TIMER),
+      );
       c.wake = () => {
         clearTimeout(timer);
         c.wake = null;
@@ -262,7 +280,12 @@ class MigrateWorker {
    * The cached connection for host:port, or a new one (Redis's
    * migrateGetSocket): refreshes its last use; or why none (see connect()).
    */
-  private async getConn(name: string, host: string, port: string, timeout: number): Promise<Conn | 'resolve' | 'refused' | 'timeout'> {
+  private async getConn(
+    name: string,
+    host: string,
+    port: string,
+    timeout: number,
+  ): Promise<Conn | 'resolve' | 'refused' | 'timeout'> {
     const cached = this.cache.get(name);
     if (cached !== undefined) {
       cached.lastUse = nowSec();
@@ -320,7 +343,10 @@ class MigrateWorker {
     for (; read < req.count; read++) {
       const r = await readLine(c, req.timeout);
       if (typeof r !== 'string' || r === '') {
-        failure = typeof r !== 'string' && r.write === true && read === 0 ? { kind: 'write', timedOut: false } : { kind: 'read', timedOut: typeof r !== 'string' && r.timedOut, read };
+        failure =
+          typeof r !== 'string' && r.write === true && read === 0
+            ? { kind: 'write', timedOut: false }
+            : { kind: 'read', timedOut: typeof r !== 'string' && r.timedOut, read };
         break;
       }
       const ok = headErr === '' && !r.startsWith('-');

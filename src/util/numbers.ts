@@ -130,7 +130,8 @@ export function scanFloat(s: string): FloatText {
     return { end, kind: 'nan', neg, start, digits: '', frac: 0, exp: 0 };
   }
   const hex =
-    c === 48 && (s.charCodeAt(i + 1) | 0x20) === 120 &&
+    c === 48 &&
+    (s.charCodeAt(i + 1) | 0x20) === 120 &&
     (isHexDigit(s.charCodeAt(i + 2)) || (s.charCodeAt(i + 2) === 46 && isHexDigit(s.charCodeAt(i + 3))));
   if (hex) i += 2;
   const digitAt = hex ? isHexDigit : isDigit;
@@ -294,8 +295,10 @@ export function strtod(s: string): Strtod {
   if (mag <= MIN_NORMAL) {
     let z = 0;
     while (z < t.digits.length && t.digits.charCodeAt(z) === 48) z++;
-    if (z === t.digits.length) erange = false; // a zero text is exact
-    else if (mag === 0) erange = true; // a nonzero text rounded to zero
+    if (z === t.digits.length)
+      erange = false; // a zero text is exact
+    else if (mag === 0)
+      erange = true; // a nonzero text rounded to zero
     else {
       // A subnormal (or 2^-1022): the exact value is D / 10^k with k > 0,
       // and k is at most about 330 plus the number of digits.

@@ -55,7 +55,11 @@ test('rename-command: renamed and removed commands answer as in redis-server', {
   const conf = path.join(dir, 'r.conf');
   fs.writeFileSync(conf, RENAMES);
   const port = await freePort();
-  const redis = spawn('redis-server', [conf, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir], { stdio: 'ignore' });
+  const redis = spawn(
+    'redis-server',
+    [conf, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
+    { stdio: 'ignore' },
+  );
   const child = await startChild([conf, '--save', ''], dir);
   try {
     await waitForPing(port, redis);
@@ -108,7 +112,10 @@ test('an AOF written under renamed commands loads again (expiry DELs too)', asyn
 
 test('user lines, aclfile and tls-port refuse to start instead of being ignored', () => {
   for (const [line, what] of [
-    ['user default on >topsecret ~* &* +@all', /at line 1\n>>> 'user default on >topsecret.*\ntsdis refuses to start rather than ignore a rule about who may connect: ACL users/s],
+    [
+      'user default on >topsecret ~* &* +@all',
+      /at line 1\n>>> 'user default on >topsecret.*\ntsdis refuses to start rather than ignore a rule about who may connect: ACL users/s,
+    ],
     ['user default off', /ACL users are not implemented yet/],
     ['aclfile /tmp/users.acl', /ACL files \(aclfile\) are not implemented yet/],
     ['tls-port 6390', /TLS \(tls-port\) is not implemented yet/],

@@ -51,7 +51,10 @@ interface Running {
 
 /** Starts the CLI as a server and waits until `ready()` holds. */
 async function startCli(args: string[], ready: (out: string) => boolean, input?: string): Promise<Running> {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: tmp, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: tmp,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   children.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -85,7 +88,12 @@ test('--version and -v print a redis-server like line', () => {
   for (const flag of ['--version', '-v']) {
     const r = runCli([flag]);
     assert.equal(r.status, 0);
-    assert.match(r.stdout, new RegExp(`^tsdis server v=${REDIS_VERSION.replace(/\./g, '\\.')} tsdis=\\S+ sha=\\S+ malloc=\\S+ bits=64 build=\\S+\\n$`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^tsdis server v=${REDIS_VERSION.replace(/\./g, '\\.')} tsdis=\\S+ sha=\\S+ malloc=\\S+ bits=64 build=\\S+\\n$`,
+      ),
+    );
   }
 });
 
@@ -111,35 +119,42 @@ test('a bad config line: the fatal block names the line and the reason, exit 1',
   assert.match(r2.stderr, /at line 2\n>>> 'port "abc"'\nargument couldn't be parsed into an integer\n$/);
   const r3 = runCli([path.join(tmp, 'missing.conf')]);
   assert.equal(r3.status, 1);
-  assert.match(r3.stdout, /^\d+:C \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} # Fatal error, can't open config file '.*missing\.conf': No such file or directory\n$/);
+  assert.match(
+    r3.stdout,
+    /^\d+:C \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} # Fatal error, can't open config file '.*missing\.conf': No such file or directory\n$/,
+  );
   const r4 = runCli(['--port', '0']);
   assert.equal(r4.status, 1);
   assert.match(r4.stdout, /Configured to not listen anywhere, exiting\./);
 });
 
-test('fatal config errors match redis-server byte for byte (but the version)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, () => {
-  const cases: string[][] = [
-    ['--port', 'abc'],
-    ['--port', '1', '2'],
-    ['--protected-mode', 'maybe'],
-    ['--save', '1'],
-    ['--nosuchoption', 'x'],
-    [file('q.conf', 'port 1\nrequirepass "open\n')],
-    [file('w.conf', 'bind\n')], // no addresses: not a config error (both then refuse to start)
-    [file('i.conf', `include ${file('inc-bad.conf', '\n\nport x\n')}\n`)],
-    ['--logfile', path.join(tmp, 'no-such-dir', 'x.log')],
-    ['--shutdown-on-sigint'],
-    ['--shutdown-on-sigterm', 'save', 'nosave'],
-  ];
-  for (const args of cases) {
-    const ours = runCli(args);
-    const theirs = spawnSync('redis-server', args, { encoding: 'utf8', timeout: 10000, cwd: tmp });
-    assert.equal(ours.status, 1, args.join(' '));
-    assert.equal(theirs.status, 1);
-    const norm = (s: string) => s.replace(/\(Redis [^)]+\)/, '(Redis X)');
-    assert.equal(norm(ours.stderr), norm(theirs.stderr), args.join(' '));
-  }
-});
+test(
+  'fatal config errors match redis-server byte for byte (but the version)',
+  { skip: hasRedis() ? false : SKIP_NO_REDIS },
+  () => {
+    const cases: string[][] = [
+      ['--port', 'abc'],
+      ['--port', '1', '2'],
+      ['--protected-mode', 'maybe'],
+      ['--save', '1'],
+      ['--nosuchoption', 'x'],
+      [file('q.conf', 'port 1\nrequirepass "open\n')],
+      [file('w.conf', 'bind\n')], // no addresses: not a config error (both then refuse to start)
+      [file('i.conf', `include ${file('inc-bad.conf', '\n\nport x\n')}\n`)],
+      ['--logfile', path.join(tmp, 'no-such-dir', 'x.log')],
+      ['--shutdown-on-sigint'],
+      ['--shutdown-on-sigterm', 'save', 'nosave'],
+    ];
+    for (const args of cases) {
+      const ours = runCli(args);
+      const theirs = spawnSync('redis-server', args, { encoding: 'utf8', timeout: 10000, cwd: tmp });
+      assert.equal(ours.status, 1, args.join(' '));
+      assert.equal(theirs.status, 1);
+      const norm = (s: string) => s.replace(/\(Redis [^)]+\)/, '(Redis X)');
+      assert.equal(norm(ours.stderr), norm(theirs.stderr), args.join(' '));
+    }
+  },
+);
 
 test('config file + flags + stdin; redis-cli and raw sockets; SIGTERM exits 0 and frees the port', async () => {
   const [port, port2] = await Promise.all([freePort(), freePort()]);
@@ -161,16 +176,28 @@ test('config file + flags + stdin; redis-cli and raw sockets; SIGTERM exits 0 an
     ].join('\n'),
   );
   // the command line wins over the file (port), stdin adds to both
-  const s = await startCli([conf, '--port', String(port), '--maxclients', '64', '-'], () => fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('Ready to accept connections tcp'), 'hz 20\n');
+  const s = await startCli(
+    [conf, '--port', String(port), '--maxclients', '64', '-'],
+    () => fs.existsSync(logfile) && fs.readFileSync(logfile, 'utf8').includes('Ready to accept connections tcp'),
+    'hz 20\n',
+  );
   assert.equal(await listening(port2), false);
   const c = await RawConn.connect(port);
   assert.equal(await c.call('PING'), '-NOAUTH Authentication required.\r\n');
   assert.equal(await c.call('AUTH', 'pass word'), '+OK\r\n');
   assert.equal(await c.call('SET', 'k', 'v'), '+OK\r\n');
   if (hasRedisCli) {
-    const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', 'pass word', 'GET', 'k'], { encoding: 'utf8', timeout: 5000 });
+    const r = spawnSync(
+      'redis-cli',
+      ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', 'pass word', 'GET', 'k'],
+      { encoding: 'utf8', timeout: 5000 },
+    );
     assert.equal(r.stdout, 'v\n');
-    const r2 = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', 'pass word', 'PING'], { encoding: 'utf8', timeout: 5000 });
+    const r2 = spawnSync(
+      'redis-cli',
+      ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', 'pass word', 'PING'],
+      { encoding: 'utf8', timeout: 5000 },
+    );
     assert.equal(r2.stdout, 'PONG\n');
   }
   // the config file is recorded, absolute, for CONFIG REWRITE (INFO shows it)
@@ -182,7 +209,11 @@ test('config file + flags + stdin; redis-cli and raw sockets; SIGTERM exits 0 an
   assert.equal(await listening(port), false);
   const log = fs.readFileSync(logfile, 'utf8');
   for (const line of log.trim().split('\n')) {
-    assert.match(line, /^\d+:(M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] |signal-handler \(\d+\) )/, line);
+    assert.match(
+      line,
+      /^\d+:(M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] |signal-handler \(\d+\) )/,
+      line,
+    );
   }
   assert.match(log, /Received SIGTERM scheduling shutdown/);
   assert.match(log, /User requested shutdown/);
@@ -196,7 +227,10 @@ test('loglevel warning keeps notice lines out of the log file; pidfile; SIGINT a
   const logfile = path.join(tmp, 'warn.log');
   const pidfile = path.join(tmp, 'tsdis.pid');
   // (the pid file is written once the data is loaded: every start-up line is a notice in Redis 7.2)
-  const s = await startCli(['--port', String(port), '--logfile', logfile, '--loglevel', 'warning', '--save', '', '--pidfile', pidfile], () => fs.existsSync(pidfile));
+  const s = await startCli(
+    ['--port', String(port), '--logfile', logfile, '--loglevel', 'warning', '--save', '', '--pidfile', pidfile],
+    () => fs.existsSync(pidfile),
+  );
   assert.equal(fs.readFileSync(pidfile, 'utf8'), `${s.proc.pid}\n`);
   assert.ok(await listening(port));
   s.proc.kill('SIGINT');
@@ -208,17 +242,23 @@ test('loglevel warning keeps notice lines out of the log file; pidfile; SIGINT a
   assert.match(log, /Received SIGINT/);
 });
 
-test('port 0 with a unix socket: no TCP listener; redis-cli -s works', { skip: hasRedisCli ? false : 'redis-cli is not installed' }, async () => {
-  const sock = path.join(tmp, 'cli.sock');
-  const s = await startCli(['--port', '0', '--unixsocket', sock, '--unixsocketperm', '770'], (o) => o.includes('Ready to accept connections unix'));
-  assert.doesNotMatch(s.out(), /connections tcp/);
-  assert.equal(fs.statSync(sock).mode & 0o777, 0o770);
-  const r = spawnSync('redis-cli', ['-s', sock, 'PING'], { encoding: 'utf8', timeout: 5000 });
-  assert.equal(r.stdout, 'PONG\n');
-  s.proc.kill('SIGTERM');
-  assert.equal(await s.exited, 0);
-  assert.equal(fs.existsSync(sock), false);
-});
+test(
+  'port 0 with a unix socket: no TCP listener; redis-cli -s works',
+  { skip: hasRedisCli ? false : 'redis-cli is not installed' },
+  async () => {
+    const sock = path.join(tmp, 'cli.sock');
+    const s = await startCli(['--port', '0', '--unixsocket', sock, '--unixsocketperm', '770'], (o) =>
+      o.includes('Ready to accept connections unix'),
+    );
+    assert.doesNotMatch(s.out(), /connections tcp/);
+    assert.equal(fs.statSync(sock).mode & 0o777, 0o770);
+    const r = spawnSync('redis-cli', ['-s', sock, 'PING'], { encoding: 'utf8', timeout: 5000 });
+    assert.equal(r.stdout, 'PONG\n');
+    s.proc.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+    assert.equal(fs.existsSync(sock), false);
+  },
+);
 
 test('startup log lines on stdout use the Redis format', async () => {
   const port = await freePort();
@@ -227,19 +267,31 @@ test('startup log lines on stdout use the Redis format', async () => {
   assert.equal(await s.exited, 0);
   const lines = s.out().trim().split('\n');
   assert.ok(lines.length >= 4);
-  for (const line of lines) assert.match(line, /^\d+:(M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .+|signal-handler \(\d+\) .+)$/, line);
+  for (const line of lines)
+    assert.match(
+      line,
+      /^\d+:(M \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.\-*#] .+|signal-handler \(\d+\) .+)$/,
+      line,
+    );
   assert.match(s.out(), /Running mode=standalone, port=\d+\./);
 });
 
 test('always-show-logo: the banner carries Redis logo fields (Port:, PID:) before Server initialized, as harnesses look for', async () => {
   const port = await freePort();
-  const s = await startCli(['--port', String(port), '--always-show-logo', 'yes'], (o) => o.includes('Ready to accept connections tcp'));
+  const s = await startCli(['--port', String(port), '--always-show-logo', 'yes'], (o) =>
+    o.includes('Ready to accept connections tcp'),
+  );
   s.proc.kill('SIGTERM');
   assert.equal(await s.exited, 0);
   // the regexp Redis's own test harness waits for
   assert.match(s.out(), new RegExp(` PID: ${s.proc.pid}[\\s\\S]*Server initialized`));
   assert.match(s.out(), new RegExp(`Running in standalone mode\\n.* Port: ${port}\\n`));
-  assert.match(s.out(), new RegExp(`\\* Redis version=${REDIS_VERSION.replace(/\\./g, '\\.')}, bits=64, commit=00000000, modified=0, pid=${s.proc.pid}, just started`));
+  assert.match(
+    s.out(),
+    new RegExp(
+      `\\* Redis version=${REDIS_VERSION.replace(/\\./g, '\\.')}, bits=64, commit=00000000, modified=0, pid=${s.proc.pid}, just started`,
+    ),
+  );
   assert.doesNotMatch(s.out(), /Running mode=standalone/);
 });
 
@@ -250,12 +302,19 @@ test('a port in use: Redis\'s "Failed listening on port ... (tcp), aborting." an
   holder.proc.kill('SIGTERM');
   await holder.exited;
   assert.equal(r.status, 1);
-  assert.match(r.stdout, new RegExp(`# Warning: Could not create server TCP listening socket \\*:${port}: bind: Address already in use\\n.*# Failed listening on port ${port} \\(tcp\\), aborting\\.\\n`));
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `# Warning: Could not create server TCP listening socket \\*:${port}: bind: Address already in use\\n.*# Failed listening on port ${port} \\(tcp\\), aborting\\.\\n`,
+    ),
+  );
 });
 
 test('bind defaults to redis-server\'s "* -::*": every IPv4 address (127.0.0.2 too) answers, protected mode on', async () => {
   const port = await freePort();
-  const srv = await startCli(['--port', String(port), '--save', ''], (o) => o.includes('Ready to accept connections tcp'));
+  const srv = await startCli(['--port', String(port), '--save', ''], (o) =>
+    o.includes('Ready to accept connections tcp'),
+  );
   try {
     const c = await RawConn.connect(port, '127.0.0.2');
     try {
@@ -270,40 +329,54 @@ test('bind defaults to redis-server\'s "* -::*": every IPv4 address (127.0.0.2 t
   }
 });
 
-test('startup lines at Redis 7.2\'s levels; the no-config warning only without any argument', async () => {
+test("startup lines at Redis 7.2's levels; the no-config warning only without any argument", async () => {
   const port = await freePort();
   const s = await startCli(['--port', String(port)], (o) => o.includes('Ready to accept connections tcp'));
   s.proc.kill('SIGTERM');
   assert.equal(await s.exited, 0);
-  for (const line of ['* oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo', '* Configuration loaded', '* Server initialized', '* Ready to accept connections tcp']) {
+  for (const line of [
+    '* oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo',
+    '* Configuration loaded',
+    '* Server initialized',
+    '* Ready to accept connections tcp',
+  ]) {
     assert.ok(s.out().includes(line), line);
   }
   assert.match(s.out(), /\* Redis version=7\.2\.4, bits=64, commit=00000000, modified=0, pid=\d+, just started/);
   assert.doesNotMatch(s.out(), /no config file specified/);
 });
 
-test('proc-title-template sets the process title before CONFIG SET replies, on the main thread and in a worker; a bad one is refused', { skip: process.platform === 'linux' ? false : 'Linux only (/proc)' }, async () => {
-  // --maxmemory 8gb: a heap above V8's default, so the server runs in a worker thread
-  for (const extra of [[], ['--maxmemory', '8gb']]) {
-    const port = await freePort();
-    const s = await startCli(['--port', String(port), '--proc-title-template', '{title} T{port}', ...extra], (o) => o.includes('Ready to accept connections tcp'));
-    const cmdline = () => fs.readFileSync(`/proc/${s.proc.pid}/cmdline`, 'latin1').replace(/\0+$/, '');
-    try {
-      assert.equal(extra.length === 0 || /in a worker thread/.test(s.out()), true);
-      assert.equal(cmdline(), `${CLI} T${port}`);
-      const c = await RawConn.connect(port);
-      for (let i = 0; i < 20; i++) {
-        assert.equal(await c.call('CONFIG', 'SET', 'proc-title-template', `X${i} {listen-addr}`), '+OK\r\n');
-        assert.equal(cmdline(), `X${i} *:${port}`);
+test(
+  'proc-title-template sets the process title before CONFIG SET replies, on the main thread and in a worker; a bad one is refused',
+  { skip: process.platform === 'linux' ? false : 'Linux only (/proc)' },
+  async () => {
+    // --maxmemory 8gb: a heap above V8's default, so the server runs in a worker thread
+    for (const extra of [[], ['--maxmemory', '8gb']]) {
+      const port = await freePort();
+      const s = await startCli(['--port', String(port), '--proc-title-template', '{title} T{port}', ...extra], (o) =>
+        o.includes('Ready to accept connections tcp'),
+      );
+      const cmdline = () => fs.readFileSync(`/proc/${s.proc.pid}/cmdline`, 'latin1').replace(/\0+$/, '');
+      try {
+        assert.equal(extra.length === 0 || /in a worker thread/.test(s.out()), true);
+        assert.equal(cmdline(), `${CLI} T${port}`);
+        const c = await RawConn.connect(port);
+        for (let i = 0; i < 20; i++) {
+          assert.equal(await c.call('CONFIG', 'SET', 'proc-title-template', `X${i} {listen-addr}`), '+OK\r\n');
+          assert.equal(cmdline(), `X${i} *:${port}`);
+        }
+        assert.match(
+          await c.call('CONFIG', 'SET', 'proc-title-template', '{invalid-var}'),
+          /template format is invalid/,
+        );
+        c.close();
+      } finally {
+        s.proc.kill('SIGTERM');
+        await s.exited;
       }
-      assert.match(await c.call('CONFIG', 'SET', 'proc-title-template', '{invalid-var}'), /template format is invalid/);
-      c.close();
-    } finally {
-      s.proc.kill('SIGTERM');
-      await s.exited;
     }
-  }
-});
+  },
+);
 
 test('a signal is handled by the cron: SHUTDOWN ABORT cancels it (held by DEBUG PAUSE-CRON); shutdown-on-sigterm nosave skips the final save', async () => {
   const dir = fs.mkdtempSync(path.join(tmp, 'sig-'));
@@ -342,9 +415,11 @@ test('a signal is handled by the cron: SHUTDOWN ABORT cancels it (held by DEBUG 
   }
 });
 
-test('DEBUG PANIC: Redis\'s panic lines and a crash report in the log, exit 1', async () => {
+test("DEBUG PANIC: Redis's panic lines and a crash report in the log, exit 1", async () => {
   const port = await freePort();
-  const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes'], (o) => o.includes('Ready to accept connections tcp'));
+  const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes'], (o) =>
+    o.includes('Ready to accept connections tcp'),
+  );
   const c = await RawConn.connect(port);
   c.write('DEBUG PANIC\r\n');
   assert.equal(await s.exited, 1);
@@ -357,7 +432,9 @@ test('DEBUG SEGFAULT and a kill -ABRT: "crashed by signal" in the log, then the 
   for (const how of ['segfault', 'abort', 'no-log'] as const) {
     const port = await freePort();
     const extra = how === 'no-log' ? ['--crash-log-enabled', 'no'] : [];
-    const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes', ...extra], (o) => o.includes('Ready to accept connections tcp'));
+    const s = await startCli(['--port', String(port), '--enable-debug-command', 'yes', ...extra], (o) =>
+      o.includes('Ready to accept connections tcp'),
+    );
     const c = await RawConn.connect(port);
     if (how === 'segfault') c.write('DEBUG SEGFAULT\r\n');
     else s.proc.kill('SIGABRT');
@@ -366,13 +443,17 @@ test('DEBUG SEGFAULT and a kill -ABRT: "crashed by signal" in the log, then the 
     const sig = how === 'segfault' ? 'SIGSEGV' : 'SIGABRT';
     assert.equal(s.proc.signalCode, sig, how);
     if (how === 'no-log') assert.doesNotMatch(s.out(), /crashed by/);
-    else assert.match(s.out(), new RegExp(`# tsdis \\S+ crashed by signal: ${sig === 'SIGSEGV' ? 11 : 6} \\(${sig}\\)`));
+    else
+      assert.match(s.out(), new RegExp(`# tsdis \\S+ crashed by signal: ${sig === 'SIGSEGV' ? 11 : 6} \\(${sig}\\)`));
   }
 });
 
 test('DEBUG CONFIG-REWRITE-FORCE-ALL writes every parameter; a restart on that file has the same configuration', async () => {
   const port = await freePort();
-  const conf = file('forceall.conf', `port ${port}\nbind 127.0.0.1\nenable-debug-command yes\nsave ""\nmaxmemory-samples 9\n`);
+  const conf = file(
+    'forceall.conf',
+    `port ${port}\nbind 127.0.0.1\nenable-debug-command yes\nsave ""\nmaxmemory-samples 9\n`,
+  );
   const pairs = async (c: RawConn): Promise<Map<string, string>> => {
     const raw = await c.call('CONFIG', 'GET', '*');
     const items = raw.split('\r\n').filter((_, i) => i > 0 && i % 2 === 0);
@@ -401,7 +482,9 @@ test('DEBUG CONFIG-REWRITE-FORCE-ALL writes every parameter; a restart on that f
 
 test('SHUTDOWN from a client stops the process with exit code 0', async () => {
   const port = await freePort();
-  const s = await startCli(['--port', String(port), '--save', ''], (o) => o.includes('Ready to accept connections tcp'));
+  const s = await startCli(['--port', String(port), '--save', ''], (o) =>
+    o.includes('Ready to accept connections tcp'),
+  );
   const c = await RawConn.connect(port);
   c.write('*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n');
   assert.equal(await c.readUntilClose(), '');

@@ -10,7 +10,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Config } from '../../src/config/config.js';
-import { parseConfigText, parseConfigLines, parseCliArgs, loadConfig, quoteConfigArg, ConfigFileError, ConfigFatalLog } from '../../src/config/file.js';
+import {
+  parseConfigText,
+  parseConfigLines,
+  parseCliArgs,
+  loadConfig,
+  quoteConfigArg,
+  ConfigFileError,
+  ConfigFatalLog,
+} from '../../src/config/file.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-conf-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -65,7 +73,10 @@ test('parseConfigText: directives, comments, quoting, multi-word values', () => 
     parseConfigLines('\n\nport 1\n').map((l) => [l.line, l.text]),
     [[3, 'port 1']],
   );
-  assert.throws(() => parseConfigText('port 1\nrequirepass "x\n'), (e: ConfigFileError) => e.line === 2 && e.reason === 'Unbalanced quotes in configuration line');
+  assert.throws(
+    () => parseConfigText('port 1\nrequirepass "x\n'),
+    (e: ConfigFileError) => e.line === 2 && e.reason === 'Unbalanced quotes in configuration line',
+  );
 });
 
 test('command-line arguments become config lines after the file', () => {
@@ -90,14 +101,19 @@ test('command-line arguments become config lines after the file', () => {
   // - reads stdin only as the first or last argument
   assert.equal(parseCliArgs(['-', '--port', '1']).stdin, true);
   // UTF-8 values are kept as bytes
-  assert.deepEqual(parseConfigText(parseCliArgs(['--requirepass', 'pässword']).options), [['requirepass', [Buffer.from('pässword').latin1Slice(0)]]]);
+  assert.deepEqual(parseConfigText(parseCliArgs(['--requirepass', 'pässword']).options), [
+    ['requirepass', [Buffer.from('pässword').latin1Slice(0)]],
+  ]);
   assert.equal(quoteConfigArg('a\x01"'), '"a\\x01\\""');
 });
 
 test('loadConfig applies values; command-line lines come last and win', () => {
   const conf = file('a.conf', 'port 7000\nmaxclients 100\nbind 127.0.0.1\n');
   const c = new Config();
-  const res = loadConfig(c, { file: conf, options: parseCliArgs(['--port', '7001', '--bind', '127.0.0.1 -::1']).options });
+  const res = loadConfig(c, {
+    file: conf,
+    options: parseCliArgs(['--port', '7001', '--bind', '127.0.0.1 -::1']).options,
+  });
   assert.equal(c.v['port'], 7001);
   assert.equal(c.v['maxclients'], 100);
   assert.equal(String(c.v['bind']), '127.0.0.1 -::1');
@@ -123,7 +139,12 @@ test('include: nested files, globs in sorted order, missing files are fatal', ()
   assert.equal(c.v['timeout'], 5);
   // a glob matching nothing is not an error (as with glob(3) in Redis)
   load(`include ${path.join(tmp, 'nothing-*.conf')}\n`);
-  assert.throws(() => load(`include ${path.join(tmp, 'absent.conf')}\n`), (e: Error) => e instanceof ConfigFatalLog && /can't open config file '.*absent\.conf': No such file or directory/.test(e.message));
+  assert.throws(
+    () => load(`include ${path.join(tmp, 'absent.conf')}\n`),
+    (e: Error) =>
+      e instanceof ConfigFatalLog &&
+      /can't open config file '.*absent\.conf': No such file or directory/.test(e.message),
+  );
   // an error inside an included file names its own line
   const bad = file('bad-inc.conf', '\nport nope\n');
   const e = failure(`port 1\ninclude ${bad}\n`);
@@ -137,14 +158,18 @@ test('multi-word parameters: one quoted argument is split; client-output-buffer-
   const v = String(c.v['client-output-buffer-limit']);
   assert.match(v, /^normal 1048576 2097152 3 /);
   assert.match(v, /pubsub 33554432 8388608 60/);
-  assert.equal(failure('client-output-buffer-limit normal 1 2\n').reason, 'Wrong number of arguments in buffer limit configuration.');
+  assert.equal(
+    failure('client-output-buffer-limit normal 1 2\n').reason,
+    'Wrong number of arguments in buffer limit configuration.',
+  );
 });
 
 test('errors: the reason and the line, as redis-server prints them', () => {
-  assert.deepEqual(
-    (({ reason, line, text }) => ({ reason, line, text }))(failure('port 1\n\nfoo bar\n')),
-    { reason: 'Bad directive or wrong number of arguments', line: 3, text: 'foo bar' },
-  );
+  assert.deepEqual((({ reason, line, text }) => ({ reason, line, text }))(failure('port 1\n\nfoo bar\n')), {
+    reason: 'Bad directive or wrong number of arguments',
+    line: 3,
+    text: 'foo bar',
+  });
   assert.equal(failure('port 1 2\n').reason, 'wrong number of arguments');
   assert.equal(failure('port\n').reason, 'wrong number of arguments');
   assert.equal(failure('port abc\n').reason, "argument couldn't be parsed into an integer");
@@ -157,8 +182,11 @@ test('errors: the reason and the line, as redis-server prints them', () => {
   // directives that are not parameters are collected
   const c = new Config();
   const r = loadConfig(c, { stdin: 'rename-command FLUSHALL ""\nuser alice on >pw ~* +@all\n' });
-  assert.deepEqual(r.directives.map((d) => [d.name, d.args]), [
-    ['rename-command', ['FLUSHALL', '']],
-    ['user', ['alice', 'on', '>pw', '~*', '+@all']],
-  ]);
+  assert.deepEqual(
+    r.directives.map((d) => [d.name, d.args]),
+    [
+      ['rename-command', ['FLUSHALL', '']],
+      ['user', ['alice', 'on', '>pw', '~*', '+@all']],
+    ],
+  );
 });

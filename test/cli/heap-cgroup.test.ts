@@ -31,14 +31,16 @@ function makeCgroup(name: string): { procs: string; oomKills: () => number; dir:
       const dir = path.join(v1, name);
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(LIMIT));
-      const oomKills = () => Number(/oom_kill (\d+)/.exec(fs.readFileSync(path.join(dir, 'memory.oom_control'), 'latin1'))?.[1] ?? 0);
+      const oomKills = () =>
+        Number(/oom_kill (\d+)/.exec(fs.readFileSync(path.join(dir, 'memory.oom_control'), 'latin1'))?.[1] ?? 0);
       return { procs: path.join(dir, 'cgroup.procs'), oomKills, dir };
     }
     if (fs.readFileSync(path.join(v2, 'cgroup.subtree_control'), 'latin1').includes('memory')) {
       const dir = path.join(v2, name);
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, 'memory.max'), String(LIMIT));
-      const oomKills = () => Number(/oom_kill (\d+)/.exec(fs.readFileSync(path.join(dir, 'memory.events'), 'latin1'))?.[1] ?? 0);
+      const oomKills = () =>
+        Number(/oom_kill (\d+)/.exec(fs.readFileSync(path.join(dir, 'memory.events'), 'latin1'))?.[1] ?? 0);
       return { procs: path.join(dir, 'cgroup.procs'), oomKills, dir };
     }
   } catch (e) {
@@ -76,13 +78,18 @@ after(async () => {
 async function startInCgroup(): Promise<{ port: number; proc: ChildProcess; out: () => string }> {
   const { procs: file } = cg as Exclude<typeof cg, string>;
   const port = await freePort();
-  const proc = spawn('sh', ['-c', `echo $$ > '${file}' && exec '${process.execPath}' '${CLI}' --port ${port} --bind 127.0.0.1 --save ''`], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    'sh',
+    ['-c', `echo $$ > '${file}' && exec '${process.execPath}' '${CLI}' --port ${port} --bind 127.0.0.1 --save ''`],
+    { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   procs.push(proc);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await waitForPing(port, proc);
-  for (let i = 0; i < 500 && !out.includes('Ready to accept connections'); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && !out.includes('Ready to accept connections'); i++)
+    await new Promise((r) => setTimeout(r, 10));
   return { port, proc, out: () => out };
 }
 
@@ -93,7 +100,9 @@ async function fillUntilRefused(port: number, size: number, batch: number): Prom
   let stored = 0;
   try {
     for (let round = 0; round < 100_000; round++) {
-      const replies = await Promise.all(Array.from({ length: batch }, (_, i) => c.call('SET', `k${round}:${i}`, value)));
+      const replies = await Promise.all(
+        Array.from({ length: batch }, (_, i) => c.call('SET', `k${round}:${i}`, value)),
+      );
       for (const r of replies) {
         if (r !== '+OK\r\n') return { reply: r, stored };
         stored++;
@@ -109,26 +118,32 @@ for (const [what, size, batch] of [
   ['64 KB values (off the V8 heap)', 64 * 1024, 4],
   ['1 KB values (in the V8 heap)', 1000, 500],
 ] as const) {
-  test(`in a 256 MB memory cgroup with maxmemory 0, ${what} are refused with -OOM before the OOM killer, and the server answers`, { skip }, async () => {
-    const { oomKills } = cg as Exclude<typeof cg, string>;
-    const kills = oomKills();
-    const s = await startInCgroup();
-    try {
-      assert.match(s.out(), /of the 256\.00M of memory here/);
-      const { reply, stored } = await fillUntilRefused(s.port, size, batch).catch((e: Error) => {
-        throw new Error(`${e.message}; exit ${s.proc.exitCode} ${s.proc.signalCode}; OOM kills ${oomKills() - kills}; log:\n${s.out()}`);
-      });
-      assert.equal(reply, OOM);
-      assert.ok(stored * size > 64 * 1024 * 1024, `only ${stored} values stored before -OOM`);
-      const c = await RawConn.connect(s.port);
-      assert.equal(await c.call('PING'), '+PONG\r\n');
-      assert.equal(await c.call('DBSIZE'), `:${stored}\r\n`);
-      assert.equal(await c.call('GET', 'k0:0'), `$${size}\r\n${'x'.repeat(size)}\r\n`);
-      c.close();
-      assert.equal(s.proc.exitCode, null);
-      assert.equal(oomKills(), kills, 'the kernel killed a process of the cgroup');
-    } finally {
-      await stop(s.proc);
-    }
-  });
+  test(
+    `in a 256 MB memory cgroup with maxmemory 0, ${what} are refused with -OOM before the OOM killer, and the server answers`,
+    { skip },
+    async () => {
+      const { oomKills } = cg as Exclude<typeof cg, string>;
+      const kills = oomKills();
+      const s = await startInCgroup();
+      try {
+        assert.match(s.out(), /of the 256\.00M of memory here/);
+        const { reply, stored } = await fillUntilRefused(s.port, size, batch).catch((e: Error) => {
+          throw new Error(
+            `${e.message}; exit ${s.proc.exitCode} ${s.proc.signalCode}; OOM kills ${oomKills() - kills}; log:\n${s.out()}`,
+          );
+        });
+        assert.equal(reply, OOM);
+        assert.ok(stored * size > 64 * 1024 * 1024, `only ${stored} values stored before -OOM`);
+        const c = await RawConn.connect(s.port);
+        assert.equal(await c.call('PING'), '+PONG\r\n');
+        assert.equal(await c.call('DBSIZE'), `:${stored}\r\n`);
+        assert.equal(await c.call('GET', 'k0:0'), `$${size}\r\n${'x'.repeat(size)}\r\n`);
+        c.close();
+        assert.equal(s.proc.exitCode, null);
+        assert.equal(oomKills(), kills, 'the kernel killed a process of the cgroup');
+      } finally {
+        await stop(s.proc);
+      }
+    },
+  );
 }

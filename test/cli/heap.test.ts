@@ -128,7 +128,10 @@ test('maxmemory above what V8 gives by default: the server runs with a heap limi
   const c = await start(['--maxmemory', '8gb', '--save', '']);
   const limit = await heapLimitOf(c.port);
   assert.ok(limit >= 12 * GB + HEAP_BASE && limit < 13 * GB, `heap_size_limit ${limit}`);
-  assert.match(c.output(), /The V8 heap may grow to 12\.\d\dG \(for maxmemory 8\.00G; the server runs in a worker thread created with that size\)/);
+  assert.match(
+    c.output(),
+    /The V8 heap may grow to 12\.\d\dG \(for maxmemory 8\.00G; the server runs in a worker thread created with that size\)/,
+  );
 });
 
 test('desiredSemiSpaceMb: maxmemory/8 rounded down to a power of two, 1 to 16 MB; V8 own 16 MB with maxmemory 0', () => {
@@ -146,7 +149,10 @@ test('a small maxmemory keeps V8 default heap limit, in a worker thread with sma
   const la = await heapLimitOf(a.port);
   assert.ok(la >= dflt - 64 * MB && la < dflt + 64 * MB, `heap_size_limit ${la}, default ${dflt}`);
   assert.equal(await newSpaceOf(a.port), 2 * 8 * MB);
-  assert.match(a.output(), /The V8 heap may grow to [\d.]+G \(V8's default, enough for maxmemory 100\.00M, 8 MB semi-spaces; the server runs in a worker thread created with that size\)/);
+  assert.match(
+    a.output(),
+    /The V8 heap may grow to [\d.]+G \(V8's default, enough for maxmemory 100\.00M, 8 MB semi-spaces; the server runs in a worker thread created with that size\)/,
+  );
   // from 128 MB up, V8's own young generation: no worker needed
   const c = await start(['--maxmemory', '200mb', '--save', '']);
   assert.equal(await heapLimitOf(c.port), dflt);
@@ -157,7 +163,13 @@ test('a small maxmemory keeps V8 default heap limit, in a worker thread with sma
   assert.match(d.output(), /\(V8's default, enough for maxmemory 100\.00M\)/);
   const b = await start(['--save', ''], ['--max-old-space-size=300']);
   // what this node gives for the flag (the young generation's share differs by V8 version)
-  const want = Number(spawnSync(process.execPath, ['--max-old-space-size=300', '-p', 'require("v8").getHeapStatistics().heap_size_limit']).stdout.toString());
+  const want = Number(
+    spawnSync(process.execPath, [
+      '--max-old-space-size=300',
+      '-p',
+      'require("v8").getHeapStatistics().heap_size_limit',
+    ]).stdout.toString(),
+  );
   assert.ok(want >= 300 * MB, `node --max-old-space-size=300 gives ${want}`);
   assert.equal(await heapLimitOf(b.port), want);
   assert.match(b.output(), /set by node's --max-old-space-size/);
@@ -181,12 +193,17 @@ test('in a worker thread the process is the server: SIGTERM and SIGINT shut down
     assert.equal(fs.readFileSync(pidfile, 'latin1'), `${c.proc.pid}\n`);
     c.proc.kill(sig);
     assert.equal(await c.exited(), 0);
-    assert.match(c.output(), new RegExp(`Received ${sig} scheduling shutdown[\\s\\S]*Removing the pid file[\\s\\S]*ready to exit, bye bye`));
+    assert.match(
+      c.output(),
+      new RegExp(`Received ${sig} scheduling shutdown[\\s\\S]*Removing the pid file[\\s\\S]*ready to exit, bye bye`),
+    );
     assert.equal(fs.existsSync(pidfile), false);
   }
   // a start that fails exits 1: the port is taken
   const a = await start(['--maxmemory', '8gb', '--save', '']);
-  const clash = await startChild(['--maxmemory', '8gb', '--save', '', '--port', String(a.port)], tmp, { waitReady: false });
+  const clash = await startChild(['--maxmemory', '8gb', '--save', '', '--port', String(a.port)], tmp, {
+    waitReady: false,
+  });
   children.push(clash);
   assert.equal(await clash.exited(), 1);
   assert.match(clash.output(), /Failed listening on port/);
@@ -211,10 +228,26 @@ test('in a worker thread the log is written before the reply of the command that
   const port = await freePort();
   const logPath = path.join(tmp, 'order.log');
   const fd = fs.openSync(logPath, 'w');
-  const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory', '8gb', '--enable-debug-command', 'yes'], {
-    cwd: tmp,
-    stdio: ['ignore', fd, fd],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--maxmemory',
+      '8gb',
+      '--enable-debug-command',
+      'yes',
+    ],
+    {
+      cwd: tmp,
+      stdio: ['ignore', fd, fd],
+    },
+  );
   fs.closeSync(fd);
   try {
     await waitForPing(port, proc);
@@ -241,7 +274,7 @@ test('config from standard input decides the heap too, and its log line comes fi
   proc.stdin!.end(`port ${port}\nbind 127.0.0.1\nsave ""\nmaxmemory 8gb\n`);
   try {
     await waitForPing(port, proc);
-    assert.ok(await heapLimitOf(port) >= 12 * GB);
+    assert.ok((await heapLimitOf(port)) >= 12 * GB);
     const lines = out.split('\n');
     assert.match(lines[0]!, /^\d+:C .* # Reading config from stdin$/);
     assert.match(out, /in a worker thread/);
@@ -253,7 +286,11 @@ test('config from standard input decides the heap too, and its log line comes fi
 test('in a worker thread a SIGTERM sent the moment "Ready to accept connections" is read shuts down gracefully', async () => {
   for (let i = 0; i < 5; i++) {
     const port = await freePort();
-    const proc = spawn(process.execPath, [CLI, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory', '8gb'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      process.execPath,
+      [CLI, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--maxmemory', '8gb'],
+      { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -262,7 +299,9 @@ test('in a worker thread a SIGTERM sent the moment "Ready to accept connections"
         proc.kill('SIGTERM');
       }
     });
-    const [code, signal] = await new Promise<[number | null, string | null]>((r) => proc.once('exit', (c, s) => r([c, s])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      proc.once('exit', (c, s) => r([c, s])),
+    );
     assert.equal(signal, null, `run ${i}: killed by ${signal}; output:\n${out}`);
     assert.equal(code, 0);
     assert.match(out, /in a worker thread[\s\S]*Received SIGTERM scheduling shutdown[\s\S]*bye bye/);

@@ -63,44 +63,63 @@ async function start(): Promise<{ child: Child; empty: number }> {
   return { child, empty: rss(child.proc.pid!) };
 }
 
-test('keys that expired give their memory back once the server is idle', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
-  const { child, empty } = await start();
-  try {
-    const pid = child.proc.pid!;
-    const n = 300_000;
-    const frames: Buffer[] = [];
-    for (let from = 0; from < n; from += 1000) {
-      let s = '';
-      for (let i = from; i < from + 1000; i++) {
-        const k = `key:${i}`;
-        s += `*5\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvvvvvvvvvvvvvvvv\r\n$2\r\nEX\r\n$1\r\n1\r\n`;
+test(
+  'keys that expired give their memory back once the server is idle',
+  { skip: process.platform !== 'linux' && 'reads /proc' },
+  async () => {
+    const { child, empty } = await start();
+    try {
+      const pid = child.proc.pid!;
+      const n = 300_000;
+      const frames: Buffer[] = [];
+      for (let from = 0; from < n; from += 1000) {
+        let s = '';
+        for (let i = from; i < from + 1000; i++) {
+          const k = `key:${i}`;
+          s += `*5\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$16\r\nvvvvvvvvvvvvvvvv\r\n$2\r\nEX\r\n$1\r\n1\r\n`;
+        }
+        frames.push(Buffer.from(s, 'latin1'));
       }
-      frames.push(Buffer.from(s, 'latin1'));
+      const head = await pipeline(child.port, frames, n * 5);
+      assert.ok(head.startsWith('+OK'), head);
+      const peak = rss(pid);
+      assert.ok(peak > empty + 40 * MB, `the keys should take memory: empty ${empty / MB} MB, peak ${peak / MB} MB`);
+      // expiry (~1-3 s), then idle 0.5 s and the collections
+      const limit = empty + (peak - empty) / 4;
+      const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
+      assert.ok(
+        end <= limit,
+        `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`,
+      );
+    } finally {
+      await child.kill();
     }
-    const head = await pipeline(child.port, frames, n * 5);
-    assert.ok(head.startsWith('+OK'), head);
-    const peak = rss(pid);
-    assert.ok(peak > empty + 40 * MB, `the keys should take memory: empty ${empty / MB} MB, peak ${peak / MB} MB`);
-    // expiry (~1-3 s), then idle 0.5 s and the collections
-    const limit = empty + (peak - empty) / 4;
-    const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
-    assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB, peak ${(peak / MB).toFixed(1)} MB`);
-  } finally {
-    await child.kill();
-  }
-});
+  },
+);
 
-test('a deleted 50 MB value gives its memory back once the server is idle', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
-  const { child, empty } = await start();
-  try {
-    const pid = child.proc.pid!;
-    const size = 50 * MB;
-    const head = await pipeline(child.port, [Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`), Buffer.alloc(size, 'x'), Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n')], 5 + 4);
-    assert.equal(head, '+OK\r\n:1\r\n');
-    const limit = empty + 20 * MB;
-    const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
-    assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB`);
-  } finally {
-    await child.kill();
-  }
-});
+test(
+  'a deleted 50 MB value gives its memory back once the server is idle',
+  { skip: process.platform !== 'linux' && 'reads /proc' },
+  async () => {
+    const { child, empty } = await start();
+    try {
+      const pid = child.proc.pid!;
+      const size = 50 * MB;
+      const head = await pipeline(
+        child.port,
+        [
+          Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`),
+          Buffer.alloc(size, 'x'),
+          Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n'),
+        ],
+        5 + 4,
+      );
+      assert.equal(head, '+OK\r\n:1\r\n');
+      const limit = empty + 20 * MB;
+      const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
+      assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB`);
+    } finally {
+      await child.kill();
+    }
+  },
+);

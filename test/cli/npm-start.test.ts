@@ -17,22 +17,32 @@ import { startChild } from '../helpers/child.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-test('SIGTERM to `npm start` shuts tsdis down and frees the port', { skip: fs.existsSync(path.join(ROOT, 'dist/cli.js')) ? false : 'dist/ is not built' }, async () => {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-npmstart-'));
-  const npm = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  npm.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  try {
-    await waitForPing(port, npm);
-    npm.kill('SIGTERM');
-    assert.ok(await portClosed(port), `port still open after SIGTERM to npm; output:\n${out}`);
-    await new Promise((r) => (npm.exitCode !== null || npm.signalCode !== null ? r(null) : npm.once('exit', r)));
-    assert.match(out, /Received SIGTERM scheduling shutdown[\s\S]*User requested shutdown[\s\S]*ready to exit, bye bye/);
-  } finally {
-    npm.kill('SIGKILL');
-  }
-});
+test(
+  'SIGTERM to `npm start` shuts tsdis down and frees the port',
+  { skip: fs.existsSync(path.join(ROOT, 'dist/cli.js')) ? false : 'dist/ is not built' },
+  async () => {
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-npmstart-'));
+    const npm = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitForPing(port, npm);
+      npm.kill('SIGTERM');
+      assert.ok(await portClosed(port), `port still open after SIGTERM to npm; output:\n${out}`);
+      await new Promise((r) => (npm.exitCode !== null || npm.signalCode !== null ? r(null) : npm.once('exit', r)));
+      assert.match(
+        out,
+        /Received SIGTERM scheduling shutdown[\s\S]*User requested shutdown[\s\S]*ready to exit, bye bye/,
+      );
+    } finally {
+      npm.kill('SIGKILL');
+    }
+  },
+);
 
 test('SHUTDOWN logs in Redis order: requested, AOF fsync, final save, pid file, bye', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-shutdown-'));
@@ -55,7 +65,10 @@ test('SHUTDOWN logs in Redis order: requested, AOF fsync, final save, pid file, 
     '# tsdis is now ready to exit, bye bye...',
   ];
   const at = order.map((l) => lines.indexOf(l));
-  assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!)), `lines out of order ${JSON.stringify(at)}:\n${child.output()}`);
+  assert.ok(
+    at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!)),
+    `lines out of order ${JSON.stringify(at)}:\n${child.output()}`,
+  );
   assert.equal(fs.existsSync(pidfile), false);
   // the base file is named as it is written (an RDB preamble: .base.rdb)
   assert.match(child.output(), /Creating AOF base file appendonly\.aof\.1\.base\.rdb on server start/);

@@ -89,7 +89,12 @@ test('node-redis RESP2 and RESP3: subscribe, pSubscribe, sSubscribe and unsubscr
 
 test('node-redis RESP3 client side cache is invalidated by writes from another client', async () => {
   const s = await startTsdis();
-  const c = createClient({ url: `redis://127.0.0.1:${s.port}`, RESP: 3, clientSideCache: { ttl: 0, maxEntries: 0 }, socket: { reconnectStrategy: false } });
+  const c = createClient({
+    url: `redis://127.0.0.1:${s.port}`,
+    RESP: 3,
+    clientSideCache: { ttl: 0, maxEntries: 0 },
+    socket: { reconnectStrategy: false },
+  });
   const w = createClient({ url: `redis://127.0.0.1:${s.port}`, socket: { reconnectStrategy: false } });
   c.on('error', () => {});
   w.on('error', () => {});
@@ -135,7 +140,8 @@ test('a subscriber that stops reading is disconnected at the pubsub limit; memor
     const perBatch = 50; // 5 MB a batch, 60 MB in all: twice the hard limit
     let maxHeld = 0;
     let slowGoneAt = -1;
-    const slowClient = () => [...s.server.clients.values()].find((c) => c.channels?.size && c.socket?.remotePort === slow.sock.localPort);
+    const slowClient = () =>
+      [...s.server.clients.values()].find((c) => c.channels?.size && c.socket?.remotePort === slow.sock.localPort);
     for (let b = 0; b < batches; b++) {
       const cmds: Buffer[] = [];
       for (let i = 0; i < perBatch; i++) cmds.push(encode(['PUBLISH', 'feed', msg]));

@@ -12,7 +12,13 @@ import { startTsdis } from '../helpers/servers.js';
 test('ioredis connects (ready check parses INFO) and runs INFO/CLIENT commands', async () => {
   // no command may land in the slow log because the machine is busy (SLOWLOG LEN is checked)
   const s = await startTsdis({ config: { 'slowlog-log-slower-than': '10000000' } });
-  const r = new Redis({ port: s.port, host: '127.0.0.1', connectionName: 'ioconn', lazyConnect: true, maxRetriesPerRequest: 1 });
+  const r = new Redis({
+    port: s.port,
+    host: '127.0.0.1',
+    connectionName: 'ioconn',
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   try {
     await r.connect();
     assert.equal(r.status, 'ready');
@@ -40,7 +46,12 @@ test('ioredis connects (ready check parses INFO) and runs INFO/CLIENT commands',
 test('node-redis connects (CLIENT SETINFO pipeline, RESP2 and RESP3) and runs INFO/CLIENT commands', async () => {
   const s = await startTsdis();
   for (const RESP of [2, 3] as const) {
-    const c = createClient({ url: `redis://127.0.0.1:${s.port}`, name: `nr${RESP}`, RESP, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+    const c = createClient({
+      url: `redis://127.0.0.1:${s.port}`,
+      name: `nr${RESP}`,
+      RESP,
+      socket: { reconnectStrategy: false, connectTimeout: 2000 },
+    });
     c.on('error', () => {});
     try {
       await c.connect();

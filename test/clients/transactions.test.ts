@@ -18,7 +18,11 @@ test('ioredis: MULTI/EXEC replies, EXECABORT, WATCH optimistic locking from 5 co
   const workers = Array.from({ length: 5 }, () => new Redis(opts));
   try {
     const res = await r.multi().set('k', '1').incr('k').get('k').lpush('k', 'x').exec();
-    assert.deepEqual(res?.slice(0, 3), [[null, 'OK'], [null, 2], [null, '2']]);
+    assert.deepEqual(res?.slice(0, 3), [
+      [null, 'OK'],
+      [null, 2],
+      [null, '2'],
+    ]);
     assert.match(String(res?.[3]?.[0]), /^ReplyError: WRONGTYPE/);
     await assert.rejects(r.multi().set('a', '1').call('NOSUCH').exec(), /EXECABORT/);
     assert.equal(await r.exists('a'), 0);
@@ -33,7 +37,10 @@ test('ioredis: MULTI/EXEC replies, EXECABORT, WATCH optimistic locking from 5 co
             assert.ok(attempt < 1000, 'bounded retries');
             await w.watch('counter');
             const v = Number(await w.get('counter'));
-            const out = await w.multi().set('counter', String(v + 1)).exec();
+            const out = await w
+              .multi()
+              .set('counter', String(v + 1))
+              .exec();
             if (out !== null) break;
             retries++;
           }
@@ -51,7 +58,10 @@ test('ioredis: MULTI/EXEC replies, EXECABORT, WATCH optimistic locking from 5 co
 
 test('node-redis: multi().exec(), WatchError when a watched key changes', async () => {
   const s = await startTsdis();
-  const c = createClient({ url: `redis://127.0.0.1:${s.port}`, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+  const c = createClient({
+    url: `redis://127.0.0.1:${s.port}`,
+    socket: { reconnectStrategy: false, connectTimeout: 2000 },
+  });
   const o = c.duplicate();
   c.on('error', () => {});
   o.on('error', () => {});

@@ -55,7 +55,10 @@ test('a blocked command reaches the slow log only once unblocked, as it was sent
   try {
     rd.write(encode(['BLPOP', 'mylist', '0']));
     await blockedClients(1);
-    assert.deepEqual((await slowlogCommands()).filter((c) => c.startsWith('BLPOP')), []);
+    assert.deepEqual(
+      (await slowlogCommands()).filter((c) => c.startsWith('BLPOP')),
+      [],
+    );
     await r.call('MULTI');
     await r.call('LPUSH', 'mylist', 'foo');
     await r.call('SLOWLOG', 'RESET');
@@ -78,8 +81,14 @@ test('a blocked XREADGROUP whose group is destroyed: one call, one failed call, 
     await blockedClients(1);
     assert.doesNotMatch(await r.call('INFO', 'commandstats'), /cmdstat_xreadgroup/);
     await r.call('XGROUP', 'DESTROY', 'mystream', 'mygroup');
-    assert.equal(await rd.read(), "-NOGROUP No such key 'mystream' or consumer group 'mygroup' in XREADGROUP with GROUP option\r\n");
-    assert.match(await r.call('INFO', 'commandstats'), /cmdstat_xreadgroup:calls=1,.*,rejected_calls=0,failed_calls=1\r\n/);
+    assert.equal(
+      await rd.read(),
+      "-NOGROUP No such key 'mystream' or consumer group 'mygroup' in XREADGROUP with GROUP option\r\n",
+    );
+    assert.match(
+      await r.call('INFO', 'commandstats'),
+      /cmdstat_xreadgroup:calls=1,.*,rejected_calls=0,failed_calls=1\r\n/,
+    );
     assert.match(await r.call('INFO', 'errorstats'), /errorstat_NOGROUP:count=1\r\n/);
     assert.match(await r.call('INFO', 'stats'), /total_error_replies:1\r\n/);
   } finally {

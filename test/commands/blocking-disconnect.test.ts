@@ -64,7 +64,13 @@ async function scenario(port: number, rounds: number, noise: boolean, tight: boo
         (async () => {
           const c = await RawConn.connect(port);
           for (let j = 0; !stop.now; j++) {
-            await c.call('EVAL', "redis.call('HSET', KEYS[1], 'n', ARGV[1]); return redis.call('PUBLISH', 'events', ARGV[1])", '1', `job:${n}`, String(j));
+            await c.call(
+              'EVAL',
+              "redis.call('HSET', KEYS[1], 'n', ARGV[1]); return redis.call('PUBLISH', 'events', ARGV[1])",
+              '1',
+              `job:${n}`,
+              String(j),
+            );
             await c.call('LPUSH', `other:${n}`, String(j));
             await c.call('RPOP', `other:${n}`);
           }
@@ -74,10 +80,12 @@ async function scenario(port: number, rounds: number, noise: boolean, tight: boo
     }
     const sub = await RawConn.connect(port);
     sub.write(encode(['SUBSCRIBE', 'events']));
-    noiseDone.push((async () => {
-      while (!stop.now) await new Promise((r) => setTimeout(r, 20));
-      sub.close();
-    })());
+    noiseDone.push(
+      (async () => {
+        while (!stop.now) await new Promise((r) => setTimeout(r, 20));
+        sub.close();
+      })(),
+    );
   }
   try {
     for (let i = 0; i < rounds; i++) await round(port, ctl, i, tight);
@@ -95,7 +103,11 @@ test('tsdis: a destroyed blocked connection is never served (200 rounds, under l
 
 // Redis handles a turn's events in epoll order, so a FIN and a push read in the same turn
 // can go either way there too: the reference runs the rounds that wait for the new wait.
-test('redis-server: the same scenario, without the same-turn rounds (the reference behaves so)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, async () => {
-  redis = await startRedis();
-  await scenario(redis.port, 50, true, false);
-});
+test(
+  'redis-server: the same scenario, without the same-turn rounds (the reference behaves so)',
+  { skip: hasRedis() ? false : SKIP_NO_REDIS },
+  async () => {
+    redis = await startRedis();
+    await scenario(redis.port, 50, true, false);
+  },
+);

@@ -47,8 +47,12 @@ test('a command still arriving past the limit closes its client; CLIENT NO-EVICT
     assert.equal(await b.call('CLIENT', 'SETNAME', 'kept'), '+OK\r\n');
     b.write(`*1\r\n$${LIMIT + 1000}\r\n${'v'.repeat(LIMIT)}`);
     // (wait until the server holds the whole partial command: bounded, 3 s)
-    const kept = async () => String(await t.call('CLIENT', 'LIST')).split('\n').find((l) => l.includes('name=kept'))!;
-    for (let i = 0; i < 150 && Number(/tot-mem=(\d+)/.exec(await kept())![1]) <= LIMIT; i++) await new Promise((r) => setTimeout(r, 20));
+    const kept = async () =>
+      String(await t.call('CLIENT', 'LIST'))
+        .split('\n')
+        .find((l) => l.includes('name=kept'))!;
+    for (let i = 0; i < 150 && Number(/tot-mem=(\d+)/.exec(await kept())![1]) <= LIMIT; i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(b.closed, false);
     const line = await kept();
     assert.match(line, /flags=e/);
@@ -113,7 +117,9 @@ test('a growing MULTI queue, WATCHed keys and subscriptions count', async () => 
     let sclosed = false;
     for (let i = 0; i < 200 && !sclosed; i++) {
       const chans = Array.from({ length: 100 }, (_, j) => `ch:${i}:${j}`);
-      s.write(['*' + (chans.length + 1), '$9', 'SUBSCRIBE', ...chans.flatMap((k) => [`$${k.length}`, k]), ''].join('\r\n'));
+      s.write(
+        ['*' + (chans.length + 1), '$9', 'SUBSCRIBE', ...chans.flatMap((k) => [`$${k.length}`, k]), ''].join('\r\n'),
+      );
       sclosed = await closedSoon(s, 50);
     }
     assert.ok(sclosed, 'subscriber not evicted');
@@ -139,10 +145,17 @@ test('lowering maxmemory-clients evicts the largest clients first, until under t
       }
     }
     // (wait until the server has read every partial command: bounded, 3 s)
-    const qbufs = async () => String(await t.call('CLIENT', 'LIST')).split('\n').filter((l) => / name=c\d+ /.test(l)).map((l) => Number(/qbuf=(\d+)/.exec(l)![1]) >= Number(/ name=c(\d+) /.exec(l)![1]) * 1024);
+    const qbufs = async () =>
+      String(await t.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l) => / name=c\d+ /.test(l))
+        .map((l) => Number(/qbuf=(\d+)/.exec(l)![1]) >= Number(/ name=c(\d+) /.exec(l)![1]) * 1024);
     for (let i = 0; i < 150 && !(await qbufs()).every(Boolean); i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(await qbufs(), Array(9).fill(true));
-    const count = async (name: string) => String(await t.call('CLIENT', 'LIST')).split('\n').filter((l) => l.includes(`name=${name} `)).length;
+    const count = async (name: string) =>
+      String(await t.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l) => l.includes(`name=${name} `)).length;
     // room for the small and middle ones (with their 16 KB base each) but not the big ones
     await ctl.call('CONFIG', 'SET', 'maxmemory-clients', String(3 * (76 + 166) * 1024 + 64 * 1024));
     await ctl.call('PING');
@@ -193,7 +206,9 @@ test('a client that does not read holds over 10 MB of replies and still reads it
     for (let i = 0; i < 200 && totMem <= 10 * MB; i++) {
       slow.write(encode(['GET', 'k']));
       await new Promise((r) => setTimeout(r, 10));
-      const line = String(await ctl.call('CLIENT', 'LIST')).split('\n').find((l) => l.includes('name=slow'));
+      const line = String(await ctl.call('CLIENT', 'LIST'))
+        .split('\n')
+        .find((l) => l.includes('name=slow'));
       totMem = line ? Number(/tot-mem=(\d+)/.exec(line)![1]) : 0;
     }
     assert.ok(totMem > 10 * MB, `tot-mem reached only ${totMem}`);
@@ -212,11 +227,21 @@ const d = await Differ.start();
 after(() => d?.stop());
 
 test('DEBUG CLIENT-EVICTION: disabled error, then the bucket report as redis-server prints it', async () => {
-  await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '0'], ['DEBUG', 'CLIENT-EVICTION'], ['CLIENT', 'NO-EVICT', 'maybe'], ['CLIENT', 'NO-EVICT', 'on'], ['CLIENT', 'NO-EVICT', 'off']]);
+  await d!.same([
+    ['CONFIG', 'SET', 'maxmemory-clients', '0'],
+    ['DEBUG', 'CLIENT-EVICTION'],
+    ['CLIENT', 'NO-EVICT', 'maybe'],
+    ['CLIENT', 'NO-EVICT', 'on'],
+    ['CLIENT', 'NO-EVICT', 'off'],
+  ]);
   await d!.same([['CONFIG', 'SET', 'maxmemory-clients', '10mb']]);
   const [x, y] = await d!.both(['DEBUG', 'CLIENT-EVICTION']);
   // (the bulk length differs with the figures)
-  const labels = (r: string) => r.replace(/^\$\d+\r\n/, '').split('\n').map((l) => l.replace(/tot-mem: +\d+, clients: \d+/, ''));
+  const labels = (r: string) =>
+    r
+      .replace(/^\$\d+\r\n/, '')
+      .split('\n')
+      .map((l) => l.replace(/tot-mem: +\d+, clients: \d+/, ''));
   assert.deepEqual(labels(x), labels(y));
   // this client alone, in the 16-32 KB bucket on tsdis
   assert.match(x, /bucket {10}0 - {6}32767: tot-mem: +\d+, clients: 1\n/);

@@ -83,7 +83,9 @@ for (const proto of [2, 3] as const) {
     }
     const missing = [...theirs.keys()].filter((k) => !ours.has(k));
     const extra = [...ours.keys()].filter((k) => !theirs.has(k));
-    const differ = [...theirs].filter(([k, v]) => ours.has(k) && ours.get(k) !== v).map(([k, v]) => `${k}: tsdis '${ours.get(k)}' redis '${v}'`);
+    const differ = [...theirs]
+      .filter(([k, v]) => ours.has(k) && ours.get(k) !== v)
+      .map(([k, v]) => `${k}: tsdis '${ours.get(k)}' redis '${v}'`);
     assert.deepEqual({ missing, extra, differ }, { missing: [], extra: [], differ: [] });
     await d!.both(['HELLO', '2']);
   });
@@ -112,19 +114,53 @@ for (const proto of [2, 3] as const) {
 
 test('CONFIG SET: values round-trip as Redis shows them', async () => {
   const cases: [string, string][] = [
-    ['maxmemory', '1GB'], ['maxmemory', '007'], ['maxmemory', '5k'], ['maxmemory', ''], ['maxmemory', '0'],
-    ['maxmemory-clients', '10%'], ['maxmemory-clients', '0%'], ['maxmemory-clients', '1mb'], ['maxmemory-clients', '0'],
-    ['notify-keyspace-events', 'KEA'], ['notify-keyspace-events', 'An'], ['notify-keyspace-events', 'gKn'],
-    ['notify-keyspace-events', 'g$lshzxetdKEm'], ['notify-keyspace-events', 'Am'], ['notify-keyspace-events', ''],
-    ['save', '100 10 20 2'], ['save', '10 1 10 1'], ['save', ''],
-    ['client-output-buffer-limit', 'replica 1mb 2k 3'], ['client-output-buffer-limit', 'pubsub 32mb 8mb 60 slave 256mb 64mb 60'],
-    ['latency-tracking-info-percentiles', '50.5 0 1e1'], ['latency-tracking-info-percentiles', ''], ['latency-tracking-info-percentiles', '50 99 99.9'],
-    ['shutdown-on-sigint', 'now nosave'], ['shutdown-on-sigint', 'default now'], ['shutdown-on-sigint', 'default'],
-    ['appendfsync', 'ALWAYS'], ['appendfsync', 'everysec'], ['activerehashing', 'YES'], ['activerehashing', 'no'], ['activerehashing', 'yes'],
-    ['hash-max-ziplist-entries', '100'], ['hash-max-listpack-entries', '512'], ['lua-time-limit', '6000'], ['busy-reply-threshold', '5000'],
-    ['slowlog-max-len', '9223372036854775807'], ['slowlog-max-len', '128'], ['slowlog-log-slower-than', '-1'], ['slowlog-log-slower-than', '10000'],
-    ['list-max-listpack-size', '-5'], ['list-max-ziplist-size', '-2'], ['maxmemory-policy', 'ALLKEYS-LRU'], ['maxmemory-policy', 'noeviction'],
-    ['replica-announce-ip', 'a b'], ['replica-announce-ip', ''], ['proc-title-template', '{title}'], ['proc-title-template', '{title} {listen-addr} {server-mode}'],
+    ['maxmemory', '1GB'],
+    ['maxmemory', '007'],
+    ['maxmemory', '5k'],
+    ['maxmemory', ''],
+    ['maxmemory', '0'],
+    ['maxmemory-clients', '10%'],
+    ['maxmemory-clients', '0%'],
+    ['maxmemory-clients', '1mb'],
+    ['maxmemory-clients', '0'],
+    ['notify-keyspace-events', 'KEA'],
+    ['notify-keyspace-events', 'An'],
+    ['notify-keyspace-events', 'gKn'],
+    ['notify-keyspace-events', 'g$lshzxetdKEm'],
+    ['notify-keyspace-events', 'Am'],
+    ['notify-keyspace-events', ''],
+    ['save', '100 10 20 2'],
+    ['save', '10 1 10 1'],
+    ['save', ''],
+    ['client-output-buffer-limit', 'replica 1mb 2k 3'],
+    ['client-output-buffer-limit', 'pubsub 32mb 8mb 60 slave 256mb 64mb 60'],
+    ['latency-tracking-info-percentiles', '50.5 0 1e1'],
+    ['latency-tracking-info-percentiles', ''],
+    ['latency-tracking-info-percentiles', '50 99 99.9'],
+    ['shutdown-on-sigint', 'now nosave'],
+    ['shutdown-on-sigint', 'default now'],
+    ['shutdown-on-sigint', 'default'],
+    ['appendfsync', 'ALWAYS'],
+    ['appendfsync', 'everysec'],
+    ['activerehashing', 'YES'],
+    ['activerehashing', 'no'],
+    ['activerehashing', 'yes'],
+    ['hash-max-ziplist-entries', '100'],
+    ['hash-max-listpack-entries', '512'],
+    ['lua-time-limit', '6000'],
+    ['busy-reply-threshold', '5000'],
+    ['slowlog-max-len', '9223372036854775807'],
+    ['slowlog-max-len', '128'],
+    ['slowlog-log-slower-than', '-1'],
+    ['slowlog-log-slower-than', '10000'],
+    ['list-max-listpack-size', '-5'],
+    ['list-max-ziplist-size', '-2'],
+    ['maxmemory-policy', 'ALLKEYS-LRU'],
+    ['maxmemory-policy', 'noeviction'],
+    ['replica-announce-ip', 'a b'],
+    ['replica-announce-ip', ''],
+    ['proc-title-template', '{title}'],
+    ['proc-title-template', '{title} {listen-addr} {server-mode}'],
     ['oom-score-adj-values', '0 200 800'],
   ];
   for (const proto of [2, 3] as const) {
@@ -139,26 +175,75 @@ test('CONFIG SET: values round-trip as Redis shows them', async () => {
 
 test('CONFIG SET: errors have Redis texts; the first problem wins', async () => {
   const bad: string[][] = [
-    ['maxclients', '-1'], ['maxclients', 'abc'], ['slowlog-max-len', '-1'], ['maxmemory', '-1'], ['maxmemory', '1xb'],
-    ['maxmemory', '1 gb'], ['maxmemory-clients', '200%'], ['maxmemory-clients', '-5'], ['maxmemory-clients', 'abc'],
-    ['unixsocketperm', '777'], ['hz', 'abc'], ['hz', '007'], ['hz', '-0'], ['hz', '+5'], ['hz', ''], ['port', '99999'],
-    ['appendfsync', 'foo'], ['activerehashing', 'maybe'], ['save', '1'], ['save', 'a b'], ['save', '0 1'], ['save', '100  10'], ['save', ' '], ['save', '"100" "10"'],
-    ['client-output-buffer-limit', 'foo 1 2 3'], ['client-output-buffer-limit', '1 2 3'], ['client-output-buffer-limit', 'normal a 2 3'],
-    ['client-output-buffer-limit', 'master 1 2 3'], ['notify-keyspace-events', 'Q'], ['oom-score-adj-values', '1 2'],
-    ['oom-score-adj-values', '1 2 5000'], ['latency-tracking-info-percentiles', 'abc'], ['latency-tracking-info-percentiles', '101'],
-    ['shutdown-on-sigint', 'foo'], ['shutdown-on-sigint', 'save nosave'], ['dir', '/nonexistent'], ['daemonize', 'no'],
-    ['dbfilename', 'a/b'], ['propagation-error-behavior', 'x'], ['lua-time-limit', 'x'], ['tracking-table-max-keys', '-1'],
-    ['slowlog-log-slower-than', '-2'], ['timeout', '99999999999'], ['list-max-listpack-size', '9999999999'], ['unixsocket', 'x'],
-    ['replicaof', 'no one'], ['slaveof', 'localhost 1'], ['databases', '5'], ['bind', 'a b c d e f g h i j k l m n o p q'],
-    ['nosuch', '1'], ['maxmemory', '1', 'maxmemory', '2'], ['maxmemory', '1', 'hz', '2', 'maxmemory', '3'],
-    ['port', '1', 'nosuch', '2'], ['hz', 'x', 'nosuch', '2'], ['daemonize', 'no', 'nosuch', '1'], ['nosuch', '1', 'daemonize', 'no'],
-    ['maxmemory', '1', 'MAXMEMORY', '2'], ['hash-max-ziplist-entries', '1', 'hash-max-listpack-entries', '2'],
-    ['maxmemory', '10mb', 'hz', 'abc'], ['hz', '20', 'maxmemory', 'x', 'timeout', '5'],
+    ['maxclients', '-1'],
+    ['maxclients', 'abc'],
+    ['slowlog-max-len', '-1'],
+    ['maxmemory', '-1'],
+    ['maxmemory', '1xb'],
+    ['maxmemory', '1 gb'],
+    ['maxmemory-clients', '200%'],
+    ['maxmemory-clients', '-5'],
+    ['maxmemory-clients', 'abc'],
+    ['unixsocketperm', '777'],
+    ['hz', 'abc'],
+    ['hz', '007'],
+    ['hz', '-0'],
+    ['hz', '+5'],
+    ['hz', ''],
+    ['port', '99999'],
+    ['appendfsync', 'foo'],
+    ['activerehashing', 'maybe'],
+    ['save', '1'],
+    ['save', 'a b'],
+    ['save', '0 1'],
+    ['save', '100  10'],
+    ['save', ' '],
+    ['save', '"100" "10"'],
+    ['client-output-buffer-limit', 'foo 1 2 3'],
+    ['client-output-buffer-limit', '1 2 3'],
+    ['client-output-buffer-limit', 'normal a 2 3'],
+    ['client-output-buffer-limit', 'master 1 2 3'],
+    ['notify-keyspace-events', 'Q'],
+    ['oom-score-adj-values', '1 2'],
+    ['oom-score-adj-values', '1 2 5000'],
+    ['latency-tracking-info-percentiles', 'abc'],
+    ['latency-tracking-info-percentiles', '101'],
+    ['shutdown-on-sigint', 'foo'],
+    ['shutdown-on-sigint', 'save nosave'],
+    ['dir', '/nonexistent'],
+    ['daemonize', 'no'],
+    ['dbfilename', 'a/b'],
+    ['propagation-error-behavior', 'x'],
+    ['lua-time-limit', 'x'],
+    ['tracking-table-max-keys', '-1'],
+    ['slowlog-log-slower-than', '-2'],
+    ['timeout', '99999999999'],
+    ['list-max-listpack-size', '9999999999'],
+    ['unixsocket', 'x'],
+    ['replicaof', 'no one'],
+    ['slaveof', 'localhost 1'],
+    ['databases', '5'],
+    ['bind', 'a b c d e f g h i j k l m n o p q'],
+    ['nosuch', '1'],
+    ['maxmemory', '1', 'maxmemory', '2'],
+    ['maxmemory', '1', 'hz', '2', 'maxmemory', '3'],
+    ['port', '1', 'nosuch', '2'],
+    ['hz', 'x', 'nosuch', '2'],
+    ['daemonize', 'no', 'nosuch', '1'],
+    ['nosuch', '1', 'daemonize', 'no'],
+    ['maxmemory', '1', 'MAXMEMORY', '2'],
+    ['hash-max-ziplist-entries', '1', 'hash-max-listpack-entries', '2'],
+    ['maxmemory', '10mb', 'hz', 'abc'],
+    ['hz', '20', 'maxmemory', 'x', 'timeout', '5'],
   ];
   for (const proto of [2, 3] as const) {
     await d!.both(['HELLO', String(proto)]);
     for (const args of bad) await same([['CONFIG', 'SET', ...args]]);
-    await same([['CONFIG', 'SET', 'a', 'b', 'c'], ['CONFIG', 'SET', 'a'], ['CONFIG', 'SET', 'hz']]);
+    await same([
+      ['CONFIG', 'SET', 'a', 'b', 'c'],
+      ['CONFIG', 'SET', 'a'],
+      ['CONFIG', 'SET', 'hz'],
+    ]);
     // Nothing above changed anything (all or nothing).
     await sameGet('maxmemory', 'hz', 'timeout', 'hash-max-listpack-entries', 'save', 'notify-keyspace-events');
   }
@@ -191,7 +276,10 @@ test('CONFIG RESETSTAT clears stats, commandstats, errorstats and the slowlog', 
   assert.ok(srv.stats.totalCommands > 0);
   await same([['CONFIG', 'RESETSTAT']]);
   // Only CONFIG RESETSTAT itself (logged after it ran) is left.
-  assert.deepEqual(srv.slowlog.entries.map((e) => e.argv.join(' ')), ['CONFIG RESETSTAT']);
+  assert.deepEqual(
+    srv.slowlog.entries.map((e) => e.argv.join(' ')),
+    ['CONFIG RESETSTAT'],
+  );
   assert.equal(srv.stats.errors.size, 0);
   assert.ok(srv.stats.totalCommands <= 1);
   await d!.a.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
@@ -199,21 +287,27 @@ test('CONFIG RESETSTAT clears stats, commandstats, errorstats and the slowlog', 
 });
 
 test('CONFIG REWRITE without a config file', async () => {
-  await same([['CONFIG', 'REWRITE'], ['CONFIG', 'REWRITE', 'x']]);
+  await same([
+    ['CONFIG', 'REWRITE'],
+    ['CONFIG', 'REWRITE', 'x'],
+  ]);
 });
 
 /** Starts redis-server with a config file (it must be the first argument). */
 async function startRedisWithFile(file: string, dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
-  const proc = spawn('redis-server', [file, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], { stdio: 'ignore' });
+  const proc = spawn('redis-server', [file, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], {
+    stdio: 'ignore',
+  });
   await waitForPing(port, proc);
   return {
     port,
-    stop: () => new Promise<void>((resolve) => {
-      if (proc.exitCode !== null) return resolve();
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      }),
   };
 }
 
@@ -255,14 +349,50 @@ test('CONFIG REWRITE rewrites the config file as redis-server does', { skip: d.s
       const [x, y] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
       assert.equal(x, y, cmd.join(' '));
     };
-    await both('CONFIG', 'SET', 'maxmemory', '20mb', 'timeout', '30', 'replica-read-only', 'yes', 'hash-max-ziplist-entries', '100');
-    await both('CONFIG', 'SET', 'save', '100 10 50 5', 'requirepass', 'se"cret', 'maxmemory-clients', '5%', 'client-output-buffer-limit', 'replica 1mb 2k 3 pubsub 32mb 8mb 60');
-    await both('CONFIG', 'SET', 'appendfsync', 'always', 'list-max-listpack-size', '-3', 'activerehashing', 'no', 'notify-keyspace-events', '');
+    await both(
+      'CONFIG',
+      'SET',
+      'maxmemory',
+      '20mb',
+      'timeout',
+      '30',
+      'replica-read-only',
+      'yes',
+      'hash-max-ziplist-entries',
+      '100',
+    );
+    await both(
+      'CONFIG',
+      'SET',
+      'save',
+      '100 10 50 5',
+      'requirepass',
+      'se"cret',
+      'maxmemory-clients',
+      '5%',
+      'client-output-buffer-limit',
+      'replica 1mb 2k 3 pubsub 32mb 8mb 60',
+    );
+    await both(
+      'CONFIG',
+      'SET',
+      'appendfsync',
+      'always',
+      'list-max-listpack-size',
+      '-3',
+      'activerehashing',
+      'no',
+      'notify-keyspace-events',
+      '',
+    );
     await both('CONFIG', 'REWRITE');
     // Keep only what both can agree on: port and dir are per process, user lines are ACL's.
     // Redis appends new lines in its config hash table's (random) order: compare those sorted.
     const norm = (f: string) => {
-      const lines = fs.readFileSync(f, 'latin1').split('\n').filter((l) => !/^(port|dir|user) /.test(l));
+      const lines = fs
+        .readFileSync(f, 'latin1')
+        .split('\n')
+        .filter((l) => !/^(port|dir|user) /.test(l));
       const sig = lines.indexOf('# Generated by CONFIG REWRITE');
       return sig < 0 ? lines : [...lines.slice(0, sig + 1), ...lines.slice(sig + 1).sort()];
     };
@@ -286,7 +416,9 @@ test('CONFIG REWRITE rewrites the config file as redis-server does', { skip: d.s
 test('Config.rewrite keeps comments and file-only directives, comments out unknown lines', () => {
   const c = new Config();
   c.set('hz', '20');
-  const out = c.rewrite(['# head', 'include /etc/other.conf', 'nosuch-option 1', 'hz 10', 'slaveof 10.0.0.1 6379', 'bad "quote'].join('\n'));
+  const out = c.rewrite(
+    ['# head', 'include /etc/other.conf', 'nosuch-option 1', 'hz 10', 'slaveof 10.0.0.1 6379', 'bad "quote'].join('\n'),
+  );
   const lines = out.split('\n');
   assert.equal(lines[0], '# head');
   assert.equal(lines[1], 'include /etc/other.conf');
@@ -314,38 +446,47 @@ test('Config: values beyond 2^53 are shown exactly; immutable parameters can be 
 });
 
 // (its commands hold a temp dir's name: run against redis-server only)
-test('CONFIG SET of protected parameters (dir, dbfilename) when enable-protected-configs allows it', { skip: d.skipUnlessLive }, async () => {
-  d.unrecorded();
-  const p = await Differ.start({ tsdisConfig: { 'enable-protected-configs': 'yes' }, redisArgs: ['--enable-protected-configs', 'yes'], name: 'protected', liveOnly: true });
-  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-dir-')));
-  try {
-    fs.mkdirSync(path.join(tmp, 'sub'));
-    fs.writeFileSync(path.join(tmp, 'file'), '');
-    for (const proto of [2, 3] as const) {
-      await p!.both(['HELLO', String(proto)]);
-      await p!.same([
-        ['CONFIG', 'SET', 'dir', tmp],
-        ['CONFIG', 'GET', 'dir'],
-        ['CONFIG', 'SET', 'dir', 'sub'],
-        ['CONFIG', 'GET', 'dir'],
-        ['CONFIG', 'SET', 'dir', '..'],
-        ['CONFIG', 'GET', 'dir'],
-        ['CONFIG', 'SET', 'dir', '/nonexistent-dir'],
-        ['CONFIG', 'SET', 'dir', path.join(tmp, 'file')],
-        ['CONFIG', 'SET', 'dir', ''],
-        ['CONFIG', 'GET', 'dir'],
-        ['CONFIG', 'SET', 'dbfilename', 'a/b'],
-        ['CONFIG', 'SET', 'dbfilename', 'x.rdb'],
-        ['CONFIG', 'GET', 'dbfilename'],
-        ['CONFIG', 'SET', 'dbfilename', 'dump.rdb'],
-        ['CONFIG', 'GET', 'enable-protected-configs'],
-      ]);
+test(
+  'CONFIG SET of protected parameters (dir, dbfilename) when enable-protected-configs allows it',
+  { skip: d.skipUnlessLive },
+  async () => {
+    d.unrecorded();
+    const p = await Differ.start({
+      tsdisConfig: { 'enable-protected-configs': 'yes' },
+      redisArgs: ['--enable-protected-configs', 'yes'],
+      name: 'protected',
+      liveOnly: true,
+    });
+    const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-dir-')));
+    try {
+      fs.mkdirSync(path.join(tmp, 'sub'));
+      fs.writeFileSync(path.join(tmp, 'file'), '');
+      for (const proto of [2, 3] as const) {
+        await p!.both(['HELLO', String(proto)]);
+        await p!.same([
+          ['CONFIG', 'SET', 'dir', tmp],
+          ['CONFIG', 'GET', 'dir'],
+          ['CONFIG', 'SET', 'dir', 'sub'],
+          ['CONFIG', 'GET', 'dir'],
+          ['CONFIG', 'SET', 'dir', '..'],
+          ['CONFIG', 'GET', 'dir'],
+          ['CONFIG', 'SET', 'dir', '/nonexistent-dir'],
+          ['CONFIG', 'SET', 'dir', path.join(tmp, 'file')],
+          ['CONFIG', 'SET', 'dir', ''],
+          ['CONFIG', 'GET', 'dir'],
+          ['CONFIG', 'SET', 'dbfilename', 'a/b'],
+          ['CONFIG', 'SET', 'dbfilename', 'x.rdb'],
+          ['CONFIG', 'GET', 'dbfilename'],
+          ['CONFIG', 'SET', 'dbfilename', 'dump.rdb'],
+          ['CONFIG', 'GET', 'enable-protected-configs'],
+        ]);
+      }
+    } finally {
+      await p!.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
-  } finally {
-    await p!.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 test('CONFIG SET hides sensitive values from the slowlog', async () => {
   const srv = d!.tsdis.server;
@@ -358,31 +499,38 @@ test('CONFIG SET hides sensitive values from the slowlog', async () => {
 });
 
 // (a redis-server holds the port)
-test('CONFIG SET port/bind that cannot listen: the error, and every parameter of the call rolled back', { skip: d.skipUnlessLive }, async () => {
-  d.unrecorded();
-  const holder = await startRedis();
-  try {
-    for (const proto of ['2', '3']) {
-      await d!.both(['HELLO', proto]);
-      await d!.same([
-        ['CONFIG', 'SET', 'maxmemory-samples', '9', 'port', String(holder.port)],
-        ['CONFIG', 'GET', 'maxmemory-samples'],
-        ['CONFIG', 'SET', 'bind', '10.99.99.99', 'maxmemory-samples', '8'],
-        ['CONFIG', 'GET', 'maxmemory-samples'],
-      ]);
+test(
+  'CONFIG SET port/bind that cannot listen: the error, and every parameter of the call rolled back',
+  { skip: d.skipUnlessLive },
+  async () => {
+    d.unrecorded();
+    const holder = await startRedis();
+    try {
+      for (const proto of ['2', '3']) {
+        await d!.both(['HELLO', proto]);
+        await d!.same([
+          ['CONFIG', 'SET', 'maxmemory-samples', '9', 'port', String(holder.port)],
+          ['CONFIG', 'GET', 'maxmemory-samples'],
+          ['CONFIG', 'SET', 'bind', '10.99.99.99', 'maxmemory-samples', '8'],
+          ['CONFIG', 'GET', 'maxmemory-samples'],
+        ]);
+      }
+      await d!.both(['HELLO', '2']);
+      // still listening where it was; the reply came before the next pipelined command's
+      const c = await RawConn.connect(d!.tsdis.port);
+      c.write(encode(['CONFIG', 'SET', 'port', String(holder.port)]));
+      c.write(encode(['PING']));
+      assert.equal(
+        await c.read(),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n",
+      );
+      assert.equal(await c.read(), '+PONG\r\n');
+      c.close();
+    } finally {
+      await holder.stop();
     }
-    await d!.both(['HELLO', '2']);
-    // still listening where it was; the reply came before the next pipelined command's
-    const c = await RawConn.connect(d!.tsdis.port);
-    c.write(encode(['CONFIG', 'SET', 'port', String(holder.port)]));
-    c.write(encode(['PING']));
-    assert.equal(await c.read(), "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n");
-    assert.equal(await c.read(), '+PONG\r\n');
-    c.close();
-  } finally {
-    await holder.stop();
-  }
-});
+  },
+);
 
 test('while loading, CONFIG SET of dir, appendonly and repl-diskless-load is refused with -LOADING; others apply', async () => {
   const srv = await startTsdis({ config: { 'enable-protected-configs': 'yes' } });
@@ -390,8 +538,16 @@ test('while loading, CONFIG SET of dir, appendonly and repl-diskless-load is ref
   try {
     srv.server.loading = true; // what a start loading a large file sets
     assert.equal(await c.call('CONFIG', 'SET', 'loglevel', 'debug'), '+OK\r\n');
-    for (const [name, value] of [['dir', 'asdf'], ['appendonly', 'yes'], ['repl-diskless-load', 'swapdb']]) {
-      assert.equal(await c.call('CONFIG', 'SET', 'maxmemory-samples', '7', name!, value!), '-LOADING Redis is loading the dataset in memory\r\n', name);
+    for (const [name, value] of [
+      ['dir', 'asdf'],
+      ['appendonly', 'yes'],
+      ['repl-diskless-load', 'swapdb'],
+    ]) {
+      assert.equal(
+        await c.call('CONFIG', 'SET', 'maxmemory-samples', '7', name!, value!),
+        '-LOADING Redis is loading the dataset in memory\r\n',
+        name,
+      );
     }
     assert.equal(await c.call('CONFIG', 'GET', 'maxmemory-samples'), '*2\r\n$17\r\nmaxmemory-samples\r\n$1\r\n5\r\n');
   } finally {

@@ -15,19 +15,35 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const d = await Differ.start();
 after(() => d?.stop());
 
-test('DEBUG subcommands for Redis\'s tests answer as redis-server', async () => {
+test("DEBUG subcommands for Redis's tests answer as redis-server", async () => {
   await d!.reset();
   await d!.same([
-    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1b'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
-    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '4000mb'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1gb'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1b'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '5gb'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', 'x'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '4000mb'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1gb'],
     ['DEBUG', 'LISTPACK', 'nokey'],
-    ['HSET', 'h', 'f', 'v'], ['DEBUG', 'LISTPACK', 'h'], ['SET', 's', 'v'], ['DEBUG', 'LISTPACK', 's'],
-    ['CONFIG', 'SET', 'list-max-listpack-size', '1'], ['RPUSH', 'big', 'a', 'b', 'c'], ['DEBUG', 'QUICKLIST', 'big'], ['DEBUG', 'QUICKLIST', 'big', '1'],
-    ['DEBUG', 'LISTPACK', 'big'], ['CONFIG', 'SET', 'list-max-listpack-size', '-2'],
-    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'], ['DEBUG', 'PAUSE-CRON', '0'], ['DEBUG', 'AOF-FLUSH-SLEEP', '0'],
-    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'reset'],
-    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', '100'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'x'],
-    ['DEBUG', 'REPLYBUFFER', 'RESIZING', '1'], ['DEBUG', 'REPLYBUFFER', 'NOPE', '1'],
+    ['HSET', 'h', 'f', 'v'],
+    ['DEBUG', 'LISTPACK', 'h'],
+    ['SET', 's', 'v'],
+    ['DEBUG', 'LISTPACK', 's'],
+    ['CONFIG', 'SET', 'list-max-listpack-size', '1'],
+    ['RPUSH', 'big', 'a', 'b', 'c'],
+    ['DEBUG', 'QUICKLIST', 'big'],
+    ['DEBUG', 'QUICKLIST', 'big', '1'],
+    ['DEBUG', 'LISTPACK', 'big'],
+    ['CONFIG', 'SET', 'list-max-listpack-size', '-2'],
+    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0'],
+    ['DEBUG', 'PAUSE-CRON', '0'],
+    ['DEBUG', 'AOF-FLUSH-SLEEP', '0'],
+    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'],
+    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'reset'],
+    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', '100'],
+    ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'x'],
+    ['DEBUG', 'REPLYBUFFER', 'RESIZING', '1'],
+    ['DEBUG', 'REPLYBUFFER', 'NOPE', '1'],
     ['DEBUG', 'CLIENT-EVICTION'],
   ]);
 });
@@ -38,7 +54,12 @@ test('DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: a payload with a wrong CRC restores'
   const [dump] = await d!.both(['DUMP', 'k']);
   const payload = Buffer.from(dump.slice(dump.indexOf('\r\n') + 2, -2), 'latin1');
   payload[payload.length - 1]! ^= 0xff;
-  await d!.same([['RESTORE', 'k2', '0', payload], ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'], ['RESTORE', 'k2', '0', payload], ['GET', 'k2']]);
+  await d!.same([
+    ['RESTORE', 'k2', '0', payload],
+    ['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '1'],
+    ['RESTORE', 'k2', '0', payload],
+    ['GET', 'k2'],
+  ]);
   await d!.both(['DEBUG', 'SET-SKIP-CHECKSUM-VALIDATION', '0']);
 });
 
@@ -47,7 +68,10 @@ test('DEBUG LISTPACK / QUICKLIST of a small list: 7.2 encodes it as a listpack (
   try {
     await srv.call('RPUSH', 'small', 'a', 'b');
     assert.equal(await srv.call('DEBUG', 'LISTPACK', 'small'), 'Listpack structure printed on stdout');
-    assert.equal(((await srv.call('DEBUG', 'QUICKLIST', 'small')) as Error).message, 'ERR Not a quicklist encoded object.');
+    assert.equal(
+      ((await srv.call('DEBUG', 'QUICKLIST', 'small')) as Error).message,
+      'ERR Not a quicklist encoded object.',
+    );
     // Redis's reply (its own fuzz takes seconds there, too long to compare under load)
     assert.equal(await srv.call('DEBUG', 'STRINGMATCH-TEST'), 'Apparently Redis did not crash: test passed');
   } finally {
@@ -76,8 +100,10 @@ test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts call noscript commands; CHANGE
   const script = "return type(redis.call('client','id'))";
   await d!.same([
     ['EVAL', script, '0'],
-    ['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1'], ['EVAL', script, '0'],
-    ['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0'], ['EVAL', script, '0'],
+    ['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1'],
+    ['EVAL', script, '0'],
+    ['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0'],
+    ['EVAL', script, '0'],
     ['DEBUG', 'CHANGE-REPL-ID'],
   ]);
   const replId = async () => /master_replid:(\w+)/.exec(await d!.a.call('INFO', 'replication'))![1];

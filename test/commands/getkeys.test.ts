@@ -73,7 +73,10 @@ function one(a: Doc, variant: number, keyNo: { n: number }): string[] {
     const alts = a.get('arguments') as Doc[];
     const alt = alts[variant % alts.length]!;
     const altToken = alt.get('token') as string | undefined;
-    return [...(altToken !== undefined ? [altToken] : []), ...one(alt, Math.floor(variant / alts.length) + (variant > 0 ? 1 : 0), keyNo)];
+    return [
+      ...(altToken !== undefined ? [altToken] : []),
+      ...one(alt, Math.floor(variant / alts.length) + (variant > 0 ? 1 : 0), keyNo),
+    ];
   }
   if (type === 'block') return genArgs(a.get('arguments') as Doc[], variant, keyNo);
   return [VALUE[type] ?? 's'];
@@ -97,44 +100,132 @@ function invocations(doc: Doc): string[][] {
 
 /** Hand-written invocations the generator does not reach (see the header). */
 const EDGE_CASES: Cmd[] = [
-  ['set', 'k', 'v'], ['set', 'k', 'v', 'GET'], ['set', 'k', 'v', 'get'], ['set', 'k', 'v', 'NX', 'GETX'], ['set', 'k', 'v', 'EX', 'get'],
+  ['set', 'k', 'v'],
+  ['set', 'k', 'v', 'GET'],
+  ['set', 'k', 'v', 'get'],
+  ['set', 'k', 'v', 'NX', 'GETX'],
+  ['set', 'k', 'v', 'EX', 'get'],
   ['set', 'k', 'GET'],
-  ['bitfield', 'k'], ['bitfield', 'k', 'GET', 'u8', '0'], ['bitfield', 'k', 'GET', 'u8'], ['bitfield', 'k', 'OVERFLOW', 'SAT', 'GET', 'u8', '0'],
-  ['bitfield', 'k', 'GET', 'u8', '0', 'SET', 'u8', '0', '1'], ['bitfield', 'k', 'INCRBY', 'u8', '0', '1'], ['bitfield', 'k', 'SET', 'u8', '0'],
-  ['bitfield', 'k', 'nosuch'], ['bitfield', 'k', 'OVERFLOW'], ['bitfield_ro', 'k', 'GET', 'u8', '0'], ['bitfield_ro', 'k'],
-  ['sort', 'k'], ['sort', 'k', 'STORE', 'd'], ['sort', 'k', 'STORE'], ['sort', 'k', 'STORE', 'd1', 'STORE', 'd2'], ['sort', 'k', 'BY', 'STORE', 'STORE', 'd'],
-  ['sort', 'k', 'LIMIT', '0', 'STORE', 'store', 'd'], ['sort', 'k', 'GET', 'STORE', 'd'], ['sort', 'k', 'ALPHA', 'store', 'd'], ['sort_ro', 'k', 'BY', 'x'],
-  ['georadius', 'k', '1', '2', '3', 'm'], ['georadius', 'k', '1', '2', '3', 'm', 'STORE', 'd'], ['georadius', 'k', '1', '2', '3', 'm', 'STOREDIST', 'd'],
-  ['georadius', 'k', '1', '2', '3', 'm', 'STORE', 'd1', 'STOREDIST', 'd2'], ['georadius', 'k', '1', '2', '3', 'm', 'STORE'],
-  ['georadius', 'k', '1', '2', '3', 'STORE', 'd'], ['georadius', 'k', '1', '2', '3', 'm', 'COUNT', 'STORE', 'd'],
-  ['georadiusbymember', 'k', 'm', '3', 'km', 'STOREDIST', 'd'], ['georadiusbymember', 'k', 'm', '3', 'STORE', 'd'],
+  ['bitfield', 'k'],
+  ['bitfield', 'k', 'GET', 'u8', '0'],
+  ['bitfield', 'k', 'GET', 'u8'],
+  ['bitfield', 'k', 'OVERFLOW', 'SAT', 'GET', 'u8', '0'],
+  ['bitfield', 'k', 'GET', 'u8', '0', 'SET', 'u8', '0', '1'],
+  ['bitfield', 'k', 'INCRBY', 'u8', '0', '1'],
+  ['bitfield', 'k', 'SET', 'u8', '0'],
+  ['bitfield', 'k', 'nosuch'],
+  ['bitfield', 'k', 'OVERFLOW'],
+  ['bitfield_ro', 'k', 'GET', 'u8', '0'],
+  ['bitfield_ro', 'k'],
+  ['sort', 'k'],
+  ['sort', 'k', 'STORE', 'd'],
+  ['sort', 'k', 'STORE'],
+  ['sort', 'k', 'STORE', 'd1', 'STORE', 'd2'],
+  ['sort', 'k', 'BY', 'STORE', 'STORE', 'd'],
+  ['sort', 'k', 'LIMIT', '0', 'STORE', 'store', 'd'],
+  ['sort', 'k', 'GET', 'STORE', 'd'],
+  ['sort', 'k', 'ALPHA', 'store', 'd'],
+  ['sort_ro', 'k', 'BY', 'x'],
+  ['georadius', 'k', '1', '2', '3', 'm'],
+  ['georadius', 'k', '1', '2', '3', 'm', 'STORE', 'd'],
+  ['georadius', 'k', '1', '2', '3', 'm', 'STOREDIST', 'd'],
+  ['georadius', 'k', '1', '2', '3', 'm', 'STORE', 'd1', 'STOREDIST', 'd2'],
+  ['georadius', 'k', '1', '2', '3', 'm', 'STORE'],
+  ['georadius', 'k', '1', '2', '3', 'STORE', 'd'],
+  ['georadius', 'k', '1', '2', '3', 'm', 'COUNT', 'STORE', 'd'],
+  ['georadiusbymember', 'k', 'm', '3', 'km', 'STOREDIST', 'd'],
+  ['georadiusbymember', 'k', 'm', '3', 'STORE', 'd'],
   ['georadius_ro', 'k', '1', '2', '3', 'm', 'STORE', 'd'],
-  ['zunionstore', 'd', '2', 'a', 'b'], ['zunionstore', 'd', '0', 'a'], ['zunionstore', 'd', '02', 'a', 'b'], ['zunionstore', 'd', '2x', 'a', 'b'],
-  ['zunionstore', 'd', '-1', 'a'], ['zunionstore', 'd', '3', 'a', 'b'], ['zunionstore', 'd', '+1', 'a'], ['zunionstore', 'd', ' 1', 'a'],
-  ['zinterstore', 'd', '1', 'a', 'WEIGHTS', '1'], ['zdiffstore', 'd', '01', 'a'], ['zunion', '02', 'a', 'b'], ['zinter', '1x', 'a'],
-  ['zintercard', '2', 'a', 'b', 'LIMIT', '1'], ['zintercard', '0', 'a'], ['zdiff', '3', 'a', 'b'], ['zdiff', '2', 'a', 'b', 'WITHSCORES'],
-  ['sintercard', '2', 'a', 'b'], ['sintercard', '02', 'a', 'b'], ['sintercard', '0', 'a'], ['sintercard', 'x', 'a'],
-  ['lmpop', '2', 'a', 'b', 'LEFT'], ['lmpop', '02', 'a', 'b', 'LEFT'], ['lmpop', '0', 'a', 'LEFT'], ['lmpop', '3', 'a', 'b', 'LEFT'],
-  ['blmpop', '0', '2', 'a', 'b', 'LEFT'], ['blmpop', '0', '2y', 'a', 'b', 'LEFT'], ['blmpop', '0', '0', 'a', 'LEFT'],
-  ['zmpop', '1', 'a', 'MIN'], ['zmpop', '01', 'a', 'MIN'], ['bzmpop', '0', '1', 'a', 'MIN'], ['bzmpop', '0', '1.5', 'a', 'MIN'],
-  ['eval', 's', '2', 'a', 'b', 'c'], ['eval', 's', '0'], ['eval', 's', '02', 'a', 'b'], ['eval', 's', '3', 'a'], ['eval', 's', '-1'],
-  ['evalsha', 's', '1', 'a'], ['eval_ro', 's', '1', 'a'], ['evalsha_ro', 's', '1x', 'a'], ['fcall', 'f', '1', 'a'], ['fcall', 'f', '0'],
-  ['fcall_ro', 'f', '2', 'a', 'b'], ['fcall_ro', 'f', '002', 'a', 'b'],
-  ['xread', 'STREAMS', 'a', '0'], ['xread', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'a', 'b', '0', '0'], ['xread', 'STREAMS', 'a', 'b', '0'],
-  ['xread', 'STREAMS'], ['xread', 'COUNT', 'STREAMS', 'a', '0'], ['xread', 'NOACK', 'STREAMS', 'a', '0'], ['xread', 'x', 'STREAMS', 'a', '0'],
-  ['xread', 'STREAMS', 'streams', 'streams', '0', '0'], ['xread', 'streams', 'a', '0'],
-  ['xreadgroup', 'GROUP', 'g', 'c', 'STREAMS', 'a', '0'], ['xreadgroup', 'GROUP', 'g', 'STREAMS', 'STREAMS', 'a', '0'],
-  ['xreadgroup', 'GROUP', 'g', 'c', 'NOACK', 'COUNT', '1', 'STREAMS', 'a', 'b', '>', '>'], ['xreadgroup', 'GROUP', 'g', 'c', 'STREAMS', 'a'],
-  ['migrate', 'h', '1', 'k', '0', '1'], ['migrate', 'h', '1', '', '0', '1', 'KEYS', 'a', 'b'], ['migrate', 'h', '1', 'k', '0', '1', 'KEYS', 'a'],
-  ['migrate', 'h', '1', '', '0', '1', 'COPY', 'REPLACE', 'AUTH', 'keys', 'KEYS', 'a'], ['migrate', 'h', '1', '', '0', '1', 'AUTH2', 'u', 'keys', 'KEYS', 'a'],
-  ['migrate', 'h', '1', '', '0', '1', 'KEYS'], ['migrate', 'h', '1', '', '0', '1', 'keys', 'a'], ['migrate', 'h', '1', 'k', '0', '1', 'COPY'],
-  ['migrate', 'h', '1', 'KEYS', '0', '1', 'x'], ['migrate', 'h', '1', '', '0', '1'], ['migrate', 'h', 'KEYS', '', '0', '1', 'a'],
-  ['lcs', 'a', 'b'], ['mset', 'a', '1', 'b'], ['msetnx', 'a', '1', 'b', '2'], ['copy', 'a', 'b', 'DB', '1'], ['smove', 'a', 'b', 'm'],
-  ['lmove', 'a', 'b', 'LEFT', 'RIGHT'], ['blmove', 'a', 'b', 'LEFT', 'RIGHT', '0'], ['rpoplpush', 'a', 'b'], ['brpoplpush', 'a', 'b', '0'],
-  ['blpop', 'a', 'b', '0'], ['bzpopmin', 'a', '0'], ['object', 'encoding', 'k'], ['memory', 'usage', 'k', 'SAMPLES', '1'],
-  ['xinfo', 'stream', 'k', 'FULL'], ['xgroup', 'create', 'k', 'g', '$'], ['xgroup', 'createconsumer', 'k', 'g', 'c'],
-  ['pfmerge', 'd', 'a', 'b'], ['pfcount', 'a', 'b'], ['pfdebug', 'encoding', 'k'], ['bitop', 'AND', 'd', 'a', 'b'],
-  ['geosearchstore', 'd', 's', 'FROMMEMBER', 'm', 'BYRADIUS', '1', 'm'], ['sinterstore', 'd', 'a', 'b'], ['renamenx', 'a', 'b'],
+  ['zunionstore', 'd', '2', 'a', 'b'],
+  ['zunionstore', 'd', '0', 'a'],
+  ['zunionstore', 'd', '02', 'a', 'b'],
+  ['zunionstore', 'd', '2x', 'a', 'b'],
+  ['zunionstore', 'd', '-1', 'a'],
+  ['zunionstore', 'd', '3', 'a', 'b'],
+  ['zunionstore', 'd', '+1', 'a'],
+  ['zunionstore', 'd', ' 1', 'a'],
+  ['zinterstore', 'd', '1', 'a', 'WEIGHTS', '1'],
+  ['zdiffstore', 'd', '01', 'a'],
+  ['zunion', '02', 'a', 'b'],
+  ['zinter', '1x', 'a'],
+  ['zintercard', '2', 'a', 'b', 'LIMIT', '1'],
+  ['zintercard', '0', 'a'],
+  ['zdiff', '3', 'a', 'b'],
+  ['zdiff', '2', 'a', 'b', 'WITHSCORES'],
+  ['sintercard', '2', 'a', 'b'],
+  ['sintercard', '02', 'a', 'b'],
+  ['sintercard', '0', 'a'],
+  ['sintercard', 'x', 'a'],
+  ['lmpop', '2', 'a', 'b', 'LEFT'],
+  ['lmpop', '02', 'a', 'b', 'LEFT'],
+  ['lmpop', '0', 'a', 'LEFT'],
+  ['lmpop', '3', 'a', 'b', 'LEFT'],
+  ['blmpop', '0', '2', 'a', 'b', 'LEFT'],
+  ['blmpop', '0', '2y', 'a', 'b', 'LEFT'],
+  ['blmpop', '0', '0', 'a', 'LEFT'],
+  ['zmpop', '1', 'a', 'MIN'],
+  ['zmpop', '01', 'a', 'MIN'],
+  ['bzmpop', '0', '1', 'a', 'MIN'],
+  ['bzmpop', '0', '1.5', 'a', 'MIN'],
+  ['eval', 's', '2', 'a', 'b', 'c'],
+  ['eval', 's', '0'],
+  ['eval', 's', '02', 'a', 'b'],
+  ['eval', 's', '3', 'a'],
+  ['eval', 's', '-1'],
+  ['evalsha', 's', '1', 'a'],
+  ['eval_ro', 's', '1', 'a'],
+  ['evalsha_ro', 's', '1x', 'a'],
+  ['fcall', 'f', '1', 'a'],
+  ['fcall', 'f', '0'],
+  ['fcall_ro', 'f', '2', 'a', 'b'],
+  ['fcall_ro', 'f', '002', 'a', 'b'],
+  ['xread', 'STREAMS', 'a', '0'],
+  ['xread', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 'a', 'b', '0', '0'],
+  ['xread', 'STREAMS', 'a', 'b', '0'],
+  ['xread', 'STREAMS'],
+  ['xread', 'COUNT', 'STREAMS', 'a', '0'],
+  ['xread', 'NOACK', 'STREAMS', 'a', '0'],
+  ['xread', 'x', 'STREAMS', 'a', '0'],
+  ['xread', 'STREAMS', 'streams', 'streams', '0', '0'],
+  ['xread', 'streams', 'a', '0'],
+  ['xreadgroup', 'GROUP', 'g', 'c', 'STREAMS', 'a', '0'],
+  ['xreadgroup', 'GROUP', 'g', 'STREAMS', 'STREAMS', 'a', '0'],
+  ['xreadgroup', 'GROUP', 'g', 'c', 'NOACK', 'COUNT', '1', 'STREAMS', 'a', 'b', '>', '>'],
+  ['xreadgroup', 'GROUP', 'g', 'c', 'STREAMS', 'a'],
+  ['migrate', 'h', '1', 'k', '0', '1'],
+  ['migrate', 'h', '1', '', '0', '1', 'KEYS', 'a', 'b'],
+  ['migrate', 'h', '1', 'k', '0', '1', 'KEYS', 'a'],
+  ['migrate', 'h', '1', '', '0', '1', 'COPY', 'REPLACE', 'AUTH', 'keys', 'KEYS', 'a'],
+  ['migrate', 'h', '1', '', '0', '1', 'AUTH2', 'u', 'keys', 'KEYS', 'a'],
+  ['migrate', 'h', '1', '', '0', '1', 'KEYS'],
+  ['migrate', 'h', '1', '', '0', '1', 'keys', 'a'],
+  ['migrate', 'h', '1', 'k', '0', '1', 'COPY'],
+  ['migrate', 'h', '1', 'KEYS', '0', '1', 'x'],
+  ['migrate', 'h', '1', '', '0', '1'],
+  ['migrate', 'h', 'KEYS', '', '0', '1', 'a'],
+  ['lcs', 'a', 'b'],
+  ['mset', 'a', '1', 'b'],
+  ['msetnx', 'a', '1', 'b', '2'],
+  ['copy', 'a', 'b', 'DB', '1'],
+  ['smove', 'a', 'b', 'm'],
+  ['lmove', 'a', 'b', 'LEFT', 'RIGHT'],
+  ['blmove', 'a', 'b', 'LEFT', 'RIGHT', '0'],
+  ['rpoplpush', 'a', 'b'],
+  ['brpoplpush', 'a', 'b', '0'],
+  ['blpop', 'a', 'b', '0'],
+  ['bzpopmin', 'a', '0'],
+  ['object', 'encoding', 'k'],
+  ['memory', 'usage', 'k', 'SAMPLES', '1'],
+  ['xinfo', 'stream', 'k', 'FULL'],
+  ['xgroup', 'create', 'k', 'g', '$'],
+  ['xgroup', 'createconsumer', 'k', 'g', 'c'],
+  ['pfmerge', 'd', 'a', 'b'],
+  ['pfcount', 'a', 'b'],
+  ['pfdebug', 'encoding', 'k'],
+  ['bitop', 'AND', 'd', 'a', 'b'],
+  ['geosearchstore', 'd', 's', 'FROMMEMBER', 'm', 'BYRADIUS', '1', 'm'],
+  ['sinterstore', 'd', 'a', 'b'],
+  ['renamenx', 'a', 'b'],
 ];
 
 test('COMMAND GETKEYS / GETKEYSANDFLAGS match redis-server for every command with keys', async () => {
@@ -158,9 +249,13 @@ test('COMMAND GETKEYS / GETKEYSANDFLAGS match redis-server for every command wit
     for (const name of [...withKeys].sort()) {
       const [base, sub] = name.split('|') as [string, string | undefined];
       const baseDoc = docs.get(base);
-      const doc = sub === undefined ? baseDoc : ((baseDoc?.get('subcommands') as Map<string, Doc> | undefined)?.get(name));
+      const doc =
+        sub === undefined ? baseDoc : (baseDoc?.get('subcommands') as Map<string, Doc> | undefined)?.get(name);
       if (doc === undefined) continue;
-      out.push([name, invocations(doc).map((argv): Cmd => (sub === undefined ? [base, ...argv] : [base, sub, ...argv]).map(String))]);
+      out.push([
+        name,
+        invocations(doc).map((argv): Cmd => (sub === undefined ? [base, ...argv] : [base, sub, ...argv]).map(String)),
+      ]);
     }
     return out;
   });
@@ -178,7 +273,10 @@ test('COMMAND GETKEYS / GETKEYSANDFLAGS match redis-server for every command wit
     for (const c of cases) {
       for (const sub of ['GETKEYS', 'GETKEYSANDFLAGS']) {
         const [x, y] = await d!.both(['COMMAND', sub, ...c]);
-        if (x !== y) diffs.push(`RESP${proto} COMMAND ${sub} ${c.map((a) => JSON.stringify(String(a))).join(' ')}\n    tsdis ${JSON.stringify(x)}\n    redis ${JSON.stringify(y)}`);
+        if (x !== y)
+          diffs.push(
+            `RESP${proto} COMMAND ${sub} ${c.map((a) => JSON.stringify(String(a))).join(' ')}\n    tsdis ${JSON.stringify(x)}\n    redis ${JSON.stringify(y)}`,
+          );
       }
     }
   }

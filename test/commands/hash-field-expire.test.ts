@@ -30,7 +30,11 @@ const T0 = 1_700_000_000_000;
 /** An in-process server on an injected clock: r() runs a command, tick() moves time. */
 async function clocked(config: Record<string, string> = {}, listen = false, start = T0) {
   let now = start;
-  const srv = await createServer({ noListen: !listen, clock: () => now, config: { 'enable-debug-command': 'yes', ...config } });
+  const srv = await createServer({
+    noListen: !listen,
+    clock: () => now,
+    config: { 'enable-debug-command': 'yes', ...config },
+  });
   return {
     srv,
     r: (...a: (string | number)[]) => srv.call(...a.map(String)),
@@ -95,18 +99,47 @@ for (const [type, config] of ENCODINGS) {
   withServer('HEXPIRE family - the expire time does not overflow', async ({ r, now }) => {
     await r('HSET', 'myhash', 'f1', 'v1');
     assert.equal(errOf(await r('HEXPIRE', 'myhash', -1, 'FIELDS', 1, 'f1')), 'ERR invalid expire time, must be >= 0');
-    assert.equal(errOf(await r('HEXPIRE', 'myhash', '-9223372036854775808', 'FIELDS', 1, 'f1')), 'ERR invalid expire time, must be >= 0');
-    assert.equal(errOf(await r('HEXPIRE', 'myhash', Math.floor(2 ** 48 / 1000), 'FIELDS', 1, 'f1')), "ERR invalid expire time in 'hexpire' command");
-    assert.equal(errOf(await r('HEXPIREAT', 'myhash', Math.floor(2 ** 48 / 1000) + Math.floor(now / 1000) + 100, 'FIELDS', 1, 'f1')), "ERR invalid expire time in 'hexpireat' command");
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 2 ** 48, 'FIELDS', 1, 'f1')), "ERR invalid expire time in 'hpexpire' command");
-    assert.equal(errOf(await r('HPEXPIREAT', 'myhash', 2 ** 48 + now + 100, 'FIELDS', 1, 'f1')), "ERR invalid expire time in 'hpexpireat' command");
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 'x', 'FIELDS', 1, 'f1')), 'ERR value is not an integer or out of range');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', '9223372036854775808', 'FIELDS', 1, 'f1')), 'ERR value is not an integer or out of range');
+    assert.equal(
+      errOf(await r('HEXPIRE', 'myhash', '-9223372036854775808', 'FIELDS', 1, 'f1')),
+      'ERR invalid expire time, must be >= 0',
+    );
+    assert.equal(
+      errOf(await r('HEXPIRE', 'myhash', Math.floor(2 ** 48 / 1000), 'FIELDS', 1, 'f1')),
+      "ERR invalid expire time in 'hexpire' command",
+    );
+    assert.equal(
+      errOf(
+        await r('HEXPIREAT', 'myhash', Math.floor(2 ** 48 / 1000) + Math.floor(now / 1000) + 100, 'FIELDS', 1, 'f1'),
+      ),
+      "ERR invalid expire time in 'hexpireat' command",
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 2 ** 48, 'FIELDS', 1, 'f1')),
+      "ERR invalid expire time in 'hpexpire' command",
+    );
+    assert.equal(
+      errOf(await r('HPEXPIREAT', 'myhash', 2 ** 48 + now + 100, 'FIELDS', 1, 'f1')),
+      "ERR invalid expire time in 'hpexpireat' command",
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 'x', 'FIELDS', 1, 'f1')),
+      'ERR value is not an integer or out of range',
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', '9223372036854775808', 'FIELDS', 1, 'f1')),
+      'ERR value is not an integer or out of range',
+    );
     // the limit is 2^46 - 1 ms, absolute
     assert.deepEqual(await r('HPEXPIRE', 'myhash', 2 ** 46 - now - 1000, 'FIELDS', 1, 'f1'), [E_OK]);
     assert.deepEqual(await r('HPEXPIREAT', 'myhash', 2 ** 46 - 1, 'FIELDS', 1, 'f1'), [E_OK]);
-    assert.equal(errOf(await r('HPEXPIREAT', 'myhash', 2 ** 46, 'FIELDS', 1, 'f1')), "ERR invalid expire time in 'hpexpireat' command");
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 2 ** 46 - now + 100, 'FIELDS', 1, 'f1')), "ERR invalid expire time in 'hpexpire' command");
+    assert.equal(
+      errOf(await r('HPEXPIREAT', 'myhash', 2 ** 46, 'FIELDS', 1, 'f1')),
+      "ERR invalid expire time in 'hpexpireat' command",
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 2 ** 46 - now + 100, 'FIELDS', 1, 'f1')),
+      "ERR invalid expire time in 'hpexpire' command",
+    );
   });
 
   withServer("HPEXPIRE(AT) - Test 'NX' flag", async ({ r, now }) => {
@@ -116,7 +149,10 @@ for (const [type, config] of ENCODINGS) {
     await r('DEL', 'myhash');
     await r('HSET', 'myhash', 'field1', 'value1', 'field2', 'value2', 'field3', 'value3');
     assert.deepEqual(await r('HPEXPIREAT', 'myhash', now + 1_000_000, 'nx', 'FIELDS', 1, 'field1'), [E_OK]);
-    assert.deepEqual(await r('HPEXPIREAT', 'myhash', now + 1_000_000, 'NX', 'fields', 2, 'field1', 'field2'), [E_FAIL, E_OK]);
+    assert.deepEqual(await r('HPEXPIREAT', 'myhash', now + 1_000_000, 'NX', 'fields', 2, 'field1', 'field2'), [
+      E_FAIL,
+      E_OK,
+    ]);
   });
 
   withServer("HPEXPIRE(AT) - Test 'XX' flag", async ({ r }) => {
@@ -139,13 +175,22 @@ for (const [type, config] of ENCODINGS) {
     await r('HSET', 'myhash', 'field1', 'value1', 'field2', 'value2', 'field3', 'value3');
     assert.deepEqual(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 1, 'field1'), [E_OK]);
     assert.deepEqual(await r('HPEXPIRE', 'myhash', 2000, 'NX', 'FIELDS', 1, 'field2'), [E_OK]);
-    assert.deepEqual(await r('HPEXPIRE', 'myhash', 1500, 'LT', 'FIELDS', 3, 'field1', 'field2', 'field3'), [E_FAIL, E_OK, E_OK]);
+    assert.deepEqual(await r('HPEXPIRE', 'myhash', 1500, 'LT', 'FIELDS', 3, 'field1', 'field2', 'field3'), [
+      E_FAIL,
+      E_OK,
+      E_OK,
+    ]);
   });
 
   withServer('HPEXPIREAT - field not exists or TTL is in the past', async ({ r, now }) => {
     await r('HSET', 'myhash', 'f1', 'v1', 'f2', 'v2', 'f4', 'v4');
     await r('HEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 1, 'f4');
-    assert.deepEqual(await r('HPEXPIREAT', 'myhash', now - 1000, 'NX', 'FIELDS', 4, 'f1', 'f2', 'f3', 'f4'), [E_DELETED, E_DELETED, E_NO_FIELD, E_FAIL]);
+    assert.deepEqual(await r('HPEXPIREAT', 'myhash', now - 1000, 'NX', 'FIELDS', 4, 'f1', 'f2', 'f3', 'f4'), [
+      E_DELETED,
+      E_DELETED,
+      E_NO_FIELD,
+      E_FAIL,
+    ]);
     assert.equal(await r('HEXISTS', 'myhash', 'f1'), 0);
     // a time equal to now deletes too (Redis's checkAlreadyExpired: when <= now)
     assert.deepEqual(await r('HPEXPIREAT', 'myhash', now, 'FIELDS', 1, 'f4'), [E_DELETED]);
@@ -154,17 +199,44 @@ for (const [type, config] of ENCODINGS) {
 
   withServer('HPEXPIRE - wrong number of arguments and FIELDS position', async ({ r }) => {
     await r('HSET', 'myhash', 'f1', 'v1');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 0, 'f1', 'f2', 'f3')), 'ERR Parameter `numFields` should be greater than 0');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 'x', 'f1')), 'ERR Parameter `numFields` should be greater than 0');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 4, 'f1', 'f2', 'f3')), 'ERR The `numfields` parameter must match the number of arguments');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 2, 'f1', 'f2', 'f3')), 'ERR The `numfields` parameter must match the number of arguments');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'FIELDS')), "ERR wrong number of arguments for 'hpexpire' command");
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'XX', 1, 'f1')), 'ERR Mandatory argument FIELDS is missing or not at the right position');
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', 1000, 'FOO', 'FIELDS', 1, 'f1')), 'ERR Mandatory argument FIELDS is missing or not at the right position');
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 0, 'f1', 'f2', 'f3')),
+      'ERR Parameter `numFields` should be greater than 0',
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 'x', 'f1')),
+      'ERR Parameter `numFields` should be greater than 0',
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 4, 'f1', 'f2', 'f3')),
+      'ERR The `numfields` parameter must match the number of arguments',
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 2, 'f1', 'f2', 'f3')),
+      'ERR The `numfields` parameter must match the number of arguments',
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'FIELDS')),
+      "ERR wrong number of arguments for 'hpexpire' command",
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'XX', 1, 'f1')),
+      'ERR Mandatory argument FIELDS is missing or not at the right position',
+    );
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', 1000, 'FOO', 'FIELDS', 1, 'f1')),
+      'ERR Mandatory argument FIELDS is missing or not at the right position',
+    );
     // the time is checked before the rest, the type before the time
-    assert.equal(errOf(await r('HPEXPIRE', 'myhash', -5, 'FOO', 'BAR', 1, 'f1')), 'ERR invalid expire time, must be >= 0');
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'myhash', -5, 'FOO', 'BAR', 1, 'f1')),
+      'ERR invalid expire time, must be >= 0',
+    );
     await r('SET', 'str', 'x');
-    assert.equal(errOf(await r('HPEXPIRE', 'str', -5, 'FOO', 'BAR', 1, 'f1')), 'WRONGTYPE Operation against a key holding the wrong kind of value');
+    assert.equal(
+      errOf(await r('HPEXPIRE', 'str', -5, 'FOO', 'BAR', 1, 'f1')),
+      'WRONGTYPE Operation against a key holding the wrong kind of value',
+    );
   });
 
   withServer('Lazy Expire - fields are lazy deleted', async ({ r, tick }) => {
@@ -186,7 +258,7 @@ for (const [type, config] of ENCODINGS) {
     const { r, tick } = s;
     const sizes = [1, 15, 16, 17, 31, 32, 33, 40];
     let seed = 1;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
     for (const h of sizes) {
       for (let i = 1; i <= h; i++) {
         await r('HSET', `hrand${h}`, `f${i}`, `v${i}`);
@@ -207,7 +279,10 @@ for (const [type, config] of ENCODINGS) {
       assert.equal(await r('EXISTS', `hrand${h}`), 0);
       assert.equal(await r('EXISTS', `same${h}`), 0);
     }
-    assert.equal(s.srv.server.stats.expiredSubkeys, sizes.reduce((a, b) => a + 3 * b, 0));
+    assert.equal(
+      s.srv.server.stats.expiredSubkeys,
+      sizes.reduce((a, b) => a + 3 * b, 0),
+    );
     assert.equal(s.srv.server.dbs[0]!.hfe.size, 0);
   });
 
@@ -231,12 +306,24 @@ for (const [type, config] of ENCODINGS) {
     await r('HPEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 1, 'field1');
     for (const cmd of ['HTTL', 'HPTTL', 'HEXPIRETIME', 'HPEXPIRETIME']) {
       assert.deepEqual(await r(cmd, 'myhash', 'FIELDS', 2, 'field2', 'non_exists_field'), [T_NO_EXPIRY, T_NO_FIELD]);
-      assert.equal(errOf(await r(cmd, 'myhash', 'FIELDS', 1, 'a', 'b')), 'ERR The `numfields` parameter must match the number of arguments');
-      assert.equal(errOf(await r(cmd, 'myhash', 'FIELDS', 3, 'a', 'b')), 'ERR The `numfields` parameter must match the number of arguments');
+      assert.equal(
+        errOf(await r(cmd, 'myhash', 'FIELDS', 1, 'a', 'b')),
+        'ERR The `numfields` parameter must match the number of arguments',
+      );
+      assert.equal(
+        errOf(await r(cmd, 'myhash', 'FIELDS', 3, 'a', 'b')),
+        'ERR The `numfields` parameter must match the number of arguments',
+      );
       assert.equal(errOf(await r(cmd, 'myhash', 'FIELDS', 0, 'a')), 'ERR Number of fields must be a positive integer');
       assert.equal(errOf(await r(cmd, 'myhash', 'FIELDS', -1, 'a')), 'ERR Number of fields must be a positive integer');
-      assert.equal(errOf(await r(cmd, 'myhash', 'FILEDS', 1, 'a')), 'ERR Mandatory argument FIELDS is missing or not at the right position');
-      assert.equal(errOf(await r(cmd, 'myhash', 'FIELDS', 1)), `ERR wrong number of arguments for '${cmd.toLowerCase()}' command`);
+      assert.equal(
+        errOf(await r(cmd, 'myhash', 'FILEDS', 1, 'a')),
+        'ERR Mandatory argument FIELDS is missing or not at the right position',
+      );
+      assert.equal(
+        errOf(await r(cmd, 'myhash', 'FIELDS', 1)),
+        `ERR wrong number of arguments for '${cmd.toLowerCase()}' command`,
+      );
     }
     assert.deepEqual(await r('HTTL', 'myhash', 'FIELDS', 1, 'field1'), [1]);
     assert.deepEqual(await r('HPTTL', 'myhash', 'FIELDS', 1, 'field1'), [1000]);
@@ -259,7 +346,9 @@ for (const [type, config] of ENCODINGS) {
 
   withServer('HEXPIREAT - Set time in the past, then TTL', async ({ r, now }) => {
     await r('HSET', 'myhash', 'field1', 'value1');
-    assert.deepEqual(await r('HEXPIREAT', 'myhash', Math.floor(now / 1000) - 1, 'NX', 'FIELDS', 1, 'field1'), [E_DELETED]);
+    assert.deepEqual(await r('HEXPIREAT', 'myhash', Math.floor(now / 1000) - 1, 'NX', 'FIELDS', 1, 'field1'), [
+      E_DELETED,
+    ]);
     assert.equal(await r('HEXISTS', 'myhash', 'field1'), 0);
     await r('HSET', 'myhash', 'field1', 'value1');
     await r('HEXPIREAT', 'myhash', Math.floor(now / 1000) + 2, 'NX', 'FIELDS', 1, 'field1');
@@ -285,7 +374,18 @@ for (const [type, config] of ENCODINGS) {
     assert.ok(['f2', 'f3'].includes((await r('HRANDFIELD', 'myhash')) as string));
     await r('HPEXPIRE', 'myhash', 1, 'FIELDS', 1, 'f2');
     tick(5);
-    assert.deepEqual(await r('HRANDFIELD', 'myhash', -5, 'WITHVALUES'), ['f3', 'v3', 'f3', 'v3', 'f3', 'v3', 'f3', 'v3', 'f3', 'v3']);
+    assert.deepEqual(await r('HRANDFIELD', 'myhash', -5, 'WITHVALUES'), [
+      'f3',
+      'v3',
+      'f3',
+      'v3',
+      'f3',
+      'v3',
+      'f3',
+      'v3',
+      'f3',
+      'v3',
+    ]);
     await r('HPEXPIRE', 'myhash', 1, 'FIELDS', 1, 'f3');
     tick(5);
     assert.equal(await r('HRANDFIELD', 'myhash'), null);
@@ -305,7 +405,8 @@ for (const [type, config] of ENCODINGS) {
     assert.equal(await r('HLEN', 'h1'), 1);
     assert.equal(await r('HLEN', 'h4'), 4);
     assert.equal(await r('HLEN', 'h20'), 20);
-    const scanned = async (k: string) => [...new Set(((await r('HSCAN', k, 0, 'COUNT', 100)) as [string, string[]])[1])].sort();
+    const scanned = async (k: string) =>
+      [...new Set(((await r('HSCAN', k, 0, 'COUNT', 100)) as [string, string[]])[1])].sort();
     assert.deepEqual(await scanned('h1'), []);
     assert.deepEqual(await scanned('h4'), ['02']);
     assert.deepEqual(await scanned('h20'), h20.filter((_, i) => i % 2 === 0).slice(2));
@@ -358,28 +459,31 @@ for (const [type, config] of ENCODINGS) {
     assert.match(String(await r('INFO', 'stats')), /\r\nexpired_subkeys:6\r\nexpired_keys:0\r\n/);
   });
 
-  withServer('A field with TTL overridden with another value (TTL discarded); HSET return value', async ({ r, tick }) => {
-    await r('HSET', 'myhash', 'field1', 'value1', 'field2', 'value2', 'field3', 'value3');
-    await r('HPEXPIRE', 'myhash', 10000, 'NX', 'FIELDS', 1, 'field1');
-    await r('HPEXPIRE', 'myhash', 1, 'NX', 'FIELDS', 1, 'field2');
-    await r('HSET', 'myhash', 'field2', 'value4');
-    tick(5);
-    assert.equal(await r('HGET', 'myhash', 'field2'), 'value4');
-    assert.deepEqual(await r('HTTL', 'myhash', 'FIELDS', 2, 'field2', 'field3'), [T_NO_EXPIRY, T_NO_EXPIRY]);
-    assert.notDeepEqual(await r('HTTL', 'myhash', 'FIELDS', 1, 'field1'), [T_NO_EXPIRY]);
-    await r('DEL', 'myhash');
-    await r('HSET', 'myhash', 'f1', 'v1', 'f2', 'v2');
-    await r('HEXPIRE', 'myhash', 100000, 'FIELDS', 1, 'f1');
-    assert.equal(await r('HSET', 'myhash', 'f2', 'v2'), 0);
-    assert.equal(await r('HSET', 'myhash', 'f3', 'v3'), 1);
-    assert.equal(await r('HSET', 'myhash', 'f3', 'v3', 'f4', 'v4'), 1);
-    assert.equal(await r('HSET', 'myhash', 'f3', 'v3', 'f5', 'v5', 'f6', 'v6'), 2);
-    // HSET of a logically expired field (not deleted yet) counts as an update, as in Redis
-    await r('HPEXPIRE', 'myhash', 1, 'FIELDS', 1, 'f1');
-    tick(5);
-    assert.equal(await r('HSET', 'myhash', 'f1', 'new'), 0);
-    assert.deepEqual(await r('HTTL', 'myhash', 'FIELDS', 1, 'f1'), [T_NO_EXPIRY]);
-  });
+  withServer(
+    'A field with TTL overridden with another value (TTL discarded); HSET return value',
+    async ({ r, tick }) => {
+      await r('HSET', 'myhash', 'field1', 'value1', 'field2', 'value2', 'field3', 'value3');
+      await r('HPEXPIRE', 'myhash', 10000, 'NX', 'FIELDS', 1, 'field1');
+      await r('HPEXPIRE', 'myhash', 1, 'NX', 'FIELDS', 1, 'field2');
+      await r('HSET', 'myhash', 'field2', 'value4');
+      tick(5);
+      assert.equal(await r('HGET', 'myhash', 'field2'), 'value4');
+      assert.deepEqual(await r('HTTL', 'myhash', 'FIELDS', 2, 'field2', 'field3'), [T_NO_EXPIRY, T_NO_EXPIRY]);
+      assert.notDeepEqual(await r('HTTL', 'myhash', 'FIELDS', 1, 'field1'), [T_NO_EXPIRY]);
+      await r('DEL', 'myhash');
+      await r('HSET', 'myhash', 'f1', 'v1', 'f2', 'v2');
+      await r('HEXPIRE', 'myhash', 100000, 'FIELDS', 1, 'f1');
+      assert.equal(await r('HSET', 'myhash', 'f2', 'v2'), 0);
+      assert.equal(await r('HSET', 'myhash', 'f3', 'v3'), 1);
+      assert.equal(await r('HSET', 'myhash', 'f3', 'v3', 'f4', 'v4'), 1);
+      assert.equal(await r('HSET', 'myhash', 'f3', 'v3', 'f5', 'v5', 'f6', 'v6'), 2);
+      // HSET of a logically expired field (not deleted yet) counts as an update, as in Redis
+      await r('HPEXPIRE', 'myhash', 1, 'FIELDS', 1, 'f1');
+      tick(5);
+      assert.equal(await r('HSET', 'myhash', 'f1', 'new'), 0);
+      assert.deepEqual(await r('HTTL', 'myhash', 'FIELDS', 1, 'f1'), [T_NO_EXPIRY]);
+    },
+  );
 
   withServer('Modify TTL of a field; HGETALL does not return expired fields', async ({ r, tick }) => {
     await r('HSET', 'myhash', 'field1', 'value1');
@@ -489,12 +593,24 @@ for (const [type, config] of ENCODINGS) {
     assert.deepEqual(await r('HPERSIST', 'myhash', 'FIELDS', 1, 'f1'), [P_NO_EXPIRY]);
     await r('HEXPIRE', 'myhash', 1000, 'NX', 'FIELDS', 1, 'f1');
     assert.equal(errOf(await r('HPERSIST', 'myhash')), "ERR wrong number of arguments for 'hpersist' command");
-    assert.equal(errOf(await r('HPERSIST', 'myhash', 'FIELDS', 1)), "ERR wrong number of arguments for 'hpersist' command");
+    assert.equal(
+      errOf(await r('HPERSIST', 'myhash', 'FIELDS', 1)),
+      "ERR wrong number of arguments for 'hpersist' command",
+    );
     assert.deepEqual(await r('HPERSIST', 'myhash', 'FIELDS', 2, 'f1', 'not-exists-field'), [P_OK, P_NO_FIELD]);
     assert.deepEqual(await r('HPERSIST', 'myhash', 'FIELDS', 1, 'f2'), [P_NO_EXPIRY]);
-    assert.equal(errOf(await r('HPERSIST', 'myhash', 'FIELDS', 2, 'f1', 'f2', 'f3')), 'ERR The `numfields` parameter must match the number of arguments');
-    assert.equal(errOf(await r('HPERSIST', 'myhash', 'FIELDS', 4, 'f1', 'f2', 'f3')), 'ERR The `numfields` parameter must match the number of arguments');
-    assert.equal(errOf(await r('HPERSIST', 'myhash', 'FIELDS', 0, 'f1')), 'ERR Number of fields must be a positive integer');
+    assert.equal(
+      errOf(await r('HPERSIST', 'myhash', 'FIELDS', 2, 'f1', 'f2', 'f3')),
+      'ERR The `numfields` parameter must match the number of arguments',
+    );
+    assert.equal(
+      errOf(await r('HPERSIST', 'myhash', 'FIELDS', 4, 'f1', 'f2', 'f3')),
+      'ERR The `numfields` parameter must match the number of arguments',
+    );
+    assert.equal(
+      errOf(await r('HPERSIST', 'myhash', 'FIELDS', 0, 'f1')),
+      'ERR Number of fields must be a positive integer',
+    );
     await r('HEXPIRE', 'myhash', 20, 'NX', 'FIELDS', 2, 'f1', 'f2');
     assert.deepEqual(await r('HPERSIST', 'myhash', 'FIELDS', 2, 'f1', 'f2'), [P_OK, P_OK]);
     tick(25000);
@@ -589,8 +705,14 @@ for (const [type, config] of ENCODINGS) {
     assert.equal(await r('EXISTS', 'h1'), 0);
     assert.deepEqual(await r('HGETDEL', 'nokey', 'FIELDS', 2, 'a', 'b'), [null, null]);
     assert.equal(errOf(await r('HGETDEL', 'h1', 'FIELDS', 0, 'a')), 'ERR Number of fields must be a positive integer');
-    assert.equal(errOf(await r('HGETDEL', 'h1', 'FIELDS', 2, 'a')), 'ERR The `numfields` parameter must match the number of arguments');
-    assert.equal(errOf(await r('HGETDEL', 'h1', 'FIELD', 1, 'a')), 'ERR Mandatory argument FIELDS is missing or not at the right position');
+    assert.equal(
+      errOf(await r('HGETDEL', 'h1', 'FIELDS', 2, 'a')),
+      'ERR The `numfields` parameter must match the number of arguments',
+    );
+    assert.equal(
+      errOf(await r('HGETDEL', 'h1', 'FIELD', 1, 'a')),
+      'ERR Mandatory argument FIELDS is missing or not at the right position',
+    );
     assert.equal(errOf(await r('HGETDEL', 'h1', 'FIELDS', 1)), "ERR wrong number of arguments for 'hgetdel' command");
   });
 
@@ -600,26 +722,68 @@ for (const [type, config] of ENCODINGS) {
     assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS')), "ERR wrong number of arguments for 'hgetex' command");
     assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS', 0)), "ERR wrong number of arguments for 'hgetex' command");
     assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS', 1)), "ERR wrong number of arguments for 'hgetex' command");
-    assert.equal(errOf(await r('HGETEX', 'h1', 'XFIELDX', 1, 'a')), 'ERR Mandatory argument FIELDS is missing or not at the right position');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'PXAT', 1, 1)), 'ERR Mandatory argument FIELDS is missing or not at the right position');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'PERSIST', 1, 'FIELDS', 1, 'a')), 'ERR Mandatory argument FIELDS is missing or not at the right position');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS', 2, 'a')), 'ERR The `numfields` parameter must match the number of arguments');
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'XFIELDX', 1, 'a')),
+      'ERR Mandatory argument FIELDS is missing or not at the right position',
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'PXAT', 1, 1)),
+      'ERR Mandatory argument FIELDS is missing or not at the right position',
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'PERSIST', 1, 'FIELDS', 1, 'a')),
+      'ERR Mandatory argument FIELDS is missing or not at the right position',
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'FIELDS', 2, 'a')),
+      'ERR The `numfields` parameter must match the number of arguments',
+    );
     assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS', 0, 'a')), 'ERR Number of fields must be a positive integer');
     assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS', -1, 'a')), 'ERR Number of fields must be a positive integer');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'FIELDS', '9223372036854775808', 'a')), 'ERR Number of fields must be a positive integer');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EX', 'bla', 'FIELDS', 1, 'a')), 'ERR value is not an integer or out of range');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EX', '9223372036854775808', 'FIELDS', 1, 'a')), 'ERR value is not an integer or out of range');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EXAT', '9223372036854775808', 'FIELDS', 1, 'a')), 'ERR value is not an integer or out of range');
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'FIELDS', '9223372036854775808', 'a')),
+      'ERR Number of fields must be a positive integer',
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EX', 'bla', 'FIELDS', 1, 'a')),
+      'ERR value is not an integer or out of range',
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EX', '9223372036854775808', 'FIELDS', 1, 'a')),
+      'ERR value is not an integer or out of range',
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EXAT', '9223372036854775808', 'FIELDS', 1, 'a')),
+      'ERR value is not an integer or out of range',
+    );
     assert.equal(errOf(await r('HGETEX', 'h1', 'PX', -1, 'FIELDS', 1, 'a')), 'ERR invalid expire time, must be >= 0');
     assert.equal(errOf(await r('HGETEX', 'h1', 'PXAT', -1, 'FIELDS', 1, 'a')), 'ERR invalid expire time, must be >= 0');
     assert.equal(errOf(await r('HGETEX', 'h1', 'EX', -1, 'FIELDS', 1, 'a')), 'ERR invalid expire time, must be >= 0');
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EX', 2 ** 48, 'FIELDS', 1, 'a')), "ERR invalid expire time in 'hgetex' command");
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EX', 2 ** 46 - Math.floor(now / 1000) + 100, 'FIELDS', 1, 'a')), "ERR invalid expire time in 'hgetex' command");
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EXAT', 2 ** 46 + 100, 'FIELDS', 1, 'a')), "ERR invalid expire time in 'hgetex' command");
-    assert.equal(errOf(await r('HGETEX', 'h1', 'PX', 2 ** 46 - now + 100, 'FIELDS', 1, 'a')), "ERR invalid expire time in 'hgetex' command");
-    assert.equal(errOf(await r('HGETEX', 'h1', 'PXAT', 2 ** 46 + 100, 'FIELDS', 1, 'a')), "ERR invalid expire time in 'hgetex' command");
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EX', 2 ** 48, 'FIELDS', 1, 'a')),
+      "ERR invalid expire time in 'hgetex' command",
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EX', 2 ** 46 - Math.floor(now / 1000) + 100, 'FIELDS', 1, 'a')),
+      "ERR invalid expire time in 'hgetex' command",
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EXAT', 2 ** 46 + 100, 'FIELDS', 1, 'a')),
+      "ERR invalid expire time in 'hgetex' command",
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'PX', 2 ** 46 - now + 100, 'FIELDS', 1, 'a')),
+      "ERR invalid expire time in 'hgetex' command",
+    );
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'PXAT', 2 ** 46 + 100, 'FIELDS', 1, 'a')),
+      "ERR invalid expire time in 'hgetex' command",
+    );
     // Redis reads past its arguments here; tsdis answers with the arity error
-    assert.equal(errOf(await r('HGETEX', 'h1', 'EX', 10, 'FIELDS')), "ERR wrong number of arguments for 'hgetex' command");
+    assert.equal(
+      errOf(await r('HGETEX', 'h1', 'EX', 10, 'FIELDS')),
+      "ERR wrong number of arguments for 'hgetex' command",
+    );
     assert.deepEqual(await r('HGETEX', 'nokey', 'EX', 10, 'FIELDS', 2, 'a', 'b'), [null, null]);
   });
 
@@ -674,46 +838,143 @@ for (const [type, config] of ENCODINGS) {
 
   withServer('HSETEX - input validation', async ({ r, now }) => {
     const arity = "ERR wrong number of arguments for 'hsetex' command";
-    for (const args of [[], ['fields'], ['fields', 1], ['fields', 2, 'a', 'b'], ['fields', 2, 'a', 'b', 'c'], ['fields', 2, 'a', 'b', 'c', 'd', 'e'], ['fields', 3, 'a', 'b', 'c', 'd'], ['fields', 3, 'a', 'b', 'c', 'd', 'e'], ['fields', 3, 'a', 'b', 'c', 'd', 'e', 'f', 'g'], ['fields', 3, 'a', 'b'], ['fields', 1, 'a', 'b', 'unknown']]) {
+    for (const args of [
+      [],
+      ['fields'],
+      ['fields', 1],
+      ['fields', 2, 'a', 'b'],
+      ['fields', 2, 'a', 'b', 'c'],
+      ['fields', 2, 'a', 'b', 'c', 'd', 'e'],
+      ['fields', 3, 'a', 'b', 'c', 'd'],
+      ['fields', 3, 'a', 'b', 'c', 'd', 'e'],
+      ['fields', 3, 'a', 'b', 'c', 'd', 'e', 'f', 'g'],
+      ['fields', 3, 'a', 'b'],
+      ['fields', 1, 'a', 'b', 'unknown'],
+    ]) {
       assert.equal(errOf(await r('HSETEX', 'myhash', ...args)), arity, JSON.stringify(args));
     }
     assert.equal(errOf(await r('HSETEX', 'myhash', 'nx', 'fields', 1, 'a', 'b')), 'ERR unknown argument: nx');
     assert.equal(errOf(await r('HSETEX', 'myhash', 1, 'fields', 1, 'a', 'b')), 'ERR unknown argument: 1');
-    for (const c of [['fxx', 'fxx'], ['fxx', 'fnx'], ['fnx', 'fxx'], ['fnx', 'fnx'], ['fxx', 'fnx', 'fxx'], ['fnx', 'fxx', 'fnx']]) {
-      assert.equal(errOf(await r('HSETEX', 'myhash', ...c, 'EX', 100, 'fields', 1, 'a', 'b')), 'ERR Only one of FXX or FNX arguments can be specified');
+    for (const c of [
+      ['fxx', 'fxx'],
+      ['fxx', 'fnx'],
+      ['fnx', 'fxx'],
+      ['fnx', 'fnx'],
+      ['fxx', 'fnx', 'fxx'],
+      ['fnx', 'fxx', 'fnx'],
+    ]) {
+      assert.equal(
+        errOf(await r('HSETEX', 'myhash', ...c, 'EX', 100, 'fields', 1, 'a', 'b')),
+        'ERR Only one of FXX or FNX arguments can be specified',
+      );
     }
     const oneTtl = 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified';
-    for (const c of [['EX', 100, 'PX', 1000], ['EX', 100, 'EXAT', 100], ['EXAT', 100, 'EX', 1000], ['EXAT', 100, 'PX', 1000], ['PX', 100, 'EXAT', 100], ['PX', 100, 'PXAT', 100], ['PXAT', 100, 'EX', 100], ['PXAT', 100, 'EXAT', 100], ['EX', 100, 'KEEPTTL'], ['KEEPTTL', 'EX', 100], ['EX', 100, 'EX', 100], ['EXAT', 100, 'EXAT', 100], ['PX', 10, 'PX', 10], ['PXAT', 10, 'PXAT', 10], ['KEEPTTL', 'KEEPTTL']]) {
+    for (const c of [
+      ['EX', 100, 'PX', 1000],
+      ['EX', 100, 'EXAT', 100],
+      ['EXAT', 100, 'EX', 1000],
+      ['EXAT', 100, 'PX', 1000],
+      ['PX', 100, 'EXAT', 100],
+      ['PX', 100, 'PXAT', 100],
+      ['PXAT', 100, 'EX', 100],
+      ['PXAT', 100, 'EXAT', 100],
+      ['EX', 100, 'KEEPTTL'],
+      ['KEEPTTL', 'EX', 100],
+      ['EX', 100, 'EX', 100],
+      ['EXAT', 100, 'EXAT', 100],
+      ['PX', 10, 'PX', 10],
+      ['PXAT', 10, 'PXAT', 10],
+      ['KEEPTTL', 'KEEPTTL'],
+    ]) {
       assert.equal(errOf(await r('HSETEX', 'myhash', ...c, 'fields', 1, 'a', 'b')), oneTtl, JSON.stringify(c));
     }
-    for (const t of ['ex', 'px', 'exat', 'pxat']) assert.equal(errOf(await r('HSETEX', 'myhash', t, 'fields', 1, 'a', 'b')), 'ERR value is not an integer or out of range');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EXAT', 2 ** 48, 1, 'a', 'b')), "ERR invalid expire time in 'hsetex' command");
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'PXAT', 2 ** 48, 1, 'a', 'b')), "ERR invalid expire time in 'hsetex' command");
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EX', 2 ** 48 - Math.floor(now / 1000) + 1000, 1, 'a', 'b')), "ERR invalid expire time in 'hsetex' command");
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'PX', 2 ** 48 - now + 1000, 1, 'a', 'b')), "ERR invalid expire time in 'hsetex' command");
+    for (const t of ['ex', 'px', 'exat', 'pxat'])
+      assert.equal(
+        errOf(await r('HSETEX', 'myhash', t, 'fields', 1, 'a', 'b')),
+        'ERR value is not an integer or out of range',
+      );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EXAT', 2 ** 48, 1, 'a', 'b')),
+      "ERR invalid expire time in 'hsetex' command",
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'PXAT', 2 ** 48, 1, 'a', 'b')),
+      "ERR invalid expire time in 'hsetex' command",
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EX', 2 ** 48 - Math.floor(now / 1000) + 1000, 1, 'a', 'b')),
+      "ERR invalid expire time in 'hsetex' command",
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'PX', 2 ** 48 - now + 1000, 1, 'a', 'b')),
+      "ERR invalid expire time in 'hsetex' command",
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'EXAT', -1, 1, 'a', 'b')), 'ERR invalid expire time, must be >= 0');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EXAT', '9223372036854775808', 1, 'a', 'b')), 'ERR value is not an integer or out of range');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EXAT', 'x', 1, 'a', 'b')), 'ERR value is not an integer or out of range');
-    for (const n of ['x', '9223372036854775808', 0, -1]) assert.equal(errOf(await r('HSETEX', 'myhash', 'fields', n, 'a', 'b')), 'ERR invalid number of fields');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EX', 10, 'PX', 'x')), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FNX', 'KEEPTTL', 'EX', 5)), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EXAT', '9223372036854775808', 1, 'a', 'b')),
+      'ERR value is not an integer or out of range',
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EXAT', 'x', 1, 'a', 'b')),
+      'ERR value is not an integer or out of range',
+    );
+    for (const n of ['x', '9223372036854775808', 0, -1])
+      assert.equal(errOf(await r('HSETEX', 'myhash', 'fields', n, 'a', 'b')), 'ERR invalid number of fields');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EX', 10, 'PX', 'x')),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FNX', 'KEEPTTL', 'EX', 5)),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'FNX', 'FIELDS', 'EX', 'y')), arity);
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FNX', 'KEEPTTL', 'PX', 5)), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FNX', 'KEEPTTL', 'PX', 5)),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'FNX', 'X', 'PX', 5)), 'ERR unknown argument: X');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FNX', 'FXX', 'PX', 5)), 'ERR Only one of FXX or FNX arguments can be specified');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'KEEPTTL', 'FXX', 'PX', 5)), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FNX', 'FXX', 'PX', 5)),
+      'ERR Only one of FXX or FNX arguments can be specified',
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'KEEPTTL', 'FXX', 'PX', 5)),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'FIELDS', 'PX', 'a')), arity);
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'KEEPTTL', 'EXAT', 1)), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FXX', 'KEEPTTL', 'EXAT', 1)),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'KEEPTTL', 'XX', 1)), 'ERR unknown argument: XX');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'PX', 'X', 'Y')), 'ERR value is not an integer or out of range');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'FNX', 'PX', 'Y')), 'ERR Only one of FXX or FNX arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FXX', 'PX', 'X', 'Y')),
+      'ERR value is not an integer or out of range',
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FXX', 'FNX', 'PX', 'Y')),
+      'ERR Only one of FXX or FNX arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'X', 'Y', 'Z')), 'ERR unknown argument: X');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'PXAT', 5, 'PX')), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FXX', 'PXAT', 5, 'PX')),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'EX', 5, 'X')), 'ERR unknown argument: X');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EX', 5, 'FXX', 'EX')), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'EX', 5, 'FXX', 'FNX')), 'ERR Only one of FXX or FNX arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EX', 5, 'FXX', 'EX')),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'EX', 5, 'FXX', 'FNX')),
+      'ERR Only one of FXX or FNX arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'PXAT', 5, 'FXX', 'Q')), 'ERR unknown argument: Q');
-    assert.equal(errOf(await r('HSETEX', 'myhash', 'FXX', 'PX', 5, 'EX')), 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified');
+    assert.equal(
+      errOf(await r('HSETEX', 'myhash', 'FXX', 'PX', 5, 'EX')),
+      'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified',
+    );
     assert.equal(errOf(await r('HSETEX', 'myhash', 'KEEPTTL', 'FNX', 'FIELDS', 1)), arity);
     assert.equal(await r('EXISTS', 'myhash'), 0);
   });
@@ -777,20 +1038,31 @@ for (const [type, config] of ENCODINGS) {
     assert.deepEqual(await r('HTTL', 'myhash', 'FIELDS', 3, 'f1', 'f2', 'f3'), [T_NO_EXPIRY, T_NO_EXPIRY, 10000]);
     // a time in the past: set, then deleted (and the key)
     await r('DEL', 'myhash');
-    assert.equal(await r('HSETEX', 'myhash', 'EXAT', Math.floor(s.now / 1000) - 1, 'FIELDS', 2, 'f1', 'v1', 'f2', 'v2'), 1);
+    assert.equal(
+      await r('HSETEX', 'myhash', 'EXAT', Math.floor(s.now / 1000) - 1, 'FIELDS', 2, 'f1', 'v1', 'f2', 'v2'),
+      1,
+    );
     assert.equal(await r('EXISTS', 'myhash'), 0);
     await r('HSET', 'myhash', 'fields', '2', 'f1', 'v1', 'f2', 'v2');
-    assert.equal(await r('HSETEX', 'myhash', 'EXAT', Math.floor(s.now / 1000) - 1, 'FIELDS', 2, 'f1', 'v1', 'f2', 'v2'), 1);
+    assert.equal(
+      await r('HSETEX', 'myhash', 'EXAT', Math.floor(s.now / 1000) - 1, 'FIELDS', 2, 'f1', 'v1', 'f2', 'v2'),
+      1,
+    );
     assert.deepEqual(await r('HGETALL', 'myhash'), ['fields', '2']);
   });
 
   withServer('HFE commands against the wrong type', async ({ r }) => {
     await r('SET', 'wrongtype', 'somevalue');
     const wt = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-    for (const c of ['HEXPIRE', 'HEXPIREAT', 'HPEXPIRE', 'HPEXPIREAT']) assert.equal(errOf(await r(c, 'wrongtype', 10, 'fields', 1, 'f1')), wt);
-    for (const c of ['HEXPIRETIME', 'HPEXPIRETIME', 'HTTL', 'HPTTL', 'HPERSIST', 'HGETEX', 'HGETDEL']) assert.equal(errOf(await r(c, 'wrongtype', 'fields', 1, 'f1')), wt);
+    for (const c of ['HEXPIRE', 'HEXPIREAT', 'HPEXPIRE', 'HPEXPIREAT'])
+      assert.equal(errOf(await r(c, 'wrongtype', 10, 'fields', 1, 'f1')), wt);
+    for (const c of ['HEXPIRETIME', 'HPEXPIRETIME', 'HTTL', 'HPTTL', 'HPERSIST', 'HGETEX', 'HGETDEL'])
+      assert.equal(errOf(await r(c, 'wrongtype', 'fields', 1, 'f1')), wt);
     assert.equal(errOf(await r('HSETEX', 'wrongtype', 'fields', 1, 'f1', 'v1')), wt);
-    assert.equal(errOf(await r('HSETEX', 'wrongtype', 'fields', 1, 'f1')), "ERR wrong number of arguments for 'hsetex' command");
+    assert.equal(
+      errOf(await r('HSETEX', 'wrongtype', 'fields', 1, 'f1')),
+      "ERR wrong number of arguments for 'hsetex' command",
+    );
   });
 }
 
@@ -938,7 +1210,15 @@ for (const [type, config] of ENCODINGS) {
       // nothing is sent for what changes nothing
       await r('HPERSIST', 'myhash', 'FIELDS', 1, 'f1');
       await r('HPEXPIRE', 'myhash', 10, 'XX', 'FIELDS', 1, 'f1');
-      assert.deepEqual(await events(c, 7), [`${k} hset`, `${k} hincrby`, `${k} hexpire`, `${k} hexpire`, `${k} hexpire`, `${k} hpersist`, `${k} hdel`]);
+      assert.deepEqual(await events(c, 7), [
+        `${k} hset`,
+        `${k} hincrby`,
+        `${k} hexpire`,
+        `${k} hexpire`,
+        `${k} hexpire`,
+        `${k} hpersist`,
+        `${k} hdel`,
+      ]);
       // active expiry: hexpired
       await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 1, 'no');
       s.tick(100);
@@ -970,7 +1250,17 @@ for (const [type, config] of ENCODINGS) {
       await r('HGETDEL', 'myhash', 'FIELDS', 2, 'c', 'zz'); // hdel
       s.tick(150); // b expires
       await r('HGETEX', 'myhash', 'PXAT', 1, 'FIELDS', 2, 'b', 'a'); // hexpired, hdel, del
-      assert.deepEqual(await events(c, 9), [`${k} hset`, `${k} hexpire`, `${k} hset`, `${k} hpersist`, `${k} hexpire`, `${k} hdel`, `${k} hexpired`, `${k} hdel`, `${k} del`]);
+      assert.deepEqual(await events(c, 9), [
+        `${k} hset`,
+        `${k} hexpire`,
+        `${k} hset`,
+        `${k} hpersist`,
+        `${k} hexpire`,
+        `${k} hdel`,
+        `${k} hexpired`,
+        `${k} hdel`,
+        `${k} del`,
+      ]);
       await r('HSETEX', 'myhash', 'PX', 0, 'FIELDS', 1, 'a', 1); // hset, hdel, del
       assert.deepEqual(await events(c, 3), [`${k} hset`, `${k} hdel`, `${k} del`]);
       await r('HSET', 'myhash', 'a', 1, 'b', 2);
@@ -981,7 +1271,17 @@ for (const [type, config] of ENCODINGS) {
       await r('HPEXPIRE', 'myhash', 10, 'FIELDS', 1, 'a');
       s.tick(20);
       assert.equal(await r('HSETEX', 'myhash', 'FXX', 'FIELDS', 1, 'a', 2), 0); // hexpired, del
-      assert.deepEqual(await events(c, 9), [`${k} hset`, `${k} hexpire`, `${k} hexpired`, `${k} hdel`, `${k} del`, `${k} hset`, `${k} hexpire`, `${k} hexpired`, `${k} del`]);
+      assert.deepEqual(await events(c, 9), [
+        `${k} hset`,
+        `${k} hexpire`,
+        `${k} hexpired`,
+        `${k} hdel`,
+        `${k} del`,
+        `${k} hset`,
+        `${k} hexpire`,
+        `${k} hexpired`,
+        `${k} del`,
+      ]);
       assert.equal(c.pending(), '');
     } finally {
       c.close();
@@ -993,7 +1293,10 @@ for (const [type, config] of ENCODINGS) {
 /** Runs fn on a listening clocked server with an AOF (no preamble), then returns the incremental file's commands. */
 async function aofOf(config: Record<string, string>, fn: (s: Clocked) => Promise<void>): Promise<string[][]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-hfe-aof-'));
-  const s = await clocked({ ...config, dir, appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' }, true);
+  const s = await clocked(
+    { ...config, dir, appendonly: 'yes', appendfsync: 'always', 'aof-use-rdb-preamble': 'no' },
+    true,
+  );
   try {
     await s.r('DEBUG', 'SET-ACTIVE-EXPIRE', 0);
     await fn(s);
@@ -1081,7 +1384,10 @@ for (const [type, config] of ENCODINGS) {
     assert.deepEqual(ops, [
       ['SELECT', '0'],
       ['HSET', 'h0', 'x1', 'y1', 'x2', 'y2'],
-      ['MULTI'], ['HDEL', 'h0', 'x1'], ['HDEL', 'h0', 'x2'], ['EXEC'],
+      ['MULTI'],
+      ['HDEL', 'h0', 'x1'],
+      ['HDEL', 'h0', 'x2'],
+      ['EXEC'],
       ['HSET', 'h1', 'f1', 'v1', 'f2', 'v2'],
       ['HPEXPIREAT', 'h1', T(20), 'FIELDS', '1', 'f1'],
       ['HPEXPIREAT', 'h1', T(30), 'NX', 'FIELDS', '1', 'f2'],
@@ -1090,7 +1396,10 @@ for (const [type, config] of ENCODINGS) {
       ['HPEXPIREAT', 'h2', T(50), 'FIELDS', '1', 'f2'],
       ['HPEXPIREAT', 'h2', T(100000), 'LT', 'FIELDS', '1', 'f3'],
       ['HPEXPIREAT', 'h2', String((ts + 10) * 1000), 'NX', 'FIELDS', '1', 'f4'],
-      ['HDEL', 'h1', 'f1'], ['HDEL', 'h1', 'f2'], ['HDEL', 'h2', 'f1'], ['HDEL', 'h2', 'f2'],
+      ['HDEL', 'h1', 'f1'],
+      ['HDEL', 'h1', 'f2'],
+      ['HDEL', 'h2', 'f1'],
+      ['HDEL', 'h2', 'f2'],
       ['HSETEX', 'h3', 'FIELDS', '1', 'f1', 'v1'],
       ['HSETEX', 'h3', 'FXX', 'FIELDS', '1', 'f1', 'v11'],
       ['HSETEX', 'h3', 'FNX', 'FIELDS', '1', 'f2', 'v22'],
@@ -1100,14 +1409,21 @@ for (const [type, config] of ENCODINGS) {
       ['HSETEX', 'h3', 'PXAT', T(60 + 100000), 'FIELDS', '1', 'f1', 'v111'],
       ['HSETEX', 'h3', 'PXAT', String((Math.floor((t + 60) / 1000) + 100000) * 1000), 'FIELDS', '1', 'f1', 'v111'],
       ['HDEL', 'h3', 'f1'],
-      ['MULTI'], ['HDEL', 'h3', 'f1'], ['HDEL', 'h3', 'f2'], ['HDEL', 'h3', 'f3'], ['EXEC'],
+      ['MULTI'],
+      ['HDEL', 'h3', 'f1'],
+      ['HDEL', 'h3', 'f2'],
+      ['HDEL', 'h3', 'f3'],
+      ['EXEC'],
       ['HSETEX', 'h4', 'FIELDS', '3', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3'],
       ['HPEXPIREAT', 'h4', T(60 + 10000000), 'FIELDS', '1', 'f1'],
       ['HPEXPIREAT', 'h4', T(60 + 10000), 'FIELDS', '1', 'f1'],
       ['HPEXPIREAT', 'h4', T(60 + 100000), 'FIELDS', '1', 'f1'],
       ['HPEXPIREAT', 'h4', String((Math.floor((t + 60) / 1000) + 100000) * 1000), 'FIELDS', '1', 'f1'],
       ['HDEL', 'h4', 'f1'],
-      ['MULTI'], ['HDEL', 'h4', 'f2'], ['HDEL', 'h4', 'f3'], ['EXEC'],
+      ['MULTI'],
+      ['HDEL', 'h4', 'f2'],
+      ['HDEL', 'h4', 'f3'],
+      ['EXEC'],
       ['HSETEX', 'h4', 'PXAT', T(60 + 1000000), 'FIELDS', '1', 'f4', 'v4'],
       ['HPERSIST', 'h4', 'FIELDS', '1', 'f4'],
       ['HDEL', 'h4', 'f4'],
@@ -1116,11 +1432,17 @@ for (const [type, config] of ENCODINGS) {
       ['HDEL', 'h5', 'f1'],
       ['HSETEX', 'h5', 'PXAT', T(75 + 10), 'FIELDS', '1', 'f3', 'v3'],
       ['HSETEX', 'h5', 'FIELDS', '1', 'f4', 'v4'],
-      ['MULTI'], ['HDEL', 'h5', 'f3'], ['HDEL', 'h5', 'f4'], ['EXEC'],
+      ['MULTI'],
+      ['HDEL', 'h5', 'f3'],
+      ['HDEL', 'h5', 'f4'],
+      ['EXEC'],
       ['HSET', 'h6', 'f1', 'v1', 'f2', 'v2'],
       ['HPEXPIREAT', 'h6', T(90 + 1), 'FIELDS', '1', 'f1'],
       ['HPEXPIREAT', 'h6', T(90 + 2), 'FIELDS', '1', 'f2'],
-      ['MULTI'], ['HDEL', 'h6', 'f1'], ['HDEL', 'h6', 'f2'], ['EXEC'],
+      ['MULTI'],
+      ['HDEL', 'h6', 'f1'],
+      ['HDEL', 'h6', 'f2'],
+      ['EXEC'],
       ['HSETEX', 'h7', 'PXAT', T(95 + 100000), 'FIELDS', '1', 'f1', '1'],
       ['HSET', 'h7', 'f2', '1'],
       ['HSETEX', 'h7', 'KEEPTTL', 'FIELDS', '1', 'f1', '2.1'],
@@ -1137,7 +1459,8 @@ for (const [type, config] of ENCODINGS) {
       const out: Record<string, unknown> = {};
       for (const k of ((await s.r('KEYS', '*')) as string[]).sort()) {
         const fields = (await s.r('HKEYS', k)) as string[];
-        for (const f of fields) out[`${k}/${f}`] = [await s.r('HGET', k, f), await s.r('HPEXPIRETIME', k, 'FIELDS', 1, f)];
+        for (const f of fields)
+          out[`${k}/${f}`] = [await s.r('HGET', k, f), await s.r('HPEXPIRETIME', k, 'FIELDS', 1, f)];
       }
       return out;
     };
@@ -1166,7 +1489,14 @@ for (const [type, config] of ENCODINGS) {
       const digest = await s.r('DEBUG', 'DIGEST');
       await s.close();
       const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
-      assert.deepEqual(ops.slice(0, 6), [['SELECT', '0'], ['HSET', 'myhash', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3'], ['HPEXPIREAT', 'myhash', String(T0 + 1), 'NX', 'FIELDS', '3', 'f1', 'f2', 'f3'], ['HDEL', 'myhash', 'f1'], ['HDEL', 'myhash', 'f2'], ['HDEL', 'myhash', 'f3']]);
+      assert.deepEqual(ops.slice(0, 6), [
+        ['SELECT', '0'],
+        ['HSET', 'myhash', 'f1', 'v1', 'f2', 'v2', 'f3', 'v3'],
+        ['HPEXPIREAT', 'myhash', String(T0 + 1), 'NX', 'FIELDS', '3', 'f1', 'f2', 'f3'],
+        ['HDEL', 'myhash', 'f1'],
+        ['HDEL', 'myhash', 'f2'],
+        ['HDEL', 'myhash', 'f3'],
+      ]);
       // replayed from the AOF
       s = await clocked(cfg, true);
       assert.deepEqual(await dumpAll(s), before);
@@ -1174,7 +1504,8 @@ for (const [type, config] of ENCODINGS) {
       assert.equal(s.srv.server.dbs[0]!.hfe.size, 3);
       // and from a rewrite (HSET, then one HPEXPIREAT per distinct time)
       await s.r('BGREWRITEAOF');
-      for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await s.r('INFO', 'persistence'))); i++) await new Promise((res) => setTimeout(res, 20));
+      for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await s.r('INFO', 'persistence'))); i++)
+        await new Promise((res) => setTimeout(res, 20));
       await s.close();
       const base = fs.readdirSync(path.join(dir, 'appendonlydir')).find((f) => f.includes('.base.aof'))!;
       const rewritten = readCommands(fs.readFileSync(path.join(dir, 'appendonlydir', base))).commands;
@@ -1193,22 +1524,95 @@ test('COMMAND INFO and COMMAND DOCS of the field-TTL commands (Redis 7.4 / 8.0 J
   const s = await clocked();
   try {
     const info = async (name: string) => ((await s.r('COMMAND', 'INFO', name)) as unknown[][])[0];
-    const range = ['flags', [] as string[], 'begin_search', ['type', 'index', 'spec', ['index', 1]], 'find_keys', ['type', 'range', 'spec', ['lastkey', 0, 'keystep', 1, 'limit', 0]]];
+    const range = [
+      'flags',
+      [] as string[],
+      'begin_search',
+      ['type', 'index', 'spec', ['index', 1]],
+      'find_keys',
+      ['type', 'range', 'spec', ['lastkey', 0, 'keystep', 1, 'limit', 0]],
+    ];
     const spec = (flags: string[], notes?: string) => {
       const r = range.slice();
       r[1] = flags;
       return notes === undefined ? r : ['notes', notes, ...r];
     };
     for (const name of ['hexpire', 'hpexpire', 'hexpireat', 'hpexpireat']) {
-      assert.deepEqual(await info(name), [name, -6, ['write', 'denyoom', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'update'])], []]);
+      assert.deepEqual(await info(name), [
+        name,
+        -6,
+        ['write', 'denyoom', 'fast'],
+        1,
+        1,
+        1,
+        ['@write', '@hash', '@fast'],
+        [],
+        [spec(['RW', 'update'])],
+        [],
+      ]);
     }
     for (const name of ['httl', 'hpttl', 'hexpiretime', 'hpexpiretime']) {
-      assert.deepEqual(await info(name), [name, -5, ['readonly', 'fast'], 1, 1, 1, ['@read', '@hash', '@fast'], [], [spec(['RO', 'access'])], []]);
+      assert.deepEqual(await info(name), [
+        name,
+        -5,
+        ['readonly', 'fast'],
+        1,
+        1,
+        1,
+        ['@read', '@hash', '@fast'],
+        [],
+        [spec(['RO', 'access'])],
+        [],
+      ]);
     }
-    assert.deepEqual(await info('hpersist'), ['hpersist', -5, ['write', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'update'])], []]);
-    assert.deepEqual(await info('hgetex'), ['hgetex', -5, ['write', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'access', 'update'], 'RW and UPDATE because it changes the TTL')], []]);
-    assert.deepEqual(await info('hsetex'), ['hsetex', -6, ['write', 'denyoom', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'update'])], []]);
-    assert.deepEqual(await info('hgetdel'), ['hgetdel', -5, ['write', 'fast'], 1, 1, 1, ['@write', '@hash', '@fast'], [], [spec(['RW', 'access', 'delete'])], []]);
+    assert.deepEqual(await info('hpersist'), [
+      'hpersist',
+      -5,
+      ['write', 'fast'],
+      1,
+      1,
+      1,
+      ['@write', '@hash', '@fast'],
+      [],
+      [spec(['RW', 'update'])],
+      [],
+    ]);
+    assert.deepEqual(await info('hgetex'), [
+      'hgetex',
+      -5,
+      ['write', 'fast'],
+      1,
+      1,
+      1,
+      ['@write', '@hash', '@fast'],
+      [],
+      [spec(['RW', 'access', 'update'], 'RW and UPDATE because it changes the TTL')],
+      [],
+    ]);
+    assert.deepEqual(await info('hsetex'), [
+      'hsetex',
+      -6,
+      ['write', 'denyoom', 'fast'],
+      1,
+      1,
+      1,
+      ['@write', '@hash', '@fast'],
+      [],
+      [spec(['RW', 'update'])],
+      [],
+    ]);
+    assert.deepEqual(await info('hgetdel'), [
+      'hgetdel',
+      -5,
+      ['write', 'fast'],
+      1,
+      1,
+      1,
+      ['@write', '@hash', '@fast'],
+      [],
+      [spec(['RW', 'access', 'delete'])],
+      [],
+    ]);
     // DOCS: group, since, complexity, arguments (summaries are tsdis's own words)
     const docs = async (name: string) => {
       const d = (await s.r('COMMAND', 'DOCS', name)) as unknown[];
@@ -1217,7 +1621,19 @@ test('COMMAND INFO and COMMAND DOCS of the field-TTL commands (Redis 7.4 / 8.0 J
       for (let i = 0; i < m.length; i += 2) o[m[i] as string] = m[i + 1];
       return o;
     };
-    const fields = ['name', 'fields', 'type', 'block', 'token', 'FIELDS', 'arguments', [['name', 'numfields', 'type', 'integer'], ['name', 'field', 'type', 'string', 'flags', ['multiple']]]];
+    const fields = [
+      'name',
+      'fields',
+      'type',
+      'block',
+      'token',
+      'FIELDS',
+      'arguments',
+      [
+        ['name', 'numfields', 'type', 'integer'],
+        ['name', 'field', 'type', 'string', 'flags', ['multiple']],
+      ],
+    ];
     const hexpire = await docs('hexpire');
     assert.equal(hexpire['group'], 'hash');
     assert.equal(hexpire['since'], '7.4.0');
@@ -1225,27 +1641,88 @@ test('COMMAND INFO and COMMAND DOCS of the field-TTL commands (Redis 7.4 / 8.0 J
     assert.deepEqual(hexpire['arguments'], [
       ['name', 'key', 'type', 'key', 'key_spec_index', 0],
       ['name', 'seconds', 'type', 'integer'],
-      ['name', 'condition', 'type', 'oneof', 'flags', ['optional'], 'arguments', [['name', 'nx', 'type', 'pure-token', 'token', 'NX'], ['name', 'xx', 'type', 'pure-token', 'token', 'XX'], ['name', 'gt', 'type', 'pure-token', 'token', 'GT'], ['name', 'lt', 'type', 'pure-token', 'token', 'LT']]],
+      [
+        'name',
+        'condition',
+        'type',
+        'oneof',
+        'flags',
+        ['optional'],
+        'arguments',
+        [
+          ['name', 'nx', 'type', 'pure-token', 'token', 'NX'],
+          ['name', 'xx', 'type', 'pure-token', 'token', 'XX'],
+          ['name', 'gt', 'type', 'pure-token', 'token', 'GT'],
+          ['name', 'lt', 'type', 'pure-token', 'token', 'LT'],
+        ],
+      ],
       fields,
     ]);
-    assert.deepEqual((await docs('hpexpireat'))['arguments'] && ((await docs('hpexpireat'))['arguments'] as unknown[])[1], ['name', 'unix-time-milliseconds', 'type', 'unix-time']);
+    assert.deepEqual(
+      (await docs('hpexpireat'))['arguments'] && ((await docs('hpexpireat'))['arguments'] as unknown[])[1],
+      ['name', 'unix-time-milliseconds', 'type', 'unix-time'],
+    );
     assert.deepEqual((await docs('httl'))['arguments'], [['name', 'key', 'type', 'key', 'key_spec_index', 0], fields]);
     const hgetex = await docs('hgetex');
     assert.equal(hgetex['since'], '8.0.0');
-    assert.deepEqual((hgetex['arguments'] as unknown[][])[1], ['name', 'expiration', 'type', 'oneof', 'flags', ['optional'], 'arguments', [
-      ['name', 'seconds', 'type', 'integer', 'token', 'EX'],
-      ['name', 'milliseconds', 'type', 'integer', 'token', 'PX'],
-      ['name', 'unix-time-seconds', 'type', 'unix-time', 'token', 'EXAT'],
-      ['name', 'unix-time-milliseconds', 'type', 'unix-time', 'token', 'PXAT'],
-      ['name', 'persist', 'type', 'pure-token', 'token', 'PERSIST']]]);
+    assert.deepEqual((hgetex['arguments'] as unknown[][])[1], [
+      'name',
+      'expiration',
+      'type',
+      'oneof',
+      'flags',
+      ['optional'],
+      'arguments',
+      [
+        ['name', 'seconds', 'type', 'integer', 'token', 'EX'],
+        ['name', 'milliseconds', 'type', 'integer', 'token', 'PX'],
+        ['name', 'unix-time-seconds', 'type', 'unix-time', 'token', 'EXAT'],
+        ['name', 'unix-time-milliseconds', 'type', 'unix-time', 'token', 'PXAT'],
+        ['name', 'persist', 'type', 'pure-token', 'token', 'PERSIST'],
+      ],
+    ]);
     const hsetex = await docs('hsetex');
     assert.equal(hsetex['complexity'], 'O(N) where N is the number of fields being set.');
-    assert.deepEqual((hsetex['arguments'] as unknown[][])[3], ['name', 'fields', 'type', 'block', 'token', 'FIELDS', 'arguments', [['name', 'numfields', 'type', 'integer'], ['name', 'data', 'type', 'block', 'flags', ['multiple'], 'arguments', [['name', 'field', 'type', 'string'], ['name', 'value', 'type', 'string']]]]]);
+    assert.deepEqual((hsetex['arguments'] as unknown[][])[3], [
+      'name',
+      'fields',
+      'type',
+      'block',
+      'token',
+      'FIELDS',
+      'arguments',
+      [
+        ['name', 'numfields', 'type', 'integer'],
+        [
+          'name',
+          'data',
+          'type',
+          'block',
+          'flags',
+          ['multiple'],
+          'arguments',
+          [
+            ['name', 'field', 'type', 'string'],
+            ['name', 'value', 'type', 'string'],
+          ],
+        ],
+      ],
+    ]);
     // COMMAND GETKEYS finds the key
     assert.deepEqual(await s.r('COMMAND', 'GETKEYS', 'HSETEX', 'k', 'FIELDS', 1, 'f', 'v'), ['k']);
     assert.deepEqual(await s.r('COMMAND', 'GETKEYS', 'HGETDEL', 'k', 'FIELDS', 1, 'f'), ['k']);
     const list = (await s.r('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'h*ex*')) as string[];
-    assert.deepEqual(list.sort(), ['hexists', 'hexpire', 'hexpireat', 'hexpiretime', 'hgetex', 'hpexpire', 'hpexpireat', 'hpexpiretime', 'hsetex']);
+    assert.deepEqual(list.sort(), [
+      'hexists',
+      'hexpire',
+      'hexpireat',
+      'hexpiretime',
+      'hgetex',
+      'hpexpire',
+      'hpexpireat',
+      'hpexpiretime',
+      'hsetex',
+    ]);
   } finally {
     await s.close();
   }
@@ -1278,7 +1755,13 @@ test('AOF replay after the fields expired converges: replayed commands find the 
     await s.close();
     // the lazy expiries after the load are appended as HDELs, and only those
     const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
-    assert.deepEqual(ops.filter((c) => c[0] === 'HDEL'), [['HDEL', 'h', 'f'], ['HDEL', 'h2', 'f']]);
+    assert.deepEqual(
+      ops.filter((c) => c[0] === 'HDEL'),
+      [
+        ['HDEL', 'h', 'f'],
+        ['HDEL', 'h2', 'f'],
+      ],
+    );
   } finally {
     await s.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -1305,7 +1788,8 @@ test('the active cycle leaves hash fields alone while a dataset loads', async ()
 test("the dirty counter moves as Redis's t_hash.c counts (fields changed; lazy expiry counts nothing)", async () => {
   const s = await clocked();
   const { r } = s;
-  const dirty = async () => Number(/rdb_changes_since_last_save:(\d+)/.exec(String(await r('INFO', 'persistence')))![1]);
+  const dirty = async () =>
+    Number(/rdb_changes_since_last_save:(\d+)/.exec(String(await r('INFO', 'persistence')))![1]);
   const steps: [(string | number)[], number][] = [
     [['HSET', 'h', 'a', 1, 'b', 2], 2],
     [['HEXPIRE', 'h', 100, 'FIELDS', 2, 'a', 'zz'], 1],

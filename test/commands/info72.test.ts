@@ -27,7 +27,7 @@ async function field(section: string, name: string): Promise<number | undefined>
   return m === null ? undefined : Number(m[1]);
 }
 
-test('stats: eventloop metrics grow with cycles, their time and the commands\' time', async () => {
+test("stats: eventloop metrics grow with cycles, their time and the commands' time", async () => {
   await r.call('SET', 'k', 'v');
   const c1 = (await field('stats', 'eventloop_cycles'))!;
   const el1 = (await field('stats', 'eventloop_duration_sum'))!;
@@ -55,7 +55,10 @@ test('INFO debug is hidden from all and everything; its figures grow', async () 
   assert.equal(await field('', 'eventloop_duration_cron_sum'), undefined);
   assert.equal(await field('all', 'eventloop_duration_cron_sum'), undefined);
   assert.equal(await field('everything', 'eventloop_duration_cron_sum'), undefined);
-  assert.match(await r.call('INFO', 'debug'), /^\$\d+\r\n# Debug\r\neventloop_duration_aof_sum:\d+\r\neventloop_duration_cron_sum:\d+\r\neventloop_duration_max:\d+\r\neventloop_cmd_per_cycle_max:\d+\r\n\r\n$/);
+  assert.match(
+    await r.call('INFO', 'debug'),
+    /^\$\d+\r\n# Debug\r\neventloop_duration_aof_sum:\d+\r\neventloop_duration_cron_sum:\d+\r\neventloop_duration_max:\d+\r\neventloop_cmd_per_cycle_max:\d+\r\n\r\n$/,
+  );
   const cron1 = (await field('debug', 'eventloop_duration_cron_sum'))!;
   const max1 = (await field('debug', 'eventloop_duration_max'))!;
   assert.ok(cron1 > 0 && max1 > 0 && (await field('debug', 'eventloop_cmd_per_cycle_max'))! > 0);

@@ -35,12 +35,29 @@ function steady(cmd: (string | Buffer)[], raw: string): string {
   if (name === 'CLIENT ID') return raw.startsWith(':') ? ':N' : raw;
   if ((name === 'CLIENT LIST' || name === 'CLIENT INFO') && raw.startsWith('$')) {
     const lines = String(decode(raw)).split('\n').filter(Boolean);
-    return bulk(lines.map((l) => l.split(' ').filter((f) => /^(flags|cmd|multi|multi-mem)=/.test(f)).join(' ') + '\n').join(''));
+    return bulk(
+      lines
+        .map(
+          (l) =>
+            l
+              .split(' ')
+              .filter((f) => /^(flags|cmd|multi|multi-mem)=/.test(f))
+              .join(' ') + '\n',
+        )
+        .join(''),
+    );
   }
-  if (name.startsWith('INFO') && raw.startsWith('$')) return bulk(String(decode(raw)).split('\r\n').filter((l) => /^(blocked|connected)_clients:/.test(l)).join('\r\n'));
+  if (name.startsWith('INFO') && raw.startsWith('$'))
+    return bulk(
+      String(decode(raw))
+        .split('\r\n')
+        .filter((l) => /^(blocked|connected)_clients:/.test(l))
+        .join('\r\n'),
+    );
   if (name === 'SLOWLOG GET' && raw.startsWith('*')) {
     const entries = decode(raw) as unknown[][];
-    const arr = (xs: unknown[]): string => `*${xs.length}\r\n${xs.map((x) => (Array.isArray(x) ? arr(x) : bulk(String(x)))).join('')}`;
+    const arr = (xs: unknown[]): string =>
+      `*${xs.length}\r\n${xs.map((x) => (Array.isArray(x) ? arr(x) : bulk(String(x)))).join('')}`;
     return arr(entries.map((e) => [0, 0, 0, e[3]]));
   }
   return raw;
@@ -65,7 +82,10 @@ async function linesUntil(c: Conn, marker: string): Promise<string[]> {
 async function run(conns: [RawConn, Conn], cmds: (string | Buffer)[][]): Promise<[string[], string[]]> {
   const res: [string[], string[]] = [[], []];
   for (const cmd of cmds) {
-    const [x, y] = await Promise.all([conns[0].call(...cmd).then((r) => steady(cmd, r)), viewOf(conns[1], (r) => steady(cmd, r), ...cmd)]);
+    const [x, y] = await Promise.all([
+      conns[0].call(...cmd).then((r) => steady(cmd, r)),
+      viewOf(conns[1], (r) => steady(cmd, r), ...cmd),
+    ]);
     res[0].push(x);
     res[1].push(y);
   }
@@ -118,7 +138,10 @@ test('MONITOR: line format, escaping, MULTI/EXEC order, redaction, hidden comman
     assert.deepEqual(r1, r2);
     // CLIENT LIST flags of a monitor
     const fl = (raw: string) => /flags=(\S+)/.exec(String(decode(raw)))?.[1];
-    const [i1, i2] = await Promise.all([m1.call('CLIENT', 'INFO'), viewOf(m2, (r) => steady(['CLIENT', 'INFO'], r), 'CLIENT', 'INFO')]);
+    const [i1, i2] = await Promise.all([
+      m1.call('CLIENT', 'INFO'),
+      viewOf(m2, (r) => steady(['CLIENT', 'INFO'], r), 'CLIENT', 'INFO'),
+    ]);
     assert.equal(fl(i1), 'O');
     assert.equal(fl(i1), fl(i2));
     const [n1, n2] = await Promise.all([linesUntil(m1, '"INFO"'), linesUntil(m2, '"INFO"')]);
@@ -141,11 +164,17 @@ test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', a
   try {
     await run(m1, [['HELLO', '3'], ['MONITOR']]);
     await run(m2, [['MONITOR']]);
-    const [i1] = await Promise.all([m2[0].call('CLIENT', 'ID'), viewOf(m2[1], (r) => steady(['CLIENT', 'ID'], r), 'CLIENT', 'ID')]);
+    const [i1] = await Promise.all([
+      m2[0].call('CLIENT', 'ID'),
+      viewOf(m2[1], (r) => steady(['CLIENT', 'ID'], r), 'CLIENT', 'ID'),
+    ]);
     m2[0].close();
     m2[1].close();
     await sleep(50);
-    await run(cls, [['SET', 'r3', 'v'], ['CLIENT', 'KILL', 'ID', String(decode(i1))]]);
+    await run(cls, [
+      ['SET', 'r3', 'v'],
+      ['CLIENT', 'KILL', 'ID', String(decode(i1))],
+    ]);
     // a command that blocks is shown once, when it first runs; a paused one when it runs
     const blk = await pair();
     send(blk, [['BLPOP', 'bl', '0']]);
@@ -204,7 +233,12 @@ test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', async
     await run(admin, [['FLUSHALL'], ['SET', 'k', 'old']]);
     await run(admin, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
     const t0 = Date.now();
-    send(w, [['SET', 'k', 'new'], ['GET', 'k'], ['INCR', 'n'], ['INCR', 'n']]);
+    send(w, [
+      ['SET', 'k', 'new'],
+      ['GET', 'k'],
+      ['INCR', 'n'],
+      ['INCR', 'n'],
+    ]);
     await d.blocked(1); // (the held writer shows as blocked)
     assert.equal(w[0].pending(), '');
     assert.equal(w[1].pending(), '');
@@ -216,10 +250,17 @@ test('CLIENT PAUSE WRITE: reads go on, writes wait and then run in order', async
     assert.equal(blocked(ra[2]!), '1');
     assert.equal(blocked(ra[2]!), blocked(rb[2]!));
     const [la, lb] = await run(r, [['CLIENT', 'LIST']]);
-    const flagsOf = (raw: string) => String(decode(raw)).split('\n').filter(Boolean).map((l) => `${/flags=(\S+)/.exec(l)?.[1]} ${/cmd=(\S+)/.exec(l)?.[1]}`).sort();
+    const flagsOf = (raw: string) =>
+      String(decode(raw))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `${/flags=(\S+)/.exec(l)?.[1]} ${/cmd=(\S+)/.exec(l)?.[1]}`)
+        .sort();
     assert.deepEqual(flagsOf(la[0]!), flagsOf(lb[0]!));
     await run(admin, [['CLIENT', 'UNPAUSE']]);
-    const got = await Promise.all(w.map(async (c) => [await c.read(2000), await c.read(2000), await c.read(2000), await c.read(2000)]));
+    const got = await Promise.all(
+      w.map(async (c) => [await c.read(2000), await c.read(2000), await c.read(2000), await c.read(2000)]),
+    );
     assert.deepEqual(got[0], got[1]);
     assert.deepEqual(got[0], ['+OK\r\n', '$3\r\nnew\r\n', ':1\r\n', ':2\r\n']);
     assert.ok(Date.now() - t0 < 4000);
@@ -235,12 +276,22 @@ test('CLIENT PAUSE WRITE holds may_replicate commands (PUBLISH, PFCOUNT) and scr
   try {
     await run(admin, [['PFADD', 'hll', 'a']]);
     await run(admin, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
-    const cmds = [['PFCOUNT', 'hll'], ['PUBLISH', 'ch', 'm'], ['EVAL', '#!lua\nreturn 1', '0'], ['EVAL', 'return 2', '0']];
+    const cmds = [
+      ['PFCOUNT', 'hll'],
+      ['PUBLISH', 'ch', 'm'],
+      ['EVAL', '#!lua\nreturn 1', '0'],
+      ['EVAL', 'return 2', '0'],
+    ];
     held.forEach((c, i) => send(c, [cmds[i]!]));
     await d.blocked(4); // (the four held clients show as blocked)
     for (const c of held) for (const x of c) assert.equal(x.pending(), '');
     // a script declaring no-writes runs; a read-only one may not call what may replicate
-    const [a, b] = await run(free, [['EVAL', '#!lua flags=no-writes\nreturn 3', '0'], ['EVAL_RO', "return redis.call('publish','ch','m')", '0'], ['EVAL_RO', "return redis.call('pfcount','hll')", '0'], ['INFO', 'clients']]);
+    const [a, b] = await run(free, [
+      ['EVAL', '#!lua flags=no-writes\nreturn 3', '0'],
+      ['EVAL_RO', "return redis.call('publish','ch','m')", '0'],
+      ['EVAL_RO', "return redis.call('pfcount','hll')", '0'],
+      ['INFO', 'clients'],
+    ]);
     assert.deepEqual(a.slice(0, 3), b.slice(0, 3));
     assert.equal(a[0], ':3\r\n');
     assert.match(a[1]!, /^-ERR Write commands are not allowed from read-only scripts/);
@@ -249,7 +300,12 @@ test('CLIENT PAUSE WRITE holds may_replicate commands (PUBLISH, PFCOUNT) and scr
     assert.equal(blocked(b[3]!), '4');
     await run(admin, [['CLIENT', 'UNPAUSE']]);
     const got = await Promise.all(held.map((c) => Promise.all(c.map((x) => x.read(2000)))));
-    assert.deepEqual(got, [[':1\r\n', ':1\r\n'], [':0\r\n', ':0\r\n'], [':1\r\n', ':1\r\n'], [':2\r\n', ':2\r\n']]);
+    assert.deepEqual(got, [
+      [':1\r\n', ':1\r\n'],
+      [':0\r\n', ':0\r\n'],
+      [':1\r\n', ':1\r\n'],
+      [':2\r\n', ':2\r\n'],
+    ]);
   } finally {
     for (const x of [admin, ...held, free].flat()) x.close();
     await unpauseBoth();
@@ -271,7 +327,10 @@ test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause
     // The stricter mode and the later end win; the pausing client's own next
     // command waits too (ALL holds everything but monitors).
     const t0 = Date.now();
-    send(admin, [['CLIENT', 'PAUSE', '300', 'ALL'], ['CLIENT', 'PAUSE', '20', 'WRITE']]);
+    send(admin, [
+      ['CLIENT', 'PAUSE', '300', 'ALL'],
+      ['CLIENT', 'PAUSE', '20', 'WRITE'],
+    ]);
     await sleep(20);
     const [a, b] = await Promise.all(c.map((x) => x.call('GET', 'k')));
     const took = Date.now() - t0;
@@ -337,18 +396,39 @@ test('LATENCY: help, errors, empty replies, events, history, reset, histogram', 
     ['LATENCY', 'HISTOGRAM', 'nosuchcommand'],
   ]);
   await d!.same([['LATENCY', 'DOCTOR']], 'shape');
-  await d!.same([['CONFIG', 'SET', 'latency-monitor-threshold', '5'], ['DEBUG', 'SLEEP', '0.02'], ['DEBUG', 'SLEEP', '0']]);
-  await d!.same([['LATENCY', 'LATEST'], ['LATENCY', 'HISTORY', 'command'], ['LATENCY', 'GRAPH', 'command'], ['LATENCY', 'DOCTOR']], 'shape');
+  await d!.same([
+    ['CONFIG', 'SET', 'latency-monitor-threshold', '5'],
+    ['DEBUG', 'SLEEP', '0.02'],
+    ['DEBUG', 'SLEEP', '0'],
+  ]);
+  await d!.same(
+    [
+      ['LATENCY', 'LATEST'],
+      ['LATENCY', 'HISTORY', 'command'],
+      ['LATENCY', 'GRAPH', 'command'],
+      ['LATENCY', 'DOCTOR'],
+    ],
+    'shape',
+  );
   const lt = await d.a.call('LATENCY', 'LATEST');
   const ev = decode(lt) as unknown[][];
   assert.equal(ev[0]![0], 'command');
   assert.ok(Number(ev[0]![2]) >= 20 && Number(ev[0]![3]) >= 20);
-  await d!.same([['LATENCY', 'RESET', 'command', 'nosuch'], ['LATENCY', 'LATEST'], ['CONFIG', 'SET', 'latency-monitor-threshold', '0']]);
+  await d!.same([
+    ['LATENCY', 'RESET', 'command', 'nosuch'],
+    ['LATENCY', 'LATEST'],
+    ['CONFIG', 'SET', 'latency-monitor-threshold', '0'],
+  ]);
   // histogram: calls and cumulative buckets (shape), exact for commands never run
-  await d!.same([['CONFIG', 'RESETSTAT'], ['SET', 'h', '1'], ['SET', 'h', '2']]);
+  await d!.same([
+    ['CONFIG', 'RESETSTAT'],
+    ['SET', 'h', '1'],
+    ['SET', 'h', '2'],
+  ]);
   await d!.both(['HELLO', '3']);
   // (each side's histogram read as its commands and set's call count: the buckets vary)
-  const calls = (raw: string) => (decode(raw) as Map<string, Map<string, unknown>>).get('set')?.get('calls') ?? 'no set';
+  const calls = (raw: string) =>
+    (decode(raw) as Map<string, Map<string, unknown>>).get('set')?.get('calls') ?? 'no set';
   for (const h of await d.bothView(calls, ['LATENCY', 'HISTOGRAM', 'set', 'lpush', 'client'])) assert.equal(h, 2);
   await d!.same([['LATENCY', 'HISTOGRAM', 'set']], 'shape');
   await d!.both(['HELLO', '2']);
@@ -378,20 +458,40 @@ test('SLOWLOG: slowlog-max-len, argument truncation, commands run by EXEC', asyn
   try {
     const long = 'x'.repeat(200);
     const many = Array.from({ length: 40 }, (_, i) => `a${i}`);
-    await run(c, [['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['CONFIG', 'SET', 'slowlog-max-len', '4'], ['SLOWLOG', 'RESET']]);
-    await run(c, [['SET', 'long', long], ['RPUSH', 'many', ...many], ['MULTI'], ['SET', 'm', '1'], ['EXEC'], ['GET', Buffer.from('bin\x00\xff', 'latin1')]]);
-    const [a, b] = await run(c, [['SLOWLOG', 'LEN'], ['SLOWLOG', 'GET', '-1']]);
+    await run(c, [
+      ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'],
+      ['CONFIG', 'SET', 'slowlog-max-len', '4'],
+      ['SLOWLOG', 'RESET'],
+    ]);
+    await run(c, [
+      ['SET', 'long', long],
+      ['RPUSH', 'many', ...many],
+      ['MULTI'],
+      ['SET', 'm', '1'],
+      ['EXEC'],
+      ['GET', Buffer.from('bin\x00\xff', 'latin1')],
+    ]);
+    const [a, b] = await run(c, [
+      ['SLOWLOG', 'LEN'],
+      ['SLOWLOG', 'GET', '-1'],
+    ]);
     assert.equal(a[0], b[0]);
     const argvs = (raw: string) => (decode(raw) as unknown[][]).map((e) => e[3]);
     assert.deepEqual(argvs(a[1]!), argvs(b[1]!));
     await run(c, [['CONFIG', 'SET', 'slowlog-max-len', '2']]);
     await run(c, [['PING']]);
-    const [x, y] = await run(c, [['SLOWLOG', 'LEN'], ['SLOWLOG', 'GET', '-1']]);
+    const [x, y] = await run(c, [
+      ['SLOWLOG', 'LEN'],
+      ['SLOWLOG', 'GET', '-1'],
+    ]);
     assert.equal(x[0], y[0]);
     assert.deepEqual(argvs(x[1]!), argvs(y[1]!));
-    await run(c, [['CONFIG', 'SET', 'slowlog-log-slower-than', '10000'], ['CONFIG', 'SET', 'slowlog-max-len', '128'], ['SLOWLOG', 'RESET']]);
+    await run(c, [
+      ['CONFIG', 'SET', 'slowlog-log-slower-than', '10000'],
+      ['CONFIG', 'SET', 'slowlog-max-len', '128'],
+      ['SLOWLOG', 'RESET'],
+    ]);
   } finally {
     for (const x of c) x.close();
   }
 });
-

@@ -302,7 +302,13 @@ for (const proto of [2, 3] as const) {
 
   test(`RESP${proto}: TTL and PTTL of relative expiries`, async () => {
     await fresh(proto);
-    await same([['SET', 'k', 'v'], ['PEXPIRE', 'k', '100000'], ['TTL', 'k'], ['EXPIRE', 'k', '50'], ['TTL', 'k']]);
+    await same([
+      ['SET', 'k', 'v'],
+      ['PEXPIRE', 'k', '100000'],
+      ['TTL', 'k'],
+      ['EXPIRE', 'k', '50'],
+      ['TTL', 'k'],
+    ]);
     // (the reference's reply recorded as whether it is in range: it moves with the clock)
     const pttl = (r: string) => (Number(decode(r)) > 49000 && Number(decode(r)) <= 50000 ? 'in range' : r);
     for (const r of await d.bothView(pttl, ['PTTL', 'k'])) assert.equal(r, 'in range');
@@ -326,7 +332,21 @@ for (const proto of [2, 3] as const) {
       ['SET', 'emb', 'x'.repeat(44)],
       ['SET', 'raw', 'x'.repeat(45)],
       ['SET', 'empty', ''],
-      ...['int', 'small', 'zero', 'edge', 'edge2', 'neg', 'lead', 'big', 'bigger', 'emb', 'raw', 'empty', 'nope'].flatMap((k) => [
+      ...[
+        'int',
+        'small',
+        'zero',
+        'edge',
+        'edge2',
+        'neg',
+        'lead',
+        'big',
+        'bigger',
+        'emb',
+        'raw',
+        'empty',
+        'nope',
+      ].flatMap((k) => [
         ['OBJECT', 'ENCODING', k],
         ['OBJECT', 'REFCOUNT', k],
       ]),
@@ -346,9 +366,62 @@ for (const proto of [2, 3] as const) {
 
   test(`RESP${proto}: KEYS`, async () => {
     await fresh(proto);
-    const keys = ['foo', 'foobar', 'fo', 'f', 'bar', 'a*b', 'a?b', 'a[b', 'h\\llo', 'hello', 'hallo', 'hxllo', 'Hello', 'x-y', ']', '^', 'é\xff', 'a\0b', ''];
+    const keys = [
+      'foo',
+      'foobar',
+      'fo',
+      'f',
+      'bar',
+      'a*b',
+      'a?b',
+      'a[b',
+      'h\\llo',
+      'hello',
+      'hallo',
+      'hxllo',
+      'Hello',
+      'x-y',
+      ']',
+      '^',
+      'é\xff',
+      'a\0b',
+      '',
+    ];
     for (const k of keys) await d!.both(['SET', k, 'v']);
-    const patterns = ['*', '**', 'f*', '*o', 'f?', '???', 'h[ae]llo', 'h[^e]llo', 'h[a-b]llo', 'h[b-a]llo', 'a\\*b', 'a\\?b', 'a[[]b', 'a[\\[]b', '[]]', '[^]', '[\\]]', 'h\\\\llo', '*\\', 'H*', '\xff*', '*\xff', 'a?b', 'a\0*', '', '[', 'a[', 'a[b', 'fo[o', '[a-]', 'x[-]y', 'x[--z]y'];
+    const patterns = [
+      '*',
+      '**',
+      'f*',
+      '*o',
+      'f?',
+      '???',
+      'h[ae]llo',
+      'h[^e]llo',
+      'h[a-b]llo',
+      'h[b-a]llo',
+      'a\\*b',
+      'a\\?b',
+      'a[[]b',
+      'a[\\[]b',
+      '[]]',
+      '[^]',
+      '[\\]]',
+      'h\\\\llo',
+      '*\\',
+      'H*',
+      '\xff*',
+      '*\xff',
+      'a?b',
+      'a\0*',
+      '',
+      '[',
+      'a[',
+      'a[b',
+      'fo[o',
+      '[a-]',
+      'x[-]y',
+      'x[--z]y',
+    ];
     for (const p of patterns) await d!.same([['KEYS', p]], 'sorted');
     await same([['KEYS'], ['KEYS', 'a', 'b']]);
   });
@@ -375,7 +448,17 @@ test('SCAN iterates every key (MATCH, COUNT, TYPE) and parses cursors as redis-s
     // MSET may not exist yet: fall back to SET.
     for (const k of all) await d!.both(['SET', k, 'v']);
   }
-  for (const extra of [[], ['COUNT', '7'], ['MATCH', 'key:1*'], ['MATCH', 'key:1*', 'COUNT', '1000'], ['TYPE', 'string'], ['TYPE', 'STRING', 'COUNT', '3'], ['TYPE', 'list'], ['MATCH', '*', 'TYPE', 'string', 'COUNT', '50'], ['MATCH', 'nomatch*']]) {
+  for (const extra of [
+    [],
+    ['COUNT', '7'],
+    ['MATCH', 'key:1*'],
+    ['MATCH', 'key:1*', 'COUNT', '1000'],
+    ['TYPE', 'string'],
+    ['TYPE', 'STRING', 'COUNT', '3'],
+    ['TYPE', 'list'],
+    ['MATCH', '*', 'TYPE', 'string', 'COUNT', '50'],
+    ['MATCH', 'nomatch*'],
+  ]) {
     // (the reference's cursors follow its random hash seed: only the keys it returned are recorded)
     const [x, y] = await Promise.all([collect(d.a, extra), d.onReference((c) => collect(c, extra))]);
     assert.deepEqual(x, y, `SCAN ${extra.join(' ')}`);
@@ -459,7 +542,16 @@ test('lazy expiry with real short TTLs', async () => {
       ['SET', 'y', '1'],
     ]);
     await sleep(80);
-    await d!.same([['RENAME', 'x', 'z'], ['COPY', 'x', 'z'], ['MOVE', 'x', '1'], ['PERSIST', 'x'], ['EXPIRE', 'x', '100'], ['OBJECT', 'ENCODING', 'x'], ['SCAN', '0'], ['DBSIZE']]);
+    await d!.same([
+      ['RENAME', 'x', 'z'],
+      ['COPY', 'x', 'z'],
+      ['MOVE', 'x', '1'],
+      ['PERSIST', 'x'],
+      ['EXPIRE', 'x', '100'],
+      ['OBJECT', 'ENCODING', 'x'],
+      ['SCAN', '0'],
+      ['DBSIZE'],
+    ]);
   } finally {
     d!.tsdis.server.activeExpireEnabled = true;
     await d!.b.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
@@ -508,14 +600,49 @@ test('OBJECT FREQ and IDLETIME follow maxmemory-policy', async () => {
   }
   await d!.same([['OBJECT', 'FREQ', 'k']]);
   // Idle times tick with the wall clock (1 s resolution): compare the reply type only.
-  await d!.same([['OBJECT', 'IDLETIME', 'k'], ['OBJECT', 'IDLETIME', 'int']], 'shape');
+  await d!.same(
+    [
+      ['OBJECT', 'IDLETIME', 'k'],
+      ['OBJECT', 'IDLETIME', 'int'],
+    ],
+    'shape',
+  );
 });
 
 test('keyspace hits and misses are counted as redis-server counts them', async () => {
   await fresh(2);
   await d!.both(['CONFIG', 'RESETSTAT']);
   d!.tsdis.server.stats.reset();
-  const cmds: Cmd[] = [['SET', 'a', '1'], ['SET', 'b', '2'], ['EXISTS', 'a', 'x'], ['TYPE', 'a'], ['TYPE', 'x'], ['TTL', 'a'], ['TTL', 'x'], ['PTTL', 'a'], ['EXPIRETIME', 'x'], ['TOUCH', 'a', 'x'], ['OBJECT', 'ENCODING', 'a'], ['OBJECT', 'ENCODING', 'x'], ['OBJECT', 'REFCOUNT', 'a'], ['RENAME', 'a', 'c'], ['RENAME', 'x', 'y'], ['COPY', 'c', 'd'], ['COPY', 'x', 'd'], ['MOVE', 'c', '1'], ['MOVE', 'x', '1'], ['EXPIRE', 'b', '100'], ['EXPIRE', 'x', '100'], ['PERSIST', 'b'], ['PERSIST', 'x'], ['DEL', 'b', 'x'], ['KEYS', '*'], ['RANDOMKEY'], ['GET', 'd'], ['GET', 'zz']];
+  const cmds: Cmd[] = [
+    ['SET', 'a', '1'],
+    ['SET', 'b', '2'],
+    ['EXISTS', 'a', 'x'],
+    ['TYPE', 'a'],
+    ['TYPE', 'x'],
+    ['TTL', 'a'],
+    ['TTL', 'x'],
+    ['PTTL', 'a'],
+    ['EXPIRETIME', 'x'],
+    ['TOUCH', 'a', 'x'],
+    ['OBJECT', 'ENCODING', 'a'],
+    ['OBJECT', 'ENCODING', 'x'],
+    ['OBJECT', 'REFCOUNT', 'a'],
+    ['RENAME', 'a', 'c'],
+    ['RENAME', 'x', 'y'],
+    ['COPY', 'c', 'd'],
+    ['COPY', 'x', 'd'],
+    ['MOVE', 'c', '1'],
+    ['MOVE', 'x', '1'],
+    ['EXPIRE', 'b', '100'],
+    ['EXPIRE', 'x', '100'],
+    ['PERSIST', 'b'],
+    ['PERSIST', 'x'],
+    ['DEL', 'b', 'x'],
+    ['KEYS', '*'],
+    ['RANDOMKEY'],
+    ['GET', 'd'],
+    ['GET', 'zz'],
+  ];
   for (const c of cmds) await d!.both(c);
   const pick = (s: string) => s.split('\r\n').filter((l) => /^keyspace_(hits|misses):/.test(l));
   const [x, y] = await d.bothView(pick, ['INFO', 'stats']);
@@ -536,11 +663,27 @@ test('keyspace events: the same generic events, keys and dbs as redis-server', a
   try {
     await sub.call('PSUBSCRIBE', '__keyevent@*__:*');
     const cmds: Cmd[] = [
-      ['SET', 'a', '1'], ['SET', 'b', '2'], ['DEL', 'a', 'zz'], ['UNLINK', 'b'],
-      ['SET', 'c', '1'], ['EXPIRE', 'c', '100'], ['PEXPIRE', 'c', '100', 'GT'], ['PERSIST', 'c'], ['PERSIST', 'c'],
-      ['RENAME', 'c', 'd'], ['RENAMENX', 'd', 'e'], ['SET', 'f', '1'], ['RENAMENX', 'e', 'f'],
-      ['MOVE', 'e', '3'], ['COPY', 'f', 'g'], ['COPY', 'f', 'g', 'DB', '2', 'REPLACE'], ['COPY', 'f', 'g', 'REPLACE'],
-      ['EXPIRE', 'g', '-1'], ['PEXPIREAT', 'f', '1'], ['SET', 'h', '1'], ['PEXPIRE', 'h', '1'],
+      ['SET', 'a', '1'],
+      ['SET', 'b', '2'],
+      ['DEL', 'a', 'zz'],
+      ['UNLINK', 'b'],
+      ['SET', 'c', '1'],
+      ['EXPIRE', 'c', '100'],
+      ['PEXPIRE', 'c', '100', 'GT'],
+      ['PERSIST', 'c'],
+      ['PERSIST', 'c'],
+      ['RENAME', 'c', 'd'],
+      ['RENAMENX', 'd', 'e'],
+      ['SET', 'f', '1'],
+      ['RENAMENX', 'e', 'f'],
+      ['MOVE', 'e', '3'],
+      ['COPY', 'f', 'g'],
+      ['COPY', 'f', 'g', 'DB', '2', 'REPLACE'],
+      ['COPY', 'f', 'g', 'REPLACE'],
+      ['EXPIRE', 'g', '-1'],
+      ['PEXPIREAT', 'f', '1'],
+      ['SET', 'h', '1'],
+      ['PEXPIRE', 'h', '1'],
     ];
     for (const c of cmds) {
       await d!.both(c);

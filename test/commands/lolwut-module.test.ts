@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { Differ, type Cmd } from '../helpers/diff.js';
 
 const d = await Differ.start();
-const loadable = await Differ.start({ tsdisConfig: { 'enable-module-command': 'yes' }, redisArgs: ['--enable-module-command', 'yes'], name: 'loadable' });
+const loadable = await Differ.start({
+  tsdisConfig: { 'enable-module-command': 'yes' },
+  redisArgs: ['--enable-module-command', 'yes'],
+  name: 'loadable',
+});
 after(async () => {
   await d?.stop();
   await loadable?.stop();
@@ -24,7 +28,10 @@ after(async () => {
 function layout(raw: string): { head: string; lines: (number | string)[] } {
   const masked = raw.replace(/Redis ver\. [\d.]+/, 'Redis ver. X');
   const body = masked.slice(masked.indexOf('\r\n') + 2);
-  return { head: masked[0]!, lines: body.split('\n').map((l) => (l.includes('\x1b') ? `${l.split('\x1b[0m').length - 1} cells` : l.length)) };
+  return {
+    head: masked[0]!,
+    lines: body.split('\n').map((l) => (l.includes('\x1b') ? `${l.split('\x1b[0m').length - 1} cells` : l.length)),
+  };
 }
 
 test('LOLWUT: the version line, and the layout of VERSION 5 and 6 with their arguments', async () => {

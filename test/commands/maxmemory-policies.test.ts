@@ -32,7 +32,9 @@ async function accountingDropsOnDelete(): Promise<boolean> {
   const after = Number(/used_memory:(\d+)/.exec(await c.call('INFO', 'memory'))![1]);
   return before - after > 512 * 1024;
 }
-const skip = (await accountingDropsOnDelete()) ? false : 'SKIPPED: used_memory does not drop when a key is deleted (needs the incremental accounting)';
+const skip = (await accountingDropsOnDelete())
+  ? false
+  : 'SKIPPED: used_memory does not drop when a key is deleted (needs the incremental accounting)';
 
 const VALUE = 'x'.repeat(1000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +56,10 @@ async function usedMemory(c: RawConn): Promise<number> {
 
 /** How many of `keys` exist. */
 async function surviving(c: RawConn, keys: string[]): Promise<number> {
-  const r = await pipeline(c, keys.map((k) => ['EXISTS', k]));
+  const r = await pipeline(
+    c,
+    keys.map((k) => ['EXISTS', k]),
+  );
   return r.filter((x) => x === ':1\r\n').length;
 }
 
@@ -89,9 +94,18 @@ for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volati
   test(`${policy}: keys without a TTL all survive a flood of keys with one`, { skip }, async () => {
     const rs = await both(async (c) => {
       await prepare(c, policy, 4);
-      await pipeline(c, range('p', 1000).map((k) => ['SET', k, VALUE]));
-      await pipeline(c, range('v', 8000).map((k, i) => ['SET', k, VALUE, 'EX', String(10000 + i)]));
-      return { persistent: await surviving(c, range('p', 1000)), evicted: Number(/evicted_keys:(\d+)/.exec(await c.call('INFO', 'stats'))![1]) };
+      await pipeline(
+        c,
+        range('p', 1000).map((k) => ['SET', k, VALUE]),
+      );
+      await pipeline(
+        c,
+        range('v', 8000).map((k, i) => ['SET', k, VALUE, 'EX', String(10000 + i)]),
+      );
+      return {
+        persistent: await surviving(c, range('p', 1000)),
+        evicted: Number(/evicted_keys:(\d+)/.exec(await c.call('INFO', 'stats'))![1]),
+      };
     });
     for (const r of rs) {
       assert.equal(r.persistent, 1000);
@@ -105,9 +119,19 @@ for (const policy of ['allkeys-lfu', 'volatile-lfu']) {
     const ex = policy.startsWith('volatile') ? ['EX', '10000'] : [];
     const rs = await both(async (c) => {
       await prepare(c, policy, 4);
-      await pipeline(c, range('hot', 200).map((k) => ['SET', k, VALUE, ...ex]));
-      for (let i = 0; i < 30; i++) await pipeline(c, range('hot', 200).map((k) => ['GET', k]));
-      await pipeline(c, range('cold', 8000).map((k) => ['SET', k, VALUE, ...ex]));
+      await pipeline(
+        c,
+        range('hot', 200).map((k) => ['SET', k, VALUE, ...ex]),
+      );
+      for (let i = 0; i < 30; i++)
+        await pipeline(
+          c,
+          range('hot', 200).map((k) => ['GET', k]),
+        );
+      await pipeline(
+        c,
+        range('cold', 8000).map((k) => ['SET', k, VALUE, ...ex]),
+      );
       return { hot: await surviving(c, range('hot', 200)), cold: await surviving(c, range('cold', 8000)) };
     });
     for (const r of rs) {
@@ -122,11 +146,20 @@ for (const policy of ['allkeys-lru', 'volatile-lru']) {
     const ex = policy.startsWith('volatile') ? ['EX', '10000'] : [];
     const rs = await both(async (c) => {
       await prepare(c, policy, 4);
-      await pipeline(c, range('k', 3000).map((k) => ['SET', k, VALUE, ...ex]));
+      await pipeline(
+        c,
+        range('k', 3000).map((k) => ['SET', k, VALUE, ...ex]),
+      );
       // the LRU clock counts seconds: the reads come two seconds later
       await sleep(2100);
-      await pipeline(c, range('k', 200).map((k) => ['GET', k]));
-      await pipeline(c, range('n', 1500).map((k) => ['SET', k, VALUE, ...ex]));
+      await pipeline(
+        c,
+        range('k', 200).map((k) => ['GET', k]),
+      );
+      await pipeline(
+        c,
+        range('n', 1500).map((k) => ['SET', k, VALUE, ...ex]),
+      );
       const read = await surviving(c, range('k', 200));
       const unreadGone = 2800 - (await surviving(c, range('k', 3000).slice(200)));
       // (read last: the checks' own commands may evict too)
@@ -145,8 +178,14 @@ test('volatile-ttl evicts the nearest expiries first', { skip }, async () => {
     await prepare(c, 'volatile-ttl', 4);
     // TTLs in a shuffled order, so that neither insertion order nor slots follow them
     const ttls = range('', 8000).map((_, i) => 10000 + ((i * 7919) % 8000));
-    await pipeline(c, ttls.map((t, i) => ['SET', `v${i}`, VALUE, 'EX', String(t)]));
-    const alive = await pipeline(c, ttls.map((_, i) => ['EXISTS', `v${i}`]));
+    await pipeline(
+      c,
+      ttls.map((t, i) => ['SET', `v${i}`, VALUE, 'EX', String(t)]),
+    );
+    const alive = await pipeline(
+      c,
+      ttls.map((_, i) => ['EXISTS', `v${i}`]),
+    );
     const near = ttls.map((t, i) => [t, alive[i] === ':1\r\n'] as const).filter(([t]) => t < 11000);
     const far = ttls.map((t, i) => [t, alive[i] === ':1\r\n'] as const).filter(([t]) => t >= 17000);
     return { near: near.filter(([, x]) => x).length / near.length, far: far.filter(([, x]) => x).length / far.length };
@@ -158,8 +197,14 @@ test('volatile-ttl evicts the nearest expiries first', { skip }, async () => {
 test('allkeys-random evicts keys with and without a TTL alike', { skip }, async () => {
   const rs = await both(async (c) => {
     await prepare(c, 'allkeys-random', 4);
-    await pipeline(c, range('p', 4000).map((k) => ['SET', k, VALUE]));
-    await pipeline(c, range('v', 4000).map((k) => ['SET', k, VALUE, 'EX', '10000']));
+    await pipeline(
+      c,
+      range('p', 4000).map((k) => ['SET', k, VALUE]),
+    );
+    await pipeline(
+      c,
+      range('v', 4000).map((k) => ['SET', k, VALUE, 'EX', '10000']),
+    );
     return { p: await surviving(c, range('p', 4000)), v: await surviving(c, range('v', 4000)) };
   });
   for (const r of rs) assert.ok(r.p < 4000 && r.v < 4000 && r.p > 0, JSON.stringify(rs));

@@ -72,7 +72,12 @@ test('allkeys-lru evicts the longest idle keys: read keys and new keys stay', as
 });
 
 test('allkeys-lfu keeps the hot set; OBJECT FREQ counts the accesses', async () => {
-  const { t } = await gauged({ 'maxmemory-policy': 'allkeys-lfu', 'lfu-log-factor': '0', 'lfu-decay-time': '0', maxmemory: String(100 * 1000) });
+  const { t } = await gauged({
+    'maxmemory-policy': 'allkeys-lfu',
+    'lfu-log-factor': '0',
+    'lfu-decay-time': '0',
+    maxmemory: String(100 * 1000),
+  });
   try {
     for (const k of range('cold', 80)) await t.call('SET', k, 'v');
     for (const k of range('hot', 20)) await t.call('SET', k, 'v');
@@ -98,7 +103,10 @@ test('volatile-ttl evicts the nearest expiry first and never a key without TTL',
     // the ten with the smallest TTLs (1000..1009 s) are gone
     const gone: string[] = [];
     for (let i = 0; i < 50; i++) if ((await t.call('EXISTS', `v${i}`)) === 0) gone.push(String((i * 37) % 50));
-    assert.deepEqual(gone.map(Number).sort((a, b) => a - b), range('', 10).map(Number));
+    assert.deepEqual(
+      gone.map(Number).sort((a, b) => a - b),
+      range('', 10).map(Number),
+    );
   } finally {
     await t.close();
   }
@@ -116,7 +124,10 @@ for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volati
       // 10 keys with a TTL are left: 10 writes evict them, the 11th fits (at the limit, not over), then -OOM
       const replies = [];
       for (const k of range('m', 15)) replies.push(await t.call('SET', k, 'v'));
-      assert.deepEqual(replies.map((r) => (r instanceof ReplyError ? r.message : r)), [...Array(11).fill('OK'), ...Array(4).fill("OOM command not allowed when used memory > 'maxmemory'.")]);
+      assert.deepEqual(
+        replies.map((r) => (r instanceof ReplyError ? r.message : r)),
+        [...Array(11).fill('OK'), ...Array(4).fill("OOM command not allowed when used memory > 'maxmemory'.")],
+      );
       assert.equal(await exists(t, range('p', 20)), 20);
       assert.equal(await info(t, 'evicted_keys'), 15);
     } finally {
@@ -140,7 +151,11 @@ test('the random policies take keys from every database in turn', async () => {
       await t.call('PING');
       // 42 keys for 40: two go (before r and before PING), from two different databases
       const sizes = t.server.dbs.slice(0, 4).map((db) => db.size);
-      assert.equal(sizes.reduce((a, b) => a + b, 0), 40, policy);
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        40,
+        policy,
+      );
       assert.equal(sizes.filter((n, i) => n < [13, 13, 13, 3][i]!).length, 2, `${policy}: ${sizes}`);
     } finally {
       await t.close();
@@ -195,7 +210,11 @@ test('an evicted key invalidates WATCH; eviction counts no dirty change', async 
 });
 
 test('keys deleted while in the eviction pool are skipped: not counted, not signalled', async () => {
-  const { t, clock } = await gauged({ 'maxmemory-policy': 'allkeys-lru', maxmemory: String(100 * 1000), 'notify-keyspace-events': 'Eg' });
+  const { t, clock } = await gauged({
+    'maxmemory-policy': 'allkeys-lru',
+    maxmemory: String(100 * 1000),
+    'notify-keyspace-events': 'Eg',
+  });
   try {
     // idle times 100 s down to 1 s: the pool's 16 best are k0..k15, k0 the best
     for (const k of range('k', 100)) {

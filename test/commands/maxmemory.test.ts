@@ -39,10 +39,19 @@ const RESET = [
 const same = (scn: Scenario): Promise<void> => sameTranscript(d!, scn, 'MAXMEMORY_TRANSCRIPTS', RESET);
 
 /** Logs the named INFO fields (numbers that must agree). */
-async function infoFields(s: Parameters<Scenario>[0], c: RawConn, label: string, section: string, names: string[]): Promise<void> {
+async function infoFields(
+  s: Parameters<Scenario>[0],
+  c: RawConn,
+  label: string,
+  section: string,
+  names: string[],
+): Promise<void> {
   const info = String(decode(await s.quiet(c, 'INFO', section)));
   // (times left out)
-  const vals = names.map((n) => `${n}=${(new RegExp(`^${n}:(.*)\\r$`, 'm').exec(info)?.[1] ?? '?').replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')}`);
+  const vals = names.map(
+    (n) =>
+      `${n}=${(new RegExp(`^${n}:(.*)\\r$`, 'm').exec(info)?.[1] ?? '?').replace(/usec=[\d.]+,usec_per_call=[\d.]+,/, '')}`,
+  );
   s.log.push(`${label}: ${vals.join(' ')}`);
 }
 
@@ -153,7 +162,13 @@ test('scripts out of memory: EVAL until its first write, shebang flags, FCALL by
     await s.call(c, 'script-load', 'SCRIPT', 'LOAD', 'return 2');
     for (const f of ['fplain', 'fnw', 'foom', 'fstale']) await s.call(c, `fcall ${f}`, 'FCALL', f, '0');
     await s.call(c, 'fcall_ro', 'FCALL_RO', 'fnw', '0');
-    await s.call(c, 'function-load-oom', 'FUNCTION', 'LOAD', "#!lua name=other\nredis.register_function('x', function() return 1 end)");
+    await s.call(
+      c,
+      'function-load-oom',
+      'FUNCTION',
+      'LOAD',
+      "#!lua name=other\nredis.register_function('x', function() return 1 end)",
+    );
     await s.call(c, 'function-delete', 'FUNCTION', 'DELETE', 'mm');
     // EVAL inside MULTI is refused while queueing, like any command
     await s.call(c, 'multi', 'MULTI');
@@ -200,7 +215,15 @@ function evictAllScenario(policy: string): Scenario {
   };
 }
 
-for (const policy of ['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']) {
+for (const policy of [
+  'allkeys-lru',
+  'allkeys-lfu',
+  'allkeys-random',
+  'volatile-lru',
+  'volatile-lfu',
+  'volatile-random',
+  'volatile-ttl',
+]) {
   test(`${policy} over the limit: evicts every key it may (in every db), then -OOM; evicted events and evicted_keys`, async () => {
     await same(evictAllScenario(policy));
   });
@@ -245,50 +268,57 @@ function aofCommands(text: string): string[][] {
   return out;
 }
 
-test('evicted keys are propagated as DEL, or UNLINK with lazyfree-lazy-eviction, each on its own (AOF)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, async () => {
-  const aofConf = { appendonly: 'yes', appendfsync: 'always' };
-  const tsdis = await startTsdis({ config: aofConf });
-  const redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
-  try {
-    const logs: string[][][] = [];
-    for (const [port, dir] of [
-      [tsdis.port, String(tsdis.server.config.v['dir'])],
-      [redis.port, redis.dir],
-    ] as const) {
-      const c = await RawConn.connect(port);
-      await c.call('SET', 'a1', '1');
-      await c.call('SET', 'a2', '2');
-      await c.call('MULTI');
-      await c.call('INCR', 'a3');
-      await c.call('INCR', 'a3');
-      await c.call('EXEC');
-      await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
-      await c.call('CONFIG', 'SET', 'maxmemory', '1');
-      assert.match(await c.call('SET', 'x', '1'), /^-OOM /);
-      await c.call('CONFIG', 'SET', 'maxmemory', '0');
-      await c.call('SET', 'b1', '1');
-      await c.call('CONFIG', 'SET', 'lazyfree-lazy-eviction', 'yes');
-      await c.call('CONFIG', 'SET', 'maxmemory', '1');
-      await c.call('PING');
-      await c.call('CONFIG', 'SET', 'maxmemory', '0');
-      await c.call('SET', 'b2', '2');
-      c.close();
-      const cmds = aofCommands(fs.readFileSync(incrFile(dir), 'latin1'));
-      // the DELs of one eviction round in any order (which key goes first is the pool's choice)
-      const norm: string[][] = [];
-      for (const cmd of cmds) {
-        const prev = norm[norm.length - 1];
-        if (cmd[0] === 'DEL' && prev !== undefined && prev[0] === 'DEL') {
-          norm[norm.length - 1] = ['DEL', ...[...prev.slice(1), cmd[1]!].sort()];
-        } else norm.push(cmd);
+test(
+  'evicted keys are propagated as DEL, or UNLINK with lazyfree-lazy-eviction, each on its own (AOF)',
+  { skip: hasRedis() ? false : SKIP_NO_REDIS },
+  async () => {
+    const aofConf = { appendonly: 'yes', appendfsync: 'always' };
+    const tsdis = await startTsdis({ config: aofConf });
+    const redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    try {
+      const logs: string[][][] = [];
+      for (const [port, dir] of [
+        [tsdis.port, String(tsdis.server.config.v['dir'])],
+        [redis.port, redis.dir],
+      ] as const) {
+        const c = await RawConn.connect(port);
+        await c.call('SET', 'a1', '1');
+        await c.call('SET', 'a2', '2');
+        await c.call('MULTI');
+        await c.call('INCR', 'a3');
+        await c.call('INCR', 'a3');
+        await c.call('EXEC');
+        await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+        await c.call('CONFIG', 'SET', 'maxmemory', '1');
+        assert.match(await c.call('SET', 'x', '1'), /^-OOM /);
+        await c.call('CONFIG', 'SET', 'maxmemory', '0');
+        await c.call('SET', 'b1', '1');
+        await c.call('CONFIG', 'SET', 'lazyfree-lazy-eviction', 'yes');
+        await c.call('CONFIG', 'SET', 'maxmemory', '1');
+        await c.call('PING');
+        await c.call('CONFIG', 'SET', 'maxmemory', '0');
+        await c.call('SET', 'b2', '2');
+        c.close();
+        const cmds = aofCommands(fs.readFileSync(incrFile(dir), 'latin1'));
+        // the DELs of one eviction round in any order (which key goes first is the pool's choice)
+        const norm: string[][] = [];
+        for (const cmd of cmds) {
+          const prev = norm[norm.length - 1];
+          if (cmd[0] === 'DEL' && prev !== undefined && prev[0] === 'DEL') {
+            norm[norm.length - 1] = ['DEL', ...[...prev.slice(1), cmd[1]!].sort()];
+          } else norm.push(cmd);
+        }
+        // Redis 7.0 writes a SELECT before MULTI, 7.2 after it: compare without the MULTI block's SELECT placement
+        logs.push(norm.filter((x) => x[0] !== 'SELECT'));
       }
-      // Redis 7.0 writes a SELECT before MULTI, 7.2 after it: compare without the MULTI block's SELECT placement
-      logs.push(norm.filter((x) => x[0] !== 'SELECT'));
+      assert.deepEqual(logs[0], logs[1]);
+      assert.ok(
+        logs[0]!.some((x) => x[0] === 'UNLINK' && x[1] === 'b1'),
+        JSON.stringify(logs[0]),
+      );
+    } finally {
+      await tsdis.close();
+      await redis.stop();
     }
-    assert.deepEqual(logs[0], logs[1]);
-    assert.ok(logs[0]!.some((x) => x[0] === 'UNLINK' && x[1] === 'b1'), JSON.stringify(logs[0]));
-  } finally {
-    await tsdis.close();
-    await redis.stop();
-  }
-});
+  },
+);

@@ -160,7 +160,14 @@ test('every command keeps the dataset figure exact (audit after each command)', 
       ['EXPIRE', 'z3', '-1'],
       ['DEL', 'e5', 'm1'],
       ['UNLINK', 'e3'],
-      ['EVAL', "redis.call('rpush', KEYS[1], 'a', 'b'); redis.call('hset', KEYS[2], 'k', 'v'); return redis.call('sadd', KEYS[3], 'x')", '3', 'l2', 'x1', 'e1'],
+      [
+        'EVAL',
+        "redis.call('rpush', KEYS[1], 'a', 'b'); redis.call('hset', KEYS[2], 'k', 'v'); return redis.call('sadd', KEYS[3], 'x')",
+        '3',
+        'l2',
+        'x1',
+        'e1',
+      ],
       ['SET', 'l2', 'overwrites a list with a string'],
       ['DEBUG', 'POPULATE', '50', 'pop', '20'],
       ['DEBUG', 'RELOAD'],
@@ -170,11 +177,21 @@ test('every command keeps the dataset figure exact (audit after each command)', 
       ['SELECT', '1'],
     ]);
     // DUMP / RESTORE of every type
-    const types = [['RPUSH', 'r1', 'a', 'b'], ['HSET', 'r2', 'f', 'v'], ['SADD', 'r3', 'm'], ['ZADD', 'r4', '1', 'm'], ['XADD', 'r5', '*', 'f', 'v'], ['SET', 'r6', 'string']];
+    const types = [
+      ['RPUSH', 'r1', 'a', 'b'],
+      ['HSET', 'r2', 'f', 'v'],
+      ['SADD', 'r3', 'm'],
+      ['ZADD', 'r4', '1', 'm'],
+      ['XADD', 'r5', '*', 'f', 'v'],
+      ['SET', 'r6', 'string'],
+    ];
     for (const c of types) {
       await srv.call(...c);
       const dump = (await srv.call('DUMP', c[1]!)) as Buffer | string;
-      await audited(srv, [['RESTORE', c[1]! + 'x', '0', dump as string], ['RESTORE', c[1]!, '0', dump as string, 'REPLACE']]);
+      await audited(srv, [
+        ['RESTORE', c[1]! + 'x', '0', dump as string],
+        ['RESTORE', c[1]!, '0', dump as string, 'REPLACE'],
+      ]);
     }
     // MULTI/EXEC and lazy expiry
     const c = await RawConn.connect(srv.port);
@@ -197,7 +214,8 @@ test('every command keeps the dataset figure exact (audit after each command)', 
     await c.call('HPEXPIRE', 'af', '1', 'FIELDS', '3', 'f0', 'f2', 'f4');
     for (let i = 0; i < 50 && decode(await c.call('EXISTS', 'ax')) !== 0; i++) await sleep(20);
     // (wait for the active cycle to expire the three fields: expired_subkeys counts them, and fx's field)
-    for (let i = 0; i < 150 && infoNum(await c.call('INFO', 'stats'), 'expired_subkeys') < subkeys0 + 3; i++) await sleep(20);
+    for (let i = 0; i < 150 && infoNum(await c.call('INFO', 'stats'), 'expired_subkeys') < subkeys0 + 3; i++)
+      await sleep(20);
     assert.ok(infoNum(await c.call('INFO', 'stats'), 'expired_subkeys') >= subkeys0 + 3);
     c.close();
     assert.deepEqual(auditMemory(srv.server), [], 'after active expiry');
@@ -229,11 +247,26 @@ test('blocking pops served by another client keep the accounting exact', async (
   const b = await RawConn.connect(srv.port);
   try {
     const cases: [string[], string[]][] = [
-      [['BLPOP', 'bl', '5'], ['RPUSH', 'bl', ...range(200, (i) => 'v' + i)]],
-      [['BLMOVE', 'bm', 'bm2', 'LEFT', 'RIGHT', '5'], ['RPUSH', 'bm', 'x', 'y']],
-      [['BZPOPMIN', 'bz', '5'], ['ZADD', 'bz', ...range(300, (i) => (i % 2 ? 'm' + i : String(i)))]],
-      [['BLMPOP', '5', '1', 'bp', 'LEFT', 'COUNT', '3'], ['LPUSH', 'bp', '1', '2', '3', '4']],
-      [['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '5000', 'STREAMS', 'bs', '>'], ['XADD', 'bs', '*', 'f', 'v']],
+      [
+        ['BLPOP', 'bl', '5'],
+        ['RPUSH', 'bl', ...range(200, (i) => 'v' + i)],
+      ],
+      [
+        ['BLMOVE', 'bm', 'bm2', 'LEFT', 'RIGHT', '5'],
+        ['RPUSH', 'bm', 'x', 'y'],
+      ],
+      [
+        ['BZPOPMIN', 'bz', '5'],
+        ['ZADD', 'bz', ...range(300, (i) => (i % 2 ? 'm' + i : String(i)))],
+      ],
+      [
+        ['BLMPOP', '5', '1', 'bp', 'LEFT', 'COUNT', '3'],
+        ['LPUSH', 'bp', '1', '2', '3', '4'],
+      ],
+      [
+        ['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '5000', 'STREAMS', 'bs', '>'],
+        ['XADD', 'bs', '*', 'f', 'v'],
+      ],
     ];
     await b.call('XGROUP', 'CREATE', 'bs', 'g', '$', 'MKSTREAM');
     for (const [block, feed] of cases) {
@@ -309,11 +342,22 @@ test('INFO memory: used = overhead + dataset; Lua heap and client buffers apart 
     slow.sock.pause();
     for (let i = 0; i < 30; i++) slow.write(encode(['GET', 'v']));
     // (wait until the replies sit in the output buffer: bounded, 3 s)
-    for (let i = 0; i < 150 && infoNum(await c.call('INFO', 'memory'), 'mem_clients_normal') - clients0 <= 5_000_000; i++) await sleep(20);
+    for (
+      let i = 0;
+      i < 150 && infoNum(await c.call('INFO', 'memory'), 'mem_clients_normal') - clients0 <= 5_000_000;
+      i++
+    )
+      await sleep(20);
     info = await c.call('INFO', 'memory');
-    assert.ok(infoNum(info, 'mem_clients_normal') - clients0 > 5_000_000, `output buffers counted: ${infoNum(info, 'mem_clients_normal') - clients0}`);
+    assert.ok(
+      infoNum(info, 'mem_clients_normal') - clients0 > 5_000_000,
+      `output buffers counted: ${infoNum(info, 'mem_clients_normal') - clients0}`,
+    );
     assert.ok(infoNum(info, 'used_memory_dataset') - dataset < 1_100_000, 'not in the dataset');
-    assert.equal(infoNum(info, 'used_memory'), infoNum(info, 'used_memory_overhead') + infoNum(info, 'used_memory_dataset'));
+    assert.equal(
+      infoNum(info, 'used_memory'),
+      infoNum(info, 'used_memory_overhead') + infoNum(info, 'used_memory_dataset'),
+    );
   } finally {
     c.close();
     slow.close();
@@ -324,18 +368,45 @@ test('INFO memory: used = overhead + dataset; Lua heap and client buffers apart 
 test('used_memory follows V8 heap growth per type and size (bench/micro/memacct.ts, within 20%)', () => {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'micro', 'memacct.js');
   const picks = [
-    'string int (Smi)', 'string int (> 2^31)', 'string 8 B', 'string 64 B', 'string 4 KB', 'string 16 B with TTL', 'string APPEND',
-    'bitmap SETBIT at 800', 'hll sparse', 'hll dense',
-    'list 1 x 16 B', 'list 100 x 16 B', 'list 10000 x 16 B', 'list 1000 x int',
-    'hash 1 fields', 'hash 100 fields', 'hash 10000 fields', 'hash 10 fields x 16 B with TTLs',
-    'set 10 x int', 'set 100 x 16 B', 'set 10000 x int',
-    'zset 10 x', 'zset 1000 x',
-    'stream 1 entries', 'stream 100 entries x', 'stream 100 entries, a group',
+    'string int (Smi)',
+    'string int (> 2^31)',
+    'string 8 B',
+    'string 64 B',
+    'string 4 KB',
+    'string 16 B with TTL',
+    'string APPEND',
+    'bitmap SETBIT at 800',
+    'hll sparse',
+    'hll dense',
+    'list 1 x 16 B',
+    'list 100 x 16 B',
+    'list 10000 x 16 B',
+    'list 1000 x int',
+    'hash 1 fields',
+    'hash 100 fields',
+    'hash 10000 fields',
+    'hash 10 fields x 16 B with TTLs',
+    'set 10 x int',
+    'set 100 x 16 B',
+    'set 10000 x int',
+    'zset 10 x',
+    'zset 1000 x',
+    'stream 1 entries',
+    'stream 100 entries x',
+    'stream 100 entries, a group',
   ];
   // one child with --expose-gc runs the cases one after the other, each with its own server
-  const r = spawnSync(process.execPath, ['--expose-gc', script, '--inproc', '--mb', '3', ...picks], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--expose-gc', script, '--inproc', '--mb', '3', ...picks], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
-  const results = JSON.parse(r.stdout) as { type: string; name: string; measured: number; model: number; back: number }[];
+  const results = JSON.parse(r.stdout) as {
+    type: string;
+    name: string;
+    measured: number;
+    model: number;
+    back: number;
+  }[];
   assert.equal(results.length, picks.length);
   for (const x of results) {
     const ratio = x.model / x.measured;
@@ -364,8 +435,11 @@ after(() => d?.stop());
 /** The keys of a map reply (RESP2 flat array or RESP3 map), nested maps as `key{...}`. */
 function mapKeys(v: unknown): string[] {
   const pairs: [unknown, unknown][] = v instanceof Map ? [...v.entries()] : [];
-  if (!(v instanceof Map)) for (let i = 0; i < (v as unknown[]).length; i += 2) pairs.push([(v as unknown[])[i], (v as unknown[])[i + 1]]);
-  return pairs.map(([k, x]) => (x instanceof Map || Array.isArray(x) ? `${String(k)}{${mapKeys(x).join(',')}}` : String(k)));
+  if (!(v instanceof Map))
+    for (let i = 0; i < (v as unknown[]).length; i += 2) pairs.push([(v as unknown[])[i], (v as unknown[])[i + 1]]);
+  return pairs.map(([k, x]) =>
+    x instanceof Map || Array.isArray(x) ? `${String(k)}{${mapKeys(x).join(',')}}` : String(k),
+  );
 }
 
 test('MEMORY STATS: the same fields as redis-server, per db with keys, in RESP2 and RESP3', async () => {
@@ -399,39 +473,236 @@ async function lazyfreed(conn: RawConn, cmds: string[][]): Promise<[number, numb
 test('lazyfree counters: what redis-server frees in the background, counted the same', async () => {
   const many = (n: number, f: (i: number) => string) => range(n, f);
   const scenarios: [string, string[][]][] = [
-    ['UNLINK a hashtable set (> 64 members)', [['SADD', 'k', ...many(200, (i) => 'm' + i)], ['UNLINK', 'k']]],
-    ['UNLINK a 65-member hashtable set', [['SADD', 'k', ...many(65, (i) => 'm'.repeat(70) + i)], ['UNLINK', 'k']]],
-    ['UNLINK a 64-member hashtable set (not above the threshold)', [['SADD', 'k', ...many(64, (i) => 'm'.repeat(70) + i)], ['UNLINK', 'k']]],
-    ['UNLINK a listpack set', [['SADD', 'k', 'a', 'b'], ['UNLINK', 'k']]],
-    ['UNLINK an intset', [['SADD', 'k', ...many(300, (i) => String(i))], ['UNLINK', 'k']]],
-    ['UNLINK a string', [['SET', 'k', 'x'.repeat(100000)], ['UNLINK', 'k']]],
-    ['UNLINK a big hash', [['HSET', 'k', ...many(200, (i) => 'f' + i)], ['UNLINK', 'k']]],
-    ['UNLINK a big zset', [['ZADD', 'k', ...many(300, (i) => (i % 2 ? 'm' + i : String(i)))], ['UNLINK', 'k']]],
-    ['UNLINK a list of many quicklist nodes', [['CONFIG', 'SET', 'list-max-listpack-size', '4'], ['RPUSH', 'k', ...many(400, (i) => 'e' + i)], ['UNLINK', 'k'], ['CONFIG', 'SET', 'list-max-listpack-size', '-2']]],
-    ['UNLINK a list of few quicklist nodes', [['RPUSH', 'k', ...many(2000, (i) => 'e' + i)], ['UNLINK', 'k']]],
-    ['DEL a big set', [['SADD', 'k', ...many(200, (i) => 'm' + i)], ['DEL', 'k']]],
-    ['DEL a big set with lazyfree-lazy-user-del', [['CONFIG', 'SET', 'lazyfree-lazy-user-del', 'yes'], ['SADD', 'k', ...many(200, (i) => 'm' + i)], ['DEL', 'k'], ['CONFIG', 'SET', 'lazyfree-lazy-user-del', 'no']]],
-    ['SET over a big set, lazyfree-lazy-server-del', [['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes'], ['SADD', 'k', ...many(200, (i) => 'm' + i)], ['SET', 'k', 'v'], ['DEL', 'k'], ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no']]],
-    ['SET over a big set, default', [['SADD', 'k', ...many(200, (i) => 'm' + i)], ['SET', 'k', 'v'], ['DEL', 'k']]],
-    ['RENAME over a big set, lazyfree-lazy-server-del', [['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes'], ['SADD', 'k', ...many(200, (i) => 'm' + i)], ['SET', 'k2', 'v'], ['RENAME', 'k2', 'k'], ['DEL', 'k'], ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no']]],
-    ['EXPIRE in the past on a big set, lazyfree-lazy-expire', [['CONFIG', 'SET', 'lazyfree-lazy-expire', 'yes'], ['SADD', 'k', ...many(200, (i) => 'm' + i)], ['EXPIRE', 'k', '-1'], ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'no']]],
-    ['a big set expiring, lazyfree-lazy-expire', [['CONFIG', 'SET', 'lazyfree-lazy-expire', 'yes'], ['SADD', 'k', ...many(200, (i) => 'm' + i)], ['PEXPIRE', 'k', '1'], ['DEBUG', 'SLEEP', '0.01'], ['EXISTS', 'k'], ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'no']]],
-    ['FLUSHALL ASYNC counts every key', [['MSET', 'a', '1', 'b', '2', 'c', '3'], ['SELECT', '2'], ['SET', 'd', '4'], ['SELECT', '0'], ['FLUSHALL', 'ASYNC']]],
-    ['FLUSHDB ASYNC', [['MSET', 'a', '1', 'b', '2'], ['FLUSHDB', 'ASYNC']]],
-    ['FLUSHALL SYNC', [['MSET', 'a', '1', 'b', '2'], ['FLUSHALL', 'SYNC']]],
-    ['FLUSHALL with lazyfree-lazy-user-flush', [['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'yes'], ['MSET', 'a', '1', 'b', '2'], ['FLUSHALL'], ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no']]],
+    [
+      'UNLINK a hashtable set (> 64 members)',
+      [
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a 65-member hashtable set',
+      [
+        ['SADD', 'k', ...many(65, (i) => 'm'.repeat(70) + i)],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a 64-member hashtable set (not above the threshold)',
+      [
+        ['SADD', 'k', ...many(64, (i) => 'm'.repeat(70) + i)],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a listpack set',
+      [
+        ['SADD', 'k', 'a', 'b'],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK an intset',
+      [
+        ['SADD', 'k', ...many(300, (i) => String(i))],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a string',
+      [
+        ['SET', 'k', 'x'.repeat(100000)],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a big hash',
+      [
+        ['HSET', 'k', ...many(200, (i) => 'f' + i)],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a big zset',
+      [
+        ['ZADD', 'k', ...many(300, (i) => (i % 2 ? 'm' + i : String(i)))],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'UNLINK a list of many quicklist nodes',
+      [
+        ['CONFIG', 'SET', 'list-max-listpack-size', '4'],
+        ['RPUSH', 'k', ...many(400, (i) => 'e' + i)],
+        ['UNLINK', 'k'],
+        ['CONFIG', 'SET', 'list-max-listpack-size', '-2'],
+      ],
+    ],
+    [
+      'UNLINK a list of few quicklist nodes',
+      [
+        ['RPUSH', 'k', ...many(2000, (i) => 'e' + i)],
+        ['UNLINK', 'k'],
+      ],
+    ],
+    [
+      'DEL a big set',
+      [
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['DEL', 'k'],
+      ],
+    ],
+    [
+      'DEL a big set with lazyfree-lazy-user-del',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-user-del', 'yes'],
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['DEL', 'k'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-user-del', 'no'],
+      ],
+    ],
+    [
+      'SET over a big set, lazyfree-lazy-server-del',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes'],
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['SET', 'k', 'v'],
+        ['DEL', 'k'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no'],
+      ],
+    ],
+    [
+      'SET over a big set, default',
+      [
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['SET', 'k', 'v'],
+        ['DEL', 'k'],
+      ],
+    ],
+    [
+      'RENAME over a big set, lazyfree-lazy-server-del',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes'],
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['SET', 'k2', 'v'],
+        ['RENAME', 'k2', 'k'],
+        ['DEL', 'k'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no'],
+      ],
+    ],
+    [
+      'EXPIRE in the past on a big set, lazyfree-lazy-expire',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'yes'],
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['EXPIRE', 'k', '-1'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'no'],
+      ],
+    ],
+    [
+      'a big set expiring, lazyfree-lazy-expire',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'yes'],
+        ['SADD', 'k', ...many(200, (i) => 'm' + i)],
+        ['PEXPIRE', 'k', '1'],
+        ['DEBUG', 'SLEEP', '0.01'],
+        ['EXISTS', 'k'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-expire', 'no'],
+      ],
+    ],
+    [
+      'FLUSHALL ASYNC counts every key',
+      [
+        ['MSET', 'a', '1', 'b', '2', 'c', '3'],
+        ['SELECT', '2'],
+        ['SET', 'd', '4'],
+        ['SELECT', '0'],
+        ['FLUSHALL', 'ASYNC'],
+      ],
+    ],
+    [
+      'FLUSHDB ASYNC',
+      [
+        ['MSET', 'a', '1', 'b', '2'],
+        ['FLUSHDB', 'ASYNC'],
+      ],
+    ],
+    [
+      'FLUSHALL SYNC',
+      [
+        ['MSET', 'a', '1', 'b', '2'],
+        ['FLUSHALL', 'SYNC'],
+      ],
+    ],
+    [
+      'FLUSHALL with lazyfree-lazy-user-flush',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'yes'],
+        ['MSET', 'a', '1', 'b', '2'],
+        ['FLUSHALL'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no'],
+      ],
+    ],
     ['FLUSHALL ASYNC of an empty server', [['FLUSHALL', 'ASYNC']]],
-    ['UNLINK a stream of 200 nodes with a group', [['CONFIG', 'SET', 'stream-node-max-entries', '5'], ...many(1000, (i) => `XADD|s|${i + 1}-0|foo|${i}`).map((x) => x.split('|')), ['XGROUP', 'CREATE', 's', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', 's', '>'], ['UNLINK', 's'], ['CONFIG', 'SET', 'stream-node-max-entries', '100']]],
-    ['UNLINK a stream with a destroyed group', [['XADD', 's', '1-1', 'a', 'b'], ['XGROUP', 'CREATE', 's', 'bla', '$'], ['XGROUP', 'DESTROY', 's', 'bla'], ['UNLINK', 's']]],
+    [
+      'UNLINK a stream of 200 nodes with a group',
+      [
+        ['CONFIG', 'SET', 'stream-node-max-entries', '5'],
+        ...many(1000, (i) => `XADD|s|${i + 1}-0|foo|${i}`).map((x) => x.split('|')),
+        ['XGROUP', 'CREATE', 's', 'g', '0'],
+        ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', 's', '>'],
+        ['UNLINK', 's'],
+        ['CONFIG', 'SET', 'stream-node-max-entries', '100'],
+      ],
+    ],
+    [
+      'UNLINK a stream with a destroyed group',
+      [
+        ['XADD', 's', '1-1', 'a', 'b'],
+        ['XGROUP', 'CREATE', 's', 'bla', '$'],
+        ['XGROUP', 'DESTROY', 's', 'bla'],
+        ['UNLINK', 's'],
+      ],
+    ],
   ];
-  const lib = (n: number) => '#!lua name=lib\n' + range(n, (i) => `redis.register_function('f${i}', function() return 1 end)`).join('\n');
+  const lib = (n: number) =>
+    '#!lua name=lib\n' + range(n, (i) => `redis.register_function('f${i}', function() return 1 end)`).join('\n');
   scenarios.push(
-    ['SCRIPT FLUSH ASYNC of 70 scripts', [...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'ASYNC']]],
-    ['SCRIPT FLUSH ASYNC of 64 scripts', [...range(64, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'ASYNC']]],
-    ['SCRIPT FLUSH of 70 scripts, lazyfree-lazy-user-flush', [['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'yes'], ...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH'], ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no']]],
-    ['SCRIPT FLUSH SYNC of 70 scripts', [...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'SYNC']]],
-    ['FUNCTION FLUSH ASYNC of 70 functions', [['FUNCTION', 'LOAD', lib(70)], ['FUNCTION', 'FLUSH', 'ASYNC']]],
-    ['FUNCTION FLUSH ASYNC of 10 functions', [['FUNCTION', 'LOAD', lib(10)], ['FUNCTION', 'FLUSH', 'ASYNC']]],
+    [
+      'SCRIPT FLUSH ASYNC of 70 scripts',
+      [...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'ASYNC']],
+    ],
+    [
+      'SCRIPT FLUSH ASYNC of 64 scripts',
+      [...range(64, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'ASYNC']],
+    ],
+    [
+      'SCRIPT FLUSH of 70 scripts, lazyfree-lazy-user-flush',
+      [
+        ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'yes'],
+        ...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')),
+        ['SCRIPT', 'FLUSH'],
+        ['CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no'],
+      ],
+    ],
+    [
+      'SCRIPT FLUSH SYNC of 70 scripts',
+      [...range(70, (i) => `SCRIPT|LOAD|return ${i}`).map((x) => x.split('|')), ['SCRIPT', 'FLUSH', 'SYNC']],
+    ],
+    [
+      'FUNCTION FLUSH ASYNC of 70 functions',
+      [
+        ['FUNCTION', 'LOAD', lib(70)],
+        ['FUNCTION', 'FLUSH', 'ASYNC'],
+      ],
+    ],
+    [
+      'FUNCTION FLUSH ASYNC of 10 functions',
+      [
+        ['FUNCTION', 'LOAD', lib(10)],
+        ['FUNCTION', 'FLUSH', 'ASYNC'],
+      ],
+    ],
   );
   // streams around the threshold, with IDs spread in different ways
   for (const [label, idOf] of [
@@ -440,7 +711,15 @@ test('lazyfree counters: what redis-server frees in the background, counted the 
     ['far apart', (i: number) => `${(i + 1) * 7919 * 65536}-1`],
   ] as [string, (i: number) => string][]) {
     for (const n of [30, 40, 50, 60, 64, 70]) {
-      scenarios.push([`UNLINK a stream of ${n} nodes (${label})`, [['CONFIG', 'SET', 'stream-node-max-entries', '1'], ...many(n, (i) => ['XADD', 's', idOf(i), 'f', 'v'].join('|')).map((x) => x.split('|')), ['UNLINK', 's'], ['CONFIG', 'SET', 'stream-node-max-entries', '100']]]);
+      scenarios.push([
+        `UNLINK a stream of ${n} nodes (${label})`,
+        [
+          ['CONFIG', 'SET', 'stream-node-max-entries', '1'],
+          ...many(n, (i) => ['XADD', 's', idOf(i), 'f', 'v'].join('|')).map((x) => x.split('|')),
+          ['UNLINK', 's'],
+          ['CONFIG', 'SET', 'stream-node-max-entries', '100'],
+        ],
+      ]);
     }
   }
   for (const [name, cmds] of scenarios) {
@@ -468,7 +747,10 @@ test('the active expire cycle records expire-cycle latency events, as redis-serv
     await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
     for (let i = 0; i < 100 && Number(decode(await c.call('DBSIZE'))) > 0; i++) await sleep(50);
     const latest = decode(await c.call('LATENCY', 'LATEST')) as unknown[][];
-    assert.ok(latest.some((e) => e[0] === 'expire-cycle'), `${c === d!.a ? 'tsdis' : 'redis'}: ${JSON.stringify(latest)}`);
+    assert.ok(
+      latest.some((e) => e[0] === 'expire-cycle'),
+      `${c === d!.a ? 'tsdis' : 'redis'}: ${JSON.stringify(latest)}`,
+    );
     await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
   }
 });

@@ -14,30 +14,49 @@ after(() => d?.stop());
 
 test('min-replicas-to-write without replicas refuses writes (NOREPLICAS), commands and scripts', async () => {
   await d!.reset();
-  const lib = "#!lua name=mr\nredis.register_function{function_name='w', callback=function() return redis.call('set', 'x', 2) end}\nredis.register_function{function_name='r', callback=function() return redis.call('get', 'x') end, flags={'no-writes'}}";
+  const lib =
+    "#!lua name=mr\nredis.register_function{function_name='w', callback=function() return redis.call('set', 'x', 2) end}\nredis.register_function{function_name='r', callback=function() return redis.call('get', 'x') end, flags={'no-writes'}}";
   await d!.same([
     ['SET', 'x', 'some value'],
     ['FUNCTION', 'LOAD', 'REPLACE', lib],
     ['CONFIG', 'SET', 'min-replicas-to-write', '1'],
-    ['SET', 'x', '1'], ['GET', 'x'], ['INCR', 'n'], ['DEL', 'x'], ['PING'],
+    ['SET', 'x', '1'],
+    ['GET', 'x'],
+    ['INCR', 'n'],
+    ['DEL', 'x'],
+    ['PING'],
     ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get','x')", '1', 'x'],
     ['EVAL', "return redis.call('get','x')", '1', 'x'],
     ['EVAL', "#!lua\nreturn redis.call('get','x')", '1', 'x'],
     ['EVAL', "return redis.call('set','x', 1)", '1', 'x'],
     ['EVAL', "return redis.pcall('set','x', 1)", '1', 'x'],
     ['EVAL', "local a = redis.call('get','x')\nreturn redis.pcall('incr','n')", '1', 'x'],
-    ['FCALL', 'w', '0'], ['FCALL', 'r', '0'], ['FCALL_RO', 'r', '0'],
-    ['MULTI'], ['GET', 'x'], ['SET', 'x', '3'], ['EXEC'],
-    ['MULTI'], ['GET', 'x'], ['EXEC'],
+    ['FCALL', 'w', '0'],
+    ['FCALL', 'r', '0'],
+    ['FCALL_RO', 'r', '0'],
+    ['MULTI'],
+    ['GET', 'x'],
+    ['SET', 'x', '3'],
+    ['EXEC'],
+    ['MULTI'],
+    ['GET', 'x'],
+    ['EXEC'],
     ['CONFIG', 'SET', 'min-replicas-max-lag', '0'],
-    ['SET', 'x', '4'], ['EVAL', "return redis.call('set','x', 5)", '1', 'x'],
+    ['SET', 'x', '4'],
+    ['EVAL', "return redis.call('set','x', 5)", '1', 'x'],
     ['CONFIG', 'SET', 'min-replicas-max-lag', '10'],
     // a transaction turning it on (its write runs first), then one with a write: refused at queueing, EXECABORT
     ['CONFIG', 'SET', 'min-replicas-to-write', '0'],
-    ['MULTI'], ['SET', 'x', '6'], ['CONFIG', 'SET', 'min-replicas-to-write', '1'], ['EXEC'],
-    ['MULTI'], ['SET', 'x', '6'], ['EXEC'],
+    ['MULTI'],
+    ['SET', 'x', '6'],
+    ['CONFIG', 'SET', 'min-replicas-to-write', '1'],
+    ['EXEC'],
+    ['MULTI'],
+    ['SET', 'x', '6'],
+    ['EXEC'],
     ['CONFIG', 'SET', 'min-replicas-to-write', '0'],
-    ['SET', 'x', '7'], ['GET', 'x'],
+    ['SET', 'x', '7'],
+    ['GET', 'x'],
     ['FUNCTION', 'DELETE', 'mr'],
   ]);
 });

@@ -89,17 +89,49 @@ test('WATCH: a write from another client makes EXEC reply null; untouched keys d
     await s.call(c, 'exec-clean', 'EXEC');
     // every kind of change to a watched key
     const changes: string[][] = [
-      ['SET', 'k', 'x'], ['DEL', 'k'], ['INCR', 'n'], ['EXPIRE', 'k', '100'], ['PERSIST', 'kt'], ['RENAME', 'k', 'k9'],
-      ['RENAME', 'src', 'k'], ['LPUSH', 'l', 'a'], ['HSET', 'h', 'f', 'v'], ['SADD', 'st', 'm'], ['ZADD', 'z', '1', 'm'],
-      ['APPEND', 'k', 'z'], ['SETRANGE', 'k', '0', 'q'], ['GETDEL', 'k'], ['MOVE', 'k', '1'], ['COPY', 'src', 'k', 'REPLACE'],
-      ['FLUSHDB'], ['FLUSHALL'], ['SWAPDB', '0', '1'], ['UNLINK', 'k'], ['SETBIT', 'k', '3', '1'], ['SET', 'missing', 'now'],
+      ['SET', 'k', 'x'],
+      ['DEL', 'k'],
+      ['INCR', 'n'],
+      ['EXPIRE', 'k', '100'],
+      ['PERSIST', 'kt'],
+      ['RENAME', 'k', 'k9'],
+      ['RENAME', 'src', 'k'],
+      ['LPUSH', 'l', 'a'],
+      ['HSET', 'h', 'f', 'v'],
+      ['SADD', 'st', 'm'],
+      ['ZADD', 'z', '1', 'm'],
+      ['APPEND', 'k', 'z'],
+      ['SETRANGE', 'k', '0', 'q'],
+      ['GETDEL', 'k'],
+      ['MOVE', 'k', '1'],
+      ['COPY', 'src', 'k', 'REPLACE'],
+      ['FLUSHDB'],
+      ['FLUSHALL'],
+      ['SWAPDB', '0', '1'],
+      ['UNLINK', 'k'],
+      ['SETBIT', 'k', '3', '1'],
+      ['SET', 'missing', 'now'],
     ];
     for (const ch of changes) {
       await s.call(o, 'reset', 'FLUSHALL');
       await s.call(o, 'seed', 'MSET', 'k', '1', 'n', '1', 'src', 's');
       await s.call(o, 'seed-ttl', 'SET', 'kt', '1', 'EX', '100');
-      const key = ch[0] === 'INCR' ? 'n' : ch[0] === 'PERSIST' ? 'kt' : ch[0] === 'LPUSH' ? 'l' : ch[0] === 'HSET' ? 'h'
-        : ch[0] === 'SADD' ? 'st' : ch[0] === 'ZADD' ? 'z' : ch[1] === 'missing' ? 'missing' : 'k';
+      const key =
+        ch[0] === 'INCR'
+          ? 'n'
+          : ch[0] === 'PERSIST'
+            ? 'kt'
+            : ch[0] === 'LPUSH'
+              ? 'l'
+              : ch[0] === 'HSET'
+                ? 'h'
+                : ch[0] === 'SADD'
+                  ? 'st'
+                  : ch[0] === 'ZADD'
+                    ? 'z'
+                    : ch[1] === 'missing'
+                      ? 'missing'
+                      : 'k';
       await s.call(c, `watch ${key}`, 'WATCH', key);
       await s.call(o, `change ${ch.join(' ')}`, ...ch);
       await s.call(c, 'multi', 'MULTI');

@@ -99,7 +99,9 @@ test('RESP3 subscriber keeps running commands and gets pushes between replies', 
     await s.call(pub, 'pub', 'PUBLISH', 'ch', 'one');
     await s.read(a, 'push');
     await s.call(a, 'get', 'GET', 'k');
-    await s.quiet(a, 'CLIENT', 'INFO').then((r) => s.log.push(/flags=\S+ db=\d+ sub=\d+ psub=\d+ ssub=\d+/.exec(r)![0]));
+    await s
+      .quiet(a, 'CLIENT', 'INFO')
+      .then((r) => s.log.push(/flags=\S+ db=\d+ sub=\d+ psub=\d+ ssub=\d+/.exec(r)![0]));
     await s.call(a, 'ping', 'PING');
   });
 });
@@ -223,7 +225,11 @@ test('tracking: default mode, NOLOOP, OPTIN/OPTOUT, flush, INFO and CLIENT LIST 
     await s.call(c, 'get a', 'GET', 'a');
     await s.call(c, 'mget', 'MGET', 'b', 'c');
     await s.call(c, 'getredir', 'CLIENT', 'GETREDIR');
-    await s.quiet(w, 'INFO', 'stats').then((r) => s.log.push(/tracking_total_keys:\d+\r\ntracking_total_items:\d+\r\ntracking_total_prefixes:\d+/.exec(r)![0]));
+    await s
+      .quiet(w, 'INFO', 'stats')
+      .then((r) =>
+        s.log.push(/tracking_total_keys:\d+\r\ntracking_total_items:\d+\r\ntracking_total_prefixes:\d+/.exec(r)![0]),
+      );
     await s.call(w, 'set a', 'SET', 'a', '1');
     await s.read(c, 'inv a');
     await s.call(w, 'set a again (forgotten)', 'SET', 'a', '2');

@@ -71,7 +71,10 @@ async function pipeline(c: Conn, cmds: string[][]): Promise<string[]> {
 test('TIME and LASTSAVE', async () => {
   await bothProtocols(async () => {
     await d!.same([['TIME'], ['LASTSAVE']], 'shape');
-    await d!.same([['TIME', 'x'], ['LASTSAVE', 'x']]);
+    await d!.same([
+      ['TIME', 'x'],
+      ['LASTSAVE', 'x'],
+    ]);
   });
   const t = await d.a.call('TIME');
   const [sec, usec] = decode(t) as string[];
@@ -112,10 +115,19 @@ test('CLIENT ID, SETNAME, GETNAME, SETINFO and errors', async () => {
   const c = d!.a;
   assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name', 'mylib'), '+OK\r\n');
   assert.equal(await c.call('CLIENT', 'SETINFO', 'LIB-VER', '1.2.3'), '+OK\r\n');
-  assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name', 'a b'), '-ERR lib-name cannot contain spaces, newlines or special characters.\r\n');
-  assert.equal(await c.call('CLIENT', 'SETINFO', 'LIB-VER', 'x\ny'), '-ERR LIB-VER cannot contain spaces, newlines or special characters.\r\n');
+  assert.equal(
+    await c.call('CLIENT', 'SETINFO', 'lib-name', 'a b'),
+    '-ERR lib-name cannot contain spaces, newlines or special characters.\r\n',
+  );
+  assert.equal(
+    await c.call('CLIENT', 'SETINFO', 'LIB-VER', 'x\ny'),
+    '-ERR LIB-VER cannot contain spaces, newlines or special characters.\r\n',
+  );
   assert.equal(await c.call('CLIENT', 'SETINFO', 'foo', 'bar'), "-ERR Unrecognized option 'foo'\r\n");
-  assert.equal(await c.call('CLIENT', 'SETINFO', 'lib-name'), "-ERR wrong number of arguments for 'client|setinfo' command\r\n");
+  assert.equal(
+    await c.call('CLIENT', 'SETINFO', 'lib-name'),
+    "-ERR wrong number of arguments for 'client|setinfo' command\r\n",
+  );
   const line = text(await c.call('CLIENT', 'INFO'));
   assert.match(line, / lib-name=mylib lib-ver=1\.2\.3\n$/);
   assert.equal(await c.call('CLIENT', 'NO-TOUCH', 'on'), '+OK\r\n');
@@ -131,12 +143,19 @@ test('CLIENT HELP and SLOWLOG/MEMORY HELP', async () => {
   const y = decode(b) as string[];
   assert.equal(x.length, y.length + 6);
   for (const l of y) assert.ok(x.includes(l), `missing help line ${l}`);
-  await d!.same([['SLOWLOG', 'HELP'], ['MEMORY', 'HELP']]);
+  await d!.same([
+    ['SLOWLOG', 'HELP'],
+    ['MEMORY', 'HELP'],
+  ]);
 });
 
 test('CLIENT LIST and CLIENT INFO fields', async () => {
   await bothProtocols(async (resp) => {
-    for (const cmd of [['CLIENT', 'LIST'], ['CLIENT', 'INFO'], ['CLIENT', 'LIST', 'TYPE', 'normal']]) {
+    for (const cmd of [
+      ['CLIENT', 'LIST'],
+      ['CLIENT', 'INFO'],
+      ['CLIENT', 'LIST', 'TYPE', 'normal'],
+    ]) {
       // (compared, and recorded, as the reply type, the line count and the first line's field names)
       const layout = (raw: string) => {
         const lines = text(raw).split('\n').filter(Boolean);
@@ -147,7 +166,10 @@ test('CLIENT LIST and CLIENT INFO fields', async () => {
       assert.equal(a.lines, b.lines);
       // Redis 7.2 adds lib-name and lib-ver at the end of each line.
       assert.deepEqual(a.names, [...b.names, 'lib-name', 'lib-ver']);
-      assert.match(text(await d.a.call(...cmd)).split('\n')[0]!, / flags=N db=0 .* cmd=client\|(list|info) user=default redir=-1 /);
+      assert.match(
+        text(await d.a.call(...cmd)).split('\n')[0]!,
+        / flags=N db=0 .* cmd=client\|(list|info) user=default redir=-1 /,
+      );
     }
   });
   const id = String(decode(await d!.a.call('CLIENT', 'ID')));
@@ -188,7 +210,9 @@ test('CLIENT KILL: errors, filters, old form and killing oneself', async () => {
     // USER default with SKIPME yes spares the caller.
     const v3 = await RawConn.connect(port);
     await v3.call('PING');
-    const n = Number(decode(await me.call('CLIENT', 'KILL', 'USER', 'default', 'ADDR', `127.0.0.1:${v3.sock.localPort}`)));
+    const n = Number(
+      decode(await me.call('CLIENT', 'KILL', 'USER', 'default', 'ADDR', `127.0.0.1:${v3.sock.localPort}`)),
+    );
     assert.equal(n, 1);
     await v3.readUntilClose(2000);
     // Killing oneself: the reply arrives, then the connection closes.
@@ -205,11 +229,36 @@ test('CLIENT KILL: errors, filters, old form and killing oneself', async () => {
 
 test('CLIENT REPLY OFF, ON and SKIP', async () => {
   const seqs: string[][][] = [
-    [['CLIENT', 'REPLY', 'OFF'], ['SET', 'r', '1'], ['GET', 'r'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'r']],
-    [['CLIENT', 'REPLY', 'SKIP'], ['PING', 'a'], ['PING', 'b']],
-    [['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'SKIP'], ['PING', 'a'], ['PING', 'b']],
-    [['CLIENT', 'REPLY', 'OFF'], ['CLIENT', 'REPLY', 'SKIP'], ['PING', 'a'], ['CLIENT', 'REPLY', 'ON'], ['PING', 'b']],
-    [['CLIENT', 'REPLY', 'SKIP'], ['CLIENT', 'REPLY', 'ON'], ['PING', 'b']],
+    [
+      ['CLIENT', 'REPLY', 'OFF'],
+      ['SET', 'r', '1'],
+      ['GET', 'r'],
+      ['CLIENT', 'REPLY', 'ON'],
+      ['GET', 'r'],
+    ],
+    [
+      ['CLIENT', 'REPLY', 'SKIP'],
+      ['PING', 'a'],
+      ['PING', 'b'],
+    ],
+    [
+      ['CLIENT', 'REPLY', 'SKIP'],
+      ['CLIENT', 'REPLY', 'SKIP'],
+      ['PING', 'a'],
+      ['PING', 'b'],
+    ],
+    [
+      ['CLIENT', 'REPLY', 'OFF'],
+      ['CLIENT', 'REPLY', 'SKIP'],
+      ['PING', 'a'],
+      ['CLIENT', 'REPLY', 'ON'],
+      ['PING', 'b'],
+    ],
+    [
+      ['CLIENT', 'REPLY', 'SKIP'],
+      ['CLIENT', 'REPLY', 'ON'],
+      ['PING', 'b'],
+    ],
     [['CLIENT', 'REPLY', 'OFF'], ['NOSUCHCMD'], ['CLIENT', 'REPLY', 'ON']],
     [['CLIENT', 'REPLY', 'OFF'], ['PING', 'a'], ['RESET'], ['PING', 'b']],
   ];
@@ -221,12 +270,22 @@ test('CLIENT REPLY OFF, ON and SKIP', async () => {
 
 test('SLOWLOG GET, LEN, RESET and errors', async () => {
   await bothProtocols(async () => {
-    await d!.same([['SLOWLOG', 'RESET'], ['CLIENT', 'SETNAME', 'slowpoke'], ['SET', 'sl', 'v'], ['SLOWLOG', 'LEN']]);
+    await d!.same([
+      ['SLOWLOG', 'RESET'],
+      ['CLIENT', 'SETNAME', 'slowpoke'],
+      ['SET', 'sl', 'v'],
+      ['SLOWLOG', 'LEN'],
+    ]);
     // (entries as compared, and recorded: without their ids, times and durations)
     // (ids only as the step to the next entry's)
     const entries = (raw: string) =>
       (decode(raw) as unknown[][]).map((e, i, all) => ({
-        fields: e.length, args: e[3], name: e[5], addr: /^127\.0\.0\.1:\d+$/.test(String(e[4])), id: typeof e[0], step: i + 1 < all.length ? (e[0] as number) - (all[i + 1]![0] as number) : null,
+        fields: e.length,
+        args: e[3],
+        name: e[5],
+        addr: /^127\.0\.0\.1:\d+$/.test(String(e[4])),
+        id: typeof e[0],
+        step: i + 1 < all.length ? (e[0] as number) - (all[i + 1]![0] as number) : null,
       }));
     const [a, b] = await d.bothView(entries, ['SLOWLOG', 'GET', '2']);
     assert.equal(a.length, 2);
@@ -235,7 +294,12 @@ test('SLOWLOG GET, LEN, RESET and errors', async () => {
     assert.equal(a[0]!.step, 1);
     await d!.same([['SLOWLOG', 'GET', '-1']], 'shape');
     // Secrets are redacted.
-    await d!.same([['SLOWLOG', 'RESET'], ['AUTH', 'secret'], ['AUTH', 'user', 'secret'], ['HELLO', '2', 'AUTH', 'u', 'secret', 'SETNAME', 'x']]);
+    await d!.same([
+      ['SLOWLOG', 'RESET'],
+      ['AUTH', 'secret'],
+      ['AUTH', 'user', 'secret'],
+      ['HELLO', '2', 'AUTH', 'u', 'secret', 'SETNAME', 'x'],
+    ]);
     const argvs = (raw: string) => (decode(raw) as unknown[][]).map((e) => e[3]);
     const [ra, rb] = await d.bothView(argvs, ['SLOWLOG', 'GET', '3']);
     assert.deepEqual(ra, rb);
@@ -256,7 +320,11 @@ test('SLOWLOG GET, LEN, RESET and errors', async () => {
 test('INFO sections and field names match redis-server', async () => {
   await d!.both(['SET', 'infokey', 'v']);
   const [ours, theirs] = await d.bothView((r) => infoLayout(text(r)), ['INFO', 'everything']);
-  assert.deepEqual(ours.map((s) => s[0]), theirs.map((s) => s[0]), 'sections in order');
+  assert.deepEqual(
+    ours.map((s) => s[0]),
+    theirs.map((s) => s[0]),
+    'sections in order',
+  );
   for (const [name, fields] of theirs) {
     const mine = ours.find((s) => s[0] === name)![1];
     // Every redis 7.0 field is present, in the same relative order (7.2 adds some).
@@ -274,12 +342,26 @@ test('INFO sections and field names match redis-server', async () => {
   assert.match(ta, /\r\nlatency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
   assert.match(ta, /\r\ndb0:keys=\d+,expires=0,avg_ttl=0\r\n/);
   assert.ok(ta.endsWith('\r\n') && !ta.endsWith('\r\n\r\n'));
-  for (const args of [[], ['default'], ['all'], ['server', 'CLIENTS'], ['keyspace', 'cpu', 'server'], ['commandstats'], ['errorstats'], ['modules'], ['cluster']]) {
+  for (const args of [
+    [],
+    ['default'],
+    ['all'],
+    ['server', 'CLIENTS'],
+    ['keyspace', 'cpu', 'server'],
+    ['commandstats'],
+    ['errorstats'],
+    ['modules'],
+    ['cluster'],
+  ]) {
     const [x, y] = await d.bothView((r) => infoLayout(text(r)).map((s) => s[0]), ['INFO', ...args]);
     assert.deepEqual(x, y, `INFO ${args.join(' ')}`);
   }
   await bothProtocols(async () => {
-    await d!.same([['INFO', 'nosuch'], ['INFO', 'a', 'b', 'c'], ['INFO', 'cluster']]);
+    await d!.same([
+      ['INFO', 'nosuch'],
+      ['INFO', 'a', 'b', 'c'],
+      ['INFO', 'cluster'],
+    ]);
     await d!.same([['INFO']], 'shape');
   });
   // errorstats counts error replies by code.
@@ -291,7 +373,13 @@ test('INFO sections and field names match redis-server', async () => {
 test('MEMORY USAGE, STATS, DOCTOR, PURGE and errors', async () => {
   await d!.both(['SET', 'mk', 'hello']);
   await bothProtocols(async (resp) => {
-    await d!.same([['MEMORY', 'USAGE', 'mk'], ['MEMORY', 'USAGE', 'mk', 'SAMPLES', '0']], 'shape');
+    await d!.same(
+      [
+        ['MEMORY', 'USAGE', 'mk'],
+        ['MEMORY', 'USAGE', 'mk', 'SAMPLES', '0'],
+      ],
+      'shape',
+    );
     await d!.same([
       ['MEMORY', 'USAGE', 'nosuchkey'],
       ['MEMORY', 'USAGE', 'mk', 'SAMPLES', '-1'],
@@ -302,7 +390,13 @@ test('MEMORY USAGE, STATS, DOCTOR, PURGE and errors', async () => {
       ['MEMORY', 'PURGE'],
       ['MEMORY', 'NOSUCH'],
     ]);
-    await d!.same([['MEMORY', 'DOCTOR'], ['MEMORY', 'MALLOC-STATS']], 'shape');
+    await d!.same(
+      [
+        ['MEMORY', 'DOCTOR'],
+        ['MEMORY', 'MALLOC-STATS'],
+      ],
+      'shape',
+    );
     const keys = (raw: string) => {
       const v = decode(raw);
       const pairs = v instanceof Map ? [...v.keys()] : (v as unknown[]).filter((_, i) => i % 2 === 0);
@@ -325,7 +419,12 @@ test('DEBUG: OBJECT, SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL, POPULATE, ERROR, errors
   await d!.both(['SET', 'do4', long]);
   const norm = (s: string) => s.replace(/at:0x[0-9a-f]+/, 'at:ADDR').replace(/lru:\d+ lru_seconds_idle:\d+/, 'lru:L');
   for (const k of ['do1', 'do2', 'do3', 'do4']) {
-    const form = (r: string) => [norm(r), /^\+Value at:0x[0-9a-f]{12} refcount:\d+ encoding:\w+ serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+\r\n$/.test(r)];
+    const form = (r: string) => [
+      norm(r),
+      /^\+Value at:0x[0-9a-f]{12} refcount:\d+ encoding:\w+ serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+\r\n$/.test(
+        r,
+      ),
+    ];
     const [x, y] = await d.bothView(form, ['DEBUG', 'OBJECT', k]);
     assert.deepEqual(x, y, k);
     assert.equal(x[1], true, String(x[0]));
@@ -352,7 +451,21 @@ test('DEBUG: OBJECT, SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL, POPULATE, ERROR, errors
       ['GET', 'pfx:1'],
       ['DEBUG', 'POPULATE', '2', 'pfy', '3'],
       ['GET', 'pfy:1'],
-      ...['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'verbatim', 'true', 'false', 'nosuch'].map((t) => ['DEBUG', 'PROTOCOL', t]),
+      ...[
+        'string',
+        'integer',
+        'double',
+        'bignum',
+        'null',
+        'array',
+        'set',
+        'map',
+        'attrib',
+        'verbatim',
+        'true',
+        'false',
+        'nosuch',
+      ].map((t) => ['DEBUG', 'PROTOCOL', t]),
     ]);
     // A push reply is followed by a second, real reply (two frames in RESP3).
     const [x, y] = await d!.both(['DEBUG', 'PROTOCOL', 'push']);
@@ -387,7 +500,8 @@ test('DEBUG refused unless enable-debug-command allows it', { skip: d.skipUnless
       assert.equal(x, y, cmd.join(' '));
     }
     // Refusals count as rejected calls.
-    const debugStat = async (c: RawConn) => /cmdstat_debug:[^\r]*/.exec(text(await c.call('INFO', 'commandstats')))?.[0].replace(/usec=\d+/, 'usec=U');
+    const debugStat = async (c: RawConn) =>
+      /cmdstat_debug:[^\r]*/.exec(text(await c.call('INFO', 'commandstats')))?.[0].replace(/usec=\d+/, 'usec=U');
     assert.equal(await debugStat(a), await debugStat(b));
     assert.equal(await debugStat(a), 'cmdstat_debug:calls=0,usec=U,usec_per_call=0.00,rejected_calls=3,failed_calls=0');
     a.close();
@@ -409,7 +523,13 @@ test('SHUTDOWN: errors match, then it closes the server without a reply', { skip
   try {
     const a = await RawConn.connect(t.port);
     const b = await RawConn.connect(r.port);
-    for (const cmd of [['SHUTDOWN', 'FOO'], ['SHUTDOWN', 'ABORT'], ['SHUTDOWN', 'NOSAVE', 'SAVE'], ['SHUTDOWN', 'ABORT', 'NOW'], ['SHUTDOWN', 'ABORT', 'NOSAVE']]) {
+    for (const cmd of [
+      ['SHUTDOWN', 'FOO'],
+      ['SHUTDOWN', 'ABORT'],
+      ['SHUTDOWN', 'NOSAVE', 'SAVE'],
+      ['SHUTDOWN', 'ABORT', 'NOW'],
+      ['SHUTDOWN', 'ABORT', 'NOSAVE'],
+    ]) {
       assert.equal(await a.call(...cmd), await b.call(...cmd), cmd.join(' '));
     }
     let event: unknown = null;
@@ -430,7 +550,12 @@ test('SHUTDOWN: errors match, then it closes the server without a reply', { skip
 test('latency histogram percentiles are within 1%', () => {
   const h = new LatencyHistogram();
   for (let i = 1; i <= 1000; i++) h.record(i); // 1..1000 us
-  for (const [p, want] of [[50, 500], [99, 990], [99.9, 999], [100, 1000]] as const) {
+  for (const [p, want] of [
+    [50, 500],
+    [99, 990],
+    [99.9, 999],
+    [100, 1000],
+  ] as const) {
     const got = h.valueAt(p) / 1000;
     assert.ok(Math.abs(got - want) / want < 0.01, `p${p}: ${got} vs ${want}`);
   }
@@ -470,7 +595,6 @@ test('in-process: INFO and CLIENT without a socket', async () => {
   }
 });
 
-
 test('CLIENT LIST cmd= after a refused command (its name) and after an unknown one (NULL)', async () => {
   const cmdOf = async (port: number, sends: string[][]): Promise<string[]> => {
     const a = await RawConn.connect(port);
@@ -505,8 +629,13 @@ test('failed_calls is charged to the command that replied the error, not to EXEC
   await d!.both(['HELLO', '2']);
   await d!.both(['CONFIG', 'RESETSTAT']);
   for (const cmd of [
-    ['MULTI'], ['SET', 'a', 'b'], ['AUTH', 'a'], ['EXEC'],
-    ['MULTI'], ['INCR', 'a'], ['EXEC'],
+    ['MULTI'],
+    ['SET', 'a', 'b'],
+    ['AUTH', 'a'],
+    ['EXEC'],
+    ['MULTI'],
+    ['INCR', 'a'],
+    ['EXEC'],
     ['EVAL', "return redis.pcall('INCR', KEYS[1])", '1', 'a'],
     ['EVAL', "redis.pcall('INCR', KEYS[1]); return 1", '1', 'a'],
     ['EVAL', "return redis.call('INCR', KEYS[1])", '1', 'a'],
@@ -517,7 +646,9 @@ test('failed_calls is charged to the command that replied the error, not to EXEC
     ['EVAL', "return redis.pcall('get')", '0'],
     ['EVAL', "return {err='ERR value is not an integer or out of range'}", '0'],
     ['EVAL', "error('boom')", '0'],
-    ['GET'], ['NOPE'], ['GET', 'a'],
+    ['GET'],
+    ['NOPE'],
+    ['GET', 'a'],
   ]) {
     await d!.both(cmd);
   }
@@ -526,8 +657,12 @@ test('failed_calls is charged to the command that replied the error, not to EXEC
   assert.equal(x, y);
 });
 
-test('CLIENT LIST / INFO: the caller\'s qbuf holds its running command and argv-mem its arguments, as redis-server', async () => {
-  const fields = (raw: string) => / qbuf=(\d+) .* argv-mem=(\d+) /.exec(decode(raw) as string)!.slice(1).join(' ');
+test("CLIENT LIST / INFO: the caller's qbuf holds its running command and argv-mem its arguments, as redis-server", async () => {
+  const fields = (raw: string) =>
+    / qbuf=(\d+) .* argv-mem=(\d+) /
+      .exec(decode(raw) as string)!
+      .slice(1)
+      .join(' ');
   const [x, y] = await d.bothView(fields, ['CLIENT', 'INFO']);
   assert.equal(x, y, 'CLIENT INFO');
   // CLIENT LIST with an id of the same length on both (redis-server's ids are small here too)
@@ -535,7 +670,10 @@ test('CLIENT LIST / INFO: the caller\'s qbuf holds its running command and argv-
   // (the id is in the command: against redis-server only)
   const idB = d.live ? (await d.b.rawConn!.call('CLIENT', 'ID')).slice(1, -2) : '';
   if (idA.length === idB.length) {
-    const [la, lb] = [await d.a.call('CLIENT', 'LIST', 'ID', idA), await d.b.rawConn!.call('CLIENT', 'LIST', 'ID', idB)];
+    const [la, lb] = [
+      await d.a.call('CLIENT', 'LIST', 'ID', idA),
+      await d.b.rawConn!.call('CLIENT', 'LIST', 'ID', idB),
+    ];
     assert.equal(fields(la), fields(lb), 'CLIENT LIST ID');
   }
 });

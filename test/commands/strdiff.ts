@@ -20,7 +20,13 @@ export async function makeList(d: Differ, key: string): Promise<void> {
   await d.b.call('RPUSH', key, 'x');
   if (d.tsdis.server.commands.lookup('rpush')) await d.a.call('RPUSH', key, 'x');
   else {
-    const fake = { type: 'list' as const, encoding: () => 'listpack', dup() { return fake; } };
+    const fake = {
+      type: 'list' as const,
+      encoding: () => 'listpack',
+      dup() {
+        return fake;
+      },
+    };
     d.tsdis.server.dbs[0]!.set(key, fake as never);
   }
 }
@@ -49,7 +55,10 @@ export async function run(d: Differ, steps: Step[], custom?: CustomStep): Promis
       // a TTL of a key expiring at a fixed unix time: it moves with the clock, so both
       // replies are compared (and recorded) as whether they are within 2 s of that time
       const at = Number(s[1]);
-      const view = (r: string) => (/^:\d+\r\n$/.test(r) && Math.abs(Number(r.slice(1, -2)) + Date.now() / 1000 - at) <= 2 ? `:(expires at ${at})` : r);
+      const view = (r: string) =>
+        /^:\d+\r\n$/.test(r) && Math.abs(Number(r.slice(1, -2)) + Date.now() / 1000 - at) <= 2
+          ? `:(expires at ${at})`
+          : r;
       const [x, y] = await d.bothView(view, s.slice(2));
       assert.equal(x, y, `command ${JSON.stringify(s.slice(2).map(String))}`);
       assert.equal(x, `:(expires at ${at})`);

@@ -36,14 +36,17 @@ async function state(srv: Srv): Promise<string> {
     ...((await srv.call('XPENDING', 's', 'g', '-', '+', '100')) as unknown[][]),
     ...((await srv.call('XPENDING', 's', 'g2', '-', '+', '100')) as unknown[][]),
   ];
-  return JSON.stringify([
-    await srv.call('XRANGE', 's', '-', '+'),
-    await srv.call('XINFO', 'STREAM', 's'),
-    await srv.call('XINFO', 'GROUPS', 's'),
-    await srv.call('XPENDING', 's', 'g'),
-    pending.map((p) => [p[0], p[1], p[3]]),
-    await srv.call('DEBUG', 'DIGEST-VALUE', 's'),
-  ], (_k, v) => (v instanceof Map ? [...v] : v));
+  return JSON.stringify(
+    [
+      await srv.call('XRANGE', 's', '-', '+'),
+      await srv.call('XINFO', 'STREAM', 's'),
+      await srv.call('XINFO', 'GROUPS', 's'),
+      await srv.call('XPENDING', 's', 'g'),
+      pending.map((p) => [p[0], p[1], p[3]]),
+      await srv.call('DEBUG', 'DIGEST-VALUE', 's'),
+    ],
+    (_k, v) => (v instanceof Map ? [...v] : v),
+  );
 }
 
 test('stream commands replay deterministically from the AOF and from a rewrite', async () => {
@@ -69,7 +72,7 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
     const served = cl.xreadgroup('GROUP', 'g2', 'frank', 'BLOCK', 0, 'STREAMS', 's', '>');
     await blocked(srv);
     await srv.call('XADD', 's', '*', 'late', '1');
-    assert.equal((await served as [string, unknown[]][])[0]![1].length, 1);
+    assert.equal(((await served) as [string, unknown[]][])[0]![1].length, 1);
     cl.disconnect();
     const before = await state(srv);
     await srv.close();
@@ -77,7 +80,10 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
     const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
     const names = ops.map((c) => c.slice(0, 2).join(' ').toUpperCase());
     assert.ok(!ops.some((c) => c.includes('*')), 'no XADD * in the AOF');
-    assert.ok(!names.some((n) => n.startsWith('XREADGROUP') || n.startsWith('XAUTOCLAIM')), 'group reads replay as XCLAIM');
+    assert.ok(
+      !names.some((n) => n.startsWith('XREADGROUP') || n.startsWith('XAUTOCLAIM')),
+      'group reads replay as XCLAIM',
+    );
     const approx = ops.find((c) => c[0] === 'XADD' && c[2] === 'MAXLEN')!;
     assert.equal(approx[3], '=');
     assert.ok(ops.some((c) => c[0] === 'XCLAIM' && c.includes('FORCE') && c.includes('LASTID')));
@@ -86,7 +92,8 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
     srv = await createServer({ config: cfg });
     assert.ok((await state(srv)) === before, 'replayed from the incremental AOF');
     await srv.call('BGREWRITEAOF');
-    for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await srv.call('INFO', 'persistence'))); i++) await sleep(20);
+    for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await srv.call('INFO', 'persistence'))); i++)
+      await sleep(20);
     await srv.close();
     srv = await createServer({ config: cfg });
     assert.ok((await state(srv)) === before, 'replayed from a rewritten AOF');
@@ -94,11 +101,14 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
     await srv.call('XGROUP', 'CREATE', 'e', 'g', '$', 'MKSTREAM');
     await srv.call('XSETID', 'e', '5-5');
     await srv.call('BGREWRITEAOF');
-    for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await srv.call('INFO', 'persistence'))); i++) await sleep(20);
+    for (let i = 0; i < 200 && !/aof_rewrite_in_progress:0/.test(String(await srv.call('INFO', 'persistence'))); i++)
+      await sleep(20);
     await srv.close();
     srv = await createServer({ config: cfg });
     assert.equal(await srv.call('XLEN', 'e'), 0);
-    assert.deepEqual(await srv.call('XINFO', 'GROUPS', 'e'), [['name', 'g', 'consumers', 0, 'pending', 0, 'last-delivered-id', '0-0', 'entries-read', null, 'lag', 0]]);
+    assert.deepEqual(await srv.call('XINFO', 'GROUPS', 'e'), [
+      ['name', 'g', 'consumers', 0, 'pending', 0, 'last-delivered-id', '0-0', 'entries-read', null, 'lag', 0],
+    ]);
     assert.equal(((await srv.call('XINFO', 'STREAM', 'e')) as unknown[])[7], '5-5');
   } finally {
     await srv.close();

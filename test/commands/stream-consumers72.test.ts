@@ -20,7 +20,10 @@ test('XINFO CONSUMERS idle/inactive and STREAM FULL seen-time/active-time follow
   };
   try {
     await srv.call('XGROUP', 'CREATE', 'mystream', 'mygroup', '$', 'MKSTREAM');
-    assert.equal(await srv.call('XREADGROUP', 'GROUP', 'mygroup', 'Alice', 'COUNT', '1', 'STREAMS', 'mystream', '>'), null);
+    assert.equal(
+      await srv.call('XREADGROUP', 'GROUP', 'mygroup', 'Alice', 'COUNT', '1', 'STREAMS', 'mystream', '>'),
+      null,
+    );
     now += 100;
     assert.deepEqual(await consumer(), { name: 'Alice', pending: 0, idle: 100, inactive: -1 });
     await srv.call('XADD', 'mystream', '*', 'f', 'v');

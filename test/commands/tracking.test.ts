@@ -48,7 +48,9 @@ async function info(s: Session, c: RawConn, field: string): Promise<string> {
 /** Logs INFO's four tracking figures (one INFO call). */
 async function logFigures(s: Session, c: RawConn, label: string): Promise<void> {
   const r = await s.quiet(c, 'INFO', 'everything');
-  const f = ['tracking_total_keys', 'tracking_total_items', 'tracking_total_prefixes', 'tracking_clients'].map((x) => new RegExp(`${x}:(\\d+)`).exec(r)![1]!);
+  const f = ['tracking_total_keys', 'tracking_total_items', 'tracking_total_prefixes', 'tracking_clients'].map(
+    (x) => new RegExp(`${x}:(\\d+)`).exec(r)![1]!,
+  );
   s.log.push(`${label}: keys=${f[0]} items=${f[1]} prefixes=${f[2]} clients=${f[3]}`);
 }
 
@@ -235,7 +237,7 @@ test('after a switch to BCAST, keys read before send nothing from the table, onl
   });
 });
 
-test('BCAST NOLOOP: a script\'s writes and expiries are not the client\'s own (as redis-server)', async () => {
+test("BCAST NOLOOP: a script's writes and expiries are not the client's own (as redis-server)", async () => {
   await same(async (s) => {
     const [c, w] = [await s.conn(), await s.conn()];
     await s.quiet(c, 'HELLO', '3');
@@ -289,11 +291,22 @@ test('RESP2: (un)subscribe confirmations go out under CLIENT REPLY OFF and SKIP,
     const p = await RawConn.connect(port);
     const out: string[] = [];
     try {
-      out.push(await exchange(c, [['CLIENT', 'REPLY', 'OFF'], ['GET', 'x'], ['SUBSCRIBE', 'a', 'b'], ['PSUBSCRIBE', 'p*']]));
+      out.push(
+        await exchange(c, [
+          ['CLIENT', 'REPLY', 'OFF'],
+          ['GET', 'x'],
+          ['SUBSCRIBE', 'a', 'b'],
+          ['PSUBSCRIBE', 'p*'],
+        ]),
+      );
       await p.call('PUBLISH', 'a', 'hi');
       out.push(await exchange(c, []));
-      out.push(await exchange(c, [['UNSUBSCRIBE', 'a', 'b'], ['PUNSUBSCRIBE'], ['UNSUBSCRIBE'], ['GET'], ['GET', 'x']]));
-      out.push(await exchange(c, [['CLIENT', 'REPLY', 'ON'], ['CLIENT', 'REPLY', 'SKIP'], ['SSUBSCRIBE', 's'], ['PING']]));
+      out.push(
+        await exchange(c, [['UNSUBSCRIBE', 'a', 'b'], ['PUNSUBSCRIBE'], ['UNSUBSCRIBE'], ['GET'], ['GET', 'x']]),
+      );
+      out.push(
+        await exchange(c, [['CLIENT', 'REPLY', 'ON'], ['CLIENT', 'REPLY', 'SKIP'], ['SSUBSCRIBE', 's'], ['PING']]),
+      );
       out.push(await exchange(c, [['CLIENT', 'REPLY', 'SKIP'], ['SUNSUBSCRIBE'], ['PING']]));
     } finally {
       c.close();
@@ -318,16 +331,23 @@ async function tracked(...opts: string[]): Promise<RawConn> {
   return c;
 }
 
-const inv = (...keys: string[]): string => `>2\r\n$10\r\ninvalidate\r\n*${keys.length}\r\n${keys.map((k) => `$${k.length}\r\n${k}\r\n`).join('')}`;
+const inv = (...keys: string[]): string =>
+  `>2\r\n$10\r\ninvalidate\r\n*${keys.length}\r\n${keys.map((k) => `$${k.length}\r\n${k}\r\n`).join('')}`;
 
 test('Redis 7.2: invalidations caused inside MULTI/EXEC arrive after the EXEC reply', async () => {
   const c = await tracked();
   try {
     await c.call('MSET', 'a{t}', '1', 'b{t}', '2');
     await c.call('GET', 'a{t}');
-    assert.equal(await exchange(c, [['MULTI'], ['INCR', 'a{t}'], ['GET', 'b{t}'], ['EXEC']]), '+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:2\r\n$1\r\n2\r\n' + inv('a{t}'));
+    assert.equal(
+      await exchange(c, [['MULTI'], ['INCR', 'a{t}'], ['GET', 'b{t}'], ['EXEC']]),
+      '+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:2\r\n$1\r\n2\r\n' + inv('a{t}'),
+    );
     await c.call('GET', 'a{t}');
-    assert.equal(await exchange(c, [['MULTI'], ['FLUSHDB'], ['EXEC']]), '+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n>2\r\n$10\r\ninvalidate\r\n_\r\n');
+    assert.equal(
+      await exchange(c, [['MULTI'], ['FLUSHDB'], ['EXEC']]),
+      '+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n>2\r\n$10\r\ninvalidate\r\n_\r\n',
+    );
   } finally {
     c.close();
   }
@@ -356,7 +376,10 @@ test('Redis 7.2: a script tracks only the keys its read-only commands read, and 
     assert.equal(await exchange(c, [['PING']]), inv('key2{t}') + '+PONG\r\n');
     // a script changing a key its caller tracks: the invalidation follows the EVAL reply
     await c.call('GET', 'key1{t}');
-    assert.equal(await exchange(c, [['EVAL', "redis.call('set', KEYS[1], 'x') return 'done'", '1', 'key1{t}']]), '$4\r\ndone\r\n' + inv('key1{t}'));
+    assert.equal(
+      await exchange(c, [['EVAL', "redis.call('set', KEYS[1], 'x') return 'done'", '1', 'key1{t}']]),
+      '$4\r\ndone\r\n' + inv('key1{t}'),
+    );
   } finally {
     c.close();
     w.close();
@@ -388,7 +411,10 @@ test('Redis 7.2: pushes for the running client come after its reply: its keyspac
     await w.call('CONFIG', 'SET', 'notify-keyspace-events', 'KA');
     await c.call('SUBSCRIBE', '__keyspace@0__:k');
     await c.call('GET', 'k');
-    assert.equal(await exchange(c, [['SET', 'k', 'v']]), '+OK\r\n>3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n' + inv('k'));
+    assert.equal(
+      await exchange(c, [['SET', 'k', 'v']]),
+      '+OK\r\n>3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n' + inv('k'),
+    );
   } finally {
     await w.call('CONFIG', 'SET', 'notify-keyspace-events', '');
     c.close();
@@ -622,7 +648,10 @@ test('REDIRECT with BCAST to a client that closed, and to a RESP2 client not sub
 test('CLIENT TRACKING BCAST: prefixes overlapping each other in one command are refused with one reply, whatever their position', async () => {
   const c = await RawConn.connect(srv.port);
   try {
-    const r = await exchange(c, [['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'a', 'PREFIX', 'b', 'PREFIX', 'bc'], ['CLIENT', 'TRACKINGINFO']]);
+    const r = await exchange(c, [
+      ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'a', 'PREFIX', 'b', 'PREFIX', 'bc'],
+      ['CLIENT', 'TRACKINGINFO'],
+    ]);
     assert.equal(
       r,
       "-ERR Prefix 'b' overlaps with another provided prefix 'bc'. Prefixes for a single client must not overlap.\r\n" +

@@ -16,9 +16,18 @@ after(() => d?.stop());
 
 test('WAIT without replicas: the count, the timeout, MULTI, argument errors', async () => {
   await d!.same([
-    ['WAIT', '0', '0'], ['WAIT', '-1', '0'], ['WAIT', '1', '50'], ['WAIT', 'x', '0'], ['WAIT', '1', 'x'], ['WAIT', '1', '-1'],
-    ['WAIT', '1', '1.5'], ['WAIT', '99999999999999999999', '0'], ['WAIT', '1'],
-    ['MULTI'], ['WAIT', '5', '0'], ['EXEC'],
+    ['WAIT', '0', '0'],
+    ['WAIT', '-1', '0'],
+    ['WAIT', '1', '50'],
+    ['WAIT', 'x', '0'],
+    ['WAIT', '1', 'x'],
+    ['WAIT', '1', '-1'],
+    ['WAIT', '1', '1.5'],
+    ['WAIT', '99999999999999999999', '0'],
+    ['WAIT', '1'],
+    ['MULTI'],
+    ['WAIT', '5', '0'],
+    ['EXEC'],
   ]);
 });
 
@@ -40,7 +49,10 @@ test('WAIT from a script replies at once (7.2); CLIENT UNBLOCK ends a WAIT', asy
     assert.equal(await w.read(), ':0\r\n');
     assert.ok(Date.now() - t0 < 5000);
     // a deadline beyond a timer's reach: still blocked after a while
-    for (const cmd of ['*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$10\r\n9000000000\r\n', '*3\r\n$5\r\nBLPOP\r\n$2\r\nnk\r\n$10\r\n9000000000\r\n']) {
+    for (const cmd of [
+      '*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$10\r\n9000000000\r\n',
+      '*3\r\n$5\r\nBLPOP\r\n$2\r\nnk\r\n$10\r\n9000000000\r\n',
+    ]) {
       w.write(cmd);
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(w.pending(), '', cmd);

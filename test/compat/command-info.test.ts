@@ -70,7 +70,8 @@ function infoDiff(a: Node, b: Node): string {
           if (serialize(x.c[j]!) !== serialize(y.c[j]!)) return `subcommand ${infoDiff(x.c[j]!, y.c[j]!)}`;
         }
       }
-      const show = (n: Node | undefined) => (n ? JSON.stringify(decode(serialize(n)), (_k, v) => (typeof v === 'bigint' ? String(v) : v)) : 'missing');
+      const show = (n: Node | undefined) =>
+        n ? JSON.stringify(decode(serialize(n)), (_k, v) => (typeof v === 'bigint' ? String(v) : v)) : 'missing';
       return `${a.c[0]?.s} ${INFO_FIELDS[i]}: tsdis ${show(x)} redis ${show(y)}`;
     }
   }
@@ -115,7 +116,11 @@ function normDocs(n: Node, keep: Set<string>): Node {
 
 /** MIGRATE's arguments 7.2 renamed: `7.0 name/token` → 7.2 name. */
 const MIGRATE_72_NAMES: Record<string, string> = {
-  'key_or_empty_string/': 'key-selector', 'empty_string/': 'empty-string', 'password/AUTH': 'auth', 'username_password/AUTH2': 'auth2', 'key/KEYS': 'keys',
+  'key_or_empty_string/': 'key-selector',
+  'empty_string/': 'empty-string',
+  'password/AUTH': 'auth',
+  'username_password/AUTH2': 'auth2',
+  'key/KEYS': 'keys',
 };
 
 /** Renames MIGRATE's arguments (and their nested ones) from 7.0's names to 7.2's. */
@@ -165,7 +170,13 @@ function normArgs(list: Node): void {
 /** The path to the first difference between two decoded replies ("arguments[2].name: a vs b"). */
 function firstDiff(a: unknown, b: unknown, path = ''): string {
   const obj = (v: unknown): unknown =>
-    v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [String(k), obj(x)])) : Array.isArray(v) ? v.map(obj) : typeof v === 'bigint' ? String(v) : v;
+    v instanceof Map
+      ? Object.fromEntries([...v].map(([k, x]) => [String(k), obj(x)]))
+      : Array.isArray(v)
+        ? v.map(obj)
+        : typeof v === 'bigint'
+          ? String(v)
+          : v;
   const x = obj(a);
   const y = obj(b);
   const walk = (x: unknown, y: unknown, p: string): string | null => {
@@ -175,7 +186,8 @@ function firstDiff(a: unknown, b: unknown, path = ''): string {
     const kx = Object.keys(x);
     const ky = Object.keys(y);
     if (!Array.isArray(x) && kx.join() !== ky.join()) return `${p}: tsdis fields [${kx}] redis [${ky}]`;
-    if (Array.isArray(x) && Array.isArray(y) && x.length !== y.length) return `${p}: tsdis ${x.length} items redis ${y.length}`;
+    if (Array.isArray(x) && Array.isArray(y) && x.length !== y.length)
+      return `${p}: tsdis ${x.length} items redis ${y.length}`;
     for (const k of kx) {
       const r = walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${p}.${k}`);
       if (r) return r;
@@ -221,7 +233,12 @@ test('COMMAND INFO and COMMAND DOCS match redis-server for every shared command'
       // Redis 7.2 lets CLUSTER SHARDS and SLOTS run while loading.
       for (const e of b.c?.[9]?.c ?? []) {
         const flags = e.c?.[2]?.c;
-        if ((e.c?.[0]?.s === 'cluster|shards' || e.c?.[0]?.s === 'cluster|slots') && flags && !flags.some((f) => f.s === 'loading')) flags.unshift({ t: '+', s: 'loading' });
+        if (
+          (e.c?.[0]?.s === 'cluster|shards' || e.c?.[0]?.s === 'cluster|slots') &&
+          flags &&
+          !flags.some((f) => f.s === 'loading')
+        )
+          flags.unshift({ t: '+', s: 'loading' });
       }
       if (serialize(a) !== serialize(b)) diffs.push(`RESP${proto} INFO ${infoDiff(a, b)}`);
       const [dx, dy] = await d!.both(['COMMAND', 'DOCS', name]);
@@ -231,8 +248,12 @@ test('COMMAND INFO and COMMAND DOCS match redis-server for every shared command'
     }
   }
   await d!.both(['HELLO', '2']);
-  console.log(`command-info: ${shared.length} shared commands compared; tsdis-only: [${onlyOurs.join(' ')}]; redis-only: ${theirs.size - shared.length}`);
-  console.log(`command-info: subcommands not in tsdis yet: [${subsMissing.sort().join(' ')}]; tsdis-only (7.2) subcommands: [${subsExtra.sort().join(' ')}]`);
+  console.log(
+    `command-info: ${shared.length} shared commands compared; tsdis-only: [${onlyOurs.join(' ')}]; redis-only: ${theirs.size - shared.length}`,
+  );
+  console.log(
+    `command-info: subcommands not in tsdis yet: [${subsMissing.sort().join(' ')}]; tsdis-only (7.2) subcommands: [${subsExtra.sort().join(' ')}]`,
+  );
   if (diffs.length) console.log('command-info differences:\n  ' + diffs.join('\n  '));
   assert.deepEqual(diffs, []);
 });

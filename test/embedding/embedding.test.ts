@@ -17,7 +17,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function handles(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) {
-    if (r === 'TCPServerWrap' || r === 'TCPSocketWrap' || r === 'Timeout' || r === 'Immediate' || r === 'PipeWrap' || r === 'PipeServerWrap') {
+    if (
+      r === 'TCPServerWrap' ||
+      r === 'TCPSocketWrap' ||
+      r === 'Timeout' ||
+      r === 'Immediate' ||
+      r === 'PipeWrap' ||
+      r === 'PipeServerWrap'
+    ) {
       out[r] = (out[r] ?? 0) + 1;
     }
   }
@@ -124,7 +131,13 @@ test('call() runs commands in-process and resolves error replies as ReplyError v
 test('ioredis connects and works (commands, pipeline, binary values)', async () => {
   const s = await createServer();
   const before = Date.now();
-  const r = new Redis({ port: s.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const r = new Redis({
+    port: s.port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await r.connect();
     assert.equal(await r.ping(), 'PONG');
@@ -132,7 +145,11 @@ test('ioredis connects and works (commands, pipeline, binary values)', async () 
     assert.equal(await r.get('greeting'), 'hello');
     assert.equal(await r.incrby('counter', 5), 5);
     const res = await r.pipeline().set('a', '1').get('a').incr('a').exec();
-    assert.deepEqual(res, [[null, 'OK'], [null, '1'], [null, 2]]);
+    assert.deepEqual(res, [
+      [null, 'OK'],
+      [null, '1'],
+      [null, 2],
+    ]);
     const bin = Buffer.from([0, 1, 2, 0xff, 13, 10]);
     await r.set('bin', bin);
     assert.deepEqual(await r.getBuffer('bin'), bin);
@@ -157,7 +174,12 @@ test('node-redis connects with RESP2 and with RESP3', async () => {
         assert.equal(await c.set(`k${RESP}`, 'v'), 'OK');
         assert.equal(await c.get(`k${RESP}`), 'v');
         assert.equal(await c.incr(`n${RESP}`), 1);
-        const multi = await c.multi().set('m', '1').get('m').exec().catch((e: Error) => e);
+        const multi = await c
+          .multi()
+          .set('m', '1')
+          .get('m')
+          .exec()
+          .catch((e: Error) => e);
         // MULTI may not exist yet; when it does, it must work
         if (!(multi instanceof Error)) assert.deepEqual(multi, ['OK', '1']);
         assert.equal(await c.sendCommand(['ECHO', 'raw']), 'raw');

@@ -17,11 +17,45 @@ const d = await Differ.start({ liveOnly: true });
 after(() => d?.stop());
 
 const KEYS = ['a', 'b', 'c', 'k:1', 'k:2', 'bin\x00\xff', ''];
-const VALUES = ['', '0', '1', '-1', '42', '007', '3.5', '-0', '1e3', ' 1', 'abc', 'hello world', '9223372036854775807',
-  '-9223372036854775808', '9223372036854775808', '\x00\xff\r\n', 'x'.repeat(50), '10.5', 'inf', 'nan'];
+const VALUES = [
+  '',
+  '0',
+  '1',
+  '-1',
+  '42',
+  '007',
+  '3.5',
+  '-0',
+  '1e3',
+  ' 1',
+  'abc',
+  'hello world',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '9223372036854775808',
+  '\x00\xff\r\n',
+  'x'.repeat(50),
+  '10.5',
+  'inf',
+  'nan',
+];
 const FIELDS = ['f', 'g', 'h', '', '1'];
 const MEMBERS = ['1', '2', '3', '-5', '10', '9223372036854775807'];
-const NUMS = ['0', '1', '-1', '2', '-3', '10', '100', '-100', 'x', '1.5', '9223372036854775807', '-9223372036854775808', '99999999999999999999'];
+const NUMS = [
+  '0',
+  '1',
+  '-1',
+  '2',
+  '-3',
+  '10',
+  '100',
+  '-100',
+  'x',
+  '1.5',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '99999999999999999999',
+];
 
 /**
  * Replies where tsdis follows Redis 7.2 and the reference redis-server is
@@ -31,7 +65,11 @@ const NUMS = ['0', '1', '-1', '2', '-3', '10', '100', '-100', 'x', '1.5', '92233
 function sevenTwoDifference(cmd: Cmd, tsdis: string, redis: string): boolean {
   const name = String(cmd[0]).toUpperCase();
   // The same order shows on a key of another type (a sorted set): 7.2 rejects the arguments before WRONGTYPE.
-  return (name === 'BITCOUNT' || name === 'BITPOS') && tsdis.startsWith('-ERR') && (/^:(0|-1)\r\n$/.test(redis) || redis.startsWith('-WRONGTYPE'));
+  return (
+    (name === 'BITCOUNT' || name === 'BITPOS') &&
+    tsdis.startsWith('-ERR') &&
+    (/^:(0|-1)\r\n$/.test(redis) || redis.startsWith('-WRONGTYPE'))
+  );
 }
 
 /**
@@ -52,7 +90,8 @@ function secondBoundary(cmd: Cmd, tsdis: string, redis: string): boolean {
  * "int" where Redis says "embstr". Accepted only when the value is exactly that.
  */
 async function bigFloatIntEncoding(cmd: Cmd, tsdis: string, redis: string): Promise<boolean> {
-  if (String(cmd[0]).toUpperCase() !== 'OBJECT' || tsdis !== '$3\r\nint\r\n' || redis !== '$6\r\nembstr\r\n') return false;
+  if (String(cmd[0]).toUpperCase() !== 'OBJECT' || tsdis !== '$3\r\nint\r\n' || redis !== '$6\r\nembstr\r\n')
+    return false;
   const v = decode(await d!.b.call('GET', cmd[2]!));
   return typeof v === 'string' && /^-?\d+$/.test(v) && !Number.isSafeInteger(Number(v));
 }
@@ -75,7 +114,14 @@ function zsetCmds(r: () => number, k: () => string): (() => Cmd)[] {
   const lex = () => pick(['-', '+', '[a', '(b', '[c', 'a']);
   const idx = () => pick(['0', '1', '-1', '2', '-3', '10', 'x']);
   return [
-    () => ['ZADD', k(), ...(r() < 0.4 ? [pick(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'])] : []), sc(), m(), ...(r() < 0.5 ? [sc(), m()] : [])],
+    () => [
+      'ZADD',
+      k(),
+      ...(r() < 0.4 ? [pick(['NX', 'XX', 'GT', 'LT', 'CH', 'INCR'])] : []),
+      sc(),
+      m(),
+      ...(r() < 0.5 ? [sc(), m()] : []),
+    ],
     () => ['ZINCRBY', k(), sc(), m()],
     () => ['ZREM', k(), m(), m()],
     () => ['ZCARD', k()],
@@ -85,7 +131,15 @@ function zsetCmds(r: () => number, k: () => string): (() => Cmd)[] {
     () => ['ZCOUNT', k(), bound(), bound()],
     () => ['ZLEXCOUNT', k(), lex(), lex()],
     () => ['ZRANGE', k(), idx(), idx(), ...(r() < 0.5 ? ['WITHSCORES'] : [])],
-    () => ['ZRANGE', k(), bound(), bound(), 'BYSCORE', ...(r() < 0.5 ? ['REV'] : []), ...(r() < 0.5 ? ['LIMIT', idx(), idx()] : [])],
+    () => [
+      'ZRANGE',
+      k(),
+      bound(),
+      bound(),
+      'BYSCORE',
+      ...(r() < 0.5 ? ['REV'] : []),
+      ...(r() < 0.5 ? ['LIMIT', idx(), idx()] : []),
+    ],
     () => ['ZRANGEBYLEX', k(), lex(), lex()],
     () => ['ZREVRANGEBYSCORE', k(), bound(), bound(), 'WITHSCORES'],
     () => ['ZRANGESTORE', k(), k(), idx(), idx()],
@@ -140,7 +194,12 @@ function gen(r: () => number): Cmd {
     () => ['COPY', k(), k(), ...(r() < 0.5 ? ['REPLACE'] : [])],
     () => ['EXPIRE', k(), pick(['100', '1000', '-1', 'x'])],
     // Options compare expiry times: absolute ones keep the comparison independent of timing.
-    () => ['EXPIREAT', k(), pick(['4102444800', '4102444900', '4102445000', '1', 'x']), ...(r() < 0.6 ? [pick(['NX', 'XX', 'GT', 'LT'])] : [])],
+    () => [
+      'EXPIREAT',
+      k(),
+      pick(['4102444800', '4102444900', '4102445000', '1', 'x']),
+      ...(r() < 0.6 ? [pick(['NX', 'XX', 'GT', 'LT'])] : []),
+    ],
     () => ['PERSIST', k()],
     () => ['TTL', k()],
     () => ['EXPIRETIME', k()],
@@ -183,10 +242,22 @@ function gen(r: () => number): Cmd {
     () => ['LINSERT', k(), pick(['BEFORE', 'AFTER', 'x']), v(), v()],
     () => ['LREM', k(), pick(['0', '1', '-1', '2', 'x']), v()],
     () => ['LTRIM', k(), n(), n()],
-    () => ['LPOS', k(), v(), ...(r() < 0.5 ? [pick(['RANK', 'COUNT', 'MAXLEN']), pick(['0', '1', '-1', '2', 'x'])] : [])],
+    () => [
+      'LPOS',
+      k(),
+      v(),
+      ...(r() < 0.5 ? [pick(['RANK', 'COUNT', 'MAXLEN']), pick(['0', '1', '-1', '2', 'x'])] : []),
+    ],
     () => ['LMOVE', k(), k(), pick(['LEFT', 'RIGHT', 'UP']), pick(['LEFT', 'RIGHT'])],
     () => ['RPOPLPUSH', k(), k()],
-    () => ['LMPOP', pick(['1', '2', '0']), k(), k(), pick(['LEFT', 'RIGHT']), ...(r() < 0.5 ? ['COUNT', pick(['1', '3', '0'])] : [])],
+    () => [
+      'LMPOP',
+      pick(['1', '2', '0']),
+      k(),
+      k(),
+      pick(['LEFT', 'RIGHT']),
+      ...(r() < 0.5 ? ['COUNT', pick(['1', '3', '0'])] : []),
+    ],
     // Sorted sets: scores are integers and halves, whose text is the same in Redis 7.0 and 7.2.
     ...zsetCmds(r, k),
   ];
@@ -210,8 +281,12 @@ for (const proto of ['2', '3']) {
         if (x !== y && secondBoundary(cmd, x, y)) continue;
         if (x !== y && sevenTwoListEncoding(cmd, x, y)) continue;
         if (x !== y && (await bigFloatIntEncoding(cmd, x, y))) continue;
-        if (x !== y) (await import("node:fs")).writeFileSync("/tmp/fuzz-history.txt", history.join("\n"));
-        assert.equal(x, y, `seed ${seed} step ${i}: ${JSON.stringify(cmd)}\nlast commands:\n${history.slice(-25).join('\n')}`);
+        if (x !== y) (await import('node:fs')).writeFileSync('/tmp/fuzz-history.txt', history.join('\n'));
+        assert.equal(
+          x,
+          y,
+          `seed ${seed} step ${i}: ${JSON.stringify(cmd)}\nlast commands:\n${history.slice(-25).join('\n')}`,
+        );
       }
     }
     await d!.reset();

@@ -59,7 +59,24 @@ const enc = (s: string) => Buffer.from(s, 'latin1');
 const respish = fc
   .array(
     fc.oneof(
-      fc.constantFrom('*', '$', '\r\n', '\r', '\n', '*1\r\n', '$3\r\n', '*2\r\n$4\r\nECHO\r\n', 'PING\r\n', '"', "'", '\\x4', ' ', '0', '-1', '\0'),
+      fc.constantFrom(
+        '*',
+        '$',
+        '\r\n',
+        '\r',
+        '\n',
+        '*1\r\n',
+        '$3\r\n',
+        '*2\r\n$4\r\nECHO\r\n',
+        'PING\r\n',
+        '"',
+        "'",
+        '\\x4',
+        ' ',
+        '0',
+        '-1',
+        '\0',
+      ),
       fc.stringMatching(/^[0-9]{1,4}$/),
       fc.string({ maxLength: 8 }),
     ),
@@ -88,10 +105,14 @@ test('random byte streams: no throw, no hang, same result whole and split', () =
 test('buffered bytes never exceed the query buffer limit', () => {
   const limit = 4096;
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 1, maxLength: 20000, size: 'max' }), fc.array(fc.nat(), { maxLength: 20 }), (bytes, offsets) => {
-      const o = run(cut(bytes, offsets), limit);
-      assert.ok(o.maxBuffered <= limit, `buffered ${o.maxBuffered}`);
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 20000, size: 'max' }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (bytes, offsets) => {
+        const o = run(cut(bytes, offsets), limit);
+        assert.ok(o.maxBuffered <= limit, `buffered ${o.maxBuffered}`);
+      },
+    ),
     { numRuns: 300, seed: 7 },
   );
   // a stream that never completes a frame is cut off by the limit
@@ -112,7 +133,9 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   fc.array(argArb, { minLength: 1, maxLength: 6 }).map((args) => ({ args, inline: false })),
   fc.array(wordArb, { minLength: 1, maxLength: 6 }).map((args) => ({ args, inline: true })),
   // an inline command with a double-quoted argument using \xHH escapes
-  fc.tuple(wordArb, fc.uint8Array({ maxLength: 10 })).map(([w, u]) => ({ args: [w, Buffer.from(u).latin1Slice(0)], inline: true })),
+  fc
+    .tuple(wordArb, fc.uint8Array({ maxLength: 10 }))
+    .map(([w, u]) => ({ args: [w, Buffer.from(u).latin1Slice(0)], inline: true })),
 );
 
 /** Encodes a command the way clients do (the quoted inline form escapes every byte). */
@@ -120,7 +143,11 @@ function encodeCmd(c: Cmd): string {
   if (!c.inline) return `*${c.args.length}\r\n` + c.args.map((a) => `$${a.length}\r\n${a}\r\n`).join('');
   return (
     c.args
-      .map((a) => (/^[A-Za-z0-9_:.-]+$/.test(a) ? a : '"' + [...a].map((ch) => '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0')).join('') + '"'))
+      .map((a) =>
+        /^[A-Za-z0-9_:.-]+$/.test(a)
+          ? a
+          : '"' + [...a].map((ch) => '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0')).join('') + '"',
+      )
       .join(' ') + '\r\n'
   );
 }

@@ -31,7 +31,19 @@ import fs from 'node:fs';
 import { RawConn } from '../helpers/servers.js';
 import { rng } from '../helpers/rng.js';
 import { encode } from '../helpers/resp.js';
-import { len, str, listpack, ziplist, intset, zipmap, payloadBytes, withCrc, id16, i64, f64 } from '../helpers/payloads.js';
+import {
+  len,
+  str,
+  listpack,
+  ziplist,
+  intset,
+  zipmap,
+  payloadBytes,
+  withCrc,
+  id16,
+  i64,
+  f64,
+} from '../helpers/payloads.js';
 
 export interface FuzzOptions {
   seed: number;
@@ -64,7 +76,16 @@ export interface FuzzStats {
   /** Per mode (sanitize-dump-payload). */
   byMode: Record<string, { accepted: number; rejected: number }>;
   maxRssMb: number;
-  diff: { payloads: number; bothAccepted: number; bothRejected: number; onlyTsdisRejected: number; onlyRedisRejected: number; digestMismatch: number; redisHung: number; tsdisOnlyTypes: number };
+  diff: {
+    payloads: number;
+    bothAccepted: number;
+    bothRejected: number;
+    onlyTsdisRejected: number;
+    onlyRedisRejected: number;
+    digestMismatch: number;
+    redisHung: number;
+    tsdisOnlyTypes: number;
+  };
   /** Problems found (empty when all is well): each with the payload in hex. */
   failures: string[];
   /** Some payloads only tsdis refused (hex), to look at. */
@@ -152,7 +173,10 @@ export async function fillTypes(c: RawConn, prefix: string): Promise<string[]> {
     const r = await c.call(...a);
     if (r.startsWith('-')) throw new Error(`${a.join(' ')}: ${r}`);
   };
-  for (const [size, tag] of [[3, 's'], [200, 'b']] as const) {
+  for (const [size, tag] of [
+    [3, 's'],
+    [200, 'b'],
+  ] as const) {
     const k = (t: string) => `${prefix}${t}:${tag}`;
     for (let j = 0; j < size; j++) {
       const v = j % 2 === 0 ? String(j) : `_${j}`;
@@ -191,7 +215,6 @@ export async function dumps(c: RawConn, keys: string[]): Promise<Buffer[]> {
   return out;
 }
 
-
 /**
  * Payloads built byte by byte: old encodings, and with `dup` a duplicate
  * member, field or PEL entry where the type forbids one.
@@ -229,9 +252,23 @@ export function builtPayloads(r: Rand, dup: boolean): Buffer[] {
     payloadBytes(
       15,
       Buffer.concat([
-        len(1), str(id16(5, 1)), str(node), len(2), len(5), len(2), len(1), str('g'), len(5), len(2), len(pel.length),
+        len(1),
+        str(id16(5, 1)),
+        str(node),
+        len(2),
+        len(5),
+        len(2),
+        len(1),
+        str('g'),
+        len(5),
+        len(2),
+        len(pel.length),
         ...pel.flatMap((s) => [id16(5, s), i64(1000), len(1)]),
-        len(1), str('c'), i64(1000), len(pel.length), ...pel.map((s) => id16(5, s)),
+        len(1),
+        str('c'),
+        i64(1000),
+        len(pel.length),
+        ...pel.map((s) => id16(5, s)),
       ]),
       9,
     ),
@@ -307,7 +344,9 @@ function corrupt(r: Rand, p: Buffer, other: Buffer): string {
 
 /** Arguments that hit the value's elements: a few of its own members, numbers, odd strings. */
 function args(r: Rand, members: string[]): string {
-  return r() < 0.6 && members.length > 0 ? pick(r, members) : pick(r, ['0', '1', '-1', '2', '5', '100', 'x', '', '_1', '1.5', 'inf', '-inf', '(1', '[a', '+', '-']);
+  return r() < 0.6 && members.length > 0
+    ? pick(r, members)
+    : pick(r, ['0', '1', '-1', '2', '5', '100', 'x', '', '_1', '1.5', 'inf', '-inf', '(1', '[a', '+', '-']);
 }
 
 /** Commands for a value of this type (`k` the key, members some of its elements). */
@@ -315,26 +354,102 @@ function commandsFor(r: Rand, type: string, k: string, m: string[]): string[][] 
   const a = () => args(r, m);
   switch (type) {
     case 'string':
-      return [['GET', k], ['STRLEN', k], ['GETRANGE', k, '0', '-1'], ['APPEND', k, 'z'], ['SETRANGE', k, a(), 'q'], ['INCR', k], ['BITCOUNT', k]];
+      return [
+        ['GET', k],
+        ['STRLEN', k],
+        ['GETRANGE', k, '0', '-1'],
+        ['APPEND', k, 'z'],
+        ['SETRANGE', k, a(), 'q'],
+        ['INCR', k],
+        ['BITCOUNT', k],
+      ];
     case 'list':
-      return [['LLEN', k], ['LRANGE', k, '0', '-1'], ['LINDEX', k, a()], ['LPOS', k, a()], ['LINSERT', k, 'BEFORE', a(), 'new'], ['LSET', k, '0', 'set'],
-        ['LREM', k, '0', a()], ['RPOP', k], ['LPOP', k, '2'], ['LTRIM', k, '1', '-2'], ['RPUSH', k, 'tail'], ['LRANGE', k, '-3', '-1'], ['SORT', k, 'ALPHA']];
+      return [
+        ['LLEN', k],
+        ['LRANGE', k, '0', '-1'],
+        ['LINDEX', k, a()],
+        ['LPOS', k, a()],
+        ['LINSERT', k, 'BEFORE', a(), 'new'],
+        ['LSET', k, '0', 'set'],
+        ['LREM', k, '0', a()],
+        ['RPOP', k],
+        ['LPOP', k, '2'],
+        ['LTRIM', k, '1', '-2'],
+        ['RPUSH', k, 'tail'],
+        ['LRANGE', k, '-3', '-1'],
+        ['SORT', k, 'ALPHA'],
+      ];
     case 'set':
-      return [['SCARD', k], ['SMEMBERS', k], ['SISMEMBER', k, a()], ['SMISMEMBER', k, a(), a()], ['SRANDMEMBER', k, '-5'], ['SINTER', k, k], ['SDIFF', k],
-        ['SUNION', k, k], ['SADD', k, a(), 'new'], ['SREM', k, a()], ['SPOP', k], ['SSCAN', k, '0', 'COUNT', '3'], ['SINTERCARD', '1', k]];
+      return [
+        ['SCARD', k],
+        ['SMEMBERS', k],
+        ['SISMEMBER', k, a()],
+        ['SMISMEMBER', k, a(), a()],
+        ['SRANDMEMBER', k, '-5'],
+        ['SINTER', k, k],
+        ['SDIFF', k],
+        ['SUNION', k, k],
+        ['SADD', k, a(), 'new'],
+        ['SREM', k, a()],
+        ['SPOP', k],
+        ['SSCAN', k, '0', 'COUNT', '3'],
+        ['SINTERCARD', '1', k],
+      ];
     case 'zset':
-      return [['ZCARD', k], ['ZRANGE', k, '0', '-1', 'WITHSCORES'], ['ZREVRANGE', k, '0', '2'], ['ZRANGEBYSCORE', k, '-inf', '+inf', 'WITHSCORES'],
-        ['ZRANGEBYLEX', k, '-', '+'], ['ZRANK', k, a()], ['ZSCORE', k, a()], ['ZCOUNT', k, '0', 'inf'], ['ZADD', k, '3', a()], ['ZINCRBY', k, '2', a()],
-        ['ZREM', k, a()], ['ZPOPMIN', k], ['ZRANDMEMBER', k, '-3', 'WITHSCORES'], ['ZSCAN', k, '0'], ['ZUNIONSTORE', k, '1', k]];
+      return [
+        ['ZCARD', k],
+        ['ZRANGE', k, '0', '-1', 'WITHSCORES'],
+        ['ZREVRANGE', k, '0', '2'],
+        ['ZRANGEBYSCORE', k, '-inf', '+inf', 'WITHSCORES'],
+        ['ZRANGEBYLEX', k, '-', '+'],
+        ['ZRANK', k, a()],
+        ['ZSCORE', k, a()],
+        ['ZCOUNT', k, '0', 'inf'],
+        ['ZADD', k, '3', a()],
+        ['ZINCRBY', k, '2', a()],
+        ['ZREM', k, a()],
+        ['ZPOPMIN', k],
+        ['ZRANDMEMBER', k, '-3', 'WITHSCORES'],
+        ['ZSCAN', k, '0'],
+        ['ZUNIONSTORE', k, '1', k],
+      ];
     case 'hash':
-      return [['HLEN', k], ['HGETALL', k], ['HKEYS', k], ['HGET', k, a()], ['HMGET', k, a(), a()], ['HSTRLEN', k, a()], ['HEXISTS', k, a()], ['HSET', k, a(), 'new'],
-        ['HINCRBY', k, a(), '1'], ['HDEL', k, a()], ['HRANDFIELD', k, '-3', 'WITHVALUES'], ['HSCAN', k, '0'], ['HSETNX', k, a(), 'x']];
+      return [
+        ['HLEN', k],
+        ['HGETALL', k],
+        ['HKEYS', k],
+        ['HGET', k, a()],
+        ['HMGET', k, a(), a()],
+        ['HSTRLEN', k, a()],
+        ['HEXISTS', k, a()],
+        ['HSET', k, a(), 'new'],
+        ['HINCRBY', k, a(), '1'],
+        ['HDEL', k, a()],
+        ['HRANDFIELD', k, '-3', 'WITHVALUES'],
+        ['HSCAN', k, '0'],
+        ['HSETNX', k, a(), 'x'],
+      ];
     case 'stream':
-      return [['XLEN', k], ['XRANGE', k, '-', '+'], ['XREVRANGE', k, '+', '-', 'COUNT', '3'], ['XINFO', 'STREAM', k, 'FULL'], ['XINFO', 'GROUPS', k],
-        ['XINFO', 'CONSUMERS', k, 'g'], ['XPENDING', k, 'g'], ['XPENDING', k, 'g', '-', '+', '10'], ['XADD', k, '*', 'f', 'v'],
-        ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', k, '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', k, '0'],
-        ['XAUTOCLAIM', k, 'g', 'd', '0', '0-0'], ['XCLAIM', k, 'g', 'e', '0', '0-1', '1-1'], ['XACK', k, 'g', '1-1'], ['XDEL', k, '1-1'],
-        ['XTRIM', k, 'MAXLEN', '2'], ['XREAD', 'COUNT', '2', 'STREAMS', k, '0'], ['XSETID', k, '$']];
+      return [
+        ['XLEN', k],
+        ['XRANGE', k, '-', '+'],
+        ['XREVRANGE', k, '+', '-', 'COUNT', '3'],
+        ['XINFO', 'STREAM', k, 'FULL'],
+        ['XINFO', 'GROUPS', k],
+        ['XINFO', 'CONSUMERS', k, 'g'],
+        ['XPENDING', k, 'g'],
+        ['XPENDING', k, 'g', '-', '+', '10'],
+        ['XADD', k, '*', 'f', 'v'],
+        ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', k, '>'],
+        ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', k, '0'],
+        ['XAUTOCLAIM', k, 'g', 'd', '0', '0-0'],
+        ['XCLAIM', k, 'g', 'e', '0', '0-1', '1-1'],
+        ['XACK', k, 'g', '1-1'],
+        ['XDEL', k, '1-1'],
+        ['XTRIM', k, 'MAXLEN', '2'],
+        ['XREAD', 'COUNT', '2', 'STREAMS', k, '0'],
+        ['XSETID', k, '$'],
+      ];
     default:
       return [];
   }
@@ -342,7 +457,16 @@ function commandsFor(r: Rand, type: string, k: string, m: string[]): string[][] 
 
 /** Some elements of the value (for arguments that hit them). */
 async function membersOf(c: RawConn, type: string, k: string): Promise<string[]> {
-  const cmd = type === 'list' ? ['LRANGE', k, '0', '5'] : type === 'set' ? ['SRANDMEMBER', k, '5'] : type === 'zset' ? ['ZRANGE', k, '0', '5'] : type === 'hash' ? ['HRANDFIELD', k, '5'] : null;
+  const cmd =
+    type === 'list'
+      ? ['LRANGE', k, '0', '5']
+      : type === 'set'
+        ? ['SRANDMEMBER', k, '5']
+        : type === 'zset'
+          ? ['ZRANGE', k, '0', '5']
+          : type === 'hash'
+            ? ['HRANDFIELD', k, '5']
+            : null;
   if (cmd === null) return [];
   const raw = await c.call(...cmd);
   const out: string[] = [];
@@ -375,8 +499,23 @@ const digest = (c: RawConn, k: string) => c.call('DEBUG', 'DIGEST-VALUE', k);
 export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzStats> {
   const r = rng(o.seed);
   const st: FuzzStats = {
-    payloads: 0, accepted: 0, rejected: 0, commands: 0, errorReplies: 0, byMode: { no: { accepted: 0, rejected: 0 }, yes: { accepted: 0, rejected: 0 } }, maxRssMb: 0,
-    diff: { payloads: 0, bothAccepted: 0, bothRejected: 0, onlyTsdisRejected: 0, onlyRedisRejected: 0, digestMismatch: 0, redisHung: 0, tsdisOnlyTypes: 0 },
+    payloads: 0,
+    accepted: 0,
+    rejected: 0,
+    commands: 0,
+    errorReplies: 0,
+    byMode: { no: { accepted: 0, rejected: 0 }, yes: { accepted: 0, rejected: 0 } },
+    maxRssMb: 0,
+    diff: {
+      payloads: 0,
+      bothAccepted: 0,
+      bothRejected: 0,
+      onlyTsdisRejected: 0,
+      onlyRedisRejected: 0,
+      digestMismatch: 0,
+      redisHung: 0,
+      tsdisOnlyTypes: 0,
+    },
     failures: [],
     onlyTsdisRejected: [],
   };
@@ -398,14 +537,19 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
   const alive = async (p: string) => {
     const t0 = Date.now();
     const pong = await ping.call('PING');
-    if (pong !== '+PONG\r\n' || Date.now() - t0 > 3000) fail(`PING on another connection: ${JSON.stringify(pong)} after ${Date.now() - t0} ms`, p);
+    if (pong !== '+PONG\r\n' || Date.now() - t0 > 3000)
+      fail(`PING on another connection: ${JSON.stringify(pong)} after ${Date.now() - t0} ms`, p);
     const mb = rssMb(o.pid);
     if (mb > st.maxRssMb) st.maxRssMb = mb;
     if (mb > (o.maxRssMb ?? 600)) fail(`memory: ${mb.toFixed(0)} MB resident`, p);
   };
   try {
     await c.call('FLUSHALL');
-    const corpus = [...(await dumps(c, await fillTypes(c, 'src:'))), ...builtPayloads(r, false), ...builtPayloads(r, true)];
+    const corpus = [
+      ...(await dumps(c, await fillTypes(c, 'src:'))),
+      ...builtPayloads(r, false),
+      ...builtPayloads(r, true),
+    ];
     await c.call('FLUSHALL');
     let mode = 'no';
     for (let i = 0; i < o.payloads; i++) {
@@ -414,7 +558,9 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
         await c.call('CONFIG', 'SET', 'sanitize-dump-payload', mode);
         if (i % 1000 === 0) {
           await c.call('FLUSHALL');
-          o.log?.(`${i} payloads: ${st.accepted} accepted, ${st.rejected} refused, ${st.commands} commands, ${st.maxRssMb.toFixed(0)} MB max RSS`);
+          o.log?.(
+            `${i} payloads: ${st.accepted} accepted, ${st.rejected} refused, ${st.commands} commands, ${st.maxRssMb.toFixed(0)} MB max RSS`,
+          );
         }
         if (i % 200 === 0) {
           // fresh duplicate-laden payloads now and then
@@ -446,7 +592,11 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
       const m = /^\$(\d+)\r\n/.exec(again);
       if (m === null) fail(`DUMP of an accepted value: ${JSON.stringify(again.slice(0, 100))}`, p);
       else {
-        const back = await call(c, ['RESTORE', 'k2', '0', again.slice(m[0].length, m[0].length + Number(m[1])), 'REPLACE'], p);
+        const back = await call(
+          c,
+          ['RESTORE', 'k2', '0', again.slice(m[0].length, m[0].length + Number(m[1])), 'REPLACE'],
+          p,
+        );
         if (back !== '+OK\r\n') fail(`the DUMP of an accepted value does not RESTORE: ${back}`, p);
         else if ((await digest(c, 'k2')) !== d0) fail('the DUMP of an accepted value RESTOREs to another digest', p);
       }
@@ -457,7 +607,13 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
         st.commands++;
         if (reply2.startsWith('-')) st.errorReplies++;
       }
-      for (const cmd of [['OBJECT', 'ENCODING', 'k'], ['MEMORY', 'USAGE', 'k'], ['DEBUG', 'DIGEST-VALUE', 'k'], ['COPY', 'k', 'k3', 'REPLACE'], ['DUMP', 'k']]) {
+      for (const cmd of [
+        ['OBJECT', 'ENCODING', 'k'],
+        ['MEMORY', 'USAGE', 'k'],
+        ['DEBUG', 'DIGEST-VALUE', 'k'],
+        ['COPY', 'k', 'k3', 'REPLACE'],
+        ['DUMP', 'k'],
+      ]) {
         await call(c, cmd, p);
         st.commands++;
       }
@@ -487,7 +643,15 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
  * one of Redis 7.4's (22-25, which tsdis reads and 7.0/7.2 do not) are
  * counted apart.
  */
-async function differential(r: Rand, t: RawConn, redisPort: number, restart: (() => Promise<number>) | undefined, n: number, st: FuzzStats, fail: (what: string, p: string) => void): Promise<void> {
+async function differential(
+  r: Rand,
+  t: RawConn,
+  redisPort: number,
+  restart: (() => Promise<number>) | undefined,
+  n: number,
+  st: FuzzStats,
+  fail: (what: string, p: string) => void,
+): Promise<void> {
   let rc = await RawConn.connect(redisPort);
   const setup = async (c: RawConn) => c.call('CONFIG', 'SET', 'sanitize-dump-payload', 'yes');
   try {

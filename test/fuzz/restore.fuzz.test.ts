@@ -45,7 +45,12 @@ test('corrupt RESTORE payloads: no crash, well-formed replies, PING answered, me
     },
     diffPayloads: 4000,
   });
-  const summary = JSON.stringify({ seed, ...st, failures: st.failures.length, onlyTsdisRejected: st.onlyTsdisRejected.length });
+  const summary = JSON.stringify({
+    seed,
+    ...st,
+    failures: st.failures.length,
+    onlyTsdisRejected: st.onlyTsdisRejected.length,
+  });
   assert.deepEqual(st.failures, [], summary);
   assert.equal(child.proc.exitCode, null, 'tsdis exited');
   // both modes ran, and both outcomes happened in each

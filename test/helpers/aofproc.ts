@@ -40,10 +40,30 @@ export function tmpDir(prefix = 'tsdis-aofdiff-'): string {
  * answers PING and is done loading; otherwise at once (for starts that must
  * fail: await exited()).
  */
-export async function startServer(kind: Kind, dir: string, args: string[], opts: { ready?: boolean } = {}): Promise<ServerProc> {
+export async function startServer(
+  kind: Kind,
+  dir: string,
+  args: string[],
+  opts: { ready?: boolean } = {},
+): Promise<ServerProc> {
   const port = await freePort();
-  const base = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--enable-debug-command', 'yes', ...args];
-  const proc = kind === 'redis' ? spawn('redis-server', base, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [CLI, ...base], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const base = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--enable-debug-command',
+    'yes',
+    ...args,
+  ];
+  const proc =
+    kind === 'redis'
+      ? spawn('redis-server', base, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [CLI, ...base], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString('latin1')));

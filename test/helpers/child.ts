@@ -40,7 +40,11 @@ export async function startChild(args: string[], cwd: string, opts: ChildOptions
   const rest = args.slice(file.length);
   const argv = [...(opts.nodeArgs ?? []), CLI, ...file, '--port', String(port), '--bind', '127.0.0.1', ...rest];
   const wrap = opts.wrap ?? [];
-  const proc = spawn(wrap[0] ?? process.execPath, wrap.length === 0 ? argv : [...wrap.slice(1), process.execPath, ...argv], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    wrap[0] ?? process.execPath,
+    wrap.length === 0 ? argv : [...wrap.slice(1), process.execPath, ...argv],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

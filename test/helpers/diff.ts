@@ -42,12 +42,20 @@ export class Differ {
    * `name` tells two Differs of one test file apart in its golden file;
    * `liveOnly` Differs record nothing (their tests skip with skipUnlessLive).
    */
-  static async start(opts: { tsdisConfig?: Record<string, string>; redisArgs?: string[]; name?: string; liveOnly?: boolean } = {}): Promise<Differ> {
+  static async start(
+    opts: { tsdisConfig?: Record<string, string>; redisArgs?: string[]; name?: string; liveOnly?: boolean } = {},
+  ): Promise<Differ> {
     const live = hasRedis();
     const tape = new Tape(opts.name ?? 'd', live, opts.liveOnly !== true);
     const tsdis = await startTsdis({ config: { 'enable-debug-command': 'yes', ...opts.tsdisConfig } });
     const redis = live ? await startRedis(['--enable-debug-command', 'yes', ...(opts.redisArgs ?? [])]) : null;
-    return new Differ(tsdis, redis, tape, await RawConn.connect(tsdis.port), await TapeConn.open(tape, 0, redis?.port ?? null));
+    return new Differ(
+      tsdis,
+      redis,
+      tape,
+      await RawConn.connect(tsdis.port),
+      await TapeConn.open(tape, 0, redis?.port ?? null),
+    );
   }
 
   /** Whether redis-server answers (false: golden replay). */
@@ -196,7 +204,11 @@ export function normalize(raw: string, sort: boolean): unknown {
       const items = v.map(walk);
       return sort ? items.map((i) => JSON.stringify(i, big)).sort() : items;
     }
-    if (v instanceof Map) return [...v].map(([k, x]) => [walk(k), walk(x)]).map((i) => JSON.stringify(i, big)).sort();
+    if (v instanceof Map)
+      return [...v]
+        .map(([k, x]) => [walk(k), walk(x)])
+        .map((i) => JSON.stringify(i, big))
+        .sort();
     if (v instanceof Error) return { error: v.message };
     if (typeof v === 'bigint') return v.toString();
     return v;

@@ -118,7 +118,8 @@ export class Tape {
     readonly live: boolean,
     private readonly recordable = true,
   ) {
-    if (Running.tapes.has(name)) throw new Error(`two Differs named '${name}' in one test file: give Differ.start() a name`);
+    if (Running.tapes.has(name))
+      throw new Error(`two Differs named '${name}' in one test file: give Differ.start() a name`);
     Running.tapes.add(name);
     const file = goldenPath();
     const all = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, TestTapes>) : {};
@@ -176,7 +177,9 @@ export class Tape {
     const test = this.test;
     const events = this.tests[test];
     if (events === undefined) {
-      throw new Error(`no golden record for test "${test}" in ${goldenPath()} (${this.name}): run npm run golden:record where redis-server is installed`);
+      throw new Error(
+        `no golden record for test "${test}" in ${goldenPath()} (${this.name}): run npm run golden:record where redis-server is installed`,
+      );
     }
     const cursors = this.cut().cursors;
     let i = cursors.get(conn) ?? 0;
@@ -184,7 +187,9 @@ export class Tape {
     const e = events[i];
     cursors.set(conn, i + 1);
     if (e === undefined || e[1] !== kind) {
-      throw new Error(`golden record of "${test}" (connection ${conn}) has ${e ? `a '${e[1]}' event` : 'no more events'} where the test wants '${kind}': the test changed, run npm run golden:record`);
+      throw new Error(
+        `golden record of "${test}" (connection ${conn}) has ${e ? `a '${e[1]}' event` : 'no more events'} where the test wants '${kind}': the test changed, run npm run golden:record`,
+      );
     }
     return e;
   }
@@ -266,7 +271,12 @@ export class TapeConn implements Conn {
   }
 
   private sent(data: unknown): void {
-    if (this.raw === null) assert.deepEqual(this.tape.next(this.id, 'w'), data, `golden record of "${this.tape.test}": a different command was sent (run npm run golden:record)`);
+    if (this.raw === null)
+      assert.deepEqual(
+        this.tape.next(this.id, 'w'),
+        data,
+        `golden record of "${this.tape.test}": a different command was sent (run npm run golden:record)`,
+      );
     else this.tape.put(this.id, 'w', data);
   }
 
@@ -283,7 +293,11 @@ export class TapeConn implements Conn {
   /** The recorded reply (or view) of a command, checking the command is the one recorded. */
   private replay(kind: string, args: Arg[]): unknown {
     const e = this.tape.nextEvent(this.id, kind);
-    assert.deepEqual(e[2], argStrings(args), `golden record of "${this.tape.test}": a different command was sent (run npm run golden:record)`);
+    assert.deepEqual(
+      e[2],
+      argStrings(args),
+      `golden record of "${this.tape.test}": a different command was sent (run npm run golden:record)`,
+    );
     return e[3];
   }
 

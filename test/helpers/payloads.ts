@@ -188,7 +188,8 @@ export function intset(width: number, members: (number | bigint)[], count = memb
 /** A zipmap blob (keys and values under 254 bytes, no free space). */
 export function zipmap(pairs: [string, string][], count = pairs.length): Buffer {
   const parts: Buffer[] = [Buffer.from([count])];
-  for (const [k, v] of pairs) parts.push(Buffer.from([k.length]), Buffer.from(k, 'latin1'), Buffer.from([v.length, 0]), Buffer.from(v, 'latin1'));
+  for (const [k, v] of pairs)
+    parts.push(Buffer.from([k.length]), Buffer.from(k, 'latin1'), Buffer.from([v.length, 0]), Buffer.from(v, 'latin1'));
   parts.push(Buffer.from([0xff]));
   return Buffer.concat(parts);
 }
@@ -214,7 +215,13 @@ export function withCrc(p: Buffer): string {
 
 /** An RDB file holding these keys in db 0 (type, key, value bytes), with its CRC-64 (`crc`: false writes zeros). */
 export function rdbFile(keys: { type: number; key: string; value: Buffer }[], version = 10, crc = true): Buffer {
-  const parts: Buffer[] = [Buffer.from(`REDIS${String(version).padStart(4, '0')}`, 'latin1'), Buffer.from([0xfa]), str('redis-ver'), str('7.0.15'), Buffer.from([0xfe, 0])];
+  const parts: Buffer[] = [
+    Buffer.from(`REDIS${String(version).padStart(4, '0')}`, 'latin1'),
+    Buffer.from([0xfa]),
+    str('redis-ver'),
+    str('7.0.15'),
+    Buffer.from([0xfe, 0]),
+  ];
   for (const k of keys) parts.push(Buffer.from([k.type]), str(k.key), k.value);
   parts.push(Buffer.from([0xff]));
   const body = Buffer.concat(parts);

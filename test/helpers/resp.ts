@@ -27,14 +27,26 @@ function frameEnd(buf: Buffer, pos: number): number {
   const line = buf.latin1Slice(pos + 1, cr);
   const after = cr + 2;
   switch (String.fromCharCode(t)) {
-    case '+': case '-': case ':': case '_': case ',': case '#': case '(':
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case ',':
+    case '#':
+    case '(':
       return after;
-    case '$': case '=': case '!': {
+    case '$':
+    case '=':
+    case '!': {
       const n = Number(line);
       if (n < 0) return after;
       return after + n + 2 <= buf.length ? after + n + 2 : -1;
     }
-    case '*': case '~': case '>': case '%': case '|': {
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|': {
       let n = Number(line);
       if (n < 0) return after;
       if (t === 37 /* % */ || t === 124 /* | */) n *= 2;

@@ -20,7 +20,12 @@ export { createServer };
  */
 export async function startTsdis(opts: CreateServerOptions = {}): Promise<TsdisServer> {
   const own = opts.config?.['dir'] === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-test-')) : null;
-  const srv = await createServer({ port: 0, host: '127.0.0.1', ...opts, config: { ...(own === null ? {} : { dir: own }), ...opts.config } });
+  const srv = await createServer({
+    port: 0,
+    host: '127.0.0.1',
+    ...opts,
+    config: { ...(own === null ? {} : { dir: own }), ...opts.config },
+  });
   if (own !== null) {
     const close = srv.close.bind(srv);
     srv.close = async () => {
@@ -94,14 +99,31 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
  * (`['prlimit', '--nofile=200']`).
  */
 export async function startRedis(extra: string[] = [], opts: { wrap?: string[] } = {}): Promise<RedisProcess> {
-  if (!hasRedis()) throw new Error('startRedis without redis-server (a test that needs it must skip with SKIP_NO_REDIS)');
+  if (!hasRedis())
+    throw new Error('startRedis without redis-server (a test that needs it must skip with SKIP_NO_REDIS)');
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...extra,
+  ];
   const wrap = opts.wrap ?? [];
-  const proc = spawn(wrap[0] ?? 'redis-server', wrap.length === 0 ? args : [...wrap.slice(1), 'redis-server', ...args], {
-    stdio: 'ignore',
-  });
+  const proc = spawn(
+    wrap[0] ?? 'redis-server',
+    wrap.length === 0 ? args : [...wrap.slice(1), 'redis-server', ...args],
+    {
+      stdio: 'ignore',
+    },
+  );
   await waitForPing(port, proc);
   return {
     port,
@@ -175,7 +197,8 @@ export class RawConn {
     const deadline = Date.now() + ms;
     while (!pred()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${what}; have ${JSON.stringify(this.buf.latin1Slice(0, 200))}`);
+      if (left <= 0)
+        throw new Error(`timeout waiting for ${what}; have ${JSON.stringify(this.buf.latin1Slice(0, 200))}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
@@ -190,7 +213,11 @@ export class RawConn {
   async read(ms = 5000): Promise<string> {
     const deadline = Date.now() + ms;
     for (;;) {
-      await this.waitFor(() => replyLength(this.buf) >= 0 || this.closed, Math.max(0, deadline - Date.now()), 'a reply');
+      await this.waitFor(
+        () => replyLength(this.buf) >= 0 || this.closed,
+        Math.max(0, deadline - Date.now()),
+        'a reply',
+      );
       // (another read woken by the same data may have taken the reply meanwhile: wait again)
       const n = replyLength(this.buf);
       if (n >= 0) {

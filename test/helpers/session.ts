@@ -94,7 +94,12 @@ export class Session {
  * redis-server, its transcript comes from the golden file. Set env `envFlag`
  * to print redis's transcript.
  */
-export async function sameTranscript(d: Differ, scn: Scenario, envFlag = 'SCENARIO_TRANSCRIPTS', reset: string[][] = []): Promise<void> {
+export async function sameTranscript(
+  d: Differ,
+  scn: Scenario,
+  envFlag = 'SCENARIO_TRANSCRIPTS',
+  reset: string[][] = [],
+): Promise<void> {
   const run = async (port: number, reference: boolean): Promise<string[]> => {
     const ctl = await RawConn.connect(port);
     await ctl.call('FLUSHALL');
@@ -113,5 +118,9 @@ export async function sameTranscript(d: Differ, scn: Scenario, envFlag = 'SCENAR
   const b = await d.tape.value('T', () => run(d.redis!.port, true));
   if (process.env[envFlag]) console.log(b.join('\n'));
   const i = a.findIndex((x, j) => x !== b[j]);
-  assert.deepEqual(a, b, i < 0 ? 'transcripts differ in length' : `first difference at ${i}: tsdis ${a[i]} / redis ${b[i]}`);
+  assert.deepEqual(
+    a,
+    b,
+    i < 0 ? 'transcripts differ in length' : `first difference at ${i}: tsdis ${a[i]} / redis ${b[i]}`,
+  );
 }

@@ -48,7 +48,12 @@ async function checkSome(c: RawConn): Promise<void> {
   assert.equal(await c.call('SELECT', '0'), '+OK\r\n');
 }
 
-async function restartCheck(dir: string, args: string[], pass: string, stop: (c: RawConn, child: Child) => Promise<void>): Promise<void> {
+async function restartCheck(
+  dir: string,
+  args: string[],
+  pass: string,
+  stop: (c: RawConn, child: Child) => Promise<void>,
+): Promise<void> {
   let child = await startChild(args, dir);
   try {
     let c = await authed(child.port, pass);
@@ -109,7 +114,9 @@ test('embedded: createServer with requirepass replays its AOF', async () => {
 
 test('DEBUG LOADAOF replays under requirepass and CLIENT PAUSE WRITE, and propagates nothing', async () => {
   const dir = tmp();
-  const srv = await createServer({ config: { dir, appendonly: 'yes', requirepass: 'pw', 'enable-debug-command': 'yes' } });
+  const srv = await createServer({
+    config: { dir, appendonly: 'yes', requirepass: 'pw', 'enable-debug-command': 'yes' },
+  });
   const c = await authed(srv.port, 'pw');
   try {
     await writeSome(c);
@@ -130,12 +137,27 @@ test('DEBUG LOADAOF replays under requirepass and CLIENT PAUSE WRITE, and propag
 
 test('DEBUG LOADAOF: while a long script from the AOF runs, other clients get -LOADING (not -BUSY)', async () => {
   const dir = tmp();
-  const child = await startChild(['--appendonly', 'yes', '--save', '', '--enable-debug-command', 'yes', '--busy-reply-threshold', '1', '--aof-use-rdb-preamble', 'no'], dir);
+  const child = await startChild(
+    [
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--enable-debug-command',
+      'yes',
+      '--busy-reply-threshold',
+      '1',
+      '--aof-use-rdb-preamble',
+      'no',
+    ],
+    dir,
+  );
   const loader = await RawConn.connect(child.port);
   const other = await RawConn.connect(child.port);
   try {
     // an EVAL in the AOF (Redis 7 writes scripts' effects; older files have the script)
-    const script = "redis.call('set', KEYS[1], 'y'); local t = redis.call('time')[1]; while redis.call('time')[1] - t < 2 do end return 'ok'";
+    const script =
+      "redis.call('set', KEYS[1], 'y'); local t = redis.call('time')[1]; while redis.call('time')[1] - t < 2 do end return 'ok'";
     fs.appendFileSync(incrFile(dir), encode(['EVAL', script, '1', 'x']));
     loader.write(encode(['DEBUG', 'LOADAOF']));
     let seen = '';
@@ -178,7 +200,11 @@ test('a replayed command that fails stops the start with the file, the offset an
     assert.equal(await child.exited(), 1);
     const name = path.basename(file);
     assert.ok(
-      child.output().includes(`Error replaying the append only file ${name}: 'INCR' at offset ${offset} replied -ERR value is not an integer or out of range`),
+      child
+        .output()
+        .includes(
+          `Error replaying the append only file ${name}: 'INCR' at offset ${offset} replied -ERR value is not an integer or out of range`,
+        ),
       child.output(),
     );
   } finally {
@@ -189,7 +215,10 @@ test('a replayed command that fails stops the start with the file, the offset an
   child = await startChild(['--appendonly', 'yes', '--save', ''], dir, { waitReady: false });
   try {
     assert.equal(await child.exited(), 1);
-    assert.match(child.output(), /Unknown command 'NOSUCHCMD' reading the append only file appendonly\.aof\.\d+\.incr\.aof \(offset 0\)/);
+    assert.match(
+      child.output(),
+      /Unknown command 'NOSUCHCMD' reading the append only file appendonly\.aof\.\d+\.incr\.aof \(offset 0\)/,
+    );
   } finally {
     await child.kill();
   }

@@ -20,7 +20,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-aofwerr-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
-const skip = process.platform !== 'linux' ? 'Linux only (prlimit)' : hasPrlimit ? false : 'SKIPPED: prlimit (util-linux) is not installed';
+const skip =
+  process.platform !== 'linux'
+    ? 'Linux only (prlimit)'
+    : hasPrlimit
+      ? false
+      : 'SKIPPED: prlimit (util-linux) is not installed';
 const FSIZE = 64 * 1024;
 const VALUE = 'v'.repeat(1000);
 
@@ -51,28 +56,40 @@ function setsInAof(dir: string): number {
   return n;
 }
 
-test('CLI: an AOF write error under appendfsync always is logged as Redis logs it and exits 1, every acknowledged write kept', { skip }, async () => {
-  const dir = fs.mkdtempSync(path.join(tmp, 'cli-'));
-  const c = await startChild(['--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir], dir, { wrap: ['prlimit', `--fsize=${FSIZE}`] });
-  try {
-    const acked = await setUntilClosed(c.port);
-    assert.equal(await c.exited(), 1);
-    assert.ok(acked > 10 && acked < 100, `acknowledged ${acked}`);
-    assert.match(c.output(), /# Error writing to the AOF file: File too large/);
-    assert.match(c.output(), /# Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting.../);
-    assert.ok(setsInAof(dir) >= acked, `${setsInAof(dir)} SETs in the AOF, ${acked} acknowledged`);
-  } finally {
-    await c.kill();
-  }
-});
+test(
+  'CLI: an AOF write error under appendfsync always is logged as Redis logs it and exits 1, every acknowledged write kept',
+  { skip },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'cli-'));
+    const c = await startChild(['--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir], dir, {
+      wrap: ['prlimit', `--fsize=${FSIZE}`],
+    });
+    try {
+      const acked = await setUntilClosed(c.port);
+      assert.equal(await c.exited(), 1);
+      assert.ok(acked > 10 && acked < 100, `acknowledged ${acked}`);
+      assert.match(c.output(), /# Error writing to the AOF file: File too large/);
+      assert.match(
+        c.output(),
+        /# Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting.../,
+      );
+      assert.ok(setsInAof(dir) >= acked, `${setsInAof(dir)} SETs in the AOF, ${acked} acknowledged`);
+    } finally {
+      await c.kill();
+    }
+  },
+);
 
-test('embedded: the same error stops the server (clients dropped unanswered, fatalReason set) and leaves the host process running', { skip }, async () => {
-  const dir = fs.mkdtempSync(path.join(tmp, 'emb-'));
-  const index = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/index.js');
-  const host = path.join(dir, 'host.mjs');
-  fs.writeFileSync(
-    host,
-    `import { createServer } from ${JSON.stringify(index)};
+test(
+  'embedded: the same error stops the server (clients dropped unanswered, fatalReason set) and leaves the host process running',
+  { skip },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'emb-'));
+    const index = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/index.js');
+    const host = path.join(dir, 'host.mjs');
+    fs.writeFileSync(
+      host,
+      `import { createServer } from ${JSON.stringify(index)};
 const s = await createServer({ port: 0, config: { appendonly: 'yes', appendfsync: 'always', dir: ${JSON.stringify(dir)} } });
 s.server.once('closed', () => {
   console.log('closed: ' + s.server.fatalReason);
@@ -80,24 +97,25 @@ s.server.once('closed', () => {
 });
 console.log('port ' + s.port);
 `,
-  );
-  const proc = spawn('prlimit', [`--fsize=${FSIZE}`, process.execPath, host], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  try {
-    for (let i = 0; i < 500 && !/port \d+/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
-    const port = Number(/port (\d+)/.exec(out)?.[1]);
-    assert.ok(port > 0, out);
-    const acked = await setUntilClosed(port);
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
-    assert.equal(code, 0, out);
-    assert.ok(acked > 10 && acked < 100, `acknowledged ${acked}`);
-    assert.match(out, /closed: Error writing to the AOF file: File too large\n/);
-    assert.match(out, /host alive/);
-    assert.ok(setsInAof(dir) >= acked, `${setsInAof(dir)} SETs in the AOF, ${acked} acknowledged`);
-  } finally {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-  }
-});
+    );
+    const proc = spawn('prlimit', [`--fsize=${FSIZE}`, process.execPath, host], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 500 && !/port \d+/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
+      const port = Number(/port (\d+)/.exec(out)?.[1]);
+      assert.ok(port > 0, out);
+      const acked = await setUntilClosed(port);
+      const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 10000))]);
+      assert.equal(code, 0, out);
+      assert.ok(acked > 10 && acked < 100, `acknowledged ${acked}`);
+      assert.match(out, /closed: Error writing to the AOF file: File too large\n/);
+      assert.match(out, /host alive/);
+      assert.ok(setsInAof(dir) >= acked, `${setsInAof(dir)} SETs in the AOF, ${acked} acknowledged`);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  },
+);

@@ -32,7 +32,10 @@ async function snapshot(c: RawConn): Promise<string> {
   const out: string[] = [];
   for (let db = 0; db < 16; db++) {
     await c.call('SELECT', String(db));
-    const keys = (await c.call('KEYS', '*')).split('\r\n').filter((l, i) => i > 0 && i % 2 === 0).sort();
+    const keys = (await c.call('KEYS', '*'))
+      .split('\r\n')
+      .filter((l, i) => i > 0 && i % 2 === 0)
+      .sort();
     for (const k of keys) {
       const type = (await c.call('TYPE', k)).trim();
       let v: string;
@@ -42,7 +45,9 @@ async function snapshot(c: RawConn): Promise<string> {
       else if (type === '+set') v = (await c.call('SMEMBERS', k)).split('\r\n').sort().join('|');
       else {
         // scores as numbers: redis 7.0 prints 17 digits, 7.2 (and tsdis) the shortest exact form
-        const lines = (await c.call('ZRANGE', k, '0', '-1', 'WITHSCORES')).split('\r\n').filter((_, i) => i > 0 && i % 2 === 0);
+        const lines = (await c.call('ZRANGE', k, '0', '-1', 'WITHSCORES'))
+          .split('\r\n')
+          .filter((_, i) => i > 0 && i % 2 === 0);
         v = lines.map((x, i) => (i % 2 === 1 ? String(Number(x)) : x)).join('|');
       }
       const ttl = (await c.call('PTTL', k)).trim();
@@ -100,35 +105,51 @@ const WORKLOAD: string[][] = [
   ['EXPIRE', 'gone', '-1'],
 ];
 
-test('the AOF holds the same bytes redis-server writes for the same commands (times masked)', { skip: skipNoRedis }, async () => {
-  const dirR = tmp();
-  const dirT = tmp();
-  // always: with everysec redis-server postpones its write while a slow fsync runs
-  const redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always', '--aof-use-rdb-preamble', 'no', '--dir', dirR]);
-  const tsdis = await startChild(['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirT, '--save', ''], dirT);
-  try {
-    for (const port of [redis.port, tsdis.port]) {
-      const c = await RawConn.connect(port);
-      const b = await RawConn.connect(port);
-      for (const cmd of WORKLOAD) await c.call(...cmd);
-      // a blocked pop served later is written as the plain pop
-      b.write(Buffer.from('*3\r\n$5\r\nBRPOP\r\n$4\r\nwait\r\n$1\r\n0\r\n'));
-      await sleep(100);
-      await c.call('RPUSH', 'wait', 'x', 'y');
-      await b.read();
-      await c.call('PING');
-      c.close();
-      b.close();
+test(
+  'the AOF holds the same bytes redis-server writes for the same commands (times masked)',
+  { skip: skipNoRedis },
+  async () => {
+    const dirR = tmp();
+    const dirT = tmp();
+    // always: with everysec redis-server postpones its write while a slow fsync runs
+    const redis = await startRedis([
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--aof-use-rdb-preamble',
+      'no',
+      '--dir',
+      dirR,
+    ]);
+    const tsdis = await startChild(
+      ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirT, '--save', ''],
+      dirT,
+    );
+    try {
+      for (const port of [redis.port, tsdis.port]) {
+        const c = await RawConn.connect(port);
+        const b = await RawConn.connect(port);
+        for (const cmd of WORKLOAD) await c.call(...cmd);
+        // a blocked pop served later is written as the plain pop
+        b.write(Buffer.from('*3\r\n$5\r\nBRPOP\r\n$4\r\nwait\r\n$1\r\n0\r\n'));
+        await sleep(100);
+        await c.call('RPUSH', 'wait', 'x', 'y');
+        await b.read();
+        await c.call('PING');
+        c.close();
+        b.close();
+      }
+      await sleep(200);
+      assert.equal(maskedIncr(dirT), as72(maskedIncr(dirR)));
+    } finally {
+      await redis.stop();
+      await tsdis.kill();
+      fs.rmSync(dirR, { recursive: true, force: true });
+      fs.rmSync(dirT, { recursive: true, force: true });
     }
-    await sleep(200);
-    assert.equal(maskedIncr(dirT), as72(maskedIncr(dirR)));
-  } finally {
-    await redis.stop();
-    await tsdis.kill();
-    fs.rmSync(dirR, { recursive: true, force: true });
-    fs.rmSync(dirT, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 async function fill(port: number): Promise<void> {
   const c = await RawConn.connect(port);
@@ -141,54 +162,66 @@ async function fill(port: number): Promise<void> {
   c.close();
 }
 
-test('tsdis\'s AOF loads in redis-server, and redis-server\'s in tsdis, with the same contents', { skip: skipNoRedis }, async () => {
-  // tsdis writes (with a rewrite in the middle, so base and incr both hold data), redis-server reads
-  const dirT = tmp();
-  let t = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
-  await fill(t.port);
-  const ct = await RawConn.connect(t.port);
-  assert.equal(await ct.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
-  await ct.call('SET', 'after-rewrite', '1');
-  const want = await snapshot(ct);
-  ct.close();
-  await t.kill();
-  let r: RedisProcess | null = null;
-  try {
-    r = await startRedis(['--appendonly', 'yes', '--dir', dirT]);
-    const cr = await RawConn.connect(r.port);
-    sameSnapshot(await snapshot(cr), want);
-    cr.close();
-  } finally {
-    await r?.stop();
-  }
-  // redis-server writes (its default: an RDB base), tsdis reads
-  const dirR = tmp();
-  r = await startRedis(['--appendonly', 'yes', '--dir', dirR]);
-  await fill(r.port);
-  const cr = await RawConn.connect(r.port);
-  assert.equal(await cr.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
-  for (let i = 0; i < 100 && /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await cr.call('INFO', 'persistence')); i++) await sleep(50);
-  await cr.call('SET', 'after-rewrite', '1');
-  const theirs = await snapshot(cr);
-  cr.close();
-  await r.stop(); // SIGKILL: what was acknowledged is in the file (written before the reply)
-  t = await startChild(['--appendonly', 'yes', '--dir', dirR, '--save', ''], dirR);
-  try {
-    const c2 = await RawConn.connect(t.port);
-    sameSnapshot(await snapshot(c2), theirs);
-    c2.close();
-  } finally {
+test(
+  "tsdis's AOF loads in redis-server, and redis-server's in tsdis, with the same contents",
+  { skip: skipNoRedis },
+  async () => {
+    // tsdis writes (with a rewrite in the middle, so base and incr both hold data), redis-server reads
+    const dirT = tmp();
+    let t = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
+    await fill(t.port);
+    const ct = await RawConn.connect(t.port);
+    assert.equal(await ct.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+    await ct.call('SET', 'after-rewrite', '1');
+    const want = await snapshot(ct);
+    ct.close();
     await t.kill();
-    fs.rmSync(dirT, { recursive: true, force: true });
-    fs.rmSync(dirR, { recursive: true, force: true });
-  }
-});
+    let r: RedisProcess | null = null;
+    try {
+      r = await startRedis(['--appendonly', 'yes', '--dir', dirT]);
+      const cr = await RawConn.connect(r.port);
+      sameSnapshot(await snapshot(cr), want);
+      cr.close();
+    } finally {
+      await r?.stop();
+    }
+    // redis-server writes (its default: an RDB base), tsdis reads
+    const dirR = tmp();
+    r = await startRedis(['--appendonly', 'yes', '--dir', dirR]);
+    await fill(r.port);
+    const cr = await RawConn.connect(r.port);
+    assert.equal(await cr.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+    for (
+      let i = 0;
+      i < 100 && /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await cr.call('INFO', 'persistence'));
+      i++
+    )
+      await sleep(50);
+    await cr.call('SET', 'after-rewrite', '1');
+    const theirs = await snapshot(cr);
+    cr.close();
+    await r.stop(); // SIGKILL: what was acknowledged is in the file (written before the reply)
+    t = await startChild(['--appendonly', 'yes', '--dir', dirR, '--save', ''], dirR);
+    try {
+      const c2 = await RawConn.connect(t.port);
+      sameSnapshot(await snapshot(c2), theirs);
+      c2.close();
+    } finally {
+      await t.kill();
+      fs.rmSync(dirT, { recursive: true, force: true });
+      fs.rmSync(dirR, { recursive: true, force: true });
+    }
+  },
+);
 
 test('kill -9 under pipelined writes with appendfsync always: no acknowledged write is lost', async () => {
   const dir = tmp();
   try {
     for (let round = 0; round < 6; round++) {
-      const child = await startChild(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''], dir);
+      const child = await startChild(
+        ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''],
+        dir,
+      );
       // 4 writers pipelining RPUSH log:<w> <n>; acked[w] counts the replies received
       const acked = [0, 0, 0, 0];
       const sent = [0, 0, 0, 0];
@@ -226,12 +259,20 @@ test('kill -9 under pipelined writes with appendfsync always: no acknowledged wr
       const ackedNow = [...acked];
       assert.ok(ackedNow.reduce((a, b) => a + b) > 0, 'some writes were acknowledged before the kill');
       // restart on the same files: every acknowledged element is there, in order
-      const again = await startChild(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''], dir);
+      const again = await startChild(
+        ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''],
+        dir,
+      );
       const c = await RawConn.connect(again.port);
       for (let w = 0; w < 4; w++) {
         const len = Number((await c.call('LLEN', `log:${w}`)).slice(1));
-        assert.ok(len >= start[w]! + ackedNow[w]!, `round ${round} writer ${w}: ${len} elements, ${start[w]! + ackedNow[w]!} acknowledged`);
-        const items = (await c.call('LRANGE', `log:${w}`, '0', '-1')).split('\r\n').filter((_, i) => i > 0 && i % 2 === 0);
+        assert.ok(
+          len >= start[w]! + ackedNow[w]!,
+          `round ${round} writer ${w}: ${len} elements, ${start[w]! + ackedNow[w]!} acknowledged`,
+        );
+        const items = (await c.call('LRANGE', `log:${w}`, '0', '-1'))
+          .split('\r\n')
+          .filter((_, i) => i > 0 && i % 2 === 0);
         items.forEach((x, i) => assert.equal(x, String(i), `round ${round} writer ${w} element ${i}`));
       }
       c.close();
@@ -281,16 +322,36 @@ test('an AOF cut at random offsets: loads the complete part with aof-load-trunca
     }
     return n;
   };
-  const offsets = [1, 5, full.length - 1, full.length - 2, ...Array.from({ length: 14 }, () => 1 + Math.floor(Math.random() * (full.length - 2)))];
+  const offsets = [
+    1,
+    5,
+    full.length - 1,
+    full.length - 2,
+    ...Array.from({ length: 14 }, () => 1 + Math.floor(Math.random() * (full.length - 2))),
+  ];
   // and every command boundary of the first 12 commands (cuts that leave a valid, shorter file)
   for (let k = 1; k <= 12; k++) {
-    const at = readCommands(full.subarray(0, full.length)).commands.slice(0, k).reduce((n, c) => n + Buffer.byteLength(c.reduce((t, a) => t + `$${a.length}\r\n${a}\r\n`, `*${c.length}\r\n`), 'latin1'), 0);
+    const at = readCommands(full.subarray(0, full.length))
+      .commands.slice(0, k)
+      .reduce(
+        (n, c) =>
+          n +
+          Buffer.byteLength(
+            c.reduce((t, a) => t + `$${a.length}\r\n${a}\r\n`, `*${c.length}\r\n`),
+            'latin1',
+          ),
+        0,
+      );
     offsets.push(at);
   }
   for (const off of offsets) {
     fs.writeFileSync(file, full.subarray(0, off));
     if (tornAt(off)) {
-      await assert.rejects(createServer({ config: { ...cfg, 'aof-load-truncated': 'no' } }), /Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof/, `offset ${off}`);
+      await assert.rejects(
+        createServer({ config: { ...cfg, 'aof-load-truncated': 'no' } }),
+        /Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof/,
+        `offset ${off}`,
+      );
     } else {
       // a cut between commands is a shorter valid file: it loads either way
       const s2 = await createServer({ config: { ...cfg, 'aof-load-truncated': 'no' } });
@@ -303,7 +364,10 @@ test('an AOF cut at random offsets: loads the complete part with aof-load-trunca
   }
   // garbage inside the file is not a torn tail: refused, naming the file
   fs.writeFileSync(file, Buffer.concat([full.subarray(0, 60), Buffer.from('garbage\r\n'), full.subarray(60)]));
-  await assert.rejects(createServer({ config: cfg }), /Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof/);
+  await assert.rejects(
+    createServer({ config: cfg }),
+    /Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof/,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -324,7 +388,11 @@ test('CONFIG SET appendonly yes writes a base of the current data; BGREWRITEAOF 
     assert.match(info, /aof_enabled:1/);
     assert.match(info, /aof_rewrites:2/); // turning it on was the first
     await srv.close();
-    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), ['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'appendonlydir')).sort(), [
+      'appendonly.aof.2.base.rdb',
+      'appendonly.aof.2.incr.aof',
+      'appendonly.aof.manifest',
+    ]);
     srv = await createServer({ config: { dir, appendonly: 'yes' } });
     assert.deepEqual(await srv.call('MGET', 'before', 'after'), ['1', '2']);
     assert.deepEqual(await srv.call('LRANGE', 'l', '0', '-1'), ['a', 'b']);

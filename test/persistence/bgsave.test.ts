@@ -63,20 +63,48 @@ test('BGSAVE snapshot is exactly the data at its start under concurrent writes',
       for (let j = 0; j < 50; j++, i++) {
         const k = `k:${rnd(N)}`;
         switch (rnd(14)) {
-          case 0: batch.push(['SET', k, 'new' + i]); break;
-          case 1: batch.push(['DEL', k]); break;
-          case 2: batch.push(['APPEND', k, 'tail']); break;
-          case 3: batch.push(['EXPIRE', k, '5000']); break;
-          case 4: batch.push(['RPUSH', `list:${rnd(500)}`, 'pushed']); break;
-          case 5: batch.push(['LPOP', `list:${rnd(500)}`]); break;
-          case 6: batch.push(['HSET', `hash:${rnd(500)}`, 'f', 'changed']); break;
-          case 7: batch.push(['SADD', `set:${rnd(500)}`, 'new']); break;
-          case 8: batch.push(['ZADD', `zset:${rnd(500)}`, '99', 'a']); break;
-          case 9: batch.push(['PERSIST', `ttl:${rnd(500)}`]); break;
-          case 10: batch.push(['RENAME', `k:${rnd(N)}`, `renamed:${id}:${i}`]); break;
-          case 11: batch.push(['SET', `fresh:${id}:${i}`, 'x']); break;
-          case 12: batch.push(['SETRANGE', k, '2', 'ZZ']); break;
-          default: batch.push(['INCR', `counter:${rnd(100)}`]); break;
+          case 0:
+            batch.push(['SET', k, 'new' + i]);
+            break;
+          case 1:
+            batch.push(['DEL', k]);
+            break;
+          case 2:
+            batch.push(['APPEND', k, 'tail']);
+            break;
+          case 3:
+            batch.push(['EXPIRE', k, '5000']);
+            break;
+          case 4:
+            batch.push(['RPUSH', `list:${rnd(500)}`, 'pushed']);
+            break;
+          case 5:
+            batch.push(['LPOP', `list:${rnd(500)}`]);
+            break;
+          case 6:
+            batch.push(['HSET', `hash:${rnd(500)}`, 'f', 'changed']);
+            break;
+          case 7:
+            batch.push(['SADD', `set:${rnd(500)}`, 'new']);
+            break;
+          case 8:
+            batch.push(['ZADD', `zset:${rnd(500)}`, '99', 'a']);
+            break;
+          case 9:
+            batch.push(['PERSIST', `ttl:${rnd(500)}`]);
+            break;
+          case 10:
+            batch.push(['RENAME', `k:${rnd(N)}`, `renamed:${id}:${i}`]);
+            break;
+          case 11:
+            batch.push(['SET', `fresh:${id}:${i}`, 'x']);
+            break;
+          case 12:
+            batch.push(['SETRANGE', k, '2', 'ZZ']);
+            break;
+          default:
+            batch.push(['INCR', `counter:${rnd(100)}`]);
+            break;
         }
       }
       c.write(batch.map((a) => `*${a.length}\r\n` + a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')).join(''));
@@ -144,7 +172,8 @@ test('SAVE, LASTSAVE, INFO persistence, BGSAVE SCHEDULE and inside MULTI', async
   await srv.call('DISCARD');
   // the scheduled one runs from the cron
   const deadline = Date.now() + 3000;
-  while (info(await srv.call('INFO', 'persistence'), 'rdb_saves') !== '3' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (info(await srv.call('INFO', 'persistence'), 'rdb_saves') !== '3' && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_saves'), '3');
   await srv.close();
 });
@@ -157,7 +186,8 @@ test('save points trigger a BGSAVE', async () => {
   assert.equal(fs.existsSync(path.join(dir, 'dump.rdb')), false); // one change only
   await srv.call('SET', 'b', '2');
   const deadline = Date.now() + 3000;
-  while (!fs.existsSync(path.join(dir, 'dump.rdb')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (!fs.existsSync(path.join(dir, 'dump.rdb')) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   await waitBgsave(srv.server);
   assert.ok(fs.existsSync(path.join(dir, 'dump.rdb')));
   assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_changes_since_last_save'), '0');
@@ -226,9 +256,18 @@ test('BGSAVE copy-on-write: every kind of change between slices, several seeds',
       for (let j = 0; j < 20; j++, ops++) {
         const k = `k:${rnd(N)}`;
         const cmds: string[][] = [
-          ['DEL', k], ['SET', k, 'n'], ['DEL', `k:${N - 1 - rnd(100)}`], ['SET', `new:${ops}`, 'v'],
-          ['RPUSH', `l:${rnd(300)}`, 'z'], ['PERSIST', `t:${rnd(300)}`], ['RENAME', k, `k:${rnd(N)}`], ['EXPIRE', k, '1000'],
-          ['MOVE', k, '1'], ['APPEND', k, 'q'], ['SWAPDB', '0', '1'], ['UNLINK', k, `k:${rnd(N)}`],
+          ['DEL', k],
+          ['SET', k, 'n'],
+          ['DEL', `k:${N - 1 - rnd(100)}`],
+          ['SET', `new:${ops}`, 'v'],
+          ['RPUSH', `l:${rnd(300)}`, 'z'],
+          ['PERSIST', `t:${rnd(300)}`],
+          ['RENAME', k, `k:${rnd(N)}`],
+          ['EXPIRE', k, '1000'],
+          ['MOVE', k, '1'],
+          ['APPEND', k, 'q'],
+          ['SWAPDB', '0', '1'],
+          ['UNLINK', k, `k:${rnd(N)}`],
         ];
         await srv.call(...cmds[rnd(cmds.length)]!);
       }
@@ -265,10 +304,22 @@ test('BGSAVE writes huge collections across slices, exact under changes made whi
   await srv.call('BGSAVE');
   // change each huge key while the walk is inside it; 'still' is never changed
   const changes = new Map<string, string[][]>([
-    ['h', [['HSET', 'h', 'f1', 'changed'], ['DEL', 'h']]],
+    [
+      'h',
+      [
+        ['HSET', 'h', 'f1', 'changed'],
+        ['DEL', 'h'],
+      ],
+    ],
     ['s', [['SREM', 's', 'm5']]],
     ['z', [['ZADD', 'z', '-1', 'm7']]],
-    ['l', [['LPOP', 'l'], ['RPUSH', 'l', 'x']]],
+    [
+      'l',
+      [
+        ['LPOP', 'l'],
+        ['RPUSH', 'l', 'x'],
+      ],
+    ],
   ]);
   const changed: string[] = [];
   let turnsInStill = 0;
@@ -310,7 +361,8 @@ test('rdb-key-save-delay keeps a BGSAVE running (a timer per key, not a stall) u
     assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
     assert.equal(await srv.call('PING'), 'PONG', 'served meanwhile');
     await srv.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
-    for (let i = 0; i < 100 && info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress') === '1'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress') === '1'; i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '0');
   } finally {
     await srv.close();

@@ -45,12 +45,12 @@ const LIB_C = `#!lua name=libc
 -- ${'padding '.repeat(40)} \xe9\xff
 redis.register_function('fc', function(keys, args) return {1, 'two', {3}} end)`;
 
-
 /** FUNCTION LIST WITHCODE of each library (sorted by name), and the replies of calls to each function, as raw bytes. */
 async function functionState(c: RawConn): Promise<string> {
   const out: string[] = [];
   const names = (await c.call('FUNCTION', 'LIST')).match(/library_name\r\n\$\d+\r\n(\w+)/g) ?? [];
-  for (const n of names.map((s) => s.split('\r\n')[2]!).sort()) out.push(await c.call('FUNCTION', 'LIST', 'LIBRARYNAME', n, 'WITHCODE'));
+  for (const n of names.map((s) => s.split('\r\n')[2]!).sort())
+    out.push(await c.call('FUNCTION', 'LIST', 'LIBRARYNAME', n, 'WITHCODE'));
   for (const f of ['fa', 'fb', 'fc']) out.push(await c.call('FCALL_RO', f, '0', 'xy'));
   out.push(await c.call('FUNCTION', 'STATS'));
   return out.join('\n');
@@ -78,7 +78,7 @@ test('RDB round trip in tsdis; DEBUG RELOAD keeps libraries, FLUSHALL does not d
   const a = await createServer({ config: { ...DEBUG, dir } });
   const b = await createServer({ noListen: true, config: DEBUG });
   try {
-    for (const lib of [LIB_A, LIB_B, LIB_C]) assert.ok(!(await a.call('FUNCTION', 'LOAD', lib) instanceof Error));
+    for (const lib of [LIB_A, LIB_B, LIB_C]) assert.ok(!((await a.call('FUNCTION', 'LOAD', lib)) instanceof Error));
     await a.call('SET', 'k', '1');
     const ca = await RawConn.connect(a.port);
     const want = await functionState(ca);
@@ -102,7 +102,10 @@ test('RDB round trip in tsdis; DEBUG RELOAD keeps libraries, FLUSHALL does not d
     assert.equal(await a.call('GET', 'k'), '1');
     // NOSAVE loads the file as saved: a library deleted since comes back, one loaded since goes
     assert.equal(await a.call('FUNCTION', 'DELETE', 'liba'), 'OK');
-    assert.equal(await a.call('FUNCTION', 'LOAD', '#!lua name=libd\nredis.register_function("fd", function() return 1 end)'), 'libd');
+    assert.equal(
+      await a.call('FUNCTION', 'LOAD', '#!lua name=libd\nredis.register_function("fd", function() return 1 end)'),
+      'libd',
+    );
     assert.equal(await a.call('DEBUG', 'RELOAD', 'NOSAVE'), 'OK');
     assert.equal(await functionState(ca), want);
     // NOFLUSH MERGE: an existing library of the same name is replaced by the file's
@@ -115,7 +118,8 @@ test('RDB round trip in tsdis; DEBUG RELOAD keeps libraries, FLUSHALL does not d
     // a library that already exists is a load error (without MERGE)
     assert.throws(
       () => loadRdbBuffer(b.server, image, 'dup.rdb'),
-      (e: unknown) => e instanceof RdbLoadError && /Failed loading library, Library 'liba' already exists/.test(e.message),
+      (e: unknown) =>
+        e instanceof RdbLoadError && /Failed loading library, Library 'liba' already exists/.test(e.message),
     );
     // the failed load left nothing behind (Redis's emptyData: keys and libraries)
     assert.equal(await b.call('DBSIZE'), 0);
@@ -135,12 +139,14 @@ test('pre-release function records (opcode 246) and broken library code are refu
     };
     assert.throws(
       () => loadRdbBuffer(b.server, file(Buffer.from([246, 1, 0x41])), 'pre.rdb'),
-      (e: unknown) => e instanceof RdbLoadError && /at offset 9: Pre-release function format not supported/.test(e.message),
+      (e: unknown) =>
+        e instanceof RdbLoadError && /at offset 9: Pre-release function format not supported/.test(e.message),
     );
     const bad = Buffer.from('#!lua name=x\nreturn 1', 'latin1');
     assert.throws(
       () => loadRdbBuffer(b.server, file(Buffer.concat([Buffer.from([245, bad.length]), bad])), 'bad.rdb'),
-      (e: unknown) => e instanceof RdbLoadError && /at offset 9: Failed loading library, No functions registered/.test(e.message),
+      (e: unknown) =>
+        e instanceof RdbLoadError && /at offset 9: Failed loading library, No functions registered/.test(e.message),
     );
   } finally {
     await b.close();
@@ -154,7 +160,12 @@ test("a tsdis RDB with libraries loads in redis-server; redis-server's loads in 
   let r: RedisProcess | null = null;
   try {
     const ct = await RawConn.connect(t.port);
-    await run(ct, [['FUNCTION', 'LOAD', LIB_A], ['FUNCTION', 'LOAD', LIB_B], ['FUNCTION', 'LOAD', LIB_C], ['SET', 'k', '10']]);
+    await run(ct, [
+      ['FUNCTION', 'LOAD', LIB_A],
+      ['FUNCTION', 'LOAD', LIB_B],
+      ['FUNCTION', 'LOAD', LIB_C],
+      ['SET', 'k', '10'],
+    ]);
     const want = await functionState(ct);
     assert.equal(await ct.call('SAVE'), '+OK\r\n');
     ct.close();
@@ -221,106 +232,134 @@ test('BGSAVE writes the libraries as they were at its start under concurrent FUN
   }
 });
 
-test('the incremental AOF gets FUNCTION LOAD/DELETE/RESTORE/FLUSH with the bytes redis-server writes', { skip }, async () => {
-  const dirT = fs.mkdtempSync(path.join(tmp, 'd-'));
-  const dirR = fs.mkdtempSync(path.join(tmp, 'e-'));
-  const t = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
-  // always: with everysec redis-server postpones its write while a slow fsync runs
-  // (a loaded machine), so its file could lag the replies this test has read
-  const r = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dirR]);
-  try {
-    const ct = await RawConn.connect(t.port);
-    const cr = await RawConn.connect(r.port);
-    // a FUNCTION DUMP payload of LIB_C alone, from redis-server
-    await run(cr, [['FUNCTION', 'LOAD', LIB_C]]);
-    const dumpReply = await cr.call('FUNCTION', 'DUMP');
-    const nl = dumpReply.indexOf('\r\n');
-    const payload = dumpReply.slice(nl + 2, nl + 2 + Number(dumpReply.slice(1, nl)));
-    await run(cr, [['FUNCTION', 'FLUSH']]);
-    await rewriteDone(cr);
-    await cr.call('BGREWRITEAOF'); // a fresh incr file for the comparison
-    await rewriteDone(cr);
-    const cmds = [
-      ['FUNCTION', 'LOAD', LIB_A],
-      ['FUNCTION', 'LOAD', LIB_B],
-      ['FCALL', 'fa', '1', 'n', '3'],
-      ['FUNCTION', 'DELETE', 'liba'],
-      ['FUNCTION', 'LOAD', 'REPLACE', LIB_B2],
-      ['FUNCTION', 'RESTORE', payload],
-      ['FUNCTION', 'FLUSH'],
-      ['FUNCTION', 'LOAD', LIB_A],
-      ['FUNCTION', 'RESTORE', payload, 'APPEND'],
-      ['FCALL', 'fa', '1', 'n', '4'],
-    ];
-    await run(ct, cmds);
-    await run(cr, cmds);
-    const want = await functionState(cr);
-    assert.equal(await functionState(ct), want);
-    assert.equal(maskedIncr(dirT), maskedIncr(dirR));
-    assert.match(maskedIncr(dirT), /FUNCTION\r\n\$7\r\nRESTORE/);
-    ct.close();
-    cr.close();
-    await t.kill();
-    // a restart replays them
-    const t2 = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
+test(
+  'the incremental AOF gets FUNCTION LOAD/DELETE/RESTORE/FLUSH with the bytes redis-server writes',
+  { skip },
+  async () => {
+    const dirT = fs.mkdtempSync(path.join(tmp, 'd-'));
+    const dirR = fs.mkdtempSync(path.join(tmp, 'e-'));
+    const t = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
+    // always: with everysec redis-server postpones its write while a slow fsync runs
+    // (a loaded machine), so its file could lag the replies this test has read
+    const r = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dirR]);
     try {
-      const c2 = await RawConn.connect(t2.port);
-      assert.equal(await functionState(c2), want);
-      assert.equal(await c2.call('GET', 'n'), '$1\r\n7\r\n');
-      c2.close();
+      const ct = await RawConn.connect(t.port);
+      const cr = await RawConn.connect(r.port);
+      // a FUNCTION DUMP payload of LIB_C alone, from redis-server
+      await run(cr, [['FUNCTION', 'LOAD', LIB_C]]);
+      const dumpReply = await cr.call('FUNCTION', 'DUMP');
+      const nl = dumpReply.indexOf('\r\n');
+      const payload = dumpReply.slice(nl + 2, nl + 2 + Number(dumpReply.slice(1, nl)));
+      await run(cr, [['FUNCTION', 'FLUSH']]);
+      await rewriteDone(cr);
+      await cr.call('BGREWRITEAOF'); // a fresh incr file for the comparison
+      await rewriteDone(cr);
+      const cmds = [
+        ['FUNCTION', 'LOAD', LIB_A],
+        ['FUNCTION', 'LOAD', LIB_B],
+        ['FCALL', 'fa', '1', 'n', '3'],
+        ['FUNCTION', 'DELETE', 'liba'],
+        ['FUNCTION', 'LOAD', 'REPLACE', LIB_B2],
+        ['FUNCTION', 'RESTORE', payload],
+        ['FUNCTION', 'FLUSH'],
+        ['FUNCTION', 'LOAD', LIB_A],
+        ['FUNCTION', 'RESTORE', payload, 'APPEND'],
+        ['FCALL', 'fa', '1', 'n', '4'],
+      ];
+      await run(ct, cmds);
+      await run(cr, cmds);
+      const want = await functionState(cr);
+      assert.equal(await functionState(ct), want);
+      assert.equal(maskedIncr(dirT), maskedIncr(dirR));
+      assert.match(maskedIncr(dirT), /FUNCTION\r\n\$7\r\nRESTORE/);
+      ct.close();
+      cr.close();
+      await t.kill();
+      // a restart replays them
+      const t2 = await startChild(['--appendonly', 'yes', '--dir', dirT, '--save', ''], dirT);
+      try {
+        const c2 = await RawConn.connect(t2.port);
+        assert.equal(await functionState(c2), want);
+        assert.equal(await c2.call('GET', 'n'), '$1\r\n7\r\n');
+        c2.close();
+      } finally {
+        await t2.kill();
+      }
     } finally {
-      await t2.kill();
+      await t.kill();
+      await r.stop();
     }
-  } finally {
-    await t.kill();
-    await r.stop();
-  }
-});
+  },
+);
 
 for (const preamble of ['yes', 'no']) {
-  test(`AOF rewrite (aof-use-rdb-preamble ${preamble}) keeps the libraries across restarts of tsdis and redis-server`, { skip }, async () => {
-    const dir = fs.mkdtempSync(path.join(tmp, `f-${preamble}-`));
-    const args = ['--appendonly', 'yes', '--aof-use-rdb-preamble', preamble, '--enable-debug-command', 'yes', '--dir', dir, '--save', ''];
-    let t = await startChild(args, dir);
-    let r: RedisProcess | null = null;
-    try {
-      let c = await RawConn.connect(t.port);
-      await run(c, [['FUNCTION', 'LOAD', LIB_A], ['FUNCTION', 'LOAD', LIB_B], ['FUNCTION', 'LOAD', LIB_C], ['DEBUG', 'POPULATE', '50000'], ['FCALL', 'fa', '1', 'n', '2']]);
-      assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
-      // while it may still run: changes go to the new incremental file
-      await run(c, [['FUNCTION', 'DELETE', 'libc'], ['FUNCTION', 'LOAD', 'REPLACE', LIB_B2]]);
-      await rewriteDone(c);
-      await run(c, [['FUNCTION', 'LOAD', LIB_C]]);
-      const want = await functionState(c);
-      c.close();
-      await t.kill();
-      const files = fs.readdirSync(path.join(dir, 'appendonlydir'));
-      const base = files.find((f) => f.includes('.base.'))!;
-      const head = fs.readFileSync(path.join(dir, 'appendonlydir', base)).latin1Slice(0, 64);
-      if (preamble === 'yes') assert.match(head, /^REDIS/);
-      else assert.ok(head.startsWith('*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n'), JSON.stringify(head));
-      // a second rewrite from the restarted server, then both servers read the result
-      t = await startChild(args, dir);
-      c = await RawConn.connect(t.port);
-      assert.equal(await functionState(c), want);
-      assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
-      await rewriteDone(c);
-      c.close();
-      await t.kill();
-      t = await startChild(args, dir);
-      c = await RawConn.connect(t.port);
-      assert.equal(await functionState(c), want);
-      assert.equal(await c.call('DBSIZE'), ':50001\r\n');
-      c.close();
-      await t.kill();
-      r = await startRedis(args.slice(0, -2));
-      const cr = await connectLoaded(r.port);
-      assert.equal(await functionState(cr), want);
-      assert.equal(await cr.call('GET', 'n'), '$1\r\n2\r\n');
-      cr.close();
-    } finally {
-      await t.kill();
-      await r?.stop();
-    }
-  });
+  test(
+    `AOF rewrite (aof-use-rdb-preamble ${preamble}) keeps the libraries across restarts of tsdis and redis-server`,
+    { skip },
+    async () => {
+      const dir = fs.mkdtempSync(path.join(tmp, `f-${preamble}-`));
+      const args = [
+        '--appendonly',
+        'yes',
+        '--aof-use-rdb-preamble',
+        preamble,
+        '--enable-debug-command',
+        'yes',
+        '--dir',
+        dir,
+        '--save',
+        '',
+      ];
+      let t = await startChild(args, dir);
+      let r: RedisProcess | null = null;
+      try {
+        let c = await RawConn.connect(t.port);
+        await run(c, [
+          ['FUNCTION', 'LOAD', LIB_A],
+          ['FUNCTION', 'LOAD', LIB_B],
+          ['FUNCTION', 'LOAD', LIB_C],
+          ['DEBUG', 'POPULATE', '50000'],
+          ['FCALL', 'fa', '1', 'n', '2'],
+        ]);
+        assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+        // while it may still run: changes go to the new incremental file
+        await run(c, [
+          ['FUNCTION', 'DELETE', 'libc'],
+          ['FUNCTION', 'LOAD', 'REPLACE', LIB_B2],
+        ]);
+        await rewriteDone(c);
+        await run(c, [['FUNCTION', 'LOAD', LIB_C]]);
+        const want = await functionState(c);
+        c.close();
+        await t.kill();
+        const files = fs.readdirSync(path.join(dir, 'appendonlydir'));
+        const base = files.find((f) => f.includes('.base.'))!;
+        const head = fs.readFileSync(path.join(dir, 'appendonlydir', base)).latin1Slice(0, 64);
+        if (preamble === 'yes') assert.match(head, /^REDIS/);
+        else assert.ok(head.startsWith('*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n'), JSON.stringify(head));
+        // a second rewrite from the restarted server, then both servers read the result
+        t = await startChild(args, dir);
+        c = await RawConn.connect(t.port);
+        assert.equal(await functionState(c), want);
+        assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+        await rewriteDone(c);
+        c.close();
+        await t.kill();
+        t = await startChild(args, dir);
+        c = await RawConn.connect(t.port);
+        assert.equal(await functionState(c), want);
+        assert.equal(await c.call('DBSIZE'), ':50001\r\n');
+        c.close();
+        await t.kill();
+        r = await startRedis(args.slice(0, -2));
+        const cr = await connectLoaded(r.port);
+        assert.equal(await functionState(cr), want);
+        assert.equal(await cr.call('GET', 'n'), '$1\r\n2\r\n');
+        cr.close();
+      } finally {
+        await t.kill();
+        await r?.stop();
+      }
+    },
+  );
 }

@@ -35,8 +35,17 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-hfe-rdb-'));
 
 async function clocked(config: Record<string, string> = {}) {
   let now = T1 - 1000;
-  const srv = await createServer({ noListen: true, clock: () => now, config: { 'enable-debug-command': 'yes', ...config } });
-  return { srv, r: (...a: (string | number | Buffer)[]) => srv.call(...a.map((x) => (Buffer.isBuffer(x) ? x : String(x)))), tick: (ms: number) => (now += ms), close: () => srv.close() };
+  const srv = await createServer({
+    noListen: true,
+    clock: () => now,
+    config: { 'enable-debug-command': 'yes', ...config },
+  });
+  return {
+    srv,
+    r: (...a: (string | number | Buffer)[]) => srv.call(...a.map((x) => (Buffer.isBuffer(x) ? x : String(x)))),
+    tick: (ms: number) => (now += ms),
+    close: () => srv.close(),
+  };
 }
 
 /** Hex text with # comments as bytes. */
@@ -57,7 +66,8 @@ function payload(bodyHex: string, version: number): Buffer {
 async function dumpAll(r: (...a: (string | number | Buffer)[]) => Promise<unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const k of ((await r('KEYS', '*')) as string[]).sort()) {
-    for (const f of (await r('HKEYS', k)) as string[]) out[`${k}/${f}`] = [await r('HGET', k, f), await r('HPEXPIRETIME', k, 'FIELDS', 1, f)];
+    for (const f of (await r('HKEYS', k)) as string[])
+      out[`${k}/${f}`] = [await r('HGET', k, f), await r('HPEXPIRETIME', k, 'FIELDS', 1, f)];
   }
   return out;
 }
@@ -142,9 +152,14 @@ test("hand-made payloads of Redis 7.4's hash types (and its release candidates')
   /** A listpack of these entries (strings, or numbers as integer entries), as hex. */
   const lp = (...es: (string | number)[]) => {
     const b = new ListpackBuilder();
-    for (const e of es) if (typeof e === 'number') b.int(e); else b.rawStr(e);
+    for (const e of es)
+      if (typeof e === 'number') b.int(e);
+      else b.rawStr(e);
     const out = b.finish();
-    return (out.length < 64 ? out.length.toString(16).padStart(2, '0') : '40' + out.length.toString(16).padStart(2, '0')) + out.toString('hex');
+    return (
+      (out.length < 64 ? out.length.toString(16).padStart(2, '0') : '40' + out.length.toString(16).padStart(2, '0')) +
+      out.toString('hex')
+    );
   };
   try {
     assert.equal(await restore('lpex', LISTPACK_EX), 'OK');
@@ -307,42 +322,55 @@ test('a Redis 7.4 RDB with a cluster SLOT_INFO opcode loads (the opcode is skipp
   }
 });
 
-test('redis-server 7.0 loads a tsdis RDB whose hashes had field TTLs once (old types, version 10)', { skip: hasRedis() ? false : SKIP_NO_REDIS }, async () => {
-  const dir = tmp();
-  const s = await clocked({ dir });
-  try {
-    await s.r('HSET', 'lp', 'a', 1, 'b', 2);
-    await s.r('HPEXPIRE', 'lp', 100, 'FIELDS', 1, 'a');
-    await s.r('HPERSIST', 'lp', 'FIELDS', 1, 'a'); // a listpackex with no TTL left: written as HASH_LISTPACK
-    await s.r('HSET', 'gone', 'a', 1, 'b', 2);
-    await s.r('HPEXPIRE', 'gone', 10, 'FIELDS', 1, 'a');
-    s.tick(20);
-    await s.r('HGET', 'gone', 'a');
-    const big: string[] = [];
-    for (let i = 0; i < 200; i++) big.push(`f${i}`, `v${i}`);
-    await s.r('HSET', 'ht', ...big);
-    await s.r('HPEXPIRE', 'ht', 100, 'FIELDS', 1, 'f1');
-    await s.r('HDEL', 'ht', 'f1');
-    assert.equal(await s.r('OBJECT', 'ENCODING', 'lp'), 'listpackex');
-    const digest = await s.r('DEBUG', 'DIGEST');
-    const dumpLp = (await s.r('DUMP', 'lp')) as string;
-    assert.equal(await s.r('SAVE'), 'OK');
-    assert.equal(fs.readFileSync(path.join(dir, 'dump.rdb')).subarray(0, 9).toString(), 'REDIS0010');
-    const rdir = tmp();
-    fs.copyFileSync(path.join(dir, 'dump.rdb'), path.join(rdir, 'from-tsdis.rdb'));
-    const red = await startRedis(['--dir', rdir, '--dbfilename', 'from-tsdis.rdb', '--enable-debug-command', 'yes', '--sanitize-dump-payload', 'yes']);
+test(
+  'redis-server 7.0 loads a tsdis RDB whose hashes had field TTLs once (old types, version 10)',
+  { skip: hasRedis() ? false : SKIP_NO_REDIS },
+  async () => {
+    const dir = tmp();
+    const s = await clocked({ dir });
     try {
-      const c = await RawConn.connect(red.port);
-      assert.equal(await c.call('DEBUG', 'DIGEST'), `+${digest}\r\n`);
-      assert.equal(await c.call('RESTORE', 'lp2', '0', dumpLp), '+OK\r\n');
-      assert.equal(await c.call('HGETALL', 'lp2'), '*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n');
-      c.close();
+      await s.r('HSET', 'lp', 'a', 1, 'b', 2);
+      await s.r('HPEXPIRE', 'lp', 100, 'FIELDS', 1, 'a');
+      await s.r('HPERSIST', 'lp', 'FIELDS', 1, 'a'); // a listpackex with no TTL left: written as HASH_LISTPACK
+      await s.r('HSET', 'gone', 'a', 1, 'b', 2);
+      await s.r('HPEXPIRE', 'gone', 10, 'FIELDS', 1, 'a');
+      s.tick(20);
+      await s.r('HGET', 'gone', 'a');
+      const big: string[] = [];
+      for (let i = 0; i < 200; i++) big.push(`f${i}`, `v${i}`);
+      await s.r('HSET', 'ht', ...big);
+      await s.r('HPEXPIRE', 'ht', 100, 'FIELDS', 1, 'f1');
+      await s.r('HDEL', 'ht', 'f1');
+      assert.equal(await s.r('OBJECT', 'ENCODING', 'lp'), 'listpackex');
+      const digest = await s.r('DEBUG', 'DIGEST');
+      const dumpLp = (await s.r('DUMP', 'lp')) as string;
+      assert.equal(await s.r('SAVE'), 'OK');
+      assert.equal(fs.readFileSync(path.join(dir, 'dump.rdb')).subarray(0, 9).toString(), 'REDIS0010');
+      const rdir = tmp();
+      fs.copyFileSync(path.join(dir, 'dump.rdb'), path.join(rdir, 'from-tsdis.rdb'));
+      const red = await startRedis([
+        '--dir',
+        rdir,
+        '--dbfilename',
+        'from-tsdis.rdb',
+        '--enable-debug-command',
+        'yes',
+        '--sanitize-dump-payload',
+        'yes',
+      ]);
+      try {
+        const c = await RawConn.connect(red.port);
+        assert.equal(await c.call('DEBUG', 'DIGEST'), `+${digest}\r\n`);
+        assert.equal(await c.call('RESTORE', 'lp2', '0', dumpLp), '+OK\r\n');
+        assert.equal(await c.call('HGETALL', 'lp2'), '*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n');
+        c.close();
+      } finally {
+        await red.stop();
+        fs.rmSync(rdir, { recursive: true, force: true });
+      }
     } finally {
-      await red.stop();
-      fs.rmSync(rdir, { recursive: true, force: true });
+      await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
-  } finally {
-    await s.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -37,7 +37,7 @@ async function filledTsdis(large = true) {
 test('CRC-64/Jones check value and LZF round trips', () => {
   assert.equal(crc64(Buffer.from('123456789')).readBigUInt64LE(0), 0xe9c6d914c4b8d9can);
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
   for (let t = 0; t < 500; t++) {
     const n = 5 + Math.floor(rnd() * 5000);
     const alpha = 1 + Math.floor(rnd() * 20);
@@ -75,7 +75,16 @@ test('every type and encoding round-trips through tsdis RDB write and load', asy
   const b = await createServer({ noListen: true, config: DEBUG });
   loadRdbBuffer(b.server, image, 'mem.rdb');
   assert.equal(await b.call('DEBUG', 'DIGEST'), digest);
-  for (const [k, enc] of [['set:int16', 'intset'], ['set:big', 'hashtable'], ['hash:small', 'listpack'], ['hash:longval', 'hashtable'], ['zset:small', 'listpack'], ['zset:big', 'skiplist'], ['list:big', 'quicklist'], ['str:int', 'int']] as const) {
+  for (const [k, enc] of [
+    ['set:int16', 'intset'],
+    ['set:big', 'hashtable'],
+    ['hash:small', 'listpack'],
+    ['hash:longval', 'hashtable'],
+    ['zset:small', 'listpack'],
+    ['zset:big', 'skiplist'],
+    ['list:big', 'quicklist'],
+    ['str:int', 'int'],
+  ] as const) {
     assert.equal(await b.call('OBJECT', 'ENCODING', k), await a.call('OBJECT', 'ENCODING', k), k);
     assert.equal(await b.call('OBJECT', 'ENCODING', k), enc, k);
   }
@@ -97,7 +106,7 @@ test('a truncated or corrupted RDB is refused with the file and offset, never ha
   const image = Buffer.concat(rdbImage(a.server));
   const b = await createServer({ noListen: true, config: DEBUG });
   let seed = 3;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
   const cuts = [0, 5, 9, 20, image.length - 9, image.length - 1];
   for (let i = 0; i < 40; i++) cuts.push(Math.floor(rnd() * image.length));
   for (const cut of cuts) {
@@ -141,7 +150,16 @@ test('a tsdis RDB loads in redis-server with identical contents; redis-check-rdb
   const dir = fs.mkdtempSync(path.join(tmp, 'r-'));
   fs.copyFileSync(file, path.join(dir, 'from-tsdis.rdb'));
   // deep sanitization: redis-server checks every listpack, intset and quicklist node entry by entry
-  const r: RedisProcess = await startRedis(['--dir', dir, '--dbfilename', 'from-tsdis.rdb', '--enable-debug-command', 'yes', '--sanitize-dump-payload', 'yes']);
+  const r: RedisProcess = await startRedis([
+    '--dir',
+    dir,
+    '--dbfilename',
+    'from-tsdis.rdb',
+    '--enable-debug-command',
+    'yes',
+    '--sanitize-dump-payload',
+    'yes',
+  ]);
   try {
     const c = await RawConn.connect(r.port);
     assert.equal(await c.call('DEBUG', 'DIGEST'), `+${digest}\r\n`);
@@ -160,7 +178,11 @@ test("redis-server's RDB (every type) loads in tsdis with identical contents", {
     const c = await RawConn.connect(r.port);
     await run(c, fillCommands());
     // the compact encodings of older versions as 7.0 still writes some of them: a zset via ZUNIONSTORE etc.
-    await run(c, [['SELECT', '2'], ['ZUNIONSTORE', 'zu', '2', 'zset:small', 'zset:big'], ['SELECT', '0']]);
+    await run(c, [
+      ['SELECT', '2'],
+      ['ZUNIONSTORE', 'zu', '2', 'zset:small', 'zset:big'],
+      ['SELECT', '0'],
+    ]);
     const digest = (await c.call('DEBUG', 'DIGEST')).slice(1, -2);
     assert.equal(await c.call('SAVE'), '+OK\r\n');
     c.close();

@@ -33,7 +33,11 @@ interface Running {
 /** Starts the CLI on a free port with dir; resolves once it accepts connections (or has exited). */
 async function start(dir: string, extra: string[] = []): Promise<Running> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [CLI, '--port', String(port), '--dir', dir, '--enable-debug-command', 'yes', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [CLI, '--port', String(port), '--dir', dir, '--enable-debug-command', 'yes', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.add(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

@@ -19,7 +19,10 @@ async function setEvent(port: number): Promise<string> {
   const sub = await RawConn.connect(port);
   const cmd = await RawConn.connect(port);
   try {
-    assert.equal(await sub.call('SUBSCRIBE', '__keyevent@0__:set'), '*3\r\n$9\r\nsubscribe\r\n$18\r\n__keyevent@0__:set\r\n:1\r\n');
+    assert.equal(
+      await sub.call('SUBSCRIBE', '__keyevent@0__:set'),
+      '*3\r\n$9\r\nsubscribe\r\n$18\r\n__keyevent@0__:set\r\n:1\r\n',
+    );
     assert.equal(await cmd.call('SET', 'k', 'v'), '+OK\r\n');
     return await sub.read(2000);
   } finally {

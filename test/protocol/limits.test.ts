@@ -105,7 +105,8 @@ test('errorstats keeps a copy of a long error code, not the message it was cut f
     // the Lua VM's memory grows once: let it, before measuring
     for (let i = 0; i < 6; i++) assert.match(await c.call('EVAL', script(`SHORT${i}`), '0'), /^-SHORT\d x{100}/);
     const base = await usedAfterGc(c);
-    for (let i = 0; i < 6; i++) assert.match(await c.call('EVAL', script(`A_LONG_ERROR_CODE_${i}`), '0'), /^-A_LONG_ERROR_CODE_\d x/);
+    for (let i = 0; i < 6; i++)
+      assert.match(await c.call('EVAL', script(`A_LONG_ERROR_CODE_${i}`), '0'), /^-A_LONG_ERROR_CODE_\d x/);
     const held = (await usedAfterGc(c)) - base;
     // before: ~12 MB (each code, a slice of its 2 MB message, kept the message)
     assert.ok(held < 4 * MB, `held by errorstats: ${(held / MB).toFixed(1)} MB`);
@@ -116,44 +117,52 @@ test('errorstats keeps a copy of a long error code, not the message it was cut f
   }
 });
 
-test('MONITOR escapes an 8 MB argument without a rope of one node per byte', { skip: hasProc ? false : 'needs /proc' }, async () => {
-  const t = await startChild(['--save', ''], tmpDir());
-  const mon = net.connect(t.port, '127.0.0.1');
-  const chunks: Buffer[] = [];
-  let got = 0;
-  mon.on('data', (d: Buffer) => {
-    chunks.push(d);
-    got += d.length;
-  });
-  await new Promise((r) => mon.once('connect', r));
-  const c = await RawConn.connect(t.port);
-  try {
-    mon.write('MONITOR\r\n');
-    for (let i = 0; got < 5 && i < 500; i++) await sleep(5);
-    const value = Buffer.alloc(8 * MB, 'x');
-    value.write('a"\n\x00', 1000, 'latin1');
-    const before = peakRss(t.proc.pid!);
-    assert.equal(await c.call('SET', 'k', value), '+OK\r\n');
-    // "+OK\r\n", then the line: +ts [0 addr] "SET" "k" "x...a\"\n\x00x..."\r\n
-    const escaped = 'x'.repeat(1000) + 'a\\"\\n\\x00' + 'x'.repeat(8 * MB - 1004);
-    const deadline = Date.now() + 30000;
-    while (got < 5 + escaped.length && Date.now() < deadline) await sleep(20);
-    await sleep(50);
-    const grown = peakRss(t.proc.pid!) - before;
-    const line = Buffer.concat(chunks).latin1Slice(5);
-    assert.match(line.slice(0, 60), /^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "k" "x/);
-    assert.equal(line.slice(line.indexOf('"k" "') + 5), escaped + '"\r\n');
-    // before: ~300 MB (a cons string per byte); now the Buffer it is escaped into
-    assert.ok(grown < 150 * MB, `peak RSS grew by ${(grown / MB).toFixed(0)} MB`);
-  } finally {
-    mon.destroy();
-    c.close();
-    await t.kill();
-  }
-});
+test(
+  'MONITOR escapes an 8 MB argument without a rope of one node per byte',
+  { skip: hasProc ? false : 'needs /proc' },
+  async () => {
+    const t = await startChild(['--save', ''], tmpDir());
+    const mon = net.connect(t.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let got = 0;
+    mon.on('data', (d: Buffer) => {
+      chunks.push(d);
+      got += d.length;
+    });
+    await new Promise((r) => mon.once('connect', r));
+    const c = await RawConn.connect(t.port);
+    try {
+      mon.write('MONITOR\r\n');
+      for (let i = 0; got < 5 && i < 500; i++) await sleep(5);
+      const value = Buffer.alloc(8 * MB, 'x');
+      value.write('a"\n\x00', 1000, 'latin1');
+      const before = peakRss(t.proc.pid!);
+      assert.equal(await c.call('SET', 'k', value), '+OK\r\n');
+      // "+OK\r\n", then the line: +ts [0 addr] "SET" "k" "x...a\"\n\x00x..."\r\n
+      const escaped = 'x'.repeat(1000) + 'a\\"\\n\\x00' + 'x'.repeat(8 * MB - 1004);
+      const deadline = Date.now() + 30000;
+      while (got < 5 + escaped.length && Date.now() < deadline) await sleep(20);
+      await sleep(50);
+      const grown = peakRss(t.proc.pid!) - before;
+      const line = Buffer.concat(chunks).latin1Slice(5);
+      assert.match(line.slice(0, 60), /^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "k" "x/);
+      assert.equal(line.slice(line.indexOf('"k" "') + 5), escaped + '"\r\n');
+      // before: ~300 MB (a cons string per byte); now the Buffer it is escaped into
+      assert.ok(grown < 150 * MB, `peak RSS grew by ${(grown / MB).toFixed(0)} MB`);
+    } finally {
+      mon.destroy();
+      c.close();
+      await t.kill();
+    }
+  },
+);
 
 test('SLOWLOG truncation and MONITOR escaping of long arguments match redis-server', { skip: skipRedis }, async () => {
-  const d = (await Differ.start({ tsdisConfig: { 'slowlog-log-slower-than': '0' }, redisArgs: ['--slowlog-log-slower-than', '0'], liveOnly: true }))!;
+  const d = (await Differ.start({
+    tsdisConfig: { 'slowlog-log-slower-than': '0' },
+    redisArgs: ['--slowlog-log-slower-than', '0'],
+    liveOnly: true,
+  }))!;
   const mons = [await RawConn.connect(d.tsdis.port), await RawConn.connect(d.redis!.port)];
   try {
     const bin = Buffer.alloc(1000);
@@ -212,133 +221,183 @@ async function authPair(): Promise<{ t: Awaited<ReturnType<typeof startTsdis>>; 
   return { t: await startTsdis({ config: { requirepass: 'pw' } }), r: await startRedis(['--requirepass', 'pw']) };
 }
 
-test('an unauthenticated client owed more than 16 KB of replies is closed without them, as redis-server does', { skip: skipRedis }, async () => {
-  const p = (await authPair())!;
-  try {
-    for (const port of [p.t.port, p.r.port]) {
-      // 481 NOAUTH errors are 16,354 bytes: sent; 482 are 16,388: the connection is closed, nothing sent
-      const ok = await oneWrite(port, 'PING\r\n'.repeat(481), 481 * 34);
-      assert.equal(ok.got, '-NOAUTH Authentication required.\r\n'.repeat(481), `port ${port}`);
-      assert.equal(ok.closed, false);
-      const over = await oneWrite(port, 'PING\r\n'.repeat(482), Infinity);
-      assert.deepEqual(over, { got: '', closed: true }, `port ${port}`);
-    }
-    // an authenticated client is not concerned
-    const c = await RawConn.connect(p.t.port);
-    assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
-    c.write('PING\r\n'.repeat(5000));
-    for (let i = 0; i < 5000; i++) assert.equal(await c.read(), '+PONG\r\n');
-    c.close();
-  } finally {
-    await p.t.close();
-    await p.r.stop();
-  }
-});
-
-test('100,000 pipelined wrong AUTHs: closed after 257, counted as redis-server counts them', { skip: skipRedis }, async () => {
-  const p = (await authPair())!;
-  try {
-    const lines: string[][] = [];
-    for (const port of [p.t.port, p.r.port]) {
-      // (startRedis's PING got a NOAUTH: start from zero)
-      const a = await RawConn.connect(port);
-      assert.equal(await a.call('AUTH', 'pw'), '+OK\r\n');
-      assert.equal(await a.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
-      a.close();
-      const r = await oneWrite(port, '*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n'.repeat(100000), Infinity);
-      assert.deepEqual(r, { got: '', closed: true });
-      const c = await RawConn.connect(port);
+test(
+  'an unauthenticated client owed more than 16 KB of replies is closed without them, as redis-server does',
+  { skip: skipRedis },
+  async () => {
+    const p = (await authPair())!;
+    try {
+      for (const port of [p.t.port, p.r.port]) {
+        // 481 NOAUTH errors are 16,354 bytes: sent; 482 are 16,388: the connection is closed, nothing sent
+        const ok = await oneWrite(port, 'PING\r\n'.repeat(481), 481 * 34);
+        assert.equal(ok.got, '-NOAUTH Authentication required.\r\n'.repeat(481), `port ${port}`);
+        assert.equal(ok.closed, false);
+        const over = await oneWrite(port, 'PING\r\n'.repeat(482), Infinity);
+        assert.deepEqual(over, { got: '', closed: true }, `port ${port}`);
+      }
+      // an authenticated client is not concerned
+      const c = await RawConn.connect(p.t.port);
       assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
-      const info = await c.call('INFO', 'all');
-      lines.push(info.split('\r\n').filter((l) => /^(cmdstat_auth|errorstat_|total_error_replies)/.test(l)).map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+/, 'usec=U')));
+      c.write('PING\r\n'.repeat(5000));
+      for (let i = 0; i < 5000; i++) assert.equal(await c.read(), '+PONG\r\n');
       c.close();
+    } finally {
+      await p.t.close();
+      await p.r.stop();
     }
-    assert.deepEqual(lines[0], lines[1]);
-    assert.ok(lines[0]!.includes('cmdstat_auth:calls=258,usec=U,rejected_calls=0,failed_calls=257'), lines[0]!.join('\n'));
-  } finally {
-    await p.t.close();
-    await p.r.stop();
-  }
-});
+  },
+);
+
+test(
+  '100,000 pipelined wrong AUTHs: closed after 257, counted as redis-server counts them',
+  { skip: skipRedis },
+  async () => {
+    const p = (await authPair())!;
+    try {
+      const lines: string[][] = [];
+      for (const port of [p.t.port, p.r.port]) {
+        // (startRedis's PING got a NOAUTH: start from zero)
+        const a = await RawConn.connect(port);
+        assert.equal(await a.call('AUTH', 'pw'), '+OK\r\n');
+        assert.equal(await a.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
+        a.close();
+        const r = await oneWrite(port, '*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n'.repeat(100000), Infinity);
+        assert.deepEqual(r, { got: '', closed: true });
+        const c = await RawConn.connect(port);
+        assert.equal(await c.call('AUTH', 'pw'), '+OK\r\n');
+        const info = await c.call('INFO', 'all');
+        lines.push(
+          info
+            .split('\r\n')
+            .filter((l) => /^(cmdstat_auth|errorstat_|total_error_replies)/.test(l))
+            .map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+/, 'usec=U')),
+        );
+        c.close();
+      }
+      assert.deepEqual(lines[0], lines[1]);
+      assert.ok(
+        lines[0]!.includes('cmdstat_auth:calls=258,usec=U,rejected_calls=0,failed_calls=257'),
+        lines[0]!.join('\n'),
+      );
+    } finally {
+      await p.t.close();
+      await p.r.stop();
+    }
+  },
+);
 
 /** An encoded command (for oneWrite's single write). */
-const cmdText = (...a: string[]) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x, 'latin1')}\r\n${x}\r\n`).join('');
+const cmdText = (...a: string[]) =>
+  `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x, 'latin1')}\r\n${x}\r\n`).join('');
 
-test('client-output-buffer-limit: a client past the hard limit is closed without the replies, as by redis-server', { skip: skipRedis }, async () => {
-  const t = await startTsdis();
-  const r = await startRedis();
-  try {
-    for (const port of [t.port, r.port]) {
-      const c = await RawConn.connect(port);
-      const item = 'x'.repeat(1000);
-      for (let i = 0; i < 150; i++) await c.call('RPUSH', 'mylist', item);
-      await c.call('SET', 'bigkey', 'x'.repeat(10000));
-      for (let i = 0; i < 1000; i++) await c.call('SET', `long-key-name-prefix-of-100-chars${'-'.repeat(67)}${i}`, 'v');
-      assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 100000 0 0'), '+OK\r\n');
-      // one command whose reply is over the limit: nothing sent, closed
-      assert.deepEqual(await oneWrite(port, cmdText('LRANGE', 'mylist', '0', '-1'), Infinity), { got: '', closed: true }, `LRANGE on ${port}`);
-      // KEYS: a reply of a deferred length
-      assert.deepEqual(await oneWrite(port, cmdText('KEYS', '*'), Infinity), { got: '', closed: true }, `KEYS on ${port}`);
-      // a pipeline whose replies add up past it: none of them sent
-      let pipe = '';
-      for (let i = 0; i < 15; i++) pipe += cmdText('SET', `p${i}`, `${i}`) + cmdText('GET', `p${i}`) + cmdText('DEL', `p${i}`) + cmdText('GET', 'bigkey');
-      assert.deepEqual(await oneWrite(port, pipe, Infinity), { got: '', closed: true }, `pipeline on ${port}`);
-      // a transaction runs to its end though its replies are never sent
-      const tx = cmdText('MULTI') + cmdText('SET', 'k2', 'v2') + cmdText('LRANGE', 'mylist', '0', '-1') + cmdText('SET', 'k3', 'v3') + cmdText('EXEC');
-      assert.equal((await oneWrite(port, tx, Infinity)).closed, true, `MULTI on ${port}`);
-      assert.equal(await c.call('MGET', 'k2', 'k3'), '*2\r\n$2\r\nv2\r\n$2\r\nv3\r\n');
-      // a repeated-element reply of a huge count stops once past the limit
-      await c.call('HSET', 'myhash', 'a', 'b');
-      assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1000000 0 0'), '+OK\r\n');
-      assert.deepEqual(await oneWrite(port, cmdText('HRANDFIELD', 'myhash', '-999999999'), Infinity), { got: '', closed: true }, `HRANDFIELD on ${port}`);
-      c.close();
-    }
-  } finally {
-    await t.close();
-    await r.stop();
-  }
-});
-
-test('client-output-buffer-limit soft limit: a subscriber that stops reading is closed when its time is up, with no more traffic', { skip: skipRedis }, async () => {
-  const t = await startTsdis();
-  const r = await startRedis();
-  try {
-    const took: number[] = [];
-    for (const port of [t.port, r.port]) {
-      const c = await RawConn.connect(port);
-      assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 0 100000 1'), '+OK\r\n');
-      const sub = net.connect(port, '127.0.0.1');
-      sub.on('error', () => {});
-      await new Promise((res) => sub.once('connect', res));
-      sub.write(cmdText('CLIENT', 'SETNAME', 'slowsub') + cmdText('SUBSCRIBE', 'ch'));
-      await sleep(50);
-      sub.pause(); // reads nothing more: the kernel buffers fill, then the server's
-      const big = 'x'.repeat(1000);
-      let omem = 0;
-      for (let i = 0; i < 20000 && omem < 100000; i++) {
-        await c.call('PUBLISH', 'ch', big);
-        const line = String(decode(await c.call('CLIENT', 'LIST'))).split('\n').find((l) => l.includes('name=slowsub'));
-        omem = Number(/omem=(\d+)/.exec(line ?? '')?.[1] ?? 0);
+test(
+  'client-output-buffer-limit: a client past the hard limit is closed without the replies, as by redis-server',
+  { skip: skipRedis },
+  async () => {
+    const t = await startTsdis();
+    const r = await startRedis();
+    try {
+      for (const port of [t.port, r.port]) {
+        const c = await RawConn.connect(port);
+        const item = 'x'.repeat(1000);
+        for (let i = 0; i < 150; i++) await c.call('RPUSH', 'mylist', item);
+        await c.call('SET', 'bigkey', 'x'.repeat(10000));
+        for (let i = 0; i < 1000; i++)
+          await c.call('SET', `long-key-name-prefix-of-100-chars${'-'.repeat(67)}${i}`, 'v');
+        assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 100000 0 0'), '+OK\r\n');
+        // one command whose reply is over the limit: nothing sent, closed
+        assert.deepEqual(
+          await oneWrite(port, cmdText('LRANGE', 'mylist', '0', '-1'), Infinity),
+          { got: '', closed: true },
+          `LRANGE on ${port}`,
+        );
+        // KEYS: a reply of a deferred length
+        assert.deepEqual(
+          await oneWrite(port, cmdText('KEYS', '*'), Infinity),
+          { got: '', closed: true },
+          `KEYS on ${port}`,
+        );
+        // a pipeline whose replies add up past it: none of them sent
+        let pipe = '';
+        for (let i = 0; i < 15; i++)
+          pipe +=
+            cmdText('SET', `p${i}`, `${i}`) +
+            cmdText('GET', `p${i}`) +
+            cmdText('DEL', `p${i}`) +
+            cmdText('GET', 'bigkey');
+        assert.deepEqual(await oneWrite(port, pipe, Infinity), { got: '', closed: true }, `pipeline on ${port}`);
+        // a transaction runs to its end though its replies are never sent
+        const tx =
+          cmdText('MULTI') +
+          cmdText('SET', 'k2', 'v2') +
+          cmdText('LRANGE', 'mylist', '0', '-1') +
+          cmdText('SET', 'k3', 'v3') +
+          cmdText('EXEC');
+        assert.equal((await oneWrite(port, tx, Infinity)).closed, true, `MULTI on ${port}`);
+        assert.equal(await c.call('MGET', 'k2', 'k3'), '*2\r\n$2\r\nv2\r\n$2\r\nv3\r\n');
+        // a repeated-element reply of a huge count stops once past the limit
+        await c.call('HSET', 'myhash', 'a', 'b');
+        assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 1000000 0 0'), '+OK\r\n');
+        assert.deepEqual(
+          await oneWrite(port, cmdText('HRANDFIELD', 'myhash', '-999999999'), Infinity),
+          { got: '', closed: true },
+          `HRANDFIELD on ${port}`,
+        );
+        c.close();
       }
-      assert.ok(omem >= 100000, `over the soft limit on ${port}`);
-      const t0 = Date.now();
-      let gone = false;
-      while (!gone && Date.now() - t0 < 5000) {
+    } finally {
+      await t.close();
+      await r.stop();
+    }
+  },
+);
+
+test(
+  'client-output-buffer-limit soft limit: a subscriber that stops reading is closed when its time is up, with no more traffic',
+  { skip: skipRedis },
+  async () => {
+    const t = await startTsdis();
+    const r = await startRedis();
+    try {
+      const took: number[] = [];
+      for (const port of [t.port, r.port]) {
+        const c = await RawConn.connect(port);
+        assert.equal(await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 0 100000 1'), '+OK\r\n');
+        const sub = net.connect(port, '127.0.0.1');
+        sub.on('error', () => {});
+        await new Promise((res) => sub.once('connect', res));
+        sub.write(cmdText('CLIENT', 'SETNAME', 'slowsub') + cmdText('SUBSCRIBE', 'ch'));
         await sleep(50);
-        gone = !String(decode(await c.call('CLIENT', 'LIST'))).includes('name=slowsub');
+        sub.pause(); // reads nothing more: the kernel buffers fill, then the server's
+        const big = 'x'.repeat(1000);
+        let omem = 0;
+        for (let i = 0; i < 20000 && omem < 100000; i++) {
+          await c.call('PUBLISH', 'ch', big);
+          const line = String(decode(await c.call('CLIENT', 'LIST')))
+            .split('\n')
+            .find((l) => l.includes('name=slowsub'));
+          omem = Number(/omem=(\d+)/.exec(line ?? '')?.[1] ?? 0);
+        }
+        assert.ok(omem >= 100000, `over the soft limit on ${port}`);
+        const t0 = Date.now();
+        let gone = false;
+        while (!gone && Date.now() - t0 < 5000) {
+          await sleep(50);
+          gone = !String(decode(await c.call('CLIENT', 'LIST'))).includes('name=slowsub');
+        }
+        assert.ok(gone, `closed on ${port}`);
+        took.push(Date.now() - t0);
+        sub.destroy();
+        c.close();
       }
-      assert.ok(gone, `closed on ${port}`);
-      took.push(Date.now() - t0);
-      sub.destroy();
-      c.close();
+      // both within the soft limit's second (and a cron period) of the traffic stopping
+      for (const ms of took) assert.ok(ms < 3000, `took ${ms} ms`);
+    } finally {
+      await t.close();
+      await r.stop();
     }
-    // both within the soft limit's second (and a cron period) of the traffic stopping
-    for (const ms of took) assert.ok(ms < 3000, `took ${ms} ms`);
-  } finally {
-    await t.close();
-    await r.stop();
-  }
-});
+  },
+);
 
 test('INFO acl_access_denied_auth counts failed AUTH and HELLO AUTH (Redis 7.2); CONFIG RESETSTAT clears it', async () => {
   // redis-server 7.0 has no such field: pinned from 7.2.4's acl.c (checkPasswordBasedAuth -> ACL_DENIED_AUTH)
@@ -435,61 +494,83 @@ async function connectMany(port: number, n: number): Promise<Record<string, numb
   return res;
 }
 
-test('maxclients is lowered to fit `ulimit -n` at start, with Redis log lines; clients over it get the error', { skip: hasPrlimit ? false : 'needs prlimit and /proc' }, async () => {
-  const t: Child = await startChild(['--save', ''], tmpDir(), { wrap: LIMIT });
-  let r: RedisProcess | null = null;
-  try {
-    const c = await RawConn.connect(t.port);
-    assert.equal(await c.call('CONFIG', 'GET', 'maxclients'), '*2\r\n$10\r\nmaxclients\r\n$3\r\n168\r\n');
-    c.close();
-    const out = t.output();
-    assert.match(out, /# You requested maxclients of 10000 requiring at least 10032 max file descriptors\.\n/);
-    assert.match(out, /# Current maximum open files is 200\. maxclients has been reduced to 168 to compensate for low ulimit\. If you need higher maxclients increase 'ulimit -n'\.\n/);
-    await sleep(100);
-    // before: maxclients stayed 10000, and past ~176 clients accept() failed: connections closed without a word
-    const tsdis = await connectMany(t.port, 250);
-    assert.deepEqual(tsdis, { pong: 168, maxclients: 82, closed: 0, reset: 0, other: 0 });
-    if (hasRedis()) {
-      r = await startRedis([], { wrap: LIMIT });
-      assert.deepEqual(await connectMany(r.port, 250), tsdis);
-    }
-  } finally {
-    await t.kill();
-    await r?.stop();
-  }
-});
-
-test('CONFIG SET maxclients above what the open-files limit allows: Redis\'s error, the old value stays', { skip: hasPrlimit ? false : 'needs prlimit and /proc' }, async () => {
-  const t = await startChild(['--save', ''], tmpDir(), { wrap: LIMIT });
-  let r: RedisProcess | null = null;
-  try {
-    const script = [
-      ['CONFIG', 'SET', 'maxclients', '169'],
-      ['CONFIG', 'SET', 'maxclients', '100'],
-      ['CONFIG', 'SET', 'maxclients', '1000'],
-      ['CONFIG', 'GET', 'maxclients'],
-      ['CONFIG', 'SET', 'maxclients', '168'],
-      ['CONFIG', 'GET', 'maxclients'],
-    ];
-    const replies: string[][] = [];
-    const ports = [t.port];
-    if (hasRedis()) {
-      r = await startRedis([], { wrap: LIMIT });
-      ports.push(r.port);
-    }
-    for (const port of ports) {
-      const c = await RawConn.connect(port);
-      const got: string[] = [];
-      for (const cmd of script) got.push(await c.call(...cmd));
-      replies.push(got);
+test(
+  'maxclients is lowered to fit `ulimit -n` at start, with Redis log lines; clients over it get the error',
+  { skip: hasPrlimit ? false : 'needs prlimit and /proc' },
+  async () => {
+    const t: Child = await startChild(['--save', ''], tmpDir(), { wrap: LIMIT });
+    let r: RedisProcess | null = null;
+    try {
+      const c = await RawConn.connect(t.port);
+      assert.equal(await c.call('CONFIG', 'GET', 'maxclients'), '*2\r\n$10\r\nmaxclients\r\n$3\r\n168\r\n');
       c.close();
+      const out = t.output();
+      assert.match(out, /# You requested maxclients of 10000 requiring at least 10032 max file descriptors\.\n/);
+      assert.match(
+        out,
+        /# Current maximum open files is 200\. maxclients has been reduced to 168 to compensate for low ulimit\. If you need higher maxclients increase 'ulimit -n'\.\n/,
+      );
+      await sleep(100);
+      // before: maxclients stayed 10000, and past ~176 clients accept() failed: connections closed without a word
+      const tsdis = await connectMany(t.port, 250);
+      assert.deepEqual(tsdis, { pong: 168, maxclients: 82, closed: 0, reset: 0, other: 0 });
+      if (hasRedis()) {
+        r = await startRedis([], { wrap: LIMIT });
+        assert.deepEqual(await connectMany(r.port, 250), tsdis);
+      }
+    } finally {
+      await t.kill();
+      await r?.stop();
     }
-    const err = "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 168\r\n";
-    assert.deepEqual(replies[0], [err, '+OK\r\n', err, '*2\r\n$10\r\nmaxclients\r\n$3\r\n100\r\n', '+OK\r\n', '*2\r\n$10\r\nmaxclients\r\n$3\r\n168\r\n']);
-    if (replies.length === 2) assert.deepEqual(replies[0], replies[1]);
-    assert.match(t.output(), /# Failed applying new configuration\. Possibly related to new maxclients setting\. Restoring previous settings\.\n/);
-  } finally {
-    await t.kill();
-    await r?.stop();
-  }
-});
+  },
+);
+
+test(
+  "CONFIG SET maxclients above what the open-files limit allows: Redis's error, the old value stays",
+  { skip: hasPrlimit ? false : 'needs prlimit and /proc' },
+  async () => {
+    const t = await startChild(['--save', ''], tmpDir(), { wrap: LIMIT });
+    let r: RedisProcess | null = null;
+    try {
+      const script = [
+        ['CONFIG', 'SET', 'maxclients', '169'],
+        ['CONFIG', 'SET', 'maxclients', '100'],
+        ['CONFIG', 'SET', 'maxclients', '1000'],
+        ['CONFIG', 'GET', 'maxclients'],
+        ['CONFIG', 'SET', 'maxclients', '168'],
+        ['CONFIG', 'GET', 'maxclients'],
+      ];
+      const replies: string[][] = [];
+      const ports = [t.port];
+      if (hasRedis()) {
+        r = await startRedis([], { wrap: LIMIT });
+        ports.push(r.port);
+      }
+      for (const port of ports) {
+        const c = await RawConn.connect(port);
+        const got: string[] = [];
+        for (const cmd of script) got.push(await c.call(...cmd));
+        replies.push(got);
+        c.close();
+      }
+      const err =
+        "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 168\r\n";
+      assert.deepEqual(replies[0], [
+        err,
+        '+OK\r\n',
+        err,
+        '*2\r\n$10\r\nmaxclients\r\n$3\r\n100\r\n',
+        '+OK\r\n',
+        '*2\r\n$10\r\nmaxclients\r\n$3\r\n168\r\n',
+      ]);
+      if (replies.length === 2) assert.deepEqual(replies[0], replies[1]);
+      assert.match(
+        t.output(),
+        /# Failed applying new configuration\. Possibly related to new maxclients setting\. Restoring previous settings\.\n/,
+      );
+    } finally {
+      await t.kill();
+      await r?.stop();
+    }
+  },
+);

@@ -55,7 +55,12 @@ function feedings(frame: Buffer): Buffer[][] {
 const b = (s: string) => Buffer.from(s, 'latin1');
 
 /** Asserts every feeding of input parses to the expected commands and error (null = still waiting). */
-function check(input: string | Buffer, cmds: string[][], err: string | null = null, setup?: (p: RespParser) => void): void {
+function check(
+  input: string | Buffer,
+  cmds: string[][],
+  err: string | null = null,
+  setup?: (p: RespParser) => void,
+): void {
   const frame = typeof input === 'string' ? b(input) : input;
   for (const chunks of feedings(frame)) {
     const o = run(chunks, setup);
@@ -113,7 +118,8 @@ test('empty lines and empty multibulks are skipped', () => {
 
 test('invalid multibulk lengths', () => {
   const e = 'Protocol error: invalid multibulk length';
-  for (const n of ['abc', '', '01', '-0', '+1', ' 1', '1 ', '2147483648', '99999999999999999999999', '1x']) check(`*${n}\r\n`, [], e);
+  for (const n of ['abc', '', '01', '-0', '+1', ' 1', '1 ', '2147483648', '99999999999999999999999', '1x'])
+    check(`*${n}\r\n`, [], e);
   check('*2147483647\r\n', [], null); // allowed, waits for the arguments
   check('PING\r\n*x\r\n', [['PING']], e);
 });
@@ -185,7 +191,11 @@ test('a 64 MB bulk in 64 KB chunks parses in linear time', () => {
   const payload = Buffer.alloc(size, 0x61);
   payload[0] = 13;
   payload[size - 1] = 10;
-  const frame = Buffer.concat([b(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${size}\r\n`), payload, b('\r\n*1\r\n$4\r\nPING\r\n')]);
+  const frame = Buffer.concat([
+    b(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${size}\r\n`),
+    payload,
+    b('\r\n*1\r\n$4\r\nPING\r\n'),
+  ]);
   const chunks: Buffer[] = [];
   for (let i = 0; i < frame.length; i += 65536) chunks.push(frame.subarray(i, i + 65536));
   const t0 = performance.now();
@@ -246,7 +256,9 @@ test('bulks of RESERVE_MIN bytes or more, read into one reserved buffer, survive
   for (const reads of [[65536], [65536, 1000, 7], [1, 65536, 3], [300000]]) {
     const got = runShared(frame, reads);
     assert.equal(got.length, want.length, `reads ${reads}`);
-    got.forEach((c, i) => assert.ok(c.length === want[i]!.length && c.every((a, j) => a === want[i]![j]), `command ${i}, reads ${reads}`));
+    got.forEach((c, i) =>
+      assert.ok(c.length === want[i]!.length && c.every((a, j) => a === want[i]![j]), `command ${i}, reads ${reads}`),
+    );
   }
 });
 

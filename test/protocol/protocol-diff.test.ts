@@ -52,7 +52,8 @@ function exchange(port: number, chunks: Buffer[], idleMs = 80, maxMs = 5000, fir
     });
     sock.on('close', () => finish(true));
     sock.on('error', (e) => {
-      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'EPIPE') finish(true);
+      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'EPIPE')
+        finish(true);
       else if (!done) reject(e);
     });
     sock.on('connect', async () => {
@@ -84,11 +85,23 @@ before(async () => {
   ]);
 });
 after(async () => {
-  await Promise.all([tsdis?.close(), redis?.stop(), tsdisAuth?.close(), redisAuth?.stop(), tsdisSmall?.close(), redisSmall?.stop()]);
+  await Promise.all([
+    tsdis?.close(),
+    redis?.stop(),
+    tsdisAuth?.close(),
+    redisAuth?.stop(),
+    tsdisSmall?.close(),
+    redisSmall?.stop(),
+  ]);
 });
 
 /** Sends the same bytes to both servers (fresh connections) and asserts the same outcome. */
-async function same(a: TsdisServer, r: RedisProcess, input: string | Buffer | Buffer[], label?: string): Promise<Exchange> {
+async function same(
+  a: TsdisServer,
+  r: RedisProcess,
+  input: string | Buffer | Buffer[],
+  label?: string,
+): Promise<Exchange> {
   const chunks = Array.isArray(input) ? input : [typeof input === 'string' ? b(input) : input];
   const [x, y] = await Promise.all([exchange(a.port, chunks), exchange(r.port, chunks)]);
   const what = label ?? JSON.stringify(Buffer.concat(chunks).subarray(0, 80).latin1Slice(0));
@@ -247,7 +260,12 @@ test('requirepass: NOAUTH, AUTH, WRONGPASS, HELLO AUTH, unauthenticated caps', {
 test('client-query-buffer-limit closes without a reply; proto-max-bulk-len', { skip }, async () => {
   const head = b('*2\r\n$4\r\nECHO\r\n$2000000\r\n');
   const chunk = Buffer.alloc(512 * 1024, 0x61);
-  const o = await same(tsdisSmall, redisSmall, [head, chunk, chunk, chunk, chunk], 'a 2 MB bulk against a 1 MB query buffer limit');
+  const o = await same(
+    tsdisSmall,
+    redisSmall,
+    [head, chunk, chunk, chunk, chunk],
+    'a 2 MB bulk against a 1 MB query buffer limit',
+  );
   assert.deepEqual(o, { out: '', closed: true });
   await Promise.all([
     same(tsdisSmall, redisSmall, `*2\r\n$4\r\nECHO\r\n$${2 * 1024 * 1024 + 1}\r\n`, 'bulk over proto-max-bulk-len'),
@@ -268,7 +286,9 @@ test('fuzz: corrupted frames get the same replies from both (seeded)', { skip },
   const alphabet = b('*$\r\n0123456789-"\'\\ x\0aZ');
   const gen = fc.tuple(
     fc.array(fc.constantFrom(...frames), { minLength: 1, maxLength: 5 }),
-    fc.array(fc.tuple(fc.nat(), fc.constantFrom(...alphabet), fc.constantFrom('set', 'insert', 'delete')), { maxLength: 3 }),
+    fc.array(fc.tuple(fc.nat(), fc.constantFrom(...alphabet), fc.constantFrom('set', 'insert', 'delete')), {
+      maxLength: 3,
+    }),
   );
   const samples = fc.sample(gen, { numRuns: 150, seed: 20261124 });
   const inputs = samples.map(([fs, muts]) => {

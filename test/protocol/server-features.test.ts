@@ -30,7 +30,10 @@ test('bind: several addresses share one port; "-" addresses are optional', async
   try {
     const addrs = s.server.addresses();
     assert.ok(addrs.some((a) => a.address === '127.0.0.1'));
-    assert.ok(addrs.every((a) => a.port === s.port), 'all on one port');
+    assert.ok(
+      addrs.every((a) => a.port === s.port),
+      'all on one port',
+    );
     assert.ok(!addrs.some((a) => a.address === '10.254.254.254'));
     const c = await RawConn.connect(s.port);
     assert.equal(await c.call('PING'), '+PONG\r\n');
@@ -155,7 +158,11 @@ test('tcp-keepalive: set on accepted TCP sockets, off with 0', async () => {
     return orig.call(this, enable, delay);
   };
   try {
-    for (const [ka, expect] of [[300, [true, 300000]], [7, [true, 7000]], [0, null]] as const) {
+    for (const [ka, expect] of [
+      [300, [true, 300000]],
+      [7, [true, 7000]],
+      [0, null],
+    ] as const) {
       calls.length = 0;
       const s = await startTsdis({ config: { 'tcp-keepalive': ka } });
       const c = await RawConn.connect(s.port);
@@ -186,10 +193,15 @@ test('protected mode: loopback is allowed; other peers get DENIED unless a passw
       Object.defineProperty(sock, 'remoteAddress', { value: '10.1.2.3' });
       return { sock, out };
     };
-    const accept = (s.server.listener as unknown as { accept(sock: net.Socket, unixPath?: string): void }).accept.bind(s.server.listener);
+    const accept = (s.server.listener as unknown as { accept(sock: net.Socket, unixPath?: string): void }).accept.bind(
+      s.server.listener,
+    );
     const f1 = fake();
     accept(f1.sock, undefined);
-    assert.match(f1.out[0] ?? '', /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. .*\r\n$/);
+    assert.match(
+      f1.out[0] ?? '',
+      /^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\. .*\r\n$/,
+    );
     s.server.config.set('requirepass', 'pw');
     const f2 = fake();
     accept(f2.sock, undefined);
@@ -262,7 +274,10 @@ test('a client that pipelines without reading is paused: memory stays bounded, o
     assert.ok(c.parser.buffered < MB, `parser holds ${c.parser.buffered} bytes`);
     assert.ok((c.socket?.writableLength ?? 0) < 32 * MB, `socket holds ${c.socket?.writableLength} bytes`);
     t.diagnostic(`memory growth while paused: ${((peak - base) / MB).toFixed(1)} MB`);
-    assert.ok(peak - base < 80 * MB, `memory grew by ${((peak - base) / MB).toFixed(1)} MB while ${N} MB of replies were pending`);
+    assert.ok(
+      peak - base < 80 * MB,
+      `memory grew by ${((peak - base) / MB).toFixed(1)} MB while ${N} MB of replies were pending`,
+    );
     // now the slow client reads: every reply arrives, intact
     const one = `$${MB}\r\n`.length + MB + 2;
     let got = 0;
@@ -337,7 +352,11 @@ test('port and bind changed at run time re-listen; clients stay connected', asyn
     assert.equal(await c.call('PING'), '+PONG\r\n', 'the old connection still works');
     await assert.rejects(RawConn.connect(s.port), /ECONNREFUSED/);
     s.server.config.set('bind', '127.0.0.1 -::1');
-    await until(() => s.server.addresses().every((a) => a.port === newPort) && s.server.addresses().length >= 1, 2000, 'rebind');
+    await until(
+      () => s.server.addresses().every((a) => a.port === newPort) && s.server.addresses().length >= 1,
+      2000,
+      'rebind',
+    );
     const c3 = await RawConn.connect(newPort);
     assert.equal(await c3.call('PING'), '+PONG\r\n');
     // a port in use: the previous listeners come back

@@ -62,7 +62,7 @@ test('redis.sha1hex, redis.log, redis.setresp, error_reply, status_reply: argume
   ]);
 });
 
-test('math.random draws Redis\'s sequence; randomseed reseeds it', async () => {
+test("math.random draws Redis's sequence; randomseed reseeds it", async () => {
   // a fresh pair of servers: Redis's generator starts from its fixed seed
   const e = await Differ.start({ name: 'fresh' });
   try {
@@ -115,7 +115,9 @@ test('texts a script can catch: nonexistent globals, argument types, table error
   await d!.both(['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1']);
   try {
     await d!.same([
-      ev("local status, res = pcall(function() return foo end) return 'status: ' .. tostring(status) .. ' result: ' .. res"),
+      ev(
+        "local status, res = pcall(function() return foo end) return 'status: ' .. tostring(status) .. ' result: ' .. res",
+      ),
       ev('return foo'),
       ev("return redis.call('ping', {})"),
       ev("local ok, e = pcall(redis.call, 'ping', {}) return e"),
@@ -134,16 +136,20 @@ test('texts a script can catch: nonexistent globals, argument types, table error
 
 test('error texts end an argument at its first NUL, as printf %s does; a NUL in the first line hides a shebang', async () => {
   await d!.reset();
-  const fn = (meta: string, body = "redis.register_function('f', function() return 1 end)"): Cmd => ['FUNCTION', 'LOAD', `${meta}\n${body}`];
+  const fn = (meta: string, body = "redis.register_function('f', function() return 1 end)"): Cmd => [
+    'FUNCTION',
+    'LOAD',
+    `${meta}\n${body}`,
+  ];
   await d!.same([
     ev("error('a\0b')"),
     ev("error({err='MY a\0b'})"),
     ev("return {err='MY a\0b'}"),
     ev("return redis.error_reply('MY a\0b')"),
     ev("local ok, e = pcall(error, 'a\0b') return e"),
-    ev("#!lua flags=no-writes,x\0y\nreturn 1"),
-    ev("#!lua x\0y=1\nreturn 1"),
-    ev("#!lu\0a\nreturn 1"),
+    ev('#!lua flags=no-writes,x\0y\nreturn 1'),
+    ev('#!lua x\0y=1\nreturn 1'),
+    ev('#!lu\0a\nreturn 1'),
     ev('#!lua flags="no-writes\\x00x"\nreturn 1'),
     ev('#!lua flags="x\\x00y"\nreturn 1'),
     ev('#!"lua\\x00x"\nreturn 1'),
@@ -177,7 +183,32 @@ test('DEBUG SET-DISABLE-DENY-SCRIPTS lets scripts run noscript commands', async 
 
 test('SORT BY a constant sorts a set when a script asks, as with STORE; DEBUG OBJECT sees an expired key', async () => {
   await d!.reset();
-  const members = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'z', 'aa', 'aaa', 'azz'];
+  const members = [
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'f',
+    'g',
+    'h',
+    'i',
+    'l',
+    'm',
+    'n',
+    'o',
+    'p',
+    'q',
+    'r',
+    's',
+    't',
+    'u',
+    'v',
+    'z',
+    'aa',
+    'aaa',
+    'azz',
+  ];
   await d!.same([
     ['SADD', 'myset', ...members],
     ev("return redis.call('sort', KEYS[1], 'by', '_')", '1', 'myset'),
@@ -192,7 +223,11 @@ test('SORT BY a constant sorts a set when a script asks, as with STORE; DEBUG OB
     await d!.same([['SET', 'key', 'value', 'PX', '1']]);
     await new Promise((r) => setTimeout(r, 5));
     await d!.same([['DEBUG', 'OBJECT', 'key']], 'shape');
-    await d!.same([ev("return redis.call('EXISTS', 'key')", '1', 'key'), ['EXISTS', 'key'], ['DEBUG', 'OBJECT', 'key']]);
+    await d!.same([
+      ev("return redis.call('EXISTS', 'key')", '1', 'key'),
+      ['EXISTS', 'key'],
+      ['DEBUG', 'OBJECT', 'key'],
+    ]);
   } finally {
     await d!.both(['DEBUG', 'SET-ACTIVE-EXPIRE', '1']);
   }
@@ -202,10 +237,18 @@ test('TIME stands still while a script runs (Redis 7.2 caches the time when the 
   const srv = await startTsdis({ config: { 'enable-debug-command': 'yes' } });
   try {
     await srv.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1');
-    const r = await srv.call('EVAL', "local a = redis.call('TIME') redis.call('DEBUG', 'SLEEP', 0.01) local b = redis.call('TIME') return {a, b}", '0');
+    const r = await srv.call(
+      'EVAL',
+      "local a = redis.call('TIME') redis.call('DEBUG', 'SLEEP', 0.01) local b = redis.call('TIME') return {a, b}",
+      '0',
+    );
     assert.ok(Array.isArray(r), String(r));
     assert.deepEqual(r[0], r[1]);
-    const f = await srv.call('FUNCTION', 'LOAD', "#!lua name=t\nredis.register_function('t', function() local a = redis.call('TIME') redis.call('DEBUG', 'SLEEP', 0.01) return {a, redis.call('TIME')} end)");
+    const f = await srv.call(
+      'FUNCTION',
+      'LOAD',
+      "#!lua name=t\nredis.register_function('t', function() local a = redis.call('TIME') redis.call('DEBUG', 'SLEEP', 0.01) return {a, redis.call('TIME')} end)",
+    );
     assert.equal(f, 't');
     const g = await srv.call('FCALL', 't', '0');
     assert.ok(Array.isArray(g));
@@ -225,7 +268,8 @@ test('TIME moves on in a busy script, each time the server serves others (Redis 
   const c = await RawConn.connect(child.port);
   try {
     // (before the threshold TIME stands still: the test above; past it, it moves: this loop ends)
-    const script = "local t = redis.call('time') local n = 0 while true do n = n + 1 local u = redis.call('time') if u[1] ~= t[1] or u[2] ~= t[2] then return 'moved' end end";
+    const script =
+      "local t = redis.call('time') local n = 0 while true do n = n + 1 local u = redis.call('time') if u[1] ~= t[1] or u[2] ~= t[2] then return 'moved' end end";
     assert.equal(await c.call('EVAL', script, '0'), '$5\r\nmoved\r\n');
   } finally {
     c.close();
@@ -243,7 +287,8 @@ test('INFO: used_memory_lua is the eval share of the Lua heap, well under 100 KB
     const out: Record<string, number> = {};
     for (const l of (await c.call('INFO', 'memory')).split('\r\n')) {
       const [k, v] = l.split(':');
-      if (k !== undefined && v !== undefined && /lua|vm_|scripts|functions|number_of/.test(k) && !k.endsWith('human')) out[k] = Number(v);
+      if (k !== undefined && v !== undefined && /lua|vm_|scripts|functions|number_of/.test(k) && !k.endsWith('human'))
+        out[k] = Number(v);
     }
     return out;
   };
@@ -261,8 +306,12 @@ test('INFO: used_memory_lua is the eval share of the Lua heap, well under 100 KB
     assert.ok(m['used_memory_lua']! < 100 * 1024, JSON.stringify(m));
     assert.equal(m['used_memory_vm_eval'], m['used_memory_lua']);
     assert.equal(m['used_memory_vm_total'], m['used_memory_vm_eval']! + m['used_memory_vm_functions']!);
-    const lib = "#!lua name=test\nredis.register_function('test', function(KEYS, ARGV)\n return redis.call('incr', KEYS[1]) \nend)";
-    await batch(5000, [['FUNCTION', 'LOAD', 'REPLACE', lib], ['FCALL', 'test', '1', 'x']]);
+    const lib =
+      "#!lua name=test\nredis.register_function('test', function(KEYS, ARGV)\n return redis.call('incr', KEYS[1]) \nend)";
+    await batch(5000, [
+      ['FUNCTION', 'LOAD', 'REPLACE', lib],
+      ['FCALL', 'test', '1', 'x'],
+    ]);
     m = await info();
     assert.ok(m['used_memory_lua']! < 100 * 1024, JSON.stringify(m));
     assert.equal(m['number_of_functions'], 1);

@@ -28,7 +28,10 @@ test('blocking pops from a script do not block: nil when empty', async () => {
     ["return redis.pcall('blpop','l',0)", ['l']],
     ["return redis.pcall('brpop','l',0)", ['l']],
     ["return redis.pcall('brpoplpush','empty_list1{t}','empty_list2{t}',0)", ['empty_list1{t}', 'empty_list2{t}']],
-    ["return redis.pcall('blmove','empty_list1{t}','empty_list2{t}','LEFT','LEFT',0)", ['empty_list1{t}', 'empty_list2{t}']],
+    [
+      "return redis.pcall('blmove','empty_list1{t}','empty_list2{t}','LEFT','LEFT',0)",
+      ['empty_list1{t}', 'empty_list2{t}'],
+    ],
     ["return redis.pcall('bzpopmin','empty_zset',0)", ['empty_zset']],
     ["return redis.pcall('bzpopmax','empty_zset',0)", ['empty_zset']],
     ["return redis.pcall('blmpop',0,1,'l','LEFT')", ['l']],
@@ -48,7 +51,11 @@ test('blocking pops from a script pop what is there; FCALL too', async () => {
   assert.equal(await ev("return redis.call('blmove','l','m','RIGHT','LEFT',0)", 'l', 'm'), '$1\r\nc\r\n');
   await r.call('ZADD', 'z', '1', 'one', '2', 'two');
   assert.equal(await ev("return redis.call('bzpopmax','z',0)", 'z'), '*3\r\n$1\r\nz\r\n$3\r\ntwo\r\n$1\r\n2\r\n');
-  await r.call('FUNCTION', 'LOAD', "#!lua name=blk\nredis.register_function('pop', function(keys) return redis.call('brpop', keys[1], 0) end)");
+  await r.call(
+    'FUNCTION',
+    'LOAD',
+    "#!lua name=blk\nredis.register_function('pop', function(keys) return redis.call('brpop', keys[1], 0) end)",
+  );
   assert.equal(await r.call('FCALL', 'pop', '1', 'l'), '*2\r\n$1\r\nl\r\n$1\r\nb\r\n');
   assert.equal(await r.call('FCALL', 'pop', '1', 'l'), '$-1\r\n');
   assert.equal(await r.call('LRANGE', 'm', '0', '-1'), '*1\r\n$1\r\nc\r\n');

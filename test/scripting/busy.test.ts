@@ -64,7 +64,14 @@ async function tsdisSide(extra: string[]): Promise<Side> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-busy-'));
   dirs.push(dir);
   const c = await startChild(['--busy-reply-threshold', String(THRESHOLD), '--save', '', ...extra], dir);
-  return { name: 'tsdis', port: c.port, signal: (sig) => c.proc.kill(sig), output: () => c.output(), exited: () => c.exited(), stop: () => c.kill() };
+  return {
+    name: 'tsdis',
+    port: c.port,
+    signal: (sig) => c.proc.kill(sig),
+    output: () => c.output(),
+    exited: () => c.exited(),
+    stop: () => c.kill(),
+  };
 }
 
 /** Runs `scenario` against redis-server and tsdis (both started with `extra` flags) and compares what each recorded. */
@@ -76,7 +83,9 @@ async function both(scenario: (s: Side, log: string[]) => Promise<void>, extra: 
     try {
       await scenario(side, log);
     } catch (e) {
-      throw new Error(`${side.name}: ${(e as Error).message} (after ${JSON.stringify(log)})\n${side.output()}`, { cause: e });
+      throw new Error(`${side.name}: ${(e as Error).message} (after ${JSON.stringify(log)})\n${side.output()}`, {
+        cause: e,
+      });
     } finally {
       await side.stop();
     }
@@ -97,47 +106,60 @@ async function untilBusy(c: RawConn): Promise<string> {
   throw new Error('the server never became busy');
 }
 
-test('EVAL past the threshold: BUSY, allow_busy commands, EXECABORT, SCRIPT KILL, then normal service', { skip }, async () => {
-  await both(async (s, log) => {
-    const a = await RawConn.connect(s.port);
-    const b = await RawConn.connect(s.port);
-    const c = await RawConn.connect(s.port);
-    try {
-      const sha = await b.call('SCRIPT', 'LOAD', 'return ARGV[1]');
-      log.push(sha);
-      log.push(await c.call('MULTI'));
-      log.push(await c.call('SET', 'q', '1'));
-      // The caller's pipelined PING waits for the script (its client is not served while busy).
-      a.write(Buffer.concat([encode(['EVAL', 'while true do end', '0']), encode(['PING'])]));
-      await sleep(10);
-      const t0 = performance.now();
-      const first = await b.call('PING');
-      const waited = performance.now() - t0;
-      log.push(first);
-      assert.ok(waited >= THRESHOLD / 2, `${s.name}: PING answered after ${waited} ms`);
-      for (const cmd of [['PING'], ['GET', 'q'], ['CLIENT', 'LIST'], ['FUNCTION', 'STATS'], ['FUNCTION', 'KILL'], ['SHUTDOWN'], ['EVAL', 'return 1', '0'], ['NOSUCH']]) {
-        log.push(`${cmd.join(' ')} -> ${await b.call(...cmd)}`);
+test(
+  'EVAL past the threshold: BUSY, allow_busy commands, EXECABORT, SCRIPT KILL, then normal service',
+  { skip },
+  async () => {
+    await both(async (s, log) => {
+      const a = await RawConn.connect(s.port);
+      const b = await RawConn.connect(s.port);
+      const c = await RawConn.connect(s.port);
+      try {
+        const sha = await b.call('SCRIPT', 'LOAD', 'return ARGV[1]');
+        log.push(sha);
+        log.push(await c.call('MULTI'));
+        log.push(await c.call('SET', 'q', '1'));
+        // The caller's pipelined PING waits for the script (its client is not served while busy).
+        a.write(Buffer.concat([encode(['EVAL', 'while true do end', '0']), encode(['PING'])]));
+        await sleep(10);
+        const t0 = performance.now();
+        const first = await b.call('PING');
+        const waited = performance.now() - t0;
+        log.push(first);
+        assert.ok(waited >= THRESHOLD / 2, `${s.name}: PING answered after ${waited} ms`);
+        for (const cmd of [
+          ['PING'],
+          ['GET', 'q'],
+          ['CLIENT', 'LIST'],
+          ['FUNCTION', 'STATS'],
+          ['FUNCTION', 'KILL'],
+          ['SHUTDOWN'],
+          ['EVAL', 'return 1', '0'],
+          ['NOSUCH'],
+        ]) {
+          log.push(`${cmd.join(' ')} -> ${await b.call(...cmd)}`);
+        }
+        log.push(`exec -> ${await c.call('EXEC')}`);
+        log.push(`multi -> ${await c.call('MULTI')}`);
+        log.push(`incr -> ${await c.call('INCR', 'q')}`);
+        log.push(`discard -> ${await c.call('DISCARD')}`);
+        log.push(`kill -> ${await b.call('SCRIPT', 'KILL')}`);
+        log.push(`caller -> ${await a.read()}`);
+        log.push(`caller ping -> ${await a.read()}`);
+        log.push(`kill again -> ${await b.call('SCRIPT', 'KILL')}`);
+        log.push(`function kill -> ${await b.call('FUNCTION', 'KILL')}`);
+        log.push(await b.call('PING'));
+        log.push(await a.call('EVAL', 'return 1 + 1', '0'));
+        log.push(await a.call('EVALSHA', sha.split('\r\n')[1]!, '0', 'again'));
+        log.push(await c.call('GET', 'q'));
+      } finally {
+        a.close();
+        b.close();
+        c.close();
       }
-      log.push(`exec -> ${await c.call('EXEC')}`);
-      log.push(`multi -> ${await c.call('MULTI')}`);
-      log.push(`incr -> ${await c.call('INCR', 'q')}`);
-      log.push(`discard -> ${await c.call('DISCARD')}`);
-      log.push(`kill -> ${await b.call('SCRIPT', 'KILL')}`);
-      log.push(`caller -> ${await a.read()}`);
-      log.push(`caller ping -> ${await a.read()}`);
-      log.push(`kill again -> ${await b.call('SCRIPT', 'KILL')}`);
-      log.push(`function kill -> ${await b.call('FUNCTION', 'KILL')}`);
-      log.push(await b.call('PING'));
-      log.push(await a.call('EVAL', 'return 1 + 1', '0'));
-      log.push(await a.call('EVALSHA', sha.split('\r\n')[1]!, '0', 'again'));
-      log.push(await c.call('GET', 'q'));
-    } finally {
-      a.close();
-      b.close();
-      c.close();
-    }
-  });
-});
+    });
+  },
+);
 
 test('a killed script cannot survive by catching the error with pcall', { skip }, async () => {
   await both(async (s, log) => {
@@ -212,7 +234,13 @@ test('NOTBUSY when nothing runs; a loop in FUNCTION LOAD times out', { skip }, a
     try {
       log.push(await b.call('SCRIPT', 'KILL'));
       log.push(await b.call('FUNCTION', 'KILL'));
-      log.push(await b.call('FUNCTION', 'LOAD', "#!lua name=loop\nwhile true do end\nredis.register_function('f', function() return 1 end)"));
+      log.push(
+        await b.call(
+          'FUNCTION',
+          'LOAD',
+          "#!lua name=loop\nwhile true do end\nredis.register_function('f', function() return 1 end)",
+        ),
+      );
       log.push(await b.call('FUNCTION', 'LIST'));
       log.push(await b.call('PING'));
     } finally {
@@ -236,32 +264,36 @@ async function untilError(c: RawConn, ...cmd: string[]): Promise<string> {
   throw new Error('the server never became busy');
 }
 
-test('a connection opened after an EVAL became busy: BUSY, then its SCRIPT KILL ends the script', { skip }, async () => {
-  await both(async (s, log) => {
-    const a = await RawConn.connect(s.port);
-    let n: RawConn | null = null;
-    try {
-      a.write(encode(['EVAL', 'while true do end', '0']));
-      // no other connection exists: the first one is opened once the script is busy
-      await sleep(THRESHOLD * 3);
-      n = await RawConn.connect(s.port);
-      log.push(`get -> ${await n.call('GET', 'k')}`);
-      log.push(`ping -> ${await n.call('PING')}`);
-      log.push(`client list -> ${await n.call('CLIENT', 'LIST')}`);
-      log.push(`function kill -> ${await n.call('FUNCTION', 'KILL')}`);
-      log.push(`shutdown -> ${await n.call('SHUTDOWN')}`);
-      log.push(`auth -> ${await n.call('AUTH', 'x')}`);
-      log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
-      log.push(`caller -> ${await a.read()}`);
-      log.push(`ping -> ${await n.call('PING')}`);
-      log.push(`set -> ${await n.call('SET', 'k', 'v')}`);
-      log.push(`caller get -> ${await a.call('GET', 'k')}`);
-    } finally {
-      a.close();
-      n?.close();
-    }
-  });
-});
+test(
+  'a connection opened after an EVAL became busy: BUSY, then its SCRIPT KILL ends the script',
+  { skip },
+  async () => {
+    await both(async (s, log) => {
+      const a = await RawConn.connect(s.port);
+      let n: RawConn | null = null;
+      try {
+        a.write(encode(['EVAL', 'while true do end', '0']));
+        // no other connection exists: the first one is opened once the script is busy
+        await sleep(THRESHOLD * 3);
+        n = await RawConn.connect(s.port);
+        log.push(`get -> ${await n.call('GET', 'k')}`);
+        log.push(`ping -> ${await n.call('PING')}`);
+        log.push(`client list -> ${await n.call('CLIENT', 'LIST')}`);
+        log.push(`function kill -> ${await n.call('FUNCTION', 'KILL')}`);
+        log.push(`shutdown -> ${await n.call('SHUTDOWN')}`);
+        log.push(`auth -> ${await n.call('AUTH', 'x')}`);
+        log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
+        log.push(`caller -> ${await a.read()}`);
+        log.push(`ping -> ${await n.call('PING')}`);
+        log.push(`set -> ${await n.call('SET', 'k', 'v')}`);
+        log.push(`caller get -> ${await a.call('GET', 'k')}`);
+      } finally {
+        a.close();
+        n?.close();
+      }
+    });
+  },
+);
 
 test('a connection opened after an FCALL became busy: the function wording, then FUNCTION KILL', { skip }, async () => {
   const lib = "#!lua name=spin2\nredis.register_function('spin2', function() while true do end end)";
@@ -330,43 +362,63 @@ test('a connection waiting to be accepted when the script started is served', { 
   );
 });
 
-test('a connection relayed during a busy script keeps its id, name, protocol and database afterwards', { skip }, async () => {
-  await both(async (s, log) => {
-    const a = await RawConn.connect(s.port);
-    let n: RawConn | null = null;
-    try {
-      a.write(encode(['EVAL', 'while true do end', '0']));
-      await sleep(THRESHOLD * 3);
-      n = await RawConn.connect(s.port);
-      log.push(`get -> ${await n.call('GET', 'k')}`);
-      const hello = await n.call('HELLO', '3', 'SETNAME', 'relayed');
-      const id = /\r\nid\r\n:(\d+)\r\n/.exec(hello.replace(/^%\d+\r\n\$2\r\nid\r\n/, '\r\nid\r\n'))?.[1] ?? hello;
-      log.push(`hello -> ${hello.replace(/:\d+\r\n/, ':N\r\n').replace(/\$\d+\r\n\d+\.\d+\.\d+\r\n/, '$V\r\nVERSION\r\n')}`);
-      log.push(`multi -> ${await n.call('MULTI')}`);
-      log.push(`discard -> ${await n.call('DISCARD')}`);
-      log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
-      log.push(`caller -> ${await a.read()}`);
-      // at once, while tsdis may still be taking the connection back
-      log.push(`select -> ${await n.call('SELECT', '2')}`);
-      log.push(`set -> ${await n.call('SET', 'k', 'v2')}`);
-      await sleep(500);
-      // pipelined, after the hand-back
-      n.write(Buffer.concat([['GET', 'k'], ['DBSIZE'], ['HSET', 'h', 'f', 'v'], ['HGETALL', 'h'], ['CLIENT', 'GETNAME'], ['CLIENT', 'ID']].map((c) => encode(c))));
-      const replies: string[] = [];
-      for (let i = 0; i < 6; i++) replies.push(await n.read());
-      log.push(`pipeline -> ${replies.slice(0, 5).join('')}`);
-      log.push(`same id -> ${replies[5] === `:${id}\r\n`}`);
-      log.push(`db0 -> ${await a.call('DBSIZE')}`);
-      const list = await n.call('CLIENT', 'LIST', 'ID', id);
-      // (resp= ends the line in 7.0; 7.2 adds lib-name and lib-ver after it)
-      log.push(`addr -> ${list.includes(` addr=127.0.0.1:${n.sock.localPort} laddr=127.0.0.1:${s.port} `)} ${/ name=relayed .* db=2 /.test(list)} ${/ resp=3[ \n]/.test(list)}`);
-      if (s.name === 'tsdis') assert.match(list, / fd=\d+ /, 'handed back: the connection has its own descriptor again');
-    } finally {
-      a.close();
-      n?.close();
-    }
-  });
-});
+test(
+  'a connection relayed during a busy script keeps its id, name, protocol and database afterwards',
+  { skip },
+  async () => {
+    await both(async (s, log) => {
+      const a = await RawConn.connect(s.port);
+      let n: RawConn | null = null;
+      try {
+        a.write(encode(['EVAL', 'while true do end', '0']));
+        await sleep(THRESHOLD * 3);
+        n = await RawConn.connect(s.port);
+        log.push(`get -> ${await n.call('GET', 'k')}`);
+        const hello = await n.call('HELLO', '3', 'SETNAME', 'relayed');
+        const id = /\r\nid\r\n:(\d+)\r\n/.exec(hello.replace(/^%\d+\r\n\$2\r\nid\r\n/, '\r\nid\r\n'))?.[1] ?? hello;
+        log.push(
+          `hello -> ${hello.replace(/:\d+\r\n/, ':N\r\n').replace(/\$\d+\r\n\d+\.\d+\.\d+\r\n/, '$V\r\nVERSION\r\n')}`,
+        );
+        log.push(`multi -> ${await n.call('MULTI')}`);
+        log.push(`discard -> ${await n.call('DISCARD')}`);
+        log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
+        log.push(`caller -> ${await a.read()}`);
+        // at once, while tsdis may still be taking the connection back
+        log.push(`select -> ${await n.call('SELECT', '2')}`);
+        log.push(`set -> ${await n.call('SET', 'k', 'v2')}`);
+        await sleep(500);
+        // pipelined, after the hand-back
+        n.write(
+          Buffer.concat(
+            [
+              ['GET', 'k'],
+              ['DBSIZE'],
+              ['HSET', 'h', 'f', 'v'],
+              ['HGETALL', 'h'],
+              ['CLIENT', 'GETNAME'],
+              ['CLIENT', 'ID'],
+            ].map((c) => encode(c)),
+          ),
+        );
+        const replies: string[] = [];
+        for (let i = 0; i < 6; i++) replies.push(await n.read());
+        log.push(`pipeline -> ${replies.slice(0, 5).join('')}`);
+        log.push(`same id -> ${replies[5] === `:${id}\r\n`}`);
+        log.push(`db0 -> ${await a.call('DBSIZE')}`);
+        const list = await n.call('CLIENT', 'LIST', 'ID', id);
+        // (resp= ends the line in 7.0; 7.2 adds lib-name and lib-ver after it)
+        log.push(
+          `addr -> ${list.includes(` addr=127.0.0.1:${n.sock.localPort} laddr=127.0.0.1:${s.port} `)} ${/ name=relayed .* db=2 /.test(list)} ${/ resp=3[ \n]/.test(list)}`,
+        );
+        if (s.name === 'tsdis')
+          assert.match(list, / fd=\d+ /, 'handed back: the connection has its own descriptor again');
+      } finally {
+        a.close();
+        n?.close();
+      }
+    });
+  },
+);
 
 test('SIGTERM (twice) during a busy script: the server ends once the script is killed', { skip }, async () => {
   await both(async (s, log) => {
@@ -404,39 +456,43 @@ test('SIGTERM (twice) during a busy script: the server ends once the script is k
   });
 });
 
-test('two busy scripts, the second sent while the first runs: a relayed connection is served through both', { skip }, async () => {
-  await both(async (s, log) => {
-    const a = await RawConn.connect(s.port);
-    let n: RawConn | null = null;
-    let q: RawConn | null = null;
-    try {
-      const spin = encode(['EVAL', 'while true do end', '0']);
-      a.write(spin);
-      await sleep(THRESHOLD * 3);
-      n = await RawConn.connect(s.port);
-      log.push(`get -> ${await n.call('GET', 'k')}`);
-      q = await RawConn.connect(s.port);
-      log.push(`quit -> ${JSON.stringify(await q.call('QUIT'))} ${JSON.stringify(await q.readUntilClose())}`);
-      // the caller is not read while its script runs: this starts once the first one ends,
-      // maybe while tsdis is handing the relayed connections back
-      a.write(spin);
-      log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
-      log.push(`caller -> ${await a.read()}`);
-      log.push(`get -> ${await untilError(n, 'GET', 'k')}`);
-      log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
-      log.push(`caller -> ${await a.read()}`);
-      log.push(`ping -> ${await n.call('PING')}`);
-      await sleep(300);
-      const list = await n.call('CLIENT', 'LIST');
-      log.push(`clients -> ${list.split('\n').filter((l) => l.startsWith('id=')).length}`);
-      if (s.name === 'tsdis') assert.doesNotMatch(list, / fd=-1 /, 'every connection handed back');
-    } finally {
-      a.close();
-      n?.close();
-      q?.close();
-    }
-  });
-});
+test(
+  'two busy scripts, the second sent while the first runs: a relayed connection is served through both',
+  { skip },
+  async () => {
+    await both(async (s, log) => {
+      const a = await RawConn.connect(s.port);
+      let n: RawConn | null = null;
+      let q: RawConn | null = null;
+      try {
+        const spin = encode(['EVAL', 'while true do end', '0']);
+        a.write(spin);
+        await sleep(THRESHOLD * 3);
+        n = await RawConn.connect(s.port);
+        log.push(`get -> ${await n.call('GET', 'k')}`);
+        q = await RawConn.connect(s.port);
+        log.push(`quit -> ${JSON.stringify(await q.call('QUIT'))} ${JSON.stringify(await q.readUntilClose())}`);
+        // the caller is not read while its script runs: this starts once the first one ends,
+        // maybe while tsdis is handing the relayed connections back
+        a.write(spin);
+        log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
+        log.push(`caller -> ${await a.read()}`);
+        log.push(`get -> ${await untilError(n, 'GET', 'k')}`);
+        log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
+        log.push(`caller -> ${await a.read()}`);
+        log.push(`ping -> ${await n.call('PING')}`);
+        await sleep(300);
+        const list = await n.call('CLIENT', 'LIST');
+        log.push(`clients -> ${list.split('\n').filter((l) => l.startsWith('id=')).length}`);
+        if (s.name === 'tsdis') assert.doesNotMatch(list, / fd=-1 /, 'every connection handed back');
+      } finally {
+        a.close();
+        n?.close();
+        q?.close();
+      }
+    });
+  },
+);
 
 // redis-server 7.0.15 is erratic here (the caller may never get its replies, a
 // later PING may still get BUSY), so this one checks tsdis alone.
@@ -596,58 +652,70 @@ test('a connection that sends SCRIPT KILL and half-closes (nc -q) still gets its
   });
 });
 
-test('a connection made right after SHUTDOWN NOSAVE ended a busy script is refused (the acceptor has closed its listeners)', { skip }, async () => {
-  await both(async (s, log) => {
-    const a = await RawConn.connect(s.port);
-    let b: RawConn | null = null;
-    try {
-      a.write(encode(['EVAL', 'while true do end', '0']));
-      await sleep(THRESHOLD * 3);
-      // opened while busy: relayed by tsdis's acceptor process
-      b = await RawConn.connect(s.port);
-      log.push(await untilBusy(b));
-      b.write(encode(['SHUTDOWN', 'NOSAVE']));
-      log.push(`shutdown -> ${JSON.stringify(await b.readUntilClose())}`);
-      // at once, as Redis's "SHUTDOWN NOSAVE can kill a timedout script anyway" connects
-      const refused = await RawConn.connect(s.port).then(
-        (c) => {
-          c.close();
-          return 'accepted';
-        },
-        (e: NodeJS.ErrnoException) => e.code ?? 'error',
-      );
-      log.push(`connect -> ${refused}`);
-      log.push(`exit ${await s.exited()}`);
-    } finally {
-      a.close();
-      b?.close();
-    }
-  });
-});
+test(
+  'a connection made right after SHUTDOWN NOSAVE ended a busy script is refused (the acceptor has closed its listeners)',
+  { skip },
+  async () => {
+    await both(async (s, log) => {
+      const a = await RawConn.connect(s.port);
+      let b: RawConn | null = null;
+      try {
+        a.write(encode(['EVAL', 'while true do end', '0']));
+        await sleep(THRESHOLD * 3);
+        // opened while busy: relayed by tsdis's acceptor process
+        b = await RawConn.connect(s.port);
+        log.push(await untilBusy(b));
+        b.write(encode(['SHUTDOWN', 'NOSAVE']));
+        log.push(`shutdown -> ${JSON.stringify(await b.readUntilClose())}`);
+        // at once, as Redis's "SHUTDOWN NOSAVE can kill a timedout script anyway" connects
+        const refused = await RawConn.connect(s.port).then(
+          (c) => {
+            c.close();
+            return 'accepted';
+          },
+          (e: NodeJS.ErrnoException) => e.code ?? 'error',
+        );
+        log.push(`connect -> ${refused}`);
+        log.push(`exit ${await s.exited()}`);
+      } finally {
+        a.close();
+        b?.close();
+      }
+    });
+  },
+);
 
-test('clients blocked on a key a busy script pushed to are served when the script ends, not while it is busy', { skip }, async () => {
-  await both(async (s, log) => {
-    const blocked = await RawConn.connect(s.port);
-    const runner = await RawConn.connect(s.port);
-    const other = await RawConn.connect(s.port);
-    try {
-      blocked.write(encode(['BLPOP', 'x', '0']));
-      await sleep(50);
-      await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1');
-      // pushes y, waits (busy) until a client named abortscript shows up, then pushes z
-      const body = "redis.call('lpush', KEYS[1], 'y') while true do if string.find(redis.call('client', 'list'), 'abortscript') then break end end redis.call('lpush', KEYS[1], 'z') return 'done'";
-      runner.write(encode(['EVAL', body, '1', 'x']));
-      log.push(await untilBusy(other));
-      // an allow_busy command ends the script's wait: the blocked client must not get y meanwhile
-      log.push(await other.call('HELLO', '2', 'SETNAME', 'abortscript').then((r) => r.slice(0, 1)));
-      log.push(`blpop -> ${await blocked.read()}`);
-      log.push(`eval -> ${await runner.read()}`);
-      log.push(await other.call('LRANGE', 'x', '0', '-1'));
-      await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0');
-    } finally {
-      blocked.close();
-      runner.close();
-      other.close();
-    }
-  }, ['--enable-debug-command', 'yes']);
-});
+test(
+  'clients blocked on a key a busy script pushed to are served when the script ends, not while it is busy',
+  { skip },
+  async () => {
+    await both(
+      async (s, log) => {
+        const blocked = await RawConn.connect(s.port);
+        const runner = await RawConn.connect(s.port);
+        const other = await RawConn.connect(s.port);
+        try {
+          blocked.write(encode(['BLPOP', 'x', '0']));
+          await sleep(50);
+          await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1');
+          // pushes y, waits (busy) until a client named abortscript shows up, then pushes z
+          const body =
+            "redis.call('lpush', KEYS[1], 'y') while true do if string.find(redis.call('client', 'list'), 'abortscript') then break end end redis.call('lpush', KEYS[1], 'z') return 'done'";
+          runner.write(encode(['EVAL', body, '1', 'x']));
+          log.push(await untilBusy(other));
+          // an allow_busy command ends the script's wait: the blocked client must not get y meanwhile
+          log.push(await other.call('HELLO', '2', 'SETNAME', 'abortscript').then((r) => r.slice(0, 1)));
+          log.push(`blpop -> ${await blocked.read()}`);
+          log.push(`eval -> ${await runner.read()}`);
+          log.push(await other.call('LRANGE', 'x', '0', '-1'));
+          await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0');
+        } finally {
+          blocked.close();
+          runner.close();
+          other.close();
+        }
+      },
+      ['--enable-debug-command', 'yes'],
+    );
+  },
+);

@@ -71,7 +71,7 @@ test('script errors: Lua errors, redis.call errors, compile errors, sandbox', as
     ev("return redis.pcall('nosuch')"),
     ev("return redis.call('config')"),
     ev("return redis.call('config', 'nosuch')"),
-    ev("return redis.call()"),
+    ev('return redis.call()'),
     ev('return redis.call({})'),
     ev("return redis.call('eval','return 1',0)"),
     ev("return redis.call('multi')"),
@@ -80,7 +80,7 @@ test('script errors: Lua errors, redis.call errors, compile errors, sandbox', as
     ev('return 1 +'),
     ev('x = 1'),
     ev('return y'),
-    ev("local x = 1\nreturn nosuch.field"),
+    ev('local x = 1\nreturn nosuch.field'),
     ev('string.x = 1'),
     ev("return {err='My Error'}"),
     ev("return redis.error_reply('My Error')"),
@@ -97,7 +97,7 @@ test('script errors: Lua errors, redis.call errors, compile errors, sandbox', as
     ev('return type(require)'),
     ev('return type(debug)'),
     ev('return print'),
-    ev('return select(\'#\', ...)'),
+    ev("return select('#', ...)"),
   ]);
 });
 
@@ -109,11 +109,11 @@ test('read-only scripts, shebang flags and their errors', async () => {
     ev("#!lua flags=no-writes\nreturn redis.call('set','a','b')"),
     ev("#!lua flags=no-writes,allow-oom\nreturn redis.call('get','a')"),
     ev("#!lua\nreturn redis.call('set','a','b')"),
-    ['EVAL_RO', "#!lua\nreturn 1", '0'],
-    ['EVAL_RO', "#!lua flags=no-writes\nreturn 1", '0'],
-    ev("#!lua flags=allow-stale,no-cluster,allow-cross-slot-keys\nreturn 1"),
+    ['EVAL_RO', '#!lua\nreturn 1', '0'],
+    ['EVAL_RO', '#!lua flags=no-writes\nreturn 1', '0'],
+    ev('#!lua flags=allow-stale,no-cluster,allow-cross-slot-keys\nreturn 1'),
     ev("#!lua\nerror('x')"),
-    ev("#!lua flags=bad\nreturn 1"),
+    ev('#!lua flags=bad\nreturn 1'),
     ev('#!luax\nreturn 1'),
     ev('#!lua name=x\nreturn 1'),
     ev('#!lua'),
@@ -142,12 +142,12 @@ test('Lua to RESP2 and RESP3 conversions', async () => {
     "return redis.call('get','nokey')",
     "return redis.call('zrange','nokey',0,-1)",
     "redis.call('zadd','z',1.5,'m') return redis.call('zrange','z',0,-1,'withscores')",
-    'redis.setresp(3) return redis.call(\'hgetall\',\'h\')',
+    "redis.setresp(3) return redis.call('hgetall','h')",
     "redis.setresp(3) redis.call('sadd','st','x') return redis.call('smembers','st')",
     "redis.setresp(3) return redis.call('zscore','z','m')",
     'redis.setresp(3) return {double=1.5}',
     "redis.setresp(3) return {big_number='123456789012345678901234567890'}",
-    "redis.setresp(3) return {map={a=1}}",
+    'redis.setresp(3) return {map={a=1}}',
     "redis.setresp(3) return {set={'a'}}",
     'redis.setresp(3) return true',
     'redis.setresp(3) return false',
@@ -193,13 +193,13 @@ test('libraries and the redis table', async () => {
       'return redis.replicate_commands()',
       'return redis.set_repl(redis.REPL_ALL)',
       "return loadstring('return 1')()",
-      'return getmetatable(\'\').__index == string',
-      "return type(coroutine)",
+      "return getmetatable('').__index == string",
+      'return type(coroutine)',
     ].map((s) => ev(s)),
   );
 });
 
-test('scripts share the caller\'s database; SELECT inside does not leak', async () => {
+test("scripts share the caller's database; SELECT inside does not leak", async () => {
   await d!.reset();
   await d!.same([
     ['SELECT', '2'],
@@ -213,30 +213,34 @@ test('scripts share the caller\'s database; SELECT inside does not leak', async 
   ]);
 });
 
-test('MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`', { skip: d.skipUnlessLive }, async () => {
-  d.unrecorded();
-  await d!.reset();
-  const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d.redis!.port)];
-  try {
-    for (const m of mons) await m.call('MONITOR');
-    await d!.same([
-      ev("redis.call('set','a','1') return redis.call('get','a')"),
-      ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'],
-      ['EVAL', 'return 1', 'x'],
-      ['FCALL', 'nosuch', '0'],
-      ['ECHO', 'end-marker'],
-    ]);
-    const mask = (s: string) => s.replace(/\+\d+\.\d{6} /g, '+T ').replace(/\[(\d+) [\d.]+:\d+\]/g, '[$1 addr]');
-    const lines = async (c: RawConn): Promise<string> => {
-      let out = '';
-      while (!out.includes('end-marker')) out += await c.read(3000);
-      return mask(out);
-    };
-    assert.equal(await lines(mons[0]!), await lines(mons[1]!));
-  } finally {
-    for (const m of mons) m.close();
-  }
-});
+test(
+  'MONITOR shows EVAL/FCALL first (even failing ones), then their commands as `lua`',
+  { skip: d.skipUnlessLive },
+  async () => {
+    d.unrecorded();
+    await d!.reset();
+    const mons = [await RawConn.connect(d!.tsdis.port), await RawConn.connect(d.redis!.port)];
+    try {
+      for (const m of mons) await m.call('MONITOR');
+      await d!.same([
+        ev("redis.call('set','a','1') return redis.call('get','a')"),
+        ['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'],
+        ['EVAL', 'return 1', 'x'],
+        ['FCALL', 'nosuch', '0'],
+        ['ECHO', 'end-marker'],
+      ]);
+      const mask = (s: string) => s.replace(/\+\d+\.\d{6} /g, '+T ').replace(/\[(\d+) [\d.]+:\d+\]/g, '[$1 addr]');
+      const lines = async (c: RawConn): Promise<string> => {
+        let out = '';
+        while (!out.includes('end-marker')) out += await c.read(3000);
+        return mask(out);
+      };
+      assert.equal(await lines(mons[0]!), await lines(mons[1]!));
+    } finally {
+      for (const m of mons) m.close();
+    }
+  },
+);
 
 test('a script that fills the VM heap gets an error and the VM lives on: cached scripts run at once', async () => {
   const { startTsdis } = await import('../helpers/servers.js');
@@ -252,7 +256,10 @@ test('a script that fills the VM heap gets an error and the VM lives on: cached 
     assert.equal(await c.call('EVALSHA', sha, '1', 'n'), ':1\r\n');
     // One big allocation, then many small ones: Lua raises "not enough memory" inside the script.
     // (40e6: string.rep's buffer needs about twice that; 30e6 sat at the heap's edge, where a few bytes more setup decided)
-    assert.match(await slow('EVAL', "return #string.rep('x', 40e6)", '0'), /^-ERR not enough memory script: [0-9a-f]{40}, on @user_script:1\.\r\n$/);
+    assert.match(
+      await slow('EVAL', "return #string.rep('x', 40e6)", '0'),
+      /^-ERR not enough memory script: [0-9a-f]{40}, on @user_script:1\.\r\n$/,
+    );
     assert.equal(await c.call('EVALSHA', sha, '1', 'n'), ':2\r\n');
     const fill = "local t = {} local i = 0 while true do i = i + 1 t[i] = string.rep('x', 1000) .. i end";
     assert.match(await slow('EVAL', fill, '0'), /^-ERR not enough memory script: /);
@@ -270,12 +277,27 @@ test('a script that fills the VM heap gets an error and the VM lives on: cached 
 test('numbers to strings in scripts, INFO from a script, cached scripts across SCRIPT FLUSH', async () => {
   await d!.reset();
   await d!.same([
-    ev("return {tostring(5), tostring(-0), tostring(1e14), tostring(99999999999999), tostring(-99999999999999), tostring(2^53), tostring(0.5), tostring(1/0), tostring(-1/0), 7 .. '', (-12) .. '|' .. 3.25}"),
-    ev("return {tostring(123456789012345), tostring(1e15), tostring(100), tostring(-100000), string.format('%.14g', 42), string.format('%5d|%x', 42, 255)}"),
-    ev("redis.call('set', KEYS[1], 12345678901234) redis.call('set', KEYS[2], 1.5) redis.call('set', KEYS[3], -0.0) return redis.call('mget', KEYS[1], KEYS[2], KEYS[3])", '3', 'n1', 'n2', 'n3'),
+    ev(
+      "return {tostring(5), tostring(-0), tostring(1e14), tostring(99999999999999), tostring(-99999999999999), tostring(2^53), tostring(0.5), tostring(1/0), tostring(-1/0), 7 .. '', (-12) .. '|' .. 3.25}",
+    ),
+    ev(
+      "return {tostring(123456789012345), tostring(1e15), tostring(100), tostring(-100000), string.format('%.14g', 42), string.format('%5d|%x', 42, 255)}",
+    ),
+    ev(
+      "redis.call('set', KEYS[1], 12345678901234) redis.call('set', KEYS[2], 1.5) redis.call('set', KEYS[3], -0.0) return redis.call('mget', KEYS[1], KEYS[2], KEYS[3])",
+      '3',
+      'n1',
+      'n2',
+      'n3',
+    ),
     // INFO inside a script must not disturb the running script's stack, KEYS or ARGV
-    ev("local a = 1 local info = redis.call('INFO', 'memory') return {a, KEYS[1], ARGV[1], type(info), 'after'}", '1', 'key', 'arg'),
-    ev("return {KEYS[1], ARGV[1], ARGV[2]}", '1', 'first', 'x', 'y'),
+    ev(
+      "local a = 1 local info = redis.call('INFO', 'memory') return {a, KEYS[1], ARGV[1], type(info), 'after'}",
+      '1',
+      'key',
+      'arg',
+    ),
+    ev('return {KEYS[1], ARGV[1], ARGV[2]}', '1', 'first', 'x', 'y'),
     ['SCRIPT', 'LOAD', "return 'cached' .. ARGV[1]"],
     ['EVALSHA', '0e9d31f0ff8c0e7b5a7af1bbca2a4e7b0e9d31f0', '0'],
   ]);
@@ -295,11 +317,11 @@ test('typed tables, booleans, nulls and out-of-range numbers whatever the script
   const scripts = [
     // typed tables without redis.setresp(3): Redis converts them anyway
     'return {double=3.5}',
-    "return {map={a=1}}",
-    "return {set={a=1}}",
+    'return {map={a=1}}',
+    'return {set={a=1}}',
     "return {big_number='123'}",
     "return {1,{double=0.5},{map={x={double=-1024.125}}},{set={b=true}},{big_number='-9'}}",
-    "return {map={a={1,{double=2.5}}}}",
+    'return {map={a={1,{double=2.5}}}}',
     // doubles that Redis 7.0 (%.17g) and 7.2 (shortest round trip, as tsdis) print alike;
     // the others are checked against 7.2's rules in the next test
     'return {double=0.5}',
@@ -363,8 +385,13 @@ test('{double=...} results print as Redis 7.2 prints doubles (as ZSCORE does)', 
   const c = await RawConn.connect(srv.port);
   try {
     const cases: [string, string][] = [
-      ['0.1', '0.1'], ['1/3', '0.3333333333333333'], ['1e300', '1e+300'], ['1e-300', '1e-300'], ['1e17', '100000000000000000'],
-      ['0/0', 'nan'], ['-(0/0)', 'nan'],
+      ['0.1', '0.1'],
+      ['1/3', '0.3333333333333333'],
+      ['1e300', '1e+300'],
+      ['1e-300', '1e-300'],
+      ['1e17', '100000000000000000'],
+      ['0/0', 'nan'],
+      ['-(0/0)', 'nan'],
     ];
     for (const [expr, want] of cases) {
       assert.equal(await c.call('EVAL', `return {double=${expr}}`, '0'), `$${want.length}\r\n${want}\r\n`, expr);
@@ -441,12 +468,15 @@ test('error(...) objects: tables, codes, nil, numbers, pcall, re-raised errors (
     "local ok, e = pcall(error, 'x', 2) return e",
     "local ok, e = pcall(error, 'x', '2') return e",
     "local ok, e = pcall(function() error('x') end) return e",
-    "local ok, e = pcall(function() error(42) end) return {ok, e}",
+    'local ok, e = pcall(function() error(42) end) return {ok, e}',
     "local function f() local ok, e = pcall(error, 'x', 2) return e end\nreturn f()",
     "local ok, e = pcall(error, 'x', true) return e",
   ];
   const lib = `#!lua name=errs\n${forms.map((f, i) => `redis.register_function('e${i}', function(keys, args)\n${f}\nend)`).join('\n')}`;
-  await d!.same([['SET', 's', 'abc'], ['FUNCTION', 'LOAD', lib]]);
+  await d!.same([
+    ['SET', 's', 'abc'],
+    ['FUNCTION', 'LOAD', lib],
+  ]);
   for (const proto of ['2', '3']) {
     await d!.both(['HELLO', proto]);
     await d!.same(forms.map((f) => ev(f)));
@@ -455,5 +485,8 @@ test('error(...) objects: tables, codes, nil, numbers, pcall, re-raised errors (
   await d!.both(['HELLO', '2']);
   await d!.same([['FUNCTION', 'DELETE', 'errs']]);
   // tsdis only (redis-server 7.0 crashes): the VM's text, without the stray NUL it used to carry.
-  assert.match(await d!.a.call('EVAL', 'error({})', '0'), /^-ERR script execution failed script: [0-9a-f]{40}, on @user_script:1\.\r\n$/);
+  assert.match(
+    await d!.a.call('EVAL', 'error({})', '0'),
+    /^-ERR script execution failed script: [0-9a-f]{40}, on @user_script:1\.\r\n$/,
+  );
 });

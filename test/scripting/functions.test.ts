@@ -12,7 +12,8 @@ import { Differ, type Cmd } from '../helpers/diff.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
-const load = (code: string, replace = false): Cmd => (replace ? ['FUNCTION', 'LOAD', 'REPLACE', code] : ['FUNCTION', 'LOAD', code]);
+const load = (code: string, replace = false): Cmd =>
+  replace ? ['FUNCTION', 'LOAD', 'REPLACE', code] : ['FUNCTION', 'LOAD', code];
 
 const MYLIB = `#!lua name=mylib
 redis.register_function('f1', function(keys, args) return {keys[1], args[1], #keys, #args} end)
@@ -48,7 +49,9 @@ test('FUNCTION LOAD errors and FCALL', async () => {
     load("#!lua name=x\nredis.call('ping')"),
     load("#!lua name=x\nredis.register_function('f1', function() end)"),
     load("#!lua name=x\nredis.register_function('a b', function() end)"),
-    load("#!lua name=x\nredis.register_function('dup', function() end)\nredis.register_function('dup', function() end)"),
+    load(
+      "#!lua name=x\nredis.register_function('dup', function() end)\nredis.register_function('dup', function() end)",
+    ),
     load("#!lua name=x\nredis.register_function{function_name='h2', callback=function() return 1 end, flags={'bad'}}"),
     load('#!lua name=x\nretur'),
     load('#!lua name=x\nx = 1'),
@@ -66,7 +69,9 @@ test('FUNCTION LOAD errors and FCALL', async () => {
     ['FUNCTION', 'DELETE', 'nosuch'],
     ['FUNCTION', 'DELETE', 'x'],
     ['FCALL', 'g', '0'],
-    load("#!lua name=single\nredis.register_function{function_name='one', callback=function() return 1 end, flags={'no-writes', 'allow-oom'}}"),
+    load(
+      "#!lua name=single\nredis.register_function{function_name='one', callback=function() return 1 end, flags={'no-writes', 'allow-oom'}}",
+    ),
     ['FUNCTION', 'LIST', 'LIBRARYNAME', 'sing*'],
     ['FUNCTION', 'LIST', 'WITHCODE', 'LIBRARYNAME', 'single'],
     ['FUNCTION', 'LIST', 'bad'],
@@ -99,7 +104,11 @@ test('FUNCTION DUMP / RESTORE between tsdis and redis-server', async () => {
   assert.equal(await d!.a.call('FUNCTION', 'RESTORE', Buffer.from(fromRedis, 'latin1')), '+OK\r\n');
   assert.equal(await d!.b.call('FUNCTION', 'RESTORE', Buffer.from(fromTsdis, 'latin1')), '+OK\r\n');
   await d!.same([['FUNCTION', 'LIST', 'WITHCODE']], 'shape');
-  await d!.same([['FUNCTION', 'LIST', 'WITHCODE', 'LIBRARYNAME', 'second'], ['FCALL', 's1', '0'], ['FCALL', 'f4', '0', '5']]);
+  await d!.same([
+    ['FUNCTION', 'LIST', 'WITHCODE', 'LIBRARYNAME', 'second'],
+    ['FCALL', 's1', '0'],
+    ['FCALL', 'f4', '0', '5'],
+  ]);
   // Only 'second' collides below (Redis reports the first collision in hash order).
   await d!.same([['FUNCTION', 'DELETE', 'mylib']]);
   const p = Buffer.from(fromRedis, 'latin1');
@@ -133,14 +142,16 @@ test('a library runs once, in the library API: register_function and its errors,
     lib("redis.register_function('', function() return 1 end)"),
     lib("redis.register_function{function_name='f1', callback=function() return 1 end, description=1}"),
     lib("redis.register_function{function_name='f1', callback='x'}"),
-    lib("redis.register_function{function_name={}, callback=function() end}"),
-    lib("redis.register_function{callback=function() end}"),
+    lib('redis.register_function{function_name={}, callback=function() end}'),
+    lib('redis.register_function{callback=function() end}'),
     lib("redis.register_function{function_name='f1'}"),
     lib("redis.register_function{function_name='f1', callback=function() end, flags='no-writes'}"),
     lib("redis.register_function{function_name='f1', callback=function() end, flags={'no-writes', 7}}"),
     lib("redis.register_function{function_name='f1', callback=function() end, other=1}"),
-    lib("redis.register_function{[{}]=1}"),
-    lib("redis.register_function('f1', function() end) redis.register_function('F1', function() end) redis.register_function('f1', function() end)"),
+    lib('redis.register_function{[{}]=1}'),
+    lib(
+      "redis.register_function('f1', function() end) redis.register_function('F1', function() end) redis.register_function('f1', function() end)",
+    ),
     // the library API only: no math, redis.call, setresp, set_repl, getmetatable, error, KEYS
     lib('return math.random()'),
     lib("return redis.call('ping')"),
@@ -154,7 +165,9 @@ test('a library runs once, in the library API: register_function and its errors,
     lib('a = 1'),
     lib('redis.math.random()'),
     lib('redis.x = 1'),
-    lib("redis.log(redis.LOG_NOTICE, 'loading', redis.REDIS_VERSION_NUM > 0 and 'ok') redis.register_function('f1', function() return 1 end)"),
+    lib(
+      "redis.log(redis.LOG_NOTICE, 'loading', redis.REDIS_VERSION_NUM > 0 and 'ok') redis.register_function('f1', function() return 1 end)",
+    ),
     lib('local x = nil + 1'),
     lib('return 1'),
     ['FUNCTION', 'LIST'],
@@ -196,9 +209,12 @@ redis.register_function{function_name='peek', callback=function() return n end, 
     load("#!lua name=other\nredis.register_function('count', function() return 0 end)"),
     load("#!lua name=other\nredis.register_function('PEEK', function() return 0 end)"),
     // reloading the library starts it afresh
-    load(`#!lua name=counter
+    load(
+      `#!lua name=counter
 local n = 100
-redis.register_function('Count', function() n = n + 1 return n end)`, true),
+redis.register_function('Count', function() n = n + 1 return n end)`,
+      true,
+    ),
     ['FCALL', 'count', '0'],
     ['FCALL', 'peek', '0'],
     ['FUNCTION', 'LIST'],
@@ -245,7 +261,9 @@ test('FCALL numkeys, FUNCTION LIST / FLUSH / RESTORE arguments, metadata and fla
     ['FCALL', 'foo', '0'],
     ['FCALL', 'FOO7', '0'],
     // flags: any case, twice, listed once each in Redis's order
-    load("#!lua name=flags\nredis.register_function{function_name='fl', callback=function() return 1 end, flags={'NO-CLUSTER', 'allow-oom', 'no-writes', 'allow-oom', 'Allow-Stale', 'allow-cross-slot-keys'}}"),
+    load(
+      "#!lua name=flags\nredis.register_function{function_name='fl', callback=function() return 1 end, flags={'NO-CLUSTER', 'allow-oom', 'no-writes', 'allow-oom', 'Allow-Stale', 'allow-cross-slot-keys'}}",
+    ),
     ['FUNCTION', 'LIST', 'LIBRARYNAME', 'flags'],
   ]);
   await d!.both(['HELLO', '3']);
@@ -256,13 +274,9 @@ test('FCALL numkeys, FUNCTION LIST / FLUSH / RESTORE arguments, metadata and fla
 test('DEBUG RELOAD NOFLUSH fails on a library loaded already; NOFLUSH MERGE keeps them', async () => {
   await d!.reset();
   await d!.both(['FUNCTION', 'FLUSH']);
-  const fn = (lib: string) => load(`#!lua name=${lib}\nredis.register_function('${lib}', function() return '${lib}' end)`);
-  await d!.same([
-    fn('test'),
-    ['DEBUG', 'RELOAD'],
-    ['FCALL', 'test', '0'],
-    ['SET', 'x', '1'],
-  ]);
+  const fn = (lib: string) =>
+    load(`#!lua name=${lib}\nredis.register_function('${lib}', function() return '${lib}' end)`);
+  await d!.same([fn('test'), ['DEBUG', 'RELOAD'], ['FCALL', 'test', '0'], ['SET', 'x', '1']]);
   // Redis 7.2 added ", check server logs." to the text (7.0 has not; pinned from 7.2.4's debug.c)
   const [t, r] = await d!.both(['DEBUG', 'RELOAD', 'NOFLUSH']);
   assert.equal(r, '-ERR Error trying to load the RDB dump\r\n');

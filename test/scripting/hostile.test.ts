@@ -123,7 +123,7 @@ const ODD_RESULTS = [
   "return setmetatable({1, 2}, {__index = function(t, k) return 'v' end})",
   "return setmetatable({}, {__index = {err = 'meta'}})",
   "return {setmetatable({map = {a = 1}}, {__index = function() error('y') end})}",
-  "local t = setmetatable({}, {__index = function(t, k) return t[k] end}) return {t, 1}",
+  'local t = setmetatable({}, {__index = function(t, k) return t[k] end}) return {t, 1}',
   'return {string, math, cjson}',
   // values Redis replies as null
   'return function() end',
@@ -158,7 +158,7 @@ const ODD_RESULTS = [
   'error(nil)',
   "error(string.rep('x', 100000))",
   'error()',
-  "return redis.status_reply(5)",
+  'return redis.status_reply(5)',
   'return redis.error_reply(setmetatable({}, {}))',
   "return redis.call('PING', {})",
   "return redis.call(setmetatable({}, {__tostring = function() return 'PING' end}))",
@@ -179,7 +179,7 @@ const ODD_RESULTS = [
   'local function f() return 1 + f() end return f()',
   'local co co = coroutine.create(function() coroutine.resume(co) end) return {coroutine.resume(co)}',
   'local function f() local co = coroutine.create(f) return coroutine.resume(co) end return f()',
-  "local t = setmetatable({}, {__index = function(t, k) return t[k] end}) return pcall(function() return t.x end)",
+  'local t = setmetatable({}, {__index = function(t, k) return t[k] end}) return pcall(function() return t.x end)',
   'local t = {} setmetatable(t, {__index = t}) return t.x',
 ];
 
@@ -188,8 +188,26 @@ function genExpr(r: () => number, depth: number): string {
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
   const leaf = (): string =>
     pick([
-      '1', '-7', '2^53', '1.9', '-0.5', '2^63', '0/0', '1/0', "'s'", "'a\\r\\nb'", "'\\0z'", 'true', 'false',
-      'print', 'coroutine.running()', 't', '_G', 'string', "{}", "setmetatable({}, {__index = function() error('i') end})",
+      '1',
+      '-7',
+      '2^53',
+      '1.9',
+      '-0.5',
+      '2^63',
+      '0/0',
+      '1/0',
+      "'s'",
+      "'a\\r\\nb'",
+      "'\\0z'",
+      'true',
+      'false',
+      'print',
+      'coroutine.running()',
+      't',
+      '_G',
+      'string',
+      '{}',
+      "setmetatable({}, {__index = function() error('i') end})",
     ]);
   if (depth <= 0 || r() < 0.3) return leaf();
   const e = (): string => genExpr(r, depth - 1);
@@ -234,7 +252,10 @@ async function sameAsRedis(scripts: string[], proto: string): Promise<void> {
   const [xs, ys] = [await replies(d.tsdis.port), await d.onReferencePort(replies)];
   scripts.forEach((s, i) => {
     const [x, y] = [xs[i]!, ys[i]!];
-    if (x !== y) assert.fail(`RESP${proto} ${s}\n tsdis: ${JSON.stringify(x.slice(0, 300))} (${x.length} bytes)\n redis: ${JSON.stringify(y.slice(0, 300))} (${y.length} bytes)`);
+    if (x !== y)
+      assert.fail(
+        `RESP${proto} ${s}\n tsdis: ${JSON.stringify(x.slice(0, 300))} (${x.length} bytes)\n redis: ${JSON.stringify(y.slice(0, 300))} (${y.length} bytes)`,
+      );
   });
 }
 
@@ -262,14 +283,14 @@ const ABUSE = [
   "local t = {} for i = 1, 20 do t[i] = string.rep('y', 1e6) .. i end return #t",
   "return table.concat({}, ',', 1, 1e9)",
   'return unpack({}, 1, 1e8)',
-  'return select(\'#\', unpack({}, 1, 1e6))',
+  "return select('#', unpack({}, 1, 1e6))",
   "return loadstring('return ' .. string.rep('{', 1e4) .. string.rep('}', 1e4))",
   "local t = {} for i = 1, 1e6 do t[i] = 'v' .. i end return t",
   "local t = {} for i = 1, 2e5 do t[i] = {i, 'v' .. i, {map = {k = i}}} end return t",
   'local cos = {} for i = 1, 1e6 do cos[i] = coroutine.create(function() coroutine.yield() end) coroutine.resume(cos[i]) end return #cos',
   "local function f(n) if n == 0 then return string.rep('z', 1e6) end local co = coroutine.wrap(f) return co(n - 1) end return #f(150)",
   "cjson.decode_max_depth(5000) return #cjson.decode(string.rep('[', 3000) .. string.rep(']', 3000))",
-  "cjson.encode_max_depth(5000) local t = {} for i = 1, 3000 do t = {t} end return #cjson.encode(t)",
+  'cjson.encode_max_depth(5000) local t = {} for i = 1, 3000 do t = {t} end return #cjson.encode(t)',
   'setmetatable(_G, nil) return 1',
   "getmetatable('').__index = nil return 1",
   "error(setmetatable({}, {__tostring = function() error('x') end}))",
@@ -278,7 +299,7 @@ const ABUSE = [
   "error({err = setmetatable({}, {__index = function() error('y') end})})",
   "error(setmetatable({}, {__index = function() error('z') end}))",
   "local u = newproxy and newproxy(true) if u then getmetatable(u).__gc = function() error('gc') end end u = nil collectgarbage() return 1",
-  "redis.setresp(3) local t = {} t[1] = t return t",
+  'redis.setresp(3) local t = {} t[1] = t return t',
 ];
 
 test('resource abuse: every script gets an error or a reply, other clients are served, and the VM lives on', async () => {
@@ -303,7 +324,7 @@ test('resource abuse: every script gets an error or a reply, other clients are s
   }
 });
 
-test('a VM that dies anyway (V8\'s stack overflows inside it) is replaced: cached scripts and functions run again', async () => {
+test("a VM that dies anyway (V8's stack overflows inside it) is replaced: cached scripts and functions run again", async () => {
   const srv = await startTsdis();
   const c = await DeepConn.connect(srv.port);
   try {
@@ -326,7 +347,10 @@ test('a VM that dies anyway (V8\'s stack overflows inside it) is replaced: cache
       }
     }
     // (the error reply itself may not fit what is left of the stack: then the next try finds the VM retired)
-    assert.match(died, /^ERR the script VM (failed and is restarting \(Maximum call stack size exceeded\)|is restarting, try again)$/);
+    assert.match(
+      died,
+      /^ERR the script VM (failed and is restarting \(Maximum call stack size exceeded\)|is restarting, try again)$/,
+    );
     freeChunk(chunk);
     let x = '';
     for (let i = 0; i < 200; i++) {

@@ -178,40 +178,73 @@ test('SCRIPT DEBUG SYNC: break points, maxlen, help, unknown commands, redis.bre
   ]);
 });
 
-test('SCRIPT DEBUG SYNC: abort, script errors, trace in a function, many arguments, protocol errors', { skip }, async () => {
-  const fn = ['local function f(x)', '  local y = x * 2', '  return y', 'end', 'local r = f(21)', 'return r'].join('\n');
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', fn, '0'), S('s'), S('s'), S('t'), S('p'), S('s'), S('t'), END('a')]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', "redis.call('nosuch')\nreturn 1", '0'), END('s')]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', "local x = redis.pcall('incr', KEYS[1])\nreturn x", '1', 'k'), S('s'), END('c')], [['SET', 'k', 'a']]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', 'return 1', '0'), S('r', ...Array.from({ length: 100 }, () => 'test')), END('c')]);
-  // (a NUL inside an argument is fine; one before the multibulk header hides it)
-  await same([
-    S('SCRIPT', 'DEBUG', 'SYNC'),
-    S('EVAL', 'return 1', '0'),
-    S('hello\0world'),
-    S('\0hello\0'),
-    { send: '*2\r\n$1\r\np\r\n$1\r\na\r\n' },
-    { send: 'garbage\r\n', read: 'close' },
-  ]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', 'return 1', '0'), { send: '*0\r\n', read: 'close' }]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', 'return 1', '0'), { send: '*1\r\n$0\r\n\r\n', read: 'close' }]);
-});
+test(
+  'SCRIPT DEBUG SYNC: abort, script errors, trace in a function, many arguments, protocol errors',
+  { skip },
+  async () => {
+    const fn = ['local function f(x)', '  local y = x * 2', '  return y', 'end', 'local r = f(21)', 'return r'].join(
+      '\n',
+    );
+    await same([
+      S('SCRIPT', 'DEBUG', 'SYNC'),
+      S('EVAL', fn, '0'),
+      S('s'),
+      S('s'),
+      S('t'),
+      S('p'),
+      S('s'),
+      S('t'),
+      END('a'),
+    ]);
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', "redis.call('nosuch')\nreturn 1", '0'), END('s')]);
+    await same(
+      [
+        S('SCRIPT', 'DEBUG', 'SYNC'),
+        S('EVAL', "local x = redis.pcall('incr', KEYS[1])\nreturn x", '1', 'k'),
+        S('s'),
+        END('c'),
+      ],
+      [['SET', 'k', 'a']],
+    );
+    await same([
+      S('SCRIPT', 'DEBUG', 'SYNC'),
+      S('EVAL', 'return 1', '0'),
+      S('r', ...Array.from({ length: 100 }, () => 'test')),
+      END('c'),
+    ]);
+    // (a NUL inside an argument is fine; one before the multibulk header hides it)
+    await same([
+      S('SCRIPT', 'DEBUG', 'SYNC'),
+      S('EVAL', 'return 1', '0'),
+      S('hello\0world'),
+      S('\0hello\0'),
+      { send: '*2\r\n$1\r\np\r\n$1\r\na\r\n' },
+      { send: 'garbage\r\n', read: 'close' },
+    ]);
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', 'return 1', '0'), { send: '*0\r\n', read: 'close' }]);
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', 'return 1', '0'), { send: '*1\r\n$0\r\n\r\n', read: 'close' }]);
+  },
+);
 
-test('SCRIPT DEBUG SYNC: texts with a NUL end there (printf %s): source lines, break arguments, eval errors, refusals', { skip }, async () => {
-  await same([
-    S('SCRIPT', 'DEBUG', 'SYNC'),
-    S('EVAL', "local s = 'a\0b'\nredis.pcall('nosuch\0x')\nreturn s", '0'),
-    S('l'),
-    S('b', 'x\0y'),
-    S('e', "error('a\0b')"),
-    S('e', "'a\0b'"),
-    S('r', 'set', 'k\0', 'v'),
-    S('s'),
-    S('p'),
-    S('s'),
-    END('c'),
-  ]);
-});
+test(
+  'SCRIPT DEBUG SYNC: texts with a NUL end there (printf %s): source lines, break arguments, eval errors, refusals',
+  { skip },
+  async () => {
+    await same([
+      S('SCRIPT', 'DEBUG', 'SYNC'),
+      S('EVAL', "local s = 'a\0b'\nredis.pcall('nosuch\0x')\nreturn s", '0'),
+      S('l'),
+      S('b', 'x\0y'),
+      S('e', "error('a\0b')"),
+      S('e', "'a\0b'"),
+      S('r', 'set', 'k\0', 'v'),
+      S('s'),
+      S('p'),
+      S('s'),
+      END('c'),
+    ]);
+  },
+);
 
 test('SCRIPT DEBUG SYNC: a script running past busy-reply-threshold stops (timeout reached)', { skip }, async () => {
   const loop = ['local i = 0', 'while true do', '  i = i + 1', 'end'].join('\n');
@@ -229,63 +262,108 @@ test('SCRIPT DEBUG: its errors, EVALSHA refused, NO, a script without debugging 
     S('EVAL', 'return 7', '0'),
   ]);
   // in a pipeline, after replies not yet sent
-  await same([{ send: Buffer.concat([encode(['PING']), encode(['SCRIPT', 'DEBUG', 'SYNC'])]).latin1Slice(0), read: 'one' }, { send: '', read: 'one' }, S('EVAL', 'return 8', '0')]);
+  await same([
+    { send: Buffer.concat([encode(['PING']), encode(['SCRIPT', 'DEBUG', 'SYNC'])]).latin1Slice(0), read: 'one' },
+    { send: '', read: 'one' },
+    S('EVAL', 'return 8', '0'),
+  ]);
 });
 
 test('SCRIPT DEBUG SYNC: a pipelined reply owed before the EVAL follows the session', { skip }, async () => {
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), { send: Buffer.concat([encode(['PING']), encode(['EVAL', 'return 1', '0'])]).latin1Slice(0) }, END('c')]);
-});
-
-test('SCRIPT DEBUG SYNC: errors before and during the run, EVAL_RO, values printed (nesting, functions, coroutines)', { skip }, async () => {
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), END('EVAL', 'return +', '0')]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), END('EVAL', 'return 1', '5')]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', "local x = 1\nerror('boom')", '0'), S('p'), S('s'), END('s')]);
-  // (tsdis compiles its own error and pcall into a script that uses them: not seen here)
-  const caught = ['local ok, err = pcall(function()', '  local inner = 1', "  error({err = 'MY x'})", 'end)', 'local z = err', 'return z'].join('\n');
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', caught, '0'), S('p'), S('s'), S('t'), S('p'), S('p', 'f'), S('s'), S('s'), S('p'), S('t'), S('s'), S('s'), S('p'), S('s'), END('s')]);
-  await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL_RO', "redis.call('set', 'x', 1)\nreturn 1", '0'), END('c')]);
-  const values = [
-    'local deep = {}',
-    'local cur = deep',
-    'for i = 1, 12 do cur.next = {i} cur = cur.next end',
-    'local f = function() return 1 end',
-    'local co = coroutine.create(function(a)',
-    '  local inner = a + 1',
-    '  coroutine.yield(inner)',
-    'end)',
-    'local mixed = {1, 2, x = "y", [10] = false}',
-    'coroutine.resume(co, 41)',
-    'return 1',
-  ].join('\n');
   await same([
     S('SCRIPT', 'DEBUG', 'SYNC'),
-    S('EVAL', values, '0'),
-    S('b', '6'),
-    S('b', '11'),
-    S('c'),
-    S('p'),
-    S('t'),
-    S('c'),
-    S('p', 'deep'),
-    S('p', 'f'),
-    S('p', 'co'),
-    S('p', 'mixed'),
-    S('e', 'type(redis)'),
-    S('m', '0'),
-    S('e', 'KEYS'),
+    { send: Buffer.concat([encode(['PING']), encode(['EVAL', 'return 1', '0'])]).latin1Slice(0) },
     END('c'),
   ]);
 });
 
-test('redis.breakpoint and redis.debug outside a session; functions have neither (nor replicate_commands)', { skip }, async () => {
-  const lib = "#!lua name=ldblib\nredis.register_function('f', function() return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands), type(redis.call)} end)";
-  await same([
-    S('EVAL', "redis.debug('x', 1)\nreturn {tostring(redis.breakpoint()), type(redis.debug), type(redis.replicate_commands)}", '0'),
-    S('FUNCTION', 'LOAD', 'REPLACE', lib),
-    S('FCALL', 'f', '0'),
-    S('FUNCTION', 'DELETE', 'ldblib'),
-  ]);
-});
+test(
+  'SCRIPT DEBUG SYNC: errors before and during the run, EVAL_RO, values printed (nesting, functions, coroutines)',
+  { skip },
+  async () => {
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), END('EVAL', 'return +', '0')]);
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), END('EVAL', 'return 1', '5')]);
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL', "local x = 1\nerror('boom')", '0'), S('p'), S('s'), END('s')]);
+    // (tsdis compiles its own error and pcall into a script that uses them: not seen here)
+    const caught = [
+      'local ok, err = pcall(function()',
+      '  local inner = 1',
+      "  error({err = 'MY x'})",
+      'end)',
+      'local z = err',
+      'return z',
+    ].join('\n');
+    await same([
+      S('SCRIPT', 'DEBUG', 'SYNC'),
+      S('EVAL', caught, '0'),
+      S('p'),
+      S('s'),
+      S('t'),
+      S('p'),
+      S('p', 'f'),
+      S('s'),
+      S('s'),
+      S('p'),
+      S('t'),
+      S('s'),
+      S('s'),
+      S('p'),
+      S('s'),
+      END('s'),
+    ]);
+    await same([S('SCRIPT', 'DEBUG', 'SYNC'), S('EVAL_RO', "redis.call('set', 'x', 1)\nreturn 1", '0'), END('c')]);
+    const values = [
+      'local deep = {}',
+      'local cur = deep',
+      'for i = 1, 12 do cur.next = {i} cur = cur.next end',
+      'local f = function() return 1 end',
+      'local co = coroutine.create(function(a)',
+      '  local inner = a + 1',
+      '  coroutine.yield(inner)',
+      'end)',
+      'local mixed = {1, 2, x = "y", [10] = false}',
+      'coroutine.resume(co, 41)',
+      'return 1',
+    ].join('\n');
+    await same([
+      S('SCRIPT', 'DEBUG', 'SYNC'),
+      S('EVAL', values, '0'),
+      S('b', '6'),
+      S('b', '11'),
+      S('c'),
+      S('p'),
+      S('t'),
+      S('c'),
+      S('p', 'deep'),
+      S('p', 'f'),
+      S('p', 'co'),
+      S('p', 'mixed'),
+      S('e', 'type(redis)'),
+      S('m', '0'),
+      S('e', 'KEYS'),
+      END('c'),
+    ]);
+  },
+);
+
+test(
+  'redis.breakpoint and redis.debug outside a session; functions have neither (nor replicate_commands)',
+  { skip },
+  async () => {
+    const lib =
+      "#!lua name=ldblib\nredis.register_function('f', function() return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands), type(redis.call)} end)";
+    await same([
+      S(
+        'EVAL',
+        "redis.debug('x', 1)\nreturn {tostring(redis.breakpoint()), type(redis.debug), type(redis.replicate_commands)}",
+        '0',
+      ),
+      S('FUNCTION', 'LOAD', 'REPLACE', lib),
+      S('FCALL', 'f', '0'),
+      S('FUNCTION', 'DELETE', 'ldblib'),
+    ]);
+  },
+);
 
 test('SCRIPT DEBUG SYNC: the client going away ends the stops; the script runs to its end', { skip }, async () => {
   const [t, r] = await ports();
@@ -304,48 +382,80 @@ test('SCRIPT DEBUG SYNC: the client going away ends the stops; the script runs t
   assert.deepEqual(res[0], ['$1\r\n2\r\n', '+PONG\r\n']);
 });
 
-test('SCRIPT DEBUG YES: the session runs as SYNC does, and what it wrote is undone at its end (Redis runs it in a fork)', { skip }, async () => {
-  const script = [
-    "redis.call('set', 'k1', 'changed')",
-    "redis.call('del', 'k2')",
-    "redis.call('lpush', 'l', 'x', 'y')",
-    "redis.call('hset', 'h', 'f2', 'v2')",
-    "redis.call('expire', 'k3', 100)",
-    "redis.call('persist', 'k4')",
-    "redis.call('incr', 'newkey')",
-    "redis.call('select', 1)",
-    "redis.call('set', 'd1', 'changed')",
-    "redis.call('flushdb')",
-    "redis.call('set', 'after', 'flush')",
-    "redis.call('swapdb', 0, 1)",
-    "redis.call('select', 0)",
-    "redis.call('set', 'k1', 'again')",
-    'return 1',
-  ].join('\n');
-  const setup = [['SET', 'k1', 'v1'], ['SET', 'k2', 'v2'], ['RPUSH', 'l', 'a'], ['HSET', 'h', 'f', 'v'], ['SET', 'k3', 'v3'], ['SET', 'k4', 'v4', 'EX', '1000'], ['SELECT', '1'], ['SET', 'd1', 'v'], ['SET', 'd2', 'v']];
-  const check: string[][] = [
-    ['DBSIZE'], ['GET', 'k1'], ['GET', 'k2'], ['LRANGE', 'l', '0', '-1'], ['HGETALL', 'h'], ['TTL', 'k3'], ['TTL', 'k4'], ['EXISTS', 'newkey'], ['EXISTS', 'after'],
-    ['SCRIPT', 'EXISTS', createHash('sha1').update(script).digest('hex')],
-    ['SELECT', '1'], ['DBSIZE'], ['GET', 'd1'], ['GET', 'd2'], ['SELECT', '0'],
-  ];
-  const [t, r] = await ports();
-  const res: string[][] = [];
-  for (const p of [r, t]) {
-    const c = await RawConn.connect(p);
-    await c.call('FLUSHALL');
-    await c.call('SCRIPT', 'FLUSH');
-    for (const cmd of setup) await c.call(...cmd);
-    c.close();
-    const out = await transcript(p, [S('SCRIPT', 'DEBUG', 'YES'), S('EVAL', script, '0'), S('b', '15'), S('c'), END('c')]);
-    // (redis-server's forked session may still be exiting: its parent never saw the writes anyway)
-    const d = await RawConn.connect(p);
-    for (const cmd of check) out.push(await d.call(...cmd));
-    d.close();
-    res.push(out);
-  }
-  assert.deepEqual(res[1], res[0]);
-  assert.equal(res[0]![6], '$2\r\nv1\r\n');
-});
+test(
+  'SCRIPT DEBUG YES: the session runs as SYNC does, and what it wrote is undone at its end (Redis runs it in a fork)',
+  { skip },
+  async () => {
+    const script = [
+      "redis.call('set', 'k1', 'changed')",
+      "redis.call('del', 'k2')",
+      "redis.call('lpush', 'l', 'x', 'y')",
+      "redis.call('hset', 'h', 'f2', 'v2')",
+      "redis.call('expire', 'k3', 100)",
+      "redis.call('persist', 'k4')",
+      "redis.call('incr', 'newkey')",
+      "redis.call('select', 1)",
+      "redis.call('set', 'd1', 'changed')",
+      "redis.call('flushdb')",
+      "redis.call('set', 'after', 'flush')",
+      "redis.call('swapdb', 0, 1)",
+      "redis.call('select', 0)",
+      "redis.call('set', 'k1', 'again')",
+      'return 1',
+    ].join('\n');
+    const setup = [
+      ['SET', 'k1', 'v1'],
+      ['SET', 'k2', 'v2'],
+      ['RPUSH', 'l', 'a'],
+      ['HSET', 'h', 'f', 'v'],
+      ['SET', 'k3', 'v3'],
+      ['SET', 'k4', 'v4', 'EX', '1000'],
+      ['SELECT', '1'],
+      ['SET', 'd1', 'v'],
+      ['SET', 'd2', 'v'],
+    ];
+    const check: string[][] = [
+      ['DBSIZE'],
+      ['GET', 'k1'],
+      ['GET', 'k2'],
+      ['LRANGE', 'l', '0', '-1'],
+      ['HGETALL', 'h'],
+      ['TTL', 'k3'],
+      ['TTL', 'k4'],
+      ['EXISTS', 'newkey'],
+      ['EXISTS', 'after'],
+      ['SCRIPT', 'EXISTS', createHash('sha1').update(script).digest('hex')],
+      ['SELECT', '1'],
+      ['DBSIZE'],
+      ['GET', 'd1'],
+      ['GET', 'd2'],
+      ['SELECT', '0'],
+    ];
+    const [t, r] = await ports();
+    const res: string[][] = [];
+    for (const p of [r, t]) {
+      const c = await RawConn.connect(p);
+      await c.call('FLUSHALL');
+      await c.call('SCRIPT', 'FLUSH');
+      for (const cmd of setup) await c.call(...cmd);
+      c.close();
+      const out = await transcript(p, [
+        S('SCRIPT', 'DEBUG', 'YES'),
+        S('EVAL', script, '0'),
+        S('b', '15'),
+        S('c'),
+        END('c'),
+      ]);
+      // (redis-server's forked session may still be exiting: its parent never saw the writes anyway)
+      const d = await RawConn.connect(p);
+      for (const cmd of check) out.push(await d.call(...cmd));
+      d.close();
+      res.push(out);
+    }
+    assert.deepEqual(res[1], res[0]);
+    assert.equal(res[0]![6], '$2\r\nv1\r\n');
+  },
+);
 
 test('SCRIPT DEBUG YES: an undone session leaves nothing in the AOF, and hash field TTLs keep expiring (tsdis)', async () => {
   const aofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-ldb-aof-'));
@@ -356,7 +466,15 @@ test('SCRIPT DEBUG YES: an undone session leaves nothing in the AOF, and hash fi
     await c.call('HSET', 'h', 'a', '1', 'b', '2');
     await c.call('HPEXPIRE', 'h', '300', 'FIELDS', '1', 'a');
     c.close();
-    const out = await transcript(c2.port, [S('SCRIPT', 'DEBUG', 'YES'), S('EVAL', "redis.call('set', 'during', '1')\nredis.call('hset', 'h', 'a', 'x')\nredis.call('flushall')\nreturn 1", '0'), END('c')]);
+    const out = await transcript(c2.port, [
+      S('SCRIPT', 'DEBUG', 'YES'),
+      S(
+        'EVAL',
+        "redis.call('set', 'during', '1')\nredis.call('hset', 'h', 'a', 'x')\nredis.call('flushall')\nreturn 1",
+        '0',
+      ),
+      END('c'),
+    ]);
     assert.match(out[2]!, /<endsession>/);
     const d = await RawConn.connect(c2.port);
     await d.call('SET', 'after', '1');
@@ -366,7 +484,10 @@ test('SCRIPT DEBUG YES: an undone session leaves nothing in the AOF, and hash fi
     await new Promise((res) => setTimeout(res, 600));
     assert.equal(await d.call('INFO', 'stats').then((s) => /expired_subkeys:1\r\n/.test(s)), true);
     d.close();
-    const aof = fs.readdirSync(path.join(aofDir, 'appendonlydir')).map((f) => fs.readFileSync(path.join(aofDir, 'appendonlydir', f), 'latin1')).join('');
+    const aof = fs
+      .readdirSync(path.join(aofDir, 'appendonlydir'))
+      .map((f) => fs.readFileSync(path.join(aofDir, 'appendonlydir', f), 'latin1'))
+      .join('');
     assert.ok(aof.includes('before') && aof.includes('after'), aof);
     assert.ok(!aof.includes('during') && !aof.includes('flushall') && !aof.includes('FLUSHALL'), aof);
   } finally {

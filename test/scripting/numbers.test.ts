@@ -21,14 +21,35 @@ test('integral numbers reach commands exactly (ZADD scores, SET values, counters
   await d!.reset();
   await d!.same([
     // the issue's cases: %.14g made these 7098765432101200 and 2.1296296296304e+16
-    ev("redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + 1, 'm') return redis.call('ZSCORE', KEYS[1], 'm')", '1', 'z', '7098765432101234'),
-    ev("local x = tonumber(ARGV[1]) redis.call('SET', KEYS[1], x * 3) return redis.call('GET', KEYS[1])", '1', 'n', '7098765432101234'),
-    ev("redis.call('SET', KEYS[1], -tonumber(ARGV[1]) - 1) return redis.call('GET', KEYS[1])", '1', 'n', '7098765432101234'),
-    ev("local t = {} for _, x in ipairs({0, 1, -1, 2^31, -2^31, 2^32 + 1, 2^53, 2^53 + 2, -2^53, 1e8, 1e9, 1e15, -1e15, 12345678901234567}) do t[#t + 1] = redis.call('ECHO', x) end return t"),
+    ev(
+      "redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + 1, 'm') return redis.call('ZSCORE', KEYS[1], 'm')",
+      '1',
+      'z',
+      '7098765432101234',
+    ),
+    ev(
+      "local x = tonumber(ARGV[1]) redis.call('SET', KEYS[1], x * 3) return redis.call('GET', KEYS[1])",
+      '1',
+      'n',
+      '7098765432101234',
+    ),
+    ev(
+      "redis.call('SET', KEYS[1], -tonumber(ARGV[1]) - 1) return redis.call('GET', KEYS[1])",
+      '1',
+      'n',
+      '7098765432101234',
+    ),
+    ev(
+      "local t = {} for _, x in ipairs({0, 1, -1, 2^31, -2^31, 2^32 + 1, 2^53, 2^53 + 2, -2^53, 1e8, 1e9, 1e15, -1e15, 12345678901234567}) do t[#t + 1] = redis.call('ECHO', x) end return t",
+    ),
     // integer commands take them (7.2.0-7.2.4 sent 200000000 as "2e+8" here: Redis fixed it in 7.2.5)
     ev("return redis.pcall('HINCRBY', KEYS[1], 'f', 200000000)", '1', 'h'),
     ev("return redis.pcall('INCRBY', KEYS[1], tonumber(ARGV[1]) * 1000)", '1', 'c', '1000000'),
-    ev("redis.call('SET', KEYS[1], 'v') redis.call('EXPIRE', KEYS[1], 100000000) return redis.call('TTL', KEYS[1])", '1', 'e'),
+    ev(
+      "redis.call('SET', KEYS[1], 'v') redis.call('EXPIRE', KEYS[1], 100000000) return redis.call('TTL', KEYS[1])",
+      '1',
+      'e',
+    ),
     ev("return redis.call('LRANGE', KEYS[1], 0, 1e9)", '1', 'l'),
   ]);
 });
@@ -37,21 +58,32 @@ test('BullMQ-style delayed jobs: ids baked into scores keep their order and neve
   await d!.reset();
   // score = timestamp * 0x1000 + (job counter & 0xfff), computed in Lua from the arguments
   const add =
-    "local score = tonumber(ARGV[1]) * 0x1000 + bit.band(tonumber(ARGV[2]), 0xfff) " +
+    'local score = tonumber(ARGV[1]) * 0x1000 + bit.band(tonumber(ARGV[2]), 0xfff) ' +
     "redis.call('ZADD', KEYS[1], score, ARGV[3]) return redis.call('ZSCORE', KEYS[1], ARGV[3])";
   const ts = '1733318400123';
   const cmds: Cmd[] = [];
-  for (const [n, id] of [[7, 'c'], [5, 'a'], [6, 'b'], [4095, 'z'], [1, 'first']] as const) cmds.push(ev(add, '1', 'delayed', ts, String(n), id));
+  for (const [n, id] of [
+    [7, 'c'],
+    [5, 'a'],
+    [6, 'b'],
+    [4095, 'z'],
+    [1, 'first'],
+  ] as const)
+    cmds.push(ev(add, '1', 'delayed', ts, String(n), id));
   cmds.push(['ZRANGE', 'delayed', '0', '-1', 'WITHSCORES']);
   // nothing is due a millisecond before its timestamp; everything is at it
-  cmds.push(ev("return redis.call('ZRANGEBYSCORE', KEYS[1], 0, '(' .. (tonumber(ARGV[1]) * 0x1000))", '1', 'delayed', ts));
-  cmds.push(ev("return redis.call('ZRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[1]) * 0x1000 + 0xfff)", '1', 'delayed', ts));
+  cmds.push(
+    ev("return redis.call('ZRANGEBYSCORE', KEYS[1], 0, '(' .. (tonumber(ARGV[1]) * 0x1000))", '1', 'delayed', ts),
+  );
+  cmds.push(
+    ev("return redis.call('ZRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[1]) * 0x1000 + 0xfff)", '1', 'delayed', ts),
+  );
   await d!.same(cmds);
   const [, raw] = await d!.both(['ZSCORE', 'delayed', 'c']);
   assert.equal(raw, `$16\r\n${BigInt(ts) * 4096n + 7n}\r\n`);
 });
 
-test('inside the VM numbers keep Lua\'s %.14g (tostring, ..), cjson\'s %.14g and cmsgpack\'s bytes, as in Redis', async () => {
+test("inside the VM numbers keep Lua's %.14g (tostring, ..), cjson's %.14g and cmsgpack's bytes, as in Redis", async () => {
   await d!.reset();
   await d!.same([
     ev("local x = 7098765432101235 return {tostring(x), x .. '', tostring(1/3), tostring(-0), tostring(2^63)}"),
@@ -102,12 +134,23 @@ test('other numbers reach commands as Redis 7.2 writes them: shortest round-trip
       ['-(0/0)', 'nan'],
     ];
     for (const [expr, want] of cases) {
-      const r = await c.call('EVAL', `redis.call('SET', KEYS[1], ${expr}) return {redis.call('GET', KEYS[1]), redis.call('ECHO', ${expr})}`, '1', 'k');
+      const r = await c.call(
+        'EVAL',
+        `redis.call('SET', KEYS[1], ${expr}) return {redis.call('GET', KEYS[1]), redis.call('ECHO', ${expr})}`,
+        '1',
+        'k',
+      );
       assert.equal(r, `*2\r\n$${want.length}\r\n${want}\r\n$${want.length}\r\n${want}\r\n`, expr);
     }
     // A double argument parses back to the same double (ZADD / INCRBYFLOAT / ZSCORE round trip).
-    assert.equal(await c.call('EVAL', "redis.call('ZADD', 'zz', 0.1 + 0.2, 'm') return redis.call('ZSCORE', 'zz', 'm')", '0'), '$19\r\n0.30000000000000004\r\n');
-    assert.equal(await c.call('EVAL', "return redis.call('INCRBYFLOAT', 'f', 1/3)", '0'), '$18\r\n0.3333333333333333\r\n');
+    assert.equal(
+      await c.call('EVAL', "redis.call('ZADD', 'zz', 0.1 + 0.2, 'm') return redis.call('ZSCORE', 'zz', 'm')", '0'),
+      '$19\r\n0.30000000000000004\r\n',
+    );
+    assert.equal(
+      await c.call('EVAL', "return redis.call('INCRBYFLOAT', 'f', 1/3)", '0'),
+      '$18\r\n0.3333333333333333\r\n',
+    );
   } finally {
     c.close();
     await srv.close();

@@ -20,12 +20,17 @@ const skip = hasRedis() ? false : SKIP_NO_REDIS;
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-lua-aof-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const LIB = "#!lua name=plib\nredis.register_function('bump', function(keys, args) redis.call('incrby', keys[1], args[1]) return redis.call('lpush', keys[2], args[1]) end)";
+const LIB =
+  "#!lua name=plib\nredis.register_function('bump', function(keys, args) redis.call('incrby', keys[1], args[1]) return redis.call('lpush', keys[2], args[1]) end)";
 
 const WORKLOAD: string[][] = [
   ['EVAL', "return redis.call('set', KEYS[1], ARGV[1])", '1', 'one', 'v'],
   ['EVAL', "redis.call('set', 'a', '1') redis.call('incr', 'n') redis.call('rpush', 'l', 'x', 'y') return 1", '0'],
-  ['EVAL', "redis.call('select', 5) redis.call('set', 'in5', '1') redis.call('select', 0) return redis.call('set', 'back0', '1')", '0'],
+  [
+    'EVAL',
+    "redis.call('select', 5) redis.call('set', 'in5', '1') redis.call('select', 0) return redis.call('set', 'back0', '1')",
+    '0',
+  ],
   ['EVAL', "return redis.call('set', 'ex', 'v', 'EX', '100')", '0'],
   ['EVAL', "return redis.call('incrbyfloat', 'f', '1.5')", '0'],
   ['EVAL', "return redis.call('get', 'a')", '0'],
@@ -46,7 +51,10 @@ test('scripts and functions are propagated as their effects, as redis-server wri
   const dirR = tmp();
   const dirT = tmp();
   const redis = await startRedis(['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirR]);
-  const tsdis = await startChild(['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirT, '--save', ''], dirT);
+  const tsdis = await startChild(
+    ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--dir', dirT, '--save', ''],
+    dirT,
+  );
   try {
     const replies: string[][] = [];
     for (const port of [redis.port, tsdis.port]) {

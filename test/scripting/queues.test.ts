@@ -39,7 +39,10 @@ test('bee-queue: save, process, results, retries, delayed jobs, health', async (
     const result = await new Promise((resolve) => j1.on('succeeded', resolve));
     assert.equal(result, 10);
     await q.createJob({ x: 2 }).retries(2).save();
-    await q.createJob({ x: 3 }).delayUntil(Date.now() + 200).save();
+    await q
+      .createJob({ x: 3 })
+      .delayUntil(Date.now() + 200)
+      .save();
     for (let i = 0; i < 50 && seen.length < 3; i++) await sleep(50);
     assert.deepEqual([...seen].sort(), [1, 2, 3]);
     assert.ok(failedOnce);
@@ -75,7 +78,10 @@ test('BullMQ: every Lua script compiles, with the sha redis-server gives', async
   }
 });
 
-const noStreams = srv.server.commands.lookup('xadd') === undefined ? 'needs streams (issue 7): BullMQ writes its events to a stream' : false;
+const noStreams =
+  srv.server.commands.lookup('xadd') === undefined
+    ? 'needs streams (issue 7): BullMQ writes its events to a stream'
+    : false;
 
 test('BullMQ: queue, worker, delayed and prioritised jobs, flows, QueueEvents', { skip: noStreams }, async () => {
   const { Queue: BQueue, Worker, QueueEvents, FlowProducer } = await import('bullmq');
@@ -86,16 +92,24 @@ test('BullMQ: queue, worker, delayed and prioritised jobs, flows, QueueEvents', 
   const order: string[] = [];
   let completed = 0;
   events.on('completed', () => completed++);
-  const w = new Worker('bull-test', async (job) => {
-    order.push(job.name);
-    return job.name.toUpperCase();
-  }, { connection, limiter: { max: 50, duration: 1000 } });
+  const w = new Worker(
+    'bull-test',
+    async (job) => {
+      order.push(job.name);
+      return job.name.toUpperCase();
+    },
+    { connection, limiter: { max: 50, duration: 1000 } },
+  );
   const flow = new FlowProducer({ connection });
   try {
     await q.add('plain', {});
     await q.add('urgent', {}, { priority: 1 });
     await q.add('later', {}, { delay: 200 });
-    await flow.add({ name: 'parent', queueName: 'bull-test', children: [{ name: 'child', queueName: 'bull-test', data: {} }] });
+    await flow.add({
+      name: 'parent',
+      queueName: 'bull-test',
+      children: [{ name: 'child', queueName: 'bull-test', data: {} }],
+    });
     for (let i = 0; i < 100 && order.length < 5; i++) await sleep(50);
     assert.deepEqual([...order].sort(), ['child', 'later', 'parent', 'plain', 'urgent']);
     assert.ok(order.indexOf('child') < order.indexOf('parent'));
@@ -118,9 +132,13 @@ test('BullMQ: rate limiting spaces jobs out', { skip: noStreams }, async () => {
   const connection = bullConnection();
   const q = new BQueue('bull-limited', { connection });
   const times: number[] = [];
-  const w = new Worker('bull-limited', async () => {
-    times.push(Date.now());
-  }, { connection, limiter: { max: 2, duration: 400 } });
+  const w = new Worker(
+    'bull-limited',
+    async () => {
+      times.push(Date.now());
+    },
+    { connection, limiter: { max: 2, duration: 400 } },
+  );
   try {
     for (let i = 0; i < 5; i++) await q.add('job', { i });
     for (let i = 0; i < 60 && times.length < 5; i++) await sleep(50);
@@ -138,10 +156,14 @@ test('BullMQ: a repeatable job (job scheduler) runs again and again', { skip: no
   const connection = bullConnection();
   const q = new BQueue('bull-repeat', { connection });
   let ticks = 0;
-  const w = new Worker('bull-repeat', async (job) => {
-    assert.equal(job.name, 'tick');
-    ticks++;
-  }, { connection });
+  const w = new Worker(
+    'bull-repeat',
+    async (job) => {
+      assert.equal(job.name, 'tick');
+      ticks++;
+    },
+    { connection },
+  );
   try {
     await q.upsertJobScheduler('every-150ms', { every: 150 }, { name: 'tick', data: {} });
     for (let i = 0; i < 60 && ticks < 3; i++) await sleep(50);
@@ -165,14 +187,18 @@ test('BullMQ: failures, retries with backoff, failed events', { skip: noStreams 
   let failedEvents = 0;
   events.on('failed', () => failedEvents++);
   let attempts = 0;
-  const w = new Worker('bull-fail', async (job) => {
-    if (job.name === 'flaky') {
-      attempts++;
-      if (attempts < 3) throw new Error(`attempt ${attempts}`);
-      return 'ok';
-    }
-    throw new Error('always');
-  }, { connection });
+  const w = new Worker(
+    'bull-fail',
+    async (job) => {
+      if (job.name === 'flaky') {
+        attempts++;
+        if (attempts < 3) throw new Error(`attempt ${attempts}`);
+        return 'ok';
+      }
+      throw new Error('always');
+    },
+    { connection },
+  );
   try {
     const flaky = await q.add('flaky', {}, { attempts: 3, backoff: { type: 'fixed', delay: 50 } });
     const doomed = await q.add('doomed', {}, { attempts: 2 });
@@ -193,139 +219,181 @@ test('BullMQ: failures, retries with backoff, failed events', { skip: noStreams 
     await events.close();
     await q.close();
   }
-
 });
 
 /**
  * Polls pred() every 25 ms until it holds; after ms milliseconds fails with
  * `what` and whatever detail() reports. Used by the stalled-job tests below.
  */
-async function waitUntil(pred: () => boolean | Promise<boolean>, ms: number, what: string, detail: () => unknown = () => ''): Promise<void> {
+async function waitUntil(
+  pred: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  detail: () => unknown = () => '',
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await pred())) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting for ${what} ${JSON.stringify(await detail())}`);
+    if (Date.now() > deadline)
+      assert.fail(`timed out after ${ms} ms waiting for ${what} ${JSON.stringify(await detail())}`);
     await sleep(25);
   }
 }
 
-test('BullMQ: a stalled job (its worker died holding the lock) is moved back and processed by another worker', { skip: noStreams }, async () => {
-  const { Queue: BQueue, Worker, QueueEvents } = await import('bullmq');
-  const connection = bullConnection();
-  const q = new BQueue('bull-stalled', { connection });
-  const events = new QueueEvents('bull-stalled', { connection });
-  await events.waitUntilReady();
-  const eventStalled: string[] = [];
-  events.on('stalled', ({ jobId }) => eventStalled.push(jobId));
-  const raw = await RawConn.connect(srv.port);
-  const closers: (() => Promise<void>)[] = [];
-  try {
-    // Worker A takes the job, then dies holding it: its processor never
-    // returns and close(true) drops its connections without finishing the
-    // job; the 500 ms lock is left to expire. A never checks for stalls.
-    let startedAt = 0;
-    const a = new Worker('bull-stalled', async () => {
-      startedAt = Date.now();
-      return new Promise<never>(() => {});
-    }, { connection, lockDuration: 500, skipStalledCheck: true });
-    closers.push(() => a.close(true));
-    const job = await q.add('work', { n: 21 });
-    await waitUntil(() => startedAt > 0, 3000, 'worker A to take the job');
-    await a.close(true);
-    assert.equal(await q.getJobState(job.id!), 'active');
-    const pttl = Number(/^:(-?\d+)/.exec(await raw.call('PTTL', `bull:bull-stalled:${job.id!}:lock`))?.[1]);
-    assert.ok(pttl > 0 && pttl <= 500, `lock PTTL ${pttl}`);
+test(
+  'BullMQ: a stalled job (its worker died holding the lock) is moved back and processed by another worker',
+  { skip: noStreams },
+  async () => {
+    const { Queue: BQueue, Worker, QueueEvents } = await import('bullmq');
+    const connection = bullConnection();
+    const q = new BQueue('bull-stalled', { connection });
+    const events = new QueueEvents('bull-stalled', { connection });
+    await events.waitUntilReady();
+    const eventStalled: string[] = [];
+    events.on('stalled', ({ jobId }) => eventStalled.push(jobId));
+    const raw = await RawConn.connect(srv.port);
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      // Worker A takes the job, then dies holding it: its processor never
+      // returns and close(true) drops its connections without finishing the
+      // job; the 500 ms lock is left to expire. A never checks for stalls.
+      let startedAt = 0;
+      const a = new Worker(
+        'bull-stalled',
+        async () => {
+          startedAt = Date.now();
+          return new Promise<never>(() => {});
+        },
+        { connection, lockDuration: 500, skipStalledCheck: true },
+      );
+      closers.push(() => a.close(true));
+      const job = await q.add('work', { n: 21 });
+      await waitUntil(() => startedAt > 0, 3000, 'worker A to take the job');
+      await a.close(true);
+      assert.equal(await q.getJobState(job.id!), 'active');
+      const pttl = Number(/^:(-?\d+)/.exec(await raw.call('PTTL', `bull:bull-stalled:${job.id!}:lock`))?.[1]);
+      assert.ok(pttl > 0 && pttl <= 500, `lock PTTL ${pttl}`);
 
-    // Worker B's stalled checker (every 250 ms) marks the active job, finds
-    // its lock gone on a later pass (moveStalledJobsToWait), moves it back to
-    // wait and emits 'stalled'; B then processes it.
-    const seenB: string[] = [];
-    const workerStalled: [string, string][] = [];
-    let stalledAt = 0;
-    const b = new Worker('bull-stalled', async (j) => {
-      seenB.push(j.id!);
-      return (j.data as { n: number }).n * 2;
-    }, { connection, stalledInterval: 250, maxStalledCount: 1 });
-    b.on('stalled', (id, prev) => {
-      stalledAt ||= Date.now();
-      workerStalled.push([id, prev]);
-    });
-    closers.push(() => b.close());
-    await waitUntil(async () => (await q.getJobState(job.id!)) === 'completed', 5000, 'the stalled job to complete on worker B', async () => ({
-      state: await q.getJobState(job.id!),
-      seenB,
-      workerStalled,
-    }));
-    assert.ok(stalledAt - startedAt >= 400, `moved back ${stalledAt - startedAt} ms after worker A took it, before its 500 ms lock expired`);
-    const done = await q.getJob(job.id!);
-    assert.equal(done!.returnvalue, 42);
-    assert.equal(done!.attemptsStarted, 2);
-    assert.equal(done!.attemptsMade, 1);
-    assert.equal(done!.stalledCounter, 1);
-    assert.equal(done!.failedReason, undefined);
-    assert.deepEqual(seenB, [job.id]);
-    assert.deepEqual(workerStalled, [[job.id, 'active']]);
-    await waitUntil(() => eventStalled.length > 0, 2000, "QueueEvents' stalled event");
-    assert.deepEqual(eventStalled, [job.id]);
-  } finally {
-    raw.close();
-    for (const close of closers.reverse()) await close();
-    await events.close();
-    await q.close();
-  }
-});
+      // Worker B's stalled checker (every 250 ms) marks the active job, finds
+      // its lock gone on a later pass (moveStalledJobsToWait), moves it back to
+      // wait and emits 'stalled'; B then processes it.
+      const seenB: string[] = [];
+      const workerStalled: [string, string][] = [];
+      let stalledAt = 0;
+      const b = new Worker(
+        'bull-stalled',
+        async (j) => {
+          seenB.push(j.id!);
+          return (j.data as { n: number }).n * 2;
+        },
+        { connection, stalledInterval: 250, maxStalledCount: 1 },
+      );
+      b.on('stalled', (id, prev) => {
+        stalledAt ||= Date.now();
+        workerStalled.push([id, prev]);
+      });
+      closers.push(() => b.close());
+      await waitUntil(
+        async () => (await q.getJobState(job.id!)) === 'completed',
+        5000,
+        'the stalled job to complete on worker B',
+        async () => ({
+          state: await q.getJobState(job.id!),
+          seenB,
+          workerStalled,
+        }),
+      );
+      assert.ok(
+        stalledAt - startedAt >= 400,
+        `moved back ${stalledAt - startedAt} ms after worker A took it, before its 500 ms lock expired`,
+      );
+      const done = await q.getJob(job.id!);
+      assert.equal(done!.returnvalue, 42);
+      assert.equal(done!.attemptsStarted, 2);
+      assert.equal(done!.attemptsMade, 1);
+      assert.equal(done!.stalledCounter, 1);
+      assert.equal(done!.failedReason, undefined);
+      assert.deepEqual(seenB, [job.id]);
+      assert.deepEqual(workerStalled, [[job.id, 'active']]);
+      await waitUntil(() => eventStalled.length > 0, 2000, "QueueEvents' stalled event");
+      assert.deepEqual(eventStalled, [job.id]);
+    } finally {
+      raw.close();
+      for (const close of closers.reverse()) await close();
+      await events.close();
+      await q.close();
+    }
+  },
+);
 
-test('BullMQ: a job that stalls more often than maxStalledCount fails with "job stalled more than allowable limit"', { skip: noStreams }, async () => {
-  const { Queue: BQueue, Worker, QueueEvents } = await import('bullmq');
-  const connection = bullConnection();
-  const q = new BQueue('bull-stalled-limit', { connection });
-  const events = new QueueEvents('bull-stalled-limit', { connection });
-  await events.waitUntilReady();
-  const eventFailed: { jobId: string; failedReason: string }[] = [];
-  events.on('failed', ({ jobId, failedReason }) => eventFailed.push({ jobId, failedReason }));
-  const closers: (() => Promise<void>)[] = [];
-  try {
-    // Worker A stays alive but hangs, and never renews its 500 ms lock.
-    let startedA = 0;
-    const a = new Worker('bull-stalled-limit', async () => {
-      startedA++;
-      return new Promise<never>(() => {});
-    }, { connection, lockDuration: 500, skipLockRenewal: true, skipStalledCheck: true });
-    closers.push(() => a.close(true));
-    const job = await q.add('work', {});
-    await waitUntil(() => startedA === 1, 3000, 'worker A to take the job');
+test(
+  'BullMQ: a job that stalls more often than maxStalledCount fails with "job stalled more than allowable limit"',
+  { skip: noStreams },
+  async () => {
+    const { Queue: BQueue, Worker, QueueEvents } = await import('bullmq');
+    const connection = bullConnection();
+    const q = new BQueue('bull-stalled-limit', { connection });
+    const events = new QueueEvents('bull-stalled-limit', { connection });
+    await events.waitUntilReady();
+    const eventFailed: { jobId: string; failedReason: string }[] = [];
+    events.on('failed', ({ jobId, failedReason }) => eventFailed.push({ jobId, failedReason }));
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      // Worker A stays alive but hangs, and never renews its 500 ms lock.
+      let startedA = 0;
+      const a = new Worker(
+        'bull-stalled-limit',
+        async () => {
+          startedA++;
+          return new Promise<never>(() => {});
+        },
+        { connection, lockDuration: 500, skipLockRenewal: true, skipStalledCheck: true },
+      );
+      closers.push(() => a.close(true));
+      const job = await q.add('work', {});
+      await waitUntil(() => startedA === 1, 3000, 'worker A to take the job');
 
-    // Worker C allows no stall at all: its checker moves the job back with a
-    // deferred failure, and the worker that fetches it next (C) fails it
-    // without running the processor.
-    const seenC: string[] = [];
-    const workerStalled: string[] = [];
-    const workerFailed: [string | undefined, string, string][] = [];
-    const c = new Worker('bull-stalled-limit', async (j) => {
-      seenC.push(j.id!);
-      return 'processed';
-    }, { connection, stalledInterval: 250, maxStalledCount: 0 });
-    c.on('stalled', (id) => workerStalled.push(id));
-    c.on('failed', (j, err) => workerFailed.push([j?.id, err.name, err.message]));
-    closers.push(() => c.close());
-    await waitUntil(async () => (await q.getJobState(job.id!)) === 'failed', 5000, 'the job to fail for stalling', async () => ({
-      state: await q.getJobState(job.id!),
-      seenC,
-      workerStalled,
-    }));
-    const failed = await q.getJob(job.id!);
-    assert.equal(failed!.failedReason, 'job stalled more than allowable limit');
-    assert.equal(failed!.stalledCounter, 1);
-    assert.equal(failed!.attemptsStarted, 2);
-    assert.equal(failed!.attemptsMade, 1);
-    assert.deepEqual(seenC, []);
-    assert.equal(startedA, 1);
-    assert.deepEqual(workerStalled, [job.id]);
-    assert.deepEqual(workerFailed, [[job.id, 'UnrecoverableError', 'job stalled more than allowable limit']]);
-    await waitUntil(() => eventFailed.length > 0, 2000, "QueueEvents' failed event");
-    assert.deepEqual(eventFailed, [{ jobId: job.id, failedReason: 'job stalled more than allowable limit' }]);
-  } finally {
-    for (const close of closers.reverse()) await close();
-    await events.close();
-    await q.close();
-  }
-});
+      // Worker C allows no stall at all: its checker moves the job back with a
+      // deferred failure, and the worker that fetches it next (C) fails it
+      // without running the processor.
+      const seenC: string[] = [];
+      const workerStalled: string[] = [];
+      const workerFailed: [string | undefined, string, string][] = [];
+      const c = new Worker(
+        'bull-stalled-limit',
+        async (j) => {
+          seenC.push(j.id!);
+          return 'processed';
+        },
+        { connection, stalledInterval: 250, maxStalledCount: 0 },
+      );
+      c.on('stalled', (id) => workerStalled.push(id));
+      c.on('failed', (j, err) => workerFailed.push([j?.id, err.name, err.message]));
+      closers.push(() => c.close());
+      await waitUntil(
+        async () => (await q.getJobState(job.id!)) === 'failed',
+        5000,
+        'the job to fail for stalling',
+        async () => ({
+          state: await q.getJobState(job.id!),
+          seenC,
+          workerStalled,
+        }),
+      );
+      const failed = await q.getJob(job.id!);
+      assert.equal(failed!.failedReason, 'job stalled more than allowable limit');
+      assert.equal(failed!.stalledCounter, 1);
+      assert.equal(failed!.attemptsStarted, 2);
+      assert.equal(failed!.attemptsMade, 1);
+      assert.deepEqual(seenC, []);
+      assert.equal(startedA, 1);
+      assert.deepEqual(workerStalled, [job.id]);
+      assert.deepEqual(workerFailed, [[job.id, 'UnrecoverableError', 'job stalled more than allowable limit']]);
+      await waitUntil(() => eventFailed.length > 0, 2000, "QueueEvents' failed event");
+      assert.deepEqual(eventFailed, [{ jobId: job.id, failedReason: 'job stalled more than allowable limit' }]);
+    } finally {
+      for (const close of closers.reverse()) await close();
+      await events.close();
+      await q.close();
+    }
+  },
+);

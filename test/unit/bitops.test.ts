@@ -28,7 +28,7 @@ test('mutableBuf copies foreign values, grows owned ones in place with zeroed sp
 
 test('popcount, findBit and fields agree with a bit-by-bit model', () => {
   let seed = 3;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   for (let round = 0; round < 200; round++) {
     const len = 1 + rnd(40);
     const buf = newOwnedBuf(len);
@@ -44,7 +44,11 @@ test('popcount, findBit and fields agree with a bit-by-bit model', () => {
     const from = rnd(len * 8);
     const to = from + rnd(len * 8 - from);
     let first = -1;
-    for (let p = from; p <= to; p++) if (bit(p) === want) { first = p; break; }
+    for (let p = from; p <= to; p++)
+      if (bit(p) === want) {
+        first = p;
+        break;
+      }
     assert.equal(findBit(buf, want, from, to), first);
     const bits = 1 + rnd(64);
     const off = rnd(len * 8);

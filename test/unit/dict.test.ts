@@ -121,7 +121,10 @@ test('dict: mass deletes drop pages and shrink the meta array; clear resets', ()
   }
   d.clear();
   assert.equal(d.size, 0);
-  assert.equal(d.scan(0, 10, () => assert.fail('empty')), 0);
+  assert.equal(
+    d.scan(0, 10, () => assert.fail('empty')),
+    0,
+  );
 });
 
 /** Checks that every slot's key maps back to it, its value and meta are the model's. */

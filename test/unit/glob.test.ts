@@ -64,7 +64,11 @@ const CASES: [string, string, boolean, boolean?][] = [
 
 test('glob: table of cases', () => {
   for (const [p, s, want, nocase] of CASES) {
-    assert.equal(globMatch(p, s, nocase ?? false), want, `${JSON.stringify(p)} vs ${JSON.stringify(s)} nocase=${nocase ?? false}`);
+    assert.equal(
+      globMatch(p, s, nocase ?? false),
+      want,
+      `${JSON.stringify(p)} vs ${JSON.stringify(s)} nocase=${nocase ?? false}`,
+    );
   }
 });
 
@@ -80,7 +84,8 @@ test('glob: a star matches what a prefix/suffix model says', () => {
   fc.assert(
     fc.property(s, s, s, (pre, mid, suf) => {
       for (const str of [pre + mid + suf, mid, pre + suf, suf + pre]) {
-        const want = str.length > 0 && str.length >= pre.length + suf.length && str.startsWith(pre) && str.endsWith(suf);
+        const want =
+          str.length > 0 && str.length >= pre.length + suf.length && str.startsWith(pre) && str.endsWith(suf);
         if (globMatch(pre + '*' + suf, str) !== want) return false;
       }
       return true;
@@ -103,7 +108,11 @@ test('glob: the table agrees with redis-server (KEYS on a one-key db)', { skip }
   try {
     for (const [p, str, , nocase] of CASES) {
       if (nocase || str === '') continue; // KEYS is case-sensitive; the empty key is special-cased for '*'
-      const cmds: Buffer[][] = [[Buffer.from('FLUSHALL')], [Buffer.from('SET'), Buffer.from(str, 'latin1'), Buffer.from('v')], [Buffer.from('KEYS'), Buffer.from(p, 'latin1')]];
+      const cmds: Buffer[][] = [
+        [Buffer.from('FLUSHALL')],
+        [Buffer.from('SET'), Buffer.from(str, 'latin1'), Buffer.from('v')],
+        [Buffer.from('KEYS'), Buffer.from(p, 'latin1')],
+      ];
       let x = '';
       let y = '';
       for (const c of cmds) [x, y] = await Promise.all([a.call(...c), b.call(...c)]);

@@ -11,7 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { HashValue } from '../../src/types/hash.js';
 import { SetValue, isInt64Text, cmpInt, type SetLimits } from '../../src/types/set.js';
 
-const member = fc.oneof(fc.integer({ min: -50, max: 300 }).map(String), fc.constantFrom('a', 'b', 'x'.repeat(10), '', '-0', '01'));
+const member = fc.oneof(
+  fc.integer({ min: -50, max: 300 }).map(String),
+  fc.constantFrom('a', 'b', 'x'.repeat(10), '', '-0', '01'),
+);
 
 type HOp = { t: 'set'; f: string; v: string } | { t: 'del'; f: string } | { t: 'scan'; count: number };
 const hop: fc.Arbitrary<HOp> = fc.oneof(
@@ -22,33 +25,38 @@ const hop: fc.Arbitrary<HOp> = fc.oneof(
 
 test('hash: matches a Map model; listpack keeps insertion order; conversion is one-way', () => {
   fc.assert(
-    fc.property(fc.array(hop, { maxLength: 300 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 10 }), (ops, maxEntries, maxValue) => {
-      const h = new HashValue();
-      const m = new Map<string, string>();
-      let wasHt = false;
-      for (const o of ops) {
-        if (o.t === 'set') {
-          if (h.packed() && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
-          assert.equal(h.set(o.f, o.v, maxEntries), !m.has(o.f));
-          m.set(o.f, o.v);
-        } else if (o.t === 'del') {
-          assert.equal(h.delete(o.f), m.delete(o.f));
+    fc.property(
+      fc.array(hop, { maxLength: 300 }),
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 0, max: 10 }),
+      (ops, maxEntries, maxValue) => {
+        const h = new HashValue();
+        const m = new Map<string, string>();
+        let wasHt = false;
+        for (const o of ops) {
+          if (o.t === 'set') {
+            if (h.packed() && (o.f.length > maxValue || o.v.length > maxValue)) h.toHashtable();
+            assert.equal(h.set(o.f, o.v, maxEntries), !m.has(o.f));
+            m.set(o.f, o.v);
+          } else if (o.t === 'del') {
+            assert.equal(h.delete(o.f), m.delete(o.f));
+          }
+          if (wasHt) assert.equal(h.encoding(), 'hashtable');
+          wasHt = h.encoding() === 'hashtable';
+          if (h.packed()) assert.ok(h.size <= maxEntries);
         }
-        if (wasHt) assert.equal(h.encoding(), 'hashtable');
-        wasHt = h.encoding() === 'hashtable';
-        if (h.packed()) assert.ok(h.size <= maxEntries);
-      }
-      assert.equal(h.size, m.size);
-      const got = new Map<string, string>();
-      h.forEach((f, v) => got.set(f, v));
-      assert.deepEqual(got, m);
-      if (h.packed()) assert.deepEqual([...got.keys()], [...m.keys()]);
-      for (const [f, v] of m) assert.equal(h.get(f), v);
-      const dup = h.dup();
-      assert.equal(dup.encoding(), h.encoding());
-      dup.set('zz-new', '1', 1000);
-      assert.equal(h.has('zz-new'), m.has('zz-new'));
-    }),
+        assert.equal(h.size, m.size);
+        const got = new Map<string, string>();
+        h.forEach((f, v) => got.set(f, v));
+        assert.deepEqual(got, m);
+        if (h.packed()) assert.deepEqual([...got.keys()], [...m.keys()]);
+        for (const [f, v] of m) assert.equal(h.get(f), v);
+        const dup = h.dup();
+        assert.equal(dup.encoding(), h.encoding());
+        dup.set('zz-new', '1', 1000);
+        assert.equal(h.has('zz-new'), m.has('zz-new'));
+      },
+    ),
   );
 });
 
@@ -89,7 +97,11 @@ test('set: matches a Set model; intset stays sorted; encodings follow Redis 7.2'
   fc.assert(
     fc.property(
       fc.array(sop, { maxLength: 300 }),
-      fc.record({ intsetEntries: fc.integer({ min: 0, max: 50 }), listpackEntries: fc.integer({ min: 0, max: 30 }), listpackValue: fc.integer({ min: 0, max: 12 }) }),
+      fc.record({
+        intsetEntries: fc.integer({ min: 0, max: 50 }),
+        listpackEntries: fc.integer({ min: 0, max: 30 }),
+        listpackValue: fc.integer({ min: 0, max: 12 }),
+      }),
       (ops, lim: SetLimits) => {
         const first = ops.find((o): o is { t: 'add'; x: string } => o.t === 'add');
         const s = SetValue.create(first?.x ?? '1', 1, lim);
@@ -151,13 +163,29 @@ test('set: SSCAN guarantee across growth and deletes', () => {
 
 test('isInt64Text is string2ll; cmpInt orders numerically', () => {
   for (const s of ['0', '-1', '9223372036854775807', '-9223372036854775808', '123']) assert.ok(isInt64Text(s), s);
-  for (const s of ['', '-', '-0', '01', '+1', ' 1', '1.0', '9223372036854775808', '-9223372036854775809', '1e3', '99999999999999999999'])
+  for (const s of [
+    '',
+    '-',
+    '-0',
+    '01',
+    '+1',
+    ' 1',
+    '1.0',
+    '9223372036854775808',
+    '-9223372036854775809',
+    '1e3',
+    '99999999999999999999',
+  ])
     assert.ok(!isInt64Text(s), s);
   fc.assert(
-    fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (a, b) => {
-      assert.ok(isInt64Text(a.toString()));
-      assert.equal(cmpInt(a.toString(), b.toString()), a < b ? -1 : a > b ? 1 : 0);
-    }),
+    fc.property(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      (a, b) => {
+        assert.ok(isInt64Text(a.toString()));
+        assert.equal(cmpInt(a.toString(), b.toString()), a < b ? -1 : a > b ? 1 : 0);
+      },
+    ),
   );
 });
 
@@ -167,35 +195,39 @@ const longStr = fc.tuple(edgeLen, fc.integer({ min: 0, max: 255 })).map(([n, c])
 
 test('packed hash: fields and values of any length and byte (multi-char prefixes), deletes anywhere, then conversion', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.oneof(member, longStr), fc.oneof(longStr, fc.string())), { maxLength: 20 }), fc.array(fc.nat(30)), (pairs, dels) => {
-      const h = new HashValue();
-      const m = new Map<string, string>();
-      for (const [f, v] of pairs) {
-        assert.equal(h.set(f, v, 1000), !m.has(f));
-        m.set(f, v);
-      }
-      const keys = [...m.keys()];
-      for (const d of dels) {
-        const f = keys[d % Math.max(1, keys.length)] ?? 'none';
-        assert.equal(h.delete(f), m.delete(f));
-      }
-      assert.equal(h.encoding(), 'listpack');
-      assert.equal(h.size, m.size);
-      const got: [string, string][] = [];
-      h.forEach((f, v, i) => {
-        assert.equal(h.fieldAt(i), f);
-        assert.equal(h.valueAt(i), v);
-        got.push([f, v]);
-      });
-      assert.deepEqual(got, [...m]);
-      assert.deepEqual(h.pairs(), [...m].flat());
-      for (const [f, v] of m) assert.equal(h.get(f), v);
-      h.toHashtable();
-      assert.equal(h.encoding(), 'hashtable');
-      const after = new Map<string, string>();
-      h.forEach((f, v) => after.set(f, v));
-      assert.deepEqual(after, m);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.oneof(member, longStr), fc.oneof(longStr, fc.string())), { maxLength: 20 }),
+      fc.array(fc.nat(30)),
+      (pairs, dels) => {
+        const h = new HashValue();
+        const m = new Map<string, string>();
+        for (const [f, v] of pairs) {
+          assert.equal(h.set(f, v, 1000), !m.has(f));
+          m.set(f, v);
+        }
+        const keys = [...m.keys()];
+        for (const d of dels) {
+          const f = keys[d % Math.max(1, keys.length)] ?? 'none';
+          assert.equal(h.delete(f), m.delete(f));
+        }
+        assert.equal(h.encoding(), 'listpack');
+        assert.equal(h.size, m.size);
+        const got: [string, string][] = [];
+        h.forEach((f, v, i) => {
+          assert.equal(h.fieldAt(i), f);
+          assert.equal(h.valueAt(i), v);
+          got.push([f, v]);
+        });
+        assert.deepEqual(got, [...m]);
+        assert.deepEqual(h.pairs(), [...m].flat());
+        for (const [f, v] of m) assert.equal(h.get(f), v);
+        h.toHashtable();
+        assert.equal(h.encoding(), 'hashtable');
+        const after = new Map<string, string>();
+        h.forEach((f, v) => after.set(f, v));
+        assert.deepEqual(after, m);
+      },
+    ),
   );
 });
 
@@ -257,28 +289,34 @@ test('packed hash: a 10-field hash costs under 400 heap bytes (one string, not 2
 
 test('packed hash: appendNew (HSET of new fields in one rebuild) matches setting pair by pair, or changes nothing', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 6 }), fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 40 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 12 }), (before, args, maxEntries, maxValue) => {
-      const a = new HashValue();
-      const b = new HashValue();
-      for (const [f, v] of before) {
-        a.set(f, v, 1000);
-        b.set(f, v, 1000);
-      }
-      const argv = ['HSET', 'k', ...args.flat()];
-      const pairs0 = a.pairs();
-      const n = a.appendNew(argv, 2, maxEntries, maxValue);
-      if (n < 0) {
-        assert.deepEqual(a.pairs(), pairs0);
-        return;
-      }
-      let added = 0;
-      for (const [f, v] of args) {
-        if ((f.length > maxValue || v.length > maxValue) && b.packed()) b.toHashtable();
-        if (b.set(f, v, maxEntries)) added++;
-      }
-      assert.equal(n, added);
-      assert.equal(a.encoding(), b.encoding());
-      assert.deepEqual(a.pairs(), b.pairs());
-    }),
+    fc.property(
+      fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 6 }),
+      fc.array(fc.tuple(member, fc.string({ maxLength: 12 })), { maxLength: 40 }),
+      fc.integer({ min: 1, max: 50 }),
+      fc.integer({ min: 0, max: 12 }),
+      (before, args, maxEntries, maxValue) => {
+        const a = new HashValue();
+        const b = new HashValue();
+        for (const [f, v] of before) {
+          a.set(f, v, 1000);
+          b.set(f, v, 1000);
+        }
+        const argv = ['HSET', 'k', ...args.flat()];
+        const pairs0 = a.pairs();
+        const n = a.appendNew(argv, 2, maxEntries, maxValue);
+        if (n < 0) {
+          assert.deepEqual(a.pairs(), pairs0);
+          return;
+        }
+        let added = 0;
+        for (const [f, v] of args) {
+          if ((f.length > maxValue || v.length > maxValue) && b.packed()) b.toHashtable();
+          if (b.set(f, v, maxEntries)) added++;
+        }
+        assert.equal(n, added);
+        assert.equal(a.encoding(), b.encoding());
+        assert.deepEqual(a.pairs(), b.pairs());
+      },
+    ),
   );
 });

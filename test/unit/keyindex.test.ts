@@ -9,7 +9,6 @@ import { Dict } from '../../src/keyspace/dict.js';
 import { hashKey, halfSipHash13 } from '../../src/keyspace/keyindex.js';
 import { rng } from '../helpers/rng.js';
 
-
 test('Dict with the hash index agrees with a Map through growth, churn and shrinking', () => {
   const r = rng(7);
   const d = new Dict<number>(true);

@@ -10,7 +10,7 @@ import { activeExpireCycle } from '../../src/keyspace/expire.js';
 
 function serverAt(clock: { t: number }): Server {
   let x = 1;
-  return new Server({ clock: () => clock.t, random: () => ((x = (x * 48271) % 2147483647) / 2147483647), log: () => {} });
+  return new Server({ clock: () => clock.t, random: () => (x = (x * 48271) % 2147483647) / 2147483647, log: () => {} });
 }
 
 test('active expiry: bounded per cycle, reclaims all expired keys, keeps live ones', () => {

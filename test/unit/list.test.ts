@@ -46,11 +46,26 @@ type Op =
 
 const val = fc.constantFrom('a', 'b', '1', '01', '-0', '42', '', 'x\x00\xff');
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ t: fc.constant('push' as const), left: fc.boolean(), v: val, n: fc.integer({ min: 1, max: 300 }) }), weight: 4 },
-  { arbitrary: fc.record({ t: fc.constant('pop' as const), left: fc.boolean(), n: fc.integer({ min: 1, max: 200 }) }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      t: fc.constant('push' as const),
+      left: fc.boolean(),
+      v: val,
+      n: fc.integer({ min: 1, max: 300 }),
+    }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ t: fc.constant('pop' as const), left: fc.boolean(), n: fc.integer({ min: 1, max: 200 }) }),
+    weight: 3,
+  },
   fc.record({ t: fc.constant('set' as const), i: fc.nat(1000), v: val }),
   { arbitrary: fc.record({ t: fc.constant('insert' as const), i: fc.nat(1000), v: val }), weight: 2 },
-  fc.record({ t: fc.constant('trim' as const), s: fc.integer({ min: -5, max: 400 }), e: fc.integer({ min: -5, max: 1500 }) }),
+  fc.record({
+    t: fc.constant('trim' as const),
+    s: fc.integer({ min: -5, max: 400 }),
+    e: fc.integer({ min: -5, max: 1500 }),
+  }),
   fc.record({ t: fc.constant('remove' as const), v: val, count: fc.integer({ min: -3, max: 3 }) }),
   fc.record({ t: fc.constant('dup' as const) }),
 );
@@ -104,7 +119,11 @@ test('List behaves like an array under random operations', () => {
               return true;
             };
             if (o.count >= 0) m = m.filter((x) => !drop(x));
-            else m = m.reverse().filter((x) => !drop(x)).reverse();
+            else
+              m = m
+                .reverse()
+                .filter((x) => !drop(x))
+                .reverse();
             assert.equal(l.remove(v, o.count, DEF), removed);
             break;
           }
@@ -123,7 +142,8 @@ test('List behaves like an array under random operations', () => {
           assert.equal(l.at(0), m[0]);
           assert.equal(l.at(m.length - 1), m[m.length - 1]);
           assert.equal(l.indexOf(m[m.length >> 1]!), m.indexOf(m[m.length >> 1]!));
-          for (const i of [1, 127, 128, 129, 255, 256, 300, m.length >> 1, m.length - 130]) if (i >= 0 && i < m.length) assert.equal(l.at(i), m[i]);
+          for (const i of [1, 127, 128, 129, 255, 256, 300, m.length >> 1, m.length - 130])
+            if (i >= 0 && i < m.length) assert.equal(l.at(i), m[i]);
           const a = Math.floor(m.length / 3);
           const b = m.length - 1 - Math.floor(m.length / 5);
           assert.deepEqual(l.range(a, b), m.slice(a, b + 1));
@@ -195,7 +215,10 @@ test('long random sequences across many chunks match the array model', () => {
       checkAccounting(l);
       const a = rnd(m.length + 1);
       const b = Math.min(m.length - 1, a + rnd(700));
-      const want = m.slice(a, b + 1).map((v) => `$${String(v).length}\r\n${v}\r\n`).join('');
+      const want = m
+        .slice(a, b + 1)
+        .map((v) => `$${String(v).length}\r\n${v}\r\n`)
+        .join('');
       assert.equal(a <= b ? l.bulks(a, b, '') : '', want);
     }
   }
@@ -216,7 +239,18 @@ test('encoding accounting under small limits, with conversions both ways', () =>
       };
       const l = new List();
       let m: Elem[] = [];
-      const vals = ['a', '7', '-5', '300', '70000', '123456789012', '9223372036854775807', 'x'.repeat(70), 'y'.repeat(1500), ''];
+      const vals = [
+        'a',
+        '7',
+        '-5',
+        '300',
+        '70000',
+        '123456789012',
+        '9223372036854775807',
+        'x'.repeat(70),
+        'y'.repeat(1500),
+        '',
+      ];
       const seen = new Set<string>();
       for (let step = 0; step < 5000; step++) {
         const r = rnd(100);
@@ -272,15 +306,24 @@ function textOf(v: Elem): string {
 }
 
 test('a list built as a quicklist (SORT STORE) becomes a listpack when it is one node within the limit', () => {
-  const small = List.builtAsQuicklist(['a', 'b', 1, 2].map((x) => x), DEF);
+  const small = List.builtAsQuicklist(
+    ['a', 'b', 1, 2].map((x) => x),
+    DEF,
+  );
   assert.equal(small.encoding(), 'listpack');
   assert.deepEqual(small.toArray(), ['a', 'b', 1, 2]);
   checkAccounting(small);
   // 79 entries of 100 bytes fill one 8 KB node (8144 bytes); 80 take two
-  const one = List.builtAsQuicklist(Array.from({ length: 79 }, () => 'v'.repeat(100)), DEF);
+  const one = List.builtAsQuicklist(
+    Array.from({ length: 79 }, () => 'v'.repeat(100)),
+    DEF,
+  );
   assert.equal(one.encoding(), 'listpack');
   checkAccounting(one);
-  const two = List.builtAsQuicklist(Array.from({ length: 80 }, () => 'v'.repeat(100)), DEF);
+  const two = List.builtAsQuicklist(
+    Array.from({ length: 80 }, () => 'v'.repeat(100)),
+    DEF,
+  );
   assert.equal(two.encoding(), 'quicklist');
   assert.equal(two.quicklistNodes(), 2);
   checkAccounting(two);
@@ -301,7 +344,7 @@ test('two embedded servers keep their own list-max-listpack-size', async () => {
   }
 });
 
-test('a write replayed after CLIENT PAUSE converts by its own server\'s list-max-listpack-size, whatever ran in between', async () => {
+test("a write replayed after CLIENT PAUSE converts by its own server's list-max-listpack-size, whatever ran in between", async () => {
   const { createServer } = await import('../../src/index.js');
   const { RawConn } = await import('../helpers/servers.js');
   const a = await createServer({ port: 0, config: { 'list-max-listpack-size': '2' } });

@@ -4,7 +4,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatLongDouble, ldAdd, ldCeil, ldFromInt, ldIsFinite, ldMul, parseLongDouble } from '../../src/util/longdouble.js';
+import {
+  formatLongDouble,
+  ldAdd,
+  ldCeil,
+  ldFromInt,
+  ldIsFinite,
+  ldMul,
+  parseLongDouble,
+} from '../../src/util/longdouble.js';
 import { hasRedis, startRedis, RawConn, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 
 /** What INCRBYFLOAT replies for a stored text `a` incremented by `b` (an error text or the value). */
@@ -30,7 +38,21 @@ test('known sums print as Redis prints them', () => {
   assert.equal(incr('inf', '1'), 'ERR increment would produce NaN or Infinity');
   assert.equal(incr('inf', '-inf'), 'ERR increment would produce NaN or Infinity');
   assert.equal(incr('1.18e4932', '1.18e4932'), 'ERR increment would produce NaN or Infinity');
-  for (const bad of ['', ' 1', '1 ', 'abc', '1e', 'nan', '-nan', '1e5000', '1e-5000', '0x', '1.2.3', '1\x00', '1'.repeat(5120)]) {
+  for (const bad of [
+    '',
+    ' 1',
+    '1 ',
+    'abc',
+    '1e',
+    'nan',
+    '-nan',
+    '1e5000',
+    '1e-5000',
+    '0x',
+    '1.2.3',
+    '1\x00',
+    '1'.repeat(5120),
+  ]) {
     assert.equal(parseLongDouble(bad), null, JSON.stringify(bad.slice(0, 20)));
   }
   assert.notEqual(parseLongDouble('0'.repeat(5118) + '1'), null);
@@ -46,17 +68,23 @@ test('random sums match redis-server', { skip: hasRedis() ? false : SKIP_NO_REDI
   redis = await startRedis();
   const c = await RawConn.connect(redis.port);
   let seed = 99;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
   const digits = (n: number) => Array.from({ length: n }, () => String(rnd(10))).join('');
   const num = (): string => {
     const sign = ['', '-', '+'][rnd(3)]!;
     switch (rnd(6)) {
-      case 0: return sign + digits(1 + rnd(20));
-      case 1: return sign + digits(1 + rnd(6)) + '.' + digits(1 + rnd(22));
-      case 2: return sign + digits(1 + rnd(3)) + '.' + digits(rnd(5)) + 'e' + (rnd(80) - 40);
-      case 3: return sign + '0.' + '0'.repeat(rnd(25)) + digits(1 + rnd(4));
-      case 4: return sign + digits(1 + rnd(2)) + 'e' + (rnd(2) ? 4900 + rnd(40) : -4900 - rnd(60));
-      default: return sign + String(rnd(1000) / 8);
+      case 0:
+        return sign + digits(1 + rnd(20));
+      case 1:
+        return sign + digits(1 + rnd(6)) + '.' + digits(1 + rnd(22));
+      case 2:
+        return sign + digits(1 + rnd(3)) + '.' + digits(rnd(5)) + 'e' + (rnd(80) - 40);
+      case 3:
+        return sign + '0.' + '0'.repeat(rnd(25)) + digits(1 + rnd(4));
+      case 4:
+        return sign + digits(1 + rnd(2)) + 'e' + (rnd(2) ? 4900 + rnd(40) : -4900 - rnd(60));
+      default:
+        return sign + String(rnd(1000) / 8);
     }
   };
   try {

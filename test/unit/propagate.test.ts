@@ -48,7 +48,12 @@ test('a registered sink gets each command as it replays, one unit per top-level 
     await srv.call('GET', 'n');
     await srv.call('INCRBYFLOAT', 'f', '1.5');
     await srv.call('EXEC');
-    assert.deepEqual(sink.fed, [[-1, 'MULTI'], [2, 'INCR', 'n'], [2, 'SET', 'f', '1.5', 'KEEPTTL'], [-1, 'EXEC']]);
+    assert.deepEqual(sink.fed, [
+      [-1, 'MULTI'],
+      [2, 'INCR', 'n'],
+      [2, 'SET', 'f', '1.5', 'KEEPTTL'],
+      [-1, 'EXEC'],
+    ]);
     sink.fed = [];
     // a forced effect with no change (FLUSHDB of an empty db)
     await srv.call('FLUSHDB');
@@ -94,7 +99,10 @@ test('the dirty counter counts changes and is reset by a save, through the propa
     await srv.call('MSET', 'a', '1', 'b', '2');
     await srv.call('DEL', 'a');
     assert.equal(prop.dirty, before + 3);
-    assert.equal(/rdb_changes_since_last_save:(\d+)/.exec(String(await srv.call('INFO', 'persistence')))?.[1], String(before + 3));
+    assert.equal(
+      /rdb_changes_since_last_save:(\d+)/.exec(String(await srv.call('INFO', 'persistence')))?.[1],
+      String(before + 3),
+    );
     prop.saved(2);
     assert.equal(prop.dirty, before + 1);
     prop.saved();

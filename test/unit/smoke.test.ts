@@ -7,7 +7,15 @@ const d = await Differ.start();
 after(() => d?.stop());
 
 test('PING and unknown command match redis-server', async () => {
-  await d!.same([['PING'], ['PING', 'hi'], ['ECHO', 'x'], ['NOSUCH', 'a', 'b'], ['ping', 'a', 'b'], ['HELLO', '4'], ['HELLO', 'x']]);
+  await d!.same([
+    ['PING'],
+    ['PING', 'hi'],
+    ['ECHO', 'x'],
+    ['NOSUCH', 'a', 'b'],
+    ['ping', 'a', 'b'],
+    ['HELLO', '4'],
+    ['HELLO', 'x'],
+  ]);
 });
 
 test('in-process call()', async () => {
