@@ -47,25 +47,40 @@ export function hashKey(s: string): number {
 
 /**
  * HalfSipHash-1-3 of the string's bytes (one per char) under the key
- * (k0, k1), as a signed 32-bit integer: one SipRound per 4-byte word, one
- * for the last word (remaining bytes and the length), then three
- * finalization rounds. Checked against the reference vectors in
- * test/unit/keyindex.test.ts.
+ * (k0, k1), as a signed 32-bit integer. Checked against the reference
+ * vectors in test/unit/keyindex.test.ts.
  */
 export function halfSipHash13(s: string, k0: number, k1: number): number {
   const n = s.length;
+  const blocks = n >> 2;
   let v0 = k0;
   let v1 = k1;
   let v2 = 0x6c796765 ^ k0;
   let v3 = 0x74656462 ^ k1;
-  const end = n & ~3;
-  let i = 0;
-  for (; i < end; i += 4) {
-    const m =
-      (s.charCodeAt(i) & 0xff) |
-      ((s.charCodeAt(i + 1) & 0xff) << 8) |
-      ((s.charCodeAt(i + 2) & 0xff) << 16) |
-      (s.charCodeAt(i + 3) << 24);
+  // Rounds 0..blocks-1 compress the 4-byte words, round `blocks` the last
+  // word (remaining bytes and the length), then three finalization rounds.
+  // One SipRound body serves all of them: the state stays in locals (as fast,
+  // measured, as the rounds written out one after the other).
+  let m = 0;
+  for (let r = 0; r < blocks + 4; r++) {
+    if (r < blocks) {
+      const i = r << 2;
+      m =
+        (s.charCodeAt(i) & 0xff) |
+        ((s.charCodeAt(i + 1) & 0xff) << 8) |
+        ((s.charCodeAt(i + 2) & 0xff) << 16) |
+        (s.charCodeAt(i + 3) << 24);
+    } else if (r === blocks) {
+      const i = blocks << 2;
+      const rest = n & 3;
+      m = n << 24;
+      if (rest === 3) m |= (s.charCodeAt(i + 2) & 0xff) << 16;
+      if (rest >= 2) m |= (s.charCodeAt(i + 1) & 0xff) << 8;
+      if (rest >= 1) m |= s.charCodeAt(i) & 0xff;
+    } else {
+      if (r === blocks + 1) v2 ^= 0xff;
+      m = 0;
+    }
     v3 ^= m;
     v0 = (v0 + v1) | 0;
     v1 = (v1 << 5) | (v1 >>> 27);
@@ -82,44 +97,6 @@ export function halfSipHash13(s: string, k0: number, k1: number): number {
     v1 ^= v2;
     v2 = (v2 << 16) | (v2 >>> 16);
     v0 ^= m;
-  }
-  let m = n << 24;
-  const rest = n & 3;
-  if (rest === 3) m |= (s.charCodeAt(i + 2) & 0xff) << 16;
-  if (rest >= 2) m |= (s.charCodeAt(i + 1) & 0xff) << 8;
-  if (rest >= 1) m |= s.charCodeAt(i) & 0xff;
-  v3 ^= m;
-  v0 = (v0 + v1) | 0;
-  v1 = (v1 << 5) | (v1 >>> 27);
-  v1 ^= v0;
-  v0 = (v0 << 16) | (v0 >>> 16);
-  v2 = (v2 + v3) | 0;
-  v3 = (v3 << 8) | (v3 >>> 24);
-  v3 ^= v2;
-  v0 = (v0 + v3) | 0;
-  v3 = (v3 << 7) | (v3 >>> 25);
-  v3 ^= v0;
-  v2 = (v2 + v1) | 0;
-  v1 = (v1 << 13) | (v1 >>> 19);
-  v1 ^= v2;
-  v2 = (v2 << 16) | (v2 >>> 16);
-  v0 ^= m;
-  v2 ^= 0xff;
-  for (let r = 0; r < 3; r++) {
-    v0 = (v0 + v1) | 0;
-    v1 = (v1 << 5) | (v1 >>> 27);
-    v1 ^= v0;
-    v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0;
-    v3 = (v3 << 8) | (v3 >>> 24);
-    v3 ^= v2;
-    v0 = (v0 + v3) | 0;
-    v3 = (v3 << 7) | (v3 >>> 25);
-    v3 ^= v0;
-    v2 = (v2 + v1) | 0;
-    v1 = (v1 << 13) | (v1 >>> 19);
-    v1 ^= v2;
-    v2 = (v2 << 16) | (v2 >>> 16);
   }
   return v1 ^ v3;
 }
@@ -223,10 +200,10 @@ export class KeyIndex {
 
   /**
    * The slot of `key` (keys[slot] === key), or -1. During a resize, also
-   * moves a few old positions (findResizing). The resize is kept out of this
-   * body: a find() that also held the resize's branches cost a GET under
-   * -P 16 a quarter more server time (perf samples in the inlined lookup,
-   * bench/RESULTS.md "The per-command path").
+   * moves a few old positions (findResizing), kept out of this body: in the
+   * build that made resizes incremental, find() with the resize's branches
+   * inline cost GET under -P 16 15-35% more samples in its handler than
+   * without them (bench/RESULTS.md, "The per-command path").
    */
   find(key: string, keys: readonly string[]): number {
     if (this.old !== null) return this.findResizing(key, keys);
