@@ -7,7 +7,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64 } from '../util/numbers.js';
 import { parseLongDouble, type LongDouble } from '../util/longdouble.js';
 import type { Db } from '../keyspace/db.js';
-import { isString, type StrValue, type Value, type Collection } from '../keyspace/value.js';
+import { isString, isType, type Collections, type StrValue, type Value } from '../keyspace/value.js';
 import type { Ctx } from './spec.js';
 import { clientType } from '../observability/clientlist.js';
 
@@ -117,11 +117,16 @@ export function lookupString(db: Db, key: string, write = false): StrValue | und
 }
 
 /** Looks up a key of a collection type: undefined when missing, WRONGTYPE otherwise. */
-export function lookupTyped<T extends Collection>(db: Db, key: string, type: T['type'], write = false): T | undefined {
+export function lookupTyped<K extends keyof Collections>(
+  db: Db,
+  key: string,
+  type: K,
+  write = false,
+): Collections[K] | undefined {
   const v: Value | undefined = write ? db.get(key) : db.read(key);
   if (v === undefined) return undefined;
-  if (isString(v) || v.type !== type) throw new ReplyError(Err.wrongType);
-  return v as T;
+  if (isString(v) || !isType(v, type)) throw new ReplyError(Err.wrongType);
+  return v;
 }
 
 /**

@@ -141,11 +141,11 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
   const deadline = parseTimeout(ctx, timeoutArg);
   const src = argv[1]!;
   const dst = argv[2]!;
-  const sl = lookupTyped<List>(db, src, 'list', true);
+  const sl = lookupTyped(db, src, 'list', true);
   const replay = [argv[0]!.toLowerCase() === 'brpoplpush' ? 'RPOPLPUSH' : 'LMOVE', src, dst];
   if (replay[0] === 'LMOVE') replay.push(fromLeft ? 'LEFT' : 'RIGHT', toLeft ? 'LEFT' : 'RIGHT');
   if (sl !== undefined) {
-    const dl = lookupTyped<List>(db, dst, 'list', true);
+    const dl = lookupTyped(db, dst, 'list', true);
     moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
     ctx.replayAs([replay]);
     return;
@@ -156,7 +156,7 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
     if (l === undefined) return false;
     let dl: List | undefined;
     try {
-      dl = lookupTyped<List>(db, dst, 'list', true);
+      dl = lookupTyped(db, dst, 'list', true);
     } catch (e) {
       r.error((e as Error).message);
       return true;

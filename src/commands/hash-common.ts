@@ -34,7 +34,7 @@ export function setField(
 
 /** Looks up a hash for writing, creating (but not yet storing) an empty one. Returns [hash, created]. */
 export function hashForWrite(ctx: Ctx, key: string): [HashValue, boolean] {
-  const h = lookupTyped<HashValue>(ctx.db, key, 'hash', true);
+  const h = lookupTyped(ctx.db, key, 'hash', true);
   return h ? [h, false] : [new HashValue(), true];
 }
 

@@ -79,7 +79,7 @@ function setFieldExpire(ctx: Ctx, key: string, h: HashValue, f: string, at: numb
 function hexpireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
-  const h = lookupTyped<HashValue>(db, key, 'hash', true);
+  const h = lookupTyped(db, key, 'hash', true);
   const at = parseFieldExpire(ctx, argv[2]!, seconds, relative);
   let cond = 0;
   const c = argv[3]!.toUpperCase();
@@ -151,7 +151,7 @@ function hpexpireat(ctx: Ctx): void {
  */
 function httlGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   const { argv, reply } = ctx;
-  const h = lookupTyped<HashValue>(ctx.db, argv[1]!, 'hash');
+  const h = lookupTyped(ctx.db, argv[1]!, 'hash');
   if (!is(argv[2], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
   const n = parseNumFields(argv, 3, ERR_NUMFIELDS_POSITIVE);
   reply.array(n);
@@ -194,7 +194,7 @@ function hpexpiretime(ctx: Ctx): void {
 function hpersist(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
-  const h = lookupTyped<HashValue>(db, key, 'hash', true);
+  const h = lookupTyped(db, key, 'hash', true);
   if (!is(argv[2], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
   const n = parseNumFields(argv, 3, ERR_NUMFIELDS_POSITIVE);
   reply.array(n);
@@ -230,7 +230,7 @@ function hpersist(ctx: Ctx): void {
 function hgetex(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
-  const h = lookupTyped<HashValue>(db, key, 'hash', true);
+  const h = lookupTyped(db, key, 'hash', true);
   const opt = argv[2]!.toUpperCase();
   const persist = opt === 'PERSIST';
   const setTtl = opt === 'EX' || opt === 'PX' || opt === 'EXAT' || opt === 'PXAT';
@@ -296,7 +296,7 @@ function hgetex(ctx: Ctx): void {
 function hgetdel(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
-  const h = lookupTyped<HashValue>(db, key, 'hash', true);
+  const h = lookupTyped(db, key, 'hash', true);
   if (!is(argv[2], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
   const n = parseNumFields(argv, 3, ERR_NUMFIELDS_POSITIVE);
   reply.array(n);
@@ -387,7 +387,7 @@ function hsetex(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const a = hsetexArgs(ctx);
   const key = argv[1]!;
-  let h = lookupTyped<HashValue>(db, key, 'hash', true);
+  let h = lookupTyped(db, key, 'hash', true);
   if (h === undefined) {
     if (a.fxx) return reply.int(0);
     h = new HashValue();

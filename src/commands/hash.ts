@@ -109,7 +109,7 @@ function hsetnx(ctx: Ctx): void {
 /** HGET key field */
 function hget(ctx: Ctx): void {
   const key = ctx.argv[1]!;
-  const h = lookupTyped<HashValue>(ctx.db, key, 'hash');
+  const h = lookupTyped(ctx.db, key, 'hash');
   if (h === undefined) return ctx.reply.null();
   if (h.ex === null) return ctx.reply.bulkOrNull(h.get(ctx.argv[2]!));
   const lz: Lazy = { n: 0 };
@@ -121,7 +121,7 @@ function hget(ctx: Ctx): void {
 function hmget(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
-  const h = lookupTyped<HashValue>(db, key, 'hash');
+  const h = lookupTyped(db, key, 'hash');
   reply.array(argv.length - 2);
   if (h === undefined || h.ex === null) {
     for (let i = 2; i < argv.length; i++) reply.bulkOrNull(h?.get(argv[i]!));
@@ -143,7 +143,7 @@ function hmget(ctx: Ctx): void {
  */
 function hgetallGeneric(ctx: Ctx, fields: boolean, values: boolean): void {
   const { reply } = ctx;
-  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  const h = lookupTyped(ctx.db, ctx.argv[1]!, 'hash');
   const n = h === undefined ? 0 : h.ex === null ? h.size : h.size - h.countExpired(ctx.server.now());
   if (fields && values) reply.map(n);
   else reply.array(n);
@@ -177,14 +177,14 @@ function hvals(ctx: Ctx): void {
 
 /** HLEN key */
 function hlen(ctx: Ctx): void {
-  const h = lookupTyped<HashValue>(ctx.db, ctx.argv[1]!, 'hash');
+  const h = lookupTyped(ctx.db, ctx.argv[1]!, 'hash');
   ctx.reply.int(h ? h.size : 0);
 }
 
 /** HSTRLEN key field */
 function hstrlen(ctx: Ctx): void {
   const key = ctx.argv[1]!;
-  const h = lookupTyped<HashValue>(ctx.db, key, 'hash');
+  const h = lookupTyped(ctx.db, key, 'hash');
   if (h === undefined) return ctx.reply.int(0);
   const lz: Lazy = { n: 0 };
   const v = liveGet(ctx, key, h, ctx.argv[2]!, lz);
@@ -195,7 +195,7 @@ function hstrlen(ctx: Ctx): void {
 /** HEXISTS key field */
 function hexists(ctx: Ctx): void {
   const key = ctx.argv[1]!;
-  const h = lookupTyped<HashValue>(ctx.db, key, 'hash');
+  const h = lookupTyped(ctx.db, key, 'hash');
   if (h === undefined) return ctx.reply.int(0);
   const lz: Lazy = { n: 0 };
   ctx.reply.int(liveGet(ctx, key, h, ctx.argv[2]!, lz) !== undefined ? 1 : 0);
@@ -206,7 +206,7 @@ function hexists(ctx: Ctx): void {
 function hdel(ctx: Ctx): void {
   const { argv, db } = ctx;
   const key = argv[1]!;
-  const h = lookupTyped<HashValue>(db, key, 'hash', true);
+  const h = lookupTyped(db, key, 'hash', true);
   if (!h) {
     ctx.reply.int(0);
     return;
@@ -349,7 +349,7 @@ function hrandfield(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const random = ctx.server.random;
   if (argv.length === 2) {
-    const h = lookupTyped<HashValue>(db, argv[1]!, 'hash');
+    const h = lookupTyped(db, argv[1]!, 'hash');
     if (!h || expireAllDue(ctx, argv[1]!, h)) reply.null();
     else reply.bulk(h.fieldAt(Math.floor(random() * h.size)));
     return;
@@ -365,7 +365,7 @@ function hrandfield(ctx: Ctx): void {
     withValues = true;
     if (typeof c === 'bigint' && (c < -INT64_MAX / 2n || c > INT64_MAX / 2n)) throw new ReplyError(Err.valueOutOfRange);
   }
-  const h = lookupTyped<HashValue>(db, argv[1]!, 'hash');
+  const h = lookupTyped(db, argv[1]!, 'hash');
   if (!h || expireAllDue(ctx, argv[1]!, h) || c === 0 || c === 0n) {
     reply.array(0);
     return;
@@ -396,7 +396,7 @@ function hrandfield(ctx: Ctx): void {
 function hscan(ctx: Ctx): void {
   const { argv, reply } = ctx;
   const cursor = parseCursor(argv[2]!);
-  const h = lookupTyped<HashValue>(ctx.db, argv[1]!, 'hash');
+  const h = lookupTyped(ctx.db, argv[1]!, 'hash');
   if (!h) {
     reply.raw('*2\r\n$1\r\n0\r\n*0\r\n');
     return;

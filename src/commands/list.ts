@@ -134,7 +134,7 @@ function clampRange(start: number, end: number, len: number): [number, number] |
 function pushGeneric(ctx: Ctx, left: boolean, onlyExisting: boolean): void {
   const { db, argv, reply } = ctx;
   const key = argv[1]!;
-  let l = lookupTyped<List>(db, key, 'list', true);
+  let l = lookupTyped(db, key, 'list', true);
   const n = argv.length - 2;
   if (l === undefined) {
     if (onlyExisting) {
@@ -180,7 +180,7 @@ function popGeneric(ctx: Ctx, left: boolean): void {
   const key = argv[1]!;
   const hasCount = argv.length === 3;
   const count = hasCount ? argAtLeast(argv[2]!, 0) : 1;
-  const l = lookupTyped<List>(db, key, 'list', true);
+  const l = lookupTyped(db, key, 'list', true);
   if (l === undefined) {
     if (hasCount) reply.nullArray();
     else reply.null();
@@ -211,7 +211,7 @@ function rpop(ctx: Ctx): void {
 
 /** LLEN key */
 function llen(ctx: Ctx): void {
-  const l = lookupTyped<List>(ctx.db, ctx.argv[1]!, 'list');
+  const l = lookupTyped(ctx.db, ctx.argv[1]!, 'list');
   ctx.reply.int(l === undefined ? 0 : l.length);
 }
 
@@ -220,7 +220,7 @@ function lrange(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
   const start = argInt(argv[2]!);
   const end = argInt(argv[3]!);
-  const l = lookupTyped<List>(db, argv[1]!, 'list');
+  const l = lookupTyped(db, argv[1]!, 'list');
   const r = l === undefined ? null : clampRange(start, end, l.length);
   if (r === null) {
     reply.array(0);
@@ -236,7 +236,7 @@ function lrange(ctx: Ctx): void {
 /** LINDEX key index */
 function lindex(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
-  const l = lookupTyped<List>(db, argv[1]!, 'list');
+  const l = lookupTyped(db, argv[1]!, 'list');
   if (l === undefined) {
     reply.null();
     return;
@@ -251,7 +251,7 @@ function lindex(ctx: Ctx): void {
 function lset(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
   const key = argv[1]!;
-  const l = lookupTyped<List>(db, key, 'list', true);
+  const l = lookupTyped(db, key, 'list', true);
   if (l === undefined) throw new ReplyError(Err.noSuchKey);
   let i = argInt(argv[2]!);
   // Redis 7.2 checks the growth before the index: an LSET out of range can convert the listpack
@@ -273,7 +273,7 @@ function linsert(ctx: Ctx): void {
   if (is(argv[2], 'AFTER')) after = true;
   else if (is(argv[2], 'BEFORE')) after = false;
   else throw new ReplyError(Err.syntax);
-  const l = lookupTyped<List>(db, key, 'list', true);
+  const l = lookupTyped(db, key, 'list', true);
   if (l === undefined) {
     reply.int(0);
     return;
@@ -296,7 +296,7 @@ function lrem(ctx: Ctx): void {
   const { db, argv, reply } = ctx;
   const key = argv[1]!;
   const count = argInt(argv[2]!);
-  const l = lookupTyped<List>(db, key, 'list', true);
+  const l = lookupTyped(db, key, 'list', true);
   if (l === undefined) {
     reply.int(0);
     return;
@@ -318,7 +318,7 @@ function ltrim(ctx: Ctx): void {
   const key = argv[1]!;
   const start = argInt(argv[2]!);
   const end = argInt(argv[3]!);
-  const l = lookupTyped<List>(db, key, 'list', true);
+  const l = lookupTyped(db, key, 'list', true);
   if (l === undefined) {
     reply.ok();
     return;
@@ -354,7 +354,7 @@ function lpos(ctx: Ctx): void {
       maxlen = argAtLeast(argv[++j]!, 0, "ERR MAXLEN can't be negative");
     } else throw new ReplyError(Err.syntax);
   }
-  const l = lookupTyped<List>(db, argv[1]!, 'list');
+  const l = lookupTyped(db, argv[1]!, 'list');
   if (l === undefined) {
     if (count !== -1) reply.array(0);
     else reply.null();
@@ -394,12 +394,12 @@ function lmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean): void {
   const { db, argv, reply } = ctx;
   const src = argv[1]!;
   const dst = argv[2]!;
-  const sl = lookupTyped<List>(db, src, 'list', true);
+  const sl = lookupTyped(db, src, 'list', true);
   if (sl === undefined) {
     reply.null();
     return;
   }
-  const dl = lookupTyped<List>(db, dst, 'list', true);
+  const dl = lookupTyped(db, dst, 'list', true);
   moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
 }
 
@@ -421,7 +421,7 @@ function rpoplpush(ctx: Ctx): void {
  */
 export function firstNonEmpty(db: Db, keys: string[]): [string, List] | undefined {
   for (const k of keys) {
-    const l = lookupTyped<List>(db, k, 'list', true);
+    const l = lookupTyped(db, k, 'list', true);
     if (l !== undefined && l.length > 0) return [k, l];
   }
   return undefined;

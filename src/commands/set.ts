@@ -57,7 +57,7 @@ function deleteIfEmpty(ctx: Ctx, key: string, s: SetValue): boolean {
 function sadd(ctx: Ctx): void {
   const { argv, db } = ctx;
   const key = argv[1]!;
-  let s = lookupTyped<SetValue>(db, key, 'set', true);
+  let s = lookupTyped(db, key, 'set', true);
   const created = s === undefined;
   let added = 0;
   if (s !== undefined && s.index !== null) {
@@ -79,7 +79,7 @@ function sadd(ctx: Ctx): void {
 function srem(ctx: Ctx): void {
   const { argv, db } = ctx;
   const key = argv[1]!;
-  const s = lookupTyped<SetValue>(db, key, 'set', true);
+  const s = lookupTyped(db, key, 'set', true);
   let removed = 0;
   if (s) {
     for (let i = 2; i < argv.length; i++) {
@@ -98,20 +98,20 @@ function srem(ctx: Ctx): void {
 
 /** SCARD key */
 function scard(ctx: Ctx): void {
-  const s = lookupTyped<SetValue>(ctx.db, ctx.argv[1]!, 'set');
+  const s = lookupTyped(ctx.db, ctx.argv[1]!, 'set');
   ctx.reply.int(s ? s.size : 0);
 }
 
 /** SISMEMBER key member */
 function sismember(ctx: Ctx): void {
-  const s = lookupTyped<SetValue>(ctx.db, ctx.argv[1]!, 'set');
+  const s = lookupTyped(ctx.db, ctx.argv[1]!, 'set');
   ctx.reply.int(s && s.has(ctx.argv[2]!) ? 1 : 0);
 }
 
 /** SMISMEMBER key member [member ...] */
 function smismember(ctx: Ctx): void {
   const { argv, reply } = ctx;
-  const s = lookupTyped<SetValue>(ctx.db, argv[1]!, 'set');
+  const s = lookupTyped(ctx.db, argv[1]!, 'set');
   reply.array(argv.length - 2);
   for (let i = 2; i < argv.length; i++) reply.int(s && s.has(argv[i]!) ? 1 : 0);
 }
@@ -124,7 +124,7 @@ function replyMembers(ctx: Ctx, members: readonly string[]): void {
 
 /** SMEMBERS key */
 function smembers(ctx: Ctx): void {
-  const s = lookupTyped<SetValue>(ctx.db, ctx.argv[1]!, 'set');
+  const s = lookupTyped(ctx.db, ctx.argv[1]!, 'set');
   replyMembers(ctx, s ? s.m : []);
 }
 
@@ -135,7 +135,7 @@ function spop(ctx: Ctx): void {
   const random = ctx.server.random;
   if (argv.length > 3) throw new ReplyError(Err.syntax);
   if (argv.length === 2) {
-    const s = lookupTyped<SetValue>(db, key, 'set', true);
+    const s = lookupTyped(db, key, 'set', true);
     if (!s) {
       reply.null();
       return;
@@ -149,7 +149,7 @@ function spop(ctx: Ctx): void {
   }
   const c = parseInt64(argv[2]!);
   if (c === null || c < 0) throw new ReplyError(Err.mustBePositive);
-  const s = lookupTyped<SetValue>(db, key, 'set', true);
+  const s = lookupTyped(db, key, 'set', true);
   if (!s || c === 0 || c === 0n) {
     reply.set(0);
     return;
@@ -185,7 +185,7 @@ function srandmember(ctx: Ctx): void {
   const random = ctx.server.random;
   if (argv.length > 3) throw new ReplyError(Err.syntax);
   if (argv.length === 2) {
-    const s = lookupTyped<SetValue>(db, argv[1]!, 'set');
+    const s = lookupTyped(db, argv[1]!, 'set');
     if (!s) reply.null();
     else reply.bulk(s.m[Math.floor(random() * s.size)]!);
     return;
@@ -195,7 +195,7 @@ function srandmember(ctx: Ctx): void {
   if (typeof c === 'bigint' && c < -INT64_MAX) {
     throw new ReplyError(Err.longRange);
   }
-  const s = lookupTyped<SetValue>(db, argv[1]!, 'set');
+  const s = lookupTyped(db, argv[1]!, 'set');
   if (!s || c === 0 || c === 0n) {
     reply.array(0);
     return;
@@ -223,7 +223,7 @@ function srandmember(ctx: Ctx): void {
  * (checked for all keys before anything else), undefined for missing keys.
  */
 function lookupSets(ctx: Ctx, keys: readonly string[], write: boolean): (SetValue | undefined)[] {
-  return keys.map((k) => lookupTyped<SetValue>(ctx.db, k, 'set', write));
+  return keys.map((k) => lookupTyped(ctx.db, k, 'set', write));
 }
 
 /** The intersection of sets (none missing), iterating the smallest; stops after `limit` (0 = none). */
@@ -379,7 +379,7 @@ function smove(ctx: Ctx): void {
   if (isString(sv) || sv.type !== 'set' || (dv !== undefined && (isString(dv) || dv.type !== 'set'))) {
     throw new ReplyError(Err.wrongType);
   }
-  const s = sv as SetValue;
+  const s = sv;
   if (sv === dv) {
     reply.int(s.has(x) ? 1 : 0);
     return;
@@ -408,7 +408,7 @@ function smove(ctx: Ctx): void {
 function sscan(ctx: Ctx): void {
   const { argv, reply } = ctx;
   const cursor = parseCursor(argv[2]!);
-  const s = lookupTyped<SetValue>(ctx.db, argv[1]!, 'set');
+  const s = lookupTyped(ctx.db, argv[1]!, 'set');
   if (!s) {
     reply.raw('*2\r\n$1\r\n0\r\n*0\r\n');
     return;

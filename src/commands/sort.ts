@@ -42,7 +42,7 @@ import { isString, strOf, type Value } from '../keyspace/value.js';
 import { List, elem } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
-import { detach, type HashValue } from '../types/hash.js';
+import { detach } from '../types/hash.js';
 import { cstr } from '../util/strings.js';
 
 /** One element being sorted: its bytes (latin1), numeric weight, ALPHA weight. */
@@ -98,7 +98,7 @@ function byPattern(db: Db, pattern: string, subst: string): string | null {
   if (v === undefined) return null;
   if (hasField) {
     if (isString(v) || v.type !== 'hash') return null;
-    return (v as HashValue).get(field) ?? null;
+    return v.get(field) ?? null;
   }
   if (!isString(v)) return null;
   return strOf(v);

@@ -81,7 +81,7 @@ export function rangeBound(s: string, start: boolean): StreamId {
 }
 
 export function lookupStream(db: Db, key: string, write = false): Stream | undefined {
-  return lookupTyped<Stream>(db, key, 'stream', write);
+  return lookupTyped(db, key, 'stream', write);
 }
 
 /** Replies one entry: [id, [field, value, ...]]. */

@@ -74,7 +74,7 @@ export function parseLexRange(min: string, max: string): LexRange {
 
 /** Looks up a zset for reading / writing (WRONGTYPE otherwise). */
 export function getZ(ctx: Ctx, key: string, write = false): ZSet | undefined {
-  return lookupTyped<ZSet>(ctx.db, key, 'zset', write);
+  return lookupTyped(ctx.db, key, 'zset', write);
 }
 
 /** After removing members: deletes the key when empty and fires the events. */

@@ -308,7 +308,7 @@ function zmpop(ctx: Ctx): void {
 /** The first non-empty sorted set among keys (WRONGTYPE for another type met first). ZMPOP, BZ*POP*. */
 export function firstNonEmptyZset(db: Db, keys: string[]): [string, ZSet] | undefined {
   for (const k of keys) {
-    const z = lookupTyped<ZSet>(db, k, 'zset', true);
+    const z = lookupTyped(db, k, 'zset', true);
     if (z !== undefined && z.card() > 0) return [k, z];
   }
   return undefined;

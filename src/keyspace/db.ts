@@ -6,7 +6,7 @@
  */
 import { Dict } from './dict.js';
 import { HfeIndex } from './hfe.js';
-import type { Value, Collection } from './value.js';
+import { isString, type Value, type Collection } from './value.js';
 import type { HashValue } from '../types/hash.js';
 import { remeasured, valueBytes } from '../observability/memory.js';
 import { strBytes } from '../util/v8size.js';
@@ -526,13 +526,13 @@ export class Db {
 
   /** A value was stored at `key` (set, move, load): files it when it is a hash with field TTLs. */
   hfeAdd(key: string, val: Value): void {
-    if ((val as Collection).type === 'hash' && (val as HashValue).ex !== null) this.hfeTrack(key, val as HashValue);
+    if (!isString(val) && val.type === 'hash' && val.ex !== null) this.hfeTrack(key, val);
   }
 
   /** A value left this db (delete, overwrite, expiry, move): unfiles it. */
   hfeDrop(val: Value | undefined): void {
-    if (val === undefined || typeof val !== 'object' || (val as Collection).type !== 'hash') return;
-    const ex = (val as HashValue).ex;
+    if (val === undefined || isString(val) || val.type !== 'hash') return;
+    const ex = val.ex;
     if (ex !== null && ex.pos >= 0) this.hfe.remove(ex);
   }
 

@@ -16,11 +16,7 @@
  * counters read as Redis's do.
  */
 import type { Value } from './value.js';
-import type { List } from '../types/list.js';
-import type { SetValue } from '../types/set.js';
-import type { HashValue } from '../types/hash.js';
-import type { ZSet } from '../types/zset.js';
-import type { Stream, StreamId } from '../types/stream.js';
+import type { StreamId } from '../types/stream.js';
 
 /** Redis's LAZYFREE_THRESHOLD: a value with more free effort than this is freed in the background. */
 export const LAZYFREE_THRESHOLD = 64;
@@ -45,15 +41,15 @@ export function freeEffort(v: Value): number {
   if (typeof v !== 'object' || Buffer.isBuffer(v)) return 1;
   switch (v.type) {
     case 'list':
-      return Math.max(1, (v as List).quicklistNodes());
+      return Math.max(1, v.quicklistNodes());
     case 'set':
-      return v.encoding() === 'hashtable' ? (v as SetValue).size : 1;
+      return v.encoding() === 'hashtable' ? v.size : 1;
     case 'hash':
-      return v.encoding() === 'hashtable' ? (v as HashValue).size : 1;
+      return v.encoding() === 'hashtable' ? v.size : 1;
     case 'zset':
-      return v.encoding() === 'skiplist' ? (v as ZSet).card() : 1;
+      return v.encoding() === 'skiplist' ? v.card() : 1;
     case 'stream': {
-      const s = v as Stream;
+      const s = v;
       let e = raxNodes(s.nodes.length, (i) => s.nodes[i]!.master, LAZYFREE_THRESHOLD + 1);
       if (s.groups.size !== 0) e += s.groups.size * (1 + s.sortedGroups()[0]!.pel.size);
       return e;

@@ -11,8 +11,16 @@
  *  - a Buffer, outside the V8 heap, for a value of BUFFER_MIN bytes or more
  *    stored whole (SET and its family, MSET, GETSET, RDB and RESTORE), also
  *    "raw" in Redis; see storedStr().
- * Other types are objects implementing `Collection`.
+ * Other types are objects implementing `Collection`, one class per type
+ * (Collections maps the type names to them): `Value` is a union tagged by
+ * `type`, so a check of `v.type` narrows it.
  */
+import type { List } from '../types/list.js';
+import type { HashValue } from '../types/hash.js';
+import type { SetValue } from '../types/set.js';
+import type { ZSet } from '../types/zset.js';
+import type { Stream } from '../types/stream.js';
+
 export type StrValue = string | number | Buffer;
 
 export type TypeName = 'string' | 'list' | 'hash' | 'set' | 'zset' | 'stream';
@@ -36,7 +44,29 @@ export interface Collection {
   acct: number;
 }
 
-export type Value = StrValue | Collection;
+/** The class of each collection type, by its name (lookupTyped returns through it). */
+export interface Collections {
+  list: List;
+  hash: HashValue;
+  set: SetValue;
+  zset: ZSet;
+  stream: Stream;
+}
+
+/** A value of one of the collection types. */
+export type CollectionValue = Collections[keyof Collections];
+
+export type Value = StrValue | CollectionValue;
+
+/** Whether a collection is of the given type (narrows it to that type's class). */
+export function isType<K extends keyof Collections>(v: CollectionValue, type: K): v is Collections[K] {
+  return v.type === type;
+}
+
+/** For the default branch of a switch over every type (`v` is never): a value of no known type. */
+export function unknownType(v: never): never {
+  throw new Error(`a value of no known type: ${String((v as { type?: unknown }).type)}`);
+}
 
 export function typeName(v: Value): TypeName {
   if (typeof v === 'string' || typeof v === 'number' || Buffer.isBuffer(v)) return 'string';

@@ -11,11 +11,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
 import { formatDouble } from '../util/numbers.js';
-import { streamRebuildCommands, type Stream } from '../types/stream.js';
-import type { HashValue } from '../types/hash.js';
-import type { List } from '../types/list.js';
-import type { SetValue } from '../types/set.js';
-import type { ZSet } from '../types/zset.js';
+import { streamRebuildCommands } from '../types/stream.js';
 import type { SnapshotFormat } from './bgsave.js';
 import type { RdbWriter } from './rdb.js';
 import { libraryCodes } from '../scripting/functions.js';
@@ -117,9 +113,9 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
   };
   if (isString(v)) out.push(['SET', key, strOf(v)]);
   else if (v.type === 'list') {
-    batched('RPUSH', (v as List).toArray().map(String), 1);
+    batched('RPUSH', v.toArray().map(String), 1);
   } else if (v.type === 'hash') {
-    const h = v as HashValue;
+    const h = v;
     const items: string[] = [];
     h.forEach((f, x) => items.push(f, x));
     batched('HSET', items, 2);
@@ -140,13 +136,13 @@ export function keyCommands(key: string, v: Value, expireAt: number | bigint | u
       }
     }
   } else if (v.type === 'set') {
-    batched('SADD', [...(v as SetValue).members()], 1);
+    batched('SADD', [...v.members()], 1);
   } else if (v.type === 'zset') {
     const items: string[] = [];
-    for (const [m, s] of (v as ZSet).entries()) items.push(formatDouble(s), m);
+    for (const [m, s] of v.entries()) items.push(formatDouble(s), m);
     batched('ZADD', items, 2);
   } else if (v.type === 'stream') {
-    out.push(...streamRebuildCommands(key, v as Stream));
+    out.push(...streamRebuildCommands(key, v));
   } else {
     throw new Error(`cannot write a value of type ${(v as { type: string }).type} to the AOF`);
   }

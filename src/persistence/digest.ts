@@ -15,11 +15,7 @@ import crypto from 'node:crypto';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
-import type { List } from '../types/list.js';
-import type { HashValue } from '../types/hash.js';
-import type { SetValue } from '../types/set.js';
-import type { ZSet } from '../types/zset.js';
-import { ID_MAX, type Stream } from '../types/stream.js';
+import { ID_MAX } from '../types/stream.js';
 import { formatG17 } from './rdb-compact.js';
 
 /**
@@ -131,11 +127,11 @@ function valueDigest(d: Buffer, v: Value, hasExpire: boolean): void {
   mixInto(d, t);
   if (isString(v)) mixInto(d, Buffer.isBuffer(v) ? v : bytes(strOf(v)));
   else if (v.type === 'list') {
-    for (const e of (v as List).toArray()) mixInto(d, bytes(typeof e === 'number' ? '' + e : e));
+    for (const e of v.toArray()) mixInto(d, bytes(typeof e === 'number' ? '' + e : e));
   } else if (v.type === 'set') {
-    for (const m of (v as SetValue).members()) xorInto(d, bytes(m));
+    for (const m of v.members()) xorInto(d, bytes(m));
   } else if (v.type === 'zset') {
-    for (const [m, s] of (v as ZSet).entries()) {
+    for (const [m, s] of v.entries()) {
       const e = Buffer.alloc(20);
       mixInto(e, bytes(m));
       mixInto(e, bytes(formatG17(s)));
@@ -143,12 +139,12 @@ function valueDigest(d: Buffer, v: Value, hasExpire: boolean): void {
     }
   } else if (v.type === 'stream') {
     // entries in ID order: "ms.seq", then each field and value (groups are not digested)
-    (v as Stream).range(0n, ID_MAX, false, 0, (id, fv) => {
+    v.range(0n, ID_MAX, false, 0, (id, fv) => {
       mixInto(d, bytes(`${id >> 64n}.${id & 0xffffffffffffffffn}`));
       for (const x of fv) mixInto(d, bytes(x));
     });
   } else if (v.type === 'hash') {
-    const h = v as HashValue;
+    const h = v;
     const ttls = h.ex !== null;
     h.forEach((f, x, i) => {
       const e = Buffer.alloc(20);

@@ -44,14 +44,12 @@
  * Callers: snapshot.ts (SAVE, shutdown), bgsave.ts, commands/persistence.ts
  * (DUMP), the AOF rewrite's RDB preamble.
  */
-import type { Value } from '../keyspace/value.js';
+import type { CollectionValue, Value } from '../keyspace/value.js';
 import { writeStream } from './rdb-stream.js';
-import type { Stream } from '../types/stream.js';
-import { isString } from '../keyspace/value.js';
+import { isString, unknownType } from '../keyspace/value.js';
 import { List, entrySize } from '../types/list.js';
-import { HashValue } from '../types/hash.js';
-import { SetValue, INTSET } from '../types/set.js';
-import { ZSet, type ZCursor } from '../types/zset.js';
+import { INTSET } from '../types/set.js';
+import type { ZCursor } from '../types/zset.js';
 import { Crc64 } from './crc64.js';
 import { ListpackBuilder, buildIntset, scoreText } from './rdb-compact.js';
 import {
@@ -98,18 +96,18 @@ export function rdbType(v: Value): number {
     case 'list':
       return T_LIST_QUICKLIST_2;
     case 'hash': {
-      const h = v as HashValue;
+      const h = v;
       if (h.hasFieldTtls()) return h.packed() ? T_HASH_LISTPACK_EX : T_HASH_METADATA;
       return h.packed() ? T_HASH_LISTPACK : T_HASH;
     }
     case 'set':
-      return (v as SetValue).enc === INTSET ? T_SET_INTSET : T_SET;
+      return v.enc === INTSET ? T_SET_INTSET : T_SET;
     case 'zset':
-      return (v as ZSet).lp ? T_ZSET_LISTPACK : T_ZSET_2;
+      return v.lp ? T_ZSET_LISTPACK : T_ZSET_2;
     case 'stream':
       return T_STREAM_LISTPACKS_2;
     default:
-      throw new Error(`cannot serialize a value of type ${v.type}`);
+      return unknownType(v);
   }
 }
 
@@ -118,7 +116,7 @@ export function writeValue(w: RdbWriter, v: Value): void {
   if (isString(v)) return w.str(v);
   switch (v.type) {
     case 'hash': {
-      const h = v as HashValue;
+      const h = v;
       if (h.packed()) {
         const lp = new ListpackBuilder();
         if (h.hasFieldTtls()) {
@@ -141,12 +139,12 @@ export function writeValue(w: RdbWriter, v: Value): void {
       break;
     }
     case 'set': {
-      const s = v as SetValue;
+      const s = v;
       if (s.enc === INTSET) return w.str(buildIntset(s.m));
       break;
     }
     case 'zset': {
-      const z = v as ZSet;
+      const z = v;
       if (z.lp) {
         const lp = new ListpackBuilder();
         for (const [m, sc] of z.entries()) {
@@ -158,11 +156,11 @@ export function writeValue(w: RdbWriter, v: Value): void {
       break;
     }
     case 'stream':
-      return writeStream(w, v as Stream);
+      return writeStream(w, v);
     case 'list':
       break;
     default:
-      throw new Error(`cannot serialize a value of type ${v.type}`);
+      return unknownType(v);
   }
   // a list, or a hash, set or sorted set in its hashtable/skiplist encoding
   const job = collectionJob(v, w.opts)!;
@@ -202,23 +200,23 @@ export function valueJob(v: Value, opts: RdbOptions): ValueJob | null {
   if (isString(v)) return null;
   switch (v.type) {
     case 'hash':
-      return (v as HashValue).size > BIG_VALUE ? collectionJob(v, opts) : null;
+      return v.size > BIG_VALUE ? collectionJob(v, opts) : null;
     case 'set':
-      return (v as SetValue).m.length > BIG_VALUE ? collectionJob(v, opts) : null;
+      return v.m.length > BIG_VALUE ? collectionJob(v, opts) : null;
     case 'zset':
-      return (v as ZSet).card() > BIG_VALUE ? collectionJob(v, opts) : null;
+      return v.card() > BIG_VALUE ? collectionJob(v, opts) : null;
     case 'list':
-      return (v as List).length > BIG_VALUE ? collectionJob(v, opts) : null;
+      return v.length > BIG_VALUE ? collectionJob(v, opts) : null;
     default:
       return null;
   }
 }
 
 /** The stepwise writer of a list, a hashtable hash or set, or a skiplist sorted set (null: other encodings). */
-function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
-  switch ((v as { type: string }).type) {
+function collectionJob(v: CollectionValue, opts: RdbOptions): ValueJob | null {
+  switch (v.type) {
     case 'hash': {
-      const h = v as HashValue;
+      const h = v;
       if (h.packed()) return null;
       // HASH_METADATA when some field has a TTL: times relative to the earliest, + 1
       const map = h.hasFieldTtls() ? h.ex!.map! : null;
@@ -248,8 +246,8 @@ function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
       };
     }
     case 'set': {
-      const m = (v as SetValue).m;
-      if ((v as SetValue).enc === INTSET) return null;
+      const m = v.m;
+      if (v.enc === INTSET) return null;
       let i = -1;
       return (w, n) => {
         if (i < 0) {
@@ -262,7 +260,7 @@ function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
       };
     }
     case 'zset': {
-      const z = v as ZSet;
+      const z = v;
       if (z.lp) return null;
       // highest score first (Redis writes its skiplist from the tail)
       let c: ZCursor | null = null;
@@ -280,7 +278,7 @@ function collectionJob(v: Value, opts: RdbOptions): ValueJob | null {
       };
     }
     case 'list':
-      return listJob(v as List, opts);
+      return listJob(v, opts);
     default:
       return null;
   }
