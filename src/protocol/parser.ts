@@ -378,141 +378,27 @@ export class RespParser {
  */
 function shortString(b: Buffer, s: number, e: number): string {
   const f = String.fromCharCode;
+  // one line per length: the table reads as a table
+  // prettier-ignore
   switch (e - s) {
-    case 0:
-      return '';
-    case 1:
-      return f(b[s]!);
-    case 2:
-      return f(b[s]!, b[s + 1]!);
-    case 3:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!);
-    case 4:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
-    case 5:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
-    case 6:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
-    case 7:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
-    case 8:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
-    case 9:
-      return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
-    case 10:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-      );
-    case 11:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-        b[s + 10]!,
-      );
-    case 12:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-        b[s + 10]!,
-        b[s + 11]!,
-      );
-    case 13:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-        b[s + 10]!,
-        b[s + 11]!,
-        b[s + 12]!,
-      );
-    case 14:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-        b[s + 10]!,
-        b[s + 11]!,
-        b[s + 12]!,
-        b[s + 13]!,
-      );
-    case 15:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-        b[s + 10]!,
-        b[s + 11]!,
-        b[s + 12]!,
-        b[s + 13]!,
-        b[s + 14]!,
-      );
-    case 16:
-      return f(
-        b[s]!,
-        b[s + 1]!,
-        b[s + 2]!,
-        b[s + 3]!,
-        b[s + 4]!,
-        b[s + 5]!,
-        b[s + 6]!,
-        b[s + 7]!,
-        b[s + 8]!,
-        b[s + 9]!,
-        b[s + 10]!,
-        b[s + 11]!,
-        b[s + 12]!,
-        b[s + 13]!,
-        b[s + 14]!,
-        b[s + 15]!,
-      );
-    default:
-      return b.latin1Slice(s, e);
+    case 0: return '';
+    case 1: return f(b[s]!);
+    case 2: return f(b[s]!, b[s + 1]!);
+    case 3: return f(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+    case 11: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+    case 12: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    case 13: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!);
+    case 14: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!);
+    case 15: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!);
+    case 16: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
+    default: return b.latin1Slice(s, e);
   }
 }
 
