@@ -9,6 +9,7 @@ import { argDouble } from './args.js';
 import type { Reply } from '../protocol/writer.js';
 import { ZSet } from '../types/zset.js';
 import { validLonLat, decodeScore } from '../util/geohash.js';
+import type { ArgDoc } from './spec.js';
 
 /** This group's error texts (kept here while errors.ts is shared work in progress). */
 export const GeoErr = {
@@ -116,3 +117,18 @@ export function memberLonLat(z: ZSet, member: string): [number, number] {
   if (s === undefined) throw new ReplyError(GeoErr.member);
   return decodeScore(s);
 }
+
+/** COMMAND DOCS: the distance units every geo command with a radius, a box or a distance takes. */
+export const UNITS: readonly ArgDoc[] = [
+  { name: 'm', type: 'pure-token', token: 'M' },
+  { name: 'km', type: 'pure-token', token: 'KM' },
+  { name: 'ft', type: 'pure-token', token: 'FT' },
+  { name: 'mi', type: 'pure-token', token: 'MI' },
+];
+
+/** COMMAND DOCS: the optional WITHCOORD WITHDIST WITHHASH of the radius and search commands. */
+export const WITH_FLAGS: readonly ArgDoc[] = [
+  { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
+  { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
+  { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+];

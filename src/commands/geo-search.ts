@@ -10,7 +10,17 @@ import { ZSet, type Leaf } from '../types/zset.js';
 import { getZ, limits } from './zset-common.js';
 import { decoded, ShapeFilter, searchCells, cellScoreRange, sameCell, type Shape, type Hash } from '../util/geohash.js';
 import { cstr } from '../util/strings.js';
-import { argBox, argLonLat, argRadius, fmtDistance, GeoErr, memberLonLat, replyCoord } from './geo-common.js';
+import {
+  argBox,
+  argLonLat,
+  argRadius,
+  fmtDistance,
+  GeoErr,
+  memberLonLat,
+  replyCoord,
+  UNITS,
+  WITH_FLAGS,
+} from './geo-common.js';
 
 // ---------------------------------------------------------------------------
 // Searches
@@ -381,12 +391,7 @@ export const searchCommands: CommandSpec[] = [
               {
                 name: 'unit',
                 type: 'oneof',
-                arguments: [
-                  { name: 'm', type: 'pure-token', token: 'M' },
-                  { name: 'km', type: 'pure-token', token: 'KM' },
-                  { name: 'ft', type: 'pure-token', token: 'FT' },
-                  { name: 'mi', type: 'pure-token', token: 'MI' },
-                ],
+                arguments: UNITS,
               },
             ],
           },
@@ -399,12 +404,7 @@ export const searchCommands: CommandSpec[] = [
               {
                 name: 'unit',
                 type: 'oneof',
-                arguments: [
-                  { name: 'm', type: 'pure-token', token: 'M' },
-                  { name: 'km', type: 'pure-token', token: 'KM' },
-                  { name: 'ft', type: 'pure-token', token: 'FT' },
-                  { name: 'mi', type: 'pure-token', token: 'MI' },
-                ],
+                arguments: UNITS,
               },
             ],
           },
@@ -428,9 +428,7 @@ export const searchCommands: CommandSpec[] = [
           { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
         ],
       },
-      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
-      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
-      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      ...WITH_FLAGS,
     ],
     handler: H.geosearch,
   }),
@@ -477,12 +475,7 @@ export const searchCommands: CommandSpec[] = [
               {
                 name: 'unit',
                 type: 'oneof',
-                arguments: [
-                  { name: 'm', type: 'pure-token', token: 'M' },
-                  { name: 'km', type: 'pure-token', token: 'KM' },
-                  { name: 'ft', type: 'pure-token', token: 'FT' },
-                  { name: 'mi', type: 'pure-token', token: 'MI' },
-                ],
+                arguments: UNITS,
               },
             ],
           },
@@ -495,12 +488,7 @@ export const searchCommands: CommandSpec[] = [
               {
                 name: 'unit',
                 type: 'oneof',
-                arguments: [
-                  { name: 'm', type: 'pure-token', token: 'M' },
-                  { name: 'km', type: 'pure-token', token: 'KM' },
-                  { name: 'ft', type: 'pure-token', token: 'FT' },
-                  { name: 'mi', type: 'pure-token', token: 'MI' },
-                ],
+                arguments: UNITS,
               },
             ],
           },
@@ -554,16 +542,9 @@ export const searchCommands: CommandSpec[] = [
       {
         name: 'unit',
         type: 'oneof',
-        arguments: [
-          { name: 'm', type: 'pure-token', token: 'M' },
-          { name: 'km', type: 'pure-token', token: 'KM' },
-          { name: 'ft', type: 'pure-token', token: 'FT' },
-          { name: 'mi', type: 'pure-token', token: 'MI' },
-        ],
+        arguments: UNITS,
       },
-      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
-      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
-      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      ...WITH_FLAGS,
       {
         name: 'count',
         type: 'block',
@@ -610,16 +591,9 @@ export const searchCommands: CommandSpec[] = [
       {
         name: 'unit',
         type: 'oneof',
-        arguments: [
-          { name: 'm', type: 'pure-token', token: 'M' },
-          { name: 'km', type: 'pure-token', token: 'KM' },
-          { name: 'ft', type: 'pure-token', token: 'FT' },
-          { name: 'mi', type: 'pure-token', token: 'MI' },
-        ],
+        arguments: UNITS,
       },
-      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
-      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
-      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      ...WITH_FLAGS,
       {
         name: 'count',
         type: 'block',
@@ -667,16 +641,9 @@ export const searchCommands: CommandSpec[] = [
       {
         name: 'unit',
         type: 'oneof',
-        arguments: [
-          { name: 'm', type: 'pure-token', token: 'M' },
-          { name: 'km', type: 'pure-token', token: 'KM' },
-          { name: 'ft', type: 'pure-token', token: 'FT' },
-          { name: 'mi', type: 'pure-token', token: 'MI' },
-        ],
+        arguments: UNITS,
       },
-      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
-      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
-      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      ...WITH_FLAGS,
       {
         name: 'count',
         type: 'block',
@@ -719,16 +686,9 @@ export const searchCommands: CommandSpec[] = [
       {
         name: 'unit',
         type: 'oneof',
-        arguments: [
-          { name: 'm', type: 'pure-token', token: 'M' },
-          { name: 'km', type: 'pure-token', token: 'KM' },
-          { name: 'ft', type: 'pure-token', token: 'FT' },
-          { name: 'mi', type: 'pure-token', token: 'MI' },
-        ],
+        arguments: UNITS,
       },
-      { name: 'withcoord', type: 'pure-token', token: 'WITHCOORD', flags: ['optional'] },
-      { name: 'withdist', type: 'pure-token', token: 'WITHDIST', flags: ['optional'] },
-      { name: 'withhash', type: 'pure-token', token: 'WITHHASH', flags: ['optional'] },
+      ...WITH_FLAGS,
       {
         name: 'count',
         type: 'block',

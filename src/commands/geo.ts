@@ -18,7 +18,7 @@ import { argDouble } from './args.js';
 import { ZSet } from '../types/zset.js';
 import { getZ, limits } from './zset-common.js';
 import { validLonLat, scoreOf, scoreText, decodeScore, geohashString, distance } from '../util/geohash.js';
-import { argUnit, fmtDistance, GeoErr, replyCoord } from './geo-common.js';
+import { argUnit, fmtDistance, GeoErr, replyCoord, UNITS } from './geo-common.js';
 import { searchCommands } from './geo-search.js';
 
 export { humanLongDouble, fmtDistance } from './geo-common.js';
@@ -234,12 +234,7 @@ export const commands: CommandSpec[] = [
         name: 'unit',
         type: 'oneof',
         flags: ['optional'],
-        arguments: [
-          { name: 'm', type: 'pure-token', token: 'M' },
-          { name: 'km', type: 'pure-token', token: 'KM' },
-          { name: 'ft', type: 'pure-token', token: 'FT' },
-          { name: 'mi', type: 'pure-token', token: 'MI' },
-        ],
+        arguments: UNITS,
       },
     ],
     handler: H.geodist,

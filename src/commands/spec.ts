@@ -100,7 +100,7 @@ export interface ArgDoc {
   deprecated_since?: string;
   summary?: string;
   value?: string;
-  arguments?: ArgDoc[];
+  arguments?: readonly ArgDoc[];
 }
 
 /**

@@ -2,7 +2,7 @@
  * The sorted set algebra: ZUNION ZINTER ZDIFF, their STORE forms and
  * ZINTERCARD (sets count as sorted sets with score 1).
  */
-import { command, keyAt, keysCounted, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAt, keysCounted, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { argAtLeast, argDouble, argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ZSet } from '../types/zset.js';
@@ -162,6 +162,22 @@ const H = {
   zintercard: (ctx: Ctx) => zsetOpGeneric(ctx, null, 1, OP_INTER, true),
 };
 
+/** COMMAND DOCS: the WEIGHTS and AGGREGATE options of ZUNION, ZINTER and their STORE forms. */
+const WEIGHTS_AGGREGATE: readonly ArgDoc[] = [
+  { name: 'weight', type: 'integer', token: 'WEIGHTS', flags: ['optional', 'multiple'] },
+  {
+    name: 'aggregate',
+    type: 'oneof',
+    token: 'AGGREGATE',
+    flags: ['optional'],
+    arguments: [
+      { name: 'sum', type: 'pure-token', token: 'SUM' },
+      { name: 'min', type: 'pure-token', token: 'MIN' },
+      { name: 'max', type: 'pure-token', token: 'MAX' },
+    ],
+  },
+];
+
 export const setOpCommands: CommandSpec[] = [
   command({
     name: 'zunion',
@@ -177,18 +193,7 @@ export const setOpCommands: CommandSpec[] = [
     args: [
       { name: 'numkeys', type: 'integer' },
       { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
-      { name: 'weight', type: 'integer', token: 'WEIGHTS', flags: ['optional', 'multiple'] },
-      {
-        name: 'aggregate',
-        type: 'oneof',
-        token: 'AGGREGATE',
-        flags: ['optional'],
-        arguments: [
-          { name: 'sum', type: 'pure-token', token: 'SUM' },
-          { name: 'min', type: 'pure-token', token: 'MIN' },
-          { name: 'max', type: 'pure-token', token: 'MAX' },
-        ],
-      },
+      ...WEIGHTS_AGGREGATE,
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', flags: ['optional'] },
     ],
     getKeys: numkeysGetKeys(0, 1, 2),
@@ -208,18 +213,7 @@ export const setOpCommands: CommandSpec[] = [
     args: [
       { name: 'numkeys', type: 'integer' },
       { name: 'key', type: 'key', key_spec_index: 0, flags: ['multiple'] },
-      { name: 'weight', type: 'integer', token: 'WEIGHTS', flags: ['optional', 'multiple'] },
-      {
-        name: 'aggregate',
-        type: 'oneof',
-        token: 'AGGREGATE',
-        flags: ['optional'],
-        arguments: [
-          { name: 'sum', type: 'pure-token', token: 'SUM' },
-          { name: 'min', type: 'pure-token', token: 'MIN' },
-          { name: 'max', type: 'pure-token', token: 'MAX' },
-        ],
-      },
+      ...WEIGHTS_AGGREGATE,
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', flags: ['optional'] },
     ],
     getKeys: numkeysGetKeys(0, 1, 2),
@@ -259,18 +253,7 @@ export const setOpCommands: CommandSpec[] = [
       { name: 'destination', type: 'key', key_spec_index: 0 },
       { name: 'numkeys', type: 'integer' },
       { name: 'key', type: 'key', key_spec_index: 1, flags: ['multiple'] },
-      { name: 'weight', type: 'integer', token: 'WEIGHTS', flags: ['optional', 'multiple'] },
-      {
-        name: 'aggregate',
-        type: 'oneof',
-        token: 'AGGREGATE',
-        flags: ['optional'],
-        arguments: [
-          { name: 'sum', type: 'pure-token', token: 'SUM' },
-          { name: 'min', type: 'pure-token', token: 'MIN' },
-          { name: 'max', type: 'pure-token', token: 'MAX' },
-        ],
-      },
+      ...WEIGHTS_AGGREGATE,
     ],
     getKeys: numkeysGetKeys(1, 2, 3),
     handler: H.zunionstore,
@@ -290,18 +273,7 @@ export const setOpCommands: CommandSpec[] = [
       { name: 'destination', type: 'key', key_spec_index: 0 },
       { name: 'numkeys', type: 'integer' },
       { name: 'key', type: 'key', key_spec_index: 1, flags: ['multiple'] },
-      { name: 'weight', type: 'integer', token: 'WEIGHTS', flags: ['optional', 'multiple'] },
-      {
-        name: 'aggregate',
-        type: 'oneof',
-        token: 'AGGREGATE',
-        flags: ['optional'],
-        arguments: [
-          { name: 'sum', type: 'pure-token', token: 'SUM' },
-          { name: 'min', type: 'pure-token', token: 'MIN' },
-          { name: 'max', type: 'pure-token', token: 'MAX' },
-        ],
-      },
+      ...WEIGHTS_AGGREGATE,
     ],
     getKeys: numkeysGetKeys(1, 2, 3),
     handler: H.zinterstore,
