@@ -3,7 +3,7 @@
  * GEORADIUSBYMEMBER (with their _RO forms): the cells Redis picks for the
  * shape, exact filtering, sorting as redis-server sorts, STORE/STOREDIST.
  */
-import { command, keyAfter, keyArg, keyAt, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyAfter, keyArg, keyAt, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import { ZSet, type Leaf } from '../types/zset.js';
@@ -348,6 +348,75 @@ const H = {
   geosearchstore: (ctx: Ctx) => georadiusGeneric(ctx, 2, SEARCH | SEARCHSTORE),
 };
 
+/** COMMAND DOCS: GEOSEARCH's and GEOSEARCHSTORE's FROM..., BY..., ASC|DESC and COUNT [ANY]. */
+const SEARCH_SHAPE: readonly ArgDoc[] = [
+  {
+    name: 'from',
+    type: 'oneof',
+    arguments: [
+      { name: 'member', type: 'string', token: 'FROMMEMBER' },
+      {
+        name: 'longitude_latitude',
+        type: 'block',
+        token: 'FROMLONLAT',
+        arguments: [
+          { name: 'longitude', type: 'double' },
+          { name: 'latitude', type: 'double' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'by',
+    type: 'oneof',
+    arguments: [
+      {
+        name: 'circle',
+        type: 'block',
+        arguments: [
+          { name: 'radius', type: 'double', token: 'BYRADIUS' },
+          {
+            name: 'unit',
+            type: 'oneof',
+            arguments: UNITS,
+          },
+        ],
+      },
+      {
+        name: 'box',
+        type: 'block',
+        arguments: [
+          { name: 'width', type: 'double', token: 'BYBOX' },
+          { name: 'height', type: 'double' },
+          {
+            name: 'unit',
+            type: 'oneof',
+            arguments: UNITS,
+          },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'order',
+    type: 'oneof',
+    flags: ['optional'],
+    arguments: [
+      { name: 'asc', type: 'pure-token', token: 'ASC' },
+      { name: 'desc', type: 'pure-token', token: 'DESC' },
+    ],
+  },
+  {
+    name: 'count',
+    type: 'block',
+    flags: ['optional'],
+    arguments: [
+      { name: 'count', type: 'integer', token: 'COUNT' },
+      { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
+    ],
+  },
+];
+
 export const searchCommands: CommandSpec[] = [
   command({
     name: 'geosearch',
@@ -361,75 +430,7 @@ export const searchCommands: CommandSpec[] = [
     complexity:
       'O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape',
     history: [['7.0.0', 'Added support for uppercase unit names.']],
-    args: [
-      keyArg(),
-      {
-        name: 'from',
-        type: 'oneof',
-        arguments: [
-          { name: 'member', type: 'string', token: 'FROMMEMBER' },
-          {
-            name: 'longitude_latitude',
-            type: 'block',
-            token: 'FROMLONLAT',
-            arguments: [
-              { name: 'longitude', type: 'double' },
-              { name: 'latitude', type: 'double' },
-            ],
-          },
-        ],
-      },
-      {
-        name: 'by',
-        type: 'oneof',
-        arguments: [
-          {
-            name: 'circle',
-            type: 'block',
-            arguments: [
-              { name: 'radius', type: 'double', token: 'BYRADIUS' },
-              {
-                name: 'unit',
-                type: 'oneof',
-                arguments: UNITS,
-              },
-            ],
-          },
-          {
-            name: 'box',
-            type: 'block',
-            arguments: [
-              { name: 'width', type: 'double', token: 'BYBOX' },
-              { name: 'height', type: 'double' },
-              {
-                name: 'unit',
-                type: 'oneof',
-                arguments: UNITS,
-              },
-            ],
-          },
-        ],
-      },
-      {
-        name: 'order',
-        type: 'oneof',
-        flags: ['optional'],
-        arguments: [
-          { name: 'asc', type: 'pure-token', token: 'ASC' },
-          { name: 'desc', type: 'pure-token', token: 'DESC' },
-        ],
-      },
-      {
-        name: 'count',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          { name: 'count', type: 'integer', token: 'COUNT' },
-          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
-        ],
-      },
-      ...WITH_FLAGS,
-    ],
+    args: [keyArg(), ...SEARCH_SHAPE, ...WITH_FLAGS],
     handler: H.geosearch,
   }),
   command({
@@ -447,71 +448,7 @@ export const searchCommands: CommandSpec[] = [
     args: [
       { name: 'destination', type: 'key', key_spec_index: 0 },
       { name: 'source', type: 'key', key_spec_index: 1 },
-      {
-        name: 'from',
-        type: 'oneof',
-        arguments: [
-          { name: 'member', type: 'string', token: 'FROMMEMBER' },
-          {
-            name: 'longitude_latitude',
-            type: 'block',
-            token: 'FROMLONLAT',
-            arguments: [
-              { name: 'longitude', type: 'double' },
-              { name: 'latitude', type: 'double' },
-            ],
-          },
-        ],
-      },
-      {
-        name: 'by',
-        type: 'oneof',
-        arguments: [
-          {
-            name: 'circle',
-            type: 'block',
-            arguments: [
-              { name: 'radius', type: 'double', token: 'BYRADIUS' },
-              {
-                name: 'unit',
-                type: 'oneof',
-                arguments: UNITS,
-              },
-            ],
-          },
-          {
-            name: 'box',
-            type: 'block',
-            arguments: [
-              { name: 'width', type: 'double', token: 'BYBOX' },
-              { name: 'height', type: 'double' },
-              {
-                name: 'unit',
-                type: 'oneof',
-                arguments: UNITS,
-              },
-            ],
-          },
-        ],
-      },
-      {
-        name: 'order',
-        type: 'oneof',
-        flags: ['optional'],
-        arguments: [
-          { name: 'asc', type: 'pure-token', token: 'ASC' },
-          { name: 'desc', type: 'pure-token', token: 'DESC' },
-        ],
-      },
-      {
-        name: 'count',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          { name: 'count', type: 'integer', token: 'COUNT' },
-          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
-        ],
-      },
+      ...SEARCH_SHAPE,
       { name: 'storedist', type: 'pure-token', token: 'STOREDIST', flags: ['optional'] },
     ],
     handler: H.geosearchstore,
