@@ -13,8 +13,19 @@
  *   git worktree add /tmp/old <commit> && ln -s $PWD/node_modules /tmp/old/ && (cd /tmp/old && npm run build)
  */
 import path from 'node:path';
-import { startRedis, startTsdis, median, geomean, table, fmtInt, fmtRatio, TSDIS_CLI, type ServerProc } from './lib.js';
-import { benchArgs, runBenchmark, prepareTest, cpuUs, requestsOf, GROUPS, CORE_TESTS } from './run.js';
+import {
+  startRedis,
+  startTsdis,
+  median,
+  geomean,
+  table,
+  fmtInt,
+  fmtRatio,
+  cpuUs,
+  TSDIS_CLI,
+  type ServerProc,
+} from './lib.js';
+import { benchArgs, runBenchmark, prepareTest, requestsOf, GROUPS, CORE_TESTS } from './run.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -12,7 +12,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The repository root (this file runs from dist-test/bench/). */
@@ -88,7 +88,8 @@ export function stopChild(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM', ms =
 }
 
 export interface ServerProc {
-  name: 'redis' | 'tsdis';
+  /** 'A' and 'B': two tsdis builds of an A/B run (benchTargets). */
+  name: 'redis' | 'tsdis' | 'A' | 'B';
   port: number;
   proc: ChildProcess;
   pid: number;
@@ -517,6 +518,133 @@ export async function runBatches(
     firstError ??= r.firstError;
   }
   return { commands, errors, firstError };
+}
+
+/**
+ * CPU time (user + system) of a process so far, in µs: the sum over its
+ * threads of /proc/PID/task/TID/schedstat's run time (ns resolution; V8's
+ * GC and libuv threads included), falling back to /proc/PID/stat's ticks.
+ */
+export function cpuUs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1000;
+  } catch {
+    /* a thread went away mid-read, or no schedstat: use the ticks */
+  }
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+  // after the command name, state is f[0], so utime (field 14) is f[11] and stime f[12]
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+// ---------------------------------------------------------------------------
+// Interleaved runs: redis-server against this build, or against two builds.
+
+/**
+ * The servers a bench compares, redis-server first: this build (`tsdis`), or
+ * with `--a OLD/dist/cli.js [--b NEW/dist/cli.js]` in `argv` two builds
+ * named A and B (B defaults to this checkout's build), so that any bench is
+ * also an interleaved A/B of an old and a new build. `extra`: config flags
+ * for every server (the same for redis-server and tsdis).
+ */
+export async function benchTargets(argv: string[], extra: string[] = []): Promise<ServerProc[]> {
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const a = flag('--a');
+  const servers = [await startRedis(extra)];
+  if (a === undefined) {
+    servers.push(await startTsdis({ extra }));
+  } else {
+    servers.push({ ...(await startTsdis({ extra, cli: path.resolve(a) })), name: 'A' });
+    servers.push({ ...(await startTsdis({ extra, cli: path.resolve(flag('--b') ?? TSDIS_CLI) })), name: 'B' });
+  }
+  return servers;
+}
+
+/** Each server's medians of a case's figures, and of the server's CPU time per run (same work each run). */
+export interface Measured {
+  medians: number[];
+  /** Server CPU ms per run (user + system, all threads): steadier than rates on a shared machine. */
+  cpuMs: number[];
+}
+
+/**
+ * Runs `run` on every server `repeats` times, rotating which goes first each
+ * repeat (neighbours' load then falls on each alike); returns each server's
+ * medians, in `servers`' order. A run that throws is logged and counts NaN.
+ */
+export async function interleave(
+  servers: ServerProc[],
+  repeats: number,
+  run: (s: ServerProc) => Promise<number>,
+): Promise<Measured> {
+  const m = await interleaveMany(servers, repeats, async (s) => [await run(s)]);
+  return { medians: m.medians.map((x) => x[0] ?? NaN), cpuMs: m.cpuMs };
+}
+
+/** interleave for a run that measures several figures at once: each server's median of each figure. */
+export async function interleaveMany(
+  servers: ServerProc[],
+  repeats: number,
+  run: (s: ServerProc) => Promise<number[]>,
+): Promise<{ medians: number[][]; cpuMs: number[] }> {
+  const got: number[][][] = servers.map(() => []);
+  const cpu: number[][] = servers.map(() => []);
+  for (let r = 0; r < repeats; r++) {
+    for (let k = 0; k < servers.length; k++) {
+      const i = (r + k) % servers.length;
+      const s = servers[i]!;
+      try {
+        const c0 = cpuUs(s.pid);
+        got[i]!.push(await run(s));
+        cpu[i]!.push((cpuUs(s.pid) - c0) / 1000);
+      } catch (e) {
+        console.log(`  ${s.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+  const medians = got.map((runs) => {
+    const width = Math.max(0, ...runs.map((x) => x.length));
+    return Array.from({ length: width }, (_, j) => median(runs.map((x) => x[j]!)));
+  });
+  return { medians, cpuMs: cpu.map(median) };
+}
+
+/**
+ * A table of cases (each with its servers' medians, redis-server first): each
+ * figure, each tsdis build over redis, with two builds B/A of the figure and
+ * of the server CPU per run (when measured), and a last row of the ratios'
+ * geometric means.
+ */
+export function ratioTable(
+  caseHead: string,
+  servers: ServerProc[],
+  cases: { name: string; medians: number[]; cpuMs?: number[] }[],
+): string {
+  const ab = servers.length === 3;
+  const ratiosOf = (c: { medians: number[]; cpuMs?: number[] }): number[] => {
+    const m = c.medians;
+    const r = m.slice(1).map((x) => x / m[0]!);
+    if (ab) r.push(m[2]! / m[1]!, c.cpuMs ? c.cpuMs[2]! / c.cpuMs[1]! : NaN);
+    return r;
+  };
+  const head = [
+    caseHead,
+    ...servers.map((s) => `${s.name} /s`),
+    ...servers.slice(1).map((s) => `${s.name}/redis`),
+    ...(ab ? ['B/A', 'CPU/run B/A'] : []),
+  ];
+  const rows = cases.map((c) => [c.name, ...c.medians.map(fmtInt), ...ratiosOf(c).map(fmtRatio)]);
+  const columns = ratiosOf(cases[0]!).map((_, k) => geomean(cases.map((c) => ratiosOf(c)[k]!)));
+  rows.push([`geomean (${cases.length} tests)`, ...servers.map(() => ''), ...columns.map(fmtRatio)]);
+  return table(head, rows);
 }
 
 // ---------------------------------------------------------------------------

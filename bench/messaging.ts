@@ -1,7 +1,7 @@
 /**
  * `npm run bench:messaging` (issue 4): PUBLISH to 1, 10 and 100 subscribers,
  * and MULTI/EXEC of 10 SETs, against redis-server and a tsdis child in one
- * run, alternating which goes first, median of the repeats, ratio tsdis/redis.
+ * run, rotating which goes first, median of the repeats, ratio tsdis/redis.
  *
  * - PUBLISH: N subscriber connections (raw sockets in this process that
  *   SUBSCRIBE and then only count the bytes they receive) on one channel;
@@ -13,10 +13,11 @@
  *   (its length is fixed, so the client only counts bytes). The figure is
  *   transactions/s.
  *
- * Usage: node dist-test/bench/messaging.js [--quick] [--repeats N]
+ * Usage: node dist-test/bench/messaging.js [--quick] [--repeats N] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
 import net from 'node:net';
-import { startRedis, startTsdis, median, geomean, table, fmtInt, fmtRatio, type ServerProc } from './lib.js';
+import { benchTargets, interleave, ratioTable, fmtInt, type Measured, type ServerProc } from './lib.js';
 import { runBenchmark } from './run.js';
 
 const argv = process.argv.slice(2);
@@ -131,50 +132,28 @@ interface Case {
 }
 
 async function main(): Promise<void> {
-  const redis = await startRedis();
-  const tsdis = await startTsdis();
+  const servers = await benchTargets(argv);
   console.log(
     `messaging bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`,
   );
-  console.log(`  ${redis.cmdline}\n  ${tsdis.cmdline}\n`);
+  console.log(servers.map((s) => `  ${s.cmdline}`).join('\n') + '\n');
   const cases: Case[] = [
     { name: 'publish, 1 subscriber', run: (s) => publishRun(s, 1) },
     { name: 'publish, 10 subscribers', run: (s) => publishRun(s, 10) },
     { name: 'publish, 100 subscribers', run: (s) => publishRun(s, 100) },
     { name: 'multi/exec of 10 sets (tx/s)', run: txRun },
   ];
-  const rows: string[][] = [];
-  const ratios: number[] = [];
+  const results: ({ name: string } & Measured)[] = [];
   try {
     for (const c of cases) {
-      const r: number[] = [];
-      const t: number[] = [];
-      for (let i = 0; i < REPEATS; i++) {
-        for (const srv of i % 2 === 0 ? [redis, tsdis] : [tsdis, redis]) {
-          let v = NaN;
-          try {
-            v = await c.run(srv);
-          } catch (e) {
-            console.log(`  ${c.name}: ${(e as Error).message}`);
-          }
-          (srv === redis ? r : t).push(v);
-        }
-      }
-      const mr = median(r);
-      const mt = median(t);
-      const ratio = mt / mr;
-      if (Number.isFinite(ratio)) ratios.push(ratio);
-      console.log(
-        `  ${c.name.padEnd(30)} redis ${fmtInt(mr).padStart(10)}  tsdis ${fmtInt(mt).padStart(10)}  ${fmtRatio(ratio)}`,
-      );
-      rows.push([c.name, fmtInt(mr), fmtInt(mt), fmtRatio(ratio)]);
+      const m = await interleave(servers, REPEATS, c.run);
+      console.log(`  ${c.name.padEnd(30)} ${m.medians.map((x, i) => `${servers[i]!.name} ${fmtInt(x)}`).join('  ')}`);
+      results.push({ name: c.name, ...m });
     }
   } finally {
-    await redis.stop();
-    await tsdis.stop();
+    for (const s of servers) await s.stop();
   }
-  rows.push([`geomean (${ratios.length} tests)`, '', '', fmtRatio(geomean(ratios))]);
-  console.log('\n' + table(['test (50 clients)', 'redis /s', 'tsdis /s', 'tsdis/redis'], rows));
+  console.log('\n' + ratioTable('test (50 clients)', servers, results));
 }
 
 main().catch((e) => {

@@ -12,7 +12,7 @@
  *          [--suite core|collections] [--tests set,get,...] [--groups c50,p16,c1] [--json FILE]
  * Env:   BENCH_QUICK=1 BENCH_REPEATS=N BENCH_SCALE=X BENCH_TESTS=... BENCH_GROUPS=...
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import {
   fmtRatio,
   shq,
   track,
+  cpuUs,
   Conn,
   runBatches,
   type ServerProc,
@@ -220,28 +221,6 @@ interface Row {
   error: string | null;
   args: string[];
 }
-
-/**
- * CPU time (user + system) of a process so far, in µs: the sum over its
- * threads of /proc/PID/task/TID/schedstat's run time (ns resolution; V8's
- * GC and libuv threads included), falling back to /proc/PID/stat's ticks.
- */
-export function cpuUs(pid: number): number {
-  try {
-    let ns = 0;
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    if (Number.isFinite(ns) && ns > 0) return ns / 1000;
-  } catch {
-    /* a thread went away mid-read, or no schedstat: use the ticks */
-  }
-  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  // after the command name, state is f[0], so utime (field 14) is f[11] and stime f[12]
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-}
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** Requests in a run: the -n argument. */
 export const requestsOf = (args: string[]): number => Number(args[args.indexOf('-n') + 1]);

@@ -13,25 +13,33 @@
  * tier-up reach steady state only after a few thousand runs; redis-server
  * is unaffected).
  *
- * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N]
+ * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N] [--repeats R]
+ *          [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
 import { createRequire } from 'node:module';
 import { FIVE, ADD_JOB } from './lua-scripts.js';
 import {
+  benchTargets,
   Conn,
   encodeCmd,
   fmtInt,
-  fmtRatio,
+  interleave,
+  interleaveMany,
+  ratioTable,
+  type Measured,
   rssOf,
   runBatches,
   sleep,
-  startRedis,
-  startTsdis,
-  table,
   type ServerProc,
 } from './lib.js';
 
-const N = Number(process.argv[2] ?? 30000);
+const argv = process.argv.slice(2);
+/** EVALSHAs per timed run: the first argument when it is a number. */
+const N = /^\d+$/.test(argv[0] ?? '') ? Number(argv[0]) : 30000;
+const ri = argv.indexOf('--repeats');
+/** Runs of each case per server (rotating which server goes first), medians reported. */
+const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : 1;
 /** Untimed EVALSHAs before each timed throughput run. */
 const WARM = 10000;
 const require = createRequire(import.meta.url);
@@ -56,7 +64,7 @@ function beeQueueAddJob(): string {
   return require('node:fs').readFileSync(path, 'latin1');
 }
 
-const cases: Case[] = [
+const scriptCases: Case[] = [
   { name: 'EVALSHA 5-command script', script: FIVE, args: () => [3, 'k1', 'k2', 'k3', 'value'] },
   {
     name: 'EVALSHA BullMQ-like addJob',
@@ -141,42 +149,33 @@ async function scriptsMemory(s: ServerProc): Promise<number> {
   }
 }
 
-const redis = await startRedis();
-const tsdis = await startTsdis();
+const servers = await benchTargets(argv);
 try {
-  const rc = await Conn.connect(redis.port);
+  const rc = await Conn.connect(servers[0]!.port);
   const opts = await packedOpts(rc);
   rc.close();
-  const rows: string[][] = [];
+  const cases: ({ name: string } & Measured)[] = [];
   for (const [label, clients, pipeline] of [
     ['1 client, pipeline 100', 1, 100],
     ['50 clients, no pipeline', 50, 1],
   ] as const) {
-    for (const c of cases) {
-      const r = await throughput(redis, c, opts, clients, pipeline);
-      const t = await throughput(tsdis, c, opts, clients, pipeline);
-      rows.push([c.name, label, fmtInt(r), fmtInt(t), fmtRatio(t / r)]);
+    for (const c of scriptCases) {
+      const m = await interleave(servers, REPEATS, (s) => throughput(s, c, opts, clients, pipeline));
+      cases.push({ name: `${c.name}, ${label}`, ...m });
     }
   }
-  console.log(table(['script', 'load', 'redis ops/s', 'tsdis ops/s', 'tsdis/redis'], rows, 'll'));
-  const [ra, rp] = await bullmq(redis, 3000);
-  const [ta, tp] = await bullmq(tsdis, 3000);
+  console.log(ratioTable('script, load (ops/s)', servers, cases));
+  const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, 3000));
   console.log(
     '\n' +
-      table(
-        ['BullMQ 6.7.0', 'redis jobs/s', 'tsdis jobs/s', 'tsdis/redis'],
-        [
-          ['Queue.add (3,000 in flight)', fmtInt(ra), fmtInt(ta), fmtRatio(ta / ra)],
-          ['Worker, concurrency 50', fmtInt(rp), fmtInt(tp), fmtRatio(tp / rp)],
-        ],
-      ),
+      ratioTable('BullMQ 6.7.0 (jobs/s)', servers, [
+        { name: 'Queue.add (3,000 in flight)', medians: jobs.medians.map((j) => j[0] ?? NaN), cpuMs: jobs.cpuMs },
+        { name: 'Worker, concurrency 50', medians: jobs.medians.map((j) => j[1] ?? NaN) },
+      ]),
   );
-  const mr = await scriptsMemory(redis);
-  const mt = await scriptsMemory(tsdis);
-  console.log(
-    `\nRSS growth after SCRIPT LOAD of 1,000 40-line scripts: redis ${fmtInt(mr / 1024)} KiB, tsdis ${fmtInt(mt / 1024)} KiB`,
-  );
+  const mem: string[] = [];
+  for (const s of servers) mem.push(`${s.name} ${fmtInt((await scriptsMemory(s)) / 1024)} KiB`);
+  console.log(`\nRSS growth after SCRIPT LOAD of 1,000 40-line scripts: ${mem.join(', ')}`);
 } finally {
-  await redis.stop();
-  await tsdis.stop();
+  for (const s of servers) await s.stop();
 }
