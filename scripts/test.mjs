@@ -1,5 +1,7 @@
 // Runs every compiled *.test.js under dist-test/test with node's test runner
 // (a directory argument would also run the helpers, which live under test/).
+// --enable-source-maps reaches each test file's process: failures and stack
+// traces name the TypeScript sources (test/...ts:line), not dist-test/.
 // Usage: node scripts/test.mjs [substring-filter ...]
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ const files = [];
   }
 })('dist-test/test');
 files.sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
+const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);
