@@ -417,6 +417,49 @@ const SEARCH_SHAPE: readonly ArgDoc[] = [
   },
 ];
 
+/** GEORADIUS's and GEORADIUS_RO's center; GEORADIUSBYMEMBER's (and _RO's) is MEMBER. */
+const POINT: ArgDoc[] = [
+  { name: 'longitude', type: 'double' },
+  { name: 'latitude', type: 'double' },
+];
+const MEMBER: ArgDoc[] = [{ name: 'member', type: 'string' }];
+/** The STORE and STOREDIST keys of GEORADIUS and GEORADIUSBYMEMBER (key specs 1 and 2). */
+const STORE_ARGS: ArgDoc[] = [
+  { name: 'key', type: 'key', key_spec_index: 1, token: 'STORE', flags: ['optional'] },
+  { name: 'key', type: 'key', key_spec_index: 2, token: 'STOREDIST', flags: ['optional'] },
+];
+
+/**
+ * COMMAND DOCS arguments of the GEORADIUS family after the key: the center,
+ * radius and unit, WITH* flags, COUNT [ANY] and ASC|DESC. `anySince`: ANY's
+ * `since`, which Redis's docs give for the point forms only.
+ */
+function radiusArgs(center: ArgDoc[], anySince?: string): ArgDoc[] {
+  const since = anySince === undefined ? {} : { since: anySince };
+  const any: ArgDoc = { name: 'any', type: 'pure-token', token: 'ANY', ...since, flags: ['optional'] };
+  return [
+    ...center,
+    { name: 'radius', type: 'double' },
+    { name: 'unit', type: 'oneof', arguments: UNITS },
+    ...WITH_FLAGS,
+    {
+      name: 'count',
+      type: 'block',
+      flags: ['optional'],
+      arguments: [{ name: 'count', type: 'integer', token: 'COUNT' }, any],
+    },
+    {
+      name: 'order',
+      type: 'oneof',
+      flags: ['optional'],
+      arguments: [
+        { name: 'asc', type: 'pure-token', token: 'ASC' },
+        { name: 'desc', type: 'pure-token', token: 'DESC' },
+      ],
+    },
+  ];
+}
+
 export const searchCommands: CommandSpec[] = [
   command({
     name: 'geosearch',
@@ -471,38 +514,7 @@ export const searchCommands: CommandSpec[] = [
       ['6.2.0', 'Added the `ANY` option for `COUNT`.'],
       ['7.0.0', 'Added support for uppercase unit names.'],
     ],
-    args: [
-      keyArg(),
-      { name: 'longitude', type: 'double' },
-      { name: 'latitude', type: 'double' },
-      { name: 'radius', type: 'double' },
-      {
-        name: 'unit',
-        type: 'oneof',
-        arguments: UNITS,
-      },
-      ...WITH_FLAGS,
-      {
-        name: 'count',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          { name: 'count', type: 'integer', token: 'COUNT' },
-          { name: 'any', type: 'pure-token', token: 'ANY', since: '6.2.0', flags: ['optional'] },
-        ],
-      },
-      {
-        name: 'order',
-        type: 'oneof',
-        flags: ['optional'],
-        arguments: [
-          { name: 'asc', type: 'pure-token', token: 'ASC' },
-          { name: 'desc', type: 'pure-token', token: 'DESC' },
-        ],
-      },
-      { name: 'key', type: 'key', key_spec_index: 1, token: 'STORE', flags: ['optional'] },
-      { name: 'key', type: 'key', key_spec_index: 2, token: 'STOREDIST', flags: ['optional'] },
-    ],
+    args: [keyArg(), ...radiusArgs(POINT, '6.2.0'), ...STORE_ARGS],
     getKeys: georadiusGetKeys,
     handler: H.georadius,
   }),
@@ -521,37 +533,7 @@ export const searchCommands: CommandSpec[] = [
     deprecatedSince: '6.2.0',
     replacedBy: '`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments',
     history: [['7.0.0', 'Added support for uppercase unit names.']],
-    args: [
-      keyArg(),
-      { name: 'member', type: 'string' },
-      { name: 'radius', type: 'double' },
-      {
-        name: 'unit',
-        type: 'oneof',
-        arguments: UNITS,
-      },
-      ...WITH_FLAGS,
-      {
-        name: 'count',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          { name: 'count', type: 'integer', token: 'COUNT' },
-          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
-        ],
-      },
-      {
-        name: 'order',
-        type: 'oneof',
-        flags: ['optional'],
-        arguments: [
-          { name: 'asc', type: 'pure-token', token: 'ASC' },
-          { name: 'desc', type: 'pure-token', token: 'DESC' },
-        ],
-      },
-      { name: 'key', type: 'key', key_spec_index: 1, token: 'STORE', flags: ['optional'] },
-      { name: 'key', type: 'key', key_spec_index: 2, token: 'STOREDIST', flags: ['optional'] },
-    ],
+    args: [keyArg(), ...radiusArgs(MEMBER), ...STORE_ARGS],
     getKeys: georadiusGetKeys,
     handler: H.georadiusbymember,
   }),
@@ -570,36 +552,7 @@ export const searchCommands: CommandSpec[] = [
     deprecatedSince: '6.2.0',
     replacedBy: '`GEOSEARCH` with the `BYRADIUS` argument',
     history: [['6.2.0', 'Added the `ANY` option for `COUNT`.']],
-    args: [
-      keyArg(),
-      { name: 'longitude', type: 'double' },
-      { name: 'latitude', type: 'double' },
-      { name: 'radius', type: 'double' },
-      {
-        name: 'unit',
-        type: 'oneof',
-        arguments: UNITS,
-      },
-      ...WITH_FLAGS,
-      {
-        name: 'count',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          { name: 'count', type: 'integer', token: 'COUNT' },
-          { name: 'any', type: 'pure-token', token: 'ANY', since: '6.2.0', flags: ['optional'] },
-        ],
-      },
-      {
-        name: 'order',
-        type: 'oneof',
-        flags: ['optional'],
-        arguments: [
-          { name: 'asc', type: 'pure-token', token: 'ASC' },
-          { name: 'desc', type: 'pure-token', token: 'DESC' },
-        ],
-      },
-    ],
+    args: [keyArg(), ...radiusArgs(POINT, '6.2.0')],
     handler: H.georadius_ro,
   }),
   command({
@@ -616,35 +569,7 @@ export const searchCommands: CommandSpec[] = [
     docFlags: ['deprecated'],
     deprecatedSince: '6.2.0',
     replacedBy: '`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments',
-    args: [
-      keyArg(),
-      { name: 'member', type: 'string' },
-      { name: 'radius', type: 'double' },
-      {
-        name: 'unit',
-        type: 'oneof',
-        arguments: UNITS,
-      },
-      ...WITH_FLAGS,
-      {
-        name: 'count',
-        type: 'block',
-        flags: ['optional'],
-        arguments: [
-          { name: 'count', type: 'integer', token: 'COUNT' },
-          { name: 'any', type: 'pure-token', token: 'ANY', flags: ['optional'] },
-        ],
-      },
-      {
-        name: 'order',
-        type: 'oneof',
-        flags: ['optional'],
-        arguments: [
-          { name: 'asc', type: 'pure-token', token: 'ASC' },
-          { name: 'desc', type: 'pure-token', token: 'DESC' },
-        ],
-      },
-    ],
+    args: [keyArg(), ...radiusArgs(MEMBER)],
     handler: H.georadiusbymember_ro,
   }),
 ];

@@ -33,6 +33,7 @@ import {
   type CommandSpec,
   type Ctx,
   type KeyRef,
+  limitArg,
 } from './spec.js';
 import { argInt } from './args.js';
 import { strtod } from '../util/numbers.js';
@@ -412,16 +413,7 @@ const PATTERN_NOTES =
 const SORT_RO_ARGS: ArgDoc[] = [
   keyArg(),
   { name: 'pattern', type: 'pattern', key_spec_index: 1, token: 'BY', flags: ['optional'] },
-  {
-    name: 'offset_count',
-    type: 'block',
-    token: 'LIMIT',
-    flags: ['optional'],
-    arguments: [
-      { name: 'offset', type: 'integer' },
-      { name: 'count', type: 'integer' },
-    ],
-  },
+  limitArg(),
   {
     name: 'pattern',
     type: 'pattern',

@@ -339,3 +339,18 @@ export function keyArg(name = 'key', idx = 0, multiple = false): ArgDoc {
     ? { name, type: 'key', key_spec_index: idx, flags: ['multiple'] }
     : { name, type: 'key', key_spec_index: idx };
 }
+
+/** The optional `LIMIT offset count` block for COMMAND DOCS (SORT, ZRANGE and the ZRANGEBY* family); `since` when Redis's docs give one. */
+export function limitArg(since?: string): ArgDoc {
+  return {
+    name: 'offset_count',
+    type: 'block',
+    token: 'LIMIT',
+    ...(since === undefined ? {} : { since }),
+    flags: ['optional'],
+    arguments: [
+      { name: 'offset', type: 'integer' },
+      { name: 'count', type: 'integer' },
+    ],
+  };
+}

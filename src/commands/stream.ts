@@ -33,6 +33,7 @@ import {
   READ,
   READ_META,
   UPDATE,
+  type ArgDoc,
   type CommandSpec,
   type Ctx,
 } from './spec.js';
@@ -513,6 +514,29 @@ function xreadgroup(ctx: Ctx): void {
   xreadGeneric(ctx, true);
 }
 
+/** The trim block's arguments, XADD's (optional there) and XTRIM's: MAXLEN|MINID [=|~] threshold [LIMIT count]. */
+const TRIM_ARGS: readonly ArgDoc[] = [
+  {
+    name: 'strategy',
+    type: 'oneof',
+    arguments: [
+      { name: 'maxlen', type: 'pure-token', token: 'MAXLEN' },
+      { name: 'minid', type: 'pure-token', token: 'MINID', since: '6.2.0' },
+    ],
+  },
+  {
+    name: 'operator',
+    type: 'oneof',
+    flags: ['optional'],
+    arguments: [
+      { name: 'equal', type: 'pure-token', token: '=' },
+      { name: 'approximately', type: 'pure-token', token: '~' },
+    ],
+  },
+  { name: 'threshold', type: 'string' },
+  { name: 'count', type: 'integer', token: 'LIMIT', since: '6.2.0', flags: ['optional'] },
+];
+
 export const commands: CommandSpec[] = [
   command({
     name: 'xadd',
@@ -536,27 +560,7 @@ export const commands: CommandSpec[] = [
         name: 'trim',
         type: 'block',
         flags: ['optional'],
-        arguments: [
-          {
-            name: 'strategy',
-            type: 'oneof',
-            arguments: [
-              { name: 'maxlen', type: 'pure-token', token: 'MAXLEN' },
-              { name: 'minid', type: 'pure-token', token: 'MINID', since: '6.2.0' },
-            ],
-          },
-          {
-            name: 'operator',
-            type: 'oneof',
-            flags: ['optional'],
-            arguments: [
-              { name: 'equal', type: 'pure-token', token: '=' },
-              { name: 'approximately', type: 'pure-token', token: '~' },
-            ],
-          },
-          { name: 'threshold', type: 'string' },
-          { name: 'count', type: 'integer', token: 'LIMIT', since: '6.2.0', flags: ['optional'] },
-        ],
+        arguments: TRIM_ARGS,
       },
       {
         name: 'id_or_auto',
@@ -662,27 +666,7 @@ export const commands: CommandSpec[] = [
       {
         name: 'trim',
         type: 'block',
-        arguments: [
-          {
-            name: 'strategy',
-            type: 'oneof',
-            arguments: [
-              { name: 'maxlen', type: 'pure-token', token: 'MAXLEN' },
-              { name: 'minid', type: 'pure-token', token: 'MINID', since: '6.2.0' },
-            ],
-          },
-          {
-            name: 'operator',
-            type: 'oneof',
-            flags: ['optional'],
-            arguments: [
-              { name: 'equal', type: 'pure-token', token: '=' },
-              { name: 'approximately', type: 'pure-token', token: '~' },
-            ],
-          },
-          { name: 'threshold', type: 'string' },
-          { name: 'count', type: 'integer', token: 'LIMIT', since: '6.2.0', flags: ['optional'] },
-        ],
+        arguments: TRIM_ARGS,
       },
     ],
     handler: xtrim,

@@ -3,7 +3,7 @@
  * ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE) and the range removals
  * (ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX).
  */
-import { command, keyArg, keyAt, DELETE, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
+import { command, keyArg, keyAt, limitArg, DELETE, OVERWRITE, READ, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ZSet, gteMin, lteMax, lexGteMin, lexLteMax } from '../types/zset.js';
@@ -221,17 +221,7 @@ export const rangeCommands: CommandSpec[] = [
         ],
       },
       { name: 'rev', type: 'pure-token', token: 'REV', since: '6.2.0', flags: ['optional'] },
-      {
-        name: 'offset_count',
-        type: 'block',
-        token: 'LIMIT',
-        since: '6.2.0',
-        flags: ['optional'],
-        arguments: [
-          { name: 'offset', type: 'integer' },
-          { name: 'count', type: 'integer' },
-        ],
-      },
+      limitArg('6.2.0'),
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', flags: ['optional'] },
     ],
     handler: H.zrange,
@@ -262,16 +252,7 @@ export const rangeCommands: CommandSpec[] = [
         ],
       },
       { name: 'rev', type: 'pure-token', token: 'REV', flags: ['optional'] },
-      {
-        name: 'offset_count',
-        type: 'block',
-        token: 'LIMIT',
-        flags: ['optional'],
-        arguments: [
-          { name: 'offset', type: 'integer' },
-          { name: 'count', type: 'integer' },
-        ],
-      },
+      limitArg(),
     ],
     handler: H.zrangestore,
   }),
@@ -295,16 +276,7 @@ export const rangeCommands: CommandSpec[] = [
       { name: 'min', type: 'double' },
       { name: 'max', type: 'double' },
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', since: '2.0.0', flags: ['optional'] },
-      {
-        name: 'offset_count',
-        type: 'block',
-        token: 'LIMIT',
-        flags: ['optional'],
-        arguments: [
-          { name: 'offset', type: 'integer' },
-          { name: 'count', type: 'integer' },
-        ],
-      },
+      limitArg(),
     ],
     handler: H.zrangebyscore,
   }),
@@ -328,16 +300,7 @@ export const rangeCommands: CommandSpec[] = [
       { name: 'max', type: 'double' },
       { name: 'min', type: 'double' },
       { name: 'withscores', type: 'pure-token', token: 'WITHSCORES', flags: ['optional'] },
-      {
-        name: 'offset_count',
-        type: 'block',
-        token: 'LIMIT',
-        flags: ['optional'],
-        arguments: [
-          { name: 'offset', type: 'integer' },
-          { name: 'count', type: 'integer' },
-        ],
-      },
+      limitArg(),
     ],
     handler: H.zrevrangebyscore,
   }),
@@ -355,21 +318,7 @@ export const rangeCommands: CommandSpec[] = [
     docFlags: ['deprecated'],
     deprecatedSince: '6.2.0',
     replacedBy: '`ZRANGE` with the `BYLEX` argument',
-    args: [
-      keyArg(),
-      { name: 'min', type: 'string' },
-      { name: 'max', type: 'string' },
-      {
-        name: 'offset_count',
-        type: 'block',
-        token: 'LIMIT',
-        flags: ['optional'],
-        arguments: [
-          { name: 'offset', type: 'integer' },
-          { name: 'count', type: 'integer' },
-        ],
-      },
-    ],
+    args: [keyArg(), { name: 'min', type: 'string' }, { name: 'max', type: 'string' }, limitArg()],
     handler: H.zrangebylex,
   }),
   command({
@@ -386,21 +335,7 @@ export const rangeCommands: CommandSpec[] = [
     docFlags: ['deprecated'],
     deprecatedSince: '6.2.0',
     replacedBy: '`ZRANGE` with the `REV` and `BYLEX` arguments',
-    args: [
-      keyArg(),
-      { name: 'max', type: 'string' },
-      { name: 'min', type: 'string' },
-      {
-        name: 'offset_count',
-        type: 'block',
-        token: 'LIMIT',
-        flags: ['optional'],
-        arguments: [
-          { name: 'offset', type: 'integer' },
-          { name: 'count', type: 'integer' },
-        ],
-      },
-    ],
+    args: [keyArg(), { name: 'max', type: 'string' }, { name: 'min', type: 'string' }, limitArg()],
     handler: H.zrevrangebylex,
   }),
   command({
