@@ -89,6 +89,19 @@ export class RespParser {
     return Math.max(this.buffered, awaited) + this.argsBytes;
   }
 
+  /**
+   * The first `n` unconsumed bytes (latin1), for the log line of a client
+   * closed at the query buffer limit (Redis logs the start of its querybuf).
+   */
+  head(n: number): string {
+    let out = this.buf.latin1Slice(this.pos, Math.min(this.buf.length, this.pos + n));
+    for (let i = 0; out.length < n && i < this.pending.length; i++) {
+      const p = this.pending[i]!;
+      out += p.latin1Slice(0, Math.min(p.length, n - out.length));
+    }
+    return out;
+  }
+
   /** Appends a chunk read from the socket. Returns a ProtocolError when the query buffer limit is exceeded. */
   feed(chunk: Buffer): ProtocolError | null {
     if (this.reserve !== null) {

@@ -171,9 +171,14 @@ export class Client {
     return (this.channels?.size ?? 0) + (this.patterns?.size ?? 0) + (this.shardChannels?.size ?? 0);
   }
 
-  /** Exempt from the idle timeout: blocked and pub/sub clients. */
+  /**
+   * Exempt from the idle timeout, as in Redis's clientsCronHandleTimeout:
+   * blocked (and postponed) clients, pub/sub subscribers, monitors (Redis
+   * flags them as replicas) and clients it must obey (the AOF loader, a
+   * primary's link).
+   */
   get exempt(): boolean {
-    return this.blocked || this.subscriptions > 0;
+    return this.blocked || this.subscriptions > 0 || this.monitor || this.mustObey;
   }
 
   get resp(): 2 | 3 {

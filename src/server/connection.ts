@@ -21,6 +21,7 @@ import { handleFd } from './socket.js';
 import { BusyRelay, type RelaySocket } from './busy-relay.js';
 import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
 import { discardTransaction } from './multi.js';
+import { repr } from './monitor.js';
 import { noteClient } from '../observability/memory.js';
 import type { Server } from './server.js';
 
@@ -322,7 +323,11 @@ export class Connections {
       client.reply.error('ERR ' + err.message);
       log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
     } else {
-      log.warning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
+      // Redis's line: the client's info string and the first 64 bytes of its query buffer, quoted
+      const head = repr(client.parser.head(64));
+      log.warning(
+        `Closing client that reached max query buffer length: ${clientInfoLine(this.server, client)} (qbuf initial bytes: ${head})`,
+      );
     }
     client.closeAfterReply = true;
     this.server.beforeSleep.queue(client);
