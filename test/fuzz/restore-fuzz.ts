@@ -544,20 +544,20 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
     if (mb > (o.maxRssMb ?? 600)) fail(`memory: ${mb.toFixed(0)} MB resident`, p);
   };
   try {
-    await c.call('FLUSHALL');
+    await c.call('FLUSHDB');
     const corpus = [
       ...(await dumps(c, await fillTypes(c, 'src:'))),
       ...builtPayloads(r, false),
       ...builtPayloads(r, true),
     ];
-    await c.call('FLUSHALL');
+    await c.call('FLUSHDB');
     let mode = 'no';
     for (let i = 0; i < o.payloads; i++) {
       if (i % 50 === 0) {
         mode = mode === 'no' ? 'yes' : 'no';
         await c.call('CONFIG', 'SET', 'sanitize-dump-payload', mode);
         if (i % 1000 === 0) {
-          await c.call('FLUSHALL');
+          await c.call('FLUSHDB');
           o.log?.(
             `${i} payloads: ${st.accepted} accepted, ${st.rejected} refused, ${st.commands} commands, ${st.maxRssMb.toFixed(0)} MB max RSS`,
           );
