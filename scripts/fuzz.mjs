@@ -58,12 +58,23 @@ async function phase(name, args, work) {
     const c = await RawConn.connect(child.port);
     rec.info = (await c.call('INFO', 'stats'))
       .split('\r\n')
-      .filter((l) => /^(total_connections_received|total_commands_processed|total_error_replies|rejected_connections|client_query_buffer_limit|client_output_buffer_limit)/.test(l));
+      .filter((l) =>
+        /^(total_connections_received|total_commands_processed|total_error_replies|rejected_connections|client_query_buffer_limit|client_output_buffer_limit)/.test(
+          l,
+        ),
+      );
     c.close();
   } else rec.exitOutput = child.output().slice(-4000);
   await child.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
-  if (!rec.alive || rec.error || rec.watch.hangs > 0 || rec.watch.canaryBad > 0 || (rec.work?.failures?.length ?? 0) > 0 || rec.work?.vmDeaths > 0)
+  if (
+    !rec.alive ||
+    rec.error ||
+    rec.watch.hangs > 0 ||
+    rec.watch.canaryBad > 0 ||
+    (rec.work?.failures?.length ?? 0) > 0 ||
+    rec.work?.vmDeaths > 0
+  )
     failed = true;
   result[name] = rec;
   log(`${name}: ${JSON.stringify({ ...rec, work: { ...rec.work, failures: rec.work?.failures?.length } })}`);
@@ -83,6 +94,8 @@ await phase('restore', { flags: ['--enable-debug-command', 'yes'] }, async (port
 const load = await fuzzLoad({ seed: opt.seed + 3, files: opt.files, log });
 result.load = load;
 for (const k of ['rdb', 'aof']) if (load[k].crashes > 0 || load[k].hangs > 0) failed = true;
-log(`load: ${JSON.stringify({ rdb: { ...load.rdb, failures: load.rdb.failures.length }, aof: { ...load.aof, failures: load.aof.failures.length } })}`);
+log(
+  `load: ${JSON.stringify({ rdb: { ...load.rdb, failures: load.rdb.failures.length }, aof: { ...load.aof, failures: load.aof.failures.length } })}`,
+);
 console.log(JSON.stringify(result, null, 1));
 process.exit(failed ? 1 : 0);

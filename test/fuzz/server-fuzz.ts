@@ -140,7 +140,20 @@ export async function watch(port: number, pid: number): Promise<Watch> {
  * frames and scripts are sent to: a mutated frame must not shut it down,
  * flush the canary, pause clients or change its configuration.
  */
-export const RENAMED = ['SHUTDOWN', 'FLUSHALL', 'FLUSHDB', 'SWAPDB', 'DEBUG', 'CONFIG', 'CLIENT', 'MONITOR', 'SAVE', 'BGSAVE', 'BGREWRITEAOF', 'MIGRATE'];
+export const RENAMED = [
+  'SHUTDOWN',
+  'FLUSHALL',
+  'FLUSHDB',
+  'SWAPDB',
+  'DEBUG',
+  'CONFIG',
+  'CLIENT',
+  'MONITOR',
+  'SAVE',
+  'BGSAVE',
+  'BGREWRITEAOF',
+  'MIGRATE',
+];
 
 /** The redis.conf text of RENAMED. */
 export const renamedConf = (): string => RENAMED.map((c) => `rename-command ${c} ""\n`).join('');
@@ -214,7 +227,12 @@ function command(r: Rand): string[] {
     case 21:
       return ['HELLO', pick(r, ['2', '3', '4', 'x'])];
     case 22:
-      return ['EVAL', pick(r, ['return 1', 'return redis.call("GET", KEYS[1])', 'error("x")', 'return {1,{2}}']), '1', k];
+      return [
+        'EVAL',
+        pick(r, ['return 1', 'return redis.call("GET", KEYS[1])', 'error("x")', 'return {1,{2}}']),
+        '1',
+        k,
+      ];
     default:
       return [v(), k, v()];
   }
@@ -332,7 +350,10 @@ export interface FrameStats {
  * batches of 1 to 32 frames, waiting for the socket to drain). Resolves
  * with what was sent.
  */
-export async function fuzzFrames(port: number, o: { seed: number; frames: number; conns: number; log?: (l: string) => void }): Promise<FrameStats> {
+export async function fuzzFrames(
+  port: number,
+  o: { seed: number; frames: number; conns: number; log?: (l: string) => void },
+): Promise<FrameStats> {
   const r = rng(o.seed);
   const st: FrameStats = { frames: 0, bytes: 0, byKind: {}, connections: 0, closedByServer: 0, replyBytes: 0 };
   let nextLog = 100000;
@@ -534,7 +555,8 @@ class LoopConn {
         this.buf = this.buf.subarray(end);
         return r;
       }
-      if (Date.now() > deadline || this.sock.destroyed) throw new Error(`no reply to ${JSON.stringify(args).slice(0, 200)}`);
+      if (Date.now() > deadline || this.sock.destroyed)
+        throw new Error(`no reply to ${JSON.stringify(args).slice(0, 200)}`);
       await new Promise<void>((res) => {
         const t = setTimeout(res, 1000);
         this.wake = () => {
@@ -551,7 +573,10 @@ class LoopConn {
 }
 
 /** Runs `scripts` hostile scripts; after each, a cached INCR script must give the next number. */
-export async function fuzzLua(port: number, o: { seed: number; scripts: number; log?: (l: string) => void }): Promise<LuaStats> {
+export async function fuzzLua(
+  port: number,
+  o: { seed: number; scripts: number; log?: (l: string) => void },
+): Promise<LuaStats> {
   const r = rng(o.seed);
   const st: LuaStats = { scripts: 0, errors: 0, replies: 0, vmDeaths: 0, failures: [] };
   const c = await LoopConn.connect(port);
@@ -572,7 +597,8 @@ export async function fuzzLua(port: number, o: { seed: number; scripts: number; 
       const next = await c.call('EVALSHA', sha, '1', 'fz:lua-n');
       n++;
       if (next !== `:${n}\r\n`) {
-        if (st.failures.length < 20) st.failures.push(`cached script after ${JSON.stringify(s)}: ${next.slice(0, 200)}`);
+        if (st.failures.length < 20)
+          st.failures.push(`cached script after ${JSON.stringify(s)}: ${next.slice(0, 200)}`);
         const m = /^:(\d+)/.exec(next);
         if (m) n = Number(m[1]);
       }
@@ -669,7 +695,11 @@ async function startOn(kind: 'rdb' | 'aof', data: Buffer, dir: string): Promise<
 }
 
 /** Starts the server on `files` mutations of each base file, two at a time. */
-export async function fuzzLoad(o: { seed: number; files: number; log?: (l: string) => void }): Promise<Record<'rdb' | 'aof', LoadStats>> {
+export async function fuzzLoad(o: {
+  seed: number;
+  files: number;
+  log?: (l: string) => void;
+}): Promise<Record<'rdb' | 'aof', LoadStats>> {
   const r = rng(o.seed);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-fuzz-load-'));
   try {
@@ -697,9 +727,11 @@ export async function fuzzLoad(o: { seed: number; files: number; log?: (l: strin
             else {
               if (res.startsWith('hang')) st.hangs++;
               else st.crashes++;
-              if (st.failures.length < 10) st.failures.push(`${res}\nfile (hex): ${jobs[i]!.toString('hex').slice(0, 4000)}`);
+              if (st.failures.length < 10)
+                st.failures.push(`${res}\nfile (hex): ${jobs[i]!.toString('hex').slice(0, 4000)}`);
             }
-            if (st.files % 50 === 0) o.log?.(`${kind}: ${st.files} files, ${st.started} started, ${st.refused} refused`);
+            if (st.files % 50 === 0)
+              o.log?.(`${kind}: ${st.files} files, ${st.started} started, ${st.refused} refused`);
           }
         }),
       );

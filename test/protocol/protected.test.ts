@@ -77,7 +77,9 @@ const DENIED =
   '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. ';
 
 /** The two servers with the same settings, listening on 127.0.0.1 and EXT. */
-async function pair(args: Record<string, string>): Promise<{ t: TsdisServer; r: RedisProcess | null; stop(): Promise<void> }> {
+async function pair(
+  args: Record<string, string>,
+): Promise<{ t: TsdisServer; r: RedisProcess | null; stop(): Promise<void> }> {
   const bind = `127.0.0.1 ${EXT}`;
   const t = await startTsdis({ config: { ...args, bind } });
   const r = hasRedis()
@@ -93,52 +95,68 @@ function targets(p: { t: TsdisServer; r: RedisProcess | null }): [number, string
   return out;
 }
 
-test('protected mode through real peer addresses: 127.0.0.2 is loopback (7.2), a non-loopback address gets DENIED', { skip: skipExt }, async () => {
-  const p = await pair({ 'protected-mode': 'yes' });
-  try {
-    const ext = EXT!;
-    for (const [port, who] of targets(p)) {
-      assert.deepEqual(await talk(port, '127.0.0.1', '127.0.0.1', [['PING']]), { out: '+PONG\r\n', closed: false }, who);
-      // refused at accept, before reading anything: the text, then closed
-      const refused = await talk(port, ext, ext, [['PING']]);
-      assert.ok(refused.out.startsWith(DENIED) && refused.out.endsWith('\r\n'), `${who}: ${refused.out.slice(0, 60)}`);
-      assert.equal(refused.closed, true, who);
+test(
+  'protected mode through real peer addresses: 127.0.0.2 is loopback (7.2), a non-loopback address gets DENIED',
+  { skip: skipExt },
+  async () => {
+    const p = await pair({ 'protected-mode': 'yes' });
+    try {
+      const ext = EXT!;
+      for (const [port, who] of targets(p)) {
+        assert.deepEqual(
+          await talk(port, '127.0.0.1', '127.0.0.1', [['PING']]),
+          { out: '+PONG\r\n', closed: false },
+          who,
+        );
+        // refused at accept, before reading anything: the text, then closed
+        const refused = await talk(port, ext, ext, [['PING']]);
+        assert.ok(
+          refused.out.startsWith(DENIED) && refused.out.endsWith('\r\n'),
+          `${who}: ${refused.out.slice(0, 60)}`,
+        );
+        assert.equal(refused.closed, true, who);
+      }
+      const fromLo2 = await talk(p.t.port, '127.0.0.1', '127.0.0.2', [['PING']]);
+      assert.deepEqual(fromLo2, { out: '+PONG\r\n', closed: false }, 'tsdis (7.2): 127.0.0.2 is loopback');
+      const stats = await talk(p.t.port, '127.0.0.1', '127.0.0.1', [['INFO', 'stats']]);
+      assert.match(stats.out, /\r\nrejected_connections:1\r\n/);
+      if (p.r) {
+        const [a, b] = await Promise.all([
+          talk(p.t.port, EXT!, EXT!, [['PING']]),
+          talk(p.r.port, EXT!, EXT!, [['PING']]),
+        ]);
+        // Redis 7.2 corrected "Setup a an" in the text; the rest is byte for byte the same
+        assert.deepEqual({ ...a, out: a.out.replace('Set up an', 'Setup a an') }, b, 'the refusal');
+        // redis-server 7.0.15 (islocalClient: 127.0.0.1 and ::1 only) refuses 127.0.0.2; 7.2.4 accepts it
+        assert.deepEqual(await talk(p.r.port, '127.0.0.1', '127.0.0.2', [['PING']]), b);
+      }
+      // a password on the default user lets the peer in (to authenticate); protected-mode no lets it in too
+      for (const [port, who] of targets(p)) {
+        const set = [['CONFIG', 'SET', 'requirepass', 'pw']];
+        assert.equal((await talk(port, '127.0.0.1', '127.0.0.1', set)).out, '+OK\r\n', who);
+        assert.deepEqual(
+          await talk(port, ext, ext, [['PING'], ['AUTH', 'pw'], ['PING']]),
+          { out: '-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n', closed: false },
+          who,
+        );
+        const off = [
+          ['AUTH', 'pw'],
+          ['CONFIG', 'SET', 'requirepass', ''],
+          ['CONFIG', 'SET', 'protected-mode', 'no'],
+        ];
+        assert.equal((await talk(port, '127.0.0.1', '127.0.0.1', off)).out, '+OK\r\n+OK\r\n+OK\r\n', who);
+        assert.deepEqual(await talk(port, ext, ext, [['PING']]), { out: '+PONG\r\n', closed: false }, who);
+      }
+    } finally {
+      await p.stop();
     }
-    const fromLo2 = await talk(p.t.port, '127.0.0.1', '127.0.0.2', [['PING']]);
-    assert.deepEqual(fromLo2, { out: '+PONG\r\n', closed: false }, 'tsdis (7.2): 127.0.0.2 is loopback');
-    const stats = await talk(p.t.port, '127.0.0.1', '127.0.0.1', [['INFO', 'stats']]);
-    assert.match(stats.out, /\r\nrejected_connections:1\r\n/);
-    if (p.r) {
-      const [a, b] = await Promise.all([
-        talk(p.t.port, EXT!, EXT!, [['PING']]),
-        talk(p.r.port, EXT!, EXT!, [['PING']]),
-      ]);
-      // Redis 7.2 corrected "Setup a an" in the text; the rest is byte for byte the same
-      assert.deepEqual({ ...a, out: a.out.replace('Set up an', 'Setup a an') }, b, 'the refusal');
-      // redis-server 7.0.15 (islocalClient: 127.0.0.1 and ::1 only) refuses 127.0.0.2; 7.2.4 accepts it
-      assert.deepEqual(await talk(p.r.port, '127.0.0.1', '127.0.0.2', [['PING']]), b);
-    }
-    // a password on the default user lets the peer in (to authenticate); protected-mode no lets it in too
-    for (const [port, who] of targets(p)) {
-      const set = [['CONFIG', 'SET', 'requirepass', 'pw']];
-      assert.equal((await talk(port, '127.0.0.1', '127.0.0.1', set)).out, '+OK\r\n', who);
-      assert.deepEqual(
-        await talk(port, ext, ext, [['PING'], ['AUTH', 'pw'], ['PING']]),
-        { out: '-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n', closed: false },
-        who,
-      );
-      const off = [['AUTH', 'pw'], ['CONFIG', 'SET', 'requirepass', ''], ['CONFIG', 'SET', 'protected-mode', 'no']];
-      assert.equal((await talk(port, '127.0.0.1', '127.0.0.1', off)).out, '+OK\r\n+OK\r\n+OK\r\n', who);
-      assert.deepEqual(await talk(port, ext, ext, [['PING']]), { out: '+PONG\r\n', closed: false }, who);
-    }
-  } finally {
-    await p.stop();
-  }
-});
+  },
+);
 
 const NOT_ALLOWED = (what: string, param: string) =>
   `-ERR ${what} command not allowed. If the ${param} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n`;
-const PROTECTED_CONFIG = "-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n";
+const PROTECTED_CONFIG =
+  "-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n";
 
 /** What each protected action answers when allowed. */
 const ALLOWED = {
@@ -146,7 +164,11 @@ const ALLOWED = {
   module: '-ERR Error loading the extension. Please check the server logs.\r\n',
   config: '+OK\r\n',
 };
-const ACTIONS = [['DEBUG', 'SLEEP', '0'], ['MODULE', 'LOAD', '/nonexistent/tsdis-test.so'], ['CONFIG', 'SET', 'dbfilename', 'dump.rdb']];
+const ACTIONS = [
+  ['DEBUG', 'SLEEP', '0'],
+  ['MODULE', 'LOAD', '/nonexistent/tsdis-test.so'],
+  ['CONFIG', 'SET', 'dbfilename', 'dump.rdb'],
+];
 
 /** The three replies expected when each action is allowed (true) or refused. */
 function expected(allowed: boolean): string {
@@ -156,29 +178,41 @@ function expected(allowed: boolean): string {
 }
 
 for (const mode of ['no', 'yes', 'local'] as const) {
-  test(`enable-debug-command, enable-module-command, enable-protected-configs ${mode}: from 127.0.0.1, 127.0.0.2 and a non-loopback address`, { skip: skipExt }, async () => {
-    const p = await pair({
-      'protected-mode': 'no',
-      'enable-debug-command': mode,
-      'enable-module-command': mode,
-      'enable-protected-configs': mode,
-    });
-    try {
-      const ext = EXT!;
-      const local = mode !== 'no';
-      const remote = mode === 'yes';
-      for (const [port, who] of targets(p)) {
-        assert.equal((await talk(port, '127.0.0.1', '127.0.0.1', ACTIONS)).out, expected(local), `${who} from 127.0.0.1`);
-        assert.equal((await talk(port, ext, ext, ACTIONS)).out, expected(remote), `${who} from ${ext}`);
+  test(
+    `enable-debug-command, enable-module-command, enable-protected-configs ${mode}: from 127.0.0.1, 127.0.0.2 and a non-loopback address`,
+    { skip: skipExt },
+    async () => {
+      const p = await pair({
+        'protected-mode': 'no',
+        'enable-debug-command': mode,
+        'enable-module-command': mode,
+        'enable-protected-configs': mode,
+      });
+      try {
+        const ext = EXT!;
+        const local = mode !== 'no';
+        const remote = mode === 'yes';
+        for (const [port, who] of targets(p)) {
+          assert.equal(
+            (await talk(port, '127.0.0.1', '127.0.0.1', ACTIONS)).out,
+            expected(local),
+            `${who} from 127.0.0.1`,
+          );
+          assert.equal((await talk(port, ext, ext, ACTIONS)).out, expected(remote), `${who} from ${ext}`);
+        }
+        // 127.0.0.2 is local in 7.2 (connIsLocal); redis-server 7.0.15 counted only 127.0.0.1
+        assert.equal(
+          (await talk(p.t.port, '127.0.0.1', '127.0.0.2', ACTIONS)).out,
+          expected(local),
+          'tsdis from 127.0.0.2',
+        );
+        if (p.r) {
+          const r = (await talk(p.r.port, '127.0.0.1', '127.0.0.2', ACTIONS)).out;
+          assert.equal(r, expected(remote), 'redis-server 7.0 from 127.0.0.2: as a remote peer');
+        }
+      } finally {
+        await p.stop();
       }
-      // 127.0.0.2 is local in 7.2 (connIsLocal); redis-server 7.0.15 counted only 127.0.0.1
-      assert.equal((await talk(p.t.port, '127.0.0.1', '127.0.0.2', ACTIONS)).out, expected(local), 'tsdis from 127.0.0.2');
-      if (p.r) {
-        const r = (await talk(p.r.port, '127.0.0.1', '127.0.0.2', ACTIONS)).out;
-        assert.equal(r, expected(remote), 'redis-server 7.0 from 127.0.0.2: as a remote peer');
-      }
-    } finally {
-      await p.stop();
-    }
-  });
+    },
+  );
 }
