@@ -1,6 +1,6 @@
 // Runs the whole-server fuzzer (test/fuzz/server-fuzz.ts) long, outside npm test.
 // Usage: npm run build && npm run build:test &&
-//   node scripts/fuzz.mjs [--frames 1000000] [--conns 50] [--restores 100000] [--lua 5000] [--files 100] [--seed N]
+//   node scripts/fuzz.mjs [--only frames,lua,restore,load] [--frames 1000000] [--conns 50] [--restores 100000] [--lua 5000] [--files 100] [--seed N]
 // Starts tsdis children (dist-test's build of the CLI) on 127.0.0.1 and free ports, in temp dirs:
 //   1. frames over --conns connections, then hostile Lua scripts, on one server (its dangerous
 //      commands renamed away, so a mutated frame cannot reach them);
@@ -13,7 +13,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const opt = { frames: 1000000, conns: 50, restores: 100000, lua: 5000, files: 100, seed: Date.now() % 2147483647 };
+const opt = {
+  only: 'frames,lua,restore,load',
+  frames: 1000000,
+  conns: 50,
+  restores: 100000,
+  lua: 5000,
+  files: 100,
+  seed: Date.now() % 2147483647,
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const k = argv[i].replace(/^--/, '');
@@ -21,7 +29,7 @@ for (let i = 0; i < argv.length; i += 2) {
     console.error(`fuzz: unknown option ${argv[i]}`);
     process.exit(2);
   }
-  opt[k] = Number(argv[i + 1]);
+  opt[k] = k === 'only' ? argv[i + 1] : Number(argv[i + 1]);
 }
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const lib = path.join(root, 'dist-test/test/fuzz/server-fuzz.js');
@@ -71,6 +79,7 @@ async function phase(name, args, work) {
     !rec.alive ||
     rec.error ||
     rec.watch.hangs > 0 ||
+    rec.watch.pings === 0 ||
     rec.watch.canaryBad > 0 ||
     (rec.work?.failures?.length ?? 0) > 0 ||
     rec.work?.vmDeaths > 0
@@ -81,21 +90,27 @@ async function phase(name, args, work) {
 }
 
 console.log(`fuzz: seed ${opt.seed}, ${JSON.stringify(opt)}`);
-await phase('frames', { conf: renamedConf(), flags: [] }, (port) =>
-  fuzzFrames(port, { seed: opt.seed, frames: opt.frames, conns: opt.conns, log }),
-);
-await phase('lua', { conf: renamedConf(), flags: [] }, async (port) => {
-  const lua = await fuzzLua(port, { seed: opt.seed + 1, scripts: opt.lua, log });
-  return { ...lua, failures: lua.failures };
-});
-await phase('restore', { flags: ['--enable-debug-command', 'yes'] }, async (port, pid) =>
-  fuzzRestore(port, { seed: opt.seed + 2, payloads: opt.restores, pid, maxRssMb: 1000, log }),
-);
-const load = await fuzzLoad({ seed: opt.seed + 3, files: opt.files, log });
-result.load = load;
-for (const k of ['rdb', 'aof']) if (load[k].crashes > 0 || load[k].hangs > 0) failed = true;
-log(
-  `load: ${JSON.stringify({ rdb: { ...load.rdb, failures: load.rdb.failures.length }, aof: { ...load.aof, failures: load.aof.failures.length } })}`,
-);
+const only = new Set(opt.only.split(','));
+if (only.has('frames'))
+  await phase('frames', { conf: renamedConf(), flags: [] }, (port) =>
+    fuzzFrames(port, { seed: opt.seed, frames: opt.frames, conns: opt.conns, log }),
+  );
+if (only.has('lua'))
+  await phase('lua', { conf: renamedConf(), flags: [] }, async (port) => {
+    const lua = await fuzzLua(port, { seed: opt.seed + 1, scripts: opt.lua, log });
+    return { ...lua, failures: lua.failures };
+  });
+if (only.has('restore'))
+  await phase('restore', { flags: ['--enable-debug-command', 'yes'] }, async (port, pid) =>
+    fuzzRestore(port, { seed: opt.seed + 2, payloads: opt.restores, pid, maxRssMb: 1000, log }),
+  );
+if (only.has('load')) {
+  const load = await fuzzLoad({ seed: opt.seed + 3, files: opt.files, log });
+  result.load = load;
+  for (const k of ['rdb', 'aof']) if (load[k].crashes > 0 || load[k].hangs > 0) failed = true;
+  log(
+    `load: ${JSON.stringify({ rdb: { ...load.rdb, failures: load.rdb.failures.length }, aof: { ...load.aof, failures: load.aof.failures.length } })}`,
+  );
+}
 console.log(JSON.stringify(result, null, 1));
 process.exit(failed ? 1 : 0);

@@ -56,6 +56,11 @@ export interface WatchStats {
   rssMaxMb: number;
   canaryChecks: number;
   canaryBad: number;
+  /** The watcher's own connection failed (refused, reset): it connects again. */
+  connErrors: number;
+  /** Connections of the watcher not established within 5 s (then tried again). */
+  connectStalls: number;
+  lastError: string;
 }
 
 /**
@@ -66,26 +71,33 @@ const WATCHER = String.raw`
 const net = require('node:net'), fs = require('node:fs');
 const [port, pid, canary] = process.argv.slice(1);
 const rss = () => { try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'latin1'))[1]) / 1024; } catch { return 0; } };
-const st = { pings: 0, maxPingMs: 0, slowPings: 0, hangs: 0, rssStartMb: rss(), rssEndMb: 0, rssMaxMb: 0, canaryChecks: 0, canaryBad: 0 };
-const s = net.connect(Number(port), '127.0.0.1');
-s.setNoDelay(true);
-let buf = '', waiting = null, sentAt = 0, stop = false;
+const st = { pings: 0, maxPingMs: 0, slowPings: 0, hangs: 0, rssStartMb: rss(), rssEndMb: 0, rssMaxMb: 0, canaryChecks: 0, canaryBad: 0, connErrors: 0, connectStalls: 0, lastError: '' };
+let s = null, buf = '', waiting = null, sentAt = 0, connectAt = 0, stop = false;
 const want = '$' + canary.length + '\r\n' + canary + '\r\n';
-s.on('data', (d) => {
-  buf += d.latin1Slice(0);
-  if (waiting === 'select' && buf.startsWith('+OK\r\n')) { buf = ''; waiting = null; }
-  else if (waiting === 'ping' && buf.startsWith('+PONG\r\n')) {
-    const ms = performance.now() - sentAt; buf = ''; waiting = null; st.pings++;
-    if (ms > st.maxPingMs) st.maxPingMs = ms; if (ms > 100) st.slowPings++;
-  } else if (waiting === 'get' && buf.length >= want.length) {
-    st.canaryChecks++; if (buf !== want) st.canaryBad++; buf = ''; waiting = null;
-  }
-});
-s.on('error', () => {});
-s.on('connect', () => { waiting = 'select'; s.write('*2\r\n$6\r\nSELECT\r\n$1\r\n9\r\n'); });
+// (re)connects: a connection refused or reset is counted, and the watch goes on on a new one
+const connect = () => {
+  buf = ''; waiting = 'connect'; connectAt = performance.now();
+  s = net.connect(Number(port), '127.0.0.1');
+  s.setNoDelay(true);
+  s.on('data', (d) => {
+    buf += d.latin1Slice(0);
+    if (waiting === 'select' && buf.startsWith('+OK\r\n')) { buf = ''; waiting = null; }
+    else if (waiting === 'ping' && buf.startsWith('+PONG\r\n')) {
+      const ms = performance.now() - sentAt; buf = ''; waiting = null; st.pings++;
+      if (ms > st.maxPingMs) st.maxPingMs = ms; if (ms > 100) st.slowPings++;
+    } else if (waiting === 'get' && buf.length >= want.length) {
+      st.canaryChecks++; if (buf !== want) st.canaryBad++; buf = ''; waiting = null;
+    }
+  });
+  s.on('error', (e) => { st.connErrors++; st.lastError = e.code; });
+  s.on('close', () => { if (!stop) setTimeout(connect, 10); });
+  s.on('connect', () => { waiting = 'select'; s.write('*2\r\n$6\r\nSELECT\r\n$1\r\n9\r\n'); });
+};
+connect();
 let n = 0;
 setInterval(() => {
   if (waiting === 'ping' && performance.now() - sentAt > 5000) { st.hangs++; sentAt = performance.now(); }
+  if (waiting === 'connect' && performance.now() - connectAt > 5000) { st.connectStalls++; s.destroy(); }
   if (waiting !== null || stop) return;
   n++;
   if (n % 100 === 0) { waiting = 'get'; s.write('*2\r\n$3\r\nGET\r\n$6\r\ncanary\r\n'); return; }
