@@ -5,6 +5,7 @@
  * ("idle 1.2 s, then the client is gone", "nothing arrives within N ms"),
  * and each such call says why in a comment.
  */
+import { AssertionError } from 'node:assert';
 
 /** Resolves after `ms` milliseconds. Only for waits whose length is what the test is about. */
 export function sleep(ms: number): Promise<void> {
@@ -21,7 +22,8 @@ export interface UntilOptions {
 /**
  * Polls `check` until it returns a truthy value, and returns that value.
  * A check that throws counts as "not yet" (a server still starting, a file
- * not yet written). After `timeout` ms it throws an Error that names `what`
+ * not yet written), except that a failed assertion (AssertionError) inside
+ * the check fails the wait at once. After `timeout` ms it throws an Error that names `what`
  * (a function is called then, to show state at the time of failure) and
  * shows the last value seen (or the last error thrown).
  */
@@ -40,6 +42,7 @@ export async function until<T>(
       if (v) return v as NonNullable<T>;
       last = `last value ${show(v)}`;
     } catch (e) {
+      if (e instanceof AssertionError) throw e;
       last = `last error ${(e as Error).message}`;
     }
     if (Date.now() >= deadline) throw new Error(`timed out after ${timeout} ms waiting for ${name(what)}; ${last}`);
@@ -69,6 +72,7 @@ export async function untilEqual<T>(
       if (same(v)) return v;
       last = `last value ${show(v)}`;
     } catch (e) {
+      if (e instanceof AssertionError) throw e;
       last = `last error ${(e as Error).message}`;
     }
     if (Date.now() >= deadline)
