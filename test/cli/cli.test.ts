@@ -68,7 +68,7 @@ async function startCli(args: string[], ready: (out: string) => boolean, input?:
           throw new assert.AssertionError({ message: `tsdis exited (${proc.exitCode}): ${out}` });
         return ready(out);
       },
-      { timeout: 8000, every: 20 },
+      { timeout: 30_000, every: 20 },
     );
   } catch (e) {
     proc.kill('SIGKILL');
