@@ -97,6 +97,10 @@ export class IdleReclaim {
     const now = performance.now();
     const used = usedMemory(server);
     if (used > this.high) this.high = used;
+    // The first tick sets the floor: a server busy from its start until a big
+    // free would otherwise take its first idle reading, garbage included, as
+    // the floor, and never see that garbage (found by test/cli/memory-return).
+    if (this.floor === Infinity) this.floor = this.garbageBytes(used);
     const commands = server.stats.totalCommands;
     if (commands !== this.lastCommands || used !== this.lastUsed) {
       this.lastCommands = commands;

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hasRedis, freePort, waitForPing, RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { startChild, CLI } from '../helpers/child.js';
+import { sleep } from '../helpers/wait.js';
 
 const skipNoRedis = hasRedis() ? false : SKIP_NO_REDIS;
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-access-'));
@@ -96,7 +97,7 @@ test('an AOF written under renamed commands loads again (expiry DELs too)', asyn
     let c = await RawConn.connect(child.port);
     assert.equal(await c.call('PUT', 'k', 'v'), '+OK\r\n');
     assert.equal(await c.call('PUT', 'gone', 'v', 'PX', '1'), '+OK\r\n');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20); // a sleep on purpose: past the key's 1 ms TTL
     assert.equal(await c.call('GET', 'gone'), '$-1\r\n'); // expired: the AOF gets a DEL
     c.close();
     await child.kill();

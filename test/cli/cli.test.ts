@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, RawConn, hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { sleep, until } from '../helpers/wait.js';
 import { REDIS_VERSION } from '../../src/version.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
@@ -25,8 +26,6 @@ after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const hasRedisCli = spawnSync('redis-cli', ['--version']).status === 0;
 
@@ -61,14 +60,19 @@ async function startCli(args: string[], ready: (out: string) => boolean, input?:
   proc.stderr!.on('data', (d) => (out += d));
   if (input !== undefined) proc.stdin!.end(input);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const end = Date.now() + 8000;
-  while (!ready(out)) {
-    if (proc.exitCode !== null) throw new Error(`tsdis exited (${proc.exitCode}): ${out}`);
-    if (Date.now() > end) {
-      proc.kill('SIGKILL');
-      throw new Error(`tsdis did not get ready: ${out}`);
-    }
-    await sleep(20);
+  try {
+    await until(
+      () => `tsdis to get ready: ${out}`,
+      () => {
+        if (proc.exitCode !== null)
+          throw new assert.AssertionError({ message: `tsdis exited (${proc.exitCode}): ${out}` });
+        return ready(out);
+      },
+      { timeout: 30_000, every: 20 },
+    );
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
   }
   return { proc, out: () => out, exited };
 }
@@ -388,12 +392,12 @@ test('a signal is handled by the cron: SHUTDOWN ABORT cancels it (held by DEBUG 
     assert.equal(await c.call('SHUTDOWN', 'ABORT'), '-ERR No shutdown in progress.\r\n');
     assert.equal(await c.call('DEBUG', 'PAUSE-CRON', '1'), '+OK\r\n');
     s.proc.kill('SIGTERM');
-    for (let i = 0; i < 100 && !s.out().includes('Received SIGTERM scheduling shutdown'); i++) await sleep(10);
-    await sleep(150); // more than a cron period: the paused cron does not act on it
+    await until('the SIGTERM to be logged', () => s.out().includes('Received SIGTERM scheduling shutdown'));
+    await sleep(150); // a sleep on purpose, more than a cron period: the paused cron does not act on it
     assert.equal(await c.call('SHUTDOWN', 'ABORT'), '+OK\r\n');
     assert.match(s.out(), /\* Shutdown manually aborted\./);
     assert.equal(await c.call('DEBUG', 'PAUSE-CRON', '0'), '+OK\r\n');
-    await sleep(150);
+    await sleep(150); // a sleep on purpose: cron periods in which the aborted shutdown must not happen
     assert.equal(await c.call('PING'), '+PONG\r\n');
     assert.equal(await c.call('SET', 'k', 'v'), '+OK\r\n');
     // shutdown-on-sigterm nosave: the save point is not honoured at exit

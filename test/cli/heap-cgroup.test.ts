@@ -16,6 +16,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from '../helpers/child.js';
 import { RawConn, freePort, waitForPing } from '../helpers/servers.js';
+import { until } from '../helpers/wait.js';
 
 const LIMIT = 256 * 1024 * 1024;
 const OOM = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
@@ -88,8 +89,10 @@ async function startInCgroup(): Promise<{ port: number; proc: ChildProcess; out:
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await waitForPing(port, proc);
-  for (let i = 0; i < 500 && !out.includes('Ready to accept connections'); i++)
-    await new Promise((r) => setTimeout(r, 10));
+  await until(
+    () => `"Ready to accept connections" in the log: ${out}`,
+    () => out.includes('Ready to accept connections'),
+  );
   return { port, proc, out: () => out };
 }
 

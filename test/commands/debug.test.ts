@@ -9,8 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
 import { createServer, RawConn } from '../helpers/servers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, until, untilEqual } from '../helpers/wait.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -84,12 +83,11 @@ test('DEBUG PAUSE-CRON 1 stops the active expire cycle; lazy expiry still applie
   try {
     assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '1'), 'OK');
     for (let i = 0; i < 20; i++) await srv.call('SET', `k${i}`, 'v', 'PX', '1');
-    await new Promise((r) => setTimeout(r, 60)); // (six cron periods at hz 100 in which nothing may expire)
+    await sleep(60); // a sleep on purpose: six cron periods at hz 100 in which nothing may expire
     assert.equal(await srv.call('DBSIZE'), 20, 'nothing expired by the cron');
     assert.equal(await srv.call('GET', 'k0'), null);
     assert.equal(await srv.call('DEBUG', 'PAUSE-CRON', '0'), 'OK');
-    for (let i = 0; i < 100 && (await srv.call('DBSIZE')) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(await srv.call('DBSIZE'), 0);
+    await untilEqual('DBSIZE once the cron runs again', () => srv.call('DBSIZE'), 0);
   } finally {
     await srv.close();
   }
@@ -122,12 +120,12 @@ test('reply buffer sizing as Redis: an idle client shrinks to 1 KB, a busy one g
     const r = await RawConn.connect(port);
     const tc = await RawConn.connect(port);
     const info = async () => (await tc.call('CLIENT', 'INFO')) as string;
-    const until = async (ok: (n: number) => boolean, what: string) => {
-      for (let i = 0; i < 40 && !ok(rbs(await info())); i++) await sleep(50);
+    const reaches = async (ok: (n: number) => boolean, what: string) => {
+      await until(`${port} ${what}`, async () => ok(rbs(await info())), { every: 50 }).catch(() => {});
       assert.ok(ok(rbs(await info())), `${port} ${what}: ${await info()}`);
     };
     assert.equal(await r.call('DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', '100'), '+OK\r\n');
-    await until((n) => n >= 1024 && n < 2046, 'idle shrink');
+    await reaches((n) => n >= 1024 && n < 2046, 'idle shrink');
     await r.call('SET', 'bigval', 'x'.repeat(32768));
     assert.equal(await r.call('DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'), '+OK\r\n');
     for (let i = 0; i < 40 && rbs(await info()) < 16384; i++) {

@@ -10,11 +10,35 @@ import { Differ, decode } from '../helpers/diff.js';
 import { RawConn } from '../helpers/servers.js';
 import { viewOf, readViewOf, type Conn } from '../helpers/golden.js';
 import { encode } from '../helpers/resp.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits (bounded) until `check` holds on tsdis and on the reference, each
+ * asked on connections of its own (the reference's wait is skipped when
+ * replaying a golden record: its recorded replies come after the wait).
+ */
+async function onBoth(what: string, check: (c: RawConn) => Promise<boolean>): Promise<void> {
+  const on = async (port: number): Promise<boolean> => {
+    const c = await RawConn.connect(port);
+    try {
+      return await until(`${what} on port ${port}`, () => check(c));
+    } finally {
+      c.close();
+    }
+  };
+  await on(d.tsdis.port);
+  await d.onReferencePort(on);
+}
+
+/** How many monitors the server has (CLIENT LIST is an admin command: monitors do not see it). */
+async function monitors(c: RawConn): Promise<number> {
+  return String(decode(await c.call('CLIENT', 'LIST')))
+    .split('\n')
+    .filter((l) => / flags=O /.test(l)).length;
+}
 
 /** New connections to tsdis and to the reference (redis-server, or its golden record). */
 async function pair(): Promise<[RawConn, Conn]> {
@@ -170,7 +194,7 @@ test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', a
     ]);
     m2[0].close();
     m2[1].close();
-    await sleep(50);
+    await onBoth('the closed monitor gone', async (c) => (await monitors(c)) === 1);
     await run(cls, [
       ['SET', 'r3', 'v'],
       ['CLIENT', 'KILL', 'ID', String(decode(i1))],
@@ -178,12 +202,13 @@ test('MONITOR in RESP3, several monitors, and monitors dropped on disconnect', a
     // a command that blocks is shown once, when it first runs; a paused one when it runs
     const blk = await pair();
     send(blk, [['BLPOP', 'bl', '0']]);
-    await sleep(50);
+    // (not INFO: monitors would show it)
+    await onBoth('the BLPOP blocked', async (c) => / flags=b /.test(String(decode(await c.call('CLIENT', 'LIST')))));
     await run(cls, [['LPUSH', 'bl', 'x']]);
     for (const x of blk) await x.read();
     await run(cls, [['CLIENT', 'PAUSE', '100', 'WRITE']]);
     send(blk, [['SET', 'paused', '1']]);
-    await sleep(20);
+    await sleep(20); // a sleep on purpose: the paused SET has arrived before the GET (nothing shows a held command)
     await run(cls, [['GET', 'paused']]);
     for (const x of blk) await x.read();
     for (const x of blk) x.close();
@@ -331,15 +356,15 @@ test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause
       ['CLIENT', 'PAUSE', '300', 'ALL'],
       ['CLIENT', 'PAUSE', '20', 'WRITE'],
     ]);
-    await sleep(20);
+    // the first pause is in place once it is answered (the second waits for it to end)
+    for (const x of admin) assert.equal(await x.read(), '+OK\r\n');
     const [a, b] = await Promise.all(c.map((x) => x.call('GET', 'k')));
     const took = Date.now() - t0;
     assert.equal(a, b);
     assert.equal(a, '$1\r\nv\r\n');
     assert.ok(took >= 250 && took < 2000, `waited ${took} ms`);
     for (const x of admin) assert.equal(await x.read(), '+OK\r\n');
-    for (const x of admin) assert.equal(await x.read(), '+OK\r\n');
-    await sleep(30);
+    await sleep(30); // a sleep on purpose: the second, 20 ms WRITE pause runs out
     // ALL holds reads on both
     await run(admin, [['CLIENT', 'PAUSE', '200', 'ALL']]);
     const t2 = Date.now();
@@ -363,9 +388,11 @@ test('CLIENT PAUSE ALL holds reads until the timeout; the longer, stricter pause
 test('CLIENT PAUSE suspends expiry: keys read as missing but stay until the pause ends', async () => {
   const c = await pair();
   try {
-    await run(c, [['FLUSHALL'], ['SET', 'e', 'v', 'PX', '30'], ['SET', 'f', 'v', 'PX', '30']]);
+    // (500 ms: the pause must begin before the keys expire, on a loaded machine too)
+    await run(c, [['FLUSHALL'], ['SET', 'e', 'v', 'PX', '500'], ['SET', 'f', 'v', 'PX', '500']]);
     await run(c, [['CLIENT', 'PAUSE', '5000', 'WRITE']]);
-    await sleep(60); // (past the keys' 30 ms TTL)
+    // past the keys' TTL (PTTL reads f as missing; the pause keeps it)
+    await onBoth('f to read as expired', async (x) => (await x.call('PTTL', 'f')) === ':-2\r\n');
     const [a, b] = await run(c, [['GET', 'e'], ['DBSIZE'], ['EXISTS', 'f'], ['DBSIZE']]);
     assert.deepEqual(a, b);
     assert.deepEqual(a, ['$-1\r\n', ':2\r\n', ':0\r\n', ':2\r\n']);

@@ -6,6 +6,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
+import { sleep, untilEqual } from '../helpers/wait.js';
 
 import type { Conn } from '../helpers/golden.js';
 
@@ -22,8 +23,6 @@ async function fresh(proto: 2 | 3): Promise<void> {
 async function same(cmds: Cmd[]): Promise<void> {
   await d!.same(cmds);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   if (d) await d.reset();
@@ -523,7 +522,7 @@ test('lazy expiry with real short TTLs', async () => {
       ['PEXPIRE', 'c', '30'],
       ['PEXPIRE', 'd', '30'],
     ]);
-    await sleep(80);
+    await sleep(80); // a sleep on purpose: past the 30 ms TTLs (a read would expire the keys)
     await d!.same([
       ['DBSIZE'],
       ['KEYS', '*'],
@@ -541,7 +540,7 @@ test('lazy expiry with real short TTLs', async () => {
       ['PEXPIRE', 'x', '30'],
       ['SET', 'y', '1'],
     ]);
-    await sleep(80);
+    await sleep(80); // a sleep on purpose: past x's 30 ms TTL (a read would expire it)
     await d!.same([
       ['RENAME', 'x', 'z'],
       ['COPY', 'x', 'z'],
@@ -566,14 +565,7 @@ test('active expiry removes keys nobody touches', async () => {
   // SET PX may not exist yet: use PEXPIRE.
   for (let i = 0; i < 500; i++) await d!.a.call('PEXPIRE', `e${i}`, '50');
   for (let i = 0; i < 20; i++) await d!.a.call('SET', `keep${i}`, 'v');
-  const deadline = Date.now() + 5000;
-  let size = -1;
-  while (Date.now() < deadline) {
-    size = Number(decode(await d!.a.call('DBSIZE')));
-    if (size === 20) break;
-    await sleep(50);
-  }
-  assert.equal(size, 20);
+  await untilEqual('DBSIZE once the active expiry ran', async () => Number(decode(await d!.a.call('DBSIZE'))), 20);
   assert.ok(d!.tsdis.server.stats.expiredKeys >= 500);
 });
 
@@ -687,7 +679,7 @@ test('keyspace events: the same generic events, keys and dbs as redis-server', a
     ];
     for (const c of cmds) {
       await d!.both(c);
-      if (c[0] === 'PEXPIRE' && c[1] === 'h') await sleep(10);
+      if (c[0] === 'PEXPIRE' && c[1] === 'h') await sleep(10); // a sleep on purpose: past h's 1 ms TTL
     }
     await d!.both(['GET', 'h']); // lazily expired: "expired"
     await d!.both(['SET', '__end__', '1']);

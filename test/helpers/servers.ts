@@ -74,9 +74,13 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-/** Waits (up to 5 s) until a server answers PING on the port; kills proc and throws otherwise. */
+/**
+ * Waits (up to 30 s: a node process may take several seconds to start on a
+ * loaded 2-core machine) until a server answers PING on the port; kills proc
+ * and throws otherwise, at once if it exited.
+ */
 export async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       const c = await RawConn.connect(port);
@@ -84,6 +88,8 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
       c.close();
       return;
     } catch (e) {
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`server on port ${port} exited (${proc.exitCode ?? proc.signalCode}) before it answered`);
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         throw new Error(`server on port ${port} did not start: ${(e as Error).message}`);

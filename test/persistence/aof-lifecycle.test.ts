@@ -32,9 +32,9 @@ import {
   type Kind,
   type ServerProc,
 } from '../helpers/aofproc.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const skipNoRedis = hasRedis() ? false : SKIP_NO_REDIS;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The AOF lines of a log that the scenarios compare. */
 const AOF_LINES =
@@ -102,11 +102,46 @@ function levelOfLoadaof(line: string): string {
 
 /** Waits (bounded) until the log has `n` lines matching `re`. */
 async function logged(s: ServerProc, re: RegExp, n = 1, ms = 10000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (logLines(s.output(), re).length < n) {
-    if (Date.now() > deadline) throw new Error(`${s.kind}: ${re} not logged ${n} times:\n${s.output()}`);
-    await sleep(20);
-  }
+  await until(
+    () => `${s.kind} to log ${re} ${n} times (log:\n${s.output()})`,
+    () => logLines(s.output(), re).length >= n,
+    {
+      timeout: ms,
+      every: 20,
+    },
+  );
+}
+
+/**
+ * Waits (bounded) until the AOF directory is at rest after a rewrite: the
+ * manifest lists no history file (both servers delete those in the
+ * background after the rewrite, then drop them from the manifest) and every
+ * file in the directory is the manifest or one it lists.
+ */
+async function dirAtRest(s: ServerProc): Promise<void> {
+  await until(`${s.kind}: the AOF directory at rest (no history files)`, () => {
+    const m = manifestText(s.dir);
+    if (/ type h/.test(m)) return false;
+    const listed = new Set([...m.matchAll(/^file (\S+) /gm)].map((x) => x[1]!));
+    return aofFiles(s.dir).every((f) => f === 'appendonly.aof.manifest' || listed.has(f));
+  });
+}
+
+/** Waits (bounded) until the file `name` in the AOF directory contains `text`. */
+async function aofHas(s: ServerProc, name: string, text: string): Promise<void> {
+  const file = path.join(s.dir, 'appendonlydir', name);
+  await until(`${s.kind}: ${name} to contain ${JSON.stringify(text)}`, () =>
+    fs.existsSync(file) ? fs.readFileSync(file, 'latin1').includes(text) : false,
+  );
+}
+
+/**
+ * Waits until the wall clock is in a later second than now (what
+ * aof-timestamp-enabled annotates): at most 1 s, half a second on average.
+ */
+async function nextSecond(): Promise<void> {
+  const s0 = Math.floor(Date.now() / 1000);
+  await until('the next second', () => Math.floor(Date.now() / 1000) > s0, { every: 5 });
 }
 
 test(
@@ -127,14 +162,14 @@ test(
       out.push(await s.call('CONFIG', 'SET', 'appendonly', 'no'));
       out.push(await s.call('BGREWRITEAOF'));
       await rewriteDone(s);
-      await sleep(100); // (history files are deleted in the background)
+      await dirAtRest(s);
       await step('rewritten with AOF off');
       const d1 = await s.call('DEBUG', 'DIGEST');
       out.push(await s.call('DEBUG', 'LOADAOF'));
       out.push(String((await s.call('DEBUG', 'DIGEST')) === d1));
       out.push(await s.call('CONFIG', 'SET', 'appendonly', 'yes'));
       await rewriteDone(s);
-      await sleep(100);
+      await dirAtRest(s);
       await step('enabled again (the incr numbering restarts: DEBUG LOADAOF read the manifest back)');
       out.push(await s.call('CONFIG', 'SET', 'aof-disable-auto-gc', 'yes'));
       for (let i = 0; i < 2; i++) {
@@ -143,12 +178,12 @@ test(
       }
       await step('two rewrites without gc');
       out.push(await s.call('CONFIG', 'SET', 'aof-disable-auto-gc', 'no'));
-      await sleep(100);
+      await dirAtRest(s);
       await step('gc again');
       out.push(await s.call('DEBUG', 'LOADAOF'));
       out.push(await s.call('BGREWRITEAOF'));
       await rewriteDone(s);
-      await sleep(100);
+      await dirAtRest(s);
       await step('consecutive numbers after DEBUG LOADAOF');
       out.push(...logLines(await settled(s), AOF_LINES).map(levelOfLoadaof));
       return out;
@@ -292,7 +327,11 @@ test(
       out.push(await s.call('CONFIG', 'SET', 'appendonly', 'no'));
       await logged(s, /Killing/);
       await rewriteDone(s);
-      await sleep(200);
+      // (the stopped rewrite's temp files are removed as it winds down)
+      await until(`${s.kind}: the stopped rewrite's temp files removed`, () =>
+        fs.readdirSync(s.dir).every((f) => !f.startsWith('temp-')),
+      );
+      await dirAtRest(s);
       out.push(...(await state(s)), files(s, 'stopped'));
       out.push(
         fs
@@ -320,12 +359,13 @@ test(
       out.push(...(await state(s)), files(s, 'rewriting'));
       await s.call('SET', 'during', 'x');
       await s.call('INCR', 'n');
-      await sleep(100);
+      await aofHas(s, 'temp-appendonly.aof.incr', 'INCR');
       const temp = path.join(s.dir, 'appendonlydir', 'temp-appendonly.aof.incr');
       out.push(fs.readFileSync(temp, 'latin1'));
       await rewriteDone(s);
       await s.call('SET', 'after', 'y');
-      await sleep(50);
+      await aofHas(s, 'appendonly.aof.1.incr.aof', 'after');
+      await dirAtRest(s);
       out.push(...(await state(s)), files(s, 'on'));
       out.push(fs.readFileSync(path.join(s.dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1'));
       // (the base's keys in the order of each server's dict: compared as a set of commands)
@@ -399,13 +439,14 @@ test(
         );
         await s.call('SET', 'x', 'y'.repeat(2048));
         await logged(s, /triggered the limit/);
+        // a sleep on purpose: three cron periods (hz 10) in which the limited rewrite must not start
         await sleep(300);
         out.push(...(await state(s)), files(s, 'limited'));
         await s.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '0');
         fs.rmSync(path.join(s.dir, 'appendonlydir', 'appendonly.aof.2.base.rdb'), { recursive: true });
         out.push(await s.call('BGREWRITEAOF'));
         await rewriteDone(s);
-        await sleep(100);
+        await dirAtRest(s);
         out.push(...(await state(s)), files(s, 'rewritten'));
         const d1 = await s.call('DEBUG', 'DIGEST');
         out.push(await s.call('DEBUG', 'LOADAOF'), String((await s.call('DEBUG', 'DIGEST')) === d1));
@@ -427,13 +468,15 @@ test(
       blockBase(s, 'appendonly.aof.1.base.rdb');
       out.push(await s.call('CONFIG', 'SET', 'appendonly', 'yes'));
       await logged(s, /triggered the limit/);
+      // a sleep on purpose: three cron periods (hz 10) in which the limited rewrite must not start again
       await sleep(300);
       out.push(...(await state(s)), files(s, 'limited'));
       fs.rmSync(path.join(s.dir, 'appendonlydir', 'appendonly.aof.1.base.rdb'), { recursive: true });
       out.push(await s.call('BGREWRITEAOF'));
       await rewriteDone(s);
       await s.call('SET', 'k2', 'v2');
-      await sleep(100);
+      await aofHas(s, 'appendonly.aof.1.incr.aof', 'k2');
+      await dirAtRest(s);
       out.push(...(await state(s)), files(s, 'on'));
       out.push(...logLines(await settled(s), /rename|rewrite|limit|temp incr|incr file/));
       return out;
@@ -466,9 +509,9 @@ test(
       out.push(await s.call('CONFIG', 'SET', 'aof-timestamp-enabled', 'yes'));
       await s.call('SET', 'foo', 'bar');
       await s.call('SET', 'foo2', 'bar2');
-      await sleep(1100);
+      await nextSecond();
       await s.call('SET', 'foo3', 'bar3');
-      await sleep(50);
+      await aofHas(s, 'appendonly.aof.1.incr.aof', 'foo3');
       out.push(mask(fs.readFileSync(path.join(s.dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1')));
       out.push(await s.call('BGREWRITEAOF'));
       await rewriteDone(s);
@@ -492,9 +535,9 @@ test(
     ]);
     try {
       await s.call('SET', 'a', '1');
-      await sleep(1100);
+      await nextSecond();
       await s.call('SET', 'b', '2');
-      await sleep(50);
+      await aofHas(s, 'appendonly.aof.1.incr.aof', '$1\r\nb\r\n');
       await s.kill();
       const incr = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1');
       const ts = [...incr.matchAll(/#TS:(\d+)/g)].map((m) => Number(m[1]));
@@ -633,12 +676,14 @@ test(
         const b = await RawConn.connect(s.port);
         try {
           a.write(resp('debug', 'loadaof'));
-          let seen = '';
-          for (let i = 0; i < 500 && seen === ''; i++) {
-            await sleep(5);
-            const p = await b.call('PING');
-            if (p !== '+PONG\r\n') seen = p.split(' ')[0]!;
-          }
+          const seen = await until(
+            'PING to be refused during DEBUG LOADAOF',
+            async () => {
+              const p = await b.call('PING');
+              return p === '+PONG\r\n' ? '' : p.split(' ')[0]!;
+            },
+            { every: 5 },
+          );
           const done = await a.read(120000);
           await b.call('SELECT', '9');
           return [seen, done, await b.call('GET', 'x')];

@@ -22,10 +22,11 @@ import { createServer, hasRedis, startRedis, RawConn, SKIP_NO_REDIS, type RedisP
 import { startChild } from '../helpers/child.js';
 import { readCommands } from '../../src/persistence/aof.js';
 import { as72, incrFile, maskedIncr, rewriteDone } from '../helpers/aof.js';
+import { waitBlocked } from '../helpers/diff.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const skipNoRedis = hasRedis() ? false : SKIP_NO_REDIS;
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-aof-'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every key of every db with its type, value and whether it has a TTL, as one comparable text. */
 async function snapshot(c: RawConn): Promise<string> {
@@ -133,14 +134,17 @@ test(
         for (const cmd of WORKLOAD) await c.call(...cmd);
         // a blocked pop served later is written as the plain pop
         b.write(Buffer.from('*3\r\n$5\r\nBRPOP\r\n$4\r\nwait\r\n$1\r\n0\r\n'));
-        await sleep(100);
+        await waitBlocked(port, 1);
         await c.call('RPUSH', 'wait', 'x', 'y');
         await b.read();
         await c.call('PING');
         c.close();
         b.close();
       }
-      await sleep(200);
+      // (both write before they reply: this wait is only a margin; the assertion shows any difference)
+      await until('the two AOFs to match', () => maskedIncr(dirT) === as72(maskedIncr(dirR)), { timeout: 2000 }).catch(
+        () => {},
+      );
       assert.equal(maskedIncr(dirT), as72(maskedIncr(dirR)));
     } finally {
       await redis.stop();
@@ -191,12 +195,7 @@ test(
     await fill(r.port);
     const cr = await RawConn.connect(r.port);
     assert.equal(await cr.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
-    for (
-      let i = 0;
-      i < 100 && /aof_rewrite_in_progress:1|aof_rewrite_scheduled:1/.test(await cr.call('INFO', 'persistence'));
-      i++
-    )
-      await sleep(50);
+    await rewriteDone(cr);
     await cr.call('SET', 'after-rewrite', '1');
     const theirs = await snapshot(cr);
     cr.close();
@@ -253,7 +252,9 @@ test('kill -9 under pipelined writes with appendfsync always: no acknowledged wr
         sock.on('connect', pump);
         return sock;
       });
-      await sleep(150 + Math.floor(Math.random() * 250));
+      await until('a first acknowledged write', () => acked.some((n) => n > 0));
+      // a sleep on purpose: the kill lands at a random point of the write stream
+      await sleep(Math.floor(Math.random() * 250));
       await child.kill();
       socks.forEach((c) => c.destroy());
       const ackedNow = [...acked];
@@ -454,24 +455,19 @@ test('the CLI loads a large AOF while listening: clients get -LOADING, never hal
   await srv.close();
   const child = await startChild(['--appendonly', 'yes', '--dir', dir, '--save', ''], dir, { waitReady: false });
   try {
-    let c: RawConn | null = null;
-    for (let i = 0; i < 500 && c === null; i++) {
-      try {
-        c = await RawConn.connect(child.port);
-      } catch {
-        await sleep(5);
-      }
-    }
-    assert.ok(c, 'connected');
+    const c = await until('a connection to the loading server', () => RawConn.connect(child.port), { every: 5 });
     const seen = new Set<string>();
-    for (let i = 0; i < 2000; i++) {
-      const r = await c.call('GET', 'last');
-      seen.add(r.startsWith('-LOADING') ? 'loading' : r);
-      if (r === '$4\r\nhere\r\n') break;
-      assert.equal(r, '-LOADING Redis is loading the dataset in memory\r\n');
-      await sleep(2);
-    }
-    assert.ok(seen.has('$4\r\nhere\r\n'), `loaded in the end: ${[...seen].join(', ')}`);
+    await until(
+      'the load to end',
+      async () => {
+        const r = await c.call('GET', 'last');
+        seen.add(r.startsWith('-LOADING') ? 'loading' : r);
+        if (r === '$4\r\nhere\r\n') return true;
+        assert.equal(r, '-LOADING Redis is loading the dataset in memory\r\n');
+        return false;
+      },
+      { timeout: 60_000, every: 2 },
+    );
     assert.equal(await c.call('DBSIZE'), `:${N + 1}\r\n`);
     c.close();
     assert.ok(seen.has('loading'), 'a client connecting during the load got -LOADING');

@@ -13,6 +13,7 @@ import { createServer, RawConn } from '../helpers/servers.js';
 import { persist } from '../../src/persistence/snapshot.js';
 import { waitBgsave } from '../../src/persistence/bgsave.js';
 import { loadRdbFile } from '../../src/persistence/snapshot-load.js';
+import { sleep, until, untilEqual } from '../helpers/wait.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bgsave-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -110,7 +111,18 @@ test('BGSAVE snapshot is exactly the data at its start under concurrent writes',
       c.write(batch.map((a) => `*${a.length}\r\n` + a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')).join(''));
       for (let j = 0; j < batch.length; j++) await c.read();
       writes += batch.length;
-      if (persist(srv.server).bgsave !== null) during += batch.length;
+      const job = persist(srv.server).bgsave;
+      if (job === null) continue;
+      during += batch.length;
+      // the next batch once the walk has moved on by 1000 keys: the writes spread over the
+      // whole walk, and writers on a loaded machine cannot hold the save back for long
+      // (unpaced, three writers made ~650k writes and the save took 30-40 s)
+      const at = job.keysProcessed;
+      await until(
+        'the BGSAVE walk to move on',
+        () => stop || persist(srv.server).bgsave !== job || job.keysProcessed >= at + 1000,
+        { every: 1 },
+      );
     }
     c.close();
   };
@@ -118,7 +130,8 @@ test('BGSAVE snapshot is exactly the data at its start under concurrent writes',
     const c = await RawConn.connect(srv.port);
     assert.match(await c.call('BGSAVE'), /^-ERR Background save already in progress/);
     assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
-    await new Promise((r) => setTimeout(r, 20));
+    // the changes below come after some writers' changes made during the walk
+    await until('writes during the BGSAVE', () => during > 0);
     await c.call('SELECT', '2');
     assert.equal(await c.call('FLUSHDB'), '+OK\r\n');
     await c.call('SET', 'after-flush', 'x');
@@ -171,10 +184,7 @@ test('SAVE, LASTSAVE, INFO persistence, BGSAVE SCHEDULE and inside MULTI', async
   assert.equal(err(await srv.call('SAVE')), 'ERR Command not allowed inside a transaction');
   await srv.call('DISCARD');
   // the scheduled one runs from the cron
-  const deadline = Date.now() + 3000;
-  while (info(await srv.call('INFO', 'persistence'), 'rdb_saves') !== '3' && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
-  assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_saves'), '3');
+  await untilEqual('rdb_saves', async () => info(await srv.call('INFO', 'persistence'), 'rdb_saves'), '3');
   await srv.close();
 });
 
@@ -182,12 +192,11 @@ test('save points trigger a BGSAVE', async () => {
   const dir = fs.mkdtempSync(path.join(tmp, 'c-'));
   const srv = await createServer({ config: { ...DEBUG, dir, save: '1 2' } });
   await srv.call('SET', 'a', '1');
-  await new Promise((r) => setTimeout(r, 1300));
+  // a sleep on purpose: past the save point's 1 s (and a cron tick), one change must not save
+  await sleep(1300);
   assert.equal(fs.existsSync(path.join(dir, 'dump.rdb')), false); // one change only
   await srv.call('SET', 'b', '2');
-  const deadline = Date.now() + 3000;
-  while (!fs.existsSync(path.join(dir, 'dump.rdb')) && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
+  await until('the save point to write dump.rdb', () => fs.existsSync(path.join(dir, 'dump.rdb')));
   await waitBgsave(srv.server);
   assert.ok(fs.existsSync(path.join(dir, 'dump.rdb')));
   assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_changes_since_last_save'), '0');
@@ -357,13 +366,16 @@ test('rdb-key-save-delay keeps a BGSAVE running (a timer per key, not a stall) u
     await srv.call('SET', 'k2', 'v');
     await srv.call('CONFIG', 'SET', 'rdb-key-save-delay', '10000000');
     assert.equal(await srv.call('BGSAVE'), 'Background saving started');
-    await new Promise((r) => setTimeout(r, 200));
+    // a sleep on purpose: the BGSAVE is still running 200 ms later
+    await sleep(200);
     assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '1');
     assert.equal(await srv.call('PING'), 'PONG', 'served meanwhile');
     await srv.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
-    for (let i = 0; i < 100 && info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress') === '1'; i++)
-      await new Promise((r) => setTimeout(r, 20));
-    assert.equal(info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'), '0');
+    await untilEqual(
+      'rdb_bgsave_in_progress',
+      async () => info(await srv.call('INFO', 'persistence'), 'rdb_bgsave_in_progress'),
+      '0',
+    );
   } finally {
     await srv.close();
   }

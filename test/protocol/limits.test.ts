@@ -24,9 +24,9 @@ import { spawnSync } from 'node:child_process';
 import { RawConn, startTsdis, startRedis, hasRedis, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import { startChild, type Child } from '../helpers/child.js';
 import { Differ, decode } from '../helpers/diff.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const MB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const skipRedis = hasRedis() ? false : SKIP_NO_REDIS;
 
 const dirs: string[] = [];
@@ -133,16 +133,15 @@ test(
     const c = await RawConn.connect(t.port);
     try {
       mon.write('MONITOR\r\n');
-      for (let i = 0; got < 5 && i < 500; i++) await sleep(5);
+      await until('MONITOR to answer +OK', () => got >= 5, { every: 5 });
       const value = Buffer.alloc(8 * MB, 'x');
       value.write('a"\n\x00', 1000, 'latin1');
       const before = peakRss(t.proc.pid!);
       assert.equal(await c.call('SET', 'k', value), '+OK\r\n');
       // "+OK\r\n", then the line: +ts [0 addr] "SET" "k" "x...a\"\n\x00x..."\r\n
       const escaped = 'x'.repeat(1000) + 'a\\"\\n\\x00' + 'x'.repeat(8 * MB - 1004);
-      const deadline = Date.now() + 30000;
-      while (got < 5 + escaped.length && Date.now() < deadline) await sleep(20);
-      await sleep(50);
+      await until('the whole MONITOR line', () => got >= 5 + escaped.length, { timeout: 30_000, every: 20 });
+      await sleep(50); // a sleep on purpose: nothing more may arrive (compared exactly below)
       const grown = peakRss(t.proc.pid!) - before;
       const line = Buffer.concat(chunks).latin1Slice(5);
       assert.match(line.slice(0, 60), /^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "k" "x/);
@@ -208,9 +207,8 @@ async function oneWrite(port: number, bytes: string, want: number): Promise<{ go
   s.on('error', () => {});
   await new Promise((r) => s.once('connect', r));
   s.write(Buffer.from(bytes, 'latin1'));
-  const deadline = Date.now() + 5000;
-  while (!closed && got.length < want && Date.now() < deadline) await sleep(10);
-  await sleep(50); // nothing more should come
+  await until('the reply or the close', () => closed || got.length >= want, { timeout: 5000 }).catch(() => {});
+  await sleep(50); // a sleep on purpose: nothing more should come
   s.destroy();
   return { got, closed };
 }
@@ -366,8 +364,11 @@ test(
         const sub = net.connect(port, '127.0.0.1');
         sub.on('error', () => {});
         await new Promise((res) => sub.once('connect', res));
+        let subGot = '';
+        sub.on('data', (d: Buffer) => (subGot += d.latin1Slice(0)));
         sub.write(cmdText('CLIENT', 'SETNAME', 'slowsub') + cmdText('SUBSCRIBE', 'ch'));
-        await sleep(50);
+        await until('the SUBSCRIBE reply', () => subGot.endsWith('$2\r\nch\r\n:1\r\n'));
+        assert.equal(subGot, '+OK\r\n*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n');
         sub.pause(); // reads nothing more: the kernel buffers fill, then the server's
         const big = 'x'.repeat(1000);
         let omem = 0;
@@ -380,12 +381,11 @@ test(
         }
         assert.ok(omem >= 100000, `over the soft limit on ${port}`);
         const t0 = Date.now();
-        let gone = false;
-        while (!gone && Date.now() - t0 < 5000) {
-          await sleep(50);
-          gone = !String(decode(await c.call('CLIENT', 'LIST'))).includes('name=slowsub');
-        }
-        assert.ok(gone, `closed on ${port}`);
+        await until(
+          `the slow subscriber closed on ${port}`,
+          async () => !String(decode(await c.call('CLIENT', 'LIST'))).includes('name=slowsub'),
+          { timeout: 5000 },
+        );
         took.push(Date.now() - t0);
         sub.destroy();
         c.close();
@@ -441,8 +441,7 @@ test('clients that pipeline without authenticating and never read are closed; me
       });
       socks.push(k);
     }
-    const deadline = Date.now() + 10000;
-    while (closed < 30 && Date.now() < deadline) await sleep(20);
+    await until('30 clients closed', () => closed === 30).catch(() => {});
     assert.equal(closed, 30);
     assert.equal(s.server.clients.size, 0);
     assert.equal(s.server.stats.clientOutputLimitDisconnections, 30);
@@ -486,6 +485,7 @@ async function connectMany(port: number, n: number): Promise<Record<string, numb
           s.on('error', (e: NodeJS.ErrnoException) => end(e.code === 'ECONNRESET' ? 'reset' : 'other'));
           s.on('close', () => end(data === '' ? 'closed' : 'other'));
           // a refused connection is answered at once; the others are asked for a PING
+          // (a wait on purpose: a refused one must have had a second to be told so)
           s.on('connect', () => setTimeout(() => done || s.write('PING\r\n'), 1000));
         }),
     ),
@@ -510,6 +510,7 @@ test(
         out,
         /# Current maximum open files is 200\. maxclients has been reduced to 168 to compensate for low ulimit\. If you need higher maxclients increase 'ulimit -n'\.\n/,
       );
+      // a sleep on purpose: c's close must reach the server (no connection can see that without counting itself)
       await sleep(100);
       // before: maxclients stayed 10000, and past ~176 clients accept() failed: connections closed without a word
       const tsdis = await connectMany(t.port, 250);

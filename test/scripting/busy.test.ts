@@ -19,6 +19,8 @@ import path from 'node:path';
 import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
 import { encode } from '../helpers/resp.js';
+import { waitBlocked } from '../helpers/diff.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 const THRESHOLD = 100;
@@ -94,16 +96,30 @@ async function both(scenario: (s: Side, log: string[]) => Promise<void>, extra: 
   assert.deepEqual(out[1], out[0]);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Sends PING until the server answers it with an error (BUSY), bounded; returns that reply. */
-async function untilBusy(c: RawConn): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const r = await c.call('PING');
-    if (r.startsWith('-')) return r;
-    await sleep(20);
-  }
-  throw new Error('the server never became busy');
+function untilBusy(c: RawConn): Promise<string> {
+  return untilError(c, 'PING');
+}
+
+/**
+ * A connection opened once the script is busy: tests of connections made
+ * during a busy script cannot poll for "busy" without opening one, so they
+ * wait three busy-reply-thresholds on purpose (a sleep by design).
+ */
+async function pastThreshold(): Promise<void> {
+  await sleep(THRESHOLD * 3);
+}
+
+/**
+ * Waits until every connection is handed back to the server after a busy
+ * script (tsdis: CLIENT LIST on `c` shows no relayed `fd=-1`; redis-server
+ * at once); returns that CLIENT LIST.
+ */
+function handedBack(c: RawConn): Promise<string> {
+  return until('every connection handed back (no fd=-1 in CLIENT LIST)', async () => {
+    const list = await c.call('CLIENT', 'LIST');
+    return / fd=-1 /.test(list) ? '' : list;
+  });
 }
 
 test(
@@ -121,6 +137,7 @@ test(
         log.push(await c.call('SET', 'q', '1'));
         // The caller's pipelined PING waits for the script (its client is not served while busy).
         a.write(Buffer.concat([encode(['EVAL', 'while true do end', '0']), encode(['PING'])]));
+        // a sleep on purpose: b's PING must arrive after the script started, which no reply can show
         await sleep(10);
         const t0 = performance.now();
         const first = await b.call('PING');
@@ -255,13 +272,15 @@ test('NOTBUSY when nothing runs; a loop in FUNCTION LOAD times out', { skip }, a
 // accepts and relays them (src/server/busy-relay.ts).
 
 /** Replies to `cmd` until the server answers with an error (BUSY), bounded; returns it. */
-async function untilError(c: RawConn, ...cmd: string[]): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const r = await c.call(...cmd);
-    if (r.startsWith('-')) return r;
-    await sleep(20);
-  }
-  throw new Error('the server never became busy');
+function untilError(c: RawConn, ...cmd: string[]): Promise<string> {
+  return until(
+    `the server to become busy (${cmd.join(' ')} answered with an error)`,
+    async () => {
+      const r = await c.call(...cmd);
+      return r.startsWith('-') ? r : '';
+    },
+    { every: 20 },
+  );
 }
 
 test(
@@ -274,7 +293,7 @@ test(
       try {
         a.write(encode(['EVAL', 'while true do end', '0']));
         // no other connection exists: the first one is opened once the script is busy
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         n = await RawConn.connect(s.port);
         log.push(`get -> ${await n.call('GET', 'k')}`);
         log.push(`ping -> ${await n.call('PING')}`);
@@ -303,7 +322,7 @@ test('a connection opened after an FCALL became busy: the function wording, then
     try {
       log.push(await a.call('FUNCTION', 'LOAD', lib));
       a.write(encode(['FCALL', 'spin2', '0']));
-      await sleep(THRESHOLD * 3);
+      await pastThreshold();
       n = await RawConn.connect(s.port);
       log.push(`get -> ${await n.call('GET', 'k')}`);
       log.push(`stats -> ${(await n.call('FUNCTION', 'STATS')).replace(/duration_ms\r\n:\d+/, 'duration_ms\r\n:N')}`);
@@ -324,7 +343,7 @@ test('SHUTDOWN NOSAVE from a connection opened during an unkillable script ends 
     let n: RawConn | null = null;
     try {
       a.write(encode(['EVAL', "redis.call('set', 'x', '1') while true do end", '0']));
-      await sleep(THRESHOLD * 3);
+      await pastThreshold();
       n = await RawConn.connect(s.port);
       log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
       n.write(encode(['SHUTDOWN', 'NOSAVE']));
@@ -347,6 +366,7 @@ test('a connection waiting to be accepted when the script started is served', { 
         // DEBUG SLEEP holds the server; the EVAL right behind it starts without
         // the server turning, so `n` is still in the listen backlog then.
         a.write(Buffer.concat([encode(['DEBUG', 'SLEEP', '0.3']), encode(['EVAL', 'while true do end', '0'])]));
+        // a sleep on purpose: n connects while DEBUG SLEEP holds the server (nothing can answer then)
         await sleep(100);
         n = await RawConn.connect(s.port);
         log.push(`ping -> ${await n.call('PING')}`);
@@ -371,7 +391,7 @@ test(
       let n: RawConn | null = null;
       try {
         a.write(encode(['EVAL', 'while true do end', '0']));
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         n = await RawConn.connect(s.port);
         log.push(`get -> ${await n.call('GET', 'k')}`);
         const hello = await n.call('HELLO', '3', 'SETNAME', 'relayed');
@@ -386,7 +406,7 @@ test(
         // at once, while tsdis may still be taking the connection back
         log.push(`select -> ${await n.call('SELECT', '2')}`);
         log.push(`set -> ${await n.call('SET', 'k', 'v2')}`);
-        await sleep(500);
+        await handedBack(a);
         // pipelined, after the hand-back
         n.write(
           Buffer.concat(
@@ -426,10 +446,11 @@ test('SIGTERM (twice) during a busy script: the server ends once the script is k
     let n: RawConn | null = null;
     try {
       a.write(encode(['EVAL', 'while true do end', '0']));
-      await sleep(THRESHOLD * 3);
+      await pastThreshold();
       n = await RawConn.connect(s.port);
       log.push(`get -> ${await untilError(n, 'GET', 'k')}`);
       s.signal('SIGTERM');
+      // sleeps on purpose: two signals apart, then time in which the server must not exit
       await sleep(100);
       // a second SIGTERM is not a forced exit (only a second SIGINT is)
       s.signal('SIGTERM');
@@ -467,7 +488,7 @@ test(
       try {
         const spin = encode(['EVAL', 'while true do end', '0']);
         a.write(spin);
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         n = await RawConn.connect(s.port);
         log.push(`get -> ${await n.call('GET', 'k')}`);
         q = await RawConn.connect(s.port);
@@ -481,10 +502,8 @@ test(
         log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
         log.push(`caller -> ${await a.read()}`);
         log.push(`ping -> ${await n.call('PING')}`);
-        await sleep(300);
-        const list = await n.call('CLIENT', 'LIST');
+        const list = await handedBack(n);
         log.push(`clients -> ${list.split('\n').filter((l) => l.startsWith('id=')).length}`);
-        if (s.name === 'tsdis') assert.doesNotMatch(list, / fd=-1 /, 'every connection handed back');
       } finally {
         a.close();
         n?.close();
@@ -503,7 +522,7 @@ test('two busy scripts pipelined in one write: the acceptor relays on through th
   try {
     const spin = encode(['EVAL', 'while true do end', '0']);
     a.write(Buffer.concat([spin, spin]));
-    await sleep(THRESHOLD * 3);
+    await pastThreshold();
     n = await RawConn.connect(s.port);
     assert.match(await n.call('GET', 'k'), /^-BUSY /);
     assert.equal(await n.call('SCRIPT', 'KILL'), '+OK\r\n');
@@ -513,10 +532,8 @@ test('two busy scripts pipelined in one write: the acceptor relays on through th
     assert.match(await a.read(), /^-ERR Script killed by user/);
     assert.match(await a.read(), /^-ERR Script killed by user/);
     assert.equal(await n.call('PING'), '+PONG\r\n');
-    await sleep(300);
-    const list = await n.call('CLIENT', 'LIST');
+    const list = await handedBack(n);
     assert.equal(list.split('\n').filter((l) => l.startsWith('id=')).length, 2);
-    assert.doesNotMatch(list, / fd=-1 /, 'every connection handed back');
     assert.equal((s.output().match(/Slow script detected/g) ?? []).length, 2);
     assert.equal((s.output().match(/Accepting connections during the busy script through process/g) ?? []).length, 1);
   } finally {
@@ -533,7 +550,7 @@ test('a relayed client runs a busy script itself: its next commands wait for it'
     let m: RawConn | null = null;
     try {
       a.write(encode(['EVAL', 'while true do end', '0']));
-      await sleep(THRESHOLD * 3);
+      await pastThreshold();
       n = await RawConn.connect(s.port);
       log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
       log.push(`caller -> ${await a.read()}`);
@@ -563,12 +580,12 @@ test('a unix socket connection during a busy script', { skip }, async () => {
       let n: RawConn | null = null;
       try {
         a.write(encode(['EVAL', 'while true do end', '0']));
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         n = await RawConn.connectUnix(sock);
         log.push(`get -> ${await n.call('GET', 'k')}`);
         log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
         log.push(`caller -> ${await a.read()}`);
-        await sleep(300);
+        await handedBack(n);
         const me = await n.call('CLIENT', 'INFO');
         log.push(`info -> ${me.includes(` addr=${sock}:0 laddr=${sock}:0 `)} ${/ flags=U /.test(me)}`);
         if (s.name === 'tsdis') assert.match(me, / fd=\d+ /, 'handed back');
@@ -584,14 +601,18 @@ test('a unix socket connection during a busy script', { skip }, async () => {
 test('maxclients holds for connections opened during a busy script', { skip }, async () => {
   await both(
     async (s, log) => {
-      await sleep(100); // the start-up probes' connections are gone
       const a = await RawConn.connect(s.port);
+      // the start-up probes' connections are gone: a is the only client
+      await until(
+        'a to be the only client',
+        async () => (await a.call('CLIENT', 'LIST')).split('\n').filter((l) => l.startsWith('id=')).length === 1,
+      );
       const b = await RawConn.connect(s.port);
       let n: RawConn | null = null;
       try {
         log.push(await b.call('PING'));
         a.write(encode(['EVAL', 'while true do end', '0']));
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         n = await RawConn.connect(s.port);
         log.push(`refused -> ${JSON.stringify(await n.readUntilClose())}`);
         log.push(`kill -> ${await b.call('SCRIPT', 'KILL')}`);
@@ -615,7 +636,7 @@ test('requirepass: a connection opened during a busy script must authenticate fi
       try {
         log.push(await a.call('AUTH', 'pw'));
         a.write(encode(['EVAL', 'while true do end', '0']));
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         n = await RawConn.connect(s.port);
         log.push(`get -> ${await n.call('GET', 'k')}`);
         log.push(`kill -> ${await n.call('SCRIPT', 'KILL')}`);
@@ -639,7 +660,7 @@ test('a connection that sends SCRIPT KILL and half-closes (nc -q) still gets its
     let n: RawConn | null = null;
     try {
       a.write(encode(['EVAL', 'while true do end', '0']));
-      await sleep(THRESHOLD * 3);
+      await pastThreshold();
       n = await RawConn.connect(s.port);
       n.sock.end(encode(['SCRIPT', 'KILL']));
       log.push(`kill -> ${JSON.stringify(await n.readUntilClose())}`);
@@ -661,7 +682,7 @@ test(
       let b: RawConn | null = null;
       try {
         a.write(encode(['EVAL', 'while true do end', '0']));
-        await sleep(THRESHOLD * 3);
+        await pastThreshold();
         // opened while busy: relayed by tsdis's acceptor process
         b = await RawConn.connect(s.port);
         log.push(await untilBusy(b));
@@ -696,7 +717,7 @@ test(
         const other = await RawConn.connect(s.port);
         try {
           blocked.write(encode(['BLPOP', 'x', '0']));
-          await sleep(50);
+          await waitBlocked(s.port, 1);
           await other.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1');
           // pushes y, waits (busy) until a client named abortscript shows up, then pushes z
           const body =

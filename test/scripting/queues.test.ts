@@ -15,11 +15,11 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import Queue from 'bee-queue';
 import { startTsdis, startRedis, hasRedis, RawConn } from '../helpers/servers.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const srv = await startTsdis();
 after(() => srv.close());
 const require = createRequire(import.meta.url);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('bee-queue: save, process, results, retries, delayed jobs, health', async () => {
   const redis = { host: '127.0.0.1', port: srv.port };
@@ -43,9 +43,9 @@ test('bee-queue: save, process, results, retries, delayed jobs, health', async (
       .createJob({ x: 3 })
       .delayUntil(Date.now() + 200)
       .save();
-    for (let i = 0; i < 50 && seen.length < 3; i++) await sleep(50);
+    await until('three jobs processed', () => seen.length >= 3).catch(() => {});
     assert.deepEqual([...seen].sort(), [1, 2, 3]);
-    assert.ok(failedOnce);
+    assert.equal(failedOnce, true);
     const health = await q.checkHealth();
     assert.equal(health.succeeded, 3);
     assert.equal(health.failed, 0);
@@ -110,10 +110,10 @@ test('BullMQ: queue, worker, delayed and prioritised jobs, flows, QueueEvents', 
       queueName: 'bull-test',
       children: [{ name: 'child', queueName: 'bull-test', data: {} }],
     });
-    for (let i = 0; i < 100 && order.length < 5; i++) await sleep(50);
+    await until('five jobs run', () => order.length >= 5).catch(() => {});
     assert.deepEqual([...order].sort(), ['child', 'later', 'parent', 'plain', 'urgent']);
     assert.ok(order.indexOf('child') < order.indexOf('parent'));
-    for (let i = 0; i < 40 && completed < 5; i++) await sleep(50);
+    await until('five jobs completed', () => completed >= 5).catch(() => {});
     assert.equal(completed, 5);
     const counts = await q.getJobCounts('completed', 'waiting', 'delayed', 'failed');
     assert.equal(counts.completed, 5);
@@ -141,7 +141,7 @@ test('BullMQ: rate limiting spaces jobs out', { skip: noStreams }, async () => {
   );
   try {
     for (let i = 0; i < 5; i++) await q.add('job', { i });
-    for (let i = 0; i < 60 && times.length < 5; i++) await sleep(50);
+    await until('five rate-limited jobs run', () => times.length >= 5).catch(() => {});
     assert.equal(times.length, 5);
     // 2 per 400 ms: the 5th job runs at least two windows after the first.
     assert.ok(times[4]! - times[0]! >= 700, `spread ${times[4]! - times[0]!} ms`);
@@ -166,7 +166,7 @@ test('BullMQ: a repeatable job (job scheduler) runs again and again', { skip: no
   );
   try {
     await q.upsertJobScheduler('every-150ms', { every: 150 }, { name: 'tick', data: {} });
-    for (let i = 0; i < 60 && ticks < 3; i++) await sleep(50);
+    await until('three ticks', () => ticks >= 3).catch(() => {});
     assert.ok(ticks >= 3, `ticks ${ticks}`);
     const schedulers = await q.getJobSchedulers();
     assert.equal(schedulers.length, 1);
@@ -202,17 +202,20 @@ test('BullMQ: failures, retries with backoff, failed events', { skip: noStreams 
   try {
     const flaky = await q.add('flaky', {}, { attempts: 3, backoff: { type: 'fixed', delay: 50 } });
     const doomed = await q.add('doomed', {}, { attempts: 2 });
-    for (let i = 0; i < 60; i++) {
-      const [a, b] = await Promise.all([q.getJobState(flaky.id!), q.getJobState(doomed.id!)]);
-      if (a === 'completed' && b === 'failed') break;
-      await sleep(50);
-    }
+    await until(
+      'flaky completed and doomed failed',
+      async () => {
+        const [a, b] = await Promise.all([q.getJobState(flaky.id!), q.getJobState(doomed.id!)]);
+        return a === 'completed' && b === 'failed';
+      },
+      { every: 50 },
+    ).catch(() => {});
     assert.equal(await q.getJobState(flaky.id!), 'completed');
     assert.equal(attempts, 3);
     const d = await q.getJob(doomed.id!);
     assert.equal(d!.failedReason, 'always');
     assert.equal(d!.attemptsMade, 2);
-    for (let i = 0; i < 20 && failedEvents < 1; i++) await sleep(50);
+    await until('a failed event', () => failedEvents >= 1).catch(() => {});
     assert.ok(failedEvents >= 1);
   } finally {
     await w.close();
