@@ -242,6 +242,8 @@ export class Acl implements Subsystem {
     if (res === ACL_OK) return null;
     const at = this.deniedAt;
     const fullname = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+    // the log's client-info names the refused command (Redis sets lastcmd before its checks)
+    client.lastCmd = fullname;
     this.addLog(client, res, client.multiQueue !== null ? 'multi' : 'toplevel', res === DENIED_CMD ? fullname : argv[at]!, null, argv);
     return 'NOPERM ' + this.errorMessage(res, client.user, fullname, argv[at]!, false);
   }
@@ -479,9 +481,14 @@ export class Acl implements Subsystem {
     return null;
   }
 
-  /** The aclfile parameter, resolved against the working directory as Redis opens it. */
+  /** The aclfile parameter as configured (error texts name it so). */
   fileName(): string {
     return String(this.server.config.v['aclfile'] ?? '');
+  }
+
+  /** The ACL file's path: relative to `dir`, as Redis opens it after chdir(dir). */
+  private filePath(): string {
+    return path.resolve(String(this.server.config.v['dir'] || '.'), this.fileName());
   }
 
   /**
@@ -494,7 +501,7 @@ export class Acl implements Subsystem {
     const file = this.fileName();
     let text: string;
     try {
-      text = fs.readFileSync(file, 'latin1');
+      text = fs.readFileSync(this.filePath(), 'latin1');
     } catch (e) {
       return `Error loading ACLs, opening file '${file}': ${strerror(e)}`;
     }
@@ -557,7 +564,7 @@ export class Acl implements Subsystem {
 
   /** Writes every user to the ACL file (temp file, fsync, rename); false on an I/O error (logged). */
   saveFile(): boolean {
-    const file = this.fileName();
+    const file = this.filePath();
     let out = '';
     for (const u of this.sortedUsers()) out += `user ${u.name} ${u.describe()}\n`;
     const tmp = `${file}.tmp-${process.pid}-${this.server.now()}`;

@@ -93,7 +93,7 @@ function cat(ctx: Ctx): void {
     for (const c of ACL_CATEGORIES) r.bulk(c);
     return;
   }
-  if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommand(ctx.argv[1]!, 'acl'));
+  if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'acl'));
   const acl = ctx.server.acl;
   const bit = acl.cmds.categoryBit(ctx.argv[2]!);
   if (bit === 0) throw new ReplyError(Err.aclUnknownCategory(ctx.argv[2]!));
@@ -110,7 +110,7 @@ function genpass(ctx: Ctx): void {
     const n = parseInt64(ctx.argv[2]!);
     if (n === null || typeof n === 'bigint') throw new ReplyError(Err.notInteger);
     bits = n;
-  } else if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommand(ctx.argv[1]!, 'acl'));
+  } else if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'acl'));
   if (bits <= 0 || bits > 4096) throw new ReplyError(Err.aclGenpassBits);
   ctx.reply.bulk(ctx.server.acl.genpass(bits));
 }
@@ -136,7 +136,7 @@ function log(ctx: Ctx): void {
     const n = parseInt64(ctx.argv[2]!);
     if (n === null || typeof n === 'bigint') throw new ReplyError(Err.notInteger);
     count = Math.max(0, n);
-  } else if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommand(ctx.argv[1]!, 'acl'));
+  } else if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'acl'));
   const entries = acl.logEntriesView();
   count = Math.min(count, entries.length);
   const now = ctx.server.now();
