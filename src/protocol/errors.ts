@@ -74,6 +74,7 @@ export const Err = {
   aclGenpassBits: 'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096',
   aclDryrunNoUser: (u: string) => cfmt`ERR User '${u}' not found`,
   aclDryrunNoCommand: (c: string) => cfmt`ERR Command '${c}' not found`,
+  sortAclDenied: (opt: 'BY' | 'GET') => `ERR ${opt} option of SORT denied due to insufficient ACL permissions.`,
   noSuchUser: (u: string) => cfmt`ERR No such user '${u}'`,
   authNotConfigured:
     'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
