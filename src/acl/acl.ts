@@ -22,7 +22,7 @@ import { keysAndFlagsOf, hasKeys } from '../commands/keys-of.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { splitArgs } from '../protocol/parser.js';
 import { Err } from '../protocol/errors.js';
-import { strerror } from '../config/file.js';
+import { ConfigFatalLog, strerror } from '../config/file.js';
 import {
   ACL_OK,
   DENIED_AUTH,
@@ -126,7 +126,7 @@ export class Acl implements Subsystem {
     if (name === 'acllog-max-len') this.trimLog();
     if (name === null && String(v['aclfile'] ?? '') !== '') {
       const err = this.loadFile();
-      if (err !== null) throw new Error(`Aborting Redis startup because of ACL errors: ${err}`);
+      if (err !== null) throw new ConfigFatalLog(`Aborting Redis startup because of ACL errors: ${err}`);
     }
   }
 
