@@ -18,7 +18,7 @@ import type { Client } from '../server/client.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { CommandSpec } from '../commands/spec.js';
 import { ALL_COMMANDS } from '../commands/index.js';
-import { keysAndFlagsOf, hasKeys } from '../commands/keys-of.js';
+import { keysAndFlagsOf } from '../commands/keys-of.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { splitArgs } from '../protocol/parser.js';
 import { Err } from '../protocol/errors.js';
@@ -30,12 +30,11 @@ import {
   DENIED_CMD,
   DENIED_KEY,
   AclCommands,
-  PERM_READ,
-  PERM_WRITE,
   RuleFailure,
   User,
   channelInList,
   hasSpaces,
+  keyNeed,
   mergeSelectorArgs,
   ruleErrorText,
   type Selector,
@@ -61,33 +60,6 @@ interface LogEntry {
 
 /** Entries this close in time (ms) with the same reason, context, object and user are one entry (Redis's grouping). */
 const LOG_GROUPING_MS = 60000;
-
-/** The channels of a command as ACL checks them: argv positions, and whether they are patterns. */
-function channelArgs(cmd: CommandSpec, parent: CommandSpec | undefined): 'first' | 'all' | 'patterns' | null {
-  if (parent !== undefined) return null;
-  switch (cmd.name) {
-    case 'publish':
-    case 'spublish':
-      return 'first';
-    case 'subscribe':
-    case 'ssubscribe':
-      return 'all';
-    case 'psubscribe':
-      return 'patterns';
-    default:
-      return null;
-  }
-}
-
-/** What a key's spec flags ask of a key pattern (Redis: access → read; insert, delete, update → write). */
-function keyNeed(flags: readonly string[]): number {
-  let need = 0;
-  for (const f of flags) {
-    if (f === 'access') need |= PERM_READ;
-    else if (f === 'insert' || f === 'delete' || f === 'update') need |= PERM_WRITE;
-  }
-  return need;
-}
 
 export class Acl implements Subsystem {
   readonly cmds: AclCommands;
@@ -170,37 +142,17 @@ export class Acl implements Subsystem {
     if (user.unrestricted) return ACL_OK;
     let relevant = DENIED_CMD;
     let lastIdx = 0;
-    let keys: { pos: number; flags: readonly string[] }[] | null = null;
-    for (const s of user.selectors) {
+    const sels = user.selectors;
+    for (let i = 0; i < sels.length; i++) {
+      const s = sels[i]!;
       let res = ACL_OK;
-      let idx = 0;
       if (!s.canRun(cmd, parent, argv)) res = DENIED_CMD;
       else {
-        if (!s.allKeys && hasKeys(cmd)) {
-          keys ??= keysAndFlagsOf(cmd, argv);
-          for (const k of keys) {
-            if (!s.keyAllowed(argv[k.pos]!, keyNeed(k.flags))) {
-              res = DENIED_KEY;
-              idx = k.pos;
-              break;
-            }
-          }
-        }
-        if (res === ACL_OK && !s.allChannels) {
-          const kind = channelArgs(cmd, parent);
-          if (kind !== null) {
-            const last = kind === 'first' ? Math.min(1, argv.length - 1) : argv.length - 1;
-            for (let i = 1; i <= last; i++) {
-              if (!s.channelAllowed(argv[i]!, kind === 'patterns')) {
-                res = DENIED_CHANNEL;
-                idx = i;
-                break;
-              }
-            }
-          }
-        }
+        if (!s.allKeys) res = this.checkKeys(s, cmd, argv);
+        if (res === ACL_OK && !s.allChannels) res = this.checkChannels(s, cmd, argv);
       }
       if (res === ACL_OK) return ACL_OK;
+      const idx = res === DENIED_CMD ? 0 : this.deniedAt;
       if (res > relevant || (res === relevant && idx > lastIdx)) {
         relevant = res;
         lastIdx = idx;
@@ -208,6 +160,56 @@ export class Acl implements Subsystem {
     }
     this.deniedAt = lastIdx;
     return relevant;
+  }
+
+  /** The keys of a call against one selector's patterns: ACL_OK, or DENIED_KEY with deniedAt set. */
+  private checkKeys(s: Selector, cmd: CommandSpec, argv: readonly string[]): number {
+    const plan = this.cmds.keyPlans[cmd.id!];
+    if (plan === undefined) return ACL_OK;
+    const argc = argv.length;
+    if (plan !== null) {
+      // fixed ranges (the common case): no allocation
+      let fits = true;
+      for (let j = 0; j < plan.length && fits; j++) {
+        const p = plan[j]!;
+        const last = p.lastkey >= 0 ? p.first + p.lastkey : argc + p.lastkey;
+        if (last >= argc || last < p.first || p.first >= argc || (p.variable && !s.fullPatterns)) fits = false;
+      }
+      if (fits) {
+        for (let j = 0; j < plan.length; j++) {
+          const p = plan[j]!;
+          const last = p.lastkey >= 0 ? p.first + p.lastkey : argc + p.lastkey;
+          for (let k = p.first; k <= last; k += p.step) {
+            if (!s.keyAllowed(argv[k]!, p.need)) {
+              this.deniedAt = k;
+              return DENIED_KEY;
+            }
+          }
+        }
+        return ACL_OK;
+      }
+    }
+    for (const k of keysAndFlagsOf(cmd, argv)) {
+      if (!s.keyAllowed(argv[k.pos]!, keyNeed(k.flags))) {
+        this.deniedAt = k.pos;
+        return DENIED_KEY;
+      }
+    }
+    return ACL_OK;
+  }
+
+  /** The channels of PUBLISH, SPUBLISH, (S|P)SUBSCRIBE against one selector: ACL_OK, or DENIED_CHANNEL with deniedAt set. */
+  private checkChannels(s: Selector, cmd: CommandSpec, argv: readonly string[]): number {
+    const kind = this.cmds.channels[cmd.id!]!;
+    if (kind === 0) return ACL_OK;
+    const last = kind === 1 ? Math.min(1, argv.length - 1) : argv.length - 1;
+    for (let i = 1; i <= last; i++) {
+      if (!s.channelAllowed(argv[i]!, kind === 3)) {
+        this.deniedAt = i;
+        return DENIED_CHANNEL;
+      }
+    }
+    return ACL_OK;
   }
 
   /**

@@ -75,6 +75,17 @@ export class AclCommands {
   readonly parentOf: Int32Array;
   /** The size of a selector's command byte array: the largest id + 2 (the last byte is the future-commands bit). */
   readonly size: number;
+  /**
+   * How to find each command's keys, by id, made once: undefined when it
+   * has none, null when only keys-of.ts's general lookup finds them
+   * (keywords, numkeys, flags that vary with the arguments), else fixed
+   * ranges with the permission each needs (no allocation per check).
+   */
+  readonly keyPlans: (KeyPlan[] | null | undefined)[] = [];
+  /** Channel arguments by id: 0 none, 1 argv[1] (PUBLISH), 2 every argument (SUBSCRIBE), 3 every argument as a pattern. */
+  readonly channels: Uint8Array;
+  /** no_auth commands by id (always allowed: AUTH, HELLO, QUIT, RESET). */
+  readonly noAuth: Uint8Array;
 
   constructor(commands: readonly CommandSpec[]) {
     let max = 0;
@@ -85,6 +96,8 @@ export class AclCommands {
     this.size = max + 2;
     this.cats = new Uint32Array(this.size);
     this.parentOf = new Int32Array(this.size);
+    this.channels = new Uint8Array(this.size);
+    this.noAuth = new Uint8Array(this.size);
     for (const c of commands) {
       this.add(c, undefined);
       for (const s of c.subcommands ?? []) this.add(s, c);
@@ -97,6 +110,9 @@ export class AclCommands {
     const fullname = parent ? `${parent.name}|${spec.name}` : spec.name;
     this.specs.push({ spec, parent, fullname, cats: mask });
     this.cats[spec.id!] = mask;
+    this.keyPlans[spec.id!] = keyPlan(spec);
+    if (spec.flags.includes('no_auth')) this.noAuth[spec.id!] = 1;
+    if (!parent) this.channels[spec.id!] = CHANNEL_ARGS[spec.name] ?? 0;
     if (parent) this.parentOf[spec.id!] = parent.id! + 1;
     else this.byName.set(spec.name, spec);
   }
@@ -120,10 +136,77 @@ export class AclCommands {
   }
 }
 
+/** Keys at fixed positions: argv[first] to `lastkey` (>= 0: relative to first; < 0: from the end), every `step`-th. */
+export interface KeyPlan {
+  first: number;
+  lastkey: number;
+  step: number;
+  /** PERM_* the keys need. */
+  need: number;
+  /**
+   * The flags vary with the arguments (SET ... GET reads the key): `need`
+   * does not hold, so the plan serves only selectors whose patterns all
+   * allow read and write (Selector.fullPatterns), where the flags change nothing.
+   */
+  variable: boolean;
+}
+
+/** The channel arguments of the commands ACL checks channels for. */
+const CHANNEL_ARGS: Record<string, number> = { publish: 1, spublish: 1, subscribe: 2, ssubscribe: 2, psubscribe: 3 };
+
+/** What a key's spec flags ask of a key pattern (Redis: access → read; insert, delete, update → write). */
+export function keyNeed(flags: readonly string[]): number {
+  let need = 0;
+  for (const f of flags) {
+    if (f === 'access') need |= PERM_READ;
+    else if (f === 'insert' || f === 'delete' || f === 'update') need |= PERM_WRITE;
+  }
+  return need;
+}
+
+/**
+ * A command's keys as fixed ranges, when its key specs say all (see
+ * AclCommands.keyPlans): undefined for no keys, null when the general
+ * lookup is needed.
+ */
+function keyPlan(spec: CommandSpec): KeyPlan[] | null | undefined {
+  const specs = (spec.keySpecs ?? []).filter((k) => !k.flags.includes('not_key'));
+  if (specs.length === 0) return spec.getKeys === undefined ? undefined : null;
+  const out: KeyPlan[] = [];
+  for (const k of specs) {
+    if (k.flags.includes('incomplete')) return null;
+    if (k.begin === null || !('index' in k.begin)) return null;
+    if (k.find === null || !('lastkey' in k.find) || k.find.limit !== 0) return null;
+    const variable = k.flags.includes('variable_flags');
+    out.push({ first: k.begin.index, lastkey: k.find.lastkey, step: k.find.keystep, need: keyNeed(k.flags), variable });
+  }
+  return out;
+}
+
 /** A key pattern and what it permits (PERM_*). */
 export interface KeyPattern {
   pattern: string;
   flags: number;
+  /** How it matches: 0 everything (`*`), 1 a prefix then `*`, 2 exactly, 3 a glob. */
+  kind: number;
+  /** The prefix (kind 1) or the literal (kind 2). */
+  lit: string;
+}
+
+/** A key pattern with the shortcut its shape allows (most are `prefix*`). */
+function keyPattern(pattern: string, flags: number): KeyPattern {
+  const special = /[*?[\\]/;
+  let kind = 3;
+  let lit = '';
+  if (pattern === '*') kind = 0;
+  else if (!special.test(pattern)) {
+    kind = 2;
+    lit = pattern;
+  } else if (pattern.endsWith('*') && !special.test(pattern.slice(0, -1))) {
+    kind = 1;
+    lit = pattern.slice(0, -1);
+  }
+  return { pattern, flags, kind, lit };
 }
 
 /** One selector: the root one (the user's own rules) or one given in parentheses. */
@@ -136,6 +219,8 @@ export class Selector {
   /** Allowed first arguments of otherwise denied commands, by command id. */
   firstArgs: Map<number, string[]> | null = null;
   patterns: KeyPattern[] = [];
+  /** Every key pattern allows read and write (`~pat`): a key's flags need not be known (KeyPlan.variable). */
+  fullPatterns = true;
   channels: string[] = [];
   /** The command rules in order (`+get`, `-@write`, `+select|0`), lowercase. */
   rules: string[] = [];
@@ -157,6 +242,7 @@ export class Selector {
     s.allowed = this.allowed.slice();
     s.firstArgs = this.firstArgs === null ? null : new Map([...this.firstArgs].map(([k, v]) => [k, [...v]]));
     s.patterns = this.patterns.map((p) => ({ ...p }));
+    s.fullPatterns = this.fullPatterns;
     s.channels = [...this.channels];
     s.rules = [...this.rules];
     return s;
@@ -195,9 +281,11 @@ export class Selector {
     if (lower === 'allkeys' || op === '~*') {
       this.allKeys = true;
       this.patterns = [];
+      this.fullPatterns = true;
     } else if (lower === 'resetkeys') {
       this.allKeys = false;
       this.patterns = [];
+      this.fullPatterns = true;
     } else if (lower === 'allchannels' || op === '&*') {
       this.allChannels = true;
       this.channels = [];
@@ -258,7 +346,8 @@ export class Selector {
     if (hasSpaces(pat)) throw new RuleFailure('EINVAL');
     const have = this.patterns.find((p) => p.pattern === pat);
     if (have) have.flags |= flags;
-    else this.patterns.push({ pattern: pat, flags });
+    else this.patterns.push(keyPattern(pat, flags));
+    this.fullPatterns = this.patterns.every((p) => p.flags === PERM_ALL);
     this.allKeys = false;
   }
 
@@ -322,9 +411,8 @@ export class Selector {
 
   /** Whether the command may run (its bit, or an allowed first argument), no_auth commands always. */
   canRun(spec: CommandSpec, parent: CommandSpec | undefined, argv: readonly string[]): boolean {
-    if (this.allCommands || spec.flags.includes('no_auth')) return true;
     const id = spec.id!;
-    if (this.allowed[id] === 1) return true;
+    if (this.allCommands || this.allowed[id] === 1 || this.cmds.noAuth[id] === 1) return true;
     const firsts = this.firstArgs?.get(id);
     if (firsts === undefined || argv.length < 2) return false;
     const arg = argv[parent ? 2 : 1];
@@ -336,9 +424,12 @@ export class Selector {
   /** Whether a key may be touched with the given permissions (Redis's ACLSelectorCheckKey). */
   keyAllowed(key: string, need: number): boolean {
     if (this.allKeys) return true;
-    for (const p of this.patterns) {
+    const pats = this.patterns;
+    for (let i = 0; i < pats.length; i++) {
+      const p = pats[i]!;
       if ((p.flags & need) !== need) continue;
-      if (globMatch(p.pattern, key)) return true;
+      const k = p.kind;
+      if (k === 0 || (k === 1 ? key.startsWith(p.lit) : k === 2 ? key === p.lit : globMatch(p.pattern, key))) return true;
     }
     return false;
   }
