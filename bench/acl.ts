@@ -10,8 +10,8 @@
  *
  * Usage: node dist-test/bench/acl.js [--quick] [--repeats N]
  */
-import { startTsdis, median, geomean, table, fmtInt, fmtRatio, Conn } from './lib.js';
-import { runBenchmark, cpuUs } from './run.js';
+import { startTsdis, median, geomean, table, fmtInt, fmtRatio, Conn, cpuUs } from './lib.js';
+import { runBenchmark } from './run.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -32,7 +32,18 @@ const USERS = [
 const srv = await startTsdis();
 try {
   const c = await Conn.connect(srv.port);
-  await c.call(['ACL', 'SETUSER', 'benchuser', 'on', '>benchpass', '-@all', '+@string', '+@connection', '+config|get', '~key:*']);
+  await c.call([
+    'ACL',
+    'SETUSER',
+    'benchuser',
+    'on',
+    '>benchpass',
+    '-@all',
+    '+@string',
+    '+@connection',
+    '+config|get',
+    '~key:*',
+  ]);
   c.close();
   const rows: string[][] = [];
   const ratios: number[] = [];
@@ -45,7 +56,16 @@ try {
         for (const u of order) {
           const n = Math.round(g.n * SCALE);
           const cpu0 = cpuUs(srv.pid);
-          const res = await runBenchmark(srv.port, [...u.auth, '-t', test, ...g.args(n), '-r', '100000', '--csv', '-q']);
+          const res = await runBenchmark(srv.port, [
+            ...u.auth,
+            '-t',
+            test,
+            ...g.args(n),
+            '-r',
+            '100000',
+            '--csv',
+            '-q',
+          ]);
           if (res.error) throw new Error(`${u.name} ${test}: ${res.error}`);
           rps[u.name]!.push(res.rps);
           cpu[u.name]!.push((cpuUs(srv.pid) - cpu0) / n);
@@ -68,7 +88,17 @@ try {
   rows.push(['geomean', '', '', fmtRatio(geomean(ratios)), '', '']);
   console.log(`tsdis ${srv.cmdline}; ${REPEATS} repeats, users alternating\n`);
   console.log(
-    table(['test', 'default req/s', 'restricted req/s', 'restricted/default', 'default CPU µs/req', 'restricted CPU µs/req'], rows),
+    table(
+      [
+        'test',
+        'default req/s',
+        'restricted req/s',
+        'restricted/default',
+        'default CPU µs/req',
+        'restricted CPU µs/req',
+      ],
+      rows,
+    ),
   );
 } finally {
   await srv.stop();

@@ -20,7 +20,6 @@ import type { CommandSpec } from '../commands/spec.js';
 import { ALL_COMMANDS } from '../commands/index.js';
 import { keysAndFlagsOf } from '../commands/keys-of.js';
 import { clientInfoLine } from '../observability/clientlist.js';
-import { splitArgs } from '../protocol/parser.js';
 import { Err } from '../protocol/errors.js';
 import { ConfigFatalLog, strerror } from '../config/file.js';
 import {
@@ -39,7 +38,6 @@ import {
   ruleErrorText,
   type Selector,
 } from './user.js';
-
 
 /** Where a denial happened (ACL LOG `context`). */
 export type LogContext = 'toplevel' | 'multi' | 'lua' | 'module';
@@ -217,7 +215,13 @@ export class Acl implements Subsystem {
    * through one selector (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess:
    * SORT's BY and GET).
    */
-  unrestrictedKeyAccess(user: User, cmd: CommandSpec, parent: CommandSpec | undefined, argv: readonly string[], need: number): boolean {
+  unrestrictedKeyAccess(
+    user: User,
+    cmd: CommandSpec,
+    parent: CommandSpec | undefined,
+    argv: readonly string[],
+    need: number,
+  ): boolean {
     if (user.unrestricted) return true;
     const one = new User(user.name, this.cmds, false);
     for (const s of user.selectors) {
@@ -246,7 +250,14 @@ export class Acl implements Subsystem {
     const fullname = parent ? `${parent.name}|${cmd.name}` : cmd.name;
     // the log's client-info names the refused command (Redis sets lastcmd before its checks)
     client.lastCmd = fullname;
-    this.addLog(client, res, client.multiQueue !== null ? 'multi' : 'toplevel', res === DENIED_CMD ? fullname : argv[at]!, null, argv);
+    this.addLog(
+      client,
+      res,
+      client.multiQueue !== null ? 'multi' : 'toplevel',
+      res === DENIED_CMD ? fullname : argv[at]!,
+      null,
+      argv,
+    );
     return 'NOPERM ' + this.errorMessage(res, client.user, fullname, argv[at]!, false);
   }
 
@@ -259,7 +270,14 @@ export class Acl implements Subsystem {
    * bumped and moved to the head instead of adding one. Counts the INFO
    * acl_access_denied_* stat.
    */
-  addLog(client: Client, reason: number, context: LogContext, object: string, username: string | null, argv?: readonly string[]): void {
+  addLog(
+    client: Client,
+    reason: number,
+    context: LogContext,
+    object: string,
+    username: string | null,
+    argv?: readonly string[],
+  ): void {
     const stats = this.server.stats;
     if (reason === DENIED_AUTH) stats.authFailures++;
     else if (reason === DENIED_CMD) stats.aclDeniedCmd++;
@@ -469,7 +487,9 @@ export class Acl implements Subsystem {
           u.apply(r, this.pubsubAll);
         } catch (e) {
           if (!(e instanceof RuleFailure)) throw e;
-          this.server.log.warning(`Error loading ACL rule '${r}' for the user named '${name}': ${ruleErrorText(e.code)}`);
+          this.server.log.warning(
+            `Error loading ACL rule '${r}' for the user named '${name}': ${ruleErrorText(e.code)}`,
+          );
           return 'Critical error while loading ACLs. Exiting.';
         }
       }

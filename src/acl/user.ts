@@ -429,7 +429,8 @@ export class Selector {
       const p = pats[i]!;
       if ((p.flags & need) !== need) continue;
       const k = p.kind;
-      if (k === 0 || (k === 1 ? key.startsWith(p.lit) : k === 2 ? key === p.lit : globMatch(p.pattern, key))) return true;
+      if (k === 0 || (k === 1 ? key.startsWith(p.lit) : k === 2 ? key === p.lit : globMatch(p.pattern, key)))
+        return true;
     }
     return false;
   }
@@ -639,4 +640,3 @@ export function mergeSelectorArgs(args: readonly string[]): string[] | { open: n
   }
   return open !== -1 ? { open } : out;
 }
-

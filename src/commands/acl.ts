@@ -360,12 +360,7 @@ export const commands: CommandSpec[] = [
         since: '6.0.0',
         summary: 'Shows (or empties) the log of commands and logins ACL denied.',
         complexity: 'O(N) with N being the number of entries shown.',
-        history: [
-          [
-            '7.2.0',
-            'Added entry ID, timestamp created, and timestamp last updated.',
-          ],
-        ],
+        history: [['7.2.0', 'Added entry ID, timestamp created, and timestamp last updated.']],
         args: [
           {
             name: 'operation',

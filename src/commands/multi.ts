@@ -63,7 +63,14 @@ function execDenied(ctx: Ctx, cmd: CommandSpec, parent: CommandSpec | undefined,
   if (res === ACL_OK) return false;
   const at = acl.deniedAt;
   ctx.client.lastCmd = 'exec'; // the log's client-info names EXEC, as in Redis
-  acl.addLog(ctx.client, res, 'multi', res === DENIED_CMD ? (parent ? `${parent.name}|${cmd.name}` : cmd.name) : argv[at]!, null, argv);
+  acl.addLog(
+    ctx.client,
+    res,
+    'multi',
+    res === DENIED_CMD ? (parent ? `${parent.name}|${cmd.name}` : cmd.name) : argv[at]!,
+    null,
+    argv,
+  );
   const reason =
     res === DENIED_CMD
       ? 'no permission to execute the command or subcommand'

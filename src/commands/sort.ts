@@ -47,7 +47,6 @@ import type { ZSet } from '../types/zset.js';
 import { detach } from '../types/hash.js';
 import { cstr } from '../util/strings.js';
 
-
 /**
  * SORT's BY and GET patterns name keys the ACL check did not see: the
  * client's user must be able to read every key (Redis's

@@ -209,19 +209,19 @@ export interface ConfigUsers {
  * `tls-port`) refuses to start: ignoring it would leave the server open.
  * `loadmodule` is the CLI's (a log line and exit).
  */
-export function applyDirectives(
-  result: LoadResult,
-  config: Config,
-  commands: CommandTable,
-  users?: ConfigUsers,
-): void {
+export function applyDirectives(result: LoadResult, config: Config, commands: CommandTable, users?: ConfigUsers): void {
   for (const d of result.directives) {
     if (d.name === 'rename-command') {
       const err = commands.rename(d.args[0]!, d.args[1]!);
       if (err !== null) throw new ConfigFileError(err, d.line, d.text);
     } else if (d.name === 'user' && users !== undefined) {
       const err = users.configUser(d.args);
-      if (err !== null) throw new ConfigFileError(`Error in user declaration '${err[0] === 0 ? 'user' : d.args[err[0] - 1]}': ${err[1]}`, d.line, d.text);
+      if (err !== null)
+        throw new ConfigFileError(
+          `Error in user declaration '${err[0] === 0 ? 'user' : d.args[err[0] - 1]}': ${err[1]}`,
+          d.line,
+          d.text,
+        );
     }
   }
   if (users !== undefined) {

@@ -71,7 +71,8 @@ export const Err = {
     'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.',
   aclSaveFailed: 'ERR There was an error trying to save the ACLs. Please check the server logs for more information',
   aclUnknownCategory: (c: string) => cfmt`ERR Unknown category '${c.slice(0, 128)}'`,
-  aclGenpassBits: 'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096',
+  aclGenpassBits:
+    'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096',
   aclDryrunNoUser: (u: string) => cfmt`ERR User '${u}' not found`,
   aclDryrunNoCommand: (c: string) => cfmt`ERR Command '${c}' not found`,
   sortAclDenied: (opt: 'BY' | 'GET') => `ERR ${opt} option of SORT denied due to insufficient ACL permissions.`,

@@ -409,7 +409,14 @@ class RunHost implements ScriptHost {
     const fullname = parent ? `${parent.name}|${cmd.name}` : cmd.name;
     // the log's client-info is the caller's, naming its EVAL or FCALL (Redis sets lastcmd before running it)
     if (this.caller !== null && this.argv.length !== 0) this.caller.lastCmd = this.argv[0]!.toLowerCase();
-    acl.addLog(lua, res, 'lua', res === DENIED_CMD ? fullname : argv[at]!, null, this.caller === null ? argv : this.argv);
+    acl.addLog(
+      lua,
+      res,
+      'lua',
+      res === DENIED_CMD ? fullname : argv[at]!,
+      null,
+      this.caller === null ? argv : this.argv,
+    );
     return `-${Err.aclScriptFailure(acl.errorMessage(res, lua.user, fullname, argv[at]!, false))}\r\n`;
   }
 

@@ -47,7 +47,18 @@ async function as(user: string, pass = 'x'): Promise<RawConn> {
 
 test('ACL LIST and GETUSER: 7.2 wording, rules in the order given', async () => {
   await admin.call('ACL', 'SETUSER', 'hpuser', 'on', 'nopass', 'resetchannels', '&foo', '+@all');
-  await admin.call('ACL', 'SETUSER', 'ordered', '-@all', '+get', '+select|1', '+config|get', '-@string', '+@hash', '-config');
+  await admin.call(
+    'ACL',
+    'SETUSER',
+    'ordered',
+    '-@all',
+    '+get',
+    '+select|1',
+    '+config|get',
+    '-@string',
+    '+@hash',
+    '-config',
+  );
   await admin.call('ACL', 'SETUSER', 'sel', 'on', '>pw', '~a*', '(+set ~s* &c)', '(%R~r* -@all +get)');
   const list = decode(await admin.call('ACL', 'LIST')) as string[];
   assert.deepEqual(list.map(String), [
@@ -93,7 +104,20 @@ test('ACL LIST and GETUSER: 7.2 wording, rules in the order given', async () => 
 });
 
 test('NOPERM texts: command, key, channel (7.2 names the user, not the argument)', async () => {
-  await admin.call('ACL', 'SETUSER', 'np', 'on', 'nopass', '-@all', '+get', '+publish', '+config|get', '~k*', 'resetchannels', '&ch');
+  await admin.call(
+    'ACL',
+    'SETUSER',
+    'np',
+    'on',
+    'nopass',
+    '-@all',
+    '+get',
+    '+publish',
+    '+config|get',
+    '~k*',
+    'resetchannels',
+    '&ch',
+  );
   const c = await as('np');
   assert.equal(await c.call('SET', 'k', 'v'), err("NOPERM User np has no permissions to run the 'set' command"));
   assert.equal(
@@ -117,7 +141,8 @@ test('EXEC checks queued commands again: rules changed since queueing', async ()
   assert.equal(await c.call('PUBLISH', 'ch', 'x'), '+QUEUED\r\n');
   await admin.call('ACL', 'SETUSER', 'ex', '-set', 'resetkeys', '~exk', 'resetchannels');
   const reply = await c.call('EXEC');
-  const prefix = 'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ';
+  const prefix =
+    'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ';
   assert.equal(
     reply,
     '*3\r\n' +
@@ -189,10 +214,18 @@ test('ACL LOG: 7.2 fields, grouping within 60 s, new entries after, acllog-max-l
   let log = logOf(await admin.call('ACL', 'LOG'));
   assert.equal(log.length, 1);
   const e = log[0]!;
-  assert.deepEqual(
-    [...e.keys()].map(String),
-    ['count', 'reason', 'context', 'object', 'username', 'age-seconds', 'client-info', 'entry-id', 'timestamp-created', 'timestamp-last-updated'],
-  );
+  assert.deepEqual([...e.keys()].map(String), [
+    'count',
+    'reason',
+    'context',
+    'object',
+    'username',
+    'age-seconds',
+    'client-info',
+    'entry-id',
+    'timestamp-created',
+    'timestamp-last-updated',
+  ]);
   assert.equal(e.get('count'), 2);
   assert.equal(String(e.get('reason')), 'command');
   assert.equal(String(e.get('context')), 'toplevel');
@@ -238,9 +271,17 @@ test('requirepass is the default user password; CONFIG SET requirepass updates i
   assert.equal(await c.call('AUTH', 'sekret'), '+OK\r\n');
   assert.equal(await c.call('ACL', 'WHOAMI'), bulk('default'));
   await admin.call('CONFIG', 'SET', 'requirepass', '');
-  assert.equal(String((decode(await admin.call('ACL', 'LIST')) as string[])[0]), 'user default on nopass sanitize-payload ~* &* +@all');
+  assert.equal(
+    String((decode(await admin.call('ACL', 'LIST')) as string[])[0]),
+    'user default on nopass sanitize-payload ~* &* +@all',
+  );
   const c2 = await RawConn.connect(srv.port);
-  assert.equal(await c2.call('AUTH', 'x'), err('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?'));
+  assert.equal(
+    await c2.call('AUTH', 'x'),
+    err(
+      'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+    ),
+  );
   c.close();
   c2.close();
   await admin.call('ACL', 'LOG', 'RESET');

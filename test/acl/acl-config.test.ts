@@ -103,7 +103,7 @@ test('aclfile: loaded at start (relative to dir), ACL SAVE writes it, ACL LOAD r
   }
 });
 
-test('aclfile that does not exist: the start fails with Redis\'s message', () => {
+test("aclfile that does not exist: the start fails with Redis's message", () => {
   const dir = tmp();
   const conf = path.join(dir, 'r.conf');
   fs.writeFileSync(conf, `dir ${dir}\naclfile missing.acl\nport 0\n`);

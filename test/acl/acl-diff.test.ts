@@ -135,12 +135,11 @@ test('AUTH and HELLO AUTH: right, wrong, disabled, nopass, unknown user; WHOAMI'
     ['ACL', 'WHOAMI'],
   ]);
   // HELLO's reply names the server's version: compared without it
-  await sameVia((raw) => raw.replace(/\$5\r\n7\.2\.4|\$6\r\n7\.0\.15/, 'VERSION').replace(/:\d+\r\n\$4\r\nmode/, ':ID mode'), [
-    ['HELLO', '2', 'AUTH', 'carol', 'anything', 'SETNAME', 'cc'],
-  ]);
-  await d.same([
-    ['ACL', 'WHOAMI'],
-  ]);
+  await sameVia(
+    (raw) => raw.replace(/\$5\r\n7\.2\.4|\$6\r\n7\.0\.15/, 'VERSION').replace(/:\d+\r\n\$4\r\nmode/, ':ID mode'),
+    [['HELLO', '2', 'AUTH', 'carol', 'anything', 'SETNAME', 'cc']],
+  );
+  await d.same([['ACL', 'WHOAMI']]);
   await sameCodes([['CLIENT', 'GETNAME']]);
   await d.same([
     ['AUTH', 'default', 'whatever'],
@@ -190,7 +189,21 @@ test('USERS, DELUSER (default cannot go), CAT and its errors, GENPASS, HELP', as
 
 test('commands: +cmd, -cmd, categories, subcommands, first arguments', async () => {
   await d.same([
-    ['ACL', 'SETUSER', 'cu', 'on', 'nopass', 'allkeys', 'allchannels', '-@all', '+@string', '-get', '+config|get', '+select|0', '+client'],
+    [
+      'ACL',
+      'SETUSER',
+      'cu',
+      'on',
+      'nopass',
+      'allkeys',
+      'allchannels',
+      '-@all',
+      '+@string',
+      '-get',
+      '+config|get',
+      '+select|0',
+      '+client',
+    ],
     ['ACL', 'SETUSER', 'cu2', 'on', 'nopass', 'allkeys', '+@all', '-@dangerous', '-client|kill', '+debug'],
   ]);
   await sameCodes([
@@ -251,9 +264,7 @@ test('keys: ~, %R~, %W~, %RW~ by each key read/write flags; selectors', async ()
 });
 
 test('channels: PUBLISH, SUBSCRIBE, PSUBSCRIBE (patterns match literally), SPUBLISH', async () => {
-  await d.same([
-    ['ACL', 'SETUSER', 'pu', 'on', 'nopass', '+@all', 'allkeys', 'resetchannels', '&news.*', '&exact'],
-  ]);
+  await d.same([['ACL', 'SETUSER', 'pu', 'on', 'nopass', '+@all', 'allkeys', 'resetchannels', '&news.*', '&exact']]);
   await sameCodes([
     ['AUTH', 'pu', 'x'],
     ['PUBLISH', 'news.a', 'm'],
