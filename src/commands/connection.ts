@@ -48,7 +48,7 @@ function hello(ctx: Ctx): void {
   }
   if (authUser !== undefined && !ctx.server.acl.authenticate(client, authUser, authPass!, argv[0]!))
     throw new ReplyError(Err.wrongPass);
-  if (!client.authenticated && ctx.server.acl.authRequired) {
+  if (!client.authenticated) {
     throw new ReplyError(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
