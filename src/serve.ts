@@ -178,7 +178,7 @@ export async function runServer(host: Host): Promise<void> {
         if (args.file !== undefined) config.configFile = path.resolve(args.file);
       },
     });
-    applyDirectives(loaded!, server.config, server.commands);
+    applyDirectives(loaded!, server.config, server.commands, server.acl);
   } catch (e) {
     if (e instanceof ConfigFileError) {
       process.stderr.write(formatFatalConfigError(e, REDIS_VERSION));

@@ -12,6 +12,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { validateClientName } from './connection.js';
 import { clientInfoLine, clientType, parseClientType, type ClientType } from '../observability/clientlist.js';
 import type { Client } from '../server/client.js';
+import type { User } from '../acl/user.js';
 import { PAUSE_ALL, PAUSE_WRITE } from '../server/pause.js';
 import { clientGetredir, trackingSubcommands } from './tracking.js';
 import { helpReply } from './help.js';
@@ -105,7 +106,7 @@ function clientKill(ctx: Ctx): void {
   const { argv, server, client } = ctx;
   let addr: string | undefined;
   let laddr: string | undefined;
-  let user: string | undefined;
+  let user: User | undefined;
   let type: ClientType | undefined;
   let id = 0;
   let maxAge = 0;
@@ -127,9 +128,8 @@ function clientKill(ctx: Ctx): void {
       } else if (opt === 'addr') addr = val;
       else if (opt === 'laddr') laddr = val;
       else if (opt === 'user') {
-        // Only the default user exists until ACL lands.
-        if (val !== 'default') throw new ReplyError(cfmt`ERR No such user '${val}'`);
-        user = val;
+        user = server.acl.getUser(val);
+        if (user === undefined) throw new ReplyError(Err.noSuchUser(val));
       } else if (opt === 'skipme') {
         if (is(val, 'YES')) skipme = true;
         else if (is(val, 'NO')) skipme = false;

@@ -8,38 +8,16 @@ import { parseInt64 } from '../util/numbers.js';
 import { is } from './args.js';
 import { REDIS_VERSION } from '../version.js';
 
-/** Checks a password for a user against requirepass (the default user only, until ACL exists). */
-function checkPassword(ctx: Ctx, user: string, pass: string): boolean {
-  const required = ctx.server.config.v['requirepass'] as string;
-  if (user !== 'default') return false;
-  return required === '' || pass === required;
-}
-
-/**
- * AUTH and HELLO ... AUTH: checks the credentials and, when they are right,
- * authenticates the connection as `user`. A failure is counted in INFO
- * stats `acl_access_denied_auth` (Redis 7.2's counter; the ACL LOG entry it
- * also makes waits for ACL) and the caller replies WRONGPASS.
- */
-function authenticate(ctx: Ctx, user: string, pass: string): boolean {
-  if (!checkPassword(ctx, user, pass)) {
-    ctx.server.stats.authFailures++;
-    return false;
-  }
-  ctx.client.authenticated = true;
-  ctx.client.user = user;
-  return true;
-}
-
 /** AUTH [username] password */
 function auth(ctx: Ctx): void {
   const { argv } = ctx;
-  const required = ctx.server.config.v['requirepass'] as string;
+  const acl = ctx.server.acl;
   if (argv.length > 3) throw new ReplyError(Err.syntax);
-  if (argv.length === 2 && required === '') throw new ReplyError(Err.authNotConfigured);
+  // the old one-argument form with no password set is an error, as Redis keeps it
+  if (argv.length === 2 && acl.defaultUser.nopass) throw new ReplyError(Err.authNotConfigured);
   const user = argv.length === 3 ? argv[1]! : 'default';
   const pass = argv[argv.length - 1]!;
-  if (!authenticate(ctx, user, pass)) throw new ReplyError(Err.wrongPass);
+  if (!acl.authenticate(ctx.client, user, pass, argv[0]!)) throw new ReplyError(Err.wrongPass);
   ctx.reply.ok();
 }
 
@@ -68,7 +46,8 @@ function hello(ctx: Ctx): void {
       i += 1;
     } else throw new ReplyError(cfmt`ERR Syntax error in HELLO option '${argv[i]}'`);
   }
-  if (authUser !== undefined && !authenticate(ctx, authUser, authPass!)) throw new ReplyError(Err.wrongPass);
+  if (authUser !== undefined && !ctx.server.acl.authenticate(client, authUser, authPass!, argv[0]!))
+    throw new ReplyError(Err.wrongPass);
   if (!client.authenticated) {
     throw new ReplyError(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',

@@ -31,6 +31,7 @@ import { commands as cluster } from './cluster.js';
 import { commands as moduleCmd } from './module.js';
 import { commands as migrate } from './migrate.js';
 import { commands as replication } from './replication.js';
+import { commands as aclCmd } from './acl.js';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connection,
@@ -61,4 +62,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...moduleCmd,
   ...migrate,
   ...replication,
+  ...aclCmd,
 ];

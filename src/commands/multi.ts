@@ -10,6 +10,7 @@ import { command, keysFrom, READ_META, type CommandSpec, type Ctx } from './spec
 import { Err, ReplyError } from '../protocol/errors.js';
 import { call } from '../server/dispatcher.js';
 import { discardTransaction } from '../server/multi.js';
+import { ACL_OK, DENIED_CMD, DENIED_KEY } from '../acl/user.js';
 
 /** MULTI */
 function multi(ctx: Ctx): void {
@@ -42,10 +43,42 @@ function exec(ctx: Ctx): void {
   reply.array(queue.length);
   c.inExec = true;
   try {
-    for (const q of queue) call(server, c, q.cmd, q.argv, q.parent);
+    for (const q of queue) {
+      // ACL rules are checked again: they may have changed since the command was queued
+      if (!c.user.unrestricted && execDenied(ctx, q.cmd, q.parent, q.argv)) continue;
+      call(server, c, q.cmd, q.argv, q.parent);
+    }
   } finally {
     c.inExec = false;
   }
+}
+
+/**
+ * A queued command the client's user may no longer run (Redis's execCommand
+ * check): logged (context multi) and answered with the NOPERM text naming why.
+ */
+function execDenied(ctx: Ctx, cmd: CommandSpec, parent: CommandSpec | undefined, argv: string[]): boolean {
+  const acl = ctx.server.acl;
+  const res = acl.check(ctx.client.user, cmd, parent, argv);
+  if (res === ACL_OK) return false;
+  const at = acl.deniedAt;
+  ctx.client.lastCmd = 'exec'; // the log's client-info names EXEC, as in Redis
+  acl.addLog(
+    ctx.client,
+    res,
+    'multi',
+    res === DENIED_CMD ? (parent ? `${parent.name}|${cmd.name}` : cmd.name) : argv[at]!,
+    null,
+    argv,
+  );
+  const reason =
+    res === DENIED_CMD
+      ? 'no permission to execute the command or subcommand'
+      : res === DENIED_KEY
+        ? 'no permission to touch the specified keys'
+        : 'no permission to access one of the channels used as arguments';
+  ctx.reply.error(Err.aclExecChanged(reason));
+  return true;
 }
 
 /** DISCARD */

@@ -35,6 +35,7 @@ import {
   type KeyRef,
   limitArg,
 } from './spec.js';
+import { PERM_READ } from '../acl/user.js';
 import { argInt } from './args.js';
 import { strtod } from '../util/numbers.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -45,6 +46,16 @@ import type { SetValue } from '../types/set.js';
 import type { ZSet } from '../types/zset.js';
 import { detach } from '../types/hash.js';
 import { cstr } from '../util/strings.js';
+
+/**
+ * SORT's BY and GET patterns name keys the ACL check did not see: the
+ * client's user must be able to read every key (Redis's
+ * ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS).
+ */
+function fullKeyAccess(ctx: Ctx): boolean {
+  const user = ctx.client.user;
+  return user.unrestricted || ctx.server.acl.unrestrictedKeyAccess(user, ctx.cmd, undefined, ctx.argv, PERM_READ);
+}
 
 /** One element being sorted: its bytes (latin1), numeric weight, ALPHA weight. */
 interface Item {
@@ -247,7 +258,9 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
     } else if (a === 'by' && left >= 1) {
       sortby = argv[++j]!;
       if (!cstr(sortby).includes('*')) dontsort = true;
+      else if (!fullKeyAccess(ctx)) throw new ReplyError(Err.sortAclDenied('BY'));
     } else if (a === 'get' && left >= 1) {
+      if (!fullKeyAccess(ctx)) throw new ReplyError(Err.sortAclDenied('GET'));
       gets.push(argv[++j]!);
     } else throw new ReplyError(Err.syntax);
   }

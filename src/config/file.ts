@@ -193,24 +193,40 @@ export interface LoadResult {
   files: string[];
 }
 
+/** Where `user` lines go (the ACL subsystem, acl/acl.ts). */
+export interface ConfigUsers {
+  /** Checks one `user` line's arguments (name, rules...): null, or [the argument index at fault, the error]. */
+  configUser(args: readonly string[]): [number, string] | null;
+  /** Loads the users (the `user` lines, or the ACL file; both is an error): null, or the fatal log text. */
+  loadAtStartup(): string | null;
+}
+
 /**
  * Applies the directives a loaded config collected once the command table
- * exists: `rename-command` (Redis's errors, with the line). A config that
- * would change who may connect in a way tsdis cannot honour yet (`user`
- * lines, an `aclfile`, a `tls-port`) refuses to start: ignoring it would
- * leave the server open. `loadmodule` is the CLI's (a log line and exit).
+ * exists: `rename-command` (Redis's errors, with the line) and `user` lines
+ * (checked as Redis does, then loaded with the ACL file if any). A config
+ * that would change who may connect in a way tsdis cannot honour yet (a
+ * `tls-port`) refuses to start: ignoring it would leave the server open.
+ * `loadmodule` is the CLI's (a log line and exit).
  */
-export function applyDirectives(result: LoadResult, config: Config, commands: CommandTable): void {
+export function applyDirectives(result: LoadResult, config: Config, commands: CommandTable, users?: ConfigUsers): void {
   for (const d of result.directives) {
     if (d.name === 'rename-command') {
       const err = commands.rename(d.args[0]!, d.args[1]!);
       if (err !== null) throw new ConfigFileError(err, d.line, d.text);
-    } else if (d.name === 'user') {
-      throw new ConfigFileError(`${UNSUPPORTED_ACCESS} ACL users are not implemented yet.`, d.line, d.text);
+    } else if (d.name === 'user' && users !== undefined) {
+      const err = users.configUser(d.args);
+      if (err !== null)
+        throw new ConfigFileError(
+          `Error in user declaration '${err[0] === 0 ? 'user' : d.args[err[0] - 1]}': ${err[1]}`,
+          d.line,
+          d.text,
+        );
     }
   }
-  if (String(config.v['aclfile'] ?? '') !== '') {
-    throw new ConfigFileError(`${UNSUPPORTED_ACCESS} ACL files (aclfile) are not implemented yet.`);
+  if (users !== undefined) {
+    const err = users.loadAtStartup();
+    if (err !== null) throw new ConfigFatalLog(err);
   }
   if (Number(config.v['tls-port'] ?? 0) !== 0) {
     throw new ConfigFileError(`${UNSUPPORTED_ACCESS} TLS (tls-port) is not implemented yet.`);

@@ -185,7 +185,7 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
     ` ssub=${c.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.replyBufSize} rbp=${c.replyBufPeak} obl=${obl} oll=${oll} omem=${omem}` +
     ` tot-mem=${clientMemory(c, argv) + (argv ? requestBytes(argv) : 0)} events=${events} cmd=${c.lastCmd}` +
-    ` user=${c.user} redir=${c.tracking ? c.trackingRedirect : -1} resp=${c.resp}` +
+    ` user=${c.user.name} redir=${c.tracking ? c.trackingRedirect : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );
 }

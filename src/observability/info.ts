@@ -347,9 +347,9 @@ function statsSection(server: Server): Fields {
     ['instantaneous_eventloop_cycles_per_sec', Math.round(s.instantaneous(4))],
     ['instantaneous_eventloop_duration_usec', Math.round(s.instantaneousCycleUs())],
     ['acl_access_denied_auth', s.authFailures],
-    ['acl_access_denied_cmd', 0],
-    ['acl_access_denied_key', 0],
-    ['acl_access_denied_channel', 0],
+    ['acl_access_denied_cmd', s.aclDeniedCmd],
+    ['acl_access_denied_key', s.aclDeniedKey],
+    ['acl_access_denied_channel', s.aclDeniedChannel],
   ];
 }
 

@@ -70,8 +70,8 @@ const SENSITIVE_CONFIGS = new Set(['requirepass', 'masterauth']);
 /**
  * argv with secrets replaced by "(redacted)", as Redis shows them in the
  * slowlog: AUTH's arguments, HELLO's AUTH username and password, MIGRATE's
- * AUTH/AUTH2 credentials (those its option parsing reached) and CONFIG SET
- * values of sensitive parameters.
+ * AUTH/AUTH2 credentials (those its option parsing reached), ACL SETUSER's
+ * name and rules, and CONFIG SET values of sensitive parameters.
  * Returns argv itself when nothing is secret.
  */
 export function redactArgs(argv: string[]): string[] {
@@ -97,6 +97,8 @@ export function redactArgs(argv: string[]): string[] {
         i += 2;
       } else if (a !== 'copy' && a !== 'replace') break; // KEYS, or the syntax error that ends Redis's parsing
     }
+  } else if (name === 'acl' && argv[1]?.toLowerCase() === 'setuser' && argv.length >= 3) {
+    for (let i = 2; i < argv.length; i++) hide.add(i);
   } else if (name === 'config' && argv[1]?.toLowerCase() === 'set') {
     for (let i = 2; i + 1 < argv.length; i += 2) if (SENSITIVE_CONFIGS.has(argv[i]!.toLowerCase())) hide.add(i + 1);
   }

@@ -48,6 +48,10 @@ export class Stats {
   dumpPayloadSanitizations = 0;
   /** Failed AUTH and HELLO AUTH (INFO acl_access_denied_auth; Redis 7.2 counts them with its ACL denials). */
   authFailures = 0;
+  /** ACL denials by reason (INFO acl_access_denied_cmd / _key / _channel). */
+  aclDeniedCmd = 0;
+  aclDeniedKey = 0;
+  aclDeniedChannel = 0;
   /** Per command ("get", "config|get"), in order of first use (INFO commandstats). */
   readonly commands = new Map<string, CommandStat>();
   /** The same entries indexed by CommandSpec.id: the per-call lookup is an array load. */
@@ -165,6 +169,9 @@ export class Stats {
     this.totalErrorReplies = 0;
     this.errorsCharged = 0;
     this.authFailures = 0;
+    this.aclDeniedCmd = 0;
+    this.aclDeniedKey = 0;
+    this.aclDeniedChannel = 0;
     this.dumpPayloadSanitizations = 0;
     this.commands.clear();
     this.byId = [];

@@ -56,6 +56,27 @@ export const Err = {
   misconfRdb:
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  // ACL (acl/acl.ts, commands/acl.ts): Redis 7.2's getAclErrorMessage and aclCommand texts
+  aclNoPermCommand: (user: string, cmd: string) => `User ${user} has no permissions to run the '${cmd}' command`,
+  aclNoPermKey: 'No permissions to access a key',
+  aclNoPermKeyNamed: (user: string, key: string) => `User ${user} has no permissions to access the '${key}' key`,
+  aclNoPermChannel: 'No permissions to access a channel',
+  aclNoPermChannelNamed: (user: string, ch: string) => `User ${user} has no permissions to access the '${ch}' channel`,
+  aclExecChanged: (reason: string) =>
+    `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`,
+  aclScriptFailure: (msg: string) => `ERR ACL failure in script: ${msg}`,
+  aclUsernameSpaces: "ERR Usernames can't contain spaces or null characters",
+  aclDefaultUndeletable: "ERR The 'default' user cannot be removed",
+  aclNoFile:
+    'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.',
+  aclSaveFailed: 'ERR There was an error trying to save the ACLs. Please check the server logs for more information',
+  aclUnknownCategory: (c: string) => cfmt`ERR Unknown category '${c.slice(0, 128)}'`,
+  aclGenpassBits:
+    'ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096',
+  aclDryrunNoUser: (u: string) => cfmt`ERR User '${u}' not found`,
+  aclDryrunNoCommand: (c: string) => cfmt`ERR Command '${c}' not found`,
+  sortAclDenied: (opt: 'BY' | 'GET') => `ERR ${opt} option of SORT denied due to insufficient ACL permissions.`,
+  noSuchUser: (u: string) => cfmt`ERR No such user '${u}'`,
   authNotConfigured:
     'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
   invalidExpire: (cmd: string) => `ERR invalid expire time in '${cmd}' command`,

@@ -16,6 +16,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
 import { cfmt, cstr } from '../util/strings.js';
 import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
+import { ACL_OK, DENIED_CMD } from '../acl/user.js';
 import { clockUsec, nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
 import { argInt } from '../commands/args.js';
@@ -371,6 +372,12 @@ class RunHost implements ScriptHost {
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts)
       return this.refused(ERR_NOSCRIPT, cmd, parent);
+    // Redis's scriptVerifyACL: the script runs as its caller's user
+    const lua = this.lua;
+    if (!lua.user.unrestricted) {
+      const denied = this.aclDenied(cmd, parent, argv);
+      if (denied !== null) return this.refused(denied, cmd, parent);
+    }
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     // Redis's scriptVerifyWriteCommandAllow: the server's state may refuse a first write
     if ((g & G_WRITE) !== 0 && !this.wrote) {
@@ -382,12 +389,35 @@ class RunHost implements ScriptHost {
     if ((g & G_DENYOOM) !== 0 && !this.allowOom && !this.wrote && this.oomAtStart())
       return this.refused(ERR_OOM, cmd, parent);
     if ((g & G_WRITE) !== 0) this.wrote = true;
-    const lua = this.lua;
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
     lua.reply.out = '';
     if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(lua.reply.lastError);
     return out;
+  }
+
+  /**
+   * The ACL check of a script's command: null when allowed, else the error
+   * the script gets (`ACL failure in script: ...`), logged with context lua.
+   */
+  private aclDenied(cmd: CommandSpec, parent: CommandSpec | undefined, argv: string[]): string | null {
+    const acl = this.server.acl;
+    const lua = this.lua;
+    const res = acl.check(lua.user, cmd, parent, argv);
+    if (res === ACL_OK) return null;
+    const at = acl.deniedAt;
+    const fullname = parent ? `${parent.name}|${cmd.name}` : cmd.name;
+    // the log's client-info is the caller's, naming its EVAL or FCALL (Redis sets lastcmd before running it)
+    if (this.caller !== null && this.argv.length !== 0) this.caller.lastCmd = this.argv[0]!.toLowerCase();
+    acl.addLog(
+      lua,
+      res,
+      'lua',
+      res === DENIED_CMD ? fullname : argv[at]!,
+      null,
+      this.caller === null ? argv : this.argv,
+    );
+    return `-${Err.aclScriptFailure(acl.errorMessage(res, lua.user, fullname, argv[at]!, false))}\r\n`;
   }
 
   /** The OOM state when the caller's command started, with memory limits on (not for the AOF or a primary). */
@@ -482,6 +512,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   }
   const lua = st.luaClient;
   lua.db = client.db;
+  lua.user = client.user;
   lua.resp = 2;
   lua.reply.out = '';
   // Everything the script runs is propagated by call(); EVAL itself is not.

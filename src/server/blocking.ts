@@ -210,6 +210,11 @@ export class Blocking implements Subsystem {
         let i = 0;
         while (i < q.length) {
           const b = q[i]!;
+          // ACL rules may have changed while it waited: the command is checked again (Redis reprocesses it)
+          if (!b.client.user.unrestricted && b.stats !== null && this.aclRefused(b)) {
+            if (m!.get(key) !== q) break;
+            continue;
+          }
           // the served client runs its command again (Redis's unblockClientOnKey): the pushes
           // made for it meanwhile (its own invalidations, ...) follow the reply, as after call()
           server.current = b.client;
@@ -245,6 +250,25 @@ export class Blocking implements Subsystem {
         }
       }
     }
+  }
+
+  /**
+   * A blocked command its user may no longer run: -NOPERM (logged), counted
+   * as rejected rather than called, and the client resumes. False when it may run.
+   */
+  private aclRefused(b: Blocked): boolean {
+    const server = this.server;
+    const s = b.stats!;
+    const prev = server.current;
+    server.current = b.client;
+    const denied = server.acl.denial(b.client, s.cmd, undefined, s.argv);
+    server.current = prev;
+    if (denied === null) return false;
+    b.client.reply.error(denied);
+    s.st.rejected++;
+    b.stats = null;
+    this.resume(b.client);
+    return true;
   }
 
   /** The timeout passed: the timeout reply, then the client resumes. */

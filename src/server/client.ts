@@ -7,6 +7,7 @@ import { RespParser } from '../protocol/parser.js';
 import type { Db } from '../keyspace/db.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { Queued, WatchEntry } from './multi.js';
+import type { User } from '../acl/user.js';
 
 /**
  * What the server uses of a client's connection: a net.Socket, or, for a
@@ -42,7 +43,8 @@ export class Client {
   libName = '';
   libVer = '';
   authenticated: boolean;
-  user = 'default';
+  /** The ACL user the connection runs as (acl/acl.ts): the default user until AUTH or HELLO AUTH. */
+  user: User;
   readonly createdAt: number;
   lastInteraction: number;
   /** The dispatcher's one-entry command lookup cache (name as sent, its spec). */
@@ -142,6 +144,7 @@ export class Client {
     db: Db,
     parser: RespParser,
     authenticated: boolean,
+    user: User,
     now: number,
     kind: 'tcp' | 'unix' | 'internal',
     /** The listening socket's path, for a unix socket client (its addr is `path:0`, as in Redis). */
@@ -150,6 +153,7 @@ export class Client {
     this.db = db;
     this.parser = parser;
     this.authenticated = authenticated;
+    this.user = user;
     this.reply = new Reply(2);
     this.createdAt = now;
     this.lastInteraction = now;

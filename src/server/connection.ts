@@ -68,8 +68,18 @@ export class Connections {
   newClient(sock: ClientSocket | null, kind: 'tcp' | 'unix' | 'internal', unixPath?: string): Client {
     const server = this.server;
     const parser = new RespParser(server.parserLimits);
-    const authed = !server.config.v['requirepass'];
-    const c = new Client(this.nextClientId++, sock, server.dbs[0]!, parser, authed, server.clock(), kind, unixPath);
+    const authed = server.acl.startsAuthenticated;
+    const c = new Client(
+      this.nextClientId++,
+      sock,
+      server.dbs[0]!,
+      parser,
+      authed,
+      server.acl.defaultUser,
+      server.clock(),
+      kind,
+      unixPath,
+    );
     parser.authenticated = authed;
     c.reply.onError = (code) => server.stats.countError(code);
     if (kind !== 'internal') {
@@ -103,8 +113,8 @@ export class Connections {
     c.noEvict = false;
     c.replyOff = false;
     c.replySkipNext = false;
-    c.user = 'default';
-    c.authenticated = !server.config.v['requirepass'];
+    c.user = server.acl.defaultUser;
+    c.authenticated = server.acl.startsAuthenticated;
     discardTransaction(c, server.watches);
     for (const s of server.subsystems) s.clientReset?.(c);
   }
@@ -312,7 +322,7 @@ export class Connections {
    */
   private unauthOutputOver(c: Client): boolean {
     if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
-    if (!this.server.config.v['requirepass']) return false; // no longer required (CONFIG SET requirepass "")
+    if (!this.server.acl.authRequired) return false; // no longer required (CONFIG SET requirepass "")
     this.closeOverOutputLimit(c);
     return true;
   }

@@ -1,11 +1,11 @@
 /**
  * The one gatekeeper. Every command passes these checks, in Redis's order,
  * each driven by the command table: lookup, arity, then (except for a client
- * that must be obeyed: the AOF loader) authentication, memory (client
+ * that must be obeyed: the AOF loader) authentication, ACL, memory (client
  * eviction, maxmemory: evict or -OOM), the tracking table limit, a failed
  * save or AOF write (MISCONF), min-replicas (NOREPLICAS), a monitor touching
  * the keyspace, RESP2 pub/sub mode, loading, busy script, CLIENT PAUSE
- * (postpone), MULTI queueing (later: ACL, cluster redirect, read-only
+ * (postpone), MULTI queueing (later: cluster redirect, read-only
  * replica), then the call, then the stats (commandstats, slowlog, latency
  * events) and the MONITOR feed. Handlers hold semantics only; they throw
  * ReplyError for errors.
@@ -117,9 +117,18 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.protectedCommand((parent ?? cmd).name.toUpperCase(), guard), parent);
     return;
   }
-  if (!client.authenticated && !cmd.flags.includes('no_auth')) {
+  if (!client.authenticated && !cmd.flags.includes('no_auth') && server.acl.authRequired) {
     reject(server, client, cmd, Err.noAuth, parent);
     return;
+  }
+  // ACL (acl/acl.ts): one field read for a user allowed everything (the default user).
+  // A no_multi command in MULTI gets its own error first, as Redis checks that before ACL.
+  if (!client.user.unrestricted && !(client.multiQueue !== null && (parent ?? cmd).flags.includes('no_multi'))) {
+    const denied = server.acl.denial(client, cmd, parent, argv);
+    if (denied !== null) {
+      reject(server, client, cmd, denied, parent);
+      return;
+    }
   }
   // Memory (Redis's evictClients and the maxmemory block of processCommand).
   if (server.memoryGate && !memoryAdmits(server, client, cmd, argv, parent)) return;

@@ -281,7 +281,7 @@ export class Listener {
   private deniedByProtectedMode(remoteAddress: string | undefined): boolean {
     const v = this.server.config.v;
     if (!v['protected-mode']) return false;
-    if (v['requirepass']) return false;
+    if (!this.server.acl.defaultUser.nopass) return false;
     return !isLoopback(remoteAddress ?? '');
   }
 }

@@ -48,6 +48,7 @@ import { MemoryAccounting } from '../observability/memory.js';
 import { vmHeapBytes } from '../scripting/lua.js';
 import { LazyFree } from '../keyspace/lazyfree.js';
 import { Propagator } from './propagate.js';
+import { Acl } from '../acl/acl.js';
 import { Listener } from './listener.js';
 import { Connections } from './connection.js';
 import { BeforeSleep } from './before-sleep.js';
@@ -150,6 +151,8 @@ export class Server extends EventEmitter {
 
   /** Every subsystem, in registration order (register()). */
   readonly subsystems: Subsystem[] = [];
+  /** ACL users, permission checks, the ACL log (acl/acl.ts). */
+  readonly acl: Acl = this.register(new Acl(this));
   /** maxmemory: key eviction, the heap guard and the OOM state (keyspace/evict.ts). */
   readonly evict: Eviction = this.register(new Eviction(this));
   /** Client side caching (CLIENT TRACKING). */
