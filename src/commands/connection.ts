@@ -10,7 +10,7 @@ import { REDIS_VERSION } from '../version.js';
 
 /** Checks a password for a user against requirepass (the default user only, until ACL exists). */
 function checkPassword(ctx: Ctx, user: string, pass: string): boolean {
-  const required = ctx.server.config.v['requirepass'] as string;
+  const required = ctx.server.config.v['requirepass'];
   if (user !== 'default') return false;
   return required === '' || pass === required;
 }
@@ -34,7 +34,7 @@ function authenticate(ctx: Ctx, user: string, pass: string): boolean {
 /** AUTH [username] password */
 function auth(ctx: Ctx): void {
   const { argv } = ctx;
-  const required = ctx.server.config.v['requirepass'] as string;
+  const required = ctx.server.config.v['requirepass'];
   if (argv.length > 3) throw new ReplyError(Err.syntax);
   if (argv.length === 2 && required === '') throw new ReplyError(Err.authNotConfigured);
   const user = argv.length === 3 ? argv[1]! : 'default';

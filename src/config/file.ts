@@ -209,10 +209,10 @@ export function applyDirectives(result: LoadResult, config: Config, commands: Co
       throw new ConfigFileError(`${UNSUPPORTED_ACCESS} ACL users are not implemented yet.`, d.line, d.text);
     }
   }
-  if (String(config.v['aclfile'] ?? '') !== '') {
+  if (config.v['aclfile'] !== '') {
     throw new ConfigFileError(`${UNSUPPORTED_ACCESS} ACL files (aclfile) are not implemented yet.`);
   }
-  if (Number(config.v['tls-port'] ?? 0) !== 0) {
+  if (config.v['tls-port'] !== 0) {
     throw new ConfigFileError(`${UNSUPPORTED_ACCESS} TLS (tls-port) is not implemented yet.`);
   }
 }
@@ -330,7 +330,7 @@ function applyConfigText(config: Config, text: string, state: LoadState): void {
   }
   state.reading = false;
   // checks Redis makes once the text is applied
-  const logfile = String(config.v['logfile'] ?? '');
+  const logfile = config.v['logfile'];
   if (logfile && state.depth === 0) {
     try {
       fs.closeSync(fs.openSync(logfile, 'a'));
@@ -357,7 +357,7 @@ function saveValue(config: Config, words: string[], value: string, state: LoadSt
     state.saveLoaded = true;
     return value;
   }
-  const prev = String(config.v['save'] ?? '');
+  const prev = config.v['save'];
   return prev ? `${prev} ${value}` : value;
 }
 
