@@ -147,7 +147,7 @@ function heapPlan(args: CliArgs, stdinText: string | undefined): HeapPlan {
   try {
     const config = new Config();
     loadConfig(config, { file: args.file, stdin: stdinText, options: args.options });
-    maxmemory = Number(config.v['maxmemory']);
+    maxmemory = config.v['maxmemory'];
   } catch {
     return { limit: null, semiMb: null, why: "V8's default" };
   }

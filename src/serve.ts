@@ -12,6 +12,7 @@
  * the worker it ends the thread with the code, and the main thread exits
  * the process with it.
  */
+import type { ParamName } from './config/params.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -81,10 +82,10 @@ function banner(port: number): string {
 function setProcTitle(host: Host, server: Server): void {
   const v = server.config.v;
   if (!v['set-proc-title']) return;
-  const port = Number(v['port']);
-  const tlsPort = Number(v['tls-port'] ?? 0);
-  const unix = String(v['unixsocket'] ?? '');
-  const bind = String(v['bind']).split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '*';
+  const port = v['port'];
+  const tlsPort = v['tls-port'];
+  const unix = v['unixsocket'];
+  const bind = v['bind'].split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '*';
   const vars: Record<string, string> = {
     title: host.title,
     'listen-addr': port || tlsPort ? `${bind}:${port || tlsPort}` : `unixsocket:${unix}`,
@@ -94,7 +95,7 @@ function setProcTitle(host: Host, server: Server): void {
     'tls-port': String(tlsPort),
     unixsocket: unix,
   };
-  const t = expandProcTitle(String(v['proc-title-template']), (name) => vars[name] ?? null);
+  const t = expandProcTitle(v['proc-title-template'], (name) => vars[name] ?? null);
   if (t !== null) host.setTitle(t);
 }
 
@@ -205,7 +206,7 @@ export async function runServer(host: Host): Promise<void> {
   } else log.notice('Configuration loaded');
   crashReports(host, server);
   setProcTitle(host, server);
-  server.on('config', (name: string) => {
+  server.on('config', (name: ParamName) => {
     if (name === 'proc-title-template') setProcTitle(host, server);
   });
   for (const d of loaded?.directives ?? []) {
@@ -216,7 +217,7 @@ export async function runServer(host: Host): Promise<void> {
   }
   if (v['daemonize']) log.warning('daemonize yes is not supported: running in the foreground');
 
-  const port = Number(v['port']);
+  const port = v['port'];
   // Redis shows its logo on a terminal or with always-show-logo yes, else one line
   if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY)) log.raw(banner(port));
   else log.notice(`Running mode=standalone, port=${port}.`);
@@ -238,7 +239,7 @@ export async function runServer(host: Host): Promise<void> {
     },
     failed: (phase, e) => startFailed(server, phase, e, port),
   });
-  const pidfile = String(v['pidfile'] ?? '');
+  const pidfile = v['pidfile'];
   if (pidfile) {
     try {
       fs.writeFileSync(pidfile, `${process.pid}\n`);
@@ -288,7 +289,7 @@ export async function runServer(host: Host): Promise<void> {
       process.exit(1);
     }
     const line = `${process.pid}:signal-handler (${Math.floor(Date.now() / 1000)}) Received ${sig} scheduling shutdown...\n`;
-    const logfile = String(v['logfile'] ?? '');
+    const logfile = v['logfile'];
     if (logfile) {
       try {
         fs.appendFileSync(logfile, line);

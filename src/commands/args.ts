@@ -202,7 +202,7 @@ export function parseScanOptions(argv: string[], start: number, allowType = fals
 
 /** The proto-max-bulk-len limit for string values. */
 export function maxStringLen(ctx: Ctx): number {
-  return ctx.server.config.v['proto-max-bulk-len'] as number;
+  return ctx.server.config.v['proto-max-bulk-len'];
 }
 
 /** Throws Redis's size error when a string would grow beyond proto-max-bulk-len. */

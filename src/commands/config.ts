@@ -31,7 +31,7 @@ function configGet(ctx: Ctx): void {
 
 /** Whether enable-protected-configs lets this client change protected parameters. */
 function allowProtected(ctx: Ctx): boolean {
-  const mode = ctx.server.config.v['enable-protected-configs'] as string;
+  const mode = ctx.server.config.v['enable-protected-configs'];
   return mode === 'yes' || (mode === 'local' && isLocalClient(ctx.client));
 }
 

@@ -102,8 +102,8 @@ function debugObject(ctx: Ctx): void {
   // the key as stored, even when logically expired (Redis looks it up in the dict directly)
   const v = db.dict.get(key);
   if (v === undefined) throw new ReplyError(Err.noSuchKey);
-  const policy = String(server.config.v['maxmemory-policy']);
-  const noShared = (server.config.v['maxmemory'] as number) !== 0 && (policy.includes('lru') || policy.includes('lfu'));
+  const policy = server.config.v['maxmemory-policy'];
+  const noShared = server.config.v['maxmemory'] !== 0 && (policy.includes('lru') || policy.includes('lfu'));
   const shared = typeof v === 'number' && v >= 0 && v < 10000 && !noShared;
   const encoding = isString(v) ? stringEncoding(v) : v.encoding();
   const now = server.clock();
@@ -112,7 +112,7 @@ function debugObject(ctx: Ctx): void {
   let extra = '';
   if (encoding === 'quicklist' && v instanceof List) {
     const len = v.length;
-    extra = ` ql_nodes:${Math.max(1, Math.ceil(len / 128))} ql_avg_node:${(len / Math.max(1, Math.ceil(len / 128))).toFixed(2)} ql_listpack_max:${server.config.v['list-max-listpack-size'] ?? -2} ql_compressed:0 ql_uncompressed_size:${serializedLength(v)}`;
+    extra = ` ql_nodes:${Math.max(1, Math.ceil(len / 128))} ql_avg_node:${(len / Math.max(1, Math.ceil(len / 128))).toFixed(2)} ql_listpack_max:${server.config.v['list-max-listpack-size']} ql_compressed:0 ql_uncompressed_size:${serializedLength(v)}`;
   }
   ctx.reply.simple(
     `Value at:${fakeAddress(key, db.id)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} serializedlength:${serializedLength(v)} lru:${lru} lru_seconds_idle:${idle}${extra}`,

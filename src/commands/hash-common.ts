@@ -12,7 +12,7 @@ import { parseInt64 } from '../util/numbers.js';
 /** The listpack limits from the config. */
 export function limits(ctx: Ctx): [entries: number, value: number] {
   const v = ctx.server.config.v;
-  return [v['hash-max-listpack-entries'] as number, v['hash-max-listpack-value'] as number];
+  return [v['hash-max-listpack-entries'], v['hash-max-listpack-value']];
 }
 
 /**

@@ -69,7 +69,7 @@ function writable(v: StrValue): Buffer {
 }
 
 function sparseMax(ctx: Ctx): number {
-  return ctx.server.config.v['hll-sparse-max-bytes'] as number;
+  return ctx.server.config.v['hll-sparse-max-bytes'];
 }
 
 /** Stores `buf` as the key's value after a change (TTL kept), or signals an in-place change. */

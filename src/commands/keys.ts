@@ -77,7 +77,7 @@ function typeOf(v: Value | undefined): string {
 
 /** Whether maxmemory-policy is an LFU one (OBJECT FREQ / IDLETIME). */
 function lfuSelected(ctx: Ctx): boolean {
-  return isLfuPolicy(String(ctx.server.config.v['maxmemory-policy']));
+  return isLfuPolicy(ctx.server.config.v['maxmemory-policy']);
 }
 
 // ---------------------------------------------------------------------------
@@ -261,7 +261,7 @@ function flushMode(ctx: Ctx): boolean {
     throw new ReplyError(Err.syntax);
   }
   if (argv.length === 2) return is(argv[1], 'ASYNC');
-  return !!ctx.server.config.v['lazyfree-lazy-user-flush'];
+  return ctx.server.config.v['lazyfree-lazy-user-flush'];
 }
 
 /** FLUSHDB [ASYNC|SYNC] */
@@ -391,8 +391,8 @@ function objectRefcount(ctx: Ctx): void {
   const v = objectLookup(ctx);
   if (v === undefined) return;
   const cfg = ctx.server.config.v;
-  const policy = String(cfg['maxmemory-policy']);
-  const noShared = (cfg['maxmemory'] as number) > 0 && (policy.endsWith('-lru') || policy.endsWith('-lfu'));
+  const policy = cfg['maxmemory-policy'];
+  const noShared = cfg['maxmemory'] > 0 && (policy.endsWith('-lru') || policy.endsWith('-lfu'));
   const shared = typeof v === 'number' && v >= 0 && v < SHARED_INTEGERS && !noShared;
   ctx.reply.int(shared ? INT_MAX : 1);
 }
@@ -414,7 +414,7 @@ function objectFreq(ctx: Ctx): void {
   if (!lfuSelected(ctx)) throw new ReplyError(Err.lfuNotSelected);
   const db = ctx.db;
   const meta = db.dict.metaAt(db.dict.slot(ctx.argv[2]!));
-  ctx.reply.int(lfuDecr(meta, ctx.server.now(), ctx.server.config.v['lfu-decay-time'] as number));
+  ctx.reply.int(lfuDecr(meta, ctx.server.now(), ctx.server.config.v['lfu-decay-time']));
 }
 
 /** OBJECT's help lines, as redis-server prints them (clients may parse them). */

@@ -118,7 +118,7 @@ function scriptExists(ctx: Ctx): void {
 /** SCRIPT/FUNCTION FLUSH's mode (checked by the caller): ASYNC, or no argument with lazyfree-lazy-user-flush on. */
 function flushIsAsync(ctx: Ctx): boolean {
   if (ctx.argv.length === 3) return ctx.argv[2]!.toLowerCase() === 'async';
-  return !!ctx.server.config.v['lazyfree-lazy-user-flush'];
+  return ctx.server.config.v['lazyfree-lazy-user-flush'];
 }
 
 /** SCRIPT FLUSH [ASYNC|SYNC] */

@@ -39,9 +39,9 @@ import { numkeysGetKeys } from './keys-of.js';
 export function setLimits(ctx: Ctx): SetLimits {
   const v = ctx.server.config.v;
   return {
-    intsetEntries: v['set-max-intset-entries'] as number,
-    listpackEntries: v['set-max-listpack-entries'] as number,
-    listpackValue: v['set-max-listpack-value'] as number,
+    intsetEntries: v['set-max-intset-entries'],
+    listpackEntries: v['set-max-listpack-entries'],
+    listpackValue: v['set-max-listpack-value'],
   };
 }
 

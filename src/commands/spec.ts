@@ -8,6 +8,7 @@ import type { Reply } from '../protocol/writer.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
+import type { YesNoLocalParam } from '../config/params.js';
 
 /** Command flags, named as Redis's COMMAND INFO names them. */
 export type CommandFlag =
@@ -191,7 +192,7 @@ export interface CommandSpec {
    * A config parameter (yes | local | no) that must allow the command, as
    * enable-debug-command does for DEBUG; checked by the dispatcher.
    */
-  protectedBy?: string;
+  protectedBy?: YesNoLocalParam;
   /** Container commands have no handler of their own. */
   handler?: Handler;
   /**

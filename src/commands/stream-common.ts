@@ -119,7 +119,7 @@ export function signalReady(db: Db, key: string): void {
 }
 
 export function nodeLimits(server: Server): [number, number] {
-  return [Number(server.config.v['stream-node-max-entries']), Number(server.config.v['stream-node-max-bytes'])];
+  return [server.config.v['stream-node-max-entries'], server.config.v['stream-node-max-bytes']];
 }
 
 /** Propagation ops collected while serving a group read or a claim. */

@@ -152,7 +152,7 @@ function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
   if (limitGiven) {
     if (!approx) throw new ReplyError(E.limitNoApprox);
   } else if (approx) {
-    limit = 100 * Number(ctx.server.config.v['stream-node-max-entries']);
+    limit = 100 * ctx.server.config.v['stream-node-max-entries'];
     if (limit <= 0 || limit > 1 << 30) limit = 10000;
   } else limit = 0;
   if (strategy !== null) a.trim = { strategy, maxlen, minid, approx, limit };

@@ -13,7 +13,7 @@ import { ZSet, type ScoreRange, type LexRange } from '../types/zset.js';
 /** The listpack limits from the config. */
 export function limits(ctx: Ctx): [number, number] {
   const v = ctx.server.config.v;
-  return [Number(v['zset-max-listpack-entries']), Number(v['zset-max-listpack-value'])];
+  return [v['zset-max-listpack-entries'], v['zset-max-listpack-value']];
 }
 
 /** A new empty zset, listpack encoded unless the limits already forbid it (size/length hints). */

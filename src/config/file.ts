@@ -228,7 +228,7 @@ export function applyDirectives(result: LoadResult, config: Config, commands: Co
     const err = users.loadAtStartup();
     if (err !== null) throw new ConfigFatalLog(err);
   }
-  if (Number(config.v['tls-port'] ?? 0) !== 0) {
+  if (config.v['tls-port'] !== 0) {
     throw new ConfigFileError(`${UNSUPPORTED_ACCESS} TLS (tls-port) is not implemented yet.`);
   }
 }
@@ -346,7 +346,7 @@ function applyConfigText(config: Config, text: string, state: LoadState): void {
   }
   state.reading = false;
   // checks Redis makes once the text is applied
-  const logfile = String(config.v['logfile'] ?? '');
+  const logfile = config.v['logfile'];
   if (logfile && state.depth === 0) {
     try {
       fs.closeSync(fs.openSync(logfile, 'a'));
@@ -373,7 +373,7 @@ function saveValue(config: Config, words: string[], value: string, state: LoadSt
     state.saveLoaded = true;
     return value;
   }
-  const prev = String(config.v['save'] ?? '');
+  const prev = config.v['save'];
   return prev ? `${prev} ${value}` : value;
 }
 

@@ -15,9 +15,11 @@
  * - loglevel also accepts `nothing` (added in Redis 7.2), and the 7.2
  *   parameters locale-collate and cluster-announce-human-nodename exist.
  *
- * Special parameters (save, client-output-buffer-limit, notify-keyspace-events,
- * bind, ...) keep their canonical text form in `config.v`, the form CONFIG GET
- * shows, so readers split it themselves (see Server.outputLimits).
+ * Special parameters (save, client-output-buffer-limit, bind, ...) keep their
+ * canonical text form in `config.v`, the form CONFIG GET shows, so readers
+ * split it themselves (see Server.outputLimits); notify-keyspace-events and
+ * shutdown-on-sig* keep a bit set. The type of `config.v` (ConfigValues, at
+ * the end) is derived from this table, one key per canonical name.
  */
 import type { Config } from './config.js';
 import {
@@ -36,11 +38,21 @@ import {
   formatShutdownFlags,
   parseDir,
   parseProcTitleTemplate,
+  memtoull,
   ConfigValueError,
 } from './special.js';
+import { parseInt64 } from '../util/numbers.js';
 
-export interface ParamDef {
-  name: string;
+/** What a parameter's CONFIG REWRITE writes: its lines, and whether to write them when the file lacks them. */
+export interface Rewrite {
+  lines: string[];
+  force: boolean;
+  /** Per line instead of `force` (client-output-buffer-limit: one line per class). */
+  forceEach?: boolean[];
+}
+
+/** What every parameter has, whatever the type of its value. */
+export interface ParamFields {
   aliases?: string[];
   /**
    * bool: yes/no. int: integer (flags memory/percent/octal change the syntax).
@@ -58,9 +70,7 @@ export interface ParamDef {
   /** int only: parsed and shown in octal (unixsocketperm). */
   octal?: boolean;
   /** For enums: accepted lowercase values, in Redis's order (the error lists them). */
-  values?: string[];
-  /** For enums: names that are synonyms of another value (shown as that value). */
-  synonyms?: Record<string, string>;
+  values?: readonly string[];
   /** Only settable at startup (config file or command line). */
   immutable?: boolean;
   /** Settable only when enable-protected-configs allows it (dir, dbfilename). */
@@ -75,17 +85,28 @@ export interface ParamDef {
   emptyIsNull?: boolean;
   /** Takes several words (CONFIG SET splits the value like redis.conf does). */
   multiArg?: boolean;
-  /** Custom parser: returns the stored value or throws ConfigValueError. */
-  parse?: (value: string, config: Config) => unknown;
-  /** Custom formatter for CONFIG GET. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each parameter's own value type (issue 15, item 3 types these)
-  format?: (value: any, config: Config) => string;
+}
+
+/** The functions of a parameter whose stored value has type V. */
+interface ParamFns<V> {
   /**
-   * Custom CONFIG REWRITE: the lines to write for the current value, and
-   * whether to write them even when the file does not mention the option.
+   * The text (CLI flag, redis.conf line, CONFIG SET) to the value stored in
+   * `config.v`; throws ConfigValueError with Redis's message.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as format
-  rewrite?: (value: any, config: Config) => { lines: string[]; force: boolean };
+  parse: (value: string, config: Config) => V;
+  /** The stored value as CONFIG GET shows it. */
+  format: (value: V, config: Config) => string;
+  /** Custom CONFIG REWRITE (else Config writes `name formatted-value`). */
+  rewrite?: (value: V, config: Config) => Rewrite;
+}
+
+/**
+ * One parameter: name N (the canonical name, a key of `config.v`) whose
+ * stored value has type V. Built only by the constructors below (bool, int,
+ * mem, str, text, en, special), which give parse and format for the type.
+ */
+export interface ParamDef<N extends string, V> extends ParamFields, ParamFns<V> {
+  readonly name: N;
 }
 
 const INT_MIN = -2147483648;
@@ -94,44 +115,116 @@ const UINT_MAX = 4294967295;
 const LONG_MAX = 9223372036854775807n;
 const ULLONG_MAX = 18446744073709551615n;
 
-type Opts = Partial<ParamDef>;
-const bool = (name: string, def: 'yes' | 'no', o: Opts = {}): ParamDef => ({ name, type: 'bool', default: def, ...o });
+/** The optional fields a constructor takes; parse/format/rewrite replace the type's own. */
+type Opts<V> = Partial<ParamFields & ParamFns<V>>;
+/** A value that is its own text (strings, and the special parameters kept in their canonical text). */
+const same = (v: string): string => v;
+
+const bool = <const N extends string>(name: N, def: 'yes' | 'no', o: Opts<boolean> = {}): ParamDef<N, boolean> => ({
+  name,
+  type: 'bool',
+  default: def,
+  parse: parseBool,
+  format: (v) => (v ? 'yes' : 'no'),
+  ...o,
+});
 /** A string parameter whose empty value means unset (Redis's EMPTY_STRING_IS_NULL). */
-const str = (name: string, def = '', o: Opts = {}): ParamDef => ({
+const str = <const N extends string>(name: N, def = '', o: Opts<string> = {}): ParamDef<N, string> => ({
   name,
   type: 'string',
   default: def,
   emptyIsNull: true,
+  parse: same,
+  format: same,
   ...o,
 });
 /** A string parameter where the empty string is a value like any other. */
-const text = (name: string, def: string, o: Opts = {}): ParamDef => ({ name, type: 'string', default: def, ...o });
-const int = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({
+const text = <const N extends string>(name: N, def: string, o: Opts<string> = {}): ParamDef<N, string> => ({
   name,
-  type: 'int',
+  type: 'string',
   default: def,
-  min,
-  max,
+  parse: same,
+  format: same,
   ...o,
 });
-const mem = (name: string, def: string, min: number | bigint, max: number | bigint, o: Opts = {}): ParamDef => ({
-  name,
-  type: 'memory',
-  default: def,
-  min,
-  max,
-  ...o,
-});
-const en = (name: string, def: string, values: string[], o: Opts = {}): ParamDef => ({
-  name,
-  type: 'enum',
-  default: def,
-  values,
-  ...o,
-});
-const YES_NO_LOCAL = ['no', 'yes', 'local'];
+/**
+ * An integer parameter, stored as a number (one beyond 2^53 also keeps its
+ * exact decimal text in Config, for CONFIG GET). Octal ones (unixsocketperm)
+ * are shown in octal.
+ */
+const int = <const N extends string>(
+  name: N,
+  def: string,
+  min: number | bigint,
+  max: number | bigint,
+  o: Partial<ParamFields> = {},
+): ParamDef<N, number> => {
+  const fields: ParamFields = { type: 'int', default: def, min, max, ...o };
+  return {
+    name,
+    ...fields,
+    parse: (v) => Number(parseInteger(fields, v)),
+    format: fields.octal ? (v) => v.toString(8) : (v) => String(v),
+  };
+};
+/** A byte count that accepts units (1gb), shown in bytes; a percent one shows a negative value as N%. */
+const mem = <const N extends string>(
+  name: N,
+  def: string,
+  min: number | bigint,
+  max: number | bigint,
+  o: Partial<ParamFields> = {},
+): ParamDef<N, number> => {
+  const fields: ParamFields = { type: 'memory', default: def, min, max, ...o };
+  return {
+    name,
+    ...fields,
+    parse: (v) => Number(parseInteger(fields, v)),
+    format: (v) => (fields.percent && v < 0 ? `${-v}%` : String(v)),
+  };
+};
+/**
+ * One of `values` (stored lowercase, typed as their union); `synonyms` map
+ * accepted names to the value stored and shown.
+ */
+const en = <const N extends string, const E extends string>(
+  name: N,
+  def: NoInfer<E>,
+  values: readonly E[],
+  o: Opts<E> & { synonyms?: Partial<Record<E, NoInfer<E>>> } = {},
+): ParamDef<N, E> => {
+  const { synonyms, ...rest } = o;
+  return {
+    name,
+    type: 'enum',
+    default: def,
+    values,
+    parse: (v) => {
+      const l = v.toLowerCase();
+      const hit = values.find((x) => x === l);
+      if (hit === undefined)
+        throw new ConfigValueError(`argument(s) must be one of the following: ${values.join(', ')}`);
+      return synonyms?.[hit] ?? hit;
+    },
+    format: (v) => v,
+    ...rest,
+  };
+};
+/**
+ * A parameter with its own syntax (special.ts): `parse` gives the stored
+ * value; `format` defaults to the value's text (those kept in their canonical
+ * text form).
+ */
+const special = <const N extends string, V>(
+  name: N,
+  def: string,
+  parse: (value: string, config: Config) => V,
+  o: Opts<V> = {},
+): ParamDef<N, V> => ({ name, type: 'special', default: def, parse, format: (v) => String(v), ...o });
 
-export const PARAMS: ParamDef[] = [
+const YES_NO_LOCAL = ['no', 'yes', 'local'] as const;
+
+export const PARAMS = [
   // --- booleans
   bool('rdbchecksum', 'yes', { immutable: true }),
   bool('daemonize', 'no', { immutable: true }),
@@ -330,84 +423,124 @@ export const PARAMS: ParamDef[] = [
   mem('auto-aof-rewrite-min-size', '67108864', 0, LONG_MAX),
 
   // --- special formats
-  {
-    name: 'dir',
-    type: 'special',
-    default: '',
+  special('dir', '', parseDir, {
     protected: true,
     denyLoading: true,
-    parse: parseDir,
-    rewrite: (v: string) => ({ lines: [`dir ${repr(v)}`], force: true }),
-  },
-  {
-    name: 'save',
-    type: 'special',
-    default: '3600 1 300 100 60 10000',
-    multiArg: true,
-    parse: parseSave,
-    format: formatSave,
-    rewrite: rewriteSave,
-  },
-  {
-    name: 'client-output-buffer-limit',
-    type: 'special',
-    default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
-    multiArg: true,
-    parse: parseObufLimits,
-    rewrite: rewriteObufLimits,
-  },
-  { name: 'oom-score-adj-values', type: 'special', default: '0 200 800', multiArg: true, parse: parseOomValues },
-  {
-    name: 'notify-keyspace-events',
-    type: 'special',
-    default: '',
-    parse: parseNotifyFlags,
+    rewrite: (v) => ({ lines: [`dir ${repr(v)}`], force: true }),
+  }),
+  special('save', '3600 1 300 100 60 10000', parseSave, { multiArg: true, format: formatSave, rewrite: rewriteSave }),
+  special(
+    'client-output-buffer-limit',
+    'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    parseObufLimits,
+    {
+      multiArg: true,
+      rewrite: rewriteObufLimits,
+    },
+  ),
+  special('oom-score-adj-values', '0 200 800', parseOomValues, { multiArg: true }),
+  special('notify-keyspace-events', '', parseNotifyFlags, {
     format: formatNotifyFlags,
-    rewrite: (v: number) => ({ lines: [`notify-keyspace-events ${repr(formatNotifyFlags(v))}`], force: v !== 0 }),
-  },
-  {
-    name: 'bind',
-    type: 'special',
-    default: '* -::*',
+    rewrite: (v) => ({ lines: [`notify-keyspace-events ${repr(formatNotifyFlags(v))}`], force: v !== 0 }),
+  }),
+  special('bind', '* -::*', parseBind, {
     multiArg: true,
-    parse: parseBind,
-    rewrite: (v: string) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '* -::*' }),
-  },
-  {
-    name: 'replicaof',
+    rewrite: (v) => ({ lines: [`bind ${v === '' ? '""' : v}`], force: v !== '* -::*' }),
+  }),
+  special('replicaof', '', parseReplicaOf, {
     aliases: ['slaveof'],
-    type: 'special',
-    default: '',
     immutable: true,
     multiArg: true,
-    parse: parseReplicaOf,
-    rewrite: (v: string) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }),
-  },
-  {
-    name: 'latency-tracking-info-percentiles',
-    type: 'special',
-    default: '50 99 99.9',
+    rewrite: (v) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }),
+  }),
+  special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, {
     multiArg: true,
-    parse: parsePercentiles,
-    rewrite: (v: string) => ({ lines: [`latency-tracking-info-percentiles ${v === '' ? '""' : v}`], force: true }),
-  },
-  {
-    name: 'shutdown-on-sigint',
-    type: 'special',
-    default: 'default',
-    multiArg: true,
-    parse: parseShutdownFlags,
-    format: formatShutdownFlags,
-  },
-  {
-    name: 'shutdown-on-sigterm',
-    type: 'special',
-    default: 'default',
-    multiArg: true,
-    parse: parseShutdownFlags,
-    format: formatShutdownFlags,
-  },
-];
+    rewrite: (v) => ({ lines: [`latency-tracking-info-percentiles ${v === '' ? '""' : v}`], force: true }),
+  }),
+  special('shutdown-on-sigint', 'default', parseShutdownFlags, { multiArg: true, format: formatShutdownFlags }),
+  special('shutdown-on-sigterm', 'default', parseShutdownFlags, { multiArg: true, format: formatShutdownFlags }),
+] as const;
+
+/** A parameter of the table (a union of ParamDef<name, value type>, one member per parameter). */
+type TableParam = (typeof PARAMS)[number];
+/** The canonical parameter names. */
+export type ParamName = TableParam['name'];
+/**
+ * The stored values by canonical name, each typed as its parameter's parse
+ * result: boolean (bool), number (int, memory), string (string), the union of
+ * its values (enum), and the special parsers' own types. The type of
+ * `config.v`, derived from the table (a misspelt or alias name is a compile error).
+ */
+export type ConfigValues = { [P in TableParam as P['name']]: ReturnType<P['parse']> };
+/**
+ * The definition of parameter K with its value type. For a generic K this is
+ * ParamDef<K, ConfigValues[K]>, so code generic over the name can pass
+ * `config.v[p.name]` to `p.format` (TypeScript's correlated-union pattern);
+ * ParamOf (K = every name) is the union of the table's definitions.
+ */
+export type ParamOf<K extends ParamName = ParamName> = { [P in K]: ParamDef<P, ConfigValues[P]> }[K];
+/** The parameters valued yes, no or local (enable-debug-command...): what a command's protectedBy names. */
+export type YesNoLocalParam = {
+  [K in ParamName]: ConfigValues[K] extends (typeof YES_NO_LOCAL)[number] ? K : never;
+}[ParamName];
+
+/** Redis's yes/no. */
+function parseBool(value: string): boolean {
+  const l = value.toLowerCase();
+  if (l === 'yes') return true;
+  if (l === 'no') return false;
+  throw new ConfigValueError(`argument must be 'yes' or 'no'`);
+}
+
+/** Redis's string2ll as a bigint (parseInt64's rules), or null. */
+function string2ll(s: string): bigint | null {
+  const n = parseInt64(s);
+  return n === null ? null : BigInt(n);
+}
+
+/**
+ * An int or memory parameter's value with Redis's rules and error texts
+ * (units, percent, octal, signed or unsigned bounds), exactly, as a bigint.
+ * The table's int and mem parsers narrow it to a number; Config.store parses
+ * again here for the exact text of a value beyond 2^53.
+ */
+export function parseInteger(p: ParamFields, value: string): bigint {
+  let n: bigint | null = null;
+  if (p.type === 'memory') {
+    n = memtoull(value);
+    if (n === null && p.percent && value.length > 1 && value.endsWith('%')) {
+      const pc = string2ll(value.slice(0, -1));
+      if (pc !== null && pc >= 0n) n = -pc;
+    }
+  } else if (p.octal) {
+    n = /^[+-]?[0-7]+$/.test(value) ? BigInt(parseInt(value, 8)) : null;
+  } else n = string2ll(value);
+  if (n === null) {
+    throw new ConfigValueError(
+      p.type === 'memory'
+        ? p.percent
+          ? 'argument must be a memory or percent value'
+          : 'argument must be a memory value'
+        : p.octal
+          ? "argument couldn't be parsed as an octal number"
+          : "argument couldn't be parsed into an integer",
+    );
+  }
+  const min = BigInt(p.min ?? -9223372036854775808n);
+  const max = BigInt(p.max ?? 9223372036854775807n);
+  if (p.unsigned) {
+    const u = n < 0n ? n + 18446744073709551616n : n;
+    if (u < min || u > max) {
+      const f = (x: bigint) => (p.octal ? x.toString(8) : x.toString());
+      throw new ConfigValueError(`argument must be between ${f(min)} and ${f(max)} inclusive`);
+    }
+  } else if (p.percent && n < 0n) {
+    if (n < min) throw new ConfigValueError(`percentage argument must be less or equal to ${-min}`);
+  } else if (n < min || n > max) {
+    throw new ConfigValueError(`argument must be between ${min} and ${max} inclusive`);
+  }
+  return n;
+}
 
 /** dbfilename must be a file name, not a path. */
 function parseDbFilename(value: string): string {

@@ -119,10 +119,9 @@ export function obufTable(v: string): number[][] {
 export function parseObufLimits(value: string, config: Config): string {
   const args = words(value);
   if (args.length % 4) throw new ConfigValueError('Wrong number of arguments in buffer limit configuration.');
-  const cur = config.v['client-output-buffer-limit'];
-  const table = obufTable(
-    typeof cur === 'string' && cur ? cur : 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
-  );
+  // undefined while the Config is being built (its default is parsed before any value is stored)
+  const cur: string | undefined = config.v['client-output-buffer-limit'];
+  const table = obufTable(cur || 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60');
   for (let j = 0; j < args.length; j += 4) {
     const name = args[j]!.toLowerCase();
     const cls = name === 'normal' ? 0 : name === 'slave' || name === 'replica' ? 1 : name === 'pubsub' ? 2 : -1;
@@ -338,7 +337,7 @@ export function formatShutdownFlags(flags: number): string {
  */
 export function parseDir(value: string, config: Config): string {
   if (value === '') throw new ConfigValueError('No such file or directory');
-  const base = (config.v['dir'] as string | undefined) || process.cwd();
+  const base = config.v['dir'] || process.cwd();
   const abs = path.resolve(base, value);
   let st: fs.Stats;
   try {

@@ -39,6 +39,7 @@
  * flagged denyoom get the OOM error, so a write flood is refused rather
  * than killing the process with everything acknowledged in it.
  */
+import type { ParamName } from '../config/params.js';
 import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
@@ -166,10 +167,10 @@ export class Eviction implements Subsystem {
    * them). A maxmemory below what is used starts the eviction timer at once
    * (Redis's updateMaxmemory), with its warning.
    */
-  configure(name: string | null): void {
+  configure(name: ParamName | null): void {
     const v = this.server.config.v;
-    this.maxmemory = Number(v['maxmemory']);
-    const policy = String(v['maxmemory-policy']);
+    this.maxmemory = v['maxmemory'];
+    const policy = v['maxmemory-policy'];
     this.allkeys = policy.startsWith('allkeys-');
     this.by =
       policy === 'noeviction'
@@ -181,9 +182,9 @@ export class Eviction implements Subsystem {
             : policy === 'volatile-ttl'
               ? BY_TTL
               : BY_RANDOM;
-    this.samples = Number(v['maxmemory-samples']);
-    this.limitUs = evictionTimeLimitUs(Number(v['maxmemory-eviction-tenacity']));
-    this.lazy = v['lazyfree-lazy-eviction'] === true;
+    this.samples = v['maxmemory-samples'];
+    this.limitUs = evictionTimeLimitUs(v['maxmemory-eviction-tenacity']);
+    this.lazy = v['lazyfree-lazy-eviction'];
     if (this.maxmemory === 0) this.preCommandOom = false;
     this.tuneHeapGrowth();
     if (name === 'maxmemory' && this.maxmemory !== 0) {

@@ -68,7 +68,7 @@ const cursors = new WeakMap<object, number>();
  * the expired hooks and keyspace events), updates stats and avg_ttl.
  */
 export function activeExpireCycle(server: Server, periodMs: number, type: 'slow' | 'fast' = 'slow'): void {
-  const effort = Math.max(1, Math.min(10, Number(server.config.v['active-expire-effort']) || 1)) - 1;
+  const effort = Math.max(1, Math.min(10, server.config.v['active-expire-effort'])) - 1;
   const keysPerLoop = KEYS_PER_LOOP + (KEYS_PER_LOOP / 4) * effort;
   const fastDurationUs = FAST_DURATION_US + (FAST_DURATION_US / 4) * effort;
   const slowTimePerc = SLOW_TIME_PERC + 2 * effort;
@@ -191,7 +191,7 @@ function activeExpireHashFields(server: Server, st: CycleState, type: 'slow' | '
     st.hfeDb = (st.hfeDb + 1) % dbs.length;
     return;
   }
-  const hz = Math.max(1, Number(server.config.v['hz']) || 10);
+  const hz = Math.max(1, server.config.v['hz'] || 10);
   let max = Math.floor(HFE_FIELDS_PER_SEC / hz);
   if (st.hfeBehind > HFE_BEHIND && type === 'slow') max *= Math.min(32, Math.floor(st.hfeBehind / HFE_BEHIND));
   if (expireHashFields(db, server.now(), max) === max) st.hfeBehind += max;

@@ -98,12 +98,12 @@ export function lruClock(nowMs: number): number {
 function listenerFields(server: Server): Fields {
   const out: Fields = [];
   let n = 0;
-  const port = server.addresses()[0]?.port ?? (server.config.v['port'] as number);
+  const port = server.addresses()[0]?.port ?? server.config.v['port'];
   if (port) {
-    const binds = String(server.config.v['bind']).split(/\s+/).filter(Boolean);
+    const binds = server.config.v['bind'].split(/\s+/).filter(Boolean);
     out.push([`listener${n++}`, `name=tcp,${binds.map((b) => `bind=${b}`).join(',')},port=${port}`]);
   }
-  const unix = String(server.config.v['unixsocket'] ?? '');
+  const unix = server.config.v['unixsocket'];
   if (unix) out.push([`listener${n++}`, `name=unix,bind=${unix}`]);
   return out;
 }
@@ -111,7 +111,7 @@ function listenerFields(server: Server): Fields {
 function serverSection(server: Server): Fields {
   const now = server.clock();
   const uptime = Math.floor((now - server.startTime) / 1000);
-  const hz = server.config.v['hz'] as number;
+  const hz = server.config.v['hz'];
   return [
     ['redis_version', REDIS_VERSION],
     ['redis_git_sha1', '00000000'],
@@ -128,7 +128,7 @@ function serverSection(server: Server): Fields {
     ['process_id', process.pid],
     ['process_supervised', 'no'],
     ['run_id', serverIds(server).runId],
-    ['tcp_port', server.addresses()[0]?.port ?? (server.config.v['port'] as number)],
+    ['tcp_port', server.addresses()[0]?.port ?? server.config.v['port']],
     ['server_time_usec', Math.floor(nowUsec(server))],
     ['uptime_in_seconds', uptime],
     ['uptime_in_days', Math.floor(uptime / 86400)],
@@ -171,7 +171,7 @@ function clientsSection(server: Server): Fields {
   return [
     ['connected_clients', server.clients.size],
     ['cluster_connections', 0],
-    ['maxclients', server.config.v['maxclients'] as number],
+    ['maxclients', server.config.v['maxclients']],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],
     ['blocked_clients', server.blocking.count + server.pause.count],
@@ -189,7 +189,7 @@ function memorySection(server: Server): Fields {
   const si = scriptingInfo(server);
   refreshScripts(server, si.evalBytes, si.functionsBytes);
   const mh = memoryOverhead(server);
-  const maxmemory = server.config.v['maxmemory'] as number;
+  const maxmemory = server.config.v['maxmemory'];
   const total = os.totalmem();
   const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
   return [
@@ -224,7 +224,7 @@ function memorySection(server: Server): Fields {
     ['used_memory_scripts_human', bytesToHuman(si.evalBytes + si.functionsBytes)],
     ['maxmemory', maxmemory],
     ['maxmemory_human', bytesToHuman(maxmemory)],
-    ['maxmemory_policy', String(server.config.v['maxmemory-policy'])],
+    ['maxmemory_policy', server.config.v['maxmemory-policy']],
     ['allocator_frag_ratio', f2(ratio(mh.allocatorActive, mh.allocatorAllocated))],
     ['allocator_frag_bytes', Math.max(0, mh.allocatorActive - mh.allocatorAllocated)],
     ['allocator_rss_ratio', f2(ratio(mh.allocatorResident, mh.allocatorActive))],
@@ -363,7 +363,7 @@ function replicationSection(server: Server): Fields {
     ['master_repl_offset', 0],
     ['second_repl_offset', -1],
     ['repl_backlog_active', 0],
-    ['repl_backlog_size', (server.config.v['repl-backlog-size'] as number | undefined) ?? 1048576],
+    ['repl_backlog_size', server.config.v['repl-backlog-size']],
     ['repl_backlog_first_byte_offset', 0],
     ['repl_backlog_histlen', 0],
   ];
@@ -405,10 +405,7 @@ function errorstatsSection(server: Server): Fields {
 
 /** latency_percentiles_usec_<name>:p50=...,p99=...,p99.9=... per command with samples. */
 function latencystatsSection(server: Server): Fields {
-  const pcts = String(server.config.v['latency-tracking-info-percentiles'] ?? '50 99 99.9')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
+  const pcts = server.config.v['latency-tracking-info-percentiles'].split(/\s+/).filter(Boolean).map(Number);
   const out: Fields = [];
   for (const [name, st] of server.stats.commands) {
     const h = latencyOf(st);
@@ -493,7 +490,7 @@ export function genInfo(server: Server, sel: SectionSelection): string {
     if (n++) out += '\r\n';
     out += `# ${header}\r\n`;
     // With latency-tracking off Redis still prints the Latencystats header.
-    if (name === 'latencystats' && server.config.v['latency-tracking'] === false) continue;
+    if (name === 'latencystats' && !server.config.v['latency-tracking']) continue;
     for (const [k, v] of gen(server)) out += `${k}:${v}\r\n`;
   }
   return out;

@@ -32,9 +32,9 @@ export class Slowlog {
    * entry holds copies of at most 32 × 128 bytes of argv, never argv's strings.
    */
   record(client: Client, argv: string[], usec: number, nowMs: number): void {
-    const limit = this.config.v['slowlog-log-slower-than'] as number;
+    const limit = this.config.v['slowlog-log-slower-than'];
     if (limit < 0 || usec < limit) return;
-    const max = this.config.v['slowlog-max-len'] as number;
+    const max = this.config.v['slowlog-max-len'];
     argv = redactArgs(argv);
     const args: string[] = [];
     const argc = Math.min(argv.length, MAX_ARGC);

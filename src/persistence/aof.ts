@@ -170,11 +170,11 @@ export class Aof implements PropagationSink, Subsystem {
 
   /** The server's `dir`: where a pre-7.0 AOF is and where rewrites write their temp files. */
   get serverDir(): string {
-    return path.resolve(String(this.server.config.v['dir'] ?? '.'));
+    return path.resolve(this.server.config.v['dir']);
   }
   /** `appenddirname`. */
   get dirname(): string {
-    return String(this.server.config.v['appenddirname'] ?? 'appendonlydir');
+    return this.server.config.v['appenddirname'];
   }
   /** `dir`/`appenddirname`. */
   get dir(): string {
@@ -182,14 +182,14 @@ export class Aof implements PropagationSink, Subsystem {
   }
   /** `appendfilename`: the base of every file name. */
   get filename(): string {
-    return String(this.server.config.v['appendfilename'] ?? 'appendonly.aof');
+    return this.server.config.v['appendfilename'];
   }
   get fsyncPolicy(): FsyncPolicy {
-    return this.server.config.v['appendfsync'] as FsyncPolicy;
+    return this.server.config.v['appendfsync'];
   }
   /** aof-use-rdb-preamble: a base holds an RDB image rather than commands. */
   private get preamble(): boolean {
-    return !!this.server.config.v['aof-use-rdb-preamble'];
+    return this.server.config.v['aof-use-rdb-preamble'];
   }
   private unixtime(): number {
     return Math.floor(this.server.now() / 1000);
@@ -776,8 +776,8 @@ export class Aof implements PropagationSink, Subsystem {
     if (!this.childActive() && this.rewriteScheduled && !this.limited()) this.rewriteBackground();
     if (this.childActive() || this.state !== 'on') return;
     const v = this.server.config.v;
-    const pct = Number(v['auto-aof-rewrite-percentage']);
-    if (!(pct > 0) || !(this.currentSize > Number(v['auto-aof-rewrite-min-size']))) return;
+    const pct = v['auto-aof-rewrite-percentage'];
+    if (!(pct > 0) || !(this.currentSize > v['auto-aof-rewrite-min-size'])) return;
     const base = this.rewriteBaseSize !== 0 ? this.rewriteBaseSize : 1;
     const growth = Math.floor((this.currentSize * 100) / base) - 100;
     if (growth >= pct && !this.limited()) {

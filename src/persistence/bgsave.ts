@@ -316,7 +316,7 @@ export class Bgsave {
     if (this.aborted) return;
     // rdb-key-save-delay (µs per key, Redis's test knob to keep a save running): a timer, not a
     // stall; looked at again every 50 ms so that setting it back to 0 takes effect soon
-    const delayUs = Number(this.server.config.v['rdb-key-save-delay']);
+    const delayUs = this.server.config.v['rdb-key-save-delay'];
     if (delayUs > 0 && this.resumeAt > performance.now()) {
       setTimeout(this.step, Math.min(50, this.resumeAt - performance.now()));
       return;

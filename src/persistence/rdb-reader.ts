@@ -10,6 +10,7 @@
 import type { ListLimits } from '../types/list.js';
 import { lzfDecompress } from './lzf.js';
 import { narrowInt64 } from '../util/numbers.js';
+import type { ConfigValues } from '../config/params.js';
 
 /**
  * How Redis 7.2.4 reports a failure: the text its rdbReportCorruptRDB or
@@ -111,16 +112,15 @@ export interface LoadLimits {
 }
 
 /** Reads the limits from a config's values. */
-export function loadLimits(v: Record<string, unknown>): LoadLimits {
-  const n = (k: string, d: number) => (v[k] === undefined ? d : Number(v[k]));
+export function loadLimits(v: Readonly<ConfigValues>): LoadLimits {
   return {
-    hashEntries: n('hash-max-listpack-entries', 128),
-    hashValue: n('hash-max-listpack-value', 64),
-    setIntsetEntries: n('set-max-intset-entries', 512),
-    setListpackEntries: n('set-max-listpack-entries', 128),
-    setListpackValue: n('set-max-listpack-value', 64),
-    zsetEntries: n('zset-max-listpack-entries', 128),
-    zsetValue: n('zset-max-listpack-value', 64),
+    hashEntries: v['hash-max-listpack-entries'],
+    hashValue: v['hash-max-listpack-value'],
+    setIntsetEntries: v['set-max-intset-entries'],
+    setListpackEntries: v['set-max-listpack-entries'],
+    setListpackValue: v['set-max-listpack-value'],
+    zsetEntries: v['zset-max-listpack-entries'],
+    zsetValue: v['zset-max-listpack-value'],
   };
 }
 
@@ -140,7 +140,7 @@ export interface ValueCtx {
 }
 
 /** A context for one load or RESTORE. */
-export function valueCtx(v: Record<string, unknown>, lists: ListLimits, deep: boolean): ValueCtx {
+export function valueCtx(v: Readonly<ConfigValues>, lists: ListLimits, deep: boolean): ValueCtx {
   return { limits: loadLimits(v), lists, deep, sanitizations: 0 };
 }
 
@@ -149,7 +149,7 @@ export function valueCtx(v: Record<string, unknown>, lists: ListLimits, deep: bo
  * `yes` always, `clients` for clients' RESTOREs but not while loading a file
  * or replaying the AOF (Redis's rdbLoadObject).
  */
-export function deepValidation(v: Record<string, unknown>, loading: boolean): boolean {
+export function deepValidation(v: Readonly<ConfigValues>, loading: boolean): boolean {
   const s = v['sanitize-dump-payload'];
   return s === 'yes' || (s === 'clients' && !loading);
 }

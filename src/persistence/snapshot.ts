@@ -78,21 +78,20 @@ export function persist(server: Server): PersistState {
 /** The RDB file's path: dir/dbfilename. */
 export function rdbPath(server: Server): string {
   const v = server.config.v;
-  return path.resolve(String(v['dir'] || process.cwd()), String(v['dbfilename'] ?? 'dump.rdb'));
+  return path.resolve(v['dir'], v['dbfilename']);
 }
 
 /** Serialization options from the config. */
 export function rdbOptions(server: Server): RdbOptions {
   const v = server.config.v;
   return {
-    compression: v['rdbcompression'] !== false && v['rdbcompression'] !== 'no',
-    listMaxListpackSize: Number(v['list-max-listpack-size'] ?? -2),
+    compression: v['rdbcompression'],
+    listMaxListpackSize: v['list-max-listpack-size'],
   };
 }
 
 export function checksumOn(server: Server): boolean {
-  const c = server.config.v['rdbchecksum'];
-  return c !== false && c !== 'no';
+  return server.config.v['rdbchecksum'];
 }
 
 /** A file's bytes with the RDB trailer: EOF, then the CRC-64 (zeros when rdbchecksum is off). */
@@ -198,10 +197,7 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
 
 /** The `save` parameter as [seconds, changes] pairs. */
 export function savePoints(server: Server): [number, number][] {
-  const nums = String(server.config.v['save'] ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
+  const nums = server.config.v['save'].split(/\s+/).filter(Boolean).map(Number);
   const out: [number, number][] = [];
   for (let i = 0; i + 1 < nums.length; i += 2) out.push([nums[i]!, nums[i + 1]!]);
   return out;

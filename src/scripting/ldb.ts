@@ -285,7 +285,7 @@ export function debugEval(
   const { client, server } = ctx;
   const fd = client.socket === null ? -1 : handleFd(client.socket);
   if (fd < 0) throw new ReplyError('ERR the Lua debugger needs a connection of its own (TCP or unix socket)');
-  const session = new LdbSession(fd, ctx.argv[1]!, Number(server.config.v['busy-reply-threshold']) || 5000);
+  const session = new LdbSession(fd, ctx.argv[1]!, server.config.v['busy-reply-threshold'] || 5000);
   // (replies the client is owed from earlier commands of its pipeline stay
   // buffered: they follow the session's output, as in Redis, which writes
   // the session to the socket directly)

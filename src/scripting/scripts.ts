@@ -303,7 +303,7 @@ class RunHost implements ScriptHost {
     this.name = name;
     this.start = performance.now();
     this.startUs = nowUsec(this.server);
-    this.threshold = Number(this.server.config.v['busy-reply-threshold']);
+    this.threshold = this.server.config.v['busy-reply-threshold'];
     this.ticks = 0;
     this.busy = false;
     this.wrote = false;

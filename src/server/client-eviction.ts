@@ -43,8 +43,8 @@ export class ClientEviction {
    */
   configure(): void {
     const v = this.server.config.v;
-    const clients = Number(v['maxmemory-clients']);
-    const maxmemory = Number(v['maxmemory']);
+    const clients = v['maxmemory-clients'];
+    const maxmemory = v['maxmemory'];
     let limit = 0;
     if (clients < 0 && maxmemory > 0) limit = Math.floor((maxmemory * -clients) / 100);
     else if (clients > 0) limit = clients;

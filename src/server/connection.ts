@@ -165,7 +165,7 @@ export class Connections {
    */
   useSocket(client: Client, sock: net.Socket): void {
     sock.setNoDelay(true);
-    const ka = this.server.config.v['tcp-keepalive'] as number;
+    const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && client.kind === 'tcp') sock.setKeepAlive(true, ka * 1000);
     client.socket = sock;
     this.wireSocket(client, sock);
@@ -433,7 +433,7 @@ export class Connections {
   outputLimits(cls: string): OutputLimits {
     const cached = this.obufCache.get(cls);
     if (cached !== undefined) return cached;
-    const lim = parseOutputLimits(String(this.server.config.v['client-output-buffer-limit']), cls);
+    const lim = parseOutputLimits(this.server.config.v['client-output-buffer-limit'], cls);
     this.obufCache.set(cls, lim);
     return lim;
   }

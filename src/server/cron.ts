@@ -33,7 +33,7 @@ export class Cron {
   /** Starts (or restarts, after hz changed) the timer at `hz`. */
   start(): void {
     if (this.timer) clearInterval(this.timer);
-    const hz = Math.max(1, Math.min(500, this.server.config.v['hz'] as number));
+    const hz = Math.max(1, Math.min(500, this.server.config.v['hz']));
     this.timer = setInterval(() => this.serverCron(), Math.floor(1000 / hz));
     this.timer.unref();
   }
@@ -77,7 +77,7 @@ export class Cron {
       server.shutdownAsap = null;
       server.emit('signalShutdown', sig);
     }
-    const hz = Math.max(1, Math.min(500, server.config.v['hz'] as number));
+    const hz = Math.max(1, Math.min(500, server.config.v['hz']));
     // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
     if (this.loops % Math.max(1, Math.round(hz / 10)) === 0) server.stats.sampleOps(server.clock());
     // the heap gauge the OOM gate reads (heap.ts): at most one tick old
@@ -104,7 +104,7 @@ export class Cron {
     const si = scriptingInfo(server);
     refreshScripts(server, si.evalBytes, si.functionsBytes);
     notePeak(server);
-    const timeout = (server.config.v['timeout'] as number) * 1000;
+    const timeout = server.config.v['timeout'] * 1000;
     if (timeout > 0) {
       const now = server.clock();
       for (const c of server.clients.values()) {

@@ -24,6 +24,7 @@ import type { Server } from './server.js';
 import { discardTransaction, runsInMulti } from './multi.js';
 import { persist, savePoints } from '../persistence/snapshot.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
+import type { YesNoLocalParam } from '../config/params.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -62,9 +63,9 @@ function dispatchSilenced(server: Server, client: Client, argv: string[]): void 
 }
 
 /** Whether a protected command (DEBUG) may run: its parameter is yes, or local and the client is local. */
-function protectedAllowed(server: Server, client: Client, param: string): boolean {
+function protectedAllowed(server: Server, client: Client, param: YesNoLocalParam): boolean {
   const v = server.config.v[param];
-  if (v === true || v === 'yes') return true;
+  if (v === 'yes') return true;
   return v === 'local' && isLocalClient(client);
 }
 

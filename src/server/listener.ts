@@ -37,7 +37,7 @@ export class Listener {
    */
   async open(ephemeral: boolean): Promise<void> {
     const v = this.server.config.v;
-    const unix = String(v['unixsocket']);
+    const unix = v['unixsocket'];
     try {
       await this.listenTcp(ephemeral);
       if (unix) {
@@ -48,7 +48,7 @@ export class Listener {
           /* absent */
         }
         await this.listenOne({ path: unix });
-        const perm = Number(v['unixsocketperm']);
+        const perm = v['unixsocketperm'];
         if (perm) fs.chmodSync(unix, perm);
       }
     } catch (e) {
@@ -74,7 +74,7 @@ export class Listener {
     const v = this.server.config.v;
     // (a replica's class, OOM_REPLICA, comes with replication)
     this.oomScore ??= new OomScoreAdj(this.server.log);
-    const ok = this.oomScore.apply(String(v['oom-score-adj']), String(v['oom-score-adj-values']), OOM_MASTER);
+    const ok = this.oomScore.apply(v['oom-score-adj'], v['oom-score-adj-values'], OOM_MASTER);
     return ok ? null : 'Failed to set current oom_score_adj. Check server logs.';
   }
 
@@ -109,7 +109,7 @@ export class Listener {
   /** CONFIG SET maxclients (Config.check): Redis's error when the new value does not fit the open-files limit. */
   checkMaxclients(): string | null {
     const v = this.server.config.v;
-    const fit = this.maxclientsThatFit(v['maxclients'] as number);
+    const fit = this.maxclientsThatFit(v['maxclients']);
     if (fit === v['maxclients']) return null;
     this.server.log.warning(
       'Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.',
@@ -124,8 +124,8 @@ export class Listener {
    */
   private async listenTcp(ephemeral: boolean): Promise<void> {
     const v = this.server.config.v;
-    const port = v['port'] as number;
-    const binds = String(v['bind']).split(/\s+/).filter(Boolean);
+    const port = v['port'];
+    const binds = v['bind'].split(/\s+/).filter(Boolean);
     if (port === 0 && !ephemeral) return;
     // bind every address; "-" prefix means optional (skipped when the
     // address is not available here, but not when it is in use)
@@ -149,7 +149,7 @@ export class Listener {
         throw e;
       }
     }
-    if (port === 0 && boundPort !== 0) v['port'] = boundPort;
+    if (port === 0 && boundPort !== 0) this.server.config.adjust('port', boundPort);
   }
 
   /**
@@ -207,7 +207,7 @@ export class Listener {
       srv.maxConnections = Number.MAX_SAFE_INTEGER;
       const onErr = (e: Error) => reject(e);
       srv.once('error', onErr);
-      srv.listen({ ...opts, backlog: server.config.v['tcp-backlog'] as number, exclusive: true }, () => {
+      srv.listen({ ...opts, backlog: server.config.v['tcp-backlog'], exclusive: true }, () => {
         srv.off('error', onErr);
         srv.on('error', (e) =>
           server.log.warning(
@@ -252,7 +252,7 @@ export class Listener {
     let client: Client | undefined;
     const sock = adoptSocket(accepted, (chunk) => conns.onData(client!, chunk));
     sock.setNoDelay(true);
-    const ka = this.server.config.v['tcp-keepalive'] as number;
+    const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
     client = conns.connected(sock, unixPath);
   }
@@ -265,7 +265,7 @@ export class Listener {
   refusal(remoteAddress: string | undefined, unix: boolean): string | null {
     const server = this.server;
     server.stats.totalConnections++;
-    const maxClients = server.config.v['maxclients'] as number;
+    const maxClients = server.config.v['maxclients'];
     if (server.clients.size >= maxClients) {
       server.stats.rejectedConnections++;
       return '-ERR max number of clients reached\r\n';

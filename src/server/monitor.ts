@@ -52,7 +52,7 @@ export class Monitors implements Subsystem {
     const sec = Math.floor(us / 1e6);
     const frac = String(us - sec * 1e6).padStart(6, '0');
     let where: string;
-    if (client.kind === 'unix') where = `unix:${String(this.server.config.v['unixsocket'])}`;
+    if (client.kind === 'unix') where = `unix:${this.server.config.v['unixsocket']}`;
     else if (client.kind === 'internal')
       where = client.luaScript ? 'lua' : 'internal'; // scripts' commands, or the in-process call() client
     else where = client.addr;

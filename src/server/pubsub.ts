@@ -83,7 +83,7 @@ export class PubSub implements Subsystem {
   }
 
   private refreshConfig(): void {
-    this.notifyFlags = Number(this.server.config.v['notify-keyspace-events']) || 0;
+    this.notifyFlags = this.server.config.v['notify-keyspace-events'];
   }
 
   private serverMap(kind: SubKind): Map<string, Set<Client>> {

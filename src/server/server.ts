@@ -16,6 +16,7 @@
  * written at the turn's end (BeforeSleep), after what was propagated is
  * written (the AOF, fsynced under appendfsync always).
  */
+import type { ParamName } from '../config/params.js';
 import { performance } from 'node:perf_hooks';
 import type net from 'node:net';
 import { EventEmitter } from 'node:events';
@@ -290,7 +291,7 @@ export class Server extends EventEmitter {
         else server.stats.keyspaceMisses++;
       },
     };
-    const n = this.config.v['databases'] as number;
+    const n = this.config.v['databases'];
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks, this.listLimits));
     this.config.onChange = (name) => this.applyConfig(name);
     this.config.check = (name) => {
@@ -339,18 +340,18 @@ export class Server extends EventEmitter {
 
   private refreshHot(): void {
     const v = this.config.v;
-    this.parserLimits.maxBulkLen = v['proto-max-bulk-len'] as number;
-    this.parserLimits.queryBufferLimit = v['client-query-buffer-limit'] as number;
-    this.hot.latencyTracking = v['latency-tracking'] !== false;
-    this.hot.slowlogSlowerThan = Number(v['slowlog-log-slower-than']);
-    this.hot.latencyMonitorThreshold = Number(v['latency-monitor-threshold']) || 0;
-    this.hot.lfu = isLfuPolicy(String(v['maxmemory-policy']));
-    this.hot.lfuLogFactor = Number(v['lfu-log-factor']);
-    this.hot.lfuDecayTime = Number(v['lfu-decay-time']);
-    this.hot.stopWritesOnBgsaveError = !!v['stop-writes-on-bgsave-error'];
+    this.parserLimits.maxBulkLen = v['proto-max-bulk-len'];
+    this.parserLimits.queryBufferLimit = v['client-query-buffer-limit'];
+    this.hot.latencyTracking = v['latency-tracking'];
+    this.hot.slowlogSlowerThan = v['slowlog-log-slower-than'];
+    this.hot.latencyMonitorThreshold = v['latency-monitor-threshold'];
+    this.hot.lfu = isLfuPolicy(v['maxmemory-policy']);
+    this.hot.lfuLogFactor = v['lfu-log-factor'];
+    this.hot.lfuDecayTime = v['lfu-decay-time'];
+    this.hot.stopWritesOnBgsaveError = v['stop-writes-on-bgsave-error'];
     this.hot.minReplicasGate = v['min-replicas-to-write'] !== 0 && v['min-replicas-max-lag'] !== 0;
     // the list encoding conversions of this server's dbs read it
-    this.listLimits.set(Number(v['list-max-listpack-size'] ?? -2));
+    this.listLimits.set(v['list-max-listpack-size']);
   }
 
   /**
@@ -379,7 +380,7 @@ export class Server extends EventEmitter {
    * Applies the run-time effect of a changed parameter. Returns an error
    * text when it cannot (CONFIG SET then fails and restores every value).
    */
-  private applyConfig(name: string): string | null {
+  private applyConfig(name: ParamName): string | null {
     this.refreshHot();
     if (name === 'client-output-buffer-limit') this.conns.outputLimitsChanged();
     if (MEMORY_PARAMS.has(name)) {
@@ -390,7 +391,7 @@ export class Server extends EventEmitter {
     let err: string | null = null;
     if (name === 'appendonly' && this.persistenceStarted) {
       // Redis's updateAppendonly (inside MULTI the rewrite waits for the transaction's end)
-      const on = !!this.config.v['appendonly'];
+      const on = this.config.v['appendonly'];
       if (!on && this.aof.state !== 'off') this.aof.stop();
       else if (on && this.aof.state === 'off' && !this.aof.start(this.current?.inExec ?? false))
         err = 'Unable to turn on AOF. Check server logs.';
@@ -420,7 +421,7 @@ export class Server extends EventEmitter {
    */
   async listen(opts: { ephemeralPort?: boolean } = {}): Promise<void> {
     // as redis-server does before listening: maxclients within the open-files limit
-    this.config.v['maxclients'] = this.listener.maxclientsThatFit(this.config.v['maxclients'] as number);
+    this.config.adjust('maxclients', this.listener.maxclientsThatFit(this.config.v['maxclients']));
     if (!this.persistenceStarted) startPersistence(this);
     await this.listener.open(!!opts.ephemeralPort);
     this.cron.start();
@@ -483,7 +484,7 @@ export class Server extends EventEmitter {
 }
 
 /** Parameters the memory gate reads (Eviction.configure, ClientEviction.configure). */
-const MEMORY_PARAMS = new Set([
+const MEMORY_PARAMS = new Set<ParamName>([
   'maxmemory',
   'maxmemory-policy',
   'maxmemory-samples',

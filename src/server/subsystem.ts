@@ -10,6 +10,7 @@
  * runs hz times a second and beforeSleep once per event-loop turn that
  * served clients.
  */
+import type { ParamName } from '../config/params.js';
 import type { Client } from './client.js';
 
 /** INFO fields, in order: `name:value` lines. */
@@ -34,7 +35,7 @@ export interface Subsystem {
    * stored; null: the start's configuration (options, redis.conf, flags) was
    * applied, read every parameter kept (the Server's constructor, once).
    */
-  configChanged?(name: string | null): void;
+  configChanged?(name: ParamName | null): void;
   /** serverCron's part (server/cron.ts), hz times a second. */
   cron?(): void;
   /** beforeSleep's part (server/before-sleep.ts): once per turn, before replies and the AOF are written. */

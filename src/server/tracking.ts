@@ -108,7 +108,7 @@ export class Tracking implements Subsystem {
   }
 
   private refreshConfig(): void {
-    this.maxKeys = Number(this.server.config.v['tracking-table-max-keys']) || 0;
+    this.maxKeys = this.server.config.v['tracking-table-max-keys'];
   }
 
   /**

@@ -32,20 +32,20 @@ export class Logger {
   ) {}
 
   private write(level: number, msg: string): void {
-    const min = LEVELS.indexOf(this.config.v['loglevel'] as (typeof LEVELS)[number]);
+    const min = LEVELS.indexOf(this.config.v['loglevel']);
     if (level < min) return;
     this.emit(`${process.pid}:M ${timestamp(new Date())} ${MARKS[level]} ${msg}`);
   }
 
   /** Text logged as is, without the pid/time/level prefix (Redis's LL_RAW: the startup logo), at notice level. */
   raw(text: string): void {
-    if (LEVELS.indexOf(this.config.v['loglevel'] as (typeof LEVELS)[number]) > 2) return;
+    if (LEVELS.indexOf(this.config.v['loglevel']) > 2) return;
     this.emit(text);
   }
 
   private emit(line: string): void {
     if (this.sink) return this.sink(line);
-    const file = this.config.v['logfile'] as string;
+    const file = this.config.v['logfile'];
     if (file) {
       try {
         fs.appendFileSync(file, line + '\n');

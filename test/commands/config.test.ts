@@ -445,6 +445,34 @@ test('Config: values beyond 2^53 are shown exactly; immutable parameters can be 
   assert.equal(c.format(c.def('unixsocketperm')!), '700');
 });
 
+test('Config: config.v is typed from the parameter table; every stored value has its type', () => {
+  const c = new Config();
+  // Compile-time checks (issue 15, item 3): these lines build only while config.v is keyed
+  // by the canonical names with each parameter's own value type.
+  // @ts-expect-error an alias is not a key: slave-read-only is read as replica-read-only
+  assert.equal(c.v['slave-read-only'], undefined);
+  // @ts-expect-error a misspelt name does not compile
+  assert.equal(c.v['maxmemroy'], undefined);
+  const _readOnly = () => {
+    // @ts-expect-error config.v is read-only: values change through Config (set, setMany, adjust)
+    c.v.hz = 20;
+  };
+  const port: number = c.v['port'];
+  const aof: boolean = c.v['appendonly'];
+  const fsync: 'everysec' | 'always' | 'no' = c.v['appendfsync'];
+  const events: number = c.v['notify-keyspace-events'];
+  const save: string = c.v['save'];
+  assert.deepEqual([port, aof, fsync, events, save], [6379, false, 'everysec', 0, '3600 1 300 100 60 10000']);
+  // at run time, each value as its parameter type says
+  for (const p of c.defs()) {
+    const v: unknown = c.v[p.name];
+    if (p.type === 'bool') assert.equal(typeof v, 'boolean', p.name);
+    else if (p.type === 'int' || p.type === 'memory') assert.equal(typeof v, 'number', p.name);
+    else if (p.type === 'string') assert.equal(typeof v, 'string', p.name);
+    else if (p.type === 'enum') assert.ok(p.values!.includes(String(v)), p.name);
+  }
+});
+
 // (its commands hold a temp dir's name: run against redis-server only)
 test(
   'CONFIG SET of protected parameters (dir, dbfilename) when enable-protected-configs allows it',

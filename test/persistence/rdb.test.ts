@@ -91,7 +91,7 @@ test('every type and encoding round-trips through tsdis RDB write and load', asy
   assert.ok(Number(await b.call('PTTL', 'str:ttl')) > 3_000_000);
   // uncompressed and without a checksum too
   assert.equal(await a.call('CONFIG', 'SET', 'rdbcompression', 'no'), 'OK');
-  a.server.config.v['rdbchecksum'] = false; // immutable at run time, as in Redis
+  a.server.config.set('rdbchecksum', 'no', true); // immutable at run time (as in Redis): set as at startup
   const plain = Buffer.concat(rdbImage(a.server));
   assert.ok(plain.length > image.length);
   assert.deepEqual(plain.subarray(plain.length - 8), Buffer.alloc(8));
