@@ -17,7 +17,7 @@
  *
  * Special parameters (save, client-output-buffer-limit, notify-keyspace-events,
  * bind, ...) keep their canonical text form in `config.v`, the form CONFIG GET
- * shows, so readers split it themselves (see Server.outputLimits).
+ * shows, so readers split it themselves (see server/output-limits.ts).
  */
 import type { Config } from './config.js';
 import {

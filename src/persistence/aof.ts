@@ -158,6 +158,24 @@ export class Aof implements PropagationSink, Subsystem {
 
   constructor(readonly server: Server) {}
 
+  /**
+   * Subsystem: CONFIG SET appendonly turns the AOF on or off once the
+   * dataset was loaded at start (Redis's updateAppendonly; inside MULTI the
+   * rewrite waits for the transaction's end), failing when it cannot start;
+   * aof-disable-auto-gc no removes the history files kept meanwhile.
+   */
+  configChanged(name: string | null): string | null {
+    const server = this.server;
+    if (name === null || !server.persistenceStarted) return null;
+    if (name === 'appendonly') {
+      const on = !!server.config.v['appendonly'];
+      if (!on && this.state !== 'off') this.stop();
+      else if (on && this.state === 'off' && !this.start(server.current?.inExec ?? false))
+        return 'Unable to turn on AOF. Check server logs.';
+    } else if (name === 'aof-disable-auto-gc' && !server.config.v['aof-disable-auto-gc']) this.delHistoryFiles();
+    return null;
+  }
+
   /** Whether a background rewrite runs (aof_rewrite_in_progress). */
   get rewriting(): boolean {
     return this.job !== null;
