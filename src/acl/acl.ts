@@ -38,6 +38,7 @@ import {
   ruleErrorText,
   type Selector,
 } from './user.js';
+import type { ParamName } from '../config/params.js';
 
 /** Where a denial happened (ACL LOG `context`). */
 export type LogContext = 'toplevel' | 'multi' | 'lua' | 'module';
@@ -89,7 +90,7 @@ export class Acl implements Subsystem {
     return u;
   }
 
-  configChanged(name: string | null): void {
+  configChanged(name: ParamName | null): void {
     const v = this.server.config.v;
     if (name === null || name === 'acl-pubsub-default') this.pubsubAll = v['acl-pubsub-default'] === 'allchannels';
     if (name === null || name === 'requirepass') this.setDefaultPassword(String(v['requirepass'] ?? ''));

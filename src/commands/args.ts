@@ -148,7 +148,7 @@ const STOPPING_LIMIT = 1 << 28;
  */
 export function checkRepeatedReply(ctx: Ctx, count: number): void {
   if (count <= MAX_REPEATED_REPLY) return;
-  const hard = ctx.server.conns.outputLimits(clientType(ctx.client) === 'pubsub' ? 'pubsub' : 'normal').hard;
+  const hard = ctx.server.outputLimits.limits(clientType(ctx.client) === 'pubsub' ? 'pubsub' : 'normal').hard;
   if (hard > 0 && hard < STOPPING_LIMIT) return;
   throw new ReplyError(
     cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`,
@@ -162,7 +162,7 @@ export function checkRepeatedReply(ctx: Ctx, count: number): void {
  * stops such a loop for a client it is closing.
  */
 export function repeatStopped(ctx: Ctx, i: number): boolean {
-  return (i & 1023) === 1023 && ctx.server.conns.overHardOutputLimit(ctx.client);
+  return (i & 1023) === 1023 && ctx.server.outputLimits.overHard(ctx.client);
 }
 
 /** SCAN-family options: COUNT (default 10), MATCH (`*` means none), and TYPE for SCAN. */

@@ -361,7 +361,7 @@ function debug(ctx: Ctx): void {
     return ctx.reply.ok();
   }
   if (sub === 'set-active-expire' && n === 3) {
-    server.activeExpireEnabled = atoi(argv[2]!) !== 0;
+    server.activeExpire.enabled = atoi(argv[2]!) !== 0;
     return ctx.reply.ok();
   }
   if (sub === 'object' && n === 3) return debugObject(ctx);

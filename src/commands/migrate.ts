@@ -21,21 +21,8 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import { dumpPayload } from '../persistence/rdb.js';
 import { rdbOptions } from '../persistence/snapshot.js';
-import { MigrateLink } from '../util/migrate-link.js';
 import { migrateGetKeys } from './keys-of.js';
 import { restore, RESTORE_ARGS, RESTORE_COMPLEXITY, RESTORE_HISTORY } from './persistence.js';
-import type { Server } from '../server/server.js';
-
-/** The server's link to its MIGRATE worker, started on first use and ended with the server. */
-function link(server: Server): MigrateLink {
-  let l = server.migrateLink;
-  if (l === null || l.broken) {
-    const fresh = new MigrateLink();
-    server.once('closed', () => fresh.close());
-    server.migrateLink = l = fresh;
-  }
-  return l;
-}
 
 /** Redis's getLongFromObjectOrReply: a string2ll integer (64-bit), else the not-an-integer error. */
 function argLong(s: string): bigint {
@@ -118,10 +105,12 @@ function migrate(ctx: Ctx): void {
   }
 
   const ms = timeout > 2147483647n ? 2147483647 : Number(timeout);
-  const out = link(server).exchange(
-    { host: argv[1]!, port: argv[2]!, timeout: ms, dbid: String(dbid), auth, body, count: sent.length },
-    Math.min(2 ** 31 - 1, ms * (sent.length + 4) + 1000),
-  );
+  const out = server.migrate
+    .link()
+    .exchange(
+      { host: argv[1]!, port: argv[2]!, timeout: ms, dbid: String(dbid), auth, body, count: sent.length },
+      Math.min(2 ** 31 - 1, ms * (sent.length + 4) + 1000),
+    );
   if (out.kind === 'connect') throw new ReplyError(Err.migrateConnect);
   if (out.kind === 'write') throw new ReplyError(Err.migrateIo('writing'));
 

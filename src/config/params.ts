@@ -17,7 +17,7 @@
  *
  * Special parameters (save, client-output-buffer-limit, bind, ...) keep their
  * canonical text form in `config.v`, the form CONFIG GET shows, so readers
- * split it themselves (see Server.outputLimits); notify-keyspace-events and
+ * split it themselves (see server/output-limits.ts); notify-keyspace-events and
  * shutdown-on-sig* keep a bit set. The type of `config.v` (ConfigValues, at
  * the end) is derived from this table, one key per canonical name.
  */

@@ -121,6 +121,16 @@ export function evictionTimeLimitUs(tenacity: number): number {
   return Infinity;
 }
 
+/** Parameters Eviction.configure reads (CONFIG SET of one reconfigures it). */
+const MEMORY_PARAMS: ReadonlySet<string> = new Set([
+  'maxmemory',
+  'maxmemory-policy',
+  'maxmemory-samples',
+  'maxmemory-eviction-tenacity',
+  'maxmemory-clients',
+  'lazyfree-lazy-eviction',
+]);
+
 export class Eviction implements Subsystem {
   /** The pool: keys (null = empty entry), their scores and databases, ascending by score. */
   private readonly poolKey: (string | null)[] = new Array<string | null>(EVPOOL_SIZE).fill(null);
@@ -160,6 +170,13 @@ export class Eviction implements Subsystem {
   /** used_memory as maxmemory sees it. */
   private used(): number {
     return this.gauge !== null ? this.gauge() : usedMemoryOf(this.server);
+  }
+
+  /** Subsystem: a maxmemory parameter changed (or the start's were applied): read them, and the dispatcher's memory gate follows. */
+  configChanged(name: ParamName | null): void {
+    if (name !== null && !MEMORY_PARAMS.has(name)) return;
+    this.configure(name);
+    this.server.refreshMemoryGate();
   }
 
   /**

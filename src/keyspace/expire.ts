@@ -31,6 +31,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
+import type { CronTick, Subsystem } from '../server/subsystem.js';
 import type { Db } from './db.js';
 import type { HashValue } from '../types/hash.js';
 
@@ -44,7 +45,39 @@ const HFE_FIELDS_PER_SEC = 10000;
 /** Fields a db may stay behind by before steps grow (Redis's EXPIRED_FIELDS_TH). */
 const HFE_BEHIND = 1000000;
 
-/** State kept between runs, per server (Server.expireCycle; Redis keeps these as statics). */
+/**
+ * Active expiry as a subsystem (Server.activeExpire): the slow cycle in
+ * serverCron, the fast one in beforeSleep, both while `enabled` (DEBUG
+ * SET-ACTIVE-EXPIRE). First in the server's list, so its cron runs before
+ * every other subsystem's and its fast cycle before theirs in beforeSleep.
+ */
+export class ActiveExpire implements Subsystem {
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns both cycles off. */
+  enabled = true;
+  /** The cycle's state between runs (activeExpireCycle). */
+  readonly state: CycleState = {
+    currentDb: 0,
+    timelimitExit: false,
+    lastFastCycleUs: -Infinity,
+    hfeDb: 0,
+    hfeBehind: 0,
+    cursors: new WeakMap(),
+  };
+
+  constructor(private readonly server: Server) {}
+
+  /** Subsystem: the slow cycle, with 25% (and more with active-expire-effort) of the cron period. */
+  cron(tick: CronTick): void {
+    if (this.enabled) activeExpireCycle(this.server, 1000 / tick.hz);
+  }
+
+  /** Subsystem: the fast cycle (returns at once unless expiry is behind). */
+  beforeSleep(): void {
+    if (this.enabled) activeExpireCycle(this.server, 0, 'fast');
+  }
+}
+
+/** State kept between runs, per server (ActiveExpire.state; Redis keeps these as statics). */
 export interface CycleState {
   /** The next database to visit. */
   currentDb: number;
@@ -56,10 +89,9 @@ export interface CycleState {
   hfeDb: number;
   /** Fields expired on hfeDb by steps that hit their limit, in a row. */
   hfeBehind: number;
+  /** Per-db walking position in its expires dict (a slot index), by dict. */
+  readonly cursors: WeakMap<object, number>;
 }
-
-/** Per-db walking position in its expires dict (a slot index). */
-const cursors = new WeakMap<object, number>();
 
 /**
  * Runs one expiry cycle. `periodMs` is the cron period (1000/hz); `type`
@@ -77,13 +109,8 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   // CLIENT PAUSE suspends expiry (server/pause.ts); nothing expires while the dataset is loaded
   // (Redis's cron does not run then; tsdis's may, between the slices of the CLI's load).
   if (server.pause.mode !== 0 || server.loading) return;
-  const st = (server.expireCycle ??= {
-    currentDb: 0,
-    timelimitExit: false,
-    lastFastCycleUs: -Infinity,
-    hfeDb: 0,
-    hfeBehind: 0,
-  });
+  const st = server.activeExpire.state;
+  const cursors = st.cursors;
   const startUs = performance.now() * 1000;
   if (type === 'fast') {
     // Only when the last run hit its time limit or many keys look stale, and

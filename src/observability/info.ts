@@ -321,7 +321,7 @@ function statsSection(server: Server): Fields {
     ['pubsubshard_channels', server.pubsub.shard.size],
     ['latest_fork_usec', 0],
     ['total_forks', persist(server).forks],
-    ['migrate_cached_sockets', server.migrateLink?.cachedSockets() ?? 0],
+    ['migrate_cached_sockets', server.migrate.cachedSockets()],
     ['slave_expires_tracked_keys', 0],
     ['active_defrag_hits', 0],
     ['active_defrag_misses', 0],

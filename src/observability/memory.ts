@@ -28,6 +28,7 @@
 import v8 from 'node:v8';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
+import type { CronTick, Subsystem } from '../server/subsystem.js';
 import type { Db } from '../keyspace/db.js';
 import type { Collection, Value } from '../keyspace/value.js';
 import { bufBytes, numBytes, strBytes } from '../util/v8size.js';
@@ -61,6 +62,25 @@ export class MemoryAccounting {
     const m = process.memoryUsage();
     this.startup = m.heapUsed + m.external - luaHeap;
     this.peak = this.startup;
+  }
+}
+
+/**
+ * used_memory's once-a-second figures as a subsystem (Server.memFigures;
+ * Redis's clientsCron memory tracking and cronUpdateMemoryStats): every
+ * client's buffers counted again (sockets drain between its commands), then
+ * the peak. Registered after the subsystems whose figures it sums (scripting
+ * refreshes the scripts' share in its own cron) and before the ones that
+ * close clients (idle timeouts, client eviction), so the peak sees them.
+ */
+export class MemoryFigures implements Subsystem {
+  constructor(private readonly server: Server) {}
+
+  cron(tick: CronTick): void {
+    if (!tick.second) return;
+    const server = this.server;
+    for (const c of server.clients.values()) noteClient(server, c);
+    notePeak(server);
   }
 }
 

@@ -55,6 +55,7 @@ import { AofLoadError } from './aof-load.js';
 import { writeFully } from '../util/files.js';
 import type { PropagationSink } from '../server/propagate.js';
 import type { Subsystem } from '../server/subsystem.js';
+import type { ParamName } from '../config/params.js';
 
 export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
 export {
@@ -157,6 +158,24 @@ export class Aof implements PropagationSink, Subsystem {
   private limitNextTime = 0;
 
   constructor(readonly server: Server) {}
+
+  /**
+   * Subsystem: CONFIG SET appendonly turns the AOF on or off once the
+   * dataset was loaded at start (Redis's updateAppendonly; inside MULTI the
+   * rewrite waits for the transaction's end), failing when it cannot start;
+   * aof-disable-auto-gc no removes the history files kept meanwhile.
+   */
+  configChanged(name: ParamName | null): string | null {
+    const server = this.server;
+    if (name === null || !server.persistenceStarted) return null;
+    if (name === 'appendonly') {
+      const on = !!server.config.v['appendonly'];
+      if (!on && this.state !== 'off') this.stop();
+      else if (on && this.state === 'off' && !this.start(server.current?.inExec ?? false))
+        return 'Unable to turn on AOF. Check server logs.';
+    } else if (name === 'aof-disable-auto-gc' && !server.config.v['aof-disable-auto-gc']) this.delHistoryFiles();
+    return null;
+  }
 
   /** Whether a background rewrite runs (aof_rewrite_in_progress). */
   get rewriting(): boolean {

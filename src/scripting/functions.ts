@@ -55,9 +55,9 @@ export interface FunctionsState {
   functions: Map<string, FunctionInfo>;
 }
 
-/** A server's function libraries (Server.functions, made on first use). */
+/** A server's function libraries (Server.scripting.functions, made on first use). */
 export function functionsOf(server: Server): FunctionsState {
-  return (server.functions ??= newState());
+  return (server.scripting.functions ??= newState());
 }
 
 function newState(): FunctionsState {

@@ -77,9 +77,9 @@ export interface ScriptingState {
   ldb: LdbSession | null;
 }
 
-/** A server's scripting state (Server.scripting, made on first use). */
+/** A server's scripting state (Server.scripting.eval, made on first use). */
 export function scripting(server: Server): ScriptingState {
-  return (server.scripting ??= {
+  return (server.scripting.eval ??= {
     scripts: new Map(),
     bodyBytes: 0,
     luaClient: null,

@@ -4,11 +4,12 @@
  * (setImmediate runs after the poll phase has delivered every read), so a
  * batch of pipelined commands, and of clients, gets one write each.
  *
- * run() in order: the subsystems' beforeSleep hooks (BCAST invalidations),
- * the fast expire cycle, clients blocked on keys made ready, then what was
- * propagated is written (the AOF, and with appendfsync always fsynced)
- * *before* any reply goes out, so nothing is acknowledged before it is
- * durable; then every queued client's replies, then client eviction.
+ * run() in order: the subsystems' beforeSleep hooks in the server's order
+ * (the fast expire cycle, BCAST invalidations, clients blocked on keys made
+ * ready), then what was propagated is written (the AOF, and with
+ * appendfsync always fsynced) *before* any reply goes out, so nothing is
+ * acknowledged before it is durable; then every queued client's replies,
+ * then the subsystems' afterReplies hooks (client eviction).
  *
  * Group commit (appendfsync always): clients answered after the last
  * fdatasync are usually about to send their next command. run() waits for
@@ -18,7 +19,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
-import { activeExpireCycle } from '../keyspace/expire.js';
 
 /** appendfsync always: how long a flush waits for answered clients' next commands (group commit). */
 const GATHER_MS = 0.5;
@@ -55,10 +55,8 @@ export class BeforeSleep {
     this.scheduled = false;
     const server = this.server;
     const t0 = performance.now();
-    for (const s of server.subsystems) s.beforeSleep?.();
-    // beforeSleep's fast expire cycle (returns at once unless expiry is behind).
-    if (server.activeExpireEnabled) activeExpireCycle(server, 0, 'fast');
-    if (server.blocking.ready.length !== 0) server.blocking.handleReady();
+    const subsystems = server.subsystems;
+    for (const s of subsystems) s.beforeSleep?.();
     const aof = server.aof;
     const always = aof.state !== 'off' && aof.fsyncPolicy === 'always';
     if (always && aof.buf.length !== 0 && this.awaited > 0) {
@@ -95,8 +93,8 @@ export class BeforeSleep {
       if (always) c.awaited = true;
       conns.writeOut(c);
     }
-    // clients over maxmemory-clients (Redis's beforeSleep evictClients)
-    if (server.clientEviction.over) server.clientEviction.evict();
+    // (clients over maxmemory-clients: Redis's beforeSleep evictClients)
+    for (const s of subsystems) s.afterReplies?.();
     // a turn that served clients ends here (Redis's beforeSleep)
     server.stats.endCycle((performance.now() - t0) * 1000);
   };

@@ -83,6 +83,11 @@ export class Blocking implements Subsystem {
     if (this.ready.length !== 0) this.handleReady();
   }
 
+  /** Subsystem: keys made ready since the last command (the fast expire cycle's) are served before replies are written. */
+  beforeSleep(): void {
+    if (this.ready.length !== 0) this.handleReady();
+  }
+
   /** Clients blocked now (INFO blocked_clients). */
   get count(): number {
     return this.states.size;

@@ -21,7 +21,9 @@
  */
 import type { Client } from './client.js';
 import type { Server } from './server.js';
+import type { CronTick, Subsystem } from './subsystem.js';
 import { clientInfoLine, clientMemory, clientType } from '../observability/clientlist.js';
+import type { ParamName } from '../config/params.js';
 
 /** The smallest limit (Redis: 128 KB), so a bad setting cannot lock everyone out. */
 const MIN_LIMIT = 128 * 1024;
@@ -29,13 +31,35 @@ const MIN_LIMIT = 128 * 1024;
 const BUCKET_MIN_LOG = 15;
 const BUCKET_MAX_LOG = 33;
 
-export class ClientEviction {
+export class ClientEviction implements Subsystem {
   /** The limit in bytes; 0 when client eviction is off. */
   limit = 0;
   /** The tracked clients' memory, summed. */
   private total = 0;
 
   constructor(private readonly server: Server) {}
+
+  /** Subsystem: maxmemory-clients or maxmemory changed (or the start's were applied); the dispatcher's memory gate follows. */
+  configChanged(name: ParamName | null): void {
+    if (name !== null && name !== 'maxmemory-clients' && name !== 'maxmemory') return;
+    this.configure();
+    this.server.refreshMemoryGate();
+  }
+
+  /** Subsystem: a freed client's memory no longer counts. */
+  clientFreed(c: Client): void {
+    if (c.evictMem >= 0) this.forget(c);
+  }
+
+  /** Subsystem: once a second (Redis's clientsCron), every client recounted, so drained output is seen. */
+  cron(tick: CronTick): void {
+    if (tick.second) this.recount();
+  }
+
+  /** Subsystem: clients over maxmemory-clients once the turn's replies are written (Redis's beforeSleep evictClients). */
+  afterReplies(): void {
+    if (this.over) this.evict();
+  }
 
   /**
    * Reads maxmemory-clients (and maxmemory, for a percentage): at start and
@@ -123,8 +147,8 @@ export class ClientEviction {
     return n;
   }
 
-  /** Once a second (Redis's clientsCron): every client recounted, so drained output is seen. */
-  cron(): void {
+  /** Every client recounted, then those over the limit evicted (the cron, once a second). */
+  private recount(): void {
     if (this.limit === 0) return;
     for (const c of this.server.clients.values()) this.update(c);
     this.evict();

@@ -3,9 +3,11 @@
  * to the client's parser; every complete command is dispatched at once
  * (processInput) and the replies wait in the client for the turn's end
  * (server/before-sleep.ts), which calls writeOut. Output limits
- * (client-output-buffer-limit, the unauthenticated client's 16 KB, the 16 MB
- * read pause) are enforced here, and clients are made, reset and freed here:
- * freeing one calls every subsystem's clientFreed hook, in the server's order.
+ * (client-output-buffer-limit, kept by server/output-limits.ts; the
+ * unauthenticated client's 16 KB; the 16 MB read pause) are enforced here,
+ * and clients are made, reset and freed here: resetting or freeing one calls
+ * every subsystem's clientReset or clientFreed hook, in the server's order.
+ * As a subsystem itself, its cron sizes reply buffers and closes idle clients.
  *
  * While a script runs past busy-reply-threshold the event loop is held:
  * serveWhileBusy reads the other connections' descriptors directly, and new
@@ -19,11 +21,11 @@ import { RespParser, ProtocolError } from '../protocol/parser.js';
 import { dispatch } from './dispatcher.js';
 import { handleFd } from './socket.js';
 import { BusyRelay, type RelaySocket } from './busy-relay.js';
-import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
-import { discardTransaction } from './multi.js';
+import { clientInfoLine, outputBufferMemory, resizeReplyBuffer } from '../observability/clientlist.js';
 import { repr } from './monitor.js';
 import { noteClient } from '../observability/memory.js';
 import type { Server } from './server.js';
+import type { CronTick, Subsystem } from './subsystem.js';
 
 /**
  * Above this many unsent bytes a client's input is paused until the socket
@@ -44,17 +46,10 @@ const OBUF_CHECK_BYTES = 16 * 1024;
  */
 const UNAUTH_OUTPUT_LIMIT = 16 * 1024;
 
-/** client-output-buffer-limit of one class. */
-export interface OutputLimits {
-  hard: number;
-  soft: number;
-  seconds: number;
-}
-
-export class Connections {
+export class Connections implements Subsystem {
   private nextClientId = 1;
-  /** Parsed client-output-buffer-limit per class (read for every reply write; emptied when the parameter changes). */
-  private obufCache = new Map<string, OutputLimits>();
+  /** Where the clients cron goes on at its next tick (cron). */
+  private clientsAt: IterableIterator<Client> = new Map<number, Client>().values();
   /** Accepts and relays new connections while a script is busy (server/busy-relay.ts). */
   readonly busyRelay: BusyRelay;
   /** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
@@ -62,6 +57,38 @@ export class Connections {
 
   constructor(private readonly server: Server) {
     this.busyRelay = new BusyRelay(server);
+  }
+
+  /**
+   * Subsystem: Redis's clientsCron pace for the reply buffers' sizing (rbs,
+   * rbp): each client about once a second, at least 5 per tick (all of them
+   * each tick when there are few), continuing where the last tick stopped.
+   * Once a second, idle clients past `timeout` are closed.
+   */
+  cron(tick: CronTick): void {
+    const server = this.server;
+    const n = server.clients.size;
+    const now = server.clock();
+    for (let k = Math.min(n, Math.max(5, Math.ceil(n / tick.hz))); k > 0; k--) {
+      let r = this.clientsAt.next();
+      if (r.done === true) {
+        this.clientsAt = server.clients.values();
+        r = this.clientsAt.next();
+        if (r.done === true) break;
+      }
+      resizeReplyBuffer(server, r.value, now);
+    }
+    if (!tick.second) return;
+    const timeout = (server.config.v['timeout'] as number) * 1000;
+    if (timeout > 0) {
+      const now = server.clock();
+      for (const c of server.clients.values()) {
+        if (now - c.lastInteraction > timeout && !c.exempt) {
+          server.log.verbose('Closing idle client');
+          this.killClient(c);
+        }
+      }
+    }
   }
 
   /** A new client (socketless for in-process callers). */
@@ -115,7 +142,6 @@ export class Connections {
     c.replySkipNext = false;
     c.user = server.acl.defaultUser;
     c.authenticated = server.acl.startsAuthenticated;
-    discardTransaction(c, server.watches);
     for (const s of server.subsystems) s.clientReset?.(c);
   }
 
@@ -300,7 +326,8 @@ export class Connections {
       // Past its output limit, a client runs no more commands (Redis: CLOSE_ASAP).
       const unsent = client.reply.out.length;
       if (unsent > READ_PAUSE_BYTES) this.writeOut(client);
-      else if (unsent > OBUF_CHECK_BYTES && this.overHardOutputLimit(client)) this.closeOverOutputLimit(client);
+      else if (unsent > OBUF_CHECK_BYTES && server.outputLimits.overHard(client))
+        server.outputLimits.closeClient(client);
     }
     // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
     server.stats.cycleUs += (server.mark - start) * 1000;
@@ -323,7 +350,7 @@ export class Connections {
   private unauthOutputOver(c: Client): boolean {
     if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
     if (!this.server.acl.authRequired) return false; // no longer required (CONFIG SET requirepass "")
-    this.closeOverOutputLimit(c);
+    this.server.outputLimits.closeClient(c);
     return true;
   }
 
@@ -358,8 +385,8 @@ export class Connections {
     if (out.length > 0) {
       c.reply.out = '';
       if (sock && !c.closed) {
-        if (this.outputLimitReached(c, outputBufferMemory(c, out.length))) {
-          this.closeOverOutputLimit(c);
+        if (server.outputLimits.reached(c, outputBufferMemory(c, out.length))) {
+          server.outputLimits.closeClient(c);
           return;
         }
         server.stats.netOutputBytes += out.length;
@@ -382,65 +409,13 @@ export class Connections {
       // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
       // limit, not the pause, decides (as Redis would disconnect such a client).
       if (!c.readPaused && pending > READ_PAUSE_BYTES) {
-        const lim = this.outputLimits('normal');
+        const lim = server.outputLimits.limits('normal');
         if (pending > lim.hard && pending > lim.soft) {
           c.readPaused = true;
           sock.pause();
         }
       }
     } else c.softLimitSince = 0;
-  }
-
-  /**
-   * client-output-buffer-limit for the client's class (pubsub when
-   * subscribed, else normal) against `omem` (outputBufferMemory): the hard
-   * limit at once, the soft one when exceeded for its seconds (the time it
-   * was first exceeded is kept on the client, reset when under it again).
-   */
-  outputLimitReached(c: Client, omem: number): boolean {
-    const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
-    if (lim.hard > 0 && omem >= lim.hard) return true;
-    if (lim.soft > 0 && omem >= lim.soft) {
-      const now = this.server.clock();
-      if (c.softLimitSince === 0) c.softLimitSince = now;
-      else if (now - c.softLimitSince >= lim.seconds * 1000) return true;
-    } else c.softLimitSince = 0;
-    return false;
-  }
-
-  /**
-   * Whether a command building a reply of repeated elements should stop:
-   * the client is over its hard output limit already (it will be closed and
-   * gets none of it). Redis stops such loops for a client closing ASAP.
-   */
-  overHardOutputLimit(c: Client): boolean {
-    const lim = this.outputLimits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
-    return lim.hard > 0 && outputBufferMemory(c) >= lim.hard;
-  }
-
-  /** Closes a client past its output limit, its replies unsent, with Redis's log line. */
-  closeOverOutputLimit(c: Client): void {
-    const server = this.server;
-    server.log.warning(
-      `Client ${clientInfoLine(server, c)} scheduled to be closed ASAP for overcoming of output buffer limits.`,
-    );
-    server.stats.clientOutputLimitDisconnections++;
-    c.reply.out = '';
-    this.killClient(c);
-  }
-
-  /** Parses client-output-buffer-limit for one class. */
-  outputLimits(cls: string): OutputLimits {
-    const cached = this.obufCache.get(cls);
-    if (cached !== undefined) return cached;
-    const lim = parseOutputLimits(this.server.config.v['client-output-buffer-limit'], cls);
-    this.obufCache.set(cls, lim);
-    return lim;
-  }
-
-  /** client-output-buffer-limit changed (the Server's config hook): parsed again on next use. */
-  outputLimitsChanged(): void {
-    this.obufCache.clear();
   }
 
   /** Closes a client at once, dropping unsent output. */
@@ -456,23 +431,10 @@ export class Connections {
     const server = this.server;
     c.closed = true;
     if (c.awaited) server.beforeSleep.unawait(c);
-    if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, server.watches);
-    if (c.evictMem >= 0) server.clientEviction.forget(c);
     if (server.clients.get(c.id) === c) {
       server.clients.delete(c.id);
       noteClient(server, c); // closed: its bytes leave the total
       for (const s of server.subsystems) s.clientFreed?.(c);
     }
   }
-}
-
-/** Reads one class's limits from the canonical `class hard soft seconds ...` text. */
-function parseOutputLimits(text: string, cls: string): OutputLimits {
-  const parts = text.split(/\s+/);
-  for (let i = 0; i + 3 < parts.length; i += 4) {
-    if (parts[i] === cls || (cls === 'replica' && parts[i] === 'slave')) {
-      return { hard: Number(parts[i + 1]), soft: Number(parts[i + 2]), seconds: Number(parts[i + 3]) };
-    }
-  }
-  return { hard: 0, soft: 0, seconds: 0 };
 }

@@ -16,6 +16,7 @@
 import type { Db } from '../keyspace/db.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
+import type { Subsystem } from './subsystem.js';
 
 /** A command queued inside MULTI. */
 export interface Queued {
@@ -40,11 +41,21 @@ export function runsInMulti(cmd: CommandSpec): boolean {
   return RUN_IN_MULTI.has(cmd.name);
 }
 
-export class Watches {
+export class Watches implements Subsystem {
   /** db -> key -> entries of the clients watching it. */
   private byDb = new Map<Db, Map<string, WatchEntry[]>>();
   /** Watched (client, key) pairs in all: the write hooks return at once at 0. */
   private count = 0;
+
+  /** Subsystem: a freed client's transaction and WATCHes are dropped. */
+  clientFreed(c: Client): void {
+    if (c.multiQueue !== null || c.watched.length > 0) discardTransaction(c, this);
+  }
+
+  /** Subsystem: RESET drops the client's transaction and WATCHes. */
+  clientReset(c: Client): void {
+    discardTransaction(c, this);
+  }
 
   /** Number of distinct watched keys (INFO watching_clients / total_watched_keys). */
   get keys(): number {

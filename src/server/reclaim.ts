@@ -12,7 +12,7 @@
  * unmaps the old-space pages it emptied, and the ArrayBuffers behind values
  * of 16 KB or more are freed (a 100 MB one is its own mmap, unmapped).
  *
- * So the cron (Server.cronTick, every tick) watches for this: no command
+ * So the cron (IdleReclaim.cron, every tick) watches for this: no command
  * for IDLE_MS and used_memory unchanged meanwhile (the active expiry or a
  * lazy free has finished), used_memory at least RECLAIM_MIN_BYTES and
  * RECLAIM_MIN_SHARE below its high-water mark since the last reclaim, and
@@ -38,6 +38,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { Server } from './server.js';
+import type { Subsystem } from './subsystem.js';
 import { fullGcFunction, heapUsedBytes, offHeapBytes, refreshHeapGauge } from './heap.js';
 import { usedMemory } from '../observability/memory.js';
 import { vmHeapBytes } from '../scripting/lua.js';
@@ -66,7 +67,7 @@ function newSpaceBytes(): number {
   return 0;
 }
 
-export class IdleReclaim {
+export class IdleReclaim implements Subsystem {
   /** Whether the server reclaims at all (set by the CLI). */
   enabled = false;
   /** Collections run, and the last one's pause (ms), for the log and tests. */
@@ -86,7 +87,8 @@ export class IdleReclaim {
   constructor(private readonly server: Server) {}
 
   /**
-   * One cron tick: notes activity and used_memory, and when the server has
+   * Subsystem: one cron tick (last in the server's list: it may take a
+   * while). Notes activity and used_memory, and when the server has
    * been idle IDLE_MS after used_memory fell far below its high-water mark,
    * runs a full collection (see the file comment). Costs a used_memory
    * reading (O(databases)) when enabled.

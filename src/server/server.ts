@@ -30,6 +30,11 @@ import { Logger } from '../util/log.js';
 import { Stats } from '../observability/stats.js';
 import { Eviction } from '../keyspace/evict.js';
 import { ClientEviction } from './client-eviction.js';
+import { OutputLimiter } from './output-limits.js';
+import { ActiveExpire } from '../keyspace/expire.js';
+import { Scripting } from '../scripting/subsystem.js';
+import { MemoryFigures } from '../observability/memory.js';
+import { MigrateLinks } from '../util/migrate-link.js';
 import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { IdleReclaim } from './reclaim.js';
@@ -44,7 +49,6 @@ import { Aof } from '../persistence/aof.js';
 import type { PersistState } from '../persistence/snapshot.js';
 import { attachPersistence } from '../persistence/bgsave.js';
 import { ListLimits } from '../types/list.js';
-import type { MigrateLink } from '../util/migrate-link.js';
 import { MemoryAccounting } from '../observability/memory.js';
 import { vmHeapBytes } from '../scripting/lua.js';
 import { LazyFree } from '../keyspace/lazyfree.js';
@@ -56,10 +60,7 @@ import { BeforeSleep } from './before-sleep.js';
 import { Cron } from './cron.js';
 import { startPersistence } from './boot.js';
 import type { Subsystem } from './subsystem.js';
-import type { ScriptingState } from '../scripting/scripts.js';
-import type { FunctionsState } from '../scripting/functions.js';
 import type { ServerIds } from '../observability/info.js';
-import type { CycleState } from '../keyspace/expire.js';
 
 export interface ServerOptions {
   /** Config parameters as in redis.conf (`{ port: '0', 'save': '' }`). */
@@ -104,7 +105,6 @@ export class Server extends EventEmitter {
   current: Client | null = null;
   /** The client whose top-level command is running (the caller of an EVAL or EXEC), or null. */
   executing: Client | null = null;
-  activeExpireEnabled = true;
   /**
    * Switches for Redis's own tests, set by DEBUG (commands/debug.ts):
    * skip the DUMP/RDB checksum check, pause serverCron, sleep (µs) before
@@ -147,15 +147,24 @@ export class Server extends EventEmitter {
   // -------------------------------------------------------------------------
   // The subsystems (server/subsystem.ts). Each is registered by its field,
   // and the order of these fields is the order of every hook call
-  // (clientFreed, clientReset, configChanged, cron, beforeSleep, INFO,
-  // close): adding one is one line here.
+  // (clientFreed, clientReset, configChanged, cron, beforeSleep,
+  // afterReplies, INFO, close): adding one is one line here. The order
+  // keeps each hook's effects in the order they had when they were called
+  // by hand; the one place where two hooks wanted different orders (active
+  // expiry's cron ran before tracking's, its fast cycle after tracking's
+  // BCAST flush) now follows Redis's beforeSleep: the fast cycle, then the
+  // BCAST invalidations (so keys it expires are broadcast in the same turn).
 
   /** Every subsystem, in registration order (register()). */
   readonly subsystems: Subsystem[] = [];
+  /** Active expiry: the slow cycle in the cron, the fast one before sleeping (keyspace/expire.ts); first, as in Redis's serverCron. */
+  readonly activeExpire: ActiveExpire = this.register(new ActiveExpire(this));
   /** ACL users, permission checks, the ACL log (acl/acl.ts). */
   readonly acl: Acl = this.register(new Acl(this));
   /** maxmemory: key eviction, the heap guard and the OOM state (keyspace/evict.ts). */
   readonly evict: Eviction = this.register(new Eviction(this));
+  /** WATCHed keys and the transactions of freed or RESET clients (MULTI/EXEC: server/multi.ts). */
+  readonly watches: Watches = this.register(new Watches());
   /** Client side caching (CLIENT TRACKING). */
   readonly tracking: Tracking = this.register(new Tracking(this));
   /** Clients blocked on keys (BLPOP & co.). */
@@ -174,27 +183,31 @@ export class Server extends EventEmitter {
   readonly pubsub: PubSub = this.register(new PubSub(this));
   /** Save points: the BGSAVE they start, stopped at close (persistence/snapshot.ts). */
   private readonly savePoints: Subsystem = this.register(attachPersistence(this));
+  /** EVAL scripts and FUNCTION libraries, made on first use, and their memory figures (scripting/subsystem.ts). */
+  readonly scripting: Scripting = this.register(new Scripting(this));
+  /** used_memory's once-a-second figures: clients recounted, the peak (observability/memory.ts). */
+  private readonly memFigures: Subsystem = this.register(new MemoryFigures(this));
+  /** Connection I/O, clients made, reset and freed, reply buffer sizing and idle timeouts (server/connection.ts). */
+  readonly conns: Connections = this.register(new Connections(this));
+  /** maxmemory-clients: client eviction (server/client-eviction.ts). */
+  readonly clientEviction: ClientEviction = this.register(new ClientEviction(this));
+  /** client-output-buffer-limit (server/output-limits.ts). */
+  readonly outputLimits: OutputLimiter = this.register(new OutputLimiter(this));
+  /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (util/migrate-link.ts). */
+  readonly migrate: MigrateLinks = this.register(new MigrateLinks());
+  /** A full collection when idle after freeing a lot, for the CLI's server (server/reclaim.ts); last: it may take a while. */
+  readonly reclaim: IdleReclaim = this.register(new IdleReclaim(this));
 
   // -------------------------------------------------------------------------
 
   /** The listening sockets, maxclients within the open-files limit, oom_score_adj (server/listener.ts). */
   readonly listener: Listener = new Listener(this);
-  /** Connection I/O, output limits, clients made, reset and freed (server/connection.ts). */
-  readonly conns: Connections = new Connections(this);
   /** The end of each event-loop turn: AOF then replies, group commit (server/before-sleep.ts). */
   readonly beforeSleep: BeforeSleep = new BeforeSleep(this);
   /** serverCron (server/cron.ts). */
   readonly cron: Cron = new Cron(this);
   /** LATENCY events (observability/latencymonitor.ts). */
   readonly latency = new LatencyMonitor();
-  /** WATCHed keys (MULTI/EXEC). */
-  readonly watches = new Watches();
-  /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (commands/migrate.ts). */
-  migrateLink: MigrateLink | null = null;
-  /** maxmemory-clients: client eviction (server/client-eviction.ts). */
-  readonly clientEviction: ClientEviction = new ClientEviction(this);
-  /** A full collection when idle after freeing a lot, for the CLI's server (server/reclaim.ts). */
-  readonly reclaim: IdleReclaim = new IdleReclaim(this);
   /**
    * The dispatcher's memory gate runs (client eviction, key eviction, OOM
    * refusals): maxmemory or maxmemory-clients is set, or the V8 heap is
@@ -205,14 +218,8 @@ export class Server extends EventEmitter {
   persistenceStarted = false;
   /** Set before listen() (the CLI: server/boot.ts): the AOF is then loaded after listening, with -LOADING replies. */
   deferAofLoad = false;
-  /** EVAL's script cache, the Lua pseudo client, the running script (scripting/scripts.ts, made on first use). */
-  scripting: ScriptingState | null = null;
-  /** FUNCTION libraries (scripting/functions.ts, made on first use). */
-  functions: FunctionsState | null = null;
   /** run_id and master_replid (observability/info.ts, made on first use). */
   ids: ServerIds | null = null;
-  /** The active expire cycle's state between runs (keyspace/expire.ts, made on first use). */
-  expireCycle: CycleState | null = null;
 
   constructor(opts: ServerOptions = {}) {
     super();
@@ -300,9 +307,6 @@ export class Server extends EventEmitter {
       return null;
     };
     this.refreshHot();
-    this.evict.configure(null);
-    this.clientEviction.configure();
-    this.refreshMemoryGate();
     // the subsystems were made before the start's configuration was applied
     for (const s of this.subsystems) s.configChanged?.(null);
   }
@@ -382,27 +386,15 @@ export class Server extends EventEmitter {
    */
   private applyConfig(name: ParamName): string | null {
     this.refreshHot();
-    if (name === 'client-output-buffer-limit') this.conns.outputLimitsChanged();
-    if (MEMORY_PARAMS.has(name)) {
-      this.evict.configure(name);
-      this.clientEviction.configure();
-      this.refreshMemoryGate();
-    }
-    let err: string | null = null;
-    if (name === 'appendonly' && this.persistenceStarted) {
-      // Redis's updateAppendonly (inside MULTI the rewrite waits for the transaction's end)
-      const on = this.config.v['appendonly'];
-      if (!on && this.aof.state !== 'off') this.aof.stop();
-      else if (on && this.aof.state === 'off' && !this.aof.start(this.current?.inExec ?? false))
-        err = 'Unable to turn on AOF. Check server logs.';
-    }
-    // aof-disable-auto-gc no: the history files kept meanwhile go now
-    if (name === 'aof-disable-auto-gc' && this.persistenceStarted && !this.config.v['aof-disable-auto-gc'])
-      this.aof.delHistoryFiles();
     if (name === 'hz' && this.cron.running) this.cron.start();
     // port/bind: listen again; CONFIG SET awaits the outcome (Listener.rebinding)
     if (name === 'port' || name === 'bind') this.listener.rebindLater(name);
-    for (const s of this.subsystems) s.configChanged?.(name);
+    // every hook runs; the first error is CONFIG SET's
+    let err: string | null = null;
+    for (const s of this.subsystems) {
+      const e = s.configChanged?.(name);
+      if (typeof e === 'string' && err === null) err = e;
+    }
     this.emit('config', name);
     return err;
   }
@@ -482,13 +474,3 @@ export class Server extends EventEmitter {
     this.emit('closed');
   }
 }
-
-/** Parameters the memory gate reads (Eviction.configure, ClientEviction.configure). */
-const MEMORY_PARAMS = new Set<ParamName>([
-  'maxmemory',
-  'maxmemory-policy',
-  'maxmemory-samples',
-  'maxmemory-eviction-tenacity',
-  'maxmemory-clients',
-  'lazyfree-lazy-eviction',
-]);

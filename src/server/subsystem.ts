@@ -1,14 +1,18 @@
 /**
- * The one interface a server subsystem implements (persistence, pub/sub,
- * tracking, blocking, eviction today; replication, ACL, cluster next). Each
- * is a typed field of Server, made in its constructor and listed once in
- * Server.subsystems: that list is the order in which the server calls every
- * hook below, explicitly (no events, no listeners). Adding a subsystem is
- * its folder plus one line in that list.
+ * The one interface a server subsystem implements (active expiry, eviction,
+ * MULTI/WATCH, tracking, blocking, the AOF, pause, MONITOR, pub/sub, save
+ * points, scripting, memory figures, connections, client eviction, output
+ * limits, MIGRATE's link, idle reclaim today; replication, ACL, cluster
+ * next). Each is a typed field of Server, made in its constructor and listed
+ * once in Server.subsystems: that list is the order in which the server
+ * calls every hook below, explicitly (no events, no listeners). Adding a
+ * subsystem is its folder (or file) plus one line in that list.
  *
  * Every hook is optional and must be cheap when it has nothing to do: cron
  * runs hz times a second and beforeSleep once per event-loop turn that
- * served clients.
+ * served clients. A subsystem that must act on every command does not use a
+ * hook: it adds a named gate to the dispatcher (a field read, such as
+ * Server.memoryGate).
  */
 import type { ParamName } from '../config/params.js';
 import type { Client } from './client.js';
@@ -25,6 +29,14 @@ export interface InfoSection {
   fields(): InfoFields;
 }
 
+/** What a cron hook is told about its tick (server/cron.ts). */
+export interface CronTick {
+  /** hz as this tick runs it (1..500). */
+  readonly hz: number;
+  /** Once a second (every hz-th tick): the tick that also does the once-a-second work (Redis's run_with_period(1000)). */
+  readonly second: boolean;
+}
+
 export interface Subsystem {
   /** A client is gone (closed, killed, evicted): forget it (Connections.freeClient, once per client). */
   clientFreed?(c: Client): void;
@@ -34,12 +46,16 @@ export interface Subsystem {
    * A parameter changed at run time, after every value of the CONFIG SET is
    * stored; null: the start's configuration (options, redis.conf, flags) was
    * applied, read every parameter kept (the Server's constructor, once).
+   * Returns an error text when the change cannot take effect (CONFIG SET then
+   * fails and restores every value; the first error wins, every hook still runs).
    */
-  configChanged?(name: ParamName | null): void;
+  configChanged?(name: ParamName | null): string | null | void;
   /** serverCron's part (server/cron.ts), hz times a second. */
-  cron?(): void;
-  /** beforeSleep's part (server/before-sleep.ts): once per turn, before replies and the AOF are written. */
+  cron?(tick: CronTick): void;
+  /** beforeSleep's part (server/before-sleep.ts): once per turn, before the AOF and replies are written. */
   beforeSleep?(): void;
+  /** beforeSleep's end (server/before-sleep.ts): the turn's replies were handed to the sockets. */
+  afterReplies?(): void;
   /** Its INFO section, if it has one (observability/info.ts). */
   readonly info?: InfoSection;
   /** The server closes (Server.close), before clients are dropped: timers and background work stop. */

@@ -21,6 +21,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import * as L from './migrate-layout.js';
+import type { Subsystem } from '../server/subsystem.js';
 
 /** One MIGRATE exchange (see migrate-worker.ts for what is sent). */
 export interface MigrateRequest {
@@ -118,5 +119,34 @@ export class MigrateLink {
   close(): void {
     this.broken = true;
     void this.worker.terminate();
+  }
+}
+
+/**
+ * The server's link to its MIGRATE worker as a subsystem (Server.migrate):
+ * started on the first MIGRATE, started again after the worker failed, and
+ * ended when the server closes.
+ */
+export class MigrateLinks implements Subsystem {
+  private current: MigrateLink | null = null;
+
+  /** The live link, made (or made again, the broken one ended) on demand. */
+  link(): MigrateLink {
+    let l = this.current;
+    if (l === null || l.broken) {
+      l?.close();
+      this.current = l = new MigrateLink();
+    }
+    return l;
+  }
+
+  /** INFO migrate_cached_sockets: the worker's cached target connections (0 before the first MIGRATE). */
+  cachedSockets(): number {
+    return this.current?.cachedSockets() ?? 0;
+  }
+
+  /** Subsystem: the worker stops, closing its connections. */
+  close(): void {
+    this.current?.close();
   }
 }

@@ -509,7 +509,7 @@ test('SCAN returns every key present throughout while keys are added and deleted
 test('lazy expiry with real short TTLs', async () => {
   await fresh(2);
   // Stop active expiry on both so only lookups can expire.
-  d!.tsdis.server.activeExpireEnabled = false;
+  d!.tsdis.server.activeExpire.enabled = false;
   await d!.b.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
   try {
     await d!.same([
@@ -552,7 +552,7 @@ test('lazy expiry with real short TTLs', async () => {
       ['DBSIZE'],
     ]);
   } finally {
-    d!.tsdis.server.activeExpireEnabled = true;
+    d!.tsdis.server.activeExpire.enabled = true;
     await d!.b.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
   }
 });

@@ -481,9 +481,9 @@ test('DEBUG: OBJECT, SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL, POPULATE, ERROR, errors
   assert.ok(Date.now() - t0 >= 180, `PING answered after ${Date.now() - t0} ms`);
   assert.equal(await d!.a.read(), '+OK\r\n');
   other.close();
-  assert.equal(d!.tsdis.server.activeExpireEnabled, true);
+  assert.equal(d!.tsdis.server.activeExpire.enabled, true);
   await d!.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
-  assert.equal(d!.tsdis.server.activeExpireEnabled, false);
+  assert.equal(d!.tsdis.server.activeExpire.enabled, false);
   await d!.a.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
 });
 
