@@ -15,12 +15,13 @@
  * What needs the VM: EVAL and EVAL_RO (every run compiles or runs in it),
  * SCRIPT LOAD (compiles), FUNCTION LOAD and FUNCTION RESTORE (run the
  * libraries' code), EXEC with one of them queued, and DEBUG RELOAD NOSAVE
- * and DEBUG LOADAOF when the files they load have functions. EVALSHA,
+ * and DEBUG LOADAOF when the files they load have functions (or, in an
+ * AOF, script commands). EVALSHA,
  * EVALSHA_RO, FCALL and FCALL_RO do not wait: without a VM ever loaded no
  * script or function can exist, so they reply NOSCRIPT / "Function not
  * found" as they would. The AOF loader and the start do not pass this
  * gate: server/boot.ts loads the VM first when the files have functions
- * (persistedFunctions below).
+ * (persistedNeedsVm below).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -124,22 +125,22 @@ function needsVm(server: Server, cmd: CommandSpec, parent: CommandSpec | undefin
     const sub = argv[1]!.toLowerCase();
     if (sub === 'reload') {
       // without NOSAVE the file is saved first: it has functions only if the server has (then a VM is loaded)
-      return argv.slice(2).some((a) => a.toLowerCase() === 'nosave') && fileHasFunctions(rdbPath(server));
+      return argv.slice(2).some((a) => a.toLowerCase() === 'nosave') && fileNeedsVm(rdbPath(server), true);
     }
-    if (sub === 'loadaof') return persistedFunctions(server, 'aof');
+    if (sub === 'loadaof') return persistedNeedsVm(server, 'aof');
   }
   return false;
 }
 
 /**
- * Whether the files the start (or DEBUG LOADAOF) loads may have functions:
+ * Whether the files the start (or DEBUG LOADAOF) loads may need the VM:
  * the RDB file's function records (they come before any key), or, for the
- * AOF, the base's records and a FUNCTION command in any file the manifest
- * names (and a pre-7.0 single file). Reads the files; a file it cannot read
+ * AOF, the base's records and a FUNCTION or script command in any file the
+ * manifest names (and a pre-7.0 single file). Reads the files; a file it cannot read
  * counts as none (the load itself reports it).
  */
-export function persistedFunctions(server: Server, what: 'rdb' | 'aof'): boolean {
-  if (what === 'rdb') return fileHasFunctions(rdbPath(server));
+export function persistedNeedsVm(server: Server, what: 'rdb' | 'aof'): boolean {
+  if (what === 'rdb') return fileNeedsVm(rdbPath(server), true);
   const aof = server.aof;
   const files = [path.join(aof.serverDir, aof.filename)];
   try {
@@ -148,7 +149,7 @@ export function persistedFunctions(server: Server, what: 'rdb' | 'aof'): boolean
   } catch {
     // no manifest (or a bad one: the load says so)
   }
-  return files.some(fileHasFunctions);
+  return files.some((f) => fileNeedsVm(f, false));
 }
 
 /**
@@ -156,27 +157,39 @@ export function persistedFunctions(server: Server, what: 'rdb' | 'aof'): boolean
  * loads the VM when no VM was ever loaded and the files have functions.
  */
 export async function vmForAof(server: Server): Promise<void> {
-  if (!vmLoaded() && persistedFunctions(server, 'aof')) await loadVm();
+  if (!vmLoaded() && persistedNeedsVm(server, 'aof')) await loadVm();
 }
 
-/** fileHasFunctions for a file's bytes: an RDB image's function records, or a FUNCTION command after it. */
-export function bytesHaveFunctions(buf: Buffer): boolean {
+/**
+ * The commands of an AOF that run in the VM: FUNCTION (LOAD, RESTORE), and
+ * EVAL, EVALSHA and SCRIPT, which tsdis does not write (it propagates a
+ * script's effects) but an AOF of Redis before 7.0 has.
+ */
+const VM_COMMANDS = ['function', 'eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'script'];
+
+/** fileNeedsVm for an AOF file's bytes: an RDB image's function records, or a VM_COMMANDS command after it. */
+export function aofBytesNeedVm(buf: Buffer): boolean {
   if (buf.length >= 9 && buf.latin1Slice(0, 5) === 'REDIS' && rdbHasFunctions(buf)) return true;
-  // a command whose name is FUNCTION, in any case: "$8\r\nfunction\r\n" (an RDB's bytes may match too: harmless)
-  for (let i = buf.indexOf('$8\r\n'); i !== -1; i = buf.indexOf('$8\r\n', i + 4)) {
-    if (buf.length >= i + 14 && buf.latin1Slice(i + 4, i + 12).toLowerCase() === 'function') return true;
+  // a bulk string that is one of the names, in any case: "$8\r\nfunction\r\n" (an RDB's or a value's bytes may match too: harmless)
+  for (const name of VM_COMMANDS) {
+    const head = `$${name.length}\r\n`;
+    const end = head.length + name.length;
+    for (let i = buf.indexOf(head); i !== -1; i = buf.indexOf(head, i + head.length)) {
+      if (buf.length >= i + end + 2 && buf.latin1Slice(i + head.length, i + end).toLowerCase() === name) return true;
+    }
   }
   return false;
 }
 
-function fileHasFunctions(file: string): boolean {
+/** Whether an RDB file (`rdb`) or an AOF file needs the VM (a file that cannot be read: no). */
+function fileNeedsVm(file: string, rdb: boolean): boolean {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
   } catch {
     return false;
   }
-  return bytesHaveFunctions(buf);
+  return rdb ? buf.length >= 9 && rdbHasFunctions(buf) : aofBytesNeedVm(buf);
 }
 
 /** Whether an RDB image has a function record (they follow the header's aux fields). */
