@@ -68,18 +68,48 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
   const addr: AddressInfo | undefined = server.addresses()[0];
   let internal: Client | null = null;
   const decoder = new RespDecoder();
+  // Set while a call waits for the Lua VM's first load (scripting/vm-gate.ts): later calls queue behind it.
+  let waiting: Promise<unknown> | null = null;
+  const take = (c: Client): RespValue => {
+    decoder.feed(c.reply.take());
+    const v = decoder.next();
+    return v === undefined ? null : v;
+  };
+  // One command on the in-process client; a command held for the VM resolves once it ran.
+  const run = (argv: string[]): Promise<RespValue> => {
+    const c = (internal ??= server.newClient(null, 'internal'));
+    dispatch(server, c, argv);
+    const held = server.vmGate.waiting;
+    if (!server.vmGate.holds(c) || held === null) return Promise.resolve(take(c));
+    const p = held.then(() => take(c));
+    settle(p);
+    return p;
+  };
+  // Makes `p` the one later calls wait for, until it settles.
+  const settle = (p: Promise<unknown>): void => {
+    const done = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    waiting = done;
+    void done.then(() => {
+      if (waiting === done) waiting = null;
+    });
+  };
   return {
     port: addr?.port ?? 0,
     host: addr?.address ?? '',
     url: addr ? `redis://${addr.address}:${addr.port}` : '',
     server,
     call(...args) {
-      internal ??= server.newClient(null, 'internal');
       const argv = args.map((a) => (Buffer.isBuffer(a) ? a.latin1Slice(0, a.length) : String(a)));
-      dispatch(server, internal, argv);
-      decoder.feed(internal.reply.take());
-      const v = decoder.next();
-      return Promise.resolve(v === undefined ? null : v);
+      // behind a call still waiting for the Lua VM's first load: after it, in order
+      if (waiting !== null) {
+        const p = waiting.then(() => run(argv));
+        settle(p);
+        return p;
+      }
+      return run(argv);
     },
     close: () => server.close(),
   };

@@ -216,6 +216,12 @@ export interface CommandSpec {
 /** What a group file declares: a CommandSpec whose `acl` may be left out when it lists none. */
 export type CommandDecl = Omit<CommandSpec, 'acl' | 'id' | 'write'> & { acl?: AclCategory[] };
 
+/**
+ * The next CommandSpec.id. Process-wide on purpose: the specs are the group
+ * files' module-level tables, shared by every server in the process and made
+ * once as those files are evaluated (command() is not called after import),
+ * so this counter numbers them densely once; it holds no server's state.
+ */
 let nextCommandId = 0;
 
 /**

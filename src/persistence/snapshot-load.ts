@@ -17,6 +17,8 @@ import { readValue, isValueType } from './rdb-load.js';
 import { RdbReader, RdbError, valueCtx, deepValidation, WHY, type ValueCtx, type Why } from './rdb-reader.js';
 import { persist, rdbPath, checksumOn, WRITE_CHUNK } from './snapshot.js';
 import { flushLibraries, loadLibraryFromRdb } from '../scripting/functions.js';
+import { loadVm, vmLoaded } from '../scripting/lua.js';
+import { rdbHasFunctions } from '../scripting/vm-gate.js';
 
 /**
  * What the log says when a file cannot be loaded, in Redis 7.2.4's words
@@ -475,6 +477,8 @@ export async function loadRdbFile(server: Server, file = rdbPath(server)): Promi
   try {
     const buf = await fs.promises.readFile(file);
     st.loading.totalBytes = buf.length;
+    // its function records run in the Lua VM, made on first use (scripting/vm-gate.ts)
+    if (!vmLoaded() && rdbHasFunctions(buf)) await loadVm();
     const l = new RdbLoader(server, buf, file);
     let lastLog = t0;
     while (!l.step(20)) {

@@ -10,7 +10,7 @@
  * guardImports keeps an allocation past it, or Lua's panic, from killing
  * the instance (see lua.ts for what happens then).
  */
-import { load, type ReplyValue } from 'lua-redis-wasm';
+import type { load, ReplyValue } from 'lua-redis-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -304,8 +304,13 @@ export const C_STACK = 4 << 20;
 /** Size of a patched VM's scratch area for redis.call replies. */
 export const REPLY_SCRATCH = 16384;
 
-/** The engine's binary with the compiled-chunk patch, or null (not the pinned build, or unreadable). */
-const patchedWasm: Uint8Array | null = (() => {
+/**
+ * The engine's binary with the compiled-chunk patch, or null (not the
+ * pinned build, or unreadable). Read and patched by each VM load
+ * (loadPatched), not kept: a process loads one VM (another only after one
+ * failed), and importing tsdis reads nothing.
+ */
+function patchedBinary(): Uint8Array | null {
   try {
     const req = createRequire(import.meta.url);
     const file = path.join(path.dirname(req.resolve('lua-redis-wasm')), 'redis_lua.wasm');
@@ -313,7 +318,7 @@ const patchedWasm: Uint8Array | null = (() => {
   } catch {
     return null;
   }
-})();
+}
 
 /** What loadPatched uses of Node's WebAssembly global. */
 interface WasmApi {
@@ -373,6 +378,7 @@ export async function loadPatched(
   bridge: HostCallImport,
   hooks: PatchHooks,
 ): Promise<[Awaited<ReturnType<typeof load>>, RawExports | null]> {
+  const patchedWasm = patchedBinary();
   const orig = WA.instantiate;
   let ex: Record<string, unknown> | null = null;
   const watch = async (src: unknown, imports: unknown) => {
@@ -416,10 +422,12 @@ export async function loadPatched(
     if (r.instance !== undefined) ex = r.instance.exports;
     return r;
   };
+  // imported here, on the first VM load: importing tsdis does not load the package
+  const pkg = await import('lua-redis-wasm');
   WA.instantiate = watch;
   let mod: Awaited<ReturnType<typeof load>>;
   try {
-    mod = await load(patchedWasm === null ? opts : { ...opts, wasmBytes: patchedWasm });
+    mod = await pkg.load(patchedWasm === null ? opts : { ...opts, wasmBytes: patchedWasm });
   } finally {
     if (WA.instantiate === watch) WA.instantiate = orig;
   }

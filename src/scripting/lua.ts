@@ -4,11 +4,22 @@
  * compiled to WebAssembly, from the `lua-redis-wasm` package. See README
  * "Scripting" for why this VM and not wasmoon or fengari.
  *
- * One VM serves every server in the process: a script cannot keep state
- * between runs (the globals are read-only), and runs never nest (EVAL and
- * FCALL are `noscript`), so the VM's host callbacks are routed to whichever
- * script is running now (`current`). Loading the WebAssembly is asynchronous;
- * it happens at import time (top-level await), so running a script is
+ * One VM serves every server in the process (the one process-wide
+ * resource here, `S`): it costs a 64 MB WebAssembly memory and ~30 ms to
+ * make, one per embedded server would multiply both, and sharing it leaks
+ * nothing between servers: a script cannot keep state between runs (the
+ * globals are read-only), each server's scripts and functions are its own
+ * Chunk objects in its own state (their compiled functions sit in registry
+ * slots only those chunks name), and runs never nest (EVAL and FCALL are
+ * `noscript`; one event loop), so the VM's host callbacks are routed to
+ * whichever script is running now (`S.current`, set by withVm).
+ *
+ * The VM is made on first use, not at import: loading the WebAssembly is
+ * asynchronous (the package's loader and its Emscripten glue await), so a
+ * command that needs the VM before the first load ends waits for it,
+ * held by the dispatcher's gate with the rest of its client's input
+ * (vm-gate.ts), and the start loads it before replaying an RDB file or AOF
+ * that has functions (server/boot.ts). Once loaded, running a script is
  * synchronous: the whole script runs inside one command, atomically.
  *
  * The VM's heap is a fixed 64 MB (the package is built without memory
@@ -117,8 +128,29 @@ export { makeChunk, makeBodyChunk, type Chunk } from './lua-chunks.js';
 export { errText, luaToReply } from './lua-convert.js';
 export { reprString } from './lua-debug.js';
 
-/** The host of the script running now (set by withVm): the engine's callbacks go to it. */
-let current: ScriptHost | null = null;
+/**
+ * The process's script VM and what routes its callbacks: one object, the
+ * one process-wide resource of the scripting layer (see the file comment
+ * for why one VM serves every server in the process). Nothing else in this
+ * file changes after import.
+ */
+class SharedVm {
+  /** The VM scripts run in: null until first use (loadVm), and while a failed one is replaced (retire). */
+  active: Vm | null = null;
+  /** The load under way (first use or a restart), or null. */
+  loading: Promise<void> | null = null;
+  /** Whether a VM was ever loaded in this process: until then commands that need one wait for it (vm-gate.ts). */
+  loaded = false;
+  /** The host of the script running now (set by withVm): the engine's callbacks go to it. */
+  current: ScriptHost | null = null;
+  /** The running script's protocol (see `host.onSetResp`). */
+  respNow: 2 | 3 = 2;
+  /** The generation of the next VM loaded (Vm.gen). */
+  nextGen = 1;
+  /** The last vmMemory figure of an unpatched VM (what INFO shows while a script runs). */
+  lastVmBytes = 0;
+}
+const S = new SharedVm();
 
 function versionNum(v: string): number {
   const [a = 0, b = 0, c = 0] = v.split('.').map(Number);
@@ -128,15 +160,15 @@ function versionNum(v: string): number {
 const host: RedisHost = {
   redisCall: (args) => hostCall(args),
   redisPcall: (args) => hostCall(args),
-  log: (level, message) => current?.log(level, message.latin1Slice(0, message.length)),
+  log: (level, message) => S.current?.log(level, message.latin1Slice(0, message.length)),
   onSetResp: (v) => {
-    respNow = v;
-    current?.setResp(v);
+    S.respNow = v;
+    S.current?.setResp(v);
   },
 };
 
-/**
- * The running script's protocol (redis.setresp; 2 at the start of a run).
+/*
+ * S.respNow, the running script's protocol (redis.setresp; 2 at the start of a run).
  * The patched engine (wasm-patch.ts, RESP_ADDR) always encodes a result in
  * RESP3 mode, because lua-redis-wasm 1.5.0 converts typed tables
  * ({double=}, {map=}, {set=}, {big_number=}) only then, while Redis converts
@@ -144,21 +176,17 @@ const host: RedisHost = {
  * in Redis is how a boolean is returned (RESP2: true is 1, false is nil),
  * which writeWire and fixDecoded do from this.
  */
-let respNow: 2 | 3 = 2;
 
 /** The engine's own (slower) path, used only if the fast bridge below cannot be installed. */
 function hostCall(args: Buffer[]): ReplyValue {
   const argv = new Array<string>(args.length);
   for (let i = 0; i < args.length; i++) argv[i] = args[i]!.latin1Slice(0, args[i]!.length);
-  return respToLua(current === null ? '-ERR no script is running\r\n' : current.call(argv));
+  return respToLua(S.current === null ? '-ERR no script is running\r\n' : S.current.call(argv));
 }
-
-/** The generation of the next VM loaded (Vm.gen). */
-let nextGen = 1;
 
 /**
  * Loads a VM (lua-engine.ts loadPatched) with the engine's calls into JS
- * routed to the running script (`current`): redis.call to the bridge
+ * routed to the running script (`S.current`): redis.call to the bridge
  * (lua-bridge.ts), the count hook to its tick or the debugger, a number
  * argument and a table result to their encoders. Then the VM's scratch
  * areas, the registry's anchors and the sandbox (patched), or the module's
@@ -167,23 +195,23 @@ let nextGen = 1;
 async function newVm(): Promise<Vm> {
   // The VM the bridge serves; set once loaded (no script runs before).
   let self: Vm | null = null;
-  const bridge: HostCallImport = (ret, ptr) => hostCallRaw(self!, current, ret, ptr);
+  const bridge: HostCallImport = (ret, ptr) => hostCallRaw(self!, S.current, ret, ptr);
   const hooks: PatchHooks = {
     // The count hook's tick: the running script's host decides; a kill arms the hook's error.
     tick: (ar, L) => {
       const vm = self;
-      if (current === null || vm === null || vm.raw === null) return;
-      if (current.debugHook !== undefined) {
+      if (S.current === null || vm === null || vm.raw === null) return;
+      if (S.current.debugHook !== undefined) {
         // lua_Debug: event (LUA_HOOKLINE 2) at 0, currentline at 20
         const b = heap(vm);
-        current.debugHook(u32At(b, ar) === LUA_HOOKLINE ? u32At(b, ar + 20) | 0 : -1, debugAccess(vm, L));
+        S.current.debugHook(u32At(b, ar) === LUA_HOOKLINE ? u32At(b, ar + 20) | 0 : -1, debugAccess(vm, L));
         return;
       }
-      if (current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+      if (S.current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
     },
     jscall: (L, id) => {
       const vm = self!;
-      vm.raw!.tsdis_encret.value = current?.jsCall?.(id, debugAccess(vm, L)) ?? 0;
+      vm.raw!.tsdis_encret.value = S.current?.jsCall?.(id, debugAccess(vm, L)) ?? 0;
     },
     num: () => formatNumArg(self!),
     encode: (idx, rb) => encodeTable(self!, idx, rb),
@@ -232,7 +260,7 @@ async function newVm(): Promise<Vm> {
     };
   }
   const vm: Vm = {
-    gen: nextGen++,
+    gen: S.nextGen++,
     engine,
     internals,
     fast,
@@ -294,7 +322,7 @@ async function newVm(): Promise<Vm> {
   } else if (fast && hasHandlers(modObject)) {
     // Unpatched: the module's own imports delegate to these handlers.
     const legacy = (...a: number[]): unknown => {
-      if (a.length >= 3) return hostCallRaw(vm, current, a[0]!, a[1]!);
+      if (a.length >= 3) return hostCallRaw(vm, S.current, a[0]!, a[1]!);
       throw new Error('unexpected redis.call ABI');
     };
     modObject.handlers.call = legacy;
@@ -304,7 +332,37 @@ async function newVm(): Promise<Vm> {
   return vm;
 }
 
-let active: Vm | null = await newVm();
+/**
+ * Loads the VM unless it is loaded or loading; resolves when that load
+ * ends (a failed load leaves no VM: runs then get ERR_VM_RESTARTING, and
+ * the next loadVm tries again). The VM is made on first use, not at
+ * import: the dispatcher's gate (vm-gate.ts) holds a command that needs
+ * it until this resolves, and the start awaits it before loading an RDB
+ * file or AOF that has functions (server/boot.ts). Also retire()'s
+ * restart.
+ */
+export function loadVm(): Promise<void> {
+  if (S.active !== null) return Promise.resolve();
+  if (S.loading !== null) return S.loading;
+  const p = newVm().then(
+    (v) => {
+      S.active = v;
+      S.loaded = true;
+    },
+    () => {
+      // No VM: every run says so, and the next need tries again.
+    },
+  );
+  S.loading = p.finally(() => {
+    S.loading = null;
+  });
+  return S.loading;
+}
+
+/** Whether a VM was ever loaded in this process (false: a command that needs one waits, see vm-gate.ts). */
+export function vmLoaded(): boolean {
+  return S.loaded;
+}
 
 /**
  * Drops an instance that failed (see withVm) and loads a fresh one in the
@@ -314,16 +372,9 @@ let active: Vm | null = await newVm();
  * FCALL runs a library's code on every call.
  */
 function retire(vm: Vm): void {
-  if (active !== vm) return;
-  active = null;
-  newVm().then(
-    (v) => {
-      active = v;
-    },
-    () => {
-      // Leave scripting unavailable; every run says so.
-    },
-  );
+  if (S.active !== vm) return;
+  S.active = null;
+  void loadVm();
 }
 
 const ERR_VM_RESTARTING = 'ERR the script VM is restarting, try again';
@@ -331,7 +382,7 @@ const ERR_VM_DIED = 'ERR the script VM failed and is restarting';
 
 /** Releases a chunk's VM memory and compiled function (SCRIPT FLUSH, FUNCTION DELETE). */
 export function freeChunk(c: Chunk): void {
-  const vm = active;
+  const vm = S.active;
   if (c.ptr !== 0 && vm !== null && c.gen === vm.gen) vm.mem.free(c.ptr);
   if (c.ref !== 0 && vm !== null && c.refGen === vm.gen && vm.raw !== null) {
     const raw = vm.raw;
@@ -378,7 +429,7 @@ function exec(
   }
   const [ap, al] = writeArgs(vm, keys, args);
   // a debugged run gets line events (ldb.ts)
-  const debugging = vm.raw !== null && current?.debugHook !== undefined;
+  const debugging = vm.raw !== null && S.current?.debugHook !== undefined;
   if (debugging) {
     heap(vm)[stateOf(vm) + L_HOOKMASK] = LUA_MASKCOUNT | LUA_MASKLINE;
     vm.debugWrapped = sl !== CACHED_LEN && chunk.main !== null;
@@ -508,7 +559,7 @@ function loadError(vm: Vm, L: number): string {
 
 /** The generation of the VM scripts run in now (Chunk.refGen), 0 while it restarts. */
 export function vmGen(): number {
-  return active?.gen ?? 0;
+  return S.active?.gen ?? 0;
 }
 
 /**
@@ -519,13 +570,13 @@ export function vmGen(): number {
  * an error reply.
  */
 function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
-  const vm = active;
+  const vm = S.active;
   if (vm === null) throw new ReplyError(ERR_VM_RESTARTING);
   // The engine is not re-entrant: a run inside a run would clear the running script's stack.
-  if (current !== null) throw new ReplyError('ERR a script cannot run while another script is running');
-  const prev = current;
-  current = h;
-  respNow = 2;
+  if (S.current !== null) throw new ReplyError('ERR a script cannot run while another script is running');
+  const prev = S.current;
+  S.current = h;
+  S.respNow = 2;
   let r: T;
   try {
     r = f(vm);
@@ -537,7 +588,7 @@ function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
     retire(vm);
     throw new ReplyError(`${ERR_VM_DIED} (${e instanceof Error ? e.message : String(e)})`);
   } finally {
-    current = prev;
+    S.current = prev;
   }
   if (++vm.runs === GC_PERIOD) gcStep(vm);
   reclaim(vm);
@@ -558,7 +609,7 @@ const GC_PERIOD = 50;
 function gcStep(vm: Vm): void {
   vm.runs = 0;
   const raw = vm.raw;
-  if (raw === null || active !== vm) return;
+  if (raw === null || S.active !== vm) return;
   const L = stateOf(vm);
   const top = raw.tsdis_gettop(L);
   try {
@@ -581,7 +632,7 @@ function gcStep(vm: Vm): void {
  */
 function reclaim(vm: Vm): void {
   const raw = vm.raw;
-  if (raw === null || active !== vm) return;
+  if (raw === null || S.active !== vm) return;
   const b = heap(vm);
   const L = stateOf(vm);
   if (u32At(b, u32At(b, L + L_G) + G_TOTALBYTES) < GC_AT_BYTES) return;
@@ -611,7 +662,7 @@ function decoded(vm: Vm, r: { ptr: number; len: number } | { value: ReplyValue }
  * the duration of the run. Throws a ReplyError when the VM is restarting.
  */
 export function runChunk(chunk: Chunk, keys: string[], args: string[], h: ScriptHost): ReplyValue {
-  return withVm(h, (vm) => fixDecoded(decoded(vm, exec(vm, chunk, keys, args)), respNow));
+  return withVm(h, (vm) => fixDecoded(decoded(vm, exec(vm, chunk, keys, args)), S.respNow));
 }
 
 /**
@@ -628,7 +679,7 @@ export function runChunkInto(
 ): ReplyValue | undefined {
   return withVm(h, (vm) => {
     const r = exec(vm, chunk, keys, args);
-    if ('value' in r) return fixDecoded(r.value, respNow);
+    if ('value' in r) return fixDecoded(r.value, S.respNow);
     if (r.ptr === 0 || r.len === 0) {
       // The engine could not allocate the result (a script that returns nothing gets an encoded null).
       reply.error(ERR_VM_NOMEM);
@@ -636,9 +687,9 @@ export function runChunkInto(
     }
     const b = heap(vm);
     if (wireEnd(b, r.ptr, r.ptr + r.len) !== r.ptr + r.len)
-      return fixDecoded(vm.internals.decodeResult(r, ''), respNow);
+      return fixDecoded(vm.internals.decodeResult(r, ''), S.respNow);
     try {
-      writeWire(b, r.ptr, reply, respNow);
+      writeWire(b, r.ptr, reply, S.respNow);
     } finally {
       vm.mem.free(r.ptr);
     }
@@ -668,16 +719,13 @@ export function compileError(body: string, chunkName = '@user_script'): string |
   return null;
 }
 
-/** The last vmMemory figure of an unpatched VM (what INFO shows while a script runs). */
-let lastVmBytes = 0;
-
 /**
  * The size of the VM's WebAssembly memory (its fixed heap), 0 without a VM:
  * part of the process's external memory that used_memory leaves out, as
  * Redis reports its Lua heap apart (observability/memory.ts).
  */
 export function vmHeapBytes(): number {
-  return active === null ? 0 : active.mem.buf.length;
+  return S.active === null ? 0 : S.active.mem.buf.length;
 }
 
 /**
@@ -689,14 +737,14 @@ export function vmHeapBytes(): number {
  * under the running script (its stack and KEYS/ARGV would be lost).
  */
 export function vmMemory(): { bytes: number; setupBytes: number } {
-  const vm = active;
+  const vm = S.active;
   if (vm === null) return { bytes: 0, setupBytes: 0 };
   if (vm.raw !== null) return { bytes: heapBytes(vm), setupBytes: vm.setupBytes };
-  if (current === null) {
+  if (S.current === null) {
     const r = runChunk(GC_COUNT, [], [], NO_HOST);
-    lastVmBytes = typeof r === 'number' ? r : 0;
+    S.lastVmBytes = typeof r === 'number' ? r : 0;
   }
-  return { bytes: lastVmBytes, setupBytes: 0 };
+  return { bytes: S.lastVmBytes, setupBytes: 0 };
 }
 const GC_COUNT = makeChunk("return math.floor(collectgarbage('count') * 1024)");
 
@@ -706,8 +754,8 @@ const GC_COUNT = makeChunk("return math.floor(collectgarbage('count') * 1024)");
  * Not while a script runs.
  */
 export function collectGarbage(): void {
-  const vm = active;
-  if (vm === null || current !== null || vm.raw === null) return;
+  const vm = S.active;
+  if (vm === null || S.current !== null || vm.raw === null) return;
   try {
     fullCollect(vm);
   } catch {

@@ -12,6 +12,7 @@ import { dispatch } from './dispatcher.js';
 import { discardTransaction } from './multi.js';
 import { loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { loadRdbFile } from '../persistence/snapshot-load.js';
+import { vmForAof } from '../scripting/vm-gate.js';
 
 /** Where start() failed: the listen (with the AOF load when it comes first), the AOF after it, the manifest, the RDB file. */
 export type StartPhase = 'listen' | 'aof' | 'manifest' | 'rdb';
@@ -37,7 +38,10 @@ export interface StartOptions {
 export async function start(server: Server, opts: StartOptions): Promise<void> {
   let phase: StartPhase = 'listen';
   try {
-    if (opts.listen === 'none') startPersistence(server);
+    if (opts.listen === 'none') {
+      if (server.config.v['appendonly'] && !server.deferAofLoad) await vmForAof(server);
+      startPersistence(server);
+    }
     else {
       server.deferAofLoad = opts.aofAfterListen;
       await server.listen({ ephemeralPort: opts.listen === 'ephemeral' });
@@ -118,6 +122,7 @@ async function loadAofAfterListen(server: Server): Promise<void> {
   server.loading = true;
   try {
     server.aof.loadManifest();
+    await vmForAof(server);
     const t0 = performance.now();
     const status = await loadInSlices(server, aofReplayer(server));
     aofStarted(server, status, t0);

@@ -5,7 +5,7 @@
  * eviction, maxmemory: evict or -OOM), the tracking table limit, a failed
  * save or AOF write (MISCONF), min-replicas (NOREPLICAS), a monitor touching
  * the keyspace, RESP2 pub/sub mode, loading, busy script, CLIENT PAUSE
- * (postpone), MULTI queueing (later: cluster redirect, read-only
+ * (postpone), the Lua VM's first load (hold), MULTI queueing (later: cluster redirect, read-only
  * replica), then the call, then the stats (commandstats, slowlog, latency
  * events) and the MONITOR feed. Handlers hold semantics only; they throw
  * ReplyError for errors.
@@ -25,6 +25,7 @@ import { discardTransaction, runsInMulti } from './multi.js';
 import { persist, savePoints } from '../persistence/snapshot.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
 import type { YesNoLocalParam } from '../config/params.js';
+import { vmLoaded } from '../scripting/lua.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -48,8 +49,8 @@ function dispatchSilenced(server: Server, client: Client, argv: string[]): void 
   const mark = reply.out.length;
   reply.keep = null;
   dispatchCommand(server, client, argv);
-  // held by CLIENT PAUSE: the skip applies when the command runs
-  if (server.pause.holds(client)) return;
+  // held by CLIENT PAUSE or for the VM: the skip applies when the command runs
+  if (server.pause.holds(client) || server.vmGate.holds(client)) return;
   // pushes still go out, as in Redis (CLIENT_PUSHING): RESP3 push frames (confirmations,
   // messages, invalidations), and in RESP2 the (un)subscribe confirmations (Reply.keep)
   if (client.replyOff || client.replySkip) {
@@ -180,6 +181,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   // CLIENT PAUSE: the command waits, with the rest of the client's input (server/pause.ts).
   if (server.pause.mode !== 0 && server.pause.covers(client, cmd, argv)) {
     server.pause.postpone(client, argv, cmd, parent);
+    return;
+  }
+  // The Lua VM loads on first use: a command that needs it waits for it, with the rest of the client's input (scripting/vm-gate.ts).
+  if (!vmLoaded() && server.vmGate.needs(client, cmd, parent, argv)) {
+    server.vmGate.hold(client, argv, cmd, parent);
     return;
   }
   queueOrCall(server, client, cmd, argv, parent);

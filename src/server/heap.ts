@@ -212,8 +212,8 @@ const MACHINE = machineMemoryBytes();
 /** The share of the machine's memory that heap and off-heap memory together may reach with maxmemory 0. */
 export const MACHINE_OOM_FRACTION = 0.9;
 
-/** The isolate's gauge: the last reading of V8's statistics and the reads since. */
-const gauge = { used: 0, external: 0, reads: 0 };
+/** The isolate's gauge: the last reading of V8's statistics (and the process's RSS) and the reads since. */
+const gauge = { used: 0, external: 0, rss: 0, reads: 0 };
 refreshHeapGauge();
 
 /**
@@ -236,13 +236,16 @@ export function offHeapBytes(): number {
 }
 
 /**
- * Whether heap and off-heap memory together are past MACHINE_OOM_FRACTION of
- * the machine's memory, as of the gauge's last reading: the heap limit does
- * not bound off-heap memory (values of 16 KB or more), so the heap guard
- * (keyspace/evict.ts, with maxmemory 0) checks this too.
+ * Whether heap and off-heap memory together, or the process's resident
+ * memory, are past MACHINE_OOM_FRACTION of the machine's memory, as of the
+ * gauge's last reading: the heap limit does not bound off-heap memory
+ * (values of 16 KB or more), so the heap guard (keyspace/evict.ts, with
+ * maxmemory 0) checks this too. The RSS counts what V8's figures leave out
+ * (Node's own ~40-50 MB: code, the heap's committed but unused pages), which
+ * the OOM killer counts; V8's figures count what may not be resident.
  */
 export function machineMemoryNear(): boolean {
-  return gauge.used + gauge.external > MACHINE * MACHINE_OOM_FRACTION;
+  return Math.max(gauge.used + gauge.external, gauge.rss) > MACHINE * MACHINE_OOM_FRACTION;
 }
 
 /** Reads V8's statistics into the gauge now (serverCron, and every GAUGE_CALLS reads). */
@@ -251,6 +254,7 @@ export function refreshHeapGauge(): void {
   gauge.reads = 0;
   gauge.used = h.used_heap_size;
   gauge.external = h.external_memory;
+  gauge.rss = process.memoryUsage.rss();
 }
 
 /**

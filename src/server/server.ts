@@ -40,6 +40,7 @@ import { Slowlog } from '../observability/slowlog.js';
 import { IdleReclaim } from './reclaim.js';
 import { Blocking } from './blocking.js';
 import { ClientPause } from './pause.js';
+import { VmGate, vmForAof } from '../scripting/vm-gate.js';
 import { Monitors } from './monitor.js';
 import { LatencyMonitor } from '../observability/latencymonitor.js';
 import { PubSub } from './pubsub.js';
@@ -177,6 +178,8 @@ export class Server extends EventEmitter {
   readonly aof: Aof = this.register(new Aof(this));
   /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
   readonly pause: ClientPause = this.register(new ClientPause(this));
+  /** Commands waiting for the Lua VM's first load (scripting/vm-gate.ts). */
+  readonly vmGate: VmGate = this.register(new VmGate(this));
   /** MONITOR clients (server/monitor.ts). */
   readonly monitors: Monitors = this.register(new Monitors(this));
   /** Pub/sub subscriptions and keyspace notifications. */
@@ -414,7 +417,11 @@ export class Server extends EventEmitter {
   async listen(opts: { ephemeralPort?: boolean } = {}): Promise<void> {
     // as redis-server does before listening: maxclients within the open-files limit
     this.config.adjust('maxclients', this.listener.maxclientsThatFit(this.config.v['maxclients']));
-    if (!this.persistenceStarted) startPersistence(this);
+    if (!this.persistenceStarted) {
+      // the AOF's FUNCTION LOADs need the Lua VM, and its loader passes no gate that would wait for it
+      if (this.config.v['appendonly'] && !this.deferAofLoad) await vmForAof(this);
+      startPersistence(this);
+    }
     await this.listener.open(!!opts.ephemeralPort);
     this.cron.start();
     this.listener.applyOomScoreAdj();

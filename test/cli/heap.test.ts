@@ -59,6 +59,26 @@ async function heapLimitOf(port: number): Promise<number> {
 }
 
 /** The server's new space (two semi-spaces) in bytes, from MEMORY MALLOC-STATS. */
+/** Pipelines 40,000 SETs of 1 KB values (kept), so V8's young generation grows to its limit. */
+async function growYoung(port: number): Promise<void> {
+  const c = await RawConn.connect(port);
+  try {
+    const v = 'v'.repeat(1000);
+    for (let round = 0; round < 40; round++) {
+      let batch = '';
+      for (let i = 0; i < 1000; i++) {
+        const k = `grow:${round}:${i}`;
+        batch += `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$1000\r\n${v}\r\n`;
+      }
+      c.write(batch);
+      let got = 0;
+      while (got < 1000) got += (await c.read()).split('+OK\r\n').length - 1;
+    }
+  } finally {
+    c.close();
+  }
+}
+
 async function newSpaceOf(port: number): Promise<number> {
   const c = await RawConn.connect(port);
   try {
@@ -148,6 +168,9 @@ test('a small maxmemory keeps V8 default heap limit, in a worker thread with sma
   const a = await start(['--maxmemory', '100mb', '--save', '']);
   const la = await heapLimitOf(a.port);
   assert.ok(la >= dflt - 64 * MB && la < dflt + 64 * MB, `heap_size_limit ${la}, default ${dflt}`);
+  // The young generation grows to its limit as objects survive scavenges (loading the Lua VM
+  // at import used to do that; it now loads on first use): writes first, then its size.
+  await growYoung(a.port);
   assert.equal(await newSpaceOf(a.port), 2 * 8 * MB);
   assert.match(
     a.output(),

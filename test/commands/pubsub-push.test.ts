@@ -65,6 +65,8 @@ test(
 );
 
 test('Redis 7.2: a PUBLISH to oneself in a script or transaction arrives after its reply', async () => {
+  // the Lua VM loads on first use (scripting/vm-gate.ts): loaded before exchange()'s fixed wait below
+  await tsdis.call('SCRIPT', 'LOAD', 'return 1');
   const c = await RawConn.connect(tsdis.port);
   try {
     await exchange(c, [['HELLO', '3']]);

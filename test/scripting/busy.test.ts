@@ -83,6 +83,12 @@ async function both(scenario: (s: Side, log: string[]) => Promise<void>, extra: 
     const side = await start(extra);
     const log: string[] = [];
     try {
+      // tsdis's Lua VM loads on first use, and the server turns while it does (scripting/vm-gate.ts):
+      // these scenarios time when a script starts, so it is loaded before them (on both sides: client ids)
+      const w = await RawConn.connect(side.port);
+      await w.call('SCRIPT', 'LOAD', 'return 1');
+      await w.call('SCRIPT', 'FLUSH');
+      w.close();
       await scenario(side, log);
     } catch (e) {
       throw new Error(`${side.name}: ${(e as Error).message} (after ${JSON.stringify(log)})\n${side.output()}`, {
