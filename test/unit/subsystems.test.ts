@@ -50,6 +50,7 @@ test('the built-in subsystems, in hook order', () => {
       'Blocking',
       'Aof',
       'ClientPause',
+      'VmGate',
       'Monitors',
       'PubSub',
       'Object', // save points (persistence/bgsave.ts attachPersistence)
