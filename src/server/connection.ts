@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type net from 'node:net';
 import { Client, type ClientSocket } from './client.js';
+import { Err } from '../protocol/errors.js';
 import { RespParser, ProtocolError } from '../protocol/parser.js';
 import { dispatch } from './dispatcher.js';
 import { handleFd } from './socket.js';
@@ -319,7 +320,7 @@ export class Connections {
   private protocolError(client: Client, err: ProtocolError): void {
     const log = this.server.log;
     if (err.reply) {
-      client.reply.error('ERR ' + err.message);
+      client.reply.error(Err.withErrCode(err.message));
       log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
     } else {
       log.warning(`Closing client that reached max query buffer length: id=${client.id} addr=${client.addr}`);
