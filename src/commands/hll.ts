@@ -154,7 +154,7 @@ function pfmerge(ctx: Ctx): void {
   const key = argv[1]!;
   const old = db.get(key);
   // The destination was checked as a source above (it is argv[1]).
-  const h = new Hll(old === undefined ? createHll() : writable(old as StrValue));
+  const h = new Hll(old === undefined ? createHll() : writable(checkHll(old)));
   if (useDense && !h.toDense()) throw new ReplyError(Err.hllInvalid);
   const limit = sparseMax(ctx);
   for (let j = 0; j < REGISTERS; j++) {

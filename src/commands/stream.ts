@@ -467,7 +467,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       r.error(v === undefined ? Err.noGroupRead(key, groupName) : Err.wrongType);
       return true;
     }
-    const s = v as Stream;
+    const s = v;
     let gt = waitIds.get(key)!;
     let g: Group | undefined;
     if (groupName !== null) {
