@@ -106,6 +106,8 @@ export const Err = {
   hashNotFloat: 'ERR hash value is not a float',
   valueNanOrInfinity: 'ERR value is NaN or Infinity',
   numkeysBeyondArgs: "ERR Number of keys can't be greater than number of args",
+  numkeysNegative: "ERR Number of keys can't be negative",
+  numkeysBad: 'ERR Bad number of keys provided',
   limitNegative: "ERR LIMIT can't be negative",
   // lists and blocking (commands/list.ts, commands/blocking.ts)
   mustBePositive: 'ERR value is out of range, must be positive',
@@ -113,6 +115,7 @@ export const Err = {
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
   timeoutNotFloat: 'ERR timeout is not a float or out of range',
   timeoutNegative: 'ERR timeout is negative',
+  timeoutNotInteger: 'ERR timeout is not an integer or out of range',
   timeoutOutOfRange: 'ERR timeout is out of range',
   unblocked: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
@@ -174,7 +177,6 @@ export const Err = {
   noSuchUser: (user: string) => cfmt`ERR No such user '${user}'`,
   noSuchClient: 'ERR No such client',
   clientPauseMode: 'ERR CLIENT PAUSE mode must be WRITE or ALL',
-  timeoutNotInteger: 'ERR timeout is not an integer or out of range',
   monitorDenyBlocking: "ERR MONITOR isn't allowed for DENY BLOCKING client",
   // CONFIG (config/config.ts, commands/config.ts)
   configUnknownOption: (name: string) => cfmt`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
@@ -326,8 +328,6 @@ export const Err = {
   shebangOption: (opt: string) => cfmt`ERR Unknown lua shebang option: ${opt}`,
   shebangFlag: (flag: string) => cfmt`ERR Unexpected flag in script shebang: ${flag}`,
   scriptCompile: (why: string) => cfmt`ERR Error compiling script (new function): ${why}`,
-  numkeysNegative: "ERR Number of keys can't be negative",
-  numkeysBad: 'ERR Bad number of keys provided',
   scriptNoArgs: 'ERR Please specify at least one argument for this redis lib call',
   scriptUnknownCommand: 'ERR Unknown Redis command called from script',
   scriptArity: 'ERR Wrong number of args calling Redis command from script',
