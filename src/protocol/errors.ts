@@ -320,8 +320,10 @@ export const Err = {
   notBusy: 'NOTBUSY No scripts in execution right now.',
   unkillable:
     'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
-  scriptKilled: (name: string, chunk: string, line: number) =>
-    cfmt`ERR Script killed by user with SCRIPT KILL... script: ${name}, on @${chunk}:${line}.`,
+  scriptKilled: 'ERR Script killed by user with SCRIPT KILL...',
+  /** A failed run's error (`msg`, code included) followed by where the script was. */
+  scriptFailedAt: (msg: string, name: string, chunk: string, line: number) =>
+    cfmt`${msg} script: ${name}, on @${chunk}:${line}.`,
   shebangInvalid: 'ERR Invalid script shebang',
   shebangNoEngine: 'ERR Invalid engine in script shebang',
   shebangEngine: (engine: string) => cfmt`ERR Unexpected engine in script shebang: ${engine}`,

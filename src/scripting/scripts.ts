@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
-import { cfmt, cstr } from '../util/strings.js';
+import { cstr } from '../util/strings.js';
 import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
 import { clockUsec, nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
@@ -518,13 +518,13 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
     if (host.killed) {
-      ctx.reply.error(Err.scriptKilled(run.name, run.chunkName, m.line));
+      ctx.reply.error(Err.scriptFailedAt(Err.scriptKilled, run.name, run.chunkName, m.line));
       return;
     }
     // the Lua debugger ended it (abort, a protocol error: ldb.ts)
     const ldbError = host.ldb?.raised;
     if (ldbError !== undefined && ldbError !== null) {
-      ctx.reply.error(cfmt`${ldbError} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      ctx.reply.error(Err.scriptFailedAt(ldbError, run.name, run.chunkName, m.line));
       return;
     }
     let line = m.line;
@@ -542,7 +542,7 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
       if (api !== null) msg = api[1]!;
     }
     // (the message is a C string in Redis: a NUL in it ends it)
-    const text = cfmt`${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
+    const text = Err.scriptFailedAt(msg, run.name, run.chunkName, line);
     // a redis.call error raised on was counted when the command replied it
     if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
     ctx.reply.error(text);
