@@ -259,7 +259,7 @@ export class Acl implements Subsystem {
       null,
       argv,
     );
-    return 'NOPERM ' + this.errorMessage(res, client.user, fullname, argv[at]!, false);
+    return Err.noPerm(this.errorMessage(res, client.user, fullname, argv[at]!, false));
   }
 
   // ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ function setuser(ctx: Ctx): void {
   const name = ctx.argv[2]!;
   if (hasSpaces(name)) throw new ReplyError(Err.aclUsernameSpaces);
   const err = ctx.server.acl.setUser(name, ctx.argv.slice(3));
-  if (err !== null) throw new ReplyError('ERR ' + err);
+  if (err !== null) throw new ReplyError(Err.withErrCode(err));
   ctx.reply.ok();
 }
 
@@ -172,7 +172,7 @@ function load(ctx: Ctx): void {
   const acl = ctx.server.acl;
   if (acl.fileName() === '') throw new ReplyError(Err.aclNoFile);
   const err = acl.loadFile();
-  if (err !== null) throw new ReplyError('ERR ' + err);
+  if (err !== null) throw new ReplyError(Err.withErrCode(err));
   ctx.reply.ok();
 }
 
@@ -199,7 +199,7 @@ function dryrun(ctx: Ctx): void {
   }
   if (cmd === undefined) throw new ReplyError(Err.aclDryrunNoCommand(sub[0]!));
   if ((cmd.arity > 0 && cmd.arity !== sub.length) || sub.length < -cmd.arity) {
-    throw new ReplyError(`ERR wrong number of arguments for '${fullName(cmd, parent)}' command`);
+    throw new ReplyError(Err.wrongArgs(fullName(cmd, parent)));
   }
   const res = acl.check(u, cmd, parent, sub);
   if (res !== ACL_OK) {

@@ -4,7 +4,7 @@
  * and switches the manifest (no write arriving meanwhile can be lost).
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { persist } from '../persistence/snapshot.js';
 
 /**
@@ -18,16 +18,13 @@ import { persist } from '../persistence/snapshot.js';
 function bgrewriteaof(ctx: Ctx): void {
   const { server, reply } = ctx;
   const aof = server.aof;
-  if (aof.rewriting) throw new ReplyError('ERR Background append only file rewriting already in progress');
+  if (aof.rewriting) throw new ReplyError(Err.aofRewriteInProgress);
   if (persist(server).bgsave !== null || ctx.client.inExec) {
     aof.rewriteScheduled = true;
     aof.consecutiveFailures = 0;
     return reply.simple('Background append only file rewriting scheduled');
   }
-  if (!aof.rewriteBackground())
-    throw new ReplyError(
-      "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
-    );
+  if (!aof.rewriteBackground()) throw new ReplyError(Err.aofRewriteFailed);
   reply.simple('Background append only file rewriting started');
 }
 

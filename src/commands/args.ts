@@ -2,7 +2,6 @@
  * Argument helpers. Each parses one argument or looks up one typed key and
  * throws the right ReplyError itself, so handlers just call them.
  */
-import { cfmt } from '../util/strings.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseDouble, parseInt64 } from '../util/numbers.js';
 import { parseLongDouble, type LongDouble } from '../util/longdouble.js';
@@ -150,9 +149,7 @@ export function checkRepeatedReply(ctx: Ctx, count: number): void {
   if (count <= MAX_REPEATED_REPLY) return;
   const hard = ctx.server.outputLimits.limits(clientType(ctx.client) === 'pubsub' ? 'pubsub' : 'normal').hard;
   if (hard > 0 && hard < STOPPING_LIMIT) return;
-  throw new ReplyError(
-    cfmt`ERR count is too large: a reply of more than ${MAX_REPEATED_REPLY} elements cannot be built`,
-  );
+  throw new ReplyError(Err.countTooLarge(MAX_REPEATED_REPLY));
 }
 
 /**

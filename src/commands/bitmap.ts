@@ -206,7 +206,7 @@ function bitop(ctx: Ctx): void {
   if (op !== 'AND' && op !== 'OR' && op !== 'XOR' && op !== 'NOT') throw new ReplyError(Err.syntax);
   const dest = argv[2]!;
   const nkeys = argv.length - 3;
-  if (op === 'NOT' && nkeys !== 1) throw new ReplyError('ERR BITOP NOT must be called with a single source key.');
+  if (op === 'NOT' && nkeys !== 1) throw new ReplyError(Err.bitopNot);
   const srcs: Buffer[] = [];
   let maxlen = 0;
   for (let i = 3; i < argv.length; i++) {
@@ -304,7 +304,7 @@ function bitfieldGeneric(ctx: Ctx, readOnly: boolean): void {
       if (t === 'WRAP') overflow = WRAP;
       else if (t === 'SAT') overflow = SAT;
       else if (t === 'FAIL') overflow = FAIL;
-      else throw new ReplyError('ERR Invalid OVERFLOW type specified');
+      else throw new ReplyError(Err.bitfieldOverflow);
       continue;
     } else throw new ReplyError(Err.syntax);
     const { signed, bits } = fieldType(argv[j + 1]!);
@@ -329,7 +329,7 @@ function bitfieldGeneric(ctx: Ctx, readOnly: boolean): void {
     if (v !== undefined && !isString(v)) throw new ReplyError(Err.wrongType);
     if (v !== undefined) src = bytesOf(v);
   } else {
-    if (readOnly) throw new ReplyError('ERR BITFIELD_RO only supports the GET subcommand');
+    if (readOnly) throw new ReplyError(Err.bitfieldRo);
     old = lookupString(db, key, true);
     const need = Math.floor(highest / 8) + 1;
     grown = old === undefined || strLen(old) < need;

@@ -15,6 +15,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { ldCeil, ldFromInt, ldMul } from '../util/longdouble.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
+import { isString } from '../keyspace/value.js';
 import type { List } from '../types/list.js';
 import type { ZSet } from '../types/zset.js';
 import type { ServeFn } from '../server/blocking.js';
@@ -60,17 +61,18 @@ function nullArray(reply: Reply): void {
 }
 
 /**
- * A non-empty collection of `type` at key, or undefined (the key is absent,
- * empty or of another type: WRONGTYPE is the serve function's concern).
+ * The non-empty list (readyList) or sorted set (readyZset) at key, or
+ * undefined (the key is absent, empty or of another type: WRONGTYPE is the
+ * serve function's concern).
  */
-function readyValue<T extends List | ZSet>(db: Db, key: string, type: T['type']): T | undefined {
+function readyList(db: Db, key: string): List | undefined {
   const v = db.peek(key);
-  if (v === undefined || typeof v !== 'object' || Buffer.isBuffer(v) || v.type !== type) return undefined;
-  const c = v as T;
-  return (c.type === 'list' ? (c as List).length : (c as ZSet).card()) > 0 ? c : undefined;
+  return v !== undefined && !isString(v) && v.type === 'list' && v.length > 0 ? v : undefined;
 }
-const readyList = (db: Db, key: string): List | undefined => readyValue<List>(db, key, 'list');
-const readyZset = (db: Db, key: string): ZSet | undefined => readyValue<ZSet>(db, key, 'zset');
+function readyZset(db: Db, key: string): ZSet | undefined {
+  const v = db.peek(key);
+  return v !== undefined && !isString(v) && v.type === 'zset' && v.card() > 0 ? v : undefined;
+}
 
 /**
  * What BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX and BZMPOP share: pop from

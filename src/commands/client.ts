@@ -4,7 +4,6 @@
  * declared in tracking.ts. The CLIENT LIST / INFO lines are built in
  * src/observability/clientlist.ts.
  */
-import { cfmt } from '../util/strings.js';
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, argRangeOr, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -52,11 +51,10 @@ function clientSetinfo(ctx: Ctx): void {
   const attr = ctx.argv[2]!;
   const val = ctx.argv[3]!;
   const l = attr.toLowerCase();
-  if (l !== 'lib-name' && l !== 'lib-ver') throw new ReplyError(cfmt`ERR Unrecognized option '${attr}'`);
+  if (l !== 'lib-name' && l !== 'lib-ver') throw new ReplyError(Err.clientSetinfoOption(attr));
   for (let i = 0; i < val.length; i++) {
     const c = val.charCodeAt(i);
-    if (c < 33 || c > 126)
-      throw new ReplyError(cfmt`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+    if (c < 33 || c > 126) throw new ReplyError(Err.clientSetinfoChars(attr));
   }
   if (l === 'lib-name') ctx.client.libName = val;
   else ctx.client.libVer = val;
@@ -76,12 +74,12 @@ function clientList(ctx: Ctx): void {
   let clients: Client[];
   if (argv.length === 4 && is(argv[2], 'TYPE')) {
     const type = parseClientType(argv[3]!);
-    if (type === null) throw new ReplyError(cfmt`ERR Unknown client type '${argv[3]}'`);
+    if (type === null) throw new ReplyError(Err.clientUnknownType(argv[3]!));
     clients = [...server.clients.values()].filter((c) => clientType(c) === type);
   } else if (argv.length > 3 && is(argv[2], 'ID')) {
     const ids: number[] = [];
     for (let i = 3; i < argv.length; i++)
-      ids.push(argRangeOr(argv[i]!, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'ERR Invalid client ID'));
+      ids.push(argRangeOr(argv[i]!, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, Err.clientInvalidId));
     clients = [];
     for (const id of ids) {
       const c = server.clients.get(id);
@@ -120,10 +118,10 @@ function clientKill(ctx: Ctx): void {
       const opt = argv[i]!.toLowerCase();
       const val = argv[i + 1];
       if (val === undefined) throw new ReplyError(Err.syntax);
-      if (opt === 'id') id = argRangeOr(val, 1, Number.MAX_SAFE_INTEGER, 'ERR client-id should be greater than 0');
+      if (opt === 'id') id = argRangeOr(val, 1, Number.MAX_SAFE_INTEGER, Err.clientIdPositive);
       else if (opt === 'type') {
         const t = parseClientType(val);
-        if (t === null) throw new ReplyError(cfmt`ERR Unknown client type '${val}'`);
+        if (t === null) throw new ReplyError(Err.clientUnknownType(val));
         type = t;
       } else if (opt === 'addr') addr = val;
       else if (opt === 'laddr') laddr = val;
@@ -157,7 +155,7 @@ function clientKill(ctx: Ctx): void {
     killed++;
   }
   if (oldForm) {
-    if (killed === 0) throw new ReplyError('ERR No such client');
+    if (killed === 0) throw new ReplyError(Err.noSuchClient);
     ctx.reply.ok();
   } else ctx.reply.int(killed);
   if (closeSelf) client.closeAfterReply = true;
@@ -187,11 +185,11 @@ function clientPause(ctx: Ctx): void {
   let mode = PAUSE_ALL;
   if (argv.length === 4) {
     if (is(argv[3], 'WRITE')) mode = PAUSE_WRITE;
-    else if (!is(argv[3], 'ALL')) throw new ReplyError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+    else if (!is(argv[3], 'ALL')) throw new ReplyError(Err.clientPauseMode);
   }
   const n = parseInt64(argv[2]!);
-  if (n === null) throw new ReplyError('ERR timeout is not an integer or out of range');
-  if (n < 0) throw new ReplyError('ERR timeout is negative');
+  if (n === null) throw new ReplyError(Err.timeoutNotInteger);
+  if (n < 0) throw new ReplyError(Err.timeoutNegative);
   if (typeof n === 'bigint' || n > Number.MAX_SAFE_INTEGER - server.now()) throw new ReplyError(Err.timeoutOutOfRange);
   server.pause.pause(n, mode);
   ctx.reply.ok();

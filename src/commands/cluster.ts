@@ -6,13 +6,11 @@
  * where its subcommands will go.)
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { ReplyError } from '../protocol/errors.js';
-
-const DISABLED = 'ERR This instance has cluster support disabled';
+import { Err, ReplyError } from '../protocol/errors.js';
 
 /** Every CLUSTER subcommand, READONLY, READWRITE and ASKING on a standalone server. */
 function disabled(_ctx: Ctx): void {
-  throw new ReplyError(DISABLED);
+  throw new ReplyError(Err.clusterDisabled);
 }
 
 const sub = (

@@ -389,14 +389,13 @@ function getKeysGeneric(ctx: Ctx): { args: string[]; keys: ReturnType<typeof key
   const args = ctx.argv.slice(2);
   let cmd = ctx.server.commands.lookup(args[0]!);
   if (cmd && cmd.subcommands && args.length >= 2) cmd = lookupSub(cmd, args[1]!);
-  if (!cmd) throw new ReplyError('ERR Invalid command specified');
-  if (!hasKeys(cmd)) throw new ReplyError('ERR The command has no key arguments');
+  if (!cmd) throw new ReplyError(Err.getkeysInvalidCommand);
+  if (!hasKeys(cmd)) throw new ReplyError(Err.getkeysNoKeys);
   if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) {
-    throw new ReplyError('ERR Invalid number of arguments specified for command');
+    throw new ReplyError(Err.getkeysArgCount);
   }
   const keys = keysAndFlagsOf(cmd, args);
-  if (keys.length === 0 && !cmd.flags.includes('no_mandatory_keys'))
-    throw new ReplyError('ERR Invalid arguments specified for command');
+  if (keys.length === 0 && !cmd.flags.includes('no_mandatory_keys')) throw new ReplyError(Err.getkeysInvalidArgs);
   return { args, keys };
 }
 

@@ -2,7 +2,6 @@
  * CONFIG GET / SET / RESETSTAT / REWRITE / HELP. The parameter table and
  * its parsing live in src/config; these handlers only speak the protocol.
  */
-import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { isLocalClient } from '../observability/clientlist.js';
@@ -64,7 +63,7 @@ function configSet(ctx: Ctx): void {
       server.config.def(listener[0])!.name === 'port'
         ? 'Unable to listen on this port. Check server logs.'
         : 'Failed to bind to specified addresses.';
-    client.reply.error(cfmt`ERR CONFIG SET failed (possibly related to argument '${listener[0]}') - ${why}`);
+    client.reply.error(Err.configSetFailed(listener[0], why));
   });
 }
 

@@ -1,7 +1,6 @@
 /**
  * Connection commands: PING ECHO QUIT RESET HELLO AUTH SELECT.
  */
-import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -27,9 +26,8 @@ function hello(ctx: Ctx): void {
   let ver = 0;
   if (argv.length >= 2) {
     const n = parseInt64(argv[1]!);
-    if (n === null || typeof n === 'bigint')
-      throw new ReplyError('ERR Protocol version is not an integer or out of range');
-    if (n < 2 || n > 3) throw new ReplyError('NOPROTO unsupported protocol version');
+    if (n === null || typeof n === 'bigint') throw new ReplyError(Err.helloProtocolNotInteger);
+    if (n < 2 || n > 3) throw new ReplyError(Err.noProto);
     ver = n;
   }
   let authUser: string | undefined;
@@ -44,14 +42,12 @@ function hello(ctx: Ctx): void {
     } else if (is(argv[i], 'SETNAME') && more >= 1) {
       setName = argv[i + 1]!;
       i += 1;
-    } else throw new ReplyError(cfmt`ERR Syntax error in HELLO option '${argv[i]}'`);
+    } else throw new ReplyError(Err.helloSyntax(argv[i]!));
   }
   if (authUser !== undefined && !ctx.server.acl.authenticate(client, authUser, authPass!, argv[0]!))
     throw new ReplyError(Err.wrongPass);
   if (!client.authenticated) {
-    throw new ReplyError(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
-    );
+    throw new ReplyError(Err.helloNoAuth);
   }
   if (setName !== undefined) validateClientName(setName);
   if (setName !== undefined) client.name = setName;
@@ -78,7 +74,7 @@ export function validateClientName(name: string): void {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 33 || c > 126) {
-      throw new ReplyError('ERR Client names cannot contain spaces, newlines or special characters.');
+      throw new ReplyError(Err.clientNameChars);
     }
   }
 }

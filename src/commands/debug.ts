@@ -7,7 +7,6 @@
  * rest (jemalloc, crashes, cluster links) reply that tsdis does not support
  * them.
  */
-import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64, strtod } from '../util/numbers.js';
@@ -155,7 +154,7 @@ function debugProtocol(ctx: Ctx): void {
       }
       return r.bulk('Some real reply following the attribute');
     case 'push':
-      if (r.resp !== 3) throw new ReplyError('ERR RESP2 is not supported by this command');
+      if (r.resp !== 3) throw new ReplyError(Err.debugResp2);
       r.push(2);
       r.bulk('server-cpu-usage');
       r.int(42);
@@ -167,18 +166,15 @@ function debugProtocol(ctx: Ctx): void {
     case 'false':
       return r.bool(false);
     default:
-      throw new ReplyError(
-        'ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false',
-      );
+      throw new ReplyError(Err.debugProtocolType);
   }
 }
 
 /** DEBUG POPULATE count [prefix] [size]: creates missing keys prefix:N with values value:N (padded with NULs to size). */
 function debugPopulate(ctx: Ctx): void {
   const { argv, db } = ctx;
-  const positive = 'ERR value is out of range, must be positive';
-  const count = argRangeOr(argv[2]!, 0, Number.MAX_SAFE_INTEGER, positive);
-  const size = argv.length === 5 ? argRangeOr(argv[4]!, 0, Number.MAX_SAFE_INTEGER, positive) : 0;
+  const count = argRangeOr(argv[2]!, 0, Number.MAX_SAFE_INTEGER, Err.mustBePositive);
+  const size = argv.length === 5 ? argRangeOr(argv[4]!, 0, Number.MAX_SAFE_INTEGER, Err.mustBePositive) : 0;
   const prefix = argv.length >= 4 ? argv[3]! : 'key';
   for (let j = 0; j < count; j++) {
     const key = `${prefix}:${j}`;
@@ -272,8 +268,7 @@ function atoi(s: string): number {
 /** DEBUG QUICKLIST-PACKED-THRESHOLD size: Redis's range check (tsdis's lists have no plain nodes to tune). */
 function debugPackedThreshold(ctx: Ctx): void {
   const sz = memtoull(ctx.argv[2]!);
-  if (sz === null || sz > (1n << 32n) - (1n << 20n))
-    throw new ReplyError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+  if (sz === null || sz > (1n << 32n) - (1n << 20n)) throw new ReplyError(Err.debugMallocSize);
   ctx.reply.ok();
 }
 
@@ -284,8 +279,7 @@ function debugStructure(ctx: Ctx, kind: 'listpack' | 'quicklist'): void {
   if (v === undefined) throw new ReplyError(Err.noSuchKey);
   const enc = isString(v) ? stringEncoding(v) : v.encoding();
   // (a hash with field TTLs, Redis 7.4's listpackex, is a listpack too)
-  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex'))
-    throw new ReplyError(cfmt`ERR Not a ${kind} encoded object.`);
+  if (enc !== kind && !(kind === 'listpack' && enc === 'listpackex')) throw new ReplyError(Err.debugNotEncoded(kind));
   ctx.server.log.notice(
     `DEBUG ${kind.toUpperCase()} ${key}: ${enc} with ${(v as { length?: number; size?: number }).length ?? (v as { size?: number }).size ?? '?'} elements`,
   );
@@ -327,8 +321,7 @@ function debugStringmatchTest(ctx: Ctx): void {
  * refuses.
  */
 function debugCrash(ctx: Ctx, sub: 'panic' | 'assert' | 'segfault'): void {
-  if (ctx.server.listenerCount('crash') === 0)
-    throw new ReplyError(cfmt`ERR DEBUG ${sub.toUpperCase()} is not supported by an embedded tsdis`);
+  if (ctx.server.listenerCount('crash') === 0) throw new ReplyError(Err.debugEmbedded(sub.toUpperCase()));
   const log = ctx.server.log;
   // no memory to corrupt here: the CLI logs the crash and ends by the signal, as a segfault would
   if (sub === 'segfault') {
@@ -410,16 +403,15 @@ function debug(ctx: Ctx): void {
     try {
       server.config.rewriteFile(true);
     } catch (e) {
-      throw new ReplyError(cfmt`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message.replace(/^ERR /, '')}`);
+      throw new ReplyError(Err.debugRewriteForceAll((e as Error).message.replace(/^ERR /, '')));
     }
     return ctx.reply.ok();
   }
   if (sub === 'client-eviction' && n === 2) {
-    if (!server.config.v['maxmemory-clients']) throw new ReplyError('ERR maxmemory-clients is disabled.');
+    if (!server.config.v['maxmemory-clients']) throw new ReplyError(Err.maxmemoryClientsDisabled);
     return ctx.reply.verbatim(server.clientEviction.bucketsReport(), 'txt');
   }
-  if (DEBUG_UNSUPPORTED.has(sub))
-    throw new ReplyError(cfmt`ERR DEBUG ${argv[1]!.toUpperCase()} is not supported by tsdis`);
+  if (DEBUG_UNSUPPORTED.has(sub)) throw new ReplyError(Err.debugUnsupported(argv[1]!.toUpperCase()));
   throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
 }
 

@@ -3,31 +3,13 @@
  * texts, the reply formats of distances and coordinates, and the argument
  * parsers (longitude/latitude, units, radius, box).
  */
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { formatFixed } from '../util/numbers.js';
 import { argDouble } from './args.js';
 import type { Reply } from '../protocol/writer.js';
 import { ZSet } from '../types/zset.js';
 import { validLonLat, decodeScore } from '../util/geohash.js';
 import type { ArgDoc } from './spec.js';
-
-/** This group's error texts (kept here while errors.ts is shared work in progress). */
-export const GeoErr = {
-  badPair: (lon: number, lat: number) =>
-    `ERR invalid longitude,latitude pair ${formatFixed(lon, 6)},${formatFixed(lat, 6)}`,
-  unit: 'ERR unsupported unit provided. please use M, KM, FT, MI',
-  numRadius: 'ERR need numeric radius',
-  numWidth: 'ERR need numeric width',
-  numHeight: 'ERR need numeric height',
-  negRadius: 'ERR radius cannot be negative',
-  negBox: 'ERR height or width cannot be negative',
-  member: 'ERR could not decode requested zset member',
-  count: 'ERR COUNT must be > 0',
-  any: 'ERR the ANY argument requires COUNT argument',
-  storeWith: (what: string) => `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`,
-  from: (name: string) => `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`,
-  by: (name: string) => `ERR exactly one of BYRADIUS and BYBOX can be specified for ${name}`,
-};
 
 // ---------------------------------------------------------------------------
 // Formatting
@@ -77,7 +59,7 @@ export function replyCoord(reply: Reply, x: number): void {
 export function argLonLat(argv: string[], i: number): [number, number] {
   const lon = argDouble(argv[i]!);
   const lat = argDouble(argv[i + 1]!);
-  if (!validLonLat(lon, lat)) throw new ReplyError(GeoErr.badPair(lon, lat));
+  if (!validLonLat(lon, lat)) throw new ReplyError(Err.geoBadPair(lon, lat));
   return [lon, lat];
 }
 
@@ -93,28 +75,28 @@ export function argUnit(s: string): number {
     case 'mi':
       return 1609.34;
   }
-  throw new ReplyError(GeoErr.unit);
+  throw new ReplyError(Err.geoUnit);
 }
 
 /** radius unit at argv[i]: [radius, metres per unit]. */
 export function argRadius(argv: string[], i: number): [number, number] {
-  const r = argDouble(argv[i]!, GeoErr.numRadius);
-  if (r < 0) throw new ReplyError(GeoErr.negRadius);
+  const r = argDouble(argv[i]!, Err.geoNumRadius);
+  if (r < 0) throw new ReplyError(Err.geoNegRadius);
   return [r, argUnit(argv[i + 1]!)];
 }
 
 /** width height unit at argv[i]: [width, height, metres per unit]. */
 export function argBox(argv: string[], i: number): [number, number, number] {
-  const w = argDouble(argv[i]!, GeoErr.numWidth);
-  const h = argDouble(argv[i + 1]!, GeoErr.numHeight);
-  if (h < 0 || w < 0) throw new ReplyError(GeoErr.negBox);
+  const w = argDouble(argv[i]!, Err.geoNumWidth);
+  const h = argDouble(argv[i + 1]!, Err.geoNumHeight);
+  if (h < 0 || w < 0) throw new ReplyError(Err.geoNegBox);
   return [w, h, argUnit(argv[i + 2]!)];
 }
 
 /** A member's position, or throws "could not decode requested zset member". */
 export function memberLonLat(z: ZSet, member: string): [number, number] {
   const s = z.score(member);
-  if (s === undefined) throw new ReplyError(GeoErr.member);
+  if (s === undefined) throw new ReplyError(Err.geoMember);
   return decodeScore(s);
 }
 

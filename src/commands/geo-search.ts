@@ -15,7 +15,6 @@ import {
   argLonLat,
   argRadius,
   fmtDistance,
-  GeoErr,
   memberLonLat,
   replyCoord,
   UNITS,
@@ -220,7 +219,7 @@ function georadiusGeneric(ctx: Ctx, srcIdx: number, flags: number): void {
     else if (a === 'count' && i + 1 < remaining) {
       const n = parseInt64(argv[base + i + 1]!);
       if (n === null) throw new ReplyError(Err.notInteger);
-      if (n <= 0) throw new ReplyError(GeoErr.count);
+      if (n <= 0) throw new ReplyError(Err.countAboveZero);
       count = Number(n);
       i++;
     } else if ((a === 'store' || a === 'storedist') && i + 1 < remaining && !(flags & NOSTORE) && !(flags & SEARCH)) {
@@ -250,11 +249,11 @@ function georadiusGeneric(ctx: Ctx, srcIdx: number, flags: number): void {
     } else throw new ReplyError(Err.syntax);
   }
   if (storeKey !== null && (withDist || withHash || withCoord)) {
-    throw new ReplyError(GeoErr.storeWith(flags & SEARCHSTORE ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS'));
+    throw new ReplyError(Err.geoStoreWith(flags & SEARCHSTORE ? 'GEOSEARCHSTORE' : 'STORE option in GEORADIUS'));
   }
-  if (flags & SEARCH && !(fromMember || fromLoc)) throw new ReplyError(GeoErr.from(argv[0]!));
-  if (flags & SEARCH && !(byRadius || byBox)) throw new ReplyError(GeoErr.by(argv[0]!));
-  if (any && !count) throw new ReplyError(GeoErr.any);
+  if (flags & SEARCH && !(fromMember || fromLoc)) throw new ReplyError(Err.geoFrom(argv[0]!));
+  if (flags & SEARCH && !(byRadius || byBox)) throw new ReplyError(Err.geoBy(argv[0]!));
+  if (any && !count) throw new ReplyError(Err.geoAny);
 
   if (z === undefined) {
     if (storeKey !== null) {

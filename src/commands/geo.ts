@@ -18,7 +18,7 @@ import { argDouble } from './args.js';
 import { ZSet } from '../types/zset.js';
 import { getZ, limits } from './zset-common.js';
 import { validLonLat, scoreOf, scoreText, decodeScore, geohashString, distance } from '../util/geohash.js';
-import { argUnit, fmtDistance, GeoErr, replyCoord, UNITS } from './geo-common.js';
+import { argUnit, fmtDistance, replyCoord, UNITS } from './geo-common.js';
 import { searchCommands } from './geo-search.js';
 
 export { humanLongDouble, fmtDistance } from './geo-common.js';
@@ -54,7 +54,7 @@ function geoadd(ctx: Ctx): void {
   for (let k = 0; k < n; k++) {
     const lon = argDouble(argv[i + 3 * k]!);
     const lat = argDouble(argv[i + 3 * k + 1]!);
-    if (!validLonLat(lon, lat)) throw new ReplyError(GeoErr.badPair(lon, lat));
+    if (!validLonLat(lon, lat)) throw new ReplyError(Err.geoBadPair(lon, lat));
     scores[k] = scoreOf(lon, lat)!;
     const len = argv[i + 3 * k + 2]!.length;
     if (len > maxLen) maxLen = len;

@@ -48,11 +48,6 @@ export function commit(ctx: Ctx, key: string, h: HashValue, created: boolean, di
  * Field TTLs: lazy expiry and argument parsing
  * ------------------------------------------------------------------------- */
 
-export const ERR_FIELDS_MISSING = 'ERR Mandatory argument FIELDS is missing or not at the right position';
-const ERR_NUMFIELDS_MISMATCH = 'ERR The `numfields` parameter must match the number of arguments';
-export const ERR_NUMFIELDS_POSITIVE = 'ERR Number of fields must be a positive integer';
-const ERR_EXPIRE_NEGATIVE = 'ERR invalid expire time, must be >= 0';
-
 /** Fields one command expired lazily on one hash (liveGet counts, endLazy reports). */
 export interface Lazy {
   n: number;
@@ -106,7 +101,7 @@ export function endLazy(ctx: Ctx, key: string, h: HashValue, lz: Lazy): boolean 
 export function parseFieldExpire(ctx: Ctx, arg: string, seconds: boolean, relative: boolean): number {
   const n = parseInt64(arg);
   if (n === null) throw new ReplyError(Err.notInteger);
-  if (n < 0) throw new ReplyError(ERR_EXPIRE_NEGATIVE);
+  if (n < 0) throw new ReplyError(Err.hashExpireNegative);
   const invalid = () => new ReplyError(Err.invalidExpire(ctx.cmd.name));
   if (typeof n === 'bigint') throw invalid(); // beyond 2^53: far past the limit
   let v = n;
@@ -127,6 +122,6 @@ export function parseFieldExpire(ctx: Ctx, arg: string, seconds: boolean, relati
 export function parseNumFields(argv: string[], i: number, err: string): number {
   const n = parseInt64(argv[i]!);
   if (n === null || n < 1) throw new ReplyError(err);
-  if (n !== argv.length - i - 1) throw new ReplyError(ERR_NUMFIELDS_MISMATCH);
+  if (n !== argv.length - i - 1) throw new ReplyError(Err.hashNumfieldsMismatch);
   return Number(n);
 }

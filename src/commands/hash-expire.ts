@@ -3,7 +3,6 @@
  * HEXPIRETIME HPEXPIRETIME HPERSIST (Redis 7.4) and HGETEX HSETEX HGETDEL
  * (Redis 8.0). Semantics, lazy expiry and propagation as hash.ts's header says.
  */
-import { cfmt } from '../util/strings.js';
 import {
   command,
   keyArg,
@@ -20,16 +19,7 @@ import { lookupTyped, is } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { HashValue } from '../types/hash.js';
 import { parseInt64 } from '../util/numbers.js';
-import {
-  ERR_FIELDS_MISSING,
-  ERR_NUMFIELDS_POSITIVE,
-  type Lazy,
-  limits,
-  liveGet,
-  parseFieldExpire,
-  parseNumFields,
-  setField,
-} from './hash-common.js';
+import { type Lazy, limits, liveGet, parseFieldExpire, parseNumFields, setField } from './hash-common.js';
 
 // HEXPIRE conditions (Redis's HFE_NX ... HFE_LT)
 const COND_NX = 1;
@@ -88,8 +78,8 @@ function hexpireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   else if (c === 'GT') cond = COND_GT;
   else if (c === 'LT') cond = COND_LT;
   const numAt = cond === 0 ? 4 : 5;
-  if (!is(argv[numAt - 1], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
-  const n = parseNumFields(argv, numAt, 'ERR Parameter `numFields` should be greater than 0');
+  if (!is(argv[numAt - 1], 'FIELDS')) throw new ReplyError(Err.hashFieldsMissing);
+  const n = parseNumFields(argv, numAt, Err.hashNumFieldsParam);
   reply.array(n);
   if (h === undefined) {
     for (let i = 0; i < n; i++) reply.int(SETEX_NO_FIELD);
@@ -152,8 +142,8 @@ function hpexpireat(ctx: Ctx): void {
 function httlGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   const { argv, reply } = ctx;
   const h = lookupTyped(ctx.db, argv[1]!, 'hash');
-  if (!is(argv[2], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
-  const n = parseNumFields(argv, 3, ERR_NUMFIELDS_POSITIVE);
+  if (!is(argv[2], 'FIELDS')) throw new ReplyError(Err.hashFieldsMissing);
+  const n = parseNumFields(argv, 3, Err.hashNumfieldsPositive);
   reply.array(n);
   const now = ctx.server.now();
   const base = relative ? now : 0;
@@ -195,8 +185,8 @@ function hpersist(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
   const h = lookupTyped(db, key, 'hash', true);
-  if (!is(argv[2], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
-  const n = parseNumFields(argv, 3, ERR_NUMFIELDS_POSITIVE);
+  if (!is(argv[2], 'FIELDS')) throw new ReplyError(Err.hashFieldsMissing);
+  const n = parseNumFields(argv, 3, Err.hashNumfieldsPositive);
   reply.array(n);
   const now = ctx.server.now();
   let changed = false;
@@ -240,10 +230,10 @@ function hgetex(ctx: Ctx): void {
     numAt = 5;
     at = parseFieldExpire(ctx, argv[3]!, opt === 'EX' || opt === 'EXAT', opt === 'EX' || opt === 'PX');
   } else if (persist) numAt = 4;
-  if (!is(argv[numAt - 1], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
+  if (!is(argv[numAt - 1], 'FIELDS')) throw new ReplyError(Err.hashFieldsMissing);
   // (Redis reads past its arguments for "HGETEX key EX 10 FIELDS")
   if (numAt >= argv.length) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
-  const n = parseNumFields(argv, numAt, ERR_NUMFIELDS_POSITIVE);
+  const n = parseNumFields(argv, numAt, Err.hashNumfieldsPositive);
   reply.array(n);
   if (h === undefined) {
     for (let i = 0; i < n; i++) reply.null();
@@ -297,8 +287,8 @@ function hgetdel(ctx: Ctx): void {
   const { argv, reply, db } = ctx;
   const key = argv[1]!;
   const h = lookupTyped(db, key, 'hash', true);
-  if (!is(argv[2], 'FIELDS')) throw new ReplyError(ERR_FIELDS_MISSING);
-  const n = parseNumFields(argv, 3, ERR_NUMFIELDS_POSITIVE);
+  if (!is(argv[2], 'FIELDS')) throw new ReplyError(Err.hashFieldsMissing);
+  const n = parseNumFields(argv, 3, Err.hashNumfieldsPositive);
   reply.array(n);
   if (h === undefined) {
     for (let i = 0; i < n; i++) reply.null();
@@ -345,31 +335,30 @@ interface HsetexArgs {
 function hsetexArgs(ctx: Ctx): HsetexArgs {
   const { argv } = ctx;
   const a: HsetexArgs = { fnx: false, fxx: false, keepTtl: false, ttlAt: -1, at: 0, first: -1 };
-  const ERR_ONE_TTL = 'ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified';
   for (let i = 2; i < argv.length; i++) {
     const t = argv[i]!.toUpperCase();
     if (t === 'FIELDS') {
       if (i >= argv.length - 3) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
       const n = parseInt64(argv[i + 1]!);
-      if (n === null || n < 1 || n > 2147483647) throw new ReplyError('ERR invalid number of fields');
+      if (n === null || n < 1 || n > 2147483647) throw new ReplyError(Err.hashInvalidNumFields);
       const remaining = argv.length - i - 2;
       if (remaining % 2 !== 0 || n !== remaining / 2) throw new ReplyError(Err.wrongArgs(ctx.cmd.name));
       a.first = i + 2;
       return a;
     }
     if (t === 'EX' || t === 'PX' || t === 'EXAT' || t === 'PXAT') {
-      if (a.ttlAt >= 0 || a.keepTtl) throw new ReplyError(ERR_ONE_TTL);
-      if (i >= argv.length - 1) throw new ReplyError('ERR missing expire time');
+      if (a.ttlAt >= 0 || a.keepTtl) throw new ReplyError(Err.hashOneTtl);
+      if (i >= argv.length - 1) throw new ReplyError(Err.hashMissingExpire);
       a.ttlAt = i;
       a.at = parseFieldExpire(ctx, argv[++i]!, t === 'EX' || t === 'EXAT', t === 'EX' || t === 'PX');
     } else if (t === 'KEEPTTL') {
-      if (a.ttlAt >= 0 || a.keepTtl) throw new ReplyError(ERR_ONE_TTL);
+      if (a.ttlAt >= 0 || a.keepTtl) throw new ReplyError(Err.hashOneTtl);
       a.keepTtl = true;
     } else if (t === 'FXX' || t === 'FNX') {
-      if (a.fxx || a.fnx) throw new ReplyError('ERR Only one of FXX or FNX arguments can be specified');
+      if (a.fxx || a.fnx) throw new ReplyError(Err.hashFxxFnx);
       if (t === 'FXX') a.fxx = true;
       else a.fnx = true;
-    } else throw new ReplyError(cfmt`ERR unknown argument: ${argv[i]}`);
+    } else throw new ReplyError(Err.hashUnknownArgument(argv[i]!));
   }
   // (unreachable with arity -6: too few option words to reach the end)
   throw new ReplyError(Err.wrongArgs(ctx.cmd.name));

@@ -12,7 +12,6 @@
  * it propagates) with no keyspace event; PFMERGE's event is named "pfadd";
  * PFDEBUG GETREG/TODENSE converting to dense count as dirty without a signal.
  */
-import { cfmt } from '../util/strings.js';
 import { command, keyArg, keyAt, keysFrom, INSERT, READ, READ_INSERT, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError, Err } from '../protocol/errors.js';
 import { isString, type StrValue, type Value } from '../keyspace/value.js';
@@ -20,8 +19,6 @@ import {
   DENSE,
   DENSE_SIZE,
   Hll,
-  INVALID_HLL,
-  NOT_HLL,
   REGISTERS,
   SPARSE,
   createHll,
@@ -53,7 +50,7 @@ function own(b: Buffer): Buffer {
 /** A value as an HLL or a reply error: WRONGTYPE for other types and for strings that are not HLLs. */
 function checkHll(v: Value): StrValue {
   if (!isString(v)) throw new ReplyError(Err.wrongType);
-  if (typeof v === 'number' || !isHll(v)) throw new ReplyError(NOT_HLL);
+  if (typeof v === 'number' || !isHll(v)) throw new ReplyError(Err.hllWrongType);
   return v;
 }
 
@@ -95,7 +92,7 @@ function pfadd(ctx: Ctx): void {
   const max = sparseMax(ctx);
   for (let j = 2; j < argv.length; j++) {
     const r = h.add(argv[j]!, max);
-    if (r === -1) throw new ReplyError(INVALID_HLL);
+    if (r === -1) throw new ReplyError(Err.hllInvalid);
     updated += r;
   }
   if (updated) {
@@ -114,7 +111,7 @@ function pfcount(ctx: Ctx): void {
     for (let j = 1; j < argv.length; j++) {
       const v = db.read(argv[j]!);
       if (v === undefined) continue;
-      if (!mergeInto(max, readBytes(checkHll(v)))) throw new ReplyError(INVALID_HLL);
+      if (!mergeInto(max, readBytes(checkHll(v)))) throw new ReplyError(Err.hllInvalid);
     }
     reply.int(estimate(rawHistogram(max)));
     return;
@@ -133,7 +130,7 @@ function pfcount(ctx: Ctx): void {
     return;
   }
   const hist = histogram(bytes);
-  if (hist === null) throw new ReplyError(INVALID_HLL);
+  if (hist === null) throw new ReplyError(Err.hllInvalid);
   const card = estimate(hist);
   db.get(key); // the write lookup: a snapshot in progress keeps the old bytes before the edit in place
   const buf = writable(s);
@@ -152,13 +149,13 @@ function pfmerge(ctx: Ctx): void {
     if (v === undefined) continue;
     const b = readBytes(checkHll(v));
     if (b[4] === DENSE) useDense = true;
-    if (!mergeInto(max, b)) throw new ReplyError(INVALID_HLL);
+    if (!mergeInto(max, b)) throw new ReplyError(Err.hllInvalid);
   }
   const key = argv[1]!;
   const old = db.get(key);
   // The destination was checked as a source above (it is argv[1]).
-  const h = new Hll(old === undefined ? createHll() : writable(old as StrValue));
-  if (useDense && !h.toDense()) throw new ReplyError(INVALID_HLL);
+  const h = new Hll(old === undefined ? createHll() : writable(checkHll(old)));
+  if (useDense && !h.toDense()) throw new ReplyError(Err.hllInvalid);
   const limit = sparseMax(ctx);
   for (let j = 0; j < REGISTERS; j++) {
     if (max[j] === 0) continue;
@@ -173,7 +170,7 @@ function pfmerge(ctx: Ctx): void {
 /** PFSELFTEST: a quick check of the hash, the register packing and the estimator. */
 function pfselftest(ctx: Ctx): void {
   const fail = (what: string): never => {
-    throw new ReplyError(cfmt`ERR TESTFAILED ${what}`);
+    throw new ReplyError(Err.hllTestFailed(what));
   };
   // Dense registers round-trip next to each other.
   const d = Buffer.alloc(DENSE_SIZE);
@@ -212,13 +209,13 @@ function pfdebug(ctx: Ctx): void {
   const sub = argv[1]!;
   const key = argv[2]!;
   const old = db.get(key);
-  if (old === undefined) throw new ReplyError('ERR The specified key does not exist');
+  if (old === undefined) throw new ReplyError(Err.hllNoKey);
   const h = new Hll(writable(checkHll(old)));
   const s = sub.toLowerCase();
   if (s === 'getreg' || s === 'todense') {
     let conv = 0;
     if (h.encoding === SPARSE) {
-      if (!h.toDense()) throw new ReplyError(INVALID_HLL);
+      if (!h.toDense()) throw new ReplyError(Err.hllInvalid);
       conv = 1;
       ctx.dirty();
     }
@@ -233,10 +230,10 @@ function pfdebug(ctx: Ctx): void {
   }
   if (h.buf !== old) db.replaceRepresentation(key, own(h.buf));
   if (s === 'decode') {
-    if (h.encoding !== SPARSE) throw new ReplyError('ERR HLL encoding is not sparse');
+    if (h.encoding !== SPARSE) throw new ReplyError(Err.hllNotSparse);
     reply.bulk(decodeSparse(h.buf));
   } else if (s === 'encoding') reply.simple(h.encoding === DENSE ? 'dense' : 'sparse');
-  else throw new ReplyError(cfmt`ERR Unknown PFDEBUG subcommand '${sub}'`);
+  else throw new ReplyError(Err.pfdebugUnknown(sub));
 }
 
 export const commands: CommandSpec[] = [

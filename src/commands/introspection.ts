@@ -4,9 +4,8 @@
  * (the event samples, recorded by call() and the active expire cycle); the
  * handlers here parse arguments and reply.
  */
-import { cfmt } from '../util/strings.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { helpReply } from './help.js';
 import { latencyDoctor, latencyGraph } from '../observability/latencymonitor.js';
 import type { LatencyHistogram } from '../observability/latency.js';
@@ -18,7 +17,7 @@ import type { LatencyHistogram } from '../observability/latency.js';
  */
 function monitor(ctx: Ctx): void {
   const c = ctx.client;
-  if (c.inExec || c.kind === 'internal') throw new ReplyError("ERR MONITOR isn't allowed for DENY BLOCKING client");
+  if (c.inExec || c.kind === 'internal') throw new ReplyError(Err.monitorDenyBlocking);
   if (ctx.server.monitors.add(c)) ctx.reply.ok();
 }
 
@@ -63,7 +62,7 @@ function latencyReset(ctx: Ctx): void {
 function latencyGraphCmd(ctx: Ctx): void {
   const event = ctx.argv[2]!;
   const ts = ctx.server.latency.events.get(event);
-  if (ts === undefined) throw new ReplyError(cfmt`ERR No samples available for event '${event}'`);
+  if (ts === undefined) throw new ReplyError(Err.latencyNoSamples(event));
   ctx.reply.verbatim(latencyGraph(event, ts, Math.floor(ctx.server.clock() / 1000)));
 }
 

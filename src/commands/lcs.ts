@@ -14,7 +14,7 @@ function lcs(ctx: Ctx): void {
   const va = db.read(argv[1]!);
   const vb = db.read(argv[2]!);
   if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
-    throw new ReplyError('ERR The specified keys must contain string values');
+    throw new ReplyError(Err.lcsNotStrings);
   }
   let getLen = false;
   let getIdx = false;
@@ -31,14 +31,14 @@ function lcs(ctx: Ctx): void {
       minMatchLen = n < 0 ? 0 : Number(n);
     } else throw new ReplyError(Err.syntax);
   }
-  if (getLen && getIdx) throw new ReplyError('ERR If you want both the length and indexes, please just use IDX.');
+  if (getLen && getIdx) throw new ReplyError(Err.lcsLenAndIdx);
   const a = va === undefined ? '' : strOf(va);
   const b = vb === undefined ? '' : strOf(vb);
   const alen = a.length;
   const blen = b.length;
   const cells = (alen + 1) * (blen + 1);
   if (cells * 4 > maxStringLen(ctx)) {
-    throw new ReplyError('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+    throw new ReplyError(Err.lcsMemory);
   }
   // table[i*(blen+1)+j] = LCS length of a[0..i) and b[0..j).
   const w = blen + 1;

@@ -349,9 +349,9 @@ function lpos(ctx: Ctx): void {
       if (r === '-9223372036854775808') throw new ReplyError(Err.longRange);
       if (rank === 0) throw new ReplyError(Err.lposRankZero);
     } else if (is(a, 'COUNT') && more) {
-      count = argAtLeast(argv[++j]!, 0, "ERR COUNT can't be negative");
+      count = argAtLeast(argv[++j]!, 0, Err.lposCountNegative);
     } else if (is(a, 'MAXLEN') && more) {
-      maxlen = argAtLeast(argv[++j]!, 0, "ERR MAXLEN can't be negative");
+      maxlen = argAtLeast(argv[++j]!, 0, Err.lposMaxlenNegative);
     } else throw new ReplyError(Err.syntax);
   }
   const l = lookupTyped(db, argv[1]!, 'list');

@@ -4,7 +4,7 @@
  * reason in the log). LOAD, LOADEX and UNLOAD are protected by
  * enable-module-command (default no), as in Redis.
  */
-import { cfmt } from '../util/strings.js';
+import { Err } from '../protocol/errors.js';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { helpReply } from './help.js';
 
@@ -22,14 +22,14 @@ const HELP = [
 /** MODULE LOAD path [arg ...] / MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...] */
 function moduleLoad(ctx: Ctx): void {
   ctx.server.log.warning(`Module ${ctx.argv[2]} failed to load: tsdis does not load native modules`);
-  ctx.reply.error('ERR Error loading the extension. Please check the server logs.');
+  ctx.reply.error(Err.moduleLoad);
 }
 
 /** MODULE UNLOAD name */
 function moduleUnload(ctx: Ctx): void {
   const why = 'no such module with that name';
   ctx.server.log.warning(`Error unloading module ${ctx.argv[2]}: ${why}`);
-  ctx.reply.error(cfmt`ERR Error unloading module: ${why}`);
+  ctx.reply.error(Err.moduleUnload(why));
 }
 
 const sub = (

@@ -4,7 +4,6 @@
  * commands/server.ts calls. The file formats are persistence/rdb*.ts; the
  * snapshot machinery is persistence/snapshot.ts.
  */
-import { cfmt } from '../util/strings.js';
 import fs from 'node:fs';
 import { command, keyArg, keyAt, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
@@ -45,18 +44,16 @@ function bgsave(ctx: Ctx): void {
       st.bgsaveScheduled = true;
       return reply.simple('Background saving scheduled');
     }
-    throw new ReplyError(
-      "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
-    );
+    throw new ReplyError(Err.bgsaveChildActive);
   }
-  if (st.bgsave !== null) throw new ReplyError('ERR Background save already in progress');
+  if (st.bgsave !== null) throw new ReplyError(Err.bgsaveInProgress);
   // Inside MULTI/EXEC (Redis: server.in_exec) the save is scheduled for the cron.
   if (ctx.client.inExec) {
     st.bgsaveScheduled = true;
     return reply.simple('Background saving scheduled');
   }
   void schedule;
-  if (!startBgsave(server)) throw new ReplyError('ERR');
+  if (!startBgsave(server)) throw new ReplyError(Err.saveFailed);
   reply.simple('Background saving started');
 }
 
@@ -67,8 +64,6 @@ function dump(ctx: Ctx): void {
   ctx.reply.bulk(dumpPayload(v, rdbOptions(ctx.server)).latin1Slice());
 }
 
-const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
-
 /**
  * Checks a DUMP payload's footer: at least 10 bytes, an RDB version tsdis
  * reads, and the CRC-64 (Redis's verifyDumpPayload). Returns the bytes.
@@ -76,11 +71,12 @@ const BAD_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
  */
 export function verifyPayload(p: string, skipChecksum = false): Buffer {
   const b = Buffer.from(p, 'latin1');
-  if (b.length < 10) throw new ReplyError(BAD_PAYLOAD);
+  if (b.length < 10) throw new ReplyError(Err.dumpPayload);
   const ver = b.readUInt16LE(b.length - 10);
-  if (ver > RDB_MAX_READ_VERSION) throw new ReplyError(BAD_PAYLOAD);
+  if (ver > RDB_MAX_READ_VERSION) throw new ReplyError(Err.dumpPayload);
   // DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 (Redis's corrupt-dump tests feed mutated payloads)
-  if (!skipChecksum && !crc64(b, 0, b.length - 8).equals(b.subarray(b.length - 8))) throw new ReplyError(BAD_PAYLOAD);
+  if (!skipChecksum && !crc64(b, 0, b.length - 8).equals(b.subarray(b.length - 8)))
+    throw new ReplyError(Err.dumpPayload);
   return b;
 }
 
@@ -106,12 +102,12 @@ function decodePayload(server: Ctx['server'], b: Buffer): Value {
     if (e instanceof RdbError) {
       if (e.why !== null) server.log.verbose(internalErrorLine(0, e.why));
       server.log.debug(`RESTORE payload refused at byte ${e.offset}: ${e.message}`);
-      throw new ReplyError('ERR Bad data format');
+      throw new ReplyError(Err.badDataFormat);
     }
     if (e instanceof RangeError) {
       // a decoder read past its blob: a tsdis bug, refused all the same
       server.log.warning(`RESTORE payload refused: unexpected decoder error: ${e.message}`);
-      throw new ReplyError('ERR Bad data format');
+      throw new ReplyError(Err.badDataFormat);
     }
     throw e;
   } finally {
@@ -137,19 +133,19 @@ export function restore(ctx: Ctx): void {
     else if (is(argv[j], 'IDLETIME') && more >= 1 && freq === -1) {
       const n = parseInt64(argv[++j]!);
       if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 0) throw new ReplyError('ERR Invalid IDLETIME value, must be >= 0');
+      if (n < 0) throw new ReplyError(Err.restoreIdletime);
       idle = Number(n);
     } else if (is(argv[j], 'FREQ') && more >= 1 && idle === -1) {
       const n = parseInt64(argv[++j]!);
       if (n === null) throw new ReplyError(Err.notInteger);
-      if (n < 0 || n > 255) throw new ReplyError('ERR Invalid FREQ value, must be >= 0 and <= 255');
+      if (n < 0 || n > 255) throw new ReplyError(Err.restoreFreq);
       freq = Number(n);
     } else throw new ReplyError(Err.syntax);
   }
-  if (!replace && db.get(key) !== undefined) throw new ReplyError('BUSYKEY Target key name already exists.');
+  if (!replace && db.get(key) !== undefined) throw new ReplyError(Err.busyKey);
   const ttlArg = parseInt64(argv[2]!);
   if (ttlArg === null) throw new ReplyError(Err.notInteger);
-  if (ttlArg < 0) throw new ReplyError('ERR Invalid TTL value, must be >= 0');
+  if (ttlArg < 0) throw new ReplyError(Err.restoreTtl);
   const b = verifyPayload(argv[3]!, server.debugFlags.skipChecksumValidation);
   const val = decodePayload(server, b);
   let deleted = false;
@@ -207,7 +203,7 @@ export function debugReload(ctx: Ctx): void {
     if (is(argv[j], 'MERGE')) merge = true;
     else if (is(argv[j], 'NOFLUSH')) flush = false;
     else if (is(argv[j], 'NOSAVE')) doSave = false;
-    else throw new ReplyError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+    else throw new ReplyError(Err.debugReloadOptions);
   }
   const file = rdbPath(server);
   if (doSave) {
@@ -217,20 +213,20 @@ export function debugReload(ctx: Ctx): void {
     try {
       saveSync(server, file);
     } catch {
-      throw new ReplyError('ERR Error trying to save the DB');
+      throw new ReplyError(Err.debugSaveFailed);
     }
   }
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    throw new ReplyError(cfmt`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
+    throw new ReplyError(Err.debugRdbLoad((e as Error).message));
   }
   // NOFLUSH without MERGE: a library the file has and the server too fails the load before anything changes
   const conflict = flush || merge ? null : rdbLibraryConflict(server, buf);
   if (conflict !== null) {
     server.log.warning(`Failed loading library, ${conflict}`);
-    throw new ReplyError('ERR Error trying to load the RDB dump, check server logs.');
+    throw new ReplyError(Err.debugRdbLoadFailed);
   }
   if (flush) emptyData(server);
   try {
@@ -238,7 +234,7 @@ export function debugReload(ctx: Ctx): void {
   } catch (e) {
     if (e instanceof RdbLoadError) {
       server.log.warning(e.message);
-      throw new ReplyError('ERR Error trying to load the RDB dump, check server logs.');
+      throw new ReplyError(Err.debugRdbLoadFailed);
     }
     throw e;
   }
@@ -269,8 +265,7 @@ export function debugLoadAof(ctx: Ctx): void {
     if (!(e instanceof AofLoadError)) throw e;
     status = 'failed';
   }
-  if (status !== 'ok' && status !== 'empty')
-    throw new ReplyError('ERR Error trying to load the AOF files, check server logs.');
+  if (status !== 'ok' && status !== 'empty') throw new ReplyError(Err.debugAofLoadFailed);
   ctx.replayAs([]);
   server.propagator.saved();
   server.log.notice('Append Only File loaded by DEBUG LOADAOF');

@@ -19,7 +19,7 @@ const LLONG_MAX = 9223372036854775807n;
  */
 function msDeadline(ctx: Ctx, arg: string): number {
   const t = parseInt64(arg);
-  if (t === null) throw new ReplyError('ERR timeout is not an integer or out of range');
+  if (t === null) throw new ReplyError(Err.timeoutNotInteger);
   if (t < 0) throw new ReplyError(Err.timeoutNegative);
   if (t === 0 || t === 0n) return 0;
   const now = ctx.server.now();

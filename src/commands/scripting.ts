@@ -19,9 +19,7 @@ import {
 } from './spec.js';
 import type { Server } from '../server/server.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { cfmt } from '../util/strings.js';
 import {
-  BUSY_EVAL,
   createScript,
   feedMonitors,
   flushScripts,
@@ -54,17 +52,15 @@ import { verifyPayload } from './persistence.js';
 import { RdbReader, RdbError } from '../persistence/rdb-reader.js';
 import { numkeysGetKeys } from './keys-of.js';
 
-const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
-
 /** The script EVAL (body) or EVALSHA (sha) names, from the cache or compiled now. */
 function scriptFor(ctx: Ctx, bySha: boolean): Script {
   const arg = ctx.argv[1]!;
   if (!bySha) return createScript(ctx.server, arg);
-  if (arg.length !== 40) throw new ReplyError(NOSCRIPT);
+  if (arg.length !== 40) throw new ReplyError(Err.noScript);
   // Clients send the lowercase sha SCRIPT LOAD returned: look that up before lowercasing.
   const scripts = scripting(ctx.server).scripts;
   const s = scripts.get(arg) ?? scripts.get(arg.toLowerCase());
-  if (s === undefined) throw new ReplyError(NOSCRIPT);
+  if (s === undefined) throw new ReplyError(Err.noScript);
   return s;
 }
 
@@ -73,8 +69,8 @@ function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
   if (ctx.client.luaDebug !== LDB_OFF) {
     // SCRIPT DEBUG YES|SYNC: the Lua debugger (EVALSHA is refused after its sha's length check)
     if (bySha) {
-      if (ctx.argv[1]!.length !== 40) throw new ReplyError(NOSCRIPT);
-      throw new ReplyError('ERR Please use EVAL instead of EVALSHA for debugging');
+      if (ctx.argv[1]!.length !== 40) throw new ReplyError(Err.noScript);
+      throw new ReplyError(Err.evalshaDebug);
     }
     const st = scripting(ctx.server);
     // (SCRIPT DEBUG YES: a script the session added to the cache is dropped again, as Redis's fork never adds it)
@@ -125,7 +121,7 @@ function flushIsAsync(ctx: Ctx): boolean {
 function scriptFlush(ctx: Ctx): void {
   const a = ctx.argv;
   if (a.length > 3 || (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase()))) {
-    throw new ReplyError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+    throw new ReplyError(Err.scriptFlushOption);
   }
   // freed lazily as Redis does it: a cache of more than 64 scripts, ASYNC (or lazyfree-lazy-user-flush)
   ctx.server.lazyfree.releaseMany(scripting(ctx.server).scripts.size, flushIsAsync(ctx));
@@ -156,10 +152,10 @@ function functionKill(ctx: Ctx): void {
  * pipeline whose replies are not sent yet (Redis's rule).
  */
 function scriptDebug(ctx: Ctx): void {
-  if (ctx.reply.out.length !== 0) throw new ReplyError('ERR SCRIPT DEBUG must be called outside a pipeline');
+  if (ctx.reply.out.length !== 0) throw new ReplyError(Err.scriptDebugPipeline);
   const m = ctx.argv[2]!.toLowerCase();
   const mode = m === 'no' ? LDB_OFF : m === 'yes' ? LDB_YES : m === 'sync' ? LDB_SYNC : -1;
-  if (mode < 0) throw new ReplyError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  if (mode < 0) throw new ReplyError(Err.scriptDebugMode);
   ctx.client.luaDebug = mode;
   ctx.reply.ok();
 }
@@ -204,16 +200,16 @@ function functionLoad(ctx: Ctx): void {
   let i = 2;
   for (; i < a.length - 1; i++) {
     if (a[i]!.toLowerCase() === 'replace') replace = true;
-    else throw new ReplyError(cfmt`ERR Unknown option given: ${a[i]}`);
+    else throw new ReplyError(Err.functionUnknownOption(a[i]!));
   }
-  if (i !== a.length - 1) throw new ReplyError('ERR Function code is missing');
+  if (i !== a.length - 1) throw new ReplyError(Err.functionCodeMissing);
   ctx.reply.bulk(loadLibrary(ctx.server, a[i]!, replace));
   ctx.dirty(); // propagated as sent (AOF), as Redis does
 }
 
 /** FUNCTION DELETE library-name */
 function functionDelete(ctx: Ctx): void {
-  if (!deleteLibrary(ctx.server, ctx.argv[2]!)) throw new ReplyError('ERR Library not found');
+  if (!deleteLibrary(ctx.server, ctx.argv[2]!)) throw new ReplyError(Err.libraryNotFound);
   ctx.dirty();
   ctx.reply.ok();
 }
@@ -223,7 +219,7 @@ function functionFlush(ctx: Ctx): void {
   const a = ctx.argv;
   if (a.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(a[1]!, a[0]!));
   if (a.length === 3 && !['sync', 'async'].includes(a[2]!.toLowerCase())) {
-    throw new ReplyError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+    throw new ReplyError(Err.functionFlushOption);
   }
   ctx.server.lazyfree.releaseMany(functionsOf(ctx.server).functions.size, flushIsAsync(ctx));
   flushLibraries(ctx.server);
@@ -241,9 +237,9 @@ function functionList(ctx: Ctx): void {
     const o = a[i]!.toLowerCase();
     if (!withCode && o === 'withcode') withCode = true;
     else if (pattern === null && o === 'libraryname') {
-      if (i + 1 >= a.length) throw new ReplyError('ERR library name argument was not given');
+      if (i + 1 >= a.length) throw new ReplyError(Err.libraryNameMissing);
       pattern = a[++i]!;
-    } else throw new ReplyError(cfmt`ERR Unknown argument ${a[i]}`);
+    } else throw new ReplyError(Err.functionUnknownArgument(a[i]!));
   }
   const { reply } = ctx;
   const libs = [...functionsOf(ctx.server).libraries.values()].filter(
@@ -283,7 +279,7 @@ function functionStats(ctx: Ctx): void {
   const st = functionsOf(ctx.server);
   const run = runningScript(ctx.server);
   // An EVAL script is running (busy): Redis refuses, as it names functions only.
-  if (run !== null && run.isEval) throw new ReplyError(BUSY_EVAL);
+  if (run !== null && run.isEval) throw new ReplyError(Err.busyEval);
   reply.map(2);
   reply.bulk('running_script');
   if (run === null) reply.null();
@@ -318,18 +314,18 @@ function functionRestore(ctx: Ctx): void {
   if (a.length > 4) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(a[1]!, a[0]!));
   const policy = a.length === 4 ? a[3]!.toLowerCase() : 'append';
   if (!['flush', 'append', 'replace'].includes(policy)) {
-    throw new ReplyError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+    throw new ReplyError(Err.functionRestorePolicy);
   }
   const b = verifyPayload(a[2]!, ctx.server.debugFlags.skipChecksumValidation);
   const codes: string[] = [];
   const r = new RdbReader(b, 0, b.length - 10);
   try {
     while (r.pos < r.end) {
-      if (r.byte() !== OP_FUNCTION2) throw new ReplyError('ERR given type is not a function');
+      if (r.byte() !== OP_FUNCTION2) throw new ReplyError(Err.functionRestoreType);
       codes.push(r.str());
     }
   } catch (e) {
-    if (e instanceof RdbError) throw new ReplyError('ERR given payload is not a valid function payload');
+    if (e instanceof RdbError) throw new ReplyError(Err.functionRestorePayload);
     throw e;
   }
   restoreLibraries(ctx.server, codes, policy as 'flush' | 'append' | 'replace');

@@ -65,15 +65,14 @@ function shutdown(ctx: Ctx): void {
   if ((abort && (nosave || save || now || force)) || (nosave && save)) throw new ReplyError(Err.syntax);
   // A shutdown completes synchronously here: what ABORT can cancel is a signal's, until the cron takes it.
   if (abort) {
-    if (server.shutdownAsap === null) throw new ReplyError('ERR No shutdown in progress.');
+    if (server.shutdownAsap === null) throw new ReplyError(Err.noShutdown);
     server.shutdownAsap = null;
     server.log.notice('Shutdown manually aborted.');
     return ctx.reply.ok();
   }
   if (server.closing) return;
   // the AOF sync and the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
-  if (!prepareForShutdown(server, { save, nosave, force }))
-    throw new ReplyError('ERR Errors trying to SHUTDOWN. Check logs.');
+  if (!prepareForShutdown(server, { save, nosave, force })) throw new ReplyError(Err.shutdownFailed);
   // The CLI listens for 'shutdown': it logs, closes, removes its pid file and exits.
   server.emit('shutdown', { save, nosave, now, force });
   ctx.client.closeAfterReply = true;
@@ -89,7 +88,7 @@ function slowlogGet(ctx: Ctx): void {
   if (argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, argv[0]!));
   let count = 10;
   if (argv.length === 3) {
-    count = argRangeOr(argv[2]!, -1, Number.MAX_SAFE_INTEGER, 'ERR count should be greater than or equal to -1');
+    count = argRangeOr(argv[2]!, -1, Number.MAX_SAFE_INTEGER, Err.countAtLeastMinusOne);
   }
   const entries = server.slowlog.entries;
   const n = count === -1 ? entries.length : Math.min(count, entries.length);

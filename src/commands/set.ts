@@ -391,7 +391,7 @@ function smove(ctx: Ctx): void {
   db.notify('s', 'srem', src);
   if (!deleteIfEmpty(ctx, src, s)) db.modified(src);
   const lim = setLimits(ctx);
-  let d = dv as SetValue | undefined;
+  let d = dv;
   if (!d) {
     d = SetValue.create(x, 1, lim);
     d.add(x, lim);

@@ -265,27 +265,24 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
     } else throw new ReplyError(Err.syntax);
   }
 
-  const val = db.read(argv[1]!);
-  if (val !== undefined && (isString(val) || (val.type !== 'list' && val.type !== 'set' && val.type !== 'zset'))) {
+  const found = db.read(argv[1]!);
+  if (
+    found !== undefined &&
+    (isString(found) || (found.type !== 'list' && found.type !== 'set' && found.type !== 'zset'))
+  ) {
     throw new ReplyError(Err.wrongType);
   }
-  const type = val === undefined ? 'list' : (val as { type: string }).type;
+  const val: List | SetValue | ZSet | undefined = found;
+  const type = val === undefined ? 'list' : val.type;
   if (dontsort && type === 'set' && (store !== null || ctx.client.luaScript)) {
     // a set's order is not deterministic: sorted when stored or when a script asks (Redis's sortCommandGeneric)
     dontsort = false;
     alpha = true;
     sortby = null;
   }
-  if (type === 'zset') (val as ZSet).lp = false;
+  if (val?.type === 'zset') val.lp = false;
 
-  let len =
-    val === undefined
-      ? 0
-      : type === 'list'
-        ? (val as List).length
-        : type === 'set'
-          ? (val as SetValue).size
-          : (val as ZSet).card();
+  let len = val === undefined ? 0 : val.type === 'list' ? val.length : val.type === 'set' ? val.size : val.card();
   let start = Math.min(Math.max(limitStart, 0), len);
   const count = Math.min(Math.max(limitCount, -1), len);
   let end = count < 0 ? len - 1 : start + count - 1;
@@ -297,20 +294,21 @@ function sortGeneric(ctx: Ctx, readonly: boolean): void {
   if ((type === 'zset' || type === 'list') && dontsort && (start !== 0 || end !== len - 1)) len = end - start + 1;
 
   let objs: string[];
-  if (type === 'list' && dontsort) {
-    const l = val as List | undefined;
+  if (val === undefined) {
     objs = [];
-    if (end >= start && l !== undefined) {
-      objs = listItems(l, desc ? l.length - start - 1 : start, desc, len);
+  } else if (val.type === 'list' && dontsort) {
+    objs = [];
+    if (end >= start) {
+      objs = listItems(val, desc ? val.length - start - 1 : start, desc, len);
       end -= start;
       start = 0;
     }
-  } else if (type === 'list') {
-    objs = val === undefined ? [] : listItems(val as List, 0, false, (val as List).length);
-  } else if (type === 'set') {
-    objs = (val as SetValue).m.slice();
+  } else if (val.type === 'list') {
+    objs = listItems(val, 0, false, val.length);
+  } else if (val.type === 'set') {
+    objs = val.m.slice();
   } else {
-    const z = val as ZSet;
+    const z = val;
     objs = [];
     if (dontsort) {
       const card = z.card();

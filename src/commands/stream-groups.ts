@@ -26,7 +26,6 @@ import {
 } from '../types/stream.js';
 import {
   argLL,
-  E,
   type Entry,
   lookupStream,
   type Ops,
@@ -162,9 +161,9 @@ export function readGroupHistory(s: Stream, c: Consumer, start: StreamId, count:
 function groupTarget(ctx: Ctx, mkstream: boolean, needGroup: boolean): { s: Stream | undefined; g: Group | undefined } {
   const { argv, db } = ctx;
   const s = lookupStream(db, argv[2]!, true);
-  if (s === undefined && !mkstream) throw new ReplyError(E.needKey);
+  if (s === undefined && !mkstream) throw new ReplyError(Err.streamNeedKey);
   const g = s?.groups.get(argv[3]!);
-  if (g === undefined && needGroup) throw new ReplyError(E.noGroupForKey(argv[3]!, argv[2]!));
+  if (g === undefined && needGroup) throw new ReplyError(Err.noGroupForKey(argv[3]!, argv[2]!));
   return { s, g };
 }
 
@@ -179,7 +178,7 @@ function xgroupCreate(ctx: Ctx): void {
       i++;
     } else if (is(argv[i], 'ENTRIESREAD') && i + 1 < argv.length) {
       entriesRead = argLL(argv[i + 1]!);
-      if (entriesRead < 0 && entriesRead !== ENTRIES_READ_INVALID) throw new ReplyError(E.entriesReadNeg);
+      if (entriesRead < 0 && entriesRead !== ENTRIES_READ_INVALID) throw new ReplyError(Err.streamEntriesReadNeg);
       i += 2;
     } else throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, 'xgroup'));
   }
@@ -193,7 +192,7 @@ function xgroupCreate(ctx: Ctx): void {
     s = new Stream();
     db.set(key, s);
   }
-  if (s.groups.has(argv[3]!)) throw new ReplyError(E.busyGroup);
+  if (s.groups.has(argv[3]!)) throw new ReplyError(Err.busyGroup);
   s.groups.set(argv[3]!, new Group(argv[3]!, id, entriesRead));
   db.remeasure(key);
   reply.ok();
@@ -211,14 +210,14 @@ function xgroupSetid(ctx: Ctx): void {
   if (argv[4] === '$') id = s!.lastId;
   else {
     const p = parseId(argv[4]!, 0n, false);
-    if (p === null) throw new ReplyError(E.invalidId);
+    if (p === null) throw new ReplyError(Err.streamInvalidId);
     id = p.id;
   }
   let entriesRead = ENTRIES_READ_INVALID;
   if (argv.length === 7) {
     if (!is(argv[5], 'ENTRIESREAD')) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(argv[1]!, 'xgroup'));
     entriesRead = argLL(argv[6]!);
-    if (entriesRead < 0 && entriesRead !== ENTRIES_READ_INVALID) throw new ReplyError(E.entriesReadNeg);
+    if (entriesRead < 0 && entriesRead !== ENTRIES_READ_INVALID) throw new ReplyError(Err.streamEntriesReadNeg);
   }
   g!.lastId = id;
   g!.entriesRead = entriesRead;
@@ -334,7 +333,7 @@ function xpending(ctx: Ctx): void {
   }
   const s = lookupStream(db, argv[1]!);
   const g = s?.groups.get(argv[2]!);
-  if (g === undefined) throw new ReplyError(E.noKeyOrGroup(argv[1]!, argv[2]!));
+  if (g === undefined) throw new ReplyError(Err.noKeyOrGroup(argv[1]!, argv[2]!));
   if (justinfo) {
     reply.array(4);
     reply.int(g.pel.size);
@@ -387,8 +386,8 @@ function xclaim(ctx: Ctx): void {
   const key = argv[1]!;
   const s = lookupStream(db, key, true);
   const g = s?.groups.get(argv[2]!);
-  if (g === undefined) throw new ReplyError(E.noKeyOrGroup(key, argv[2]!));
-  let minidle = argLL(argv[4]!, 'ERR Invalid min-idle-time argument for XCLAIM');
+  if (g === undefined) throw new ReplyError(Err.noKeyOrGroup(key, argv[2]!));
+  let minidle = argLL(argv[4]!, Err.xclaimMinIdle);
   if (minidle < 0) minidle = 0;
   let j = 5;
   const ids: StreamId[] = [];
@@ -408,14 +407,11 @@ function xclaim(ctx: Ctx): void {
     const opt = argv[j]!;
     if (is(opt, 'FORCE')) force = true;
     else if (is(opt, 'JUSTID')) justid = true;
-    else if (is(opt, 'IDLE') && more > 0)
-      deliverytime = now - argLL(argv[++j]!, 'ERR Invalid IDLE option argument for XCLAIM');
-    else if (is(opt, 'TIME') && more > 0)
-      deliverytime = argLL(argv[++j]!, 'ERR Invalid TIME option argument for XCLAIM');
-    else if (is(opt, 'RETRYCOUNT') && more > 0)
-      retrycount = argLL(argv[++j]!, 'ERR Invalid RETRYCOUNT option argument for XCLAIM');
+    else if (is(opt, 'IDLE') && more > 0) deliverytime = now - argLL(argv[++j]!, Err.xclaimIdle);
+    else if (is(opt, 'TIME') && more > 0) deliverytime = argLL(argv[++j]!, Err.xclaimTime);
+    else if (is(opt, 'RETRYCOUNT') && more > 0) retrycount = argLL(argv[++j]!, Err.xclaimRetryCount);
     else if (is(opt, 'LASTID') && more > 0) lastId = strictId(argv[++j]!);
-    else throw new ReplyError(E.claimOpt(opt));
+    else throw new ReplyError(Err.xclaimOption(opt));
   }
   const ops: Ops = [];
   let propagateLastId = false;
@@ -489,7 +485,7 @@ function xclaim(ctx: Ctx): void {
 function xautoclaim(ctx: Ctx): void {
   const { argv, db, reply, server } = ctx;
   const key = argv[1]!;
-  let minidle = argLL(argv[4]!, 'ERR Invalid min-idle-time argument for XAUTOCLAIM');
+  let minidle = argLL(argv[4]!, Err.xautoclaimMinIdle);
   if (minidle < 0) minidle = 0;
   const start = rangeBound(argv[5]!, true);
   let count = 100;
@@ -499,7 +495,7 @@ function xautoclaim(ctx: Ctx): void {
     if (is(argv[j], 'COUNT') && more > 0) {
       const n = parseInt64(argv[j + 1]!);
       const max = Math.floor(Number.MAX_SAFE_INTEGER); // LONG_MAX / 16 is far beyond any real PEL
-      if (n === null || n < 1 || Number(n) > Math.min(max, 2 ** 59)) throw new ReplyError(E.autoclaimCount);
+      if (n === null || n < 1 || Number(n) > Math.min(max, 2 ** 59)) throw new ReplyError(Err.countAboveZero);
       count = Number(n);
       j++;
     } else if (is(argv[j], 'JUSTID')) justid = true;
@@ -507,7 +503,7 @@ function xautoclaim(ctx: Ctx): void {
   }
   const s = lookupStream(db, key, true);
   const g = s?.groups.get(argv[2]!);
-  if (g === undefined) throw new ReplyError(E.noKeyOrGroup(key, argv[2]!));
+  if (g === undefined) throw new ReplyError(Err.noKeyOrGroup(key, argv[2]!));
   let attempts = count * 10;
   const now = server.now();
   const ops: Ops = [];

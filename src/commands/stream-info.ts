@@ -8,7 +8,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { helpReply } from './help.js';
 import type { Reply } from '../protocol/writer.js';
 import { ENTRIES_READ_INVALID, ID_MAX, Stream, fmtId } from '../types/stream.js';
-import { argLL, collect, E, lookupStream, replyEntries, replyEntry } from './stream-common.js';
+import { argLL, collect, lookupStream, replyEntries, replyEntry } from './stream-common.js';
 
 function streamOf(ctx: Ctx): Stream {
   const s = lookupStream(ctx.db, ctx.argv[2]!);
@@ -26,7 +26,7 @@ function xinfoConsumers(ctx: Ctx): void {
   const { argv, reply, server } = ctx;
   const s = streamOf(ctx);
   const g = s.groups.get(argv[3]!);
-  if (g === undefined) throw new ReplyError(E.noGroupForKey(argv[3]!, argv[2]!));
+  if (g === undefined) throw new ReplyError(Err.noGroupForKey(argv[3]!, argv[2]!));
   const now = server.now();
   const cs = g.sortedConsumers();
   reply.array(cs.length);

@@ -23,7 +23,6 @@
  * a waiter is served when its stream gets an entry past the ID it waits for
  * (for a group, past the group's last delivered ID when it is served).
  */
-import { cfmt } from '../util/strings.js';
 import {
   command,
   keyArg,
@@ -47,7 +46,6 @@ import { xreadGetKeys } from './keys-of.js';
 import {
   argLL,
   collect,
-  E,
   type Entry,
   lookupStream,
   nodeLimits,
@@ -110,7 +108,7 @@ function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
     const opt = argv[i]!;
     if (xadd && opt === '*') break;
     if ((is(opt, 'MAXLEN') || is(opt, 'MINID')) && more > 0) {
-      if (strategy !== null) throw new ReplyError(E.bothStrategies);
+      if (strategy !== null) throw new ReplyError(Err.streamBothStrategies);
       approx = false;
       const next = argv[i + 1]!;
       a.approxIdx = -1;
@@ -122,7 +120,7 @@ function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
       }
       if (is(opt, 'MAXLEN')) {
         maxlen = argLL(argv[i + 1]!);
-        if (maxlen < 0) throw new ReplyError(E.maxlenNeg);
+        if (maxlen < 0) throw new ReplyError(Err.streamMaxlenNeg);
         strategy = 'maxlen';
       } else {
         minid = strictId(argv[i + 1]!);
@@ -131,7 +129,7 @@ function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
       a.argIdx = ++i;
     } else if (is(opt, 'LIMIT') && more > 0) {
       limit = argLL(argv[i + 1]!);
-      if (limit < 0) throw new ReplyError(E.limitNeg);
+      if (limit < 0) throw new ReplyError(Err.streamLimitNeg);
       limitGiven = true;
       a.limitIdx = i;
       i++;
@@ -139,7 +137,7 @@ function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
       a.noMkStream = true;
     } else if (xadd) {
       const p = parseId(opt, 0n, true, true);
-      if (p === null) throw new ReplyError(E.invalidId);
+      if (p === null) throw new ReplyError(Err.streamInvalidId);
       a.id = p.id;
       a.idGiven = true;
       a.seqGiven = p.seqGiven;
@@ -147,10 +145,10 @@ function parseAddTrim(ctx: Ctx, xadd: boolean): AddTrimArgs {
     } else throw new ReplyError(Err.syntax);
   }
   a.i = i;
-  if (limit !== 0 && strategy === null) throw new ReplyError(E.limitNoStrategy);
-  if (!xadd && strategy === null) throw new ReplyError(E.trimNoStrategy);
+  if (limit !== 0 && strategy === null) throw new ReplyError(Err.streamLimitNoStrategy);
+  if (!xadd && strategy === null) throw new ReplyError(Err.streamTrimNoStrategy);
   if (limitGiven) {
-    if (!approx) throw new ReplyError(E.limitNoApprox);
+    if (!approx) throw new ReplyError(Err.streamLimitNoApprox);
   } else if (approx) {
     limit = 100 * ctx.server.config.v['stream-node-max-entries'];
     if (limit <= 0 || limit > 1 << 30) limit = 10000;
@@ -180,27 +178,27 @@ function xadd(ctx: Ctx): void {
   const a = parseAddTrim(ctx, true);
   const fieldPos = a.i + 1;
   if (argv.length - fieldPos < 2 || (argv.length - fieldPos) % 2 === 1) throw new ReplyError(Err.wrongArgs('xadd'));
-  if (a.idGiven && a.seqGiven && a.id === 0n) throw new ReplyError(E.addZero);
+  if (a.idGiven && a.seqGiven && a.id === 0n) throw new ReplyError(Err.streamAddZero);
   let s = lookupStream(db, key, true);
   const created = s === undefined;
   if (s === undefined) {
     if (a.noMkStream) return reply.null();
     s = new Stream();
   }
-  if (s.lastId === ID_MAX) throw new ReplyError(E.exhausted);
+  if (s.lastId === ID_MAX) throw new ReplyError(Err.streamExhausted);
   let id: StreamId;
   if (a.idGiven) {
     if (a.seqGiven) id = a.id;
     else if (a.id >> 64n === s.lastId >> 64n) {
       // Redis 7.2 reports the overflow of an `ms-*` sequence as an ID not above the top (7.0: "too large")
-      if ((s.lastId & 0xffffffffffffffffn) === 0xffffffffffffffffn) throw new ReplyError(E.addSmaller);
+      if ((s.lastId & 0xffffffffffffffffn) === 0xffffffffffffffffn) throw new ReplyError(Err.streamAddSmaller);
       id = s.lastId + 1n;
     } else id = a.id;
   } else {
     const ms = BigInt(server.now());
     id = ms > s.lastId >> 64n ? ms << 64n : s.lastId + 1n;
   }
-  if (id <= s.lastId) throw new ReplyError(E.addSmaller);
+  if (id <= s.lastId) throw new ReplyError(Err.streamAddSmaller);
   const [maxEntries, maxBytes] = nodeLimits(server);
   s.append(id, argv.slice(fieldPos), maxEntries, maxBytes);
   reply.bulk(fmtId(id));
@@ -308,20 +306,19 @@ function xsetid(ctx: Ctx): void {
     const more = argv.length - 1 - i;
     if (is(argv[i], 'ENTRIESADDED') && more > 0) {
       added = argLL(argv[i + 1]!);
-      if (added < 0) throw new ReplyError(E.addedNeg);
+      if (added < 0) throw new ReplyError(Err.streamAddedNeg);
     } else if (is(argv[i], 'MAXDELETEDID') && more > 0) {
       maxDel = strictId(argv[i + 1]!);
-      if (id < maxDel) throw new ReplyError(E.setidProvidedDeleted);
+      if (id < maxDel) throw new ReplyError(Err.streamSetidProvidedDeleted);
     } else throw new ReplyError(Err.syntax);
   }
   const s = lookupStream(db, argv[1]!, true);
   if (s === undefined) throw new ReplyError(Err.noSuchKey);
   // Redis 7.2: never below what was already deleted
-  if (id < s.maxDeletedId)
-    throw new ReplyError('ERR The ID specified in XSETID is smaller than current max_deleted_entry_id');
+  if (id < s.maxDeletedId) throw new ReplyError(Err.streamSetidMaxDeleted);
   if (s.length > 0) {
-    if (id < s.lastValidId()) throw new ReplyError(E.setidTop);
-    if (added !== -1 && s.length > added) throw new ReplyError(E.setidAdded);
+    if (id < s.lastValidId()) throw new ReplyError(Err.streamSetidTop);
+    if (added !== -1 && s.length > added) throw new ReplyError(Err.streamSetidAdded);
   }
   s.lastId = id;
   if (added !== -1) s.entriesAdded = added;
@@ -366,14 +363,11 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     const more = argv.length - i - 1;
     const o = argv[i]!;
     if (is(o, 'BLOCK') && more > 0) {
-      if (ctx.client.luaScript)
-        throw new ReplyError(
-          cfmt`ERR ${group ? 'xreadgroup' : 'xread'} command is not allowed with BLOCK option from scripts`,
-        );
+      if (ctx.client.luaScript) throw new ReplyError(Err.streamBlockFromScript(group ? 'xreadgroup' : 'xread'));
       i++;
       const t = parseInt64(argv[i]!);
-      if (t === null) throw new ReplyError(E.timeoutNotInt);
-      if (t < 0) throw new ReplyError(E.timeoutNeg);
+      if (t === null) throw new ReplyError(Err.timeoutNotInteger);
+      if (t < 0) throw new ReplyError(Err.timeoutNegative);
       timeout = Number(t);
     } else if (is(o, 'COUNT') && more > 0) {
       count = argLL(argv[++i]!);
@@ -381,21 +375,22 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     } else if (is(o, 'STREAMS') && more > 0) {
       streamsArg = i + 1;
       nStreams = argv.length - streamsArg;
-      if (nStreams % 2 !== 0) throw new ReplyError(E.unbalanced(group ? 'xreadgroup' : 'xread', group ? '>' : '$'));
+      if (nStreams % 2 !== 0)
+        throw new ReplyError(Err.streamUnbalanced(group ? 'xreadgroup' : 'xread', group ? '>' : '$'));
       nStreams /= 2;
       break;
     } else if (is(o, 'GROUP') && more >= 2) {
-      if (!group) throw new ReplyError(E.groupInXread);
+      if (!group) throw new ReplyError(Err.streamGroupInXread);
       groupName = argv[i + 1]!;
       consumerName = argv[i + 2]!;
       i += 2;
     } else if (is(o, 'NOACK')) {
-      if (!group) throw new ReplyError(E.noackInXread);
+      if (!group) throw new ReplyError(Err.streamNoackInXread);
       noack = true;
     } else throw new ReplyError(Err.syntax);
   }
   if (streamsArg === 0) throw new ReplyError(Err.syntax);
-  if (group && groupName === null) throw new ReplyError(E.missingGroup);
+  if (group && groupName === null) throw new ReplyError(Err.streamMissingGroup);
   const keys = argv.slice(streamsArg, streamsArg + nStreams);
   const ids: StreamId[] = [];
   const groups: Group[] = [];
@@ -405,14 +400,14 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     const s = lookupStream(db, key);
     if (groupName !== null) {
       const g = s?.groups.get(groupName);
-      if (g === undefined) throw new ReplyError(E.noGroupRead(key, groupName));
+      if (g === undefined) throw new ReplyError(Err.noGroupRead(key, groupName));
       groups.push(g);
     }
     if (arg === '$') {
-      if (group) throw new ReplyError(E.dollarInGroup);
+      if (group) throw new ReplyError(Err.streamDollarInGroup);
       ids.push(s === undefined ? 0n : s.lastId);
     } else if (arg === '>') {
-      if (!group) throw new ReplyError(E.gtOutsideGroup);
+      if (!group) throw new ReplyError(Err.streamGtOutsideGroup);
       ids.push(ID_MAX);
     } else ids.push(strictId(arg));
   }
@@ -469,16 +464,16 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       // Deleted, expired or replaced: XREAD keeps waiting; XREADGROUP answers as
       // Redis 7.2 does by running the command again (NOGROUP, or WRONGTYPE).
       if (groupName === null) return false;
-      r.error(v === undefined ? E.noGroupRead(key, groupName) : Err.wrongType);
+      r.error(v === undefined ? Err.noGroupRead(key, groupName) : Err.wrongType);
       return true;
     }
-    const s = v as Stream;
+    const s = v;
     let gt = waitIds.get(key)!;
     let g: Group | undefined;
     if (groupName !== null) {
       g = s.groups.get(groupName);
       if (g === undefined) {
-        r.error(E.noGroupRead(key, groupName));
+        r.error(Err.noGroupRead(key, groupName));
         return true;
       }
       gt = g.lastId;

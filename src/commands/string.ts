@@ -316,7 +316,7 @@ function setrange(ctx: Ctx): void {
   const key = argv[1]!;
   const value = argv[3]!;
   const offset = argInt(argv[2]!);
-  if (offset < 0) throw new ReplyError('ERR offset is out of range');
+  if (offset < 0) throw new ReplyError(Err.offsetOutOfRange);
   const v = lookupString(db, key, true);
   if (v === undefined) {
     if (value.length === 0) {

@@ -95,7 +95,7 @@ function zsetOpGeneric(ctx: Ctx, dst: string | null, numIdx: number, op: number,
       withscores = true;
       j++;
     } else if (cardOnly && remaining >= 2 && is(a, 'LIMIT')) {
-      limit = argAtLeast(argv[j + 1]!, 0, Err.zsetLimitNeg);
+      limit = argAtLeast(argv[j + 1]!, 0, Err.limitNegative);
       j += 2;
     } else throw new ReplyError(Err.syntax);
   }

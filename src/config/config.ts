@@ -9,13 +9,12 @@
  * `config.v['proto-max-bulk-len']` as a number without parsing or a call, and
  * a misspelt or alias name does not compile. Only this class writes `v`.
  */
-import { cfmt } from '../util/strings.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PARAMS, repr, parseInteger, type ConfigValues, type ParamName, type ParamOf, type Rewrite } from './params.js';
 import { ConfigValueError, formatMemoryUnits } from './special.js';
 import { splitArgs } from '../protocol/parser.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
 import { strerror } from './file.js';
 import { writeFully } from '../util/files.js';
@@ -103,7 +102,7 @@ export class Config {
    */
   set(name: string, value: string, startup = false): void {
     const p = this.def(name);
-    if (!p) throw new ReplyError(cfmt`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+    if (!p) throw new ReplyError(Err.configUnknownOption(name));
     if (p.immutable && !startup) throw new ConfigValueError(`can't set immutable config`);
     this.store(p, value);
     if (this.onChange) this.onChange(p.name);
@@ -126,11 +125,11 @@ export class Config {
     for (let i = 0; i < pairs.length; i++) {
       const [name] = pairs[i]!;
       const p = this.def(name);
-      if (!p) throw new ReplyError(cfmt`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      if (!p) throw new ReplyError(Err.configUnknownOption(name));
       if (p.immutable || (p.protected && !allowProtected)) {
         throw setFailed(name, p.immutable ? "can't set immutable config" : "can't set protected config");
       }
-      if (loading && p.denyLoading) throw new ReplyError('LOADING Redis is loading the dataset in memory');
+      if (loading && p.denyLoading) throw new ReplyError(Err.loading);
       const lower = name.toLowerCase();
       const as = p.aliases?.includes(lower) ? lower : p.name;
       if (used.includes(as)) throw setFailed(name, 'duplicate parameter');
@@ -316,13 +315,12 @@ export class Config {
    */
   rewriteFile(forceAll = false): void {
     const file = this.configFile;
-    if (!file) throw new ReplyError('ERR The server is running without a config file');
+    if (!file) throw new ReplyError(Err.configNoFile);
     let old = '';
     try {
       old = fs.readFileSync(file, 'latin1');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new ReplyError(cfmt`ERR Rewriting config file: ${strerror(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReplyError(Err.configRewrite(strerror(e)));
     }
     const content = this.rewrite(old, forceAll);
     // As Redis does: a temp file in the same directory, fsync, then rename over the old one.
@@ -338,11 +336,11 @@ export class Config {
       fs.renameSync(tmp, file);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
-      throw new ReplyError(cfmt`ERR Rewriting config file: ${strerror(e)}`);
+      throw new ReplyError(Err.configRewrite(strerror(e)));
     }
   }
 }
 
 function setFailed(name: string, msg: string): ReplyError {
-  return new ReplyError(cfmt`ERR CONFIG SET failed (possibly related to argument '${name}') - ${msg}`);
+  return new ReplyError(Err.configSetFailed(name, msg));
 }

@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { CronTick, Subsystem } from '../server/subsystem.js';
 import type { Db } from './db.js';
-import type { HashValue } from '../types/hash.js';
+import { isString } from './value.js';
 
 const KEYS_PER_LOOP = 20;
 const FAST_DURATION_US = 1000;
@@ -241,7 +241,12 @@ export function expireHashFields(db: Db, now: number, max: number): number {
     const e = db.hfe.peek();
     if (e === undefined || e.at > now) break;
     const key = e.key;
-    const h = db.dict.get(key) as HashValue;
+    const h = db.dict.get(key);
+    if (h === undefined || isString(h) || h.type !== 'hash') {
+      // (cannot happen: the index holds stored hashes only) unfile the stale entry rather than spin
+      db.hfe.remove(e);
+      continue;
+    }
     const due = h.takeDue(now, left);
     if (due.length === 0) {
       // (cannot happen: the index is exact) refile it rather than spin

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { Crc64 } from './crc64.js';
 import {
   RdbWriter,
@@ -178,7 +178,7 @@ export function removeTempRdb(server: Server): void {
  */
 export function saveSync(server: Server, file = rdbPath(server)): void {
   const st = persist(server);
-  if (st.bgsave !== null) throw new ReplyError('ERR Background save already in progress');
+  if (st.bgsave !== null) throw new ReplyError(Err.bgsaveInProgress);
   try {
     writeFileDurably(file, rdbImage(server), `temp-${process.pid}.rdb`);
   } catch (e) {
@@ -186,7 +186,7 @@ export function saveSync(server: Server, file = rdbPath(server)): void {
     server.log.warning(
       `Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${path.dirname(file)}) for saving: ${(e as Error).message}`,
     );
-    throw new ReplyError('ERR');
+    throw new ReplyError(Err.saveFailed);
   }
   server.log.notice('DB saved on disk');
   server.propagator.saved();

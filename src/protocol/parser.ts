@@ -15,6 +15,7 @@
  * quadratic copying). Arguments are latin1 strings: one char
  * per byte, so they are binary safe and compact in V8.
  */
+import { Err } from './errors.js';
 
 const EMPTY = Buffer.alloc(0);
 const CR = 13;
@@ -218,8 +219,7 @@ export class RespParser {
         }
         const cr = findCR(buf, this.pos);
         if (cr < 0) {
-          if (buf.length - this.pos > INLINE_MAX)
-            return new ProtocolError('Protocol error: too big mbulk count string');
+          if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoMbulkCount);
           return null;
         }
         if (cr + 1 >= buf.length) return null; // the LF has not arrived yet
@@ -227,14 +227,12 @@ export class RespParser {
         if (n === null || n > INT_MAX) {
           // Redis scans for CR with strchr, which stops at a NUL byte: it keeps waiting.
           if (hasNul(buf, this.pos, cr)) {
-            if (buf.length - this.pos > INLINE_MAX)
-              return new ProtocolError('Protocol error: too big mbulk count string');
+            if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoMbulkCount);
             return null;
           }
-          return new ProtocolError('Protocol error: invalid multibulk length');
+          return new ProtocolError(Err.protoMbulkLength);
         }
-        if (!this.authenticated && n > UNAUTH_MULTIBULK_MAX)
-          return new ProtocolError('Protocol error: unauthenticated multibulk length');
+        if (!this.authenticated && n > UNAUTH_MULTIBULK_MAX) return new ProtocolError(Err.protoMbulkUnauth);
         this.pos = cr + 2;
         if (n <= 0) continue;
         this.remaining = n;
@@ -248,26 +246,24 @@ export class RespParser {
           if (cr < 0 || cr + 1 >= buf.length || (buf[this.pos] !== 36 /* '$' */ && hasNul(buf, this.pos, cr))) {
             // (no CR yet, no LF yet, or a NUL before the CR, where Redis's strchr stops)
             if ((cr < 0 || cr + 1 < buf.length) && buf.length - this.pos > INLINE_MAX) {
-              return new ProtocolError('Protocol error: too big bulk count string');
+              return new ProtocolError(Err.protoBulkCount);
             }
             this.compact();
             return null;
           }
           if (buf[this.pos] !== 36 /* '$' */) {
-            return new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+            return new ProtocolError(Err.protoExpectedBulk(String.fromCharCode(buf[this.pos]!)));
           }
           const n = readInt(buf, this.pos + 1, cr);
           if (n === null || n < 0 || n > this.limits.maxBulkLen) {
             if (n === null && hasNul(buf, this.pos, cr)) {
-              if (buf.length - this.pos > INLINE_MAX)
-                return new ProtocolError('Protocol error: too big bulk count string');
+              if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoBulkCount);
               this.compact();
               return null;
             }
-            return new ProtocolError('Protocol error: invalid bulk length');
+            return new ProtocolError(Err.protoBulkLength);
           }
-          if (!this.authenticated && n > UNAUTH_BULK_MAX)
-            return new ProtocolError('Protocol error: unauthenticated bulk length');
+          if (!this.authenticated && n > UNAUTH_BULK_MAX) return new ProtocolError(Err.protoBulkUnauth);
           this.pos = cr + 2;
           this.bulkLen = n;
         }
@@ -363,7 +359,7 @@ export class RespParser {
     const nl = buf.indexOf(LF, this.pos);
     // Redis looks for the LF with strchr, which stops at a NUL byte: it keeps waiting.
     if (nl < 0 || hasNul(buf, this.pos, nl)) {
-      if (buf.length - this.pos > INLINE_MAX) return new ProtocolError('Protocol error: too big inline request');
+      if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoInlineTooBig);
       return null;
     }
     let end = nl;
@@ -376,7 +372,7 @@ export class RespParser {
     const line = buf.latin1Slice(this.pos, end);
     this.pos = nl + 1;
     const args = splitArgs(line);
-    if (args === null) return new ProtocolError('Protocol error: unbalanced quotes in request');
+    if (args === null) return new ProtocolError(Err.protoUnbalancedQuotes);
     if (args.length === 0) return undefined;
     return args;
   }

@@ -18,7 +18,7 @@
  * without case).
  */
 import { performance } from 'node:perf_hooks';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { cfmt } from '../util/strings.js';
 import { splitArgs } from '../protocol/parser.js';
 import { RdbReader } from '../persistence/rdb-reader.js';
@@ -27,6 +27,9 @@ import type { Ctx } from '../commands/spec.js';
 import type { Server } from '../server/server.js';
 import { freeChunk, loadLibraryCode, vmGen, type Chunk, type RegisteredFunction, type ScriptHost } from './lua.js';
 import { logAt, runGeneric } from './scripts.js';
+
+/** redis.call from a library's top level during FUNCTION LOAD, as a RESP error. */
+const ERR_LOAD_CALL = `-${Err.functionLoadCall}\r\n`;
 
 export interface FunctionInfo {
   name: string;
@@ -114,7 +117,7 @@ function runLibraryCode(
   let timedOut = false;
   let ticks = 0;
   const host: ScriptHost = {
-    call: () => '-ERR not allowed\r\n',
+    call: () => ERR_LOAD_CALL,
     setResp: () => {},
     log: (level, m) => logAt(server, level, m),
     // every 8 ticks (8,000 Lua instructions) a look at the clock; true ends the run
@@ -195,7 +198,7 @@ export function loadLibrary(server: Server, code: string, replace: boolean): str
 /** A library error (Error with Redis's text) as the ReplyError a client gets; a ReplyError (the VM restarting) as is. */
 function asReply(e: unknown): ReplyError {
   if (e instanceof ReplyError) return e;
-  return new ReplyError(`ERR ${e instanceof Error ? e.message : String(e)}`);
+  return new ReplyError(Err.withErrCode(e instanceof Error ? e.message : String(e)));
 }
 
 /** FUNCTION DELETE: false when there is no such library. */
@@ -293,17 +296,17 @@ const LONG_RE = /^(0|-?[1-9][0-9]*)$/;
 export function fcallGeneric(ctx: Ctx, readOnly: boolean): void {
   const argv = ctx.argv;
   const f = functionsOf(ctx.server).functions.get(argv[1]!.toLowerCase());
-  if (f === undefined) throw new ReplyError('ERR Function not found');
+  if (f === undefined) throw new ReplyError(Err.functionNotFound);
   const nk = argv[2]!;
   if (
     !LONG_RE.test(nk) ||
     (nk.length > 18 && (BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n))
   ) {
-    throw new ReplyError('ERR Bad number of keys provided');
+    throw new ReplyError(Err.numkeysBad);
   }
   const numkeys = Number(nk);
-  if (numkeys > argv.length - 3) throw new ReplyError("ERR Number of keys can't be greater than number of args");
-  if (numkeys < 0) throw new ReplyError("ERR Number of keys can't be negative");
+  if (numkeys > argv.length - 3) throw new ReplyError(Err.numkeysBeyondArgs);
+  if (numkeys < 0) throw new ReplyError(Err.numkeysNegative);
   ensureLive(ctx.server, f.lib);
   const keys = argv.slice(3, 3 + numkeys);
   const args = argv.slice(3 + numkeys);

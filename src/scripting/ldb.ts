@@ -28,7 +28,7 @@
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { cfmt } from '../util/strings.js';
 import { handleFd } from '../server/socket.js';
 import type { Ctx } from '../commands/spec.js';
@@ -208,7 +208,7 @@ export class LdbSession {
     for (;;) {
       const r = this.parseCommand();
       if (r === 'error') {
-        this.abort(dbg, 'ERR protocol error');
+        this.abort(dbg, Err.ldbProtocol);
         return 'raised';
       }
       if (r !== null) {
@@ -218,7 +218,7 @@ export class LdbSession {
       if (!this.read()) return null;
       if (this.cbuf.length > LDB_MAX_CBUF) {
         this.cbuf = Buffer.alloc(0);
-        this.abort(dbg, 'ERR max client buffer reached');
+        this.abort(dbg, Err.ldbBuffer);
         return 'raised';
       }
     }
@@ -284,7 +284,7 @@ export function debugEval(
 ): void {
   const { client, server } = ctx;
   const fd = client.socket === null ? -1 : handleFd(client.socket);
-  if (fd < 0) throw new ReplyError('ERR the Lua debugger needs a connection of its own (TCP or unix socket)');
+  if (fd < 0) throw new ReplyError(Err.ldbConnection);
   const session = new LdbSession(fd, ctx.argv[1]!, server.config.v['busy-reply-threshold'] || 5000);
   // (replies the client is owed from earlier commands of its pipeline stay
   // buffered: they follow the session's output, as in Redis, which writes
@@ -345,7 +345,7 @@ export function lineHook(s: LdbSession, line: number, dbg: LuaDebug): void {
   s.log(`* Stopped at ${s.currentline}, stop reason = ${reason}`);
   s.logSourceLine(s.currentline);
   s.sendLogs();
-  if (!repl(s, dbg) && timeout) s.abort(dbg, 'ERR timeout during Lua debugging with client closing connection');
+  if (!repl(s, dbg) && timeout) s.abort(dbg, Err.ldbTimeout);
   s.start = performance.now();
 }
 
@@ -426,7 +426,7 @@ function repl(s: LdbSession, dbg: LuaDebug): boolean {
       s.logMax(dbg.evalCode(argv.slice(1).join(' ')));
       s.sendLogs();
     } else if (cmd === 'a' || cmd === 'abort') {
-      s.abort(dbg, 'ERR script aborted for user request');
+      s.abort(dbg, Err.ldbAborted);
       return true;
     } else if (argc > 1 && (cmd === 'r' || cmd === 'redis')) {
       // redis.call with logging forced on (the result is dropped)

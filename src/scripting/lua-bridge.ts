@@ -13,8 +13,8 @@
  */
 import { LUA_REGISTRYINDEX, NUMBUF_LEN_AT, REPLY_FIELDS_REF } from './wasm-layout.js';
 import { formatDouble } from '../util/numbers.js';
+import { Err } from '../protocol/errors.js';
 import {
-  ERR_VM_NOMEM,
   LUA_TBOOLEAN,
   LUA_TNIL,
   LUA_TNUMBER,
@@ -73,7 +73,8 @@ export function formatNumArg(vm: Vm): void {
 
 /** LUAI_MAXCSTACK: lua_checkstack fails past this many slots in a C function's frame. */
 const LUA_MAX_CSTACK = 8000;
-const ERR_STACK_LIMIT = 'ERR reached lua stack limit';
+const ERR_STACK_LIMIT = Err.luaStackLimit;
+const ERR_NOT_RUNNING = `-${Err.scriptNotRunning}\r\n`;
 
 /** A table being encoded (encodeTable). */
 interface EncFrame {
@@ -360,7 +361,7 @@ export function hostCallRaw(vm: Vm, h: ScriptHost | null, ret: number, ptr: numb
     argv[i] = i === 0 ? commandName(b, o, l) : latin1At(b, o, o + l);
     o += l;
   }
-  const resp = h === null ? '-ERR no script is running\r\n' : h.call(argv);
+  const resp = h === null ? ERR_NOT_RUNNING : h.call(argv);
   if (simpleReply(vm, resp, ret)) return;
   wire.n = 0;
   cursor.s = resp;
@@ -371,7 +372,7 @@ export function hostCallRaw(vm: Vm, h: ScriptHost | null, ret: number, ptr: numb
   if (p === 0 && vm.replyPtr !== 0) {
     // The VM's heap is full: the script gets an error instead of the reply (it fits the scratch).
     wire.n = 0;
-    wire.str(T_ERROR, ERR_VM_NOMEM, 0, ERR_VM_NOMEM.length);
+    wire.str(T_ERROR, Err.vmNoMem, 0, Err.vmNoMem.length);
     p = vm.replyPtr;
   }
   const n = wire.n;

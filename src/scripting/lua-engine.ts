@@ -38,7 +38,7 @@ import {
 } from './wasm-layout.js';
 import { patchEngine } from './wasm-patch.js';
 import { SETUP_CHUNK_NAME, SETUP_LUA } from './sandbox.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { u32At } from './lua-convert.js';
 
 // Lua's type tags (lua.h).
@@ -499,7 +499,7 @@ export function setupSandbox(vm: Vm): void {
   const raw = vm.raw!;
   const L = stateOf(vm);
   raw.tsdis_globalread.value = cString(vm, "Script attempted to access nonexistent global variable '%s'");
-  raw.tsdis_argtype.value = cString(vm, 'ERR Lua redis lib command arguments must be strings or integers');
+  raw.tsdis_argtype.value = cString(vm, Err.scriptArgType);
   vm.userFunctionName = cString(vm, '@user_function');
   fullCollect(vm);
   const before = heapBytes(vm);
@@ -596,8 +596,6 @@ export function stateOf(vm: Vm): number {
   return heap(vm).readUInt32LE(G_STATE_ADDR);
 }
 
-export const ERR_VM_NOMEM = 'ERR not enough memory in the script VM';
-
 /**
  * n bytes of the VM's memory for a run's input (the script's source, KEYS
  * and ARGV), called before the VM runs: throws Redis-style when its heap
@@ -605,7 +603,7 @@ export const ERR_VM_NOMEM = 'ERR not enough memory in the script VM';
  */
 export function allocIn(vm: Vm, n: number): number {
   const p = vm.mem.alloc(n);
-  if (p === 0) throw new ReplyError(ERR_VM_NOMEM);
+  if (p === 0) throw new ReplyError(Err.vmNoMem);
   return p;
 }
 

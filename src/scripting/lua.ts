@@ -87,12 +87,11 @@ import {
 } from './wasm-layout.js';
 import { REDIS_VERSION } from '../version.js';
 import type { Reply } from '../protocol/writer.js';
-import { ReplyError } from '../protocol/errors.js';
+import { Err, ReplyError } from '../protocol/errors.js';
 import { cfmt } from '../util/strings.js';
 import {
   ARGS_SCRATCH,
   C_STACK,
-  ERR_VM_NOMEM,
   GC_AT_BYTES,
   GC_BALLAST,
   LUA_HOOKLINE,
@@ -181,7 +180,7 @@ const host: RedisHost = {
 function hostCall(args: Buffer[]): ReplyValue {
   const argv = new Array<string>(args.length);
   for (let i = 0; i < args.length; i++) argv[i] = args[i]!.latin1Slice(0, args[i]!.length);
-  return respToLua(S.current === null ? '-ERR no script is running\r\n' : S.current.call(argv));
+  return respToLua(S.current === null ? ERR_NOT_RUNNING : S.current.call(argv));
 }
 
 /**
@@ -289,7 +288,7 @@ async function newVm(): Promise<Vm> {
     // The Lua error a killed script gets (the caller's reply is written by the host, see scripts.ts).
     const msg = 'Script killed by user with SCRIPT KILL...';
     vm.killPtr = cString(vm, msg);
-    vm.raw.tsdis_badlevel.value = cString(vm, 'ERR Invalid debug level.');
+    vm.raw.tsdis_badlevel.value = cString(vm, Err.luaLogLevel);
     vm.raw.tsdis_numbuf.value = vm.raw.alloc(NUMBUF_SIZE);
     // The field names the result encoder looks up, kept in the registry (see wasm-patch.ts REPLY_FIELDS_REF).
     const L = stateOf(vm);
@@ -377,8 +376,8 @@ function retire(vm: Vm): void {
   void loadVm();
 }
 
-const ERR_VM_RESTARTING = 'ERR the script VM is restarting, try again';
-const ERR_VM_DIED = 'ERR the script VM failed and is restarting';
+const ERR_NOT_RUNNING = `-${Err.scriptNotRunning}\r\n`;
+const ERR_COMPILE_ONLY = `-${Err.scriptCompileOnly}\r\n`;
 
 /** Releases a chunk's VM memory and compiled function (SCRIPT FLUSH, FUNCTION DELETE). */
 export function freeChunk(c: Chunk): void {
@@ -550,7 +549,7 @@ export function loadLibraryCode(code: string, h: ScriptHost): LibraryLoad {
 function loadError(vm: Vm, L: number): string {
   const raw = vm.raw!;
   const s = luaString(vm, L, -1);
-  if (s !== null) return `ERR ${s}`;
+  if (s !== null) return Err.withErrCode(s);
   if (raw.tsdis_type(L, -1) !== LUA_TTABLE) return '(null)';
   raw.tsdis_rawgeti(L, LUA_REGISTRYINDEX, REPLY_FIELDS_REF);
   raw.tsdis_rawget(L, -2);
@@ -571,9 +570,9 @@ export function vmGen(): number {
  */
 function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
   const vm = S.active;
-  if (vm === null) throw new ReplyError(ERR_VM_RESTARTING);
+  if (vm === null) throw new ReplyError(Err.vmRestarting);
   // The engine is not re-entrant: a run inside a run would clear the running script's stack.
-  if (S.current !== null) throw new ReplyError('ERR a script cannot run while another script is running');
+  if (S.current !== null) throw new ReplyError(Err.scriptInScript);
   const prev = S.current;
   S.current = h;
   S.respNow = 2;
@@ -586,7 +585,7 @@ function withVm<T>(h: ScriptHost, f: (vm: Vm) => T): T {
       throw e;
     }
     retire(vm);
-    throw new ReplyError(`${ERR_VM_DIED} (${e instanceof Error ? e.message : String(e)})`);
+    throw new ReplyError(Err.vmDied(e instanceof Error ? e.message : String(e)));
   } finally {
     S.current = prev;
   }
@@ -682,7 +681,7 @@ export function runChunkInto(
     if ('value' in r) return fixDecoded(r.value, S.respNow);
     if (r.ptr === 0 || r.len === 0) {
       // The engine could not allocate the result (a script that returns nothing gets an encoded null).
-      reply.error(ERR_VM_NOMEM);
+      reply.error(Err.vmNoMem);
       return undefined;
     }
     const b = heap(vm);
@@ -703,7 +702,7 @@ const CHECKER = makeChunk('local f, e = loadstring(ARGV[1], ARGV[2]) if f then r
 
 /** A host that refuses every redis.call: for compiling only. */
 const NO_HOST: ScriptHost = {
-  call: () => '-ERR not running\r\n',
+  call: () => ERR_COMPILE_ONLY,
   setResp: () => {},
   log: () => {},
   tick: () => false,

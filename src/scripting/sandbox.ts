@@ -28,6 +28,13 @@
  * chunk's frames ('=' name), so the error is put on the script's line.
  */
 
+import { Err } from '../protocol/errors.js';
+
+/** A Lua string literal holding `s`: the errors table's texts inside the Lua sources below. */
+function luaQuote(s: string): string {
+  return `'${s.replace(/[\\']/g, '\\$&')}'`;
+}
+
 /** Shebang / register_function flags, in Redis's order (script.c scripts_flags_def): FUNCTION LIST lists them so. */
 export const FLAG_NO_WRITES = 1;
 export const FLAG_ALLOW_OOM = 2;
@@ -89,7 +96,9 @@ export const ERROR_SHADOW = [
   // the caller's line, from the position the VM's error writes
   "  local _, w = __p(__e, '', 3)",
   "  local n = __t(w) == 'string' and w:match(':(%d+): $') or '0'",
-  "  if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, 'ERR script execution failed' end",
+  "  if t == 'table' then m = e.err __last = m if __t(m) ~= 'string' and __t(m) ~= 'number' then __last, m = e, " +
+    luaQuote(Err.scriptExecFailed) +
+    ' end',
   "  elseif t == 'string' or t == 'number' then if l > 0 then _, __last = __p(__e, e, l + (l > 1 and s or 2)) else __last = e end",
   // a level that reaches tsdis's caller of the script or function (a Lua function in its '=tsdis' chunk):
   // no position, as Redis's caller there is C
@@ -143,10 +152,10 @@ local function fail(msg) error({err = msg}) end
 -- redis.log(level, message, ...): the messages joined with spaces (luaLogCommand)
 local function log(...)
   local n = select('#', ...)
-  if n < 2 then fail('ERR redis.log() requires two arguments or more.') end
+  if n < 2 then fail(${luaQuote(Err.luaLogArgs)}) end
   local x = tonumber((...))
-  if x == nil then fail('ERR First argument must be a number (log level).') end
-  if not (x > -1 and x < 4) then fail('ERR Invalid debug level.') end
+  if x == nil then fail(${luaQuote(Err.luaLogLevelType)}) end
+  if not (x > -1 and x < 4) then fail(${luaQuote(Err.luaLogLevel)}) end
   local parts, k = {}, 0
   for j = 2, n do
     local s = select(j, ...)
@@ -161,7 +170,7 @@ end
 
 -- redis.sha1hex(x): what is not a string or a number hashes as ''
 local function sha1hex(...)
-  if select('#', ...) ~= 1 then fail('ERR wrong number of arguments') end
+  if select('#', ...) ~= 1 then fail(${luaQuote(Err.luaSha1Args)}) end
   local s = ...
   local t = type(s)
   if t ~= 'string' and t ~= 'number' then s = '' end
@@ -169,17 +178,17 @@ local function sha1hex(...)
 end
 
 local function setresp(...)
-  if select('#', ...) ~= 1 then fail('ERR redis.setresp() requires one argument.') end
+  if select('#', ...) ~= 1 then fail(${luaQuote(Err.luaSetrespArgs)}) end
   local v = tonumber((...)) or 0
   v = v >= 0 and floor(v) or ceil(v)
-  if v ~= 2 and v ~= 3 then fail('ERR RESP version must be 2 or 3.') end
+  if v ~= 2 and v ~= 3 then fail(${luaQuote(Err.luaSetrespVersion)}) end
   resp0(v)
 end
 
 -- redis.error_reply(msg): {err = "CODE rest"}, "ERR msg" when msg has no code (luaPushErrorBuff)
 local function error_reply(...)
   local e = ...
-  if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then return {err = ${luaQuote(Err.luaReplyArgs)}} end
   e = find(e, '%z') and sub(e, 1, find(e, '%z') - 1) or e
   if sub(e, 1, 1) == '-' then e = sub(e, 2) end
   local sp = find(e, ' ', 1, true)
@@ -191,7 +200,7 @@ end
 
 local function status_reply(...)
   local s = ...
-  if select('#', ...) ~= 1 or type(s) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end
+  if select('#', ...) ~= 1 or type(s) ~= 'string' then return {err = ${luaQuote(Err.luaReplyArgs)}} end
   return {ok = s}
 end
 
@@ -283,45 +292,45 @@ local function readflags(t)
   end
 end
 local function register_function(...)
-  if not loading then fail('ERR redis.register_function can only be called on FUNCTION LOAD command') end
+  if not loading then fail(${luaQuote(Err.registerNotLoading)}) end
   local argc = select('#', ...)
-  if argc < 1 or argc > 2 then fail('ERR wrong number of arguments to redis.register_function') end
+  if argc < 1 or argc > 2 then fail(${luaQuote(Err.registerArgc)}) end
   local name, cb, flags, desc = nil, nil, 0, nil
   if argc == 1 then
     local t = ...
-    if type(t) ~= 'table' then fail('ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).') end
+    if type(t) ~= 'table' then fail(${luaQuote(Err.registerNotTable)}) end
     for k, v in next, t do
       local tk, tv = type(k), type(v)
-      if tk ~= 'string' and tk ~= 'number' then fail('ERR named argument key given to redis.register_function is not a string') end
+      if tk ~= 'string' and tk ~= 'number' then fail(${luaQuote(Err.registerKeyType)}) end
       local key = lower(tostring(k))
       if key == 'function_name' then
-        if tv ~= 'string' and tv ~= 'number' then fail('ERR function_name argument given to redis.register_function must be a string') end
+        if tv ~= 'string' and tv ~= 'number' then fail(${luaQuote(Err.registerNameType)}) end
         name = tostring(v)
       elseif key == 'description' then
-        if tv ~= 'string' and tv ~= 'number' then fail('ERR description argument given to redis.register_function must be a string') end
+        if tv ~= 'string' and tv ~= 'number' then fail(${luaQuote(Err.registerDescType)}) end
         desc = tostring(v)
       elseif key == 'callback' then
-        if tv ~= 'function' then fail('ERR callback argument given to redis.register_function must be a function') end
+        if tv ~= 'function' then fail(${luaQuote(Err.registerCallbackType)}) end
         cb = v
       elseif key == 'flags' then
-        if tv ~= 'table' then fail('ERR flags argument to redis.register_function must be a table representing function flags') end
+        if tv ~= 'table' then fail(${luaQuote(Err.registerFlagsType)}) end
         flags = readflags(v)
-        if flags == nil then fail('ERR unknown flag given') end
+        if flags == nil then fail(${luaQuote(Err.registerUnknownFlag)}) end
       else
-        fail('ERR unknown argument given to redis.register_function')
+        fail(${luaQuote(Err.registerUnknownArg)})
       end
     end
-    if name == nil then fail('ERR redis.register_function must get a function name argument') end
-    if cb == nil then fail('ERR redis.register_function must get a callback argument') end
+    if name == nil then fail(${luaQuote(Err.registerNoName)}) end
+    if cb == nil then fail(${luaQuote(Err.registerNoCallback)}) end
   else
     local a, b = ...
     local ta = type(a)
-    if ta ~= 'string' and ta ~= 'number' then fail('ERR first argument to redis.register_function must be a string') end
-    if type(b) ~= 'function' then fail('ERR second argument to redis.register_function must be a function') end
+    if ta ~= 'string' and ta ~= 'number' then fail(${luaQuote(Err.registerFirstArg)}) end
+    if type(b) ~= 'function' then fail(${luaQuote(Err.registerSecondArg)}) end
     name, cb = tostring(a), b
   end
-  if not find(name, '^[%w_]+$') then fail('ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long') end
-  if names[name] then fail('ERR Function already exists in the library') end
+  if not find(name, '^[%w_]+$') then fail(${luaQuote(Err.functionNameChars)}) end
+  if names[name] then fail(${luaQuote(Err.functionExists)}) end
   names[name] = true
   regs[#regs + 1] = {name, flags, desc, cb}
 end

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
-import { cfmt, cstr } from '../util/strings.js';
+import { cstr } from '../util/strings.js';
 import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
 import { ACL_OK, DENIED_CMD } from '../acl/user.js';
 import { clockUsec, nowUsec } from '../observability/info.js';
@@ -102,19 +102,19 @@ export function parseShebang(body: string): { flags: number; chunk: string } {
   // (Redis looks for the line's end with strchr: a NUL before it hides it)
   const nl = body.indexOf('\n');
   const nul = body.indexOf('\0');
-  if (nl < 0 || (nul >= 0 && nul < nl)) throw new ReplyError('ERR Invalid script shebang');
+  if (nl < 0 || (nul >= 0 && nul < nl)) throw new ReplyError(Err.shebangInvalid);
   // the line split as sdssplitargs splits it (quotes and escapes), names compared as C strings
   const parts = splitArgs(body.slice(0, nl));
-  if (parts === null || parts.length === 0) throw new ReplyError('ERR Invalid engine in script shebang');
-  if (cstr(parts[0]!) !== '#!lua') throw new ReplyError(cfmt`ERR Unexpected engine in script shebang: ${parts[0]}`);
+  if (parts === null || parts.length === 0) throw new ReplyError(Err.shebangNoEngine);
+  if (cstr(parts[0]!) !== '#!lua') throw new ReplyError(Err.shebangEngine(parts[0]!));
   let flags = 0;
   for (const p of parts.slice(1)) {
-    if (!p.startsWith('flags=')) throw new ReplyError(cfmt`ERR Unknown lua shebang option: ${p}`);
+    if (!p.startsWith('flags=')) throw new ReplyError(Err.shebangOption(p));
     const list = p.slice(6);
     if (list === '') continue;
     for (const f of list.split(',')) {
       const bit = FLAG_NAMES.get(cstr(f));
-      if (bit === undefined) throw new ReplyError(cfmt`ERR Unexpected flag in script shebang: ${f}`);
+      if (bit === undefined) throw new ReplyError(Err.shebangFlag(f));
       flags |= bit;
     }
   }
@@ -151,7 +151,7 @@ export function createScript(server: Server, body: string, sha = sha1hex(body)):
   if (cached !== undefined) return cached;
   const { flags, chunk } = parseShebang(body);
   const err = compileError(chunk);
-  if (err !== null) throw new ReplyError(cfmt`ERR Error compiling script (new function): ${err}`);
+  if (err !== null) throw new ReplyError(Err.scriptCompile(err));
   const s: Script = { sha, body, chunk: makeBodyChunk(`${usesErrors(body) ? ERROR_SHADOW : ''}${chunk}`), flags };
   st.scripts.set(sha, s);
   st.bodyBytes += body.length;
@@ -187,17 +187,17 @@ export function feedMonitors(ctx: Ctx): void {
 /** Parses numkeys at argv[2] with Redis's errors; returns it. */
 export function parseNumkeys(argv: string[]): number {
   const n = argInt(argv[2]!);
-  if (n > argv.length - 3) throw new ReplyError("ERR Number of keys can't be greater than number of args");
-  if (n < 0) throw new ReplyError("ERR Number of keys can't be negative");
+  if (n > argv.length - 3) throw new ReplyError(Err.numkeysBeyondArgs);
+  if (n < 0) throw new ReplyError(Err.numkeysNegative);
   return n;
 }
 
 // The gates' refusals, as RESP error replies.
-const ERR_NO_ARGS = '-ERR Please specify at least one argument for this redis lib call\r\n';
-const ERR_UNKNOWN = '-ERR Unknown Redis command called from script\r\n';
-const ERR_ARITY = '-ERR Wrong number of args calling Redis command from script\r\n';
-const ERR_NOSCRIPT = '-ERR This Redis command is not allowed from script\r\n';
-const ERR_RO_WRITE = '-ERR Write commands are not allowed from read-only scripts.\r\n';
+const ERR_NO_ARGS = `-${Err.scriptNoArgs}\r\n`;
+const ERR_UNKNOWN = `-${Err.scriptUnknownCommand}\r\n`;
+const ERR_ARITY = `-${Err.scriptArity}\r\n`;
+const ERR_NOSCRIPT = `-${Err.scriptNotAllowed}\r\n`;
+const ERR_RO_WRITE = `-${Err.scriptRoWrite}\r\n`;
 const ERR_NOREPLICAS = `-${Err.noReplicas}\r\n`;
 const ERR_OOM = `-${Err.oom}\r\n`;
 
@@ -205,11 +205,11 @@ const ERR_OOM = `-${Err.oom}\r\n`;
 function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
   switch (kind) {
     case 'global-read':
-      return `ERR ${chunkName}:${line}: Script attempted to access nonexistent global variable '${name ?? ''}'`;
+      return Err.scriptGlobalRead(chunkName, line, name ?? '');
     case 'command-arg-type':
-      return 'ERR Lua redis lib command arguments must be strings or integers';
+      return Err.scriptArgType;
     default:
-      return `ERR ${kind}`;
+      return Err.withErrCode(kind);
   }
 }
 
@@ -235,10 +235,6 @@ function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
   }
   return g;
 }
-
-/** Redis's BUSY errors (shared.slowevalerr / slowscripterr), for an EVAL script and for a function. */
-export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
-export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 /** Lua ticks (1000 instructions each) between two looks at the clock. */
 const TICKS_PER_CLOCK = 8;
@@ -333,7 +329,7 @@ class RunHost implements ScriptHost {
         `Slow script detected: still in execution after ${Math.floor(now - this.start)} milliseconds. ` +
           `You can try killing the script using the ${this.isEval ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${this.name}.`,
       );
-      this.server.conns.beginBusy(this.isEval ? BUSY_EVAL : BUSY_FUNCTION);
+      this.server.conns.beginBusy(this.isEval ? Err.busyEval : Err.busyFunction);
     } else if (now - this.lastServe < SERVE_EVERY_MS) return this.killed;
     this.lastServe = now;
     // Redis's processEventsWhileBlocked updates its cached time: TIME moves on in a busy script
@@ -494,7 +490,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   const { server, client } = ctx;
   const noWrites = readOnly || (run.flags & FLAG_NO_WRITES) !== 0;
   if (readOnly && (run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
-    throw new ReplyError('ERR Can not execute a script with write flag using *_ro command.');
+    throw new ReplyError(Err.scriptWriteInRo);
   }
   // Redis's scriptPrepareForRun: a script with flags that may write runs out of memory only with allow-oom
   const ev = server.evict;
@@ -553,15 +549,13 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
   if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) {
     const m = r.meta;
     if (host.killed) {
-      ctx.reply.error(
-        cfmt`ERR Script killed by user with SCRIPT KILL... script: ${run.name}, on @${run.chunkName}:${m.line}.`,
-      );
+      ctx.reply.error(Err.scriptFailedAt(Err.scriptKilled, run.name, run.chunkName, m.line));
       return;
     }
     // the Lua debugger ended it (abort, a protocol error: ldb.ts)
     const ldbError = host.ldb?.raised;
     if (ldbError !== undefined && ldbError !== null) {
-      ctx.reply.error(cfmt`${ldbError} script: ${run.name}, on @${run.chunkName}:${m.line}.`);
+      ctx.reply.error(Err.scriptFailedAt(ldbError, run.name, run.chunkName, m.line));
       return;
     }
     let line = m.line;
@@ -579,7 +573,7 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
       if (api !== null) msg = api[1]!;
     }
     // (the message is a C string in Redis: a NUL in it ends it)
-    const text = cfmt`${msg} script: ${run.name}, on @${run.chunkName}:${line}.`;
+    const text = Err.scriptFailedAt(msg, run.name, run.chunkName, line);
     // a redis.call error raised on was counted when the command replied it
     if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
     ctx.reply.error(text);
@@ -595,15 +589,12 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
  */
 export function killScript(server: Server, isEval: boolean): void {
   const h = scripting(server).running;
-  if (h === null) throw new ReplyError('NOTBUSY No scripts in execution right now.');
+  if (h === null) throw new ReplyError(Err.notBusy);
   if (h.wrote) {
-    throw new ReplyError(
-      'UNKILLABLE Sorry the script already executed write commands against the dataset. ' +
-        'You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
-    );
+    throw new ReplyError(Err.unkillable);
   }
-  if (isEval && !h.isEval) throw new ReplyError(BUSY_FUNCTION);
-  if (!isEval && h.isEval) throw new ReplyError(BUSY_EVAL);
+  if (isEval && !h.isEval) throw new ReplyError(Err.busyFunction);
+  if (!isEval && h.isEval) throw new ReplyError(Err.busyEval);
   h.killed = true;
 }
 

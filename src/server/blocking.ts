@@ -24,7 +24,6 @@
  *  - Timeouts run from a timer per blocked client (ms precision, so the
  *    fractional timeouts behave as in Redis); 0 waits forever.
  */
-import { cfmt } from '../util/strings.js';
 import type { Db } from '../keyspace/db.js';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
@@ -232,7 +231,7 @@ export class Blocking implements Subsystem {
           } catch (e) {
             // a bug must not take the server down: the waiter gets the error, as call() does
             server.log.warning(`Internal error serving a blocked client: ${(e as Error).stack ?? e}`);
-            b.client.reply.error(cfmt`ERR internal error: ${(e as Error).message}`);
+            b.client.reply.error(Err.internalError((e as Error).message));
             served = true;
           } finally {
             if (prevExecuting === null) {

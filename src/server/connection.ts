@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type net from 'node:net';
 import { Client, type ClientSocket } from './client.js';
+import { Err } from '../protocol/errors.js';
 import { RespParser, ProtocolError } from '../protocol/parser.js';
 import { dispatch } from './dispatcher.js';
 import { handleFd } from './socket.js';
@@ -357,7 +358,7 @@ export class Connections implements Subsystem {
   private protocolError(client: Client, err: ProtocolError): void {
     const log = this.server.log;
     if (err.reply) {
-      client.reply.error('ERR ' + err.message);
+      client.reply.error(Err.withErrCode(err.message));
       log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
     } else {
       // Redis's line: the client's info string and the first 64 bytes of its query buffer, quoted

@@ -10,7 +10,6 @@
  * events) and the MONITOR feed. Handlers hold semantics only; they throw
  * ReplyError for errors.
  */
-import { cfmt } from '../util/strings.js';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { keptRanges, pushFrames } from '../protocol/writer.js';
@@ -153,23 +152,17 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   }
   // A monitor is a replica to Redis: it may not touch the keyspace.
   if (client.monitor && touchesKeyspace(server, client, cmd, argv)) {
-    reject(server, client, cmd, "ERR Replica can't interact with the keyspace", parent);
+    reject(server, client, cmd, Err.replicaKeyspace, parent);
     return;
   }
   // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
   if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
-    reject(
-      server,
-      client,
-      cmd,
-      `ERR Can't execute '${fullName(cmd, parent)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-      parent,
-    );
+    reject(server, client, cmd, Err.pubsubContext(fullName(cmd, parent)), parent);
     return;
   }
   // Loading the dataset: only commands flagged `loading` run.
   if (server.loading && !cmd.flags.includes('loading')) {
-    reject(server, client, cmd, 'LOADING Redis is loading the dataset in memory', parent);
+    reject(server, client, cmd, Err.loading, parent);
     return;
   }
   // A script past busy-reply-threshold: only `allow_busy` commands run, and
@@ -298,7 +291,7 @@ export function diskWriteError(server: Server): string | null {
   if (server.hot.stopWritesOnBgsaveError && persist(server).lastBgsaveStatus === 'err' && savePoints(server).length > 0)
     return Err.misconfRdb;
   if (server.aof.state !== 'off' && server.aof.lastWriteStatus !== 'ok')
-    return cfmt`MISCONF Errors writing to the AOF file: ${server.aof.lastWriteError}`;
+    return Err.misconfAof(server.aof.lastWriteError);
   return null;
 }
 
@@ -345,9 +338,7 @@ function reject(server: Server, client: Client, cmd: CommandSpec, msg: string, p
     // A refused EXEC discards the transaction (in MULTI or not), naming why,
     // without the generic ERR code (Redis's rejectCommand -> execCommandAbort).
     discardTransaction(client, server.watches);
-    client.reply.error(
-      cfmt`EXECABORT Transaction discarded because of: ${msg.startsWith('ERR ') ? msg.slice(4) : msg}`,
-    );
+    client.reply.error(Err.execAbortBecause(msg));
     return;
   }
   client.reply.error(msg);
@@ -382,7 +373,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
     if (e instanceof ReplyError) reply.error(e.message);
     else {
       server.log.warning(`Internal error in '${cmd.name}': ${(e as Error).stack ?? e}`);
-      reply.error(cfmt`ERR internal error: ${(e as Error).message}`);
+      reply.error(Err.internalError((e as Error).message));
     }
   }
   // Propagation (server/propagate.ts): what changed the dataset, as the

@@ -16,7 +16,7 @@ import type { ListenerFd } from './busy-relay.js';
 import { strerror } from '../config/file.js';
 import { OOM_MASTER, OomScoreAdj } from './oom.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
-import { TsdisError } from '../protocol/errors.js';
+import { Err, TsdisError } from '../protocol/errors.js';
 
 export class Listener {
   private netServers: net.Server[] = [];
@@ -268,7 +268,7 @@ export class Listener {
     const maxClients = server.config.v['maxclients'];
     if (server.clients.size >= maxClients) {
       server.stats.rejectedConnections++;
-      return '-ERR max number of clients reached\r\n';
+      return MAX_CLIENTS_ERROR;
     }
     if (!unix && this.deniedByProtectedMode(remoteAddress)) {
       server.stats.rejectedConnections++;
@@ -303,5 +303,5 @@ function refuse(sock: net.Socket, text: string): void {
   sock.destroy();
 }
 
-const PROTECTED_MODE_ERROR =
-  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_ERROR = `-${Err.protectedMode}\r\n`;
+const MAX_CLIENTS_ERROR = `-${Err.maxClients}\r\n`;

@@ -31,9 +31,7 @@ const XZERO_MAX_LEN = 16384;
 const ALPHA_INF = 0.7213475204444817;
 
 /** The error for a corrupted sparse stream or register overflow. */
-export const INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';
 /** The error for a string that is not an HLL. */
-export const NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
 
 // ---- MurmurHash64A (64-bit arithmetic with BigInt on the 8-byte blocks) ----
 
