@@ -41,8 +41,7 @@ export async function start(server: Server, opts: StartOptions): Promise<void> {
     if (opts.listen === 'none') {
       if (server.config.v['appendonly'] && !server.deferAofLoad) await vmForAof(server);
       startPersistence(server);
-    }
-    else {
+    } else {
       server.deferAofLoad = opts.aofAfterListen;
       await server.listen({ ephemeralPort: opts.listen === 'ephemeral' });
     }
