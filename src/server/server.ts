@@ -402,6 +402,8 @@ export class Server extends EventEmitter {
     if (name === 'hz' && this.cron.running) this.cron.start();
     // port/bind: listen again; CONFIG SET awaits the outcome (Listener.rebinding)
     if (name === 'port' || name === 'bind') this.listener.rebindLater(name);
+    // tls-*: TLS reconfigured (a bad certificate keeps the old context and fails the CONFIG SET)
+    if (name.startsWith('tls-') && err === null) err = this.listener.tlsChanged(name);
     for (const s of this.subsystems) s.configChanged?.(name);
     this.emit('config', name);
     return err;
@@ -431,6 +433,11 @@ export class Server extends EventEmitter {
   /** The TCP addresses being listened on. */
   addresses(): net.AddressInfo[] {
     return this.listener.addresses();
+  }
+
+  /** The TLS addresses being listened on (tls-port). */
+  tlsAddresses(): net.AddressInfo[] {
+    return this.listener.tlsAddresses();
   }
 
   /** A new client (socketless for in-process callers: createServer().call(), scripts, the AOF loader). */
