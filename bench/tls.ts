@@ -13,8 +13,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startRedis, startTsdis, freePort, median, geomean, table, fmtInt, fmtRatio, type ServerProc } from './lib.js';
-import { runBenchmark, cpuUs } from './run.js';
+import {
+  startRedis,
+  startTsdis,
+  freePort,
+  median,
+  geomean,
+  table,
+  fmtInt,
+  fmtRatio,
+  cpuUs,
+  type ServerProc,
+} from './lib.js';
+import { runBenchmark } from './run.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
