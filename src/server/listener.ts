@@ -42,6 +42,8 @@ export class Listener {
   private netServers: net.Server[] = [];
   /** The TLS listeners (tls-port, one per bind address). */
   private tlsServers: tls.Server[] = [];
+  /** The `tls-port bind` the TLS listeners were opened for (a re-listen to the same is skipped). */
+  private tlsListeningFor = '';
   /** The TLS settings in force (server/tls.ts), null until TLS is first configured. */
   tls: TlsContexts | null = null;
   /** The TLS session-ID cache every TLS listener shares. */
@@ -168,6 +170,7 @@ export class Listener {
   /** Opens a TLS listener for every `bind` address on `tls-port` (none when it is 0). */
   private async listenTls(): Promise<void> {
     const port = this.server.config.v['tls-port'] as number;
+    this.tlsListeningFor = this.tlsWanted();
     if (port === 0) return;
     await this.listenEveryBind(port, (opts) => this.listenOneTls(opts));
   }
@@ -206,22 +209,16 @@ export class Listener {
   /**
    * `port`, `tls-port` or `bind` changed (Server's config hook): listen
    * again, once for a CONFIG SET of several (every value is stored before
-   * the first change is applied, and the re-listen starts a microtask
-   * later, with what all of them asked for); CONFIG SET awaits
-   * `rebinding`'s outcome.
+   * the first change is applied; what later ones of the same call ask for
+   * joins the re-listen under way). The first listeners named close at
+   * once, as before this returns; CONFIG SET awaits `rebinding`'s outcome.
    */
   rebindLater(name: string): void {
     if (!this.listening) return;
     if (name !== 'tls-port') this.rebindScope.tcp = true;
     if (name !== 'port') this.rebindScope.tls = true;
     if (this.rebinding !== null) return;
-    this.rebinding = Promise.resolve()
-      .then(async () => {
-        const scope = this.rebindScope;
-        this.rebindScope = { tcp: false, tls: false };
-        if (scope.tcp) await this.rebindTcp();
-        if (scope.tls) await this.rebindTls();
-      })
+    this.rebinding = this.rebind()
       .then(
         () => null,
         (e: Error) => {
@@ -231,7 +228,22 @@ export class Listener {
           return e;
         },
       )
-      .finally(() => (this.rebinding = null));
+      .finally(() => {
+        this.rebinding = null;
+        this.rebindScope = { tcp: false, tls: false };
+      });
+  }
+
+  /** Re-listens what rebindScope names (TCP first; TLS; TCP when it was asked for only meanwhile). */
+  private async rebind(): Promise<void> {
+    const scope = this.rebindScope;
+    let tcpDone = false;
+    if (scope.tcp) {
+      tcpDone = true;
+      await this.rebindTcp();
+    }
+    if (scope.tls) await this.rebindTls();
+    if (scope.tcp && !tcpDone) await this.rebindTcp();
   }
 
   /**
@@ -252,16 +264,34 @@ export class Listener {
     );
   }
 
-  /** The same for the TLS listeners after `tls-port` or `bind` changed (tls-port 0: closed only). */
+  /**
+   * The same for the TLS listeners after `tls-port` or `bind` changed
+   * (tls-port 0: closed only). Nothing to do when they already listen as
+   * asked (a failed CONFIG SET puts the old value back after they were
+   * restored).
+   */
   private async rebindTls(): Promise<void> {
+    const was = this.tlsListeningFor;
+    if (this.tlsWanted() === was) return;
     const old = this.tlsServers;
     this.tlsServers = [];
-    await this.relisten(
-      old,
-      () => this.listenTls(),
-      () => this.tlsServers.splice(0),
-      (opts) => this.listenOneTls(opts),
-    );
+    try {
+      await this.relisten(
+        old,
+        () => this.listenTls(),
+        () => this.tlsServers.splice(0),
+        (opts) => this.listenOneTls(opts),
+      );
+    } catch (e) {
+      this.tlsListeningFor = was;
+      throw e;
+    }
+  }
+
+  /** What the TLS listeners should listen for: `tls-port bind`. */
+  private tlsWanted(): string {
+    const v = this.server.config.v;
+    return `${String(v['tls-port'])} ${String(v['bind'])}`;
   }
 
   /**
