@@ -228,8 +228,6 @@ export function applyDirectives(result: LoadResult, config: Config, commands: Co
   }
 }
 
-const UNSUPPORTED_ACCESS = 'tsdis refuses to start rather than ignore a rule about who may connect:';
-
 interface LoadState {
   result: LoadResult;
   /** Redis resets `save` on its first line while a file is read, then appends. */
