@@ -32,6 +32,8 @@ export interface CreateServerOptions extends ServerOptions {
 export interface TsdisServer {
   /** The port actually bound (useful with port 0). */
   readonly port: number;
+  /** The TLS port (`tls-port` in `config`), 0 when TLS is not listening. */
+  readonly tlsPort: number;
   readonly host: string;
   /** redis://host:port */
   readonly url: string;
@@ -43,7 +45,11 @@ export interface TsdisServer {
   close(): Promise<void>;
 }
 
-/** Starts a server; resolves once it is listening. */
+/**
+ * Starts a server; resolves once it is listening. With `tls-port` (and the
+ * tls-* files) in `config` it listens with TLS too; a TLS configuration that
+ * fails rejects with a TsdisError of code ETLSCONFIG (its reason logged).
+ */
 export async function createServer(opts: CreateServerOptions = {}): Promise<TsdisServer> {
   const config: Record<string, string | number | boolean> = {
     port: opts.port ?? 0,
@@ -98,6 +104,7 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
   };
   return {
     port: addr?.port ?? 0,
+    tlsPort: server.tlsAddresses()[0]?.port ?? 0,
     host: addr?.address ?? '',
     url: addr ? `redis://${addr.address}:${addr.port}` : '',
     server,

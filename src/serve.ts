@@ -24,6 +24,7 @@ import { start, type StartPhase } from './server/boot.js';
 import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
+import { TlsConfigError } from './server/tls.js';
 import {
   parseCliArgs,
   loadConfig,
@@ -137,6 +138,11 @@ function startFailed(server: Server, phase: StartPhase, e: unknown, port: number
   const log = server.log;
   if (phase === 'listen') {
     if (e instanceof AofLoadError) process.exit(1); // (the reason is logged)
+    if (e instanceof TlsConfigError) {
+      // (the reason is logged: server/tls.ts)
+      log.warning('Failed to configure TLS. Check logs for more info.');
+      process.exit(1);
+    }
     if (e instanceof RdbLoadError || (e instanceof TsdisError && e.code === 'EFDLIMIT')) {
       // the open-files limit leaves no room for clients
       log.warning(e.message);
@@ -144,7 +150,11 @@ function startFailed(server: Server, phase: StartPhase, e: unknown, port: number
     }
     const code = (e as NodeJS.ErrnoException).code;
     if (code && /^E(ADDR|ACCES|AFNO|PERM)/.test(code) && !(e as { address?: string }).address?.startsWith('/')) {
-      log.warning(`Failed listening on port ${port} (tcp), aborting.`);
+      // (the listen error names its port: the TLS listener's says tls)
+      const tlsPort = Number(server.config.v['tls-port']);
+      const failedPort = (e as { port?: number }).port;
+      const tls = tlsPort !== 0 && failedPort === tlsPort && tlsPort !== Number(server.config.v['port']);
+      log.warning(`Failed listening on port ${tls ? tlsPort : port} (${tls ? 'tls' : 'tcp'}), aborting.`);
     } else {
       log.warning(`Failed opening the socket: ${strerror(e)}, aborting.`);
     }
@@ -217,7 +227,8 @@ export async function runServer(host: Host): Promise<void> {
   }
   if (v['daemonize']) log.warning('daemonize yes is not supported: running in the foreground');
 
-  const port = v['port'];
+  // (Redis's logo and INFO show the TLS port when there is no TCP one)
+  const port = v['port'] || v['tls-port'];
   // Redis shows its logo on a terminal or with always-show-logo yes, else one line
   if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY)) log.raw(banner(port));
   else log.notice(`Running mode=standalone, port=${port}.`);
@@ -229,7 +240,7 @@ export async function runServer(host: Host): Promise<void> {
     aofAfterListen: true,
     loadRdb: true,
     listening: async () => {
-      if (server.addresses().length === 0 && !v['unixsocket']) {
+      if (server.addresses().length === 0 && server.tlsAddresses().length === 0 && !v['unixsocket']) {
         // port 0 (or an empty bind list) and no unix socket
         log.warning('Configured to not listen anywhere, exiting.');
         await server.close();
@@ -250,7 +261,8 @@ export async function runServer(host: Host): Promise<void> {
   // Signals are taken before the server says it is ready (a harness may send SIGTERM as soon
   // as it reads that line); the handler below runs later, from the event loop.
   host.onSignal((sig) => onSignal(sig));
-  if (port !== 0) log.notice('Ready to accept connections tcp');
+  if (Number(v['port']) !== 0) log.notice('Ready to accept connections tcp');
+  if (Number(v['tls-port']) !== 0) log.notice('Ready to accept connections tls');
   if (v['unixsocket']) log.notice('Ready to accept connections unix');
 
   let stopping = false;

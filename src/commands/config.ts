@@ -60,7 +60,7 @@ function configSet(ctx: Ctx): void {
     if (err === null) return client.reply.ok();
     undo();
     const why =
-      server.config.def(listener[0])!.name === 'port'
+      server.config.def(listener[0])!.name !== 'bind'
         ? 'Unable to listen on this port. Check server logs.'
         : 'Failed to bind to specified addresses.';
     client.reply.error(Err.configSetFailed(listener[0], why));
@@ -68,7 +68,7 @@ function configSet(ctx: Ctx): void {
 }
 
 /** The parameters applied by listening again. */
-const LISTENER_PARAMS = new Set(['port', 'bind']);
+const LISTENER_PARAMS = new Set(['port', 'tls-port', 'bind']);
 
 /** CONFIG RESETSTAT: clears INFO stats, commandstats, errorstats and the slowlog. */
 function configResetStat(ctx: Ctx): void {

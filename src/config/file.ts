@@ -204,9 +204,7 @@ export interface ConfigUsers {
 /**
  * Applies the directives a loaded config collected once the command table
  * exists: `rename-command` (Redis's errors, with the line) and `user` lines
- * (checked as Redis does, then loaded with the ACL file if any). A config
- * that would change who may connect in a way tsdis cannot honour yet (a
- * `tls-port`) refuses to start: ignoring it would leave the server open.
+ * (checked as Redis does, then loaded with the ACL file if any).
  * `loadmodule` is the CLI's (a log line and exit).
  */
 export function applyDirectives(result: LoadResult, config: Config, commands: CommandTable, users?: ConfigUsers): void {
@@ -228,12 +226,7 @@ export function applyDirectives(result: LoadResult, config: Config, commands: Co
     const err = users.loadAtStartup();
     if (err !== null) throw new ConfigFatalLog(err);
   }
-  if (config.v['tls-port'] !== 0) {
-    throw new ConfigFileError(`${UNSUPPORTED_ACCESS} TLS (tls-port) is not implemented yet.`);
-  }
 }
-
-const UNSUPPORTED_ACCESS = 'tsdis refuses to start rather than ignore a rule about who may connect:';
 
 interface LoadState {
   result: LoadResult;

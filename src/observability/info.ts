@@ -128,7 +128,8 @@ function serverSection(server: Server): Fields {
     ['process_id', process.pid],
     ['process_supervised', 'no'],
     ['run_id', serverIds(server).runId],
-    ['tcp_port', server.addresses()[0]?.port ?? server.config.v['port']],
+    // (Redis: port, or tls-port when there is no TCP port)
+    ['tcp_port', server.addresses()[0]?.port ?? (server.config.v['port'] || server.config.v['tls-port'])],
     ['server_time_usec', Math.floor(nowUsec(server))],
     ['uptime_in_seconds', uptime],
     ['uptime_in_days', Math.floor(uptime / 86400)],

@@ -283,7 +283,8 @@ export function debugEval(
   forget: () => void,
 ): void {
   const { client, server } = ctx;
-  const fd = client.socket === null ? -1 : handleFd(client.socket);
+  // (a TLS connection's descriptor carries encrypted bytes: the session cannot write to it directly)
+  const fd = client.socket === null || client.socket.encrypted === true ? -1 : handleFd(client.socket);
   if (fd < 0) throw new ReplyError(Err.ldbConnection);
   const session = new LdbSession(fd, ctx.argv[1]!, server.config.v['busy-reply-threshold'] || 5000);
   // (replies the client is owed from earlier commands of its pipeline stay

@@ -20,6 +20,8 @@ export interface ClientSocket {
   readonly remotePort?: number | undefined;
   readonly localAddress?: string | undefined;
   readonly localPort?: number | undefined;
+  /** True for a TLS connection (tls.TLSSocket's property): its descriptor carries encrypted bytes. */
+  readonly encrypted?: boolean;
   /** Bytes written and not yet sent. */
   readonly writableLength: number;
   write(data: string, encoding: 'latin1'): boolean;

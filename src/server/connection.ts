@@ -272,7 +272,9 @@ export class Connections implements Subsystem {
     const buf = this.busyReadBuf;
     for (const c of [...this.server.clients.values()]) {
       if (c === except || c.closed || c.closeAfterReply || c.readPaused || c.socket === null) continue;
-      // (a relayed client has no descriptor here: the relay serves it)
+      // (a relayed client has no descriptor here: the relay serves it; a TLS
+      // client's bytes need the event loop to be decrypted: it waits)
+      if (c.socket.encrypted === true) continue;
       const fd = handleFd(c.socket);
       if (fd < 0) continue;
       for (;;) {

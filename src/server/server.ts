@@ -392,8 +392,10 @@ export class Server extends EventEmitter {
     if (name === 'hz' && this.cron.running) this.cron.start();
     // port/bind: listen again; CONFIG SET awaits the outcome (Listener.rebinding)
     if (name === 'port' || name === 'bind') this.listener.rebindLater(name);
-    // every hook runs; the first error is CONFIG SET's
     let err: string | null = null;
+    // tls-*: TLS reconfigured (a bad certificate keeps the old context and fails the CONFIG SET)
+    if (name.startsWith('tls-')) err = this.listener.tlsChanged(name);
+    // every hook runs; the first error is CONFIG SET's
     for (const s of this.subsystems) {
       const e = s.configChanged?.(name);
       if (typeof e === 'string' && err === null) err = e;
@@ -430,6 +432,11 @@ export class Server extends EventEmitter {
   /** The TCP addresses being listened on. */
   addresses(): net.AddressInfo[] {
     return this.listener.addresses();
+  }
+
+  /** The TLS addresses being listened on (tls-port). */
+  tlsAddresses(): net.AddressInfo[] {
+    return this.listener.tlsAddresses();
   }
 
   /** A new client (socketless for in-process callers: createServer().call(), scripts, the AOF loader). */

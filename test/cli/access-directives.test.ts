@@ -3,8 +3,8 @@
  * - `rename-command` renames or removes a command, compared with redis-server
  *   started on the same file (replies byte for byte, and the fatal error for
  *   a bad line); an AOF written with renamed commands loads again;
- * - `tls-port` refuses to start with a clear message instead of being
- *   ignored (`user` lines and `aclfile` are ACL's: test/acl/acl-config.test.ts).
+ * (`user` lines and `aclfile` are ACL's: test/acl/acl-config.test.ts; `tls-port` is TLS's:
+ * test/protocol/tls.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,17 +108,5 @@ test('an AOF written under renamed commands loads again (expiry DELs too)', asyn
     c.close();
   } finally {
     await child.kill();
-  }
-});
-
-test('tls-port refuses to start instead of being ignored', () => {
-  for (const [line, what] of [['tls-port 6390', /TLS \(tls-port\) is not implemented yet/]] as const) {
-    const dir = tmp();
-    const conf = path.join(dir, 'r.conf');
-    fs.writeFileSync(conf, `${line}\nport 0\n`);
-    const t = spawnSync(process.execPath, [CLI, conf], { encoding: 'latin1', timeout: 10000 });
-    assert.equal(t.status, 1, line);
-    assert.match(t.stderr, /\*\*\* FATAL CONFIG FILE ERROR/);
-    assert.match(t.stderr, what);
   }
 });
