@@ -23,7 +23,7 @@
 # to the system's binaries, and runs ./runtest with the given arguments. Its exit code
 # is runtest's.
 #
-# Features tsdis lacks (replication, ACL, cluster, TLS, modules) are for the caller to
+# Features tsdis lacks (replication, cluster, modules) are for the caller to
 # skip with --tags (-needs:repl ...) or to leave out (--skipunit); see README, Tests.
 set -euo pipefail
 

@@ -59,10 +59,7 @@ function configSet(ctx: Ctx): void {
   server.conns.holdUntil(client, rebind, (err) => {
     if (err === null) return client.reply.ok();
     undo();
-    const why =
-      server.config.def(listener[0])!.name !== 'bind'
-        ? 'Unable to listen on this port. Check server logs.'
-        : 'Failed to bind to specified addresses.';
+    const why = server.config.def(listener[0])!.name !== 'bind' ? Err.applyListen : Err.applyBind;
     client.reply.error(Err.configSetFailed(listener[0], why));
   });
 }

@@ -56,6 +56,8 @@ import { writeFully } from '../util/files.js';
 import type { PropagationSink } from '../server/propagate.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
+import { RewriteLimiter } from './aof-limit.js';
+import { Err } from '../protocol/errors.js';
 
 export { parseManifest, AofManifest, ManifestError } from './aof-manifest.js';
 export {
@@ -83,11 +85,6 @@ export type AofState = 'off' | 'on' | 'wait-rewrite';
 
 // ---------------------------------------------------------------------------
 // The AOF of a running server
-
-/** Automatic rewrites stop being retried at once after this many failures in a row (Redis's limit). */
-const REWRITE_LIMIT_THRESHOLD = 3;
-/** The longest wait between limited retries. */
-const REWRITE_LIMIT_MAX_MINUTES = 60;
 
 /** The background rewrite in progress: the in-process stand-in for Redis's fork child. */
 interface RewriteJob {
@@ -153,9 +150,8 @@ export class Aof implements PropagationSink, Subsystem {
   lastRewriteStatus: 'ok' | 'err' = 'ok';
   /** How long the last rewrite took (s), -1 before the first. */
   lastRewriteTimeSec = -1;
-  /** The retry limiter (Redis's aofRewriteLimited statics): the current delay and when the next try may run. */
-  private limitDelayMinutes = 0;
-  private limitNextTime = 0;
+  /** Automatic rewrites wait after repeated failures (aof-limit.ts). */
+  private readonly limiter = new RewriteLimiter();
 
   constructor(readonly server: Server) {}
 
@@ -171,8 +167,7 @@ export class Aof implements PropagationSink, Subsystem {
     if (name === 'appendonly') {
       const on = !!server.config.v['appendonly'];
       if (!on && this.state !== 'off') this.stop();
-      else if (on && this.state === 'off' && !this.start(server.current?.inExec ?? false))
-        return 'Unable to turn on AOF. Check server logs.';
+      else if (on && this.state === 'off' && !this.start(server.current?.inExec ?? false)) return Err.applyAof;
     } else if (name === 'aof-disable-auto-gc' && !server.config.v['aof-disable-auto-gc']) this.delHistoryFiles();
     return null;
   }
@@ -758,30 +753,9 @@ export class Aof implements PropagationSink, Subsystem {
     this.job = null;
   }
 
-  /**
-   * Whether automatic rewrites must wait after repeated failures (Redis's
-   * aofRewriteLimited): after 3 failures in a row the next try waits 1
-   * minute, then 2, 4 ... 60. BGREWRITEAOF is never limited.
-   */
+  /** Whether an automatic rewrite must wait after repeated failures (RewriteLimiter). */
   private limited(): boolean {
-    if (this.consecutiveFailures < REWRITE_LIMIT_THRESHOLD) {
-      this.limitDelayMinutes = 0;
-      this.limitNextTime = 0;
-      return false;
-    }
-    const now = this.unixtime();
-    if (this.limitNextTime !== 0) {
-      if (now < this.limitNextTime) return true;
-      this.limitNextTime = 0;
-      return false;
-    }
-    this.limitDelayMinutes =
-      this.limitDelayMinutes === 0 ? 1 : Math.min(REWRITE_LIMIT_MAX_MINUTES, this.limitDelayMinutes * 2);
-    this.limitNextTime = now + this.limitDelayMinutes * 60;
-    this.server.log.warning(
-      `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMinutes} minutes`,
-    );
-    return true;
+    return this.limiter.limited(this.consecutiveFailures, this.unixtime(), (line) => this.server.log.warning(line));
   }
 
   /**

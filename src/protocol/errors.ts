@@ -204,6 +204,12 @@ export const Err = {
   configUnknownOption: (name: string) => cfmt`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
   configSetFailed: (name: string, why: string) =>
     cfmt`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`,
+  // the `why` of configSetFailed when a value is stored but cannot take effect (Redis's apply functions)
+  applyListen: 'Unable to listen on this port. Check server logs.',
+  applyBind: 'Failed to bind to specified addresses.',
+  applyAof: 'Unable to turn on AOF. Check server logs.',
+  applyTls: 'Unable to update TLS configuration. Check server logs.',
+  applyOomScoreAdj: 'Failed to set current oom_score_adj. Check server logs.',
   configNoFile: 'ERR The server is running without a config file',
   configRewrite: (why: string) => cfmt`ERR Rewriting config file: ${why}`,
   // server and introspection (commands/server.ts, commands/introspection.ts, commands/command.ts, commands/module.ts, commands/cluster.ts)

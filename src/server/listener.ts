@@ -112,7 +112,7 @@ export class Listener {
     // (a replica's class, OOM_REPLICA, comes with replication)
     this.oomScore ??= new OomScoreAdj(this.server.log);
     const ok = this.oomScore.apply(v['oom-score-adj'], v['oom-score-adj-values'], OOM_MASTER);
-    return ok ? null : 'Failed to set current oom_score_adj. Check server logs.';
+    return ok ? null : Err.applyOomScoreAdj;
   }
 
   /**
@@ -357,7 +357,7 @@ export class Listener {
         }
       } else if (tlsEnabled(v)) this.configureTls();
     } catch (e) {
-      if (e instanceof TlsConfigError) return 'Unable to update TLS configuration. Check server logs.';
+      if (e instanceof TlsConfigError) return Err.applyTls;
       throw e;
     }
     return null;
