@@ -439,6 +439,7 @@ const DEBUG_UNSUPPORTED = new Set([
 export const commands: readonly CommandSpec[] = [
   command({
     name: 'debug',
+    mayNeedVm: true,
     arity: -2,
     flags: ['admin', 'noscript', 'loading', 'stale'],
     group: 'server',

@@ -122,6 +122,7 @@ export const commands: CommandSpec[] = [
   }),
   command({
     name: 'exec',
+    mayNeedVm: true,
     arity: 1,
     flags: ['noscript', 'loading', 'stale', 'skip_slowlog'],
     acl: ['transaction'],

@@ -430,6 +430,7 @@ const sub = (spec: Omit<Parameters<typeof command>[0], 'acl' | 'group'>): Comman
 export const commands: CommandSpec[] = [
   command({
     name: 'eval',
+    mayNeedVm: true,
     arity: -3,
     flags: [...EVAL_FLAGS, 'may_replicate'],
     flagsFor: evalFlagsFor(false),
@@ -460,6 +461,7 @@ export const commands: CommandSpec[] = [
   }),
   command({
     name: 'eval_ro',
+    mayNeedVm: true,
     arity: -3,
     flags: ['readonly', ...EVAL_FLAGS],
     flagsFor: evalFlagsFor(false),
@@ -490,6 +492,7 @@ export const commands: CommandSpec[] = [
   }),
   command({
     name: 'script',
+    mayNeedVm: true,
     arity: -2,
     flags: [],
     group: 'scripting',
@@ -616,6 +619,7 @@ export const commands: CommandSpec[] = [
   }),
   command({
     name: 'function',
+    mayNeedVm: true,
     arity: -2,
     flags: [],
     group: 'scripting',

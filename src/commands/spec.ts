@@ -193,6 +193,13 @@ export interface CommandSpec {
    * enable-debug-command does for DEBUG; checked by the dispatcher.
    */
   protectedBy?: YesNoLocalParam;
+  /**
+   * The command may need the Lua VM (EVAL, SCRIPT LOAD, FUNCTION LOAD, DEBUG
+   * RELOAD, EXEC of those): until a VM was loaded, the dispatcher asks the
+   * VM gate (scripting/vm-gate.ts) only of these, so other commands pay one
+   * field read. Declared on the top-level command.
+   */
+  mayNeedVm?: true;
   /** Container commands have no handler of their own. */
   handler?: Handler;
   /**
@@ -238,6 +245,7 @@ export function command(spec: CommandDecl): CommandSpec {
     handler: spec.handler,
     subcommands: spec.subcommands,
     protectedBy: spec.protectedBy,
+    mayNeedVm: spec.mayNeedVm,
     id: nextCommandId++,
     write: spec.flags.includes('write'),
     acl: spec.acl ?? [],

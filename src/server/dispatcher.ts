@@ -177,7 +177,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // The Lua VM loads on first use: a command that needs it waits for it, with the rest of the client's input (scripting/vm-gate.ts).
-  if (!vmLoaded() && server.vmGate.needs(client, cmd, parent, argv)) {
+  if ((parent ?? cmd).mayNeedVm === true && !vmLoaded() && server.vmGate.needs(client, cmd, parent, argv)) {
     server.vmGate.hold(client, argv, cmd, parent);
     return;
   }
