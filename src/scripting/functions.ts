@@ -356,20 +356,39 @@ export function loadLibraryFromRdb(server: Server, code: string, replace: boolea
  */
 export function rdbLibraryConflict(server: Server, rdb: Buffer): string | null {
   const libs = functionsOf(server).libraries;
-  const r = new RdbReader(rdb, 9, rdb.length);
   try {
-    for (;;) {
-      const t = r.byte();
-      if (t === OP_AUX) {
-        // key and value
-        r.str();
-        r.str();
-      } else if (t === OP_FUNCTION2) {
-        const name = parseMeta(r.str());
-        if (libs.has(name)) return `Library '${name}' already exists`;
-      } else return null;
+    for (const code of rdbFunctionCodes(rdb)) {
+      const name = parseMeta(code);
+      if (libs.has(name)) return `Library '${name}' already exists`;
     }
   } catch {
-    return null;
+    // a library's metadata that does not parse: the load itself reports it
+  }
+  return null;
+}
+
+/**
+ * The library codes of an RDB image's function records, in order: they
+ * follow the header's aux fields and come before any key. Stops at the
+ * first other record, or where the image cannot be read (the load reports
+ * that). Used by DEBUG RELOAD's checks and the VM gate (vm-gate.ts).
+ */
+export function* rdbFunctionCodes(rdb: Buffer): Generator<string> {
+  const r = new RdbReader(rdb, 9, rdb.length);
+  for (;;) {
+    let code: string;
+    try {
+      const t = r.byte();
+      if (t === OP_AUX) {
+        r.str(); // key
+        r.str(); // value
+        continue;
+      }
+      if (t !== OP_FUNCTION2) return;
+      code = r.str();
+    } catch {
+      return;
+    }
+    yield code;
   }
 }

@@ -32,8 +32,7 @@ import type { Subsystem } from '../server/subsystem.js';
 import { dispatch } from '../server/dispatcher.js';
 import { fullName } from '../commands/registry.js';
 import { loadVm, vmLoaded } from './lua.js';
-import { RdbReader } from '../persistence/rdb-reader.js';
-import { OP_AUX, OP_FUNCTION2 } from '../persistence/rdb.js';
+import { rdbFunctionCodes } from './functions.js';
 import { manifestName, parseManifest } from '../persistence/aof-manifest.js';
 import { rdbPath } from '../persistence/snapshot.js';
 
@@ -194,16 +193,5 @@ function fileNeedsVm(file: string, rdb: boolean): boolean {
 
 /** Whether an RDB image has a function record (they follow the header's aux fields). */
 export function rdbHasFunctions(rdb: Buffer): boolean {
-  const r = new RdbReader(rdb, 9, rdb.length);
-  try {
-    for (;;) {
-      const t = r.byte();
-      if (t === OP_AUX) {
-        r.str();
-        r.str();
-      } else return t === OP_FUNCTION2;
-    }
-  } catch {
-    return false;
-  }
+  return rdbFunctionCodes(rdb).next().done !== true;
 }
