@@ -13,7 +13,7 @@
  *   (its length is fixed, so the client only counts bytes). The figure is
  *   transactions/s.
  *
- * Usage: node dist-test/bench/messaging.js [--quick] [--repeats N] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ * Usage: node dist-test/bench/messaging.js [--quick] [--repeats N] [--only TEXT] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
  * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
 import net from 'node:net';
@@ -24,6 +24,9 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const ri = argv.indexOf('--repeats');
 const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : quick ? 3 : 5;
+const oi = argv.indexOf('--only');
+/** Only the cases whose name contains this text (e.g. --only multi). */
+const only = oi >= 0 ? argv[oi + 1] : undefined;
 const SCALE = quick ? 0.25 : 1;
 const CHANNEL = 'bench:ch';
 const PAYLOAD = 'x'.repeat(16);
@@ -137,12 +140,13 @@ async function main(): Promise<void> {
     `messaging bench: ${new Date().toISOString()}  node ${process.version}  ${REPEATS} repeats${quick ? ' (quick)' : ''}`,
   );
   console.log(servers.map((s) => `  ${s.cmdline}`).join('\n') + '\n');
-  const cases: Case[] = [
+  const all: Case[] = [
     { name: 'publish, 1 subscriber', run: (s) => publishRun(s, 1) },
     { name: 'publish, 10 subscribers', run: (s) => publishRun(s, 10) },
     { name: 'publish, 100 subscribers', run: (s) => publishRun(s, 100) },
     { name: 'multi/exec of 10 sets (tx/s)', run: txRun },
   ];
+  const cases = all.filter((c) => only === undefined || c.name.includes(only));
   const results: ({ name: string } & Measured)[] = [];
   try {
     for (const c of cases) {

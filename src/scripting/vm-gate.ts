@@ -53,13 +53,15 @@ export class VmGate implements Subsystem {
 
   /**
    * Whether this command must wait for the VM (see the file comment).
-   * Called by the dispatcher only while no VM was ever loaded.
+   * Called by the dispatcher for commands declared mayNeedVm, while no VM was ever loaded.
    */
   needs(client: Client, cmd: CommandSpec, parent: CommandSpec | undefined, argv: string[]): boolean {
     if (this.releasing) return false;
     if (client.multiQueue !== null) {
       if (cmd.name !== 'exec') return false; // queued, not run
-      return client.multiQueue.some((q) => needsVm(this.server, q.cmd, q.parent, q.argv));
+      return client.multiQueue.some(
+        (q) => (q.parent ?? q.cmd).mayNeedVm === true && needsVm(this.server, q.cmd, q.parent, q.argv),
+      );
     }
     return needsVm(this.server, cmd, parent, argv);
   }
