@@ -14,7 +14,7 @@
  * is unaffected).
  *
  * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N] [--repeats R]
- *          [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ *          [--bullmq] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
  * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
 import { createRequire } from 'node:module';
@@ -40,6 +40,8 @@ const N = /^\d+$/.test(argv[0] ?? '') ? Number(argv[0]) : 30000;
 const ri = argv.indexOf('--repeats');
 /** Runs of each case per server (rotating which server goes first), medians reported. */
 const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : 1;
+/** --bullmq: only the BullMQ runs and the scripts' memory. */
+const BULLMQ_ONLY = argv.includes('--bullmq');
 /** Untimed EVALSHAs before each timed throughput run. */
 const WARM = 10000;
 const require = createRequire(import.meta.url);
@@ -159,12 +161,13 @@ try {
     ['1 client, pipeline 100', 1, 100],
     ['50 clients, no pipeline', 50, 1],
   ] as const) {
+    if (BULLMQ_ONLY) break;
     for (const c of scriptCases) {
       const m = await interleave(servers, REPEATS, (s) => throughput(s, c, opts, clients, pipeline));
       cases.push({ name: `${c.name}, ${label}`, ...m });
     }
   }
-  console.log(ratioTable('script, load (ops/s)', servers, cases));
+  if (cases.length > 0) console.log(ratioTable('script, load (ops/s)', servers, cases));
   const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, 3000));
   console.log(
     '\n' +
