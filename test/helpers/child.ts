@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPing, RawConn } from './servers.js';
+import { freePort, waitForPing, waitLoaded } from './servers.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -72,16 +72,8 @@ export async function startChild(args: string[], cwd: string, opts: ChildOptions
   if (opts.waitReady !== false) {
     try {
       await waitForPing(port, proc);
-      // PING answers while the dataset loads: wait until commands run (bounded)
-      const c = await RawConn.connect(port);
-      try {
-        for (let i = 0; (await c.call('DBSIZE')).startsWith('-LOADING'); i++) {
-          if (i > 2000) throw new Error('still loading after 20 s');
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      } finally {
-        c.close();
-      }
+      // PING answers while the dataset loads: wait until commands run (bounded), on our process
+      await waitLoaded(port, proc);
     } catch (e) {
       throw new Error(`${(e as Error).message}; output:\n${out}`);
     }

@@ -100,6 +100,37 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
 }
 
 /**
+ * After waitForPing: waits (up to 30 s) until the server on the port is done
+ * loading its data, and checks that it is `proc` (INFO's process_id), not
+ * another process that took the port between freePort and the bind.
+ * redis-server answers while it loads an AOF or RDB (every command, PING
+ * included, gets -LOADING): a test reading at once saw databases as empty
+ * (a snapshot's KEYS in db 0 got -LOADING, the later dbs were loaded by
+ * then). Used by startRedis and startChild.
+ */
+export async function waitLoaded(port: number, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const c = await RawConn.connect(port);
+  try {
+    for (;;) {
+      const info = await c.call('INFO', 'server');
+      if (!info.startsWith('-LOADING')) {
+        const pid = /process_id:(\d+)/.exec(info)?.[1];
+        if (pid !== undefined && Number(pid) !== proc.pid)
+          throw new Error(`port ${port} is answered by pid ${pid}, not by the server started (pid ${proc.pid})`);
+        if (!(await c.call('DBSIZE')).startsWith('-LOADING')) return;
+      }
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`server on port ${port} exited (${proc.exitCode ?? proc.signalCode}) while loading`);
+      if (Date.now() > deadline) throw new Error(`server on port ${port} still loading after 30 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    c.close();
+  }
+}
+
+/**
  * Starts a real redis-server with no persistence in a temp dir; resolves when
  * it accepts connections. `wrap` runs it under a command
  * (`['prlimit', '--nofile=200']`).
@@ -131,6 +162,7 @@ export async function startRedis(extra: string[] = [], opts: { wrap?: string[] }
     },
   );
   await waitForPing(port, proc);
+  await waitLoaded(port, proc);
   return {
     port,
     proc,
