@@ -100,6 +100,16 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
 }
 
 /**
+ * The port freePort chose was taken by another process before the server
+ * bound it (freePort releases it; parallel tests and other servers on the
+ * machine pick ports too): startRedis and startChild retry on another port.
+ */
+export class PortTakenError extends Error {}
+
+/** Starts on a fresh port up to this many times when the port turns out taken. */
+export const PORT_ATTEMPTS = 5;
+
+/**
  * After waitForPing: waits (up to 30 s) until the server on the port is done
  * loading its data, and checks that it is `proc` (INFO's process_id), not
  * another process that took the port between freePort and the bind.
@@ -117,7 +127,9 @@ export async function waitLoaded(port: number, proc: ChildProcess): Promise<void
       if (!info.startsWith('-LOADING')) {
         const pid = /process_id:(\d+)/.exec(info)?.[1];
         if (pid !== undefined && Number(pid) !== proc.pid)
-          throw new Error(`port ${port} is answered by pid ${pid}, not by the server started (pid ${proc.pid})`);
+          throw new PortTakenError(
+            `port ${port} is answered by pid ${pid}, not by the server started (pid ${proc.pid})`,
+          );
         if (!(await c.call('DBSIZE')).startsWith('-LOADING')) return;
       }
       if (proc.exitCode !== null || proc.signalCode !== null)
@@ -138,6 +150,17 @@ export async function waitLoaded(port: number, proc: ChildProcess): Promise<void
 export async function startRedis(extra: string[] = [], opts: { wrap?: string[] } = {}): Promise<RedisProcess> {
   if (!hasRedis())
     throw new Error('startRedis without redis-server (a test that needs it must skip with SKIP_NO_REDIS)');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce(extra, opts);
+    } catch (e) {
+      if (!(e instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/** One try of startRedis on a port from freePort; PortTakenError when another process has that port. */
+async function startRedisOnce(extra: string[], opts: { wrap?: string[] }): Promise<RedisProcess> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-redis-'));
   const args = [
@@ -157,26 +180,34 @@ export async function startRedis(extra: string[] = [], opts: { wrap?: string[] }
   const proc = spawn(
     wrap[0] ?? 'redis-server',
     wrap.length === 0 ? args : [...wrap.slice(1), 'redis-server', ...args],
-    {
-      stdio: 'ignore',
-    },
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  await waitForPing(port, proc);
-  await waitLoaded(port, proc);
-  return {
-    port,
-    proc,
-    dir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => {
-          fs.rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        proc.kill('SIGKILL');
-      }),
-  };
+  // (its log, only to tell a port in use from other start failures)
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    if (out.length < 65536) out += d.toString();
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return resolve();
+      }
+      proc.once('exit', () => {
+        fs.rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
+      proc.kill('SIGKILL');
+    });
+  try {
+    await waitForPing(port, proc);
+    await waitLoaded(port, proc);
+  } catch (e) {
+    await stop();
+    if (/Address already in use/.test(out)) throw new PortTakenError(`port ${port} in use`);
+    throw e;
+  }
+  return { port, proc, dir, stop };
 }
 
 /**
