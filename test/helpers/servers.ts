@@ -77,17 +77,18 @@ export interface RedisProcess {
 /**
  * Waits (up to 30 s: a node process may take several seconds to start on a
  * loaded 2-core machine) until a server answers PING on the port; kills proc
- * and throws otherwise, at once if it exited.
+ * and throws otherwise, at once if it exited. loaded: then waitLoaded on the
+ * same connection.
  */
-export async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
+export async function waitForPing(port: number, proc: ChildProcess, opts: { loaded?: boolean } = {}): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
+    let c: RawConn | null = null;
     try {
-      const c = await RawConn.connect(port);
+      c = await RawConn.connect(port);
       await c.call('PING');
-      c.close();
-      return;
     } catch (e) {
+      c?.close();
       if (proc.exitCode !== null || proc.signalCode !== null)
         throw new Error(`server on port ${port} exited (${proc.exitCode ?? proc.signalCode}) before it answered`);
       if (Date.now() > deadline) {
@@ -95,7 +96,15 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
         throw new Error(`server on port ${port} did not start: ${(e as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, 20));
+      continue;
     }
+    // loaded: waitLoaded on this same connection (no extra client: tests compare client ids)
+    try {
+      if (opts.loaded) await waitLoaded(port, proc, c);
+    } finally {
+      c.close();
+    }
+    return;
   }
 }
 
@@ -118,9 +127,9 @@ export const PORT_ATTEMPTS = 5;
  * (a snapshot's KEYS in db 0 got -LOADING, the later dbs were loaded by
  * then). Used by startRedis and startChild.
  */
-export async function waitLoaded(port: number, proc: ChildProcess): Promise<void> {
+export async function waitLoaded(port: number, proc: ChildProcess, conn?: RawConn): Promise<void> {
   const deadline = Date.now() + 30_000;
-  const c = await RawConn.connect(port);
+  const c = conn ?? (await RawConn.connect(port));
   try {
     for (;;) {
       const info = await c.call('INFO', 'server');
@@ -138,7 +147,7 @@ export async function waitLoaded(port: number, proc: ChildProcess): Promise<void
       await new Promise((r) => setTimeout(r, 10));
     }
   } finally {
-    c.close();
+    if (conn === undefined) c.close();
   }
 }
 
@@ -200,8 +209,7 @@ async function startRedisOnce(extra: string[], opts: { wrap?: string[] }): Promi
       proc.kill('SIGKILL');
     });
   try {
-    await waitForPing(port, proc);
-    await waitLoaded(port, proc);
+    await waitForPing(port, proc, { loaded: true });
   } catch (e) {
     await stop();
     if (/Address already in use/.test(out)) throw new PortTakenError(`port ${port} in use`);
