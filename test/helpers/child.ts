@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPing, RawConn } from './servers.js';
+import { freePort, waitForPing, waitLoaded, PortTakenError, PORT_ATTEMPTS } from './servers.js';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -35,6 +35,17 @@ export interface ChildOptions {
  * answers PING and has loaded its data.
  */
 export async function startChild(args: string[], cwd: string, opts: ChildOptions = {}): Promise<Child> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startChildOnce(args, cwd, opts);
+    } catch (e) {
+      if (!(e instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/** One try of startChild on a port from freePort; PortTakenError (the process killed) when another process has that port. */
+async function startChildOnce(args: string[], cwd: string, opts: ChildOptions): Promise<Child> {
   const port = await freePort();
   const file = args[0] !== undefined && !args[0].startsWith('-') ? args.slice(0, 1) : [];
   const rest = args.slice(file.length);
@@ -72,17 +83,14 @@ export async function startChild(args: string[], cwd: string, opts: ChildOptions
   if (opts.waitReady !== false) {
     try {
       await waitForPing(port, proc);
-      // PING answers while the dataset loads: wait until commands run (bounded)
-      const c = await RawConn.connect(port);
-      try {
-        for (let i = 0; (await c.call('DBSIZE')).startsWith('-LOADING'); i++) {
-          if (i > 2000) throw new Error('still loading after 20 s');
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      } finally {
-        c.close();
-      }
+      // PING answers while the dataset loads: wait until commands run (bounded), on our process
+      await waitLoaded(port, proc);
     } catch (e) {
+      const taken = e instanceof PortTakenError || /Could not create server TCP listening socket .*in use/.test(out);
+      if (taken) {
+        await child.kill();
+        throw new PortTakenError(`port ${port} taken; output:\n${out}`);
+      }
       throw new Error(`${(e as Error).message}; output:\n${out}`);
     }
   }

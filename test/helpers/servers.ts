@@ -77,17 +77,18 @@ export interface RedisProcess {
 /**
  * Waits (up to 30 s: a node process may take several seconds to start on a
  * loaded 2-core machine) until a server answers PING on the port; kills proc
- * and throws otherwise, at once if it exited.
+ * and throws otherwise, at once if it exited. loaded: then waitLoaded on the
+ * same connection.
  */
-export async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
+export async function waitForPing(port: number, proc: ChildProcess, opts: { loaded?: boolean } = {}): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
+    let c: RawConn | null = null;
     try {
-      const c = await RawConn.connect(port);
+      c = await RawConn.connect(port);
       await c.call('PING');
-      c.close();
-      return;
     } catch (e) {
+      c?.close();
       if (proc.exitCode !== null || proc.signalCode !== null)
         throw new Error(`server on port ${port} exited (${proc.exitCode ?? proc.signalCode}) before it answered`);
       if (Date.now() > deadline) {
@@ -95,7 +96,58 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
         throw new Error(`server on port ${port} did not start: ${(e as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, 20));
+      continue;
     }
+    // loaded: waitLoaded on this same connection (no extra client: tests compare client ids)
+    try {
+      if (opts.loaded) await waitLoaded(port, proc, c);
+    } finally {
+      c.close();
+    }
+    return;
+  }
+}
+
+/**
+ * The port freePort chose was taken by another process before the server
+ * bound it (freePort releases it; parallel tests and other servers on the
+ * machine pick ports too): startRedis and startChild retry on another port.
+ */
+export class PortTakenError extends Error {}
+
+/** Starts on a fresh port up to this many times when the port turns out taken. */
+export const PORT_ATTEMPTS = 5;
+
+/**
+ * After waitForPing: waits (up to 30 s) until the server on the port is done
+ * loading its data, and checks that it is `proc` (INFO's process_id), not
+ * another process that took the port between freePort and the bind.
+ * redis-server answers while it loads an AOF or RDB (every command, PING
+ * included, gets -LOADING): a test reading at once saw databases as empty
+ * (a snapshot's KEYS in db 0 got -LOADING, the later dbs were loaded by
+ * then). Used by startRedis and startChild.
+ */
+export async function waitLoaded(port: number, proc: ChildProcess, conn?: RawConn): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const c = conn ?? (await RawConn.connect(port));
+  try {
+    for (;;) {
+      const info = await c.call('INFO', 'server');
+      if (!info.startsWith('-LOADING')) {
+        const pid = /process_id:(\d+)/.exec(info)?.[1];
+        if (pid !== undefined && Number(pid) !== proc.pid)
+          throw new PortTakenError(
+            `port ${port} is answered by pid ${pid}, not by the server started (pid ${proc.pid})`,
+          );
+        if (!(await c.call('DBSIZE')).startsWith('-LOADING')) return;
+      }
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`server on port ${port} exited (${proc.exitCode ?? proc.signalCode}) while loading`);
+      if (Date.now() > deadline) throw new Error(`server on port ${port} still loading after 30 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    if (conn === undefined) c.close();
   }
 }
 
@@ -107,6 +159,17 @@ export async function waitForPing(port: number, proc: ChildProcess): Promise<voi
 export async function startRedis(extra: string[] = [], opts: { wrap?: string[] } = {}): Promise<RedisProcess> {
   if (!hasRedis())
     throw new Error('startRedis without redis-server (a test that needs it must skip with SKIP_NO_REDIS)');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce(extra, opts);
+    } catch (e) {
+      if (!(e instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/** One try of startRedis on a port from freePort; PortTakenError when another process has that port. */
+async function startRedisOnce(extra: string[], opts: { wrap?: string[] }): Promise<RedisProcess> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-redis-'));
   const args = [
@@ -126,25 +189,33 @@ export async function startRedis(extra: string[] = [], opts: { wrap?: string[] }
   const proc = spawn(
     wrap[0] ?? 'redis-server',
     wrap.length === 0 ? args : [...wrap.slice(1), 'redis-server', ...args],
-    {
-      stdio: 'ignore',
-    },
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  await waitForPing(port, proc);
-  return {
-    port,
-    proc,
-    dir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => {
-          fs.rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        proc.kill('SIGKILL');
-      }),
-  };
+  // (its log, only to tell a port in use from other start failures)
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    if (out.length < 65536) out += d.toString();
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return resolve();
+      }
+      proc.once('exit', () => {
+        fs.rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
+      proc.kill('SIGKILL');
+    });
+  try {
+    await waitForPing(port, proc, { loaded: true });
+  } catch (e) {
+    await stop();
+    if (/Address already in use/.test(out)) throw new PortTakenError(`port ${port} in use`);
+    throw e;
+  }
+  return { port, proc, dir, stop };
 }
 
 /**

@@ -213,6 +213,36 @@ test(
   },
 );
 
+// The interop test above read a redis-server that was still loading (every
+// command gets -LOADING then, PING included): under load db 0 looked empty.
+// An AOF of 200k commands takes redis-server ~100 ms to load: long enough
+// that a read at once after a PING reply always lands in the load.
+test(
+  'startRedis returns once redis-server has loaded its AOF (a read at once sees every key)',
+  { skip: skipNoRedis },
+  async () => {
+    const dir = tmp();
+    const N = 200_000;
+    fs.mkdirSync(path.join(dir, 'appendonlydir'));
+    const parts: string[] = [];
+    for (let i = 0; i < N; i++) parts.push(`*3\r\n$3\r\nSET\r\n$${String(i).length + 1}\r\nk${i}\r\n$1\r\nv\r\n`);
+    fs.writeFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof'), parts.join(''));
+    fs.writeFileSync(
+      path.join(dir, 'appendonlydir', 'appendonly.aof.manifest'),
+      'file appendonly.aof.1.base.aof seq 1 type b\n',
+    );
+    const r = await startRedis(['--appendonly', 'yes', '--dir', dir]);
+    try {
+      const c = await RawConn.connect(r.port);
+      assert.equal(await c.call('DBSIZE'), `:${N}\r\n`);
+      c.close();
+    } finally {
+      await r.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
 test('kill -9 under pipelined writes with appendfsync always: no acknowledged write is lost', async () => {
   const dir = tmp();
   try {
