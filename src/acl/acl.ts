@@ -21,6 +21,7 @@ import { ALL_COMMANDS } from '../commands/index.js';
 import { keysAndFlagsOf } from '../commands/keys-of.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { Err } from '../protocol/errors.js';
+import { writeFully } from '../util/files.js';
 import { ConfigFatalLog, strerror } from '../config/file.js';
 import {
   ACL_OK,
@@ -93,9 +94,9 @@ export class Acl implements Subsystem {
   configChanged(name: ParamName | null): void {
     const v = this.server.config.v;
     if (name === null || name === 'acl-pubsub-default') this.pubsubAll = v['acl-pubsub-default'] === 'allchannels';
-    if (name === null || name === 'requirepass') this.setDefaultPassword(String(v['requirepass'] ?? ''));
+    if (name === null || name === 'requirepass') this.setDefaultPassword(v['requirepass']);
     if (name === 'acllog-max-len') this.trimLog();
-    if (name === null && String(v['aclfile'] ?? '') !== '') {
+    if (name === null && v['aclfile'] !== '') {
       const err = this.loadFile();
       if (err !== null) throw new ConfigFatalLog(`Aborting Redis startup because of ACL errors: ${err}`);
     }
@@ -506,7 +507,7 @@ export class Acl implements Subsystem {
 
   /** The aclfile parameter as configured (error texts name it so). */
   fileName(): string {
-    return String(this.server.config.v['aclfile'] ?? '');
+    return this.server.config.v['aclfile'];
   }
 
   /** The ACL file's path: relative to `dir`, as Redis opens it after chdir(dir). */
@@ -585,6 +586,12 @@ export class Acl implements Subsystem {
     return null;
   }
 
+  /** CONFIG REWRITE's `user` lines: every user as ACL LIST shows it, or none when an aclfile holds them. */
+  configLines(): string[] {
+    if (this.fileName() !== '') return [];
+    return this.sortedUsers().map((u) => `user ${u.name} ${u.describe()}`);
+  }
+
   /** Writes every user to the ACL file (temp file, fsync, rename); false on an I/O error (logged). */
   saveFile(): boolean {
     const file = this.filePath();
@@ -594,7 +601,7 @@ export class Acl implements Subsystem {
     try {
       const fd = fs.openSync(tmp, 'w', 0o644);
       try {
-        fs.writeSync(fd, Buffer.from(out, 'latin1'));
+        writeFully(fd, Buffer.from(out, 'latin1'));
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);

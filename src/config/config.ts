@@ -49,6 +49,12 @@ export class Config {
    * what the open-files limit allows, an oom_score_adj /proc refuses.
    */
   check: ((name: ParamName) => string | null) | null = null;
+  /**
+   * CONFIG REWRITE's `user` lines (the ACL subsystem's, set by the Server):
+   * every user, or none when an aclfile holds them; the file's own `user`
+   * lines are replaced either way, as Redis's rewriteConfigUserOption does.
+   */
+  rewriteUsers: (() => string[]) | null = null;
   /** The config file this server was started with (for CONFIG REWRITE). */
   configFile: string | null = null;
 
@@ -274,6 +280,10 @@ export class Config {
       const { lines: out, force, forceEach } = this.rewriteLines(p);
       processed.add(p.name);
       out.forEach((line, i) => rewriteLine(p.name, line, forceAll || (forceEach ? forceEach[i]! : force)));
+    }
+    if (this.rewriteUsers !== null) {
+      processed.add('user');
+      for (const line of this.rewriteUsers()) rewriteLine('user', line, true);
     }
     // Lines left over for options just rewritten are removed.
     for (const [opt, l] of optionLines) if (processed.has(opt)) for (const n of l) lines[n] = '';

@@ -304,6 +304,7 @@ export class Server extends EventEmitter {
     const n = this.config.v['databases'];
     for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks, this.listLimits));
     this.config.onChange = (name) => this.applyConfig(name);
+    this.config.rewriteUsers = () => this.acl.configLines();
     this.config.check = (name) => {
       if (name === 'maxclients') return this.listener.checkMaxclients();
       if (name === 'oom-score-adj' || name === 'oom-score-adj-values') return this.listener.applyOomScoreAdj();

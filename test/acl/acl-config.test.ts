@@ -111,3 +111,51 @@ test("aclfile that does not exist: the start fails with Redis's message", () => 
   assert.equal(t.status, 1);
   assert.match(t.stdout + t.stderr, /Error loading ACLs, opening file 'missing\.acl': No such file or directory/);
 });
+
+test('CONFIG REWRITE writes every user as ACL LIST shows it (none with an aclfile), as 7.2.4 rewriteConfigUserOption', async () => {
+  const dir = tmp();
+  const conf = path.join(dir, 'r.conf');
+  fs.writeFileSync(conf, 'user alice on >pw ~a* +get\nsave ""\n');
+  const child = await startChild([conf], dir);
+  try {
+    const c = await RawConn.connect(child.port);
+    assert.equal(await c.call('ACL', 'SETUSER', 'bob', 'on', 'nopass', '~b*', '+set'), '+OK\r\n');
+    assert.equal(await c.call('ACL', 'DELUSER', 'alice'), ':1\r\n');
+    assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
+    const list = (await c.call('ACL', 'LIST')).split('\r\n').filter((l) => l.startsWith('user '));
+    c.close();
+    const users = fs
+      .readFileSync(conf, 'latin1')
+      .split('\n')
+      .filter((l) => l.startsWith('user '));
+    // alice's line is gone, bob's and the default user's are written (the default one always is)
+    assert.deepEqual(users, list);
+    assert.deepEqual(
+      users.map((l) => l.split(' ')[1]),
+      ['bob', 'default'],
+    );
+  } finally {
+    await child.kill();
+  }
+  // with an aclfile the users live there: the rewrite writes no user line
+  const dir2 = tmp();
+  fs.writeFileSync(path.join(dir2, 'users.acl'), 'user default on nopass ~* &* +@all\n');
+  const conf2 = path.join(dir2, 'r.conf');
+  fs.writeFileSync(conf2, `aclfile ${path.join(dir2, 'users.acl')}\nsave ""\n`);
+  const child2 = await startChild([conf2], dir2);
+  try {
+    const c = await RawConn.connect(child2.port);
+    assert.equal(await c.call('ACL', 'SETUSER', 'carol', 'on'), '+OK\r\n');
+    assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
+    c.close();
+    assert.equal(
+      fs
+        .readFileSync(conf2, 'latin1')
+        .split('\n')
+        .filter((l) => l.startsWith('user ')).length,
+      0,
+    );
+  } finally {
+    await child2.kill();
+  }
+});
