@@ -139,9 +139,15 @@ async function aofHas(s: ServerProc, name: string, text: string): Promise<void> 
  * Waits until the wall clock is in a later second than now (what
  * aof-timestamp-enabled annotates): at most 1 s, half a second on average.
  */
+/**
+ * Waits until the wall clock is 20 ms into its next second: a command's time
+ * on tsdis is performance.now() plus an offset resynced with the wall clock
+ * each cron tick (Server.wallAt), so right at the boundary it may still read
+ * the previous second (a #TS annotation was then missing, CI 2026-12-05).
+ */
 async function nextSecond(): Promise<void> {
   const s0 = Math.floor(Date.now() / 1000);
-  await until('the next second', () => Math.floor(Date.now() / 1000) > s0, { every: 5 });
+  await until('the next second', () => Date.now() >= (s0 + 1) * 1000 + 20, { every: 5 });
 }
 
 test(
