@@ -21,7 +21,7 @@ import { ALL_COMMANDS } from '../commands/index.js';
 import { keysAndFlagsOf } from '../commands/keys-of.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { Err } from '../protocol/errors.js';
-import { writeFully } from '../util/files.js';
+import { replaceFile } from '../util/files.js';
 import { ConfigFatalLog, strerror } from '../config/file.js';
 import {
   ACL_OK,
@@ -592,32 +592,17 @@ export class Acl implements Subsystem {
     return this.sortedUsers().map((u) => `user ${u.name} ${u.describe()}`);
   }
 
-  /** Writes every user to the ACL file (temp file, fsync, rename); false on an I/O error (logged). */
+  /** Writes every user to the ACL file (temp file, fsync, rename, directory fsync); false on an I/O error (logged). */
   saveFile(): boolean {
     const file = this.filePath();
     let out = '';
     for (const u of this.sortedUsers()) out += `user ${u.name} ${u.describe()}\n`;
     const tmp = `${file}.tmp-${process.pid}-${this.server.now()}`;
     try {
-      const fd = fs.openSync(tmp, 'w', 0o644);
-      try {
-        writeFully(fd, Buffer.from(out, 'latin1'));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, file);
-      try {
-        const dfd = fs.openSync(path.dirname(path.resolve(file)), 'r');
-        fs.fsyncSync(dfd);
-        fs.closeSync(dfd);
-      } catch {
-        // a directory that cannot be fsynced (some filesystems): the rename stands
-      }
+      replaceFile(file, tmp, Buffer.from(out, 'latin1'), true);
       return true;
     } catch (e) {
       this.server.log.warning(`Saving the ACL file: ${strerror(e)}`);
-      fs.rmSync(tmp, { force: true });
       return false;
     }
   }

@@ -11,13 +11,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PARAMS, repr, parseInteger, type ConfigValues, type ParamName, type ParamOf, type Rewrite } from './params.js';
+import { PARAMS, parseInteger, type ConfigValues, type ParamName, type ParamOf, type Rewrite } from './params.js';
+import { repr } from '../util/strings.js';
 import { ConfigValueError, formatMemoryUnits } from './special.js';
 import { splitArgs } from '../protocol/parser.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
 import { strerror } from './file.js';
-import { writeFully } from '../util/files.js';
+import { replaceFile } from '../util/files.js';
 
 export { ConfigValueError } from './special.js';
 
@@ -336,16 +337,8 @@ export class Config {
     // As Redis does: a temp file in the same directory, fsync, then rename over the old one.
     const tmp = path.join(path.dirname(file), `.tsdis-conf-${process.pid}-${Date.now()}`);
     try {
-      const fd = fs.openSync(tmp, 'w', 0o644);
-      try {
-        writeFully(fd, Buffer.from(content, 'latin1'));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, file);
+      replaceFile(file, tmp, Buffer.from(content, 'latin1'));
     } catch (e) {
-      fs.rmSync(tmp, { force: true });
       throw new ReplyError(Err.configRewrite(strerror(e)));
     }
   }

@@ -42,6 +42,7 @@ import {
   ConfigValueError,
 } from './special.js';
 import { parseInt64 } from '../util/numbers.js';
+import { repr } from '../util/strings.js';
 
 /** What a parameter's CONFIG REWRITE writes: its lines, and whether to write them when the file lacks them. */
 export interface Rewrite {
@@ -546,40 +547,4 @@ export function parseInteger(p: ParamFields, value: string): bigint {
 function parseDbFilename(value: string): string {
   if (value.includes('/')) throw new ConfigValueError("dbfilename can't be a path, just a filename");
   return value;
-}
-
-/** Redis's sdscatrepr: a double-quoted string with C-style escapes. */
-export function repr(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    const c = s.charCodeAt(i);
-    switch (ch) {
-      case '\\':
-        out += '\\\\';
-        break;
-      case '"':
-        out += '\\"';
-        break;
-      case '\n':
-        out += '\\n';
-        break;
-      case '\r':
-        out += '\\r';
-        break;
-      case '\t':
-        out += '\\t';
-        break;
-      case '\x07':
-        out += '\\a';
-        break;
-      case '\b':
-        out += '\\b';
-        break;
-      default:
-        if (c >= 32 && c < 127) out += ch;
-        else out += '\\x' + c.toString(16).padStart(2, '0');
-    }
-  }
-  return out + '"';
 }

@@ -22,7 +22,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
-import { repr } from '../config/params.js';
+import { repr } from '../util/strings.js';
 import { strerror } from '../config/file.js';
 import { fsyncDir, writeFully } from '../util/files.js';
 

@@ -23,7 +23,7 @@ import { dispatch } from './dispatcher.js';
 import { handleFd } from './socket.js';
 import { BusyRelay, type RelaySocket } from './busy-relay.js';
 import { clientInfoLine, outputBufferMemory, resizeReplyBuffer } from '../observability/clientlist.js';
-import { repr } from './monitor.js';
+import { repr } from '../util/strings.js';
 import { noteClient } from '../observability/memory.js';
 import type { Server } from './server.js';
 import type { CronTick, Subsystem } from './subsystem.js';

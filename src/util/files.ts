@@ -4,6 +4,7 @@
  * after a rename in it.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Writes all of `b` to `fd` now. On a non-blocking descriptor (a pipe or
@@ -32,4 +33,27 @@ export function fsyncDir(dir: string): void {
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
+}
+
+/**
+ * Replaces `file` with `content`: written in full to `tmp` (a name in the
+ * same directory), fsynced, then renamed over `file`, and with `syncDir` the
+ * directory fsynced so the rename survives a crash. Anything that fails
+ * removes `tmp` and throws. Used by CONFIG REWRITE and ACL SAVE.
+ */
+export function replaceFile(file: string, tmp: string, content: Buffer, syncDir = false): void {
+  try {
+    const fd = fs.openSync(tmp, 'w', 0o644);
+    try {
+      writeFully(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (syncDir) fsyncDir(path.dirname(path.resolve(file)));
 }

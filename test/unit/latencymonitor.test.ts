@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatencyMonitor, LATENCY_TS_LEN, latencyGraph, latencyDoctor } from '../../src/observability/latencymonitor.js';
 import { LatencyHistogram } from '../../src/observability/latency.js';
-import { repr, monitorArgs } from '../../src/server/monitor.js';
+import { monitorArgs } from '../../src/server/monitor.js';
+import { repr } from '../../src/util/strings.js';
 
 test('latency samples: one per second keeping the highest, a ring of 160, all-time max', () => {
   const m = new LatencyMonitor();
