@@ -10,8 +10,8 @@
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64, strtod } from '../util/numbers.js';
-import { lruClock, serverIds } from '../observability/info.js';
-import { randomBytes } from 'node:crypto';
+import { lruClock } from '../observability/info.js';
+import { newReplId } from '../replication/replication.js';
 import { isString, stringEncoding, strValue, type Collection, type Value } from '../keyspace/value.js';
 import { List } from '../types/list.js';
 import { idleMs } from '../keyspace/access.js';
@@ -393,7 +393,8 @@ function debug(ctx: Ctx): void {
   }
   if (sub === 'change-repl-id' && n === 2) {
     server.log.notice('Changing replication IDs after receiving DEBUG change-repl-id');
-    serverIds(server).replId = randomBytes(20).toString('hex');
+    server.repl.replid = newReplId();
+    server.repl.clearReplId2();
     return ctx.reply.ok();
   }
   if (sub === 'replybuffer' && n === 4) return debugReplyBuffer(ctx);

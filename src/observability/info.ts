@@ -37,17 +37,15 @@ const DEFAULT_SECTIONS = [
   'keyspace',
 ];
 
-/** Identity that lives as long as the server: run id and replication ids (Server.ids). */
+/** Identity that lives as long as the server: run id (Server.ids). */
 export interface ServerIds {
   runId: string;
-  replId: string;
 }
 
-/** The server's run_id and master_replid (40 random hex chars each, made on first use). */
+/** The server's run_id (40 random hex chars, made on first use). */
 export function serverIds(server: Server): ServerIds {
   return (server.ids ??= {
     runId: crypto.randomBytes(20).toString('hex'),
-    replId: crypto.randomBytes(20).toString('hex'),
   });
 }
 
@@ -354,22 +352,6 @@ function statsSection(server: Server): Fields {
   ];
 }
 
-function replicationSection(server: Server): Fields {
-  return [
-    ['role', 'master'],
-    ['connected_slaves', 0],
-    ['master_failover_state', 'no-failover'],
-    ['master_replid', serverIds(server).replId],
-    ['master_replid2', '0000000000000000000000000000000000000000'],
-    ['master_repl_offset', 0],
-    ['second_repl_offset', -1],
-    ['repl_backlog_active', 0],
-    ['repl_backlog_size', server.config.v['repl-backlog-size']],
-    ['repl_backlog_first_byte_offset', 0],
-    ['repl_backlog_histlen', 0],
-  ];
-}
-
 function cpuSection(): Fields {
   const u = process.cpuUsage();
   const sys = (u.system / 1e6).toFixed(6);
@@ -439,7 +421,8 @@ const SECTIONS: [string, string, (s: Server) => Fields, string[]][] = [
   ['memory', 'Memory', memorySection, []],
   ['persistence', 'Persistence', persistenceSection, []],
   ['stats', 'Stats', statsSection, []],
-  ['replication', 'Replication', replicationSection, []],
+  // Server.repl's own section (replication/replication.ts) takes this place
+  ['replication', 'Replication', () => [], []],
   ['cpu', 'CPU', cpuSection, []],
   ['module_list', 'Modules', () => [], ['modules']],
   ['commandstats', 'Commandstats', commandstatsSection, []],

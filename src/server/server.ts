@@ -55,6 +55,7 @@ import { vmHeapBytes } from '../scripting/lua.js';
 import { LazyFree } from '../keyspace/lazyfree.js';
 import { Propagator } from './propagate.js';
 import { Acl } from '../acl/acl.js';
+import { Replication } from '../replication/replication.js';
 import { Listener } from './listener.js';
 import { Connections } from './connection.js';
 import { BeforeSleep } from './before-sleep.js';
@@ -176,6 +177,8 @@ export class Server extends EventEmitter {
    * not; a sink of the propagator.
    */
   readonly aof: Aof = this.register(new Aof(this));
+  /** Replication ids, offsets, backlog and stream (replication/): the propagator's second sink. */
+  readonly repl: Replication = this.register(new Replication(this));
   /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
   readonly pause: ClientPause = this.register(new ClientPause(this));
   /** Commands waiting for the Lua VM's first load (scripting/vm-gate.ts). */
@@ -221,7 +224,7 @@ export class Server extends EventEmitter {
   persistenceStarted = false;
   /** Set before listen() (the CLI: server/boot.ts): the AOF is then loaded after listening, with -LOADING replies. */
   deferAofLoad = false;
-  /** run_id and master_replid (observability/info.ts, made on first use). */
+  /** run_id (observability/info.ts, made on first use). */
   ids: ServerIds | null = null;
 
   constructor(opts: ServerOptions = {}) {
@@ -239,6 +242,7 @@ export class Server extends EventEmitter {
     this.evict.gauge = opts.usedMemory ?? null;
     this.commands.register(ALL_COMMANDS);
     this.propagator.register(this.aof);
+    this.propagator.register(this.repl);
     const server = this;
     this.hooks = {
       now: () => server.cachedNow || server.clock(),

@@ -1,0 +1,178 @@
+/**
+ * Replication's shared state (Redis's replication.c globals): the
+ * replication ids and offsets, the backlog, and the stream every replica
+ * receives. The primary side (replicas attached to this server: PSYNC,
+ * full sync, the stream to each) and the replica side (this server
+ * following a primary: REPLICAOF) build on it.
+ *
+ * The stream is one more sink of the propagator (server/propagate.ts): a
+ * top-level primary turns each effect into RESP (with a SELECT first when
+ * the database changes), appends it to the backlog and advances
+ * master_repl_offset. A replica does not propagate its own effects: it
+ * proxies its primary's stream byte for byte (feedStream), so sub-replicas
+ * see the same offsets as their grandparent.
+ *
+ * Ids follow Redis's PSYNC2 rules: `replid` names the history this server
+ * continues; when it takes a new history (promoted, or a full sync from a
+ * new primary), the old id becomes `replid2`, valid up to
+ * `secondReplOffset - 1`, so siblings of the same old primary can still
+ * continue partially.
+ */
+import crypto from 'node:crypto';
+import type { Server } from '../server/server.js';
+import type { PropagationSink } from '../server/propagate.js';
+import type { Subsystem, InfoSection } from '../server/subsystem.js';
+import type { ParamName } from '../config/params.js';
+import { encodeCommand } from '../persistence/aof-format.js';
+import { Backlog } from './backlog.js';
+
+/** A new replication id: 40 random hex characters. */
+export function newReplId(): string {
+  return crypto.randomBytes(20).toString('hex');
+}
+
+export const NULL_REPLID = '0000000000000000000000000000000000000000';
+
+export class Replication implements Subsystem, PropagationSink {
+  /** The history this server's dataset continues (master_replid). */
+  replid = newReplId();
+  /** The history it continued before (master_replid2), valid up to secondReplOffset - 1. */
+  replid2 = NULL_REPLID;
+  /** First offset not valid for replid2 (second_repl_offset; -1: none). */
+  secondReplOffset = -1;
+  /** Offset of the last byte of the stream (master_repl_offset). */
+  offset = 0;
+  /** The backlog, made when the first replica attaches (or a replica syncs) and dropped after repl-backlog-ttl with none. */
+  backlog: Backlog | null = null;
+  /** Database the stream last selected (Redis's slaveseldb): -1 forces a SELECT before the next effect. */
+  selectedDb = -1;
+  /**
+   * This server follows a primary (REPLICAOF host port): its own effects
+   * are not fed (it proxies its primary's stream instead).
+   */
+  following = false;
+  /** Stream bytes appended this turn and not yet handed to the replicas (flush). */
+  private out: string[] = [];
+
+  constructor(private readonly server: Server) {}
+
+  // ---------------------------------------------------------------------------
+  // PropagationSink: the stream of a top-level primary
+
+  /** Effects are taken while there is a backlog and no primary above. */
+  get accepting(): boolean {
+    return this.backlog !== null && !this.following;
+  }
+
+  feed(db: number, argv: readonly string[]): void {
+    let s = '';
+    if (db >= 0 && db !== this.selectedDb) {
+      s = '*2\r\n$6\r\nSELECT\r\n$' + String(db).length + '\r\n' + db + '\r\n';
+      this.selectedDb = db;
+    }
+    this.feedStream(s + encodeCommand(argv));
+  }
+
+  get pending(): boolean {
+    return this.out.length !== 0;
+  }
+
+  /** Hands the turn's stream bytes to the attached replicas (before replies go out). */
+  flush(): void {
+    if (this.out.length === 0) return;
+    const data = this.out.length === 1 ? this.out[0]! : this.out.join('');
+    this.out = [];
+    this.sendToReplicas(data);
+  }
+
+  /**
+   * Appends stream bytes (a latin1 string or Buffer): to the backlog, to
+   * master_repl_offset, and to what flush() sends the replicas. Used for
+   * effects (feed), for the primary's own PINGs, and by a replica for the
+   * stream it proxies from its primary.
+   */
+  feedStream(data: string | Buffer): void {
+    const s = typeof data === 'string' ? data : data.toString('latin1');
+    this.offset += s.length;
+    this.backlog?.append(s);
+    this.out.push(s);
+  }
+
+  /** Writes stream bytes to every online replica (none can attach yet: the primary side is next). */
+  private sendToReplicas(data: string): void {
+    void data;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Ids and backlog
+
+  /** Makes the backlog when missing (a replica attaches, or this server syncs from a primary). */
+  ensureBacklog(): Backlog {
+    if (this.backlog === null) {
+      this.backlog = new Backlog(this.server.config.v['repl-backlog-size'], this.offset);
+      // the first effect after a new backlog must say its database
+      this.selectedDb = -1;
+      this.server.propagator.refresh();
+    }
+    return this.backlog;
+  }
+
+  /** Drops the backlog (repl-backlog-ttl passed with no replica). */
+  freeBacklog(): void {
+    this.backlog = null;
+    this.server.propagator.refresh();
+  }
+
+  /**
+   * A new history (promotion, FAILOVER): the current id becomes replid2,
+   * valid for offsets up to the current one (Redis's shiftReplicationId).
+   */
+  shiftReplId(): void {
+    this.replid2 = this.replid;
+    this.secondReplOffset = this.offset + 1;
+    this.replid = newReplId();
+  }
+
+  /** Forgets replid2 (a full sync took a new history). */
+  clearReplId2(): void {
+    this.replid2 = NULL_REPLID;
+    this.secondReplOffset = -1;
+  }
+
+  /**
+   * Whether a replica asking PSYNC `replid` `from` (the first byte it lacks)
+   * can continue from the backlog (Redis's masterTryPartialResynchronization's test).
+   */
+  canContinue(replid: string, from: number): boolean {
+    if (this.backlog === null) return false;
+    const sameHistory = replid === this.replid || (replid === this.replid2 && from <= this.secondReplOffset);
+    return sameHistory && this.backlog.holds(from);
+  }
+
+  configChanged(name: ParamName | null): void {
+    if (name === 'repl-backlog-size' && this.backlog !== null) {
+      this.backlog.resize(this.server.config.v['repl-backlog-size']);
+    }
+  }
+
+  readonly info: InfoSection = {
+    name: 'replication',
+    header: 'Replication',
+    fields: () => {
+      const b = this.backlog;
+      return [
+        ['role', this.following ? 'slave' : 'master'],
+        ['connected_slaves', 0],
+        ['master_failover_state', 'no-failover'],
+        ['master_replid', this.replid],
+        ['master_replid2', this.replid2],
+        ['master_repl_offset', this.offset],
+        ['second_repl_offset', this.secondReplOffset],
+        ['repl_backlog_active', b === null ? 0 : 1],
+        ['repl_backlog_size', this.server.config.v['repl-backlog-size']],
+        ['repl_backlog_first_byte_offset', b === null ? 0 : b.firstOffset],
+        ['repl_backlog_histlen', b === null ? 0 : b.histlen],
+      ];
+    },
+  };
+}
