@@ -550,20 +550,26 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
  * with `--a OLD/dist/cli.js [--b NEW/dist/cli.js]` in `argv` two builds
  * named A and B (B defaults to this checkout's build), so that any bench is
  * also an interleaved A/B of an old and a new build. `extra`: config flags
- * for every server (the same for redis-server and tsdis).
+ * for every server (the same for redis-server and tsdis), or a function
+ * giving each server its own (called once per server, in order).
  */
-export async function benchTargets(argv: string[], extra: string[] = []): Promise<ServerProc[]> {
+export async function benchTargets(
+  argv: string[],
+  extraFlags: string[] | (() => Promise<string[]>) = [],
+): Promise<ServerProc[]> {
+  const flags = async () => (typeof extraFlags === 'function' ? extraFlags() : extraFlags);
   const flag = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const a = flag('--a');
-  const servers = [await startRedis(extra)];
+  const servers = [await startRedis(await flags())];
   if (a === undefined) {
-    servers.push(await startTsdis({ extra }));
+    servers.push(await startTsdis({ extra: await flags() }));
   } else {
-    servers.push({ ...(await startTsdis({ extra, cli: path.resolve(a) })), name: 'A' });
-    servers.push({ ...(await startTsdis({ extra, cli: path.resolve(flag('--b') ?? TSDIS_CLI) })), name: 'B' });
+    servers.push({ ...(await startTsdis({ extra: await flags(), cli: path.resolve(a) })), name: 'A' });
+    const b = path.resolve(flag('--b') ?? TSDIS_CLI);
+    servers.push({ ...(await startTsdis({ extra: await flags(), cli: b })), name: 'B' });
   }
   return servers;
 }

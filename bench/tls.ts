@@ -8,21 +8,20 @@
  * ratio tsdis/redis and each server's CPU per request (all threads).
  *
  * Usage: node dist-test/bench/tls.js [--repeats N] [--requests N] [--tests set,get]
+ *        [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]   (an interleaved A/B of two builds)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  startRedis,
-  startTsdis,
+  benchTargets,
+  interleave,
+  ratioTable,
   freePort,
-  median,
-  geomean,
   table,
-  fmtInt,
   fmtRatio,
-  cpuUs,
+  type Measured,
   type ServerProc,
 } from './lib.js';
 import { runBenchmark } from './run.js';
@@ -91,53 +90,43 @@ async function main(): Promise<void> {
     '--tls-ca-cert-file',
     f('ca.crt'),
   ];
-  const redisTls = await freePort();
-  const tsdisTls = await freePort();
-  const servers: [ServerProc, number][] = [
-    [await startRedis(serverFlags(redisTls)), redisTls],
-    [await startTsdis({ extra: serverFlags(tsdisTls) }), tsdisTls],
-  ];
+  // each server gets its own TLS port, recorded in start order (servers' order)
+  const tlsPorts: number[] = [];
+  const servers = await benchTargets(argv, async () => {
+    const port = await freePort();
+    tlsPorts.push(port);
+    return serverFlags(port);
+  });
+  const tlsPort = (s: ServerProc) => tlsPorts[servers.indexOf(s)]!;
   const clientArgs = ['--tls', '--cacert', f('ca.crt'), '--cert', f('client.crt'), '--key', f('client.key')];
   console.log(
     `redis-benchmark -h 127.0.0.1 -p TLSPORT ${clientArgs.join(' ')} -t TEST -n ${REQUESTS} -c 50 -r 100000 --csv -q`,
   );
-  for (const [s] of servers) console.log(`  ${s.name}: ${s.cmdline}`);
-  const rows: string[][] = [];
-  const ratios: number[] = [];
-  const cpuRatios: number[] = [];
+  for (const s of servers) console.log(`  ${s.name}: ${s.cmdline}`);
+  const results: (Measured & { name: string })[] = [];
+  const cpuRows: string[][] = [];
   try {
     for (const test of TESTS) {
-      const rps: Record<string, number[]> = { redis: [], tsdis: [] };
-      const cpu: Record<string, number[]> = { redis: [], tsdis: [] };
-      for (let r = 0; r < REPEATS; r++) {
-        const order = r % 2 === 0 ? servers : [...servers].reverse();
-        for (const [s, tlsPort] of order) {
-          const args = [...clientArgs, '-t', test, '-n', String(REQUESTS), '-c', '50', '-r', '100000', '--csv', '-q'];
-          const c0 = cpuUs(s.pid);
-          const res = await runBenchmark(tlsPort, args);
-          const c1 = cpuUs(s.pid);
-          if (res.error !== null) throw new Error(`${s.name} ${test}: ${res.error}`);
-          rps[s.name]!.push(res.rps);
-          cpu[s.name]!.push((c1 - c0) / REQUESTS);
-        }
-      }
-      const a = median(rps['redis']!);
-      const b = median(rps['tsdis']!);
-      const ca = median(cpu['redis']!);
-      const cb = median(cpu['tsdis']!);
-      ratios.push(b / a);
-      cpuRatios.push(cb / ca);
-      rows.push([test, fmtInt(a), fmtInt(b), fmtRatio(b / a), ca.toFixed(2), cb.toFixed(2), fmtRatio(cb / ca)]);
+      const args = [...clientArgs, '-t', test, '-n', String(REQUESTS), '-c', '50', '-r', '100000', '--csv', '-q'];
+      const m = await interleave(servers, REPEATS, async (s) => {
+        const res = await runBenchmark(tlsPort(s), args);
+        if (res.error !== null) throw new Error(`${test}: ${res.error}`);
+        return res.rps;
+      });
+      results.push({ name: test, ...m });
+      const us = m.cpuMs.map((ms) => (ms * 1000) / REQUESTS);
+      cpuRows.push([test, ...us.map((x) => x.toFixed(2)), ...us.slice(1).map((x) => fmtRatio(x / us[0]!))]);
     }
   } finally {
-    for (const [s] of servers) await s.stop();
+    for (const s of servers) await s.stop();
   }
-  rows.push(['geomean', '', '', fmtRatio(geomean(ratios)), '', '', fmtRatio(geomean(cpuRatios))]);
+  console.log('\n' + ratioTable('test (50 clients, TLS)', servers, results));
   console.log(
-    table(
-      ['test', 'redis req/s', 'tsdis req/s', 'tsdis/redis', 'redis CPU µs/req', 'tsdis CPU µs/req', 'CPU tsdis/redis'],
-      rows,
-    ),
+    '\n' +
+      table(
+        ['server CPU µs/req', ...servers.map((s) => s.name), ...servers.slice(1).map((s) => `${s.name}/redis`)],
+        cpuRows,
+      ),
   );
 }
 

@@ -21,7 +21,7 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
-import { adoptSocket, handleFd, isLoopback } from './socket.js';
+import { adoptSocket, fastTlsReads, handleFd, isLoopback } from './socket.js';
 import type { ListenerFd } from './busy-relay.js';
 import { strerror } from '../config/file.js';
 import { OOM_MASTER, OomScoreAdj } from './oom.js';
@@ -473,7 +473,7 @@ export class Listener {
    * client's certificate when tls-auth-clients is yes). With `optional`, a
    * certificate that was given must verify. Then the same checks as for
    * TCP, except that a connection over maxclients is dropped without a
-   * word, as Redis does for TLS. Its bytes come through 'data' events.
+   * word, as Redis does for TLS. Its bytes come as fast reads (socket.ts).
    */
   private acceptTls(sock: tls.TLSSocket): void {
     const server = this.server;
@@ -498,7 +498,7 @@ export class Listener {
     const ka = server.config.v['tcp-keepalive'] as number;
     if (ka > 0) sock.setKeepAlive(true, ka * 1000);
     const client = conns.connected(sock, undefined);
-    sock.on('data', (chunk: Buffer) => conns.onData(client, chunk));
+    fastTlsReads(sock, (chunk) => conns.onData(client, chunk));
   }
 
   /**

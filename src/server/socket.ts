@@ -18,6 +18,7 @@
  * used with 'data' events — same behaviour, slower.
  */
 import net from 'node:net';
+import type tls from 'node:tls';
 
 const READ_BUFFER_SIZE = 64 * 1024;
 const shared = Buffer.allocUnsafe(READ_BUFFER_SIZE);
@@ -114,6 +115,48 @@ export function adoptSocket(
     },
   };
   return new net.Socket(sockOpts);
+}
+
+/**
+ * Gives a TLS socket whose handshake is done the same fast reads: its
+ * decrypted bytes go to `onChunk` in the shared buffer instead of through
+ * the Readable stream. Node honours `onread` only for TLS sockets it
+ * connects itself, so this sets what that option would have set: the
+ * TLSWrap handle's user buffer (`useUserBuffer`, a method of every Node
+ * stream handle) and the socket's kBuffer/kBufferCb fields, found by their
+ * symbols' descriptions. Bytes the stream already buffered go to `onChunk`
+ * first. When the runtime has no such fields, the socket reads through
+ * 'data' events (same behaviour, slower). pause()/resume() keep working:
+ * net.Socket stops the handle itself for a socket with a user buffer.
+ */
+export function fastTlsReads(sock: tls.TLSSocket, onChunk: (chunk: Buffer) => void): void {
+  const sym = (name: string) => Object.getOwnPropertySymbols(sock).find((s) => s.description === name);
+  const kBuffer = sym('kBuffer');
+  const kBufferCb = sym('kBufferCb');
+  const handle: unknown = Reflect.get(sock, '_handle');
+  const useUserBuffer =
+    typeof handle === 'object' && handle !== null ? (Reflect.get(handle, 'useUserBuffer') as unknown) : undefined;
+  if (
+    process.env['TSDIS_PLAIN_SOCKETS'] ||
+    kBuffer === undefined ||
+    kBufferCb === undefined ||
+    Reflect.get(sock, kBuffer) !== null ||
+    typeof useUserBuffer !== 'function'
+  ) {
+    sock.on('data', onChunk);
+    return;
+  }
+  while (sock.readableLength > 0) {
+    const chunk: unknown = sock.read();
+    if (!Buffer.isBuffer(chunk)) break;
+    onChunk(chunk);
+  }
+  useUserBuffer.call(handle, shared);
+  Reflect.set(sock, kBuffer, shared);
+  Reflect.set(sock, kBufferCb, (n: number, buf: Buffer) => {
+    onChunk(buf.subarray(0, n));
+  });
+  sock.resume();
 }
 
 /** Whether a peer address is loopback (protected mode lets these in, as do enable-*-command local). */
