@@ -481,6 +481,53 @@ test('ioredis and node-redis over TLS', { skip }, async () => {
   }
 });
 
+test(
+  'a TLS client that stops reading is paused and resumed with every reply intact (fast reads)',
+  { skip },
+  async () => {
+    const t = await tsdisTarget();
+    try {
+      const sock = tls.connect({
+        host: '127.0.0.1',
+        port: t.tlsPort,
+        ca: fs.readFileSync(f('ca.crt')),
+        cert: fs.readFileSync(f('client.crt')),
+        key: fs.readFileSync(f('client.key')),
+        checkServerIdentity: () => undefined,
+      });
+      await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+      sock.pause();
+      const big = 'v'.repeat(1 << 20);
+      const n = 40; // 40 MB of replies: past the 16 MB at which the server stops reading the client
+      const cmds = [encode(['SET', 'big', big])];
+      for (let i = 0; i < n; i++) cmds.push(encode(['GET', 'big']));
+      cmds.push(encode(['PING']));
+      sock.write(Buffer.concat(cmds));
+      await new Promise((r) => setTimeout(r, 300));
+      const want = '+OK\r\n'.length + n * `$${big.length}\r\n${big}\r\n`.length + '+PONG\r\n'.length;
+      let got = 0;
+      let tail = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${got} of ${want} bytes`)), 30_000);
+        sock.on('data', (d: Buffer) => {
+          got += d.length;
+          tail = (tail + d.toString('latin1')).slice(-16);
+          if (got >= want) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        sock.resume();
+      });
+      assert.equal(got, want);
+      assert.ok(tail.endsWith('+PONG\r\n'));
+      sock.destroy();
+    } finally {
+      await t.stop();
+    }
+  },
+);
+
 test('CONFIG SET tls-port and port: switch between TCP and TLS on one port (Redis tls.tcl)', { skip }, async () => {
   const t = await tsdisTarget();
   try {
