@@ -49,6 +49,7 @@ test('the built-in subsystems, in hook order', () => {
       'Tracking',
       'Blocking',
       'Aof',
+      'Replication',
       'ClientPause',
       'VmGate',
       'Monitors',
