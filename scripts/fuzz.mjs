@@ -1,6 +1,8 @@
 // Runs the whole-server fuzzer (test/fuzz/server-fuzz.ts) long, outside npm test.
 // Usage: npm run build && npm run build:test &&
-//   node scripts/fuzz.mjs [--only frames,lua,restore,load] [--frames 1000000] [--conns 50] [--restores 100000] [--lua 5000] [--files 100] [--seed N]
+//   node scripts/fuzz.mjs [--only frames,lua,restore,load] [--frames 1000000] [--conns 50] [--restores 100000] [--lua 5000] [--files 100] [--seed N] [--prof DIR]
+// --prof DIR: each server runs under `node --cpu-prof` (its profile lands in DIR when it stops, by SIGTERM)
+//   and the watcher writes DIR/<phase>.slow, the PINGs over 20 ms; scripts/stalls.mjs matches the two.
 // Starts tsdis children (dist-test's build of the CLI) on 127.0.0.1 and free ports, in temp dirs:
 //   1. frames over --conns connections, then hostile Lua scripts, on one server (its dangerous
 //      commands renamed away, so a mutated frame cannot reach them);
@@ -21,6 +23,7 @@ const opt = {
   lua: 5000,
   files: 100,
   seed: Date.now() % 2147483647,
+  prof: '',
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
@@ -29,7 +32,7 @@ for (let i = 0; i < argv.length; i += 2) {
     console.error(`fuzz: unknown option ${argv[i]}`);
     process.exit(2);
   }
-  opt[k] = k === 'only' ? argv[i + 1] : Number(argv[i + 1]);
+  opt[k] = k === 'only' || k === 'prof' ? argv[i + 1] : Number(argv[i + 1]);
 }
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const lib = path.join(root, 'dist-test/test/fuzz/server-fuzz.js');
@@ -52,8 +55,11 @@ async function phase(name, args, work) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `tsdis-fuzz-${name}-`));
   const conf = path.join(tmp, 'fuzz.conf');
   fs.writeFileSync(conf, args.conf ?? '');
-  const child = await startChild([conf, '--save', '', '--dir', tmp, ...args.flags], tmp);
-  const w = await watch(child.port, child.proc.pid);
+  const prof = opt.prof === '' ? null : path.resolve(opt.prof);
+  if (prof) fs.mkdirSync(prof, { recursive: true });
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const child = await startChild([conf, '--save', '', '--dir', tmp, ...args.flags], tmp, { nodeArgs });
+  const w = await watch(child.port, child.proc.pid, prof ? path.join(prof, `${name}.slow`) : undefined);
   const rec = { pid: child.proc.pid };
   try {
     rec.work = await work(child.port, child.proc.pid);
@@ -73,6 +79,11 @@ async function phase(name, args, work) {
       );
     c.close();
   } else rec.exitOutput = child.output().slice(-4000);
+  if (prof && rec.alive) {
+    // (a profile is written at exit, not at SIGKILL)
+    child.proc.kill('SIGTERM');
+    await child.exited(60000).catch(() => {});
+  }
   await child.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
   if (

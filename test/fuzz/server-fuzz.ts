@@ -69,7 +69,10 @@ export interface WatchStats {
  */
 const WATCHER = String.raw`
 const net = require('node:net'), fs = require('node:fs');
-const [port, pid, canary] = process.argv.slice(1);
+const [port, pid, canary, slowLog] = process.argv.slice(1);
+// (with a slow log: each PING over 20 ms as 'sent-at answered-at' in CLOCK_MONOTONIC µs, the clock of a V8 CPU profile)
+const mono = () => Number(process.hrtime.bigint() / 1000n);
+const slow = [];
 const rss = () => { try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'latin1'))[1]) / 1024; } catch { return 0; } };
 const st = { pings: 0, maxPingMs: 0, slowPings: 0, hangs: 0, rssStartMb: rss(), rssEndMb: 0, rssMaxMb: 0, canaryChecks: 0, canaryBad: 0, connErrors: 0, connectStalls: 0, lastError: '' };
 let s = null, buf = '', waiting = null, sentAt = 0, connectAt = 0, stop = false;
@@ -85,6 +88,7 @@ const connect = () => {
     else if (waiting === 'ping' && buf.startsWith('+PONG\r\n')) {
       const ms = performance.now() - sentAt; buf = ''; waiting = null; st.pings++;
       if (ms > st.maxPingMs) st.maxPingMs = ms; if (ms > 100) st.slowPings++;
+      if (slowLog && ms > 20) { const now = mono(); slow.push(Math.round(now - ms * 1000) + ' ' + now); }
     } else if (waiting === 'get' && buf.length >= want.length) {
       st.canaryChecks++; if (buf !== want) st.canaryBad++; buf = ''; waiting = null;
     }
@@ -107,7 +111,7 @@ setInterval(() => { const m = rss(); if (m > st.rssMaxMb) st.rssMaxMb = m; }, 25
 process.stdin.on('data', () => {});
 process.stdin.on('end', () => {
   stop = true;
-  const finish = () => { st.rssEndMb = rss(); st.maxPingMs = Math.round(st.maxPingMs * 10) / 10; console.log(JSON.stringify(st)); process.exit(0); };
+  const finish = () => { if (slowLog) fs.writeFileSync(slowLog, slow.join('\n') + '\n'); st.rssEndMb = rss(); st.maxPingMs = Math.round(st.maxPingMs * 10) / 10; console.log(JSON.stringify(st)); process.exit(0); };
   if (waiting === 'ping') { const t0 = Date.now(); const i = setInterval(() => { if (waiting !== 'ping' || Date.now() - t0 > 5000) { clearInterval(i); finish(); } }, 5); } else finish();
 });
 `;
@@ -118,15 +122,17 @@ export interface Watch {
 
 /**
  * Sets the canary (db 9) and starts the watcher process on `port` for the
- * server process `pid`; stop() returns what it saw.
+ * server process `pid`; stop() returns what it saw. With `slowLog`, the
+ * watcher writes there each PING slower than 20 ms (send and answer times,
+ * CLOCK_MONOTONIC µs) for scripts/stalls.mjs to match against a CPU profile.
  */
-export async function watch(port: number, pid: number): Promise<Watch> {
+export async function watch(port: number, pid: number, slowLog?: string): Promise<Watch> {
   const canary = 'canary-' + 'x'.repeat(1000) + '-end';
   const c = await RawConn.connect(port);
   await c.call('SELECT', '9');
   await c.call('SET', 'canary', canary);
   c.close();
-  const proc: ChildProcess = spawn(process.execPath, ['-e', WATCHER, String(port), String(pid), canary], {
+  const proc: ChildProcess = spawn(process.execPath, ['-e', WATCHER, String(port), String(pid), canary, ...(slowLog === undefined ? [] : [slowLog])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';
