@@ -536,6 +536,8 @@ export interface LuaStats {
   vmDeaths: number;
   /** Scripts of HEAVY_SCRIPT_COST or more (run under Watch.hold). */
   heavy: number;
+  /** The five slowest other scripts (EVAL round trip, ms; cost as pieceCost; the script's start). */
+  slowest: { ms: number; cost: number; script: string }[];
   failures: string[];
 }
 
@@ -672,7 +674,7 @@ export async function fuzzLua(
   o: { seed: number; scripts: number; log?: (l: string) => void; hold?: (on: boolean) => void },
 ): Promise<LuaStats> {
   const r = rng(o.seed);
-  const st: LuaStats = { scripts: 0, errors: 0, replies: 0, vmDeaths: 0, heavy: 0, failures: [] };
+  const st: LuaStats = { scripts: 0, errors: 0, replies: 0, vmDeaths: 0, heavy: 0, slowest: [], failures: [] };
   const c = await LoopConn.connect(port);
   try {
     const sha = (await c.call('SCRIPT', 'LOAD', "return redis.call('INCR', KEYS[1])")).split('\r\n')[1]!;
@@ -685,8 +687,14 @@ export async function fuzzLua(
         st.heavy++;
         o.hold?.(true);
       }
+      const t0 = performance.now();
       const reply = await c.call('EVAL', s, '1', 'fz:k', 'arg');
+      const ms = Math.round(performance.now() - t0);
       if (heavy) o.hold?.(false);
+      else if (st.slowest.length < 5 || ms > st.slowest[4]!.ms) {
+        st.slowest.push({ ms, cost, script: s.slice(0, 300) });
+        st.slowest.sort((x, y) => y.ms - x.ms).splice(5);
+      }
       st.scripts++;
       if (reply.startsWith('-')) st.errors++;
       else st.replies++;
