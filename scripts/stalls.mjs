@@ -54,7 +54,10 @@ for (const [a, b] of windows) {
     // time the thread did not run: the profiler's signal is handled only when it is on a CPU)
     const dt = (prof.timeDeltas[i] ?? 0) / 1000;
     const on = Math.min(dt, interval * 1.5);
-    for (const [c, ms] of [[category(prof.samples[i]), on], ['(off cpu: not scheduled)', dt - on]]) {
+    for (const [c, ms] of [
+      [category(prof.samples[i]), on],
+      ['(off cpu: not scheduled)', dt - on],
+    ]) {
       if (ms <= 0) continue;
       here.set(c, (here.get(c) ?? 0) + ms);
       total.set(c, (total.get(c) ?? 0) + ms);
@@ -63,10 +66,13 @@ for (const [a, b] of windows) {
   const top = [...here].sort((x, y) => y[1] - x[1]).slice(0, 3);
   lines.push(`${((b - a) / 1000).toFixed(0)} ms: ${top.map(([c, ms]) => `${ms.toFixed(0)} ms ${c}`).join(' | ')}`);
 }
-console.log(`${windows.length} PINGs over ${min} ms (sampling every ${interval.toFixed(2)} ms; profile ${((times.at(-1) - prof.startTime) / 1e6).toFixed(1)} s)`);
+console.log(
+  `${windows.length} PINGs over ${min} ms (sampling every ${interval.toFixed(2)} ms; profile ${((times.at(-1) - prof.startTime) / 1e6).toFixed(1)} s)`,
+);
 for (const l of lines.sort((x, y) => parseInt(y) - parseInt(x)).slice(0, 40)) console.log('  ' + l);
 console.log('all windows together:');
-for (const [c, ms] of [...total].sort((x, y) => y[1] - x[1]).slice(0, 25)) console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${c}`);
+for (const [c, ms] of [...total].sort((x, y) => y[1] - x[1]).slice(0, 25))
+  console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${c}`);
 
 // The longest stretches without an (idle) sample: the event loop never waited for I/O (one long
 // turn, or turns back to back), with their on-CPU time and what filled it.
@@ -90,5 +96,7 @@ if (cur) stretches.push(cur);
 console.log('longest busy stretches (no idle sample), on-CPU ms / wall ms:');
 for (const s of stretches.sort((x, y) => y.on - x.on).slice(0, 12)) {
   const top = [...s.by].sort((x, y) => y[1] - x[1]).slice(0, 3);
-  console.log(`  ${s.on.toFixed(0)} / ${((s.end - s.start) / 1000).toFixed(0)} ms: ${top.map(([c, ms]) => `${ms.toFixed(0)} ms ${c}`).join(' | ')}`);
+  console.log(
+    `  ${s.on.toFixed(0)} / ${((s.end - s.start) / 1000).toFixed(0)} ms: ${top.map(([c, ms]) => `${ms.toFixed(0)} ms ${c}`).join(' | ')}`,
+  );
 }

@@ -162,9 +162,13 @@ export async function watch(port: number, pid: number, slowLog?: string): Promis
   await c.call('SELECT', '9');
   await c.call('SET', 'canary', canary);
   c.close();
-  const proc: ChildProcess = spawn(process.execPath, ['-e', WATCHER, String(port), String(pid), canary, ...(slowLog === undefined ? [] : [slowLog])], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    ['-e', WATCHER, String(port), String(pid), canary, ...(slowLog === undefined ? [] : [slowLog])],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((r) => setTimeout(r, 200));
