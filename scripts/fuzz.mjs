@@ -1,13 +1,17 @@
 // Runs the whole-server fuzzer (test/fuzz/server-fuzz.ts) long, outside npm test.
 // Usage: npm run build && npm run build:test &&
-//   node scripts/fuzz.mjs [--only frames,lua,restore,load] [--frames 1000000] [--conns 50] [--restores 100000] [--lua 5000] [--files 100] [--seed N]
+//   node scripts/fuzz.mjs [--only frames,lua,restore,load] [--frames 1000000] [--conns 50] [--restores 100000] [--lua 5000] [--files 100] [--seed N] [--prof DIR]
+// --prof DIR: each server runs under `node --cpu-prof` (its profile lands in DIR when it stops, by SIGTERM)
+//   and the watcher writes DIR/<phase>.slow, the PINGs over 20 ms; scripts/stalls.mjs matches the two.
 // Starts tsdis children (dist-test's build of the CLI) on 127.0.0.1 and free ports, in temp dirs:
 //   1. frames over --conns connections, then hostile Lua scripts, on one server (its dangerous
 //      commands renamed away, so a mutated frame cannot reach them);
 //   2. RESTORE of mutated DUMP payloads (restore-fuzz.ts) on a second one (enable-debug-command yes);
 //   3. --files mutated RDB files and as many AOF files, each given to a fresh start.
 // Each running server is watched by a separate process: a PING every 10 ms on its own connection
-// (slowest answer, answers over 100 ms, hangs of 5 s), RSS, a canary key in db 9.
+// (slowest answer, 99th percentile, answers over 100 ms, hangs of 5 s), RSS, a canary key in db 9.
+// PINGs that waited on what holds the server by design, in Redis too (DEBUG RELOAD, a script
+// estimated to take redis-server 50 ms or more: HEAVY_SCRIPT_COST) are counted apart (watch.held).
 // Prints progress, then every count as JSON; exits 1 when anything was found.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +25,7 @@ const opt = {
   lua: 5000,
   files: 100,
   seed: Date.now() % 2147483647,
+  prof: '',
 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
@@ -29,7 +34,7 @@ for (let i = 0; i < argv.length; i += 2) {
     console.error(`fuzz: unknown option ${argv[i]}`);
     process.exit(2);
   }
-  opt[k] = k === 'only' ? argv[i + 1] : Number(argv[i + 1]);
+  opt[k] = k === 'only' || k === 'prof' ? argv[i + 1] : Number(argv[i + 1]);
 }
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const lib = path.join(root, 'dist-test/test/fuzz/server-fuzz.js');
@@ -52,11 +57,14 @@ async function phase(name, args, work) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `tsdis-fuzz-${name}-`));
   const conf = path.join(tmp, 'fuzz.conf');
   fs.writeFileSync(conf, args.conf ?? '');
-  const child = await startChild([conf, '--save', '', '--dir', tmp, ...args.flags], tmp);
-  const w = await watch(child.port, child.proc.pid);
+  const prof = opt.prof === '' ? null : path.resolve(opt.prof);
+  if (prof) fs.mkdirSync(prof, { recursive: true });
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const child = await startChild([conf, '--save', '', '--dir', tmp, ...args.flags], tmp, { nodeArgs });
+  const w = await watch(child.port, child.proc.pid, prof ? path.join(prof, `${name}.slow`) : undefined);
   const rec = { pid: child.proc.pid };
   try {
-    rec.work = await work(child.port, child.proc.pid);
+    rec.work = await work(child.port, child.proc.pid, w.hold);
   } catch (e) {
     rec.error = String(e?.stack ?? e);
   }
@@ -73,6 +81,11 @@ async function phase(name, args, work) {
       );
     c.close();
   } else rec.exitOutput = child.output().slice(-4000);
+  if (prof && rec.alive) {
+    // (a profile is written at exit, not at SIGKILL)
+    child.proc.kill('SIGTERM');
+    await child.exited(60000).catch(() => {});
+  }
   await child.kill();
   fs.rmSync(tmp, { recursive: true, force: true });
   if (
@@ -96,13 +109,13 @@ if (only.has('frames'))
     fuzzFrames(port, { seed: opt.seed, frames: opt.frames, conns: opt.conns, log }),
   );
 if (only.has('lua'))
-  await phase('lua', { conf: renamedConf(), flags: [] }, async (port) => {
-    const lua = await fuzzLua(port, { seed: opt.seed + 1, scripts: opt.lua, log });
+  await phase('lua', { conf: renamedConf(), flags: [] }, async (port, pid, hold) => {
+    const lua = await fuzzLua(port, { seed: opt.seed + 1, scripts: opt.lua, log, hold });
     return { ...lua, failures: lua.failures };
   });
 if (only.has('restore'))
-  await phase('restore', { flags: ['--enable-debug-command', 'yes'] }, async (port, pid) =>
-    fuzzRestore(port, { seed: opt.seed + 2, payloads: opt.restores, pid, maxRssMb: 1000, log }),
+  await phase('restore', { flags: ['--enable-debug-command', 'yes'] }, async (port, pid, hold) =>
+    fuzzRestore(port, { seed: opt.seed + 2, payloads: opt.restores, pid, maxRssMb: 1000, log, hold }),
   );
 if (only.has('load')) {
   const load = await fuzzLoad({ seed: opt.seed + 3, files: opt.files, log });

@@ -88,11 +88,16 @@ export function verifyPayload(p: string, skipChecksum = false): Buffer {
  * ("Internal error in RDB reading offset 0, function at rdb.c:L -> <reason>")
  * where Redis reports one, and tsdis's detail at debug level. A type byte
  * that is no value type is refused silently (rdbLoadObjectType).
- * sanitize-dump-payload yes (or clients, but not while loading) counts the
- * blobs validated in INFO's dump_payload_sanitizations.
+ * sanitize-dump-payload yes (or clients, but not while loading, nor for a
+ * primary's link or a user with skip-sanitize-payload) counts the blobs
+ * validated in INFO's dump_payload_sanitizations.
  */
-function decodePayload(server: Ctx['server'], b: Buffer): Value {
-  const vctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, server.loading));
+function decodePayload(ctx: Ctx, b: Buffer): Value {
+  const server = ctx.server;
+  // (the client whose top-level command runs: a script's caller, as Redis's current_client)
+  const caller = server.executing ?? ctx.client;
+  const trusted = caller.mustObey || !caller.user.sanitize;
+  const vctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, server.loading, trusted));
   try {
     const r = new RdbReader(b);
     const type = r.byte();
@@ -147,7 +152,7 @@ export function restore(ctx: Ctx): void {
   if (ttlArg === null) throw new ReplyError(Err.notInteger);
   if (ttlArg < 0) throw new ReplyError(Err.restoreTtl);
   const b = verifyPayload(argv[3]!, server.debugFlags.skipChecksumValidation);
-  const val = decodePayload(server, b);
+  const val = decodePayload(ctx, b);
   let deleted = false;
   if (replace) deleted = db.delete(key);
   let when = typeof ttlArg === 'bigint' ? Number(ttlArg) : ttlArg;

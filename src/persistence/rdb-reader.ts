@@ -146,12 +146,15 @@ export function valueCtx(v: Readonly<ConfigValues>, lists: ListLimits, deep: boo
 
 /**
  * Whether sanitize-dump-payload asks for deep validation in this context:
- * `yes` always, `clients` for clients' RESTOREs but not while loading a file
- * or replaying the AOF (Redis's rdbLoadObject).
+ * `yes` always; `clients` for clients' RESTOREs, but not while loading a
+ * file or replaying the AOF, nor for a `trusted` caller: one the server must
+ * obey (a primary's link) or whose ACL user has skip-sanitize-payload
+ * (Redis's rdbLoadObject). tsdis validates in full either way: this decides
+ * only what INFO's dump_payload_sanitizations counts.
  */
-export function deepValidation(v: Readonly<ConfigValues>, loading: boolean): boolean {
+export function deepValidation(v: Readonly<ConfigValues>, loading: boolean, trusted = false): boolean {
   const s = v['sanitize-dump-payload'];
-  return s === 'yes' || (s === 'clients' && !loading);
+  return s === 'yes' || (s === 'clients' && !loading && !trusted);
 }
 
 /** The largest uncompressed size an LZF blob can expand to, per compressed byte (a 3-byte back reference copies 264). */

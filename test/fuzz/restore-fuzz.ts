@@ -65,6 +65,8 @@ export interface FuzzOptions {
   diffPayloads?: number;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Called with true before a DEBUG RELOAD (it holds the server by design, as in Redis) and false after (Watch.hold). */
+  hold?: (on: boolean) => void;
 }
 
 export interface FuzzStats {
@@ -619,7 +621,9 @@ export async function fuzzRestore(port: number, o: FuzzOptions): Promise<FuzzSta
       }
       if (st.accepted % 250 === 0) {
         // the values survive a save and load
+        o.hold?.(true);
         const rl = await call(c, ['DEBUG', 'RELOAD'], p);
+        o.hold?.(false);
         if (rl !== '+OK\r\n') fail(`DEBUG RELOAD: ${rl}`, p);
       }
       await c.call('DEL', 'k', 'k2', 'k3');

@@ -43,13 +43,25 @@ const b = (s: string) => Buffer.from(s, 'latin1');
 // ---------------------------------------------------------------------------
 // The watcher
 
-export interface WatchStats {
+/** PING answer times of one class of PINGs. */
+export interface PingStats {
   pings: number;
-  /** Slowest PING answer, ms. */
+  /** Slowest answer, ms. */
   maxPingMs: number;
-  /** PINGs slower than 100 ms. */
+  /** The 99th percentile of the answers, ms. */
+  p99PingMs: number;
+  /** Answers slower than 100 ms. */
   slowPings: number;
-  /** PINGs unanswered for 5 s. */
+}
+
+export interface WatchStats extends PingStats {
+  /**
+   * PINGs that waited while the fuzzer ran something that holds the server
+   * by design, in Redis too (Watch.hold: DEBUG RELOAD, a script whose work
+   * takes redis-server as long): counted here, not in the top-level figures.
+   */
+  held: PingStats;
+  /** PINGs unanswered for 5 s (held or not). */
   hangs: number;
   rssStartMb: number;
   rssEndMb: number;
@@ -64,15 +76,21 @@ export interface WatchStats {
 }
 
 /**
- * The watcher's program (node -e): args port pid canary-value. Prints one
- * JSON line of WatchStats when its stdin closes.
+ * The watcher's program (node -e): args port pid canary-value [slow-log].
+ * Its stdin takes lines `hold` and `free` (Watch.hold): a PING waiting at
+ * any moment between the two counts as held. Prints one JSON line of
+ * WatchStats when its stdin closes.
  */
 const WATCHER = String.raw`
 const net = require('node:net'), fs = require('node:fs');
-const [port, pid, canary] = process.argv.slice(1);
+const [port, pid, canary, slowLog] = process.argv.slice(1);
+// (with a slow log: each PING over 20 ms as 'sent-at answered-at' in CLOCK_MONOTONIC µs, the clock of a V8 CPU profile)
+const mono = () => Number(process.hrtime.bigint() / 1000n);
+const slow = [];
 const rss = () => { try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync('/proc/' + pid + '/status', 'latin1'))[1]) / 1024; } catch { return 0; } };
-const st = { pings: 0, maxPingMs: 0, slowPings: 0, hangs: 0, rssStartMb: rss(), rssEndMb: 0, rssMaxMb: 0, canaryChecks: 0, canaryBad: 0, connErrors: 0, connectStalls: 0, lastError: '' };
-let s = null, buf = '', waiting = null, sentAt = 0, connectAt = 0, stop = false;
+const st = { pings: 0, maxPingMs: 0, p99PingMs: 0, slowPings: 0, held: { pings: 0, maxPingMs: 0, p99PingMs: 0, slowPings: 0 }, hangs: 0, rssStartMb: rss(), rssEndMb: 0, rssMaxMb: 0, canaryChecks: 0, canaryBad: 0, connErrors: 0, connectStalls: 0, lastError: '' };
+let s = null, buf = '', waiting = null, sentAt = 0, connectAt = 0, stop = false, holding = false, pingHeld = false;
+const times = { free: [], held: [] };
 const want = '$' + canary.length + '\r\n' + canary + '\r\n';
 // (re)connects: a connection refused or reset is counted, and the watch goes on on a new one
 const connect = () => {
@@ -83,8 +101,10 @@ const connect = () => {
     buf += d.latin1Slice(0);
     if (waiting === 'select' && buf.startsWith('+OK\r\n')) { buf = ''; waiting = null; }
     else if (waiting === 'ping' && buf.startsWith('+PONG\r\n')) {
-      const ms = performance.now() - sentAt; buf = ''; waiting = null; st.pings++;
-      if (ms > st.maxPingMs) st.maxPingMs = ms; if (ms > 100) st.slowPings++;
+      const ms = performance.now() - sentAt; buf = ''; waiting = null;
+      const c = pingHeld ? st.held : st; (pingHeld ? times.held : times.free).push(ms); c.pings++;
+      if (ms > c.maxPingMs) c.maxPingMs = ms; if (ms > 100) c.slowPings++;
+      if (slowLog && ms > 20) { const now = mono(); slow.push(Math.round(now - ms * 1000) + ' ' + now); }
     } else if (waiting === 'get' && buf.length >= want.length) {
       st.canaryChecks++; if (buf !== want) st.canaryBad++; buf = ''; waiting = null;
     }
@@ -101,38 +121,59 @@ setInterval(() => {
   if (waiting !== null || stop) return;
   n++;
   if (n % 100 === 0) { waiting = 'get'; s.write('*2\r\n$3\r\nGET\r\n$6\r\ncanary\r\n'); return; }
-  waiting = 'ping'; sentAt = performance.now(); s.write('PING\r\n');
+  waiting = 'ping'; pingHeld = holding; sentAt = performance.now(); s.write('PING\r\n');
 }, 10);
 setInterval(() => { const m = rss(); if (m > st.rssMaxMb) st.rssMaxMb = m; }, 250);
-process.stdin.on('data', () => {});
+let line = '';
+process.stdin.on('data', (d) => {
+  line += d.toString('latin1');
+  for (let i; (i = line.indexOf('\n')) >= 0; line = line.slice(i + 1)) {
+    const cmd = line.slice(0, i);
+    if (cmd === 'hold') { holding = true; if (waiting === 'ping') pingHeld = true; }
+    else if (cmd === 'free') holding = false;
+  }
+});
+const p99 = (xs) => { if (xs.length === 0) return 0; xs.sort((a, b) => a - b); return Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] * 10) / 10; };
 process.stdin.on('end', () => {
   stop = true;
-  const finish = () => { st.rssEndMb = rss(); st.maxPingMs = Math.round(st.maxPingMs * 10) / 10; console.log(JSON.stringify(st)); process.exit(0); };
+  const finish = () => { if (slowLog) fs.writeFileSync(slowLog, slow.join('\n') + '\n'); st.rssEndMb = rss(); for (const [c, xs] of [[st, times.free], [st.held, times.held]]) { c.maxPingMs = Math.round(c.maxPingMs * 10) / 10; c.p99PingMs = p99(xs); } console.log(JSON.stringify(st)); process.exit(0); };
   if (waiting === 'ping') { const t0 = Date.now(); const i = setInterval(() => { if (waiting !== 'ping' || Date.now() - t0 > 5000) { clearInterval(i); finish(); } }, 5); } else finish();
 });
 `;
 
 export interface Watch {
+  /**
+   * From hold(true) to hold(false) the fuzzer runs something that holds the
+   * server by design: PINGs waiting meanwhile count in WatchStats.held.
+   */
+  hold(on: boolean): void;
   stop(): Promise<WatchStats>;
 }
 
 /**
  * Sets the canary (db 9) and starts the watcher process on `port` for the
- * server process `pid`; stop() returns what it saw.
+ * server process `pid`; stop() returns what it saw. With `slowLog`, the
+ * watcher writes there each PING slower than 20 ms (send and answer times,
+ * CLOCK_MONOTONIC µs) for scripts/stalls.mjs to match against a CPU profile.
  */
-export async function watch(port: number, pid: number): Promise<Watch> {
+export async function watch(port: number, pid: number, slowLog?: string): Promise<Watch> {
   const canary = 'canary-' + 'x'.repeat(1000) + '-end';
   const c = await RawConn.connect(port);
   await c.call('SELECT', '9');
   await c.call('SET', 'canary', canary);
   c.close();
-  const proc: ChildProcess = spawn(process.execPath, ['-e', WATCHER, String(port), String(pid), canary], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    ['-e', WATCHER, String(port), String(pid), canary, ...(slowLog === undefined ? [] : [slowLog])],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((r) => setTimeout(r, 200));
   return {
+    hold: (on) => void proc.stdin!.write(on ? 'hold\n' : 'free\n'),
     stop: () =>
       new Promise<WatchStats>((resolve, reject) => {
         proc.once('exit', () => {
@@ -438,7 +479,7 @@ export async function fuzzFrames(
 // Hostile Lua
 
 /** Pieces of hostile scripts; `N` is replaced by a size. */
-const LUA_ATTACKS = [
+export const LUA_ATTACKS = [
   'local function f(n) return f(n + 1) + 1 end return f(1)',
   'local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(N)',
   'local f f = function(n) if n == 0 then error("deep") end return pcall(f, n - 1) end return {f(N)}',
@@ -497,18 +538,61 @@ export interface LuaStats {
   replies: number;
   /** Replies that say the VM died or restarted (crashes). */
   vmDeaths: number;
+  /** Scripts of HEAVY_SCRIPT_COST or more (run under Watch.hold). */
+  heavy: number;
+  /** The five slowest other scripts (EVAL round trip, ms; cost as pieceCost; the script's start). */
+  slowest: { ms: number; cost: number; script: string }[];
   failures: string[];
 }
 
-/** A hostile script: one attack, or a few in pcalls. */
-export function hostileScript(r: Rand): string {
-  // (bounded: a script that runs for a second holds every client, in Redis as here)
-  const size = () => String(pick(r, [1, 10, 100, 1000, 10000, 100000]));
-  const one = () => pick(r, LUA_ATTACKS).replace(/N/g, size);
-  if (r() < 0.6) return one();
+/**
+ * The estimated time redis-server takes on a script, in units of about
+ * 10 ns: per attack piece, the bytes it makes, weighted as measured (each
+ * piece at each size, EVAL on redis-server 7.0.15 and tsdis on the 2-core
+ * box, 2026-12-05, median of 3): `#string.rep("x", 1e7)` 105 ms there (187
+ * in tsdis), 100 yields of a 100,000-byte string 93 ms (197), `error()` of
+ * a 1e7-byte string 452 ms (tsdis refuses it at its VM's 64 MB heap, 198
+ * ms), of a 1e6-byte one 30 ms (34); every other piece at every size under
+ * 20 ms in both (most under 5). A piece without a size costs nothing here.
+ */
+function pieceCost(attack: string, sizes: number[]): number {
+  const n = sizes.reduce((a, x) => a + x, 0);
+  if (attack.startsWith('error(string.rep')) return 400 * n;
+  if (attack.includes('N * 100') || attack.includes('coroutine.yield(string.rep')) return 100 * n;
+  return n;
+}
+
+/**
+ * Scripts estimated (pieceCost) to hold redis-server 50 ms or more: they
+ * hold tsdis as long or longer, by design (a script runs to its end while
+ * every client waits, in Redis as here), so PINGs waiting on them are counted
+ * apart (WatchStats.held). About 2% of the scripts.
+ */
+export const HEAVY_SCRIPT_COST = 5_000_000;
+
+/**
+ * A hostile script: one attack, or a few in pcalls, with its estimated cost
+ * on redis-server (pieceCost). The sizes are bounded: a script that runs
+ * for a second holds every client, in Redis as here.
+ */
+export function hostileScript(r: Rand): { script: string; cost: number } {
+  let cost = 0;
+  const one = () => {
+    const attack = pick(r, LUA_ATTACKS);
+    const sizes: number[] = [];
+    const text = attack.replace(/N/g, () => {
+      const n = pick(r, [1, 10, 100, 1000, 10000, 100000]);
+      sizes.push(n);
+      return String(n);
+    });
+    cost += pieceCost(attack, sizes);
+    return text;
+  };
+  if (r() < 0.6) return { script: one(), cost };
   const parts: string[] = [];
   for (let i = 1 + int(r, 3); i > 0; i--) parts.push(`pcall(function() ${one()} end)`);
-  return parts.join('\n') + '\n' + one();
+  const script = parts.join('\n') + '\n' + one();
+  return { script, cost };
 }
 
 /**
@@ -584,21 +668,37 @@ class LoopConn {
   }
 }
 
-/** Runs `scripts` hostile scripts; after each, a cached INCR script must give the next number. */
+/**
+ * Runs `scripts` hostile scripts; after each, a cached INCR script must give
+ * the next number. A heavy script (HEAVY_SCRIPT_COST) runs between
+ * hold(true) and hold(false).
+ */
 export async function fuzzLua(
   port: number,
-  o: { seed: number; scripts: number; log?: (l: string) => void },
+  o: { seed: number; scripts: number; log?: (l: string) => void; hold?: (on: boolean) => void },
 ): Promise<LuaStats> {
   const r = rng(o.seed);
-  const st: LuaStats = { scripts: 0, errors: 0, replies: 0, vmDeaths: 0, failures: [] };
+  const st: LuaStats = { scripts: 0, errors: 0, replies: 0, vmDeaths: 0, heavy: 0, slowest: [], failures: [] };
   const c = await LoopConn.connect(port);
   try {
     const sha = (await c.call('SCRIPT', 'LOAD', "return redis.call('INCR', KEYS[1])")).split('\r\n')[1]!;
     await c.call('DEL', 'fz:lua-n');
     let n = 0;
     for (let i = 0; i < o.scripts; i++) {
-      const s = hostileScript(r);
+      const { script: s, cost } = hostileScript(r);
+      const heavy = cost >= HEAVY_SCRIPT_COST;
+      if (heavy) {
+        st.heavy++;
+        o.hold?.(true);
+      }
+      const t0 = performance.now();
       const reply = await c.call('EVAL', s, '1', 'fz:k', 'arg');
+      const ms = Math.round(performance.now() - t0);
+      if (heavy) o.hold?.(false);
+      else if (st.slowest.length < 5 || ms > st.slowest[4]!.ms) {
+        st.slowest.push({ ms, cost, script: s.slice(0, 300) });
+        st.slowest.sort((x, y) => y.ms - x.ms).splice(5);
+      }
       st.scripts++;
       if (reply.startsWith('-')) st.errors++;
       else st.replies++;

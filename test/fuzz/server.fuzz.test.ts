@@ -28,9 +28,17 @@ test('frames and hostile Lua: the server lives, PING answers, the canary stays, 
   child = await startChild([conf, '--save', '', '--dir', tmp], tmp);
   const w = await watch(child.port, child.proc.pid!);
   const frames = await fuzzFrames(child.port, { seed, frames: 30000, conns: 20 });
-  const lua = await fuzzLua(child.port, { seed: seed + 1, scripts: 150 });
+  const lua = await fuzzLua(child.port, { seed: seed + 1, scripts: 150, hold: w.hold });
   const seen = await w.stop();
-  const summary = JSON.stringify({ seed, frames, lua: { ...lua, failures: lua.failures.length }, watch: seen });
+  // (runnable processes per core over the last minute, read at the end: the PING bounds stretch with it)
+  const crowd = Math.max(1, os.loadavg()[0]! / os.cpus().length);
+  const summary = JSON.stringify({
+    seed,
+    crowd,
+    frames,
+    lua: { ...lua, failures: lua.failures.length },
+    watch: seen,
+  });
   t.diagnostic(summary);
   assert.equal(child.proc.exitCode, null, `tsdis exited:\n${child.output().slice(-3000)}`);
   assert.deepEqual(lua.failures, [], summary);
@@ -40,8 +48,17 @@ test('frames and hostile Lua: the server lives, PING answers, the canary stays, 
   assert.equal(seen.hangs, 0, summary);
   assert.equal(seen.canaryBad, 0, summary);
   assert.ok(seen.canaryChecks > 0 && seen.pings > 50, summary);
-  // (100 ms is the target on a quiet machine: scripts/fuzz.mjs reports it; the suite shares its cores)
-  assert.ok(seen.maxPingMs < 2000, summary);
+  // PING on its own connection, every 10 ms, not counting those held by a script estimated to
+  // take redis-server 50 ms or more (seen.held). On a machine with no more runnable processes
+  // than cores, 99% within 100 ms and none over 1 s; with more, both stretch by their ratio
+  // (a process then waits for a core: at load average 8-14 on 2 cores, the long run's slowest
+  // PINGs were mostly time tsdis spent off the CPU, some GC; scripts/stalls.mjs). Measured: p99 34 ms,
+  // slowest 44 ms alone at load average 3.5; in the whole suite at 8-10, p99 54-62 ms, slowest
+  // 70-144 ms; a server made to block 120 ms every 400 ms, p99 192 ms. What fails it: one event-loop
+  // turn of 100 ms or more (a big allocation for a declared length, a batch served without
+  // end) 4 times in 330 PINGs, or once for a second.
+  assert.ok(seen.p99PingMs < 100 * crowd, summary);
+  assert.ok(seen.maxPingMs < 1000 * crowd, summary);
   assert.ok(seen.rssMaxMb < 600, summary);
 });
 

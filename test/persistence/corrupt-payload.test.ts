@@ -559,6 +559,64 @@ test(
   },
 );
 
+test(
+  'sanitize-dump-payload clients: a user with skip-sanitize-payload is not sanitized (not counted), as redis-server; tsdis still refuses what deep validation refuses',
+  { skip },
+  async () => {
+    const t = await createServer({});
+    redis ??= await startRedis([]);
+    const count = async (c: RawConn) =>
+      Number(/dump_payload_sanitizations:(\d+)/.exec(await c.call('INFO', 'stats'))![1]);
+    const good = payload(16, str(listpack(['f', 'v'])));
+    const conns: RawConn[] = [];
+    try {
+      const seen: Record<string, number[]> = {};
+      for (const [name, port] of [
+        ['tsdis', t.port],
+        ['redis', redis.port],
+      ] as const) {
+        const admin = await RawConn.connect(port);
+        const user = await RawConn.connect(port);
+        conns.push(admin, user);
+        await admin.call('CONFIG', 'RESETSTAT');
+        await admin.call('CONFIG', 'SET', 'sanitize-dump-payload', 'clients');
+        for (const u of ['trusting', 'careful'])
+          await admin.call('ACL', 'SETUSER', u, 'on', 'nopass', '~*', '&*', '+@all');
+        await admin.call('ACL', 'SETUSER', 'trusting', 'skip-sanitize-payload');
+        const counts: number[] = [];
+        for (const u of ['trusting', 'careful', 'trusting']) {
+          assert.equal(await user.call('AUTH', u, 'x'), '+OK\r\n');
+          assert.equal(await user.call('RESTORE', 'k', '0', good, 'REPLACE'), '+OK\r\n', `${name} ${u}`);
+          // a script's RESTORE is its caller's
+          assert.equal(
+            await user.call('EVAL', "return redis.call('RESTORE', KEYS[1], 0, ARGV[1], 'REPLACE')", '1', 'k', good),
+            '+OK\r\n',
+            `${name} ${u} script`,
+          );
+          counts.push(await count(admin));
+        }
+        seen[name] = counts;
+      }
+      assert.deepEqual(seen['tsdis'], seen['redis']);
+      assert.deepEqual(seen['tsdis'], [0, 2, 2]);
+      // tsdis validates in full whatever the mode and the user say: a payload Redis would take
+      // without deep validation (and assert on later) is refused for the trusting user too
+      const user = conns[1]!;
+      await user.call('AUTH', 'trusting', 'x');
+      for (const c of CASES.filter((x) => x.redis === 'yes'))
+        assert.equal(
+          await user.call('RESTORE', 'k2', '0', payload(c.type, c.value, c.version ?? 10)),
+          '-ERR Bad data format\r\n',
+          c.name,
+        );
+      assert.equal(await count(conns[0]!), 2);
+    } finally {
+      for (const c of conns) c.close();
+      await t.close();
+    }
+  },
+);
+
 test('huge declared sizes are refused without allocating them', async () => {
   const t = await createServer({ noListen: true });
   const before = process.memoryUsage().rss;
