@@ -128,16 +128,19 @@ export class Blocking implements Subsystem {
     onNoKey = false,
   ): void {
     const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null, onNoKey, stats: null };
-    let m = this.waiting.get(db);
-    if (m === undefined) {
-      m = new Map();
-      this.waiting.set(db, m);
-      db.onReady = this.onReady;
-    }
-    for (const k of b.keys) {
-      const q = m.get(k);
-      if (q === undefined) m.set(k, [b]);
-      else q.push(b);
+    // (a wait without keys, such as WAIT's, is in no database's queues)
+    if (b.keys.length > 0) {
+      let m = this.waiting.get(db);
+      if (m === undefined) {
+        m = new Map();
+        this.waiting.set(db, m);
+        db.onReady = this.onReady;
+      }
+      for (const k of b.keys) {
+        const q = m.get(k);
+        if (q === undefined) m.set(k, [b]);
+        else q.push(b);
+      }
     }
     this.states.set(client, b);
     client.blocked = true;
@@ -322,7 +325,8 @@ export class Blocking implements Subsystem {
     this.states.delete(client);
     client.blocked = false;
     if (b.timer) clearTimeout(b.timer);
-    const m = this.waiting.get(b.db)!;
+    const m = this.waiting.get(b.db);
+    if (m === undefined) return;
     for (const k of b.keys) {
       const q = m.get(k);
       if (q === undefined) continue;

@@ -9,7 +9,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { RawConn, startTsdis } from '../helpers/servers.js';
+import { startChild } from '../helpers/child.js';
 
 const d = await Differ.start();
 after(() => d?.stop());
@@ -63,5 +67,28 @@ test('WAIT from a script replies at once (7.2); CLIENT UNBLOCK ends a WAIT', asy
     c.close();
     w.close();
     await srv.close();
+  }
+});
+
+test('two WAITs time out (the second one used to crash the server process); a BLPOP after them is served', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-wait-'));
+  const child = await startChild(['--save', ''], dir);
+  const conns = await Promise.all([0, 1, 2, 3].map(() => RawConn.connect(child.port)));
+  const [a, b, blpop, c] = conns as [RawConn, RawConn, RawConn, RawConn];
+  try {
+    a.write('*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$3\r\n100\r\n');
+    b.write('*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$3\r\n100\r\n');
+    assert.equal(await a.read(), ':0\r\n');
+    assert.equal(await b.read(), ':0\r\n');
+    blpop.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await c.call('RPUSH', 'q', 'x'), ':1\r\n');
+    assert.equal(await blpop.read(), '*2\r\n$1\r\nq\r\n$1\r\nx\r\n');
+    assert.equal(await c.call('PING'), '+PONG\r\n');
+    assert.doesNotMatch(child.output(), /crashed/);
+  } finally {
+    for (const x of conns) x.close();
+    await child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
