@@ -18,6 +18,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { isLoopback } from '../server/socket.js';
 import { handleFd } from '../server/socket.js';
+import { replicaOutputBytes } from '../replication/primary.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */
 export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
@@ -41,6 +42,7 @@ export function parseClientType(s: string): ClientType | null {
 
 /** The type of a client: master and replica links first, then pub/sub, else normal. */
 export function clientType(c: Client): ClientType {
+  if (c.replica !== null) return 'replica';
   if (subCount(c) > 0) return 'pubsub';
   return 'normal';
 }
@@ -53,6 +55,7 @@ function subCount(c: Client): number {
 export function clientFlags(c: Client): string {
   let f = '';
   if (c.monitor) f += 'O';
+  else if (c.replica !== null) f += 'S';
   if (subCount(c) > 0) f += 'P';
   if (c.multiQueue) f += 'x';
   if (c.blocked) f += 'b';
@@ -157,6 +160,8 @@ function clientStateBytes(c: Client): number {
  * close a client up to 16 KB earlier than Redis.
  */
 export function outputBufferMemory(c: Client, unsent = c.reply.out.length): number {
+  // (a replica's: the stream held for it too, and not the image its socket may be sending)
+  if (c.replica !== null) return replicaOutputBytes(c.replica) - c.reply.out.length + unsent;
   return (c.socket?.writableLength ?? 0) + unsent;
 }
 

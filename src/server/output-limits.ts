@@ -57,7 +57,7 @@ export class OutputLimiter implements Subsystem {
    * was first exceeded is kept on the client, reset when under it again).
    */
   reached(c: Client, omem: number): boolean {
-    const lim = this.limits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    const lim = this.limits(limitClass(c));
     if (lim.hard > 0 && omem >= lim.hard) return true;
     if (lim.soft > 0 && omem >= lim.soft) {
       const now = this.server.clock();
@@ -73,7 +73,7 @@ export class OutputLimiter implements Subsystem {
    * gets none of it). Redis stops such loops for a client closing ASAP.
    */
   overHard(c: Client): boolean {
-    const lim = this.limits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    const lim = this.limits(limitClass(c));
     return lim.hard > 0 && outputBufferMemory(c) >= lim.hard;
   }
 
@@ -87,6 +87,12 @@ export class OutputLimiter implements Subsystem {
     c.reply.out = '';
     server.killClient(c);
   }
+}
+
+/** The client-output-buffer-limit class of a client: replica, pubsub or normal (Redis's getClientType). */
+function limitClass(c: Client): string {
+  const t = clientType(c);
+  return t === 'master' ? 'normal' : t;
 }
 
 /** Reads one class's limits from the canonical `class hard soft seconds ...` text. */
