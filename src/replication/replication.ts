@@ -193,6 +193,8 @@ export class Replication implements Subsystem, PropagationSink {
     if (name === 'repl-backlog-size' && this.backlog !== null) {
       this.backlog.resize(this.server.config.v['repl-backlog-size']);
     }
+    // (Redis's updateGoodSlaves)
+    if (name === 'min-replicas-to-write' || name === 'min-replicas-max-lag') this.primary.refreshGood();
   }
 
   readonly info: InfoSection = {
