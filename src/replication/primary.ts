@@ -74,6 +74,8 @@ export class ReplicaLink {
   heldBytes = 0;
   /** Diskless: the image was sent, the held stream goes out at its first ACK. */
   startOnAck = false;
+  /** Diskless: when its socket last took image bytes (ms; 0: not yet), for repl-timeout. */
+  lastPartialWrite = 0;
   /** Disk-based: the file being sent to it. */
   bulk: fs.ReadStream | null = null;
 
@@ -450,7 +452,14 @@ export class Primary {
         server.stats.netReplOutputBytes += chunk.length * live().length;
         const waitDrain = (): void => {
           if (sync !== this.socketSync) return;
-          if (live().some((l) => l.client.socket!.writableLength > SOCKET_HIGH_WATER)) setTimeout(waitDrain, 2);
+          let full = false;
+          const now = server.clock();
+          for (const l of live()) {
+            if (l.client.socket!.writableLength > SOCKET_HIGH_WATER) full = true;
+            else l.lastPartialWrite = now;
+          }
+          // (a replica that stopped reading is dropped by the cron after repl-timeout)
+          if (full) setTimeout(waitDrain, 2);
           else done();
         };
         setImmediate(waitDrain);
@@ -479,6 +488,7 @@ export class Primary {
     server.log.notice(`Background RDB transfer started by pid ${process.pid}`);
     this.socketSync = sync;
     for (const l of links) {
+      l.lastPartialWrite = server.clock();
       this.setupFullResync(l, offset);
       l.client.socket?.write(`$EOF:${mark}\r\n`, 'latin1');
     }
@@ -740,9 +750,19 @@ export class Primary {
     }
     const now = unixtime(server);
     for (const l of [...this.replicas]) {
-      if (l.state !== 'online' || l.prePsync) continue;
-      if (now - Math.floor(l.ackTime / 1000) > v['repl-timeout']) {
+      if (l.state === 'online' && !l.prePsync && now - Math.floor(l.ackTime / 1000) > v['repl-timeout']) {
         server.log.warning(`Disconnecting timedout replica (streaming sync): ${this.name(l)}`);
+        server.killClient(l.client);
+        continue;
+      }
+      // a diskless sync waits for its slowest replica: one that stopped taking the image goes
+      if (
+        l.state === 'wait_bgsave_end' &&
+        l.lastPartialWrite !== 0 &&
+        this.socketSync?.links.includes(l) === true &&
+        now - Math.floor(l.lastPartialWrite / 1000) > v['repl-timeout']
+      ) {
+        server.log.warning(`Disconnecting timedout replica (full sync): ${this.name(l)}`);
         server.killClient(l.client);
       }
     }

@@ -20,9 +20,13 @@ export function infoField(info: string, name: string): string | undefined {
 }
 
 /** A tsdis primary for replication tests: debug commands on, no diskless delay unless given. */
-export async function startPrimary(config: Record<string, string | number> = {}): Promise<TsdisServer> {
+export async function startPrimary(
+  config: Record<string, string | number> = {},
+  log?: (line: string) => void,
+): Promise<TsdisServer> {
   return startTsdis({
     config: { 'enable-debug-command': 'yes', 'repl-diskless-sync-delay': 0, ...config },
+    ...(log ? { log } : {}),
   });
 }
 

@@ -225,3 +225,38 @@ test('a replica in INFO, ROLE, CLIENT LIST (flag S), not counted in connected_cl
     assert.match(r.log(), /Synchronization|Finished with success/);
   });
 });
+
+test('replicas share one snapshot: diskless with repl-diskless-sync-max-replicas, disk-based joining a running BGSAVE', { skip, timeout: 120_000 }, async () => {
+  for (const diskless of ['yes', 'no']) {
+    const lines: string[] = [];
+    const srv = await startPrimary({
+      'repl-diskless-sync': diskless,
+      // diskless: wait (up to 30 s) for two replicas; disk: slow the BGSAVE so the second joins it
+      'repl-diskless-sync-delay': 30,
+      'repl-diskless-sync-max-replicas': 2,
+      ...(diskless === 'no' ? { 'rdb-key-save-delay': 20000 } : {}),
+    }, (line) => lines.push(line));
+    const p = await RawConn.connect(srv.port);
+    const rs: Replica[] = [];
+    try {
+      await writeMixed(p, 10, 3_000);
+      rs.push(await startReplica(srv.port));
+      await until('the first replica waiting', async () =>
+        /state=wait_bgsave/.test(bulkText(await p.call('INFO', 'replication'))),
+      );
+      rs.push(await startReplica(srv.port));
+      if (diskless === 'no') {
+        await until('the second replica joining the BGSAVE', () => lines.some((l) => l.includes('Waiting for end of BGSAVE for SYNC')));
+        await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+      }
+      await writeMixed(p, 11, 2_000);
+      for (const r of rs) await sameData(p, r);
+      assert.equal(lines.filter((l) => l.includes('Starting BGSAVE for SYNC')).length, 1, lines.join('\n'));
+      assert.equal(infoField(bulkText(await p.call('INFO', 'stats')), 'sync_full'), '2');
+    } finally {
+      p.close();
+      for (const r of rs) await r.stop();
+      await srv.close();
+    }
+  }
+});
