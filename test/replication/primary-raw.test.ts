@@ -209,3 +209,25 @@ test('client-output-buffer-limit replica: a replica that stops reading is droppe
     await srv.close();
   }
 });
+
+test('diskless: a replica that stops reading the image is dropped after repl-timeout and the transfer stops', async () => {
+  const lines: string[] = [];
+  const srv = await startPrimary({ 'repl-timeout': 1, rdbcompression: 'no' }, (l) => lines.push(l));
+  const p = await RawConn.connect(srv.port);
+  try {
+    // ~40 MB: more than the socket buffers and the walk's high-water mark hold
+    assert.equal(await p.call('DEBUG', 'POPULATE', '40000', 'key', '1000'), '+OK\r\n');
+    const c = await rawReplica(srv);
+    c.sock.pause();
+    c.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    await until('the stuck replica dropped', () => lines.some((l) => l.includes('Disconnecting timedout replica (full sync)')), {
+      timeout: 15_000,
+    });
+    assert.ok(lines.some((l) => l.includes('Diskless rdb transfer, last replica dropped')));
+    await until('the snapshot slot free again', async () => (await p.call('BGSAVE')) === '+Background saving started\r\n');
+    c.close();
+  } finally {
+    p.close();
+    await srv.close();
+  }
+});
