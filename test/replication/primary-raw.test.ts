@@ -185,7 +185,7 @@ test('PING every repl-ping-replica-period; repl-timeout drops a replica that nev
   }
 });
 
-test('client-output-buffer-limit replica: a replica that stops reading is dropped', async () => {
+test('client-output-buffer-limit replica: a replica that stops reading is dropped, and one whose held stream grows past it', async () => {
   const srv = await startPrimary({ 'client-output-buffer-limit': 'replica 1mb 0 0' });
   const p = await RawConn.connect(srv.port);
   try {
@@ -204,6 +204,16 @@ test('client-output-buffer-limit replica: a replica that stops reading is droppe
       { timeout: 20_000, every: 1 },
     );
     c.close();
+    // the stream held for a replica while its image is made counts too
+    await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000000');
+    const h = await rawReplica(srv);
+    h.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    await until('the image started', () => h.pending().includes('$EOF:'));
+    for (let i = 0; i < 11; i++) assert.equal(await p.call('SET', `big${i}`, big), '+OK\r\n');
+    await until('the syncing replica dropped', async () =>
+      infoField(bulkText(await p.call('INFO', 'replication')), 'connected_slaves') === '0',
+    );
+    await h.readUntilClose();
   } finally {
     p.close();
     await srv.close();
