@@ -10,9 +10,9 @@
  * Memory fields are estimates from what Node exposes: qbuf is the parser's
  * unconsumed input, obl the reply bytes not yet handed to the socket, omem
  * the bytes the socket still holds, tot-mem their sum plus a fixed per-client
- * base. Replication and cluster do not exist yet: no client is a master or
- * replica link (flags S and M, types master and replica) or READONLY (flag
- * r); those features add the fields to Client and the letters here.
+ * base. A replica attached to this server (Client.replica) has flag S and
+ * type replica; the primary's link (flag M, type master) and READONLY (flag
+ * r) come with the replica side and cluster.
  */
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';

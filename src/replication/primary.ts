@@ -262,7 +262,8 @@ export class Primary {
    * one: the client becomes a replica waiting for its image.
    */
   sync(c: Client, argv: string[], reply: Reply): void {
-    if (c.replica !== null) return;
+    // (already a replica, or a monitor: ignored, as Redis's CLIENT_SLAVE check)
+    if (c.slave) return;
     const psync = argv[0]!.toLowerCase() === 'psync';
     if (psync && argv.length > 3 && argv[3]!.toLowerCase() === 'failover') {
       this.server.log.notice(`Failover request received for replid ${argv[1]!}.`);
@@ -333,6 +334,7 @@ export class Primary {
   /** Makes the client a replica (server.slaves). */
   private attach(l: ReplicaLink): void {
     l.client.replica = l;
+    l.client.slave = true;
     this.replicas.push(l);
   }
 
@@ -793,6 +795,7 @@ export class Primary {
     const i = this.replicas.indexOf(l);
     if (i >= 0) this.replicas.splice(i, 1);
     l.client.replica = null;
+    l.client.slave = l.client.monitor;
     l.bulk?.destroy();
     l.bulk = null;
     l.held = null;

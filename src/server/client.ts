@@ -131,6 +131,11 @@ export class Client {
    * read-only or cluster gate refuses what it sends.
    */
   mustObey = false;
+  /**
+   * A MONITOR or a replica (Redis's CLIENT_SLAVE): the dispatcher refuses it
+   * the keyspace with one field read. Kept by monitor.ts and replication/primary.ts.
+   */
+  slave = false;
   /** A replica attached to this server (PSYNC/SYNC: replication/primary.ts), else null. */
   replica: ReplicaLink | null = null;
   /** master_repl_offset after its last command that propagated something (WAIT waits for it; Redis's woff). */

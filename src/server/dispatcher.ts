@@ -151,7 +151,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     }
   }
   // A replica (or a monitor, a replica to Redis) may not touch the keyspace.
-  if ((client.monitor || client.replica !== null) && touchesKeyspace(server, client, cmd, argv)) {
+  if (client.slave && touchesKeyspace(server, client, cmd, argv)) {
     reject(server, client, cmd, Err.replicaKeyspace, parent);
     return;
   }

@@ -51,7 +51,7 @@ export class OutputLimiter implements Subsystem {
   }
 
   /**
-   * client-output-buffer-limit for the client's class (pubsub when
+   * client-output-buffer-limit for the client's class (replica, pubsub when
    * subscribed, else normal) against `omem` (outputBufferMemory): the hard
    * limit at once, the soft one when exceeded for its seconds (the time it
    * was first exceeded is kept on the client, reset when under it again).
