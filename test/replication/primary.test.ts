@@ -260,3 +260,50 @@ test('replicas share one snapshot: diskless with repl-diskless-sync-max-replicas
     }
   }
 });
+
+/** The calls= of a command in a server's INFO commandstats ('' when never called). */
+async function calls(c: RawConn, name: string): Promise<string> {
+  const m = new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(bulkText(await c.call('INFO', 'commandstats')));
+  return m?.[1] ?? '';
+}
+
+test('what the replica runs, as 7.2 tests it (integration/replication): GETSET as SET, served blocking moves as RPOPLPUSH/LMOVE', { skip, timeout: 60_000 }, async () => {
+  await withPair({}, async (p, r, srv) => {
+    // INCRBYFLOAT keeps the TTL on the replica
+    await p.call('SET', 'test', '1', 'EX', '100');
+    await p.call('INCRBYFLOAT', 'test', '0.1');
+    await sameData(p, r);
+    await r.conn.call('CONFIG', 'RESETSTAT');
+    await p.call('SET', 'test', 'foo');
+    assert.equal(await p.call('GETSET', 'test', 'bar'), '$3\r\nfoo\r\n');
+    assert.equal(await p.call('SET', 'test', 'vaz', 'GET'), '$3\r\nbar\r\n');
+    await caughtUp(p, r.conn);
+    assert.equal(await calls(r.conn, 'set'), '3');
+    assert.equal(await calls(r.conn, 'getset'), '');
+    for (const [cmd, stat, other] of [
+      [['BRPOPLPUSH', 'a', 'b', '5'], 'rpoplpush', 'lmove'],
+      [['BLMOVE', 'a', 'b', 'LEFT', 'RIGHT', '5'], 'lmove', 'rpoplpush'],
+    ] as const) {
+      // blocking against an empty list, then a list that exists
+      await p.call('DEL', 'a');
+      await caughtUp(p, r.conn);
+      await r.conn.call('CONFIG', 'RESETSTAT');
+      const w = await RawConn.connect(srv.port);
+      try {
+        w.write(Buffer.from(`*${cmd.length}\r\n` + cmd.map((a) => `$${a.length}\r\n${a}\r\n`).join(''), 'latin1'));
+        await until('the mover blocked', async () =>
+          infoField(bulkText(await p.call('INFO', 'clients')), 'blocked_clients') === '1',
+        );
+        await p.call('LPUSH', 'a', 'foo');
+        assert.equal(await w.read(), '$3\r\nfoo\r\n');
+        await p.call('LPUSH', 'a', '1', '2', '3');
+        assert.notEqual(await w.call(...cmd), '*-1\r\n');
+      } finally {
+        w.close();
+      }
+      await sameData(p, r);
+      assert.equal(await calls(r.conn, stat), '2');
+      assert.equal(await calls(r.conn, other), '');
+    }
+  });
+});
