@@ -199,6 +199,21 @@ test('min-replicas-to-write counts good replicas; expired keys reach the replica
     assert.equal(await p.call('GET', 'a'), '$1\r\n1\r\n');
     assert.equal(await p.call('CONFIG', 'SET', 'min-replicas-to-write', '0'), '+OK\r\n');
     assert.equal(infoField(bulkText(await p.call('INFO', 'replication')), 'min_slaves_good_slaves'), undefined);
+    // a replica that stops acknowledging becomes lagged: writes refused, then accepted once it is back
+    // (7.2's integration/replication-2 and -4 "master not writable with lagged slave")
+    await p.call('CONFIG', 'SET', 'min-replicas-max-lag', '2');
+    await p.call('CONFIG', 'SET', 'min-replicas-to-write', '1');
+    assert.equal(await p.call('EVAL', "return redis.call('set','foo',12345)", '0'), '+OK\r\n');
+    r.proc.kill('SIGSTOP');
+    try {
+      await until('the primary refusing writes', async () => (await p.call('SET', 'foo', '1')).startsWith('-NOREPLICAS'));
+      assert.match(await p.call('EVAL', "return redis.call('set','foo',12345)", '0'), /^-NOREPLICAS/);
+    } finally {
+      r.proc.kill('SIGCONT');
+    }
+    await until('writes accepted again', async () => (await p.call('SET', 'foo', '1')) === '+OK\r\n');
+    await p.call('CONFIG', 'SET', 'min-replicas-to-write', '0');
+    await p.call('DEL', 'foo');
     // a key expiring on the primary is deleted on the replica (a 7.0 replica never expires keys itself)
     await p.call('SET', 'e', '1', 'PX', '50');
     await caughtUp(p, r.conn);
