@@ -201,7 +201,7 @@ export class Primary {
         l.listeningPort = port;
       } else if (opt === 'ip-address') {
         if (val.length >= 256)
-          throw new ReplyError(`ERR REPLCONF ip-address provided by replica instance is too long: ${val.length} bytes`);
+          throw new ReplyError(Err.replconfIpTooLong(val.length));
         l.ipAddress = val;
       } else if (opt === 'capa') {
         const capa = val.toLowerCase();
@@ -227,18 +227,18 @@ export class Primary {
       } else if (opt === 'rdb-only') {
         const n = parseInt64(val);
         if (n === null || typeof n === 'bigint' || n < 0 || n > 1)
-          throw new ReplyError('ERR value is out of range, value must between 0 and 1');
+          throw new ReplyError(Err.replconfRdbOnlyRange);
         l.rdbOnly = n === 1;
       } else if (opt === 'rdb-filter-only') {
         const filters = splitArgs(val);
-        if (filters === null) throw new ReplyError('ERR Missing rdb-filter-only values');
+        if (filters === null) throw new ReplyError(Err.replconfFilterMissing);
         l.req |= REQ_EXCLUDE_DATA | REQ_EXCLUDE_FUNCTIONS;
         for (const f of filters) {
           if (f.toLowerCase() === 'functions') l.req &= ~REQ_EXCLUDE_FUNCTIONS;
-          else throw new ReplyError(`ERR Unsupported rdb-filter-only option: ${f}`);
+          else throw new ReplyError(Err.replconfFilterUnsupported(f));
         }
       } else {
-        throw new ReplyError(`ERR Unrecognized REPLCONF option: ${argv[j]!}`);
+        throw new ReplyError(Err.replconfUnknown(argv[j]!));
       }
     }
     reply.ok();
@@ -267,14 +267,14 @@ export class Primary {
     const psync = argv[0]!.toLowerCase() === 'psync';
     if (psync && argv.length > 3 && argv[3]!.toLowerCase() === 'failover') {
       this.server.log.notice(`Failover request received for replid ${argv[1]!}.`);
-      if (!this.repl.following) throw new ReplyError("ERR PSYNC FAILOVER can't be sent to a master.");
+      if (!this.repl.following) throw new ReplyError(Err.psyncFailoverToMaster);
     }
     // (a replica serving sub-replicas is the replica side's: refused here until it says its link is up)
-    if (this.repl.following) throw new ReplyError("NOMASTERLINK Can't SYNC while not connected with my master");
-    if (reply.out.length !== 0) throw new ReplyError('ERR SYNC and PSYNC are invalid with pending output');
+    if (this.repl.following) throw new ReplyError(Err.syncNoMasterLink);
+    if (reply.out.length !== 0) throw new ReplyError(Err.syncPendingOutput);
     const l = this.pendingLinks.get(c) ?? new ReplicaLink(c);
     this.pendingLinks.delete(c);
-    if (l.req !== 0 && !l.capaEof) throw new ReplyError('ERR Filtered replica requires EOF capability');
+    if (l.req !== 0 && !l.capaEof) throw new ReplyError(Err.syncFilterNeedsEof);
     const log = this.server.log;
     log.notice(`Replica ${this.name(l)} asks for synchronization`);
     if (psync) {
@@ -422,7 +422,7 @@ export class Primary {
     for (const l of [...this.replicas]) {
       if (l.state !== 'wait_bgsave_start') continue;
       this.detach(l);
-      l.client.reply.error("ERR BGSAVE failed, replication can't continue");
+      l.client.reply.error(Err.syncBgsaveFailed);
       l.client.closeAfterReply = true;
       server.beforeSleep.queue(l.client);
     }
