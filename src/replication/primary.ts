@@ -530,26 +530,30 @@ export class Primary {
         this.server.killClient(l.client);
         continue;
       }
+      // (opened now: a later BGSAVE renaming a new file over it does not change what this replica gets)
+      let fd = -1;
       let size: number;
       try {
-        size = fs.statSync(file).size;
+        fd = fs.openSync(file, 'r');
+        size = fs.fstatSync(fd).size;
       } catch (e) {
+        if (fd >= 0) fs.closeSync(fd);
         log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
         this.server.killClient(l.client);
         continue;
       }
       l.state = 'send_bulk';
-      this.sendBulk(l, file, size);
+      this.sendBulk(l, fd, size);
     }
     this.startPending();
   }
 
   /** Streams the RDB file to a replica (sendBulkToSlave), then puts it online. */
-  private sendBulk(l: ReplicaLink, file: string, size: number): void {
+  private sendBulk(l: ReplicaLink, fd: number, size: number): void {
     const sock = l.client.socket;
-    if (sock === null) return;
+    const rs = fs.createReadStream('', { fd, highWaterMark: 1 << 16 });
+    if (sock === null) return void rs.destroy();
     sock.write(`$${size}\r\n`, 'latin1');
-    const rs = fs.createReadStream(file, { highWaterMark: 1 << 16 });
     l.bulk = rs;
     rs.on('data', (chunk) => {
       if (l.client.closed) return void rs.destroy();
