@@ -814,9 +814,20 @@ export class Primary {
     this.refreshGood();
   }
 
-  /** Server close: file transfers stop. */
+  /**
+   * Server close (after the last stream bytes were handed to the sockets):
+   * file transfers stop; a streaming replica's connection ends once what it
+   * was sent is written, rather than being cut with the stream's tail unsent
+   * (Redis flushes its replicas' output before exiting).
+   */
   close(): void {
-    for (const l of this.replicas) l.bulk?.destroy();
+    for (const l of [...this.replicas]) {
+      l.bulk?.destroy();
+      const sock = l.client.socket;
+      if (l.held !== null || sock === null) continue;
+      this.server.conns.freeClient(l.client);
+      sock.destroySoon();
+    }
   }
 }
 

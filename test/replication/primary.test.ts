@@ -322,3 +322,33 @@ test('what the replica runs, as 7.2 tests it (integration/replication): GETSET a
     }
   });
 });
+
+test('closing the primary sends the stream it still holds for a replica before ending the link', { skip, timeout: 60_000 }, async () => {
+  const srv = await startPrimary();
+  const p = await RawConn.connect(srv.port);
+  let r: Replica | null = null;
+  let closed = false;
+  try {
+    r = await startReplica(srv.port);
+    await caughtUp(p, r.conn);
+    r.proc.kill('SIGSTOP');
+    try {
+      // more than the sockets' buffers hold: the rest waits in tsdis
+      const big = 'b'.repeat(1 << 20);
+      for (let i = 0; i < 24; i++) assert.equal(await p.call('SET', `big${i}`, big), '+OK\r\n');
+      assert.equal(await p.call('SET', 'last', '1'), '+OK\r\n');
+      p.close();
+      await srv.close();
+      closed = true;
+    } finally {
+      r.proc.kill('SIGCONT');
+    }
+    await until('the replica to get the last write', async () => (await r!.conn.call('GET', 'last')) === '$1\r\n1\r\n', {
+      timeout: 20_000,
+    });
+  } finally {
+    p.close();
+    await r?.stop();
+    if (!closed) await srv.close();
+  }
+});
