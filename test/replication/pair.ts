@@ -109,7 +109,8 @@ export const LIB =
  * `n` seeded writes of every type over a few hundred keys in databases
  * 0-2: strings, counters, lists, hashes, sets, sorted sets, streams (with
  * a consumer group), HyperLogLogs, expiries (relative, absolute, removed),
- * deletions and renames, MULTI/EXEC blocks, EVAL and FCALL, SELECTs.
+ * deletions, renames, MOVE, COPY, SWAPDB, MULTI/EXEC blocks, EVAL and
+ * FCALL, SELECTs.
  */
 export function mixedWrites(seed: number, n: number): (string | number)[][] {
   const r = rng(seed);
@@ -119,7 +120,7 @@ export function mixedWrites(seed: number, n: number): (string | number)[][] {
   const out: (string | number)[][] = [['FUNCTION', 'LOAD', 'REPLACE', LIB]];
   let inMulti = false;
   while (out.length < n) {
-    const p = int(40);
+    const p = int(45);
     switch (p) {
       case 0:
         out.push(['SELECT', int(3)]);
@@ -243,6 +244,22 @@ export function mixedWrites(seed: number, n: number): (string | number)[][] {
         break;
       case 38:
         out.push(['GETDEL', key('s')]);
+        break;
+      case 39:
+        out.push(['MOVE', key('s'), int(3)]);
+        break;
+      case 40:
+        out.push(['COPY', key(['s', 'l', 'h', 't', 'z', 'x'][int(6)]!), key('c'), 'DB', int(3), 'REPLACE']);
+        break;
+      case 41:
+        // (rare: it exchanges whole databases)
+        out.push(r() < 0.05 ? ['SWAPDB', int(3), int(3)] : ['HINCRBYFLOAT', key('h'), 'fl', '0.5']);
+        break;
+      case 42:
+        out.push(['LMPOP', 2, key('l'), key('l'), 'RIGHT', 'COUNT', 2]);
+        break;
+      case 43:
+        out.push(['SETEX', key('s'), 100 + int(100), val()]);
         break;
       default:
         out.push(['HSET', key('h'), 'big', 'y'.repeat(int(5000))]);
