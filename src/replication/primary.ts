@@ -158,10 +158,7 @@ export class Primary {
       if (ip === '') continue;
       const state = stateName(l.state);
       const lag = l.state === 'online' ? now - Math.floor(l.ackTime / 1000) : 0;
-      out.push([
-        `slave${i++}`,
-        `ip=${ip},port=${l.listeningPort},state=${state},offset=${l.ackOff},lag=${lag}`,
-      ]);
+      out.push([`slave${i++}`, `ip=${ip},port=${l.listeningPort},state=${state},offset=${l.ackOff},lag=${lag}`]);
     }
     return out;
   }
@@ -200,8 +197,7 @@ export class Primary {
         if (port === null || typeof port === 'bigint') throw new ReplyError(Err.notInteger);
         l.listeningPort = port;
       } else if (opt === 'ip-address') {
-        if (val.length >= 256)
-          throw new ReplyError(Err.replconfIpTooLong(val.length));
+        if (val.length >= 256) throw new ReplyError(Err.replconfIpTooLong(val.length));
         l.ipAddress = val;
       } else if (opt === 'capa') {
         const capa = val.toLowerCase();
@@ -226,8 +222,7 @@ export class Primary {
         return;
       } else if (opt === 'rdb-only') {
         const n = parseInt64(val);
-        if (n === null || typeof n === 'bigint' || n < 0 || n > 1)
-          throw new ReplyError(Err.replconfRdbOnlyRange);
+        if (n === null || typeof n === 'bigint' || n < 0 || n > 1) throw new ReplyError(Err.replconfRdbOnlyRange);
         l.rdbOnly = n === 1;
       } else if (opt === 'rdb-filter-only') {
         const filters = splitArgs(val);
@@ -751,7 +746,8 @@ export class Primary {
     }
     for (const l of this.replicas) {
       const presync =
-        l.state === 'wait_bgsave_start' || (l.state === 'wait_bgsave_end' && this.socketSync?.links.includes(l) !== true);
+        l.state === 'wait_bgsave_start' ||
+        (l.state === 'wait_bgsave_end' && this.socketSync?.links.includes(l) !== true);
       if (presync) l.client.socket?.write('\n', 'latin1');
     }
     const now = unixtime(server);

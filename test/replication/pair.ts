@@ -39,7 +39,16 @@ export interface Replica extends RedisProcess {
 export async function startReplica(port: number, extra: string[] = []): Promise<Replica> {
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-replica-log-'));
   const logfile = path.join(logDir, 'replica.log');
-  const r = await startRedis(['--replicaof', '127.0.0.1', String(port), '--logfile', logfile, '--enable-debug-command', 'yes', ...extra]);
+  const r = await startRedis([
+    '--replicaof',
+    '127.0.0.1',
+    String(port),
+    '--logfile',
+    logfile,
+    '--enable-debug-command',
+    'yes',
+    ...extra,
+  ]);
   const conn = await RawConn.connect(r.port);
   const stop = r.stop;
   return {
@@ -216,7 +225,14 @@ export function mixedWrites(seed: number, n: number): (string | number)[][] {
         out.push(['RENAME', key('s'), key('s')]);
         break;
       case 31:
-        out.push(['EVAL', "redis.call('incr', KEYS[1]) return redis.call('lpush', KEYS[2], ARGV[1])", 2, key('n'), key('l'), val()]);
+        out.push([
+          'EVAL',
+          "redis.call('incr', KEYS[1]) return redis.call('lpush', KEYS[2], ARGV[1])",
+          2,
+          key('n'),
+          key('l'),
+          val(),
+        ]);
         break;
       case 32:
         out.push(['FCALL', 'rinc', 2, key('n'), key('l'), int(10)]);

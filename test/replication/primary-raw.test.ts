@@ -113,7 +113,10 @@ test('PSYNC ? -1: +FULLRESYNC, the EOF-marked image with repl AUX fields, the st
     assert.equal(await c.call('GET', 'before'), "-ERR Replica can't interact with the keyspace\r\n");
     c.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n10\r\n');
     assert.equal(await c.call('PING'), '+PONG\r\n');
-    assert.match(infoField(bulkText(await p.call('INFO', 'replication')), 'slave0')!, /port=7777,state=online,offset=10,/);
+    assert.match(
+      infoField(bulkText(await p.call('INFO', 'replication')), 'slave0')!,
+      /port=7777,state=online,offset=10,/,
+    );
     c.close();
   } finally {
     p.close();
@@ -210,8 +213,9 @@ test('client-output-buffer-limit replica: a replica that stops reading is droppe
     h.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
     await until('the image started', () => h.pending().includes('$EOF:'));
     for (let i = 0; i < 11; i++) assert.equal(await p.call('SET', `big${i}`, big), '+OK\r\n');
-    await until('the syncing replica dropped', async () =>
-      infoField(bulkText(await p.call('INFO', 'replication')), 'connected_slaves') === '0',
+    await until(
+      'the syncing replica dropped',
+      async () => infoField(bulkText(await p.call('INFO', 'replication')), 'connected_slaves') === '0',
     );
     await h.readUntilClose();
   } finally {
@@ -230,11 +234,18 @@ test('diskless: a replica that stops reading the image is dropped after repl-tim
     const c = await rawReplica(srv);
     c.sock.pause();
     c.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
-    await until('the stuck replica dropped', () => lines.some((l) => l.includes('Disconnecting timedout replica (full sync)')), {
-      timeout: 15_000,
-    });
+    await until(
+      'the stuck replica dropped',
+      () => lines.some((l) => l.includes('Disconnecting timedout replica (full sync)')),
+      {
+        timeout: 15_000,
+      },
+    );
     assert.ok(lines.some((l) => l.includes('Diskless rdb transfer, last replica dropped')));
-    await until('the snapshot slot free again', async () => (await p.call('BGSAVE')) === '+Background saving started\r\n');
+    await until(
+      'the snapshot slot free again',
+      async () => (await p.call('BGSAVE')) === '+Background saving started\r\n',
+    );
     c.close();
   } finally {
     p.close();
