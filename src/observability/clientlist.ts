@@ -18,7 +18,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { isLoopback } from '../server/socket.js';
 import { handleFd } from '../server/socket.js';
-import { replicaOutputBytes } from '../replication/primary.js';
+import { replicaOutputBytes } from '../replication/link.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */
 export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';

@@ -6,23 +6,13 @@
  * (Replication.flush -> send) and acknowledge it (REPLCONF ACK), which WAIT,
  * min-replicas-to-write, INFO and ROLE read.
  *
- * A full sync takes no fork: the snapshot is persistence/bgsave.ts's sliced
- * copy-on-write walk, started synchronously at the moment +FULLRESYNC names
- * (its offset is master_repl_offset then, and the image holds every effect
- * up to it and none after). Disk-based (repl-diskless-sync no): the walk
- * writes dbfilename as a BGSAVE, then `$<len>\r\n` and the file go to each
- * replica that waited for it. Diskless: the walk's chunks go straight to
- * the replicas' sockets between `$EOF:<mark>\r\n` and the 40-byte mark. The
- * stream a syncing replica must get after the image is held for it
- * (ReplicaLink.held, counted against client-output-buffer-limit replica)
- * and written once the image is sent (disk) or at the replica's first ACK
- * (diskless, as Redis does so that nothing follows the EOF mark at once).
+ * Full syncs (the fork-less snapshot and its transfer) are full-sync.ts;
+ * a replica's own state is link.ts's ReplicaLink. The stream held for a
+ * syncing replica counts against client-output-buffer-limit replica.
  *
  * Callers: replication.ts (send, hooks), commands/replication.ts (REPLCONF,
  * PSYNC, SYNC, WAIT, ROLE), the dispatcher (goodReplicasOk), info.ts.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { Reply } from '../protocol/writer.js';
@@ -30,57 +20,19 @@ import type { Replication } from './replication.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
 import { parseInt64 } from '../util/numbers.js';
-import { persist, rdbPath } from '../persistence/snapshot.js';
-import { Bgsave, startBgsave, type SnapshotTarget } from '../persistence/bgsave.js';
+import { persist } from '../persistence/snapshot.js';
 import { newReplId } from './replication.js';
-
-/** A replica's state (Redis's SLAVE_STATE_*). */
-export type ReplState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online' | 'rdb_transmitted';
-
-/** What a replica wants left out of its image (REPLCONF rdb-filter-only): Redis's SLAVE_REQ_* bits. */
-const REQ_EXCLUDE_DATA = 1;
-const REQ_EXCLUDE_FUNCTIONS = 2;
-
-/** A diskless sync pauses the walk while a replica's socket holds more than this. */
-const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
-
-/** The per-client replication state of a replica attached to this server (Client.replica). */
-export class ReplicaLink {
-  state: ReplState = 'wait_bgsave_start';
-  /** REPLCONF listening-port (0: not given). */
-  listeningPort = 0;
-  /** REPLCONF ip-address, else the peer's address. */
-  ipAddress: string | null = null;
-  capaEof = false;
-  capaPsync2 = false;
-  /** REPLCONF rdb-only 1: the image only, then the connection ends. */
-  rdbOnly = false;
-  /** REQ_EXCLUDE_* bits (rdb-filter-only). */
-  req = 0;
-  /** Came with SYNC: no +FULLRESYNC line, no ACKs expected (Redis's CLIENT_PRE_PSYNC). */
-  prePsync = false;
-  /** The offset its full sync's image matches (psync_initial_offset). */
-  initialOffset = 0;
-  /** The highest offset it acknowledged (repl_ack_off), and fsynced to its AOF (repl_aof_off). */
-  ackOff = 0;
-  aofOff = 0;
-  /** When it last acknowledged (ms). */
-  ackTime = 0;
-  /**
-   * Stream bytes held until its image is sent (and, diskless, until its
-   * first ACK); null once streaming.
-   */
-  held: string[] | null = [];
-  heldBytes = 0;
-  /** Diskless: the image was sent, the held stream goes out at its first ACK. */
-  startOnAck = false;
-  /** Diskless: when its socket last took image bytes (ms; 0: not yet), for repl-timeout. */
-  lastPartialWrite = 0;
-  /** Disk-based: the file being sent to it. */
-  bulk: fs.ReadStream | null = null;
-
-  constructor(readonly client: Client) {}
-}
+import { FullSync } from './full-sync.js';
+import {
+  ReplicaLink,
+  REQ_EXCLUDE_DATA,
+  REQ_EXCLUDE_FUNCTIONS,
+  capaCovers,
+  peerIp,
+  replicaOutputBytes,
+  stateName,
+  unixtime,
+} from './link.js';
 
 /** One WAIT: its client, the offset its replicas must reach and how many. */
 interface WaitEntry {
@@ -101,15 +53,15 @@ export class Primary {
   /** A WAIT blocked this turn: GETACK goes to the replicas before sleeping. */
   private getAck = false;
   private readonly waits: WaitEntry[] = [];
-  /** The diskless sync running: its replicas. */
-  private socketSync: { links: ReplicaLink[]; mark: string } | null = null;
-  /** A disk-based BGSAVE for replication runs (replicas wait for its end). */
-  private diskSync = false;
+  /** Full syncs: the snapshot for replicas and sending it (full-sync.ts). */
+  private readonly full: FullSync;
 
   constructor(
     private readonly server: Server,
     private readonly repl: Replication,
-  ) {}
+  ) {
+    this.full = new FullSync(server, repl, this);
+  }
 
   // ---------------------------------------------------------------------------
   // Names and figures
@@ -215,7 +167,7 @@ export class Primary {
           if (Number(aof) > l.aofOff) l.aofOff = Number(aof);
         }
         l.ackTime = this.server.clock();
-        if (l.startOnAck && l.state === 'online') this.startStream(l);
+        if (l.startOnAck && l.state === 'online') this.full.startStream(l);
         return;
       } else if (opt === 'getack') {
         // a replica answers its primary's GETACK (the replica side); a primary says nothing
@@ -299,7 +251,7 @@ export class Primary {
     const running = persist(this.server).bgsave;
     if (running !== null && running.opts.onDone === undefined) {
       // a BGSAVE to disk runs: another replica waiting for it shares it (and what was held for it since)
-      const peer = this.diskSync
+      const peer = this.full.diskSync
         ? this.replicas.find((p) => p.state === 'wait_bgsave_end' && (!p.rdbOnly || l.rdbOnly))
         : undefined;
       if (peer !== undefined && capaCovers(l, peer) && l.req === peer.req) {
@@ -307,7 +259,7 @@ export class Primary {
           l.held = [...peer.held];
           l.heldBytes = peer.heldBytes;
         }
-        this.setupFullResync(l, peer.initialOffset);
+        this.full.setupFullResync(l, peer.initialOffset);
         log.notice('Waiting for end of BGSAVE for SYNC');
       } else {
         log.notice("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
@@ -319,7 +271,7 @@ export class Primary {
       if (v['repl-diskless-sync'] && l.capaEof && v['repl-diskless-sync-delay'] !== 0) {
         log.notice('Delay next BGSAVE for diskless SYNC');
       } else if (running === null) {
-        this.startSync(l.capaEof, l.req);
+        this.full.start(l.capaEof, l.req);
       } else {
         log.notice('No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed');
       }
@@ -385,257 +337,6 @@ export class Primary {
     }
     this.refreshGood();
     return true;
-  }
-
-  /**
-   * A replica's full sync starts at `offset` (replicationSetupSlaveForFullResync):
-   * it waits for the image's end, the next effect says its database, and
-   * (PSYNC) it is told +FULLRESYNC replid offset.
-   */
-  private setupFullResync(l: ReplicaLink, offset: number): void {
-    l.initialOffset = offset;
-    l.state = 'wait_bgsave_end';
-    this.repl.selectedDb = -1;
-    if (!l.prePsync) l.client.socket?.write(`+FULLRESYNC ${this.repl.replid} ${offset}\r\n`, 'latin1');
-  }
-
-  /**
-   * Starts the snapshot for the replicas waiting for one with requirements
-   * `req` (startBgsaveForReplication): to their sockets (diskless, or a
-   * filtered image) when they all take EOF-marked images, else to disk.
-   * Replicas it cannot serve are told and closed.
-   */
-  private startSync(eof: boolean, req: number): void {
-    const server = this.server;
-    const socket = (server.config.v['repl-diskless-sync'] || (req & 3) !== 0) && eof;
-    server.log.notice(`Starting BGSAVE for SYNC with target: ${socket ? 'replicas sockets' : 'disk'}`);
-    // stream bytes of this turn precede the image's offset
-    this.repl.flush();
-    const ok = socket ? this.startSocketSync(req) : this.startDiskSync(req);
-    if (ok) return;
-    server.log.warning('BGSAVE for replication failed');
-    for (const l of [...this.replicas]) {
-      if (l.state !== 'wait_bgsave_start') continue;
-      this.detach(l);
-      l.client.reply.error(Err.syncBgsaveFailed);
-      l.client.closeAfterReply = true;
-      server.beforeSleep.queue(l.client);
-    }
-  }
-
-  /** Disk-based: a BGSAVE to dbfilename; its end sends the file (diskDone). */
-  private startDiskSync(req: number): boolean {
-    const server = this.server;
-    if (!startBgsave(server)) return false;
-    this.diskSync = true;
-    for (const l of this.replicas) {
-      if (l.state === 'wait_bgsave_start' && l.req === req) this.setupFullResync(l, this.repl.offset);
-    }
-    persist(server).waiters.push((ok) => this.diskDone(ok));
-    return true;
-  }
-
-  /** Diskless: the snapshot's chunks go to the waiting replicas' sockets between `$EOF:<mark>` and the mark. */
-  private startSocketSync(req: number): boolean {
-    const server = this.server;
-    const links = this.replicas.filter((l) => l.state === 'wait_bgsave_start' && l.req === req && l.capaEof);
-    const mark = crypto.randomBytes(20).toString('hex');
-    const sync = { links, mark };
-    const live = () => sync.links.filter((l) => !l.client.closed && l.client.socket !== null);
-    const target: SnapshotTarget = {
-      write: (chunk, done) => {
-        const s = chunk.toString('latin1');
-        for (const l of live()) l.client.socket!.write(s, 'latin1');
-        server.stats.netReplOutputBytes += chunk.length * live().length;
-        const waitDrain = (): void => {
-          if (sync !== this.socketSync) return;
-          let full = false;
-          const now = server.clock();
-          for (const l of live()) {
-            if (l.client.socket!.writableLength > SOCKET_HIGH_WATER) full = true;
-            else l.lastPartialWrite = now;
-          }
-          // (a replica that stopped reading is dropped by the cron after repl-timeout)
-          if (full) setTimeout(waitDrain, 2);
-          else done();
-        };
-        setImmediate(waitDrain);
-      },
-      end: (done) => {
-        for (const l of live()) l.client.socket!.write(mark, 'latin1');
-        setImmediate(done);
-      },
-    };
-    const offset = this.repl.offset;
-    let snap: Bgsave;
-    try {
-      snap = new Bgsave(server, rdbPath(server), {
-        target,
-        noData: (req & REQ_EXCLUDE_DATA) !== 0,
-        noFunctions: (req & REQ_EXCLUDE_FUNCTIONS) !== 0,
-        onDone: (end) => this.socketDone(sync, end === 'ok'),
-      });
-    } catch (e) {
-      server.log.warning(`Can't save in background: ${(e as Error).message}`);
-      return false;
-    }
-    const st = persist(server);
-    st.bgsave = snap;
-    st.forks++;
-    server.log.notice(`Background RDB transfer started by pid ${process.pid}`);
-    this.socketSync = sync;
-    for (const l of links) {
-      l.lastPartialWrite = server.clock();
-      this.setupFullResync(l, offset);
-      l.client.socket?.write(`$EOF:${mark}\r\n`, 'latin1');
-    }
-    return true;
-  }
-
-  /** The diskless snapshot ended: its replicas are online, streaming from their first ACK. */
-  private socketDone(sync: { links: ReplicaLink[] }, ok: boolean): void {
-    if (this.socketSync === sync) this.socketSync = null;
-    const log = this.server.log;
-    log.notice(ok ? 'Background RDB transfer terminated with success' : 'Background transfer error');
-    for (const l of sync.links) {
-      if (l.client.closed || l.state !== 'wait_bgsave_end') continue;
-      if (!ok) {
-        log.warning('SYNC failed. BGSAVE child returned an error');
-        this.server.killClient(l.client);
-        continue;
-      }
-      log.notice(
-        `Streamed RDB transfer with replica ${this.name(l)} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
-      );
-      if (!this.putOnline(l)) continue;
-      l.startOnAck = true;
-    }
-    this.startPending();
-  }
-
-  /** The disk BGSAVE ended: each replica waiting for it gets `$<len>\r\n` and the file. */
-  private diskDone(ok: boolean): void {
-    this.diskSync = false;
-    const log = this.server.log;
-    const file = rdbPath(this.server);
-    for (const l of [...this.replicas]) {
-      if (l.state !== 'wait_bgsave_end') continue;
-      if (!ok) {
-        log.warning('SYNC failed. BGSAVE child returned an error');
-        this.server.killClient(l.client);
-        continue;
-      }
-      // (opened now: a later BGSAVE renaming a new file over it does not change what this replica gets)
-      let fd = -1;
-      let size: number;
-      try {
-        fd = fs.openSync(file, 'r');
-        size = fs.fstatSync(fd).size;
-      } catch (e) {
-        if (fd >= 0) fs.closeSync(fd);
-        log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
-        this.server.killClient(l.client);
-        continue;
-      }
-      l.state = 'send_bulk';
-      this.sendBulk(l, fd, size);
-    }
-    this.startPending();
-  }
-
-  /** Streams the RDB file to a replica (sendBulkToSlave), then puts it online. */
-  private sendBulk(l: ReplicaLink, fd: number, size: number): void {
-    const sock = l.client.socket;
-    const rs = fs.createReadStream('', { fd, highWaterMark: 1 << 16 });
-    if (sock === null) return void rs.destroy();
-    sock.write(`$${size}\r\n`, 'latin1');
-    l.bulk = rs;
-    rs.on('data', (chunk) => {
-      if (l.client.closed) return void rs.destroy();
-      const b = chunk as Buffer;
-      this.server.stats.netReplOutputBytes += b.length;
-      sock.write(b.toString('latin1'), 'latin1');
-      if (sock.writableLength > SOCKET_HIGH_WATER) {
-        rs.pause();
-        const resume = (): void => {
-          if (l.client.closed) return void rs.destroy();
-          if (sock.writableLength > SOCKET_HIGH_WATER) setTimeout(resume, 2);
-          else rs.resume();
-        };
-        setTimeout(resume, 2);
-      }
-    });
-    rs.on('error', (e) => {
-      this.server.log.warning(`Read error sending DB to replica: ${e.message}`);
-      this.server.killClient(l.client);
-    });
-    rs.on('end', () => {
-      l.bulk = null;
-      if (l.client.closed) return;
-      if (this.putOnline(l)) this.startStream(l);
-    });
-  }
-
-  /**
-   * The image was sent (replicaPutOnline): online, or, for an rdb-only
-   * replica, done and closed. False when it was closed.
-   */
-  private putOnline(l: ReplicaLink): boolean {
-    const log = this.server.log;
-    if (l.rdbOnly) {
-      l.state = 'rdb_transmitted';
-      log.notice(`RDB transfer completed, rdb only replica (${this.name(l)}) should be disconnected asap`);
-      l.client.closeAfterReply = true;
-      this.server.beforeSleep.queue(l.client);
-      return false;
-    }
-    l.state = 'online';
-    l.ackTime = this.server.clock();
-    this.refreshGood();
-    log.notice(`Synchronization with replica ${this.name(l)} succeeded`);
-    return true;
-  }
-
-  /** Writes what was held for the replica and streams from now on (replicaStartCommandStream). */
-  private startStream(l: ReplicaLink): void {
-    l.startOnAck = false;
-    const held = l.held;
-    l.held = null;
-    l.heldBytes = 0;
-    const sock = l.client.socket;
-    if (held === null || sock === null) return;
-    for (const s of held) {
-      sock.write(s, 'latin1');
-      this.server.stats.netReplOutputBytes += s.length;
-    }
-  }
-
-  /**
-   * Replicas waiting for a snapshot get one when none runs
-   * (replicationStartPendingFork): at once for disk-based syncs, after
-   * repl-diskless-sync-delay seconds of the longest waiting (or when
-   * repl-diskless-sync-max-replicas wait) for diskless ones.
-   */
-  startPending(): void {
-    if (this.replicas.length === 0 || persist(this.server).bgsave !== null) return;
-    let req = -1;
-    let eof = true;
-    let waiting = 0;
-    let maxIdle = 0;
-    const now = unixtime(this.server);
-    for (const l of this.replicas) {
-      if (l.state !== 'wait_bgsave_start') continue;
-      if (req === -1) req = l.req;
-      else if (l.req !== req) continue;
-      maxIdle = Math.max(maxIdle, now - Math.floor(l.client.lastInteraction / 1000));
-      waiting++;
-      eof &&= l.capaEof;
-    }
-    if (waiting === 0) return;
-    const v = this.server.config.v;
-    const max = v['repl-diskless-sync-max-replicas'];
-    if (!v['repl-diskless-sync'] || (max > 0 && waiting >= max) || maxIdle >= v['repl-diskless-sync-delay'])
-      this.startSync(eof, req);
   }
 
   // ---------------------------------------------------------------------------
@@ -735,7 +436,7 @@ export class Primary {
    * good replicas recounted.
    */
   cron(second: boolean): void {
-    if (this.replicas.length !== 0) this.startPending();
+    if (this.replicas.length !== 0) this.full.startPending();
     if (!second) return;
     const server = this.server;
     const v = server.config.v;
@@ -744,12 +445,7 @@ export class Primary {
       repl.feed(-1, PING);
       repl.flush();
     }
-    for (const l of this.replicas) {
-      const presync =
-        l.state === 'wait_bgsave_start' ||
-        (l.state === 'wait_bgsave_end' && this.socketSync?.links.includes(l) !== true);
-      if (presync) l.client.socket?.write('\n', 'latin1');
-    }
+    for (const l of this.replicas) if (this.full.presync(l)) l.client.socket?.write('\n', 'latin1');
     const now = unixtime(server);
     for (const l of [...this.replicas]) {
       if (l.state === 'online' && !l.prePsync && now - Math.floor(l.ackTime / 1000) > v['repl-timeout']) {
@@ -757,16 +453,7 @@ export class Primary {
         server.killClient(l.client);
         continue;
       }
-      // a diskless sync waits for its slowest replica: one that stopped taking the image goes
-      if (
-        l.state === 'wait_bgsave_end' &&
-        l.lastPartialWrite !== 0 &&
-        this.socketSync?.links.includes(l) === true &&
-        now - Math.floor(l.lastPartialWrite / 1000) > v['repl-timeout']
-      ) {
-        server.log.warning(`Disconnecting timedout replica (full sync): ${this.name(l)}`);
-        server.killClient(l.client);
-      }
+      this.full.timedOut(l, now, v['repl-timeout']);
     }
     if (this.noReplicasSince === 0) this.noReplicasSince = server.clock();
     const ttl = v['repl-backlog-ttl'];
@@ -790,8 +477,8 @@ export class Primary {
     this.detach(l);
   }
 
-  /** Takes a replica off the list; a diskless sync left without replicas stops. */
-  private detach(l: ReplicaLink): void {
+  /** Takes a replica off the list (gone, or its sync failed); a diskless sync left without replicas stops. */
+  detach(l: ReplicaLink): void {
     const i = this.replicas.indexOf(l);
     if (i >= 0) this.replicas.splice(i, 1);
     l.client.replica = null;
@@ -801,12 +488,7 @@ export class Primary {
     l.held = null;
     l.heldBytes = 0;
     if (this.replicas.length === 0) this.noReplicasSince = this.server.clock();
-    const sync = this.socketSync;
-    if (sync !== null && sync.links.includes(l) && sync.links.every((x) => x === l || x.client.closed)) {
-      this.server.log.warning('Diskless rdb transfer, last replica dropped, killing fork child.');
-      this.socketSync = null;
-      persist(this.server).bgsave?.abort();
-    }
+    this.full.left(l);
     this.refreshGood();
   }
 
@@ -829,32 +511,3 @@ export class Primary {
 
 const PING: readonly string[] = ['PING'];
 const GETACK: readonly string[] = ['REPLCONF', 'GETACK', '*'];
-
-/** Output a replica's limit counts: the held stream plus what its socket holds (while streaming). */
-export function replicaOutputBytes(l: ReplicaLink): number {
-  // (during the image's transfer the socket holds image bytes: Redis does not count those)
-  const sock = l.held === null ? (l.client.socket?.writableLength ?? 0) : 0;
-  return l.heldBytes + sock + l.client.reply.out.length;
-}
-
-/** Whether `l` has every capability `peer` has (a replica sharing another's snapshot). */
-function capaCovers(l: ReplicaLink, peer: ReplicaLink): boolean {
-  return (l.capaEof || !peer.capaEof) && (l.capaPsync2 || !peer.capaPsync2);
-}
-
-/** INFO's state names (replstateToString). */
-function stateName(s: ReplState): string {
-  return s === 'wait_bgsave_start' || s === 'wait_bgsave_end' ? 'wait_bgsave' : s;
-}
-
-/** The peer's IP as Redis prints it ('' when unknown). */
-function peerIp(c: Client): string {
-  let h = c.socket?.remoteAddress ?? '';
-  if (h.startsWith('::ffff:')) h = h.slice(7);
-  return h;
-}
-
-/** Seconds of the server clock (Redis's server.unixtime). */
-function unixtime(server: Server): number {
-  return Math.floor(server.clock() / 1000);
-}

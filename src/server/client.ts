@@ -8,7 +8,7 @@ import type { Db } from '../keyspace/db.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { Queued, WatchEntry } from './multi.js';
 import type { User } from '../acl/user.js';
-import type { ReplicaLink } from '../replication/primary.js';
+import type { ReplicaLink } from '../replication/link.js';
 
 /**
  * What the server uses of a client's connection: a net.Socket, or, for a
