@@ -11,7 +11,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawConn } from '../helpers/servers.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { hasRedis, RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { Differ } from '../helpers/diff.js';
 import { until } from '../helpers/wait.js';
 import { bulkText, infoField, startPrimary } from './pair.js';
@@ -252,3 +256,51 @@ test('diskless: a replica that stops reading the image is dropped after repl-tim
     await srv.close();
   }
 });
+
+test(
+  'redis-cli --rdb and --functions-rdb (REPLCONF rdb-only, rdb-filter-only): the image, then the link ends',
+  { skip: hasRedis() ? false : SKIP_NO_REDIS },
+  async () => {
+    for (const diskless of ['yes', 'no']) {
+      const srv = await startPrimary({ 'repl-diskless-sync': diskless });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-rdbonly-'));
+      try {
+        await srv.call('SET', 'somekey', 'somevalue');
+        await srv.call(
+          'FUNCTION',
+          'LOAD',
+          "#!lua name=onlylib\nredis.register_function('of', function() return 1 end)",
+        );
+        // (a child process: the server runs in this one's event loop)
+        const run = (flag: string, file: string) =>
+          new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+            const ch = spawn('redis-cli', ['-p', String(srv.port), flag, file], { timeout: 10_000 });
+            let stdout = '';
+            let stderr = '';
+            ch.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+            ch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            ch.on('close', (status) => resolve({ status, stdout, stderr }));
+          });
+        const all = path.join(dir, 'all.rdb');
+        const r1 = await run('--rdb', all);
+        assert.equal(r1.status, 0, r1.stderr + r1.stdout);
+        const img = fs.readFileSync(all, 'latin1');
+        assert.ok(img.includes('somekey') && img.includes('onlylib'));
+        if (diskless === 'yes') {
+          // (a filtered image is always streamed, so only diskless is asked for it)
+          const fn = path.join(dir, 'fn.rdb');
+          const r2 = await run('--functions-rdb', fn);
+          assert.equal(r2.status, 0, r2.stderr + r2.stdout);
+          const f = fs.readFileSync(fn, 'latin1');
+          assert.ok(f.includes('onlylib') && !f.includes('somekey'), JSON.stringify(f));
+        }
+        await until('the rdb-only replicas gone', async () =>
+          /connected_slaves:0/.test((await srv.call('INFO', 'replication')) as string),
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+        await srv.close();
+      }
+    }
+  },
+);
