@@ -18,7 +18,6 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { isLoopback } from '../server/socket.js';
 import { handleFd } from '../server/socket.js';
-import { replicaOutputBytes } from '../replication/link.js';
 
 /** Client types as CLIENT KILL/LIST TYPE name them. */
 export type ClientType = 'normal' | 'replica' | 'pubsub' | 'master';
@@ -160,8 +159,6 @@ function clientStateBytes(c: Client): number {
  * close a client up to 16 KB earlier than Redis.
  */
 export function outputBufferMemory(c: Client, unsent = c.reply.out.length): number {
-  // (a replica's: the stream held for it too, and not the image its socket may be sending)
-  if (c.replica !== null) return replicaOutputBytes(c.replica) - c.reply.out.length + unsent;
   return (c.socket?.writableLength ?? 0) + unsent;
 }
 

@@ -11,6 +11,7 @@ import type { Server } from './server.js';
 import type { CronTick, Subsystem } from './subsystem.js';
 import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
 import type { ParamName } from '../config/params.js';
+import { replicaOutputBytes } from '../replication/link.js';
 
 /** client-output-buffer-limit of one class. */
 export interface OutputLimits {
@@ -37,7 +38,10 @@ export class OutputLimiter implements Subsystem {
   cron(tick: CronTick): void {
     if (!tick.second) return;
     for (const c of this.server.clients.values()) {
-      if (c.softLimitSince !== 0 && c.socket && this.reached(c, outputBufferMemory(c))) this.closeClient(c);
+      if (c.softLimitSince === 0 || !c.socket) continue;
+      // (a replica's: the stream held for it too: replication/link.ts)
+      const omem = c.replica !== null ? replicaOutputBytes(c.replica) : outputBufferMemory(c);
+      if (this.reached(c, omem)) this.closeClient(c);
     }
   }
 
