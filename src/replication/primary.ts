@@ -74,6 +74,13 @@ export class Primary {
     return addr.includes(':') ? `[${addr}]:${l.listeningPort}` : `${addr}:${l.listeningPort}`;
   }
 
+  /** Stream bytes held for replicas or not yet taken by their sockets (INFO mem_clients_slaves). */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const l of this.replicas) n += replicaOutputBytes(l);
+    return n;
+  }
+
   /** Online replicas that acknowledged `offset` (replicationCountAcksByOffset). */
   countAcks(offset: number): number {
     let n = 0;

@@ -269,6 +269,11 @@ test(
         new RegExp(`^ip=127\\.0\\.0\\.1,port=${r.port},state=online,offset=\\d+,lag=\\d+$`),
       );
       assert.equal(infoField(info, 'repl_backlog_active'), '1');
+    await p.call('SET', 'x', 'y');
+    const mem = bulkText(await p.call('INFO', 'memory'));
+    const hist = infoField(bulkText(await p.call('INFO', 'replication')), 'repl_backlog_histlen');
+    assert.ok(Number(hist) > 0);
+    assert.equal(infoField(mem, 'mem_replication_backlog'), hist);
       const role = await p.call('ROLE');
       assert.match(
         role,
