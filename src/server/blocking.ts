@@ -254,7 +254,10 @@ export class Blocking implements Subsystem {
             server.current = prev;
             server.executing = prevExecuting;
           }
+          const off = server.repl.offset;
           server.propagator.commit(); // the pop it made, as its own unit
+          // its write offset, for a WAIT after it (Redis's woff, set when call() runs it again)
+          if (server.repl.offset !== off) b.client.woff = server.repl.offset;
           // not served: the next waiter may wait for another type (a BLPOP and an
           // XREADGROUP on one key), so each is asked, as Redis's handleClientsBlockedOnKey does
           if (!served) {

@@ -304,3 +304,32 @@ test(
     }
   },
 );
+
+test('WAIT after a served BLPOP waits for the pop it propagated (the client write offset follows it)', async () => {
+  const srv = await startPrimary();
+  const p = await RawConn.connect(srv.port);
+  const a = await RawConn.connect(srv.port);
+  try {
+    const c = await rawReplica(srv);
+    c.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    await readSync(c);
+    c.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n');
+    await until('the replica online', async () =>
+      /state=online/.test(infoField(bulkText(await p.call('INFO', 'replication')), 'slave0') ?? ''),
+    );
+    // the replica acknowledged offset 0 and nothing since
+    a.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nk\r\n$1\r\n0\r\n');
+    await until(
+      'BLPOP blocked',
+      async () => infoField(bulkText(await p.call('INFO', 'clients')), 'blocked_clients') === '1',
+    );
+    assert.equal(await p.call('LPUSH', 'k', 'v'), ':1\r\n');
+    assert.equal(await a.read(), '*2\r\n$1\r\nk\r\n$1\r\nv\r\n');
+    assert.equal(await a.call('WAIT', '1', '100'), ':0\r\n');
+    c.close();
+  } finally {
+    a.close();
+    p.close();
+    await srv.close();
+  }
+});
