@@ -1,8 +1,7 @@
 /**
- * Replication commands as a master without replicas answers them: tsdis
- * does not replicate yet (README "Differences from Redis"), so no replica
- * ever acknowledges anything. REPLICAOF, PSYNC, REPLCONF and WAITAOF will
- * go here.
+ * Replication commands: the primary side's REPLCONF, PSYNC and SYNC (a
+ * replica attaching: replication/primary.ts), WAIT (replicas'
+ * acknowledgements) and ROLE. REPLICAOF and WAITAOF will go here too.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -30,25 +29,40 @@ function msDeadline(ctx: Ctx, arg: string): number {
 
 /**
  * WAIT numreplicas timeout: how many replicas acknowledged the client's
- * writes, which is none. Replies 0 at once when that is enough (numreplicas
- * <= 0) or the client may not block (a script, a transaction: Redis's
- * CLIENT_DENY_BLOCKING); otherwise the client blocks until the timeout (0:
- * until CLIENT UNBLOCK or it disconnects), then gets 0.
+ * last write (its woff). Replies at once when that is enough or the client
+ * may not block (a script, a transaction: Redis's CLIENT_DENY_BLOCKING);
+ * otherwise the client blocks until enough replicas acknowledge (GETACK is
+ * sent to them before the turn ends) or the timeout (0: none), then gets
+ * the count.
  */
 function wait(ctx: Ctx): void {
+  const primary = ctx.server.repl.primary;
   const numreplicas = argInt(ctx.argv[1]!);
   const deadline = msDeadline(ctx, ctx.argv[2]!);
-  const acked = 0;
+  const offset = ctx.client.woff;
+  const acked = primary.countAcks(offset);
   if (acked >= numreplicas || !mayBlock(ctx)) return ctx.reply.int(acked);
-  ctx.server.blocking.block(
-    ctx.client,
-    ctx.db,
-    [],
-    deadline,
-    () => false,
-    (r) => r.int(acked),
-  );
+  primary.blockWait(ctx.client, offset, numreplicas, deadline);
 }
+
+/** REPLCONF option value [option value ...] (replicas configuring their link; ACK gets no reply) */
+function replconf(ctx: Ctx): void {
+  ctx.server.repl.primary.replconf(ctx.client, ctx.argv, ctx.reply);
+}
+
+/** PSYNC replicationid offset / SYNC: a replica asks for the stream (replication/primary.ts) */
+function sync(ctx: Ctx): void {
+  ctx.server.repl.primary.sync(ctx.client, ctx.argv, ctx.reply);
+}
+
+/** ROLE */
+function role(ctx: Ctx): void {
+  // (a replica's answer is the replica side's)
+  ctx.server.repl.primary.role(ctx.reply);
+}
+
+/** The flags of the commands only replication's own links send. */
+const SYNC_FLAGS: CommandSpec['flags'] = ['admin', 'noscript', 'no_async_loading', 'no_multi'];
 
 export const commands: readonly CommandSpec[] = [
   command({
@@ -67,5 +81,49 @@ export const commands: readonly CommandSpec[] = [
       { name: 'timeout', type: 'integer' },
     ],
     handler: wait,
+  }),
+  command({
+    name: 'replconf',
+    arity: -1,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'allow_busy'],
+    group: 'server',
+    since: '3.0.0',
+    summary: 'Configures a replication link (sent by replicas to their primary).',
+    complexity: 'O(1)',
+    docFlags: ['syscmd'],
+    handler: replconf,
+  }),
+  command({
+    name: 'psync',
+    arity: -3,
+    flags: SYNC_FLAGS,
+    group: 'server',
+    since: '2.8.0',
+    summary: 'Asks for the replication stream from an offset (sent by replicas).',
+    args: [
+      { name: 'replicationid', type: 'string' },
+      { name: 'offset', type: 'integer' },
+    ],
+    handler: sync,
+  }),
+  command({
+    name: 'sync',
+    arity: 1,
+    flags: SYNC_FLAGS,
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Asks for a full copy and the replication stream (the old protocol).',
+    handler: sync,
+  }),
+  command({
+    name: 'role',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast'],
+    acl: ['admin', 'dangerous'],
+    group: 'server',
+    since: '2.8.12',
+    summary: 'Returns the replication role of the server.',
+    complexity: 'O(1)',
+    handler: role,
   }),
 ];

@@ -138,8 +138,11 @@ function setGeneric(
     }
   }
   const v = storedStr(val);
-  if (when === undefined) db.set(key, v, (flags & KEEPTTL) !== 0);
-  else {
+  if (when === undefined) {
+    db.set(key, v, (flags & KEEPTTL) !== 0);
+    // replayed without GET (Redis 7.2's setGenericCommand): a replica's SET replies nothing anyway
+    if (flags & GET) ctx.replayAs([ctx.argv.filter((a, j) => j < 3 || a.toLowerCase() !== 'get')]);
+  } else {
     db.setWithExpire(key, v, when);
     // replayed with the absolute time (SET EX, SETEX, PSETEX alike)
     ctx.replayAs([['SET', key, val, 'PXAT', String(when)]]);
@@ -194,6 +197,8 @@ function getset(ctx: Ctx): void {
   ctx.reply.bulkOrNull(lookupString(db, key));
   db.set(key, storedStr(argv[2]!));
   db.notify('$', 'set', key);
+  // replayed as SET (Redis's getsetCommand)
+  ctx.replayAs([['SET', key, argv[2]!]]);
 }
 
 /** GETDEL key */

@@ -10,9 +10,9 @@
  * Memory fields are estimates from what Node exposes: qbuf is the parser's
  * unconsumed input, obl the reply bytes not yet handed to the socket, omem
  * the bytes the socket still holds, tot-mem their sum plus a fixed per-client
- * base. Replication and cluster do not exist yet: no client is a master or
- * replica link (flags S and M, types master and replica) or READONLY (flag
- * r); those features add the fields to Client and the letters here.
+ * base. A replica attached to this server (Client.replica) has flag S and
+ * type replica; the primary's link (flag M, type master) and READONLY (flag
+ * r) come with the replica side and cluster.
  */
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -41,6 +41,7 @@ export function parseClientType(s: string): ClientType | null {
 
 /** The type of a client: master and replica links first, then pub/sub, else normal. */
 export function clientType(c: Client): ClientType {
+  if (c.replica !== null) return 'replica';
   if (subCount(c) > 0) return 'pubsub';
   return 'normal';
 }
@@ -53,6 +54,7 @@ function subCount(c: Client): number {
 export function clientFlags(c: Client): string {
   let f = '';
   if (c.monitor) f += 'O';
+  else if (c.replica !== null) f += 'S';
   if (subCount(c) > 0) f += 'P';
   if (c.multiQueue) f += 'x';
   if (c.blocked) f += 'b';

@@ -168,7 +168,8 @@ function clientsSection(server: Server): Fields {
     maxOut = Math.max(maxOut, c.reply.out.length + (c.socket?.writableLength ?? 0));
   }
   return [
-    ['connected_clients', server.clients.size],
+    // (replicas are not counted: Redis's listLength(clients) - listLength(slaves))
+    ['connected_clients', server.clients.size - server.repl.primary.replicas.length],
     ['cluster_connections', 0],
     ['maxclients', server.config.v['maxclients']],
     ['client_recent_max_input_buffer', maxIn],
@@ -233,9 +234,10 @@ function memorySection(server: Server): Fields {
     ['mem_fragmentation_ratio', f2(ratio(mh.rss, mh.used))],
     ['mem_fragmentation_bytes', mh.rss - mh.used],
     ['mem_not_counted_for_evict', server.evict.notCounted()],
-    ['mem_replication_backlog', 0],
-    ['mem_total_replication_buffers', 0],
-    ['mem_clients_slaves', 0],
+    // (the backlog's bytes held, and the stream held for or unsent to replicas: replication/primary.ts)
+    ['mem_replication_backlog', server.repl.backlog?.histlen ?? 0],
+    ['mem_total_replication_buffers', (server.repl.backlog?.histlen ?? 0) + server.repl.primary.bufferedBytes()],
+    ['mem_clients_slaves', server.repl.primary.bufferedBytes()],
     ['mem_clients_normal', mh.clientsNormal],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', mh.aofBuffer],
@@ -294,15 +296,15 @@ function statsSection(server: Server): Fields {
     ['total_net_input_bytes', s.netInputBytes],
     ['total_net_output_bytes', s.netOutputBytes],
     ['total_net_repl_input_bytes', 0],
-    ['total_net_repl_output_bytes', 0],
+    ['total_net_repl_output_bytes', s.netReplOutputBytes],
     ['instantaneous_input_kbps', f2(s.instantaneous(2) / 1024)],
     ['instantaneous_output_kbps', f2(s.instantaneous(3) / 1024)],
     ['instantaneous_input_repl_kbps', '0.00'],
     ['instantaneous_output_repl_kbps', '0.00'],
     ['rejected_connections', s.rejectedConnections],
-    ['sync_full', 0],
-    ['sync_partial_ok', 0],
-    ['sync_partial_err', 0],
+    ['sync_full', s.syncFull],
+    ['sync_partial_ok', s.syncPartialOk],
+    ['sync_partial_err', s.syncPartialErr],
     // Redis 7.4's field, where it puts it
     ['expired_subkeys', s.expiredSubkeys],
     ['expired_keys', s.expiredKeys],

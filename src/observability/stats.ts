@@ -36,6 +36,11 @@ export class Stats {
   keyspaceHits = 0;
   keyspaceMisses = 0;
   clientOutputLimitDisconnections = 0;
+  /** Replication's primary side (replication/primary.ts): full syncs, partial ones accepted and refused, stream bytes sent. */
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
+  netReplOutputBytes = 0;
   totalErrorReplies = 0;
   /**
    * totalErrorReplies when a command was last charged with failed_calls: each
@@ -154,6 +159,10 @@ export class Stats {
     this.totalCommandsRejected = 0;
     this.netInputBytes = 0;
     this.netOutputBytes = 0;
+    this.syncFull = 0;
+    this.syncPartialOk = 0;
+    this.syncPartialErr = 0;
+    this.netReplOutputBytes = 0;
     this.replyBufferShrinks = 0;
     this.replyBufferExpands = 0;
     this.expiredKeys = 0;

@@ -112,8 +112,19 @@ export interface SnapshotFormat {
   trailer(w: RdbWriter, crc: Crc64, checksum: boolean): void;
 }
 
-/** The RDB image format of a BGSAVE (aofBase: AUX aof-base 1). */
-function rdbFormat(server: Server, aofBase: boolean): SnapshotFormat {
+/**
+ * Where a snapshot's bytes go instead of a file (a full sync streamed to
+ * replicas' sockets: replication/primary.ts). write() takes a chunk the
+ * callee may keep and calls `done` when it may be given the next (its
+ * backpressure); end() comes after the last chunk.
+ */
+export interface SnapshotTarget {
+  write(chunk: Buffer, done: (err?: Error) => void): void;
+  end(done: (err?: Error) => void): void;
+}
+
+/** The RDB image format of a BGSAVE (aofBase: AUX aof-base 1; repl: replication's AUX fields; functions: write the libraries). */
+function rdbFormat(server: Server, aofBase: boolean, repl: R.ReplSaveInfo | null, functions: boolean): SnapshotFormat {
   return {
     header: (w, startMs) => {
       // (the version: whether a hash had field TTLs at the start, which is what the snapshot holds)
@@ -122,9 +133,10 @@ function rdbFormat(server: Server, aofBase: boolean): SnapshotFormat {
         aofBase,
         now: startMs,
         version: R.rdbVersionFor(server.dbs),
+        repl,
       });
       // the libraries as of now (the first drain() writes them out)
-      writeFunctions(w, libraryCodes(server));
+      if (functions) writeFunctions(w, libraryCodes(server));
     },
     dbHeader: writeDbHeader,
     keyValue: writeKeyValue,
@@ -179,26 +191,32 @@ export class Bgsave {
      * aofBase: the image is an AOF base (AUX aof-base 1); format: another
      * layout (AOF commands); tmp: the temp file (default
      * temp-bgsave-<pid>.rdb beside `file`); onDone: called instead of the
-     * BGSAVE bookkeeping when it ends (the AOF rewrite), with the error of a
-     * failed one.
+     * BGSAVE bookkeeping when it ends (the AOF rewrite, a full sync to
+     * sockets), with the error of a failed one; target: the bytes go there,
+     * not to a file (diskless replication); noData / noFunctions: leave the
+     * keys / the libraries out (a replica's rdb-filter-only).
      */
     readonly opts: {
       aofBase?: boolean;
       format?: SnapshotFormat;
       tmp?: string;
       onDone?: (end: SnapshotEnd, err?: Error) => void;
+      target?: SnapshotTarget;
+      noData?: boolean;
+      noFunctions?: boolean;
     } = {},
   ) {
     this.startMs = server.clock();
-    this.format = opts.format ?? rdbFormat(server, !!opts.aofBase);
+    this.format =
+      opts.format ?? rdbFormat(server, !!opts.aofBase, opts.aofBase ? null : server.repl.saveInfo(), !opts.noFunctions);
     this.tmp = opts.tmp ?? path.join(path.dirname(file), `temp-bgsave-${process.pid}.rdb`);
-    this.fd = fs.openSync(this.tmp, 'w');
+    this.fd = opts.target ? -1 : fs.openSync(this.tmp, 'w');
     this.w = new RdbWriter(rdbOptions(server), WRITE_CHUNK + (1 << 16));
     this.dirtyAtStart = server.propagator.dirty;
     this.format.header(this.w, this.startMs);
     let total = 0;
     for (const db of server.dbs) {
-      if (db.dict.size === 0) continue;
+      if (db.dict.size === 0 || opts.noData) continue;
       const s: DbSnap = {
         id: db.id,
         dict: db.dict,
@@ -287,6 +305,18 @@ export class Bgsave {
   }
 
   private writeFrom(b: Buffer, off: number, len: number): void {
+    const target = this.opts.target;
+    if (target !== undefined) {
+      // (a copy: the buffer goes back to the spares once written)
+      target.write(Buffer.from(b.subarray(off, len)), (err) => {
+        if (this.aborted) return;
+        this.writing = false;
+        if (err) return this.fail(err);
+        if (this.spare.length < 4) this.spare.push(b);
+        this.pump();
+      });
+      return;
+    }
     fs.write(this.fd, b, off, len - off, null, (err, n) => {
       if (this.aborted) return;
       if (err) {
@@ -431,7 +461,11 @@ export class Bgsave {
     // (queued without updating the CRC: the trailer holds it)
     const tail = w.take();
     this.queue.push([tail, tail.length]);
-    this.afterWrites = () => this.syncAndRename();
+    const target = this.opts.target;
+    this.afterWrites =
+      target === undefined
+        ? () => this.syncAndRename()
+        : () => target.end((err) => (err ? this.fail(err) : this.done(true)));
     this.pump();
   }
 
@@ -464,6 +498,7 @@ export class Bgsave {
 
   private cleanup(): void {
     this.detach();
+    if (this.opts.target) return;
     if (this.fd >= 0) {
       try {
         fs.closeSync(this.fd);

@@ -333,10 +333,22 @@ function listJob(l: List, opts: RdbOptions): ValueJob {
   };
 }
 
-/** The header: magic, version (RDB_VERSION unless given) and the AUX fields Redis 7.0 writes. */
+/**
+ * Replication's AUX fields (Redis's rdbSaveInfo): the stream's selected
+ * database, the replication id and offset the image matches. Written by a
+ * primary with a backlog (every save, as Redis's rdbPopulateSaveInfo) and
+ * in a full sync's image; a replica loading it continues from them.
+ */
+export interface ReplSaveInfo {
+  streamDb: number;
+  replid: string;
+  offset: number;
+}
+
+/** The header: magic, version (RDB_VERSION unless given) and the AUX fields Redis 7.2 writes. */
 export function writeHeader(
   w: RdbWriter,
-  aux: { usedMem: number; aofBase: boolean; now: number; version?: number },
+  aux: { usedMem: number; aofBase: boolean; now: number; version?: number; repl?: ReplSaveInfo | null },
 ): void {
   w.bytes(Buffer.from('REDIS' + String(aux.version ?? RDB_VERSION).padStart(4, '0'), 'latin1'));
   const auxField = (k: string, v: string) => {
@@ -348,6 +360,11 @@ export function writeHeader(
   auxField('redis-bits', '64');
   auxField('ctime', String(Math.floor(aux.now / 1000)));
   auxField('used-mem', String(aux.usedMem));
+  if (aux.repl) {
+    auxField('repl-stream-db', String(aux.repl.streamDb));
+    auxField('repl-id', aux.repl.replid);
+    auxField('repl-offset', String(aux.repl.offset));
+  }
   auxField('aof-base', aux.aofBase ? '1' : '0');
 }
 

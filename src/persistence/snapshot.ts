@@ -116,6 +116,7 @@ export function rdbImage(server: Server, opts: { aofBase?: boolean } = {}): Buff
     aofBase: !!opts.aofBase,
     now: server.clock(),
     version: R.rdbVersionFor(server.dbs),
+    repl: opts.aofBase ? null : server.repl.saveInfo(),
   });
   writeFunctions(w, libraryCodes(server));
   for (const db of server.dbs) {
@@ -236,7 +237,11 @@ export function loadingInfo(server: Server): [string, string | number][] {
 export function rdbInfo(server: Server): [string, string | number][] {
   const st = persist(server);
   // (the background slot may hold an AOF rewrite: not a BGSAVE)
-  const b = st.bgsave !== null && st.bgsave.opts.onDone === undefined ? st.bgsave : null;
+  // (a full sync streamed to replicas' sockets is one too, as Redis's RDB child of socket type)
+  const b =
+    st.bgsave !== null && (st.bgsave.opts.onDone === undefined || st.bgsave.opts.target !== undefined)
+      ? st.bgsave
+      : null;
   return [
     ['rdb_changes_since_last_save', server.propagator.dirty],
     ['rdb_bgsave_in_progress', b !== null ? 1 : 0],

@@ -20,6 +20,17 @@ export class ReplyError extends Error {
 /** Redis's fixed error texts. Functions build the ones with parameters. */
 export const Err = {
   syntax: 'ERR syntax error',
+  // replication's primary side (replication/primary.ts)
+  replconfIpTooLong: (n: number) => `ERR REPLCONF ip-address provided by replica instance is too long: ${n} bytes`,
+  replconfRdbOnlyRange: 'ERR value is out of range, value must between 0 and 1',
+  replconfFilterMissing: 'ERR Missing rdb-filter-only values',
+  replconfFilterUnsupported: (f: string) => `ERR Unsupported rdb-filter-only option: ${f}`,
+  replconfUnknown: (opt: string) => `ERR Unrecognized REPLCONF option: ${opt}`,
+  psyncFailoverToMaster: "ERR PSYNC FAILOVER can't be sent to a master.",
+  syncNoMasterLink: "NOMASTERLINK Can't SYNC while not connected with my master",
+  syncPendingOutput: 'ERR SYNC and PSYNC are invalid with pending output',
+  syncFilterNeedsEof: 'ERR Filtered replica requires EOF capability',
+  syncBgsaveFailed: "ERR BGSAVE failed, replication can't continue",
   // transactions (commands/multi.ts, the dispatcher)
   multiNested: 'ERR MULTI calls can not be nested',
   execWithoutMulti: 'ERR EXEC without MULTI',

@@ -25,6 +25,10 @@ import type { Subsystem, InfoSection } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
 import { encodeCommand } from '../persistence/aof-format.js';
 import { Backlog } from './backlog.js';
+import { Primary } from './primary.js';
+import type { Client } from '../server/client.js';
+import type { CronTick } from '../server/subsystem.js';
+import type { ReplSaveInfo } from '../persistence/rdb.js';
 
 /** A new replication id: 40 random hex characters. */
 export function newReplId(): string {
@@ -54,7 +58,12 @@ export class Replication implements Subsystem, PropagationSink {
   /** Stream bytes appended this turn and not yet handed to the replicas (flush). */
   private out: string[] = [];
 
-  constructor(private readonly server: Server) {}
+  /** The primary side: replicas attached to this server (primary.ts). */
+  readonly primary: Primary;
+
+  constructor(private readonly server: Server) {
+    this.primary = new Primary(server, this);
+  }
 
   // ---------------------------------------------------------------------------
   // PropagationSink: the stream of a top-level primary
@@ -98,9 +107,40 @@ export class Replication implements Subsystem, PropagationSink {
     this.out.push(s);
   }
 
-  /** Writes stream bytes to every online replica (none can attach yet: the primary side is next). */
+  /** Writes stream bytes to the attached replicas (primary.ts). */
   private sendToReplicas(data: string): void {
-    void data;
+    if (this.primary.replicas.length !== 0) this.primary.send(data);
+  }
+
+  /**
+   * Replication's AUX fields for an RDB image made now (Redis's
+   * rdbPopulateSaveInfo): a primary with a backlog writes its id, offset and
+   * the stream's database; null otherwise.
+   */
+  saveInfo(): ReplSaveInfo | null {
+    if (this.following || this.backlog === null) return null;
+    return { streamDb: this.selectedDb === -1 ? 0 : this.selectedDb, replid: this.replid, offset: this.offset };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Subsystem hooks
+
+  clientFreed(c: Client): void {
+    this.primary.clientFreed(c);
+  }
+
+  beforeSleep(): void {
+    this.primary.beforeSleep();
+  }
+
+  cron(tick: CronTick): void {
+    this.primary.cron(tick.second);
+    // effects made outside a command (active expiry in the cron) go out without waiting for a client
+    if (this.out.length !== 0) this.flush();
+  }
+
+  close(): void {
+    this.primary.close();
   }
 
   // ---------------------------------------------------------------------------
@@ -153,6 +193,8 @@ export class Replication implements Subsystem, PropagationSink {
     if (name === 'repl-backlog-size' && this.backlog !== null) {
       this.backlog.resize(this.server.config.v['repl-backlog-size']);
     }
+    // (Redis's updateGoodSlaves)
+    if (name === 'min-replicas-to-write' || name === 'min-replicas-max-lag') this.primary.refreshGood();
   }
 
   readonly info: InfoSection = {
@@ -162,7 +204,7 @@ export class Replication implements Subsystem, PropagationSink {
       const b = this.backlog;
       return [
         ['role', this.following ? 'slave' : 'master'],
-        ['connected_slaves', 0],
+        ...this.primary.infoFields(),
         ['master_failover_state', 'no-failover'],
         ['master_replid', this.replid],
         ['master_replid2', this.replid2],

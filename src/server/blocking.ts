@@ -54,6 +54,8 @@ interface Blocked {
   timer: NodeJS.Timeout | null;
   /** Also woken when a key it waits on is deleted (XREADGROUP: Redis 7.2's unblock_on_nokey). */
   onNoKey: boolean;
+  /** Who blocked it, for a wait without keys (WAIT: replication/primary.ts), else null. */
+  tag: object | null;
   /** The command's stats, recorded when it completes (Redis 7.2 counts a blocked command once, then). */
   stats: { cmd: CommandSpec; st: CommandStat; us: number; argv: string[] } | null;
 }
@@ -126,8 +128,19 @@ export class Blocking implements Subsystem {
     serve: ServeFn,
     onTimeout: (reply: Reply) => void,
     onNoKey = false,
+    tag: object | null = null,
   ): void {
-    const b: Blocked = { client, db, keys: [...new Set(keys)], serve, onTimeout, timer: null, onNoKey, stats: null };
+    const b: Blocked = {
+      client,
+      db,
+      keys: [...new Set(keys)],
+      serve,
+      onTimeout,
+      timer: null,
+      onNoKey,
+      tag,
+      stats: null,
+    };
     // (a wait without keys, such as WAIT's, is in no database's queues)
     if (b.keys.length > 0) {
       let m = this.waiting.get(db);
@@ -244,7 +257,10 @@ export class Blocking implements Subsystem {
             server.current = prev;
             server.executing = prevExecuting;
           }
+          const off = server.repl.offset;
           server.propagator.commit(); // the pop it made, as its own unit
+          // its write offset, for a WAIT after it (Redis's woff, set when call() runs it again)
+          if (server.repl.offset !== off) b.client.woff = server.repl.offset;
           // not served: the next waiter may wait for another type (a BLPOP and an
           // XREADGROUP on one key), so each is asked, as Redis's handleClientsBlockedOnKey does
           if (!served) {
@@ -299,6 +315,25 @@ export class Blocking implements Subsystem {
     else b.onTimeout(c!.reply);
     this.complete(b, 0, error);
     this.resume(c!);
+    return true;
+  }
+
+  /** Whether `client` is blocked by the wait `tag` made (block()'s last argument). */
+  holds(client: Client, tag: object): boolean {
+    return this.states.get(client)?.tag === tag;
+  }
+
+  /**
+   * Ends a wait without keys that its owner saw satisfied (WAIT: enough
+   * replicas acknowledged): `write` makes the reply, then the client
+   * resumes. False when `client` is not blocked by `tag`.
+   */
+  unblockWith(client: Client, tag: object, write: (reply: Reply) => void): boolean {
+    const b = this.states.get(client);
+    if (b === undefined || b.tag !== tag) return false;
+    write(client.reply);
+    this.complete(b, 0, false);
+    this.resume(client);
     return true;
   }
 

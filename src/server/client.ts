@@ -8,6 +8,7 @@ import type { Db } from '../keyspace/db.js';
 import type { CommandSpec } from '../commands/spec.js';
 import type { Queued, WatchEntry } from './multi.js';
 import type { User } from '../acl/user.js';
+import type { ReplicaLink } from '../replication/link.js';
 
 /**
  * What the server uses of a client's connection: a net.Socket, or, for a
@@ -130,6 +131,15 @@ export class Client {
    * read-only or cluster gate refuses what it sends.
    */
   mustObey = false;
+  /**
+   * A MONITOR or a replica (Redis's CLIENT_SLAVE): the dispatcher refuses it
+   * the keyspace with one field read. Kept by monitor.ts and replication/primary.ts.
+   */
+  slave = false;
+  /** A replica attached to this server (PSYNC/SYNC: replication/primary.ts), else null. */
+  replica: ReplicaLink | null = null;
+  /** master_repl_offset after its last command that propagated something (WAIT waits for it; Redis's woff). */
+  woff = 0;
   /** The pseudo client Lua scripts run their commands as (scripting/scripts.ts); MONITOR shows it as `lua`. */
   luaScript = false;
   /** SCRIPT DEBUG: 0 no, 1 YES, 2 SYNC (scripting/ldb.ts): its EVALs run under the Lua debugger. */
@@ -180,11 +190,11 @@ export class Client {
   /**
    * Exempt from the idle timeout, as in Redis's clientsCronHandleTimeout:
    * blocked (and postponed) clients, pub/sub subscribers, monitors (Redis
-   * flags them as replicas) and clients it must obey (the AOF loader, a
+   * flags them as replicas), replicas, and clients it must obey (the AOF loader, a
    * primary's link).
    */
   get exempt(): boolean {
-    return this.blocked || this.subscriptions > 0 || this.monitor || this.mustObey;
+    return this.blocked || this.subscriptions > 0 || this.monitor || this.mustObey || this.replica !== null;
   }
 
   get resp(): 2 | 3 {

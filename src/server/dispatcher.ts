@@ -144,14 +144,14 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
       reject(server, client, cmd, diskError, parent);
       return;
     }
-    // min-replicas-to-write: too few good replicas (tsdis has none)
+    // min-replicas-to-write: too few good replicas
     if (write && !goodReplicasOk(server)) {
       reject(server, client, cmd, Err.noReplicas, parent);
       return;
     }
   }
-  // A monitor is a replica to Redis: it may not touch the keyspace.
-  if (client.monitor && touchesKeyspace(server, client, cmd, argv)) {
+  // A replica (or a monitor, a replica to Redis) may not touch the keyspace.
+  if (client.slave && touchesKeyspace(server, client, cmd, argv)) {
     reject(server, client, cmd, Err.replicaKeyspace, parent);
     return;
   }
@@ -272,13 +272,16 @@ export function callFlags(server: Server, cmd: CommandSpec, argv: string[]): rea
 }
 
 /**
- * Redis's checkGoodReplicasStatus for a master without replicas (tsdis
- * does not replicate): false when min-replicas-to-write asks for some and
- * min-replicas-max-lag is set. The dispatcher and scripts' commands
- * (scripts.ts) refuse writes then (NOREPLICAS).
+ * Redis's checkGoodReplicasStatus: false when min-replicas-to-write and
+ * min-replicas-max-lag are set and fewer replicas than asked are online
+ * with an acknowledgement within the lag (counted once a second and as
+ * replicas come and go: replication/primary.ts). Always true on a replica.
+ * The dispatcher and scripts' commands (scripts.ts) refuse writes then
+ * (NOREPLICAS).
  */
 export function goodReplicasOk(server: Server): boolean {
-  return !server.hot.minReplicasGate;
+  if (!server.hot.minReplicasGate || server.repl.following) return true;
+  return server.repl.primary.goodReplicas >= server.config.v['min-replicas-to-write'];
 }
 
 /**
@@ -305,7 +308,7 @@ function isWriteCall(server: Server, client: Client, cmd: CommandSpec, argv: str
   );
 }
 
-/** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor. */
+/** Reads, writes or may replicate (EXEC: any queued command does); refused to a monitor or a replica. */
 function touchesKeyspace(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
   const f = (c: CommandSpec, a: string[]) => {
     const flags = callFlags(server, c, a);
@@ -380,7 +383,12 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // handler rewrote it; a top-level command's effects go out together when it ends.
   if (prop.active) {
     if (prop.dirty !== dirtyBefore) prop.command(ctx.db.id, ctx.replay, argv);
-    if (prevCurrent === null) prop.commit();
+    if (prevCurrent === null) {
+      const off = server.repl.offset;
+      prop.commit();
+      // the client's write offset, for WAIT (Redis's woff)
+      if (server.repl.offset !== off) client.woff = server.repl.offset;
+    }
   }
   // Client side caching: the keys a read-only command read are remembered for
   // the client whose top-level command runs (a script's commands: its caller's; Redis 7.2).

@@ -37,6 +37,7 @@ export class Monitors implements Subsystem {
   add(c: Client): boolean {
     if (c.monitor) return false;
     c.monitor = true;
+    c.slave = true;
     this.clients.add(c);
     return true;
   }
@@ -44,6 +45,7 @@ export class Monitors implements Subsystem {
   remove(c: Client): void {
     if (!c.monitor) return;
     c.monitor = false;
+    c.slave = c.replica !== null;
     this.clients.delete(c);
   }
 

@@ -11,6 +11,7 @@ import type { Server } from './server.js';
 import type { CronTick, Subsystem } from './subsystem.js';
 import { clientType, clientInfoLine, outputBufferMemory } from '../observability/clientlist.js';
 import type { ParamName } from '../config/params.js';
+import { replicaOutputBytes } from '../replication/link.js';
 
 /** client-output-buffer-limit of one class. */
 export interface OutputLimits {
@@ -37,7 +38,10 @@ export class OutputLimiter implements Subsystem {
   cron(tick: CronTick): void {
     if (!tick.second) return;
     for (const c of this.server.clients.values()) {
-      if (c.softLimitSince !== 0 && c.socket && this.reached(c, outputBufferMemory(c))) this.closeClient(c);
+      if (c.softLimitSince === 0 || !c.socket) continue;
+      // (a replica's: the stream held for it too: replication/link.ts)
+      const omem = c.replica !== null ? replicaOutputBytes(c.replica) : outputBufferMemory(c);
+      if (this.reached(c, omem)) this.closeClient(c);
     }
   }
 
@@ -51,13 +55,13 @@ export class OutputLimiter implements Subsystem {
   }
 
   /**
-   * client-output-buffer-limit for the client's class (pubsub when
+   * client-output-buffer-limit for the client's class (replica, pubsub when
    * subscribed, else normal) against `omem` (outputBufferMemory): the hard
    * limit at once, the soft one when exceeded for its seconds (the time it
    * was first exceeded is kept on the client, reset when under it again).
    */
   reached(c: Client, omem: number): boolean {
-    const lim = this.limits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    const lim = this.limits(limitClass(c));
     if (lim.hard > 0 && omem >= lim.hard) return true;
     if (lim.soft > 0 && omem >= lim.soft) {
       const now = this.server.clock();
@@ -73,7 +77,7 @@ export class OutputLimiter implements Subsystem {
    * gets none of it). Redis stops such loops for a client closing ASAP.
    */
   overHard(c: Client): boolean {
-    const lim = this.limits(clientType(c) === 'pubsub' ? 'pubsub' : 'normal');
+    const lim = this.limits(limitClass(c));
     return lim.hard > 0 && outputBufferMemory(c) >= lim.hard;
   }
 
@@ -87,6 +91,12 @@ export class OutputLimiter implements Subsystem {
     c.reply.out = '';
     server.killClient(c);
   }
+}
+
+/** The client-output-buffer-limit class of a client: replica, pubsub or normal (Redis's getClientType). */
+function limitClass(c: Client): string {
+  const t = clientType(c);
+  return t === 'master' ? 'normal' : t;
 }
 
 /** Reads one class's limits from the canonical `class hard soft seconds ...` text. */

@@ -76,7 +76,7 @@ export class ClientPause implements Subsystem {
 
   /** Whether the command must wait: called by the dispatcher only while mode !== PAUSE_NONE. */
   covers(client: Client, cmd: CommandSpec, argv: string[]): boolean {
-    if (client.monitor || client.kind === 'internal') return false;
+    if (client.monitor || client.replica !== null || client.kind === 'internal') return false;
     if (this.mode === PAUSE_ALL) return true;
     const server = this.server;
     return (

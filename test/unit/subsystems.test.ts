@@ -73,6 +73,7 @@ test('the built-in subsystems, in hook order', () => {
     s.tracking,
     s.blocking,
     s.aof,
+    s.repl,
     s.pause,
     s.monitors,
     s.pubsub,

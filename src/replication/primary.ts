@@ -1,0 +1,520 @@
+/**
+ * The primary side of replication (Redis's replication.c, master part):
+ * replicas attach with REPLCONF and PSYNC (or the old SYNC), get a full
+ * sync (an RDB image, then the stream from the offset it matches) or
+ * continue from the backlog (+CONTINUE), then receive the stream
+ * (Replication.flush -> send) and acknowledge it (REPLCONF ACK), which WAIT,
+ * min-replicas-to-write, INFO and ROLE read.
+ *
+ * Full syncs (the fork-less snapshot and its transfer) are full-sync.ts;
+ * a replica's own state is link.ts's ReplicaLink. The stream held for a
+ * syncing replica counts against client-output-buffer-limit replica.
+ *
+ * Callers: replication.ts (send, hooks), commands/replication.ts (REPLCONF,
+ * PSYNC, SYNC, WAIT, ROLE), the dispatcher (goodReplicasOk), info.ts.
+ */
+import type { Server } from '../server/server.js';
+import type { Client } from '../server/client.js';
+import type { Reply } from '../protocol/writer.js';
+import type { Replication } from './replication.js';
+import { Err, ReplyError } from '../protocol/errors.js';
+import { splitArgs } from '../protocol/parser.js';
+import { parseInt64 } from '../util/numbers.js';
+import { persist } from '../persistence/snapshot.js';
+import { newReplId } from './replication.js';
+import { FullSync } from './full-sync.js';
+import {
+  ReplicaLink,
+  REQ_EXCLUDE_DATA,
+  REQ_EXCLUDE_FUNCTIONS,
+  capaCovers,
+  peerIp,
+  replicaOutputBytes,
+  stateName,
+  unixtime,
+} from './link.js';
+
+/** One WAIT: its client, the offset its replicas must reach and how many. */
+interface WaitEntry {
+  client: Client;
+  offset: number;
+  numreplicas: number;
+}
+
+export class Primary {
+  /** Attached replicas in attach order (server.slaves). */
+  readonly replicas: ReplicaLink[] = [];
+  /** Online replicas whose lag is within min-replicas-max-lag (repl_good_slaves_count). */
+  goodReplicas = 0;
+  /** When the last replica left (ms; the backlog's TTL counts from it); 0 until the first cron tick. */
+  private noReplicasSince = 0;
+  /** Seconds of the replication cron (its PING period counts them). */
+  private cronLoops = 0;
+  /** A WAIT blocked this turn: GETACK goes to the replicas before sleeping. */
+  private getAck = false;
+  private readonly waits: WaitEntry[] = [];
+  /** Full syncs: the snapshot for replicas and sending it (full-sync.ts). */
+  private readonly full: FullSync;
+
+  constructor(
+    private readonly server: Server,
+    private readonly repl: Replication,
+  ) {
+    this.full = new FullSync(server, repl, this);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Names and figures
+
+  /** The replica's name in log lines (Redis's replicationGetSlaveName). */
+  name(l: ReplicaLink): string {
+    const addr = l.ipAddress ?? peerIp(l.client);
+    if (addr === '') return `client id #${l.client.id}`;
+    if (l.listeningPort === 0) return `${addr}:<unknown-replica-port>`;
+    return addr.includes(':') ? `[${addr}]:${l.listeningPort}` : `${addr}:${l.listeningPort}`;
+  }
+
+  /** Stream bytes held for replicas or not yet taken by their sockets (INFO mem_clients_slaves). */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const l of this.replicas) n += replicaOutputBytes(l);
+    return n;
+  }
+
+  /** Online replicas that acknowledged `offset` (replicationCountAcksByOffset). */
+  countAcks(offset: number): number {
+    let n = 0;
+    for (const l of this.replicas) if (l.state === 'online' && l.ackOff >= offset) n++;
+    return n;
+  }
+
+  /** Recounts goodReplicas (refreshGoodSlavesCount). */
+  refreshGood(): void {
+    const v = this.server.config.v;
+    const maxLag = v['min-replicas-max-lag'];
+    if (v['min-replicas-to-write'] === 0 || maxLag === 0) {
+      this.goodReplicas = 0;
+      return;
+    }
+    const now = unixtime(this.server);
+    let good = 0;
+    for (const l of this.replicas) {
+      if (l.state === 'online' && now - Math.floor(l.ackTime / 1000) <= maxLag) good++;
+    }
+    this.goodReplicas = good;
+  }
+
+  /** The replication INFO fields a primary adds: connected_slaves, min_slaves_good_slaves, slaveN. */
+  infoFields(): [string, string | number][] {
+    const v = this.server.config.v;
+    const out: [string, string | number][] = [['connected_slaves', this.replicas.length]];
+    if (v['min-replicas-to-write'] !== 0 && v['min-replicas-max-lag'] !== 0)
+      out.push(['min_slaves_good_slaves', this.goodReplicas]);
+    let i = 0;
+    const now = unixtime(this.server);
+    for (const l of this.replicas) {
+      const ip = l.ipAddress ?? peerIp(l.client);
+      if (ip === '') continue;
+      const state = stateName(l.state);
+      const lag = l.state === 'online' ? now - Math.floor(l.ackTime / 1000) : 0;
+      out.push([`slave${i++}`, `ip=${ip},port=${l.listeningPort},state=${state},offset=${l.ackOff},lag=${lag}`]);
+    }
+    return out;
+  }
+
+  /** ROLE as a primary: master, its offset, and [ip, port, acked offset] of each online replica. */
+  role(r: Reply): void {
+    const online = this.replicas.filter((l) => l.state === 'online' && (l.ipAddress ?? peerIp(l.client)) !== '');
+    r.array(3);
+    r.bulk('master');
+    r.int(this.repl.offset);
+    r.array(online.length);
+    for (const l of online) {
+      r.array(3);
+      r.bulk(l.ipAddress ?? peerIp(l.client));
+      r.bulk(String(l.listeningPort));
+      r.bulk(String(l.ackOff));
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // REPLCONF
+
+  /**
+   * REPLCONF option value [option value ...] (Redis's replconfCommand):
+   * listening-port, ip-address, capa, ack (no reply), getack (no reply on
+   * a primary), rdb-only, rdb-filter-only; +OK after the rest.
+   */
+  replconf(c: Client, argv: string[], reply: Reply): void {
+    if (argv.length % 2 === 0) throw new ReplyError(Err.syntax);
+    const l = c.replica ?? this.pendingLinks.get(c) ?? this.newPending(c);
+    for (let j = 1; j < argv.length; j += 2) {
+      const opt = argv[j]!.toLowerCase();
+      const val = argv[j + 1]!;
+      if (opt === 'listening-port') {
+        const port = parseInt64(val);
+        if (port === null || typeof port === 'bigint') throw new ReplyError(Err.notInteger);
+        l.listeningPort = port;
+      } else if (opt === 'ip-address') {
+        if (val.length >= 256) throw new ReplyError(Err.replconfIpTooLong(val.length));
+        l.ipAddress = val;
+      } else if (opt === 'capa') {
+        const capa = val.toLowerCase();
+        if (capa === 'eof') l.capaEof = true;
+        else if (capa === 'psync2') l.capaPsync2 = true;
+      } else if (opt === 'ack') {
+        // (from a replica only; no reply whatever happens)
+        if (c.replica === null) return;
+        const off = parseInt64(val);
+        if (off === null) return;
+        if (Number(off) > l.ackOff) l.ackOff = Number(off);
+        if (argv.length > j + 3 && argv[j + 2]!.toLowerCase() === 'fack') {
+          const aof = parseInt64(argv[j + 3]!);
+          if (aof === null) return;
+          if (Number(aof) > l.aofOff) l.aofOff = Number(aof);
+        }
+        l.ackTime = this.server.clock();
+        if (l.startOnAck && l.state === 'online') this.full.startStream(l);
+        return;
+      } else if (opt === 'getack') {
+        // a replica answers its primary's GETACK (the replica side); a primary says nothing
+        return;
+      } else if (opt === 'rdb-only') {
+        const n = parseInt64(val);
+        if (n === null || typeof n === 'bigint' || n < 0 || n > 1) throw new ReplyError(Err.replconfRdbOnlyRange);
+        l.rdbOnly = n === 1;
+      } else if (opt === 'rdb-filter-only') {
+        const filters = splitArgs(val);
+        if (filters === null) throw new ReplyError(Err.replconfFilterMissing);
+        l.req |= REQ_EXCLUDE_DATA | REQ_EXCLUDE_FUNCTIONS;
+        for (const f of filters) {
+          if (f.toLowerCase() === 'functions') l.req &= ~REQ_EXCLUDE_FUNCTIONS;
+          else throw new ReplyError(Err.replconfFilterUnsupported(f));
+        }
+      } else {
+        throw new ReplyError(Err.replconfUnknown(argv[j]!));
+      }
+    }
+    reply.ok();
+  }
+
+  /** What REPLCONF told connections that are not replicas yet (dropped when they close). */
+  private readonly pendingLinks = new Map<Client, ReplicaLink>();
+
+  private newPending(c: Client): ReplicaLink {
+    const l = new ReplicaLink(c);
+    this.pendingLinks.set(c, l);
+    return l;
+  }
+
+  // ---------------------------------------------------------------------------
+  // SYNC and PSYNC
+
+  /**
+   * SYNC / PSYNC replid offset (Redis's syncCommand): a partial resync
+   * from the backlog when it holds what the replica lacks, else a full
+   * one: the client becomes a replica waiting for its image.
+   */
+  sync(c: Client, argv: string[], reply: Reply): void {
+    // (already a replica, or a monitor: ignored, as Redis's CLIENT_SLAVE check)
+    if (c.slave) return;
+    const psync = argv[0]!.toLowerCase() === 'psync';
+    if (psync && argv.length > 3 && argv[3]!.toLowerCase() === 'failover') {
+      this.server.log.notice(`Failover request received for replid ${argv[1]!}.`);
+      if (!this.repl.following) throw new ReplyError(Err.psyncFailoverToMaster);
+    }
+    // (a replica serving sub-replicas is the replica side's: refused here until it says its link is up)
+    if (this.repl.following) throw new ReplyError(Err.syncNoMasterLink);
+    if (reply.out.length !== 0) throw new ReplyError(Err.syncPendingOutput);
+    const l = this.pendingLinks.get(c) ?? new ReplicaLink(c);
+    this.pendingLinks.delete(c);
+    if (l.req !== 0 && !l.capaEof) throw new ReplyError(Err.syncFilterNeedsEof);
+    const log = this.server.log;
+    log.notice(`Replica ${this.name(l)} asks for synchronization`);
+    if (psync) {
+      const off = parseInt64(argv[2]!);
+      if (off === null) {
+        log.warning(`Replica ${this.name(l)} asks for synchronization but with a wrong offset`);
+        throw new ReplyError(Err.notInteger);
+      }
+      if (this.tryPartial(l, argv[1]!, Number(off))) {
+        this.server.stats.syncPartialOk++;
+        return;
+      }
+      if (argv[1]![0] !== '?') this.server.stats.syncPartialErr++;
+    } else l.prePsync = true;
+    this.server.stats.syncFull++;
+    l.state = 'wait_bgsave_start';
+    this.attach(l);
+    if (this.replicas.length === 1 && this.repl.backlog === null) {
+      // a backlog from scratch starts a new history
+      this.repl.replid = newReplId();
+      this.repl.clearReplId2();
+      this.repl.ensureBacklog();
+      log.notice(
+        `Replication backlog created, my new replication IDs are '${this.repl.replid}' and '${this.repl.replid2}'`,
+      );
+    }
+    const running = persist(this.server).bgsave;
+    if (running !== null && running.opts.onDone === undefined) {
+      // a BGSAVE to disk runs: another replica waiting for it shares it (and what was held for it since)
+      const peer = this.full.diskSync
+        ? this.replicas.find((p) => p.state === 'wait_bgsave_end' && (!p.rdbOnly || l.rdbOnly))
+        : undefined;
+      if (peer !== undefined && capaCovers(l, peer) && l.req === peer.req) {
+        if (!l.rdbOnly && peer.held !== null) {
+          l.held = [...peer.held];
+          l.heldBytes = peer.heldBytes;
+        }
+        this.full.setupFullResync(l, peer.initialOffset);
+        log.notice('Waiting for end of BGSAVE for SYNC');
+      } else {
+        log.notice("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+      }
+    } else if (running !== null && running.opts.target !== undefined) {
+      log.notice('Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC');
+    } else {
+      const v = this.server.config.v;
+      if (v['repl-diskless-sync'] && l.capaEof && v['repl-diskless-sync-delay'] !== 0) {
+        log.notice('Delay next BGSAVE for diskless SYNC');
+      } else if (running === null) {
+        this.full.start(l.capaEof, l.req);
+      } else {
+        log.notice('No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed');
+      }
+    }
+  }
+
+  /** Makes the client a replica (server.slaves). */
+  private attach(l: ReplicaLink): void {
+    l.client.replica = l;
+    l.client.slave = true;
+    this.replicas.push(l);
+  }
+
+  /**
+   * PSYNC's partial resync (masterTryPartialResynchronization): the same
+   * history (replid, or replid2 up to second_repl_offset) and the backlog
+   * holding `from` onwards: +CONTINUE, then the backlog's tail. False
+   * (logged) when a full resync is needed.
+   */
+  private tryPartial(l: ReplicaLink, replid: string, from: number): boolean {
+    const repl = this.repl;
+    const log = this.server.log;
+    const lc = replid.toLowerCase();
+    if (lc !== repl.replid && (lc !== repl.replid2 || from > repl.secondReplOffset)) {
+      if (replid[0] !== '?') {
+        if (lc !== repl.replid && lc !== repl.replid2) {
+          log.notice(
+            `Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${repl.replid}' and '${repl.replid2}')`,
+          );
+        } else {
+          log.notice(
+            `Partial resynchronization not accepted: Requested offset for second ID was ${from}, but I can reply up to ${repl.secondReplOffset}`,
+          );
+        }
+      } else log.notice(`Full resync requested by replica ${this.name(l)}`);
+      return false;
+    }
+    const b = repl.backlog;
+    if (b === null || !b.holds(from)) {
+      log.notice(
+        `Unable to partial resync with replica ${this.name(l)} for lack of backlog (Replica request was: ${from}).`,
+      );
+      if (from > repl.offset)
+        log.warning(
+          `Warning: replica ${this.name(l)} tried to PSYNC with an offset that is greater than the master replication offset.`,
+        );
+      return false;
+    }
+    // stream bytes fed this turn are in the backlog already: they go with the tail, not again by flush
+    repl.flush();
+    l.state = 'online';
+    l.ackTime = this.server.clock();
+    l.held = null;
+    this.attach(l);
+    const sock = l.client.socket;
+    if (sock !== null) {
+      sock.write(l.capaPsync2 ? `+CONTINUE ${repl.replid}\r\n` : '+CONTINUE\r\n', 'latin1');
+      const tail = b.since(from);
+      if (tail.length !== 0) sock.write(tail.toString('latin1'), 'latin1');
+      log.notice(
+        `Partial resynchronization request from ${this.name(l)} accepted. Sending ${tail.length} bytes of backlog starting from offset ${from}.`,
+      );
+    }
+    this.refreshGood();
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------
+  // The stream
+
+  /**
+   * Writes stream bytes to every replica (Replication.flush): to the
+   * socket of a streaming one, held for one still syncing. A replica past
+   * client-output-buffer-limit replica is closed, as Redis does.
+   */
+  send(data: string): void {
+    const limits = this.server.outputLimits;
+    const stats = this.server.stats;
+    let over: ReplicaLink[] | null = null;
+    for (const l of this.replicas) {
+      // (rdb-only replicas and those waiting for a snapshot to start get no stream: theirs begins at setupFullResync)
+      if (l.state === 'wait_bgsave_start' || l.rdbOnly) continue;
+      const c = l.client;
+      if (l.held !== null) {
+        l.held.push(data);
+        l.heldBytes += data.length;
+      } else if (c.socket !== null) {
+        c.socket.write(data, 'latin1');
+        stats.netReplOutputBytes += data.length;
+      }
+      if (limits.reached(c, replicaOutputBytes(l))) (over ??= []).push(l);
+    }
+    if (over !== null) for (const l of over) limits.closeClient(l.client);
+  }
+
+  // ---------------------------------------------------------------------------
+  // WAIT
+
+  /**
+   * WAIT numreplicas: blocks `c` until `numreplicas` replicas acknowledged
+   * its last write (`offset`) or the deadline; GETACK goes to the replicas
+   * before this turn sleeps. The caller checked it cannot reply at once.
+   */
+  blockWait(c: Client, offset: number, numreplicas: number, deadline: number): void {
+    const entry: WaitEntry = { client: c, offset, numreplicas };
+    this.waits.push(entry);
+    this.server.blocking.block(
+      c,
+      c.db,
+      [],
+      deadline,
+      () => false,
+      (r) => {
+        this.dropWait(entry);
+        r.int(this.countAcks(offset));
+      },
+      false,
+      entry,
+    );
+    this.getAck = true;
+  }
+
+  private dropWait(e: WaitEntry): void {
+    const i = this.waits.indexOf(e);
+    if (i >= 0) this.waits.splice(i, 1);
+  }
+
+  /** Unblocks the WAITs enough replicas acknowledged (processClientsWaitingReplicas). */
+  private serveWaits(): void {
+    for (const e of [...this.waits]) {
+      if (!this.server.blocking.holds(e.client, e)) {
+        this.dropWait(e);
+        continue;
+      }
+      const n = this.countAcks(e.offset);
+      if (n < e.numreplicas) continue;
+      this.dropWait(e);
+      this.server.blocking.unblockWith(e.client, e, (r) => r.int(n));
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Hooks (called by Replication)
+
+  /** beforeSleep: GETACK to the replicas when a WAIT blocked, then the WAITs now satisfied. */
+  beforeSleep(): void {
+    if (this.getAck) {
+      this.getAck = false;
+      if (this.replicas.length !== 0 && this.server.pause.mode === 0) {
+        this.repl.feed(-1, GETACK);
+      }
+    }
+    if (this.waits.length !== 0) this.serveWaits();
+  }
+
+  /**
+   * The replication cron (replicationCron's primary part): each tick,
+   * snapshots for waiting replicas; once a second, the PING every
+   * repl-ping-replica-period seconds, a newline to replicas waiting for
+   * their image, replicas silent past repl-timeout dropped, the backlog
+   * freed repl-backlog-ttl seconds after the last replica left, and the
+   * good replicas recounted.
+   */
+  cron(second: boolean): void {
+    if (this.replicas.length !== 0) this.full.startPending();
+    if (!second) return;
+    const server = this.server;
+    const v = server.config.v;
+    const repl = this.repl;
+    if (this.cronLoops++ % v['repl-ping-replica-period'] === 0 && this.replicas.length !== 0 && !repl.following) {
+      repl.feed(-1, PING);
+      repl.flush();
+    }
+    for (const l of this.replicas) if (this.full.presync(l)) l.client.socket?.write('\n', 'latin1');
+    const now = unixtime(server);
+    for (const l of [...this.replicas]) {
+      if (l.state === 'online' && !l.prePsync && now - Math.floor(l.ackTime / 1000) > v['repl-timeout']) {
+        server.log.warning(`Disconnecting timedout replica (streaming sync): ${this.name(l)}`);
+        server.killClient(l.client);
+        continue;
+      }
+      this.full.timedOut(l, now, v['repl-timeout']);
+    }
+    if (this.noReplicasSince === 0) this.noReplicasSince = server.clock();
+    const ttl = v['repl-backlog-ttl'];
+    if (this.replicas.length === 0 && ttl !== 0 && repl.backlog !== null && !repl.following) {
+      if (now - Math.floor(this.noReplicasSince / 1000) > ttl) {
+        repl.replid = newReplId();
+        repl.clearReplId2();
+        repl.freeBacklog();
+        server.log.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
+      }
+    }
+    this.refreshGood();
+  }
+
+  /** A client is gone: a replica is detached (its link lost), what REPLCONF told is forgotten. */
+  clientFreed(c: Client): void {
+    this.pendingLinks.delete(c);
+    const l = c.replica;
+    if (l === null) return;
+    this.server.log.notice(`Connection with replica ${this.name(l)} lost.`);
+    this.detach(l);
+  }
+
+  /** Takes a replica off the list (gone, or its sync failed); a diskless sync left without replicas stops. */
+  detach(l: ReplicaLink): void {
+    const i = this.replicas.indexOf(l);
+    if (i >= 0) this.replicas.splice(i, 1);
+    l.client.replica = null;
+    l.client.slave = l.client.monitor;
+    l.bulk?.destroy();
+    l.bulk = null;
+    l.held = null;
+    l.heldBytes = 0;
+    if (this.replicas.length === 0) this.noReplicasSince = this.server.clock();
+    this.full.left(l);
+    this.refreshGood();
+  }
+
+  /**
+   * Server close (after the last stream bytes were handed to the sockets):
+   * file transfers stop; a streaming replica's connection ends once what it
+   * was sent is written, rather than being cut with the stream's tail unsent
+   * (Redis flushes its replicas' output before exiting).
+   */
+  close(): void {
+    for (const l of [...this.replicas]) {
+      l.bulk?.destroy();
+      const sock = l.client.socket;
+      if (l.held !== null || sock === null) continue;
+      this.server.conns.freeClient(l.client);
+      sock.destroySoon();
+    }
+  }
+}
+
+const PING: readonly string[] = ['PING'];
+const GETACK: readonly string[] = ['REPLCONF', 'GETACK', '*'];
