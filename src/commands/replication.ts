@@ -1,12 +1,13 @@
 /**
- * Replication commands as a master without replicas answers them: tsdis
- * does not replicate yet (README "Differences from Redis"), so no replica
- * ever acknowledges anything. REPLICAOF, PSYNC, REPLCONF and WAITAOF will
- * go here.
+ * Replication commands: REPLICAOF/SLAVEOF and ROLE (the replica side is
+ * replication/replica.ts), and WAIT as a master without replicas answers
+ * it (no replica ever acknowledges anything yet). PSYNC, REPLCONF and
+ * WAITAOF will go here.
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { argInt } from './args.js';
+import { argInt, is } from './args.js';
+import { clientInfoLine, clientType } from '../observability/clientlist.js';
 import { mayBlock } from './blocking.js';
 import { parseInt64 } from '../util/numbers.js';
 
@@ -50,7 +51,127 @@ function wait(ctx: Ctx): void {
   );
 }
 
+/**
+ * REPLICAOF host port | NO ONE (and SLAVEOF): follow a primary, or stop
+ * following one (Redis's replicaofCommand). Following the same primary
+ * again replies `+OK Already connected to specified master` and changes
+ * nothing; clients blocked on keys are unblocked with an error and closed.
+ */
+function replicaof(ctx: Ctx): void {
+  const server = ctx.server;
+  if (server.config.v['cluster-enabled']) throw new ReplyError(Err.replicaofInCluster);
+  const [, host, portArg] = ctx.argv as [string, string, string];
+  const replica = server.replica;
+  if (is(host, 'no') && is(portArg, 'one')) {
+    if (replica.unsetMaster())
+      server.log.notice(`MASTER MODE enabled (user request from '${clientInfoLine(server, ctx.client, ctx.argv)}')`);
+    return ctx.reply.ok();
+  }
+  if (clientType(ctx.client) === 'replica') throw new ReplyError(Err.replicaofByReplica);
+  const port = Number(portArg);
+  if (!/^-?\d+$/.test(portArg) || !Number.isSafeInteger(port) || port < 0 || port > 65535)
+    throw new ReplyError(Err.invalidMasterPort);
+  if (replica.host !== null && replica.host.toLowerCase() === host.toLowerCase() && replica.port === port) {
+    server.log.notice(
+      'REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.',
+    );
+    return ctx.reply.simple('OK Already connected to specified master');
+  }
+  server.blocking.failAll(Err.unblockedRoleChange);
+  replica.setMaster(host, port);
+  server.log.notice(
+    `REPLICAOF ${host}:${port} enabled (user request from '${clientInfoLine(server, ctx.client, ctx.argv)}')`,
+  );
+  ctx.reply.ok();
+}
+
+/**
+ * ROLE: ["master", offset, [[ip, port, offset] ...]] or, following a
+ * primary, ["slave", host, port, state, processed offset] (state: connect,
+ * connecting, handshake, sync, connected).
+ */
+function role(ctx: Ctx): void {
+  const server = ctx.server;
+  const r = ctx.reply;
+  const replica = server.replica;
+  if (replica.host === null) {
+    r.array(3);
+    r.bulk('master');
+    r.int(server.repl.offset);
+    r.array(0);
+    return;
+  }
+  r.array(5);
+  r.bulk('slave');
+  r.bulk(replica.host);
+  r.int(replica.port);
+  r.bulk(replica.state === 'transfer' ? 'sync' : replica.state);
+  r.int(replica.roleOffset);
+}
+
+/** REPLICAOF's and SLAVEOF's arguments: host port, or NO ONE. */
+const REPLICAOF_ARGS: ArgDoc[] = [
+  {
+    name: 'args',
+    type: 'oneof',
+    arguments: [
+      {
+        name: 'host-port',
+        type: 'block',
+        arguments: [
+          { name: 'host', type: 'string' },
+          { name: 'port', type: 'integer' },
+        ],
+      },
+      {
+        name: 'no-one',
+        type: 'block',
+        arguments: [
+          { name: 'no', type: 'pure-token', token: 'NO' },
+          { name: 'one', type: 'pure-token', token: 'ONE' },
+        ],
+      },
+    ],
+  },
+];
+
 export const commands: readonly CommandSpec[] = [
+  command({
+    name: 'replicaof',
+    arity: 3,
+    flags: ['admin', 'noscript', 'stale', 'no_async_loading'],
+    group: 'server',
+    since: '5.0.0',
+    summary: 'Follows another server as its replica, or (NO ONE) stops following and becomes a primary.',
+    complexity: 'O(1)',
+    args: REPLICAOF_ARGS,
+    handler: replicaof,
+  }),
+  command({
+    name: 'slaveof',
+    arity: 3,
+    flags: ['admin', 'noscript', 'stale', 'no_async_loading'],
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Follows another server as its replica, or (NO ONE) stops following and becomes a primary.',
+    complexity: 'O(1)',
+    docFlags: ['deprecated'],
+    deprecatedSince: '5.0.0',
+    replacedBy: '`REPLICAOF`',
+    args: REPLICAOF_ARGS,
+    handler: replicaof,
+  }),
+  command({
+    name: 'role',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast'],
+    acl: ['admin', 'dangerous'],
+    group: 'server',
+    since: '2.8.12',
+    summary: 'Reports the replication role of the server.',
+    complexity: 'O(1)',
+    handler: role,
+  }),
   command({
     name: 'wait',
     arity: 3,

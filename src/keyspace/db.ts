@@ -55,6 +55,11 @@ export interface KeyspaceHooks {
    * with a passed TTL expires at its first access once the load is done.
    */
   loading?(): boolean;
+  /**
+   * This server follows a primary: a TTL set in the past does not delete
+   * its key either (Redis's checkAlreadyExpired on a replica).
+   */
+  replica?(): boolean;
   /** Whether lookups should update the access time (CLIENT NO-TOUCH, OBJECT). */
   touch(): boolean;
   /** LRU/LFU metadata for a fresh access. */
@@ -288,7 +293,7 @@ export class Db {
    * EXPIRE and its family, GETEX EXAT/PXAT, RESTORE.
    */
   isPast(when: number | bigint): boolean {
-    return when <= this.hooks.now() && this.hooks.loading?.() !== true;
+    return when <= this.hooks.now() && this.hooks.loading?.() !== true && this.hooks.replica?.() !== true;
   }
 
   /** True when the key exists (after lazy expiry). Does not touch. */

@@ -41,6 +41,7 @@ export function parseClientType(s: string): ClientType | null {
 
 /** The type of a client: master and replica links first, then pub/sub, else normal. */
 export function clientType(c: Client): ClientType {
+  if (c.masterLink) return 'master';
   if (subCount(c) > 0) return 'pubsub';
   return 'normal';
 }
@@ -53,6 +54,7 @@ function subCount(c: Client): number {
 export function clientFlags(c: Client): string {
   let f = '';
   if (c.monitor) f += 'O';
+  if (c.masterLink) f += 'M';
   if (subCount(c) > 0) f += 'P';
   if (c.multiQueue) f += 'x';
   if (c.blocked) f += 'b';

@@ -293,7 +293,7 @@ function statsSection(server: Server): Fields {
     ['instantaneous_ops_per_sec', Math.round(s.instantaneous(1))],
     ['total_net_input_bytes', s.netInputBytes],
     ['total_net_output_bytes', s.netOutputBytes],
-    ['total_net_repl_input_bytes', 0],
+    ['total_net_repl_input_bytes', s.netReplInputBytes],
     ['total_net_repl_output_bytes', 0],
     ['instantaneous_input_kbps', f2(s.instantaneous(2) / 1024)],
     ['instantaneous_output_kbps', f2(s.instantaneous(3) / 1024)],

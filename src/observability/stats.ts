@@ -20,6 +20,8 @@ export class Stats {
   totalCommands = 0;
   totalCommandsRejected = 0;
   netInputBytes = 0;
+  /** Bytes read from the primary's link on a replica (INFO total_net_repl_input_bytes). */
+  netReplInputBytes = 0;
   netOutputBytes = 0;
   /** Reply buffers resized by the clients cron (INFO reply_buffer_shrinks/expands; clientlist.ts). */
   replyBufferShrinks = 0;
@@ -153,6 +155,7 @@ export class Stats {
     this.totalCommands = 0;
     this.totalCommandsRejected = 0;
     this.netInputBytes = 0;
+    this.netReplInputBytes = 0;
     this.netOutputBytes = 0;
     this.replyBufferShrinks = 0;
     this.replyBufferExpands = 0;

@@ -162,6 +162,7 @@ export class Replication implements Subsystem, PropagationSink {
       const b = this.backlog;
       return [
         ['role', this.following ? 'slave' : 'master'],
+        ...(this.following ? this.server.replica.infoFields() : []),
         ['connected_slaves', 0],
         ['master_failover_state', 'no-failover'],
         ['master_replid', this.replid],
