@@ -62,7 +62,7 @@ function replicaof(ctx: Ctx): void {
   if (server.config.v['cluster-enabled']) throw new ReplyError(Err.replicaofInCluster);
   const [, host, portArg] = ctx.argv as [string, string, string];
   const replica = server.replica;
-  if (is(host, 'no') && is(portArg, 'one')) {
+  if (is(host, 'NO') && is(portArg, 'ONE')) {
     if (replica.unsetMaster())
       server.log.notice(`MASTER MODE enabled (user request from '${clientInfoLine(server, ctx.client, ctx.argv)}')`);
     return ctx.reply.ok();
