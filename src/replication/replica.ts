@@ -353,7 +353,8 @@ export class Replica implements Subsystem {
           this.phase = this.server.config.v['replica-announce-ip'] !== '' ? 'ip' : 'capa';
           break;
         case 'ip':
-          if (line.startsWith('-')) log.notice(`(Non critical) Master does not understand REPLCONF ip-address: ${line}`);
+          if (line.startsWith('-'))
+            log.notice(`(Non critical) Master does not understand REPLCONF ip-address: ${line}`);
           this.phase = 'capa';
           break;
         case 'capa':
@@ -769,7 +770,8 @@ export class Replica implements Subsystem {
         ['master_sync_last_io_seconds_ago', now - this.transferLastIo],
       );
     }
-    if (this.state !== 'connected') f.push(['master_link_down_since_seconds', this.downSince ? now - this.downSince : -1]);
+    if (this.state !== 'connected')
+      f.push(['master_link_down_since_seconds', this.downSince ? now - this.downSince : -1]);
     const v = server.config.v;
     f.push(
       ['slave_priority', v['replica-priority']],

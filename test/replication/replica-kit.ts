@@ -165,34 +165,81 @@ export function mixedWrites(n: number, seed = 1): string[][] {
       continue;
     }
     if (r < 0.07) {
-      out.push(['EVAL', "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])", '2', key('s'), key('n'), val()]);
+      out.push([
+        'EVAL',
+        "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('INCR', KEYS[2])",
+        '2',
+        key('s'),
+        key('n'),
+        val(),
+      ]);
       continue;
     }
     if (r < 0.09) {
-      out.push(rand() < 0.5 ? ['FCALL', 'kset', '1', key('s'), val()] : ['FCALL', 'kpush', '1', key('l'), val(), val()]);
+      out.push(
+        rand() < 0.5 ? ['FCALL', 'kset', '1', key('s'), val()] : ['FCALL', 'kpush', '1', key('l'), val(), val()],
+      );
       continue;
     }
     const c = Math.floor(rand() * 34);
     switch (c) {
-      case 0: out.push(['SET', key('s'), val()]); break;
-      case 1: out.push(['APPEND', key('s'), val()]); break;
-      case 2: out.push(['INCR', key('n')]); break;
-      case 3: out.push(['INCRBYFLOAT', key('f'), (rand() * 10).toFixed(3)]); break;
-      case 4: out.push(['SETRANGE', key('s'), String(Math.floor(rand() * 20)), val()]); break;
-      case 5: out.push(['SET', key('s'), val(), 'EX', String(1000 + Math.floor(rand() * 1000))]); break;
-      case 6: out.push(['SET', key('t'), val(), 'PX', String(1 + Math.floor(rand() * 50))]); break;
-      case 7: out.push(['LPUSH', key('l'), val(), val()]); break;
-      case 8: out.push(['RPOP', key('l')]); break;
-      case 9: out.push(['LTRIM', key('l'), '0', String(Math.floor(rand() * 30))]); break;
-      case 10: out.push(['HSET', key('h'), `f${Math.floor(rand() * 50)}`, val()]); break;
-      case 11: out.push(['HDEL', key('h'), `f${Math.floor(rand() * 50)}`]); break;
-      case 12: out.push(['HINCRBY', key('h'), `c${Math.floor(rand() * 5)}`, String(Math.floor(rand() * 100))]); break;
-      case 13: out.push(['SADD', key('set'), val(), val()]); break;
-      case 14: out.push(['SPOP', key('set')]); break;
-      case 15: out.push(['SREM', key('set'), val()]); break;
-      case 16: out.push(['ZADD', key('z'), (rand() * 100).toFixed(2), val()]); break;
-      case 17: out.push(['ZINCRBY', key('z'), '1.5', val()]); break;
-      case 18: out.push(['ZPOPMIN', key('z')]); break;
+      case 0:
+        out.push(['SET', key('s'), val()]);
+        break;
+      case 1:
+        out.push(['APPEND', key('s'), val()]);
+        break;
+      case 2:
+        out.push(['INCR', key('n')]);
+        break;
+      case 3:
+        out.push(['INCRBYFLOAT', key('f'), (rand() * 10).toFixed(3)]);
+        break;
+      case 4:
+        out.push(['SETRANGE', key('s'), String(Math.floor(rand() * 20)), val()]);
+        break;
+      case 5:
+        out.push(['SET', key('s'), val(), 'EX', String(1000 + Math.floor(rand() * 1000))]);
+        break;
+      case 6:
+        out.push(['SET', key('t'), val(), 'PX', String(1 + Math.floor(rand() * 50))]);
+        break;
+      case 7:
+        out.push(['LPUSH', key('l'), val(), val()]);
+        break;
+      case 8:
+        out.push(['RPOP', key('l')]);
+        break;
+      case 9:
+        out.push(['LTRIM', key('l'), '0', String(Math.floor(rand() * 30))]);
+        break;
+      case 10:
+        out.push(['HSET', key('h'), `f${Math.floor(rand() * 50)}`, val()]);
+        break;
+      case 11:
+        out.push(['HDEL', key('h'), `f${Math.floor(rand() * 50)}`]);
+        break;
+      case 12:
+        out.push(['HINCRBY', key('h'), `c${Math.floor(rand() * 5)}`, String(Math.floor(rand() * 100))]);
+        break;
+      case 13:
+        out.push(['SADD', key('set'), val(), val()]);
+        break;
+      case 14:
+        out.push(['SPOP', key('set')]);
+        break;
+      case 15:
+        out.push(['SREM', key('set'), val()]);
+        break;
+      case 16:
+        out.push(['ZADD', key('z'), (rand() * 100).toFixed(2), val()]);
+        break;
+      case 17:
+        out.push(['ZINCRBY', key('z'), '1.5', val()]);
+        break;
+      case 18:
+        out.push(['ZPOPMIN', key('z')]);
+        break;
       case 19: {
         const k = `x:${Math.floor(rand() * 20)}`;
         out.push(['XADD', k, 'MAXLEN', '~', '50', '*', 'f', val()]);
@@ -202,20 +249,58 @@ export function mixedWrites(n: number, seed = 1): string[][] {
         }
         break;
       }
-      case 20: out.push(['XREADGROUP', 'GROUP', 'g', `c${Math.floor(rand() * 3)}`, 'COUNT', '2', 'STREAMS', `x:${Math.floor(rand() * 20)}`, '>']); break;
-      case 21: out.push(['DEL', key(pick(['s', 'l', 'h', 'set', 'z', 'n']))]); break;
-      case 22: out.push(['EXPIRE', key(pick(['l', 'h', 'set', 'z'])), String(1000 + Math.floor(rand() * 1000))]); break;
-      case 23: out.push(['PERSIST', key(pick(['s', 'l', 'h']))]); break;
-      case 24: out.push(['PEXPIRE', key('h'), String(1 + Math.floor(rand() * 40))]); break;
-      case 25: out.push(['PFADD', key('hll'), val(), val(), val()]); break;
-      case 26: out.push(['GEOADD', key('geo'), (rand() * 100).toFixed(4), (rand() * 60).toFixed(4), val()]); break;
-      case 27: out.push(['SETBIT', key('bits'), String(Math.floor(rand() * 500)), String(Math.floor(rand() * 2))]); break;
-      case 28: out.push(['GETDEL', key('s')]); break;
-      case 29: out.push(['RENAME', key('s'), key('s')]); break;
-      case 30: out.push(['LMOVE', key('l'), key('l'), 'LEFT', 'RIGHT']); break;
-      case 31: out.push(['SMOVE', key('set'), key('set'), val()]); break;
-      case 32: out.push(['HSETNX', key('h'), `f${Math.floor(rand() * 50)}`, val()]); break;
-      default: out.push(['ZREMRANGEBYRANK', key('z'), '0', '0']); break;
+      case 20:
+        out.push([
+          'XREADGROUP',
+          'GROUP',
+          'g',
+          `c${Math.floor(rand() * 3)}`,
+          'COUNT',
+          '2',
+          'STREAMS',
+          `x:${Math.floor(rand() * 20)}`,
+          '>',
+        ]);
+        break;
+      case 21:
+        out.push(['DEL', key(pick(['s', 'l', 'h', 'set', 'z', 'n']))]);
+        break;
+      case 22:
+        out.push(['EXPIRE', key(pick(['l', 'h', 'set', 'z'])), String(1000 + Math.floor(rand() * 1000))]);
+        break;
+      case 23:
+        out.push(['PERSIST', key(pick(['s', 'l', 'h']))]);
+        break;
+      case 24:
+        out.push(['PEXPIRE', key('h'), String(1 + Math.floor(rand() * 40))]);
+        break;
+      case 25:
+        out.push(['PFADD', key('hll'), val(), val(), val()]);
+        break;
+      case 26:
+        out.push(['GEOADD', key('geo'), (rand() * 100).toFixed(4), (rand() * 60).toFixed(4), val()]);
+        break;
+      case 27:
+        out.push(['SETBIT', key('bits'), String(Math.floor(rand() * 500)), String(Math.floor(rand() * 2))]);
+        break;
+      case 28:
+        out.push(['GETDEL', key('s')]);
+        break;
+      case 29:
+        out.push(['RENAME', key('s'), key('s')]);
+        break;
+      case 30:
+        out.push(['LMOVE', key('l'), key('l'), 'LEFT', 'RIGHT']);
+        break;
+      case 31:
+        out.push(['SMOVE', key('set'), key('set'), val()]);
+        break;
+      case 32:
+        out.push(['HSETNX', key('h'), `f${Math.floor(rand() * 50)}`, val()]);
+        break;
+      default:
+        out.push(['ZREMRANGEBYRANK', key('z'), '0', '0']);
+        break;
     }
   }
   out.push(['SELECT', '0']);

@@ -35,50 +35,72 @@ async function fill(p: Pair['p']): Promise<void> {
   for (const c of fillCommands()) await p.call(...c);
 }
 
-test('full sync from a disk-based primary (replica loads through a temp file), then 100k mixed writes: digests equal', { skip, timeout: 180000 }, async () => {
-  const pair = await startPair(['--repl-diskless-sync', 'no'], { 'repl-diskless-load': 'disabled' }, fill);
-  try {
-    await syncAndCompare(pair, 100000, 7);
-    // the received RDB became the replica's dump.rdb, as Redis does with a disk load
-    assert.equal(await field(pair.r, 'master_sync_in_progress'), '0');
-  } finally {
-    await pair.stop();
-  }
-});
+test(
+  'full sync from a disk-based primary (replica loads through a temp file), then 100k mixed writes: digests equal',
+  { skip, timeout: 180000 },
+  async () => {
+    const pair = await startPair(['--repl-diskless-sync', 'no'], { 'repl-diskless-load': 'disabled' }, fill);
+    try {
+      await syncAndCompare(pair, 100000, 7);
+      // the received RDB became the replica's dump.rdb, as Redis does with a disk load
+      assert.equal(await field(pair.r, 'master_sync_in_progress'), '0');
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
-test('full sync from a diskless primary ($EOF: transfer), replica loading from the socket (swapdb), then 50k mixed writes: digests equal', { skip, timeout: 180000 }, async () => {
-  const pair = await startPair(['--repl-diskless-sync', 'yes'], { 'repl-diskless-load': 'swapdb' }, fill);
-  try {
-    await syncAndCompare(pair, 50000, 11);
-  } finally {
-    await pair.stop();
-  }
-});
+test(
+  'full sync from a diskless primary ($EOF: transfer), replica loading from the socket (swapdb), then 50k mixed writes: digests equal',
+  { skip, timeout: 180000 },
+  async () => {
+    const pair = await startPair(['--repl-diskless-sync', 'yes'], { 'repl-diskless-load': 'swapdb' }, fill);
+    try {
+      await syncAndCompare(pair, 50000, 11);
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
-test('REPLICAOF at run time on a replica holding keys, on-empty-db: a disk load replaces its keys; digests equal', { skip, timeout: 120000 }, async () => {
-  const primary = await startRedis(['--enable-debug-command', 'yes', '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0']);
-  const log: string[] = [];
-  const replica = await startTsdis({
-    config: { 'enable-debug-command': 'yes', 'repl-diskless-load': 'on-empty-db' },
-    log: (l) => log.push(l),
-  });
-  const p = await RawConn.connect(primary.port);
-  const r = await RawConn.connect(replica.port);
-  try {
-    await fill(p);
-    assert.equal(await r.call('SET', 'own', 'key'), '+OK\r\n');
-    assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
-    await caughtUp(p, r);
-    assert.equal(await r.call('EXISTS', 'own'), ':0\r\n');
-    assert.ok(log.some((l) => l.endsWith('MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk')), log.join('\n'));
-    await sendAll(primary.port, mixedWrites(20000, 3));
-    assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
-    await caughtUp(p, r);
-    assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
-  } finally {
-    p.close();
-    r.close();
-    await replica.close();
-    await primary.stop();
-  }
-});
+test(
+  'REPLICAOF at run time on a replica holding keys, on-empty-db: a disk load replaces its keys; digests equal',
+  { skip, timeout: 120000 },
+  async () => {
+    const primary = await startRedis([
+      '--enable-debug-command',
+      'yes',
+      '--repl-diskless-sync',
+      'yes',
+      '--repl-diskless-sync-delay',
+      '0',
+    ]);
+    const log: string[] = [];
+    const replica = await startTsdis({
+      config: { 'enable-debug-command': 'yes', 'repl-diskless-load': 'on-empty-db' },
+      log: (l) => log.push(l),
+    });
+    const p = await RawConn.connect(primary.port);
+    const r = await RawConn.connect(replica.port);
+    try {
+      await fill(p);
+      assert.equal(await r.call('SET', 'own', 'key'), '+OK\r\n');
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
+      await caughtUp(p, r);
+      assert.equal(await r.call('EXISTS', 'own'), ':0\r\n');
+      assert.ok(
+        log.some((l) => l.endsWith('MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk')),
+        log.join('\n'),
+      );
+      await sendAll(primary.port, mixedWrites(20000, 3));
+      assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
+      await caughtUp(p, r);
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      p.close();
+      r.close();
+      await replica.close();
+      await primary.stop();
+    }
+  },
+);

@@ -80,239 +80,279 @@ test('the first sync: Redis 7.2 log lines, ROLE and INFO replication as a connec
   }
 });
 
-test('INFO replication of a replica has the fields of a real redis-server replica, in its order (up, then down)', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair();
-  const ref = await startRedis(['--replicaof', '127.0.0.1', String(pair.primary.port)]);
-  const rr = await RawConn.connect(ref.port);
-  try {
-    await linkUp(rr);
-    await caughtUp(pair.p, pair.r);
-    assert.deepEqual(await infoNames(pair.r), (await infoNames(rr)).filter((n) => n !== 'slave0'));
-    // down: master_link_down_since_seconds appears, master_last_io_seconds_ago is -1
-    const dead = await deadPort();
-    assert.equal(await pair.r.call('REPLICAOF', '127.0.0.1', String(dead)), '+OK\r\n');
-    assert.equal(await rr.call('REPLICAOF', '127.0.0.1', String(dead)), '+OK\r\n');
-    const down = await info(pair.r);
-    assert.deepEqual([...down.keys()], await infoNames(rr));
-    assert.equal(down.get('master_link_status'), 'down');
-    assert.equal(down.get('master_last_io_seconds_ago'), '-1');
-    // (the link that went down was up: seconds since then)
-    assert.equal(down.get('master_link_down_since_seconds'), (await info(rr)).get('master_link_down_since_seconds'));
-    const role = await pair.r.call('ROLE');
-    assert.match(role, new RegExp(`^\\*5\\r\\n\\$5\\r\\nslave\\r\\n\\$9\\r\\n127\\.0\\.0\\.1\\r\\n:${dead}\\r\\n\\$\\d+\\r\\n(connect|connecting)\\r\\n:-1\\r\\n$`));
-  } finally {
-    rr.close();
-    await ref.stop();
-    await pair.stop();
-  }
-});
+test(
+  'INFO replication of a replica has the fields of a real redis-server replica, in its order (up, then down)',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const ref = await startRedis(['--replicaof', '127.0.0.1', String(pair.primary.port)]);
+    const rr = await RawConn.connect(ref.port);
+    try {
+      await linkUp(rr);
+      await caughtUp(pair.p, pair.r);
+      assert.deepEqual(
+        await infoNames(pair.r),
+        (await infoNames(rr)).filter((n) => n !== 'slave0'),
+      );
+      // down: master_link_down_since_seconds appears, master_last_io_seconds_ago is -1
+      const dead = await deadPort();
+      assert.equal(await pair.r.call('REPLICAOF', '127.0.0.1', String(dead)), '+OK\r\n');
+      assert.equal(await rr.call('REPLICAOF', '127.0.0.1', String(dead)), '+OK\r\n');
+      const down = await info(pair.r);
+      assert.deepEqual([...down.keys()], await infoNames(rr));
+      assert.equal(down.get('master_link_status'), 'down');
+      assert.equal(down.get('master_last_io_seconds_ago'), '-1');
+      // (the link that went down was up: seconds since then)
+      assert.equal(down.get('master_link_down_since_seconds'), (await info(rr)).get('master_link_down_since_seconds'));
+      const role = await pair.r.call('ROLE');
+      assert.match(
+        role,
+        new RegExp(
+          `^\\*5\\r\\n\\$5\\r\\nslave\\r\\n\\$9\\r\\n127\\.0\\.0\\.1\\r\\n:${dead}\\r\\n\\$\\d+\\r\\n(connect|connecting)\\r\\n:-1\\r\\n$`,
+        ),
+      );
+    } finally {
+      rr.close();
+      await ref.stop();
+      await pair.stop();
+    }
+  },
+);
 
-test('partial resync after CLIENT KILL TYPE master on the replica: +CONTINUE, no second full sync', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair();
-  const { p, r } = pair;
-  try {
-    await writeKeys(pair.primary.port, 'a', 1000);
-    await caughtUp(p, r);
-    const before = await info(p, 'stats');
-    assert.equal(before.get('sync_full'), '1');
-    assert.equal(await r.call('CLIENT', 'KILL', 'TYPE', 'master'), ':1\r\n');
-    await writeKeys(pair.primary.port, 'b', 1000);
-    await caughtUp(p, r);
-    const after = await info(p, 'stats');
-    assert.equal(after.get('sync_full'), '1');
-    assert.equal(after.get('sync_partial_ok'), '1');
-    const lines = pair.log.join('\n');
-    assert.match(lines, /Connection with master lost\./);
-    assert.match(lines, /Caching the disconnected master state\./);
-    assert.match(lines, /Trying a partial resynchronization \(request [0-9a-f]{40}:\d+\)\./);
-    assert.match(lines, /Successful partial resynchronization with master\./);
-    assert.match(lines, /MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization\./);
-    assert.equal(await r.call('DBSIZE'), ':2000\r\n');
-    assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
-  } finally {
-    await pair.stop();
-  }
-});
+test(
+  'partial resync after CLIENT KILL TYPE master on the replica: +CONTINUE, no second full sync',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      await writeKeys(pair.primary.port, 'a', 1000);
+      await caughtUp(p, r);
+      const before = await info(p, 'stats');
+      assert.equal(before.get('sync_full'), '1');
+      assert.equal(await r.call('CLIENT', 'KILL', 'TYPE', 'master'), ':1\r\n');
+      await writeKeys(pair.primary.port, 'b', 1000);
+      await caughtUp(p, r);
+      const after = await info(p, 'stats');
+      assert.equal(after.get('sync_full'), '1');
+      assert.equal(after.get('sync_partial_ok'), '1');
+      const lines = pair.log.join('\n');
+      assert.match(lines, /Connection with master lost\./);
+      assert.match(lines, /Caching the disconnected master state\./);
+      assert.match(lines, /Trying a partial resynchronization \(request [0-9a-f]{40}:\d+\)\./);
+      assert.match(lines, /Successful partial resynchronization with master\./);
+      assert.match(lines, /MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization\./);
+      assert.equal(await r.call('DBSIZE'), ':2000\r\n');
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
-test('partial resync after CLIENT KILL TYPE replica on the primary, writes in flight', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair();
-  const { p, r } = pair;
-  try {
-    await caughtUp(p, r);
-    const writing = writeKeys(pair.primary.port, 'c', 20000, 50);
-    await new Promise((res) => setTimeout(res, 30));
-    assert.match(await p.call('CLIENT', 'KILL', 'TYPE', 'replica'), /^:[01]\r\n$/);
-    await writing;
-    await caughtUp(p, r);
-    const st = await info(p, 'stats');
-    assert.equal(st.get('sync_full'), '1');
-    assert.ok(Number(st.get('sync_partial_ok')) >= 1);
-    assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
-  } finally {
-    await pair.stop();
-  }
-});
+test(
+  'partial resync after CLIENT KILL TYPE replica on the primary, writes in flight',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      await caughtUp(p, r);
+      const writing = writeKeys(pair.primary.port, 'c', 20000, 50);
+      await new Promise((res) => setTimeout(res, 30));
+      assert.match(await p.call('CLIENT', 'KILL', 'TYPE', 'replica'), /^:[01]\r\n$/);
+      await writing;
+      await caughtUp(p, r);
+      const st = await info(p, 'stats');
+      assert.equal(st.get('sync_full'), '1');
+      assert.ok(Number(st.get('sync_partial_ok')) >= 1);
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
-test("REPLICAOF elsewhere and back: +CONTINUE while the primary's backlog holds the offset, a full resync once it does not", { skip, timeout: 60000 }, async () => {
-  const pair = await startPair(['--repl-backlog-size', '16384']);
-  const { p, r, primary } = pair;
-  try {
-    await caughtUp(p, r);
+test(
+  "REPLICAOF elsewhere and back: +CONTINUE while the primary's backlog holds the offset, a full resync once it does not",
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair(['--repl-backlog-size', '16384']);
+    const { p, r, primary } = pair;
+    try {
+      await caughtUp(p, r);
+      const dead = String(await deadPort());
+      // a little written meanwhile: the backlog still has it
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', dead), '+OK\r\n');
+      await writeKeys(primary.port, 'small', 10);
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
+      await caughtUp(p, r);
+      let st = await info(p, 'stats');
+      assert.equal(st.get('sync_full'), '1');
+      assert.equal(st.get('sync_partial_ok'), '1');
+      // far more than the 16 KB backlog written meanwhile: a full resync
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', dead), '+OK\r\n');
+      await writeKeys(primary.port, 'big', 2000, 100);
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
+      await caughtUp(p, r);
+      st = await info(p, 'stats');
+      assert.equal(st.get('sync_full'), '2');
+      assert.equal(st.get('sync_partial_err'), '1');
+      assert.equal(await r.call('DBSIZE'), ':2010\r\n');
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+      assert.match(pair.log.join('\n'), /Discarding previously cached master state\./);
+    } finally {
+      await pair.stop();
+    }
+  },
+);
+
+test(
+  'a read-only replica refuses writes as a redis-server replica does, byte for byte; replica-read-only no allows them',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const ref = await startRedis(['--replicaof', '127.0.0.1', String(pair.primary.port)]);
+    const rr = await RawConn.connect(ref.port);
+    try {
+      await linkUp(rr);
+      await caughtUp(pair.p, pair.r);
+      const script = async (c: RawConn) => [
+        await c.call('SET', 'k', 'v'),
+        await c.call('INCR', 'n'),
+        await c.call('MULTI'),
+        await c.call('SET', 'k', 'v'),
+        await c.call('GET', 'k'),
+        await c.call('EXEC'),
+        await c.call('MULTI'),
+        await c.call('GET', 'k'),
+        await c.call('EXEC'),
+        await c.call('EVAL', '#!lua\nreturn redis.call("SET", KEYS[1], "v")', '1', 'k'),
+        await c.call('EVAL', '#!lua flags=no-writes\nreturn redis.call("GET", KEYS[1])', '1', 'k'),
+        await c.call('GET', 'k'),
+        await c.call('PING'),
+      ];
+      assert.deepEqual(await script(pair.r), await script(rr));
+      assert.equal(await pair.r.call('SET', 'k', 'v'), "-READONLY You can't write against a read only replica.\r\n");
+      assert.equal(await pair.r.call('CONFIG', 'SET', 'replica-read-only', 'no'), '+OK\r\n');
+      assert.equal(await pair.r.call('SET', 'own', 'v'), '+OK\r\n');
+      assert.equal(await pair.r.call('GET', 'own'), '$1\r\nv\r\n');
+      assert.equal(await field(pair.r, 'slave_read_only'), '0');
+    } finally {
+      rr.close();
+      await ref.stop();
+      await pair.stop();
+    }
+  },
+);
+
+test(
+  'replica-serve-stale-data no with the link down: MASTERDOWN for commands without the stale flag, as redis-server',
+  { skip, timeout: 60000 },
+  async () => {
     const dead = String(await deadPort());
-    // a little written meanwhile: the backlog still has it
-    assert.equal(await r.call('REPLICAOF', '127.0.0.1', dead), '+OK\r\n');
-    await writeKeys(primary.port, 'small', 10);
-    assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
-    await caughtUp(p, r);
-    let st = await info(p, 'stats');
-    assert.equal(st.get('sync_full'), '1');
-    assert.equal(st.get('sync_partial_ok'), '1');
-    // far more than the 16 KB backlog written meanwhile: a full resync
-    assert.equal(await r.call('REPLICAOF', '127.0.0.1', dead), '+OK\r\n');
-    await writeKeys(primary.port, 'big', 2000, 100);
-    assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
-    await caughtUp(p, r);
-    st = await info(p, 'stats');
-    assert.equal(st.get('sync_full'), '2');
-    assert.equal(st.get('sync_partial_err'), '1');
-    assert.equal(await r.call('DBSIZE'), ':2010\r\n');
-    assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
-    assert.match(pair.log.join('\n'), /Discarding previously cached master state\./);
-  } finally {
-    await pair.stop();
-  }
-});
+    const ref = await startRedis(['--replicaof', '127.0.0.1', dead, '--replica-serve-stale-data', 'no']);
+    const rr = await RawConn.connect(ref.port);
+    const t = await startTsdis({ config: { replicaof: `127.0.0.1 ${dead}`, 'replica-serve-stale-data': 'no' } });
+    const tc = await RawConn.connect(t.port);
+    try {
+      const script = async (c: RawConn) => [
+        await c.call('GET', 'k'),
+        await c.call('PING'),
+        await c.call('DBSIZE'),
+        await c.call('MULTI'),
+        await c.call('GET', 'k'),
+        await c.call('EXEC'),
+        await c.call('MULTI'),
+        await c.call('CONFIG', 'GET', 'replica-serve-stale-data'),
+        await c.call('EXEC'),
+        await c.call('ECHO', 'x'),
+        await c.call('CONFIG', 'SET', 'replica-serve-stale-data', 'yes'),
+        await c.call('GET', 'k'),
+      ];
+      const ours = await script(tc);
+      assert.deepEqual(ours, await script(rr));
+      assert.equal(ours[0], "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+    } finally {
+      tc.close();
+      rr.close();
+      await t.close();
+      await ref.stop();
+    }
+  },
+);
 
-test('a read-only replica refuses writes as a redis-server replica does, byte for byte; replica-read-only no allows them', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair();
-  const ref = await startRedis(['--replicaof', '127.0.0.1', String(pair.primary.port)]);
-  const rr = await RawConn.connect(ref.port);
-  try {
-    await linkUp(rr);
-    await caughtUp(pair.p, pair.r);
-    const script = async (c: RawConn) => [
-      await c.call('SET', 'k', 'v'),
-      await c.call('INCR', 'n'),
-      await c.call('MULTI'),
-      await c.call('SET', 'k', 'v'),
-      await c.call('GET', 'k'),
-      await c.call('EXEC'),
-      await c.call('MULTI'),
-      await c.call('GET', 'k'),
-      await c.call('EXEC'),
-      await c.call('EVAL', '#!lua\nreturn redis.call("SET", KEYS[1], "v")', '1', 'k'),
-      await c.call('EVAL', '#!lua flags=no-writes\nreturn redis.call("GET", KEYS[1])', '1', 'k'),
-      await c.call('GET', 'k'),
-      await c.call('PING'),
-    ];
-    assert.deepEqual(await script(pair.r), await script(rr));
-    assert.equal(await pair.r.call('SET', 'k', 'v'), "-READONLY You can't write against a read only replica.\r\n");
-    assert.equal(await pair.r.call('CONFIG', 'SET', 'replica-read-only', 'no'), '+OK\r\n');
-    assert.equal(await pair.r.call('SET', 'own', 'v'), '+OK\r\n');
-    assert.equal(await pair.r.call('GET', 'own'), '$1\r\nv\r\n');
-    assert.equal(await field(pair.r, 'slave_read_only'), '0');
-  } finally {
-    rr.close();
-    await ref.stop();
-    await pair.stop();
-  }
-});
+test(
+  'a replica never expires keys itself: a passed TTL reads as missing, the key stays until the primary deletes it',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'k', 'v', 'PX', '100'), '+OK\r\n');
+      assert.equal(await p.call('RPUSH', 'l', 'a'), ':1\r\n');
+      assert.equal(await p.call('PEXPIRE', 'l', '100'), ':1\r\n');
+      await caughtUp(p, r);
+      await new Promise((res) => setTimeout(res, 250));
+      // (as the primary would answer: asking it would make it delete them)
+      const expect: [string[], string][] = [
+        [['GET', 'k'], '$-1\r\n'],
+        [['EXISTS', 'k'], ':0\r\n'],
+        [['TTL', 'k'], ':-2\r\n'],
+        [['LRANGE', 'l', '0', '-1'], '*0\r\n'],
+        [['TYPE', 'l'], '+none\r\n'],
+      ];
+      for (const [c, want] of expect) assert.equal(await r.call(...c), want, c.join(' '));
+      // every key has a passed TTL: after its tries, RANDOMKEY returns one anyway (Redis's dbRandomKey on a replica)
+      assert.match(await r.call('RANDOMKEY'), /^\$1\r\n[kl]\r\n$/);
+      // stored still, and after the replica's active cycle had time to run
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(await r.call('DBSIZE'), ':2\r\n');
+      // the primary's lazy expiry sends the DELs
+      assert.equal(await p.call('GET', 'k'), '$-1\r\n');
+      assert.equal(await p.call('LLEN', 'l'), ':0\r\n');
+      await caughtUp(p, r);
+      assert.equal(await r.call('DBSIZE'), ':0\r\n');
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
-test('replica-serve-stale-data no with the link down: MASTERDOWN for commands without the stale flag, as redis-server', { skip, timeout: 60000 }, async () => {
-  const dead = String(await deadPort());
-  const ref = await startRedis(['--replicaof', '127.0.0.1', dead, '--replica-serve-stale-data', 'no']);
-  const rr = await RawConn.connect(ref.port);
-  const t = await startTsdis({ config: { replicaof: `127.0.0.1 ${dead}`, 'replica-serve-stale-data': 'no' } });
-  const tc = await RawConn.connect(t.port);
-  try {
-    const script = async (c: RawConn) => [
-      await c.call('GET', 'k'),
-      await c.call('PING'),
-      await c.call('DBSIZE'),
-      await c.call('MULTI'),
-      await c.call('GET', 'k'),
-      await c.call('EXEC'),
-      await c.call('MULTI'),
-      await c.call('CONFIG', 'GET', 'replica-serve-stale-data'),
-      await c.call('EXEC'),
-      await c.call('ECHO', 'x'),
-      await c.call('CONFIG', 'SET', 'replica-serve-stale-data', 'yes'),
-      await c.call('GET', 'k'),
-    ];
-    const ours = await script(tc);
-    assert.deepEqual(ours, await script(rr));
-    assert.equal(ours[0], "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
-  } finally {
-    tc.close();
-    rr.close();
-    await t.close();
-    await ref.stop();
-  }
-});
-
-test('a replica never expires keys itself: a passed TTL reads as missing, the key stays until the primary deletes it', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair();
-  const { p, r } = pair;
-  try {
-    assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
-    assert.equal(await p.call('SET', 'k', 'v', 'PX', '100'), '+OK\r\n');
-    assert.equal(await p.call('RPUSH', 'l', 'a'), ':1\r\n');
-    assert.equal(await p.call('PEXPIRE', 'l', '100'), ':1\r\n');
-    await caughtUp(p, r);
-    await new Promise((res) => setTimeout(res, 250));
-    // (as the primary would answer: asking it would make it delete them)
-    const expect: [string[], string][] = [
-      [['GET', 'k'], '$-1\r\n'],
-      [['EXISTS', 'k'], ':0\r\n'],
-      [['TTL', 'k'], ':-2\r\n'],
-      [['LRANGE', 'l', '0', '-1'], '*0\r\n'],
-      [['TYPE', 'l'], '+none\r\n'],
-    ];
-    for (const [c, want] of expect) assert.equal(await r.call(...c), want, c.join(' '));
-    // every key has a passed TTL: after its tries, RANDOMKEY returns one anyway (Redis's dbRandomKey on a replica)
-    assert.match(await r.call('RANDOMKEY'), /^\$1\r\n[kl]\r\n$/);
-    // stored still, and after the replica's active cycle had time to run
-    await new Promise((res) => setTimeout(res, 300));
-    assert.equal(await r.call('DBSIZE'), ':2\r\n');
-    // the primary's lazy expiry sends the DELs
-    assert.equal(await p.call('GET', 'k'), '$-1\r\n');
-    assert.equal(await p.call('LLEN', 'l'), ':0\r\n');
-    await caughtUp(p, r);
-    assert.equal(await r.call('DBSIZE'), ':0\r\n');
-  } finally {
-    await pair.stop();
-  }
-});
-
-test('REPLICAOF NO ONE promotes: a new replid, the old one as replid2 up to the offset, writes accepted, ROLE master', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair();
-  const { p, r } = pair;
-  try {
-    await writeKeys(pair.primary.port, 'k', 100);
-    const off = await caughtUp(p, r);
-    const oldId = await field(r, 'master_replid');
-    assert.equal(await r.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
-    const i = await info(r);
-    assert.equal(i.get('role'), 'master');
-    assert.equal(i.get('master_replid2'), oldId);
-    assert.notEqual(i.get('master_replid'), oldId);
-    assert.equal(i.get('second_repl_offset'), String(off + 1));
-    assert.equal(i.get('master_repl_offset'), String(off));
-    assert.equal(i.get('repl_backlog_active'), '1');
-    assert.equal(await r.call('SET', 'mine', 'v'), '+OK\r\n');
-    // its own writes now go to its stream
-    assert.ok(Number(await field(r, 'master_repl_offset')) > off);
-    assert.equal(await r.call('ROLE'), `*3\r\n$6\r\nmaster\r\n:${await field(r, 'master_repl_offset')}\r\n*0\r\n`);
-    assert.equal(await r.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
-    assert.match(pair.log.join('\n'), /MASTER MODE enabled \(user request from 'id=\d+ addr=/);
-    assert.equal(await r.call('DBSIZE'), ':101\r\n');
-    // the link is gone for good: nothing reconnects
-    await new Promise((res) => setTimeout(res, 1200));
-    assert.equal((await info(p)).get('connected_slaves'), '0');
-  } finally {
-    await pair.stop();
-  }
-});
+test(
+  'REPLICAOF NO ONE promotes: a new replid, the old one as replid2 up to the offset, writes accepted, ROLE master',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      await writeKeys(pair.primary.port, 'k', 100);
+      const off = await caughtUp(p, r);
+      const oldId = await field(r, 'master_replid');
+      assert.equal(await r.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      const i = await info(r);
+      assert.equal(i.get('role'), 'master');
+      assert.equal(i.get('master_replid2'), oldId);
+      assert.notEqual(i.get('master_replid'), oldId);
+      assert.equal(i.get('second_repl_offset'), String(off + 1));
+      assert.equal(i.get('master_repl_offset'), String(off));
+      assert.equal(i.get('repl_backlog_active'), '1');
+      assert.equal(await r.call('SET', 'mine', 'v'), '+OK\r\n');
+      // its own writes now go to its stream
+      assert.ok(Number(await field(r, 'master_repl_offset')) > off);
+      assert.equal(await r.call('ROLE'), `*3\r\n$6\r\nmaster\r\n:${await field(r, 'master_repl_offset')}\r\n*0\r\n`);
+      assert.equal(await r.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      assert.match(pair.log.join('\n'), /MASTER MODE enabled \(user request from 'id=\d+ addr=/);
+      assert.equal(await r.call('DBSIZE'), ':101\r\n');
+      // the link is gone for good: nothing reconnects
+      await new Promise((res) => setTimeout(res, 1200));
+      assert.equal((await info(p)).get('connected_slaves'), '0');
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
 test('REPLICAOF / SLAVEOF replies and errors as redis-server', { skip, timeout: 60000 }, async () => {
   const primary = await startRedis();
@@ -349,74 +389,90 @@ test('REPLICAOF / SLAVEOF replies and errors as redis-server', { skip, timeout: 
   }
 });
 
-test('REPLICAOF unblocks clients blocked on keys with UNBLOCKED and closes them', { skip, timeout: 60000 }, async () => {
-  const primary = await startRedis();
-  const t = await startTsdis();
-  const blocked = await RawConn.connect(t.port);
-  const c = await RawConn.connect(t.port);
-  try {
-    blocked.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n');
-    await waitFor(async () => (await c.call('CLIENT', 'LIST')).includes('cmd=blpop') || false, 'BLPOP to block');
-    assert.equal(await c.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
-    assert.equal(
-      await blocked.readUntilClose(),
-      '-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n',
-    );
-  } finally {
-    blocked.close();
-    c.close();
-    await t.close();
-    await primary.stop();
-  }
-});
+test(
+  'REPLICAOF unblocks clients blocked on keys with UNBLOCKED and closes them',
+  { skip, timeout: 60000 },
+  async () => {
+    const primary = await startRedis();
+    const t = await startTsdis();
+    const blocked = await RawConn.connect(t.port);
+    const c = await RawConn.connect(t.port);
+    try {
+      blocked.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n');
+      await waitFor(async () => (await c.call('CLIENT', 'LIST')).includes('cmd=blpop') || false, 'BLPOP to block');
+      assert.equal(await c.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
+      assert.equal(
+        await blocked.readUntilClose(),
+        '-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n',
+      );
+    } finally {
+      blocked.close();
+      c.close();
+      await t.close();
+      await primary.stop();
+    }
+  },
+);
 
-test('replicaof in redis.conf, and CONFIG REWRITE writes the primary REPLICAOF set (none after NO ONE)', { skip, timeout: 60000 }, async () => {
-  const primary = await startRedis();
-  const other = await startRedis();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-replica-'));
-  const conf = path.join(dir, 'r.conf');
-  fs.writeFileSync(conf, `save ""\nreplicaof 127.0.0.1 ${primary.port}\n`);
-  const child = await startChild([conf], dir);
-  const c = await RawConn.connect(child.port);
-  try {
-    await linkUp(c);
-    assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
-    const lines = () => fs.readFileSync(conf, 'latin1').split('\n').filter((l) => /^replicaof /.test(l));
-    assert.deepEqual(lines(), [`replicaof 127.0.0.1 ${primary.port}`]);
-    assert.equal(await c.call('REPLICAOF', '127.0.0.1', String(other.port)), '+OK\r\n');
-    assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
-    assert.deepEqual(lines(), [`replicaof 127.0.0.1 ${other.port}`]);
-    await linkUp(c);
-    assert.equal(await c.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
-    assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
-    assert.deepEqual(lines(), []);
-  } finally {
-    c.close();
-    await child.kill();
-    await other.stop();
-    await primary.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'replicaof in redis.conf, and CONFIG REWRITE writes the primary REPLICAOF set (none after NO ONE)',
+  { skip, timeout: 60000 },
+  async () => {
+    const primary = await startRedis();
+    const other = await startRedis();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-replica-'));
+    const conf = path.join(dir, 'r.conf');
+    fs.writeFileSync(conf, `save ""\nreplicaof 127.0.0.1 ${primary.port}\n`);
+    const child = await startChild([conf], dir);
+    const c = await RawConn.connect(child.port);
+    try {
+      await linkUp(c);
+      assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
+      const lines = () =>
+        fs
+          .readFileSync(conf, 'latin1')
+          .split('\n')
+          .filter((l) => /^replicaof /.test(l));
+      assert.deepEqual(lines(), [`replicaof 127.0.0.1 ${primary.port}`]);
+      assert.equal(await c.call('REPLICAOF', '127.0.0.1', String(other.port)), '+OK\r\n');
+      assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
+      assert.deepEqual(lines(), [`replicaof 127.0.0.1 ${other.port}`]);
+      await linkUp(c);
+      assert.equal(await c.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      assert.equal(await c.call('CONFIG', 'REWRITE'), '+OK\r\n');
+      assert.deepEqual(lines(), []);
+    } finally {
+      c.close();
+      await child.kill();
+      await other.stop();
+      await primary.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
-test('a primary silent for repl-timeout seconds is dropped, and the link comes back with a partial resync', { skip, timeout: 60000 }, async () => {
-  const pair = await startPair(['--repl-ping-replica-period', '100'], { 'repl-timeout': 1 });
-  const { p, r } = pair;
-  try {
-    await caughtUp(p, r);
-    await waitFor(
-      async () => pair.log.some((l) => l.endsWith('MASTER timeout: no data nor PING received...')) || false,
-      'the replica to time the primary out',
-      10000,
-    );
-    await linkUp(r);
-    assert.ok(Number((await info(p, 'stats')).get('sync_partial_ok')) >= 1);
-  } finally {
-    await pair.stop();
-  }
-});
+test(
+  'a primary silent for repl-timeout seconds is dropped, and the link comes back with a partial resync',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair(['--repl-ping-replica-period', '100'], { 'repl-timeout': 1 });
+    const { p, r } = pair;
+    try {
+      await caughtUp(p, r);
+      await waitFor(
+        async () => pair.log.some((l) => l.endsWith('MASTER timeout: no data nor PING received...')) || false,
+        'the replica to time the primary out',
+        10000,
+      );
+      await linkUp(r);
+      assert.ok(Number((await info(p, 'stats')).get('sync_partial_ok')) >= 1);
+    } finally {
+      await pair.stop();
+    }
+  },
+);
 
-test('an AOF on a replica gets the effects of the primary\'s stream', { skip, timeout: 60000 }, async () => {
+test("an AOF on a replica gets the effects of the primary's stream", { skip, timeout: 60000 }, async () => {
   const pair = await startPair([], { appendonly: 'yes', appendfsync: 'always' });
   const { p, r } = pair;
   try {
@@ -428,7 +484,7 @@ test('an AOF on a replica gets the effects of the primary\'s stream', { skip, ti
     await waitFor(async () => {
       const files = fs.existsSync(adir) ? fs.readdirSync(adir).filter((f) => f.endsWith('.incr.aof')) : [];
       return files.some((f) => fs.readFileSync(path.join(adir, f), 'latin1').includes('aofval')) || false;
-    }, 'the SET in the replica\'s AOF');
+    }, "the SET in the replica's AOF");
   } finally {
     await pair.stop();
   }
