@@ -32,6 +32,8 @@ export class MasterStream {
   private raw: Buffer[] = [];
   /** Offset up to which the stream was proxied into this server's replication stream. */
   private proxied: number;
+  /** The primary only knows SYNC (no offsets): no REPLCONF ACK is sent (Redis's CLIENT_PRE_PSYNC). */
+  readonly prePsync: boolean;
   /** A command held until the Lua VM is loaded. */
   private held: string[] | null = null;
 
@@ -41,6 +43,7 @@ export class MasterStream {
     readonly ms: MasterState,
   ) {
     this.proxied = ms.reploff;
+    this.prePsync = ms.reploff === -1;
     client.masterLink = true;
   }
 

@@ -268,6 +268,7 @@ export class Replica implements Subsystem {
     this.sock = null;
     s?.destroy();
     this.inbuf = EMPTY;
+    this.phase = 'ping';
     this.state = this.host === null ? 'none' : 'connect';
   }
 
@@ -693,7 +694,7 @@ export class Replica implements Subsystem {
       this.connect();
     }
     const live = this.link;
-    if (live !== null && live.ms.reploff !== -1) live.sendAck();
+    if (live !== null && !live.prePsync) live.sendAck();
   }
 
   /** Subsystem: stream bytes proxied this turn reach the sub-replicas even when no sink takes effects. */

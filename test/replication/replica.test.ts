@@ -489,3 +489,24 @@ test("an AOF on a replica gets the effects of the primary's stream", { skip, tim
     await pair.stop();
   }
 });
+
+test(
+  'replica-ignore-maxmemory yes: a replica over maxmemory evicts nothing and stays an exact copy',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair([], { maxmemory: '1mb', 'maxmemory-policy': 'allkeys-lru' });
+    const { p, r } = pair;
+    try {
+      await writeKeys(pair.primary.port, 'big', 5000, 1000);
+      await caughtUp(p, r);
+      assert.ok(Number((await info(r, 'memory')).get('used_memory')) > 1024 * 1024);
+      // (commands of its own clients pass the memory gate)
+      for (let i = 0; i < 10; i++) assert.equal(await r.call('GET', 'big:1'), `$1000\r\n${'x'.repeat(1000)}\r\n`);
+      assert.equal(await r.call('DBSIZE'), ':5000\r\n');
+      assert.equal((await info(r, 'stats')).get('evicted_keys'), '0');
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      await pair.stop();
+    }
+  },
+);
