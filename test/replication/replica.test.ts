@@ -229,8 +229,8 @@ test(
         await c.call('EXEC'),
         await c.call('EVAL', '#!lua\nreturn redis.call("SET", KEYS[1], "v")', '1', 'k'),
         await c.call('EVAL', '#!lua flags=no-writes\nreturn redis.call("GET", KEYS[1])', '1', 'k'),
-      await c.call('EVAL', 'return redis.call("SET", KEYS[1], "v")', '1', 'k'),
-      await c.call('EVAL', 'return redis.pcall("SET", KEYS[1], "v")', '1', 'k'),
+        await c.call('EVAL', 'return redis.call("SET", KEYS[1], "v")', '1', 'k'),
+        await c.call('EVAL', 'return redis.pcall("SET", KEYS[1], "v")', '1', 'k'),
         await c.call('GET', 'k'),
         await c.call('PING'),
       ];
