@@ -263,6 +263,7 @@ export class Server extends EventEmitter {
       // ... and under the primary's own commands they are still there (Redis's expireIfNeeded on a replica)
       loading: () => server.loading || (server.executing?.masterLink ?? false),
       replica: () => server.repl.following,
+      writableReplica: () => server.repl.following && !server.config.v['replica-read-only'],
       expired: (db, key) => {
         server.stats.expiredKeys++;
         // replicated as an explicit deletion (Redis's propagateDeletion)

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, hasRedis, RawConn, SKIP_NO_REDIS, startRedis, startTsdis } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
-import { caughtUp, field, info, infoNames, linkUp, sendAll, startPair, waitFor } from './replica-kit.js';
+import { caughtUp, field, info, infoNames, linkUp, mixedWrites, sendAll, startPair, waitFor } from './replica-kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -506,6 +506,89 @@ test(
       for (let i = 0; i < 10; i++) assert.equal(await r.call('GET', 'big:1'), `$1000\r\n${'x'.repeat(1000)}\r\n`);
       assert.equal(await r.call('DBSIZE'), ':5000\r\n');
       assert.equal((await info(r, 'stats')).get('evicted_keys'), '0');
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      await pair.stop();
+    }
+  },
+);
+
+// Redis 7.2.4's tests/integration/replication-3.tcl "Writable replica doesn't return expired keys"
+test(
+  "a writable replica: a write deletes an expired key first, a read only reports it gone (Redis 7.2's rules)",
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'key1', '5', 'PX', '10'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'key2', '5', 'PX', '10'), '+OK\r\n');
+      await caughtUp(p, r);
+      await waitFor(async () => (await r.call('EXISTS', 'key1', 'key2')) === ':0\r\n' || false, 'the keys to expire');
+      assert.equal(await r.call('CONFIG', 'SET', 'replica-read-only', 'no'), '+OK\r\n');
+      assert.equal(await r.call('DBSIZE'), ':2\r\n');
+      const expired = Number((await info(r, 'stats')).get('expired_keys'));
+      assert.equal(await r.call('INCR', 'key1'), ':1\r\n');
+      // (deleted as expired by the write, not overwritten)
+      assert.equal(Number((await info(r, 'stats')).get('expired_keys')), expired + 1);
+      assert.equal(await r.call('TTL', 'key1'), ':-1\r\n');
+      assert.equal(await r.call('GET', 'key2'), '$-1\r\n');
+      assert.equal(await r.call('DBSIZE'), ':2\r\n');
+    } finally {
+      await pair.stop();
+    }
+  },
+);
+
+// Redis 7.2.4's tests/integration/replication.tcl "Test replication with lazy expire"
+test(
+  'the primary deleting an expired key lazily before a write: the replica follows',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      assert.equal(await p.call('SADD', 's', 'foo'), ':1\r\n');
+      assert.equal(await p.call('PEXPIRE', 's', '1'), ':1\r\n');
+      await new Promise((res) => setTimeout(res, 10));
+      assert.equal(await p.call('SADD', 's', 'foo'), ':1\r\n');
+      await caughtUp(p, r);
+      assert.equal(await p.call('TYPE', 's'), '+set\r\n');
+      assert.equal(await r.call('TYPE', 's'), '+set\r\n');
+      assert.equal(await r.call('TTL', 's'), ':-1\r\n');
+    } finally {
+      await pair.stop();
+    }
+  },
+);
+
+// Redis 7.2.4's tests/integration/replication.tcl "Master stream is correctly processed while the replica has a script in -BUSY state"
+test(
+  "the primary's stream waits while a script is busy on the replica, and is processed whole after it",
+  { skip, timeout: 90000 },
+  async () => {
+    const pair = await startPair([], { 'busy-reply-threshold': 100 });
+    const { p, r } = pair;
+    try {
+      await caughtUp(p, r);
+      // writes keep coming for the whole busy time
+      const load = (async () => {
+        const end = Date.now() + 3000;
+        for (let seed = 100; Date.now() < end; seed++) await sendAll(pair.primary.port, mixedWrites(300, seed));
+      })();
+      await new Promise((res) => setTimeout(res, 50));
+      const script =
+        "local t0 = tonumber(redis.call('TIME')[1]); while tonumber(redis.call('TIME')[1]) < t0 + 2 do end; return 1";
+      const busy = await RawConn.connect(pair.replica.port);
+      try {
+        assert.equal(await busy.call('EVAL', script, '0'), ':1\r\n');
+      } finally {
+        busy.close();
+      }
+      await load;
+      assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
+      await caughtUp(p, r, 60000);
       assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
     } finally {
       await pair.stop();
