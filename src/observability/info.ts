@@ -331,7 +331,7 @@ function statsSection(server: Server): Fields {
     ['tracking_total_keys', server.tracking.table.size],
     ['tracking_total_items', server.tracking.totalItems],
     ['tracking_total_prefixes', server.tracking.prefixes.size],
-    ['unexpected_error_replies', 0],
+    ['unexpected_error_replies', s.unexpectedErrorReplies],
     ['total_error_replies', s.totalErrorReplies],
     ['dump_payload_sanitizations', s.dumpPayloadSanitizations],
     ['total_reads_processed', 0],

@@ -101,8 +101,10 @@ export class MasterStream {
       // the primary's REPLCONF GETACK *: the offset processed so far (this command not included)
       if (argv.length >= 2 && argv[1]!.toLowerCase() === 'getack') this.sendAck();
     } else {
+      const errors = c.reply.errors;
       dispatch(this.server, c, argv);
       c.reply.out = '';
+      if (c.reply.errors !== errors) this.errorToPrimary();
     }
     if (c.multiQueue === null) this.ms.reploff = this.ms.readReploff - c.parser.buffered;
   }
@@ -130,6 +132,26 @@ export class MasterStream {
     this.raw = i === 0 ? raw : raw.slice(i);
     this.server.repl.feedStream(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
     this.server.beforeSleep.queue(this.client);
+  }
+
+  /**
+   * A command of the primary's replied an error here (Redis's
+   * afterErrorReply for the master client): the datasets may have
+   * diverged. Logged as Redis does; with propagation-error-behavior panic
+   * or panic-on-replicas on a read-only replica the server stops.
+   */
+  private errorToPrimary(): void {
+    const server = this.server;
+    const c = this.client;
+    const msg = c.reply.lastError.startsWith('ERR ') ? c.reply.lastError.slice(4) : c.reply.lastError;
+    const cmd = c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
+    server.log.warning(
+      `== CRITICAL == This replica is sending an error to its master: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
+    );
+    server.stats.unexpectedErrorReplies++;
+    const v = server.config.v;
+    if (v['replica-read-only'] && v['propagation-error-behavior'] !== 'ignore')
+      server.fatal(`This replica panicked sending an error to its master after processing the command '${cmd}'`);
   }
 
   /** REPLCONF ACK <processed offset> to the primary (Redis's replicationSendAck). */

@@ -595,3 +595,38 @@ test(
     }
   },
 );
+
+// Redis 7.2.4's tests/integration/replication-4.tcl "Data divergence can happen under default conditions"
+test(
+  'a command of the primary that fails on the replica is logged as CRITICAL and counted; panic-on-replicas stops the server',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    try {
+      await caughtUp(p, r);
+      assert.equal(await p.call('DEBUG', 'REPLICATE', 'fake-command-1'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'foo', 'bar2'), '+OK\r\n');
+      await caughtUp(p, r);
+      assert.equal(await r.call('GET', 'foo'), '$4\r\nbar2\r\n');
+      const crit = pair.log.filter((l) => l.includes('== CRITICAL =='));
+      assert.equal(crit.length, 1);
+      assert.match(
+        crit[0]!,
+        /# == CRITICAL == This replica is sending an error to its master: 'unknown command 'fake-command-1', with args beginning with: ' after processing the command '<unknown>'$/,
+      );
+      assert.equal((await info(r, 'stats')).get('unexpected_error_replies'), '1');
+      // panic-on-replicas: a read-only replica stops
+      assert.equal(await r.call('CONFIG', 'SET', 'propagation-error-behavior', 'panic-on-replicas'), '+OK\r\n');
+      const closed = new Promise<void>((res) => pair.replica.server.once('closed', () => res()));
+      assert.equal(await p.call('DEBUG', 'REPLICATE', 'fake-command-2'), '+OK\r\n');
+      await closed;
+      assert.match(
+        pair.replica.server.fatalReason ?? '',
+        /This replica panicked sending an error to its master after processing the command '<unknown>'/,
+      );
+    } finally {
+      await pair.stop();
+    }
+  },
+);
