@@ -17,12 +17,17 @@ async function syncAndCompare(pair: Pair, n: number, seed: number): Promise<void
   const { p, r } = pair;
   await caughtUp(p, r);
   assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'), 'digest after the full sync');
+  assert.equal(await r.call('FUNCTION', 'LIST', 'WITHCODE'), await p.call('FUNCTION', 'LIST', 'WITHCODE'));
+  assert.equal(await r.call('FCALL_RO', 'sget', '1', 'str:small'), '$5\r\nhello\r\n');
   await sendAll(pair.primary.port, mixedWrites(n, seed));
   assert.equal(await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0'), '+OK\r\n');
   await caughtUp(p, r, 60000);
   const pd = await p.call('DEBUG', 'DIGEST');
   assert.notEqual(pd, '+0000000000000000000000000000000000000000\r\n');
   assert.equal(await r.call('DEBUG', 'DIGEST'), pd, 'digest after the mixed writes');
+  // (libraries and their functions come in hash order: compared as sorted lines)
+  const lines = async (c: Pair['p']) => (await c.call('FUNCTION', 'LIST', 'WITHCODE')).split('\r\n').sort().join('\n');
+  assert.equal(await lines(r), await lines(p));
   for (let db = 0; db < 4; db++) {
     assert.equal(await r.call('SELECT', String(db)), '+OK\r\n');
     assert.equal(await p.call('SELECT', String(db)), '+OK\r\n');
@@ -33,6 +38,10 @@ async function syncAndCompare(pair: Pair, n: number, seed: number): Promise<void
 /** Builds the starting dataset (every type and encoding, several dbs) on the primary before tsdis attaches. */
 async function fill(p: Pair['p']): Promise<void> {
   for (const c of fillCommands()) await p.call(...c);
+  // a library in the RDB too (its FUNCTION2 record needs the Lua VM on the replica)
+  const lib =
+    "#!lua name=synclib\nredis.register_function{function_name='sget', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}";
+  assert.equal(await p.call('FUNCTION', 'LOAD', lib), '$7\r\nsynclib\r\n');
 }
 
 test(
