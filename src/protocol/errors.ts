@@ -147,6 +147,8 @@ export const Err = {
   /** REPLICAOF host port: clients blocked on keys are told and closed (Redis's disconnectAllBlockedClients). */
   unblockedRoleChange: 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
   replicaofInCluster: 'ERR REPLICAOF not allowed in cluster mode.',
+  /** What Redis before 6 answered a PING needing AUTH: a replica's handshake takes it as a PONG. */
+  operationNotPermitted: 'ERR operation not permitted',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
   // client side caching (commands/tracking.ts, server/tracking.ts)
   trackingOneRedirect: 'ERR A client can only redirect to a single other client',

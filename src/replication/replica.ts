@@ -40,6 +40,7 @@ import { rdbPath } from '../persistence/snapshot.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { rdbHasFunctions } from '../scripting/vm-gate.js';
 import { MasterStream } from './replica-stream.js';
+import { Err } from '../protocol/errors.js';
 
 /** Redis's repl_state as ROLE names it ('handshake' covers the PING..PSYNC replies). */
 export type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
@@ -333,7 +334,7 @@ export class Replica implements Subsystem {
             !line.startsWith('+') &&
             !line.startsWith('-NOAUTH') &&
             !line.startsWith('-NOPERM') &&
-            !line.startsWith('-ERR operation not permitted')
+            !line.startsWith(`-${Err.operationNotPermitted}`)
           ) {
             log.warning(`Error reply to PING from master: '${line}'`);
             return this.closeAttempt();
