@@ -215,6 +215,11 @@ test('handshake with masteruser/masterauth, a $len payload with the stream behin
     l2.write(stream2);
     await waitFor(async () => (await c.call('GET', 'z')) === '$1\r\n1\r\n' || false, 'the stream after +CONTINUE');
     assert.equal(await field(c, 'slave_repl_offset'), String(next - 1 + stream2.length));
+    // the backlog holds the processed stream byte for byte, with the primary's offsets (sub-replicas get the same)
+    const backlog = t.server.repl.backlog!;
+    assert.equal(backlog.firstOffset, 1001);
+    assert.equal(backlog.since(1001).toString('latin1'), stream1 + getack + stream2);
+    assert.equal(await field(c, 'master_repl_offset'), String(next - 1 + stream2.length));
     // the periodic ACK (once a second)
     assert.deepEqual(await l2.command(3000), ['REPLCONF', 'ACK', String(next - 1 + stream2.length)]);
   } finally {
@@ -318,6 +323,26 @@ test('a PING refused with an error other than NOAUTH ends the attempt; MASTER ab
     l2.write(`+FULLRESYNC ${ID1} 0\r\n-ERR something broke\r\n`);
     await fp.accept();
     assert.ok(log.some((s) => s.endsWith('MASTER aborted replication with an error: ERR something broke')));
+  } finally {
+    await t.close();
+    await fp.stop();
+  }
+});
+
+// Redis 7.2.4's tests/integration/replication.tcl "Slave is able to detect timeout during handshake"
+test('a primary that never answers the handshake: "Timeout connecting to the MASTER..." after repl-timeout, then a new attempt', async () => {
+  const fp = await FakePrimary.start();
+  const log: string[] = [];
+  const t = await startTsdis({
+    config: { replicaof: `127.0.0.1 ${fp.port}`, 'repl-timeout': '1' },
+    log: (s) => log.push(s),
+  });
+  try {
+    const l = await fp.accept();
+    assert.deepEqual(await l.command(), ['PING']);
+    // no reply: the replica gives up and connects again
+    await fp.accept(6000);
+    assert.ok(log.some((s) => s.endsWith('Timeout connecting to the MASTER...')));
   } finally {
     await t.close();
     await fp.stop();

@@ -630,3 +630,45 @@ test(
     }
   },
 );
+
+// Redis 7.2.4's tests/integration/replication.tcl "replicaof right after disconnection", tsdis as replica2
+test(
+  'REPLICAOF a sibling right after the link dropped: +CONTINUE from the sibling, no full sync',
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    const sib = await startRedis(['--replicaof', '127.0.0.1', String(pair.primary.port)]);
+    const sc = await RawConn.connect(sib.port);
+    const sleeper = await RawConn.connect(pair.replica.port);
+    const other = await RawConn.connect(pair.replica.port);
+    try {
+      await linkUp(sc);
+      await writeKeys(pair.primary.port, 'k', 100);
+      await caughtUp(p, r);
+      await caughtUp(p, sc);
+      sleeper.write('*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$1\r\n1\r\n');
+      await new Promise((res) => setTimeout(res, 100));
+      // when tsdis wakes it finds its link gone and a REPLICAOF in the same turn
+      assert.match(await p.call('CLIENT', 'KILL', 'TYPE', 'replica'), /^:2\r\n$/);
+      other.write(`*3\r\n$9\r\nREPLICAOF\r\n$9\r\n127.0.0.1\r\n$${String(sib.port).length}\r\n${sib.port}\r\n`);
+      assert.equal(await sleeper.read(5000), '+OK\r\n');
+      assert.equal(await other.read(5000), '+OK\r\n');
+      await linkUp(r);
+      await waitFor(async () => (await field(r, 'master_port')) === String(sib.port) || false, 'the new primary');
+      assert.equal((await info(p, 'stats')).get('sync_full'), '2');
+      assert.equal((await info(sc, 'stats')).get('sync_full'), '0');
+      assert.equal((await info(sc, 'stats')).get('sync_partial_ok'), '1');
+      await writeKeys(pair.primary.port, 'after', 100);
+      await caughtUp(p, sc);
+      await caughtUp(sc, r);
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      sleeper.close();
+      other.close();
+      sc.close();
+      await sib.stop();
+      await pair.stop();
+    }
+  },
+);
