@@ -13,8 +13,9 @@
  *      repl-diskless-load on-empty-db/swapdb), load (-LOADING meanwhile),
  *      then connected
  *
- * Connected, the primary's bytes are commands run as Redis's master client
- * (replica-stream.ts): no replies but REPLCONF ACK to GETACK, keys never
+ * The handshake's replies are read by replica-handshake.ts, the payload and
+ * its load by replica-payload.ts. Connected, the primary's bytes are
+ * commands run as Redis's master client (replica-stream.ts): no replies but REPLCONF ACK to GETACK, keys never
  * expired under it, its effects written to this server's AOF but not fed to
  * the replication stream: the processed bytes themselves are proxied with
  * Replication.feedStream, so sub-replicas and this server's offset follow
@@ -28,25 +29,20 @@
  * can continue from this server.
  */
 import net from 'node:net';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { CronTick, InfoFields, Subsystem } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
 import { encodeCommand } from '../persistence/aof-format.js';
-import { emptyData, loadRdbBuffer, loadRdbFile } from '../persistence/snapshot-load.js';
-import { rdbPath } from '../persistence/snapshot.js';
-import { loadVm, vmLoaded } from '../scripting/lua.js';
-import { rdbHasFunctions } from '../scripting/vm-gate.js';
 import { MasterStream } from './replica-stream.js';
-import { Err } from '../protocol/errors.js';
+import { Payload } from './replica-payload.js';
+import { Handshake } from './replica-handshake.js';
 
 /** Redis's repl_state as ROLE names it ('handshake' covers the PING..PSYNC replies). */
 export type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
 
-/** Where the handshake or transfer is: the reply or payload awaited. */
-type Phase = 'ping' | 'auth' | 'port' | 'ip' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'loading';
+/** Where a link attempt is: in the handshake, awaiting the payload's header or bytes, loading it. */
+type Phase = 'handshake' | 'bulk-header' | 'bulk' | 'loading';
 
 /** The primary's history and how far this server got in it (Redis's master->replid/reploff/read_reploff). */
 export interface MasterState {
@@ -59,31 +55,16 @@ export interface MasterState {
   db: number;
 }
 
-/** The RDB payload being received (Redis's repl_transfer_*). */
-interface Transfer {
-  /** Bytes announced by `$len` (0 with an EOF mark until the end). */
-  size: number;
-  read: number;
-  /** The 40-byte end mark of a `$EOF:` transfer, else null. */
-  mark: Buffer | null;
-  /** The last 40 bytes received (to find the mark). */
-  tail: Buffer;
-  /** The temp file (disk load) and its descriptor, or the chunks kept in memory (diskless load). */
-  file: string | null;
-  fd: number;
-  chunks: Buffer[];
-  diskless: boolean;
-}
-
 const EMPTY: Buffer = Buffer.alloc(0);
-const MARK_LEN = 40;
 
 export class Replica implements Subsystem {
   /** The primary followed (Redis's masterhost/masterport); null: this server is a primary. */
   host: string | null = null;
   port = 0;
   state: LinkState = 'none';
-  private phase: Phase = 'ping';
+  private phase: Phase = 'handshake';
+  /** The handshake in progress (replica-handshake.ts). */
+  private hs: Handshake | null = null;
   /** The socket of the current link attempt (handshake, transfer, then the master client's). */
   private sock: net.Socket | null = null;
   /** Handshake and payload bytes not consumed yet. */
@@ -92,7 +73,8 @@ export class Replica implements Subsystem {
   private early: Buffer[] = [];
   /** The link dropped while the RDB loaded. */
   private lostWhileLoading = false;
-  private xfer: Transfer | null = null;
+  /** The full sync's payload being received or loaded (Redis's repl_transfer_*). */
+  private xfer: Payload | null = null;
   /** Unix seconds of the last byte of a handshake or transfer (Redis's repl_transfer_lastio). */
   private transferLastIo = 0;
   /** Unix seconds the link went down (0: up, or never connected since REPLICAOF). */
@@ -219,10 +201,10 @@ export class Replica implements Subsystem {
     sock.setNoDelay(true);
     sock.once('connect', () => {
       if (this.sock !== sock) return;
-      server.log.notice('Non blocking connect for SYNC fired the event.');
       this.state = 'handshake';
-      this.phase = 'ping';
-      this.send(['PING']);
+      this.phase = 'handshake';
+      this.hs = new Handshake(server, (a) => this.send(a), this.cached);
+      this.hs.start();
     });
     sock.on('data', (chunk: Buffer) => {
       if (this.sock === sock) this.onData(chunk);
@@ -235,9 +217,9 @@ export class Replica implements Subsystem {
     });
   }
 
-  /** Writes a command to the primary. */
-  private send(argv: readonly string[]): void {
-    this.sock?.write(encodeCommand(argv), 'latin1');
+  /** Writes a command (or inline bytes) to the primary. */
+  private send(argv: readonly string[] | string): void {
+    this.sock?.write(typeof argv === 'string' ? argv : encodeCommand(argv), 'latin1');
   }
 
   /** The link's socket failed or closed before or during a sync (the connected link's end is linkLost). */
@@ -269,7 +251,8 @@ export class Replica implements Subsystem {
     this.sock = null;
     s?.destroy();
     this.inbuf = EMPTY;
-    this.phase = 'ping';
+    this.hs = null;
+    this.phase = 'handshake';
     this.state = this.host === null ? 'none' : 'connect';
   }
 
@@ -287,11 +270,8 @@ export class Replica implements Subsystem {
 
   /** Drops a transfer's temp file. */
   private abortTransfer(): void {
-    const x = this.xfer;
-    if (x === null) return;
+    this.xfer?.abort();
     this.xfer = null;
-    if (x.fd >= 0) fs.closeSync(x.fd);
-    if (x.file !== null) fs.rm(x.file, { force: true }, () => {});
   }
 
   /** Bytes from the primary: the handshake's replies, the payload, or (connected) the stream. */
@@ -321,158 +301,63 @@ export class Replica implements Subsystem {
     return line;
   }
 
-  /** Runs the handshake's state machine over what was read (Redis's syncWithMaster and readSyncBulkPayload). */
+  /** Runs the handshake over what was read (replica-handshake.ts), then what follows its end. */
   private pump(): void {
-    const log = this.server.log;
     const sock = this.sock;
-    while (this.sock === sock && this.state === 'handshake') {
+    while (this.sock === sock && this.state === 'handshake' && this.hs !== null) {
       const line = this.takeLine();
       if (line === null) return;
-      switch (this.phase) {
-        case 'ping':
-          if (
-            !line.startsWith('+') &&
-            !line.startsWith('-NOAUTH') &&
-            !line.startsWith('-NOPERM') &&
-            !line.startsWith(`-${Err.operationNotPermitted}`)
-          ) {
-            log.warning(`Error reply to PING from master: '${line}'`);
-            return this.closeAttempt();
-          }
-          log.notice('Master replied to PING, replication can continue...');
-          this.sendHandshake();
+      const step = this.hs.line(line);
+      switch (step.kind) {
+        case 'wait':
           break;
-        case 'auth':
-          if (line.startsWith('-')) {
-            log.warning(`Unable to AUTH to MASTER: ${line}`);
-            return this.closeAttempt();
-          }
-          this.phase = 'port';
+        case 'fail':
+          return this.closeAttempt();
+        case 'fullresync':
+        case 'sync':
+          this.masterReplid = step.kind === 'sync' ? '' : step.replid;
+          this.initialOffset = step.kind === 'sync' ? -1 : step.offset;
+          this.hs = null;
+          this.startTransfer();
           break;
-        case 'port':
-          if (line.startsWith('-'))
-            log.notice(`(Non critical) Master does not understand REPLCONF listening-port: ${line}`);
-          this.phase = this.server.config.v['replica-announce-ip'] !== '' ? 'ip' : 'capa';
-          break;
-        case 'ip':
-          if (line.startsWith('-'))
-            log.notice(`(Non critical) Master does not understand REPLCONF ip-address: ${line}`);
-          this.phase = 'capa';
-          break;
-        case 'capa':
-          if (line.startsWith('-')) log.notice(`(Non critical) Master does not understand REPLCONF capa: ${line}`);
-          this.sendPsync();
-          break;
-        case 'psync':
-          // (the primary may send newlines before its reply, to keep the link alive)
-          if (line !== '') this.psyncReply(line);
-          break;
-        default:
-          return;
+        case 'continue':
+          this.hs = null;
+          return this.continued(step.replid);
       }
     }
     if (this.sock === sock && this.state === 'transfer') this.receivePayload();
   }
 
-  /** After the PONG: AUTH, REPLCONF listening-port, [ip-address] and capa, pipelined as Redis sends them. */
-  private sendHandshake(): void {
-    const v = this.server.config.v;
-    const auth = v['masterauth'];
-    if (auth !== '') this.send(v['masteruser'] !== '' ? ['AUTH', v['masteruser'], auth] : ['AUTH', auth]);
-    const port = v['replica-announce-port'] || v['port'];
-    this.send(['REPLCONF', 'listening-port', String(port)]);
-    if (v['replica-announce-ip'] !== '') this.send(['REPLCONF', 'ip-address', v['replica-announce-ip']]);
-    this.send(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
-    this.phase = auth !== '' ? 'auth' : 'port';
-  }
-
-  /** PSYNC with the cached primary's id and next offset, or `PSYNC ? -1` (Redis's slaveTryPartialResynchronization, writing half). */
-  private sendPsync(): void {
-    const log = this.server.log;
-    this.initialOffset = -1;
+  /**
+   * +CONTINUE: the cached primary resumes on this link. A new id from the
+   * primary becomes this server's, the old one its replid2 up to this offset.
+   */
+  private continued(newId: string): void {
+    const server = this.server;
     const c = this.cached;
-    if (c !== null) {
-      log.notice(`Trying a partial resynchronization (request ${c.replid}:${c.reploff + 1}).`);
-      this.send(['PSYNC', c.replid, String(c.reploff + 1)]);
-    } else {
-      log.notice('Partial resynchronization not possible (no cached master)');
-      this.send(['PSYNC', '?', '-1']);
+    if (c === null) return this.closeAttempt(); // (never asked for: PSYNC ? -1)
+    if (newId !== '' && newId !== c.replid) {
+      server.log.notice(`Master replication ID changed to ${newId}`);
+      const repl = server.repl;
+      repl.replid2 = c.replid;
+      repl.secondReplOffset = repl.offset + 1;
+      repl.replid = newId;
+      c.replid = newId;
     }
-    this.phase = 'psync';
+    this.cached = null;
+    const rest = this.inbuf;
+    this.inbuf = EMPTY;
+    this.attach(c);
+    server.repl.ensureBacklog();
+    server.log.notice('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
+    if (rest.length !== 0) this.link?.input(rest);
   }
 
-  /** The reply to PSYNC (Redis's slaveTryPartialResynchronization, reading half, and what syncWithMaster does next). */
-  private psyncReply(reply: string): void {
-    const server = this.server;
-    const log = server.log;
-    if (reply.startsWith('+FULLRESYNC')) {
-      const m = /^\+FULLRESYNC ([^ ]*) (.*)$/.exec(reply);
-      if (m === null || m[1]!.length !== MARK_LEN) {
-        log.warning('Master replied with wrong +FULLRESYNC syntax.');
-        this.masterReplid = '';
-      } else {
-        this.masterReplid = m[1]!;
-        this.initialOffset = Number.parseInt(m[2]!, 10) || 0;
-        log.notice(`Full resync from master: ${this.masterReplid}:${this.initialOffset}`);
-      }
-      return this.startTransfer();
-    }
-    if (reply.startsWith('+CONTINUE')) {
-      log.notice('Successful partial resynchronization with master.');
-      const c = this.cached!;
-      const id = reply.slice(10).trim();
-      if (id.length === MARK_LEN && id !== c.replid) {
-        log.notice(`Master replication ID changed to ${id}`);
-        const repl = server.repl;
-        repl.replid2 = c.replid;
-        repl.secondReplOffset = repl.offset + 1;
-        repl.replid = id;
-        c.replid = id;
-      }
-      this.cached = null;
-      const rest = this.inbuf;
-      this.inbuf = EMPTY;
-      this.attach(c);
-      server.repl.ensureBacklog();
-      log.notice('MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.');
-      if (rest.length !== 0) this.link?.input(rest);
-      return;
-    }
-    if (reply.startsWith('-NOMASTERLINK') || reply.startsWith('-LOADING')) {
-      log.notice(`Master is currently unable to PSYNC but should be in the future: ${reply}`);
-      return this.closeAttempt();
-    }
-    if (!reply.startsWith('-ERR')) log.warning(`Unexpected reply to PSYNC from master: ${reply}`);
-    else log.notice(`Master does not support PSYNC or is in error state (reply: ${reply})`);
-    log.notice('Retrying with SYNC...');
-    this.sock?.write('SYNC\r\n');
-    this.startTransfer();
-  }
-
-  /** Waits for the RDB payload: to a temp file, or in memory for a diskless load (Redis's useDisklessLoad). */
+  /** Waits for the RDB payload: to a temp file, or in memory for a diskless load (replica-payload.ts). */
   private startTransfer(): void {
-    const server = this.server;
-    const v = server.config.v;
-    const mode = v['repl-diskless-load'];
-    const diskless = mode === 'swapdb' || (mode === 'on-empty-db' && server.dbs.every((d) => d.size === 0));
-    let file: string | null = null;
-    let fd = -1;
-    if (!diskless) {
-      for (let tries = 5; tries > 0 && fd < 0; tries--) {
-        file = path.resolve(v['dir'], `temp-${this.unixNow()}.${process.pid}.rdb`);
-        try {
-          fd = fs.openSync(file, 'wx', 0o644);
-        } catch (e) {
-          if (tries === 1) {
-            server.log.warning(
-              `Opening the temp file needed for MASTER <-> REPLICA synchronization: ${(e as Error).message}`,
-            );
-            return this.closeAttempt();
-          }
-        }
-      }
-    }
-    this.xfer = { size: -1, read: 0, mark: null, tail: EMPTY, file, fd, chunks: [], diskless };
+    const x = Payload.open(this.server);
+    if (x === null) return this.closeAttempt();
+    this.xfer = x;
     this.state = 'transfer';
     this.phase = 'bulk-header';
     this.transferLastIo = this.unixNow();
@@ -481,52 +366,18 @@ export class Replica implements Subsystem {
   /** Reads the payload's `$` line, then its bytes (Redis's readSyncBulkPayload). */
   private receivePayload(): void {
     const x = this.xfer!;
-    const log = this.server.log;
     while (this.phase === 'bulk-header') {
       const line = this.takeLine();
       if (line === null) return;
-      if (line === '') continue; // a newline: the primary is alive
-      if (line.startsWith('-')) {
-        log.warning(`MASTER aborted replication with an error: ${line.slice(1)}`);
-        return this.cancelHandshake(true);
-      }
-      if (!line.startsWith('$')) {
-        log.warning(
-          `Bad protocol from MASTER, the first byte is not '$' (we received '${line}'), are you sure the host and port are right?`,
-        );
-        return this.cancelHandshake(true);
-      }
-      const to = x.diskless ? 'to parser' : 'to disk';
-      if (line.startsWith('$EOF:') && line.length >= 5 + MARK_LEN) {
-        x.mark = Buffer.from(line.slice(5, 5 + MARK_LEN), 'latin1');
-        x.size = 0;
-        log.notice(`MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF ${to}`);
-      } else {
-        x.size = Number.parseInt(line.slice(1), 10) || 0;
-        log.notice(`MASTER <-> REPLICA sync: receiving ${x.size} bytes from master ${to}`);
-      }
-      this.phase = 'bulk';
+      const h = x.header(line);
+      if (h === 'error') return this.cancelHandshake(true);
+      if (h === 'body') this.phase = 'bulk';
     }
     if (this.inbuf.length === 0) return;
-    let data = this.inbuf;
-    let rest = EMPTY;
-    if (x.mark === null) {
-      const want = x.size - x.read;
-      if (data.length > want) {
-        rest = data.subarray(want);
-        data = data.subarray(0, want);
-      }
-    }
+    const data = this.inbuf;
     this.inbuf = EMPTY;
-    x.read += data.length;
-    if (x.fd >= 0) fs.writeSync(x.fd, data);
-    else x.chunks.push(data);
-    let done = false;
-    if (x.mark !== null) {
-      x.tail = Buffer.concat([x.tail, data]).subarray(-MARK_LEN);
-      done = x.tail.length === MARK_LEN && x.tail.equals(x.mark);
-    } else done = x.read === x.size;
-    if (!done) return;
+    const rest = x.take(data);
+    if (rest === null) return;
     this.phase = 'loading';
     this.early = rest.length !== 0 ? [rest] : [];
     void this.loadPayload(x);
@@ -540,49 +391,18 @@ export class Replica implements Subsystem {
    * server takes the primary's id and offset, and the stream that came
    * meanwhile runs.
    */
-  private async loadPayload(x: Transfer): Promise<void> {
+  private async loadPayload(x: Payload): Promise<void> {
     const server = this.server;
     const log = server.log;
     const sock = this.sock;
-    const aofWasOn = server.aof.state !== 'off';
-    if (aofWasOn) server.aof.stop();
+    if (server.aof.state !== 'off') server.aof.stop();
     // a new history: no partial resync with the old state, nor for sub-replicas from the old backlog
     this.discardCached();
     server.repl.freeBacklog();
-    log.notice('MASTER <-> REPLICA sync: Flushing old data');
-    emptyData(server);
-    log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
-    let ok = true;
-    try {
-      if (x.diskless) {
-        let buf = x.chunks.length === 1 ? x.chunks[0]! : Buffer.concat(x.chunks);
-        x.chunks = [];
-        if (x.mark !== null) buf = buf.subarray(0, buf.length - MARK_LEN);
-        if (!vmLoaded() && rdbHasFunctions(buf)) await loadVm();
-        loadRdbBuffer(server, buf, 'socket', true);
-      } else {
-        if (x.mark !== null) fs.ftruncateSync(x.fd, x.read - MARK_LEN);
-        fs.fsyncSync(x.fd);
-        fs.closeSync(x.fd);
-        x.fd = -1;
-        const dest = rdbPath(server);
-        fs.renameSync(x.file!, dest);
-        x.file = null;
-        await loadRdbFile(server, dest, true);
-      }
-    } catch (e) {
-      ok = false;
-      log.warning(`${(e as Error).message}`);
-      log.warning(
-        x.diskless
-          ? 'Failed trying to load the MASTER synchronization DB from socket, check server logs.'
-          : 'Failed trying to load the MASTER synchronization DB from disk, check server logs.',
-      );
-    }
-    this.xfer = null;
-    if (x.file !== null) fs.rm(x.file, { force: true }, () => {});
+    const ok = await x.load();
+    if (this.xfer === x) this.xfer = null;
     if (this.sock !== sock || this.host === null) return; // REPLICAOF changed meanwhile
-    this.phase = 'ping';
+    this.phase = 'handshake';
     if (!ok) {
       this.early = [];
       this.lostWhileLoading = false;
@@ -759,18 +579,9 @@ export class Replica implements Subsystem {
       ['slave_read_repl_offset', ms?.readReploff ?? 1],
       ['slave_repl_offset', ms?.reploff ?? 1],
     ];
-    const x = this.xfer;
     if (this.state === 'transfer') {
-      const size = x === null ? -1 : x.size;
-      const read = x === null ? 0 : x.read;
-      const perc = size > 0 ? (read / size) * 100 : 0;
-      f.push(
-        ['master_sync_total_bytes', size],
-        ['master_sync_read_bytes', read],
-        ['master_sync_left_bytes', size - read],
-        ['master_sync_perc', perc.toFixed(2)],
-        ['master_sync_last_io_seconds_ago', now - this.transferLastIo],
-      );
+      const x = this.xfer;
+      f.push(...(x !== null ? x.infoFields(now, this.transferLastIo) : []));
     }
     if (this.state !== 'connected')
       f.push(['master_link_down_since_seconds', this.downSince ? now - this.downSince : -1]);
