@@ -91,11 +91,6 @@ export class Replica implements Subsystem {
 
   constructor(private readonly server: Server) {}
 
-  /** Whether `c` is the connected primary's client (CLIENT LIST flag M, type master). */
-  isMaster(c: Client): boolean {
-    return this.link !== null && this.link.client === c;
-  }
-
   /** The master state INFO and ROLE read: the live link's, else the cached one. */
   private get ms(): MasterState | null {
     return this.link?.ms ?? this.cached;
@@ -172,7 +167,7 @@ export class Replica implements Subsystem {
     this.server.propagator.refresh();
   }
 
-  /** Frees the connected primary's client (it is cached when the link was up, see linkLost). */
+  /** Frees the connected primary's client (its state is cached: clientFreed). */
   private dropMasterClient(): void {
     const l = this.link;
     if (l !== null) this.server.killClient(l.client);
@@ -222,7 +217,7 @@ export class Replica implements Subsystem {
     this.sock?.write(typeof argv === 'string' ? argv : encodeCommand(argv), 'latin1');
   }
 
-  /** The link's socket failed or closed before or during a sync (the connected link's end is linkLost). */
+  /** The link's socket failed or closed (connected: its client is freed, see clientFreed). */
   private socketGone(why: string): void {
     const log = this.server.log;
     if (this.state === 'connected') {

@@ -348,3 +348,36 @@ test('a primary that never answers the handshake: "Timeout connecting to the MAS
     await fp.stop();
   }
 });
+
+test('a payload that does not load: logged, the databases left empty, and a new attempt at once (disk and diskless loads)', async () => {
+  for (const load of ['disabled', 'swapdb']) {
+    const fp = await FakePrimary.start();
+    const log: string[] = [];
+    const t = await startTsdis({
+      config: { replicaof: `127.0.0.1 ${fp.port}`, 'repl-diskless-load': load },
+      log: (s) => log.push(s),
+    });
+    const c = await RawConn.connect(t.port);
+    try {
+      const l = await fp.accept();
+      await handshake(l);
+      const junk = Buffer.from('REDIS0011 this is not an RDB file at all', 'latin1');
+      l.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n$${junk.length}\r\n`), junk]));
+      await fp.accept();
+      const where = load === 'disabled' ? 'disk' : 'socket';
+      assert.ok(
+        log.some((s) =>
+          s.endsWith(`Failed trying to load the MASTER synchronization DB from ${where}, check server logs.`),
+        ),
+        log.join('\n'),
+      );
+      assert.ok(log.some((s) => s.endsWith(`Reconnecting to MASTER 127.0.0.1:${fp.port} after failure`)));
+      assert.equal(await c.call('DBSIZE'), ':0\r\n');
+      assert.equal(await field(c, 'master_link_status'), 'down');
+    } finally {
+      c.close();
+      await t.close();
+      await fp.stop();
+    }
+  }
+});
