@@ -14,13 +14,15 @@
  *
  * A command that needs the Lua VM (FUNCTION LOAD) before it was first
  * loaded holds the stream until it is (the dispatcher's VM gate does not
- * apply to an obeyed client).
+ * apply to an obeyed client), and so does one CLIENT PAUSE covers until
+ * the pause ends.
  */
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { MasterState } from './replica.js';
 import { ProtocolError } from '../protocol/parser.js';
 import { dispatch } from '../server/dispatcher.js';
+import { lookupSub } from '../commands/registry.js';
 import { encodeCommand } from '../persistence/aof-format.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { clientInfoLine } from '../observability/clientlist.js';
@@ -34,8 +36,9 @@ export class MasterStream {
   private proxied: number;
   /** The primary only knows SYNC (no offsets): no REPLCONF ACK is sent (Redis's CLIENT_PRE_PSYNC). */
   readonly prePsync: boolean;
-  /** A command held until the Lua VM is loaded. */
+  /** A command held, and what it waits for: the Lua VM's load or the end of a CLIENT PAUSE. */
   private held: string[] | null = null;
+  private heldFor: 'vm' | 'pause' | null = null;
 
   constructor(
     private readonly server: Server,
@@ -69,29 +72,59 @@ export class MasterStream {
       const r = parser.next();
       if (r === null) break;
       if (r instanceof ProtocolError) return this.badProtocol(r);
-      if (!vmLoaded() && this.server.commands.lookup(r[0]!)?.mayNeedVm === true) {
-        this.held = r;
-        loadVm().then(
-          () => this.resume(),
-          (e: unknown) => {
-            this.server.log.warning(`Lua VM failed to load for the replication stream: ${String(e)}`);
-            this.resume();
-          },
-        );
-        break;
-      }
+      if (this.mustWait(r)) break;
       this.exec(r);
     }
     this.proxy();
   }
 
-  /** The held command runs once the VM is loaded, then the rest of the input. */
+  /**
+   * Whether the command must wait, held (the rest of the input after it):
+   * for the Lua VM's first load, or while CLIENT PAUSE covers it (Redis
+   * 7.2 postpones the master client's writes too: the read offset grows,
+   * the processed one does not).
+   */
+  private mustWait(argv: string[]): boolean {
+    const server = this.server;
+    if (server.pause.mode === 0 && vmLoaded()) return false;
+    let cmd = server.commands.lookup(argv[0]!);
+    if (cmd === undefined) return false;
+    if (!vmLoaded() && cmd.mayNeedVm === true) {
+      this.held = argv;
+      this.heldFor = 'vm';
+      loadVm().then(
+        () => this.resume(),
+        (e: unknown) => {
+          server.log.warning(`Lua VM failed to load for the replication stream: ${String(e)}`);
+          this.heldFor = null;
+          this.resume();
+        },
+      );
+      return true;
+    }
+    if (server.pause.mode === 0) return false;
+    if (cmd.subcommands && argv.length >= 2) cmd = lookupSub(cmd, argv[1]!) ?? cmd;
+    if (!server.pause.covers(this.client, cmd, argv)) return false;
+    this.held = argv;
+    this.heldFor = 'pause';
+    return true;
+  }
+
+  /** The held command runs once what it waited for is over, then the rest of the input. */
   private resume(): void {
     const argv = this.held;
-    this.held = null;
     if (argv === null || this.client.closed) return;
+    if (this.heldFor === 'pause' && this.server.pause.mode !== 0) return;
+    this.held = null;
+    this.heldFor = null;
+    if (this.mustWait(argv)) return;
     this.exec(argv);
     this.run();
+  }
+
+  /** A CLIENT PAUSE may have ended (Replica's beforeSleep and cron): a command it held runs. */
+  pauseEnded(): void {
+    if (this.heldFor === 'pause' && this.server.pause.mode === 0) this.resume();
   }
 
   /** One command of the stream; reploff then covers it unless it is queued in MULTI (Redis's commandProcessed). */

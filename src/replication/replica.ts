@@ -481,6 +481,7 @@ export class Replica implements Subsystem {
    */
   cron(tick: CronTick): void {
     if (this.host === null) return;
+    this.link?.pauseEnded();
     const now = this.unixNow();
     if (this.phase === 'loading' && now !== this.newlineSentAt) {
       this.newlineSentAt = now;
@@ -513,8 +514,13 @@ export class Replica implements Subsystem {
     if (live !== null && !live.prePsync) live.sendAck();
   }
 
-  /** Subsystem: stream bytes proxied this turn reach the sub-replicas even when no sink takes effects. */
+  /**
+   * Subsystem: a command CLIENT PAUSE held runs once the pause is over;
+   * stream bytes proxied this turn reach the sub-replicas even when no sink
+   * takes effects.
+   */
   beforeSleep(): void {
+    this.link?.pauseEnded();
     const repl = this.server.repl;
     if (repl.pending && !this.server.propagator.active) repl.flush();
   }

@@ -672,3 +672,28 @@ test(
     }
   },
 );
+
+// Redis 7.2.4's tests/unit/pause.tcl "Test when replica paused, offset would not grow" and "... would grow after unpause"
+test(
+  "CLIENT PAUSE WRITE on a replica holds the primary's writes: the read offset grows, the processed one not until UNPAUSE",
+  { skip, timeout: 60000 },
+  async () => {
+    const pair = await startPair(['--repl-ping-replica-period', '3600']);
+    const { p, r } = pair;
+    try {
+      assert.equal(await p.call('SET', 'foo', 'bar'), '+OK\r\n');
+      const old = await caughtUp(p, r);
+      assert.equal(await r.call('CLIENT', 'PAUSE', '100000', 'WRITE'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'foo2', 'bar2'), '+OK\r\n');
+      const po = await field(p, 'master_repl_offset');
+      await waitFor(async () => (await field(r, 'slave_read_repl_offset')) === po || false, 'the write to be read');
+      assert.equal(await field(r, 'slave_repl_offset'), String(old));
+      assert.equal(await r.call('GET', 'foo2'), '$-1\r\n');
+      assert.equal(await r.call('CLIENT', 'UNPAUSE'), '+OK\r\n');
+      await caughtUp(p, r);
+      assert.equal(await r.call('GET', 'foo2'), '$4\r\nbar2\r\n');
+    } finally {
+      await pair.stop();
+    }
+  },
+);
