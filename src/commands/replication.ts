@@ -37,6 +37,8 @@ function msDeadline(ctx: Ctx, arg: string): number {
  * until CLIENT UNBLOCK or it disconnects), then gets 0.
  */
 function wait(ctx: Ctx): void {
+  // a replica has no replicas of its own writes to wait for
+  if (ctx.server.repl.following) throw new ReplyError(Err.waitOnReplica);
   const numreplicas = argInt(ctx.argv[1]!);
   const deadline = msDeadline(ctx, ctx.argv[2]!);
   const acked = 0;

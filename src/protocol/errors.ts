@@ -149,6 +149,8 @@ export const Err = {
   replicaofInCluster: 'ERR REPLICAOF not allowed in cluster mode.',
   /** What Redis before 6 answered a PING needing AUTH: a replica's handshake takes it as a PONG. */
   operationNotPermitted: 'ERR operation not permitted',
+  waitOnReplica:
+    'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
   // client side caching (commands/tracking.ts, server/tracking.ts)
   trackingOneRedirect: 'ERR A client can only redirect to a single other client',

@@ -233,6 +233,8 @@ test(
         await c.call('EVAL', 'return redis.pcall("SET", KEYS[1], "v")', '1', 'k'),
         await c.call('GET', 'k'),
         await c.call('PING'),
+        await c.call('WAIT', '0', '0'),
+        await c.call('WAIT', '1', '10'),
       ];
       assert.deepEqual(await script(pair.r), await script(rr));
       assert.equal(await pair.r.call('SET', 'k', 'v'), "-READONLY You can't write against a read only replica.\r\n");
