@@ -381,3 +381,24 @@ test('a payload that does not load: logged, the databases left empty, and a new 
     }
   }
 });
+
+test('replica-announce-port and replica-announce-ip go to the primary in REPLCONF listening-port and ip-address', async () => {
+  const fp = await FakePrimary.start();
+  const t = await startTsdis({
+    config: { replicaof: `127.0.0.1 ${fp.port}`, 'replica-announce-port': '7777', 'replica-announce-ip': '10.0.0.9' },
+  });
+  try {
+    const l = await fp.accept();
+    assert.deepEqual(await l.command(), ['PING']);
+    l.write('+PONG\r\n');
+    assert.deepEqual(await l.command(), ['REPLCONF', 'listening-port', '7777']);
+    assert.deepEqual(await l.command(), ['REPLCONF', 'ip-address', '10.0.0.9']);
+    assert.deepEqual(await l.command(), ['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
+    // (each is answered in turn; a -ERR to one of them is not fatal)
+    l.write("-ERR unknown option 'listening-port'\r\n+OK\r\n+OK\r\n");
+    assert.deepEqual(await l.command(), ['PSYNC', '?', '-1']);
+  } finally {
+    await t.close();
+    await fp.stop();
+  }
+});
