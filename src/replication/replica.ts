@@ -15,11 +15,12 @@
  *
  * The handshake's replies are read by replica-handshake.ts, the payload and
  * its load by replica-payload.ts. Connected, the primary's bytes are
- * commands run as Redis's master client (replica-stream.ts): no replies but REPLCONF ACK to GETACK, keys never
- * expired under it, its effects written to this server's AOF but not fed to
- * the replication stream: the processed bytes themselves are proxied with
- * Replication.feedStream, so sub-replicas and this server's offset follow
- * the primary's byte for byte. REPLCONF ACK <offset> goes out every second.
+ * commands run as Redis's master client (replica-stream.ts): no replies
+ * but REPLCONF ACK to GETACK, keys never expired under it, its effects
+ * written to this server's AOF but not fed to the replication stream: the
+ * processed bytes themselves are proxied with Replication.feedStream, so
+ * sub-replicas and this server's offset follow the primary's byte for
+ * byte. REPLCONF ACK <offset> goes out every second.
  *
  * A dropped link keeps the primary's id and processed offset (Redis's
  * cached master) for `PSYNC replid offset+1`; the link is retried at once,
