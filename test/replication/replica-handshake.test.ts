@@ -402,3 +402,38 @@ test('replica-announce-port and replica-announce-ip go to the primary in REPLCON
     await fp.stop();
   }
 });
+
+test('hash fields whose TTL passed read as missing on a replica but stay until the primary deletes them (HPEXPIRE in the stream)', async () => {
+  const rdb = await makeRdb();
+  const fp = await FakePrimary.start();
+  const [t, c] = await replicaOf(fp);
+  try {
+    const l = await fp.accept();
+    await handshake(l);
+    const stream =
+      resp(['SELECT', '0']) +
+      resp(['HSET', 'h', 'f', 'v', 'g', 'w']) +
+      resp(['HPEXPIRE', 'h', '1', 'FIELDS', '1', 'f']);
+    l.write(
+      Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n$${rdb.length}\r\n`), rdb, Buffer.from(stream, 'latin1')]),
+    );
+    await waitFor(async () => (await c.call('HGET', 'h', 'g')) === '$1\r\nw\r\n' || false, 'the stream');
+    await new Promise((res) => setTimeout(res, 20));
+    assert.equal(await c.call('HGET', 'h', 'f'), '$-1\r\n');
+    assert.equal(await c.call('HGETALL', 'h'), '*2\r\n$1\r\ng\r\n$1\r\nw\r\n');
+    // nothing deleted by the replica (an active cycle would have had time too)
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal((await info(c, 'stats')).get('expired_subkeys'), '0');
+    l.write(resp(['HDEL', 'h', 'f']));
+    await waitFor(
+      async () =>
+        (await field(c, 'slave_repl_offset')) === String(stream.length + resp(['HDEL', 'h', 'f']).length) || false,
+      'the HDEL',
+    );
+    assert.equal(await c.call('HGETALL', 'h'), '*2\r\n$1\r\ng\r\n$1\r\nw\r\n');
+  } finally {
+    c.close();
+    await t.close();
+    await fp.stop();
+  }
+});
