@@ -56,11 +56,12 @@ export interface Lazy {
 /**
  * Whether field expiry must leave fields in place: while the AOF is
  * replayed (Redis's server.loading: a replayed command must find what the
- * original found, the HDELs that followed are in the file) and while
- * CLIENT PAUSE suspends expiry.
+ * original found, the HDELs that followed are in the file), while CLIENT
+ * PAUSE suspends expiry, and on a replica (its primary's HDELs delete
+ * them; the primary's own commands are obeyed, so they find them too).
  */
 export function expiryHeld(ctx: Ctx): boolean {
-  return ctx.client.mustObey || ctx.server.pause.mode !== 0;
+  return ctx.client.mustObey || ctx.server.pause.mode !== 0 || ctx.server.repl.following;
 }
 
 /**

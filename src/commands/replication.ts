@@ -1,11 +1,13 @@
 /**
  * Replication commands: the primary side's REPLCONF, PSYNC and SYNC (a
- * replica attaching: replication/primary.ts), WAIT (replicas'
- * acknowledgements) and ROLE. REPLICAOF and WAITAOF will go here too.
+ * replica attaching: replication/primary.ts), REPLICAOF/SLAVEOF (the
+ * replica side: replication/replica.ts), WAIT (replicas'
+ * acknowledgements) and ROLE. WAITAOF will go here too.
  */
-import { command, type CommandSpec, type Ctx } from './spec.js';
+import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { argInt } from './args.js';
+import { argInt, is } from './args.js';
+import { clientInfoLine, clientType } from '../observability/clientlist.js';
 import { mayBlock } from './blocking.js';
 import { parseInt64 } from '../util/numbers.js';
 
@@ -36,6 +38,8 @@ function msDeadline(ctx: Ctx, arg: string): number {
  * the count.
  */
 function wait(ctx: Ctx): void {
+  // a replica has no replicas of its own writes to wait for
+  if (ctx.server.repl.following) throw new ReplyError(Err.waitOnReplica);
   const primary = ctx.server.repl.primary;
   const numreplicas = argInt(ctx.argv[1]!);
   const deadline = msDeadline(ctx, ctx.argv[2]!);
@@ -55,16 +59,124 @@ function sync(ctx: Ctx): void {
   ctx.server.repl.primary.sync(ctx.client, ctx.argv, ctx.reply);
 }
 
-/** ROLE */
-function role(ctx: Ctx): void {
-  // (a replica's answer is the replica side's)
-  ctx.server.repl.primary.role(ctx.reply);
-}
-
 /** The flags of the commands only replication's own links send. */
 const SYNC_FLAGS: CommandSpec['flags'] = ['admin', 'noscript', 'no_async_loading', 'no_multi'];
 
+/**
+ * REPLICAOF host port | NO ONE (and SLAVEOF): follow a primary, or stop
+ * following one (Redis's replicaofCommand). Following the same primary
+ * again replies `+OK Already connected to specified master` and changes
+ * nothing; clients blocked on keys are unblocked with an error and closed.
+ */
+function replicaof(ctx: Ctx): void {
+  const server = ctx.server;
+  if (server.config.v['cluster-enabled']) throw new ReplyError(Err.replicaofInCluster);
+  const [, host, portArg] = ctx.argv as [string, string, string];
+  const replica = server.replica;
+  if (is(host, 'NO') && is(portArg, 'ONE')) {
+    if (replica.unsetMaster())
+      server.log.notice(`MASTER MODE enabled (user request from '${clientInfoLine(server, ctx.client, ctx.argv)}')`);
+    return ctx.reply.ok();
+  }
+  if (clientType(ctx.client) === 'replica') throw new ReplyError(Err.replicaofByReplica);
+  const port = Number(portArg);
+  if (!/^-?\d+$/.test(portArg) || !Number.isSafeInteger(port) || port < 0 || port > 65535)
+    throw new ReplyError(Err.invalidMasterPort);
+  if (replica.host !== null && replica.host.toLowerCase() === host.toLowerCase() && replica.port === port) {
+    server.log.notice(
+      'REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.',
+    );
+    return ctx.reply.simple('OK Already connected to specified master');
+  }
+  server.blocking.failAll(Err.unblockedRoleChange);
+  replica.setMaster(host, port);
+  server.log.notice(
+    `REPLICAOF ${host}:${port} enabled (user request from '${clientInfoLine(server, ctx.client, ctx.argv)}')`,
+  );
+  ctx.reply.ok();
+}
+
+/**
+ * ROLE: ["master", offset, [[ip, port, offset] ...]] or, following a
+ * primary, ["slave", host, port, state, processed offset] (state: connect,
+ * connecting, handshake, sync, connected).
+ */
+function role(ctx: Ctx): void {
+  const server = ctx.server;
+  const r = ctx.reply;
+  const replica = server.replica;
+  if (replica.host === null) return server.repl.primary.role(r);
+  r.array(5);
+  r.bulk('slave');
+  r.bulk(replica.host);
+  r.int(replica.port);
+  r.bulk(replica.state === 'transfer' ? 'sync' : replica.state);
+  r.int(replica.roleOffset);
+}
+
+/** REPLICAOF's and SLAVEOF's arguments: host port, or NO ONE. */
+const REPLICAOF_ARGS: ArgDoc[] = [
+  {
+    name: 'args',
+    type: 'oneof',
+    arguments: [
+      {
+        name: 'host-port',
+        type: 'block',
+        arguments: [
+          { name: 'host', type: 'string' },
+          { name: 'port', type: 'integer' },
+        ],
+      },
+      {
+        name: 'no-one',
+        type: 'block',
+        arguments: [
+          { name: 'no', type: 'pure-token', token: 'NO' },
+          { name: 'one', type: 'pure-token', token: 'ONE' },
+        ],
+      },
+    ],
+  },
+];
+
 export const commands: readonly CommandSpec[] = [
+  command({
+    name: 'replicaof',
+    arity: 3,
+    flags: ['admin', 'noscript', 'stale', 'no_async_loading'],
+    group: 'server',
+    since: '5.0.0',
+    summary: 'Follows another server as its replica, or (NO ONE) stops following and becomes a primary.',
+    complexity: 'O(1)',
+    args: REPLICAOF_ARGS,
+    handler: replicaof,
+  }),
+  command({
+    name: 'slaveof',
+    arity: 3,
+    flags: ['admin', 'noscript', 'stale', 'no_async_loading'],
+    group: 'server',
+    since: '1.0.0',
+    summary: 'Follows another server as its replica, or (NO ONE) stops following and becomes a primary.',
+    complexity: 'O(1)',
+    docFlags: ['deprecated'],
+    deprecatedSince: '5.0.0',
+    replacedBy: '`REPLICAOF`',
+    args: REPLICAOF_ARGS,
+    handler: replicaof,
+  }),
+  command({
+    name: 'role',
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast'],
+    acl: ['admin', 'dangerous'],
+    group: 'server',
+    since: '2.8.12',
+    summary: 'Reports the replication role of the server.',
+    complexity: 'O(1)',
+    handler: role,
+  }),
   command({
     name: 'wait',
     arity: 3,
@@ -114,16 +226,5 @@ export const commands: readonly CommandSpec[] = [
     since: '1.0.0',
     summary: 'Asks for a full copy and the replication stream (the old protocol).',
     handler: sync,
-  }),
-  command({
-    name: 'role',
-    arity: 1,
-    flags: ['noscript', 'loading', 'stale', 'fast'],
-    acl: ['admin', 'dangerous'],
-    group: 'server',
-    since: '2.8.12',
-    summary: 'Returns the replication role of the server.',
-    complexity: 'O(1)',
-    handler: role,
   }),
 ];

@@ -55,6 +55,13 @@ export interface KeyspaceHooks {
    * with a passed TTL expires at its first access once the load is done.
    */
   loading?(): boolean;
+  /**
+   * This server follows a primary: a TTL set in the past does not delete
+   * its key either (Redis's checkAlreadyExpired on a replica).
+   */
+  replica?(): boolean;
+  /** This server follows a primary with replica-read-only no: write lookups delete expired keys. */
+  writableReplica?(): boolean;
   /** Whether lookups should update the access time (CLIENT NO-TOUCH, OBJECT). */
   touch(): boolean;
   /** LRU/LFU metadata for a fresh access. */
@@ -146,14 +153,16 @@ export class Db {
 
   /**
    * Deletes the key when its TTL has passed. Returns true when it was expired.
-   * Called by every lookup (lazy expiry) and by the active cycle.
+   * Called by every lookup (lazy expiry) and by the active cycle. `write`:
+   * a write lookup, which deletes the key even on a writable replica (Redis's
+   * EXPIRE_FORCE_DELETE_EXPIRED), where reads only report it gone.
    */
-  expireIfNeeded(key: string): boolean {
+  expireIfNeeded(key: string, write = false): boolean {
     if (this.expires.size === 0) return false;
     const when = this.expires.get(key);
     if (when === undefined || when > this.hooks.now()) return false;
     if (this.hooks.loading?.() === true) return false;
-    if (this.hooks.expirePaused?.() === true) return true;
+    if (this.hooks.expirePaused?.() === true && !(write && this.hooks.writableReplica?.() === true)) return true;
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
     if (old !== undefined) this.dropped(key, old, 'expire');
@@ -174,14 +183,14 @@ export class Db {
    */
   get(key: string): Value | undefined {
     if (this.cow !== null) this.cow(this, key);
-    return this.lookup(key);
+    return this.lookup(key, true);
   }
 
-  /** get() without the copy-on-write signal (read lookups). */
-  private lookup(key: string): Value | undefined {
+  /** get() without the copy-on-write signal (read lookups; `write`: get's). */
+  private lookup(key: string, write = false): Value | undefined {
     const slot = this.dict.slot(key);
     if (slot < 0) return undefined;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, write)) return undefined;
     const d = this.dict;
     if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
@@ -196,7 +205,7 @@ export class Db {
     if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot < 0) return -1;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return -1;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, true)) return -1;
     const d = this.dict;
     if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
@@ -288,7 +297,7 @@ export class Db {
    * EXPIRE and its family, GETEX EXAT/PXAT, RESTORE.
    */
   isPast(when: number | bigint): boolean {
-    return when <= this.hooks.now() && this.hooks.loading?.() !== true;
+    return when <= this.hooks.now() && this.hooks.loading?.() !== true && this.hooks.replica?.() !== true;
   }
 
   /** True when the key exists (after lazy expiry). Does not touch. */
@@ -305,7 +314,7 @@ export class Db {
    */
   set(key: string, val: Value, keepTtl = false, dirty = 1): void {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
-    if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key);
+    if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key, true);
     if (this.cow !== null) this.cow(this, key);
     const added = this.store(key, val);
     if (typeof val === 'object') this.hfeAdd(key, val);

@@ -275,7 +275,13 @@ export class Eviction implements Subsystem {
    */
   private safe(): boolean {
     const s = this.server;
-    return s.busyScript === null && !s.loading && s.pause.mode === 0;
+    // (a replica with replica-ignore-maxmemory yes stays an exact copy of its primary)
+    return (
+      s.busyScript === null &&
+      !s.loading &&
+      s.pause.mode === 0 &&
+      !(s.repl.following && s.config.v['replica-ignore-maxmemory'])
+    );
   }
 
   /**

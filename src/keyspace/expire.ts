@@ -68,12 +68,13 @@ export class ActiveExpire implements Subsystem {
 
   /** Subsystem: the slow cycle, with 25% (and more with active-expire-effort) of the cron period. */
   cron(tick: CronTick): void {
-    if (this.enabled) activeExpireCycle(this.server, 1000 / tick.hz);
+    // a replica's keys expire by its primary's DELs only (Redis runs the cycle on a master only)
+    if (this.enabled && !this.server.repl.following) activeExpireCycle(this.server, 1000 / tick.hz);
   }
 
   /** Subsystem: the fast cycle (returns at once unless expiry is behind). */
   beforeSleep(): void {
-    if (this.enabled) activeExpireCycle(this.server, 0, 'fast');
+    if (this.enabled && !this.server.repl.following) activeExpireCycle(this.server, 0, 'fast');
   }
 }
 

@@ -41,6 +41,7 @@ export function parseClientType(s: string): ClientType | null {
 
 /** The type of a client: master and replica links first, then pub/sub, else normal. */
 export function clientType(c: Client): ClientType {
+  if (c.masterLink) return 'master';
   if (c.replica !== null) return 'replica';
   if (subCount(c) > 0) return 'pubsub';
   return 'normal';
@@ -55,6 +56,7 @@ export function clientFlags(c: Client): string {
   let f = '';
   if (c.monitor) f += 'O';
   else if (c.replica !== null) f += 'S';
+  if (c.masterLink) f += 'M';
   if (subCount(c) > 0) f += 'P';
   if (c.multiQueue) f += 'x';
   if (c.blocked) f += 'b';

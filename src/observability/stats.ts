@@ -20,6 +20,10 @@ export class Stats {
   totalCommands = 0;
   totalCommandsRejected = 0;
   netInputBytes = 0;
+  /** Bytes read from the primary's link on a replica (INFO total_net_repl_input_bytes). */
+  netReplInputBytes = 0;
+  /** Error replies a replica made to commands of its primary (INFO unexpected_error_replies). */
+  unexpectedErrorReplies = 0;
   netOutputBytes = 0;
   /** Reply buffers resized by the clients cron (INFO reply_buffer_shrinks/expands; clientlist.ts). */
   replyBufferShrinks = 0;
@@ -158,6 +162,8 @@ export class Stats {
     this.totalCommands = 0;
     this.totalCommandsRejected = 0;
     this.netInputBytes = 0;
+    this.netReplInputBytes = 0;
+    this.unexpectedErrorReplies = 0;
     this.netOutputBytes = 0;
     this.syncFull = 0;
     this.syncPartialOk = 0;

@@ -458,10 +458,11 @@ export function loadRdbBuffer(
 /**
  * Loads dir/dbfilename (or `file`) at start: sets server.loading (clients get
  * -LOADING meanwhile), decodes in slices across event-loop turns, logs
- * progress every second for large files. Resolves false when there is no
+ * progress every second for large files. `keepExpired`: keys whose TTL
+ * passed are loaded too (a replica's sync: its primary deletes them). Resolves false when there is no
  * file; rejects with RdbLoadError (databases emptied) when it is corrupt.
  */
-export async function loadRdbFile(server: Server, file = rdbPath(server)): Promise<boolean> {
+export async function loadRdbFile(server: Server, file = rdbPath(server), keepExpired = false): Promise<boolean> {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -479,7 +480,7 @@ export async function loadRdbFile(server: Server, file = rdbPath(server)): Promi
     st.loading.totalBytes = buf.length;
     // its function records run in the Lua VM, made on first use (scripting/vm-gate.ts)
     if (!vmLoaded() && rdbHasFunctions(buf)) await loadVm();
-    const l = new RdbLoader(server, buf, file);
+    const l = new RdbLoader(server, buf, file, keepExpired);
     let lastLog = t0;
     while (!l.step(20)) {
       st.loading.loadedBytes = l.progress = l.loadedBytes;

@@ -64,6 +64,12 @@ export const Err = {
   outOfRange: 'ERR index out of range',
   noAuth: 'NOAUTH Authentication required.',
   noReplicas: 'NOREPLICAS Not enough good replicas to write.',
+  /** A write on a replica with replica-read-only yes (the dispatcher's read-only replica gate). */
+  readonlyReplica: "READONLY You can't write against a read only replica.",
+  /** A replica whose link is down, with replica-serve-stale-data no, and a command without `stale`. */
+  masterDown: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+  invalidMasterPort: 'ERR Invalid master port',
+  replicaofByReplica: 'ERR Command is not valid when client is a replica.',
   misconfRdb:
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
   wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
@@ -149,6 +155,13 @@ export const Err = {
   timeoutNotInteger: 'ERR timeout is not an integer or out of range',
   timeoutOutOfRange: 'ERR timeout is out of range',
   unblocked: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
+  /** REPLICAOF host port: clients blocked on keys are told and closed (Redis's disconnectAllBlockedClients). */
+  unblockedRoleChange: 'UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)',
+  replicaofInCluster: 'ERR REPLICAOF not allowed in cluster mode.',
+  /** What Redis before 6 answered a PING needing AUTH: a replica's handshake takes it as a PONG. */
+  operationNotPermitted: 'ERR operation not permitted',
+  waitOnReplica:
+    'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
   // client side caching (commands/tracking.ts, server/tracking.ts)
   trackingOneRedirect: 'ERR A client can only redirect to a single other client',

@@ -204,6 +204,7 @@ export class Replication implements Subsystem, PropagationSink {
       const b = this.backlog;
       return [
         ['role', this.following ? 'slave' : 'master'],
+        ...(this.following ? this.server.replica.infoFields() : []),
         ...this.primary.infoFields(),
         ['master_failover_state', 'no-failover'],
         ['master_replid', this.replid],

@@ -199,6 +199,7 @@ const ERR_ARITY = `-${Err.scriptArity}\r\n`;
 const ERR_NOSCRIPT = `-${Err.scriptNotAllowed}\r\n`;
 const ERR_RO_WRITE = `-${Err.scriptRoWrite}\r\n`;
 const ERR_NOREPLICAS = `-${Err.noReplicas}\r\n`;
+const ERR_READONLY_REPLICA = `-${Err.readonlyReplica}\r\n`;
 const ERR_OOM = `-${Err.oom}\r\n`;
 
 /** The engine's error kinds, worded as Redis 7 words them. */
@@ -377,6 +378,10 @@ class RunHost implements ScriptHost {
     if (this.noWrites && (g & G_REPLICATES) !== 0) return this.refused(ERR_RO_WRITE, cmd, parent);
     // Redis's scriptVerifyWriteCommandAllow: the server's state may refuse a first write
     if ((g & G_WRITE) !== 0 && !this.wrote) {
+      // a read-only replica: only its primary's scripts write
+      const server = this.server;
+      if (server.repl.following && server.config.v['replica-read-only'] && !(this.caller?.mustObey ?? false))
+        return this.refused(ERR_READONLY_REPLICA, cmd, parent);
       const diskError = diskWriteError(this.server);
       if (diskError !== null) return this.refused(`-${diskError}\r\n`, cmd, parent);
       if (!goodReplicasOk(this.server)) return this.refused(ERR_NOREPLICAS, cmd, parent);

@@ -337,6 +337,21 @@ export class Blocking implements Subsystem {
     return true;
   }
 
+  /**
+   * Every blocked client gets `error` and is closed after it (REPLICAOF
+   * host port: Redis's disconnectAllBlockedClients; clients held by CLIENT
+   * PAUSE are not blocked here and stay).
+   */
+  failAll(error: string): void {
+    for (const b of [...this.states.values()]) {
+      const c = b.client;
+      c.reply.error(error);
+      this.complete(b, 0, true);
+      c.closeAfterReply = true;
+      this.resume(c);
+    }
+  }
+
   /** The blocked command completed (served, timed out, unblocked): its stats and slow log entry, as sent. */
   private complete(b: Blocked, us: number, failed: boolean): void {
     const s = b.stats;

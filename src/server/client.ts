@@ -140,6 +140,8 @@ export class Client {
   replica: ReplicaLink | null = null;
   /** master_repl_offset after its last command that propagated something (WAIT waits for it; Redis's woff). */
   woff = 0;
+  /** The primary's link on a replica (Redis's CLIENT_MASTER: replication/replica-stream.ts): flag M, type master, keys never expire under it. */
+  masterLink = false;
   /** The pseudo client Lua scripts run their commands as (scripting/scripts.ts); MONITOR shows it as `lua`. */
   luaScript = false;
   /** SCRIPT DEBUG: 0 no, 1 YES, 2 SYNC (scripting/ldb.ts): its EVALs run under the Lua debugger. */

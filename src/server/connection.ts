@@ -272,6 +272,8 @@ export class Connections implements Subsystem {
     const buf = this.busyReadBuf;
     for (const c of [...this.server.clients.values()]) {
       if (c === except || c.closed || c.closeAfterReply || c.readPaused || c.socket === null) continue;
+      // the primary's stream waits for the script (Redis's processInputBuffer stops for the master while busy)
+      if (c.masterLink) continue;
       // (a relayed client has no descriptor here: the relay serves it; a TLS
       // client's bytes need the event loop to be decrypted: it waits)
       if (c.socket.encrypted === true) continue;

@@ -5,8 +5,9 @@
  * eviction, maxmemory: evict or -OOM), the tracking table limit, a failed
  * save or AOF write (MISCONF), min-replicas (NOREPLICAS), a monitor touching
  * the keyspace, RESP2 pub/sub mode, loading, busy script, CLIENT PAUSE
- * (postpone), the Lua VM's first load (hold), MULTI queueing (later: cluster redirect, read-only
- * replica), then the call, then the stats (commandstats, slowlog, latency
+ * (postpone), the Lua VM's first load (hold), MULTI queueing (later: cluster redirect), with
+ * the read-only replica gate after NOREPLICAS and the stale-data gate (MASTERDOWN) before
+ * loading, as in Redis's processCommand; then the call, then the stats (commandstats, slowlog, latency
  * events) and the MONITOR feed. Handlers hold semantics only; they throw
  * ReplyError for errors.
  */
@@ -149,6 +150,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
       reject(server, client, cmd, Err.noReplicas, parent);
       return;
     }
+    // a read-only replica: writes come from its primary only (replication/replica.ts)
+    if (write && server.repl.following && server.config.v['replica-read-only']) {
+      reject(server, client, cmd, Err.readonlyReplica, parent);
+      return;
+    }
   }
   // A replica (or a monitor, a replica to Redis) may not touch the keyspace.
   if (client.slave && touchesKeyspace(server, client, cmd, argv)) {
@@ -158,6 +164,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   // RESP2 pub/sub mode: only the (un)subscribe family, PING, QUIT and RESET.
   if (client.resp === 2 && client.subscriptions !== 0 && !PUBSUB_MODE_COMMANDS.has((parent ?? cmd).name)) {
     reject(server, client, cmd, Err.pubsubContext(fullName(cmd, parent)), parent);
+    return;
+  }
+  // A replica whose link is down with replica-serve-stale-data no: only `stale` commands run.
+  if (server.repl.following && server.replica.state !== 'connected' && staleRefused(server, client, cmd, argv)) {
+    reject(server, client, cmd, Err.masterDown, parent);
     return;
   }
   // Loading the dataset: only commands flagged `loading` run.
@@ -317,6 +328,20 @@ function touchesKeyspace(server: Server, client: Client, cmd: CommandSpec, argv:
   return (
     f(cmd, argv) ||
     (cmd.name === 'exec' && client.multiQueue !== null && client.multiQueue.some((q) => f(q.cmd, q.argv)))
+  );
+}
+
+/**
+ * Redis's is_denystale_command under replica-serve-stale-data no: a command
+ * without the `stale` flag, or EXEC with such a command queued.
+ */
+function staleRefused(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
+  if (server.config.v['replica-serve-stale-data']) return false;
+  if (!callFlags(server, cmd, argv).includes('stale')) return true;
+  return (
+    cmd.name === 'exec' &&
+    client.multiQueue !== null &&
+    client.multiQueue.some((q) => !callFlags(server, q.cmd, q.argv).includes('stale'))
   );
 }
 

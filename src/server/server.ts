@@ -56,6 +56,7 @@ import { LazyFree } from '../keyspace/lazyfree.js';
 import { Propagator } from './propagate.js';
 import { Acl } from '../acl/acl.js';
 import { Replication } from '../replication/replication.js';
+import { Replica } from '../replication/replica.js';
 import { Listener } from './listener.js';
 import { Connections } from './connection.js';
 import { BeforeSleep } from './before-sleep.js';
@@ -179,6 +180,8 @@ export class Server extends EventEmitter {
   readonly aof: Aof = this.register(new Aof(this));
   /** Replication ids, offsets, backlog and stream (replication/): the propagator's second sink. */
   readonly repl: Replication = this.register(new Replication(this));
+  /** The replica side: REPLICAOF, the link to the primary, its stream (replication/replica.ts). */
+  readonly replica: Replica = this.register(new Replica(this));
   /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
   readonly pause: ClientPause = this.register(new ClientPause(this));
   /** Commands waiting for the Lua VM's first load (scripting/vm-gate.ts). */
@@ -255,8 +258,12 @@ export class Server extends EventEmitter {
         server.blocking.flushed(db);
       },
       notify: (cls, event, key, dbid) => server.pubsub.notify(cls, event, key, dbid),
-      expirePaused: () => server.pause.mode !== 0,
-      loading: () => server.loading,
+      // a replica never deletes expired keys itself (the primary's DELs do): they read as missing
+      expirePaused: () => server.pause.mode !== 0 || server.repl.following,
+      // ... and under the primary's own commands they are still there (Redis's expireIfNeeded on a replica)
+      loading: () => server.loading || (server.executing?.masterLink ?? false),
+      replica: () => server.repl.following,
+      writableReplica: () => server.repl.following && !server.config.v['replica-read-only'],
       expired: (db, key) => {
         server.stats.expiredKeys++;
         // replicated as an explicit deletion (Redis's propagateDeletion)

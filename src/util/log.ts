@@ -26,6 +26,9 @@ export function earlyLog(
 }
 
 export class Logger {
+  /** The role letter of each line: M, or S while the server follows a primary (set by replication/replica.ts). */
+  role = 'M';
+
   constructor(
     private config: Config,
     private sink?: (line: string) => void,
@@ -34,7 +37,7 @@ export class Logger {
   private write(level: number, msg: string): void {
     const min = LEVELS.indexOf(this.config.v['loglevel']);
     if (level < min) return;
-    this.emit(`${process.pid}:M ${timestamp(new Date())} ${MARKS[level]} ${msg}`);
+    this.emit(`${process.pid}:${this.role} ${timestamp(new Date())} ${MARKS[level]} ${msg}`);
   }
 
   /** Text logged as is, without the pid/time/level prefix (Redis's LL_RAW: the startup logo), at notice level. */
