@@ -2,11 +2,12 @@
  * Replication commands: the primary side's REPLCONF, PSYNC and SYNC (a
  * replica attaching: replication/primary.ts), REPLICAOF/SLAVEOF (the
  * replica side: replication/replica.ts), WAIT (replicas'
- * acknowledgements) and ROLE. WAITAOF will go here too.
+ * acknowledgements), WAITAOF (the local AOF's fsyncs and the replicas')
+ * and ROLE.
  */
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
-import { argInt, is } from './args.js';
+import { argAtLeast, argInt, is } from './args.js';
 import { clientInfoLine, clientType } from '../observability/clientlist.js';
 import { mayBlock } from './blocking.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -47,6 +48,35 @@ function wait(ctx: Ctx): void {
   const acked = primary.countAcks(offset);
   if (acked >= numreplicas || !mayBlock(ctx)) return ctx.reply.int(acked);
   primary.blockWait(ctx.client, offset, numreplicas, deadline);
+}
+
+/**
+ * WAITAOF numlocal numreplicas timeout: whether the local AOF (numlocal 0 or
+ * 1) and how many replicas' AOFs fsynced the client's last write (its
+ * woff): [local, replicas], at once when enough or the client may not
+ * block, else when enough or at the timeout. Refused on a replica and, with
+ * numlocal 1, while appendonly is off (also to a client blocked when AOF
+ * goes off).
+ */
+function waitaof(ctx: Ctx): void {
+  const server = ctx.server;
+  const numlocal = argInt(ctx.argv[1]!);
+  if (numlocal < 0 || numlocal > 1) throw new ReplyError(Err.rangeZeroOne);
+  const numreplicas = argAtLeast(ctx.argv[2]!, 0);
+  const deadline = msDeadline(ctx, ctx.argv[3]!);
+  if (server.repl.following) throw new ReplyError(Err.waitaofOnReplica);
+  if (numlocal > 0 && server.aof.state === 'off') throw new ReplyError(Err.waitaofNoAof);
+  const offset = ctx.client.woff;
+  const primary = server.repl.primary;
+  const local = server.aof.fsyncedReplOffset >= offset ? 1 : 0;
+  const replicas = primary.countAofAcks(offset);
+  if ((replicas >= numreplicas && local >= numlocal) || !mayBlock(ctx)) {
+    ctx.reply.array(2);
+    ctx.reply.int(local);
+    ctx.reply.int(replicas);
+    return;
+  }
+  primary.blockWait(ctx.client, offset, numreplicas, deadline, numlocal);
 }
 
 /** REPLCONF option value [option value ...] (replicas configuring their link; ACK gets no reply) */
@@ -193,6 +223,24 @@ export const commands: readonly CommandSpec[] = [
       { name: 'timeout', type: 'integer' },
     ],
     handler: wait,
+  }),
+  command({
+    name: 'waitaof',
+    arity: 4,
+    flags: ['noscript'],
+    acl: ['connection'],
+    tips: ['request_policy:all_shards', 'response_policy:agg_min'],
+    group: 'generic',
+    since: '7.2.0',
+    summary:
+      'Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.',
+    complexity: 'O(1)',
+    args: [
+      { name: 'numlocal', type: 'integer' },
+      { name: 'numreplicas', type: 'integer' },
+      { name: 'timeout', type: 'integer' },
+    ],
+    handler: waitaof,
   }),
   command({
     name: 'replconf',

@@ -102,8 +102,11 @@ export class Aof implements PropagationSink, Subsystem {
     return this.st;
   }
   set state(s: AofState) {
+    const was = this.st;
     this.st = s;
     this.server.propagator.refresh();
+    // WAITAOF waiters: acknowledged once on, refused once off
+    if (was !== s && s !== 'wait-rewrite') this.server.repl.primary.serveWaits();
   }
   /** PropagationSink: effects are fed while appendonly is on (or waits for its first rewrite). */
   get accepting(): boolean {
@@ -123,6 +126,13 @@ export class Aof implements PropagationSink, Subsystem {
   private fd = -1;
   /** The last `#TS:` annotation's second (aof-timestamp-enabled). */
   private curTimestamp = 0;
+  /**
+   * master_repl_offset as of the last write to the file, and as of the
+   * last fsync that covered it (Redis's fsynced_reploff, which WAITAOF
+   * compares with a client's write offset; read through fsyncedReplOffset).
+   */
+  private writtenReplOffset = 0;
+  private syncedReplOffset = 0;
   /** Bytes written since the last fsync (everysec). */
   private unsynced = false;
   private syncing = false;
@@ -407,10 +417,12 @@ export class Aof implements PropagationSink, Subsystem {
       this.buf = '';
       this.currentSize += n;
       this.lastIncrSize += n;
+      this.writtenReplOffset = this.server.repl.offset;
       if (this.fsyncPolicy === 'always') {
         const t0 = performance.now();
         fs.fdatasyncSync(this.fd);
         this.lastSyncMs = performance.now() - t0;
+        this.synced(this.writtenReplOffset);
       } else this.unsynced = true;
       if (this.lastWriteStatus !== 'ok') this.server.log.notice('AOF write error looks solved, Redis can write again.');
       this.lastWriteStatus = 'ok';
@@ -428,6 +440,23 @@ export class Aof implements PropagationSink, Subsystem {
     }
   }
 
+  /**
+   * The largest replication offset known to be on disk (Redis's
+   * fsynced_reploff): -1 while AOF is off, 0 until the first rewrite of an
+   * AOF turned on at run time is done. WAITAOF's local acknowledgement.
+   */
+  get fsyncedReplOffset(): number {
+    if (this.st === 'off') return -1;
+    return this.st === 'wait-rewrite' ? 0 : this.syncedReplOffset;
+  }
+
+  /** An fsync covered the stream up to `offset`: WAITAOF waiters may be served. */
+  private synced(offset: number): void {
+    if (offset <= this.syncedReplOffset) return;
+    this.syncedReplOffset = offset;
+    this.server.repl.primary.serveWaits();
+  }
+
   /** everysec: an fsync in the thread pool when something was written since the last one. */
   private tick = (): void => {
     if (this.buf.length !== 0) this.flush();
@@ -435,8 +464,10 @@ export class Aof implements PropagationSink, Subsystem {
     this.unsynced = false;
     this.syncing = true;
     const fd = this.fd;
-    fs.fdatasync(fd, () => {
+    const covered = this.writtenReplOffset;
+    fs.fdatasync(fd, (err) => {
       this.syncing = false;
+      if (err === null) this.synced(covered);
       // writes postponed while it ran go out now
       if (this.buf.length !== 0) this.flush();
     });
@@ -569,6 +600,8 @@ export class Aof implements PropagationSink, Subsystem {
     }
     this.selected = -1;
     this.flush(true);
+    // the first rewrite of an AOF turned on: what the stream holds now is on disk once it is done
+    if (this.state === 'wait-rewrite') this.syncedReplOffset = this.server.repl.offset;
     if (!this.openNewIncr()) {
       this.lastRewriteStatus = 'err';
       return false;

@@ -22,7 +22,11 @@ export const Err = {
   syntax: 'ERR syntax error',
   // replication's primary side (replication/primary.ts)
   replconfIpTooLong: (n: number) => `ERR REPLCONF ip-address provided by replica instance is too long: ${n} bytes`,
-  replconfRdbOnlyRange: 'ERR value is out of range, value must between 0 and 1',
+  // REPLCONF rdb-only's and WAITAOF numlocal's range
+  rangeZeroOne: 'ERR value is out of range, value must between 0 and 1',
+  waitaofOnReplica:
+    'ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.',
+  waitaofNoAof: 'ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.',
   replconfFilterMissing: 'ERR Missing rdb-filter-only values',
   replconfFilterUnsupported: (f: string) => `ERR Unsupported rdb-filter-only option: ${f}`,
   replconfUnknown: (opt: string) => `ERR Unrecognized REPLCONF option: ${opt}`,

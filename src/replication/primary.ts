@@ -35,10 +35,12 @@ import {
 } from './link.js';
 
 /** One WAIT: its client, the offset its replicas must reach and how many. */
+/** A client blocked in WAIT (numlocal null) or WAITAOF. */
 interface WaitEntry {
   client: Client;
   offset: number;
   numreplicas: number;
+  numlocal: number | null;
 }
 
 export class Primary {
@@ -181,7 +183,7 @@ export class Primary {
         return;
       } else if (opt === 'rdb-only') {
         const n = parseInt64(val);
-        if (n === null || typeof n === 'bigint' || n < 0 || n > 1) throw new ReplyError(Err.replconfRdbOnlyRange);
+        if (n === null || typeof n === 'bigint' || n < 0 || n > 1) throw new ReplyError(Err.rangeZeroOne);
         l.rdbOnly = n === 1;
       } else if (opt === 'rdb-filter-only') {
         const filters = splitArgs(val);
@@ -223,8 +225,8 @@ export class Primary {
       this.server.log.notice(`Failover request received for replid ${argv[1]!}.`);
       if (!this.repl.following) throw new ReplyError(Err.psyncFailoverToMaster);
     }
-    // (a replica serving sub-replicas is the replica side's: refused here until it says its link is up)
-    if (this.repl.following) throw new ReplyError(Err.syncNoMasterLink);
+    // a replica serves sub-replicas (its primary's stream, proxied) only while its own link is up
+    if (this.repl.following && this.server.replica.state !== 'connected') throw new ReplyError(Err.syncNoMasterLink);
     if (reply.out.length !== 0) throw new ReplyError(Err.syncPendingOutput);
     const l = this.pendingLinks.get(c) ?? new ReplicaLink(c);
     this.pendingLinks.delete(c);
@@ -377,13 +379,29 @@ export class Primary {
   // ---------------------------------------------------------------------------
   // WAIT
 
+  /** Online replicas whose AOF holds `offset` (their REPLCONF ACK's FACK: replicationCountAOFAcksByOffset). */
+  countAofAcks(offset: number): number {
+    let n = 0;
+    for (const l of this.replicas) if (l.state === 'online' && l.aofOff >= offset) n++;
+    return n;
+  }
+
+  /** WAITAOF's reply: [local fsync (0|1), replicas' AOF acknowledgements]. */
+  private aofReply(r: Reply, offset: number): void {
+    r.array(2);
+    r.int(this.server.aof.fsyncedReplOffset >= offset ? 1 : 0);
+    r.int(this.countAofAcks(offset));
+  }
+
   /**
-   * WAIT numreplicas: blocks `c` until `numreplicas` replicas acknowledged
-   * its last write (`offset`) or the deadline; GETACK goes to the replicas
-   * before this turn sleeps. The caller checked it cannot reply at once.
+   * WAIT numreplicas (numlocal null) or WAITAOF numlocal numreplicas: blocks
+   * `c` until enough replicas acknowledged its last write (`offset`) (and,
+   * for WAITAOF, the local AOF fsynced it), or the deadline; GETACK goes to
+   * the replicas before this turn sleeps. The caller checked it cannot reply
+   * at once.
    */
-  blockWait(c: Client, offset: number, numreplicas: number, deadline: number): void {
-    const entry: WaitEntry = { client: c, offset, numreplicas };
+  blockWait(c: Client, offset: number, numreplicas: number, deadline: number, numlocal: number | null = null): void {
+    const entry: WaitEntry = { client: c, offset, numreplicas, numlocal };
     this.waits.push(entry);
     this.server.blocking.block(
       c,
@@ -393,7 +411,8 @@ export class Primary {
       () => false,
       (r) => {
         this.dropWait(entry);
-        r.int(this.countAcks(offset));
+        if (numlocal === null) r.int(this.countAcks(offset));
+        else this.aofReply(r, offset);
       },
       false,
       entry,
@@ -406,17 +425,35 @@ export class Primary {
     if (i >= 0) this.waits.splice(i, 1);
   }
 
-  /** Unblocks the WAITs enough replicas acknowledged (processClientsWaitingReplicas). */
-  private serveWaits(): void {
+  /**
+   * Unblocks the WAITs and WAITAOFs now satisfied (processClientsWaitingReplicas):
+   * after ACKs (beforeSleep), an AOF fsync, or AOF turned on or off (a
+   * WAITAOF with numlocal then fails as Redis's does).
+   */
+  serveWaits(): void {
+    if (this.waits.length === 0) return;
+    const aof = this.server.aof;
     for (const e of [...this.waits]) {
       if (!this.server.blocking.holds(e.client, e)) {
         this.dropWait(e);
         continue;
       }
-      const n = this.countAcks(e.offset);
-      if (n < e.numreplicas) continue;
+      if (e.numlocal === null) {
+        const n = this.countAcks(e.offset);
+        if (n < e.numreplicas) continue;
+        this.dropWait(e);
+        this.server.blocking.unblockWith(e.client, e, (r) => r.int(n));
+        continue;
+      }
+      if (e.numlocal > 0 && aof.state === 'off') {
+        this.dropWait(e);
+        this.server.blocking.unblockWith(e.client, e, (r) => r.error(Err.waitaofNoAof));
+        continue;
+      }
+      if (this.countAofAcks(e.offset) < e.numreplicas) continue;
+      if ((aof.fsyncedReplOffset >= e.offset ? 1 : 0) < e.numlocal) continue;
       this.dropWait(e);
-      this.server.blocking.unblockWith(e.client, e, (r) => r.int(n));
+      this.server.blocking.unblockWith(e.client, e, (r) => this.aofReply(r, e.offset));
     }
   }
 
@@ -431,7 +468,7 @@ export class Primary {
         this.repl.feed(-1, GETACK);
       }
     }
-    if (this.waits.length !== 0) this.serveWaits();
+    this.serveWaits();
   }
 
   /**
@@ -482,6 +519,15 @@ export class Primary {
     if (l === null) return;
     this.server.log.notice(`Connection with replica ${this.name(l)} lost.`);
     this.detach(l);
+  }
+
+  /**
+   * Drops every replica (Redis's disconnectSlaves): this server's history
+   * changed (promoted, a full sync or a new id from its own primary), and
+   * they must PSYNC again to learn it.
+   */
+  disconnectAll(): void {
+    for (const l of [...this.replicas]) this.server.conns.killClient(l.client);
   }
 
   /** Takes a replica off the list (gone, or its sync failed); a diskless sync left without replicas stops. */

@@ -187,11 +187,18 @@ export class MasterStream {
       server.fatal(`This replica panicked sending an error to its master after processing the command '${cmd}'`);
   }
 
-  /** REPLCONF ACK <processed offset> to the primary (Redis's replicationSendAck). */
+  /**
+   * REPLCONF ACK <processed offset> to the primary, with FACK <offset on
+   * disk> while this replica's AOF is on (Redis's replicationSendAck: the
+   * primary's WAITAOF counts it).
+   */
   sendAck(): void {
     const s = this.client.socket;
     if (s === null || this.client.closed) return;
-    s.write(encodeCommand(['REPLCONF', 'ACK', String(this.ms.reploff)]), 'latin1');
+    const argv = ['REPLCONF', 'ACK', String(this.ms.reploff)];
+    const fsynced = this.server.aof.fsyncedReplOffset;
+    if (fsynced !== -1) argv.push('FACK', String(fsynced));
+    s.write(encodeCommand(argv), 'latin1');
   }
 
   /** Bad protocol from the primary: logged, and the link dropped without caching its state. */

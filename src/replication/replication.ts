@@ -68,12 +68,20 @@ export class Replication implements Subsystem, PropagationSink {
   // ---------------------------------------------------------------------------
   // PropagationSink: the stream of a top-level primary
 
-  /** Effects are taken while there is a backlog and no primary above. */
+  /**
+   * Effects are taken while there is no primary above and a backlog, or an
+   * AOF whose fsyncs WAITAOF measures in replication offsets.
+   */
   get accepting(): boolean {
-    return this.backlog !== null && !this.following;
+    return !this.following && (this.backlog !== null || this.server.aof.state !== 'off');
   }
 
   feed(db: number, argv: readonly string[]): void {
+    // no backlog (AOF only): the offset still counts effects, one each, as Redis's does for WAITAOF
+    if (this.backlog === null) {
+      this.offset++;
+      return;
+    }
     let s = '';
     if (db >= 0 && db !== this.selectedDb) {
       s = '*2\r\n$6\r\nSELECT\r\n$' + String(db).length + '\r\n' + db + '\r\n';
