@@ -148,6 +148,8 @@ export class Replica implements Subsystem {
     this.discardCached();
     this.cancelHandshake(false);
     server.repl.shiftReplId();
+    // sub-replicas learn the new id by asking again (they continue partially)
+    server.repl.primary.disconnectAll();
     server.log.notice(
       `Setting secondary replication ID to ${server.repl.replid2}, valid up to offset: ${server.repl.secondReplOffset}. New replication ID is ${server.repl.replid}`,
     );
@@ -339,6 +341,7 @@ export class Replica implements Subsystem {
       repl.secondReplOffset = repl.offset + 1;
       repl.replid = newId;
       c.replid = newId;
+      server.repl.primary.disconnectAll();
     }
     this.cached = null;
     const rest = this.inbuf;
@@ -395,6 +398,7 @@ export class Replica implements Subsystem {
     // a new history: no partial resync with the old state, nor for sub-replicas from the old backlog
     this.discardCached();
     server.repl.freeBacklog();
+    server.repl.primary.disconnectAll();
     const ok = await x.load();
     if (this.xfer === x) this.xfer = null;
     if (this.sock !== sock || this.host === null) return; // REPLICAOF changed meanwhile
