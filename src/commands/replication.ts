@@ -2,8 +2,8 @@
  * Replication commands: the primary side's REPLCONF, PSYNC and SYNC (a
  * replica attaching: replication/primary.ts), REPLICAOF/SLAVEOF (the
  * replica side: replication/replica.ts), WAIT (replicas'
- * acknowledgements), WAITAOF (the local AOF's fsyncs and the replicas')
- * and ROLE.
+ * acknowledgements), WAITAOF (the local AOF's fsyncs and the replicas'),
+ * FAILOVER (failover.ts) and ROLE.
  */
 import { command, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -79,6 +79,11 @@ function waitaof(ctx: Ctx): void {
   primary.blockWait(ctx.client, offset, numreplicas, deadline, numlocal);
 }
 
+/** FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds] (replication/failover.ts) */
+function failover(ctx: Ctx): void {
+  ctx.server.repl.failover.command(ctx.argv, ctx.reply);
+}
+
 /** REPLCONF option value [option value ...] (replicas configuring their link; ACK gets no reply) */
 function replconf(ctx: Ctx): void {
   ctx.server.repl.primary.replconf(ctx.client, ctx.argv, ctx.reply);
@@ -101,6 +106,7 @@ const SYNC_FLAGS: CommandSpec['flags'] = ['admin', 'noscript', 'no_async_loading
 function replicaof(ctx: Ctx): void {
   const server = ctx.server;
   if (server.config.v['cluster-enabled']) throw new ReplyError(Err.replicaofInCluster);
+  if (server.repl.failover.state !== 'no-failover') throw new ReplyError(Err.replicaofDuringFailover);
   const [, host, portArg] = ctx.argv as [string, string, string];
   const replica = server.replica;
   if (is(host, 'NO') && is(portArg, 'ONE')) {
@@ -223,6 +229,31 @@ export const commands: readonly CommandSpec[] = [
       { name: 'timeout', type: 'integer' },
     ],
     handler: wait,
+  }),
+  command({
+    name: 'failover',
+    arity: -1,
+    flags: ['admin', 'noscript', 'stale'],
+    group: 'server',
+    since: '6.2.0',
+    summary: 'Starts a coordinated failover from a server to one of its replicas.',
+    complexity: 'O(1)',
+    args: [
+      {
+        name: 'target',
+        type: 'block',
+        token: 'TO',
+        flags: ['optional'],
+        arguments: [
+          { name: 'host', type: 'string' },
+          { name: 'port', type: 'integer' },
+          { name: 'force', type: 'pure-token', token: 'FORCE', flags: ['optional'] },
+        ],
+      },
+      { name: 'abort', type: 'pure-token', token: 'ABORT', flags: ['optional'] },
+      { name: 'milliseconds', type: 'integer', token: 'TIMEOUT', flags: ['optional'] },
+    ],
+    handler: failover,
   }),
   command({
     name: 'waitaof',

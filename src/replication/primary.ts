@@ -21,6 +21,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
 import { parseInt64 } from '../util/numbers.js';
 import { persist } from '../persistence/snapshot.js';
+import { clientInfoLine } from '../observability/clientlist.js';
 import { newReplId } from './replication.js';
 import { FullSync } from './full-sync.js';
 import {
@@ -224,6 +225,10 @@ export class Primary {
     if (psync && argv.length > 3 && argv[3]!.toLowerCase() === 'failover') {
       this.server.log.notice(`Failover request received for replid ${argv[1]!}.`);
       if (!this.repl.following) throw new ReplyError(Err.psyncFailoverToMaster);
+      if (argv[1] !== this.repl.replid) throw new ReplyError(Err.psyncFailoverReplid);
+      // our primary hands its role over: promoted, then its PSYNC continues our (shared) history
+      this.server.replica.unsetMaster();
+      this.server.log.notice(`MASTER MODE enabled (failover request from '${clientInfoLine(this.server, c, argv)}')`);
     }
     // a replica serves sub-replicas (its primary's stream, proxied) only while its own link is up
     if (this.repl.following && this.server.replica.state !== 'connected') throw new ReplyError(Err.syncNoMasterLink);

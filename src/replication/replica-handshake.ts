@@ -105,12 +105,17 @@ export class Handshake {
     const c = this.cached;
     if (c !== null) {
       log.notice(`Trying a partial resynchronization (request ${c.replid}:${c.reploff + 1}).`);
-      this.send(['PSYNC', c.replid, String(c.reploff + 1)]);
+      this.send(['PSYNC', c.replid, String(c.reploff + 1), ...this.failoverArg()]);
     } else {
       log.notice('Partial resynchronization not possible (no cached master)');
-      this.send(['PSYNC', '?', '-1']);
+      this.send(['PSYNC', '?', '-1', ...this.failoverArg()]);
     }
     this.phase = 'psync';
+  }
+
+  /** A primary handing over (FAILOVER) asks its target to take the role: PSYNC's extra argument. */
+  private failoverArg(): string[] {
+    return this.server.repl.failover.state === 'failover-in-progress' ? ['FAILOVER'] : [];
   }
 
   /** The reply to PSYNC. */

@@ -310,9 +310,13 @@ export class Replica implements Subsystem {
         case 'wait':
           break;
         case 'fail':
+          // (a failover's target refused: back to primary)
+          if (this.server.repl.failover.state === 'failover-in-progress')
+            return this.server.repl.failover.psyncDone(false);
           return this.closeAttempt();
         case 'fullresync':
         case 'sync':
+          this.server.repl.failover.psyncDone(true);
           this.masterReplid = step.kind === 'sync' ? '' : step.replid;
           this.initialOffset = step.kind === 'sync' ? -1 : step.offset;
           this.hs = null;
@@ -320,6 +324,7 @@ export class Replica implements Subsystem {
           break;
         case 'continue':
           this.hs = null;
+          this.server.repl.failover.psyncDone(true);
           return this.continued(step.replid);
       }
     }

@@ -24,6 +24,7 @@ import type { PropagationSink } from '../server/propagate.js';
 import type { Subsystem, InfoSection } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
 import { encodeCommand } from '../persistence/aof-format.js';
+import { Failover } from './failover.js';
 import { Backlog } from './backlog.js';
 import { Primary } from './primary.js';
 import type { Client } from '../server/client.js';
@@ -60,9 +61,12 @@ export class Replication implements Subsystem, PropagationSink {
 
   /** The primary side: replicas attached to this server (primary.ts). */
   readonly primary: Primary;
+  /** FAILOVER's state (failover.ts). */
+  readonly failover: Failover;
 
   constructor(private readonly server: Server) {
     this.primary = new Primary(server, this);
+    this.failover = new Failover(server);
   }
 
   // ---------------------------------------------------------------------------
@@ -139,10 +143,12 @@ export class Replication implements Subsystem, PropagationSink {
 
   beforeSleep(): void {
     this.primary.beforeSleep();
+    if (this.failover.state === 'waiting-for-sync') this.failover.update();
   }
 
   cron(tick: CronTick): void {
     this.primary.cron(tick.second);
+    if (this.failover.state === 'waiting-for-sync') this.failover.update();
     // effects made outside a command (active expiry in the cron) go out without waiting for a client
     if (this.out.length !== 0) this.flush();
   }
@@ -214,7 +220,7 @@ export class Replication implements Subsystem, PropagationSink {
         ['role', this.following ? 'slave' : 'master'],
         ...(this.following ? this.server.replica.infoFields() : []),
         ...this.primary.infoFields(),
-        ['master_failover_state', 'no-failover'],
+        ['master_failover_state', this.failover.state],
         ['master_replid', this.replid],
         ['master_replid2', this.replid2],
         ['master_repl_offset', this.offset],

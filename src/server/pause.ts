@@ -33,6 +33,10 @@ export class ClientPause implements Subsystem {
   mode = PAUSE_NONE;
   /** When the pause ends (ms, server clock). */
   end = 0;
+  /** CLIENT PAUSE's own mode (mode also counts a failover's hold). */
+  private clientMode = PAUSE_NONE;
+  /** A FAILOVER holds writes until it ends (Redis's PAUSE_DURING_FAILOVER), whatever CLIENT UNPAUSE does. */
+  private failover = false;
   /** Clients holding a postponed command, in arrival order. */
   private held: Client[] = [];
   private readonly argvOf = new Map<Client, string[]>();
@@ -58,6 +62,7 @@ export class ClientPause implements Subsystem {
   /** CLIENT PAUSE: starts or extends the pause (stricter mode, later end). */
   pause(ms: number, mode: number): void {
     const end = this.server.clock() + ms;
+    if (mode > this.clientMode) this.clientMode = mode;
     if (mode > this.mode) this.mode = mode;
     if (end > this.end) this.end = end;
     // CLIENT PAUSE 0 (or a pause already over) leaves nothing paused
@@ -67,11 +72,22 @@ export class ClientPause implements Subsystem {
 
   /** CLIENT UNPAUSE, or the timeout: ends the pause and runs what waited. */
   unpause(): void {
-    this.mode = PAUSE_NONE;
+    this.clientMode = PAUSE_NONE;
+    this.mode = this.failover ? PAUSE_WRITE : PAUSE_NONE;
     this.end = 0;
     this.stopTimer();
+    if (this.mode !== PAUSE_NONE) return;
     // Run the held commands after the current command (UNPAUSE's own reply first).
     if (this.held.length !== 0) setImmediate(() => this.resume());
+  }
+
+  /** FAILOVER's hold on writes (replication/failover.ts): on while it runs, off when it ends. */
+  holdForFailover(on: boolean): void {
+    this.failover = on;
+    if (on) {
+      if (this.mode < PAUSE_WRITE) this.mode = PAUSE_WRITE;
+    } else if (this.clientMode === PAUSE_NONE) this.unpause();
+    else this.mode = this.clientMode;
   }
 
   /** Whether the command must wait: called by the dispatcher only while mode !== PAUSE_NONE. */
