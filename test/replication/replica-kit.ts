@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { RawConn, startRedis, startTsdis, type RedisProcess } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
+import { rng } from '../helpers/rng.js';
 
 /** Polls `pred` every 20 ms until true; throws with `what` (and the last value seen) after `ms`. */
 export async function waitFor<T>(pred: () => Promise<T | false>, what: string, ms = 20000): Promise<T> {
@@ -114,18 +115,6 @@ export async function caughtUp(p: RawConn, r: RawConn, ms = 30000): Promise<numb
     'the replica to catch up',
     ms,
   );
-}
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** RESP for one command. */
