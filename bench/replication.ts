@@ -53,8 +53,8 @@ interface Kind {
   start(): Promise<ServerProc>;
 }
 
-/** Flags for every server: a full sync starts at once (the default waits 5 s for more replicas). */
-const FLAGS = ['--repl-diskless-sync-delay', '0'];
+/** Flags for every server: a full sync starts at once (the default waits 5 s for more replicas); DEBUG POPULATE. */
+const FLAGS = ['--repl-diskless-sync-delay', '0', '--enable-debug-command', 'yes'];
 
 function kinds(): Kind[] {
   const a = opt('--a', '');

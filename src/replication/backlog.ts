@@ -30,19 +30,23 @@ export class Backlog {
     return this.end - this.histlen + 1;
   }
 
-  /** Appends stream bytes (a latin1 string or a Buffer), dropping the oldest beyond the capacity. */
+  /**
+   * Appends stream bytes (a latin1 string, written in place without an
+   * intermediate Buffer, or a Buffer), dropping the oldest beyond the capacity.
+   */
   append(data: string | Buffer): void {
-    const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     const cap = this.buf.length;
-    this.end += b.length;
-    let src = b.length > cap ? b.subarray(b.length - cap) : b;
-    while (src.length > 0) {
-      const n = Math.min(cap - this.idx, src.length);
-      src.copy(this.buf, this.idx, 0, n);
+    const len = data.length;
+    this.end += len;
+    let from = len > cap ? len - cap : 0;
+    while (from < len) {
+      const n = Math.min(cap - this.idx, len - from);
+      if (typeof data === 'string') this.buf.write(data.slice(from, from + n), this.idx, n, 'latin1');
+      else data.copy(this.buf, this.idx, from, from + n);
       this.idx = (this.idx + n) % cap;
-      src = src.subarray(n);
+      from += n;
     }
-    this.histlen = Math.min(cap, this.histlen + b.length);
+    this.histlen = Math.min(cap, this.histlen + len);
   }
 
   /**
