@@ -9,7 +9,9 @@
  * buffered input, and the command's argv is kept. When the pause ends
  * (timeout or UNPAUSE) every postponed client, in the order it was
  * postponed, runs its held command through the full dispatcher and then the
- * rest of its input. Monitors (and, later, replicas) are never paused.
+ * rest of its input. Monitors and replicas are never paused. A FAILOVER
+ * holds writes too, as a separate purpose (holdForFailover): CLIENT
+ * UNPAUSE does not end it, and it ends without ending a CLIENT PAUSE.
  *
  * ALL covers every command; WRITE covers commands flagged `write` or
  * `may_replicate` (PUBLISH, PFCOUNT, EVAL…), and EXEC when a queued command
