@@ -142,6 +142,8 @@ export class Handshake {
     }
     if (!reply.startsWith('-ERR')) log.warning(`Unexpected reply to PSYNC from master: ${reply}`);
     else log.notice(`Master does not support PSYNC or is in error state (reply: ${reply})`);
+    // a failover's target refused the handover: no SYNC, the failover is aborted (replica.ts)
+    if (this.failoverArg().length !== 0) return FAIL;
     log.notice('Retrying with SYNC...');
     this.send('SYNC\r\n');
     return { kind: 'sync' };

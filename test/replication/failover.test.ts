@@ -107,3 +107,29 @@ test('FAILOVER between two tsdis nodes under writes: roles swap, partial resyncs
     for (const s of servers.reverse()) await s.close();
   }
 });
+
+test('a target that refuses the handover (another replication id): the failover is aborted, back to primary', async () => {
+  const a = await startTsdis({ config: { 'repl-diskless-sync-delay': 0, 'enable-debug-command': 'yes' } });
+  const b = await startTsdis({ config: { replicaof: `127.0.0.1 ${a.port}` } });
+  const ac = await RawConn.connect(a.port);
+  const bc = await RawConn.connect(b.port);
+  try {
+    await linkUp(bc);
+    // the primary's id no longer matches its replica's: PSYNC ... FAILOVER is refused
+    assert.equal(await ac.call('DEBUG', 'CHANGE-REPL-ID'), '+OK\r\n');
+    assert.equal(await ac.call('FAILOVER'), '+OK\r\n');
+    await waitFor(
+      async () =>
+        ((await field(ac, 'master_failover_state')) === 'no-failover' && (await field(ac, 'role')) === 'master') ||
+        false,
+      'the failover aborted',
+    );
+    assert.equal(await field(bc, 'role'), 'slave');
+    assert.equal(await ac.call('SET', 'k', 'v'), '+OK\r\n');
+  } finally {
+    ac.close();
+    bc.close();
+    await b.close();
+    await a.close();
+  }
+});
