@@ -116,7 +116,7 @@ function serverSection(server: Server): Fields {
     ['redis_git_dirty', 0],
     ['redis_build_id', crypto.createHash('sha1').update(`tsdis-${TSDIS_VERSION}`).digest('hex').slice(0, 16)],
     ['tsdis_version', TSDIS_VERSION],
-    ['redis_mode', 'standalone'],
+    ['redis_mode', server.config.v['cluster-enabled'] ? 'cluster' : 'standalone'],
     ['os', `${os.type()} ${os.release()} ${os.machine()}`],
     ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
     ['monotonic_clock', 'POSIX clock_gettime'],
