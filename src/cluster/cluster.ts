@@ -148,7 +148,8 @@ export class Cluster implements Subsystem, LinkOwner {
   };
 
   constructor(private readonly server: Server) {
-    this.myself = new ClusterNode(null, NODE_MYSELF | NODE_MASTER, server.clock());
+    // (a placeholder until start(): the server's clock is not set yet)
+    this.myself = new ClusterNode(null, NODE_MYSELF | NODE_MASTER, 0);
   }
 
   private get now(): number {
