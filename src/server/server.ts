@@ -440,7 +440,13 @@ export class Server extends EventEmitter {
       startPersistence(this);
     }
     await this.listener.open(!!opts.ephemeralPort);
-    for (const s of this.subsystems) await s.listen?.();
+    try {
+      for (const s of this.subsystems) await s.listen?.();
+    } catch (e) {
+      // (a subsystem's listener failed: the start fails with nothing left open)
+      await this.listener.close();
+      throw e;
+    }
     this.cron.start();
     this.listener.applyOomScoreAdj();
   }
