@@ -196,3 +196,8 @@ export async function formCluster(ports: number[], ms = 20000): Promise<void> {
     `cluster_state:ok and agreement on ${ports.join(',')}`,
   );
 }
+
+/** A two-node cluster: node 1 serves 0-8191, node 2 8192-16383 (formCluster's split). */
+export async function formTwo(ports: number[]): Promise<void> {
+  await formCluster(ports);
+}
