@@ -66,12 +66,20 @@ test('garbage on the cluster bus port: log lines, links closed, no crash', async
   children.push(c);
   // a bad signature: closed, logged
   assert.equal(await sendRaw(bus, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')), true);
-  await until(() => /Bad message length or signature received on the Cluster bus from 127\.0\.0\.1:\d+/.test(c.output()), 3000, 'log line');
+  await until(
+    () => /Bad message length or signature received on the Cluster bus from 127\.0\.0\.1:\d+/.test(c.output()),
+    3000,
+    'log line',
+  );
   // a length below the header's: closed
   assert.equal(await sendRaw(bus, header(16, 0, 0, 16)), true);
   // a PING whose length does not match its gossip count: dropped with a log line, the link stays
   assert.equal(await sendRaw(bus, header(HEADER_LEN, 0, 5), 500), false);
-  await until(() => /Received invalid ping packet of length 2256 but expected length 2776/.test(c.output()), 3000, 'length log line');
+  await until(
+    () => /Received invalid ping packet of length 2256 but expected length 2776/.test(c.output()),
+    3000,
+    'length log line',
+  );
   // a message cut off by a hang-up, and random bytes after a good signature
   assert.equal(await sendRaw(bus, header(4000, 0, 0, 3000), 2000, true), true);
   const junk = Buffer.alloc(3000);
@@ -86,7 +94,7 @@ test('garbage on the cluster bus port: log lines, links closed, no crash', async
   assert.equal(c.proc.exitCode, null);
 });
 
-test('a nodes.conf cut mid-line: Redis\'s log line and exit 1', async () => {
+test("a nodes.conf cut mid-line: Redis's log line and exit 1", async () => {
   const dir = tmpdir();
   const id1 = 'a'.repeat(40);
   const id2 = 'b'.repeat(40);
@@ -95,10 +103,17 @@ test('a nodes.conf cut mid-line: Redis\'s log line and exit 1', async () => {
     `${id1} 127.0.0.1:30001@40001,,tls-port=0,shard-id=${'c'.repeat(40)} myself,master - 0 0 1 connected 0-8191\n` +
       `${id2} 127.0.0.1:30002@40002,,tls-port=0 mas`,
   );
-  const c = await startChild(['--cluster-enabled', 'yes', '--cluster-port', String(await freePort())], dir, { waitReady: false });
+  const c = await startChild(['--cluster-enabled', 'yes', '--cluster-port', String(await freePort())], dir, {
+    waitReady: false,
+  });
   children.push(c);
   assert.equal(await c.exited(10000), 1);
-  assert.match(c.output(), new RegExp(`Unrecoverable error: corrupted cluster config file "${id2} 127\\.0\\.0\\.1:30002@40002,,tls-port=0 mas"\\.`));
+  assert.match(
+    c.output(),
+    new RegExp(
+      `Unrecoverable error: corrupted cluster config file "${id2} 127\\.0\\.0\\.1:30002@40002,,tls-port=0 mas"\\.`,
+    ),
+  );
 });
 
 test('nodes.conf written by one run is loaded by the next', async () => {
@@ -108,7 +123,11 @@ test('nodes.conf written by one run is loaded by the next', async () => {
   children.push(a);
   const id = (await rawCall(a.port, 'CLUSTER', 'MYID')).split('\r\n')[1]!;
   assert.equal(await rawCall(a.port, 'CLUSTER', 'ADDSLOTSRANGE', 100, 200), '+OK\r\n');
-  await until(() => fs.readFileSync(path.join(dir, 'nodes.conf'), 'latin1').includes(' 100-200\n'), 3000, 'nodes.conf saved');
+  await until(
+    () => fs.readFileSync(path.join(dir, 'nodes.conf'), 'latin1').includes(' 100-200\n'),
+    3000,
+    'nodes.conf saved',
+  );
   await a.kill();
   const b = await startChild(['--cluster-enabled', 'yes', '--cluster-port', String(bus)], dir);
   children.push(b);

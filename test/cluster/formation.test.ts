@@ -6,7 +6,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTsdisNode, formCluster, clusterInfo, nodesView, rawCall, text, until, type TsdisNode } from './helpers.js';
+import {
+  startTsdisNode,
+  formCluster,
+  clusterInfo,
+  nodesView,
+  rawCall,
+  text,
+  until,
+  type TsdisNode,
+} from './helpers.js';
 import { RawConn } from '../helpers/servers.js';
 
 const nodes: TsdisNode[] = [];
@@ -47,16 +56,25 @@ test('three tsdis nodes form a cluster, gossip, publish over the bus, and detect
   const started = Date.now();
   await nodes[2]!.close();
   await until(
-    async () => (await rawCall(ports[0]!, 'CLUSTER', 'NODES')).includes(`${deadId} `) &&
-      /master,fail /.test((await rawCall(ports[0]!, 'CLUSTER', 'NODES')).split('\n').find((l) => l.includes(deadId)) ?? ''),
+    async () =>
+      (await rawCall(ports[0]!, 'CLUSTER', 'NODES')).includes(`${deadId} `) &&
+      /master,fail /.test(
+        (await rawCall(ports[0]!, 'CLUSTER', 'NODES')).split('\n').find((l) => l.includes(deadId)) ?? '',
+      ),
     10000,
     'FAIL flag',
   );
   const failAfter = Date.now() - started;
   // (node timeout 1000 ms: PFAIL after ~1 s without a PONG, FAIL as soon as a second primary agrees)
   assert.ok(failAfter < 6000, `FAIL after ${failAfter} ms`);
-  for (const p of ports.slice(0, 2)) await until(async () => (await clusterInfo(p, 'cluster_state')) === 'fail', 5000, 'cluster_state:fail');
-  assert.match(nodes[0]!.log.join('\n'), new RegExp(`Marking node ${deadId} \\(\\) as failing \\(quorum reached\\)|FAIL message received from [0-9a-f]{40} \\(\\) about ${deadId}`));
+  for (const p of ports.slice(0, 2))
+    await until(async () => (await clusterInfo(p, 'cluster_state')) === 'fail', 5000, 'cluster_state:fail');
+  assert.match(
+    nodes[0]!.log.join('\n'),
+    new RegExp(
+      `Marking node ${deadId} \\(\\) as failing \\(quorum reached\\)|FAIL message received from [0-9a-f]{40} \\(\\) about ${deadId}`,
+    ),
+  );
   assert.equal(await rawCall(ports[0]!, 'GET', 'k'), await rawCall(ports[1]!, 'GET', 'k'));
   assert.equal(await rawCall(ports[0]!, 'GET', '{x}'), '-CLUSTERDOWN The cluster is down\r\n');
 });

@@ -8,7 +8,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
-import { startTsdisNode, startRedisNode, formCluster, rawCall, clusterInfo, until, text, type TsdisNode } from './helpers.js';
+import {
+  startTsdisNode,
+  startRedisNode,
+  formCluster,
+  rawCall,
+  clusterInfo,
+  until,
+  text,
+  type TsdisNode,
+} from './helpers.js';
 import { keyHashSlot } from '../../src/cluster/slot.js';
 
 const tsdis: TsdisNode[] = [];
@@ -53,11 +62,18 @@ test('two redis-server nodes and one tsdis node', { skip }, async () => {
   const tid = text(await rawCall(t1.port, 'CLUSTER', 'MYID'));
   await t1.close();
   await until(
-    async () => text(await rawCall(r1.port, 'CLUSTER', 'NODES')).split('\n').some((l) => l.startsWith(tid) && / master,fail /.test(l)),
+    async () =>
+      text(await rawCall(r1.port, 'CLUSTER', 'NODES'))
+        .split('\n')
+        .some((l) => l.startsWith(tid) && / master,fail /.test(l)),
     10000,
     'redis-server marks the tsdis node FAIL',
   );
-  await until(async () => (await clusterInfo(r2.port, 'cluster_state')) === 'fail', 5000, 'cluster_state:fail on redis-server');
+  await until(
+    async () => (await clusterInfo(r2.port, 'cluster_state')) === 'fail',
+    5000,
+    'cluster_state:fail on redis-server',
+  );
 });
 
 test('one redis-server node and two tsdis nodes', { skip }, async () => {
@@ -73,9 +89,16 @@ test('one redis-server node and two tsdis nodes', { skip }, async () => {
   const rid = text(await rawCall(r1.port, 'CLUSTER', 'MYID'));
   await r1.stop();
   await until(
-    async () => text(await rawCall(t1.port, 'CLUSTER', 'NODES')).split('\n').some((l) => l.startsWith(rid) && / master,fail /.test(l)),
+    async () =>
+      text(await rawCall(t1.port, 'CLUSTER', 'NODES'))
+        .split('\n')
+        .some((l) => l.startsWith(rid) && / master,fail /.test(l)),
     10000,
     'tsdis marks the redis-server node FAIL',
   );
-  await until(async () => (await clusterInfo(t2.port, 'cluster_state')) === 'fail', 5000, 'cluster_state:fail on tsdis');
+  await until(
+    async () => (await clusterInfo(t2.port, 'cluster_state')) === 'fail',
+    5000,
+    'cluster_state:fail on tsdis',
+  );
 });

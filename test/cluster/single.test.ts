@@ -43,7 +43,10 @@ test('a node without slots: CLUSTERDOWN, then ok once it serves them all; covera
   // ...reads only with cluster-allow-reads-when-down
   assert.equal(await rawCall(p, 'CONFIG', 'SET', 'cluster-allow-reads-when-down', 'yes'), '+OK\r\n');
   assert.equal(await rawCall(p, 'GET', 'k'), '$1\r\nv\r\n');
-  assert.equal(await rawCall(p, 'SET', 'k', 'w'), '-CLUSTERDOWN The cluster is down and only accepts read commands\r\n');
+  assert.equal(
+    await rawCall(p, 'SET', 'k', 'w'),
+    '-CLUSTERDOWN The cluster is down and only accepts read commands\r\n',
+  );
   // (EVAL without flags passes the gate as a read; its write is refused inside, as Redis's scriptVerifyClusterState)
   assert.match(
     await rawCall(p, 'EVAL', 'return redis.call("set", KEYS[1], "x")', 1, 'k'),
@@ -84,9 +87,23 @@ test('Redis 7.2 texts: CLUSTER HELP, MEET errors, scripts touching undeclared ke
     await rawCall(p, 'EVAL', 'redis.call("get", "a") return redis.call("get", "b")', 0),
     /^-ERR Script attempted to access keys that do not hash to the same slot/,
   );
-  assert.equal(await rawCall(p, 'EVAL', '#!lua flags=allow-cross-slot-keys\nredis.call("get", "a") return redis.call("get", "b")', 0), '$-1\r\n');
-  assert.equal(await rawCall(p, 'EVAL', 'redis.call("set", "{a}1", 1) return redis.call("get", "{a}1")', 0), '$1\r\n1\r\n');
-  assert.equal(await rawCall(p, 'EVAL', '#!lua flags=no-cluster\nreturn 1', 0), "-ERR Can not run script on cluster, 'no-cluster' flag is set.\r\n");
+  assert.equal(
+    await rawCall(
+      p,
+      'EVAL',
+      '#!lua flags=allow-cross-slot-keys\nredis.call("get", "a") return redis.call("get", "b")',
+      0,
+    ),
+    '$-1\r\n',
+  );
+  assert.equal(
+    await rawCall(p, 'EVAL', 'redis.call("set", "{a}1", 1) return redis.call("get", "{a}1")', 0),
+    '$1\r\n1\r\n',
+  );
+  assert.equal(
+    await rawCall(p, 'EVAL', '#!lua flags=no-cluster\nreturn 1', 0),
+    "-ERR Can not run script on cluster, 'no-cluster' flag is set.\r\n",
+  );
   assert.equal(await rawCall(p, 'SELECT', 1), '-ERR SELECT is not allowed in cluster mode\r\n');
   assert.equal(await rawCall(p, 'CLUSTER', 'REPLICATE', 'abc'), '-ERR Unknown node abc\r\n');
 });
@@ -105,19 +122,27 @@ test('CLUSTER INFO, MYID, MYSHARDID, SLOTS, SHARDS, LINKS, BUMPEPOCH, SET-CONFIG
   assert.equal(await rawCall(p, 'CLUSTER', 'ADDSLOTS', 1, 2, 3, 10), '+OK\r\n');
   assert.equal(await rawCall(p, 'CLUSTER', 'ADDSLOTS', 4, 4), '-ERR Slot 4 specified multiple times\r\n');
   const info = text(await rawCall(p, 'CLUSTER', 'INFO'));
-  assert.match(info, /^cluster_state:fail\r\ncluster_slots_assigned:4\r\ncluster_slots_ok:4\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:1\r\ncluster_size:[01]\r\ncluster_current_epoch:7\r\ncluster_my_epoch:7\r\ncluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n$/);
+  assert.match(
+    info,
+    /^cluster_state:fail\r\ncluster_slots_assigned:4\r\ncluster_slots_ok:4\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:1\r\ncluster_size:[01]\r\ncluster_current_epoch:7\r\ncluster_my_epoch:7\r\ncluster_stats_messages_sent:0\r\ncluster_stats_messages_received:0\r\ntotal_cluster_links_buffer_limit_exceeded:0\r\n$/,
+  );
   assert.equal(
     await rawCall(p, 'CLUSTER', 'SLOTS'),
     `*2\r\n*3\r\n:1\r\n:3\r\n*4\r\n$0\r\n\r\n:${p}\r\n$40\r\n${id}\r\n*0\r\n*3\r\n:10\r\n:10\r\n*4\r\n$0\r\n\r\n:${p}\r\n$40\r\n${id}\r\n*0\r\n`,
   );
-  assert.match(await rawCall(p, 'CLUSTER', 'SHARDS'), /^\*1\r\n\*4\r\n\$5\r\nslots\r\n\*4\r\n:1\r\n:3\r\n:10\r\n:10\r\n\$5\r\nnodes\r\n\*1\r\n\*14\r\n\$2\r\nid\r\n/);
+  assert.match(
+    await rawCall(p, 'CLUSTER', 'SHARDS'),
+    /^\*1\r\n\*4\r\n\$5\r\nslots\r\n\*4\r\n:1\r\n:3\r\n:10\r\n:10\r\n\$5\r\nnodes\r\n\*1\r\n\*14\r\n\$2\r\nid\r\n/,
+  );
   assert.equal(await rawCall(p, 'CLUSTER', 'LINKS'), '*0\r\n');
   assert.equal(await rawCall(p, 'CLUSTER', 'SETSLOT', 10, 'MIGRATING', id), '+OK\r\n');
   assert.equal(await rawCall(p, 'CLUSTER', 'SAVECONFIG'), '+OK\r\n');
   const conf = fs.readFileSync(path.join(dir, 'nodes.conf'), 'latin1');
   assert.match(
     conf,
-    new RegExp(`^${id} :${p}@${p + 10000},,tls-port=0,shard-id=[0-9a-f]{40} myself,master - 0 0 7 connected 1-3 10 \\[10->-${id}\\]\nvars currentEpoch 7 lastVoteEpoch 0\n$`),
+    new RegExp(
+      `^${id} :${p}@${p + 10000},,tls-port=0,shard-id=[0-9a-f]{40} myself,master - 0 0 7 connected 1-3 10 \\[10->-${id}\\]\nvars currentEpoch 7 lastVoteEpoch 0\n$`,
+    ),
   );
   // restarted on the same directory and port: the same identity, slots and epoch
   const port = n.port;
@@ -125,7 +150,10 @@ test('CLUSTER INFO, MYID, MYSHARDID, SLOTS, SHARDS, LINKS, BUMPEPOCH, SET-CONFIG
   const again = await startTsdis({ port, log: () => {}, config: { dir, 'cluster-enabled': 'yes' } });
   try {
     assert.equal(text(await rawCall(port, 'CLUSTER', 'MYID')), id);
-    assert.match(text(await rawCall(port, 'CLUSTER', 'NODES')), new RegExp(`^${id} :${p}@${p + 10000} myself,master - 0 0 7 connected 1-3 10 \\[10->-${id}\\]\n$`));
+    assert.match(
+      text(await rawCall(port, 'CLUSTER', 'NODES')),
+      new RegExp(`^${id} :${p}@${p + 10000} myself,master - 0 0 7 connected 1-3 10 \\[10->-${id}\\]\n$`),
+    );
     assert.equal(await clusterInfo(port, 'cluster_current_epoch'), '7');
     // RESET HARD: a new name, epochs back to 0
     assert.equal(await rawCall(port, 'CLUSTER', 'RESET', 'HARD'), '+OK\r\n');
@@ -142,7 +170,10 @@ test('cluster mode off: CLUSTER, READONLY, ASKING say so; INFO cluster_enabled:0
   const s = await startTsdis();
   try {
     assert.equal(await rawCall(s.port, 'CLUSTER', 'INFO'), '-ERR This instance has cluster support disabled\r\n');
-    assert.equal(await rawCall(s.port, 'CLUSTER', 'KEYSLOT', 'a'), '-ERR This instance has cluster support disabled\r\n');
+    assert.equal(
+      await rawCall(s.port, 'CLUSTER', 'KEYSLOT', 'a'),
+      '-ERR This instance has cluster support disabled\r\n',
+    );
     assert.equal(await rawCall(s.port, 'READONLY'), '-ERR This instance has cluster support disabled\r\n');
     assert.equal(await rawCall(s.port, 'ASKING'), '-ERR This instance has cluster support disabled\r\n');
     assert.match(text(await rawCall(s.port, 'INFO', 'cluster')), /cluster_enabled:0/);
