@@ -78,3 +78,51 @@ test('three tsdis nodes form a cluster, gossip, publish over the bus, and detect
   assert.equal(await rawCall(ports[0]!, 'GET', 'k'), await rawCall(ports[1]!, 'GET', 'k'));
   assert.equal(await rawCall(ports[0]!, 'GET', '{x}'), '-CLUSTERDOWN The cluster is down\r\n');
 });
+
+test('slot ownership follows the highest configEpoch: a bumped claim wins, a stale claim is undone', async () => {
+  const trio: TsdisNode[] = [];
+  for (let i = 0; i < 3; i++) trio.push(await startTsdisNode({ 'cluster-node-timeout': 1000 }));
+  nodes.push(...trio);
+  const ports = trio.map((n) => n.port);
+  await formCluster(ports);
+  const ids = await Promise.all(ports.map(async (p) => text(await rawCall(p, 'CLUSTER', 'MYID'))));
+  const epochs = await Promise.all(ports.map(async (p) => Number(await clusterInfo(p, 'cluster_my_epoch'))));
+  // the node with the smallest epoch takes a slot of another node and bumps its epoch (the largest now)
+  const order = [0, 1, 2].sort((a, b) => epochs[a]! - epochs[b]!);
+  const lo = order[0]!;
+  const mid = order[1]!;
+  const other = (lo + 1) % 3;
+  const slot = other * 5461 + 7;
+  const ownerOf = async (p: number) =>
+    text(await rawCall(p, 'CLUSTER', 'NODES'))
+      .split('\n')
+      .find((l) => slotIn(l, slot))
+      ?.slice(0, 40);
+  const settle = async (owner: number, what: string) => {
+    for (const p of ports)
+      await until(async () => (await ownerOf(p)) === ids[owner], 10000, `${what} seen by ${p}`).catch(async (e) => {
+        const views = await Promise.all(ports.map(async (q) => text(await rawCall(q, 'CLUSTER', 'NODES'))));
+        throw new Error(`${(e as Error).message}\n${views.join('\n')}`);
+      });
+  };
+  assert.equal(await rawCall(ports[lo]!, 'CLUSTER', 'SETSLOT', slot, 'NODE', ids[lo]!), '+OK\r\n');
+  assert.match(await rawCall(ports[lo]!, 'CLUSTER', 'BUMPEPOCH'), /^\+BUMPED \d+\r\n$/);
+  await settle(lo, `slot ${slot} on the bumped node`);
+  // another node claims it with a smaller epoch: its claim loses (a PING or an UPDATE from the others undoes it)
+  assert.equal(
+    await rawCall(ports[mid === lo ? order[2]! : mid]!, 'CLUSTER', 'SETSLOT', slot, 'NODE', ids[mid]!),
+    '+OK\r\n',
+  );
+  await settle(lo, `slot ${slot} back on the bumped node`);
+  await until(async () => (await clusterInfo(ports[0]!, 'cluster_state')) === 'ok', 10000, 'ok');
+});
+
+/** Whether a CLUSTER NODES line lists `slot` among its slots. */
+function slotIn(line: string, slot: number): boolean {
+  for (const f of line.split(' ').slice(8)) {
+    if (f.startsWith('[')) continue;
+    const [a, b] = f.split('-').map(Number);
+    if (slot >= a! && slot <= (b ?? a!)) return true;
+  }
+  return false;
+}

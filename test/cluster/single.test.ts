@@ -75,7 +75,7 @@ test('Redis 7.2 texts: CLUSTER HELP, MEET errors, scripts touching undeclared ke
   await until(async () => (await clusterInfo(p, 'cluster_state')) === 'ok', 10000, 'ok');
   const help = await rawCall(p, 'CLUSTER', 'HELP');
   assert.match(help, /^\*58\r\n/);
-  assert.match(help, /\+MYSHARDID\r\n\+    Return the node's shard id\.\r\n/);
+  assert.match(help, /\+MYSHARDID\r\n\+ {4}Return the node's shard id\.\r\n/);
   assert.equal(await rawCall(p, 'CLUSTER', 'MEET', '127.0.0.1', 'x'), '-ERR Invalid base port specified: x\r\n');
   assert.equal(await rawCall(p, 'CLUSTER', 'MEET', '127.0.0.1', 1, 'y'), '-ERR Invalid bus port specified: y\r\n');
   // (7.0 runs these; 7.2's scriptVerifyClusterState refuses a second slot)
