@@ -741,7 +741,7 @@ export class Cluster implements Subsystem, LinkOwner {
       return true;
     }
     const flags = m.flags;
-    let sender: ClusterNode | null = this.senderOf(link, m);
+    const sender: ClusterNode | null = this.senderOf(link, m);
     if (sender !== null) sender.dataReceived = now;
     let senderConfigEpoch = 0;
     if (sender !== null && !sender.inHandshake) {
@@ -910,7 +910,6 @@ export class Cluster implements Subsystem, LinkOwner {
     } else {
       log.warning(`Received unknown packet type: ${type}`);
     }
-    sender = null;
     return !link.freed;
   }
 

@@ -170,7 +170,8 @@ function clientsSection(server: Server): Fields {
   return [
     // (replicas are not counted: Redis's listLength(clients) - listLength(slaves))
     ['connected_clients', server.clients.size - server.repl.primary.replicas.length],
-    ['cluster_connections', 0],
+    // (Redis's getClusterConnectionsCount: two links per other node)
+    ['cluster_connections', server.cluster.enabled ? (server.cluster.nodes.size - 1) * 2 : 0],
     ['maxclients', server.config.v['maxclients']],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],

@@ -47,10 +47,10 @@ async function serveAcross(ports: number[]): Promise<void> {
 }
 
 test('two redis-server nodes and one tsdis node', { skip }, async () => {
-  const r1 = await startRedisNode();
+  const r1 = await startRedisNode(['--cluster-announce-hostname', 'redis-one.example']);
   const r2 = await startRedisNode();
   redis.push(r1, r2);
-  const t1 = await startTsdisNode();
+  const t1 = await startTsdisNode({ 'cluster-announce-hostname': 'tsdis-one.example' });
   tsdis.push(t1);
   // (the tsdis node MEETs the redis-server nodes; the slots: r1, r2, t1)
   await formCluster([t1.port, r1.port, r2.port]);
@@ -58,6 +58,19 @@ test('two redis-server nodes and one tsdis node', { skip }, async () => {
   // the redis-server nodes know the tsdis node's shard id (ping extension), and it theirs
   const tShard = text(await rawCall(t1.port, 'CLUSTER', 'MYSHARDID'));
   assert.match(tShard, /^[0-9a-f]{40}$/);
+  // hostnames travel in the ping extensions both ways
+  await until(
+    async () =>
+      text(await rawCall(r2.port, 'CLUSTER', 'NODES')).includes(`:${t1.port}@${t1.port + 10000},tsdis-one.example `),
+    5000,
+    'redis-server learns the tsdis hostname',
+  );
+  await until(
+    async () =>
+      text(await rawCall(t1.port, 'CLUSTER', 'NODES')).includes(`:${r1.port}@${r1.port + 10000},redis-one.example `),
+    5000,
+    'tsdis learns the redis-server hostname',
+  );
   // a tsdis node stopped: the redis-server nodes fail it
   const tid = text(await rawCall(t1.port, 'CLUSTER', 'MYID'));
   await t1.close();

@@ -217,7 +217,6 @@ test('CLUSTER subcommands: errors and replies', { skip }, async () => {
     ['CLUSTER', 'ADDSLOTS', 99999],
     ['CLUSTER', 'ADDSLOTS', 'x'],
     ['CLUSTER', 'ADDSLOTS', -1],
-    ['CLUSTER', 'DELSLOTS', 9000],
     ['CLUSTER', 'ADDSLOTSRANGE', 1],
     ['CLUSTER', 'ADDSLOTSRANGE', 1, 2, 3],
     ['CLUSTER', 'DELSLOTSRANGE', 5, 3],
