@@ -126,3 +126,33 @@ function slotIn(line: string, slot: number): boolean {
   }
   return false;
 }
+
+test('two primaries with the same config epoch: the one with the smaller name takes a new one', async () => {
+  const pair: TsdisNode[] = [await startTsdisNode(), await startTsdisNode()];
+  nodes.push(...pair);
+  const ports = pair.map((n) => n.port);
+  for (const p of ports) assert.equal(await rawCall(p, 'CLUSTER', 'SET-CONFIG-EPOCH', 5), '+OK\r\n');
+  const ids = await Promise.all(ports.map(async (p) => text(await rawCall(p, 'CLUSTER', 'MYID'))));
+  assert.equal(await rawCall(ports[0]!, 'CLUSTER', 'MEET', '127.0.0.1', ports[1]!), '+OK\r\n');
+  const smaller = ids[0]! < ids[1]! ? 0 : 1;
+  await until(
+    async () => (await clusterInfo(ports[smaller]!, 'cluster_my_epoch')) === '6',
+    10000,
+    'the smaller name bumps to 6',
+  );
+  assert.equal(await clusterInfo(ports[1 - smaller]!, 'cluster_my_epoch'), '5');
+  await until(
+    async () => (await clusterInfo(ports[1 - smaller]!, 'cluster_current_epoch')) === '6',
+    5000,
+    'currentEpoch 6 spreads',
+  );
+  // the other node sees the new epoch of the first in CLUSTER NODES
+  await until(
+    async () =>
+      text(await rawCall(ports[1 - smaller]!, 'CLUSTER', 'NODES'))
+        .split('\n')
+        .some((l) => l.startsWith(ids[smaller]!) && l.split(' ')[6] === '6'),
+    5000,
+    'epoch 6 seen',
+  );
+});
