@@ -372,10 +372,11 @@ export class Cluster implements Subsystem, LinkOwner {
     return true;
   }
 
-  /** Unassigns `slot`; false when it was not assigned. */
+  /** Unassigns `slot`; false when it was not assigned. Shard channels of the slot lose their subscribers. */
   delSlot(slot: number): boolean {
     const n = this.slots[slot];
     if (n === null || n === undefined) return false;
+    if (this.server.pubsub.shard.size !== 0) this.removeChannelsInSlot(slot);
     if (bitmapTest(n.slots, slot)) {
       bitmapClear(n.slots, slot);
       n.numSlots--;
@@ -383,6 +384,22 @@ export class Cluster implements Subsystem, LinkOwner {
     this.slots[slot] = null;
     bitmapClear(this.ownerNotClaiming, slot);
     return true;
+  }
+
+  /**
+   * Redis's removeChannelsInSlot: the subscribers of every shard channel of
+   * `slot` are unsubscribed, each told with an `sunsubscribe` push.
+   */
+  private removeChannelsInSlot(slot: number): void {
+    const pubsub = this.server.pubsub;
+    // (in byte order of the names, as Redis walks its slot → channels index)
+    const names = [...pubsub.shard.keys()].filter((name) => keyHashSlot(name) === slot).sort();
+    for (const name of names) {
+      for (const c of [...(pubsub.shard.get(name) ?? [])]) {
+        pubsub.unsubscribe(c, 'shard', name, true);
+        pubsub.delivered(c);
+      }
+    }
   }
 
   /** Every slot of `n` unassigned; returns how many. */
@@ -424,10 +441,12 @@ export class Cluster implements Subsystem, LinkOwner {
     return out;
   }
 
-  /** Deletes the keys of db 0 in `slot` (a slot taken by another node with a newer epoch). */
-  private delKeysInSlot(slot: number): number {
+  /** Deletes the keys of db 0 in `slots` (slots taken by another node with a newer epoch), in one walk. */
+  private delKeysInSlots(slots: readonly number[]): number {
     const db = this.server.dbs[0]!;
-    const keys = this.keysInSlot(slot, Number.MAX_SAFE_INTEGER);
+    const set = new Set(slots);
+    const keys: string[] = [];
+    for (const [k] of db.dict.entries()) if (set.has(keyHashSlot(k))) keys.push(k);
     for (const k of keys) {
       db.delete(k);
       this.server.propagator.propagate(0, ['DEL', k]);
@@ -966,6 +985,8 @@ export class Cluster implements Subsystem, LinkOwner {
     const curmaster = me.isMaster ? me : me.slaveof;
     let newmaster: ClusterNode | null = null;
     const dirty: number[] = [];
+    // which slots hold keys: one walk of the keyspace, made when first needed
+    let withKeys: Uint8Array | null = null;
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       if (bitmapTest(slots, j)) {
         const owner = this.slots[j];
@@ -975,7 +996,7 @@ export class Cluster implements Subsystem, LinkOwner {
         }
         if (this.importingFrom[j] !== null) continue;
         if (this.slotUnclaimed(j) || owner!.configEpoch < configEpoch) {
-          if (owner === me && this.countKeysInSlotQuick(j)) dirty.push(j);
+          if (owner === me && (withKeys ??= this.slotsWithKeys())[j]) dirty.push(j);
           if (owner === curmaster) newmaster = sender;
           this.delSlot(j);
           this.addSlot(sender, j);
@@ -990,12 +1011,14 @@ export class Cluster implements Subsystem, LinkOwner {
         `Configuration change detected: ${sender.name} (${sender.humanNodename}) now serves every slot this node had (replicas are not supported: this node stays an empty primary)`,
       );
     }
-    for (const j of dirty) this.delKeysInSlot(j);
+    if (dirty.length !== 0) this.delKeysInSlots(dirty);
   }
 
-  /** Whether db 0 has a key in `slot` (stops at the first). */
-  private countKeysInSlotQuick(slot: number): boolean {
-    return this.keysInSlot(slot, 1).length !== 0;
+  /** Which slots hold keys of db 0 (one walk of the keyspace). */
+  private slotsWithKeys(): Uint8Array {
+    const out = new Uint8Array(CLUSTER_SLOTS);
+    for (const [k] of this.server.dbs[0]!.dict.entries()) out[keyHashSlot(k)] = 1;
+    return out;
   }
 
   /** Redis's clusterProcessGossipSection. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { startTsdisNode, rawCall, text, clusterInfo, until, type TsdisNode } from './helpers.js';
 import { crc16, keyHashSlot } from '../../src/cluster/slot.js';
-import { startTsdis } from '../helpers/servers.js';
+import { startTsdis, RawConn } from '../helpers/servers.js';
 
 const nodes: TsdisNode[] = [];
 after(async () => {
@@ -180,5 +180,27 @@ test('cluster mode off: CLUSTER, READONLY, ASKING say so; INFO cluster_enabled:0
     assert.equal(await rawCall(s.port, 'SELECT', 1), '+OK\r\n');
   } finally {
     await s.close();
+  }
+});
+
+test('a slot taken from this node unsubscribes its shard channels (sunsubscribe pushes)', async () => {
+  const n = await startTsdisNode();
+  nodes.push(n);
+  const p = n.port;
+  await rawCall(p, 'CLUSTER', 'ADDSLOTSRANGE', 0, 16383);
+  await until(async () => (await clusterInfo(p, 'cluster_state')) === 'ok', 10000, 'ok');
+  const sub = await RawConn.connect(p);
+  try {
+    assert.equal(await sub.call('SSUBSCRIBE', '{s}a', '{s}b'), '*3\r\n$10\r\nssubscribe\r\n$4\r\n{s}a\r\n:1\r\n');
+    assert.equal(await sub.read(), '*3\r\n$10\r\nssubscribe\r\n$4\r\n{s}b\r\n:2\r\n');
+    assert.equal(await rawCall(p, 'SPUBLISH', '{s}a', 'hi'), ':1\r\n');
+    assert.equal(await sub.read(), '*3\r\n$8\r\nsmessage\r\n$4\r\n{s}a\r\n$2\r\nhi\r\n');
+    assert.equal(await rawCall(p, 'CLUSTER', 'DELSLOTS', keyHashSlot('{s}')), '+OK\r\n');
+    // (in channel order, as Redis walks its slot → channels index)
+    assert.equal(await sub.read(), '*3\r\n$12\r\nsunsubscribe\r\n$4\r\n{s}a\r\n:1\r\n');
+    assert.equal(await sub.read(), '*3\r\n$12\r\nsunsubscribe\r\n$4\r\n{s}b\r\n:0\r\n');
+    assert.equal(await rawCall(p, 'PUBSUB', 'SHARDCHANNELS'), '*0\r\n');
+  } finally {
+    sub.close();
   }
 });
