@@ -86,6 +86,7 @@ import {
   type PingExt,
 } from './message.js';
 import { describeNode, loadNodesConf, NodesConfError } from './nodes-conf.js';
+import { REDIR_DOWN_STATE, REDIR_DOWN_UNBOUND, REDIR_MOVED, redirectError, type Route } from './redirect.js';
 
 export const CLUSTER_OK = 0;
 export const CLUSTER_FAIL = 1;
@@ -1213,6 +1214,29 @@ export class Cluster implements Subsystem, LinkOwner {
       }
     }
     if (updateState || this.state === CLUSTER_FAIL) this.updateState();
+    if (this.iteration % 10 === 0 && this.server.blocking.count !== 0) this.redirectBlocked();
+  }
+
+  /**
+   * Redis's clusterRedirectBlockedClientIfNeeded, once a second (Redis's
+   * clientsCron): a client blocked on keys gets -CLUSTERDOWN when the
+   * cluster is down, or -MOVED (-CLUSTERDOWN Hash slot not served) when the
+   * slot of its keys is no longer served here nor being imported.
+   */
+  private redirectBlocked(): void {
+    const blocking = this.server.blocking;
+    const out: [Client, Route][] = [];
+    for (const [c, key] of blocking.firstKeys()) {
+      if (this.state === CLUSTER_FAIL) {
+        out.push([c, { node: null, code: REDIR_DOWN_STATE, slot: 0 }]);
+        continue;
+      }
+      const slot = keyHashSlot(key);
+      const n = this.slots[slot] ?? null;
+      if (n === this.myself || this.importingFrom[slot] !== null) continue;
+      out.push([c, n === null ? { node: null, code: REDIR_DOWN_UNBOUND, slot } : { node: n, code: REDIR_MOVED, slot }]);
+    }
+    for (const [c, r] of out) blocking.unblockWithError(c, redirectError(this, r));
   }
 
   /** Redis's clusterUpdateState: ok when every slot is served by a non-FAIL node (when required) and a majority of primaries is reachable. */

@@ -204,3 +204,26 @@ test('a slot taken from this node unsubscribes its shard channels (sunsubscribe 
     sub.close();
   }
 });
+
+test('clients blocked on keys whose slot is no longer served are unblocked with -CLUSTERDOWN', async () => {
+  const n = await startTsdisNode({ 'cluster-require-full-coverage': 'no' });
+  nodes.push(n);
+  const p = n.port;
+  await rawCall(p, 'CLUSTER', 'ADDSLOTSRANGE', 0, 16383);
+  await until(async () => (await clusterInfo(p, 'cluster_state')) === 'ok', 10000, 'ok');
+  const b = await RawConn.connect(p);
+  try {
+    b.write('*3\r\n$5\r\nBLPOP\r\n$4\r\n{q}1\r\n$1\r\n0\r\n');
+    await until(async () => /blocked_clients:1/.test(text(await rawCall(p, 'INFO', 'clients'))), 3000, 'blocked');
+    // the slot is taken away: the client is told within about a second (Redis's clientsCron)
+    assert.equal(await rawCall(p, 'CLUSTER', 'DELSLOTS', keyHashSlot('{q}')), '+OK\r\n');
+    assert.equal(await b.read(3000), '-CLUSTERDOWN Hash slot not served\r\n');
+    // blocked, then the cluster goes down (full coverage required): -CLUSTERDOWN The cluster is down
+    b.write('*3\r\n$5\r\nBLPOP\r\n$4\r\n{r}1\r\n$1\r\n0\r\n');
+    await until(async () => /blocked_clients:1/.test(text(await rawCall(p, 'INFO', 'clients'))), 3000, 'blocked again');
+    assert.equal(await rawCall(p, 'CONFIG', 'SET', 'cluster-require-full-coverage', 'yes'), '+OK\r\n');
+    assert.equal(await b.read(3000), '-CLUSTERDOWN The cluster is down\r\n');
+  } finally {
+    b.close();
+  }
+});
