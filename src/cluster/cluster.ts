@@ -49,6 +49,7 @@ import {
   randomName,
 } from './node.js';
 import { Link, type LinkOwner } from './link.js';
+import { SlotKeys } from '../keyspace/slot-keys.js';
 import {
   EXT_FORGOTTEN_NODE,
   EXT_HOSTNAME,
@@ -139,6 +140,8 @@ export class Cluster implements Subsystem, LinkOwner {
   private amongMinorityTime = 0;
   /** Inbound links not bound to a node yet. */
   private readonly loose = new Set<Link>();
+  /** Keys of db 0 by hash slot (keyspace/slot-keys.ts), kept by db 0's dict once started. */
+  readonly slotKeys = new SlotKeys();
   /** nodes.conf's path, resolved at start. */
   configFile = '';
 
@@ -169,6 +172,10 @@ export class Cluster implements Subsystem, LinkOwner {
     if (this.enabled || !this.server.config.v['cluster-enabled']) return;
     this.start();
     await this.openBus();
+    // the slot → keys index of db 0, from the keys loaded so far (an AOF loaded before listening)
+    const dict = this.server.dbs[0]!.dict;
+    this.slotKeys.rebuild(dict);
+    dict.tracker = this.slotKeys;
     this.enabled = true;
     this.timer = setInterval(() => this.tick(), CRON_MS);
     this.timer.unref();
@@ -422,32 +429,21 @@ export class Cluster implements Subsystem, LinkOwner {
     return this.slots[j] === null || bitmapTest(this.ownerNotClaiming, j);
   }
 
-  /** Keys of db 0 in `slot` (a walk of the keyspace: slot indexes are not kept). */
+  /** Keys of db 0 in `slot` (expired ones not yet reclaimed included, as in Redis). */
   countKeysInSlot(slot: number): number {
-    let n = 0;
-    for (const [k] of this.server.dbs[0]!.dict.entries()) if (keyHashSlot(k) === slot) n++;
-    return n;
+    return this.slotKeys.count(slot);
   }
 
   /** Up to `max` keys of db 0 in `slot`. */
   keysInSlot(slot: number, max: number): string[] {
-    const out: string[] = [];
-    if (max <= 0) return out;
-    for (const [k] of this.server.dbs[0]!.dict.entries()) {
-      if (keyHashSlot(k) === slot) {
-        out.push(k);
-        if (out.length >= max) break;
-      }
-    }
-    return out;
+    return this.slotKeys.keysIn(slot, max);
   }
 
-  /** Deletes the keys of db 0 in `slots` (slots taken by another node with a newer epoch), in one walk. */
+  /** Deletes the keys of db 0 in `slots` (slots taken by another node with a newer epoch). */
   private delKeysInSlots(slots: readonly number[]): number {
     const db = this.server.dbs[0]!;
-    const set = new Set(slots);
     const keys: string[] = [];
-    for (const [k] of db.dict.entries()) if (set.has(keyHashSlot(k))) keys.push(k);
+    for (const s of slots) keys.push(...this.keysInSlot(s, Number.MAX_SAFE_INTEGER));
     for (const k of keys) {
       db.delete(k);
       this.server.propagator.propagate(0, ['DEL', k]);
@@ -986,8 +982,6 @@ export class Cluster implements Subsystem, LinkOwner {
     const curmaster = me.isMaster ? me : me.slaveof;
     let newmaster: ClusterNode | null = null;
     const dirty: number[] = [];
-    // which slots hold keys: one walk of the keyspace, made when first needed
-    let withKeys: Uint8Array | null = null;
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       if (bitmapTest(slots, j)) {
         const owner = this.slots[j];
@@ -997,7 +991,7 @@ export class Cluster implements Subsystem, LinkOwner {
         }
         if (this.importingFrom[j] !== null) continue;
         if (this.slotUnclaimed(j) || owner!.configEpoch < configEpoch) {
-          if (owner === me && (withKeys ??= this.slotsWithKeys())[j]) dirty.push(j);
+          if (owner === me && this.countKeysInSlot(j) !== 0) dirty.push(j);
           if (owner === curmaster) newmaster = sender;
           this.delSlot(j);
           this.addSlot(sender, j);
@@ -1015,12 +1009,6 @@ export class Cluster implements Subsystem, LinkOwner {
     if (dirty.length !== 0) this.delKeysInSlots(dirty);
   }
 
-  /** Which slots hold keys of db 0 (one walk of the keyspace). */
-  private slotsWithKeys(): Uint8Array {
-    const out = new Uint8Array(CLUSTER_SLOTS);
-    for (const [k] of this.server.dbs[0]!.dict.entries()) out[keyHashSlot(k)] = 1;
-    return out;
-  }
 
   /** Redis's clusterProcessGossipSection. */
   private processGossip(m: Message, link: Link, senderArg: ClusterNode | null): void {
