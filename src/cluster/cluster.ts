@@ -1009,7 +1009,6 @@ export class Cluster implements Subsystem, LinkOwner {
     if (dirty.length !== 0) this.delKeysInSlots(dirty);
   }
 
-
   /** Redis's clusterProcessGossipSection. */
   private processGossip(m: Message, link: Link, senderArg: ClusterNode | null): void {
     const sender = link.node ?? senderArg ?? this.lookup(m.sender) ?? null;
