@@ -25,6 +25,7 @@ import { AofLoadError } from './persistence/aof.js';
 import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
 import { TlsConfigError } from './server/tls.js';
+import { ClusterStartError } from './cluster/cluster.js';
 import {
   parseCliArgs,
   loadConfig,
@@ -63,7 +64,7 @@ export interface Host {
 }
 
 /** The startup banner: tsdis's own drawing, with the fields of Redis's logo (version, mode, Port:, PID:). */
-function banner(port: number): string {
+function banner(port: number, mode: string): string {
   const art = [
     ' _            _  _     ',
     '| |_  ___  __| |(_) ___',
@@ -72,7 +73,7 @@ function banner(port: number): string {
   ];
   const text = [
     `tsdis ${TSDIS_VERSION} (Redis ${REDIS_VERSION} compatible) 64 bit, node ${process.version}`,
-    'Running in standalone mode',
+    `Running in ${mode} mode`,
     `Port: ${port}`,
     `PID: ${process.pid}`,
   ];
@@ -137,7 +138,7 @@ function crashReports(host: Host, server: Server): void {
 function startFailed(server: Server, phase: StartPhase, e: unknown, port: number): never {
   const log = server.log;
   if (phase === 'listen') {
-    if (e instanceof AofLoadError) process.exit(1); // (the reason is logged)
+    if (e instanceof AofLoadError || e instanceof ClusterStartError) process.exit(1); // (the reason is logged)
     if (e instanceof TlsConfigError) {
       // (the reason is logged: server/tls.ts)
       log.warning('Failed to configure TLS. Check logs for more info.');
@@ -229,9 +230,10 @@ export async function runServer(host: Host): Promise<void> {
 
   // (Redis's logo and INFO show the TLS port when there is no TCP one)
   const port = v['port'] || v['tls-port'];
+  const mode = v['cluster-enabled'] ? 'cluster' : 'standalone';
   // Redis shows its logo on a terminal or with always-show-logo yes, else one line
-  if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY)) log.raw(banner(port));
-  else log.notice(`Running mode=standalone, port=${port}.`);
+  if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY)) log.raw(banner(port, mode));
+  else log.notice(`Running mode=${mode}, port=${port}.`);
   // The AOF (appendonly yes) or else the RDB file, loaded after listening: clients connecting
   // meanwhile get -LOADING. (The AOF manifest is read either way, as Redis does: BGREWRITEAOF
   // and turning AOF on continue its numbering, and a bad one stops the start.)

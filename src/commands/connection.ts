@@ -62,7 +62,7 @@ function hello(ctx: Ctx): void {
   reply.bulk('id');
   reply.int(client.id);
   reply.bulk('mode');
-  reply.bulk('standalone');
+  reply.bulk(ctx.server.config.v['cluster-enabled'] ? 'cluster' : 'standalone');
   reply.bulk('role');
   reply.bulk('master');
   reply.bulk('modules');
@@ -108,6 +108,7 @@ function quit(ctx: Ctx): void {
 function select(ctx: Ctx): void {
   const n = parseInt64(ctx.argv[1]!);
   if (n === null || typeof n === 'bigint') throw new ReplyError(Err.notInteger);
+  if (n !== 0 && ctx.server.cluster.enabled) throw new ReplyError(Err.selectInCluster);
   const db = ctx.server.dbs[n];
   if (n < 0 || db === undefined) throw new ReplyError(Err.dbIndexOutOfRange);
   ctx.client.db = db;

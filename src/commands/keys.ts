@@ -187,6 +187,7 @@ function renamenx(ctx: Ctx): void {
 
 /** MOVE key db */
 function move(ctx: Ctx): void {
+  if (ctx.server.cluster.enabled) throw new ReplyError(Err.moveInCluster);
   const { db: src, argv, reply } = ctx;
   const key = argv[1]!;
   const dst = dbAt(ctx, argCInt(argv[2]!));
@@ -214,6 +215,7 @@ function copy(ctx: Ctx): void {
       dst = dbAt(ctx, argCInt(argv[++i]!));
     } else throw new ReplyError(Err.syntax);
   }
+  if (ctx.server.cluster.enabled && (src.id !== 0 || dst.id !== 0)) throw new ReplyError(Err.copyInCluster);
   if (dst === src && key === newkey) throw new ReplyError(Err.sameObject);
   const v = src.read(key);
   if (v === undefined) {
@@ -236,6 +238,7 @@ function copy(ctx: Ctx): void {
 
 /** SWAPDB index1 index2 */
 function swapdb(ctx: Ctx): void {
+  if (ctx.server.cluster.enabled) throw new ReplyError(Err.swapdbInCluster);
   const a = argCInt(ctx.argv[1]!, Err.invalidFirstDb, Err.invalidFirstDb);
   const b = argCInt(ctx.argv[2]!, Err.invalidSecondDb, Err.invalidSecondDb);
   const dbs = ctx.server.dbs;

@@ -25,11 +25,15 @@ function unsubscribeGeneric(ctx: Ctx, kind: SubKind): void {
 
 /** PUBLISH channel message — the number of clients that received it. */
 function publish(ctx: Ctx): void {
+  // in cluster mode every node hears it over the bus (Redis's clusterPropagatePublish)
+  if (ctx.server.cluster.enabled) ctx.server.cluster.propagatePublish(ctx.argv[1]!, ctx.argv[2]!, false);
   ctx.reply.int(ctx.server.pubsub.publish(ctx.argv[1]!, ctx.argv[2]!));
 }
 
 /** SPUBLISH shardchannel message */
 function spublish(ctx: Ctx): void {
+  // in cluster mode the other nodes of this shard hear it (its replicas)
+  if (ctx.server.cluster.enabled) ctx.server.cluster.propagatePublish(ctx.argv[1]!, ctx.argv[2]!, true);
   ctx.reply.int(ctx.server.pubsub.publish(ctx.argv[1]!, ctx.argv[2]!, true));
 }
 

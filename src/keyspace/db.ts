@@ -683,8 +683,14 @@ export class Db {
     const n = this.dict.size;
     this.hooks.flushing?.(this);
     if (this.cow !== null) {
-      // a snapshot in progress keeps walking the old dicts
+      // a snapshot in progress keeps walking the old dicts (a key tracker follows the new one)
+      const tracker = this.dict.tracker;
+      this.dict.tracker = null;
       this.dict = new Dict<Value>(true);
+      if (tracker !== null) {
+        tracker.cleared();
+        this.dict.tracker = tracker;
+      }
       this.expires = new Dict<number | bigint>();
     } else {
       this.dict.clear();

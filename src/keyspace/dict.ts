@@ -53,7 +53,16 @@ export class KeySnapshot {
   }
 }
 
+/** Told of every key a Dict adds and removes (cluster mode's slot → keys index: keyspace/slot-keys.ts). */
+export interface KeyTracker {
+  added(key: string): void;
+  removed(key: string): void;
+  cleared(): void;
+}
+
 export class Dict<V> {
+  /** Null but for the main dict of db 0 in cluster mode: one field check per insert and delete. */
+  tracker: KeyTracker | null = null;
   private index = new KeyIndex();
   /** Pages of keys: slot s at kp[s >>> PAGE_SHIFT][s & PAGE_MASK]; all full but the last. */
   private kp: string[][] = [[]];
@@ -168,6 +177,7 @@ export class Dict<V> {
     if (off === 0 && n !== 0) this.addPage();
     if (off >= this.cap) this.cap = arrCap(off + 1);
     this.index.insert(n); // the hash of the find() that missed
+    if (this.tracker !== null) this.tracker.added(key);
     const last = this.kp.length - 1;
     this.kp[last]!.push(key);
     this.vp[last]!.push(val);
@@ -228,6 +238,7 @@ export class Dict<V> {
     const i = this.index.findPaged(key, this.kp);
     if (i < 0) return undefined;
     this.index.remove(key, i, this.index.lastHash); // find() above hashed the key
+    if (this.tracker !== null) this.tracker.removed(key);
     const last = this.n - 1;
     const lp = this.kp.length - 1;
     const lo = last & PAGE_MASK;
@@ -300,6 +311,7 @@ export class Dict<V> {
   }
 
   clear(): void {
+    this.tracker?.cleared();
     this.index.clear();
     this.kp = [[]];
     this.vp = [[]];

@@ -116,7 +116,7 @@ function serverSection(server: Server): Fields {
     ['redis_git_dirty', 0],
     ['redis_build_id', crypto.createHash('sha1').update(`tsdis-${TSDIS_VERSION}`).digest('hex').slice(0, 16)],
     ['tsdis_version', TSDIS_VERSION],
-    ['redis_mode', 'standalone'],
+    ['redis_mode', server.config.v['cluster-enabled'] ? 'cluster' : 'standalone'],
     ['os', `${os.type()} ${os.release()} ${os.machine()}`],
     ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
     ['monotonic_clock', 'POSIX clock_gettime'],
@@ -170,7 +170,8 @@ function clientsSection(server: Server): Fields {
   return [
     // (replicas are not counted: Redis's listLength(clients) - listLength(slaves))
     ['connected_clients', server.clients.size - server.repl.primary.replicas.length],
-    ['cluster_connections', 0],
+    // (Redis's getClusterConnectionsCount: two links per other node)
+    ['cluster_connections', server.cluster.enabled ? (server.cluster.nodes.size - 1) * 2 : 0],
     ['maxclients', server.config.v['maxclients']],
     ['client_recent_max_input_buffer', maxIn],
     ['client_recent_max_output_buffer', maxOut],

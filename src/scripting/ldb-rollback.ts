@@ -21,6 +21,7 @@
  * WATCH invalidations, client-tracking invalidations and INFO counters the
  * session's commands caused have happened.
  */
+import { SlotKeys } from '../keyspace/slot-keys.js';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import type { Dict } from '../keyspace/dict.js';
@@ -94,6 +95,8 @@ export class LdbRollback {
     const flushed = server.dbs.some((db) => !originals.has(db.dict));
     for (const b of this.dbs) {
       const db = b.db;
+      // (a key tracker, cluster mode's slot index, follows the dictionary put back)
+      const tracker = db.dict.tracker;
       db.dict = b.dict;
       db.expires = b.expires;
       db.hfe = b.hfe;
@@ -118,6 +121,10 @@ export class LdbRollback {
         db.hfe.clear();
         const d = db.dict;
         for (let i = 0; i < d.size; i++) db.hfeAdd(d.keyAt(i), d.valAt(i));
+      }
+      if (tracker !== null && tracker instanceof SlotKeys) {
+        db.dict.tracker = tracker;
+        tracker.rebuild(db.dict);
       }
     }
     server.propagator.restoreDirty(this.dirty);

@@ -34,12 +34,15 @@ import {
   type LuaDebug,
   type ScriptHost,
 } from './lua.js';
+import { scriptCheck } from '../cluster/redirect.js';
 import { jsCall, lineHook, logCall, logRefusal, logReply, type LdbSession } from './ldb.js';
 import {
   ERROR_SHADOW,
+  FLAG_ALLOW_CROSS_SLOT,
   FLAG_ALLOW_OOM,
   FLAG_ALLOW_STALE,
   FLAG_EVAL_COMPAT,
+  FLAG_NO_CLUSTER,
   FLAG_NO_WRITES,
   SCRIPT_FLAGS,
   usesErrors,
@@ -255,6 +258,8 @@ class RunHost implements ScriptHost {
   noWrites = false;
   /** The script may run commands that grow memory when out of memory (its `allow-oom` flag: SCRIPT_ALLOW_OOM). */
   allowOom = false;
+  /** The script may touch keys of several slots in cluster mode (its `allow-cross-slot-keys` flag). */
+  allowCrossSlot = false;
   /** The client whose command runs the script (not served while busy, as Redis protects it). */
   caller: Client | null = null;
   /** The caller's command (FUNCTION STATS). */
@@ -390,6 +395,12 @@ class RunHost implements ScriptHost {
     if ((g & G_DENYOOM) !== 0 && !this.allowOom && !this.wrote && this.oomAtStart())
       return this.refused(ERR_OOM, cmd, parent);
     if ((g & G_WRITE) !== 0) this.wrote = true;
+    // Redis's scriptVerifyClusterState: keys of this node only, and of one slot unless allowed
+    const cluster = this.server.cluster;
+    if (cluster.enabled && this.caller !== null && !this.caller.mustObey) {
+      const err = scriptCheck(this.server, cluster, this.caller, lua, cmd, parent, argv, this.allowCrossSlot);
+      if (err !== null) return this.refused(`-${err}\r\n`, cmd, parent);
+    }
     call(this.server, lua, cmd, argv, parent);
     const out = lua.reply.out;
     lua.reply.out = '';
@@ -497,6 +508,8 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   if (readOnly && (run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
     throw new ReplyError(Err.scriptWriteInRo);
   }
+  if ((run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_CLUSTER)) === FLAG_NO_CLUSTER && server.cluster.enabled)
+    throw new ReplyError(Err.scriptNoCluster);
   // Redis's scriptPrepareForRun: a script with flags that may write runs out of memory only with allow-oom
   const ev = server.evict;
   if (
@@ -522,6 +535,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   host.lua = lua;
   host.noWrites = noWrites;
   host.allowOom = (run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_OOM)) === FLAG_ALLOW_OOM;
+  host.allowCrossSlot = (run.flags & FLAG_ALLOW_CROSS_SLOT) !== 0;
   const isEval = run.chunkName === 'user_script';
   host.begin(client, ctx.argv, isEval, run.name);
   st.running = host;

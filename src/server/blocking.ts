@@ -352,6 +352,20 @@ export class Blocking implements Subsystem {
     }
   }
 
+  /** Each blocked client with the first key it waits on (cluster mode: cluster/cluster.ts redirects those whose slot moved). */
+  *firstKeys(): IterableIterator<[Client, string]> {
+    for (const b of this.states.values()) if (b.keys.length !== 0) yield [b.client, b.keys[0]!];
+  }
+
+  /** Unblocks `client` with the error `err` (Redis's unblockClientOnError), counted as a failed call. */
+  unblockWithError(client: Client, err: string): void {
+    const b = this.states.get(client);
+    if (b === undefined) return;
+    client.reply.error(err);
+    this.complete(b, 0, true);
+    this.resume(client);
+  }
+
   /** The blocked command completed (served, timed out, unblocked): its stats and slow log entry, as sent. */
   private complete(b: Blocked, us: number, failed: boolean): void {
     const s = b.stats;

@@ -150,6 +150,13 @@ export class Client {
   readonly laddr: string;
   /** 'tcp' | 'unix' | 'internal' */
   readonly kind: 'tcp' | 'unix' | 'internal';
+  // (the cluster's fields last: the hot fields above keep their places in the object)
+  /** Cluster mode (cluster/): ASKING given for the next command (Redis's CLIENT_ASKING). */
+  asking = false;
+  /** Cluster mode: READONLY given (reads from a replica of the slot's primary are served). */
+  clusterReadonly = false;
+  /** Cluster mode: the hash slot of the running command's keys, -1 when none (scripts' undeclared-key check). */
+  slot = -1;
 
   constructor(
     readonly id: number,

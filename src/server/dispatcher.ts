@@ -1,15 +1,16 @@
 /**
  * The one gatekeeper. Every command passes these checks, in Redis's order,
  * each driven by the command table: lookup, arity, then (except for a client
- * that must be obeyed: the AOF loader) authentication, ACL, memory (client
+ * that must be obeyed: the AOF loader) authentication, ACL, the cluster
+ * redirect (cluster mode only: cluster/redirect.ts), memory (client
  * eviction, maxmemory: evict or -OOM), the tracking table limit, a failed
  * save or AOF write (MISCONF), min-replicas (NOREPLICAS), a monitor touching
  * the keyspace, RESP2 pub/sub mode, loading, busy script, CLIENT PAUSE
- * (postpone), the Lua VM's first load (hold), MULTI queueing (later: cluster redirect), with
- * the read-only replica gate after NOREPLICAS and the stale-data gate (MASTERDOWN) before
- * loading, as in Redis's processCommand; then the call, then the stats (commandstats, slowlog, latency
- * events) and the MONITOR feed. Handlers hold semantics only; they throw
- * ReplyError for errors.
+ * (postpone), the Lua VM's first load (hold), MULTI queueing, with the
+ * read-only replica gate after NOREPLICAS and the stale-data gate
+ * (MASTERDOWN) before loading, as in Redis's processCommand; then the call,
+ * then the stats (commandstats, slowlog, latency events) and the MONITOR
+ * feed. Handlers hold semantics only; they throw ReplyError for errors.
  */
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -26,6 +27,7 @@ import { persist, savePoints } from '../persistence/snapshot.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
 import type { YesNoLocalParam } from '../config/params.js';
 import { vmLoaded } from '../scripting/lua.js';
+import { getNodeByQuery, redirectError, routed } from '../cluster/redirect.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -34,6 +36,8 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
   // CLIENT CACHING YES|NO applies to the next command only (MULTI: to the transaction).
   if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client')
     client.trackingCaching = false;
+  // ASKING applies to the next command only (in MULTI: until EXEC), as Redis's resetClient clears it
+  if (client.asking && client.multiQueue === null && argv[0]!.toLowerCase() !== 'asking') client.asking = false;
   // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys), but not
   // while a busy script runs: what it pushed so far is not theirs yet (Redis's isInsideYieldingLongCommand).
   if (server.blocking.ready.length !== 0 && server.busyScript === null) server.blocking.handleReady();
@@ -132,6 +136,8 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
       return;
     }
   }
+  // Cluster redirection (cluster/redirect.ts): MOVED, ASK, CROSSSLOT, CLUSTERDOWN, in cluster mode only.
+  if (server.cluster.enabled && !clusterAdmits(server, client, cmd, argv, parent)) return;
   // Memory (Redis's evictClients and the maxmemory block of processCommand).
   if (server.memoryGate && !memoryAdmits(server, client, cmd, argv, parent)) return;
   // tracking-table-max-keys: keys over the limit are dropped, with invalidations, before the command runs.
@@ -239,6 +245,37 @@ function memoryAdmits(
   }
   if (!refuse) return true;
   reject(server, client, cmd, Err.oom, parent);
+  return false;
+}
+
+/**
+ * The cluster gate (Redis's processCommand block around getNodeByQuery):
+ * a command that can take keys, or EXEC, is served here only when this node
+ * serves their slot; else the client is redirected (-MOVED, -ASK) or
+ * refused (-CROSSSLOT, -TRYAGAIN, -CLUSTERDOWN). A refused EXEC discards
+ * the transaction and replies the plain error (not EXECABORT), a refused
+ * command in MULTI makes EXEC abort. Records the keys' slot on the client
+ * (scripts compare their undeclared keys with it). Returns false when refused.
+ */
+function clusterAdmits(
+  server: Server,
+  client: Client,
+  cmd: CommandSpec,
+  argv: string[],
+  parent: CommandSpec | undefined,
+): boolean {
+  const top = parent ?? cmd;
+  client.slot = -1;
+  if (!routed(cmd, top)) return true;
+  const cluster = server.cluster;
+  const r = getNodeByQuery(server, cluster, client, cmd, parent, argv);
+  client.slot = r.slot;
+  if (r.node === cluster.myself) return true;
+  server.stats.command(cmd, parent).rejected++;
+  client.lastCmd = fullName(cmd, parent);
+  if (top.name === 'exec') discardTransaction(client, server.watches);
+  else if (client.multiQueue !== null) client.multiError = true;
+  client.reply.error(redirectError(cluster, r));
   return false;
 }
 

@@ -57,6 +57,7 @@ import { Propagator } from './propagate.js';
 import { Acl } from '../acl/acl.js';
 import { Replication } from '../replication/replication.js';
 import { Replica } from '../replication/replica.js';
+import { Cluster } from '../cluster/cluster.js';
 import { Listener } from './listener.js';
 import { Connections } from './connection.js';
 import { BeforeSleep } from './before-sleep.js';
@@ -182,6 +183,8 @@ export class Server extends EventEmitter {
   readonly repl: Replication = this.register(new Replication(this));
   /** The replica side: REPLICAOF, the link to the primary, its stream (replication/replica.ts). */
   readonly replica: Replica = this.register(new Replica(this));
+  /** Redis Cluster: nodes, slots, the cluster bus and nodes.conf, with cluster-enabled yes (cluster/). */
+  readonly cluster: Cluster = this.register(new Cluster(this));
   /** CLIENT PAUSE state and the clients it holds (server/pause.ts). */
   readonly pause: ClientPause = this.register(new ClientPause(this));
   /** Commands waiting for the Lua VM's first load (scripting/vm-gate.ts). */
@@ -437,6 +440,13 @@ export class Server extends EventEmitter {
       startPersistence(this);
     }
     await this.listener.open(!!opts.ephemeralPort);
+    try {
+      for (const s of this.subsystems) await s.listen?.();
+    } catch (e) {
+      // (a subsystem's listener failed: the start fails with nothing left open)
+      await this.listener.close();
+      throw e;
+    }
     this.cron.start();
     this.listener.applyOomScoreAdj();
   }

@@ -2,8 +2,7 @@
  * The one interface a server subsystem implements (active expiry, eviction,
  * MULTI/WATCH, tracking, blocking, the AOF, pause, MONITOR, pub/sub, save
  * points, scripting, memory figures, connections, client eviction, output
- * limits, MIGRATE's link, idle reclaim today; replication, ACL, cluster
- * next). Each is a typed field of Server, made in its constructor and listed
+ * limits, MIGRATE's link, idle reclaim, replication, ACL, cluster). Each is a typed field of Server, made in its constructor and listed
  * once in Server.subsystems: that list is the order in which the server
  * calls every hook below, explicitly (no events, no listeners). Adding a
  * subsystem is its folder (or file) plus one line in that list.
@@ -58,6 +57,12 @@ export interface Subsystem {
   afterReplies?(): void;
   /** Its INFO section, if it has one (observability/info.ts). */
   readonly info?: InfoSection;
+  /**
+   * The server's listeners are open (Server.listen, before the cron starts):
+   * a subsystem with listeners of its own opens them (the cluster bus). A
+   * rejection fails the start.
+   */
+  listen?(): Promise<void>;
   /** The server closes (Server.close), before clients are dropped: timers and background work stop. */
   close?(): void;
 }

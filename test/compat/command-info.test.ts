@@ -17,7 +17,12 @@
  *   password, username_password and key (KEYS) to key-selector, empty-string,
  *   auth, auth2 and keys, and no longer flag AUTH and AUTH2 optional inside their optional
  *   oneof (redis's side is converted);
- * - CLUSTER RESET's HARD|SOFT argument: 7.0's hard_soft, 7.2's reset-type.
+ * - CLUSTER RESET's HARD|SOFT argument: 7.0's hard_soft, 7.2's reset-type; CLUSTER MEET's
+ *   bus port argument: 7.0's cluster_bus_port, 7.2's cluster-bus-port; CLUSTER SLAVES's and
+ *   REPLICAS's complexity: 7.0's O(1), 7.2's O(N) in the number of replicas; CLUSTER SETSLOT's node
+ *   arguments: 7.0's node-id, 7.2's importing, migrating and node; CLUSTER ADDSLOTSRANGE's
+ *   and DELSLOTSRANGE's block: 7.0's start-slot_end-slot, 7.2's range; CLUSTER
+ *   GETKEYSINSLOT's complexity: 7.0's O(log(N)), 7.2's O(N) (redis's side is converted).
  *
  * Every differing command is printed (name and the first differing field) before
  * the assertion, so one run shows the whole list.
@@ -144,6 +149,34 @@ function as72(n: Node): Node {
   const reset = mapGet(mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'cluster|reset');
   const resetType = mapGet(mapGet(reset ?? { t: '%' }, 'arguments')?.c?.[0] ?? { t: '%' }, 'name');
   if (resetType?.s === 'hard_soft') resetType.s = 'reset-type';
+  // CLUSTER MEET's bus port: 7.0's cluster_bus_port is 7.2's cluster-bus-port
+  const meet = mapGet(mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'cluster|meet');
+  const busPort = mapGet(mapGet(meet ?? { t: '%' }, 'arguments')?.c?.[2] ?? { t: '%' }, 'name');
+  if (busPort?.s === 'cluster_bus_port') busPort.s = 'cluster-bus-port';
+  // CLUSTER SETSLOT's IMPORTING/MIGRATING/NODE arguments: 7.0 names each node-id, 7.2 by its token (display text node-id)
+  const setslot = mapGet(mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'cluster|setslot');
+  for (const a of mapGet(mapGet(setslot ?? { t: '%' }, 'arguments')?.c?.[1] ?? { t: '%' }, 'arguments')?.c ?? []) {
+    const name = mapGet(a, 'name');
+    const token = mapGet(a, 'token');
+    if (name?.s === 'node-id' && token?.s !== undefined) name.s = token.s.toLowerCase();
+  }
+  for (const sub of ['cluster|addslotsrange', 'cluster|delslotsrange']) {
+    const doc = mapGet(mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, sub);
+    const name = mapGet(mapGet(doc ?? { t: '%' }, 'arguments')?.c?.[0] ?? { t: '%' }, 'name');
+    if (name?.s === 'start-slot_end-slot') name.s = 'range';
+  }
+  const getkeys = mapGet(
+    mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' },
+    'cluster|getkeysinslot',
+  );
+  const getkeysComplexity = mapGet(getkeys ?? { t: '%' }, 'complexity');
+  if (getkeysComplexity?.s === 'O(log(N)) where N is the number of requested keys')
+    getkeysComplexity.s = 'O(N) where N is the number of requested keys';
+  for (const sub of ['cluster|slaves', 'cluster|replicas']) {
+    const doc = mapGet(mapGet(mapGet(n, 'cluster') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, sub);
+    const complexity = mapGet(doc ?? { t: '%' }, 'complexity');
+    if (complexity?.s === 'O(1)') complexity.s = 'O(N) where N is the number of replicas.';
+  }
   const loadex = mapGet(mapGet(mapGet(n, 'module') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'module|loadex');
   const args = mapGet(loadex ?? { t: '%' }, 'arguments');
   const last = args?.c?.[2];

@@ -28,6 +28,7 @@ function recorder(name: string, log: string[], configError: string | null = null
     beforeSleep: () => void log.push(`${name}:beforeSleep`),
     afterReplies: () => void log.push(`${name}:afterReplies`),
     info: { name: name.toLowerCase(), header: name, fields: () => [[`${name}_field`, 1]] },
+    listen: async () => void log.push(`${name}:listen`),
     close: () => void log.push(`${name}:close`),
   };
 }
@@ -51,6 +52,7 @@ test('the built-in subsystems, in hook order', () => {
       'Aof',
       'Replication',
       'Replica',
+      'Cluster',
       'ClientPause',
       'VmGate',
       'Monitors',
@@ -76,6 +78,7 @@ test('the built-in subsystems, in hook order', () => {
     s.aof,
     s.repl,
     s.replica,
+    s.cluster,
     s.pause,
     s.monitors,
     s.pubsub,
@@ -114,11 +117,14 @@ test('every hook is called in registration order, first to last', async () => {
   s.beforeSleep.run();
   assert.deepEqual(log, [...expected.map((n) => `${n}:beforeSleep`), ...expected.map((n) => `${n}:afterReplies`)]);
 
-  // cron (with a once-a-second tick within 1.5 s at hz 100)
+  // listen, then cron (with a once-a-second tick within 1.5 s at hz 100)
   log.length = 0;
   await s.listen();
   const until = Date.now() + 3000;
   while (!log.includes('Third:cron:second') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // listen: once, in order, before the first cron tick
+  assert.deepEqual(order(log, 'listen'), expected);
+  assert.ok(log.indexOf('Third:listen') < log.findIndex((l) => l.includes(':cron')));
   const crons = log.filter((l) => l.includes(':cron'));
   assert.ok(crons.length >= 3);
   for (let i = 0; i + 2 < crons.length; i += 3)

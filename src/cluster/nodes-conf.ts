@@ -1,0 +1,175 @@
+/**
+ * nodes.conf, in Redis 7.2's format, and the node lines CLUSTER NODES
+ * prints (the same lines without the aux fields):
+ *
+ *   <id> <ip>:<port>@<cport>[,<hostname>[,tls-port=0,nodename=..,shard-id=..]] <flags> <master|-> <ping-sent> <pong-recv> <config-epoch> <connected|disconnected> <slot ranges> [<slot>->-<id>] [<slot>-<-<id>]
+ *   vars currentEpoch <n> lastVoteEpoch <n>
+ *
+ * Loading reads what Redis's clusterLoadConfig reads and, as it, refuses a
+ * file it cannot parse (a line cut short by a crash, with fewer than eight
+ * fields) with "Unrecoverable error: corrupted cluster config file" and the
+ * line: the server does not start (serve.ts exits 1).
+ */
+import fs from 'node:fs';
+import type { Cluster } from './cluster.js';
+import { CLUSTER_SLOTS } from './slot.js';
+import { ClusterNode, NODE_FAIL, NODE_MYSELF, flagsText, parseFlags } from './node.js';
+import { splitArgs } from '../protocol/parser.js';
+
+/** nodes.conf could not be parsed: the message is Redis's log line. */
+export class NodesConfError extends Error {}
+
+/**
+ * One node's line. `pairs`: its slot ranges (start, end, ...) from the slot
+ * table; `aux`: nodes.conf's form (hostname field always present, aux
+ * fields) rather than CLUSTER NODES'.
+ */
+export function describeNode(cluster: Cluster, n: ClusterNode, pairs: readonly number[], aux: boolean): string {
+  let s = `${n.name} ${n.ip}:${n.tcpPort}@${n.cport}`;
+  if (n.hostname !== '') s += `,${n.hostname}`;
+  if (aux) {
+    if (n.hostname === '') s += ',';
+    s += `,tls-port=${n.tlsPort}`;
+    if (n.humanNodename !== '') s += `,nodename=${n.humanNodename}`;
+    s += `,shard-id=${n.shardId}`;
+  }
+  s += ` ${flagsText(n.flags)} ${n.slaveof !== null ? n.slaveof.name : '-'}`;
+  const epoch = n.isSlave && n.slaveof !== null ? n.slaveof.configEpoch : n.configEpoch;
+  s += ` ${n.pingSent} ${n.pongReceived} ${epoch} ${n.link !== null || n.flags & NODE_MYSELF ? 'connected' : 'disconnected'}`;
+  for (let i = 0; i < pairs.length; i += 2) {
+    const a = pairs[i]!;
+    const b = pairs[i + 1]!;
+    s += a === b ? ` ${a}` : ` ${a}-${b}`;
+  }
+  if (n.flags & NODE_MYSELF) {
+    for (let j = 0; j < CLUSTER_SLOTS; j++) {
+      const to = cluster.migratingTo[j];
+      const from = cluster.importingFrom[j];
+      if (to) s += ` [${j}->-${to.name}]`;
+      else if (from) s += ` [${j}-<-${from.name}]`;
+    }
+  }
+  return s;
+}
+
+/** C's atoi on a field (leading digits, 0 when none). */
+function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/**
+ * Loads nodes.conf into `cluster` (Redis's clusterLoadConfig). Returns
+ * false when there is no file or it is empty (a new node); throws
+ * NodesConfError (Redis's log line) when it cannot be parsed.
+ */
+export function loadNodesConf(cluster: Cluster, file: string): boolean {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new NodesConfError(`Loading the cluster node config from ${file}: ${(e as Error).message}`);
+  }
+  if (text.length === 0) return false;
+  const now = Date.now();
+  const corrupted = (line: string) =>
+    new NodesConfError(`Unrecoverable error: corrupted cluster config file "${line}".`);
+  let myself: ClusterNode | null = null;
+  const lines = text.split(/(?<=\n)/);
+  let last = '';
+  for (const line of lines) {
+    last = line;
+    if (line === '\n' || line === '') continue;
+    const argv = splitArgs(line.replace(/\n$/, ''));
+    if (argv === null || argv.length === 0) throw corrupted(line);
+    if (argv[0]!.toLowerCase() === 'vars') {
+      if (argv.length % 2 === 0) throw corrupted(line);
+      for (let j = 1; j < argv.length; j += 2) {
+        const k = argv[j]!.toLowerCase();
+        if (k === 'currentepoch') cluster.currentEpoch = atoi(argv[j + 1]!);
+        else if (k === 'lastvoteepoch') cluster.lastVoteEpoch = atoi(argv[j + 1]!);
+      }
+      continue;
+    }
+    if (argv.length < 8) throw corrupted(line);
+    const name = argv[0]!;
+    if (name.length !== 40) throw corrupted(line);
+    let n = cluster.lookup(name);
+    if (n === undefined) {
+      n = new ClusterNode(name, 0, now);
+      cluster.addNode(n);
+    }
+    // address, hostname, aux fields
+    const aux = argv[1]!.split(',');
+    if (aux.length > 1 && aux[1] !== '') n.hostname = aux[1]!;
+    for (let i = 2; i < aux.length; i++) {
+      const eq = aux[i]!.indexOf('=');
+      if (eq < 0) throw corrupted(line);
+      const field = aux[i]!.slice(0, eq);
+      const value = aux[i]!.slice(eq + 1);
+      if (field === 'shard-id') {
+        if (value.length !== 40) throw corrupted(line);
+        n.shardId = value;
+      } else if (field === 'nodename') n.humanNodename = value;
+      else if (field === 'tcp-port') n.tcpPort = atoi(value);
+      else if (field === 'tls-port') n.tlsPort = atoi(value);
+    }
+    const addr = aux[0]!;
+    const colon = addr.lastIndexOf(':');
+    if (colon < 0) throw corrupted(line);
+    n.ip = addr.slice(0, colon);
+    const portPart = addr.slice(colon + 1);
+    const at = portPart.indexOf('@');
+    n.tcpPort = atoi(at >= 0 ? portPart.slice(0, at) : portPart);
+    n.cport = at >= 0 ? atoi(portPart.slice(at + 1)) : n.tcpPort + 10000;
+    // flags
+    n.flags = parseFlags(argv[2]!);
+    if (n.flags & NODE_MYSELF) {
+      if (myself !== null && myself !== n) throw corrupted(line);
+      myself = n;
+    }
+    if (n.flags & NODE_FAIL) n.failTime = now;
+    // primary
+    if (argv[3] !== '-') {
+      let master = cluster.lookup(argv[3]!);
+      if (master === undefined) {
+        master = new ClusterNode(argv[3]!, 0, now);
+        cluster.addNode(master);
+      }
+      n.slaveof = master;
+      master.replicas.push(n);
+    }
+    if (atoi(argv[4]!)) n.pingSent = now;
+    if (atoi(argv[5]!)) n.pongReceived = now;
+    n.configEpoch = n.isSlave && n.slaveof !== null ? 0 : atoi(argv[6]!);
+    // slots
+    for (let j = 8; j < argv.length; j++) {
+      const a = argv[j]!;
+      if (a.startsWith('[')) {
+        const dash = a.indexOf('-');
+        if (dash < 0) throw corrupted(line);
+        const slot = atoi(a.slice(1, dash));
+        const dir = a[dash + 1];
+        const id = a.slice(dash + 3, a.indexOf(']') < 0 ? undefined : a.indexOf(']'));
+        if (slot < 0 || slot >= CLUSTER_SLOTS || a.indexOf(']') < 0 || id.length !== 40) throw corrupted(line);
+        let cn = cluster.lookup(id);
+        if (cn === undefined) {
+          cn = new ClusterNode(id, 0, now);
+          cluster.addNode(cn);
+        }
+        if (dir === '>') cluster.migratingTo[slot] = cn;
+        else cluster.importingFrom[slot] = cn;
+        continue;
+      }
+      const dash = a.indexOf('-');
+      const start = atoi(dash >= 0 ? a.slice(0, dash) : a);
+      const stop = dash >= 0 ? atoi(a.slice(dash + 1)) : start;
+      if (start < 0 || start >= CLUSTER_SLOTS || stop < 0 || stop >= CLUSTER_SLOTS) throw corrupted(line);
+      for (let s = start; s <= stop; s++) cluster.addSlot(n, s);
+    }
+  }
+  if (myself === null) throw corrupted(last);
+  cluster.myself = myself;
+  return true;
+}

@@ -1,0 +1,203 @@
+/**
+ * Cluster test kit: ports whose bus port (port + 10000) is free too,
+ * in-process tsdis nodes and redis-server nodes in cluster mode, bounded
+ * waits, and forming a cluster with CLUSTER MEET + ADDSLOTSRANGE.
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { freePort, startTsdis, waitForPing, RawConn, type RedisProcess } from '../helpers/servers.js';
+import type { TsdisServer } from '../../src/index.js';
+
+/** Whether `port` can be bound on 127.0.0.1 now. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (port > 65535) return resolve(false);
+    const s = net.createServer();
+    s.unref();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A free port below 55536 whose bus port (+10000) is free too. */
+export async function clusterPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = await freePort();
+    if (p <= 55535 && (await portFree(p + 10000))) return p;
+  }
+  throw new Error('no port pair with a free bus port');
+}
+
+/** A tsdis node in cluster mode, and its log lines. */
+export interface TsdisNode {
+  srv: TsdisServer;
+  port: number;
+  log: string[];
+  close(): Promise<void>;
+}
+
+/** Starts an in-process tsdis node with cluster-enabled yes (retried on a port taken meanwhile). */
+export async function startTsdisNode(config: Record<string, string | number> = {}): Promise<TsdisNode> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await clusterPort();
+    const log: string[] = [];
+    try {
+      const srv = await startTsdis({
+        port,
+        log: (l) => log.push(l),
+        config: { 'cluster-enabled': 'yes', 'cluster-node-timeout': 1000, ...config },
+      });
+      let closed = false;
+      return {
+        srv,
+        port,
+        log,
+        close: async () => {
+          if (closed) return;
+          closed = true;
+          await srv.close();
+        },
+      };
+    } catch (e) {
+      if (attempt >= 4) throw e;
+    }
+  }
+}
+
+/** Starts redis-server in cluster mode on a port pair (its own temp dir; stop() kills it). */
+export async function startRedisNode(extra: string[] = []): Promise<RedisProcess> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await clusterPort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-cluster-redis-'));
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-node-timeout',
+        '1000',
+        ...extra,
+      ],
+      { stdio: 'ignore' },
+    );
+    const stop = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          fs.rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (proc.exitCode !== null || proc.signalCode !== null) return done();
+        proc.once('exit', done);
+        proc.kill('SIGKILL');
+      });
+    try {
+      await waitForPing(port, proc);
+      return { port, proc, dir, stop };
+    } catch (e) {
+      await stop();
+      if (attempt >= 4) throw e;
+    }
+  }
+}
+
+/** Polls `f` every 50 ms until it returns a truthy value (returned), or throws after `ms` naming `what`. */
+export async function until<T>(f: () => Promise<T> | T, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timeout (${ms} ms) waiting for ${what}; last: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** One command on a fresh connection; the reply's raw bytes. */
+export async function rawCall(port: number, ...args: (string | number)[]): Promise<string> {
+  const c = await RawConn.connect(port);
+  try {
+    return await c.call(...args);
+  } finally {
+    c.close();
+  }
+}
+
+/** A RESP bulk or verbatim reply's text (CLUSTER NODES, CLUSTER INFO). */
+export function text(raw: string): string {
+  const nl = raw.indexOf('\r\n');
+  let body = raw.slice(nl + 2, raw.length - 2);
+  if (raw[0] === '=') body = body.slice(4);
+  return body;
+}
+
+/** A field of CLUSTER INFO. */
+export async function clusterInfo(port: number, field: string): Promise<string> {
+  const t = text(await rawCall(port, 'CLUSTER', 'INFO'));
+  const m = new RegExp(`^${field}:(.*)\\r?$`, 'm').exec(t);
+  return m === null ? '' : m[1]!.trim();
+}
+
+/** CLUSTER NODES as a sorted list of "id addr flags master epoch link slots" (timing fields and `myself` dropped). */
+export async function nodesView(port: number): Promise<string[]> {
+  const t = text(await rawCall(port, 'CLUSTER', 'NODES'));
+  return t
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const f = l.split(' ');
+      const flags = f[2]!
+        .split(',')
+        .filter((x) => x !== 'myself')
+        .join(',');
+      return [f[0], f[1]!.split(',')[0], flags, f[3], f[6], ...f.slice(8)].join(' ');
+    })
+    .sort();
+}
+
+/**
+ * Forms a cluster: the first node MEETs the others, the slots are split in
+ * contiguous ranges, one per node in order; resolves when every node says
+ * cluster_state:ok and all agree on CLUSTER NODES.
+ */
+export async function formCluster(ports: number[], ms = 20000): Promise<void> {
+  for (const p of ports.slice(1)) await rawCall(ports[0]!, 'CLUSTER', 'MEET', '127.0.0.1', p);
+  const per = Math.floor(16384 / ports.length);
+  for (let i = 0; i < ports.length; i++) {
+    const start = i * per;
+    const end = i === ports.length - 1 ? 16383 : (i + 1) * per - 1;
+    const r = await rawCall(ports[i]!, 'CLUSTER', 'ADDSLOTSRANGE', start, end);
+    if (r !== '+OK\r\n') throw new Error(`ADDSLOTSRANGE on ${ports[i]}: ${r}`);
+  }
+  await until(
+    async () => {
+      for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
+      const views = await Promise.all(ports.map((p) => nodesView(p)));
+      return views.every((v) => v.length === ports.length && JSON.stringify(v) === JSON.stringify(views[0]));
+    },
+    ms,
+    `cluster_state:ok and agreement on ${ports.join(',')}`,
+  );
+}
+
+/** A two-node cluster: node 1 serves 0-8191, node 2 8192-16383 (formCluster's split). */
+export async function formTwo(ports: number[]): Promise<void> {
+  await formCluster(ports);
+}

@@ -1,0 +1,105 @@
+/**
+ * Tools and clients against three tsdis nodes: `redis-cli --cluster create`
+ * (no replicas) then `--cluster check`, and ioredis' Cluster and
+ * node-redis' createCluster writing and reading keys of every node.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { Cluster as IoCluster } from 'ioredis';
+import { createCluster } from 'redis';
+import { startTsdisNode, clusterInfo, nodesView, until, formCluster, type TsdisNode } from './helpers.js';
+import { hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
+
+const nodes: TsdisNode[] = [];
+after(async () => {
+  for (const n of nodes) await n.close();
+});
+
+/** Runs redis-cli without blocking the event loop (the nodes run in this process). */
+function redisCli(args: string[], ms = 60000): Promise<{ status: number | null; out: string }> {
+  return import('node:child_process').then(
+    ({ spawn }) =>
+      new Promise((resolve) => {
+        const p = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        const t = setTimeout(() => p.kill('SIGKILL'), ms);
+        p.on('exit', (status) => {
+          clearTimeout(t);
+          resolve({ status, out });
+        });
+      }),
+  );
+}
+
+const haveCli = hasRedis() && spawnSync('redis-cli', ['--version']).status === 0;
+
+test(
+  'redis-cli --cluster create with three tsdis nodes, then --cluster check',
+  { skip: haveCli ? false : SKIP_NO_REDIS },
+  async () => {
+    const trio: TsdisNode[] = [];
+    for (let i = 0; i < 3; i++) trio.push(await startTsdisNode());
+    nodes.push(...trio);
+    const ports = trio.map((n) => n.port);
+    const r = await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes']);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /\[OK\] All 16384 slots covered/);
+    await until(
+      async () => {
+        for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
+        return true;
+      },
+      20000,
+      'cluster_state:ok',
+    );
+    await until(
+      async () => {
+        const v = await Promise.all(ports.map((p) => nodesView(p)));
+        return v.every((x) => JSON.stringify(x) === JSON.stringify(v[0]) && x.length === 3);
+      },
+      20000,
+      'agreement',
+    );
+    const check = await redisCli(['--cluster', 'check', `127.0.0.1:${ports[1]}`]);
+    assert.equal(check.status, 0, check.out);
+    assert.match(check.out, /\[OK\] All nodes agree about slots configuration\./);
+    assert.match(check.out, /\[OK\] All 16384 slots covered\./);
+    assert.doesNotMatch(check.out, /\[ERR\]|\[WARNING\]/);
+  },
+);
+
+test('ioredis Cluster and node-redis createCluster: SET/GET across slots', async () => {
+  const trio: TsdisNode[] = [];
+  for (let i = 0; i < 3; i++) trio.push(await startTsdisNode());
+  nodes.push(...trio);
+  const ports = trio.map((n) => n.port);
+  await formCluster(ports);
+  const keys = Array.from({ length: 60 }, (_, i) => `key:${i}`);
+
+  const io = new IoCluster([{ host: '127.0.0.1', port: ports[0]! }], { lazyConnect: true });
+  try {
+    await io.connect();
+    for (const k of keys) assert.equal(await io.set(k, `io-${k}`), 'OK');
+    for (const k of keys) assert.equal(await io.get(k), `io-${k}`);
+    assert.equal(await io.mset('{t}a', '1', '{t}b', '2'), 'OK');
+    assert.deepEqual(await io.mget('{t}a', '{t}b'), ['1', '2']);
+  } finally {
+    io.disconnect();
+  }
+  // the keys are spread over the three nodes
+  const sizes = await Promise.all(trio.map((n) => n.srv.call('DBSIZE')));
+  for (const s of sizes) assert.ok(Number(s) > 0, `sizes ${sizes}`);
+
+  const nr = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${ports[1]}` }] });
+  nr.on('error', () => {});
+  await nr.connect();
+  try {
+    for (const k of keys) assert.equal(await nr.set(k, `nr-${k}`), 'OK');
+    for (const k of keys) assert.equal(await nr.get(k), `nr-${k}`);
+  } finally {
+    await nr.quit();
+  }
+});
