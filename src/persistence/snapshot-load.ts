@@ -455,6 +455,9 @@ export function loadRdbBuffer(
   }
 }
 
+/** Files up to this size are read synchronously by loadRdbFile (Redis's loading_process_events_interval_bytes). */
+const SYNC_READ_MAX = 2 * 1024 * 1024;
+
 /**
  * Loads dir/dbfilename (or `file`) at start: sets server.loading (clients get
  * -LOADING meanwhile), decodes in slices across event-loop turns, logs
@@ -476,7 +479,9 @@ export async function loadRdbFile(server: Server, file = rdbPath(server), keepEx
   server.loading = true;
   st.loading = { start: Math.floor(server.clock() / 1000), totalBytes: size, loadedBytes: 0, startMono: t0 };
   try {
-    const buf = await fs.promises.readFile(file);
+    // (a small file is read and, within one slice, loaded without yielding: as in Redis, which
+    // serves clients, with -LOADING, only every loading-process-events-interval-bytes, 2 MB)
+    const buf = size <= SYNC_READ_MAX ? fs.readFileSync(file) : await fs.promises.readFile(file);
     st.loading.totalBytes = buf.length;
     // its function records run in the Lua VM, made on first use (scripting/vm-gate.ts)
     if (!vmLoaded() && rdbHasFunctions(buf)) await loadVm();

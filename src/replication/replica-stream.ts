@@ -1,3 +1,6 @@
+/** The primary's link: no query buffer or bulk length limit. */
+const MASTER_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, queryBufferLimit: Infinity };
+
 /**
  * The connected primary's stream on a replica (Redis's master client: the
  * CLIENT_MASTER parts of networking.c's processInputBuffer and
@@ -48,6 +51,8 @@ export class MasterStream {
     this.proxied = ms.reploff;
     this.prePsync = ms.reploff === -1;
     client.masterLink = true;
+    // the primary's commands are not held to client-query-buffer-limit nor proto-max-bulk-len (Redis's CLIENT_MASTER)
+    client.parser.limits = MASTER_LIMITS;
   }
 
   /** Bytes read from the primary: parsed, run, then what was processed is proxied. */
