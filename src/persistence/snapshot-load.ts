@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import type { Value } from '../keyspace/value.js';
+import type { ReplSaveInfo } from './rdb.js';
 import { Crc64 } from './crc64.js';
 import * as R from './rdb-format.js';
 import { readValue, isValueType } from './rdb-load.js';
@@ -170,6 +171,16 @@ export class RdbLoader {
   private withExpire = 0;
   /** Function libraries loaded (FUNCTION2 records). */
   functionsLoaded = 0;
+  /**
+   * A primary's load at start (Redis's RDBFLAGS_FEED_REPL): each key skipped
+   * because its TTL passed goes to the replication stream as a DEL (UNLINK
+   * under lazyfree-lazy-expire), so replicas that continue after the
+   * restart drop it too.
+   */
+  feedRepl = false;
+  /** The replication AUX fields (repl-id, repl-offset, repl-stream-db) when the file has all three, valid. */
+  repl: ReplSaveInfo | null = null;
+  private replAux: { id?: string; offset?: number; db?: number } = {};
   finished = false;
   /** Offset just after the EOF marker and checksum (an AOF with a preamble continues there). */
   endOffset = 0;
@@ -203,6 +214,21 @@ export class RdbLoader {
   }
 
   /** An error reported with Redis's lines, the key and type being read and the counts so far. */
+  /**
+   * A replication AUX field; `repl` is set once id, offset and stream
+   * database are all there and valid (Redis's rsi: an id of 40 characters,
+   * an offset and a database that are not -1).
+   */
+  private replField(k: string, v: string): void {
+    const a = this.replAux;
+    if (k === 'repl-id') a.id = v;
+    else if (k === 'repl-offset') a.offset = Number.parseInt(v, 10);
+    else a.db = Number.parseInt(v, 10);
+    const ok =
+      a.id?.length === 40 && a.offset !== undefined && a.offset >= 0 && a.db !== undefined && a.db >= 0;
+    this.repl = ok ? { replid: a.id!, offset: a.offset!, streamDb: a.db! } : null;
+  }
+
   private error(offset: number, reason: string, report: LoadReport): RdbLoadError {
     const e = new RdbLoadError(this.file, offset, reason, report);
     e.key = this.key;
@@ -309,6 +335,7 @@ export class RdbLoader {
         const v = r.str();
         if (k === 'aof-preamble' && parseInt(v, 10)) this.server.log.notice('RDB has an AOF tail');
         else if (k === 'aof-base' && parseInt(v, 10)) this.server.log.notice('RDB is base AOF');
+        else if (k === 'repl-id' || k === 'repl-offset' || k === 'repl-stream-db') this.replField(k, v);
         return;
       }
       case R.OP_MODULE_AUX: {
@@ -383,6 +410,8 @@ export class RdbLoader {
     }
     if (when !== undefined && !this.keepExpired && when < this.now) {
       this.keysExpired++;
+      if (this.feedRepl)
+        this.server.repl.feed(this.db.id, [this.server.config.v['lazyfree-lazy-expire'] ? 'UNLINK' : 'DEL', key]);
       return;
     }
     const d = this.db.dict;
@@ -448,6 +477,7 @@ export function loadRdbBuffer(
     const st = persist(server);
     st.lastLoadKeysLoaded = l.keysLoaded;
     st.lastLoadKeysExpired = l.keysExpired;
+    st.lastLoadRepl = l.repl;
     return l;
   } catch (e) {
     emptyData(server);
@@ -465,7 +495,12 @@ const SYNC_READ_MAX = 2 * 1024 * 1024;
  * passed are loaded too (a replica's sync: its primary deletes them). Resolves false when there is no
  * file; rejects with RdbLoadError (databases emptied) when it is corrupt.
  */
-export async function loadRdbFile(server: Server, file = rdbPath(server), keepExpired = false): Promise<boolean> {
+export async function loadRdbFile(
+  server: Server,
+  file = rdbPath(server),
+  keepExpired = false,
+  feedRepl = false,
+): Promise<boolean> {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -486,6 +521,7 @@ export async function loadRdbFile(server: Server, file = rdbPath(server), keepEx
     // its function records run in the Lua VM, made on first use (scripting/vm-gate.ts)
     if (!vmLoaded() && rdbHasFunctions(buf)) await loadVm();
     const l = new RdbLoader(server, buf, file, keepExpired);
+    l.feedRepl = feedRepl;
     let lastLog = t0;
     while (!l.step(20)) {
       st.loading.loadedBytes = l.progress = l.loadedBytes;
@@ -499,6 +535,7 @@ export async function loadRdbFile(server: Server, file = rdbPath(server), keepEx
     }
     st.lastLoadKeysLoaded = l.keysLoaded;
     st.lastLoadKeysExpired = l.keysExpired;
+    st.lastLoadRepl = l.repl;
     if (l.functionsLoaded > 0) server.log.notice(`Done loading RDB, functions loaded: ${l.functionsLoaded}.`);
     server.log.notice(l.doneLine());
     server.log.notice(`DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);

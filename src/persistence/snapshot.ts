@@ -44,6 +44,8 @@ export interface PersistState {
   forks: number;
   lastLoadKeysExpired: number;
   lastLoadKeysLoaded: number;
+  /** The replication ids the last RDB loaded carried (a restart continues them: Replication.restoreFromRdb). */
+  lastLoadRepl: R.ReplSaveInfo | null;
   loading: LoadingInfo | null;
   cron: NodeJS.Timeout | null;
   /** Called when the running BGSAVE ends (tests, SHUTDOWN waiting). */
@@ -69,6 +71,7 @@ export function persist(server: Server): PersistState {
     forks: 0,
     lastLoadKeysExpired: 0,
     lastLoadKeysLoaded: 0,
+    lastLoadRepl: null,
     loading: null,
     cron: null,
     waiters: [],

@@ -67,6 +67,11 @@ export class Backlog {
     return Buffer.concat([this.buf.subarray(start), this.buf.subarray(0, n - (cap - start))]);
   }
 
+  /** Moves the offsets of what is held so that its last byte is `end` (a restart's rebase on the RDB's offset). */
+  rebase(end: number): void {
+    this.end = end;
+  }
+
   /** A new capacity (CONFIG SET repl-backlog-size), keeping the newest bytes that fit. */
   resize(size: number): void {
     size = Math.max(1, size);

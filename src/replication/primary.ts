@@ -52,7 +52,8 @@ export class Primary {
   /** When the last replica left (ms; the backlog's TTL counts from it); 0 until the first cron tick. */
   private noReplicasSince = 0;
   /** Seconds of the replication cron (its PING period counts them). */
-  private cronLoops = 0;
+  // (Redis's replication_cron_loops: its loop 0 runs at start, tsdis's first once-a-second tick a second later, loop 1)
+  private cronLoops = 1;
   /** A WAIT blocked this turn: GETACK goes to the replicas before sleeping. */
   private getAck = false;
   private readonly waits: WaitEntry[] = [];

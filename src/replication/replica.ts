@@ -134,6 +134,22 @@ export class Replica implements Subsystem {
     this.connect();
   }
 
+  /** The database the primary's stream is in: its link's, else the cached primary's; null with neither. */
+  streamDb(): number | null {
+    if (this.link !== null) return this.link.client.db.id;
+    return this.cached?.db ?? null;
+  }
+
+  /**
+   * The cached primary made from this server's own id and offset (read
+   * from its RDB at start: Replication.restoreFromRdb), stream database
+   * `db`: the first PSYNC asks to continue from there.
+   */
+  cacheFromSelf(db: number): void {
+    const repl = this.server.repl;
+    this.cached = { replid: repl.replid, reploff: repl.offset, readReploff: repl.offset, db };
+  }
+
   /**
    * REPLICAOF NO ONE (Redis's replicationUnsetMaster): the link and the
    * cached primary are dropped, the replication id shifted (the old one

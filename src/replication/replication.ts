@@ -130,8 +130,13 @@ export class Replication implements Subsystem, PropagationSink {
    * the stream's database; null otherwise.
    */
   saveInfo(): ReplSaveInfo | null {
-    if (this.following || this.backlog === null) return null;
-    return { streamDb: this.selectedDb === -1 ? 0 : this.selectedDb, replid: this.replid, offset: this.offset };
+    if (!this.following) {
+      if (this.backlog === null) return null;
+      return { streamDb: this.selectedDb === -1 ? 0 : this.selectedDb, replid: this.replid, offset: this.offset };
+    }
+    // a replica: its primary's history, with the database its link (or the cached one) is in
+    const db = this.server.replica.streamDb();
+    return db === null ? null : { streamDb: db, replid: this.replid, offset: this.offset };
   }
 
   // ---------------------------------------------------------------------------
@@ -169,6 +174,44 @@ export class Replication implements Subsystem, PropagationSink {
       this.server.propagator.refresh();
     }
     return this.backlog;
+  }
+
+  /**
+   * Before the RDB load at start: a primary makes its backlog now, so the
+   * DELs of keys found expired in the file are in it (Redis's
+   * createReplicationBacklog with RDBFLAGS_FEED_REPL). True when it did.
+   */
+  startupBacklog(): boolean {
+    if (this.following) return false;
+    this.ensureBacklog();
+    return true;
+  }
+
+  /**
+   * The replication AUX fields of the RDB loaded at start (Redis's
+   * loadDataFromDisk): a replica takes the id and offset as its cached
+   * primary, to continue partially once connected; a primary keeps them as
+   * replid2 and rebases its offset on them, with a backlog, so its replicas
+   * can continue partially after its restart. Nothing when the file had none.
+   */
+  restoreFromRdb(info: ReplSaveInfo | null): void {
+    if (info === null) {
+      // (the backlog made for the load is kept only to continue a saved history)
+      if (this.backlog !== null && this.primary.replicas.length === 0) this.freeBacklog();
+      return;
+    }
+    if (this.following) {
+      this.replid = info.replid;
+      this.offset = info.offset;
+      this.server.replica.cacheFromSelf(info.streamDb);
+      return;
+    }
+    this.replid2 = info.replid;
+    this.secondReplOffset = info.offset + 1;
+    this.offset += info.offset;
+    const made = this.backlog === null;
+    const b = this.ensureBacklog();
+    if (!made) b.rebase(this.offset);
   }
 
   /** Drops the backlog (repl-backlog-ttl passed with no replica). */

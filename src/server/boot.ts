@@ -12,6 +12,7 @@ import { dispatch } from './dispatcher.js';
 import { discardTransaction } from './multi.js';
 import { loadAof, loadInSlices, UNKNOWN_COMMAND, type AofReplayer } from '../persistence/aof.js';
 import { loadRdbFile } from '../persistence/snapshot-load.js';
+import { persist } from '../persistence/snapshot.js';
 import { vmForAof } from '../scripting/vm-gate.js';
 
 /** Where start() failed: the listen (with the AOF load when it comes first), the AOF after it, the manifest, the RDB file. */
@@ -55,7 +56,10 @@ export async function start(server: Server, opts: StartOptions): Promise<void> {
       server.aof.loadManifest();
       server.aof.delHistoryFiles();
       phase = 'rdb';
-      await loadRdbFile(server);
+      // a primary's backlog takes the DELs of keys expired in the file, rebased on its offset after the load
+      const feed = server.repl.startupBacklog();
+      const loaded = await loadRdbFile(server, undefined, false, feed);
+      server.repl.restoreFromRdb(loaded ? persist(server).lastLoadRepl : null);
     }
   } catch (e) {
     await opts.failed?.(phase, e);

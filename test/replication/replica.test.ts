@@ -154,7 +154,8 @@ test(
   'partial resync after CLIENT KILL TYPE replica on the primary, writes in flight',
   { skip, timeout: 60000 },
   async () => {
-    const pair = await startPair();
+    // (a backlog that holds all 20,000 writes: on a loaded machine the replica may lag by more than the default 1 MB)
+    const pair = await startPair(['--repl-backlog-size', '64mb']);
     const { p, r } = pair;
     try {
       await caughtUp(p, r);

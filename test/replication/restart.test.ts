@@ -1,9 +1,13 @@
 /**
- * A tsdis primary with AOF (appendfsync always) killed with SIGKILL and
- * restarted on the same port and files (issue 17): its redis-server
- * replica reconnects by itself and catches up (a full sync: the restarted
- * primary has a new replication id), and ends with the primary's digest,
- * which holds every write acknowledged before the kill.
+ * Restarts (issue 17). A tsdis primary with AOF (appendfsync always)
+ * killed with SIGKILL and restarted on the same port and files: its
+ * redis-server replica reconnects by itself and catches up (a full sync:
+ * the restarted primary has a new replication id), and ends with the
+ * primary's digest, which holds every write acknowledged before the kill.
+ * A tsdis primary or replica shut down with an RDB save: the RDB's
+ * replication AUX fields let the other side continue partially after the
+ * restart (Redis 7.2's integration/psync2-master-restart and psync2 test it
+ * too; they pass).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,13 +22,13 @@ import { field, waitFor } from './replica-kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
-/** tsdis on `port` with AOF in `dir`, ready for commands. */
-async function primaryOn(port: number, dir: string): Promise<ChildProcess> {
+const AOF = ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
+
+/** tsdis on `port` with its files in `dir` (AOF unless `flags` say otherwise), ready for commands. */
+async function primaryOn(port: number, dir: string, flags = AOF): Promise<ChildProcess> {
   const proc = spawn(
     process.execPath,
-    [CLI, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'].concat([
-      '--appendfsync',
-      'always',
+    [CLI, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...flags].concat([
       '--repl-diskless-sync-delay',
       '0',
       '--enable-debug-command',
@@ -81,6 +85,53 @@ test(
       await waitFor(
         async () => (await field(p!, 'master_repl_offset')) === (await field(r, 'slave_repl_offset')) || false,
         'offsets equal',
+      );
+      assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
+    } finally {
+      p?.close();
+      await replica.stop();
+      await kill(proc);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'a tsdis primary restarted from its RDB (SHUTDOWN SAVE): its replica continues partially',
+  { skip, timeout: 90_000 },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-restart-rdb-'));
+    const port = await freePort();
+    const RDB = ['--save', '3600 1'];
+    let proc = await primaryOn(port, dir, RDB);
+    const replica = await startReplica(port);
+    let p: RawConn | null = null;
+    try {
+      p = await RawConn.connect(port);
+      const r = replica.conn;
+      await waitFor(async () => (await field(r, 'master_link_status')) === 'up' || false, 'the replica linked');
+      for (let i = 0; i < 500; i++) await p.call('SET', `k:${i}`, String(i));
+      const id = await field(p, 'master_replid');
+      await waitFor(
+        async () => (await field(r, 'slave_repl_offset')) === (await field(p!, 'master_repl_offset')) || false,
+        'caught up',
+      );
+      p.write('*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n');
+      await new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      p.close();
+      p = null;
+      proc = await primaryOn(port, dir, RDB);
+      p = await RawConn.connect(port);
+      assert.equal(await field(p, 'master_replid2'), id, 'the saved id is kept as replid2');
+      await waitFor(
+        async () => (await field(p!, 'sync_partial_ok', 'stats')) === '1' || false,
+        'the replica continued',
+      );
+      assert.equal(await field(p, 'sync_full', 'stats'), '0');
+      await p.call('SET', 'after', 'x');
+      await waitFor(
+        async () => (await r.call('GET', 'after')) === '$1\r\nx\r\n' || false,
+        'the write after the restart',
       );
       assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
     } finally {
