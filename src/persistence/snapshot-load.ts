@@ -224,8 +224,7 @@ export class RdbLoader {
     if (k === 'repl-id') a.id = v;
     else if (k === 'repl-offset') a.offset = Number.parseInt(v, 10);
     else a.db = Number.parseInt(v, 10);
-    const ok =
-      a.id?.length === 40 && a.offset !== undefined && a.offset >= 0 && a.db !== undefined && a.db >= 0;
+    const ok = a.id?.length === 40 && a.offset !== undefined && a.offset >= 0 && a.db !== undefined && a.db >= 0;
     this.repl = ok ? { replid: a.id!, offset: a.offset!, streamDb: a.db! } : null;
   }
 
