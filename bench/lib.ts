@@ -545,6 +545,14 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 // ---------------------------------------------------------------------------
 // Interleaved runs: redis-server against this build, or against two builds.
 
+/** The value after flag `name` in `argv` (`--repeats 5`), else `dflt`. */
+export function argOf(argv: readonly string[], name: string, dflt: string): string;
+export function argOf(argv: readonly string[], name: string): string | undefined;
+export function argOf(argv: readonly string[], name: string, dflt?: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+}
+
 /**
  * The servers a bench compares, redis-server first: this build (`tsdis`), or
  * with `--a OLD/dist/cli.js [--b NEW/dist/cli.js]` in `argv` two builds
@@ -558,17 +566,13 @@ export async function benchTargets(
   extraFlags: string[] | (() => Promise<string[]>) = [],
 ): Promise<ServerProc[]> {
   const flags = async () => (typeof extraFlags === 'function' ? extraFlags() : extraFlags);
-  const flag = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const a = flag('--a');
+  const a = argOf(argv, '--a');
   const servers = [await startRedis(await flags())];
   if (a === undefined) {
     servers.push(await startTsdis({ extra: await flags() }));
   } else {
     servers.push({ ...(await startTsdis({ extra: await flags(), cli: path.resolve(a) })), name: 'A' });
-    const b = path.resolve(flag('--b') ?? TSDIS_CLI);
+    const b = path.resolve(argOf(argv, '--b') ?? TSDIS_CLI);
     servers.push({ ...(await startTsdis({ extra: await flags(), cli: b })), name: 'B' });
   }
   return servers;

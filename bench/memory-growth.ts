@@ -35,6 +35,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import {
+  argOf,
   startRedis,
   startTsdis,
   track,
@@ -51,10 +52,7 @@ import {
 } from './lib.js';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
+const opt = (name: string, dflt: string): string => argOf(argv, name, dflt);
 const SIZES = opt('--sizes', '1000000,3000000,10000000').split(',').map(Number);
 const TYPES = opt('--types', 'string,hash').split(',') as ('string' | 'hash')[];
 const SERVERS = opt('--servers', 'redis,tsdis').split(',') as ('redis' | 'tsdis')[];

@@ -21,6 +21,7 @@
  *          [--only set,sync,lag] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]] [--redis-only]
  */
 import {
+  argOf,
   startRedis,
   startTsdis,
   Conn,
@@ -38,10 +39,7 @@ import { runBenchmark } from './run.js';
 import path from 'node:path';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
+const opt = (name: string, dflt: string): string => argOf(argv, name, dflt);
 const REPEATS = Number(opt('--repeats', '3'));
 const REQUESTS = Number(opt('--requests', '100000'));
 const KEYS = Number(opt('--keys', '1000000'));

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
+  argOf,
   benchTargets,
   interleave,
   ratioTable,
@@ -27,10 +28,7 @@ import {
 import { runBenchmark } from './run.js';
 
 const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
+const opt = (name: string, dflt: string): string => argOf(argv, name, dflt);
 const REPEATS = Number(opt('--repeats', '5'));
 const REQUESTS = Number(opt('--requests', '100000'));
 const TESTS = opt('--tests', 'set,get').split(',');

@@ -38,6 +38,7 @@ import { encodeCommand } from '../persistence/aof-format.js';
 import { MasterStream } from './replica-stream.js';
 import { Payload } from './replica-payload.js';
 import { Handshake } from './replica-handshake.js';
+import { unixtime } from './link.js';
 
 /** Redis's repl_state as ROLE names it ('handshake' covers the PING..PSYNC replies). */
 export type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
@@ -95,10 +96,6 @@ export class Replica implements Subsystem {
   /** The master state INFO and ROLE read: the live link's, else the cached one. */
   private get ms(): MasterState | null {
     return this.link?.ms ?? this.cached;
-  }
-
-  private unixNow(): number {
-    return Math.floor(this.server.clock() / 1000);
   }
 
   // ---------------------------------------------------------------------------
@@ -209,7 +206,7 @@ export class Replica implements Subsystem {
     const sock = net.connect({ host: this.host, port: this.port });
     this.sock = sock;
     this.inbuf = EMPTY;
-    this.transferLastIo = this.unixNow();
+    this.transferLastIo = unixtime(this.server);
     this.state = 'connecting';
     server.log.notice('MASTER <-> REPLICA sync started');
     sock.setNoDelay(true);
@@ -295,7 +292,7 @@ export class Replica implements Subsystem {
       this.link?.input(chunk);
       return;
     }
-    this.transferLastIo = this.unixNow();
+    this.transferLastIo = unixtime(this.server);
     if (this.phase === 'loading') {
       this.early.push(chunk);
       return;
@@ -380,7 +377,7 @@ export class Replica implements Subsystem {
     this.xfer = x;
     this.state = 'transfer';
     this.phase = 'bulk-header';
-    this.transferLastIo = this.unixNow();
+    this.transferLastIo = unixtime(this.server);
   }
 
   /** Reads the payload's `$` line, then its bytes (Redis's readSyncBulkPayload). */
@@ -492,7 +489,7 @@ export class Replica implements Subsystem {
       this.cached = l.cacheState();
     }
     this.state = 'connect';
-    this.downSince = this.unixNow();
+    this.downSince = unixtime(this.server);
     if (this.host !== null) {
       log.notice(`Reconnecting to MASTER ${this.host}:${this.port}`);
       this.connect();
@@ -508,7 +505,7 @@ export class Replica implements Subsystem {
   cron(tick: CronTick): void {
     if (this.host === null) return;
     this.link?.pauseEnded();
-    const now = this.unixNow();
+    const now = unixtime(this.server);
     if (this.phase === 'loading' && now !== this.newlineSentAt) {
       this.newlineSentAt = now;
       this.sock?.write('\n');
@@ -594,7 +591,7 @@ export class Replica implements Subsystem {
    */
   infoFields(): InfoFields {
     const server = this.server;
-    const now = this.unixNow();
+    const now = unixtime(this.server);
     const ms = this.ms;
     const l = this.link;
     const f: InfoFields = [
