@@ -252,6 +252,10 @@ export async function runServer(host: Host): Promise<void> {
     },
     failed: (phase, e) => startFailed(server, phase, e, port),
   });
+  // Signals are taken before the pid file is written and the server says it is ready (a
+  // harness may send SIGTERM as soon as it sees either); the handler below runs later, from
+  // the event loop.
+  host.onSignal((sig) => onSignal(sig));
   const pidfile = v['pidfile'];
   if (pidfile) {
     try {
@@ -260,9 +264,6 @@ export async function runServer(host: Host): Promise<void> {
       log.warning(`Failed to write PID file: ${strerror(e)}`);
     }
   }
-  // Signals are taken before the server says it is ready (a harness may send SIGTERM as soon
-  // as it reads that line); the handler below runs later, from the event loop.
-  host.onSignal((sig) => onSignal(sig));
   if (Number(v['port']) !== 0) log.notice('Ready to accept connections tcp');
   if (Number(v['tls-port']) !== 0) log.notice('Ready to accept connections tls');
   if (v['unixsocket']) log.notice('Ready to accept connections unix');
