@@ -93,9 +93,15 @@ for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
   ln -sf "$bin" "$dir/src/$tool"
 done
 
+# Several runs at once (helpers, CI) would all put their test server at 21079 and their
+# servers from 21111: unless the caller picks --baseport, each run takes a random block
+# (below 55535, as a cluster node's bus port is its port + 10000).
+base=()
+[[ " $* " == *" --baseport "* ]] || base=(--baseport $((20000 + (RANDOM % 70) * 500)))
+
 cd "$dir"
 set +e
-./runtest "$@"
+./runtest "${base[@]}" "$@"
 rc=$?
 set -e
 exit $rc
