@@ -94,10 +94,11 @@ for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
 done
 
 # Several runs at once (helpers, CI) would all put their test server at 21079 and their
-# servers from 21111: unless the caller picks --baseport, each run takes a random block
-# (below 55535, as a cluster node's bus port is its port + 10000).
+# servers from 21111 (the harness's check of a free port binds the wildcard address, which
+# succeeds beside another run's 127.0.0.1 listener): unless the caller picks --baseport, each
+# run starts at a random one, kept with its bus port (+10000) below Linux's ephemeral range.
 base=()
-[[ " $* " == *" --baseport "* ]] || base=(--baseport $((20000 + (RANDOM % 70) * 500)))
+[[ " $* " == *" --baseport "* ]] || base=(--baseport $((10000 + (RANDOM % 36) * 300)))
 
 cd "$dir"
 set +e
