@@ -1173,6 +1173,7 @@ export class Cluster implements Subsystem, LinkOwner {
       if (minNode !== null && minNode.link !== null) this.sendPing(minNode.link, MSG_PING);
     }
     let updateState = false;
+    const pingInterval = Number(this.server.config.v['cluster-ping-interval']) || timeout / 2;
     for (const n of [...this.nodes.values()]) {
       const t = this.now;
       if (n.flags & (NODE_MYSELF | NODE_NOADDR | NODE_HANDSHAKE)) continue;
@@ -1188,7 +1189,7 @@ export class Cluster implements Subsystem, LinkOwner {
       ) {
         n.link.free();
       }
-      if (n.link !== null && n.link.connected && n.pingSent === 0 && t - n.pongReceived > timeout / 2) {
+      if (n.link !== null && n.link.connected && n.pingSent === 0 && t - n.pongReceived > pingInterval) {
         this.sendPing(n.link, MSG_PING);
         continue;
       }
