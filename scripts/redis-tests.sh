@@ -5,6 +5,8 @@
 #   scripts/redis-tests.sh [runtest arguments...]
 #   scripts/redis-tests.sh --single unit/type/list --tags -slow --clients 1
 #   scripts/redis-tests.sh --host 127.0.0.1 --port 7000 --single unit/type/incr   # a running tsdis, started with --enable-debug-command yes
+#   scripts/redis-tests.sh --sentinel [--single 00-base ...]   # tests/sentinel (./runtest-sentinel):
+#                    the system's redis-sentinel (Debian's package) monitoring tsdis instances
 #
 # Environment:
 #   REDIS_SRC        a Redis git directory (default /work/.mirror/redis+redis/repo if present,
@@ -64,7 +66,12 @@ else
 fi
 echo "redis-tests: Redis $tag tests in $dir, server: ${REDIS_TESTS_SERVER:-node $cli}" >&2
 
-git -C "$src" archive "$tag" tests runtest | tar -x -C "$dir"
+runner=./runtest
+if [[ "${1:-}" == --sentinel ]]; then
+  shift
+  runner=./runtest-sentinel
+fi
+git -C "$src" archive "$tag" tests runtest runtest-sentinel | tar -x -C "$dir"
 mkdir -p "$dir/src" "$dir/tests/tmp"
 
 # The harness signals the PID it started and waits for " PID: <pid>" then "Server
@@ -84,10 +91,10 @@ EOF
   chmod +x "$dir/src/redis-server"
 fi
 
-for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
+for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb redis-sentinel; do
   bin="$(command -v "$tool" || true)"
   if [[ -z "$bin" ]]; then
-    echo "redis-tests: $tool not found (apt-get install redis-tools); tests using it will fail" >&2
+    echo "redis-tests: $tool not found (apt-get install redis-tools redis-sentinel); tests using it will fail" >&2
     continue
   fi
   ln -sf "$bin" "$dir/src/$tool"
@@ -98,11 +105,11 @@ done
 # succeeds beside another run's 127.0.0.1 listener): unless the caller picks --baseport, each
 # run starts at a random one, kept with its bus port (+10000) below Linux's ephemeral range.
 base=()
-[[ " $* " == *" --baseport "* ]] || base=(--baseport $((10000 + (RANDOM % 36) * 300)))
+[[ "$runner" == ./runtest && " $* " != *" --baseport "* ]] && base=(--baseport $((10000 + (RANDOM % 36) * 300)))
 
 cd "$dir"
 set +e
-./runtest "${base[@]}" "$@"
+"$runner" "${base[@]}" "$@"
 rc=$?
 set -e
 exit $rc

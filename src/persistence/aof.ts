@@ -52,7 +52,7 @@ import {
 } from './aof-manifest.js';
 import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
 import { AofLoadError } from './aof-load.js';
-import { writeFully } from '../util/files.js';
+import { sleepSync, writeFully } from '../util/files.js';
 import type { PropagationSink } from '../server/propagate.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
@@ -394,7 +394,7 @@ export class Aof implements PropagationSink, Subsystem {
     if (this.buf.length === 0 || this.fd < 0) return;
     // DEBUG AOF-FLUSH-SLEEP (Redis's tests widen race windows with it)
     const sleepUs = this.server.debugFlags.aofFlushSleepUs;
-    if (sleepUs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleepUs / 1000);
+    sleepSync(sleepUs);
     // everysec: while the background fdatasync runs, a write(2) to the same
     // file would block the event loop on the inode lock; wait for it (up to
     // 2 s, as Redis postpones), then write anyway and count a delayed fsync.

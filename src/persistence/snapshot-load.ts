@@ -17,6 +17,7 @@ import * as R from './rdb-format.js';
 import { readValue, isValueType } from './rdb-load.js';
 import { RdbReader, RdbError, valueCtx, deepValidation, WHY, type ValueCtx, type Why } from './rdb-reader.js';
 import { persist, rdbPath, checksumOn, WRITE_CHUNK } from './snapshot.js';
+import { sleepSync } from '../util/files.js';
 import { flushLibraries, loadLibraryFromRdb } from '../scripting/functions.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { rdbHasFunctions } from '../scripting/vm-gate.js';
@@ -189,6 +190,8 @@ export class RdbLoader {
   private type = -1;
   /** The progress INFO shows while loading (loading_loaded_bytes), set by loadRdbFile. */
   progress = 0;
+  /** key-load-delay (Redis's test knob): µs slept after each key; below 0, 1 µs once in -n keys. */
+  private readonly keyDelayUs: number;
 
   constructor(
     private readonly server: Server,
@@ -203,6 +206,7 @@ export class RdbLoader {
     this.ctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, true));
     this.now = server.clock();
     this.meta = server.hooks.newMeta ? server.hooks.newMeta() : 0;
+    this.keyDelayUs = Number(server.config.v['key-load-delay']);
     if (buf.length < 9) throw this.error(0, 'unexpected end of data', { ...SHORT_READ_REPORT, doing: 'start' });
     const magic = buf.latin1Slice(0, 9);
     this.r.pos = 9;
@@ -275,10 +279,16 @@ export class RdbLoader {
       let n = 0;
       while (!this.finished) {
         this.record();
-        if (++n % 256 === 0 && performance.now() - t0 >= ms) break;
+        if ((++n % 256 === 0 || this.keyDelayUs !== 0) && performance.now() - t0 >= ms) break;
       }
       return this.finished;
     });
+  }
+
+  /** key-load-delay after a key: the loop stays blocked, as Redis's (clients get -LOADING between slices). */
+  private keyDelay(): void {
+    const us = this.keyDelayUs;
+    sleepSync(us > 0 ? us : Math.floor(this.server.random() * -us) === 0 ? 1 : 0);
   }
 
   get loadedBytes(): number {
@@ -432,6 +442,7 @@ export class RdbLoader {
     if (typeof val === 'object') this.db.hfeAdd(key, val); // a hash with field TTLs
     if (when !== undefined) this.db.expires.set(key, when);
     this.keysLoaded++;
+    if (this.keyDelayUs !== 0) this.keyDelay();
     if (this.r.pos - this.crcPos > WRITE_CHUNK) {
       this.crc.update(this.buf, this.crcPos, this.r.pos);
       this.crcPos = this.r.pos;

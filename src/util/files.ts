@@ -17,7 +17,7 @@ export function writeFully(fd: number, b: Buffer): void {
       off += fs.writeSync(fd, b, off, b.length - off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      sleepSync(1000);
     }
   }
 }
@@ -56,4 +56,12 @@ export function replaceFile(file: string, tmp: string, content: Buffer, syncDir 
     throw e;
   }
   if (syncDir) fsyncDir(path.dirname(path.resolve(file)));
+}
+
+/** Atomics.wait's cell for sleepSync. */
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread for `us` microseconds (the event loop included), as Redis's usleep in its test knobs. */
+export function sleepSync(us: number): void {
+  if (us > 0) Atomics.wait(SLEEPER, 0, 0, us / 1000);
 }

@@ -134,6 +134,31 @@ test('a corrupt RDB stops the start with the file and offset', async () => {
   assert.match(s.out(), /Wrong RDB checksum/);
 });
 
+test("key-load-delay (Redis's test knob) slows the load per key; clients get -LOADING all along", async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'd-'));
+  const srv = await createServer({ noListen: true, config: { 'enable-debug-command': 'yes' } });
+  await srv.call('DEBUG', 'POPULATE', '300', 'key', '10');
+  fs.writeFileSync(path.join(dir, 'dump.rdb'), Buffer.concat(rdbImage(srv.server)));
+  await srv.close();
+  // 300 keys at 2 ms each: at least 0.6 s of loading, served between slices
+  const t0 = Date.now();
+  const s = await start(dir, ['--save', '', '--key-load-delay', '2000']);
+  const c = await RawConn.connect(s.port);
+  let loadingReplies = 0;
+  for (;;) {
+    const r = await c.call('PING');
+    if (r === '+PONG\r\n') break;
+    assert.equal(r, '-LOADING Redis is loading the dataset in memory\r\n');
+    loadingReplies++;
+    assert.ok(Date.now() - t0 < 20000, 'still loading after 20 s');
+  }
+  assert.ok(Date.now() - t0 >= 600, `loaded in ${Date.now() - t0} ms`);
+  assert.ok(loadingReplies >= 5, `${loadingReplies} -LOADING replies`);
+  assert.equal(await c.call('DBSIZE'), ':300\r\n');
+  c.close();
+  s.proc.kill('SIGKILL');
+});
+
 test('clients get -LOADING while a large RDB loads; INFO shows loading fields', async () => {
   const dir = fs.mkdtempSync(path.join(tmp, 'd-'));
   const srv = await createServer({ noListen: true, config: { 'enable-debug-command': 'yes' } });
