@@ -92,7 +92,8 @@ export class Handshake {
     const v = this.server.config.v;
     const auth = v['masterauth'];
     if (auth !== '') this.send(v['masteruser'] !== '' ? ['AUTH', v['masteruser'], auth] : ['AUTH', auth]);
-    const port = v['replica-announce-port'] || v['port'];
+    // (over TLS, the TLS port: the port its own replicas would connect to, as Redis announces it)
+    const port = v['replica-announce-port'] || (v['tls-replication'] && v['tls-port'] ? v['tls-port'] : v['port']);
     this.send(['REPLCONF', 'listening-port', String(port)]);
     if (v['replica-announce-ip'] !== '') this.send(['REPLCONF', 'ip-address', v['replica-announce-ip']]);
     this.send(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);

@@ -39,6 +39,7 @@ import { MasterStream } from './replica-stream.js';
 import { Payload } from './replica-payload.js';
 import { Handshake } from './replica-handshake.js';
 import { unixtime } from './link.js';
+import { connectOut } from '../server/tls.js';
 
 /** Redis's repl_state as ROLE names it ('handshake' covers the PING..PSYNC replies). */
 export type LinkState = 'none' | 'connect' | 'connecting' | 'handshake' | 'transfer' | 'connected';
@@ -199,24 +200,27 @@ export class Replica implements Subsystem {
   // ---------------------------------------------------------------------------
   // Connecting and the handshake
 
-  /** Opens the link (Redis's connectWithMaster): state connecting until TCP connects. */
+  /**
+   * Opens the link (Redis's connectWithMaster), over TLS with tls-replication:
+   * state connecting until it connects (and its TLS handshake is done).
+   */
   private connect(): void {
     if (this.host === null) return;
     const server = this.server;
-    const sock = net.connect({ host: this.host, port: this.port });
-    this.sock = sock;
-    this.inbuf = EMPTY;
-    this.transferLastIo = unixtime(this.server);
-    this.state = 'connecting';
-    server.log.notice('MASTER <-> REPLICA sync started');
-    sock.setNoDelay(true);
-    sock.once('connect', () => {
+    const tlsOpts = server.config.v['tls-replication'] === true ? (server.listener.tls?.client ?? null) : null;
+    const sock = connectOut(this.host, this.port, tlsOpts, () => {
       if (this.sock !== sock) return;
       this.state = 'handshake';
       this.phase = 'handshake';
       this.hs = new Handshake(server, (a) => this.send(a), this.cached);
       this.hs.start();
     });
+    this.sock = sock;
+    this.inbuf = EMPTY;
+    this.transferLastIo = unixtime(this.server);
+    this.state = 'connecting';
+    server.log.notice('MASTER <-> REPLICA sync started');
+    sock.setNoDelay(true);
     sock.on('data', (chunk: Buffer) => {
       if (this.sock === sock) this.onData(chunk);
     });

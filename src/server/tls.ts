@@ -26,6 +26,7 @@
  *
  * Called by the listener (server/listener.ts) at start and on CONFIG SET.
  */
+import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -134,6 +135,29 @@ export function configureTls(v: TlsParams, warn: (line: string) => void): TlsCon
   }
   if (ca !== null) client.ca = ca;
   return { server, client };
+}
+
+/**
+ * Opens an outbound link (a replica's to its primary; a cluster node's to
+ * another), over TLS with the client options `tlsOpts` unless null (tls-replication,
+ * tls-cluster). The peer's certificate must chain to the CA, but its name is
+ * not checked, as in Redis. `ready` runs once the link can carry data: after
+ * the TCP connect, or after the TLS handshake.
+ */
+export function connectOut(
+  host: string,
+  port: number,
+  tlsOpts: tls.ConnectionOptions | null,
+  ready: () => void,
+): net.Socket {
+  if (tlsOpts === null) {
+    const sock = net.connect({ host, port });
+    sock.once('connect', ready);
+    return sock;
+  }
+  const sock = tls.connect({ ...tlsOpts, host, port, checkServerIdentity: () => undefined });
+  sock.once('secureConnect', ready);
+  return sock;
 }
 
 /** tls-auth-clients as tls.Server's requestCert / rejectUnauthorized (optional: checked after the handshake). */

@@ -686,3 +686,60 @@ test(
     }
   },
 );
+
+test(
+  'tls-replication: tsdis and redis-server replicate from each other over TLS only (the primary without a TCP port for them)',
+  { skip: skipDiff },
+  async () => {
+    /** Waits until `t` has `key` (written as 'over-tls'). */
+    const arrives = async (t: Target, key: string, from: string): Promise<void> => {
+      const end = Date.now() + 20000;
+      while ((await plainCall(t.port, ['GET', key])) !== '$8\r\nover-tls\r\n') {
+        if (Date.now() > end)
+          assert.fail(
+            `${t.name} never got ${key} from ${from} over TLS: ${await plainCall(t.port, ['INFO', 'replication'])}`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    /** Makes `replica` follow `primary` over TLS, writes on the primary, waits for the key on the replica. */
+    const follow = async (primary: Target, replica: Target, key: string): Promise<void> => {
+      assert.equal(await plainCall(replica.port, ['CONFIG', 'SET', 'tls-replication', 'yes']), '+OK\r\n');
+      assert.equal(await plainCall(replica.port, ['REPLICAOF', '127.0.0.1', String(primary.tlsPort)]), '+OK\r\n');
+      assert.equal(await plainCall(primary.port, ['SET', key, 'over-tls']), '+OK\r\n');
+      await arrives(replica, key, primary.name);
+      assert.match(await plainCall(replica.port, ['INFO', 'replication']), /master_link_status:up\r\n/);
+      // the replica announces its TLS port, where its own replicas would connect (as Redis's does)
+      assert.match(
+        await plainCall(primary.port, ['INFO', 'replication']),
+        new RegExp(`slave0:ip=127\\.0\\.0\\.1,port=${replica.tlsPort},state=online`),
+      );
+    };
+    // (the server certificate is for servers only: a replica presents the client one)
+    const client = {
+      'tls-client-cert-file': f('client.crt'),
+      'tls-client-key-file': f('client.key'),
+      'repl-diskless-sync-delay': '0',
+    };
+    const a = await tsdisTarget(client);
+    const b = await tsdisTarget(client);
+    const r = await redisTarget(Object.entries(client).flatMap(([k, v]) => [`--${k}`, v]));
+    try {
+      await follow(a, b, 'k1'); // tsdis → tsdis
+      await follow(r, a, 'k2'); // redis-server → tsdis (a leaves b's primary role: a chain r → a → b)
+      await arrives(b, 'k2', 'tsdis, its primary');
+      assert.equal(await plainCall(b.port, ['REPLICAOF', 'NO', 'ONE']), '+OK\r\n');
+      assert.equal(await plainCall(r.port, ['REPLICAOF', 'NO', 'ONE']), '+OK\r\n');
+      await follow(b, r, 'k3'); // tsdis → redis-server
+      // a replica with tls-replication off, pointed at the TLS port, never comes up
+      assert.equal(await plainCall(a.port, ['CONFIG', 'SET', 'tls-replication', 'no']), '+OK\r\n');
+      assert.equal(await plainCall(a.port, ['REPLICAOF', '127.0.0.1', String(b.tlsPort)]), '+OK\r\n');
+      await new Promise((res) => setTimeout(res, 1500));
+      assert.match(await plainCall(a.port, ['INFO', 'replication']), /master_link_status:down\r\n/);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await r.stop();
+    }
+  },
+);
