@@ -30,9 +30,9 @@
  * (eviction runs before the command, outside it).
  *
  * Memory that is not counted against the limit (Redis's
- * freeMemoryGetNotCountedMemory): the AOF buffer (and, when replication
- * comes, replica output buffers beyond the backlog), so propagating DELs
- * cannot feed more eviction.
+ * freeMemoryGetNotCountedMemory): the AOF buffer and the replication
+ * buffer beyond the backlog's size, so propagating DELs cannot feed more
+ * eviction.
  *
  * With maxmemory 0 the same gate guards the process itself: when the V8 heap
  * comes within HEAP_MARGIN of its limit (read once per cron tick), commands
@@ -43,6 +43,7 @@ import type { ParamName } from '../config/params.js';
 import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
+import { BLOCK_OVERHEAD, MIN_BLOCK } from '../replication/backlog.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { Db } from './db.js';
 import { idleMsAt, lfuDecr, lruClock } from './access.js';
@@ -239,10 +240,22 @@ export class Eviction implements Subsystem {
   }
   private heapGrowing = 0;
 
-  /** Memory not counted against maxmemory: the AOF buffer (Redis's freeMemoryGetNotCountedMemory). */
+  /**
+   * Memory not counted against maxmemory (Redis's
+   * freeMemoryGetNotCountedMemory): the AOF buffer, and the shared
+   * replication buffer beyond repl-backlog-size (what replicas still need,
+   * or what is still being trimmed after they left).
+   */
   notCounted(): number {
-    const aof = this.server.aof;
-    return aof.state !== 'off' ? aof.buf.length : 0;
+    const s = this.server;
+    let n = s.aof.state !== 'off' ? s.aof.buf.length : 0;
+    const b = s.repl.backlog;
+    if (b !== null) {
+      // (the backlog's own blocks' overhead, estimated as Redis does, is counted with it)
+      const counted = b.size + (Math.floor(b.size / MIN_BLOCK) + 1) * BLOCK_OVERHEAD;
+      if (b.mem > counted) n += b.mem - counted;
+    }
+    return n;
   }
 
   /** used_memory less what is not counted against the limit. */

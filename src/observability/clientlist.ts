@@ -178,7 +178,14 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
   const sockOut = c.socket?.writableLength ?? 0;
   const obl = Math.min(pendingOut, REPLY_BUFFER);
   const oll = pendingOut > REPLY_BUFFER ? 1 : 0;
-  const omem = sockOut + (pendingOut > REPLY_BUFFER ? pendingOut - REPLY_BUFFER : 0);
+  let omem = sockOut + (pendingOut > REPLY_BUFFER ? pendingOut - REPLY_BUFFER : 0);
+  // a replica's output is what it keeps of the shared replication buffer (replication/link.ts)
+  let totMem = clientMemory(c, argv) + (argv ? requestBytes(argv) : 0);
+  if (c.replica !== null) {
+    const shared = server.repl.primary.outputBytes(c.replica);
+    totMem += shared - clientOutputBytes(c);
+    omem = shared;
+  }
   const events = sockOut > 0 ? 'rw' : 'r';
   const multi = c.multiQueue ? c.multiQueue.length : -1;
   const multiMem = multiQueueMemory(c);
@@ -188,7 +195,7 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
     ` flags=${clientFlags(c)} db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0}` +
     ` ssub=${c.shardChannels?.size ?? 0} multi=${multi} qbuf=${qbuf} qbuf-free=${qbuf > 0 ? Math.max(0, REPLY_BUFFER - qbuf) : 0}` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${c.replyBufSize} rbp=${c.replyBufPeak} obl=${obl} oll=${oll} omem=${omem}` +
-    ` tot-mem=${clientMemory(c, argv) + (argv ? requestBytes(argv) : 0)} events=${events} cmd=${c.lastCmd}` +
+    ` tot-mem=${totMem} events=${events} cmd=${c.lastCmd}` +
     ` user=${c.user.name} redir=${c.tracking ? c.trackingRedirect : -1} resp=${c.resp}` +
     ` lib-name=${c.libName} lib-ver=${c.libVer}`
   );

@@ -235,10 +235,10 @@ function memorySection(server: Server): Fields {
     ['mem_fragmentation_ratio', f2(ratio(mh.rss, mh.used))],
     ['mem_fragmentation_bytes', mh.rss - mh.used],
     ['mem_not_counted_for_evict', server.evict.notCounted()],
-    // (the backlog's bytes held, and the stream held for or unsent to replicas: replication/primary.ts)
-    ['mem_replication_backlog', server.repl.backlog?.histlen ?? 0],
-    ['mem_total_replication_buffers', (server.repl.backlog?.histlen ?? 0) + server.repl.primary.bufferedBytes()],
-    ['mem_clients_slaves', server.repl.primary.bufferedBytes()],
+    // (the shared replication buffer, split between the backlog and replicas: replication/replication.ts)
+    ['mem_replication_backlog', mh.replBacklog],
+    ['mem_total_replication_buffers', mh.replBuffers],
+    ['mem_clients_slaves', mh.clientsSlaves],
     ['mem_clients_normal', mh.clientsNormal],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', mh.aofBuffer],

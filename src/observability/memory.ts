@@ -14,6 +14,7 @@
  *               + keyspace structure     each db's dicts (Dict.structBytes)
  *               + clients                per client: its objects and buffers
  *               + AOF buffer, scripts    (the Lua VM's heap is apart: used_memory_lua)
+ *               + replication buffer     the shared blocks (replication/backlog.ts)
  *
  * The dataset is kept by the keyspace API (keyspace/db.ts) as values are stored,
  * changed and removed: the size of the new value minus the size counted for
@@ -156,7 +157,7 @@ function dbStruct(db: Db): [number, number] {
  */
 export function usedMemory(server: Server): number {
   const m = server.mem;
-  let b = m.startup + m.clients + m.evalScripts + m.functions + server.aof.buf.length;
+  let b = m.startup + m.clients + m.evalScripts + m.functions + server.aof.buf.length + (server.repl.backlog?.mem ?? 0);
   for (const db of server.dbs) {
     if (db.dict.size === 0) continue;
     b += db.datasetBytes() + db.dict.structBytes();
@@ -217,6 +218,8 @@ export interface MemoryOverhead {
   clientsNormal: number;
   clientsSlaves: number;
   replBacklog: number;
+  /** The shared replication buffer (mem_total_replication_buffers): replBacklog + clientsSlaves. */
+  replBuffers: number;
   aofBuffer: number;
   luaCaches: number;
   functionsCaches: number;
@@ -252,15 +255,17 @@ export function memoryOverhead(server: Server): MemoryOverhead {
     dbs.push([db.id, main, exp]);
   }
   const aofBuffer = server.aof.buf.length;
-  const overheadTotal = st.startup + st.clients + aofBuffer + st.evalScripts + st.functions + dictTotal;
+  const repl = server.repl.bufferMemory();
+  const overheadTotal = st.startup + st.clients + aofBuffer + st.evalScripts + st.functions + dictTotal + repl.total;
   return {
     used,
     rss: m.rss,
     peak: st.peak,
     startup: st.startup,
     clientsNormal: st.clients,
-    clientsSlaves: 0,
-    replBacklog: 0,
+    clientsSlaves: repl.replicas,
+    replBacklog: repl.backlog,
+    replBuffers: repl.total,
     aofBuffer,
     luaCaches: st.evalScripts,
     functionsCaches: st.functions,

@@ -10,9 +10,10 @@
  * straight to the replicas' sockets between `$EOF:<mark>\r\n` and the
  * 40-byte mark, after repl-diskless-sync-delay seconds unless
  * repl-diskless-sync-max-replicas wait. The stream a syncing replica must
- * get after the image is held for it (ReplicaLink.held) and written once
- * the image is sent (disk) or at its first ACK (diskless, as Redis: nothing
- * follows the EOF mark at once). Used by primary.ts only.
+ * get after the image waits for it in the shared buffer (its reference,
+ * taken at the image's offset: backlog.ts) and goes out once the image is
+ * sent (disk) or at its first ACK (diskless, as Redis: nothing follows the
+ * EOF mark at once). Used by primary.ts only.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -246,18 +247,14 @@ export class FullSync {
     return true;
   }
 
-  /** Writes what was held for the replica and streams from now on (replicaStartCommandStream). */
+  /**
+   * The replica streams from now on (replicaStartCommandStream): what the
+   * shared buffer kept for it since its image's offset goes out first.
+   */
   startStream(l: ReplicaLink): void {
     l.startOnAck = false;
-    const held = l.held;
-    l.held = null;
-    l.heldBytes = 0;
-    const sock = l.client.socket;
-    if (held === null || sock === null) return;
-    for (const s of held) {
-      sock.write(s, 'latin1');
-      this.server.stats.netReplOutputBytes += s.length;
-    }
+    l.streaming = true;
+    this.primary.pump(l);
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * A replica attached to this server, as the primary sees it (Client.replica,
  * Redis's slave fields of a client): what REPLCONF told, where its sync
- * stands, what it acknowledged, the stream held for it. Also the small
+ * stands, what it acknowledged, where it is in the shared stream. Also the small
  * helpers primary.ts and full-sync.ts share.
  */
 import type { Server } from '../server/server.js';
 import type fs from 'node:fs';
 import type { Client } from '../server/client.js';
+import type { Backlog, ReplBlock } from './backlog.js';
 
 /** A replica's state (Redis's SLAVE_STATE_*). */
 export type ReplState = 'wait_bgsave_start' | 'wait_bgsave_end' | 'send_bulk' | 'online' | 'rdb_transmitted';
@@ -41,12 +42,25 @@ export class ReplicaLink {
   /** When it last acknowledged (ms). */
   ackTime = 0;
   /**
-   * Stream bytes held until its image is sent (and, diskless, until its
-   * first ACK); null once streaming.
+   * Its reference into the shared replication buffer (backlog.ts): the
+   * block holding the next stream byte its socket has not been handed, and
+   * that byte's position in it (Redis's ref_repl_buf_node/ref_block_pos).
+   * Null until it is first fed (a full sync: from the image's offset) or
+   * continues (PSYNC: from its offset).
    */
-  held: string[] | null = [];
-  heldBytes = 0;
-  /** Diskless: the image was sent, the held stream goes out at its first ACK. */
+  refBlock: ReplBlock | null = null;
+  refPos = 0;
+  /**
+   * Its socket is handed the stream: from +CONTINUE, or once its image is
+   * sent (disk) or at its first ACK after it (diskless); until then what it
+   * will get waits in the shared buffer.
+   */
+  streaming = false;
+  /** Its socket's last write returned false: the stream waits in the shared buffer until 'drain'. */
+  waitDrain = false;
+  /** The 'drain' listener that resumes the stream is on its socket (added once). */
+  drainHooked = false;
+  /** Diskless: the image was sent, the stream goes out from its first ACK. */
   startOnAck = false;
   /** Diskless: when its socket last took image bytes (ms; 0: not yet), for repl-timeout. */
   lastPartialWrite = 0;
@@ -56,11 +70,17 @@ export class ReplicaLink {
   constructor(readonly client: Client) {}
 }
 
-/** Output a replica's limit counts: the held stream plus what its socket holds (while streaming). */
-export function replicaOutputBytes(l: ReplicaLink): number {
+/**
+ * Output a replica's limits count (Redis's getClientOutputBufferMemoryUsage
+ * for a replica): the shared blocks its reference keeps alive (backlog.ts
+ * bytesFrom), plus what its socket was handed and has not written yet and
+ * any reply it has pending. A replica with no reference yet counts none.
+ */
+export function replicaOutputBytes(l: ReplicaLink, b: Backlog | null): number {
+  const shared = l.refBlock !== null && b !== null ? b.bytesFrom(l.refBlock) : 0;
   // (during the image's transfer the socket holds image bytes: Redis does not count those)
-  const sock = l.held === null ? (l.client.socket?.writableLength ?? 0) : 0;
-  return l.heldBytes + sock + l.client.reply.out.length;
+  const sock = l.streaming ? (l.client.socket?.writableLength ?? 0) : 0;
+  return shared + sock + l.client.reply.out.length;
 }
 
 /** Whether `l` has every capability `peer` has (a replica sharing another's snapshot). */

@@ -3,12 +3,20 @@
  * replicas attach with REPLCONF and PSYNC (or the old SYNC), get a full
  * sync (an RDB image, then the stream from the offset it matches) or
  * continue from the backlog (+CONTINUE), then receive the stream
- * (Replication.flush -> send) and acknowledge it (REPLCONF ACK), which WAIT,
- * min-replicas-to-write, INFO and ROLE read.
+ * (Replication.flush -> send, pump) and acknowledge it (REPLCONF ACK), which
+ * WAIT, min-replicas-to-write, INFO and ROLE read.
+ *
+ * Replicas share the stream (backlog.ts): each holds a reference into the
+ * shared buffer, at the next byte its socket has not been handed. A replica
+ * that keeps up is handed each turn's bytes as they are; one whose socket
+ * pushes back (write() returned false), or that is still syncing, is left
+ * behind and handed the blocks from its reference once the socket drains.
+ * What a replica's reference keeps alive counts against
+ * client-output-buffer-limit replica, checked as the stream grows, before
+ * anything is written (as Redis checks as it appends).
  *
  * Full syncs (the fork-less snapshot and its transfer) are full-sync.ts;
- * a replica's own state is link.ts's ReplicaLink. The stream held for a
- * syncing replica counts against client-output-buffer-limit replica.
+ * a replica's own state is link.ts's ReplicaLink.
  *
  * Callers: replication.ts (send, hooks), commands/replication.ts (REPLCONF,
  * PSYNC, SYNC, WAIT, ROLE), the dispatcher (goodReplicasOk), info.ts.
@@ -24,6 +32,7 @@ import { persist } from '../persistence/snapshot.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { newReplId } from './replication.js';
 import { FullSync } from './full-sync.js';
+import { TRIM_BLOCKS_PER_CALL, type ReplBlock } from './backlog.js';
 import {
   ReplicaLink,
   REQ_EXCLUDE_DATA,
@@ -78,11 +87,9 @@ export class Primary {
     return addr.includes(':') ? `[${addr}]:${l.listeningPort}` : `${addr}:${l.listeningPort}`;
   }
 
-  /** Stream bytes held for replicas or not yet taken by their sockets (INFO mem_clients_slaves). */
-  bufferedBytes(): number {
-    let n = 0;
-    for (const l of this.replicas) n += replicaOutputBytes(l);
-    return n;
+  /** The output a replica's limits count (CLIENT LIST omem, client-output-buffer-limit): link.ts. */
+  outputBytes(l: ReplicaLink): number {
+    return replicaOutputBytes(l, this.repl.backlog);
   }
 
   /** Online replicas that acknowledged `offset` (replicationCountAcksByOffset). */
@@ -270,10 +277,8 @@ export class Primary {
         ? this.replicas.find((p) => p.state === 'wait_bgsave_end' && (!p.rdbOnly || l.rdbOnly))
         : undefined;
       if (peer !== undefined && capaCovers(l, peer) && l.req === peer.req) {
-        if (!l.rdbOnly && peer.held !== null) {
-          l.held = [...peer.held];
-          l.heldBytes = peer.heldBytes;
-        }
+        // (copyReplicaOutputBuffer: the same reference into the shared stream)
+        if (!l.rdbOnly && peer.refBlock !== null) this.takeRef(l, peer.refBlock, peer.refPos);
         this.full.setupFullResync(l, peer.initialOffset);
         log.notice('Waiting for end of BGSAVE for SYNC');
       } else {
@@ -335,20 +340,21 @@ export class Primary {
         );
       return false;
     }
-    // stream bytes fed this turn are in the backlog already: they go with the tail, not again by flush
+    // stream bytes fed this turn are in the backlog already: this replica gets them from its reference
     repl.flush();
     l.state = 'online';
     l.ackTime = this.server.clock();
-    l.held = null;
+    l.streaming = true;
     this.attach(l);
+    const at = b.locate(from);
+    if (at !== null) this.takeRef(l, at.block, at.pos);
     const sock = l.client.socket;
     if (sock !== null) {
       sock.write(l.capaPsync2 ? `+CONTINUE ${repl.replid}\r\n` : '+CONTINUE\r\n', 'latin1');
-      const tail = b.since(from);
-      if (tail.length !== 0) sock.write(tail.toString('latin1'), 'latin1');
       log.notice(
-        `Partial resynchronization request from ${this.name(l)} accepted. Sending ${tail.length} bytes of backlog starting from offset ${from}.`,
+        `Partial resynchronization request from ${this.name(l)} accepted. Sending ${repl.offset + 1 - from} bytes of backlog starting from offset ${from}.`,
       );
+      this.pump(l);
     }
     this.refreshGood();
     return true;
@@ -358,28 +364,111 @@ export class Primary {
   // The stream
 
   /**
-   * Writes stream bytes to every replica (Replication.flush): to the
-   * socket of a streaming one, held for one still syncing. A replica past
-   * client-output-buffer-limit replica is closed, as Redis does.
+   * A turn's stream bytes (`data`, which begins at `pos` in `start` of the
+   * shared buffer) go to the replicas (Replication.flush). A replica fed for
+   * the first time takes its reference at `start` (rdb-only replicas and
+   * those waiting for a snapshot to start get none: their stream begins at
+   * setupFullResync). Each one's output limit is checked first, on what its
+   * reference keeps alive with these bytes appended; one past it is closed,
+   * as Redis does. A streaming replica that was caught up gets `data` in one
+   * write; one behind is pumped from its reference.
    */
-  send(data: string): void {
+  send(data: string, start: ReplBlock, pos: number): void {
+    const b = this.repl.backlog;
+    if (b === null) return;
     const limits = this.server.outputLimits;
-    const stats = this.server.stats;
+    const tail = b.tail!;
     let over: ReplicaLink[] | null = null;
     for (const l of this.replicas) {
-      // (rdb-only replicas and those waiting for a snapshot to start get no stream: theirs begins at setupFullResync)
       if (l.state === 'wait_bgsave_start' || l.rdbOnly) continue;
+      if (l.refBlock === null) this.takeRef(l, start, pos);
       const c = l.client;
-      if (l.held !== null) {
-        l.held.push(data);
-        l.heldBytes += data.length;
-      } else if (c.socket !== null) {
-        c.socket.write(data, 'latin1');
-        stats.netReplOutputBytes += data.length;
+      if (limits.reached(c, replicaOutputBytes(l, b))) {
+        (over ??= []).push(l);
+        continue;
       }
-      if (limits.reached(c, replicaOutputBytes(l))) (over ??= []).push(l);
+      if (!l.streaming || c.socket === null) continue;
+      if (l.refBlock === start && l.refPos === pos && !l.waitDrain) {
+        this.server.stats.netReplOutputBytes += data.length;
+        this.moveRef(l, tail, tail.used);
+        if (!c.socket.write(data, 'latin1')) this.awaitDrain(l);
+      } else this.pump(l);
     }
+    b.trim(TRIM_BLOCKS_PER_CALL);
     if (over !== null) for (const l of over) limits.closeClient(l.client);
+  }
+
+  /**
+   * Hands a streaming replica's socket the shared blocks from its reference
+   * on, until the socket pushes back or the replica has everything; its
+   * reference moves along (blocks only it held may go: trim). `all`: ignore
+   * push-back (the server is closing). Called by send, by the socket's
+   * 'drain', after +CONTINUE and when a synced replica starts streaming.
+   */
+  pump(l: ReplicaLink, all = false): void {
+    const sock = l.client.socket;
+    const b = this.repl.backlog;
+    if (sock === null || b === null || l.refBlock === null || !l.streaming || l.client.closed) return;
+    let blk = l.refBlock;
+    let pos = l.refPos;
+    let n = 0;
+    let ok = true;
+    for (;;) {
+      if (pos < blk.used) {
+        n += blk.used - pos;
+        ok = sock.write(blk.buf.toString('latin1', pos, blk.used), 'latin1');
+        pos = blk.used;
+      }
+      if (blk.next === null || (!ok && !all)) break;
+      blk = blk.next;
+      pos = 0;
+    }
+    this.server.stats.netReplOutputBytes += n;
+    this.moveRef(l, blk, pos);
+    b.trim(TRIM_BLOCKS_PER_CALL);
+    if (!ok) this.awaitDrain(l);
+  }
+
+  /** The replica's socket pushed back: its stream waits in the shared buffer until 'drain' pumps it. */
+  private awaitDrain(l: ReplicaLink): void {
+    l.waitDrain = true;
+    if (l.drainHooked) return;
+    l.drainHooked = true;
+    l.client.socket?.on('drain', () => {
+      l.waitDrain = false;
+      if (l.client.replica === l) this.pump(l);
+    });
+  }
+
+  /** Gives a replica a reference at `pos` in `block` (it had none). */
+  private takeRef(l: ReplicaLink, block: ReplBlock, pos: number): void {
+    block.refcount++;
+    l.refBlock = block;
+    l.refPos = pos;
+  }
+
+  /** Moves a replica's reference forward (the caller trims). */
+  private moveRef(l: ReplicaLink, block: ReplBlock, pos: number): void {
+    const old = l.refBlock!;
+    if (old !== block) {
+      old.refcount--;
+      block.refcount++;
+      l.refBlock = block;
+    }
+    l.refPos = pos;
+  }
+
+  /**
+   * Drops a replica's reference (freeReplicaReferencedReplBuffer): it left,
+   * or the backlog was freed; what only it held is trimmed.
+   */
+  releaseRef(l: ReplicaLink): void {
+    const r = l.refBlock;
+    if (r === null) return;
+    l.refBlock = null;
+    l.refPos = 0;
+    r.refcount--;
+    this.repl.backlog?.trim(TRIM_BLOCKS_PER_CALL);
   }
 
   // ---------------------------------------------------------------------------
@@ -544,8 +633,8 @@ export class Primary {
     l.client.slave = l.client.monitor;
     l.bulk?.destroy();
     l.bulk = null;
-    l.held = null;
-    l.heldBytes = 0;
+    l.streaming = false;
+    this.releaseRef(l);
     if (this.replicas.length === 0) this.noReplicasSince = this.server.clock();
     this.full.left(l);
     this.refreshGood();
@@ -561,7 +650,9 @@ export class Primary {
     for (const l of [...this.replicas]) {
       l.bulk?.destroy();
       const sock = l.client.socket;
-      if (l.held !== null || sock === null) continue;
+      if (!l.streaming || sock === null) continue;
+      // (what still waits in the shared buffer is handed over too)
+      this.pump(l, true);
       this.server.conns.freeClient(l.client);
       sock.destroySoon();
     }

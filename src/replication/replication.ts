@@ -25,7 +25,7 @@ import type { Subsystem, InfoSection } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
 import { encodeCommand } from '../persistence/aof-format.js';
 import { Failover } from './failover.js';
-import { Backlog } from './backlog.js';
+import { Backlog, TRIM_BLOCKS_PER_CALL, type ReplBlock } from './backlog.js';
 import { Primary } from './primary.js';
 import type { Client } from '../server/client.js';
 import type { CronTick } from '../server/subsystem.js';
@@ -58,6 +58,13 @@ export class Replication implements Subsystem, PropagationSink {
   following = false;
   /** Stream bytes appended this turn and not yet handed to the replicas (flush). */
   private out: string[] = [];
+  /**
+   * Where this turn's bytes begin in the shared buffer (a reference, so no
+   * trim drops it before flush; null when the turn fed none with a
+   * backlog): replicas fed for the first time start there.
+   */
+  private outBlock: ReplBlock | null = null;
+  private outPos = 0;
 
   /** The primary side: replicas attached to this server (primary.ts). */
   readonly primary: Primary;
@@ -103,25 +110,38 @@ export class Replication implements Subsystem, PropagationSink {
     if (this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0]! : this.out.join('');
     this.out = [];
-    this.sendToReplicas(data);
+    const start = this.outBlock;
+    if (start === null) return;
+    this.outBlock = null;
+    if (this.primary.replicas.length !== 0) this.primary.send(data, start, this.outPos);
+    start.refcount--;
+    this.backlog!.trim(TRIM_BLOCKS_PER_CALL);
   }
 
   /**
-   * Appends stream bytes (a latin1 string or Buffer): to the backlog, to
-   * master_repl_offset, and to what flush() sends the replicas. Used for
-   * effects (feed), for the primary's own PINGs, and by a replica for the
-   * stream it proxies from its primary.
+   * Appends stream bytes (a latin1 string or Buffer): to the shared buffer
+   * (the backlog), to master_repl_offset, and to what flush() hands the
+   * replicas. Used for effects (feed), for the primary's own PINGs, and by
+   * a replica for the stream it proxies from its primary.
    */
   feedStream(data: string | Buffer): void {
     const s = typeof data === 'string' ? data : data.toString('latin1');
     this.offset += s.length;
-    this.backlog?.append(s);
     this.out.push(s);
-  }
-
-  /** Writes stream bytes to the attached replicas (primary.ts). */
-  private sendToReplicas(data: string): void {
-    if (this.primary.replicas.length !== 0) this.primary.send(data);
+    const b = this.backlog;
+    if (b === null) return;
+    let added: boolean;
+    if (this.outBlock === null) {
+      // the turn's first bytes: where they begin is referenced until flush
+      const t = b.tail;
+      const used = t === null ? 0 : t.used;
+      added = b.append(s);
+      const blk = t === null ? b.head! : used < t.buf.length ? t : t.next!;
+      blk.refcount++;
+      this.outBlock = blk;
+      this.outPos = blk === t ? used : 0;
+    } else added = b.append(s);
+    if (added) b.trim(TRIM_BLOCKS_PER_CALL);
   }
 
   /**
@@ -148,6 +168,9 @@ export class Replication implements Subsystem, PropagationSink {
 
   beforeSleep(): void {
     this.primary.beforeSleep();
+    // (what replicas no longer need goes a few blocks at a time: Redis trims ten calls' worth here)
+    const b = this.backlog;
+    if (b !== null && b.histlen > b.size) b.trim(10 * TRIM_BLOCKS_PER_CALL);
     if (this.failover.state === 'waiting-for-sync') this.failover.update();
   }
 
@@ -169,6 +192,8 @@ export class Replication implements Subsystem, PropagationSink {
   ensureBacklog(): Backlog {
     if (this.backlog === null) {
       this.backlog = new Backlog(this.server.config.v['repl-backlog-size'], this.offset);
+      // (bytes of this turn fed without a backlog reach no replica: there was none)
+      this.out = [];
       // the first effect after a new backlog must say its database
       this.selectedDb = -1;
       this.server.propagator.refresh();
@@ -214,9 +239,16 @@ export class Replication implements Subsystem, PropagationSink {
     if (!made) b.rebase(this.offset);
   }
 
-  /** Drops the backlog (repl-backlog-ttl passed with no replica). */
+  /**
+   * Drops the backlog and the shared buffer with it (repl-backlog-ttl passed
+   * with no replica, or a replica taking a new history before it drops its
+   * own replicas): references into it are forgotten.
+   */
   freeBacklog(): void {
     this.backlog = null;
+    this.out = [];
+    this.outBlock = null;
+    for (const l of this.primary.replicas) l.refBlock = null;
     this.server.propagator.refresh();
   }
 
@@ -244,6 +276,19 @@ export class Replication implements Subsystem, PropagationSink {
     if (this.backlog === null) return false;
     const sameHistory = replid === this.replid || (replid === this.replid2 && from <= this.secondReplOffset);
     return sameHistory && this.backlog.holds(from);
+  }
+
+  /**
+   * The shared buffer's memory as INFO memory and MEMORY STATS split it
+   * (Redis's getMemoryOverheadData): all of it is the backlog's up to
+   * repl-backlog-size; with replicas attached, the excess is theirs
+   * (mem_clients_slaves). `total`: mem_total_replication_buffers.
+   */
+  bufferMemory(): { total: number; backlog: number; replicas: number } {
+    const total = this.backlog?.mem ?? 0;
+    const size = this.server.config.v['repl-backlog-size'];
+    if (this.primary.replicas.length !== 0 && total > size) return { total, backlog: size, replicas: total - size };
+    return { total, backlog: total, replicas: 0 };
   }
 
   configChanged(name: ParamName | null): void {

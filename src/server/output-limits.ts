@@ -39,8 +39,8 @@ export class OutputLimiter implements Subsystem {
     if (!tick.second) return;
     for (const c of this.server.clients.values()) {
       if (c.softLimitSince === 0 || !c.socket) continue;
-      // (a replica's: the stream held for it too: replication/link.ts)
-      const omem = c.replica !== null ? replicaOutputBytes(c.replica) : outputBufferMemory(c);
+      // (a replica's: the shared replication buffer its reference keeps alive: replication/link.ts)
+      const omem = c.replica !== null ? replicaOutputBytes(c.replica, this.server.repl.backlog) : outputBufferMemory(c);
       if (this.reached(c, omem)) this.closeClient(c);
     }
   }
@@ -59,10 +59,16 @@ export class OutputLimiter implements Subsystem {
    * subscribed, else normal) against `omem` (outputBufferMemory): the hard
    * limit at once, the soft one when exceeded for its seconds (the time it
    * was first exceeded is kept on the client, reset when under it again).
+   * A replica's hard limit is at least repl-backlog-size (as Redis's: what
+   * a partial resync sends must not get the replica closed; the memory is
+   * the backlog's anyway).
    */
   reached(c: Client, omem: number): boolean {
-    const lim = this.limits(limitClass(c));
-    if (lim.hard > 0 && omem >= lim.hard) return true;
+    const cls = limitClass(c);
+    const lim = this.limits(cls);
+    let hard = lim.hard;
+    if (cls === 'replica' && hard > 0) hard = Math.max(hard, this.server.config.v['repl-backlog-size']);
+    if (hard > 0 && omem >= hard) return true;
     if (lim.soft > 0 && omem >= lim.soft) {
       const now = this.server.clock();
       if (c.softLimitSince === 0) c.softLimitSince = now;
