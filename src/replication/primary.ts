@@ -388,7 +388,11 @@ export class Primary {
         continue;
       }
       if (!l.streaming || c.socket === null) continue;
-      if (l.refBlock === start && l.refPos === pos && !l.waitDrain) {
+      const ref = l.refBlock!;
+      // caught up: at the turn's first byte (or at the end of the full block just before it)
+      const caughtUp =
+        (ref === start && l.refPos === pos) || (pos === 0 && ref.next === start && l.refPos === ref.used);
+      if (caughtUp && !l.waitDrain) {
         this.server.stats.netReplOutputBytes += data.length;
         this.moveRef(l, tail, tail.used);
         if (!c.socket.write(data, 'latin1')) this.awaitDrain(l);
@@ -409,6 +413,8 @@ export class Primary {
     const sock = l.client.socket;
     const b = this.repl.backlog;
     if (sock === null || b === null || l.refBlock === null || !l.streaming || l.client.closed) return;
+    // (a socket pushing back gets nothing more until 'drain': the stream waits in the blocks, not in its buffer)
+    if (l.waitDrain && !all) return;
     let blk = l.refBlock;
     let pos = l.refPos;
     let n = 0;
