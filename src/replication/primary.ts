@@ -368,12 +368,13 @@ export class Primary {
    * shared buffer) go to the replicas (Replication.flush). A replica fed for
    * the first time takes its reference at `start` (rdb-only replicas and
    * those waiting for a snapshot to start get none: their stream begins at
-   * setupFullResync). Each one's output limit is checked first, on what its
-   * reference keeps alive with these bytes appended; one past it is closed,
-   * as Redis does. A streaming replica that was caught up gets `data` in one
-   * write; one behind is pumped from its reference.
+   * setupFullResync). When these bytes added a block (`grew`: what a
+   * reference keeps alive grows by whole blocks), each one's output limit is
+   * checked first, on what its reference keeps alive with them appended; one
+   * past it is closed, as Redis does. A streaming replica that was caught up
+   * gets `data` in one write; one behind is pumped from its reference.
    */
-  send(data: string, start: ReplBlock, pos: number): void {
+  send(data: string, start: ReplBlock, pos: number, grew: boolean): void {
     const b = this.repl.backlog;
     if (b === null) return;
     const limits = this.server.outputLimits;
@@ -383,7 +384,7 @@ export class Primary {
       if (l.state === 'wait_bgsave_start' || l.rdbOnly) continue;
       if (l.refBlock === null) this.takeRef(l, start, pos);
       const c = l.client;
-      if (limits.reached(c, replicaOutputBytes(l, b))) {
+      if (grew && limits.reached(c, replicaOutputBytes(l, b))) {
         (over ??= []).push(l);
         continue;
       }
@@ -398,7 +399,6 @@ export class Primary {
         if (!c.socket.write(data, 'latin1')) this.awaitDrain(l);
       } else this.pump(l);
     }
-    b.trim(TRIM_BLOCKS_PER_CALL);
     if (over !== null) for (const l of over) limits.closeClient(l.client);
   }
 

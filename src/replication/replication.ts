@@ -65,6 +65,8 @@ export class Replication implements Subsystem, PropagationSink {
    */
   private outBlock: ReplBlock | null = null;
   private outPos = 0;
+  /** A block was added since the last flush: replicas' output limits are checked (what they count grows by blocks). */
+  private outGrew = false;
 
   /** The primary side: replicas attached to this server (primary.ts). */
   readonly primary: Primary;
@@ -113,7 +115,9 @@ export class Replication implements Subsystem, PropagationSink {
     const start = this.outBlock;
     if (start === null) return;
     this.outBlock = null;
-    if (this.primary.replicas.length !== 0) this.primary.send(data, start, this.outPos);
+    const grew = this.outGrew;
+    this.outGrew = false;
+    if (this.primary.replicas.length !== 0) this.primary.send(data, start, this.outPos, grew);
     start.refcount--;
     this.backlog!.trim(TRIM_BLOCKS_PER_CALL);
   }
@@ -141,7 +145,10 @@ export class Replication implements Subsystem, PropagationSink {
       this.outBlock = blk;
       this.outPos = blk === t ? used : 0;
     } else added = b.append(s);
-    if (added) b.trim(TRIM_BLOCKS_PER_CALL);
+    if (added) {
+      this.outGrew = true;
+      b.trim(TRIM_BLOCKS_PER_CALL);
+    }
   }
 
   /**
