@@ -223,3 +223,193 @@ test('MIGRATE of a slot in migration: tsdis as source, target and both, against 
     await d.stop();
   }
 });
+
+// ---------------------------------------------------------------------------
+// redis-cli --cluster under load
+
+/**
+ * Two clients writing while slots move: ioredis' Cluster and node-redis'
+ * createCluster, one write in flight each, over disjoint key pools (half
+ * of each pool in `hot` slots, the ones about to move). Each key's last
+ * acknowledged value is kept; stop() ends the writes and returns them.
+ */
+class Writers {
+  readonly acked = new Map<string, string>();
+  readonly errors: string[] = [];
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly io: IoCluster;
+  private readonly nr: ReturnType<typeof createCluster>;
+  writes = 0;
+
+  constructor(
+    seed: number,
+    private readonly hot: [number, number],
+  ) {
+    this.io = new IoCluster([{ host: '127.0.0.1', port: seed }], { lazyConnect: true });
+    this.nr = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${seed}` }] });
+    this.nr.on('error', () => {});
+  }
+
+  /** A pool of `n` keys named `prefix:i`, half of them in the hot slots. */
+  private pool(prefix: string, n: number): string[] {
+    const out: string[] = [];
+    const [lo, hi] = this.hot;
+    let hotCount = 0;
+    for (let i = 0; out.length < n; i++) {
+      const k = `${prefix}:${i}`;
+      const s = keyHashSlot(k);
+      const isHot = s >= lo && s <= hi;
+      if (isHot && hotCount < n / 2) {
+        out.push(k);
+        hotCount++;
+      } else if (!isHot && out.length - hotCount < n / 2) out.push(k);
+    }
+    return out;
+  }
+
+  async start(): Promise<void> {
+    await this.io.connect();
+    await this.nr.connect();
+    const run = async (name: string, set: (k: string, v: string) => Promise<unknown>) => {
+      const keys = this.pool(name, 2000);
+      for (let i = 0; !this.stopped; i++) {
+        const k = keys[i % keys.length]!;
+        const v = `${name}-${i}`;
+        try {
+          await set(k, v);
+          this.acked.set(k, v);
+          this.writes++;
+        } catch (e) {
+          this.errors.push(`${k}: ${(e as Error).message}`);
+          // (the key's value is unknown now: a write that failed may have been applied)
+          this.acked.delete(k);
+        }
+      }
+    };
+    this.loops.push(run('io', (k, v) => this.io.set(k, v)));
+    this.loops.push(run('nr', (k, v) => this.nr.set(k, v)));
+  }
+
+  /** Stops writing once at least `n` more writes are acknowledged. */
+  async after(n: number, ms = 30000): Promise<void> {
+    const target = this.writes + n;
+    await until(() => this.writes >= target, ms, `${n} writes`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+
+  /** Reads every acknowledged key back through both clients; the keys whose value differs. */
+  async verify(): Promise<string[]> {
+    const bad: string[] = [];
+    const entries = [...this.acked];
+    for (let i = 0; i < entries.length; i += 100) {
+      const batch = entries.slice(i, i + 100);
+      const got = await Promise.all(batch.map(([k]) => (i % 200 === 0 ? this.io.get(k) : this.nr.get(k))));
+      batch.forEach(([k, v], j) => {
+        if (got[j] !== v) bad.push(`${k}: acked ${v}, read ${got[j]}`);
+      });
+    }
+    return bad;
+  }
+
+  async close(): Promise<void> {
+    this.io.disconnect();
+    await this.nr.quit().catch(() => {});
+  }
+}
+
+/** redis-cli --cluster <args>; asserts it exited 0 and returns its output. */
+async function cli(...args: string[]): Promise<string> {
+  const r = await redisCli(['--cluster', ...args]);
+  assert.equal(r.status, 0, `redis-cli --cluster ${args.join(' ')}:\n${r.out}`);
+  return r.out;
+}
+
+/** --cluster check is clean: every node agrees, every slot covered, no open slot. */
+async function checkClean(port: number): Promise<void> {
+  await until(
+    async () => {
+      const r = await redisCli(['--cluster', 'check', `127.0.0.1:${port}`]);
+      return (
+        r.status === 0 &&
+        /\[OK\] All nodes agree about slots configuration\./.test(r.out) &&
+        /\[OK\] All 16384 slots covered\./.test(r.out) &&
+        !/\[ERR\]|\[WARNING\]/.test(r.out)
+      );
+    },
+    30000,
+    `--cluster check clean on ${port}`,
+  );
+}
+
+/** The slot ranges a node serves, from CLUSTER NODES (myself line). */
+async function slotsOf(port: number): Promise<number> {
+  const line = text(await rawCall(port, 'CLUSTER', 'NODES'))
+    .split('\n')
+    .find((l) => l.includes('myself'))!;
+  let n = 0;
+  for (const r of line.split(' ').slice(8)) {
+    if (r.startsWith('[')) continue;
+    const [a, b] = r.split('-').map(Number);
+    n += (b ?? a!) - a! + 1;
+  }
+  return n;
+}
+
+/** `redis-cli --cluster create` over `nodes` (no replicas), and the state ok everywhere. */
+async function create(nodes: Node[]): Promise<void> {
+  await cli('create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes');
+  await until(
+    async () => {
+      for (const n of nodes) if ((await clusterInfo(n.port, 'cluster_state')) !== 'ok') return false;
+      return true;
+    },
+    20000,
+    'cluster_state:ok',
+  );
+  await checkClean(nodes[0]!.port);
+}
+
+test('tsdis only: redis-cli --cluster reshard of 1000 slots under ioredis and node-redis writes', { skip }, async (t) => {
+  const nodes = [await tsdisNode(), await tsdisNode(), await tsdisNode()];
+  await create(nodes);
+  const [a, b] = nodes as [Node, Node, Node];
+  const aId = await myid(a.port);
+  const bId = await myid(b.port);
+  // redis-cli takes the source's slots from its first: create gave node a 0-5460
+  const w = new Writers(a.port, [0, 999]);
+  await w.start();
+  try {
+    await w.after(500);
+    const out = await cli(
+      'reshard',
+      `127.0.0.1:${a.port}`,
+      '--cluster-from',
+      aId,
+      '--cluster-to',
+      bId,
+      '--cluster-slots',
+      '1000',
+      '--cluster-yes',
+    );
+    assert.match(out, /Moving slot 999 from/);
+    await w.after(500);
+  } finally {
+    await w.stop();
+  }
+  try {
+    assert.equal(await slotsOf(a.port), 5461 - 1000);
+    assert.equal(await slotsOf(b.port), 5462 + 1000);
+    await checkClean(a.port);
+    assert.deepEqual(await w.verify(), []);
+    assert.ok(w.acked.size > 1000, `acked ${w.acked.size}`);
+    t.diagnostic(`${w.writes} writes acknowledged, ${w.acked.size} keys, ${w.errors.length} errors ${w.errors.slice(0, 3).join('; ')}`);
+  } finally {
+    await w.close();
+  }
+  for (const n of nodes) await n.stop();
+});
