@@ -3,14 +3,7 @@
  * in-process tsdis nodes and redis-server nodes in cluster mode, bounded
  * waits, and forming a cluster with CLUSTER MEET + ADDSLOTSRANGE.
  */
-import {
-  freePort,
-  portFree,
-  startRedis,
-  startTsdis,
-  RawConn,
-  type RedisProcess,
-} from '../helpers/servers.js';
+import { freePort, portFree, startRedis, startTsdis, RawConn, type RedisProcess } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
 
 export { portFree };
