@@ -15,7 +15,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConn } from '../helpers/servers.js';
-import { formCluster, rawCall, text } from './helpers.js';
+import { formCluster, text } from './helpers.js';
 import { keyHashSlot } from '../../src/cluster/slot.js';
 import {
   cli,
