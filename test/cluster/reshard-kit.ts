@@ -103,7 +103,7 @@ export function tagIn(lo: number, hi: number): string {
 
 /**
  * Two clients writing while slots move: ioredis' Cluster and node-redis'
- * createCluster, one write in flight each, over disjoint key pools (half
+ * createCluster, one write in flight each (2 ms apart), over disjoint key pools (half
  * of each pool in `hot` slots, the ones about to move). Each key's last
  * acknowledged value is kept; stop() ends the writes and returns them.
  */
@@ -164,6 +164,9 @@ export class Writers {
           // (the key's value is unknown now: a write that failed may have been applied)
           this.acked.delete(k);
         }
+        // a pause between writes (a few hundred a second each): load without starving
+        // the nodes and redis-cli of the two cores
+        await new Promise((r) => setTimeout(r, 2));
       }
     };
     this.loops.push(run('io', (k, v) => this.io.set(k, v)));

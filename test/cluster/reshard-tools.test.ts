@@ -11,6 +11,6 @@ after(stopAll);
 
 test('tsdis only: add-node, rebalance, reshard, fix, del-node under writes', { skip }, async (t) => {
   const first = [await tsdisNode(), await tsdisNode(), await tsdisNode()];
-  await lifecycle(t, first, await tsdisNode(), { weight: 0.05, back: 200 });
+  await lifecycle(t, first, await tsdisNode(), { weight: 0.03, back: 100 });
   await stopAll();
 });
