@@ -132,9 +132,9 @@ function tail(file: string): string {
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bench-'));
 process.on('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
-/** Starts redis-server (no persistence) on a free 127.0.0.1 port. */
-export async function startRedis(extra: string[] = []): Promise<ServerProc> {
-  const port = await freePort();
+/** Starts redis-server (no persistence) on a free 127.0.0.1 port (busPort: one whose port + 10000 is free too, for a cluster node). */
+export async function startRedis(extra: string[] = [], opts: { busPort?: boolean } = {}): Promise<ServerProc> {
+  const port = await freePort({ busPort: opts.busPort === true });
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'redis-'));
   const logFile = path.join(dir, 'log');
   const args = [
@@ -174,13 +174,15 @@ export interface TsdisStartOptions {
   extra?: string[];
   /** Another build's dist/cli.js (bench/ab.ts), instead of TSDIS_CLI. */
   cli?: string;
+  /** A port whose port + 10000 is free too (a cluster node's bus port). */
+  busPort?: boolean;
 }
 
 /** Starts `node dist/cli.js --port P --save ''` on a free 127.0.0.1 port. */
 export async function startTsdis(opts: TsdisStartOptions = {}): Promise<ServerProc> {
   const cli = opts.cli ?? TSDIS_CLI;
   if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
-  const port = await freePort();
+  const port = await freePort({ busPort: opts.busPort === true });
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'tsdis-'));
   const logFile = path.join(dir, 'log');
   // env TSDIS_NODE_ARGS adds node flags to every tsdis child (e.g. "--max-semi-space-size=64")

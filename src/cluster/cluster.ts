@@ -1325,14 +1325,14 @@ export class Cluster implements Subsystem, LinkOwner {
     return out;
   }
 
-  /** Writes nodes.conf atomically (temp file, fsync, rename); false (logged) when it fails. */
+  /** Writes nodes.conf atomically (temp file, rename; file and directory fsynced when `fsync`); false (logged) when it fails. */
   saveConfig(fsync: boolean): boolean {
     this.todo &= ~TODO_SAVE_CONFIG;
     const file = this.configFile;
     const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      replaceFile(file, tmp, Buffer.from(this.configText(), 'latin1'), fsync);
+      replaceFile(file, tmp, Buffer.from(this.configText(), 'latin1'), fsync, fsync);
       return true;
     } catch (e) {
       this.server.log.warning(`Could not save the cluster config file: ${(e as Error).message}`);

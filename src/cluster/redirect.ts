@@ -68,6 +68,38 @@ export function routed(cmd: CommandSpec, top: CommandSpec): boolean {
 
 const PUBSUB_SHARD = new Set(['ssubscribe', 'sunsubscribe', 'spublish']);
 
+/** localSlot's answer when only getNodeByQuery can decide. */
+export const ROUTE_SLOW = -2;
+
+/**
+ * The common case of getNodeByQuery without its allocations: a command (not
+ * EXEC, not a subcommand, no key-finding function) whose keys, found by its
+ * legacy key range, all hash to one slot that this node serves, stable
+ * (neither migrating nor importing), with the cluster ok. Returns that slot
+ * (-1: the arguments hold no key), or ROUTE_SLOW when anything else may
+ * apply; getNodeByQuery decides the same in these cases (its owner is
+ * myself and no branch before the last one is taken). The dispatcher's
+ * cluster gate calls it first.
+ */
+export function localSlot(cluster: Cluster, cmd: CommandSpec, argv: readonly string[]): number {
+  if (cmd.getKeys !== undefined || cluster.state !== CLUSTER_OK) return ROUTE_SLOW;
+  const range = (cmd.legacy ?? { range: legacyKeyRange(cmd) }).range;
+  const first = range[0];
+  if (first === 0) return ROUTE_SLOW;
+  const last = range[1] < 0 ? argv.length + range[1] : range[1];
+  if (last >= argv.length || first >= argv.length) return -1;
+  const step = range[2] || 1;
+  const slot = keyHashSlot(argv[first]!);
+  for (let i = first + step; i <= last; i += step) if (keyHashSlot(argv[i]!) !== slot) return ROUTE_SLOW;
+  if (
+    cluster.slots[slot] !== cluster.myself ||
+    cluster.migratingTo[slot] !== null ||
+    cluster.importingFrom[slot] !== null
+  )
+    return ROUTE_SLOW;
+  return slot;
+}
+
 /**
  * Redis's getNodeByQuery for one command (or EXEC's queue): the node to
  * serve it and why not this one. `asking`: the client sent ASKING (or the

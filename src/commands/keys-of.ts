@@ -5,7 +5,7 @@
  * own `getKeys`. Used by COMMAND GETKEYS / GETKEYSANDFLAGS, and meant for
  * cluster slot checks, ACL key permissions and client tracking.
  */
-import type { CommandSpec, KeyRef } from './spec.js';
+import type { CommandSpec, KeyRef, LegacyKeys } from './spec.js';
 import { cstr } from '../util/strings.js';
 
 /** Redis's string2ll for numkeys: plain decimal, no leading zeros, no '+'. */
@@ -243,8 +243,13 @@ function isPlainRange(s: NonNullable<CommandSpec['keySpecs']>[number]): boolean 
  * and whether the command has movable keys (specs the triple cannot
  * describe, or an incomplete spec).
  */
-function legacyInfo(cmd: CommandSpec): { range: [number, number, number]; movable: boolean } {
-  const specs = cmd.keySpecs ?? [];
+function legacyInfo(cmd: CommandSpec): LegacyKeys {
+  return cmd.legacy ?? legacyKeysOf(cmd.keySpecs);
+}
+
+/** legacyInfo from a command's key specs (command() stores it as CommandSpec.legacy). */
+export function legacyKeysOf(keySpecs: CommandSpec['keySpecs']): LegacyKeys {
+  const specs = keySpecs ?? [];
   let movable = specs.some((s) => !isPlainRange(s));
   if (specs.length === 0) return { range: [0, 0, 0], movable };
   if (specs.length === 1 && isPlainRange(specs[0]!)) {
@@ -277,7 +282,7 @@ function legacyInfo(cmd: CommandSpec): { range: [number, number, number]; movabl
 }
 
 /** The legacy (first, last, step) of COMMAND INFO, derived from the key specs as Redis derives them. */
-export function legacyKeyRange(cmd: CommandSpec): [number, number, number] {
+export function legacyKeyRange(cmd: CommandSpec): readonly [number, number, number] {
   return legacyInfo(cmd).range;
 }
 

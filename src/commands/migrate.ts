@@ -3,7 +3,9 @@
  * works on a standalone server too).
  *
  * MIGRATE serializes the keys as DUMP does, sends them to the target as
- * RESTORE (with REPLACE when asked, and the TTL left) after AUTH and SELECT
+ * RESTORE (RESTORE-ASKING in cluster mode, as Redis 7.2 does, so a target
+ * importing the slot takes them; with REPLACE when asked, and the TTL left)
+ * after AUTH and SELECT
  * in one pipelined write, reads the replies, and deletes each key the
  * target accepted unless COPY was given (propagated as one DEL of those
  * keys, with a `del` keyspace event each). The exchange runs on a worker
@@ -12,8 +14,12 @@
  * for the source keys. A MIGRATE to a server in the same process would wait
  * for itself: the target must be another process.
  *
- * RESTORE-ASKING is RESTORE (Redis's cluster sends it after ASKING; a
- * standalone server runs it as RESTORE).
+ * RESTORE-ASKING is RESTORE flagged `asking`: the cluster gate
+ * (cluster/redirect.ts) serves it on a node importing the key's slot as if
+ * the client had sent ASKING; a standalone server runs it as RESTORE.
+ * On the source, a slot being migrated keeps MIGRATE local (the gate lets
+ * it through whatever keys are missing), while other commands on keys
+ * already moved get -ASK to the target.
  */
 import { command, keyArg, keyAt, keysAfter, OVERWRITE, READ_DELETE, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';
@@ -83,6 +89,8 @@ function migrate(ctx: Ctx): void {
   // The RESTORE commands, each with the TTL left (at least 1 ms).
   const now = server.now();
   const opts = rdbOptions(server);
+  // in cluster mode the target may be importing the slot: RESTORE-ASKING is served there without ASKING
+  const restoreCmd = server.cluster.enabled ? '$14\r\nRESTORE-ASKING\r\n' : '$7\r\nRESTORE\r\n';
   let body = '';
   const sent: string[] = [];
   for (let j = 0; j < keys.length; j++) {
@@ -97,7 +105,7 @@ function migrate(ctx: Ctx): void {
     sent.push(k);
     body +=
       (replace ? '*5\r\n' : '*4\r\n') +
-      '$7\r\nRESTORE\r\n' +
+      restoreCmd +
       bulk(k) +
       bulk(String(ttl)) +
       bulk(dumpPayload(vals[j]!, opts).latin1Slice());

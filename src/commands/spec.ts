@@ -9,6 +9,7 @@ import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import type { YesNoLocalParam } from '../config/params.js';
+import { legacyKeysOf } from './keys-of.js';
 
 /** Command flags, named as Redis's COMMAND INFO names them. */
 export type CommandFlag =
@@ -218,10 +219,22 @@ export interface CommandSpec {
   id?: number;
   /** flags includes 'write' (set by command(): the dispatcher asks it of every call). */
   write?: boolean;
+  /**
+   * The legacy key range and movable-keys flag derived from keySpecs
+   * (keys-of.ts legacyInfo), set by command() once: cluster routing reads
+   * it for every command in cluster mode.
+   */
+  legacy?: LegacyKeys;
+}
+
+/** COMMAND INFO's legacy (first, last, step) key range, and whether the command has movable keys. */
+export interface LegacyKeys {
+  readonly range: readonly [number, number, number];
+  readonly movable: boolean;
 }
 
 /** What a group file declares: a CommandSpec whose `acl` may be left out when it lists none. */
-export type CommandDecl = Omit<CommandSpec, 'acl' | 'id' | 'write'> & { acl?: AclCategory[] };
+export type CommandDecl = Omit<CommandSpec, 'acl' | 'id' | 'write' | 'legacy'> & { acl?: AclCategory[] };
 
 /**
  * The next CommandSpec.id. Process-wide on purpose: the specs are the group
@@ -262,6 +275,7 @@ export function command(spec: CommandDecl): CommandSpec {
     args: spec.args,
     getKeys: spec.getKeys,
     flagsFor: spec.flagsFor,
+    legacy: legacyKeysOf(spec.keySpecs),
   };
 }
 

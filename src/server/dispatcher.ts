@@ -27,7 +27,7 @@ import { persist, savePoints } from '../persistence/snapshot.js';
 import { EVICT_FAIL } from '../keyspace/evict.js';
 import type { YesNoLocalParam } from '../config/params.js';
 import { vmLoaded } from '../scripting/lua.js';
-import { getNodeByQuery, redirectError, routed } from '../cluster/redirect.js';
+import { getNodeByQuery, localSlot, redirectError, routed, ROUTE_SLOW } from '../cluster/redirect.js';
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
@@ -268,6 +268,14 @@ function clusterAdmits(
   client.slot = -1;
   if (!routed(cmd, top)) return true;
   const cluster = server.cluster;
+  // the common case (keys of one stable slot served here) without getNodeByQuery's allocations
+  if (parent === undefined && cmd.name !== 'exec') {
+    const slot = localSlot(cluster, cmd, argv);
+    if (slot !== ROUTE_SLOW) {
+      client.slot = slot;
+      return true;
+    }
+  }
   const r = getNodeByQuery(server, cluster, client, cmd, parent, argv);
   client.slot = r.slot;
   if (r.node === cluster.myself) return true;

@@ -37,16 +37,19 @@ export function fsyncDir(dir: string): void {
 
 /**
  * Replaces `file` with `content`: written in full to `tmp` (a name in the
- * same directory), fsynced, then renamed over `file`, and with `syncDir` the
- * directory fsynced so the rename survives a crash. Anything that fails
- * removes `tmp` and throws. Used by CONFIG REWRITE and ACL SAVE.
+ * same directory), fsynced (unless `syncFile` is false), then renamed over
+ * `file`, and with `syncDir` the directory fsynced so the rename survives a
+ * crash. Anything that fails removes `tmp` and throws. Used by CONFIG
+ * REWRITE, ACL SAVE and the cluster's nodes.conf (which, as Redis's
+ * clusterSaveConfig, fsyncs file and directory only when asked: a
+ * CLUSTER SETSLOT saves it and fsyncs only when the epoch changed).
  */
-export function replaceFile(file: string, tmp: string, content: Buffer, syncDir = false): void {
+export function replaceFile(file: string, tmp: string, content: Buffer, syncDir = false, syncFile = true): void {
   try {
     const fd = fs.openSync(tmp, 'w', 0o644);
     try {
       writeFully(fd, content);
-      fs.fsyncSync(fd);
+      if (syncFile) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }

@@ -3,32 +3,14 @@
  * in-process tsdis nodes and redis-server nodes in cluster mode, bounded
  * waits, and forming a cluster with CLUSTER MEET + ADDSLOTSRANGE.
  */
-import net from 'node:net';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { freePort, startTsdis, waitForPing, RawConn, type RedisProcess } from '../helpers/servers.js';
+import { freePort, portFree, startRedis, startTsdis, RawConn, type RedisProcess } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
 
-/** Whether `port` can be bound on 127.0.0.1 now. */
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (port > 65535) return resolve(false);
-    const s = net.createServer();
-    s.unref();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
+export { portFree };
 
-/** A free port below 55536 whose bus port (+10000) is free too. */
-export async function clusterPort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const p = await freePort();
-    if (p <= 55535 && (await portFree(p + 10000))) return p;
-  }
-  throw new Error('no port pair with a free bus port');
+/** A free port below 55536 whose bus port (+10000) is free too (freePort's busPort). */
+export function clusterPort(): Promise<number> {
+  return freePort({ busPort: true });
 }
 
 /** A tsdis node in cluster mode, and its log lines. */
@@ -67,50 +49,9 @@ export async function startTsdisNode(config: Record<string, string | number> = {
   }
 }
 
-/** Starts redis-server in cluster mode on a port pair (its own temp dir; stop() kills it). */
-export async function startRedisNode(extra: string[] = []): Promise<RedisProcess> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await clusterPort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-cluster-redis-'));
-    const proc = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--cluster-enabled',
-        'yes',
-        '--cluster-node-timeout',
-        '1000',
-        ...extra,
-      ],
-      { stdio: 'ignore' },
-    );
-    const stop = () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          fs.rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (proc.exitCode !== null || proc.signalCode !== null) return done();
-        proc.once('exit', done);
-        proc.kill('SIGKILL');
-      });
-    try {
-      await waitForPing(port, proc);
-      return { port, proc, dir, stop };
-    } catch (e) {
-      await stop();
-      if (attempt >= 4) throw e;
-    }
-  }
+/** Starts redis-server in cluster mode on a port pair (startRedis with busPort; stop() kills it). */
+export function startRedisNode(extra: string[] = []): Promise<RedisProcess> {
+  return startRedis(['--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', ...extra], { busPort: true });
 }
 
 /** Polls `f` every 50 ms until it returns a truthy value (returned), or throws after `ms` naming `what`. */

@@ -27,6 +27,8 @@ export interface ChildOptions {
   nodeArgs?: string[];
   /** A command that runs node (`['prlimit', '--nofile=200']`): `[...wrap, node, ...]`. */
   wrap?: string[];
+  /** A port whose port + 10000 is free too (a cluster node's bus port; freePort's busPort). */
+  busPort?: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startChild(args: string[], cwd: string, opts: ChildOptions
 
 /** One try of startChild on a port from freePort; PortTakenError (the process killed) when another process has that port. */
 async function startChildOnce(args: string[], cwd: string, opts: ChildOptions): Promise<Child> {
-  const port = await freePort();
+  const port = await freePort({ busPort: opts.busPort === true });
   const file = args[0] !== undefined && !args[0].startsWith('-') ? args.slice(0, 1) : [];
   const rest = args.slice(file.length);
   const argv = [...(opts.nodeArgs ?? []), CLI, ...file, '--port', String(port), '--bind', '127.0.0.1', ...rest];

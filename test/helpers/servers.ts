@@ -54,8 +54,35 @@ export function hasRedis(): boolean {
 /** The message differential tests print when they cannot run. */
 export const SKIP_NO_REDIS = 'SKIPPED: redis-server is not installed (apt-get install -y redis-server redis-tools)';
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
+/** Options of freePort. */
+export interface FreePortOptions {
+  /** The port + 10000 (a cluster node's default bus port) must be free too, and the port at most 55535. */
+  busPort?: boolean;
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released); with busPort, one whose port + 10000 is free too. */
+export async function freePort(opts: FreePortOptions = {}): Promise<number> {
+  if (!opts.busPort) return anyFreePort();
+  for (let i = 0; i < 200; i++) {
+    const p = await anyFreePort();
+    if (p <= 55535 && (await portFree(p + 10000))) return p;
+  }
+  throw new Error('no free port whose port + 10000 is free too');
+}
+
+/** Whether `port` can be bound on 127.0.0.1 now. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (port > 65535) return resolve(false);
+    const s = net.createServer();
+    s.unref();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A port the OS picked on 127.0.0.1 (bound then released). */
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.unref();
@@ -151,12 +178,19 @@ export async function waitLoaded(port: number, proc: ChildProcess, conn?: RawCon
   }
 }
 
+/** Options of startRedis. */
+export interface StartRedisOptions {
+  /** Runs redis-server under a command (`['prlimit', '--nofile=200']`). */
+  wrap?: string[];
+  /** A port whose port + 10000 is free too (a cluster node's bus port; freePort's busPort). */
+  busPort?: boolean;
+}
+
 /**
  * Starts a real redis-server with no persistence in a temp dir; resolves when
- * it accepts connections. `wrap` runs it under a command
- * (`['prlimit', '--nofile=200']`).
+ * it accepts connections (see StartRedisOptions).
  */
-export async function startRedis(extra: string[] = [], opts: { wrap?: string[] } = {}): Promise<RedisProcess> {
+export async function startRedis(extra: string[] = [], opts: StartRedisOptions = {}): Promise<RedisProcess> {
   if (!hasRedis())
     throw new Error('startRedis without redis-server (a test that needs it must skip with SKIP_NO_REDIS)');
   for (let attempt = 1; ; attempt++) {
@@ -169,8 +203,8 @@ export async function startRedis(extra: string[] = [], opts: { wrap?: string[] }
 }
 
 /** One try of startRedis on a port from freePort; PortTakenError when another process has that port. */
-async function startRedisOnce(extra: string[], opts: { wrap?: string[] }): Promise<RedisProcess> {
-  const port = await freePort();
+async function startRedisOnce(extra: string[], opts: StartRedisOptions): Promise<RedisProcess> {
+  const port = await freePort({ busPort: opts.busPort === true });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-redis-'));
   const args = [
     '--port',
