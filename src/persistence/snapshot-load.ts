@@ -18,7 +18,7 @@ import { readValue, isValueType } from './rdb-load.js';
 import { RdbReader, RdbError, valueCtx, deepValidation, WHY, type ValueCtx, type Why } from './rdb-reader.js';
 import { persist, rdbPath, checksumOn, WRITE_CHUNK } from './snapshot.js';
 import { sleepSync } from '../util/files.js';
-import { flushLibraries, loadLibraryFromRdb } from '../scripting/functions.js';
+import { flushLibraries, loadLibraryFromRdb, type FunctionsState } from '../scripting/functions.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { rdbHasFunctions } from '../scripting/vm-gate.js';
 
@@ -145,7 +145,18 @@ export function logRdbLoadFailure(server: Server, e: RdbLoadError): void {
 }
 
 /**
- * Decodes an RDB image into the server's databases, a slice at a time.
+ * Where a load puts what it decodes instead of the server's own databases
+ * and libraries: a replica's diskless load in swapdb mode, swapped in when
+ * the whole image is loaded (replication/replica-payload.ts). Its databases
+ * are as many as the server's, made with the server's hooks.
+ */
+export interface LoadTarget {
+  readonly dbs: readonly Db[];
+  readonly functions: FunctionsState;
+}
+
+/**
+ * Decodes an RDB image into the server's databases (or a LoadTarget), a slice at a time.
  * Keys whose expiry has passed are skipped (as a master does), unless
  * keepExpired (an AOF preamble). Empty collections (old files, or files
  * written after a bug) are skipped and counted, as Redis does: "rdbLoadObject
@@ -200,9 +211,11 @@ export class RdbLoader {
     private readonly keepExpired = false,
     /** DEBUG RELOAD MERGE: a key already present is replaced instead of being an error. */
     private readonly merge = false,
+    /** Databases and libraries to load into, else the server's. */
+    private readonly target: LoadTarget | null = null,
   ) {
     this.r = new RdbReader(buf);
-    this.db = server.dbs[0]!;
+    this.db = (target?.dbs ?? server.dbs)[0]!;
     this.ctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, true));
     this.now = server.clock();
     this.meta = server.hooks.newMeta ? server.hooks.newMeta() : 0;
@@ -317,7 +330,7 @@ export class RdbLoader {
         return;
       case R.OP_SELECTDB: {
         const id = r.plainLen();
-        const db = this.server.dbs[id];
+        const db = (this.target?.dbs ?? this.server.dbs)[id];
         if (db === undefined) {
           const line = `FATAL: Data file was created with a Redis server configured to handle more than ${this.server.dbs.length} databases. Exiting\n`;
           throw this.error(at, line.trim(), { before: [line], why: null, doing: 'read-len', after: [] });
@@ -354,7 +367,7 @@ export class RdbLoader {
       }
       case R.OP_FUNCTION2: {
         // a library: loaded as FUNCTION LOAD would (an existing one is an error, replaced with MERGE)
-        const err = loadLibraryFromRdb(this.server, r.str(), this.merge);
+        const err = loadLibraryFromRdb(this.server, r.str(), this.merge, this.target?.functions);
         if (err !== null) {
           throw this.error(at, `Failed loading library, ${err}`, {
             before: [`Failed loading library, ${err}`, SHORT_READ],
@@ -470,9 +483,10 @@ export function emptyData(server: Server): void {
 }
 
 /**
- * Loads an RDB image synchronously into the (empty) databases. On any error
- * the databases are emptied again and the error (RdbLoadError) rethrown:
- * never half-loaded. Returns the loader (counts, end offset).
+ * Loads an RDB image synchronously into the (empty) databases, or into
+ * `target`. On any error the databases are emptied again (a target is left
+ * to its caller to discard) and the error (RdbLoadError) rethrown: never
+ * half-loaded. Returns the loader (counts, end offset).
  */
 export function loadRdbBuffer(
   server: Server,
@@ -480,9 +494,10 @@ export function loadRdbBuffer(
   file: string,
   keepExpired = false,
   merge = false,
+  target: LoadTarget | null = null,
 ): RdbLoader {
   try {
-    const l = new RdbLoader(server, buf, file, keepExpired, merge);
+    const l = new RdbLoader(server, buf, file, keepExpired, merge, target);
     l.step();
     const st = persist(server);
     st.lastLoadKeysLoaded = l.keysLoaded;
@@ -490,7 +505,7 @@ export function loadRdbBuffer(
     st.lastLoadRepl = l.repl;
     return l;
   } catch (e) {
-    emptyData(server);
+    if (target === null) emptyData(server);
     throw e;
   }
 }

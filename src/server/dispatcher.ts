@@ -182,6 +182,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     reject(server, client, cmd, Err.loading, parent);
     return;
   }
+  // A replica's async load (the old dataset still served): commands flagged no_async_loading get -LOADING.
+  if (server.asyncLoading && cmd.flags.includes('no_async_loading')) {
+    reject(server, client, cmd, Err.loading, parent);
+    return;
+  }
   // A script past busy-reply-threshold: only `allow_busy` commands run, and
   // SHUTDOWN only with NOSAVE (Redis's shutdownCommand).
   if (server.busyScript !== null && refusedWhileBusy(cmd, parent, argv)) {

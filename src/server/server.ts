@@ -140,6 +140,13 @@ export class Server extends EventEmitter {
   /** True while the dataset is being loaded (persistence/snapshot.ts): commands without the `loading` flag get -LOADING. */
   loading = false;
   /**
+   * True while a replica receives a full sync's image to swap in when whole
+   * (repl-diskless-load swapdb, the same replication id: Redis's
+   * async_loading): the old dataset is served meanwhile; commands flagged
+   * `no_async_loading` get -LOADING (replication/replica-payload.ts).
+   */
+  asyncLoading = false;
+  /**
    * Set while a script runs past busy-reply-threshold (scripting/scripts.ts):
    * the dispatcher refuses commands without `allow_busy` with this error.
    */
