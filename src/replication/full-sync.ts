@@ -112,7 +112,10 @@ export class FullSync {
         setImmediate(waitDrain);
       },
       end: (done) => {
-        for (const l of live()) l.client.socket!.write(mark, 'latin1');
+        const up = live();
+        for (const l of up) l.client.socket!.write(mark, 'latin1');
+        // (Redis's words for the end of the image its fork child wrote to the pipe)
+        server.log.notice(`Diskless rdb transfer, done reading from pipe, ${up.length} replicas still up.`);
         setImmediate(done);
       },
     };
