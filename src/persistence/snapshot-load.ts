@@ -204,9 +204,14 @@ export class RdbLoader {
   /** key-load-delay (Redis's test knob): µs slept after each key; below 0, 1 µs once in -n keys. */
   private readonly keyDelayUs: number;
 
+  /** Bytes of a streamed image already decoded and dropped from `buf` (continueWith). */
+  private consumed = 0;
+  /** Streaming: no new attempt at an incomplete record until `buf` holds this many bytes (stepAvailable). */
+  private retryAt = 0;
+
   constructor(
     private readonly server: Server,
-    readonly buf: Buffer,
+    private buf: Buffer,
     readonly file: string,
     private readonly keepExpired = false,
     /** DEBUG RELOAD MERGE: a key already present is replaced instead of being an error. */
@@ -305,7 +310,60 @@ export class RdbLoader {
   }
 
   get loadedBytes(): number {
-    return this.r.pos;
+    return this.consumed + this.r.pos;
+  }
+
+  /**
+   * Streaming (a replica's diskless load, Redis's load from the socket):
+   * the image goes on with `more`. What was decoded is checksummed and
+   * dropped; what was not (an incomplete record) stays in front.
+   */
+  continueWith(more: Buffer): void {
+    const cut = this.r.pos;
+    if (cut > this.crcPos) {
+      this.crc.update(this.buf, this.crcPos, cut);
+      this.crcPos = 0;
+    } else this.crcPos -= cut;
+    const rest = this.buf.subarray(cut);
+    this.consumed += cut;
+    this.retryAt = Math.max(0, this.retryAt - cut);
+    this.buf = rest.length === 0 ? more : more.length === 0 ? rest : Buffer.concat([rest, more]);
+    this.r = new RdbReader(this.buf);
+  }
+
+  /**
+   * Streaming: decodes the records complete in what came so far. A record
+   * that does not decode is taken to be incomplete: the reader goes back to
+   * its start, and it is tried again once what follows it has doubled (so a
+   * big value arriving in many pieces is not decoded again for each); a
+   * real error shows when the last piece came (step()). Returns 'vm' before
+   * a function library while the Lua VM is not loaded (the caller loads it
+   * and calls again), else whether the image is decoded whole. `perKey` is
+   * called after each key stored (key-load-delay).
+   */
+  stepAvailable(perKey: () => void): 'done' | 'more' | 'vm' {
+    const r = this.r;
+    if (this.buf.length < this.retryAt) return 'more';
+    this.retryAt = 0;
+    while (!this.finished) {
+      const at = r.pos;
+      if (at >= this.buf.length) return 'more';
+      if (this.buf[at] === R.OP_FUNCTION2 && !vmLoaded()) return 'vm';
+      const expireAt = this.expireAt;
+      const withExpire = this.withExpire;
+      const loaded = this.keysLoaded;
+      try {
+        this.record();
+      } catch {
+        r.pos = at;
+        this.expireAt = expireAt;
+        this.withExpire = withExpire;
+        this.retryAt = at + 2 * Math.max(this.buf.length - at, 32 * 1024);
+        return 'more';
+      }
+      if (this.keysLoaded !== loaded) perKey();
+    }
+    return 'done';
   }
 
   /** Reads one opcode or key. */

@@ -23,12 +23,11 @@ import type { Server } from '../server/server.js';
 import type { InfoFields } from '../server/subsystem.js';
 import { performance } from 'node:perf_hooks';
 import { Db } from '../keyspace/db.js';
-import { emptyData, loadRdbBuffer, loadRdbFile, internalErrorLine } from '../persistence/snapshot-load.js';
+import { RdbLoader, emptyData, loadRdbFile, internalErrorLine, type LoadTarget } from '../persistence/snapshot-load.js';
 import { persist, rdbPath } from '../persistence/snapshot.js';
 import { WHY } from '../persistence/rdb-reader.js';
 import { freeFunctionsState, newFunctionsState, swapLibraries } from '../scripting/functions.js';
-import { loadVm, vmLoaded } from '../scripting/lua.js';
-import { rdbHasFunctions } from '../scripting/vm-gate.js';
+import { loadVm } from '../scripting/lua.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
 /** Redis's loading progress steps (loading-process-events-interval-bytes, 2 MB by default). */
@@ -60,8 +59,21 @@ export class Payload {
   mark: Buffer | null = null;
   /** The last MARK_LEN bytes received (to find the mark). */
   private tail: Buffer = EMPTY;
-  /** The chunks kept in memory (diskless load). */
-  private chunks: Buffer[] = [];
+  /**
+   * A diskless load's decoder, fed as the bytes come (null until the 9
+   * bytes of the RDB header are in: `head`), and its error if the header
+   * was bad (reported at the end, as the load's failure).
+   */
+  private loader: RdbLoader | null = null;
+  private head: Buffer = EMPTY;
+  private loaderError: unknown = null;
+  /** The Lua VM is being loaded for a function library of the image (the decoder waits). */
+  private vmPending = false;
+  /** swapdb: the temporary databases and libraries the image loads into. */
+  private target: LoadTarget | null = null;
+  /** key-load-delay microseconds owed (slept a millisecond at a time). */
+  private owedUs = 0;
+  private aborted = false;
   /** What this payload set while it loads: server.loading, server.asyncLoading, or nothing (yet). */
   private loadingFlag: 'loading' | 'async' | null = null;
 
@@ -149,6 +161,12 @@ export class Payload {
       emptyData(server);
     }
     server.log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
+    // (Redis's disklessLoadInitTempDb and a new functions context)
+    if (this.swapdb)
+      this.target = {
+        dbs: server.dbs.map((d) => new Db(d.id, server.hooks, server.listLimits)),
+        functions: newFunctionsState(),
+      };
     const async = this.swapdb && this.masterReplid === server.repl.replid;
     this.loadingFlag = async ? 'async' : 'loading';
     if (async) server.asyncLoading = true;
@@ -202,27 +220,81 @@ export class Payload {
       }
     }
     this.read += data.length;
-    if (this.fd >= 0) fs.writeSync(this.fd, data);
-    else this.chunks.push(data);
     if (this.loadingFlag !== null) {
       const l = persist(this.server).loading;
       if (l !== null) l.loadedBytes = this.read;
     }
+    let done: boolean;
     if (this.mark !== null) {
       this.tail = Buffer.concat([this.tail, data]).subarray(-MARK_LEN);
-      return this.tail.length === MARK_LEN && this.tail.equals(this.mark) ? rest : null;
-    }
-    return this.read === this.size ? rest : null;
+      done = this.tail.length === MARK_LEN && this.tail.equals(this.mark);
+    } else done = this.read === this.size;
+    if (this.fd >= 0) fs.writeSync(this.fd, data);
+    // (the end mark goes to the decoder too: it stops at the image's EOF opcode and checksum)
+    else this.feed(data, done);
+    return done ? rest : null;
   }
 
-  /** Drops the temp file (an aborted transfer, or what is left after the load). */
+  /**
+   * A diskless load's bytes go to the decoder, which decodes every record
+   * complete so far (into the server's databases, or swapdb's temporary
+   * ones), so the load proceeds with the transfer and clients are served
+   * between pieces, as Redis does every 2 MB of a socket load. The last
+   * piece is decoded by load().
+   */
+  private feed(data: Buffer, last: boolean): void {
+    if (this.loaderError !== null) return;
+    if (this.loader === null) {
+      this.head = this.head.length === 0 ? data : Buffer.concat([this.head, data]);
+      if (this.head.length < 9 && !last) return;
+      try {
+        this.loader = new RdbLoader(this.server, this.head, 'socket', true, false, this.target);
+      } catch (e) {
+        this.loaderError = e;
+        return;
+      }
+      this.head = EMPTY;
+    } else this.loader.continueWith(data);
+    if (!last) this.decode();
+  }
+
+  /** Decodes what came so far (feed); loads the Lua VM first when a library comes, then goes on. */
+  private decode(): void {
+    const l = this.loader;
+    if (l === null || this.vmPending || this.aborted) return;
+    if (l.stepAvailable(this.keyLoaded) !== 'vm') return;
+    this.vmPending = true;
+    void loadVm().then(() => {
+      this.vmPending = false;
+      this.decode();
+    });
+  }
+
+  /** After each key a diskless load stores: key-load-delay (µs, Redis's test knob: the replica then reads slowly). */
+  private readonly keyLoaded = (): void => {
+    const d = this.server.config.v['key-load-delay'];
+    if (d <= 0) return;
+    this.owedUs += d;
+    if (this.owedUs < 1000) return;
+    const ms = Math.floor(this.owedUs / 1000);
+    this.owedUs -= ms * 1000;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  };
+
+  /** Drops the temp file, or what a diskless load decoded (an aborted transfer, or a failed load). */
   abort(): void {
+    this.aborted = true;
+    // a diskless load into the server's databases: what it decoded goes (they were emptied when it began)
+    if (this.diskless && !this.swapdb && this.loadingFlag !== null) emptyData(this.server);
     this.stopLoading();
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     if (this.file !== null) fs.rm(this.file, { force: true }, () => {});
     this.file = null;
-    this.chunks = [];
+    this.loader = null;
+    this.head = EMPTY;
+    if (this.target !== null) freeFunctionsState(this.target.functions);
+    this.target = null;
   }
 
   /**
@@ -248,10 +320,8 @@ export class Payload {
       log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
     }
     try {
-      if (this.diskless) {
-        const buf = await this.image();
-        loadRdbBuffer(server, buf, 'socket', true);
-      } else {
+      if (this.diskless) await this.decodeRest();
+      else {
         if (this.mark !== null) fs.ftruncateSync(this.fd, this.read - MARK_LEN);
         fs.fsyncSync(this.fd);
         fs.closeSync(this.fd);
@@ -275,13 +345,20 @@ export class Payload {
     }
   }
 
-  /** The diskless image, end mark dropped, with the Lua VM loaded first if it holds libraries. */
-  private async image(): Promise<Buffer> {
-    let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [];
-    if (this.mark !== null) buf = buf.subarray(0, buf.length - MARK_LEN);
-    if (!vmLoaded() && rdbHasFunctions(buf)) await loadVm();
-    return buf;
+  /**
+   * A diskless load's end: what is left is decoded (the Lua VM loaded first
+   * when a library waits for it); now an error is the image's (RdbLoadError).
+   */
+  private async decodeRest(): Promise<void> {
+    while (this.vmPending) await loadVm();
+    if (this.loaderError !== null) throw this.loaderError;
+    const l = this.loader ?? new RdbLoader(this.server, this.head, 'socket', true, false, this.target);
+    while (l.stepAvailable(this.keyLoaded) === 'vm') await loadVm();
+    l.step();
+    const st = persist(this.server);
+    st.lastLoadKeysLoaded = l.keysLoaded;
+    st.lastLoadKeysExpired = l.keysExpired;
+    st.lastLoadRepl = l.repl;
   }
 
   /**
@@ -293,20 +370,17 @@ export class Payload {
   private async loadSwap(): Promise<boolean> {
     const server = this.server;
     const log = server.log;
-    const target = {
-      dbs: server.dbs.map((d) => new Db(d.id, server.hooks, server.listLimits)),
-      functions: newFunctionsState(),
-    };
+    const target = this.target!;
     try {
-      loadRdbBuffer(server, await this.image(), 'socket', true, false, target);
+      await this.decodeRest();
     } catch (e) {
       log.warning(`${(e as Error).message}`);
       log.warning('Failed trying to load the MASTER synchronization DB from socket, check server logs.');
-      freeFunctionsState(target.functions);
       log.notice('MASTER <-> REPLICA sync: Discarding temporary DB in background');
       this.abort();
       return false;
     }
+    this.target = null;
     this.attach();
     log.notice('MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
     // tracking clients are told every key changed, as on FLUSHALL (Redis's swapMainDbWithTempDb: trackingInvalidateKeysOnFlush)
