@@ -425,3 +425,28 @@ test(
     }
   },
 );
+
+test(
+  'DEBUG POPULATE counts no change, as Redis (no dirty): its keys reach neither the replica nor rdb_changes_since_last_save',
+  { skip, timeout: 60_000 },
+  async () => {
+    const srv = await startPrimary({ save: '' });
+    const r = await startReplica(srv.port);
+    const p = await RawConn.connect(srv.port);
+    try {
+      await caughtUp(p, r.conn);
+      const before = infoField(bulkText(await p.call('INFO', 'persistence')), 'rdb_changes_since_last_save');
+      assert.equal(await p.call('DEBUG', 'POPULATE', '100', 'pop'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'after', '1'), '+OK\r\n');
+      await caughtUp(p, r.conn);
+      assert.equal(await p.call('DBSIZE'), ':101\r\n');
+      assert.equal(await r.conn.call('DBSIZE'), ':1\r\n');
+      const after = infoField(bulkText(await p.call('INFO', 'persistence')), 'rdb_changes_since_last_save');
+      assert.equal(Number(after) - Number(before), 1);
+    } finally {
+      p.close();
+      await r.stop();
+      await srv.close();
+    }
+  },
+);
