@@ -126,7 +126,7 @@ export class FullSync {
         target,
         noData: (req & REQ_EXCLUDE_DATA) !== 0,
         noFunctions: (req & REQ_EXCLUDE_FUNCTIONS) !== 0,
-        onDone: (end) => this.socketDone(sync, end === 'ok'),
+        onDone: (end) => this.socketDone(sync, end),
       });
     } catch (e) {
       server.log.warning(`Can't save in background: ${(e as Error).message}`);
@@ -145,11 +145,18 @@ export class FullSync {
     return true;
   }
 
-  /** The diskless snapshot ended: its replicas are online, streaming from their first ACK. */
-  private socketDone(sync: { links: ReplicaLink[] }, ok: boolean): void {
+  /**
+   * The diskless snapshot ended: its replicas are online, streaming from
+   * their first ACK; or it failed, or was stopped (FLUSHALL: Redis's killed
+   * child, "terminated by signal"), and they are dropped.
+   */
+  private socketDone(sync: { links: ReplicaLink[] }, end: 'ok' | 'error' | 'aborted'): void {
     if (this.socket === sync) this.socket = null;
     const log = this.server.log;
-    log.notice(ok ? 'Background RDB transfer terminated with success' : 'Background transfer error');
+    const ok = end === 'ok';
+    if (ok) log.notice('Background RDB transfer terminated with success');
+    else if (end === 'error') log.warning('Background transfer error');
+    else log.warning('Background transfer terminated by signal 10');
     for (const l of sync.links) {
       if (l.client.closed || l.state !== 'wait_bgsave_end') continue;
       if (!ok) {

@@ -450,3 +450,40 @@ test(
     }
   },
 );
+
+test(
+  'FLUSHALL stops a diskless sync, as Redis kills its child: the replica is dropped, syncs again and ends empty',
+  { skip, timeout: 60_000 },
+  async () => {
+    const lines: string[] = [];
+    const srv = await startPrimary({ save: '', 'repl-diskless-sync': 'yes' }, (l) => lines.push(l));
+    const p = await RawConn.connect(srv.port);
+    let r: Replica | null = null;
+    try {
+      assert.equal(await p.call('DEBUG', 'POPULATE', '200', 'k', '1000'), '+OK\r\n');
+      // 200 keys at 20 ms: a 4 s image
+      assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '20000'), '+OK\r\n');
+      r = await startReplica(srv.port);
+      await until('the diskless transfer', () =>
+        lines.some((l) => l.includes('Background RDB transfer started by pid')),
+      );
+      const n = lines.length;
+      assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'), '+OK\r\n');
+      assert.equal(await p.call('FLUSHALL'), '+OK\r\n');
+      assert.ok(
+        lines.slice(n).some((l) => l.endsWith('Background transfer terminated by signal 10')),
+        lines.join('\n'),
+      );
+      await until('a second transfer', () =>
+        lines.slice(n).some((l) => l.includes('Background RDB transfer started by pid')),
+      );
+      assert.equal(await p.call('SET', 'after', '1'), '+OK\r\n');
+      await caughtUp(p, r.conn);
+      assert.equal(await r.conn.call('DBSIZE'), ':1\r\n');
+    } finally {
+      p.close();
+      await r?.stop();
+      await srv.close();
+    }
+  },
+);
