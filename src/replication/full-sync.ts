@@ -20,7 +20,7 @@ import type { Server } from '../server/server.js';
 import type { Replication } from './replication.js';
 import type { Primary } from './primary.js';
 import { Err } from '../protocol/errors.js';
-import { persist, rdbPath } from '../persistence/snapshot.js';
+import { persist, rdbPath, savePoints } from '../persistence/snapshot.js';
 import { Bgsave, startBgsave, type SnapshotTarget } from '../persistence/bgsave.js';
 import { REQ_EXCLUDE_DATA, REQ_EXCLUDE_FUNCTIONS, SOCKET_HIGH_WATER, unixtime, type ReplicaLink } from './link.js';
 
@@ -323,8 +323,22 @@ export class FullSync {
     );
   }
 
-  /** A replica left: a diskless sync left without replicas stops. */
+  /**
+   * A replica left: a diskless sync left without replicas stops; so does a
+   * BGSAVE to disk that no other replica waits for, when no save point
+   * needs its file (Redis's freeClient: the RDB child is killed, a new one
+   * can start at once for the next sync).
+   */
   left(l: ReplicaLink): void {
+    const bg = persist(this.server).bgsave;
+    if (
+      l.state === 'wait_bgsave_end' &&
+      bg !== null &&
+      bg.opts.onDone === undefined &&
+      savePoints(this.server).length === 0 &&
+      !this.primary.replicas.some((x) => x.state === 'wait_bgsave_end')
+    )
+      bg.abort();
     const sync = this.socket;
     if (sync !== null && sync.links.includes(l) && sync.links.every((x) => x === l || x.client.closed)) {
       this.server.log.warning('Diskless rdb transfer, last replica dropped, killing fork child.');

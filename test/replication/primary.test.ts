@@ -487,3 +487,47 @@ test(
     }
   },
 );
+
+test(
+  'a BGSAVE to disk is stopped when the last replica waiting for it leaves, unless save points need it (Redis kills the child)',
+  { skip, timeout: 90_000 },
+  async () => {
+    const srv = await startPrimary({ save: '', 'repl-diskless-sync': 'no' });
+    const p = await RawConn.connect(srv.port);
+    const replicas: Replica[] = [];
+    const bgsaving = async () => infoField(bulkText(await p.call('INFO', 'persistence')), 'rdb_bgsave_in_progress');
+    const bothWaiting = async () => {
+      const info = bulkText(await p.call('INFO', 'replication'));
+      return (
+        (await bgsaving()) === '1' &&
+        /state=wait_bgsave/.test(infoField(info, 'slave0') ?? '') &&
+        /state=wait_bgsave/.test(infoField(info, 'slave1') ?? '')
+      );
+    };
+    try {
+      for (let i = 0; i < 10; i++) assert.equal(await p.call('SET', String(i), String(i)), '+OK\r\n');
+      // 10 keys at 1 s: a 10 s BGSAVE
+      assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000000'), '+OK\r\n');
+      for (let i = 0; i < 2; i++) replicas.push(await startReplica(srv.port));
+      await until('both replicas waiting for the BGSAVE', bothWaiting);
+      assert.equal(await replicas[0]!.conn.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      // (what is tested: the other replica still waits, so the BGSAVE goes on)
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await bgsaving(), '1');
+      assert.equal(await replicas[1]!.conn.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      await until('the BGSAVE stopped', async () => (await bgsaving()) === '0');
+      // with a save point the file is wanted: it goes on
+      assert.equal(await p.call('CONFIG', 'SET', 'save', '900 1'), '+OK\r\n');
+      for (const r of replicas) assert.equal(await r.conn.call('REPLICAOF', '127.0.0.1', String(srv.port)), '+OK\r\n');
+      await until('both replicas waiting again', bothWaiting);
+      for (const r of replicas) assert.equal(await r.conn.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      // (what is tested: it is still running later)
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await bgsaving(), '1');
+    } finally {
+      p.close();
+      for (const r of replicas) await r.stop();
+      await srv.close();
+    }
+  },
+);
