@@ -338,10 +338,11 @@ export class RdbLoader {
    * big value arriving in many pieces is not decoded again for each); a
    * real error shows when the last piece came (step()). Returns 'vm' before
    * a function library while the Lua VM is not loaded (the caller loads it
-   * and calls again), else whether the image is decoded whole. `perKey` is
-   * called after each key stored (key-load-delay).
+   * and calls again), else whether the image is decoded whole. (Each key
+   * stored sleeps key-load-delay, as in step(): a replica then reads its
+   * primary's image slowly, as Redis's does.)
    */
-  stepAvailable(perKey: () => void): 'done' | 'more' | 'vm' {
+  stepAvailable(): 'done' | 'more' | 'vm' {
     const r = this.r;
     if (this.buf.length < this.retryAt) return 'more';
     this.retryAt = 0;
@@ -351,7 +352,6 @@ export class RdbLoader {
       if (this.buf[at] === R.OP_FUNCTION2 && !vmLoaded()) return 'vm';
       const expireAt = this.expireAt;
       const withExpire = this.withExpire;
-      const loaded = this.keysLoaded;
       try {
         this.record();
       } catch {
@@ -361,7 +361,6 @@ export class RdbLoader {
         this.retryAt = at + 2 * Math.max(this.buf.length - at, 32 * 1024);
         return 'more';
       }
-      if (this.keysLoaded !== loaded) perKey();
     }
     return 'done';
   }

@@ -71,8 +71,6 @@ export class Payload {
   private vmPending = false;
   /** swapdb: the temporary databases and libraries the image loads into. */
   private target: LoadTarget | null = null;
-  /** key-load-delay microseconds owed (slept a millisecond at a time). */
-  private owedUs = 0;
   private aborted = false;
   /** What this payload set while it loads: server.loading, server.asyncLoading, or nothing (yet). */
   private loadingFlag: 'loading' | 'async' | null = null;
@@ -262,24 +260,13 @@ export class Payload {
   private decode(): void {
     const l = this.loader;
     if (l === null || this.vmPending || this.aborted) return;
-    if (l.stepAvailable(this.keyLoaded) !== 'vm') return;
+    if (l.stepAvailable() !== 'vm') return;
     this.vmPending = true;
     void loadVm().then(() => {
       this.vmPending = false;
       this.decode();
     });
   }
-
-  /** After each key a diskless load stores: key-load-delay (µs, Redis's test knob: the replica then reads slowly). */
-  private readonly keyLoaded = (): void => {
-    const d = this.server.config.v['key-load-delay'];
-    if (d <= 0) return;
-    this.owedUs += d;
-    if (this.owedUs < 1000) return;
-    const ms = Math.floor(this.owedUs / 1000);
-    this.owedUs -= ms * 1000;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  };
 
   /** Drops the temp file, or what a diskless load decoded (an aborted transfer, or a failed load). */
   abort(): void {
@@ -353,7 +340,7 @@ export class Payload {
     while (this.vmPending) await loadVm();
     if (this.loaderError !== null) throw this.loaderError;
     const l = this.loader ?? new RdbLoader(this.server, this.head, 'socket', true, false, this.target);
-    while (l.stepAvailable(this.keyLoaded) === 'vm') await loadVm();
+    while (l.stepAvailable() === 'vm') await loadVm();
     l.step();
     const st = persist(this.server);
     st.lastLoadKeysLoaded = l.keysLoaded;
