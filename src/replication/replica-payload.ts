@@ -1,8 +1,8 @@
 /**
  * The RDB payload of a full sync on a replica (Redis's readSyncBulkPayload):
  * its `$<len>` or `$EOF:<40-byte mark>` header, its bytes (to a temp file,
- * or kept in memory for a diskless load), and the load that replaces the
- * dataset with it. Used by replica.ts, which owns the link around it.
+ * or decoded as they come for a diskless load), and the load that replaces
+ * the dataset with it. Used by replica.ts, which owns the link around it.
  *
  * A diskless load counts as loading from the payload's first byte, as
  * Redis's (which parses the socket as it reads it): `loading:1` and
@@ -12,10 +12,11 @@
  * dataset and libraries still served (commands flagged no_async_loading get
  * -LOADING). With swapdb the image is loaded into a temporary keyspace and
  * libraries and swapped in only when whole ("Swapping active DB with loaded
- * DB"): a transfer that fails leaves the old data in place. tsdis keeps
- * the bytes until the end mark and parses them then (one synchronous
- * load), so a connection lost mid-transfer is reported with Redis's
- * short-read lines for a socket load.
+ * DB"): a transfer that fails leaves the old data in place. The decoder
+ * (RdbLoader.stepAvailable) takes each record complete so far between
+ * reads, so clients are served between pieces (Redis serves them every 2 MB
+ * of a socket load) and key-load-delay slows the reading; a connection lost
+ * mid-transfer is reported with Redis's short-read lines for a socket load.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,8 @@ import { freeFunctionsState, newFunctionsState, swapLibraries } from '../scripti
 import { loadVm } from '../scripting/lua.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
+/** The length of an EOF mark (and of a replication id). */
+export const MARK_LEN = 40;
 /** Redis's loading progress steps (loading-process-events-interval-bytes, 2 MB by default). */
 const PROGRESS_STEP = 2 * 1024 * 1024;
 
@@ -48,8 +51,6 @@ function swapContents(live: Db, loaded: Db): void {
   const d = live.dict;
   for (let i = 0; i < d.size; i++) tracker.added(d.keyAt(i));
 }
-/** The length of an EOF mark (and of a replication id). */
-export const MARK_LEN = 40;
 
 export class Payload {
   /** Bytes announced by `$len` (-1 before the header, 0 with an EOF mark). */
@@ -77,7 +78,7 @@ export class Payload {
 
   private constructor(
     private readonly server: Server,
-    /** Loaded from memory (repl-diskless-load swapdb, or on-empty-db with no key), else through `file`. */
+    /** Decoded from the socket's bytes (repl-diskless-load swapdb, or on-empty-db with no key), else through `file`. */
     readonly diskless: boolean,
     /** repl-diskless-load swapdb: loaded into a temporary keyspace, swapped in when whole. */
     readonly swapdb: boolean,
@@ -290,7 +291,8 @@ export class Payload {
    * primary deletes those keys); a disk load fsyncs the temp file, renames
    * it to dbfilename and loads it with -LOADING meanwhile (the loader of
    * the start); a diskless one (whose old data went when its bytes
-   * began: startLoading) loads from memory. With swapdb the image loads
+   * began: startLoading) was decoded as they came, and what is left of it
+   * is decoded now. With swapdb the image loads
    * into new databases and libraries, which replace the old ones only when
    * it loaded whole (the old history dropped then). Resolves false (logged;
    * without swapdb the databases left empty, with it the old ones kept)
