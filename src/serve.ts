@@ -22,7 +22,6 @@ import { removeTempRdb } from './persistence/snapshot.js';
 import { RdbLoadError, logRdbLoadFailure } from './persistence/snapshot-load.js';
 import { start, type StartPhase } from './server/boot.js';
 import { AofLoadError } from './persistence/aof.js';
-import { prepareForShutdown } from './commands/persistence.js';
 import { TsdisError } from './protocol/errors.js';
 import { TlsConfigError } from './server/tls.js';
 import { ClusterStartError } from './cluster/cluster.js';
@@ -269,15 +268,14 @@ export async function runServer(host: Host): Promise<void> {
   if (v['unixsocket']) log.notice('Ready to accept connections unix');
 
   let stopping = false;
-  /** Closes listeners and clients, removes the pid file, exits 0. */
-  const shutdown = async (saved = false, opts: Parameters<typeof prepareForShutdown>[1] = {}): Promise<void> => {
+  /**
+   * The server's shutdown completed (server/shutdown.ts: the AOF synced and
+   * the final save made): closes listeners and clients, removes the pid
+   * file, exits 0.
+   */
+  const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    // the AOF sync and final save (the SHUTDOWN command did them already)
-    if (!saved && !prepareForShutdown(server, opts)) {
-      stopping = false;
-      return;
-    }
     try {
       await server.close();
     } catch (e) {
@@ -295,8 +293,9 @@ export async function runServer(host: Host): Promise<void> {
     log.warning('tsdis is now ready to exit, bye bye...');
     process.exit(0);
   };
-  // A signal is logged at once and handled by the next serverCron (Server.shutdownAsap), as
-  // Redis's: SHUTDOWN ABORT (or DEBUG PAUSE-CRON) can hold it; a second SIGINT exits at once.
+  // A signal is logged at once and handled by the next serverCron (Server.shutdownAsap,
+  // server/shutdown.ts), as Redis's: SHUTDOWN ABORT (or DEBUG PAUSE-CRON) can hold it; a
+  // second SIGINT exits at once, also while the shutdown waits for lagging replicas.
   const onSignal = (sig: 'SIGTERM' | 'SIGINT') => {
     if ((stopping || server.shutdownAsap !== null) && sig === 'SIGINT') {
       log.warning('You insist... exiting now.');
@@ -316,10 +315,5 @@ export async function runServer(host: Host): Promise<void> {
   };
   // what Redis exits on (an AOF write error under appendfsync always; logged where it happened)
   server.on('fatal', () => process.exit(1));
-  // shutdown-on-sigterm / -sigint: default, or save|nosave, now, force (bits 1, 2, 4, 8)
-  server.on('signalShutdown', (sig: 'SIGTERM' | 'SIGINT') => {
-    const f = Number(v[sig === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm']);
-    void shutdown(false, { save: (f & 1) !== 0, nosave: (f & 2) !== 0, force: (f & 8) !== 0 });
-  });
-  server.on('shutdown', () => void shutdown(true));
+  server.on('shutdown', () => void shutdown());
 }

@@ -45,7 +45,7 @@ function configSet(ctx: Ctx): void {
     if (ctx.server.config.def(argv[i]!)?.sensitive) argv[i + 1] = '(redacted)';
   }
   const { server, client } = ctx;
-  const undo = server.config.setMany(pairs, allowProtected(ctx), server.loading);
+  const undo = server.config.setMany(pairs, allowProtected(ctx), server.loading || server.asyncLoading);
   // port and bind take effect by listening again, which may fail: then every
   // parameter of this call goes back (as Redis's apply functions decide)
   const rebind = server.listener.rebinding;

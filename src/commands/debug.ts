@@ -170,9 +170,16 @@ function debugProtocol(ctx: Ctx): void {
   }
 }
 
-/** DEBUG POPULATE count [prefix] [size]: creates missing keys prefix:N with values value:N (padded with NULs to size). */
+/**
+ * DEBUG POPULATE count [prefix] [size]: creates missing keys prefix:N with
+ * values value:N (padded with NULs to size). As Redis's (dbAdd without
+ * touching server.dirty) it counts no change: nothing goes to the AOF or to
+ * replicas (Redis's replication tests give a primary keys its replicas lack
+ * this way) and no save point fires for it.
+ */
 function debugPopulate(ctx: Ctx): void {
   const { argv, db } = ctx;
+  const dirty = ctx.server.propagator.dirty;
   const count = argRangeOr(argv[2]!, 0, Number.MAX_SAFE_INTEGER, Err.mustBePositive);
   const size = argv.length === 5 ? argRangeOr(argv[4]!, 0, Number.MAX_SAFE_INTEGER, Err.mustBePositive) : 0;
   const prefix = argv.length >= 4 ? argv[3]! : 'key';
@@ -183,6 +190,7 @@ function debugPopulate(ctx: Ctx): void {
     const val = size === 0 ? base : size <= base.length ? base.slice(0, size) : base + '\0'.repeat(size - base.length);
     db.set(key, size === 0 ? strValue(val) : val);
   }
+  ctx.server.propagator.restoreDirty(dirty);
   ctx.reply.ok();
 }
 

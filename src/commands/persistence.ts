@@ -278,18 +278,17 @@ export function debugLoadAof(ctx: Ctx): void {
 }
 
 /**
- * The first half of a shutdown, for the SHUTDOWN command and the signals
- * (Redis's prepareForShutdown): logs it, stops a background save or AOF
- * rewrite, syncs the AOF, and saves the dataset when SAVE was given, or
- * save points are configured and NOSAVE was not — with Redis's log lines in
- * Redis's order. Returns false when the save failed and FORCE was not given
- * (the shutdown is then refused). The caller closes the server.
+ * The persistence half of a shutdown (the end of Redis's finishShutdown),
+ * for server/shutdown.ts: stops a background save or AOF rewrite, syncs
+ * the AOF, and saves the dataset when SAVE was given, or save points are
+ * configured and NOSAVE was not — with Redis's log lines in Redis's order.
+ * Returns false when the save failed, or the first AOF rewrite runs, and
+ * FORCE was not given (the shutdown is then cancelled and the caller logs it).
  */
-export function prepareForShutdown(
+export function shutdownPersistence(
   server: Ctx['server'],
   opts: { save?: boolean; nosave?: boolean; force?: boolean },
 ): boolean {
-  server.log.notice('User requested shutdown...');
   const aof = server.aof;
   const bg = persist(server).bgsave;
   if (bg !== null && !aof.rewriting) {
@@ -302,7 +301,6 @@ export function prepareForShutdown(
       if (opts.force) server.log.warning('Writing initial AOF. Exit anyway.');
       else {
         server.log.warning("Writing initial AOF, can't exit.");
-        server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
         return false;
       }
     }
@@ -324,7 +322,6 @@ export function prepareForShutdown(
       return true;
     }
     server.log.warning("Error trying to save the DB, can't exit.");
-    server.log.warning('Errors trying to shut down the server. Check the logs for more information.');
     return false;
   }
 }

@@ -11,7 +11,6 @@ import { parseInt64 } from '../util/numbers.js';
 import { genInfo, selectSections, nowUsec } from '../observability/info.js';
 import { keyUsage, memoryOverhead, mallocStats, memoryDoctor, refreshScripts } from '../observability/memory.js';
 import { scriptingInfo } from '../scripting/info.js';
-import { prepareForShutdown } from './persistence.js';
 import { helpReply } from './help.js';
 import { clientCommand } from './client.js';
 
@@ -42,9 +41,12 @@ function lastsave(ctx: Ctx): void {
 
 /**
  * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
- * There is no persistence yet, so SAVE has nothing to write. On success no
- * reply is sent: the server emits 'shutdown' (the CLI exits once the server
- * has closed) and closes every listener and client, this one included.
+ * Without NOW, a primary whose replicas lag waits for them (server/shutdown.ts)
+ * with this caller blocked; ABORT cancels that wait, or a signal's shutdown
+ * not yet taken by the cron. On success no reply is sent: the server emits
+ * 'shutdown' (the CLI exits once the server has closed) and closes every
+ * listener and client, this one included. A failed save (or the first AOF
+ * rewrite running) refuses it unless FORCE.
  */
 function shutdown(ctx: Ctx): void {
   const { server, argv } = ctx;
@@ -63,20 +65,15 @@ function shutdown(ctx: Ctx): void {
     else throw new ReplyError(Err.syntax);
   }
   if ((abort && (nosave || save || now || force)) || (nosave && save)) throw new ReplyError(Err.syntax);
-  // A shutdown completes synchronously here: what ABORT can cancel is a signal's, until the cron takes it.
   if (abort) {
-    if (server.shutdownAsap === null) throw new ReplyError(Err.noShutdown);
-    server.shutdownAsap = null;
-    server.log.notice('Shutdown manually aborted.');
+    if (!server.shutdown.abort()) throw new ReplyError(Err.noShutdown);
     return ctx.reply.ok();
   }
   if (server.closing) return;
-  // the AOF sync and the final save (when configured or asked for); a failure refuses the shutdown unless FORCE
-  if (!prepareForShutdown(server, { save, nosave, force })) throw new ReplyError(Err.shutdownFailed);
-  // The CLI listens for 'shutdown': it logs, closes, removes its pid file and exits.
-  server.emit('shutdown', { save, nosave, now, force });
+  const outcome = server.shutdown.request({ save, nosave, now, force });
+  if (outcome === 'failed') throw new ReplyError(Err.shutdownFailed);
+  if (outcome === 'waiting') return server.shutdown.block(ctx.client);
   ctx.client.closeAfterReply = true;
-  if (!server.closing) void server.close();
 }
 
 // ---------------------------------------------------------------------------

@@ -92,6 +92,12 @@ export function lruClock(nowMs: number): number {
   return Math.floor(nowMs / 1000) & 0xffffff;
 }
 
+/** `shutdown_in_milliseconds` while a shutdown waits for replicas (Redis's conditional field), else nothing. */
+function shutdownField(server: Server): Fields {
+  const ms = server.shutdown.remainingMs();
+  return ms === null ? [] : [['shutdown_in_milliseconds', ms]];
+}
+
 /** The listeners in Redis 7.2's `listenerN:name=...,bind=...,port=...` form. */
 function listenerFields(server: Server): Fields {
   const out: Fields = [];
@@ -137,6 +143,8 @@ function serverSection(server: Server): Fields {
     ['executable', process.argv[1] ? path.resolve(process.argv[1]) : process.execPath],
     ['config_file', server.config.configFile ?? ''],
     ['io_threads_active', 0],
+    // (while a shutdown waits for lagging replicas: server/shutdown.ts)
+    ...shutdownField(server),
     ...listenerFields(server),
   ];
 }

@@ -577,13 +577,16 @@ export function startBgsave(server: Server): boolean {
 
 /**
  * FLUSHALL's part (Redis's flushAllDataAndResetRDB): a running BGSAVE is
- * stopped (its file would bring the flushed data back), and with save
+ * stopped (its file would bring the flushed data back), as is a diskless
+ * sync's snapshot (its replicas are dropped and sync again), and with save
  * points configured the now empty dataset is saved at once.
  */
 export function flushallSave(server: Server): void {
-  // (only a BGSAVE: an AOF rewrite's base is the dataset at its start, and the FLUSHALL is in its incr file)
+  // (a BGSAVE, or a diskless sync's snapshot: Redis kills either RDB child, and the replicas of
+  // the latter sync again; not an AOF rewrite, whose base is the dataset at its start and whose
+  // incr file holds the FLUSHALL)
   const b = persist(server).bgsave;
-  if (b !== null && b.opts.onDone === undefined) b.abort();
+  if (b !== null && (b.opts.onDone === undefined || b.opts.target !== undefined)) b.abort();
   if (savePoints(server).length === 0) return;
   try {
     saveSync(server);

@@ -18,7 +18,7 @@ import { readValue, isValueType } from './rdb-load.js';
 import { RdbReader, RdbError, valueCtx, deepValidation, WHY, type ValueCtx, type Why } from './rdb-reader.js';
 import { persist, rdbPath, checksumOn, WRITE_CHUNK } from './snapshot.js';
 import { sleepSync } from '../util/files.js';
-import { flushLibraries, loadLibraryFromRdb } from '../scripting/functions.js';
+import { flushLibraries, loadLibraryFromRdb, type FunctionsState } from '../scripting/functions.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { rdbHasFunctions } from '../scripting/vm-gate.js';
 
@@ -145,7 +145,18 @@ export function logRdbLoadFailure(server: Server, e: RdbLoadError): void {
 }
 
 /**
- * Decodes an RDB image into the server's databases, a slice at a time.
+ * Where a load puts what it decodes instead of the server's own databases
+ * and libraries: a replica's diskless load in swapdb mode, swapped in when
+ * the whole image is loaded (replication/replica-payload.ts). Its databases
+ * are as many as the server's, made with the server's hooks.
+ */
+export interface LoadTarget {
+  readonly dbs: readonly Db[];
+  readonly functions: FunctionsState;
+}
+
+/**
+ * Decodes an RDB image into the server's databases (or a LoadTarget), a slice at a time.
  * Keys whose expiry has passed are skipped (as a master does), unless
  * keepExpired (an AOF preamble). Empty collections (old files, or files
  * written after a bug) are skipped and counted, as Redis does: "rdbLoadObject
@@ -193,16 +204,23 @@ export class RdbLoader {
   /** key-load-delay (Redis's test knob): µs slept after each key; below 0, 1 µs once in -n keys. */
   private readonly keyDelayUs: number;
 
+  /** Bytes of a streamed image already decoded and dropped from `buf` (continueWith). */
+  private consumed = 0;
+  /** Streaming: no new attempt at an incomplete record until `buf` holds this many bytes (stepAvailable). */
+  private retryAt = 0;
+
   constructor(
     private readonly server: Server,
-    readonly buf: Buffer,
+    private buf: Buffer,
     readonly file: string,
     private readonly keepExpired = false,
     /** DEBUG RELOAD MERGE: a key already present is replaced instead of being an error. */
     private readonly merge = false,
+    /** Databases and libraries to load into, else the server's. */
+    private readonly target: LoadTarget | null = null,
   ) {
     this.r = new RdbReader(buf);
-    this.db = server.dbs[0]!;
+    this.db = (target?.dbs ?? server.dbs)[0]!;
     this.ctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, true));
     this.now = server.clock();
     this.meta = server.hooks.newMeta ? server.hooks.newMeta() : 0;
@@ -292,7 +310,59 @@ export class RdbLoader {
   }
 
   get loadedBytes(): number {
-    return this.r.pos;
+    return this.consumed + this.r.pos;
+  }
+
+  /**
+   * Streaming (a replica's diskless load, Redis's load from the socket):
+   * the image goes on with `more`. What was decoded is checksummed and
+   * dropped; what was not (an incomplete record) stays in front.
+   */
+  continueWith(more: Buffer): void {
+    const cut = this.r.pos;
+    if (cut > this.crcPos) {
+      this.crc.update(this.buf, this.crcPos, cut);
+      this.crcPos = 0;
+    } else this.crcPos -= cut;
+    const rest = this.buf.subarray(cut);
+    this.consumed += cut;
+    this.retryAt = Math.max(0, this.retryAt - cut);
+    this.buf = rest.length === 0 ? more : more.length === 0 ? rest : Buffer.concat([rest, more]);
+    this.r = new RdbReader(this.buf);
+  }
+
+  /**
+   * Streaming: decodes the records complete in what came so far. A record
+   * that does not decode is taken to be incomplete: the reader goes back to
+   * its start, and it is tried again once what follows it has doubled (so a
+   * big value arriving in many pieces is not decoded again for each); a
+   * real error shows when the last piece came (step()). Returns 'vm' before
+   * a function library while the Lua VM is not loaded (the caller loads it
+   * and calls again), else whether the image is decoded whole. (Each key
+   * stored sleeps key-load-delay, as in step(): a replica then reads its
+   * primary's image slowly, as Redis's does.)
+   */
+  stepAvailable(): 'done' | 'more' | 'vm' {
+    const r = this.r;
+    if (this.buf.length < this.retryAt) return 'more';
+    this.retryAt = 0;
+    while (!this.finished) {
+      const at = r.pos;
+      if (at >= this.buf.length) return 'more';
+      if (this.buf[at] === R.OP_FUNCTION2 && !vmLoaded()) return 'vm';
+      const expireAt = this.expireAt;
+      const withExpire = this.withExpire;
+      try {
+        this.record();
+      } catch {
+        r.pos = at;
+        this.expireAt = expireAt;
+        this.withExpire = withExpire;
+        this.retryAt = at + 2 * Math.max(this.buf.length - at, 32 * 1024);
+        return 'more';
+      }
+    }
+    return 'done';
   }
 
   /** Reads one opcode or key. */
@@ -317,7 +387,7 @@ export class RdbLoader {
         return;
       case R.OP_SELECTDB: {
         const id = r.plainLen();
-        const db = this.server.dbs[id];
+        const db = (this.target?.dbs ?? this.server.dbs)[id];
         if (db === undefined) {
           const line = `FATAL: Data file was created with a Redis server configured to handle more than ${this.server.dbs.length} databases. Exiting\n`;
           throw this.error(at, line.trim(), { before: [line], why: null, doing: 'read-len', after: [] });
@@ -354,7 +424,7 @@ export class RdbLoader {
       }
       case R.OP_FUNCTION2: {
         // a library: loaded as FUNCTION LOAD would (an existing one is an error, replaced with MERGE)
-        const err = loadLibraryFromRdb(this.server, r.str(), this.merge);
+        const err = loadLibraryFromRdb(this.server, r.str(), this.merge, this.target?.functions);
         if (err !== null) {
           throw this.error(at, `Failed loading library, ${err}`, {
             before: [`Failed loading library, ${err}`, SHORT_READ],
@@ -470,9 +540,10 @@ export function emptyData(server: Server): void {
 }
 
 /**
- * Loads an RDB image synchronously into the (empty) databases. On any error
- * the databases are emptied again and the error (RdbLoadError) rethrown:
- * never half-loaded. Returns the loader (counts, end offset).
+ * Loads an RDB image synchronously into the (empty) databases, or into
+ * `target`. On any error the databases are emptied again (a target is left
+ * to its caller to discard) and the error (RdbLoadError) rethrown: never
+ * half-loaded. Returns the loader (counts, end offset).
  */
 export function loadRdbBuffer(
   server: Server,
@@ -480,9 +551,10 @@ export function loadRdbBuffer(
   file: string,
   keepExpired = false,
   merge = false,
+  target: LoadTarget | null = null,
 ): RdbLoader {
   try {
-    const l = new RdbLoader(server, buf, file, keepExpired, merge);
+    const l = new RdbLoader(server, buf, file, keepExpired, merge, target);
     l.step();
     const st = persist(server);
     st.lastLoadKeysLoaded = l.keysLoaded;
@@ -490,7 +562,7 @@ export function loadRdbBuffer(
     st.lastLoadRepl = l.repl;
     return l;
   } catch (e) {
-    emptyData(server);
+    if (target === null) emptyData(server);
     throw e;
   }
 }

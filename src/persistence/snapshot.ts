@@ -224,9 +224,11 @@ export function loadingInfo(server: Server): [string, string | number][] {
   const perc = l.totalBytes === 0 ? 0 : (l.loadedBytes / l.totalBytes) * 100;
   const eta =
     l.loadedBytes === 0 ? 1 : Math.round((l.totalBytes - l.loadedBytes) / (l.loadedBytes / Math.max(elapsed, 0.001)));
+  // (a replica's async load: the old data is served, loading:0; Redis's loading && !async_loading)
+  const async = server.asyncLoading ? 1 : 0;
   return [
-    ['loading', 1],
-    ['async_loading', 0],
+    ['loading', 1 - async],
+    ['async_loading', async],
     ['loading_start_time', l.start],
     ['loading_total_bytes', l.totalBytes],
     ['loading_rdb_used_mem', 0],

@@ -81,7 +81,7 @@ export class Failover {
     this.end = timeout === 0 ? 0 : server.now() + timeout;
     this.force = force;
     this.state = 'waiting-for-sync';
-    server.pause.holdForFailover(true);
+    server.pause.holdWrites('failover', true);
     reply.ok();
   }
 
@@ -157,6 +157,6 @@ export class Failover {
     this.port = 0;
     this.end = 0;
     this.force = false;
-    this.server.pause.holdForFailover(false);
+    this.server.pause.holdWrites('failover', false);
   }
 }

@@ -21,7 +21,7 @@ import type { Server } from '../server/server.js';
 import type { Replication } from './replication.js';
 import type { Primary } from './primary.js';
 import { Err } from '../protocol/errors.js';
-import { persist, rdbPath } from '../persistence/snapshot.js';
+import { persist, rdbPath, savePoints } from '../persistence/snapshot.js';
 import { Bgsave, startBgsave, type SnapshotTarget } from '../persistence/bgsave.js';
 import { REQ_EXCLUDE_DATA, REQ_EXCLUDE_FUNCTIONS, SOCKET_HIGH_WATER, unixtime, type ReplicaLink } from './link.js';
 
@@ -113,7 +113,10 @@ export class FullSync {
         setImmediate(waitDrain);
       },
       end: (done) => {
-        for (const l of live()) l.client.socket!.write(mark, 'latin1');
+        const up = live();
+        for (const l of up) l.client.socket!.write(mark, 'latin1');
+        // (Redis's words for the end of the image its fork child wrote to the pipe)
+        server.log.notice(`Diskless rdb transfer, done reading from pipe, ${up.length} replicas still up.`);
         setImmediate(done);
       },
     };
@@ -124,7 +127,7 @@ export class FullSync {
         target,
         noData: (req & REQ_EXCLUDE_DATA) !== 0,
         noFunctions: (req & REQ_EXCLUDE_FUNCTIONS) !== 0,
-        onDone: (end) => this.socketDone(sync, end === 'ok'),
+        onDone: (end) => this.socketDone(sync, end),
       });
     } catch (e) {
       server.log.warning(`Can't save in background: ${(e as Error).message}`);
@@ -143,11 +146,18 @@ export class FullSync {
     return true;
   }
 
-  /** The diskless snapshot ended: its replicas are online, streaming from their first ACK. */
-  private socketDone(sync: { links: ReplicaLink[] }, ok: boolean): void {
+  /**
+   * The diskless snapshot ended: its replicas are online, streaming from
+   * their first ACK; or it failed, or was stopped (FLUSHALL: Redis's killed
+   * child, "terminated by signal"), and they are dropped.
+   */
+  private socketDone(sync: { links: ReplicaLink[] }, end: 'ok' | 'error' | 'aborted'): void {
     if (this.socket === sync) this.socket = null;
     const log = this.server.log;
-    log.notice(ok ? 'Background RDB transfer terminated with success' : 'Background transfer error');
+    const ok = end === 'ok';
+    if (ok) log.notice('Background RDB transfer terminated with success');
+    else if (end === 'error') log.warning('Background transfer error');
+    else log.warning('Background transfer terminated by signal 10');
     for (const l of sync.links) {
       if (l.client.closed || l.state !== 'wait_bgsave_end') continue;
       if (!ok) {
@@ -310,8 +320,22 @@ export class FullSync {
     );
   }
 
-  /** A replica left: a diskless sync left without replicas stops. */
+  /**
+   * A replica left: a diskless sync left without replicas stops; so does a
+   * BGSAVE to disk that no other replica waits for, when no save point
+   * needs its file (Redis's freeClient: the RDB child is killed, a new one
+   * can start at once for the next sync).
+   */
   left(l: ReplicaLink): void {
+    const bg = persist(this.server).bgsave;
+    if (
+      l.state === 'wait_bgsave_end' &&
+      bg !== null &&
+      bg.opts.onDone === undefined &&
+      savePoints(this.server).length === 0 &&
+      !this.primary.replicas.some((x) => x.state === 'wait_bgsave_end')
+    )
+      bg.abort();
     const sync = this.socket;
     if (sync !== null && sync.links.includes(l) && sync.links.every((x) => x === l || x.client.closed)) {
       this.server.log.warning('Diskless rdb transfer, last replica dropped, killing fork child.');

@@ -561,6 +561,18 @@ export class Primary {
   // ---------------------------------------------------------------------------
   // Hooks (called by Replication)
 
+  /**
+   * REPLCONF GETACK * to the replicas now (Redis's sendGetackToReplicas),
+   * for a shutdown waiting for them (server/shutdown.ts): it is in the
+   * stream, so it moves the offset they must acknowledge. A replica feeds
+   * nothing of its own to its sub-replicas.
+   */
+  sendGetAck(): void {
+    if (this.replicas.length === 0 || this.repl.following) return;
+    this.repl.feed(-1, GETACK);
+    this.repl.flush();
+  }
+
   /** beforeSleep: GETACK to the replicas when a WAIT blocked, then the WAITs now satisfied. */
   beforeSleep(): void {
     if (this.getAck) {

@@ -251,7 +251,9 @@ export class Replica implements Subsystem {
       return;
     }
     if (this.state === 'transfer') {
-      log.warning(`I/O error trying to sync with MASTER: ${why}`);
+      // (a diskless load parses the socket: what it reports is a short read)
+      if (this.xfer !== null && this.xfer.diskless && this.phase === 'bulk') this.xfer.connectionLost();
+      else log.warning(`I/O error trying to sync with MASTER: ${why}`);
       this.cancelHandshake(true);
     } else if (this.state === 'connecting' || this.state === 'handshake') {
       log.warning(`Error condition on socket for SYNC: ${why}`);
@@ -376,7 +378,14 @@ export class Replica implements Subsystem {
 
   /** Waits for the RDB payload: to a temp file, or in memory for a diskless load (replica-payload.ts). */
   private startTransfer(): void {
-    const x = Payload.open(this.server);
+    // (Redis's replicationAttachToNewMaster: a new history, so no partial resync with the old
+    // state, nor for sub-replicas from the old backlog; called when the old data goes, or, with
+    // swapdb, once the new data is in)
+    const x = Payload.open(this.server, this.masterReplid, () => {
+      this.discardCached();
+      this.server.repl.freeBacklog();
+      this.server.repl.primary.disconnectAll();
+    });
     if (x === null) return this.closeAttempt();
     this.xfer = x;
     this.state = 'transfer';
@@ -417,10 +426,6 @@ export class Replica implements Subsystem {
     const log = server.log;
     const sock = this.sock;
     if (server.aof.state !== 'off') server.aof.stop();
-    // a new history: no partial resync with the old state, nor for sub-replicas from the old backlog
-    this.discardCached();
-    server.repl.freeBacklog();
-    server.repl.primary.disconnectAll();
     const ok = await x.load();
     if (this.xfer === x) this.xfer = null;
     if (this.sock !== sock || this.host === null) return; // REPLICAOF changed meanwhile

@@ -211,6 +211,25 @@ export function deleteLibrary(server: Server, name: string): boolean {
   return true;
 }
 
+/** An empty set of libraries (a replica's diskless swapdb load fills one, then swapLibraries). */
+export function newFunctionsState(): FunctionsState {
+  return newState();
+}
+
+/** Frees what every library of `st` keeps in the VM (a set discarded). */
+export function freeFunctionsState(st: FunctionsState): void {
+  for (const lib of st.libraries.values()) freeLibrary(lib);
+  st.libraries.clear();
+  st.functions.clear();
+}
+
+/** Makes `st` the server's libraries and returns the set it replaces (Redis's functionsLibCtxSwapWithCurrent). */
+export function swapLibraries(server: Server, st: FunctionsState): FunctionsState {
+  const old = functionsOf(server);
+  server.scripting.functions = st;
+  return old;
+}
+
 /** FUNCTION FLUSH (and emptyData): every library goes. */
 export function flushLibraries(server: Server): void {
   const st = functionsOf(server);
@@ -332,12 +351,18 @@ export function libraryCodes(server: Server): string[] {
 /**
  * Loads a library read from an RDB file (Redis's rdbFunctionLoad): FUNCTION
  * LOAD semantics without its time limit, except that an existing library
- * of that name is an error unless `replace` (DEBUG RELOAD MERGE). Returns
+ * of that name is an error unless `replace` (DEBUG RELOAD MERGE); into
+ * `st` (a diskless load's temporary set), else the server's. Returns
  * null on success, or the reason (the loader turns it into a load error).
  */
-export function loadLibraryFromRdb(server: Server, code: string, replace: boolean): string | null {
+export function loadLibraryFromRdb(
+  server: Server,
+  code: string,
+  replace: boolean,
+  st: FunctionsState = functionsOf(server),
+): string | null {
   try {
-    createLibrary(server, functionsOf(server), code, replace, 0);
+    createLibrary(server, st, code, replace, 0);
     return null;
   } catch (e) {
     if (e instanceof ReplyError) return e.message.replace(/^ERR /, '');

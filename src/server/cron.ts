@@ -68,11 +68,8 @@ export class Cron {
   private tick(): void {
     const server = this.server;
     this.loops++;
-    if (server.shutdownAsap !== null) {
-      const sig = server.shutdownAsap;
-      server.shutdownAsap = null;
-      server.emit('signalShutdown', sig);
-    }
+    // a signal's shutdown, or one waiting for replicas (server/shutdown.ts)
+    if (server.shutdownAsap !== null || server.shutdown.initiated) server.shutdown.tick();
     const hz = Math.max(1, Math.min(500, server.config.v['hz'] as number));
     // instantaneous_* figures: a sample every 100 ms, as Redis's trackInstantaneousMetric
     if (this.loops % Math.max(1, Math.round(hz / 10)) === 0) server.stats.sampleOps(server.clock());

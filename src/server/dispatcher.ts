@@ -18,7 +18,7 @@ import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import { Ctx, type CommandFlag, type CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
-import { isLocalClient } from '../observability/clientlist.js';
+import { clientInfoLine, isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
 import type { CommandStat } from '../observability/stats.js';
 import type { Server } from './server.js';
@@ -31,7 +31,8 @@ import { getNodeByQuery, localSlot, redirectError, routed, ROUTE_SLOW } from '..
 
 /** Runs one command for a client; its reply is appended to client.reply. */
 export function dispatch(server: Server, client: Client, argv: string[]): void {
-  if (client.replyOff || client.replySkip) dispatchSilenced(server, client, argv);
+  if (client.replica !== null && !client.monitor) dispatchReplica(server, client, argv);
+  else if (client.replyOff || client.replySkip) dispatchSilenced(server, client, argv);
   else dispatchCommand(server, client, argv);
   // CLIENT CACHING YES|NO applies to the next command only (MULTI: to the transaction).
   if (client.trackingCaching && client.multiQueue === null && argv[0]!.toLowerCase() !== 'client')
@@ -41,6 +42,36 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
   // Clients blocked on keys this command filled are served now (handleClientsBlockedOnKeys), but not
   // while a busy script runs: what it pushed so far is not theirs yet (Redis's isInsideYieldingLongCommand).
   if (server.blocking.ready.length !== 0 && server.busyScript === null) server.blocking.handleReady();
+}
+
+/**
+ * A command from a replica (a client after SYNC/PSYNC): its link carries
+ * the replication stream, never replies, so a command that makes one
+ * (anything but REPLCONF ACK) has its reply dropped, is logged and the
+ * replica is closed, as Redis's _addReplyToBufferOrList and
+ * logInvalidUseAndFreeClientAsync do; an error reply is also logged as
+ * Redis's afterErrorReply does for a replica.
+ */
+function dispatchReplica(server: Server, client: Client, argv: string[]): void {
+  const reply = client.reply;
+  const mark = reply.out.length;
+  dispatchCommand(server, client, argv);
+  if (reply.out.length === mark) return;
+  const error = reply.out.charCodeAt(mark) === 45; // '-'
+  reply.out = reply.out.slice(0, mark);
+  const cmd = client.lastCmd === 'NULL' ? '<unknown>' : client.lastCmd;
+  server.log.warning(
+    `Replica generated a reply to command '${cmd}', disconnecting it: ${clientInfoLine(server, client, argv)}`,
+  );
+  if (error) {
+    const msg = reply.lastError.startsWith('ERR ') ? reply.lastError.slice(4) : reply.lastError;
+    server.log.warning(
+      `== CRITICAL == This master is sending an error to its replica: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
+    );
+    server.stats.unexpectedErrorReplies++;
+  }
+  client.closeAfterReply = true;
+  server.beforeSleep.queue(client);
 }
 
 /**
@@ -179,6 +210,11 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
   }
   // Loading the dataset: only commands flagged `loading` run.
   if (server.loading && !cmd.flags.includes('loading')) {
+    reject(server, client, cmd, Err.loading, parent);
+    return;
+  }
+  // A replica's async load (the old dataset still served): commands flagged no_async_loading get -LOADING.
+  if (server.asyncLoading && cmd.flags.includes('no_async_loading')) {
     reject(server, client, cmd, Err.loading, parent);
     return;
   }

@@ -10,8 +10,10 @@
  * (timeout or UNPAUSE) every postponed client, in the order it was
  * postponed, runs its held command through the full dispatcher and then the
  * rest of its input. Monitors and replicas are never paused. A FAILOVER
- * holds writes too, as a separate purpose (holdForFailover): CLIENT
- * UNPAUSE does not end it, and it ends without ending a CLIENT PAUSE.
+ * and a shutdown waiting for lagging replicas hold writes too, each as a
+ * separate purpose (holdWrites: Redis's PAUSE_DURING_FAILOVER and
+ * PAUSE_DURING_SHUTDOWN): CLIENT UNPAUSE does not end them, and each ends
+ * without ending a CLIENT PAUSE or the other.
  *
  * ALL covers every command; WRITE covers commands flagged `write` or
  * `may_replicate` (PUBLISH, PFCOUNT, EVAL…), and EXEC when a queued command
@@ -30,6 +32,9 @@ export const PAUSE_NONE = 0;
 export const PAUSE_WRITE = 1;
 export const PAUSE_ALL = 2;
 
+/** The purposes that hold writes besides CLIENT PAUSE (holdWrites). */
+export type WriteHold = 'failover' | 'shutdown';
+
 export class ClientPause implements Subsystem {
   /** PAUSE_NONE, PAUSE_WRITE or PAUSE_ALL: read by the dispatcher for every command. */
   mode = PAUSE_NONE;
@@ -37,8 +42,8 @@ export class ClientPause implements Subsystem {
   end = 0;
   /** CLIENT PAUSE's own mode (mode also counts a failover's hold). */
   private clientMode = PAUSE_NONE;
-  /** A FAILOVER holds writes until it ends (Redis's PAUSE_DURING_FAILOVER), whatever CLIENT UNPAUSE does. */
-  private failover = false;
+  /** Who else holds writes (FAILOVER, a shutdown waiting for replicas) until they let go, whatever CLIENT UNPAUSE does. */
+  private readonly writeHolds = new Set<WriteHold>();
   /** Clients holding a postponed command, in arrival order. */
   private held: Client[] = [];
   private readonly argvOf = new Map<Client, string[]>();
@@ -75,7 +80,7 @@ export class ClientPause implements Subsystem {
   /** CLIENT UNPAUSE, or the timeout: ends the pause and runs what waited. */
   unpause(): void {
     this.clientMode = PAUSE_NONE;
-    this.mode = this.failover ? PAUSE_WRITE : PAUSE_NONE;
+    this.mode = this.writeHolds.size !== 0 ? PAUSE_WRITE : PAUSE_NONE;
     this.end = 0;
     this.stopTimer();
     if (this.mode !== PAUSE_NONE) return;
@@ -83,13 +88,21 @@ export class ClientPause implements Subsystem {
     if (this.held.length !== 0) setImmediate(() => this.resume());
   }
 
-  /** FAILOVER's hold on writes (replication/failover.ts): on while it runs, off when it ends. */
-  holdForFailover(on: boolean): void {
-    this.failover = on;
+  /**
+   * A hold on writes for `purpose`: FAILOVER's while it runs
+   * (replication/failover.ts), a shutdown's while it waits for lagging
+   * replicas (server/shutdown.ts). Off: the writes held run once neither
+   * another hold nor a CLIENT PAUSE covers them.
+   */
+  holdWrites(purpose: WriteHold, on: boolean): void {
     if (on) {
+      this.writeHolds.add(purpose);
       if (this.mode < PAUSE_WRITE) this.mode = PAUSE_WRITE;
-    } else if (this.clientMode === PAUSE_NONE) this.unpause();
-    else this.mode = this.clientMode;
+      return;
+    }
+    if (!this.writeHolds.delete(purpose)) return;
+    if (this.clientMode === PAUSE_NONE) this.unpause();
+    else if (this.writeHolds.size === 0) this.mode = this.clientMode;
   }
 
   /** Whether the command must wait: called by the dispatcher only while mode !== PAUSE_NONE. */

@@ -62,6 +62,7 @@ import { Listener } from './listener.js';
 import { Connections } from './connection.js';
 import { BeforeSleep } from './before-sleep.js';
 import { Cron } from './cron.js';
+import { Shutdown } from './shutdown.js';
 import { startPersistence } from './boot.js';
 import type { Subsystem } from './subsystem.js';
 import type { ServerIds } from '../observability/info.js';
@@ -132,12 +133,19 @@ export class Server extends EventEmitter {
   fatalReason: string | null = null;
   /**
    * A SIGTERM/SIGINT received (set by the CLI's handler): the next serverCron
-   * emits 'signalShutdown' with it, as Redis's shutdown_asap; SHUTDOWN ABORT
-   * clears it before then.
+   * starts the shutdown (server/shutdown.ts), as Redis's shutdown_asap; it
+   * stays set while that shutdown waits for replicas. SHUTDOWN ABORT clears it.
    */
   shutdownAsap: 'SIGTERM' | 'SIGINT' | null = null;
   /** True while the dataset is being loaded (persistence/snapshot.ts): commands without the `loading` flag get -LOADING. */
   loading = false;
+  /**
+   * True while a replica receives a full sync's image to swap in when whole
+   * (repl-diskless-load swapdb, the same replication id: Redis's
+   * async_loading): the old dataset is served meanwhile; commands flagged
+   * `no_async_loading` get -LOADING (replication/replica-payload.ts).
+   */
+  asyncLoading = false;
   /**
    * Set while a script runs past busy-reply-threshold (scripting/scripts.ts):
    * the dispatcher refuses commands without `allow_busy` with this error.
@@ -218,6 +226,8 @@ export class Server extends EventEmitter {
   readonly beforeSleep: BeforeSleep = new BeforeSleep(this);
   /** serverCron (server/cron.ts). */
   readonly cron: Cron = new Cron(this);
+  /** SHUTDOWN and signals: the wait for lagging replicas, then the save and close (server/shutdown.ts). */
+  readonly shutdown: Shutdown = new Shutdown(this);
   /** LATENCY events (observability/latencymonitor.ts). */
   readonly latency = new LatencyMonitor();
   /**

@@ -112,15 +112,13 @@ test('PSYNC ? -1: +FULLRESYNC, the EOF-marked image with repl AUX fields, the st
     await until('the held stream', () =>
       c.pending().includes('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n'),
     );
-    // a replica may not touch the keyspace; REPLCONF ACK gets no reply
+    // REPLCONF ACK gets no reply (a command that makes one closes the link: the test below)
     c.take();
-    assert.equal(await c.call('GET', 'before'), "-ERR Replica can't interact with the keyspace\r\n");
     c.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n10\r\n');
-    assert.equal(await c.call('PING'), '+PONG\r\n');
-    assert.match(
-      infoField(bulkText(await p.call('INFO', 'replication')), 'slave0')!,
-      /port=7777,state=online,offset=10,/,
+    await until('the ACK taken', async () =>
+      /port=7777,state=online,offset=10,/.test(infoField(bulkText(await p.call('INFO', 'replication')), 'slave0')!),
     );
+    assert.equal(c.pending(), '');
     c.close();
   } finally {
     p.close();
@@ -330,6 +328,51 @@ test('WAIT after a served BLPOP waits for the pop it propagated (the client writ
   } finally {
     a.close();
     p.close();
+    await srv.close();
+  }
+});
+
+test('a replica whose command makes a reply is logged and disconnected, its reply never sent (SYNC and PSYNC links)', async () => {
+  const lines: string[] = [];
+  const srv = await startPrimary({ 'repl-diskless-sync': 'no' }, (l) => lines.push(l));
+  try {
+    for (const [how, cmd, name] of [
+      ['SYNC', ['PING'], 'ping'],
+      ['SYNC', ['XINFO', 'HELP'], 'xinfo|help'],
+      ['PSYNC', ['GET', 'foo'], 'get'],
+      ['PSYNC', ['SLOWLOG', 'GET'], 'slowlog|get'],
+    ] as const) {
+      const c = await RawConn.connect(srv.port);
+      const n = lines.length;
+      if (how === 'SYNC') c.write('*1\r\n$4\r\nSYNC\r\n');
+      else {
+        c.write('*3\r\n$5\r\nPSYNC\r\n$13\r\nreplicationid\r\n$2\r\n-1\r\n');
+        await until('+FULLRESYNC', () => c.pending().startsWith('+FULLRESYNC'));
+      }
+      c.write(
+        Buffer.concat(
+          cmd.map((a, i) =>
+            Buffer.from(i === 0 ? `*${cmd.length}\r\n$${a.length}\r\n${a}\r\n` : `$${a.length}\r\n${a}\r\n`),
+          ),
+        ),
+      );
+      const got = await c.readUntilClose(10_000);
+      assert.doesNotMatch(got, /PONG|Redis|ERR|\$-1|\*0/, `${how} ${name}: ${JSON.stringify(got.slice(0, 200))}`);
+      const mine = lines.slice(n).join('\n');
+      assert.match(
+        mine,
+        new RegExp(
+          `Replica generated a reply to command '${name.replace('|', '\\|')}', disconnecting it: id=\\d+ addr=`,
+        ),
+      );
+      if (name === 'get')
+        assert.match(
+          mine,
+          /== CRITICAL == This master is sending an error to its replica: 'Replica can't interact with the keyspace' after processing the command 'get'/,
+        );
+      assert.equal(await srv.call('PING'), 'PONG');
+    }
+  } finally {
     await srv.close();
   }
 });

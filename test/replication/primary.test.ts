@@ -429,3 +429,109 @@ test(
     }
   },
 );
+
+test(
+  'DEBUG POPULATE counts no change, as Redis (no dirty): its keys reach neither the replica nor rdb_changes_since_last_save',
+  { skip, timeout: 60_000 },
+  async () => {
+    const srv = await startPrimary({ save: '' });
+    const r = await startReplica(srv.port);
+    const p = await RawConn.connect(srv.port);
+    try {
+      await caughtUp(p, r.conn);
+      const before = infoField(bulkText(await p.call('INFO', 'persistence')), 'rdb_changes_since_last_save');
+      assert.equal(await p.call('DEBUG', 'POPULATE', '100', 'pop'), '+OK\r\n');
+      assert.equal(await p.call('SET', 'after', '1'), '+OK\r\n');
+      await caughtUp(p, r.conn);
+      assert.equal(await p.call('DBSIZE'), ':101\r\n');
+      assert.equal(await r.conn.call('DBSIZE'), ':1\r\n');
+      const after = infoField(bulkText(await p.call('INFO', 'persistence')), 'rdb_changes_since_last_save');
+      assert.equal(Number(after) - Number(before), 1);
+    } finally {
+      p.close();
+      await r.stop();
+      await srv.close();
+    }
+  },
+);
+
+test(
+  'FLUSHALL stops a diskless sync, as Redis kills its child: the replica is dropped, syncs again and ends empty',
+  { skip, timeout: 60_000 },
+  async () => {
+    const lines: string[] = [];
+    const srv = await startPrimary({ save: '', 'repl-diskless-sync': 'yes' }, (l) => lines.push(l));
+    const p = await RawConn.connect(srv.port);
+    let r: Replica | null = null;
+    try {
+      assert.equal(await p.call('DEBUG', 'POPULATE', '200', 'k', '1000'), '+OK\r\n');
+      // 200 keys at 20 ms: a 4 s image
+      assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '20000'), '+OK\r\n');
+      r = await startReplica(srv.port);
+      await until('the diskless transfer', () =>
+        lines.some((l) => l.includes('Background RDB transfer started by pid')),
+      );
+      const n = lines.length;
+      assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'), '+OK\r\n');
+      assert.equal(await p.call('FLUSHALL'), '+OK\r\n');
+      assert.ok(
+        lines.slice(n).some((l) => l.endsWith('Background transfer terminated by signal 10')),
+        lines.join('\n'),
+      );
+      await until('a second transfer', () =>
+        lines.slice(n).some((l) => l.includes('Background RDB transfer started by pid')),
+      );
+      assert.equal(await p.call('SET', 'after', '1'), '+OK\r\n');
+      await caughtUp(p, r.conn);
+      assert.equal(await r.conn.call('DBSIZE'), ':1\r\n');
+    } finally {
+      p.close();
+      await r?.stop();
+      await srv.close();
+    }
+  },
+);
+
+test(
+  'a BGSAVE to disk is stopped when the last replica waiting for it leaves, unless save points need it (Redis kills the child)',
+  { skip, timeout: 90_000 },
+  async () => {
+    const srv = await startPrimary({ save: '', 'repl-diskless-sync': 'no' });
+    const p = await RawConn.connect(srv.port);
+    const replicas: Replica[] = [];
+    const bgsaving = async () => infoField(bulkText(await p.call('INFO', 'persistence')), 'rdb_bgsave_in_progress');
+    const bothWaiting = async () => {
+      const info = bulkText(await p.call('INFO', 'replication'));
+      return (
+        (await bgsaving()) === '1' &&
+        /state=wait_bgsave/.test(infoField(info, 'slave0') ?? '') &&
+        /state=wait_bgsave/.test(infoField(info, 'slave1') ?? '')
+      );
+    };
+    try {
+      for (let i = 0; i < 10; i++) assert.equal(await p.call('SET', String(i), String(i)), '+OK\r\n');
+      // 10 keys at 1 s: a 10 s BGSAVE
+      assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000000'), '+OK\r\n');
+      for (let i = 0; i < 2; i++) replicas.push(await startReplica(srv.port));
+      await until('both replicas waiting for the BGSAVE', bothWaiting);
+      assert.equal(await replicas[0]!.conn.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      // (what is tested: the other replica still waits, so the BGSAVE goes on)
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await bgsaving(), '1');
+      assert.equal(await replicas[1]!.conn.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      await until('the BGSAVE stopped', async () => (await bgsaving()) === '0');
+      // with a save point the file is wanted: it goes on
+      assert.equal(await p.call('CONFIG', 'SET', 'save', '900 1'), '+OK\r\n');
+      for (const r of replicas) assert.equal(await r.conn.call('REPLICAOF', '127.0.0.1', String(srv.port)), '+OK\r\n');
+      await until('both replicas waiting again', bothWaiting);
+      for (const r of replicas) assert.equal(await r.conn.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
+      // (what is tested: it is still running later)
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await bgsaving(), '1');
+    } finally {
+      p.close();
+      for (const r of replicas) await r.stop();
+      await srv.close();
+    }
+  },
+);
