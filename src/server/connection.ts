@@ -324,6 +324,11 @@ export class Connections implements Subsystem {
         return this.protocolError(client, r);
       }
       dispatch(server, client, r);
+      // a replica's link carries no replies: one that got one is dropped (Redis 7)
+      if (client.replica !== null && client.reply.out.length !== 0) {
+        server.mark = -1;
+        return server.repl.primary.repliedToReplica(client);
+      }
       parser.authenticated = client.authenticated;
       if (!client.authenticated && this.unauthOutputOver(client)) break;
       // A pipeline of big replies: write now, and stop (pausing reads) when the
@@ -361,6 +366,8 @@ export class Connections implements Subsystem {
 
   private protocolError(client: Client, err: ProtocolError): void {
     const log = this.server.log;
+    // (its error reply is what drops a replica, unsent)
+    if (client.replica !== null && err.reply) return this.server.repl.primary.repliedToReplica(client);
     if (err.reply) {
       client.reply.error(Err.withErrCode(err.message));
       log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
