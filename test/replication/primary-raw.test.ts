@@ -112,15 +112,17 @@ test('PSYNC ? -1: +FULLRESYNC, the EOF-marked image with repl AUX fields, the st
     await until('the held stream', () =>
       c.pending().includes('*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n'),
     );
-    // a replica may not touch the keyspace; REPLCONF ACK gets no reply
+    // REPLCONF ACK gets no reply
     c.take();
-    assert.equal(await c.call('GET', 'before'), "-ERR Replica can't interact with the keyspace\r\n");
     c.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n10\r\n');
-    assert.equal(await c.call('PING'), '+PONG\r\n');
-    assert.match(
-      infoField(bulkText(await p.call('INFO', 'replication')), 'slave0')!,
-      /port=7777,state=online,offset=10,/,
+    await until('the ACK', async () =>
+      /port=7777,state=online,offset=10,/.test(infoField(bulkText(await p.call('INFO', 'replication')), 'slave0')!),
     );
+    assert.equal(c.pending(), '');
+    // a replica may not touch the keyspace, and a replica that gets a reply (here the refusal)
+    // is disconnected without it (Redis 7; more in bad-input.test.ts)
+    c.write('*2\r\n$3\r\nGET\r\n$6\r\nbefore\r\n');
+    assert.equal(await c.readUntilClose(), '');
     c.close();
   } finally {
     p.close();
