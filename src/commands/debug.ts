@@ -215,6 +215,8 @@ const DEBUG_HELP = [
   '    Write <message> to the server log.',
   'LOADAOF',
   '    Flush the AOF buffers on disk and reload the AOF in memory.',
+  'REPLICATE <string>',
+  '    Replicates the provided string to replicas, allowing data divergence.',
   'OBJECT <key>',
   '    Show low level info about `key` and associated value.',
   'POPULATE <count> [<prefix>] [<size>]',
@@ -405,6 +407,12 @@ function debug(ctx: Ctx): void {
     server.repl.clearReplId2();
     return ctx.reply.ok();
   }
+  if (sub === 'replicate' && n >= 3) {
+    // the arguments as one command of the replication stream, with no SELECT (Redis's
+    // replicationFeedSlaves with dictid -1); a replica only proxies its primary's stream
+    if (!server.repl.following) server.repl.feed(-1, argv.slice(2));
+    return ctx.reply.ok();
+  }
   if (sub === 'replybuffer' && n === 4) return debugReplyBuffer(ctx);
   if (sub === 'stringmatch-test' && n === 2) return debugStringmatchTest(ctx);
   if (sub === 'panic' || sub === 'assert' || sub === 'segfault') return debugCrash(ctx, sub);
@@ -432,7 +440,6 @@ const DEBUG_UNSUPPORTED = new Set([
   'drop-cluster-packet-filter',
   'protocol-sanitize',
   'sdslen',
-  'replicate',
   'mallctl',
   'mallctl-str',
   'htstats',

@@ -286,6 +286,8 @@ function flushall(ctx: Ctx): void {
   ctx.server.tracking.flush(() => {
     for (const db of ctx.server.dbs) n += db.flush();
   });
+  // a writable replica's keys with a TTL: new ones of those names may come from the primary
+  ctx.server.activeExpire.replicaKeys.forget();
   if (lazy) ctx.server.lazyfree.flushed(n);
   ctx.dirty(n);
   flushallSave(ctx.server); // stops a BGSAVE; saves when save points are set (resets dirty to 0)

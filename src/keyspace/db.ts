@@ -62,6 +62,12 @@ export interface KeyspaceHooks {
   replica?(): boolean;
   /** This server follows a primary with replica-read-only no: write lookups delete expired keys. */
   writableReplica?(): boolean;
+  /**
+   * A command gave `key` a TTL (set, setWithExpire, setExpire, or a rename
+   * or move that keeps one; not the loaders): a writable replica remembers
+   * the keys its own clients gave one (Redis's setExpire with a client).
+   */
+  ttlSet?(db: Db, key: string): void;
   /** Whether lookups should update the access time (CLIENT NO-TOUCH, OBJECT). */
   touch(): boolean;
   /** LRU/LFU metadata for a fresh access. */
@@ -163,6 +169,18 @@ export class Db {
     if (when === undefined || when > this.hooks.now()) return false;
     if (this.hooks.loading?.() === true) return false;
     if (this.hooks.expirePaused?.() === true && !(write && this.hooks.writableReplica?.() === true)) return true;
+    this.deleteExpired(key);
+    return true;
+  }
+
+  /**
+   * Deletes a stored key as expired, whatever its TTL and whoever follows
+   * whom: the 'expired' event, the modified-key signal, the expired hook
+   * (stats, DEL propagated), blocked XREADGROUPs told. Callers:
+   * expireIfNeeded once it decided the key goes, and a writable replica's
+   * expiry of the keys its own clients gave a TTL (keyspace/expire.ts).
+   */
+  deleteExpired(key: string): void {
     if (this.cow !== null) this.cow(this, key);
     const old = this.dict.delete(key);
     if (old !== undefined) this.dropped(key, old, 'expire');
@@ -174,7 +192,6 @@ export class Db {
     this.hooks.modified(this, key, true);
     this.hooks.expired(this, key);
     if (this.onReady !== null) this.onReady(this, key); // XREADGROUP waiters learn it is gone
-    return true;
   }
 
   /**
@@ -336,6 +353,7 @@ export class Db {
     if (this.store(key, val)) this.hooks.notify('n', 'new', key, this.id);
     if (typeof val === 'object') this.hfeAdd(key, val);
     this.expires.set(this.storedKey(key), when);
+    this.hooks.ttlSet?.(this, key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
     if (this.onReady !== null) this.onReady(this, key);
@@ -425,7 +443,10 @@ export class Db {
     to.mem += strBytes(dst.length) + measure(val);
     if (typeof val === 'object') to.hfeAdd(dst, val);
     this.hooks.notify('n', 'new', dst, to.id);
-    if (when !== undefined) to.expires.set(dst, when);
+    if (when !== undefined) {
+      to.expires.set(dst, when);
+      this.hooks.ttlSet?.(to, dst);
+    }
     this.hooks.modified(this, src);
     this.hooks.modified(to, dst);
     this.hooks.dirty(1);
@@ -492,7 +513,8 @@ export class Db {
   }
 
   /**
-   * Deletes a key (after lazy expiry); returns true when it existed. `mode`
+   * Deletes a key (after lazy expiry); returns true when it existed (an
+   * expired key that lazy expiry left stored counts, as in Redis). `mode`
    * names the lazyfree option that applies (see FreeMode): DEL passes
    * `user`, UNLINK `unlink`, eviction `evict`; a command deleting a key on
    * its own, the default, `server`.
@@ -500,7 +522,9 @@ export class Db {
   delete(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
     if (this.expires.size !== 0) {
-      if (this.expireIfNeeded(key)) return false;
+      // a logically expired key left stored (a replica's, or while expiry is paused) is deleted
+      // like any other (Redis's DEL: dbSyncDelete after expireIfNeeded's KEY_EXPIRED)
+      if (this.expireIfNeeded(key) && !this.dict.has(key)) return false;
       this.expires.delete(key);
     }
     const old = this.dict.delete(key);
@@ -621,6 +645,7 @@ export class Db {
     if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
     this.expires.set(this.storedKey(key), when);
+    this.hooks.ttlSet?.(this, key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
   }

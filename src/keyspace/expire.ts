@@ -24,6 +24,11 @@
  * (up to 32 times more in slow cycles while a db stays behind by a million
  * fields), one db per step, staying on a db until it is caught up.
  *
+ * A replica runs neither: its primary's DELs expire its keys. Except on a
+ * writable replica (replica-read-only no), whose own clients' keys with a
+ * TTL the primary knows nothing of: those are remembered when the TTL is
+ * set and expired by the cron (ReplicaKeys, Redis's expireSlaveKeys).
+ *
  * Stats kept as Redis names them in INFO: expired_stale_perc (running
  * estimate of the share of TTL keys already logically expired),
  * expired_time_cap_reached_count, expire_cycle_cpu_milliseconds; plus each
@@ -33,6 +38,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
 import type { CronTick, Subsystem } from '../server/subsystem.js';
 import type { Db } from './db.js';
+import { Dict } from './dict.js';
 import { isString } from './value.js';
 
 const KEYS_PER_LOOP = 20;
@@ -50,10 +56,14 @@ const HFE_BEHIND = 1000000;
  * serverCron, the fast one in beforeSleep, both while `enabled` (DEBUG
  * SET-ACTIVE-EXPIRE). First in the server's list, so its cron runs before
  * every other subsystem's and its fast cycle before theirs in beforeSleep.
+ * On a replica the cron expires the keys its own clients gave a TTL
+ * (replicaKeys) instead, and nothing runs before sleeping.
  */
 export class ActiveExpire implements Subsystem {
-  /** DEBUG SET-ACTIVE-EXPIRE 0 turns both cycles off. */
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns both cycles off (and a replica's expiry of its own keys). */
   enabled = true;
+  /** A writable replica's keys with a TTL set by its own clients (Redis's slaveKeysWithExpire). */
+  readonly replicaKeys = new ReplicaKeys();
   /** The cycle's state between runs (activeExpireCycle). */
   readonly state: CycleState = {
     currentDb: 0,
@@ -68,8 +78,11 @@ export class ActiveExpire implements Subsystem {
 
   /** Subsystem: the slow cycle, with 25% (and more with active-expire-effort) of the cron period. */
   cron(tick: CronTick): void {
-    // a replica's keys expire by its primary's DELs only (Redis runs the cycle on a master only)
-    if (this.enabled && !this.server.repl.following) activeExpireCycle(this.server, 1000 / tick.hz);
+    if (!this.enabled) return;
+    // a replica's keys expire by its primary's DELs (Redis runs the cycle on a master only),
+    // but for those its own clients gave a TTL (Redis's databasesCron calls expireSlaveKeys)
+    if (this.server.repl.following) this.replicaKeys.expire(this.server);
+    else activeExpireCycle(this.server, 1000 / tick.hz);
   }
 
   /** Subsystem: the fast cycle (returns at once unless expiry is behind). */
@@ -260,4 +273,85 @@ export function expireHashFields(db: Db, now: number, max: number): number {
     db.fieldsExpired(key, h);
   }
   return max - left;
+}
+
+/**
+ * The keys a writable replica's own clients gave a TTL (Redis's
+ * slaveKeysWithExpire, expire.c): key name to a bitmap of the databases
+ * (0..63; a key in a higher one is not remembered, as in Redis) where it
+ * may be. Best effort, as Redis's: the names are remembered, not the keys,
+ * so a key of that name the primary wrote later, with a TTL, is expired
+ * here too once its time passes; one without a TTL is forgotten.
+ * Forgotten all at once when every database is emptied (FLUSHALL, a full
+ * sync's load, DEBUG RELOAD: forget()), not on FLUSHDB nor on promotion
+ * (a primary's cycle covers every key; INFO slave_expires_tracked_keys
+ * still counts them, as Redis's does).
+ */
+export class ReplicaKeys {
+  /** Made at the first remember() (Redis creates its dict on first use too). */
+  private keys: Dict<bigint> | null = null;
+
+  /** INFO stats slave_expires_tracked_keys (Redis's getSlaveKeyWithExpireCount). */
+  get size(): number {
+    return this.keys?.size ?? 0;
+  }
+
+  /**
+   * Remembers that `key` of database `dbid` got a TTL from a client of this
+   * writable replica (Redis's rememberSlaveKeyWithExpire). Caller: the
+   * server's ttlSet keyspace hook.
+   */
+  remember(dbid: number, key: string): void {
+    if (this.keys === null) this.keys = new Dict<bigint>();
+    if (dbid > 63) return;
+    const bits = this.keys.get(key) ?? 0n;
+    this.keys.set(key, bits | (1n << BigInt(dbid)));
+  }
+
+  /** Forgets every key (Redis's flushSlaveKeysWithExpireList): every database was emptied. */
+  forget(): void {
+    this.keys = null;
+  }
+
+  /**
+   * Expires remembered keys whose TTL passed (Redis's expireSlaveKeys),
+   * from the ActiveExpire cron of a replica: picks names at random and, in
+   * each database its bitmap names, deletes the key if its TTL passed
+   * (Db.deleteExpired: the 'expired' event, DEL to the AOF; a replica
+   * streams nothing of its own to sub-replicas), keeps the bit of a key
+   * whose TTL is still to come and clears the others (key gone, or no TTL
+   * any more). Stops after more than 3 keys not yet due, after 64 picks
+   * when more than 1 ms went by, or when nothing is left.
+   */
+  expire(server: Server): void {
+    const keys = this.keys;
+    if (keys === null || keys.size === 0 || server.loading) return;
+    const start = server.clock();
+    const dbs = server.dbs;
+    let cycles = 0;
+    let notYet = 0;
+    for (;;) {
+      const name = keys.randomKey(server.random)!;
+      let bits = keys.get(name)!;
+      let kept = 0n;
+      for (let id = 0; bits !== 0n && id < dbs.length; id++, bits >>= 1n) {
+        if ((bits & 1n) === 0n) continue;
+        const db = dbs[id]!;
+        const when = db.expires.get(name);
+        if (when === undefined) continue;
+        // (Redis's activeExpireCycleTryExpire: due once the time is past it)
+        if (start > when) db.deleteExpired(name);
+        else {
+          notYet++;
+          kept |= 1n << BigInt(id);
+        }
+      }
+      if (kept !== 0n) keys.set(name, kept);
+      else keys.delete(name);
+      cycles++;
+      if (notYet > 3) break;
+      if (cycles % 64 === 0 && server.clock() - start > 1) break;
+      if (keys.size === 0) break;
+    }
+  }
 }

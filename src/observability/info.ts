@@ -332,7 +332,7 @@ function statsSection(server: Server): Fields {
     ['latest_fork_usec', 0],
     ['total_forks', persist(server).forks],
     ['migrate_cached_sockets', server.migrate.cachedSockets()],
-    ['slave_expires_tracked_keys', 0],
+    ['slave_expires_tracked_keys', server.activeExpire.replicaKeys.size],
     ['active_defrag_hits', 0],
     ['active_defrag_misses', 0],
     ['active_defrag_key_hits', 0],

@@ -158,7 +158,10 @@ export interface LoadTarget {
 /**
  * Decodes an RDB image into the server's databases (or a LoadTarget), a slice at a time.
  * Keys whose expiry has passed are skipped (as a master does), unless
- * keepExpired (an AOF preamble). Empty collections (old files, or files
+ * keepExpired (an AOF preamble, a replica's full sync) or this server
+ * follows a primary (Redis's iAmMaster() test in rdbLoadRioWithLoadingCtx:
+ * a replica's own file loaded at start or by DEBUG RELOAD keeps them too,
+ * for its primary's DELs to remove). Empty collections (old files, or files
  * written after a bug) are skipped and counted, as Redis does: "rdbLoadObject
  * skipping empty key: <key>" for the first ten. Values are validated in full
  * (rdb-load.ts); with sanitize-dump-payload yes that counts in INFO's
@@ -203,6 +206,8 @@ export class RdbLoader {
   progress = 0;
   /** key-load-delay (Redis's test knob): µs slept after each key; below 0, 1 µs once in -n keys. */
   private readonly keyDelayUs: number;
+  /** Keys whose TTL passed are loaded too (see the class comment). */
+  private readonly keepExpired: boolean;
 
   /** Bytes of a streamed image already decoded and dropped from `buf` (continueWith). */
   private consumed = 0;
@@ -213,13 +218,14 @@ export class RdbLoader {
     private readonly server: Server,
     private buf: Buffer,
     readonly file: string,
-    private readonly keepExpired = false,
+    keepExpired = false,
     /** DEBUG RELOAD MERGE: a key already present is replaced instead of being an error. */
     private readonly merge = false,
     /** Databases and libraries to load into, else the server's. */
     private readonly target: LoadTarget | null = null,
   ) {
     this.r = new RdbReader(buf);
+    this.keepExpired = keepExpired || server.repl.following;
     this.db = (target?.dbs ?? server.dbs)[0]!;
     this.ctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, true));
     this.now = server.clock();
@@ -536,6 +542,7 @@ export function emptyData(server: Server): void {
   server.tracking.flush(() => {
     for (const db of server.dbs) db.flush();
   });
+  server.activeExpire.replicaKeys.forget(); // (Redis's emptyData of every db)
   flushLibraries(server);
 }
 

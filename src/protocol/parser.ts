@@ -34,18 +34,35 @@ export interface ParserLimits {
   maxBulkLen: number;
   /** client-query-buffer-limit */
   queryBufferLimit: number;
+  /**
+   * An inline command (a non-empty line not starting with '*') is a
+   * protocol error, with no reply: a replica's link to its primary, whose
+   * stream is multibulk only but for keepalive newlines (Redis's
+   * processInlineBuffer for a master client).
+   */
+  refuseInline?: boolean;
 }
 
-/** A protocol violation: the text is replied as an error, then the connection closes. */
+/**
+ * A protocol violation: the text is replied as an error, then the
+ * connection closes. The parser's position stays at the start of what it
+ * could not parse (the log line's query buffer dump starts there, as Redis's
+ * qb_pos does).
+ */
 export class ProtocolError {
   constructor(
     readonly message: string,
     /** false when the connection is closed without a reply (query buffer limit). */
     readonly reply = true,
+    /** What Redis's setProtocolError logs in "Protocol error (<why>) from client: ...". */
+    readonly why = message,
   ) {}
 }
 
 export type ParseResult = string[] | ProtocolError | null;
+
+/** An inline command where ParserLimits.refuseInline says none may come (no reply: Redis's master link). */
+const INLINE_REFUSED = new ProtocolError('inline protocol', false, 'Master using the inline protocol. Desync?');
 
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
@@ -101,6 +118,12 @@ export class RespParser {
       out += p.latin1Slice(0, Math.min(p.length, n - out.length));
     }
     return out;
+  }
+
+  /** The last `n` unconsumed bytes (latin1), for a protocol error's log line (replication/replica-stream.ts). */
+  tail(n: number): string {
+    const all = this.head(this.buffered);
+    return all.slice(Math.max(0, all.length - n));
   }
 
   /** Appends a chunk read from the socket. Returns a ProtocolError when the query buffer limit is exceeded. */
@@ -219,7 +242,8 @@ export class RespParser {
         }
         const cr = findCR(buf, this.pos);
         if (cr < 0) {
-          if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoMbulkCount);
+          if (buf.length - this.pos > INLINE_MAX)
+            return new ProtocolError(Err.protoMbulkCount, true, 'too big mbulk count string');
           return null;
         }
         if (cr + 1 >= buf.length) return null; // the LF has not arrived yet
@@ -227,12 +251,14 @@ export class RespParser {
         if (n === null || n > INT_MAX) {
           // Redis scans for CR with strchr, which stops at a NUL byte: it keeps waiting.
           if (hasNul(buf, this.pos, cr)) {
-            if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoMbulkCount);
+            if (buf.length - this.pos > INLINE_MAX)
+              return new ProtocolError(Err.protoMbulkCount, true, 'too big mbulk count string');
             return null;
           }
-          return new ProtocolError(Err.protoMbulkLength);
+          return new ProtocolError(Err.protoMbulkLength, true, 'invalid mbulk count');
         }
-        if (!this.authenticated && n > UNAUTH_MULTIBULK_MAX) return new ProtocolError(Err.protoMbulkUnauth);
+        if (!this.authenticated && n > UNAUTH_MULTIBULK_MAX)
+          return new ProtocolError(Err.protoMbulkUnauth, true, 'unauth mbulk count');
         this.pos = cr + 2;
         if (n <= 0) continue;
         this.remaining = n;
@@ -246,24 +272,30 @@ export class RespParser {
           if (cr < 0 || cr + 1 >= buf.length || (buf[this.pos] !== 36 /* '$' */ && hasNul(buf, this.pos, cr))) {
             // (no CR yet, no LF yet, or a NUL before the CR, where Redis's strchr stops)
             if ((cr < 0 || cr + 1 < buf.length) && buf.length - this.pos > INLINE_MAX) {
-              return new ProtocolError(Err.protoBulkCount);
+              return new ProtocolError(Err.protoBulkCount, true, 'too big bulk count string');
             }
             this.compact();
             return null;
           }
           if (buf[this.pos] !== 36 /* '$' */) {
-            return new ProtocolError(Err.protoExpectedBulk(String.fromCharCode(buf[this.pos]!)));
+            return new ProtocolError(
+              Err.protoExpectedBulk(String.fromCharCode(buf[this.pos]!)),
+              true,
+              'expected $ but got something else',
+            );
           }
           const n = readInt(buf, this.pos + 1, cr);
           if (n === null || n < 0 || n > this.limits.maxBulkLen) {
             if (n === null && hasNul(buf, this.pos, cr)) {
-              if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoBulkCount);
+              if (buf.length - this.pos > INLINE_MAX)
+                return new ProtocolError(Err.protoBulkCount, true, 'too big bulk count string');
               this.compact();
               return null;
             }
-            return new ProtocolError(Err.protoBulkLength);
+            return new ProtocolError(Err.protoBulkLength, true, 'invalid bulk length');
           }
-          if (!this.authenticated && n > UNAUTH_BULK_MAX) return new ProtocolError(Err.protoBulkUnauth);
+          if (!this.authenticated && n > UNAUTH_BULK_MAX)
+            return new ProtocolError(Err.protoBulkUnauth, true, 'unauth bulk length');
           this.pos = cr + 2;
           this.bulkLen = n;
         }
@@ -359,20 +391,22 @@ export class RespParser {
     const nl = buf.indexOf(LF, this.pos);
     // Redis looks for the LF with strchr, which stops at a NUL byte: it keeps waiting.
     if (nl < 0 || hasNul(buf, this.pos, nl)) {
-      if (buf.length - this.pos > INLINE_MAX) return new ProtocolError(Err.protoInlineTooBig);
+      if (buf.length - this.pos > INLINE_MAX)
+        return new ProtocolError(Err.protoInlineTooBig, true, 'too big inline request');
       return null;
     }
     let end = nl;
     if (end > this.pos && buf[end - 1] === CR) end--;
     const plain = plainInline(buf, this.pos, end);
     if (plain !== undefined) {
+      if (end > this.pos && this.limits.refuseInline === true) return INLINE_REFUSED;
       this.pos = nl + 1;
       return plain.length === 0 ? undefined : plain;
     }
-    const line = buf.latin1Slice(this.pos, end);
+    const args = splitArgs(buf.latin1Slice(this.pos, end));
+    if (args === null) return new ProtocolError(Err.protoUnbalancedQuotes, true, 'unbalanced quotes in inline request');
+    if (end > this.pos && this.limits.refuseInline === true) return INLINE_REFUSED;
     this.pos = nl + 1;
-    const args = splitArgs(line);
-    if (args === null) return new ProtocolError(Err.protoUnbalancedQuotes);
     if (args.length === 0) return undefined;
     return args;
   }

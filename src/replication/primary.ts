@@ -191,8 +191,10 @@ export class Primary {
         // a replica answers its primary's GETACK (the replica side); a primary says nothing
         return;
       } else if (opt === 'rdb-only') {
+        // (Redis's getRangeLongFromObjectOrReply: not a number, then out of range)
         const n = parseInt64(val);
-        if (n === null || typeof n === 'bigint' || n < 0 || n > 1) throw new ReplyError(Err.rangeZeroOne);
+        if (n === null) throw new ReplyError(Err.notInteger);
+        if (typeof n === 'bigint' || n < 0 || n > 1) throw new ReplyError(Err.rangeZeroOne);
         l.rdbOnly = n === 1;
       } else if (opt === 'rdb-filter-only') {
         const filters = splitArgs(val);
@@ -207,6 +209,22 @@ export class Primary {
       }
     }
     reply.ok();
+  }
+
+  /**
+   * A replica's command made a reply (a rejected GET, a PING, a REPLCONF
+   * error, a protocol error): a replica's link carries no replies (Redis 7's
+   * check in _addReplyToBufferOrList), so the reply is dropped, the line
+   * logged and the replica disconnected. Callers: the dispatcher after a
+   * replica's command (`argv`), server/connection.ts on its protocol errors.
+   */
+  repliedToReplica(c: Client, argv?: readonly string[]): void {
+    c.reply.out = '';
+    const cmd = c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
+    this.server.log.warning(
+      `Replica generated a reply to command '${cmd}', disconnecting it: ${clientInfoLine(this.server, c, argv)}`,
+    );
+    this.server.killClient(c);
   }
 
   /** What REPLCONF told connections that are not replicas yet (dropped when they close). */

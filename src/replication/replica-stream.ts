@@ -1,5 +1,5 @@
-/** The primary's link: no query buffer or bulk length limit. */
-const MASTER_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, queryBufferLimit: Infinity };
+/** The primary's link: no query buffer or bulk length limit, and multibulk commands only. */
+const MASTER_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, queryBufferLimit: Infinity, refuseInline: true };
 
 /**
  * The connected primary's stream on a replica (Redis's master client: the
@@ -23,7 +23,8 @@ const MASTER_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, queryBufferLimit: I
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { MasterState } from './replica.js';
-import { ProtocolError } from '../protocol/parser.js';
+import { ProtocolError, type RespParser } from '../protocol/parser.js';
+import { Err } from '../protocol/errors.js';
 import { dispatch } from '../server/dispatcher.js';
 import { lookupSub } from '../commands/registry.js';
 import { encodeCommand } from '../persistence/aof-format.js';
@@ -181,7 +182,8 @@ export class MasterStream {
   private errorToPrimary(): void {
     const server = this.server;
     const c = this.client;
-    const msg = c.reply.lastError.startsWith('ERR ') ? c.reply.lastError.slice(4) : c.reply.lastError;
+    const err = c.reply.lastError;
+    const msg = err.startsWith('ERR ') ? err.slice(4) : err;
     const cmd = c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
     server.log.warning(
       `== CRITICAL == This replica is sending an error to its master: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
@@ -206,14 +208,32 @@ export class MasterStream {
     s.write(encodeCommand(argv), 'latin1');
   }
 
-  /** Bad protocol from the primary: logged, and the link dropped without caching its state. */
+  /**
+   * Bad protocol from the primary (Redis's protocol error paths for its
+   * master client): the error it would reply is an error sent to the
+   * primary (the CRITICAL line of errorToPrimary, the reply itself never
+   * goes out); an inline command gets Redis's desync warning instead. Then
+   * "Protocol error (<why>) from client: <info>. Query buffer during
+   * protocol error: '<dump>'" and the link is dropped without caching its
+   * state (the next PSYNC asks for a full sync).
+   */
   private badProtocol(err: ProtocolError): void {
     const server = this.server;
+    const c = this.client;
+    if (err.reply) {
+      c.reply.error(Err.withErrCode(err.message));
+      c.reply.out = '';
+      this.errorToPrimary();
+    } else if (err.why.startsWith('Master using the inline')) {
+      server.log.warning(
+        'WARNING: Receiving inline protocol from master, master stream corruption? Closing the master connection and discarding the cached master.',
+      );
+    }
     server.log.warning(
-      `Protocol error (${err.message}) from client: ${clientInfoLine(server, this.client)}. Query buffer during protocol error: '${this.client.parser.head(128)}'`,
+      `Protocol error (${err.why}) from client: ${clientInfoLine(server, c)}. Query buffer during protocol error: ${queryDump(c.parser)}`,
     );
     this.protocolError = true;
-    server.killClient(this.client);
+    server.killClient(c);
   }
 
   /**
@@ -225,4 +245,25 @@ export class MasterStream {
     const ms = this.ms;
     return { replid: ms.replid, reploff: ms.reploff, readReploff: ms.reploff, db: this.client.db.id };
   }
+}
+
+/** Bytes of the query buffer a protocol error's log line shows (Redis's PROTO_DUMP_LEN). */
+const PROTO_DUMP_LEN = 128;
+
+/**
+ * The query buffer as Redis's setProtocolError quotes it, from the error
+ * on: up to a NUL byte when it holds less than PROTO_DUMP_LEN bytes, else
+ * its first and last 64 bytes around "(... more N bytes ...)"; every byte
+ * that is not printable ASCII shown as '.'.
+ */
+function queryDump(parser: RespParser): string {
+  const printable = (s: string) => s.replace(/[^\x20-\x7e]/g, '.');
+  const n = parser.buffered;
+  if (n < PROTO_DUMP_LEN) {
+    const head = parser.head(n);
+    const nul = head.indexOf('\0');
+    return `'${printable(nul < 0 ? head : head.slice(0, nul))}'`;
+  }
+  const half = PROTO_DUMP_LEN / 2;
+  return `'${printable(parser.head(half))}' (... more ${n - PROTO_DUMP_LEN} bytes ...) '${printable(parser.tail(half))}'`;
 }

@@ -335,6 +335,9 @@ export class Replica implements Subsystem {
           return this.closeAttempt();
         case 'fullresync':
         case 'sync':
+          // a full sync follows: the cached primary is of no more use, even if this transfer
+          // fails (Redis discards it on +FULLRESYNC)
+          this.discardCached();
           this.server.repl.failover.psyncDone(true);
           this.masterReplid = step.kind === 'sync' ? '' : step.replid;
           this.initialOffset = step.kind === 'sync' ? -1 : step.offset;

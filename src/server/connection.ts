@@ -361,9 +361,11 @@ export class Connections implements Subsystem {
 
   private protocolError(client: Client, err: ProtocolError): void {
     const log = this.server.log;
+    // (its error reply is what drops a replica, unsent)
+    if (client.replica !== null && err.reply) return this.server.repl.primary.repliedToReplica(client);
     if (err.reply) {
       client.reply.error(Err.withErrCode(err.message));
-      log.verbose(`Protocol error (${err.message}) from client: id=${client.id} addr=${client.addr}`);
+      log.verbose(`Protocol error (${err.why}) from client: id=${client.id} addr=${client.addr}`);
     } else {
       // Redis's line: the client's info string and the first 64 bytes of its query buffer, quoted
       const head = repr(client.parser.head(64));

@@ -18,7 +18,7 @@ import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import { Ctx, type CommandFlag, type CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
-import { clientInfoLine, isLocalClient } from '../observability/clientlist.js';
+import { isLocalClient } from '../observability/clientlist.js';
 import { recordLatency } from '../observability/latency.js';
 import type { CommandStat } from '../observability/stats.js';
 import type { Server } from './server.js';
@@ -47,10 +47,9 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
 /**
  * A command from a replica (a client after SYNC/PSYNC): its link carries
  * the replication stream, never replies, so a command that makes one
- * (anything but REPLCONF ACK) has its reply dropped, is logged and the
- * replica is closed, as Redis's _addReplyToBufferOrList and
- * logInvalidUseAndFreeClientAsync do; an error reply is also logged as
- * Redis's afterErrorReply does for a replica.
+ * (anything but REPLCONF ACK) has its reply dropped and the replica closed
+ * (replication/primary.ts repliedToReplica); an error reply is also logged
+ * as Redis's afterErrorReply does for a replica.
  */
 function dispatchReplica(server: Server, client: Client, argv: string[]): void {
   const reply = client.reply;
@@ -58,20 +57,15 @@ function dispatchReplica(server: Server, client: Client, argv: string[]): void {
   dispatchCommand(server, client, argv);
   if (reply.out.length === mark) return;
   const error = reply.out.charCodeAt(mark) === 45; // '-'
-  reply.out = reply.out.slice(0, mark);
-  const cmd = client.lastCmd === 'NULL' ? '<unknown>' : client.lastCmd;
-  server.log.warning(
-    `Replica generated a reply to command '${cmd}', disconnecting it: ${clientInfoLine(server, client, argv)}`,
-  );
+  server.repl.primary.repliedToReplica(client, argv);
   if (error) {
+    const cmd = client.lastCmd === 'NULL' ? '<unknown>' : client.lastCmd;
     const msg = reply.lastError.startsWith('ERR ') ? reply.lastError.slice(4) : reply.lastError;
     server.log.warning(
       `== CRITICAL == This master is sending an error to its replica: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
     );
     server.stats.unexpectedErrorReplies++;
   }
-  client.closeAfterReply = true;
-  server.beforeSleep.queue(client);
 }
 
 /**

@@ -277,6 +277,13 @@ export class Server extends EventEmitter {
       loading: () => server.loading || (server.executing?.masterLink ?? false),
       replica: () => server.repl.following,
       writableReplica: () => server.repl.following && !server.config.v['replica-read-only'],
+      // a writable replica remembers the keys its own clients (not its primary) give a TTL,
+      // to expire them itself (Redis's setExpire / rememberSlaveKeyWithExpire)
+      ttlSet: (db, key) => {
+        if (!server.repl.following || server.config.v['replica-read-only']) return;
+        const c = server.executing;
+        if (c !== null && !c.masterLink) server.activeExpire.replicaKeys.remember(db.id, key);
+      },
       expired: (db, key) => {
         server.stats.expiredKeys++;
         // replicated as an explicit deletion (Redis's propagateDeletion)
