@@ -57,10 +57,16 @@ test("a primary that stalls mid-payload: the old data is served meanwhile (never
         async () => (await field(c, 'master_sync_read_bytes')) === String(half) || false,
         'half the payload',
       );
-      // replica-serve-stale-data yes: the old dataset, whole, and nothing of the payload
-      assert.equal(await c.call('DBSIZE'), ':2\r\n', load);
-      assert.equal(await c.call('GET', 'old1'), '$1\r\nx\r\n');
-      assert.equal(await c.call('EXISTS', 'a'), ':0\r\n');
+      if (load === 'disabled') {
+        // replica-serve-stale-data yes: the old dataset, whole, and nothing of the payload
+        assert.equal(await c.call('DBSIZE'), ':2\r\n', load);
+        assert.equal(await c.call('GET', 'old1'), '$1\r\nx\r\n');
+        assert.equal(await c.call('EXISTS', 'a'), ':0\r\n');
+      } else {
+        // a swapdb load of another history is not asynchronous (Redis loads asynchronously only
+        // under the same replication id): -LOADING while it streams in, the old data kept aside
+        assert.equal(await c.call('DBSIZE'), '-LOADING Redis is loading the dataset in memory\r\n', load);
+      }
       // nothing more comes: after repl-timeout (1 s; checked once a second) the transfer is dropped
       const l2 = await fp.accept(8000);
       assert.ok(

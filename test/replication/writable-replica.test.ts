@@ -70,15 +70,15 @@ test(
       await pc.call('SET', 'p1', 'v', 'PX', '100');
       await pc.call('SET', 'p2', 'v', 'EX', '1000');
       for (const c of both) await settle(c, (x) => dbsize(x), '2', 'the primary keys');
-      // the replicas' own keys
-      await same(t, r, 'SET', 'own1', 'v', 'PX', '150');
+      // the replicas' own keys (TTLs long enough to count them all first on a loaded machine)
+      await same(t, r, 'SET', 'own1', 'v', 'PX', '2000');
       await same(t, r, 'SET', 'own2', 'v');
-      await same(t, r, 'PEXPIRE', 'own2', '150');
+      await same(t, r, 'PEXPIRE', 'own2', '2000');
       await same(t, r, 'SET', 'own3', 'v', 'EX', '1000');
-      await same(t, r, 'SET', 'tmp', 'v', 'PX', '150');
+      await same(t, r, 'SET', 'tmp', 'v', 'PX', '2000');
       await same(t, r, 'RENAME', 'tmp', 'own4');
       await same(t, r, 'SELECT', '1');
-      await same(t, r, 'SET', 'own5', 'v', 'PX', '150');
+      await same(t, r, 'SET', 'own5', 'v', 'PX', '2000');
       await same(t, r, 'SELECT', '0');
       assert.equal(await tracked(t), '6'); // tmp's name too
       assert.equal(await tracked(r), '6');
