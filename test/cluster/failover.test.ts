@@ -99,7 +99,7 @@ function writer(io: IoCluster, prefix: string): Writer {
       const k = `${prefix}:${i}`;
       const v = String(i++);
       try {
-        const r = await within(io.pipeline().set(k, v).wait(1, 1000).exec(), 3000);
+        const r = await within(io.pipeline().set(k, v).wait(1, 200).exec(), 3000);
         if (r !== null && r[0]![0] === null && r[0]![1] === 'OK' && r[1]![0] === null && Number(r[1]![1]) >= 1)
           acked.set(k, v);
         // a pipeline whose SET got -MOVED but whose WAIT did not is not retried by ioredis: refresh the map
@@ -287,6 +287,13 @@ test('CLUSTER FAILOVER (manual) under writes: roles swap with no acknowledged wr
   assert.equal(await rawCall(ports[3]!, 'CLUSTER', 'REPLICATE', pid), '+OK\r\n');
   await until(async () => (await rawCall(ports[3]!, 'ROLE')).includes('connected'), 15000, 'replica connected');
   await allOk(ports, 20000, 'cluster_state:ok');
+  // (the primary must know it as its replica, from its PINGs, or it ignores the MFSTART, as Redis does)
+  const rid = text(await rawCall(ports[3]!, 'CLUSTER', 'MYID'));
+  await until(
+    async () => (await nodes(ports[0]!)).find((n) => n.id === rid)?.master === pid,
+    10000,
+    'the primary knows its replica',
+  );
   const io = ioCluster(ports[1]!);
   await io.connect();
   let w: Writer | null = null;
