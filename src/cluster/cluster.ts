@@ -586,6 +586,9 @@ export class Cluster implements Subsystem, LinkOwner {
     });
     sock.once('error', (e) => {
       this.server.log.verbose(`Connection with Node ${n.name} at ${n.ip}:${n.cport} failed: ${e.message}`);
+      // A refused connect: Redis's connect call fails at once there (a local port with no listener) and
+      // it then counts a PING as sent, so failure detection starts without waiting for the next PING time.
+      if (!link.connected && n.pingSent === 0) n.pingSent = this.now;
     });
   }
 
@@ -1308,7 +1311,9 @@ export class Cluster implements Subsystem, LinkOwner {
       ) {
         n.link.free();
       }
-      if (n.link !== null && n.link.connected && n.pingSent === 0 && t - n.pongReceived > pingInterval) {
+      // (a link still connecting queues the PING, as Redis's does: the PING time starts failure detection
+      // of a node that no longer accepts connections)
+      if (n.link !== null && n.pingSent === 0 && t - n.pongReceived > pingInterval) {
         this.sendPing(n.link, MSG_PING);
         continue;
       }
