@@ -390,3 +390,53 @@ test(
     assert.equal(await rawCall(t.port, 'GET', key), '$1\r\n1\r\n');
   },
 );
+
+test('replica migration: a replica of the primary with two moves to a primary whose replica failed', { skip }, async () => {
+  const six: ProcNode[] = [];
+  for (let i = 0; i < 6; i++) six.push(await startProcNode('tsdis'));
+  procs.push(...six);
+  const [A, B, C, a1, a2, b1] = six as [ProcNode, ProcNode, ProcNode, ProcNode, ProcNode, ProcNode];
+  const c = await redisCli(['--cluster', 'create', ...[A, B, C].map((n) => `127.0.0.1:${n.port}`), '--cluster-yes']);
+  assert.equal(c.status, 0, c.out);
+  for (const n of [a1, a2, b1]) await rawCall(n.port, 'CLUSTER', 'MEET', '127.0.0.1', A.port);
+  const id = async (n: ProcNode) => text(await rawCall(n.port, 'CLUSTER', 'MYID'));
+  const aid = await id(A);
+  const bid = await id(B);
+  await until(async () => (await nodes(b1.port)).length === 6 && (await nodes(a2.port)).length === 6, 10000, 'met');
+  for (const n of [a1, a2]) assert.equal(await rawCall(n.port, 'CLUSTER', 'REPLICATE', aid), '+OK\r\n');
+  assert.equal(await rawCall(b1.port, 'CLUSTER', 'REPLICATE', bid), '+OK\r\n');
+  const all = six.map((n) => n.port);
+  await allOk(all, 20000, 'cluster_state:ok');
+  await until(
+    async () => {
+      for (const p of all) {
+        const ns = await nodes(p);
+        if (ns.filter((n) => n.master === aid).length !== 2 || ns.filter((n) => n.master === bid).length !== 1)
+          return false;
+      }
+      return true;
+    },
+    10000,
+    'two replicas of A and one of B everywhere',
+  );
+  // cluster-replica-no-failover shows as the nofailover flag on the other nodes
+  assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'yes'), '+OK\r\n');
+  const a2id = await id(a2);
+  await until(
+    async () => (await nodes(C.port)).find((n) => n.id === a2id)!.flags.join(',') === 'slave,nofailover',
+    5000,
+    'nofailover seen',
+  );
+  assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'no'), '+OK\r\n');
+  await b1.kill();
+  // after 5 s of B without a working replica, the replica of A with the smaller name follows B
+  const a1id = await id(a1);
+  const mover = a1id < a2id ? a1 : a2;
+  await until(
+    async () => (await nodes(C.port)).find((n) => n.id === (mover === a1 ? a1id : a2id))!.master === bid,
+    20000,
+    'a replica of A migrated to B',
+  );
+  assert.match(mover.output(), new RegExp(`Migrating to orphaned master ${bid}`));
+  await until(async () => (await rawCall(mover.port, 'ROLE')).includes('connected'), 10000, 'migrated replica synced');
+});
