@@ -16,9 +16,10 @@
  * resolved as clusterHandleConfigEpochCollision (the smaller name bumps),
  * cluster_state from slot coverage and reachable primaries.
  *
- * Not here (yet): replicas, failover elections, manual failover, replica
- * migration, MIGRATE's slot moves beyond what SETSLOT records, modules'
- * messages (MODULE is read and ignored), TLS on the bus.
+ * Replicas, elections, votes, manual failover and replica migration are
+ * decided in cluster/failover.ts. Not here (yet): MIGRATE's slot moves
+ * beyond what SETSLOT records, modules' messages (MODULE is read and
+ * ignored), TLS on the bus.
  *
  * The cron runs ten times a second on its own timer, as Redis's clusterCron
  * does from serverCron; work Redis defers to clusterBeforeSleep (saving
@@ -1074,7 +1075,9 @@ export class Cluster implements Subsystem, LinkOwner {
       this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
     } else if (me.slaveof !== null && me.slaveof.slaveof !== null && me.slaveof.slaveof !== me) {
       const gm = me.slaveof.slaveof;
-      log.notice(`I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${gm.name} (${gm.humanNodename})`);
+      log.notice(
+        `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${gm.name} (${gm.humanNodename})`,
+      );
       this.setMaster(gm);
       this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
     } else if (dirty.length !== 0) this.delKeysInSlots(dirty);
@@ -1332,7 +1335,13 @@ export class Cluster implements Subsystem, LinkOwner {
     }
     // a replica (loaded from nodes.conf) whose replication is off follows its primary once it has an address
     const master = me.slaveof;
-    if (me.isSlave && this.server.replica.host === null && master !== null && !(master.flags & NODE_NOADDR) && master.ip !== '')
+    if (
+      me.isSlave &&
+      this.server.replica.host === null &&
+      master !== null &&
+      !(master.flags & NODE_NOADDR) &&
+      master.ip !== ''
+    )
       this.server.replica.setMaster(master.ip, master.tcpPort);
     fo.checkManualTimeout();
     if (me.isSlave) {

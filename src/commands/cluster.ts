@@ -873,28 +873,19 @@ export const commands: readonly CommandSpec[] = [
           replacedBy: '`CLUSTER REPLICAS`',
         },
       ),
-      sub(
-        'failover',
-        -2,
-        ADMIN,
-        '3.0.0',
-        'Makes a replica take over from its primary.',
-        'O(1)',
-        clusterFailover,
-        {
-          args: [
-            {
-              name: 'options',
-              type: 'oneof',
-              flags: ['optional'],
-              arguments: [
-                { name: 'force', type: 'pure-token', token: 'FORCE' },
-                { name: 'takeover', type: 'pure-token', token: 'TAKEOVER' },
-              ],
-            },
-          ],
-        },
-      ),
+      sub('failover', -2, ADMIN, '3.0.0', 'Makes a replica take over from its primary.', 'O(1)', clusterFailover, {
+        args: [
+          {
+            name: 'options',
+            type: 'oneof',
+            flags: ['optional'],
+            arguments: [
+              { name: 'force', type: 'pure-token', token: 'FORCE' },
+              { name: 'takeover', type: 'pure-token', token: 'TAKEOVER' },
+            ],
+          },
+        ],
+      }),
       // (declared for its flags: a script may not call it, whatever the mode)
       sub(
         'reset',

@@ -40,7 +40,9 @@ function redisCli(args: string[], ms = 60000): Promise<{ status: number | null; 
 }
 
 /** CLUSTER NODES of `port` as parsed lines. */
-async function nodes(port: number): Promise<{ id: string; port: number; flags: string[]; master: string; slots: string }[]> {
+async function nodes(
+  port: number,
+): Promise<{ id: string; port: number; flags: string[]; master: string; slots: string }[]> {
   const t = text(await rawCall(port, 'CLUSTER', 'NODES'));
   return t
     .split('\n')
@@ -194,7 +196,10 @@ test(
     const replica = ns.find((n) => n.master === victim.id)!;
     // REPLICAS / SLAVES / SHARDS see the replica
     const reps = await rawCall(ports[2]!, 'CLUSTER', 'REPLICAS', victim.id);
-    assert.match(reps, new RegExp(`^\\*1\\r\\n\\$\\d+\\r\\n${replica.id} 127\\.0\\.0\\.1:${replica.port}@\\d+ slave ${victim.id} `));
+    assert.match(
+      reps,
+      new RegExp(`^\\*1\\r\\n\\$\\d+\\r\\n${replica.id} 127\\.0\\.0\\.1:${replica.port}@\\d+ slave ${victim.id} `),
+    );
     assert.equal(await rawCall(ports[2]!, 'CLUSTER', 'SLAVES', victim.id), reps);
     assert.match(await rawCall(ports[2]!, 'CLUSTER', 'SHARDS'), /role\r\n\$7\r\nreplica\r\n/);
     // CLUSTER REPLICATE and FAILOVER errors, as Redis 7.2 words them
@@ -212,7 +217,10 @@ test(
       await rawCall(vPort, 'CLUSTER', 'REPLICATE', other.id),
       '-ERR To set a master the node must be empty and without assigned slots.\r\n',
     );
-    assert.equal(await rawCall(rPort, 'CLUSTER', 'REPLICATE', 'x'.repeat(40)), `-ERR Unknown node ${'x'.repeat(40)}\r\n`);
+    assert.equal(
+      await rawCall(rPort, 'CLUSTER', 'REPLICATE', 'x'.repeat(40)),
+      `-ERR Unknown node ${'x'.repeat(40)}\r\n`,
+    );
 
     const io = ioCluster(ports[0]!);
     await io.connect();
@@ -246,7 +254,9 @@ test(
       assert.match(rlog, /Starting a failover election for epoch \d+\./);
       assert.match(rlog, /Failover election won: I'm the new master\./);
       assert.ok(
-        six.some((n) => n.port !== rPort && /Failover auth granted to [0-9a-f]{40} \(\) for epoch \d+/.test(n.output())),
+        six.some(
+          (n) => n.port !== rPort && /Failover auth granted to [0-9a-f]{40} \(\) for epoch \d+/.test(n.output()),
+        ),
       );
       // the survivors show the old primary failed, the winner as a primary with its slots
       const view = await nodes(survivors[0]!);
@@ -315,7 +325,10 @@ test('CLUSTER FAILOVER (manual) under writes: roles swap with no acknowledged wr
     assert.match(replog, /Received replication offset for paused master manual failover: \d+/);
     assert.match(replog, /All master replication stream processed, manual failover can start\./);
     assert.match(four[0]!.output(), /Manual failover requested by replica [0-9a-f]{40} \(\)\./);
-    assert.match(four[0]!.output(), /Configuration change detected\. Reconfiguring myself as a replica of [0-9a-f]{40}/);
+    assert.match(
+      four[0]!.output(),
+      /Configuration change detected\. Reconfiguring myself as a replica of [0-9a-f]{40}/,
+    );
     assert.ok(Number(await clusterInfo(ports[3]!, 'cluster_stats_messages_mfstart_sent')) === 1);
     assert.ok(Number(await clusterInfo(ports[0]!, 'cluster_stats_messages_mfstart_received')) === 1);
     // TAKEOVER back, without an election
@@ -340,7 +353,12 @@ test(
     const t = await startProcNode('tsdis');
     const rr = await startProcNode('redis');
     procs.push(R1, R2, T1, t, rr);
-    const c = await redisCli(['--cluster', 'create', ...[R1, R2, T1].map((n) => `127.0.0.1:${n.port}`), '--cluster-yes']);
+    const c = await redisCli([
+      '--cluster',
+      'create',
+      ...[R1, R2, T1].map((n) => `127.0.0.1:${n.port}`),
+      '--cluster-yes',
+    ]);
     assert.equal(c.status, 0, c.out);
     for (const n of [t, rr]) await rawCall(n.port, 'CLUSTER', 'MEET', '127.0.0.1', R1.port);
     const id = async (n: ProcNode) => text(await rawCall(n.port, 'CLUSTER', 'MYID'));
@@ -365,7 +383,8 @@ test(
       'replicas seen across implementations',
     );
     await until(
-      async () => (await rawCall(t.port, 'ROLE')).includes('connected') && (await rawCall(rr.port, 'ROLE')).includes('connected'),
+      async () =>
+        (await rawCall(t.port, 'ROLE')).includes('connected') && (await rawCall(rr.port, 'ROLE')).includes('connected'),
       15000,
       'both replicas connected',
     );
@@ -391,52 +410,60 @@ test(
   },
 );
 
-test('replica migration: a replica of the primary with two moves to a primary whose replica failed', { skip }, async () => {
-  const six: ProcNode[] = [];
-  for (let i = 0; i < 6; i++) six.push(await startProcNode('tsdis'));
-  procs.push(...six);
-  const [A, B, C, a1, a2, b1] = six as [ProcNode, ProcNode, ProcNode, ProcNode, ProcNode, ProcNode];
-  const c = await redisCli(['--cluster', 'create', ...[A, B, C].map((n) => `127.0.0.1:${n.port}`), '--cluster-yes']);
-  assert.equal(c.status, 0, c.out);
-  for (const n of [a1, a2, b1]) await rawCall(n.port, 'CLUSTER', 'MEET', '127.0.0.1', A.port);
-  const id = async (n: ProcNode) => text(await rawCall(n.port, 'CLUSTER', 'MYID'));
-  const aid = await id(A);
-  const bid = await id(B);
-  await until(async () => (await nodes(b1.port)).length === 6 && (await nodes(a2.port)).length === 6, 10000, 'met');
-  for (const n of [a1, a2]) assert.equal(await rawCall(n.port, 'CLUSTER', 'REPLICATE', aid), '+OK\r\n');
-  assert.equal(await rawCall(b1.port, 'CLUSTER', 'REPLICATE', bid), '+OK\r\n');
-  const all = six.map((n) => n.port);
-  await allOk(all, 20000, 'cluster_state:ok');
-  await until(
-    async () => {
-      for (const p of all) {
-        const ns = await nodes(p);
-        if (ns.filter((n) => n.master === aid).length !== 2 || ns.filter((n) => n.master === bid).length !== 1)
-          return false;
-      }
-      return true;
-    },
-    10000,
-    'two replicas of A and one of B everywhere',
-  );
-  // cluster-replica-no-failover shows as the nofailover flag on the other nodes
-  assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'yes'), '+OK\r\n');
-  const a2id = await id(a2);
-  await until(
-    async () => (await nodes(C.port)).find((n) => n.id === a2id)!.flags.join(',') === 'slave,nofailover',
-    5000,
-    'nofailover seen',
-  );
-  assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'no'), '+OK\r\n');
-  await b1.kill();
-  // after 5 s of B without a working replica, the replica of A with the smaller name follows B
-  const a1id = await id(a1);
-  const mover = a1id < a2id ? a1 : a2;
-  await until(
-    async () => (await nodes(C.port)).find((n) => n.id === (mover === a1 ? a1id : a2id))!.master === bid,
-    20000,
-    'a replica of A migrated to B',
-  );
-  assert.match(mover.output(), new RegExp(`Migrating to orphaned master ${bid}`));
-  await until(async () => (await rawCall(mover.port, 'ROLE')).includes('connected'), 10000, 'migrated replica synced');
-});
+test(
+  'replica migration: a replica of the primary with two moves to a primary whose replica failed',
+  { skip },
+  async () => {
+    const six: ProcNode[] = [];
+    for (let i = 0; i < 6; i++) six.push(await startProcNode('tsdis'));
+    procs.push(...six);
+    const [A, B, C, a1, a2, b1] = six as [ProcNode, ProcNode, ProcNode, ProcNode, ProcNode, ProcNode];
+    const c = await redisCli(['--cluster', 'create', ...[A, B, C].map((n) => `127.0.0.1:${n.port}`), '--cluster-yes']);
+    assert.equal(c.status, 0, c.out);
+    for (const n of [a1, a2, b1]) await rawCall(n.port, 'CLUSTER', 'MEET', '127.0.0.1', A.port);
+    const id = async (n: ProcNode) => text(await rawCall(n.port, 'CLUSTER', 'MYID'));
+    const aid = await id(A);
+    const bid = await id(B);
+    await until(async () => (await nodes(b1.port)).length === 6 && (await nodes(a2.port)).length === 6, 10000, 'met');
+    for (const n of [a1, a2]) assert.equal(await rawCall(n.port, 'CLUSTER', 'REPLICATE', aid), '+OK\r\n');
+    assert.equal(await rawCall(b1.port, 'CLUSTER', 'REPLICATE', bid), '+OK\r\n');
+    const all = six.map((n) => n.port);
+    await allOk(all, 20000, 'cluster_state:ok');
+    await until(
+      async () => {
+        for (const p of all) {
+          const ns = await nodes(p);
+          if (ns.filter((n) => n.master === aid).length !== 2 || ns.filter((n) => n.master === bid).length !== 1)
+            return false;
+        }
+        return true;
+      },
+      10000,
+      'two replicas of A and one of B everywhere',
+    );
+    // cluster-replica-no-failover shows as the nofailover flag on the other nodes
+    assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'yes'), '+OK\r\n');
+    const a2id = await id(a2);
+    await until(
+      async () => (await nodes(C.port)).find((n) => n.id === a2id)!.flags.join(',') === 'slave,nofailover',
+      5000,
+      'nofailover seen',
+    );
+    assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'no'), '+OK\r\n');
+    await b1.kill();
+    // after 5 s of B without a working replica, the replica of A with the smaller name follows B
+    const a1id = await id(a1);
+    const mover = a1id < a2id ? a1 : a2;
+    await until(
+      async () => (await nodes(C.port)).find((n) => n.id === (mover === a1 ? a1id : a2id))!.master === bid,
+      20000,
+      'a replica of A migrated to B',
+    );
+    assert.match(mover.output(), new RegExp(`Migrating to orphaned master ${bid}`));
+    await until(
+      async () => (await rawCall(mover.port, 'ROLE')).includes('connected'),
+      10000,
+      'migrated replica synced',
+    );
+  },
+);
