@@ -1102,8 +1102,13 @@ export class Cluster implements Subsystem, LinkOwner {
     me.shardId = n.shardId;
     n.addReplica(me);
     this.server.blocking.failAll(Err.unblockedRoleChange);
-    this.server.replica.setMaster(n.ip, n.tcpPort);
+    this.server.replica.setMaster(n.ip, this.replicationPort(n));
     this.failover.resetManual();
+  }
+
+  /** The port a replica of `n` connects to (getNodeDefaultReplicationPort): its TLS port with tls-replication. */
+  private replicationPort(n: ClusterNode): number {
+    return this.server.config.v['tls-replication'] ? n.tlsPort : n.tcpPort;
   }
 
   /** This replica's processed offset of its primary's stream (replicationGetSlaveOffset). */
@@ -1342,7 +1347,7 @@ export class Cluster implements Subsystem, LinkOwner {
       !(master.flags & NODE_NOADDR) &&
       master.ip !== ''
     )
-      this.server.replica.setMaster(master.ip, master.tcpPort);
+      this.server.replica.setMaster(master.ip, this.replicationPort(master));
     fo.checkManualTimeout();
     if (me.isSlave) {
       fo.handleManual();
