@@ -391,6 +391,21 @@ test(
     await allOk(all, 20000, 'cluster_state:ok');
     const key = `{${await tagIn(R1.port, 0, 5460)}}x`;
     assert.equal(await rawCall(R1.port, 'SET', key, '1'), '+OK\r\n');
+    // with both replicas past offset 0, CLUSTER SLOTS lists each after its primary: the same bytes from
+    // a redis-server node and a tsdis node
+    assert.equal(await rawCall(T1.port, 'SET', `{${await tagIn(T1.port, 10923, 16383)}}y`, '1'), '+OK\r\n');
+    await until(
+      async () => {
+        const fromRedis = await rawCall(R2.port, 'CLUSTER', 'SLOTS');
+        return (
+          (fromRedis.match(/\*4\r\n:\d+\r\n:\d+\r\n/g) ?? []).length === 2 &&
+          (await rawCall(T1.port, 'CLUSTER', 'SLOTS')) === fromRedis &&
+          (await rawCall(t.port, 'CLUSTER', 'SLOTS')) === fromRedis
+        );
+      },
+      10000,
+      'CLUSTER SLOTS with replicas, the same from redis-server and tsdis',
+    );
 
     // R1 (redis-server) killed: the tsdis replica is elected by R2 and T1
     await R1.kill();
