@@ -111,7 +111,7 @@ export class ClusterFailover {
    * timeout + 5 s after its primary failed.
    */
   private logCantFailover(reason: number): void {
-    const nowSec = Math.floor(Date.now() / 1000);
+    const nowSec = Math.floor(this.now / 1000);
     if (reason === this.cantReason && nowSec - this.cantLoggedAt < CANT_FAILOVER_RELOG_PERIOD) return;
     this.cantReason = reason;
     const master = this.cluster.myself.slaveof;
