@@ -589,7 +589,8 @@ export class Cluster implements Subsystem, LinkOwner {
       this.server.log.verbose(`Connection with Node ${n.name} at ${n.ip}:${n.cport} failed: ${e.message}`);
       // A refused connect: Redis's connect call fails at once there (a local port with no listener) and
       // it then counts a PING as sent, so failure detection starts without waiting for the next PING time.
-      if (!link.connected && n.pingSent === 0) n.pingSent = this.now;
+      const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (refused && !link.connected && n.pingSent === 0) n.pingSent = this.now;
     });
   }
 
