@@ -293,7 +293,7 @@ test('CLUSTER FAILOVER (manual) under writes: roles swap with no acknowledged wr
   assert.equal(r.status, 0, r.out);
   await rawCall(ports[3]!, 'CLUSTER', 'MEET', '127.0.0.1', ports[0]!);
   const pid = text(await rawCall(ports[0]!, 'CLUSTER', 'MYID'));
-  await until(async () => (await nodes(ports[3]!)).some((n) => n.id === pid), 10000, 'the fourth node knows the first');
+  await until(async () => (await nodes(ports[3]!)).some((n) => n.id === pid), 20000, 'the fourth node knows the first');
   assert.equal(await rawCall(ports[3]!, 'CLUSTER', 'REPLICATE', pid), '+OK\r\n');
   await until(async () => (await rawCall(ports[3]!, 'ROLE')).includes('connected'), 15000, 'replica connected');
   await allOk(ports, 20000, 'cluster_state:ok');
@@ -301,7 +301,7 @@ test('CLUSTER FAILOVER (manual) under writes: roles swap with no acknowledged wr
   const rid = text(await rawCall(ports[3]!, 'CLUSTER', 'MYID'));
   await until(
     async () => (await nodes(ports[0]!)).find((n) => n.id === rid)?.master === pid,
-    10000,
+    20000,
     'the primary knows its replica',
   );
   const io = ioCluster(ports[1]!);
@@ -366,7 +366,7 @@ test(
     const t1id = await id(T1);
     await until(
       async () => (await nodes(t.port)).length === 5 && (await nodes(rr.port)).length === 5,
-      10000,
+      20000,
       'everyone known',
     );
     assert.equal(await rawCall(t.port, 'CLUSTER', 'REPLICATE', r1id), '+OK\r\n');
@@ -379,7 +379,7 @@ test(
       async () =>
         (await nodes(T1.port)).find((n) => n.id === rrid)?.master === t1id &&
         (await nodes(R2.port)).find((n) => n.id === tid)?.master === r1id,
-      10000,
+      20000,
       'replicas seen across implementations',
     );
     await until(
@@ -439,7 +439,7 @@ test(
     const id = async (n: ProcNode) => text(await rawCall(n.port, 'CLUSTER', 'MYID'));
     const aid = await id(A);
     const bid = await id(B);
-    await until(async () => (await nodes(b1.port)).length === 6 && (await nodes(a2.port)).length === 6, 10000, 'met');
+    await until(async () => (await nodes(b1.port)).length === 6 && (await nodes(a2.port)).length === 6, 20000, 'met');
     for (const n of [a1, a2]) assert.equal(await rawCall(n.port, 'CLUSTER', 'REPLICATE', aid), '+OK\r\n');
     assert.equal(await rawCall(b1.port, 'CLUSTER', 'REPLICATE', bid), '+OK\r\n');
     const all = six.map((n) => n.port);
@@ -453,7 +453,7 @@ test(
         }
         return true;
       },
-      10000,
+      20000,
       'two replicas of A and one of B everywhere',
     );
     // cluster-replica-no-failover shows as the nofailover flag on the other nodes
@@ -461,7 +461,7 @@ test(
     const a2id = await id(a2);
     await until(
       async () => (await nodes(C.port)).find((n) => n.id === a2id)!.flags.join(',') === 'slave,nofailover',
-      5000,
+      10000,
       'nofailover seen',
     );
     assert.equal(await rawCall(a2.port, 'CONFIG', 'SET', 'cluster-replica-no-failover', 'no'), '+OK\r\n');

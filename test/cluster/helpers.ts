@@ -208,6 +208,10 @@ export async function startProcNode(kind: 'tsdis' | 'redis', extra: string[] = [
           : spawn('redis-server', [...args, '--logfile', ''], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      // (a test file that times out exits without its after hooks: the node goes with it)
+      const reap = () => p.kill('SIGKILL');
+      process.once('exit', reap);
+      p.once('exit', () => process.off('exit', reap));
       return p;
     };
     const exited = (p: ChildProcess) =>
