@@ -239,6 +239,9 @@ export async function startProcNode(kind: 'tsdis' | 'redis', extra: string[] = [
     };
     try {
       await waitForPing(port, node.proc);
+      // (the port may have been taken by another process meanwhile: the one answering must be ours)
+      const pid = /process_id:(\d+)/.exec(await rawCall(port, 'INFO', 'server'))?.[1];
+      if (pid !== String(node.proc.pid)) throw new Error(`port ${port} answered by another process`);
       return node;
     } catch (e) {
       await node.stop();
