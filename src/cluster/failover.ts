@@ -315,7 +315,7 @@ export class ClusterFailover {
 
   /** Redis's resetManualFailover: a primary that paused for one resumes writes; every manual failover state cleared. */
   resetManual(): void {
-    if (this.mfSlave !== null) this.server.pause.holdForFailover(false);
+    if (this.mfSlave !== null) this.server.pause.holdWrites('failover', false);
     this.mfEnd = 0;
     this.mfCanStart = false;
     this.mfSlave = null;
@@ -359,7 +359,7 @@ export class ClusterFailover {
     this.mfEnd = this.now + MF_TIMEOUT;
     this.mfSlave = sender;
     // (the hold ends with resetManual, at the latest when MF_TIMEOUT passes: before Redis's 2 * MF_TIMEOUT pause would)
-    this.server.pause.holdForFailover(true);
+    this.server.pause.holdWrites('failover', true);
     this.server.log.notice(`Manual failover requested by replica ${sender.name} (${sender.humanNodename}).`);
     this.cluster.sendPing(link, MSG_PING);
   }
