@@ -16,9 +16,10 @@
  * resolved as clusterHandleConfigEpochCollision (the smaller name bumps),
  * cluster_state from slot coverage and reachable primaries.
  *
- * Not here (yet): replicas, failover elections, manual failover, replica
- * migration, MIGRATE's slot moves beyond what SETSLOT records, modules'
- * messages (MODULE is read and ignored), TLS on the bus.
+ * Replicas, elections, votes, manual failover and replica migration are
+ * decided in cluster/failover.ts. Not here (yet): MIGRATE's slot moves
+ * beyond what SETSLOT records, modules' messages (MODULE is read and
+ * ignored), TLS on the bus.
  *
  * The cron runs ten times a second on its own timer, as Redis's clusterCron
  * does from serverCron; work Redis defers to clusterBeforeSleep (saving
@@ -67,6 +68,8 @@ import {
   MSG_FAILOVER_AUTH_REQUEST,
   MSG_FAILOVER_AUTH_ACK,
   MSG_MFSTART,
+  MFLAG0_PAUSED,
+  encodeHeaderOnly,
   decodeExtensions,
   decodeFail,
   decodeGossip,
@@ -86,15 +89,19 @@ import {
   type Message,
   type PingExt,
 } from './message.js';
+import { Err } from '../protocol/errors.js';
 import { describeNode, loadNodesConf, NodesConfError } from './nodes-conf.js';
+import { ClusterFailover } from './failover.js';
 import { REDIR_DOWN_STATE, REDIR_DOWN_UNBOUND, REDIR_MOVED, redirectError, type Route } from './redirect.js';
 
 export const CLUSTER_OK = 0;
 export const CLUSTER_FAIL = 1;
 
-const TODO_UPDATE_STATE = 2;
-const TODO_SAVE_CONFIG = 4;
-const TODO_FSYNC_CONFIG = 8;
+export const TODO_HANDLE_FAILOVER = 1;
+export const TODO_UPDATE_STATE = 2;
+export const TODO_SAVE_CONFIG = 4;
+export const TODO_FSYNC_CONFIG = 8;
+export const TODO_HANDLE_MANUALFAILOVER = 16;
 
 const FAIL_REPORT_VALIDITY_MULT = 2;
 const FAIL_UNDO_TIME_MULT = 2;
@@ -144,6 +151,8 @@ export class Cluster implements Subsystem, LinkOwner {
   readonly slotKeys = new SlotKeys();
   /** nodes.conf's path, resolved at start. */
   configFile = '';
+  /** Elections, votes, manual failover and replica migration (failover.ts). */
+  readonly failover: ClusterFailover;
 
   readonly info: InfoSection = {
     name: 'cluster',
@@ -154,6 +163,7 @@ export class Cluster implements Subsystem, LinkOwner {
   constructor(private readonly server: Server) {
     // (a placeholder until start(): the server's clock is not set yet)
     this.myself = new ClusterNode(null, NODE_MYSELF | NODE_MASTER, 0);
+    this.failover = new ClusterFailover(this, server);
   }
 
   private get now(): number {
@@ -206,6 +216,16 @@ export class Cluster implements Subsystem, LinkOwner {
     const max = this.maxEpoch();
     if (max > this.currentEpoch) this.currentEpoch = max;
     this.updateMyselfAnnounced();
+    this.updateMyselfFlags();
+  }
+
+  /** myself's NOFAILOVER flag from cluster-replica-no-failover (clusterUpdateMyselfFlags); true when it changed. */
+  private updateMyselfFlags(): boolean {
+    const me = this.myself;
+    const old = me.flags;
+    if (this.server.config.v['cluster-replica-no-failover']) me.flags |= NODE_NOFAILOVER;
+    else me.flags &= ~NODE_NOFAILOVER;
+    return old !== me.flags;
   }
 
   /** Opens the bus listener on cluster-port (default: the client port + 10000). */
@@ -264,6 +284,7 @@ export class Cluster implements Subsystem, LinkOwner {
     }
     if (name === 'cluster-require-full-coverage' || name === 'cluster-node-timeout')
       this.doBeforeSleep(TODO_UPDATE_STATE);
+    if (name === 'cluster-replica-no-failover' && this.updateMyselfFlags()) this.doBeforeSleep(TODO_SAVE_CONFIG);
   }
 
   /** The client port (the configured one, or the one listened on when the OS picked it). */
@@ -323,10 +344,8 @@ export class Cluster implements Subsystem, LinkOwner {
     for (const other of this.nodes.values()) {
       if (other !== n) other.failReports.delete(n);
     }
-    if (n.slaveof !== null) {
-      const i = n.slaveof.replicas.indexOf(n);
-      if (i >= 0) n.slaveof.replicas.splice(i, 1);
-    }
+    for (const r of n.replicas) r.slaveof = null;
+    if (n.isSlave && n.slaveof !== null) n.slaveof.removeReplica(n);
     this.nodes.delete(n.name);
     n.link?.free();
     n.inboundLink?.free();
@@ -425,7 +444,7 @@ export class Cluster implements Subsystem, LinkOwner {
   }
 
   /** A slot nobody claims any more (its owner stopped claiming it, or none). */
-  private slotUnclaimed(j: number): boolean {
+  slotUnclaimed(j: number): boolean {
     return this.slots[j] === null || bitmapTest(this.ownerNotClaiming, j);
   }
 
@@ -568,6 +587,10 @@ export class Cluster implements Subsystem, LinkOwner {
     });
     sock.once('error', (e) => {
       this.server.log.verbose(`Connection with Node ${n.name} at ${n.ip}:${n.cport} failed: ${e.message}`);
+      // A refused connect: Redis's connect call fails at once there (a local port with no listener) and
+      // it then counts a PING as sent, so failure detection starts without waiting for the next PING time.
+      const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (refused && !link.connected && n.pingSent === 0) n.pingSent = this.now;
     });
   }
 
@@ -626,14 +649,14 @@ export class Cluster implements Subsystem, LinkOwner {
       cport,
       currentEpoch: this.currentEpoch,
       configEpoch: master.configEpoch,
-      offset: 0,
+      offset: me.isSlave ? this.server.replica.slaveOffset() : this.server.repl.offset,
       sender: me.name,
       myslots: master.slots,
       slaveof: me.slaveof !== null ? me.slaveof.name : '',
       myip: String(this.server.config.v['cluster-announce-ip'] ?? ''),
       flags: me.flags,
       state: this.state,
-      mflags0: 0,
+      mflags0: me.isMaster && this.failover.mfEnd !== 0 ? MFLAG0_PAUSED : 0,
     };
   }
 
@@ -714,6 +737,32 @@ export class Cluster implements Subsystem, LinkOwner {
     }
   }
 
+  /**
+   * A PONG to each connected replica of our primary (clusterBroadcastPong(
+   * CLUSTER_BROADCAST_LOCAL_SLAVES)): an election scheduled, siblings learn
+   * our offset.
+   */
+  broadcastPongToSiblings(): void {
+    const me = this.myself;
+    const master = me.isSlave ? me.slaveof : me;
+    if (master === null) return;
+    for (const n of this.nodes.values()) {
+      if (n.link === null || n === me || n.inHandshake) continue;
+      if (n.isSlave && n.slaveof === master) this.sendPing(n.link, MSG_PONG);
+    }
+  }
+
+  /** A header-only message of `type` (FAILOVER_AUTH_ACK, MFSTART) on `link`. */
+  sendHeaderOnly(link: Link | null, type: number): void {
+    if (link === null) return;
+    this.send(link, encodeHeaderOnly(this.header(type)), type);
+  }
+
+  /** A header-only message to every node (FAILOVER_AUTH_REQUEST, whose header the caller flagged). */
+  broadcastHeaderOnly(h: HeaderFields): void {
+    this.broadcast(encodeHeaderOnly(h), h.type);
+  }
+
   private sendUpdate(link: Link | null, n: ClusterNode): void {
     if (link === null) return;
     this.send(link, encodeUpdate(this.header(MSG_UPDATE), n.configEpoch, n.name, n.slots), MSG_UPDATE);
@@ -768,6 +817,9 @@ export class Cluster implements Subsystem, LinkOwner {
         this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
       }
       sender.replOffset = m.offset;
+      const fo = this.failover;
+      if (fo.mfEnd !== 0 && this.myself.isSlave && this.myself.slaveof === sender && m.mflags0 & MFLAG0_PAUSED)
+        fo.pausedOffsetReceived(sender.replOffset);
     }
 
     if (type === MSG_PING || type === MSG_MEET) {
@@ -849,11 +901,8 @@ export class Cluster implements Subsystem, LinkOwner {
             this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE);
           }
           if (master !== null && sender.slaveof !== master) {
-            if (sender.slaveof !== null) {
-              const i = sender.slaveof.replicas.indexOf(sender);
-              if (i >= 0) sender.slaveof.replicas.splice(i, 1);
-            }
-            master.replicas.push(sender);
+            if (sender.slaveof !== null) sender.slaveof.removeReplica(sender);
+            master.addReplica(sender);
             sender.slaveof = master;
             sender.shardId = master.shardId;
             this.doBeforeSleep(TODO_SAVE_CONFIG);
@@ -916,13 +965,17 @@ export class Cluster implements Subsystem, LinkOwner {
       n.configEpoch = u.configEpoch;
       this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_FSYNC_CONFIG);
       this.updateSlotsConfigWith(n, u.configEpoch, u.slots);
-    } else if (
-      type === MSG_FAILOVER_AUTH_REQUEST ||
-      type === MSG_FAILOVER_AUTH_ACK ||
-      type === MSG_MFSTART ||
-      type === MSG_MODULE
-    ) {
-      // failover is not built yet; modules are not supported: read and ignored
+    } else if (type === MSG_FAILOVER_AUTH_REQUEST) {
+      if (sender === null) return true;
+      this.failover.voteIfNeeded(sender, m);
+    } else if (type === MSG_FAILOVER_AUTH_ACK) {
+      if (sender === null) return true;
+      this.failover.ackReceived(sender, m.currentEpoch);
+    } else if (type === MSG_MFSTART) {
+      if (sender === null || sender.slaveof !== this.myself) return true;
+      this.failover.mfStartReceived(sender, link);
+    } else if (type === MSG_MODULE) {
+      // modules are not supported: read and ignored
     } else {
       log.warning(`Received unknown packet type: ${type}`);
     }
@@ -953,11 +1006,11 @@ export class Cluster implements Subsystem, LinkOwner {
     return true;
   }
 
-  private setNodeAsMaster(n: ClusterNode): void {
+  /** Redis's clusterSetNodeAsMaster: `n` is a primary from now on (a former replica other than myself becomes a migration target). */
+  setNodeAsMaster(n: ClusterNode): void {
     if (n.isMaster) return;
     if (n.slaveof !== null) {
-      const i = n.slaveof.replicas.indexOf(n);
-      if (i >= 0) n.slaveof.replicas.splice(i, 1);
+      n.slaveof.removeReplica(n);
       if (n !== this.myself) n.flags |= NODE_MIGRATE_TO;
     }
     n.flags = (n.flags & ~NODE_SLAVE) | NODE_MASTER;
@@ -968,10 +1021,12 @@ export class Cluster implements Subsystem, LinkOwner {
   /**
    * Redis's clusterUpdateSlotsConfigWith: slots `sender` claims at
    * `configEpoch` become its own where they are unassigned, unclaimed or
-   * held at a smaller epoch (not while importing them). Keys this node held
-   * in slots it lost are deleted. (A primary that loses its last slot would
-   * become a replica of the new owner in Redis: replicas are not built yet,
-   * so it stays an empty primary and says so in the log.)
+   * held at a smaller epoch (not while importing them). When that leaves
+   * our shard's primary without slots (and cluster-allow-replica-migration,
+   * or the sender took exactly our slots), this node follows the sender (a
+   * returning old primary becomes a replica of its successor; a replica
+   * follows the new primary); a replica whose primary became a replica
+   * follows the grandparent; otherwise keys in slots we lost are deleted.
    */
   private updateSlotsConfigWith(sender: ClusterNode, configEpoch: number, slots: Uint8Array): void {
     const me = this.myself;
@@ -981,9 +1036,12 @@ export class Cluster implements Subsystem, LinkOwner {
     }
     const curmaster = me.isMaster ? me : me.slaveof;
     let newmaster: ClusterNode | null = null;
+    let senderSlots = 0;
+    let migratedOurSlots = 0;
     const dirty: number[] = [];
     for (let j = 0; j < CLUSTER_SLOTS; j++) {
       if (bitmapTest(slots, j)) {
+        senderSlots++;
         const owner = this.slots[j];
         if (owner === sender) {
           bitmapClear(this.ownerNotClaiming, j);
@@ -992,7 +1050,10 @@ export class Cluster implements Subsystem, LinkOwner {
         if (this.importingFrom[j] !== null) continue;
         if (this.slotUnclaimed(j) || owner!.configEpoch < configEpoch) {
           if (owner === me && this.countKeysInSlot(j) !== 0) dirty.push(j);
-          if (owner === curmaster) newmaster = sender;
+          if (owner === curmaster) {
+            newmaster = sender;
+            migratedOurSlots++;
+          }
           this.delSlot(j);
           this.addSlot(sender, j);
           this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
@@ -1001,12 +1062,69 @@ export class Cluster implements Subsystem, LinkOwner {
         bitmapSet(this.ownerNotClaiming, j);
       }
     }
-    if (newmaster !== null && curmaster !== null && curmaster.numSlots === 0) {
-      this.server.log.notice(
-        `Configuration change detected: ${sender.name} (${sender.humanNodename}) now serves every slot this node had (replicas are not supported: this node stays an empty primary)`,
+    const log = this.server.log;
+    if (
+      newmaster !== null &&
+      curmaster !== null &&
+      curmaster.numSlots === 0 &&
+      (this.server.config.v['cluster-allow-replica-migration'] || senderSlots === migratedOurSlots)
+    ) {
+      log.notice(
+        `Configuration change detected. Reconfiguring myself as a replica of ${sender.name} (${sender.humanNodename})`,
       );
-    }
-    if (dirty.length !== 0) this.delKeysInSlots(dirty);
+      this.setMaster(sender);
+      this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
+    } else if (me.slaveof !== null && me.slaveof.slaveof !== null && me.slaveof.slaveof !== me) {
+      const gm = me.slaveof.slaveof;
+      log.notice(
+        `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${gm.name} (${gm.humanNodename})`,
+      );
+      this.setMaster(gm);
+      this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
+    } else if (dirty.length !== 0) this.delKeysInSlots(dirty);
+  }
+
+  /**
+   * Redis's clusterSetMaster: myself becomes a replica of `n` (its slots
+   * must be none): a primary's MIGRATING/IMPORTING states are closed, the
+   * shard id becomes n's, and replication follows n's ip:port (clients
+   * blocked on keys are unblocked with an error, as by REPLICAOF). Callers:
+   * CLUSTER REPLICATE, a slot table change that left our shard's primary
+   * without slots, replica migration.
+   */
+  setMaster(n: ClusterNode): void {
+    const me = this.myself;
+    if (me.isMaster) {
+      me.flags = (me.flags & ~(NODE_MASTER | NODE_MIGRATE_TO)) | NODE_SLAVE;
+      this.migratingTo.fill(null);
+      this.importingFrom.fill(null);
+    } else if (me.slaveof !== null) me.slaveof.removeReplica(me);
+    me.slaveof = n;
+    me.shardId = n.shardId;
+    n.addReplica(me);
+    this.server.blocking.failAll(Err.unblockedRoleChange);
+    this.server.replica.setMaster(n.ip, this.replicationPort(n));
+    this.failover.resetManual();
+  }
+
+  /** The port a replica of `n` connects to (getNodeDefaultReplicationPort): its TLS port with tls-replication. */
+  private replicationPort(n: ClusterNode): number {
+    return this.server.config.v['tls-replication'] ? n.tlsPort : n.tcpPort;
+  }
+
+  /** This replica's processed offset of its primary's stream (replicationGetSlaveOffset). */
+  slaveOffset(): number {
+    return this.server.replica.slaveOffset();
+  }
+
+  /** Asks beforeSleep for an election step (a vote arrived, a manual failover may start). */
+  wantFailover(): void {
+    this.doBeforeSleep(TODO_HANDLE_FAILOVER);
+  }
+
+  /** Asks beforeSleep for a manual failover step. */
+  wantManualFailover(): void {
+    this.doBeforeSleep(TODO_HANDLE_MANUALFAILOVER);
   }
 
   /** Redis's clusterProcessGossipSection. */
@@ -1117,6 +1235,7 @@ export class Cluster implements Subsystem, LinkOwner {
   /** CLUSTER RESET [HARD]: every other node and every slot forgotten; HARD also takes a new name and epoch 0. */
   reset(hard: boolean): void {
     const me = this.myself;
+    this.failover.resetManual();
     this.migratingTo.fill(null);
     this.importingFrom.fill(null);
     for (let j = 0; j < CLUSTER_SLOTS; j++) this.delSlot(j);
@@ -1174,9 +1293,21 @@ export class Cluster implements Subsystem, LinkOwner {
     }
     let updateState = false;
     const pingInterval = Number(this.server.config.v['cluster-ping-interval']) || timeout / 2;
+    let orphanedMasters = 0;
+    let maxSlaves = 0;
+    let thisSlaves = 0;
+    const me = this.myself;
+    const fo = this.failover;
     for (const n of [...this.nodes.values()]) {
       const t = this.now;
       if (n.flags & (NODE_MYSELF | NODE_NOADDR | NODE_HANDSHAKE)) continue;
+      // primaries left without a working replica, for replica migration
+      if (me.isSlave && n.isMaster && !n.failed) {
+        const ok = n.nonFailingReplicas();
+        if (ok === 0 && n.numSlots > 0 && n.flags & NODE_MIGRATE_TO) orphanedMasters++;
+        if (ok > maxSlaves) maxSlaves = ok;
+        if (me.slaveof === n) thisSlaves = ok;
+      }
       const pingDelay = t - n.pingSent;
       const dataDelay = t - n.dataReceived;
       // a link that stopped answering is dropped and made again
@@ -1189,7 +1320,14 @@ export class Cluster implements Subsystem, LinkOwner {
       ) {
         n.link.free();
       }
-      if (n.link !== null && n.link.connected && n.pingSent === 0 && t - n.pongReceived > pingInterval) {
+      // (a link still connecting queues the PING, as Redis's does: the PING time starts failure detection
+      // of a node that no longer accepts connections)
+      if (n.link !== null && n.pingSent === 0 && t - n.pongReceived > pingInterval) {
+        this.sendPing(n.link, MSG_PING);
+        continue;
+      }
+      // a replica asked us for a manual failover: it hears our (paused) offset every tick
+      if (fo.mfEnd !== 0 && me.isMaster && fo.mfSlave === n && n.link !== null) {
         this.sendPing(n.link, MSG_PING);
         continue;
       }
@@ -1200,6 +1338,28 @@ export class Cluster implements Subsystem, LinkOwner {
         n.flags |= NODE_PFAIL;
         updateState = true;
       }
+    }
+    // a replica (loaded from nodes.conf) whose replication is off follows its primary once it has an address
+    const master = me.slaveof;
+    if (
+      me.isSlave &&
+      this.server.replica.host === null &&
+      master !== null &&
+      !(master.flags & NODE_NOADDR) &&
+      master.ip !== ''
+    )
+      this.server.replica.setMaster(master.ip, this.replicationPort(master));
+    fo.checkManualTimeout();
+    if (me.isSlave) {
+      fo.handleManual();
+      fo.handleSlaveFailover();
+      if (
+        orphanedMasters !== 0 &&
+        maxSlaves >= 2 &&
+        thisSlaves === maxSlaves &&
+        this.server.config.v['cluster-allow-replica-migration']
+      )
+        fo.handleMigration(maxSlaves);
     }
     if (updateState || this.state === CLUSTER_FAIL) this.updateState();
     if (this.iteration % 10 === 0 && this.server.blocking.count !== 0) this.redirectBlocked();
@@ -1288,6 +1448,12 @@ export class Cluster implements Subsystem, LinkOwner {
     if (!this.enabled || this.todo === 0) return;
     const flags = this.todo;
     this.todo = 0;
+    if (flags & TODO_HANDLE_MANUALFAILOVER) {
+      if (this.myself.isSlave) {
+        this.failover.handleManual();
+        this.failover.handleSlaveFailover();
+      }
+    } else if (flags & TODO_HANDLE_FAILOVER) this.failover.handleSlaveFailover();
     if (flags & TODO_UPDATE_STATE) this.updateState();
     if (flags & TODO_SAVE_CONFIG) this.saveConfigOrDie((flags & TODO_FSYNC_CONFIG) !== 0);
   }

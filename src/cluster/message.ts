@@ -209,6 +209,13 @@ export function encodePing(h: HeaderFields, gossip: readonly Gossip[], exts: rea
   return b;
 }
 
+/** A message that is its header alone: FAILOVER_AUTH_REQUEST, FAILOVER_AUTH_ACK, MFSTART. */
+export function encodeHeaderOnly(h: HeaderFields): Buffer {
+  const b = Buffer.alloc(HEADER_LEN);
+  writeHeader(b, h);
+  return b;
+}
+
 /** A FAIL about `name`. */
 export function encodeFail(h: HeaderFields, name: string): Buffer {
   const b = Buffer.alloc(HEADER_LEN + NAMELEN);

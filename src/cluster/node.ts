@@ -83,6 +83,10 @@ export class ClusterNode {
   /** The last ping gossip this node was carried in (one per PING built). */
   lastInPingGossip = 0;
   replOffset = 0;
+  /** When this primary's replica last got our vote (ms; Redis's voted_time). */
+  votedTime = 0;
+  /** Since when this primary has been without a working replica (ms; 0: not orphaned). */
+  orphanedTime = 0;
   ip = '';
   hostname = '';
   humanNodename = '';
@@ -100,6 +104,28 @@ export class ClusterNode {
     this.shardId = randomName();
     this.flags = flags;
     this.ctime = now;
+  }
+
+  /** Records `r` as a replica of this node (Redis's clusterNodeAddSlave: a primary that had replicas is a migration target). */
+  addReplica(r: ClusterNode): void {
+    if (this.replicas.includes(r)) return;
+    this.replicas.push(r);
+    this.flags |= NODE_MIGRATE_TO;
+  }
+
+  /** Forgets `r` as a replica of this node; with none left, it is no migration target any more (clusterNodeRemoveSlave). */
+  removeReplica(r: ClusterNode): void {
+    const i = this.replicas.indexOf(r);
+    if (i < 0) return;
+    this.replicas.splice(i, 1);
+    if (this.replicas.length === 0) this.flags &= ~NODE_MIGRATE_TO;
+  }
+
+  /** Replicas not flagged FAIL (clusterCountNonFailingSlaves). */
+  nonFailingReplicas(): number {
+    let n = 0;
+    for (const r of this.replicas) if (!(r.flags & NODE_FAIL)) n++;
+    return n;
   }
 
   get isMaster(): boolean {

@@ -138,7 +138,7 @@ export function loadNodesConf(cluster: Cluster, file: string): boolean {
         cluster.addNode(master);
       }
       n.slaveof = master;
-      master.replicas.push(n);
+      master.addReplica(n);
     }
     if (atoi(argv[4]!)) n.pingSent = now;
     if (atoi(argv[5]!)) n.pongReceived = now;

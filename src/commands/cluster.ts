@@ -3,9 +3,9 @@
  * cluster-enabled each replies "This instance has cluster support
  * disabled", as Redis does, so clients probing for a cluster learn that it
  * is not one. In cluster mode they read and change the cluster's state
- * (cluster/cluster.ts) with Redis 7.2's replies and errors. Replica and
- * failover subcommands (REPLICATE, REPLICAS, SLAVES, FAILOVER) are
- * declared but refused: cluster replicas are not built yet.
+ * (cluster/cluster.ts) with Redis 7.2's replies and errors; REPLICATE
+ * and FAILOVER start what cluster/failover.ts and the replication
+ * machinery carry out.
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -13,6 +13,7 @@ import { helpReply } from './help.js';
 import { parseInt64 } from '../util/numbers.js';
 import { CLUSTER_SLOTS, keyHashSlot } from '../cluster/slot.js';
 import { describeNode } from '../cluster/nodes-conf.js';
+import { emptyData } from '../persistence/snapshot-load.js';
 import { CLUSTER_OK, type Cluster } from '../cluster/cluster.js';
 import { MSG_TYPE_COUNT, msgTypeName } from '../cluster/message.js';
 import { NODE_HANDSHAKE, type ClusterNode } from '../cluster/node.js';
@@ -205,11 +206,19 @@ function clusterSlots(ctx: Ctx): void {
   ranges.sort((a, b) => a[1] - b[1]);
   ctx.reply.array(ranges.length);
   for (const [n, start, end] of ranges) {
-    ctx.reply.array(3);
+    const replicas = n.replicas.filter((r) => replicaAvailable(c, r));
+    ctx.reply.array(3 + replicas.length);
     ctx.reply.int(start);
     ctx.reply.int(end);
     nodeEntry(ctx, c, n);
+    for (const r of replicas) nodeEntry(ctx, c, r);
   }
+}
+
+/** Whether CLUSTER SLOTS lists a replica (Redis's isReplicaAvailable): not FAIL, and some offset announced. */
+function replicaAvailable(c: Cluster, r: ClusterNode): boolean {
+  if (r.failed) return false;
+  return (r === c.myself ? c.slaveOffset() : r.replOffset) !== 0;
 }
 
 /** CLUSTER SHARDS */
@@ -241,7 +250,7 @@ function clusterShards(ctx: Ctx): void {
       fields.push(['ip', n.ip], ['endpoint', c.preferredEndpoint(n)]);
       if (n.hostname !== '') fields.push(['hostname', n.hostname]);
       fields.push(['role', n.isSlave ? 'replica' : 'master']);
-      const offset = n === c.myself ? ctx.server.repl.offset : n.replOffset;
+      const offset = n !== c.myself ? n.replOffset : n.isSlave ? c.slaveOffset() : ctx.server.repl.offset;
       fields.push(['replication-offset', offset]);
       fields.push(['health', n.failed ? 'fail' : n.isSlave && offset === 0 ? 'loading' : 'online']);
       reply.map(fields.length);
@@ -365,10 +374,13 @@ function clusterSetslot(ctx: Ctx): void {
     const wasMine = c.slots[slot] === me;
     c.delSlot(slot);
     c.addSlot(n, slot);
-    if (wasMine && n !== me && me.numSlots === 0 && ctx.server.config.v['cluster-allow-replica-migration'])
+    if (wasMine && n !== me && me.numSlots === 0 && ctx.server.config.v['cluster-allow-replica-migration']) {
       ctx.server.log.notice(
-        `Configuration change detected: this node serves no slot any more (replicas are not supported: it stays an empty primary)`,
+        `Configuration change detected. Reconfiguring myself as a replica of ${n.name} (${n.humanNodename})`,
       );
+      c.setMaster(n);
+      c.changed(true);
+    }
     // the last slot imported: a new epoch so the change wins over the old owner's claim
     if (n === me && c.importingFrom[slot] !== null) {
       if (c.bumpEpochWithoutConsensus()) ctx.server.log.notice(`configEpoch updated after importing slot ${slot}`);
@@ -469,6 +481,12 @@ function clusterReset(ctx: Ctx): void {
     else if (t !== 'soft') throw new ReplyError(Err.syntax);
   } else if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'cluster'));
   if (c.myself.isMaster && ctx.db.size !== 0) throw new ReplyError(Err.clusterResetKeys);
+  // a replica turns into an empty primary first
+  if (c.myself.isSlave) {
+    c.setNodeAsMaster(c.myself);
+    ctx.server.replica.unsetMaster();
+    emptyData(ctx.server);
+  }
   c.reset(hard);
   ctx.reply.ok();
 }
@@ -500,29 +518,48 @@ function clusterLinks(ctx: Ctx): void {
   }
 }
 
-/** CLUSTER REPLICATE node-id, REPLICAS node-id, SLAVES node-id, FAILOVER [FORCE|TAKEOVER]: replicas are not built yet. */
-function clusterReplicaCommands(ctx: Ctx): void {
+/** CLUSTER REPLICATE node-id */
+function clusterReplicate(ctx: Ctx): void {
   const c = clusterOf(ctx);
-  const sub = ctx.argv[1]!.toLowerCase();
-  if (sub === 'failover') {
-    if (ctx.argv.length === 3 && !['force', 'takeover'].includes(ctx.argv[2]!.toLowerCase()))
-      throw new ReplyError(Err.syntax);
-    if (c.myself.isMaster) throw new ReplyError(Err.clusterFailoverMaster);
+  const n = c.lookup(ctx.argv[2]!);
+  if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[2]!));
+  if (n === c.myself) throw new ReplyError(Err.clusterReplicateMyself);
+  if (n.isSlave) throw new ReplyError(Err.clusterReplicaOfReplica);
+  if (c.myself.isMaster && (c.myself.numSlots !== 0 || ctx.server.dbs[0]!.size !== 0))
+    throw new ReplyError(Err.clusterReplicateNotEmpty);
+  c.setMaster(n);
+  c.changed();
+  ctx.reply.ok();
+}
+
+/** CLUSTER REPLICAS node-id (and CLUSTER SLAVES node-id) */
+function clusterReplicas(ctx: Ctx): void {
+  const c = clusterOf(ctx);
+  const n = c.lookup(ctx.argv[2]!);
+  if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[2]!));
+  if (n.isSlave) throw new ReplyError(Err.clusterNotAMaster);
+  ctx.reply.array(n.replicas.length);
+  for (const r of n.replicas) ctx.reply.bulk(describeNode(c, r, [], false));
+}
+
+/** CLUSTER FAILOVER [FORCE|TAKEOVER] */
+function clusterFailover(ctx: Ctx): void {
+  const c = clusterOf(ctx);
+  let mode: 'default' | 'force' | 'takeover' = 'default';
+  if (ctx.argv.length > 3) throw new ReplyError(Err.unknownSubcommandOrWrongArgs(ctx.argv[1]!, 'cluster'));
+  if (ctx.argv.length === 3) {
+    const a = ctx.argv[2]!.toLowerCase();
+    if (a === 'force') mode = 'force';
+    else if (a === 'takeover') mode = 'takeover';
+    else throw new ReplyError(Err.syntax);
   }
-  if (sub === 'replicas' || sub === 'slaves') {
-    const n = c.lookup(ctx.argv[2]!);
-    if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[2]!));
-    if (n.isSlave) throw new ReplyError(Err.clusterNotAMaster);
-    ctx.reply.array(0);
-    return;
-  }
-  if (sub === 'replicate') {
-    const n = c.lookup(ctx.argv[2]!);
-    if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[2]!));
-    if (n === c.myself) throw new ReplyError(Err.clusterReplicateMyself);
-    if (n.isSlave) throw new ReplyError(Err.clusterReplicaOfReplica);
-  }
-  throw new ReplyError(Err.clusterNoReplicas);
+  const me = c.myself;
+  if (me.isMaster) throw new ReplyError(Err.clusterFailoverMaster);
+  const master = me.slaveof;
+  if (master === null) throw new ReplyError(Err.clusterMasterUnknown);
+  if (mode === 'default' && (master.failed || master.link === null)) throw new ReplyError(Err.clusterMasterDown);
+  c.failover.startManual(mode);
+  ctx.reply.ok();
 }
 
 /** READONLY */
@@ -804,7 +841,7 @@ export const commands: readonly CommandSpec[] = [
         '3.0.0',
         'Makes this node a replica of a primary.',
         'O(1)',
-        clusterReplicaCommands,
+        clusterReplicate,
         nodeIdArg,
       ),
       sub(
@@ -814,7 +851,7 @@ export const commands: readonly CommandSpec[] = [
         '5.0.0',
         'Lists the replicas of a primary.',
         'O(N) where N is the number of replicas.',
-        clusterReplicaCommands,
+        clusterReplicas,
         {
           ...nondeterministic,
           ...nodeIdArg,
@@ -827,7 +864,7 @@ export const commands: readonly CommandSpec[] = [
         '3.0.0',
         'Lists the replicas of a primary.',
         'O(N) where N is the number of replicas.',
-        clusterReplicaCommands,
+        clusterReplicas,
         {
           ...nondeterministic,
           ...nodeIdArg,
@@ -836,28 +873,19 @@ export const commands: readonly CommandSpec[] = [
           replacedBy: '`CLUSTER REPLICAS`',
         },
       ),
-      sub(
-        'failover',
-        -2,
-        ADMIN,
-        '3.0.0',
-        'Makes a replica take over from its primary.',
-        'O(1)',
-        clusterReplicaCommands,
-        {
-          args: [
-            {
-              name: 'options',
-              type: 'oneof',
-              flags: ['optional'],
-              arguments: [
-                { name: 'force', type: 'pure-token', token: 'FORCE' },
-                { name: 'takeover', type: 'pure-token', token: 'TAKEOVER' },
-              ],
-            },
-          ],
-        },
-      ),
+      sub('failover', -2, ADMIN, '3.0.0', 'Makes a replica take over from its primary.', 'O(1)', clusterFailover, {
+        args: [
+          {
+            name: 'options',
+            type: 'oneof',
+            flags: ['optional'],
+            arguments: [
+              { name: 'force', type: 'pure-token', token: 'FORCE' },
+              { name: 'takeover', type: 'pure-token', token: 'TAKEOVER' },
+            ],
+          },
+        ],
+      }),
       // (declared for its flags: a script may not call it, whatever the mode)
       sub(
         'reset',

@@ -453,7 +453,7 @@ export const PARAMS = [
     aliases: ['slaveof'],
     immutable: true,
     multiArg: true,
-    rewrite: (v) => ({ lines: v ? [`replicaof ${v}`] : [], force: v !== '' }),
+    rewrite: rewriteReplicaOf,
   }),
   special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, {
     multiArg: true,
@@ -548,4 +548,11 @@ export function parseInteger(p: ParamFields, value: string): bigint {
 function parseDbFilename(value: string): string {
   if (value.includes('/')) throw new ConfigValueError("dbfilename can't be a path, just a filename");
   return value;
+}
+
+/** CONFIG REWRITE's replicaof line: none for a primary, and none in cluster mode (a cluster node's primary lives in nodes.conf), as in Redis. */
+function rewriteReplicaOf(v: string, config: Config): Rewrite {
+  const values: Readonly<Record<string, unknown>> = config.v;
+  const on = v !== '' && values['cluster-enabled'] !== true;
+  return { lines: on ? [`replicaof ${v}`] : [], force: on };
 }

@@ -308,7 +308,9 @@ export const Err = {
   clusterReplicateMyself: "ERR Can't replicate myself",
   clusterReplicaOfReplica: 'ERR I can only replicate a master, not a replica.',
   clusterNotAMaster: 'ERR The specified node is not a master',
-  clusterNoReplicas: 'ERR replicas are not supported by tsdis yet',
+  clusterReplicateNotEmpty: 'ERR To set a master the node must be empty and without assigned slots.',
+  clusterMasterUnknown: "ERR I'm a replica but my master is unknown to me",
+  clusterMasterDown: 'ERR Master is down or failed, please use CLUSTER FAILOVER FORCE',
   clusterFailoverMaster: 'ERR You should send CLUSTER FAILOVER to a replica',
   countTooLarge: (max: number) => cfmt`ERR count is too large: a reply of more than ${max} elements cannot be built`,
   // DEBUG (commands/debug.ts)

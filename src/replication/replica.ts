@@ -592,6 +592,27 @@ export class Replica implements Subsystem {
     return this.state;
   }
 
+  /**
+   * The processed offset of the primary followed, live or cached, 0 with
+   * neither (Redis's replicationGetSlaveOffset): what a cluster replica
+   * announces and compares in elections.
+   */
+  slaveOffset(): number {
+    return this.ms?.reploff ?? 0;
+  }
+
+  /**
+   * Milliseconds since the primary was last heard from (connected), or
+   * since the link went down (Redis's data_age in clusterHandleSlaveFailover,
+   * counted in whole seconds as Redis does).
+   */
+  lastIoAgeMs(): number {
+    const now = unixtime(this.server);
+    const l = this.link;
+    if (l !== null && this.state === 'connected') return (now - Math.floor(l.client.lastInteraction / 1000)) * 1000;
+    return (now - this.downSince) * 1000;
+  }
+
   /** ROLE's offset: the connected primary's processed offset, else -1. */
   get roleOffset(): number {
     return this.link?.ms.reploff ?? -1;

@@ -3,7 +3,20 @@
  * in-process tsdis nodes and redis-server nodes in cluster mode, bounded
  * waits, and forming a cluster with CLUSTER MEET + ADDSLOTSRANGE.
  */
-import { freePort, portFree, startRedis, startTsdis, RawConn, type RedisProcess } from '../helpers/servers.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI } from '../helpers/child.js';
+import {
+  freePort,
+  portFree,
+  startRedis,
+  startTsdis,
+  waitForPing,
+  RawConn,
+  type RedisProcess,
+} from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
 
 export { portFree };
@@ -141,4 +154,98 @@ export async function formCluster(ports: number[], ms = 20000): Promise<void> {
 /** A two-node cluster: node 1 serves 0-8191, node 2 8192-16383 (formCluster's split). */
 export async function formTwo(ports: number[]): Promise<void> {
   await formCluster(ports);
+}
+
+/** A cluster node in its own process (tsdis or redis-server) that a test can SIGKILL and start again on its files. */
+export interface ProcNode {
+  kind: 'tsdis' | 'redis';
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  /** Everything the process printed (tsdis: its log). */
+  output(): string;
+  /** SIGKILL, resolved once it exited (the files stay). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and dir (nodes.conf kept). */
+  restart(): Promise<void>;
+  /** SIGKILL and remove the dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a cluster node as a process on a port pair: tsdis (`node cli.js`,
+ * the build under test) or redis-server, with cluster-node-timeout
+ * `timeout`, no persistence and no diskless-sync delay, plus `extra`.
+ */
+export async function startProcNode(kind: 'tsdis' | 'redis', extra: string[] = [], timeout = 1000): Promise<ProcNode> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await clusterPort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tsdis-cluster-${kind}-`));
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-node-timeout',
+      String(timeout),
+      '--repl-diskless-sync-delay',
+      '0',
+      ...extra,
+    ];
+    let out = '';
+    const spawnIt = (): ChildProcess => {
+      const p =
+        kind === 'tsdis'
+          ? spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+          : spawn('redis-server', [...args, '--logfile', ''], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      // (a test file that times out exits without its after hooks: the node goes with it)
+      const reap = () => p.kill('SIGKILL');
+      process.once('exit', reap);
+      p.once('exit', () => process.off('exit', reap));
+      return p;
+    };
+    const exited = (p: ChildProcess) =>
+      new Promise<void>((resolve) => {
+        if (p.exitCode !== null || p.signalCode !== null) return resolve();
+        p.once('exit', () => resolve());
+        p.kill('SIGKILL');
+      });
+    const node: ProcNode = {
+      kind,
+      port,
+      dir,
+      proc: spawnIt(),
+      output: () => out,
+      kill: () => exited(node.proc),
+      restart: async () => {
+        await exited(node.proc);
+        node.proc = spawnIt();
+        await waitForPing(port, node.proc);
+      },
+      stop: async () => {
+        await exited(node.proc);
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    try {
+      await waitForPing(port, node.proc);
+      // (the port may have been taken by another process meanwhile: the one answering must be ours)
+      const pid = /process_id:(\d+)/.exec(await rawCall(port, 'INFO', 'server'))?.[1];
+      if (pid !== String(node.proc.pid)) throw new Error(`port ${port} answered by another process`);
+      return node;
+    } catch (e) {
+      await node.stop();
+      if (attempt >= 4) throw e;
+    }
+  }
 }

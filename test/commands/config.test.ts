@@ -584,3 +584,13 @@ test('while loading, CONFIG SET of dir, appendonly and repl-diskless-load is ref
     await srv.close();
   }
 });
+
+test('Config.rewrite: replicaof is written for a replica, but not in cluster mode (its primary is in nodes.conf)', () => {
+  const c = new Config();
+  c.adjust('replicaof', '10.0.0.1 6379');
+  assert.ok(c.rewrite('').includes('\nreplicaof 10.0.0.1 6379\n'));
+  const k = new Config();
+  k.set('cluster-enabled', 'yes', true);
+  k.adjust('replicaof', '10.0.0.1 6379');
+  assert.ok(!k.rewrite('replicaof 10.0.0.2 6380\n').includes('replicaof'));
+});
