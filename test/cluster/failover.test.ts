@@ -11,33 +11,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { Cluster as IoCluster } from 'ioredis';
-import { clusterInfo, rawCall, text, until, startProcNode, type ProcNode } from './helpers.js';
-import { hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { clusterInfo, rawCall, text, until, startProcNode, redisCli, cliSkip, type ProcNode } from './helpers.js';
 
 const procs: ProcNode[] = [];
 after(async () => {
   for (const p of procs) await p.stop();
 });
 
-const haveCli = hasRedis() && spawnSync('redis-cli', ['--version']).status === 0;
-const skip = haveCli ? false : SKIP_NO_REDIS;
-
-/** Runs redis-cli without blocking the event loop. */
-function redisCli(args: string[], ms = 60000): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), ms);
-    p.on('exit', (status) => {
-      clearTimeout(t);
-      resolve({ status, out });
-    });
-  });
-}
+const skip = cliSkip;
 
 /** CLUSTER NODES of `port` as parsed lines. */
 async function nodes(

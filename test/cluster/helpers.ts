@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { CLI } from '../helpers/child.js';
 import {
   freePort,
@@ -15,6 +15,8 @@ import {
   startTsdis,
   waitForPing,
   RawConn,
+  hasRedis,
+  SKIP_NO_REDIS,
   type RedisProcess,
 } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
@@ -249,3 +251,27 @@ export async function startProcNode(kind: 'tsdis' | 'redis', extra: string[] = [
     }
   }
 }
+
+/**
+ * Runs redis-cli (bounded) without blocking this process's event loop (the
+ * nodes may run in it); `input` goes to its stdin (some of --cluster fix's
+ * questions are asked even with --cluster-yes).
+ */
+export function redisCli(args: string[], ms = 90000, input = ''): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('redis-cli', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    p.stdin.on('error', () => {}); // (redis-cli may exit before reading it)
+    p.stdin.end(input);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const t = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.on('exit', (status) => {
+      clearTimeout(t);
+      resolve({ status, out });
+    });
+  });
+}
+
+/** The skip option of tests that need redis-cli and redis-server. */
+export const cliSkip = hasRedis() && spawnSync('redis-cli', ['--version']).status === 0 ? false : SKIP_NO_REDIS;

@@ -10,12 +10,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
 import { Cluster as IoCluster } from 'ioredis';
 import { createCluster } from 'redis';
-import { hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
-import { startRedisNode, clusterInfo, until, rawCall, text } from './helpers.js';
+import { startRedisNode, clusterInfo, until, rawCall, text, redisCli } from './helpers.js';
 import { keyHashSlot } from '../../src/cluster/slot.js';
 
 /** A cluster node of either kind, a separate process. */
@@ -63,30 +61,7 @@ export async function redisNode(): Promise<Node> {
 
 export const start = (kind: 'tsdis' | 'redis') => (kind === 'tsdis' ? tsdisNode() : redisNode());
 
-/**
- * Runs redis-cli (bounded) without blocking this process's event loop;
- * `input` goes to its stdin (some of --cluster fix's questions are asked
- * even with --cluster-yes).
- */
-export function redisCli(args: string[], ms = 90000, input = ''): Promise<{ status: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('redis-cli', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    p.stdin.on('error', () => {}); // (redis-cli may exit before reading it)
-    p.stdin.end(input);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), ms);
-    p.on('exit', (status) => {
-      clearTimeout(t);
-      resolve({ status, out });
-    });
-  });
-}
-
-const haveCli = hasRedis() && spawnSync('redis-cli', ['--version']).status === 0;
-/** The skip option of tests that need redis-cli and redis-server. */
-export const skip = haveCli ? false : SKIP_NO_REDIS;
+export { redisCli, cliSkip as skip } from './helpers.js';
 
 /** A node's id (CLUSTER MYID). */
 export async function myid(port: number): Promise<string> {

@@ -5,71 +5,54 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { Cluster as IoCluster } from 'ioredis';
 import { createCluster } from 'redis';
-import { startTsdisNode, clusterInfo, nodesView, until, formCluster, type TsdisNode } from './helpers.js';
-import { hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
+import {
+  startTsdisNode,
+  clusterInfo,
+  nodesView,
+  until,
+  formCluster,
+  redisCli,
+  cliSkip,
+  type TsdisNode,
+} from './helpers.js';
 
 const nodes: TsdisNode[] = [];
 after(async () => {
   for (const n of nodes) await n.close();
 });
 
-/** Runs redis-cli without blocking the event loop (the nodes run in this process). */
-function redisCli(args: string[], ms = 60000): Promise<{ status: number | null; out: string }> {
-  return import('node:child_process').then(
-    ({ spawn }) =>
-      new Promise((resolve) => {
-        const p = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        const t = setTimeout(() => p.kill('SIGKILL'), ms);
-        p.on('exit', (status) => {
-          clearTimeout(t);
-          resolve({ status, out });
-        });
-      }),
+test('redis-cli --cluster create with three tsdis nodes, then --cluster check', { skip: cliSkip }, async () => {
+  const trio: TsdisNode[] = [];
+  for (let i = 0; i < 3; i++) trio.push(await startTsdisNode());
+  nodes.push(...trio);
+  const ports = trio.map((n) => n.port);
+  const r = await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes']);
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /\[OK\] All 16384 slots covered/);
+  await until(
+    async () => {
+      for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
+      return true;
+    },
+    20000,
+    'cluster_state:ok',
   );
-}
-
-const haveCli = hasRedis() && spawnSync('redis-cli', ['--version']).status === 0;
-
-test(
-  'redis-cli --cluster create with three tsdis nodes, then --cluster check',
-  { skip: haveCli ? false : SKIP_NO_REDIS },
-  async () => {
-    const trio: TsdisNode[] = [];
-    for (let i = 0; i < 3; i++) trio.push(await startTsdisNode());
-    nodes.push(...trio);
-    const ports = trio.map((n) => n.port);
-    const r = await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes']);
-    assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /\[OK\] All 16384 slots covered/);
-    await until(
-      async () => {
-        for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
-        return true;
-      },
-      20000,
-      'cluster_state:ok',
-    );
-    await until(
-      async () => {
-        const v = await Promise.all(ports.map((p) => nodesView(p)));
-        return v.every((x) => JSON.stringify(x) === JSON.stringify(v[0]) && x.length === 3);
-      },
-      20000,
-      'agreement',
-    );
-    const check = await redisCli(['--cluster', 'check', `127.0.0.1:${ports[1]}`]);
-    assert.equal(check.status, 0, check.out);
-    assert.match(check.out, /\[OK\] All nodes agree about slots configuration\./);
-    assert.match(check.out, /\[OK\] All 16384 slots covered\./);
-    assert.doesNotMatch(check.out, /\[ERR\]|\[WARNING\]/);
-  },
-);
+  await until(
+    async () => {
+      const v = await Promise.all(ports.map((p) => nodesView(p)));
+      return v.every((x) => JSON.stringify(x) === JSON.stringify(v[0]) && x.length === 3);
+    },
+    20000,
+    'agreement',
+  );
+  const check = await redisCli(['--cluster', 'check', `127.0.0.1:${ports[1]}`]);
+  assert.equal(check.status, 0, check.out);
+  assert.match(check.out, /\[OK\] All nodes agree about slots configuration\./);
+  assert.match(check.out, /\[OK\] All 16384 slots covered\./);
+  assert.doesNotMatch(check.out, /\[ERR\]|\[WARNING\]/);
+});
 
 test('ioredis Cluster and node-redis createCluster: SET/GET across slots', async () => {
   const trio: TsdisNode[] = [];
