@@ -99,7 +99,10 @@ export class Writers {
     private readonly hot: [number, number],
     private readonly avoid = -1,
   ) {
-    this.io = new IoCluster([{ host: '127.0.0.1', port: seed }], { lazyConnect: true });
+    // While redis-cli sets a moved slot's owner node by node, two nodes can send a client back
+    // and forth for a moment (as Redis nodes do); ioredis retries a MOVED at once by default and
+    // gives up after 16, so it waits a little between them, as a deployed client would.
+    this.io = new IoCluster([{ host: '127.0.0.1', port: seed }], { lazyConnect: true, retryDelayOnMoved: 20 });
     this.nr = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${seed}` }] });
     this.nr.on('error', () => {});
   }
