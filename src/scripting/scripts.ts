@@ -535,7 +535,8 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   host.lua = lua;
   host.noWrites = noWrites;
   host.allowOom = (run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_OOM)) === FLAG_ALLOW_OOM;
-  host.allowCrossSlot = (run.flags & FLAG_ALLOW_CROSS_SLOT) !== 0;
+  // (an EVAL without a shebang may, as in Redis 7.2: its compatibility mode)
+  host.allowCrossSlot = (run.flags & (FLAG_EVAL_COMPAT | FLAG_ALLOW_CROSS_SLOT)) !== 0;
   const isEval = run.chunkName === 'user_script';
   host.begin(client, ctx.argv, isEval, run.name);
   st.running = host;
