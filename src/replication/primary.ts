@@ -215,16 +215,26 @@ export class Primary {
    * A replica's command made a reply (a rejected GET, a PING, a REPLCONF
    * error, a protocol error): a replica's link carries no replies (Redis 7's
    * check in _addReplyToBufferOrList), so the reply is dropped, the line
-   * logged and the replica disconnected. Callers: the dispatcher after a
-   * replica's command (`argv`), server/connection.ts on its protocol errors.
+   * logged and the replica disconnected; an error reply (`error`, its text)
+   * is also logged as Redis's afterErrorReply does for a replica. Callers:
+   * the dispatcher after a replica's command (`argv`), server/connection.ts
+   * on its protocol errors.
    */
-  repliedToReplica(c: Client, argv?: readonly string[]): void {
+  repliedToReplica(c: Client, argv?: readonly string[], error: string | null = null): void {
+    const server = this.server;
     c.reply.out = '';
     const cmd = c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
-    this.server.log.warning(
-      `Replica generated a reply to command '${cmd}', disconnecting it: ${clientInfoLine(this.server, c, argv)}`,
+    server.log.warning(
+      `Replica generated a reply to command '${cmd}', disconnecting it: ${clientInfoLine(server, c, argv)}`,
     );
-    this.server.killClient(c);
+    if (error !== null) {
+      const msg = error.startsWith('ERR ') ? error.slice(4) : error;
+      server.log.warning(
+        `== CRITICAL == This master is sending an error to its replica: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
+      );
+      server.stats.unexpectedErrorReplies++;
+    }
+    server.killClient(c);
   }
 
   /** What REPLCONF told connections that are not replicas yet (dropped when they close). */

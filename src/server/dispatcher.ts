@@ -48,8 +48,7 @@ export function dispatch(server: Server, client: Client, argv: string[]): void {
  * A command from a replica (a client after SYNC/PSYNC): its link carries
  * the replication stream, never replies, so a command that makes one
  * (anything but REPLCONF ACK) has its reply dropped and the replica closed
- * (replication/primary.ts repliedToReplica); an error reply is also logged
- * as Redis's afterErrorReply does for a replica.
+ * (replication/primary.ts repliedToReplica).
  */
 function dispatchReplica(server: Server, client: Client, argv: string[]): void {
   const reply = client.reply;
@@ -57,15 +56,7 @@ function dispatchReplica(server: Server, client: Client, argv: string[]): void {
   dispatchCommand(server, client, argv);
   if (reply.out.length === mark) return;
   const error = reply.out.charCodeAt(mark) === 45; // '-'
-  server.repl.primary.repliedToReplica(client, argv);
-  if (error) {
-    const cmd = client.lastCmd === 'NULL' ? '<unknown>' : client.lastCmd;
-    const msg = reply.lastError.startsWith('ERR ') ? reply.lastError.slice(4) : reply.lastError;
-    server.log.warning(
-      `== CRITICAL == This master is sending an error to its replica: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
-    );
-    server.stats.unexpectedErrorReplies++;
-  }
+  server.repl.primary.repliedToReplica(client, argv, error ? reply.lastError : null);
 }
 
 /**

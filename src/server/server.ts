@@ -260,6 +260,7 @@ export class Server extends EventEmitter {
     this.propagator.register(this.aof);
     this.propagator.register(this.repl);
     const server = this;
+    const writableReplica = () => server.repl.following && !server.config.v['replica-read-only'];
     this.hooks = {
       now: () => server.cachedNow || server.clock(),
       modified: (db, key, byServer) => {
@@ -276,11 +277,11 @@ export class Server extends EventEmitter {
       // ... and under the primary's own commands they are still there (Redis's expireIfNeeded on a replica)
       loading: () => server.loading || (server.executing?.masterLink ?? false),
       replica: () => server.repl.following,
-      writableReplica: () => server.repl.following && !server.config.v['replica-read-only'],
+      writableReplica,
       // a writable replica remembers the keys its own clients (not its primary) give a TTL,
       // to expire them itself (Redis's setExpire / rememberSlaveKeyWithExpire)
       ttlSet: (db, key) => {
-        if (!server.repl.following || server.config.v['replica-read-only']) return;
+        if (!writableReplica()) return;
         const c = server.executing;
         if (c !== null && !c.masterLink) server.activeExpire.replicaKeys.remember(db.id, key);
       },
