@@ -105,8 +105,10 @@ test('slot ownership follows the highest configEpoch: a bumped claim wins, a sta
         throw new Error(`${(e as Error).message}\n${views.join('\n')}`);
       });
   };
-  assert.equal(await rawCall(ports[lo]!, 'CLUSTER', 'SETSLOT', slot, 'NODE', ids[lo]!), '+OK\r\n');
+  // (bumped first: a claim made before the bump could meet the owner's PING, with the higher
+  // epoch then, and be undone before the bump)
   assert.match(await rawCall(ports[lo]!, 'CLUSTER', 'BUMPEPOCH'), /^\+BUMPED \d+\r\n$/);
+  assert.equal(await rawCall(ports[lo]!, 'CLUSTER', 'SETSLOT', slot, 'NODE', ids[lo]!), '+OK\r\n');
   await settle(lo, `slot ${slot} on the bumped node`);
   // another node claims it with a smaller epoch: its claim loses (a PING or an UPDATE from the others undoes it)
   assert.equal(
