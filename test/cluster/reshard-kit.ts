@@ -138,7 +138,10 @@ export class Writers {
           this.acked.set(k, v);
           this.writes++;
         } catch (e) {
-          this.errors.push(`${k}: ${(e as Error).message}`);
+          const msg = (e as Error).message;
+          const moved = /MOVED (\d+)/.exec(msg);
+          // a client sent back and forth: what each node says of the slot, just after
+          this.errors.push(`${k}: ${msg}${moved ? ` [${await slotViews(Number(moved[1]))}]` : ''}`);
           // (the key's value is unknown now: a write that failed may have been applied)
           this.acked.delete(k);
         }
@@ -206,6 +209,40 @@ export class Writers {
     this.io.disconnect();
     await this.nr.quit().catch(() => {});
   }
+}
+
+/**
+ * Each live node's view of `slot`: "port: owner-port/owner-configEpoch
+ * (migrating/importing marks)" or its error: the diagnostics of a write
+ * that gave up after too many MOVEDs.
+ */
+async function slotViews(slot: number): Promise<string> {
+  const views = await Promise.all(
+    live.map(async (n) => {
+      try {
+        const lines = text(await rawCall(n.port, 'CLUSTER', 'NODES')).split('\n');
+        const owner = lines.find((l) =>
+          l
+            .split(' ')
+            .slice(8)
+            .some((f) => inRange(f, slot)),
+        );
+        const marks = lines.flatMap((l) => l.split(' ').filter((f) => f.startsWith(`[${slot}-`)));
+        const f = owner?.split(' ') ?? [];
+        return `${n.port}: ${f[1]?.split('@')[0] ?? 'none'}/${f[6] ?? '-'} ${marks.join(' ')}`;
+      } catch (e) {
+        return `${n.port}: ${(e as Error).message}`;
+      }
+    }),
+  );
+  return `slot ${slot}: ${views.join('; ')}`;
+}
+
+/** Whether a CLUSTER NODES slot field ("5", "0-99"; not "[...]") covers `slot`. */
+function inRange(f: string, slot: number): boolean {
+  if (f.startsWith('[')) return false;
+  const [a, b] = f.split('-').map(Number);
+  return slot >= a! && slot <= (b ?? a!);
 }
 
 /** redis-cli --cluster <args>; asserts it exited 0 and returns its output. */
