@@ -70,7 +70,7 @@ export function startRedisNode(extra: string[] = []): Promise<RedisProcess> {
 }
 
 /** Polls `f` every 50 ms until it returns a truthy value (returned), or throws after `ms` naming `what`. */
-export async function until<T>(f: () => Promise<T> | T, ms: number, what: string): Promise<T> {
+export async function until<T>(f: () => Promise<T> | T, ms: number, what: string | (() => string)): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -81,7 +81,10 @@ export async function until<T>(f: () => Promise<T> | T, ms: number, what: string
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timeout (${ms} ms) waiting for ${what}; last: ${String(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timeout (${ms} ms) waiting for ${typeof what === 'string' ? what : what()}; last: ${String(last)}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
