@@ -91,8 +91,42 @@ EOF
   chmod +x "$dir/src/redis-server"
 fi
 
+# redis-cli: the tag's own, built once from its source and kept under ~/.cache/tsdis,
+# when the system's is of an older minor version (Debian ships 7.0.15) and make and cc
+# exist: units test the redis-cli of their release (unit/cluster/cli needs 7.2's reuse of
+# the previous host on a "MOVED <slot> :<port>", integration/redis-cli 7.2's hints).
+# REDIS_TESTS_CLI=system keeps the system's; REDIS_TESTS_CLI=/path/to/redis-cli picks one.
+tag_cli() {
+  local want="${REDIS_TESTS_CLI:-}" sys ver out tmp
+  if [[ "$want" == system ]]; then return 1; fi
+  if [[ -n "$want" ]]; then echo "$want"; return 0; fi
+  sys="$(command -v redis-cli || true)"
+  ver="$( [[ -n "$sys" ]] && "$sys" --version 2>/dev/null | sed -n 's/^redis-cli \([0-9]*\.[0-9]*\).*/\1/p' || true)"
+  [[ "$tag" =~ ^([0-9]+\.[0-9]+) ]] || return 1
+  [[ "$ver" == "${BASH_REMATCH[1]}" ]] && return 1
+  out="${XDG_CACHE_HOME:-$HOME/.cache}/tsdis/redis-cli-$tag"
+  if [[ ! -x "$out" ]]; then
+    command -v make >/dev/null 2>&1 && command -v cc >/dev/null 2>&1 || return 1
+    tmp="$(mktemp -d "${TMPDIR:-/tmp}/redis-cli-build.XXXXXX")"
+    echo "redis-tests: building redis-cli $tag (system's is ${ver:-missing}) into $out" >&2
+    if git -C "$src" archive "$tag" src deps utils Makefile | tar -x -C "$tmp" &&
+      make -C "$tmp/src" MALLOC=libc BUILD_TLS=no redis-cli -j2 >"$tmp/build.log" 2>&1; then
+      mkdir -p "$(dirname "$out")"
+      cp "$tmp/src/redis-cli" "$out.$$" && mv -f "$out.$$" "$out"
+      rm -rf "$tmp"
+    else
+      echo "redis-tests: building redis-cli $tag failed (log in $tmp/build.log); using the system's" >&2
+      return 1
+    fi
+  fi
+  echo "$out"
+}
+cli_tool="$(tag_cli || true)"
+[[ -n "$cli_tool" ]] && echo "redis-tests: redis-cli is $cli_tool" >&2
+
 for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb redis-sentinel; do
   bin="$(command -v "$tool" || true)"
+  [[ "$tool" == redis-cli && -n "$cli_tool" ]] && bin="$cli_tool"
   if [[ -z "$bin" ]]; then
     echo "redis-tests: $tool not found (apt-get install redis-tools redis-sentinel); tests using it will fail" >&2
     continue

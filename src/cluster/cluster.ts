@@ -49,7 +49,7 @@ import {
   NODE_SLAVE,
   randomName,
 } from './node.js';
-import { Link, type LinkOwner } from './link.js';
+import { LINK_BLOCK_HEADER_BYTES, LINK_LIST_BYTES, LINK_LIST_NODE_BYTES, Link, type LinkOwner } from './link.js';
 import { SlotKeys } from '../keyspace/slot-keys.js';
 import {
   EXT_FORGOTTEN_NODE,
@@ -90,7 +90,7 @@ import {
   type PingExt,
 } from './message.js';
 import { Err } from '../protocol/errors.js';
-import { describeNode, loadNodesConf, NodesConfError } from './nodes-conf.js';
+import { describeNode, loadNodesConf, lockNodesConf, NodesConfError } from './nodes-conf.js';
 import { ClusterFailover } from './failover.js';
 import { REDIR_DOWN_STATE, REDIR_DOWN_UNBOUND, REDIR_MOVED, redirectError, type Route } from './redirect.js';
 
@@ -136,6 +136,10 @@ export class Cluster implements Subsystem, LinkOwner {
   readonly blacklist = new Map<string, number>();
   readonly statsSent: number[] = new Array<number>(MSG_TYPE_COUNT).fill(0);
   readonly statsReceived: number[] = new Array<number>(MSG_TYPE_COUNT).fill(0);
+  /** Links freed for passing cluster-link-sendbuf-limit (total_cluster_links_buffer_limit_exceeded). */
+  linksBufferLimitExceeded = 0;
+  /** DEBUG DROP-CLUSTER-PACKET-FILTER: messages of this type are dropped on receipt (-1: none). */
+  dropPacketFilter = -1;
   private statsPfailNodes = 0;
   private todo = 0;
   private todoScheduled = false;
@@ -151,6 +155,8 @@ export class Cluster implements Subsystem, LinkOwner {
   readonly slotKeys = new SlotKeys();
   /** nodes.conf's path, resolved at start. */
   configFile = '';
+  /** Releases the nodes.conf lock taken at start (lockNodesConf); null when none is held. */
+  private unlockConfig: (() => void) | null = null;
   /** Elections, votes, manual failover and replica migration (failover.ts). */
   readonly failover: ClusterFailover;
 
@@ -180,8 +186,13 @@ export class Cluster implements Subsystem, LinkOwner {
   /** The server listens (Server.listen): with cluster-enabled yes, load nodes.conf and open the bus. */
   async listen(): Promise<void> {
     if (this.enabled || !this.server.config.v['cluster-enabled']) return;
-    this.start();
-    await this.openBus();
+    try {
+      this.start();
+      await this.openBus();
+    } catch (e) {
+      this.releaseConfigLock();
+      throw e;
+    }
     // the slot → keys index of db 0, from the keys loaded so far (an AOF loaded before listening)
     const dict = this.server.dbs[0]!.dict;
     this.slotKeys.rebuild(dict);
@@ -198,6 +209,7 @@ export class Cluster implements Subsystem, LinkOwner {
     this.configFile = path.resolve(String(v['dir'] || '.'), String(v['cluster-config-file']));
     let loaded = false;
     try {
+      this.unlockConfig = lockNodesConf(this.configFile, String(v['cluster-config-file']));
       loaded = loadNodesConf(this, this.configFile);
     } catch (e) {
       if (e instanceof NodesConfError) {
@@ -268,6 +280,13 @@ export class Cluster implements Subsystem, LinkOwner {
     }
     for (const l of [...this.loose]) l.free();
     if (this.enabled && this.todo & TODO_SAVE_CONFIG) this.saveConfig(false);
+    this.releaseConfigLock();
+  }
+
+  /** Lets another server use nodes.conf (at close, as Redis unlocks it at shutdown). */
+  private releaseConfigLock(): void {
+    this.unlockConfig?.();
+    this.unlockConfig = null;
   }
 
   /** RESET: READONLY and ASKING are cleared (Redis's clearClientConnectionState). */
@@ -619,6 +638,57 @@ export class Cluster implements Subsystem, LinkOwner {
     this.loose.delete(link);
   }
 
+  /**
+   * Redis's freeClusterLinkOnBufferLimitReached, from the cron for both links
+   * of every node: a link whose send queue (Link.sendQueueMem) passed a
+   * non-zero cluster-link-sendbuf-limit is freed (the cron connects again)
+   * and counted in CLUSTER INFO's total_cluster_links_buffer_limit_exceeded.
+   */
+  private freeLinkOnBufferLimit(link: Link | null): void {
+    if (link === null) return;
+    const limit = Number(this.server.config.v['cluster-link-sendbuf-limit']);
+    if (limit === 0) return;
+    const mem = link.sendQueueMem;
+    if (mem <= limit) return;
+    this.server.log.warning(
+      `Freeing cluster link(${link.inbound ? 'from' : 'to'} node ${link.node?.name ?? ''}, used memory: ${mem}) due to exceeding send buffer memory limit.`,
+    );
+    link.free();
+    this.linksBufferLimitExceeded++;
+  }
+
+  /**
+   * DEBUG CLUSTERLINK KILL: frees our link to `n` ('to'), its link to us
+   * ('from') or both ('all'); the cron makes the outbound one again.
+   */
+  killLinks(n: ClusterNode, direction: 'to' | 'from' | 'all'): void {
+    if (direction !== 'from') n.link?.free();
+    if (direction !== 'to') n.inboundLink?.free();
+  }
+
+  /**
+   * Redis's stat_cluster_links_memory (INFO memory's mem_cluster_links,
+   * MEMORY STATS' cluster.links): per link its receive buffer, queue list
+   * and queue nodes, plus each queued message once however many links hold
+   * it (7.2 shares a broadcast's send block between the links).
+   */
+  linksMemory(): number {
+    let mem = 0;
+    const blocks = new Set<Buffer>();
+    const add = (l: Link | null): void => {
+      if (l === null) return;
+      mem += l.rcvbufAlloc + LINK_LIST_BYTES + l.queuedMessages * LINK_LIST_NODE_BYTES;
+      for (const b of l.queued()) blocks.add(b);
+    };
+    for (const n of this.nodes.values()) {
+      add(n.link);
+      add(n.inboundLink);
+    }
+    for (const l of this.loose) add(l);
+    for (const b of blocks) mem += b.length + LINK_BLOCK_HEADER_BYTES;
+    return mem;
+  }
+
   /** Sends `buf` (of message type `type`) on `link`, counting it. */
   private send(link: Link | null, buf: Buffer, type: number): void {
     if (link === null || link.freed) return;
@@ -796,6 +866,10 @@ export class Cluster implements Subsystem, LinkOwner {
     const log = this.server.log;
     if (type < MSG_TYPE_COUNT) this.statsReceived[type]!++;
     if (m.ver !== PROTO_VER) return true;
+    if (type === this.dropPacketFilter) {
+      log.warning('Dropping packet that matches debug drop filter');
+      return true;
+    }
     const exp = expectedLength(m);
     if (typeof exp === 'string') {
       log.warning(exp);
@@ -1267,6 +1341,8 @@ export class Cluster implements Subsystem, LinkOwner {
     const handshakeTimeout = Math.max(timeout, 1000);
     this.statsPfailNodes = 0;
     for (const n of [...this.nodes.values()]) {
+      this.freeLinkOnBufferLimit(n.link);
+      this.freeLinkOnBufferLimit(n.inboundLink);
       if (n.flags & (NODE_MYSELF | NODE_NOADDR)) continue;
       if (n.flags & NODE_PFAIL) this.statsPfailNodes++;
       if (n.inHandshake && now - n.ctime > handshakeTimeout) {

@@ -6,6 +6,12 @@
  * totlen of at least the header's size, else the link is closed with a log
  * line; a message is handed to the cluster once whole. A peer that sends
  * garbage or hangs up mid-message costs only its link.
+ *
+ * Its send queue is Redis's send_msg_queue: a message stays in it until the
+ * socket's write callback says it went to the kernel (or, before the connect
+ * completed, until then), so a peer that stops reading makes it grow. Its
+ * size is counted as 7.2 counts it (sendQueueMem: CLUSTER LINKS'
+ * send-buffer-* and the cluster-link-sendbuf-limit check in the cron).
  */
 import type net from 'node:net';
 import { HEADER_LEN, SIG } from './message.js';
@@ -24,6 +30,20 @@ export interface LinkOwner {
 /** Largest message accepted (a PING gossiping about 65535 nodes with extensions stays far below). */
 const MAX_MESSAGE = 64 * 1024 * 1024;
 
+/**
+ * Redis 7.2's accounting of a link's memory, on 64-bit Linux: its queue is an
+ * adlist (sizeof(list) 48 bytes, a 24-byte listNode per message), each
+ * message a clusterMsgSendBlock (the message after a 16-byte header of
+ * length and refcount, shared by the links it is queued on), and its
+ * receive buffer starts at 1024 bytes (RCVBUF_INIT_LEN), growing to twice
+ * what a long message needs (by 1 MB past 1 MB) until it is processed.
+ */
+export const LINK_LIST_BYTES = 48;
+export const LINK_LIST_NODE_BYTES = 24;
+export const LINK_BLOCK_HEADER_BYTES = 16;
+const RCVBUF_INIT_LEN = 1024;
+const RCVBUF_MAX_PREALLOC = 1024 * 1024;
+
 export class Link {
   readonly ctime: number;
   /** The node this link talks to; null for an inbound link not yet identified. */
@@ -37,6 +57,10 @@ export class Link {
   private have = 0;
   /** Messages queued before the connect completed. */
   private pending: Buffer[] = [];
+  /** Messages handed to the socket whose write callback has not come yet, oldest first. */
+  private inflight: Buffer[] = [];
+  /** Bytes of the messages in pending and inflight. */
+  private queuedBytes = 0;
 
   constructor(
     readonly sock: net.Socket,
@@ -55,11 +79,32 @@ export class Link {
     sock.on('close', () => this.free());
   }
 
-  /** Bytes waiting to be written (CLUSTER LINKS' send-buffer figures). */
-  get sendBufferBytes(): number {
-    let n = this.sock.writableLength;
-    for (const p of this.pending) n += p.length;
-    return n;
+  /** Messages queued and not yet written to the kernel. */
+  get queuedMessages(): number {
+    return this.pending.length + this.inflight.length;
+  }
+
+  /**
+   * Redis's send_msg_queue_mem: the list, a node and a send block per queued
+   * message (CLUSTER LINKS' send-buffer-allocated and -used, and what
+   * cluster-link-sendbuf-limit is compared with).
+   */
+  get sendQueueMem(): number {
+    const n = this.queuedMessages;
+    return LINK_LIST_BYTES + n * (LINK_LIST_NODE_BYTES + LINK_BLOCK_HEADER_BYTES) + this.queuedBytes;
+  }
+
+  /** The queued messages (mem_cluster_links counts a message queued on several links once). */
+  *queued(): IterableIterator<Buffer> {
+    yield* this.pending;
+    yield* this.inflight;
+  }
+
+  /** Redis's rcvbuf_alloc: 1024 bytes, more while a longer message is partly read. */
+  get rcvbufAlloc(): number {
+    const h = this.have;
+    if (h <= RCVBUF_INIT_LEN) return RCVBUF_INIT_LEN;
+    return h < RCVBUF_MAX_PREALLOC ? h * 2 : h + RCVBUF_MAX_PREALLOC;
   }
 
   /** The outbound connect completed: what was queued goes out. */
@@ -67,13 +112,25 @@ export class Link {
     this.connected = true;
     const p = this.pending;
     this.pending = [];
-    for (const b of p) this.sock.write(b);
+    for (const b of p) this.write(b);
   }
 
+  /** Queues `buf`; it leaves the queue once written to the kernel. */
   send(buf: Buffer): void {
     if (this.freed) return;
+    this.queuedBytes += buf.length;
     if (!this.connected) this.pending.push(buf);
-    else this.sock.write(buf);
+    else this.write(buf);
+  }
+
+  /** Hands a queued message to the socket (callbacks come in write order: the oldest leaves the queue). */
+  private write(buf: Buffer): void {
+    this.inflight.push(buf);
+    this.sock.write(buf, () => {
+      if (this.freed) return;
+      const b = this.inflight.shift();
+      if (b !== undefined) this.queuedBytes -= b.length;
+    });
   }
 
   /** Closes the link (idempotent); the owner hears closed() once. */
@@ -82,7 +139,10 @@ export class Link {
     this.freed = true;
     this.sock.destroy();
     this.chunks = [];
+    this.have = 0;
     this.pending = [];
+    this.inflight = [];
+    this.queuedBytes = 0;
     this.owner.closed(this);
   }
 

@@ -15,9 +15,109 @@ import type { Cluster } from './cluster.js';
 import { CLUSTER_SLOTS } from './slot.js';
 import { ClusterNode, NODE_FAIL, NODE_MYSELF, flagsText, parseFlags } from './node.js';
 import { splitArgs } from '../protocol/parser.js';
+import { strerror } from '../config/file.js';
 
-/** nodes.conf could not be parsed: the message is Redis's log line. */
+/** nodes.conf could not be parsed or locked: the message is Redis's log line. */
 export class NodesConfError extends Error {}
+
+/**
+ * The lock that keeps a second server off a nodes.conf in use (Redis's
+ * clusterLockConfig), taken before the file is read. Redis creates nodes.conf
+ * and flock()s it; Node has no flock, so tsdis creates nodes.conf too and
+ * then a lock file beside it, `<nodes.conf>.lock`, exclusively (O_EXCL),
+ * holding its pid and the process's start time (from /proc, where there is
+ * one). A lock file whose process is gone, a zombie, or another process
+ * that took its pid (a different start time) is stale and taken over, so a
+ * server killed with SIGKILL does not keep its successor out, as flock's
+ * lock dies with the process. `shown`: the file as Redis names it (the
+ * cluster-config-file setting). Returns the release (the lock file removed
+ * if it is still ours; a no-op after). Throws NodesConfError with Redis's
+ * lines: "Can't open ... in order to acquire a lock: ..." or "Sorry, the
+ * cluster configuration file ... is already used by a different Redis
+ * Cluster node. ...".
+ */
+export function lockNodesConf(file: string, shown: string): () => void {
+  try {
+    fs.closeSync(fs.openSync(file, 'a', 0o644));
+  } catch (e) {
+    throw new NodesConfError(`Can't open ${shown} in order to acquire a lock: ${strerror(e)}`);
+  }
+  const lockFile = `${file}.lock`;
+  const mine = `${process.pid} ${processStartTime(process.pid)}\n`;
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(lockFile, 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2)
+        throw new NodesConfError(`Impossible to lock ${shown}: ${strerror(e)}`);
+      let held = '';
+      try {
+        held = fs.readFileSync(lockFile, 'latin1');
+      } catch {
+        continue; // (released meanwhile)
+      }
+      if (lockHolderAlive(held))
+        throw new NodesConfError(
+          `Sorry, the cluster configuration file ${shown} is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files.`,
+        );
+      try {
+        // (a stale lock: removed only if it still is the one just read)
+        if (fs.readFileSync(lockFile, 'latin1') === held) fs.unlinkSync(lockFile);
+      } catch {
+        // gone already
+      }
+      continue;
+    }
+    try {
+      fs.writeSync(fd, mine);
+    } finally {
+      fs.closeSync(fd);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      try {
+        if (fs.readFileSync(lockFile, 'latin1') === mine) fs.unlinkSync(lockFile);
+      } catch {
+        // gone already
+      }
+    };
+  }
+}
+
+/** A process's start time in clock ticks since boot (/proc/<pid>/stat field 22), or '' without /proc. */
+function processStartTime(pid: number): string {
+  const st = procStat(pid);
+  return st === null ? '' : (st[19] ?? '');
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state first), or null. */
+function procStat(pid: number): string[] | null {
+  try {
+    const t = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return t.slice(t.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the "pid starttime" a lock file holds names a live process (not a zombie, not a successor on that pid). */
+function lockHolderAlive(held: string): boolean {
+  const [pidText = '', start = ''] = held.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const st = procStat(pid);
+  if (st === null) return true; // (no /proc: kill(pid, 0) is all there is)
+  if (st[0] === 'Z' || st[0] === 'X') return false;
+  return start === '' || st[19] === start;
+}
 
 /**
  * One node's line. `pairs`: its slot ranges (start, end, ...) from the slot

@@ -152,7 +152,7 @@ function clusterInfo(ctx: Ctx): void {
     s += `cluster_stats_messages_${msgTypeName(i)}_received:${n}\r\n`;
   }
   s += `cluster_stats_messages_received:${received}\r\n`;
-  s += 'total_cluster_links_buffer_limit_exceeded:0\r\n';
+  s += `total_cluster_links_buffer_limit_exceeded:${c.linksBufferLimitExceeded}\r\n`;
   ctx.reply.verbatim(s);
 }
 
@@ -509,12 +509,14 @@ function clusterLinks(ctx: Ctx): void {
     reply.bulk(n.name);
     reply.bulk('create-time');
     reply.int(l.ctime);
+    // (r: reading, once connected; w: messages queued, as Redis's write handler is installed then)
     reply.bulk('events');
-    reply.bulk(l.sendBufferBytes > 0 ? 'rw' : 'r');
+    reply.bulk((l.connected ? 'r' : '') + (l.queuedMessages > 0 ? 'w' : ''));
+    // (7.2 reports its queue's memory as both)
     reply.bulk('send-buffer-allocated');
-    reply.int(l.sendBufferBytes);
+    reply.int(l.sendQueueMem);
     reply.bulk('send-buffer-used');
-    reply.int(l.sendBufferBytes);
+    reply.int(l.sendQueueMem);
   }
 }
 

@@ -4,8 +4,9 @@
  * that print a structure to Redis's stdout log a summary here; those that
  * tune internals tsdis does not have (quicklist plain nodes, reply buffer
  * resizing) validate their argument as Redis does and change nothing; the
- * rest (jemalloc, crashes, cluster links) reply that tsdis does not support
- * them.
+ * rest (jemalloc, crashes) reply that tsdis does not support them.
+ * DROP-CLUSTER-PACKET-FILTER and CLUSTERLINK KILL act on the cluster bus
+ * (cluster/cluster.ts).
  */
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
@@ -219,6 +220,8 @@ const DEBUG_HELP = [
   '    Replicates the provided string to replicas, allowing data divergence.',
   'OBJECT <key>',
   '    Show low level info about `key` and associated value.',
+  'DROP-CLUSTER-PACKET-FILTER <packet-type>',
+  '    Drop all packets that match the filtered type. Set to -1 allow all packets.',
   'POPULATE <count> [<prefix>] [<size>]',
   '    Create <count> string keys named key:<num>. If <prefix> is specified then',
   "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -267,6 +270,8 @@ const DEBUG_HELP = [
   '    In case RESET is provided the peak reset time will be restored to the default value',
   'REPLYBUFFER RESIZING <0|1>',
   '    Enable or disable the reply buffer resize cron job',
+  'CLUSTERLINK KILL <to|from|all> <node-id>',
+  '    Kills the link based on the direction to/from (both) with the provided node.',
 ];
 
 /** C's atoi: optional white space and sign, then decimal digits (0 when none). */
@@ -349,6 +354,35 @@ function debugCrash(ctx: Ctx, sub: 'panic' | 'assert' | 'segfault'): void {
   ctx.server.emit('crash', new Error(`DEBUG ${sub.toUpperCase()}`));
 }
 
+/**
+ * DEBUG DROP-CLUSTER-PACKET-FILTER type: cluster bus messages of that type
+ * are dropped on receipt, after being counted (-1, or any number that is no
+ * type: none). Links stay up. Allowed without cluster mode, as in Redis.
+ */
+function debugDropClusterPacketFilter(ctx: Ctx): void {
+  const t = parseInt64(ctx.argv[2]!);
+  if (t === null) throw new ReplyError(Err.notInteger);
+  ctx.server.cluster.dropPacketFilter = Number(t);
+  ctx.reply.ok();
+}
+
+/**
+ * DEBUG CLUSTERLINK KILL to|from|all node-id: frees the bus link(s) with
+ * that node (the cron reconnects ours). For an unknown direction Redis 7.2.4
+ * sends its error and then +OK as well, two replies to one command; tsdis
+ * sends the error only.
+ */
+function debugClusterLinkKill(ctx: Ctx): void {
+  const c = ctx.server.cluster;
+  if (!c.enabled) throw new ReplyError(Err.debugClusterOnly);
+  const n = c.lookup(ctx.argv[4]!);
+  if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[4]!));
+  const dir = ctx.argv[3]!.toLowerCase();
+  if (dir !== 'to' && dir !== 'from' && dir !== 'all') throw new ReplyError(Err.debugUnknownDirection(ctx.argv[3]!));
+  c.killLinks(n, dir);
+  ctx.reply.ok();
+}
+
 /** DEBUG subcommand [arg ...] */
 function debug(ctx: Ctx): void {
   const { argv, server } = ctx;
@@ -424,6 +458,8 @@ function debug(ctx: Ctx): void {
     }
     return ctx.reply.ok();
   }
+  if (sub === 'drop-cluster-packet-filter' && n === 3) return debugDropClusterPacketFilter(ctx);
+  if (sub === 'clusterlink' && n === 5 && argv[2]!.toLowerCase() === 'kill') return debugClusterLinkKill(ctx);
   if (sub === 'client-eviction' && n === 2) {
     if (!server.config.v['maxmemory-clients']) throw new ReplyError(Err.maxmemoryClientsDisabled);
     return ctx.reply.verbatim(server.clientEviction.bucketsReport(), 'txt');
@@ -437,7 +473,6 @@ const DEBUG_UNSUPPORTED = new Set([
   'restart',
   'crash-and-recover',
   'oom',
-  'drop-cluster-packet-filter',
   'protocol-sanitize',
   'sdslen',
   'mallctl',
@@ -447,7 +482,6 @@ const DEBUG_UNSUPPORTED = new Set([
   'jmap',
   'structsize',
   'leak',
-  'clusterlink',
   'dict-resizing',
   'script',
 ]);

@@ -177,7 +177,7 @@ function memoryStats(ctx: Ctx): void {
   int('replication.backlog', mh.replBacklog);
   int('clients.slaves', mh.clientsSlaves);
   int('clients.normal', mh.clientsNormal);
-  int('cluster.links', 0);
+  int('cluster.links', mh.clusterLinks);
   int('aof.buffer', mh.aofBuffer);
   int('lua.caches', mh.luaCaches);
   int('functions.caches', mh.functionsCaches);

@@ -38,6 +38,8 @@ import {
   formatShutdownFlags,
   parseDir,
   parseProcTitleTemplate,
+  parseAnnouncedHostname,
+  parseAnnouncedNodename,
   memtoull,
   ConfigValueError,
 } from './special.js';
@@ -286,7 +288,7 @@ export const PARAMS = [
   str('masteruser', '', { sensitive: true }),
   str('cluster-announce-ip'),
   text('cluster-config-file', 'nodes.conf', { immutable: true }),
-  str('cluster-announce-hostname'),
+  str('cluster-announce-hostname', '', { parse: parseAnnouncedHostname }),
   text('syslog-ident', 'redis', { immutable: true }),
   text('dbfilename', 'dump.rdb', { protected: true, parse: parseDbFilename }),
   text('appendfilename', 'appendonly.aof', { immutable: true }),
@@ -300,7 +302,7 @@ export const PARAMS = [
   str('bind-source-addr'),
   text('logfile', '', { immutable: true }),
   text('locale-collate', ''), // Redis 7.2
-  str('cluster-announce-human-nodename'), // Redis 7.2
+  str('cluster-announce-human-nodename', '', { parse: parseAnnouncedNodename }), // Redis 7.2
   str('masterauth', '', { sensitive: true }),
   str('requirepass', '', { sensitive: true }),
   str('tls-cert-file'),

@@ -367,6 +367,30 @@ export function parseProcTitleTemplate(value: string): string {
 }
 
 /**
+ * cluster-announce-hostname (Redis's isValidAnnouncedHostname): under 256
+ * bytes, of letters, digits, hyphens and dots only (as C reads it: up to
+ * a NUL byte). The empty value unsets it.
+ */
+export function parseAnnouncedHostname(value: string): string {
+  const nul = value.indexOf('\0');
+  const v = nul < 0 ? value : value.slice(0, nul);
+  if (v.length >= 256) throw new ConfigValueError('Hostnames must be less than 256 characters');
+  if (!/^[A-Za-z0-9.-]*$/.test(v))
+    throw new ConfigValueError('Hostnames may only contain alphanumeric characters, hyphens or dots');
+  return value;
+}
+
+/**
+ * cluster-announce-human-nodename (Redis 7.2's isValidAnnouncedNodename,
+ * its check of a nodes.conf aux value): none of !#$%&()*+:;<>?@[]^{|}~.
+ */
+export function parseAnnouncedNodename(value: string): string {
+  if (/[!#$%&()*+:;<>?@[\]^{|}~]/.test(value))
+    throw new ConfigValueError('Announced human node name contained invalid character');
+  return value;
+}
+
+/**
  * A proc-title-template with its {variables} replaced by `value(name)` ({{
  * and }} are literal braces); null when it is malformed or `value` knows a
  * variable not (returns null). The CLI sets the process title with it.

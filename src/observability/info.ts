@@ -248,7 +248,7 @@ function memorySection(server: Server): Fields {
     ['mem_total_replication_buffers', mh.replBuffers],
     ['mem_clients_slaves', mh.clientsSlaves],
     ['mem_clients_normal', mh.clientsNormal],
-    ['mem_cluster_links', 0],
+    ['mem_cluster_links', mh.clusterLinks],
     ['mem_aof_buffer', mh.aofBuffer],
     ['mem_allocator', `v8-${process.versions.v8}`],
     ['active_defrag_running', 0],

@@ -221,6 +221,8 @@ export interface MemoryOverhead {
   /** The shared replication buffer (mem_total_replication_buffers): replBacklog + clientsSlaves. */
   replBuffers: number;
   aofBuffer: number;
+  /** The cluster bus links (Cluster.linksMemory). */
+  clusterLinks: number;
   luaCaches: number;
   functionsCaches: number;
   /** Per db with keys: [id, main dict bytes, expires dict bytes]. */
@@ -235,7 +237,7 @@ export interface MemoryOverhead {
 
 /**
  * The figures shared by INFO memory and MEMORY STATS (Redis's
- * getMemoryOverheadData): overhead is startup, clients, the AOF buffer,
+ * getMemoryOverheadData): overhead is startup, clients, the AOF buffer, the cluster links,
  * the script caches and the dicts; the dataset is the rest of used_memory
  * (the keys and values). Raises the peak. The allocator_* figures are V8's
  * own (heap used, heap reserved, plus external memory; the RSS).
@@ -256,7 +258,9 @@ export function memoryOverhead(server: Server): MemoryOverhead {
   }
   const aofBuffer = server.aof.buf.length;
   const repl = server.repl.bufferMemory();
-  const overheadTotal = st.startup + st.clients + aofBuffer + st.evalScripts + st.functions + dictTotal + repl.total;
+  const clusterLinks = server.cluster.enabled ? server.cluster.linksMemory() : 0;
+  const overheadTotal =
+    st.startup + st.clients + aofBuffer + clusterLinks + st.evalScripts + st.functions + dictTotal + repl.total;
   return {
     used,
     rss: m.rss,
@@ -267,6 +271,7 @@ export function memoryOverhead(server: Server): MemoryOverhead {
     replBacklog: repl.backlog,
     replBuffers: repl.total,
     aofBuffer,
+    clusterLinks,
     luaCaches: st.evalScripts,
     functionsCaches: st.functions,
     dbs,

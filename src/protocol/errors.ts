@@ -321,6 +321,8 @@ export const Err = {
   debugNotEncoded: (kind: string) => cfmt`ERR Not a ${kind} encoded object.`,
   debugEmbedded: (sub: string) => cfmt`ERR DEBUG ${sub} is not supported by an embedded tsdis`,
   debugUnsupported: (sub: string) => cfmt`ERR DEBUG ${sub} is not supported by tsdis`,
+  debugClusterOnly: 'ERR Debug option only available for cluster mode enabled setup!',
+  debugUnknownDirection: (dir: string) => cfmt`ERR Unknown direction ${dir}`,
   debugRewriteForceAll: (why: string) => cfmt`ERR CONFIG-REWRITE-FORCE-ALL failed: ${why}`,
   maxmemoryClientsDisabled: 'ERR maxmemory-clients is disabled.',
   debugReloadOptions: 'ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.',
