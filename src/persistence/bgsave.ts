@@ -318,7 +318,12 @@ export class Bgsave {
       return;
     }
     fs.write(this.fd, b, off, len - off, null, (err, n) => {
-      if (this.aborted) return;
+      if (this.aborted) {
+        // (cleanup left the descriptor open for this write: closed now that it is done)
+        this.writing = false;
+        this.closeFd();
+        return;
+      }
       if (err) {
         this.writing = false;
         return this.fail(err);
@@ -469,14 +474,19 @@ export class Bgsave {
     this.pump();
   }
 
-  /** fsync, close, rename over dbfilename, fsync the directory; then done(). */
+  /**
+   * fsync, close, rename over dbfilename, fsync the directory; then done().
+   * The descriptor is this function's from the start (this.fd is -1), so an
+   * abort meanwhile does not close it a second time: a number the kernel may
+   * have given to another file by then.
+   */
   private syncAndRename(): void {
     const fd = this.fd;
+    this.fd = -1;
     fs.fsync(fd, (err) => {
-      if (err) return this.fail(err);
       fs.close(fd, (err2) => {
-        this.fd = -1;
-        if (err2) return this.fail(err2);
+        if (this.aborted) return;
+        if (err || err2) return this.fail((err ?? err2)!);
         fs.rename(this.tmp, this.file, (err3) => {
           if (err3) return this.fail(err3);
           fs.open(path.dirname(this.file), 'r', (err4, dfd) => {
@@ -499,19 +509,28 @@ export class Bgsave {
   private cleanup(): void {
     this.detach();
     if (this.opts.target) return;
-    if (this.fd >= 0) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        /* already closed */
-      }
-      this.fd = -1;
-    }
+    this.closeFd();
     try {
       fs.unlinkSync(this.tmp);
     } catch {
       /* gone */
     }
+  }
+
+  /**
+   * Closes the temp file's descriptor, once; not while an fs.write on it is
+   * in flight (its callback calls this again when done): closing it under
+   * the write would let the kernel reuse the number for another file, which
+   * the write (or a later close) would then hit.
+   */
+  private closeFd(): void {
+    if (this.fd < 0 || this.writing) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    this.fd = -1;
   }
 
   /** Stops it without a result (SHUTDOWN, FLUSHALL's kill of the child): the temp file is removed. */

@@ -380,3 +380,32 @@ test('rdb-key-save-delay keeps a BGSAVE running (a timer per key, not a stall) u
     await srv.close();
   }
 });
+
+test('a BGSAVE stopped during its final fsync closes its file once: a file opened meanwhile keeps its descriptor', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'fd-'));
+  const srv = await createServer({ config: { dir } });
+  after(() => srv.close());
+  for (let i = 0; i < 100; i++) await srv.call('SET', `k${i}`, 'v');
+  // a slow disk: the BGSAVE's fsync of its temp file waits until released
+  let release: (() => void) | null = null;
+  const fsync = fs.fsync;
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    release = () => fsync(fd, cb);
+  }) as typeof fs.fsync;
+  let other = -1;
+  try {
+    assert.equal(await srv.call('BGSAVE'), 'Background saving started');
+    await until('the final fsync', () => release !== null);
+    persist(srv.server).bgsave!.abort(); // (as FLUSHALL or SHUTDOWN stop it)
+    // the lowest free number: the temp file's, had the abort closed it
+    other = fs.openSync(path.join(dir, 'other'), 'w');
+    release!();
+    await sleep(100);
+    fs.writeSync(other, 'still mine'); // EBADF had the fsync's callback closed this number again
+  } finally {
+    fs.fsync = fsync;
+    if (other >= 0) fs.closeSync(other);
+  }
+  assert.equal(fs.readFileSync(path.join(dir, 'other'), 'latin1'), 'still mine');
+  assert.equal(fs.existsSync(path.join(dir, 'dump.rdb')), false, 'the stopped save renamed nothing');
+});
