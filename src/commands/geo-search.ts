@@ -422,10 +422,20 @@ const POINT: ArgDoc[] = [
   { name: 'latitude', type: 'double' },
 ];
 const MEMBER: ArgDoc[] = [{ name: 'member', type: 'string' }];
-/** The STORE and STOREDIST keys of GEORADIUS and GEORADIUSBYMEMBER (key specs 1 and 2). */
+/**
+ * The STORE or STOREDIST key of GEORADIUS and GEORADIUSBYMEMBER (key specs
+ * 1 and 2): one choice, as 7.2 documents it (7.0: two optional arguments).
+ */
 const STORE_ARGS: ArgDoc[] = [
-  { name: 'key', type: 'key', key_spec_index: 1, token: 'STORE', flags: ['optional'] },
-  { name: 'key', type: 'key', key_spec_index: 2, token: 'STOREDIST', flags: ['optional'] },
+  {
+    name: 'store',
+    type: 'oneof',
+    flags: ['optional'],
+    arguments: [
+      { name: 'storekey', type: 'key', display_text: 'key', key_spec_index: 1, token: 'STORE' },
+      { name: 'storedistkey', type: 'key', display_text: 'key', key_spec_index: 2, token: 'STOREDIST' },
+    ],
+  },
 ];
 
 /**

@@ -177,6 +177,37 @@ function as72(n: Node): Node {
     const complexity = mapGet(doc ?? { t: '%' }, 'complexity');
     if (complexity?.s === 'O(1)') complexity.s = 'O(N) where N is the number of replicas.';
   }
+  // GEORADIUS(BYMEMBER)'s STORE and STOREDIST: 7.0's two optional `key` arguments are 7.2's
+  // oneof `store` of storekey and storedistkey
+  for (const cmd of ['georadius', 'georadiusbymember']) {
+    const args = mapGet(mapGet(n, cmd) ?? { t: '%' }, 'arguments');
+    const list = args?.c ?? [];
+    const at = list.findIndex((a) => mapGet(a, 'token')?.s === 'STORE');
+    const store = list[at];
+    const dist = list[at + 1];
+    if (store === undefined || dist === undefined || mapGet(dist, 'token')?.s !== 'STOREDIST') continue;
+    const flags = mapGet(store, 'flags')!;
+    for (const a of [store, dist]) mapDelete(a, 'flags');
+    mapGet(store, 'name')!.s = 'storekey';
+    mapGet(dist, 'name')!.s = 'storedistkey';
+    const [nameKey, , typeKey, typeVal] = store.c!;
+    const field = (k: string): Node => ({ ...nameKey!, s: k });
+    const text = (v: string): Node => ({ ...typeVal!, s: v });
+    const oneof: Node = {
+      t: store.t,
+      c: [
+        field('name'),
+        text('store'),
+        { ...typeKey! },
+        text('oneof'),
+        field('flags'),
+        flags,
+        field('arguments'),
+        { t: args!.t, c: [store, dist] },
+      ],
+    };
+    list.splice(at, 2, oneof);
+  }
   const loadex = mapGet(mapGet(mapGet(n, 'module') ?? { t: '%' }, 'subcommands') ?? { t: '%' }, 'module|loadex');
   const args = mapGet(loadex ?? { t: '%' }, 'arguments');
   const last = args?.c?.[2];
