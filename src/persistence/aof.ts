@@ -52,7 +52,7 @@ import {
 } from './aof-manifest.js';
 import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
 import { AofLoadError } from './aof-load.js';
-import { sleepSync, writeFully } from '../util/files.js';
+import { bgUnlink, sleepSync, writeFully } from '../util/files.js';
 import type { PropagationSink } from '../server/propagate.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
@@ -292,7 +292,7 @@ export class Aof implements PropagationSink, Subsystem {
     if (this.server.config.v['aof-disable-auto-gc'] || this.manifest.history.length === 0) return;
     for (const f of this.manifest.history) {
       this.server.log.notice(`Removing the history file ${f.name} in the background`);
-      fs.unlink(path.join(this.dir, f.name), () => {});
+      bgUnlink(path.join(this.dir, f.name));
     }
     this.manifest.history = [];
     this.manifest.dirty = true;

@@ -68,3 +68,23 @@ const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 export function sleepSync(us: number): void {
   if (us > 0) Atomics.wait(SLEEPER, 0, 0, us / 1000);
 }
+
+/**
+ * Redis's bg_unlink: the name goes now, the data with the last close, off
+ * the event loop (freeing a big file's blocks can take long). A file that is
+ * already gone is no error.
+ */
+export function bgUnlink(file: string): void {
+  let fd = -1;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    // (not readable, or gone: the unlink alone)
+  }
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    /* gone already */
+  }
+  if (fd >= 0) fs.close(fd, () => {});
+}
