@@ -174,6 +174,8 @@ export class Cluster implements Subsystem, LinkOwner {
   readonly failover: ClusterFailover;
   /** The handshake server of accepted TLS bus links, and the listener's TLS settings it has. */
   private busTls: { from: TlsContexts; srv: tls.Server } | null = null;
+  /** The TCP sockets of accepted TLS bus connections, in their handshake or under a link (closed with the bus). */
+  private readonly tlsAccepted = new Set<net.Socket>();
 
   readonly info: InfoSection = {
     name: 'cluster',
@@ -294,6 +296,7 @@ export class Cluster implements Subsystem, LinkOwner {
       n.inboundLink?.free();
     }
     for (const l of [...this.loose]) l.free();
+    for (const s of [...this.tlsAccepted]) s.destroy();
     if (this.enabled && this.todo & TODO_SAVE_CONFIG) this.saveConfig(false);
     this.releaseConfigLock();
   }
@@ -671,8 +674,13 @@ export class Cluster implements Subsystem, LinkOwner {
     }
     this.server.log.verbose(`Accepting cluster node connection from ${sock.remoteAddress}:${sock.remotePort}`);
     const srv = this.tlsCluster ? this.busTlsServer() : null;
-    if (srv === null) this.loose.add(new Link(sock, null, true, this.now, this));
-    else srv.emit('connection', sock);
+    if (srv === null) {
+      this.loose.add(new Link(sock, null, true, this.now, this));
+      return;
+    }
+    this.tlsAccepted.add(sock);
+    sock.once('close', () => this.tlsAccepted.delete(sock));
+    srv.emit('connection', sock);
   }
 
   /**

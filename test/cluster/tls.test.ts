@@ -10,7 +10,9 @@
  * fields) read with the address's port as the TLS one; a plaintext peer, a
  * peer without a certificate and one with a foreign CA's on the TLS bus port
  * (a verbose log line, the node unharmed); a mixed TLS cluster with
- * redis-server 7.0 nodes, each kind seeing the other's ports right.
+ * redis-server 7.0 nodes, each kind seeing the other's ports right; three
+ * primaries and three replicas, the replicas following their primaries'
+ * TLS ports (tls-replication).
  *
  * Certificates: test/helpers/certs.ts's `node` certificate (no extension:
  * good as a server and as a client certificate, the bus presents it both
@@ -23,7 +25,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { freePort, startRedis, startTsdis, type RedisProcess } from '../helpers/servers.js';
+import { freePort, startRedis, startTsdis, RawConn, type RedisProcess } from '../helpers/servers.js';
 import { encode, replyLength } from '../helpers/resp.js';
 import { HAS_OPENSSL, SKIP_NO_OPENSSL, makeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { clusterInfo, clusterPort, cliSkip, rawCall, redisCli, text, until } from './helpers.js';
@@ -486,5 +488,70 @@ test(
         assert.equal(await rawCall(entry.port, 'GET', key), `-MOVED ${keyHashSlot(key)} 127.0.0.1:${owner.port}\r\n`);
       }
     }
+  },
+);
+
+test(
+  'three primaries and three replicas over TLS: replicas follow their primary on its TLS port (tls-replication)',
+  { skip },
+  async () => {
+    const six: TlsNode[] = [];
+    for (let i = 0; i < 6; i++) six.push(await startTlsNode());
+    const r = await redisCli([
+      ...cliTls(),
+      '--cluster',
+      'create',
+      ...six.map((n) => `127.0.0.1:${n.tlsPort}`),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ]);
+    assert.equal(r.status, 0, r.out);
+    const info = async (n: TlsNode, field: string) =>
+      new RegExp(`^${field}:(.*)\\r$`, 'm').exec(await rawCall(n.port, 'INFO', 'replication'))?.[1] ?? '';
+    await until(
+      async () => {
+        for (const n of six) {
+          if ((await clusterInfo(n.port, 'cluster_state')) !== 'ok') return false;
+          if ((await info(n, 'role')) === 'slave' && (await info(n, 'master_link_status')) !== 'up') return false;
+        }
+        return true;
+      },
+      30000,
+      'cluster_state:ok and every replica linked',
+    );
+    const replicas: TlsNode[] = [];
+    for (const n of six) if ((await info(n, 'role')) === 'slave') replicas.push(n);
+    assert.equal(replicas.length, 3);
+    for (const rep of replicas) {
+      // the replica's primary, as INFO names it, is a TLS port of the cluster
+      const port = Number(await info(rep, 'master_port'));
+      assert.ok(
+        six.some((n) => n.tlsPort === port),
+        `master_port ${port} is a TLS port`,
+      );
+    }
+    // a write on a primary reaches its replica (over the TLS replication link)
+    const { key, m } = await movedKey((...args) => rawCall(six[0]!.port, ...args));
+    const owner = six.find((n) => n.port === Number(m[2]))!;
+    assert.equal(await tlsCall(owner.tlsPort, 'SET', key, 'replicated'), '+OK\r\n');
+    const ownerId = await idOf(owner.port);
+    const mine: TlsNode[] = [];
+    for (const n of replicas)
+      if (text(await rawCall(n.port, 'CLUSTER', 'NODES')).includes(`myself,slave ${ownerId}`)) mine.push(n);
+    assert.equal(mine.length, 1);
+    await until(
+      async () => {
+        const conn = await RawConn.connect(mine[0]!.port);
+        try {
+          await conn.call('READONLY');
+          return (await conn.call('GET', key)) === '$10\r\nreplicated\r\n';
+        } finally {
+          conn.close();
+        }
+      },
+      10000,
+      'the write on the replica',
+    );
   },
 );
