@@ -76,10 +76,12 @@ fi
 git -C "$src" archive "$tag" tests runtest runtest-sentinel | tar -x -C "$dir"
 mkdir -p "$dir/src" "$dir/tests/tmp"
 
+tls_run=0
+[[ " $* " == *" --tls "* ]] && tls_run=1
 # --tls: the harness reads its certificates from tests/tls, which Redis's
 # utils/gen-test-certs.sh of the same tag makes (openssl; the DH parameters take a while),
 # and talks TLS through Tcl's tls package (Debian's tcl-tls).
-if [[ " $* " == *" --tls "* && ! -d "$dir/tests/tls" ]]; then
+if [[ "$tls_run" == 1 && ! -d "$dir/tests/tls" ]]; then
   command -v openssl >/dev/null 2>&1 || { echo "redis-tests: --tls needs openssl" >&2; exit 2; }
   tclsh_bin="$(command -v tclsh8.6 || command -v tclsh)"
   echo 'package require tls' | "$tclsh_bin" >/dev/null 2>&1 || {
@@ -116,6 +118,8 @@ tag_cli() {
   local want="${REDIS_TESTS_CLI:-}" sys ver out tmp
   if [[ "$want" == system ]]; then return 1; fi
   if [[ -n "$want" ]]; then echo "$want"; return 0; fi
+  # (a --tls run keeps the system's: the tag's is built without TLS)
+  if [[ "$tls_run" == 1 ]]; then return 1; fi
   sys="$(command -v redis-cli || true)"
   ver="$( [[ -n "$sys" ]] && "$sys" --version 2>/dev/null | sed -n 's/^redis-cli \([0-9]*\.[0-9]*\).*/\1/p' || true)"
   [[ "$tag" =~ ^([0-9]+\.[0-9]+) ]] || return 1
