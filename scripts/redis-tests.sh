@@ -5,6 +5,8 @@
 #   scripts/redis-tests.sh [runtest arguments...]
 #   scripts/redis-tests.sh --single unit/type/list --tags -slow --clients 1
 #   scripts/redis-tests.sh --host 127.0.0.1 --port 7000 --single unit/type/incr   # a running tsdis, started with --enable-debug-command yes
+#   scripts/redis-tests.sh --single unit/cluster/cluster-response-tls --clients 1 --tls   # TLS: makes tests/tls
+#                    with the tag's utils/gen-test-certs.sh (needs openssl and Debian's tcl-tls)
 #   scripts/redis-tests.sh --sentinel [--single 00-base ...]   # tests/sentinel (./runtest-sentinel):
 #                    the system's redis-sentinel (Debian's package) monitoring tsdis instances
 #
@@ -74,6 +76,22 @@ fi
 git -C "$src" archive "$tag" tests runtest runtest-sentinel | tar -x -C "$dir"
 mkdir -p "$dir/src" "$dir/tests/tmp"
 
+tls_run=0
+[[ " $* " == *" --tls "* ]] && tls_run=1
+# --tls: the harness reads its certificates from tests/tls, which Redis's
+# utils/gen-test-certs.sh of the same tag makes (openssl; the DH parameters take a while),
+# and talks TLS through Tcl's tls package (Debian's tcl-tls).
+if [[ "$tls_run" == 1 && ! -d "$dir/tests/tls" ]]; then
+  command -v openssl >/dev/null 2>&1 || { echo "redis-tests: --tls needs openssl" >&2; exit 2; }
+  tclsh_bin="$(command -v tclsh8.6 || command -v tclsh)"
+  echo 'package require tls' | "$tclsh_bin" >/dev/null 2>&1 || {
+    echo "redis-tests: --tls needs Tcl's tls package: apt-get install tcl-tls" >&2
+    exit 2
+  }
+  git -C "$src" show "$tag:utils/gen-test-certs.sh" >"$dir/gen-test-certs.sh"
+  (cd "$dir" && bash gen-test-certs.sh >/dev/null 2>&1) || { echo "redis-tests: gen-test-certs.sh failed" >&2; exit 2; }
+fi
+
 # The harness signals the PID it started and waits for " PID: <pid>" then "Server
 # initialized" in the server's stdout (tsdis prints both: its banner under
 # always-show-logo yes, which tests/assets/default.conf sets), so the wrapper execs
@@ -100,6 +118,8 @@ tag_cli() {
   local want="${REDIS_TESTS_CLI:-}" sys ver out tmp
   if [[ "$want" == system ]]; then return 1; fi
   if [[ -n "$want" ]]; then echo "$want"; return 0; fi
+  # (a --tls run keeps the system's: the tag's is built without TLS)
+  if [[ "$tls_run" == 1 ]]; then return 1; fi
   sys="$(command -v redis-cli || true)"
   ver="$( [[ -n "$sys" ]] && "$sys" --version 2>/dev/null | sed -n 's/^redis-cli \([0-9]*\.[0-9]*\).*/\1/p' || true)"
   [[ "$tag" =~ ^([0-9]+\.[0-9]+) ]] || return 1

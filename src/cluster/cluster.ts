@@ -19,7 +19,16 @@
  * Replicas, elections, votes, manual failover and replica migration are
  * decided in cluster/failover.ts. Not here (yet): MIGRATE's slot moves
  * beyond what SETSLOT records, modules' messages (MODULE is read and
- * ignored), TLS on the bus.
+ * ignored).
+ *
+ * tls-cluster yes (read when a link is made, as Redis reads it at each
+ * accept and connect): the bus speaks TLS with the server's certificates
+ * (server/tls.ts's contexts, the peer's certificate always required, as on
+ * Redis's bus), and the ports on the wire swap places as in Redis 7: a
+ * header's and a gossip entry's `port` is the TLS client port and `pport`
+ * the plaintext one (the reverse without tls-cluster). Every node keeps
+ * both (tcpPort, tlsPort); which one a client is shown is decided by its
+ * connection (tlsInfoFor).
  *
  * The cron runs ten times a second on its own timer, as Redis's clusterCron
  * does from serverCron; work Redis defers to clusterBeforeSleep (saving
@@ -27,6 +36,7 @@
  * scheduled when asked for.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Server } from '../server/server.js';
@@ -50,6 +60,7 @@ import {
   randomName,
 } from './node.js';
 import { LINK_BLOCK_HEADER_BYTES, LINK_LIST_BYTES, LINK_LIST_NODE_BYTES, Link, type LinkOwner } from './link.js';
+import { connectOut, opensslText, type TlsContexts } from '../server/tls.js';
 import { SlotKeys } from '../keyspace/slot-keys.js';
 import {
   EXT_FORGOTTEN_NODE,
@@ -111,6 +122,8 @@ const MIN_REJOIN_DELAY = 500;
 const WRITABLE_DELAY = 2000;
 /** clusterCron's period (Redis runs it every 100 ms from serverCron). */
 const CRON_MS = 100;
+/** How long an accepted TLS bus connection may take to finish its handshake (tls.Server's default). */
+const BUS_TLS_HANDSHAKE_MS = 120_000;
 
 /** Why the start failed; the reason is logged already (serve.ts exits 1 on it). */
 export class ClusterStartError extends Error {}
@@ -159,6 +172,10 @@ export class Cluster implements Subsystem, LinkOwner {
   private unlockConfig: (() => void) | null = null;
   /** Elections, votes, manual failover and replica migration (failover.ts). */
   readonly failover: ClusterFailover;
+  /** The handshake server of accepted TLS bus links, and the listener's TLS settings it has. */
+  private busTls: { from: TlsContexts; srv: tls.Server } | null = null;
+  /** The TCP sockets of accepted TLS bus connections, in their handshake or under a link (closed with the bus). */
+  private readonly tlsAccepted = new Set<net.Socket>();
 
   readonly info: InfoSection = {
     name: 'cluster',
@@ -279,6 +296,7 @@ export class Cluster implements Subsystem, LinkOwner {
       n.inboundLink?.free();
     }
     for (const l of [...this.loose]) l.free();
+    for (const s of [...this.tlsAccepted]) s.destroy();
     if (this.enabled && this.todo & TODO_SAVE_CONFIG) this.saveConfig(false);
     this.releaseConfigLock();
   }
@@ -313,28 +331,80 @@ export class Cluster implements Subsystem, LinkOwner {
     return this.server.addresses()[0]?.port ?? 0;
   }
 
-  /** The bus port this node listens on. */
-  busPort(): number {
-    const cp = Number(this.server.config.v['cluster-port']);
-    return cp !== 0 ? cp : this.clientPort() + 10000;
+  /** tls-cluster: the bus speaks TLS and a node's default client port is its TLS port. */
+  get tlsCluster(): boolean {
+    return this.server.config.v['tls-cluster'] === true;
   }
 
-  /** Ports as announced (deriveAnnouncedPorts): cluster-announce-port / -bus-port when set. */
-  private announcedPorts(): { port: number; cport: number } {
+  /** The client port a node is known by on this bus (getNodeDefaultClientPort): its TLS port with tls-cluster. */
+  defaultPortOf(n: ClusterNode): number {
+    return this.tlsCluster ? n.tlsPort : n.tcpPort;
+  }
+
+  /**
+   * Whether a client is shown TLS ports (CLUSTER NODES / SLOTS / REPLICAS,
+   * -MOVED, -ASK; Redis's shouldReturnTlsInfo): those of its connection's
+   * type, or with no connection (a script's or module's caller, a blocked
+   * client redirected by the cron, where Redis has no current client)
+   * tls-cluster's. Callers pass the client whose top-level command runs.
+   */
+  tlsInfoFor(c: Client | null): boolean {
+    if (c !== null && c.socket !== null) return c.socket.encrypted === true;
+    return this.tlsCluster;
+  }
+
+  /** The port `n` is shown with to a client of that connection type (getNodeClientPort). */
+  portFor(n: ClusterNode, tlsInfo: boolean): number {
+    return tlsInfo ? n.tlsPort : n.tcpPort;
+  }
+
+  /** The bus port this node listens on: cluster-port, else the default client port (TLS with tls-cluster) + 10000. */
+  busPort(): number {
+    const cp = Number(this.server.config.v['cluster-port']);
+    return cp !== 0 ? cp : this.defaultClientPort() + 10000;
+  }
+
+  /** This server's client port of the bus's kind (Redis's defaultClientPort). */
+  private defaultClientPort(): number {
+    return this.tlsCluster ? Number(this.server.config.v['tls-port']) : this.clientPort();
+  }
+
+  /**
+   * Ports as announced (deriveAnnouncedPorts): cluster-announce-port and
+   * cluster-announce-tls-port override the plaintext and TLS client ports
+   * each (7.2's rule: one does not stand in for the other), and the bus port
+   * is cluster-announce-bus-port, else cluster-port, else the default client
+   * port + 10000.
+   */
+  private announcedPorts(): { tcp: number; tls: number; cport: number } {
     const v = this.server.config.v;
     const ap = Number(v['cluster-announce-port']);
+    const at = Number(v['cluster-announce-tls-port']);
     const ab = Number(v['cluster-announce-bus-port']);
-    return { port: ap !== 0 ? ap : this.clientPort(), cport: ab !== 0 ? ab : this.busPort() };
+    return {
+      tcp: ap !== 0 ? ap : this.clientPort(),
+      tls: at !== 0 ? at : Number(v['tls-port']),
+      cport: ab !== 0 ? ab : this.busPort(),
+    };
+  }
+
+  /**
+   * The plaintext and TLS client ports of a header's or gossip entry's
+   * `port` and `pport` (getClientPortFromClusterMsg / -Gossip): `port` is
+   * the one of the bus's kind.
+   */
+  private portsFromWire(port: number, pport: number): { tcp: number; tls: number } {
+    return this.tlsCluster ? { tcp: pport, tls: port } : { tcp: port, tls: pport };
   }
 
   /** myself's announced ip, ports, hostname and human nodename, from the config. */
   private updateMyselfAnnounced(): void {
     const v = this.server.config.v;
     const me = this.myself;
-    const { port, cport } = this.announcedPorts();
-    me.tcpPort = port;
+    const { tcp, tls: tlsPort, cport } = this.announcedPorts();
+    me.tcpPort = tcp;
     me.cport = cport;
-    me.tlsPort = 0;
+    me.tlsPort = tlsPort;
     const ip = String(v['cluster-announce-ip'] ?? '');
     if (ip !== '') me.ip = ip;
     me.hostname = String(v['cluster-announce-hostname'] ?? '');
@@ -392,12 +462,19 @@ export class Cluster implements Subsystem, LinkOwner {
     if (port <= 0 || port > 65535 || cport <= 0 || cport > 65535) return 'einval';
     const norm = kind === 4 ? ip : normalizeIpv6(ip);
     for (const n of this.nodes.values()) {
-      if (n.inHandshake && n.ip.toLowerCase() === norm.toLowerCase() && n.tcpPort === port && n.cport === cport)
+      if (
+        n.inHandshake &&
+        n.ip.toLowerCase() === norm.toLowerCase() &&
+        this.defaultPortOf(n) === port &&
+        n.cport === cport
+      )
         return 'eagain';
     }
     const n = new ClusterNode(null, NODE_HANDSHAKE | NODE_MEET, this.now);
     n.ip = norm;
-    n.tcpPort = port;
+    // (the port given is the node's client port of the bus's kind)
+    if (this.tlsCluster) n.tlsPort = port;
+    else n.tcpPort = port;
     n.cport = cport;
     this.addNode(n);
     return 'ok';
@@ -581,35 +658,107 @@ export class Cluster implements Subsystem, LinkOwner {
   // ---------------------------------------------------------------------------
   // The bus: links
 
+  /**
+   * A connection accepted on the bus port (clusterAcceptHandler): a link
+   * at once, or with tls-cluster once its TLS handshake is done (handed to
+   * the bus's tls.Server, which listens on nothing: busTlsAccepted). The
+   * peer must present a certificate of the CA whatever tls-auth-clients
+   * says (Redis's bus requires it); a handshake that fails (a plaintext
+   * peer, no or a foreign certificate) costs only that connection, with
+   * Redis's verbose line "Error accepting cluster node connection: <reason>".
+   */
   private accept(sock: net.Socket): void {
     if (!this.enabled) {
       sock.destroy();
       return;
     }
-    const link = new Link(sock, null, true, this.now, this);
-    this.loose.add(link);
     this.server.log.verbose(`Accepting cluster node connection from ${sock.remoteAddress}:${sock.remotePort}`);
+    const srv = this.tlsCluster ? this.busTlsServer() : null;
+    if (srv === null) {
+      this.loose.add(new Link(sock, null, true, this.now, this));
+      return;
+    }
+    this.tlsAccepted.add(sock);
+    sock.once('close', () => this.tlsAccepted.delete(sock));
+    srv.emit('connection', sock);
   }
 
-  /** Opens our link to `n` (clusterNodeCronHandleReconnect's connect). */
+  /**
+   * The tls.Server that runs the handshake of accepted TLS bus links: the
+   * server's certificate, key and CA (server/tls.ts, as the TLS listener's),
+   * its context replaced after the tls-* parameters were reconfigured. Null
+   * when TLS was never configured.
+   */
+  private busTlsServer(): tls.Server | null {
+    const t = this.server.listener.tls;
+    if (t === null) return null;
+    if (this.busTls === null) {
+      // (unverified peers finish the handshake and are refused in busTlsAccepted, to log why)
+      const srv = tls.createServer(
+        { ...t.server, requestCert: true, rejectUnauthorized: false, handshakeTimeout: BUS_TLS_HANDSHAKE_MS },
+        (ts) => this.busTlsAccepted(ts),
+      );
+      srv.on('tlsClientError', (e) => this.busAcceptError(opensslText(e)));
+      this.busTls = { from: t, srv };
+    } else if (this.busTls.from !== t) {
+      this.busTls.srv.setSecureContext(t.server);
+      this.busTls.from = t;
+    }
+    return this.busTls.srv;
+  }
+
+  /** A TLS bus connection finished its handshake: a link if the peer's certificate chains to the CA. */
+  private busTlsAccepted(ts: tls.TLSSocket): void {
+    if (!ts.authorized) {
+      // (OpenSSL's words for the handshake Redis's verify-peer context would have failed)
+      const cert = ts.getPeerCertificate();
+      const none = cert === null || Object.keys(cert).length === 0;
+      this.busAcceptError(
+        none
+          ? 'error:0A0000C7:SSL routines::peer did not return a certificate'
+          : `error:0A000086:SSL routines::certificate verify failed (${String(ts.authorizationError)})`,
+      );
+      ts.destroy();
+      return;
+    }
+    if (!this.enabled) {
+      ts.destroy();
+      return;
+    }
+    this.loose.add(new Link(ts, null, true, this.now, this));
+  }
+
+  /** Redis's line for a bus connection whose TLS handshake failed. */
+  private busAcceptError(reason: string): void {
+    if (!this.server.closing) this.server.log.verbose(`Error accepting cluster node connection: ${reason}`);
+  }
+
+  /**
+   * Opens our link to `n` (clusterNodeCronHandleReconnect's connect), over
+   * TLS with tls-cluster (the replication link's client options: the
+   * client certificate, else the server's; the peer's must chain to the CA).
+   */
   private connect(n: ClusterNode): void {
-    const sock = net.connect({ host: n.ip, port: n.cport });
-    const link = new Link(sock, n, false, this.now, this);
-    n.link = link;
-    sock.once('connect', () => {
-      if (link.freed) return;
+    const tlsOpts = this.tlsCluster ? (this.server.listener.tls?.client ?? null) : null;
+    let link: Link | null = null;
+    const sock = connectOut(n.ip, n.cport, tlsOpts, () => {
+      if (link === null || link.freed) return;
       link.onConnect();
       const oldPingSent = n.pingSent;
       this.sendPing(link, n.flags & NODE_MEET ? MSG_MEET : MSG_PING);
       if (oldPingSent !== 0) n.pingSent = oldPingSent;
       n.flags &= ~NODE_MEET;
     });
+    link = new Link(sock, n, false, this.now, this);
+    n.link = link;
+    const l = link;
     sock.once('error', (e) => {
-      this.server.log.verbose(`Connection with Node ${n.name} at ${n.ip}:${n.cport} failed: ${e.message}`);
+      const why = tlsOpts !== null && (e as NodeJS.ErrnoException).syscall === undefined ? opensslText(e) : e.message;
+      this.server.log.verbose(`Connection with Node ${n.name} at ${n.ip}:${n.cport} failed: ${why}`);
       // A refused connect: Redis's connect call fails at once there (a local port with no listener) and
       // it then counts a PING as sent, so failure detection starts without waiting for the next PING time.
       const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      if (refused && !link.connected && n.pingSent === 0) n.pingSent = this.now;
+      if (refused && !l.connected && n.pingSent === 0) n.pingSent = this.now;
     });
   }
 
@@ -711,11 +860,12 @@ export class Cluster implements Subsystem, LinkOwner {
   header(type: number): HeaderFields {
     const me = this.myself;
     const master = me.isSlave && me.slaveof !== null ? me.slaveof : me;
-    const { port, cport } = this.announcedPorts();
+    const { tcp, tls: tlsPort, cport } = this.announcedPorts();
+    const tlsBus = this.tlsCluster;
     return {
       type,
-      port,
-      pport: 0,
+      port: tlsBus ? tlsPort : tcp,
+      pport: tlsBus ? tcp : tlsPort,
       cport,
       currentEpoch: this.currentEpoch,
       configEpoch: master.configEpoch,
@@ -730,16 +880,18 @@ export class Cluster implements Subsystem, LinkOwner {
     };
   }
 
+  /** A gossip entry about `n` (clusterSetGossipEntry): `port` is its client port of the bus's kind, `pport` the other. */
   private gossipEntry(n: ClusterNode): Gossip {
+    const tlsBus = this.tlsCluster;
     return {
       name: n.name,
       pingSent: Math.floor(n.pingSent / 1000),
       pongReceived: Math.floor(n.pongReceived / 1000),
       ip: n.ip,
-      port: n.tcpPort,
+      port: tlsBus ? n.tlsPort : n.tcpPort,
       cport: n.cport,
       flags: n.flags,
-      pport: n.tlsPort,
+      pport: tlsBus ? n.tcpPort : n.tlsPort,
     };
   }
 
@@ -909,7 +1061,9 @@ export class Cluster implements Subsystem, LinkOwner {
       if (sender === null && type === MSG_MEET) {
         const n = new ClusterNode(null, NODE_HANDSHAKE, now);
         n.ip = m.myip !== '' ? m.myip : stripV4Mapped(link.sock.remoteAddress ?? '');
-        n.tcpPort = m.port;
+        const ports = this.portsFromWire(m.port, m.pport);
+        n.tcpPort = ports.tcp;
+        n.tlsPort = ports.tls;
         n.cport = m.cport;
         this.addNode(n);
         this.doBeforeSleep(TODO_SAVE_CONFIG);
@@ -1069,14 +1223,17 @@ export class Cluster implements Subsystem, LinkOwner {
     if (link === n.link) return false;
     const ip = m.myip !== '' ? m.myip : stripV4Mapped(link.sock.remoteAddress ?? '');
     if (ip === '') return false;
-    if (n.tcpPort === m.port && n.cport === m.cport && n.tlsPort === m.pport && n.ip === ip) return false;
+    const { tcp, tls: tlsPort } = this.portsFromWire(m.port, m.pport);
+    if (n.tcpPort === tcp && n.cport === m.cport && n.tlsPort === tlsPort && n.ip === ip) return false;
     n.ip = ip;
-    n.tcpPort = m.port;
-    n.tlsPort = m.pport;
+    n.tcpPort = tcp;
+    n.tlsPort = tlsPort;
     n.cport = m.cport;
     n.link?.free();
     n.flags &= ~NODE_NOADDR;
-    this.server.log.notice(`Address updated for node ${n.name} (${n.humanNodename}), now ${n.ip}:${n.tcpPort}`);
+    this.server.log.notice(
+      `Address updated for node ${n.name} (${n.humanNodename}), now ${n.ip}:${this.defaultPortOf(n)}`,
+    );
     return true;
   }
 
@@ -1207,6 +1364,7 @@ export class Cluster implements Subsystem, LinkOwner {
     const me = this.myself;
     for (const g of decodeGossip(m)) {
       const n = this.lookup(g.name);
+      const ports = this.portsFromWire(g.port, g.pport);
       if (n !== undefined) {
         if (sender !== null && sender.isMaster && n !== me) {
           if (g.flags & (NODE_FAIL | NODE_PFAIL)) {
@@ -1232,22 +1390,22 @@ export class Cluster implements Subsystem, LinkOwner {
           !(g.flags & NODE_NOADDR) &&
           !(g.flags & (NODE_FAIL | NODE_PFAIL)) &&
           (n.ip.toLowerCase() !== g.ip.toLowerCase() ||
-            n.tcpPort !== g.port ||
-            n.tlsPort !== g.pport ||
+            n.tcpPort !== ports.tcp ||
+            n.tlsPort !== ports.tls ||
             n.cport !== g.cport)
         ) {
           n.link?.free();
           n.ip = g.ip;
-          n.tcpPort = g.port;
-          n.tlsPort = g.pport;
+          n.tcpPort = ports.tcp;
+          n.tlsPort = ports.tls;
           n.cport = g.cport;
           n.flags &= ~NODE_NOADDR;
         }
       } else if (sender !== null && !(g.flags & NODE_NOADDR) && !this.blacklisted(g.name)) {
         const nn = new ClusterNode(g.name, g.flags, this.now);
         nn.ip = g.ip;
-        nn.tcpPort = g.port;
-        nn.tlsPort = g.pport;
+        nn.tcpPort = ports.tcp;
+        nn.tlsPort = ports.tls;
         nn.cport = g.cport;
         this.addNode(nn);
       }
@@ -1460,7 +1618,8 @@ export class Cluster implements Subsystem, LinkOwner {
       if (n === this.myself || this.importingFrom[slot] !== null) continue;
       out.push([c, n === null ? { node: null, code: REDIR_DOWN_UNBOUND, slot } : { node: n, code: REDIR_MOVED, slot }]);
     }
-    for (const [c, r] of out) blocking.unblockWithError(c, redirectError(this, r));
+    // (Redis redirects from its cron, with no current client: the ports are tls-cluster's, not the client's)
+    for (const [c, r] of out) blocking.unblockWithError(c, redirectError(this, r, this.tlsInfoFor(null)));
   }
 
   /** Redis's clusterUpdateState: ok when every slot is served by a non-FAIL node (when required) and a majority of primaries is reachable. */
@@ -1543,7 +1702,7 @@ export class Cluster implements Subsystem, LinkOwner {
     const pairs = this.slotRanges();
     for (const n of this.nodes.values()) {
       if (n.inHandshake) continue;
-      s += describeNode(this, n, pairs.get(n) ?? [], true) + '\n';
+      s += describeNode(this, n, pairs.get(n) ?? [], true, false) + '\n';
     }
     return s + `vars currentEpoch ${this.currentEpoch} lastVoteEpoch ${this.lastVoteEpoch}\n`;
   }

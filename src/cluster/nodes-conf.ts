@@ -120,16 +120,25 @@ function lockHolderAlive(held: string): boolean {
 }
 
 /**
- * One node's line. `pairs`: its slot ranges (start, end, ...) from the slot
- * table; `aux`: nodes.conf's form (hostname field always present, aux
- * fields) rather than CLUSTER NODES'.
+ * One node's line (clusterGenNodeDescription). `pairs`: its slot ranges
+ * (start, end, ...) from the slot table; `aux`: nodes.conf's form (hostname
+ * field always present, aux fields) rather than CLUSTER NODES'; `tlsInfo`:
+ * the port shown is the TLS one (for a TLS client; nodes.conf always has
+ * the plaintext one there and the TLS one in `tls-port=`), the other port
+ * going to the aux field.
  */
-export function describeNode(cluster: Cluster, n: ClusterNode, pairs: readonly number[], aux: boolean): string {
-  let s = `${n.name} ${n.ip}:${n.tcpPort}@${n.cport}`;
+export function describeNode(
+  cluster: Cluster,
+  n: ClusterNode,
+  pairs: readonly number[],
+  aux: boolean,
+  tlsInfo: boolean,
+): string {
+  let s = `${n.name} ${n.ip}:${tlsInfo ? n.tlsPort : n.tcpPort}@${n.cport}`;
   if (n.hostname !== '') s += `,${n.hostname}`;
   if (aux) {
     if (n.hostname === '') s += ',';
-    s += `,tls-port=${n.tlsPort}`;
+    s += tlsInfo ? `,tcp-port=${n.tcpPort}` : `,tls-port=${n.tlsPort}`;
     if (n.humanNodename !== '') s += `,nodename=${n.humanNodename}`;
     s += `,shard-id=${n.shardId}`;
   }
@@ -203,6 +212,8 @@ export function loadNodesConf(cluster: Cluster, file: string): boolean {
     // address, hostname, aux fields
     const aux = argv[1]!.split(',');
     if (aux.length > 1 && aux[1] !== '') n.hostname = aux[1]!;
+    let auxTcp = false;
+    let auxTls = false;
     for (let i = 2; i < aux.length; i++) {
       const eq = aux[i]!.indexOf('=');
       if (eq < 0) throw corrupted(line);
@@ -212,8 +223,13 @@ export function loadNodesConf(cluster: Cluster, file: string): boolean {
         if (value.length !== 40) throw corrupted(line);
         n.shardId = value;
       } else if (field === 'nodename') n.humanNodename = value;
-      else if (field === 'tcp-port') n.tcpPort = atoi(value);
-      else if (field === 'tls-port') n.tlsPort = atoi(value);
+      else if (field === 'tcp-port') {
+        n.tcpPort = atoi(value);
+        auxTcp = true;
+      } else if (field === 'tls-port') {
+        n.tlsPort = atoi(value);
+        auxTls = true;
+      }
     }
     const addr = aux[0]!;
     const colon = addr.lastIndexOf(':');
@@ -221,8 +237,15 @@ export function loadNodesConf(cluster: Cluster, file: string): boolean {
     n.ip = addr.slice(0, colon);
     const portPart = addr.slice(colon + 1);
     const at = portPart.indexOf('@');
-    n.tcpPort = atoi(at >= 0 ? portPart.slice(0, at) : portPart);
-    n.cport = at >= 0 ? atoi(portPart.slice(at + 1)) : n.tcpPort + 10000;
+    // the address's port is the one no aux field names; in a file without either (before 7.2), the
+    // client port of the bus's kind, as 7.0 wrote it
+    const port = atoi(at >= 0 ? portPart.slice(0, at) : portPart);
+    if (!auxTcp && !auxTls) {
+      if (cluster.tlsCluster) n.tlsPort = port;
+      else n.tcpPort = port;
+    } else if (!auxTcp) n.tcpPort = port;
+    else if (!auxTls) n.tlsPort = port;
+    n.cport = at >= 0 ? atoi(portPart.slice(at + 1)) : cluster.defaultPortOf(n) + 10000;
     // flags
     n.flags = parseFlags(argv[2]!);
     if (n.flags & NODE_MYSELF) {

@@ -178,8 +178,13 @@ export function getNodeByQuery(
   return { node: n, code: n !== me ? REDIR_MOVED : REDIR_NONE, slot };
 }
 
-/** The error a client gets for a route that is not this node (clusterRedirectClient). */
-export function redirectError(cluster: Cluster, r: Route): string {
+/**
+ * The error a client gets for a route that is not this node
+ * (clusterRedirectClient). `tlsInfo`: the client is shown TLS ports
+ * (Cluster.tlsInfoFor): a -MOVED / -ASK names the node's TLS port to a TLS
+ * client and its plaintext port to a plaintext one.
+ */
+export function redirectError(cluster: Cluster, r: Route, tlsInfo: boolean): string {
   switch (r.code) {
     case REDIR_CROSS_SLOT:
       return Err.crossSlot;
@@ -193,7 +198,8 @@ export function redirectError(cluster: Cluster, r: Route): string {
       return Err.clusterDownUnbound;
     default: {
       const n = r.node!;
-      return `${r.code === REDIR_ASK ? 'ASK' : 'MOVED'} ${r.slot} ${cluster.preferredEndpoint(n)}:${n.tcpPort}`;
+      const port = cluster.portFor(n, tlsInfo);
+      return `${r.code === REDIR_ASK ? 'ASK' : 'MOVED'} ${r.slot} ${cluster.preferredEndpoint(n)}:${port}`;
     }
   }
 }

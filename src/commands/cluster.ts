@@ -171,7 +171,8 @@ function clusterNodes(ctx: Ctx): void {
   const c = clusterOf(ctx);
   const pairs = c.slotRanges();
   let s = '';
-  for (const n of c.nodes.values()) s += describeNode(c, n, pairs.get(n) ?? [], false) + '\n';
+  const tlsInfo = c.tlsInfoFor(ctx.server.executing ?? ctx.client);
+  for (const n of c.nodes.values()) s += describeNode(c, n, pairs.get(n) ?? [], false, tlsInfo) + '\n';
   ctx.reply.verbatim(s);
 }
 
@@ -183,7 +184,7 @@ function nodeEntry(ctx: Ctx, c: Cluster, n: ClusterNode): void {
   if (type === 'ip') reply.bulk(n.ip);
   else if (type === 'hostname') reply.bulk(n.hostname !== '' ? n.hostname : '?');
   else reply.null();
-  reply.int(n.tcpPort);
+  reply.int(c.portFor(n, c.tlsInfoFor(ctx.server.executing ?? ctx.client)));
   reply.bulk(n.name);
   const extra: [string, string][] = [];
   if (type !== 'ip') extra.push(['ip', n.ip]);
@@ -541,7 +542,8 @@ function clusterReplicas(ctx: Ctx): void {
   if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[2]!));
   if (n.isSlave) throw new ReplyError(Err.clusterNotAMaster);
   ctx.reply.array(n.replicas.length);
-  for (const r of n.replicas) ctx.reply.bulk(describeNode(c, r, [], false));
+  const tlsInfo = c.tlsInfoFor(ctx.server.executing ?? ctx.client);
+  for (const r of n.replicas) ctx.reply.bulk(describeNode(c, r, [], false, tlsInfo));
 }
 
 /** CLUSTER FAILOVER [FORCE|TAKEOVER] */

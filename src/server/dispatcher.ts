@@ -304,7 +304,7 @@ function clusterAdmits(
   client.lastCmd = fullName(cmd, parent);
   if (top.name === 'exec') discardTransaction(client, server.watches);
   else if (client.multiQueue !== null) client.multiError = true;
-  client.reply.error(redirectError(cluster, r));
+  client.reply.error(redirectError(cluster, r, cluster.tlsInfoFor(client)));
   return false;
 }
 

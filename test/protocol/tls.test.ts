@@ -5,9 +5,9 @@
  * CONFIG SET reloading the certificate (and refusing a bad one with Redis's
  * error, keeping the old one), redis-cli --tls, ioredis and node-redis over
  * TLS, a TLS-only server (port 0), the start that fails on a bad
- * certificate. Certificates are made with openssl in a temp dir (as Redis's
- * utils/gen-test-certs.sh makes its own); without openssl every test is
- * skipped with a message saying so.
+ * certificate. Certificates are made with openssl in a temp dir
+ * (test/helpers/certs.ts); without openssl every test is skipped with a
+ * message saying so.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,73 +32,24 @@ import { encode, replyLength } from '../helpers/resp.js';
 import { CLI } from '../helpers/child.js';
 import { createServer, type TsdisServer } from '../../src/index.js';
 import { TsdisError } from '../../src/protocol/errors.js';
+import { HAS_OPENSSL, SKIP_NO_OPENSSL, makeTestCerts, type TestCerts } from '../helpers/certs.js';
 
-const HAS_OPENSSL = spawnSync('openssl', ['version']).status === 0;
-const SKIP_NO_OPENSSL = 'SKIPPED: openssl is not installed (it makes the test certificates)';
 const skip = HAS_OPENSSL ? false : SKIP_NO_OPENSSL;
 const skipDiff = !HAS_OPENSSL ? SKIP_NO_OPENSSL : !hasRedis() ? SKIP_NO_REDIS : false;
 
 let dir = '';
+let certs: TestCerts | null = null;
 /** A file of the certificate directory. */
 const f = (name: string) => path.join(dir, name);
 
-/** Runs openssl in the certificate directory; throws with its output when it fails. */
-function openssl(args: string[], input?: string): void {
-  const r = spawnSync('openssl', args, { cwd: dir, input, encoding: 'latin1' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
-/** A key and a certificate for `cn` signed by the CA `ca` (its .crt and .key), with the extension section `ext`. */
-function makeCert(name: string, cn: string, ca: string, ext: string | null): void {
-  openssl(['genrsa', '-out', `${name}.key`, '2048']);
-  openssl(['req', '-new', '-sha256', '-subj', `/O=Redis Test/CN=${cn}`, '-key', `${name}.key`, '-out', `${name}.csr`]);
-  openssl([
-    'x509',
-    '-req',
-    '-sha256',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '365',
-    ...(ext === null ? [] : ['-extfile', 'openssl.cnf', '-extensions', ext]),
-    '-out',
-    `${name}.crt`,
-  ]);
-}
-
 before(() => {
   if (!HAS_OPENSSL) return;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-tls-'));
-  for (const ca of ['ca', 'otherca']) {
-    openssl(['genrsa', '-out', `${ca}.key`, '2048']);
-    openssl(
-      ['req', '-x509', '-new', '-nodes', '-sha256', '-key', `${ca}.key`, '-days', '3650'].concat([
-        '-subj',
-        `/O=Redis Test/CN=${ca}`,
-        '-out',
-        `${ca}.crt`,
-      ]),
-    );
-  }
-  fs.writeFileSync(
-    f('openssl.cnf'),
-    '[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n' +
-      '[ client_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = client\n',
-  );
-  makeCert('server', 'Server-only', 'ca', 'server_cert');
-  makeCert('server2', 'Server-two', 'ca', 'server_cert');
-  makeCert('client', 'Client-only', 'ca', 'client_cert');
-  makeCert('rogue', 'Rogue-client', 'otherca', 'client_cert');
-  openssl(['rsa', '-in', 'server.key', '-out', 'server.key.enc', '-aes256', '-passout', 'pass:1234']);
+  certs = makeTestCerts();
+  dir = certs.dir;
 });
 
 after(() => {
-  if (dir !== '') fs.rmSync(dir, { recursive: true, force: true });
+  certs?.remove();
 });
 
 /** The tls-* parameters of a server with the test certificates. */
