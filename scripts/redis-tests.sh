@@ -9,6 +9,17 @@
 #                    with the tag's utils/gen-test-certs.sh (needs openssl and Debian's tcl-tls)
 #   scripts/redis-tests.sh --sentinel [--single 00-base ...]   # tests/sentinel (./runtest-sentinel):
 #                    the system's redis-sentinel (Debian's package) monitoring tsdis instances
+#   scripts/redis-tests.sh --cluster [--single 00-base ...]    # tests/cluster (./runtest-cluster):
+#                    20 tsdis instances with cluster-enabled yes
+#
+# Ports of the two multi-instance modes: tests/instances.tcl fixes them (Redis servers from
+# 30000, Sentinels from 20000, each with its port + 10000 free too: bus ports 40000-41023)
+# and has no --baseport. Its free-port check binds 127.0.0.1, so a second run would skip
+# ports the first one holds, but a unit that kills an instance and restarts it on the same
+# port can lose that port to the other run: two --cluster runs, or a --cluster and a
+# --sentinel run (both put their Redis servers at 30000-31023), cannot share the machine.
+# ./runtest runs (random --baseport below) stay below 30000 with their servers, but their
+# bus ports (+10000) can fall in 30000-31023 too.
 #
 # Environment:
 #   REDIS_SRC        a Redis git directory (default /work/.mirror/redis+redis/repo if present,
@@ -72,9 +83,12 @@ runner=./runtest
 if [[ "${1:-}" == --sentinel ]]; then
   shift
   runner=./runtest-sentinel
+elif [[ "${1:-}" == --cluster ]]; then
+  shift
+  runner=./runtest-cluster
 fi
-git -C "$src" archive "$tag" tests runtest runtest-sentinel | tar -x -C "$dir"
-mkdir -p "$dir/src" "$dir/tests/tmp"
+git -C "$src" archive "$tag" tests runtest runtest-sentinel runtest-cluster | tar -x -C "$dir"
+mkdir -p "$dir/src" "$dir/tests/tmp" "$dir/tests/cluster/tmp" "$dir/tests/sentinel/tmp"
 
 tls_run=0
 [[ " $* " == *" --tls "* ]] && tls_run=1

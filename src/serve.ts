@@ -36,7 +36,7 @@ import {
   type LoadResult,
 } from './config/file.js';
 import { expandProcTitle } from './config/special.js';
-import { earlyLog } from './util/log.js';
+import { earlyLog, underDir } from './util/log.js';
 import { heapLimitBytes } from './server/heap.js';
 import { bytesToHuman } from './observability/memory.js';
 
@@ -255,7 +255,7 @@ export async function runServer(host: Host): Promise<void> {
   // harness may send SIGTERM as soon as it sees either); the handler below runs later, from
   // the event loop.
   host.onSignal((sig) => onSignal(sig));
-  const pidfile = v['pidfile'];
+  const pidfile = v['pidfile'] ? underDir(server.config, v['pidfile']) : '';
   if (pidfile) {
     try {
       fs.writeFileSync(pidfile, `${process.pid}\n`);
@@ -306,7 +306,7 @@ export async function runServer(host: Host): Promise<void> {
     const logfile = v['logfile'];
     if (logfile) {
       try {
-        fs.appendFileSync(logfile, line);
+        fs.appendFileSync(underDir(server.config, logfile), line);
       } catch {
         /* the log must not stop the shutdown */
       }

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import type { Config } from './config.js';
+import { underDir } from '../util/log.js';
 import type { CommandTable } from '../commands/registry.js';
 
 /** A directive as written: its lowercased name and its arguments. */
@@ -342,7 +343,7 @@ function applyConfigText(config: Config, text: string, state: LoadState): void {
   const logfile = config.v['logfile'];
   if (logfile && state.depth === 0) {
     try {
-      fs.closeSync(fs.openSync(logfile, 'a'));
+      fs.closeSync(fs.openSync(underDir(config, logfile), 'a'));
     } catch (e) {
       throw new ConfigFileError(`Can't open the log file: ${strerror(e)}`);
     }

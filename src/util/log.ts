@@ -4,6 +4,7 @@
  * logfile (appended to; empty means standard output).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/config.js';
 
 const LEVELS = ['debug', 'verbose', 'notice', 'warning', 'nothing'] as const;
@@ -23,6 +24,17 @@ export function earlyLog(
   write: (line: string) => void = (l) => process.stdout.write(l),
 ): void {
   write(`${process.pid}:C ${timestamp(new Date())} ${mark} ${msg}\n`);
+}
+
+/**
+ * Where a file named in the config (logfile, pidfile) is: a relative name is
+ * under `dir`, as Redis opens it after its config's dir directive chdir()ed
+ * there (tsdis does not chdir). Callers: the logger (each line, as Redis
+ * opens its logfile per line), the config file's logfile check, serve.ts's
+ * pid file and signal line.
+ */
+export function underDir(config: Config, file: string): string {
+  return path.resolve(String(config.v['dir'] || process.cwd()), file);
 }
 
 export class Logger {
@@ -51,7 +63,7 @@ export class Logger {
     const file = this.config.v['logfile'];
     if (file) {
       try {
-        fs.appendFileSync(file, line + '\n');
+        fs.appendFileSync(underDir(this.config, file), line + '\n');
       } catch {
         /* a log that cannot be written must not stop the server */
       }
