@@ -497,3 +497,36 @@ test('SHUTDOWN from a client stops the process with exit code 0', async () => {
   assert.equal(await listening(port), false);
   assert.match(s.out(), /User requested shutdown/);
 });
+
+// Redis's config `dir` chdir()s, so a relative logfile or pidfile named after it is under dir
+// (Redis's cluster and Sentinel test harness writes `dir ./redis_N` then `logfile log.txt`, and
+// greps redis_N/log.txt). Checked against redis-server with the same config file.
+test('a relative logfile and pidfile are under dir, as in redis-server', async () => {
+  const cases: [string, string][] = [['tsdis', process.execPath]];
+  if (hasRedis()) cases.push(['redis', 'redis-server']);
+  for (const [who, bin] of cases) {
+    const base = fs.mkdtempSync(path.join(tmp, `reldir-${who}-`));
+    fs.mkdirSync(path.join(base, 'inst'));
+    const port = await freePort();
+    fs.writeFileSync(
+      path.join(base, 'inst.conf'),
+      `port ${port}\nbind 127.0.0.1\nsave ""\ndir ./inst\nlogfile log.txt\npidfile srv.pid\n`,
+    );
+    const args = who === 'tsdis' ? [CLI, 'inst.conf'] : ['inst.conf'];
+    const proc = spawn(bin, args, { cwd: base, stdio: 'ignore' });
+    children.add(proc);
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    const log = path.join(base, 'inst', 'log.txt');
+    await until(
+      () => `${who}: ${log} to say it is ready`,
+      () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('Ready to accept connections'),
+      { timeout: 30_000, every: 20 },
+    );
+    assert.equal(fs.readFileSync(path.join(base, 'inst', 'srv.pid'), 'utf8').trim(), String(proc.pid), who);
+    assert.equal(fs.existsSync(path.join(base, 'log.txt')), false, who);
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, who);
+    assert.match(fs.readFileSync(log, 'utf8'), /Received SIGTERM scheduling shutdown/, who);
+    assert.equal(fs.existsSync(path.join(base, 'inst', 'srv.pid')), false, `${who}: pid file removed`);
+  }
+});
