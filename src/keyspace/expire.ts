@@ -81,13 +81,13 @@ export class ActiveExpire implements Subsystem {
     if (!this.enabled) return;
     // a replica's keys expire by its primary's DELs (Redis runs the cycle on a master only),
     // but for those its own clients gave a TTL (Redis's databasesCron calls expireSlaveKeys)
-    if (this.server.repl.following) this.replicaKeys.expire(this.server);
+    if (!this.server.iAmMaster()) this.replicaKeys.expire(this.server);
     else activeExpireCycle(this.server, 1000 / tick.hz);
   }
 
   /** Subsystem: the fast cycle (returns at once unless expiry is behind). */
   beforeSleep(): void {
-    if (this.enabled && !this.server.repl.following) activeExpireCycle(this.server, 0, 'fast');
+    if (this.enabled && this.server.iAmMaster()) activeExpireCycle(this.server, 0, 'fast');
   }
 }
 

@@ -159,9 +159,10 @@ export interface LoadTarget {
  * Decodes an RDB image into the server's databases (or a LoadTarget), a slice at a time.
  * Keys whose expiry has passed are skipped (as a master does), unless
  * keepExpired (an AOF preamble, a replica's full sync) or this server
- * follows a primary (Redis's iAmMaster() test in rdbLoadRioWithLoadingCtx:
+ * is a replica (Redis's iAmMaster() test in rdbLoadRioWithLoadingCtx:
  * a replica's own file loaded at start or by DEBUG RELOAD keeps them too,
- * for its primary's DELs to remove). Empty collections (old files, or files
+ * for its primary's DELs to remove; in cluster mode, a replica by nodes.conf
+ * before it reconnects). Empty collections (old files, or files
  * written after a bug) are skipped and counted, as Redis does: "rdbLoadObject
  * skipping empty key: <key>" for the first ten. Values are validated in full
  * (rdb-load.ts); with sanitize-dump-payload yes that counts in INFO's
@@ -225,7 +226,7 @@ export class RdbLoader {
     private readonly target: LoadTarget | null = null,
   ) {
     this.r = new RdbReader(buf);
-    this.keepExpired = keepExpired || server.repl.following;
+    this.keepExpired = keepExpired || !server.iAmMaster();
     this.db = (target?.dbs ?? server.dbs)[0]!;
     this.ctx = valueCtx(server.config.v, server.listLimits, deepValidation(server.config.v, true));
     this.now = server.clock();

@@ -214,7 +214,7 @@ export class Replication implements Subsystem, PropagationSink {
    * createReplicationBacklog with RDBFLAGS_FEED_REPL). True when it did.
    */
   startupBacklog(): boolean {
-    if (this.following) return false;
+    if (!this.server.iAmMaster()) return false;
     this.ensureBacklog();
     return true;
   }
@@ -232,7 +232,7 @@ export class Replication implements Subsystem, PropagationSink {
       if (this.backlog !== null && this.primary.replicas.length === 0) this.freeBacklog();
       return;
     }
-    if (this.following) {
+    if (!this.server.iAmMaster()) {
       this.replid = info.replid;
       this.offset = info.offset;
       this.server.replica.cacheFromSelf(info.streamDb);

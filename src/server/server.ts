@@ -353,6 +353,18 @@ export class Server extends EventEmitter {
     return s;
   }
 
+  /**
+   * Redis's iAmMaster(): in cluster mode, myself is a primary (a replica
+   * loaded from nodes.conf is none before its cron starts replication);
+   * otherwise no REPLICAOF is set. Decides whether keys whose TTL passed are
+   * dropped by the load at start and by active expiry, and what the load
+   * makes of the file's replication id (persistence/snapshot-load.ts,
+   * keyspace/expire.ts, replication/replication.ts).
+   */
+  iAmMaster(): boolean {
+    return this.cluster.enabled ? this.cluster.myself.isMaster : !this.repl.following;
+  }
+
   /** Current time in ms: the cached command time while a command runs. */
   now(): number {
     return this.cachedNow || this.clock();

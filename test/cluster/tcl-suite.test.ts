@@ -6,12 +6,24 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTsdisNode, formCluster, clusterInfo, rawCall, until, type TsdisNode } from './helpers.js';
+import {
+  startTsdisNode,
+  startProcNode,
+  formCluster,
+  clusterInfo,
+  rawCall,
+  text,
+  until,
+  type ProcNode,
+  type TsdisNode,
+} from './helpers.js';
 import { RawConn } from '../helpers/servers.js';
 
 const nodes: TsdisNode[] = [];
+const procs: ProcNode[] = [];
 after(async () => {
   for (const n of nodes) await n.close();
+  for (const p of procs) await p.stop();
 });
 
 // Every unit of tests/cluster starts with DEBUG DROP-CLUSTER-PACKET-FILTER -1 (init-tests.tcl).
@@ -45,4 +57,37 @@ test('DEBUG DROP-CLUSTER-PACKET-FILTER drops bus messages of one type (counted a
   } finally {
     sub.close();
   }
+});
+
+// 14-consistency-check: a replica restarted from its own RDB must keep the keys whose TTL
+// passed meanwhile (its primary's DELs remove them). In cluster mode Redis's iAmMaster() asks
+// nodes.conf, so the load at start already knows the node is a replica, before replication
+// is set up again by the cluster cron.
+test('a cluster replica restarted on its RDB keeps keys whose TTL passed while it was down', async () => {
+  const primary = await startProcNode('tsdis', ['--enable-debug-command', 'yes']);
+  const replica = await startProcNode('tsdis', ['--enable-debug-command', 'yes']);
+  procs.push(primary, replica);
+  await rawCall(primary.port, 'CLUSTER', 'ADDSLOTSRANGE', 0, 16383);
+  await rawCall(primary.port, 'CLUSTER', 'MEET', '127.0.0.1', replica.port);
+  const id = text(await rawCall(primary.port, 'CLUSTER', 'MYID'));
+  await until(async () => (await clusterInfo(replica.port, 'cluster_known_nodes')) === '2', 10000, 'the meet');
+  await until(
+    async () => (await rawCall(replica.port, 'CLUSTER', 'REPLICATE', id)) === '+OK\r\n',
+    10000,
+    'CLUSTER REPLICATE',
+  );
+  await until(async () => (await clusterInfo(primary.port, 'cluster_state')) === 'ok', 10000, 'cluster_state:ok');
+  // the primary keeps its expired keys too: no DELs for the replica to replay
+  assert.equal(await rawCall(primary.port, 'DEBUG', 'SET-ACTIVE-EXPIRE', 0), '+OK\r\n');
+  for (let i = 0; i < 20; i++) assert.equal(await rawCall(primary.port, 'SET', `k${i}`, 'v', 'PX', 1500), '+OK\r\n');
+  assert.equal(await rawCall(primary.port, 'SET', 'kept', 'v'), '+OK\r\n');
+  await until(async () => (await rawCall(replica.port, 'DBSIZE')) === ':21\r\n', 10000, 'the replica in sync');
+  assert.equal(await rawCall(replica.port, 'SAVE'), '+OK\r\n');
+  await replica.kill();
+  await new Promise((r) => setTimeout(r, 2000));
+  await replica.restart();
+  assert.equal(await rawCall(replica.port, 'DBSIZE'), ':21\r\n');
+  // the primary expires them, and the replica drops them with its DELs
+  assert.equal(await rawCall(primary.port, 'DEBUG', 'SET-ACTIVE-EXPIRE', 1), '+OK\r\n');
+  await until(async () => (await rawCall(replica.port, 'DBSIZE')) === ':1\r\n', 10000, 'the DELs replayed');
 });
