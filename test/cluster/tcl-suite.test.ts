@@ -59,11 +59,11 @@ test('DEBUG DROP-CLUSTER-PACKET-FILTER drops bus messages of one type (counted a
   }
 });
 
-// 14-consistency-check: a replica restarted from its own RDB must keep the keys whose TTL
+// 14-consistency-check and 17-diskless-load-swapdb: a replica restarted from its own RDB must keep the keys whose TTL
 // passed meanwhile (its primary's DELs remove them). In cluster mode Redis's iAmMaster() asks
 // nodes.conf, so the load at start already knows the node is a replica, before replication
 // is set up again by the cluster cron.
-test('a cluster replica restarted on its RDB keeps keys whose TTL passed while it was down', async () => {
+test('a cluster replica restarted on its RDB keeps keys whose TTL passed while it was down, and continues partially', async () => {
   const primary = await startProcNode('tsdis', ['--enable-debug-command', 'yes']);
   const replica = await startProcNode('tsdis', ['--enable-debug-command', 'yes']);
   procs.push(primary, replica);
@@ -87,6 +87,15 @@ test('a cluster replica restarted on its RDB keeps keys whose TTL passed while i
   await new Promise((r) => setTimeout(r, 2000));
   await replica.restart();
   assert.equal(await rawCall(replica.port, 'DBSIZE'), ':21\r\n');
+  // ... and the file's replication id and offset as its cached primary (Redis's loadDataFromDisk
+  // when !iAmMaster()): it continues partially (17-diskless-load-swapdb needs that id for its
+  // async load)
+  await until(
+    async () => /sync_partial_ok:1\r\n/.test(await rawCall(primary.port, 'INFO', 'stats')),
+    10000,
+    'a partial resync of the restarted replica',
+  );
+  assert.match(await rawCall(primary.port, 'INFO', 'stats'), /sync_full:1\r\n/);
   // the primary expires them, and the replica drops them with its DELs
   assert.equal(await rawCall(primary.port, 'DEBUG', 'SET-ACTIVE-EXPIRE', 1), '+OK\r\n');
   await until(async () => (await rawCall(replica.port, 'DBSIZE')) === ':1\r\n', 10000, 'the DELs replayed');
