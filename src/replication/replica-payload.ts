@@ -275,9 +275,18 @@ export class Payload {
     // a diskless load into the server's databases: what it decoded goes (they were emptied when it began)
     if (this.diskless && !this.swapdb && this.loadingFlag !== null) emptyData(this.server);
     this.stopLoading();
-    if (this.fd >= 0) fs.closeSync(this.fd);
+    // The name goes now, the data with the last close, off the loop (Redis's bg_unlink): a new
+    // attempt in the same second (cancelReplicationHandshake reconnects at once) makes a file
+    // of the same name.
+    if (this.file !== null) {
+      try {
+        fs.unlinkSync(this.file);
+      } catch {
+        /* gone already */
+      }
+    }
+    if (this.fd >= 0) fs.close(this.fd, () => {});
     this.fd = -1;
-    if (this.file !== null) fs.rm(this.file, { force: true }, () => {});
     this.file = null;
     this.loader = null;
     this.head = EMPTY;

@@ -6,6 +6,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {
   startTsdisNode,
   startProcNode,
@@ -17,7 +18,7 @@ import {
   type ProcNode,
   type TsdisNode,
 } from './helpers.js';
-import { RawConn } from '../helpers/servers.js';
+import { RawConn, startTsdis } from '../helpers/servers.js';
 
 const nodes: TsdisNode[] = [];
 const procs: ProcNode[] = [];
@@ -99,4 +100,31 @@ test('a cluster replica restarted on its RDB keeps keys whose TTL passed while i
   // the primary expires them, and the replica drops them with its DELs
   assert.equal(await rawCall(primary.port, 'DEBUG', 'SET-ACTIVE-EXPIRE', 1), '+OK\r\n');
   await until(async () => (await rawCall(replica.port, 'DBSIZE')) === ':1\r\n', 10000, 'the DELs replayed');
+});
+
+// 22-replica-in-sync sets requirepass on a primary: its replica's SYNC gets -NOAUTH, and the
+// replica reconnects at once (Redis's cancelReplicationHandshake), so its next temp file has the
+// same name (temp-<unixtime>.<pid>.rdb) as the one just dropped: that name must be gone by then.
+test('a replica refused by its primary retries at once, its temp file already removed', async () => {
+  const primary = await startTsdis({ config: { requirepass: 'secret' } });
+  const log: string[] = [];
+  const replica = await startTsdis({ log: (l) => log.push(l), config: { 'repl-diskless-load': 'disabled' } });
+  try {
+    assert.equal(await rawCall(replica.port, 'REPLICAOF', '127.0.0.1', primary.port), '+OK\r\n');
+    await until(
+      () => log.filter((l) => l.includes('MASTER aborted replication with an error: NOAUTH')).length >= 3,
+      10000,
+      'three refused SYNCs',
+    );
+    assert.deepEqual(
+      log.filter((l) => l.includes('Opening the temp file')),
+      [],
+    );
+    await rawCall(replica.port, 'REPLICAOF', 'NO', 'ONE');
+    const dir = String(replica.server.config.v['dir']);
+    await until(() => fs.readdirSync(dir).every((f) => !f.startsWith('temp-')), 5000, 'no temp file left');
+  } finally {
+    await replica.close();
+    await primary.close();
+  }
 });
