@@ -335,9 +335,11 @@ export class Replica implements Subsystem {
           return this.closeAttempt();
         case 'fullresync':
         case 'sync':
-          // a full sync follows: the cached primary is of no more use, even if this transfer
-          // fails (Redis discards it on +FULLRESYNC)
-          this.discardCached();
+          // +FULLRESYNC: the cached primary is of no more use, even if this transfer fails (Redis
+          // discards it there). Not on a PSYNC refused (-NOAUTH ...; SYNC follows): it stays until
+          // a payload replaces the data (attach, below), so the offset it holds is still announced
+          // (a cluster replica stays in CLUSTER SLOTS) and a later PSYNC can continue from it.
+          if (step.kind === 'fullresync') this.discardCached();
           this.server.repl.failover.psyncDone(true);
           this.masterReplid = step.kind === 'sync' ? '' : step.replid;
           this.initialOffset = step.kind === 'sync' ? -1 : step.offset;

@@ -18,7 +18,7 @@ import {
   type ProcNode,
   type TsdisNode,
 } from './helpers.js';
-import { RawConn, startTsdis } from '../helpers/servers.js';
+import { RawConn, startTsdis, hasRedis } from '../helpers/servers.js';
 
 const nodes: TsdisNode[] = [];
 const procs: ProcNode[] = [];
@@ -126,5 +126,66 @@ test('a replica refused by its primary retries at once, its temp file already re
   } finally {
     await replica.close();
     await primary.close();
+  }
+});
+
+/** One INFO field of a node (raw INFO text parsed). */
+async function infoOf(port: number, section: string, field: string): Promise<string> {
+  const m = new RegExp(`\\r\\n${field}:([^\\r]*)\\r\\n`).exec('\r\n' + text(await rawCall(port, 'INFO', section)));
+  return m?.[1] ?? '';
+}
+
+// 22-replica-in-sync "Check disconnected replica not hidden from slots": a primary sets
+// requirepass and drops its replica; the replica's PSYNC and SYNC get -NOAUTH. Redis keeps the
+// cached primary through that (it is discarded on +FULLRESYNC or when a payload loads), so the
+// replica still announces its offset (CLUSTER SLOTS lists replicas with one) and continues
+// partially once it may. Checked on a redis-server pair too.
+test('a replica whose PSYNC and SYNC are refused keeps its cached primary, then continues partially', async (t) => {
+  const kinds: ('tsdis' | 'redis')[] = hasRedis() ? ['tsdis', 'redis'] : ['tsdis'];
+  for (const kind of kinds) {
+    await t.test(kind, async () => {
+      const primary = await startProcNode(kind, ['--cluster-enabled', 'no']);
+      const replica = await startProcNode(kind, [
+        '--cluster-enabled',
+        'no',
+        '--replicaof',
+        '127.0.0.1',
+        `${primary.port}`,
+      ]);
+      procs.push(primary, replica);
+      await until(
+        async () => (await infoOf(replica.port, 'replication', 'master_link_status')) === 'up',
+        10000,
+        'sync',
+      );
+      assert.equal(await rawCall(primary.port, 'SET', 'k', 'v'), '+OK\r\n');
+      await until(
+        async () =>
+          Number(await infoOf(replica.port, 'replication', 'slave_repl_offset')) > 0 &&
+          (await rawCall(replica.port, 'GET', 'k')) === '$1\r\nv\r\n',
+        10000,
+        'the write replicated',
+      );
+      const offset = await infoOf(replica.port, 'replication', 'slave_repl_offset');
+      const admin = await RawConn.connect(primary.port);
+      try {
+        assert.equal(await admin.call('CONFIG', 'SET', 'requirepass', 'asdf'), '+OK\r\n');
+        assert.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'replica'), ':1\r\n');
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(await infoOf(replica.port, 'replication', 'master_link_status'), 'down');
+        assert.equal(await infoOf(replica.port, 'replication', 'slave_repl_offset'), offset, kind);
+        assert.equal(await admin.call('CONFIG', 'SET', 'requirepass', ''), '+OK\r\n');
+        await until(
+          async () => (await infoOf(replica.port, 'replication', 'master_link_status')) === 'up',
+          10000,
+          'the replica back',
+        );
+        const stats = text(await admin.call('INFO', 'stats'));
+        assert.match(stats, /\r\nsync_full:1\r\n/, kind);
+        assert.match(stats, /\r\nsync_partial_ok:1\r\n/, kind);
+      } finally {
+        admin.close();
+      }
+    });
   }
 });
