@@ -141,7 +141,7 @@ export class Writers {
           const msg = (e as Error).message;
           const moved = /MOVED (\d+)/.exec(msg);
           // a client sent back and forth: what each node says of the slot, just after
-          this.errors.push(`${k}: ${msg}${moved ? ` [${await slotViews(Number(moved[1]))}]` : ''}`);
+          this.errors.push(`${k}: ${msg}${moved ? ` [${await slotViews(Number(moved[1]), k)}]` : ''}`);
           // (the key's value is unknown now: a write that failed may have been applied)
           this.acked.delete(k);
         }
@@ -213,13 +213,15 @@ export class Writers {
 
 /**
  * Each live node's view of `slot`: "port: owner-port/owner-configEpoch
- * (migrating/importing marks)" or its error: the diagnostics of a write
- * that gave up after too many MOVEDs.
+ * (migrating/importing marks) <its reply to EXISTS key>" or its error: the
+ * diagnostics of a write that gave up after too many MOVEDs (which node
+ * sends the client where).
  */
-async function slotViews(slot: number): Promise<string> {
+async function slotViews(slot: number, key: string): Promise<string> {
   const views = await Promise.all(
     live.map(async (n) => {
       try {
+        const exists = (await rawCall(n.port, 'EXISTS', key)).trim();
         const lines = text(await rawCall(n.port, 'CLUSTER', 'NODES')).split('\n');
         const owner = lines.find((l) =>
           l
@@ -229,7 +231,7 @@ async function slotViews(slot: number): Promise<string> {
         );
         const marks = lines.flatMap((l) => l.split(' ').filter((f) => f.startsWith(`[${slot}-`)));
         const f = owner?.split(' ') ?? [];
-        return `${n.port}: ${f[1]?.split('@')[0] ?? 'none'}/${f[6] ?? '-'} ${marks.join(' ')}`;
+        return `${n.port}: ${f[1]?.split('@')[0] ?? 'none'}/${f[6] ?? '-'} ${marks.join(' ')} <${exists}>`;
       } catch (e) {
         return `${n.port}: ${(e as Error).message}`;
       }
