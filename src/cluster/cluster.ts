@@ -338,7 +338,7 @@ export class Cluster implements Subsystem, LinkOwner {
 
   /** The client port a node is known by on this bus (getNodeDefaultClientPort): its TLS port with tls-cluster. */
   defaultPortOf(n: ClusterNode): number {
-    return this.tlsCluster ? n.tlsPort : n.tcpPort;
+    return this.portFor(n, this.tlsCluster);
   }
 
   /**
@@ -869,7 +869,7 @@ export class Cluster implements Subsystem, LinkOwner {
       cport,
       currentEpoch: this.currentEpoch,
       configEpoch: master.configEpoch,
-      offset: me.isSlave ? this.server.replica.slaveOffset() : this.server.repl.offset,
+      offset: this.offsetOf(me),
       sender: me.name,
       myslots: master.slots,
       slaveof: me.slaveof !== null ? me.slaveof.name : '',
@@ -1343,9 +1343,16 @@ export class Cluster implements Subsystem, LinkOwner {
     return this.server.config.v['tls-replication'] ? n.tlsPort : n.tcpPort;
   }
 
-  /** This replica's processed offset of its primary's stream (replicationGetSlaveOffset). */
-  slaveOffset(): number {
-    return this.server.replica.slaveOffset();
+  /**
+   * The replication offset `n` is known by: another node's as it last
+   * announced it; ours, as a replica the processed offset of its primary's
+   * stream (replicationGetSlaveOffset), as a primary master_repl_offset
+   * (what our headers carry; CLUSTER SLOTS and SHARDS, ranks and manual
+   * failover read it).
+   */
+  offsetOf(n: ClusterNode): number {
+    if (n !== this.myself) return n.replOffset;
+    return n.isSlave ? this.server.replica.slaveOffset() : this.server.repl.offset;
   }
 
   /** Asks beforeSleep for an election step (a vote arrived, a manual failover may start). */

@@ -97,7 +97,7 @@ export class ClusterFailover {
     const me = this.cluster.myself;
     const master = me.slaveof;
     if (master === null) return 0;
-    const mine = this.cluster.slaveOffset();
+    const mine = this.cluster.offsetOf(me);
     let rank = 0;
     for (const r of master.replicas) {
       if (r !== me && !(r.flags & NODE_NOFAILOVER) && r.replOffset > mine) rank++;
@@ -184,7 +184,7 @@ export class ClusterFailover {
         c.wantFailover();
       }
       log.notice(
-        `Start of election delayed for ${this.authTime - now} milliseconds (rank #${this.authRank}, offset ${c.slaveOffset()}).`,
+        `Start of election delayed for ${this.authTime - now} milliseconds (rank #${this.authRank}, offset ${c.offsetOf(c.myself)}).`,
       );
       c.broadcastPongToSiblings();
       return;
@@ -333,7 +333,7 @@ export class ClusterFailover {
   /** Redis's clusterHandleManualFailover: the election may start once this replica processed the paused primary's offset. */
   handleManual(): void {
     if (this.mfEnd === 0 || this.mfCanStart || this.mfMasterOffset === -1) return;
-    if (this.mfMasterOffset === this.cluster.slaveOffset()) {
+    if (this.mfMasterOffset === this.cluster.offsetOf(this.cluster.myself)) {
       this.mfCanStart = true;
       this.server.log.notice('All master replication stream processed, manual failover can start.');
       this.cluster.wantFailover();

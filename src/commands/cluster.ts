@@ -166,12 +166,17 @@ function clusterMyshardid(ctx: Ctx): void {
   ctx.reply.bulk(clusterOf(ctx).myself.shardId);
 }
 
+/** Whether this command's client is shown TLS ports (Cluster.tlsInfoFor of the client whose top-level command runs: a script's caller). */
+function tlsShown(ctx: Ctx, c: Cluster): boolean {
+  return c.tlsInfoFor(ctx.server.executing ?? ctx.client);
+}
+
 /** CLUSTER NODES */
 function clusterNodes(ctx: Ctx): void {
   const c = clusterOf(ctx);
   const pairs = c.slotRanges();
   let s = '';
-  const tlsInfo = c.tlsInfoFor(ctx.server.executing ?? ctx.client);
+  const tlsInfo = tlsShown(ctx, c);
   for (const n of c.nodes.values()) s += describeNode(c, n, pairs.get(n) ?? [], false, tlsInfo) + '\n';
   ctx.reply.verbatim(s);
 }
@@ -184,7 +189,7 @@ function nodeEntry(ctx: Ctx, c: Cluster, n: ClusterNode): void {
   if (type === 'ip') reply.bulk(n.ip);
   else if (type === 'hostname') reply.bulk(n.hostname !== '' ? n.hostname : '?');
   else reply.null();
-  reply.int(c.portFor(n, c.tlsInfoFor(ctx.server.executing ?? ctx.client)));
+  reply.int(c.portFor(n, tlsShown(ctx, c)));
   reply.bulk(n.name);
   const extra: [string, string][] = [];
   if (type !== 'ip') extra.push(['ip', n.ip]);
@@ -219,7 +224,7 @@ function clusterSlots(ctx: Ctx): void {
 /** Whether CLUSTER SLOTS lists a replica (Redis's isReplicaAvailable): not FAIL, and some offset announced. */
 function replicaAvailable(c: Cluster, r: ClusterNode): boolean {
   if (r.failed) return false;
-  return (r === c.myself ? c.slaveOffset() : r.replOffset) !== 0;
+  return c.offsetOf(r) !== 0;
 }
 
 /** CLUSTER SHARDS */
@@ -251,7 +256,7 @@ function clusterShards(ctx: Ctx): void {
       fields.push(['ip', n.ip], ['endpoint', c.preferredEndpoint(n)]);
       if (n.hostname !== '') fields.push(['hostname', n.hostname]);
       fields.push(['role', n.isSlave ? 'replica' : 'master']);
-      const offset = n !== c.myself ? n.replOffset : n.isSlave ? c.slaveOffset() : ctx.server.repl.offset;
+      const offset = c.offsetOf(n);
       fields.push(['replication-offset', offset]);
       fields.push(['health', n.failed ? 'fail' : n.isSlave && offset === 0 ? 'loading' : 'online']);
       reply.map(fields.length);
@@ -542,7 +547,7 @@ function clusterReplicas(ctx: Ctx): void {
   if (n === undefined) throw new ReplyError(Err.clusterUnknownNode(ctx.argv[2]!));
   if (n.isSlave) throw new ReplyError(Err.clusterNotAMaster);
   ctx.reply.array(n.replicas.length);
-  const tlsInfo = c.tlsInfoFor(ctx.server.executing ?? ctx.client);
+  const tlsInfo = tlsShown(ctx, c);
   for (const r of n.replicas) ctx.reply.bulk(describeNode(c, r, [], false, tlsInfo));
 }
 

@@ -302,8 +302,8 @@ export class ReplicaKeys {
    * server's ttlSet keyspace hook.
    */
   remember(dbid: number, key: string): void {
-    if (this.keys === null) this.keys = new Dict<bigint>();
     if (dbid > 63) return;
+    if (this.keys === null) this.keys = new Dict<bigint>();
     const bits = this.keys.get(key) ?? 0n;
     this.keys.set(key, bits | (1n << BigInt(dbid)));
   }

@@ -62,7 +62,7 @@ export class ProtocolError {
 export type ParseResult = string[] | ProtocolError | null;
 
 /** An inline command where ParserLimits.refuseInline says none may come (no reply: Redis's master link). */
-const INLINE_REFUSED = new ProtocolError('inline protocol', false, 'Master using the inline protocol. Desync?');
+export const INLINE_REFUSED = new ProtocolError('inline protocol', false, 'Master using the inline protocol. Desync?');
 
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);

@@ -30,7 +30,7 @@ import { splitArgs } from '../protocol/parser.js';
 import { parseInt64 } from '../util/numbers.js';
 import { persist } from '../persistence/snapshot.js';
 import { clientInfoLine } from '../observability/clientlist.js';
-import { newReplId } from './replication.js';
+import { lastCommandName, logErrorOnLink, newReplId } from './replication.js';
 import { FullSync } from './full-sync.js';
 import { TRIM_BLOCKS_PER_CALL, type ReplBlock } from './backlog.js';
 import {
@@ -223,17 +223,10 @@ export class Primary {
   repliedToReplica(c: Client, argv?: readonly string[], error: string | null = null): void {
     const server = this.server;
     c.reply.out = '';
-    const cmd = c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
     server.log.warning(
-      `Replica generated a reply to command '${cmd}', disconnecting it: ${clientInfoLine(server, c, argv)}`,
+      `Replica generated a reply to command '${lastCommandName(c)}', disconnecting it: ${clientInfoLine(server, c, argv)}`,
     );
-    if (error !== null) {
-      const msg = error.startsWith('ERR ') ? error.slice(4) : error;
-      server.log.warning(
-        `== CRITICAL == This master is sending an error to its replica: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
-      );
-      server.stats.unexpectedErrorReplies++;
-    }
+    if (error !== null) logErrorOnLink(server, c, error, 'master');
     server.killClient(c);
   }
 

@@ -23,13 +23,14 @@ const MASTER_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, queryBufferLimit: I
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { MasterState } from './replica.js';
-import { ProtocolError, type RespParser } from '../protocol/parser.js';
+import { INLINE_REFUSED, ProtocolError, type RespParser } from '../protocol/parser.js';
 import { Err } from '../protocol/errors.js';
 import { dispatch } from '../server/dispatcher.js';
 import { lookupSub } from '../commands/registry.js';
 import { encodeCommand } from '../persistence/aof-format.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { clientInfoLine } from '../observability/clientlist.js';
+import { lastCommandName, logErrorOnLink } from './replication.js';
 
 export class MasterStream {
   /** The primary sent bad protocol: its state is not cached (a full resync follows). */
@@ -182,16 +183,12 @@ export class MasterStream {
   private errorToPrimary(): void {
     const server = this.server;
     const c = this.client;
-    const err = c.reply.lastError;
-    const msg = err.startsWith('ERR ') ? err.slice(4) : err;
-    const cmd = c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
-    server.log.warning(
-      `== CRITICAL == This replica is sending an error to its master: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`,
-    );
-    server.stats.unexpectedErrorReplies++;
+    logErrorOnLink(server, c, c.reply.lastError, 'replica');
     const v = server.config.v;
     if (v['replica-read-only'] && v['propagation-error-behavior'] !== 'ignore')
-      server.fatal(`This replica panicked sending an error to its master after processing the command '${cmd}'`);
+      server.fatal(
+        `This replica panicked sending an error to its master after processing the command '${lastCommandName(c)}'`,
+      );
   }
 
   /**
@@ -224,7 +221,7 @@ export class MasterStream {
       c.reply.error(Err.withErrCode(err.message));
       c.reply.out = '';
       this.errorToPrimary();
-    } else if (err.why.startsWith('Master using the inline')) {
+    } else if (err === INLINE_REFUSED) {
       server.log.warning(
         'WARNING: Receiving inline protocol from master, master stream corruption? Closing the master connection and discarding the cached master.',
       );

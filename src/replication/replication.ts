@@ -38,6 +38,27 @@ export function newReplId(): string {
 
 export const NULL_REPLID = '0000000000000000000000000000000000000000';
 
+/** The name of a client's last command as Redis's replication log lines give it ('<unknown>' after a failed lookup). */
+export function lastCommandName(c: Client): string {
+  return c.lastCmd === 'NULL' ? '<unknown>' : c.lastCmd;
+}
+
+/**
+ * Redis's afterErrorReply on a replication link: an error one side sends
+ * the other (`self`: this server's side) means their datasets may have
+ * diverged. Logged with the command it followed (the text without its ERR
+ * prefix, at most 4096 bytes) and counted in unexpected_error_replies.
+ * Callers: Primary.repliedToReplica, MasterStream's errorToPrimary.
+ */
+export function logErrorOnLink(server: Server, c: Client, error: string, self: 'master' | 'replica'): void {
+  const msg = error.startsWith('ERR ') ? error.slice(4) : error;
+  const peer = self === 'master' ? 'replica' : 'master';
+  server.log.warning(
+    `== CRITICAL == This ${self} is sending an error to its ${peer}: '${msg.slice(0, 4096)}' after processing the command '${lastCommandName(c)}'`,
+  );
+  server.stats.unexpectedErrorReplies++;
+}
+
 export class Replication implements Subsystem, PropagationSink {
   /** The history this server's dataset continues (master_replid). */
   replid = newReplId();

@@ -13,7 +13,17 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster as IoCluster } from 'ioredis';
 import { createCluster } from 'redis';
-import { clusterInfo, rawCall, text, until, startProcNode, redisCli, cliSkip, type ProcNode } from './helpers.js';
+import {
+  allClusterOk,
+  clusterInfo,
+  rawCall,
+  text,
+  until,
+  startProcNode,
+  redisCli,
+  cliSkip,
+  type ProcNode,
+} from './helpers.js';
 
 const procs: ProcNode[] = [];
 after(async () => {
@@ -46,18 +56,6 @@ async function nodes(
 async function role(port: number): Promise<string> {
   const r = await rawCall(port, 'ROLE');
   return r.split('\r\n')[2]!;
-}
-
-/** Waits until every port says cluster_state:ok. */
-async function allOk(ports: number[], ms: number, what: string): Promise<void> {
-  await until(
-    async () => {
-      for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
-      return true;
-    },
-    ms,
-    what,
-  );
 }
 
 /** A promise that rejects after `ms`. */
@@ -173,7 +171,7 @@ test(
     ]);
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, /\[OK\] All 16384 slots covered/);
-    await allOk(ports, 20000, 'cluster_state:ok');
+    await allClusterOk(ports, 20000, 'cluster_state:ok');
     // every node sees three primaries with slots and three replicas, each replicating one of them
     await until(
       async () => {
@@ -254,7 +252,7 @@ test(
       await victimNode.kill();
       const survivors = ports.filter((p) => p !== vPort);
       await until(async () => (await role(rPort)) === 'master', 15000, 'the replica elected');
-      await allOk(survivors, 15000, 'cluster_state:ok on the survivors');
+      await allClusterOk(survivors, 15000, 'cluster_state:ok on the survivors');
       const tookMs = Date.now() - killedAt;
       const before = wr.count();
       await until(() => wr.count() > before + 50, 15000, 'writes after the failover');
@@ -313,7 +311,7 @@ test('CLUSTER FAILOVER (manual) under writes: roles swap with no acknowledged wr
   await until(async () => (await nodes(ports[3]!)).some((n) => n.id === pid), 20000, 'the fourth node knows the first');
   assert.equal(await rawCall(ports[3]!, 'CLUSTER', 'REPLICATE', pid), '+OK\r\n');
   await until(async () => (await rawCall(ports[3]!, 'ROLE')).includes('connected'), 15000, 'replica connected');
-  await allOk(ports, 20000, 'cluster_state:ok');
+  await allClusterOk(ports, 20000, 'cluster_state:ok');
   // (the primary must know it as its replica, from its PINGs, or it ignores the MFSTART, as Redis does)
   const rid = text(await rawCall(ports[3]!, 'CLUSTER', 'MYID'));
   await until(
@@ -332,7 +330,7 @@ test('CLUSTER FAILOVER (manual) under writes: roles swap with no acknowledged wr
     assert.equal(await rawCall(ports[3]!, 'CLUSTER', 'FAILOVER'), '+OK\r\n');
     await until(async () => (await role(ports[3]!)) === 'master', 10000, 'the replica promoted');
     await until(async () => (await role(ports[0]!)) === 'slave', 10000, 'the old primary demoted');
-    await allOk(ports, 10000, 'cluster_state:ok');
+    await allClusterOk(ports, 10000, 'cluster_state:ok');
     const before = wr.count();
     await until(() => wr.count() > before + 50, 15000, 'writes after');
     const acked = await wr.stop();
@@ -405,7 +403,7 @@ test(
       15000,
       'both replicas connected',
     );
-    await allOk(all, 20000, 'cluster_state:ok');
+    await allClusterOk(all, 20000, 'cluster_state:ok');
     const key = `{${await tagIn(R1.port, 0, 5460)}}x`;
     assert.equal(await rawCall(R1.port, 'SET', key, '1'), '+OK\r\n');
     // with both replicas past offset 0, CLUSTER SLOTS lists each after its primary: the same bytes from
@@ -427,14 +425,14 @@ test(
     // R1 (redis-server) killed: the tsdis replica is elected by R2 and T1
     await R1.kill();
     await until(async () => (await role(t.port)) === 'master', 15000, 'tsdis replica elected');
-    await allOk([R2.port, T1.port, t.port, rr.port], 15000, 'cluster_state:ok after the first failover');
+    await allClusterOk([R2.port, T1.port, t.port, rr.port], 15000, 'cluster_state:ok after the first failover');
     assert.match(t.output(), /Failover election won: I'm the new master\./);
     assert.match(T1.output(), new RegExp(`Failover auth granted to ${tid} \\(\\) for epoch \\d+`));
 
     // T1 (tsdis) killed: the redis-server replica needs R2's vote and the tsdis winner's
     await T1.kill();
     await until(async () => (await role(rr.port)) === 'master', 20000, 'redis-server replica elected');
-    await allOk([R2.port, t.port, rr.port], 15000, 'cluster_state:ok after the second failover');
+    await allClusterOk([R2.port, t.port, rr.port], 15000, 'cluster_state:ok after the second failover');
     assert.match(t.output(), new RegExp(`Failover auth granted to ${rrid} \\(\\) for epoch \\d+`));
     assert.equal((await nodes(t.port)).find((n) => n.id === rrid)!.flags.includes('master'), true);
     // the write made on R1 survived on its tsdis successor
@@ -460,7 +458,7 @@ test(
     for (const n of [a1, a2]) assert.equal(await rawCall(n.port, 'CLUSTER', 'REPLICATE', aid), '+OK\r\n');
     assert.equal(await rawCall(b1.port, 'CLUSTER', 'REPLICATE', bid), '+OK\r\n');
     const all = six.map((n) => n.port);
-    await allOk(all, 20000, 'cluster_state:ok');
+    await allClusterOk(all, 20000, 'cluster_state:ok');
     await until(
       async () => {
         for (const p of all) {

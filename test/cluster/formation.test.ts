@@ -7,6 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  servesSlot,
   startTsdisNode,
   formCluster,
   clusterInfo,
@@ -96,7 +97,7 @@ test('slot ownership follows the highest configEpoch: a bumped claim wins, a sta
   const ownerOf = async (p: number) =>
     text(await rawCall(p, 'CLUSTER', 'NODES'))
       .split('\n')
-      .find((l) => slotIn(l, slot))
+      .find((l) => servesSlot(l, slot))
       ?.slice(0, 40);
   const settle = async (owner: number, what: string) => {
     for (const p of ports)
@@ -118,16 +119,6 @@ test('slot ownership follows the highest configEpoch: a bumped claim wins, a sta
   await settle(lo, `slot ${slot} back on the bumped node`);
   await until(async () => (await clusterInfo(ports[0]!, 'cluster_state')) === 'ok', 10000, 'ok');
 });
-
-/** Whether a CLUSTER NODES line lists `slot` among its slots. */
-function slotIn(line: string, slot: number): boolean {
-  for (const f of line.split(' ').slice(8)) {
-    if (f.startsWith('[')) continue;
-    const [a, b] = f.split('-').map(Number);
-    if (slot >= a! && slot <= (b ?? a!)) return true;
-  }
-  return false;
-}
 
 test('two primaries with the same config epoch: the one with the smaller name takes a new one', async () => {
   const pair: TsdisNode[] = [await startTsdisNode(), await startTsdisNode()];

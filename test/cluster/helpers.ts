@@ -114,6 +114,34 @@ export async function clusterInfo(port: number, field: string): Promise<string> 
   return m === null ? '' : m[1]!.trim();
 }
 
+/** Waits until every port says cluster_state:ok. */
+export async function allClusterOk(ports: number[], ms = 20000, what = 'cluster_state:ok'): Promise<void> {
+  await until(
+    async () => {
+      for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
+      return true;
+    },
+    ms,
+    what,
+  );
+}
+
+/** The slot ranges a CLUSTER NODES line serves, as [first, last] (migration marks "[...]" skipped). */
+export function servedRanges(line: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const f of line.split(' ').slice(8)) {
+    if (f.startsWith('[')) continue;
+    const [a, b] = f.split('-').map(Number);
+    out.push([a!, b ?? a!]);
+  }
+  return out;
+}
+
+/** Whether a CLUSTER NODES line serves `slot`. */
+export function servesSlot(line: string, slot: number): boolean {
+  return servedRanges(line).some(([a, b]) => slot >= a && slot <= b);
+}
+
 /** CLUSTER NODES as a sorted list of "id addr flags master epoch link slots" (timing fields and `myself` dropped). */
 export async function nodesView(port: number): Promise<string[]> {
   const t = text(await rawCall(port, 'CLUSTER', 'NODES'));

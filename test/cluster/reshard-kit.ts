@@ -13,7 +13,17 @@ import path from 'node:path';
 import { Cluster as IoCluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { startChild } from '../helpers/child.js';
-import { startRedisNode, clusterInfo, until, rawCall, text, redisCli } from './helpers.js';
+import {
+  startRedisNode,
+  allClusterOk,
+  clusterInfo,
+  servedRanges,
+  servesSlot,
+  until,
+  rawCall,
+  text,
+  redisCli,
+} from './helpers.js';
 import { keyHashSlot } from '../../src/cluster/slot.js';
 
 /** A cluster node of either kind, a separate process. */
@@ -223,12 +233,7 @@ async function slotViews(slot: number, key: string): Promise<string> {
       try {
         const exists = (await rawCall(n.port, 'EXISTS', key)).trim();
         const lines = text(await rawCall(n.port, 'CLUSTER', 'NODES')).split('\n');
-        const owner = lines.find((l) =>
-          l
-            .split(' ')
-            .slice(8)
-            .some((f) => inRange(f, slot)),
-        );
+        const owner = lines.find((l) => servesSlot(l, slot));
         const marks = lines.flatMap((l) => l.split(' ').filter((f) => f.startsWith(`[${slot}-`)));
         const f = owner?.split(' ') ?? [];
         return `${n.port}: ${f[1]?.split('@')[0] ?? 'none'}/${f[6] ?? '-'} ${marks.join(' ')} <${exists}>`;
@@ -238,13 +243,6 @@ async function slotViews(slot: number, key: string): Promise<string> {
     }),
   );
   return `slot ${slot}: ${views.join('; ')}`;
-}
-
-/** Whether a CLUSTER NODES slot field ("5", "0-99"; not "[...]") covers `slot`. */
-function inRange(f: string, slot: number): boolean {
-  if (f.startsWith('[')) return false;
-  const [a, b] = f.split('-').map(Number);
-  return slot >= a! && slot <= (b ?? a!);
 }
 
 /** redis-cli --cluster <args>; asserts it exited 0 and returns its output. */
@@ -277,25 +275,14 @@ export async function slotsOf(port: number): Promise<number> {
     .split('\n')
     .find((l) => l.includes('myself'))!;
   let n = 0;
-  for (const r of line.split(' ').slice(8)) {
-    if (r.startsWith('[')) continue;
-    const [a, b] = r.split('-').map(Number);
-    n += (b ?? a!) - a! + 1;
-  }
+  for (const [a, b] of servedRanges(line)) n += b - a + 1;
   return n;
 }
 
 /** `redis-cli --cluster create` over `nodes` (no replicas), and the state ok everywhere. */
 export async function create(nodes: Node[]): Promise<void> {
   await cli('create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes');
-  await until(
-    async () => {
-      for (const n of nodes) if ((await clusterInfo(n.port, 'cluster_state')) !== 'ok') return false;
-      return true;
-    },
-    20000,
-    'cluster_state:ok',
-  );
+  await allClusterOk(nodes.map((n) => n.port));
   await checkClean(nodes[0]!.port);
 }
 
@@ -306,12 +293,6 @@ export async function knownNodes(port: number): Promise<string[]> {
     .filter((l) => l !== '');
 }
 
-/**
- * add-node, rebalance --cluster-use-empty-masters (slots move from the
- * first nodes to the new one, as many as its weight says), reshard some back, fix of an
- * open slot and of an uncovered one, then del-node of the new node after
- * its slots were moved away; clients write throughout.
- */
 /** Every node knows each of `nodes` (and no other), says cluster_state:ok, and --cluster check is clean. */
 export async function settled(nodes: Node[]): Promise<void> {
   let why = '';
@@ -343,6 +324,12 @@ export interface LifecycleSizes {
   back: number;
 }
 
+/**
+ * add-node, rebalance --cluster-use-empty-masters (slots move from the
+ * first nodes to the new one, as many as its weight says), reshard some back, fix of an
+ * open slot and of an uncovered one, then del-node of the new node after
+ * its slots were moved away; clients write throughout.
+ */
 export async function lifecycle(
   t: { diagnostic(s: string): void },
   first: Node[],

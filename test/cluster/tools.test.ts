@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { Cluster as IoCluster } from 'ioredis';
 import { createCluster } from 'redis';
 import {
+  allClusterOk,
   startTsdisNode,
-  clusterInfo,
   nodesView,
   until,
   formCluster,
@@ -31,14 +31,7 @@ test('redis-cli --cluster create with three tsdis nodes, then --cluster check', 
   const r = await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes']);
   assert.equal(r.status, 0, r.out);
   assert.match(r.out, /\[OK\] All 16384 slots covered/);
-  await until(
-    async () => {
-      for (const p of ports) if ((await clusterInfo(p, 'cluster_state')) !== 'ok') return false;
-      return true;
-    },
-    20000,
-    'cluster_state:ok',
-  );
+  await allClusterOk(ports);
   await until(
     async () => {
       const v = await Promise.all(ports.map((p) => nodesView(p)));
