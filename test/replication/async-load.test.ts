@@ -12,7 +12,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConn, hasRedis, SKIP_NO_REDIS, startRedis, startTsdis } from '../helpers/servers.js';
-import { caughtUp, field, linkUp, startPair, waitFor, type Pair } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { caughtUp, field, linkUp, startPair, type Pair } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -54,9 +55,10 @@ async function resyncSameHistory(delayUs: number): Promise<Pair> {
     for (let i = 0; i < 10; i++)
       assert.equal(await p.call('SET', `${i} string_${i}`, 'A'.repeat(16384)), '+QUEUED\r\n');
     assert.match(await p.call('EXEC'), /^\*12\r\n/);
-    await waitFor(
-      async () => Number(await field(p, 'sync_full', 'stats')) > syncFull || false,
+    await until(
       'the primary to start a full sync',
+      async () => Number(await field(p, 'sync_full', 'stats')) > syncFull,
+      { timeout: 20_000 },
     );
     return pair;
   } catch (e) {
@@ -94,12 +96,12 @@ test(
       assert.match(await p.call('FUNCTION', 'LOAD', LIB2), /^\$4\r\ntest/);
       assert.equal(await p.call('CONFIG', 'SET', 'rdb-key-save-delay', '20000'), '+OK\r\n');
       assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
-      await waitFor(async () => (await field(r, 'loading', 'persistence')) === '1' || false, 'loading:1');
+      await until('loading:1', async () => (await field(r, 'loading', 'persistence')) === '1', { timeout: 20_000 });
       assert.equal(await field(r, 'async_loading', 'persistence'), '0');
       assert.match(await r.call('GET', 'mykey'), /^-LOADING /);
       assert.equal(await p.call('CONFIG', 'SET', 'repl-diskless-sync-delay', '5'), '+OK\r\n');
       assert.match(await p.call('CLIENT', 'KILL', 'TYPE', 'replica'), /^:1\r\n/);
-      await waitFor(async () => (await field(r, 'loading', 'persistence')) === '0' || false, 'loading:0');
+      await until('loading:0', async () => (await field(r, 'loading', 'persistence')) === '0', { timeout: 20_000 });
       assert.equal(await r.call('GET', 'mykey'), '$7\r\nmyvalue\r\n');
       assert.equal(await r.call('DBSIZE'), ':201\r\n');
       // the next sync, whole
@@ -127,7 +129,9 @@ test(
     const pair = await resyncSameHistory(5000);
     const { p, r, log } = pair;
     try {
-      await waitFor(async () => (await field(r, 'async_loading', 'persistence')) === '1' || false, 'async_loading:1');
+      await until('async_loading:1', async () => (await field(r, 'async_loading', 'persistence')) === '1', {
+        timeout: 20_000,
+      });
       assert.equal(await field(r, 'loading', 'persistence'), '0');
       assert.equal(await r.call('GET', 'mykey'), '$7\r\nmyvalue\r\n');
       assert.equal(await r.call('FCALL', 'test', '0'), '$6\r\nhello1\r\n');
@@ -163,11 +167,15 @@ test(
     const pair = await resyncSameHistory(20_000);
     const { p, r, log } = pair;
     try {
-      await waitFor(async () => (await field(r, 'async_loading', 'persistence')) === '1' || false, 'async_loading:1');
+      await until('async_loading:1', async () => (await field(r, 'async_loading', 'persistence')) === '1', {
+        timeout: 20_000,
+      });
       // the next sync waits, so the replica is seen between two
       assert.equal(await p.call('CONFIG', 'SET', 'repl-diskless-sync-delay', '5'), '+OK\r\n');
       assert.match(await p.call('CLIENT', 'KILL', 'TYPE', 'replica'), /^:1\r\n/);
-      await waitFor(async () => (await field(r, 'async_loading', 'persistence')) === '0' || false, 'async_loading:0');
+      await until('async_loading:0', async () => (await field(r, 'async_loading', 'persistence')) === '0', {
+        timeout: 20_000,
+      });
       assert.equal(await r.call('GET', 'mykey'), '$7\r\nmyvalue\r\n');
       assert.equal(await r.call('FCALL', 'test', '0'), '$6\r\nhello1\r\n');
       assert.equal(await r.call('DBSIZE'), ':2001\r\n');
@@ -210,7 +218,7 @@ test(
       assert.equal(await p.call('DEBUG', 'POPULATE', '400', 'k', '100000'), '+OK\r\n');
       const t0 = Date.now();
       assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
-      await waitFor(async () => (await field(r, 'loading', 'persistence')) === '1' || false, 'loading:1');
+      await until('loading:1', async () => (await field(r, 'loading', 'persistence')) === '1', { timeout: 20_000 });
       const loaded = Number(await field(r, 'loading_loaded_bytes', 'persistence'));
       // (what is tested: the transfer still runs a second later, held back by the replica's decoding)
       await new Promise((res) => setTimeout(res, 1000));

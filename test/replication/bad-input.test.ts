@@ -22,9 +22,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis, startTsdis, type RedisProcess } from '../helpers/servers.js';
-import { field, resp, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { field, resp, startPrimary, linkUp } from './kit.js';
 import { FakePrimary, ID1, handshake, makeRdb, type Link } from './fake-primary.js';
-import { startPrimary } from './pair.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -53,10 +53,9 @@ test("a primary that stalls mid-payload: the old data is served meanwhile (never
       await handshake(l);
       const half = Math.floor(rdb.length / 2);
       l.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n$${rdb.length}\r\n`), rdb.subarray(0, half)]));
-      await waitFor(
-        async () => (await field(c, 'master_sync_read_bytes')) === String(half) || false,
-        'half the payload',
-      );
+      await until('half the payload', async () => (await field(c, 'master_sync_read_bytes')) === String(half), {
+        timeout: 20_000,
+      });
       if (load === 'disabled') {
         // replica-serve-stale-data yes: the old dataset, whole, and nothing of the payload
         assert.equal(await c.call('DBSIZE'), ':2\r\n', load);
@@ -78,7 +77,7 @@ test("a primary that stalls mid-payload: the old data is served meanwhile (never
       // +FULLRESYNC discarded the cached primary (the replica's own history): a full sync is asked
       assert.deepEqual(await handshake(l2), ['?', '-1']);
       l2.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n$${rdb.length}\r\n`), rdb]));
-      await linkUpOn(c);
+      await linkUp(c);
       assert.equal(await c.call('DBSIZE'), ':1\r\n');
       assert.equal(await c.call('MGET', 'old1', 'a'), '*2\r\n$-1\r\n$1\r\n1\r\n');
     } finally {
@@ -88,10 +87,6 @@ test("a primary that stalls mid-payload: the old data is served meanwhile (never
     }
   }
 });
-
-async function linkUpOn(c: RawConn): Promise<void> {
-  await waitFor(async () => (await field(c, 'master_link_status')) === 'up' || false, 'master_link_status:up');
-}
 
 /** A replica of a scripted primary: tsdis in process, or redis-server with its log in a file. */
 interface Follower {
@@ -165,7 +160,9 @@ async function feedGarbage(
   await handshake(l);
   const set = resp(['SELECT', '0']) + resp(['SET', 'x', 'y']);
   l.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n$${rdb.length}\r\n`), rdb, Buffer.from(set, 'latin1')]));
-  await waitFor(async () => (await f.conn.call('GET', 'x')) === '$1\r\ny\r\n' || false, 'the stream after the payload');
+  await until('the stream after the payload', async () => (await f.conn.call('GET', 'x')) === '$1\r\ny\r\n', {
+    timeout: 20_000,
+  });
   const before = f.lines().length;
   l.write(garbage);
   let next: string[];
@@ -274,7 +271,7 @@ async function fullSyncStart(port: number, cmd: string): Promise<string> {
   const c = await RawConn.connect(port);
   try {
     c.write(cmd);
-    await waitFor(async () => /\r\n\n*\$/.test(c.pending()) || c.closed || false, 'the image', 10_000);
+    await until('the image', async () => /\r\n\n*\$/.test(c.pending()) || c.closed, { timeout: 10_000 });
     return c.take();
   } finally {
     c.close();
@@ -361,13 +358,13 @@ test(
           assert.equal(await c.read(), '+OK\r\n');
           c.write('PSYNC ? -1\r\n');
           // the whole image: its EOF mark a second time
-          await waitFor(
+          await until(
+            'the image',
             async () => {
               const m = /\$EOF:([0-9a-f]{40})\r\n/.exec(c.pending());
-              return (m !== null && c.pending().endsWith(m[1]!)) || false;
+              return m !== null && c.pending().endsWith(m[1]!);
             },
-            'the image',
-            10_000,
+            { timeout: 10_000 },
           );
           // its first ACK puts it online; then the command
           c.write('REPLCONF ACK 0\r\n');
@@ -379,7 +376,7 @@ test(
         }
         assert.deepEqual(got, ['', ''], JSON.stringify(cmd));
         const line = `Replica generated a reply to command '${name}', disconnecting it: `;
-        await waitFor(async () => log.some((l) => bare(l).startsWith(line)) || false, `tsdis's "${line}"`, 3000);
+        await until(`tsdis's "${line}"`, async () => log.some((l) => bare(l).startsWith(line)), { timeout: 3000 });
         const ref = fs.readFileSync(logfile, 'latin1').split('\n').map(bare);
         assert.ok(
           ref.some((l) => l.startsWith(line)),

@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConn, startRedis, startTsdis, hasRedis, SKIP_NO_REDIS, type RedisProcess } from '../helpers/servers.js';
 import type { TsdisServer } from '../../src/index.js';
-import { field, linkUp, mixedWrites, sendAll, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { field, linkUp, mixedWrites, sendAll } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -41,13 +42,13 @@ const redis = async (replicaof?: number): Promise<Node> => {
 
 /** Waits until every node reports the same master_repl_offset; returns their digests. */
 async function settled(conns: RawConn[]): Promise<string[]> {
-  await waitFor(
+  await until(
+    'every node at the same offset',
     async () => {
       const offs = await Promise.all(conns.map((c) => field(c, 'master_repl_offset')));
-      return offs.every((o) => o === offs[0]) || false;
+      return offs.every((o) => o === offs[0]);
     },
-    'every node at the same offset',
-    30_000,
+    { timeout: 30_000 },
   );
   return Promise.all(conns.map((c) => c.call('DEBUG', 'DIGEST')));
 }
@@ -88,10 +89,10 @@ for (const [name, make] of [
         // the middle promoted: a new history; the sub-replica follows it with a partial resync
         assert.equal(await mid.call('REPLICAOF', 'NO', 'ONE'), '+OK\r\n');
         await mid.call('SET', 'after-promotion', 'x');
-        await waitFor(
-          async () => (await sub.call('GET', 'after-promotion')) === '$1\r\nx\r\n' || false,
+        await until(
           'the write on the promoted node to reach its sub-replica',
-          20_000,
+          async () => (await sub.call('GET', 'after-promotion')) === '$1\r\nx\r\n',
+          { timeout: 20_000 },
         );
         assert.equal(await field(mid, 'sync_full', 'stats'), subFull, 'no full sync after the promotion');
         assert.equal(await field(sub, 'master_replid'), await field(mid, 'master_replid'));

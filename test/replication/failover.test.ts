@@ -9,7 +9,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ } from '../helpers/diff.js';
 import { RawConn, startTsdis } from '../helpers/servers.js';
-import { field, linkUp, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { field, linkUp } from './kit.js';
 import type { TsdisServer } from '../../src/index.js';
 
 const d = await Differ.start();
@@ -79,11 +80,12 @@ test('FAILOVER between two tsdis nodes under writes: roles swap, partial resyncs
         }
       }
     })();
-    await waitFor(async () => acked.length >= 20 || false, 'writes acknowledged before the failover');
+    await until('writes acknowledged before the failover', async () => acked.length >= 20, { timeout: 20_000 });
     assert.equal(await ac.call('FAILOVER', 'TIMEOUT', '10000'), '+OK\r\n');
-    await waitFor(
-      async () => ((await field(bc, 'role')) === 'master' && (await field(ac, 'master_link_status')) === 'up') || false,
+    await until(
       'the replica promoted and the old primary following it',
+      async () => (await field(bc, 'role')) === 'master' && (await field(ac, 'master_link_status')) === 'up',
+      { timeout: 20_000 },
     );
     stop = true;
     await writer;
@@ -99,9 +101,11 @@ test('FAILOVER between two tsdis nodes under writes: roles swap, partial resyncs
     // and back
     assert.equal(await bc.call('SET', 'after', 'x'), '+OK\r\n');
     assert.equal(await bc.call('FAILOVER', 'TO', '127.0.0.1', String(a.port)), '+OK\r\n');
-    await waitFor(async () => (await field(ac, 'role')) === 'master' || false, 'the first node a primary again');
+    await until('the first node a primary again', async () => (await field(ac, 'role')) === 'master', {
+      timeout: 20_000,
+    });
     assert.equal(await ac.call('GET', 'after'), '$1\r\nx\r\n');
-    await waitFor(async () => (await field(bc, 'master_link_status')) === 'up' || false, 'the second node following');
+    await linkUp(bc);
   } finally {
     for (const c of conns) c.close();
     for (const s of servers.reverse()) await s.close();
@@ -118,11 +122,12 @@ test('a target that refuses the handover (another replication id): the failover 
     // the primary's id no longer matches its replica's: PSYNC ... FAILOVER is refused
     assert.equal(await ac.call('DEBUG', 'CHANGE-REPL-ID'), '+OK\r\n');
     assert.equal(await ac.call('FAILOVER'), '+OK\r\n');
-    await waitFor(
+    await until(
+      'the failover aborted',
       async () =>
         ((await field(ac, 'master_failover_state')) === 'no-failover' && (await field(ac, 'role')) === 'master') ||
         false,
-      'the failover aborted',
+      { timeout: 20_000 },
     );
     assert.equal(await field(bc, 'role'), 'slave');
     assert.equal(await ac.call('SET', 'k', 'v'), '+OK\r\n');

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { hasRedis, RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { Differ } from '../helpers/diff.js';
 import { until } from '../helpers/wait.js';
-import { bulkText, infoField, startPrimary } from './pair.js';
+import { bulkText, infoField, startPrimary } from './kit.js';
 import type { TsdisServer } from '../../src/index.js';
 
 const d = await Differ.start();

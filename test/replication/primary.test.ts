@@ -23,7 +23,7 @@ import {
   startPrimary,
   startReplica,
   type Replica,
-} from './pair.js';
+} from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -69,7 +69,7 @@ async function sameData(p: RawConn, r: Replica): Promise<void> {
 
 /** Writes the seeded mixed workload and checks no command failed unexpectedly. */
 async function writeMixed(p: RawConn, seed: number, n: number): Promise<void> {
-  const cmds = mixedWrites(seed, n);
+  const cmds = mixedWrites(n, seed);
   const replies = await pipeline(p, cmds);
   for (let i = 0; i < replies.length; i++) {
     const rep = replies[i]!;

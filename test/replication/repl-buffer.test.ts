@@ -20,7 +20,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
-import { bulkText, infoField, startPrimary } from './pair.js';
+import { bulkText, infoField, startPrimary } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 

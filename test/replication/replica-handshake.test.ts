@@ -11,7 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConn, startTsdis } from '../helpers/servers.js';
-import { field, info, resp, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { field, info, resp, linkUp } from './kit.js';
 import { FakePrimary, ID1, ID2, handshake, makeRdb, replicaOf } from './fake-primary.js';
 
 test('handshake with masteruser/masterauth, a $len payload with the stream behind it, GETACK offsets, then +CONTINUE with a new id', async () => {
@@ -31,7 +32,9 @@ test('handshake with masteruser/masterauth, a $len payload with the stream behin
         Buffer.from(stream1, 'latin1'),
       ]),
     );
-    await waitFor(async () => (await c.call('GET', 'x')) === '$1\r\ny\r\n' || false, 'the stream after the payload');
+    await until('the stream after the payload', async () => (await c.call('GET', 'x')) === '$1\r\ny\r\n', {
+      timeout: 20_000,
+    });
     assert.equal(await c.call('GET', 'a'), '$1\r\n1\r\n');
     const off1 = 1000 + stream1.length;
     assert.equal(await field(c, 'slave_repl_offset'), String(off1));
@@ -44,9 +47,10 @@ test('handshake with masteruser/masterauth, a $len payload with the stream behin
     // a transaction half received is read but not processed: ACKs and slave_repl_offset stop before it
     const half = resp(['MULTI']) + resp(['SET', 'm', '1']);
     l.write(half);
-    await waitFor(
-      async () => (await field(c, 'slave_read_repl_offset')) === String(off1 + getack.length + half.length) || false,
+    await until(
       'the read offset',
+      async () => (await field(c, 'slave_read_repl_offset')) === String(off1 + getack.length + half.length),
+      { timeout: 20_000 },
     );
     assert.equal(await field(c, 'slave_repl_offset'), String(off1 + getack.length));
     // the link drops mid-transaction: the replica asks from the first byte it did not process
@@ -56,7 +60,7 @@ test('handshake with masteruser/masterauth, a $len payload with the stream behin
     const next = off1 + getack.length + 1;
     assert.deepEqual(psync2, [ID1, String(next)]);
     l2.write(`+CONTINUE ${ID2}\r\n`);
-    await waitFor(async () => (await field(c, 'master_link_status')) === 'up' || false, 'link up');
+    await linkUp(c);
     const i = await info(c);
     assert.equal(i.get('master_replid'), ID2);
     assert.equal(i.get('master_replid2'), ID1);
@@ -64,7 +68,9 @@ test('handshake with masteruser/masterauth, a $len payload with the stream behin
     assert.equal(await c.call('EXISTS', 'm'), ':0\r\n');
     const stream2 = resp(['SET', 'z', '1']);
     l2.write(stream2);
-    await waitFor(async () => (await c.call('GET', 'z')) === '$1\r\n1\r\n' || false, 'the stream after +CONTINUE');
+    await until('the stream after +CONTINUE', async () => (await c.call('GET', 'z')) === '$1\r\n1\r\n', {
+      timeout: 20_000,
+    });
     assert.equal(await field(c, 'slave_repl_offset'), String(next - 1 + stream2.length));
     // the backlog holds the processed stream byte for byte, with the primary's offsets (sub-replicas get the same)
     const backlog = t.server.repl.backlog!;
@@ -89,7 +95,9 @@ test('INFO and ROLE while the payload is half received (master_sync_* fields, st
     await handshake(l);
     const half = Math.floor(rdb.length / 2);
     l.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n\n\n$${rdb.length}\r\n`), rdb.subarray(0, half)]));
-    await waitFor(async () => (await field(c, 'master_sync_read_bytes')) === String(half) || false, 'half the payload');
+    await until('half the payload', async () => (await field(c, 'master_sync_read_bytes')) === String(half), {
+      timeout: 20_000,
+    });
     const i = await info(c);
     assert.equal(i.get('master_sync_in_progress'), '1');
     assert.equal(i.get('master_sync_total_bytes'), String(rdb.length));
@@ -114,7 +122,7 @@ test('INFO and ROLE while the payload is half received (master_sync_* fields, st
     ]);
     assert.match(await c.call('ROLE'), /\$4\r\nsync\r\n:-1\r\n$/);
     l.write(rdb.subarray(half));
-    await waitFor(async () => (await field(c, 'master_link_status')) === 'up' || false, 'link up');
+    await linkUp(c);
     assert.equal(await c.call('GET', 'a'), '$1\r\n1\r\n');
   } finally {
     c.close();
@@ -145,7 +153,7 @@ test('-LOADING to PSYNC: the replica logs it and tries again; -ERR: it falls bac
     l2.write("-ERR unknown command 'PSYNC'\r\n");
     assert.deepEqual(await l2.command(), ['SYNC']);
     l2.write(Buffer.concat([Buffer.from(`$${rdb.length}\r\n`), rdb]));
-    await waitFor(async () => (await field(c, 'master_link_status')) === 'up' || false, 'link up');
+    await linkUp(c);
     assert.equal(await c.call('GET', 'a'), '$1\r\n1\r\n');
     assert.ok(log.some((s) => s.endsWith('Retrying with SYNC...')));
     assert.ok(
@@ -268,7 +276,7 @@ test('hash fields whose TTL passed read as missing on a replica but stay until t
     l.write(
       Buffer.concat([Buffer.from(`+FULLRESYNC ${ID1} 0\r\n$${rdb.length}\r\n`), rdb, Buffer.from(stream, 'latin1')]),
     );
-    await waitFor(async () => (await c.call('HGET', 'h', 'g')) === '$1\r\nw\r\n' || false, 'the stream');
+    await until('the stream', async () => (await c.call('HGET', 'h', 'g')) === '$1\r\nw\r\n', { timeout: 20_000 });
     await new Promise((res) => setTimeout(res, 20));
     assert.equal(await c.call('HGET', 'h', 'f'), '$-1\r\n');
     assert.equal(await c.call('HGETALL', 'h'), '*2\r\n$1\r\ng\r\n$1\r\nw\r\n');
@@ -276,10 +284,10 @@ test('hash fields whose TTL passed read as missing on a replica but stay until t
     await new Promise((res) => setTimeout(res, 300));
     assert.equal((await info(c, 'stats')).get('expired_subkeys'), '0');
     l.write(resp(['HDEL', 'h', 'f']));
-    await waitFor(
-      async () =>
-        (await field(c, 'slave_repl_offset')) === String(stream.length + resp(['HDEL', 'h', 'f']).length) || false,
+    await until(
       'the HDEL',
+      async () => (await field(c, 'slave_repl_offset')) === String(stream.length + resp(['HDEL', 'h', 'f']).length),
+      { timeout: 20_000 },
     );
     assert.equal(await c.call('HGETALL', 'h'), '*2\r\n$1\r\ng\r\n$1\r\nw\r\n');
   } finally {

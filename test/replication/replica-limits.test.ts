@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
-import { caughtUp, field, startPair } from './replica-kit.js';
+import { caughtUp, field, startPair } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 

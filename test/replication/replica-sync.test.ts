@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis, startTsdis } from '../helpers/servers.js';
 import { fillCommands } from '../persistence/fill.js';
-import { caughtUp, field, mixedWrites, sendAll, startPair, type Pair } from './replica-kit.js';
+import { caughtUp, field, mixedWrites, sendAll, startPair, type Pair } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 

@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, hasRedis, RawConn, SKIP_NO_REDIS, startRedis, startTsdis } from '../helpers/servers.js';
 import { startChild } from '../helpers/child.js';
-import { caughtUp, field, info, infoNames, linkUp, mixedWrites, sendAll, startPair, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { caughtUp, field, info, infoNames, linkUp, mixedWrites, sendAll, startPair } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -66,10 +67,14 @@ test('the first sync: Redis 7.2 log lines, ROLE and INFO replication as a connec
     assert.equal(i.get('repl_backlog_active'), '1');
     assert.ok(!i.has('master_link_down_since_seconds'));
     // the primary sees it online, acknowledging its offset (REPLCONF ACK every second)
-    await waitFor(async () => {
-      const s = (await field(p, 'slave0')) ?? '';
-      return /state=online/.test(s) && s.includes(`offset=${await field(p, 'master_repl_offset')}`) ? s : false;
-    }, 'the replica to acknowledge its offset');
+    await until(
+      'the replica to acknowledge its offset',
+      async () => {
+        const s = (await field(p, 'slave0')) ?? '';
+        return /state=online/.test(s) && s.includes(`offset=${await field(p, 'master_repl_offset')}`) ? s : false;
+      },
+      { timeout: 20_000 },
+    );
     assert.match((await field(p, 'slave0'))!, new RegExp(`ip=127\\.0\\.0\\.1,port=${pair.replica.port},`));
     // the primary's link in CLIENT LIST: flag M, type master
     const masters = await r.call('CLIENT', 'LIST', 'TYPE', 'master');
@@ -404,7 +409,9 @@ test(
     const c = await RawConn.connect(t.port);
     try {
       blocked.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n');
-      await waitFor(async () => (await c.call('CLIENT', 'LIST')).includes('cmd=blpop') || false, 'BLPOP to block');
+      await until('BLPOP to block', async () => (await c.call('CLIENT', 'LIST')).includes('cmd=blpop'), {
+        timeout: 20_000,
+      });
       assert.equal(await c.call('REPLICAOF', '127.0.0.1', String(primary.port)), '+OK\r\n');
       assert.equal(
         await blocked.readUntilClose(),
@@ -464,10 +471,10 @@ test(
     const { p, r } = pair;
     try {
       await caughtUp(p, r);
-      await waitFor(
-        async () => pair.log.some((l) => l.endsWith('MASTER timeout: no data nor PING received...')) || false,
+      await until(
         'the replica to time the primary out',
-        10000,
+        async () => pair.log.some((l) => l.endsWith('MASTER timeout: no data nor PING received...')),
+        { timeout: 10000 },
       );
       await linkUp(r);
       assert.ok(Number((await info(p, 'stats')).get('sync_partial_ok')) >= 1);
@@ -486,10 +493,14 @@ test("an AOF on a replica gets the effects of the primary's stream", { skip, tim
     await caughtUp(p, r);
     const dir = pair.replica.server.config.v['dir'];
     const adir = path.join(dir, pair.replica.server.config.v['appenddirname']);
-    await waitFor(async () => {
-      const files = fs.existsSync(adir) ? fs.readdirSync(adir).filter((f) => f.endsWith('.incr.aof')) : [];
-      return files.some((f) => fs.readFileSync(path.join(adir, f), 'latin1').includes('aofval')) || false;
-    }, "the SET in the replica's AOF");
+    await until(
+      "the SET in the replica's AOF",
+      async () => {
+        const files = fs.existsSync(adir) ? fs.readdirSync(adir).filter((f) => f.endsWith('.incr.aof')) : [];
+        return files.some((f) => fs.readFileSync(path.join(adir, f), 'latin1').includes('aofval'));
+      },
+      { timeout: 20_000 },
+    );
   } finally {
     await pair.stop();
   }
@@ -528,7 +539,9 @@ test(
       assert.equal(await p.call('SET', 'key1', '5', 'PX', '10'), '+OK\r\n');
       assert.equal(await p.call('SET', 'key2', '5', 'PX', '10'), '+OK\r\n');
       await caughtUp(p, r);
-      await waitFor(async () => (await r.call('EXISTS', 'key1', 'key2')) === ':0\r\n' || false, 'the keys to expire');
+      await until('the keys to expire', async () => (await r.call('EXISTS', 'key1', 'key2')) === ':0\r\n', {
+        timeout: 20_000,
+      });
       assert.equal(await r.call('CONFIG', 'SET', 'replica-read-only', 'no'), '+OK\r\n');
       assert.equal(await r.call('DBSIZE'), ':2\r\n');
       const expired = Number((await info(r, 'stats')).get('expired_keys'));
@@ -658,7 +671,9 @@ test(
       assert.equal(await sleeper.read(5000), '+OK\r\n');
       assert.equal(await other.read(5000), '+OK\r\n');
       await linkUp(r);
-      await waitFor(async () => (await field(r, 'master_port')) === String(sib.port) || false, 'the new primary');
+      await until('the new primary', async () => (await field(r, 'master_port')) === String(sib.port), {
+        timeout: 20_000,
+      });
       assert.equal((await info(p, 'stats')).get('sync_full'), '2');
       assert.equal((await info(sc, 'stats')).get('sync_full'), '0');
       assert.equal((await info(sc, 'stats')).get('sync_partial_ok'), '1');
@@ -689,7 +704,9 @@ test(
       assert.equal(await r.call('CLIENT', 'PAUSE', '100000', 'WRITE'), '+OK\r\n');
       assert.equal(await p.call('SET', 'foo2', 'bar2'), '+OK\r\n');
       const po = await field(p, 'master_repl_offset');
-      await waitFor(async () => (await field(r, 'slave_read_repl_offset')) === po || false, 'the write to be read');
+      await until('the write to be read', async () => (await field(r, 'slave_read_repl_offset')) === po, {
+        timeout: 20_000,
+      });
       assert.equal(await field(r, 'slave_repl_offset'), String(old));
       assert.equal(await r.call('GET', 'foo2'), '$-1\r\n');
       assert.equal(await r.call('CLIENT', 'UNPAUSE'), '+OK\r\n');

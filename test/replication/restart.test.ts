@@ -17,8 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { CLI } from '../helpers/child.js';
 import { RawConn, freePort, hasRedis, SKIP_NO_REDIS, waitForPing, waitLoaded } from '../helpers/servers.js';
-import { startReplica } from './pair.js';
-import { field, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { startReplica, field, linkUp } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -61,7 +61,7 @@ test(
     try {
       p = await RawConn.connect(port);
       const r = replica.conn;
-      await waitFor(async () => (await field(r, 'master_link_status')) === 'up' || false, 'the replica linked');
+      await linkUp(r);
       for (let i = 0; i < 2000; i++) {
         assert.equal(await p.call('SET', `k:${i}`, String(i)), '+OK\r\n');
         if (i % 500 === 0) await p.call('RPUSH', 'list', String(i));
@@ -74,17 +74,18 @@ test(
       assert.equal(await p.call('DBSIZE'), ':2001\r\n');
       // the replica comes back by itself and takes the restarted primary's data
       await p.call('SET', 'after-restart', 'x');
-      await waitFor(
+      await until(
+        'the replica caught up after the restart',
         async () =>
           ((await r.call('GET', 'after-restart')) === '$1\r\nx\r\n' &&
             (await field(r, 'master_link_status')) === 'up') ||
           false,
-        'the replica caught up after the restart',
-        60_000,
+        { timeout: 60_000 },
       );
-      await waitFor(
-        async () => (await field(p!, 'master_repl_offset')) === (await field(r, 'slave_repl_offset')) || false,
+      await until(
         'offsets equal',
+        async () => (await field(p!, 'master_repl_offset')) === (await field(r, 'slave_repl_offset')),
+        { timeout: 20_000 },
       );
       assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
     } finally {
@@ -109,12 +110,13 @@ test(
     try {
       p = await RawConn.connect(port);
       const r = replica.conn;
-      await waitFor(async () => (await field(r, 'master_link_status')) === 'up' || false, 'the replica linked');
+      await linkUp(r);
       for (let i = 0; i < 500; i++) await p.call('SET', `k:${i}`, String(i));
       const id = await field(p, 'master_replid');
-      await waitFor(
-        async () => (await field(r, 'slave_repl_offset')) === (await field(p!, 'master_repl_offset')) || false,
+      await until(
         'caught up',
+        async () => (await field(r, 'slave_repl_offset')) === (await field(p!, 'master_repl_offset')),
+        { timeout: 20_000 },
       );
       p.write('*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n');
       await new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -123,16 +125,14 @@ test(
       proc = await primaryOn(port, dir, RDB);
       p = await RawConn.connect(port);
       assert.equal(await field(p, 'master_replid2'), id, 'the saved id is kept as replid2');
-      await waitFor(
-        async () => (await field(p!, 'sync_partial_ok', 'stats')) === '1' || false,
-        'the replica continued',
-      );
+      await until('the replica continued', async () => (await field(p!, 'sync_partial_ok', 'stats')) === '1', {
+        timeout: 20_000,
+      });
       assert.equal(await field(p, 'sync_full', 'stats'), '0');
       await p.call('SET', 'after', 'x');
-      await waitFor(
-        async () => (await r.call('GET', 'after')) === '$1\r\nx\r\n' || false,
-        'the write after the restart',
-      );
+      await until('the write after the restart', async () => (await r.call('GET', 'after')) === '$1\r\nx\r\n', {
+        timeout: 20_000,
+      });
       assert.equal(await r.call('DEBUG', 'DIGEST'), await p.call('DEBUG', 'DIGEST'));
     } finally {
       p?.close();

@@ -17,8 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import { startChild, type Child } from '../helpers/child.js';
 import { RawConn, hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { until, sleep } from '../helpers/wait.js';
-import { startReplica, type Replica } from './pair.js';
-import { caughtUp, field, linkUp } from './replica-kit.js';
+import { startReplica, type Replica, caughtUp, field, linkUp } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 

@@ -22,7 +22,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, hasRedis, RawConn, SKIP_NO_REDIS, startRedis, startTsdis } from '../helpers/servers.js';
-import { field, info, waitFor } from './replica-kit.js';
+import { until } from '../helpers/wait.js';
+import { info, linkUp } from './kit.js';
 
 const skip = hasRedis() ? false : SKIP_NO_REDIS;
 
@@ -40,7 +41,7 @@ async function tracked(c: RawConn): Promise<string | undefined> {
 
 /** Waits until `c` reports `want` for `read` (each replica converges at its own pace). */
 async function settle(c: RawConn, read: (c: RawConn) => Promise<string | undefined>, want: string, what: string) {
-  await waitFor(async () => (await read(c)) === want || false, what, 10_000);
+  await until(what, async () => (await read(c)) === want, { timeout: 10_000 });
 }
 
 /** DBSIZE of database `db` (the connection is left in database 0). */
@@ -64,8 +65,7 @@ test(
     const t = await RawConn.connect(ts.port);
     const both = [t, r];
     try {
-      for (const c of both)
-        await waitFor(async () => (await field(c, 'master_link_status')) === 'up' || false, 'link up');
+      for (const c of both) await linkUp(c);
       // from the primary: p1 soon past its TTL (no DEL will come), p2 long-lived
       await pc.call('SET', 'p1', 'v', 'PX', '100');
       await pc.call('SET', 'p2', 'v', 'EX', '1000');
