@@ -169,6 +169,8 @@ export async function prepareTest(port: number, test: string): Promise<void> {
 
 interface RunResult {
   rps: number;
+  /** redis-benchmark's 99th percentile latency, ms (NaN when it printed none). */
+  p99: number;
   error: string | null;
 }
 
@@ -193,12 +195,15 @@ export function runBenchmark(port: number, args: string[]): Promise<RunResult> {
         .split('\n')
         .filter((l) => l.startsWith('"') && !l.startsWith('"test"'))
         .pop();
-      const rps = line ? Number(line.split(',')[1]?.replace(/"/g, '')) : NaN;
-      if (srvErr) return resolve({ rps: NaN, error: shortError(srvErr[1]!.trim()) });
-      if (sig) return resolve({ rps: NaN, error: `killed (${sig}) after ${RUN_TIMEOUT_MS} ms` });
+      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+      const fields = line ? line.split(',').map((f) => Number(f.replace(/"/g, ''))) : [];
+      const rps = fields[1] ?? NaN;
+      const p99 = fields[6] ?? NaN;
+      if (srvErr) return resolve({ rps: NaN, p99: NaN, error: shortError(srvErr[1]!.trim()) });
+      if (sig) return resolve({ rps: NaN, p99: NaN, error: `killed (${sig}) after ${RUN_TIMEOUT_MS} ms` });
       if (!Number.isFinite(rps))
-        return resolve({ rps: NaN, error: `exit ${code}: ${all.trim().split('\n').slice(-2).join(' ')}` });
-      resolve({ rps, error: null });
+        return resolve({ rps: NaN, p99: NaN, error: `exit ${code}: ${all.trim().split('\n').slice(-2).join(' ')}` });
+      resolve({ rps, p99, error: null });
     });
   });
 }
@@ -218,6 +223,9 @@ interface Row {
   /** server CPU (user + system, all threads) in µs per request, per repeat */
   redisCpu: number[];
   tsdisCpu: number[];
+  /** redis-benchmark's p99 latency in ms, per repeat */
+  redisP99: number[];
+  tsdisP99: number[];
   error: string | null;
   args: string[];
 }
@@ -243,7 +251,18 @@ async function main(): Promise<void> {
     for (const g of opts.groups) {
       for (const test of opts.tests) {
         const args = benchArgs(g, test, opts);
-        const row: Row = { group: g.id, test, redis: [], tsdis: [], redisCpu: [], tsdisCpu: [], error: null, args };
+        const row: Row = {
+          group: g.id,
+          test,
+          redis: [],
+          tsdis: [],
+          redisCpu: [],
+          tsdisCpu: [],
+          redisP99: [],
+          tsdisP99: [],
+          error: null,
+          args,
+        };
         rows.push(row);
         let tsdisFailed = false;
         for (const s of servers) await prepareTest(s.port, test);
@@ -266,6 +285,7 @@ async function main(): Promise<void> {
             }
             (s.name === 'redis' ? row.redis : row.tsdis).push(res.rps);
             (s.name === 'redis' ? row.redisCpu : row.tsdisCpu).push(cpu);
+            (s.name === 'redis' ? row.redisP99 : row.tsdisP99).push(res.p99);
           }
         }
         const rm = median(row.redis);
@@ -287,6 +307,7 @@ async function main(): Promise<void> {
     const gr = rows.filter((r) => r.group === g.id);
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
+    const p99Ratios: number[] = [];
     const body = gr.map((r) => {
       const rm = median(r.redis);
       const tm = median(r.tsdis);
@@ -295,6 +316,9 @@ async function main(): Promise<void> {
       const tc = median(r.tsdisCpu);
       if (Number.isFinite(ratio)) ratios.push(ratio);
       if (Number.isFinite(tc / rc)) cpuRatios.push(tc / rc);
+      const rp = median(r.redisP99);
+      const tp = median(r.tsdisP99);
+      if (Number.isFinite(tp / rp)) p99Ratios.push(tp / rp);
       const na = r.error && !r.tsdis.length ? 'n/a (' + r.error + ')' : null;
       return [
         r.test,
@@ -304,11 +328,16 @@ async function main(): Promise<void> {
         fmtUs(rc),
         fmtUs(tc),
         na ? 'n/a' : fmtRatio(tc / rc),
+        rp.toFixed(3),
+        na ? 'n/a' : tp.toFixed(3),
+        na ? 'n/a' : fmtRatio(tp / rp),
       ];
     });
     const gm = geomean(ratios);
-    body.push([`geomean (${ratios.length} tests)`, '', '', fmtRatio(gm), '', '', fmtRatio(geomean(cpuRatios))]);
-    summary.push([g.label, fmtRatio(gm), fmtRatio(geomean(cpuRatios)), String(ratios.length)]);
+    const cpuGm = fmtRatio(geomean(cpuRatios));
+    const p99Gm = fmtRatio(geomean(p99Ratios));
+    body.push([`geomean (${ratios.length} tests)`, '', '', fmtRatio(gm), '', '', cpuGm, '', '', p99Gm]);
+    summary.push([g.label, fmtRatio(gm), cpuGm, p99Gm, String(ratios.length)]);
     console.log(`### ${g.label}`);
     console.log(`redis-benchmark -h 127.0.0.1 -p PORT ${benchArgs(g, 'TEST', opts).map(shq).join(' ')}\n`);
     console.log(
@@ -321,6 +350,9 @@ async function main(): Promise<void> {
           'redis CPU µs/req',
           'tsdis CPU µs/req',
           'CPU tsdis/redis',
+          'redis p99 ms',
+          'tsdis p99 ms',
+          'p99 tsdis/redis',
         ],
         body,
       ),
@@ -328,9 +360,9 @@ async function main(): Promise<void> {
     console.log('');
   }
   console.log('### Summary (geometric means of tsdis/redis per group)\n');
-  console.log(table(['group', 'throughput', 'server CPU per request', 'tests'], summary));
+  console.log(table(['group', 'throughput', 'server CPU per request', 'p99 latency', 'tests'], summary));
   console.log(
-    '\nthroughput: higher is better for tsdis; CPU per request (user+sys of the server process, all threads): lower is better.',
+    "\nthroughput: higher is better for tsdis; CPU per request (user+sys of the server process, all threads) and p99 latency (redis-benchmark's, median of the repeats): lower is better.",
   );
   console.log(`\nwall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
