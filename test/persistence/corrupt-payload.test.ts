@@ -87,6 +87,12 @@ interface Case {
   why: string | null;
   /** Compare with redis-server under sanitize-dump-payload: both modes, 'yes' only (7.0 accepts it without deep validation), or none (7.2 only). */
   redis: 'both' | 'yes' | 'none';
+  /**
+   * The reason a later Redis logs instead, where a security release after
+   * 7.2.4 added an earlier check (Debian's redis-server 7.0.15-1~deb12u10
+   * carries it): redis-server may give either text, tsdis gives 7.2.4's.
+   */
+  later?: string;
 }
 
 const CASES: Case[] = [
@@ -417,6 +423,7 @@ const CASES: Case[] = [
     value: stream(2, [{ name: 'g', pel: [1], consumers: [{ name: 'c', pel: [1, 1] }] }]),
     why: 'Duplicated consumer PEL entry  loading a stream consumer group',
     redis: 'both',
+    later: 'Stream consumer PEL entry already has a consumer assigned',
   },
   {
     name: 'stream truncated in a consumer',
@@ -508,7 +515,9 @@ test(
             redisReasons();
             assert.equal(await rc.call('RESTORE', 'k', '0', p), '-ERR Bad data format\r\n', `redis-server: ${what}`);
             await rc.call('PING'); // (the log line is written before the reply)
-            assert.deepEqual(redisReasons(), ours, `redis-server's reason: ${what}`);
+            const theirs = redisReasons();
+            const expected = c.later !== undefined && theirs[0] === c.later ? [c.later] : ours;
+            assert.deepEqual(theirs, expected, `redis-server's reason: ${what}`);
           }
         }
       }
