@@ -17,7 +17,9 @@
  * lazy free has finished), used_memory at least RECLAIM_MIN_BYTES and
  * RECLAIM_MIN_SHARE below its high-water mark since the last reclaim, and
  * that much garbage possibly in V8's heap and external memory (heap used
- * plus external beyond used_memory). Then it runs one full collection,
+ * plus external beyond used_memory, the young generation aside); or, with
+ * used_memory steady, PILED_MIN_BYTES of such garbage piled up since the
+ * least seen (a big value set and deleted between two ticks). Then it runs one full collection,
  * and a second one once the server has had no command for FOLLOW_UP_MS
  * (and the young generation is still big): V8 shrinks
  * its young generation (grown to 32 MB under load) only at a collection that
@@ -58,6 +60,20 @@ export const FOLLOW_UP_MS = 6000;
  * follow-up, with 1M keys left, an 84 MB heap, on the shared 2-core box).
  */
 export const RECLAIM_MAX_LIVE_BYTES = 256 * MB;
+/**
+ * The least garbage (beyond the young generation, over the floor) that
+ * counts as piled when used_memory did not drop. A working heap carries
+ * garbage between V8's own collections: under BullMQ (bench/scripting.ts
+ * --bullmq) 16-21 MB after each burst, up to 16 MB of it in the old
+ * generation. Collecting that at each idle moment cost the next burst more
+ * than the collection itself: V8 sets its old-generation limit from the
+ * small live heap a forced collection leaves, and the next burst ran 9
+ * mark-compacts (372-413 ms) instead of 5-6 (40-81 ms), its server CPU
+ * 1.3-1.8x (bench/RESULTS.md, issue 19). V8 collects that garbage itself
+ * once the server works again; what it never collects on an idle server is
+ * a big freed value (the test's 50 MB), which this leaves to the reclaim.
+ */
+export const PILED_MIN_BYTES = 32 * MB;
 /** The follow-up runs only while the young generation is bigger than this (V8's smallest is 1 MB). */
 const FOLLOW_UP_NEW_SPACE = 4 * MB;
 
@@ -65,6 +81,18 @@ const FOLLOW_UP_NEW_SPACE = 4 * MB;
 function newSpaceBytes(): number {
   for (const sp of v8.getHeapSpaceStatistics()) if (sp.space_name === 'new_space') return sp.space_size;
   return 0;
+}
+
+/**
+ * Bytes the young generation holds now (new space and young large objects):
+ * garbage there goes at the next scavenge, and a full collection gives
+ * none of its pages back (only the follow-up's shrink does).
+ */
+function youngUsedBytes(): number {
+  let n = 0;
+  for (const sp of v8.getHeapSpaceStatistics())
+    if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') n += sp.space_used_size;
+  return n;
 }
 
 export class IdleReclaim implements Subsystem {
@@ -126,7 +154,7 @@ export class IdleReclaim implements Subsystem {
     // one read kept RSS 100 MB up for as long as the server stayed idle).
     const garbage = this.garbageBytes(used);
     if (garbage < this.floor) this.floor = garbage;
-    const piled = garbage - this.floor >= Math.max(RECLAIM_MIN_BYTES, used * RECLAIM_MIN_SHARE);
+    const piled = garbage - this.floor >= Math.max(PILED_MIN_BYTES, used * RECLAIM_MIN_SHARE);
     if (!dropped && !piled) return;
     // from here on, one decision per drop: the mark follows used_memory down
     this.high = used;
@@ -142,9 +170,15 @@ export class IdleReclaim implements Subsystem {
     this.followUpFrom = performance.now();
   }
 
-  /** V8's heap and external memory beyond used_memory (`used`), the Lua VM's WebAssembly memory aside (it is external, counted apart). */
+  /**
+   * V8's heap and external memory beyond used_memory (`used`), the Lua VM's
+   * WebAssembly memory aside (it is external, counted apart) and the young
+   * generation too (see youngUsedBytes). Reads V8's statistics afresh
+   * (called only while idle).
+   */
   private garbageBytes(used: number): number {
-    return heapUsedBytes() + offHeapBytes() - vmHeapBytes() - used;
+    refreshHeapGauge();
+    return heapUsedBytes() - youngUsedBytes() + offHeapBytes() - vmHeapBytes() - used;
   }
 
   /** Runs V8's full collection now, timed and logged (verbose) with `why`. */
