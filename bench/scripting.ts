@@ -4,7 +4,8 @@
  * real addJob script, against redis-server and tsdis side by side:
  * (one connection, batches of 100, 2 in flight) and 50 connections without
  * pipelining. Then the real BullMQ client: Queue.add of 3,000 jobs (all in
- * flight) and a Worker (concurrency 50) processing them. Also the memory of
+ * flight) and a Worker (concurrency 50) processing them, and the same with
+ * the real bee-queue client (Job.save, then process). Also the memory of
  * 1,000 loaded scripts (RSS growth after SCRIPT LOAD of 1,000 distinct
  * 40-line scripts).
  *
@@ -14,7 +15,8 @@
  * is unaffected).
  *
  * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N] [--repeats R]
- *          [--bullmq] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ *          [--bullmq | --bee] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ * (--bullmq: only the job-queue clients, BullMQ and bee-queue; --bee: only bee-queue)
  * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
 import { createRequire } from 'node:module';
@@ -40,8 +42,10 @@ const N = /^\d+$/.test(argv[0] ?? '') ? Number(argv[0]) : 30000;
 const ri = argv.indexOf('--repeats');
 /** Runs of each case per server (rotating which server goes first), medians reported. */
 const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : 1;
-/** --bullmq: only the BullMQ runs and the scripts' memory. */
-const BULLMQ_ONLY = argv.includes('--bullmq');
+/** --bee: only the bee-queue runs and the scripts' memory. */
+const BEE_ONLY = argv.includes('--bee');
+/** --bullmq: only the job-queue clients' runs (BullMQ, bee-queue) and the scripts' memory. */
+const BULLMQ_ONLY = argv.includes('--bullmq') || BEE_ONLY;
 /** Untimed EVALSHAs before each timed throughput run. */
 const WARM = 10000;
 const require = createRequire(import.meta.url);
@@ -135,6 +139,40 @@ async function bullmq(s: ServerProc, n: number): Promise<[number, number]> {
   return [adds, processed];
 }
 
+/**
+ * bee-queue: jobs saved per second (`n` createJob().save() in flight, each
+ * an EVALSHA of addJob.lua), then processed per second by a worker
+ * (concurrency 50: BRPOPLPUSH, then a MULTI per finished job), through the
+ * real client (node-redis 3).
+ */
+async function beeQueue(s: ServerProc, n: number): Promise<[number, number]> {
+  const Queue = require('bee-queue') as typeof import('bee-queue');
+  const redis = { host: '127.0.0.1', port: s.port };
+  const name = `bq-bench-${Date.now()}`;
+  const producer = new Queue(name, { redis, isWorker: false, getEvents: false, removeOnSuccess: true });
+  const worker = new Queue(name, { redis, getEvents: false, sendEvents: false, removeOnSuccess: true });
+  try {
+    await producer.ready();
+    await worker.ready();
+    for (let i = 0; i < 100; i++) await producer.createJob({ i }).save();
+    let t = performance.now();
+    await Promise.all(Array.from({ length: n }, (_, i) => producer.createJob({ i, payload: 'x'.repeat(100) }).save()));
+    const adds = n / ((performance.now() - t) / 1000);
+    let done = 0;
+    t = performance.now();
+    worker.process(50, async () => {
+      done++;
+    });
+    while (done < n + 100) await sleep(20);
+    const processed = (n + 100) / ((performance.now() - t) / 1000);
+    return [adds, processed];
+  } finally {
+    await worker.close();
+    await producer.destroy();
+    await producer.close();
+  }
+}
+
 async function scriptsMemory(s: ServerProc): Promise<number> {
   const conn = await Conn.connect(s.port);
   try {
@@ -168,12 +206,22 @@ try {
     }
   }
   if (cases.length > 0) console.log(ratioTable('script, load (ops/s)', servers, cases));
-  const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, 3000));
+  if (!BEE_ONLY) {
+    const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, 3000));
+    console.log(
+      '\n' +
+        ratioTable('BullMQ 6.7.0 (jobs/s)', servers, [
+          { name: 'Queue.add (3,000 in flight)', medians: jobs.medians.map((j) => j[0] ?? NaN), cpuMs: jobs.cpuMs },
+          { name: 'Worker, concurrency 50', medians: jobs.medians.map((j) => j[1] ?? NaN) },
+        ]),
+    );
+  }
+  const bee = await interleaveMany(servers, REPEATS, (s) => beeQueue(s, 3000));
   console.log(
     '\n' +
-      ratioTable('BullMQ 6.7.0 (jobs/s)', servers, [
-        { name: 'Queue.add (3,000 in flight)', medians: jobs.medians.map((j) => j[0] ?? NaN), cpuMs: jobs.cpuMs },
-        { name: 'Worker, concurrency 50', medians: jobs.medians.map((j) => j[1] ?? NaN) },
+      ratioTable('bee-queue 2.0.0 (jobs/s)', servers, [
+        { name: 'Job.save (3,000 in flight)', medians: bee.medians.map((j) => j[0] ?? NaN), cpuMs: bee.cpuMs },
+        { name: 'process, concurrency 50', medians: bee.medians.map((j) => j[1] ?? NaN) },
       ]),
   );
   const mem: string[] = [];

@@ -12,10 +12,13 @@ import { FIVE, ADD_JOB } from '../lua-scripts.js';
 import { Server } from '../../src/server/server.js';
 import { dispatch } from '../../src/server/dispatcher.js';
 import { table } from '../lib.js';
+import { loadVm } from '../../src/scripting/lua.js';
 
 const N = Number(process.argv[2] ?? 100000);
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
+// The VM loads on first use, asynchronously (a dispatched SCRIPT LOAD would wait for it and reply nothing here).
+await loadVm();
 const server = new Server({ config: { save: '' }, log: () => {} });
 const client = server.newClient(null, 'internal');
 
@@ -63,6 +66,7 @@ for (const c of cases) {
   run(['FLUSHALL']);
   const load = run(['SCRIPT', 'LOAD', c.script]);
   const sha = load.slice(load.indexOf('\r\n') + 2, -2);
+  if (!/^[0-9a-f]{40}$/.test(sha)) throw new Error(`SCRIPT LOAD replied ${JSON.stringify(load)}`);
   const argv = ['EVALSHA', sha, ...c.args];
   const us = time(() => {
     run(argv);
