@@ -57,11 +57,19 @@ function scriptFor(ctx: Ctx, bySha: boolean): Script {
   const arg = ctx.argv[1]!;
   if (!bySha) return createScript(ctx.server, arg);
   if (arg.length !== 40) throw new ReplyError(Err.noScript);
-  // Clients send the lowercase sha SCRIPT LOAD returned: look that up before lowercasing.
-  const scripts = scripting(ctx.server).scripts;
-  const s = scripts.get(arg) ?? scripts.get(arg.toLowerCase());
+  const s = shaLookup(ctx.server, arg);
   if (s === undefined) throw new ReplyError(Err.noScript);
   return s;
+}
+
+/**
+ * The cached script of a sha as EVALSHA names it (any case). Clients send
+ * the lowercase sha SCRIPT LOAD returned: that is looked up before
+ * lowercasing (a new string, hashed again), here and in the flags lookup.
+ */
+function shaLookup(server: Server, sha: string): Script | undefined {
+  const scripts = scripting(server).scripts;
+  return scripts.get(sha) ?? scripts.get(sha.toLowerCase());
 }
 
 function evalGeneric(ctx: Ctx, bySha: boolean, readOnly: boolean): void {
@@ -390,7 +398,7 @@ const evalFlagsFor =
   (server: Server, argv: string[], own: readonly CommandFlag[]): readonly CommandFlag[] => {
     const body = argv[1];
     if (body === undefined || (evalsha && body.length !== 40)) return own;
-    const cached = scripting(server).scripts.get(evalsha ? body.toLowerCase() : sha1hex(body));
+    const cached = evalsha ? shaLookup(server, body) : scripting(server).scripts.get(sha1hex(body));
     if (cached !== undefined) return scriptCallFlags(own, cached.flags);
     if (evalsha || !body.startsWith('#!')) return own;
     try {

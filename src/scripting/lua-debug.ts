@@ -376,6 +376,7 @@ export function debugAccess(vm: Vm, L: number): LuaDebug {
     },
     abort() {
       raw.tsdis_kill.value = vm.killPtr;
+      vm.killArmed = true;
     },
   };
 }

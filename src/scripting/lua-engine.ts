@@ -248,6 +248,8 @@ export interface Vm {
   cachedBytes: number;
   /** The C string the count hook raises to end a killed script (patched VM; 0: none). */
   killPtr: number;
+  /** Whether tsdis_kill is set now (armKill; disarmed after the run). */
+  killArmed: boolean;
   /** 4 bytes for lua_tolstring's length (patched VM). */
   lenPtr: number;
   /** GC_BALLAST bytes held back from scripts, freed for reclaim's collection (0: none now). */

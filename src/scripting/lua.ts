@@ -206,7 +206,7 @@ async function newVm(): Promise<Vm> {
         S.current.debugHook(u32At(b, ar) === LUA_HOOKLINE ? u32At(b, ar + 20) | 0 : -1, debugAccess(vm, L));
         return;
       }
-      if (S.current.tick()) vm.raw.tsdis_kill.value = vm.killPtr;
+      if (S.current.tick()) armKill(vm);
     },
     jscall: (L, id) => {
       const vm = self!;
@@ -272,6 +272,7 @@ async function newVm(): Promise<Vm> {
     nextRef: 1 << 20,
     cachedBytes: 0,
     killPtr: 0,
+    killArmed: false,
     lenPtr: 0,
     ballast: 0,
     userFunctionName: 0,
@@ -450,9 +451,17 @@ function exec(
   }
 }
 
+/** Arms the kill: the count hook raises the kill error at its next tick (see wasm-patch.ts). */
+export function armKill(vm: Vm): void {
+  vm.raw!.tsdis_kill.value = vm.killPtr;
+  vm.killArmed = true;
+}
+
 /** After a run a kill (or a load timeout) ended: no kill armed, the hook back to every HOOK_STEP instructions (see wasm-patch.ts). */
 function disarmKill(vm: Vm): void {
-  if (vm.raw === null || vm.raw.tsdis_kill.value === 0) return;
+  // (a JS flag: reading the WebAssembly global on every run cost ~1% of a short script's run)
+  if (vm.raw === null || !vm.killArmed) return;
+  vm.killArmed = false;
   vm.raw.tsdis_kill.value = 0;
   const b = heap(vm);
   const L = stateOf(vm);

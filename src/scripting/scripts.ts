@@ -240,6 +240,9 @@ function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
   return g;
 }
 
+/** Command names a server's script host keeps looked up (RunHost.lookup). */
+const NAME_CACHE = 256;
+
 /** Lua ticks (1000 instructions each) between two looks at the clock. */
 const TICKS_PER_CLOCK = 8;
 /** While busy: at most one round of serving other clients per this many ms. */
@@ -303,8 +306,11 @@ class RunHost implements ScriptHost {
     this.argv = argv;
     this.isEval = isEval;
     this.name = name;
-    this.start = performance.now();
-    this.startUs = nowUsec(this.server);
+    // the command's start as call() took it (server.mark, in a batch), read once for both clocks
+    const server = this.server;
+    const t = server.mark >= 0 ? server.mark : performance.now();
+    this.start = t;
+    this.startUs = server.clock === Date.now ? (performance.timeOrigin + t) * 1000 : nowUsec(server);
     this.threshold = this.server.config.v['busy-reply-threshold'];
     this.ticks = 0;
     this.busy = false;
@@ -356,13 +362,35 @@ class RunHost implements ScriptHost {
     return out;
   }
 
+  /**
+   * Commands by the name a script called them with (`redis.call('SET', ...)`):
+   * the command table is keyed by lowercase names, so each call of an
+   * uppercase name lowercased it (a new string, hashed) before this. The
+   * bridge hands back the same string object for a name it saw recently
+   * (lua-bridge.ts commandName), whose hash V8 keeps. Bounded: cleared past
+   * NAME_CACHE entries. The table does not change once the server runs
+   * (rename-command is a start-up setting).
+   */
+  private readonly byName = new Map<string, CommandSpec>();
+
+  private lookup(name: string): CommandSpec | undefined {
+    let cmd = this.byName.get(name);
+    if (cmd !== undefined) return cmd;
+    cmd = this.server.commands.lookup(name);
+    if (cmd !== undefined) {
+      if (this.byName.size >= NAME_CACHE) this.byName.clear();
+      this.byName.set(name, cmd);
+    }
+    return cmd;
+  }
+
   /** The last run() was refused by a gate (for the debugger's log). */
   private refusedNow = false;
 
   private run(argv: string[]): string {
     this.refusedNow = false;
     if (argv.length === 0) return this.refused(ERR_NO_ARGS, undefined);
-    let cmd: CommandSpec | undefined = this.server.commands.lookup(argv[0]!);
+    let cmd: CommandSpec | undefined = this.lookup(argv[0]!);
     let parent: CommandSpec | undefined;
     if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
       parent = cmd;
