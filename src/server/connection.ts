@@ -143,7 +143,7 @@ export class Connections implements Subsystem {
     c.replySkipNext = false;
     c.user = server.acl.defaultUser;
     c.authenticated = server.acl.startsAuthenticated;
-    for (const s of server.subsystems) s.clientReset?.(c);
+    for (const reset of server.hookLists.clientReset) reset(c);
   }
 
   /** Frees the client when its peer ends or its socket closes; resumes reading when a paused client's replies have drained. */
@@ -441,7 +441,7 @@ export class Connections implements Subsystem {
     if (server.clients.get(c.id) === c) {
       server.clients.delete(c.id);
       noteClient(server, c); // closed: its bytes leave the total
-      for (const s of server.subsystems) s.clientFreed?.(c);
+      for (const freed of server.hookLists.clientFreed) freed(c);
     }
   }
 }
