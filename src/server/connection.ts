@@ -155,17 +155,25 @@ export class Connections implements Subsystem {
       if (!client.closed) server.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
       this.freeClient(client);
     });
-    sock.on('drain', () => {
-      // draining replies counts as activity for the idle timeout (Redis updates it on writes)
-      client.lastInteraction = server.clock();
-      if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
-      if (client.readPaused && !client.closed) {
-        // the client caught up: read again and run what is already buffered
-        client.readPaused = false;
-        sock.resume();
-        this.processInput(client);
-      }
-    });
+    sock.on('drain', () => this.drained(client));
+  }
+
+  /**
+   * A client's socket sent what it held (the stream's 'drain', or a write
+   * through its handle finished: DirectWriter): activity for the idle
+   * timeout (Redis updates it on writes), and a client paused for a slow
+   * reader reads again and runs what is already buffered (writeOut pauses
+   * it again if its output is still over the mark).
+   */
+  drained(client: Client): void {
+    const server = this.server;
+    client.lastInteraction = server.clock();
+    if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
+    if (client.readPaused && !client.closed) {
+      client.readPaused = false;
+      client.socket?.resume();
+      this.processInput(client);
+    }
   }
 
   /**
@@ -195,6 +203,7 @@ export class Connections implements Subsystem {
     const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && client.kind === 'tcp') sock.setKeepAlive(true, ka * 1000);
     client.socket = sock;
+    client.direct = null;
     this.wireSocket(client, sock);
   }
 
@@ -353,7 +362,7 @@ export class Connections implements Subsystem {
    * Called by processInput after each command of an unauthenticated client.
    */
   private unauthOutputOver(c: Client): boolean {
-    if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
+    if (c.reply.out.length + c.socketUnsent <= UNAUTH_OUTPUT_LIMIT) return false;
     if (!this.server.acl.authRequired) return false; // no longer required (CONFIG SET requirepass "")
     this.server.outputLimits.closeClient(c);
     return true;
@@ -398,7 +407,9 @@ export class Connections implements Subsystem {
         }
         server.stats.netOutputBytes += out.length;
         if (out.length > c.replyBufPeak) c.replyBufPeak = Math.min(out.length, c.replyBufSize);
-        sock.write(out, 'latin1');
+        const direct = c.direct;
+        if (direct !== null && c.replica === null) direct.write(out);
+        else sock.write(out, 'latin1');
       }
     }
     if (!sock || c.closed) return;
@@ -411,7 +422,7 @@ export class Connections implements Subsystem {
       return;
     }
     noteClient(server, c);
-    const pending = sock.writableLength;
+    const pending = c.socketUnsent;
     if (pending > 0) {
       // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
       // limit, not the pause, decides (as Redis would disconnect such a client).

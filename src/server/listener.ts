@@ -21,7 +21,7 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
-import { adoptSocket, fastTlsReads, handleFd, isLoopback } from './socket.js';
+import { adoptSocket, DirectWriter, fastTlsReads, handleFd, isLoopback } from './socket.js';
 import type { ListenerFd } from './busy-relay.js';
 import { strerror } from '../config/file.js';
 import { OOM_MASTER, OomScoreAdj } from './oom.js';
@@ -466,6 +466,8 @@ export class Listener {
     const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
     client = conns.connected(sock, unixPath);
+    const c = client;
+    client.direct = DirectWriter.for(sock, () => conns.drained(c));
   }
 
   /**
