@@ -239,16 +239,19 @@ export class Connections implements Subsystem {
     });
   }
 
-  /** Parses and runs every complete command in what was read, then queues the flush. */
-  onData(client: Client, chunk: Buffer): void {
+  /**
+   * Parses and runs every complete command in what was read (the first `n`
+   * bytes of `chunk`, valid during the call), then queues the flush.
+   */
+  onData(client: Client, chunk: Buffer, n = chunk.length): void {
     if (client.closed || client.closeAfterReply) return;
     const server = this.server;
     if (client.awaited) server.beforeSleep.unawait(client);
-    server.stats.netInputBytes += chunk.length;
+    server.stats.netInputBytes += n;
     if (server.stats.netInputBytes >= server.evict.nextHeapCheck) server.evict.checkHeapAfterInput();
     client.lastInteraction = server.clock();
     const parser = client.parser;
-    const err = parser.feed(chunk);
+    const err = parser.feed(chunk, n);
     if (err) return this.protocolError(client, err);
     // a growing query buffer counts for client eviction (a command still arriving)
     const ce = server.clientEviction;
@@ -296,7 +299,7 @@ export class Connections implements Subsystem {
           break; // EAGAIN: nothing more now (a reset is seen by the event loop later)
         }
         if (n <= 0) break; // end of stream: the event loop sees it later
-        this.onData(c, buf.subarray(0, n));
+        this.onData(c, buf, n);
         if (n < buf.length || c.closed) break;
       }
       if (c.reply.out.length !== 0 || c.closeAfterReply) this.writeOut(c);

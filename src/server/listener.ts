@@ -461,7 +461,7 @@ export class Listener {
     }
     const conns = this.server.conns;
     let client: Client | undefined;
-    const sock = adoptSocket(accepted, (chunk) => conns.onData(client!, chunk));
+    const sock = adoptSocket(accepted, (buf, n) => conns.onData(client!, buf, n));
     sock.setNoDelay(true);
     const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
@@ -500,7 +500,7 @@ export class Listener {
     const ka = server.config.v['tcp-keepalive'] as number;
     if (ka > 0) sock.setKeepAlive(true, ka * 1000);
     const client = conns.connected(sock, undefined);
-    fastTlsReads(sock, (chunk) => conns.onData(client, chunk));
+    fastTlsReads(sock, (buf, n) => conns.onData(client, buf, n));
   }
 
   /**

@@ -82,21 +82,21 @@ export function stopReading(sock: net.Socket, rest: (chunk: Buffer) => void): vo
 
 /**
  * Takes a socket accepted by a `pauseOnConnect` listener and returns the
- * socket to use, with `onChunk` called for every read. The chunk is only valid
- * during the call. With `paused`, the returned socket does not read (not even
+ * socket to use, with `onChunk` called for every read: its bytes are the
+ * first `n` of `buf`, which is only valid during the call. With `paused`, the returned socket does not read (not even
  * into a buffer: libuv is stopped) until its resume(); busy-relay.ts needs
  * that for a socket the acceptor process still reads, so it never falls back
  * to a plain socket.
  */
 export function adoptSocket(
   sock: net.Socket,
-  onChunk: (chunk: Buffer) => void,
+  onChunk: (buf: Buffer, n: number) => void,
   opts: { paused?: boolean } = {},
 ): net.Socket {
   const handle = handleOf(sock);
   const paused = opts.paused === true;
   if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || handle === null || typeof handle.readStart !== 'function') {
-    sock.on('data', onChunk);
+    sock.on('data', (chunk: Buffer) => onChunk(chunk, chunk.length));
     sock.resume();
     return sock;
   }
@@ -108,12 +108,9 @@ export function adoptSocket(
     writable: true,
     // (Node's own option for sockets that must not read yet: readStop on the handle)
     pauseOnCreate: paused,
-    onread: {
-      buffer: shared,
-      callback: (n: number, buf: Buffer) => {
-        onChunk(buf.subarray(0, n));
-      },
-    },
+    // (the first n bytes of the shared buffer, passed as they are: a view
+    // per read cost a typed-array construction and 94 bytes of garbage)
+    onread: { buffer: shared, callback: (n: number, buf: Buffer) => onChunk(buf, n) },
   };
   return new net.Socket(sockOpts);
 }
@@ -130,7 +127,7 @@ export function adoptSocket(
  * 'data' events (same behaviour, slower). pause()/resume() keep working:
  * net.Socket stops the handle itself for a socket with a user buffer.
  */
-export function fastTlsReads(sock: tls.TLSSocket, onChunk: (chunk: Buffer) => void): void {
+export function fastTlsReads(sock: tls.TLSSocket, onChunk: (buf: Buffer, n: number) => void): void {
   const sym = (name: string) => Object.getOwnPropertySymbols(sock).find((s) => s.description === name);
   const kBuffer = sym('kBuffer');
   const kBufferCb = sym('kBufferCb');
@@ -144,19 +141,17 @@ export function fastTlsReads(sock: tls.TLSSocket, onChunk: (chunk: Buffer) => vo
     Reflect.get(sock, kBuffer) !== null ||
     typeof useUserBuffer !== 'function'
   ) {
-    sock.on('data', onChunk);
+    sock.on('data', (chunk: Buffer) => onChunk(chunk, chunk.length));
     return;
   }
   while (sock.readableLength > 0) {
     const chunk: unknown = sock.read();
     if (!Buffer.isBuffer(chunk)) break;
-    onChunk(chunk);
+    onChunk(chunk, chunk.length);
   }
   useUserBuffer.call(handle, shared);
   Reflect.set(sock, kBuffer, shared);
-  Reflect.set(sock, kBufferCb, (n: number, buf: Buffer) => {
-    onChunk(buf.subarray(0, n));
-  });
+  Reflect.set(sock, kBufferCb, (n: number, buf: Buffer) => onChunk(buf, n));
   sock.resume();
 }
 
