@@ -249,9 +249,12 @@ export class Connections implements Subsystem {
     if (client.awaited) server.beforeSleep.unawait(client);
     server.stats.netInputBytes += n;
     if (server.stats.netInputBytes >= server.evict.nextHeapCheck) server.evict.checkHeapAfterInput();
-    client.lastInteraction = server.clock();
     const parser = client.parser;
     const err = parser.feed(chunk, n);
+    // One clock reading for the read: the client's last interaction (wall
+    // time derived from it, Server.wallAt) and its first command's start.
+    const t = performance.now();
+    client.lastInteraction = server.wallAt(t);
     if (err) return this.protocolError(client, err);
     // a growing query buffer counts for client eviction (a command still arriving)
     const ce = server.clientEviction;
@@ -263,7 +266,7 @@ export class Connections implements Subsystem {
       }
     }
     // while paused for a slow reader, input just waits in the parser
-    if (!client.readPaused) this.processInput(client);
+    if (!client.readPaused) this.processInput(client, t);
     // the chunk's memory is reused by the next read: keep only copies
     parser.release();
   }
@@ -322,11 +325,14 @@ export class Connections implements Subsystem {
     this.busyRelay.end();
   }
 
-  /** Runs commands buffered in the client's parser until none is complete. */
-  processInput(client: Client): void {
+  /**
+   * Runs commands buffered in the client's parser until none is complete.
+   * `now`: a performance.now() reading just taken (onData's), else one is taken.
+   */
+  processInput(client: Client, now = -1): void {
     const server = this.server;
     const parser = client.parser;
-    const start = (server.mark = performance.now());
+    const start = (server.mark = now >= 0 ? now : performance.now());
     for (;;) {
       if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
       const r = parser.next();
