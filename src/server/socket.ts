@@ -190,7 +190,6 @@ interface WritableHandle {
 }
 
 function loadStreamWrap(): StreamWrapBinding | null {
-  if (process.env['TSDIS_PLAIN_SOCKETS']) return null;
   try {
     const b = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap');
     if (typeof b !== 'object' || b === null) return null;
@@ -248,6 +247,7 @@ export class DirectWriter {
 
   /** A writer for an adopted socket (adoptSocket), or null when its handle or Node's binding is not as expected. */
   static for(sock: net.Socket, drained: () => void): DirectWriter | null {
+    if (process.env['TSDIS_PLAIN_SOCKETS']) return null;
     if (streamWrap === undefined) streamWrap = loadStreamWrap();
     if (streamWrap === null) return null;
     const h = handleOf(sock);
@@ -281,7 +281,8 @@ export class DirectWriter {
     }
     if (this.binding.streamBaseState[this.binding.kLastWriteWasAsync] !== 0) {
       // libuv holds the rest, and this request until it is written
-      this.pending = Math.max(1, this.handle.writeQueueSize);
+      const queued = this.handle.writeQueueSize;
+      this.pending = typeof queued === 'number' && queued > 0 ? queued : data.length;
       this.req = this.newReq();
     }
   }
