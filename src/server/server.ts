@@ -172,9 +172,11 @@ export class Server extends EventEmitter {
    * read-only, as the hook lists are built from it.
    */
   get subsystems(): readonly Subsystem[] {
-    return this.subsystemList;
+    return this.subsystemView;
   }
   private readonly subsystemList: Subsystem[] = [];
+  /** A frozen copy of subsystemList (a push onto `subsystems` throws rather than bypass the hook lists). */
+  private subsystemView: readonly Subsystem[] = Object.freeze([]);
   /** The hot hooks as lists of bound methods, kept in step with `subsystems` (subsystem.ts HookLists). */
   readonly hookLists = new HookLists();
   /** Active expiry: the slow cycle in the cron, the fast one before sleeping (keyspace/expire.ts); first, as in Redis's serverCron. */
@@ -370,6 +372,7 @@ export class Server extends EventEmitter {
   addSubsystem(s: Subsystem, at: 'first' | 'last' = 'last'): void {
     if (at === 'first') this.subsystemList.unshift(s);
     else this.subsystemList.push(s);
+    this.subsystemView = Object.freeze([...this.subsystemList]);
     this.hookLists.rebuild(this.subsystemList);
   }
 

@@ -97,6 +97,8 @@ test('every hook is called in registration order, first to last', async () => {
   s.addSubsystem(recorder('Third', log, 'third refuses'));
   assert.equal(s.subsystems[0]!.constructor.name, 'Object');
   assert.equal(s.subsystems.length, 25);
+  // the list is read-only: a subsystem joins through addSubsystem, which keeps the hook lists in step
+  assert.throws(() => (s.subsystems as Subsystem[]).push(recorder('Sneaky', log)), TypeError);
   const expected = ['First', 'Second', 'Third'];
 
   // configChanged: every hook runs; the first error is CONFIG SET's
