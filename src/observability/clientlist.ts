@@ -119,7 +119,7 @@ export function resizeReplyBuffer(server: Server, c: Client, now: number): void 
 
 /** Output bytes held for a client: replies not yet written plus what the socket still buffers. */
 export function clientOutputBytes(c: Client): number {
-  return c.reply.out.length + (c.socket?.writableLength ?? 0);
+  return c.reply.out.length + c.socketUnsent;
 }
 
 /** Bytes counted per WATCHed key, per subscription and per tracking prefix (the entries' own cost, as Redis counts pointers). */
@@ -161,7 +161,7 @@ function clientStateBytes(c: Client): number {
  * close a client up to 16 KB earlier than Redis.
  */
 export function outputBufferMemory(c: Client, unsent = c.reply.out.length): number {
-  return (c.socket?.writableLength ?? 0) + unsent;
+  return c.socketUnsent + unsent;
 }
 
 /**
@@ -175,7 +175,7 @@ export function clientInfoLine(server: Server, c: Client, argv?: readonly string
   // Redis keeps the running command in the query buffer until it returns: the caller's qbuf has it
   const qbuf = c.parser.buffered + (argv ? requestBytes(argv) : 0);
   const pendingOut = c.reply.out.length;
-  const sockOut = c.socket?.writableLength ?? 0;
+  const sockOut = c.socketUnsent;
   const obl = Math.min(pendingOut, REPLY_BUFFER);
   const oll = pendingOut > REPLY_BUFFER ? 1 : 0;
   let omem = sockOut + (pendingOut > REPLY_BUFFER ? pendingOut - REPLY_BUFFER : 0);

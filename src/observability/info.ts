@@ -173,7 +173,7 @@ function clientsSection(server: Server): Fields {
   for (const c of server.clients.values()) {
     if (clientType(c) === 'pubsub') pubsub++;
     maxIn = Math.max(maxIn, c.parser.buffered);
-    maxOut = Math.max(maxOut, c.reply.out.length + (c.socket?.writableLength ?? 0));
+    maxOut = Math.max(maxOut, c.reply.out.length + c.socketUnsent);
   }
   return [
     // (replicas are not counted: Redis's listLength(clients) - listLength(slaves))

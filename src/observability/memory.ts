@@ -168,7 +168,7 @@ export function usedMemory(server: Server): number {
 
 /** Bytes a client holds: its objects, its unparsed input, its pending replies and what its socket still buffers. */
 export function clientBytes(c: Client): number {
-  return CLIENT_BYTES + c.parser.buffered + c.reply.out.length + (c.socket?.writableLength ?? 0);
+  return CLIENT_BYTES + c.parser.buffered + c.reply.out.length + c.socketUnsent;
 }
 
 /**

@@ -67,6 +67,13 @@ export const INLINE_REFUSED = new ProtocolError('inline protocol', false, 'Maste
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /**
+   * Where the bytes in buf end. Below buf.length only for a read fed as
+   * (buffer, n) (the sockets' shared read buffer: no view made per read),
+   * which only the fast path (whole()) and release() read that way; any
+   * other path first cuts buf to its end (trim()).
+   */
+  private end = 0;
   /** Chunks not yet joined into buf, while a large bulk is awaited. */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -93,7 +100,7 @@ export class RespParser {
 
   /** Bytes buffered and not yet consumed (for CLIENT LIST qbuf and the limit). */
   get buffered(): number {
-    return this.buf.length - this.pos + this.pendingLen;
+    return this.end - this.pos + this.pendingLen;
   }
 
   /**
@@ -112,7 +119,7 @@ export class RespParser {
    * closed at the query buffer limit (Redis logs the start of its querybuf).
    */
   head(n: number): string {
-    let out = this.buf.latin1Slice(this.pos, Math.min(this.buf.length, this.pos + n));
+    let out = this.buf.latin1Slice(this.pos, Math.min(this.end, this.pos + n));
     for (let i = 0; out.length < n && i < this.pending.length; i++) {
       const p = this.pending[i]!;
       out += p.latin1Slice(0, Math.min(p.length, n - out.length));
@@ -126,21 +133,31 @@ export class RespParser {
     return all.slice(Math.max(0, all.length - n));
   }
 
-  /** Appends a chunk read from the socket. Returns a ProtocolError when the query buffer limit is exceeded. */
-  feed(chunk: Buffer): ProtocolError | null {
-    if (this.reserve !== null) {
-      this.fillReserve(chunk);
-    } else if (this.pos >= this.buf.length && this.pendingLen === 0) {
+  /**
+   * Appends the first `n` bytes of a chunk read from the socket (all of it
+   * by default). Returns a ProtocolError when the query buffer limit is exceeded.
+   */
+  feed(data: Buffer, n = data.length): ProtocolError | null {
+    if (this.reserve === null && this.pos >= this.end && this.pendingLen === 0) {
       // need is an offset into buf: make it relative to the new chunk.
       if (this.need > 0) this.need -= this.pos;
-      this.buf = chunk;
+      this.buf = data;
+      this.end = n;
       this.pos = 0;
+      if (n > this.limits.queryBufferLimit) return new ProtocolError('query buffer limit', false);
+      return null;
+    }
+    // (a read kept beyond this call is cut to its bytes first)
+    this.trim();
+    const chunk = n === data.length ? data : data.subarray(0, n);
+    if (this.reserve !== null) {
+      this.fillReserve(chunk);
     } else if (this.startReserve(chunk)) {
       // the first bytes of a big bulk and this chunk are in a reserved buffer now
     } else {
       this.pending.push(chunk);
       this.pendingLen += chunk.length;
-      if (this.buf.length - this.pos + this.pendingLen >= this.need - this.pos) this.join();
+      if (this.end - this.pos + this.pendingLen >= this.need - this.pos) this.join();
     }
     if (this.buffered > this.limits.queryBufferLimit) return new ProtocolError('query buffer limit', false);
     return null;
@@ -155,12 +172,12 @@ export class RespParser {
   private startReserve(chunk: Buffer): boolean {
     const want = this.need - this.pos;
     if (this.pendingLen !== 0 || want < RESERVE_MIN) return false;
-    const have = this.buf.length - this.pos;
+    const have = this.end - this.pos;
     const r = Buffer.allocUnsafe(want + RESERVE_SLACK);
-    this.buf.copy(r, 0, this.pos);
+    this.buf.copy(r, 0, this.pos, this.end);
     this.need = want;
     this.pos = 0;
-    this.buf = r.subarray(0, have);
+    this.setBuf(r.subarray(0, have));
     this.reserve = r;
     this.fillReserve(chunk);
     return true;
@@ -173,7 +190,7 @@ export class RespParser {
    */
   private fillReserve(chunk: Buffer): void {
     const r = this.reserve!;
-    const filled = this.buf.length;
+    const filled = this.end;
     if (filled + chunk.length > r.length) {
       this.pending.push(chunk);
       this.pendingLen += chunk.length;
@@ -181,7 +198,7 @@ export class RespParser {
       return;
     }
     chunk.copy(r, filled);
-    this.buf = r.subarray(0, filled + chunk.length);
+    this.setBuf(r.subarray(0, filled + chunk.length));
   }
 
   /**
@@ -191,13 +208,13 @@ export class RespParser {
    */
   release(): void {
     if (this.reserve !== null) return; // buf is the parser's own (a big bulk arriving), nothing pending
-    if (this.pos < this.buf.length) {
+    if (this.pos < this.end) {
       if (this.need > 0) this.need -= this.pos;
-      this.buf = Buffer.from(this.buf.subarray(this.pos));
+      this.setBuf(Buffer.from(this.buf.subarray(this.pos, this.end)));
       this.pos = 0;
-    } else if (this.buf.length > 0) {
+    } else if (this.buf !== EMPTY) {
       if (this.need > 0) this.need -= this.pos;
-      this.buf = EMPTY;
+      this.setBuf(EMPTY);
       this.pos = 0;
     }
     for (let i = 0; i < this.pending.length; i++) {
@@ -210,11 +227,22 @@ export class RespParser {
     }
   }
 
+  /** buf becomes `b`, all of whose bytes count. */
+  private setBuf(b: Buffer): void {
+    this.buf = b;
+    this.end = b.length;
+  }
+
+  /** Cuts buf to its end (see `end`), for the paths that read buf.length. */
+  private trim(): void {
+    if (this.buf.length !== this.end) this.buf = this.buf.subarray(0, this.end);
+  }
+
   /** Joins the unconsumed part of buf with the pending chunks into one buffer (one copy per wait). */
   private join(): void {
-    const parts = [this.buf.subarray(this.pos), ...this.pending];
+    const parts = [this.buf.subarray(this.pos, this.end), ...this.pending];
     this.need = this.need > 0 ? this.need - this.pos : 0;
-    this.buf = Buffer.concat(parts);
+    this.setBuf(Buffer.concat(parts));
     this.pos = 0;
     this.pending = [];
     this.pendingLen = 0;
@@ -224,13 +252,17 @@ export class RespParser {
   /** The next complete command, null when more bytes are needed, or a ProtocolError. */
   next(): ParseResult {
     if (this.pendingLen > 0) {
-      if (this.buf.length - this.pos + this.pendingLen < this.need - this.pos) return null;
+      if (this.end - this.pos + this.pendingLen < this.need - this.pos) return null;
       this.join();
     }
     if (this.remaining === 0 && this.authenticated) {
       const args = this.whole();
       if (args !== undefined) return args;
     }
+    // nothing left (the usual end of a read): no view of a shared buffer made
+    if (this.remaining === 0 && this.pos >= this.end) return null;
+    // the general path reads buf.length
+    this.trim();
     for (;;) {
       const buf = this.buf;
       if (this.remaining === 0) {
@@ -331,7 +363,7 @@ export class RespParser {
    */
   private whole(): string[] | undefined {
     const buf = this.buf;
-    const len = buf.length;
+    const len = this.end;
     let i = this.pos;
     if (i >= len || buf[i] !== 42 /* '*' */) return undefined;
     i++;
@@ -380,7 +412,7 @@ export class RespParser {
   /** Drops consumed bytes so a long wait does not pin the whole buffer. */
   private compact(): void {
     if (this.pos > 0 && this.pos > this.buf.length >> 1) {
-      this.buf = Buffer.from(this.buf.subarray(this.pos));
+      this.setBuf(Buffer.from(this.buf.subarray(this.pos)));
       this.pos = 0;
     }
   }

@@ -79,7 +79,7 @@ export class ReplicaLink {
 export function replicaOutputBytes(l: ReplicaLink, b: Backlog | null): number {
   const shared = l.refBlock !== null && b !== null ? b.bytesFrom(l.refBlock) : 0;
   // (during the image's transfer the socket holds image bytes: Redis does not count those)
-  const sock = l.streaming ? (l.client.socket?.writableLength ?? 0) : 0;
+  const sock = l.streaming ? l.client.socketUnsent : 0;
   return shared + sock + l.client.reply.out.length;
 }
 

@@ -55,8 +55,9 @@ export class BeforeSleep {
     this.scheduled = false;
     const server = this.server;
     const t0 = performance.now();
-    const subsystems = server.subsystems;
-    for (const s of subsystems) s.beforeSleep?.();
+    const hooks = server.hookLists;
+    const before = hooks.beforeSleep;
+    for (let i = 0; i < before.length; i++) before[i]!();
     const aof = server.aof;
     const always = aof.state !== 'off' && aof.fsyncPolicy === 'always';
     if (always && aof.buf.length !== 0 && this.awaited > 0) {
@@ -94,7 +95,8 @@ export class BeforeSleep {
       conns.writeOut(c);
     }
     // (clients over maxmemory-clients: Redis's beforeSleep evictClients)
-    for (const s of subsystems) s.afterReplies?.();
+    const after = hooks.afterReplies;
+    for (let i = 0; i < after.length; i++) after[i]!();
     // a turn that served clients ends here (Redis's beforeSleep)
     server.stats.endCycle((performance.now() - t0) * 1000);
   };

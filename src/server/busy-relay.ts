@@ -396,7 +396,7 @@ class Acceptor {
       handle.destroy(); // closed meanwhile: the acceptor closes its own copy
       return;
     }
-    const real = adoptSocket(handle, (chunk) => r.onChunk(chunk), { paused: true });
+    const real = adoptSocket(handle, (buf, n) => r.onChunk(buf.subarray(0, n)), { paused: true });
     real.on('error', () => {}); // until the switch wires the server's handlers
     r.real = real;
     r.stopped = true;

@@ -9,6 +9,7 @@ import type { CommandSpec } from '../commands/spec.js';
 import type { Queued, WatchEntry } from './multi.js';
 import type { User } from '../acl/user.js';
 import type { ReplicaLink } from '../replication/link.js';
+import type { DirectWriter } from './socket.js';
 
 /**
  * What the server uses of a client's connection: a net.Socket, or, for a
@@ -157,6 +158,11 @@ export class Client {
   clusterReadonly = false;
   /** Cluster mode: the hash slot of the running command's keys, -1 when none (scripts' undeclared-key check). */
   slot = -1;
+  /**
+   * Writes replies through the socket's handle (server/socket.ts), for a
+   * connection the listener accepted; null: through socket.write.
+   */
+  direct: DirectWriter | null = null;
 
   constructor(
     readonly id: number,
@@ -189,6 +195,15 @@ export class Client {
       this.addr = '';
       this.laddr = '';
     }
+  }
+
+  /**
+   * Bytes handed to the socket and not sent yet: what its stream holds and
+   * what a write through its handle left to libuv (DirectWriter.pending).
+   * CLIENT LIST omem, output limits, client eviction and used_memory count it.
+   */
+  get socketUnsent(): number {
+    return (this.socket?.writableLength ?? 0) + (this.direct?.pending ?? 0);
   }
 
   /** Subscribed channels, patterns and shard channels together (pub/sub mode when > 0). */

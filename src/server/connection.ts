@@ -143,7 +143,7 @@ export class Connections implements Subsystem {
     c.replySkipNext = false;
     c.user = server.acl.defaultUser;
     c.authenticated = server.acl.startsAuthenticated;
-    for (const s of server.subsystems) s.clientReset?.(c);
+    for (const reset of server.hookLists.clientReset) reset(c);
   }
 
   /** Frees the client when its peer ends or its socket closes; resumes reading when a paused client's replies have drained. */
@@ -155,17 +155,25 @@ export class Connections implements Subsystem {
       if (!client.closed) server.log.verbose(`Client closed connection id=${client.id} addr=${client.addr}`);
       this.freeClient(client);
     });
-    sock.on('drain', () => {
-      // draining replies counts as activity for the idle timeout (Redis updates it on writes)
-      client.lastInteraction = server.clock();
-      if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
-      if (client.readPaused && !client.closed) {
-        // the client caught up: read again and run what is already buffered
-        client.readPaused = false;
-        sock.resume();
-        this.processInput(client);
-      }
-    });
+    sock.on('drain', () => this.drained(client));
+  }
+
+  /**
+   * A client's socket sent what it held (the stream's 'drain', or a write
+   * through its handle finished: DirectWriter): activity for the idle
+   * timeout (Redis updates it on writes), and a client paused for a slow
+   * reader reads again and runs what is already buffered (writeOut pauses
+   * it again if its output is still over the mark).
+   */
+  drained(client: Client): void {
+    const server = this.server;
+    client.lastInteraction = server.clock();
+    if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
+    if (client.readPaused && !client.closed) {
+      client.readPaused = false;
+      client.socket?.resume();
+      this.processInput(client);
+    }
   }
 
   /**
@@ -195,6 +203,7 @@ export class Connections implements Subsystem {
     const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && client.kind === 'tcp') sock.setKeepAlive(true, ka * 1000);
     client.socket = sock;
+    client.direct = null;
     this.wireSocket(client, sock);
   }
 
@@ -230,16 +239,22 @@ export class Connections implements Subsystem {
     });
   }
 
-  /** Parses and runs every complete command in what was read, then queues the flush. */
-  onData(client: Client, chunk: Buffer): void {
+  /**
+   * Parses and runs every complete command in what was read (the first `n`
+   * bytes of `chunk`, valid during the call), then queues the flush.
+   */
+  onData(client: Client, chunk: Buffer, n = chunk.length): void {
     if (client.closed || client.closeAfterReply) return;
     const server = this.server;
     if (client.awaited) server.beforeSleep.unawait(client);
-    server.stats.netInputBytes += chunk.length;
+    server.stats.netInputBytes += n;
     if (server.stats.netInputBytes >= server.evict.nextHeapCheck) server.evict.checkHeapAfterInput();
-    client.lastInteraction = server.clock();
     const parser = client.parser;
-    const err = parser.feed(chunk);
+    const err = parser.feed(chunk, n);
+    // One clock reading for the read: the client's last interaction (wall
+    // time derived from it, Server.wallAt) and its first command's start.
+    const t = performance.now();
+    client.lastInteraction = server.wallAt(t);
     if (err) return this.protocolError(client, err);
     // a growing query buffer counts for client eviction (a command still arriving)
     const ce = server.clientEviction;
@@ -251,7 +266,7 @@ export class Connections implements Subsystem {
       }
     }
     // while paused for a slow reader, input just waits in the parser
-    if (!client.readPaused) this.processInput(client);
+    if (!client.readPaused) this.processInput(client, t);
     // the chunk's memory is reused by the next read: keep only copies
     parser.release();
   }
@@ -287,7 +302,7 @@ export class Connections implements Subsystem {
           break; // EAGAIN: nothing more now (a reset is seen by the event loop later)
         }
         if (n <= 0) break; // end of stream: the event loop sees it later
-        this.onData(c, buf.subarray(0, n));
+        this.onData(c, buf, n);
         if (n < buf.length || c.closed) break;
       }
       if (c.reply.out.length !== 0 || c.closeAfterReply) this.writeOut(c);
@@ -310,11 +325,14 @@ export class Connections implements Subsystem {
     this.busyRelay.end();
   }
 
-  /** Runs commands buffered in the client's parser until none is complete. */
-  processInput(client: Client): void {
+  /**
+   * Runs commands buffered in the client's parser until none is complete.
+   * `now`: a performance.now() reading just taken (onData's), else one is taken.
+   */
+  processInput(client: Client, now = -1): void {
     const server = this.server;
     const parser = client.parser;
-    const start = (server.mark = performance.now());
+    const start = (server.mark = now >= 0 ? now : performance.now());
     for (;;) {
       if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
       const r = parser.next();
@@ -353,7 +371,7 @@ export class Connections implements Subsystem {
    * Called by processInput after each command of an unauthenticated client.
    */
   private unauthOutputOver(c: Client): boolean {
-    if (c.reply.out.length + (c.socket?.writableLength ?? 0) <= UNAUTH_OUTPUT_LIMIT) return false;
+    if (c.reply.out.length + c.socketUnsent <= UNAUTH_OUTPUT_LIMIT) return false;
     if (!this.server.acl.authRequired) return false; // no longer required (CONFIG SET requirepass "")
     this.server.outputLimits.closeClient(c);
     return true;
@@ -398,7 +416,9 @@ export class Connections implements Subsystem {
         }
         server.stats.netOutputBytes += out.length;
         if (out.length > c.replyBufPeak) c.replyBufPeak = Math.min(out.length, c.replyBufSize);
-        sock.write(out, 'latin1');
+        const direct = c.direct;
+        if (direct !== null && c.replica === null) direct.write(out);
+        else sock.write(out, 'latin1');
       }
     }
     if (!sock || c.closed) return;
@@ -411,7 +431,7 @@ export class Connections implements Subsystem {
       return;
     }
     noteClient(server, c);
-    const pending = sock.writableLength;
+    const pending = c.socketUnsent;
     if (pending > 0) {
       // Pause above READ_PAUSE_BYTES, or above a configured limit so that the
       // limit, not the pause, decides (as Redis would disconnect such a client).
@@ -441,7 +461,7 @@ export class Connections implements Subsystem {
     if (server.clients.get(c.id) === c) {
       server.clients.delete(c.id);
       noteClient(server, c); // closed: its bytes leave the total
-      for (const s of server.subsystems) s.clientFreed?.(c);
+      for (const freed of server.hookLists.clientFreed) freed(c);
     }
   }
 }

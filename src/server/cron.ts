@@ -77,6 +77,6 @@ export class Cron {
     refreshHeapGauge();
     this.rehashDbs();
     const tick: CronTick = { hz, second: this.loops % hz === 0 };
-    for (const s of server.subsystems) s.cron?.(tick);
+    for (const cron of server.hookLists.cron) cron(tick);
   }
 }

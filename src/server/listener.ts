@@ -21,7 +21,7 @@ import tls from 'node:tls';
 import fs from 'node:fs';
 import type { Client } from './client.js';
 import type { Server } from './server.js';
-import { adoptSocket, fastTlsReads, handleFd, isLoopback } from './socket.js';
+import { adoptSocket, DirectWriter, fastTlsReads, handleFd, isLoopback } from './socket.js';
 import type { ListenerFd } from './busy-relay.js';
 import { strerror } from '../config/file.js';
 import { OOM_MASTER, OomScoreAdj } from './oom.js';
@@ -461,11 +461,13 @@ export class Listener {
     }
     const conns = this.server.conns;
     let client: Client | undefined;
-    const sock = adoptSocket(accepted, (chunk) => conns.onData(client!, chunk));
+    const sock = adoptSocket(accepted, (buf, n) => conns.onData(client!, buf, n));
     sock.setNoDelay(true);
     const ka = this.server.config.v['tcp-keepalive'];
     if (ka > 0 && !unix) sock.setKeepAlive(true, ka * 1000);
     client = conns.connected(sock, unixPath);
+    const c = client;
+    client.direct = DirectWriter.for(sock, () => conns.drained(c));
   }
 
   /**
@@ -498,7 +500,7 @@ export class Listener {
     const ka = server.config.v['tcp-keepalive'] as number;
     if (ka > 0) sock.setKeepAlive(true, ka * 1000);
     const client = conns.connected(sock, undefined);
-    fastTlsReads(sock, (chunk) => conns.onData(client, chunk));
+    fastTlsReads(sock, (buf, n) => conns.onData(client, buf, n));
   }
 
   /**

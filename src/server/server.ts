@@ -64,7 +64,7 @@ import { BeforeSleep } from './before-sleep.js';
 import { Cron } from './cron.js';
 import { Shutdown } from './shutdown.js';
 import { startPersistence } from './boot.js';
-import type { Subsystem } from './subsystem.js';
+import { HookLists, type Subsystem } from './subsystem.js';
 import type { ServerIds } from '../observability/info.js';
 
 export interface ServerOptions {
@@ -167,8 +167,18 @@ export class Server extends EventEmitter {
   // BCAST flush) now follows Redis's beforeSleep: the fast cycle, then the
   // BCAST invalidations (so keys it expires are broadcast in the same turn).
 
-  /** Every subsystem, in registration order (register()). */
-  readonly subsystems: Subsystem[] = [];
+  /**
+   * Every subsystem, in registration order (register(), addSubsystem()):
+   * read-only, as the hook lists are built from it.
+   */
+  get subsystems(): readonly Subsystem[] {
+    return this.subsystemView;
+  }
+  private readonly subsystemList: Subsystem[] = [];
+  /** A frozen copy of subsystemList (a push onto `subsystems` throws rather than bypass the hook lists). */
+  private subsystemView: readonly Subsystem[] = Object.freeze([]);
+  /** The hot hooks as lists of bound methods, kept in step with `subsystems` (subsystem.ts HookLists). */
+  readonly hookLists = new HookLists();
   /** Active expiry: the slow cycle in the cron, the fast one before sleeping (keyspace/expire.ts); first, as in Redis's serverCron. */
   readonly activeExpire: ActiveExpire = this.register(new ActiveExpire(this));
   /** ACL users, permission checks, the ACL log (acl/acl.ts). */
@@ -349,8 +359,21 @@ export class Server extends EventEmitter {
 
   /** Adds a subsystem to `subsystems` (its field's initializer: the field order is the hook order). */
   private register<T extends Subsystem>(s: T): T {
-    this.subsystems.push(s);
+    this.addSubsystem(s);
     return s;
+  }
+
+  /**
+   * Adds a subsystem at the end of `subsystems` (or, with `first`, before
+   * every other): its hooks are called from then on, in that place of the
+   * order. The built-in ones are registered by their fields; an embedder
+   * or a test adds its own here.
+   */
+  addSubsystem(s: Subsystem, at: 'first' | 'last' = 'last'): void {
+    if (at === 'first') this.subsystemList.unshift(s);
+    else this.subsystemList.push(s);
+    this.subsystemView = Object.freeze([...this.subsystemList]);
+    this.hookLists.rebuild(this.subsystemList);
   }
 
   /**

@@ -18,6 +18,7 @@
  * used with 'data' events — same behaviour, slower.
  */
 import net from 'node:net';
+import util from 'node:util';
 import type tls from 'node:tls';
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -81,21 +82,21 @@ export function stopReading(sock: net.Socket, rest: (chunk: Buffer) => void): vo
 
 /**
  * Takes a socket accepted by a `pauseOnConnect` listener and returns the
- * socket to use, with `onChunk` called for every read. The chunk is only valid
- * during the call. With `paused`, the returned socket does not read (not even
+ * socket to use, with `onChunk` called for every read: its bytes are the
+ * first `n` of `buf`, which is only valid during the call. With `paused`, the returned socket does not read (not even
  * into a buffer: libuv is stopped) until its resume(); busy-relay.ts needs
  * that for a socket the acceptor process still reads, so it never falls back
  * to a plain socket.
  */
 export function adoptSocket(
   sock: net.Socket,
-  onChunk: (chunk: Buffer) => void,
+  onChunk: (buf: Buffer, n: number) => void,
   opts: { paused?: boolean } = {},
 ): net.Socket {
   const handle = handleOf(sock);
   const paused = opts.paused === true;
   if ((process.env['TSDIS_PLAIN_SOCKETS'] && !paused) || handle === null || typeof handle.readStart !== 'function') {
-    sock.on('data', onChunk);
+    sock.on('data', (chunk: Buffer) => onChunk(chunk, chunk.length));
     sock.resume();
     return sock;
   }
@@ -107,12 +108,9 @@ export function adoptSocket(
     writable: true,
     // (Node's own option for sockets that must not read yet: readStop on the handle)
     pauseOnCreate: paused,
-    onread: {
-      buffer: shared,
-      callback: (n: number, buf: Buffer) => {
-        onChunk(buf.subarray(0, n));
-      },
-    },
+    // (the first n bytes of the shared buffer, passed as they are: a view
+    // per read cost a typed-array construction and 94 bytes of garbage)
+    onread: { buffer: shared, callback: (n: number, buf: Buffer) => onChunk(buf, n) },
   };
   return new net.Socket(sockOpts);
 }
@@ -129,7 +127,7 @@ export function adoptSocket(
  * 'data' events (same behaviour, slower). pause()/resume() keep working:
  * net.Socket stops the handle itself for a socket with a user buffer.
  */
-export function fastTlsReads(sock: tls.TLSSocket, onChunk: (chunk: Buffer) => void): void {
+export function fastTlsReads(sock: tls.TLSSocket, onChunk: (buf: Buffer, n: number) => void): void {
   const sym = (name: string) => Object.getOwnPropertySymbols(sock).find((s) => s.description === name);
   const kBuffer = sym('kBuffer');
   const kBufferCb = sym('kBufferCb');
@@ -143,23 +141,160 @@ export function fastTlsReads(sock: tls.TLSSocket, onChunk: (chunk: Buffer) => vo
     Reflect.get(sock, kBuffer) !== null ||
     typeof useUserBuffer !== 'function'
   ) {
-    sock.on('data', onChunk);
+    sock.on('data', (chunk: Buffer) => onChunk(chunk, chunk.length));
     return;
   }
   while (sock.readableLength > 0) {
     const chunk: unknown = sock.read();
     if (!Buffer.isBuffer(chunk)) break;
-    onChunk(chunk);
+    onChunk(chunk, chunk.length);
   }
   useUserBuffer.call(handle, shared);
   Reflect.set(sock, kBuffer, shared);
-  Reflect.set(sock, kBufferCb, (n: number, buf: Buffer) => {
-    onChunk(buf.subarray(0, n));
-  });
+  Reflect.set(sock, kBufferCb, (n: number, buf: Buffer) => onChunk(buf, n));
   sock.resume();
 }
 
 /** Whether a peer address is loopback (protected mode lets these in, as do enable-*-command local). */
 export function isLoopback(a: string): boolean {
   return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+}
+
+/**
+ * Node's stream binding, as its own net.Socket uses it to write: the
+ * WriteWrap request class and the shared state where a write reports
+ * whether it completed at once. `process.binding('stream_wrap')` is in
+ * Node's allow-list (DEP0111 is documentation-only); null when the runtime
+ * lacks it (then every write goes through socket.write).
+ */
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+/** A WriteWrap: the fields Node's own write requests carry (stream_base_commons createWriteWrap). */
+interface WriteReq {
+  handle: unknown;
+  oncomplete: (status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: null;
+  callback: null;
+}
+
+/** The libuv stream handle's write method and queue size (LibuvStreamWrap). */
+interface WritableHandle {
+  writeLatin1String(req: WriteReq, data: string): number;
+  readonly writeQueueSize: number;
+}
+
+function loadStreamWrap(): StreamWrapBinding | null {
+  try {
+    const b = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap');
+    if (typeof b !== 'object' || b === null) return null;
+    const WriteWrap: unknown = Reflect.get(b, 'WriteWrap');
+    const state: unknown = Reflect.get(b, 'streamBaseState');
+    const k: unknown = Reflect.get(b, 'kLastWriteWasAsync');
+    if (typeof WriteWrap !== 'function' || !(state instanceof Int32Array) || typeof k !== 'number') return null;
+    return { WriteWrap: WriteWrap as StreamWrapBinding['WriteWrap'], streamBaseState: state, kLastWriteWasAsync: k };
+  } catch {
+    return null;
+  }
+}
+
+let streamWrap: StreamWrapBinding | null | undefined;
+
+/** An error as Node's write would have raised it (ErrnoException: code, errno, syscall). */
+function writeError(status: number): Error {
+  let code = 'EIO';
+  try {
+    code = util.getSystemErrorName(status);
+  } catch {
+    // (not a system error number: EIO)
+  }
+  return Object.assign(new Error(`write ${code}`), { code, errno: status, syscall: 'write' });
+}
+
+/**
+ * Writes a connection's replies through its libuv handle, as net.Socket's
+ * write does underneath, without the Writable stream around it: Node's
+ * stream layer allocates a write request, a callback and its state per
+ * write (223 of the 672 bytes a SET allocated) and defers its completion to
+ * a nextTick. Here one request object serves every write that completes at
+ * once (the handle writes with uv_try_write first and does not keep the
+ * request then); a write that the kernel cannot take whole keeps its
+ * request until libuv finishes it (`pending` bytes meanwhile, counted in
+ * the client's output buffer: clientSocketUnsent), and the next write goes
+ * through socket.write behind it, in order (libuv queues it). Used only when
+ * the stream has nothing queued itself, so the stream's and libuv's queues
+ * stay in order; errors destroy the socket as the stream would ('error',
+ * then 'close'). `drained` is called when a pending write finishes.
+ */
+export class DirectWriter {
+  /** Bytes of the last write still held by libuv (it went asynchronous), else 0. */
+  pending = 0;
+  private req: WriteReq;
+
+  private constructor(
+    private readonly sock: net.Socket,
+    private readonly handle: WritableHandle,
+    private readonly binding: StreamWrapBinding,
+    private readonly drained: () => void,
+  ) {
+    this.req = this.newReq();
+  }
+
+  /** A writer for an adopted socket (adoptSocket), or null when its handle or Node's binding is not as expected. */
+  static for(sock: net.Socket, drained: () => void): DirectWriter | null {
+    if (process.env['TSDIS_PLAIN_SOCKETS']) return null;
+    if (streamWrap === undefined) streamWrap = loadStreamWrap();
+    if (streamWrap === null) return null;
+    const h = handleOf(sock);
+    if (h === null || typeof Reflect.get(h, 'writeLatin1String') !== 'function') return null;
+    return new DirectWriter(sock, h as unknown as WritableHandle, streamWrap, drained);
+  }
+
+  private newReq(): WriteReq {
+    const req = new this.binding.WriteWrap();
+    req.handle = this.handle;
+    req.oncomplete = this.onComplete;
+    req.async = false;
+    req.bytes = 0;
+    req.buffer = null;
+    req.callback = null;
+    return req;
+  }
+
+  /** Writes `data` (latin1): through the handle when nothing is queued before it, else through the stream. */
+  write(data: string): void {
+    const sock = this.sock;
+    if (this.pending !== 0 || sock.writableLength !== 0 || sock.destroyed || sock.connecting) {
+      sock.write(data, 'latin1');
+      return;
+    }
+    const req = this.req;
+    const err = this.handle.writeLatin1String(req, data);
+    if (err !== 0) {
+      sock.destroy(writeError(err));
+      return;
+    }
+    if (this.binding.streamBaseState[this.binding.kLastWriteWasAsync] !== 0) {
+      // libuv holds the rest, and this request until it is written
+      const queued = this.handle.writeQueueSize;
+      this.pending = typeof queued === 'number' && queued > 0 ? queued : data.length;
+      this.req = this.newReq();
+    }
+  }
+
+  /** libuv finished an asynchronous write (a request's oncomplete; `this` is not used). */
+  private readonly onComplete = (status: number): void => {
+    this.pending = 0;
+    if (this.sock.destroyed) return;
+    if (status < 0) {
+      this.sock.destroy(writeError(status));
+      return;
+    }
+    this.drained();
+  };
 }

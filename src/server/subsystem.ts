@@ -66,3 +66,37 @@ export interface Subsystem {
   /** The server closes (Server.close), before clients are dropped: timers and background work stop. */
   close?(): void;
 }
+
+/**
+ * Per hook, the bound methods of the subsystems that implement it, in the
+ * subsystems' order (rebuild() after the list changes). Callers loop over an
+ * array of functions: no property load on objects of many shapes.
+ */
+export class HookLists {
+  beforeSleep: (() => void)[] = [];
+  afterReplies: (() => void)[] = [];
+  cron: ((tick: CronTick) => void)[] = [];
+  clientFreed: ((c: Client) => void)[] = [];
+  clientReset: ((c: Client) => void)[] = [];
+
+  /** Rebuilds every list from `subsystems` (Server.addSubsystem, after each change of the list). */
+  rebuild(subsystems: readonly Subsystem[]): void {
+    const bs: (() => void)[] = [];
+    const ar: (() => void)[] = [];
+    const cron: ((tick: CronTick) => void)[] = [];
+    const freed: ((c: Client) => void)[] = [];
+    const reset: ((c: Client) => void)[] = [];
+    for (const s of subsystems) {
+      if (s.beforeSleep) bs.push(s.beforeSleep.bind(s));
+      if (s.afterReplies) ar.push(s.afterReplies.bind(s));
+      if (s.cron) cron.push(s.cron.bind(s));
+      if (s.clientFreed) freed.push(s.clientFreed.bind(s));
+      if (s.clientReset) reset.push(s.clientReset.bind(s));
+    }
+    this.beforeSleep = bs;
+    this.afterReplies = ar;
+    this.cron = cron;
+    this.clientFreed = freed;
+    this.clientReset = reset;
+  }
+}

@@ -35,6 +35,35 @@ function run(chunks: Buffer[], setup?: (p: RespParser) => void): Outcome {
   return { cmds, err: null, buffered: p.buffered };
 }
 
+/**
+ * As run(), but fed as the server's sockets feed it: each chunk copied into
+ * one reused buffer whose bytes past it are stale protocol (CRs, LFs, `*`,
+ * `$`, digits), passed as (buffer, n), release() after the commands are pulled.
+ */
+function runAsSocket(chunks: Buffer[], setup?: (p: RespParser) => void): Outcome {
+  const p = new RespParser({ maxBulkLen: 512 * MB, queryBufferLimit: 1024 * MB });
+  setup?.(p);
+  const longest = Math.max(0, ...chunks.map((c) => c.length));
+  const shared = Buffer.alloc(longest + 64);
+  const stale = b('*3\r\n$3\r\nSET\r\n$1\r\n');
+  const cmds: string[][] = [];
+  for (const c of chunks) {
+    for (let i = 0; i < shared.length; i++) shared[i] = stale[i % stale.length]!;
+    c.copy(shared);
+    const fe = p.feed(shared, c.length);
+    if (fe) return { cmds, err: 'noreply:' + fe.message, buffered: p.buffered };
+    for (let guard = 0; ; guard++) {
+      assert.ok(guard <= c.length + 1, 'next() must consume bytes or stop');
+      const r = p.next();
+      if (r === null) break;
+      if (r instanceof ProtocolError) return { cmds, err: r.message, buffered: p.buffered };
+      cmds.push(r);
+    }
+    p.release();
+  }
+  return { cmds, err: null, buffered: p.buffered };
+}
+
 /** Ways to cut a frame: whole, byte by byte, and in two at every offset when small. */
 function feedings(frame: Buffer): Buffer[][] {
   const out: Buffer[][] = [[frame]];
@@ -63,10 +92,14 @@ function check(
 ): void {
   const frame = typeof input === 'string' ? b(input) : input;
   for (const chunks of feedings(frame)) {
-    const o = run(chunks, setup);
     const how = `${JSON.stringify(frame.subarray(0, 60).toString('latin1'))} in ${chunks.length} chunk(s)`;
+    const o = run(chunks, setup);
     assert.deepEqual(o.cmds, cmds, how);
     assert.equal(o.err, err, how);
+    // the same through a reused read buffer with stale bytes after each read
+    const s = runAsSocket(chunks, setup);
+    assert.deepEqual(s.cmds, cmds, how + ', fed as (buffer, n)');
+    assert.equal(s.err, err, how + ', fed as (buffer, n)');
   }
 }
 
@@ -217,7 +250,8 @@ test('a 64 MB bulk in 64 KB chunks parses in linear time', () => {
 
 /**
  * Feeds `frame` as a socket does: `sizes` cycled as read sizes, every read
- * copied into one shared buffer that the next read overwrites, release()
+ * copied into one shared buffer that the next read overwrites, fed as
+ * (buffer, n) with stale bytes after it, release()
  * after the commands are pulled (server.ts onData).
  */
 function runShared(frame: Buffer, sizes: number[]): string[][] {
@@ -229,7 +263,7 @@ function runShared(frame: Buffer, sizes: number[]): string[][] {
     shared.fill(0x23);
     frame.copy(shared, 0, i, i + n);
     i += n;
-    assert.equal(p.feed(shared.subarray(0, n)), null);
+    assert.equal(p.feed(shared, n), null);
     for (let r = p.next(); r !== null; r = p.next()) {
       assert.ok(!(r instanceof ProtocolError), String((r as ProtocolError).message));
       cmds.push(r);

@@ -92,8 +92,13 @@ test('every hook is called in registration order, first to last', async () => {
   const log: string[] = [];
   const s = new Server({ config: { port: 0, hz: 100, save: '' }, log: () => {} });
   // one before every built-in subsystem, two after them
-  s.subsystems.unshift(recorder('First', log));
-  s.subsystems.push(recorder('Second', log, 'second refuses'), recorder('Third', log, 'third refuses'));
+  s.addSubsystem(recorder('First', log), 'first');
+  s.addSubsystem(recorder('Second', log, 'second refuses'));
+  s.addSubsystem(recorder('Third', log, 'third refuses'));
+  assert.equal(s.subsystems[0]!.constructor.name, 'Object');
+  assert.equal(s.subsystems.length, 25);
+  // the list is read-only: a subsystem joins through addSubsystem, which keeps the hook lists in step
+  assert.throws(() => (s.subsystems as Subsystem[]).push(recorder('Sneaky', log)), TypeError);
   const expected = ['First', 'Second', 'Third'];
 
   // configChanged: every hook runs; the first error is CONFIG SET's
@@ -149,7 +154,7 @@ test('every hook is called in registration order, first to last', async () => {
 
 test("a subsystem's INFO section replaces the built-in section of its name", () => {
   const s = new Server({ config: { port: 0 }, log: () => {} });
-  s.subsystems.push({ info: { name: 'replication', header: 'Replication', fields: () => [['role', 'test']] } });
+  s.addSubsystem({ info: { name: 'replication', header: 'Replication', fields: () => [['role', 'test']] } });
   const info = genInfo(s, selectSections([]));
   assert.match(info, /# Replication\r\nrole:test\r\n\r\n# CPU/);
   assert.equal(info.split('# Replication').length, 2);
