@@ -42,6 +42,8 @@ export class Cron {
   /** serverCron, measured: its time counts as a cycle of the event loop (INFO eventloop_*, as Redis's timer events). */
   private serverCron(): void {
     const server = this.server;
+    // the watchdog's heartbeat first, as Redis re-arms its timer before anything (DEBUG PAUSE-CRON too)
+    server.watchdog.beat();
     const t0 = performance.now();
     server.syncWallClock(t0);
     if (server.debugFlags.pauseCron) return;

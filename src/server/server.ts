@@ -38,6 +38,7 @@ import { MigrateLinks } from '../util/migrate-link.js';
 import { touchedMeta, newMeta, isLfuPolicy } from '../keyspace/access.js';
 import { Slowlog } from '../observability/slowlog.js';
 import { IdleReclaim } from './reclaim.js';
+import { Watchdog } from './watchdog.js';
 import { Blocking } from './blocking.js';
 import { ClientPause } from './pause.js';
 import { VmGate, vmForAof } from '../scripting/vm-gate.js';
@@ -225,6 +226,8 @@ export class Server extends EventEmitter {
   readonly outputLimits: OutputLimiter = this.register(new OutputLimiter(this));
   /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (util/migrate-link.ts). */
   readonly migrate: MigrateLinks = this.register(new MigrateLinks());
+  /** watchdog-period: a thread that logs when serverCron is late (server/watchdog.ts). */
+  readonly watchdog: Watchdog = this.register(new Watchdog(this));
   /** A full collection when idle after freeing a lot, for the CLI's server (server/reclaim.ts); last: it may take a while. */
   readonly reclaim: IdleReclaim = this.register(new IdleReclaim(this));
 

@@ -58,6 +58,18 @@ export class Logger {
     this.emit(text);
   }
 
+  /** Whether lines go to a function (the embedding API's `log`) rather than a file or standard output. */
+  get hasSink(): boolean {
+    return this.sink !== undefined;
+  }
+
+  /** Lines made whole elsewhere (the watchdog's thread: watchdog.ts), "\n" ended, passed on as they are. */
+  lines(text: string): void {
+    const lines = text.split('\n');
+    lines.pop();
+    for (const l of lines) this.emit(l);
+  }
+
   private emit(line: string): void {
     if (this.sink) return this.sink(line);
     const file = this.config.v['logfile'];

@@ -64,6 +64,7 @@ test('the built-in subsystems, in hook order', () => {
       'ClientEviction',
       'OutputLimiter',
       'MigrateLinks',
+      'Watchdog',
       'IdleReclaim',
     ],
   );
@@ -84,7 +85,7 @@ test('the built-in subsystems, in hook order', () => {
     s.pubsub,
   ])
     assert.ok(s.subsystems.includes(f));
-  for (const f of [s.scripting, s.conns, s.clientEviction, s.outputLimits, s.migrate, s.reclaim])
+  for (const f of [s.scripting, s.conns, s.clientEviction, s.outputLimits, s.migrate, s.watchdog, s.reclaim])
     assert.ok(s.subsystems.includes(f));
 });
 
