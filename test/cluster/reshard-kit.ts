@@ -368,8 +368,15 @@ export async function settled(nodes: Node[]): Promise<void> {
     },
     20000,
     `${nodes.length} nodes agreeing, cluster_state:ok`,
-  ).catch((e: Error) => {
-    throw new Error(`${e.message} (${why})`);
+  ).catch(async (e: Error) => {
+    // every node's view and epochs, for a slot some node stopped serving (seen once after del-node:
+    // one node's view had a slot served by nobody, and kept it so for 20 s)
+    const views: string[] = [];
+    for (const n of nodes) {
+      const epoch = await clusterInfo(n.port, 'cluster_current_epoch').catch(() => '?');
+      views.push(`${n.kind} ${n.port} (current epoch ${epoch}): ${(await knownNodes(n.port)).join(' | ')}`);
+    }
+    throw new Error(`${e.message} (${why})\n${views.join('\n')}`);
   });
   await checkClean(nodes[0]!.port);
 }
