@@ -44,6 +44,20 @@ async function pipeline(port: number, frames: Buffer[], replyBytes: number): Pro
   return head;
 }
 
+/** SETs a `size`-byte value and DELs it in one pipeline (so used_memory is back where it was by the next cron tick). */
+async function setAndDelete(port: number, size: number): Promise<void> {
+  const head = await pipeline(
+    port,
+    [
+      Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`),
+      Buffer.alloc(size, 'x'),
+      Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n'),
+    ],
+    5 + 4,
+  );
+  assert.equal(head, '+OK\r\n:1\r\n');
+}
+
 /** Polls the RSS each 250 ms until it is at most `limit` or `ms` pass; returns the last reading. */
 async function rssFallsTo(pid: number, limit: number, ms: number): Promise<number> {
   const end = Date.now() + ms;
@@ -124,17 +138,7 @@ test(
     const { child, empty } = await start();
     try {
       const pid = child.proc.pid!;
-      const size = 50 * MB;
-      const head = await pipeline(
-        child.port,
-        [
-          Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`),
-          Buffer.alloc(size, 'x'),
-          Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n'),
-        ],
-        5 + 4,
-      );
-      assert.equal(head, '+OK\r\n:1\r\n');
+      await setAndDelete(child.port, 50 * MB);
       const limit = empty + 20 * MB;
       const end = await rssFallsTo(pid, limit, 30000); // issue 14: within 30 s
       assert.ok(end <= limit, `RSS ${(end / MB).toFixed(1)} MB, empty ${(empty / MB).toFixed(1)} MB`);
@@ -187,27 +191,15 @@ test(
         .output()
         .split('\n')
         .filter((l) => l.includes('Memory reclaim')).length;
-    const setAndDelete = async (size: number) => {
-      const head = await pipeline(
-        child.port,
-        [
-          Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`),
-          Buffer.alloc(size, 'x'),
-          Buffer.from('\r\n*2\r\n$3\r\nDEL\r\n$3\r\nbig\r\n'),
-        ],
-        5 + 4,
-      );
-      assert.equal(head, '+OK\r\n:1\r\n');
-    };
     try {
       // the reclaim's floor is set at its first tick, before any garbage
       await until('the first cron tick', () => child.output().length > 0, { timeout: 5000 });
       // (what is tested: nothing happens in 1.5 s of idleness, three times IDLE_MS)
       await sleep(300);
-      await setAndDelete(10 * MB);
+      await setAndDelete(child.port, 10 * MB);
       await sleep(1500);
       assert.equal(reclaims(), 0, child.output());
-      await setAndDelete(50 * MB);
+      await setAndDelete(child.port, 50 * MB);
       await until('a reclaim of the 50 MB value', () => reclaims() === 1, { timeout: 10_000 });
     } finally {
       await child.kill();
