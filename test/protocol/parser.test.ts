@@ -16,13 +16,26 @@ interface Outcome {
   buffered: number;
 }
 
-/** Feeds chunks to a fresh parser, pulling every command after each chunk, until an error. */
-function run(chunks: Buffer[], setup?: (p: RespParser) => void): Outcome {
+/**
+ * Feeds chunks to a fresh parser, pulling every command after each chunk,
+ * until an error. `asSocket`: fed as the server's sockets feed it, each
+ * chunk copied into one reused buffer whose bytes past it are stale
+ * protocol (CRs, LFs, `*`, `$`, digits), passed as (buffer, n), release()
+ * after the commands are pulled.
+ */
+function run(chunks: Buffer[], setup?: (p: RespParser) => void, asSocket = false): Outcome {
   const p = new RespParser({ maxBulkLen: 512 * MB, queryBufferLimit: 1024 * MB });
   setup?.(p);
+  const shared = asSocket ? Buffer.alloc(Math.max(0, ...chunks.map((c) => c.length)) + 64) : null;
+  const stale = b('*3\r\n$3\r\nSET\r\n$1\r\n');
   const cmds: string[][] = [];
   for (const c of chunks) {
-    const fe = p.feed(c);
+    let fe;
+    if (shared !== null) {
+      for (let i = 0; i < shared.length; i++) shared[i] = stale[i % stale.length]!;
+      c.copy(shared);
+      fe = p.feed(shared, c.length);
+    } else fe = p.feed(c);
     if (fe) return { cmds, err: 'noreply:' + fe.message, buffered: p.buffered };
     for (let guard = 0; ; guard++) {
       assert.ok(guard <= c.length + 1, 'next() must consume bytes or stop');
@@ -31,37 +44,14 @@ function run(chunks: Buffer[], setup?: (p: RespParser) => void): Outcome {
       if (r instanceof ProtocolError) return { cmds, err: r.message, buffered: p.buffered };
       cmds.push(r);
     }
+    if (shared !== null) p.release();
   }
   return { cmds, err: null, buffered: p.buffered };
 }
 
-/**
- * As run(), but fed as the server's sockets feed it: each chunk copied into
- * one reused buffer whose bytes past it are stale protocol (CRs, LFs, `*`,
- * `$`, digits), passed as (buffer, n), release() after the commands are pulled.
- */
+/** run() as the server's sockets feed the parser. */
 function runAsSocket(chunks: Buffer[], setup?: (p: RespParser) => void): Outcome {
-  const p = new RespParser({ maxBulkLen: 512 * MB, queryBufferLimit: 1024 * MB });
-  setup?.(p);
-  const longest = Math.max(0, ...chunks.map((c) => c.length));
-  const shared = Buffer.alloc(longest + 64);
-  const stale = b('*3\r\n$3\r\nSET\r\n$1\r\n');
-  const cmds: string[][] = [];
-  for (const c of chunks) {
-    for (let i = 0; i < shared.length; i++) shared[i] = stale[i % stale.length]!;
-    c.copy(shared);
-    const fe = p.feed(shared, c.length);
-    if (fe) return { cmds, err: 'noreply:' + fe.message, buffered: p.buffered };
-    for (let guard = 0; ; guard++) {
-      assert.ok(guard <= c.length + 1, 'next() must consume bytes or stop');
-      const r = p.next();
-      if (r === null) break;
-      if (r instanceof ProtocolError) return { cmds, err: r.message, buffered: p.buffered };
-      cmds.push(r);
-    }
-    p.release();
-  }
-  return { cmds, err: null, buffered: p.buffered };
+  return run(chunks, setup, true);
 }
 
 /** Ways to cut a frame: whole, byte by byte, and in two at every offset when small. */
