@@ -487,12 +487,18 @@ export class Bgsave {
       fs.close(fd, (err2) => {
         if (this.aborted) return;
         if (err || err2) return this.fail((err ?? err2)!);
-        fs.rename(this.tmp, this.file, (err3) => {
-          if (err3) return this.fail(err3);
-          fs.open(path.dirname(this.file), 'r', (err4, dfd) => {
-            if (err4) return this.done(true);
-            fs.fsync(dfd, () => fs.close(dfd, () => this.done(true)));
-          });
+        // renamed at once, not by the thread pool: an abort right after an
+        // asynchronous rename was issued let the next BGSAVE create its temp
+        // file (the same name) before this rename ran, which then moved that
+        // file away (the next save failed with ENOENT at its own rename)
+        try {
+          fs.renameSync(this.tmp, this.file);
+        } catch (err3) {
+          return this.fail(err3 as Error);
+        }
+        fs.open(path.dirname(this.file), 'r', (err4, dfd) => {
+          if (err4) return this.done(true);
+          fs.fsync(dfd, () => fs.close(dfd, () => this.done(true)));
         });
       });
     });
