@@ -33,17 +33,20 @@ test('active expiry: bounded per cycle, reclaims all expired keys, keeps live on
     if (i % 2) db.setExpire('live' + i, clock.t + 1e9);
   }
   clock.t += 2000; // every e* key is now logically expired
-  // hz 10: a 25 ms budget per cycle (wall time, which the cycle reads). Judged
-  // in CPU time: a process descheduled on a loaded machine stops its cycle
-  // early, but its wall time can still pass any bound. Single cycles can be
-  // stretched by a GC pause or a V8 Map rehash (outside the cycle's
-  // control): judge the median.
+  // hz 10: a 25 ms budget per cycle (wall time, which the cycle reads). Each
+  // cycle is judged by the lesser of its wall time and the process's CPU
+  // time: a process descheduled on a loaded machine passes any wall-time
+  // bound, and V8's helper threads (concurrent marking of these 200k keys)
+  // add CPU time the cycle did not spend; a cycle that ignored its budget
+  // would pass the bound in both. Single cycles can be stretched by a GC
+  // pause or a V8 Map rehash (outside the cycle's control): judge the median.
   const times: number[] = [];
   let afterFirst = 0;
   for (let i = 0; i < 3; i++) {
     const t0 = cpuMs();
+    const w0 = performance.now();
     activeExpireCycle(s, 100);
-    times.push(cpuMs() - t0);
+    times.push(Math.min(cpuMs() - t0, performance.now() - w0));
     if (i === 0) afterFirst = db.size;
   }
   times.sort((a, b) => a - b);
