@@ -154,15 +154,15 @@ function serverSection(server: Server): Fields {
  * monotonic clock when it is the real one; while a script runs, the time it
  * started (scripting/scripts.ts scriptTimeUsec: TIME, server_time_usec).
  */
-export function nowUsec(server: Server): number {
+export function nowUsec(server: Server, perfNow?: number): number {
   const frozen = scriptTimeUsec(server);
   if (frozen !== null) return frozen;
-  return clockUsec(server);
+  return clockUsec(server, perfNow);
 }
 
-/** The current time in microseconds, never frozen (see nowUsec). */
-export function clockUsec(server: Server): number {
-  if (server.clock === Date.now) return (performance.timeOrigin + performance.now()) * 1000;
+/** The current time in microseconds, never frozen (see nowUsec); `perfNow`: a performance.now() reading just taken. */
+export function clockUsec(server: Server, perfNow = performance.now()): number {
+  if (server.clock === Date.now) return (performance.timeOrigin + perfNow) * 1000;
   return server.clock() * 1000;
 }
 

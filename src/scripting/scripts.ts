@@ -310,7 +310,7 @@ class RunHost implements ScriptHost {
     const server = this.server;
     const t = server.mark >= 0 ? server.mark : performance.now();
     this.start = t;
-    this.startUs = server.clock === Date.now ? (performance.timeOrigin + t) * 1000 : nowUsec(server);
+    this.startUs = nowUsec(server, t);
     this.threshold = this.server.config.v['busy-reply-threshold'];
     this.ticks = 0;
     this.busy = false;

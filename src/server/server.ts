@@ -173,11 +173,10 @@ export class Server extends EventEmitter {
    * read-only, as the hook lists are built from it.
    */
   get subsystems(): readonly Subsystem[] {
-    return this.subsystemView;
+    return this.subsystemList;
   }
-  private readonly subsystemList: Subsystem[] = [];
-  /** A frozen copy of subsystemList (a push onto `subsystems` throws rather than bypass the hook lists). */
-  private subsystemView: readonly Subsystem[] = Object.freeze([]);
+  /** Frozen (a push onto `subsystems` throws rather than bypass the hook lists); replaced by addSubsystem. */
+  private subsystemList: readonly Subsystem[] = Object.freeze([]);
   /** The hot hooks as lists of bound methods, kept in step with `subsystems` (subsystem.ts HookLists). */
   readonly hookLists = new HookLists();
   /** Active expiry: the slow cycle in the cron, the fast one before sleeping (keyspace/expire.ts); first, as in Redis's serverCron. */
@@ -373,9 +372,8 @@ export class Server extends EventEmitter {
    * or a test adds its own here.
    */
   addSubsystem(s: Subsystem, at: 'first' | 'last' = 'last'): void {
-    if (at === 'first') this.subsystemList.unshift(s);
-    else this.subsystemList.push(s);
-    this.subsystemView = Object.freeze([...this.subsystemList]);
+    const list = this.subsystemList;
+    this.subsystemList = Object.freeze(at === 'first' ? [s, ...list] : [...list, s]);
     this.hookLists.rebuild(this.subsystemList);
   }
 
