@@ -452,9 +452,11 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   const prevNow = server.cachedNow;
   server.current = client;
   if (prevCurrent === null) server.executing = client;
-  // One clock reading per command: the previous command's end in this batch
-  // (server.mark), or a fresh one. See Server.mark.
-  const start = server.mark >= 0 ? server.mark : performance.now();
+  // One clock reading per top-level command: the previous command's end in
+  // this batch (server.mark), or a fresh one. See Server.mark. A command run
+  // by another (a script's, EXEC's) reads its own start: it is timed alone,
+  // not with the Lua code or the queue before it.
+  const start = server.mark >= 0 && prevCurrent === null ? server.mark : performance.now();
   // Commands run by another (EXEC's queue, later scripts) keep its time, so
   // keys cannot expire in the middle of a transaction.
   server.cachedNow = prevCurrent !== null && prevNow !== 0 ? prevNow : server.wallAt(start);
