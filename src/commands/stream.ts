@@ -201,7 +201,8 @@ function xadd(ctx: Ctx): void {
   if (id <= s.lastId) throw new ReplyError(Err.streamAddSmaller);
   const [maxEntries, maxBytes] = nodeLimits(server);
   s.append(id, argv.slice(fieldPos), maxEntries, maxBytes);
-  reply.bulk(fmtId(id));
+  const idText = fmtId(id);
+  reply.bulk(idText);
   if (created) db.set(key, s);
   else {
     db.modified(key);
@@ -218,7 +219,7 @@ function xadd(ctx: Ctx): void {
     out = out === argv ? argv.slice() : out;
     // the ID's index moves back by two when LIMIT was dropped before it
     const idIdx = a.i - (out.length < argv.length ? 2 : 0);
-    out[idIdx] = fmtId(id);
+    out[idIdx] = idText;
   }
   if (out !== argv) ctx.replayAs([out]);
 }

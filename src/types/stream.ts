@@ -17,10 +17,14 @@
  * integer texts stored as integers, string length prefixes, back-lengths).
  */
 import type { Collection } from '../keyspace/value.js';
-import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
+import { OBJ, ARR_BASE, BIGINT64, BIGINT128, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
 
-/** A StreamNode object (ids, fvs, flags, live, dead, body, master, masterFields, mem, cap) and its three arrays' headers. */
-const NODE_BYTES = OBJ + 10 * 8 + 3 * ARR_BASE;
+/**
+ * A StreamNode object (ids, fvs, flags, live, dead, body, master,
+ * masterFields, mem, cap, masterMs, masterSeq), its three arrays' headers
+ * and the master ID's two parts.
+ */
+const NODE_BYTES = OBJ + 12 * 8 + 3 * ARR_BASE + 2 * BIGINT64;
 /** A Stream object (its 8 fields, nodesMem, acct). */
 const STREAM_OBJ = OBJ + 10 * 8;
 /** A Group: its object, its consumers Map, its PEL (IdMap: object, Map, key array). */
@@ -118,14 +122,19 @@ export function decrId(id: StreamId): StreamId | null {
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
-/** Bytes of an integer element's encoding (without its back-length). */
+/**
+ * Bytes of an integer element's encoding (without its back-length). A
+ * bigint is compared as a number (exact here: every bound is far below
+ * 2^53, and a bigint beyond them rounds to a number beyond them too), so
+ * no BigInt is made per element.
+ */
 function intEncLen(v: number | bigint): number {
-  const n = typeof v === 'bigint' ? v : BigInt(v);
-  if (n >= 0n && n <= 127n) return 1;
-  if (n >= -4096n && n <= 4095n) return 2;
-  if (n >= -32768n && n <= 32767n) return 3;
-  if (n >= -8388608n && n <= 8388607n) return 4;
-  if (n >= -2147483648n && n <= 2147483647n) return 5;
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (n >= 0 && n <= 127) return 1;
+  if (n >= -4096 && n <= 4095) return 2;
+  if (n >= -32768 && n <= 32767) return 3;
+  if (n >= -8388608 && n <= 8388607) return 4;
+  if (n >= -2147483648 && n <= 2147483647) return 5;
   return 9;
 }
 
@@ -151,6 +160,8 @@ function strElem(s: string): number {
     const c = s.charCodeAt(0);
     if ((c >= 48 && c <= 57) || c === 45) {
       if (s === '0' || /^-?[1-9][0-9]*$/.test(s)) {
+        // up to 15 digits a number holds the value exactly: no BigInt
+        if (n <= 15) return intElem(Number(s));
         const v = BigInt(s);
         if (v >= I64_MIN && v <= I64_MAX) return intElem(v);
       }
@@ -162,7 +173,8 @@ function strElem(s: string): number {
 
 /** A 64-bit two's-complement difference (listpack stores ID deltas as int64). */
 function delta(a: bigint, b: bigint): bigint {
-  return BigInt.asIntN(64, a - b);
+  const d = a - b;
+  return d >= I64_MIN && d <= I64_MAX ? d : BigInt.asIntN(64, d);
 }
 
 // ---------------------------------------------------------------------------
@@ -189,11 +201,16 @@ export class StreamNode {
   mem: number;
   /** The capacity V8 gave the ids/fvs/flags arrays (their push growth). */
   private cap = 0;
+  /** The master ID's two parts (each entry is stored as its difference from them). */
+  private readonly masterMs: bigint;
+  private readonly masterSeq: bigint;
 
   constructor(
     readonly master: StreamId,
     readonly masterFields: string[],
   ) {
+    this.masterMs = idMs(master);
+    this.masterSeq = idSeq(master);
     let b = intElem(masterFields.length) + intElem(0);
     for (const f of masterFields) b += strElem(f);
     this.body = b;
@@ -217,8 +234,8 @@ export class StreamNode {
           break;
         }
     let b = intElem(same ? F_SAMEFIELDS : 0);
-    b += intElem(delta(idMs(id), idMs(this.master)));
-    b += intElem(delta(idSeq(id), idSeq(this.master)));
+    b += intElem(delta(idMs(id), this.masterMs));
+    b += intElem(delta(idSeq(id), this.masterSeq));
     if (same) {
       for (let i = 1; i < fv.length; i += 2) b += strElem(fv[i]!);
       b += intElem(nf + 3);
@@ -635,7 +652,7 @@ export class Stream implements Collection {
       }
       break;
     }
-    this.updateFirstId();
+    if (deleted !== 0) this.updateFirstId();
     return deleted;
   }
 

@@ -35,6 +35,8 @@ export const BUF_POOLED = 100;
 export const HEAP_NUMBER = 16;
 /** A bigint of up to 128 bits (stream IDs). */
 export const BIGINT128 = 32;
+/** A bigint of up to 64 bits (a stream ID's part). */
+export const BIGINT64 = 24;
 /** A Map or Set object with its initial table. */
 export const MAP_BASE = 185;
 /** A Map entry (key, value, chain link in an OrderedHashMap at its usual load). */
