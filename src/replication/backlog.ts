@@ -121,7 +121,8 @@ export class Backlog {
         added = true;
       }
       const n = Math.min(t.buf.length - t.used, len - from);
-      if (typeof data === 'string') t.buf.write(n === len ? data : data.slice(from, from + n), t.used, n, 'latin1');
+      // (latin1Write: Buffer.write's argument checks and encoding lookup cost more than the copy of a short command)
+      if (typeof data === 'string') t.buf.latin1Write(n === len ? data : data.slice(from, from + n), t.used, n);
       else data.copy(t.buf, t.used, from, from + n);
       t.used += n;
       from += n;
