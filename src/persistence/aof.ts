@@ -53,7 +53,7 @@ import {
 import { encodeCommand, writeAll, writeDatasetAsCommands, commandsFormat, tsAnnotation } from './aof-format.js';
 import { AofLoadError } from './aof-load.js';
 import { bgUnlink, sleepSync, writeFully } from '../util/files.js';
-import type { PropagationSink } from '../server/propagate.js';
+import { PROPAGATE_AOF, type PropagationSink } from '../server/propagate.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
 import { RewriteLimiter } from './aof-limit.js';
@@ -96,6 +96,8 @@ interface RewriteJob {
 }
 
 export class Aof implements PropagationSink, Subsystem {
+  /** The effects it takes (a script's redis.set_repl may leave some out). */
+  readonly target = PROPAGATE_AOF;
   private st: AofState = 'off';
   /** Redis's aof_state; the propagator re-reads `accepting` when it changes. */
   get state(): AofState {

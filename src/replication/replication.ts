@@ -20,7 +20,7 @@
  */
 import crypto from 'node:crypto';
 import type { Server } from '../server/server.js';
-import type { PropagationSink } from '../server/propagate.js';
+import { PROPAGATE_REPL, type PropagationSink } from '../server/propagate.js';
 import type { Subsystem, InfoSection } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
 import { encodeCommand } from '../persistence/aof-format.js';
@@ -60,6 +60,8 @@ export function logErrorOnLink(server: Server, c: Client, error: string, self: '
 }
 
 export class Replication implements Subsystem, PropagationSink {
+  /** The effects it takes (a script's redis.set_repl may leave some out). */
+  readonly target = PROPAGATE_REPL;
   /** The history this server's dataset continues (master_replid). */
   replid = newReplId();
   /** The history it continued before (master_replid2), valid up to secondReplOffset - 1. */

@@ -71,6 +71,16 @@ export function formatNumArg(vm: Vm): void {
   putU32(b, p + NUMBUF_LEN_AT, s.length);
 }
 
+/**
+ * A Lua number argument as text, as redis.call gets it: the engine's own
+ * integers (within +-2^62, -0 excepted) as integers, the rest as
+ * formatNumArg writes them (a NaN read through JS has lost its sign: "nan").
+ */
+export function numArgText(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62 && !Object.is(x, -0)) return BigInt(x).toString();
+  return x !== x ? 'nan' : formatDouble(x);
+}
+
 /** LUAI_MAXCSTACK: lua_checkstack fails past this many slots in a C function's frame. */
 const LUA_MAX_CSTACK = 8000;
 const ERR_STACK_LIMIT = Err.luaStackLimit;

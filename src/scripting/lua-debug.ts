@@ -24,6 +24,7 @@ import {
   type Vm,
 } from './lua-engine.js';
 import { u32At } from './lua-convert.js';
+import { numArgText } from './lua-bridge.js';
 
 /**
  * Lua 5.1's structures as this build (wasm32) lays them out, for reading a
@@ -364,6 +365,15 @@ export function debugAccess(vm: Vm, L: number): LuaDebug {
       raw.tsdis_pcall(L, args.length, 0);
       raw.tsdis_settop(L, top);
       return true;
+    },
+    argStrings() {
+      const n = raw.tsdis_gettop(L);
+      const out: string[] = [];
+      for (let i = 1; i <= n; i++)
+        out.push(
+          raw.tsdis_type(L, i) === LUA_TNUMBER ? numArgText(raw.tsdis_tonumber(L, i)) : (luaString(vm, L, i) ?? ''),
+        );
+      return out;
     },
     args() {
       const n = raw.tsdis_gettop(L);

@@ -106,6 +106,8 @@ export interface LuaDebug {
   redisCall(args: string[]): boolean;
   /** The printed values of a JS call's arguments (redis.debug). */
   args(): string[];
+  /** A JS call's arguments, strings and numbers, as redis.call would pass them (redis.acl_check_cmd). */
+  argStrings(): string[];
   /** Pushes a boolean, a JS call's result. */
   pushBoolean(b: boolean): void;
   /** Ends the run: the kill error is raised when the hook (or JS call) returns; the host replies its own text. */

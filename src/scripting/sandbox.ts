@@ -257,6 +257,29 @@ redis.log, redis.sha1hex, redis.setresp, redis.error_reply, redis.status_reply =
 -- the Lua debugger's (ldb.ts): JS functions
 redis.breakpoint, redis.debug = jsfn(1), jsfn(2)
 
+-- redis.set_repl(flags): where the script's next commands propagate (scripts.ts jsCall 3)
+local repl0, aclcheck0 = jsfn(3), jsfn(4)
+local function set_repl(...)
+  if select('#', ...) ~= 1 then fail(${luaQuote(Err.luaSetReplArgs)}) end
+  local v = tonumber((...)) or 0
+  v = v >= 0 and floor(v) or ceil(v)
+  if v < 0 or v > 3 then fail(${luaQuote(Err.luaSetReplFlags)}) end
+  repl0(v)
+end
+-- redis.acl_check_cmd(command, ...): whether the caller's user may run it (scripts.ts jsCall 4: nil for no such command)
+local function acl_check_cmd(...)
+  local n = select('#', ...)
+  if n == 0 then fail(${luaQuote(Err.scriptNoArgs)}) end
+  for i = 1, n do
+    local t = type((select(i, ...)))
+    if t ~= 'string' and t ~= 'number' then fail(${luaQuote(Err.scriptArgType)}) end
+  end
+  local ok = aclcheck0(...)
+  if ok == nil then fail(${luaQuote(Err.luaAclCheckCmd)}) end
+  return ok
+end
+redis.set_repl, redis.acl_check_cmd = cwrap(set_repl), cwrap(acl_check_cmd)
+
 -- Functions: X, the globals functions run with (the eval globals but KEYS and ARGV, Redis 7's error and pcall)
 local X = {}
 for k, v in next, G do if k ~= 'KEYS' and k ~= 'ARGV' then X[k] = v end end

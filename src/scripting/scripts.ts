@@ -19,6 +19,7 @@ import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
 import { ACL_OK, DENIED_CMD } from '../acl/user.js';
 import { clockUsec, nowUsec } from '../observability/info.js';
 import { lookupSub } from '../commands/registry.js';
+import { PROPAGATE_ALL } from '../server/propagate.js';
 import { argInt } from '../commands/args.js';
 import type { Ctx, CommandFlag, CommandSpec } from '../commands/spec.js';
 import type { Client } from '../server/client.js';
@@ -295,9 +296,41 @@ class RunHost implements ScriptHost {
   debugHook?: ((line: number, dbg: LuaDebug) => void) | undefined;
   constructor(private readonly server: Server) {}
 
-  /** redis.breakpoint / redis.debug (ldb.ts jsCall). */
+  /**
+   * The script's JS functions (sandbox.ts jsfn): redis.set_repl (3, its
+   * flags checked there), redis.acl_check_cmd (4), else the debugger's
+   * redis.breakpoint / redis.debug (ldb.ts jsCall). Returns the results pushed.
+   */
   jsCall(id: number, dbg: LuaDebug): number {
+    if (id === 3) {
+      // Redis's scriptSetRepl: the flags are PROPAGATE_AOF | PROPAGATE_REPL bits
+      this.lua.replTarget = Number(dbg.argStrings()[0]);
+      return 0;
+    }
+    if (id === 4) {
+      const allowed = this.aclCheckCmd(dbg.argStrings());
+      if (allowed === null) return 0;
+      dbg.pushBoolean(allowed);
+      return 1;
+    }
     return jsCall(this.ldb, id, dbg);
+  }
+
+  /**
+   * redis.acl_check_cmd: whether the caller's user may run argv (Redis's
+   * ACLCheckAllUserCommandPerm on lookupCommand's result: a container
+   * with a subcommand argument is checked as that subcommand); null when
+   * there is no such command.
+   */
+  private aclCheckCmd(argv: string[]): boolean | null {
+    let cmd = this.server.commands.lookup(argv[0]!);
+    let parent: CommandSpec | undefined;
+    if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
+      parent = cmd;
+      cmd = lookupSub(cmd, argv[1]!);
+    }
+    if (cmd === undefined) return null;
+    return this.lua.user.unrestricted || this.server.acl.check(this.lua.user, cmd, parent, argv) === ACL_OK;
   }
 
   /** Ready for a new run. */
@@ -556,6 +589,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   lua.db = client.db;
   lua.user = client.user;
   lua.resp = 2;
+  lua.replTarget = PROPAGATE_ALL;
   lua.reply.out = '';
   // Everything the script runs is propagated by call(); EVAL itself is not.
   ctx.replayAs([]);

@@ -10,6 +10,7 @@ import type { Queued, WatchEntry } from './multi.js';
 import type { User } from '../acl/user.js';
 import type { ReplicaLink } from '../replication/link.js';
 import type { DirectWriter } from './socket.js';
+import { PROPAGATE_ALL } from './propagate.js';
 
 /**
  * What the server uses of a client's connection: a net.Socket, or, for a
@@ -145,6 +146,11 @@ export class Client {
   masterLink = false;
   /** The pseudo client Lua scripts run their commands as (scripting/scripts.ts); MONITOR shows it as `lua`. */
   luaScript = false;
+  /**
+   * Where its commands' effects propagate (server/propagate.ts PROPAGATE_*):
+   * all but for the scripts' client after a redis.set_repl (Redis's repl_flags).
+   */
+  replTarget = PROPAGATE_ALL;
   /** SCRIPT DEBUG: 0 no, 1 YES, 2 SYNC (scripting/ldb.ts): its EVALs run under the Lua debugger. */
   luaDebug = 0;
   readonly addr: string;

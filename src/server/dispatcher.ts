@@ -475,7 +475,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   // Propagation (server/propagate.ts): what changed the dataset, as the
   // handler rewrote it; a top-level command's effects go out together when it ends.
   if (prop.active) {
-    if (prop.dirty !== dirtyBefore) prop.command(ctx.db.id, ctx.replay, argv);
+    if (prop.dirty !== dirtyBefore) prop.command(ctx.db.id, ctx.replay, argv, client.replTarget);
     if (prevCurrent === null) {
       const off = server.repl.offset;
       prop.commit();

@@ -22,8 +22,18 @@
  */
 import type { Server } from './server.js';
 
-/** Where propagated effects go: the AOF (persistence/aof.ts), later the replication backlog. */
+/**
+ * Where an effect goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL): both, unless
+ * a script said otherwise with redis.set_repl (Client.replTarget).
+ */
+export const PROPAGATE_AOF = 1;
+export const PROPAGATE_REPL = 2;
+export const PROPAGATE_ALL = PROPAGATE_AOF | PROPAGATE_REPL;
+
+/** Where propagated effects go: the AOF (persistence/aof.ts) and the replication stream (replication/replication.ts). */
 export interface PropagationSink {
+  /** Which effects it takes (PROPAGATE_* bits). */
+  readonly target: number;
   /**
    * Whether it takes effects now (the AOF: appendonly on, or waiting for
    * its first rewrite). Re-read when the sink calls Propagator.refresh().
@@ -42,9 +52,10 @@ export class Propagator {
   active = false;
   private changes = 0;
   private readonly sinks: PropagationSink[] = [];
-  /** The running unit's effects: database and argv, in order. */
+  /** The running unit's effects: database, argv and target (PROPAGATE_*), in order. */
   private dbs: number[] = [];
   private ops: (readonly string[])[] = [];
+  private targets: number[] = [];
 
   constructor(private readonly server: Server) {}
 
@@ -89,20 +100,23 @@ export class Propagator {
    * command's unit, or (outside a command: active expiry, eviction) sent on
    * at once as its own unit. Nothing when no sink takes effects.
    */
-  propagate(db: number, argv: readonly string[]): void {
+  propagate(db: number, argv: readonly string[], target = PROPAGATE_ALL): void {
     if (!this.active) return;
     this.dbs.push(db);
     this.ops.push(argv);
+    this.targets.push(target);
     if (this.server.current === null) this.commit();
   }
 
   /**
    * call()'s end of a command that changed the dataset: its replay (`replay`
-   * as its handler set it: Ctx.replayAs) or, when unset, its argv.
+   * as its handler set it: Ctx.replayAs) or, when unset, its argv, to
+   * `target` (a script's redis.set_repl; nothing at all for REPL_NONE).
    */
-  command(db: number, replay: string[][] | undefined, argv: string[]): void {
-    if (replay === undefined) this.propagate(db, argv);
-    else for (const op of replay) this.propagate(db, op);
+  command(db: number, replay: string[][] | undefined, argv: string[], target: number): void {
+    if (target === 0) return;
+    if (replay === undefined) this.propagate(db, argv, target);
+    else for (const op of replay) this.propagate(db, op, target);
   }
 
   /** How many effects the running unit holds (for dropSince). */
@@ -115,6 +129,7 @@ export class Propagator {
     const n = Math.min(this.ops.length, mark);
     this.ops.length = n;
     this.dbs.length = n;
+    this.targets.length = n;
   }
 
   /**
@@ -126,15 +141,20 @@ export class Propagator {
     const ops = this.ops;
     if (ops.length === 0) return;
     const dbs = this.dbs;
+    const targets = this.targets;
     this.ops = [];
     this.dbs = [];
+    this.targets = [];
     if (!this.active) return;
+    // (wrapped when the unit has several effects, whatever their targets: a
+    // sink may get a MULTI/EXEC with fewer effects inside, or none, as in Redis)
     const wrap = ops.length > 1;
     for (const sink of this.sinks) {
       if (!sink.accepting) continue;
+      const t = sink.target;
       // Redis 7.2 writes MULTI with no database (7.0: with the first op's): a SELECT goes inside
       if (wrap) sink.feed(-1, MULTI);
-      for (let i = 0; i < ops.length; i++) sink.feed(dbs[i]!, ops[i]!);
+      for (let i = 0; i < ops.length; i++) if ((targets[i]! & t) !== 0) sink.feed(dbs[i]!, ops[i]!);
       if (wrap) sink.feed(-1, EXEC);
     }
   }

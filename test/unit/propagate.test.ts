@@ -9,10 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from '../../src/index.js';
-import type { PropagationSink } from '../../src/server/propagate.js';
+import { PROPAGATE_ALL, type PropagationSink } from '../../src/server/propagate.js';
 
 /** A sink that records what it is fed, as [db, ...argv] rows, and how often it was flushed. */
 class Recorder implements PropagationSink {
+  readonly target = PROPAGATE_ALL;
   accepting = true;
   fed: (string | number)[][] = [];
   flushes = 0;
