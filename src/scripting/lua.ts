@@ -229,7 +229,9 @@ async function newVm(): Promise<Vm> {
         REPL_SLAVE: { value: 2 },
         REPL_REPLICA: { value: 2 },
         REPL_ALL: { value: 3 },
-        // Effects replication is the only mode since Redis 7: these are no-ops.
+        // Effects replication is the only mode since Redis 7: replicate_commands is a no-op.
+        // The others are the unpatched engine's stand-ins: on the patched one the sandbox
+        // (sandbox.ts) replaces them with the real set_repl, acl_check_cmd and debugger calls.
         replicate_commands: { returns: true },
         set_repl: { returns: null },
         breakpoint: { returns: false },
