@@ -301,7 +301,12 @@ export class Connections implements Subsystem {
         } catch {
           break; // EAGAIN: nothing more now (a reset is seen by the event loop later)
         }
-        if (n <= 0) break; // end of stream: the event loop sees it later
+        if (n <= 0) {
+          // end of stream: the client goes now, as Redis frees it while the
+          // script runs (a replica's leaving shows in the script's INFO)
+          if (n === 0) this.peerEnded(c);
+          break;
+        }
         this.onData(c, buf, n);
         if (n < buf.length || c.closed) break;
       }

@@ -746,3 +746,30 @@ test(
     );
   },
 );
+
+test(
+  'a connection closed while a script is busy is gone at once: the script sees it leave (INFO clients)',
+  { skip },
+  async () => {
+    await both(async (s, log) => {
+      const rd = await RawConn.connect(s.port);
+      const other = await RawConn.connect(s.port);
+      const probe = await RawConn.connect(s.port);
+      try {
+        // three connections (each answered once, so accepted): the script ends when INFO says two
+      for (const c of [rd, other, probe]) assert.equal(await c.call('PING'), '+PONG\r\n');
+        const script = `while not string.find(redis.call('info', 'clients'), 'connected_clients:2\\r', 1, true) do end
+return 'left'`;
+        rd.write(encode(['EVAL', script, '0']));
+        log.push(`probe -> ${await untilBusy(probe)}`);
+        other.close();
+        log.push(`caller -> ${await rd.read()}`);
+        log.push(`ping -> ${await probe.call('PING')}`);
+      } finally {
+        rd.close();
+        other.close();
+        probe.close();
+      }
+    });
+  },
+);
