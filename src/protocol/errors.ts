@@ -83,6 +83,11 @@ export const Err = {
   readonlyReplica: "READONLY You can't write against a read only replica.",
   /** A replica whose link is down, with replica-serve-stale-data no, and a command without `stale`. */
   masterDown: "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+  /** The same for a script with flags but not allow-stale, when the command's own gate did not refuse it first. */
+  masterDownScript:
+    "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.",
+  /** A script's command without `stale` on such a replica (Redis's scriptVerifyAllowStale). */
+  scriptStale: 'ERR Can not execute the command on a stale replica',
   invalidMasterPort: 'ERR Invalid master port',
   replicaofByReplica: 'ERR Command is not valid when client is a replica.',
   misconfRdb:

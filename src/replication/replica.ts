@@ -66,6 +66,17 @@ export class Replica implements Subsystem {
   port = 0;
   state: LinkState = 'none';
   private phase: Phase = 'handshake';
+
+  /**
+   * A replica whose link is down and that must not serve its stale data
+   * (replica-serve-stale-data no): only `stale` commands run (the
+   * dispatcher's gate; scripts check it too: scripting/scripts.ts).
+   */
+  get servingStale(): boolean {
+    return (
+      this.server.repl.following && this.state !== 'connected' && !this.server.config.v['replica-serve-stale-data']
+    );
+  }
   /** The handshake in progress (replica-handshake.ts). */
   private hs: Handshake | null = null;
   /** The socket of the current link attempt (handshake, transfer, then the master client's). */

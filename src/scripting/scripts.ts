@@ -205,6 +205,7 @@ const ERR_RO_WRITE = `-${Err.scriptRoWrite}\r\n`;
 const ERR_NOREPLICAS = `-${Err.noReplicas}\r\n`;
 const ERR_READONLY_REPLICA = `-${Err.readonlyReplica}\r\n`;
 const ERR_OOM = `-${Err.oom}\r\n`;
+const ERR_STALE = `-${Err.scriptStale}\r\n`;
 
 /** The engine's error kinds, worded as Redis 7 words them. */
 function kindText(kind: string, name: string | undefined, line: number, chunkName: string): string {
@@ -225,6 +226,8 @@ const G_WRITE = 2;
 const G_REPLICATES = 4;
 /** `denyoom`: refused before the script's first write when the command started out of memory. */
 const G_DENYOOM = 8;
+/** `stale`: runs on a replica whose link is down with replica-serve-stale-data no. */
+const G_STALE = 16;
 const gates = new WeakMap<CommandSpec, number>();
 
 /** `noscript` (on the command or its container), `write` and `may_replicate`, read once per command. */
@@ -236,6 +239,7 @@ function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
     if (cmd.flags.includes('write')) g |= G_WRITE | G_REPLICATES;
     if (cmd.flags.includes('may_replicate')) g |= G_REPLICATES;
     if (cmd.flags.includes('denyoom')) g |= G_DENYOOM;
+    if (cmd.flags.includes('stale')) g |= G_STALE;
     gates.set(cmd, g);
   }
   return g;
@@ -435,6 +439,8 @@ class RunHost implements ScriptHost {
     const g = gateBits(cmd, parent);
     if ((g & G_NOSCRIPT) !== 0 && !this.server.debugFlags.allowDenyScripts)
       return this.refused(ERR_NOSCRIPT, cmd, parent);
+    // Redis's scriptVerifyAllowStale: on a stale replica only `stale` commands (an allow-stale script's)
+    if ((g & G_STALE) === 0 && this.server.replica.servingStale) return this.refused(ERR_STALE, cmd, parent);
     // Redis's scriptVerifyACL: the script runs as its caller's user
     const lua = this.lua;
     if (!lua.user.unrestricted) {
@@ -566,11 +572,16 @@ export function runScript(ctx: Ctx, script: Script, numkeys: number, readOnly: b
 export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string[], readOnly: boolean): void {
   const { server, client } = ctx;
   const noWrites = readOnly || (run.flags & FLAG_NO_WRITES) !== 0;
+  // Redis's scriptPrepareForRun, in its order
+  if ((run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_CLUSTER)) === FLAG_NO_CLUSTER && server.cluster.enabled)
+    throw new ReplyError(Err.scriptNoCluster);
+  if (server.replica.servingStale) {
+    if ((run.flags & FLAG_EVAL_COMPAT) !== 0) throw new ReplyError(Err.masterDown);
+    if ((run.flags & FLAG_ALLOW_STALE) === 0) throw new ReplyError(Err.masterDownScript);
+  }
   if (readOnly && (run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_WRITES)) === 0) {
     throw new ReplyError(Err.scriptWriteInRo);
   }
-  if ((run.flags & (FLAG_EVAL_COMPAT | FLAG_NO_CLUSTER)) === FLAG_NO_CLUSTER && server.cluster.enabled)
-    throw new ReplyError(Err.scriptNoCluster);
   // Redis's scriptPrepareForRun: a script with flags that may write runs out of memory only with allow-oom
   const ev = server.evict;
   if (

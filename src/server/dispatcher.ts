@@ -189,7 +189,7 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     return;
   }
   // A replica whose link is down with replica-serve-stale-data no: only `stale` commands run.
-  if (server.repl.following && server.replica.state !== 'connected' && staleRefused(server, client, cmd, argv)) {
+  if (server.replica.servingStale && staleRefused(server, client, cmd, argv)) {
     reject(server, client, cmd, Err.masterDown, parent);
     return;
   }
@@ -402,7 +402,6 @@ function touchesKeyspace(server: Server, client: Client, cmd: CommandSpec, argv:
  * without the `stale` flag, or EXEC with such a command queued.
  */
 function staleRefused(server: Server, client: Client, cmd: CommandSpec, argv: string[]): boolean {
-  if (server.config.v['replica-serve-stale-data']) return false;
   if (!callFlags(server, cmd, argv).includes('stale')) return true;
   return (
     cmd.name === 'exec' &&
