@@ -62,13 +62,8 @@ import { adoptSocket, handleFd } from './socket.js';
 const CHILD = fileURLToPath(new URL('./busy-acceptor-child.js', import.meta.url));
 /** The tick's read buffer for the acceptor's pipe (its contents are copied by FrameReader.push). */
 const pipeReadBuf = Buffer.allocUnsafe(64 * 1024);
-/**
- * How long Server.close waits for the acceptor to close its listening
- * sockets (Acceptor.shutdown). 500 ms was passed on a loaded machine (load
- * 9-15): Redis's "SHUTDOWN NOSAVE can kill a timedout script anyway" then
- * connected to the acceptor and got BUSY. The wait ends as soon as it answers.
- */
-const UNLISTEN_WAIT_MS = 2000;
+/** How long Server.close waits for the acceptor to close its listening sockets (Acceptor.shutdown). */
+const UNLISTEN_WAIT_MS = 500;
 /** Atomics.wait's cell, for 1 ms sleeps while waiting on the acceptor. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
