@@ -230,7 +230,7 @@ const G_DENYOOM = 8;
 const G_STALE = 16;
 const gates = new WeakMap<CommandSpec, number>();
 
-/** `noscript` (on the command or its container), `write` and `may_replicate`, read once per command. */
+/** `noscript` (on the command or its container), `write`, `may_replicate`, `denyoom` and `stale`, read once per command. */
 function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
   let g = gates.get(cmd);
   if (g === undefined) {
