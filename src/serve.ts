@@ -25,6 +25,7 @@ import { AofLoadError } from './persistence/aof.js';
 import { TsdisError } from './protocol/errors.js';
 import { TlsConfigError } from './server/tls.js';
 import { ClusterStartError } from './cluster/cluster.js';
+import { HttpStartError } from './http/subsystem.js';
 import {
   parseCliArgs,
   loadConfig,
@@ -62,8 +63,11 @@ export interface Host {
   dieBySignal(sig: NodeJS.Signals): void;
 }
 
-/** The startup banner: tsdis's own drawing, with the fields of Redis's logo (version, mode, Port:, PID:). */
-function banner(port: number, mode: string): string {
+/**
+ * The startup banner: tsdis's own drawing, with the fields of Redis's logo
+ * (version, mode, Port:, PID:), and the dashboard's URL when http-port is set.
+ */
+function banner(port: number, mode: string, dashboard: string): string {
   const art = [
     ' _            _  _     ',
     '| |_  ___  __| |(_) ___',
@@ -76,7 +80,9 @@ function banner(port: number, mode: string): string {
     `Port: ${port}`,
     `PID: ${process.pid}`,
   ];
-  return ['', ...art.map((a, i) => `    ${a}     ${text[i]}`), ''].join('\n');
+  const lines = art.map((a, i) => `    ${a}     ${text[i]}`);
+  if (dashboard !== '') lines.push(`    ${' '.repeat(art[0]!.length)}     Dashboard: ${dashboard}`);
+  return ['', ...lines, ''].join('\n');
 }
 
 /** The process title from proc-title-template (set-proc-title yes), as Redis's redisSetProcTitle. */
@@ -137,7 +143,8 @@ function crashReports(host: Host, server: Server): void {
 function startFailed(server: Server, phase: StartPhase, e: unknown, port: number): never {
   const log = server.log;
   if (phase === 'listen') {
-    if (e instanceof AofLoadError || e instanceof ClusterStartError) process.exit(1); // (the reason is logged)
+    // (the reason is logged)
+    if (e instanceof AofLoadError || e instanceof ClusterStartError || e instanceof HttpStartError) process.exit(1);
     if (e instanceof TlsConfigError) {
       // (the reason is logged: server/tls.ts)
       log.warning('Failed to configure TLS. Check logs for more info.');
@@ -231,7 +238,8 @@ export async function runServer(host: Host): Promise<void> {
   const port = v['port'] || v['tls-port'];
   const mode = v['cluster-enabled'] ? 'cluster' : 'standalone';
   // Redis shows its logo on a terminal or with always-show-logo yes, else one line
-  if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY)) log.raw(banner(port, mode));
+  if (v['always-show-logo'] || (!v['logfile'] && !v['syslog-enabled'] && host.stdoutIsTTY))
+    log.raw(banner(port, mode, server.http.url()));
   else log.notice(`Running mode=${mode}, port=${port}.`);
   // The AOF (appendonly yes) or else the RDB file, loaded after listening: clients connecting
   // meanwhile get -LOADING. (The AOF manifest is read either way, as Redis does: BGREWRITEAOF

@@ -46,26 +46,46 @@ function configSet(ctx: Ctx): void {
   }
   const { server, client } = ctx;
   const undo = server.config.setMany(pairs, allowProtected(ctx), server.loading || server.asyncLoading);
-  // port and bind take effect by listening again, which may fail: then every
-  // parameter of this call goes back (as Redis's apply functions decide)
-  const rebind = server.listener.rebinding;
-  const listener = pairs.find(([name]) => LISTENER_PARAMS.has(server.config.def(name)!.name));
-  if (rebind === null || listener === undefined) return ctx.reply.ok();
+  // port, bind and http-port take effect by listening again, which may fail:
+  // then every parameter of this call goes back (as Redis's apply functions decide)
+  const rebind = rebindOutcome(server, pairs);
+  if (rebind === null) return ctx.reply.ok();
   if (client.socket === null || client.inExec) {
     // no one to hold (in-process call, EXEC): the outcome goes to the log
-    void rebind.then((err) => err && undo());
+    void rebind.then((failed) => failed && undo());
     return ctx.reply.ok();
   }
-  server.conns.holdUntil(client, rebind, (err) => {
-    if (err === null) return client.reply.ok();
+  server.conns.holdUntil(client, rebind, (failed) => {
+    if (failed === null) return client.reply.ok();
     undo();
-    const why = server.config.def(listener[0])!.name !== 'bind' ? Err.applyListen : Err.applyBind;
-    client.reply.error(Err.configSetFailed(listener[0], why));
+    const name = server.config.def(failed)!.name;
+    const why = name !== 'bind' && name !== 'http-bind' ? Err.applyListen : Err.applyBind;
+    client.reply.error(Err.configSetFailed(failed, why));
   });
 }
 
-/** The parameters applied by listening again. */
+/** The parameters applied by listening again: the RESP listeners', the HTTP listener's. */
 const LISTENER_PARAMS = new Set(['port', 'tls-port', 'bind']);
+const HTTP_PARAMS = new Set(['http-port', 'http-bind', 'bind']);
+
+/**
+ * The re-listens a CONFIG SET of `pairs` started (server/listener.ts,
+ * http/subsystem.ts), as one outcome: null when they all succeeded, else
+ * the parameter (as the call named it) whose listener failed. Null at once
+ * when none started.
+ */
+function rebindOutcome(server: Ctx['server'], pairs: [string, string][]): Promise<string | null> | null {
+  const waits: Promise<string | null>[] = [];
+  const named = (set: Set<string>) => pairs.find(([name]) => set.has(server.config.def(name)!.name))?.[0];
+  const tcp = server.listener.rebinding;
+  const tcpParam = named(LISTENER_PARAMS);
+  if (tcp !== null && tcpParam !== undefined) waits.push(tcp.then((e) => (e === null ? null : tcpParam)));
+  const http = server.http.rebinding;
+  const httpParam = named(HTTP_PARAMS);
+  if (http !== null && httpParam !== undefined) waits.push(http.then((e) => (e === null ? null : httpParam)));
+  if (waits.length === 0) return null;
+  return Promise.all(waits).then((failed) => failed.find((f) => f !== null) ?? null);
+}
 
 /** CONFIG RESETSTAT: clears INFO stats, commandstats, errorstats and the slowlog. */
 function configResetStat(ctx: Ctx): void {

@@ -14,6 +14,7 @@
  *   dir does not chdir() (tsdis may be embedded in another program).
  * - loglevel also accepts `nothing` (added in Redis 7.2), and the 7.2
  *   parameters locale-collate and cluster-announce-human-nodename exist.
+ * - http-port and http-bind are tsdis's own (the HTTP listener: src/http/).
  *
  * Special parameters (save, client-output-buffer-limit, bind, ...) keep their
  * canonical text form in `config.v`, the form CONFIG GET shows, so readers
@@ -411,6 +412,8 @@ export const PARAMS = [
   int('tls-port', '0', 0, 65535),
   int('tls-session-cache-size', '20480', 0, INT_MAX),
   int('tls-session-cache-timeout', '300', 0, INT_MAX),
+  // tsdis's own: the HTTP listener for /metrics and the dashboard (src/http/), 0: off
+  int('http-port', '0', 0, 65535),
 
   // --- memory (byte counts with units; shown as plain bytes)
   mem('proto-max-bulk-len', '536870912', 1024 * 1024, LONG_MAX),
@@ -456,6 +459,11 @@ export const PARAMS = [
     immutable: true,
     multiArg: true,
     rewrite: rewriteReplicaOf,
+  }),
+  // tsdis's own: the HTTP listener's addresses (bind's syntax); empty: bind's first address
+  special('http-bind', '', parseBind, {
+    multiArg: true,
+    rewrite: (v) => ({ lines: v === '' ? [] : [`http-bind ${v}`], force: v !== '' }),
   }),
   special('latency-tracking-info-percentiles', '50 99 99.9', parsePercentiles, {
     multiArg: true,

@@ -475,18 +475,38 @@ function debugSection(server: Server): Fields {
   ];
 }
 
+/** One INFO section as generated: its selection name, its header's text, its fields. */
+export interface InfoSectionFields {
+  readonly name: string;
+  readonly header: string;
+  readonly fields: Fields;
+}
+
+/**
+ * The sections a selection names, in INFO's order, with their fields: what
+ * INFO prints (genInfo) and what /metrics reports (http/metrics.ts), so
+ * both read every figure from the same place.
+ */
+export function infoSections(server: Server, sel: SectionSelection): InfoSectionFields[] {
+  const out: InfoSectionFields[] = [];
+  for (const [name, header, gen, aliases] of withSubsystems(server)) {
+    const named = sel.names.has(name) || aliases.some((a) => sel.names.has(a));
+    if (!named && (!sel.all || name === 'debug')) continue;
+    // With latency-tracking off Redis still prints the Latencystats header.
+    const off = name === 'latencystats' && !server.config.v['latency-tracking'];
+    out.push({ name, header, fields: off ? [] : gen(server) });
+  }
+  return out;
+}
+
 /** The INFO text for a selection: `# Header\r\n` then `name:value\r\n` lines, sections separated by `\r\n`. */
 export function genInfo(server: Server, sel: SectionSelection): string {
   let out = '';
   let n = 0;
-  for (const [name, header, gen, aliases] of withSubsystems(server)) {
-    const named = sel.names.has(name) || aliases.some((a) => sel.names.has(a));
-    if (!named && (!sel.all || name === 'debug')) continue;
+  for (const { header, fields } of infoSections(server, sel)) {
     if (n++) out += '\r\n';
     out += `# ${header}\r\n`;
-    // With latency-tracking off Redis still prints the Latencystats header.
-    if (name === 'latencystats' && !server.config.v['latency-tracking']) continue;
-    for (const [k, v] of gen(server)) out += `${k}:${v}\r\n`;
+    for (const [k, v] of fields) out += `${k}:${v}\r\n`;
   }
   return out;
 }

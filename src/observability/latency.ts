@@ -51,10 +51,12 @@ export class LatencyHistogram {
    * LATENCY HISTOGRAM's histogram_usec: [µs, calls at or under it] at each
    * power of two from 1024 ns, as an HDR histogram's log iteration reports
    * them (the level's bucket included, so 1024 ns reads 1031 ns = 1 µs),
-   * only where the cumulative count grows. Our buckets have the same bounds
-   * as an HDR histogram with two significant digits.
+   * only where the cumulative count grows (`every`: at each level from the
+   * first, 1 µs, to the one that holds the slowest call: /metrics' histogram
+   * buckets, http/metrics.ts). Our buckets have the same bounds as an HDR
+   * histogram with two significant digits.
    */
-  cumulativeUsec(): [number, number][] {
+  cumulativeUsec(every = false): [number, number][] {
     const buckets: [number, number][] = [];
     for (let r = 0; r < this.rows.length; r++) {
       const row = this.rows[r];
@@ -68,7 +70,7 @@ export class LatencyHistogram {
       const top = level + level / 128 - 1;
       const before = cum;
       while (j < buckets.length && buckets[j]![0] <= top) cum += buckets[j++]![1];
-      if (cum > before) out.push([Math.floor(top / 1000), cum]);
+      if (every || cum > before) out.push([Math.floor(top / 1000), cum]);
     }
     return out;
   }

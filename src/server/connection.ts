@@ -55,6 +55,8 @@ export class Connections implements Subsystem {
   readonly busyRelay: BusyRelay;
   /** serveWhileBusy's read buffer (the sockets' shared one may hold the running script's own input). */
   private readonly busyReadBuf = Buffer.allocUnsafe(16 * 1024);
+  /** When (s) a cross protocol attempt was last logged (securityWarning). */
+  private securityLoggedAt = 0;
 
   constructor(private readonly server: Server) {
     this.busyRelay = new BusyRelay(server);
@@ -448,6 +450,27 @@ export class Connections implements Subsystem {
         }
       }
     } else c.softLimitSince = 0;
+  }
+
+  /**
+   * A client sent `POST` or `Host:` as a command (the dispatcher): an HTTP
+   * request, maybe from a browser page attacking this port (cross protocol
+   * scripting). Its connection is closed at once with its unsent replies, as
+   * Redis's securityWarningCommand does, and the attempt is logged at most
+   * once a minute (so the log cannot be flooded).
+   */
+  securityWarning(c: Client): void {
+    const server = this.server;
+    const now = Math.floor(server.clock() / 1000);
+    if (Math.abs(now - this.securityLoggedAt) > 60) {
+      this.securityLoggedAt = now;
+      const from = c.kind === 'tcp' ? `Connection from ${c.addr} aborted.` : 'Connection aborted.';
+      server.log.warning(
+        `Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. ${from}`,
+      );
+    }
+    c.reply.out = '';
+    this.killClient(c);
   }
 
   /** Closes a client at once, dropping unsent output. */

@@ -83,6 +83,12 @@ function dispatchSilenced(server: Server, client: Client, argv: string[]): void 
   client.replySkipNext = false;
 }
 
+/** `POST` or `Host:`, in any case: the first word of an HTTP request line or header that Redis refuses. */
+function isHttpLine(name: string): boolean {
+  const n = name.length;
+  return (n === 4 && name.toLowerCase() === 'post') || (n === 5 && name.toLowerCase() === 'host:');
+}
+
 /** Whether a protected command (DEBUG) may run: its parameter is yes, or local and the client is local. */
 function protectedAllowed(server: Server, client: Client, param: YesNoLocalParam): boolean {
   const v = server.config.v[param];
@@ -104,6 +110,13 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     client.cmdCacheSpec = cmd;
   }
   if (cmd === undefined) {
+    // An HTTP request sent to this port (cross protocol scripting): its POST or
+    // Host: line ends the connection, as Redis checks first in processCommand
+    // (here only when the lookup failed: neither is a command, so the hot path pays nothing).
+    if (client.kind !== 'internal' && isHttpLine(name)) {
+      server.conns.securityWarning(client);
+      return;
+    }
     client.lastCmd = 'NULL'; // CLIENT LIST cmd=, as Redis's lastcmd after a failed lookup
     reply.error(Err.unknownCommand(argv[0]!, argv.slice(1)));
     server.stats.totalCommandsRejected++;

@@ -59,6 +59,7 @@ import { Acl } from '../acl/acl.js';
 import { Replication } from '../replication/replication.js';
 import { Replica } from '../replication/replica.js';
 import { Cluster } from '../cluster/cluster.js';
+import { HttpListener } from '../http/subsystem.js';
 import { Listener } from './listener.js';
 import { Connections } from './connection.js';
 import { BeforeSleep } from './before-sleep.js';
@@ -225,6 +226,8 @@ export class Server extends EventEmitter {
   readonly outputLimits: OutputLimiter = this.register(new OutputLimiter(this));
   /** MIGRATE's worker thread and its cached target connections, from the first MIGRATE on (util/migrate-link.ts). */
   readonly migrate: MigrateLinks = this.register(new MigrateLinks());
+  /** http-port: /metrics and the dashboard on an HTTP listener of its own (http/). */
+  readonly http: HttpListener = this.register(new HttpListener(this));
   /** watchdog-period: a thread that logs when serverCron is late (server/watchdog.ts). */
   readonly watchdog: Watchdog = this.register(new Watchdog(this));
   /** A full collection when idle after freeing a lot, for the CLI's server (server/reclaim.ts); last: it may take a while. */

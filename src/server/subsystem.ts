@@ -2,7 +2,7 @@
  * The one interface a server subsystem implements (active expiry, eviction,
  * MULTI/WATCH, tracking, blocking, the AOF, pause, MONITOR, pub/sub, save
  * points, scripting, memory figures, connections, client eviction, output
- * limits, MIGRATE's link, idle reclaim, replication, ACL, cluster). Each is a typed field of Server, made in its constructor and listed
+ * limits, MIGRATE's link, idle reclaim, replication, ACL, cluster, HTTP). Each is a typed field of Server, made in its constructor and listed
  * once in Server.subsystems: that list is the order in which the server
  * calls every hook below, explicitly (no events, no listeners). Adding a
  * subsystem is its folder (or file) plus one line in that list.

@@ -6,7 +6,8 @@
  * - port and dir depend on the process (each server has its own);
  * - loglevel accepts `nothing` (Redis 7.2), so its error text lists it;
  * - the Redis 7.2 parameters locale-collate, cluster-announce-human-nodename,
- *   set-max-listpack-entries and set-max-listpack-value;
+ *   set-max-listpack-entries and set-max-listpack-value, and tsdis's own
+ *   http-port and http-bind;
  * - CONFIG REWRITE: Redis also writes `user` lines (ACL), tsdis has no ACL yet.
  */
 import { test, after } from 'node:test';
@@ -43,12 +44,17 @@ function getView(raw: string): { type: string; pairs: [string, string][] } {
 }
 
 /** Runs CONFIG GET on both and compares the pairs (same reply type, same content). */
-/** Parameters Redis 7.2 added (tsdis reports 7.2), unknown to the 7.0 reference, with their defaults. */
+/**
+ * Parameters Redis 7.2 added (tsdis reports 7.2), unknown to the 7.0
+ * reference, and tsdis's own (the HTTP listener: src/http/), with their defaults.
+ */
 const ONLY_72 = new Map([
   ['locale-collate', ''],
   ['cluster-announce-human-nodename', ''],
   ['set-max-listpack-entries', '128'],
   ['set-max-listpack-value', '64'],
+  ['http-port', '0'],
+  ['http-bind', ''],
 ]);
 
 async function sameGet(...patterns: string[]): Promise<void> {
