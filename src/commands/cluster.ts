@@ -111,7 +111,11 @@ function clusterHelp(ctx: Ctx): void {
 
 /** CLUSTER INFO */
 function clusterInfo(ctx: Ctx): void {
-  const c = clusterOf(ctx);
+  ctx.reply.verbatim(clusterInfoText(clusterOf(ctx)));
+}
+
+/** CLUSTER INFO's text (`name:value` lines); /metrics reads it too (http/metrics.ts). */
+export function clusterInfoText(c: Cluster): string {
   let assigned = 0;
   let ok = 0;
   let pfail = 0;
@@ -153,7 +157,7 @@ function clusterInfo(ctx: Ctx): void {
   }
   s += `cluster_stats_messages_received:${received}\r\n`;
   s += `total_cluster_links_buffer_limit_exceeded:${c.linksBufferLimitExceeded}\r\n`;
-  ctx.reply.verbatim(s);
+  return s;
 }
 
 /** CLUSTER MYID */

@@ -23,6 +23,7 @@
 import type http from 'node:http';
 import type { Server } from '../server/server.js';
 import { infoSections, selectSections } from '../observability/info.js';
+import { clusterInfoText } from '../commands/cluster.js';
 import type { HttpContext } from './routes.js';
 import { BASE_HEADERS } from './respond.js';
 
@@ -288,8 +289,11 @@ function fmt(v: number): string {
   return String(v);
 }
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 /** A label value escaped for both formats (backslash, double quote, newline). */
 function esc(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
@@ -393,6 +397,19 @@ export function renderMetrics(server: Server, openMetrics: boolean): string {
     fams.add('latency_percentiles_usec', 'summary', cs[1], labels(['cmd', cmd]), '_sum');
     fams.add('latency_percentiles_usec', 'summary', cs[0], labels(['cmd', cmd]), '_count');
   }
+  // in cluster mode, CLUSTER INFO's fields (as redis_exporter reads them: cluster_state ok is 1)
+  if (server.cluster.enabled) {
+    for (const line of clusterInfoText(server.cluster).split('\r\n')) {
+      const i = line.indexOf(':');
+      if (i < 0) continue;
+      const key = line.slice(0, i);
+      const n = fieldValue(line.slice(i + 1));
+      if (n === null) continue;
+      const known = FIELD_METRICS.get(key);
+      if (known !== undefined) fams.add(known[0], known[1], n);
+      else if (key.startsWith('cluster_')) fams.add(key, 'gauge', n);
+    }
+  }
   keyspaceMetrics(server, fams, all);
   instanceInfo(fams, all);
   configMetrics(server, fams);
@@ -431,9 +448,13 @@ function replicationField(fams: Families, key: string, value: string, host: stri
   return false;
 }
 
-/** redis_db_keys, _keys_expiring and _avg_ttl_seconds per database (every database, 0 for empty ones). */
+/**
+ * redis_db_keys, _keys_expiring and _avg_ttl_seconds per database (every
+ * database, 0 for the empty ones; one in cluster mode, as redis_exporter counts them).
+ */
 function keyspaceMetrics(server: Server, fams: Families, all: Map<string, string>): void {
-  for (let i = 0; i < server.dbs.length; i++) {
+  const count = server.cluster.enabled ? 1 : server.dbs.length;
+  for (let i = 0; i < count; i++) {
     const db = `db${i}`;
     const line = all.get(db);
     const l = labels(['db', db]);

@@ -11,7 +11,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
-import { RawConn } from '../helpers/servers.js';
+import { freePort, RawConn } from '../helpers/servers.js';
+import { startTsdisNode } from '../cluster/helpers.js';
 import { until } from '../helpers/wait.js';
 import { request, startWithHttp } from './kit.js';
 import type { TsdisServer } from '../../src/index.js';
@@ -74,6 +75,8 @@ async function workload(port: number): Promise<void> {
   await c.call('LPUSH', 'k1', 'x'); // WRONGTYPE: a failed call
   await c.call('NOSUCHCOMMAND');
   await c.call('GET'); // arity: a rejected call
+  // an error code with a quote and a backslash (a label value to escape)
+  await c.call('EVAL', `return redis.error_reply('QU"OTE\\\\ from a script')`, '0');
   await c.call('SELECT', '3');
   for (let i = 0; i < 20; i++) await c.call('SET', `t${i}`, 'v', 'EX', '500');
   await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
@@ -177,7 +180,7 @@ test('/metrics after a workload: every metric present, named as redis_exporter n
   assert.ok(value(f, 'redis_commands_rejected_calls_total', { cmd: 'get' }) >= 1);
   assert.equal(typeOf(f, 'redis_commands_total'), 'COUNTER');
   // errors per code, as errorstats
-  for (const code of ['ERR', 'WRONGTYPE']) {
+  for (const code of ['ERR', 'WRONGTYPE', 'QU"OTE\\']) {
     assert.equal(
       value(f, 'redis_errors_total', { err: code }),
       Number(kv(info.get(`errorstat_${code}`)).get('count')),
@@ -378,4 +381,30 @@ test('replication: the primary counts its replica, the replica reports its link 
   assert.equal(slave.labels!['slave_state'], 'online');
   assert.ok(value(pf, 'redis_master_repl_offset') > 0);
   assert.equal(await r.srv.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+});
+
+test('cluster mode: CLUSTER INFO fields as redis_exporter reports them (cluster_state ok is 1)', async () => {
+  const httpPort = await freePort();
+  const node = await startTsdisNode({ 'http-port': httpPort });
+  try {
+    let f = families((await request(httpPort, '/metrics')).body);
+    assert.equal(value(f, 'redis_cluster_enabled'), 1);
+    assert.equal(value(f, 'redis_cluster_state'), 0);
+    assert.equal(value(f, 'redis_cluster_known_nodes'), 1);
+    assert.equal(value(f, 'redis_cluster_slots_assigned'), 0);
+    assert.equal(await node.srv.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383'), 'OK');
+    await until('cluster_state:ok', async () =>
+      /cluster_state:ok/.test(String(await node.srv.call('CLUSTER', 'INFO'))),
+    );
+    const info = infoMap(String(await node.srv.call('CLUSTER', 'INFO')));
+    f = families((await request(httpPort, '/metrics')).body);
+    assert.equal(value(f, 'redis_cluster_state'), 1);
+    assert.equal(value(f, 'redis_cluster_slots_assigned'), 16384);
+    assert.equal(value(f, 'redis_cluster_messages_sent_total'), Number(info.get('cluster_stats_messages_sent')));
+    assert.equal(value(f, 'redis_cluster_current_epoch'), Number(info.get('cluster_current_epoch')));
+    // one database in cluster mode
+    assert.equal(f.get('redis_db_keys')!.metrics.length, 1);
+  } finally {
+    await node.close();
+  }
 });
