@@ -237,46 +237,46 @@ const HELP: Readonly<Record<string, string>> = {
 
 type Kind = 'gauge' | 'counter' | 'summary' | 'histogram';
 
-/** One metric family being collected: its type and its sample lines' parts. */
+/** One metric family being collected: its name in samples, and its `# HELP` / `# TYPE` lines then samples so far. */
 interface Family {
-  kind: Kind;
-  /** [name suffix (_bucket, _sum, _count or ''), rendered labels (`{a="b"}` or ''), value] */
-  samples: [string, string, string][];
+  sample: string;
+  text: string;
 }
 
 /**
- * The metric families of one scrape, in the order first seen, rendered in
- * either format. Names are given without the `redis_` namespace.
+ * The metric families of one scrape, in the order first seen, each
+ * rendered as its samples come (one string per family: little garbage per
+ * scrape), in the Prometheus text format or OpenMetrics. Names are given
+ * without the `redis_` namespace. In OpenMetrics a counter's family name has
+ * no `_total` and its samples have it, and the text ends with `# EOF`.
  */
 class Families {
   private readonly map = new Map<string, Family>();
 
+  constructor(private readonly openMetrics: boolean) {}
+
   add(name: string, kind: Kind, value: number, labels = '', suffix = ''): void {
     let f = this.map.get(name);
     if (f === undefined) {
-      f = { kind, samples: [] };
+      const om = this.openMetrics;
+      const full = `redis_${name}`;
+      const counter = kind === 'counter';
+      const family = om && counter && full.endsWith('_total') ? full.slice(0, -6) : full;
+      const help = HELP[name] ?? `${name} metric`;
+      f = {
+        sample: om && counter ? `${family}_total` : full,
+        text: `# HELP ${family} ${om ? help.replace(/["\\]/g, '\\$&') : help}\n# TYPE ${family} ${kind}\n`,
+      };
       this.map.set(name, f);
     }
-    f.samples.push([suffix, labels, fmt(value)]);
+    f.text += `${f.sample}${suffix}${labels} ${fmt(value)}\n`;
   }
 
-  /**
-   * The text: `# HELP`, `# TYPE` and the samples of each family. In
-   * OpenMetrics a counter's family name has no `_total` and its samples
-   * have it, and the text ends with `# EOF`.
-   */
-  render(openMetrics: boolean): string {
+  /** The whole text. */
+  render(): string {
     let out = '';
-    for (const [name, f] of this.map) {
-      const full = `redis_${name}`;
-      const counter = f.kind === 'counter';
-      const family = openMetrics && counter && full.endsWith('_total') ? full.slice(0, -6) : full;
-      const sample = openMetrics && counter ? `${family}_total` : full;
-      const help = HELP[name] ?? `${name} metric`;
-      out += `# HELP ${family} ${openMetrics ? help.replace(/["\\]/g, '\\$&') : help}\n# TYPE ${family} ${f.kind}\n`;
-      for (const [suffix, labels, value] of f.samples) out += `${sample}${suffix}${labels} ${value}\n`;
-    }
-    if (openMetrics) out += '# EOF\n';
+    for (const f of this.map.values()) out += f.text;
+    if (this.openMetrics) out += '# EOF\n';
     return out;
   }
 }
@@ -325,7 +325,7 @@ function kvList(v: string): Map<string, string> {
  * OpenMetrics). Called by the /metrics route; pure (reads, keeps nothing).
  */
 export function renderMetrics(server: Server, openMetrics: boolean): string {
-  const fams = new Families();
+  const fams = new Families(openMetrics);
   fams.add('up', 'gauge', 1);
   const all = new Map<string, string>();
   /** Per command: calls and µs from commandstats (the summaries' count and sum). */
@@ -415,7 +415,7 @@ export function renderMetrics(server: Server, openMetrics: boolean): string {
   configMetrics(server, fams);
   slowlogMetrics(server, fams);
   latencyMetrics(server, fams, cmdCalls);
-  return fams.render(openMetrics);
+  return fams.render();
 }
 
 /**
