@@ -386,13 +386,16 @@ export function renderMetrics(server: Server, openMetrics: boolean): string {
       }
     }
   }
-  // latencystats as summaries (count and sum from commandstats), as redis_exporter makes them
+  // latencystats as summaries (count and sum from commandstats), as redis_exporter makes them,
+  // but for the quantile label: a fraction (p99.9 is 0.999), as the data model has it and
+  // OpenMetrics requires (redis_exporter passes the percentile, 99.9)
   for (const [cmd, pcts] of percentiles) {
     const cs = cmdCalls.get(cmd);
     if (cs === undefined) continue;
     for (const [p, v] of pcts) {
       if (!p.startsWith('p')) continue;
-      fams.add('latency_percentiles_usec', 'summary', Number(v), labels(['cmd', cmd], ['quantile', p.slice(1)]));
+      const q = String(Number((Number(p.slice(1)) / 100).toPrecision(12)));
+      fams.add('latency_percentiles_usec', 'summary', Number(v), labels(['cmd', cmd], ['quantile', q]));
     }
     fams.add('latency_percentiles_usec', 'summary', cs[1], labels(['cmd', cmd]), '_sum');
     fams.add('latency_percentiles_usec', 'summary', cs[0], labels(['cmd', cmd]), '_count');

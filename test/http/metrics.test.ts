@@ -9,7 +9,10 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { freePort, RawConn } from '../helpers/servers.js';
 import { startTsdisNode } from '../cluster/helpers.js';
@@ -187,7 +190,7 @@ test('/metrics after a workload: every metric present, named as redis_exporter n
       code,
     );
   }
-  // latencystats as summaries (quantile labels as redis_exporter's: 50, 99, 99.9)
+  // latencystats as summaries (quantile labels as fractions: 0.5, 0.99, 0.999)
   const sum = f.get('redis_latency_percentiles_usec');
   assert.equal(sum?.type, 'SUMMARY');
   const pct = kv(info.get('latency_percentiles_usec_set'));
@@ -200,9 +203,9 @@ test('/metrics after a workload: every metric present, named as redis_exporter n
   )!.metrics[0]!;
   const quantiles = Object.entries(setSummary.quantiles ?? {}).map(([q, v]) => [q, Number(v)]);
   assert.deepEqual(quantiles, [
-    ['50', Number(pct.get('p50'))],
-    ['99', Number(pct.get('p99'))],
-    ['99.9', Number(pct.get('p99.9'))],
+    ['0.5', Number(pct.get('p50'))],
+    ['0.99', Number(pct.get('p99'))],
+    ['0.999', Number(pct.get('p99.9'))],
   ]);
   const setStat = kv(info.get('cmdstat_set'));
   assert.ok(setLines.includes(`redis_latency_percentiles_usec_count{cmd="set"} ${setStat.get('calls')}`));
@@ -406,5 +409,51 @@ test('cluster mode: CLUSTER INFO fields as redis_exporter reports them (cluster_
     assert.equal(f.get('redis_db_keys')!.metrics.length, 1);
   } finally {
     await node.close();
+  }
+});
+
+/** Where Python can import prometheus_client from (installed, or a wheel on disk), or null. */
+function prometheusClient(): string | null {
+  const probe = (path: string) =>
+    spawnSync('python3', ['-c', 'import prometheus_client.openmetrics.parser'], {
+      env: { ...process.env, PYTHONPATH: path },
+    }).status === 0;
+  if (probe('')) return '';
+  const dir = '/opt/pypi/files';
+  const wheel = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => /^prometheus_client-.*\.whl$/.test(f)) : undefined;
+  return wheel !== undefined && probe(path.join(dir, wheel)) ? path.join(dir, wheel) : null;
+}
+
+test("both formats pass the Prometheus project's own parsers (prometheus_client: text, and its strict OpenMetrics one)", async (t) => {
+  const where = prometheusClient();
+  if (where === null) return t.skip('prometheus_client (Python) is not available');
+  const { srv, httpPort } = await start({ 'enable-debug-command': 'yes', 'latency-monitor-threshold': '1' });
+  await workload(srv.port);
+  await srv.call('DEBUG', 'SLEEP', '0.005');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-metrics-'));
+  try {
+    const prom = await request(httpPort, '/metrics');
+    const om = await request(httpPort, '/metrics', { headers: { Accept: 'application/openmetrics-text' } });
+    fs.writeFileSync(path.join(dir, 'prom.txt'), prom.body);
+    fs.writeFileSync(path.join(dir, 'om.txt'), om.body);
+    const script = [
+      'import sys',
+      'from prometheus_client.parser import text_string_to_metric_families as prom',
+      'from prometheus_client.openmetrics.parser import text_string_to_metric_families as om',
+      'a = list(prom(open(sys.argv[1]).read()))',
+      'b = list(om(open(sys.argv[2]).read()))',
+      'print(len(a), len(b), sorted(set(f.type for f in b)))',
+    ].join('\n');
+    const r = spawnSync('python3', ['-c', script, path.join(dir, 'prom.txt'), path.join(dir, 'om.txt')], {
+      encoding: 'utf8',
+      env: { ...process.env, PYTHONPATH: where },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /^(\d+) (\d+) (.*)$/.exec(r.stdout.trim());
+    assert.ok(m !== null, r.stdout);
+    assert.ok(Number(m[1]) > 150 && m[1] === m[2], r.stdout);
+    assert.equal(m[3], "['counter', 'gauge', 'histogram', 'summary']");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
