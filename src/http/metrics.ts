@@ -302,8 +302,27 @@ function labels(...pairs: [string, string][]): string {
   return `{${pairs.map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
 }
 
+/** INFO fields kept for after the loop: redis_instance_info's and redis_slave_info's labels. */
+const KEPT_FIELDS = new Set([
+  'role',
+  'redis_version',
+  'redis_build_id',
+  'redis_mode',
+  'os',
+  'maxmemory_policy',
+  'tcp_port',
+  'run_id',
+  'process_id',
+  'master_replid',
+  'tsdis_version',
+  'master_host',
+  'master_port',
+  'slave_read_only',
+]);
+
 /** A field's value as redis_exporter reads it: ok/true 1, err/fail/false 0, else a number (null when not one). */
-function fieldValue(v: string): number | null {
+function fieldValue(v: string | number): number | null {
+  if (typeof v === 'number') return v;
   if (v === 'ok' || v === 'true') return 1;
   if (v === 'err' || v === 'fail' || v === 'false') return 0;
   if (v === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) return null;
@@ -327,31 +346,28 @@ function kvList(v: string): Map<string, string> {
 export function renderMetrics(server: Server, openMetrics: boolean): string {
   const fams = new Families(openMetrics);
   fams.add('up', 'gauge', 1);
+  /** The text fields read after the loop (labels, databases), by name. */
   const all = new Map<string, string>();
   /** Per command: calls and µs from commandstats (the summaries' count and sum). */
   const cmdCalls = new Map<string, [number, number]>();
   const percentiles: [string, Map<string, string>][] = [];
-  let masterHost = '';
-  let masterPort = '';
   for (const { name: section, fields } of infoSections(server, selectSections(['all']))) {
     for (const [key, raw] of fields) {
-      const value = String(raw);
-      all.set(key, value);
-      if (key === 'master_host') masterHost = value;
-      else if (key === 'master_port') masterPort = value;
+      if (section === 'keyspace' || KEPT_FIELDS.has(key)) all.set(key, String(raw));
       switch (section) {
         case 'server':
           if (key === 'uptime_in_seconds')
-            fams.add('start_time_seconds', 'gauge', Math.floor(server.clock() / 1000) - Number(value));
-          else if (key === 'configured_hz' || key === 'hz') fams.add(key, 'gauge', Number(value));
+            fams.add('start_time_seconds', 'gauge', Math.floor(server.clock() / 1000) - Number(raw));
+          else if (key === 'configured_hz' || key === 'hz') fams.add(key, 'gauge', Number(raw));
           break;
         case 'replication':
-          if (replicationField(fams, key, value, masterHost, masterPort)) continue;
+          if (replicationField(fams, key, String(raw), all.get('master_host') ?? '', all.get('master_port') ?? ''))
+            continue;
           break;
         case 'commandstats': {
           if (!key.startsWith('cmdstat_')) continue;
           const cmd = key.slice(8);
-          const m = kvList(value);
+          const m = kvList(String(raw));
           const calls = Number(m.get('calls'));
           const usec = Number(m.get('usec'));
           const l = labels(['cmd', cmd]);
@@ -364,11 +380,16 @@ export function renderMetrics(server: Server, openMetrics: boolean): string {
         }
         case 'latencystats':
           if (key.startsWith('latency_percentiles_usec_'))
-            percentiles.push([key.slice('latency_percentiles_usec_'.length), kvList(value)]);
+            percentiles.push([key.slice('latency_percentiles_usec_'.length), kvList(String(raw))]);
           continue;
         case 'errorstats':
           if (key.startsWith('errorstat_'))
-            fams.add('errors_total', 'counter', Number(kvList(value).get('count')), labels(['err', key.slice(10)]));
+            fams.add(
+              'errors_total',
+              'counter',
+              Number(kvList(String(raw)).get('count')),
+              labels(['err', key.slice(10)]),
+            );
           continue;
         case 'keyspace':
           // (empty databases are reported after the loop)
@@ -376,12 +397,12 @@ export function renderMetrics(server: Server, openMetrics: boolean): string {
       }
       const known = FIELD_METRICS.get(key);
       if (known !== undefined) {
-        const n = fieldValue(value);
+        const n = fieldValue(raw);
         if (n === null) continue;
         if (key === 'latest_fork_usec') fams.add('latest_fork_seconds', 'gauge', n / 1e6);
         else fams.add(known[0], known[1], n);
       } else if (key.startsWith('cluster_')) {
-        const n = fieldValue(value);
+        const n = fieldValue(raw);
         if (n !== null) fams.add(key, 'gauge', n);
       }
     }
@@ -565,8 +586,9 @@ function latencyMetrics(server: Server, fams: Families, cmdCalls: Map<string, [n
   for (const [cmd, st] of server.stats.commands) {
     const h = st.hist;
     if (h === undefined || h.total === 0) continue;
+    const le = `{cmd="${esc(cmd)}",le="`;
     for (const [us, n] of h.cumulativeUsec(true))
-      fams.add('commands_latencies_usec', 'histogram', n, labels(['cmd', cmd], ['le', String(us)]), '_bucket');
+      fams.add('commands_latencies_usec', 'histogram', n, `${le}${us}"}`, '_bucket');
     fams.add('commands_latencies_usec', 'histogram', h.total, labels(['cmd', cmd], ['le', '+Inf']), '_bucket');
     fams.add(
       'commands_latencies_usec',

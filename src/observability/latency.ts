@@ -57,21 +57,28 @@ export class LatencyHistogram {
    * histogram with two significant digits.
    */
   cumulativeUsec(every = false): [number, number][] {
-    const buckets: [number, number][] = [];
+    const out: [number, number][] = [];
+    if (this.total === 0) return out;
+    // one pass over the buckets in order (no list of them: /metrics calls this for
+    // every command at every scrape), closing each level a bucket is past
+    let top = 1024 + 1024 / 128 - 1;
+    let cum = 0;
+    let before = 0;
     for (let r = 0; r < this.rows.length; r++) {
       const row = this.rows[r];
       if (row === undefined) continue;
-      for (let i = 0; i < row.length; i++) if (row[i] !== 0) buckets.push([bucketTop((r << SUB_BITS) + i), row[i]!]);
+      for (let i = 0; i < row.length; i++) {
+        const n = row[i]!;
+        if (n === 0) continue;
+        const t = bucketTop((r << SUB_BITS) + i);
+        for (; t > top; top = 2 * top + 1) {
+          if (every || cum > before) out.push([Math.floor(top / 1000), cum]);
+          before = cum;
+        }
+        cum += n;
+      }
     }
-    const out: [number, number][] = [];
-    let cum = 0;
-    let j = 0;
-    for (let level = 1024; cum < this.total && j < buckets.length; level *= 2) {
-      const top = level + level / 128 - 1;
-      const before = cum;
-      while (j < buckets.length && buckets[j]![0] <= top) cum += buckets[j++]![1];
-      if (every || cum > before) out.push([Math.floor(top / 1000), cum]);
-    }
+    if (every || cum > before) out.push([Math.floor(top / 1000), cum]);
     return out;
   }
 }
