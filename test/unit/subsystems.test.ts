@@ -64,6 +64,7 @@ test('the built-in subsystems, in hook order', () => {
       'ClientEviction',
       'OutputLimiter',
       'MigrateLinks',
+      'HttpListener',
       'Watchdog',
       'IdleReclaim',
     ],
@@ -85,7 +86,7 @@ test('the built-in subsystems, in hook order', () => {
     s.pubsub,
   ])
     assert.ok(s.subsystems.includes(f));
-  for (const f of [s.scripting, s.conns, s.clientEviction, s.outputLimits, s.migrate, s.watchdog, s.reclaim])
+  for (const f of [s.scripting, s.conns, s.clientEviction, s.outputLimits, s.migrate, s.http, s.watchdog, s.reclaim])
     assert.ok(s.subsystems.includes(f));
 });
 
