@@ -757,7 +757,7 @@ test(
       const probe = await RawConn.connect(s.port);
       try {
         // three connections (each answered once, so accepted): the script ends when INFO says two
-      for (const c of [rd, other, probe]) assert.equal(await c.call('PING'), '+PONG\r\n');
+        for (const c of [rd, other, probe]) assert.equal(await c.call('PING'), '+PONG\r\n');
         const script = `while not string.find(redis.call('info', 'clients'), 'connected_clients:2\\r', 1, true) do end
 return 'left'`;
         rd.write(encode(['EVAL', script, '0']));
