@@ -397,19 +397,35 @@ function errorstatsSection(server: Server): Fields {
   return codes.map((code) => [`errorstat_${code}`, `count=${server.stats.errors.get(code)}`]);
 }
 
-/** latency_percentiles_usec_<name>:p50=...,p99=...,p99.9=... per command with samples. */
-function latencystatsSection(server: Server): Fields {
+/** The percentiles INFO latencystats reports (latency-tracking-info-percentiles), and per command with samples their values in µs. */
+export interface CommandPercentiles {
+  pcts: number[];
+  /** [command, µs at each of pcts] */
+  rows: [string, number[]][];
+}
+
+/**
+ * Each command's latency percentiles from its histogram: what INFO
+ * latencystats prints and the dashboard's snapshot sends (http/snapshot.ts).
+ */
+export function commandPercentiles(server: Server): CommandPercentiles {
   const pcts = server.config.v['latency-tracking-info-percentiles'].split(/\s+/).filter(Boolean).map(Number);
-  const out: Fields = [];
+  const rows: [string, number[]][] = [];
   for (const [name, st] of server.stats.commands) {
     const h = latencyOf(st);
     if (!h || h.total === 0) continue;
-    out.push([
-      `latency_percentiles_usec_${name}`,
-      pcts.map((p) => `p${pctName(p)}=${(h.valueAt(p) / 1000).toFixed(3)}`).join(','),
-    ]);
+    rows.push([name, pcts.map((p) => h.valueAt(p) / 1000)]);
   }
-  return out;
+  return { pcts, rows };
+}
+
+/** latency_percentiles_usec_<name>:p50=...,p99=...,p99.9=... per command with samples. */
+function latencystatsSection(server: Server): Fields {
+  const { pcts, rows } = commandPercentiles(server);
+  return rows.map(([name, us]) => [
+    `latency_percentiles_usec_${name}`,
+    pcts.map((p, i) => `p${pctName(p)}=${us[i]!.toFixed(3)}`).join(','),
+  ]);
 }
 
 function keyspaceSection(server: Server): Fields {
@@ -484,8 +500,9 @@ export interface InfoSectionFields {
 
 /**
  * The sections a selection names, in INFO's order, with their fields: what
- * INFO prints (genInfo) and what /metrics reports (http/metrics.ts), so
- * both read every figure from the same place.
+ * INFO prints (genInfo), what /metrics reports (http/metrics.ts) and what
+ * the dashboard's snapshot carries (http/snapshot.ts), so all read every
+ * figure from the same place.
  */
 export function infoSections(server: Server, sel: SectionSelection): InfoSectionFields[] {
   const out: InfoSectionFields[] = [];

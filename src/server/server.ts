@@ -58,6 +58,7 @@ import { Propagator } from './propagate.js';
 import { Acl } from '../acl/acl.js';
 import { Replication } from '../replication/replication.js';
 import { Replica } from '../replication/replica.js';
+import { Dashboard } from '../http/dashboard.js';
 import { Cluster } from '../cluster/cluster.js';
 import { HttpListener } from '../http/subsystem.js';
 import { Listener } from './listener.js';
@@ -230,6 +231,8 @@ export class Server extends EventEmitter {
   readonly http: HttpListener = this.register(new HttpListener(this));
   /** watchdog-period: a thread that logs when serverCron is late (server/watchdog.ts). */
   readonly watchdog: Watchdog = this.register(new Watchdog(this));
+  /** The live dashboard's stream, page and key browser, served by the HTTP listener (http/dashboard.ts): a timer only while a page listens. */
+  readonly dashboard: Dashboard = this.register(new Dashboard(this));
   /** A full collection when idle after freeing a lot, for the CLI's server (server/reclaim.ts); last: it may take a while. */
   readonly reclaim: IdleReclaim = this.register(new IdleReclaim(this));
 

@@ -1,0 +1,136 @@
+/**
+ * The dashboard's snapshot: what one Server-Sent Event carries, once a
+ * second, while a page is open (http/dashboard.ts). Every figure is read
+ * where INFO, CLIENT LIST, SLOWLOG and LATENCY read it (observability/):
+ * INFO's sections through infoSections(), the commands' counters and
+ * latency percentiles through stats and commandPercentiles(), CLIENT
+ * LIST's lines through clientInfoLine(). Nothing is computed twice and
+ * nothing walks the keyspace: the cost grows with the number of clients
+ * shown (at most CLIENTS_SHOWN) and of commands used, never with the keys.
+ * Rates (ops/s per command) are the page's deltas between two snapshots.
+ *
+ * Byte strings (client names, slow log arguments) go through display(),
+ * and the page puts every value in the DOM as text.
+ */
+import type { Server } from '../server/server.js';
+import type { InfoFields } from '../server/subsystem.js';
+import { commandPercentiles, infoSections, type SectionSelection } from '../observability/info.js';
+import { clientInfoLine } from '../observability/clientlist.js';
+import { display } from './text.js';
+
+/** INFO sections the page shows, by INFO's own names. */
+const SELECTION: SectionSelection = {
+  all: false,
+  everything: false,
+  names: new Set([
+    'server',
+    'clients',
+    'memory',
+    'persistence',
+    'stats',
+    'replication',
+    'cpu',
+    'errorstats',
+    'keyspace',
+  ]),
+};
+
+/** CLIENT LIST lines sent per snapshot: the table shows these, and the total. */
+export const CLIENTS_SHOWN = 100;
+/** Slow log entries sent per snapshot (the newest; SLOWLOG GET's default). */
+export const SLOWLOG_SHOWN = 10;
+
+export interface Snapshot {
+  /** Schema version of this object. */
+  v: 1;
+  /** The server's clock, ms. */
+  t: number;
+  /** INFO's sections: name -> field -> value, as INFO prints them. */
+  info: Record<string, Record<string, string | number>>;
+  /** Settings the page explains its views with. */
+  config: { slowlogSlowerThan: number; slowlogMaxLen: number; latencyThreshold: number; latencyTracking: boolean };
+  /** INFO commandstats: [command, calls, usec, rejected_calls, failed_calls] for each command used. */
+  commands: [string, number, number, number, number][];
+  /** INFO latencystats: the percentiles and, per command, their values in µs. */
+  latency: { pcts: number[]; cmds: Record<string, number[]> };
+  /** CLIENT LIST: the first CLIENTS_SHOWN lines as field -> value, and how many clients there are. */
+  clients: { total: number; list: Record<string, string>[] };
+  /** SLOWLOG LEN and the newest SLOWLOG_SHOWN entries. */
+  slowlog: {
+    len: number;
+    entries: { id: number; time: number; usec: number; args: string[]; addr: string; name: string }[];
+  };
+  /** LATENCY LATEST: [event, time of the latest sample, its latency (ms), all-time max (ms)]. */
+  events: [string, number, number, number][];
+}
+
+/** INFO fields as an object (a repeated name keeps its last value). */
+function fieldsObject(fields: InfoFields): Record<string, string | number> {
+  const o: Record<string, string | number> = {};
+  for (const [k, v] of fields) o[k] = v;
+  return o;
+}
+
+/** A CLIENT LIST line (`id=1 addr=... name=...`) as field -> value; name and lib-name cannot hold spaces. */
+function clientFields(line: string): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const part of line.split(' ')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) o[part.slice(0, eq)] = display(part.slice(eq + 1));
+  }
+  return o;
+}
+
+/** Builds one snapshot (called by Dashboard's once-a-second tick, only while a page listens). */
+export function buildSnapshot(server: Server): Snapshot {
+  const info: Record<string, Record<string, string | number>> = {};
+  for (const sec of infoSections(server, SELECTION)) info[sec.name] = fieldsObject(sec.fields);
+
+  const commands: Snapshot['commands'] = [];
+  for (const [name, st] of server.stats.commands) {
+    if (st.calls === 0 && st.failed === 0 && st.rejected === 0) continue;
+    commands.push([name, st.calls, Math.round(st.usec), st.rejected, st.failed]);
+  }
+  const cmds: Record<string, number[]> = {};
+  const pc = commandPercentiles(server);
+  for (const [name, us] of pc.rows) cmds[name] = us;
+
+  const list: Record<string, string>[] = [];
+  for (const c of server.clients.values()) {
+    if (list.length >= CLIENTS_SHOWN) break;
+    list.push(clientFields(clientInfoLine(server, c)));
+  }
+
+  const entries = server.slowlog.entries.slice(0, SLOWLOG_SHOWN).map((e) => ({
+    id: e.id,
+    time: e.time,
+    usec: e.usec,
+    args: e.argv.map(display),
+    addr: e.addr,
+    name: display(e.name),
+  }));
+
+  const events: Snapshot['events'] = [];
+  for (const [event, ts] of server.latency.events) {
+    const last = ts.latest();
+    events.push([event, last.time, last.latency, ts.max]);
+  }
+
+  const v = server.config.v;
+  return {
+    v: 1,
+    t: server.clock(),
+    info,
+    config: {
+      slowlogSlowerThan: v['slowlog-log-slower-than'],
+      slowlogMaxLen: v['slowlog-max-len'],
+      latencyThreshold: v['latency-monitor-threshold'],
+      latencyTracking: v['latency-tracking'],
+    },
+    commands,
+    latency: { pcts: pc.pcts, cmds },
+    clients: { total: server.clients.size, list },
+    slowlog: { len: server.slowlog.entries.length, entries },
+    events,
+  };
+}
