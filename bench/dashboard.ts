@@ -143,10 +143,11 @@ async function throughput(): Promise<void> {
 
 async function snapshotCost(): Promise<void> {
   const n = Number(arg('--snapshots', '300'));
-  const srv = await createServer({ port: 0, host: '127.0.0.1' });
+  const srv = await createServer({ port: 0, host: '127.0.0.1', config: { 'enable-debug-command': 'yes' } });
   const socks: net.Socket[] = [];
   try {
-    await srv.call('DEBUG', 'POPULATE', '10000');
+    const populated = await srv.call('DEBUG', 'POPULATE', '10000');
+    if (populated !== 'OK') throw new Error(`DEBUG POPULATE: ${String(populated)}`);
     for (let i = 0; i < 1000; i++) {
       const s = net.connect(srv.port, '127.0.0.1');
       socks.push(s);

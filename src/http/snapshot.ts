@@ -53,7 +53,7 @@ export interface Snapshot {
   commands: [string, number, number, number, number][];
   /** INFO latencystats: the percentiles and, per command, their values in µs. */
   latency: { pcts: number[]; cmds: Record<string, number[]> };
-  /** CLIENT LIST: the first CLIENTS_SHOWN lines as field -> value, and how many clients there are. */
+  /** CLIENT LIST: the first CLIENTS_SHOWN lines as field -> value (CLIENT_FIELDS), and how many clients there are. */
   clients: { total: number; list: Record<string, string>[] };
   /** SLOWLOG LEN and the newest SLOWLOG_SHOWN entries. */
   slowlog: {
@@ -71,12 +71,18 @@ function fieldsObject(fields: InfoFields): Record<string, string | number> {
   return o;
 }
 
-/** A CLIENT LIST line (`id=1 addr=... name=...`) as field -> value; name and lib-name cannot hold spaces. */
+/** The CLIENT LIST fields the page's table shows. */
+const CLIENT_FIELDS = new Set(['id', 'addr', 'name', 'age', 'idle', 'flags', 'db', 'cmd', 'user', 'tot-mem']);
+/** Of those, the ones that may hold any byte (CLIENT SETNAME, ACL user names). */
+const CLIENT_BYTES = new Set(['name', 'user']);
+
+/** A CLIENT LIST line (`id=1 addr=... name=...`) as field -> value for CLIENT_FIELDS (no value holds a space). */
 function clientFields(line: string): Record<string, string> {
   const o: Record<string, string> = {};
   for (const part of line.split(' ')) {
     const eq = part.indexOf('=');
-    if (eq > 0) o[part.slice(0, eq)] = display(part.slice(eq + 1));
+    const k = part.slice(0, eq);
+    if (eq > 0 && CLIENT_FIELDS.has(k)) o[k] = CLIENT_BYTES.has(k) ? display(part.slice(eq + 1)) : part.slice(eq + 1);
   }
   return o;
 }
