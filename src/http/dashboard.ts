@@ -26,9 +26,19 @@ import type { Subsystem } from '../server/subsystem.js';
 import { buildSnapshot } from './snapshot.js';
 import { KeyBrowser, type KeyAccess, type ApiResult } from './keys.js';
 import { parseQuery } from './text.js';
+import { sendText } from './respond.js';
+import type { HttpContext } from './routes.js';
 
-/** Where the built page lives (dist/http/dashboard/, beside this module's dist/http/dashboard.js). */
-export const ASSET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dashboard');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * Where the built page lives: dist/http/dashboard/, beside this module's
+ * dist/http/dashboard.js; the tests run this module compiled into
+ * dist-test/src/http/, and take the page `npm run build` made in dist/.
+ */
+export const ASSET_DIRS = [
+  path.join(HERE, 'dashboard'),
+  path.join(HERE, '..', '..', '..', 'dist', 'http', 'dashboard'),
+];
 
 /** The page's files: URL path -> file name and content type. */
 const ASSETS: Record<string, [string, string]> = {
@@ -86,14 +96,10 @@ export class Dashboard implements Subsystem {
     return this.timer !== null;
   }
 
-  /** True for the paths this module answers (after the HTTP layer's checks). */
-  static handles(pathname: string): boolean {
-    return pathname in ASSETS || pathname === '/events' || pathname === '/api/keys' || pathname === '/api/key';
-  }
-
   /**
-   * Answers a GET or HEAD for one of handles()' paths. `who` is the
-   * request's user (the key browser runs commands as it).
+   * Answers a GET or HEAD routed here (dashboardRoute), after the HTTP
+   * layer's checks. `who` is the request's user: the key browser runs
+   * commands as it, and the stream checks it again at every tick.
    */
   handle(req: IncomingMessage, res: ServerResponse, pathname: string, who: KeyAccess): void {
     if (pathname === '/events') return this.subscribe(req, res, who);
@@ -104,12 +110,9 @@ export class Dashboard implements Subsystem {
 
   /** One of the page's files, with an ETag (304 when the page has it already). */
   private sendAsset(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    if (!Object.hasOwn(ASSETS, pathname)) return sendText(res, 404, 'not found');
     const a = this.asset(pathname);
-    if (a === null) {
-      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('The dashboard is not built: run npm run build.\n');
-      return;
-    }
+    if (a === null) return sendText(res, 500, 'the dashboard is not built: run npm run build');
     const headers: Record<string, string | number> = {
       'Content-Type': a.type,
       'Cache-Control': 'no-cache',
@@ -137,12 +140,16 @@ export class Dashboard implements Subsystem {
     if (known !== undefined) return known;
     const spec = ASSETS[pathname];
     if (spec === undefined) return null;
-    let body: Buffer;
-    try {
-      body = fs.readFileSync(path.join(ASSET_DIR, spec[0]));
-    } catch {
-      return null;
+    let body: Buffer | null = null;
+    for (const dir of ASSET_DIRS) {
+      try {
+        body = fs.readFileSync(path.join(dir, spec[0]));
+        break;
+      } catch {
+        // not there: the next place
+      }
     }
+    if (body === null) return null;
     const etag = `"${crypto.createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`;
     const a = { body, type: spec[1], etag };
     this.assets.set(pathname, a);
@@ -209,6 +216,11 @@ export class Dashboard implements Subsystem {
     for (const res of this.subscribers.keys()) res.end();
     this.subscribers.clear();
   }
+}
+
+/** The dashboard's route handler (http/routes.ts): every path of it goes to the server's Dashboard. */
+export function dashboardRoute(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
+  ctx.server.dashboard.handle(req, res, ctx.url.pathname, ctx);
 }
 
 /** Writes an API answer as JSON (never cached: the keyspace changes). */

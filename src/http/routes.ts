@@ -14,8 +14,8 @@
  */
 import type http from 'node:http';
 import type { Server } from '../server/server.js';
-import { sendText } from './respond.js';
 import { metricsRoute } from './metrics.js';
+import { dashboardRoute } from './dashboard.js';
 
 /** What a handler is told about the request it answers. */
 export interface HttpContext {
@@ -40,15 +40,15 @@ export type HttpHandler = (
   ctx: HttpContext,
 ) => void | Promise<void>;
 
-/** The placeholder page at `/` until the dashboard answers it. */
-function indexRoute(_req: http.IncomingMessage, res: http.ServerResponse): void {
-  sendText(res, 200, 'tsdis');
-}
-
 /** Every route of every server, by path (`/x/*`: every path under /x/). */
 export const ROUTES: ReadonlyMap<string, HttpHandler> = new Map<string, HttpHandler>([
-  ['/', indexRoute],
   ['/metrics', metricsRoute],
+  // the dashboard (http/dashboard.ts): its page and files, its stream, the key browser's API
+  ['/', dashboardRoute],
+  ['/static/*', dashboardRoute],
+  ['/events', dashboardRoute],
+  ['/api/keys', dashboardRoute],
+  ['/api/key', dashboardRoute],
 ]);
 
 /** The handler for `path` in `routes`: the exact entry, else the longest `/prefix/*` entry that covers it. */

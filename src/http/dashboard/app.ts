@@ -65,6 +65,7 @@ interface KeyDetail {
 const HISTORY = 120;
 /** Commands drawn besides the total in the throughput chart. */
 const TOP = 5;
+const GRID = { stroke: 'rgba(0, 0, 0, 0.07)', width: 1 };
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777'];
 
 // ---------------------------------------------------------------------------
@@ -216,9 +217,16 @@ class Chart {
             value: (_u: uPlot, v: number | null) => (v === null ? '–' : fmt(v)),
           })),
         ],
-        axes: [{}, { size: 70, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) }],
+        axes: [
+          { grid: GRID, ticks: GRID },
+          { size: 70, grid: GRID, ticks: GRID, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) },
+        ],
         scales: {
-          x: { time: true },
+          // at least the last minute, so that a young chart's axis counts seconds, not fractions
+          x: {
+            time: true,
+            range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [Math.min(min, max - 60), max],
+          },
           y: this.log
             ? { distr: 3 }
             : { range: (_u: uPlot, min: number, max: number): uPlot.Range.MinMax => [0, Math.max(max, min, 1) * 1.1] },
@@ -347,7 +355,12 @@ function renderThroughput(): void {
 function renderLatency(snap: Snapshot): void {
   const select = byId<HTMLSelectElement>('lat-cmd');
   const names = Object.keys(snap.latency.cmds).sort();
-  const want = latChoice !== null && names.includes(latChoice) ? latChoice : (busiest(1)[0] ?? names[0] ?? null);
+  // the user's pick, else the busiest of the last two minutes, else the one with the most calls
+  let most: string | null = null;
+  let mostCalls = -1;
+  for (const [name, calls] of snap.commands)
+    if (calls > mostCalls && name in snap.latency.cmds) [most, mostCalls] = [name, calls];
+  const want = latChoice !== null && names.includes(latChoice) ? latChoice : (busiest(1)[0] ?? most ?? null);
   const have = [...select.options].map((o) => o.value);
   if (have.join('\u0000') !== names.join('\u0000')) {
     select.replaceChildren(...names.map((c) => h('option', null, c)));
