@@ -423,12 +423,11 @@ function renderCommands(snap: Snapshot, now: Map<string, number>): void {
         num(p[0] === undefined ? '–' : fmtUs(p[0])),
         num(p[1] === undefined ? '–' : fmtUs(p[1])),
         num(p[2] === undefined ? '–' : fmtUs(p[2])),
-        num(fmtInt(r.failed)),
-        num(fmtInt(r.rejected)),
+        num(`${fmtInt(r.failed)} / ${fmtInt(r.rejected)}`),
       ];
     }),
     'No command called yet.',
-    9,
+    8,
   );
 }
 
