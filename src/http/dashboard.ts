@@ -164,6 +164,11 @@ export class Dashboard implements Subsystem {
       'X-Content-Type-Options': 'nosniff',
       'X-Accel-Buffering': 'no',
     });
+    // HEAD: the headers only, no stream
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     // the browser reconnects after 2 s when the stream breaks
     res.write('retry: 2000\n\n');
     this.subscribers.set(res, who);

@@ -65,10 +65,12 @@ export class KeyBrowser {
 
   constructor(private readonly server: Server) {}
 
-  /** Runs one command as `who` in db `db` and returns its decoded reply (a ReplyError for an error reply). */
-  private run(who: KeyAccess, db: number, argv: string[]): RespValue {
-    const user: User | undefined = this.server.acl.getUser(who.user);
-    if (user === undefined) return new ReplyError(`NOPERM user '${who.user}' no longer exists`);
+  /**
+   * Runs one command as `user` in db `db` and returns its decoded reply (a
+   * ReplyError for an error reply; null when it made none, which none of the
+   * commands sent here does).
+   */
+  private run(user: User, db: number, argv: string[]): RespValue {
     const c = (this.client ??= this.server.newClient(null, 'internal'));
     c.user = user;
     c.authenticated = true;
@@ -76,14 +78,13 @@ export class KeyBrowser {
     c.noTouch = true;
     dispatch(this.server, c, argv);
     this.decoder.feed(c.reply.take());
-    const v = this.decoder.next();
-    return v === undefined ? new ReplyError('ERR no reply') : v;
+    return this.decoder.next() ?? null;
   }
 
   /** run() when `who` may run argv, else undefined (the figure is left out). */
-  private tryRun(who: KeyAccess, db: number, argv: string[]): RespValue | undefined {
+  private tryRun(who: KeyAccess, user: User, db: number, argv: string[]): RespValue | undefined {
     if (!who.canRun(argv)) return undefined;
-    const r = this.run(who, db, argv);
+    const r = this.run(user, db, argv);
     return r instanceof ReplyError ? undefined : r;
   }
 
@@ -104,6 +105,8 @@ export class KeyBrowser {
   list(q: Map<string, string>, who: KeyAccess): ApiResult {
     const db = this.db(q);
     if (typeof db !== 'number') return db;
+    const user = this.server.acl.getUser(who.user);
+    if (user === undefined) return bad(403, `user '${who.user}' no longer exists`);
     const pattern = q.get('pattern') || '*';
     if (pattern.length > PATTERN_MAX) return bad(400, `pattern longer than ${PATTERN_MAX} bytes`);
     let cursor = q.get('cursor') || '0';
@@ -113,7 +116,7 @@ export class KeyBrowser {
     if (!who.canRun(scan(cursor))) return bad(403, "this user may not run SCAN (the key browser's command)");
     const found: string[] = [];
     for (let calls = 0; calls < SCAN_CALLS; calls++) {
-      const r = this.run(who, db, scan(cursor));
+      const r = this.run(user, db, scan(cursor));
       if (r instanceof ReplyError) return bad(r.message.startsWith('NOPERM') ? 403 : 503, r.message);
       const [next, page] = Array.isArray(r) ? r : [];
       if (next === undefined || !Array.isArray(page)) return bad(500, 'unexpected SCAN reply');
@@ -122,8 +125,8 @@ export class KeyBrowser {
       if (cursor === '0' || found.length >= want) break;
     }
     const keys = found.map((k) => {
-      const type = this.tryRun(who, db, ['TYPE', k]);
-      const ttl = this.tryRun(who, db, ['PTTL', k]);
+      const type = this.tryRun(who, user, db, ['TYPE', k]);
+      const ttl = this.tryRun(who, user, db, ['PTTL', k]);
       return {
         key: display(k),
         raw: toHex(k),
@@ -144,22 +147,25 @@ export class KeyBrowser {
   key(q: Map<string, string>, who: KeyAccess): ApiResult {
     const db = this.db(q);
     if (typeof db !== 'number') return db;
+    const user = this.server.acl.getUser(who.user);
+    if (user === undefined) return bad(403, `user '${who.user}' no longer exists`);
     const k = q.get('key');
     if (k === undefined || k === '') return bad(400, 'key is required');
     if (!who.canRun(['TYPE', k])) return bad(403, 'this user may not run TYPE on this key');
-    const type = this.run(who, db, ['TYPE', k]);
+    const type = this.run(user, db, ['TYPE', k]);
     if (type instanceof ReplyError) return bad(type.message.startsWith('NOPERM') ? 403 : 503, type.message);
+    if (typeof type !== 'string') return bad(500, 'unexpected TYPE reply');
     if (type === 'none') return bad(404, 'no such key');
-    const ttl = this.tryRun(who, db, ['PTTL', k]);
-    const encoding = this.tryRun(who, db, ['OBJECT', 'ENCODING', k]);
-    const memory = this.tryRun(who, db, ['MEMORY', 'USAGE', k]);
+    const ttl = this.tryRun(who, user, db, ['PTTL', k]);
+    const encoding = this.tryRun(who, user, db, ['OBJECT', 'ENCODING', k]);
+    const memory = this.tryRun(who, user, db, ['MEMORY', 'USAGE', k]);
     const n = PREVIEW_ITEMS;
     let length: RespValue | undefined;
     let preview: unknown = null;
     switch (type) {
       case 'string': {
-        length = this.tryRun(who, db, ['STRLEN', k]);
-        const v = this.tryRun(who, db, ['GETRANGE', k, '0', String(PREVIEW_BYTES - 1)]);
+        length = this.tryRun(who, user, db, ['STRLEN', k]);
+        const v = this.tryRun(who, user, db, ['GETRANGE', k, '0', String(PREVIEW_BYTES - 1)]);
         if (typeof v === 'string') {
           const total = typeof length === 'number' ? length : v.length;
           const p = displayPrefix(v, PREVIEW_BYTES);
@@ -168,32 +174,32 @@ export class KeyBrowser {
         break;
       }
       case 'list': {
-        length = this.tryRun(who, db, ['LLEN', k]);
-        const v = this.tryRun(who, db, ['LRANGE', k, '0', String(n - 1)]);
+        length = this.tryRun(who, user, db, ['LLEN', k]);
+        const v = this.tryRun(who, user, db, ['LRANGE', k, '0', String(n - 1)]);
         if (Array.isArray(v)) preview = { kind: 'list', items: v.map(cut) };
         break;
       }
       case 'set': {
-        length = this.tryRun(who, db, ['SCARD', k]);
-        const page = scanPage(this.tryRun(who, db, ['SSCAN', k, '0', 'COUNT', String(n)]));
+        length = this.tryRun(who, user, db, ['SCARD', k]);
+        const page = scanPage(this.tryRun(who, user, db, ['SSCAN', k, '0', 'COUNT', String(n)]));
         if (page !== null) preview = { kind: 'set', items: page.slice(0, n).map(cut) };
         break;
       }
       case 'hash': {
-        length = this.tryRun(who, db, ['HLEN', k]);
-        const page = scanPage(this.tryRun(who, db, ['HSCAN', k, '0', 'COUNT', String(n)]));
+        length = this.tryRun(who, user, db, ['HLEN', k]);
+        const page = scanPage(this.tryRun(who, user, db, ['HSCAN', k, '0', 'COUNT', String(n)]));
         if (page !== null) preview = { kind: 'hash', pairs: pairs(page, n) };
         break;
       }
       case 'zset': {
-        length = this.tryRun(who, db, ['ZCARD', k]);
-        const v = this.tryRun(who, db, ['ZRANGE', k, '0', String(n - 1), 'WITHSCORES']);
+        length = this.tryRun(who, user, db, ['ZCARD', k]);
+        const v = this.tryRun(who, user, db, ['ZRANGE', k, '0', String(n - 1), 'WITHSCORES']);
         if (Array.isArray(v)) preview = { kind: 'zset', pairs: pairs(v, n) };
         break;
       }
       case 'stream': {
-        length = this.tryRun(who, db, ['XLEN', k]);
-        const v = this.tryRun(who, db, ['XRANGE', k, '-', '+', 'COUNT', String(Math.min(n, 10))]);
+        length = this.tryRun(who, user, db, ['XLEN', k]);
+        const v = this.tryRun(who, user, db, ['XRANGE', k, '-', '+', 'COUNT', String(Math.min(n, 10))]);
         if (Array.isArray(v)) {
           const entries = v.map((e) => {
             const [id, fields] = Array.isArray(e) ? e : [];

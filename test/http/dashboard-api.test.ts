@@ -130,6 +130,18 @@ test('no timer and no snapshot while nobody listens; a stream gets one a second;
   assert.ok(last.commands.some(([name, calls]) => name === 'set' && calls >= 1));
   assert.match(String(last.info['keyspace']!['db0']), /^keys=\d+,expires=\d+,avg_ttl=\d+/);
 
+  // a HEAD of the stream gets its headers and no stream
+  const head = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+    const req = http.request(`${base}/events`, { method: 'HEAD', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.deepEqual(head, { status: 200, type: 'text/event-stream; charset=utf-8' });
+  assert.equal(dash.watching, 2);
+
   a.close();
   await until('one subscriber left', () => dash.watching === 1);
   assert.equal(dash.ticking, true);

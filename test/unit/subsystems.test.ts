@@ -66,6 +66,7 @@ test('the built-in subsystems, in hook order', () => {
       'MigrateLinks',
       'HttpListener',
       'Watchdog',
+      'Dashboard',
       'IdleReclaim',
     ],
   );
