@@ -218,7 +218,8 @@ class Chart {
           })),
         ],
         axes: [
-          { grid: GRID, ticks: GRID },
+          // one row of local clock times (uPlot's default adds a date row whose labels overlap at a minute's turn)
+          { grid: GRID, ticks: GRID, values: (_u: uPlot, vals: number[]) => vals.map(clockTime) },
           { size: 70, grid: GRID, ticks: GRID, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v)) },
         ],
         scales: {
@@ -238,6 +239,13 @@ class Chart {
     } else this.plot.setData(data as uPlot.AlignedData);
     this.el.dataset['points'] = String(data[0]?.length ?? 0);
   }
+}
+
+/** A time axis label: the local time, hours to seconds (uPlot gives seconds since the epoch). */
+function clockTime(sec: number): string {
+  const d = new Date(sec * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
 // ---------------------------------------------------------------------------
