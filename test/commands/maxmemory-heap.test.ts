@@ -11,6 +11,7 @@ import os from 'node:os';
 import { startChild } from '../helpers/child.js';
 import { RawConn } from '../helpers/servers.js';
 import { encode } from '../helpers/resp.js';
+import { until } from '../helpers/wait.js';
 
 const OOM = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 
@@ -40,7 +41,17 @@ test('maxmemory 0: a write flood near the heap limit gets -OOM, the process stay
     assert.equal(await c.call('PING'), '+PONG\r\n');
     assert.equal(await c.call('GET', 'key:0:0'), `$1024\r\n${value}\r\n`);
     assert.equal(await c.call('DEL', 'key:0:0'), ':1\r\n');
-    assert.equal(await c.call('SET', 'after', 'x'), OOM);
+    // Still refused while the guard finds the heap near its limit. V8 may have
+    // collected the flood's garbage meanwhile (seen on Node 24): then the
+    // guard must have said so before it accepted the write.
+    const after = await c.call('SET', 'after', 'x');
+    if (after !== OOM) {
+      assert.equal(after, '+OK\r\n');
+      // (its log line and the reply come through different pipes: the line may arrive a little later)
+      await until('the guard saying the heap is back under its limit', () =>
+        /V8 heap back under its limit: accepting writes again/.test(child.output()),
+      );
+    }
     assert.equal(await c.call('FLUSHALL'), '+OK\r\n');
     let ok = false;
     for (let i = 0; i < 60 && !ok; i++) {
