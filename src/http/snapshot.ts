@@ -17,6 +17,8 @@ import type { InfoFields } from '../server/subsystem.js';
 import { commandPercentiles, infoSections, type SectionSelection } from '../observability/info.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { display } from './text.js';
+import type { Snapshot } from './dashboard/snapshot-shape.js';
+export type { Snapshot };
 
 /** INFO sections the page shows, by INFO's own names. */
 const SELECTION: SectionSelection = {
@@ -39,30 +41,6 @@ const SELECTION: SectionSelection = {
 export const CLIENTS_SHOWN = 100;
 /** Slow log entries sent per snapshot (the newest; SLOWLOG GET's default). */
 export const SLOWLOG_SHOWN = 10;
-
-export interface Snapshot {
-  /** Schema version of this object. */
-  v: 1;
-  /** The server's clock, ms. */
-  t: number;
-  /** INFO's sections: name -> field -> value, as INFO prints them. */
-  info: Record<string, Record<string, string | number>>;
-  /** Settings the page explains its views with. */
-  config: { slowlogSlowerThan: number; slowlogMaxLen: number; latencyThreshold: number; latencyTracking: boolean };
-  /** INFO commandstats: [command, calls, usec, rejected_calls, failed_calls] for each command used. */
-  commands: [string, number, number, number, number][];
-  /** INFO latencystats: the percentiles and, per command, their values in µs. */
-  latency: { pcts: number[]; cmds: Record<string, number[]> };
-  /** CLIENT LIST: the first CLIENTS_SHOWN lines as field -> value (CLIENT_FIELDS), and how many clients there are. */
-  clients: { total: number; list: Record<string, string>[] };
-  /** SLOWLOG LEN and the newest SLOWLOG_SHOWN entries. */
-  slowlog: {
-    len: number;
-    entries: { id: number; time: number; usec: number; args: string[]; addr: string; name: string }[];
-  };
-  /** LATENCY LATEST: [event, time of the latest sample, its latency (ms), all-time max (ms)]. */
-  events: [string, number, number, number][];
-}
 
 /** INFO fields as an object (a repeated name keeps its last value). */
 function fieldsObject(fields: InfoFields): Record<string, string | number> {

@@ -15,22 +15,9 @@
  */
 export {};
 
-type Fields = Record<string, string | number>;
+import type { Snapshot } from './snapshot-shape.js';
 
-interface Snapshot {
-  v: number;
-  t: number;
-  info: Record<string, Fields>;
-  config: { slowlogSlowerThan: number; slowlogMaxLen: number; latencyThreshold: number; latencyTracking: boolean };
-  commands: [string, number, number, number, number][];
-  latency: { pcts: number[]; cmds: Record<string, number[]> };
-  clients: { total: number; list: Record<string, string>[] };
-  slowlog: {
-    len: number;
-    entries: { id: number; time: number; usec: number; args: string[]; addr: string; name: string }[];
-  };
-  events: [string, number, number, number][];
-}
+type Fields = Record<string, string | number>;
 
 interface Cut {
   text: string;
