@@ -17,6 +17,7 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { Subsystem } from '../server/subsystem.js';
 import type { CommandSpec } from '../commands/spec.js';
+import { lookupSub } from '../commands/registry.js';
 import { ALL_COMMANDS } from '../commands/index.js';
 import { keysAndFlagsOf } from '../commands/keys-of.js';
 import { clientInfoLine } from '../observability/clientlist.js';
@@ -131,6 +132,24 @@ export class Acl implements Subsystem {
 
   // ---------------------------------------------------------------------------
   // Checks
+
+  /**
+   * Whether `user` may run `argv`, the command `base` being argv[0] as the
+   * caller looked it up (Redis's ACLCheckAllUserCommandPerm on lookupCommand's
+   * result: a container with a subcommand argument is checked as that
+   * subcommand); null when there is no such command. Nothing is logged.
+   * redis.acl_check_cmd and the HTTP side's canRun.
+   */
+  mayRun(user: User, argv: readonly string[], base: CommandSpec | undefined): boolean | null {
+    let cmd = base;
+    let parent: CommandSpec | undefined;
+    if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
+      parent = cmd;
+      cmd = lookupSub(cmd, argv[1]!);
+    }
+    if (cmd === undefined) return null;
+    return user.unrestricted || this.check(user, cmd, parent, argv) === ACL_OK;
+  }
 
   /**
    * Whether `user` may run the command (Redis's ACLCheckAllUserCommandPerm):

@@ -26,9 +26,7 @@ import os from 'node:os';
 import type http from 'node:http';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
-import { ACL_OK, DENIED_AUTH, type User } from '../acl/user.js';
-import { lookupSub } from '../commands/registry.js';
-import type { CommandSpec } from '../commands/spec.js';
+import { DENIED_AUTH, type User } from '../acl/user.js';
 import { isLoopback } from '../server/socket.js';
 
 /** A request turned away: its status, short text and extra headers. */
@@ -56,17 +54,7 @@ const UNAUTHORIZED: Refusal = {
 export function canRun(server: Server, user: User | string, argv: readonly string[]): boolean {
   const u = typeof user === 'string' ? server.acl.getUser(user) : user;
   if (u === undefined || argv.length === 0) return false;
-  let cmd = server.commands.lookupOrOriginal(argv[0]!);
-  if (cmd === undefined) return false;
-  if (u.unrestricted) return true;
-  let parent: CommandSpec | undefined;
-  if (cmd.subcommands && argv.length >= 2) {
-    const sub = lookupSub(cmd, argv[1]!);
-    if (sub === undefined) return false;
-    parent = cmd;
-    cmd = sub;
-  }
-  return server.acl.check(u, cmd, parent, argv) === ACL_OK;
+  return server.acl.mayRun(u, argv, server.commands.lookupOrOriginal(argv[0]!)) === true;
 }
 
 /** A peer or local address without the IPv4-mapped prefix (`::ffff:127.0.0.1` is 127.0.0.1). */

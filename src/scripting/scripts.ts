@@ -327,14 +327,7 @@ class RunHost implements ScriptHost {
    * there is no such command.
    */
   private aclCheckCmd(argv: string[]): boolean | null {
-    let cmd = this.server.commands.lookup(argv[0]!);
-    let parent: CommandSpec | undefined;
-    if (cmd !== undefined && cmd.subcommands && argv.length >= 2) {
-      parent = cmd;
-      cmd = lookupSub(cmd, argv[1]!);
-    }
-    if (cmd === undefined) return null;
-    return this.lua.user.unrestricted || this.server.acl.check(this.lua.user, cmd, parent, argv) === ACL_OK;
+    return this.server.acl.mayRun(this.lua.user, argv, this.server.commands.lookup(argv[0]!));
   }
 
   /** Ready for a new run. */
