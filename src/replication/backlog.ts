@@ -22,6 +22,8 @@
  * (replicas' references, PSYNC's tail, output-buffer limits).
  */
 
+import { encodeCommand } from '../persistence/aof-format.js';
+
 /** Bytes a block costs besides its data: the block object and its Buffer's (counted in `mem`). */
 export const BLOCK_OVERHEAD = 96;
 /** The smallest block (Redis's PROTO_REPLY_CHUNK_BYTES). */
@@ -133,6 +135,41 @@ export class Backlog {
   }
 
   /**
+   * Appends one command in RESP (`argv`), preceded by a SELECT of `select`
+   * when that is not -1. When it fits in the tail's free room (the common
+   * case) it is encoded straight into the block's bytes: no string is built
+   * for it (building one, then copying it in, was most of the feed path's
+   * cost). Otherwise it goes through append(), whose answer it returns.
+   */
+  appendCommand(argv: readonly string[], select: number): boolean {
+    const sel = select === -1 ? null : selectArgv(select);
+    const len = (sel === null ? 0 : respLength(sel)) + respLength(argv);
+    const t = this.tail;
+    if (t === null || t.buf.length - t.used < len) {
+      return this.append((sel === null ? '' : encodeCommand(sel)) + encodeCommand(argv));
+    }
+    let p = t.used;
+    if (sel !== null) p = writeCommand(t.buf, p, sel);
+    writeCommand(t.buf, p, argv);
+    t.used += len;
+    this.end += len;
+    this.histlen += len;
+    return false;
+  }
+
+  /** The latest replication offset (master_repl_offset's part held here: the last byte written). */
+  get lastOffset(): number {
+    return this.end;
+  }
+
+  /** The bytes from `pos` in `block` to the tail's end, as a latin1 string (what a caught-up replica is sent). */
+  textFrom(block: ReplBlock, pos: number): string {
+    let s = block.buf.latin1Slice(pos, block.used);
+    for (let b = block.next; b !== null; b = b.next) s += b.buf.latin1Slice(0, b.used);
+    return s;
+  }
+
+  /**
    * Drops head blocks while the backlog holds more than its limit without
    * them and it is their last reference, at most `max` per call (Redis's
    * incrementalTrimReplicationBacklog): never the last block.
@@ -205,4 +242,66 @@ export class Backlog {
     this.size = Math.max(1, size);
     this.trim(TRIM_BLOCKS_PER_CALL);
   }
+}
+
+/** SELECT's argv for database `db` (the stream's first effect in a database). */
+function selectArgv(db: number): string[] {
+  return ['SELECT', String(db)];
+}
+
+/** Digits of a non-negative integer. */
+function decLength(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Bytes of argv in RESP (a multibulk of bulk strings, as encodeCommand writes it). */
+function respLength(argv: readonly string[]): number {
+  let n = 3 + decLength(argv.length);
+  for (let i = 0; i < argv.length; i++) {
+    const l = argv[i]!.length;
+    n += 5 + decLength(l) + l;
+  }
+  return n;
+}
+
+/** Writes n's digits at p; returns the position after them. */
+function writeDec(b: Buffer, p: number, n: number): number {
+  const end = p + decLength(n);
+  let q = end;
+  do {
+    b[--q] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  return end;
+}
+
+/** Strings up to this length are copied a char at a time (cheaper than latin1Write's native call). */
+const SHORT_ARG = 16;
+
+/** Writes argv in RESP at p (the room was checked: respLength); returns the position after it. */
+function writeCommand(b: Buffer, p: number, argv: readonly string[]): number {
+  b[p] = 42; // *
+  p = writeDec(b, p + 1, argv.length);
+  b[p++] = 13;
+  b[p++] = 10;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const l = a.length;
+    b[p] = 36; // $
+    p = writeDec(b, p + 1, l);
+    b[p++] = 13;
+    b[p++] = 10;
+    // (a char above 255, possible only through the in-process API, keeps its low byte, as latin1Write does)
+    if (l <= SHORT_ARG) for (let j = 0; j < l; j++) b[p + j] = a.charCodeAt(j);
+    else b.latin1Write(a, p, l);
+    p += l;
+    b[p++] = 13;
+    b[p++] = 10;
+  }
+  return p;
 }

@@ -385,19 +385,22 @@ export class Primary {
   // The stream
 
   /**
-   * A turn's stream bytes (`data`, which begins at `pos` in `start` of the
-   * shared buffer) go to the replicas (Replication.flush). A replica fed for
+   * A turn's stream bytes (from `pos` in `start` of the shared buffer to
+   * its end) go to the replicas (Replication.flush). A replica fed for
    * the first time takes its reference at `start` (rdb-only replicas and
    * those waiting for a snapshot to start get none: their stream begins at
    * setupFullResync). When these bytes added a block (`grew`: what a
    * reference keeps alive grows by whole blocks), each one's output limit is
    * checked first, on what its reference keeps alive with them appended; one
    * past it is closed, as Redis does. A streaming replica that was caught up
-   * gets `data` in one write; one behind is pumped from its reference.
+   * gets them in one write (one string, made once for all such replicas);
+   * one behind is pumped from its reference.
    */
-  send(data: string, start: ReplBlock, pos: number, grew: boolean): void {
+  send(start: ReplBlock, pos: number, grew: boolean): void {
     const b = this.repl.backlog;
     if (b === null) return;
+    // (the turn's bytes as one string, made for the first caught-up replica)
+    let data: string | null = null;
     const limits = this.server.outputLimits;
     const tail = b.tail!;
     let over: ReplicaLink[] | null = null;
@@ -415,6 +418,7 @@ export class Primary {
       const caughtUp =
         (ref === start && l.refPos === pos) || (pos === 0 && ref.next === start && l.refPos === ref.used);
       if (caughtUp && !l.waitDrain) {
+        data ??= b.textFrom(start, pos);
         this.server.stats.netReplOutputBytes += data.length;
         this.moveRef(l, tail, tail.used);
         if (!c.socket.write(data, 'latin1')) this.awaitDrain(l);

@@ -23,7 +23,6 @@ import type { Server } from '../server/server.js';
 import { PROPAGATE_REPL, type PropagationSink } from '../server/propagate.js';
 import type { Subsystem, InfoSection } from '../server/subsystem.js';
 import type { ParamName } from '../config/params.js';
-import { encodeCommand } from '../persistence/aof-format.js';
 import { Failover } from './failover.js';
 import { Backlog, TRIM_BLOCKS_PER_CALL, type ReplBlock } from './backlog.js';
 import { Primary } from './primary.js';
@@ -79,12 +78,11 @@ export class Replication implements Subsystem, PropagationSink {
    * are not fed (it proxies its primary's stream instead).
    */
   following = false;
-  /** Stream bytes appended this turn and not yet handed to the replicas (flush). */
-  private out: string[] = [];
   /**
    * Where this turn's bytes begin in the shared buffer (a reference, so no
    * trim drops it before flush; null when the turn fed none with a
-   * backlog): replicas fed for the first time start there.
+   * backlog): flush() hands the replicas the bytes from there to the end,
+   * and replicas fed for the first time start there.
    */
   private outBlock: ReplBlock | null = null;
   private outPos = 0;
@@ -118,29 +116,29 @@ export class Replication implements Subsystem, PropagationSink {
       this.offset++;
       return;
     }
-    let s = '';
-    if (db >= 0 && db !== this.selectedDb) {
-      s = '*2\r\n$6\r\nSELECT\r\n$' + String(db).length + '\r\n' + db + '\r\n';
-      this.selectedDb = db;
-    }
-    this.feedStream(s + encodeCommand(argv));
+    let select = -1;
+    if (db >= 0 && db !== this.selectedDb) select = this.selectedDb = db;
+    const b = this.backlog;
+    const t = b.tail;
+    const used = t === null ? 0 : t.used;
+    const from = b.lastOffset;
+    const added = b.appendCommand(argv, select);
+    this.offset += b.lastOffset - from;
+    this.appended(b, t, used, added);
   }
 
   get pending(): boolean {
-    return this.out.length !== 0;
+    return this.outBlock !== null;
   }
 
   /** Hands the turn's stream bytes to the attached replicas (before replies go out). */
   flush(): void {
-    if (this.out.length === 0) return;
-    const data = this.out.length === 1 ? this.out[0]! : this.out.join('');
-    this.out = [];
     const start = this.outBlock;
     if (start === null) return;
     this.outBlock = null;
     const grew = this.outGrew;
     this.outGrew = false;
-    if (this.primary.replicas.length !== 0) this.primary.send(data, start, this.outPos, grew);
+    if (this.primary.replicas.length !== 0) this.primary.send(start, this.outPos, grew);
     start.refcount--;
     this.backlog!.trim(TRIM_BLOCKS_PER_CALL);
   }
@@ -152,22 +150,26 @@ export class Replication implements Subsystem, PropagationSink {
    * a replica for the stream it proxies from its primary.
    */
   feedStream(data: string | Buffer): void {
-    const s = typeof data === 'string' ? data : data.toString('latin1');
-    this.offset += s.length;
-    this.out.push(s);
+    this.offset += data.length;
     const b = this.backlog;
-    if (b === null) return;
-    let added: boolean;
+    if (b === null || data.length === 0) return;
+    const t = b.tail;
+    const used = t === null ? 0 : t.used;
+    this.appended(b, t, used, b.append(data));
+  }
+
+  /**
+   * After bytes were appended to the backlog whose tail was `t`, `used`
+   * bytes full, before: the turn's first bytes are referenced where they
+   * begin, until flush; a block added means trimming.
+   */
+  private appended(b: Backlog, t: ReplBlock | null, used: number, added: boolean): void {
     if (this.outBlock === null) {
-      // the turn's first bytes: where they begin is referenced until flush
-      const t = b.tail;
-      const used = t === null ? 0 : t.used;
-      added = b.append(s);
       const blk = t === null ? b.head! : used < t.buf.length ? t : t.next!;
       blk.refcount++;
       this.outBlock = blk;
       this.outPos = blk === t ? used : 0;
-    } else added = b.append(s);
+    }
     if (added) {
       this.outGrew = true;
       b.trim(TRIM_BLOCKS_PER_CALL);
@@ -208,7 +210,7 @@ export class Replication implements Subsystem, PropagationSink {
     this.primary.cron(tick.second);
     if (this.failover.state === 'waiting-for-sync') this.failover.update();
     // effects made outside a command (active expiry in the cron) go out without waiting for a client
-    if (this.out.length !== 0) this.flush();
+    if (this.outBlock !== null) this.flush();
   }
 
   close(): void {
@@ -222,8 +224,6 @@ export class Replication implements Subsystem, PropagationSink {
   ensureBacklog(): Backlog {
     if (this.backlog === null) {
       this.backlog = new Backlog(this.server.config.v['repl-backlog-size'], this.offset);
-      // (bytes of this turn fed without a backlog reach no replica: there was none)
-      this.out = [];
       // the first effect after a new backlog must say its database
       this.selectedDb = -1;
       this.server.propagator.refresh();
@@ -276,7 +276,6 @@ export class Replication implements Subsystem, PropagationSink {
    */
   freeBacklog(): void {
     this.backlog = null;
-    this.out = [];
     this.outBlock = null;
     for (const l of this.primary.replicas) l.refBlock = null;
     this.server.propagator.refresh();

@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Backlog, BLOCK_OVERHEAD, TRIM_BLOCKS_PER_CALL, type ReplBlock } from '../../src/replication/backlog.js';
+import { encodeCommand } from '../../src/persistence/aof-format.js';
 
 /** Walks the list: blocks, their bytes and memory, checking each block's offset and id follow the previous one's. */
 function walk(b: Backlog): { blocks: ReplBlock[]; bytes: number; mem: number } {
@@ -129,4 +130,34 @@ test('blocks are at least the smallest block and at most size/16, and bytesFrom 
   b.rebase(1_000_000);
   assert.equal(b.firstOffset, 1_000_000 - b.histlen + 1);
   assert.equal(b.tail!.offset + b.tail!.used - 1, 1_000_000);
+});
+
+test('appendCommand writes the same bytes as encodeCommand, in the tail or across blocks, with its SELECT', () => {
+  let seed = 11;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const str = (n: number) => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(rnd(256));
+    return s;
+  };
+  const b = new Backlog(1 << 20, 0, 64);
+  let expect = '';
+  for (let i = 0; i < 400; i++) {
+    const argv: string[] = [];
+    const n = 1 + rnd(5);
+    // empty, short (copied a char at a time) and long arguments, some longer than a block
+    for (let j = 0; j < n; j++) argv.push(str([0, 1, 9, 10, 16, 17, 100, 150][rnd(8)]!));
+    const select = rnd(4) === 0 ? rnd(20) : -1;
+    const before = b.lastOffset;
+    b.appendCommand(argv, select);
+    const bytes = (select === -1 ? '' : encodeCommand(['SELECT', String(select)])) + encodeCommand(argv);
+    assert.equal(b.lastOffset - before, bytes.length);
+    expect += bytes;
+  }
+  assert.equal(b.since(1).toString('latin1'), expect);
+  assert.equal(walk(b).bytes, expect.length);
+  // textFrom: from any position of any block to the end
+  const first = b.head!;
+  assert.equal(b.textFrom(first, 5), expect.slice(5));
+  assert.equal(b.textFrom(b.tail!, 0), expect.slice(b.tail!.offset - 1));
 });
