@@ -6,7 +6,8 @@
  * first:
  *
  * - `set r1`, `set r2`: redis-benchmark SET, 50 clients, no pipelining,
- *   against a primary with one and with two replicas attached (requests/s).
+ *   against a primary with one and with two replicas attached (requests/s);
+ *   `set r1 -P 16`: one replica, 16 commands per pipeline (10x the requests).
  * - `full sync`: a primary holding KEYS keys (DEBUG POPULATE, 1M by
  *   default; repl-diskless-sync-delay 0 on every server, so the sync
  *   starts at once); a fresh replica process is started with REPLICAOF; the time
@@ -130,8 +131,13 @@ async function stopAll(procs: ServerProc[]): Promise<void> {
 
 const SET_ARGS = ['-t', 'set', '-c', '50', '-r', '100000', '--csv', '-q'];
 
-/** set rN: each kind's SET rate and primary CPU µs per request, medians of REPEATS interleaved runs. */
-async function setCase(ks: Kind[], replicas: number): Promise<{ rps: number[]; cpu: number[] }> {
+/**
+ * set rN: each kind's SET rate and primary CPU µs per request, medians of
+ * REPEATS interleaved runs; `pipeline` > 1: redis-benchmark -P (10x the requests).
+ */
+async function setCase(ks: Kind[], replicas: number, pipeline = 1): Promise<{ rps: number[]; cpu: number[] }> {
+  const n = pipeline > 1 ? REQUESTS * 10 : REQUESTS;
+  const args = [...SET_ARGS, '-n', String(n), ...(pipeline > 1 ? ['-P', String(pipeline)] : [])];
   const stacks = [];
   for (const k of ks) stacks.push(await stack(k, replicas));
   const rps: number[][] = ks.map(() => []);
@@ -142,10 +148,10 @@ async function setCase(ks: Kind[], replicas: number): Promise<{ rps: number[]; c
         const i = (r + j) % ks.length;
         const primary = stacks[i]![0]!;
         const c0 = cpuUs(primary.pid);
-        const res = await runBenchmark(primary.port, [...SET_ARGS, '-n', String(REQUESTS)]);
+        const res = await runBenchmark(primary.port, args);
         if (res.error !== null) throw new Error(`${ks[i]!.name} set r${replicas}: ${res.error}`);
         rps[i]!.push(res.rps);
-        cpu[i]!.push((cpuUs(primary.pid) - c0) / REQUESTS);
+        cpu[i]!.push((cpuUs(primary.pid) - c0) / n);
       }
     }
   } finally {
@@ -245,6 +251,10 @@ async function main(): Promise<void> {
       rows.push(row(`set r${n} primary CPU µs/req`, cpu, (x) => x.toFixed(2)));
       if (rps.length > 1) rateRatios.push(rps[1]! / rps[0]!);
     }
+    const { rps, cpu } = await setCase(ks, 1, 16);
+    rows.push(row('set r1 -P 16 (req/s)', rps, fmtInt));
+    rows.push(row('set r1 -P 16 primary CPU µs/req', cpu, (x) => x.toFixed(2)));
+    if (rps.length > 1) rateRatios.push(rps[1]! / rps[0]!);
   }
   if (ONLY.includes('sync')) rows.push(row(`full sync ${KEYS} keys (ms)`, await syncCase(ks), fmtInt));
   if (ONLY.includes('lag')) rows.push(row('lag p99, 50 writers (bytes)', await lagCase(ks), fmtInt));
