@@ -483,6 +483,7 @@ function isRawExports(e: Record<string, unknown>): e is Record<string, unknown> 
     'tsdis_sp',
     'tsdis_globalread',
     'tsdis_argtype',
+    'tsdis_bins',
   ];
   return (
     names.every((k) => typeof e[k] === 'function') &&

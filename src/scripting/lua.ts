@@ -63,6 +63,7 @@
  */
 import type { ReplyValue, RedisHost } from 'lua-redis-wasm';
 import {
+  BINS_BYTES,
   BEGIN_LOAD_REF,
   CACHED_LEN,
   END_LOAD_REF,
@@ -293,6 +294,10 @@ async function newVm(): Promise<Vm> {
     vm.killPtr = cString(vm, msg);
     vm.raw.tsdis_badlevel.value = cString(vm, Err.luaLogLevel);
     vm.raw.tsdis_numbuf.value = vm.raw.alloc(NUMBUF_SIZE);
+    // The small-chunk cache's list heads, empty (see wasm-layout.ts CACHE_MAX_CHUNK).
+    const bins = vm.raw.alloc(BINS_BYTES);
+    heap(vm).fill(0, bins, bins + BINS_BYTES);
+    vm.raw.tsdis_bins.value = bins;
     // The field names the result encoder looks up, kept in the registry (see wasm-patch.ts REPLY_FIELDS_REF).
     const L = stateOf(vm);
     REPLY_FIELDS.forEach((f, i) => {

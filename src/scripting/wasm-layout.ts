@@ -19,6 +19,20 @@ export const F_LUA_SETTOP = 57; // (L, idx)
 export const F_LUA_CALL = 96; // (L, nargs, nresults)
 export const F_SPRINTF = 471; // (buf, fmt, va_list)
 export const F_FREE = 510; // (ptr)
+/** dlmalloc's malloc (n) -> ptr: 32-bit chunks, the head word (size | flag bits) 4 bytes before the pointer. */
+export const F_MALLOC = 509;
+/**
+ * The small-chunk cache in front of dlmalloc (wasm-code.ts frontBodies):
+ * chunks of up to CACHE_MAX_CHUNK bytes that free() is given are kept on
+ * one list per chunk size (the heads in a table of BINS_BYTES bytes at
+ * tsdis_bins, set by lua.ts; 0: no cache) and handed back by malloc() for
+ * the requests dlmalloc would serve with a chunk of that size, while at
+ * most CACHE_MAX_BYTES are kept.
+ */
+export const CACHE_MAX_CHUNK = 248;
+export const MAX_SMALL_REQUEST = 244;
+export const BINS_BYTES = 128;
+export const CACHE_MAX_BYTES = 1 << 20;
 export const F_FUEL_HOOK = 29; // (L, ar): the count hook
 export const F_LUAL_ERROR = 242; // (L, fmt, va) -> i32
 /** The import the tick goes through: env.host_redis_log(level, ptr, len). */
@@ -289,6 +303,8 @@ export const TYPE_F64_I32 = 30;
 export interface PatchExports {
   /** A buffer (from malloc) that free() leaves alone: the redis.call bridge writes replies there. */
   tsdis_scratch: { value: number };
+  /** The small-chunk cache's list heads (BINS_BYTES zeroed bytes, set by lua.ts; 0: no cache). */
+  tsdis_bins: { value: number };
   /** Non-zero: the count hook raises a Lua error with the C string at this address. */
   tsdis_kill: { value: number };
   tsdis_load(L: number, buf: number, len: number, name: number): number;

@@ -30,6 +30,11 @@
  *   redis.call bridge writes a command's reply into that buffer instead of
  *   a fresh malloc, and the engine's free() of it (after reading the reply)
  *   does nothing.
+ * - malloc() and free() get a small-chunk cache in front of dlmalloc: a
+ *   freed chunk of up to CACHE_MAX_CHUNK bytes goes on a list by its size
+ *   and is handed back for the next request of that size (wasm-code.ts
+ *   frontBodies; the list heads at the exported global `tsdis_bins`, set
+ *   by lua.ts). malloc's original moves after the patch's own functions.
  *
  * - the engine's count hook (fuel_hook: run by Lua every 1000 VM
  *   instructions, it counted down a fuel budget and raised "Script killed
@@ -117,6 +122,7 @@ import {
   F_ERROR_HANDLER,
   F_EVAL_WITH_ARGS,
   F_FREE,
+  F_MALLOC,
   F_FUEL_HOOK,
   F_GLOBAL_READ,
   F_LUAL_ERROR,
@@ -262,6 +268,8 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const fMkWrap = movedIndex + 13;
   const fJsCall = movedIndex + 14;
   const fMkJs = movedIndex + 15;
+  // malloc's original, moved after the patch's own functions (the small-chunk cache's front takes its index)
+  const movedMalloc = movedIndex + 16;
   const typeOf = (f: number): number => types[f - nImportedFuncs]!;
   // Types: three appended (their indices follow the existing ones): (f64) -> i64,
   // (i32 f64 i32 i32) -> (), (i32 i32 i32 i32) -> f64. (f64) -> i32 exists (TYPE_F64_I32).
@@ -292,6 +300,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     typeOf(F_GLOBAL_READ),
     typeOf(F_GLOBAL_READ),
     typeOf(F_GLOBAL_READ), // lua_CFunction: (L) -> i32
+    typeOf(F_MALLOC),
   ];
   fn.body = Uint8Array.from(vec(nFuncs + added.length, [...types.flatMap(uleb), ...added.flatMap(uleb)]));
 
@@ -305,14 +314,17 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
   const numbufGlobal = nGlobals + 2;
   const encretGlobal = nGlobals + 3;
   const badLevelGlobal = nGlobals + 4;
-  // and two C strings lua.ts writes: the nonexistent-global error's format, the argument type error
+  // and two C strings lua.ts writes: the nonexistent-global error's format, the argument type error;
+  // the small-chunk cache's list heads and the bytes it holds
   const globalReadGlobal = nGlobals + 5;
   const argTypeGlobal = nGlobals + 6;
+  const binsGlobal = nGlobals + 7;
+  const cachedGlobal = nGlobals + 8;
   const i32Global = [0x7f, 1, 0x41, 0, 0x0b];
   gl.body = Uint8Array.from([
-    ...uleb(nGlobals + 7),
+    ...uleb(nGlobals + 9),
     ...gl.body.subarray(gp.o),
-    ...[0, 1, 2, 3, 4, 5, 6].flatMap(() => i32Global),
+    ...[0, 1, 2, 3, 4, 5, 6, 7, 8].flatMap(() => i32Global),
   ]);
 
   // Table: four more slots, the trampoline and its maker (TRAMPOLINE_SLOT, MKWRAP_SLOT), the JS call and its
@@ -389,6 +401,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     ['tsdis_sp', 0],
     ['tsdis_globalread', globalReadGlobal],
     ['tsdis_argtype', argTypeGlobal],
+    ['tsdis_bins', binsGlobal],
   ];
   ex.body = Uint8Array.from([
     ...uleb(nExports + extra.length + extraGlobals.length),
@@ -481,22 +494,27 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     setBody(f, Buffer.concat([code.subarray(0, at), Uint8Array.from(insert), code.subarray(to)]));
   };
   const originals = moved.map((f) => bodies[f - nImportedFuncs]!);
+  const mallocOriginal = bodies[F_MALLOC - nImportedFuncs]!;
   const placed: Placed = {
     movedIndex,
     movedSprintf,
     movedFree,
     movedEncode,
+    movedMalloc,
     fCvtS,
     fCvtU,
     scratchGlobal,
+    binsGlobal,
+    cachedGlobal,
     killGlobal,
     numbufGlobal,
     encretGlobal,
   };
-  const { hook, num, free, tick, front } = frontBodies(placed);
+  const { hook, num, free, malloc, tick, front } = frontBodies(placed);
   setBody(F_LUAL_LOADBUFFER, hook);
   setBody(F_SPRINTF, num);
   setBody(F_FREE, free);
+  setBody(F_MALLOC, malloc);
   setBody(F_FUEL_HOOK, tick);
   // A run starts in RESP3 (see RESP_ADDR and lua.ts respNow): `g_resp_version = 3`.
   const reset = bodies[F_RESP_RESET - nImportedFuncs]!;
@@ -758,7 +776,7 @@ export function patchEngine(wasm: Uint8Array): Uint8Array | null {
     'struct unpack',
   );
   const body = (code: number[]): Uint8Array => Uint8Array.from([...uleb(code.length), ...code]);
-  bodies.push(...originals, ...ownBodies(placed).map(body));
+  bodies.push(...originals, ...ownBodies(placed).map(body), mallocOriginal);
   const parts = [uleb(bodies.length), ...bodies];
   const total = parts.reduce((a, b) => a + b.length, 0);
   const out = new Uint8Array(total);
