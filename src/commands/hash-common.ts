@@ -17,8 +17,9 @@ export function limits(ctx: Ctx): [entries: number, value: number] {
 
 /**
  * Sets a field, converting to a hashtable first when the field or value is
- * longer than hash-max-listpack-value (Redis's hashTypeSet). Returns true
- * when the field was added.
+ * longer than hash-max-listpack-value (Redis's hashTypeSet; a small one
+ * stays packed as a wide hash, types/hash.ts). Returns true when the field
+ * was added.
  */
 export function setField(
   h: HashValue,
@@ -28,7 +29,7 @@ export function setField(
   maxValue: number,
   keepTtl = false,
 ): boolean {
-  if ((f.length > maxValue || v.length > maxValue) && h.packed()) h.toHashtable();
+  if ((f.length > maxValue || v.length > maxValue) && h.packed()) h.widenFor(f, v);
   return h.set(f, v, maxEntries, keepTtl);
 }
 

@@ -55,7 +55,7 @@ function hsetGeneric(ctx: Ctx, isHmset: boolean): void {
   const key = argv[1]!;
   const [h, created] = hashForWrite(ctx, key);
   let added = 0;
-  if (h.ex === null && !h.packed()) {
+  if (h.ex === null && h.inTable()) {
     // Fast path (benchmarked): a hashtable without field TTLs needs no conversion checks.
     for (let i = 2; i < argv.length; i += 2) if (h.setInTable(argv[i]!, argv[i + 1]!)) added++;
   } else {

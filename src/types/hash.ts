@@ -18,6 +18,16 @@
  * The conversion is one-way, as in Redis: listpack -> listpackex ->
  * hashtable, never back.
  *
+ * A hash Redis would hold as a hashtable only because a field or value is
+ * longer than hash-max-listpack-value stays packed here while it is small
+ * (`wide`: no element over WIDE_MAX_ELEMENT, the string under
+ * WIDE_MAX_BYTES, no field TTLs) and reports `hashtable`: a job queue's job
+ * hash (a payload of a few hundred bytes beside short fields) costs one
+ * string instead of a Dict, its index and its pages (HMSET of a new one
+ * measured 2x faster, bench/RESULTS.md). What the hashtable encoding shows
+ * besides its name follows it: the RDB type (RDB_TYPE_HASH), HSCAN's cursor
+ * (HSCAN and field TTLs make it a real table first), lazy-free effort.
+ *
  * Field TTLs cost nothing to hashes that never had one: `ex` stays null, and
  * the hot paths (HSET, HGET) test only that.
  * Fields and values are latin1 strings (one char per byte).
@@ -37,8 +47,12 @@ import type { Collection } from '../keyspace/value.js';
 import type { HfeEntry } from '../keyspace/hfe.js';
 import { OBJ, ARR_BASE, HEAP_NUMBER, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
 
-/** A HashValue object (d, ex, acct; `type` is on the prototype). */
-const HASH_OBJ = OBJ + 3 * 8;
+/** A HashValue object (d, ex, acct, wide; `type` is on the prototype). */
+const HASH_OBJ = OBJ + 4 * 8;
+/** A wide hash (see above) stays packed while no field or value is longer than this... */
+export const WIDE_MAX_ELEMENT = 1024;
+/** ... and its packed string no longer than this. */
+const WIDE_MAX_BYTES = 4096;
 /** A HashTable object (dict, sb). */
 const TABLE_OBJ = OBJ + 2 * 8;
 /**
@@ -304,14 +318,34 @@ export class HashValue implements Collection {
   /** Field TTLs: null while no field ever had one (listpack, or a plain hashtable). */
   ex: HashEx | null = null;
   acct = 0;
+  /** Packed, but a hashtable to Redis (see above; meaningless once `d` is a table). */
+  private wide = false;
 
   encoding(): string {
-    return typeof this.d === 'string' ? (this.ex !== null ? 'listpackex' : 'listpack') : 'hashtable';
+    if (typeof this.d !== 'string' || this.wide) return 'hashtable';
+    return this.ex !== null ? 'listpackex' : 'listpack';
   }
 
-  /** Whether the hash is small (listpack or listpackex): positions follow insertion order. */
+  /** Whether the hash is a listpack or listpackex to Redis: small, positions in insertion order. */
   packed(): boolean {
-    return typeof this.d === 'string';
+    return typeof this.d === 'string' && !this.wide;
+  }
+
+  /** Whether it is held as a Dict (HSET's fast path for tables); a wide hash is not. */
+  inTable(): boolean {
+    return typeof this.d !== 'string';
+  }
+
+  /**
+   * A listpack about to get field `f` with value `v`, one of them longer
+   * than hash-max-listpack-value: Redis converts it to a hashtable; here it
+   * stays packed, as a wide hash, when small enough (else it is converted).
+   */
+  widenFor(f: string, v: string): void {
+    const d = this.d;
+    if (typeof d !== 'string') return;
+    if (this.ex === null && fitsWide(d.length, f.length, v.length)) this.wide = true;
+    else this.toHashtable();
   }
 
   /** Number of fields: O(fields) while packed (a walk of the string), O(1) after. */
@@ -323,9 +357,10 @@ export class HashValue implements Collection {
   dup(): HashValue {
     const h = new HashValue();
     const d = this.d;
-    if (typeof d === 'string')
+    if (typeof d === 'string') {
       h.d = d; // immutable: shared
-    else {
+      h.wide = this.wide;
+    } else {
       const t = new HashTable();
       t.sb = d.sb;
       const src = d.dict;
@@ -379,6 +414,7 @@ export class HashValue implements Collection {
       ex.rebuildHeap();
     }
     this.d = t;
+    this.wide = false;
   }
 
   /**
@@ -388,6 +424,8 @@ export class HashValue implements Collection {
    */
   enableTtls(): HashEx {
     if (this.ex !== null) return this.ex;
+    // (field TTLs of a hashtable live in a Map beside the Dict: a wide hash becomes one)
+    if (this.wide) this.toHashtable();
     const ex = new HashEx();
     const d = this.d;
     if (typeof d === 'string') ex.lpt = new Array<number>(countPairs(d)).fill(0);
@@ -447,6 +485,10 @@ export class HashValue implements Collection {
    */
   set(f: string, v: string, maxEntries: number, keepTtl = false): boolean {
     const d = this.d;
+    if (typeof d === 'string' && this.wide && !fitsWide(d.length, f.length, v.length)) {
+      this.toHashtable();
+      return this.set(f, v, maxEntries, keepTtl);
+    }
     if (typeof d === 'string') {
       const p = find(d, f);
       if (p >= 0) {
@@ -483,7 +525,18 @@ export class HashValue implements Collection {
     const n = (argv.length - from) / 2;
     const have = d.length === 0 ? 0 : countPairs(d);
     if (n < 2 || have + n > maxEntries) return -1;
-    for (let i = from; i < argv.length; i++) if (argv[i]!.length > maxValue) return -1;
+    // an argument longer than maxValue makes the hash wide (see above), if it stays small enough
+    let long = this.wide;
+    let bytes = d.length;
+    for (let i = from; i < argv.length; i++) {
+      const l = argv[i]!.length;
+      if (l > maxValue) {
+        if (l > WIDE_MAX_ELEMENT) return -1;
+        long = true;
+      }
+      bytes += l + 2;
+    }
+    if (long && bytes > WIDE_MAX_BYTES) return -1;
     const seen = n > 32 ? new Set<string>() : null;
     for (let i = from; i < argv.length; i += 2) {
       const f = argv[i]!;
@@ -501,6 +554,7 @@ export class HashValue implements Collection {
       parts[o++] = x;
     }
     this.d = parts.join('');
+    this.wide = long;
     return n;
   }
 
@@ -732,6 +786,8 @@ export class HashValue implements Collection {
    * by the caller with cursor 0, as Redis does.
    */
   scan(cursor: number, count: number, fn: (f: string, v: string) => void): number {
+    // a wide hash is scanned as the hashtable it is to Redis (a cursor, COUNT's pages)
+    this.toHashtable();
     return (this.d as HashTable).dict.scan(cursor, count, fn);
   }
 
@@ -756,6 +812,11 @@ export class HashValue implements Collection {
 }
 
 Object.defineProperty(HashValue.prototype, 'type', { value: 'hash', enumerable: true });
+
+/** Whether a wide hash whose packed string has `len` chars can take a field of `f` and a value of `v` chars. */
+function fitsWide(len: number, f: number, v: number): boolean {
+  return f <= WIDE_MAX_ELEMENT && v <= WIDE_MAX_ELEMENT && len + f + v + 4 <= WIDE_MAX_BYTES;
+}
 
 /** True when a field or value is longer than hash-max-listpack-value. */
 export function tooLong(s: string, maxValue: number): boolean {

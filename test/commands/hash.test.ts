@@ -7,6 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Differ, decode, type Cmd } from '../helpers/diff.js';
+import { RawConn } from '../helpers/servers.js';
 
 import { both as runBoth, type Step } from './strdiff.js';
 
@@ -188,6 +189,100 @@ test('encodings: listpack to hashtable at the thresholds and through CONFIG SET'
     ['HGET', 'a', 'f0'],
     ['HLEN', 'a'],
   ]);
+});
+
+test('a job hash (short fields beside a long value): a hashtable to Redis through its life, packed here while small', async () => {
+  // (tsdis keeps such a hash as one packed string, "wide", until it outgrows 1 KB a value or 4 KB in all)
+  await both([
+    ['HSET', 'j', 'name', 'job', 'data', 'p'.repeat(300), 'opts', '{"a":1}', 'timestamp', '1733400000000'],
+    ['OBJECT', 'ENCODING', 'j'],
+    ['HGET', 'j', 'data'],
+    ['HLEN', 'j'],
+    ['HMGET', 'j', 'name', 'opts', 'nope'],
+    ['HINCRBY', 'j', 'attemptsMade', '1'],
+    ['HINCRBYFLOAT', 'j', 'progress', '0.5'],
+    ['HSET', 'j', 'processedOn', '1733400000100'],
+    ['HSETNX', 'j', 'name', 'x'],
+    ['HSTRLEN', 'j', 'data'],
+    ['HEXISTS', 'j', 'opts'],
+    ['sorted', 'HGETALL', 'j'],
+    ['HDEL', 'j', 'data'],
+    ['OBJECT', 'ENCODING', 'j'],
+    ['HSET', 'j', 'data', 'short'],
+    ['OBJECT', 'ENCODING', 'j'],
+    ['HSET', 'j', 'big', 'q'.repeat(2000)],
+    ['OBJECT', 'ENCODING', 'j'],
+    ['HSTRLEN', 'j', 'big'],
+    ['sorted', 'HKEYS', 'j'],
+    // one at a time past 4 KB in all
+    [
+      'HSET',
+      'k',
+      'a',
+      'v'.repeat(900),
+      'b',
+      'w'.repeat(900),
+      'c',
+      'x'.repeat(900),
+      'd',
+      'y'.repeat(900),
+      'e',
+      'z'.repeat(900),
+    ],
+    ['OBJECT', 'ENCODING', 'k'],
+    ['HLEN', 'k'],
+    ['HGET', 'k', 'e'],
+    ['HSET', 'm', 'a', '1'],
+    ['HSET', 'm', 'b', 'v'.repeat(65)],
+    ['OBJECT', 'ENCODING', 'm'],
+    ...Array.from({ length: 6 }, (_, i): Cmd => ['HSET', 'm', 'f' + i, 'u'.repeat(700)]),
+    ['OBJECT', 'ENCODING', 'm'],
+    ['HLEN', 'm'],
+    ['sorted', 'HVALS', 'm'],
+    ['COPY', 'j', 'j2'],
+    ['OBJECT', 'ENCODING', 'j2'],
+    ['sorted', 'HGETALL', 'j2'],
+    ['RENAME', 'm', 'm2'],
+    ['OBJECT', 'ENCODING', 'm2'],
+    ['DEBUG', 'RELOAD'],
+    ['OBJECT', 'ENCODING', 'j'],
+    ['sorted', 'HGETALL', 'j'],
+    ['HLEN', 'm2'],
+  ]);
+});
+
+test('a wide hash (packed, a hashtable to Redis): HSCAN pages it, DUMP and RESTORE keep it, a field TTL makes it a table (tsdis alone)', async () => {
+  d!.unrecorded();
+  const c = await RawConn.connect(d!.tsdis.port);
+  try {
+    const fields = Array.from({ length: 30 }, (_, i) => ['f' + i, i === 0 ? 'p'.repeat(200) : 'v' + i]).flat();
+    assert.equal(await c.call('HSET', 'w', ...fields), ':30\r\n');
+    assert.equal(await c.call('OBJECT', 'ENCODING', 'w'), '$9\r\nhashtable\r\n');
+    // HSCAN: a cursor and COUNT-sized pages, as over Redis's dict, every field once
+    const seen = new Set<string>();
+    let cursor = '0';
+    let calls = 0;
+    do {
+      const r = decode(await c.call('HSCAN', 'w', cursor, 'COUNT', '5')) as [string, string[]];
+      cursor = r[0];
+      for (let i = 0; i < r[1].length; i += 2) seen.add(r[1][i]!);
+      calls++;
+    } while (cursor !== '0' && calls < 100);
+    assert.equal(seen.size, 30);
+    assert.ok(calls > 1, 'paged');
+    assert.equal(await c.call('HSET', 'w2', 'a', '1', 'b', 'q'.repeat(100)), ':2\r\n');
+    const payload = decode(await c.call('DUMP', 'w2')) as string;
+    assert.equal(payload.charCodeAt(0), 4, 'a wide hash is dumped as RDB_TYPE_HASH');
+    assert.equal(await c.call('RESTORE', 'w3', '0', Buffer.from(payload, 'latin1')), '+OK\r\n');
+    assert.equal(await c.call('OBJECT', 'ENCODING', 'w3'), '$9\r\nhashtable\r\n');
+    assert.equal(await c.call('HGET', 'w3', 'b'), `$100\r\n${'q'.repeat(100)}\r\n`);
+    assert.deepEqual(await c.call('HEXPIRE', 'w2', '100', 'FIELDS', '1', 'a'), '*1\r\n:1\r\n');
+    assert.equal(await c.call('OBJECT', 'ENCODING', 'w2'), '$9\r\nhashtable\r\n');
+    assert.match(await c.call('HTTL', 'w2', 'FIELDS', '2', 'a', 'b'), /^\*2\r\n:(100|99)\r\n:-1\r\n$/);
+    assert.equal(await c.call('HGET', 'w2', 'b'), `$100\r\n${'q'.repeat(100)}\r\n`);
+  } finally {
+    c.close();
+  }
 });
 
 test('hashtable hashes: every command (unordered replies compared sorted)', async () => {
