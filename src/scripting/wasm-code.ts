@@ -7,6 +7,7 @@
  * opcode; wasm-patch.ts's header says what each does and why.
  */
 import {
+  BINS_BYTES,
   CACHED_LEN,
   CACHE_MAX_BYTES,
   CACHE_MAX_CHUNK,
@@ -222,7 +223,10 @@ export function frontBodies(p: Placed): {
     0x0b,
   ];
   // (n) -> ptr: a small request takes a chunk from the list of the size dlmalloc would give it
-  // (max(16, (n + 11) & ~7)). Locals: 1 size, 2 list head's address, 3 chunk.
+  // (max(16, (n + 11) & ~7)). When dlmalloc then has no room, the cached chunks go back to it
+  // (they may be what keeps a large request from fitting) and it is asked again: a script that
+  // fills the VM's heap gets the same room back as without the cache. dlrealloc allocates through
+  // here too. Locals: 1 size, 2 list head's address, 3 chunk.
   const malloc = [
     0x01, 3, 0x7f, // locals
     0x02, 0x40, // block (exit: the original)
@@ -236,7 +240,27 @@ export function frontBodies(p: Placed): {
     0x23, ...uleb(cachedGlobal), 0x20, 1, 0x6b, 0x24, ...uleb(cachedGlobal), // cached -= size
     0x20, 3, 0x0f, // return chunk
     0x0b, // end block
-    0x20, 0, 0x10, ...uleb(movedMalloc), // the original
+    0x20, 0, 0x10, ...uleb(movedMalloc), 0x21, 3, // chunk = the original
+    0x02, 0x40, // block (exit: done)
+    0x20, 3, 0x0d, 0, // got one
+    0x23, ...uleb(cachedGlobal), 0x45, 0x0d, 0, // nothing cached
+    0x23, ...uleb(binsGlobal), 0x21, 2, // head = bins
+    0x03, 0x40, // loop over the lists
+    0x02, 0x40, // block (exit: this list is empty)
+    0x03, 0x40, // loop over its chunks
+    0x20, 2, 0x28, 2, 0, 0x22, 3, 0x45, 0x0d, 1, // chunk = *head; none: next list
+    0x20, 2, 0x20, 3, 0x28, 2, 0, 0x36, 2, 0, // *head = *chunk
+    0x20, 3, 0x10, ...uleb(movedFree), // back to dlmalloc
+    0x0c, 0, // next chunk
+    0x0b, // end loop
+    0x0b, // end block
+    0x20, 2, 0x41, 4, 0x6a, 0x22, 2, // head += 4
+    0x23, ...uleb(binsGlobal), 0x41, ...sleb(BINS_BYTES), 0x6a, 0x49, 0x0d, 0, // while head < bins + BINS_BYTES
+    0x0b, // end loop
+    0x41, 0, 0x24, ...uleb(cachedGlobal), // cached = 0
+    0x20, 0, 0x10, ...uleb(movedMalloc), 0x21, 3, // chunk = the original, again
+    0x0b, // end block
+    0x20, 3, // chunk
     0x0b,
   ];
   // (L, ar): the tick, then luaL_error(L, kill, 0) when a kill is set.

@@ -32,7 +32,8 @@
  *   does nothing.
  * - malloc() and free() get a small-chunk cache in front of dlmalloc: a
  *   freed chunk of up to CACHE_MAX_CHUNK bytes goes on a list by its size
- *   and is handed back for the next request of that size (wasm-code.ts
+ *   and is handed back for the next request of that size; a request
+ *   dlmalloc cannot serve gets them all back first (wasm-code.ts
  *   frontBodies; the list heads at the exported global `tsdis_bins`, set
  *   by lua.ts). malloc's original moves after the patch's own functions.
  *
