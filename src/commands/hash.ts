@@ -415,7 +415,14 @@ function hscan(ctx: Ctx): void {
     out.push(f, v);
   };
   if (h.packed()) h.forEach(take);
-  else next = h.scan(cursor > BigInt(h.size) ? h.size : Number(cursor), count, take);
+  else {
+    // a wide hash is scanned as the hashtable it is to Redis (a cursor, COUNT's pages): it becomes one
+    if (!h.inTable()) {
+      h.toHashtable();
+      ctx.db.remeasure(argv[1]!);
+    }
+    next = h.scan(cursor > BigInt(h.size) ? h.size : Number(cursor), count, take);
+  }
   reply.array(2);
   reply.bulk('' + next);
   reply.bulks(out);

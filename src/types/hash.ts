@@ -786,8 +786,6 @@ export class HashValue implements Collection {
    * by the caller with cursor 0, as Redis does.
    */
   scan(cursor: number, count: number, fn: (f: string, v: string) => void): number {
-    // a wide hash is scanned as the hashtable it is to Redis (a cursor, COUNT's pages)
-    this.toHashtable();
     return (this.d as HashTable).dict.scan(cursor, count, fn);
   }
 
