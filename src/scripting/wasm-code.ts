@@ -224,9 +224,8 @@ export function frontBodies(p: Placed): {
   ];
   // (n) -> ptr: a small request takes a chunk from the list of the size dlmalloc would give it
   // (max(16, (n + 11) & ~7)). When dlmalloc then has no room, the cached chunks go back to it
-  // (they may be what keeps a large request from fitting) and it is asked again: a script that
-  // fills the VM's heap gets the same room back as without the cache. dlrealloc allocates through
-  // here too. Locals: 1 size, 2 list head's address, 3 chunk.
+  // (they may be what keeps a large request from fitting) and it is asked again. dlrealloc
+  // allocates through here too. Locals: 1 size, 2 list head's address, 3 chunk.
   const malloc = [
     0x01, 3, 0x7f, // locals
     0x02, 0x40, // block (exit: the original)
