@@ -214,8 +214,10 @@ export class StreamNode {
     let b = intElem(masterFields.length) + intElem(0);
     for (const f of masterFields) b += strElem(f);
     this.body = b;
-    // the master fields are the first entry's field strings: only the array is new
-    this.mem = NODE_BYTES + arrBytes(masterFields.length);
+    // the master fields: the array and its strings (which every entry with the same fields shares)
+    let m = NODE_BYTES + arrBytes(masterFields.length);
+    for (const f of masterFields) m += strBytes(f.length);
+    this.mem = m;
   }
 
   /** The listpack's total size, as lpBytes() reports it. */
@@ -237,6 +239,9 @@ export class StreamNode {
     b += intElem(delta(idMs(id), this.masterMs));
     b += intElem(delta(idSeq(id), this.masterSeq));
     if (same) {
+      // The entry keeps the master's field strings (equal to its own, as Redis's listpack stores
+      // the fields once): its own die young instead of being promoted with it (XADD was GC-bound).
+      for (let i = 0; i < nf; i++) fv[i * 2] = this.masterFields[i]!;
       for (let i = 1; i < fv.length; i += 2) b += strElem(fv[i]!);
       b += intElem(nf + 3);
     } else {
@@ -249,10 +254,10 @@ export class StreamNode {
     this.fvs.push(fv);
     this.flags.push(same ? F_SAMEFIELDS : 0);
     this.live++;
-    // the ID, the entry's field/value array and its strings; the three
-    // arrays' slots as they grow
+    // the ID, the entry's field/value array and its own strings (the values
+    // alone when the fields are the master's); the three arrays' slots as they grow
     let m = BIGINT128 + ARR_BASE + 8 * fv.length;
-    for (const x of fv) m += strBytes(x.length);
+    for (let i = same ? 1 : 0; i < fv.length; i += same ? 2 : 1) m += strBytes(fv[i]!.length);
     const n = this.ids.length;
     if (n > this.cap) {
       const c = arrCap(n);
