@@ -23,6 +23,7 @@
  */
 
 import { encodeCommand } from '../persistence/aof-format.js';
+import { digits } from '../util/numbers.js';
 
 /** Bytes a block costs besides its data: the block object and its Buffer's (counted in `mem`). */
 export const BLOCK_OVERHEAD = 96;
@@ -250,29 +251,19 @@ function selectArgv(db: number): string[] {
   return ['SELECT', String(db)];
 }
 
-/** Digits of a non-negative integer. */
-function decLength(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
-}
-
 /** Bytes of argv in RESP (a multibulk of bulk strings, as encodeCommand writes it). */
 function respLength(argv: readonly string[]): number {
-  let n = 3 + decLength(argv.length);
+  let n = 3 + digits(argv.length);
   for (let i = 0; i < argv.length; i++) {
     const l = argv[i]!.length;
-    n += 5 + decLength(l) + l;
+    n += 5 + digits(l) + l;
   }
   return n;
 }
 
 /** Writes n's digits at p; returns the position after them. */
 function writeDec(b: Buffer, p: number, n: number): number {
-  const end = p + decLength(n);
+  const end = p + digits(n);
   let q = end;
   do {
     b[--q] = 48 + (n % 10);

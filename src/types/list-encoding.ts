@@ -12,6 +12,7 @@
  * (a few comparisons), so the hot paths stay O(1).
  */
 import type { Elem } from './list.js';
+import { digits } from '../util/numbers.js';
 
 /* ---------------------------------------------------------------------------
  * Encoding accounting (Redis 7.2's t_list.c conversion rules).
@@ -71,16 +72,6 @@ export function sizeLevel(fill: number): number {
 export function nodeLimits(fill: number): [number, number] {
   if (fill < 0) return [sizeLevel(fill), Infinity];
   return [SIZE_SAFETY_LIMIT, fill === 0 ? 1 : fill];
-}
-
-/** Decimal digits of a non-negative integer below 2^53. */
-function digits(n: number): number {
-  if (n < 10) return 1;
-  if (n < 100) return 2;
-  if (n < 1000) return 3;
-  if (n < 10000) return 4;
-  if (n < 100000) return 5;
-  return ('' + n).length;
 }
 
 /** The length in bytes of an element as a string. */

@@ -453,3 +453,13 @@ export function formatFixed(x: number, digits: number): string {
   const body = digits > 0 ? t.slice(0, t.length - digits) + '.' + t.slice(t.length - digits) : t;
   return neg ? '-' + body : body;
 }
+
+/** Decimal digits of a non-negative integer below 2^53. */
+export function digits(n: number): number {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  return ('' + n).length;
+}
