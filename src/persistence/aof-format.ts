@@ -10,7 +10,7 @@
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';
-import { formatDouble } from '../util/numbers.js';
+import { digits, formatDouble } from '../util/numbers.js';
 import { streamRebuildCommands } from '../types/stream.js';
 import type { SnapshotFormat } from './bgsave.js';
 import type { RdbWriter } from './rdb.js';
@@ -22,6 +22,57 @@ export function encodeCommand(argv: readonly string[]): string {
   let s = '*' + argv.length + '\r\n';
   for (const a of argv) s += '$' + a.length + '\r\n' + a + '\r\n';
   return s;
+}
+
+/** Bytes of encodeCommand(argv), without making the string. */
+export function commandLength(argv: readonly string[]): number {
+  let n = 3 + digits(argv.length);
+  for (let i = 0; i < argv.length; i++) {
+    const l = argv[i]!.length;
+    n += 5 + digits(l) + l;
+  }
+  return n;
+}
+
+/** Writes n's digits at p; returns the position after them. */
+function writeDec(b: Buffer, p: number, n: number): number {
+  const end = p + digits(n);
+  let q = end;
+  do {
+    b[--q] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  return end;
+}
+
+/** Strings up to this length are copied a char at a time (cheaper than latin1Write's native call). */
+const SHORT_ARG = 16;
+
+/**
+ * Writes encodeCommand(argv)'s bytes into b at p (room checked with
+ * commandLength): the replication feed writes straight into its buffer.
+ * Returns the position after them.
+ */
+export function writeCommand(b: Buffer, p: number, argv: readonly string[]): number {
+  b[p] = 42; // *
+  p = writeDec(b, p + 1, argv.length);
+  b[p++] = 13;
+  b[p++] = 10;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const l = a.length;
+    b[p] = 36; // $
+    p = writeDec(b, p + 1, l);
+    b[p++] = 13;
+    b[p++] = 10;
+    // (a char above 255, possible only through the in-process API, keeps its low byte, as latin1Write does)
+    if (l <= SHORT_ARG) for (let j = 0; j < l; j++) b[p + j] = a.charCodeAt(j);
+    else b.latin1Write(a, p, l);
+    p += l;
+    b[p++] = 13;
+    b[p++] = 10;
+  }
+  return p;
 }
 
 // ---------------------------------------------------------------------------

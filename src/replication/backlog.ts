@@ -22,8 +22,7 @@
  * (replicas' references, PSYNC's tail, output-buffer limits).
  */
 
-import { encodeCommand } from '../persistence/aof-format.js';
-import { digits } from '../util/numbers.js';
+import { commandLength, encodeCommand, writeCommand } from '../persistence/aof-format.js';
 
 /** Bytes a block costs besides its data: the block object and its Buffer's (counted in `mem`). */
 export const BLOCK_OVERHEAD = 96;
@@ -145,7 +144,7 @@ export class Backlog {
    */
   appendCommand(argv: readonly string[], select: number): boolean {
     const sel = select === -1 ? null : selectArgv(select);
-    const len = (sel === null ? 0 : respLength(sel)) + respLength(argv);
+    const len = (sel === null ? 0 : commandLength(sel)) + commandLength(argv);
     const t = this.tail;
     if (t === null || t.buf.length - t.used < len) {
       return this.append((sel === null ? '' : encodeCommand(sel)) + encodeCommand(argv));
@@ -249,51 +248,4 @@ export class Backlog {
 /** SELECT's argv for database `db` (the stream's first effect in a database). */
 function selectArgv(db: number): string[] {
   return ['SELECT', String(db)];
-}
-
-/** Bytes of argv in RESP (a multibulk of bulk strings, as encodeCommand writes it). */
-function respLength(argv: readonly string[]): number {
-  let n = 3 + digits(argv.length);
-  for (let i = 0; i < argv.length; i++) {
-    const l = argv[i]!.length;
-    n += 5 + digits(l) + l;
-  }
-  return n;
-}
-
-/** Writes n's digits at p; returns the position after them. */
-function writeDec(b: Buffer, p: number, n: number): number {
-  const end = p + digits(n);
-  let q = end;
-  do {
-    b[--q] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return end;
-}
-
-/** Strings up to this length are copied a char at a time (cheaper than latin1Write's native call). */
-const SHORT_ARG = 16;
-
-/** Writes argv in RESP at p (the room was checked: respLength); returns the position after it. */
-function writeCommand(b: Buffer, p: number, argv: readonly string[]): number {
-  b[p] = 42; // *
-  p = writeDec(b, p + 1, argv.length);
-  b[p++] = 13;
-  b[p++] = 10;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const l = a.length;
-    b[p] = 36; // $
-    p = writeDec(b, p + 1, l);
-    b[p++] = 13;
-    b[p++] = 10;
-    // (a char above 255, possible only through the in-process API, keeps its low byte, as latin1Write does)
-    if (l <= SHORT_ARG) for (let j = 0; j < l; j++) b[p + j] = a.charCodeAt(j);
-    else b.latin1Write(a, p, l);
-    p += l;
-    b[p++] = 13;
-    b[p++] = 10;
-  }
-  return p;
 }

@@ -50,7 +50,7 @@ import { OBJ, ARR_BASE, HEAP_NUMBER, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strB
 /** A HashValue object (d, ex, acct, wide; `type` is on the prototype). */
 const HASH_OBJ = OBJ + 4 * 8;
 /** A wide hash (see above) stays packed while no field or value is longer than this... */
-export const WIDE_MAX_ELEMENT = 1024;
+const WIDE_MAX_ELEMENT = 1024;
 /** ... and its packed string no longer than this. */
 const WIDE_MAX_BYTES = 4096;
 /** A HashTable object (dict, sb). */
