@@ -98,9 +98,20 @@ export function argBigInt(s: string, err: string = Err.notInteger): bigint {
   return BigInt(n);
 }
 
-/** Case-insensitive keyword comparison (arguments are latin1). */
+/**
+ * Whether an argument is `keyword` (given in upper case), ignoring the case
+ * of ASCII letters only, as Redis's strcasecmp: no string is made (the
+ * options of SET, ZADD & co. are compared on every call).
+ */
 export function is(arg: string | undefined, keyword: string): boolean {
-  return arg !== undefined && arg.length === keyword.length && arg.toUpperCase() === keyword;
+  if (arg === undefined || arg.length !== keyword.length) return false;
+  if (arg === keyword) return true;
+  for (let i = 0; i < arg.length; i++) {
+    let c = arg.charCodeAt(i);
+    if (c >= 97 && c <= 122) c -= 32;
+    if (c !== keyword.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   type CommandSpec,
   type Ctx,
 } from './spec.js';
-import { argInt, checkStringLength, lookupString } from './args.js';
+import { argInt, checkStringLength, is, lookupString } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { isString, strLen, storedStr } from '../keyspace/value.js';
 import { parseInt64, INT64_MAX } from '../util/numbers.js';
@@ -47,11 +47,6 @@ const PXAT = 128;
 const PERSIST = 256;
 const ANY_EXPIRE = EX | PX | EXAT | PXAT;
 
-/** Case-insensitive match of an option word, cheap for the short SET/GETEX options. */
-function opt(a: string, word: string): boolean {
-  return a.length === word.length && (a === word || a.toUpperCase() === word);
-}
-
 /**
  * Parses SET's (isSet) or GETEX's options from argv[start]: the same rules
  * as Redis, so every conflicting or misplaced option is a syntax error.
@@ -63,21 +58,21 @@ function parseExtended(argv: string[], start: number, isSet: boolean, out: { i: 
   for (let j = start; j < n; j++) {
     const a = argv[j]!;
     const hasNext = j < n - 1;
-    if (isSet && opt(a, 'NX') && !(flags & XX)) flags |= NX;
-    else if (isSet && opt(a, 'XX') && !(flags & NX)) flags |= XX;
-    else if (isSet && opt(a, 'GET')) flags |= GET;
-    else if (isSet && opt(a, 'KEEPTTL') && !(flags & (PERSIST | ANY_EXPIRE))) flags |= KEEPTTL;
-    else if (!isSet && opt(a, 'PERSIST') && !(flags & (ANY_EXPIRE | KEEPTTL))) flags |= PERSIST;
-    else if (opt(a, 'EX') && !(flags & (KEEPTTL | PERSIST | EXAT | PX | PXAT)) && hasNext) {
+    if (isSet && is(a, 'NX') && !(flags & XX)) flags |= NX;
+    else if (isSet && is(a, 'XX') && !(flags & NX)) flags |= XX;
+    else if (isSet && is(a, 'GET')) flags |= GET;
+    else if (isSet && is(a, 'KEEPTTL') && !(flags & (PERSIST | ANY_EXPIRE))) flags |= KEEPTTL;
+    else if (!isSet && is(a, 'PERSIST') && !(flags & (ANY_EXPIRE | KEEPTTL))) flags |= PERSIST;
+    else if (is(a, 'EX') && !(flags & (KEEPTTL | PERSIST | EXAT | PX | PXAT)) && hasNext) {
       flags |= EX;
       out.i = ++j;
-    } else if (opt(a, 'PX') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PXAT)) && hasNext) {
+    } else if (is(a, 'PX') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PXAT)) && hasNext) {
       flags |= PX;
       out.i = ++j;
-    } else if (opt(a, 'EXAT') && !(flags & (KEEPTTL | PERSIST | EX | PX | PXAT)) && hasNext) {
+    } else if (is(a, 'EXAT') && !(flags & (KEEPTTL | PERSIST | EX | PX | PXAT)) && hasNext) {
       flags |= EXAT;
       out.i = ++j;
-    } else if (opt(a, 'PXAT') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PX)) && hasNext) {
+    } else if (is(a, 'PXAT') && !(flags & (KEEPTTL | PERSIST | EX | EXAT | PX)) && hasNext) {
       flags |= PXAT;
       out.i = ++j;
     } else throw new ReplyError(Err.syntax);

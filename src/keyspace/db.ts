@@ -5,6 +5,7 @@
  * (through the Keyspace's hooks). Handlers never fire those one by one.
  */
 import { Dict } from './dict.js';
+import { hashKey } from './keyindex.js';
 import { HfeIndex } from './hfe.js';
 import { isString, type Value, type Collection } from './value.js';
 import type { HashValue } from '../types/hash.js';
@@ -161,11 +162,14 @@ export class Db {
    * Deletes the key when its TTL has passed. Returns true when it was expired.
    * Called by every lookup (lazy expiry) and by the active cycle. `write`:
    * a write lookup, which deletes the key even on a writable replica (Redis's
-   * EXPIRE_FORCE_DELETE_EXPIRED), where reads only report it gone.
+   * EXPIRE_FORCE_DELETE_EXPIRED), where reads only report it gone. `h`:
+   * the key's hashKey() when the caller has it (both dicts hash a key
+   * alike, so a lookup in each costs one hashing: the expires dict is
+   * searched on every lookup once any key of the db has a TTL).
    */
-  expireIfNeeded(key: string, write = false): boolean {
+  expireIfNeeded(key: string, write = false, h?: number): boolean {
     if (this.expires.size === 0) return false;
-    const when = this.expires.get(key);
+    const when = this.expires.get(key, h);
     if (when === undefined || when > this.hooks.now()) return false;
     if (this.hooks.loading?.() === true) return false;
     if (this.hooks.expirePaused?.() === true && !(write && this.hooks.writableReplica?.() === true)) return true;
@@ -182,10 +186,11 @@ export class Db {
    */
   deleteExpired(key: string): void {
     if (this.cow !== null) this.cow(this, key);
-    const old = this.dict.delete(key);
+    const h = hashKey(key);
+    const old = this.dict.delete(key, h);
     if (old !== undefined) this.dropped(key, old, 'expire');
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    this.expires.delete(key);
+    this.expires.delete(key, h);
     // Redis's order: the 'expired' event, then the modified-key signal (a
     // tracking client subscribed to both sees the event first), then the DEL.
     this.hooks.notify('x', 'expired', key, this.id);
@@ -207,7 +212,7 @@ export class Db {
   private lookup(key: string, write = false): Value | undefined {
     const slot = this.dict.slot(key);
     if (slot < 0) return undefined;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key, write)) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, write, this.dict.lastHash)) return undefined;
     const d = this.dict;
     if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
@@ -222,7 +227,7 @@ export class Db {
     if (this.cow !== null) this.cow(this, key);
     const slot = this.dict.slot(key);
     if (slot < 0) return -1;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key, true)) return -1;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, true, this.dict.lastHash)) return -1;
     const d = this.dict;
     if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
@@ -278,7 +283,7 @@ export class Db {
   touchRead(key: string): Value | undefined {
     const slot = this.dict.slot(key);
     let v: Value | undefined;
-    if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key))) {
+    if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key, false, this.dict.lastHash))) {
       const d = this.dict;
       d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
       v = d.valAt(slot);
@@ -292,8 +297,9 @@ export class Db {
   peek(key: string): Value | undefined {
     // (blocking pops find their list with peek() and then pop from it)
     if (this.cow !== null) this.cow(this, key);
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
-    return this.dict.get(key);
+    const h = hashKey(key);
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, false, h)) return undefined;
+    return this.dict.get(key, h);
   }
 
   /** Whether the key is stored, expired or not (no lazy expiry, no touch). */
@@ -319,8 +325,9 @@ export class Db {
 
   /** True when the key exists (after lazy expiry). Does not touch. */
   has(key: string): boolean {
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
-    return this.dict.has(key);
+    const h = hashKey(key);
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, false, h)) return false;
+    return this.dict.has(key, h);
   }
 
   /**
@@ -334,9 +341,10 @@ export class Db {
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key, true);
     if (this.cow !== null) this.cow(this, key);
     const added = this.store(key, val);
+    const h = this.dict.lastHash;
     if (typeof val === 'object') this.hfeAdd(key, val);
     if (added) this.hooks.notify('n', 'new', key, this.id);
-    if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key, h);
     this.hooks.modified(this, key);
     this.hooks.dirty(dirty);
     if (this.onReady !== null) this.onReady(this, key);
@@ -350,9 +358,11 @@ export class Db {
   setWithExpire(key: string, val: Value, when: number | bigint): void {
     if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
-    if (this.store(key, val)) this.hooks.notify('n', 'new', key, this.id);
+    const added = this.store(key, val);
+    const h = this.dict.lastHash;
+    if (added) this.hooks.notify('n', 'new', key, this.id);
     if (typeof val === 'object') this.hfeAdd(key, val);
-    this.expires.set(this.storedKey(key), when);
+    this.expires.set(this.storedKey(key, h), when, 0, false, h);
     this.hooks.ttlSet?.(this, key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -521,13 +531,14 @@ export class Db {
    */
   delete(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
+    const h = hashKey(key);
     if (this.expires.size !== 0) {
       // a logically expired key left stored (a replica's, or while expiry is paused) is deleted
       // like any other (Redis's DEL: dbSyncDelete after expireIfNeeded's KEY_EXPIRED)
-      if (this.expireIfNeeded(key) && !this.dict.has(key)) return false;
-      this.expires.delete(key);
+      if (this.expireIfNeeded(key, false, h) && !this.dict.has(key, h)) return false;
+      this.expires.delete(key, h);
     }
-    const old = this.dict.delete(key);
+    const old = this.dict.delete(key, h);
     if (old === undefined) return false;
     this.dropped(key, old, mode);
     if (this.hfe.size !== 0) this.hfeDrop(old);
@@ -613,11 +624,12 @@ export class Db {
    */
   deleteQuietly(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
-    const old = this.dict.delete(key);
+    const h = hashKey(key);
+    const old = this.dict.delete(key, h);
     if (old === undefined) return false;
     this.dropped(key, old, mode);
     if (this.hfe.size !== 0) this.hfeDrop(old);
-    if (this.expires.size !== 0) this.expires.delete(key);
+    if (this.expires.size !== 0) this.expires.delete(key, h);
     if (this.onReady !== null) this.onReady(this, key);
     return true;
   }
@@ -644,7 +656,8 @@ export class Db {
   setExpire(key: string, when: number | bigint): void {
     if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
-    this.expires.set(this.storedKey(key), when);
+    const h = hashKey(key);
+    this.expires.set(this.storedKey(key, h), when, 0, false, h);
     this.hooks.ttlSet?.(this, key);
     this.hooks.modified(this, key);
     this.hooks.dirty(1);
@@ -655,8 +668,8 @@ export class Db {
    * the expires dict stores that one, so a TTL does not keep a second copy of
    * the key's bytes (as Redis shares the sds between its two dicts).
    */
-  private storedKey(key: string): string {
-    const slot = this.dict.slot(key);
+  private storedKey(key: string, h: number): string {
+    const slot = this.dict.slot(key, h);
     return slot < 0 ? key : this.dict.keyAt(slot);
   }
 

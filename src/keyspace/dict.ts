@@ -94,18 +94,27 @@ export class Dict<V> {
     return this.mp !== null;
   }
 
-  get(key: string): V | undefined {
-    const i = this.index.findPaged(key, this.kp);
+  /**
+   * The value of a key. `h` (here and in has, slot, set, delete): the key's
+   * hashKey(), when the caller already has it (lastHash).
+   */
+  get(key: string, h?: number): V | undefined {
+    const i = this.index.findPaged(key, this.kp, h);
     return i < 0 ? undefined : this.vp[i >>> PAGE_SHIFT]![i & PAGE_MASK];
   }
 
-  has(key: string): boolean {
-    return this.index.findPaged(key, this.kp) >= 0;
+  has(key: string, h?: number): boolean {
+    return this.index.findPaged(key, this.kp, h) >= 0;
   }
 
   /** The slot of a key, or -1. */
-  slot(key: string): number {
-    return this.index.findPaged(key, this.kp);
+  slot(key: string, h?: number): number {
+    return this.index.findPaged(key, this.kp, h);
+  }
+
+  /** The hash of the key the last lookup (get, has, slot, set, swap, delete) was for. */
+  get lastHash(): number {
+    return this.index.lastHash;
   }
 
   /** The key in a slot (0 <= slot < size). */
@@ -134,8 +143,8 @@ export class Dict<V> {
   }
 
   /** Sets a key; returns true when it was added (not replaced). */
-  set(key: string, val: V, metaVal = 0, keepMeta = false): boolean {
-    const i = this.index.findPaged(key, this.kp);
+  set(key: string, val: V, metaVal = 0, keepMeta = false, h?: number): boolean {
+    const i = this.index.findPaged(key, this.kp, h);
     if (i >= 0) {
       this.vp[i >>> PAGE_SHIFT]![i & PAGE_MASK] = val;
       // A new value is a fresh access (OBJECT IDLETIME 0), except that under LFU
@@ -234,8 +243,8 @@ export class Dict<V> {
   }
 
   /** Removes a key; returns its value or undefined. The last slot moves into the hole. */
-  delete(key: string): V | undefined {
-    const i = this.index.findPaged(key, this.kp);
+  delete(key: string, h?: number): V | undefined {
+    const i = this.index.findPaged(key, this.kp, h);
     if (i < 0) return undefined;
     this.index.remove(key, i, this.index.lastHash); // find() above hashed the key
     if (this.tracker !== null) this.tracker.removed(key);

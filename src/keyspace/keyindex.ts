@@ -224,19 +224,19 @@ export class KeyIndex {
   /**
    * find() for keys kept in pages (Dict): `key` is at slot s when
    * kp[s >>> PAGE_SHIFT][s & PAGE_MASK] is. The same probe as find(), kept
-   * apart so each call site sees one shape of key store.
+   * apart so each call site sees one shape of key store. `h`: the key's
+   * hashKey() when the caller has it (a db's two dicts, keys and TTLs, hash
+   * a key alike: one hashing serves both lookups).
    */
-  findPaged(key: string, kp: readonly (readonly string[])[]): number {
-    if (this.old !== null) return this.findPagedResizing(key, kp);
-    const h = hashKey(key);
+  findPaged(key: string, kp: readonly (readonly string[])[], h = hashKey(key)): number {
+    if (this.old !== null) return this.findPagedResizing(key, kp, h);
     this.lastHash = h;
     return probePaged(this.table, this.mask, h, key, kp);
   }
 
   /** findPaged() during a resize (see findResizing). */
-  private findPagedResizing(key: string, kp: readonly (readonly string[])[]): number {
+  private findPagedResizing(key: string, kp: readonly (readonly string[])[], h: number): number {
     this.migrate(FIND_STEP);
-    const h = hashKey(key);
     this.lastHash = h;
     const s = probePaged(this.table, this.mask, h, key, kp);
     return s >= 0 || this.old === null ? s : probePaged(this.old, this.oldMask, h, key, kp);
