@@ -116,3 +116,32 @@ for (const [name, fn] of [
 }
 console.log(`decoding ${nargs} arguments from a ${chunk.length}-byte chunk, node ${process.version}\n`);
 console.log(table(['method', 'ns/argument', 'vs latin1Slice'], rows));
+
+/**
+ * By length: latin1Slice against String.fromCharCode called with the bytes
+ * as n arguments (the parser's shortString writes one such call per length).
+ * Sets shortString's longest case (SHORT_MAX in src/protocol/parser.ts).
+ */
+function byLength(n: number): [number, number] {
+  const args = Array.from({ length: n }, (_, i) => `b[s + ${i}]`).join(', ');
+  const fcc = new Function('f', 'b', `return (s) => f(${args});`)(String.fromCharCode, chunk) as (s: number) => string;
+  const time = (fn: (s: number) => string): number => {
+    let best = Infinity;
+    for (let r = 0; r < 5; r++) {
+      let x = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < 1_000_000; i++) x += fn(i & 1023).length;
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1_000_000);
+      if (x < 0) console.log(x);
+    }
+    return best;
+  };
+  return [time((s) => chunk.latin1Slice(s, s + n)), time(fcc)];
+}
+const lengthRows: string[][] = [];
+for (const n of [8, 16, 17, 24, 32, 40, 48, 64]) {
+  const [slice, fcc] = byLength(n);
+  lengthRows.push([String(n), slice.toFixed(1), fcc.toFixed(1), (fcc / slice).toFixed(2) + 'x']);
+}
+console.log('\none argument by length (ns a call)\n');
+console.log(table(['bytes', 'latin1Slice', 'fromCharCode(n args)', 'ratio'], lengthRows));

@@ -171,6 +171,18 @@ test('binary data with CR, LF and NUL inside bulks', () => {
   check('*1\r\n$6\r\n\r\n\r\n\r\n\r\n', [['\r\n\r\n\r\n']]);
 });
 
+test('every argument length up to 40 bytes, each byte value, multibulk and inline', () => {
+  // short arguments are built from their bytes in JS (shortString, one case per length), longer ones natively
+  for (let n = 0; n <= 40; n++) {
+    const arg = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) arg[i] = (n * 37 + i * 101 + 128) & 0xff;
+    const frame = Buffer.concat([b(`*2\r\n$4\r\nECHO\r\n$${n}\r\n`), arg, b('\r\n')]);
+    check(frame, [['ECHO', arg.latin1Slice(0, n)]]);
+    const word = 'k'.repeat(n) + String.fromCharCode(0xe9);
+    check(b(`ECHO ${word}\r\n`), [['ECHO', word]]);
+  }
+});
+
 test('NUL before the line end: waits like Redis (strchr stops at NUL)', () => {
   check('PI\0NG\r\n', [], null);
   check('*1\0\r\n', [], null);
