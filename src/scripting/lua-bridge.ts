@@ -13,6 +13,7 @@
  */
 import { LUA_REGISTRYINDEX, NUMBUF_LEN_AT, REPLY_FIELDS_REF } from './wasm-layout.js';
 import { formatDouble } from '../util/numbers.js';
+import { latin1Of } from '../util/latin1.js';
 import { Err } from '../protocol/errors.js';
 import {
   LUA_TBOOLEAN,
@@ -38,7 +39,6 @@ import {
   T_STATUS,
   T_VERBATIM,
   WireWriter,
-  latin1At,
   lineEnd,
   numAt,
   putU32,
@@ -338,7 +338,7 @@ const names = new Array<string>(64).fill('');
 
 /** argv[0] of a redis.call: b[o, o + l) as latin1, from `names` when seen before. */
 function commandName(b: Buffer, o: number, l: number): string {
-  if (l === 0 || l > 24) return latin1At(b, o, o + l);
+  if (l === 0 || l > 24) return latin1Of(b, o, o + l);
   const slot = (l * 31 + b[o]! * 7 + b[o + l - 1]! + (l > 2 ? b[o + 1]! * 3 : 0)) & 63;
   const s = names[slot]!;
   if (s.length === l) {
@@ -346,7 +346,7 @@ function commandName(b: Buffer, o: number, l: number): string {
     while (i < l && s.charCodeAt(i) === b[o + i]) i++;
     if (i === l) return s;
   }
-  const n = latin1At(b, o, o + l);
+  const n = latin1Of(b, o, o + l);
   names[slot] = n;
   return n;
 }
@@ -368,7 +368,7 @@ export function hostCallRaw(vm: Vm, h: ScriptHost | null, ret: number, ptr: numb
   for (let i = 0; i < count; i++) {
     const l = u32At(b, o);
     o += 4;
-    argv[i] = i === 0 ? commandName(b, o, l) : latin1At(b, o, o + l);
+    argv[i] = i === 0 ? commandName(b, o, l) : latin1Of(b, o, o + l);
     o += l;
   }
   const resp = h === null ? ERR_NOT_RUNNING : h.call(argv);

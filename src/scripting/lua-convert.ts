@@ -9,7 +9,7 @@
  *  - the decoded values of the engine's public API (ReplyValue, used when
  *    the binary patch does not apply or a result is a script error):
  *    respToLua, fixDecoded, luaToReply, errText;
- *  - unchecked byte helpers over the VM's memory (u32At, putU32, latin1At).
+ *  - unchecked byte helpers over the VM's memory (u32At, putU32).
  */
 import type { ReplyValue } from 'lua-redis-wasm';
 import type { Reply } from '../protocol/writer.js';
@@ -247,29 +247,6 @@ export function putU32(b: Buffer, o: number, v: number): void {
   b[o + 1] = v >>> 8;
   b[o + 2] = v >>> 16;
   b[o + 3] = v >>> 24;
-}
-
-/** latin1 text of b[from, to): short ones in JS (a native call costs more than the copy). */
-export function latin1At(b: Buffer, from: number, to: number): string {
-  const len = to - from;
-  if (len > 12) return b.latin1Slice(from, to);
-  switch (len) {
-    case 0:
-      return '';
-    case 1:
-      return String.fromCharCode(b[from]!);
-    case 2:
-      return String.fromCharCode(b[from]!, b[from + 1]!);
-    case 3:
-      return String.fromCharCode(b[from]!, b[from + 1]!, b[from + 2]!);
-    case 4:
-      return String.fromCharCode(b[from]!, b[from + 1]!, b[from + 2]!, b[from + 3]!);
-    default: {
-      const codes = new Array<number>(len);
-      for (let i = 0; i < len; i++) codes[i] = b[from + i]!;
-      return String.fromCharCode.apply(null, codes);
-    }
-  }
 }
 
 /**
