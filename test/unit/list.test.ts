@@ -365,3 +365,40 @@ test("a write replayed after CLIENT PAUSE converts by its own server's list-max-
     await b.close();
   }
 });
+
+test('LREM on a one-chunk listpack (compacted in place) leaves what a rebuilt list has, accounting and memory included', () => {
+  const small = fc.constantFrom('job:1', 'job:2', '7', 'x'.repeat(40));
+  fc.assert(
+    fc.property(
+      fc.array(small, { minLength: 1, maxLength: 100 }),
+      fc.array(fc.record({ v: small, count: fc.integer({ min: -4, max: 4 }) }), { maxLength: 12 }),
+      (init, removes) => {
+        const l = new List();
+        for (const s of init) l.pushRight(elem(s), DEF);
+        let m = init.map(elem);
+        for (const o of removes) {
+          const v = elem(o.v);
+          const limit = o.count === 0 ? Infinity : Math.abs(o.count);
+          let removed = 0;
+          const drop = (x: Elem): boolean => x === v && removed < limit && ++removed > 0;
+          m =
+            o.count >= 0
+              ? m.filter((x) => !drop(x))
+              : m
+                  .reverse()
+                  .filter((x) => !drop(x))
+                  .reverse();
+          assert.equal(l.remove(v, o.count, DEF), removed);
+          assert.deepEqual(l.toArray(), m);
+          assert.equal(l.length, m.length);
+          if (m.length === 0) break;
+          checkAccounting(l);
+          const fresh = new List();
+          for (const x of m) fresh.pushRight(x, DEF);
+          assert.equal(l.memBytes(), fresh.memBytes(), 'memory as a rebuilt list');
+        }
+      },
+    ),
+    { numRuns: 400 },
+  );
+});
