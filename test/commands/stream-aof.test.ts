@@ -30,8 +30,14 @@ async function blocked(srv: { call(...a: string[]): Promise<unknown> }, n = 1): 
 
 type Srv = Awaited<ReturnType<typeof createServer>>;
 
-/** Everything observable about stream `s` but idle times. */
-async function state(srv: Srv): Promise<string> {
+/**
+ * Everything observable about stream `s` but idle times. `rebuilt`: but
+ * also XINFO STREAM's radix-tree-nodes, for a stream rebuilt by a rewrite:
+ * the rewrite's XADDs form nodes from the first live entry (as Redis's
+ * rewriteStreamObject does), so a node's master ID, and the count of rax
+ * nodes over those IDs' bytes, depends on the entries' clock IDs.
+ */
+async function state(srv: Srv, rebuilt = false): Promise<string> {
   const pending = [
     ...((await srv.call('XPENDING', 's', 'g', '-', '+', '100')) as unknown[][]),
     ...((await srv.call('XPENDING', 's', 'g2', '-', '+', '100')) as unknown[][]),
@@ -39,7 +45,9 @@ async function state(srv: Srv): Promise<string> {
   return JSON.stringify(
     [
       await srv.call('XRANGE', 's', '-', '+'),
-      await srv.call('XINFO', 'STREAM', 's'),
+      ((await srv.call('XINFO', 'STREAM', 's')) as unknown[]).map((v, i, a) =>
+        rebuilt && a[i - 1] === 'radix-tree-nodes' ? '(rebuilt)' : v,
+      ),
       await srv.call('XINFO', 'GROUPS', 's'),
       await srv.call('XPENDING', 's', 'g'),
       pending.map((p) => [p[0], p[1], p[3]]),
@@ -75,6 +83,7 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
     assert.equal(((await served) as [string, unknown[]][])[0]![1].length, 1);
     cl.disconnect();
     const before = await state(srv);
+    const beforeRebuilt = await state(srv, true);
     await srv.close();
 
     const ops = readCommands(fs.readFileSync(incrFile(dir))).commands;
@@ -96,7 +105,7 @@ test('stream commands replay deterministically from the AOF and from a rewrite',
       await sleep(20);
     await srv.close();
     srv = await createServer({ config: cfg });
-    assert.ok((await state(srv)) === before, 'replayed from a rewritten AOF');
+    assert.ok((await state(srv, true)) === beforeRebuilt, 'replayed from a rewritten AOF');
     // an empty stream with a group survives a rewrite too
     await srv.call('XGROUP', 'CREATE', 'e', 'g', '$', 'MKSTREAM');
     await srv.call('XSETID', 'e', '5-5');
