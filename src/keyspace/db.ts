@@ -5,7 +5,7 @@
  * (through the Keyspace's hooks). Handlers never fire those one by one.
  */
 import { Dict } from './dict.js';
-import { hashKey } from './keyindex.js';
+import { KeyBatch } from './key-batch.js';
 import { HfeIndex } from './hfe.js';
 import { isString, type Value, type Collection } from './value.js';
 import type { HashValue } from '../types/hash.js';
@@ -14,6 +14,9 @@ import { strBytes } from '../util/v8size.js';
 import type { FreeMode } from './lazyfree.js';
 import { narrowInt64 } from '../util/numbers.js';
 import type { ListLimits } from '../types/list.js';
+
+/** Dicts smaller than this are not read ahead (Db.prefetch): they stay in the CPU's caches. */
+const PREFETCH_MIN_KEYS = 1 << 14;
 
 /**
  * Bytes the dataset counted for a stored value: what a collection was last
@@ -146,13 +149,29 @@ export class Db {
   private pending: Collection | null = null;
   /** The slot of the last write lookup, so modified() finds the value without hashing the key again. */
   private lastSlot = -1;
+  /** What prefetch() read, summed (kept so that the reads are not optimized away). */
+  private prefetched = 0;
 
-  /** `lists`: the server's list-max-listpack-size, which list writes in this db convert by. */
+  /**
+   * `lists`: the server's list-max-listpack-size, which list writes in this
+   * db convert by; `batch`: the server's keys read ahead from a pipeline
+   * (key-batch.ts), whose hashes the lookups below take.
+   */
   constructor(
     public id: number,
     private hooks: KeyspaceHooks,
     readonly lists: ListLimits,
+    private readonly batch: KeyBatch = new KeyBatch(),
   ) {}
+
+  /**
+   * Reads ahead the dict entries of the batch's keys (Dict.prefetch), in a
+   * db big enough for its dict not to sit in the CPU's caches.
+   */
+  prefetch(): void {
+    const b = this.batch;
+    if (b.n > 1 && this.dict.size >= PREFETCH_MIN_KEYS) this.prefetched += this.dict.prefetch(b.hashes, b.n);
+  }
 
   get size(): number {
     return this.dict.size;
@@ -186,7 +205,7 @@ export class Db {
    */
   deleteExpired(key: string): void {
     if (this.cow !== null) this.cow(this, key);
-    const h = hashKey(key);
+    const h = this.batch.hashOf(key);
     const old = this.dict.delete(key, h);
     if (old !== undefined) this.dropped(key, old, 'expire');
     if (this.hfe.size !== 0) this.hfeDrop(old);
@@ -210,7 +229,7 @@ export class Db {
 
   /** get() without the copy-on-write signal (read lookups; `write`: get's). */
   private lookup(key: string, write = false): Value | undefined {
-    const slot = this.dict.slot(key);
+    const slot = this.dict.slot(key, this.batch.hashOf(key));
     if (slot < 0) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key, write, this.dict.lastHash)) return undefined;
     const d = this.dict;
@@ -225,7 +244,7 @@ export class Db {
    */
   writeSlot(key: string): number {
     if (this.cow !== null) this.cow(this, key);
-    const slot = this.dict.slot(key);
+    const slot = this.dict.slot(key, this.batch.hashOf(key));
     if (slot < 0) return -1;
     if (this.expires.size !== 0 && this.expireIfNeeded(key, true, this.dict.lastHash)) return -1;
     const d = this.dict;
@@ -281,7 +300,7 @@ export class Db {
    * CLIENT NO-TOUCH mode (the TOUCH command). Counts hits/misses.
    */
   touchRead(key: string): Value | undefined {
-    const slot = this.dict.slot(key);
+    const slot = this.dict.slot(key, this.batch.hashOf(key));
     let v: Value | undefined;
     if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key, false, this.dict.lastHash))) {
       const d = this.dict;
@@ -297,7 +316,7 @@ export class Db {
   peek(key: string): Value | undefined {
     // (blocking pops find their list with peek() and then pop from it)
     if (this.cow !== null) this.cow(this, key);
-    const h = hashKey(key);
+    const h = this.batch.hashOf(key);
     if (this.expires.size !== 0 && this.expireIfNeeded(key, false, h)) return undefined;
     return this.dict.get(key, h);
   }
@@ -325,7 +344,7 @@ export class Db {
 
   /** True when the key exists (after lazy expiry). Does not touch. */
   has(key: string): boolean {
-    const h = hashKey(key);
+    const h = this.batch.hashOf(key);
     if (this.expires.size !== 0 && this.expireIfNeeded(key, false, h)) return false;
     return this.dict.has(key, h);
   }
@@ -378,7 +397,10 @@ export class Db {
   private store(key: string, val: Value): boolean {
     // (no metadata without maxmemory: the clock is not read then)
     const d = this.dict;
-    const old = d.hasMeta ? d.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false) : d.swap(key, val);
+    const h = this.batch.hashOf(key);
+    const old = d.hasMeta
+      ? d.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false, h)
+      : d.swap(key, val, 0, false, h);
     // (strings, the common case, measured inline)
     if (old === undefined) {
       this.mem += strBytes(key.length) + (typeof val === 'string' ? strBytes(val.length) : measure(val));
@@ -531,7 +553,7 @@ export class Db {
    */
   delete(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
-    const h = hashKey(key);
+    const h = this.batch.hashOf(key);
     if (this.expires.size !== 0) {
       // a logically expired key left stored (a replica's, or while expiry is paused) is deleted
       // like any other (Redis's DEL: dbSyncDelete after expireIfNeeded's KEY_EXPIRED)
@@ -624,7 +646,7 @@ export class Db {
    */
   deleteQuietly(key: string, mode: FreeMode = 'server'): boolean {
     if (this.cow !== null) this.cow(this, key);
-    const h = hashKey(key);
+    const h = this.batch.hashOf(key);
     const old = this.dict.delete(key, h);
     if (old === undefined) return false;
     this.dropped(key, old, mode);
@@ -656,7 +678,7 @@ export class Db {
   setExpire(key: string, when: number | bigint): void {
     if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
-    const h = hashKey(key);
+    const h = this.batch.hashOf(key);
     this.expires.set(this.storedKey(key, h), when, 0, false, h);
     this.hooks.ttlSet?.(this, key);
     this.hooks.modified(this, key);

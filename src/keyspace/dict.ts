@@ -26,9 +26,13 @@
  */
 import { KeyIndex, PAGE, PAGE_MASK, PAGE_SHIFT, uint32Table } from './keyindex.js';
 import { ARR_BASE, OBJ, TYPED_BASE, arrCap } from '../util/v8size.js';
+import { BATCH_KEYS } from './key-batch.js';
 
 /** The Dict object itself (index, kp, vp, mp, n, cap, dirCap). */
 const DICT_OBJ = OBJ + 7 * 8;
+/** prefetch()'s scratch: the slots found, then the keys and values read (emptied after each use). */
+const prefetchSlots = new Int32Array(BATCH_KEYS);
+const prefetchRefs: unknown[] = new Array<unknown>(2 * BATCH_KEYS).fill(undefined);
 /** The capacity of a page array grown by push to PAGE entries. */
 const FULL_CAP = arrCap(PAGE);
 /** Bytes of the keys and vals arrays of one full page (both). */
@@ -95,7 +99,7 @@ export class Dict<V> {
   }
 
   /**
-   * The value of a key. `h` (here and in has, slot, set, delete): the key's
+   * The value of a key. `h` (here and in has, slot, set, swap, delete): the key's
    * hashKey(), when the caller already has it (lastHash).
    */
   get(key: string, h?: number): V | undefined {
@@ -110,6 +114,35 @@ export class Dict<V> {
   /** The slot of a key, or -1. */
   slot(key: string, h?: number): number {
     return this.index.findPaged(key, this.kp, h);
+  }
+
+  /**
+   * Reads, for a batch of keys about to be looked up (their hashes, at most
+   * BATCH_KEYS), the index entries, then the key and value each found entry
+   * points to, loop by loop, so that the cache misses of the batch overlap
+   * instead of coming one key at a time (see key-batch.ts). Returns a
+   * number made from what was read (nothing to use).
+   */
+  prefetch(hashes: Int32Array, n: number): number {
+    const slots = prefetchSlots;
+    const refs = prefetchRefs;
+    this.index.firstSlots(hashes, n, slots);
+    const kp = this.kp;
+    const vp = this.vp;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      if (s < 0) continue;
+      refs[m++] = kp[s >>> PAGE_SHIFT]![s & PAGE_MASK];
+      refs[m++] = vp[s >>> PAGE_SHIFT]![s & PAGE_MASK];
+    }
+    let x = 0;
+    for (let i = 0; i < m; i++) {
+      const r = refs[i];
+      if (typeof r === 'string') x += r.length;
+      refs[i] = undefined;
+    }
+    return x;
   }
 
   /** The hash of the key the last lookup (get, has, slot, set, swap, delete) was for. */
@@ -161,8 +194,8 @@ export class Dict<V> {
    * added (values are never undefined): the keyspace's store, which counts
    * the difference in size.
    */
-  swap(key: string, val: V, metaVal = 0, keepMeta = false): V | undefined {
-    const i = this.index.findPaged(key, this.kp);
+  swap(key: string, val: V, metaVal = 0, keepMeta = false, h?: number): V | undefined {
+    const i = this.index.findPaged(key, this.kp, h);
     if (i >= 0) {
       const page = this.vp[i >>> PAGE_SHIFT]!;
       const old = page[i & PAGE_MASK];

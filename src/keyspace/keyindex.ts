@@ -243,6 +243,26 @@ export class KeyIndex {
   }
 
   /**
+   * For each of the first n hashes, the slot at its first probe position
+   * when that position holds the same hash, else -1: the index entries of a
+   * batch of keys read together (their cache misses overlap). -1 for all
+   * during a resize.
+   */
+  firstSlots(hashes: Int32Array, n: number, out: Int32Array): void {
+    if (this.old !== null) {
+      out.fill(-1, 0, n);
+      return;
+    }
+    const t = this.table;
+    const m = this.mask;
+    for (let i = 0; i < n; i++) {
+      const h = hashes[i]!;
+      const p = (h & m) * 2;
+      out[i] = t[p] === h ? t[p + 1]! : -1;
+    }
+  }
+
+  /**
    * Adds a key known to be absent at `slot`. `hash` defaults to the hash of
    * the key passed to the last find() (the caller's lookup just missed).
    */

@@ -250,8 +250,40 @@ export class RespParser {
     this.reserve = null;
   }
 
+  /** Commands parsed ahead (parseAhead) and not taken by next() yet, from aheadAt. */
+  private ahead: ParseResult[] = [];
+  private aheadAt = 0;
+
+  /** Whether no command parsed ahead is waiting. */
+  get aheadEmpty(): boolean {
+    return this.aheadAt >= this.ahead.length;
+  }
+
+  /**
+   * Parses one more complete command (or a protocol error) into the queue
+   * next() hands out first, and returns it; null (nothing queued) when more
+   * bytes are needed. The connection reads a pipeline's keys ahead so
+   * (server/dispatcher.ts readAhead); the bytes it took no longer count in
+   * `buffered`.
+   */
+  parseAhead(): ParseResult {
+    const q = this.ahead;
+    if (this.aheadAt >= q.length && q.length !== 0) {
+      q.length = 0;
+      this.aheadAt = 0;
+    }
+    const r = this.parse();
+    if (r !== null) q.push(r);
+    return r;
+  }
+
   /** The next complete command, null when more bytes are needed, or a ProtocolError. */
   next(): ParseResult {
+    if (this.aheadAt < this.ahead.length) return this.ahead[this.aheadAt++]!;
+    return this.parse();
+  }
+
+  private parse(): ParseResult {
     if (this.pendingLen > 0) {
       if (this.end - this.pos + this.pendingLen < this.need - this.pos) return null;
       this.join();

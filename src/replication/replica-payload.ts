@@ -163,7 +163,7 @@ export class Payload {
     // (Redis's disklessLoadInitTempDb and a new functions context)
     if (this.swapdb)
       this.target = {
-        dbs: server.dbs.map((d) => new Db(d.id, server.hooks, server.listLimits)),
+        dbs: server.dbs.map((d) => new Db(d.id, server.hooks, server.listLimits, server.keyBatch)),
         functions: newFunctionsState(),
       };
     const async = this.swapdb && this.masterReplid === server.repl.replid;

@@ -19,7 +19,7 @@ import type net from 'node:net';
 import { Client, type ClientSocket } from './client.js';
 import { Err } from '../protocol/errors.js';
 import { RespParser, ProtocolError } from '../protocol/parser.js';
-import { dispatch } from './dispatcher.js';
+import { dispatch, readAhead } from './dispatcher.js';
 import { handleFd } from './socket.js';
 import { BusyRelay, type RelaySocket } from './busy-relay.js';
 import { clientInfoLine, outputBufferMemory, resizeReplyBuffer } from '../observability/clientlist.js';
@@ -342,12 +342,15 @@ export class Connections implements Subsystem {
     const start = (server.mark = now >= 0 ? now : performance.now());
     for (;;) {
       if (client.closeAfterReply || client.closed || client.readPaused || client.blocked) break;
+      if (parser.aheadEmpty && client.authenticated) readAhead(server, client);
       const r = parser.next();
       if (r === null) break;
       if (r instanceof ProtocolError) {
         server.mark = -1;
+        server.keyBatch.clear();
         return this.protocolError(client, r);
       }
+      server.keyBatch.next();
       dispatch(server, client, r);
       parser.authenticated = client.authenticated;
       if (!client.authenticated && this.unauthOutputOver(client)) break;
@@ -359,6 +362,7 @@ export class Connections implements Subsystem {
       else if (unsent > OBUF_CHECK_BYTES && server.outputLimits.overHard(client))
         server.outputLimits.closeClient(client);
     }
+    server.keyBatch.clear();
     // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
     server.stats.cycleUs += (server.mark - start) * 1000;
     server.mark = -1;

@@ -14,6 +14,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
+import { ProtocolError } from '../protocol/parser.js';
+import { BATCH_COMMANDS, BATCH_KEYS } from '../keyspace/key-batch.js';
 import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import { Ctx, type CommandFlag, type CommandSpec } from '../commands/spec.js';
@@ -94,6 +96,38 @@ function protectedAllowed(server: Server, client: Client, param: YesNoLocalParam
   const v = server.config.v[param];
   if (v === 'yes') return true;
   return v === 'local' && isLocalClient(client);
+}
+
+/**
+ * Reads a pipeline ahead (keyspace/key-batch.ts): parses up to
+ * BATCH_COMMANDS of the client's buffered commands at once, puts the keys
+ * of each (the command table's key range) in the server's KeyBatch, and
+ * has the client's db read their dict entries together. The first command
+ * whose range names no key (AUTH, SELECT, CLIENT, MULTI, EVALSHA, ...) is
+ * the batch's last, as is a protocol error: what such a command changes
+ * (the db, the parser's limits for a client that must authenticate)
+ * applies to the commands after it, parsed after it runs as without a
+ * batch. Only for an authenticated client (processInput decides).
+ */
+export function readAhead(server: Server, client: Client): void {
+  const parser = client.parser;
+  const batch = server.keyBatch;
+  batch.clear();
+  for (let k = 0; k < BATCH_COMMANDS && batch.n < BATCH_KEYS; k++) {
+    const argv = parser.parseAhead();
+    if (argv === null || argv instanceof ProtocolError) break;
+    batch.addCommand();
+    const name = argv[0]!;
+    const cmd = name === client.cmdCacheName ? client.cmdCacheSpec : server.commands.lookup(name);
+    if (cmd === undefined || cmd.subcommands !== undefined) break;
+    const range = cmd.legacy!.range;
+    const first = range[0];
+    const step = range[2];
+    if (first <= 0 || step <= 0 || argv.length <= first) break;
+    const end = range[1] < 0 ? argv.length + range[1] : Math.min(range[1], argv.length - 1);
+    for (let i = first; i <= end && batch.add(argv[i]!); i += step);
+  }
+  client.db.prefetch();
 }
 
 function dispatchCommand(server: Server, client: Client, argv: string[]): void {

@@ -22,6 +22,7 @@ import type net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Config } from '../config/config.js';
 import { Db, type KeyspaceHooks } from '../keyspace/db.js';
+import { KeyBatch } from '../keyspace/key-batch.js';
 import { CommandTable } from '../commands/registry.js';
 import { ALL_COMMANDS } from '../commands/index.js';
 import type { Client, ClientSocket } from './client.js';
@@ -130,6 +131,8 @@ export class Server extends EventEmitter {
   readonly hooks: KeyspaceHooks;
   /** list-max-listpack-size as the list code reads it, shared by this server's dbs (Db.lists). */
   readonly listLimits = new ListLimits();
+  /** The keys of the pipelined commands a connection read ahead (keyspace/key-batch.ts), for every db. */
+  readonly keyBatch = new KeyBatch();
   /** Set by SHUTDOWN and signals; close() resolves it. */
   closing = false;
   /** Why an embedded server stopped itself (fatal()), else null. */
@@ -352,7 +355,7 @@ export class Server extends EventEmitter {
       },
     };
     const n = this.config.v['databases'];
-    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks, this.listLimits));
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i, this.hooks, this.listLimits, this.keyBatch));
     this.config.onChange = (name) => this.applyConfig(name);
     this.config.rewriteUsers = () => this.acl.configLines();
     this.config.check = (name) => {

@@ -336,3 +336,31 @@ test('splitArgs as used for config lines', () => {
   assert.equal(splitArgs('x "a'), null);
   assert.deepEqual(splitArgs('a\0b c'), ['a']);
 });
+
+test('parseAhead: commands parsed ahead come out of next() first, in order, then parsing goes on', () => {
+  const p = new RespParser({ maxBulkLen: 512 * MB, queryBufferLimit: 1024 * MB });
+  assert.equal(
+    p.feed(b('*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\nECHO x\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*x\r\n')),
+    null,
+  );
+  assert.ok(p.aheadEmpty);
+  assert.deepEqual(p.parseAhead(), ['PING']);
+  assert.deepEqual(p.parseAhead(), ['GET', 'a']);
+  assert.ok(!p.aheadEmpty);
+  assert.deepEqual(p.next(), ['PING']);
+  assert.deepEqual(p.parseAhead(), ['ECHO', 'x']); // appended behind the one still waiting
+  assert.deepEqual(p.next(), ['GET', 'a']);
+  assert.deepEqual(p.next(), ['ECHO', 'x']);
+  assert.ok(p.aheadEmpty);
+  assert.deepEqual(p.next(), ['GET', 'b']); // parsed now, not ahead
+  // a protocol error is queued in its place
+  const e = p.parseAhead();
+  assert.ok(e instanceof ProtocolError);
+  assert.equal(p.next(), e);
+  // nothing complete: nothing queued
+  const q = new RespParser({ maxBulkLen: 512 * MB, queryBufferLimit: 1024 * MB });
+  assert.equal(q.feed(b('*1\r\n$4\r\nPI')), null);
+  assert.equal(q.parseAhead(), null);
+  assert.ok(q.aheadEmpty);
+  assert.equal(q.next(), null);
+});

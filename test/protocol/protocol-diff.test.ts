@@ -243,6 +243,90 @@ test('pipelining: many commands in one write get all their replies', { skip }, a
   assert.equal(o.out.split('\r\n').length - 1, 1000 * 2 + 1000 * 2 + 1000);
 });
 
+test('pipelines of key commands, read ahead in batches over a big keyspace: the same replies', { skip }, async () => {
+  // 20,000 keys: the batches' dict entries are read ahead (keyspace/key-batch.ts, Db.prefetch)
+  const fill: Buffer[] = [];
+  for (let i = 0; i < 20000; i += 500) {
+    const argv = ['MSET'];
+    for (let j = i; j < i + 500; j++) argv.push(`ra:${j}`, `v${j}`);
+    fill.push(encode(argv));
+  }
+  await same(tsdis, redis, Buffer.concat(fill), 'the fill', 40);
+  const parts: Buffer[] = [];
+  let n = 0;
+  const add = (...argv: string[]) => {
+    parts.push(encode(argv));
+    n++;
+  };
+  for (let i = 0; i < 400; i++) {
+    const k = `ra:${(i * 7919) % 20000}`;
+    add('GET', k);
+    if (i % 5 === 0) add('SET', k, `new${i}`);
+    if (i % 7 === 0) add('INCR', `ra:cnt:${i % 13}`);
+    if (i % 11 === 0) add('MSET', `ra:${i}`, 'a', `ra:${i + 1}`, 'b', k, 'c');
+    if (i % 13 === 0) add('MGET', k, `ra:${i}`, 'ra:missing', `ra:${i + 1}`);
+    if (i % 17 === 0) add('DEL', `ra:${i + 2}`, k);
+    if (i % 19 === 0) add('LPUSH', k, 'x'); // WRONGTYPE or a new list
+    if (i % 23 === 0) add('EXPIRE', `ra:${i + 3}`, '1000');
+    if (i % 29 === 0) {
+      add('SELECT', '1');
+      add('SET', k, 'db1');
+      add('GET', k);
+      add('SELECT', '0');
+      add('GET', k);
+    }
+    if (i % 31 === 0) {
+      add('MULTI');
+      add('INCR', k);
+      add('GET', `ra:${i}`);
+      add('EXEC');
+    }
+    if (i % 37 === 0) {
+      add('GET');
+      add('NOSUCH', k);
+      add('PING');
+    }
+    if (i % 41 === 0) {
+      add('GETSET', k, 'gs');
+      add('APPEND', k, '+');
+      add('STRLEN', k);
+      add('TYPE', k);
+    }
+  }
+  add('FLUSHALL');
+  await same(tsdis, redis, Buffer.concat(parts), `${n} pipelined commands`, n);
+});
+
+test('a pipeline waits behind a blocked command, read ahead or not', { skip }, async () => {
+  /** c1 pipelines BLPOP, SET, GET; c2 reads the key while c1 is blocked, then serves the BLPOP. */
+  const run = async (port: number): Promise<string[]> => {
+    const c1 = net.connect(port, '127.0.0.1');
+    const c2 = net.connect(port, '127.0.0.1');
+    let out1 = '';
+    c1.on('data', (d: Buffer) => void (out1 += d.latin1Slice(0)));
+    const ask = (argv: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        c2.once('data', (d: Buffer) => resolve(d.latin1Slice(0)));
+        c2.write(encode(argv));
+      });
+    await ask(['DEL', 'ra:list', 'ra:after']);
+    c1.write(
+      Buffer.concat([encode(['BLPOP', 'ra:list', '0']), encode(['SET', 'ra:after', '1']), encode(['GET', 'ra:after'])]),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const during = await ask(['GET', 'ra:after']);
+    const pushed = await ask(['LPUSH', 'ra:list', 'x']);
+    for (let i = 0; i < 100 && !out1.endsWith('$1\r\n1\r\n'); i++) await new Promise((r) => setTimeout(r, 20));
+    const later = await ask(['GET', 'ra:after']);
+    c1.destroy();
+    c2.destroy();
+    return [during, pushed, out1, later];
+  };
+  const [x, y] = await Promise.all([run(tsdis.port), run(redis.port)]);
+  assert.deepEqual(x, y);
+  assert.deepEqual(y, ['$-1\r\n', ':1\r\n', '*2\r\n$7\r\nra:list\r\n$1\r\nx\r\n+OK\r\n$1\r\n1\r\n', '$1\r\n1\r\n']);
+});
+
 test('requirepass: NOAUTH, AUTH, WRONGPASS, HELLO AUTH, unauthenticated caps', { skip }, async () => {
   await Promise.all([
     same(tsdisAuth, redisAuth, encode(['PING'])),
@@ -269,6 +353,19 @@ test('requirepass: NOAUTH, AUTH, WRONGPASS, HELLO AUTH, unauthenticated caps', {
     same(tsdisAuth, redisAuth, encode(['ECHO', big(16384)])),
     // after AUTH the normal limits apply
     same(tsdisAuth, redisAuth, Buffer.concat([encode(['AUTH', 'sesame']), encode(['ECHO', big(20000)]), b('*12\r\n')])),
+    // and after RESET the unauthenticated ones again, to a pipeline of key commands too
+    same(
+      tsdisAuth,
+      redisAuth,
+      Buffer.concat([
+        encode(['AUTH', 'sesame']),
+        encode(['SET', 'k', 'v']),
+        encode(['GET', 'k']),
+        encode(['RESET']),
+        encode(['GET', 'k']),
+        b('*12\r\n'),
+      ]),
+    ),
   ]);
   // HELLO 3 AUTH: compare the shape only (server/version fields differ)
   const [x, y] = await Promise.all([
