@@ -73,6 +73,7 @@ export class KeyBatch {
 
   /** Empties the batch (and lets go of its strings). */
   clear(): void {
+    if (this.cmds === 0) return;
     for (let i = 0; i < this.n; i++) this.keys[i] = '';
     this.n = this.cmds = this.cmd = 0;
     this.from = this.at = this.end = 0;

@@ -250,13 +250,17 @@ export class RespParser {
     this.reserve = null;
   }
 
-  /** Commands parsed ahead (parseAhead) and not taken by next() yet, from aheadAt. */
-  private ahead: ParseResult[] = [];
+  /**
+   * Commands parsed ahead (parseAhead): ahead[aheadAt, aheadN) wait for
+   * next(), which empties each slot it hands out.
+   */
+  private readonly ahead: ParseResult[] = [];
   private aheadAt = 0;
+  private aheadN = 0;
 
   /** Whether no command parsed ahead is waiting. */
   get aheadEmpty(): boolean {
-    return this.aheadAt >= this.ahead.length;
+    return this.aheadAt === this.aheadN;
   }
 
   /**
@@ -267,19 +271,21 @@ export class RespParser {
    * `buffered`.
    */
   parseAhead(): ParseResult {
-    const q = this.ahead;
-    if (this.aheadAt >= q.length && q.length !== 0) {
-      q.length = 0;
-      this.aheadAt = 0;
-    }
+    if (this.aheadAt === this.aheadN) this.aheadAt = this.aheadN = 0;
     const r = this.parse();
-    if (r !== null) q.push(r);
+    if (r !== null) this.ahead[this.aheadN++] = r;
     return r;
   }
 
   /** The next complete command, null when more bytes are needed, or a ProtocolError. */
   next(): ParseResult {
-    if (this.aheadAt < this.ahead.length) return this.ahead[this.aheadAt++]!;
+    const i = this.aheadAt;
+    if (i !== this.aheadN) {
+      const r = this.ahead[i]!;
+      this.ahead[i] = null;
+      this.aheadAt = i + 1;
+      return r;
+    }
     return this.parse();
   }
 

@@ -120,6 +120,9 @@ export function readAhead(server: Server, client: Client): void {
     const name = argv[0]!;
     const cmd = name === client.cmdCacheName ? client.cmdCacheSpec : server.commands.lookup(name);
     if (cmd === undefined || cmd.subcommands !== undefined) break;
+    // (dispatchCommand's cache then finds this very string)
+    client.cmdCacheName = name;
+    client.cmdCacheSpec = cmd;
     const range = cmd.legacy!.range;
     const first = range[0];
     const step = range[2];
@@ -127,7 +130,7 @@ export function readAhead(server: Server, client: Client): void {
     const end = range[1] < 0 ? argv.length + range[1] : Math.min(range[1], argv.length - 1);
     for (let i = first; i <= end && batch.add(argv[i]!); i += step);
   }
-  client.db.prefetch();
+  if (batch.n > 1) client.db.prefetch();
 }
 
 function dispatchCommand(server: Server, client: Client, argv: string[]): void {
