@@ -99,9 +99,13 @@ export class RespParser {
 
   constructor(public limits: ParserLimits) {}
 
-  /** Bytes buffered and not yet consumed (for CLIENT LIST qbuf and the limit). */
+  /**
+   * Bytes buffered and not yet consumed (for CLIENT LIST qbuf and the
+   * limit), counting those of the commands parsed ahead and not taken yet:
+   * to Redis they are still in the query buffer.
+   */
   get buffered(): number {
-    return this.end - this.pos + this.pendingLen;
+    return this.end - this.pos + this.pendingLen + this.aheadBytes;
   }
 
   /**
@@ -255,6 +259,9 @@ export class RespParser {
    * next(), which empties each slot it hands out.
    */
   private readonly ahead: ParseResult[] = [];
+  /** The bytes each of them was parsed from, and their sum for those waiting. */
+  private readonly aheadSizes: number[] = [];
+  private aheadBytes = 0;
   private aheadAt = 0;
   private aheadN = 0;
 
@@ -267,13 +274,18 @@ export class RespParser {
    * Parses one more complete command (or a protocol error) into the queue
    * next() hands out first, and returns it; null (nothing queued) when more
    * bytes are needed. The connection reads a pipeline's keys ahead so
-   * (server/dispatcher.ts readAhead); the bytes it took no longer count in
-   * `buffered`.
+   * (server/dispatcher.ts readAhead).
    */
   parseAhead(): ParseResult {
     if (this.aheadAt === this.aheadN) this.aheadAt = this.aheadN = 0;
+    const unread = this.end - this.pos + this.pendingLen;
     const r = this.parse();
-    if (r !== null) this.ahead[this.aheadN++] = r;
+    if (r !== null) {
+      const size = unread - (this.end - this.pos + this.pendingLen);
+      this.aheadSizes[this.aheadN] = size;
+      this.aheadBytes += size;
+      this.ahead[this.aheadN++] = r;
+    }
     return r;
   }
 
@@ -283,6 +295,7 @@ export class RespParser {
     if (i !== this.aheadN) {
       const r = this.ahead[i]!;
       this.ahead[i] = null;
+      this.aheadBytes -= this.aheadSizes[i]!;
       this.aheadAt = i + 1;
       return r;
     }

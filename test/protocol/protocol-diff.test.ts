@@ -327,6 +327,41 @@ test('a pipeline waits behind a blocked command, read ahead or not', { skip }, a
   assert.deepEqual(y, ['$-1\r\n', ':1\r\n', '*2\r\n$7\r\nra:list\r\n$1\r\nx\r\n+OK\r\n$1\r\n1\r\n', '$1\r\n1\r\n']);
 });
 
+test("a blocked client's pipelined commands still count in its query buffer (CLIENT LIST qbuf)", { skip }, async () => {
+  const qbuf = async (port: number): Promise<string> => {
+    const c1 = net.connect(port, '127.0.0.1');
+    const c2 = net.connect(port, '127.0.0.1');
+    const ask = (c: net.Socket, argv: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        c.once('data', (d: Buffer) => resolve(d.latin1Slice(0)));
+        c.write(encode(argv));
+      });
+    await ask(c1, ['CLIENT', 'SETNAME', 'waiter']);
+    const value = big(8000); // all of it in one read: tsdis reads the SETs ahead with the BLPOP
+    // BLPOP blocks; the SETs behind it (read ahead by tsdis with it, or not) wait in the query buffer
+    c1.write(
+      Buffer.concat([
+        encode(['BLPOP', 'qb:list', '0']),
+        encode(['SET', 'qb:a', value]),
+        encode(['SET', 'qb:b', value]),
+        encode(['GET', 'qb:a']),
+      ]),
+    );
+    let line = '';
+    for (let i = 0; i < 50 && !/ qbuf=[1-9]/.test(line); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      line = (await ask(c2, ['CLIENT', 'LIST'])).split('\n').find((l) => l.includes('name=waiter')) ?? '';
+    }
+    await ask(c2, ['LPUSH', 'qb:list', 'x']);
+    c1.destroy();
+    c2.destroy();
+    return / qbuf=(\d+) /.exec(line)?.[1] ?? 'none';
+  };
+  const [x, y] = await Promise.all([qbuf(tsdis.port), qbuf(redis.port)]);
+  assert.equal(x, y);
+  assert.ok(Number(y) > 16000, `qbuf ${y}`);
+});
+
 test('requirepass: NOAUTH, AUTH, WRONGPASS, HELLO AUTH, unauthenticated caps', { skip }, async () => {
   await Promise.all([
     same(tsdisAuth, redisAuth, encode(['PING'])),
