@@ -165,12 +165,14 @@ export class Db {
   ) {}
 
   /**
-   * Reads ahead the dict entries of the batch's keys (Dict.prefetch), in a
-   * db big enough for its dict not to sit in the CPU's caches.
+   * Reads ahead the dict entries of the batch's keys (Dict.prefetch), and
+   * their TTL entries, in dicts big enough not to sit in the CPU's caches.
    */
   prefetch(): void {
     const b = this.batch;
-    if (b.n > 1 && this.dict.size >= PREFETCH_MIN_KEYS) this.prefetched += this.dict.prefetch(b.hashes, b.n);
+    if (b.n < 2) return;
+    if (this.dict.size >= PREFETCH_MIN_KEYS) this.prefetched += this.dict.prefetch(b.hashes, b.n);
+    if (this.expires.size >= PREFETCH_MIN_KEYS) this.prefetched += this.expires.prefetch(b.hashes, b.n);
   }
 
   get size(): number {
