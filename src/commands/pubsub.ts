@@ -9,6 +9,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { globMatch } from '../util/glob.js';
 import { helpReply } from './help.js';
 import type { SubKind } from '../server/pubsub.js';
+import { PROPAGATE_REPL } from '../server/propagate.js';
 
 /** SUBSCRIBE channel [channel ...] (and PSUBSCRIBE, SSUBSCRIBE) */
 function subscribeGeneric(ctx: Ctx, kind: SubKind): void {
@@ -23,17 +24,27 @@ function unsubscribeGeneric(ctx: Ctx, kind: SubKind): void {
   else for (let i = 1; i < argv.length; i++) server.pubsub.unsubscribe(client, kind, argv[i]!, true);
 }
 
+/**
+ * A message published here reaches the other nodes: in cluster mode over
+ * the bus (Redis's clusterPropagatePublish: every node for PUBLISH, this
+ * shard's for SPUBLISH), otherwise down the replication stream, as the
+ * command itself, to replicas only (Redis's forceCommandPropagation with
+ * PROPAGATE_REPL): a replica's subscribers hear the primary's messages.
+ */
+function spread(ctx: Ctx, sharded: boolean): void {
+  if (ctx.server.cluster.enabled) ctx.server.cluster.propagatePublish(ctx.argv[1]!, ctx.argv[2]!, sharded);
+  else ctx.propagate(ctx.argv, ctx.db.id, PROPAGATE_REPL);
+}
+
 /** PUBLISH channel message — the number of clients that received it. */
 function publish(ctx: Ctx): void {
-  // in cluster mode every node hears it over the bus (Redis's clusterPropagatePublish)
-  if (ctx.server.cluster.enabled) ctx.server.cluster.propagatePublish(ctx.argv[1]!, ctx.argv[2]!, false);
+  spread(ctx, false);
   ctx.reply.int(ctx.server.pubsub.publish(ctx.argv[1]!, ctx.argv[2]!));
 }
 
 /** SPUBLISH shardchannel message */
 function spublish(ctx: Ctx): void {
-  // in cluster mode the other nodes of this shard hear it (its replicas)
-  if (ctx.server.cluster.enabled) ctx.server.cluster.propagatePublish(ctx.argv[1]!, ctx.argv[2]!, true);
+  spread(ctx, true);
   ctx.reply.int(ctx.server.pubsub.publish(ctx.argv[1]!, ctx.argv[2]!, true));
 }
 

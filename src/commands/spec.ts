@@ -10,6 +10,7 @@ import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import type { YesNoLocalParam } from '../config/params.js';
 import { legacyKeysOf } from './keys-of.js';
+import { PROPAGATE_ALL } from '../server/propagate.js';
 
 /** Command flags, named as Redis's COMMAND INFO names them. */
 export type CommandFlag =
@@ -159,9 +160,10 @@ export class Ctx {
    * An effect replayed whatever the command changed, in database `db`
    * (default: the command's), ahead of the command's own replay: FLUSHDB on
    * an empty db, a blocked pop when it is served. Redis's alsoPropagate.
+   * `target`: PROPAGATE_REPL for what goes to replicas only (PUBLISH).
    */
-  propagate(argv: string[], db = this.db.id): void {
-    this.server.propagator.propagate(db, argv);
+  propagate(argv: string[], db = this.db.id, target = PROPAGATE_ALL): void {
+    this.server.propagator.propagate(db, argv, target);
   }
 }
 

@@ -130,7 +130,10 @@ export function readGroupNew(
       ops.push(xclaimProp(key, g, fmtId(id), nack));
     }
   });
-  if (moved) ops.push(setidProp(key, g));
+  // the group's new last ID replicates with the XCLAIMs (LASTID), or, under NOACK
+  // (no XCLAIM), as XGROUP SETID: Redis 7.2's streamReplyWithRange. (A replica's
+  // entries-read does not follow the XCLAIMs, in Redis neither.)
+  if (moved && noack) ops.push(setidProp(key, g));
   return out;
 }
 

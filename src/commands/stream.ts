@@ -432,8 +432,9 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
         gt = g.lastId;
       }
       // Redis 7.2 creates the consumer and marks it seen whether or not the read
-      // serves it (7.0: only when served); unserved, its creation replicates under NOACK only.
-      const c = consumerOf(server, db, key, g, consumerName, now, serve || noack ? ops : null);
+      // serves it (7.0: only when served); its creation replicates under NOACK only
+      // (otherwise the XCLAIMs of what it was given create it where they replay).
+      const c = consumerOf(server, db, key, g, consumerName, now, noack ? ops : null);
       c.seenTime = now;
       if (serve) {
         if (history) {

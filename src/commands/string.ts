@@ -202,7 +202,10 @@ function getdel(ctx: Ctx): void {
   const key = ctx.argv[1]!;
   const v = lookupString(db, key);
   ctx.reply.bulkOrNull(v);
-  if (v !== undefined && db.delete(key)) db.notify('g', 'del', key);
+  if (v !== undefined && db.delete(key)) {
+    db.notify('g', 'del', key);
+    ctx.replayAs([['DEL', key]]); // as Redis's getdelCommand rewrites it
+  }
 }
 
 /** GETEX key [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|PERSIST] */

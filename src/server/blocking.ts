@@ -230,6 +230,12 @@ export class Blocking implements Subsystem {
         let i = 0;
         while (i < q.length) {
           const b = q[i]!;
+          // Redis looks the key up without effects (LOOKUP_NOEFFECTS): a key whose TTL has passed is
+          // no key to a waiter, and stays stored (deleted, and the DEL propagated, at its next access)
+          if (!b.onNoKey && db.isLogicallyExpired(key)) {
+            i++;
+            continue;
+          }
           // ACL rules may have changed while it waited: the command is checked again (Redis reprocesses it)
           if (!b.client.user.unrestricted && b.stats !== null && this.aclRefused(b)) {
             if (m!.get(key) !== q) break;

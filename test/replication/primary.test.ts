@@ -12,6 +12,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasRedis, RawConn, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { until } from '../helpers/wait.js';
+import fs from 'node:fs';
+import { readCommands } from '../../src/persistence/aof.js';
+import { incrFile } from '../helpers/aof.js';
 import type { TsdisServer } from '../../src/index.js';
 import {
   bulkText,
@@ -533,5 +536,51 @@ test(
       for (const r of replicas) await r.stop();
       await srv.close();
     }
+  },
+);
+
+test(
+  "PUBLISH and SPUBLISH reach a redis-server replica's subscribers; GETDEL replicates as DEL; neither PUBLISH goes to the AOF",
+  { skip, timeout: 60_000 },
+  async () => {
+    await withPair({ appendonly: 'yes' }, async (p, r) => {
+      // a subscriber and a MONITOR on the replica
+      const sub = await RawConn.connect(r.port);
+      const mon = await RawConn.connect(r.port);
+      try {
+        await sub.call('SUBSCRIBE', 'news');
+        await sub.call('SSUBSCRIBE', 'shard');
+        assert.equal(await mon.call('MONITOR'), '+OK\r\n');
+        assert.equal(await p.call('PUBLISH', 'news', 'hello'), ':0\r\n'); // no subscriber on the primary
+        assert.equal(await p.call('SPUBLISH', 'shard', 'hi'), ':0\r\n');
+        assert.equal(await sub.read(), '*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n');
+        assert.equal(await sub.read(), '*3\r\n$8\r\nsmessage\r\n$5\r\nshard\r\n$2\r\nhi\r\n');
+        // inside MULTI: the one effect goes alone (no MULTI/EXEC around it), as Redis 7.2 sends it
+        await p.call('MULTI');
+        await p.call('PUBLISH', 'news', 'in-multi');
+        await p.call('EXEC');
+        assert.equal(await sub.read(), '*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$8\r\nin-multi\r\n');
+        await p.call('SET', 'gd', 'v');
+        assert.equal(await p.call('GETDEL', 'gd'), '$1\r\nv\r\n');
+        await caughtUp(p, r.conn);
+        let seen = '';
+        await until('the replica applied the GETDEL', async () => {
+          seen += mon.take();
+          return /"DEL" "gd"/i.test(seen);
+        });
+        assert.doesNotMatch(seen, /getdel/i);
+        assert.match(seen, /"MULTI"|"PUBLISH" "news" "in-multi"/i);
+        assert.doesNotMatch(seen, /"MULTI"/i);
+      } finally {
+        sub.close();
+        mon.close();
+      }
+      // the primary's AOF has the writes, not the messages
+      const dir = /\$\d+\r\n(\/[^\r]*)\r\n$/.exec(await p.call('CONFIG', 'GET', 'dir'))![1]!;
+      await until('the AOF written', () => fs.existsSync(incrFile(dir)));
+      const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.map((c) => c[0]!.toUpperCase());
+      assert.ok(ops.includes('DEL') && ops.includes('SET'), ops.join(' '));
+      assert.ok(!ops.includes('PUBLISH') && !ops.includes('SPUBLISH') && !ops.includes('GETDEL'), ops.join(' '));
+    });
   },
 );
