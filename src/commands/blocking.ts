@@ -91,8 +91,9 @@ function popOrBlock<T>(
 ): void {
   const hit = first(ctx.db, keys);
   if (hit !== undefined) {
-    ctx.replayAs([replay(hit[0])]);
-    return pop(ctx.db, ctx.reply, hit[0], hit[1]);
+    pop(ctx.db, ctx.reply, hit[0], hit[1]);
+    ctx.replayAs([replay(hit[0])]); // (after the pop: BLMPOP's replay says how many it popped)
+    return;
   }
   if (!mayBlock(ctx)) return ctx.reply.nullArray();
   const serve: ServeFn = (db, key, r) => {
@@ -144,8 +145,9 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
   const src = argv[1]!;
   const dst = argv[2]!;
   const sl = lookupTyped(db, src, 'list', true);
-  const replay = [argv[0]!.toLowerCase() === 'brpoplpush' ? 'RPOPLPUSH' : 'LMOVE', src, dst];
-  if (replay[0] === 'LMOVE') replay.push(fromLeft ? 'LEFT' : 'RIGHT', toLeft ? 'LEFT' : 'RIGHT');
+  // replayed as Redis 7.2 rewrites it: RPOPLPUSH, or LMOVE with the client's own LEFT/RIGHT words
+  const replay =
+    argv[0]!.toLowerCase() === 'brpoplpush' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, argv[3]!, argv[4]!];
   if (sl !== undefined) {
     const dl = lookupTyped(db, dst, 'list', true);
     moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
@@ -186,14 +188,17 @@ function brpoplpush(ctx: Ctx): void {
 function blmpop(ctx: Ctx): void {
   const { keys, first: left, count } = parseMpopArgs(ctx.argv, 2, 'LEFT', 'RIGHT');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
+  let n = 0;
   popOrBlock(
     ctx,
     keys,
     deadline,
     firstNonEmpty,
     readyList,
-    (db, r, key, l) => popManyReply(db, r, key, l, left, count),
-    (key) => [left ? 'LPOP' : 'RPOP', key, String(count)],
+    (db, r, key, l) => {
+      n = popManyReply(db, r, key, l, left, count);
+    },
+    (key) => [left ? 'LPOP' : 'RPOP', key, String(n)], // the count it popped
   );
 }
 
@@ -227,14 +232,17 @@ function bzpopmax(ctx: Ctx): void {
 function bzmpop(ctx: Ctx): void {
   const { keys, first, count } = parseMpopArgs(ctx.argv, 2, 'MIN', 'MAX');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
+  let n = 0;
   popOrBlock(
     ctx,
     keys,
     deadline,
     firstNonEmptyZset,
     readyZset,
-    (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count),
-    (key) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(count)],
+    (db, r, key, z) => {
+      n = zpopManyReply(db, r, key, z, !first, count);
+    },
+    (key) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)], // the count it popped
   );
 }
 

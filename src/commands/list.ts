@@ -63,13 +63,14 @@ export function popOne(db: Db, key: string, list: List, left: boolean): string |
  * Pops up to `count` elements from a non-empty list and replies
  * [key, [elements]] (LMPOP, BLMPOP).
  */
-export function popManyReply(db: Db, reply: Reply, key: string, list: List, left: boolean, count: number): void {
+export function popManyReply(db: Db, reply: Reply, key: string, list: List, left: boolean, count: number): number {
   const n = Math.min(count, list.length);
   reply.array(2);
   reply.bulk(key);
   reply.array(n);
   for (let i = 0; i < n; i++) reply.bulk(list.pop(left)!);
   popped(db, key, list, left, n);
+  return n;
 }
 
 /**
@@ -434,8 +435,9 @@ function lmpop(ctx: Ctx): void {
   const hit = firstNonEmpty(db, keys);
   if (hit === undefined) reply.nullArray();
   else {
-    popManyReply(db, reply, hit[0], hit[1], left, count);
-    ctx.replayAs([[left ? 'LPOP' : 'RPOP', hit[0], String(count)]]);
+    // replayed with the count it popped, as Redis 7.2 rewrites it
+    const n = popManyReply(db, reply, hit[0], hit[1], left, count);
+    ctx.replayAs([[left ? 'LPOP' : 'RPOP', hit[0], String(n)]]);
   }
 }
 

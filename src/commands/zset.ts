@@ -301,8 +301,9 @@ function zmpop(ctx: Ctx): void {
   const { keys, first, count } = parseMpopArgs(ctx.argv, 1, 'MIN', 'MAX');
   const hit = firstNonEmptyZset(ctx.db, keys);
   if (hit === undefined) return ctx.reply.nullArray();
-  zpopManyReply(ctx.db, ctx.reply, hit[0], hit[1], !first, count);
-  ctx.replayAs([[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(count)]]);
+  // replayed with the count it popped, as Redis 7.2 rewrites it
+  const n = zpopManyReply(ctx.db, ctx.reply, hit[0], hit[1], !first, count);
+  ctx.replayAs([[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(n)]]);
 }
 
 /** The first non-empty sorted set among keys (WRONGTYPE for another type met first). ZMPOP, BZ*POP*. */
@@ -335,7 +336,8 @@ export function zpopOneReply(db: Db, r: Reply, key: string, z: ZSet, max: boolea
 }
 
 /** Pops up to count and replies [key, [[member, score] ...]] (ZMPOP, BZMPOP). */
-export function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean, count: number): void {
+/** Pops up to `count` members and replies them (ZMPOP, BZMPOP); returns how many it popped. */
+export function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean, count: number): number {
   const items = zpop(db, key, z, max, count);
   r.array(2);
   r.bulk(key);
@@ -345,6 +347,7 @@ export function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boole
     r.bulk(m);
     r.double(s);
   }
+  return items.length;
 }
 
 /** ZRANDMEMBER key [count [WITHSCORES]] */

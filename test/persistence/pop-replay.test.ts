@@ -1,0 +1,66 @@
+/**
+ * How pops replay (AOF, replicas), as Redis 7.2 rewrites them: LMPOP,
+ * BLMPOP, ZMPOP and BZMPOP as LPOP/RPOP/ZPOPMIN/ZPOPMAX with the count
+ * they popped (not the count asked for), BLMOVE as LMOVE with the
+ * client's own LEFT/RIGHT words, served at once or after blocking.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { createServer } from '../helpers/servers.js';
+import { readCommands } from '../../src/persistence/aof.js';
+import { incrFile } from '../helpers/aof.js';
+import { until } from '../helpers/wait.js';
+
+test('MPOPs replay with the count popped, BLMOVE with its own direction words', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
+  const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
+  const [c, c2, c3] = [new Redis(srv.port), new Redis(srv.port), new Redis(srv.port)];
+  try {
+    await srv.call('RPUSH', 'l', 'a', 'b', 'c');
+    await srv.call('LMPOP', '1', 'l', 'LEFT', 'COUNT', '10');
+    await srv.call('ZADD', 'z', '1', 'a', '2', 'b');
+    await srv.call('ZMPOP', '1', 'z', 'MIN', 'COUNT', '5');
+    await srv.call('RPUSH', 'l2', 'x', 'y');
+    await srv.call('BLMPOP', '0', '1', 'l2', 'RIGHT', 'COUNT', '9');
+    await srv.call('ZADD', 'z2', '1', 'a', '2', 'b', '3', 'c');
+    await srv.call('BZMPOP', '0', '1', 'z2', 'MAX', 'COUNT', '2');
+    await srv.call('RPUSH', 's', '1');
+    await srv.call('BLMOVE', 's', 'd', 'left', 'RIGHT', '0');
+    // served after blocking
+    const waits = [
+      c.call('BLMOVE', 's2', 'd2', 'Right', 'lEft', '0'),
+      c2.call('BLMPOP', '0', '1', 'l3', 'LEFT', 'COUNT', '7'),
+      c3.call('BZMPOP', '0', '1', 'z3', 'MIN', 'COUNT', '4'),
+    ];
+    await until('three clients blocked', async () =>
+      /blocked_clients:3\r/.test(String(await srv.call('INFO', 'clients'))),
+    );
+    await srv.call('RPUSH', 's2', 'v');
+    await srv.call('RPUSH', 'l3', 'p', 'q');
+    await srv.call('ZADD', 'z3', '5', 'm');
+    await Promise.all(waits);
+    await srv.call('SET', 'last', '1');
+    await until('the AOF written', () => fs.readFileSync(incrFile(dir), 'latin1').includes('last'));
+    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.filter(
+      (op) => !['SELECT', 'RPUSH', 'ZADD', 'SET'].includes(op[0]!.toUpperCase()),
+    );
+    assert.deepEqual(ops, [
+      ['LPOP', 'l', '3'],
+      ['ZPOPMIN', 'z', '2'],
+      ['RPOP', 'l2', '2'],
+      ['ZPOPMAX', 'z2', '2'],
+      ['LMOVE', 's', 'd', 'left', 'RIGHT'],
+      ['LMOVE', 's2', 'd2', 'Right', 'lEft'],
+      ['LPOP', 'l3', '2'],
+      ['ZPOPMIN', 'z3', '1'],
+    ]);
+  } finally {
+    for (const x of [c, c2, c3]) x.disconnect();
+    await srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
