@@ -585,6 +585,7 @@ export const commands: CommandSpec[] = [
   }),
   command({
     name: 'randomkey',
+    touchesArbitraryKeys: true,
     arity: 1,
     flags: ['readonly'],
     acl: ['keyspace'],
@@ -651,6 +652,7 @@ export const commands: CommandSpec[] = [
   }),
   command({
     name: 'scan',
+    touchesArbitraryKeys: true,
     arity: -2,
     flags: ['readonly'],
     acl: ['keyspace'],

@@ -203,6 +203,13 @@ export interface CommandSpec {
    * field read. Declared on the top-level command.
    */
   mayNeedVm?: true;
+  /**
+   * The command may expire (delete) keys it did not name (SCAN, RANDOMKEY:
+   * Redis's hidden TOUCHES_ARBITRARY_KEYS flag): run directly, the DELs it
+   * propagates go out one by one, not as a MULTI/EXEC (Redis 7.2's
+   * propagatePendingCommands).
+   */
+  touchesArbitraryKeys?: true;
   /** Container commands have no handler of their own. */
   handler?: Handler;
   /**
@@ -261,6 +268,7 @@ export function command(spec: CommandDecl): CommandSpec {
     subcommands: spec.subcommands,
     protectedBy: spec.protectedBy,
     mayNeedVm: spec.mayNeedVm,
+    touchesArbitraryKeys: spec.touchesArbitraryKeys,
     id: nextCommandId++,
     write: spec.flags.includes('write'),
     acl: spec.acl ?? [],

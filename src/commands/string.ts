@@ -139,8 +139,9 @@ function setGeneric(
     if (flags & GET) ctx.replayAs([ctx.argv.filter((a, j) => j < 3 || a.toLowerCase() !== 'get')]);
   } else {
     db.setWithExpire(key, v, when);
-    // replayed with the absolute time (SET EX, SETEX, PSETEX alike)
-    ctx.replayAs([['SET', key, val, 'PXAT', String(when)]]);
+    // replayed with the absolute time (SET EX, SETEX, PSETEX alike); a SET
+    // given PXAT replays as it came, options and all (Redis 7.2's setGenericCommand)
+    if (!(flags & PXAT)) ctx.replayAs([['SET', key, val, 'PXAT', String(when)]]);
   }
   db.notify('$', 'set', key);
   if (when !== undefined) db.notify('g', 'expire', key);

@@ -527,7 +527,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
     if (prop.dirty !== dirtyBefore) prop.command(ctx.db.id, ctx.replay, argv, client.replTarget);
     if (prevCurrent === null) {
       const off = server.repl.offset;
-      prop.commit();
+      prop.commit(cmd.touchesArbitraryKeys === true);
       // the client's write offset, for WAIT (Redis's woff)
       if (server.repl.offset !== off) client.woff = server.repl.offset;
     }

@@ -134,10 +134,11 @@ export class Propagator {
 
   /**
    * Ends the unit: hands its effects to the sinks, wrapped in MULTI/EXEC
-   * when there are several (one atomic unit). Called by call() when a
+   * when there are several (one atomic unit), unless `noWrap` (the lazy
+   * expiries of a SCAN or RANDOMKEY run directly, see touchesArbitraryKeys). Called by call() when a
    * top-level command returns and by blocking.ts after serving a waiter.
    */
-  commit(): void {
+  commit(noWrap = false): void {
     const ops = this.ops;
     if (ops.length === 0) return;
     const dbs = this.dbs;
@@ -148,7 +149,7 @@ export class Propagator {
     if (!this.active) return;
     // (wrapped when the unit has several effects, whatever their targets: a
     // sink may get a MULTI/EXEC with fewer effects inside, or none, as in Redis)
-    const wrap = ops.length > 1;
+    const wrap = ops.length > 1 && !noWrap;
     for (const sink of this.sinks) {
       if (!sink.accepting) continue;
       const t = sink.target;

@@ -1,8 +1,10 @@
 /**
- * How pops replay (AOF, replicas), as Redis 7.2 rewrites them: LMPOP,
+ * How commands replay (AOF, replicas), as Redis 7.2 rewrites them: LMPOP,
  * BLMPOP, ZMPOP and BZMPOP as LPOP/RPOP/ZPOPMIN/ZPOPMAX with the count
  * they popped (not the count asked for), BLMOVE as LMOVE with the
- * client's own LEFT/RIGHT words, served at once or after blocking.
+ * client's own LEFT/RIGHT words, served at once or after blocking; SET
+ * ... PXAT as it came; the keys a SCAN or RANDOMKEY finds expired as DELs
+ * each on its own (Redis's TOUCHES_ARBITRARY_KEYS), not as a MULTI/EXEC.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,6 +62,48 @@ test('MPOPs replay with the count popped, BLMOVE with its own direction words', 
     ]);
   } finally {
     for (const x of [c, c2, c3]) x.disconnect();
+    await srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SET ... PXAT replays as it came; keys SCAN and RANDOMKEY find expired replay as DELs without MULTI/EXEC', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
+  const srv = await createServer({
+    config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no', 'enable-debug-command': 'yes' },
+  });
+  try {
+    const at = String(Date.now() + 100_000);
+    await srv.call('SET', 'p', 'v', 'pxat', at, 'GET');
+    await srv.call('SET', 'e', 'v', 'EX', '100');
+    await srv.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    for (const k of ['x1', 'x2', 'y1', 'y2']) await srv.call('SET', k, 'v', 'PX', '1');
+    await new Promise((r) => setTimeout(r, 20));
+    await srv.call('SCAN', '0', 'MATCH', 'x*', 'COUNT', '100');
+    await srv.call('EVAL', "redis.call('SCAN', '0', 'MATCH', 'y*', 'COUNT', '100') return 1", '0');
+    // RANDOMKEY in a db holding only expired keys deletes them all, one by one
+    await srv.call('SELECT', '1');
+    for (const k of ['z1', 'z2']) await srv.call('SET', k, 'v', 'PX', '1');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await srv.call('RANDOMKEY'), null);
+    await srv.call('SET', 'last', '1');
+    await until('the AOF written', () => fs.readFileSync(incrFile(dir), 'latin1').includes('last'));
+    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.map((op) => op.join(' '));
+    const i = ops.indexOf('SET p v pxat ' + at + ' GET');
+    assert.ok(i >= 0, ops.join('\n'));
+    assert.match(ops[i + 1]!, /^SET e v PXAT \d+$/);
+    // the direct SCAN's two DELs go alone, RANDOMKEY's too; those of a script's SCAN come in its MULTI/EXEC
+    const tail = ops.slice(ops.findIndex((o) => o.startsWith('SET y2')) + 1);
+    const dels = tail.filter((o) => /^(DEL|UNLINK) x/.test(o));
+    assert.equal(dels.length, 2, tail.join('\n'));
+    const firstMulti = tail.indexOf('MULTI');
+    assert.ok(firstMulti > tail.indexOf(dels[1]!), tail.join('\n'));
+    const exec = tail.indexOf('EXEC');
+    assert.equal(tail.slice(firstMulti, exec).filter((o) => /^(DEL|UNLINK) y/.test(o)).length, 2, tail.join('\n'));
+    const zs = tail.slice(exec).filter((o) => /^(DEL|UNLINK) z/.test(o));
+    assert.equal(zs.length, 2, tail.join('\n'));
+    assert.ok(!tail.slice(exec + 1).includes('MULTI'), tail.join('\n'));
+  } finally {
     await srv.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
