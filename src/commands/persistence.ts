@@ -161,7 +161,8 @@ export function restore(ctx: Ctx): void {
     // already expired: nothing is created (a replaced key is gone)
     if (deleted) {
       db.notify('g', 'del', key);
-      ctx.replayAs([['DEL', key]]);
+      // as Redis's restoreCommand: UNLINK when lazyfree-lazy-server-del freed it lazily
+      ctx.replayAs([[server.config.v['lazyfree-lazy-server-del'] ? 'UNLINK' : 'DEL', key]]);
     } else ctx.replayAs([]);
     return reply.ok();
   }

@@ -108,3 +108,28 @@ test('SET ... PXAT replays as it came; keys SCAN and RANDOMKEY find expired repl
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('RESTORE ... REPLACE with a TTL already past replays as DEL, or UNLINK under lazyfree-lazy-server-del', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
+  const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
+  try {
+    await srv.call('SET', 'k', 'v');
+    const payload = (await srv.call('DUMP', 'k')) as Buffer | string;
+    const past = String(Date.now() - 5000);
+    await srv.call('SET', 'r1', 'x');
+    await srv.call('SET', 'r2', 'x');
+    await srv.call('CONFIG', 'SET', 'lazyfree-lazy-server-del', 'no');
+    await srv.call('RESTORE', 'r1', past, payload, 'REPLACE', 'ABSTTL');
+    await srv.call('CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes');
+    await srv.call('RESTORE', 'r2', past, payload, 'REPLACE', 'ABSTTL');
+    assert.equal(await srv.call('EXISTS', 'r1', 'r2'), 0);
+    await srv.call('SET', 'last', '1');
+    await until('the AOF written', () => fs.readFileSync(incrFile(dir), 'latin1').includes('last'));
+    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.map((op) => op.join(' '));
+    const i = ops.indexOf('SET r2 x');
+    assert.deepEqual(ops.slice(i + 1, i + 3), ['DEL r1', 'UNLINK r2'], ops.join('\n'));
+  } finally {
+    await srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
