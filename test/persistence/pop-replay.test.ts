@@ -17,62 +17,78 @@ import { readCommands } from '../../src/persistence/aof.js';
 import { incrFile } from '../helpers/aof.js';
 import { until } from '../helpers/wait.js';
 
-test('MPOPs replay with the count popped, BLMOVE with its own direction words', async () => {
+type Srv = Awaited<ReturnType<typeof createServer>>;
+
+/**
+ * Runs `body` against a server writing an AOF (no RDB preamble), in a
+ * directory of its own, removed after; `written()` sets a last key and
+ * returns the AOF's commands once that key is in the file.
+ */
+async function withAof(
+  extra: Record<string, string>,
+  body: (srv: Srv, written: () => Promise<string[][]>) => Promise<void>,
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
-  const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
-  const [c, c2, c3] = [new Redis(srv.port), new Redis(srv.port), new Redis(srv.port)];
-  try {
-    await srv.call('RPUSH', 'l', 'a', 'b', 'c');
-    await srv.call('LMPOP', '1', 'l', 'LEFT', 'COUNT', '10');
-    await srv.call('ZADD', 'z', '1', 'a', '2', 'b');
-    await srv.call('ZMPOP', '1', 'z', 'MIN', 'COUNT', '5');
-    await srv.call('RPUSH', 'l2', 'x', 'y');
-    await srv.call('BLMPOP', '0', '1', 'l2', 'RIGHT', 'COUNT', '9');
-    await srv.call('ZADD', 'z2', '1', 'a', '2', 'b', '3', 'c');
-    await srv.call('BZMPOP', '0', '1', 'z2', 'MAX', 'COUNT', '2');
-    await srv.call('RPUSH', 's', '1');
-    await srv.call('BLMOVE', 's', 'd', 'left', 'RIGHT', '0');
-    // served after blocking
-    const waits = [
-      c.call('BLMOVE', 's2', 'd2', 'Right', 'lEft', '0'),
-      c2.call('BLMPOP', '0', '1', 'l3', 'LEFT', 'COUNT', '7'),
-      c3.call('BZMPOP', '0', '1', 'z3', 'MIN', 'COUNT', '4'),
-    ];
-    await until('three clients blocked', async () =>
-      /blocked_clients:3\r/.test(String(await srv.call('INFO', 'clients'))),
-    );
-    await srv.call('RPUSH', 's2', 'v');
-    await srv.call('RPUSH', 'l3', 'p', 'q');
-    await srv.call('ZADD', 'z3', '5', 'm');
-    await Promise.all(waits);
+  const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no', ...extra } });
+  const written = async (): Promise<string[][]> => {
     await srv.call('SET', 'last', '1');
     await until('the AOF written', () => fs.readFileSync(incrFile(dir), 'latin1').includes('last'));
-    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.filter(
-      (op) => !['SELECT', 'RPUSH', 'ZADD', 'SET'].includes(op[0]!.toUpperCase()),
-    );
-    assert.deepEqual(ops, [
-      ['LPOP', 'l', '3'],
-      ['ZPOPMIN', 'z', '2'],
-      ['RPOP', 'l2', '2'],
-      ['ZPOPMAX', 'z2', '2'],
-      ['LMOVE', 's', 'd', 'left', 'RIGHT'],
-      ['LMOVE', 's2', 'd2', 'Right', 'lEft'],
-      ['LPOP', 'l3', '2'],
-      ['ZPOPMIN', 'z3', '1'],
-    ]);
+    return readCommands(fs.readFileSync(incrFile(dir))).commands;
+  };
+  try {
+    await body(srv, written);
   } finally {
-    for (const x of [c, c2, c3]) x.disconnect();
     await srv.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('MPOPs replay with the count popped, BLMOVE with its own direction words', async () => {
+  await withAof({}, async (srv, written) => {
+    const [c, c2, c3] = [new Redis(srv.port), new Redis(srv.port), new Redis(srv.port)];
+    try {
+      await srv.call('RPUSH', 'l', 'a', 'b', 'c');
+      await srv.call('LMPOP', '1', 'l', 'LEFT', 'COUNT', '10');
+      await srv.call('ZADD', 'z', '1', 'a', '2', 'b');
+      await srv.call('ZMPOP', '1', 'z', 'MIN', 'COUNT', '5');
+      await srv.call('RPUSH', 'l2', 'x', 'y');
+      await srv.call('BLMPOP', '0', '1', 'l2', 'RIGHT', 'COUNT', '9');
+      await srv.call('ZADD', 'z2', '1', 'a', '2', 'b', '3', 'c');
+      await srv.call('BZMPOP', '0', '1', 'z2', 'MAX', 'COUNT', '2');
+      await srv.call('RPUSH', 's', '1');
+      await srv.call('BLMOVE', 's', 'd', 'left', 'RIGHT', '0');
+      // served after blocking
+      const waits = [
+        c.call('BLMOVE', 's2', 'd2', 'Right', 'lEft', '0'),
+        c2.call('BLMPOP', '0', '1', 'l3', 'LEFT', 'COUNT', '7'),
+        c3.call('BZMPOP', '0', '1', 'z3', 'MIN', 'COUNT', '4'),
+      ];
+      await until('three clients blocked', async () =>
+        /blocked_clients:3\r/.test(String(await srv.call('INFO', 'clients'))),
+      );
+      await srv.call('RPUSH', 's2', 'v');
+      await srv.call('RPUSH', 'l3', 'p', 'q');
+      await srv.call('ZADD', 'z3', '5', 'm');
+      await Promise.all(waits);
+      const ops = (await written()).filter((op) => !['SELECT', 'RPUSH', 'ZADD', 'SET'].includes(op[0]!.toUpperCase()));
+      assert.deepEqual(ops, [
+        ['LPOP', 'l', '3'],
+        ['ZPOPMIN', 'z', '2'],
+        ['RPOP', 'l2', '2'],
+        ['ZPOPMAX', 'z2', '2'],
+        ['LMOVE', 's', 'd', 'left', 'RIGHT'],
+        ['LMOVE', 's2', 'd2', 'Right', 'lEft'],
+        ['LPOP', 'l3', '2'],
+        ['ZPOPMIN', 'z3', '1'],
+      ]);
+    } finally {
+      for (const x of [c, c2, c3]) x.disconnect();
+    }
+  });
 });
 
 test('SET ... PXAT replays as it came; keys SCAN and RANDOMKEY find expired replay as DELs without MULTI/EXEC', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
-  const srv = await createServer({
-    config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no', 'enable-debug-command': 'yes' },
-  });
-  try {
+  await withAof({ 'enable-debug-command': 'yes' }, async (srv, written) => {
     const at = String(Date.now() + 100_000);
     await srv.call('SET', 'p', 'v', 'pxat', at, 'GET');
     await srv.call('SET', 'e', 'v', 'EX', '100');
@@ -86,9 +102,7 @@ test('SET ... PXAT replays as it came; keys SCAN and RANDOMKEY find expired repl
     for (const k of ['z1', 'z2']) await srv.call('SET', k, 'v', 'PX', '1');
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(await srv.call('RANDOMKEY'), null);
-    await srv.call('SET', 'last', '1');
-    await until('the AOF written', () => fs.readFileSync(incrFile(dir), 'latin1').includes('last'));
-    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.map((op) => op.join(' '));
+    const ops = (await written()).map((op) => op.join(' '));
     const i = ops.indexOf('SET p v pxat ' + at + ' GET');
     assert.ok(i >= 0, ops.join('\n'));
     assert.match(ops[i + 1]!, /^SET e v PXAT \d+$/);
@@ -103,16 +117,11 @@ test('SET ... PXAT replays as it came; keys SCAN and RANDOMKEY find expired repl
     const zs = tail.slice(exec).filter((o) => /^(DEL|UNLINK) z/.test(o));
     assert.equal(zs.length, 2, tail.join('\n'));
     assert.ok(!tail.slice(exec + 1).includes('MULTI'), tail.join('\n'));
-  } finally {
-    await srv.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('RESTORE ... REPLACE with a TTL already past replays as DEL, or UNLINK under lazyfree-lazy-server-del', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
-  const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no' } });
-  try {
+  await withAof({}, async (srv, written) => {
     await srv.call('SET', 'k', 'v');
     const payload = (await srv.call('DUMP', 'k')) as Buffer | string;
     const past = String(Date.now() - 5000);
@@ -123,13 +132,8 @@ test('RESTORE ... REPLACE with a TTL already past replays as DEL, or UNLINK unde
     await srv.call('CONFIG', 'SET', 'lazyfree-lazy-server-del', 'yes');
     await srv.call('RESTORE', 'r2', past, payload, 'REPLACE', 'ABSTTL');
     assert.equal(await srv.call('EXISTS', 'r1', 'r2'), 0);
-    await srv.call('SET', 'last', '1');
-    await until('the AOF written', () => fs.readFileSync(incrFile(dir), 'latin1').includes('last'));
-    const ops = readCommands(fs.readFileSync(incrFile(dir))).commands.map((op) => op.join(' '));
+    const ops = (await written()).map((op) => op.join(' '));
     const i = ops.indexOf('SET r2 x');
     assert.deepEqual(ops.slice(i + 1, i + 3), ['DEL r1', 'UNLINK r2'], ops.join('\n'));
-  } finally {
-    await srv.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
