@@ -63,7 +63,9 @@ function setidProp(key: string, group: Group): string[] {
 
 /**
  * A consumer of the group, created when missing (the xgroup-createconsumer
- * event, a dirty change, and XGROUP CREATECONSUMER to replay).
+ * event, a dirty change, and XGROUP CREATECONSUMER to replay when `ops` is
+ * given: XREADGROUP NOACK's, as Redis 7.2 propagates it; a claim's XCLAIMs
+ * create the consumer where they replay).
  */
 export function consumerOf(
   server: Server,
@@ -447,14 +449,14 @@ function xclaim(ctx: Ctx): void {
     if (force && nack === undefined) {
       // a new PEL entry, owned by the claiming consumer from the start
       fresh = true;
-      consumer ??= consumerOf(server, db, key, g, argv[3]!, now, ops);
+      consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null); // (its XCLAIMs create it where they replay)
       nack = { id, consumer, deliveryTime: now, deliveryCount: 1 };
       g.pel.set(id, nack);
       consumer.pel.set(id, nack);
     }
     if (nack === undefined) continue;
     if (!fresh && minidle !== 0 && now - nack.deliveryTime < minidle) continue;
-    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, ops);
+    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null); // (its XCLAIMs create it where they replay)
     consumer.seenTime = now;
     consumer.activeTime = now;
     if (nack.consumer !== consumer && !fresh) nack.consumer.pel.delete(id);
@@ -535,7 +537,7 @@ function xautoclaim(ctx: Ctx): void {
       continue;
     }
     if (minidle !== 0 && now - nack.deliveryTime < minidle) continue;
-    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, ops);
+    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null); // (its XCLAIMs create it where they replay)
     consumer.seenTime = now;
     consumer.activeTime = now;
     if (nack.consumer !== consumer) nack.consumer.pel.delete(id);

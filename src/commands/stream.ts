@@ -14,10 +14,12 @@
  *
  * Propagation (AOF): XADD replays with the ID it generated and an
  * approximate trim as the exact trim it made (LIMIT dropped); XTRIM `~`
- * likewise; XREADGROUP, XCLAIM and XAUTOCLAIM replay as Redis's XCLAIM ...
- * FORCE JUSTID LASTID per entry given or taken, plus XGROUP SETID ...
- * ENTRIESREAD when the group's last ID moved, plus XGROUP CREATECONSUMER for
- * a consumer they created.
+ * likewise; XREADGROUP, XCLAIM and XAUTOCLAIM replay as Redis 7.2's XCLAIM
+ * ... FORCE JUSTID LASTID per entry given or taken (which create the
+ * consumer where they replay), plus XGROUP SETID ... ENTRIESREAD when the
+ * group's last ID moved without an XCLAIM to carry it (XREADGROUP NOACK,
+ * XCLAIM's LASTID with nothing claimed) and XGROUP CREATECONSUMER for a
+ * consumer XREADGROUP NOACK created.
  *
  * Blocking: XREAD/XREADGROUP BLOCK park the client with server/blocking.ts;
  * a waiter is served when its stream gets an entry past the ID it waits for

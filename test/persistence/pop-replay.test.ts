@@ -137,3 +137,23 @@ test('RESTORE ... REPLACE with a TTL already past replays as DEL, or UNLINK unde
     assert.deepEqual(ops.slice(i + 1, i + 3), ['DEL r1', 'UNLINK r2'], ops.join('\n'));
   });
 });
+
+test('stream group reads and claims replay as Redis 7.2 propagates them: CREATECONSUMER and SETID under NOACK only', async () => {
+  await withAof({}, async (srv, written) => {
+    const id = String(await srv.call('XADD', 's', '*', 'f', 'v'));
+    await srv.call('XADD', 's', '*', 'f', 'w');
+    await srv.call('XGROUP', 'CREATE', 's', 'g', '0');
+    await srv.call('XREADGROUP', 'GROUP', 'g', 'reader', 'COUNT', '1', 'STREAMS', 's', '>');
+    await srv.call('XCLAIM', 's', 'g', 'claimer', '0', id);
+    await srv.call('XREADGROUP', 'GROUP', 'g', 'quiet', 'NOACK', 'STREAMS', 's', '>');
+    const ops = (await written()).map((op) => op.join(' '));
+    const created = ops.filter((o) => o.startsWith('XGROUP CREATECONSUMER'));
+    assert.deepEqual(created, ['XGROUP CREATECONSUMER s g quiet'], ops.join('\n'));
+    assert.ok(ops.some((o) => o.startsWith(`XCLAIM s g reader 0 ${id} `)));
+    assert.ok(ops.some((o) => o.startsWith(`XCLAIM s g claimer 0 ${id} `)));
+    const setids = ops.filter((o) => o.startsWith('XGROUP SETID'));
+    assert.equal(setids.length, 1, ops.join('\n'));
+    assert.match(setids[0]!, /^XGROUP SETID s g \d+-\d+ ENTRIESREAD 2$/);
+    assert.ok(ops.indexOf(setids[0]!) > ops.indexOf(created[0]!));
+  });
+});
