@@ -449,14 +449,14 @@ function xclaim(ctx: Ctx): void {
     if (force && nack === undefined) {
       // a new PEL entry, owned by the claiming consumer from the start
       fresh = true;
-      consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null); // (its XCLAIMs create it where they replay)
+      consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null);
       nack = { id, consumer, deliveryTime: now, deliveryCount: 1 };
       g.pel.set(id, nack);
       consumer.pel.set(id, nack);
     }
     if (nack === undefined) continue;
     if (!fresh && minidle !== 0 && now - nack.deliveryTime < minidle) continue;
-    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null); // (its XCLAIMs create it where they replay)
+    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null);
     consumer.seenTime = now;
     consumer.activeTime = now;
     if (nack.consumer !== consumer && !fresh) nack.consumer.pel.delete(id);
@@ -537,7 +537,7 @@ function xautoclaim(ctx: Ctx): void {
       continue;
     }
     if (minidle !== 0 && now - nack.deliveryTime < minidle) continue;
-    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null); // (its XCLAIMs create it where they replay)
+    consumer ??= consumerOf(server, db, key, g, argv[3]!, now, null);
     consumer.seenTime = now;
     consumer.activeTime = now;
     if (nack.consumer !== consumer) nack.consumer.pel.delete(id);

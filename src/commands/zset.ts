@@ -335,8 +335,7 @@ export function zpopOneReply(db: Db, r: Reply, key: string, z: ZSet, max: boolea
   r.double(s);
 }
 
-/** Pops up to count and replies [key, [[member, score] ...]] (ZMPOP, BZMPOP). */
-/** Pops up to `count` members and replies them (ZMPOP, BZMPOP); returns how many it popped. */
+/** Pops up to count and replies [key, [[member, score] ...]] (ZMPOP, BZMPOP); returns how many it popped. */
 export function zpopManyReply(db: Db, r: Reply, key: string, z: ZSet, max: boolean, count: number): number {
   const items = zpop(db, key, z, max, count);
   r.array(2);

@@ -231,9 +231,10 @@ export class Db {
 
   /** get() without the copy-on-write signal (read lookups; `write`: get's). */
   private lookup(key: string, write = false): Value | undefined {
-    const slot = this.dict.slot(key, this.batch.hashOf(key));
+    const h = this.batch.hashOf(key);
+    const slot = this.dict.slot(key, h);
     if (slot < 0) return undefined;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key, write, this.dict.lastHash)) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, write, h)) return undefined;
     const d = this.dict;
     if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
@@ -246,9 +247,10 @@ export class Db {
    */
   writeSlot(key: string): number {
     if (this.cow !== null) this.cow(this, key);
-    const slot = this.dict.slot(key, this.batch.hashOf(key));
+    const h = this.batch.hashOf(key);
+    const slot = this.dict.slot(key, h);
     if (slot < 0) return -1;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key, true, this.dict.lastHash)) return -1;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, true, h)) return -1;
     const d = this.dict;
     if (this.hooks.touch()) d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
     this.lastSlot = slot;
@@ -302,9 +304,10 @@ export class Db {
    * CLIENT NO-TOUCH mode (the TOUCH command). Counts hits/misses.
    */
   touchRead(key: string): Value | undefined {
-    const slot = this.dict.slot(key, this.batch.hashOf(key));
+    const h = this.batch.hashOf(key);
+    const slot = this.dict.slot(key, h);
     let v: Value | undefined;
-    if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key, false, this.dict.lastHash))) {
+    if (slot >= 0 && !(this.expires.size !== 0 && this.expireIfNeeded(key, false, h))) {
       const d = this.dict;
       d.setMetaAt(slot, this.hooks.accessMeta(d.metaAt(slot)));
       v = d.valAt(slot);
@@ -361,8 +364,8 @@ export class Db {
     // A logically expired key is gone first (so KEEPTTL cannot keep a passed TTL).
     if (keepTtl && this.expires.size !== 0) this.expireIfNeeded(key, true);
     if (this.cow !== null) this.cow(this, key);
-    const added = this.store(key, val);
-    const h = this.dict.lastHash;
+    const h = this.batch.hashOf(key);
+    const added = this.store(key, val, h);
     if (typeof val === 'object') this.hfeAdd(key, val);
     if (added) this.hooks.notify('n', 'new', key, this.id);
     if (!added && !keepTtl && this.expires.size !== 0) this.expires.delete(key, h);
@@ -379,8 +382,8 @@ export class Db {
   setWithExpire(key: string, val: Value, when: number | bigint): void {
     if (typeof when === 'bigint') when = narrowInt64(when);
     if (this.cow !== null) this.cow(this, key);
-    const added = this.store(key, val);
-    const h = this.dict.lastHash;
+    const h = this.batch.hashOf(key);
+    const added = this.store(key, val, h);
     if (added) this.hooks.notify('n', 'new', key, this.id);
     if (typeof val === 'object') this.hfeAdd(key, val);
     this.expires.set(this.storedKey(key, h), when, 0, false, h);
@@ -395,11 +398,11 @@ export class Db {
    * metadata (an LFU counter carried over), the replaced value unfiled from
    * the field-TTL index, and the dataset size updated (the key string counts
    * once: the expires dict shares it). Returns true when the key was added.
+   * `h`: the key's hash.
    */
-  private store(key: string, val: Value): boolean {
+  private store(key: string, val: Value, h: number): boolean {
     // (no metadata without maxmemory: the clock is not read then)
     const d = this.dict;
-    const h = this.batch.hashOf(key);
     const old = d.hasMeta
       ? d.swap(key, val, this.freshMeta(), this.hooks.lfu?.() ?? false, h)
       : d.swap(key, val, 0, false, h);

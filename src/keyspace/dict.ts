@@ -100,7 +100,8 @@ export class Dict<V> {
 
   /**
    * The value of a key. `h` (here and in has, slot, set, swap, delete): the key's
-   * hashKey(), when the caller already has it (lastHash).
+   * hashKey(), when the caller already has it (a db hashes a key once for
+   * its keys and its TTLs).
    */
   get(key: string, h?: number): V | undefined {
     const i = this.index.findPaged(key, this.kp, h);
@@ -143,11 +144,6 @@ export class Dict<V> {
       refs[i] = undefined;
     }
     return x;
-  }
-
-  /** The hash of the key the last lookup (get, has, slot, set, swap, delete) was for. */
-  get lastHash(): number {
-    return this.index.lastHash;
   }
 
   /** The key in a slot (0 <= slot < size). */

@@ -105,7 +105,12 @@ export class RespParser {
    * to Redis they are still in the query buffer.
    */
   get buffered(): number {
-    return this.end - this.pos + this.pendingLen + this.aheadBytes;
+    return this.unread + this.aheadBytes;
+  }
+
+  /** Bytes buffered and not yet parsed. */
+  private get unread(): number {
+    return this.end - this.pos + this.pendingLen;
   }
 
   /**
@@ -278,10 +283,10 @@ export class RespParser {
    */
   parseAhead(): ParseResult {
     if (this.aheadAt === this.aheadN) this.aheadAt = this.aheadN = 0;
-    const unread = this.end - this.pos + this.pendingLen;
+    const before = this.unread;
     const r = this.parse();
     if (r !== null) {
-      const size = unread - (this.end - this.pos + this.pendingLen);
+      const size = before - this.unread;
       this.aheadSizes[this.aheadN] = size;
       this.aheadBytes += size;
       this.ahead[this.aheadN++] = r;

@@ -117,12 +117,8 @@ export function readAhead(server: Server, client: Client): void {
     const argv = parser.parseAhead();
     if (argv === null || argv instanceof ProtocolError) break;
     batch.addCommand();
-    const name = argv[0]!;
-    const cmd = name === client.cmdCacheName ? client.cmdCacheSpec : server.commands.lookup(name);
+    const cmd = commandOf(server, client, argv[0]!);
     if (cmd === undefined || cmd.subcommands !== undefined) break;
-    // (dispatchCommand's cache then finds this very string)
-    client.cmdCacheName = name;
-    client.cmdCacheSpec = cmd;
     const range = cmd.legacy!.range;
     const first = range[0];
     const step = range[2];
@@ -133,12 +129,14 @@ export function readAhead(server: Server, client: Client): void {
   if (batch.n > 1) client.db.prefetch();
 }
 
-function dispatchCommand(server: Server, client: Client, argv: string[]): void {
-  const reply = client.reply;
+/**
+ * The command named `name`, through a one-entry cache per connection:
+ * clients mostly repeat a command, and comparing with the last name is
+ * cheaper than hashing a fresh string (readAhead's lookup leaves the very
+ * string dispatchCommand then compares).
+ */
+function commandOf(server: Server, client: Client, name: string): CommandSpec | undefined {
   const table = server.commands;
-  // A one-entry cache per connection: clients mostly repeat a command, and
-  // comparing with the last name is cheaper than hashing a fresh string.
-  const name = argv[0]!;
   let cmd = name === client.cmdCacheName ? client.cmdCacheSpec : table.lookup(name);
   // What must be obeyed (the AOF) names commands as tsdis wrote them, whatever rename-command says.
   if (cmd === undefined && client.mustObey) cmd = table.lookupOrOriginal(name);
@@ -146,6 +144,13 @@ function dispatchCommand(server: Server, client: Client, argv: string[]): void {
     client.cmdCacheName = name;
     client.cmdCacheSpec = cmd;
   }
+  return cmd;
+}
+
+function dispatchCommand(server: Server, client: Client, argv: string[]): void {
+  const reply = client.reply;
+  const name = argv[0]!;
+  let cmd = commandOf(server, client, name);
   if (cmd === undefined) {
     // An HTTP request sent to this port (cross protocol scripting): its POST or
     // Host: line ends the connection, as Redis checks first in processCommand

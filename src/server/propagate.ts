@@ -135,8 +135,9 @@ export class Propagator {
   /**
    * Ends the unit: hands its effects to the sinks, wrapped in MULTI/EXEC
    * when there are several (one atomic unit), unless `noWrap` (the lazy
-   * expiries of a SCAN or RANDOMKEY run directly, see touchesArbitraryKeys). Called by call() when a
-   * top-level command returns and by blocking.ts after serving a waiter.
+   * expiries of a SCAN or RANDOMKEY run directly, see touchesArbitraryKeys).
+   * Called by call() when a top-level command returns and by blocking.ts
+   * after serving a waiter.
    */
   commit(noWrap = false): void {
     const ops = this.ops;

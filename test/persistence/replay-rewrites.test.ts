@@ -28,7 +28,7 @@ async function withAof(
   extra: Record<string, string>,
   body: (srv: Srv, written: () => Promise<string[][]>) => Promise<void>,
 ): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-popreplay-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-replay-'));
   const srv = await createServer({ config: { dir, appendonly: 'yes', 'aof-use-rdb-preamble': 'no', ...extra } });
   const written = async (): Promise<string[][]> => {
     await srv.call('SET', 'last', '1');
