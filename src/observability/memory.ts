@@ -9,7 +9,7 @@
  * used_memory is a model of what the data costs in V8, kept as it changes
  * (Redis's zmalloc counter plays the same part):
  *
- *   used_memory = startup                V8 heap + external when the server was made
+ *   used_memory = startup                what making the server added to V8's heap + external
  *               + dataset                each db's keys and values (Db.datasetBytes)
  *               + keyspace structure     each db's dicts (Dict.structBytes)
  *               + clients                per client: its objects and buffers
@@ -48,10 +48,19 @@ export const CLIENT_BYTES = 3000;
 
 /** Per-server accounting state (Server.mem). */
 export class MemoryAccounting {
-  /** used_memory_startup: V8's heap plus external memory when the server was made, less the Lua VM's heap. */
-  readonly startup: number;
+  /**
+   * used_memory_startup: what the server's own state (its config, command
+   * table, databases, subsystems) added to V8's heap and external memory
+   * while the server was made (started), as Redis's counts what it
+   * allocated by then. Node's runtime and the loaded code before it are not
+   * in it, as Redis's code and libc are not in its: counting them (13 MB)
+   * left no room under a maxmemory of a few MB. The Lua VM's heap is apart.
+   */
+  startup = 0;
+  /** V8's heap + external memory (less the Lua VM's) when the server began to be made. */
+  private readonly before: number;
   /** used_memory_peak. */
-  peak: number;
+  peak = 0;
   /** Client objects and buffers, kept per client (Client.memRec; noteClient). */
   clients = 0;
   /** Cached EVAL script bodies and function library sources (refreshScripts). */
@@ -60,10 +69,20 @@ export class MemoryAccounting {
 
   /** `luaHeap`: the Lua VM's WebAssembly memory, in external memory but reported apart (used_memory_lua). */
   constructor(luaHeap: number) {
-    const m = process.memoryUsage();
-    this.startup = m.heapUsed + m.external - luaHeap;
-    this.peak = this.startup;
+    this.before = processBytes(luaHeap);
   }
+
+  /** The server is made: startup is what making it added (luaHeap: the VM's heap now). */
+  started(luaHeap: number): void {
+    this.startup = Math.max(0, processBytes(luaHeap) - this.before);
+    this.peak = Math.max(this.peak, this.startup);
+  }
+}
+
+/** V8's heap (garbage not collected yet included) and external memory, less the Lua VM's heap. */
+function processBytes(luaHeap: number): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external - luaHeap;
 }
 
 /**
@@ -166,9 +185,13 @@ export function usedMemory(server: Server): number {
   return b;
 }
 
-/** Bytes a client holds: its objects, its unparsed input, its pending replies and what its socket still buffers. */
+/**
+ * Bytes a client holds: its objects, its input (unparsed, and the arguments
+ * of a command still arriving), its pending replies and what its socket
+ * still buffers.
+ */
 export function clientBytes(c: Client): number {
-  return CLIENT_BYTES + c.parser.buffered + c.reply.out.length + c.socketUnsent;
+  return CLIENT_BYTES + c.parser.memory + c.reply.out.length + c.socketUnsent;
 }
 
 /**

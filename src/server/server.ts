@@ -93,7 +93,7 @@ export interface ServerOptions {
 }
 
 export class Server extends EventEmitter {
-  /** used_memory's parts that are not the keyspace's (observability/memory.ts); made first, so `startup` is the process before the server's own data. */
+  /** used_memory's parts that are not the keyspace's (observability/memory.ts); made first, so `startup` counts what making the server adds. */
   readonly mem = new MemoryAccounting(vmHeapBytes());
   /** lazyfree_pending_objects / lazyfreed_objects (keyspace/lazyfree.ts). */
   readonly lazyfree = new LazyFree();
@@ -366,6 +366,7 @@ export class Server extends EventEmitter {
     this.refreshHot();
     // the subsystems were made before the start's configuration was applied
     for (const s of this.subsystems) s.configChanged?.(null);
+    this.mem.started(vmHeapBytes());
   }
 
   /** Adds a subsystem to `subsystems` (its field's initializer: the field order is the hook order). */

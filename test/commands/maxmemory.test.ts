@@ -322,3 +322,45 @@ test(
     }
   },
 );
+
+test(
+  'a maxmemory of a few MB holds data as on redis-server; a dead client half-way through a 250 KB command counts and evicts keys',
+  { skip: hasRedis() ? false : SKIP_NO_REDIS },
+  async () => {
+    const tsdis = await startTsdis();
+    const redis = await startRedis();
+    const conns: RawConn[] = [];
+    try {
+      for (const port of [tsdis.port, redis.port]) {
+        const c = await RawConn.connect(port);
+        conns.push(c);
+        await c.call('CONFIG', 'SET', 'maxmemory', '11mb');
+        await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+        // 5 MB in 50 keys fits under 11 MB (Redis's unit/maxmemory setup)
+        for (let j = 0; j < 50; j++) assert.equal(await c.call('SETRANGE', String(j), '100000', 'x'), ':100001\r\n');
+        assert.equal(await c.call('DBSIZE'), ':50\r\n', `port ${port}`);
+        const info = async (): Promise<string> => String(decode(await c.call('INFO', 'stats')));
+        assert.match(await info(), /^evicted_keys:0\r$/m);
+        // 30 clients each send 249 of a command's 250 arguments of 1,000 bytes and stop:
+        // 7.5 MB of query buffers push used_memory past the limit, and the next command evicts keys
+        for (let i = 0; i < 30; i++) {
+          const r = await RawConn.connect(port);
+          conns.push(r);
+          r.write(`*250\r\n${`$1000\r\n${'x'.repeat(1000)}\r\n`.repeat(249)}`);
+        }
+        const deadline = Date.now() + 5000;
+        let evicted = 0;
+        while (evicted === 0 && Date.now() < deadline) {
+          evicted = Number(/^evicted_keys:(\d+)\r$/m.exec(await info())?.[1]);
+          if (evicted === 0) await new Promise((res) => setTimeout(res, 20));
+        }
+        assert.ok(evicted > 0, `port ${port}: no key evicted`);
+        assert.ok(Number(/^:(\d+)/.exec(await c.call('DBSIZE'))?.[1]) < 50);
+      }
+    } finally {
+      for (const c of conns) c.close();
+      await tsdis.close();
+      await redis.stop();
+    }
+  },
+);
