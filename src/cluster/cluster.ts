@@ -741,7 +741,7 @@ export class Cluster implements Subsystem, LinkOwner {
   private connect(n: ClusterNode): void {
     const tlsOpts = this.tlsCluster ? (this.server.listener.tls?.client ?? null) : null;
     let link: Link | null = null;
-    const sock = connectOut(n.ip, n.cport, tlsOpts, () => {
+    const sock = connectOut(n.ip, n.cport, tlsOpts, this.server.config.v['bind-source-addr'], () => {
       if (link === null || link.freed) return;
       link.onConnect();
       const oldPingSent = n.pingSent;

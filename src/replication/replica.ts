@@ -219,7 +219,7 @@ export class Replica implements Subsystem {
     if (this.host === null) return;
     const server = this.server;
     const tlsOpts = server.config.v['tls-replication'] === true ? (server.listener.tls?.client ?? null) : null;
-    const sock = connectOut(this.host, this.port, tlsOpts, () => {
+    const sock = connectOut(this.host, this.port, tlsOpts, server.config.v['bind-source-addr'], () => {
       if (this.sock !== sock) return;
       this.state = 'handshake';
       this.phase = 'handshake';

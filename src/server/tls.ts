@@ -141,21 +141,24 @@ export function configureTls(v: TlsParams, warn: (line: string) => void): TlsCon
  * Opens an outbound link (a replica's to its primary; a cluster node's to
  * another), over TLS with the client options `tlsOpts` unless null (tls-replication,
  * tls-cluster). The peer's certificate must chain to the CA, but its name is
- * not checked, as in Redis. `ready` runs once the link can carry data: after
- * the TCP connect, or after the TLS handshake.
+ * not checked, as in Redis. `source` (bind-source-addr; '' for none) is the
+ * local address the link is bound to. `ready` runs once the link can carry
+ * data: after the TCP connect, or after the TLS handshake.
  */
 export function connectOut(
   host: string,
   port: number,
   tlsOpts: tls.ConnectionOptions | null,
+  source: string,
   ready: () => void,
 ): net.Socket {
+  const bind = source === '' ? {} : { localAddress: source };
   if (tlsOpts === null) {
-    const sock = net.connect({ host, port });
+    const sock = net.connect({ host, port, ...bind });
     sock.once('connect', ready);
     return sock;
   }
-  const sock = tls.connect({ ...tlsOpts, host, port, checkServerIdentity: () => undefined });
+  const sock = tls.connect({ ...tlsOpts, ...bind, host, port, checkServerIdentity: () => undefined });
   sock.once('secureConnect', ready);
   return sock;
 }

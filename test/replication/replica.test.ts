@@ -717,3 +717,19 @@ test(
     }
   },
 );
+
+test(
+  'bind-source-addr: the replica connects to its primary from that address (the primary lists it)',
+  { skip },
+  async () => {
+    // (Redis's protected mode admits only 127.0.0.1 and ::1)
+    const pair = await startPair(['--protected-mode', 'no'], { 'bind-source-addr': '127.0.0.2' });
+    try {
+      await linkUp(pair.r);
+      const slave0 = (await info(pair.p)).get('slave0') ?? '';
+      assert.match(slave0, /^ip=127\.0\.0\.2,/);
+    } finally {
+      await pair.stop();
+    }
+  },
+);
