@@ -393,7 +393,8 @@ export class Aof implements PropagationSink, Subsystem {
    * the dispatcher then refuses writes (MISCONF) until a write succeeds.
    */
   flush(force = false): void {
-    if (this.buf.length === 0 || this.fd < 0) return;
+    if (this.fd < 0) return;
+    if (this.buf.length === 0) return this.settle();
     // DEBUG AOF-FLUSH-SLEEP (Redis's tests widen race windows with it)
     const sleepUs = this.server.debugFlags.aofFlushSleepUs;
     sleepSync(sleepUs);
@@ -452,6 +453,28 @@ export class Aof implements PropagationSink, Subsystem {
     return this.st === 'wait-rewrite' ? 0 : this.syncedReplOffset;
   }
 
+  /**
+   * Nothing to write (Redis's flushAppendOnlyFile with an empty buffer):
+   * under `always`, a write an `everysec` left unsynced (the policy was
+   * changed since) is fsynced now; once everything written is on disk, the
+   * synced offset follows the replication offset, which moves on without
+   * AOF writes too (a primary's PINGs and PUBLISHes on a replica).
+   */
+  private settle(): void {
+    if (this.syncing) return;
+    if (this.unsynced) {
+      if (this.fsyncPolicy !== 'always') return;
+      try {
+        fs.fdatasyncSync(this.fd);
+      } catch (e) {
+        this.server.log.warning(`Fail to fsync the AOF file: ${strerror(e)}.`);
+        return;
+      }
+      this.unsynced = false;
+    }
+    this.synced(this.server.repl.offset);
+  }
+
   /** An fsync covered the stream up to `offset`: WAITAOF waiters may be served. */
   private synced(offset: number): void {
     if (offset <= this.syncedReplOffset) return;
@@ -461,7 +484,7 @@ export class Aof implements PropagationSink, Subsystem {
 
   /** everysec: an fsync in the thread pool when something was written since the last one. */
   private tick = (): void => {
-    if (this.buf.length !== 0) this.flush();
+    this.flush();
     if (!this.unsynced || this.syncing || this.fd < 0 || this.fsyncPolicy !== 'everysec') return;
     this.unsynced = false;
     this.syncing = true;

@@ -47,6 +47,12 @@ test('WAITAOF: arguments, the local fsync under each policy, AOF off', async () 
     await c.call('CONFIG', 'SET', 'appendfsync', 'always');
     await c.call('INCR', 'foo');
     assert.equal(await c.call('WAITAOF', '1', '0', '0'), '*2\r\n:1\r\n:0\r\n');
+    // a write left unsynced (no), then always with nothing more written: fsynced at once, as
+    // Redis's flushAppendOnlyFile does with an empty buffer (unit/wait's everysec->always test)
+    await c.call('CONFIG', 'SET', 'appendfsync', 'no');
+    await c.call('INCR', 'foo');
+    await c.call('CONFIG', 'SET', 'appendfsync', 'always');
+    assert.equal(await c.call('WAITAOF', '1', '0', '1000'), '*2\r\n:1\r\n:0\r\n');
     // in MULTI: no blocking, the counts as they are
     await c.call('CONFIG', 'SET', 'appendfsync', 'no');
     await c.call('INCR', 'foo');
