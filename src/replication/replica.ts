@@ -188,11 +188,18 @@ export class Replica implements Subsystem {
     return true;
   }
 
-  /** Sets Replication.following (own effects fed or not) and re-reads the propagator's sinks. */
+  /**
+   * Sets Replication.following (own effects fed or not), re-reads the
+   * propagator's sinks and the oom_score_adj of the role (Redis's
+   * setOOMScoreAdj(-1) in replicationSetMaster / replicationUnsetMaster).
+   */
   private follow(on: boolean): void {
-    this.server.repl.following = on;
-    this.server.log.role = on ? 'S' : 'M';
-    this.server.propagator.refresh();
+    const server = this.server;
+    const was = server.repl.following;
+    server.repl.following = on;
+    server.log.role = on ? 'S' : 'M';
+    server.propagator.refresh();
+    if (was !== on) server.listener.applyOomScoreAdj();
   }
 
   /** Frees the connected primary's client (its state is cached: clientFreed). */

@@ -24,7 +24,7 @@ import type { Server } from './server.js';
 import { adoptSocket, DirectWriter, fastTlsReads, handleFd, isLoopback } from './socket.js';
 import type { ListenerFd } from './busy-relay.js';
 import { strerror } from '../config/file.js';
-import { OOM_MASTER, OomScoreAdj } from './oom.js';
+import { OOM_MASTER, OOM_REPLICA, OomScoreAdj } from './oom.js';
 import { openFilesLimit, RESERVED_FDS } from './fdlimit.js';
 import { Err, TsdisError } from '../protocol/errors.js';
 import {
@@ -109,9 +109,9 @@ export class Listener {
   /** Sets the process's oom_score_adj from the config; Redis's error text when /proc refuses. */
   applyOomScoreAdj(): string | null {
     const v = this.server.config.v;
-    // (a replica's class, OOM_REPLICA, comes with replication)
     this.oomScore ??= new OomScoreAdj(this.server.log);
-    const ok = this.oomScore.apply(v['oom-score-adj'], v['oom-score-adj-values'], OOM_MASTER);
+    const role = this.server.repl.following ? OOM_REPLICA : OOM_MASTER;
+    const ok = this.oomScore.apply(v['oom-score-adj'], v['oom-score-adj-values'], role);
     return ok ? null : Err.applyOomScoreAdj;
   }
 

@@ -33,6 +33,10 @@ test(
         [['CONFIG', 'SET', 'oom-score-adj-values', '10 20 30'], (b) => b],
         [['CONFIG', 'SET', 'oom-score-adj', 'yes'], (b) => b + 10],
         [['CONFIG', 'SET', 'oom-score-adj-values', '15 20 30'], (b) => b + 15],
+        // a replica takes the replica class, and the primary's again when it stops following
+        [['REPLICAOF', '127.0.0.1', '1'], (b) => b + 20],
+        [['CONFIG', 'SET', 'oom-score-adj-values', '15 25 30'], (b) => b + 25],
+        [['REPLICAOF', 'NO', 'ONE'], (b) => b + 15],
         [['CONFIG', 'SET', 'oom-score-adj', 'relative'], (b) => b + 15],
         [['CONFIG', 'SET', 'oom-score-adj', 'absolute'], () => 15],
         [['CONFIG', 'SET', 'oom-score-adj-values', '2000 2000 2000'], () => 1000],
