@@ -138,8 +138,8 @@ export function basicCredentials(header: string): { user: string; pass: string }
 /**
  * Authenticates a request (see the file's comment): the user it runs as,
  * or the refusal (401; 403 for a user not allowed to run INFO). A failed
- * password is logged as AUTH's failure is, for `logClient()` (the listener's
- * internal client: ACL LOG entries need one).
+ * password is logged as AUTH's failure is, for `logClient()` (an internal
+ * client with the request's addresses: ACL LOG entries need one).
  */
 export function authenticate(server: Server, req: http.IncomingMessage, logClient: () => Client): User | Refusal {
   const acl = server.acl;

@@ -26,7 +26,6 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { Server } from '../server/server.js';
-import type { Client } from '../server/client.js';
 import type { ParamName } from '../config/params.js';
 import type { Subsystem } from '../server/subsystem.js';
 import { strerror } from '../config/file.js';
@@ -81,8 +80,6 @@ export class HttpListener implements Subsystem {
   /** This server's routes: the static table, plus what registerRoute adds. */
   readonly routes = new Map<string, HttpHandler>(ROUTES);
   readonly stats: HttpStats = { requests: 0, lastMs: 0, maxMs: 0, totalMs: 0 };
-  /** The client ACL LOG entries of failed HTTP authentications describe (made on first use). */
-  private logClient: Client | null = null;
 
   constructor(private readonly server: Server) {}
 
@@ -285,7 +282,8 @@ export class HttpListener implements Subsystem {
       }
     }
     if (refusal === null) {
-      const auth = authenticate(server, req, () => (this.logClient ??= server.newClient(null, 'internal')));
+      // (a failed login's ACL LOG entry describes a client with the request's addresses)
+      const auth = authenticate(server, req, () => server.newClient(req.socket, 'internal'));
       if ('status' in auth) refusal = auth;
       else userName = auth.name;
     }

@@ -191,7 +191,8 @@ export class Client {
     this.createdAt = now;
     this.lastInteraction = now;
     this.kind = kind;
-    if (socket && kind === 'tcp') {
+    // (an internal client given a socket: the HTTP listener's, describing a request in the ACL LOG)
+    if (socket && kind !== 'unix') {
       this.addr = fmtAddr(socket.remoteAddress, socket.remotePort);
       this.laddr = fmtAddr(socket.localAddress, socket.localPort);
     } else if (kind === 'unix') {

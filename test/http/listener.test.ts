@@ -216,6 +216,13 @@ test('auth: with requirepass every request needs Basic credentials; failures are
   assert.match(log, /\r\nreason\r\n\$4\r\nauth\r\n/);
   assert.match(log, /\r\nobject\r\n\$4\r\nAUTH\r\n/);
   assert.match(log, /\r\nusername\r\n\$7\r\ndefault\r\n/);
+  // the entry's client is the HTTP request's peer
+  assert.match(
+    log,
+    new RegExp(
+      `\\r\\nclient-info\\r\\n\\$\\d+\\r\\nid=\\d+ addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:${httpPort} `,
+    ),
+  );
   assert.match(await c.call('INFO', 'stats'), /acl_access_denied_auth:1\r\n/);
   assert.equal((await getAs(httpPort, '/metrics', 'default', 's3cret')).status, 200);
   // an empty user name is the default user
