@@ -66,10 +66,9 @@ export async function createServer(opts: CreateServerOptions = {}): Promise<Tsdi
     listen: opts.noListen ? 'none' : 'ephemeral',
     aofAfterListen: false,
     loadRdb: named,
-    // a failed load closes the server (a failed listen left nothing open)
-    failed: async (phase) => {
-      if (phase !== 'listen') await server.close();
-    },
+    // a failed start closes the server: what it opened before the failure (the
+    // AOF's files, a cluster bus when the HTTP port cannot be bound) is released
+    failed: () => server.close(),
   });
   const addr: AddressInfo | undefined = server.addresses()[0];
   let internal: Client | null = null;

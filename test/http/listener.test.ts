@@ -403,3 +403,43 @@ test('the RESP port closes a connection that sends POST or Host: (cross protocol
     await redis.stop();
   }
 });
+
+test('an embedded start whose http-port is taken rejects and leaves nothing open (cluster bus, AOF)', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const busy = (blocker.address() as net.AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(tmp, 'busy-'));
+  const port = await freePort();
+  const open = (p: number): Promise<boolean> =>
+    new Promise((r) => {
+      const s = net.connect(p, '127.0.0.1');
+      s.on('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+  try {
+    await assert.rejects(
+      startTsdis({
+        config: { port, dir, 'cluster-enabled': 'yes', appendonly: 'yes', 'http-port': busy },
+      }),
+      /Failed listening on port \d+ \(http\): Address already in use/,
+    );
+    assert.equal(await open(port), false, 'client port');
+    assert.equal(await open(port + 10000), false, 'cluster bus port');
+    // (Linux) no file of its dir (the AOF's) is held open
+    if (process.platform === 'linux') {
+      const held = fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(held, []);
+    }
+  } finally {
+    blocker.close();
+  }
+});
