@@ -26,7 +26,7 @@ import os from 'node:os';
 import type http from 'node:http';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
-import { DENIED_AUTH, type User } from '../acl/user.js';
+import { DENIED_AUTH, DENIED_CMD, type User } from '../acl/user.js';
 import { isLoopback } from '../server/socket.js';
 
 /** A request turned away: its status, short text and extra headers. */
@@ -138,8 +138,9 @@ export function basicCredentials(header: string): { user: string; pass: string }
 /**
  * Authenticates a request (see the file's comment): the user it runs as,
  * or the refusal (401; 403 for a user not allowed to run INFO). A failed
- * password is logged as AUTH's failure is, for `logClient()` (an internal
- * client with the request's addresses: ACL LOG entries need one).
+ * password is logged as AUTH's failure is, and a 403 as INFO's denial, for
+ * `logClient()` (an internal client with the request's addresses: ACL LOG
+ * entries need one).
  */
 export function authenticate(server: Server, req: http.IncomingMessage, logClient: () => Client): User | Refusal {
   const acl = server.acl;
@@ -158,7 +159,10 @@ export function authenticate(server: Server, req: http.IncomingMessage, logClien
     }
     user = u;
   }
-  if (!canRun(server, user, ['info']))
+  if (!canRun(server, user, ['info'])) {
+    // logged as the INFO the user may not run (a command's ACL denial)
+    acl.addLog(logClient(), DENIED_CMD, 'toplevel', 'info', user.name, ['info']);
     return { status: 403, text: `user '${user.name}' has no permissions to run the 'info' command` };
+  }
   return user;
 }

@@ -235,6 +235,11 @@ test('auth: with requirepass every request needs Basic credentials; failures are
   const denied = await getAs(httpPort, '/metrics', 'noinfo', 'pw');
   assert.equal(denied.status, 403);
   assert.equal(denied.body, "user 'noinfo' has no permissions to run the 'info' command\n");
+  // logged as INFO's denial for that user
+  const dlog = await c.call('ACL', 'LOG', '1');
+  assert.match(dlog, /\r\nreason\r\n\$7\r\ncommand\r\n/);
+  assert.match(dlog, /\r\nobject\r\n\$4\r\ninfo\r\n/);
+  assert.match(dlog, /\r\nusername\r\n\$6\r\nnoinfo\r\n/);
   assert.equal((await getAs(httpPort, '/metrics', 'watcher', 'pw')).status, 200);
   assert.equal((await getAs(httpPort, '/metrics', 'gone', 'pw')).status, 401);
   assert.match(await c.call('INFO', 'stats'), /acl_access_denied_auth:2\r\n/);
