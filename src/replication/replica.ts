@@ -353,11 +353,10 @@ export class Replica implements Subsystem {
           return this.closeAttempt();
         case 'fullresync':
         case 'sync':
-          // +FULLRESYNC: the cached primary is of no more use, even if this transfer fails (Redis
-          // discards it there). Not on a PSYNC refused (-NOAUTH ...; SYNC follows): it stays until
-          // a payload replaces the data (attach, below), so the offset it holds is still announced
-          // (a cluster replica stays in CLUSTER SLOTS) and a later PSYNC can continue from it.
-          if (step.kind === 'fullresync') this.discardCached();
+          // The cached primary stays until a payload replaces the data (startTransfer's attach,
+          // Redis 7.2's replicationAttachToNewMaster; 7.0 discarded it at +FULLRESYNC): a transfer
+          // that fails leaves the offset it holds announced (a cluster replica stays in CLUSTER
+          // SLOTS), and the next PSYNC, to the old primary too, can continue from it.
           this.server.repl.failover.psyncDone(true);
           this.masterReplid = step.kind === 'sync' ? '' : step.replid;
           this.initialOffset = step.kind === 'sync' ? -1 : step.offset;

@@ -733,3 +733,38 @@ test(
     }
   },
 );
+
+test(
+  'a full sync that fails before its payload is loaded keeps the cached primary: back to the old primary, a partial resync (Redis 7.2)',
+  { skip },
+  async () => {
+    const pair = await startPair();
+    const { p, r } = pair;
+    // a second primary whose RDB takes long enough to be killed mid-transfer
+    const p2 = await startRedis(['--repl-diskless-sync', 'no', '--rdb-key-save-delay', '100000']);
+    const c2 = await RawConn.connect(p2.port);
+    try {
+      assert.equal(await p.call('SET', 'a', 'b'), '+OK\r\n');
+      await caughtUp(p, r);
+      for (let i = 0; i < 100; i++) await c2.call('SET', `k${i}`, 'v');
+      const before = await info(p, 'stats');
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(p2.port)), '+OK\r\n');
+      await until(
+        'the second primary to start the full sync',
+        async () => (await field(c2, 'slave0'))?.includes('state=wait_bgsave') === true,
+      );
+      c2.close();
+      p2.proc.kill('SIGKILL');
+      assert.equal(await r.call('REPLICAOF', '127.0.0.1', String(pair.primary.port)), '+OK\r\n');
+      await caughtUp(p, r);
+      const after = await info(p, 'stats');
+      assert.equal(after.get('sync_full'), before.get('sync_full'));
+      assert.equal(Number(after.get('sync_partial_ok')), Number(before.get('sync_partial_ok')) + 1);
+      assert.equal(await r.call('GET', 'a'), '$1\r\nb\r\n');
+    } finally {
+      c2.close();
+      await p2.stop();
+      await pair.stop();
+    }
+  },
+);
