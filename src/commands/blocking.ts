@@ -78,7 +78,8 @@ function readyZset(db: Db, key: string): ZSet | undefined {
  * What BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX and BZMPOP share: pop from
  * the first non-empty key now (`first` finds it, WRONGTYPE included), else
  * — unless the client cannot block — wait on all the keys and pop when one
- * is served (`ready` rechecks it then). `pop` pops and replies.
+ * is served (`ready` rechecks it then). `pop` pops and replies, and returns
+ * how many it popped, which `replay` (the pop to propagate) may name.
  */
 function popOrBlock<T>(
   ctx: Ctx,
@@ -86,21 +87,20 @@ function popOrBlock<T>(
   deadline: number,
   first: (db: Db, keys: string[]) => [string, T] | undefined,
   ready: (db: Db, key: string) => T | undefined,
-  pop: (db: Db, r: Reply, key: string, v: T) => void,
-  replay: (key: string) => string[],
+  pop: (db: Db, r: Reply, key: string, v: T) => number,
+  replay: (key: string, popped: number) => string[],
 ): void {
   const hit = first(ctx.db, keys);
   if (hit !== undefined) {
-    pop(ctx.db, ctx.reply, hit[0], hit[1]);
-    ctx.replayAs([replay(hit[0])]); // (after the pop: BLMPOP's replay says how many it popped)
-    return;
+    const n = pop(ctx.db, ctx.reply, hit[0], hit[1]);
+    return ctx.replayAs([replay(hit[0], n)]);
   }
   if (!mayBlock(ctx)) return ctx.reply.nullArray();
   const serve: ServeFn = (db, key, r) => {
     const v = ready(db, key);
     if (v === undefined) return false;
-    pop(db, r, key, v);
-    ctx.propagate(replay(key), db.id); // replayed as the plain pop it was
+    const n = pop(db, r, key, v);
+    ctx.propagate(replay(key, n), db.id); // replayed as the plain pop it was
     return true;
   };
   ctx.server.blocking.block(ctx.client, ctx.db, keys, deadline, serve, nullArray);
@@ -120,6 +120,7 @@ function bpopGeneric(ctx: Ctx, left: boolean): void {
       r.array(2);
       r.bulk(key);
       r.bulk(popOne(db, key, l, left));
+      return 1;
     },
     (key) => [left ? 'LPOP' : 'RPOP', key],
   );
@@ -188,17 +189,14 @@ function brpoplpush(ctx: Ctx): void {
 function blmpop(ctx: Ctx): void {
   const { keys, first: left, count } = parseMpopArgs(ctx.argv, 2, 'LEFT', 'RIGHT');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
-  let n = 0;
   popOrBlock(
     ctx,
     keys,
     deadline,
     firstNonEmpty,
     readyList,
-    (db, r, key, l) => {
-      n = popManyReply(db, r, key, l, left, count);
-    },
-    (key) => [left ? 'LPOP' : 'RPOP', key, String(n)], // the count it popped
+    (db, r, key, l) => popManyReply(db, r, key, l, left, count),
+    (key, n) => [left ? 'LPOP' : 'RPOP', key, String(n)], // the count it popped, as Redis 7.2 rewrites it
   );
 }
 
@@ -214,7 +212,10 @@ function bzpopGeneric(ctx: Ctx, max: boolean): void {
     deadline,
     firstNonEmptyZset,
     readyZset,
-    (db, r, key, z) => zpopOneReply(db, r, key, z, max),
+    (db, r, key, z) => {
+      zpopOneReply(db, r, key, z, max);
+      return 1;
+    },
     (key) => [max ? 'ZPOPMAX' : 'ZPOPMIN', key],
   );
 }
@@ -232,17 +233,14 @@ function bzpopmax(ctx: Ctx): void {
 function bzmpop(ctx: Ctx): void {
   const { keys, first, count } = parseMpopArgs(ctx.argv, 2, 'MIN', 'MAX');
   const deadline = parseTimeout(ctx, ctx.argv[1]!);
-  let n = 0;
   popOrBlock(
     ctx,
     keys,
     deadline,
     firstNonEmptyZset,
     readyZset,
-    (db, r, key, z) => {
-      n = zpopManyReply(db, r, key, z, !first, count);
-    },
-    (key) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)], // the count it popped
+    (db, r, key, z) => zpopManyReply(db, r, key, z, !first, count),
+    (key, n) => [first ? 'ZPOPMIN' : 'ZPOPMAX', key, String(n)], // the count it popped, as Redis 7.2 rewrites it
   );
 }
 

@@ -75,7 +75,7 @@ export class MemoryAccounting {
   /** The server is made: startup is what making it added (luaHeap: the VM's heap now). */
   started(luaHeap: number): void {
     this.startup = Math.max(0, processBytes(luaHeap) - this.before);
-    this.peak = Math.max(this.peak, this.startup);
+    this.peak = this.startup;
   }
 }
 
