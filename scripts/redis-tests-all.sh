@@ -6,7 +6,7 @@
 #   OUTDIR/<unit>.log   runtest's output per unit
 #   OUTDIR/summary.tsv  unit, exit code, [ok] / [err] / [exception] counts, seconds
 # Environment: as scripts/redis-tests.sh (REDIS_SRC, REDIS_TAG, TSDIS_CLI);
-#   TAGS (default: what tsdis does not implement yet is left out),
+#   TAGS (default "-slow": the slow tests are left out),
 #   BASEPORT (default 21111).
 # Each unit runs in its own extracted copy under OUTDIR/dirs (kept, with server logs).
 set -uo pipefail
@@ -14,16 +14,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:?usage: $0 OUTDIR [unit ...]}"; shift
 src="${REDIS_SRC:-/work/.mirror/redis+redis/repo}"
 [[ -d "$src" ]] || src="${XDG_CACHE_HOME:-$HOME/.cache}/tsdis/redis-${REDIS_TAG:-7.2.4}"
-tags="${TAGS:--slow -needs:repl -repl -cluster -tls -modules}"
+tags="${TAGS:--slow}"
 mkdir -p "$out"
-# tests that hang the harness on tsdis today (see DEVELOPERS.md)
-declare -A SKIP=(
-  [unit/scripting]="--skiptest /recursive.object"
-  [unit/multi]="--skiptest /DISCARD.should.not.fail.during.OOM"
-  [unit/acl]="--skiptest /duplicate.users.in.config"
-  [integration/redis-cli]="--skiptest /Subscribed.mode"
-  [integration/failover]="--skiptest /failover.to.a.replica.with.force.works"
-)
+# extra runtest options for one unit (e.g. a --skiptest); none needed today
+declare -A SKIP=()
 if [[ $# -gt 0 ]]; then
   units=("$@")
 else

@@ -9,7 +9,7 @@ import { parseInt64 } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
 import type { Server } from '../server/server.js';
-import { Stream, decrId, fmtId, incrId, parseId, type StreamId } from '../types/stream.js';
+import { Stream, decrId, incrId, parseId, type StreamId } from '../types/stream.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -44,21 +44,22 @@ export function lookupStream(db: Db, key: string, write = false): Stream | undef
 }
 
 /** Replies one entry: [id, [field, value, ...]]. */
-export function replyEntry(reply: Reply, id: StreamId, fv: string[]): void {
+export function replyEntry(reply: Reply, id: string, fv: string[]): void {
   reply.array(2);
-  reply.bulk(fmtId(id));
+  reply.bulk(id);
   reply.array(fv.length);
   for (const x of fv) reply.bulk(x);
 }
 
-export type Entry = [StreamId, string[] | null];
+/** An entry to reply: its ID's text and its fields and values (null: deleted, or JUSTID). */
+export type Entry = [string, string[] | null];
 
 export function replyEntries(reply: Reply, es: Entry[]): void {
   reply.array(es.length);
   for (const [id, fv] of es) {
     if (fv === null) {
       reply.array(2);
-      reply.bulk(fmtId(id));
+      reply.bulk(id);
       reply.nullArray();
     } else replyEntry(reply, id, fv);
   }
@@ -66,8 +67,8 @@ export function replyEntries(reply: Reply, es: Entry[]): void {
 
 export function collect(s: Stream, start: StreamId, end: StreamId, rev: boolean, count: number): Entry[] {
   const out: Entry[] = [];
-  s.range(start, end, rev, count, (id, fv) => {
-    out.push([id, fv]);
+  s.range(start, end, rev, count, (node, i) => {
+    out.push([node.idText(i), node.fvAt(i)]);
   });
   return out;
 }

@@ -108,14 +108,16 @@ export function readGroupNew(
   let moved = false;
   const start = incrId(gt);
   if (start === null) return out;
-  s.range(start, ID_MAX, false, count, (id, fv) => {
+  s.range(start, ID_MAX, false, count, (node, i) => {
+    const id = node.idAt(i);
+    const text = node.idText(i);
     if (id > g.lastId) {
       if (g.entriesRead !== ENTRIES_READ_INVALID && !s.rangeHasTombstones(id, ID_MAX)) g.entriesRead++;
       else if (s.entriesAdded !== 0) g.entriesRead = s.estimateDistance(id);
       g.lastId = id;
       moved = true;
     }
-    out.push([id, fv]);
+    out.push([text, node.fvAt(i)]);
     if (!noack) {
       let nack = g.pel.get(id);
       if (nack === undefined) {
@@ -129,7 +131,7 @@ export function readGroupNew(
         nack.deliveryCount = 1;
         c.pel.set(id, nack);
       }
-      ops.push(xclaimProp(key, g, fmtId(id), nack));
+      ops.push(xclaimProp(key, g, text, nack));
     }
   });
   // the group's new last ID replicates with the XCLAIMs (LASTID), or, under NOACK
@@ -145,11 +147,11 @@ export function readGroupHistory(s: Stream, c: Consumer, start: StreamId, count:
   for (const [id, nack] of c.pel.from(c.pel.lowerBound(start))) {
     if (count !== 0 && out.length >= count) break;
     const fv = s.get(id);
-    if (fv === undefined) out.push([id, null]);
+    if (fv === undefined) out.push([fmtId(id), null]);
     else {
       nack.deliveryTime = now;
       nack.deliveryCount++;
-      out.push([id, fv]);
+      out.push([fmtId(id), fv]);
     }
   }
   return out;
@@ -467,7 +469,7 @@ function xclaim(ctx: Ctx): void {
       consumer.pel.set(id, nack);
       nack.consumer = consumer;
     }
-    out.push([id, justid ? null : fv]);
+    out.push([fmtId(id), justid ? null : fv]);
     ops.push(xclaimProp(key, g, idArg, nack));
     propagateLastId = false;
     dirty++;
@@ -481,7 +483,7 @@ function xclaim(ctx: Ctx): void {
   ctx.replayAs(ops);
   reply.array(out.length);
   for (const [id, fv] of out) {
-    if (fv === null) reply.bulk(fmtId(id));
+    if (fv === null) reply.bulk(id);
     else replyEntry(reply, id, fv);
   }
 }
@@ -547,7 +549,7 @@ function xautoclaim(ctx: Ctx): void {
       consumer.pel.set(id, nack);
       nack.consumer = consumer;
     }
-    claimed.push([id, justid ? null : fv]);
+    claimed.push([fmtId(id), justid ? null : fv]);
     count--;
     ops.push(xclaimProp(key, g, fmtId(id), nack));
     dirty++;
@@ -562,7 +564,7 @@ function xautoclaim(ctx: Ctx): void {
   reply.bulk(fmtId(cursor));
   reply.array(claimed.length);
   for (const [id, fv] of claimed) {
-    if (fv === null) reply.bulk(fmtId(id));
+    if (fv === null) reply.bulk(id);
     else replyEntry(reply, id, fv);
   }
   reply.array(deleted.length);

@@ -105,7 +105,7 @@ function xinfoStream(ctx: Ctx): void {
       reply.bulk(last ? 'last-entry' : 'first-entry');
       const e = s.edge(last);
       if (e === undefined) reply.null();
-      else replyEntry(reply, e[0], e[1]);
+      else replyEntry(reply, fmtId(e[0]), e[1]);
     }
     return;
   }

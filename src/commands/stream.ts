@@ -168,7 +168,7 @@ function exactTrimArgv(argv: string[], a: AddTrimArgs, s: Stream): string[] {
   const out = argv.slice();
   out[a.approxIdx] = '=';
   if (a.trim!.strategy === 'maxlen') out[a.argIdx] = String(s.length);
-  else out[a.argIdx] = fmtId(s.nodes.length === 0 ? ID_MAX : s.nodes[0]!.ids[0]!);
+  else out[a.argIdx] = s.nodes.length === 0 ? fmtId(ID_MAX) : s.nodes[0]!.idText(0);
   if (a.limitIdx >= 0) out.splice(a.limitIdx, 2);
   return out;
 }
@@ -202,8 +202,7 @@ function xadd(ctx: Ctx): void {
   }
   if (id <= s.lastId) throw new ReplyError(Err.streamAddSmaller);
   const [maxEntries, maxBytes] = nodeLimits(server);
-  s.append(id, argv.slice(fieldPos), maxEntries, maxBytes);
-  const idText = fmtId(id);
+  const idText = s.append(id, argv, fieldPos, maxEntries, maxBytes);
   reply.bulk(idText);
   if (created) db.set(key, s);
   else {

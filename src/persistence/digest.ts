@@ -139,9 +139,9 @@ function valueDigest(d: Buffer, v: Value, hasExpire: boolean): void {
     }
   } else if (v.type === 'stream') {
     // entries in ID order: "ms.seq", then each field and value (groups are not digested)
-    v.range(0n, ID_MAX, false, 0, (id, fv) => {
-      mixInto(d, bytes(`${id >> 64n}.${id & 0xffffffffffffffffn}`));
-      for (const x of fv) mixInto(d, bytes(x));
+    v.range(0n, ID_MAX, false, 0, (node, i) => {
+      mixInto(d, bytes(node.idText(i).replace('-', '.')));
+      for (const x of node.fvAt(i)) mixInto(d, bytes(x));
     });
   } else if (v.type === 'hash') {
     const h = v;

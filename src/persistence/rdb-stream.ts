@@ -70,10 +70,10 @@ function nodeListpack(n: StreamNode): Buffer {
   lb.int(0);
   const mMs = n.master >> 64n;
   const mSeq = n.master & U64;
-  for (let i = 0; i < n.ids.length; i++) {
-    const id = n.ids[i]!;
-    const fv = n.fvs[i]!;
-    const flags = n.flags[i]!;
+  for (let i = 0; i < n.count; i++) {
+    const id = n.idAt(i);
+    const fv = n.fvAt(i);
+    const flags = n.flagsAt(i);
     lb.int(flags);
     lpInt(lb, BigInt.asIntN(64, (id >> 64n) - mMs));
     lpInt(lb, BigInt.asIntN(64, (id & U64) - mSeq));
@@ -170,8 +170,8 @@ export function readStream(r: RdbReader, type: number, ctx: ValueCtx): Stream {
     const n = s.nodes[k]!;
     if (k > 0 && n.master === s.nodes[k - 1]!.master)
       r.fail('two stream nodes with the same master ID', at, WHY.streamNodeDup);
-    if (n.ids[0]! <= top) r.fail('stream nodes overlap', at, WHY.streamListpack);
-    top = n.ids[n.ids.length - 1]!;
+    if (n.idAt(0) <= top) r.fail('stream nodes overlap', at, WHY.streamListpack);
+    top = n.idAt(n.count - 1);
   }
   const meta = r.pos;
   const id = (): StreamId => makeId(r.len64(), r.len64());
@@ -233,7 +233,9 @@ function readNode(r: RdbReader, master: StreamId, e: string[], lat: number): Str
   const fields = e.slice(i, i + Number(nf));
   i += fields.length;
   if (int('master terminator') !== 0n) bad('master entry not terminated by 0');
-  const node = new StreamNode(master, fields);
+  let bytes = 0; // the strings with a length byte each: room for the node's data
+  for (const x of e) bytes += x.length + 1;
+  const node = new StreamNode(master, fields, Math.min(Number(live + dead), e.length), bytes);
   const mMs = master >> 64n;
   const mSeq = master & U64;
   let last = -1n;
@@ -262,12 +264,13 @@ function readNode(r: RdbReader, master: StreamId, e: string[], lat: number): Str
     if (id < master) bad('entry ID before the master ID');
     if (id <= last) bad('entries out of order');
     last = id;
-    node.append(id, fv);
-    if (flags & BigInt(F_DELETED)) node.markDeleted(node.ids.length - 1);
+    node.append(id, fv, 0);
+    if (flags & BigInt(F_DELETED)) node.markDeleted(node.count - 1);
   }
   if (i !== e.length) bad('more entries than counted');
   if (BigInt(node.live) !== live || BigInt(node.dead) !== dead) bad('counters differ from the entries');
   if (node.live === 0) r.fail('stream listpack with no live entry', lat, WHY.streamEmptyListpack);
+  node.seal();
   return node;
 }
 

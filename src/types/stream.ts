@@ -17,22 +17,23 @@
  * integer texts stored as integers, string length prefixes, back-lengths).
  */
 import type { Collection } from '../keyspace/value.js';
-import { OBJ, ARR_BASE, BIGINT64, BIGINT128, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
+import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, TYPED_BASE, arrBytes, strBytes } from '../util/v8size.js';
+import { latin1Of } from '../util/latin1.js';
 
 /**
- * A StreamNode object (ids, fvs, flags, live, dead, body, master,
- * masterFields, mem, cap, masterMs, masterSeq), its three arrays' headers
- * and the master ID's two parts.
+ * A StreamNode object (count, idx, data, used, live, dead, body, mem,
+ * mWords, master, masterFields), its index's and data buffer's objects
+ * (their bytes are counted by capacity), the master ID and its words' array.
  */
-const NODE_BYTES = OBJ + 12 * 8 + 3 * ARR_BASE + 2 * BIGINT64;
+const NODE_BYTES = OBJ + 11 * 8 + 2 * TYPED_BASE + BIGINT128 + ARR_BASE + 4 * 8;
 /** A Stream object (its 8 fields, nodesMem, acct). */
 const STREAM_OBJ = OBJ + 10 * 8;
 /** A Group: its object, its consumers Map, its PEL (IdMap: object, Map, key array). */
 const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + OBJ + 2 * 8 + MAP_BASE + ARR_BASE;
 /** A Consumer: its object, its PEL (IdMap), its entry in the group's Map, its name (typical length). */
 const CONSUMER_BYTES = OBJ + 4 * 8 + OBJ + 2 * 8 + MAP_BASE + ARR_BASE + MAP_ENTRY + 32;
-/** A pending entry: the Nack object, its entries in the group's and the consumer's IdMaps (Map entry and key slot each). */
-const NACK_BYTES = OBJ + 4 * 8 + 2 * (MAP_ENTRY + 8);
+/** A pending entry: the Nack object, its ID, its entries in the group's and the consumer's IdMaps (Map entry and key slot each). */
+const NACK_BYTES = OBJ + 4 * 8 + BIGINT128 + 2 * (MAP_ENTRY + 8);
 
 export type StreamId = bigint;
 
@@ -184,14 +185,117 @@ function delta(a: bigint, b: bigint): bigint {
 const F_DELETED = 1;
 const F_SAMEFIELDS = 2;
 
-/** One listpack node of the radix tree. */
+/** Bytes of a length as a varint (7 bits a byte, low bits first). */
+function varLen(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+
+/** Writes a varint at o; returns the offset after it. */
+function putVar(b: Buffer, o: number, n: number): number {
+  while (n >= 0x80) {
+    b[o++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  b[o++] = n;
+  return o;
+}
+
+/** Writes a string (its length, then its latin1 bytes) at o; returns the offset after it. */
+function putStr(b: Buffer, o: number, s: string): number {
+  const n = s.length;
+  o = n < 0x80 ? ((b[o] = n), o + 1) : putVar(b, o, n);
+  // a short string byte by byte: latin1Write's native call costs more below ~32 bytes
+  if (n <= 32) for (let k = 0; k < n; k++) b[o + k] = s.charCodeAt(k);
+  else b.latin1Write(s, o, n);
+  return o + n;
+}
+
+/** The offset after the last varint getVar read (it returns the value). */
+let after = 0;
+
+/** Reads a varint at o. */
+function getVar(b: Buffer, o: number): number {
+  let n = b[o++]!;
+  if (n >= 0x80) {
+    n &= 0x7f;
+    for (let mul = 0x80; ; mul *= 0x80) {
+      const c = b[o++]!;
+      n += (c & 0x7f) * mul;
+      if (c < 0x80) break;
+    }
+  }
+  after = o;
+  return n;
+}
+
+/** 2^32: a 64-bit ID part is kept as two 32-bit words. */
+const TWO32 = 4294967296;
+/** Words per entry in a node's index: its ID (ms high, ms low, seq high, seq low) and its data offset. */
+const W = 5;
+
+/** The ID words the comparisons below look for (set by target(); one search at a time). */
+let tMsHi = 0;
+let tMsLo = 0;
+let tSeqHi = 0;
+let tSeqLo = 0;
+
+/** Splits a 64-bit part into [high, low] words (one BigInt step when the part is below 2^53). */
+function setWords(v: bigint, ms: boolean): void {
+  const n = Number(v);
+  let hi: number;
+  let lo: number;
+  if (n <= Number.MAX_SAFE_INTEGER) {
+    hi = Math.floor(n / TWO32);
+    lo = n % TWO32;
+  } else {
+    hi = Number(v >> 32n);
+    lo = Number(v & 0xffffffffn);
+  }
+  if (ms) {
+    tMsHi = hi;
+    tMsLo = lo;
+  } else {
+    tSeqHi = hi;
+    tSeqLo = lo;
+  }
+}
+
+/** The ID whose words tMsHi..tSeqLo hold (a range looks up the same bounds node after node). */
+let targetId: StreamId = -1n;
+
+function target(id: StreamId): void {
+  if (id === targetId) return;
+  setWords(id >> 64n, true);
+  setWords(id & U64, false);
+  targetId = id;
+}
+
+/** A 64-bit part from its words. */
+function part(hi: number, lo: number): bigint {
+  return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Bytes of a listpack integer holding the int64 difference of two 64-bit parts given as words. */
+function deltaElem(aHi: number, aLo: number, bHi: number, bLo: number): number {
+  if (aHi < 0x200000 && bHi < 0x200000) return intElem(aHi * TWO32 + aLo - (bHi * TWO32 + bLo));
+  return intElem(delta(part(aHi, aLo), part(bHi, bLo)));
+}
+
+/**
+ * One listpack node of the radix tree, with no object per entry: its index
+ * holds each entry's ID as four 32-bit words and the offset of its data; its
+ * data buffer holds, from that offset, the entry's flags byte, then, unless
+ * its fields are the master's (F_SAMEFIELDS: its values alone are stored),
+ * its field count as a varint; then its strings (values, or field, value,
+ * ...), each a varint length and its latin1 bytes.
+ */
 export class StreamNode {
-  /** Entry IDs in order (the first is the master ID). */
-  ids: StreamId[] = [];
-  /** Each entry's flat field/value list. */
-  fvs: string[][] = [];
-  /** Per entry: F_DELETED | F_SAMEFIELDS. */
-  flags: number[] = [];
+  /** Entries, live and deleted. */
+  count = 0;
+  private idx: Uint32Array;
+  private data: Buffer;
+  /** Bytes of data in use. */
+  private used = 0;
   /** Live and tombstoned entries. */
   live = 0;
   dead = 0;
@@ -199,23 +303,25 @@ export class StreamNode {
   body: number;
   /** V8 bytes of this node (memory accounting), kept as entries are added. */
   mem: number;
-  /** The capacity V8 gave the ids/fvs/flags arrays (their push growth). */
-  private cap = 0;
-  /** The master ID's two parts (each entry is stored as its difference from them). */
-  private readonly masterMs: bigint;
-  private readonly masterSeq: bigint;
+  /** The master ID's words (each entry is stored in the listpack as its difference from them). */
+  private readonly mWords: readonly [number, number, number, number];
 
   constructor(
     readonly master: StreamId,
     readonly masterFields: string[],
+    /** The first sizes of the index (entries) and data (bytes); each doubles when full. */
+    entriesCap: number,
+    dataCap: number,
   ) {
-    this.masterMs = idMs(master);
-    this.masterSeq = idSeq(master);
+    target(master);
+    this.mWords = [tMsHi, tMsLo, tSeqHi, tSeqLo];
     let b = intElem(masterFields.length) + intElem(0);
     for (const f of masterFields) b += strElem(f);
     this.body = b;
+    this.idx = new Uint32Array(Math.max(1, entriesCap) * W);
+    this.data = Buffer.allocUnsafeSlow(dataCap);
     // the master fields: the array and its strings (which every entry with the same fields shares)
-    let m = NODE_BYTES + arrBytes(masterFields.length);
+    let m = NODE_BYTES + arrBytes(masterFields.length) + this.idx.byteLength + dataCap;
     for (const f of masterFields) m += strBytes(f.length);
     this.mem = m;
   }
@@ -225,82 +331,199 @@ export class StreamNode {
     return 6 + 1 + intElem(this.live) + intElem(this.dead) + this.body;
   }
 
-  /** Appends an entry (the caller chose this node). */
-  append(id: StreamId, fv: string[]): void {
-    const nf = fv.length / 2;
-    let same = nf === this.masterFields.length;
+  /** Appends an entry, its fields and values fv[from..] (the caller chose this node). */
+  append(id: StreamId, fv: readonly string[], from: number): void {
+    const nf = (fv.length - from) / 2;
+    const mf = this.masterFields;
+    let same = nf === mf.length;
     if (same)
       for (let i = 0; i < nf; i++)
-        if (fv[i * 2] !== this.masterFields[i]) {
+        if (fv[from + i * 2] !== mf[i]) {
           same = false;
           break;
         }
+    target(id);
+    const mw = this.mWords;
+    // the listpack's bytes (Redis's layout), and this buffer's
     let b = intElem(same ? F_SAMEFIELDS : 0);
-    b += intElem(delta(idMs(id), this.masterMs));
-    b += intElem(delta(idSeq(id), this.masterSeq));
+    b += deltaElem(tMsHi, tMsLo, mw[0], mw[1]);
+    b += deltaElem(tSeqHi, tSeqLo, mw[2], mw[3]);
+    let need = 1;
     if (same) {
-      // The entry keeps the master's field strings (equal to its own, as Redis's listpack stores
-      // the fields once): its own die young instead of being promoted with it (XADD was GC-bound).
-      for (let i = 0; i < nf; i++) fv[i * 2] = this.masterFields[i]!;
-      for (let i = 1; i < fv.length; i += 2) b += strElem(fv[i]!);
+      for (let i = from + 1; i < fv.length; i += 2) {
+        const v = fv[i]!;
+        b += strElem(v);
+        need += varLen(v.length) + v.length;
+      }
       b += intElem(nf + 3);
     } else {
       b += intElem(nf);
-      for (const x of fv) b += strElem(x);
+      need += varLen(nf);
+      for (let i = from; i < fv.length; i++) {
+        const x = fv[i]!;
+        b += strElem(x);
+        need += varLen(x.length) + x.length;
+      }
       b += intElem(nf * 2 + 4);
     }
     this.body += b;
-    this.ids.push(id);
-    this.fvs.push(fv);
-    this.flags.push(same ? F_SAMEFIELDS : 0);
-    this.live++;
-    // the ID, the entry's field/value array and its own strings (the values
-    // alone when the fields are the master's); the three arrays' slots as they grow
-    let m = BIGINT128 + ARR_BASE + 8 * fv.length;
-    for (let i = same ? 1 : 0; i < fv.length; i += same ? 2 : 1) m += strBytes(fv[i]!.length);
-    const n = this.ids.length;
-    if (n > this.cap) {
-      const c = arrCap(n);
-      m += 3 * 8 * (c - this.cap);
-      this.cap = c;
+    if (this.used + need > this.data.length) this.growData(this.used + need);
+    if ((this.count + 1) * W > this.idx.length) this.growIdx();
+    const d = this.data;
+    let o = this.used;
+    const x = this.idx;
+    const k = this.count * W;
+    x[k] = tMsHi;
+    x[k + 1] = tMsLo;
+    x[k + 2] = tSeqHi;
+    x[k + 3] = tSeqLo;
+    x[k + 4] = o;
+    d[o++] = same ? F_SAMEFIELDS : 0;
+    if (same) for (let i = from + 1; i < fv.length; i += 2) o = putStr(d, o, fv[i]!);
+    else {
+      o = putVar(d, o, nf);
+      for (let i = from; i < fv.length; i++) o = putStr(d, o, fv[i]!);
     }
-    this.mem += m;
+    this.used = o;
+    this.count++;
+    this.live++;
   }
 
-  /** Index of the first entry with an ID >= id (ids.length when none). */
-  lowerBound(id: StreamId): number {
-    const ids = this.ids;
+  private growData(min: number): void {
+    const old = this.data;
+    const d = Buffer.allocUnsafeSlow(Math.max(min, old.length * 2));
+    old.copy(d, 0, 0, this.used);
+    this.data = d;
+    this.mem += d.length - old.length;
+  }
+
+  private growIdx(): void {
+    const old = this.idx;
+    const x = new Uint32Array(old.length * 2);
+    x.set(old);
+    this.idx = x;
+    this.mem += x.byteLength - old.byteLength;
+  }
+
+  /** Cuts the index and data to what is in use (the node takes no more entries), unless that saves little. */
+  seal(): void {
+    if (this.data.length - this.used > this.used >>> 4) {
+      const d = Buffer.allocUnsafeSlow(this.used);
+      this.data.copy(d, 0, 0, this.used);
+      this.mem -= this.data.length - this.used;
+      this.data = d;
+    }
+    const n = this.count * W;
+    if (this.idx.length - n > n >>> 4) {
+      this.mem -= (this.idx.length - n) * 4;
+      this.idx = this.idx.slice(0, n);
+    }
+  }
+
+  /** Entry i's ID. */
+  idAt(i: number): StreamId {
+    const x = this.idx;
+    const k = i * W;
+    return (part(x[k]!, x[k + 1]!) << 64n) | part(x[k + 2]!, x[k + 3]!);
+  }
+
+  /** Entry i's ID as `ms-seq` text (fmtId's, without a BigInt when both parts are below 2^53). */
+  idText(i: number): string {
+    const x = this.idx;
+    const k = i * W;
+    const msHi = x[k]!;
+    const seqHi = x[k + 2]!;
+    if (msHi < 0x200000 && seqHi < 0x200000) return `${msHi * TWO32 + x[k + 1]!}-${seqHi * TWO32 + x[k + 3]!}`;
+    return fmtId(this.idAt(i));
+  }
+
+  /** Entry i's fields and values (a fresh array). */
+  fvAt(i: number): string[] {
+    const d = this.data;
+    let o = this.idx[i * W + 4]!;
+    const out: string[] = [];
+    const same = (d[o++]! & F_SAMEFIELDS) !== 0;
+    const mf = this.masterFields;
+    let n = mf.length;
+    if (!same) {
+      n = getVar(d, o) * 2;
+      o = after;
+    }
+    for (let k = 0; k < n; k++) {
+      if (same) out.push(mf[k]!);
+      // a length under 128 is its one byte
+      let len = d[o]!;
+      if (len < 0x80) o++;
+      else {
+        len = getVar(d, o);
+        o = after;
+      }
+      out.push(latin1Of(d, o, o + len));
+      o += len;
+    }
+    return out;
+  }
+
+  /** Entry i's flags (F_DELETED, F_SAMEFIELDS) as Redis stores them. */
+  flagsAt(i: number): number {
+    return this.data[this.idx[i * W + 4]!]!;
+  }
+
+  /** Index of the first entry with an ID >= id (or > id when `after`); count when none. */
+  lowerBound(id: StreamId, after = false): number {
+    target(id);
+    const x = this.idx;
     let lo = 0;
-    let hi = ids.length;
+    let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (ids[mid]! < id) lo = mid + 1;
+      const k = mid * W;
+      // entry mid before the target (at or before it when `after`), word by word
+      const below =
+        x[k] !== tMsHi
+          ? x[k]! < tMsHi
+          : x[k + 1] !== tMsLo
+            ? x[k + 1]! < tMsLo
+            : x[k + 2] !== tSeqHi
+              ? x[k + 2]! < tSeqHi
+              : after
+                ? x[k + 3]! <= tSeqLo
+                : x[k + 3]! < tSeqLo;
+      if (below) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
+  /** Index of the entry with this ID, or -1. */
+  indexOf(id: StreamId): number {
+    const i = this.lowerBound(id);
+    if (i === this.count) return -1;
+    const x = this.idx;
+    const k = i * W;
+    return x[k] === tMsHi && x[k + 1] === tMsLo && x[k + 2] === tSeqHi && x[k + 3] === tSeqLo ? i : -1;
+  }
+
   isDeleted(i: number): boolean {
-    return (this.flags[i]! & F_DELETED) !== 0;
+    return (this.data[this.idx[i * W + 4]!]! & F_DELETED) !== 0;
   }
 
   /** Marks entry i deleted (a tombstone; counters updated). */
   markDeleted(i: number): void {
-    this.flags[i]! |= F_DELETED;
+    this.data[this.idx[i * W + 4]!]! |= F_DELETED;
     this.live--;
     this.dead++;
   }
 
   dup(): StreamNode {
-    const n = new StreamNode(this.master, this.masterFields);
-    n.ids = this.ids.slice();
-    n.fvs = this.fvs.slice(); // entries are immutable once added
-    n.flags = this.flags.slice();
+    const n = new StreamNode(this.master, this.masterFields, this.count, this.used);
+    this.data.copy(n.data, 0, 0, this.used);
+    n.idx.set(this.idx.subarray(0, this.count * W));
+    n.used = this.used;
+    n.count = this.count;
     n.live = this.live;
     n.dead = this.dead;
     n.body = this.body;
-    n.mem = this.mem;
-    n.cap = this.cap;
     return n;
   }
 }
@@ -490,31 +713,44 @@ export class Stream implements Collection {
   }
 
   /**
-   * Appends an entry with `id` (greater than lastId: the caller checked) as
-   * Redis's streamAppendItem places it: in the last node unless that node is
-   * full by bytes or entries, else in a new node.
+   * Appends an entry with `id` (greater than lastId: the caller checked) and
+   * the fields and values fv[from..] as Redis's streamAppendItem places it:
+   * in the last node unless that node is full by bytes or entries, else in a
+   * new node. Returns the ID's text.
    */
-  append(id: StreamId, fv: string[], maxEntries: number, maxBytes: number): void {
+  append(id: StreamId, fv: readonly string[], from: number, maxEntries: number, maxBytes: number): string {
+    const cap = maxBytes === 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes;
+    let tot = 0;
+    for (let i = from; i < fv.length; i++) tot += fv[i]!.length;
     let node = this.nodes[this.nodes.length - 1];
-    if (node !== undefined) {
-      const cap = maxBytes === 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes;
-      let tot = 0;
-      for (const x of fv) tot += x.length;
-      if (node.lpBytes() + tot >= cap) node = undefined;
-      else if (maxEntries !== 0 && node.live + node.dead >= maxEntries) node = undefined;
+    if (
+      node !== undefined &&
+      (node.lpBytes() + tot >= cap || (maxEntries !== 0 && node.live + node.dead >= maxEntries))
+    ) {
+      // the full node takes no more entries: its buffer is cut to size
+      this.nodesMem -= node.mem;
+      node.seal();
+      this.nodesMem += node.mem;
+      node = undefined;
     }
     if (node === undefined) {
       const fields: string[] = [];
-      for (let i = 0; i < fv.length; i += 2) fields.push(fv[i]!);
-      node = new StreamNode(id, fields);
+      for (let i = from; i < fv.length; i += 2) fields.push(fv[i]!);
+      // A stream's first node starts with room for a few entries like this one
+      // (most streams are short); a node after a full one, for as many as it
+      // will take (its data is never larger than the listpack the byte limit bounds).
+      const est = tot + (fv.length - from) + 2;
+      const entries = this.nodes.length === 0 ? 4 : Math.min(maxEntries || 100, Math.ceil(cap / est), 1024);
+      node = new StreamNode(id, fields, entries, Math.max(est, Math.min(est * entries, cap, 1 << 16)));
       this.nodes.push(node);
     } else this.nodesMem -= node.mem;
-    node.append(id, fv);
+    node.append(id, fv, from);
     this.nodesMem += node.mem;
     this.length++;
     this.entriesAdded++;
     this.lastId = id;
     if (this.length === 1) this.firstId = id;
+    return node.idText(node.count - 1);
   }
 
   /** Index of the node that may hold `id`: the last with master <= id (0 when none). */
@@ -532,15 +768,15 @@ export class Stream implements Collection {
 
   /**
    * Live entries with start <= id <= end, in order (reverse when rev), at
-   * most `count` (0: all). Calls fn(id, fields/values); fn may return false
-   * to stop.
+   * most `count` (0: all). Calls fn(node, i) for each (the node's entry i);
+   * fn may return false to stop.
    */
   range(
     start: StreamId,
     end: StreamId,
     rev: boolean,
     count: number,
-    fn: (id: StreamId, fv: string[]) => boolean | void,
+    fn: (node: StreamNode, i: number) => boolean | void,
   ): number {
     let n = 0;
     if (start > end || this.nodes.length === 0) return 0;
@@ -548,28 +784,26 @@ export class Stream implements Collection {
     if (!rev) {
       for (let ni = this.nodeFor(start); ni < ns.length; ni++) {
         const node = ns[ni]!;
-        for (let i = ni === 0 || node.master < start ? node.lowerBound(start) : 0; i < node.ids.length; i++) {
-          const id = node.ids[i]!;
-          if (id > end) return n;
+        const to = node.lowerBound(end, true);
+        for (let i = node.master < start ? node.lowerBound(start) : 0; i < to; i++) {
           if (node.isDeleted(i)) continue;
           n++;
-          if (fn(id, node.fvs[i]!) === false) return n;
+          if (fn(node, i) === false) return n;
           if (count !== 0 && n >= count) return n;
         }
+        if (to < node.count) return n;
       }
     } else {
       for (let ni = this.nodeFor(end); ni >= 0; ni--) {
         const node = ns[ni]!;
-        let i = node.lowerBound(end);
-        if (i < node.ids.length && node.ids[i] === end) i++;
-        for (i--; i >= 0; i--) {
-          const id = node.ids[i]!;
-          if (id < start) return n;
+        const from = node.lowerBound(start);
+        for (let i = node.lowerBound(end, true) - 1; i >= from; i--) {
           if (node.isDeleted(i)) continue;
           n++;
-          if (fn(id, node.fvs[i]!) === false) return n;
+          if (fn(node, i) === false) return n;
           if (count !== 0 && n >= count) return n;
         }
+        if (from > 0) return n;
       }
     }
     return n;
@@ -579,16 +813,15 @@ export class Stream implements Collection {
   get(id: StreamId): string[] | undefined {
     if (this.nodes.length === 0) return undefined;
     const node = this.nodes[this.nodeFor(id)]!;
-    const i = node.lowerBound(id);
-    if (i < node.ids.length && node.ids[i] === id && !node.isDeleted(i)) return node.fvs[i];
-    return undefined;
+    const i = node.indexOf(id);
+    return i >= 0 && !node.isDeleted(i) ? node.fvAt(i) : undefined;
   }
 
   /** First (or last) live entry, or undefined when empty. */
   edge(last: boolean): [StreamId, string[]] | undefined {
     let r: [StreamId, string[]] | undefined;
-    this.range(ID_MIN, ID_MAX, last, 1, (id, fv) => {
-      r = [id, fv];
+    this.range(ID_MIN, ID_MAX, last, 1, (node, i) => {
+      r = [node.idAt(i), node.fvAt(i)];
     });
     return r;
   }
@@ -606,8 +839,8 @@ export class Stream implements Collection {
     if (this.nodes.length === 0) return false;
     const ni = this.nodeFor(id);
     const node = this.nodes[ni]!;
-    const i = node.lowerBound(id);
-    if (i >= node.ids.length || node.ids[i] !== id || node.isDeleted(i)) return false;
+    const i = node.indexOf(id);
+    if (i < 0 || node.isDeleted(i)) return false;
     if (node.live === 1) {
       this.nodes.splice(ni, 1);
       this.nodesMem -= node.mem;
@@ -637,7 +870,7 @@ export class Stream implements Collection {
       if (a.limit !== 0 && deleted + entries > a.limit) break;
       let remove: boolean;
       if (a.strategy === 'maxlen') remove = this.length - entries >= a.maxlen;
-      else remove = node.ids[node.ids.length - 1]! < a.minid;
+      else remove = node.lowerBound(a.minid) === node.count;
       if (remove) {
         this.nodes.shift();
         this.nodesMem -= node.mem;
@@ -646,9 +879,9 @@ export class Stream implements Collection {
         continue;
       }
       if (a.approx) break;
-      for (let i = 0; i < node.ids.length; i++) {
-        const stop = a.strategy === 'maxlen' ? this.length <= a.maxlen : node.ids[i]! >= a.minid;
-        if (stop) break;
+      const below = a.strategy === 'maxlen' ? node.count : node.lowerBound(a.minid);
+      for (let i = 0; i < below; i++) {
+        if (a.strategy === 'maxlen' && this.length <= a.maxlen) break;
         if (!node.isDeleted(i)) {
           node.markDeleted(i);
           this.length--;
@@ -761,8 +994,8 @@ function countRax(keys: number[][], lo: number, hi: number, depth: number, _root
  */
 export function streamRebuildCommands(key: string, s: Stream): string[][] {
   const out: string[][] = [];
-  s.range(ID_MIN, ID_MAX, false, 0, (id, fv) => {
-    out.push(['XADD', key, fmtId(id), ...fv]);
+  s.range(ID_MIN, ID_MAX, false, 0, (node, i) => {
+    out.push(['XADD', key, node.idText(i), ...node.fvAt(i)]);
   });
   if (out.length === 0) out.push(['XADD', key, 'MAXLEN', '0', '0-1', 'x', 'y']);
   out.push([

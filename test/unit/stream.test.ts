@@ -1,0 +1,143 @@
+/**
+ * The stream's nodes (src/types/stream.ts) against a sorted-array model:
+ * random appends (IDs from 0-1 to 2^64-1 in both parts, binary values of
+ * every length class of the packed data's varints, fields the master's or
+ * not), deletes and exact trims, under random node limits, must read back the
+ * same entries through range (both ways, any bounds and count), get, dup and
+ * the ID accessors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ID_MAX, Stream, fmtId, makeId, type StreamId } from '../../src/types/stream.js';
+
+const U64 = (1n << 64n) - 1n;
+const BIG = 1n << 53n;
+
+interface ModelEntry {
+  id: StreamId;
+  fv: string[];
+}
+
+/** The next ID after `last`: the next sequence, a later ms, or a jump past 2^53 (or to the top). */
+const step = fc.oneof(
+  fc.constant<[string, bigint]>(['seq', 1n]),
+  fc.tuple(fc.constant('ms'), fc.bigInt({ min: 1n, max: 5000n })),
+  fc.tuple(fc.constant('bigms'), fc.bigInt({ min: BIG - 2n, max: U64 })),
+  fc.tuple(fc.constant('bigseq'), fc.bigInt({ min: BIG - 2n, max: U64 })),
+);
+
+function nextId(last: StreamId, s: [string, bigint]): StreamId | null {
+  const ms = last >> 64n;
+  const seq = last & U64;
+  let id: StreamId;
+  if (s[0] === 'seq') id = last + 1n;
+  else if (s[0] === 'ms') id = makeId(ms + s[1], 0n);
+  else if (s[0] === 'bigms') id = makeId(s[1] > ms ? s[1] : ms + 1n, seq);
+  else id = makeId(ms, s[1] > seq ? s[1] : seq + 1n);
+  return id > last && id <= ID_MAX ? id : null;
+}
+
+/** A latin1 value: short, 127-128 bytes (the varint's edge), or 16 KB (three varint bytes). */
+const value = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+  },
+  { weight: 1, arbitrary: fc.integer({ min: 126, max: 129 }).map((n) => 'v'.repeat(n)) },
+  { weight: 1, arbitrary: fc.integer({ min: 16380, max: 16390 }).map((n) => '\xff'.repeat(n)) },
+);
+
+const op = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      k: fc.constant('add' as const),
+      step,
+      same: fc.boolean(),
+      vals: fc.array(value, { minLength: 1, maxLength: 3 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('del' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('trim' as const), keep: fc.nat({ max: 30 }) }) },
+);
+
+/** An ID to look for: a live one, one just before or after it, or the ends. */
+function probe(model: ModelEntry[], pick: number): StreamId {
+  if (model.length === 0 || pick % 7 === 0) return pick % 2 === 0 ? 0n : ID_MAX;
+  const id = model[pick % model.length]!.id;
+  const d = pick % 3;
+  return d === 0 ? id : d === 1 ? (id === 0n ? id : id - 1n) : id === ID_MAX ? id : id + 1n;
+}
+
+function check(s: Stream, model: ModelEntry[], picks: number[]): void {
+  assert.equal(s.length, model.length);
+  const all: ModelEntry[] = [];
+  const texts: string[] = [];
+  s.range(0n, ID_MAX, false, 0, (node, i) => {
+    all.push({ id: node.idAt(i), fv: node.fvAt(i) });
+    texts.push(node.idText(i));
+  });
+  assert.deepEqual(all, model);
+  assert.deepEqual(
+    texts,
+    model.map((e) => fmtId(e.id)),
+  );
+  for (let k = 0; k + 2 < picks.length; k += 3) {
+    const a = probe(model, picks[k]!);
+    const b = probe(model, picks[k + 1]!);
+    const [lo, hi] = a <= b ? [a, b] : [b, a];
+    const count = picks[k + 2]! % 5;
+    for (const rev of [false, true]) {
+      const got: StreamId[] = [];
+      s.range(lo, hi, rev, count, (node, i) => {
+        got.push(node.idAt(i));
+      });
+      let want = model.filter((e) => e.id >= lo && e.id <= hi).map((e) => e.id);
+      if (rev) want.reverse();
+      if (count !== 0) want = want.slice(0, count);
+      assert.deepEqual(got, want, `range ${fmtId(lo)} ${fmtId(hi)} rev=${rev} count=${count}`);
+    }
+    assert.deepEqual(s.get(a), model.find((e) => e.id === a)?.fv);
+  }
+}
+
+test('stream nodes read back what was appended, deleted and trimmed, under any node limits', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 8 }),
+      fc.constantFrom(0, 40, 200, 4096),
+      fc.array(op, { maxLength: 60 }),
+      fc.array(fc.nat(), { minLength: 9, maxLength: 9 }),
+      (maxEntries, maxBytes, ops, picks) => {
+        const s = new Stream();
+        let model: ModelEntry[] = [];
+        let fields: string[] | null = null;
+        for (const o of ops) {
+          if (o.k === 'add') {
+            const id = nextId(s.lastId, o.step);
+            if (id === null) continue;
+            const fv: string[] = [];
+            o.vals.forEach((v, j) => fv.push(o.same && fields !== null && j < fields.length ? fields[j]! : `f${j}`, v));
+            fields ??= fv.filter((_, j) => j % 2 === 0);
+            const text = s.append(id, ['XADD', 'k', '*', ...fv], 3, maxEntries, maxBytes);
+            assert.equal(text, fmtId(id));
+            model.push({ id, fv });
+          } else if (o.k === 'del') {
+            if (model.length === 0) continue;
+            const e = model[o.pick % model.length]!;
+            assert.equal(s.delete(e.id), true);
+            assert.equal(s.delete(e.id), false);
+            model = model.filter((x) => x !== e);
+          } else {
+            s.trim({ strategy: 'maxlen', maxlen: o.keep, minid: 0n, approx: false, limit: 0 });
+            model = model.slice(Math.max(0, model.length - o.keep));
+          }
+        }
+        check(s, model, picks);
+        check(s.dup(), model, picks);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
