@@ -44,8 +44,8 @@ export class Cron {
     const server = this.server;
     // the watchdog's heartbeat first, as Redis re-arms its timer before anything (DEBUG PAUSE-CRON too)
     server.watchdog.beat();
+    server.syncWallClock();
     const t0 = performance.now();
-    server.syncWallClock(t0);
     if (server.debugFlags.pauseCron) return;
     this.tick();
     const us = (performance.now() - t0) * 1000;

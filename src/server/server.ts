@@ -268,6 +268,7 @@ export class Server extends EventEmitter {
     super();
     this.clock = opts.clock ?? Date.now;
     this.defaultClock = opts.clock === undefined;
+    this.syncWallClock();
     this.random = opts.random ?? Math.random;
     this.startTime = this.clock();
     this.lastSave = Math.floor(this.startTime / 1000);
@@ -445,11 +446,12 @@ export class Server extends EventEmitter {
    * in ms) and its duration. Reading a clock costs ~45 ns here, a tenth of a
    * pipelined GET, so one performance.now() reading serves both: the end of
    * one command is the start of the next in the same batch (`mark`), and wall
-   * time is derived from it with an offset re-synchronised with the wall clock
+   * time is derived from it with an offset checked against the wall clock
    * every cron tick. With an injected clock, that clock is used as is.
    */
   mark = -1;
-  private wallOffset = Date.now() - performance.now();
+  /** Wall time minus performance.now(), to a fraction of a ms (the process's start, then syncWallClock). */
+  private wallOffset = performance.timeOrigin;
   private readonly defaultClock: boolean;
 
   /** The wall time in ms for a performance.now() reading. */
@@ -457,9 +459,20 @@ export class Server extends EventEmitter {
     return this.defaultClock ? Math.floor(this.wallOffset + perfNow) : this.clock();
   }
 
-  /** Re-synchronises wallAt with the wall clock (each serverCron tick, with its performance.now() reading). */
-  syncWallClock(perfNow: number): void {
-    this.wallOffset = Date.now() - perfNow;
+  /**
+   * Keeps wallAt on the wall clock (each serverCron tick). Date.now() is
+   * whole ms, so one reading between two performance.now() readings puts the
+   * offset in [d - p2, d + 1 - p1]: the offset is moved into that window by
+   * the least amount, and stays as precise as it was while the clock agrees.
+   * (Setting it to d - p, as before, left command times up to 1 ms behind
+   * the wall clock: a PTTL right after `PXAT now+10000` read 10001.)
+   */
+  syncWallClock(): void {
+    const p1 = performance.now();
+    const d = Date.now();
+    const p2 = performance.now();
+    if (this.wallOffset < d - p2) this.wallOffset = d - p2;
+    else if (this.wallOffset > d + 1 - p1) this.wallOffset = d + 1 - p1;
   }
 
   /**
