@@ -781,10 +781,11 @@ export class Stream implements Collection {
     let n = 0;
     if (start > end || this.nodes.length === 0) return 0;
     const ns = this.nodes;
+    // a node's entries between the bounds by binary search, but for a bound no entry can pass
     if (!rev) {
       for (let ni = this.nodeFor(start); ni < ns.length; ni++) {
         const node = ns[ni]!;
-        const to = node.lowerBound(end, true);
+        const to = end === ID_MAX ? node.count : node.lowerBound(end, true);
         for (let i = node.master < start ? node.lowerBound(start) : 0; i < to; i++) {
           if (node.isDeleted(i)) continue;
           n++;
@@ -796,8 +797,9 @@ export class Stream implements Collection {
     } else {
       for (let ni = this.nodeFor(end); ni >= 0; ni--) {
         const node = ns[ni]!;
-        const from = node.lowerBound(start);
-        for (let i = node.lowerBound(end, true) - 1; i >= from; i--) {
+        const from = node.master < start ? node.lowerBound(start) : 0;
+        const to = end === ID_MAX ? node.count : node.lowerBound(end, true);
+        for (let i = to - 1; i >= from; i--) {
           if (node.isDeleted(i)) continue;
           n++;
           if (fn(node, i) === false) return n;
