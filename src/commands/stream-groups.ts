@@ -549,9 +549,10 @@ function xautoclaim(ctx: Ctx): void {
       consumer.pel.set(id, nack);
       nack.consumer = consumer;
     }
-    claimed.push([fmtId(id), justid ? null : fv]);
+    const text = fmtId(id);
+    claimed.push([text, justid ? null : fv]);
     count--;
-    ops.push(xclaimProp(key, g, fmtId(id), nack));
+    ops.push(xclaimProp(key, g, text, nack));
     dirty++;
   }
   // the cursor: the next pending entry after the last one examined, or 0-0

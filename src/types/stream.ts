@@ -210,8 +210,8 @@ function putStr(b: Buffer, o: number, s: string): number {
   return o + n;
 }
 
-/** The offset after the last varint getVar read (it returns the value). */
-let after = 0;
+/** The offset after the varint getVar last read (it returns the value). */
+let varEnd = 0;
 
 /** Reads a varint at o. */
 function getVar(b: Buffer, o: number): number {
@@ -224,7 +224,7 @@ function getVar(b: Buffer, o: number): number {
       if (c < 0x80) break;
     }
   }
-  after = o;
+  varEnd = o;
   return n;
 }
 
@@ -447,7 +447,7 @@ export class StreamNode {
     let n = mf.length;
     if (!same) {
       n = getVar(d, o) * 2;
-      o = after;
+      o = varEnd;
     }
     for (let k = 0; k < n; k++) {
       if (same) out.push(mf[k]!);
@@ -456,7 +456,7 @@ export class StreamNode {
       if (len < 0x80) o++;
       else {
         len = getVar(d, o);
-        o = after;
+        o = varEnd;
       }
       out.push(latin1Of(d, o, o + len));
       o += len;
