@@ -8,8 +8,14 @@
  * between repeats; the median requests/s of the repeats is reported with the
  * ratio tsdis/redis, and the geometric mean of the ratios per group.
  *
- * Usage: node dist-test/bench/run.js [--quick] [--repeats N] [--scale X]
+ * Usage: node dist-test/bench/run.js [--quick] [--repeats N] [--scale X] [--warmup]
  *          [--suite core|collections] [--tests set,get,...] [--groups c50,p16,c1] [--json FILE]
+ *
+ * --warmup first runs every chosen group and test once against both servers,
+ * unmeasured, so the figures are the servers' steady state (a fresh tsdis's
+ * first requests run while V8 is still compiling its hot paths). Without it
+ * (the default, and what bench/RESULTS.md quotes unless it says otherwise)
+ * the first repeat of the first tests includes that compilation.
  * Env:   BENCH_QUICK=1 BENCH_REPEATS=N BENCH_SCALE=X BENCH_TESTS=... BENCH_GROUPS=...
  */
 import { spawn } from 'node:child_process';
@@ -101,6 +107,7 @@ interface Opts {
   tests: string[];
   groups: Group[];
   json: string | null;
+  warmup: boolean;
 }
 
 function parseOpts(argv: string[]): Opts {
@@ -128,7 +135,8 @@ function parseOpts(argv: string[]): Opts {
     return g;
   });
   if (!(repeats >= 1) || !(scale > 0)) throw new Error('--repeats must be >= 1 and --scale > 0');
-  return { quick, repeats, scale, tests, groups, json: get('--json', 'BENCH_JSON') ?? null };
+  const warmup = argv.includes('--warmup');
+  return { quick, repeats, scale, tests, groups, json: get('--json', 'BENCH_JSON') ?? null, warmup };
 }
 
 /** The redis-benchmark arguments for one run (without host/port). */
@@ -244,10 +252,18 @@ async function main(): Promise<void> {
   );
   console.log(`  ${redis.cmdline}`);
   console.log(`  ${tsdis.cmdline}`);
-  console.log(`  order alternates per repeat (redis first on even repeats); median of the repeats is reported\n`);
+  console.log(`  order alternates per repeat (redis first on even repeats); median of the repeats is reported`);
+  console.log(opts.warmup ? '  warmed up: every group and test run once on both servers first, unmeasured\n' : '');
 
   const rows: Row[] = [];
   try {
+    if (opts.warmup)
+      for (const g of opts.groups)
+        for (const test of opts.tests)
+          for (const s of servers) {
+            await prepareTest(s.port, test);
+            await runBenchmark(s.port, benchArgs(g, test, opts));
+          }
     for (const g of opts.groups) {
       for (const test of opts.tests) {
         const args = benchArgs(g, test, opts);
