@@ -114,24 +114,24 @@ export interface CycleState {
  * the expired hooks and keyspace events), updates stats and avg_ttl.
  */
 export function activeExpireCycle(server: Server, periodMs: number, type: 'slow' | 'fast' = 'slow'): void {
-  const effort = Math.max(1, Math.min(10, server.config.v['active-expire-effort'])) - 1;
-  const keysPerLoop = KEYS_PER_LOOP + (KEYS_PER_LOOP / 4) * effort;
-  const fastDurationUs = FAST_DURATION_US + (FAST_DURATION_US / 4) * effort;
-  const slowTimePerc = SLOW_TIME_PERC + 2 * effort;
-  const acceptableStale = ACCEPTABLE_STALE - effort;
-
   // CLIENT PAUSE suspends expiry (server/pause.ts); nothing expires while the dataset is loaded
   // (Redis's cron does not run then; tsdis's may, between the slices of the CLI's load).
   if (server.pause.mode !== 0 || server.loading) return;
+  const effort = Math.max(1, Math.min(10, server.config.v['active-expire-effort'])) - 1;
+  const acceptableStale = ACCEPTABLE_STALE - effort;
   const st = server.activeExpire.state;
+  // The fast cycle (before every sleep) runs only when the last run hit its time
+  // limit or many keys look stale: otherwise it returns before reading the clock.
+  // (Redis compares its stale *fraction* with this percentage, so in effect
+  // only the time-limit condition fires there; we compare percentages.)
+  if (type === 'fast' && !st.timelimitExit && server.stats.expiredStalePerc < acceptableStale) return;
+  const keysPerLoop = KEYS_PER_LOOP + (KEYS_PER_LOOP / 4) * effort;
+  const fastDurationUs = FAST_DURATION_US + (FAST_DURATION_US / 4) * effort;
+  const slowTimePerc = SLOW_TIME_PERC + 2 * effort;
   const cursors = st.cursors;
   const startUs = performance.now() * 1000;
   if (type === 'fast') {
-    // Only when the last run hit its time limit or many keys look stale, and
-    // never twice within two fast durations.
-    // (Redis compares its stale *fraction* with this percentage, so in effect
-    // only the time-limit condition fires there; we compare percentages.)
-    if (!st.timelimitExit && server.stats.expiredStalePerc < acceptableStale) return;
+    // and never twice within two fast durations
     if (startUs < st.lastFastCycleUs + fastDurationUs * 2) return;
     st.lastFastCycleUs = startUs;
   }
