@@ -238,6 +238,12 @@ function randomSequence(seed: number): Cmd[] {
     ['XINFO', 'STREAM', 's'],
     ['XINFO', 'STREAM', 't'],
     ['DEBUG', 'DIGEST'],
+    // through an RDB and back: the same entries, nodes and radix figures
+    ['DEBUG', 'RELOAD'],
+    ['XRANGE', 's', '-', '+'],
+    ['XREVRANGE', 't', '+', '-'],
+    ['XINFO', 'STREAM', 's', 'FULL'],
+    ['DEBUG', 'DIGEST'],
   );
   return cmds;
 }
