@@ -21,11 +21,12 @@ import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, TYPED_BASE, arrBytes, st
 import { latin1Of } from '../util/latin1.js';
 
 /**
- * A StreamNode object (count, idx, data, used, live, dead, body, mem,
+ * A StreamNode object (count, idx, highs, data, used, live, dead, body, mem,
  * mWords, master, masterFields), its index's and data buffer's objects
- * (their bytes are counted by capacity), the master ID and its words' array.
+ * (their bytes are counted by capacity; `highs` when made), the master ID
+ * and its words' array.
  */
-const NODE_BYTES = OBJ + 11 * 8 + 2 * TYPED_BASE + BIGINT128 + ARR_BASE + 4 * 8;
+const NODE_BYTES = OBJ + 12 * 8 + 2 * TYPED_BASE + BIGINT128 + ARR_BASE + 4 * 8;
 /** A Stream object (its 8 fields, nodesMem, acct). */
 const STREAM_OBJ = OBJ + 10 * 8;
 /** A Group: its object, its consumers Map, its PEL (IdMap: object, Map, key array). */
@@ -230,8 +231,8 @@ function getVar(b: Buffer, o: number): number {
 
 /** 2^32: a 64-bit ID part is kept as two 32-bit words. */
 const TWO32 = 4294967296;
-/** Words per entry in a node's index: its ID (ms high, ms low, seq high, seq low) and its data offset. */
-const W = 5;
+/** Words per entry in a node's index: its ID's low words (ms, seq) and its data offset. */
+const W = 3;
 
 /** The ID words the comparisons below look for (set by target(); one search at a time). */
 let tMsHi = 0;
@@ -283,8 +284,11 @@ function deltaElem(aHi: number, aLo: number, bHi: number, bLo: number): number {
 
 /**
  * One listpack node of the radix tree, with no object per entry: its index
- * holds each entry's ID as four 32-bit words and the offset of its data; its
- * data buffer holds, from that offset, the entry's flags byte, then, unless
+ * holds each entry's ID as 32-bit words and the offset of its data (the
+ * high words of ms and seq apart, and only once an entry's differ from the
+ * master's ms high word and a zero seq high word: until then, for any real
+ * clock, 12 bytes an entry); its data buffer holds, from that offset, the
+ * entry's flags byte, then, unless
  * its fields are the master's (F_SAMEFIELDS: its values alone are stored),
  * its field count as a varint; then its strings (values, or field, value,
  * ...), each a varint length and its latin1 bytes.
@@ -292,7 +296,10 @@ function deltaElem(aHi: number, aLo: number, bHi: number, bLo: number): number {
 export class StreamNode {
   /** Entries, live and deleted. */
   count = 0;
+  /** Per entry: ms low word, seq low word, data offset. */
   private idx: Uint32Array;
+  /** Per entry: ms high word, seq high word; null while every entry's are (mWords[0], 0). */
+  private highs: Uint32Array | null = null;
   private data: Buffer;
   /** Bytes of data in use. */
   private used = 0;
@@ -369,15 +376,19 @@ export class StreamNode {
     this.body += b;
     if (this.used + need > this.data.length) this.growData(this.used + need);
     if ((this.count + 1) * W > this.idx.length) this.growIdx();
+    if (this.highs === null && (tMsHi !== mw[0] || tSeqHi !== 0)) this.widen();
     const d = this.data;
     let o = this.used;
     const x = this.idx;
     const k = this.count * W;
-    x[k] = tMsHi;
-    x[k + 1] = tMsLo;
-    x[k + 2] = tSeqHi;
-    x[k + 3] = tSeqLo;
-    x[k + 4] = o;
+    x[k] = tMsLo;
+    x[k + 1] = tSeqLo;
+    x[k + 2] = o;
+    const h = this.highs;
+    if (h !== null) {
+      h[this.count * 2] = tMsHi;
+      h[this.count * 2 + 1] = tSeqHi;
+    }
     d[o++] = same ? F_SAMEFIELDS : 0;
     if (same) for (let i = from + 1; i < fv.length; i += 2) o = putStr(d, o, fv[i]!);
     else {
@@ -403,6 +414,21 @@ export class StreamNode {
     x.set(old);
     this.idx = x;
     this.mem += x.byteLength - old.byteLength;
+    const h = this.highs;
+    if (h !== null) {
+      const nh = new Uint32Array(h.length * 2);
+      nh.set(h);
+      this.highs = nh;
+      this.mem += nh.byteLength - h.byteLength;
+    }
+  }
+
+  /** Gives every entry its own high words (an entry's differ from what the node assumed). */
+  private widen(): void {
+    const h = new Uint32Array((this.idx.length / W) * 2);
+    for (let i = 0; i < this.count; i++) h[i * 2] = this.mWords[0];
+    this.highs = h;
+    this.mem += TYPED_BASE + h.byteLength;
   }
 
   /** Cuts the index and data to what is in use (the node takes no more entries), unless that saves little. */
@@ -417,30 +443,47 @@ export class StreamNode {
     if (this.idx.length - n > n >>> 4) {
       this.mem -= (this.idx.length - n) * 4;
       this.idx = this.idx.slice(0, n);
+      const h = this.highs;
+      if (h !== null) {
+        this.mem -= h.byteLength - this.count * 8;
+        this.highs = h.slice(0, this.count * 2);
+      }
     }
+  }
+
+  /** Entry i's ms high word. */
+  private msHi(i: number): number {
+    const h = this.highs;
+    return h === null ? this.mWords[0] : h[i * 2]!;
+  }
+
+  /** Entry i's seq high word. */
+  private seqHi(i: number): number {
+    const h = this.highs;
+    return h === null ? 0 : h[i * 2 + 1]!;
   }
 
   /** Entry i's ID. */
   idAt(i: number): StreamId {
     const x = this.idx;
     const k = i * W;
-    return (part(x[k]!, x[k + 1]!) << 64n) | part(x[k + 2]!, x[k + 3]!);
+    return (part(this.msHi(i), x[k]!) << 64n) | part(this.seqHi(i), x[k + 1]!);
   }
 
   /** Entry i's ID as `ms-seq` text (fmtId's, without a BigInt when both parts are below 2^53). */
   idText(i: number): string {
     const x = this.idx;
     const k = i * W;
-    const msHi = x[k]!;
-    const seqHi = x[k + 2]!;
-    if (msHi < 0x200000 && seqHi < 0x200000) return `${msHi * TWO32 + x[k + 1]!}-${seqHi * TWO32 + x[k + 3]!}`;
+    const msHi = this.msHi(i);
+    const seqHi = this.seqHi(i);
+    if (msHi < 0x200000 && seqHi < 0x200000) return `${msHi * TWO32 + x[k]!}-${seqHi * TWO32 + x[k + 1]!}`;
     return fmtId(this.idAt(i));
   }
 
   /** Entry i's fields and values (a fresh array). */
   fvAt(i: number): string[] {
     const d = this.data;
-    let o = this.idx[i * W + 4]!;
+    let o = this.idx[i * W + 2]!;
     const out: string[] = [];
     const same = (d[o++]! & F_SAMEFIELDS) !== 0;
     const mf = this.masterFields;
@@ -466,7 +509,7 @@ export class StreamNode {
 
   /** Entry i's flags (F_DELETED, F_SAMEFIELDS) as Redis stores them. */
   flagsAt(i: number): number {
-    return this.data[this.idx[i * W + 4]!]!;
+    return this.data[this.idx[i * W + 2]!]!;
   }
 
   /** Index of the first entry with an ID >= id (or > id when `after`); count when none. */
@@ -478,17 +521,19 @@ export class StreamNode {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const k = mid * W;
+      const msHi = this.msHi(mid);
+      const seqHi = this.seqHi(mid);
       // entry mid before the target (at or before it when `after`), word by word
       const below =
-        x[k] !== tMsHi
-          ? x[k]! < tMsHi
-          : x[k + 1] !== tMsLo
-            ? x[k + 1]! < tMsLo
-            : x[k + 2] !== tSeqHi
-              ? x[k + 2]! < tSeqHi
+        msHi !== tMsHi
+          ? msHi < tMsHi
+          : x[k] !== tMsLo
+            ? x[k]! < tMsLo
+            : seqHi !== tSeqHi
+              ? seqHi < tSeqHi
               : after
-                ? x[k + 3]! <= tSeqLo
-                : x[k + 3]! < tSeqLo;
+                ? x[k + 1]! <= tSeqLo
+                : x[k + 1]! < tSeqLo;
       if (below) lo = mid + 1;
       else hi = mid;
     }
@@ -501,16 +546,16 @@ export class StreamNode {
     if (i === this.count) return -1;
     const x = this.idx;
     const k = i * W;
-    return x[k] === tMsHi && x[k + 1] === tMsLo && x[k + 2] === tSeqHi && x[k + 3] === tSeqLo ? i : -1;
+    return this.msHi(i) === tMsHi && x[k] === tMsLo && this.seqHi(i) === tSeqHi && x[k + 1] === tSeqLo ? i : -1;
   }
 
   isDeleted(i: number): boolean {
-    return (this.data[this.idx[i * W + 4]!]! & F_DELETED) !== 0;
+    return (this.data[this.idx[i * W + 2]!]! & F_DELETED) !== 0;
   }
 
   /** Marks entry i deleted (a tombstone; counters updated). */
   markDeleted(i: number): void {
-    this.data[this.idx[i * W + 4]!]! |= F_DELETED;
+    this.data[this.idx[i * W + 2]!]! |= F_DELETED;
     this.live--;
     this.dead++;
   }
@@ -519,6 +564,10 @@ export class StreamNode {
     const n = new StreamNode(this.master, this.masterFields, this.count, this.used);
     this.data.copy(n.data, 0, 0, this.used);
     n.idx.set(this.idx.subarray(0, this.count * W));
+    if (this.highs !== null) {
+      n.highs = this.highs.slice(0, Math.max(1, this.count) * 2);
+      n.mem += TYPED_BASE + n.highs.byteLength;
+    }
     n.used = this.used;
     n.count = this.count;
     n.live = this.live;
