@@ -240,7 +240,7 @@ let tMsLo = 0;
 let tSeqHi = 0;
 let tSeqLo = 0;
 
-/** Splits a 64-bit part into [high, low] words (one BigInt step when the part is below 2^53). */
+/** Sets the target's ms (or seq) words from a 64-bit part (by division when it is below 2^53, else by BigInt shifts). */
 function setWords(v: bigint, ms: boolean): void {
   const n = Number(v);
   let hi: number;
@@ -283,15 +283,14 @@ function deltaElem(aHi: number, aLo: number, bHi: number, bLo: number): number {
 }
 
 /**
- * One listpack node of the radix tree, with no object per entry: its index
- * holds each entry's ID as 32-bit words and the offset of its data (the
- * high words of ms and seq apart, and only once an entry's differ from the
- * master's ms high word and a zero seq high word: until then, for any real
- * clock, 12 bytes an entry); its data buffer holds, from that offset, the
- * entry's flags byte, then, unless
- * its fields are the master's (F_SAMEFIELDS: its values alone are stored),
- * its field count as a varint; then its strings (values, or field, value,
- * ...), each a varint length and its latin1 bytes.
+ * One listpack node of the radix tree, with no object per entry. Its index
+ * holds each entry's ms and seq low words and the offset of its data; the
+ * high words are the master's ms high word and 0 for every entry (12 bytes
+ * an entry, for any real clock) until one differs, and then live in an
+ * array of their own. Its data holds, from an entry's offset, its flags
+ * byte, then, unless its fields are the master's (F_SAMEFIELDS: its values
+ * alone are stored), its field count as a varint, then its strings (values,
+ * or field, value, ...), each a varint length and its latin1 bytes.
  */
 export class StreamNode {
   /** Entries, live and deleted. */
