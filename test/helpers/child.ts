@@ -88,7 +88,11 @@ async function startChildOnce(args: string[], cwd: string, opts: ChildOptions): 
       // PING answers while the dataset loads: wait until commands run (bounded), on our process
       await waitLoaded(port, proc);
     } catch (e) {
-      const taken = e instanceof PortTakenError || /Could not create server TCP listening socket .*in use/.test(out);
+      // the port taken, or another listener of this server (HTTP, TLS) given the same port by the test
+      const taken =
+        e instanceof PortTakenError ||
+        /Could not create server TCP listening socket .*in use/.test(out) ||
+        new RegExp(`Failed listening on port ${port} .*in use`).test(out);
       if (taken) {
         await child.kill();
         throw new PortTakenError(`port ${port} taken; output:\n${out}`);
