@@ -131,7 +131,7 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   const cursors = st.cursors;
   const startUs = performance.now() * 1000;
   if (type === 'fast') {
-    // and never twice within two fast durations
+    // nor within two fast durations of the last one
     if (startUs < st.lastFastCycleUs + fastDurationUs * 2) return;
     st.lastFastCycleUs = startUs;
   }

@@ -16,6 +16,7 @@ import type { SnapshotFormat } from './bgsave.js';
 import type { RdbWriter } from './rdb.js';
 import { libraryCodes } from '../scripting/functions.js';
 import { writeFully } from '../util/files.js';
+import { latin1Into } from '../util/latin1.js';
 
 /** A RESP multibulk command as a latin1 string. */
 export function encodeCommand(argv: readonly string[]): string {
@@ -45,9 +46,6 @@ function writeDec(b: Buffer, p: number, n: number): number {
   return end;
 }
 
-/** Strings up to this length are copied a char at a time (cheaper than latin1Write's native call). */
-const SHORT_ARG = 16;
-
 /**
  * Writes encodeCommand(argv)'s bytes into b at p (room checked with
  * commandLength): the replication feed writes straight into its buffer.
@@ -65,10 +63,7 @@ export function writeCommand(b: Buffer, p: number, argv: readonly string[]): num
     p = writeDec(b, p + 1, l);
     b[p++] = 13;
     b[p++] = 10;
-    // (a char above 255, possible only through the in-process API, keeps its low byte, as latin1Write does)
-    if (l <= SHORT_ARG) for (let j = 0; j < l; j++) b[p + j] = a.charCodeAt(j);
-    else b.latin1Write(a, p, l);
-    p += l;
+    p = latin1Into(b, p, a);
     b[p++] = 13;
     b[p++] = 10;
   }

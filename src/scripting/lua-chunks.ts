@@ -8,6 +8,7 @@
 import { FIRST_REF, LUA_REGISTRYINDEX, NAME_USER_SCRIPT } from './wasm-layout.js';
 import { ARGS_SCRATCH, allocIn, asVmFailure, heap, stateOf, type Vm } from './lua-engine.js';
 import { putU32 } from './lua-convert.js';
+import { latin1Into } from '../util/latin1.js';
 
 /**
  * A script for the VM. With the patched engine it is compiled once per VM
@@ -129,12 +130,8 @@ export function writeArgs(vm: Vm, keys: string[], args: string[]): [number, numb
     const list = k === 0 ? keys : args;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
-      const l = s.length;
-      putU32(b, o, l);
-      o += 4;
-      if (l <= 16) for (let j = 0; j < l; j++) b[o + j] = s.charCodeAt(j);
-      else b.latin1Write(s, o, l);
-      o += l;
+      putU32(b, o, s.length);
+      o = latin1Into(b, o + 4, s);
     }
   }
   return [ap, total];

@@ -18,7 +18,7 @@
  */
 import type { Collection } from '../keyspace/value.js';
 import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, TYPED_BASE, arrBytes, strBytes } from '../util/v8size.js';
-import { latin1Of } from '../util/latin1.js';
+import { latin1Into, latin1Of } from '../util/latin1.js';
 
 /**
  * A StreamNode object (count, idx, highs, data, used, live, dead, body, mem,
@@ -204,11 +204,7 @@ function putVar(b: Buffer, o: number, n: number): number {
 /** Writes a string (its length, then its latin1 bytes) at o; returns the offset after it. */
 function putStr(b: Buffer, o: number, s: string): number {
   const n = s.length;
-  o = n < 0x80 ? ((b[o] = n), o + 1) : putVar(b, o, n);
-  // a short string byte by byte: latin1Write's native call costs more below ~32 bytes
-  if (n <= 32) for (let k = 0; k < n; k++) b[o + k] = s.charCodeAt(k);
-  else b.latin1Write(s, o, n);
-  return o + n;
+  return latin1Into(b, n < 0x80 ? ((b[o] = n), o + 1) : putVar(b, o, n), s);
 }
 
 /** The offset after the varint getVar last read (it returns the value). */

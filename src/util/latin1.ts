@@ -1,7 +1,27 @@
 /**
  * Bytes as a latin1 string (one char per byte), the form every argument
- * takes: the request parser's and the script bridge's.
+ * takes: the request parser's and the script bridge's decoder, and the
+ * encoder of the writers that copy such strings into buffers.
  */
+
+/**
+ * Strings up to this length are copied a char at a time: latin1Write's
+ * native call costs 35-38 ns at any length here, the loop 13 ns at 8 bytes,
+ * 28 at 16 and 42 at 24.
+ */
+const SHORT_WRITE = 20;
+
+/**
+ * Writes the latin1 string `s` into b at o (the caller made room); returns
+ * the offset after it. A char above 255, possible only through the
+ * in-process API, keeps its low byte, as latin1Write does.
+ */
+export function latin1Into(b: Buffer, o: number, s: string): number {
+  const n = s.length;
+  if (n <= SHORT_WRITE) for (let k = 0; k < n; k++) b[o + k] = s.charCodeAt(k);
+  else b.latin1Write(s, o, n);
+  return o + n;
+}
 
 /**
  * A short argument as a latin1 string. Buffer.latin1Slice costs ~40-55 ns a
