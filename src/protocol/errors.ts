@@ -472,6 +472,12 @@ export const Err = {
   vmRestarting: 'ERR the script VM is restarting, try again',
   vmDied: (why: string) => `ERR the script VM failed and is restarting (${why})`,
   vmNoMem: 'ERR not enough memory in the script VM',
+  /** A script's error value that is not a table, as Redis's error handler words it ('ERR ' .. tostring(err)). */
+  scriptRaised: (text: string) => 'ERR ' + text,
+  /** Lua's memory error (LUA_ERRMEM), raised by a jslua run that grows the heap past its limit. */
+  luaNoMemory: 'ERR not enough memory',
+  /** Lua's stack overflow at a script's line. */
+  luaStackOverflow: (chunk: string, line: number) => `ERR ${chunk}:${line}: stack overflow`,
   evalshaDebug: 'ERR Please use EVAL instead of EVALSHA for debugging',
   scriptFlushOption: 'ERR SCRIPT FLUSH only support SYNC|ASYNC option',
   scriptDebugPipeline: 'ERR SCRIPT DEBUG must be called outside a pipeline',

@@ -425,7 +425,7 @@ export function fixDecoded(v: ReplyValue, resp: 2 | 3): ReplyValue {
  * same format as ZSCORE and every other double reply of tsdis): a RESP3
  * double or a RESP2 bulk string. (Redis 7.0 printed "%.17g" instead.)
  */
-function luaDouble(reply: Reply, x: number): void {
+export function luaDouble(reply: Reply, x: number): void {
   const s = formatDouble(x);
   if (reply.resp === 3) reply.out += ',' + s + '\r\n';
   else reply.bulk(s);

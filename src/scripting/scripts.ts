@@ -48,6 +48,9 @@ import {
   SCRIPT_FLAGS,
   usesErrors,
 } from './sandbox.js';
+import { jsCompile, jsState, runJs, type JsFailure, type TickHost } from './jslua/engine.js';
+import { cjsonSettingsTouched, usesCjson } from './jslua/env.js';
+import type { CompiledChunk } from './jslua/compile.js';
 
 /** Shebang flags (`#!lua flags=...`), by name. */
 const FLAG_NAMES: ReadonlyMap<string, number> = new Map(SCRIPT_FLAGS);
@@ -63,6 +66,12 @@ export interface Script {
    */
   chunk: Chunk;
   flags: number;
+  /** The body compiled by jslua (jslua/engine.ts), null when the WebAssembly VM runs it; compiled at the first run (jsFor). */
+  js?: CompiledChunk | null;
+  /** Compiled by jslua and uses cjson (it runs on the VM once a script may have changed cjson's settings there). */
+  jsCjson?: boolean;
+  /** Run on the VM, it may change cjson's settings (jslua/env.ts cjsonSettingsTouched). */
+  touchesCjson?: boolean;
 }
 
 /** Per-server scripting state. */
@@ -261,7 +270,7 @@ const SERVE_EVERY_MS = 1;
  * FUNCTION STATS, and its tick (lua.ts) turns the server "busy" once the
  * run passes busy-reply-threshold (Redis's scriptInterrupt).
  */
-class RunHost implements ScriptHost {
+class RunHost implements ScriptHost, TickHost {
   lua!: Client;
   noWrites = false;
   /** The script may run commands that grow memory when out of memory (its `allow-oom` flag: SCRIPT_ALLOW_OOM). */
@@ -516,6 +525,18 @@ class RunHost implements ScriptHost {
   setResp(v: 2 | 3): void {
     this.lua.resp = v;
   }
+  /** The script's protocol now (jslua: redis.setresp). */
+  get resp(): 2 | 3 {
+    return this.lua.resp;
+  }
+  /** redis.set_repl (jslua; the VM's goes through jsCall). */
+  setRepl(flags: number): void {
+    this.lua.replTarget = flags;
+  }
+  /** redis.acl_check_cmd (jslua). */
+  aclCheck(argv: string[]): boolean | null {
+    return this.aclCheckCmd(argv);
+  }
   log(level: number, message: string): void {
     logAt(this.server, level, message);
   }
@@ -538,6 +559,8 @@ export interface Runnable {
   name: string;
   /** 'user_script' or 'user_function'. */
   chunkName: string;
+  /** jslua's compiled form, when it runs this (EVAL scripts only). */
+  js?: CompiledChunk | null;
 }
 
 /**
@@ -550,11 +573,36 @@ export function runScript(ctx: Ctx, script: Script, numkeys: number, readOnly: b
   const args = ctx.argv.slice(3 + numkeys);
   runGeneric(
     ctx,
-    { chunk: script.chunk, flags: script.flags, name: script.sha, chunkName: 'user_script' },
+    {
+      chunk: script.chunk,
+      flags: script.flags,
+      name: script.sha,
+      chunkName: 'user_script',
+      js: jsFor(ctx.server, script),
+    },
     keys,
     args,
     readOnly,
   );
+}
+
+/**
+ * The engine of a script's run: jslua's compiled form, or null for the
+ * WebAssembly VM (jslua refused it, jslua is off, or it uses cjson after a
+ * script on the VM may have changed cjson's settings there). Compiles the
+ * script for jslua at its first run.
+ */
+function jsFor(server: Server, script: Script): CompiledChunk | null {
+  if (script.js === undefined && server.debugFlags.jslua) {
+    const src = parseShebang(script.body).chunk;
+    script.js = jsCompile(src);
+    script.jsCjson = script.js !== null && usesCjson(src);
+    script.touchesCjson = script.js === null && cjsonSettingsTouched(src);
+  }
+  const js = server.debugFlags.jslua ? script.js : null;
+  if (js && !(script.jsCjson === true && jsState.cjsonTouched)) return js;
+  if (script.touchesCjson ?? cjsonSettingsTouched(script.body)) jsState.cjsonTouched = true;
+  return null;
 }
 
 /**
@@ -623,6 +671,10 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
 /** Runs the chunk and writes its result, or Redis's error for a failed run (runGeneric). */
 function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], host: RunHost, st: ScriptingState): void {
   const server = ctx.server;
+  if (run.js && host.ldb === null) {
+    writeJsResult(ctx, run, run.js, keys, args, host, st);
+    return;
+  }
   let r: ReturnType<typeof runChunkInto>;
   try {
     r = runChunkInto(run.chunk, keys, args, host, ctx.reply);
@@ -666,6 +718,36 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
     return;
   }
   luaToReply(r, ctx.reply);
+}
+
+/** writeResult for a script jslua runs. */
+function writeJsResult(
+  ctx: Ctx,
+  run: Runnable,
+  js: CompiledChunk,
+  keys: string[],
+  args: string[],
+  host: RunHost,
+  st: ScriptingState,
+): void {
+  const server = ctx.server;
+  let f: JsFailure | null;
+  try {
+    f = runJs(js, keys, args, host, ctx.reply);
+  } finally {
+    st.running = null;
+    host.end();
+  }
+  if (host.killed && !server.closing) server.log.warning('Lua script killed by user with SCRIPT KILL.');
+  if (f === null) return;
+  if (f.killed) {
+    ctx.reply.error(Err.scriptFailedAt(Err.scriptKilled, run.name, run.chunkName, f.line));
+    return;
+  }
+  const text = Err.scriptFailedAt(f.msg, run.name, run.chunkName, f.line);
+  // a redis.call error raised on was counted when the command replied it
+  if (host.cmdErrors.has(f.msg)) host.cmdErrors.add(text);
+  ctx.reply.error(text);
 }
 
 /**

@@ -127,6 +127,8 @@ export class Server extends EventEmitter {
     allowDenyScripts: false,
     replyBufferPeakResetMs: 5000,
     replyBufferResizing: true,
+    /** EVAL scripts that jslua compiles run as JavaScript (scripting/jslua/); TSDIS_LUA=wasm runs every script on the WebAssembly VM. */
+    jslua: process.env['TSDIS_LUA'] !== 'wasm',
   };
   readonly hooks: KeyspaceHooks;
   /** list-max-listpack-size as the list code reads it, shared by this server's dbs (Db.lists). */
