@@ -15,7 +15,7 @@
  * is unaffected).
  *
  * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N] [--repeats R]
- *          [--bullmq | --bee] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ *          [--bullmq | --bee] [--jobs N] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
  * (--bullmq: only the job-queue clients, BullMQ and bee-queue; --bee: only bee-queue)
  * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
@@ -46,6 +46,9 @@ const REPEATS = ri >= 0 ? Number(argv[ri + 1]) : 1;
 const BEE_ONLY = argv.includes('--bee');
 /** --bullmq: only the job-queue clients' runs (BullMQ, bee-queue) and the scripts' memory. */
 const BULLMQ_ONLY = argv.includes('--bullmq') || BEE_ONLY;
+const ji = argv.indexOf('--jobs');
+/** Jobs per BullMQ / bee-queue run (--jobs N; more jobs weigh the server's warm-up less). */
+const JOBS = ji >= 0 ? Number(argv[ji + 1]) : 3000;
 /** Untimed EVALSHAs before each timed throughput run. */
 const WARM = 10000;
 const require = createRequire(import.meta.url);
@@ -207,20 +210,28 @@ try {
   }
   if (cases.length > 0) console.log(ratioTable('script, load (ops/s)', servers, cases));
   if (!BEE_ONLY) {
-    const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, 3000));
+    const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, JOBS));
     console.log(
       '\n' +
         ratioTable('BullMQ 6.7.0 (jobs/s)', servers, [
-          { name: 'Queue.add (3,000 in flight)', medians: jobs.medians.map((j) => j[0] ?? NaN), cpuMs: jobs.cpuMs },
+          {
+            name: `Queue.add (${fmtInt(JOBS)} in flight)`,
+            medians: jobs.medians.map((j) => j[0] ?? NaN),
+            cpuMs: jobs.cpuMs,
+          },
           { name: 'Worker, concurrency 50', medians: jobs.medians.map((j) => j[1] ?? NaN) },
         ]),
     );
   }
-  const bee = await interleaveMany(servers, REPEATS, (s) => beeQueue(s, 3000));
+  const bee = await interleaveMany(servers, REPEATS, (s) => beeQueue(s, JOBS));
   console.log(
     '\n' +
       ratioTable('bee-queue 2.0.0 (jobs/s)', servers, [
-        { name: 'Job.save (3,000 in flight)', medians: bee.medians.map((j) => j[0] ?? NaN), cpuMs: bee.cpuMs },
+        {
+          name: `Job.save (${fmtInt(JOBS)} in flight)`,
+          medians: bee.medians.map((j) => j[0] ?? NaN),
+          cpuMs: bee.cpuMs,
+        },
         { name: 'process, concurrency 50', medians: bee.medians.map((j) => j[1] ?? NaN) },
       ]),
   );

@@ -7,6 +7,7 @@
  * 7.0's d2string writes them, read as zzlStrtod reads them.
  */
 import { WHY, type RdbReader, type Why } from './rdb-reader.js';
+import { exactDecimal, roundDigits } from '../util/numbers.js';
 
 const INT64_MIN = -9223372036854775808n;
 const INT64_MAX = 9223372036854775807n;
@@ -193,36 +194,10 @@ export function scoreText(x: number): string {
 function sig17(x: number): string {
   const e18 = x.toExponential(17);
   if (e18[e18.indexOf('e') - 1] !== '5') return x.toExponential(16);
-  // exact: |x| = mant * 2^exp2
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, Math.abs(x));
-  const hi = dv.getUint32(0);
-  const be = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(dv.getUint32(4));
-  if (be !== 0) mant |= 1n << 52n;
-  const exp2 = (be === 0 ? 1 : be) - 1075;
-  // digits D with |x| = D * 10^-scale
-  const D = exp2 >= 0 ? (mant << BigInt(exp2)).toString() : (mant * 5n ** BigInt(-exp2)).toString();
-  const scale = exp2 >= 0 ? 0 : -exp2;
-  const digits = D.replace(/^0+/, '');
-  let exp10 = digits.length - 1 - scale;
-  let head = BigInt(digits.slice(0, 17).padEnd(17, '0'));
-  const rest = digits.slice(17);
-  const half =
-    rest === ''
-      ? -1
-      : rest[0]! > '5' || (rest[0] === '5' && /[1-9]/.test(rest.slice(1)))
-        ? 1
-        : rest[0] === '5'
-          ? 0
-          : -1;
-  if (half > 0 || (half === 0 && head % 2n === 1n)) head++;
-  let h = head.toString();
-  if (h.length > 17) {
-    h = h.slice(0, 17);
-    exp10++;
-  }
-  return `${x < 0 ? '-' : ''}${h[0]}.${h.slice(1)}e${exp10 < 0 ? '-' : '+'}${Math.abs(exp10)}`;
+  const ex = exactDecimal(x);
+  const r = roundDigits(ex.digits, ex.point, 17);
+  const exp10 = r.point - 1;
+  return `${x < 0 ? '-' : ''}${r.digits[0]}.${r.digits.slice(1)}e${exp10 < 0 ? '-' : '+'}${Math.abs(exp10)}`;
 }
 
 export function formatG17(x: number): string {

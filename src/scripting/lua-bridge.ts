@@ -77,7 +77,9 @@ export function formatNumArg(vm: Vm): void {
  * formatNumArg writes them (a NaN read through JS has lost its sign: "nan").
  */
 export function numArgText(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62 && !Object.is(x, -0)) return BigInt(x).toString();
+  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 62 && !Object.is(x, -0)) {
+    return Number.isSafeInteger(x) ? '' + x : BigInt(x).toString();
+  }
   return x !== x ? 'nan' : formatDouble(x);
 }
 

@@ -53,7 +53,7 @@ export const baseHooks = {
 export const READONLY = 'Attempt to modify a readonly table';
 
 /** luaL_getmetafield: the metatable's raw field `name`, or undefined. */
-function metaField(v: LuaValue, name: string): LuaValue {
+export function metaField(v: LuaValue, name: string): LuaValue {
   const mt = metatableOf(v);
   return mt === undefined ? undefined : mt.getStr(name);
 }

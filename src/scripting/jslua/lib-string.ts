@@ -12,6 +12,7 @@
  * cuts an item at its first NUL (so "%c" of 0 adds nothing) and a
  * replacement string ending in '%' adds a NUL byte.
  */
+import { exactDecimal, roundDigits } from '../../util/numbers.js';
 import { LuaTable } from './table.js';
 import {
   argError,
@@ -20,11 +21,9 @@ import {
   checkNumber,
   checkString,
   cur,
-  exactDecimal,
   first,
   luaError,
   numberToString,
-  roundDigits,
   toInteger,
   typeName,
   type LuaResult,

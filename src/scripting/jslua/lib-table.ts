@@ -6,7 +6,7 @@
  * function, __lt) are called from C in Lua: they run with cur.site = -1 (no
  * position, no name) and the builtin's own site is restored after.
  */
-import { READONLY } from './lib-base.js';
+import { READONLY, metaField } from './lib-base.js';
 import { LuaTable } from './table.js';
 import {
   LuaError,
@@ -30,10 +30,6 @@ import {
 function checkFunction(v: LuaValue, narg: number, nargs: number): LuaFunction {
   if (typeof v !== 'function') typeError(narg, 'function', v, nargs);
   return v as LuaFunction;
-}
-
-function metaField(v: LuaValue, name: string): LuaValue {
-  return v instanceof LuaTable && v.metatable !== undefined ? v.metatable.getStr(name) : undefined;
 }
 
 /** luaG_ordererror's text (no position: callers raise it from C frames, or prefix it themselves). */

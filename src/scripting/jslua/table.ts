@@ -189,29 +189,21 @@ export class LuaTable {
     return -1;
   }
 
+  /** The value under `k` in the hash part (undefined when absent). */
+  private hashGet(k: LuaValue): LuaValue {
+    const n = this.find(k);
+    return n < 0 ? undefined : this.node[n * 3 + 1];
+  }
+
   /** Raw get (no metamethods). */
   get(k: LuaValue): LuaValue {
     if (typeof k === 'number' && k >= 1 && k <= this.sizearray && (k | 0) === k) return this.arr[k - 1];
-    const m = this.map;
-    if (m !== null) {
-      const n = m.get(k);
-      return n === undefined ? undefined : this.node[n * 3 + 1];
-    }
-    const node = this.node;
-    for (let i = 0; i < node.length; i += 3) if (node[i] === k) return node[i + 1];
-    return undefined;
+    return this.hashGet(k);
   }
 
   /** Raw get of a string key. */
   getStr(k: string): LuaValue {
-    const m = this.map;
-    if (m !== null) {
-      const n = m.get(k);
-      return n === undefined ? undefined : this.node[n * 3 + 1];
-    }
-    const node = this.node;
-    for (let i = 0; i < node.length; i += 3) if (node[i] === k) return node[i + 1];
-    return undefined;
+    return this.hashGet(k);
   }
 
   /**
@@ -234,14 +226,7 @@ export class LuaTable {
   /** Raw get of an integer-valued number key. */
   getInt(i: number): LuaValue {
     if (i >= 1 && i <= this.sizearray) return this.arr[i - 1];
-    const m = this.map;
-    if (m !== null) {
-      const n = m.get(i);
-      return n === undefined ? undefined : this.node[n * 3 + 1];
-    }
-    const node = this.node;
-    for (let j = 0; j < node.length; j += 3) if (node[j] === i) return node[j + 1];
-    return undefined;
+    return this.hashGet(i);
   }
 
   // -------------------------------------------------------------------------

@@ -24,6 +24,7 @@
  * the two cannot be confused. `first(r)` is the first result (Lua's
  * truncation to one value), `results(r)` all of them as an array.
  */
+import { exactDecimal, roundDigits } from '../../util/numbers.js';
 import type { LuaTable } from './table.js';
 
 export type LuaValue = undefined | boolean | number | string | LuaTable | LuaFunction | LuaUserdata;
@@ -143,51 +144,6 @@ export function typeError(narg: number, tname: string, v: LuaValue, nargs: numbe
 
 // ---------------------------------------------------------------------------
 // Numbers and strings
-
-/**
- * The exact decimal value of a finite, non-zero |x|: `digits` (no leading or
- * trailing zeros) times 10^(point - digits.length), i.e. `point` is where the
- * decimal point goes counted from the first digit ("125", 0 is 0.125; "125",
- * 3 is 125). For printf's rounding (C rounds the exact value, a tie to even).
- */
-export function exactDecimal(x: number): { digits: string; point: number } {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, Math.abs(x));
-  const hi = dv.getUint32(0);
-  const be = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(dv.getUint32(4));
-  if (be !== 0) mant |= 1n << 52n;
-  const exp2 = (be === 0 ? 1 : be) - 1075;
-  let D: string;
-  let scale: number;
-  if (exp2 >= 0) {
-    D = (mant << BigInt(exp2)).toString();
-    scale = 0;
-  } else {
-    D = (mant * 5n ** BigInt(-exp2)).toString();
-    scale = -exp2;
-  }
-  const trimmed = D.replace(/0+$/, '');
-  scale -= D.length - trimmed.length;
-  return { digits: trimmed, point: trimmed.length - scale };
-}
-
-/**
- * Rounds exact decimal digits to `n` significant digits (n >= 1) as C's
- * printf does (to nearest, an exact tie to even): the rounded digits
- * (exactly n, zero padded) and the new point (one more when 9.99 became 10.0).
- */
-export function roundDigits(digits: string, point: number, n: number): { digits: string; point: number } {
-  if (digits.length <= n) return { digits: digits.padEnd(n, '0'), point };
-  const head = digits.slice(0, n);
-  const next = digits.charCodeAt(n) - 48;
-  const restNonZero = digits.length > n + 1; // digits has no trailing zeros
-  const up = next > 5 || (next === 5 && (restNonZero || (head.charCodeAt(n - 1) - 48) % 2 === 1));
-  if (!up) return { digits: head, point };
-  const inc = (BigInt(head) + 1n).toString();
-  if (inc.length > n) return { digits: inc.slice(0, n), point: point + 1 };
-  return { digits: inc.padStart(n, '0'), point };
-}
 
 /** The sign bit of a NaN (0/0 sets it on x86 and in V8's arithmetic). */
 const nanView = new Float64Array(1);

@@ -4,13 +4,14 @@
  * (converted as Redis converts a Lua result) and the error texts (the part
  * before " script: <sha>") must be identical.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileChunk, compileOptions } from '../../../src/scripting/jslua/compile.js';
 import { jsEnv } from '../../../src/scripting/jslua/env.js';
 import { LuaTable } from '../../../src/scripting/jslua/table.js';
 import { LuaError, numberToString, type LuaResult, type LuaValue } from '../../../src/scripting/jslua/value.js';
-import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis, type RedisProcess } from '../../helpers/servers.js';
+import { hasRedis, SKIP_NO_REDIS } from '../../helpers/servers.js';
+import { redisCall, useRedis } from './harness.js';
 
 const KEYS = ['k1', 'k2'];
 const ARGV = ['a1', '2', '3.5', ' 10 ', 'x'];
@@ -76,22 +77,10 @@ function cutMine(s: string): string {
   return s.startsWith('-') ? s.replace(/\r\n$/, '') : s;
 }
 
-let redis: RedisProcess | undefined;
-let conn: RawConn | undefined;
-
-before(async () => {
-  if (!hasRedis()) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
+useRedis();
 
 async function evalRedis(src: string): Promise<string> {
-  return cutError(await conn!.call('EVAL', src, KEYS.length, ...KEYS, ...ARGV));
+  return cutError(await redisCall('EVAL', src, KEYS.length, ...KEYS, ...ARGV));
 }
 
 /** The mismatches between jslua and redis-server over the scripts (empty when all agree). */

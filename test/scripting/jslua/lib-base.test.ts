@@ -5,7 +5,7 @@
  * through the JS builtins with the call site the compiler would set (line 1,
  * the callee's name), serialized the same way; the texts must be equal.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseLib } from '../../../src/scripting/jslua/lib-base.js';
 import { tableLib } from '../../../src/scripting/jslua/lib-table.js';
@@ -20,21 +20,9 @@ import {
   type LuaResult,
   type LuaValue,
 } from '../../../src/scripting/jslua/value.js';
-import { RawConn, SKIP_NO_REDIS, hasRedis, startRedis, type RedisProcess } from '../../helpers/servers.js';
+import { atSite, evalRaw, skip, useRedis } from './harness.js';
 
-const HAVE = hasRedis();
-let redis: RedisProcess | undefined;
-let conn: RawConn | undefined;
-before(async () => {
-  if (!HAVE) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
-const skip = HAVE ? false : SKIP_NO_REDIS;
+useRedis();
 
 /** Serializes values as the Lua prelude's S does. */
 function ser(vs: LuaValue[]): string {
@@ -72,9 +60,7 @@ const B = (name: string): LuaFunction => (baseLib.get(name) ?? tableLib.get(name
  */
 function call(path: string, ...args: LuaValue[]): LuaResult {
   const dot = path.indexOf('.');
-  cur.chunk = 'user_script';
-  cur.sites = [{ line: 1, kind: dot < 0 ? 'global' : 'field', name: dot < 0 ? path : path.slice(dot + 1) }];
-  cur.site = 0;
+  atSite(dot < 0 ? path : path.slice(dot + 1), dot < 0 ? 'global' : 'field');
   return B(path)(...args);
 }
 
@@ -99,7 +85,7 @@ function bulk(reply: string): string {
 
 /** Runs `body` (Lua statements ending in a return) on redis-server under pcall, serialized. */
 async function lua(body: string): Promise<string> {
-  return bulk(await conn!.call('EVAL', PRELUDE + 'return S(pcall(function() ' + body + ' end))', '0'));
+  return bulk(await evalRaw(PRELUDE + 'return S(pcall(function() ' + body + ' end))'));
 }
 
 type Case = [string, () => LuaResult];
@@ -822,11 +808,7 @@ test('table.sort: the order of equal elements and of inconsistent comparators', 
 });
 
 test('a stack overflow caught by pcall is positioned at the call that overflowed', { skip }, async () => {
-  const reply = await conn!.call(
-    'EVAL',
-    'local function f()\n  return 1 + f()\nend\nlocal ok, e = pcall(f)\nreturn e',
-    '0',
-  );
+  const reply = await evalRaw('local function f()\n  return 1 + f()\nend\nlocal ok, e = pcall(f)\nreturn e');
   cur.chunk = 'user_script';
   cur.sites = [
     { line: 2, kind: 'local', name: 'f' },

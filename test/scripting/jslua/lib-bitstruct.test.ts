@@ -3,102 +3,18 @@
  * (numbers as %.17g, strings byte for byte) and error texts compared for
  * fixed and seeded random arguments.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis, type RedisProcess } from '../../helpers/servers.js';
+import { rng } from '../../helpers/rng.js';
+import { luaNumber, luaString, negNaN, onJs, onRedis, PRE, skip, useRedis } from './harness.js';
 import { bitLib } from '../../../src/scripting/jslua/lib-bit.js';
 import { structLib } from '../../../src/scripting/jslua/lib-struct.js';
 import { LuaTable } from '../../../src/scripting/jslua/table.js';
-import {
-  LuaError,
-  LuaUserdata,
-  cur,
-  formatG,
-  numberToString,
-  results,
-  type LuaResult,
-  type LuaValue,
-} from '../../../src/scripting/jslua/value.js';
+import { LuaUserdata, formatG, results, type LuaResult, type LuaValue } from '../../../src/scripting/jslua/value.js';
 
-const skip = hasRedis() ? false : SKIP_NO_REDIS;
-let redis: RedisProcess | null = null;
-let conn: RawConn;
-
-before(async () => {
-  if (!hasRedis()) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
-
-/** A Lua function that renders any value canonically (keys sorted), as `walk` below does in JS. */
-const LUA_WALK =
-  "local function walk(v) local t = type(v) if t == 'number' then return 'n' .. string.format('%.17g', v) " +
-  "elseif t == 'string' then return 's' .. #v .. ':' .. v elseif t == 'boolean' then return tostring(v) " +
-  "elseif t == 'nil' then return 'nil' elseif t == 'userdata' then return 'u' .. tostring(v) " +
-  "elseif t == 'table' then local ks = {} for k, x in pairs(v) do ks[#ks + 1] = walk(k) .. '=' .. walk(x) end " +
-  "table.sort(ks) return '{' .. table.concat(ks, ',') .. '}' else return t end end ";
-
-/** Runs `body` (one line, a function body returning a string, ARGV available) on redis-server: 'OK:<result>' or 'ERR:<message>'. */
-async function onRedis(body: string, ...argv: string[]): Promise<string> {
-  const script =
-    LUA_WALK +
-    `local ok, r = pcall(function() ${body} end) if ok then return 'OK:' .. tostring(r) else return 'ERR:' .. tostring(r) end`;
-  const reply = await conn.call('EVAL', script, '0', ...argv);
-  if (reply[0] !== '$') throw new Error('unexpected reply ' + JSON.stringify(reply));
-  const nl = reply.indexOf('\r\n');
-  return reply.slice(nl + 2, reply.length - 2);
-}
-
-/** The same in JS: the call site named as the Lua call is (`cjson.encode(...)`: field 'encode'). */
-function onJs(name: string, f: () => LuaValue): string {
-  cur.chunk = 'user_script';
-  cur.sites = [{ line: 1, kind: 'field', name }];
-  cur.site = 0;
-  try {
-    const r = f();
-    return 'OK:' + (typeof r === 'number' ? numberToString(r) : typeof r === 'string' ? r : String(r));
-  } catch (e) {
-    if (e instanceof LuaError) return 'ERR:' + String(e.value);
-    throw e;
-  }
-}
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+useRedis();
 
 type Fn = (...args: LuaValue[]) => LuaResult;
-
-/** A Lua expression for a number (mz is a local holding -0). */
-function luaNumber(x: number): string {
-  if (x !== x) return '(0/0)';
-  if (x === Infinity) return '(1/0)';
-  if (x === -Infinity) return '(-1/0)';
-  if (Object.is(x, -0)) return 'mz';
-  return '(' + formatG(x, 17) + ')';
-}
-
-function luaString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 32) out += s[i];
-    else out += '\\' + String(c).padStart(3, '0');
-  }
-  return out + '"';
-}
 
 function luaArg(v: LuaValue): string {
   if (v === undefined) return 'nil';
@@ -109,13 +25,8 @@ function luaArg(v: LuaValue): string {
   return '{}';
 }
 
-const PRE = 'local mz = 0 mz = -mz ';
 /** Lua's 0/0 on x86: a NaN with the sign bit set (luaNumber writes any NaN as 0/0). */
-const LUA_NAN = (() => {
-  const f = new Float64Array([NaN]);
-  new Uint8Array(f.buffer)[7]! |= 0x80;
-  return f[0]!;
-})();
+const LUA_NAN = negNaN();
 const LUA_SHOW =
   "local function show(...) local out = {} for i = 1, select('#', ...) do local v = select(i, ...) " +
   "if type(v) == 'number' then out[i] = string.format('%.17g', v) else out[i] = type(v) .. ':' .. tostring(v) end end " +

@@ -4,14 +4,14 @@
  * canonical walk of decoded values (keys sorted: the table's `next` order is
  * not yet Lua's, so multi-key objects are only compared that way).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis, type RedisProcess } from '../../helpers/servers.js';
+import { rng } from '../../helpers/rng.js';
+import { onJs, onRedis, skip, useRedis, walk } from './harness.js';
 import { cjsonLib, cjsonNull, resetCjsonConfig } from '../../../src/scripting/jslua/lib-cjson.js';
 import { LuaTable } from '../../../src/scripting/jslua/table.js';
 import {
   LuaError,
-  LuaUserdata,
   cur,
   formatG,
   numberToString,
@@ -20,97 +20,12 @@ import {
   type LuaValue,
 } from '../../../src/scripting/jslua/value.js';
 
-const skip = hasRedis() ? false : SKIP_NO_REDIS;
-let redis: RedisProcess | null = null;
-let conn: RawConn;
-
-before(async () => {
-  if (!hasRedis()) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
-
-/** A Lua function that renders any value canonically (keys sorted), as `walk` below does in JS. */
-const LUA_WALK =
-  "local function walk(v) local t = type(v) if t == 'number' then return 'n' .. string.format('%.17g', v) " +
-  "elseif t == 'string' then return 's' .. #v .. ':' .. v elseif t == 'boolean' then return tostring(v) " +
-  "elseif t == 'nil' then return 'nil' elseif t == 'userdata' then return 'u' .. tostring(v) " +
-  "elseif t == 'table' then local ks = {} for k, x in pairs(v) do ks[#ks + 1] = walk(k) .. '=' .. walk(x) end " +
-  "table.sort(ks) return '{' .. table.concat(ks, ',') .. '}' else return t end end ";
-
-function walk(v: LuaValue): string {
-  switch (typeof v) {
-    case 'number':
-      return 'n' + formatG(v, 17);
-    case 'string':
-      return 's' + v.length + ':' + v;
-    case 'boolean':
-      return String(v);
-    case 'undefined':
-      return 'nil';
-    case 'function':
-      return 'function';
-    default:
-      if (v instanceof LuaUserdata) return 'uuserdata: ' + v.address;
-      {
-        const ks: string[] = [];
-        let e = v.next(undefined);
-        while (e !== undefined) {
-          ks.push(walk(e[0]) + '=' + walk(e[1]));
-          e = v.next(e[0]);
-        }
-        // Lua's table.sort on strings compares bytes (strcoll in the C locale)
-        ks.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        return '{' + ks.join(',') + '}';
-      }
-  }
-}
-
-/** Runs `body` (one line, a function body returning a string, ARGV available) on redis-server: 'OK:<result>' or 'ERR:<message>'. */
-async function onRedis(body: string, ...argv: string[]): Promise<string> {
-  const script =
-    LUA_WALK +
-    `local ok, r = pcall(function() ${body} end) if ok then return 'OK:' .. tostring(r) else return 'ERR:' .. tostring(r) end`;
-  const reply = await conn.call('EVAL', script, '0', ...argv);
-  if (reply[0] !== '$') throw new Error('unexpected reply ' + JSON.stringify(reply));
-  const nl = reply.indexOf('\r\n');
-  return reply.slice(nl + 2, reply.length - 2);
-}
-
-/** The same in JS: the call site named as the Lua call is (`cjson.encode(...)`: field 'encode'). */
-function onJs(name: string, f: () => LuaValue): string {
-  cur.chunk = 'user_script';
-  cur.sites = [{ line: 1, kind: 'field', name }];
-  cur.site = 0;
-  try {
-    const r = f();
-    return 'OK:' + (typeof r === 'number' ? numberToString(r) : typeof r === 'string' ? r : String(r));
-  } catch (e) {
-    if (e instanceof LuaError) return 'ERR:' + String(e.value);
-    throw e;
-  }
-}
+useRedis();
 
 type Fn = (...args: LuaValue[]) => LuaValue;
 const fn = (name: string) => cjsonLib.get('cjson.' + name) as Fn;
 const encode = fn('encode');
 const decode = fn('decode');
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomNumber(r: () => number): number {
   switch (Math.floor(r() * 8)) {

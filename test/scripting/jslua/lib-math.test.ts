@@ -12,29 +12,16 @@
  * glibc's misrounding). Those must agree within one unit in the last place,
  * and the test prints the differences (JSLUA_VERBOSE=1): about 17 in 37000.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasRedis, RawConn, startRedis, SKIP_NO_REDIS, type RedisProcess } from '../../helpers/servers.js';
+import { rng } from '../../helpers/rng.js';
+import { atSite, evalRaw, negNaN, parseArray, skip, useRedis } from './harness.js';
 import { mathLib } from '../../../src/scripting/jslua/lib-math.js';
 import { LuaTable } from '../../../src/scripting/jslua/table.js';
-import {
-  cur,
-  formatG,
-  LuaError,
-  results,
-  type LuaFunction,
-  type LuaValue,
-} from '../../../src/scripting/jslua/value.js';
+import { formatG, LuaError, results, type LuaFunction, type LuaValue } from '../../../src/scripting/jslua/value.js';
 
 type Arg = number | string | boolean | undefined | { lua: string; js: LuaValue };
 
-function negNaN(): number {
-  const f = new Float64Array(1);
-  const b = new Uint8Array(f.buffer);
-  b[6] = 0xf8;
-  b[7] = 0xff;
-  return f[0]!;
-}
 const NAN: Arg = { lua: '(0/0)', js: negNaN() };
 const PNAN: Arg = { lua: '(-(0/0))', js: NaN };
 
@@ -61,9 +48,7 @@ function caseLua(fn: string, args: Arg[]): string {
 }
 
 function caseJs(fn: string, args: Arg[], line: number): string {
-  cur.chunk = 'user_script';
-  cur.sites = [{ line, kind: 'field', name: fn.slice('math.'.length) }];
-  cur.site = 0;
+  atSite(fn.slice('math.'.length), 'field', line);
   try {
     const r = results((mathLib.get(fn) as LuaFunction)(...args.map(jsArg)));
     return ['ok', ...r.map((v) => (typeof v === 'number' ? formatG(v, 17) : typeof v))].join(' ');
@@ -73,32 +58,7 @@ function caseJs(fn: string, args: Arg[], line: number): string {
   }
 }
 
-function parseArray(raw: string): string[] {
-  if (raw[0] !== '*') throw new Error('not an array: ' + raw.slice(0, 300));
-  let i = raw.indexOf('\r\n');
-  const n = Number(raw.slice(1, i));
-  i += 2;
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const j = raw.indexOf('\r\n', i);
-    const len = Number(raw.slice(i + 1, j));
-    out.push(raw.slice(j + 2, j + 2 + len));
-    i = j + 2 + len + 2;
-  }
-  return out;
-}
-
-let redis: RedisProcess | undefined;
-let conn: RawConn | undefined;
-before(async () => {
-  if (!hasRedis()) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
+useRedis();
 
 interface Diff {
   call: string;
@@ -111,7 +71,7 @@ async function differ(cases: [string, Arg[]][]): Promise<Diff[]> {
   for (let start = 0; start < cases.length; start += 500) {
     const batch = cases.slice(start, start + 500);
     const script = PRELUDE + '\n' + batch.map(([f, a]) => caseLua(f, a)).join('\n') + '\nreturn R';
-    const got = parseArray(await conn!.call('EVAL', script, '0'));
+    const got = parseArray(await evalRaw(script));
     assert.equal(got.length, batch.length);
     batch.forEach(([f, a], k) => {
       const js = caseJs(f, a, k + 2);
@@ -135,19 +95,6 @@ function ulps(a: string, b: string): number {
   const oy = by < 0n ? -(by & 0x7fffffffffffffffn) : by;
   const d = ox - oy;
   return Number(d < 0n ? -d : d);
-}
-
-const skip = hasRedis() ? false : SKIP_NO_REDIS;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SPECIAL: Arg[] = [
@@ -247,10 +194,8 @@ test(
 
 test('math.huge, math.pi, math.mod', { skip }, async () => {
   const got = parseArray(
-    await conn!.call(
-      'EVAL',
+    await evalRaw(
       "return {string.format('%.17g', math.huge), string.format('%.17g', math.pi), tostring(math.mod == math.fmod)}",
-      '0',
     ),
   );
   assert.deepEqual(got, [
@@ -313,8 +258,7 @@ test('transcendental functions agree within 1 ulp (differences counted)', { skip
 });
 
 test('unit: results without redis-server', () => {
-  cur.sites = [{ line: 1, kind: 'field', name: 'max' }];
-  cur.site = 0;
+  atSite('max');
   const max = mathLib.get('math.max') as LuaFunction;
   assert.equal(max(1, 3, 2), 3);
   assert.throws(

@@ -6,9 +6,10 @@
  * patterns and subjects for the matcher, and many flag/width/precision/
  * value combinations for string.format.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasRedis, RawConn, startRedis, SKIP_NO_REDIS, type RedisProcess } from '../../helpers/servers.js';
+import { rng } from '../../helpers/rng.js';
+import { atSite, evalRaw, negNaN, parseArray, skip, useRedis } from './harness.js';
 import { stringLib } from '../../../src/scripting/jslua/lib-string.js';
 import { LuaTable } from '../../../src/scripting/jslua/table.js';
 import {
@@ -108,9 +109,7 @@ function caseLua(c: Case): string {
 
 function caseJs(c: Case, line: number): string {
   const name = c.fn.slice('string.'.length);
-  cur.chunk = 'user_script';
-  cur.sites = [{ line, kind: c.method ? 'method' : 'field', name }];
-  cur.site = 0;
+  atSite(name, c.method ? 'method' : 'field', line);
   try {
     const f = stringLib.get(c.fn) as LuaFunction;
     let vals: LuaValue[];
@@ -131,33 +130,7 @@ function caseJs(c: Case, line: number): string {
   }
 }
 
-/** Parses an array reply of bulk strings (or throws on an error reply). */
-function parseArray(raw: string): string[] {
-  if (raw[0] !== '*') throw new Error('not an array: ' + raw.slice(0, 300));
-  let i = raw.indexOf('\r\n');
-  const n = Number(raw.slice(1, i));
-  i += 2;
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const j = raw.indexOf('\r\n', i);
-    const len = Number(raw.slice(i + 1, j));
-    out.push(raw.slice(j + 2, j + 2 + len));
-    i = j + 2 + len + 2;
-  }
-  return out;
-}
-
-let redis: RedisProcess | undefined;
-let conn: RawConn | undefined;
-before(async () => {
-  if (!hasRedis()) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
+useRedis();
 
 /** Runs the cases on redis-server and in JS; returns the mismatches (at most `max`). */
 async function differ(cases: Case[], max = 20): Promise<string[]> {
@@ -165,7 +138,7 @@ async function differ(cases: Case[], max = 20): Promise<string[]> {
   for (let start = 0; start < cases.length; start += 400) {
     const batch = cases.slice(start, start + 400);
     const script = PRELUDE + '\n' + batch.map(caseLua).join('\n') + '\nreturn R';
-    const reply = await conn!.call('EVAL', script, '0');
+    const reply = await evalRaw(script);
     const got = parseArray(reply);
     assert.equal(got.length, batch.length, reply.slice(0, 300));
     batch.forEach((c, k) => {
@@ -181,20 +154,6 @@ async function same(cases: Case[]): Promise<void> {
   const bad = await differ(cases);
   if (process.env['JSLUA_VERBOSE']) console.log(`${cases.length} cases, ${bad.length} differ`);
   assert.deepEqual(bad, [], bad.join('\n'));
-}
-
-const skip = hasRedis() ? false : SKIP_NO_REDIS;
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const c = (fn: string, ...args: Arg[]): Case => ({ fn: 'string.' + fn, args });
@@ -510,7 +469,7 @@ test('matcher edge cases and error texts', { skip }, async () => {
 });
 
 test('string.gfind is string.gmatch', { skip }, async () => {
-  const r = await conn!.call('EVAL', 'return tostring(string.gfind == string.gmatch)', '0');
+  const r = await evalRaw('return tostring(string.gfind == string.gmatch)');
   assert.equal(r, '$4\r\ntrue\r\n');
   assert.equal(stringLib.get('string.gfind'), stringLib.get('string.gmatch'));
 });
@@ -635,17 +594,8 @@ test('string.format: flags, width, precision and values', { skip }, async () => 
   await same(cases);
 });
 
-function negNaN(): number {
-  const f = new Float64Array(1);
-  const b = new Uint8Array(f.buffer);
-  b[6] = 0xf8;
-  b[7] = 0xff;
-  return f[0]!;
-}
-
 test('unit: results without redis-server', () => {
-  cur.sites = [{ line: 1, kind: 'field', name: 'format' }];
-  cur.site = 0;
+  atSite('format');
   const fmt = stringLib.get('string.format') as LuaFunction;
   assert.equal(fmt('%.0f %.0f %.0f %.2f', 0.5, 1.5, 2.5, 1.005), '0 2 2 1.00');
   assert.equal(fmt('%5.1f|%-5d|%05d|%x|%q', 3.14159, 42, -42, 255, 'a\nb'), '  3.1|42   |-0042|ff|"a\\\nb"');
@@ -657,7 +607,7 @@ test('unit: results without redis-server', () => {
       );
     },
   );
-  cur.sites = [{ line: 1, kind: 'field', name: 'find' }];
+  atSite('find');
   const find = stringLib.get('string.find') as LuaFunction;
   assert.deepEqual(find('hello world', '(o)%s(w)'), [5, 7, 'o', 'w']);
   assert.deepEqual(find('a.b', '.', 1, true), [2, 2]);

@@ -4,36 +4,14 @@
  * appends, nil stores under absent keys, constructor-preallocated tables)
  * must give the same `next` order and the same `#t`.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LuaTable, fbRound, luaStrHash } from '../../../src/scripting/jslua/table.js';
 import { LuaError, numberToString, type LuaValue } from '../../../src/scripting/jslua/value.js';
-import { RawConn, SKIP_NO_REDIS, hasRedis, startRedis, type RedisProcess } from '../../helpers/servers.js';
+import { rng } from '../../helpers/rng.js';
+import { evalRaw, skip, useRedis } from './harness.js';
 
-const HAVE = hasRedis();
-let redis: RedisProcess | undefined;
-let conn: RawConn | undefined;
-before(async () => {
-  if (!HAVE) return;
-  redis = await startRedis();
-  conn = await RawConn.connect(redis.port);
-});
-after(async () => {
-  conn?.close();
-  await redis?.stop();
-});
-
-/** A seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+useRedis();
 
 /** A Lua literal for a key. */
 function lit(k: LuaValue): string {
@@ -77,10 +55,6 @@ function order(t: LuaTable): string[] {
   for (const k of STRS) assert.equal(t.getStrH(k, luaStrHash(k)), t.get(k), k);
   r.push('#' + t.length());
   return r;
-}
-
-async function evalRaw(script: string): Promise<string> {
-  return conn!.call('EVAL', script, '0');
 }
 
 const STRS = [
@@ -235,46 +209,38 @@ test('errors: nil and NaN keys, invalid key to next', () => {
   assert.equal(t.next('a'), undefined);
 });
 
-test('LuaTable.from lays out KEYS/ARGV as Redis builds them', { skip: HAVE ? false : SKIP_NO_REDIS }, async () => {
+test('LuaTable.from lays out KEYS/ARGV as Redis builds them', { skip }, async () => {
   for (const n of [0, 1, 2, 3, 5, 9, 17]) {
     const args = Array.from({ length: n }, (_, i) => 'v' + i);
     const t = LuaTable.from(args);
     t.setStr('extra', 1);
     t.setInt(n + 2, 1);
     const script = 'local t = ARGV t.extra = 1 t[#ARGV + 2] = 1' + EPILOGUE;
-    const got = await conn!.call('EVAL', script, '0', ...args);
+    const got = await evalRaw(script, ...args);
     // ARGV's #t before the stores is n, so the key n+2 is the same on both sides
     assert.equal(got, resp(order(t)), `n=${n}`);
   }
 });
 
-test(
-  'next order and # match redis-server for random store sequences',
-  { skip: HAVE ? false : SKIP_NO_REDIS },
-  async () => {
-    for (let seed = 1; seed <= 2000; seed++) {
-      const c = randomCase(seed);
-      const got = await evalRaw(c.lua + EPILOGUE);
-      assert.equal(got, resp(order(c.t)), `seed ${seed}: ${c.lua}`);
-    }
-  },
-);
+test('next order and # match redis-server for random store sequences', { skip }, async () => {
+  for (let seed = 1; seed <= 2000; seed++) {
+    const c = randomCase(seed);
+    const got = await evalRaw(c.lua + EPILOGUE);
+    assert.equal(got, resp(order(c.t)), `seed ${seed}: ${c.lua}`);
+  }
+});
 
-test(
-  'next order and # match redis-server for constructor-preallocated tables',
-  { skip: HAVE ? false : SKIP_NO_REDIS },
-  async () => {
-    for (let seed = 1000; seed < 2000; seed++) {
-      const c = constructorCase(seed);
-      const got = await evalRaw(c.lua + EPILOGUE);
-      assert.equal(got, resp(order(c.t)), `seed ${seed}: ${c.lua}`);
-    }
-  },
-);
+test('next order and # match redis-server for constructor-preallocated tables', { skip }, async () => {
+  for (let seed = 1000; seed < 2000; seed++) {
+    const c = constructorCase(seed);
+    const got = await evalRaw(c.lua + EPILOGUE);
+    assert.equal(got, resp(order(c.t)), `seed ${seed}: ${c.lua}`);
+  }
+});
 
 test(
   'next order and # match redis-server for integer-heavy sequences (borders in the node part)',
-  { skip: HAVE ? false : SKIP_NO_REDIS },
+  { skip },
   async () => {
     for (let seed = 5000; seed < 5600; seed++) {
       const r = rng(seed);
@@ -308,7 +274,7 @@ test(
   },
 );
 
-test('array growth, holes and borders match redis-server', { skip: HAVE ? false : SKIP_NO_REDIS }, async () => {
+test('array growth, holes and borders match redis-server', { skip }, async () => {
   const cases: [string, (t: LuaTable) => void][] = [
     [
       'for i = 1, 100 do t[i] = 1 end',
@@ -410,26 +376,22 @@ test('the slot iteration API: shape changes only when the node part gains a key 
   assert.deepEqual(order(u), ['n1', 'n2', 'n3', 'n4', 'n5', '#5']);
 });
 
-test(
-  'constructors ending in a multi-value call: OP_SETLIST resizes the array part',
-  { skip: HAVE ? false : SKIP_NO_REDIS },
-  async () => {
-    for (const n of [0, 1, 3, 5, 9, 17, 33]) {
-      for (const fields of [0, 1, 3]) {
-        const names = ['x', 'y', 'z'].slice(0, fields);
-        const lua =
-          `local function f() local r = {} for i = 1, ${n} do r[i] = i end return unpack(r) end ` +
-          `local t = {${names.map((k) => k + ' = 1, ').join('')}f()} t.extra = 1 t[#t + 1] = 1`;
-        const t = new LuaTable(0, fbRound(fields));
-        for (const k of names) t.setStr(k, 1);
-        if (n > 0) {
-          t.resizeArray(n);
-          for (let i = n; i >= 1; i--) t.setInt(i, i);
-        }
-        t.setStr('extra', 1);
-        t.setInt(t.length() + 1, 1);
-        assert.equal(await evalRaw(lua + EPILOGUE), resp(order(t)), lua);
+test('constructors ending in a multi-value call: OP_SETLIST resizes the array part', { skip }, async () => {
+  for (const n of [0, 1, 3, 5, 9, 17, 33]) {
+    for (const fields of [0, 1, 3]) {
+      const names = ['x', 'y', 'z'].slice(0, fields);
+      const lua =
+        `local function f() local r = {} for i = 1, ${n} do r[i] = i end return unpack(r) end ` +
+        `local t = {${names.map((k) => k + ' = 1, ').join('')}f()} t.extra = 1 t[#t + 1] = 1`;
+      const t = new LuaTable(0, fbRound(fields));
+      for (const k of names) t.setStr(k, 1);
+      if (n > 0) {
+        t.resizeArray(n);
+        for (let i = n; i >= 1; i--) t.setInt(i, i);
       }
+      t.setStr('extra', 1);
+      t.setInt(t.length() + 1, 1);
+      assert.equal(await evalRaw(lua + EPILOGUE), resp(order(t)), lua);
     }
-  },
-);
+  }
+});
