@@ -515,7 +515,8 @@ class Compiler {
     if (code === undefined) unsupported(`operator ${op}`);
     let fast: string;
     if (op === '%') fast = `${a} - Math.floor(${a} / ${b}) * ${b}`;
-    else if (op === '^') fast = `Math.pow(${a}, ${b})`;
+    // (pow as glibc rounds it: Math.pow is an ulp off for some, e.g. 7.2^4)
+    else if (op === '^') fast = `R.pow(${a}, ${b})`;
     else fast = `${a} ${op} ${b}`;
     return `(${pa}${pb}${guard} ? ${fast} : R.arith(${a}, ${b}, ${code}, ${e.line}, ${strLit(this.desc(e.a))}, ${strLit(this.desc(e.b))}))`;
   }

@@ -5,6 +5,7 @@
  * node carries the source line Lua 5.1's code generator gives the
  * instruction that may raise at it (see compile.ts).
  */
+import { luaPow } from './lib-math.js';
 import { stringToNumber } from './value.js';
 
 export class ParseError extends Error {}
@@ -377,7 +378,7 @@ function foldBinary(op: string, a: Expr, b: Expr): Expr | null {
       r = u - Math.floor(u / v) * v;
       break;
     case '^':
-      r = Math.pow(u, v);
+      r = luaPow(u, v);
       break;
     default:
       return null;

@@ -9,6 +9,7 @@
  * "upvalue 'z'", "method 'm'"); compiled code passes that description as a
  * constant (`desc`, '' for none) and the line of the operation.
  */
+import { luaPow } from './lib-math.js';
 import { LuaTable } from './table.js';
 export { fbRound } from './table.js';
 import {
@@ -49,7 +50,7 @@ function arithOp(x: number, y: number, op: number): number {
     case 4:
       return x - Math.floor(x / y) * y;
     default:
-      return Math.pow(x, y);
+      return luaPow(x, y);
   }
 }
 
@@ -64,6 +65,8 @@ function concatPiece(v: LuaValue): string | undefined {
 let stringLib: ReadonlyMap<string, LuaValue> = new Map();
 
 export const R = {
+  /** `^` on two numbers (lib-math.ts luaPow: rounded as redis-server's pow). */
+  pow: luaPow,
   /** Countdown of loop iterations and function entries until `hook` is called. */
   budget: 1_000_000,
   /** Called (with the line) when budget runs out; may throw to kill the script. The default only refills. */

@@ -207,7 +207,26 @@ export function formatG(x: number, p: number): string {
 export function numberToString(x: number): string {
   // integers that %.14g prints as they are (fewer than 15 digits)
   if (Number.isInteger(x) && x < 1e14 && x > -1e14 && !(x === 0 && Object.is(x, -0))) return '' + x;
-  return formatG(x, 14);
+  // (zero, NaN, infinities, and subnormals: their ulp is too coarse for the argument below)
+  if (!(Math.abs(x) >= 2.2250738585072014e-308) || x === Infinity || x === -Infinity) return formatG(x, 14);
+  // The shortest digits that read back as x (toExponential's), when 14 or
+  // fewer, are what %.14g prints: x's exact value is within half an ulp of
+  // them, far nearer than any other 14-digit number.
+  const e = x.toExponential();
+  const ei = e.indexOf('e');
+  const neg = x < 0 ? 1 : 0;
+  const nd = ei - neg - (ei - neg > 1 ? 1 : 0);
+  if (nd > 14) return formatG(x, 14);
+  const digits = nd > 1 ? e[neg] + e.slice(neg + 2, ei) : e[neg]!;
+  const X = Number(e.slice(ei + 1));
+  let out: string;
+  if (X < -4 || X >= 14) {
+    const a = X < 0 ? -X : X;
+    out = digits[0] + (nd > 1 ? '.' + digits.slice(1) : '') + (X < 0 ? 'e-' : 'e+') + (a < 10 ? '0' : '') + a;
+  } else if (X >= 0) {
+    out = nd <= X + 1 ? digits + '0'.repeat(X + 1 - nd) : digits.slice(0, X + 1) + '.' + digits.slice(X + 1);
+  } else out = '0.' + '0'.repeat(-X - 1) + digits;
+  return neg ? '-' + out : out;
 }
 
 function isSpace(c: number): boolean {

@@ -123,6 +123,9 @@ const CORPUS: [string, string[]?, string[]?][] = [
   ['return tostring(1/3)'],
   ["return tostring(1e15) .. ' ' .. tostring(1e14) .. ' ' .. tostring(-0.0) .. ' ' .. tostring(100000000000005)"],
   ["return tostring(2^63) .. ' ' .. tostring(1/0) .. ' ' .. tostring(-1/0)"],
+  // Math.pow is an ulp off here (2687.3856000000005); glibc's pow is not
+  ["local a = 7.2 return string.format('%.17g %.17g', a ^ 4, 7.2 ^ 4)"],
+  ["local x = '7.2' return string.format('%.17g', x ^ 4)"],
   ['return 7 % 3 .. " " .. -7 % 3 .. " " .. 7 % -3 .. " " .. 5.5 % 2'],
   [
     "return {tonumber('12'), tonumber('0x1f'), tonumber(' 5 '), tonumber('z', 36), tonumber('1e2'), tostring(tonumber('abc'))}",
