@@ -37,21 +37,37 @@ function typeErr(line: number, v: LuaValue, op: string, desc: string): never {
   err(line, desc === '' ? `attempt to ${op} a ${t} value` : `attempt to ${op} ${desc} (a ${t} value)`);
 }
 
+/**
+ * x86's default NaN, sign bit set: what an invalid operation (0/0, inf-inf,
+ * 0*inf) gives redis-server's Lua, printed "-nan". V8 gives it too when it
+ * computes at run time, but a result it folded from constants is its own
+ * positive NaN (Node 22 folds `0/0` reached through this slow path).
+ */
+const X86_NAN = new Float64Array(new Uint32Array([0, 0xfff80000]).buffer)[0]!;
+
 function arithOp(x: number, y: number, op: number): number {
+  let r: number;
   switch (op) {
     case 0:
-      return x + y;
+      r = x + y;
+      break;
     case 1:
-      return x - y;
+      r = x - y;
+      break;
     case 2:
-      return x * y;
+      r = x * y;
+      break;
     case 3:
-      return x / y;
+      r = x / y;
+      break;
     case 4:
-      return x - Math.floor(x / y) * y;
+      r = x - Math.floor(x / y) * y;
+      break;
     default:
       return luaPow(x, y);
   }
+  // a NaN made here (not one passed in) is the x86 default NaN
+  return r === r || x !== x || y !== y ? r : X86_NAN;
 }
 
 /** luaV_tostring for concatenation: a string, a number as "%.14g", else undefined. */
