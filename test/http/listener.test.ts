@@ -414,7 +414,7 @@ test('an embedded start whose http-port is taken rejects and leaves nothing open
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const busy = (blocker.address() as net.AddressInfo).port;
   const dir = fs.mkdtempSync(path.join(tmp, 'busy-'));
-  const port = await freePort();
+  const port = await freePort({ busPort: true });
   const open = (p: number): Promise<boolean> =>
     new Promise((r) => {
       const s = net.connect(p, '127.0.0.1');
