@@ -601,7 +601,8 @@ function jsFor(server: Server, script: Script): CompiledChunk | null {
   }
   const js = server.debugFlags.jslua ? script.js : null;
   if (js && !(script.jsCjson === true && jsState.cjsonTouched)) return js;
-  if (script.touchesCjson ?? cjsonSettingsTouched(script.body)) jsState.cjsonTouched = true;
+  // (once per script: the VM's runs of a script jslua never compiled read it here)
+  if ((script.touchesCjson ??= cjsonSettingsTouched(script.body))) jsState.cjsonTouched = true;
   return null;
 }
 
@@ -711,13 +712,18 @@ function writeResult(ctx: Ctx, run: Runnable, keys: string[], args: string[], ho
       if (api !== null) msg = api[1]!;
     }
     // (the message is a C string in Redis: a NUL in it ends it)
-    const text = Err.scriptFailedAt(msg, run.name, run.chunkName, line);
-    // a redis.call error raised on was counted when the command replied it
-    if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
-    ctx.reply.error(text);
+    replyFailure(ctx, run, host, msg, line);
     return;
   }
   luaToReply(r, ctx.reply);
+}
+
+/** A failed run's reply: its error `msg` (code included) and where it was, as Redis's error handler words it. */
+function replyFailure(ctx: Ctx, run: Runnable, host: RunHost, msg: string, line: number): void {
+  const text = Err.scriptFailedAt(msg, run.name, run.chunkName, line);
+  // a redis.call error raised on was counted when the command replied it
+  if (host.cmdErrors.has(msg)) host.cmdErrors.add(text);
+  ctx.reply.error(text);
 }
 
 /** writeResult for a script jslua runs. */
@@ -740,14 +746,8 @@ function writeJsResult(
   }
   if (host.killed && !server.closing) server.log.warning('Lua script killed by user with SCRIPT KILL.');
   if (f === null) return;
-  if (f.killed) {
-    ctx.reply.error(Err.scriptFailedAt(Err.scriptKilled, run.name, run.chunkName, f.line));
-    return;
-  }
-  const text = Err.scriptFailedAt(f.msg, run.name, run.chunkName, f.line);
-  // a redis.call error raised on was counted when the command replied it
-  if (host.cmdErrors.has(f.msg)) host.cmdErrors.add(text);
-  ctx.reply.error(text);
+  if (f.killed) ctx.reply.error(Err.scriptFailedAt(Err.scriptKilled, run.name, run.chunkName, f.line));
+  else replyFailure(ctx, run, host, f.msg, f.line);
 }
 
 /**
