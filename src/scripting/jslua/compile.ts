@@ -40,6 +40,8 @@ export interface CompiledChunk {
   run(KEYS: LuaTable, ARGV: LuaTable): LuaResult;
   /** The chunk's call sites (value.ts CallSite), indexed by the numbers compiled code stores in cur.site. */
   sites: CallSite[];
+  /** Lets go of the closures the last run made (and what they captured). */
+  forget(): void;
 }
 
 /**
@@ -728,7 +730,8 @@ class Compiler {
 
   // ---- functions and statements
 
-  func(node: FuncNode): string {
+  /** A function literal's JS (`name`: the Lua name it is declared with, to name it in profiles and stacks). */
+  func(node: FuncNode, name?: string): string {
     const saved = this.fn;
     const id = this.nLits++;
     const fn: FnState = { parent: saved, node, tmp: 0, tmpMax: 0, id };
@@ -746,7 +749,10 @@ class Compiler {
     this.fn = saved;
     this.lastLit = id;
     const temps = fn.tmpMax > 0 ? `let ${Array.from({ length: fn.tmpMax }, (_, i) => `$${i + 1}`).join(', ')};\n` : '';
-    return `(function (${params.join(', ')}) {\n${temps}${argDecl}if (--R.budget < 0) R.hook(${node.line});\n${body}return EMPTY;\n})`;
+    // HELD keeps the last closure made of each function literal (see compileChunk); its JS name
+    // (name$fN) is no Lua local's (name$N)
+    const own = name === undefined ? '' : ` ${name}$f${id}`;
+    return `(HELD[${id}] = function${own}(${params.join(', ')}) {\n${temps}${argDecl}if (--R.budget < 0) R.hook(${node.line});\n${body}return EMPTY;\n})`;
   }
 
   /** Refuses the script when its call graph (conservatively) has a cycle. */
@@ -870,7 +876,7 @@ class Compiler {
     switch (s.k) {
       case 'local': {
         if (s.names.length === 1 && s.exprs.length === 1 && s.exprs[0]!.k === 'func') {
-          const code = this.func(s.exprs[0]!.f);
+          const code = this.func(s.exprs[0]!.f, s.names[0]!);
           const v = this.declare(s.names[0]!);
           v.lit = this.lastLit;
           return `let ${v.js} = ${code};\n`;
@@ -895,7 +901,7 @@ class Compiler {
       case 'localfunc': {
         const v = this.declare(s.name);
         v.lit = this.nLits; // the number func() gives it: its body may already use it
-        const code = this.func(s.f);
+        const code = this.func(s.f, s.name);
         return `let ${v.js};\n${v.js} = ${code};\n`;
       }
       case 'call':
@@ -1194,7 +1200,7 @@ class Compiler {
     for (const k of keys) obj = { k: 'index', obj, key: { k: 'str', v: k }, line: s.line };
     const [po, o] = this.atom(obj);
     const node = s.f;
-    const fcode = this.func(node);
+    const fcode = this.func(node, fname);
     this.escapes.add(this.lastLit);
     this.noteStore({ k: 'str', v: fname }, { k: 'func', f: node });
     const v = this.tmp();
@@ -1240,14 +1246,27 @@ export function compileChunk(
     stringLibs.set(env, slib);
   }
   const envDecl = c.envNames.length > 0 ? `const ${c.envNames.map((_, i) => `E${i} = E[${i}]`).join(', ')};\n` : '';
-  // KEYS and ARGV change per run: the chunk's main function is made per run (a closure over the constants)
+  // V8 holds a function's optimized code weakly (from its feedback): once no closure that runs it is
+  // left, a full collection drops it and TurboFan compiles the function again (50-200 ms for a BullMQ
+  // script's main, each time). So the chunk's main function is made once, and HELD keeps the last
+  // closure made of each inner function literal (which a run makes anew). KEYS and ARGV are the run's,
+  // let go of when it ends.
+  const held: unknown[] = [];
   const mk = new Function(
     'R',
     'cur',
     'E',
     'LuaTable',
-    `'use strict';\nconst EMPTY = R.EMPTY;\n${envDecl}return function (KEYS, ARGV) {\nreturn (${main})();\n};`,
-  ) as (r: typeof R, c: typeof cur, e: LuaValue[], t: typeof LuaTable) => (KEYS: LuaTable, ARGV: LuaTable) => LuaResult;
+    'HELD',
+    `'use strict';\nconst EMPTY = R.EMPTY;\n${envDecl}let KEYS, ARGV;\nconst main = ${main};\n` +
+      `return function (k, a) {\nKEYS = k;\nARGV = a;\ntry {\nreturn main();\n} finally {\nKEYS = ARGV = undefined;\n}\n};`,
+  ) as (
+    r: typeof R,
+    c: typeof cur,
+    e: LuaValue[],
+    t: typeof LuaTable,
+    h: unknown[],
+  ) => (KEYS: LuaTable, ARGV: LuaTable) => LuaResult;
   const sites = c.sites;
   const slibFinal = slib;
   const body = mk(
@@ -1255,9 +1274,13 @@ export function compileChunk(
     cur,
     c.envNames.map((n) => env.get(n)),
     LuaTable,
+    held,
   );
   return {
     sites,
+    forget(): void {
+      held.length = 0;
+    },
     run(KEYS: LuaTable, ARGV: LuaTable): LuaResult {
       cur.chunk = chunkName;
       cur.sites = sites;

@@ -56,6 +56,11 @@ const RUN_HEAP_GROWTH_MAX = Math.max(512 * 1024 * 1024, oldGenerationLimitBytes(
 const HEAP_USED_MAX = oldGenerationLimitBytes() * 0.9;
 /** The heap's use when the run first reached the hook (-1: not yet). */
 let heapAtStart = -1;
+/**
+ * A run that grew the heap by more than this (from its first hook) does not
+ * keep its closures (CompiledChunk.forget): they may hold what it built.
+ */
+const HELD_GROWTH_MAX = 16 * 1024 * 1024;
 
 let tickHost: TickHost | null = null;
 function hook(line: number): void {
@@ -135,5 +140,6 @@ export function runJs(
   } finally {
     active.host = prevHost;
     tickHost = null;
+    if (heapAtStart >= 0 && v8.getHeapStatistics().used_heap_size - heapAtStart > HELD_GROWTH_MAX) chunk.forget();
   }
 }
