@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Server } from './server.js';
 import type { CronTick } from './subsystem.js';
 import { refreshHeapGauge } from './heap.js';
+import { forgetRecentHashes } from '../keyspace/key-batch.js';
 
 export class Cron {
   private timer: NodeJS.Timeout | null = null;
@@ -78,6 +79,7 @@ export class Cron {
     // the heap gauge the OOM gate reads (heap.ts): at most one tick old
     refreshHeapGauge();
     this.rehashDbs();
+    forgetRecentHashes();
     const tick: CronTick = { hz, second: this.loops % hz === 0 };
     for (const cron of server.hookLists.cron) cron(tick);
   }

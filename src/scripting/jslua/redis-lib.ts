@@ -285,9 +285,10 @@ function readValue(): LuaValue {
     case 42 /* * */: {
       const n = readLen();
       if (n < 0) return false;
-      const a = new LuaTable(0, 0);
-      for (let i = 1; i <= n; i++) a.setInt(i, readValue());
-      return a;
+      // Redis sets t[1..n] one by one into an empty table; from() builds the table that leaves at once
+      const vals = new Array<LuaValue>(n);
+      for (let i = 0; i < n; i++) vals[i] = readValue();
+      return LuaTable.from(vals);
     }
     case 43 /* + */: {
       const a = new LuaTable(0, 0);

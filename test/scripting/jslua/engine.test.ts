@@ -110,6 +110,22 @@ const CORPUS: [string, string[]?, string[]?][] = [
   ['local t = {} for i = 1, 5 do t[#t + 1] = i * i end return t'],
   ['local t = {a = 1, b = 2, c = 3} local n = 0 for k, v in pairs(t) do n = n + v end return n'],
   ["local t = {10, 20, 30} local r = {} for i, v in ipairs(t) do r[#r + 1] = i .. '=' .. v end return r"],
+  // a reply array's table layout (array part, node part), seen through pairs order once keys are added
+  [
+    `local out = {}
+    for n = 0, 40 do
+      redis.call('DEL', KEYS[1])
+      for i = 1, n do redis.call('RPUSH', KEYS[1], 'v' .. i) end
+      local t = redis.call('LRANGE', KEYS[1], 0, -1)
+      t.x = 1 t.y = 2 t[n + 3] = 3 t[n * 2 + 9] = 4 t[-1] = 5 t.z = 6
+      local ks = {}
+      for k in pairs(t) do ks[#ks + 1] = tostring(k) end
+      out[#out + 1] = #t .. ':' .. table.concat(ks, ',')
+    end
+    return out`,
+    ['l'],
+    [],
+  ],
   ["local function f(...) return select('#', ...) end return f(1, nil, 3, nil)"],
   ['local function f(...) local a, b = ... return {a, b} end return f(7, 8, 9)'],
   ['local function f() return 1, 2, 3 end local t = {f()} return #t'],
