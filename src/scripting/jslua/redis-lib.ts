@@ -280,8 +280,20 @@ function readValue(): LuaValue {
       pos += n + 2;
       return s;
     }
-    case 58 /* : */:
+    case 58 /* : */: {
+      // up to 15 digits (exact as a double) read in place; longer ones as C's (double) cast rounds them
+      const e = lineEnd();
+      let i = pos + 1;
+      const neg = src.charCodeAt(i) === 45;
+      if (neg) i++;
+      if (e - i <= 15) {
+        let n = 0;
+        for (; i < e; i++) n = n * 10 + (src.charCodeAt(i) - 48);
+        pos = e + 2;
+        return neg ? -n : n;
+      }
       return Number(readLine());
+    }
     case 42 /* * */: {
       const n = readLen();
       if (n < 0) return false;

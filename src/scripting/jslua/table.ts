@@ -19,12 +19,15 @@
  * re-inserting the array part's vanishing slice, then the old nodes from the
  * last to the first.
  *
- * Lookups do not walk the chains (that would need Lua's string hash per
+ * Reads do not walk the chains (that would need Lua's string hash per
  * lookup): node parts of up to 2 nodes are scanned, larger ones have a JS
  * Map from key to node index beside them (`===` and Map's SameValueZero are
- * both Lua's raw equality for every key type, 0 and -0 included); Lua's
- * hashing only decides positions, at insertion and rehash, and each node
- * keeps its key's hash for those. Setting a value to nil keeps its key in the
+ * both Lua's raw equality for every key type, 0 and -0 included), made at
+ * the first read after a resize. Stores hash the key anyway (a new key's
+ * position needs it), so they walk the chain from its main position and keep
+ * the Map only when there is one: a table filled by stores (cmsgpack.unpack,
+ * cjson.decode, a reply) makes none at each rehash, which was most of an
+ * unpack's time. Each node keeps its key's hash, for collisions and rehash. Setting a value to nil keeps its key in the
  * node, as Lua does (a later set of that key reuses the node; the garbage
  * collector's dead keys, which would not match, are not modelled: GC timing
  * is not predictable anyway, and it only matters when a removed string or
@@ -141,7 +144,8 @@ export class LuaTable {
   /**
    * Key -> node index for node parts larger than SMALL (smaller ones are
    * scanned), for every key a node holds, keys whose value was set to nil
-   * included (Lua finds those too).
+   * included (Lua finds those too); null until a find() needs it after the
+   * last resize (stores keep it when it is there).
    */
   private map: Map<LuaValue, number> | null = null;
 
@@ -179,13 +183,31 @@ export class LuaTable {
 
   /** The node index holding key `k` (any value equal under Lua's raw equality), or -1. */
   private find(k: LuaValue): number {
-    const m = this.map;
-    if (m !== null) {
-      const n = m.get(k);
-      return n === undefined ? -1 : n;
-    }
     const node = this.node;
-    for (let i = 0; i < node.length; i += 3) if (node[i] === k) return i / 3;
+    if (this.nsize <= SMALL) {
+      for (let i = 0; i < node.length; i += 3) if (node[i] === k) return i / 3;
+      return -1;
+    }
+    let m = this.map;
+    if (m === null) {
+      // every key a node holds, those whose value was set to nil included (Lua finds those too)
+      m = new Map();
+      for (let i = 0; i < node.length; i += 3) if (node[i] !== undefined) m.set(node[i], i / 3);
+      this.map = m;
+    }
+    const n = m.get(k);
+    return n === undefined ? -1 : n;
+  }
+
+  /** find() for a key whose hash (keyHash) the caller has: Lua's chain walk from its main position. */
+  private findH(k: LuaValue, h: number): number {
+    if (this.nsize === 0) return -1;
+    const node = this.node;
+    let n = this.mainPosition(k, h);
+    do {
+      if (node[n * 3] === k) return n;
+      n = node[n * 3 + 2] as number;
+    } while (n >= 0);
     return -1;
   }
 
@@ -245,16 +267,18 @@ export class LuaTable {
       }
       if (k !== k) throw new LuaError('table index is NaN');
     } else if (k === undefined) throw new LuaError('table index is nil');
-    const n = this.find(k);
+    const h = keyHash(k);
+    const n = this.findH(k, h);
     if (n >= 0) this.node[n * 3 + 1] = v;
-    else this.newKey(k, v, keyHash(k));
+    else this.newKey(k, v, h);
   }
 
   /** Raw set of a string key. */
   setStr(k: string, v: LuaValue): void {
-    const n = this.find(k);
+    const h = strHash(k);
+    const n = this.findH(k, h);
     if (n >= 0) this.node[n * 3 + 1] = v;
-    else this.newKey(k, v, strHash(k));
+    else this.newKey(k, v, h);
   }
 
   /** Raw set of an integer-valued number key. */
@@ -263,9 +287,10 @@ export class LuaTable {
       this.arr[i - 1] = v;
       return;
     }
-    const n = this.find(i);
+    const h = keyHash(i);
+    const n = this.findH(i, h);
     if (n >= 0) this.node[n * 3 + 1] = v;
-    else this.newKey(i, v, keyHash(i));
+    else this.newKey(i, v, h);
   }
 
   /** OP_SETLIST's luaH_resizearray: a constructor storing past the array part first resizes it to `n`. */
@@ -341,7 +366,7 @@ export class LuaTable {
       this.arr[k - 1] = v;
       return;
     }
-    const n = this.find(k);
+    const n = this.findH(k, h);
     if (n >= 0) this.node[n * 3 + 1] = v;
     else this.newKey(k, v, h);
   }
@@ -367,7 +392,7 @@ export class LuaTable {
     this.nsize = size;
     this.node = node;
     this.nhash = nhash;
-    this.map = size > SMALL ? new Map() : null;
+    this.map = null; // made by the first find() that needs it
     this.lastfree = size;
   }
 

@@ -87,6 +87,19 @@ const CORPUS: [string, string[]?, string[]?][] = [
   ['return #KEYS + #ARGV', ['a'], ['x', 'y']],
   ["redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])", ['k'], ['v']],
   ["return redis.call('INCRBY', KEYS[1], 5)", ['n'], []],
+  // integer replies as Lua numbers: short ones read in place, long ones rounded as a double
+  [
+    `local r = {}
+    for _, v in ipairs({'0', '-1', '7', '123456789012345', '-123456789012345', '1234567890123456',
+        '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808'}) do
+      redis.call('SET', KEYS[1], v)
+      local n = redis.call('INCRBY', KEYS[1], 0)
+      r[#r + 1] = string.format('%.17g', n) .. ' ' .. type(n) .. ' ' .. tostring(1 / n > 0)
+    end
+    return r`,
+    ['n'],
+    [],
+  ],
   ["return redis.call('SET', KEYS[1], 1.5)", ['n'], []],
   ["return redis.call('SET', KEYS[1], 2^53)", ['n'], []],
   ["redis.call('RPUSH', KEYS[1], 'a', 'b', 'c') return redis.call('LRANGE', KEYS[1], 0, -1)", ['l'], []],
