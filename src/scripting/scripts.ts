@@ -237,19 +237,25 @@ const G_REPLICATES = 4;
 const G_DENYOOM = 8;
 /** `stale`: runs on a replica whose link is down with replica-serve-stale-data no. */
 const G_STALE = 16;
-const gates = new WeakMap<CommandSpec, number>();
+/** Gate bits by command id (CommandSpec.id; a subcommand's container is always the same), -1 until read. */
+const gates: number[] = [];
 
 /** `noscript` (on the command or its container), `write`, `may_replicate`, `denyoom` and `stale`, read once per command. */
 function gateBits(cmd: CommandSpec, parent: CommandSpec | undefined): number {
-  let g = gates.get(cmd);
-  if (g === undefined) {
-    g = 0;
-    if (cmd.flags.includes('noscript') || (parent !== undefined && parent.flags.includes('noscript'))) g |= G_NOSCRIPT;
-    if (cmd.flags.includes('write')) g |= G_WRITE | G_REPLICATES;
-    if (cmd.flags.includes('may_replicate')) g |= G_REPLICATES;
-    if (cmd.flags.includes('denyoom')) g |= G_DENYOOM;
-    if (cmd.flags.includes('stale')) g |= G_STALE;
-    gates.set(cmd, g);
+  const id = cmd.id;
+  if (id !== undefined) {
+    const g = gates[id];
+    if (g !== undefined && g >= 0) return g;
+  }
+  let g = 0;
+  if (cmd.flags.includes('noscript') || (parent !== undefined && parent.flags.includes('noscript'))) g |= G_NOSCRIPT;
+  if (cmd.flags.includes('write')) g |= G_WRITE | G_REPLICATES;
+  if (cmd.flags.includes('may_replicate')) g |= G_REPLICATES;
+  if (cmd.flags.includes('denyoom')) g |= G_DENYOOM;
+  if (cmd.flags.includes('stale')) g |= G_STALE;
+  if (id !== undefined) {
+    while (gates.length <= id) gates.push(-1);
+    gates[id] = g;
   }
   return g;
 }

@@ -87,19 +87,18 @@ const ERR_ARG_TYPE = 'Lua redis lib command arguments must be strings or integer
 
 /**
  * luaArgsToRedisArgv: numbers as Redis 7.2 writes them (fpconv_dtoa), strings
- * as they are; else an error table (null: no arguments / a bad one).
+ * as they are; else an error table (no arguments / a bad one). Converts
+ * `args` in place (the rest parameter of redis.call: the call's own array).
  */
 function toArgv(args: LuaValue[]): string[] | LuaTable {
   const n = args.length;
   if (n === 0) return errorTable(ERR_NO_ARGS);
-  const argv = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const a = args[i];
-    if (typeof a === 'string') argv[i] = a;
-    else if (typeof a === 'number') argv[i] = a !== a ? nanText(a) : numArgText(a);
-    else return errorTable(ERR_ARG_TYPE);
+    if (typeof a === 'number') args[i] = a !== a ? nanText(a) : numArgText(a);
+    else if (typeof a !== 'string') return errorTable(ERR_ARG_TYPE);
   }
-  return argv;
+  return args as string[];
 }
 
 /** redis.call (raise) and redis.pcall: the command's reply as Lua values, an error reply as an error table. */
