@@ -361,7 +361,8 @@ class RunHost implements ScriptHost, TickHost {
     this.busy = false;
     this.wrote = false;
     this.killed = false;
-    this.cmdErrors.clear();
+    // (clearing an empty Set still allocates V8 a new table: 60 ns a run)
+    if (this.cmdErrors.size !== 0) this.cmdErrors.clear();
     const s = scripting(this.server).ldb;
     this.ldb = isEval ? s : null;
     this.debugHook = this.ldb === null ? undefined : (line, dbg) => lineHook(s!, line, dbg);
