@@ -4,7 +4,8 @@
  * real addJob script, against redis-server and tsdis side by side:
  * (one connection, batches of 100, 2 in flight) and 50 connections without
  * pipelining. Then the real BullMQ client: Queue.add of 3,000 jobs (all in
- * flight) and a Worker (concurrency 50) processing them, and the same with
+ * flight) and a Worker (concurrency 50) processing them (with the server's
+ * CPU µs per job in each phase), and the same with
  * the real bee-queue client (Job.save, then process). Also the memory of
  * 1,000 loaded scripts (RSS growth after SCRIPT LOAD of 1,000 distinct
  * 40-line scripts).
@@ -15,7 +16,7 @@
  * is unaffected).
  *
  * Usage: npm run build && npx tsc -p tsconfig.test.json && node dist-test/bench/scripting.js [N] [--repeats R]
- *          [--bullmq | --bee] [--jobs N] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
+ *          [--bullmq | --bee] [--jobs N] [--warm-jobs N] [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
  * (--bullmq: only the job-queue clients, BullMQ and bee-queue; --bee: only bee-queue)
  * (with --a: an interleaved A/B of two builds, each also against redis-server)
  */
@@ -24,6 +25,7 @@ import { FIVE, ADD_JOB } from './lua-scripts.js';
 import {
   benchTargets,
   Conn,
+  cpuUs,
   encodeCmd,
   fmtInt,
   interleave,
@@ -49,6 +51,13 @@ const BULLMQ_ONLY = argv.includes('--bullmq') || BEE_ONLY;
 const ji = argv.indexOf('--jobs');
 /** Jobs per BullMQ / bee-queue run (--jobs N; more jobs weigh the server's warm-up less). */
 const JOBS = ji >= 0 ? Number(argv[ji + 1]) : 3000;
+const wi = argv.indexOf('--warm-jobs');
+/**
+ * Jobs of one untimed BullMQ and bee-queue run on each server before the
+ * timed ones (--warm-jobs N, default 0): V8 takes tens of thousands of jobs
+ * to optimize the server's code for them, which a 3,000-job run mostly measures.
+ */
+const WARM_JOBS = wi >= 0 ? Number(argv[wi + 1]) : 0;
 /** Untimed EVALSHAs before each timed throughput run. */
 const WARM = 10000;
 const require = createRequire(import.meta.url);
@@ -115,18 +124,25 @@ async function throughput(s: ServerProc, c: Case, opts: string, clients: number,
   }
 }
 
-/** BullMQ: jobs added per second, then processed per second, through the real client. */
-async function bullmq(s: ServerProc, n: number): Promise<[number, number]> {
+/**
+ * BullMQ: jobs added per second, then processed per second, through the real
+ * client; then the server's CPU µs per job in each phase (steadier than the
+ * rates on a shared machine, and the client's own CPU left out).
+ */
+async function bullmq(s: ServerProc, n: number): Promise<[number, number, number, number]> {
   const { Queue, Worker } = await import('bullmq');
   const connection = { host: '127.0.0.1', port: s.port, maxRetriesPerRequest: null };
   const q = new Queue(`bench-${Date.now()}`, { connection });
   await q.waitUntilReady();
   for (let i = 0; i < 100; i++) await q.add('warm', { i });
   let t = performance.now();
+  let c0 = cpuUs(s.pid);
   await Promise.all(Array.from({ length: n }, (_, i) => q.add('job', { i, payload: 'x'.repeat(100) })));
   const adds = n / ((performance.now() - t) / 1000);
+  const addCpu = (cpuUs(s.pid) - c0) / n;
   let done = 0;
   t = performance.now();
+  c0 = cpuUs(s.pid);
   const w = new Worker(
     q.name,
     async () => {
@@ -136,10 +152,11 @@ async function bullmq(s: ServerProc, n: number): Promise<[number, number]> {
   );
   while (done < n + 100) await sleep(20);
   const processed = (n + 100) / ((performance.now() - t) / 1000);
+  const workerCpu = (cpuUs(s.pid) - c0) / (n + 100);
   await w.close();
   await q.obliterate({ force: true });
   await q.close();
-  return [adds, processed];
+  return [adds, processed, addCpu, workerCpu];
 }
 
 /**
@@ -209,6 +226,12 @@ try {
     }
   }
   if (cases.length > 0) console.log(ratioTable('script, load (ops/s)', servers, cases));
+  if (WARM_JOBS > 0) {
+    for (const s of servers) {
+      if (!BEE_ONLY) await bullmq(s, WARM_JOBS);
+      await beeQueue(s, WARM_JOBS);
+    }
+  }
   if (!BEE_ONLY) {
     const jobs = await interleaveMany(servers, REPEATS, (s) => bullmq(s, JOBS));
     console.log(
@@ -222,6 +245,11 @@ try {
           { name: 'Worker, concurrency 50', medians: jobs.medians.map((j) => j[1] ?? NaN) },
         ]),
     );
+    const per = servers.map((sv, i) => {
+      const [add, work] = [jobs.medians[i]?.[2] ?? NaN, jobs.medians[i]?.[3] ?? NaN];
+      return `${sv.name} ${add.toFixed(1)} / ${work.toFixed(1)}`;
+    });
+    console.log(`BullMQ server CPU µs per job (median), Queue.add / Worker: ${per.join('; ')}`);
   }
   const bee = await interleaveMany(servers, REPEATS, (s) => beeQueue(s, JOBS));
   console.log(

@@ -31,8 +31,8 @@ const recentHashes = new Int32Array(RECENT);
  * again (a BullMQ job's key, its queue's lists: about 25 lookups a job, the
  * SipHash of each key 6.5% of a Worker's server CPU). The hash of a string
  * never changes (the key is per process), so the memo is never stale; a slot
- * is picked by the key's length and last two bytes, and a miss costs one
- * string comparison. The cron empties it (forgetRecentHashes): a key that
+ * is picked by the key's length, last byte and middle byte, and a miss
+ * costs one string comparison. The cron empties it (forgetRecentHashes): a key that
  * is a slice of a bigger string (a script's key cut from a reply) keeps
  * that string alive while it is here.
  */

@@ -27,13 +27,13 @@
  * position needs it), so they walk the chain from its main position and keep
  * the Map only when there is one: a table filled by stores (cmsgpack.unpack,
  * cjson.decode, a reply) makes none at each rehash, which was most of an
- * unpack's time. Each node keeps its key's hash, for collisions and rehash. Setting a value to nil keeps its key in the
- * node, as Lua does (a later set of that key reuses the node; the garbage
- * collector's dead keys, which would not match, are not modelled: GC timing
- * is not predictable anyway, and it only matters when a removed string or
- * table key is stored again after a GC cycle). Setting nil under an absent
- * key inserts the key, as Lua's luaH_set does (it can trigger a rehash, like
- * in Lua).
+ * unpack's time. Each node keeps its key's hash, for collisions and rehash.
+ * Setting a value to nil keeps its key in the node, as Lua does (a later set
+ * of that key reuses the node; the garbage collector's dead keys, which would
+ * not match, are not modelled: GC timing is not predictable anyway, and it
+ * only matters when a removed string or table key is stored again after a GC
+ * cycle). Setting nil under an absent key inserts the key, as Lua's
+ * luaH_set does (it can trigger a rehash, like in Lua).
  *
  * Iteration for compiled `pairs` loops (no allocation per step):
  *   for (let i = t.nextIndex(-1); i >= 0; i = t.nextIndex(i)) {
