@@ -246,8 +246,8 @@ try {
         ]),
     );
     const per = servers.map((sv, i) => {
-      const [add, work] = [jobs.medians[i]?.[2] ?? NaN, jobs.medians[i]?.[3] ?? NaN];
-      return `${sv.name} ${add.toFixed(1)} / ${work.toFixed(1)}`;
+      const m = jobs.medians[i] ?? [];
+      return `${sv.name} ${(m[2] ?? NaN).toFixed(1)} / ${(m[3] ?? NaN).toFixed(1)}`;
     });
     console.log(`BullMQ server CPU µs per job (median), Queue.add / Worker: ${per.join('; ')}`);
   }

@@ -30,7 +30,7 @@ function nanWithSign(neg: boolean): number {
   return f[0]!;
 }
 /** The NaN x86's invalid operations produce (sign bit set): printed "-nan". */
-const NEG_NAN = nanWithSign(true);
+export const NEG_NAN = nanWithSign(true);
 /** A NaN without the sign bit: printed "nan". */
 const POS_NAN = nanWithSign(false);
 

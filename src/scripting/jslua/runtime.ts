@@ -9,7 +9,7 @@
  * "upvalue 'z'", "method 'm'"); compiled code passes that description as a
  * constant (`desc`, '' for none) and the line of the operation.
  */
-import { luaPow } from './lib-math.js';
+import { luaPow, NEG_NAN } from './lib-math.js';
 import { LuaTable } from './table.js';
 export { fbRound } from './table.js';
 import {
@@ -37,14 +37,6 @@ function typeErr(line: number, v: LuaValue, op: string, desc: string): never {
   err(line, desc === '' ? `attempt to ${op} a ${t} value` : `attempt to ${op} ${desc} (a ${t} value)`);
 }
 
-/**
- * x86's default NaN, sign bit set: what an invalid operation (0/0, inf-inf,
- * 0*inf) gives redis-server's Lua, printed "-nan". V8 gives it too when it
- * computes at run time, but a result it folded from constants is its own
- * positive NaN (Node 22 folds `0/0` reached through this slow path).
- */
-const X86_NAN = new Float64Array(new Uint32Array([0, 0xfff80000]).buffer)[0]!;
-
 function arithOp(x: number, y: number, op: number): number {
   let r: number;
   switch (op) {
@@ -66,8 +58,11 @@ function arithOp(x: number, y: number, op: number): number {
     default:
       return luaPow(x, y);
   }
-  // a NaN made here (not one passed in) is the x86 default NaN
-  return r === r || x !== x || y !== y ? r : X86_NAN;
+  // A NaN made here (not one passed in) is x86's default NaN, sign bit set, as
+  // an invalid operation (0/0, inf-inf, 0*inf) gives redis-server's Lua
+  // ("-nan"). V8 gives it too at run time, but a result it folded from
+  // constants is its own positive NaN (Node 22 folds `0/0` reached here).
+  return r === r || x !== x || y !== y ? r : NEG_NAN;
 }
 
 /** luaV_tostring for concatenation: a string, a number as "%.14g", else undefined. */

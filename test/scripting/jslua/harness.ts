@@ -5,6 +5,7 @@
  * that run one call on both sides and render the results as the same text.
  */
 import { before, after } from 'node:test';
+import { decode } from '../../helpers/diff.js';
 import { hasRedis, RawConn, SKIP_NO_REDIS, startRedis, type RedisProcess } from '../../helpers/servers.js';
 import {
   LuaError,
@@ -47,18 +48,9 @@ export function evalRaw(script: string, ...argv: string[]): Promise<string> {
 
 /** Parses an array reply of bulk strings (or throws on an error reply). */
 export function parseArray(raw: string): string[] {
-  if (raw[0] !== '*') throw new Error('not an array: ' + raw.slice(0, 300));
-  let i = raw.indexOf('\r\n');
-  const n = Number(raw.slice(1, i));
-  i += 2;
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const j = raw.indexOf('\r\n', i);
-    const len = Number(raw.slice(i + 1, j));
-    out.push(raw.slice(j + 2, j + 2 + len));
-    i = j + 2 + len + 2;
-  }
-  return out;
+  const v = decode(raw);
+  if (!Array.isArray(v)) throw new Error('not an array: ' + raw.slice(0, 300));
+  return v as string[];
 }
 
 /**
