@@ -98,6 +98,8 @@ export interface RedisProcess {
   port: number;
   proc: ChildProcess;
   dir: string;
+  /** The last 64 KB or so of its log (stdout). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -225,10 +227,11 @@ async function startRedisOnce(extra: string[], opts: StartRedisOptions): Promise
     wrap.length === 0 ? args : [...wrap.slice(1), 'redis-server', ...args],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  // (its log, only to tell a port in use from other start failures)
+  // (its log: to tell a port in use from other start failures, and its tail for a failing test's message)
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => {
-    if (out.length < 65536) out += d.toString();
+    out += d.toString();
+    if (out.length > 131072) out = out.slice(-65536);
   });
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -249,7 +252,7 @@ async function startRedisOnce(extra: string[], opts: StartRedisOptions): Promise
     if (/Address already in use/.test(out)) throw new PortTakenError(`port ${port} in use`);
     throw e;
   }
-  return { port, proc, dir, stop };
+  return { port, proc, dir, output: () => out, stop };
 }
 
 /**
