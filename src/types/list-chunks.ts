@@ -174,6 +174,13 @@ export class Ring<T> {
     this.length--;
     return v;
   }
+  /** Removes the element at index i (0 <= i < length), moving the tail side. */
+  removeAt(i: number): void {
+    for (let j = i; j < this.length - 1; j++)
+      this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j + 1) & this.mask];
+    this.buf[(this.head + this.length - 1) & this.mask] = undefined;
+    this.length--;
+  }
   /** Inserts v at index i (0 < i < length), moving the tail side. */
   insertAt(i: number, v: T): void {
     if (this.length > this.mask) this.grow();

@@ -18,8 +18,8 @@
  *
  * An end chunk may be empty (a pop that empties it keeps it, so pushing and
  * popping across a chunk boundary does not pack and unpack every time);
- * interior chunks never are. Operations in the middle (LSET, LINSERT) unpack
- * one chunk and pack it again; LREM rebuilds; LTRIM drops whole chunks.
+ * interior chunks never are. Operations in the middle (LSET, LINSERT, LREM)
+ * unpack a chunk and pack it again; LTRIM drops whole chunks.
  *
  * The encoding accounting (listpack or quicklist, as Redis 7.2 would have it)
  * is in list-encoding.ts; the chunks, their packed form and the ring that
@@ -30,6 +30,7 @@ import { strValue } from '../keyspace/value.js';
 import { ARR_BASE, arrBytes, arrCap } from '../util/v8size.js';
 import {
   chunkBulks,
+  CHUNK_BYTES,
   CHUNK_MAX,
   CHUNK_OBJ,
   Chunk,
@@ -702,51 +703,122 @@ export class List implements Collection {
    */
   remove(v: Elem, count: number, lim: ListLimits): number {
     if (this.qCount === null && this.chunks.length === 1) return this.removeInChunk(v, count);
-    const all = this.toArray();
+    // the matches, from the end the count names, up to the limit (as Redis's
+    // LREM, whose iterator stops there: a match near that end costs little)
     const limit = count === 0 ? Infinity : Math.abs(count);
-    let removed = 0;
-    const keep = new Array<boolean>(all.length).fill(true);
-    if (count >= 0) {
-      for (let i = 0; i < all.length && removed < limit; i++)
-        if (all[i] === v) {
-          keep[i] = false;
-          removed++;
-        }
-    } else {
-      for (let i = all.length - 1; i >= 0 && removed < limit; i--)
-        if (all[i] === v) {
-          keep[i] = false;
-          removed++;
-        }
-    }
-    if (removed === 0) return 0;
+    const at: number[] = [];
+    this.scan(0, this.length - 1, count < 0, (x, i) => {
+      if (x !== v) return false;
+      at.push(i);
+      return at.length >= limit;
+    });
+    if (at.length === 0) return 0;
+    if (count < 0) at.reverse();
     // accounting: each removed element leaves its node (quicklistDelEntry;
     // an emptied node goes, nothing merges)
-    if (this.qCount === null) {
-      for (let i = 0; i < all.length; i++) if (!keep[i]) this.lpBytes -= entrySize(all[i]!);
-    } else {
-      const qc = this.qCount;
+    const es = entrySize(v);
+    const qc = this.qCount;
+    if (qc === null) this.lpBytes -= at.length * es;
+    else {
       const qs = this.qSize;
       let k = 0;
       let end = qc[0]!; // index past node k
-      for (let i = 0; i < all.length; i++) {
+      for (const i of at) {
         while (i >= end) end += qc[++k]!;
-        if (!keep[i]) {
-          qc[k]!--;
-          qs[k]! -= entrySize(all[i]!);
-        }
+        qc[k]!--;
+        qs[k]! -= es;
       }
-      for (let j = qc.length - 1; j >= 0; j--) {
+      for (let j = k; j >= 0; j--) {
         if (qc[j] === 0) {
           qc.splice(j, 1);
           qs.splice(j, 1);
         }
       }
     }
-    this.reset();
-    for (let i = 0; i < all.length; i++) if (keep[i]) this.rawPushRight(all[i]!);
+    this.removeAt(at);
     if (this.length > 0) this.shrinkCheck(lim);
-    return removed;
+    return at.length;
+  }
+
+  /**
+   * Removes the elements at the indices `at` (ascending), structure only:
+   * each chunk holding some is compacted where it is; an interior chunk
+   * left empty goes, and one left small merges into a small interior
+   * neighbour, so removals spread over a long list do not leave it as many
+   * tiny chunks.
+   */
+  private removeAt(at: number[]): void {
+    const r = this.chunks;
+    const [k0, first] = this.locate(at[0]!);
+    let k = k0;
+    let base = at[0]! - first; // the index of chunk k's first element, before any removal
+    for (let j = 0; j < at.length; k++) {
+      const c = r.at(k);
+      const n = c.n;
+      let e = j;
+      while (e < at.length && at[e]! < base + n) e++;
+      if (e > j) {
+        // next to an empty end chunk, this one becomes the end instead (as a pop past it does)
+        if (k === 1 && r.at(0).n === 0) {
+          this.mem -= chunkBytes(r.popLeft()!);
+          k--;
+        } else if (k === r.length - 2 && r.at(k + 1).n === 0) this.mem -= chunkBytes(r.popRight()!);
+        const items = this.unpackChunk(c);
+        let w = at[j]! - base;
+        for (let o = w, q = j; o < n; o++) {
+          const x = items[o]!;
+          if (q < e && o === at[q]! - base) {
+            q++;
+            c.bytes -= sizeOf(x);
+            const h = elemHeap(x);
+            c.eh -= h;
+            this.mem -= 8 + h;
+          } else items[w++] = x;
+        }
+        items.length = w;
+        c.n = w;
+        this.length -= e - j;
+        if (this.interior(k)) {
+          if (w === 0) {
+            this.mem -= chunkBytes(c);
+            r.removeAt(k);
+            k--;
+          } else if (this.mergeLeft(k)) k--;
+          else this.packChunk(c);
+        }
+      }
+      base += n;
+      j = e;
+    }
+    if (this.length === 0) this.reset();
+  }
+
+  /**
+   * Chunk k (interior, unpacked, just shrunk) merges into its left
+   * neighbour when that is interior too and both fit one chunk; true when
+   * merged (chunk k gone, the neighbour packed). Only leftwards: the chunks
+   * to the right may still have elements to remove.
+   */
+  private mergeLeft(k: number): boolean {
+    const r = this.chunks;
+    const c = r.at(k);
+    if (c.n * 4 > CHUNK_MAX || !this.interior(k - 1)) return false;
+    const d = r.at(k - 1);
+    if (c.n + d.n > CHUNK_MAX) return false;
+    const items = this.unpackChunk(d);
+    if (d.bytes + c.bytes > CHUNK_BYTES) {
+      this.packChunk(d);
+      return false;
+    }
+    this.mem -= chunkBytes(d) + chunkBytes(c);
+    for (const x of c.items!) items.push(x);
+    d.n += c.n;
+    d.bytes += c.bytes;
+    d.eh += c.eh;
+    this.mem += chunkBytes(d);
+    r.removeAt(k);
+    this.packChunk(d);
+    return true;
   }
 
   /**
@@ -830,7 +902,7 @@ export class List implements Collection {
     return b;
   }
 
-  /** The elements as an array (tests, DUMP, LREM). */
+  /** The elements as an array (tests, DUMP). */
   toArray(): Elem[] {
     return this.range(0, this.length - 1);
   }

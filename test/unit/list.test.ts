@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { List, ListLimits, DEFAULT_LIST_LIMITS, elem, entrySize, type Elem } from '../../src/types/list.js';
+import { CHUNK_MAX, chunkBytes, type Chunk, type Ring } from '../../src/types/list-chunks.js';
 
 /** Redis's default list-max-listpack-size, for the tests that do not vary it. */
 const DEF = DEFAULT_LIST_LIMITS;
@@ -33,6 +34,26 @@ function checkAccounting(l: List): void {
     assert.equal(x.qSize[k], b, `node ${k} bytes`);
   });
   assert.equal(i, all.length, 'node counts');
+}
+
+/**
+ * The chunks add up: their counts to the length, their chunkBytes to the
+ * list's `mem` (memBytes reads it); no interior chunk is empty.
+ */
+function checkStructure(l: List): void {
+  const x = l as unknown as { chunks: Ring<Chunk>; mem: number };
+  const r = x.chunks;
+  let n = 0;
+  let mem = 0;
+  for (let k = 0; k < r.length; k++) {
+    const c = r.at(k);
+    if (k > 0 && k < r.length - 1) assert.ok(c.n > 0, `interior chunk ${k} of ${r.length} empty`);
+    assert.equal(c.items === null ? c.n : c.items.length, c.n, `chunk ${k} count`);
+    n += c.n;
+    mem += chunkBytes(c);
+  }
+  assert.equal(n, l.length, 'chunk counts');
+  assert.equal(x.mem, mem, 'chunk bytes');
 }
 
 type Op =
@@ -138,6 +159,7 @@ test('List behaves like an array under random operations', () => {
         assert.equal(l.length, m.length);
         assert.deepEqual(l.toArray(), m);
         checkAccounting(l);
+        checkStructure(l);
         if (m.length) {
           assert.equal(l.at(0), m[0]);
           assert.equal(l.at(m.length - 1), m[m.length - 1]);
@@ -401,4 +423,72 @@ test('LREM on a one-chunk listpack (compacted in place) leaves what a rebuilt li
     ),
     { numRuns: 400 },
   );
+});
+
+test('LREM on a long list removes in place from the end its count names, accounting and memory included', () => {
+  // lists of many chunks (both encodings: a listpack limit of 8 KB or of 4 entries), LREMs of every count
+  const v = fc.constantFrom('job:1', 'job:2', '7', 'x'.repeat(40), '-3');
+  fc.assert(
+    fc.property(
+      fc.array(v, { minLength: 300, maxLength: 2000 }),
+      fc.array(fc.record({ v, count: fc.integer({ min: -5, max: 5 }) }), { maxLength: 20 }),
+      fc.constantFrom(DEF, { fill: 4, bytes: 0, count: 4 } as ListLimits),
+      (init, removes, lim) => {
+        const l = new List();
+        for (const s of init) l.pushRight(elem(s), lim);
+        let m = init.map(elem);
+        for (const o of removes) {
+          const x = elem(o.v);
+          const limit = o.count === 0 ? Infinity : Math.abs(o.count);
+          let removed = 0;
+          const drop = (y: Elem): boolean => y === x && removed < limit && ++removed > 0;
+          m =
+            o.count >= 0
+              ? m.filter((y) => !drop(y))
+              : m
+                  .reverse()
+                  .filter((y) => !drop(y))
+                  .reverse();
+          assert.equal(l.remove(x, o.count, lim), removed);
+          assert.equal(l.length, m.length);
+          assert.deepEqual(l.toArray(), m);
+          if (m.length === 0) break;
+          checkAccounting(l);
+          checkStructure(l);
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('LREM one element at a time across a long list: small chunks merge, memory stays near a rebuilt list', () => {
+  const l = new List();
+  const n = 20000;
+  for (let i = 0; i < n; i++) l.pushRight(elem(`job:${i}`), DEF);
+  // remove 90% of the elements in a scattered order, each by LREM 1 or -1
+  let seed = 7;
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    seed = (seed * 16807) % 2147483647;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const gone = new Set<number>();
+  for (const i of order.slice(0, n * 0.9)) {
+    assert.equal(l.remove(elem(`job:${i}`), i % 2 === 0 ? 1 : -1, DEF), 1);
+    gone.add(i);
+  }
+  const left = Array.from({ length: n }, (_, i) => i).filter((i) => !gone.has(i));
+  assert.deepEqual(
+    l.toArray(),
+    left.map((i) => elem(`job:${i}`)),
+  );
+  checkAccounting(l);
+  checkStructure(l);
+  const fresh = new List();
+  for (const i of left) fresh.pushRight(elem(`job:${i}`), DEF);
+  const chunks = (x: List) => (x as unknown as { chunks: Ring<Chunk> }).chunks.length;
+  assert.ok(chunks(l) <= (4 * left.length) / CHUNK_MAX + 2, `${chunks(l)} chunks for ${left.length} elements`);
+  assert.ok(l.memBytes() < 2 * fresh.memBytes(), `${l.memBytes()} bytes against ${fresh.memBytes()} rebuilt`);
 });
