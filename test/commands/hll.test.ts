@@ -6,6 +6,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Differ, untilPong, type Cmd } from '../helpers/diff.js';
 import { RawConn } from '../helpers/servers.js';
 import { viewOf, type Conn } from '../helpers/golden.js';
@@ -21,6 +22,74 @@ function bulkBytes(raw: string): Buffer {
   assert.equal(raw[0], '$', raw.slice(0, 80));
   return Buffer.from(raw.slice(raw.indexOf('\r\n') + 2, -2), 'latin1');
 }
+
+/** MurmurHash64A in BigInt arithmetic, the 64-bit steps as written: the model for hll.ts's 32-bit halves. */
+function murmurModel(s: string): bigint {
+  const M = 0xc6a4a7935bd1e995n;
+  const W = 0xffffffffffffffffn;
+  let h = (0xadc83b19n ^ ((BigInt(s.length) * M) & W)) & W;
+  const blocks = s.length >> 3;
+  for (let b = 0; b < blocks; b++) {
+    let k = 0n;
+    for (let i = 7; i >= 0; i--) k = (k << 8n) | BigInt(s.charCodeAt(b * 8 + i));
+    k = (k * M) & W;
+    k ^= k >> 47n;
+    k = (k * M) & W;
+    h = ((h ^ k) * M) & W;
+  }
+  const rem = s.length & 7;
+  if (rem > 0) {
+    let t = 0n;
+    for (let i = rem - 1; i >= 0; i--) t = (t << 8n) | BigInt(s.charCodeAt(blocks * 8 + i));
+    h = ((h ^ t) * M) & W;
+  }
+  h ^= h >> 47n;
+  h = (h * M) & W;
+  return h ^ (h >> 47n);
+}
+
+test('MurmurHash64A in 32-bit halves gives the 64-bit hash, for every length and byte; patLen splits it', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }), (bytes) => {
+      const s = String.fromCharCode(...bytes);
+      const h = murmurModel(s);
+      assert.equal(murmur64a(s), h);
+      // the register is the low 14 bits; the count is 1 + the trailing zeros of the other 50 (at most 51)
+      let rest = (h >> 14n) | (1n << 50n);
+      let count = 1;
+      while ((rest & 1n) === 0n) {
+        count++;
+        rest >>= 1n;
+      }
+      assert.deepEqual(patLen(s), [Number(h & 0x3fffn), count]);
+    }),
+    { numRuns: 3000 },
+  );
+  // bytes whose words have their top bits set, and long runs of zero bits after the register
+  for (const s of ['\xff'.repeat(17), '\x80\x00\x00\x80'.repeat(5), '', 'a', 'x'.repeat(8)])
+    assert.equal(murmur64a(s), murmurModel(s));
+});
+
+test('a sparse HLL edited in place: the room behind the stream stays zero, also after it shrinks (unit)', () => {
+  // (mutableBuf lengthens a string over that room: APPEND or SETRANGE would read what a stream left there)
+  let shrinks = 0;
+  for (let seed = 1; seed < 200; seed++) {
+    const h = new Hll(createHll());
+    const r = rng(seed);
+    for (let i = 0; i < 400; i++) {
+      const before = h.buf.length;
+      h.add('e' + Math.floor(r() * 5000), 3000);
+      if (h.buf.length < before) shrinks++;
+      if (h.encoding !== 1) break;
+      const room = new Uint8Array(h.buf.buffer, h.buf.byteOffset + h.buf.length);
+      assert.ok(
+        room.every((x) => x === 0),
+        `seed ${seed}, add ${i}`,
+      );
+    }
+  }
+  assert.ok(shrinks > 0, 'no stream shrank');
+});
 
 test('MurmurHash64A and the register / run length split (unit)', () => {
   assert.equal(murmur64a(''), 0xd8dfea6585bc9732n);
@@ -197,6 +266,12 @@ async function randomAdds(
     ['PFMERGE', 'k0', 'k1'],
     ['GET', 'k0'],
   ]);
+  // the bytes past a stream that shrank in place read as zeros when a SETRANGE lengthens the string
+  for (let k = 0; k < keys; k++)
+    await d!.same([
+      ['SETRANGE', 'k' + k, 4000, 'x'],
+      ['GET', 'k' + k],
+    ]);
 }
 
 test('random PFADD sequences: byte-identical sparse HLLs', async () => {
