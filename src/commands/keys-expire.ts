@@ -42,16 +42,22 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
   const flags = expireFlags(argv);
   const parsed = parseInt64(argv[2]!);
   if (parsed === null) throw new ReplyError(Err.notInteger);
-  let when = BigInt(parsed);
-  const invalid = () => new ReplyError(Err.invalidExpire(argv[0]!.toLowerCase()));
-  if (seconds) {
-    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw invalid();
-    when *= 1000n;
-  }
   const now = ctx.server.now();
-  const base = relative ? BigInt(now) : 0n;
-  if (when > INT64_MAX - base) throw invalid();
-  when += base;
+  let when: number | bigint;
+  if (typeof parsed === 'number' && parsed <= 1e12 && parsed >= -1e12) {
+    // far inside int64 in milliseconds, with any base: exact as a double
+    when = (seconds ? parsed * 1000 : parsed) + (relative ? now : 0);
+  } else {
+    let w = BigInt(parsed);
+    const invalid = () => new ReplyError(Err.invalidExpire(argv[0]!.toLowerCase()));
+    if (seconds) {
+      if (w > INT64_MAX / 1000n || w < INT64_MIN / 1000n) throw invalid();
+      w *= 1000n;
+    }
+    const base = relative ? BigInt(now) : 0n;
+    if (w > INT64_MAX - base) throw invalid();
+    when = w + base;
+  }
   if (db.get(key) === undefined) {
     reply.int(0);
     return;
@@ -62,8 +68,8 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
     if (flags & EXPIRE_NX && !none) return reply.int(0);
     if (flags & EXPIRE_XX && none) return reply.int(0);
     // No TTL counts as an infinite one: GT always fails, LT always passes.
-    if (flags & EXPIRE_GT && (none || when <= BigInt(cur))) return reply.int(0);
-    if (flags & EXPIRE_LT && !none && when >= BigInt(cur)) return reply.int(0);
+    if (flags & EXPIRE_GT && (none || when <= cur)) return reply.int(0);
+    if (flags & EXPIRE_LT && !none && when >= cur) return reply.int(0);
   }
   if (db.isPast(when)) {
     db.delete(key, 'expire');
