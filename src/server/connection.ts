@@ -247,6 +247,17 @@ export class Connections implements Subsystem {
    */
   onData(client: Client, chunk: Buffer, n = chunk.length): void {
     if (client.closed || client.closeAfterReply) return;
+    const bs = this.server.beforeSleep;
+    bs.beginRead();
+    try {
+      this.read(client, chunk, n);
+    } finally {
+      bs.endRead();
+    }
+  }
+
+  /** onData's work. */
+  private read(client: Client, chunk: Buffer, n: number): void {
     const server = this.server;
     if (client.awaited) server.beforeSleep.unawait(client);
     server.stats.netInputBytes += n;
