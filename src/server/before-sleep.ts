@@ -2,7 +2,9 @@
  * The end of an event-loop turn (Redis's beforeSleep). Replies accumulate
  * per client while commands run; queue() schedules one run() per turn
  * (setImmediate runs after the poll phase has delivered every read), so a
- * batch of pipelined commands, and of clients, gets one write each.
+ * batch of pipelined commands, and of clients, gets one write each. A client
+ * served alone turn after turn has run() at the end of its read instead
+ * (solo mode, below).
  *
  * run() in order: the subsystems' beforeSleep hooks in the server's order
  * (the fast expire cycle, BCAST invalidations, clients blocked on keys made
@@ -33,9 +35,9 @@ export class BeforeSleep {
    * Solo mode: one client is being served (each of the last SOLO_AFTER
    * turns wrote to it and no other), so a read is a whole turn and
    * run() comes at the end of the read (endRead) instead of in a
-   * setImmediate: a synchronous client (redis-benchmark -c 1) measured 8%
+   * setImmediate: a synchronous client (redis-benchmark -c 1) measured 2-13%
    * more requests a second with a minimal Node server writing so
-   * (bench/RESULTS.md). With many clients a turn's reads are gathered into
+   * (bench/RESULTS.md, "Solo mode"). With many clients a turn's reads are gathered into
    * one run() as before, which measured better at 50 clients: a run that
    * writes to another client, or to more than one, ends solo mode (a second
    * client's first read does).
@@ -71,6 +73,13 @@ export class BeforeSleep {
   /** A read's commands are done: in solo mode, the turn ends here. */
   endRead(): void {
     if (--this.reads === 0 && this.solo && this.flushList.length !== 0 && !this.scheduled) this.run();
+  }
+
+  /** A client is freed: solo mode does not keep it. */
+  forget(client: Client): void {
+    if (this.soloClient !== client) return;
+    this.soloClient = null;
+    this.leaveSolo();
   }
 
   private leaveSolo(): void {

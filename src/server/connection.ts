@@ -501,6 +501,7 @@ export class Connections implements Subsystem {
     const server = this.server;
     c.closed = true;
     if (c.awaited) server.beforeSleep.unawait(c);
+    server.beforeSleep.forget(c);
     if (server.clients.get(c.id) === c) {
       server.clients.delete(c.id);
       noteClient(server, c); // closed: its bytes leave the total

@@ -56,6 +56,21 @@ function checkStructure(l: List): void {
   assert.equal(x.mem, mem, 'chunk bytes');
 }
 
+/** LREM on the array model: `m` without the first |count| elements equal to v (from the tail when count < 0, all when 0), and how many went. */
+function lremModel(m: Elem[], v: Elem, count: number): [Elem[], number] {
+  const limit = count === 0 ? Infinity : Math.abs(count);
+  let removed = 0;
+  const drop = (x: Elem): boolean => x === v && removed < limit && ++removed > 0;
+  const out =
+    count >= 0
+      ? m.filter((x) => !drop(x))
+      : [...m]
+          .reverse()
+          .filter((x) => !drop(x))
+          .reverse();
+  return [out, removed];
+}
+
 type Op =
   | { t: 'push'; left: boolean; v: string; n: number }
   | { t: 'pop'; left: boolean; n: number }
@@ -132,19 +147,8 @@ test('List behaves like an array under random operations', () => {
           }
           case 'remove': {
             const v = elem(o.v);
-            const limit = o.count === 0 ? Infinity : Math.abs(o.count);
-            let removed = 0;
-            const drop = (x: Elem): boolean => {
-              if (x !== v || removed >= limit) return false;
-              removed++;
-              return true;
-            };
-            if (o.count >= 0) m = m.filter((x) => !drop(x));
-            else
-              m = m
-                .reverse()
-                .filter((x) => !drop(x))
-                .reverse();
+            const [rest, removed] = lremModel(m, v, o.count);
+            m = rest;
             assert.equal(l.remove(v, o.count, DEF), removed);
             break;
           }
@@ -400,16 +404,8 @@ test('LREM on a one-chunk listpack (compacted in place) leaves what a rebuilt li
         let m = init.map(elem);
         for (const o of removes) {
           const v = elem(o.v);
-          const limit = o.count === 0 ? Infinity : Math.abs(o.count);
-          let removed = 0;
-          const drop = (x: Elem): boolean => x === v && removed < limit && ++removed > 0;
-          m =
-            o.count >= 0
-              ? m.filter((x) => !drop(x))
-              : m
-                  .reverse()
-                  .filter((x) => !drop(x))
-                  .reverse();
+          const [rest, removed] = lremModel(m, v, o.count);
+          m = rest;
           assert.equal(l.remove(v, o.count, DEF), removed);
           assert.deepEqual(l.toArray(), m);
           assert.equal(l.length, m.length);
@@ -439,16 +435,8 @@ test('LREM on a long list removes in place from the end its count names, account
         let m = init.map(elem);
         for (const o of removes) {
           const x = elem(o.v);
-          const limit = o.count === 0 ? Infinity : Math.abs(o.count);
-          let removed = 0;
-          const drop = (y: Elem): boolean => y === x && removed < limit && ++removed > 0;
-          m =
-            o.count >= 0
-              ? m.filter((y) => !drop(y))
-              : m
-                  .reverse()
-                  .filter((y) => !drop(y))
-                  .reverse();
+          const [rest, removed] = lremModel(m, x, o.count);
+          m = rest;
           assert.equal(l.remove(x, o.count, lim), removed);
           assert.equal(l.length, m.length);
           assert.deepEqual(l.toArray(), m);
