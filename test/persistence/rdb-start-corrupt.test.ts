@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { freePort, hasRedis, SKIP_NO_REDIS } from '../helpers/servers.js';
+import { freePort, hasRedis, PORT_ATTEMPTS, SKIP_NO_REDIS } from '../helpers/servers.js';
 import { CLI } from '../helpers/child.js';
 import { len, str, listpack, ziplist, rdbFile } from '../helpers/payloads.js';
 
@@ -31,8 +31,19 @@ interface Run {
   out: string;
 }
 
-/** Starts tsdis or redis-server on a copy of `file`; resolves when it exits or is ready (then kills it). */
+/**
+ * Starts tsdis or redis-server on a copy of `file`; resolves when it exits or is ready (then kills it).
+ * A start that failed because another process took the port between freePort and the bind is tried
+ * again on another port.
+ */
 async function run(server: 'tsdis' | 'redis', file: Buffer, extra: string[] = []): Promise<Run> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runOnce(server, file, extra);
+    if (r.code === null || !/Address already in use/.test(r.out) || attempt >= PORT_ATTEMPTS) return r;
+  }
+}
+
+async function runOnce(server: 'tsdis' | 'redis', file: Buffer, extra: string[]): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(tmp, `${server}-`));
   fs.writeFileSync(path.join(dir, 'dump.rdb'), file);
   const port = await freePort();
