@@ -281,6 +281,12 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
+/** A command's usec_per_call in INFO commandstats text (`cmd` as the row names it, e.g. "lrem", "object|encoding"); NaN without a row. */
+export function usecPerCall(commandstats: string, cmd: string): number {
+  const row = parseInfo(commandstats)[`cmdstat_${cmd}`] ?? '';
+  return Number(/usec_per_call=([\d.]+)/.exec(row)?.[1] ?? NaN);
+}
+
 // ---------------------------------------------------------------------------
 // A minimal RESP client.
 

@@ -10,7 +10,7 @@
  *
  * Usage: node dist-test/bench/micro/complexity.js [case,case,...]
  */
-import { startRedis, startTsdis, Conn } from '../lib.js';
+import { startRedis, startTsdis, Conn, usecPerCall } from '../lib.js';
 
 const K = 2000;
 
@@ -249,11 +249,7 @@ try {
               'K',
               String(n),
             ]);
-            const st = String(await c.call(['INFO', 'commandstats']));
-            const m = new RegExp(
-              `cmdstat_${cmd.replace('|', '\\|')}:calls=\\d+,usec=\\d+,usec_per_call=([\\d.]+)`,
-            ).exec(st);
-            got.push(m ? Number(m[1]) : NaN);
+            got.push(usecPerCall(String(await c.call(['INFO', 'commandstats'])), cmd));
           }
           us.set(`${s.name} ${n}`, Math.min(...got));
         } finally {

@@ -9,7 +9,7 @@
  * Usage: node dist-test/bench/micro/list-remove.js [--repeats R] [--sizes 1000,100000]
  *          [--a OLD/dist/cli.js [--b NEW/dist/cli.js]]
  */
-import { benchTargets, Conn, median, parseInfo, type ServerProc } from '../lib.js';
+import { benchTargets, Conn, median, usecPerCall, type ServerProc } from '../lib.js';
 
 const argv = process.argv.slice(2);
 const ri = argv.indexOf('--repeats');
@@ -42,8 +42,7 @@ async function lremUs(s: ServerProc, n: number, count: number, distance: number)
     }
     await c.call(['CONFIG', 'RESETSTAT']);
     await c.call(['EVAL', SCRIPT, '1', 'bench:l', String(count), String(distance), String(K)]);
-    const st = parseInfo(String(await c.call(['INFO', 'commandstats'])));
-    return Number(/usec_per_call=([\d.]+)/.exec(st['cmdstat_lrem'] ?? '')?.[1] ?? NaN);
+    return usecPerCall(String(await c.call(['INFO', 'commandstats'])), 'lrem');
   } finally {
     c.close();
   }

@@ -33,18 +33,20 @@ export class BeforeSleep {
   private scheduled = false;
   /**
    * Solo mode: one client is being served (each of the last SOLO_AFTER
-   * turns wrote to it and no other), so a read is a whole turn and
-   * run() comes at the end of the read (endRead) instead of in a
-   * setImmediate: a synchronous client (redis-benchmark -c 1) measured 2-13%
-   * more requests a second with a minimal Node server writing so
-   * (bench/RESULTS.md, "Solo mode"). With many clients a turn's reads are gathered into
-   * one run() as before, which measured better at 50 clients: a run that
-   * writes to another client, or to more than one, ends solo mode (a second
-   * client's first read does).
+   * turns wrote to it and no other), so a read is a whole turn and run()
+   * comes at the end of the read (endRead) instead of in a setImmediate: a
+   * synchronous client (redis-benchmark -c 1) measured 2-13% more requests a
+   * second with a minimal Node server writing so (bench/RESULTS.md, "Solo
+   * mode"). With many clients a turn's reads are gathered into one run() as
+   * before, which measured better at 50 clients: a run that writes to
+   * another client, or to more than one, ends solo mode (a second client's
+   * first read does).
    */
-  private solo = false;
   private soloTurns = 0;
   private soloClient: Client | null = null;
+  private get solo(): boolean {
+    return this.soloTurns >= SOLO_AFTER;
+  }
   /** onData calls under way (serveWhileBusy reads inside a script's command). */
   private reads = 0;
   /** appendfsync always: clients answered by the last run that have sent nothing since (group commit). */
@@ -79,11 +81,6 @@ export class BeforeSleep {
   forget(client: Client): void {
     if (this.soloClient !== client) return;
     this.soloClient = null;
-    this.leaveSolo();
-  }
-
-  private leaveSolo(): void {
-    this.solo = false;
     this.soloTurns = 0;
   }
 
@@ -128,9 +125,9 @@ export class BeforeSleep {
     this.flushList = [];
     // the same one client a turn, turn after turn: solo mode (not with group commit, which gathers clients)
     if (always || list.length !== 1 || list[0] !== this.soloClient) {
-      this.leaveSolo();
+      this.soloTurns = 0;
       this.soloClient = list.length === 1 ? list[0]! : null;
-    } else if (!this.solo && ++this.soloTurns >= SOLO_AFTER && this.reads === 0) this.solo = true;
+    } else this.soloTurns++;
     if (always) {
       for (const c of this.awaitedList) c.awaited = false;
       this.awaitedList = list;

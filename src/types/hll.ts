@@ -46,7 +46,7 @@ const M_LO = 0x5bd1e995;
 /** The seed Redis uses, 0xadc83b19 (its high word 0). */
 const SEED = 0xadc83b19;
 
-/** The result words of mul64 (and of murmurWords): module state, so no pair is allocated. */
+/** The result words of mulM and murmurWords: module state, so no pair is allocated. */
 let RH = 0;
 let RL = 0;
 
@@ -114,23 +114,11 @@ export function murmur64a(s: string): bigint {
 export function patLen(s: string): [number, number] {
   murmurWords(s);
   const index = RL & P_MASK;
-  // The remaining 50 bits (h >> 14), with a sentinel bit 50 so the count stops at 51.
-  let lo = ((RL >>> P) | (RH << (32 - P))) >>> 0;
-  let count = 1;
-  if (lo !== 0) {
-    while ((lo & 1) === 0) {
-      count++;
-      lo >>>= 1;
-    }
-    return [index, count];
-  }
-  count = 33;
-  let hi = (RH >>> P) | (1 << (Q - 32));
-  while ((hi & 1) === 0) {
-    count++;
-    hi >>>= 1;
-  }
-  return [index, count];
+  // 1 + the trailing zeros of the remaining 50 bits (h >> 14), with a sentinel bit 50 so the count stops at 51
+  const lo = (RL >>> P) | (RH << (32 - P));
+  if (lo !== 0) return [index, 32 - Math.clz32(lo & -lo)];
+  const hi = (RH >>> P) | (1 << (Q - 32));
+  return [index, 64 - Math.clz32(hi & -hi)];
 }
 
 // ---- dense registers ----

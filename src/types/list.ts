@@ -702,7 +702,6 @@ export class List implements Collection {
    * count < 0 from the tail, 0 all); returns how many were removed.
    */
   remove(v: Elem, count: number, lim: ListLimits): number {
-    if (this.qCount === null && this.chunks.length === 1) return this.removeInChunk(v, count);
     // the matches, from the end the count names, up to the limit (as Redis's
     // LREM, whose iterator stops there: a match near that end costs little)
     const limit = count === 0 ? Infinity : Math.abs(count);
@@ -819,52 +818,6 @@ export class List implements Collection {
     r.removeAt(k);
     this.packChunk(d);
     return true;
-  }
-
-  /**
-   * remove() for a listpack held in one chunk (a job queue's active list):
-   * the chunk's array is compacted where it is, nothing rebuilt. A count
-   * from the tail first finds where its last match is, then compacts from
-   * there.
-   */
-  private removeInChunk(v: Elem, count: number): number {
-    const c = this.chunks.at(0);
-    const items = this.unpackChunk(c);
-    const n = items.length;
-    const limit = count === 0 ? n : Math.abs(count);
-    let from = 0;
-    if (count < 0) {
-      // the first index to compact from: the limit-th match counted from the tail
-      let seen = 0;
-      from = -1;
-      for (let i = n - 1; i >= 0; i--) {
-        if (items[i] === v && ++seen === limit) {
-          from = i;
-          break;
-        }
-      }
-      if (seen === 0) return 0;
-      if (from < 0) from = items.indexOf(v);
-    }
-    let w = from;
-    let removed = 0;
-    for (let i = from; i < n; i++) {
-      const x = items[i]!;
-      if (x === v && removed < limit) {
-        removed++;
-        this.lpBytes -= entrySize(x);
-        c.bytes -= sizeOf(x);
-        const h = elemHeap(x);
-        c.eh -= h;
-        this.mem -= 8 + h;
-      } else items[w++] = x;
-    }
-    if (removed === 0) return 0;
-    items.length = w;
-    c.n = w;
-    this.length = w;
-    if (w === 0) this.reset();
-    return removed;
   }
 
   /** Empties the list (a new, empty listpack). */

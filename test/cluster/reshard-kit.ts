@@ -362,12 +362,6 @@ export async function knownNodes(port: number): Promise<string[]> {
     .filter((l) => l !== '');
 }
 
-/** A CLUSTER NODES line's node id and config epoch: "id epoch". */
-const idEpoch = (line: string): string => {
-  const f = line.split(' ');
-  return `${f[0]} ${f[6]}`;
-};
-
 /**
  * Every node knows each of `nodes` (and no other) at the same config epoch,
  * no two primaries share one, every node says cluster_state:ok, and
@@ -393,11 +387,16 @@ export async function settled(nodes: Node[]): Promise<void> {
         if (known.length !== nodes.length) return false;
         why = `${n.kind} ${n.port}: cluster_state ${await clusterInfo(n.port, 'cluster_state')}; ${known.join(' | ')}`;
         if ((await clusterInfo(n.port, 'cluster_state')) !== 'ok') return false;
-        const mine = known.map(idEpoch).sort().join(', ');
+        // CLUSTER NODES fields: 0 the id, 2 the flags, 6 the config epoch
+        const fields = known.map((l) => l.split(' '));
+        const mine = fields
+          .map((f) => `${f[0]} ${f[6]}`)
+          .sort()
+          .join(', ');
         why = `config epochs differ: ${epochs} against ${n.kind} ${n.port}'s ${mine}`;
         if (epochs !== undefined && mine !== epochs) return false;
         epochs = mine;
-        const ofMasters = known.filter((l) => l.split(' ')[2]!.includes('master')).map((l) => l.split(' ')[6]);
+        const ofMasters = fields.filter((f) => f[2]!.includes('master')).map((f) => f[6]);
         why = `two primaries share a config epoch (a collision not yet resolved): ${n.kind} ${n.port}'s ${mine}`;
         if (new Set(ofMasters).size !== ofMasters.length) return false;
       }
@@ -406,8 +405,7 @@ export async function settled(nodes: Node[]): Promise<void> {
     20000,
     `${nodes.length} nodes agreeing, cluster_state:ok`,
   ).catch(async (e: Error) => {
-    // every node's view and epochs, for a slot some node stopped serving (seen once after del-node:
-    // one node's view had a slot served by nobody, and kept it so for 20 s)
+    // every node's view, epochs and log: what showed the race described above
     const views: string[] = [];
     for (const n of nodes) {
       const epoch = await clusterInfo(n.port, 'cluster_current_epoch').catch(() => '?');

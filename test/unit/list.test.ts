@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { List, ListLimits, DEFAULT_LIST_LIMITS, elem, entrySize, type Elem } from '../../src/types/list.js';
 import { CHUNK_MAX, chunkBytes, type Chunk, type Ring } from '../../src/types/list-chunks.js';
+import { rng } from '../helpers/rng.js';
 
 /** Redis's default list-max-listpack-size, for the tests that do not vary it. */
 const DEF = DEFAULT_LIST_LIMITS;
@@ -69,6 +70,33 @@ function lremModel(m: Elem[], v: Elem, count: number): [Elem[], number] {
           .filter((x) => !drop(x))
           .reverse();
   return [out, removed];
+}
+
+/**
+ * Builds a list of `init` under `lim`, then runs each LREM on it and on the
+ * array model: the same count removed, the same elements, the accounting
+ * right; `check` sees the list and the model after each (until it is empty).
+ */
+function lremSequence(
+  init: string[],
+  removes: { v: string; count: number }[],
+  lim: ListLimits,
+  check: (l: List, m: Elem[]) => void,
+): void {
+  const l = new List();
+  for (const s of init) l.pushRight(elem(s), lim);
+  let m = init.map(elem);
+  for (const o of removes) {
+    const v = elem(o.v);
+    const [rest, removed] = lremModel(m, v, o.count);
+    m = rest;
+    assert.equal(l.remove(v, o.count, lim), removed);
+    assert.deepEqual(l.toArray(), m);
+    assert.equal(l.length, m.length);
+    if (m.length === 0) break;
+    checkAccounting(l);
+    check(l, m);
+  }
 }
 
 type Op =
@@ -398,24 +426,12 @@ test('LREM on a one-chunk listpack (compacted in place) leaves what a rebuilt li
     fc.property(
       fc.array(small, { minLength: 1, maxLength: 100 }),
       fc.array(fc.record({ v: small, count: fc.integer({ min: -4, max: 4 }) }), { maxLength: 12 }),
-      (init, removes) => {
-        const l = new List();
-        for (const s of init) l.pushRight(elem(s), DEF);
-        let m = init.map(elem);
-        for (const o of removes) {
-          const v = elem(o.v);
-          const [rest, removed] = lremModel(m, v, o.count);
-          m = rest;
-          assert.equal(l.remove(v, o.count, DEF), removed);
-          assert.deepEqual(l.toArray(), m);
-          assert.equal(l.length, m.length);
-          if (m.length === 0) break;
-          checkAccounting(l);
+      (init, removes) =>
+        lremSequence(init, removes, DEF, (l, m) => {
           const fresh = new List();
           for (const x of m) fresh.pushRight(x, DEF);
           assert.equal(l.memBytes(), fresh.memBytes(), 'memory as a rebuilt list');
-        }
-      },
+        }),
     ),
     { numRuns: 400 },
   );
@@ -429,22 +445,7 @@ test('LREM on a long list removes in place from the end its count names, account
       fc.array(v, { minLength: 300, maxLength: 2000 }),
       fc.array(fc.record({ v, count: fc.integer({ min: -5, max: 5 }) }), { maxLength: 20 }),
       fc.constantFrom(DEF, { fill: 4, bytes: 0, count: 4 } as ListLimits),
-      (init, removes, lim) => {
-        const l = new List();
-        for (const s of init) l.pushRight(elem(s), lim);
-        let m = init.map(elem);
-        for (const o of removes) {
-          const x = elem(o.v);
-          const [rest, removed] = lremModel(m, x, o.count);
-          m = rest;
-          assert.equal(l.remove(x, o.count, lim), removed);
-          assert.equal(l.length, m.length);
-          assert.deepEqual(l.toArray(), m);
-          if (m.length === 0) break;
-          checkAccounting(l);
-          checkStructure(l);
-        }
-      },
+      (init, removes, lim) => lremSequence(init, removes, lim, checkStructure),
     ),
     { numRuns: 150 },
   );
@@ -455,11 +456,10 @@ test('LREM one element at a time across a long list: small chunks merge, memory 
   const n = 20000;
   for (let i = 0; i < n; i++) l.pushRight(elem(`job:${i}`), DEF);
   // remove 90% of the elements in a scattered order, each by LREM 1 or -1
-  let seed = 7;
+  const r = rng(7);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    seed = (seed * 16807) % 2147483647;
-    const j = seed % (i + 1);
+    const j = Math.floor(r() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   const gone = new Set<number>();
