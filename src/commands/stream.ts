@@ -187,22 +187,25 @@ function xadd(ctx: Ctx): void {
     if (a.noMkStream) return reply.null();
     s = new Stream();
   }
-  if (s.lastId === ID_MAX) throw new ReplyError(Err.streamExhausted);
-  let id: StreamId;
-  if (a.idGiven) {
-    if (a.seqGiven) id = a.id;
-    else if (a.id >> 64n === s.lastId >> 64n) {
-      // Redis 7.2 reports the overflow of an `ms-*` sequence as an ID not above the top (7.0: "too large")
-      if ((s.lastId & 0xffffffffffffffffn) === 0xffffffffffffffffn) throw new ReplyError(Err.streamAddSmaller);
-      id = s.lastId + 1n;
-    } else id = a.id;
-  } else {
-    const ms = BigInt(server.now());
-    id = ms > s.lastId >> 64n ? ms << 64n : s.lastId + 1n;
-  }
-  if (id <= s.lastId) throw new ReplyError(Err.streamAddSmaller);
   const [maxEntries, maxBytes] = nodeLimits(server);
-  const idText = s.append(id, argv, fieldPos, maxEntries, maxBytes);
+  let idText = a.idGiven ? null : s.appendAuto(server.now(), argv, fieldPos, maxEntries, maxBytes);
+  if (idText === null) {
+    if (s.lastId === ID_MAX) throw new ReplyError(Err.streamExhausted);
+    let id: StreamId;
+    if (a.idGiven) {
+      if (a.seqGiven) id = a.id;
+      else if (a.id >> 64n === s.lastId >> 64n) {
+        // Redis 7.2 reports the overflow of an `ms-*` sequence as an ID not above the top (7.0: "too large")
+        if ((s.lastId & 0xffffffffffffffffn) === 0xffffffffffffffffn) throw new ReplyError(Err.streamAddSmaller);
+        id = s.lastId + 1n;
+      } else id = a.id;
+    } else {
+      const ms = BigInt(server.now());
+      id = ms > s.lastId >> 64n ? ms << 64n : s.lastId + 1n;
+    }
+    if (id <= s.lastId) throw new ReplyError(Err.streamAddSmaller);
+    idText = s.append(id, argv, fieldPos, maxEntries, maxBytes);
+  }
   reply.bulk(idText);
   if (created) db.set(key, s);
   else {

@@ -27,8 +27,8 @@ import { latin1Into, latin1Of } from '../util/latin1.js';
  * and its words' array.
  */
 const NODE_BYTES = OBJ + 12 * 8 + 2 * TYPED_BASE + BIGINT128 + ARR_BASE + 4 * 8;
-/** A Stream object (its 8 fields, nodesMem, acct). */
-const STREAM_OBJ = OBJ + 10 * 8;
+/** A Stream object (its 10 fields, nodesMem, acct). */
+const STREAM_OBJ = OBJ + 12 * 8;
 /** A Group: its object, its consumers Map, its PEL (IdMap: object, Map, key array). */
 const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + OBJ + 2 * 8 + MAP_BASE + ARR_BASE;
 /** A Consumer: its object, its PEL (IdMap), its entry in the group's Map, its name (typical length). */
@@ -39,6 +39,8 @@ const NACK_BYTES = OBJ + 4 * 8 + BIGINT128 + 2 * (MAP_ENTRY + 8);
 export type StreamId = bigint;
 
 const U64 = (1n << 64n) - 1n;
+/** 2^53 - 1: the largest part a double holds exactly. */
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 export const ID_MIN: StreamId = 0n;
 export const ID_MAX: StreamId = (U64 << 64n) | U64;
 
@@ -267,6 +269,15 @@ function target(id: StreamId): void {
   targetId = id;
 }
 
+/** Sets the target's words from an ID's parts given as doubles below 2^53 (no BigInt: XADD's own IDs). */
+function targetParts(ms: number, seq: number): void {
+  tMsHi = Math.floor(ms / TWO32);
+  tMsLo = ms % TWO32;
+  tSeqHi = Math.floor(seq / TWO32);
+  tSeqLo = seq % TWO32;
+  targetId = -1n;
+}
+
 /** A 64-bit part from its words. */
 function part(hi: number, lo: number): bigint {
   return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
@@ -335,6 +346,12 @@ export class StreamNode {
 
   /** Appends an entry, its fields and values fv[from..] (the caller chose this node). */
   append(id: StreamId, fv: readonly string[], from: number): void {
+    target(id);
+    this.appendTarget(fv, from);
+  }
+
+  /** append() of the entry whose ID the target words hold (target() or targetParts()). */
+  appendTarget(fv: readonly string[], from: number): void {
     const nf = (fv.length - from) / 2;
     const mf = this.masterFields;
     let same = nf === mf.length;
@@ -344,7 +361,6 @@ export class StreamNode {
           same = false;
           break;
         }
-    target(id);
     const mw = this.mWords;
     // the listpack's bytes (Redis's layout), and this buffer's
     let b = intElem(same ? F_SAMEFIELDS : 0);
@@ -689,7 +705,15 @@ export class Stream implements Collection {
   readonly type = 'stream' as const;
   nodes: StreamNode[] = [];
   length = 0;
-  lastId: StreamId = 0n;
+  /** lastId; null after appendAuto until asked for (made then from lastMs and lastSeq). */
+  private last: StreamId | null = 0n;
+  /**
+   * lastId's ms and seq parts as doubles, so that XADD's own IDs need no
+   * BigInt: NaN until splitLast() when lastId was set as a BigInt, -1 when
+   * a part is 2^53 or more (appendAuto then declines).
+   */
+  private lastMs = 0;
+  private lastSeq = 0;
   firstId: StreamId = 0n;
   maxDeletedId: StreamId = 0n;
   entriesAdded = 0;
@@ -700,6 +724,25 @@ export class Stream implements Collection {
 
   encoding(): string {
     return 'stream';
+  }
+
+  /** The last ID given to an entry (or set by XSETID). */
+  get lastId(): StreamId {
+    return (this.last ??= makeId(BigInt(this.lastMs), BigInt(this.lastSeq)));
+  }
+  set lastId(id: StreamId) {
+    this.last = id;
+    this.lastMs = NaN;
+  }
+
+  /** Sets lastMs and lastSeq from lastId. */
+  private splitLast(): void {
+    const id = this.last!;
+    const ms = id >> 64n;
+    const seq = id & U64;
+    const exact = ms <= SAFE_BIG && seq <= SAFE_BIG;
+    this.lastMs = exact ? Number(ms) : -1;
+    this.lastSeq = exact ? Number(seq) : -1;
   }
 
   /** Groups in name order (Redis keeps them in a rax). */
@@ -763,6 +806,34 @@ export class Stream implements Collection {
    * new node. Returns the ID's text.
    */
   append(id: StreamId, fv: readonly string[], from: number, maxEntries: number, maxBytes: number): string {
+    target(id);
+    this.lastId = id;
+    return this.place(fv, from, maxEntries, maxBytes);
+  }
+
+  /**
+   * append() with the ID XADD makes, `now`-0 when `now` (ms) is past lastId's
+   * ms, else lastId's sequence plus one, computed in doubles; null (nothing
+   * done) when lastId's parts are not both below 2^53 - 1, for the BigInt path.
+   */
+  appendAuto(now: number, fv: readonly string[], from: number, maxEntries: number, maxBytes: number): string | null {
+    if (Number.isNaN(this.lastMs)) this.splitLast();
+    let ms = this.lastMs;
+    let seq = this.lastSeq;
+    if (ms < 0 || seq >= Number.MAX_SAFE_INTEGER) return null;
+    if (now > ms) {
+      ms = now;
+      seq = 0;
+    } else seq++;
+    targetParts(ms, seq);
+    this.last = null;
+    this.lastMs = ms;
+    this.lastSeq = seq;
+    return this.place(fv, from, maxEntries, maxBytes);
+  }
+
+  /** Places the entry whose ID the target words and lastId hold (append's work). */
+  private place(fv: readonly string[], from: number, maxEntries: number, maxBytes: number): string {
     const cap = maxBytes === 0 || maxBytes > 1 << 30 ? 1 << 30 : maxBytes;
     let tot = 0;
     for (let i = from; i < fv.length; i++) tot += fv[i]!.length;
@@ -785,15 +856,15 @@ export class Stream implements Collection {
       // will take (its data is never larger than the listpack the byte limit bounds).
       const est = tot + (fv.length - from) + 2;
       const entries = this.nodes.length === 0 ? 4 : Math.min(maxEntries || 100, Math.ceil(cap / est), 1024);
-      node = new StreamNode(id, fields, entries, Math.max(est, Math.min(est * entries, cap, 1 << 16)));
+      // (its master is this entry's ID: the target words stay this entry's)
+      node = new StreamNode(this.lastId, fields, entries, Math.max(est, Math.min(est * entries, cap, 1 << 16)));
       this.nodes.push(node);
     } else this.nodesMem -= node.mem;
-    node.append(id, fv, from);
+    node.appendTarget(fv, from);
     this.nodesMem += node.mem;
     this.length++;
     this.entriesAdded++;
-    this.lastId = id;
-    if (this.length === 1) this.firstId = id;
+    if (this.length === 1) this.firstId = this.lastId;
     return node.idText(node.count - 1);
   }
 

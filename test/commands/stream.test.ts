@@ -172,6 +172,43 @@ test('XDEL, XTRIM, XSETID and XINFO STREAM bookkeeping', async () => {
   );
 });
 
+test('XADD * after the last ID: parts below and past 2^53 - 1, a last ID ahead of the clock, after explicit IDs', async () => {
+  // (tsdis makes these IDs in doubles while both parts are below 2^53 - 1, in BigInts past that:
+  // types/stream.ts appendAuto; every ID here is ahead of the clock, so both servers give the same)
+  const future = '99999999999999';
+  await both(d!, [
+    ['XADD', 'a', '1-1', 'f', 'v'],
+    ['XSETID', 'a', `${future}-9007199254740989`],
+    ['XADD', 'a', '*', 'f', 'v'],
+    ['XADD', 'a', '*', 'f', 'v'],
+    ['XADD', 'a', '*', 'f', 'v'],
+    ['XADD', 'a', '*', 'f', 'v'],
+    ['XRANGE', 'a', '-', '+'],
+    ['XINFO', 'STREAM', 'a'],
+    ['XADD', 'b', '1-1', 'f', 'v'],
+    ['XSETID', 'b', '9007199254740993-5'],
+    ['XADD', 'b', '*', 'f', 'v'],
+    ['XADD', 'b', '*', 'g', 'w'],
+    ['XSETID', 'b', '9007199254740993-18446744073709551615'],
+    ['XADD', 'b', '*', 'f', 'v'],
+    ['XRANGE', 'b', '-', '+'],
+    ['XADD', 'c', `${future}-5`, 'f', 'v'],
+    ['XADD', 'c', '*', 'f', 'v'],
+    ['XADD', 'c', `${future}-*`, 'f', 'v'],
+    ['XADD', 'c', '*', 'f', 'v'],
+    ['XADD', 'c', '999999999999999-0', 'f', 'v'],
+    ['XADD', 'c', '*', 'f', 'v'],
+    ['XADD', 'c', '*', 'f', 'v'],
+    ['XREVRANGE', 'c', '+', '-', 'COUNT', '3'],
+    ['XINFO', 'STREAM', 'c'],
+    ['XADD', 'e', '1-1', 'f', 'v'],
+    ['XSETID', 'e', '18446744073709551615-18446744073709551614'],
+    ['XADD', 'e', '*', 'f', 'v'],
+    ['XADD', 'e', '*', 'f', 'v'],
+    ['XLEN', 'e'],
+  ]);
+});
+
 /** A random sequence of stream writes and reads over two keys (seeded). */
 function randomSequence(seed: number): Cmd[] {
   const r = rng(seed);
