@@ -9,7 +9,7 @@ import { parseInt64 } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
 import type { Server } from '../server/server.js';
-import { Stream, decrId, incrId, parseId, type StreamId } from '../types/stream.js';
+import { Stream, decrId, incrId, parseId, respBytes, type StreamId } from '../types/stream.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -65,12 +65,28 @@ export function replyEntries(reply: Reply, es: Entry[]): void {
   }
 }
 
-export function collect(s: Stream, start: StreamId, end: StreamId, rev: boolean, count: number): Entry[] {
-  const out: Entry[] = [];
-  s.range(start, end, rev, count, (node, i) => {
-    out.push([node.idText(i), node.fvAt(i)]);
-  });
-  return out;
+/** Entries already written as their reply (renderRange): how many, and the RESP of each in turn. */
+export interface Rendered {
+  n: number;
+  resp: string;
+}
+
+/**
+ * The live entries between the bounds (up to `count`, 0: all), written
+ * from the nodes' bytes: the reply replyEntries sends for their idText and
+ * fvAt, without making those strings and arrays.
+ */
+export function renderRange(s: Stream, start: StreamId, end: StreamId, rev: boolean, count: number): Rendered {
+  const w = respBytes;
+  w.o = 0;
+  const n = s.range(start, end, rev, count, (node, i) => node.writeEntry(i, w));
+  return { n, resp: n > 0 ? w.take() : '' };
+}
+
+/** replyEntries for rendered entries. */
+export function replyRendered(reply: Reply, r: Rendered): void {
+  reply.array(r.n);
+  if (r.n > 0) reply.raw(r.resp);
 }
 
 /** Signals readers blocked on `key` that the stream changed in place. */

@@ -8,7 +8,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { helpReply } from './help.js';
 import type { Reply } from '../protocol/writer.js';
 import { ENTRIES_READ_INVALID, ID_MAX, Stream, fmtId } from '../types/stream.js';
-import { argLL, collect, lookupStream, replyEntries, replyEntry } from './stream-common.js';
+import { argLL, lookupStream, renderRange, replyEntry, replyRendered } from './stream-common.js';
 
 function streamOf(ctx: Ctx): Stream {
   const s = lookupStream(ctx.db, ctx.argv[2]!);
@@ -110,7 +110,7 @@ function xinfoStream(ctx: Ctx): void {
     return;
   }
   reply.bulk('entries');
-  replyEntries(reply, collect(s, 0n, ID_MAX, false, count));
+  replyRendered(reply, renderRange(s, 0n, ID_MAX, false, count));
   reply.bulk('groups');
   const gs = s.sortedGroups();
   reply.array(gs.length);

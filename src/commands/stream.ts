@@ -47,13 +47,15 @@ import { Group, ID_MAX, Stream, fmtId, incrId, parseId, type StreamId, type Trim
 import { xreadGetKeys } from './keys-of.js';
 import {
   argLL,
-  collect,
   type Entry,
   lookupStream,
   nodeLimits,
   type Ops,
   rangeBound,
+  renderRange,
   replyEntries,
+  replyRendered,
+  type Rendered,
   signalReady,
   strictId,
 } from './stream-common.js';
@@ -289,7 +291,7 @@ function xrangeGeneric(ctx: Ctx, rev: boolean): void {
   const s = lookupStream(ctx.db, argv[1]!);
   if (s === undefined) return reply.array(0);
   if (count === 0) return reply.nullArray();
-  replyEntries(reply, collect(s, start, end, rev, count === -1 ? 0 : count));
+  replyRendered(reply, renderRange(s, start, end, rev, count === -1 ? 0 : count));
 }
 
 /** XRANGE key start end [COUNT count] */
@@ -337,13 +339,14 @@ function xsetid(ctx: Ctx): void {
 // XREAD / XREADGROUP
 
 /** Replies the XREAD/XREADGROUP result: per stream [key, entries] (RESP3: a map). */
-function replyRead(reply: Reply, results: [string, Entry[]][]): void {
+function replyRead(reply: Reply, results: [string, Entry[] | Rendered][]): void {
   if (reply.resp === 2) reply.array(results.length);
   else reply.map(results.length);
   for (const [key, es] of results) {
     if (reply.resp === 2) reply.array(2);
     reply.bulk(key);
-    replyEntries(reply, es);
+    if (Array.isArray(es)) replyEntries(reply, es);
+    else replyRendered(reply, es);
   }
 }
 
@@ -418,7 +421,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
   }
   const now = server.now();
   const ops: Ops = [];
-  const results: [string, Entry[]][] = [];
+  const results: [string, Entry[] | Rendered][] = [];
   for (let k = 0; k < nStreams; k++) {
     const key = keys[k]!;
     const s = lookupStream(db, key);
@@ -453,7 +456,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       }
     } else if (s.length > 0 && s.lastValidId() > gt) {
       const start = incrId(gt)!;
-      results.push([key, collect(s, start, ID_MAX, false, count)]);
+      results.push([key, renderRange(s, start, ID_MAX, false, count)]);
     }
   }
   if (group) ctx.replayAs(ops);
@@ -486,7 +489,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
     }
     if (!(s.lastId > gt)) return false;
     const now2 = server.now();
-    let es: Entry[];
+    let es: Entry[] | Rendered;
     if (g !== undefined) {
       const ops2: Ops = [];
       const c = consumerOf(server, db2, key, g, consumerName, now2, ops2);
@@ -498,7 +501,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       for (const op of ops2) ctx.propagate(op, db2.id);
     } else {
       const start = incrId(gt);
-      es = start === null ? [] : collect(s, start, ID_MAX, false, bcount);
+      es = start === null ? [] : renderRange(s, start, ID_MAX, false, bcount);
     }
     replyRead(r, [[key, es]]);
     return true;

@@ -227,6 +227,54 @@ function getVar(b: Buffer, o: number): number {
   return n;
 }
 
+/**
+ * A reply written as bytes (StreamNode.writeEntry): an entry's strings go
+ * from its node's data to here without becoming strings each, and the
+ * whole is read out as one flat string by take(). One is shared
+ * (respBytes): a reply is written and taken within one command.
+ */
+export class RespBytes {
+  private b = Buffer.allocUnsafeSlow(4096);
+  /** Bytes written. */
+  o = 0;
+
+  /** The buffer, with room for n more bytes from `o`. */
+  room(n: number): Buffer {
+    if (this.o + n > this.b.length) {
+      const nb = Buffer.allocUnsafeSlow(Math.max(this.b.length * 2, this.o + n));
+      this.b.copy(nb, 0, 0, this.o);
+      this.b = nb;
+    }
+    return this.b;
+  }
+
+  /** What was written, as a latin1 string; empties it (and lets a buffer grown past 1 MB go). */
+  take(): string {
+    const s = this.b.latin1Slice(0, this.o);
+    this.o = 0;
+    if (this.b.length > 1 << 20) this.b = Buffer.allocUnsafeSlow(4096);
+    return s;
+  }
+}
+
+export const respBytes = new RespBytes();
+
+/** The most bytes a RESP header takes: its type byte, up to 20 digits, CRLF. */
+const HEADER_MAX = 23;
+
+/** Writes a RESP header (`*` or `$` and a count) at p; returns the end. */
+function putHeader(b: Buffer, p: number, type: number, n: number): number {
+  b[p++] = type;
+  if (n < 10) b[p++] = 48 + n;
+  else {
+    const t = '' + n;
+    for (let k = 0; k < t.length; k++) b[p++] = t.charCodeAt(k);
+  }
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
 /** 2^32: a 64-bit ID part is kept as two 32-bit words. */
 const TWO32 = 4294967296;
 /** Words per entry in a node's index: its ID's low words (ms, seq) and its data offset. */
@@ -516,6 +564,60 @@ export class StreamNode {
       o += len;
     }
     return out;
+  }
+
+  /**
+   * Writes entry i as its reply, [id, [field, value, ...]], to `w` (what
+   * replyEntry sends for idText(i) and fvAt(i), without their strings).
+   */
+  writeEntry(i: number, w: RespBytes): void {
+    const d = this.data;
+    const x = this.idx;
+    let o = x[i * W + 2]!;
+    const end = i + 1 < this.count ? x[(i + 1) * W + 2]! : this.used;
+    const same = (d[o++]! & F_SAMEFIELDS) !== 0;
+    const mf = this.masterFields;
+    let pairs = mf.length;
+    let fieldBytes = 0;
+    if (same) for (let k = 0; k < pairs; k++) fieldBytes += mf[k]!.length;
+    else {
+      pairs = getVar(d, o);
+      o = varEnd;
+    }
+    const id = this.idText(i);
+    // room: three headers and the ID, then per string a header, its bytes (the entry's data
+    // span bounds the stored ones) and CRLF
+    const b = w.room(3 * HEADER_MAX + id.length + 2 + (end - o) + fieldBytes + pairs * 2 * (HEADER_MAX + 2));
+    let p = putHeader(b, w.o, 42, 2);
+    p = putHeader(b, p, 36, id.length);
+    p = latin1Into(b, p, id);
+    b[p++] = 13;
+    b[p++] = 10;
+    p = putHeader(b, p, 42, pairs * 2);
+    for (let k = 0, n = same ? pairs : pairs * 2; k < n; k++) {
+      if (same) {
+        const f = mf[k]!;
+        p = putHeader(b, p, 36, f.length);
+        p = latin1Into(b, p, f);
+        b[p++] = 13;
+        b[p++] = 10;
+      }
+      // a length under 128 is its one byte
+      let len = d[o]!;
+      if (len < 0x80) o++;
+      else {
+        len = getVar(d, o);
+        o = varEnd;
+      }
+      p = putHeader(b, p, 36, len);
+      if (len <= 16) for (let j = 0; j < len; j++) b[p + j] = d[o + j]!;
+      else d.copy(b, p, o, o + len);
+      p += len;
+      o += len;
+      b[p++] = 13;
+      b[p++] = 10;
+    }
+    w.o = p;
   }
 
   /** Entry i's flags (F_DELETED, F_SAMEFIELDS) as Redis stores them. */

@@ -118,6 +118,14 @@ test('XRANGE and XREVRANGE: bounds, exclusive ranges, COUNT', async () => {
       ['XREVRANGE', 's', '2', '5'],
       ['XRANGE', 's', '-', '+', 'COUNT', '2', 'COUNT', '3'],
       ['XRANGE', 's', '(3', '(4'],
+      // replies written from the nodes' bytes (replyRange): high and control bytes, empty
+      // strings, lengths with two-byte varints, twelve pairs, fields other than the node's first
+      ['XADD', 'b', '1-1', 'f', '\x00\x80\xff\r\n' + 'é'.repeat(10), 'g', ''],
+      ['XADD', 'b', '2-1', 'f', 'k'.repeat(200), 'g', 'x'],
+      ['XADD', 'b', '3-1', 'h', 'v'],
+      ['XADD', 'b', '4-1', ...Array.from({ length: 24 }, (_, i) => `p${i}`)],
+      ['XRANGE', 'b', '-', '+'],
+      ['XREVRANGE', 'b', '+', '-', 'COUNT', '3'],
     ],
     with72,
   );
