@@ -25,6 +25,7 @@ import {
 import { argAtLeast, argInt, is, lookupTyped, parseMpopArgs } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import type { Reply } from '../protocol/writer.js';
+import { respBytes } from '../protocol/resp-bytes.js';
 import type { Db } from '../keyspace/db.js';
 import { List, elem, storedAsInteger } from '../types/list.js';
 import { numkeysGetKeys } from './keys-of.js';
@@ -229,9 +230,12 @@ function lrange(ctx: Ctx): void {
   }
   const [s, e] = r;
   reply.array(e - s + 1);
-  // Bulk strings are the same in RESP2 and RESP3: the list encodes them
-  // straight from its packed chunks (2x faster than one reply.bulk each).
-  reply.raw(l!.bulks(s, e, ''));
+  // Bulk strings are the same in RESP2 and RESP3: the list writes them as bytes
+  // straight from its chunks, and the reply is one flat string
+  const w = respBytes;
+  w.o = 0;
+  l!.bulks(s, e, w);
+  reply.raw(w.take());
 }
 
 /** LINDEX key index */

@@ -9,7 +9,8 @@ import { parseInt64 } from '../util/numbers.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
 import type { Server } from '../server/server.js';
-import { Stream, decrId, incrId, parseId, respBytes, type StreamId } from '../types/stream.js';
+import { Stream, decrId, incrId, parseId, type StreamId } from '../types/stream.js';
+import { respBytes } from '../protocol/resp-bytes.js';
 
 // ---------------------------------------------------------------------------
 // Helpers

@@ -5,10 +5,9 @@
  */
 import type { Elem } from './list.js';
 import { OBJ, ARR_BASE, strBytes, numBytes } from '../util/v8size.js';
+import { DOLLAR, HEADER_MAX, putHeader, type RespBytes } from '../protocol/resp-bytes.js';
 
 export const CHUNK_MAX = 128;
-/** `$<len>\r\n` for short lengths (LRANGE replies). */
-const BULK_PREFIX: string[] = Array.from({ length: 256 }, (_, i) => '$' + i + '\r\n');
 export const CHUNK_BYTES = 8192;
 
 /** A List object (its 9 fields and acct). */
@@ -191,32 +190,40 @@ export class Ring<T> {
   }
 }
 
-/** Elements [off, off + n) of chunk c as RESP bulk strings (LRANGE's reply, List.bulks). */
-export function chunkBulks(c: Chunk, off: number, n: number): string {
-  let s = '';
+/** Writes elements [off, off + n) of chunk c to `w` as RESP bulk strings (LRANGE's reply, List.bulks). */
+export function chunkBulks(c: Chunk, off: number, n: number, w: RespBytes): void {
   if (c.items !== null) {
     const items = c.items;
     for (let o = off; o < off + n; o++) {
       const v = items[o]!;
-      const t = typeof v === 'number' ? '' + v : v;
-      s += (t.length < 256 ? BULK_PREFIX[t.length]! : '$' + t.length + '\r\n') + t + '\r\n';
+      w.bulk(typeof v === 'number' ? '' + v : v);
     }
-  } else {
-    const p = c.packed;
-    let pos = 0;
-    for (let i = 0; i < off + n; i++) {
-      let h = 0;
-      let mul = 1;
-      for (;;) {
-        const ch = p.charCodeAt(pos++);
-        h += (ch & 127) * mul;
-        if (ch < 128) break;
-        mul *= 128;
-      }
-      const len = Math.floor(h / 2);
-      if (i >= off) s += (len < 256 ? BULK_PREFIX[len]! : '$' + len + '\r\n') + p.slice(pos, pos + len) + '\r\n';
-      pos += len;
-    }
+    return;
   }
-  return s;
+  const pk = c.packed;
+  // room for all of them: their bytes are within the packed text
+  const b = w.room(pk.length + n * (HEADER_MAX + 2));
+  let p = w.o;
+  let pos = 0;
+  for (let i = 0; i < off + n; i++) {
+    let h = 0;
+    let mul = 1;
+    for (;;) {
+      const ch = pk.charCodeAt(pos++);
+      h += (ch & 127) * mul;
+      if (ch < 128) break;
+      mul *= 128;
+    }
+    const len = Math.floor(h / 2);
+    if (i >= off) {
+      p = putHeader(b, p, DOLLAR, len);
+      if (len <= 32) for (let j = 0; j < len; j++) b[p + j] = pk.charCodeAt(pos + j);
+      else b.latin1Write(pk.slice(pos, pos + len), p, len);
+      p += len;
+      b[p++] = 13;
+      b[p++] = 10;
+    }
+    pos += len;
+  }
+  w.o = p;
 }

@@ -28,6 +28,7 @@
 import type { Collection } from '../keyspace/value.js';
 import { strValue } from '../keyspace/value.js';
 import { ARR_BASE, arrBytes, arrCap } from '../util/v8size.js';
+import type { RespBytes } from '../protocol/resp-bytes.js';
 import {
   chunkBulks,
   CHUNK_BYTES,
@@ -459,11 +460,11 @@ export class List implements Collection {
   }
 
   /**
-   * Appends [start, end] (inclusive, within the list) as RESP bulk strings
-   * to `out` and returns it (LRANGE's hot path): packed chunks are copied
-   * from their packed text without making an element object each.
+   * Writes [start, end] (inclusive, within the list) to `w` as RESP bulk
+   * strings (LRANGE's hot path): packed chunks are copied from their packed
+   * text without making an element string each.
    */
-  bulks(start: number, end: number, out: string): string {
+  bulks(start: number, end: number, w: RespBytes): void {
     const r = this.chunks;
     let [k, off] = this.locate(start);
     let left = end - start + 1;
@@ -472,9 +473,8 @@ export class List implements Collection {
       const n = Math.min(c.n - off, left);
       if (n <= 0) continue;
       left -= n;
-      out += chunkBulks(c, off, n);
+      chunkBulks(c, off, n, w);
     }
-    return out;
   }
 
   /** The elements of [start, end] (inclusive, within the list). */

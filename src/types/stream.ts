@@ -19,6 +19,7 @@
 import type { Collection } from '../keyspace/value.js';
 import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, TYPED_BASE, arrBytes, strBytes } from '../util/v8size.js';
 import { latin1Into, latin1Of } from '../util/latin1.js';
+import { DOLLAR, HEADER_MAX, STAR, putHeader, type RespBytes } from '../protocol/resp-bytes.js';
 
 /**
  * A StreamNode object (count, idx, highs, data, used, live, dead, body, mem,
@@ -225,54 +226,6 @@ function getVar(b: Buffer, o: number): number {
   }
   varEnd = o;
   return n;
-}
-
-/**
- * A reply written as bytes (StreamNode.writeEntry): an entry's strings go
- * from its node's data to here without becoming strings each, and the
- * whole is read out as one flat string by take(). One is shared
- * (respBytes): a reply is written and taken within one command.
- */
-export class RespBytes {
-  private b = Buffer.allocUnsafeSlow(4096);
-  /** Bytes written. */
-  o = 0;
-
-  /** The buffer, with room for n more bytes from `o`. */
-  room(n: number): Buffer {
-    if (this.o + n > this.b.length) {
-      const nb = Buffer.allocUnsafeSlow(Math.max(this.b.length * 2, this.o + n));
-      this.b.copy(nb, 0, 0, this.o);
-      this.b = nb;
-    }
-    return this.b;
-  }
-
-  /** What was written, as a latin1 string; empties it (and lets a buffer grown past 1 MB go). */
-  take(): string {
-    const s = this.b.latin1Slice(0, this.o);
-    this.o = 0;
-    if (this.b.length > 1 << 20) this.b = Buffer.allocUnsafeSlow(4096);
-    return s;
-  }
-}
-
-export const respBytes = new RespBytes();
-
-/** The most bytes a RESP header takes: its type byte, up to 20 digits, CRLF. */
-const HEADER_MAX = 23;
-
-/** Writes a RESP header (`*` or `$` and a count) at p; returns the end. */
-function putHeader(b: Buffer, p: number, type: number, n: number): number {
-  b[p++] = type;
-  if (n < 10) b[p++] = 48 + n;
-  else {
-    const t = '' + n;
-    for (let k = 0; k < t.length; k++) b[p++] = t.charCodeAt(k);
-  }
-  b[p++] = 13;
-  b[p++] = 10;
-  return p;
 }
 
 /** 2^32: a 64-bit ID part is kept as two 32-bit words. */
@@ -588,16 +541,16 @@ export class StreamNode {
     // room: three headers and the ID, then per string a header, its bytes (the entry's data
     // span bounds the stored ones) and CRLF
     const b = w.room(3 * HEADER_MAX + id.length + 2 + (end - o) + fieldBytes + pairs * 2 * (HEADER_MAX + 2));
-    let p = putHeader(b, w.o, 42, 2);
-    p = putHeader(b, p, 36, id.length);
+    let p = putHeader(b, w.o, STAR, 2);
+    p = putHeader(b, p, DOLLAR, id.length);
     p = latin1Into(b, p, id);
     b[p++] = 13;
     b[p++] = 10;
-    p = putHeader(b, p, 42, pairs * 2);
+    p = putHeader(b, p, STAR, pairs * 2);
     for (let k = 0, n = same ? pairs : pairs * 2; k < n; k++) {
       if (same) {
         const f = mf[k]!;
-        p = putHeader(b, p, 36, f.length);
+        p = putHeader(b, p, DOLLAR, f.length);
         p = latin1Into(b, p, f);
         b[p++] = 13;
         b[p++] = 10;
@@ -609,7 +562,7 @@ export class StreamNode {
         len = getVar(d, o);
         o = varEnd;
       }
-      p = putHeader(b, p, 36, len);
+      p = putHeader(b, p, DOLLAR, len);
       if (len <= 16) for (let j = 0; j < len; j++) b[p + j] = d[o + j]!;
       else d.copy(b, p, o, o + len);
       p += len;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { List, ListLimits, DEFAULT_LIST_LIMITS, elem, entrySize, type Elem } from '../../src/types/list.js';
 import { CHUNK_MAX, chunkBytes, type Chunk, type Ring } from '../../src/types/list-chunks.js';
+import { RespBytes } from '../../src/protocol/resp-bytes.js';
 import { rng } from '../helpers/rng.js';
 
 /** Redis's default list-max-listpack-size, for the tests that do not vary it. */
@@ -233,7 +234,7 @@ test('long random sequences across many chunks match the array model', () => {
   };
   const l = new List();
   let m: Elem[] = [];
-  const vals = ['a', 'bb', '7', '123456789', 'x'.repeat(300), '-5', ''];
+  const vals = ['a', 'bb', '7', '123456789', 'x'.repeat(300), '-5', '', 'y'.repeat(32), '\xff\x80'.repeat(17)];
   for (let step = 0; step < 20000; step++) {
     const r = rnd(100);
     const v = elem(vals[rnd(vals.length)]! + (rnd(2) ? '' : String(rnd(50))));
@@ -273,12 +274,40 @@ test('long random sequences across many chunks match the array model', () => {
         .slice(a, b + 1)
         .map((v) => `$${String(v).length}\r\n${v}\r\n`)
         .join('');
-      assert.equal(a <= b ? l.bulks(a, b, '') : '', want);
+      const w = new RespBytes();
+      if (a <= b) l.bulks(a, b, w);
+      assert.equal(w.take(), want);
     }
   }
   assert.deepEqual(l.toArray(), m);
   assert.deepEqual(l.dup().toArray(), m);
   assert.ok(m.length > 1000, `the list grew to ${m.length}`);
+});
+
+test('LRANGE bytes (List.bulks) of packed and unpacked chunks: every length around the copy paths, high bytes', () => {
+  const l = new List();
+  const m: Elem[] = [];
+  const lens = [0, 1, 2, 9, 10, 31, 32, 33, 99, 100, 127, 128, 129, 300];
+  for (let i = 0; i < 1500; i++) {
+    const len = lens[i % lens.length]!;
+    let s = '';
+    for (let k = 0; k < len; k++) s += String.fromCharCode((i * 7 + k * 13) % 256);
+    const v = elem(i % 5 === 0 ? String(i) : s);
+    l.pushRight(v, DEFAULT_LIST_LIMITS);
+    m.push(v);
+  }
+  const r = rng(4242);
+  for (let t = 0; t < 200; t++) {
+    const a = Math.floor(r() * m.length);
+    const b = Math.min(m.length - 1, a + Math.floor(r() * 400));
+    const w = new RespBytes();
+    l.bulks(a, b, w);
+    const want = m
+      .slice(a, b + 1)
+      .map((v) => `$${String(v).length}\r\n${v}\r\n`)
+      .join('');
+    assert.equal(w.take(), want, `[${a}, ${b}]`);
+  }
 });
 
 test('encoding accounting under small limits, with conversions both ways', () => {
