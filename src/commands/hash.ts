@@ -45,6 +45,7 @@ import { formatLongDouble, ldAdd, ldIsFinite, parseLongDouble } from '../util/lo
 import { globMatch } from '../util/glob.js';
 import { parseCursor } from './keys.js';
 import type { Reply } from '../protocol/writer.js';
+import { respBytes } from '../protocol/resp-bytes.js';
 import { commit, endLazy, expiryHeld, hashForWrite, type Lazy, limits, liveGet, setField } from './hash-common.js';
 import { expireCommands } from './hash-expire.js';
 
@@ -150,6 +151,13 @@ function hgetallGeneric(ctx: Ctx, fields: boolean, values: boolean): void {
   if (n === 0) return;
   const now = ctx.server.now();
   const skip = h!.ex !== null && n !== h!.size;
+  if (!skip) {
+    const w = respBytes;
+    w.o = 0;
+    h!.bulks(w, fields, values);
+    reply.raw(w.take());
+    return;
+  }
   h!.forEach((f, v, i) => {
     if (skip) {
       const at = h!.expireAt(i);

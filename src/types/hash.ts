@@ -43,6 +43,7 @@
  * they live): a caller that stores one for longer copies it (detach()).
  */
 import { Dict } from '../keyspace/dict.js';
+import { DOLLAR, HEADER_MAX, putHeader, type RespBytes } from '../protocol/resp-bytes.js';
 import type { Collection } from '../keyspace/value.js';
 import type { HfeEntry } from '../keyspace/hfe.js';
 import { OBJ, ARR_BASE, HEAP_NUMBER, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
@@ -610,6 +611,39 @@ export class HashValue implements Collection {
     } else {
       const ht = d.dict;
       for (let i = 0; i < ht.size; i++) fn(ht.keyAt(i), ht.valAt(i), i);
+    }
+  }
+
+  /**
+   * Writes the fields, the values or both (alternating), in encoding order,
+   * to `w` as RESP bulk strings (HGETALL, HKEYS, HVALS): a packed hash's
+   * straight from its string, without a substring each.
+   */
+  bulks(w: RespBytes, fields: boolean, values: boolean): void {
+    const d = this.d;
+    if (typeof d !== 'string') {
+      const ht = d.dict;
+      for (let i = 0; i < ht.size; i++) {
+        if (fields) w.bulk(ht.keyAt(i));
+        if (values) w.bulk(ht.valAt(i));
+      }
+      return;
+    }
+    for (let p = 0, k = 0; p < d.length; k++) {
+      const e = skip(d, p);
+      if ((k & 1) === 0 ? fields : values) {
+        const from = bodyAt(d, p);
+        const len = e - from;
+        const b = w.room(len + HEADER_MAX + 2);
+        let o = putHeader(b, w.o, DOLLAR, len);
+        if (len <= 32) for (let j = 0; j < len; j++) b[o + j] = d.charCodeAt(from + j);
+        else b.latin1Write(d.slice(from, e), o, len);
+        o += len;
+        b[o++] = 13;
+        b[o++] = 10;
+        w.o = o;
+      }
+      p = e;
     }
   }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { HashValue } from '../../src/types/hash.js';
+import { RespBytes } from '../../src/protocol/resp-bytes.js';
 import { SetValue, isInt64Text, cmpInt, type SetLimits } from '../../src/types/set.js';
 
 const member = fc.oneof(
@@ -193,6 +194,35 @@ test('isInt64Text is string2ll; cmpInt orders numerically', () => {
 const edgeLen = fc.constantFrom(0, 1, 2, 12, 13, 127, 128, 129, 300, 16383, 16384);
 const longStr = fc.tuple(edgeLen, fc.integer({ min: 0, max: 255 })).map(([n, c]) => String.fromCharCode(c).repeat(n));
 
+/** HashValue.bulks (HGETALL, HKEYS, HVALS) against the model's pairs as RESP bulk strings. */
+function checkBulks(h: HashValue, m: Map<string, string>): void {
+  const resp = (xs: readonly string[]) => xs.map((x) => `$${x.length}\r\n${x}\r\n`).join('');
+  for (const [fields, values, want] of [
+    [true, true, [...m].flat()],
+    [true, false, [...m.keys()]],
+    [false, true, [...m.values()]],
+  ] as const) {
+    const w = new RespBytes();
+    h.bulks(w, fields, values);
+    assert.equal(w.take(), resp(want));
+  }
+}
+
+test('packed hash: HGETALL bytes of every length around the copy paths and the two-byte prefixes, every byte value', () => {
+  const h = new HashValue();
+  const m = new Map<string, string>();
+  const lens = [0, 1, 31, 32, 33, 127, 128, 129, 300];
+  lens.forEach((len, i) => {
+    let v = '';
+    for (let k = 0; k < len; k++) v += String.fromCharCode((i * 31 + k * 7) % 256);
+    const f = `f${i}` + v.slice(0, len % 40);
+    h.set(f, v, 1000);
+    m.set(f, v);
+  });
+  assert.ok(h.packed());
+  checkBulks(h, m);
+});
+
 test('packed hash: fields and values of any length and byte (multi-char prefixes), deletes anywhere, then conversion', () => {
   fc.assert(
     fc.property(
@@ -220,8 +250,10 @@ test('packed hash: fields and values of any length and byte (multi-char prefixes
         });
         assert.deepEqual(got, [...m]);
         assert.deepEqual(h.pairs(), [...m].flat());
+        checkBulks(h, m);
         for (const [f, v] of m) assert.equal(h.get(f), v);
         h.toHashtable();
+        checkBulks(h, m);
         assert.equal(h.encoding(), 'hashtable');
         const after = new Map<string, string>();
         h.forEach((f, v) => after.set(f, v));
