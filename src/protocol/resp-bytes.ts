@@ -8,15 +8,22 @@
  */
 import { latin1Into } from '../util/latin1.js';
 
+/** V8's longest string (2^29 - 24 chars): a reply is one string, so none can be longer. */
+const MAX_REPLY = 0x1fffffe8;
+
 export class RespBytes {
   private b = Buffer.allocUnsafeSlow(4096);
   /** Bytes written. */
   o = 0;
 
-  /** The buffer, with room for n more bytes from `o`. */
+  /** The buffer, with room for n more bytes from `o`; a RangeError past the longest string V8 makes. */
   room(n: number): Buffer {
     if (this.o + n > this.b.length) {
-      const nb = Buffer.allocUnsafeSlow(Math.max(this.b.length * 2, this.o + n));
+      if (this.o + n > MAX_REPLY) {
+        this.o = 0;
+        throw new RangeError(`a reply of more than ${MAX_REPLY} bytes`);
+      }
+      const nb = Buffer.allocUnsafeSlow(Math.min(MAX_REPLY, Math.max(this.b.length * 2, this.o + n)));
       this.b.copy(nb, 0, 0, this.o);
       this.b = nb;
     }

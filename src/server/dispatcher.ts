@@ -517,12 +517,15 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
   const ctx = new Ctx(server, client, client.db, argv, reply, cmd);
   const prop = server.propagator;
   const dirtyBefore = prop.dirty;
+  const outBefore = reply.out.length;
   try {
     cmd.handler!(ctx);
   } catch (e) {
     if (e instanceof ReplyError) reply.error(e.message);
     else {
       server.log.warning(`Internal error in '${cmd.name}': ${(e as Error).stack ?? e}`);
+      // what the command began to reply goes (an array header without its elements would desync the client)
+      if (reply.out.length > outBefore) reply.out = reply.out.slice(0, outBefore);
       reply.error(Err.internalError((e as Error).message));
     }
   }

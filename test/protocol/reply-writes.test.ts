@@ -116,3 +116,23 @@ test('a client that reads nothing is closed at its hard output limit, replies th
     await srv.close();
   }
 });
+
+test('a reply longer than V8 strings can be is an error, and the connection stays in step', async () => {
+  // A reply is one string, and V8's longest is 2^29 - 24 chars: an LRANGE of 513 MB cannot be
+  // sent (Redis would send it; README, Known differences). The command's reply is dropped whole,
+  // its array header too, so the next reply is the next command's.
+  const srv = await startTsdis();
+  const c = await RawConn.connect(srv.port);
+  try {
+    const script = `local v = string.rep('x', ${MB}) for i = 1, 513 do redis.call('RPUSH', KEYS[1], v) end`;
+    assert.equal(await c.call('EVAL', script, '1', 'big'), '$-1\r\n');
+    c.write('*4\r\n$6\r\nLRANGE\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n-1\r\n*1\r\n$4\r\nPING\r\n');
+    assert.match(await c.read(30000), /^-ERR internal error: a reply of more than \d+ bytes\r\n$/);
+    assert.equal(await c.read(), '+PONG\r\n');
+    assert.equal(await c.call('LRANGE', 'big', '0', '0'), `*1\r\n$${MB}\r\n${'x'.repeat(MB)}\r\n`);
+    assert.equal(await c.call('DEL', 'big'), ':1\r\n');
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
