@@ -158,11 +158,10 @@ function hgetallGeneric(ctx: Ctx, fields: boolean, values: boolean): void {
     reply.raw(w.take());
     return;
   }
+  // (fields expired but not yet deleted are left out)
   h!.forEach((f, v, i) => {
-    if (skip) {
-      const at = h!.expireAt(i);
-      if (at !== 0 && at < now) return;
-    }
+    const at = h!.expireAt(i);
+    if (at !== 0 && at < now) return;
     if (fields) reply.bulk(f);
     if (values) reply.bulk(v);
   });

@@ -1,13 +1,12 @@
 /**
  * Replies written as bytes: a command that replies many strings kept as
- * bytes or packed text (a stream's entries, a list's elements) writes them
+ * bytes or packed text (a stream's entries, a list's elements, a small
+ * hash's fields and values) writes them
  * here, headers and all, and replies the whole as one flat latin1 string
  * (take()). Built by `+=`, the same reply is a concatenation per string and
  * a rope that the socket write must walk (bench/RESULTS.md, "Issue 19,
  * sixteenth session").
  */
-import { latin1Into } from '../util/latin1.js';
-
 /** V8's longest string (2^29 - 24 chars): a reply is one string, so none can be longer. */
 const MAX_REPLY = 0x1fffffe8;
 
@@ -40,11 +39,7 @@ export class RespBytes {
 
   /** Appends `s` as a bulk string. */
   bulk(s: string): void {
-    const b = this.room(s.length + HEADER_MAX + 2);
-    let p = latin1Into(b, putHeader(b, this.o, DOLLAR, s.length), s);
-    b[p++] = 13;
-    b[p++] = 10;
-    this.o = p;
+    this.o = putBulkText(this.room(s.length + BULK_EXTRA), this.o, s, 0, s.length);
   }
 }
 
@@ -53,6 +48,8 @@ export const respBytes = new RespBytes();
 
 /** The most bytes a RESP header takes: its type byte, up to 20 digits, CRLF. */
 export const HEADER_MAX = 23;
+/** The most bytes a bulk string takes besides its own: its header and CRLF. */
+export const BULK_EXTRA = HEADER_MAX + 2;
 export const STAR = 42;
 export const DOLLAR = 36;
 
@@ -69,6 +66,31 @@ export function putHeader(b: Buffer, p: number, type: number, n: number): number
     }
     p += digits;
   }
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
+/** Strings up to this long are copied a char (or byte) at a time, longer ones by one native call. */
+const SHORT_COPY = 32;
+
+/** Writes chars [from, from + len) of the latin1 text s at p as a bulk string (room made); returns the end. */
+export function putBulkText(b: Buffer, p: number, s: string, from: number, len: number): number {
+  p = putHeader(b, p, DOLLAR, len);
+  if (len <= SHORT_COPY) for (let j = 0; j < len; j++) b[p + j] = s.charCodeAt(from + j);
+  else b.latin1Write(from === 0 && len === s.length ? s : s.slice(from, from + len), p, len);
+  p += len;
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
+/** Writes bytes [from, from + len) of src at p as a bulk string (room made); returns the end. */
+export function putBulkBytes(b: Buffer, p: number, src: Buffer, from: number, len: number): number {
+  p = putHeader(b, p, DOLLAR, len);
+  if (len <= SHORT_COPY) for (let j = 0; j < len; j++) b[p + j] = src[from + j]!;
+  else src.copy(b, p, from, from + len);
+  p += len;
   b[p++] = 13;
   b[p++] = 10;
   return p;

@@ -43,7 +43,7 @@
  * they live): a caller that stores one for longer copies it (detach()).
  */
 import { Dict } from '../keyspace/dict.js';
-import { DOLLAR, HEADER_MAX, putHeader, type RespBytes } from '../protocol/resp-bytes.js';
+import { BULK_EXTRA, putBulkText, type RespBytes } from '../protocol/resp-bytes.js';
 import type { Collection } from '../keyspace/value.js';
 import type { HfeEntry } from '../keyspace/hfe.js';
 import { OBJ, ARR_BASE, HEAP_NUMBER, MAP_BASE, MAP_ENTRY, arrBytes, arrCap, strBytes } from '../util/v8size.js';
@@ -633,15 +633,7 @@ export class HashValue implements Collection {
       const e = skip(d, p);
       if ((k & 1) === 0 ? fields : values) {
         const from = bodyAt(d, p);
-        const len = e - from;
-        const b = w.room(len + HEADER_MAX + 2);
-        let o = putHeader(b, w.o, DOLLAR, len);
-        if (len <= 32) for (let j = 0; j < len; j++) b[o + j] = d.charCodeAt(from + j);
-        else b.latin1Write(d.slice(from, e), o, len);
-        o += len;
-        b[o++] = 13;
-        b[o++] = 10;
-        w.o = o;
+        w.o = putBulkText(w.room(e - from + BULK_EXTRA), w.o, d, from, e - from);
       }
       p = e;
     }

@@ -5,7 +5,7 @@
  */
 import type { Elem } from './list.js';
 import { OBJ, ARR_BASE, strBytes, numBytes } from '../util/v8size.js';
-import { DOLLAR, HEADER_MAX, putHeader, type RespBytes } from '../protocol/resp-bytes.js';
+import { BULK_EXTRA, putBulkText, type RespBytes } from '../protocol/resp-bytes.js';
 
 export const CHUNK_MAX = 128;
 export const CHUNK_BYTES = 8192;
@@ -202,7 +202,7 @@ export function chunkBulks(c: Chunk, off: number, n: number, w: RespBytes): void
   }
   const pk = c.packed;
   // room for all of them: their bytes are within the packed text
-  const b = w.room(pk.length + n * (HEADER_MAX + 2));
+  const b = w.room(pk.length + n * BULK_EXTRA);
   let p = w.o;
   let pos = 0;
   for (let i = 0; i < off + n; i++) {
@@ -215,14 +215,7 @@ export function chunkBulks(c: Chunk, off: number, n: number, w: RespBytes): void
       mul *= 128;
     }
     const len = Math.floor(h / 2);
-    if (i >= off) {
-      p = putHeader(b, p, DOLLAR, len);
-      if (len <= 32) for (let j = 0; j < len; j++) b[p + j] = pk.charCodeAt(pos + j);
-      else b.latin1Write(pk.slice(pos, pos + len), p, len);
-      p += len;
-      b[p++] = 13;
-      b[p++] = 10;
-    }
+    if (i >= off) p = putBulkText(b, p, pk, pos, len);
     pos += len;
   }
   w.o = p;

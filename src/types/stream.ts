@@ -19,7 +19,15 @@
 import type { Collection } from '../keyspace/value.js';
 import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, TYPED_BASE, arrBytes, strBytes } from '../util/v8size.js';
 import { latin1Into, latin1Of } from '../util/latin1.js';
-import { DOLLAR, HEADER_MAX, STAR, putHeader, type RespBytes } from '../protocol/resp-bytes.js';
+import {
+  BULK_EXTRA,
+  HEADER_MAX,
+  STAR,
+  putBulkBytes,
+  putBulkText,
+  putHeader,
+  type RespBytes,
+} from '../protocol/resp-bytes.js';
 
 /**
  * A StreamNode object (count, idx, highs, data, used, live, dead, body, mem,
@@ -540,20 +548,14 @@ export class StreamNode {
     const id = this.idText(i);
     // room: three headers and the ID, then per string a header, its bytes (the entry's data
     // span bounds the stored ones) and CRLF
-    const b = w.room(3 * HEADER_MAX + id.length + 2 + (end - o) + fieldBytes + pairs * 2 * (HEADER_MAX + 2));
+    const b = w.room(2 * HEADER_MAX + id.length + BULK_EXTRA + (end - o) + fieldBytes + pairs * 2 * BULK_EXTRA);
     let p = putHeader(b, w.o, STAR, 2);
-    p = putHeader(b, p, DOLLAR, id.length);
-    p = latin1Into(b, p, id);
-    b[p++] = 13;
-    b[p++] = 10;
+    p = putBulkText(b, p, id, 0, id.length);
     p = putHeader(b, p, STAR, pairs * 2);
     for (let k = 0, n = same ? pairs : pairs * 2; k < n; k++) {
       if (same) {
         const f = mf[k]!;
-        p = putHeader(b, p, DOLLAR, f.length);
-        p = latin1Into(b, p, f);
-        b[p++] = 13;
-        b[p++] = 10;
+        p = putBulkText(b, p, f, 0, f.length);
       }
       // a length under 128 is its one byte
       let len = d[o]!;
@@ -562,13 +564,8 @@ export class StreamNode {
         len = getVar(d, o);
         o = varEnd;
       }
-      p = putHeader(b, p, DOLLAR, len);
-      if (len <= 16) for (let j = 0; j < len; j++) b[p + j] = d[o + j]!;
-      else d.copy(b, p, o, o + len);
-      p += len;
+      p = putBulkBytes(b, p, d, o, len);
       o += len;
-      b[p++] = 13;
-      b[p++] = 10;
     }
     w.o = p;
   }
