@@ -12,6 +12,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { helpReply } from './help.js';
 import type { Db } from '../keyspace/db.js';
 import type { Server } from '../server/server.js';
+import { respBytes } from '../protocol/resp-bytes.js';
 import {
   Consumer,
   ENTRIES_READ_INVALID,
@@ -27,6 +28,7 @@ import {
 import {
   argLL,
   type Entry,
+  type Rendered,
   lookupStream,
   type Ops,
   rangeBound,
@@ -91,7 +93,7 @@ export function consumerOf(
 /**
  * Serves a group read of new entries after `gt` (Redis's streamReplyWithRange
  * with a group): moves the group's last ID and read counter, adds the
- * entries to the PELs (unless noack). Returns the entries.
+ * entries to the PELs (unless noack). Returns the entries written as their reply.
  */
 export function readGroupNew(
   s: Stream,
@@ -103,12 +105,13 @@ export function readGroupNew(
   noack: boolean,
   now: number,
   ops: Ops,
-): Entry[] {
-  const out: Entry[] = [];
+): Rendered {
+  const w = respBytes;
+  w.o = 0;
   let moved = false;
   const start = incrId(gt);
-  if (start === null) return out;
-  s.range(start, ID_MAX, false, count, (node, i) => {
+  if (start === null) return { n: 0, resp: '' };
+  const n = s.range(start, ID_MAX, false, count, (node, i) => {
     const id = node.idAt(i);
     const text = node.idText(i);
     if (id > g.lastId) {
@@ -117,7 +120,7 @@ export function readGroupNew(
       g.lastId = id;
       moved = true;
     }
-    out.push([text, node.fvAt(i)]);
+    node.writeEntry(i, w);
     if (!noack) {
       let nack = g.pel.get(id);
       if (nack === undefined) {
@@ -138,7 +141,7 @@ export function readGroupNew(
   // (no XCLAIM), as XGROUP SETID: Redis 7.2's streamReplyWithRange. (A replica's
   // entries-read does not follow the XCLAIMs, in Redis neither.)
   if (moved && noack) ops.push(setidProp(key, g));
-  return out;
+  return { n, resp: n > 0 ? w.take() : '' };
 }
 
 /** The consumer's own pending entries from `start` (XREADGROUP with an explicit ID). */

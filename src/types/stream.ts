@@ -654,18 +654,32 @@ export interface Nack {
  * A map of IDs kept in ID order (a pending entries list): a Map for lookup
  * beside a sorted array of its keys.
  */
+/**
+ * A stream ID as a Map key (idKey). V8 hashes a BigInt by its lowest 64
+ * bits alone, which for an ID is its sequence: IDs of different ms with the
+ * same small sequence share a hash, so a Map of XADD's IDs becomes one long
+ * chain (50,000 such IDs: 1.3 s to set and get them all, against 37 ms mixed;
+ * a PEL of 250,000 made XREADGROUP 16x redis-server's time). The sequence is
+ * XORed with a multiplicative hash of the ms, a bijection (the ms part is
+ * kept), so keys stay distinct and their low bits spread.
+ */
+export function idKey(id: StreamId): bigint {
+  return id ^ (((id >> 64n) * 0x9e3779b97f4a7c15n) & U64);
+}
+
 export class IdMap<V> {
-  private readonly map = new Map<StreamId, V>();
+  /** Values by idKey(id). */
+  private readonly map = new Map<bigint, V>();
   private keys: StreamId[] = [];
 
   get size(): number {
     return this.keys.length;
   }
   get(id: StreamId): V | undefined {
-    return this.map.get(id);
+    return this.map.get(idKey(id));
   }
   has(id: StreamId): boolean {
-    return this.map.has(id);
+    return this.map.has(idKey(id));
   }
   /** Index of the first key >= id. */
   lowerBound(id: StreamId): number {
@@ -680,15 +694,16 @@ export class IdMap<V> {
     return lo;
   }
   set(id: StreamId, v: V): void {
-    if (!this.map.has(id)) {
+    const k = idKey(id);
+    if (!this.map.has(k)) {
       const i = this.lowerBound(id);
       if (i === this.keys.length) this.keys.push(id);
       else this.keys.splice(i, 0, id);
     }
-    this.map.set(id, v);
+    this.map.set(k, v);
   }
   delete(id: StreamId): boolean {
-    if (!this.map.delete(id)) return false;
+    if (!this.map.delete(idKey(id))) return false;
     this.keys.splice(this.lowerBound(id), 1);
     return true;
   }
@@ -705,7 +720,7 @@ export class IdMap<V> {
   *from(i: number): Generator<[StreamId, V]> {
     const ks = this.keys.slice(i);
     for (const k of ks) {
-      const v = this.map.get(k);
+      const v = this.map.get(idKey(k));
       if (v !== undefined) yield [k, v];
     }
   }

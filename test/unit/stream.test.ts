@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ID_MAX, Stream, fmtId, makeId, type StreamId } from '../../src/types/stream.js';
+import { ID_MAX, IdMap, Stream, fmtId, idKey, makeId, type StreamId } from '../../src/types/stream.js';
 
 const U64 = (1n << 64n) - 1n;
 const BIG = 1n << 53n;
@@ -140,4 +140,38 @@ test('stream nodes read back what was appended, deleted and trimmed, under any n
     ),
     { numRuns: 300 },
   );
+});
+
+test('PEL keys (idKey): distinct for distinct IDs, low 64 bits spread when sequences repeat; IdMap reads back', () => {
+  // V8 hashes a BigInt Map key by its low 64 bits, an ID's sequence: XADD's IDs (many ms, few
+  // sequences) must not share them, or every PEL lookup walks one chain (types/stream.ts, idKey)
+  const low = new Set<bigint>();
+  const keys = new Set<bigint>();
+  const m = new IdMap<number>();
+  let n = 0;
+  for (let ms = 1_700_000_000_000n; ms < 1_700_000_002_000n; ms++)
+    for (let seq = 0n; seq < 5n; seq++) {
+      const id = makeId(ms, seq);
+      const k = idKey(id);
+      keys.add(k);
+      low.add(k & 0xffffffffffffffffn);
+      assert.equal(k >> 64n, ms); // (the ms part is kept: the mix is a bijection)
+      m.set(id, n++);
+    }
+  assert.equal(keys.size, 10_000);
+  assert.ok(low.size > 9_990, `${low.size} distinct low digits of 10,000`);
+  for (const id of [makeId(0n, 0n), ID_MAX, makeId(5n, 0xffffffffffffffffn)]) {
+    assert.equal(idKey(id) >> 64n, id >> 64n);
+    m.set(id, -1);
+    assert.equal(m.get(id), -1);
+  }
+  assert.equal(m.get(makeId(1_700_000_000_500n, 3n)), 2503);
+  assert.equal(m.size, 10_003);
+  assert.ok(m.delete(makeId(1_700_000_000_500n, 3n)));
+  assert.equal(m.get(makeId(1_700_000_000_500n, 3n)), undefined);
+  assert.deepEqual([...m.from(0)].slice(0, 3), [
+    [0n, -1],
+    [makeId(5n, 0xffffffffffffffffn), -1],
+    [makeId(1_700_000_000_000n, 0n), 0],
+  ]);
 });
