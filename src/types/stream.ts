@@ -42,8 +42,11 @@ const STREAM_OBJ = OBJ + 12 * 8;
 const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + OBJ + 2 * 8 + MAP_BASE + ARR_BASE;
 /** A Consumer: its object, its PEL (IdMap), its entry in the group's Map, its name (typical length). */
 const CONSUMER_BYTES = OBJ + 4 * 8 + OBJ + 2 * 8 + MAP_BASE + ARR_BASE + MAP_ENTRY + 32;
-/** A pending entry: the Nack object, its ID, its entries in the group's and the consumer's IdMaps (Map entry and key slot each). */
-const NACK_BYTES = OBJ + 4 * 8 + BIGINT128 + 2 * (MAP_ENTRY + 8);
+/**
+ * A pending entry: the Nack object, its ID, its entries in the group's and the consumer's IdMaps (Map entry, its
+ * idKey BigInt and key slot each).
+ */
+const NACK_BYTES = OBJ + 4 * 8 + BIGINT128 + 2 * (MAP_ENTRY + BIGINT128 + 8);
 
 export type StreamId = bigint;
 
