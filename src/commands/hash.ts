@@ -149,16 +149,14 @@ function hgetallGeneric(ctx: Ctx, fields: boolean, values: boolean): void {
   if (fields && values) reply.map(n);
   else reply.array(n);
   if (n === 0) return;
-  const now = ctx.server.now();
-  const skip = h!.ex !== null && n !== h!.size;
-  if (!skip) {
-    const w = respBytes;
-    w.o = 0;
+  if (h!.ex === null || n === h!.size) {
+    const w = respBytes.begin();
     h!.bulks(w, fields, values);
     reply.raw(w.take());
     return;
   }
   // (fields expired but not yet deleted are left out)
+  const now = ctx.server.now();
   h!.forEach((f, v, i) => {
     const at = h!.expireAt(i);
     if (at !== 0 && at < now) return;

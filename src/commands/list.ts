@@ -232,8 +232,7 @@ function lrange(ctx: Ctx): void {
   reply.array(e - s + 1);
   // Bulk strings are the same in RESP2 and RESP3: the list writes them as bytes
   // straight from its chunks, and the reply is one flat string
-  const w = respBytes;
-  w.o = 0;
+  const w = respBytes.begin();
   l!.bulks(s, e, w);
   reply.raw(w.take());
 }

@@ -78,10 +78,9 @@ export interface Rendered {
  * fvAt, without making those strings and arrays.
  */
 export function renderRange(s: Stream, start: StreamId, end: StreamId, rev: boolean, count: number): Rendered {
-  const w = respBytes;
-  w.o = 0;
+  const w = respBytes.begin();
   const n = s.range(start, end, rev, count, (node, i) => node.writeEntry(i, w));
-  return { n, resp: n > 0 ? w.take() : '' };
+  return { n, resp: w.take() };
 }
 
 /** replyEntries for rendered entries. */

@@ -106,8 +106,7 @@ export function readGroupNew(
   now: number,
   ops: Ops,
 ): Rendered {
-  const w = respBytes;
-  w.o = 0;
+  const w = respBytes.begin();
   let moved = false;
   const start = incrId(gt);
   if (start === null) return { n: 0, resp: '' };
@@ -141,7 +140,7 @@ export function readGroupNew(
   // (no XCLAIM), as XGROUP SETID: Redis 7.2's streamReplyWithRange. (A replica's
   // entries-read does not follow the XCLAIMs, in Redis neither.)
   if (moved && noack) ops.push(setidProp(key, g));
-  return { n, resp: n > 0 ? w.take() : '' };
+  return { n, resp: w.take() };
 }
 
 /** The consumer's own pending entries from `start` (XREADGROUP with an explicit ID). */

@@ -25,7 +25,7 @@ import {
   Group,
   Stream,
   StreamNode,
-  idKey,
+  IdMap,
   makeId,
   type Nack,
   type StreamId,
@@ -279,14 +279,14 @@ function readNode(r: RdbReader, master: StreamId, e: string[], lat: number): Str
 function readGroupPels(r: RdbReader, type: number, g: Group): void {
   const at = r.pos;
   const pelSize = r.as(WHY.streamPelSize, () => r.plainLen());
-  // the global PEL, owned once the consumers are read (by idKey: types/stream.ts says why)
-  const pending = new Map<bigint, { id: StreamId; time: number; count: number; nack: Nack | null }>();
+  // the global PEL, owned once the consumers are read
+  const pending = new IdMap<{ time: number; count: number; nack: Nack | null }>();
   for (let j = 0; j < pelSize; j++) {
     const pat = r.pos;
     const pid = idFrom(r.as(WHY.streamPelId, () => r.bytes(16)));
     const [time, count] = r.as(WHY.streamPelNack, () => [Number(r.i64le()), Number(r.len64())] as const);
-    if (pending.has(idKey(pid))) r.fail('duplicate group PEL entry', pat, WHY.streamPelDup);
-    pending.set(idKey(pid), { id: pid, time, count, nack: null });
+    if (pending.has(pid)) r.fail('duplicate group PEL entry', pat, WHY.streamPelDup);
+    pending.set(pid, { time, count, nack: null });
   }
   const consumers = r.as(WHY.streamConsumers, () => r.plainLen());
   for (let j = 0; j < consumers; j++) {
@@ -302,19 +302,18 @@ function readGroupPels(r: RdbReader, type: number, g: Group): void {
     for (let q = 0; q < cp; q++) {
       const pat = r.pos;
       const pid = idFrom(r.as(WHY.streamConsumerPelId, () => r.bytes(16)));
-      const p = pending.get(idKey(pid));
+      const p = pending.get(pid);
       if (p === undefined) r.fail('consumer PEL entry missing from the group PEL', pat, WHY.streamConsumerPelMissing);
       if (p.nack !== null) r.fail('PEL entry owned twice', pat, WHY.streamConsumerPelDup);
       p.nack = { id: pid, consumer: c, deliveryTime: p.time, deliveryCount: p.count };
       ids.push(pid);
     }
     ids.sort(cmpId);
-    for (const pid of ids) c.pel.set(pid, pending.get(idKey(pid))!.nack!);
+    for (const pid of ids) c.pel.set(pid, pending.get(pid)!.nack!);
   }
-  const all = [...pending.values()].sort((a, b) => cmpId(a.id, b.id));
-  for (const p of all) {
+  for (const [pid, p] of pending.from(0)) {
     if (p.nack === null) r.fail('group PEL entry owned by no consumer', at, WHY.streamPelOrphan);
-    g.pel.set(p.id, p.nack);
+    g.pel.set(pid, p.nack);
   }
 }
 

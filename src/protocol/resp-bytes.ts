@@ -29,6 +29,12 @@ export class RespBytes {
     return this.b;
   }
 
+  /** This writer, emptied: a reply begins. */
+  begin(): RespBytes {
+    this.o = 0;
+    return this;
+  }
+
   /** What was written, as a latin1 string; empties it (and lets a buffer grown past 1 MB go). */
   take(): string {
     const s = this.b.latin1Slice(0, this.o);
@@ -43,7 +49,7 @@ export class RespBytes {
   }
 }
 
-/** The one in use: a reply is written and taken within one command, which begins with `o = 0`. */
+/** The one in use: a reply is written and taken within one command, which calls begin() first. */
 export const respBytes = new RespBytes();
 
 /** The most bytes a RESP header takes: its type byte, up to 20 digits, CRLF. */

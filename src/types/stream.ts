@@ -654,10 +654,6 @@ export interface Nack {
 }
 
 /**
- * A map of IDs kept in ID order (a pending entries list): a Map for lookup
- * beside a sorted array of its keys.
- */
-/**
  * A stream ID as a Map key (idKey). V8 hashes a BigInt by its lowest 64
  * bits alone, which for an ID is its sequence: IDs of different ms with the
  * same small sequence share a hash, so a Map of XADD's IDs becomes one long
@@ -670,6 +666,10 @@ export function idKey(id: StreamId): bigint {
   return id ^ (((id >> 64n) * 0x9e3779b97f4a7c15n) & U64);
 }
 
+/**
+ * A map of IDs kept in ID order (a pending entries list): a Map for lookup
+ * beside a sorted array of its keys.
+ */
 export class IdMap<V> {
   /** Values by idKey(id). */
   private readonly map = new Map<bigint, V>();
@@ -697,13 +697,12 @@ export class IdMap<V> {
     return lo;
   }
   set(id: StreamId, v: V): void {
-    const k = idKey(id);
-    if (!this.map.has(k)) {
-      const i = this.lowerBound(id);
-      if (i === this.keys.length) this.keys.push(id);
-      else this.keys.splice(i, 0, id);
-    }
-    this.map.set(k, v);
+    const had = this.map.size;
+    this.map.set(idKey(id), v);
+    if (this.map.size === had) return;
+    const i = this.lowerBound(id);
+    if (i === this.keys.length) this.keys.push(id);
+    else this.keys.splice(i, 0, id);
   }
   delete(id: StreamId): boolean {
     if (!this.map.delete(idKey(id))) return false;

@@ -73,6 +73,17 @@ function lremModel(m: Elem[], v: Elem, count: number): [Elem[], number] {
   return [out, removed];
 }
 
+/** List.bulks (LRANGE's bytes) of [a, b] against the model's elements as RESP bulk strings (none when a > b). */
+function checkBulks(l: List, m: Elem[], a: number, b: number): void {
+  const w = new RespBytes();
+  if (a <= b) l.bulks(a, b, w);
+  const want = m
+    .slice(a, b + 1)
+    .map((v) => `$${String(v).length}\r\n${v}\r\n`)
+    .join('');
+  assert.equal(w.take(), want, `[${a}, ${b}]`);
+}
+
 /**
  * Builds a list of `init` under `lim`, then runs each LREM on it and on the
  * array model: the same count removed, the same elements, the accounting
@@ -269,14 +280,7 @@ test('long random sequences across many chunks match the array model', () => {
       assert.deepEqual(l.toArray(), m);
       checkAccounting(l);
       const a = rnd(m.length + 1);
-      const b = Math.min(m.length - 1, a + rnd(700));
-      const want = m
-        .slice(a, b + 1)
-        .map((v) => `$${String(v).length}\r\n${v}\r\n`)
-        .join('');
-      const w = new RespBytes();
-      if (a <= b) l.bulks(a, b, w);
-      assert.equal(w.take(), want);
+      checkBulks(l, m, a, Math.min(m.length - 1, a + rnd(700)));
     }
   }
   assert.deepEqual(l.toArray(), m);
@@ -299,14 +303,7 @@ test('LRANGE bytes (List.bulks) of packed and unpacked chunks: every length arou
   const r = rng(4242);
   for (let t = 0; t < 200; t++) {
     const a = Math.floor(r() * m.length);
-    const b = Math.min(m.length - 1, a + Math.floor(r() * 400));
-    const w = new RespBytes();
-    l.bulks(a, b, w);
-    const want = m
-      .slice(a, b + 1)
-      .map((v) => `$${String(v).length}\r\n${v}\r\n`)
-      .join('');
-    assert.equal(w.take(), want, `[${a}, ${b}]`);
+    checkBulks(l, m, a, Math.min(m.length - 1, a + Math.floor(r() * 400)));
   }
 });
 
