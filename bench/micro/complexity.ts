@@ -14,6 +14,11 @@ import { startRedis, startTsdis, Conn, usecPerCall } from '../lib.js';
 
 const K = 2000;
 
+/** A stream of n entries (1-0 to n-0) all read by one consumer of group g (set-up Lua). */
+const PEL = `for j=1,n do redis.call('XADD', KEYS[1], j .. '-0', 'f', 'v') end
+redis.call('XGROUP', 'CREATE', KEYS[1], 'g', '0')
+redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', KEYS[1], '>')`;
+
 /** Name, set-up Lua (builds KEYS[1] from n), loop body Lua (i: the iteration), the command's commandstats name. */
 const CASES: [string, string, string, string][] = [
   ['append', `redis.call('SET', KEYS[1], string.rep('x', n))`, `redis.call('APPEND', KEYS[1], 'abcdefgh')`, 'append'],
@@ -221,6 +226,15 @@ const CASES: [string, string, string, string][] = [
     `for j=1,n do redis.call('SADD', KEYS[1], 'm'..j) end`,
     `redis.call('MEMORY', 'USAGE', KEYS[1])`,
     'memory|usage',
+  ],
+  // a consumer group with every entry pending (its PEL: n entries)
+  ['xack', PEL, `redis.call('XACK', KEYS[1], 'g', ((i * 7919) % n + 1) .. '-0')`, 'xack'],
+  ['xpending - + 10', PEL, `redis.call('XPENDING', KEYS[1], 'g', '-', '+', 10)`, 'xpending'],
+  [
+    'xautoclaim count 10',
+    PEL,
+    `redis.call('XAUTOCLAIM', KEYS[1], 'g', 'c2', 0, ((i * 7919) % n + 1) .. '-0', 'COUNT', 10, 'JUSTID')`,
+    'xautoclaim',
   ],
 ];
 

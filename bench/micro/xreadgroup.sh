@@ -2,34 +2,24 @@
 # XREADGROUP of new entries as a consumer group's PEL grows, against redis-server, interleaved: each
 # server gets 300,000 XADDs (-P 16), a group, then 25,000 `XREADGROUP ... COUNT 10 STREAMS s >` at
 # -P 16 (the PEL reaches 250,000); prints the rate and the server's CPU µs per read (/proc/<pid>/stat).
-# Ports come from 20000-29999, below Linux's ephemeral range (a busy port there can make
-# redis-benchmark connect to itself). bench/RESULTS.md, "Issue 19, sixteenth session".
+# bench/RESULTS.md, "Issue 19, sixteenth session".
 # Usage: bench/micro/xreadgroup.sh REPEATS redis <checkout with dist/>...
 #   e.g. bench/micro/xreadgroup.sh 3 redis /tmp/old /work/main
 set -f
+. "$(dirname "$0")/probe-servers.sh"
 R=$1
 shift
-port=$((20000 + RANDOM % 10000))
 for r in $(seq "$R"); do
   for b in "$@"; do
-    port=$((port + 1))
-    if [ "$b" = redis ]; then
-      redis-server --port $port --save '' --appendonly no >/dev/null 2>&1 &
-    else
-      node "$b/dist/cli.js" --port $port --save '' --appendonly no >/dev/null 2>&1 &
-    fi
-    sp=$!
-    for i in $(seq 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.1; done
+    probe_start "$b"
     redis-benchmark -p $port -n 300000 -c 50 -P 16 -r 100000 -q XADD bench:s '*' field value__rand_int__ >/dev/null 2>&1
     redis-cli -p $port XGROUP CREATE bench:s g 0 >/dev/null
-    c0=$(awk '{print $14+$15}' /proc/$sp/stat)
+    c0=$(probe_cpu_ticks)
     out=$(timeout 300 redis-benchmark -p $port -n 25000 -c 50 -P 16 -q XREADGROUP GROUP g c COUNT 10 STREAMS bench:s '>' 2>/dev/null |
       tr '\r' '\n' | grep "requests per second" | tail -1)
-    c1=$(awk '{print $14+$15}' /proc/$sp/stat)
+    c1=$(probe_cpu_ticks)
     rps=$(echo "$out" | grep -oE '[0-9.]+ requests' | cut -d' ' -f1)
-    # /proc's CPU times are in 10 ms ticks
     echo "$b  reads/s $rps  server CPU µs/read $(echo "scale=1; ($c1 - $c0) * 10000 / 25000" | bc)"
-    redis-cli -p $port shutdown nosave >/dev/null 2>&1
-    wait $sp 2>/dev/null
+    probe_stop
   done
 done

@@ -146,7 +146,7 @@ export function readGroupNew(
 /** The consumer's own pending entries from `start` (XREADGROUP with an explicit ID). */
 export function readGroupHistory(s: Stream, c: Consumer, start: StreamId, count: number, now: number): Entry[] {
   const out: Entry[] = [];
-  for (const [id, nack] of c.pel.from(c.pel.lowerBound(start))) {
+  for (const [id, nack] of c.pel.from(start)) {
     if (count !== 0 && out.length >= count) break;
     const fv = s.get(id);
     if (fv === undefined) out.push([fmtId(id), null]);
@@ -264,7 +264,7 @@ function xgroupDelconsumer(ctx: Ctx): void {
   const c = g!.consumers.get(argv[4]!);
   if (c === undefined) return reply.int(0);
   const pending = c.pel.size;
-  for (const [id] of c.pel.from(0)) g!.pel.delete(id);
+  for (const [id] of c.pel.from()) g!.pel.delete(id);
   g!.consumers.delete(c.name);
   db.remeasure(argv[2]!);
   reply.int(pending);
@@ -372,7 +372,7 @@ function xpending(ctx: Ctx): void {
   const now = server.now();
   const out: Nack[] = [];
   if (count > 0) {
-    for (const [id, nack] of pel.from(pel.lowerBound(start))) {
+    for (const [id, nack] of pel.from(start)) {
       if (id > end) break;
       if (minidle !== 0 && now - nack.deliveryTime < minidle) continue;
       out.push(nack);
@@ -520,16 +520,13 @@ function xautoclaim(ctx: Ctx): void {
   const deleted: StreamId[] = [];
   let consumer: Consumer | null = null;
   let dirty = 0;
-  const pending = [...g.pel.from(g.pel.lowerBound(start))];
-  let k = 0;
-  let stoppedAt = -1;
-  for (; ; k++) {
+  // the cursor: the next pending entry after the last one examined, or 0-0
+  let cursor: StreamId = 0n;
+  for (const [id, nack] of g.pel.from(start)) {
     if (attempts-- === 0 || count === 0) {
-      stoppedAt = k;
+      cursor = id;
       break;
     }
-    if (k >= pending.length) break;
-    const [id, nack] = pending[k]!;
     const fv = s!.get(id);
     if (fv === undefined) {
       ops.push(xclaimProp(key, g, fmtId(id), nack));
@@ -557,9 +554,6 @@ function xautoclaim(ctx: Ctx): void {
     ops.push(xclaimProp(key, g, text, nack));
     dirty++;
   }
-  // the cursor: the next pending entry after the last one examined, or 0-0
-  let cursor: StreamId = 0n;
-  if (stoppedAt >= 0 && stoppedAt < pending.length) cursor = pending[stoppedAt]![0];
   ctx.dirty(dirty);
   db.remeasure(key);
   ctx.replayAs(ops);

@@ -127,9 +127,10 @@ function xinfoStream(ctx: Ctx): void {
     reply.bulk('pel-count');
     reply.int(g.pel.size);
     reply.bulk('pending');
-    const pel = [...g.pel.from(0)].slice(0, count === 0 ? undefined : count);
-    reply.array(pel.length);
-    for (const [id, n] of pel) {
+    let left = count === 0 ? g.pel.size : Math.min(count, g.pel.size);
+    reply.array(left);
+    for (const [id, n] of g.pel.from()) {
+      if (left-- === 0) break;
       reply.array(4);
       reply.bulk(fmtId(id));
       reply.bulk(n.consumer.name);
@@ -150,9 +151,10 @@ function xinfoStream(ctx: Ctx): void {
       reply.bulk('pel-count');
       reply.int(c.pel.size);
       reply.bulk('pending');
-      const cp = [...c.pel.from(0)].slice(0, count === 0 ? undefined : count);
-      reply.array(cp.length);
-      for (const [id, n] of cp) {
+      let cleft = count === 0 ? c.pel.size : Math.min(count, c.pel.size);
+      reply.array(cleft);
+      for (const [id, n] of c.pel.from()) {
+        if (cleft-- === 0) break;
         reply.array(3);
         reply.bulk(fmtId(id));
         reply.int(n.deliveryTime);

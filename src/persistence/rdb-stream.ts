@@ -112,7 +112,7 @@ export function writeStream(w: RdbWriter, s: Stream): void {
     writeLen(w, g.lastId & U64);
     writeLen(w, g.entriesRead);
     w.len(g.pel.size);
-    for (const [id, n] of g.pel.from(0)) {
+    for (const [id, n] of g.pel.from()) {
       w.bytes(idBytes(id));
       w.i64le(n.deliveryTime);
       writeLen(w, n.deliveryCount);
@@ -123,7 +123,7 @@ export function writeStream(w: RdbWriter, s: Stream): void {
       w.str(c.name);
       w.i64le(c.seenTime);
       w.len(c.pel.size);
-      for (const [id] of c.pel.from(0)) w.bytes(idBytes(id));
+      for (const [id] of c.pel.from()) w.bytes(idBytes(id));
     }
   }
 }
@@ -311,7 +311,7 @@ function readGroupPels(r: RdbReader, type: number, g: Group): void {
     ids.sort(cmpId);
     for (const pid of ids) c.pel.set(pid, pending.get(pid)!.nack!);
   }
-  for (const [pid, p] of pending.from(0)) {
+  for (const [pid, p] of pending.from()) {
     if (p.nack === null) r.fail('group PEL entry owned by no consumer', at, WHY.streamPelOrphan);
     g.pel.set(pid, p.nack);
   }

@@ -38,15 +38,18 @@ import {
 const NODE_BYTES = OBJ + 12 * 8 + 2 * TYPED_BASE + BIGINT128 + ARR_BASE + 4 * 8;
 /** A Stream object (its 10 fields, nodesMem, acct). */
 const STREAM_OBJ = OBJ + 12 * 8;
-/** A Group: its object, its consumers Map, its PEL (IdMap: object, Map, key array). */
-const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + OBJ + 2 * 8 + MAP_BASE + ARR_BASE;
-/** A Consumer: its object, its PEL (IdMap), its entry in the group's Map, its name (typical length). */
-const CONSUMER_BYTES = OBJ + 4 * 8 + OBJ + 2 * 8 + MAP_BASE + ARR_BASE + MAP_ENTRY + 32;
+/** An IdMap: its object (4 fields) and its two arrays of blocks. */
+const IDMAP_BYTES = OBJ + 4 * 8 + 2 * ARR_BASE;
+/** A Group: its object, its consumers Map, its PEL. */
+const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + IDMAP_BYTES;
+/** A Consumer: its object, its PEL, its entry in the group's Map, its name (typical length). */
+const CONSUMER_BYTES = OBJ + 4 * 8 + IDMAP_BYTES + MAP_ENTRY + 32;
 /**
- * A pending entry: the Nack object, its ID, its entries in the group's and the consumer's IdMaps (Map entry, its
- * idKey BigInt and key slot each).
+ * A pending entry: the Nack object and its delivery time's heap number, its ID, and its ID's and value's slots
+ * in the group's and the consumer's IdMap blocks, 12 bytes a slot: a block grown by appends has room for
+ * more (131 slots for 78-128 entries, 77 for 42-77), measured at 150-175 bytes a pending entry in all.
  */
-const NACK_BYTES = OBJ + 4 * 8 + BIGINT128 + 2 * (MAP_ENTRY + BIGINT128 + 8);
+const NACK_BYTES = OBJ + 4 * 8 + 16 + BIGINT128 + 2 * 2 * 12;
 
 export type StreamId = bigint;
 
@@ -653,77 +656,168 @@ export interface Nack {
   deliveryCount: number;
 }
 
-/**
- * A stream ID as a Map key (idKey). V8 hashes a BigInt by its lowest 64
- * bits alone, which for an ID is its sequence: IDs of different ms with the
- * same small sequence share a hash, so a Map of XADD's IDs becomes one long
- * chain (50,000 such IDs: 1.3 s to set and get them all, against 37 ms mixed;
- * a PEL of 250,000 made XREADGROUP 16x redis-server's time). The sequence is
- * XORed with a multiplicative hash of the ms, a bijection (the ms part is
- * kept), so keys stay distinct and their low bits spread.
- */
-export function idKey(id: StreamId): bigint {
-  return id ^ (((id >> 64n) * 0x9e3779b97f4a7c15n) & U64);
+/** IDs per block of an IdMap: a block above this splits in two; one under a quarter of it merges with a neighbour that has room. */
+const ID_BLOCK = 128;
+
+/** Index of the first ID >= id in the ascending array a (a.length when none). */
+function idLowerBound(a: readonly StreamId[], id: StreamId): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
- * A map of IDs kept in ID order (a pending entries list): a Map for lookup
- * beside a sorted array of its keys.
+ * A map of stream IDs kept in ID order (a pending entries list), as Redis
+ * keeps one in a radix tree: the IDs in ascending blocks of at most
+ * ID_BLOCK, their values in parallel blocks. A lookup, insert or delete is
+ * two binary searches (over the blocks' last IDs, then in one block) and a
+ * splice of at most ID_BLOCK slots: O(log n) with a 250,000-entry PEL, where
+ * one sorted array of every key made each out-of-order XACK move the whole
+ * array (bench/RESULTS.md, "Issue 19, seventeenth session"). An ID above
+ * every key (XREADGROUP's new entries) is appended without a search.
  */
 export class IdMap<V> {
-  /** Values by idKey(id). */
-  private readonly map = new Map<bigint, V>();
-  private keys: StreamId[] = [];
+  /** The blocks of IDs: each non-empty and ascending, every ID below the next block's. */
+  private readonly ids: StreamId[][] = [];
+  /** The values, block for block and slot for slot with `ids`. */
+  private readonly vals: V[][] = [];
+  private n = 0;
+  /** Changes with every insert and delete: from() finds its place again after one. */
+  private version = 0;
 
   get size(): number {
-    return this.keys.length;
+    return this.n;
   }
-  get(id: StreamId): V | undefined {
-    return this.map.get(idKey(id));
+  first(): StreamId | undefined {
+    return this.ids[0]?.[0];
   }
-  has(id: StreamId): boolean {
-    return this.map.has(idKey(id));
+  last(): StreamId | undefined {
+    const b = this.ids[this.ids.length - 1];
+    return b === undefined ? undefined : b[b.length - 1];
   }
-  /** Index of the first key >= id. */
-  lowerBound(id: StreamId): number {
-    const k = this.keys;
+
+  /** Index of the first block whose last ID is >= id (the block count when none). */
+  private block(id: StreamId): number {
+    const bs = this.ids;
     let lo = 0;
-    let hi = k.length;
+    let hi = bs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (k[mid]! < id) lo = mid + 1;
+      const b = bs[mid]!;
+      if (b[b.length - 1]! < id) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
-  set(id: StreamId, v: V): void {
-    const had = this.map.size;
-    this.map.set(idKey(id), v);
-    if (this.map.size === had) return;
-    const i = this.lowerBound(id);
-    if (i === this.keys.length) this.keys.push(id);
-    else this.keys.splice(i, 0, id);
+
+  get(id: StreamId): V | undefined {
+    const bs = this.ids;
+    const lastBlock = bs[bs.length - 1];
+    // (above every key, as XREADGROUP's new entries are: no search)
+    if (lastBlock === undefined || lastBlock[lastBlock.length - 1]! < id) return undefined;
+    const k = this.block(id);
+    const b = this.ids[k]!;
+    const i = idLowerBound(b, id);
+    return b[i] === id ? this.vals[k]![i] : undefined;
   }
+  has(id: StreamId): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: StreamId, v: V): void {
+    const bs = this.ids;
+    const nb = bs.length;
+    const lastBlock = bs[nb - 1];
+    if (lastBlock === undefined || lastBlock[lastBlock.length - 1]! < id) {
+      // above every key: appended (a full last block is left full, for IDs that keep ascending)
+      if (lastBlock === undefined || lastBlock.length >= ID_BLOCK) {
+        bs.push([id]);
+        this.vals.push([v]);
+      } else {
+        lastBlock.push(id);
+        this.vals[nb - 1]!.push(v);
+      }
+      this.n++;
+      this.version++;
+      return;
+    }
+    const k = this.block(id);
+    const b = bs[k]!;
+    const vb = this.vals[k]!;
+    const i = idLowerBound(b, id);
+    if (b[i] === id) {
+      vb[i] = v;
+      return;
+    }
+    b.splice(i, 0, id);
+    vb.splice(i, 0, v);
+    this.n++;
+    this.version++;
+    if (b.length > ID_BLOCK) {
+      const half = b.length >>> 1;
+      bs.splice(k + 1, 0, b.splice(half));
+      this.vals.splice(k + 1, 0, vb.splice(half));
+    }
+  }
+
   delete(id: StreamId): boolean {
-    if (!this.map.delete(idKey(id))) return false;
-    this.keys.splice(this.lowerBound(id), 1);
+    const bs = this.ids;
+    const k = this.block(id);
+    if (k === bs.length) return false;
+    const b = bs[k]!;
+    const i = idLowerBound(b, id);
+    if (b[i] !== id) return false;
+    const vb = this.vals[k]!;
+    b.splice(i, 1);
+    vb.splice(i, 1);
+    this.n--;
+    this.version++;
+    if (b.length === 0) {
+      bs.splice(k, 1);
+      this.vals.splice(k, 1);
+    } else if (b.length < ID_BLOCK >>> 2) {
+      // merged into the previous block, or the next one into it, when the two fit in one
+      const j = k > 0 && bs[k - 1]!.length + b.length <= ID_BLOCK ? k - 1 : k;
+      const next = bs[j + 1];
+      if (next !== undefined && bs[j]!.length + next.length <= ID_BLOCK) {
+        for (const x of next) bs[j]!.push(x);
+        for (const x of this.vals[j + 1]!) this.vals[j]!.push(x);
+        bs.splice(j + 1, 1);
+        this.vals.splice(j + 1, 1);
+      }
+    }
     return true;
   }
-  keyAt(i: number): StreamId | undefined {
-    return this.keys[i];
-  }
-  first(): StreamId | undefined {
-    return this.keys[0];
-  }
-  last(): StreamId | undefined {
-    return this.keys[this.keys.length - 1];
-  }
-  /** Keys from index i on, in order (a snapshot, safe to mutate the map meanwhile). */
-  *from(i: number): Generator<[StreamId, V]> {
-    const ks = this.keys.slice(i);
-    for (const k of ks) {
-      const v = this.map.get(idKey(k));
-      if (v !== undefined) yield [k, v];
+
+  /**
+   * The entries with IDs >= start, in order. The map may change while this
+   * runs: after a change it goes on from the first ID above the one it gave
+   * last, as Redis's commands seek their radix tree iterator again.
+   */
+  *from(start: StreamId = ID_MIN): Generator<[StreamId, V]> {
+    let k = this.block(start);
+    let i = k < this.ids.length ? idLowerBound(this.ids[k]!, start) : 0;
+    for (;;) {
+      const b = this.ids[k];
+      if (b === undefined) return;
+      if (i >= b.length) {
+        k++;
+        i = 0;
+        continue;
+      }
+      const id = b[i]!;
+      const seen = this.version;
+      yield [id, this.vals[k]![i]!];
+      if (this.version === seen) i++;
+      else {
+        k = this.block(id + 1n);
+        i = k < this.ids.length ? idLowerBound(this.ids[k]!, id + 1n) : 0;
+      }
     }
   }
 }
@@ -831,7 +925,7 @@ export class Stream implements Collection {
     for (const g of this.groups.values()) {
       const ng = new Group(g.name, g.lastId, g.entriesRead);
       for (const c of g.consumers.values()) ng.consumers.set(c.name, new Consumer(c.name, c.seenTime, c.activeTime));
-      for (const [id, n] of g.pel.from(0)) {
+      for (const [id, n] of g.pel.from()) {
         const c = ng.consumers.get(n.consumer.name)!;
         const nn: Nack = { id, consumer: c, deliveryTime: n.deliveryTime, deliveryCount: n.deliveryCount };
         ng.pel.set(id, nn);
@@ -1195,7 +1289,7 @@ export function streamRebuildCommands(key: string, s: Stream): string[][] {
   ]);
   for (const g of s.sortedGroups()) {
     out.push(['XGROUP', 'CREATE', key, g.name, fmtId(g.lastId), 'ENTRIESREAD', String(g.entriesRead)]);
-    for (const [id, n] of g.pel.from(0)) {
+    for (const [id, n] of g.pel.from()) {
       out.push([
         'XCLAIM',
         key,

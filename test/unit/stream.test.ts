@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ID_MAX, IdMap, Stream, fmtId, idKey, makeId, type StreamId } from '../../src/types/stream.js';
+import { ID_MAX, IdMap, Stream, fmtId, makeId, type StreamId } from '../../src/types/stream.js';
 
 const U64 = (1n << 64n) - 1n;
 const BIG = 1n << 53n;
@@ -142,36 +142,82 @@ test('stream nodes read back what was appended, deleted and trimmed, under any n
   );
 });
 
-test('PEL keys (idKey): distinct for distinct IDs, low 64 bits spread when sequences repeat; IdMap reads back', () => {
-  // V8 hashes a BigInt Map key by its low 64 bits, an ID's sequence: XADD's IDs (many ms, few
-  // sequences) must not share them, or every PEL lookup walks one chain (types/stream.ts, idKey)
-  const low = new Set<bigint>();
-  const keys = new Set<bigint>();
-  const m = new IdMap<number>();
-  let n = 0;
-  for (let ms = 1_700_000_000_000n; ms < 1_700_000_002_000n; ms++)
-    for (let seq = 0n; seq < 5n; seq++) {
-      const id = makeId(ms, seq);
-      const k = idKey(id);
-      keys.add(k);
-      low.add(k & 0xffffffffffffffffn);
-      assert.equal(k >> 64n, ms); // (the ms part is kept: the mix is a bijection)
-      m.set(id, n++);
+/** A sorted-array model of IdMap: the IDs in order, their values by ID. */
+class IdModel {
+  ids: StreamId[] = [];
+  vals = new Map<StreamId, number>();
+  set(id: StreamId, v: number): void {
+    if (!this.vals.has(id)) {
+      this.ids.push(id);
+      this.ids.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     }
-  assert.equal(keys.size, 10_000);
-  assert.ok(low.size > 9_990, `${low.size} distinct low digits of 10,000`);
-  for (const id of [makeId(0n, 0n), ID_MAX, makeId(5n, 0xffffffffffffffffn)]) {
-    assert.equal(idKey(id) >> 64n, id >> 64n);
-    m.set(id, -1);
-    assert.equal(m.get(id), -1);
+    this.vals.set(id, v);
   }
-  assert.equal(m.get(makeId(1_700_000_000_500n, 3n)), 2503);
-  assert.equal(m.size, 10_003);
-  assert.ok(m.delete(makeId(1_700_000_000_500n, 3n)));
-  assert.equal(m.get(makeId(1_700_000_000_500n, 3n)), undefined);
-  assert.deepEqual([...m.from(0)].slice(0, 3), [
-    [0n, -1],
-    [makeId(5n, 0xffffffffffffffffn), -1],
-    [makeId(1_700_000_000_000n, 0n), 0],
-  ]);
+  delete(id: StreamId): boolean {
+    if (!this.vals.delete(id)) return false;
+    this.ids.splice(this.ids.indexOf(id), 1);
+    return true;
+  }
+}
+
+/** IDs near each other (so blocks split and merge) and at both parts' ends. */
+const pelId = fc.oneof(
+  { weight: 8, arbitrary: fc.tuple(fc.bigInt(1000n, 1400n), fc.bigInt(0n, 3n)).map(([ms, seq]) => makeId(ms, seq)) },
+  { weight: 1, arbitrary: fc.constantFrom(0n, ID_MAX, makeId(5n, U64), makeId(BIG, 0n), makeId(U64, 0n)) },
+);
+const pelOp = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.constant('set' as const), pelId, fc.nat(1000)) },
+  { weight: 3, arbitrary: fc.tuple(fc.constant('del' as const), pelId, fc.constant(0)) },
+  // a run of ascending IDs above every key (XREADGROUP's new entries)
+  { weight: 1, arbitrary: fc.tuple(fc.constant('append' as const), fc.constant(0n), fc.nat(300)) },
+);
+
+test('IdMap (a PEL) against a sorted-array model: get, set, delete, first, last, from(start) while deleting', () => {
+  fc.assert(
+    fc.property(fc.array(pelOp, { maxLength: 400 }), fc.array(pelId, { maxLength: 5 }), (ops, starts) => {
+      const m = new IdMap<number>();
+      const model = new IdModel();
+      let top = makeId(2000n, 0n);
+      for (const [op, id, v] of ops) {
+        if (op === 'set') {
+          m.set(id, v);
+          model.set(id, v);
+        } else if (op === 'del') assert.equal(m.delete(id), model.delete(id));
+        else
+          for (let k = 0; k < v; k++) {
+            top += 1n;
+            m.set(top, k);
+            model.set(top, k);
+          }
+        assert.equal(m.size, model.ids.length);
+      }
+      assert.equal(m.first(), model.ids[0]);
+      assert.equal(m.last(), model.ids[model.ids.length - 1]);
+      for (const id of [...model.ids, ...starts]) assert.equal(m.get(id), model.vals.get(id));
+      assert.deepEqual(
+        [...m.from()].map(([id]) => id),
+        model.ids,
+      );
+      for (const start of starts) {
+        // every second entry deleted as it is given (XAUTOCLAIM's deleted entries): the rest still come, in order
+        const want = model.ids.filter((id) => id >= start);
+        const got: StreamId[] = [];
+        let k = 0;
+        for (const [id, v] of m.from(start)) {
+          got.push(id);
+          assert.equal(v, model.vals.get(id));
+          if (k++ % 2 === 0) {
+            assert.ok(m.delete(id));
+            model.delete(id);
+          }
+        }
+        assert.deepEqual(got, want);
+        assert.deepEqual(
+          [...m.from()].map(([id]) => id),
+          model.ids,
+        );
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
