@@ -306,9 +306,8 @@ function xack(ctx: Ctx): void {
   const ids = argv.slice(3).map(strictId);
   let n = 0;
   for (const id of ids) {
-    const nack = g.pel.get(id);
+    const nack = g.pel.take(id);
     if (nack === undefined) continue;
-    g.pel.delete(id);
     nack.consumer.pel.delete(id);
     n++;
   }

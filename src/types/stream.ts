@@ -81,6 +81,18 @@ export function fmtId(id: StreamId): string {
  * Returns null when invalid.
  */
 export function string2ull(s: string): bigint | null {
+  // (digits alone, as IDs are written: both rules read their decimal value; 15 digits fit a double)
+  const n = s.length;
+  if (n !== 0 && n <= 15) {
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n) return BigInt(v);
+  }
   if (/^(0|-?[1-9][0-9]*)$/.test(s) && s.length <= 20) {
     const v = BigInt(s);
     if (v >= -(1n << 63n) && v < 1n << 63n) return v < 0n ? null : v;
@@ -766,13 +778,19 @@ export class IdMap<V> {
   }
 
   delete(id: StreamId): boolean {
+    return this.take(id) !== undefined;
+  }
+
+  /** Removes the entry of `id` and returns its value (undefined when there was none): one search for get and delete. */
+  take(id: StreamId): V | undefined {
     const bs = this.ids;
     const k = this.block(id);
-    if (k === bs.length) return false;
+    if (k === bs.length) return undefined;
     const b = bs[k]!;
     const i = idLowerBound(b, id);
-    if (b[i] !== id) return false;
+    if (b[i] !== id) return undefined;
     const vb = this.vals[k]!;
+    const v = vb[i];
     b.splice(i, 1);
     vb.splice(i, 1);
     this.n--;
@@ -791,7 +809,7 @@ export class IdMap<V> {
         this.vals.splice(j + 1, 1);
       }
     }
-    return true;
+    return v;
   }
 
   /**

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ID_MAX, IdMap, Stream, fmtId, makeId, type StreamId } from '../../src/types/stream.js';
+import { ID_MAX, IdMap, Stream, fmtId, makeId, string2ull, type StreamId } from '../../src/types/stream.js';
 
 const U64 = (1n << 64n) - 1n;
 const BIG = 1n << 53n;
@@ -167,12 +167,13 @@ const pelId = fc.oneof(
 );
 const pelOp = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constant('set' as const), pelId, fc.nat(1000)) },
-  { weight: 3, arbitrary: fc.tuple(fc.constant('del' as const), pelId, fc.constant(0)) },
+  // (v = 1: by take, which returns the value)
+  { weight: 3, arbitrary: fc.tuple(fc.constant('del' as const), pelId, fc.nat(1)) },
   // a run of ascending IDs above every key (XREADGROUP's new entries)
   { weight: 1, arbitrary: fc.tuple(fc.constant('append' as const), fc.constant(0n), fc.nat(300)) },
 );
 
-test('IdMap (a PEL) against a sorted-array model: get, set, delete, first, last, from(start) while deleting', () => {
+test('IdMap (a PEL) against a sorted-array model: get, set, delete, take, first, last, from(start) while deleting', () => {
   fc.assert(
     fc.property(fc.array(pelOp, { maxLength: 400 }), fc.array(pelId, { maxLength: 5 }), (ops, starts) => {
       const m = new IdMap<number>();
@@ -182,8 +183,11 @@ test('IdMap (a PEL) against a sorted-array model: get, set, delete, first, last,
         if (op === 'set') {
           m.set(id, v);
           model.set(id, v);
-        } else if (op === 'del') assert.equal(m.delete(id), model.delete(id));
-        else
+        } else if (op === 'del') {
+          if (v === 1) assert.equal(m.take(id), model.vals.get(id));
+          else assert.equal(m.delete(id), model.vals.has(id));
+          model.delete(id);
+        } else
           for (let k = 0; k < v; k++) {
             top += 1n;
             m.set(top, k);
@@ -220,4 +224,30 @@ test('IdMap (a PEL) against a sorted-array model: get, set, delete, first, last,
     }),
     { numRuns: 300 },
   );
+});
+
+test('string2ull: digits alone read as their decimal value up to 2^64-1 (the fast path for 15 digits or fewer agrees)', () => {
+  fc.assert(
+    fc.property(fc.stringMatching(/^[0-9]{1,21}$/), (s) => {
+      const v = BigInt(s);
+      assert.equal(string2ull(s), v <= U64 ? v : null);
+    }),
+    { numRuns: 2000 },
+  );
+  for (const [s, want] of [
+    ['', null],
+    ['0', 0n],
+    ['007', 7n],
+    ['999999999999999', 999_999_999_999_999n],
+    ['9999999999999999', 9_999_999_999_999_999n],
+    ['18446744073709551615', U64],
+    ['18446744073709551616', null],
+    ['-1', null],
+    [' 12', 12n],
+    ['+12', 12n],
+    ['12a', null],
+    ['1.5', null],
+    ['-0', 0n],
+  ] as const)
+    assert.equal(string2ull(s), want, JSON.stringify(s));
 });
