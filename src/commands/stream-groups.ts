@@ -94,6 +94,8 @@ export function consumerOf(
  * Serves a group read of new entries after `gt` (Redis's streamReplyWithRange
  * with a group): moves the group's last ID and read counter, adds the
  * entries to the PELs (unless noack). Returns the entries written as their reply.
+ * `ops` takes what replicates (the entries' XCLAIMs, or NOACK's XGROUP SETID);
+ * null when nothing takes effects (no AOF, replica or backlog: Propagator.active).
  */
 export function readGroupNew(
   s: Stream,
@@ -104,7 +106,7 @@ export function readGroupNew(
   count: number,
   noack: boolean,
   now: number,
-  ops: Ops,
+  ops: Ops | null,
 ): Rendered {
   const w = respBytes.begin();
   let moved = false;
@@ -133,13 +135,13 @@ export function readGroupNew(
         nack.deliveryCount = 1;
         c.pel.set(id, nack);
       }
-      ops.push(xclaimProp(key, g, text, nack));
+      ops?.push(xclaimProp(key, g, text, nack));
     }
   });
   // the group's new last ID replicates with the XCLAIMs (LASTID), or, under NOACK
   // (no XCLAIM), as XGROUP SETID: Redis 7.2's streamReplyWithRange. (A replica's
   // entries-read does not follow the XCLAIMs, in Redis neither.)
-  if (moved && noack) ops.push(setidProp(key, g));
+  if (moved && noack) ops?.push(setidProp(key, g));
   return { n, resp: w.take() };
 }
 

@@ -421,6 +421,8 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
   }
   const now = server.now();
   const ops: Ops = [];
+  // (the entries' XCLAIMs are made only when something takes them)
+  const propagating = server.propagator.active;
   const results: [string, Entry[] | Rendered][] = [];
   for (let k = 0; k < nStreams; k++) {
     const key = keys[k]!;
@@ -449,7 +451,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
           results.push([key, start === null ? [] : readGroupHistory(s, c, start, count, now)]);
         } else {
           c.activeTime = now;
-          results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, ops)]);
+          results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, propagating ? ops : null)]);
         }
         db.remeasure(key); // the PEL changed (Redis signals no modification)
         ctx.dirty();
@@ -495,7 +497,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       const c = consumerOf(server, db2, key, g, consumerName, now2, ops2);
       c.seenTime = now2;
       c.activeTime = now2;
-      es = readGroupNew(s, key, g, c, gt, bcount, noack, now2, ops2);
+      es = readGroupNew(s, key, g, c, gt, bcount, noack, now2, server.propagator.active ? ops2 : null);
       db2.remeasure(key);
       ctx.dirty();
       for (const op of ops2) ctx.propagate(op, db2.id);
