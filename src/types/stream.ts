@@ -45,11 +45,12 @@ const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + IDMAP_BYTES;
 /** A Consumer: its object, its PEL, its entry in the group's Map, its name (typical length). */
 const CONSUMER_BYTES = OBJ + 4 * 8 + IDMAP_BYTES + MAP_ENTRY + 32;
 /**
- * A pending entry: the Nack object and its delivery time's heap number, its ID, and its ID's and value's slots
- * in the group's and the consumer's IdMap blocks, 12 bytes a slot: a block grown by appends has room for
- * more (131 slots for 78-128 entries, 77 for 42-77), measured at 150-175 bytes a pending entry in all.
+ * A pending entry: the Nack object and its delivery time's heap number, its ID, and its ID's, ms key's and
+ * value's slots in the group's and the consumer's IdMap blocks, 12 bytes a slot: a block grown by appends
+ * has room for more (131 slots for 78-128 entries, 77 for 42-77); measured at 168-203 bytes a pending entry
+ * in all (100,000 in one PEL; 100 in each of many).
  */
-const NACK_BYTES = OBJ + 4 * 8 + 16 + BIGINT128 + 2 * 2 * 12;
+const NACK_BYTES = OBJ + 4 * 8 + 16 + BIGINT128 + 2 * 3 * 12;
 
 export type StreamId = bigint;
 
@@ -671,13 +672,24 @@ export interface Nack {
 /** IDs per block of an IdMap: a block above this splits in two; one under a quarter of it merges with a neighbour that has room. */
 const ID_BLOCK = 128;
 
-/** Index of the first ID >= id in the ascending array a (a.length when none). */
-function idLowerBound(a: readonly StreamId[], id: StreamId): number {
+/**
+ * An ID's ms as a double, searched before the ID itself: doubles in a
+ * packed array are compared in place, where each BigInt compared is a load
+ * from wherever it lives. Rounding (ms above 2^53) keeps the order, so only
+ * equal doubles need the BigInts.
+ */
+function msKey(id: StreamId): number {
+  return Number(id >> 64n);
+}
+
+/** Index of the first ID >= id (its msKey: m) in the ascending block ids/ms (its length when none). */
+function idLowerBound(ids: readonly StreamId[], ms: readonly number[], id: StreamId, m: number): number {
   let lo = 0;
-  let hi = a.length;
+  let hi = ids.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid]! < id) lo = mid + 1;
+    const x = ms[mid]!;
+    if (x < m || (x === m && ids[mid]! < id)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -686,18 +698,24 @@ function idLowerBound(a: readonly StreamId[], id: StreamId): number {
 /**
  * A map of stream IDs kept in ID order (a pending entries list), as Redis
  * keeps one in a radix tree: the IDs in ascending blocks of at most
- * ID_BLOCK, their values in parallel blocks. A lookup, insert or delete is
- * two binary searches (over the blocks' last IDs, then in one block) and a
- * splice of at most ID_BLOCK slots: O(log n) with a 250,000-entry PEL, where
- * one sorted array of every key made each out-of-order XACK move the whole
- * array (bench/RESULTS.md, "Issue 19, seventeenth session"). An ID above
- * every key (XREADGROUP's new entries) is appended without a search.
+ * ID_BLOCK, with their ms as doubles and their values in parallel blocks,
+ * and each block's last ms in one array. A lookup, insert or delete is two
+ * binary searches (over the blocks' last IDs, then in one block), mostly
+ * over doubles, and a splice of at most ID_BLOCK slots: O(log n) with a
+ * 250,000-entry PEL, where one sorted array of every key made each
+ * out-of-order XACK move the whole array (bench/RESULTS.md, "Issue 19,
+ * seventeenth session"). An ID above every key (XREADGROUP's new entries)
+ * is appended without a search.
  */
 export class IdMap<V> {
   /** The blocks of IDs: each non-empty and ascending, every ID below the next block's. */
   private readonly ids: StreamId[][] = [];
+  /** msKey of each ID, block for block and slot for slot with `ids`. */
+  private readonly ms: number[][] = [];
   /** The values, block for block and slot for slot with `ids`. */
   private readonly vals: V[][] = [];
+  /** msKey of each block's last ID. */
+  private readonly lastMs: number[] = [];
   private n = 0;
   /** Changes with every insert and delete: from() finds its place again after one. */
   private version = 0;
@@ -713,28 +731,32 @@ export class IdMap<V> {
     return b === undefined ? undefined : b[b.length - 1];
   }
 
-  /** Index of the first block whose last ID is >= id (the block count when none). */
-  private block(id: StreamId): number {
-    const bs = this.ids;
+  /** Index of the first block whose last ID is >= id (its msKey: m), the block count when none. */
+  private block(id: StreamId, m: number): number {
+    const lm = this.lastMs;
     let lo = 0;
-    let hi = bs.length;
+    let hi = lm.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const b = bs[mid]!;
-      if (b[b.length - 1]! < id) lo = mid + 1;
+      const x = lm[mid]!;
+      if (x < m || (x === m && this.lastOf(mid) < id)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
+  private lastOf(k: number): StreamId {
+    const b = this.ids[k]!;
+    return b[b.length - 1]!;
+  }
 
   get(id: StreamId): V | undefined {
-    const bs = this.ids;
-    const lastBlock = bs[bs.length - 1];
+    const nb = this.ids.length;
     // (above every key, as XREADGROUP's new entries are: no search)
-    if (lastBlock === undefined || lastBlock[lastBlock.length - 1]! < id) return undefined;
-    const k = this.block(id);
+    if (nb === 0 || this.lastOf(nb - 1) < id) return undefined;
+    const m = msKey(id);
+    const k = this.block(id, m);
     const b = this.ids[k]!;
-    const i = idLowerBound(b, id);
+    const i = idLowerBound(b, this.ms[k]!, id, m);
     return b[i] === id ? this.vals[k]![i] : undefined;
   }
   has(id: StreamId): boolean {
@@ -744,36 +766,45 @@ export class IdMap<V> {
   set(id: StreamId, v: V): void {
     const bs = this.ids;
     const nb = bs.length;
-    const lastBlock = bs[nb - 1];
-    if (lastBlock === undefined || lastBlock[lastBlock.length - 1]! < id) {
+    const m = msKey(id);
+    if (nb === 0 || this.lastOf(nb - 1) < id) {
       // above every key: appended (a full last block is left full, for IDs that keep ascending)
-      if (lastBlock === undefined || lastBlock.length >= ID_BLOCK) {
+      if (nb === 0 || bs[nb - 1]!.length >= ID_BLOCK) {
         bs.push([id]);
+        this.ms.push([m]);
         this.vals.push([v]);
+        this.lastMs.push(m);
       } else {
-        lastBlock.push(id);
+        bs[nb - 1]!.push(id);
+        this.ms[nb - 1]!.push(m);
         this.vals[nb - 1]!.push(v);
+        this.lastMs[nb - 1] = m;
       }
       this.n++;
       this.version++;
       return;
     }
-    const k = this.block(id);
+    // (not above the last block's last ID: k < nb, and the ID goes before that block's last)
+    const k = this.block(id, m);
     const b = bs[k]!;
+    const mb = this.ms[k]!;
     const vb = this.vals[k]!;
-    const i = idLowerBound(b, id);
+    const i = idLowerBound(b, mb, id, m);
     if (b[i] === id) {
       vb[i] = v;
       return;
     }
     b.splice(i, 0, id);
+    mb.splice(i, 0, m);
     vb.splice(i, 0, v);
     this.n++;
     this.version++;
     if (b.length > ID_BLOCK) {
       const half = b.length >>> 1;
       bs.splice(k + 1, 0, b.splice(half));
+      this.ms.splice(k + 1, 0, mb.splice(half));
       this.vals.splice(k + 1, 0, vb.splice(half));
+      this.lastMs.splice(k, 0, mb[half - 1]!);
     }
   }
 
@@ -784,32 +815,45 @@ export class IdMap<V> {
   /** Removes the entry of `id` and returns its value (undefined when there was none): one search for get and delete. */
   take(id: StreamId): V | undefined {
     const bs = this.ids;
-    const k = this.block(id);
+    const m = msKey(id);
+    const k = this.block(id, m);
     if (k === bs.length) return undefined;
     const b = bs[k]!;
-    const i = idLowerBound(b, id);
+    const mb = this.ms[k]!;
+    const i = idLowerBound(b, mb, id, m);
     if (b[i] !== id) return undefined;
     const vb = this.vals[k]!;
     const v = vb[i];
     b.splice(i, 1);
+    mb.splice(i, 1);
     vb.splice(i, 1);
     this.n--;
     this.version++;
     if (b.length === 0) {
-      bs.splice(k, 1);
-      this.vals.splice(k, 1);
-    } else if (b.length < ID_BLOCK >>> 2) {
+      this.dropBlock(k);
+      return v;
+    }
+    if (i === b.length) this.lastMs[k] = mb[i - 1]!;
+    if (b.length < ID_BLOCK >>> 2) {
       // merged into the previous block, or the next one into it, when the two fit in one
       const j = k > 0 && bs[k - 1]!.length + b.length <= ID_BLOCK ? k - 1 : k;
       const next = bs[j + 1];
       if (next !== undefined && bs[j]!.length + next.length <= ID_BLOCK) {
         for (const x of next) bs[j]!.push(x);
+        for (const x of this.ms[j + 1]!) this.ms[j]!.push(x);
         for (const x of this.vals[j + 1]!) this.vals[j]!.push(x);
-        bs.splice(j + 1, 1);
-        this.vals.splice(j + 1, 1);
+        this.lastMs[j] = this.lastMs[j + 1]!;
+        this.dropBlock(j + 1);
       }
     }
     return v;
+  }
+
+  private dropBlock(k: number): void {
+    this.ids.splice(k, 1);
+    this.ms.splice(k, 1);
+    this.vals.splice(k, 1);
+    this.lastMs.splice(k, 1);
   }
 
   /**
@@ -818,8 +862,7 @@ export class IdMap<V> {
    * last, as Redis's commands seek their radix tree iterator again.
    */
   *from(start: StreamId = ID_MIN): Generator<[StreamId, V]> {
-    let k = this.block(start);
-    let i = k < this.ids.length ? idLowerBound(this.ids[k]!, start) : 0;
+    let [k, i] = this.seek(start);
     for (;;) {
       const b = this.ids[k];
       if (b === undefined) return;
@@ -832,11 +875,15 @@ export class IdMap<V> {
       const seen = this.version;
       yield [id, this.vals[k]![i]!];
       if (this.version === seen) i++;
-      else {
-        k = this.block(id + 1n);
-        i = k < this.ids.length ? idLowerBound(this.ids[k]!, id + 1n) : 0;
-      }
+      else [k, i] = this.seek(id + 1n);
     }
+  }
+
+  /** The block and slot of the first ID >= id. */
+  private seek(id: StreamId): [number, number] {
+    const m = msKey(id);
+    const k = this.block(id, m);
+    return [k, k < this.ids.length ? idLowerBound(this.ids[k]!, this.ms[k]!, id, m) : 0];
   }
 }
 

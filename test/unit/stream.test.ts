@@ -160,9 +160,18 @@ class IdModel {
   }
 }
 
-/** IDs near each other (so blocks split and merge) and at both parts' ends. */
+/**
+ * IDs near each other (so blocks split and merge), at both parts' ends, and with ms above 2^53 that one
+ * double holds (IdMap searches the ms as doubles first).
+ */
 const pelId = fc.oneof(
   { weight: 8, arbitrary: fc.tuple(fc.bigInt(1000n, 1400n), fc.bigInt(0n, 3n)).map(([ms, seq]) => makeId(ms, seq)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.bigInt(1n << 60n, (1n << 60n) + 300n), fc.bigInt(0n, 3n))
+      .map(([ms, seq]) => makeId(ms, seq)),
+  },
   { weight: 1, arbitrary: fc.constantFrom(0n, ID_MAX, makeId(5n, U64), makeId(BIG, 0n), makeId(U64, 0n)) },
 );
 const pelOp = fc.oneof(
