@@ -215,12 +215,14 @@ function xadd(ctx: Ctx): void {
     signalReady(db, key);
   }
   db.notify('t', 'xadd', key);
-  let out = argv;
   if (a.trim !== null) {
     if (s.trim(a.trim) > 0) db.notify('t', 'xtrim', key);
-    if (a.trim.approx) out = exactTrimArgv(argv, a, s);
     db.remeasure(key); // (the change was signalled before the trim)
   }
+  // what replicates, made only when something takes it: the trim made exact, the ID given
+  if (!server.propagator.active) return;
+  let out = argv;
+  if (a.trim !== null && a.trim.approx) out = exactTrimArgv(argv, a, s);
   if (!a.idGiven || !a.seqGiven) {
     out = out === argv ? argv.slice() : out;
     // the ID's index moves back by two when LIMIT was dropped before it
