@@ -423,8 +423,6 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
   }
   const now = server.now();
   const ops: Ops = [];
-  // (the entries' XCLAIMs are made only when something takes them)
-  const propagating = server.propagator.active;
   const results: [string, Entry[] | Rendered][] = [];
   for (let k = 0; k < nStreams; k++) {
     const key = keys[k]!;
@@ -453,7 +451,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
           results.push([key, start === null ? [] : readGroupHistory(s, c, start, count, now)]);
         } else {
           c.activeTime = now;
-          results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, propagating ? ops : null)]);
+          results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, server.propagator.active ? ops : null)]);
         }
         db.remeasure(key); // the PEL changed (Redis signals no modification)
         ctx.dirty();

@@ -17,7 +17,17 @@
  * integer texts stored as integers, string length prefixes, back-lengths).
  */
 import type { Collection } from '../keyspace/value.js';
-import { OBJ, ARR_BASE, BIGINT128, MAP_BASE, MAP_ENTRY, TYPED_BASE, arrBytes, strBytes } from '../util/v8size.js';
+import {
+  OBJ,
+  ARR_BASE,
+  BIGINT128,
+  HEAP_NUMBER,
+  MAP_BASE,
+  MAP_ENTRY,
+  TYPED_BASE,
+  arrBytes,
+  strBytes,
+} from '../util/v8size.js';
 import { latin1Into, latin1Of } from '../util/latin1.js';
 import {
   BULK_EXTRA,
@@ -38,8 +48,8 @@ import {
 const NODE_BYTES = OBJ + 12 * 8 + 2 * TYPED_BASE + BIGINT128 + ARR_BASE + 4 * 8;
 /** A Stream object (its 10 fields, nodesMem, acct). */
 const STREAM_OBJ = OBJ + 12 * 8;
-/** An IdMap: its object (4 fields) and its two arrays of blocks. */
-const IDMAP_BYTES = OBJ + 4 * 8 + 2 * ARR_BASE;
+/** An IdMap: its object (6 fields) and its four arrays (of ID, ms and value blocks, and of last ms). */
+const IDMAP_BYTES = OBJ + 6 * 8 + 4 * ARR_BASE;
 /** A Group: its object, its consumers Map, its PEL. */
 const GROUP_BYTES = OBJ + 5 * 8 + MAP_BASE + IDMAP_BYTES;
 /** A Consumer: its object, its PEL, its entry in the group's Map, its name (typical length). */
@@ -50,7 +60,7 @@ const CONSUMER_BYTES = OBJ + 4 * 8 + IDMAP_BYTES + MAP_ENTRY + 32;
  * has room for more (131 slots for 78-128 entries, 77 for 42-77); measured at 168-203 bytes a pending entry
  * in all (100,000 in one PEL; 100 in each of many).
  */
-const NACK_BYTES = OBJ + 4 * 8 + 16 + BIGINT128 + 2 * 3 * 12;
+const NACK_BYTES = OBJ + 4 * 8 + HEAP_NUMBER + BIGINT128 + 2 * 3 * 12;
 
 export type StreamId = bigint;
 
