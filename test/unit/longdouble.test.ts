@@ -5,6 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  bitLength,
   formatLongDouble,
   ldAdd,
   ldCeil,
@@ -63,6 +64,21 @@ test('known sums print as Redis prints them', () => {
 
 let redis: RedisProcess | undefined;
 after(() => redis?.stop());
+
+test('bitLength: every power of two up to 2^1100, its neighbours, and random values', () => {
+  const ref = (x: bigint) => x.toString(2).length;
+  for (let k = 0; k <= 1100; k++) {
+    const p = 1n << BigInt(k);
+    for (const x of [p - 1n, p, p + 1n, p + (p >> 1n), 2n * p - (p >> 60n) - 1n])
+      if (x > 0n) assert.equal(bitLength(x), ref(x), `2^${k} neighbour ${x.toString(16)}`);
+  }
+  let seed = 7n;
+  for (let i = 0; i < 20000; i++) {
+    seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+    const x = (seed * (seed + 1n)) >> BigInt(i % 120);
+    if (x > 0n) assert.equal(bitLength(x), ref(x));
+  }
+});
 
 test('random sums match redis-server', { skip: hasRedis() ? false : SKIP_NO_REDIS }, async () => {
   redis = await startRedis();
