@@ -93,14 +93,15 @@ function popOrBlock<T>(
   const hit = first(ctx.db, keys);
   if (hit !== undefined) {
     const n = pop(ctx.db, ctx.reply, hit[0], hit[1]);
-    return ctx.replayAs([replay(hit[0], n)]);
+    if (ctx.propagating) ctx.replayAs([replay(hit[0], n)]);
+    return;
   }
   if (!mayBlock(ctx)) return ctx.reply.nullArray();
   const serve: ServeFn = (db, key, r) => {
     const v = ready(db, key);
     if (v === undefined) return false;
     const n = pop(db, r, key, v);
-    ctx.propagate(replay(key, n), db.id); // replayed as the plain pop it was
+    if (ctx.propagating) ctx.propagate(replay(key, n), db.id); // replayed as the plain pop it was
     return true;
   };
   ctx.server.blocking.block(ctx.client, ctx.db, keys, deadline, serve, nullArray);
@@ -147,12 +148,12 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
   const dst = argv[2]!;
   const sl = lookupTyped(db, src, 'list', true);
   // replayed as Redis 7.2 rewrites it: RPOPLPUSH, or LMOVE with the client's own LEFT/RIGHT words
-  const replay =
+  const replay = (): string[] =>
     argv[0]!.toLowerCase() === 'brpoplpush' ? ['RPOPLPUSH', src, dst] : ['LMOVE', src, dst, argv[3]!, argv[4]!];
   if (sl !== undefined) {
     const dl = lookupTyped(db, dst, 'list', true);
     moveReply(db, reply, src, sl, dst, dl, fromLeft, toLeft);
-    ctx.replayAs([replay]);
+    if (ctx.propagating) ctx.replayAs([replay()]);
     return;
   }
   if (!mayBlock(ctx)) return reply.null();
@@ -167,7 +168,7 @@ function blmoveGeneric(ctx: Ctx, fromLeft: boolean, toLeft: boolean, timeoutArg:
       return true;
     }
     moveReply(db, r, key, l, dst, dl, fromLeft, toLeft);
-    ctx.propagate(replay, db.id);
+    if (ctx.propagating) ctx.propagate(replay(), db.id);
     return true;
   };
   ctx.server.blocking.block(ctx.client, db, [src], deadline, serve, nullArray);

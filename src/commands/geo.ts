@@ -94,7 +94,7 @@ function geoadd(ctx: Ctx): void {
     if (created) db.set(key, z);
     else db.modified(key, added + updated);
     db.notify('z', 'zadd', key);
-    ctx.replayAs([geoaddProp(argv, i, scores)]);
+    if (ctx.propagating) ctx.replayAs([geoaddProp(argv, i, scores)]);
   }
 }
 

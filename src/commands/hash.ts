@@ -291,9 +291,12 @@ function hincrbyfloat(ctx: Ctx): void {
   ctx.db.notify('h', 'hincrbyfloat', key);
   // Replayed as HSET with the result; a field with a TTL as HSETEX KEEPTTL
   // (Redis 8.0's form: 7.4's HSET would drop the TTL on replay).
-  if (h.ex !== null && h.expireOf(argv[2]!)! !== 0)
-    ctx.replayAs([['HSETEX', key, 'KEEPTTL', 'FIELDS', '1', argv[2]!, text]]);
-  else ctx.replayAs([['HSET', key, argv[2]!, text]]);
+  if (ctx.propagating)
+    ctx.replayAs([
+      h.ex !== null && h.expireOf(argv[2]!)! !== 0
+        ? ['HSETEX', key, 'KEEPTTL', 'FIELDS', '1', argv[2]!, text]
+        : ['HSET', key, argv[2]!, text],
+    ]);
   ctx.reply.bulk(text);
 }
 

@@ -79,7 +79,7 @@ function expireGeneric(ctx: Ctx, relative: boolean, seconds: boolean): void {
     db.setExpire(key, when);
     db.notify('g', 'expire', key);
     // replayed as PEXPIREAT with the absolute time, options kept
-    ctx.replayAs([['PEXPIREAT', key, String(when), ...argv.slice(3)]]);
+    if (ctx.propagating) ctx.replayAs([['PEXPIREAT', key, String(when), ...argv.slice(3)]]);
   }
   reply.int(1);
 }

@@ -440,7 +440,7 @@ function lmpop(ctx: Ctx): void {
   else {
     // replayed with the count it popped, as Redis 7.2 rewrites it
     const n = popManyReply(db, reply, hit[0], hit[1], left, count);
-    ctx.replayAs([[left ? 'LPOP' : 'RPOP', hit[0], String(n)]]);
+    if (ctx.propagating) ctx.replayAs([[left ? 'LPOP' : 'RPOP', hit[0], String(n)]]);
   }
 }
 

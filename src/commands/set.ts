@@ -143,7 +143,7 @@ function spop(ctx: Ctx): void {
     const x = s.removeAt(Math.floor(random() * s.size));
     db.notify('s', 'spop', key);
     if (!deleteIfEmpty(ctx, key, s)) db.modified(key);
-    ctx.replayAs([['SREM', key, x]]); // the random choice replays as what it removed
+    if (ctx.propagating) ctx.replayAs([['SREM', key, x]]); // the random choice replays as what it removed
     reply.bulk(x);
     return;
   }
@@ -174,6 +174,7 @@ function spop(ctx: Ctx): void {
   db.notify('s', 'spop', key);
   db.modified(key, count);
   // replayed as SREMs of what was removed, 1024 members each (as Redis batches them)
+  if (!ctx.propagating) return;
   const ops: string[][] = [];
   for (let i = 0; i < removed.length; i += 1024) ops.push(['SREM', key, ...removed.slice(i, i + 1024)]);
   ctx.replayAs(ops);

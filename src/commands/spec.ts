@@ -157,6 +157,16 @@ export class Ctx {
   }
 
   /**
+   * Whether anything takes what commands replay (an AOF, a replica or a
+   * backlog: Propagator.active). call() reads replayAs's form only then, so
+   * a handler whose form costs work to build (numbers made text, arrays
+   * copied) builds it only when this is true.
+   */
+  get propagating(): boolean {
+    return this.server.propagator.active;
+  }
+
+  /**
    * An effect replayed whatever the command changed, in database `db`
    * (default: the command's), ahead of the command's own replay: FLUSHDB on
    * an empty db, a blocked pop when it is served. Redis's alsoPropagate.

@@ -108,7 +108,7 @@ function incrbyfloat(ctx: Ctx): void {
   // Kept as text, not converted to a number: Redis stores this result as a
   // string object (OBJECT ENCODING embstr) even when it looks like an integer.
   db.set(key, text, true);
-  ctx.replayAs([['SET', key, text, 'KEEPTTL']]);
+  if (ctx.propagating) ctx.replayAs([['SET', key, text, 'KEEPTTL']]);
   db.notify('$', 'incrbyfloat', key);
   reply.bulk(text);
 }

@@ -136,12 +136,12 @@ function setGeneric(
   if (when === undefined) {
     db.set(key, v, (flags & KEEPTTL) !== 0);
     // replayed without GET (Redis 7.2's setGenericCommand): a replica's SET replies nothing anyway
-    if (flags & GET) ctx.replayAs([ctx.argv.filter((a, j) => j < 3 || a.toLowerCase() !== 'get')]);
+    if (flags & GET && ctx.propagating) ctx.replayAs([ctx.argv.filter((a, j) => j < 3 || a.toLowerCase() !== 'get')]);
   } else {
     db.setWithExpire(key, v, when);
     // replayed with the absolute time (SET EX, SETEX, PSETEX alike); a SET
     // given PXAT replays as it came, options and all (Redis 7.2's setGenericCommand)
-    if (!(flags & PXAT)) ctx.replayAs([['SET', key, val, 'PXAT', String(when)]]);
+    if (!(flags & PXAT) && ctx.propagating) ctx.replayAs([['SET', key, val, 'PXAT', String(when)]]);
   }
   db.notify('$', 'set', key);
   if (when !== undefined) db.notify('g', 'expire', key);
@@ -230,7 +230,7 @@ function getex(ctx: Ctx): void {
     } else {
       db.setExpire(key, when);
       db.notify('g', 'expire', key);
-      ctx.replayAs([['PEXPIREAT', key, String(when)]]);
+      if (ctx.propagating) ctx.replayAs([['PEXPIREAT', key, String(when)]]);
     }
   } else if (flags & PERSIST) {
     if (db.persist(key)) {

@@ -303,7 +303,7 @@ function zmpop(ctx: Ctx): void {
   if (hit === undefined) return ctx.reply.nullArray();
   // replayed with the count it popped, as Redis 7.2 rewrites it
   const n = zpopManyReply(ctx.db, ctx.reply, hit[0], hit[1], !first, count);
-  ctx.replayAs([[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(n)]]);
+  if (ctx.propagating) ctx.replayAs([[first ? 'ZPOPMIN' : 'ZPOPMAX', hit[0], String(n)]]);
 }
 
 /** The first non-empty sorted set among keys (WRONGTYPE for another type met first). ZMPOP, BZ*POP*. */
