@@ -85,21 +85,60 @@ export class Chunk {
   }
 }
 
-/** Packs elements: per element a varint (length << 1 | isInteger) in 7-bit chars, then the bytes. */
+/** Adds an element's packed form to `parts`: a varint (length << 1 | isInteger) in 7-bit chars, then the bytes. */
+function packInto(parts: string[], v: Elem): void {
+  const isInt = typeof v === 'number';
+  const t = isInt ? '' + v : v;
+  let h = t.length * 2 + (isInt ? 1 : 0);
+  while (h >= 128) {
+    parts.push(String.fromCharCode((h % 128) | 128));
+    h = Math.floor(h / 128);
+  }
+  parts.push(String.fromCharCode(h), t);
+}
+
+/** Packs elements, each as packInto writes it. */
 export function pack(items: Elem[]): string {
   const parts: string[] = [];
-  for (const v of items) {
-    const isInt = typeof v === 'number';
-    const t = isInt ? '' + v : v;
-    let h = t.length * 2 + (isInt ? 1 : 0);
-    while (h >= 128) {
-      parts.push(String.fromCharCode((h % 128) | 128));
-      h = Math.floor(h / 128);
-    }
-    parts.push(String.fromCharCode(h), t);
-  }
+  for (const v of items) packInto(parts, v);
   // join builds one flat sequential string (no rope of small pieces)
   return parts.join('');
+}
+
+/** The header at `pos` of packed text p: the element's length * 2, plus 1 for an integer. */
+function readHeader(p: string, pos: number): number {
+  let h = 0;
+  let mul = 1;
+  for (;;) {
+    const c = p.charCodeAt(pos++);
+    h += (c & 127) * mul;
+    if (c < 128) return h;
+    mul *= 128;
+  }
+}
+
+/** Chars of a header's varint (7 bits each). */
+function headerLen(h: number): number {
+  let n = 1;
+  for (; h >= 128; n++) h = Math.floor(h / 128);
+  return n;
+}
+
+/** The element whose header `h` starts at `pos` of packed text p. */
+function elemAt(p: string, pos: number, h: number): Elem {
+  const from = pos + headerLen(h);
+  const t = p.slice(from, from + Math.floor(h / 2));
+  return h % 2 === 1 ? Number(t) : t;
+}
+
+/** Where element `off` of packed text p begins (its header), stepping over the ones before it. */
+function packedOffset(p: string, off: number): number {
+  let pos = 0;
+  for (let i = 0; i < off; i++) {
+    const h = readHeader(p, pos);
+    pos += headerLen(h) + Math.floor(h / 2);
+  }
+  return pos;
 }
 
 /** Unpacks `n` elements. */
@@ -107,20 +146,31 @@ export function unpack(p: string, n: number): Elem[] {
   const out = new Array<Elem>(n);
   let pos = 0;
   for (let i = 0; i < n; i++) {
-    let h = 0;
-    let mul = 1;
-    for (;;) {
-      const c = p.charCodeAt(pos++);
-      h += (c & 127) * mul;
-      if (c < 128) break;
-      mul *= 128;
-    }
-    const len = Math.floor(h / 2);
-    const t = p.slice(pos, pos + len);
-    pos += len;
-    out[i] = h % 2 === 1 ? Number(t) : t;
+    const h = readHeader(p, pos);
+    out[i] = elemAt(p, pos, h);
+    pos += headerLen(h) + Math.floor(h / 2);
   }
   return out;
+}
+
+/** Element `off` of packed text p (no other element is made). */
+export function packedAt(p: string, off: number): Elem {
+  const pos = packedOffset(p, off);
+  return elemAt(p, pos, readHeader(p, pos));
+}
+
+/**
+ * Packed text p with element `off` replaced by v, the other elements' bytes
+ * copied as they are (LSET on an interior chunk: no unpacking and packing
+ * of the whole chunk). One flat string, as pack() makes.
+ */
+export function packedReplace(p: string, off: number, v: Elem): string {
+  const start = packedOffset(p, off);
+  const h = readHeader(p, start);
+  const parts = [p.slice(0, start)];
+  packInto(parts, v);
+  parts.push(p.slice(start + headerLen(h) + Math.floor(h / 2)));
+  return parts.join('');
 }
 
 /** A ring-buffer deque with O(1) access by index (holds the chunks). */

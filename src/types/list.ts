@@ -40,8 +40,9 @@ import {
   Ring,
   chunkBytes,
   elemHeap,
+  packedAt,
+  packedReplace,
   sizeOf,
-  unpack,
 } from './list-chunks.js';
 import {
   LP_EMPTY,
@@ -404,7 +405,7 @@ export class List implements Collection {
     const [k, off] = this.locate(i);
     const c = this.chunks.at(k);
     if (c.items !== null) return c.items[off]!;
-    return unpack(c.packed, off + 1)[off]!;
+    return packedAt(c.packed, off);
   }
 
   /**
@@ -414,19 +415,26 @@ export class List implements Collection {
    * lpReplace in place, with no split).
    */
   setAt(i: number, v: Elem): void {
-    const old = this.at(i);
+    const [k, off] = this.locate(i);
+    const c = this.chunks.at(k);
+    let old: Elem;
+    if (c.items !== null) {
+      old = c.items[off]!;
+      const dh = elemHeap(v) - elemHeap(old);
+      c.eh += dh;
+      this.mem += dh;
+      c.items[off] = v;
+    } else {
+      // an interior chunk: the element replaced in its packed text
+      old = packedAt(c.packed, off);
+      this.mem -= chunkBytes(c);
+      c.packed = packedReplace(c.packed, off, v);
+      this.mem += chunkBytes(c);
+    }
+    c.bytes += sizeOf(v) - sizeOf(old);
     const d = entrySize(v) - entrySize(old);
     if (this.qCount === null) this.lpBytes += d;
     else this.qSize[this.node(i)[0]]! += d;
-    const [k, off] = this.locate(i);
-    const c = this.chunks.at(k);
-    const items = this.unpackChunk(c);
-    c.bytes += sizeOf(v) - sizeOf(items[off]!);
-    const dh = elemHeap(v) - elemHeap(items[off]!);
-    c.eh += dh;
-    this.mem += dh;
-    items[off] = v;
-    if (this.interior(k)) this.packChunk(c);
   }
 
   /**

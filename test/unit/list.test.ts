@@ -279,6 +279,7 @@ test('long random sequences across many chunks match the array model', () => {
     if (step % 997 === 0) {
       assert.deepEqual(l.toArray(), m);
       checkAccounting(l);
+      checkStructure(l);
       const a = rnd(m.length + 1);
       checkBulks(l, m, a, Math.min(m.length - 1, a + rnd(700)));
     }
