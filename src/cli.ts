@@ -25,6 +25,8 @@
  * load average 7: the worker compiles tsdis's modules again); the idle main
  * isolate holds a few MB.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -8,6 +8,7 @@
  *   await srv.call('SET', 'k', 'v');             // or in-process, no socket
  *   await srv.close();                           // no handles left open
  */
+import { Buffer } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import { Server, type ServerOptions } from './server/server.js';
 import { RespDecoder, type RespValue } from './protocol/decoder.js';

@@ -12,6 +12,7 @@
  * the worker it ends the thread with the code, and the main thread exits
  * the process with it.
  */
+import process from 'node:process';
 import type { ParamName } from './config/params.js';
 import fs from 'node:fs';
 import path from 'node:path';

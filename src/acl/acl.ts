@@ -10,6 +10,8 @@
  * dispatcher's gate reads only that field (the default user, unless
  * changed). Everything else here runs for restricted users only.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -9,6 +9,7 @@
  * order they were given, which is how 7.2 describes them back (ACL LIST,
  * GETUSER). Pure data and rule parsing; no I/O.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { CommandSpec } from '../commands/spec.js';
 import { ACL_CATEGORIES, aclCategories } from '../commands/command.js';

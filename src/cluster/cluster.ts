@@ -35,6 +35,8 @@
  * nodes.conf, updating the state) is done once per event-loop turn,
  * scheduled when asked for.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import net from 'node:net';
 import tls from 'node:tls';
 import path from 'node:path';

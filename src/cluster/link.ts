@@ -13,6 +13,7 @@
  * size is counted as 7.2 counts it (sendQueueMem: CLUSTER LINKS'
  * send-buffer-* and the cluster-link-sendbuf-limit check in the cron).
  */
+import { Buffer } from 'node:buffer';
 import type net from 'node:net';
 import { HEADER_LEN, SIG } from './message.js';
 import type { ClusterNode } from './node.js';

@@ -18,6 +18,7 @@
  * (cluster/cluster.ts) decides. The expected length check is Redis's
  * clusterProcessPacket's, so a message Redis would drop is dropped here.
  */
+import { Buffer } from 'node:buffer';
 
 export const SIG = 'RCmb';
 export const PROTO_VER = 1;

@@ -10,6 +10,7 @@
  * fields) with "Unrecoverable error: corrupted cluster config file" and the
  * line: the server does not start (serve.ts exits 1).
  */
+import process from 'node:process';
 import fs from 'node:fs';
 import type { Cluster } from './cluster.js';
 import { CLUSTER_SLOTS } from './slot.js';

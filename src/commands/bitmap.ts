@@ -7,6 +7,7 @@
  * Redis 7.2 does (7.0 replied 0 / -1 for a missing key even with bad
  * arguments).
  */
+import { Buffer } from 'node:buffer';
 import { command, keyArg, keyAt, keysFrom, OVERWRITE, READ, READ_UPDATE, type CommandSpec, type Ctx } from './spec.js';
 import { argInt, lookupString, maxStringLen } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';

@@ -8,6 +8,7 @@
  * DROP-CLUSTER-PACKET-FILTER and CLUSTERLINK KILL act on the cluster bus
  * (cluster/cluster.ts).
  */
+import { Buffer } from 'node:buffer';
 import { command, type CommandSpec, type Ctx } from './spec.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { parseInt64, strtod } from '../util/numbers.js';

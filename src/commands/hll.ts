@@ -12,6 +12,7 @@
  * it propagates) with no keyspace event; PFMERGE's event is named "pfadd";
  * PFDEBUG GETREG/TODENSE converting to dense count as dirty without a signal.
  */
+import { Buffer } from 'node:buffer';
 import { command, keyArg, keyAt, keysFrom, INSERT, READ, READ_INSERT, type CommandSpec, type Ctx } from './spec.js';
 import { ReplyError, Err } from '../protocol/errors.js';
 import { isString, type StrValue, type Value } from '../keyspace/value.js';

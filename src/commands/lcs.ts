@@ -2,6 +2,7 @@
  * LCS: the longest common subsequence of two string values, its length or
  * the matching ranges.
  */
+import { Buffer } from 'node:buffer';
 import { command, keyRange, READ, type CommandSpec, type Ctx } from './spec.js';
 import { maxStringLen } from './args.js';
 import { Err, ReplyError } from '../protocol/errors.js';

@@ -4,6 +4,7 @@
  * commands/server.ts calls. The file formats are persistence/rdb*.ts; the
  * snapshot machinery is persistence/snapshot.ts.
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { command, keyArg, keyAt, OVERWRITE, READ, type ArgDoc, type CommandSpec, type Ctx } from './spec.js';
 import { is } from './args.js';

@@ -25,6 +25,7 @@
  * a waiter is served when its stream gets an entry past the ID it waits for
  * (for a group, past the group's last delivered ID when it is served).
  */
+import { Buffer } from 'node:buffer';
 import {
   command,
   keyArg,

@@ -9,6 +9,8 @@
  * `config.v['proto-max-bulk-len']` as a number without parsing or a call, and
  * a misspelt or alias name does not compile. Only this class writes `v`.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PARAMS, parseInteger, type ConfigValues, type ParamName, type ParamOf, type Rewrite } from './params.js';

@@ -16,6 +16,7 @@
  * parseConfigText() is the pure parser (CONFIG REWRITE uses it);
  * loadConfig() applies text to a Config.
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';

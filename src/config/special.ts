@@ -5,6 +5,7 @@
  * the text CONFIG SET or redis.conf gives and returns the value to store, or
  * throws ConfigValueError with Redis's message (CONFIG SET adds its prefix).
  */
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';

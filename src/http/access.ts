@@ -22,6 +22,7 @@
  *
  * No CORS headers are ever sent, so a browser lets no other origin read a reply.
  */
+import { Buffer } from 'node:buffer';
 import os from 'node:os';
 import type http from 'node:http';
 import type { Server } from '../server/server.js';

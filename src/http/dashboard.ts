@@ -16,6 +16,8 @@
  * the CSS and uPlot's files) and read from disk on the first request, then
  * kept: no file is read, and no memory held, before a page is asked for.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';

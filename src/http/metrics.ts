@@ -20,6 +20,7 @@
  * Cost: one INFO ALL's worth of work plus the text (measured in
  * bench/metrics.ts: bench/RESULTS.md); nothing is kept between scrapes.
  */
+import { Buffer } from 'node:buffer';
 import type http from 'node:http';
 import type { Server } from '../server/server.js';
 import { infoSections, selectSections } from '../observability/info.js';

@@ -5,6 +5,7 @@
  * listener before a route runs, and by these helpers for the replies the
  * listener writes on a raw socket).
  */
+import { Buffer } from 'node:buffer';
 import type http from 'node:http';
 
 /** The headers of every HTTP response of tsdis. */

@@ -11,6 +11,7 @@
  * not as UTF-8 (URLSearchParams would turn an invalid sequence into U+FFFD
  * and lose the key).
  */
+import { Buffer } from 'node:buffer';
 import { repr } from '../util/strings.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -4,6 +4,7 @@
  * counter, modified-key signals (WATCH, client tracking) and keyspace events
  * (through the Keyspace's hooks). Handlers never fire those one by one.
  */
+import { Buffer } from 'node:buffer';
 import { Dict } from './dict.js';
 import { KeyBatch } from './key-batch.js';
 import { HfeIndex } from './hfe.js';

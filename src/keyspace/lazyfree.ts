@@ -15,6 +15,7 @@
  * turn of the event loop (once the command's batch is done), so the
  * counters read as Redis's do.
  */
+import { Buffer } from 'node:buffer';
 import type { Value } from './value.js';
 import type { StreamId } from '../types/stream.js';
 

@@ -15,6 +15,7 @@
  * (Collections maps the type names to them): `Value` is a union tagged by
  * `type`, so a check of `v.type` narrows it.
  */
+import { Buffer } from 'node:buffer';
 import type { List } from '../types/list.js';
 import type { HashValue } from '../types/hash.js';
 import type { SetValue } from '../types/set.js';

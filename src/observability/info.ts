@@ -9,6 +9,7 @@
  * names are case-insensitive and unknown ones are ignored. Sections are
  * always emitted in the fixed order below, separated by an empty line.
  */
+import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';

@@ -26,6 +26,8 @@
  * per non-empty db, cheap enough to call before every command, and it drops
  * the moment a key is deleted.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import v8 from 'node:v8';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';

@@ -7,6 +7,7 @@
  * database a SELECT and each key's commands (variadic ones batched 64 items
  * at a time), its TTL as PEXPIREAT.
  */
+import { Buffer } from 'node:buffer';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';
 import { isString, strOf, type Value } from '../keyspace/value.js';

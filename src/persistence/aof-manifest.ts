@@ -19,6 +19,7 @@
  * no newline, is "too long". Callers: persistence/aof.ts (start, DEBUG
  * LOADAOF, rewrites), tests.
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { splitArgs } from '../protocol/parser.js';

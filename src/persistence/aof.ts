@@ -34,6 +34,7 @@
  * AOF off writes a base alone, and a pre-7.0 `appendonly.aof` in `dir` is
  * moved into the directory as the base of a new manifest).
  */
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

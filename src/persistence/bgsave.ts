@@ -26,6 +26,8 @@
  * the save-point cron (attachPersistence). Callers: commands/persistence.ts,
  * commands/keys.ts (FLUSHALL), persistence/aof.ts, server/server.ts.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

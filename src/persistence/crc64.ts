@@ -7,6 +7,7 @@
  * 32-bit; BigInt per byte would be ~50x slower). Table-driven, one byte per
  * step, with eight tables ("slicing by 8") for the bulk of long inputs.
  */
+import { Buffer } from 'node:buffer';
 
 /** The reflected polynomial, as two halves. */
 const POLY_HI = 0x95ac9329;

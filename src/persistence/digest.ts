@@ -11,6 +11,7 @@
  * id into the result, then every key's digest is xored in. Scores print as
  * "%.17g"; integers as decimal text.
  */
+import { Buffer } from 'node:buffer';
 import crypto from 'node:crypto';
 import type { Server } from '../server/server.js';
 import type { Db } from '../keyspace/db.js';

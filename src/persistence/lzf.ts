@@ -10,6 +10,7 @@
  * output differs from liblzf's byte for byte, which does not matter: any
  * valid stream decompresses to the same bytes.
  */
+import { Buffer } from 'node:buffer';
 
 const HLOG = 14;
 const HSIZE = 1 << HLOG;

@@ -6,6 +6,7 @@
  * rdb-stream.ts). Also the score texts a listpack holds: written as Redis
  * 7.0's d2string writes them, read as zzlStrtod reads them.
  */
+import { Buffer } from 'node:buffer';
 import { WHY, type RdbReader, type Why } from './rdb-reader.js';
 import { exactDecimal, roundDigits } from '../util/numbers.js';
 

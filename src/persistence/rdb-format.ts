@@ -6,6 +6,7 @@
  * (rdb-load.ts, snapshot-load.ts). rdb.ts re-exports all of it. The
  * reading side's primitives are rdb-reader.ts.
  */
+import { Buffer } from 'node:buffer';
 import { lzfCompress } from './lzf.js';
 
 export const RDB_VERSION = 10;

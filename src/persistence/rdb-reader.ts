@@ -7,6 +7,7 @@
  * Callers: rdb-load.ts, rdb-compact.ts, rdb-stream.ts, snapshot-load.ts,
  * commands/persistence.ts (RESTORE), scripting (FUNCTION RESTORE).
  */
+import { Buffer } from 'node:buffer';
 import type { ListLimits } from '../types/list.js';
 import { lzfDecompress } from './lzf.js';
 import { narrowInt64 } from '../util/numbers.js';

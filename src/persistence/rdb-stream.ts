@@ -15,6 +15,7 @@
  * written here are byte for byte the ones redis-server writes. Called by
  * rdb.ts (writeValue) and rdb-load.ts (readValue).
  */
+import { Buffer } from 'node:buffer';
 import { RdbWriter, T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_3 } from './rdb-format.js';
 import { RdbReader, WHY, type ValueCtx } from './rdb-reader.js';
 import { ListpackBuilder, listpackEntries } from './rdb-compact.js';

@@ -44,6 +44,7 @@
  * Callers: snapshot.ts (SAVE, shutdown), bgsave.ts, commands/persistence.ts
  * (DUMP), the AOF rewrite's RDB preamble.
  */
+import { Buffer } from 'node:buffer';
 import type { CollectionValue, Value } from '../keyspace/value.js';
 import { writeStream } from './rdb-stream.js';
 import { isString, unknownType } from '../keyspace/value.js';

@@ -5,6 +5,7 @@
  * Values are decoded by rdb-load.ts. Callers: serve.ts and index.ts
  * (loading at start), commands/persistence.ts (DEBUG RELOAD), aof-load.ts.
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

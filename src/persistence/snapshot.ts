@@ -9,6 +9,8 @@
  * (SHUTDOWN, DEBUG RELOAD), cli.ts (loading at start, SIGTERM), bgsave.ts,
  * snapshot-load.ts, observability/info.ts.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -6,6 +6,7 @@
  * arrays/sets/pushes → arrays, maps → Map, doubles → number, booleans → boolean,
  * big numbers → bigint, verbatim → string.
  */
+import { Buffer } from 'node:buffer';
 import { ReplyError } from './errors.js';
 
 export type RespValue =

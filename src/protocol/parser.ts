@@ -15,6 +15,7 @@
  * quadratic copying). Arguments are latin1 strings: one char
  * per byte, so they are binary safe and compact in V8.
  */
+import { Buffer } from 'node:buffer';
 import { Err } from './errors.js';
 import { latin1Of } from '../util/latin1.js';
 

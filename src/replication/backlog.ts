@@ -22,6 +22,7 @@
  * (replicas' references, PSYNC's tail, output-buffer limits).
  */
 
+import { Buffer } from 'node:buffer';
 import { commandLength, encodeCommand, writeCommand } from '../persistence/aof-format.js';
 
 /** Bytes a block costs besides its data: the block object and its Buffer's (counted in `mem`). */

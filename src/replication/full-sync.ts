@@ -15,6 +15,7 @@
  * sent (disk) or at its first ACK (diskless, as Redis: nothing follows the
  * EOF mark at once). Used by primary.ts only.
  */
+import process from 'node:process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Server } from '../server/server.js';

@@ -18,6 +18,8 @@
  * of a socket load) and key-load-delay slows the reading; a connection lost
  * mid-transfer is reported with Redis's short-read lines for a socket load.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from '../server/server.js';

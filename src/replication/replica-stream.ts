@@ -20,6 +20,7 @@ const MASTER_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, queryBufferLimit: I
  * apply to an obeyed client), and so does one CLIENT PAUSE covers until
  * the pause ends.
  */
+import { Buffer } from 'node:buffer';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { MasterState } from './replica.js';

@@ -29,6 +29,7 @@
  * a new replid, the old one kept as replid2 with the backlog, so siblings
  * can continue from this server.
  */
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';

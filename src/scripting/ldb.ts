@@ -26,6 +26,7 @@
  * and pcall stand-ins) is hidden from it. Tested against redis-server
  * byte for byte: test/scripting/ldb.test.ts.
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';

@@ -11,6 +11,7 @@
  * The hot path of EVALSHA: nothing here allocates per call but the argv
  * strings and the reply.
  */
+import { Buffer } from 'node:buffer';
 import { LUA_REGISTRYINDEX, NUMBUF_LEN_AT, REPLY_FIELDS_REF } from './wasm-layout.js';
 import { formatDouble } from '../util/numbers.js';
 import { latin1Of } from '../util/latin1.js';

@@ -5,6 +5,7 @@
  * is compiled on every run (residentIn); and the copy of a run's KEYS and
  * ARGV into the VM (writeArgs).
  */
+import { Buffer } from 'node:buffer';
 import { FIRST_REF, LUA_REGISTRYINDEX, NAME_USER_SCRIPT } from './wasm-layout.js';
 import { ARGS_SCRATCH, allocIn, asVmFailure, heap, stateOf, type Vm } from './lua-engine.js';
 import { putU32 } from './lua-convert.js';

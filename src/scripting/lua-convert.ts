@@ -11,6 +11,7 @@
  *    respToLua, fixDecoded, luaToReply, errText;
  *  - unchecked byte helpers over the VM's memory (u32At, putU32).
  */
+import { Buffer } from 'node:buffer';
 import type { ReplyValue } from 'lua-redis-wasm';
 import type { Reply } from '../protocol/writer.js';
 import { formatDouble } from '../util/numbers.js';

@@ -3,6 +3,7 @@
  * stack levels, local variables and values printed as Redis's ldb prints
  * them, read from a patched VM's memory while a hook or a JS call runs.
  */
+import { Buffer } from 'node:buffer';
 import { LUA_GLOBALSINDEX } from './wasm-layout.js';
 import { ERROR_SHADOW } from './sandbox.js';
 import { cfmt } from '../util/strings.js';

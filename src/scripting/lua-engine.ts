@@ -10,6 +10,7 @@
  * guardImports keeps an allocation past it, or Lua's panic, from killing
  * the instance (see lua.ts for what happens then).
  */
+import { Buffer } from 'node:buffer';
 import type { load, ReplyValue } from 'lua-redis-wasm';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

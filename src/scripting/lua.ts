@@ -61,6 +61,7 @@
  *    the encoded result to the caller's Reply, the public API's values);
  *  - lua-debug.ts: the Lua debugger's view of the VM.
  */
+import { Buffer } from 'node:buffer';
 import type { ReplyValue, RedisHost } from 'lua-redis-wasm';
 import {
   BINS_BYTES,

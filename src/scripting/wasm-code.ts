@@ -6,6 +6,7 @@
  * function's locals and code, `end` (0x0b) included, commented opcode by
  * opcode; wasm-patch.ts's header says what each does and why.
  */
+import { Buffer } from 'node:buffer';
 import {
   BINS_BYTES,
   CACHED_LEN,

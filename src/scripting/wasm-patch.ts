@@ -103,6 +103,7 @@
  * in wasm-layout.ts; the bytes of the new code, in wasm-code.ts; this file
  * takes the binary apart, edits it and puts it back together.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import {
   CALL_ARG_TOLSTRING,

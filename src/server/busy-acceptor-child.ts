@@ -20,6 +20,7 @@
  * with fd 0: frames from the server, fd 1: frames to the server, fd 3: IPC,
  * fds 4..: the listening sockets (relay-frames.ts has the framing).
  */
+import process from 'node:process';
 import net from 'node:net';
 import { encodeFrame, FrameReader, FROM_ACCEPTOR, TO_ACCEPTOR, type OpenInfo } from './relay-frames.js';
 import { stopReading } from './socket.js';

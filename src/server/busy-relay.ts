@@ -47,6 +47,8 @@
  * 9; the listen backlog holds connections meanwhile) — and one read of the
  * pipe per tick (at most one a millisecond).
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';

@@ -13,6 +13,7 @@
  * serveWhileBusy reads the other connections' descriptors directly, and new
  * connections come through the acceptor process (server/busy-relay.ts).
  */
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type net from 'node:net';

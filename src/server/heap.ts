@@ -31,6 +31,7 @@
  * per isolate, shared by every Server in it, so the gauge is kept per
  * isolate (this module), not per server.
  */
+import process from 'node:process';
 import fs from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';

@@ -7,6 +7,7 @@
  * result is clamped to [-1000, 1000]. Applied at start and on CONFIG SET of
  * either parameter (where a failed write refuses the change, as in Redis).
  */
+import process from 'node:process';
 import fs from 'node:fs';
 import { strerror } from '../config/file.js';
 import type { Logger } from '../util/log.js';

@@ -5,6 +5,7 @@
  * `[type u8][connection id u32 BE][length u32 BE][payload]`. Connection ids
  * are the acceptor's own (1, 2, ...); id 0 is the acceptor as a whole.
  */
+import { Buffer } from 'node:buffer';
 
 /** Acceptor → server. */
 export const FROM_ACCEPTOR = {

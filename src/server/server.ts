@@ -16,6 +16,7 @@
  * written at the turn's end (BeforeSleep), after what was propagated is
  * written (the AOF, fsynced under appendfsync always).
  */
+import process from 'node:process';
 import type { ParamName } from '../config/params.js';
 import { performance } from 'node:perf_hooks';
 import type net from 'node:net';

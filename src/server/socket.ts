@@ -17,6 +17,8 @@
  * If the runtime does not expose the handle as expected, the plain socket is
  * used with 'data' events — same behaviour, slower.
  */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
 import net from 'node:net';
 import util from 'node:util';
 import type tls from 'node:tls';

@@ -26,6 +26,7 @@
  *
  * Called by the listener (server/listener.ts) at start and on CONFIG SET.
  */
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';

@@ -22,6 +22,7 @@
  * two cron periods (2 * 1000/hz ms: 200 at hz 10) is raised to that, and
  * CONFIG GET shows the raised value.
  */
+import process from 'node:process';
 import { Worker } from 'node:worker_threads';
 import type { Server } from './server.js';
 import type { Subsystem } from './subsystem.js';

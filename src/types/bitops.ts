@@ -11,6 +11,7 @@
  * Buffers this module did not allocate (pooled slices, Buffers from other
  * code) are copied once before their first in-place change.
  */
+import { Buffer } from 'node:buffer';
 import { strLen, type StrValue } from '../keyspace/value.js';
 
 /** ArrayBuffers allocated here: only these are grown or written in place. */

@@ -42,6 +42,7 @@
  * those of 13 chars or more slices that keep the packed string alive while
  * they live): a caller that stores one for longer copies it (detach()).
  */
+import { Buffer } from 'node:buffer';
 import { Dict } from '../keyspace/dict.js';
 import { BULK_EXTRA, putBulkText, type RespBytes } from '../protocol/resp-bytes.js';
 import type { Collection } from '../keyspace/value.js';

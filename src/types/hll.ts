@@ -14,6 +14,7 @@
  * Sparse edits follow the same split / merge steps as Redis so that the bytes
  * produced are identical to redis-server's for the same inputs.
  */
+import { Buffer } from 'node:buffer';
 import { mutableBuf } from './bitops.js';
 
 export const HDR = 16;

@@ -16,6 +16,7 @@
  * listpack size Redis's node would have (listpack.c's element encodings:
  * integer texts stored as integers, string length prefixes, back-lengths).
  */
+import { Buffer } from 'node:buffer';
 import type { Collection } from '../keyspace/value.js';
 import {
   OBJ,

@@ -3,6 +3,7 @@
  * loglevel filtering (debug . verbose - notice * warning #) and an optional
  * logfile (appended to; empty means standard output).
  */
+import process from 'node:process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.js';

@@ -19,6 +19,7 @@
  * request from this thread on the worker's socket would save the first
  * hand-off; not done: the socket belongs to the worker's event loop.)
  */
+import { Buffer } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 import * as L from './migrate-layout.js';
 import type { Subsystem } from '../server/subsystem.js';

@@ -19,6 +19,7 @@
  * serverCron); at most 64 are kept (a random one goes for a new one). The
  * thread lives as long as the server that started it (terminated on close).
  */
+import { Buffer } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import net from 'node:net';
 import * as L from './migrate-layout.js';

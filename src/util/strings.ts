@@ -11,6 +11,7 @@
  * behind for a while. Whatever keeps part of a client's input beyond its
  * command keeps a copy made by these functions, which never slice.
  */
+import { Buffer } from 'node:buffer';
 
 /** Below this length V8 copies a substring rather than making a slice (SlicedString::kMinLength). */
 const SLICE_MIN = 13;

@@ -18,6 +18,7 @@
  *  - a number that is not a 31-bit integer (Smi) in an array of mixed values:
  *    a 16-byte HeapNumber; a bigint of two 64-bit digits: 32 bytes.
  */
+import { Buffer } from 'node:buffer';
 
 /** An object's header (map, properties, elements). */
 export const OBJ = 24;

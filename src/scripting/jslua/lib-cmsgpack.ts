@@ -3,6 +3,7 @@
  * jslua: pack, unpack, unpack_one, unpack_limit, with the same bytes, the
  * same decoded values and the same error texts.
  */
+import { Buffer } from 'node:buffer';
 import { LuaTable } from './table.js';
 import {
   argError,
