@@ -221,7 +221,7 @@ function xadd(ctx: Ctx): void {
     db.remeasure(key); // (the change was signalled before the trim)
   }
   // what replicates, made only when something takes it: the trim made exact, the ID given
-  if (!server.propagator.active) return;
+  if (!ctx.propagating) return;
   let out = argv;
   if (a.trim !== null && a.trim.approx) out = exactTrimArgv(argv, a, s);
   if (!a.idGiven || !a.seqGiven) {
@@ -452,7 +452,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
           results.push([key, start === null ? [] : readGroupHistory(s, c, start, count, now)]);
         } else {
           c.activeTime = now;
-          results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, server.propagator.active ? ops : null)]);
+          results.push([key, readGroupNew(s, key, g, c, gt, count, noack, now, ctx.propagating ? ops : null)]);
         }
         db.remeasure(key); // the PEL changed (Redis signals no modification)
         ctx.dirty();
@@ -498,7 +498,7 @@ function xreadGeneric(ctx: Ctx, group: boolean): void {
       const c = consumerOf(server, db2, key, g, consumerName, now2, ops2);
       c.seenTime = now2;
       c.activeTime = now2;
-      es = readGroupNew(s, key, g, c, gt, bcount, noack, now2, server.propagator.active ? ops2 : null);
+      es = readGroupNew(s, key, g, c, gt, bcount, noack, now2, ctx.propagating ? ops2 : null);
       db2.remeasure(key);
       ctx.dirty();
       for (const op of ops2) ctx.propagate(op, db2.id);
