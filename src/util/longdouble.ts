@@ -44,15 +44,17 @@ const INF: LongDouble = { neg: false, m: 0n, e: 0, special: 'inf' };
 const NEG_INF: LongDouble = { neg: true, m: 0n, e: 0, special: 'inf' };
 const NAN: LongDouble = { neg: false, m: 0n, e: 0, special: 'nan' };
 
+/** A double and its two 32-bit words; u32[HI] is the word with the sign and exponent. */
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 /**
- * Number of bits of a positive bigint. Below 2^1024 read from the exponent
- * of Number(x) (a text of the bigint, as before, cost 40% of INCRBYFLOAT):
- * that is x rounded to 53 bits, so it is one power of two too high only when
- * the rounding carried into the next power, which leaves a zero mantissa.
+ * Number of bits of a positive bigint (exported for its test). Below 2^1024
+ * it is read from the exponent of Number(x), x rounded to 53 bits: one too
+ * many only when the rounding carried into the next power of two, which
+ * leaves a zero mantissa. (Writing the bigint in hex, as before, was 17.5% of
+ * an INCRBYFLOAT's samples.)
  */
 export function bitLength(x: bigint): number {
   f64[0] = Number(x);
