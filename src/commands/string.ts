@@ -31,6 +31,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { isString, strLen, storedStr } from '../keyspace/value.js';
 import { parseInt64, INT64_MAX } from '../util/numbers.js';
 import { mutableBuf } from '../types/bitops.js';
+import { latin1Into } from '../util/latin1.js';
 import { setGetKeys } from './keys-of.js';
 import { counterCommands } from './string-counter.js';
 import { lcsCommands } from './lcs.js';
@@ -301,7 +302,7 @@ function append(ctx: Ctx): void {
   const total = old + add.length;
   checkStringLength(ctx, total);
   const b = mutableBuf(v, total);
-  b.write(add, old, 'latin1');
+  latin1Into(b, old, add);
   if (b !== v) db.set(key, b, true);
   else db.modified(key);
   db.notify('$', 'append', key);
