@@ -43,7 +43,7 @@ export class Chunk {
     public items: Elem[] | null,
     public packed: string,
     public n: number,
-    /** Approximate bytes (only maintained while unpacked). */
+    /** Approximate bytes (kept while unpacked and by an in-place replace; recounted when unpacked). */
     public bytes: number,
     /** V8 bytes of the elements while unpacked (elemHeap each; 0 when packed). */
     public eh = 0,
@@ -162,15 +162,16 @@ export function packedAt(p: string, off: number): Elem {
 /**
  * Packed text p with element `off` replaced by v, the other elements' bytes
  * copied as they are (LSET on an interior chunk: no unpacking and packing
- * of the whole chunk). One flat string, as pack() makes.
+ * of the whole chunk), as one flat string, as pack() makes; and the element
+ * it replaced.
  */
-export function packedReplace(p: string, off: number, v: Elem): string {
+export function packedReplace(p: string, off: number, v: Elem): [string, Elem] {
   const start = packedOffset(p, off);
   const h = readHeader(p, start);
   const parts = [p.slice(0, start)];
   packInto(parts, v);
   parts.push(p.slice(start + headerLen(h) + Math.floor(h / 2)));
-  return parts.join('');
+  return [parts.join(''), elemAt(p, start, h)];
 }
 
 /** A ring-buffer deque with O(1) access by index (holds the chunks). */

@@ -426,9 +426,8 @@ export class List implements Collection {
       c.items[off] = v;
     } else {
       // an interior chunk: the element replaced in its packed text
-      old = packedAt(c.packed, off);
       this.mem -= chunkBytes(c);
-      c.packed = packedReplace(c.packed, off, v);
+      [c.packed, old] = packedReplace(c.packed, off, v);
       this.mem += chunkBytes(c);
     }
     c.bytes += sizeOf(v) - sizeOf(old);
