@@ -8,6 +8,7 @@
  * sixteenth session").
  */
 import { Buffer } from 'node:buffer';
+
 /** V8's longest string (2^29 - 24 chars): a reply is one string, so none can be longer. */
 const MAX_REPLY = 0x1fffffe8;
 
