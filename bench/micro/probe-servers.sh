@@ -24,3 +24,16 @@ probe_stop() {
   redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
   wait "$sp" 2>/dev/null
 }
+
+# probe_each REPEATS FN TARGET...: for each repeat, each target in turn: its server started, FN TARGET run, stopped.
+probe_each() {
+  local repeats=$1 fn=$2
+  shift 2
+  for _ in $(seq "$repeats"); do
+    for b in "$@"; do
+      probe_start "$b"
+      "$fn" "$b"
+      probe_stop
+    done
+  done
+}

@@ -7,19 +7,16 @@
 #   e.g. bench/micro/xreadgroup.sh 3 redis /tmp/old /work/main
 set -f
 . "$(dirname "$0")/probe-servers.sh"
-R=$1
-shift
-for r in $(seq "$R"); do
-  for b in "$@"; do
-    probe_start "$b"
-    redis-benchmark -p $port -n 300000 -c 50 -P 16 -r 100000 -q XADD bench:s '*' field value__rand_int__ >/dev/null 2>&1
-    redis-cli -p $port XGROUP CREATE bench:s g 0 >/dev/null
-    c0=$(probe_cpu_ticks)
-    out=$(timeout 300 redis-benchmark -p $port -n 25000 -c 50 -P 16 -q XREADGROUP GROUP g c COUNT 10 STREAMS bench:s '>' 2>/dev/null |
-      tr '\r' '\n' | grep "requests per second" | tail -1)
-    c1=$(probe_cpu_ticks)
-    rps=$(echo "$out" | grep -oE '[0-9.]+ requests' | cut -d' ' -f1)
-    echo "$b  reads/s $rps  server CPU µs/read $(echo "scale=1; ($c1 - $c0) * 10000 / 25000" | bc)"
-    probe_stop
-  done
-done
+
+measure() {
+  redis-benchmark -p $port -n 300000 -c 50 -P 16 -r 100000 -q XADD bench:s '*' field value__rand_int__ >/dev/null 2>&1
+  redis-cli -p $port XGROUP CREATE bench:s g 0 >/dev/null
+  c0=$(probe_cpu_ticks)
+  out=$(timeout 300 redis-benchmark -p $port -n 25000 -c 50 -P 16 -q XREADGROUP GROUP g c COUNT 10 STREAMS bench:s '>' 2>/dev/null |
+    tr '\r' '\n' | grep "requests per second" | tail -1)
+  c1=$(probe_cpu_ticks)
+  rps=$(echo "$out" | grep -oE '[0-9.]+ requests' | cut -d' ' -f1)
+  echo "$1  reads/s $rps  server CPU µs/read $(echo "scale=1; ($c1 - $c0) * 10000 / 25000" | bc)"
+}
+
+probe_each "$1" measure "${@:2}"

@@ -124,9 +124,8 @@ function headerLen(h: number): number {
   return n;
 }
 
-/** The element whose header `h` starts at `pos` of packed text p. */
-function elemAt(p: string, pos: number, h: number): Elem {
-  const from = pos + headerLen(h);
+/** The element of header `h` whose bytes begin at `from` in packed text p. */
+function elemAt(p: string, from: number, h: number): Elem {
   const t = p.slice(from, from + Math.floor(h / 2));
   return h % 2 === 1 ? Number(t) : t;
 }
@@ -147,8 +146,9 @@ export function unpack(p: string, n: number): Elem[] {
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const h = readHeader(p, pos);
-    out[i] = elemAt(p, pos, h);
-    pos += headerLen(h) + Math.floor(h / 2);
+    const from = pos + headerLen(h);
+    out[i] = elemAt(p, from, h);
+    pos = from + Math.floor(h / 2);
   }
   return out;
 }
@@ -156,7 +156,8 @@ export function unpack(p: string, n: number): Elem[] {
 /** Element `off` of packed text p (no other element is made). */
 export function packedAt(p: string, off: number): Elem {
   const pos = packedOffset(p, off);
-  return elemAt(p, pos, readHeader(p, pos));
+  const h = readHeader(p, pos);
+  return elemAt(p, pos + headerLen(h), h);
 }
 
 /**
@@ -168,10 +169,11 @@ export function packedAt(p: string, off: number): Elem {
 export function packedReplace(p: string, off: number, v: Elem): [string, Elem] {
   const start = packedOffset(p, off);
   const h = readHeader(p, start);
+  const from = start + headerLen(h);
   const parts = [p.slice(0, start)];
   packInto(parts, v);
-  parts.push(p.slice(start + headerLen(h) + Math.floor(h / 2)));
-  return [parts.join(''), elemAt(p, start, h)];
+  parts.push(p.slice(from + Math.floor(h / 2)));
+  return [parts.join(''), elemAt(p, from, h)];
 }
 
 /** A ring-buffer deque with O(1) access by index (holds the chunks). */
