@@ -117,7 +117,7 @@ export function activeExpireCycle(server: Server, periodMs: number, type: 'slow'
   // CLIENT PAUSE suspends expiry (server/pause.ts); nothing expires while the dataset is loaded
   // (Redis's cron does not run then; tsdis's may, between the slices of the CLI's load).
   if (server.pause.mode !== 0 || server.loading) return;
-  const effort = Math.max(1, Math.min(10, server.config.v['active-expire-effort'])) - 1;
+  const effort = Math.max(1, Math.min(10, server.hot.activeExpireEffort)) - 1;
   const acceptableStale = ACCEPTABLE_STALE - effort;
   const st = server.activeExpire.state;
   // The fast cycle (before every sleep) runs only when the last run hit its time

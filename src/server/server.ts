@@ -423,6 +423,8 @@ export class Server extends EventEmitter {
     stopWritesOnBgsaveError: true,
     /** min-replicas-to-write and min-replicas-max-lag both set (the NOREPLICAS gate) */
     minReplicasGate: false,
+    /** active-expire-effort (the fast expire cycle checks it before every sleep) */
+    activeExpireEffort: 1,
   };
 
   /** The protocol limits every client's parser reads (one object, kept current by refreshHot). */
@@ -440,6 +442,7 @@ export class Server extends EventEmitter {
     this.hot.lfuDecayTime = v['lfu-decay-time'];
     this.hot.stopWritesOnBgsaveError = v['stop-writes-on-bgsave-error'];
     this.hot.minReplicasGate = v['min-replicas-to-write'] !== 0 && v['min-replicas-max-lag'] !== 0;
+    this.hot.activeExpireEffort = v['active-expire-effort'];
     // the list encoding conversions of this server's dbs read it
     this.listLimits.set(v['list-max-listpack-size']);
   }

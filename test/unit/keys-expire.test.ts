@@ -102,6 +102,26 @@ test('active expiry: visits every db and respects active-expire-effort', () => {
   for (const db of s.dbs) assert.equal(db.avgTtl, 0);
 });
 
+test('active-expire-effort set at run time: the stale share a cycle accepts before it stops', () => {
+  // 2,000 keys with a TTL, one in 20 expired (5%): with effort 1 a cycle stops after the first
+  // sample that finds at most 10% stale, with effort 10 only at 1%, so it goes on to find them all
+  const expiredBy = (effort: string): number => {
+    const clock = { t: 5_000_000 };
+    const s = serverAt(clock);
+    const db = s.dbs[0]!;
+    for (let i = 0; i < 2000; i++) {
+      db.set('k' + i, 'v');
+      db.setExpire('k' + i, clock.t + (i % 20 === 0 ? 10 : 1_000_000));
+    }
+    clock.t += 100;
+    s.config.set('active-expire-effort', effort);
+    activeExpireCycle(s, 100);
+    return s.stats.expiredKeys;
+  };
+  assert.ok(expiredBy('1') < 50);
+  assert.equal(expiredBy('10'), 100);
+});
+
 test('OBJECT IDLETIME and FREQ follow the (injected) clock; TOUCH ignores CLIENT NO-TOUCH', async () => {
   const { createServer } = await import('../../src/index.js');
   const clock = { t: 1_700_000_000_000 };
