@@ -3,6 +3,7 @@
  * takes: the request parser's and the script bridge's decoder, and the
  * encoder of the writers that copy such strings into buffers.
  */
+import { Buffer } from 'node:buffer';
 
 /**
  * Strings up to this length are copied a char at a time: latin1Write's
@@ -71,4 +72,14 @@ export function latin1Of(b: Buffer, s: number, e: number): string {
     case 32: return f(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!, b[s + 16]!, b[s + 17]!, b[s + 18]!, b[s + 19]!, b[s + 20]!, b[s + 21]!, b[s + 22]!, b[s + 23]!, b[s + 24]!, b[s + 25]!, b[s + 26]!, b[s + 27]!, b[s + 28]!, b[s + 29]!, b[s + 30]!, b[s + 31]!);
     default: return b.latin1Slice(s, e);
   }
+}
+
+// Every length's loads get their type feedback when the module loads. A length
+// met for the first time after latin1Of was optimized (keys and values whose
+// lengths vary, as a job queue's do) otherwise deoptimized it ("insufficient
+// type feedback for generic keyed access"), and each recompile of the switch
+// took 11-60 ms of a compiler thread while BullMQ's first jobs ran.
+{
+  const warm = Buffer.alloc(32);
+  for (let pass = 0; pass < 30; pass++) for (let n = 0; n <= 32; n++) latin1Of(warm, 0, n);
 }
