@@ -78,7 +78,9 @@ export function latin1Of(b: Buffer, s: number, e: number): string {
 // met for the first time after latin1Of was optimized (keys and values whose
 // lengths vary, as a job queue's do) otherwise deoptimized it ("insufficient
 // type feedback for generic keyed access"), and each recompile of the switch
-// took 11-60 ms of a compiler thread while BullMQ's first jobs ran.
+// took 11-60 ms of a compiler thread while BullMQ's first jobs ran. (V8 gives a
+// function its feedback vector only after some calls: with 5 passes a case or
+// two still had none; 30 do not get it optimized at load.)
 {
   const warm = Buffer.alloc(32);
   for (let pass = 0; pass < 30; pass++) for (let n = 0; n <= 32; n++) latin1Of(warm, 0, n);

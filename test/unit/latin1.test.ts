@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { latin1Of } from '../../src/util/latin1.js';
 
 test('latin1Of decodes bytes 0-255 at every length', () => {
@@ -27,7 +27,7 @@ test('a length met only after latin1Of was optimized does not deoptimize it', ()
   // optimized on lengths 3 to 7 (a million calls), then every length from 1 to 32
   fs.writeFileSync(
     script,
-    `import { latin1Of } from ${JSON.stringify(mod)};
+    `import { latin1Of } from ${JSON.stringify(pathToFileURL(mod).href)};
 const b = Buffer.alloc(4096, 97);
 let x = 0;
 for (let i = 0; i < 2e6; i++) {
