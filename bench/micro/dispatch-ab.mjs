@@ -46,7 +46,7 @@ const OPS = [
   ['mset', 50000, (i) => ['MSET', ...Array.from({ length: 10 }, (_, k) => [key(i * 10 + k), val]).flat()]],
   ['hset', 200000, (i) => ['HSET', 'myhash', ELEMENT[(i * 7919) % KEYS], val]],
   ['ping', 200000, () => ['PING']],
-  // commands whose replies or replayed forms cost more than their lookup (load() fills their data)
+  // commands whose replies or replayed forms cost more than their lookup (the data of those that need some: loadFilled)
   ['setex', 200000, (i) => ['SET', TTL_KEY[(i * 7919) % KEYS], val, 'EX', '1000']],
   ['expire', 200000, (i) => ['EXPIRE', TTL_KEY[(i * 7919) % KEYS], '1000']],
   ['getex', 200000, (i) => ['GETEX', TTL_KEY[(i * 7919) % KEYS], 'EX', '1000']],
