@@ -119,9 +119,10 @@ export class Dict<V> {
 
   /**
    * Reads, for a batch of keys about to be looked up (their hashes, at most
-   * BATCH_KEYS), the index entries, then the key and value each found entry
-   * points to, loop by loop, so that the cache misses of the batch overlap
-   * instead of coming one key at a time (see key-batch.ts). Returns a
+   * BATCH_KEYS), the index entries, then the key, the value and the access
+   * metadata (which every lookup reads or writes) of each found entry, loop
+   * by loop, so that the cache misses of the batch overlap instead of coming
+   * one key at a time (see key-batch.ts). Returns a
    * number made from what was read (nothing to use).
    */
   prefetch(hashes: Int32Array, n: number): number {
@@ -130,17 +131,19 @@ export class Dict<V> {
     this.index.firstSlots(hashes, n, slots);
     const kp = this.kp;
     const vp = this.vp;
+    const mp = this.mp;
     let m = 0;
+    let x = 0;
     for (let i = 0; i < n; i++) {
       const s = slots[i]!;
       if (s < 0) continue;
       refs[m++] = kp[s >>> PAGE_SHIFT]![s & PAGE_MASK];
       refs[m++] = vp[s >>> PAGE_SHIFT]![s & PAGE_MASK];
+      if (mp !== null) x ^= mp[s >>> PAGE_SHIFT]![s & PAGE_MASK]!;
     }
-    let x = 0;
     for (let i = 0; i < m; i++) {
       const r = refs[i];
-      if (typeof r === 'string') x += r.length;
+      if (typeof r === 'string') x ^= r.length;
       refs[i] = undefined;
     }
     return x;
