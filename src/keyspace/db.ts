@@ -13,7 +13,7 @@ import type { HashValue } from '../types/hash.js';
 import { remeasured, valueBytes } from '../observability/memory.js';
 import { strBytes } from '../util/v8size.js';
 import type { FreeMode } from './lazyfree.js';
-import { narrowInt64 } from '../util/numbers.js';
+import { DOUBLE_ZERO, narrowInt64 } from '../util/numbers.js';
 import type { ListLimits } from '../types/list.js';
 
 /** Dicts smaller than this are not read ahead (Db.prefetch): they stay in the CPU's caches. */
@@ -110,7 +110,7 @@ export class Db {
    */
   expires = new Dict<number | bigint>();
   /** Average TTL estimate (INFO keyspace avg_ttl), updated by active expiry. */
-  avgTtl = 0;
+  avgTtl = DOUBLE_ZERO;
   /**
    * The hashes of this db that have fields with a TTL, by earliest field
    * expire time (keyspace/hfe.ts): the active cycle's work list, kept exact
@@ -150,7 +150,7 @@ export class Db {
   private pending: Collection | null = null;
   /** The slot of the last write lookup, so modified() finds the value without hashing the key again. */
   private lastSlot = -1;
-  /** What prefetch() read, summed (kept so that the reads are not optimized away). */
+  /** What prefetch() read, folded (kept so that the reads are not optimized away). */
   private prefetched = 0;
 
   /**
@@ -172,8 +172,11 @@ export class Db {
   prefetch(): void {
     const b = this.batch;
     if (b.n < 2) return;
-    if (this.dict.size >= PREFETCH_MIN_KEYS) this.prefetched += this.dict.prefetch(b.hashes, b.n);
-    if (this.expires.size >= PREFETCH_MIN_KEYS) this.prefetched += this.expires.prefetch(b.hashes, b.n);
+    // (folded, not summed: a sum grew past 2^31 and made the field a double one, see DOUBLE_ZERO)
+    if (this.dict.size >= PREFETCH_MIN_KEYS)
+      this.prefetched = (this.prefetched ^ this.dict.prefetch(b.hashes, b.n)) & 0xffff;
+    if (this.expires.size >= PREFETCH_MIN_KEYS)
+      this.prefetched = (this.prefetched ^ this.expires.prefetch(b.hashes, b.n)) & 0xffff;
   }
 
   get size(): number {

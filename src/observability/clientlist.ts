@@ -86,8 +86,11 @@ const REPLY_BUFFER_MIN = 1024;
 /** The usable size jemalloc gives an allocation of n bytes (its size classes: four per power of two). */
 function jemallocUsable(n: number): number {
   if (n <= 16) return n <= 8 ? 8 : 16;
-  const step = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
-  return Math.ceil(n / step) * step;
+  // n rounded up to a multiple of a quarter of its power of two, in integer operations: a
+  // double result (2 ** x makes one) stored in Client.replyBufSize changed that field from a
+  // Smi to a double, and so every Client's hidden class (util/numbers.ts, DOUBLE_ZERO)
+  const step = 1 << (29 - Math.clz32(n - 1));
+  return (n + step - 1) & -step;
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { CommandSpec } from '../commands/spec.js';
 import { fullName } from '../commands/registry.js';
 import type { LatencyHistogram } from './latency.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 export interface CommandStat {
   calls: number;
@@ -31,9 +32,9 @@ export class Stats {
   expiredKeys = 0;
   /** Hash fields expired, lazily or actively (INFO expired_subkeys, Redis 7.4). */
   expiredSubkeys = 0;
-  expiredStalePerc = 0;
+  expiredStalePerc = DOUBLE_ZERO;
   expiredTimeCapReachedCount = 0;
-  expireCycleCpuMs = 0;
+  expireCycleCpuMs = DOUBLE_ZERO;
   evictedKeys = 0;
   /** Clients closed by client eviction (maxmemory-clients). */
   evictedClients = 0;
@@ -72,9 +73,17 @@ export class Stats {
    * that served clients (ended by BeforeSleep.run, Redis's beforeSleep) or ran
    * the cron; durations in µs.
    */
-  readonly loop = { cycles: 0, durationSum: 0, cmdSum: 0, cronSum: 0, aofSum: 0, cmdPerCycleMax: 0, durationMax: 0 };
+  readonly loop = {
+    cycles: 0,
+    durationSum: DOUBLE_ZERO,
+    cmdSum: DOUBLE_ZERO,
+    cronSum: DOUBLE_ZERO,
+    aofSum: DOUBLE_ZERO,
+    cmdPerCycleMax: 0,
+    durationMax: DOUBLE_ZERO,
+  };
   /** Busy time (µs) of the cycle in progress (Connections.processInput adds to it). */
-  cycleUs = 0;
+  cycleUs = DOUBLE_ZERO;
   /** totalCommands when the cycle in progress began. */
   private cycleCmds = 0;
   /** Samples for the instantaneous_* figures, every 100 ms: [time, commands, input, output, cycles, duration]. */
@@ -90,7 +99,7 @@ export class Stats {
     const name = fullName(cmd, parent);
     let s = this.commands.get(name);
     if (s === undefined) {
-      s = { calls: 0, usec: 0, rejected: 0, failed: 0, hist: undefined };
+      s = { calls: 0, usec: DOUBLE_ZERO, rejected: 0, failed: 0, hist: undefined };
       this.commands.set(name, s);
     }
     if (id !== undefined) this.byId[id] = s;

@@ -27,7 +27,7 @@ import type { Reply } from '../protocol/writer.js';
 import type { Replication } from './replication.js';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
-import { parseInt64 } from '../util/numbers.js';
+import { DOUBLE_ZERO, parseInt64 } from '../util/numbers.js';
 import { persist } from '../persistence/snapshot.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { lastCommandName, logErrorOnLink, newReplId } from './replication.js';
@@ -59,7 +59,7 @@ export class Primary {
   /** Online replicas whose lag is within min-replicas-max-lag (repl_good_slaves_count). */
   goodReplicas = 0;
   /** When the last replica left (ms; the backlog's TTL counts from it); 0 until the first cron tick. */
-  private noReplicasSince = 0;
+  private noReplicasSince = DOUBLE_ZERO;
   /** Seconds of the replication cron (its PING period counts them). */
   // (Redis's replication_cron_loops: its loop 0 runs at start, tsdis's first once-a-second tick a second later, loop 1)
   private cronLoops = 1;

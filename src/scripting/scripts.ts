@@ -51,6 +51,7 @@ import {
 import { jsCompile, jsState, runJs, type JsFailure, type TickHost } from './jslua/engine.js';
 import { cjsonSettingsTouched, usesCjson } from './jslua/env.js';
 import type { CompiledChunk } from './jslua/compile.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /** Shebang flags (`#!lua flags=...`), by name. */
 const FLAG_NAMES: ReadonlyMap<string, number> = new Map(SCRIPT_FLAGS);
@@ -292,12 +293,12 @@ class RunHost implements ScriptHost, TickHost {
   /** The sha of a script, a function's name. */
   name = '';
   /** performance.now() at the start. */
-  start = 0;
+  start = DOUBLE_ZERO;
   /**
    * The wall time (µs) TIME says during the run (scriptTimeUsec): its start,
    * moved on each time other clients are served while it is busy (tick).
    */
-  startUs = 0;
+  startUs = DOUBLE_ZERO;
   threshold = 5000;
   ticks = 0;
   /** Past busy-reply-threshold: other clients are served, with BUSY for most commands. */

@@ -11,6 +11,7 @@ import type { User } from '../acl/user.js';
 import type { ReplicaLink } from '../replication/link.js';
 import type { DirectWriter } from './socket.js';
 import { PROPAGATE_ALL } from './propagate.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /**
  * What the server uses of a client's connection: a net.Socket, or, for a
@@ -83,9 +84,9 @@ export class Client {
    */
   replyBufSize = 16 * 1024;
   replyBufPeak = 0;
-  replyBufPeakAt = 0;
+  replyBufPeakAt = DOUBLE_ZERO;
   /** When the output buffer first went over the soft limit (ms), or 0. */
-  softLimitSince = 0;
+  softLimitSince = DOUBLE_ZERO;
   /** appendfsync always: answered by the last flush and silent since (BeforeSleep's group commit). */
   awaited = false;
   /** Reading is paused because the output buffer is large. */

@@ -358,7 +358,7 @@ export class Connections implements Subsystem {
       const r = parser.next();
       if (r === null) break;
       if (r instanceof ProtocolError) {
-        server.mark = -1;
+        server.mark = -Infinity;
         server.keyBatch.clear();
         return this.protocolError(client, r);
       }
@@ -377,7 +377,7 @@ export class Connections implements Subsystem {
     server.keyBatch.clear();
     // the last command's end (call() keeps mark current): this turn's busy time (INFO eventloop_*)
     server.stats.cycleUs += (server.mark - start) * 1000;
-    server.mark = -1;
+    server.mark = -Infinity;
     // its output grew, its query buffer shrank
     if (server.clientEviction.limit !== 0 && !client.closed) server.clientEviction.update(client);
     server.beforeSleep.queue(client);

@@ -37,6 +37,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { isMainThread, resourceLimits } from 'node:worker_threads';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 const MB = 1024 * 1024;
 /** Heap per byte of maxmemory: the data, plus garbage and V8's working room between collections. */
@@ -214,7 +215,7 @@ const MACHINE = machineMemoryBytes();
 export const MACHINE_OOM_FRACTION = 0.9;
 
 /** The isolate's gauge: the last reading of V8's statistics (and the process's RSS) and the reads since. */
-const gauge = { used: 0, external: 0, rss: 0, reads: 0 };
+const gauge = { used: DOUBLE_ZERO, external: DOUBLE_ZERO, rss: DOUBLE_ZERO, reads: 0 };
 refreshHeapGauge();
 
 /**

@@ -71,6 +71,7 @@ import { Shutdown } from './shutdown.js';
 import { startPersistence } from './boot.js';
 import { HookLists, type Subsystem } from './subsystem.js';
 import type { ServerIds } from '../observability/info.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 export interface ServerOptions {
   /** Config parameters as in redis.conf (`{ port: '0', 'save': '' }`). */
@@ -109,7 +110,7 @@ export class Server extends EventEmitter {
   readonly random: () => number;
   readonly startTime: number;
   /** Time frozen for the command being run (Redis's cached mstime). */
-  cachedNow = 0;
+  cachedNow = DOUBLE_ZERO;
   lastSave: number;
   /** The client whose command is running (for hooks that need it). */
   current: Client | null = null;
@@ -451,11 +452,12 @@ export class Server extends EventEmitter {
    * The command clock. Each command needs its start time (its frozen "now"
    * in ms) and its duration. Reading a clock costs ~45 ns here, a tenth of a
    * pipelined GET, so one performance.now() reading serves both: the end of
-   * one command is the start of the next in the same batch (`mark`), and wall
+   * one command is the start of the next in the same batch (`mark`; -Infinity
+   * outside a batch, a double as the readings are: DOUBLE_ZERO), and wall
    * time is derived from it with an offset checked against the wall clock
    * every cron tick. With an injected clock, that clock is used as is.
    */
-  mark = -1;
+  mark = -Infinity;
   /** Wall time minus performance.now(), to a fraction of a ms (the process's start, then syncWallClock). */
   private wallOffset = performance.timeOrigin;
   private readonly defaultClock: boolean;

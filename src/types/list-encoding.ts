@@ -28,7 +28,7 @@ import { digits } from '../util/numbers.js';
 
 /**
  * list-max-listpack-size (Redis's server.list_max_listpack_size) and its
- * limits as bytes and count (see nodeLimits), for the conversion decisions.
+ * limits as bytes and count (see nodeByteLimit), for the conversion decisions.
  * Each server has one (Server.listLimits, set from its config); the list
  * operations that may convert take it, so embedded servers with different
  * settings in one process never see each other's.
@@ -40,7 +40,8 @@ export class ListLimits {
 
   set(fill: number): void {
     this.fill = fill;
-    [this.bytes, this.count] = nodeLimits(fill);
+    this.bytes = nodeByteLimit(fill);
+    this.count = nodeCountLimit(fill);
   }
 }
 
@@ -65,13 +66,20 @@ export function sizeLevel(fill: number): number {
 }
 
 /**
- * The limits of `fill` as [bytes, count]: a listpack of more bytes or more
+ * The limits of `fill`, bytes and count: a listpack of more bytes or more
  * entries exceeds it (Redis's quicklistNodeExceedsLimit: a size level for a
  * negative fill; a count, and the 8 KB safety limit, for a positive one).
+ * Two functions, not one pair: the pair [bytes, Infinity] is an array of
+ * doubles, and the bytes read from it, a double, made the integer fields it
+ * was stored in double fields (util/numbers.ts, DOUBLE_ZERO).
  */
-export function nodeLimits(fill: number): [number, number] {
-  if (fill < 0) return [sizeLevel(fill), Infinity];
-  return [SIZE_SAFETY_LIMIT, fill === 0 ? 1 : fill];
+export function nodeByteLimit(fill: number): number {
+  return fill < 0 ? sizeLevel(fill) : SIZE_SAFETY_LIMIT;
+}
+
+/** The entry limit of `fill` (see nodeByteLimit): Infinity for a size level. */
+export function nodeCountLimit(fill: number): number {
+  return fill < 0 ? Infinity : fill === 0 ? 1 : fill;
 }
 
 /** The length in bytes of an element as a string. */

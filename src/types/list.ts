@@ -50,7 +50,8 @@ import {
   NO_NODES,
   SIZE_ESTIMATE_OVERHEAD,
   entrySize,
-  nodeLimits,
+  nodeByteLimit,
+  nodeCountLimit,
   sizeLevel,
   textLen,
 } from './list-encoding.js';
@@ -113,7 +114,9 @@ export class List implements Collection {
    */
   static builtAsQuicklist(vals: Iterable<Elem>, lim: ListLimits): List {
     const l = new List();
-    [l.qLimitBytes, l.qLimitCount] = nodeLimits(Math.min(lim.fill, 32767));
+    const fill = Math.min(lim.fill, 32767);
+    l.qLimitBytes = nodeByteLimit(fill);
+    l.qLimitCount = nodeCountLimit(fill);
     l.qCount = [];
     l.qSize = [];
     for (const v of vals) {
@@ -146,7 +149,9 @@ export class List implements Collection {
    */
   growCheck(lim: ListLimits, addBytes: number, addCount: number): void {
     if (this.qCount === null && (this.lpBytes + addBytes > lim.bytes || this.length + addCount > lim.count)) {
-      [this.qLimitBytes, this.qLimitCount] = nodeLimits(Math.min(lim.fill, 32767));
+      const fill = Math.min(lim.fill, 32767);
+      this.qLimitBytes = nodeByteLimit(fill);
+      this.qLimitCount = nodeCountLimit(fill);
       this.qCount = this.length > 0 ? [this.length] : [];
       this.qSize = this.length > 0 ? [this.lpBytes] : [];
     }

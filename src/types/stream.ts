@@ -39,6 +39,7 @@ import {
   putHeader,
   type RespBytes,
 } from '../protocol/resp-bytes.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /**
  * A StreamNode object (count, idx, highs, data, used, live, dead, body, mem,
@@ -951,8 +952,8 @@ export class Stream implements Collection {
    * BigInt: NaN until splitLast() when lastId was set as a BigInt, -1 when
    * a part is 2^53 or more (appendAuto then declines).
    */
-  private lastMs = 0;
-  private lastSeq = 0;
+  private lastMs = DOUBLE_ZERO;
+  private lastSeq = DOUBLE_ZERO;
   firstId: StreamId = 0n;
   maxDeletedId: StreamId = 0n;
   entriesAdded = 0;

@@ -2,6 +2,18 @@
  * Number parsing and formatting exactly as Redis does it.
  */
 
+/**
+ * 0 as a double (-0): the first value of a number field that will hold what a
+ * Smi cannot (fractions, times in ms or µs, sums of them). V8 gives a field the
+ * representation of the first value stored in it; a field started at 0 is an
+ * integer field until its first double, and that store replaces the hidden
+ * class of every object of the class: each optimized function that had met
+ * them deoptimizes ("wrong map") and is compiled again. Started with a double,
+ * the field is one from the first object made. -0 is 0 to arithmetic,
+ * comparisons and String(); only Object.is and util.inspect tell them apart.
+ */
+export const DOUBLE_ZERO = -0;
+
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 

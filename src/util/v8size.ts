@@ -55,18 +55,26 @@ export function strBytes(n: number): number {
 
 /**
  * The capacities a JS array passes through when grown by push from empty
- * (V8's NewElementsCapacity: n + n/2 + 16). Precomputed once; read-only.
+ * (V8's NewElementsCapacity: n + n/2 + 16), up to the last below 2^30 (V8's
+ * arrays stop far below). Precomputed once; read-only. Every entry is a Smi,
+ * so the array holds Smis and arrCap returns one: with entries up to 2^32 it
+ * held doubles, and the first capacity above 512 stored in an object's
+ * integer field (a dict's page capacity) changed that field to a double and
+ * the object's hidden class with it. Every optimized function that had met
+ * the class was then thrown away and compiled again ("wrong map"): 25 of them
+ * when a fresh server's keyspace first passed 512 keys under BullMQ.
  */
 const CAPS: readonly number[] = (() => {
   const c: number[] = [0];
-  let cap = 0;
-  while (cap < 2 ** 32) {
+  for (let cap = 0; ;) {
     const n = cap + 1;
     cap = n + Math.floor(n / 2) + 16;
+    if (cap >= 2 ** 30) return c;
     c.push(cap);
   }
-  return c;
 })();
+/** The largest capacity in CAPS. */
+const MAX_CAP = CAPS[CAPS.length - 1]!;
 
 /** arrCap for lengths up to SMALL (list chunks, small collections): one read. */
 const SMALL = 512;
@@ -83,6 +91,7 @@ const SMALL_CAPS: Uint16Array = (() => {
 /** The capacity of a JS array grown by push to length n. */
 export function arrCap(n: number): number {
   if (n <= SMALL) return SMALL_CAPS[n]!;
+  if (n > MAX_CAP) return n; // no JS array is that long: counts of other things
   let lo = 2;
   let hi = CAPS.length - 1;
   while (lo < hi) {
