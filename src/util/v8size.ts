@@ -61,8 +61,8 @@ export function strBytes(n: number): number {
  * held doubles, and the first capacity above 512 stored in an object's
  * integer field (a dict's page capacity) changed that field to a double and
  * the object's hidden class with it. Every optimized function that had met
- * the class was then thrown away and compiled again ("wrong map"): 25 of them
- * when a fresh server's keyspace first passed 512 keys under BullMQ.
+ * the class was then thrown away and compiled again ("wrong map"): the
+ * keyspace's lookups, when a fresh server's keyspace first passed 512 keys.
  */
 const CAPS: readonly number[] = (() => {
   const c: number[] = [0];
