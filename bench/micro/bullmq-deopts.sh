@@ -7,7 +7,8 @@
 set -u
 J=$1; R=$2; N=$3; shift 3
 here=$(cd "$(dirname "$0")" && pwd)
-port=$((20000 + RANDOM % 20000))
+# (below 32768, where Linux picks the ephemeral ports of outgoing connections)
+port=$((20000 + RANDOM % 10000))
 for n in $(seq "$N"); do
   for b in "$@"; do
     port=$((port + 1))
@@ -15,6 +16,12 @@ for n in $(seq "$N"); do
     node --trace-opt --trace-deopt "$b/dist/cli.js" --port $port --bind 127.0.0.1 --save '' --appendonly no >"$log" 2>&1 &
     sp=$!
     for i in $(seq 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.2; done
+    if ! redis-cli -p $port ping >/dev/null 2>&1; then
+      echo "$b: the server did not answer on port $port; this round is skipped"
+      kill $sp 2>/dev/null
+      rm -f "$log"
+      continue
+    fi
     rounds=$(node "$here/bullmq-rounds.mjs" $port "$J" "$R" $sp | sed -E 's/server CPU //' | tr '\n' ';')
     redis-cli -p $port shutdown nosave >/dev/null 2>&1
     wait $sp

@@ -8,13 +8,19 @@
 #   e.g. bench/micro/perf-samples.sh get 3 /tmp/old /work/main
 set -u
 T=$1; R=$2; shift 2
-port=$((20000 + RANDOM % 20000))
+# (below 32768, where Linux picks the ephemeral ports of outgoing connections)
+port=$((20000 + RANDOM % 10000))
 for r in $(seq "$R"); do
   for b in "$@"; do
     port=$((port + 1))
     node --perf-basic-prof --max-old-space-size=4096 "$b/dist/cli.js" --port $port --save '' --appendonly no >/dev/null 2>&1 &
     sp=$!
     for i in $(seq 50); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.2; done
+    if ! redis-cli -p $port ping >/dev/null 2>&1; then
+      echo "$b: the server did not answer on port $port; this round is skipped"
+      kill $sp 2>/dev/null
+      continue
+    fi
     redis-benchmark -p $port -t set,$T -n 300000 -c 50 -P 16 -r 100000 -q >/dev/null
     data=$(mktemp /tmp/perf-samples.XXXXXX)
     perf record -q -e cpu-clock -F 2000 -o "$data" -p $sp -- redis-benchmark -p $port -t "$T" -n 600000 -c 50 -P 16 -r 100000 -q >/dev/null 2>&1

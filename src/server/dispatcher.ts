@@ -136,8 +136,11 @@ export function readAhead(server: Server, client: Client): void {
  * string dispatchCommand then compares).
  */
 function commandOf(server: Server, client: Client, name: string): CommandSpec | undefined {
+  // A hit stores nothing: the fresh name is a young string and the client an old object, so
+  // storing it took the write barrier's slow path, twice a command in a pipeline.
+  if (name === client.cmdCacheName) return client.cmdCacheSpec;
   const table = server.commands;
-  let cmd = name === client.cmdCacheName ? client.cmdCacheSpec : table.lookup(name);
+  let cmd = table.lookup(name);
   // What must be obeyed (the AOF) names commands as tsdis wrote them, whatever rename-command says.
   if (cmd === undefined && client.mustObey) cmd = table.lookupOrOriginal(name);
   if (cmd !== undefined) {
