@@ -60,7 +60,8 @@ export function halfSipHash13(s: string, k0: number, k1: number): number {
   // One compression round per 4-byte word, the last word being the remaining
   // bytes and the length, then three finalization rounds: one SipRound body
   // per loop, the state in locals. (One loop for all the rounds, branching on
-  // the round, took 1.15-1.37x the time: bench/RESULTS.md.)
+  // the round, took 1.15-1.37x the time; one round function shared by both
+  // loops, the state in module variables, 1.6-2x: bench/RESULTS.md.)
   let i = 0;
   for (;;) {
     let m: number;
