@@ -132,12 +132,12 @@ export function readAhead(server: Server, client: Client): void {
 /**
  * The command named `name`, through a one-entry cache per connection:
  * clients mostly repeat a command, and comparing with the last name is
- * cheaper than hashing a fresh string (readAhead's lookup leaves the very
- * string dispatchCommand then compares).
+ * cheaper than hashing a fresh string. A hit stores nothing: the fresh name
+ * is a young string and the client an old object, so storing it took the
+ * write barrier's slow path, twice a command in a pipeline (readAhead's
+ * lookup and dispatchCommand's).
  */
 function commandOf(server: Server, client: Client, name: string): CommandSpec | undefined {
-  // A hit stores nothing: the fresh name is a young string and the client an old object, so
-  // storing it took the write barrier's slow path, twice a command in a pipeline.
   if (name === client.cmdCacheName) return client.cmdCacheSpec;
   const table = server.commands;
   let cmd = table.lookup(name);
