@@ -172,11 +172,11 @@ export class Db {
   prefetch(): void {
     const b = this.batch;
     if (b.n < 2) return;
-    // (folded, not summed: a sum grew past 2^31 and made the field a double one, see DOUBLE_ZERO)
-    if (this.dict.size >= PREFETCH_MIN_KEYS)
-      this.prefetched = (this.prefetched ^ this.dict.prefetch(b.hashes, b.n)) & 0xffff;
-    if (this.expires.size >= PREFETCH_MIN_KEYS)
-      this.prefetched = (this.prefetched ^ this.expires.prefetch(b.hashes, b.n)) & 0xffff;
+    let x = this.prefetched;
+    if (this.dict.size >= PREFETCH_MIN_KEYS) x ^= this.dict.prefetch(b.hashes, b.n);
+    if (this.expires.size >= PREFETCH_MIN_KEYS) x ^= this.expires.prefetch(b.hashes, b.n);
+    // (folded to a Smi, not summed: a sum grew past 2^31 and made the field a double one, see DOUBLE_ZERO)
+    this.prefetched = x & 0xffff;
   }
 
   get size(): number {

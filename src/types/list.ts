@@ -114,9 +114,7 @@ export class List implements Collection {
    */
   static builtAsQuicklist(vals: Iterable<Elem>, lim: ListLimits): List {
     const l = new List();
-    const fill = Math.min(lim.fill, 32767);
-    l.qLimitBytes = nodeByteLimit(fill);
-    l.qLimitCount = nodeCountLimit(fill);
+    l.takeNodeLimits(lim);
     l.qCount = [];
     l.qSize = [];
     for (const v of vals) {
@@ -140,6 +138,13 @@ export class List implements Collection {
     return this.qCount === null ? 0 : this.qCount.length;
   }
 
+  /** Fixes the quicklist's node limits (qLimitBytes, qLimitCount) from list-max-listpack-size. */
+  private takeNodeLimits(lim: ListLimits): void {
+    const fill = Math.min(lim.fill, 32767);
+    this.qLimitBytes = nodeByteLimit(fill);
+    this.qLimitCount = nodeCountLimit(fill);
+  }
+
   /**
    * Redis's listTypeTryConversionAppend: before `addCount` elements of
    * `addBytes` bytes in all (their string lengths) are added, a listpack that
@@ -149,9 +154,7 @@ export class List implements Collection {
    */
   growCheck(lim: ListLimits, addBytes: number, addCount: number): void {
     if (this.qCount === null && (this.lpBytes + addBytes > lim.bytes || this.length + addCount > lim.count)) {
-      const fill = Math.min(lim.fill, 32767);
-      this.qLimitBytes = nodeByteLimit(fill);
-      this.qLimitCount = nodeCountLimit(fill);
+      this.takeNodeLimits(lim);
       this.qCount = this.length > 0 ? [this.length] : [];
       this.qSize = this.length > 0 ? [this.lpBytes] : [];
     }

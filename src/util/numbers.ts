@@ -1,5 +1,6 @@
 /**
- * Number parsing and formatting exactly as Redis does it.
+ * Number parsing and formatting exactly as Redis does it, and DOUBLE_ZERO
+ * (how a number field becomes a double one from its first object).
  */
 
 /**
