@@ -234,6 +234,14 @@ export interface CommandSpec {
    * FCALL's). Read by the dispatcher's gates (pause, MISCONF, monitor...).
    */
   flagsFor?: (server: Server, argv: string[], own: readonly CommandFlag[]) => readonly CommandFlag[];
+  /**
+   * The arguments naming members of the collection at argv[1] (first, last
+   * and step, as a key range: a negative last counts from the end): a
+   * pipeline's read-ahead (server/dispatcher.ts readAhead) reads their
+   * entries in a big hash or sorted set together. A hint: it changes no
+   * reply, only when the cache misses come.
+   */
+  members?: readonly [number, number, number];
   /** A small integer unique to this spec in the process (set by command(); stats index by it). */
   id?: number;
   /** flags includes 'write' (set by command(): the dispatcher asks it of every call). */
@@ -279,6 +287,7 @@ export function command(spec: CommandDecl): CommandSpec {
     protectedBy: spec.protectedBy,
     mayNeedVm: spec.mayNeedVm,
     touchesArbitraryKeys: spec.touchesArbitraryKeys,
+    members: spec.members,
     id: nextCommandId++,
     write: spec.flags.includes('write'),
     acl: spec.acl ?? [],

@@ -167,16 +167,37 @@ export class Db {
 
   /**
    * Reads ahead the dict entries of the batch's keys (Dict.prefetch), and
-   * their TTL entries, in dicts big enough not to sit in the CPU's caches.
+   * their TTL entries, in dicts big enough not to sit in the CPU's caches;
+   * and those of the batch's members in their collection (membersToReadAhead).
    */
   prefetch(): void {
     const b = this.batch;
-    if (b.n < 2) return;
     let x = this.prefetched;
-    if (this.dict.size >= PREFETCH_MIN_KEYS) x ^= this.dict.prefetch(b.hashes, b.n);
-    if (this.expires.size >= PREFETCH_MIN_KEYS) x ^= this.expires.prefetch(b.hashes, b.n);
+    if (b.n >= 2) {
+      if (this.dict.size >= PREFETCH_MIN_KEYS) x ^= this.dict.prefetch(b.hashes, b.n);
+      if (this.expires.size >= PREFETCH_MIN_KEYS) x ^= this.expires.prefetch(b.hashes, b.n);
+    }
+    if (b.nm >= 2) {
+      const d = this.membersToReadAhead(b.memberKey!, b.memberKeyHash);
+      if (d !== null) {
+        b.hashMembers();
+        x ^= d.prefetch(b.memberHashes, b.nm);
+      }
+    }
     // (folded to a Smi, not summed: a sum grew past 2^31 and made the field a double one, see DOUBLE_ZERO)
     this.prefetched = x & 0xffff;
+  }
+
+  /**
+   * The dict of the members of the hash (a hashtable) or sorted set at
+   * `key`, whose hash is `h`, when it is big enough to read members ahead
+   * in (prefetch), else null. A hint only: no expiry, no access time.
+   */
+  private membersToReadAhead(key: string, h: number): Dict<unknown> | null {
+    const v = this.dict.get(key, h);
+    if (typeof v !== 'object' || Buffer.isBuffer(v)) return null;
+    const d = v.type === 'hash' ? v.tableDict() : v.type === 'zset' ? v.dict : null;
+    return d !== null && d.size >= PREFETCH_MIN_KEYS ? d : null;
   }
 
   get size(): number {

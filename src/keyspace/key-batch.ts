@@ -62,6 +62,20 @@ export class KeyBatch {
   readonly hashes = new Int32Array(BATCH_KEYS);
   /** Keys in the batch. */
   n = 0;
+  /**
+   * Members of one collection (the first that a command with members
+   * named: CommandSpec.members, HSET's fields, ZADD's members...) that the
+   * batch's commands name, and their hashes once hashMembers() ran: a big
+   * hash's or sorted set's dict reads their entries together, as the
+   * keyspace's does for the keys (Db.prefetch).
+   */
+  readonly members: string[] = new Array<string>(BATCH_KEYS).fill('');
+  readonly memberHashes = new Int32Array(BATCH_KEYS);
+  /** Members in the batch. */
+  nm = 0;
+  /** The key of the collection whose members are in the batch (null: none yet), and its hash. */
+  memberKey: string | null = null;
+  memberKeyHash = 0;
   /** Where each command's keys start (starts[i] for command i). */
   private readonly starts = new Int32Array(BATCH_COMMANDS + 1);
   /** Commands described, and the next one to run. */
@@ -83,6 +97,18 @@ export class KeyBatch {
     this.keys[this.n] = key;
     this.hashes[this.n++] = hashKey(key);
     return true;
+  }
+
+  /** Adds a member of the collection at memberKey; false when the batch is full. */
+  addMember(member: string): boolean {
+    if (this.nm === BATCH_KEYS) return false;
+    this.members[this.nm++] = member;
+    return true;
+  }
+
+  /** Fills memberHashes (only when the members are read ahead: a batch of one costs no hashing). */
+  hashMembers(): void {
+    for (let i = 0; i < this.nm; i++) this.memberHashes[i] = hashKey(this.members[i]!);
   }
 
   /** The next command read ahead is about to run. */
@@ -109,7 +135,9 @@ export class KeyBatch {
   clear(): void {
     if (this.cmds === 0) return;
     for (let i = 0; i < this.n; i++) this.keys[i] = '';
-    this.n = this.cmds = this.cmd = 0;
+    for (let i = 0; i < this.nm; i++) this.members[i] = '';
+    this.memberKey = null;
+    this.n = this.nm = this.cmds = this.cmd = 0;
     this.from = this.at = this.end = 0;
   }
 }

@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ProtocolError } from '../protocol/parser.js';
-import { BATCH_COMMANDS, BATCH_KEYS } from '../keyspace/key-batch.js';
+import { BATCH_COMMANDS, BATCH_KEYS, type KeyBatch } from '../keyspace/key-batch.js';
 import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import { Ctx, type CommandFlag, type CommandSpec } from '../commands/spec.js';
@@ -102,7 +102,9 @@ function protectedAllowed(server: Server, client: Client, param: YesNoLocalParam
  * Reads a pipeline ahead (keyspace/key-batch.ts): parses up to
  * BATCH_COMMANDS of the client's buffered commands at once, puts the keys
  * of each (the command table's key range) in the server's KeyBatch, and
- * has the client's db read their dict entries together. The first command
+ * has the client's db read their dict entries together (and those of the
+ * members the commands name in one big hash or sorted set: addMembers).
+ * The first command
  * whose range names no key (AUTH, SELECT, CLIENT, MULTI, EVALSHA, ...) is
  * the batch's last, as is a protocol error: what such a command changes
  * (the db, the parser's limits for a client that must authenticate)
@@ -124,9 +126,28 @@ export function readAhead(server: Server, client: Client): void {
     const step = range[2];
     if (first <= 0 || step <= 0 || argv.length <= first) break;
     const end = range[1] < 0 ? argv.length + range[1] : Math.min(range[1], argv.length - 1);
+    const start = batch.n;
     for (let i = first; i <= end && batch.add(argv[i]!); i += step);
+    const members = cmd.members;
+    if (members !== undefined && batch.n > start) addMembers(batch, argv, members, start);
   }
-  if (batch.n > 1) client.db.prefetch();
+  if (batch.n > 1 || batch.nm > 1) client.db.prefetch();
+}
+
+/**
+ * readAhead for a command naming members of the collection at argv[1]
+ * (CommandSpec.members), whose hash is the batch's key `at`: its members
+ * go in the batch when it names the collection the batch's first such
+ * command named (Db.prefetch reads them when that collection is big).
+ */
+function addMembers(batch: KeyBatch, argv: string[], members: readonly [number, number, number], at: number): void {
+  const key = argv[1]!;
+  if (batch.memberKey === null) {
+    batch.memberKey = key;
+    batch.memberKeyHash = batch.hashes[at]!;
+  } else if (batch.memberKey !== key) return;
+  const end = members[1] < 0 ? argv.length + members[1] : Math.min(members[1], argv.length - 1);
+  for (let i = members[0]; i <= end && batch.addMember(argv[i]!); i += members[2]);
 }
 
 /**

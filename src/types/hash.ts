@@ -333,6 +333,11 @@ export class HashValue implements Collection {
     return typeof this.d === 'string' && !this.wide;
   }
 
+  /** The Dict of a hashtable (the read-ahead of a pipeline's fields: Db.membersToReadAhead), else null. */
+  tableDict(): Dict<string> | null {
+    return typeof this.d === 'string' ? null : this.d.dict;
+  }
+
   /** Whether it is held as a Dict (HSET's fast path for tables); a wide hash is not. */
   inTable(): boolean {
     return typeof this.d !== 'string';
