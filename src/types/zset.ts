@@ -488,6 +488,11 @@ export class ZSet implements Collection {
     if (old === score) return;
     score = this.stored(score);
     this.dict.setAt(slot, score);
+    // The tree takes the dict's own string for the member (old, like the
+    // tree), not the command's (young): a young string moved into the old
+    // leaves took the write barrier's slow path at each store, and each
+    // update promoted the command's copy while the tree's became garbage.
+    member = this.dict.keyAt(slot);
     const l = this.findLeaf(old, member);
     const p = leafFind(l, old, member);
     // Still inside this leaf's key interval (beyond its other first and last
