@@ -238,7 +238,7 @@ export interface CommandSpec {
    * The arguments naming members of the collection at argv[1] (first, last
    * and step, as a key range: a negative last counts from the end): a
    * pipeline's read-ahead (server/dispatcher.ts readAhead) reads their
-   * entries in a big hash or sorted set together. A hint: it changes no
+   * entries in a big hash, set or sorted set together. A hint: it changes no
    * reply, only when the cache misses come.
    */
   members?: readonly [number, number, number];

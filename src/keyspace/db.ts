@@ -16,6 +16,12 @@ import type { FreeMode } from './lazyfree.js';
 import { DOUBLE_ZERO, narrowInt64 } from '../util/numbers.js';
 import type { ListLimits } from '../types/list.js';
 
+/** A collection's index of its members that reads a batch's ahead (Dict, a hashtable set). */
+interface MemberIndex {
+  readonly size: number;
+  prefetch(hashes: Int32Array, n: number): number;
+}
+
 /** Dicts smaller than this are not read ahead (Db.prefetch): they stay in the CPU's caches. */
 const PREFETCH_MIN_KEYS = 1 << 14;
 
@@ -189,14 +195,18 @@ export class Db {
   }
 
   /**
-   * The dict of the members of the hash (a hashtable) or sorted set at
-   * `key`, whose hash is `h`, when it is big enough to read members ahead
-   * in (prefetch), else null. A hint only: no expiry, no access time.
+   * What indexes the members of the hash, set (hashtable encodings) or
+   * sorted set at `key`, whose hash is `h`, when it is big enough to read
+   * members ahead in (prefetch), else null. A hint only: no expiry, no
+   * access time.
    */
-  private membersToReadAhead(key: string, h: number): Dict<unknown> | null {
+  private membersToReadAhead(key: string, h: number): MemberIndex | null {
     const v = this.dict.get(key, h);
     if (typeof v !== 'object' || Buffer.isBuffer(v)) return null;
-    const d = v.type === 'hash' ? v.tableDict() : v.type === 'zset' ? v.dict : null;
+    let d: MemberIndex | null = null;
+    if (v.type === 'hash') d = v.tableDict();
+    else if (v.type === 'zset') d = v.dict;
+    else if (v.type === 'set' && v.index !== null) d = v;
     return d !== null && d.size >= PREFETCH_MIN_KEYS ? d : null;
   }
 

@@ -1,8 +1,8 @@
 /**
  * A pipeline's read-ahead of members (server/dispatcher.ts readAhead,
  * CommandSpec.members): the fields and members that pipelined commands name
- * in one big hash or sorted set go in the key batch, with their hashes, for
- * Db.prefetch to read their dict entries together; nothing for small
+ * in one big hash, set or sorted set go in the key batch, with their hashes,
+ * for Db.prefetch to read their index entries together; nothing for small
  * collections, other keys, strings or commands without members. The
  * replies are those of the same commands run one at a time.
  */
@@ -14,6 +14,7 @@ import { dispatch, readAhead } from '../../src/server/dispatcher.js';
 import { hashKey } from '../../src/keyspace/keyindex.js';
 import type { HashValue } from '../../src/types/hash.js';
 import type { ZSet } from '../../src/types/zset.js';
+import type { SetValue } from '../../src/types/set.js';
 import { encode } from '../helpers/resp.js';
 
 /** Entries past Db's read-ahead threshold (PREFETCH_MIN_KEYS, 16,384). */
@@ -25,14 +26,18 @@ function serverWithData(): Server {
   for (let i = 0; i < BIG; i += 500) {
     const hset = ['HSET', 'big'];
     const zadd = ['ZADD', 'bigz'];
+    const sadd = ['SADD', 'bigs'];
     for (let j = i; j < i + 500; j++) {
       hset.push(`f${j}`, `v${j}`);
       zadd.push(String(j), `m${j}`);
+      sadd.push(`s${j}`);
     }
     dispatch(s, c, hset);
     dispatch(s, c, zadd);
+    dispatch(s, c, sadd);
   }
   dispatch(s, c, ['HSET', 'small', 'f1', 'v1']);
+  dispatch(s, c, ['SADD', 'smallset', 'f1', 'x']);
   dispatch(s, c, ['SET', 'str', 'x']);
   return s;
 }
@@ -61,10 +66,11 @@ function readAheadOf(s: Server, cmds: string[][]): { members: string[]; readAhea
   return { members, readAhead: readAheadDone };
 }
 
-test('readAhead: the members pipelined commands name in one big hash or sorted set, and nothing else', () => {
+test('readAhead: the members pipelined commands name in one big hash, set or sorted set, and nothing else', () => {
   const s = serverWithData();
   assert.equal((s.dbs[0]!.dict.get('big') as HashValue).tableDict()?.size, BIG);
   assert.equal((s.dbs[0]!.dict.get('bigz') as ZSet).dict.size, BIG);
+  assert.equal((s.dbs[0]!.dict.get('bigs') as SetValue).encoding(), 'hashtable');
 
   // HSET's fields (not its values), then HGET's, HMGET's, HDEL's and HINCRBY's on the same hash
   let r = readAheadOf(s, [
@@ -85,6 +91,15 @@ test('readAhead: the members pipelined commands name in one big hash or sorted s
   ]);
   assert.deepEqual(r, { members: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'], readAhead: true });
 
+  // SADD's, SISMEMBER's, SMISMEMBER's and SREM's members
+  r = readAheadOf(s, [
+    ['SADD', 'bigs', 's1', 'new1'],
+    ['SISMEMBER', 'bigs', 's2'],
+    ['SMISMEMBER', 'bigs', 's3', 's4'],
+    ['SREM', 'bigs', 's5'],
+  ]);
+  assert.deepEqual(r, { members: ['s1', 'new1', 's2', 's3', 's4', 's5'], readAhead: true });
+
   // only the first collection named: another one's members are left out, before and after a GET
   r = readAheadOf(s, [
     ['HGET', 'big', 'f1'],
@@ -98,8 +113,8 @@ test('readAhead: the members pipelined commands name in one big hash or sorted s
   assert.deepEqual(readAheadOf(s, [['HMGET', 'big', 'a', 'b']]), { members: ['a', 'b'], readAhead: true });
   assert.deepEqual(readAheadOf(s, [['HGET', 'big', 'a']]), { members: ['a'], readAhead: false });
 
-  // a small hash, a string, a missing key: nothing to read ahead in
-  for (const key of ['small', 'str', 'missing']) {
+  // a small hash or set, a string, a missing key: nothing to read ahead in
+  for (const key of ['small', 'smallset', 'str', 'missing']) {
     r = readAheadOf(s, [
       ['HGET', key, 'f1'],
       ['HGET', key, 'f2'],
@@ -123,7 +138,7 @@ test('readAhead: the members pipelined commands name in one big hash or sorted s
   assert.deepEqual(r, { members: ['f9', 'f8'], readAhead: true });
 });
 
-test('readAhead of members: a pipeline on a big hash and sorted set replies as the commands run one at a time', () => {
+test('readAhead of members: a pipeline on a big hash, set and sorted set replies as the commands run one at a time', () => {
   const piped = serverWithData();
   const single = serverWithData();
   const cmds: string[][] = [];
@@ -137,6 +152,10 @@ test('readAhead of members: a pipeline on a big hash and sorted set replies as t
     cmds.push(['ZSCORE', 'bigz', `m${i * 31}`]);
     cmds.push(['ZREM', 'bigz', `m${i * 7}`, `new${i}`]);
     cmds.push(['HDEL', 'big', `f${i * 53}`, `added${i}`]);
+    cmds.push(['SADD', 'bigs', `s${i * 13}`, `snew${i}`]);
+    cmds.push(['SISMEMBER', 'bigs', `snew${i >> 1}`]);
+    cmds.push(['SMISMEMBER', 'bigs', `s${i}`, `absent${i}`]);
+    cmds.push(['SREM', 'bigs', `s${i * 11}`, `snew${i - 3}`]);
   }
   const c = piped.newClient(null, 'internal');
   const buf = Buffer.concat(cmds.map((a) => encode(a)));
