@@ -66,8 +66,8 @@ export class KeyBatch {
    * Members of one collection (the first that a command with members
    * named: CommandSpec.members, HSET's fields, ZADD's members...) that the
    * batch's commands name, and their hashes once hashMembers() ran: a big
-   * hash's or sorted set's dict reads their entries together, as the
-   * keyspace's does for the keys (Db.prefetch).
+   * hash's, set's or sorted set's index reads their entries together, as
+   * the keyspace's does for the keys (Db.prefetch).
    */
   readonly members: string[] = new Array<string>(BATCH_KEYS).fill('');
   readonly memberHashes = new Int32Array(BATCH_KEYS);
