@@ -14,20 +14,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const src = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src');
-const url = (p: string) => JSON.stringify(pathToFileURL(path.join(src, p)).href);
+import { runV8Script, srcUrl as url } from '../helpers/v8-child.js';
 
 test('the hot path objects keep their hidden class through a workload', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-maps-'));
-  const script = path.join(dir, 'run.mjs');
-  fs.writeFileSync(
-    script,
+  const out = runV8Script(
     `import net from 'node:net';
 const { createServer } = await import(${url('index.js')});
 const { Server } = await import(${url('server/server.js')});
@@ -72,16 +62,9 @@ sock.destroy();
 await srv.close();
 console.log(JSON.stringify({ replied: out.endsWith('+PONG\\r\\n'), changed: [...changed] }));
 `,
+    ['--allow-natives-syntax'],
   );
-  try {
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', script], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { replied: boolean; changed: string[] };
-    assert.ok(r.replied, 'the workload ran to its end');
-    assert.deepEqual(r.changed, []);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { replied: boolean; changed: string[] };
+  assert.ok(r.replied, 'the workload ran to its end');
+  assert.deepEqual(r.changed, []);
 });

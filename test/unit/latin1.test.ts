@@ -6,12 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { latin1Of } from '../../src/util/latin1.js';
+import { runV8Script, srcUrl } from '../helpers/v8-child.js';
 
 test('latin1Of decodes bytes 0-255 at every length', () => {
   const b = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) & 255));
@@ -21,13 +17,9 @@ test('latin1Of decodes bytes 0-255 at every length', () => {
 });
 
 test('a length met only after latin1Of was optimized does not deoptimize it', () => {
-  const mod = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/util/latin1.js');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-latin1-'));
-  const script = path.join(dir, 'run.mjs');
   // optimized on lengths 3 to 7 (a million calls), then every length from 1 to 32
-  fs.writeFileSync(
-    script,
-    `import { latin1Of } from ${JSON.stringify(pathToFileURL(mod).href)};
+  const out = runV8Script(
+    `import { latin1Of } from ${srcUrl('util/latin1.js')};
 const b = Buffer.alloc(4096, 97);
 let x = 0;
 for (let i = 0; i < 2e6; i++) {
@@ -36,13 +28,10 @@ for (let i = 0; i < 2e6; i++) {
 }
 console.log(x);
 `,
+    ['--trace-deopt'],
+    'latin1',
   );
-  try {
-    const out = execFileSync(process.execPath, ['--trace-deopt', script], { encoding: 'latin1', timeout: 60_000 });
-    const deopts = out.split('\n').filter((l) => l.includes('bailout') && l.includes('latin1Of'));
-    assert.deepEqual(deopts, []);
-    assert.ok(out.trimEnd().endsWith(String(5e6 + 16.5e6)), 'the script ran to its end');
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const deopts = out.split('\n').filter((l) => l.includes('bailout') && l.includes('latin1Of'));
+  assert.deepEqual(deopts, []);
+  assert.ok(out.trimEnd().endsWith(String(5e6 + 16.5e6)), 'the script ran to its end');
 });

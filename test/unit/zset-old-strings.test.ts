@@ -10,21 +10,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const src = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src');
-const url = (p: string) => JSON.stringify(pathToFileURL(path.join(src, p)).href);
+import { runV8Script, srcUrl } from '../helpers/v8-child.js';
 
 test('ZSet: a score update leaves the old member string in the tree, not the command’s young copy', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-zset-'));
-  const script = path.join(dir, 'run.mjs');
-  fs.writeFileSync(
-    script,
-    `const { ZSet } = await import(${url('types/zset.js')});
+  const out = runV8Script(
+    `const { ZSet } = await import(${srcUrl('types/zset.js')});
 const z = new ZSet(false);
 for (let i = 0; i < 3000; i++) z.set('member:' + i, i);
 gc();
@@ -41,18 +31,11 @@ for (let l = z.head; l !== null; l = l.next)
   }
 console.log(JSON.stringify({ seen, young, card: z.card() }));
 `,
+    ['--allow-natives-syntax', '--expose-gc'],
   );
-  try {
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--expose-gc', script], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { seen: number; young: number; card: number };
-    assert.equal(r.card, 3001);
-    assert.equal(r.seen, 3001, 'the walk saw every member');
-    // the one new member is the command's string; the 1,000 updated ones are the set's own
-    assert.equal(r.young, 1);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { seen: number; young: number; card: number };
+  assert.equal(r.card, 3001);
+  assert.equal(r.seen, 3001, 'the walk saw every member');
+  // the one new member is the command's string; the 1,000 updated ones are the set's own
+  assert.equal(r.young, 1);
 });
