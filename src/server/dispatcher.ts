@@ -103,10 +103,9 @@ function protectedAllowed(server: Server, client: Client, param: YesNoLocalParam
  * BATCH_COMMANDS of the client's buffered commands at once, puts the keys
  * of each (the command table's key range) in the server's KeyBatch, and
  * has the client's db read their dict entries together (and those of the
- * members the commands name in one big hash, set or sorted set: addMembers).
- * The first command
- * whose range names no key (AUTH, SELECT, CLIENT, MULTI, EVALSHA, ...) is
- * the batch's last, as is a protocol error: what such a command changes
+ * members the commands name in one big hash, set or sorted set:
+ * addMembers). The first command whose range names no key (AUTH, SELECT,
+ * CLIENT, MULTI, EVALSHA, ...) is the batch's last, as is a protocol error: what such a command changes
  * (the db, the parser's limits for a client that must authenticate)
  * applies to the commands after it, parsed after it runs as without a
  * batch. Only for an authenticated client (processInput decides).
