@@ -105,10 +105,11 @@ function protectedAllowed(server: Server, client: Client, param: YesNoLocalParam
  * has the client's db read their dict entries together (and those of the
  * members the commands name in one big hash, set or sorted set:
  * addMembers). The first command whose range names no key (AUTH, SELECT,
- * CLIENT, MULTI, EVALSHA, ...) is the batch's last, as is a protocol error: what such a command changes
- * (the db, the parser's limits for a client that must authenticate)
- * applies to the commands after it, parsed after it runs as without a
- * batch. Only for an authenticated client (processInput decides).
+ * CLIENT, MULTI, EVALSHA, ...) is the batch's last, as is a protocol
+ * error: what such a command changes (the db, the parser's limits for a
+ * client that must authenticate) applies to the commands after it, parsed
+ * after it runs as without a batch. Only for an authenticated client
+ * (processInput decides).
  */
 export function readAhead(server: Server, client: Client): void {
   const parser = client.parser;
