@@ -125,13 +125,18 @@ export function readAhead(server: Server, client: Client): void {
     const first = range[0];
     const step = range[2];
     if (first <= 0 || step <= 0 || argv.length <= first) break;
-    const end = range[1] < 0 ? argv.length + range[1] : Math.min(range[1], argv.length - 1);
+    const end = rangeLast(range[1], argv.length);
     const start = batch.n;
     for (let i = first; i <= end && batch.add(argv[i]!); i += step);
     const members = cmd.members;
     if (members !== undefined && batch.n > start) addMembers(batch, argv, members, start);
   }
   if (batch.n > 1 || batch.nm > 1) client.db.prefetch();
+}
+
+/** The last argument of a (first, last, step) range in `argc` arguments: a negative last counts from the end. */
+function rangeLast(last: number, argc: number): number {
+  return last < 0 ? argc + last : Math.min(last, argc - 1);
 }
 
 /**
@@ -146,7 +151,7 @@ function addMembers(batch: KeyBatch, argv: string[], members: readonly [number, 
     batch.memberKey = key;
     batch.memberKeyHash = batch.hashes[at]!;
   } else if (batch.memberKey !== key) return;
-  const end = members[1] < 0 ? argv.length + members[1] : Math.min(members[1], argv.length - 1);
+  const end = rangeLast(members[1], argv.length);
   for (let i = members[0]; i <= end && batch.addMember(argv[i]!); i += members[2]);
 }
 
