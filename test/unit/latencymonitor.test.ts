@@ -47,6 +47,23 @@ test('LATENCY HISTOGRAM buckets: cumulative counts at HDR log levels from 1024 n
   ]);
 });
 
+test('LATENCY HISTOGRAM: a slow call grows the buckets; faster ones after it land below', () => {
+  for (const order of [
+    [3e6, 0.2, 0.2],
+    [0.2, 3e6, 0.2],
+  ]) {
+    const h = new LatencyHistogram();
+    for (const us of order) h.record(us);
+    assert.equal(h.total, 3);
+    assert.equal(h.valueAt(50), 200); // values under 128 ns apart are exact to the ns
+    // 3 s: 2^31 ns and up, 7 bits below the leading one: 179 * 2^24 - 1 ns at most
+    assert.equal(h.valueAt(100), 179 * 2 ** 24 - 1);
+    const levels = h.cumulativeUsec();
+    assert.deepEqual(levels[0], [1, 2]);
+    assert.deepEqual(levels.at(-1), [Math.floor((2 ** 32 + 2 ** 25 - 1) / 1000), 3]);
+  }
+});
+
 test('MONITOR argument repr and redaction', () => {
   assert.equal(repr('a"b\\c\n\r\t\x07\x08 \x00\xff~'), '"a\\"b\\\\c\\n\\r\\t\\a\\b \\x00\\xff~"');
   assert.deepEqual(monitorArgs(['AUTH', 'p']), ['AUTH', '(redacted)']);
