@@ -11,6 +11,12 @@ import { prefixCopy } from '../util/strings.js';
 
 export type Bulk = string | Buffer | number;
 
+/** What a Reply holds as a value (Reply.capture): nothing, a bulk string, an integer, +OK. */
+export const HELD_NONE = 0;
+export const HELD_BULK = 1;
+export const HELD_INT = 2;
+export const HELD_OK = 3;
+
 export class Reply {
   /** Pending output, latin1-encoded. */
   out = '';
@@ -35,7 +41,30 @@ export class Reply {
   keep: number[] | null = null;
   /** Called with the code of every error reply (INFO errorstats). */
   onError: ((code: string) => void) | null = null;
+  /**
+   * Set on a script's client while jslua runs the script's commands: a reply
+   * that is one bulk string, one integer or +OK, written first, is kept as
+   * the value (`held`, `heldKind`) instead of being encoded, and the script
+   * takes that value (scripts.ts RunHost.takeHeld) instead of parsing the
+   * text back. What is written after it follows it in `out` (heldText()).
+   */
+  capture = false;
+  heldKind = HELD_NONE;
+  held: string | number = '';
   constructor(public resp: 2 | 3 = 2) {}
+
+  /** Under capture: whether a value written now is held (nothing written yet). */
+  private holds(): boolean {
+    return this.heldKind === HELD_NONE && this.out.length === 0;
+  }
+
+  /** The held value as it would have been written (the reply's first frame). */
+  heldText(): string {
+    const v = this.held;
+    if (this.heldKind === HELD_OK) return '+OK\r\n';
+    if (this.heldKind === HELD_INT) return ':' + v + '\r\n';
+    return '$' + (v as string).length + '\r\n' + v + '\r\n';
+  }
 
   take(): string {
     const o = this.out;
@@ -44,7 +73,8 @@ export class Reply {
   }
 
   ok(): void {
-    this.out += '+OK\r\n';
+    if (this.capture && this.holds()) this.heldKind = HELD_OK;
+    else this.out += '+OK\r\n';
   }
   /** A status reply; the text must not contain CR or LF. */
   simple(s: string): void {
@@ -63,10 +93,17 @@ export class Reply {
     this.out += '-' + sanitize(msg) + '\r\n';
   }
   int(n: number | bigint): void {
-    this.out += ':' + n + '\r\n';
+    // (held as the number the text would parse to: safe integers only, -0 as 0)
+    if (this.capture && this.holds() && typeof n === 'number' && Number.isSafeInteger(n)) {
+      this.heldKind = HELD_INT;
+      this.held = n + 0;
+    } else this.out += ':' + n + '\r\n';
   }
   bulk(v: Bulk): void {
-    if (typeof v === 'string') this.out += '$' + v.length + '\r\n' + v + '\r\n';
+    if (this.capture && typeof v !== 'object' && this.holds()) {
+      this.heldKind = HELD_BULK;
+      this.held = typeof v === 'string' ? v : '' + v;
+    } else if (typeof v === 'string') this.out += '$' + v.length + '\r\n' + v + '\r\n';
     else if (typeof v === 'number') {
       const s = '' + v;
       this.out += '$' + s.length + '\r\n' + s + '\r\n';

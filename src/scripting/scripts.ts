@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
+import { HELD_NONE, HELD_OK } from '../protocol/writer.js';
 import { cstr } from '../util/strings.js';
 import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
 import { ACL_OK, DENIED_CMD } from '../acl/user.js';
@@ -51,6 +52,8 @@ import {
 import { jsCompile, jsState, runJs, type JsFailure, type TickHost } from './jslua/engine.js';
 import { cjsonSettingsTouched, usesCjson } from './jslua/env.js';
 import type { CompiledChunk } from './jslua/compile.js';
+import { LuaTable } from './jslua/table.js';
+import type { LuaValue } from './jslua/value.js';
 import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /** Shebang flags (`#!lua flags=...`), by name. */
@@ -479,10 +482,34 @@ class RunHost implements ScriptHost, TickHost {
       if (err !== null) return this.refused(`-${err}\r\n`, cmd, parent);
     }
     call(this.server, lua, cmd, argv, parent);
-    const out = lua.reply.out;
-    lua.reply.out = '';
-    if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(lua.reply.lastError);
+    const reply = lua.reply;
+    let out = reply.out;
+    reply.out = '';
+    if (reply.heldKind !== HELD_NONE) {
+      // the reply is the value jslua takes (takeHeld), or that value and what followed it
+      if (out.length === 0) return '';
+      out = reply.heldText() + out;
+      reply.heldKind = HELD_NONE;
+    }
+    if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(reply.lastError);
     return out;
+  }
+
+  /**
+   * The reply of the command call() just ran when it returned '' (jslua,
+   * Reply.capture): the held bulk string or integer, or +OK as Lua gets it.
+   */
+  takeHeld(): LuaValue {
+    const reply = this.lua.reply;
+    const kind = reply.heldKind;
+    const v = reply.held;
+    reply.heldKind = HELD_NONE;
+    reply.held = '';
+    if (kind === HELD_NONE) return undefined; // (no reply at all: nil, as the empty text parses)
+    if (kind !== HELD_OK) return v;
+    const t = new LuaTable(0, 0);
+    t.setStr('ok', 'OK');
+    return t;
   }
 
   /**
@@ -652,6 +679,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   lua.resp = 2;
   lua.replTarget = PROPAGATE_ALL;
   lua.reply.out = '';
+  lua.reply.heldKind = HELD_NONE;
   // Everything the script runs is propagated by call(); EVAL itself is not.
   ctx.replayAs([]);
   const host = (st.host ??= new RunHost(server));
@@ -746,9 +774,12 @@ function writeJsResult(
 ): void {
   const server = ctx.server;
   let f: JsFailure | null;
+  const capturing = host.lua.reply;
+  capturing.capture = true;
   try {
     f = runJs(js, keys, args, host, ctx.reply);
   } finally {
+    capturing.capture = false;
     st.running = null;
     host.end();
   }

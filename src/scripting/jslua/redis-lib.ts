@@ -25,8 +25,13 @@ import {
 
 /** What the redis library reaches in the server: the running script's host (scripts.ts RunHost). */
 export interface JsHost {
-  /** Runs a command through the script gates; its reply as RESP (latin1). */
+  /**
+   * Runs a command through the script gates; its reply as RESP (latin1), or
+   * '' when the reply is one value the host kept (takeHeld).
+   */
   call(argv: string[]): string;
+  /** The reply call() kept as a value (returned ''), as Lua gets it. */
+  takeHeld(): LuaValue;
   setResp(v: 2 | 3): void;
   /** The script's protocol now (redis.setresp). */
   readonly resp: 2 | 3;
@@ -111,6 +116,7 @@ function command(args: LuaValue[], raiseError: boolean): LuaValue {
   const host = active.host;
   if (host === null) raise('-' + Err.scriptNotRunning);
   const out = host.call(argv);
+  if (out.length === 0) return host.takeHeld();
   if (out.charCodeAt(0) === 45 /* - */) {
     const t = errorTable(out.slice(0, out.length - 2));
     // counted when the command replied it (Redis's ignore_error_stats_update)

@@ -100,6 +100,35 @@ const CORPUS: [string, string[]?, string[]?][] = [
     ['n'],
     [],
   ],
+  // one-value replies (a bulk string, an integer, +OK), which jslua takes without their text (Reply.capture)
+  [
+    `local r = redis.call('SET', KEYS[1], ARGV[1])
+    local g = redis.call('GET', KEYS[1])
+    return {type(r), r.ok, type(g), g, redis.call('STRLEN', KEYS[1]), redis.call('DECR', KEYS[2]),
+      redis.call('EXISTS', KEYS[1], KEYS[2], 'nokey'), redis.call('GET', 'nokey') == false}`,
+    ['k', 'c'],
+    ['a\r\nb$-1\r\n'],
+  ],
+  [
+    "redis.setresp(3) local r = redis.call('SET', KEYS[1], 'v') return {r.ok, redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2])}",
+    ['k', 'c'],
+    [],
+  ],
+  [
+    "return {redis.pcall('HSET', KEYS[1], 'f', 'v'), redis.pcall('HGET', KEYS[1], 'f'), redis.pcall('GET', KEYS[1])}",
+    ['h'],
+    [],
+  ],
+  [
+    "redis.call('SET', KEYS[1], string.rep('x', 100000)) local v = redis.call('GET', KEYS[1]) return {#v, v:sub(1, 3)}",
+    ['k'],
+    [],
+  ],
+  [
+    "redis.call('SET', KEYS[1], '12') return {redis.call('GET', KEYS[1]) .. '', type(redis.call('GET', KEYS[1]))}",
+    ['k'],
+    [],
+  ],
   ["return redis.call('SET', KEYS[1], 1.5)", ['n'], []],
   ["return redis.call('SET', KEYS[1], 2^53)", ['n'], []],
   ["redis.call('RPUSH', KEYS[1], 'a', 'b', 'c') return redis.call('LRANGE', KEYS[1], 0, -1)", ['l'], []],

@@ -1,0 +1,87 @@
+/**
+ * Reply.capture, on a script's client while jslua runs its commands: a reply
+ * that is one bulk string (a string or a number), safe integer or +OK is held as the value, and its
+ * text (heldText) is what the writer writes without capture, so what a
+ * script gets does not depend on it. Anything else, and anything written
+ * after a held value, is written as text, in order.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Reply, HELD_BULK, HELD_INT, HELD_NONE, HELD_OK } from '../../src/protocol/writer.js';
+import { startTsdis, RawConn } from '../helpers/servers.js';
+import { scripting } from '../../src/scripting/scripts.js';
+
+/** What `write` writes to a plain Reply, and to a capturing one as held text then out. */
+function both(write: (r: Reply) => void): { plain: string; captured: string; kind: number; out: string } {
+  const plain = new Reply();
+  write(plain);
+  const c = new Reply();
+  c.capture = true;
+  write(c);
+  const captured = (c.heldKind === HELD_NONE ? '' : c.heldText()) + c.out;
+  return { plain: plain.out, captured, kind: c.heldKind, out: c.out };
+}
+
+test('held values: a bulk string, a safe integer or +OK, whose text is the plain encoding', () => {
+  for (const s of ['', 'x', 'a\r\nb', '$-1\r\n', '\xe9\xff\x00', 'y'.repeat(100000), 12, -1.5]) {
+    const r = both((w) => w.bulk(s));
+    assert.equal(r.kind, HELD_BULK);
+    assert.equal(r.out, '');
+    assert.equal(r.captured, r.plain);
+  }
+  for (const n of [0, -0, 1, -5, 2 ** 53 - 1, -(2 ** 53 - 1)]) {
+    const r = both((w) => w.int(n));
+    assert.equal(r.kind, HELD_INT);
+    assert.equal(r.captured, r.plain);
+  }
+  const c = new Reply();
+  c.capture = true;
+  c.int(-0);
+  assert.ok(Object.is(c.held, 0), '-0 is held as 0, as its text ":0" reads');
+  const ok = both((w) => w.ok());
+  assert.equal(ok.kind, HELD_OK);
+  assert.equal(ok.captured, '+OK\r\n');
+});
+
+test('not held: other values, and what follows a held one stays after it', () => {
+  const others: ((w: Reply) => void)[] = [
+    (w) => w.int(2 ** 53),
+    (w) => w.int(5n),
+    (w) => w.bulk(Buffer.from('buf')),
+    (w) => w.simple('PONG'),
+    (w) => w.null(),
+    (w) => w.error('ERR no'),
+    (w) => w.bulks(['a', 'b']),
+  ];
+  for (const write of others) {
+    const r = both(write);
+    assert.equal(r.kind, HELD_NONE);
+    assert.equal(r.captured, r.plain);
+  }
+  const r = both((w) => {
+    w.bulk('first');
+    w.error('ERR after');
+    w.int(3);
+  });
+  assert.equal(r.kind, HELD_BULK);
+  assert.equal(r.captured, r.plain);
+  const off = new Reply();
+  off.bulk('x');
+  assert.equal(off.heldKind, HELD_NONE);
+});
+
+test("a script's client captures only while jslua runs its commands", async () => {
+  const t = await startTsdis();
+  try {
+    t.server.debugFlags.jslua = true;
+    const c = await RawConn.connect(t.port);
+    const script = "redis.call('SET', KEYS[1], 'v') return {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2])}";
+    assert.equal(await c.call('EVAL', script, '2', 'k', 'n'), '*2\r\n$1\r\nv\r\n:1\r\n');
+    const lua = scripting(t.server).luaClient!;
+    assert.equal(lua.reply.capture, false);
+    assert.equal(lua.reply.heldKind, HELD_NONE);
+    c.close();
+  } finally {
+    await t.close();
+  }
+});
