@@ -11,11 +11,22 @@ import { prefixCopy } from '../util/strings.js';
 
 export type Bulk = string | Buffer | number;
 
-/** What a Reply holds as a value (Reply.capture): nothing, a bulk string, an integer, +OK. */
+/** What a Reply holds as a value (Reply.capture): nothing, a bulk string, an integer, +OK, a flat array. */
 export const HELD_NONE = 0;
 export const HELD_BULK = 1;
 export const HELD_INT = 2;
 export const HELD_OK = 3;
+export const HELD_ARRAY = 4;
+
+/** A held array's element: a bulk string, an integer, false for a RESP2 null bulk. */
+export type HeldItem = string | number | false;
+
+/** A held value as RESP text. */
+function itemText(v: HeldItem): string {
+  if (v === false) return '$-1\r\n';
+  if (typeof v === 'number') return ':' + v + '\r\n';
+  return '$' + v.length + '\r\n' + v + '\r\n';
+}
 
 export class Reply {
   /** Pending output, latin1-encoded. */
@@ -43,14 +54,19 @@ export class Reply {
   onError: ((code: string) => void) | null = null;
   /**
    * Set on a script's client while jslua runs the script's commands: a reply
-   * that is one bulk string, one integer or +OK, written first, is kept as
-   * the value (`held`, `heldKind`) instead of being encoded, and the script
-   * takes that value (scripts.ts RunHost.takeHeld) instead of parsing the
-   * text back. What is written after it follows it in `out` (heldText()).
+   * that is one bulk string, safe integer or +OK, or (RESP2) an array of
+   * those and nulls, written first, is kept as values (`held`, `heldKind`)
+   * instead of being encoded, and the script takes them (scripts.ts
+   * RunHost.takeHeld) instead of parsing the text back. Anything else
+   * written inside a held array turns what was held into text first
+   * (spill); what is written after a held value follows it in `out`
+   * (heldText()).
    */
   capture = false;
   heldKind = HELD_NONE;
-  held: string | number = '';
+  held: HeldItem | HeldItem[] = '';
+  /** The elements a held array still expects (nonzero only while they come). */
+  heldLeft = 0;
   constructor(public resp: 2 | 3 = 2) {}
 
   /** Under capture: whether a value written now is held (nothing written yet). */
@@ -58,12 +74,51 @@ export class Reply {
     return this.heldKind === HELD_NONE && this.out.length === 0;
   }
 
-  /** The held value as it would have been written (the reply's first frame). */
+  /** Whether the held value is whole (an array has all its elements). */
+  get heldWhole(): boolean {
+    return this.heldKind !== HELD_NONE && this.heldLeft === 0;
+  }
+
+  /** The held value as it would have been written (the reply's first frame, or what of it came). */
   heldText(): string {
     const v = this.held;
     if (this.heldKind === HELD_OK) return '+OK\r\n';
-    if (this.heldKind === HELD_INT) return ':' + v + '\r\n';
-    return '$' + (v as string).length + '\r\n' + v + '\r\n';
+    if (this.heldKind !== HELD_ARRAY) return itemText(v as HeldItem);
+    const items = v as HeldItem[];
+    let t = '*' + (items.length + this.heldLeft) + '\r\n';
+    for (const x of items) t += itemText(x);
+    return t;
+  }
+
+  /** Forgets the held value. */
+  dropHeld(): void {
+    this.heldKind = HELD_NONE;
+    this.held = '';
+    this.heldLeft = 0;
+  }
+
+  /** Writes what is held as text, before a write that cannot be held (out is empty until then). */
+  private spill(): void {
+    this.out = this.heldText() + this.out;
+    this.dropHeld();
+  }
+
+  /** Under capture: holds one value (a whole reply, or an element of a held array); false to write it as text. */
+  private hold(v: HeldItem, kind: number): boolean {
+    if (this.heldLeft !== 0) {
+      (this.held as HeldItem[]).push(v);
+      this.heldLeft--;
+      return true;
+    }
+    if (!this.holds()) return false;
+    this.heldKind = kind;
+    this.held = v;
+    return true;
+  }
+
+  /** Under capture, a write that is never held: what is held inside an array becomes text first. */
+  private unheld(): void {
+    if (this.heldLeft !== 0) this.spill();
   }
 
   take(): string {
@@ -73,15 +128,23 @@ export class Reply {
   }
 
   ok(): void {
-    if (this.capture && this.holds()) this.heldKind = HELD_OK;
-    else this.out += '+OK\r\n';
+    if (this.capture) {
+      this.unheld();
+      if (this.holds()) {
+        this.heldKind = HELD_OK;
+        return;
+      }
+    }
+    this.out += '+OK\r\n';
   }
   /** A status reply; the text must not contain CR or LF. */
   simple(s: string): void {
+    if (this.capture) this.unheld();
     this.out += '+' + s + '\r\n';
   }
   /** An error reply; `msg` starts with its code (ERR, WRONGTYPE, ...). */
   error(msg: string): void {
+    if (this.capture) this.unheld();
     this.errors++;
     this.lastError = msg;
     if (this.uncounted !== null && this.uncounted.has(msg)) this.uncountedErrors++;
@@ -93,17 +156,21 @@ export class Reply {
     this.out += '-' + sanitize(msg) + '\r\n';
   }
   int(n: number | bigint): void {
-    // (held as the number the text would parse to: safe integers only, -0 as 0)
-    if (this.capture && this.holds() && typeof n === 'number' && Number.isSafeInteger(n)) {
-      this.heldKind = HELD_INT;
-      this.held = n + 0;
-    } else this.out += ':' + n + '\r\n';
+    if (this.capture) {
+      // (held as the number the text would parse to: safe integers only, -0 as 0)
+      if (typeof n === 'number' && Number.isSafeInteger(n)) {
+        if (this.hold(n + 0, HELD_INT)) return;
+      } else this.unheld();
+    }
+    this.out += ':' + n + '\r\n';
   }
   bulk(v: Bulk): void {
-    if (this.capture && typeof v !== 'object' && this.holds()) {
-      this.heldKind = HELD_BULK;
-      this.held = typeof v === 'string' ? v : '' + v;
-    } else if (typeof v === 'string') this.out += '$' + v.length + '\r\n' + v + '\r\n';
+    if (this.capture) {
+      if (typeof v !== 'object') {
+        if (this.hold(typeof v === 'string' ? v : '' + v, HELD_BULK)) return;
+      } else this.unheld();
+    }
+    if (typeof v === 'string') this.out += '$' + v.length + '\r\n' + v + '\r\n';
     else if (typeof v === 'number') {
       const s = '' + v;
       this.out += '$' + s.length + '\r\n' + s + '\r\n';
@@ -116,45 +183,63 @@ export class Reply {
   }
   /** RESP2 `$-1`, RESP3 `_`. */
   null(): void {
+    if (this.capture && this.heldLeft !== 0 && this.hold(false, HELD_BULK)) return; // (arrays are held in RESP2 only)
     this.out += this.resp === 3 ? '_\r\n' : '$-1\r\n';
   }
   /** RESP2 `*-1`, RESP3 `_`. */
   nullArray(): void {
+    if (this.capture) this.unheld();
     this.out += this.resp === 3 ? '_\r\n' : '*-1\r\n';
   }
   array(n: number): void {
+    if (this.capture) {
+      this.unheld();
+      if (this.resp === 2 && n >= 0 && this.holds()) {
+        this.heldKind = HELD_ARRAY;
+        this.held = [];
+        this.heldLeft = n;
+        return;
+      }
+    }
     this.out += '*' + n + '\r\n';
   }
   /** A map of n pairs: RESP3 `%`, RESP2 an array of 2n. */
   map(n: number): void {
+    if (this.capture) this.unheld();
     this.out += this.resp === 3 ? '%' + n + '\r\n' : '*' + 2 * n + '\r\n';
   }
   /** A set: RESP3 `~`, RESP2 an array. */
   set(n: number): void {
+    if (this.capture) this.unheld();
     this.out += this.resp === 3 ? '~' + n + '\r\n' : '*' + n + '\r\n';
   }
   /** An out-of-band push: RESP3 `>`, RESP2 an array. */
   push(n: number): void {
+    if (this.capture) this.unheld();
     this.out += this.resp === 3 ? '>' + n + '\r\n' : '*' + n + '\r\n';
   }
   /** A double: RESP3 `,`, RESP2 a bulk string, formatted as Redis does. */
   double(x: number): void {
+    if (this.capture) this.unheld();
     const s = formatDouble(x);
     if (this.resp === 3) this.out += ',' + s + '\r\n';
     else this.out += '$' + s.length + '\r\n' + s + '\r\n';
   }
   /** RESP3 `#t`/`#f`, RESP2 `:1`/`:0`. */
   bool(b: boolean): void {
+    if (this.capture) this.unheld();
     if (this.resp === 3) this.out += b ? '#t\r\n' : '#f\r\n';
     else this.out += b ? ':1\r\n' : ':0\r\n';
   }
   /** RESP3 big number `(`, RESP2 a bulk string. */
   bigNumber(s: string): void {
+    if (this.capture) this.unheld();
     if (this.resp === 3) this.out += '(' + s + '\r\n';
     else this.bulk(s);
   }
   /** RESP3 verbatim string (`=`, format `txt`), RESP2 a bulk string. */
   verbatim(s: string, format = 'txt'): void {
+    if (this.capture) this.unheld();
     if (this.resp === 3) this.out += '=' + (s.length + 4) + '\r\n' + format + ':' + s + '\r\n';
     else this.bulk(s);
   }
@@ -165,6 +250,7 @@ export class Reply {
   }
   /** Raw protocol bytes (already encoded). */
   raw(s: string): void {
+    if (this.capture) this.unheld();
     this.out += s;
   }
 }

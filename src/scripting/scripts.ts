@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { splitArgs } from '../protocol/parser.js';
-import { HELD_NONE, HELD_OK } from '../protocol/writer.js';
+import { HELD_ARRAY, HELD_NONE, HELD_OK, type HeldItem } from '../protocol/writer.js';
 import { cstr } from '../util/strings.js';
 import { call, diskWriteError, goodReplicasOk } from '../server/dispatcher.js';
 import { ACL_OK, DENIED_CMD } from '../acl/user.js';
@@ -487,9 +487,9 @@ class RunHost implements ScriptHost, TickHost {
     reply.out = '';
     if (reply.heldKind !== HELD_NONE) {
       // the reply is the value jslua takes (takeHeld), or that value and what followed it
-      if (out.length === 0) return '';
+      if (out.length === 0 && reply.heldWhole) return '';
       out = reply.heldText() + out;
-      reply.heldKind = HELD_NONE;
+      reply.dropHeld();
     }
     if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(reply.lastError);
     return out;
@@ -497,16 +497,17 @@ class RunHost implements ScriptHost, TickHost {
 
   /**
    * The reply of the command call() just ran when it returned '' (jslua,
-   * Reply.capture): the held bulk string or integer, or +OK as Lua gets it.
+   * Reply.capture), as Lua gets it: the held bulk string or integer, +OK as
+   * a status table, an array as a table (nulls false: RESP2).
    */
   takeHeld(): LuaValue {
     const reply = this.lua.reply;
     const kind = reply.heldKind;
     const v = reply.held;
-    reply.heldKind = HELD_NONE;
-    reply.held = '';
+    reply.dropHeld();
     if (kind === HELD_NONE) return undefined; // (no reply at all: nil, as the empty text parses)
-    if (kind !== HELD_OK) return v;
+    if (kind === HELD_ARRAY) return LuaTable.from(v as HeldItem[]);
+    if (kind !== HELD_OK) return v as HeldItem;
     const t = new LuaTable(0, 0);
     t.setStr('ok', 'OK');
     return t;
@@ -679,7 +680,7 @@ export function runGeneric(ctx: Ctx, run: Runnable, keys: string[], args: string
   lua.resp = 2;
   lua.replTarget = PROPAGATE_ALL;
   lua.reply.out = '';
-  lua.reply.heldKind = HELD_NONE;
+  lua.reply.dropHeld();
   // Everything the script runs is propagated by call(); EVAL itself is not.
   ctx.replayAs([]);
   const host = (st.host ??= new RunHost(server));

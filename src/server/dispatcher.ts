@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Err, ReplyError } from '../protocol/errors.js';
 import { ProtocolError } from '../protocol/parser.js';
 import { BATCH_COMMANDS, BATCH_KEYS, type KeyBatch } from '../keyspace/key-batch.js';
-import { HELD_NONE, keptRanges, pushFrames } from '../protocol/writer.js';
+import { keptRanges, pushFrames } from '../protocol/writer.js';
 import { fullName, lookupSub } from '../commands/registry.js';
 import { Ctx, type CommandFlag, type CommandSpec } from '../commands/spec.js';
 import type { Client } from './client.js';
@@ -555,7 +555,7 @@ export function call(server: Server, client: Client, cmd: CommandSpec, argv: str
       server.log.warning(`Internal error in '${cmd.name}': ${(e as Error).stack ?? e}`);
       // what the command began to reply goes (an array header without its elements would desync the client)
       if (reply.out.length > outBefore) reply.out = reply.out.slice(0, outBefore);
-      reply.heldKind = HELD_NONE; // (a script's command: nothing was written before it)
+      reply.dropHeld(); // (a script's command: nothing was written before it)
       reply.error(Err.internalError((e as Error).message));
     }
   }

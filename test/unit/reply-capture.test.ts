@@ -7,19 +7,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Reply, HELD_BULK, HELD_INT, HELD_NONE, HELD_OK } from '../../src/protocol/writer.js';
+import { Reply, HELD_ARRAY, HELD_BULK, HELD_INT, HELD_NONE, HELD_OK } from '../../src/protocol/writer.js';
 import { startTsdis, RawConn } from '../helpers/servers.js';
 import { scripting } from '../../src/scripting/scripts.js';
 
 /** What `write` writes to a plain Reply, and to a capturing one as held text then out. */
-function both(write: (r: Reply) => void): { plain: string; captured: string; kind: number; out: string } {
-  const plain = new Reply();
+function both(
+  write: (r: Reply) => void,
+  resp: 2 | 3 = 2,
+): { plain: string; captured: string; kind: number; out: string; whole: boolean } {
+  const plain = new Reply(resp);
   write(plain);
-  const c = new Reply();
+  const c = new Reply(resp);
   c.capture = true;
   write(c);
   const captured = (c.heldKind === HELD_NONE ? '' : c.heldText()) + c.out;
-  return { plain: plain.out, captured, kind: c.heldKind, out: c.out };
+  return { plain: plain.out, captured, kind: c.heldKind, out: c.out, whole: c.heldWhole };
 }
 
 test('held values: a bulk string, a safe integer or +OK, whose text is the plain encoding', () => {
@@ -51,7 +54,7 @@ test('not held: other values, and what follows a held one stays after it', () =>
     (w) => w.simple('PONG'),
     (w) => w.null(),
     (w) => w.error('ERR no'),
-    (w) => w.bulks(['a', 'b']),
+    (w) => w.map(1),
   ];
   for (const write of others) {
     const r = both(write);
@@ -68,6 +71,66 @@ test('not held: other values, and what follows a held one stays after it', () =>
   const off = new Reply();
   off.bulk('x');
   assert.equal(off.heldKind, HELD_NONE);
+});
+
+test('held arrays (RESP2): bulk strings, integers and nulls; anything else inside turns them into text', () => {
+  const held: ((w: Reply) => void)[] = [
+    (w) => w.bulks(['a', 'b\r\n']),
+    (w) => w.array(0),
+    (w) => {
+      w.array(3);
+      w.bulk('x');
+      w.null();
+      w.int(-7);
+    },
+  ];
+  for (const write of held) {
+    const r = both(write);
+    assert.equal(r.kind, HELD_ARRAY);
+    assert.equal(r.out, '');
+    assert.ok(r.whole);
+    assert.equal(r.captured, r.plain);
+  }
+  const spilled: ((w: Reply) => void)[] = [
+    (w) => {
+      w.array(2);
+      w.bulk('a');
+      w.array(1); // a nested array
+      w.bulk('b');
+      w.bulk('c');
+    },
+    (w) => {
+      w.array(3);
+      w.int(1);
+      w.bulk(Buffer.from('buf'));
+      w.double(1.5);
+    },
+    (w) => {
+      w.array(2);
+      w.ok();
+      w.error('ERR e');
+    },
+    (w) => {
+      w.array(2);
+      w.int(2 ** 60);
+      w.simple('s');
+    },
+  ];
+  for (const write of spilled) {
+    const r = both(write);
+    assert.equal(r.kind, HELD_NONE);
+    assert.equal(r.captured, r.plain);
+  }
+  // RESP3: not held (a null is not Lua's false there)
+  assert.equal(both((w) => w.bulks(['a']), 3).kind, HELD_NONE);
+  // an array missing elements is not whole: the script's host writes it as text
+  const part = both((w) => {
+    w.array(3);
+    w.bulk('a');
+  });
+  assert.equal(part.kind, HELD_ARRAY);
+  assert.equal(part.whole, false);
+  assert.equal(part.captured, part.plain);
 });
 
 test("a script's client captures only while jslua runs its commands", async () => {

@@ -129,6 +129,19 @@ const CORPUS: [string, string[]?, string[]?][] = [
     ['k'],
     [],
   ],
+  // arrays of those (and nulls), also held; others are read back from their text
+  [
+    `redis.call('HSET', KEYS[1], 'a', '1', 'b', 'x\\r\\ny')
+    local m = redis.call('HMGET', KEYS[1], 'a', 'nofield', 'b')
+    local e = redis.call('HMGET', 'nokey', 'a')
+    redis.call('ZADD', KEYS[2], 1, 'm1', 2, 'm2')
+    local z = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+    return {#m, m[1], m[2] == false, m[3], #e, e[1] == false, #z, z[2], #redis.call('LRANGE', 'nokey', 0, -1),
+      #redis.call('HGETALL', KEYS[1]), redis.call('SCAN', 0)[1]}`,
+    ['h', 'z'],
+    [],
+  ],
+  ["redis.setresp(3) local m = redis.call('HMGET', KEYS[1], 'a') return {#m, m[1] == nil}", ['h'], []],
   ["return redis.call('SET', KEYS[1], 1.5)", ['n'], []],
   ["return redis.call('SET', KEYS[1], 2^53)", ['n'], []],
   ["redis.call('RPUSH', KEYS[1], 'a', 'b', 'c') return redis.call('LRANGE', KEYS[1], 0, -1)", ['l'], []],
