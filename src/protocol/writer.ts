@@ -205,13 +205,15 @@ export class Reply {
   }
   /** A map of n pairs: RESP3 `%`, RESP2 an array of 2n. */
   map(n: number): void {
+    if (this.resp === 2) return this.array(2 * n);
     if (this.capture) this.unheld();
-    this.out += this.resp === 3 ? '%' + n + '\r\n' : '*' + 2 * n + '\r\n';
+    this.out += '%' + n + '\r\n';
   }
   /** A set: RESP3 `~`, RESP2 an array. */
   set(n: number): void {
+    if (this.resp === 2) return this.array(n);
     if (this.capture) this.unheld();
-    this.out += this.resp === 3 ? '~' + n + '\r\n' : '*' + n + '\r\n';
+    this.out += '~' + n + '\r\n';
   }
   /** An out-of-band push: RESP3 `>`, RESP2 an array. */
   push(n: number): void {

@@ -54,7 +54,6 @@ test('not held: other values, and what follows a held one stays after it', () =>
     (w) => w.simple('PONG'),
     (w) => w.null(),
     (w) => w.error('ERR no'),
-    (w) => w.map(1),
   ];
   for (const write of others) {
     const r = both(write);
@@ -77,6 +76,16 @@ test('held arrays (RESP2): bulk strings, integers and nulls; anything else insid
   const held: ((w: Reply) => void)[] = [
     (w) => w.bulks(['a', 'b\r\n']),
     (w) => w.array(0),
+    (w) => {
+      w.map(1); // RESP2: an array of 2
+      w.bulk('f');
+      w.bulk('v');
+    },
+    (w) => {
+      w.set(2);
+      w.bulk('a');
+      w.int(1);
+    },
     (w) => {
       w.array(3);
       w.bulk('x');
@@ -123,6 +132,11 @@ test('held arrays (RESP2): bulk strings, integers and nulls; anything else insid
   }
   // RESP3: not held (a null is not Lua's false there)
   assert.equal(both((w) => w.bulks(['a']), 3).kind, HELD_NONE);
+  for (const write of [(w: Reply) => w.map(0), (w: Reply) => w.set(0)]) {
+    const r3 = both(write, 3);
+    assert.equal(r3.kind, HELD_NONE);
+    assert.equal(r3.captured, r3.plain);
+  }
   // an array missing elements is not whole: the script's host writes it as text
   const part = both((w) => {
     w.array(3);

@@ -142,6 +142,16 @@ const CORPUS: [string, string[]?, string[]?][] = [
     [],
   ],
   ["redis.setresp(3) local m = redis.call('HMGET', KEYS[1], 'a') return {#m, m[1] == nil}", ['h'], []],
+  [
+    "redis.call('HSET', KEYS[1], 'a', '1') redis.call('SADD', KEYS[2], 'x') return {redis.call('HGETALL', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}",
+    ['h', 's'],
+    [],
+  ],
+  [
+    "redis.setresp(3) redis.call('HSET', KEYS[1], 'a', '1') redis.call('SADD', KEYS[2], 'x') local h = redis.call('HGETALL', KEYS[1]) local s = redis.call('SMEMBERS', KEYS[2]) return {h.map.a, s.set.x}",
+    ['h', 's'],
+    [],
+  ],
   ["return redis.call('SET', KEYS[1], 1.5)", ['n'], []],
   ["return redis.call('SET', KEYS[1], 2^53)", ['n'], []],
   ["redis.call('RPUSH', KEYS[1], 'a', 'b', 'c') return redis.call('LRANGE', KEYS[1], 0, -1)", ['l'], []],
