@@ -121,6 +121,38 @@ export class Reply {
     if (this.heldLeft !== 0) this.spill();
   }
 
+  /**
+   * What ok(), int(), bulk() and array() hold under capture: false to write it
+   * as text (out of those methods, which every client's replies go through).
+   */
+  private holdOk(): boolean {
+    this.unheld();
+    if (!this.holds()) return false;
+    this.heldKind = HELD_OK;
+    return true;
+  }
+  /** An integer as the number its text parses to: safe integers only, -0 as 0. */
+  private holdInt(n: number | bigint): boolean {
+    if (typeof n === 'number' && Number.isSafeInteger(n)) return this.hold(n + 0, HELD_INT);
+    this.unheld();
+    return false;
+  }
+  /** A bulk string or number as its string (a Buffer is written). */
+  private holdBulk(v: Bulk): boolean {
+    if (typeof v !== 'object') return this.hold(typeof v === 'string' ? v : '' + v, HELD_BULK);
+    this.unheld();
+    return false;
+  }
+  /** An array in RESP2 only, where a null element is Lua's false. */
+  private holdArray(n: number): boolean {
+    this.unheld();
+    if (this.resp !== 2 || n < 0 || !this.holds()) return false;
+    this.heldKind = HELD_ARRAY;
+    this.held = [];
+    this.heldLeft = n;
+    return true;
+  }
+
   take(): string {
     const o = this.out;
     this.out = '';
@@ -128,13 +160,7 @@ export class Reply {
   }
 
   ok(): void {
-    if (this.capture) {
-      this.unheld();
-      if (this.holds()) {
-        this.heldKind = HELD_OK;
-        return;
-      }
-    }
+    if (this.capture && this.holdOk()) return;
     this.out += '+OK\r\n';
   }
   /** A status reply; the text must not contain CR or LF. */
@@ -156,20 +182,11 @@ export class Reply {
     this.out += '-' + sanitize(msg) + '\r\n';
   }
   int(n: number | bigint): void {
-    if (this.capture) {
-      // (held as the number the text would parse to: safe integers only, -0 as 0)
-      if (typeof n === 'number' && Number.isSafeInteger(n)) {
-        if (this.hold(n + 0, HELD_INT)) return;
-      } else this.unheld();
-    }
+    if (this.capture && this.holdInt(n)) return;
     this.out += ':' + n + '\r\n';
   }
   bulk(v: Bulk): void {
-    if (this.capture) {
-      if (typeof v !== 'object') {
-        if (this.hold(typeof v === 'string' ? v : '' + v, HELD_BULK)) return;
-      } else this.unheld();
-    }
+    if (this.capture && this.holdBulk(v)) return;
     if (typeof v === 'string') this.out += '$' + v.length + '\r\n' + v + '\r\n';
     else if (typeof v === 'number') {
       const s = '' + v;
@@ -192,15 +209,7 @@ export class Reply {
     this.out += this.resp === 3 ? '_\r\n' : '*-1\r\n';
   }
   array(n: number): void {
-    if (this.capture) {
-      this.unheld();
-      if (this.resp === 2 && n >= 0 && this.holds()) {
-        this.heldKind = HELD_ARRAY;
-        this.held = [];
-        this.heldLeft = n;
-        return;
-      }
-    }
+    if (this.capture && this.holdArray(n)) return;
     this.out += '*' + n + '\r\n';
   }
   /** A map of n pairs: RESP3 `%`, RESP2 an array of 2n. */
