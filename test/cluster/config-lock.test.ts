@@ -21,12 +21,31 @@ after(async () => {
   for (const p of procs) await p.stop();
 });
 
-/** Runs a server on `dir` (cluster mode) to its exit, or until its output matches `stopAt` (then SIGKILL); its exit code and output. */
-function runOn(
+/** A server that could not listen: the port picked for it was taken before it bound it (by another test's process). */
+const PORT_TAKEN = /Could not create server TCP listening socket \S+: bind: Address already in use/;
+
+/**
+ * Runs a server on `dir` (cluster mode) to its exit, or until its output
+ * matches `stopAt` (then SIGKILL); its exit code and output. A run whose
+ * port was taken before the server bound it is made again on another port
+ * (three runs at most).
+ */
+async function runOn(
   kind: 'tsdis' | 'redis',
   dir: string,
   extra: string[] = [],
   stopAt: RegExp | null = null,
+): Promise<{ code: number | null; out: string; port: number }> {
+  let r = await runOnce(kind, dir, extra, stopAt);
+  for (let i = 0; i < 2 && PORT_TAKEN.test(r.out); i++) r = await runOnce(kind, dir, extra, stopAt);
+  return r;
+}
+
+function runOnce(
+  kind: 'tsdis' | 'redis',
+  dir: string,
+  extra: string[],
+  stopAt: RegExp | null,
 ): Promise<{ code: number | null; out: string; port: number }> {
   return clusterPort().then(
     (port) =>
