@@ -3,8 +3,8 @@
  * histogram with two significant digits: a value (in nanoseconds) falls in the
  * bucket given by its power of two and its next 7 bits, so a bucket spans
  * under 1% of its value and memory stays bounded (at most 64*128 buckets; a
- * command whose calls take up to 2^k ns has (k+2)*128, 13 KB at 4 µs, as
- * Redis's histograms take about 24 KB).
+ * command whose calls all take under 2^k ns has (k+1)*128, 13 KB under 4 µs,
+ * where Redis's histograms take about 24 KB).
  */
 import type { CommandStat } from './stats.js';
 
@@ -13,8 +13,8 @@ const NO_COUNTS = new Float64Array(0);
 
 export class LatencyHistogram {
   /**
-   * Counts by bucket id, one flat array up to the highest bucket used, grown
-   * to the next when a slower call comes: recording touches the histogram,
+   * Counts by bucket id, one flat array up to the row of the slowest call,
+   * grown when a slower call comes: recording touches the histogram,
    * the array and the count. (An array of rows allocated one at a time cost
    * three more dependent loads, each a likely cache miss: every command
    * touches its histogram once, between allocations that sweep the caches.)
@@ -31,7 +31,7 @@ export class LatencyHistogram {
     this.total++;
   }
 
-  /** Records the first call in bucket `b` beyond the array (a whole row more, or up to b's). */
+  /** Records the first call in bucket `b`, beyond the array: the array grows to b's row. */
   private grow(b: number): void {
     const old = this.counts;
     const counts = new Float64Array(((b >> SUB_BITS) + 1) << SUB_BITS);
