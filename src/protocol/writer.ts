@@ -21,13 +21,6 @@ export const HELD_ARRAY = 4;
 /** A held array's element: a bulk string, an integer, false for a RESP2 null bulk. */
 export type HeldItem = string | number | false;
 
-/** A held value as RESP text. */
-function itemText(v: HeldItem): string {
-  if (v === false) return '$-1\r\n';
-  if (typeof v === 'number') return ':' + v + '\r\n';
-  return '$' + v.length + '\r\n' + v + '\r\n';
-}
-
 export class Reply {
   /** Pending output, latin1-encoded. */
   out = '';
@@ -59,8 +52,8 @@ export class Reply {
    * instead of being encoded, and the script takes them (scripts.ts
    * RunHost.takeHeld) instead of parsing the text back. Anything else
    * written inside a held array turns what was held into text first
-   * (spill); what is written after a held value follows it in `out`
-   * (heldText()).
+   * (spill); what is written after a held value follows it in `out`, and
+   * the two are one text again when the script's host spills them.
    */
   capture = false;
   heldKind = HELD_NONE;
@@ -79,17 +72,6 @@ export class Reply {
     return this.heldKind !== HELD_NONE && this.heldLeft === 0;
   }
 
-  /** The held value as it would have been written (the reply's first frame, or what of it came). */
-  heldText(): string {
-    const v = this.held;
-    if (this.heldKind === HELD_OK) return '+OK\r\n';
-    if (this.heldKind !== HELD_ARRAY) return itemText(v as HeldItem);
-    const items = v as HeldItem[];
-    let t = '*' + (items.length + this.heldLeft) + '\r\n';
-    for (const x of items) t += itemText(x);
-    return t;
-  }
-
   /** Forgets the held value. */
   dropHeld(): void {
     this.heldKind = HELD_NONE;
@@ -97,10 +79,35 @@ export class Reply {
     this.heldLeft = 0;
   }
 
-  /** Writes what is held as text, before a write that cannot be held (out is empty until then). */
-  private spill(): void {
-    this.out = this.heldText() + this.out;
+  /**
+   * Writes what is held as the text it stands for, through the writers
+   * that held it, before what `out` has after it: before a write that
+   * cannot be held, or for a reply that is not a whole held value.
+   */
+  spill(): void {
+    const kind = this.heldKind;
+    const v = this.held;
+    const left = this.heldLeft;
+    const after = this.out;
+    const capture = this.capture;
     this.dropHeld();
+    this.out = '';
+    this.capture = false;
+    if (kind === HELD_OK) this.ok();
+    else if (kind === HELD_ARRAY) {
+      const items = v as HeldItem[];
+      this.array(items.length + left);
+      for (const x of items) this.item(x);
+    } else this.item(v as HeldItem);
+    this.capture = capture;
+    this.out += after;
+  }
+
+  /** A held value or array element, written. */
+  private item(x: HeldItem): void {
+    if (x === false) this.null();
+    else if (typeof x === 'number') this.int(x);
+    else this.bulk(x);
   }
 
   /** Under capture: holds one value (a whole reply, or an element of a held array); false to write it as text. */

@@ -483,14 +483,13 @@ class RunHost implements ScriptHost, TickHost {
     }
     call(this.server, lua, cmd, argv, parent);
     const reply = lua.reply;
-    let out = reply.out;
-    reply.out = '';
     if (reply.heldKind !== HELD_NONE) {
-      // the reply is the value jslua takes (takeHeld), or that value and what followed it
-      if (out.length === 0 && reply.heldWhole) return '';
-      out = reply.heldText() + out;
-      reply.dropHeld();
+      // the reply is the value jslua takes (takeHeld), or the text of that value and what followed it
+      if (reply.out.length === 0 && reply.heldWhole) return '';
+      reply.spill();
     }
+    const out = reply.out;
+    reply.out = '';
     if (out.charCodeAt(0) === 45 /* - */) this.cmdErrors.add(reply.lastError);
     return out;
   }

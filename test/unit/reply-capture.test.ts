@@ -1,9 +1,10 @@
 /**
  * Reply.capture, on a script's client while jslua runs its commands: a reply
- * that is one bulk string (a string or a number), safe integer or +OK is held as the value, and its
- * text (heldText) is what the writer writes without capture, so what a
- * script gets does not depend on it. Anything else, and anything written
- * after a held value, is written as text, in order.
+ * that is one bulk string (a string or a number), safe integer or +OK, or in
+ * RESP2 an array of those and nulls, is held as values, and its text (spill)
+ * is what the writer writes without capture, so what a script gets does not
+ * depend on it. Anything else, and anything written after a held value, is
+ * written as text, in order.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,8 +22,9 @@ function both(
   const c = new Reply(resp);
   c.capture = true;
   write(c);
-  const captured = (c.heldKind === HELD_NONE ? '' : c.heldText()) + c.out;
-  return { plain: plain.out, captured, kind: c.heldKind, out: c.out, whole: c.heldWhole };
+  const held = { kind: c.heldKind, out: c.out, whole: c.heldWhole };
+  if (c.heldKind !== HELD_NONE) c.spill();
+  return { plain: plain.out, captured: c.out, ...held };
 }
 
 test('held values: a bulk string, a safe integer or +OK, whose text is the plain encoding', () => {
