@@ -61,19 +61,64 @@ export const BULK_EXTRA = HEADER_MAX + 2;
 export const STAR = 42;
 export const DOLLAR = 36;
 
+/** Powers of ten up to 1e16, past the largest safe integer (2^53 - 1, 16 digits). */
+const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
+
+/** How many decimal digits the safe integer n >= 0 has. */
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= POW10[d]!) d++;
+  return d;
+}
+
+/**
+ * Writes the safe integer n >= 0 as its `digits` decimal digits at p; returns
+ * the end. Above 2^31, eight digits at a time first, so that every division
+ * is an int32 one (a double's own formatting is a runtime call).
+ */
+function putDecimal(b: Buffer, p: number, n: number, digits: number): number {
+  let k = p + digits - 1;
+  while (n > 0x7fffffff) {
+    const hi = Math.floor(n / 1e8);
+    let lo = (n - hi * 1e8) | 0;
+    for (let j = 0; j < 8; j++) {
+      b[k--] = 48 + (lo % 10);
+      lo = (lo / 10) | 0;
+    }
+    n = hi;
+  }
+  let m = n | 0;
+  do {
+    b[k--] = 48 + (m % 10);
+    m = (m / 10) | 0;
+  } while (m > 0);
+  return p + digits;
+}
+
 /** Writes a RESP header (`type`: STAR or DOLLAR, and the count n >= 0) at p; returns the end. */
 export function putHeader(b: Buffer, p: number, type: number, n: number): number {
   b[p++] = type;
   if (n < 10) b[p++] = 48 + n;
-  else {
-    let digits = 2;
-    for (let t = Math.floor(n / 100); t > 0; t = Math.floor(t / 10)) digits++;
-    for (let k = p + digits - 1; k >= p; k--) {
-      b[k] = 48 + (n % 10);
-      n = Math.floor(n / 10);
-    }
-    p += digits;
-  }
+  else p = putDecimal(b, p, n, decimalDigits(n));
+  b[p++] = 13;
+  b[p++] = 10;
+  return p;
+}
+
+/** The most bytes a stream ID takes as a bulk string: two 20-digit parts, the dash, a header and CRLF. */
+export const BULK_ID_MAX = 41 + BULK_EXTRA;
+
+/**
+ * Writes the stream ID `ms-seq` (both safe integers >= 0) at p as a bulk
+ * string (room made); returns the end.
+ */
+export function putBulkId(b: Buffer, p: number, ms: number, seq: number): number {
+  const dm = decimalDigits(ms);
+  const ds = decimalDigits(seq);
+  p = putHeader(b, p, DOLLAR, dm + 1 + ds);
+  p = putDecimal(b, p, ms, dm);
+  b[p++] = 45;
+  p = putDecimal(b, p, seq, ds);
   b[p++] = 13;
   b[p++] = 10;
   return p;

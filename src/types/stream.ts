@@ -32,9 +32,11 @@ import {
 import { latin1Into, latin1Of } from '../util/latin1.js';
 import {
   BULK_EXTRA,
+  BULK_ID_MAX,
   HEADER_MAX,
   STAR,
   putBulkBytes,
+  putBulkId,
   putBulkText,
   putHeader,
   type RespBytes,
@@ -576,12 +578,19 @@ export class StreamNode {
       pairs = getVar(d, o);
       o = varEnd;
     }
-    const id = this.idText(i);
     // room: three headers and the ID, then per string a header, its bytes (the entry's data
     // span bounds the stored ones) and CRLF
-    const b = w.room(2 * HEADER_MAX + id.length + BULK_EXTRA + (end - o) + fieldBytes + pairs * 2 * BULK_EXTRA);
+    const b = w.room(2 * HEADER_MAX + BULK_ID_MAX + (end - o) + fieldBytes + pairs * 2 * BULK_EXTRA);
     let p = putHeader(b, w.o, STAR, 2);
-    p = putBulkText(b, p, id, 0, id.length);
+    const msHi = this.msHi(i);
+    const seqHi = this.seqHi(i);
+    const k = i * W;
+    // the ID's digits written in place, without its text (idText), below 2^53
+    if (msHi < 0x200000 && seqHi < 0x200000) p = putBulkId(b, p, msHi * TWO32 + x[k]!, seqHi * TWO32 + x[k + 1]!);
+    else {
+      const id = fmtId(this.idAt(i));
+      p = putBulkText(b, p, id, 0, id.length);
+    }
     p = putHeader(b, p, STAR, pairs * 2);
     for (let k = 0, n = same ? pairs : pairs * 2; k < n; k++) {
       if (same) {

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ID_MAX, IdMap, Stream, fmtId, makeId, string2ull, type StreamId } from '../../src/types/stream.js';
+import { RespBytes } from '../../src/protocol/resp-bytes.js';
 
 const U64 = (1n << 64n) - 1n;
 const BIG = 1n << 53n;
@@ -70,6 +71,13 @@ function probe(model: ModelEntry[], pick: number): StreamId {
   return d === 0 ? id : d === 1 ? (id === 0n ? id : id - 1n) : id === ID_MAX ? id : id + 1n;
 }
 
+const bulk = (x: string) => `$${x.length}\r\n${x}\r\n`;
+
+/** An entry's reply, [id, [field, value, ...]], as text. */
+function entryResp(e: ModelEntry): string {
+  return `*2\r\n${bulk(fmtId(e.id))}*${e.fv.length}\r\n${e.fv.map(bulk).join('')}`;
+}
+
 function check(s: Stream, model: ModelEntry[], picks: number[]): void {
   assert.equal(s.length, model.length);
   const all: ModelEntry[] = [];
@@ -83,6 +91,10 @@ function check(s: Stream, model: ModelEntry[], picks: number[]): void {
     texts,
     model.map((e) => fmtId(e.id)),
   );
+  // the entries written as their reply (XRANGE's), IDs' digits and headers in place
+  const w = new RespBytes();
+  s.range(0n, ID_MAX, false, 0, (node, i) => node.writeEntry(i, w));
+  assert.equal(w.take(), model.map(entryResp).join(''));
   for (let k = 0; k + 2 < picks.length; k += 3) {
     const a = probe(model, picks[k]!);
     const b = probe(model, picks[k + 1]!);
@@ -140,6 +152,24 @@ test('stream nodes read back what was appended, deleted and trimmed, under any n
     ),
     { numRuns: 300 },
   );
+});
+
+test('entries written as their reply: IDs with every digit count and at the word edges', () => {
+  const parts = [0n, 1n, 9n, 10n, 99n, 100n, 12345678n, 99999999n, 100000000n, 2147483647n, 2147483648n, 4294967295n];
+  parts.push(4294967296n, 1733600000123n, 99999999999999n, BIG - 1n, BIG, BIG + 1n, 10n ** 16n, U64 - 1n, U64);
+  const ids = [...new Set(parts.flatMap((ms) => parts.map((seq) => makeId(ms, seq))))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const s = new Stream();
+  const model: ModelEntry[] = [];
+  for (const [k, id] of ids.entries()) {
+    const fv = ['field', 'v'.repeat(k % 130)];
+    s.append(id, ['XADD', 'k', '*', ...fv], 3, 100, 4096);
+    model.push({ id, fv });
+  }
+  const w = new RespBytes();
+  s.range(0n, ID_MAX, false, 0, (node, i) => node.writeEntry(i, w));
+  assert.equal(w.take(), model.map(entryResp).join(''));
 });
 
 /** A sorted-array model of IdMap: the IDs in order, their values by ID. */
