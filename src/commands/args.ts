@@ -135,7 +135,7 @@ export function lookupTyped<K extends keyof Collections>(
 ): Collections[K] | undefined {
   const v: Value | undefined = write ? db.get(key) : db.read(key);
   if (v === undefined) return undefined;
-  if (isString(v) || !isType(v, type)) throw new ReplyError(Err.wrongType);
+  if (!isType(v, type)) throw new ReplyError(Err.wrongType);
   return v;
 }
 

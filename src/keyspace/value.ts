@@ -59,9 +59,15 @@ export type CollectionValue = Collections[keyof Collections];
 
 export type Value = StrValue | CollectionValue;
 
-/** Whether a collection is of the given type (narrows it to that type's class). */
-export function isType<K extends keyof Collections>(v: CollectionValue, type: K): v is Collections[K] {
-  return v.type === type;
+/**
+ * Whether a value is a collection of the given type (narrows it to that
+ * type's class). A string value has no `type`: a Buffer is an object whose
+ * `type` is undefined. (isString's Buffer.isBuffer is an instanceof: it
+ * walked a collection's prototype chain, a third of a stream lookup's own
+ * samples under XADD.)
+ */
+export function isType<K extends keyof Collections>(v: Value, type: K): v is Collections[K] {
+  return typeof v === 'object' && (v as { type?: unknown }).type === type;
 }
 
 /** For the default branch of a switch over every type (`v` is never): a value of no known type. */
