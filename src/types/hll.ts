@@ -37,7 +37,7 @@ const ALPHA_INF = 0.7213475204444817;
 
 // ---- MurmurHash64A, in 32-bit halves ----
 //
-// A 64-bit value is two uint32 words (hi, lo). BigInt arithmetic gave the same
+// A 64-bit value is two 32-bit words (hi, lo). BigInt arithmetic gave the same
 // hashes but allocated at each step: 0.8-1.1 µs a PFADD element, against 80 ns
 // for redis-server's whole PFADD.
 
@@ -47,11 +47,16 @@ const M_LO = 0x5bd1e995;
 /** The seed Redis uses, 0xadc83b19 (its high word 0). */
 const SEED = 0xadc83b19;
 
-/** The result words of mulM and murmurWords: module state, so no pair is allocated. */
+/**
+ * The result words of mulM and murmurWords: module state, so no pair is
+ * allocated. Each holds a word's bits as an int32 (`| 0`, not `>>> 0`): a
+ * uint32 at or above 2^31 is not a small integer, and every store of one into
+ * a module variable allocated a heap number.
+ */
 let RH = 0;
 let RL = 0;
 
-/** (hi, lo) * m mod 2^64 into RH, RL. */
+/** (hi, lo) * m mod 2^64 into RH, RL (words as int32 or uint32 bits). */
 function mulM(hi: number, lo: number): void {
   // lo * M_LO in full from 16-bit parts (each partial product below 2^32); the
   // cross terms hi * M_LO and lo * M_HI only reach the high word
@@ -61,8 +66,8 @@ function mulM(hi: number, lo: number): void {
   const p10 = a1 * (M_LO & 0xffff);
   const carry = (((a0 * (M_LO & 0xffff)) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff)) >>> 16;
   const high = a1 * (M_LO >>> 16) + (p01 >>> 16) + (p10 >>> 16) + carry;
-  RL = Math.imul(lo, M_LO) >>> 0;
-  RH = (high + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  RL = Math.imul(lo, M_LO);
+  RH = (high + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) | 0;
 }
 
 /** MurmurHash64A of a latin1 string (one char per byte), seed 0xadc83b19, into RH, RL. */
@@ -71,20 +76,18 @@ function murmurWords(s: string): void {
   // h = seed ^ (len * m)
   mulM(0, len);
   let hh = RH;
-  let hl = (RL ^ SEED) >>> 0;
+  let hl = RL ^ SEED;
   const nblocks = len >> 3;
   for (let b = 0; b < nblocks; b++) {
     const o = b * 8;
-    const kl =
-      (s.charCodeAt(o) | (s.charCodeAt(o + 1) << 8) | (s.charCodeAt(o + 2) << 16) | (s.charCodeAt(o + 3) << 24)) >>> 0;
+    const kl = s.charCodeAt(o) | (s.charCodeAt(o + 1) << 8) | (s.charCodeAt(o + 2) << 16) | (s.charCodeAt(o + 3) << 24);
     const kh =
-      (s.charCodeAt(o + 4) | (s.charCodeAt(o + 5) << 8) | (s.charCodeAt(o + 6) << 16) | (s.charCodeAt(o + 7) << 24)) >>>
-      0;
+      s.charCodeAt(o + 4) | (s.charCodeAt(o + 5) << 8) | (s.charCodeAt(o + 6) << 16) | (s.charCodeAt(o + 7) << 24);
     // k *= m; k ^= k >> 47; k *= m
     mulM(kh, kl);
-    mulM(RH, (RL ^ (RH >>> 15)) >>> 0);
+    mulM(RH, RL ^ (RH >>> 15));
     // h ^= k; h *= m
-    mulM((hh ^ RH) >>> 0, (hl ^ RL) >>> 0);
+    mulM(hh ^ RH, hl ^ RL);
     hh = RH;
     hl = RL;
   }
@@ -95,20 +98,20 @@ function murmurWords(s: string): void {
     let tl = 0;
     let th = 0;
     for (let i = rem - 1; i >= 4; i--) th = (th << 8) | s.charCodeAt(o + i);
-    for (let i = Math.min(rem, 4) - 1; i >= 0; i--) tl = ((tl << 8) | s.charCodeAt(o + i)) >>> 0;
-    mulM((hh ^ th) >>> 0, (hl ^ tl) >>> 0);
+    for (let i = Math.min(rem, 4) - 1; i >= 0; i--) tl = (tl << 8) | s.charCodeAt(o + i);
+    mulM(hh ^ th, hl ^ tl);
     hh = RH;
     hl = RL;
   }
   // h ^= h >> 47; h *= m; h ^= h >> 47
-  mulM(hh, (hl ^ (hh >>> 15)) >>> 0);
-  RL = (RL ^ (RH >>> 15)) >>> 0;
+  mulM(hh, hl ^ (hh >>> 15));
+  RL ^= RH >>> 15;
 }
 
 /** MurmurHash64A of a latin1 string (one char per byte) with Redis's seed, as a 64-bit unsigned BigInt. */
 export function murmur64a(s: string): bigint {
   murmurWords(s);
-  return (BigInt(RH) << 32n) | BigInt(RL);
+  return (BigInt(RH >>> 0) << 32n) | BigInt(RL >>> 0);
 }
 
 /** The register index and the run length of zeros + 1 (1..51) of an element. */
@@ -171,13 +174,17 @@ export function writeCache(b: Uint8Array, card: number): void {
  * the magic, a known encoding, and the exact size when dense.
  */
 export function isHll(s: Uint8Array | string): boolean {
-  const at = typeof s === 'string' ? (i: number) => s.charCodeAt(i) : (i: number) => s[i]!;
   if (s.length < HDR) return false;
-  if (at(0) !== 72 || at(1) !== 89 || at(2) !== 76 || at(3) !== 76) return false; // HYLL
-  const enc = at(4);
+  if (byteAt(s, 0) !== 72 || byteAt(s, 1) !== 89 || byteAt(s, 2) !== 76 || byteAt(s, 3) !== 76) return false; // HYLL
+  const enc = byteAt(s, 4);
   if (enc > SPARSE) return false;
   if (enc === DENSE && s.length !== DENSE_SIZE) return false;
   return true;
+}
+
+/** Byte i of bytes or of a latin1 string (a function, not a closure made per call: isHll runs per PFADD). */
+function byteAt(s: Uint8Array | string, i: number): number {
+  return typeof s === 'string' ? s.charCodeAt(i) : s[i]!;
 }
 
 /** A new empty sparse HLL (one XZERO covering every register, cache valid 0). */
