@@ -274,11 +274,13 @@ const TWO32 = 4294967296;
 /** Words per entry in a node's index: its ID's low words (ms, seq) and its data offset. */
 const W = 3;
 
-/** The ID words the comparisons below look for (set by target(); one search at a time). */
-let tMsHi = 0;
-let tMsLo = 0;
-let tSeqHi = 0;
-let tSeqLo = 0;
+/**
+ * The ID words the comparisons below look for (set by target(); one search
+ * at a time): ms high, ms low, seq high, seq low. A typed array: a word at
+ * or above 2^31 stored into a module variable is a heap number allocated at
+ * each store (as the ms low word is for weeks at a time).
+ */
+const tw = new Uint32Array(4);
 
 /** Sets the target's ms (or seq) words from a 64-bit part (by division when it is below 2^53, else by BigInt shifts). */
 function setWords(v: bigint, ms: boolean): void {
@@ -293,15 +295,15 @@ function setWords(v: bigint, ms: boolean): void {
     lo = Number(v & 0xffffffffn);
   }
   if (ms) {
-    tMsHi = hi;
-    tMsLo = lo;
+    tw[0] = hi;
+    tw[1] = lo;
   } else {
-    tSeqHi = hi;
-    tSeqLo = lo;
+    tw[2] = hi;
+    tw[3] = lo;
   }
 }
 
-/** The ID whose words tMsHi..tSeqLo hold (a range looks up the same bounds node after node). */
+/** The ID whose words tw holds (a range looks up the same bounds node after node). */
 let targetId: StreamId = -1n;
 
 function target(id: StreamId): void {
@@ -313,10 +315,10 @@ function target(id: StreamId): void {
 
 /** Sets the target's words from an ID's parts given as doubles below 2^53 (no BigInt: XADD's own IDs). */
 function targetParts(ms: number, seq: number): void {
-  tMsHi = Math.floor(ms / TWO32);
-  tMsLo = ms % TWO32;
-  tSeqHi = Math.floor(seq / TWO32);
-  tSeqLo = seq % TWO32;
+  tw[0] = Math.floor(ms / TWO32);
+  tw[1] = ms % TWO32;
+  tw[2] = Math.floor(seq / TWO32);
+  tw[3] = seq % TWO32;
   targetId = -1n;
 }
 
@@ -369,7 +371,7 @@ export class StreamNode {
     dataCap: number,
   ) {
     target(master);
-    this.mWords = [tMsHi, tMsLo, tSeqHi, tSeqLo];
+    this.mWords = [tw[0]!, tw[1]!, tw[2]!, tw[3]!];
     let b = intElem(masterFields.length) + intElem(0);
     for (const f of masterFields) b += strElem(f);
     this.body = b;
@@ -406,8 +408,8 @@ export class StreamNode {
     const mw = this.mWords;
     // the listpack's bytes (Redis's layout), and this buffer's
     let b = intElem(same ? F_SAMEFIELDS : 0);
-    b += deltaElem(tMsHi, tMsLo, mw[0], mw[1]);
-    b += deltaElem(tSeqHi, tSeqLo, mw[2], mw[3]);
+    b += deltaElem(tw[0]!, tw[1]!, mw[0], mw[1]);
+    b += deltaElem(tw[2]!, tw[3]!, mw[2], mw[3]);
     let need = 1;
     if (same) {
       for (let i = from + 1; i < fv.length; i += 2) {
@@ -429,18 +431,18 @@ export class StreamNode {
     this.body += b;
     if (this.used + need > this.data.length) this.growData(this.used + need);
     if ((this.count + 1) * W > this.idx.length) this.growIdx();
-    if (this.highs === null && (tMsHi !== mw[0] || tSeqHi !== 0)) this.widen();
+    if (this.highs === null && (tw[0]! !== mw[0] || tw[2]! !== 0)) this.widen();
     const d = this.data;
     let o = this.used;
     const x = this.idx;
     const k = this.count * W;
-    x[k] = tMsLo;
-    x[k + 1] = tSeqLo;
+    x[k] = tw[1]!;
+    x[k + 1] = tw[3]!;
     x[k + 2] = o;
     const h = this.highs;
     if (h !== null) {
-      h[this.count * 2] = tMsHi;
-      h[this.count * 2 + 1] = tSeqHi;
+      h[this.count * 2] = tw[0]!;
+      h[this.count * 2 + 1] = tw[2]!;
     }
     d[o++] = same ? F_SAMEFIELDS : 0;
     if (same) for (let i = from + 1; i < fv.length; i += 2) o = putStr(d, o, fv[i]!);
@@ -619,6 +621,10 @@ export class StreamNode {
   lowerBound(id: StreamId, after = false): number {
     target(id);
     const x = this.idx;
+    const tMsHi = tw[0]!;
+    const tMsLo = tw[1]!;
+    const tSeqHi = tw[2]!;
+    const tSeqLo = tw[3]!;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
@@ -649,7 +655,7 @@ export class StreamNode {
     if (i === this.count) return -1;
     const x = this.idx;
     const k = i * W;
-    return this.msHi(i) === tMsHi && x[k] === tMsLo && this.seqHi(i) === tSeqHi && x[k + 1] === tSeqLo ? i : -1;
+    return this.msHi(i) === tw[0]! && x[k] === tw[1]! && this.seqHi(i) === tw[2]! && x[k + 1] === tw[3]! ? i : -1;
   }
 
   isDeleted(i: number): boolean {
