@@ -171,6 +171,8 @@ export const commands: CommandSpec[] = [
     flags: ['write', 'denyoom'],
     acl: ['geo'],
     keySpecs: [keyAt(1, UPDATE)],
+    // (the members when no option comes first; with options these are other arguments: only a hint)
+    members: [4, -1, 3],
     group: 'geo',
     since: '3.2.0',
     summary:
@@ -209,6 +211,7 @@ export const commands: CommandSpec[] = [
     flags: ['readonly'],
     acl: ['geo'],
     keySpecs: [keyAt(1, READ)],
+    members: [2, -1, 1],
     group: 'geo',
     since: '3.2.0',
     summary: 'Returns the longitude and latitude of members of a geospatial index.',
@@ -222,6 +225,7 @@ export const commands: CommandSpec[] = [
     flags: ['readonly'],
     acl: ['geo'],
     keySpecs: [keyAt(1, READ)],
+    members: [2, 3, 1],
     group: 'geo',
     since: '3.2.0',
     summary: 'Returns the distance between two members of a geospatial index.',
@@ -245,6 +249,7 @@ export const commands: CommandSpec[] = [
     flags: ['readonly'],
     acl: ['geo'],
     keySpecs: [keyAt(1, READ)],
+    members: [2, -1, 1],
     group: 'geo',
     since: '3.2.0',
     summary: 'Returns the members of a geospatial index as standard geohash strings.',

@@ -91,6 +91,15 @@ test('readAhead: the members pipelined commands name in one big hash, set or sor
   ]);
   assert.deepEqual(r, { members: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'], readAhead: true });
 
+  // GEOADD's members (not its coordinates), GEOPOS's, GEODIST's two and GEOHASH's: a geo index is a sorted set
+  r = readAheadOf(s, [
+    ['GEOADD', 'bigz', '13.36', '38.11', 'g1', '15.08', '37.50', 'g2'],
+    ['GEOPOS', 'bigz', 'g3', 'g4'],
+    ['GEODIST', 'bigz', 'g5', 'g6', 'km'],
+    ['GEOHASH', 'bigz', 'g7'],
+  ]);
+  assert.deepEqual(r, { members: ['g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7'], readAhead: true });
+
   // SADD's, SISMEMBER's, SMISMEMBER's and SREM's members
   r = readAheadOf(s, [
     ['SADD', 'bigs', 's1', 'new1'],
