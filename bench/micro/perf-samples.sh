@@ -1,13 +1,24 @@
 #!/bin/bash
 # CPU samples (perf, cpu-clock at 2 kHz) of each build's server during one redis-benchmark run
-# of TEST at -P 16 over 100,000 keys, interleaved across builds and repeated: prints the total
+# of TEST at -P 16 over 100,000 keys (or members), interleaved across builds and repeated: prints the total
 # and the samples of the top JS function (for GET, the handler with its inlined lookup). No
 # hardware counters on this VM, and requests/s swing with the neighbours; sample counts of one
 # function over a fixed number of requests were the steadier figure (bench/RESULTS.md).
 # Usage: bench/micro/perf-samples.sh TEST REPEATS <checkout with dist/>...
 #   e.g. bench/micro/perf-samples.sh get 3 /tmp/old /work/main
+# TEST with a space is a command for redis-benchmark to send instead of a -t test, run
+# 300,000 times before the measured run (no glob expansion):
+#   bench/micro/perf-samples.sh 'XADD s * field value__rand_int__' 4 /tmp/old /work/main
 set -u
+set -f
 T=$1; R=$2; shift 2
+if [[ "$T" == *" "* ]]; then
+  setup=(-n 300000 $T)
+  measured=(-n 600000 $T)
+else
+  setup=(-t "set,$T" -n 300000)
+  measured=(-t "$T" -n 600000)
+fi
 # (below 32768, where Linux picks the ephemeral ports of outgoing connections)
 port=$((20000 + RANDOM % 10000))
 for r in $(seq "$R"); do
@@ -21,9 +32,9 @@ for r in $(seq "$R"); do
       kill $sp 2>/dev/null
       continue
     fi
-    redis-benchmark -p $port -t set,$T -n 300000 -c 50 -P 16 -r 100000 -q >/dev/null
+    redis-benchmark -p $port -c 50 -P 16 -r 100000 -q "${setup[@]}" >/dev/null
     data=$(mktemp /tmp/perf-samples.XXXXXX)
-    perf record -q -e cpu-clock -F 2000 -o "$data" -p $sp -- redis-benchmark -p $port -t "$T" -n 600000 -c 50 -P 16 -r 100000 -q >/dev/null 2>&1
+    perf record -q -e cpu-clock -F 2000 -o "$data" -p $sp -- redis-benchmark -p $port -c 50 -P 16 -r 100000 -q "${measured[@]}" >/dev/null 2>&1
     redis-cli -p $port shutdown nosave >/dev/null 2>&1
     wait $sp
     top=$(perf report -i "$data" --no-children --sort symbol --stdio -n -g none 2>/dev/null | grep -m1 'JS:\*')
