@@ -586,9 +586,9 @@ export class StreamNode {
     let p = putHeader(b, w.o, STAR, 2);
     const msHi = this.msHi(i);
     const seqHi = this.seqHi(i);
-    const k = i * W;
+    const at = i * W;
     // the ID's digits written in place, without its text (idText), below 2^53
-    if (msHi < 0x200000 && seqHi < 0x200000) p = putBulkId(b, p, msHi * TWO32 + x[k]!, seqHi * TWO32 + x[k + 1]!);
+    if (msHi < 0x200000 && seqHi < 0x200000) p = putBulkId(b, p, msHi * TWO32 + x[at]!, seqHi * TWO32 + x[at + 1]!);
     else {
       const id = fmtId(this.idAt(i));
       p = putBulkText(b, p, id, 0, id.length);
