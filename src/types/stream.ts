@@ -276,11 +276,15 @@ const W = 3;
 
 /**
  * The ID words the comparisons below look for (set by target(); one search
- * at a time): ms high, ms low, seq high, seq low. A typed array: a word at
+ * at a time), at MS_HI, MS_LO, SEQ_HI, SEQ_LO. A typed array: a word at
  * or above 2^31 stored into a module variable is a heap number allocated at
  * each store (as the ms low word is for weeks at a time).
  */
 const tw = new Uint32Array(4);
+const MS_HI = 0;
+const MS_LO = 1;
+const SEQ_HI = 2;
+const SEQ_LO = 3;
 
 /** Sets the target's ms (or seq) words from a 64-bit part (by division when it is below 2^53, else by BigInt shifts). */
 function setWords(v: bigint, ms: boolean): void {
@@ -295,11 +299,11 @@ function setWords(v: bigint, ms: boolean): void {
     lo = Number(v & 0xffffffffn);
   }
   if (ms) {
-    tw[0] = hi;
-    tw[1] = lo;
+    tw[MS_HI] = hi;
+    tw[MS_LO] = lo;
   } else {
-    tw[2] = hi;
-    tw[3] = lo;
+    tw[SEQ_HI] = hi;
+    tw[SEQ_LO] = lo;
   }
 }
 
@@ -315,10 +319,10 @@ function target(id: StreamId): void {
 
 /** Sets the target's words from an ID's parts given as doubles below 2^53 (no BigInt: XADD's own IDs). */
 function targetParts(ms: number, seq: number): void {
-  tw[0] = Math.floor(ms / TWO32);
-  tw[1] = ms % TWO32;
-  tw[2] = Math.floor(seq / TWO32);
-  tw[3] = seq % TWO32;
+  tw[MS_HI] = Math.floor(ms / TWO32);
+  tw[MS_LO] = ms % TWO32;
+  tw[SEQ_HI] = Math.floor(seq / TWO32);
+  tw[SEQ_LO] = seq % TWO32;
   targetId = -1n;
 }
 
@@ -371,7 +375,7 @@ export class StreamNode {
     dataCap: number,
   ) {
     target(master);
-    this.mWords = [tw[0]!, tw[1]!, tw[2]!, tw[3]!];
+    this.mWords = [tw[MS_HI]!, tw[MS_LO]!, tw[SEQ_HI]!, tw[SEQ_LO]!];
     let b = intElem(masterFields.length) + intElem(0);
     for (const f of masterFields) b += strElem(f);
     this.body = b;
@@ -408,8 +412,8 @@ export class StreamNode {
     const mw = this.mWords;
     // the listpack's bytes (Redis's layout), and this buffer's
     let b = intElem(same ? F_SAMEFIELDS : 0);
-    b += deltaElem(tw[0]!, tw[1]!, mw[0], mw[1]);
-    b += deltaElem(tw[2]!, tw[3]!, mw[2], mw[3]);
+    b += deltaElem(tw[MS_HI]!, tw[MS_LO]!, mw[0], mw[1]);
+    b += deltaElem(tw[SEQ_HI]!, tw[SEQ_LO]!, mw[2], mw[3]);
     let need = 1;
     if (same) {
       for (let i = from + 1; i < fv.length; i += 2) {
@@ -431,18 +435,18 @@ export class StreamNode {
     this.body += b;
     if (this.used + need > this.data.length) this.growData(this.used + need);
     if ((this.count + 1) * W > this.idx.length) this.growIdx();
-    if (this.highs === null && (tw[0]! !== mw[0] || tw[2]! !== 0)) this.widen();
+    if (this.highs === null && (tw[MS_HI]! !== mw[0] || tw[SEQ_HI]! !== 0)) this.widen();
     const d = this.data;
     let o = this.used;
     const x = this.idx;
     const k = this.count * W;
-    x[k] = tw[1]!;
-    x[k + 1] = tw[3]!;
+    x[k] = tw[MS_LO]!;
+    x[k + 1] = tw[SEQ_LO]!;
     x[k + 2] = o;
     const h = this.highs;
     if (h !== null) {
-      h[this.count * 2] = tw[0]!;
-      h[this.count * 2 + 1] = tw[2]!;
+      h[this.count * 2] = tw[MS_HI]!;
+      h[this.count * 2 + 1] = tw[SEQ_HI]!;
     }
     d[o++] = same ? F_SAMEFIELDS : 0;
     if (same) for (let i = from + 1; i < fv.length; i += 2) o = putStr(d, o, fv[i]!);
@@ -621,10 +625,10 @@ export class StreamNode {
   lowerBound(id: StreamId, after = false): number {
     target(id);
     const x = this.idx;
-    const tMsHi = tw[0]!;
-    const tMsLo = tw[1]!;
-    const tSeqHi = tw[2]!;
-    const tSeqLo = tw[3]!;
+    const tMsHi = tw[MS_HI]!;
+    const tMsLo = tw[MS_LO]!;
+    const tSeqHi = tw[SEQ_HI]!;
+    const tSeqLo = tw[SEQ_LO]!;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
@@ -655,7 +659,12 @@ export class StreamNode {
     if (i === this.count) return -1;
     const x = this.idx;
     const k = i * W;
-    return this.msHi(i) === tw[0]! && x[k] === tw[1]! && this.seqHi(i) === tw[2]! && x[k + 1] === tw[3]! ? i : -1;
+    return this.msHi(i) === tw[MS_HI]! &&
+      x[k] === tw[MS_LO]! &&
+      this.seqHi(i) === tw[SEQ_HI]! &&
+      x[k + 1] === tw[SEQ_LO]!
+      ? i
+      : -1;
   }
 
   isDeleted(i: number): boolean {
