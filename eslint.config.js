@@ -63,6 +63,20 @@ export default tseslint.config(
           ['performance', "{ performance } from 'node:perf_hooks'"],
         ].map(([name, from]) => ({ name, message: `import ${from}: the global is a getter` })),
       ],
+      // A class field declared without a value starts as undefined (ES2022 fields, as
+      // TypeScript emits them). V8 then keeps the field tagged, and each store of a number that
+      // is not a small integer (a time in ms, a fraction, an offset past 2^31) allocates a
+      // HeapNumber; a field that held a number from its start stores them in place (measured:
+      // bench/RESULTS.md). Parameter properties start undefined too: one that takes such numbers
+      // is declared as a field instead.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'PropertyDefinition[value=null][declare!=true] > TSTypeAnnotation > TSNumberKeyword',
+          message:
+            'give a number field its initial value where it is declared (`= 0`, or DOUBLE_ZERO for one that holds doubles): see eslint.config.js',
+        },
+      ],
     },
   },
 );

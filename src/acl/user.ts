@@ -75,7 +75,7 @@ export class AclCommands {
   /** Command id → its parent's id + 1, 0 for top-level commands. */
   readonly parentOf: Int32Array;
   /** The size of a selector's command byte array: the largest id + 2 (the last byte is the future-commands bit). */
-  readonly size: number;
+  readonly size: number = 0;
   /**
    * How to find each command's keys, by id, made once: undefined when it
    * has none, null when only keys-of.ts's general lookup finds them

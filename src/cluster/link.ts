@@ -17,6 +17,7 @@ import { Buffer } from 'node:buffer';
 import type net from 'node:net';
 import { HEADER_LEN, SIG } from './message.js';
 import type { ClusterNode } from './node.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /** What a link reports to its owner (the Cluster). */
 export interface LinkOwner {
@@ -46,7 +47,7 @@ const RCVBUF_INIT_LEN = 1024;
 const RCVBUF_MAX_PREALLOC = 1024 * 1024;
 
 export class Link {
-  readonly ctime: number;
+  readonly ctime: number = DOUBLE_ZERO;
   /** The node this link talks to; null for an inbound link not yet identified. */
   node: ClusterNode | null;
   /** Accepted from the peer (true) or opened by us. */

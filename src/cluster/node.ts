@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Link } from './link.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 export const NODE_MASTER = 1;
 export const NODE_SLAVE = 2;
@@ -64,10 +65,10 @@ export function isNodeName(s: string): boolean {
 
 export class ClusterNode {
   /** When this entry was made (ms). */
-  readonly ctime: number;
+  readonly ctime: number = DOUBLE_ZERO;
   name: string;
   shardId: string;
-  flags: number;
+  flags: number = 0;
   configEpoch = 0;
   /** The slots this node claims (bitmap, 2048 bytes). */
   readonly slots = new Uint8Array(2048);

@@ -60,7 +60,7 @@ export class MemoryAccounting {
    */
   startup = 0;
   /** V8's heap + external memory (less the Lua VM's) when the server began to be made. */
-  private readonly before: number;
+  private readonly before: number = 0;
   /** used_memory_peak. */
   peak = 0;
   /** Client objects and buffers, kept per client (Client.memRec; noteClient). */

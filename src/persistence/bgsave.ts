@@ -51,6 +51,7 @@ import {
 import * as R from './rdb.js';
 import { persist, rdbPath, rdbOptions, checksumOn, saveSync, savePoints, WRITE_CHUNK } from './snapshot.js';
 import { libraryCodes } from '../scripting/functions.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /**
  * Time budget of one BGSAVE slice (ms). A command that arrives during a
@@ -160,7 +161,7 @@ function rdbFormat(server: Server, aofBase: boolean, repl: R.ReplSaveInfo | null
 export type SnapshotEnd = 'ok' | 'error' | 'aborted';
 
 export class Bgsave {
-  readonly startMs: number;
+  readonly startMs: number = DOUBLE_ZERO;
   readonly startMono = performance.now();
   private readonly byDict = new Map<Dict<Value>, DbSnap>();
   private readonly order: DbSnap[] = [];
@@ -170,12 +171,12 @@ export class Bgsave {
   private readonly w: RdbWriter;
   private readonly format: SnapshotFormat;
   private readonly crc = new Crc64();
-  private fd: number;
+  private fd: number = 0;
   private readonly tmp: string;
-  private readonly dirtyAtStart: number;
+  private readonly dirtyAtStart: number = 0;
   private aborted = false;
   keysProcessed = 0;
-  readonly keysTotal: number;
+  readonly keysTotal: number = 0;
   private readonly cowHook = (db: Db, key: string): void => this.cow(db, key);
   /** server.stats.totalCommands at the end of the last slice (were clients active since?). */
   private lastCommands = -1;

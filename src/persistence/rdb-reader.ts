@@ -163,7 +163,7 @@ const LZF_MAX_RATIO = 88;
 
 /** A cursor over RDB bytes with the format's primitives. */
 export class RdbReader {
-  pos: number;
+  pos: number = 0;
 
   constructor(
     readonly buf: Buffer,

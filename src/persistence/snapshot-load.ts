@@ -22,6 +22,7 @@ import { sleepSync } from '../util/files.js';
 import { flushLibraries, loadLibraryFromRdb, type FunctionsState } from '../scripting/functions.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { rdbHasFunctions } from '../scripting/vm-gate.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /**
  * What the log says when a file cannot be loaded, in Redis 7.2.4's words
@@ -176,9 +177,9 @@ export class RdbLoader {
   private db: Db;
   private expireAt: number | bigint | undefined;
   private readonly ctx: ValueCtx;
-  private readonly now: number;
+  private readonly now: number = DOUBLE_ZERO;
   /** Access metadata of every loaded key (loaded now). */
-  private readonly meta: number;
+  private readonly meta: number = 0;
   version = 0;
   keysLoaded = 0;
   keysExpired = 0;
@@ -207,7 +208,7 @@ export class RdbLoader {
   /** The progress INFO shows while loading (loading_loaded_bytes), set by loadRdbFile. */
   progress = 0;
   /** key-load-delay (Redis's test knob): µs slept after each key; below 0, 1 µs once in -n keys. */
-  private readonly keyDelayUs: number;
+  private readonly keyDelayUs: number = DOUBLE_ZERO;
   /** Keys whose TTL passed are loaded too (see the class comment). */
   private readonly keepExpired: boolean;
 

@@ -60,7 +60,7 @@ export class Backlog {
   /** Blocks in the list. */
   blocks = 0;
   /** Replication offset of the last byte written. */
-  private end: number;
+  private end: number = 0;
   /**
    * The memory of the last block trimmed, for the next block of its size
    * (a steady stream allocates none: measured 5% of the feed path's CPU

@@ -39,7 +39,7 @@ export class MasterStream {
   /** Bytes read and not yet proxied, oldest first (rawAt: the first still held). */
   private raw: Buffer[] = [];
   /** Offset up to which the stream was proxied into this server's replication stream. */
-  private proxied: number;
+  private proxied: number = 0;
   /** The primary only knows SYNC (no offsets): no REPLCONF ACK is sent (Redis's CLIENT_PRE_PSYNC). */
   readonly prePsync: boolean;
   /** A command held, and what it waits for: the Lua VM's load or the end of a CLIENT PAUSE. */

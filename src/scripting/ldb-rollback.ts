@@ -48,8 +48,8 @@ export class LdbRollback {
   private readonly dbs: DbBefore[];
   /** The recorded keys, by the dictionary they were in. */
   private readonly before = new Map<Dict<Value>, Map<string, KeyBefore>>();
-  private readonly dirty: number;
-  private readonly propagationMark: number;
+  private readonly dirty: number = 0;
+  private readonly propagationMark: number = 0;
 
   /** Starts recording (before the debugged EVAL runs). */
   constructor(private readonly server: Server) {

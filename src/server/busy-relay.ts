@@ -162,7 +162,7 @@ class Acceptor {
   private deferring = 0;
   state: State = 'relaying';
   /** The acceptor's process id (for the log). */
-  readonly pid: number;
+  readonly pid: number = 0;
   /** A script is busy: replies are written at once, a full pipe is retried by the next tick. */
   busy = true;
   /** LISTED arrived: no connection is left to learn about. */

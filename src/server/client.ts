@@ -51,8 +51,8 @@ export class Client {
   authenticated: boolean;
   /** The ACL user the connection runs as (acl/acl.ts): the default user until AUTH or HELLO AUTH. */
   user: User;
-  readonly createdAt: number;
-  lastInteraction: number;
+  readonly createdAt: number = DOUBLE_ZERO;
+  lastInteraction: number = DOUBLE_ZERO;
   /** The dispatcher's one-entry command lookup cache (name as sent, its spec). */
   cmdCacheName = '';
   cmdCacheSpec: CommandSpec | undefined = undefined;

@@ -108,10 +108,10 @@ export class Server extends EventEmitter {
   readonly log: Logger;
   readonly clock: () => number;
   readonly random: () => number;
-  readonly startTime: number;
+  readonly startTime: number = DOUBLE_ZERO;
   /** Time frozen for the command being run (Redis's cached mstime). */
   cachedNow = DOUBLE_ZERO;
-  lastSave: number;
+  lastSave: number = 0;
   /** The client whose command is running (for hooks that need it). */
   current: Client | null = null;
   /** The client whose top-level command is running (the caller of an EVAL or EXEC), or null. */

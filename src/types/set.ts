@@ -69,7 +69,7 @@ const prefetchSlots = new Int32Array(BATCH_KEYS);
 
 export class SetValue implements Collection {
   readonly type = 'set' as const;
-  enc: number;
+  enc: number = 0;
   /** The members (sorted for intset, insertion order for listpack, dense slots for hashtable). */
   m: string[] = [];
   /** hashtable encoding: member -> slot. */

@@ -361,9 +361,9 @@ export class StreamNode {
   live = 0;
   dead = 0;
   /** Listpack bytes other than the header, the live/deleted counters and the end byte. */
-  body: number;
+  body: number = 0;
   /** V8 bytes of this node (memory accounting), kept as entries are added. */
-  mem: number;
+  mem: number = 0;
   /** The master ID's words (each entry is stored in the listpack as its difference from them). */
   private readonly mWords: readonly [number, number, number, number];
 
@@ -925,13 +925,18 @@ export class IdMap<V> {
 
 export class Consumer {
   readonly pel = new IdMap<Nack>();
+  /** Last time the consumer was seen (any interaction), ms. (Fields, not parameter properties: see eslint.config.js.) */
+  seenTime: number = DOUBLE_ZERO;
+  /** Last successful read or claim (Redis 7.2), ms; -1 never. */
+  activeTime: number = DOUBLE_ZERO;
   constructor(
     readonly name: string,
-    /** Last time the consumer was seen (any interaction), ms. */
-    public seenTime: number,
-    /** Last successful read or claim (Redis 7.2), ms; -1 never. */
-    public activeTime = -1,
-  ) {}
+    seenTime: number,
+    activeTime = -1,
+  ) {
+    this.seenTime = seenTime;
+    this.activeTime = activeTime;
+  }
 }
 
 /** SCG_INVALID_ENTRIES_READ */

@@ -19,6 +19,7 @@
  * a search shape, rejecting most of those outside from their score's bits.
  * Pure functions (plus one scratch output array); used by commands/geo.ts.
  */
+import { DOUBLE_ZERO } from './numbers.js';
 
 export const STEP_MAX = 26;
 export const LAT_MIN = -85.05112878;
@@ -296,20 +297,20 @@ const IDX_MASK = DIV52 - 1;
  */
 export class ShapeFilter {
   private readonly radius: boolean;
-  private readonly lon1r: number;
-  private readonly lat1r: number;
-  private readonly cosLat1: number;
+  private readonly lon1r: number = DOUBLE_ZERO;
+  private readonly lat1r: number = DOUBLE_ZERO;
+  private readonly cosLat1: number = DOUBLE_ZERO;
   /** radius: the radius in metres */
-  private readonly r: number;
+  private readonly r: number = DOUBLE_ZERO;
   /** reject when |Δφ| exceeds it */
-  private readonly dPhiMax: number;
+  private readonly dPhiMax: number = DOUBLE_ZERO;
   /** reject when the wrapped |Δλ| exceeds it (Infinity: no test) */
-  private readonly dLonMax: number;
+  private readonly dLonMax: number = DOUBLE_ZERO;
   /** Index prefilter: latitude index within [iLatLo, iLatHi], longitude index - iLonLo (mod 2^26) <= iLonW. */
-  private readonly iLatLo: number;
-  private readonly iLatHi: number;
-  private readonly iLonLo: number;
-  private readonly iLonW: number;
+  private readonly iLatLo: number = 0;
+  private readonly iLatHi: number = 0;
+  private readonly iLonLo: number = 0;
+  private readonly iLonW: number = 0;
 
   constructor(private readonly s: Shape) {
     this.radius = s.type === 'radius';

@@ -133,7 +133,7 @@ export class LuaTable {
   shape = 0;
   /** The array part: `sizearray` slots, t[i] at arr[i-1]. */
   private arr: LuaValue[];
-  private sizearray: number;
+  private sizearray: number = 0;
   /** Node count: 0 (Lua's dummy node) or a power of 2. */
   private nsize = 0;
   /** The nodes, 3 slots each: key (undefined: free), value, next node index (-1: none). */

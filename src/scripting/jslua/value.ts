@@ -61,7 +61,7 @@ export class LuaError extends Error {
    * site's, which is right for errors raised by builtins; compiled code
    * raising an error of its own passes the operation's line.
    */
-  readonly line: number;
+  readonly line: number = 0;
   constructor(
     readonly value: LuaValue,
     line?: number,
