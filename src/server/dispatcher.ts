@@ -620,7 +620,7 @@ export function recordCall(
   st.usec += us;
   server.stats.loop.cmdSum += us;
   const hot = server.hot;
-  if (hot.latencyTracking) recordLatency(st, us);
+  if (hot.latencyTracking) recordLatency(st, Math.max(1, Math.round(us * 1000)));
   if (failed) st.failed++;
   server.stats.totalCommands++;
   if (hot.slowlogSlowerThan >= 0 && us >= hot.slowlogSlowerThan && !cmd.flags.includes('skip_slowlog')) {
