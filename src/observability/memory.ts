@@ -39,6 +39,7 @@ import { HashValue } from '../types/hash.js';
 import { List } from '../types/list.js';
 import { SetValue } from '../types/set.js';
 import { ZSet } from '../types/zset.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /**
  * What a connection costs besides its buffers: the Client, its parser and
@@ -60,7 +61,7 @@ export class MemoryAccounting {
    */
   startup = 0;
   /** V8's heap + external memory (less the Lua VM's) when the server began to be made. */
-  private readonly before: number = 0;
+  private readonly before: number = DOUBLE_ZERO;
   /** used_memory_peak. */
   peak = 0;
   /** Client objects and buffers, kept per client (Client.memRec; noteClient). */

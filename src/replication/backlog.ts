@@ -24,6 +24,7 @@
 
 import { Buffer } from 'node:buffer';
 import { commandLength, encodeCommand, writeCommand } from '../persistence/aof-format.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 /** Bytes a block costs besides its data: the block object and its Buffer's (counted in `mem`). */
 export const BLOCK_OVERHEAD = 96;
@@ -60,7 +61,7 @@ export class Backlog {
   /** Blocks in the list. */
   blocks = 0;
   /** Replication offset of the last byte written. */
-  private end: number = 0;
+  private end: number = DOUBLE_ZERO;
   /**
    * The memory of the last block trimmed, for the next block of its size
    * (a steady stream allocates none: measured 5% of the feed path's CPU

@@ -32,6 +32,7 @@ import { encodeCommand } from '../persistence/aof-format.js';
 import { loadVm, vmLoaded } from '../scripting/lua.js';
 import { clientInfoLine } from '../observability/clientlist.js';
 import { lastCommandName, logErrorOnLink } from './replication.js';
+import { DOUBLE_ZERO } from '../util/numbers.js';
 
 export class MasterStream {
   /** The primary sent bad protocol: its state is not cached (a full resync follows). */
@@ -39,7 +40,7 @@ export class MasterStream {
   /** Bytes read and not yet proxied, oldest first (rawAt: the first still held). */
   private raw: Buffer[] = [];
   /** Offset up to which the stream was proxied into this server's replication stream. */
-  private proxied: number = 0;
+  private proxied: number = DOUBLE_ZERO;
   /** The primary only knows SYNC (no offsets): no REPLCONF ACK is sent (Redis's CLIENT_PRE_PSYNC). */
   readonly prePsync: boolean;
   /** A command held, and what it waits for: the Lua VM's load or the end of a CLIENT PAUSE. */
