@@ -15,7 +15,7 @@ import { Err, ReplyError } from '../protocol/errors.js';
 import { ldCeil, ldFromInt, ldMul } from '../util/longdouble.js';
 import type { Reply } from '../protocol/writer.js';
 import type { Db } from '../keyspace/db.js';
-import { isString } from '../keyspace/value.js';
+import { isType } from '../keyspace/value.js';
 import type { List } from '../types/list.js';
 import type { ZSet } from '../types/zset.js';
 import type { ServeFn } from '../server/blocking.js';
@@ -67,11 +67,11 @@ function nullArray(reply: Reply): void {
  */
 function readyList(db: Db, key: string): List | undefined {
   const v = db.peek(key);
-  return v !== undefined && !isString(v) && v.type === 'list' && v.length > 0 ? v : undefined;
+  return v !== undefined && isType(v, 'list') && v.length > 0 ? v : undefined;
 }
 function readyZset(db: Db, key: string): ZSet | undefined {
   const v = db.peek(key);
-  return v !== undefined && !isString(v) && v.type === 'zset' && v.card() > 0 ? v : undefined;
+  return v !== undefined && isType(v, 'zset') && v.card() > 0 ? v : undefined;
 }
 
 /**

@@ -22,11 +22,6 @@ export class LatencyHistogram {
   private counts = NO_COUNTS;
   total = 0;
 
-  /** Records one duration in microseconds. */
-  record(usec: number): void {
-    this.recordNs(Math.max(1, Math.round(usec * 1000)));
-  }
-
   /** Records one duration in whole nanoseconds (at least 1). */
   recordNs(ns: number): void {
     const b = bucketOf(ns);

@@ -18,6 +18,7 @@ import type { RdbWriter } from './rdb.js';
 import { libraryCodes } from '../scripting/functions.js';
 import { writeFully } from '../util/files.js';
 import { latin1Into } from '../util/latin1.js';
+import { DOLLAR, putHeader, STAR } from '../protocol/resp-bytes.js';
 
 /** A RESP multibulk command as a latin1 string. */
 export function encodeCommand(argv: readonly string[]): string {
@@ -36,34 +37,16 @@ export function commandLength(argv: readonly string[]): number {
   return n;
 }
 
-/** Writes n's digits at p; returns the position after them. */
-function writeDec(b: Buffer, p: number, n: number): number {
-  const end = p + digits(n);
-  let q = end;
-  do {
-    b[--q] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return end;
-}
-
 /**
  * Writes encodeCommand(argv)'s bytes into b at p (room checked with
  * commandLength): the replication feed writes straight into its buffer.
  * Returns the position after them.
  */
 export function writeCommand(b: Buffer, p: number, argv: readonly string[]): number {
-  b[p] = 42; // *
-  p = writeDec(b, p + 1, argv.length);
-  b[p++] = 13;
-  b[p++] = 10;
+  p = putHeader(b, p, STAR, argv.length);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const l = a.length;
-    b[p] = 36; // $
-    p = writeDec(b, p + 1, l);
-    b[p++] = 13;
-    b[p++] = 10;
+    p = putHeader(b, p, DOLLAR, a.length);
     p = latin1Into(b, p, a);
     b[p++] = 13;
     b[p++] = 10;

@@ -8,6 +8,7 @@
  * sixteenth session").
  */
 import { Buffer } from 'node:buffer';
+import { digits } from '../util/numbers.js';
 
 /** V8's longest string (2^29 - 24 chars): a reply is one string, so none can be longer. */
 const MAX_REPLY = 0x1fffffe8;
@@ -61,16 +62,6 @@ export const BULK_EXTRA = HEADER_MAX + 2;
 export const STAR = 42;
 export const DOLLAR = 36;
 
-/** Powers of ten up to 1e16, past the largest safe integer (2^53 - 1, 16 digits). */
-const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
-
-/** How many decimal digits the safe integer n >= 0 has. */
-function decimalDigits(n: number): number {
-  let d = 1;
-  while (n >= POW10[d]!) d++;
-  return d;
-}
-
 /**
  * Writes the safe integer n >= 0 as its `digits` decimal digits at p; returns
  * the end. Above 2^31, eight digits at a time first, so that every division
@@ -99,7 +90,7 @@ function putDecimal(b: Buffer, p: number, n: number, digits: number): number {
 export function putHeader(b: Buffer, p: number, type: number, n: number): number {
   b[p++] = type;
   if (n < 10) b[p++] = 48 + n;
-  else p = putDecimal(b, p, n, decimalDigits(n));
+  else p = putDecimal(b, p, n, digits(n));
   b[p++] = 13;
   b[p++] = 10;
   return p;
@@ -113,8 +104,8 @@ export const BULK_ID_MAX = 41 + BULK_EXTRA;
  * string (room made); returns the end.
  */
 export function putBulkId(b: Buffer, p: number, ms: number, seq: number): number {
-  const dm = decimalDigits(ms);
-  const ds = decimalDigits(seq);
+  const dm = digits(ms);
+  const ds = digits(seq);
   p = putHeader(b, p, DOLLAR, dm + 1 + ds);
   p = putDecimal(b, p, ms, dm);
   b[p++] = 45;

@@ -594,7 +594,7 @@ export class StreamNode {
     // the ID's digits written in place, without its text (idText), below 2^53
     if (msHi < 0x200000 && seqHi < 0x200000) p = putBulkId(b, p, msHi * TWO32 + x[at]!, seqHi * TWO32 + x[at + 1]!);
     else {
-      const id = fmtId(this.idAt(i));
+      const id = this.idText(i);
       p = putBulkText(b, p, id, 0, id.length);
     }
     p = putHeader(b, p, STAR, pairs * 2);

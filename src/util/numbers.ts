@@ -506,12 +506,13 @@ export function formatFixed(x: number, digits: number): string {
   return neg ? '-' + body : body;
 }
 
-/** Decimal digits of a non-negative integer below 2^53. */
+/**
+ * Decimal digits of a non-negative integer below 2^53, without formatting it
+ * (a double's formatting is a runtime call: a stream ID's ms part is ~1.7e12).
+ */
 export function digits(n: number): number {
   if (n < 10) return 1;
-  if (n < 100) return 2;
-  if (n < 1000) return 3;
-  if (n < 10000) return 4;
-  if (n < 100000) return 5;
-  return ('' + n).length;
+  let d = 2;
+  while (n >= POW10[d]!) d++;
+  return d;
 }
