@@ -101,7 +101,7 @@ export interface ServerProc {
 }
 
 /** Waits until PING on the port answers, or the child exits, or the deadline passes. */
-async function waitReady(port: number, proc: ChildProcess, logFile: string, ms = 15000): Promise<void> {
+export async function waitReady(port: number, proc: ChildProcess, logFile: string, ms = 15000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
@@ -131,6 +131,9 @@ function tail(file: string): string {
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdis-bench-'));
 process.on('exit', () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+/** This run's temp directory (removed on exit): servers' dirs and logs go under it. */
+export const tmpDir = (): string => tmpRoot;
 
 /** Starts redis-server (no persistence) on a free 127.0.0.1 port (busPort: one whose port + 10000 is free too, for a cluster node). */
 export async function startRedis(extra: string[] = [], opts: { busPort?: boolean } = {}): Promise<ServerProc> {

@@ -1,0 +1,164 @@
+/**
+ * The Node floor: redis-server, the smallest fast Node RESP server
+ * (bench/micro/minimal-server.mjs: an `onread` socket with a shared buffer,
+ * a Map, GET and SET, PONG for anything else, no error handling) and tsdis,
+ * interleaved in one run. Both Node servers run on this bench's own node
+ * (process.execPath), so one run measures what the Node version and the
+ * machine leave to any Node server, and how far above that tsdis is.
+ *
+ * For each group and test, after one untimed run on each server (the JIT's
+ * warm-up is not the floor), each repeat runs the three in a rotating order;
+ * the medians of requests/s, server CPU per request (user + system, all
+ * threads, /proc) and redis-benchmark's p99 are reported with their ratios
+ * over redis-server, and tsdis over the minimal server.
+ *
+ * Usage: node dist-test/bench/floor.js [--groups c50,p16,c1] [--tests ping_mbulk,set,get]
+ *          [--repeats N] [--scale X]
+ * (the minimal server parses multibulk requests only: no PING_INLINE.)
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  ROOT,
+  startRedis,
+  startTsdis,
+  freePort,
+  track,
+  stopChild,
+  waitReady,
+  argOf,
+  median,
+  geomean,
+  table,
+  fmtInt,
+  fmtRatio,
+  cpuUs,
+  tmpDir,
+  type ServerProc,
+} from './lib.js';
+import { benchArgs, runBenchmark, requestsOf, GROUPS } from './run.js';
+
+const MINIMAL = path.join(ROOT, 'bench', 'micro', 'minimal-server.mjs');
+const TESTS = ['ping_mbulk', 'set', 'get'];
+
+/** The minimal server on a free port, as a ServerProc (named 'tsdis' for the type; printed as "minimal"). */
+async function startMinimal(): Promise<ServerProc> {
+  const port = await freePort();
+  const logFile = path.join(fs.mkdtempSync(path.join(tmpDir(), 'minimal-')), 'log');
+  const out = fs.openSync(logFile, 'w');
+  const proc = track(spawn(process.execPath, [MINIMAL, String(port)], { stdio: ['ignore', out, out] }));
+  fs.closeSync(out);
+  await waitReady(port, proc, logFile);
+  return {
+    name: 'tsdis',
+    port,
+    proc,
+    pid: proc.pid!,
+    logFile,
+    cmdline: `node bench/micro/minimal-server.mjs ${port}`,
+    stop: (sig = 'SIGKILL') => stopChild(proc, sig),
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const tests = argOf(argv, '--tests', TESTS.join(',')).split(',').filter(Boolean);
+  for (const t of tests) if (!TESTS.includes(t)) throw new Error(`unknown test ${t}; known: ${TESTS.join(',')}`);
+  const groups = argOf(argv, '--groups', 'c50,p16,c1')
+    .split(',')
+    .map((id) => {
+      const g = GROUPS.find((x) => x.id === id);
+      if (!g) throw new Error(`unknown group ${id}`);
+      return g;
+    });
+  const repeats = Number(argOf(argv, '--repeats', '5'));
+  const scale = Number(argOf(argv, '--scale', '1'));
+  const servers = [await startRedis(), await startMinimal(), await startTsdis()];
+  const names = ['redis', 'minimal', 'tsdis'];
+  console.log(
+    `the Node floor: node ${process.version}, ${repeats} repeats, order rotates per repeat; medians\n` +
+      servers.map((s, i) => `  ${names[i]}: ${s.cmdline}`).join('\n') +
+      '\n',
+  );
+  const body: string[][] = [];
+  const ratios: number[][] = [[], [], [], [], [], []];
+  try {
+    for (const g of groups) {
+      for (const test of tests) {
+        const args = benchArgs(g, test, { scale });
+        const rps: number[][] = [[], [], []];
+        const cpu: number[][] = [[], [], []];
+        const p99: number[][] = [[], [], []];
+        // one untimed run each first: the floor is the steady state, not the JIT's warm-up
+        for (const s of servers) await runBenchmark(s.port, args);
+        for (let r = 0; r < repeats; r++) {
+          for (let k = 0; k < 3; k++) {
+            const i = (r + k) % 3;
+            const c0 = cpuUs(servers[i]!.pid);
+            const res = await runBenchmark(servers[i]!.port, args);
+            if (res.error) throw new Error(`${names[i]} ${test}: ${res.error}`);
+            rps[i]!.push(res.rps);
+            cpu[i]!.push((cpuUs(servers[i]!.pid) - c0) / requestsOf(args));
+            p99[i]!.push(res.p99);
+          }
+        }
+        const [rr, rm, rt] = rps.map(median) as [number, number, number];
+        const [cr, cm, ct] = cpu.map(median) as [number, number, number];
+        const [pr, pm, pt] = p99.map(median) as [number, number, number];
+        const row = [rm / rr, rt / rr, rt / rm, cm / cr, ct / cr, ct / cm];
+        row.forEach((x, k) => ratios[k]!.push(x));
+        body.push([
+          g.id,
+          test,
+          fmtInt(rr),
+          fmtInt(rm),
+          fmtInt(rt),
+          ...row.slice(0, 3).map(fmtRatio),
+          cr.toFixed(2),
+          cm.toFixed(2),
+          ct.toFixed(2),
+          ...row.slice(3).map(fmtRatio),
+          `${pr.toFixed(3)} / ${pm.toFixed(3)} / ${pt.toFixed(3)}`,
+        ]);
+        process.stderr.write(
+          `  ${g.id} ${test}: minimal/redis ${fmtRatio(rm / rr)}, tsdis/redis ${fmtRatio(rt / rr)}, tsdis/minimal ${fmtRatio(rt / rm)}\n`,
+        );
+      }
+    }
+    body.push(['geomean', '', '', '', '', ...ratios.slice(0, 3).map((x) => fmtRatio(geomean(x))), '', '', '']);
+    body[body.length - 1]!.push(...ratios.slice(3).map((x) => fmtRatio(geomean(x))), '');
+    console.log(
+      table(
+        [
+          'group',
+          'test',
+          'redis /s',
+          'minimal /s',
+          'tsdis /s',
+          'minimal/redis',
+          'tsdis/redis',
+          'tsdis/minimal',
+          'redis µs/req',
+          'minimal µs/req',
+          'tsdis µs/req',
+          'CPU minimal/redis',
+          'CPU tsdis/redis',
+          'CPU tsdis/minimal',
+          'p99 ms redis / minimal / tsdis',
+        ],
+        body,
+      ),
+    );
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
