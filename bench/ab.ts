@@ -13,19 +13,8 @@
  *   git worktree add /tmp/old <commit> && ln -s $PWD/node_modules /tmp/old/ && (cd /tmp/old && npm run build)
  */
 import path from 'node:path';
-import {
-  startRedis,
-  startTsdis,
-  median,
-  geomean,
-  table,
-  fmtInt,
-  fmtRatio,
-  cpuUs,
-  TSDIS_CLI,
-  type ServerProc,
-} from './lib.js';
-import { benchArgs, runBenchmark, prepareTest, requestsOf, GROUPS, CORE_TESTS } from './run.js';
+import { startRedis, startTsdis, median, geomean, table, fmtInt, fmtRatio, TSDIS_CLI, type ServerProc } from './lib.js';
+import { benchArgs, rotateRuns, prepareTest, GROUPS, CORE_TESTS } from './run.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -59,20 +48,14 @@ async function main(): Promise<void> {
       for (const test of tests) {
         const args = benchArgs(g, test, { scale });
         for (const s of servers) await prepareTest(s.port, test);
-        const rps: number[][] = [[], [], []];
-        const cpu: number[][] = [[], [], []];
-        for (let r = 0; r < repeats; r++) {
-          for (let k = 0; k < 3; k++) {
-            const i = (r + k) % 3;
-            const c0 = cpuUs(servers[i]!.pid);
-            const res = await runBenchmark(servers[i]!.port, args);
-            if (res.error) throw new Error(`${names[i]} ${test}: ${res.error}`);
-            rps[i]!.push(res.rps);
-            cpu[i]!.push((cpuUs(servers[i]!.pid) - c0) / requestsOf(args));
-          }
-        }
-        const [mr, ma, mb] = rps.map(median) as [number, number, number];
-        const [, ca, cb] = cpu.map(median) as [number, number, number];
+        const runs = await rotateRuns(
+          servers,
+          names.map((n) => `${n} ${test}`),
+          args,
+          repeats,
+        );
+        const [mr, ma, mb] = runs.map((x) => median(x.rps)) as [number, number, number];
+        const [, ca, cb] = runs.map((x) => median(x.cpu)) as [number, number, number];
         ba.push(mb / ma);
         cba.push(cb / ca);
         body.push([

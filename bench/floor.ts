@@ -18,47 +18,34 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
 import {
   ROOT,
   startRedis,
   startTsdis,
   freePort,
-  track,
-  stopChild,
-  waitReady,
+  spawnServer,
   argOf,
   median,
   geomean,
   table,
   fmtInt,
   fmtRatio,
-  cpuUs,
   tmpDir,
   type ServerProc,
 } from './lib.js';
-import { benchArgs, runBenchmark, requestsOf, GROUPS } from './run.js';
+import { benchArgs, rotateRuns, GROUPS } from './run.js';
 
 const MINIMAL = path.join(ROOT, 'bench', 'micro', 'minimal-server.mjs');
 const TESTS = ['ping_mbulk', 'set', 'get'];
 
-/** The minimal server on a free port, as a ServerProc (named 'tsdis' for the type; printed as "minimal"). */
+/** The minimal server on a free port (a ServerProc named 'tsdis' for the type; printed as "minimal"). */
 async function startMinimal(): Promise<ServerProc> {
   const port = await freePort();
-  const logFile = path.join(fs.mkdtempSync(path.join(tmpDir(), 'minimal-')), 'log');
-  const out = fs.openSync(logFile, 'w');
-  const proc = track(spawn(process.execPath, [MINIMAL, String(port)], { stdio: ['ignore', out, out] }));
-  fs.closeSync(out);
-  await waitReady(port, proc, logFile);
-  return {
-    name: 'tsdis',
-    port,
-    proc,
-    pid: proc.pid!,
-    logFile,
+  return spawnServer('tsdis', port, process.execPath, [MINIMAL, String(port)], {
+    logFile: path.join(fs.mkdtempSync(path.join(tmpDir(), 'minimal-')), 'log'),
     cmdline: `node bench/micro/minimal-server.mjs ${port}`,
-    stop: (sig = 'SIGKILL') => stopChild(proc, sig),
-  };
+    stopSignal: 'SIGKILL',
+  });
 }
 
 async function main(): Promise<void> {
@@ -87,25 +74,13 @@ async function main(): Promise<void> {
     for (const g of groups) {
       for (const test of tests) {
         const args = benchArgs(g, test, { scale });
-        const rps: number[][] = [[], [], []];
-        const cpu: number[][] = [[], [], []];
-        const p99: number[][] = [[], [], []];
+        const who = names.map((n) => `${n} ${test}`);
         // one untimed run each first: the floor is the steady state, not the JIT's warm-up
-        for (const s of servers) await runBenchmark(s.port, args);
-        for (let r = 0; r < repeats; r++) {
-          for (let k = 0; k < 3; k++) {
-            const i = (r + k) % 3;
-            const c0 = cpuUs(servers[i]!.pid);
-            const res = await runBenchmark(servers[i]!.port, args);
-            if (res.error) throw new Error(`${names[i]} ${test}: ${res.error}`);
-            rps[i]!.push(res.rps);
-            cpu[i]!.push((cpuUs(servers[i]!.pid) - c0) / requestsOf(args));
-            p99[i]!.push(res.p99);
-          }
-        }
-        const [rr, rm, rt] = rps.map(median) as [number, number, number];
-        const [cr, cm, ct] = cpu.map(median) as [number, number, number];
-        const [pr, pm, pt] = p99.map(median) as [number, number, number];
+        await rotateRuns(servers, who, args, 1);
+        const runs = await rotateRuns(servers, who, args, repeats);
+        const [rr, rm, rt] = runs.map((x) => median(x.rps)) as [number, number, number];
+        const [cr, cm, ct] = runs.map((x) => median(x.cpu)) as [number, number, number];
+        const [pr, pm, pt] = runs.map((x) => median(x.p99)) as [number, number, number];
         const row = [rm / rr, rt / rr, rt / rm, cm / cr, ct / cr, ct / cm];
         row.forEach((x, k) => ratios[k]!.push(x));
         body.push([

@@ -101,7 +101,7 @@ export interface ServerProc {
 }
 
 /** Waits until PING on the port answers, or the child exits, or the deadline passes. */
-export async function waitReady(port: number, proc: ChildProcess, logFile: string, ms = 15000): Promise<void> {
+async function waitReady(port: number, proc: ChildProcess, logFile: string, ms = 15000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
@@ -153,18 +153,39 @@ export async function startRedis(extra: string[] = [], opts: { busPort?: boolean
     dir,
     ...extra,
   ];
-  const out = fs.openSync(logFile, 'w');
-  const proc = track(spawn('redis-server', args, { stdio: ['ignore', out, out] }));
+  return spawnServer('redis', port, 'redis-server', args, {
+    logFile,
+    cmdline: `redis-server ${args.map(shq).join(' ')}`,
+    stopSignal: 'SIGKILL',
+  });
+}
+
+/**
+ * Starts a server child listening on `port` (its output to `logFile`), waits
+ * until it answers PING and returns it as a ServerProc, tracked and stopped
+ * with `stopSignal` by default.
+ */
+export async function spawnServer(
+  name: ServerProc['name'],
+  port: number,
+  cmd: string,
+  args: string[],
+  opts: { logFile: string; cmdline: string; stopSignal: NodeJS.Signals; cwd?: string; ipc?: boolean },
+): Promise<ServerProc> {
+  const out = fs.openSync(opts.logFile, 'w');
+  const stdio: ('ignore' | number | 'ipc')[] = ['ignore', out, out];
+  if (opts.ipc === true) stdio.push('ipc');
+  const proc = track(spawn(cmd, args, { stdio, cwd: opts.cwd }));
   fs.closeSync(out);
-  await waitReady(port, proc, logFile);
+  await waitReady(port, proc, opts.logFile);
   return {
-    name: 'redis',
+    name,
     port,
     proc,
     pid: proc.pid!,
-    logFile,
-    cmdline: `redis-server ${args.map(shq).join(' ')}`,
-    stop: (sig = 'SIGKILL') => stopChild(proc, sig),
+    logFile: opts.logFile,
+    cmdline: opts.cmdline,
+    stop: (sig = opts.stopSignal) => stopChild(proc, sig),
   };
 }
 
@@ -198,21 +219,13 @@ export async function startTsdis(opts: TsdisStartOptions = {}): Promise<ServerPr
   }
   // cwd is a fresh temp dir, so anything the server writes (dir defaults to cwd) lands there
   const args = [...nodeArgs, cli, '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...(opts.extra ?? [])];
-  const out = fs.openSync(logFile, 'w');
-  const stdio: ('ignore' | number | 'ipc')[] = ['ignore', out, out];
-  if (opts.memHook) stdio.push('ipc');
-  const proc = track(spawn(process.execPath, args, { stdio, cwd: dir }));
-  fs.closeSync(out);
-  await waitReady(port, proc, logFile);
-  return {
-    name: 'tsdis',
-    port,
-    proc,
-    pid: proc.pid!,
+  return spawnServer('tsdis', port, process.execPath, args, {
     logFile,
     cmdline: `node ${args.map((a) => shq(relToRoot(a))).join(' ')}`,
-    stop: (sig = 'SIGTERM') => stopChild(proc, sig),
-  };
+    stopSignal: 'SIGTERM',
+    cwd: dir,
+    ipc: opts.memHook === true,
+  });
 }
 
 /** An absolute path or file URL under the repository, shown relative to it. */

@@ -241,6 +241,42 @@ interface Row {
 /** Requests in a run: the -n argument. */
 export const requestsOf = (args: string[]): number => Number(args[args.indexOf('-n') + 1]);
 
+/** Each server's figures over rotateRuns' repeats, one entry per run. */
+export interface RunSeries {
+  rps: number[];
+  /** Server CPU (user + system, all threads) in µs per request. */
+  cpu: number[];
+  /** redis-benchmark's p99, ms. */
+  p99: number[];
+}
+
+/**
+ * Runs redis-benchmark with `args` against every server `repeats` times,
+ * rotating which goes first each repeat (the neighbours' load then falls on
+ * each alike); returns each server's runs, in `servers`' order. A run's
+ * error throws, named with `names`.
+ */
+export async function rotateRuns(
+  servers: ServerProc[],
+  names: string[],
+  args: string[],
+  repeats: number,
+): Promise<RunSeries[]> {
+  const got: RunSeries[] = servers.map(() => ({ rps: [], cpu: [], p99: [] }));
+  for (let r = 0; r < repeats; r++) {
+    for (let k = 0; k < servers.length; k++) {
+      const i = (r + k) % servers.length;
+      const c0 = cpuUs(servers[i]!.pid);
+      const res = await runBenchmark(servers[i]!.port, args);
+      if (res.error) throw new Error(`${names[i]}: ${res.error}`);
+      got[i]!.rps.push(res.rps);
+      got[i]!.cpu.push((cpuUs(servers[i]!.pid) - c0) / requestsOf(args));
+      got[i]!.p99.push(res.p99);
+    }
+  }
+  return got;
+}
+
 async function main(): Promise<void> {
   const opts = parseOpts(process.argv.slice(2));
   const started = Date.now();
