@@ -5,21 +5,32 @@
 // part of the CPU per request. Inlined functions are counted in the function they were inlined into.
 // Usage: npm run build && node bench/micro/alloc-profile.mjs [dist dir] [test] [requests] [top N]
 //   e.g. node bench/micro/alloc-profile.mjs dist set 200000 25   (test: any redis-benchmark -t name)
+// test `bullmq`: BullMQ jobs instead (bullmq-rounds.mjs in a child, rounds of 3,000 added then
+// processed; `requests` is the jobs sampled, after five rounds of warm-up), bytes per job.
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 
 const dist = path.resolve(process.argv[2] ?? 'dist');
 const test = process.argv[3] ?? 'set';
-const requests = Number(process.argv[4] ?? 200000);
+const asked = Number(process.argv[4] ?? 200000);
+// (BullMQ runs whole rounds of ROUND_JOBS)
+const requests = test === 'bullmq' ? Math.ceil(asked / 3000) * 3000 : asked;
 const top = Number(process.argv[5] ?? 25);
 const { createServer } = await import(dist + '/index.js');
 const srv = await createServer({ port: 0 });
 
+const ROUND_JOBS = 3000;
 function bench(n) {
   return new Promise((resolve, reject) => {
     const args = ['-p', String(srv.port), '-t', test, '-n', String(n), '-c', '50', '-r', '100000', '-q', '--csv'];
-    const p = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const rounds = [String(srv.port), String(ROUND_JOBS), String(Math.ceil(n / ROUND_JOBS)), String(process.pid)];
+    const p =
+      test === 'bullmq'
+        ? spawn(process.execPath, [path.join(import.meta.dirname, 'bullmq-rounds.mjs'), ...rounds], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          })
+        : spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
@@ -29,7 +40,7 @@ function bench(n) {
 
 const session = new Session();
 session.connect();
-await bench(Math.min(requests, 100000)); // warm-up: compiled code, grown tables
+await bench(test === 'bullmq' ? 5 * ROUND_JOBS : Math.min(requests, 100000)); // warm-up: compiled code, grown tables
 await session.post('HeapProfiler.startSampling', {
   samplingInterval: 32,
   includeObjectsCollectedByMinorGC: true,
@@ -47,8 +58,14 @@ let total = 0;
   if (node.selfSize) byFn.set(name, (byFn.get(name) ?? 0) + node.selfSize);
   for (const c of node.children) walk(c);
 })(profile.head);
-console.log(`redis-benchmark -t ${test} -n ${requests} -c 50 -r 100000: ${line}`);
-console.log(`${(total / requests).toFixed(0)} bytes allocated per request (sampled every 32 bytes on average)`);
+console.log(
+  test === 'bullmq'
+    ? `BullMQ, ${requests} jobs: ${line}`
+    : `redis-benchmark -t ${test} -n ${requests} -c 50 -r 100000: ${line}`,
+);
+console.log(
+  `${(total / requests).toFixed(0)} bytes allocated per ${test === 'bullmq' ? 'job' : 'request'} (sampled every 32 bytes on average)`,
+);
 for (const [name, bytes] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top))
   console.log(`${(bytes / requests).toFixed(1).padStart(8)}  ${name}`);
 await srv.close();

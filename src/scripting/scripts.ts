@@ -507,9 +507,7 @@ class RunHost implements ScriptHost, TickHost {
     if (kind === HELD_NONE) return undefined; // (no reply at all: nil, as the empty text parses)
     if (kind === HELD_ARRAY) return LuaTable.from(v as HeldItem[]);
     if (kind !== HELD_OK) return v as HeldItem;
-    const t = new LuaTable(0, 0);
-    t.setStr('ok', 'OK');
-    return t;
+    return LuaTable.single('ok', 'OK');
   }
 
   /**

@@ -693,12 +693,22 @@ function descend(slots: number): void {
 
 /** An array or object being filled; `s0`: the Lua stack slots in use with its table on top. */
 interface DecodeFrame {
+  /** An object's table. */
   t: LuaTable;
+  /**
+   * An array's values so far, made into its table when it ends: lua_cjson
+   * sets t[1..n] one by one into an empty table, and LuaTable.from builds the
+   * table that leaves at once, without a rehash at each power of 2.
+   */
+  vals: LuaValue[];
   isObject: boolean;
-  index: number;
   key: string;
   s0: number;
 }
+
+/** An array frame's `t`, and an object frame's `vals` (unused). */
+const NO_TABLE = new LuaTable(0, 0);
+const NO_VALS: LuaValue[] = [];
 
 /** Reads an object's key and colon, then the next token (the value's first). */
 function objectKey(f: DecodeFrame): void {
@@ -742,7 +752,7 @@ function processValue(): LuaValue {
           v = t;
           break;
         }
-        const f: DecodeFrame = { t, isObject: true, index: 0, key: '', s0: sp };
+        const f: DecodeFrame = { t, vals: NO_VALS, isObject: true, key: '', s0: sp };
         frames.push(f);
         objectKey(f);
         continue;
@@ -750,14 +760,13 @@ function processValue(): LuaValue {
       case T_ARR_BEGIN: {
         descend(2);
         sp++;
-        const t = new LuaTable(0, 0);
         nextToken();
         if (tType === T_ARR_END) {
           depth--;
-          v = t;
+          v = new LuaTable(0, 0);
           break;
         }
-        frames.push({ t, isObject: false, index: 1, key: '', s0: sp });
+        frames.push({ t: NO_TABLE, vals: [], isObject: false, key: '', s0: sp });
         continue;
       }
       default:
@@ -768,13 +777,13 @@ function processValue(): LuaValue {
       const f = frames[frames.length - 1];
       if (f === undefined) return v;
       if (f.isObject) f.t.setStr(f.key, v);
-      else f.t.setInt(f.index++, v);
+      else f.vals.push(v);
       sp = f.s0;
       nextToken();
       if (tType === (f.isObject ? T_OBJ_END : T_ARR_END)) {
         depth--;
         frames.pop();
-        v = f.t;
+        v = f.isObject ? f.t : LuaTable.from(f.vals);
         continue;
       }
       if (tType !== T_COMMA) parseError(f.isObject ? 'comma or object end' : 'comma or array end');

@@ -265,6 +265,8 @@ const ARRAY = 0;
 const MAP = 1;
 /** decodeItem's result for an array or map header: the kind and count are in cKind / cLen. */
 const CONTAINER = new LuaTable(0, 0);
+/** A map frame's `vals` (unused). */
+const NO_VALS: LuaValue[] = [];
 let cKind = 0;
 let cLen = 0;
 
@@ -274,12 +276,17 @@ function container(kind: number, n: number): LuaValue {
   return CONTAINER;
 }
 
-/** A table being filled: its kind, what is left, the next index (arrays) or the pending key (maps). */
+/**
+ * A table being filled: its kind, what is left, and an array's values so far
+ * (made into its table when complete: Redis sets t[1..n] one by one into an
+ * empty table, and LuaTable.from builds the table that leaves at once,
+ * without a rehash at each power of 2) or a map's table and pending key.
+ */
 interface Frame {
   t: LuaTable;
+  vals: LuaValue[];
   kind: number;
   left: number;
-  index: number;
   key: LuaValue;
   haveKey: boolean;
 }
@@ -295,28 +302,27 @@ function decodeValue(): LuaValue {
   for (;;) {
     let v = decodeItem();
     if (v === CONTAINER) {
-      const t = new LuaTable(0, 0);
       sp++;
       if (cKind === ARRAY) {
         if (sp + 1 > MAXCSTACK) stackOverflow('in function mp_decode_to_lua_array');
         if (cLen > 0) {
           sp++;
-          frames.push({ t, kind: ARRAY, left: cLen, index: 1, key: undefined, haveKey: false });
+          frames.push({ t: CONTAINER, vals: [], kind: ARRAY, left: cLen, key: undefined, haveKey: false });
           continue;
         }
       } else if (cLen > 0) {
-        frames.push({ t, kind: MAP, left: cLen, index: 0, key: undefined, haveKey: false });
+        frames.push({ t: new LuaTable(0, 0), vals: NO_VALS, kind: MAP, left: cLen, key: undefined, haveKey: false });
         continue;
       }
       sp--;
-      v = t;
+      v = new LuaTable(0, 0);
     }
     // deliver v to the innermost table, closing the tables it completes
     for (;;) {
       const f = frames[frames.length - 1];
       if (f === undefined) return v;
       if (f.kind === ARRAY) {
-        f.t.set(f.index++, v);
+        f.vals.push(v);
       } else if (!f.haveKey) {
         f.key = v;
         f.haveKey = true;
@@ -331,7 +337,7 @@ function decodeValue(): LuaValue {
       if (--f.left > 0) break;
       frames.pop();
       sp -= f.kind === ARRAY ? 2 : 1;
-      v = f.t;
+      v = f.kind === ARRAY ? LuaTable.from(f.vals) : f.t;
     }
   }
 }

@@ -62,9 +62,7 @@ export function errorTable(text: string): LuaTable {
     msg = text;
     code = 'ERR';
   }
-  const t = new LuaTable(0, 0);
-  t.setStr('err', `${code} ${trimCrLf(msg)}`);
-  return t;
+  return LuaTable.single('err', `${code} ${trimCrLf(msg)}`);
 }
 
 /** A string as C reads it: up to its first NUL byte (Redis handles these texts as C strings). */
@@ -142,9 +140,7 @@ function errorReply(...args: LuaValue[]): LuaResult {
 function statusReply(...args: LuaValue[]): LuaResult {
   const s = args[0];
   if (args.length !== 1 || typeof s !== 'string') return errorTable(ERR_ARGS_TYPE);
-  const t = new LuaTable(0, 0);
-  t.setStr('ok', s);
-  return t;
+  return LuaTable.single('ok', s);
 }
 
 function sha1hexFn(...args: LuaValue[]): LuaResult {
@@ -308,9 +304,7 @@ function readValue(): LuaValue {
       return LuaTable.from(vals);
     }
     case 43 /* + */: {
-      const a = new LuaTable(0, 0);
-      a.setStr('ok', readLine());
-      return a;
+      return LuaTable.single('ok', readLine());
     }
     case 45 /* - */: {
       const a = errorTable('-' + readLine());
@@ -319,22 +313,18 @@ function readValue(): LuaValue {
     }
     case 37 /* % */: {
       const n = readLen();
-      const outer = new LuaTable(0, 0);
       const m = new LuaTable(0, 0);
       for (let i = 0; i < n; i++) {
         const k = readValue();
         m.set(k, readValue());
       }
-      outer.setStr('map', m);
-      return outer;
+      return LuaTable.single('map', m);
     }
     case 126 /* ~ */: {
       const n = readLen();
-      const outer = new LuaTable(0, 0);
       const m = new LuaTable(0, 0);
       for (let i = 0; i < n; i++) m.set(readValue(), true);
-      outer.setStr('set', m);
-      return outer;
+      return LuaTable.single('set', m);
     }
     case 95 /* _ */:
       pos = lineEnd() + 2;
@@ -343,25 +333,18 @@ function readValue(): LuaValue {
       return readLine() === 't';
     case 44 /* , */: {
       const text = readLine();
-      const outer = new LuaTable(0, 0);
-      outer.setStr('double', text === 'inf' ? Infinity : text === '-inf' ? -Infinity : Number(text));
-      return outer;
+      return LuaTable.single('double', text === 'inf' ? Infinity : text === '-inf' ? -Infinity : Number(text));
     }
     case 40 /* ( */: {
-      const outer = new LuaTable(0, 0);
-      outer.setStr('big_number', readLine());
-      return outer;
+      return LuaTable.single('big_number', readLine());
     }
     case 61 /* = */: {
       const n = readLen();
       const body = src.slice(pos, pos + n);
       pos += n + 2;
-      const outer = new LuaTable(0, 0);
-      const v = new LuaTable(0, 0);
-      v.setStr('string', body.slice(4));
+      const v = LuaTable.single('string', body.slice(4));
       v.setStr('format', body.slice(0, 3));
-      outer.setStr('verbatim_string', v);
-      return outer;
+      return LuaTable.single('verbatim_string', v);
     }
     case 124 /* | */: {
       // attributes: parsed and dropped, then the reply itself

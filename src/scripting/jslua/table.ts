@@ -178,6 +178,18 @@ export class LuaTable {
     return t;
   }
 
+  /**
+   * A table of one string key, as Lua leaves an empty table after one store
+   * (a status or error reply's table, Redis's lua_newtable then one
+   * lua_settable): that store's rehash sizes the node part to 1 and inserts
+   * the key; here the node is made first, without the rehash.
+   */
+  static single(k: string, v: LuaValue): LuaTable {
+    const t = new LuaTable(0, 1);
+    t.setStr(k, v);
+    return t;
+  }
+
   // -------------------------------------------------------------------------
   // Lookups
 

@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LuaTable, fbRound, luaStrHash } from '../../../src/scripting/jslua/table.js';
-import { LuaError, numberToString, type LuaValue } from '../../../src/scripting/jslua/value.js';
+import { LuaError, numberToString, type LuaResult, type LuaValue } from '../../../src/scripting/jslua/value.js';
+import { cmsgpackLib } from '../../../src/scripting/jslua/lib-cmsgpack.js';
+import { cjsonLib } from '../../../src/scripting/jslua/lib-cjson.js';
 import { rng } from '../../helpers/rng.js';
 import { evalRaw, skip, useRedis } from './harness.js';
 
@@ -219,6 +221,60 @@ test('LuaTable.from lays out KEYS/ARGV as Redis builds them', { skip }, async ()
     const got = await evalRaw(script, ...args);
     // ARGV's #t before the stores is n, so the key n+2 is the same on both sides
     assert.equal(got, resp(order(t)), `n=${n}`);
+  }
+});
+
+test('LuaTable.single lays out a one-key table as one store into an empty table does', { skip }, async () => {
+  // redis.status_reply builds its table as Redis does a status reply's: lua_newtable, then t.ok = s
+  for (const extra of [0, 1, 2, 3, 5, 9]) {
+    const t = LuaTable.single('ok', 'x');
+    let lua = "local t = redis.status_reply('x')";
+    for (let i = 0; i < extra; i++) {
+      t.setStr('k' + i, i);
+      lua += ` t.k${i} = ${i}`;
+    }
+    // an integer key last: with a node to spare it would stay in the node part, where Lua's full
+    // node part rehashes and moves it to the array part
+    t.setInt(1, 1);
+    const got = await evalRaw(lua + ' t[1] = 1' + EPILOGUE);
+    assert.equal(got, resp(order(t)), `extra=${extra}`);
+  }
+});
+
+test("cmsgpack.unpack's arrays are laid out as Redis's element-by-element stores leave them", { skip }, async () => {
+  const unpack = cmsgpackLib.get('cmsgpack.unpack') as (...args: LuaValue[]) => LuaResult;
+  const r = rng(7);
+  for (let n = 0; n <= 40; n++) {
+    for (const nilShare of [0, 0.3]) {
+      // an array of n elements: small integers, some nils
+      let s = n < 16 ? String.fromCharCode(0x90 | n) : '\xdc' + String.fromCharCode(n >> 8, n & 255);
+      for (let i = 0; i < n; i++) s += r() < nilShare ? '\xc0' : String.fromCharCode(1 + (i % 100));
+      const res = unpack(s);
+      const t = (Array.isArray(res) ? res[0] : res) as LuaTable;
+      t.setStr('extra', 1);
+      t.set(t.length() + 2, 1);
+      const got = await evalRaw('local t = cmsgpack.unpack(ARGV[1]) t.extra = 1 t[#t + 2] = 1' + EPILOGUE, s);
+      assert.equal(got, resp(order(t)), `n=${n} nils=${nilShare}`);
+    }
+  }
+});
+
+test("cjson.decode's arrays are laid out as Redis's element-by-element stores leave them", { skip }, async () => {
+  const decode = cjsonLib.get('cjson.decode') as (...args: LuaValue[]) => LuaResult;
+  for (let n = 0; n <= 40; n++) {
+    const json = '[' + Array.from({ length: n }, (_, i) => (i % 7 === 3 ? '"s"' : String(i))).join(',') + ']';
+    const first = (res: LuaResult) => (Array.isArray(res) ? res[0] : res) as LuaTable;
+    // new keys (the node part is empty, so each store rehashes and sizes the array part anew)
+    const t = first(decode(json));
+    t.setStr('extra', 1);
+    t.set(t.length() + 2, 1);
+    const got = await evalRaw('local t = cjson.decode(ARGV[1]) t.extra = 1 t[#t + 2] = 1' + EPILOGUE, json);
+    assert.equal(got, resp(order(t)), `n=${n}`);
+    // all but the last set to nil, which no rehash follows: # searches the array part as decode sized it
+    const u = first(decode(json));
+    for (let i = 1; i <= n - 1; i++) u.setInt(i, undefined);
+    const got2 = await evalRaw('local t = cjson.decode(ARGV[1]) for i = 1, #t - 1 do t[i] = nil end' + EPILOGUE, json);
+    assert.equal(got2, resp(order(u)), `n=${n}, all but the last nil`);
   }
 });
 
