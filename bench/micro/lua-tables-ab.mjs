@@ -3,7 +3,9 @@
 // of arrays of 9 and 100 elements and of a 3-key map, cjson.decode of arrays of 9 and 100 numbers.
 // Rounds alternate the builds; each op keeps its best round of CPU ns per call (process.cpuUsage).
 // Usage: node bench/micro/lua-tables-ab.mjs <A dist dir> <B dist dir>
-const [, , A, B] = process.argv;
+import path from 'node:path';
+
+const [A, B] = process.argv.slice(2).map((d) => path.resolve(d));
 const load = async (d) => ({
   T: (await import(d + '/scripting/jslua/table.js')).LuaTable,
   cm: (await import(d + '/scripting/jslua/lib-cmsgpack.js')).cmsgpackLib,

@@ -5,7 +5,9 @@
 // dispatch-ab.mjs it covers the parser and what spans a read's commands (the read-ahead, the reply
 // growing over the batch). A/A runs of one build read within 6% (bench/RESULTS.md).
 // Usage: node bench/micro/read-path-ab.mjs <A dist dir> <B dist dir> [rounds]
-const [, , distA, distB] = process.argv;
+import path from 'node:path';
+
+const [distA, distB] = process.argv.slice(2, 4).map((d) => path.resolve(d));
 const rounds = Number(process.argv[4] ?? 15);
 async function load(dist) {
   const { Server } = await import(dist + '/server/server.js');
