@@ -38,10 +38,10 @@ import { benchArgs, rotateRuns, GROUPS } from './run.js';
 const MINIMAL = path.join(ROOT, 'bench', 'micro', 'minimal-server.mjs');
 const TESTS = ['ping_mbulk', 'set', 'get'];
 
-/** The minimal server on a free port (a ServerProc named 'tsdis' for the type; printed as "minimal"). */
+/** The minimal server on a free port. */
 async function startMinimal(): Promise<ServerProc> {
   const port = await freePort();
-  return spawnServer('tsdis', port, process.execPath, [MINIMAL, String(port)], {
+  return spawnServer('minimal', port, process.execPath, [MINIMAL, String(port)], {
     logFile: path.join(fs.mkdtempSync(path.join(tmpDir(), 'minimal-')), 'log'),
     cmdline: `node bench/micro/minimal-server.mjs ${port}`,
     stopSignal: 'SIGKILL',
@@ -62,10 +62,9 @@ async function main(): Promise<void> {
   const repeats = Number(argOf(argv, '--repeats', '5'));
   const scale = Number(argOf(argv, '--scale', '1'));
   const servers = [await startRedis(), await startMinimal(), await startTsdis()];
-  const names = ['redis', 'minimal', 'tsdis'];
   console.log(
     `the Node floor: node ${process.version}, ${repeats} repeats, order rotates per repeat; medians\n` +
-      servers.map((s, i) => `  ${names[i]}: ${s.cmdline}`).join('\n') +
+      servers.map((s) => `  ${s.name}: ${s.cmdline}`).join('\n') +
       '\n',
   );
   const body: string[][] = [];
@@ -74,7 +73,7 @@ async function main(): Promise<void> {
     for (const g of groups) {
       for (const test of tests) {
         const args = benchArgs(g, test, { scale });
-        const who = names.map((n) => `${n} ${test}`);
+        const who = servers.map((s) => `${s.name} ${test}`);
         // one untimed run each first: the floor is the steady state, not the JIT's warm-up
         await rotateRuns(servers, who, args, 1);
         const runs = await rotateRuns(servers, who, args, repeats);

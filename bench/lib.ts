@@ -88,8 +88,8 @@ export function stopChild(c: ChildProcess, sig: NodeJS.Signals = 'SIGTERM', ms =
 }
 
 export interface ServerProc {
-  /** 'A' and 'B': two tsdis builds of an A/B run (benchTargets). */
-  name: 'redis' | 'tsdis' | 'A' | 'B';
+  /** 'A' and 'B': two tsdis builds of an A/B run (benchTargets); 'minimal': bench/micro/minimal-server.mjs (floor.ts). */
+  name: 'redis' | 'tsdis' | 'A' | 'B' | 'minimal';
   port: number;
   proc: ChildProcess;
   pid: number;

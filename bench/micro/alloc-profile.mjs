@@ -13,14 +13,14 @@ import { Session } from 'node:inspector/promises';
 
 const dist = path.resolve(process.argv[2] ?? 'dist');
 const test = process.argv[3] ?? 'set';
+/** BullMQ jobs per round (bullmq-rounds.mjs); the bullmq test runs whole rounds. */
+const ROUND_JOBS = 3000;
 const asked = Number(process.argv[4] ?? 200000);
-// (BullMQ runs whole rounds of ROUND_JOBS)
-const requests = test === 'bullmq' ? Math.ceil(asked / 3000) * 3000 : asked;
+const requests = test === 'bullmq' ? Math.ceil(asked / ROUND_JOBS) * ROUND_JOBS : asked;
 const top = Number(process.argv[5] ?? 25);
 const { createServer } = await import(dist + '/index.js');
 const srv = await createServer({ port: 0 });
 
-const ROUND_JOBS = 3000;
 function bench(n) {
   return new Promise((resolve, reject) => {
     const args = ['-p', String(srv.port), '-t', test, '-n', String(n), '-c', '50', '-r', '100000', '-q', '--csv'];

@@ -265,7 +265,8 @@ const ARRAY = 0;
 const MAP = 1;
 /** decodeItem's result for an array or map header: the kind and count are in cKind / cLen. */
 const CONTAINER = new LuaTable(0, 0);
-/** A map frame's `vals` (unused). */
+/** An array frame's `t`, and a map frame's `vals` (unused). */
+const NO_TABLE = new LuaTable(0, 0);
 const NO_VALS: LuaValue[] = [];
 let cKind = 0;
 let cLen = 0;
@@ -307,7 +308,7 @@ function decodeValue(): LuaValue {
         if (sp + 1 > MAXCSTACK) stackOverflow('in function mp_decode_to_lua_array');
         if (cLen > 0) {
           sp++;
-          frames.push({ t: CONTAINER, vals: [], kind: ARRAY, left: cLen, key: undefined, haveKey: false });
+          frames.push({ t: NO_TABLE, vals: [], kind: ARRAY, left: cLen, key: undefined, haveKey: false });
           continue;
         }
       } else if (cLen > 0) {
